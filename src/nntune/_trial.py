@@ -1,0 +1,156 @@
+"""The live trial handed to an objective: define-by-run suggestions, reports, pruning.
+
+The calls match Optuna's common subset (``suggest_float``, ``suggest_int``,
+``suggest_categorical``, ``report``, ``should_prune``, ``set_user_attr``), so an objective
+written for Optuna runs after changing its import line.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from nntune.exceptions import ConfigError
+from nntune.schedulers import Decision
+from nntune.space import Beta, Choice, Distribution, Float, Int, Space
+from nntune.trial import FrozenTrial, TrialState
+
+if TYPE_CHECKING:
+    from nntune.study import Study
+
+
+def derive_seed(study_seed: int, number: int) -> int:
+    """A per-trial seed from the study's seed and the trial's number (same for any worker count)."""
+    return int(np.random.SeedSequence([int(study_seed), int(number)]).generate_state(1)[0] & 0x7FFFFFFF)
+
+
+class Trial:
+    """One running trial. Parameters are drawn on first use and kept; reports go to storage."""
+
+    def __init__(self, study: Study, number: int, *, fixed_params: Mapping[str, Any] | None = None,
+                 relative_params: Mapping[str, Any] | None = None,
+                 relative_space: Space | None = None) -> None:
+        self.study = study
+        self.number = number
+        self._fixed = dict(fixed_params or {})
+        self._relative = dict(relative_params or {})
+        self._relative_space = relative_space
+        self._params: dict[str, Any] = {}
+        self._dists: dict[str, Distribution] = {}
+        self._unsaved: set[str] = set()
+        self._intermediate: dict[int, float] = {}
+        self._user_attrs: dict[str, Any] = {}
+
+    # identity -------------------------------------------------------------------------
+    @property
+    def seed(self) -> int:
+        """Seed for this trial's own randomness (weights, batches): derived, never global."""
+        return derive_seed(self.study.seed, self.number)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self._params)
+
+    @property
+    def distributions(self) -> dict[str, Distribution]:
+        return dict(self._dists)
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        return dict(self._user_attrs)
+
+    # define-by-run suggestions --------------------------------------------------------
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
+                      log: bool = False) -> float:
+        return float(self.suggest(name, _named(name, lambda: Float(low, high, log=log, step=step))))
+
+    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
+        return int(self.suggest(name, _named(name, lambda: Int(low, high, log=log, step=step))))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        return self.suggest(name, _named(name, lambda: Choice(tuple(choices))))
+
+    def suggest_beta(self, name: str, low: float, high: float) -> float:
+        """An averaging coefficient in [low, high], searched on the (1 - beta) log scale."""
+        return float(self.suggest(name, _named(name, lambda: Beta(low, high))))
+
+    def suggest(self, name: str, dist: Distribution) -> Any:
+        """The value of ``name`` in this trial, drawn from ``dist`` on first use."""
+        if name in self._params:
+            return self._params[name]
+        if name in self._fixed:
+            value = self._fixed[name]
+        elif name in self._relative and (self._relative_space is None or name not in self._relative_space
+                                         or self._relative_space.params[name] == dist):
+            value = self._relative[name]
+        else:
+            history = self.study._history()
+            value = self.study.sampler.suggest_one(name, dist, history, number=self.number)
+        self._params[name] = value
+        self._dists[name] = dist
+        self._unsaved.add(name)
+        return value
+
+    def suggest_space(self, space: Space) -> dict[str, Any]:
+        """Every parameter of ``space`` that is active given the others, in order."""
+        out: dict[str, Any] = {}
+        for name, dist in space.params.items():
+            if space.is_active(name, out):
+                out[name] = self.suggest(name, dist)
+        return out
+
+    def _flush(self) -> None:
+        if self._unsaved:
+            names = sorted(self._unsaved)
+            self.study.storage.set_trial_params(self.study.id, self.number,
+                                                {n: self._params[n] for n in names},
+                                                {n: self._dists[n] for n in names})
+            self._unsaved.clear()
+
+    # reporting and pruning ------------------------------------------------------------
+    def report(self, value: float, step: int, metrics: Mapping[str, Any] | None = None) -> None:
+        """Record the objective's intermediate ``value`` at ``step`` (an epoch), with an
+        optional full record (losses, learning rate, per-layer statistics) beside it."""
+        if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
+            raise ValueError(f"step must be a non-negative integer, got {step!r}")
+        value = float(value)
+        self._flush()
+        self._intermediate[int(step)] = value
+        self.study.storage.report(self.study.id, self.number, int(step),
+                                  value if math.isfinite(value) else None, metrics)
+
+    def should_prune(self) -> bool:
+        """Whether the study's scheduler says this trial should stop now."""
+        if not self._intermediate:
+            return False
+        step = max(self._intermediate)
+        decision = self.study.scheduler.decide(self.frozen(), step, self.study._history(),
+                                               self.study.direction)
+        return decision == Decision.STOP
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        self._user_attrs[key] = value
+        self.study.storage.set_trial_user_attr(self.study.id, self.number, key, value)
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        self.study.storage.set_trial_system_attr(self.study.id, self.number, key, value)
+
+    def frozen(self) -> FrozenTrial:
+        """This trial as plain data, as a scheduler sees it."""
+        return FrozenTrial(number=self.number, state=TrialState.RUNNING, params=dict(self._params),
+                           distributions=dict(self._dists), intermediate_values=dict(self._intermediate),
+                           user_attrs=dict(self._user_attrs))
+
+    def __repr__(self) -> str:
+        return f"Trial(number={self.number}, params={self._params})"
+
+
+def _named(name: str, build: Any) -> Distribution:
+    """Build a distribution, prefixing any bound error with the parameter's name."""
+    try:
+        return build()  # type: ignore[no-any-return]
+    except ConfigError as err:
+        raise ConfigError(f"{name}.{err.field}" if err.field else name, err.problem) from None

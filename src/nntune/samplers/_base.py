@@ -1,0 +1,55 @@
+"""The sampler seam: a pure choice of parameters from (space, history, seed, trial number).
+
+A sampler never touches storage or the study. It is handed the declared (or inferred)
+space and the trials so far, and returns parameters. Each trial's randomness comes from
+``trial_rng(seed, number)``, so the same seed gives the same suggestions however many
+workers share the study and in whatever order they finish.
+"""
+
+from __future__ import annotations
+
+import secrets
+import zlib
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from nntune.space import Distribution, Space
+from nntune.trial import FrozenTrial, TrialState
+
+
+@runtime_checkable
+class Sampler(Protocol):
+    seed: int
+
+    def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int) -> dict[str, Any]:
+        """Parameters for trial ``number`` over ``space`` (joint, may use the history)."""
+
+    def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
+                    number: int) -> Any:
+        """A value for a parameter outside the joint space (define-by-run, first seen)."""
+
+
+def resolve_seed(seed: int | None) -> int:
+    """A fixed seed, or a fresh one drawn once so later draws are still reproducible from it."""
+    return int(seed) if seed is not None else secrets.randbits(31)
+
+
+def trial_rng(seed: int, number: int, *salt: int) -> np.random.Generator:
+    return np.random.default_rng([int(seed), int(number), *salt])
+
+
+def name_salt(name: str) -> int:
+    """A stable integer for a parameter name (Python's hash() changes between runs)."""
+    return zlib.crc32(name.encode())
+
+
+def independent_draw(seed: int, number: int, name: str, dist: Distribution) -> Any:
+    """A uniform draw on the parameter's own scale, reproducible per (seed, trial, name)."""
+    return dist.from_unit(trial_rng(seed, number, name_salt(name)).random())
+
+
+def finished(history: Sequence[FrozenTrial]) -> list[FrozenTrial]:
+    """Trials whose outcome is known (complete with a value); samplers learn from these."""
+    return [t for t in history if t.state == TrialState.COMPLETE and t.value is not None]

@@ -1,0 +1,32 @@
+"""Random search: every parameter drawn independently on its own scale (note 001)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from nntune.samplers._base import independent_draw, resolve_seed
+from nntune.space import Distribution, Space
+from nntune.trial import FrozenTrial
+
+
+class RandomSampler:
+    """Draws each parameter from (seed, trial number, parameter name) alone, so trial k gets
+    the same values whatever ran before it, in one process or many."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = resolve_seed(seed)
+
+    def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, dist in space.params.items():
+            if space.is_active(name, out):
+                out[name] = independent_draw(self.seed, number, name, dist)
+        return out
+
+    def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
+                    number: int) -> Any:
+        return independent_draw(self.seed, number, name, dist)
+
+    def __repr__(self) -> str:
+        return f"RandomSampler(seed={self.seed})"

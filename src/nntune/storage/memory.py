@@ -1,0 +1,177 @@
+"""In-process storage: fast, thread-safe, gone when the process ends. For tests and notebooks."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from nntune.space import Distribution
+from nntune.storage._base import (
+    DuplicatedStudyError,
+    StudyNotFoundError,
+    StudyRecord,
+    TrialStateError,
+    utcnow,
+)
+from nntune.trial import FrozenTrial, TrialState
+
+
+class InMemoryStorage:
+    url = "memory"
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._studies: dict[int, StudyRecord] = {}
+        self._trials: dict[int, list[FrozenTrial]] = {}
+        self._tests: dict[int, list[dict[str, Any]]] = {}
+        self._heartbeats: dict[tuple[int, int], Any] = {}
+
+    # studies --------------------------------------------------------------------------
+    def create_study(self, name: str, direction: str, attrs: Mapping[str, Any] | None = None) -> int:
+        with self._lock:
+            if any(s.name == name for s in self._studies.values()):
+                raise DuplicatedStudyError(f"study {name!r} already exists")
+            sid = max(self._studies, default=0) + 1
+            self._studies[sid] = StudyRecord(sid, name, direction, copy.deepcopy(dict(attrs or {})),
+                                             utcnow())
+            self._trials[sid] = []
+            self._tests[sid] = []
+            return sid
+
+    def load_study(self, name: str) -> StudyRecord | None:
+        with self._lock:
+            for s in self._studies.values():
+                if s.name == name:
+                    return copy.deepcopy(s)
+            return None
+
+    def list_studies(self) -> list[StudyRecord]:
+        with self._lock:
+            return [copy.deepcopy(s) for s in self._studies.values()]
+
+    def delete_study(self, name: str) -> None:
+        with self._lock:
+            rec = self.load_study(name)
+            if rec is None:
+                raise StudyNotFoundError(f"no study named {name!r}")
+            for table in (self._studies, self._trials, self._tests):
+                del table[rec.id]
+
+    def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
+        with self._lock:
+            self._studies[study_id].attrs[key] = copy.deepcopy(value)
+
+    # trials ---------------------------------------------------------------------------
+    def _trial(self, study_id: int, number: int) -> FrozenTrial:
+        try:
+            return self._trials[study_id][number]
+        except (KeyError, IndexError):
+            raise KeyError(f"no trial {number} in study {study_id}") from None
+
+    def _running(self, study_id: int, number: int) -> FrozenTrial:
+        t = self._trial(study_id, number)
+        if t.state != TrialState.RUNNING:
+            raise TrialStateError(f"trial {number} is {t.state.value}, not running")
+        return t
+
+    def create_trial(self, study_id: int, *, state: TrialState = TrialState.RUNNING,
+                     params: Mapping[str, Any] | None = None,
+                     distributions: Mapping[str, Distribution] | None = None,
+                     system_attrs: Mapping[str, Any] | None = None) -> int:
+        with self._lock:
+            trials = self._trials[study_id]
+            number = len(trials)
+            trials.append(FrozenTrial(
+                number=number, state=TrialState(state), params=copy.deepcopy(dict(params or {})),
+                distributions=dict(distributions or {}),
+                system_attrs=copy.deepcopy(dict(system_attrs or {})),
+                datetime_start=utcnow() if state == TrialState.RUNNING else None))
+            return number
+
+    def claim_waiting_trial(self, study_id: int) -> int | None:
+        with self._lock:
+            for t in self._trials[study_id]:
+                if t.state == TrialState.WAITING:
+                    t.state = TrialState.RUNNING
+                    t.datetime_start = utcnow()
+                    return t.number
+            return None
+
+    def set_trial_params(self, study_id: int, number: int, params: Mapping[str, Any],
+                         distributions: Mapping[str, Distribution]) -> None:
+        with self._lock:
+            t = self._running(study_id, number)
+            t.params.update(copy.deepcopy(dict(params)))
+            t.distributions.update(distributions)
+
+    def report(self, study_id: int, number: int, step: int, value: float | None,
+               metrics: Mapping[str, Any] | None = None) -> None:
+        with self._lock:
+            t = self._running(study_id, number)
+            if value is not None:
+                t.intermediate_values[int(step)] = float(value)
+            if metrics is not None:
+                t.metrics = [m for m in t.metrics if m.get("step") != step]
+                t.metrics.append({"step": int(step), **copy.deepcopy(dict(metrics))})
+                t.metrics.sort(key=lambda m: m["step"])
+
+    def set_trial_user_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
+        with self._lock:
+            self._trial(study_id, number).user_attrs[key] = copy.deepcopy(value)
+
+    def set_trial_system_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
+        with self._lock:
+            self._trial(study_id, number).system_attrs[key] = copy.deepcopy(value)
+
+    def heartbeat(self, study_id: int, number: int) -> None:
+        with self._lock:
+            self._running(study_id, number)
+            self._heartbeats[(study_id, number)] = utcnow()
+
+    def finish_trial(self, study_id: int, number: int, state: TrialState, value: float | None = None,
+                     error: str | None = None) -> None:
+        state = TrialState(state)
+        if not state.is_finished():
+            raise TrialStateError(f"{state.value} is not a finished state")
+        with self._lock:
+            t = self._running(study_id, number)
+            t.state, t.value, t.error = state, (None if value is None else float(value)), error
+            t.datetime_complete = utcnow()
+
+    def get_trial(self, study_id: int, number: int, *, with_metrics: bool = True) -> FrozenTrial:
+        with self._lock:
+            return self._copy(self._trial(study_id, number), with_metrics)
+
+    def get_trials(self, study_id: int, states: Iterable[TrialState] | None = None, *,
+                   with_metrics: bool = False) -> list[FrozenTrial]:
+        wanted = None if states is None else {TrialState(s) for s in states}
+        with self._lock:
+            if study_id not in self._trials:
+                raise StudyNotFoundError(f"no study with id {study_id}")
+            return [self._copy(t, with_metrics) for t in self._trials[study_id]
+                    if wanted is None or t.state in wanted]
+
+    @staticmethod
+    def _copy(t: FrozenTrial, with_metrics: bool) -> FrozenTrial:
+        out = copy.copy(t)
+        out.params = copy.deepcopy(t.params)
+        out.distributions = dict(t.distributions)
+        out.intermediate_values = dict(t.intermediate_values)
+        out.metrics = copy.deepcopy(t.metrics) if with_metrics else []
+        out.user_attrs = copy.deepcopy(t.user_attrs)
+        out.system_attrs = copy.deepcopy(t.system_attrs)
+        return out
+
+    # the sealed test split ------------------------------------------------------------
+    def record_test_evaluation(self, study_id: int, trial_number: int,
+                               metrics: Mapping[str, Any]) -> int:
+        with self._lock:
+            evals = self._tests[study_id]
+            evals.append({"trial": trial_number, "time": utcnow(), "metrics": copy.deepcopy(dict(metrics))})
+            return len(evals)
+
+    def get_test_evaluations(self, study_id: int) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self._tests[study_id])
