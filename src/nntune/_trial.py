@@ -88,7 +88,8 @@ class Trial:
             value = self._relative[name]
         else:
             history = self.study._history()
-            value = self.study.sampler.suggest_one(name, dist, history, number=self.number)
+            value = self.study.sampler.suggest_one(name, dist, history, number=self.number,
+                                                   direction=self.study.direction)
         self._params[name] = value
         self._dists[name] = dist
         self._unsaved.add(name)

@@ -128,7 +128,7 @@ class Study:
         history = self._history()
         if space is None:
             space = infer_space(history)
-        relative = self.sampler.suggest(space, history, number=number)
+        relative = self.sampler.suggest(space, history, number=number, direction=self.direction)
         return Trial(self, number, fixed_params=fixed, relative_params=relative, relative_space=space)
 
     def tell(self, trial: Trial | int, value: float | None = None, state: TrialState | None = None,

@@ -23,11 +23,12 @@ from nntune.trial import FrozenTrial, TrialState
 class Sampler(Protocol):
     seed: int
 
-    def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int) -> dict[str, Any]:
+    def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
+                direction: str = "minimize") -> dict[str, Any]:
         """Parameters for trial ``number`` over ``space`` (joint, may use the history)."""
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
-                    number: int) -> Any:
+                    number: int, direction: str = "minimize") -> Any:
         """A value for a parameter outside the joint space (define-by-run, first seen)."""
 
 

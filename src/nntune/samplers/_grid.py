@@ -47,7 +47,8 @@ class GridSampler:
     def is_exhausted(self, space: Space, history: Sequence[FrozenTrial]) -> bool:
         return not self._unused(space, history)
 
-    def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int) -> dict[str, Any]:
+    def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
+                direction: str = "minimize") -> dict[str, Any]:
         grid = self.grid(space)
         if not grid:
             return {}
@@ -56,7 +57,7 @@ class GridSampler:
         return dict(unused[0] if unused else grid[number % len(grid)])
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
-                    number: int) -> Any:
+                    number: int, direction: str = "minimize") -> Any:
         return independent_draw(self.seed, number, name, dist)
 
     def __repr__(self) -> str:

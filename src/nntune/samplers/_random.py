@@ -17,7 +17,8 @@ class RandomSampler:
     def __init__(self, seed: int | None = None) -> None:
         self.seed = resolve_seed(seed)
 
-    def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int) -> dict[str, Any]:
+    def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
+                direction: str = "minimize") -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, dist in space.params.items():
             if space.is_active(name, out):
@@ -25,7 +26,7 @@ class RandomSampler:
         return out
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
-                    number: int) -> Any:
+                    number: int, direction: str = "minimize") -> Any:
         return independent_draw(self.seed, number, name, dist)
 
     def __repr__(self) -> str:
