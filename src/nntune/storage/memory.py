@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+import math
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -16,6 +18,19 @@ from nntune.storage._base import (
     utcnow,
 )
 from nntune.trial import FrozenTrial, TrialState
+
+
+def _json(value: Any) -> Any:
+    """A copy through JSON, so this storage accepts and returns exactly what SQL storage does."""
+    return json.loads(json.dumps(value, default=_plain))
+
+
+def _plain(obj: Any) -> Any:
+    if hasattr(obj, "item"):  # numpy scalars
+        return obj.item()
+    if isinstance(obj, (set, tuple)):
+        return list(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
 
 class InMemoryStorage:
@@ -34,7 +49,7 @@ class InMemoryStorage:
             if any(s.name == name for s in self._studies.values()):
                 raise DuplicatedStudyError(f"study {name!r} already exists")
             sid = max(self._studies, default=0) + 1
-            self._studies[sid] = StudyRecord(sid, name, direction, copy.deepcopy(dict(attrs or {})),
+            self._studies[sid] = StudyRecord(sid, name, direction, _json(dict(attrs or {})),
                                              utcnow())
             self._trials[sid] = []
             self._tests[sid] = []
@@ -61,7 +76,7 @@ class InMemoryStorage:
 
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
         with self._lock:
-            self._studies[study_id].attrs[key] = copy.deepcopy(value)
+            self._studies[study_id].attrs[key] = _json(value)
 
     # trials ---------------------------------------------------------------------------
     def _trial(self, study_id: int, number: int) -> FrozenTrial:
@@ -84,9 +99,9 @@ class InMemoryStorage:
             trials = self._trials[study_id]
             number = len(trials)
             trials.append(FrozenTrial(
-                number=number, state=TrialState(state), params=copy.deepcopy(dict(params or {})),
+                number=number, state=TrialState(state), params=_json(dict(params or {})),
                 distributions=dict(distributions or {}),
-                system_attrs=copy.deepcopy(dict(system_attrs or {})),
+                system_attrs=_json(dict(system_attrs or {})),
                 datetime_start=utcnow() if state == TrialState.RUNNING else None))
             return number
 
@@ -103,27 +118,27 @@ class InMemoryStorage:
                          distributions: Mapping[str, Distribution]) -> None:
         with self._lock:
             t = self._running(study_id, number)
-            t.params.update(copy.deepcopy(dict(params)))
+            t.params.update(_json(dict(params)))
             t.distributions.update(distributions)
 
     def report(self, study_id: int, number: int, step: int, value: float | None,
                metrics: Mapping[str, Any] | None = None) -> None:
         with self._lock:
             t = self._running(study_id, number)
-            if value is not None:
+            if value is not None and math.isfinite(value):
                 t.intermediate_values[int(step)] = float(value)
             if metrics is not None:
                 t.metrics = [m for m in t.metrics if m.get("step") != step]
-                t.metrics.append({"step": int(step), **copy.deepcopy(dict(metrics))})
+                t.metrics.append({"step": int(step), **_json(dict(metrics))})
                 t.metrics.sort(key=lambda m: m["step"])
 
     def set_trial_user_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
         with self._lock:
-            self._trial(study_id, number).user_attrs[key] = copy.deepcopy(value)
+            self._trial(study_id, number).user_attrs[key] = _json(value)
 
     def set_trial_system_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
         with self._lock:
-            self._trial(study_id, number).system_attrs[key] = copy.deepcopy(value)
+            self._trial(study_id, number).system_attrs[key] = _json(value)
 
     def heartbeat(self, study_id: int, number: int) -> None:
         with self._lock:
@@ -137,7 +152,8 @@ class InMemoryStorage:
             raise TrialStateError(f"{state.value} is not a finished state")
         with self._lock:
             t = self._running(study_id, number)
-            t.state, t.value, t.error = state, (None if value is None else float(value)), error
+            finite = value is not None and math.isfinite(value)
+            t.state, t.value, t.error = state, (float(value) if finite else None), error
             t.datetime_complete = utcnow()
 
     def get_trial(self, study_id: int, number: int, *, with_metrics: bool = True) -> FrozenTrial:
@@ -169,7 +185,7 @@ class InMemoryStorage:
                                metrics: Mapping[str, Any]) -> int:
         with self._lock:
             evals = self._tests[study_id]
-            evals.append({"trial": trial_number, "time": utcnow(), "metrics": copy.deepcopy(dict(metrics))})
+            evals.append({"trial": trial_number, "time": utcnow(), "metrics": _json(dict(metrics))})
             return len(evals)
 
     def get_test_evaluations(self, study_id: int) -> list[dict[str, Any]]:

@@ -8,8 +8,10 @@ still meet a lock are retried with backoff.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
@@ -100,6 +102,8 @@ class SQLStorage:
         self.url = url
         self._retries = retries
         self.engine = _make_engine(url, dict(engine_kwargs or {}))
+        # An in-memory SQLite database is one shared connection: take turns on it.
+        self._serial = threading.Lock() if url in ("sqlite://", "sqlite:///:memory:") else None
         self._retry(lambda: meta.create_all(self.engine))
 
     # plumbing -------------------------------------------------------------------------
@@ -117,7 +121,7 @@ class SQLStorage:
 
     def _tx(self, fn: Callable[[Connection], T]) -> T:
         def run() -> T:
-            with self.engine.begin() as conn:
+            with self._serial or contextlib.nullcontext(), self.engine.begin() as conn:
                 return fn(conn)
         return self._retry(run)
 

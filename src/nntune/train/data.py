@@ -28,7 +28,7 @@ from torchvision.transforms.v2 import functional as TF
 
 from nntune.exceptions import ConfigError
 from nntune.train.augment import IMAGENET_MEAN, IMAGENET_STD
-from nntune.train.datasets import RawData, _size_pair, dataset_names, load_raw
+from nntune.train.datasets import RawData, dataset_names, load_raw, size_pair
 from nntune.train.splits import SealedSplit, Splits
 
 __all__ = ["load_splits", "dataset_names", "split_indices", "check_ratios",
@@ -289,7 +289,7 @@ def _targets(raw: RawData, idx: np.ndarray, test: bool) -> torch.Tensor:
 def _inputs(raw: RawData, idx: np.ndarray, test: bool, opts: Mapping[str, Any]) -> torch.Tensor:
     x = (raw.x_test if test else raw.x)[idx]  # type: ignore[index]
     if raw.modality == "image":
-        size = _size_pair(opts["resize"]) if opts.get("resize") is not None else None
+        size = size_pair(opts["resize"]) if opts.get("resize") is not None else None
         return _images_to_float(x, bool(opts.get("grayscale", False)), size)
     return torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float32)
 

@@ -176,7 +176,7 @@ def _pil_mode(images: list[Any], grayscale: bool) -> str:
     return "RGB"
 
 
-def _size_pair(resize: Any) -> tuple[int, int]:
+def size_pair(resize: Any) -> tuple[int, int]:
     """``resize`` as (height, width); an int means a square."""
     pair = (resize, resize) if isinstance(resize, int) else tuple(resize)
     if len(pair) != 2 or not all(isinstance(v, int) and v > 0 for v in pair):
@@ -198,7 +198,7 @@ def read_image_folder(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawDa
                           f"{root} needs one sub-folder per class (at least two) holding images")
     images = [Image.open(f) for f, _ in files]
     mode = _pil_mode(images, bool(opts.get("grayscale", False)))
-    size = _size_pair(opts["resize"]) if opts.get("resize") is not None else None
+    size = size_pair(opts["resize"]) if opts.get("resize") is not None else None
     arrays = []
     for im in images:
         im = im.convert(mode)

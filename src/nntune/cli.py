@@ -1,0 +1,205 @@
+"""The ``nntune`` command. Thin: parse flags, call the runner, print tables or JSON.
+
+Every bad input ends as one line on stderr naming the field, with exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from nntune.config import parse_config, read_raw
+from nntune.exceptions import ConfigError
+from nntune.storage import StudyNotFoundError, get_storage, redact_url
+from nntune.trial import FrozenTrial, best_trial, counts_by_state, ranked
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Hyperparameter tuning for neural networks.")
+
+
+def _override(raw: dict[str, Any], section: str | None, key: str, value: Any) -> None:
+    if value is None:
+        return
+    if section is None:
+        raw[key] = value
+        return
+    sub = raw.setdefault(section, {})
+    if not isinstance(sub, dict):
+        raise ConfigError(section, "must be a mapping")
+    sub[key] = value
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+def _params_text(params: dict[str, Any]) -> str:
+    return " ".join(f"{k}={_fmt(v)}" for k, v in params.items())
+
+
+def leaderboard_table(trials: list[FrozenTrial], metric: str, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for col, justify in (("trial", "right"), ("state", "left"), (f"val {metric}", "right"),
+                         ("epochs", "right"), ("params", "left")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for t in trials:
+        table.add_row(str(t.number), t.state.value, _fmt(t.value), str(t.epochs), _params_text(t.params))
+    return table
+
+
+@app.command()
+def tune(
+    config: Optional[Path] = typer.Argument(None, help="YAML config; without it the embedded default "
+                                                        "(an MLP on scikit-learn's digits)."),
+    trials: Optional[int] = typer.Option(None, "--trials", help="Total finished trials the study should hold."),
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Stop starting trials after S seconds."),
+    storage: Optional[str] = typer.Option(None, "--storage", help="sqlite:///file.db, postgresql://..., or memory."),
+    study: Optional[str] = typer.Option(None, "--study", help="Study name (resumed when it exists)."),
+    sampler: Optional[str] = typer.Option(None, "--sampler", help="random | grid"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="none"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the sampler, splits and trials."),
+    json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON summary line."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate, show data and model, run nothing."),
+) -> None:
+    """Search hyperparameters, then evaluate the best configuration once on the sealed test split."""
+    from nntune.runner import prepare, run_tune
+
+    raw = read_raw(config)
+    for section, key, value in ((None, "storage", storage), (None, "study", study),
+                                ("search", "trials", trials), ("search", "timeout", timeout),
+                                ("search", "sampler", sampler), ("search", "scheduler", scheduler),
+                                ("search", "seed", seed)):
+        _override(raw, section, key, value)
+    cfg = parse_config(raw, str(config) if config else "default")
+    # Human output goes to stderr with --json so that stdout ends with the JSON line alone.
+    out = Console(stderr=json_out)
+    prepared = prepare(cfg)
+    if dry_run:
+        _print_dry_run(out, prepared)
+        return
+    out.print(f"study [bold]{cfg.study}[/] in {redact_url(cfg.storage)}: {cfg.task.model} on "
+              f"{cfg.task.data if isinstance(cfg.task.data, str) else cfg.task.data.get('kind')}, "
+              f"{cfg.task.resolved_direction} validation {cfg.task.metric}")
+
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=out, transient=False)
+    state: dict[str, Any] = {}
+
+    def on_start(st: Any, todo: int) -> None:
+        state["task"] = progress.add_task("trials", total=todo)
+        if todo == 0:
+            out.print(f"study already holds {cfg.search.trials} finished trials; nothing to run")
+
+    def on_trial(st: Any, frozen: FrozenTrial) -> None:
+        if frozen.value is not None and frozen.state.value == "complete":
+            if "best" not in state or (frozen.value > state["best"]) == (st.direction == "maximize") \
+                    and frozen.value != state["best"]:
+                state["best"] = frozen.value
+        best = state.get("best")
+        progress.update(state["task"], advance=1,
+                        description=f"trials (best {cfg.task.metric} {_fmt(best) if best is not None else '-'})")
+
+    with progress:
+        summary = run_tune(prepared, on_start=on_start, on_trial=on_trial)
+
+    out.print(leaderboard_table(summary.leaderboard, cfg.task.metric,
+                                f"top {len(summary.leaderboard)} trials of {summary.study}"))
+    c = summary.counts
+    out.print(f"trials: {c['complete']} complete, {c['pruned']} pruned, {c['failed']} failed, "
+              f"{c['diverged']} diverged; stopped because: {summary.stop_reason}")
+    for note in summary.notes:
+        out.print(note)
+    if summary.best is not None:
+        out.print(f"best trial {summary.best.number}: validation {cfg.task.metric} "
+                  f"{_fmt(summary.best.value)} with {_params_text(summary.best.params)}")
+    if summary.test is not None:
+        shown = ", ".join(f"{k} {_fmt(v)}" for k, v in summary.test.metrics.items() if isinstance(v, float))
+        out.print(f"test ({summary.test.trial}): {shown}")
+        times = "once" if summary.test.looks == 1 else f"{summary.test.looks} times"
+        out.print(f"the test split of study {summary.study} has now been evaluated {times}")
+    if json_out:
+        print(json.dumps(summary.to_json()), flush=True)
+
+
+def _print_dry_run(out: Console, p: Any) -> None:
+    from nntune.train import build_model, format_summary
+
+    splits = p.splits
+    out.print(f"config OK: study {p.cfg.study}, {len(p.space)} searched parameters, "
+              f"sampler {p.cfg.search.sampler}, {p.cfg.search.trials} trials")
+    out.print(f"data: {len(splits.y_train)} train, {len(splits.y_val)} validation, "
+              f"{len(splits.test)} test (sealed); input {tuple(splits.input_shape)}")
+    example = {**p.cfg.hyperparameters(), **p.space.from_unit([0.5] * len(p.space))}
+    out.print(f"model at the centre of the space ({_params_text(example)}):")
+    n_out = splits.n_classes if splits.task_type == "classification" else 1
+    from nntune.train import summarize
+
+    model = build_model(example, splits.input_shape, n_out)
+    out.print(format_summary(summarize(model, splits.input_shape)))
+
+
+@app.command()
+def show(
+    storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
+    study: str = typer.Option("digits-mlp", "--study", help="Study name."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
+    top: int = typer.Option(10, "--top", help="Rows in the leaderboard."),
+) -> None:
+    """The leaderboard of a stored study."""
+    store = get_storage(storage)
+    rec = store.load_study(study)
+    if rec is None:
+        raise ConfigError("study", f"no study named {study!r} in {redact_url(storage)}")
+    trials = store.get_trials(rec.id)
+    if json_out:
+        print(json.dumps({"study": rec.name, "trials": [
+            {"number": t.number, "state": t.state.value, "value": t.value, "params": t.params,
+             "epochs": t.epochs} for t in trials]}))
+        return
+    out = Console()
+    out.print(leaderboard_table(ranked(trials, rec.direction)[:top], "value", f"top trials of {rec.name}"))  # type: ignore[arg-type]
+    c = counts_by_state(trials)
+    out.print(", ".join(f"{v} {k}" for k, v in c.items()))
+    best = best_trial(trials, rec.direction)  # type: ignore[arg-type]
+    if best is not None:
+        out.print(f"best trial {best.number}: {_fmt(best.value)} with {_params_text(best.params)}")
+    looks = store.get_test_evaluations(rec.id)
+    out.print(f"test split evaluated {len(looks)} time(s)")
+
+
+def main() -> None:
+    """Entry point: run the app, turning bad input into one line and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except ConfigError as err:
+        print(f"nntune: error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except StudyNotFoundError as err:
+        print(f"nntune: error: study: {err}", file=sys.stderr)
+        sys.exit(2)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        print("nntune: aborted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as err:  # click usage errors and the like
+        import click
+
+        if isinstance(err, click.ClickException):
+            print(f"nntune: error: {err.format_message()}", file=sys.stderr)
+            sys.exit(err.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,243 @@
+"""The YAML config of ``nntune tune``: validated with pydantic, errors as one line naming the field.
+
+Shape (every section optional; what is left out takes the embedded default)::
+
+    study: digits-mlp
+    storage: sqlite:///nntune.db
+    task:   {data: digits, split: [0.6, 0.2, 0.2], model: mlp, metric: accuracy, direction: maximize}
+    search: {sampler: random, trials: 20, seed: 0}
+    space:  {lr: {type: float, low: 1.0e-4, high: 1.0, log: true}, ...}
+    fixed:  {epochs: 30, batch_size: 64}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from nntune.exceptions import ConfigError
+from nntune.space import Beta, Choice, Distribution, Float, Int, Space
+
+# Names the built-in trainer understands, and the values of its categorical ones. A typo in
+# a config (``optimiser: adam``, ``optimizer: adamm``) is an error, not a silently unused key.
+CATEGORICAL_VALUES: dict[str, tuple[Any, ...]] = {
+    "model": ("mlp", "cnn", "resnet18", "resnet34", "resnet50"),
+    "optimizer": ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"),
+    "activation": ("relu", "leaky_relu", "elu", "gelu", "tanh", "sigmoid"),
+    "init": ("default", "zeros", "normal", "xavier_normal", "xavier_uniform", "he_normal",
+             "he_uniform", "uniform_inv_n2"),
+    "lr_schedule": ("constant", "step", "exponential", "plateau", "cosine"),
+    "loss": ("cross_entropy", "mse", "mae", "huber"),
+    "weight_decay_mode": ("coupled", "decoupled"),
+    "pool": ("max", "avg", "none"),
+}
+HYPERPARAMETERS: frozenset[str] = frozenset({
+    *CATEGORICAL_VALUES,
+    "lr", "momentum", "beta1", "beta2", "eps", "rho", "batch_size", "epochs",
+    "layers", "units", "dropout", "batchnorm", "weight_decay", "l1", "grad_clip",
+    "init_std", "lr_step_epochs", "lr_gamma", "lr_patience", "lr_factor", "warmup_epochs",
+    "early_stopping", "patience", "min_delta", "conv_layers", "filters", "filters_growth",
+    "kernel_size", "stride", "padding", "pretrained_weights", "freeze_backbone",
+    "backbone_lr_mult", "amp",
+})
+METRIC_DIRECTIONS: dict[str, Literal["minimize", "maximize"]] = {
+    "accuracy": "maximize", "precision": "maximize", "recall": "maximize", "f1": "maximize",
+    "r2": "maximize", "mae": "minimize", "mse": "minimize", "rmse": "minimize", "loss": "minimize",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ParamSpec(_Strict):
+    type: Literal["float", "int", "choice", "beta"]
+    low: Union[float, int, None] = None
+    high: Union[float, int, None] = None
+    log: bool = False
+    step: Union[float, int, None] = None
+    values: Union[list[Any], None] = None
+    when: dict[str, list[Any]] = Field(default_factory=dict)
+
+    def distribution(self, name: str) -> Distribution:
+        where = f"space.{name}"
+        if self.type == "choice":
+            if self.values is None:
+                raise ConfigError(f"{where}.values", "a choice needs a list of values")
+            for field in ("low", "high", "step"):
+                if getattr(self, field) is not None:
+                    raise ConfigError(f"{where}.{field}", "not used by a choice (give values)")
+        else:
+            if self.values is not None:
+                raise ConfigError(f"{where}.values", f"not used by a {self.type} (give low and high)")
+            for field in ("low", "high"):
+                if getattr(self, field) is None:
+                    raise ConfigError(f"{where}.{field}", f"a {self.type} needs {field}")
+        try:
+            if self.type == "float":
+                return Float(self.low, self.high, log=self.log, step=self.step)  # type: ignore[arg-type]
+            if self.type == "int":
+                return Int(self.low, self.high, log=self.log,  # type: ignore[arg-type]
+                           step=1 if self.step is None else self.step)  # type: ignore[arg-type]
+            if self.type == "beta":
+                return Beta(self.low, self.high)  # type: ignore[arg-type]
+            return Choice(tuple(self.values or ()))
+        except ConfigError as err:
+            raise ConfigError(f"{where}.{err.field}", err.problem) from None
+
+
+class TaskConfig(_Strict):
+    data: Union[str, dict[str, Any]] = "digits"
+    split: list[float] = Field(default_factory=lambda: [0.6, 0.2, 0.2])
+    model: str = "mlp"
+    metric: str = "accuracy"
+    direction: Union[Literal["minimize", "maximize"], None] = None
+    normalize: Literal["standard", "minmax", "none"] = "standard"
+    train_size: Union[int, float, None] = None
+    augment: list[Union[str, dict[str, Any]]] = Field(default_factory=list)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, v: str) -> str:
+        if v not in METRIC_DIRECTIONS:
+            raise ValueError(f"unknown metric {v!r}; choose from {', '.join(METRIC_DIRECTIONS)}")
+        return v
+
+    @field_validator("model")
+    @classmethod
+    def _model(cls, v: str) -> str:
+        if v not in CATEGORICAL_VALUES["model"]:
+            raise ValueError(f"unknown model {v!r}; choose from {', '.join(CATEGORICAL_VALUES['model'])}")
+        return v
+
+    @property
+    def resolved_direction(self) -> Literal["minimize", "maximize"]:
+        return self.direction or METRIC_DIRECTIONS[self.metric]
+
+
+class SearchConfig(_Strict):
+    sampler: str = "random"
+    trials: int = Field(default=20, gt=0)
+    seed: int = 0
+    timeout: Union[float, None] = Field(default=None, gt=0)
+    scheduler: str = "none"
+    patience: Union[int, None] = Field(default=None, gt=0)
+    grid_points: int = Field(default=5, gt=0)
+    sampler_options: dict[str, Any] = Field(default_factory=dict)
+    scheduler_options: dict[str, Any] = Field(default_factory=dict)
+
+
+class Config(_Strict):
+    study: str = Field(default="digits-mlp", min_length=1)
+    storage: str = "sqlite:///nntune.db"
+    task: TaskConfig = Field(default_factory=TaskConfig)
+    search: SearchConfig = Field(default_factory=SearchConfig)
+    space: dict[str, ParamSpec] = Field(default_factory=dict)
+    fixed: dict[str, Any] = Field(default_factory=dict)
+
+    def build_space(self) -> Space:
+        dists = {name: spec.distribution(name) for name, spec in self.space.items()}
+        conditions = {name: spec.when for name, spec in self.space.items() if spec.when}
+        space = Space(dists, conditions)
+        for name, dist in dists.items():
+            if isinstance(dist, Choice) and name in CATEGORICAL_VALUES:
+                _check_values(f"space.{name}.values", name, dist.values)
+        return space
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The fixed hyperparameters, with the task's model as the default architecture."""
+        return {"model": self.task.model, **self.fixed}
+
+
+def _check_values(where: str, name: str, values: tuple[Any, ...] | list[Any]) -> None:
+    allowed = CATEGORICAL_VALUES[name]
+    for v in values:
+        if v not in allowed:
+            raise ConfigError(where, f"unknown {name} {v!r}; choose from {', '.join(map(str, allowed))}")
+
+
+DEFAULT_YAML = """\
+study: digits-mlp
+storage: sqlite:///nntune.db
+task:
+  data: digits
+  split: [0.6, 0.2, 0.2]
+  model: mlp
+  metric: accuracy
+  direction: maximize
+search:
+  sampler: random
+  trials: 20
+  seed: 0
+space:
+  lr: {type: float, low: 1.0e-4, high: 1.0, log: true}
+  optimizer: {type: choice, values: [sgd, momentum, adam, rmsprop, adagrad]}
+  units: {type: int, low: 16, high: 512, log: true}
+  layers: {type: int, low: 1, high: 4}
+  beta2: {type: beta, low: 0.9, high: 0.999}
+fixed:
+  epochs: 30
+  batch_size: 64
+"""
+
+
+def parse_config(data: Any, source: str = "config") -> Config:
+    """Validate a parsed YAML document; every problem becomes one ConfigError line."""
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError("", f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        cfg = Config.model_validate(dict(data))
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        msg = first["msg"]
+        if first["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        raise ConfigError(loc, msg[0].lower() + msg[1:] if msg else msg) from None
+    cfg.build_space()  # bounds, conditions and names are checked before anything runs
+    for name, value in cfg.fixed.items():
+        if name not in HYPERPARAMETERS:
+            raise ConfigError(f"fixed.{name}", "unknown hyperparameter")
+        if name in CATEGORICAL_VALUES and not isinstance(value, (list, dict)):
+            _check_values(f"fixed.{name}", name, [value])
+    for name in cfg.space:
+        if name not in HYPERPARAMETERS:
+            raise ConfigError(f"space.{name}", "unknown hyperparameter")
+        if name in cfg.fixed:
+            raise ConfigError(f"fixed.{name}", "is also in space; give it in one place")
+    return cfg
+
+
+def read_raw(path: str | Path | None) -> dict[str, Any]:
+    """The YAML document at ``path`` as a dict (``None``: the embedded default)."""
+    if path is None:
+        return dict(yaml.safe_load(DEFAULT_YAML))
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError("config", f"no such file: {p}")
+    try:
+        data = yaml.safe_load(p.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or "invalid YAML"
+        raise ConfigError("config", f"{p}: malformed YAML{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError("config", f"{p}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read and validate a YAML file (``None``: the embedded default)."""
+    return parse_config(read_raw(path), str(path) if path else "default")

@@ -1,0 +1,122 @@
+"""One contract, every storage: the same calls give the same answers."""
+
+import threading
+
+import pytest
+
+from nntune.space import Choice, Float
+from nntune.storage import DuplicatedStudyError, StudyNotFoundError, TrialStateError
+from nntune.trial import TrialState
+
+
+def test_studies(storage):
+    sid = storage.create_study("a", "maximize", {"seed": 3})
+    with pytest.raises(DuplicatedStudyError):
+        storage.create_study("a", "minimize")
+    rec = storage.load_study("a")
+    assert (rec.id, rec.name, rec.direction, rec.attrs) == (sid, "a", "maximize", {"seed": 3})
+    assert storage.load_study("missing") is None
+    storage.set_study_attr(sid, "k", [1, 2])
+    assert storage.load_study("a").attrs == {"seed": 3, "k": [1, 2]}
+    storage.create_study("b", "minimize")
+    assert [s.name for s in storage.list_studies()] == ["a", "b"]
+    storage.delete_study("a")
+    assert storage.load_study("a") is None
+    with pytest.raises(StudyNotFoundError):
+        storage.delete_study("a")
+
+
+def test_trial_life_cycle(storage):
+    sid = storage.create_study("s", "minimize")
+    n0 = storage.create_trial(sid)
+    n1 = storage.create_trial(sid)
+    assert (n0, n1) == (0, 1)
+    storage.set_trial_params(sid, n0, {"lr": 0.01, "opt": "adam"},
+                             {"lr": Float(1e-4, 1, log=True), "opt": Choice(("sgd", "adam"))})
+    storage.report(sid, n0, 1, 0.5, {"train_loss": 0.7, "layers": [{"name": "0", "grad_norm": 1.0}]})
+    storage.report(sid, n0, 2, 0.4, {"train_loss": 0.6})
+    storage.report(sid, n0, 2, 0.3, {"train_loss": 0.55})  # a repeated step overwrites
+    storage.set_trial_user_attr(sid, n0, "epochs", 2)
+    storage.finish_trial(sid, n0, TrialState.COMPLETE, 0.3)
+    with pytest.raises(TrialStateError):
+        storage.finish_trial(sid, n0, TrialState.FAILED)
+    with pytest.raises(TrialStateError):
+        storage.report(sid, n0, 3, 0.1)
+    storage.finish_trial(sid, n1, TrialState.FAILED, error="ValueError: boom")
+
+    t = storage.get_trial(sid, n0)
+    assert t.state == TrialState.COMPLETE and t.value == 0.3
+    assert t.params == {"lr": 0.01, "opt": "adam"}
+    assert t.distributions["lr"] == Float(1e-4, 1, log=True)
+    assert t.intermediate_values == {1: 0.5, 2: 0.3}
+    assert [m["step"] for m in t.metrics] == [1, 2] and t.metrics[1]["train_loss"] == 0.55
+    assert t.metrics[0]["layers"][0]["grad_norm"] == 1.0
+    assert t.user_attrs == {"epochs": 2}
+    assert t.datetime_start is not None and t.duration is not None and t.duration >= 0
+    failed = storage.get_trial(sid, n1)
+    assert failed.state == TrialState.FAILED and failed.error == "ValueError: boom" and failed.value is None
+
+    all_trials = storage.get_trials(sid)
+    assert [x.number for x in all_trials] == [0, 1]
+    assert all_trials[0].metrics == []  # bulk reads leave the heavy records out unless asked
+    assert storage.get_trials(sid, with_metrics=True)[0].metrics[1]["train_loss"] == 0.55
+    assert [x.number for x in storage.get_trials(sid, [TrialState.FAILED])] == [1]
+
+
+def test_non_finite_values_are_stored_as_missing(storage):
+    sid = storage.create_study("s", "minimize")
+    n = storage.create_trial(sid)
+    storage.report(sid, n, 1, float("nan"))
+    storage.finish_trial(sid, n, TrialState.DIVERGED, float("inf"), error="loss is nan")
+    t = storage.get_trial(sid, n)
+    assert t.value is None and t.state == TrialState.DIVERGED and t.intermediate_values == {}
+
+
+def test_waiting_trials_are_claimed_once_in_order(storage):
+    sid = storage.create_study("s", "minimize")
+    a = storage.create_trial(sid, state=TrialState.WAITING, system_attrs={"fixed_params": {"x": 1}})
+    b = storage.create_trial(sid, state=TrialState.WAITING, system_attrs={"fixed_params": {"x": 2}})
+    assert storage.get_trial(sid, a).datetime_start is None
+    assert storage.claim_waiting_trial(sid) == a
+    assert storage.claim_waiting_trial(sid) == b
+    assert storage.claim_waiting_trial(sid) is None
+    assert storage.get_trial(sid, b).state == TrialState.RUNNING
+    assert storage.get_trial(sid, b).system_attrs == {"fixed_params": {"x": 2}}
+
+
+def test_concurrent_trial_creation_numbers_are_unique(storage):
+    sid = storage.create_study("s", "minimize")
+    numbers: list[int] = []
+    lock = threading.Lock()
+
+    def worker():
+        for _ in range(25):
+            n = storage.create_trial(sid)
+            with lock:
+                numbers.append(n)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(numbers) == list(range(100))
+
+
+def test_test_evaluations_are_counted(storage):
+    sid = storage.create_study("s", "maximize")
+    assert storage.get_test_evaluations(sid) == []
+    assert storage.record_test_evaluation(sid, 3, {"accuracy": 0.9}) == 1
+    assert storage.record_test_evaluation(sid, 5, {"accuracy": 0.95}) == 2
+    looks = storage.get_test_evaluations(sid)
+    assert [(e["trial"], e["metrics"]["accuracy"]) for e in looks] == [(3, 0.9), (5, 0.95)]
+    assert all(e["time"] is not None for e in looks)
+
+
+def test_storage_holds_json_only(storage):
+    sid = storage.create_study("s", "minimize")
+    n = storage.create_trial(sid)
+    with pytest.raises(TypeError):
+        storage.set_trial_user_attr(sid, n, "obj", object())
+    storage.set_trial_user_attr(sid, n, "pair", (1, 2))
+    assert storage.get_trial(sid, n).user_attrs["pair"] == [1, 2]  # as JSON gives it back

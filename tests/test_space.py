@@ -1,0 +1,97 @@
+import math
+
+import numpy as np
+import pytest
+
+from nntune.exceptions import ConfigError
+from nntune.space import Beta, Choice, Float, Int, Space, dist_from_json, grid_values
+
+
+def draws(dist, n=20000, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.array([dist.from_unit(u) for u in rng.random(n)])
+
+
+def test_log_float_spreads_evenly_over_decades():
+    lr = draws(Float(1e-4, 1.0, log=True))
+    shares = [np.mean((lr >= 10.0**k) & (lr < 10.0 ** (k + 1))) for k in range(-4, 0)]
+    assert all(abs(s - 0.25) < 0.02 for s in shares), shares
+    linear = draws(Float(1e-4, 1.0))
+    assert np.mean(linear >= 0.1) > 0.88  # note 001: a linear scale wastes 90% on [0.1, 1]
+
+
+def test_beta_is_searched_on_the_one_minus_beta_log_scale():
+    b = draws(Beta(0.9, 0.999))
+    assert b.min() >= 0.9 and b.max() <= 0.999
+    low_decade = np.mean(b < 0.99)
+    assert abs(low_decade - 0.5) < 0.02  # 0.9..0.99 and 0.99..0.999 get equal shares
+    assert np.mean(draws(Float(0.9, 0.999)) < 0.99) > 0.89
+
+
+@pytest.mark.parametrize("dist, value", [
+    (Float(-3, 5), 1.25), (Float(1e-5, 1, log=True), 3e-3), (Int(1, 9), 4),
+    (Int(16, 512, log=True), 100), (Int(0, 100, step=10), 70), (Choice(("a", 2, None, True)), None),
+    (Beta(0.9, 0.999), 0.99),
+])
+def test_unit_round_trip(dist, value):
+    u = dist.to_unit(value)
+    assert 0.0 <= u <= 1.0
+    back = dist.from_unit(u)
+    assert back == pytest.approx(value) if isinstance(value, float) else back == value
+    assert dist_from_json(dist.to_json()) == dist
+
+
+def test_int_draws_cover_all_values_and_respect_step():
+    vals = draws(Int(0, 100, step=25), n=2000)
+    assert set(vals.tolist()) == {0, 25, 50, 75, 100}
+    logs = draws(Int(1, 1000, log=True), n=20000)
+    assert abs(np.mean(logs < 32) - 0.5) < 0.05
+
+
+@pytest.mark.parametrize("build, field", [
+    (lambda: Float(1.0, 0.1), "low"), (lambda: Float(0, 1, log=True), "low"),
+    (lambda: Int(5, 2), "low"), (lambda: Int(1, 5, step=0), "step"), (lambda: Int(1.5, 3), "low"),
+    (lambda: Beta(0.9, 1.0), "high"), (lambda: Beta(0.99, 0.9), "low"), (lambda: Choice(()), "values"),
+    (lambda: Float(0, float("nan")), "high"), (lambda: Choice(("a", "a")), "values"),
+])
+def test_bad_bounds_name_the_field(build, field):
+    with pytest.raises(ConfigError) as err:
+        build()
+    assert err.value.field == field
+    assert "\n" not in str(err.value)
+
+
+def test_conditions_and_sampling():
+    space = Space({"optimizer": Choice(("sgd", "momentum", "adam")), "momentum": Beta(0.8, 0.99),
+                   "beta2": Beta(0.9, 0.9999)},
+                  {"momentum": {"optimizer": ["momentum"]}, "beta2": {"optimizer": ["adam"]}})
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        p = space.sample(rng)
+        assert ("momentum" in p) == (p["optimizer"] == "momentum")
+        assert ("beta2" in p) == (p["optimizer"] == "adam")
+        assert space.contains(p)
+    assert not space.contains({"optimizer": "momentum"})
+    with pytest.raises(ConfigError, match="declared before"):
+        Space({"m": Float(0, 1), "opt": Choice(("a", "b"))}, {"m": {"opt": ["a"]}})
+    with pytest.raises(ConfigError, match="not possible"):
+        Space({"opt": Choice(("a", "b")), "m": Float(0, 1)}, {"m": {"opt": ["c"]}})
+
+
+def test_grid_enumerates_nested_spaces_without_duplicates():
+    space = Space({"optimizer": Choice(("sgd", "momentum")), "momentum": Float(0.5, 0.9),
+                   "lr": Float(1e-3, 1e-1, log=True)}, {"momentum": {"optimizer": ["momentum"]}})
+    grid = space.grid(points=3)
+    assert len(grid) == 3 + 3 * 3  # sgd x 3 lr, momentum x 3 momentum x 3 lr
+    assert len({repr(sorted(g.items())) for g in grid}) == len(grid)
+    assert all("momentum" not in g for g in grid if g["optimizer"] == "sgd")
+    lrs = sorted({g["lr"] for g in grid})
+    assert lrs == pytest.approx([1e-3, 1e-2, 1e-1])  # evenly spaced in decades
+    assert grid_values(Int(1, 3), 5) == [1, 2, 3]
+
+
+def test_space_json_round_trip():
+    space = Space({"b": Choice((1, 2)), "a": Float(0, 1)}, {"a": {"b": [2]}})
+    again = Space.from_json(space.to_json())
+    assert again.params == space.params and again.conditions == space.conditions
+    assert math.isnan(space.to_unit({"b": 1})[1])
