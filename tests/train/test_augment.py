@@ -80,6 +80,8 @@ def test_cifar10_train_preset_follows_the_lecture() -> None:
     x = batch(n=4, h=32, w=32)
     assert make_augment(["cifar10_train"], None)(x).shape == (4, 3, 224, 224)  # type: ignore[misc]
     assert make_eval_transform(["cifar10_train"])(x).shape == (4, 3, 224, 224)  # type: ignore[misc]
+    resized = make_eval_transform(["cifar10_eval"])(x)  # type: ignore[misc]
+    assert torch.equal(resized, make_eval_transform(["cifar10_train"])(x))  # type: ignore[misc]
     assert IMAGENET_MEAN == (0.485, 0.456, 0.406) and IMAGENET_STD == (0.229, 0.224, 0.225)
 
 

@@ -39,10 +39,12 @@ AUGMENTATIONS: dict[str, dict[str, Any]] = {
 }
 
 # Note 004's CIFAR-10 project: training resizes to 224x224 with a random crop and flips
-# half the images; evaluation only resizes (make_eval_transform). Load the data with
-# ``normalize="imagenet"`` for the ImageNet mean/std the pretrained ResNet-50 expects.
+# half the images; evaluation only resizes (``make_eval_transform(["cifar10_train"])``
+# or ``["cifar10_eval"]``). Load the data with ``normalize="imagenet"`` for the ImageNet
+# mean/std the pretrained ResNet-50 expects.
 PRESETS: dict[str, list[str | dict[str, Any]]] = {
     "cifar10_train": [{"random_resized_crop": {"size": 224}}, {"hflip": {"p": 0.5}}],
+    "cifar10_eval": [{"resize": {"size": 224}}],
 }
 
 Step = tuple[str, dict[str, Any]]
