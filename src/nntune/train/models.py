@@ -1,0 +1,304 @@
+"""Model builders for the trainer: an MLP, a small CNN and torchvision ResNets.
+
+Every builder reads the flat hyperparameter dict. Layers get readable names (``fc1``,
+``act1``, ``conv2``, ``head``) because those names appear in per-layer statistics and in
+the model summary. The output layer of every model is reachable by :func:`head_name`, so
+the optimizer can freeze or slow down everything else (transfer learning).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from nntune.exceptions import ConfigError
+
+MODELS = ("mlp", "cnn", "resnet18", "resnet34", "resnet50")
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+}
+POOLS = ("max", "avg", "none")
+
+MODEL_DEFAULTS: dict[str, Any] = {
+    "model": "mlp",
+    "layers": 2,
+    "units": 128,
+    "activation": "relu",
+    "batchnorm": False,
+    "dropout": 0.0,
+    "conv_layers": 2,
+    "filters": 16,
+    "filters_growth": 2.0,
+    "kernel_size": 3,
+    "stride": 1,
+    "padding": "same",
+    "pool": "max",
+    "pretrained_weights": None,
+    "freeze_backbone": False,
+    "backbone_lr_mult": 1.0,
+}
+
+
+def choice(params: Mapping[str, Any], key: str, options: Sequence[str]) -> str:
+    """``params[key]`` if it is one of ``options``, else a ConfigError naming the key."""
+    value = params.get(key, MODEL_DEFAULTS.get(key))
+    if value not in options:
+        raise ConfigError(key, f"unknown {value!r}; choose from {', '.join(options)}")
+    return str(value)
+
+
+def positive_int(params: Mapping[str, Any], key: str, *, allow_zero: bool = False) -> int:
+    value = params.get(key, MODEL_DEFAULTS.get(key))
+    if isinstance(value, bool) or not isinstance(value, int) or value < (0 if allow_zero else 1):
+        raise ConfigError(key, f"must be an integer >= {0 if allow_zero else 1}, got {value!r}")
+    return value
+
+
+def dropout_rate(params: Mapping[str, Any]) -> float:
+    p = float(params.get("dropout", 0.0))
+    if not 0.0 <= p < 1.0:
+        raise ConfigError("dropout", f"must be in [0, 1), got {p}")
+    return p
+
+
+def activation(params: Mapping[str, Any]) -> nn.Module:
+    return ACTIVATIONS[choice(params, "activation", tuple(ACTIVATIONS))]()
+
+
+def hidden_units(params: Mapping[str, Any], n_layers: int) -> list[int]:
+    """``units`` as one width per hidden layer (an int means the same width everywhere)."""
+    units = params.get("units", MODEL_DEFAULTS["units"])
+    widths = [units] * n_layers if isinstance(units, int) else list(units)
+    if len(widths) != n_layers or any(not isinstance(w, int) or w < 1 for w in widths):
+        raise ConfigError("units", f"need {n_layers} positive integers (one per hidden layer), got {units!r}")
+    return widths
+
+
+def build_mlp(params: Mapping[str, Any], input_shape: Sequence[int], n_outputs: int) -> nn.Sequential:
+    n_layers = positive_int(params, "layers", allow_zero=True)
+    p_drop = dropout_rate(params)
+    use_bn = bool(params.get("batchnorm", False))
+    blocks: OrderedDict[str, nn.Module] = OrderedDict(flatten=nn.Flatten())
+    width = int(torch.Size(input_shape).numel())
+    for i, units in enumerate(hidden_units(params, n_layers), start=1):
+        blocks[f"fc{i}"] = nn.Linear(width, units)
+        if use_bn:
+            blocks[f"bn{i}"] = nn.BatchNorm1d(units)
+        blocks[f"act{i}"] = activation(params)
+        if p_drop > 0:
+            blocks[f"drop{i}"] = nn.Dropout(p_drop)
+        width = units
+    blocks["head"] = nn.Linear(width, n_outputs)
+    return nn.Sequential(blocks)
+
+
+def conv_padding(params: Mapping[str, Any], kernel: int, stride: int) -> int | str:
+    padding = params.get("padding", "same")
+    if padding == "valid":
+        return 0
+    if padding == "same":
+        # PyTorch accepts "same" only with stride 1; k // 2 keeps the size (up to the
+        # stride) for the odd kernels CNNs use.
+        return "same" if stride == 1 else kernel // 2
+    if isinstance(padding, int) and not isinstance(padding, bool) and padding >= 0:
+        return padding
+    raise ConfigError("padding", f"use 'same', 'valid' or an integer >= 0, got {padding!r}")
+
+
+def build_cnn(params: Mapping[str, Any], input_shape: Sequence[int], n_outputs: int) -> nn.Sequential:
+    if len(input_shape) != 3:
+        raise ConfigError("model", f"cnn needs image input (C, H, W), got shape {tuple(input_shape)}")
+    n_blocks = positive_int(params, "conv_layers")
+    kernel = positive_int(params, "kernel_size")
+    stride = positive_int(params, "stride")
+    filters = positive_int(params, "filters")
+    growth = float(params.get("filters_growth", 2.0))
+    pool = choice(params, "pool", POOLS)
+    use_bn = bool(params.get("batchnorm", False))
+    padding = conv_padding(params, kernel, stride)
+    blocks: OrderedDict[str, nn.Module] = OrderedDict()
+    channels, height, width = input_shape
+    for i in range(1, n_blocks + 1):
+        out_channels = max(1, round(filters * growth ** (i - 1)))
+        blocks[f"conv{i}"] = nn.Conv2d(channels, out_channels, kernel, stride=stride, padding=padding)
+        if use_bn:
+            blocks[f"bn{i}"] = nn.BatchNorm2d(out_channels)
+        blocks[f"act{i}"] = activation(params)
+        height, width = conv_output_size(height, width, kernel, stride, padding)
+        if height < 1 or width < 1:
+            raise ConfigError("conv_layers", f"block {i} shrinks the image to nothing; use padding 'same' or fewer blocks")
+        # A 2x2 pool on a 1-pixel map would fail; small inputs simply stop pooling.
+        if pool != "none" and min(height, width) >= 2:
+            blocks[f"pool{i}"] = nn.MaxPool2d(2) if pool == "max" else nn.AvgPool2d(2)
+            height, width = height // 2, width // 2
+        channels = out_channels
+    blocks["flatten"] = nn.Flatten()
+    blocks["fc"] = nn.Linear(channels * height * width, positive_int(params, "units"))
+    blocks["act_fc"] = activation(params)
+    p_drop = dropout_rate(params)
+    if p_drop > 0:
+        blocks["drop_fc"] = nn.Dropout(p_drop)
+    blocks["head"] = nn.Linear(blocks["fc"].out_features, n_outputs)
+    return nn.Sequential(blocks)
+
+
+def conv_output_size(height: int, width: int, kernel: int, stride: int, padding: int | str) -> tuple[int, int]:
+    if padding == "same":
+        return height, width
+    pad = int(padding)
+    return (height + 2 * pad - kernel) // stride + 1, (width + 2 * pad - kernel) // stride + 1
+
+
+def build_resnet(params: Mapping[str, Any], input_shape: Sequence[int], n_outputs: int) -> nn.Module:
+    import torchvision
+
+    if len(input_shape) != 3:
+        raise ConfigError("model", f"{params['model']} needs image input (C, H, W), got shape {tuple(input_shape)}")
+    model = getattr(torchvision.models, params["model"])(weights=None)
+    if input_shape[0] != 3:
+        old = model.conv1
+        model.conv1 = nn.Conv2d(input_shape[0], old.out_channels, old.kernel_size, old.stride, old.padding, bias=False)
+    p_drop = dropout_rate(params)
+    head = nn.Linear(model.fc.in_features, n_outputs)
+    model.fc = nn.Sequential(OrderedDict(drop=nn.Dropout(p_drop), out=head)) if p_drop > 0 else head
+    return model
+
+
+def head_name(model: nn.Module) -> str:
+    """Name of the output layer: ``fc`` for torchvision ResNets, ``head`` for nntune's own."""
+    return "fc" if hasattr(model, "fc") and hasattr(model, "layer1") else "head"
+
+
+def is_head_parameter(model: nn.Module, parameter_name: str) -> bool:
+    return parameter_name.startswith(head_name(model) + ".")
+
+
+def load_pretrained(model: nn.Module, path: str | Path) -> None:
+    """Load a local state-dict file into ``model``, skipping tensors whose shape differs.
+
+    The skipped tensors are the old head (another number of classes), so the task gets a
+    fresh head. A first convolution trained on RGB is summed over its colour channels when
+    the data has one channel. A file written by nntune's checkpoints (``{"model": ...}``)
+    works too.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError("pretrained_weights", f"no such file: {file}")
+    state = torch.load(file, map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and isinstance(state.get("model"), dict):
+        state = state["model"]
+    own = model.state_dict()
+    usable: dict[str, torch.Tensor] = {}
+    for key, tensor in state.items():
+        if key not in own:
+            continue
+        if tensor.shape == own[key].shape:
+            usable[key] = tensor
+        elif tensor.dim() == 4 and own[key].shape[1] == 1 and tensor.shape[0] == own[key].shape[0] and tensor.shape[2:] == own[key].shape[2:]:
+            usable[key] = tensor.sum(dim=1, keepdim=True)
+    if not usable:
+        raise ConfigError("pretrained_weights", f"no tensor in {file} fits model {type(model).__name__}")
+    model.load_state_dict(usable, strict=False)
+
+
+def set_dropout(model: nn.Module, p: float) -> None:
+    """Set every Dropout module's rate (a resumed run with a new ``dropout`` really uses it)."""
+    for module in model.modules():
+        if isinstance(module, nn.Dropout):
+            module.p = p
+
+
+def build_model(
+    params: Mapping[str, Any],
+    input_shape: Sequence[int],
+    n_outputs: int,
+    *,
+    generator: torch.Generator | None = None,
+) -> nn.Module:
+    """Build the model named by ``params["model"]`` for inputs of ``input_shape`` (no batch dim).
+
+    Weights are initialized with ``params["init"]`` (see :func:`nntune.train.optim.init_weights`)
+    drawing from ``generator``; then ``pretrained_weights`` (a local file) is loaded over them,
+    except for the head, which stays fresh for the task's ``n_outputs``.
+    """
+    from nntune.train.optim import init_weights
+
+    name = choice(params, "model", MODELS)
+    builders = {"mlp": build_mlp, "cnn": build_cnn}
+    model = builders.get(name, build_resnet)({**MODEL_DEFAULTS, **params, "model": name}, input_shape, n_outputs)
+    init_weights(model, params, generator=generator)
+    if params.get("pretrained_weights"):
+        load_pretrained(model, params["pretrained_weights"])
+    return model
+
+
+def summarize(model: nn.Module, input_shape: Sequence[int]) -> list[dict[str, Any]]:
+    """One row per leaf module (name, type, output shape, parameters) and a total row.
+
+    Runs one forward pass on a batch of two zero inputs in eval mode, on the model's device.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    handles = []
+    for name, module in model.named_modules():
+        if name and not list(module.children()):
+            rows[name] = {
+                "name": name,
+                "type": type(module).__name__,
+                "output_shape": None,
+                "params": sum(p.numel() for p in module.parameters()),
+            }
+
+            def hook(_m: nn.Module, _in: Any, out: Any, row: dict[str, Any] = rows[name]) -> None:
+                if isinstance(out, torch.Tensor):
+                    row["output_shape"] = [-1, *out.shape[1:]]
+
+            handles.append(module.register_forward_hook(hook))
+    first = next(model.parameters(), None)
+    device = first.device if first is not None else torch.device("cpu")
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(2, *input_shape, device=device))
+    finally:
+        model.train(was_training)
+        for handle in handles:
+            handle.remove()
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    out = list(rows.values())
+    out.append({"name": "total", "type": "", "output_shape": None, "params": total, "trainable": trainable})
+    return out
+
+
+def format_summary(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The summary rows as a fixed-width text table."""
+    header = ("layer", "type", "output shape", "params")
+    lines = [
+        (
+            str(r["name"]),
+            str(r["type"]),
+            "" if r.get("output_shape") is None else str(tuple(r["output_shape"])),
+            f"{r['params']:,}",
+        )
+        for r in rows
+        if r["name"] != "total"
+    ]
+    widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(header)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths[:-1]) + f"  {{:>{widths[-1]}}}"
+    rule = "-" * (sum(widths) + 2 * (len(widths) - 1))
+    text = [fmt.format(*header), rule, *(fmt.format(*line) for line in lines), rule]
+    for r in rows:
+        if r["name"] == "total":
+            text.append(f"total parameters: {r['params']:,}  trainable: {r.get('trainable', r['params']):,}")
+    return "\n".join(text)
