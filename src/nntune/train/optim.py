@@ -1,0 +1,317 @@
+"""Weight initializers, optimizers and learning-rate schedules.
+
+Weight decay comes in two modes, chosen by ``weight_decay_mode``:
+
+* ``"coupled"`` (the default for every optimizer except ``adamw``): lambda * theta is added
+  to the gradient, i.e. the loss is L + lambda/2 * ||w||^2. With plain SGD this is the
+  update theta <- (1 - lr*lambda) theta - lr*grad; with adaptive optimizers the decay is
+  rescaled by their per-parameter step size.
+* ``"decoupled"`` (the default, and the only mode, for ``adamw``): the weights shrink by
+  (1 - lr*lambda) before the optimizer's own step, whatever the optimizer is:
+  theta <- (1 - lr*lambda) theta - lr*update.
+
+Decay applies to weight matrices and convolution kernels only (tensors with two or more
+dimensions), never to biases or batch-norm scales and shifts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import torch
+from torch import nn
+from torch.optim import lr_scheduler
+
+from nntune.exceptions import ConfigError
+from nntune.train.models import is_head_parameter
+
+INITS = ("default", "zeros", "normal", "xavier_normal", "xavier_uniform", "he_normal", "he_uniform", "uniform_inv_n2")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+SCHEDULES = ("constant", "step", "exponential", "plateau", "cosine")
+SGD_LIKE = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop")
+
+OPTIM_DEFAULTS: dict[str, Any] = {
+    "init": "default",
+    "init_std": 0.01,
+    "optimizer": "adam",
+    "momentum": 0.9,
+    "rho": 0.99,
+    "beta1": 0.9,
+    "beta2": 0.999,
+    "eps": 1e-8,
+    "weight_decay": 0.0,
+    "l1": 0.0,
+    "lr_schedule": "constant",
+    "lr_step_epochs": 8,
+    "lr_patience": 5,
+    "lr_factor": 0.1,
+    "lr_min": 0.0,
+    "warmup_epochs": 0,
+}
+# Exponential decay with the notes' pace (x0.1 over 8 epochs) when lr_gamma is not given.
+EXPONENTIAL_GAMMA = 0.1 ** (1 / 8)
+
+
+def pick(params: Mapping[str, Any], key: str, options: Iterable[str]) -> str:
+    options = tuple(options)
+    value = params.get(key, OPTIM_DEFAULTS.get(key))
+    if value not in options:
+        raise ConfigError(key, f"unknown {value!r}; choose from {', '.join(options)}")
+    return str(value)
+
+
+def number(params: Mapping[str, Any], key: str, default: float, *, low: float = 0.0) -> float:
+    value = params.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < low:
+        raise ConfigError(key, f"must be a number >= {low}, got {value!r}")
+    return float(value)
+
+
+def default_lr(optimizer: str) -> float:
+    """1e-3 for the Adam family, 0.01 for SGD-like optimizers."""
+    return 1e-3 if optimizer in ("adam", "adamw") else 0.01
+
+
+# ---------------------------------------------------------------- initializers
+
+
+def init_tensor(weight: torch.Tensor, scheme: str, std: float, generator: torch.Generator | None) -> None:
+    """Fill ``weight`` in place; ``n`` is the fan-in (inputs per output unit).
+
+    Xavier follows the lecture notes' convention std = 1/sqrt(n) (not PyTorch's
+    sqrt(2/(fan_in+fan_out))); He uses std = sqrt(2/n); the uniform variants use the bound
+    sqrt(3)*std so that they have the same standard deviation as their normal twins.
+    """
+    n = weight[0].numel()
+    with torch.no_grad():
+        if scheme == "zeros":
+            weight.zero_()
+        elif scheme == "normal":
+            weight.normal_(0.0, std, generator=generator)
+        elif scheme == "xavier_normal":
+            weight.normal_(0.0, 1.0 / math.sqrt(n), generator=generator)
+        elif scheme == "xavier_uniform":
+            bound = math.sqrt(3.0 / n)
+            weight.uniform_(-bound, bound, generator=generator)
+        elif scheme == "he_normal":
+            weight.normal_(0.0, math.sqrt(2.0 / n), generator=generator)
+        elif scheme == "he_uniform":
+            bound = math.sqrt(6.0 / n)
+            weight.uniform_(-bound, bound, generator=generator)
+        elif scheme == "uniform_inv_n2":
+            weight.uniform_(-1.0 / n**2, 1.0 / n**2, generator=generator)
+
+
+def init_weights(model: nn.Module, params: Mapping[str, Any], *, generator: torch.Generator | None = None) -> None:
+    """Initialize every Linear/Conv weight by ``params["init"]``; biases start at 0.
+
+    ``default`` keeps PyTorch's own initialization (biases included). ``normal`` uses
+    ``init_std`` (default 0.01).
+    """
+    scheme = pick(params, "init", INITS)
+    if scheme == "default":
+        return
+    std = number(params, "init_std", OPTIM_DEFAULTS["init_std"])
+    for module in model.modules():
+        if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+            init_tensor(module.weight, scheme, std, generator)
+            if module.bias is not None:
+                with torch.no_grad():
+                    module.bias.zero_()
+
+
+# ---------------------------------------------------------------- optimizers
+
+
+def weight_decay_mode(params: Mapping[str, Any]) -> str:
+    name = pick(params, "optimizer", OPTIMIZERS)
+    mode = params.get("weight_decay_mode") or ("decoupled" if name == "adamw" else "coupled")
+    if mode not in ("coupled", "decoupled"):
+        raise ConfigError("weight_decay_mode", f"unknown {mode!r}; choose from coupled, decoupled")
+    if name == "adamw" and mode == "coupled":
+        raise ConfigError("weight_decay_mode", "adamw always decouples weight decay; use optimizer 'adam' for coupled decay")
+    return mode
+
+
+def param_groups(model: nn.Module, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Split trainable parameters into (backbone | head) x (decayed | not decayed) groups.
+
+    Each group carries ``lr_mult`` (``backbone_lr_mult`` for the backbone, 1 for the head)
+    and ``decay`` (whether weight decay applies). A frozen backbone is left out entirely.
+    """
+    freeze = bool(params.get("freeze_backbone", False))
+    backbone_mult = number(params, "backbone_lr_mult", 1.0)
+    buckets: dict[tuple[bool, bool], list[nn.Parameter]] = {}
+    for name, param in model.named_parameters():
+        head = is_head_parameter(model, name)
+        if freeze and not head:
+            param.requires_grad_(False)
+        if not param.requires_grad:
+            continue
+        buckets.setdefault((head, param.dim() >= 2), []).append(param)
+    return [
+        {"params": plist, "lr_mult": 1.0 if head else backbone_mult, "decay": decay}
+        for (head, decay), plist in sorted(buckets.items())
+    ]
+
+
+def build_optimizer(model: nn.Module, params: Mapping[str, Any]) -> torch.optim.Optimizer:
+    """The optimizer named by ``params["optimizer"]`` with its hyperparameters applied."""
+    name = pick(params, "optimizer", OPTIMIZERS)
+    groups = param_groups(model, params)
+    if not groups:
+        raise ConfigError("freeze_backbone", "no trainable parameters are left")
+    lr = default_lr(name)
+    if name in ("sgd", "momentum", "nesterov"):
+        opt: torch.optim.Optimizer = torch.optim.SGD(groups, lr=lr, nesterov=name == "nesterov", momentum=0.9)
+    elif name == "adagrad":
+        opt = torch.optim.Adagrad(groups, lr=lr)
+    elif name == "rmsprop":
+        opt = torch.optim.RMSprop(groups, lr=lr)
+    elif name == "adam":
+        opt = torch.optim.Adam(groups, lr=lr)
+    else:
+        opt = torch.optim.AdamW(groups, lr=lr)
+    apply_hyperparams(opt, params)
+    return opt
+
+
+def apply_hyperparams(optimizer: torch.optim.Optimizer, params: Mapping[str, Any], *, lr_scale: float = 1.0) -> None:
+    """Write lr, momentum, betas, eps and weight decay from ``params`` into every param group.
+
+    Used when the optimizer is built and again after a resumed run loaded the old state,
+    so that changed values really take effect. ``lr_scale`` multiplies the learning rate
+    (a resumed run passes the schedule's progress so far).
+    """
+    name = pick(params, "optimizer", OPTIMIZERS)
+    lr = number(params, "lr", default_lr(name))
+    wd = number(params, "weight_decay", 0.0)
+    decoupled = weight_decay_mode(params) == "decoupled"
+    momentum = number(params, "momentum", OPTIM_DEFAULTS["momentum"])
+    if name == "nesterov" and momentum == 0:
+        raise ConfigError("momentum", "nesterov needs momentum > 0")
+    for group in optimizer.param_groups:
+        group["lr"] = lr * group["lr_mult"] * lr_scale
+        decay = wd if group["decay"] else 0.0
+        # torch's AdamW decays by its own weight_decay (decoupled); every other optimizer
+        # gets coupled decay from torch and decoupled decay from decoupled_step().
+        group["weight_decay"] = decay if (name == "adamw" or not decoupled) else 0.0
+        group["decoupled_decay"] = decay if (decoupled and name != "adamw") else 0.0
+        if name in ("momentum", "nesterov"):
+            group["momentum"] = momentum
+        elif name == "sgd":
+            group["momentum"] = 0.0
+        if name == "rmsprop":
+            group["alpha"] = number(params, "rho", OPTIM_DEFAULTS["rho"])
+        if name in ("adam", "adamw"):
+            group["betas"] = (number(params, "beta1", 0.9), number(params, "beta2", 0.999))
+        if name in ("adagrad", "rmsprop", "adam", "adamw"):
+            group["eps"] = number(params, "eps", OPTIM_DEFAULTS["eps"])
+
+
+def decoupled_step(optimizer: torch.optim.Optimizer) -> None:
+    """theta <- (1 - lr*lambda) theta for groups with decoupled decay; call before ``step()``."""
+    with torch.no_grad():
+        for group in optimizer.param_groups:
+            factor = 1.0 - group["lr"] * group.get("decoupled_decay", 0.0)
+            if factor != 1.0:
+                torch._foreach_mul_([p for p in group["params"] if p.grad is not None], factor)
+
+
+def l1_penalty(model: nn.Module, strength: float) -> torch.Tensor | None:
+    """strength * sum |w| over weight matrices and kernels, or None when off."""
+    if strength == 0:
+        return None
+    return strength * sum(p.abs().sum() for p in model.parameters() if p.dim() >= 2 and p.requires_grad)
+
+
+def current_lr(optimizer: torch.optim.Optimizer) -> float:
+    """The base learning rate now in use (a backbone's multiplier divided out)."""
+    group = optimizer.param_groups[0]
+    return float(group["lr"]) / group["lr_mult"]
+
+
+# ---------------------------------------------------------------- schedules
+
+
+class LrSchedule:
+    """An optional linear warm-up followed by the main schedule; stepped once per epoch.
+
+    With ``warmup_epochs`` = w, epoch k (1-based, k <= w) trains at lr * k/(w+1) and epoch
+    w+1 at the full rate; the main schedule counts its epochs from there. ``plateau``
+    watches the validation loss passed to :meth:`step`.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, params: Mapping[str, Any], epochs: int) -> None:
+        kind = pick(params, "lr_schedule", SCHEDULES)
+        self.kind = kind
+        self.warmup_epochs = int(number(params, "warmup_epochs", 0))
+        self.epochs_done = 0
+        self.warmup: lr_scheduler.LinearLR | None = None
+        if self.warmup_epochs > 0:
+            self.warmup = lr_scheduler.LinearLR(
+                optimizer, start_factor=1 / (self.warmup_epochs + 1), end_factor=1.0, total_iters=self.warmup_epochs
+            )
+        self.main: lr_scheduler.LRScheduler | None
+        if kind == "step":
+            step = int(number(params, "lr_step_epochs", OPTIM_DEFAULTS["lr_step_epochs"], low=1))
+            self.main = lr_scheduler.StepLR(optimizer, step_size=step, gamma=number(params, "lr_gamma", 0.1))
+        elif kind == "exponential":
+            self.main = lr_scheduler.ExponentialLR(optimizer, gamma=number(params, "lr_gamma", EXPONENTIAL_GAMMA))
+        elif kind == "plateau":
+            self.main = lr_scheduler.ReduceLROnPlateau(
+                optimizer,
+                mode="min",
+                factor=number(params, "lr_factor", OPTIM_DEFAULTS["lr_factor"]),
+                patience=int(number(params, "lr_patience", OPTIM_DEFAULTS["lr_patience"])),
+                min_lr=number(params, "lr_min", 0.0),
+            )
+        elif kind == "cosine":
+            t_max = max(1, epochs - self.warmup_epochs)
+            self.main = lr_scheduler.CosineAnnealingLR(optimizer, T_max=t_max, eta_min=number(params, "lr_min", 0.0))
+        else:
+            self.main = None
+
+    def step(self, val_loss: float) -> None:
+        """Advance one epoch (call after the epoch's validation)."""
+        self.epochs_done += 1
+        if self.warmup is not None and self.epochs_done <= self.warmup_epochs:
+            self.warmup.step()
+        elif isinstance(self.main, lr_scheduler.ReduceLROnPlateau):
+            self.main.step(val_loss)
+        elif self.main is not None:
+            self.main.step()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "warmup_epochs": self.warmup_epochs,
+            "epochs_done": self.epochs_done,
+            "warmup": None if self.warmup is None else self.warmup.state_dict(),
+            "main": None if self.main is None else self.main.state_dict(),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any], *, lr_scale: float = 1.0) -> None:
+        """Restore the schedule's progress, its base rates scaled by ``lr_scale``.
+
+        A resumed run with a new ``lr`` passes new_lr / old_lr, so the whole schedule is
+        rescaled rather than restarted. A saved schedule of another kind or warm-up length
+        is ignored: the new schedule starts from its first epoch.
+        """
+        if state.get("kind") != self.kind or state.get("warmup_epochs") != self.warmup_epochs:
+            return
+        self.epochs_done = int(state["epochs_done"])
+        for scheduler, saved in ((self.warmup, state["warmup"]), (self.main, state["main"])):
+            if scheduler is None or saved is None:
+                continue
+            scheduler.load_state_dict(dict(saved))
+            for attr in ("base_lrs", "_last_lr"):
+                values = getattr(scheduler, attr, None)
+                if isinstance(values, list):
+                    setattr(scheduler, attr, [v * lr_scale for v in values])
+        owner = self.warmup or self.main
+        for group in [] if owner is None else owner.optimizer.param_groups:
+            if "initial_lr" in group:
+                group["initial_lr"] = group["initial_lr"] * lr_scale
