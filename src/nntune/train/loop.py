@@ -1,0 +1,462 @@
+"""The trainer: :func:`fit` trains one model from a flat hyperparameter dict, :func:`evaluate` scores it.
+
+``fit`` is one flat loop that reads top to bottom: build, (resume), then per epoch train on
+shuffled mini-batches, validate, record, checkpoint, report, and stop early when asked.
+Data are tensors already in memory, so batches are index slices of a seeded permutation;
+there are no loader workers. The test split is never touched here.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from nntune.exceptions import ConfigError, TrialDiverged
+from nntune.train.metrics import check_metric, confusion, metric_direction, scores
+from nntune.train.models import MODEL_DEFAULTS, build_model, set_dropout, summarize
+from nntune.train.optim import (
+    OPTIM_DEFAULTS,
+    OPTIMIZERS,
+    LrSchedule,
+    apply_hyperparams,
+    build_optimizer,
+    current_lr,
+    decoupled_step,
+    default_lr,
+    l1_penalty,
+    pick,
+)
+from nntune.train.splits import Splits
+from nntune.train.stats import LayerProbe
+
+LOOP_DEFAULTS: dict[str, Any] = {
+    "epochs": 10,
+    "batch_size": 64,
+    "early_stopping": False,
+    "patience": 5,
+    "min_delta": 0.0,
+    "grad_clip": 0.0,
+    "amp": False,
+    "huber_delta": 1.0,
+}
+LOSSES = {"classification": ("cross_entropy", "mse"), "regression": ("mse", "mae", "huber")}
+EVAL_BATCH = 4096
+
+Report = Callable[[int, dict], bool]
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit` returns. ``history`` holds the records of the epochs this call ran."""
+
+    model: nn.Module
+    history: list[dict[str, Any]]
+    epochs: int
+    iterations: int
+    best_epoch: int
+    best_value: float
+    stopped_by_report: bool = False
+    stopped_early: bool = False
+    summary: list[dict[str, Any]] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- small pure helpers
+
+
+def resolve_params(params: Mapping[str, Any], task_type: str) -> dict[str, Any]:
+    """``params`` over the defaults, with plain Python values (storable and JSON-safe)."""
+    hp = {**MODEL_DEFAULTS, **OPTIM_DEFAULTS, **LOOP_DEFAULTS, **{k: plain(v) for k, v in params.items()}}
+    if hp.get("lr") is None:
+        hp["lr"] = default_lr(pick(hp, "optimizer", OPTIMIZERS))
+    if hp.get("loss") is None:
+        hp["loss"] = LOSSES[task_type][0]
+    if hp["loss"] not in LOSSES[task_type]:
+        raise ConfigError("loss", f"unknown {hp['loss']!r} for {task_type}; choose from {', '.join(LOSSES[task_type])}")
+    epochs = hp["epochs"]
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ConfigError("epochs", f"must be an integer >= 1, got {epochs!r}")
+    return hp
+
+
+def plain(value: Any) -> Any:
+    """numpy scalars and tuples turned into Python numbers and lists."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def derive_seed(seed: int, stream: int) -> int:
+    """An independent 63-bit seed per purpose (initialization, batch order) from one seed."""
+    return int(np.random.SeedSequence([seed, stream]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+
+def pick_device(device: str | torch.device | None) -> torch.device:
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def resolve_batch_size(value: Any, n_train: int) -> int:
+    """``"full"`` means the whole training set; 1 is pure stochastic gradient descent."""
+    if value == "full":
+        return n_train
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError("batch_size", f"must be an integer >= 1 or 'full', got {value!r}")
+    return min(value, n_train)
+
+
+def batch_starts(n_train: int, batch_size: int, has_batchnorm: bool) -> list[int]:
+    """Start index of each mini-batch; batch norm cannot train on a last batch of one sample."""
+    starts = list(range(0, n_train, batch_size))
+    if has_batchnorm and len(starts) > 1 and n_train - starts[-1] == 1:
+        starts.pop()
+    return starts
+
+
+def count_outputs(splits: Splits) -> int:
+    if splits.task_type == "classification":
+        return splits.n_classes or int(splits.y_train.max()) + 1
+    return 1 if splits.y_train.dim() == 1 else int(splits.y_train.shape[1])
+
+
+def make_loss(name: str, task_type: str, n_classes: int, huber_delta: float) -> Callable[[Tensor, Tensor], Tensor]:
+    """Mean loss of a batch; classification ``mse`` compares the softmax with the one-hot target."""
+    if task_type == "classification":
+        if name == "cross_entropy":
+            return F.cross_entropy
+        return lambda out, y: F.mse_loss(out.float().softmax(-1), F.one_hot(y, n_classes).float())
+    regression = {"mse": F.mse_loss, "mae": F.l1_loss, "huber": lambda o, t: F.huber_loss(o, t, delta=huber_delta)}
+    fn = regression[name]
+    return lambda out, y: fn(out.float().view_as(y), y)
+
+
+def predict(model: nn.Module, x: Tensor, *, amp: bool = False, batch: int = EVAL_BATCH) -> Tensor:
+    """Raw outputs for ``x`` in eval mode (dropout off, batch-norm running statistics)."""
+    model.eval()
+    autocast = torch.autocast(x.device.type, dtype=torch.float16) if amp else nullcontext()
+    with torch.no_grad(), autocast:
+        return torch.cat([model(x[i : i + batch]).float() for i in range(0, len(x), batch)])
+
+
+def as_numpy(outputs: Tensor, task_type: str, target_mean: float, target_std: float) -> np.ndarray:
+    """Class labels, or regression values in the target's own units."""
+    if task_type == "classification":
+        return outputs.argmax(-1).cpu().numpy() if outputs.dim() > 1 else outputs.cpu().numpy()
+    return (outputs.detach().float() * target_std + target_mean).cpu().numpy()
+
+
+def targets_numpy(y: Tensor, task_type: str, target_mean: float, target_std: float) -> np.ndarray:
+    if task_type == "classification":
+        return y.cpu().numpy()
+    return (y.float() * target_std + target_mean).cpu().numpy()
+
+
+def evaluate(
+    model: nn.Module,
+    x: Tensor,
+    y: Tensor,
+    *,
+    task_type: str,
+    metrics: Sequence[str],
+    n_classes: int = 0,
+    target_mean: float = 0.0,
+    target_std: float = 1.0,
+    device: str | torch.device | None = None,
+) -> dict[str, Any]:
+    """Each metric as a float (regression in original units) and, for classification,
+    ``"confusion_matrix"`` (rows: true class, columns: predicted class)."""
+    dev = pick_device(device) if device is not None else next(model.parameters()).device
+    was_training = model.training
+    outputs = predict(model.to(dev), x.to(dev))
+    model.train(was_training)
+    if task_type == "regression":
+        outputs = outputs.view_as(y)
+    y_true = targets_numpy(y, task_type, target_mean, target_std)
+    y_pred = as_numpy(outputs, task_type, target_mean, target_std)
+    result: dict[str, Any] = scores(metrics, task_type, y_true, y_pred, n_classes)
+    if task_type == "classification":
+        result["confusion_matrix"] = confusion(y_true, y_pred, n_classes or int(max(y_true.max(), y_pred.max())) + 1)
+    return result
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
+    """torch.save to a temporary file beside ``path``, then an atomic rename over it."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(payload, handle)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def improved(value: float, best: float, direction: str, min_delta: float) -> bool:
+    if math.isnan(best):
+        return not math.isnan(value)
+    return value > best + min_delta if direction == "maximize" else value < best - min_delta
+
+
+# ---------------------------------------------------------------- the training loop
+
+
+def fit(
+    params: Mapping[str, Any],
+    splits: Splits,
+    *,
+    metric: str = "accuracy",
+    report: Report | None = None,
+    seed: int = 0,
+    device: str | torch.device | None = None,
+    checkpoint_path: str | Path | None = None,
+    resume_from: str | Path | None = None,
+    augment: Callable[[Tensor], Tensor] | None = None,
+) -> FitResult:
+    """Train a model described by ``params`` on ``splits`` and return it with its history.
+
+    After each epoch ``report(epoch, record)`` is called; a True answer stops training
+    (``stopped_by_report``). ``record["value"]`` is ``val_<metric>``. A non-finite training
+    or validation loss raises :class:`TrialDiverged`. ``train_loss`` is the mean data loss
+    of the epoch's batches (penalties excluded) and ``train_<metric>`` is scored on the
+    predictions made while training (dropout on), which costs no extra pass.
+    With ``checkpoint_path`` the state is saved after every epoch; ``resume_from`` continues
+    such a checkpoint up to ``params["epochs"]`` with the new params in effect: a new ``lr``
+    rescales the schedule (new_lr/old_lr), and momentum, betas, weight decay and dropout
+    are rewritten into the optimizer and the model.
+    """
+    task = splits.task_type
+    hp = resolve_params(params, task)
+    check_metric(metric, task)
+    direction = metric_direction(metric)
+    dev = pick_device(device)
+    use_amp = bool(hp["amp"]) and dev.type == "cuda"
+    image_model = hp["model"] != "mlp" and splits.x_train.dim() == 4
+    # channels_last speeds up convolutions under AMP on CUDA; elsewhere tensors stay as they are.
+    layout = {"memory_format": torch.channels_last} if use_amp and image_model else {}
+
+    # Seeds: the global torch RNG drives PyTorch's default init and dropout; two derived
+    # generators fix our own initializers and the batch order independently.
+    torch.manual_seed(seed)
+    init_gen = torch.Generator().manual_seed(derive_seed(seed, 0))
+    batch_gen = torch.Generator().manual_seed(derive_seed(seed, 1))
+
+    n_classes = count_outputs(splits) if task == "classification" else 0
+    model = build_model(hp, splits.input_shape, count_outputs(splits), generator=init_gen)
+    model = model.to(dev, **layout)
+    summary = summarize(model, splits.input_shape)
+    optimizer = build_optimizer(model, hp)
+    schedule = LrSchedule(optimizer, hp, hp["epochs"])
+    scaler = torch.amp.GradScaler(dev.type, enabled=use_amp)
+    loss_fn = make_loss(hp["loss"], task, n_classes, float(hp["huber_delta"]))
+    probe = LayerProbe(model)
+    has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    if has_bn and hp["batch_size"] == 1:
+        raise ConfigError("batch_size", "batch normalization needs batches of 2 or more")
+
+    start_epoch, iterations = 0, 0
+    if resume_from is not None:
+        start_epoch, iterations = resume(resume_from, hp, model, optimizer, schedule, dev, batch_gen)
+
+    # Tensors move to the device once; batches are index slices of them.
+    x_train, x_val = splits.x_train.to(dev, **layout), splits.x_val.to(dev, **layout)
+    y_dtype = torch.long if task == "classification" else torch.float32
+    y_train, y_val = splits.y_train.to(dev, y_dtype), splits.y_val.to(dev, y_dtype)
+    n_train = len(y_train)
+    bs = resolve_batch_size(hp["batch_size"], n_train)
+    starts = batch_starts(n_train, bs, has_bn)
+    n_seen = min(n_train, starts[-1] + bs)
+    mean, std = float(splits.target_mean), float(splits.target_std)
+    y_val_np = targets_numpy(y_val, task, mean, std)
+    autocast = torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp)
+    grad_clip, l1 = float(hp["grad_clip"]), float(hp["l1"])
+
+    history: list[dict[str, Any]] = []
+    best_epoch, best_value, best_state, bad_epochs = 0, float("nan"), None, 0
+    stopped_by_report = stopped_early = False
+    epoch = start_epoch
+    for epoch in range(start_epoch + 1, hp["epochs"] + 1):
+        t0 = time.perf_counter()
+        model.train()
+        order = torch.randperm(n_train, generator=batch_gen).to(dev)
+        loss_sum = torch.zeros((), device=dev)
+        train_out: list[Tensor] = []
+        for step, start in enumerate(starts):
+            idx = order[start : start + bs]
+            xb, yb = x_train[idx], y_train[idx]
+            if augment is not None:
+                xb = augment(xb)
+            # The first batch of each epoch is probed for per-layer statistics; hooks exist
+            # only for that forward pass, so the other batches pay nothing.
+            with probe.capture() if step == 0 else nullcontext(), autocast:
+                out = model(xb)
+                loss = loss_fn(out, yb)
+            penalty = l1_penalty(model, l1)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss if penalty is None else loss + penalty).backward()
+            if use_amp:
+                scaler.unscale_(optimizer)  # true gradients for the probe and for clipping
+            if step == 0:
+                probe.grad_norms()
+            if grad_clip > 0:
+                nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            decoupled_step(optimizer)
+            scaler.step(optimizer)
+            scaler.update()
+            iterations += 1
+            loss_sum += loss.detach().float() * len(idx)
+            train_out.append(out.detach().argmax(-1) if task == "classification" else out.detach().float())
+
+        train_loss = float(loss_sum) / n_seen
+        if not math.isfinite(train_loss):
+            raise TrialDiverged(epoch, f"training loss is {train_loss} at epoch {epoch}")
+        val_out = predict(model, x_val, amp=use_amp)
+        val_loss = float(loss_fn(val_out, y_val))
+        if not math.isfinite(val_loss):
+            raise TrialDiverged(epoch, f"validation loss is {val_loss} at epoch {epoch}")
+        y_seen = targets_numpy(y_train[order[:n_seen]], task, mean, std)
+        train_pred = torch.cat(train_out)
+        train_np = train_pred.cpu().numpy() if task == "classification" else as_numpy(train_pred.view_as(y_train[:n_seen]), task, mean, std)
+        val_np = as_numpy(val_out if task == "classification" else val_out.view_as(y_val), task, mean, std)
+        train_score = scores([metric], task, y_seen, train_np, n_classes)[metric]
+        val_score = scores([metric], task, y_val_np, val_np, n_classes)[metric]
+        record: dict[str, Any] = {
+            "epoch": epoch,
+            "iterations": iterations,
+            "train_loss": train_loss,
+            f"train_{metric}": train_score,
+            "val_loss": val_loss,
+            f"val_{metric}": val_score,
+            "value": val_score,
+            "lr": current_lr(optimizer),
+            "layers": probe.records(),
+        }
+        schedule.step(val_loss)  # after validation: plateau watches this epoch's val loss
+        record["epoch_time"] = time.perf_counter() - t0
+        history.append(record)
+
+        if improved(val_score, best_value, direction, float(hp["min_delta"])):
+            best_epoch, best_value, bad_epochs = epoch, val_score, 0
+            if hp["early_stopping"]:
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            bad_epochs += 1
+        # Checkpoint before reporting, so a tuner that copies it on this report sees this epoch.
+        if checkpoint_path is not None:
+            save_checkpoint(checkpoint_path, checkpoint(model, optimizer, schedule, epoch, iterations, hp, batch_gen))
+        if report is not None and report(epoch, record):
+            stopped_by_report = True
+            break
+        if hp["early_stopping"] and bad_epochs >= int(hp["patience"]):
+            stopped_early = True
+            break
+
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return FitResult(
+        model=model,
+        history=history,
+        epochs=epoch,
+        iterations=iterations,
+        best_epoch=best_epoch,
+        best_value=best_value,
+        stopped_by_report=stopped_by_report,
+        stopped_early=stopped_early,
+        summary=summary,
+    )
+
+
+# ---------------------------------------------------------------- checkpoints
+
+
+def checkpoint(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    schedule: LrSchedule,
+    epoch: int,
+    iterations: int,
+    hp: Mapping[str, Any],
+    batch_gen: torch.Generator,
+) -> dict[str, Any]:
+    """Everything a resumed run needs, as tensors and plain values (``weights_only`` loadable)."""
+    rng = {"torch": torch.get_rng_state(), "batches": batch_gen.get_state()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        rng["cuda"] = torch.cuda.get_rng_state()
+    return {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": schedule.state_dict(),
+        "epoch": epoch,
+        "iterations": iterations,
+        "params": dict(hp),
+        "rng": rng,
+    }
+
+
+def resume(
+    path: str | Path,
+    hp: Mapping[str, Any],
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    schedule: LrSchedule,
+    device: torch.device,
+    batch_gen: torch.Generator,
+) -> tuple[int, int]:
+    """Load a checkpoint into freshly built objects and apply the new ``hp``; returns (epoch, iterations).
+
+    The optimizer's state (momentum buffers, Adam moments) and the schedule's progress
+    carry over when the optimizer kind is unchanged; otherwise they start fresh.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError("resume_from", f"no such checkpoint: {file}")
+    state = torch.load(file, map_location=device, weights_only=True)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as err:
+        raise ConfigError("resume_from", f"checkpoint {file} does not fit this model: {str(err).splitlines()[0]}") from err
+    old = state.get("params", {})
+    old_lr = float(old.get("lr", hp["lr"]))
+    lr_scale = float(hp["lr"]) / old_lr if old_lr > 0 else 1.0
+    progress = 1.0  # the schedule's factor reached so far (lr now / base lr)
+    if old.get("optimizer") == hp["optimizer"]:
+        ours = [(g["lr_mult"], g["decay"]) for g in optimizer.param_groups]
+        try:
+            optimizer.load_state_dict(state["optimizer"])
+        except ValueError:
+            pass  # another parameter grouping (e.g. the backbone was frozen): fresh optimizer state
+        else:
+            saved = state["optimizer"]["param_groups"][0]
+            progress = float(saved["lr"]) / saved["lr_mult"] / old_lr if old_lr > 0 else 1.0
+            if state.get("scheduler") is not None:
+                schedule.load_state_dict(state["scheduler"], lr_scale=lr_scale)
+        for group, (mult, decay) in zip(optimizer.param_groups, ours):
+            group["lr_mult"], group["decay"] = mult, decay
+    apply_hyperparams(optimizer, hp, lr_scale=progress)
+    set_dropout(model, float(hp["dropout"]))
+    rng = state.get("rng") or {}
+    if "torch" in rng:
+        torch.set_rng_state(rng["torch"].cpu())
+    if "batches" in rng:
+        batch_gen.set_state(rng["batches"].cpu())
+    if "cuda" in rng and device.type == "cuda":
+        torch.cuda.set_rng_state(rng["cuda"].cpu())
+    return int(state["epoch"]), int(state["iterations"])

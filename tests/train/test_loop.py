@@ -1,0 +1,213 @@
+"""fit and evaluate: records, reproducibility, stopping, divergence, checkpoints and resume."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from nntune.exceptions import ConfigError, TrialDiverged
+from nntune.train.loop import evaluate, fit
+from nntune.train.splits import Splits
+
+Params = Callable[..., dict[str, Any]]
+
+
+def without_times(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.items() if k != "epoch_time"} for r in history]
+
+
+def val_accuracy(model: torch.nn.Module, splits: Splits) -> float:
+    return evaluate(model, splits.x_val, splits.y_val, task_type="classification", metrics=["accuracy"], n_classes=10)[
+        "accuracy"
+    ]
+
+
+def test_records_hold_every_key_and_per_layer_statistics(digits: Splits, fast: Params) -> None:
+    seen: list[tuple[int, dict[str, Any]]] = []
+    result = fit(fast(epochs=2, layers=2, units=[32, 16]), digits, report=lambda e, r: seen.append((e, r)) or False)
+    assert [e for e, _ in seen] == [1, 2] and [r for _, r in seen] == result.history
+    steps_per_epoch = math.ceil(len(digits.y_train) / 128)
+    for epoch, record in enumerate(result.history, start=1):
+        for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "value", "lr", "epoch_time"):
+            assert isinstance(record[key], float) and math.isfinite(record[key]), key
+        assert record["epoch"] == epoch and record["iterations"] == epoch * steps_per_epoch
+        assert record["value"] == record["val_accuracy"]
+        assert [layer["name"] for layer in record["layers"]] == ["fc1", "fc2", "head"]
+        for layer in record["layers"]:
+            assert set(layer) == {"name", "grad_norm", "act_mean", "act_std", "act_zero_frac"}
+            assert layer["grad_norm"] > 0 and layer["act_std"] > 0
+        # ReLU outputs: non-negative with some exact zeros; the head's logits are not clipped.
+        assert record["layers"][0]["act_mean"] > 0 and 0 < record["layers"][0]["act_zero_frac"] < 1
+        assert record["layers"][2]["act_zero_frac"] == 0
+        json.dumps(record)
+    assert result.epochs == 2 and result.iterations == 2 * steps_per_epoch
+    assert result.summary[-1]["name"] == "total"
+    assert not result.model.training
+
+
+def test_fit_never_opens_the_test_split(digits: Splits, fast: Params) -> None:
+    fit(fast(epochs=1), digits)
+    assert digits.test.openings == []
+
+
+def test_same_seed_same_history_other_seed_other_history(digits: Splits, fast: Params) -> None:
+    params = fast(dropout=0.2, init="he_normal")
+    first = fit(params, digits, seed=3)
+    again = fit(params, digits, seed=3)
+    other = fit(params, digits, seed=4)
+    assert without_times(first.history) == without_times(again.history)
+    assert without_times(first.history) != without_times(other.history)
+    for a, b in zip(first.model.parameters(), again.model.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_report_returning_true_stops_fit(digits: Splits, fast: Params) -> None:
+    result = fit(fast(epochs=10), digits, report=lambda epoch, _record: epoch == 2)
+    assert result.stopped_by_report and not result.stopped_early
+    assert len(result.history) == 2 and result.epochs == 2
+
+
+def test_early_stopping_restores_the_best_epoch(digits: Splits, fast: Params) -> None:
+    # min_delta 0.5 makes every epoch after the first "no better", so epoch 1 stays the best.
+    params = fast(epochs=10, lr=3e-3, early_stopping=True, patience=2, min_delta=0.5)
+    result = fit(params, digits)
+    assert result.stopped_early and result.epochs == 3 and result.best_epoch == 1
+    assert result.best_value == result.history[0]["val_accuracy"]
+    assert val_accuracy(result.model, digits) == pytest.approx(result.history[0]["val_accuracy"])
+    assert result.history[-1]["val_accuracy"] != result.history[0]["val_accuracy"]
+
+
+def test_best_epoch_without_early_stopping_keeps_final_weights(digits: Splits, fast: Params) -> None:
+    result = fit(fast(epochs=3), digits)
+    best = max(range(3), key=lambda i: result.history[i]["val_accuracy"])
+    assert result.best_epoch == best + 1
+    assert val_accuracy(result.model, digits) == pytest.approx(result.history[-1]["val_accuracy"])
+
+
+def test_nan_loss_raises_trial_diverged_with_the_epoch(digits: Splits, fast: Params) -> None:
+    with pytest.raises(TrialDiverged) as err:
+        fit(fast(optimizer="sgd", lr=1e6), digits)
+    assert err.value.epoch == 1
+
+
+def test_bad_values_are_config_errors(digits: Splits, fast: Params) -> None:
+    for params, field in (
+        (fast(loss="hinge"), "loss"),
+        (fast(batch_size=0), "batch_size"),
+        (fast(epochs=0), "epochs"),
+        (fast(lr_schedule="triangle"), "lr_schedule"),
+    ):
+        with pytest.raises(ConfigError) as err:
+            fit(params, digits)
+        assert err.value.field == field
+    with pytest.raises(ConfigError, match="metric"):
+        fit(fast(), digits, metric="mae")
+
+
+def test_batch_size_one_and_full(digits: Splits, fast: Params) -> None:
+    full = fit(fast(epochs=2, batch_size="full"), digits)
+    assert [r["iterations"] for r in full.history] == [1, 2]
+    small = dataclasses.replace(digits, x_train=digits.x_train[:50], y_train=digits.y_train[:50])
+    single = fit(fast(epochs=1, batch_size=1), small)
+    assert single.iterations == 50
+
+
+def test_augment_sees_every_training_batch(digits: Splits, fast: Params) -> None:
+    sizes: list[int] = []
+
+    def augment(x: torch.Tensor) -> torch.Tensor:
+        sizes.append(len(x))
+        return x + 0.01
+
+    fit(fast(epochs=1), digits, augment=augment)
+    assert sum(sizes) == len(digits.y_train)
+
+
+def test_cnn_trains_with_named_layer_statistics(digits_images: Splits) -> None:
+    params = {"model": "cnn", "conv_layers": 2, "filters": 4, "units": 16, "batchnorm": True, "dropout": 0.1,
+              "epochs": 2, "batch_size": 64, "lr": 3e-3}
+    result = fit(params, digits_images)
+    assert [layer["name"] for layer in result.history[-1]["layers"]] == ["conv1", "conv2", "fc", "head"]
+    assert result.history[-1]["val_accuracy"] > 0.5
+
+
+def test_regression_metrics_are_in_the_targets_units(diabetes: Splits) -> None:
+    params = {"layers": 1, "units": 16, "epochs": 5, "batch_size": 32, "lr": 1e-2, "loss": "huber"}
+    result = fit(params, diabetes, metric="mae")
+    record = result.history[-1]
+    # Diabetes targets span about 25..346; a standardized-unit MAE would be below 1.
+    assert 20 < record["val_mae"] < 100 and record["value"] == record["val_mae"]
+    scores = evaluate(
+        result.model, diabetes.x_val, diabetes.y_val, task_type="regression", metrics=["mae", "rmse", "r2"],
+        target_mean=diabetes.target_mean, target_std=diabetes.target_std,
+    )
+    assert scores["mae"] == pytest.approx(record["val_mae"], rel=1e-5)
+    assert scores["rmse"] >= scores["mae"] and "confusion_matrix" not in scores
+
+
+def test_checkpoint_is_written_atomically_and_loads_weights_only(
+    digits: Splits, fast: Params, tmp_path: Path
+) -> None:
+    path = tmp_path / "run" / "ckpt.pt"
+    fit(fast(epochs=2, lr_schedule="step", lr_step_epochs=1), digits, checkpoint_path=path)
+    state = torch.load(path, weights_only=True)
+    assert {"model", "optimizer", "scheduler", "epoch", "iterations", "params"} <= set(state)
+    assert state["epoch"] == 2 and state["params"]["lr"] == 1e-2
+    assert sorted(p.name for p in path.parent.iterdir()) == ["ckpt.pt"]
+
+
+def test_resume_applies_new_hyperparameters_and_continues(digits: Splits, fast: Params, tmp_path: Path) -> None:
+    first = tmp_path / "first.pt"
+    params = fast(epochs=2, optimizer="momentum", lr=0.05, momentum=0.9, weight_decay=1e-4, dropout=0.1)
+    done = fit(params, digits, checkpoint_path=first)
+    changed = {**params, "epochs": 4, "lr": 0.01, "momentum": 0.5, "weight_decay": 1e-3, "dropout": 0.3}
+    second = tmp_path / "second.pt"
+    result = fit(changed, digits, resume_from=first, checkpoint_path=second)
+    assert [r["epoch"] for r in result.history] == [3, 4]
+    assert result.history[0]["iterations"] == done.iterations + done.iterations // 2
+    assert [r["lr"] for r in result.history] == [0.01, 0.01]
+    groups = torch.load(second, weights_only=True)["optimizer"]["param_groups"]
+    assert {g["lr"] for g in groups} == {0.01} and {g["momentum"] for g in groups} == {0.5}
+    assert {g["weight_decay"] for g in groups} == {0.0, 1e-3}  # biases are never decayed
+    assert {m.p for m in result.model.modules() if isinstance(m, torch.nn.Dropout)} == {0.3}
+
+
+def test_resume_with_unchanged_params_equals_one_uninterrupted_run(
+    digits: Splits, fast: Params, tmp_path: Path
+) -> None:
+    params = fast(epochs=4, dropout=0.2, lr_schedule="step", lr_step_epochs=1, lr_gamma=0.5)
+    whole = fit(params, digits)
+    path = tmp_path / "half.pt"
+    fit({**params, "epochs": 2}, digits, checkpoint_path=path)
+    rest = fit(params, digits, resume_from=path)
+    assert without_times(rest.history) == without_times(whole.history[2:])
+
+
+def test_resume_with_a_new_lr_rescales_the_schedule(digits: Splits, fast: Params, tmp_path: Path) -> None:
+    params = fast(epochs=2, lr=0.01, lr_schedule="step", lr_step_epochs=1, lr_gamma=0.5)
+    path = tmp_path / "ckpt.pt"
+    fit(params, digits, checkpoint_path=path)
+    rest = fit({**params, "epochs": 4, "lr": 0.02}, digits, resume_from=path)
+    assert [r["lr"] for r in rest.history] == pytest.approx([0.02 * 0.25, 0.02 * 0.125])
+
+
+@pytest.mark.slow
+def test_digits_mlp_reaches_95_percent(digits: Splits) -> None:
+    params = {"model": "mlp", "layers": 2, "units": 128, "optimizer": "adam", "lr": 1e-3, "epochs": 20, "batch_size": 64}
+    result = fit(params, digits)
+    assert result.history[-1]["val_accuracy"] >= 0.95
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_amp_channels_last_on_cuda(digits_images: Splits) -> None:
+    params = {"model": "cnn", "conv_layers": 2, "filters": 8, "units": 32, "epochs": 2, "amp": True, "lr": 3e-3}
+    result = fit(params, digits_images, device="cuda")
+    assert result.history[-1]["val_accuracy"] > 0.5
+    assert next(result.model.parameters()).is_cuda
