@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from nntune._trial import Trial
+from nntune._trial import Trial, derive_seed
 from nntune.config import Config
-from nntune.exceptions import TrialPruned
+from nntune.exceptions import ConfigError, TrialPruned
 from nntune.space import Space
 from nntune.study import Study
 from nntune.train import Splits, evaluate, fit, load_splits
+from nntune.train.augment import augment_for
 from nntune.trial import FrozenTrial
 
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1")
@@ -35,13 +36,24 @@ def trial_hyperparameters(cfg: Config, params: Mapping[str, Any]) -> dict[str, A
     return {**cfg.hyperparameters(), **params}
 
 
-def make_objective(cfg: Config, space: Space, splits: Splits, *, augment: Any = None,
-                   device: str | None = None) -> Any:
+def training_augment(cfg: Config, splits: Splits, params: Mapping[str, Any], seed: int) -> Any:
+    """The task's augmentation of training batches (None without one). Parameters such as
+    ``rotation.degrees`` may be searched like any hyperparameter."""
+    if not cfg.task.augment:
+        return None
+    try:
+        return augment_for(splits, cfg.task.augment, params, seed=seed)
+    except ConfigError as err:
+        raise ConfigError(f"task.{err.field}", err.problem) from None
+
+
+def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | None = None) -> Any:
     """``objective(trial) -> validation metric`` for the built-in trainer."""
     metric = cfg.task.metric
 
     def objective(trial: Trial) -> float:
         params = trial_hyperparameters(cfg, trial.suggest_space(space))
+        augment = training_augment(cfg, splits, params, trial.seed)
 
         def report(epoch: int, record: dict[str, Any]) -> bool:
             trial.report(record["value"], epoch, metrics=record)
@@ -71,13 +83,13 @@ class TestResult:
 
 
 def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTrial, *,
-                     augment: Any = None, device: str | None = None) -> TestResult:
+                     device: str | None = None) -> TestResult:
     """Retrain the best configuration with its own seed (the same weights on CPU) on the
     training split, open the sealed test split once, and record that look in storage."""
     params = trial_hyperparameters(cfg, best.params)
-    seed = _trial_seed(study, best.number)
+    seed = derive_seed(study.seed, best.number)
     result = fit(params, splits, metric=cfg.task.metric, report=None, seed=seed, device=device,
-                 augment=augment)
+                 augment=training_augment(cfg, splits, params, seed))
     x_test, y_test = splits.test.open(f"final evaluation of trial {best.number} of study {study.study_name}")
     names = CLASSIFICATION_METRICS if splits.task_type == "classification" else REGRESSION_METRICS
     metrics = evaluate(result.model, x_test, y_test, task_type=splits.task_type, metrics=names,
@@ -85,9 +97,3 @@ def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTria
                        target_std=splits.target_std, device=device)
     looks = study.storage.record_test_evaluation(study.id, best.number, metrics)
     return TestResult(best.number, metrics, looks)
-
-
-def _trial_seed(study: Study, number: int) -> int:
-    from nntune._trial import derive_seed
-
-    return derive_seed(study.seed, number)

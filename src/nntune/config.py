@@ -96,7 +96,7 @@ class TaskConfig(_Strict):
     model: str = "mlp"
     metric: str = "accuracy"
     direction: Union[Literal["minimize", "maximize"], None] = None
-    normalize: Literal["standard", "minmax", "none"] = "standard"
+    normalize: Literal["standard", "minmax", "imagenet", "none"] = "standard"
     train_size: Union[int, float, None] = None
     augment: list[Union[str, dict[str, Any]]] = Field(default_factory=list)
     options: dict[str, Any] = Field(default_factory=dict)

@@ -7,7 +7,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from nntune.builtin import TestResult, evaluate_on_test, load_task_splits, make_objective
+from nntune.builtin import (
+    TestResult,
+    evaluate_on_test,
+    load_task_splits,
+    make_objective,
+    training_augment,
+)
 from nntune.config import Config
 from nntune.samplers import GridSampler, Sampler, make_sampler
 from nntune.schedulers import Scheduler, make_scheduler
@@ -71,6 +77,7 @@ def prepare(cfg: Config) -> Prepared:
     sampler = build_sampler(cfg)
     scheduler = build_scheduler(cfg)
     splits = load_task_splits(cfg)
+    training_augment(cfg, splits, cfg.fixed, cfg.search.seed)  # a bad augmentation fails now
     return Prepared(cfg, space, sampler, scheduler, splits)
 
 

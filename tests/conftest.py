@@ -1,0 +1,46 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import nntune.cli
+
+# Keep each test process to its share of the cores: 2-core CI machines run torch with two
+# intra-op threads per process by default, which oversubscribes when tests use subprocesses.
+os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+
+def nntune_command() -> list[str]:
+    script = Path(sys.executable).parent / "nntune"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "nntune.cli"]
+
+
+@pytest.fixture
+def run_cli(tmp_path):
+    """Run the real ``nntune`` executable in tmp_path; returns the CompletedProcess."""
+    def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        return subprocess.run([*nntune_command(), *args], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=timeout, stdin=subprocess.DEVNULL)
+    return run
+
+
+@pytest.fixture
+def call_cli(monkeypatch, capsys):
+    """Run ``nntune.cli.main`` in this process (fast); returns (exit code, stdout, stderr)."""
+    def call(*args: str) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["nntune", *args])
+        code = 0
+        try:
+            nntune.cli.main()
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        out = capsys.readouterr()
+        return code, out.out, out.err
+    return call
+
+
+def has(tool: str) -> bool:
+    return shutil.which(tool) is not None

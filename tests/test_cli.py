@@ -1,0 +1,124 @@
+import json
+import sqlite3
+
+import pytest
+import yaml
+
+from nntune.config import DEFAULT_YAML
+
+
+def small_config(tmp_path, **changes):
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw["storage"] = f"sqlite:///{tmp_path / 'small.db'}"
+    raw["fixed"]["epochs"] = 3
+    for key, value in changes.items():
+        section, _, name = key.partition("__")
+        if name:
+            raw[section][name] = value
+        else:
+            raw[section] = value
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def trial_count(db):
+    with sqlite3.connect(db) as conn:
+        return conn.execute("select count(*) from trials").fetchone()[0]
+
+
+@pytest.mark.slow
+def test_default_tune_reaches_095_then_resumes_to_exactly_30(run_cli, tmp_path):
+    first = run_cli("tune", "--trials", "20", "--json")
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout.strip().splitlines()[-1])
+    assert summary["study"] == "digits-mlp"
+    assert summary["trials"] == {"complete": 20, "pruned": 0, "failed": 0, "diverged": 0} or \
+        sum(summary["trials"].values()) == 20
+    assert summary["best"]["value"] >= 0.95
+    assert set(summary["best"]["params"]) >= {"lr", "optimizer", "units", "layers"}
+    assert 0.9 <= summary["test"]["accuracy"] <= 1.0
+    assert summary["test_evaluations"] == 1
+    assert "evaluated once" in first.stderr
+
+    second = run_cli("tune", "--trials", "30", "--json")
+    assert second.returncode == 0, second.stderr
+    again = json.loads(second.stdout.strip().splitlines()[-1])
+    assert sum(again["trials"].values()) == 30
+    assert trial_count(tmp_path / "nntune.db") == 30
+    assert again["test_evaluations"] == 2
+    assert "evaluated 2 times" in second.stderr
+
+
+def test_small_study_runs_and_resumes(call_cli, tmp_path):
+    cfg = small_config(tmp_path)
+    code, out, err = call_cli("tune", str(cfg), "--trials", "3", "--json")
+    assert code == 0, err
+    first = json.loads(out.strip().splitlines()[-1])
+    assert sum(first["trials"].values()) == 3 and first["best"]["trial"] in (0, 1, 2)
+    code, out, err = call_cli("tune", str(cfg), "--trials", "5", "--json", "--seed", "0")
+    assert code == 0, err
+    assert sum(json.loads(out.strip().splitlines()[-1])["trials"].values()) == 5
+    assert trial_count(tmp_path / "small.db") == 5
+    code, out, err = call_cli("tune", str(cfg), "--trials", "5")
+    assert code == 0 and "nothing to run" in out
+    code, out, _ = call_cli("show", "--storage", f"sqlite:///{tmp_path / 'small.db'}", "--study",
+                            "digits-mlp", "--json")
+    shown = json.loads(out)
+    assert [t["number"] for t in shown["trials"]] == [0, 1, 2, 3, 4]
+    assert all(t["epochs"] == 3 for t in shown["trials"] if t["state"] == "complete")
+
+
+def test_grid_sampler_from_the_cli(call_cli, tmp_path):
+    cfg = small_config(tmp_path, space={"lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True},
+                                        "optimizer": {"type": "choice", "values": ["adam", "sgd"]}},
+                       search__grid_points=2)
+    code, out, err = call_cli("tune", str(cfg), "--sampler", "grid", "--trials", "10", "--json")
+    assert code == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert sum(summary["trials"].values()) == 4  # the 2 x 2 grid, then it stops
+    assert "every grid point" in summary["stop_reason"]
+
+
+@pytest.mark.parametrize("content, args, field", [
+    ("study: [unclosed\n", [], "config: "),
+    ("colour: red\n", [], "colour: unknown key"),
+    ("search: {trials: many}\n", [], "search.trials"),
+    ("space: {lr: {type: float, low: 1.0, high: 0.1}}\n", [], "space.lr.low"),
+    ("space: {optimizer: {type: choice, values: [sgd, adamm]}}\n", [], "space.optimizer.values"),
+    ("search: {}\n", ["--sampler", "annealing"], "search.sampler: unknown sampler 'annealing'"),
+    ("search: {}\n", ["--trials", "-3"], "search.trials"),
+    ("task: {data: nosuchdata}\n", [], "task.data"),
+])
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(call_cli, tmp_path, content, args, field):
+    path = tmp_path / "bad.yaml"
+    db = tmp_path / "bad.db"
+    path.write_text(f"storage: sqlite:///{db}\n" + content if not content.startswith("study: [") else content)
+    code, out, err = call_cli("tune", str(path), *args)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and field in lines[0], err
+    assert "Traceback" not in err
+    assert not db.exists()
+    assert not (tmp_path / "nntune.db").exists()
+
+
+def test_missing_config_file_from_a_real_process(run_cli, tmp_path):
+    result = run_cli("tune", "nope.yaml")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "nntune: error: config: no such file: nope.yaml"
+    assert not (tmp_path / "nntune.db").exists()
+
+
+def test_dry_run_shows_data_and_model_and_writes_nothing(call_cli, tmp_path):
+    cfg = small_config(tmp_path)
+    code, out, err = call_cli("tune", str(cfg), "--dry-run")
+    assert code == 0, err
+    assert "1079 train, 359 validation, 359 test (sealed)" in out
+    assert "Linear" in out and "params" in out.lower()
+    assert not (tmp_path / "small.db").exists()
+
+
+def test_show_unknown_study_is_one_line(call_cli, tmp_path):
+    code, _, err = call_cli("show", "--storage", f"sqlite:///{tmp_path / 'x.db'}", "--study", "nope")
+    assert code == 2 and err.count("\n") == 1 and "nope" in err

@@ -1,0 +1,73 @@
+import pytest
+import yaml
+
+from nntune.config import DEFAULT_YAML, load_config, parse_config
+from nntune.exceptions import ConfigError
+from nntune.space import Beta, Choice, Float, Int
+
+
+def base():
+    return yaml.safe_load(DEFAULT_YAML)
+
+
+def test_the_documented_shape_is_accepted():
+    cfg = load_config(None)
+    assert cfg.study == "digits-mlp" and cfg.task.resolved_direction == "maximize"
+    space = cfg.build_space()
+    assert space.params["lr"] == Float(1e-4, 1.0, log=True)
+    assert space.params["units"] == Int(16, 512, log=True)
+    assert space.params["beta2"] == Beta(0.9, 0.999)
+    assert isinstance(space.params["optimizer"], Choice)
+    assert cfg.hyperparameters() == {"model": "mlp", "epochs": 30, "batch_size": 64}
+
+
+def test_direction_follows_the_metric_when_not_given():
+    raw = base()
+    raw["task"] = {"data": "diabetes", "metric": "rmse"}
+    assert parse_config(raw).task.resolved_direction == "minimize"
+
+
+def test_conditional_parameters_in_yaml():
+    raw = base()
+    raw["space"]["momentum"] = {"type": "beta", "low": 0.8, "high": 0.99, "when": {"optimizer": ["momentum"]}}
+    space = parse_config(raw).build_space()
+    assert space.is_active("momentum", {"optimizer": "momentum"})
+    assert not space.is_active("momentum", {"optimizer": "adam"})
+
+
+@pytest.mark.parametrize("mutate, field, words", [
+    (lambda r: r.update(colour="red"), "colour", "unknown key"),
+    (lambda r: r["search"].update(trials="many"), "search.trials", "integer"),
+    (lambda r: r["search"].update(trials=0), "search.trials", "greater than 0"),
+    (lambda r: r["space"]["lr"].update(low=2.0), "space.lr.low", "must not exceed"),
+    (lambda r: r["space"]["optimizer"].update(values=["sgd", "adamm"]), "space.optimizer.values", "adamm"),
+    (lambda r: r["space"].update(lrr={"type": "float", "low": 0, "high": 1}), "space.lrr", "unknown hyperparameter"),
+    (lambda r: r["space"]["lr"].update(type="gaussian"), "space.lr.type", ""),
+    (lambda r: r["space"]["units"].pop("high"), "space.units.high", "needs high"),
+    (lambda r: r["fixed"].update(optimizer="adamm"), "fixed.optimizer", "adamm"),
+    (lambda r: r["fixed"].update(lr=0.1), "fixed.lr", "also in space"),
+    (lambda r: r["task"].update(metric="auc"), "task.metric", "unknown metric"),
+    (lambda r: r["task"].update(model="transformer"), "task.model", "unknown model"),
+    (lambda r: r["space"]["beta2"].update(high=1.5), "space.beta2.high", "between 0 and 1"),
+])
+def test_bad_input_is_one_line_naming_the_field(mutate, field, words):
+    raw = base()
+    mutate(raw)
+    with pytest.raises(ConfigError) as err:
+        parse_config(raw)
+    assert err.value.field == field
+    assert words in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_files(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("study: [unclosed\n")
+    with pytest.raises(ConfigError, match="malformed YAML at line"):
+        load_config(bad)
+    listy = tmp_path / "list.yaml"
+    listy.write_text("- a\n- b\n")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_config(listy)
