@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from nntune.samplers._base import Sampler, independent_draw, resolve_seed, trial_rng
+from nntune.samplers._coarse_to_fine import CoarseToFineSampler, narrow
+from nntune.samplers._gp import GPSampler
 from nntune.samplers._grid import GridSampler
+from nntune.samplers._qmc import QMCSampler
 from nntune.samplers._random import RandomSampler
+from nntune.samplers._tpe import TPESampler
 
-__all__ = ["GridSampler", "RandomSampler", "Sampler", "independent_draw", "make_sampler",
-           "resolve_seed", "trial_rng", "SAMPLERS"]
+__all__ = ["CoarseToFineSampler", "GPSampler", "GridSampler", "QMCSampler", "RandomSampler",
+           "Sampler", "TPESampler", "independent_draw", "make_sampler", "narrow", "resolve_seed",
+           "trial_rng", "SAMPLERS"]
 
-SAMPLERS = {"random": RandomSampler, "grid": GridSampler}
+SAMPLERS = {"random": RandomSampler, "grid": GridSampler, "qmc": QMCSampler,
+            "coarse_to_fine": CoarseToFineSampler, "tpe": TPESampler, "gp": GPSampler}
 
 
 def make_sampler(name: str, seed: int | None = None, **options: object) -> Sampler:
-    """A sampler by its config name (``random``, ``grid``, ...)."""
+    """A sampler by its config name (``random``, ``grid``, ``qmc``, ``coarse_to_fine``,
+    ``tpe``, ``gp``)."""
     from nntune.exceptions import ConfigError
 
     try:

@@ -1,0 +1,171 @@
+"""The history as model-based samplers read it: which trials count, in which order, where
+they lie in the unit cube, and how a parameter outside the joint space is handled.
+
+Ranking rule (shared by TPE and coarse-to-fine). Trials are ordered best first by:
+
+1. complete trials, by their value (lower first when minimizing, higher when maximizing);
+2. pruned trials, by the last step they reported, later steps first (a trial stopped at
+   epoch 9 outranks one stopped at epoch 1), then by their last reported intermediate value
+   at that step; a pruned trial that reported nothing comes last among them;
+3. diverged trials (their loss blew up: a bad region, worth avoiding);
+
+with ties broken by trial number. A pruned trial therefore always ranks below every
+complete trial, because a complete trial went further (it reached the full budget) and its
+final value is not comparable with a value measured at a lower budget. Failed trials (an
+exception in the objective) say nothing about the parameters and are ignored, as are
+waiting and running ones.
+
+Define-by-run: when an objective asks for a parameter that is not in the joint space (a
+conditional branch, or the first trials before any completed), samplers fit that one
+parameter on the trials that used it with the same distribution (:func:`history_for`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+
+from nntune.space import Beta, Choice, Distribution, Float, Int, Space
+from nntune.trial import FrozenTrial, TrialState
+
+INACTIVE = np.nan
+MISSING = object()  # marks a parameter a trial does not have
+
+# Rank-key groups, in order of preference.
+_COMPLETE, _PRUNED, _PRUNED_BLIND, _DIVERGED = 0, 1, 2, 3
+
+
+def signed(value: float, direction: str) -> float:
+    """A value as a loss: lower is better whatever the study's direction."""
+    return -float(value) if direction == "maximize" else float(value)
+
+
+def rank_key(trial: FrozenTrial, direction: str, *, consider_pruned: bool = True,
+             consider_diverged: bool = True) -> tuple[int, float, float, int] | None:
+    """Sort key of ``trial`` under the ranking rule above; ``None`` when it does not count."""
+    if trial.state == TrialState.COMPLETE:
+        if trial.value is None or not math.isfinite(trial.value):
+            return None
+        return (_COMPLETE, 0.0, signed(trial.value, direction), trial.number)
+    if trial.state == TrialState.PRUNED and consider_pruned:
+        steps = {s: v for s, v in trial.intermediate_values.items()
+                 if v is not None and math.isfinite(v)}
+        if steps:
+            last = max(steps)
+            return (_PRUNED, -float(last), signed(steps[last], direction), trial.number)
+        if trial.value is not None and math.isfinite(trial.value):
+            return (_PRUNED, 1.0, signed(trial.value, direction), trial.number)
+        return (_PRUNED_BLIND, 0.0, 0.0, trial.number)
+    if trial.state == TrialState.DIVERGED and consider_diverged:
+        return (_DIVERGED, 0.0, 0.0, trial.number)
+    return None
+
+
+def ranked(history: Sequence[FrozenTrial], direction: str, *, consider_pruned: bool = True,
+           consider_diverged: bool = True) -> list[FrozenTrial]:
+    """The trials that count, best first (see the module docstring)."""
+    keyed = [(k, t) for t in history
+             if (k := rank_key(t, direction, consider_pruned=consider_pruned,
+                               consider_diverged=consider_diverged)) is not None]
+    return [t for _, t in sorted(keyed, key=lambda kt: kt[0])]
+
+
+def history_for(name: str, dist: Distribution, history: Sequence[FrozenTrial]) -> list[FrozenTrial]:
+    """Trials that drew ``name`` from exactly ``dist`` (the data for a one-parameter fit)."""
+    return [t for t in history if name in t.params and t.distributions.get(name, dist) == dist]
+
+
+def single(name: str, dist: Distribution) -> Space:
+    return Space({name: dist})
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+
+
+def unit_column(dist: Distribution, values: Sequence[Any]) -> np.ndarray:
+    """``dist.to_unit`` of each value, vectorized; NaN for a value ``dist`` cannot take
+    (including the ``MISSING`` marker for an absent parameter)."""
+    if isinstance(dist, Choice):
+        out = np.full(len(values), INACTIVE)
+        cache: dict[tuple[type, Any], float] = {}
+        for i, v in enumerate(values):
+            key = (type(v), v if isinstance(v, Hashable) else repr(v))
+            if key not in cache:
+                cache[key] = dist.to_unit(v) if v is not MISSING and dist.contains(v) else INACTIVE
+            out[i] = cache[key]
+        return out
+    x = np.array([float(v) if _is_number(v) else np.nan for v in values], dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ok = (x >= dist.low) & (x <= dist.high)
+        if isinstance(dist, Int):
+            ok &= np.mod(x - dist.low, dist.step) == 0
+            if dist.log:
+                lo, hi = math.log(dist.low - 0.5), math.log(dist.high + 0.5)
+                u = (np.log(x) - lo) / (hi - lo)
+            else:
+                u = ((x - dist.low) / dist.step + 0.5) / dist.n_values
+        elif isinstance(dist, Beta):
+            lo, hi = math.log10(1 - dist.high), math.log10(1 - dist.low)
+            r = np.log10(np.maximum(1e-300, 1 - x))
+            u = np.full_like(x, 0.5) if hi == lo else np.clip((hi - r) / (hi - lo), 0.0, 1.0)
+        elif dist.high == dist.low:
+            u = np.full_like(x, 0.5)
+        elif dist.log:
+            lo, hi = math.log(dist.low), math.log(dist.high)
+            u = np.clip((np.log(x) - lo) / (hi - lo), 0.0, 1.0)
+        else:
+            u = np.clip((x - dist.low) / (dist.high - dist.low), 0.0, 1.0)
+    return np.where(ok, u, INACTIVE)
+
+
+def encode(space: Space, trials: Sequence[FrozenTrial]) -> np.ndarray:
+    """Unit-cube coordinates of each trial (rows) per parameter (columns); NaN where the
+    parameter is inactive, missing, or holds a value its distribution cannot take."""
+    out = np.full((len(trials), len(space)), INACTIVE)
+    for j, (name, dist) in enumerate(space.params.items()):
+        out[:, j] = unit_column(dist, [t.params.get(name, MISSING) for t in trials])
+    return out
+
+
+def decode_column(dist: Distribution, u: np.ndarray) -> list[Any]:
+    return [dist.from_unit(float(x)) for x in u]
+
+
+def snap(space: Space, u: np.ndarray) -> np.ndarray:
+    """Round points of the unit cube (rows) to values the space can take, and mark the
+    parameters each point leaves inactive with NaN. ``space.from_unit(row)`` of the result
+    gives the same parameters as of the input, and equal parameters give equal rows."""
+    u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
+    out = np.empty_like(u)
+    parents = {p for cond in space.conditions.values() for p in cond}
+    decoded: dict[str, list[Any]] = {}
+    for j, (name, dist) in enumerate(space.params.items()):
+        col = u[:, j]
+        if isinstance(dist, Choice):
+            k = len(dist.values)
+            out[:, j] = (np.minimum(k - 1, np.floor(col * k)) + 0.5) / k
+        elif isinstance(dist, Int) and not dist.log:
+            k = dist.n_values
+            out[:, j] = (np.minimum(k - 1, np.floor(col * k)) + 0.5) / k
+        elif isinstance(dist, Int) or (isinstance(dist, Float) and dist.step is not None):
+            out[:, j] = [dist.to_unit(v) for v in decode_column(dist, col)]
+        else:
+            out[:, j] = col
+        if name in parents:
+            decoded[name] = decode_column(dist, out[:, j])
+    for j, name in enumerate(space.params):
+        for parent, allowed in space.conditions.get(name, {}).items():
+            pj = list(space.params).index(parent)
+            ok = np.array([not math.isnan(out[i, pj]) and any(v == a for a in allowed)
+                           for i, v in enumerate(decoded[parent])], dtype=bool)
+            out[~ok, j] = INACTIVE
+    return out
+
+
+def decode(space: Space, row: np.ndarray) -> dict[str, Any]:
+    """Parameters of one snapped row (inactive columns are skipped by the space itself)."""
+    return space.from_unit(np.nan_to_num(row, nan=0.5))

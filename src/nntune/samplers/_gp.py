@@ -1,0 +1,282 @@
+"""Gaussian-process Bayesian optimization: a smooth statistical model of the results so far,
+and the next trial where the expected improvement over the best result is largest.
+
+Inputs are the unit cube of each parameter's own scale (so a log-scale learning rate is
+modelled in decades); a Choice is one-hot encoded; a parameter inactive in a trial sits at
+-0.5, outside the range any active value takes. Targets are losses (values negated when
+maximizing), made closer to Gaussian by a Yeo-Johnson power transform (a heavy-tailed
+objective such as a diverging training loss would otherwise dominate the fit) and
+standardized. The model is scikit-learn's GaussianProcessRegressor with the kernel
+C * Matern(nu=2.5, one length scale per input) + White (observation noise), its
+hyperparameters fitted by maximum marginal likelihood.
+
+The expected improvement is maximized in log form (accurate where it is tiny) with its
+exact gradient: the best of ``n_candidates`` random points (plus points near the best
+trials) start L-BFGS-B runs over the numeric parameters, Choices held at the start's
+values; integers and stepped floats are rounded afterwards and the rounded points scored
+again. Diverged trials enter the fit at the worst observed loss, so the model learns to
+avoid where training blew up; pruned and failed trials are left out.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import special
+from threadpoolctl import ThreadpoolController
+
+from nntune.samplers._base import independent_draw, resolve_seed, trial_rng
+from nntune.samplers._define_by_run import decode, encode, signed, snap
+from nntune.space import Choice, Distribution, Space
+from nntune.trial import FrozenTrial, TrialState
+
+INACTIVE_AT = -0.5
+_SQRT5 = math.sqrt(5.0)
+
+
+@functools.lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    """BLAS thread control: the matrices here are small (one row per trial), where BLAS
+    threads cost far more than they save, above all on a machine busy with training."""
+    return ThreadpoolController()
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """Where each parameter lands in the GP's input: numeric ones in one column each,
+    Choices in a block of one-hot columns."""
+
+    columns: tuple[tuple[int, ...], ...]
+    numeric: tuple[bool, ...]
+    width: int
+
+    @classmethod
+    def of(cls, space: Space) -> Encoding:
+        cols, numeric, at = [], [], 0
+        for dist in space.params.values():
+            k = len(dist.values) if isinstance(dist, Choice) else 1
+            cols.append(tuple(range(at, at + k)))
+            numeric.append(not isinstance(dist, Choice))
+            at += k
+        return cls(tuple(cols), tuple(numeric), at)
+
+    def features(self, units: np.ndarray) -> np.ndarray:
+        """GP inputs for snapped unit points (NaN = inactive)."""
+        out = np.zeros((len(units), self.width))
+        for j, cols in enumerate(self.columns):
+            u = units[:, j]
+            if self.numeric[j]:
+                out[:, cols[0]] = np.where(np.isnan(u), INACTIVE_AT, u)
+            else:
+                k = len(cols)
+                idx = np.minimum(k - 1, np.floor(np.nan_to_num(u) * k)).astype(int)
+                rows = np.flatnonzero(~np.isnan(u))
+                out[rows, np.asarray(cols)[idx[rows]]] = 1.0
+        return out
+
+
+def warp(losses: np.ndarray) -> np.ndarray:
+    """Standardized Yeo-Johnson transform of ``losses`` (order preserved)."""
+    y = np.asarray(losses, dtype=float)
+    scale = y.std()
+    if len(y) < 3 or scale == 0 or not np.isfinite(scale):
+        return (y - y.mean()) / (scale if scale > 0 else 1.0)
+    z = (y - y.mean()) / scale
+    from scipy import stats
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        t = stats.yeojohnson(z)[0]
+    if not np.all(np.isfinite(t)) or t.std() == 0:
+        t = z
+    return (t - t.mean()) / t.std()
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """The fitted GP's posterior over the latent function (noise excluded), with gradients."""
+
+    x: np.ndarray
+    alpha: np.ndarray
+    chol: np.ndarray
+    amplitude: float
+    length: np.ndarray
+
+    def _cross(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        diff = (q[:, None, :] - self.x[None, :, :]) / self.length
+        r = np.sqrt(np.sum(diff * diff, axis=2))
+        e = np.exp(-_SQRT5 * r)
+        k = self.amplitude * (1 + _SQRT5 * r + 5.0 / 3.0 * r * r) * e
+        return k, diff, (-5.0 / 3.0) * self.amplitude * (1 + _SQRT5 * r) * e
+
+    def predict(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k, _, _ = self._cross(q)
+        v = _solve_lower(self.chol, k.T)
+        return k @ self.alpha, np.maximum(self.amplitude - np.sum(v * v, axis=0), 1e-12)
+
+    def predict_grad(self, q: np.ndarray) -> tuple[float, float, np.ndarray, np.ndarray]:
+        """Mean, variance and their gradients at one point ``q`` (shape (p,))."""
+        k, diff, dk_coef = self._cross(q[None, :])
+        dk = dk_coef[0][:, None] * diff[0] / self.length  # (n, p): d k_i / d q
+        v = _solve_lower(self.chol, k[0])
+        w = _solve_lower(self.chol, v, trans=True)
+        var = self.amplitude - float(v @ v)
+        return float(k[0] @ self.alpha), max(var, 1e-12), dk.T @ self.alpha, -2.0 * dk.T @ w
+
+
+def _solve_lower(chol: np.ndarray, b: np.ndarray, trans: bool = False) -> np.ndarray:
+    from scipy.linalg import solve_triangular
+
+    return solve_triangular(chol, b, lower=True, trans=1 if trans else 0, check_finite=False)
+
+
+def fit_gp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_restarts: int = 2) -> Posterior:
+    """Fit C * Matern52(ARD) + White to standardized targets ``y``; return the posterior."""
+    # scikit-learn is imported here so that importing nntune stays quick.
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+    p = x.shape[1]
+    kernel = (ConstantKernel(1.0, (0.05, 20.0))
+              * Matern(length_scale=np.full(p, 0.5), length_scale_bounds=(0.01, 50.0), nu=2.5)
+              + WhiteKernel(1e-3, (1e-6, 0.2)))
+    gp = GaussianProcessRegressor(kernel, alpha=1e-8, normalize_y=False, n_restarts_optimizer=n_restarts,
+                                  random_state=int(rng.integers(2**31 - 1)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gp.fit(x, y)
+    fitted = gp.kernel_
+    return Posterior(x, np.asarray(gp.alpha_).ravel(), gp.L_, float(fitted.k1.k1.constant_value),
+                     np.atleast_1d(np.asarray(fitted.k1.k2.length_scale, dtype=float)))
+
+
+def log_ei(mean: np.ndarray, var: np.ndarray, best: float) -> np.ndarray:
+    """log expected improvement below ``best`` of N(mean, var), stable far in the tail."""
+    sd = np.sqrt(var)
+    z = (best - mean) / sd
+    return np.log(sd) + _log_h(z)
+
+
+def _log_h(z: np.ndarray) -> np.ndarray:
+    # h(z) = z Phi(z) + phi(z) = phi(z) (1 + z sqrt(pi/2) erfcx(-z / sqrt 2))
+    z = np.maximum(z, -1e3)
+    inner = 1 + z * math.sqrt(math.pi / 2) * special.erfcx(-z / math.sqrt(2))
+    return -0.5 * z * z - 0.5 * math.log(2 * math.pi) + np.log(np.maximum(inner, 1e-300))
+
+
+def _dlog_h(z: float) -> float:
+    e = 0.5 * special.erfcx(-z / math.sqrt(2))
+    return float(e / max(1 / math.sqrt(2 * math.pi) + z * e, 1e-300))
+
+
+def log_ei_grad(post: Posterior, q: np.ndarray, best: float) -> tuple[float, np.ndarray]:
+    """log EI at one input point and its gradient with respect to every input column."""
+    mean, var, dmean, dvar = post.predict_grad(q)
+    sd = math.sqrt(var)
+    z = (best - mean) / sd
+    dsd = dvar / (2 * sd)
+    dz = (-dmean - z * dsd) / sd
+    return float(math.log(sd) + _log_h(np.array(z))), dsd / sd + _dlog_h(max(z, -1e3)) * dz
+
+
+def maximize_ei(space: Space, post: Posterior, best: float, starts: np.ndarray,
+                maxiter: int = 60) -> np.ndarray:
+    """Snapped points reached by L-BFGS-B from each start over its active numeric params."""
+    from scipy import optimize
+
+    enc = Encoding.of(space)
+    out = []
+    for start in starts:
+        free = [j for j, num in enumerate(enc.numeric) if num and not np.isnan(start[j])]
+        if not free:
+            out.append(start)
+            continue
+        cols = [enc.columns[j][0] for j in free]
+        base = enc.features(start[None, :])[0]
+
+        def neg(z: np.ndarray) -> tuple[float, np.ndarray]:
+            q = base.copy()
+            q[cols] = z
+            value, grad = log_ei_grad(post, q, best)
+            return -value, -grad[cols]
+
+        res = optimize.minimize(neg, start[free], jac=True, method="L-BFGS-B",
+                                bounds=[(0.0, 1.0)] * len(free), options={"maxiter": maxiter})
+        point = start.copy()
+        point[free] = np.clip(res.x, 0.0, 1.0)
+        out.append(point)
+    return snap(space, np.array(out))
+
+
+def observations(space: Space, history: Sequence[FrozenTrial], direction: str) -> tuple[np.ndarray, np.ndarray]:
+    """Unit points and losses of complete trials, plus diverged ones at the worst loss."""
+    done = [t for t in history if t.state == TrialState.COMPLETE and t.value is not None
+            and math.isfinite(t.value)]
+    if not done:
+        return np.empty((0, len(space))), np.empty(0)
+    losses = [signed(t.value, direction) for t in done]  # type: ignore[arg-type]
+    blown = [t for t in history if t.state == TrialState.DIVERGED]
+    units = encode(space, done + blown)  # stored values are already on the space's grid
+    return units, np.array(losses + [max(losses)] * len(blown))
+
+
+class GPSampler:
+    """``GPSampler(seed=0)``: random for the first ``n_startup_trials`` complete trials, then
+    the point of largest expected improvement under a Gaussian-process model."""
+
+    def __init__(self, seed: int | None = None, n_startup_trials: int = 10, n_candidates: int = 1024,
+                 n_starts: int = 5, n_restarts: int = 2) -> None:
+        self.seed = resolve_seed(seed)
+        self.n_startup_trials = n_startup_trials
+        self.n_candidates = n_candidates
+        self.n_starts = n_starts
+        self.n_restarts = n_restarts
+
+    def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
+                direction: str = "minimize") -> dict[str, Any]:
+        if not len(space):
+            return {}
+        units, losses = observations(space, history, direction)
+        n_done = sum(1 for t in history if t.state == TrialState.COMPLETE)
+        if n_done < max(1, self.n_startup_trials) or len(losses) < 2:
+            out: dict[str, Any] = {}
+            for name, dist in space.params.items():
+                if space.is_active(name, out):
+                    out[name] = independent_draw(self.seed, number, name, dist)
+            return out
+        with _blas().limit(limits=1, user_api="blas"):
+            return self._model_suggest(space, units, losses, number)
+
+    def _model_suggest(self, space: Space, units: np.ndarray, losses: np.ndarray,
+                       number: int) -> dict[str, Any]:
+        rng = trial_rng(self.seed, number, 3)
+        enc = Encoding.of(space)
+        y = warp(losses)
+        post = fit_gp(enc.features(units), y, rng, self.n_restarts)
+        best = float(y.min())
+        top = units[np.argsort(y)[:5]]
+        near = np.repeat(np.nan_to_num(top, nan=0.5), 8, axis=0)
+        near = near + rng.normal(0.0, 0.05, near.shape)
+        pool = snap(space, np.vstack([rng.random((self.n_candidates, len(space))), near]))
+        scores = log_ei(*post.predict(enc.features(pool)), best)
+        order = np.argsort(-scores)
+        starts = pool[order[:self.n_starts]]
+        moved = maximize_ei(space, post, best, starts)
+        final = np.vstack([moved, pool[order[:1]]])
+        final_scores = log_ei(*post.predict(enc.features(final)), best)
+        return decode(space, final[int(np.argmax(final_scores))])
+
+    def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
+                    number: int, direction: str = "minimize") -> Any:
+        return independent_draw(self.seed, number, name, dist)
+
+    def __repr__(self) -> str:
+        return (f"GPSampler(seed={self.seed}, n_startup_trials={self.n_startup_trials}, "
+                f"n_candidates={self.n_candidates})")

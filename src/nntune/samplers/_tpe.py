@@ -1,0 +1,307 @@
+"""Tree-structured Parzen estimator (TPE): a model of where good trials are versus bad ones.
+
+The ranked trials (see ``_define_by_run``: complete by value, then pruned by how far they
+got, then diverged) are split into the best ``gamma(n)`` ("good") and the rest ("bad").
+Each group becomes a Parzen estimator in the unit cube of the space, where every
+parameter is already on its own scale (log, 1 - beta): a mixture with one product kernel
+per trial plus a uniform prior component. Numeric parameters get Gaussian kernels
+truncated to [0, 1] (integers and stepped floats take the kernel's mass over their slice
+of the interval), Choices get a kernel that keeps the trial's value with probability
+1 - lambda and spreads lambda evenly over the other values. Candidates are drawn from the
+good density l(x) and the one with the largest l(x) / g(x) is suggested.
+
+``multivariate=True`` uses joint kernels, so parameters that work together (a learning
+rate and a batch size) are modelled together. A parameter that is inactive in a trial
+(a conditional one) contributes the uniform prior factor to that trial's kernel, and a
+candidate is scored only on the parameters it activates, which is the kernel integrated
+over the others. ``multivariate=False`` fits each parameter alone on the trials where it is
+active.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.special import log_ndtr, logsumexp, ndtr, ndtri
+
+from nntune.samplers._base import independent_draw, name_salt, resolve_seed, trial_rng
+from nntune.samplers._define_by_run import decode, encode, history_for, ranked, single, snap
+from nntune.space import Choice, Distribution, Float, Int, Space
+from nntune.trial import FrozenTrial
+
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+CONTINUOUS, DISCRETE, CATEGORICAL = 0, 1, 2
+
+
+def default_gamma(n: int) -> int:
+    """How many of ``n`` ranked trials form the good group: a tenth, between 1 and 25."""
+    return max(1, min(25, math.ceil(0.1 * n)))
+
+
+def split(n: int, gamma: Callable[[int], int] | float) -> int:
+    """Size of the good group among ``n`` ranked trials (at least 1, at most n - 1 when n > 1)."""
+    n_good = gamma(n) if callable(gamma) else math.ceil(float(gamma) * n)
+    return int(min(max(1, n_good), max(1, n - 1)))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Per parameter of a space: its kind, its number of choices, its distribution."""
+
+    kinds: np.ndarray
+    n_choices: np.ndarray
+    dists: tuple[Distribution, ...]
+
+    @classmethod
+    def of(cls, space: Space) -> Layout:
+        kinds, n_choices = [], []
+        for dist in space.params.values():
+            if isinstance(dist, Choice):
+                kinds.append(CATEGORICAL)
+                n_choices.append(len(dist.values))
+            else:
+                discrete = isinstance(dist, Int) or (isinstance(dist, Float) and dist.step is not None)
+                kinds.append(DISCRETE if discrete else CONTINUOUS)
+                n_choices.append(0)
+        return cls(np.array(kinds, dtype=int), np.array(n_choices, dtype=int), tuple(space.params.values()))
+
+
+@dataclass(frozen=True)
+class Parzen:
+    """A fitted estimator: kernel centres ``mu`` (n, d) in unit coordinates (NaN where a
+    trial lacks the parameter), numeric bandwidths ``sigma`` (d,), the probability
+    ``move`` (d,) that a Choice kernel leaves the trial's value, the log mass of each
+    numeric kernel inside [0, 1] ``log_z`` (n, d), and the prior's share of the mixture."""
+
+    mu: np.ndarray
+    sigma: np.ndarray
+    move: np.ndarray
+    log_z: np.ndarray
+    prior_weight: float
+
+    @property
+    def log_weights(self) -> tuple[np.ndarray, float]:
+        total = len(self.mu) + self.prior_weight
+        return np.full(len(self.mu), -math.log(total)), math.log(self.prior_weight / total)
+
+
+def bandwidths(mu: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+    """Numeric bandwidths and Choice move probabilities for kernels centred at ``mu``.
+
+    A Scott-style rule: the spread of the centres on each axis times n^(-1/(d+4)), kept
+    within [0.03, 1]; the spread is at least 0.05 so that a tight cluster still explores
+    around itself. A Choice kernel moves away from its value with probability
+    (k - 1) / k times the same shrink factor, so it is uniform for a single trial."""
+    n, d = mu.shape
+    shrink = max(n, 1) ** (-1.0 / (d + 4))
+    sigma = np.ones(d)
+    move = np.zeros(d)
+    for j in range(d):
+        col = mu[:, j][~np.isnan(mu[:, j])]
+        if layout.kinds[j] == CATEGORICAL:
+            k = int(layout.n_choices[j])
+            move[j] = (k - 1) / k * min(1.0, shrink * (1.0 if col.size < 2 else 0.6))
+        elif col.size:
+            spread = max(0.05, float(col.std())) if col.size > 1 else 0.3
+            sigma[j] = min(1.0, max(0.03, 1.06 * spread * shrink))
+    return sigma, move
+
+
+def fit_parzen(mu: np.ndarray, layout: Layout, prior_weight: float = 1.0) -> Parzen:
+    """The estimator with one kernel per row of ``mu`` plus a uniform prior component."""
+    sigma, move = bandwidths(mu, layout)
+    with np.errstate(invalid="ignore"):
+        log_z = _log_mass((0.0 - mu) / sigma, (1.0 - mu) / sigma)
+    return Parzen(mu, sigma, move, np.where(np.isnan(mu), 0.0, log_z), prior_weight)
+
+
+def _log_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """log(Phi(b) - Phi(a)) for a < b, accurate in both tails."""
+    a, b = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+    flip = a > 0
+    lo, hi = np.where(flip, -b, a), np.where(flip, -a, b)
+    la, lb = log_ndtr(lo), log_ndtr(hi)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = lb + np.log1p(-np.exp(la - lb))
+        # Both ends deep in one tail: mass ~ density at the midpoint times the width.
+        approx = -0.5 * ((lo + hi) / 2) ** 2 - _LOG_SQRT_2PI + np.log(hi - lo)
+    return np.where(np.isfinite(out), out, approx)
+
+
+def slice_edges(layout: Layout, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For snapped points ``x``, the unit interval each discrete value owns (else x, x)."""
+    lo, hi = x.copy(), x.copy()
+    for j, dist in enumerate(layout.dists):
+        if layout.kinds[j] != DISCRETE:
+            continue
+        u = x[:, j]
+        if isinstance(dist, Int) and not dist.log:
+            k = np.floor(u * dist.n_values)
+            lo[:, j], hi[:, j] = k / dist.n_values, (k + 1) / dist.n_values
+        elif isinstance(dist, Int):
+            a, b = math.log(dist.low - 0.5), math.log(dist.high + 0.5)
+            v = np.round(np.exp(a + u * (b - a)))
+            lo[:, j], hi[:, j] = (np.log(v - 0.5) - a) / (b - a), (np.log(v + 0.5) - a) / (b - a)
+        else:
+            assert isinstance(dist, Float) and dist.step is not None
+            width = dist.high - dist.low
+            if width == 0:
+                lo[:, j], hi[:, j] = 0.0, 1.0
+                continue
+            half = 0.5 * dist.step / width
+            lo[:, j], hi[:, j] = np.maximum(0.0, u - half), np.minimum(1.0, u + half)
+    return lo, hi
+
+
+def log_density(parzen: Parzen, layout: Layout, x: np.ndarray) -> np.ndarray:
+    """log of the estimator at snapped points ``x`` (m, d), using only the parameters each
+    point activates (NaN columns are integrated out). Discrete parameters use the mass of
+    their slice, so the ratio l/g compares like with like."""
+    m, (n, d) = len(x), parzen.mu.shape
+    total = np.zeros((m, n))
+    prior = np.zeros(m)
+    lo, hi = slice_edges(layout, x)
+    for j in range(d):
+        act = ~np.isnan(x[:, j])
+        if not act.any():
+            continue
+        mu, has = parzen.mu[:, j], ~np.isnan(parzen.mu[:, j])
+        xj = np.where(act, x[:, j], 0.5)[:, None]
+        kind = layout.kinds[j]
+        if kind == CATEGORICAL:
+            k = int(layout.n_choices[j])
+            flat = -math.log(k)
+            if k == 1:
+                lk = np.zeros((m, n))
+            else:
+                same = np.floor(xj * k) == np.floor(np.nan_to_num(mu) * k)[None, :]
+                stay, leave = math.log1p(-parzen.move[j]), math.log(parzen.move[j] / (k - 1) + 1e-300)
+                lk = np.where(same, stay, leave)
+        elif kind == CONTINUOUS:
+            flat = 0.0
+            z = (xj - np.nan_to_num(mu)[None, :]) / parzen.sigma[j]
+            lk = -0.5 * z * z - math.log(parzen.sigma[j]) - _LOG_SQRT_2PI - parzen.log_z[None, :, j]
+        else:
+            lo_j, hi_j = np.where(act, lo[:, j], 0.0), np.where(act, hi[:, j], 1.0)
+            flat = np.log(np.maximum(hi_j - lo_j, 1e-300))[:, None]
+            c = np.nan_to_num(mu)[None, :]
+            lk = _log_mass((lo_j[:, None] - c) / parzen.sigma[j],
+                           (hi_j[:, None] - c) / parzen.sigma[j]) - parzen.log_z[None, :, j]
+        lk = np.where(has[None, :], lk, flat)
+        total += np.where(act[:, None], lk, 0.0)
+        prior += np.where(act, np.ravel(np.broadcast_to(flat, (m, 1))), 0.0)
+    log_w, log_prior = parzen.log_weights
+    return logsumexp(np.column_stack([total + log_w[None, :], prior + log_prior]), axis=1)
+
+
+def sample_parzen(parzen: Parzen, layout: Layout, rng: np.random.Generator, size: int) -> np.ndarray:
+    """``size`` points of the unit cube drawn from the estimator (unsnapped)."""
+    n, d = parzen.mu.shape
+    weights = np.append(np.ones(n), parzen.prior_weight)
+    comp = rng.choice(n + 1, size=size, p=weights / weights.sum())
+    out = rng.random((size, d))  # the prior, and axes a trial does not have, are uniform
+    for j in range(d):
+        rows = np.flatnonzero(comp < n)
+        rows = rows[~np.isnan(parzen.mu[comp[rows], j])]
+        if rows.size == 0:
+            continue
+        centre = parzen.mu[comp[rows], j]
+        if layout.kinds[j] == CATEGORICAL:
+            k = int(layout.n_choices[j])
+            idx = np.minimum(k - 1, np.floor(centre * k))
+            moved = rng.random(rows.size) < parzen.move[j]
+            if k > 1:
+                idx = np.where(moved, (idx + 1 + rng.integers(0, k - 1, rows.size)) % k, idx)
+            out[rows, j] = (idx + 0.5) / k
+        else:
+            out[rows, j] = _truncated_normal(centre, parzen.sigma[j], rng)
+    return out
+
+
+def _truncated_normal(mu: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Draws from N(mu, sigma) truncated to [0, 1], by the inverse CDF on the far side of
+    the mode from the nearer tail (so that the CDF differences stay accurate)."""
+    a, b = (0.0 - mu) / sigma, (1.0 - mu) / sigma
+    flip = a > 0
+    lo, hi = np.where(flip, -b, a), np.where(flip, -a, b)
+    p_lo, p_hi = ndtr(lo), ndtr(hi)
+    z = ndtri(p_lo + rng.random(mu.size) * (p_hi - p_lo))
+    z = np.clip(np.where(np.isfinite(z), z, (lo + hi) / 2), lo, hi)
+    return np.clip(mu + sigma * np.where(flip, -z, z), 0.0, 1.0)
+
+
+def tpe_choose(space: Space, good: np.ndarray, bad: np.ndarray, rng: np.random.Generator,
+               n_candidates: int, prior_weight: float = 1.0) -> np.ndarray:
+    """The snapped candidate (from l = Parzen(good)) with the largest l(x) / g(x)."""
+    layout = Layout.of(space)
+    l_est, g_est = fit_parzen(good, layout, prior_weight), fit_parzen(bad, layout, prior_weight)
+    cand = snap(space, sample_parzen(l_est, layout, rng, n_candidates))
+    score = log_density(l_est, layout, cand) - log_density(g_est, layout, cand)
+    return cand[int(np.argmax(score))]
+
+
+class TPESampler:
+    """``TPESampler(seed=0)``: random for the first ``n_startup_trials`` ranked trials, then
+    the candidate among ``n_ei_candidates`` draws from l(x) with the best l(x) / g(x)."""
+
+    def __init__(self, seed: int | None = None, n_startup_trials: int = 10, n_ei_candidates: int = 24,
+                 gamma: Callable[[int], int] | float = default_gamma, multivariate: bool = True,
+                 consider_pruned: bool = True, prior_weight: float = 1.0) -> None:
+        self.seed = resolve_seed(seed)
+        self.n_startup_trials = n_startup_trials
+        self.n_ei_candidates = n_ei_candidates
+        self.gamma = gamma
+        self.multivariate = multivariate
+        self.consider_pruned = consider_pruned
+        self.prior_weight = prior_weight
+
+    def _split(self, space: Space, history: Sequence[FrozenTrial],
+               direction: str) -> tuple[np.ndarray, np.ndarray] | None:
+        trials = ranked(history, direction, consider_pruned=self.consider_pruned)
+        if len(trials) < max(1, self.n_startup_trials):
+            return None
+        points = encode(space, trials)
+        n_good = split(len(trials), self.gamma)
+        return points[:n_good], points[n_good:]
+
+    def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
+                direction: str = "minimize") -> dict[str, Any]:
+        if not len(space):
+            return {}
+        groups = self._split(space, history, direction)
+        if groups is None:
+            out: dict[str, Any] = {}
+            for name, dist in space.params.items():
+                if space.is_active(name, out):
+                    out[name] = independent_draw(self.seed, number, name, dist)
+            return out
+        good, bad = groups
+        rng = trial_rng(self.seed, number, 1)
+        if self.multivariate:
+            return decode(space, tpe_choose(space, good, bad, rng, self.n_ei_candidates, self.prior_weight))
+        params: dict[str, Any] = {}
+        for j, (name, dist) in enumerate(space.params.items()):
+            if space.is_active(name, params):
+                g, b = good[:, [j]], bad[:, [j]]
+                row = tpe_choose(single(name, dist), g[~np.isnan(g[:, 0])], b[~np.isnan(b[:, 0])],
+                                 rng, self.n_ei_candidates, self.prior_weight)
+                params[name] = dist.from_unit(float(row[0]))
+        return params
+
+    def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
+                    number: int, direction: str = "minimize") -> Any:
+        space = single(name, dist)
+        groups = self._split(space, history_for(name, dist, history), direction)
+        if groups is None:
+            return independent_draw(self.seed, number, name, dist)
+        rng = trial_rng(self.seed, number, 2, name_salt(name))
+        row = tpe_choose(space, groups[0], groups[1], rng, self.n_ei_candidates, self.prior_weight)
+        return dist.from_unit(float(row[0]))
+
+    def __repr__(self) -> str:
+        return (f"TPESampler(seed={self.seed}, n_startup_trials={self.n_startup_trials}, "
+                f"n_ei_candidates={self.n_ei_candidates}, multivariate={self.multivariate})")
