@@ -18,6 +18,7 @@ from nntune.space import Space
 from nntune.study import Study
 from nntune.train import Splits, evaluate, fit, load_splits
 from nntune.train.augment import augment_for
+from nntune.train.metrics import check_metric
 from nntune.trial import FrozenTrial
 
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1")
@@ -27,8 +28,13 @@ REGRESSION_METRICS = ("mae", "mse", "rmse", "r2")
 def load_task_splits(cfg: Config) -> Splits:
     """The config's data, split and normalized with statistics of the training split only."""
     task = cfg.task
-    return load_splits(task.data, split=task.split, seed=cfg.search.seed, normalize=task.normalize,
-                       train_size=task.train_size, **task.options)
+    splits = load_splits(task.data, split=task.split, seed=cfg.search.seed, normalize=task.normalize,
+                         train_size=task.train_size, **task.options)
+    try:
+        check_metric(task.metric, splits.task_type)
+    except ConfigError as err:
+        raise ConfigError("task.metric", err.problem) from None
+    return splits
 
 
 def trial_hyperparameters(cfg: Config, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -91,7 +97,8 @@ def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTria
     result = fit(params, splits, metric=cfg.task.metric, report=None, seed=seed, device=device,
                  augment=training_augment(cfg, splits, params, seed))
     x_test, y_test = splits.test.open(f"final evaluation of trial {best.number} of study {study.study_name}")
-    names = CLASSIFICATION_METRICS if splits.task_type == "classification" else REGRESSION_METRICS
+    base = CLASSIFICATION_METRICS if splits.task_type == "classification" else REGRESSION_METRICS
+    names = tuple(dict.fromkeys((*base, cfg.task.metric)))
     metrics = evaluate(result.model, x_test, y_test, task_type=splits.task_type, metrics=names,
                        n_classes=splits.n_classes, target_mean=splits.target_mean,
                        target_std=splits.target_std, device=device)

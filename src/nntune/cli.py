@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import typer
+import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -35,6 +36,25 @@ def _override(raw: dict[str, Any], section: str | None, key: str, value: Any) ->
     if not isinstance(sub, dict):
         raise ConfigError(section, "must be a mapping")
     sub[key] = value
+
+
+def _assign(raw: dict[str, Any], assignment: str) -> None:
+    """Apply ``--set a.b.c=value``; the value is read as YAML (numbers, lists, true/false)."""
+    path, sep, text = assignment.partition("=")
+    keys = path.strip().split(".")
+    if not sep or not all(keys):
+        raise ConfigError("--set", f"expected KEY.PATH=VALUE, got {assignment!r}")
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise ConfigError(path, f"cannot read value {text!r}") from None
+    node = raw
+    for i, key in enumerate(keys[:-1]):
+        child = node.setdefault(key, {})
+        if not isinstance(child, dict):
+            raise ConfigError(".".join(keys[: i + 1]), "is not a mapping; cannot set a key inside it")
+        node = child
+    node[keys[-1]] = value
 
 
 def _fmt(value: Any) -> str:
@@ -70,6 +90,8 @@ def tune(
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the sampler, splits and trials."),
     json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON summary line."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate, show data and model, run nothing."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override any config value: "
+                                             "--set fixed.epochs=5 --set task.train_size=0.1 (repeatable)."),
 ) -> None:
     """Search hyperparameters, then evaluate the best configuration once on the sealed test split."""
     from nntune.runner import prepare, run_tune
@@ -80,6 +102,8 @@ def tune(
                                 ("search", "sampler", sampler), ("search", "scheduler", scheduler),
                                 ("search", "seed", seed)):
         _override(raw, section, key, value)
+    for assignment in set_ or ():
+        _assign(raw, assignment)
     cfg = parse_config(raw, str(config) if config else "default")
     # Human output goes to stderr with --json so that stdout ends with the JSON line alone.
     out = Console(stderr=json_out)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from nntune.exceptions import ConfigError
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
+from nntune.train.metrics import METRIC_NAMES, metric_direction
 
 # Names the built-in trainer understands, and the values of its categorical ones. A typo in
 # a config (``optimiser: adam``, ``optimizer: adamm``) is an error, not a silently unused key.
@@ -42,12 +43,15 @@ HYPERPARAMETERS: frozenset[str] = frozenset({
     "init_std", "lr_step_epochs", "lr_gamma", "lr_patience", "lr_factor", "warmup_epochs",
     "early_stopping", "patience", "min_delta", "conv_layers", "filters", "filters_growth",
     "kernel_size", "stride", "padding", "pretrained_weights", "freeze_backbone",
-    "backbone_lr_mult", "amp",
+    "backbone_lr_mult", "amp", "lr_min", "huber_delta",
 })
+
+
+def is_hyperparameter(name: str) -> bool:
+    """A trainer hyperparameter, or an augmentation parameter such as ``rotation.degrees``."""
+    return name in HYPERPARAMETERS or ("." in name and all(name.split(".")))
 METRIC_DIRECTIONS: dict[str, Literal["minimize", "maximize"]] = {
-    "accuracy": "maximize", "precision": "maximize", "recall": "maximize", "f1": "maximize",
-    "r2": "maximize", "mae": "minimize", "mse": "minimize", "rmse": "minimize", "loss": "minimize",
-}
+    name: metric_direction(name) for name in METRIC_NAMES}
 
 
 class _Strict(BaseModel):
@@ -205,12 +209,12 @@ def parse_config(data: Any, source: str = "config") -> Config:
         raise ConfigError(loc, msg[0].lower() + msg[1:] if msg else msg) from None
     cfg.build_space()  # bounds, conditions and names are checked before anything runs
     for name, value in cfg.fixed.items():
-        if name not in HYPERPARAMETERS:
+        if not is_hyperparameter(name):
             raise ConfigError(f"fixed.{name}", "unknown hyperparameter")
         if name in CATEGORICAL_VALUES and not isinstance(value, (list, dict)):
             _check_values(f"fixed.{name}", name, [value])
     for name in cfg.space:
-        if name not in HYPERPARAMETERS:
+        if not is_hyperparameter(name):
             raise ConfigError(f"space.{name}", "unknown hyperparameter")
         if name in cfg.fixed:
             raise ConfigError(f"fixed.{name}", "is also in space; give it in one place")

@@ -67,10 +67,15 @@ def _sklearn(name: str, opts: Mapping[str, Any]) -> RawData:
     bunch = loader()
     x = bunch.data.astype(np.float32)
     classes = [str(c) for c in bunch.target_names]
+    y = bunch.target.astype(np.int64)
+    if name == "breast_cancer":
+        # scikit-learn codes malignant as 0; make the disease the positive class 1 so that
+        # binary recall and precision speak of finding the tumour (note 000's argument).
+        y, classes = 1 - y, classes[::-1]
     modality: Modality = "tabular"
     if name == "digits" and opts.get("as_image", False):
         x, modality = (x / 16.0).reshape(-1, 1, 8, 8), "image"
-    return RawData(x, bunch.target.astype(np.int64), "classification", modality, name,
+    return RawData(x, y, "classification", modality, name,
                    f"sklearn.datasets.load_{name}", classes=classes,
                    feature_names=[str(f) for f in getattr(bunch, "feature_names", [])])
 
