@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from nntune.schedulers._asha import ASHA, promotable
 from nntune.schedulers._base import Decision, NoScheduler, Scheduler
+from nntune.schedulers._hyperband import Bracket, Hyperband, brackets, halvings
+from nntune.schedulers._median import MedianStopping
 
-__all__ = ["Decision", "NoScheduler", "Scheduler", "SCHEDULERS", "make_scheduler"]
+__all__ = ["ASHA", "Bracket", "Decision", "Hyperband", "MedianStopping", "NoScheduler", "Scheduler",
+           "SCHEDULERS", "brackets", "halvings", "make_scheduler", "promotable"]
 
-SCHEDULERS: dict[str, type] = {"none": NoScheduler}
+SCHEDULERS: dict[str, type] = {"none": NoScheduler, "median": MedianStopping, "asha": ASHA,
+                               "hyperband": Hyperband}
 
 
 def make_scheduler(name: str, **options: object) -> Scheduler:
-    """A scheduler by its config name (``none``, ...)."""
+    """A scheduler by its config name (``none``, ``median``, ``asha``, ``hyperband``)."""
     from nntune.exceptions import ConfigError
 
     try:

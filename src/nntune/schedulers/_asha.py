@@ -1,0 +1,148 @@
+"""Asynchronous successive halving (ASHA): at each rung keep the best 1/eta, stop the rest.
+
+Rungs sit at ``min_resource * eta**k`` steps (epochs). A trial that reaches a rung goes on
+only if its value there is among the best ``max(1, n // eta)`` of the ``n`` values recorded
+at that rung so far, its own included. The first arrivals at a rung go on when they are the
+best so far, so no trial waits for a rung to fill: that is what makes it asynchronous and
+lets any number of workers share a study.
+
+Everything is read from the stored curves. A trial's value at a rung is its value at the
+first reported step at or past the rung, so the rung where a pruned trial stopped is a pure
+function of its curve (:meth:`ASHA.rung_of`) and needs no extra record.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from nntune.exceptions import ConfigError
+from nntune.schedulers._base import Decision
+from nntune.trial import Direction, FrozenTrial
+
+
+def check_resources(min_resource: int, max_resource: int | None, reduction_factor: int) -> None:
+    """Raise :class:`ConfigError` unless 1 <= min_resource <= max_resource and eta >= 2."""
+    for name, v in (("min_resource", min_resource), ("reduction_factor", reduction_factor)):
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ConfigError(name, f"must be an integer, got {v!r}")
+    if min_resource < 1:
+        raise ConfigError("min_resource", f"must be >= 1, got {min_resource}")
+    if reduction_factor < 2:
+        raise ConfigError("reduction_factor", f"must be >= 2, got {reduction_factor}")
+    if max_resource is not None:
+        if isinstance(max_resource, bool) or not isinstance(max_resource, int):
+            raise ConfigError("max_resource", f"must be an integer, got {max_resource!r}")
+        if max_resource < min_resource:
+            raise ConfigError("max_resource", f"must be >= min_resource ({min_resource}), "
+                                              f"got {max_resource}")
+
+
+def rung_steps(min_resource: int, eta: int, below: int) -> list[int]:
+    """The rungs ``min_resource * eta**k`` strictly below ``below`` (a trial that has
+    trained ``max_resource`` steps is done, so no rung sits there)."""
+    out: list[int] = []
+    r = min_resource
+    while r < below:
+        out.append(r)
+        r *= eta
+    return out
+
+
+def rung_value(curve: Mapping[int, float], rung: int) -> float | None:
+    """The value at the first reported step at or past ``rung``; ``None`` if not reached."""
+    reached = [s for s in curve if s >= rung]
+    return None if not reached else curve[min(reached)]
+
+
+def _finite(v: float | None) -> bool:
+    return v is not None and math.isfinite(v)
+
+
+def promotable(rung_values: Sequence[float], value: float, eta: int, direction: Direction) -> bool:
+    """Whether ``value`` is among the best ``max(1, n // eta)`` of ``rung_values``.
+
+    ``rung_values`` are the ``n`` values recorded at one rung, ``value`` included. A value
+    equal to the last one kept is kept too. Non-finite values rank last and never go on.
+    """
+    if not _finite(value):
+        return False
+    keep = max(1, len(rung_values) // eta)
+    finite = sorted((v for v in rung_values if _finite(v)), reverse=direction == "maximize")
+    if len(finite) < keep:
+        return True
+    threshold = finite[keep - 1]
+    return value >= threshold if direction == "maximize" else value <= threshold
+
+
+def crossed_rungs(curve: Mapping[int, float], step: int, rungs: Iterable[int]) -> list[int]:
+    """The rungs a trial passed with the report at ``step``: those above its previous
+    reported step and at or below ``step``. Each rung is judged once, when first reached."""
+    previous = max((s for s in curve if s < step), default=-1)
+    return [r for r in rungs if previous < r <= step]
+
+
+def halving_decision(trial: FrozenTrial, step: int, peers: Iterable[FrozenTrial],
+                     rungs: Sequence[int], eta: int, direction: Direction) -> Decision:
+    """Successive halving at the rungs ``trial`` just crossed, against ``peers``' values
+    there (the trial itself is skipped among the peers; its own curve comes from ``trial``)."""
+    curve = dict(trial.intermediate_values)
+    crossed = crossed_rungs(curve, step, rungs)
+    if not crossed:
+        return Decision.CONTINUE
+    others = [p.intermediate_values for p in peers if p.number != trial.number]
+    own = curve.get(step, math.nan)
+    for rung in crossed:
+        values = [v for v in (rung_value(c, rung) for c in others) if v is not None]
+        if not promotable([*values, own], own, eta, direction):
+            return Decision.STOP
+    return Decision.CONTINUE
+
+
+def rung_index(last_step: int | None, rungs: Sequence[int]) -> int | None:
+    """Index of the highest rung at or below ``last_step``; ``None`` below the first."""
+    if last_step is None:
+        return None
+    reached = [k for k, r in enumerate(rungs) if r <= last_step]
+    return reached[-1] if reached else None
+
+
+class ASHA:
+    """Asynchronous successive halving.
+
+    ``ASHA(min_resource=1, max_resource=27, reduction_factor=3)`` judges trials at epochs 1,
+    3 and 9 and lets the best third of each rung go on; a trial that passes every rung trains
+    its full ``max_resource`` epochs (the budget the trainer should be given). With
+    ``max_resource=None`` the rungs go on for as long as trials report.
+    """
+
+    def __init__(self, min_resource: int = 1, max_resource: int | None = None,
+                 reduction_factor: int = 3) -> None:
+        check_resources(min_resource, max_resource, reduction_factor)
+        self.min_resource = min_resource
+        self.max_resource = max_resource
+        self.reduction_factor = reduction_factor
+
+    def rungs(self, upto: int | None = None) -> list[int]:
+        """The rung steps; without ``max_resource``, those at or below ``upto``."""
+        below = self.max_resource if self.max_resource is not None else (upto or 0) + 1
+        return rung_steps(self.min_resource, self.reduction_factor, below)
+
+    def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
+               direction: Direction) -> Decision:
+        return halving_decision(trial, step, history, self.rungs(step), self.reduction_factor,
+                                direction)
+
+    def rung_of(self, trial: FrozenTrial) -> int | None:
+        """The highest rung ``trial`` reached: for a pruned trial, the rung where it stopped."""
+        return rung_index(trial.last_step, self.rungs(trial.last_step))
+
+    def describe(self, trial: FrozenTrial) -> dict[str, Any]:
+        """Plain data for reports: ``{"rung": k, "rung_step": epochs}`` (empty below rung 0)."""
+        k = self.rung_of(trial)
+        return {} if k is None else {"rung": k, "rung_step": self.rungs(trial.last_step)[k]}
+
+    def __repr__(self) -> str:
+        return (f"ASHA(min_resource={self.min_resource}, max_resource={self.max_resource}, "
+                f"reduction_factor={self.reduction_factor})")

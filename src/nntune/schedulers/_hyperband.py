@@ -1,0 +1,117 @@
+"""Hyperband: several successive-halving brackets, from aggressive to none (Li et al.).
+
+Bracket ``s`` (``s_max`` down to 0) starts ``n = ceil((s_max + 1) / (s + 1) * eta**s)``
+configurations at ``r = max_resource * eta**-s`` epochs and keeps the best 1/eta at each
+rung: bracket ``s_max`` tries many configurations briefly, bracket 0 trains a few for the
+full budget. That hedges against a curve whose early ranking misleads.
+
+Each bracket runs as asynchronous successive halving (the ASHA form of Hyperband): trials
+are judged only against trials of their own bracket, at the bracket's rungs, without
+waiting for a rung to fill, so it works with any number of workers. A trial's bracket is a
+pure function of its number and the seed: trial numbers are dealt out in cycles of
+``sum(n)`` slots, each cycle a seeded shuffle holding ``n`` slots of each bracket, so the
+brackets get the paper's shares of trials and every worker agrees on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nntune.schedulers._asha import check_resources, halving_decision, rung_index, rung_steps
+from nntune.schedulers._base import Decision
+from nntune.trial import Direction, FrozenTrial
+
+
+@dataclass(frozen=True)
+class Bracket:
+    """One bracket: ``n_configs`` trials started at ``min_resource`` epochs. ``index`` is
+    the paper's ``s``: the number of halvings before a trial reaches the full budget."""
+
+    index: int
+    n_configs: int
+    min_resource: int
+
+
+def _s_max(max_resource: int, eta: int, min_resource: int) -> int:
+    s, r = 0, min_resource
+    while r * eta <= max_resource:
+        s, r = s + 1, r * eta
+    return s
+
+
+def brackets(max_resource: int, eta: int, min_resource: int = 1) -> list[Bracket]:
+    """The brackets, most aggressive first. ``s_max`` is the largest ``s`` with
+    ``min_resource * eta**s <= max_resource``; bracket ``s`` starts at
+    ``min_resource * eta**(s_max - s)`` epochs (the paper's ``R * eta**-s`` when
+    ``max_resource / min_resource`` is a power of ``eta``)."""
+    check_resources(min_resource, max_resource, eta)
+    s_max = _s_max(max_resource, eta, min_resource)
+    out = []
+    for s in range(s_max, -1, -1):
+        n = -(-((s_max + 1) * eta ** s) // (s + 1))  # exact ceil((s_max+1)/(s+1) * eta^s)
+        out.append(Bracket(index=s, n_configs=n, min_resource=min_resource * eta ** (s_max - s)))
+    return out
+
+
+def halvings(bracket: Bracket, max_resource: int, eta: int) -> list[tuple[int, int]]:
+    """The bracket's synchronous schedule ``[(n_i, r_i)]``: ``n_i = floor(n * eta**-i)``
+    configurations trained ``r_i`` epochs each, the last round at ``max_resource``."""
+    rungs = [*rung_steps(bracket.min_resource, eta, max_resource), max_resource]
+    return [(bracket.n_configs // eta ** i, r) for i, r in enumerate(rungs)]
+
+
+class Hyperband:
+    """``Hyperband(min_resource=1, max_resource=81, reduction_factor=3)``: five brackets
+    starting at 1, 3, 9, 27 and 81 epochs. Every trial may train ``max_resource`` epochs
+    (the budget the trainer should be given); the brackets decide who stops earlier.
+    Share ``seed`` between processes that share a study so they agree on the brackets."""
+
+    def __init__(self, min_resource: int = 1, max_resource: int = 81, reduction_factor: int = 3,
+                 seed: int = 0) -> None:
+        self.brackets = brackets(max_resource, reduction_factor, min_resource)
+        self.min_resource = min_resource
+        self.max_resource = max_resource
+        self.reduction_factor = reduction_factor
+        self.seed = int(seed)
+        self._slots = np.repeat([b.index for b in self.brackets], [b.n_configs for b in self.brackets])
+        self._cycles: dict[int, np.ndarray] = {}
+
+    def bracket_of(self, number: int) -> Bracket:
+        """The bracket of trial ``number`` (a pure function of the number and the seed)."""
+        cycle, position = divmod(int(number), len(self._slots))
+        if cycle not in self._cycles:
+            self._cycles[cycle] = np.random.default_rng([self.seed, cycle]).permutation(self._slots)
+        s = int(self._cycles[cycle][position])
+        return next(b for b in self.brackets if b.index == s)
+
+    def rungs(self, bracket: Bracket) -> list[int]:
+        """The steps where trials of ``bracket`` are judged (none for bracket 0)."""
+        return rung_steps(bracket.min_resource, self.reduction_factor, self.max_resource)
+
+    def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
+               direction: Direction) -> Decision:
+        bracket = self.bracket_of(trial.number)
+        peers = [t for t in history if self.bracket_of(t.number) == bracket]
+        return halving_decision(trial, step, peers, self.rungs(bracket), self.reduction_factor,
+                                direction)
+
+    def rung_of(self, trial: FrozenTrial) -> int | None:
+        """The highest rung of its bracket ``trial`` reached (where a pruned trial stopped)."""
+        return rung_index(trial.last_step, self.rungs(self.bracket_of(trial.number)))
+
+    def describe(self, trial: FrozenTrial) -> dict[str, Any]:
+        """Plain data for reports: ``{"bracket": s, "rung": k, "rung_step": epochs}``."""
+        bracket = self.bracket_of(trial.number)
+        out: dict[str, Any] = {"bracket": bracket.index}
+        k = self.rung_of(trial)
+        if k is not None:
+            out.update(rung=k, rung_step=self.rungs(bracket)[k])
+        return out
+
+    def __repr__(self) -> str:
+        return (f"Hyperband(min_resource={self.min_resource}, max_resource={self.max_resource}, "
+                f"reduction_factor={self.reduction_factor}, seed={self.seed})")
