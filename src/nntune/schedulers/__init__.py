@@ -6,16 +6,19 @@ from nntune.schedulers._asha import ASHA, promotable
 from nntune.schedulers._base import Decision, NoScheduler, Scheduler
 from nntune.schedulers._hyperband import Bracket, Hyperband, brackets, halvings
 from nntune.schedulers._median import MedianStopping
+from nntune.schedulers._pbt import PBT, Proposal, exploit, explore, run_pbt
 
-__all__ = ["ASHA", "Bracket", "Decision", "Hyperband", "MedianStopping", "NoScheduler", "Scheduler",
-           "SCHEDULERS", "brackets", "halvings", "make_scheduler", "promotable"]
+__all__ = ["ASHA", "Bracket", "Decision", "Hyperband", "MedianStopping",
+           "NoScheduler", "PBT", "Proposal", "Scheduler", "SCHEDULERS", "brackets", "exploit",
+           "explore", "halvings", "make_scheduler", "promotable", "run_pbt"]
 
 SCHEDULERS: dict[str, type] = {"none": NoScheduler, "median": MedianStopping, "asha": ASHA,
-                               "hyperband": Hyperband}
+                               "hyperband": Hyperband, "pbt": PBT}
 
 
 def make_scheduler(name: str, **options: object) -> Scheduler:
-    """A scheduler by its config name (``none``, ``median``, ``asha``, ``hyperband``)."""
+    """A scheduler by its config name (``none``, ``median``, ``asha``, ``hyperband``,
+    ``pbt``)."""
     from nntune.exceptions import ConfigError
 
     try:

@@ -1,0 +1,235 @@
+"""Population-based training: the worst members copy a better member's weights and
+hyperparameters, perturbed, and train on.
+
+Every ``ready_epochs`` epochs a trial is compared with every trial that reported the same
+epoch. One in the bottom ``quantile`` stops (:meth:`PBT.decide`), and its replacement is a
+:class:`Proposal`: "start a trial with these parameters from trial ``parent``'s checkpoint
+at step ``parent_step``". The proposal is plain data; copying checkpoints and resuming is
+the executor's part. A resumed trial reports the steps after ``parent_step``, so epochs stay
+comparable across the population and a member's curve is the chain of its ancestors'.
+
+Steps are global epochs: the ready steps are the multiples of ``ready_epochs``, and a trial
+is judged only after training ``ready_epochs`` epochs of its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nntune.exceptions import ConfigError
+from nntune.samplers._base import resolve_seed
+from nntune.schedulers._base import Decision
+from nntune.space import Beta, Choice, Distribution, Float, Int, Space
+from nntune.trial import Direction, FrozenTrial, TrialState
+
+PARENT, PARENT_STEP = "pbt_parent", "pbt_parent_step"
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """Start a trial with ``params`` from trial ``parent``'s checkpoint at ``parent_step``."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+    parent: int = 0
+    parent_step: int = 0
+
+    def to_attrs(self) -> dict[str, int]:
+        """The user attributes that mark the new trial as this proposal's."""
+        return {PARENT: self.parent, PARENT_STEP: self.parent_step}
+
+    @classmethod
+    def from_attrs(cls, params: Mapping[str, Any], attrs: Mapping[str, Any]) -> Proposal | None:
+        """The proposal a stored trial was started from (``None`` for a fresh trial)."""
+        if PARENT not in attrs:
+            return None
+        return cls(dict(params), int(attrs[PARENT]), int(attrs[PARENT_STEP]))
+
+
+def _key(value: float, direction: Direction) -> float:
+    """Sort key, best first; non-finite values last."""
+    if not math.isfinite(value):
+        return math.inf
+    return -value if direction == "maximize" else value
+
+
+def exploit(history_at_step: Mapping[int, float], trial: int, quantile: float,
+            direction: Direction) -> int | None:
+    """The trial that ``trial`` should copy, or ``None`` when it should go on as it is.
+
+    ``history_at_step`` maps trial numbers to their values at one step, ``trial``'s
+    included. With ``k = floor(n * quantile)`` of the ``n`` trials, a trial among the worst
+    ``k`` copies one of the best ``k``, mirrored: the worst copies the best, the second worst
+    the second best. Nobody copies while ``k`` is 0.
+    """
+    order = sorted(history_at_step, key=lambda n: (_key(history_at_step[n], direction), n))
+    k = math.floor(len(order) * quantile)
+    if k == 0 or trial not in order[len(order) - k:]:
+        return None
+    top = [n for n in order[:k] if math.isfinite(history_at_step[n]) and n != trial]
+    from_worst = len(order) - 1 - order.index(trial)
+    return top[from_worst % len(top)] if top else None
+
+
+def perturb(dist: Distribution, value: Any, factor: float) -> Any:
+    """``value`` moved by ``factor`` on the parameter's own terms, kept within bounds.
+
+    Numbers are multiplied (an averaging coefficient's ``1 - beta`` is), integers move at
+    least one step, and a choice moves to the next value up (factor > 1) or down.
+    """
+    if isinstance(dist, Choice):
+        i = dist.index(value) + (factor > 1) - (factor < 1)
+        return dist.values[min(len(dist.values) - 1, max(0, i))]
+    if isinstance(dist, Beta):
+        return min(dist.high, max(dist.low, 1 - (1 - float(value)) * factor))
+    if isinstance(dist, Int):
+        moved = int(round(value * factor))
+        if moved == value and factor != 1:
+            moved = value + (dist.step if factor > 1 else -dist.step)
+        snapped = dist.low + round((moved - dist.low) / dist.step) * dist.step
+        return int(min(dist.high - (dist.high - dist.low) % dist.step, max(dist.low, snapped)))
+    moved = float(value) * factor
+    if dist.step is not None:
+        moved = dist.low + round((moved - dist.low) / dist.step) * dist.step
+    return min(dist.high, max(dist.low, moved))
+
+
+def explore(params: Mapping[str, Any], space: Space, rng: np.random.Generator,
+            factors: Sequence[float] = (0.8, 1.2), resample_probability: float = 0.25) -> dict[str, Any]:
+    """New parameters near ``params``: each one of ``space`` is redrawn from its
+    distribution with ``resample_probability``, else perturbed by a factor drawn from
+    ``factors``. Parameters outside ``space`` are kept; conditional ones follow their parents."""
+    out: dict[str, Any] = {k: v for k, v in params.items() if k not in space}
+    for name, dist in space.params.items():
+        resample, u, f = rng.random(), rng.random(), factors[int(rng.integers(len(factors)))]
+        if not space.is_active(name, out):
+            continue
+        if name not in params or resample < resample_probability:
+            out[name] = dist.from_unit(u)
+        else:
+            out[name] = perturb(dist, params[name], f)
+    return out
+
+
+def values_at(history: Sequence[FrozenTrial], step: int) -> dict[int, float]:
+    """``{trial number: value at step}`` for the trials that reported ``step``."""
+    return {t.number: t.intermediate_values[step] for t in history if step in t.intermediate_values}
+
+
+class PBT:
+    """``PBT(population=8, ready_epochs=4, quantile=0.25)``: every 4 epochs the worst quarter
+    of the members stop, each replaced by a perturbed copy of one of the best quarter.
+
+    ``space`` bounds the exploration (default: each parent's stored distributions).
+    :func:`nntune.schedulers.run_pbt` drives a study this way; used as a plain scheduler,
+    PBT only stops the worst members.
+    """
+
+    def __init__(self, population: int = 8, ready_epochs: int = 4, quantile: float = 0.25,
+                 perturb: Sequence[float] = (0.8, 1.2), resample_probability: float = 0.25,
+                 space: Space | None = None, seed: int | None = None) -> None:
+        for name, v in (("population", population), ("ready_epochs", ready_epochs)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(name, f"must be an integer >= 1, got {v!r}")
+        if not 0 < quantile <= 0.5:
+            raise ConfigError("quantile", f"must be in (0, 0.5], got {quantile!r}")
+        if not 0 <= resample_probability <= 1:
+            raise ConfigError("resample_probability", f"must be in [0, 1], got {resample_probability!r}")
+        if not perturb or any(not math.isfinite(f) or f <= 0 for f in perturb):
+            raise ConfigError("perturb", f"needs positive factors, got {list(perturb)!r}")
+        self.population = population
+        self.ready_epochs = ready_epochs
+        self.quantile = quantile
+        self.factors = tuple(float(f) for f in perturb)
+        self.resample_probability = resample_probability
+        self.space = space
+        self.seed = resolve_seed(seed)
+
+    def start_step(self, trial: FrozenTrial, history: Sequence[FrozenTrial]) -> int:
+        """The step ``trial`` resumed from (0 for a fresh trial), read from its stored marks."""
+        attrs = {k: v for t in history if t.number == trial.number for k, v in t.user_attrs.items()}
+        return int({**attrs, **trial.user_attrs}.get(PARENT_STEP, 0))
+
+    def is_ready(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial]) -> bool:
+        """Whether ``step`` is a ready step at which ``trial`` is compared."""
+        return step % self.ready_epochs == 0 and step - self.start_step(trial, history) >= self.ready_epochs
+
+    def _peers(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial]) -> dict[int, float]:
+        peers = values_at([t for t in history if t.number != trial.number], step)
+        peers[trial.number] = trial.intermediate_values.get(step, math.nan)
+        return peers
+
+    def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
+               direction: Direction) -> Decision:
+        if not self.is_ready(trial, step, history):
+            return Decision.CONTINUE
+        parent = exploit(self._peers(trial, step, history), trial.number, self.quantile, direction)
+        return Decision.CONTINUE if parent is None else Decision.STOP
+
+    def propose(self, trial: FrozenTrial, history: Sequence[FrozenTrial],
+                direction: Direction) -> Proposal | None:
+        """The replacement for ``trial``, stopped at its last step: a perturbed copy of the
+        member it should exploit (of the best member at that step if, with more reports
+        since, it no longer ranks in the bottom), or ``None`` if it has no peer there."""
+        step = trial.last_step
+        if step is None:
+            return None
+        peers = self._peers(trial, step, history)
+        parent = exploit(peers, trial.number, self.quantile, direction)
+        if parent is None:
+            ranked = sorted((n for n in peers if n != trial.number and math.isfinite(peers[n])),
+                            key=lambda n: (_key(peers[n], direction), n))
+            if not ranked:
+                return None
+            parent = ranked[0]
+        source = next(t for t in history if t.number == parent)
+        space = self.space or Space(source.distributions)
+        rng = np.random.default_rng([self.seed, trial.number, step])
+        params = explore(source.params, space, rng, self.factors, self.resample_probability)
+        return Proposal(params, parent, step)
+
+    def __repr__(self) -> str:
+        return (f"PBT(population={self.population}, ready_epochs={self.ready_epochs}, "
+                f"quantile={self.quantile}, perturb={self.factors}, "
+                f"resample_probability={self.resample_probability}, seed={self.seed})")
+
+
+def run_pbt(study: Any, objective_factory: Callable[[Proposal | None], Callable[[Any], float]],
+            n_trials: int, *, pbt: PBT | None = None) -> int:
+    """Drive ``study`` (whose scheduler is a :class:`PBT`) for at most ``n_trials`` trials.
+
+    ``objective_factory(proposal)`` returns the objective for one trial: ``None`` for a
+    fresh member, else a :class:`Proposal` whose parent checkpoint at ``parent_step`` the
+    objective resumes from (the trial's parameters are already the proposal's). Each trial a
+    PBT decision stops is replaced through ``study.enqueue_trial``, so several processes
+    running this on one storage share the population. Returns the number of trials run;
+    stops early once ``population`` members have started and no replacement is waiting.
+    """
+    pbt = pbt or study.scheduler
+    if not isinstance(pbt, PBT):
+        raise ConfigError("search.scheduler", f"run_pbt needs a PBT scheduler, got {pbt!r}")
+
+    def objective(trial: Any) -> float:
+        stored = study.storage.get_trial(study.id, trial.number, with_metrics=False)
+        fixed = stored.system_attrs.get("fixed_params", {})
+        return objective_factory(Proposal.from_attrs(fixed, stored.user_attrs))(trial)
+
+    def replace(study_: Any, frozen: FrozenTrial) -> None:
+        if frozen.state == TrialState.PRUNED:
+            proposal = pbt.propose(frozen, study_.get_trials(), study_.direction)
+            if proposal is not None:
+                study_.enqueue_trial(proposal.params, user_attrs=proposal.to_attrs())
+
+    done = 0
+    while done < n_trials:
+        history = study.get_trials()
+        fresh = sum(PARENT not in t.user_attrs for t in history)
+        if fresh >= pbt.population and not any(t.state == TrialState.WAITING for t in history):
+            break
+        study.optimize(objective, n_trials=1, callbacks=[replace])
+        done += 1
+    return done
