@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from nntune.schedulers._asha import ASHA, promotable
 from nntune.schedulers._base import Decision, NoScheduler, Scheduler
+from nntune.schedulers._bohb import BOHB, BOHBSampler
 from nntune.schedulers._hyperband import Bracket, Hyperband, brackets, halvings
 from nntune.schedulers._median import MedianStopping
 from nntune.schedulers._pbt import PBT, Proposal, exploit, explore, run_pbt
 
-__all__ = ["ASHA", "Bracket", "Decision", "Hyperband", "MedianStopping",
+__all__ = ["ASHA", "BOHB", "BOHBSampler", "Bracket", "Decision", "Hyperband", "MedianStopping",
            "NoScheduler", "PBT", "Proposal", "Scheduler", "SCHEDULERS", "brackets", "exploit",
            "explore", "halvings", "make_scheduler", "promotable", "run_pbt"]
 
 SCHEDULERS: dict[str, type] = {"none": NoScheduler, "median": MedianStopping, "asha": ASHA,
-                               "hyperband": Hyperband, "pbt": PBT}
+                               "hyperband": Hyperband, "bohb": BOHB, "pbt": PBT}
 
 
 def make_scheduler(name: str, **options: object) -> Scheduler:
     """A scheduler by its config name (``none``, ``median``, ``asha``, ``hyperband``,
-    ``pbt``)."""
+    ``bohb``, ``pbt``)."""
     from nntune.exceptions import ConfigError
 
     try:

@@ -1,0 +1,176 @@
+"""BOHB: Hyperband's brackets, with new configurations from a model instead of at random.
+
+BOHB is a scheduler and a sampler at once. As a scheduler it is :class:`Hyperband`
+(asynchronous brackets). Its :attr:`BOHB.sampler` draws each new configuration from TPE
+fitted on the largest budget (epochs) with enough observations: every trial that reported
+a value at that budget counts there, pruned and running ones included, because a value
+after 9 epochs is comparable only with other values after 9 epochs; trials pruned before
+that budget join as pruned, ranked below all of them. A fixed fraction of configurations
+stays random, so the model can never lock the search into one region, and until some
+budget has enough observations every draw is random.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from nntune.exceptions import ConfigError
+from nntune.samplers import RandomSampler, TPESampler, resolve_seed, trial_rng
+from nntune.schedulers._asha import rung_value
+from nntune.schedulers._base import Decision
+from nntune.schedulers._hyperband import Bracket, Hyperband
+from nntune.space import Distribution, Space
+from nntune.trial import Direction, FrozenTrial, TrialState
+
+_RANDOM_SALT = 0xB0B  # keeps the random-or-model coin apart from the parameter draws
+_IGNORED = (TrialState.WAITING, TrialState.FAILED)
+
+
+def value_at_budget(trial: FrozenTrial, budget: int, max_resource: int) -> float | None:
+    """``trial``'s value after ``budget`` epochs; a complete trial that reported no curve
+    counts at the full budget with its final value."""
+    value = rung_value(trial.intermediate_values, budget)
+    if value is None and budget == max_resource and trial.state == TrialState.COMPLETE:
+        return trial.value
+    return value
+
+
+def observations(history: Sequence[FrozenTrial], budget: int, max_resource: int) -> list[FrozenTrial]:
+    """The trials as seen at ``budget``: complete, valued by their value there."""
+    out = []
+    for t in history:
+        v = value_at_budget(t, budget, max_resource) if t.state not in _IGNORED else None
+        if v is not None:
+            out.append(dataclasses.replace(t, state=TrialState.COMPLETE, value=v,
+                                           intermediate_values={}, metrics=[]))
+    return out
+
+
+def model_history(history: Sequence[FrozenTrial], budget: int, max_resource: int) -> list[FrozenTrial]:
+    """What the model is fitted on: the observations at ``budget``, plus the trials pruned
+    before reaching it, as they are. Successive halving stopped those for ranking low, and
+    model-based samplers rank a pruned trial below every complete one, so they count among
+    the bad; without them a region that is always pruned early would look unexplored."""
+    stopped = [t for t in history if t.state == TrialState.PRUNED
+               and value_at_budget(t, budget, max_resource) is None and t.intermediate_values]
+    return [*observations(history, budget, max_resource), *stopped]
+
+
+def model_budget(history: Sequence[FrozenTrial], budgets: Sequence[int], max_resource: int,
+                 min_points: int) -> int | None:
+    """The largest budget with at least ``min_points`` observations (``None``: none has)."""
+    for b in sorted(budgets, reverse=True):
+        if len(observations(history, b, max_resource)) >= min_points:
+            return b
+    return None
+
+
+class BOHBSampler:
+    """The sampler half of :class:`BOHB` (a Sampler: ``suggest`` / ``suggest_one``).
+
+    ``min_points`` is how many observations a budget needs before the model is used; by
+    default the number of parameters plus 3 (one more than a kernel density needs per
+    dimension, plus two to split good from bad), as in the BOHB paper.
+    """
+
+    def __init__(self, budgets: Sequence[int], max_resource: int, seed: int,
+                 random_fraction: float, min_points: int | None) -> None:
+        self.budgets = sorted(set(budgets))
+        self.max_resource = max_resource
+        self.seed = seed
+        self.random_fraction = random_fraction
+        self.min_points = min_points
+        self._random = RandomSampler(seed)
+
+    def is_random(self, number: int) -> bool:
+        """Whether trial ``number`` is one of the random fraction."""
+        return bool(trial_rng(self.seed, number, _RANDOM_SALT).random() < self.random_fraction)
+
+    def _model_history(self, dims: int, history: Sequence[FrozenTrial],
+                       number: int) -> tuple[Any, list[FrozenTrial]] | None:
+        if self.is_random(number):
+            return None
+        need = self.min_points if self.min_points is not None else dims + 3
+        budget = model_budget(history, self.budgets, self.max_resource, need)
+        if budget is None:
+            return None
+        model = TPESampler(seed=self.seed, n_startup_trials=need)
+        return model, model_history(history, budget, self.max_resource)
+
+    def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
+                direction: str = "minimize") -> dict[str, Any]:
+        fitted = self._model_history(len(space), history, number)
+        if fitted is None:
+            return self._random.suggest(space, history, number=number, direction=direction)
+        model, seen = fitted
+        return dict(model.suggest(space, seen, number=number, direction=direction))
+
+    def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
+                    number: int, direction: str = "minimize") -> Any:
+        fitted = self._model_history(1, history, number)
+        if fitted is None:
+            return self._random.suggest_one(name, dist, history, number=number, direction=direction)
+        model, seen = fitted
+        return model.suggest_one(name, dist, seen, number=number, direction=direction)
+
+    def __repr__(self) -> str:
+        return f"BOHBSampler(seed={self.seed}, random_fraction={self.random_fraction:g})"
+
+
+class BOHB:
+    """``BOHB(min_resource=1, max_resource=81, reduction_factor=3, seed=0)``.
+
+    Give the study both halves: ``create_study(scheduler=bohb, sampler=bohb.sampler)``
+    (a study given only ``scheduler=bohb`` takes ``bohb.sampler`` itself). Processes that
+    share a study should share ``seed``: it fixes the brackets as well as the draws.
+    """
+
+    def __init__(self, min_resource: int = 1, max_resource: int = 81, reduction_factor: int = 3,
+                 seed: int | None = None, random_fraction: float = 1 / 3,
+                 min_points: int | None = None) -> None:
+        if not 0 <= random_fraction <= 1:
+            raise ConfigError("random_fraction", f"must be in [0, 1], got {random_fraction!r}")
+        if min_points is not None and (isinstance(min_points, bool) or not isinstance(min_points, int)
+                                       or min_points < 2):
+            raise ConfigError("min_points", f"must be an integer >= 2, got {min_points!r}")
+        self.seed = resolve_seed(seed)
+        self.hyperband = Hyperband(min_resource, max_resource, reduction_factor, seed=self.seed)
+        budgets = {r for b in self.hyperband.brackets for r in self.hyperband.rungs(b)}
+        self.sampler = BOHBSampler([*budgets, max_resource], max_resource, self.seed,
+                                   random_fraction, min_points)
+
+    @property
+    def min_resource(self) -> int:
+        return self.hyperband.min_resource
+
+    @property
+    def max_resource(self) -> int:
+        return self.hyperband.max_resource
+
+    @property
+    def reduction_factor(self) -> int:
+        return self.hyperband.reduction_factor
+
+    @property
+    def brackets(self) -> list[Bracket]:
+        return self.hyperband.brackets
+
+    def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
+               direction: Direction) -> Decision:
+        return self.hyperband.decide(trial, step, history, direction)
+
+    def bracket_of(self, number: int) -> Bracket:
+        return self.hyperband.bracket_of(number)
+
+    def rung_of(self, trial: FrozenTrial) -> int | None:
+        return self.hyperband.rung_of(trial)
+
+    def describe(self, trial: FrozenTrial) -> dict[str, Any]:
+        return self.hyperband.describe(trial)
+
+    def __repr__(self) -> str:
+        return (f"BOHB(min_resource={self.min_resource}, max_resource={self.max_resource}, "
+                f"reduction_factor={self.reduction_factor}, seed={self.seed}, "
+                f"random_fraction={self.sampler.random_fraction:g})")
