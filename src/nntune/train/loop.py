@@ -24,19 +24,26 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nntune.exceptions import ConfigError, TrialDiverged
-from nntune.train.metrics import check_metric, confusion, metric_direction, scores
+from nntune.train.metrics import (
+    check_metric,
+    confusion,
+    metric_direction,
+    predictions_numpy,
+    scores,
+    targets_numpy,
+)
 from nntune.train.models import MODEL_DEFAULTS, build_model, set_dropout, summarize
 from nntune.train.optim import (
     OPTIM_DEFAULTS,
     OPTIMIZERS,
     LrSchedule,
-    apply_hyperparams,
     build_optimizer,
     current_lr,
     decoupled_step,
     default_lr,
     l1_penalty,
     pick,
+    restore_optimizer,
 )
 from nntune.train.splits import Splits
 from nntune.train.stats import LayerProbe
@@ -154,19 +161,6 @@ def predict(model: nn.Module, x: Tensor, *, amp: bool = False, batch: int = EVAL
         return torch.cat([model(x[i : i + batch]).float() for i in range(0, len(x), batch)])
 
 
-def as_numpy(outputs: Tensor, task_type: str, target_mean: float, target_std: float) -> np.ndarray:
-    """Class labels, or regression values in the target's own units."""
-    if task_type == "classification":
-        return outputs.argmax(-1).cpu().numpy() if outputs.dim() > 1 else outputs.cpu().numpy()
-    return (outputs.detach().float() * target_std + target_mean).cpu().numpy()
-
-
-def targets_numpy(y: Tensor, task_type: str, target_mean: float, target_std: float) -> np.ndarray:
-    if task_type == "classification":
-        return y.cpu().numpy()
-    return (y.float() * target_std + target_mean).cpu().numpy()
-
-
 def evaluate(
     model: nn.Module,
     x: Tensor,
@@ -188,7 +182,7 @@ def evaluate(
     if task_type == "regression":
         outputs = outputs.view_as(y)
     y_true = targets_numpy(y, task_type, target_mean, target_std)
-    y_pred = as_numpy(outputs, task_type, target_mean, target_std)
+    y_pred = predictions_numpy(outputs, task_type, target_mean, target_std)
     result: dict[str, Any] = scores(metrics, task_type, y_true, y_pred, n_classes)
     if task_type == "classification":
         result["confusion_matrix"] = confusion(y_true, y_pred, n_classes or int(max(y_true.max(), y_pred.max())) + 1)
@@ -285,7 +279,8 @@ def fit(
     n_seen = min(n_train, starts[-1] + bs)
     mean, std = float(splits.target_mean), float(splits.target_std)
     y_val_np = targets_numpy(y_val, task, mean, std)
-    autocast = torch.autocast(dev.type, dtype=torch.float16, enabled=use_amp)
+    autocast = torch.autocast(dev.type, dtype=torch.float16) if use_amp else nullcontext()
+    batch_sizes = torch.tensor([min(bs, n_train - s) for s in starts], dtype=torch.float32, device=dev)
     grad_clip, l1 = float(hp["grad_clip"]), float(hp["l1"])
 
     history: list[dict[str, Any]] = []
@@ -296,7 +291,9 @@ def fit(
         t0 = time.perf_counter()
         model.train()
         order = torch.randperm(n_train, generator=batch_gen).to(dev)
-        loss_sum = torch.zeros((), device=dev)
+        # Per-batch losses and predictions stay on the device until the epoch ends: one
+        # host sync per epoch instead of one per step.
+        batch_losses: list[Tensor] = []
         train_out: list[Tensor] = []
         for step, start in enumerate(starts):
             idx = order[start : start + bs]
@@ -321,21 +318,21 @@ def fit(
             scaler.step(optimizer)
             scaler.update()
             iterations += 1
-            loss_sum += loss.detach().float() * len(idx)
+            batch_losses.append(loss.detach())
             train_out.append(out.detach().argmax(-1) if task == "classification" else out.detach().float())
 
-        train_loss = float(loss_sum) / n_seen
+        train_loss = float(torch.stack(batch_losses).float() @ batch_sizes) / n_seen
         if not math.isfinite(train_loss):
             raise TrialDiverged(epoch, f"training loss is {train_loss} at epoch {epoch}")
         val_out = predict(model, x_val, amp=use_amp)
         val_loss = float(loss_fn(val_out, y_val))
         if not math.isfinite(val_loss):
             raise TrialDiverged(epoch, f"validation loss is {val_loss} at epoch {epoch}")
+        # Training predictions were collected in the order of this epoch's permutation.
         y_seen = targets_numpy(y_train[order[:n_seen]], task, mean, std)
-        train_pred = torch.cat(train_out)
-        train_np = train_pred.cpu().numpy() if task == "classification" else as_numpy(train_pred.view_as(y_train[:n_seen]), task, mean, std)
-        val_np = as_numpy(val_out if task == "classification" else val_out.view_as(y_val), task, mean, std)
-        train_score = scores([metric], task, y_seen, train_np, n_classes)[metric]
+        train_np = predictions_numpy(torch.cat(train_out).reshape(n_seen, -1).squeeze(-1), task, mean, std)
+        val_np = predictions_numpy(val_out if task == "classification" else val_out.view_as(y_val), task, mean, std)
+        train_score = scores([metric], task, y_seen.reshape(train_np.shape), train_np, n_classes)[metric]
         val_score = scores([metric], task, y_val_np, val_np, n_classes)[metric]
         record: dict[str, Any] = {
             "epoch": epoch,
@@ -420,10 +417,10 @@ def resume(
     device: torch.device,
     batch_gen: torch.Generator,
 ) -> tuple[int, int]:
-    """Load a checkpoint into freshly built objects and apply the new ``hp``; returns (epoch, iterations).
+    """Load a checkpoint into freshly built objects with the new ``hp`` in effect.
 
-    The optimizer's state (momentum buffers, Adam moments) and the schedule's progress
-    carry over when the optimizer kind is unchanged; otherwise they start fresh.
+    Returns the checkpoint's (epoch, iterations). The random streams continue where they
+    stopped, so resuming with unchanged params reproduces an uninterrupted run.
     """
     file = Path(path)
     if not file.is_file():
@@ -433,24 +430,7 @@ def resume(
         model.load_state_dict(state["model"])
     except RuntimeError as err:
         raise ConfigError("resume_from", f"checkpoint {file} does not fit this model: {str(err).splitlines()[0]}") from err
-    old = state.get("params", {})
-    old_lr = float(old.get("lr", hp["lr"]))
-    lr_scale = float(hp["lr"]) / old_lr if old_lr > 0 else 1.0
-    progress = 1.0  # the schedule's factor reached so far (lr now / base lr)
-    if old.get("optimizer") == hp["optimizer"]:
-        ours = [(g["lr_mult"], g["decay"]) for g in optimizer.param_groups]
-        try:
-            optimizer.load_state_dict(state["optimizer"])
-        except ValueError:
-            pass  # another parameter grouping (e.g. the backbone was frozen): fresh optimizer state
-        else:
-            saved = state["optimizer"]["param_groups"][0]
-            progress = float(saved["lr"]) / saved["lr_mult"] / old_lr if old_lr > 0 else 1.0
-            if state.get("scheduler") is not None:
-                schedule.load_state_dict(state["scheduler"], lr_scale=lr_scale)
-        for group, (mult, decay) in zip(optimizer.param_groups, ours):
-            group["lr_mult"], group["decay"] = mult, decay
-    apply_hyperparams(optimizer, hp, lr_scale=progress)
+    restore_optimizer(optimizer, schedule, state, hp)
     set_dropout(model, float(hp["dropout"]))
     rng = state.get("rng") or {}
     if "torch" in rng:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
+import sklearn
+import torch
 from sklearn import metrics as skm
 
 from nntune.exceptions import ConfigError
@@ -70,7 +72,10 @@ def score(name: str, task_type: str, y_true: np.ndarray, y_pred: np.ndarray, n_c
     """One metric: class labels for classification, original-unit values for regression."""
     check_metric(name, task_type)
     table = CLASSIFICATION if task_type == "classification" else REGRESSION
-    return table[name](y_true, y_pred, n_classes)
+    # Inputs come from the trainer already well-formed; skipping sklearn's argument checks
+    # keeps the per-epoch cost of scoring small.
+    with sklearn.config_context(skip_parameter_validation=True):
+        return table[name](y_true, y_pred, n_classes)
 
 
 def scores(
@@ -83,3 +88,18 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> list[li
     """Confusion matrix, rows = true class, columns = predicted class, every class listed."""
     labels = list(range(n_classes)) if n_classes else None
     return skm.confusion_matrix(y_true, y_pred, labels=labels).astype(int).tolist()
+
+
+def predictions_numpy(outputs: torch.Tensor, task_type: str, target_mean: float = 0.0, target_std: float = 1.0) -> np.ndarray:
+    """Model outputs as metric inputs: class labels (argmax of logits; labels pass through),
+    or regression values in the target's own units."""
+    if task_type == "classification":
+        return (outputs.argmax(-1) if outputs.is_floating_point() else outputs).cpu().numpy()
+    return (outputs.detach().float() * target_std + target_mean).cpu().numpy()
+
+
+def targets_numpy(y: torch.Tensor, task_type: str, target_mean: float = 0.0, target_std: float = 1.0) -> np.ndarray:
+    """Targets as metric inputs: class labels, or regression values in the target's own units."""
+    if task_type == "classification":
+        return y.cpu().numpy()
+    return (y.float() * target_std + target_mean).cpu().numpy()

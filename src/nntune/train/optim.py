@@ -136,13 +136,17 @@ def weight_decay_mode(params: Mapping[str, Any]) -> str:
 
 
 def param_groups(model: nn.Module, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Split trainable parameters into (backbone | head) x (decayed | not decayed) groups.
+    """Trainable parameters in as few groups as the hyperparameters need.
 
-    Each group carries ``lr_mult`` (``backbone_lr_mult`` for the backbone, 1 for the head)
-    and ``decay`` (whether weight decay applies). A frozen backbone is left out entirely.
+    The backbone gets its own groups only when ``backbone_lr_mult`` differs from 1, and
+    decayed tensors (weights) are separated from the rest (biases, norms) only when
+    ``weight_decay`` is set: every extra group costs the optimizer a little each step.
+    Each group carries ``lr_mult`` and ``decay`` (whether weight decay applies). A frozen
+    backbone is left out entirely.
     """
     freeze = bool(params.get("freeze_backbone", False))
     backbone_mult = number(params, "backbone_lr_mult", 1.0)
+    split_decay = number(params, "weight_decay", 0.0) > 0
     buckets: dict[tuple[bool, bool], list[nn.Parameter]] = {}
     for name, param in model.named_parameters():
         head = is_head_parameter(model, name)
@@ -150,7 +154,8 @@ def param_groups(model: nn.Module, params: Mapping[str, Any]) -> list[dict[str, 
             param.requires_grad_(False)
         if not param.requires_grad:
             continue
-        buckets.setdefault((head, param.dim() >= 2), []).append(param)
+        key = (head or backbone_mult == 1.0, param.dim() >= 2 or not split_decay)
+        buckets.setdefault(key, []).append(param)
     return [
         {"params": plist, "lr_mult": 1.0 if head else backbone_mult, "decay": decay}
         for (head, decay), plist in sorted(buckets.items())
@@ -293,15 +298,15 @@ class LrSchedule:
             "main": None if self.main is None else self.main.state_dict(),
         }
 
-    def load_state_dict(self, state: Mapping[str, Any], *, lr_scale: float = 1.0) -> None:
+    def load_state_dict(self, state: Mapping[str, Any], *, lr_scale: float = 1.0) -> bool:
         """Restore the schedule's progress, its base rates scaled by ``lr_scale``.
 
         A resumed run with a new ``lr`` passes new_lr / old_lr, so the whole schedule is
         rescaled rather than restarted. A saved schedule of another kind or warm-up length
-        is ignored: the new schedule starts from its first epoch.
+        is ignored (returns False): the new schedule starts from its first epoch.
         """
         if state.get("kind") != self.kind or state.get("warmup_epochs") != self.warmup_epochs:
-            return
+            return False
         self.epochs_done = int(state["epochs_done"])
         for scheduler, saved in ((self.warmup, state["warmup"]), (self.main, state["main"])):
             if scheduler is None or saved is None:
@@ -311,7 +316,46 @@ class LrSchedule:
                 values = getattr(scheduler, attr, None)
                 if isinstance(values, list):
                     setattr(scheduler, attr, [v * lr_scale for v in values])
-        owner = self.warmup or self.main
-        for group in [] if owner is None else owner.optimizer.param_groups:
-            if "initial_lr" in group:
-                group["initial_lr"] = group["initial_lr"] * lr_scale
+        return True
+
+
+def restore_optimizer(
+    optimizer: torch.optim.Optimizer,
+    schedule: LrSchedule,
+    saved: Mapping[str, Any],
+    params: Mapping[str, Any],
+) -> bool:
+    """Load a checkpoint's optimizer and schedule state into fresh ones, then apply ``params``.
+
+    The optimizer state (momentum buffers, Adam moments) carries over when the optimizer
+    kind and the parameter grouping are unchanged; the schedule's progress carries over
+    when its kind is unchanged too. A new ``lr`` rescales the schedule: the rate becomes
+    new_lr * (the schedule's factor reached so far). Momentum, betas, eps and weight decay
+    always take their new values. Returns whether the optimizer state carried over.
+    """
+    old = saved.get("params") or {}
+    old_lr = float(old.get("lr") or 0.0)
+    new_lr = number(params, "lr", default_lr(pick(params, "optimizer", OPTIMIZERS)))
+    ours = [(group["lr_mult"], group["decay"]) for group in optimizer.param_groups]
+    # A fresh schedule may already have scaled the rate (warm-up starts below it).
+    progress = current_lr(optimizer) / new_lr if new_lr > 0 else 1.0
+    carried = False
+    if old.get("optimizer") == params.get("optimizer") and saved.get("optimizer"):
+        try:
+            optimizer.load_state_dict(saved["optimizer"])
+            carried = True
+        except ValueError:
+            pass  # another grouping (backbone frozen, decay switched on): fresh optimizer state
+        for group, (mult, decay) in zip(optimizer.param_groups, ours):
+            group["lr_mult"], group["decay"] = mult, decay
+    scheduler_state = saved.get("scheduler")
+    if carried and old_lr > 0 and scheduler_state and schedule.load_state_dict(scheduler_state, lr_scale=new_lr / old_lr):
+        first = saved["optimizer"]["param_groups"][0]
+        progress = float(first["lr"]) / first.get("lr_mult", 1.0) / old_lr
+        for group in optimizer.param_groups:
+            group["initial_lr"] = group.get("initial_lr", new_lr * group["lr_mult"]) * new_lr / old_lr
+    else:
+        for group in optimizer.param_groups:
+            group["initial_lr"] = new_lr * group["lr_mult"]
+    apply_hyperparams(optimizer, params, lr_scale=progress)
+    return carried

@@ -1,0 +1,89 @@
+"""Metrics agree with scikit-learn, regression scores come back in the target's units."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn import metrics as skm
+from torch import nn
+
+from nntune.exceptions import ConfigError
+from nntune.train.loop import evaluate
+from nntune.train.metrics import METRIC_NAMES, confusion, metric_direction, score
+
+Y_TRUE = np.array([0, 1, 2, 2, 1, 0, 2, 1, 1, 0])
+Y_PRED = np.array([0, 2, 2, 2, 1, 0, 1, 1, 0, 0])
+B_TRUE = np.array([1, 0, 1, 1, 0, 0, 1, 0])
+B_PRED = np.array([1, 0, 0, 1, 1, 0, 1, 0])
+R_TRUE = np.array([3.0, -0.5, 2.0, 7.0, 4.2])
+R_PRED = np.array([2.5, 0.0, 2.0, 8.0, 3.0])
+
+
+def test_multiclass_metrics_are_macro_averaged_sklearn() -> None:
+    assert score("accuracy", "classification", Y_TRUE, Y_PRED, 3) == skm.accuracy_score(Y_TRUE, Y_PRED)
+    for name, fn in (("precision", skm.precision_score), ("recall", skm.recall_score), ("f1", skm.f1_score)):
+        assert score(name, "classification", Y_TRUE, Y_PRED, 3) == pytest.approx(fn(Y_TRUE, Y_PRED, average="macro"))
+        weighted = fn(Y_TRUE, Y_PRED, average="weighted")
+        assert score(f"{name}_weighted", "classification", Y_TRUE, Y_PRED, 3) == pytest.approx(weighted)
+
+
+def test_two_class_metrics_are_binary() -> None:
+    assert score("precision", "classification", B_TRUE, B_PRED, 2) == pytest.approx(skm.precision_score(B_TRUE, B_PRED))
+    assert score("recall", "classification", B_TRUE, B_PRED, 2) == pytest.approx(skm.recall_score(B_TRUE, B_PRED))
+    assert score("f1", "classification", B_TRUE, B_PRED, 2) == pytest.approx(skm.f1_score(B_TRUE, B_PRED))
+    # By hand from the confusion matrix: TP 3, FP 1, FN 1 -> precision = recall = f1 = 0.75.
+    assert score("f1", "classification", B_TRUE, B_PRED, 2) == pytest.approx(0.75)
+    assert confusion(B_TRUE, B_PRED, 2) == [[3, 1], [1, 3]]
+
+
+def test_confusion_lists_classes_never_predicted() -> None:
+    assert confusion(np.array([0, 0, 1]), np.array([0, 0, 0]), 3) == [[2, 0, 0], [1, 0, 0], [0, 0, 0]]
+
+
+def test_regression_metrics_match_sklearn() -> None:
+    assert score("mae", "regression", R_TRUE, R_PRED) == pytest.approx(skm.mean_absolute_error(R_TRUE, R_PRED))
+    assert score("mse", "regression", R_TRUE, R_PRED) == pytest.approx(skm.mean_squared_error(R_TRUE, R_PRED))
+    assert score("rmse", "regression", R_TRUE, R_PRED) == pytest.approx(math.sqrt(skm.mean_squared_error(R_TRUE, R_PRED)))
+    assert score("r2", "regression", R_TRUE, R_PRED) == pytest.approx(skm.r2_score(R_TRUE, R_PRED))
+
+
+def test_directions_and_unknown_names() -> None:
+    assert {metric_direction(m) for m in ("accuracy", "f1", "precision_macro", "r2")} == {"maximize"}
+    assert {metric_direction(m) for m in ("mae", "mse", "rmse", "loss", "val_loss")} == {"minimize"}
+    assert set(METRIC_NAMES) >= {"accuracy", "precision", "recall", "f1", "mae", "mse", "rmse", "r2"}
+    with pytest.raises(ConfigError) as err:
+        metric_direction("auc_pr")
+    assert err.value.field == "metric"
+    with pytest.raises(ConfigError, match="metric"):
+        score("mae", "classification", Y_TRUE, Y_PRED, 3)
+
+
+def test_evaluate_classification_returns_scores_and_confusion_matrix() -> None:
+    model = nn.Linear(3, 3, bias=False)
+    with torch.no_grad():
+        model.weight.copy_(torch.eye(3))  # predicts the argmax of the input
+    x = torch.eye(3)[torch.tensor(Y_PRED)]
+    result = evaluate(model, x, torch.tensor(Y_TRUE), task_type="classification", metrics=["accuracy", "f1"], n_classes=3)
+    assert result["accuracy"] == skm.accuracy_score(Y_TRUE, Y_PRED)
+    assert result["f1"] == pytest.approx(skm.f1_score(Y_TRUE, Y_PRED, average="macro"))
+    assert result["confusion_matrix"] == skm.confusion_matrix(Y_TRUE, Y_PRED).tolist()
+    assert all(isinstance(v, int) for row in result["confusion_matrix"] for v in row)
+
+
+def test_evaluate_regression_undoes_the_target_standardization() -> None:
+    mean, std = 150.0, 70.0
+    model = nn.Linear(1, 1)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+        model.bias.zero_()  # outputs the standardized prediction it is given
+    y_std = torch.tensor((R_TRUE - 3) / 2, dtype=torch.float32)
+    pred_std = torch.tensor((R_PRED - 3) / 2, dtype=torch.float32)
+    result = evaluate(model, pred_std[:, None], y_std, task_type="regression", metrics=["mae", "rmse", "r2"],
+                      target_mean=mean, target_std=std)
+    y_orig, p_orig = y_std.numpy() * std + mean, pred_std.numpy() * std + mean
+    assert result["mae"] == pytest.approx(skm.mean_absolute_error(y_orig, p_orig), rel=1e-5)
+    assert result["rmse"] == pytest.approx(math.sqrt(skm.mean_squared_error(y_orig, p_orig)), rel=1e-5)
+    assert result["mae"] == pytest.approx(std * skm.mean_absolute_error(y_std.numpy(), pred_std.numpy()), rel=1e-5)
