@@ -89,6 +89,10 @@ def test_explore_follows_conditions() -> None:
     assert out == {"opt": "momentum", "beta": out["beta"]} and space.contains(out)
     back = explore(out, space, np.random.default_rng(0), (0.8,), 0.0)
     assert back == {"opt": "sgd"}
+    # A parent value outside a narrower space is redrawn, or clamped for numbers.
+    narrow = Space({"opt": Choice(("adam",)), "lr": Float(0.01, 0.1)})
+    assert explore({"opt": "sgd", "lr": 5.0}, narrow, np.random.default_rng(0), (0.8,), 0.0) == \
+        {"opt": "adam", "lr": 0.1}
 
 
 def member(number: int, curve: dict[int, float], state: TrialState = TrialState.RUNNING,

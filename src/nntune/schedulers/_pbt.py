@@ -98,17 +98,24 @@ def perturb(dist: Distribution, value: Any, factor: float) -> Any:
     return min(dist.high, max(dist.low, moved))
 
 
+def _holds(dist: Distribution, value: Any) -> bool:
+    """Whether ``perturb`` can start from ``value`` (numbers outside the range are clamped)."""
+    return dist.contains(value) if isinstance(dist, Choice) else \
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def explore(params: Mapping[str, Any], space: Space, rng: np.random.Generator,
             factors: Sequence[float] = (0.8, 1.2), resample_probability: float = 0.25) -> dict[str, Any]:
     """New parameters near ``params``: each one of ``space`` is redrawn from its
     distribution with ``resample_probability``, else perturbed by a factor drawn from
-    ``factors``. Parameters outside ``space`` are kept; conditional ones follow their parents."""
+    ``factors``. Parameters outside ``space`` are kept; conditional ones follow their parents,
+    and a value the space cannot hold (a choice it lacks) is redrawn."""
     out: dict[str, Any] = {k: v for k, v in params.items() if k not in space}
     for name, dist in space.params.items():
         resample, u, f = rng.random(), rng.random(), factors[int(rng.integers(len(factors)))]
         if not space.is_active(name, out):
             continue
-        if name not in params or resample < resample_probability:
+        if name not in params or resample < resample_probability or not _holds(dist, params[name]):
             out[name] = dist.from_unit(u)
         else:
             out[name] = perturb(dist, params[name], f)
