@@ -8,6 +8,11 @@ import pytest
 
 import nntune.cli
 
+# Helper modules beside the tests (a throwaway PostgreSQL server, objectives that worker
+# processes import by name) are importable as top-level modules, also in spawned workers.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _postgres import postgres_server, postgresql_url  # noqa: E402,F401
+
 # Keep each test process to its share of the cores: 2-core CI machines run torch with two
 # intra-op threads per process by default, which oversubscribes when tests use subprocesses.
 os.environ.setdefault("OMP_NUM_THREADS", "2")

@@ -1,11 +1,13 @@
 """One contract, every storage: the same calls give the same answers."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 
 from nntune.space import Choice, Float
 from nntune.storage import DuplicatedStudyError, StudyNotFoundError, TrialStateError
+from nntune.storage._base import utcnow
 from nntune.trial import TrialState
 
 
@@ -120,3 +122,93 @@ def test_storage_holds_json_only(storage):
         storage.set_trial_user_attr(sid, n, "obj", object())
     storage.set_trial_user_attr(sid, n, "pair", (1, 2))
     assert storage.get_trial(sid, n).user_attrs["pair"] == [1, 2]  # as JSON gives it back
+
+
+def test_claim_trial_takes_waiting_first_then_numbers_new_ones(storage):
+    sid = storage.create_study("s", "minimize")
+    storage.create_trial(sid, state=TrialState.WAITING, system_attrs={"fixed_params": {"x": 1}})
+    first = storage.claim_trial(sid, system_attrs={"worker": {"pid": 1}})
+    assert first.number == 0 and first.state == TrialState.RUNNING
+    assert first.system_attrs == {"fixed_params": {"x": 1}, "worker": {"pid": 1}}
+    second = storage.claim_trial(sid, system_attrs={"worker": {"pid": 2}})
+    assert second.number == 1 and second.system_attrs == {"worker": {"pid": 2}}
+    assert storage.get_trial(sid, 0).system_attrs["worker"] == {"pid": 1}
+    assert storage.get_trial(sid, 1).state == TrialState.RUNNING
+    with pytest.raises(StudyNotFoundError):
+        storage.claim_trial(sid + 100)
+
+
+def test_claim_trial_respects_the_budget(storage):
+    sid = storage.create_study("s", "minimize")
+    a = storage.claim_trial(sid, max_trials=2).number
+    storage.claim_trial(sid, max_trials=2)
+    assert storage.claim_trial(sid, max_trials=2) is None  # two trials held (running count)
+    storage.finish_trial(sid, a, TrialState.COMPLETE, 1.0)
+    assert storage.claim_trial(sid, max_trials=2) is None  # finished ones count too
+    storage.create_trial(sid, state=TrialState.WAITING)
+    assert storage.claim_trial(sid, max_trials=2) is None  # a waiting one waits for room
+    assert storage.claim_trial(sid, max_trials=3).number == 2
+
+
+def test_concurrent_claims_never_exceed_the_budget(storage):
+    sid = storage.create_study("s", "minimize")
+    claimed: list[int] = []
+    lock = threading.Lock()
+
+    def worker():
+        while (t := storage.claim_trial(sid, max_trials=40)) is not None:
+            with lock:
+                claimed.append(t.number)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(claimed) == list(range(40))
+
+
+def test_recover_trial_requeues_then_fails_with_the_reason(storage):
+    sid = storage.create_study("s", "minimize")
+    n = storage.claim_trial(sid, system_attrs={"worker": {"pid": 7}}).number
+    storage.set_trial_params(sid, n, {"x": 0.5}, {"x": Float(0, 1)})
+    storage.report(sid, n, 1, 0.9)
+    storage.set_trial_user_attr(sid, n, "epochs", 1)
+    assert storage.recover_trial(sid, n, "worker died", max_retries=1) == TrialState.WAITING
+    t = storage.get_trial(sid, n)
+    assert t.state == TrialState.WAITING and t.params == {} and t.intermediate_values == {}
+    assert t.user_attrs == {} and t.system_attrs == {"retries": 1, "interrupted": "worker died"}
+    assert storage.claim_trial(sid).number == n  # the same number runs again
+    assert storage.recover_trial(sid, n, "worker died", max_retries=1) == TrialState.FAILED
+    t = storage.get_trial(sid, n)
+    assert t.state == TrialState.FAILED and t.error == "worker died (after 1 retry)"
+    assert t.datetime_complete is not None
+    assert storage.recover_trial(sid, n, "again") is None  # only running trials are recovered
+
+
+def test_stale_trials_are_found_by_their_heartbeat(storage):
+    sid = storage.create_study("s", "minimize")
+    old, fresh = storage.claim_trial(sid).number, storage.claim_trial(sid).number
+    done = storage.claim_trial(sid).number
+    storage.finish_trial(sid, done, TrialState.COMPLETE, 0.0)
+    assert storage.recover_stale_trials(sid, 60) == {}
+    later = utcnow() + timedelta(seconds=120)
+    storage.heartbeat(sid, fresh)
+    # Two minutes on, both running trials are stale; a heartbeat "then" keeps one alive.
+    assert storage.recover_stale_trials(sid, 60, now=later, max_retries=1) == {
+        old: TrialState.WAITING, fresh: TrialState.WAITING}
+    n = storage.claim_trial(sid).number
+    assert storage.recover_stale_trials(sid, 60) == {}
+    assert storage.recover_stale_trials(sid, 60, now=utcnow() + timedelta(seconds=61)) == {n: TrialState.FAILED}
+    assert "no heartbeat for 60s" in storage.get_trial(sid, n).error
+    with pytest.raises(TrialStateError):
+        storage.heartbeat(sid, n)
+    with pytest.raises(KeyError):
+        storage.heartbeat(sid, 99)
+
+
+def test_report_is_a_heartbeat(storage):
+    sid = storage.create_study("s", "minimize")
+    n = storage.claim_trial(sid).number
+    storage.report(sid, n, 1, 0.5)
+    assert storage.recover_stale_trials(sid, 30, now=utcnow() + timedelta(seconds=20)) == {}

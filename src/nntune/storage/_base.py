@@ -44,6 +44,29 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+# System attributes that describe one attempt at a trial, dropped when it is re-queued.
+ATTEMPT_ATTRS = ("worker", "peak_rss_mb", "peak_gpu_mb", "traceback")
+
+
+def interruption_outcome(system_attrs: Mapping[str, Any], reason: str,
+                         max_retries: int) -> tuple[TrialState, dict[str, Any], str | None]:
+    """What recovering an interrupted trial does: (new state, new system attrs, error).
+
+    A trial is re-queued while it has been retried fewer than ``max_retries`` times (so a
+    trial that kills its process every time cannot loop forever), then failed with the
+    reason. ``system_attrs["retries"]`` counts the re-queues, ``["interrupted"]`` says why.
+    """
+    retries = int(system_attrs.get("retries", 0))
+    attrs = dict(system_attrs)
+    if retries < max_retries:
+        for key in ATTEMPT_ATTRS:
+            attrs.pop(key, None)
+        attrs.update(retries=retries + 1, interrupted=reason)
+        return TrialState.WAITING, attrs, None
+    suffix = f" (after {retries} retr{'y' if retries == 1 else 'ies'})" if retries else ""
+    return TrialState.FAILED, attrs, f"{reason}{suffix}"
+
+
 class Storage(Protocol):
     """What every storage does; ``tests/storage`` runs one contract suite against each."""
 
@@ -69,7 +92,22 @@ class Storage(Protocol):
                metrics: Mapping[str, Any] | None = None) -> None: ...
     def set_trial_user_attr(self, study_id: int, number: int, key: str, value: Any) -> None: ...
     def set_trial_system_attr(self, study_id: int, number: int, key: str, value: Any) -> None: ...
-    def heartbeat(self, study_id: int, number: int) -> None: ...
+    def heartbeat(self, study_id: int, number: int) -> None:
+        """Say that a running trial's process is alive (``report`` says it too)."""
+    def claim_trial(self, study_id: int, *, max_trials: int | None = None,
+                    system_attrs: Mapping[str, Any] | None = None) -> FrozenTrial | None:
+        """Start a trial in one transaction: the oldest waiting one, else a new one. None when
+        the study already holds ``max_trials`` trials that are running or finished.
+        ``system_attrs`` are merged into the started trial's."""
+    def recover_trial(self, study_id: int, number: int, reason: str, *,
+                      max_retries: int = 0) -> TrialState | None:
+        """A running trial whose process is gone: back to ``waiting`` (parameters, steps and
+        user attributes cleared) while it has been retried fewer than ``max_retries`` times,
+        else ``failed`` with the reason. The new state, or None if it was not running."""
+    def recover_stale_trials(self, study_id: int, grace_seconds: float, *, max_retries: int = 0,
+                             now: datetime | None = None) -> dict[int, TrialState]:
+        """``recover_trial`` for every running trial without a heartbeat for ``grace_seconds``
+        (by ``now``, default the current UTC time); their numbers and new states."""
     def finish_trial(self, study_id: int, number: int, state: TrialState, value: float | None = None,
                      error: str | None = None) -> None:
         """Move a running trial to a finished state; finishing twice raises TrialStateError."""

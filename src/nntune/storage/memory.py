@@ -7,6 +7,7 @@ import json
 import math
 import threading
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from nntune.space import Distribution
@@ -15,6 +16,7 @@ from nntune.storage._base import (
     StudyNotFoundError,
     StudyRecord,
     TrialStateError,
+    interruption_outcome,
     utcnow,
 )
 from nntune.trial import FrozenTrial, TrialState
@@ -41,7 +43,7 @@ class InMemoryStorage:
         self._studies: dict[int, StudyRecord] = {}
         self._trials: dict[int, list[FrozenTrial]] = {}
         self._tests: dict[int, list[dict[str, Any]]] = {}
-        self._heartbeats: dict[tuple[int, int], Any] = {}
+        self._heartbeats: dict[tuple[int, int], datetime] = {}
 
     # studies --------------------------------------------------------------------------
     def create_study(self, name: str, direction: str, attrs: Mapping[str, Any] | None = None) -> int:
@@ -105,6 +107,51 @@ class InMemoryStorage:
                 datetime_start=utcnow() if state == TrialState.RUNNING else None))
             return number
 
+    def claim_trial(self, study_id: int, *, max_trials: int | None = None,
+                    system_attrs: Mapping[str, Any] | None = None) -> FrozenTrial | None:
+        with self._lock:
+            if study_id not in self._trials:
+                raise StudyNotFoundError(f"no study with id {study_id}")
+            trials = self._trials[study_id]
+            if max_trials is not None and sum(t.state != TrialState.WAITING for t in trials) >= max_trials:
+                return None
+            number = self.claim_waiting_trial(study_id)
+            if number is None:
+                number = self.create_trial(study_id)
+            t = trials[number]
+            t.system_attrs.update(_json(dict(system_attrs or {})))
+            self._heartbeats[(study_id, number)] = t.datetime_start or utcnow()
+            return self._copy(t, False)
+
+    def recover_trial(self, study_id: int, number: int, reason: str, *,
+                      max_retries: int = 0) -> TrialState | None:
+        with self._lock:
+            t = self._trial(study_id, number)
+            if t.state != TrialState.RUNNING:
+                return None
+            state, attrs, error = interruption_outcome(t.system_attrs, reason, max_retries)
+            if state == TrialState.WAITING:
+                self._trials[study_id][number] = FrozenTrial(number=number, state=state, system_attrs=attrs)
+                self._heartbeats.pop((study_id, number), None)
+            else:
+                t.state, t.system_attrs, t.error, t.value = state, attrs, error, None
+                t.datetime_complete = utcnow()
+            return state
+
+    def recover_stale_trials(self, study_id: int, grace_seconds: float, *, max_retries: int = 0,
+                             now: datetime | None = None) -> dict[int, TrialState]:
+        cutoff = (now or utcnow()) - timedelta(seconds=float(grace_seconds))
+        reason = f"no heartbeat for {grace_seconds:g}s: its worker vanished"
+        with self._lock:
+            stale = [t.number for t in self._trials[study_id] if t.state == TrialState.RUNNING
+                     and (self._heartbeats.get((study_id, t.number)) or t.datetime_start or cutoff) < cutoff]
+            out = {}
+            for number in stale:
+                state = self.recover_trial(study_id, number, reason, max_retries=max_retries)
+                assert state is not None
+                out[number] = state
+            return out
+
     def claim_waiting_trial(self, study_id: int) -> int | None:
         with self._lock:
             for t in self._trials[study_id]:
@@ -125,6 +172,7 @@ class InMemoryStorage:
                metrics: Mapping[str, Any] | None = None) -> None:
         with self._lock:
             t = self._running(study_id, number)
+            self._heartbeats[(study_id, number)] = utcnow()
             if value is not None and math.isfinite(value):
                 t.intermediate_values[int(step)] = float(value)
             if metrics is not None:

@@ -1,9 +1,10 @@
 """Relational storage through SQLAlchemy: SQLite by default, PostgreSQL for many machines.
 
-Short transactions, one per call. On SQLite every transaction starts with BEGIN IMMEDIATE
-(so two writers never deadlock on a lock upgrade) in WAL mode with a busy timeout; on
-PostgreSQL a row lock on the study serializes the numbering of new trials. Writes that
-still meet a lock are retried with backoff.
+Short transactions, one per call. On SQLite every writing transaction starts with BEGIN
+IMMEDIATE (so two writers never deadlock on a lock upgrade) in WAL mode with a busy timeout,
+and reads take a deferred BEGIN; on PostgreSQL a row lock on the study serializes the
+numbering of new trials. Calls that still meet a lock or a dropped connection are retried
+with backoff. Error messages name the database by its redacted URL (no password).
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from nntune.space import Distribution, dist_from_json
 from nntune.storage._base import (
@@ -26,56 +29,14 @@ from nntune.storage._base import (
     StudyNotFoundError,
     StudyRecord,
     TrialStateError,
+    interruption_outcome,
     utcnow,
 )
+from nntune.storage._engines import READ_ONLY, create_schema, is_in_memory_sqlite, is_transient, make_engine
+from nntune.storage._schema import meta, steps, studies, test_evals, trials
 from nntune.trial import FrozenTrial, TrialState
 
 T = TypeVar("T")
-
-meta = sa.MetaData()
-studies = sa.Table(
-    "studies", meta,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("name", sa.String(512), nullable=False, unique=True),
-    sa.Column("direction", sa.String(16), nullable=False),
-    sa.Column("attrs", sa.Text, nullable=False, default="{}"),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-)
-trials = sa.Table(
-    "trials", meta,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("study_id", sa.Integer, sa.ForeignKey("studies.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("number", sa.Integer, nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("value", sa.Float, nullable=True),
-    sa.Column("params", sa.Text, nullable=False, default="{}"),
-    sa.Column("distributions", sa.Text, nullable=False, default="{}"),
-    sa.Column("user_attrs", sa.Text, nullable=False, default="{}"),
-    sa.Column("system_attrs", sa.Text, nullable=False, default="{}"),
-    sa.Column("datetime_start", sa.DateTime, nullable=True),
-    sa.Column("datetime_complete", sa.DateTime, nullable=True),
-    sa.Column("heartbeat", sa.DateTime, nullable=True),
-    sa.Column("error", sa.Text, nullable=True),
-    sa.UniqueConstraint("study_id", "number", name="uq_trial_number"),
-)
-steps = sa.Table(
-    "trial_steps", meta,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("trial_id", sa.Integer, sa.ForeignKey("trials.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("step", sa.Integer, nullable=False),
-    sa.Column("value", sa.Float, nullable=True),
-    sa.Column("metrics", sa.Text, nullable=True),
-    sa.UniqueConstraint("trial_id", "step", name="uq_trial_step"),
-)
-test_evals = sa.Table(
-    "test_evaluations", meta,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("study_id", sa.Integer, sa.ForeignKey("studies.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("trial_number", sa.Integer, nullable=False),
-    sa.Column("created_at", sa.DateTime, nullable=False),
-    sa.Column("metrics", sa.Text, nullable=False),
-)
-sa.Index("ix_trials_study_state", trials.c.study_id, trials.c.state)
 
 
 def _dumps(obj: Any) -> str:
@@ -101,10 +62,13 @@ class SQLStorage:
     def __init__(self, url: str, *, retries: int = 20, engine_kwargs: Mapping[str, Any] | None = None) -> None:
         self.url = url
         self._retries = retries
-        self.engine = _make_engine(url, dict(engine_kwargs or {}))
+        self.engine = make_engine(url, dict(engine_kwargs or {}))
         # An in-memory SQLite database is one shared connection: take turns on it.
-        self._serial = threading.Lock() if url in ("sqlite://", "sqlite:///:memory:") else None
-        self._retry(lambda: meta.create_all(self.engine))
+        self._serial = threading.Lock() if is_in_memory_sqlite(url) else None
+        self._retry(lambda: create_schema(self.engine, meta))
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError("an SQLStorage holds open connections; give a worker its URL instead")
 
     # plumbing -------------------------------------------------------------------------
     def _retry(self, fn: Callable[[], T]) -> T:
@@ -112,17 +76,20 @@ class SQLStorage:
         for attempt in range(self._retries):
             try:
                 return fn()
-            except OperationalError as err:
-                if attempt == self._retries - 1 or not _is_transient(err):
+            except DBAPIError as err:
+                if attempt == self._retries - 1 or not is_transient(err):
                     raise
                 time.sleep(delay)
                 delay = min(1.0, delay * 2)
         raise AssertionError("unreachable")
 
-    def _tx(self, fn: Callable[[Connection], T]) -> T:
+    def _tx(self, fn: Callable[[Connection], T], *, read_only: bool = False) -> T:
         def run() -> T:
-            with self._serial or contextlib.nullcontext(), self.engine.begin() as conn:
-                return fn(conn)
+            with self._serial or contextlib.nullcontext(), self.engine.connect() as conn:
+                if read_only:
+                    conn.execution_options(**{READ_ONLY: True})
+                with conn.begin():
+                    return fn(conn)
         return self._retry(run)
 
     def _trial_row(self, conn: Connection, study_id: int, number: int) -> Any:
@@ -153,11 +120,11 @@ class SQLStorage:
         def run(conn: Connection) -> StudyRecord | None:
             row = conn.execute(sa.select(studies).where(studies.c.name == name)).first()
             return None if row is None else _study(row)
-        return self._tx(run)
+        return self._tx(run, read_only=True)
 
     def list_studies(self) -> list[StudyRecord]:
         return self._tx(lambda conn: [_study(r) for r in conn.execute(
-            sa.select(studies).order_by(studies.c.id))])
+            sa.select(studies).order_by(studies.c.id))], read_only=True)
 
     def delete_study(self, name: str) -> None:
         def run(conn: Connection) -> None:
@@ -223,6 +190,80 @@ class SQLStorage:
             return int(row.number) if res.rowcount == 1 else None
         return self._tx(run)
 
+    def claim_trial(self, study_id: int, *, max_trials: int | None = None,
+                    system_attrs: Mapping[str, Any] | None = None) -> FrozenTrial | None:
+        extra = dict(system_attrs or {})
+
+        def run(conn: Connection) -> FrozenTrial | None:
+            # The study's row lock makes counting, claiming and numbering one step.
+            if conn.execute(sa.select(studies.c.id).where(studies.c.id == study_id)
+                            .with_for_update()).first() is None:
+                raise StudyNotFoundError(f"no study with id {study_id}")
+            if max_trials is not None:
+                held = conn.execute(sa.select(sa.func.count()).select_from(trials).where(
+                    trials.c.study_id == study_id, trials.c.state != TrialState.WAITING.value)).scalar()
+                if int(held or 0) >= max_trials:
+                    return None
+            now = utcnow()
+            row = conn.execute(sa.select(trials).where(
+                trials.c.study_id == study_id, trials.c.state == TrialState.WAITING.value)
+                .order_by(trials.c.number).limit(1)).first()
+            if row is not None:
+                attrs = _dumps({**json.loads(row.system_attrs), **extra})
+                conn.execute(trials.update().where(trials.c.id == row.id).values(
+                    state=TrialState.RUNNING.value, datetime_start=now, heartbeat=now, system_attrs=attrs))
+                claimed = SimpleNamespace(**{**row._mapping, "state": TrialState.RUNNING.value,
+                                             "datetime_start": now, "system_attrs": attrs})
+                return _trial(claimed, [], False)
+            last = conn.execute(sa.select(sa.func.max(trials.c.number))
+                                .where(trials.c.study_id == study_id)).scalar()
+            number = 0 if last is None else int(last) + 1
+            conn.execute(trials.insert().values(
+                study_id=study_id, number=number, state=TrialState.RUNNING.value, params="{}",
+                distributions="{}", user_attrs="{}", system_attrs=_dumps(extra),
+                datetime_start=now, heartbeat=now))
+            return FrozenTrial(number=number, state=TrialState.RUNNING, system_attrs=json.loads(_dumps(extra)),
+                               datetime_start=now)
+        return self._tx(run)
+
+    def _recover(self, conn: Connection, row: Any, reason: str, max_retries: int) -> TrialState:
+        state, attrs, error = interruption_outcome(json.loads(row.system_attrs), reason, max_retries)
+        if state == TrialState.WAITING:
+            conn.execute(steps.delete().where(steps.c.trial_id == row.id))
+            conn.execute(trials.update().where(trials.c.id == row.id).values(
+                state=state.value, params="{}", distributions="{}", user_attrs="{}",
+                system_attrs=_dumps(attrs), datetime_start=None, heartbeat=None, value=None, error=None))
+        else:
+            conn.execute(trials.update().where(trials.c.id == row.id).values(
+                state=state.value, system_attrs=_dumps(attrs), error=error, value=None,
+                datetime_complete=utcnow()))
+        return state
+
+    def recover_trial(self, study_id: int, number: int, reason: str, *,
+                      max_retries: int = 0) -> TrialState | None:
+        def run(conn: Connection) -> TrialState | None:
+            row = conn.execute(sa.select(trials).where(
+                trials.c.study_id == study_id, trials.c.number == number).with_for_update()).first()
+            if row is None:
+                raise KeyError(f"no trial {number} in study {study_id}")
+            if row.state != TrialState.RUNNING.value:
+                return None
+            return self._recover(conn, row, reason, max_retries)
+        return self._tx(run)
+
+    def recover_stale_trials(self, study_id: int, grace_seconds: float, *, max_retries: int = 0,
+                             now: datetime | None = None) -> dict[int, TrialState]:
+        cutoff = (now or utcnow()) - timedelta(seconds=float(grace_seconds))
+        reason = f"no heartbeat for {grace_seconds:g}s: its worker vanished"
+
+        def run(conn: Connection) -> dict[int, TrialState]:
+            last_sign = sa.func.coalesce(trials.c.heartbeat, trials.c.datetime_start)
+            rows = conn.execute(sa.select(trials).where(
+                trials.c.study_id == study_id, trials.c.state == TrialState.RUNNING.value,
+                last_sign < cutoff).order_by(trials.c.number).with_for_update()).all()
+            return {int(r.number): self._recover(conn, r, reason, max_retries) for r in rows}
+        return self._tx(run)
+
     def _update_json(self, study_id: int, number: int, updates: Mapping[str, Mapping[str, Any]],
                      *, running: bool) -> None:
         """Merge ``updates[column]`` into the JSON object stored in each ``column``."""
@@ -257,8 +298,11 @@ class SQLStorage:
 
     def heartbeat(self, study_id: int, number: int) -> None:
         def run(conn: Connection) -> None:
-            row = self._running_row(conn, study_id, number)
-            conn.execute(trials.update().where(trials.c.id == row.id).values(heartbeat=utcnow()))
+            res = conn.execute(trials.update().where(
+                trials.c.study_id == study_id, trials.c.number == number,
+                trials.c.state == TrialState.RUNNING.value).values(heartbeat=utcnow()))
+            if res.rowcount != 1:
+                self._running_row(conn, study_id, number)  # raises KeyError or TrialStateError
         self._tx(run)
 
     def finish_trial(self, study_id: int, number: int, state: TrialState, value: float | None = None,
@@ -279,7 +323,7 @@ class SQLStorage:
             step_rows = conn.execute(sa.select(steps).where(steps.c.trial_id == row.id)
                                      .order_by(steps.c.step)).all()
             return _trial(row, step_rows, with_metrics)
-        return self._tx(run)
+        return self._tx(run, read_only=True)
 
     def get_trials(self, study_id: int, states: Iterable[TrialState] | None = None, *,
                    with_metrics: bool = False) -> list[FrozenTrial]:
@@ -299,7 +343,7 @@ class SQLStorage:
             for s in conn.execute(step_q):
                 by_trial.setdefault(s.trial_id, []).append(s)
             return [_trial(r, by_trial.get(r.id, []), with_metrics) for r in rows]
-        return self._tx(run)
+        return self._tx(run, read_only=True)
 
     # the sealed test split ------------------------------------------------------------
     def record_test_evaluation(self, study_id: int, trial_number: int,
@@ -317,7 +361,7 @@ class SQLStorage:
                                 .order_by(test_evals.c.id))
             return [{"trial": r.trial_number, "time": r.created_at, "metrics": json.loads(r.metrics)}
                     for r in rows]
-        return self._tx(run)
+        return self._tx(run, read_only=True)
 
 
 def _study(row: Any) -> StudyRecord:
@@ -335,36 +379,3 @@ def _trial(row: Any, step_rows: list[Any], with_metrics: bool) -> FrozenTrial:
         intermediate_values={s.step: s.value for s in step_rows if s.value is not None},
         metrics=metrics, user_attrs=json.loads(row.user_attrs), system_attrs=json.loads(row.system_attrs),
         datetime_start=row.datetime_start, datetime_complete=row.datetime_complete, error=row.error)
-
-
-def _is_transient(err: OperationalError) -> bool:
-    text = str(err.orig).lower()
-    return any(s in text for s in ("locked", "busy", "deadlock", "could not serialize",
-                                   "connection", "server closed"))
-
-
-def _make_engine(url: str, kwargs: dict[str, Any]) -> Engine:
-    if url.startswith("sqlite"):
-        in_memory = url in ("sqlite://", "sqlite:///:memory:")
-        if in_memory:
-            kwargs.setdefault("poolclass", sa.pool.StaticPool)
-        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
-        engine = sa.create_engine(url, **kwargs)
-
-        @sa.event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-            dbapi_conn.isolation_level = None  # let the "begin" hook below issue BEGIN
-            cur = dbapi_conn.cursor()
-            if not in_memory:
-                cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.close()
-
-        @sa.event.listens_for(engine, "begin")
-        def _on_begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return sa.create_engine(url, **kwargs)

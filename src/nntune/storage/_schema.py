@@ -1,0 +1,50 @@
+"""The four tables of SQL storage. Every JSON column holds text written by ``json.dumps``."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+meta = sa.MetaData()
+studies = sa.Table(
+    "studies", meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(512), nullable=False, unique=True),
+    sa.Column("direction", sa.String(16), nullable=False),
+    sa.Column("attrs", sa.Text, nullable=False, default="{}"),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+trials = sa.Table(
+    "trials", meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("study_id", sa.Integer, sa.ForeignKey("studies.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("params", sa.Text, nullable=False, default="{}"),
+    sa.Column("distributions", sa.Text, nullable=False, default="{}"),
+    sa.Column("user_attrs", sa.Text, nullable=False, default="{}"),
+    sa.Column("system_attrs", sa.Text, nullable=False, default="{}"),
+    sa.Column("datetime_start", sa.DateTime, nullable=True),
+    sa.Column("datetime_complete", sa.DateTime, nullable=True),
+    sa.Column("heartbeat", sa.DateTime, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.UniqueConstraint("study_id", "number", name="uq_trial_number"),
+)
+steps = sa.Table(
+    "trial_steps", meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("trial_id", sa.Integer, sa.ForeignKey("trials.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("metrics", sa.Text, nullable=True),
+    sa.UniqueConstraint("trial_id", "step", name="uq_trial_step"),
+)
+test_evals = sa.Table(
+    "test_evaluations", meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("study_id", sa.Integer, sa.ForeignKey("studies.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("trial_number", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("metrics", sa.Text, nullable=False),
+)
+sa.Index("ix_trials_study_state", trials.c.study_id, trials.c.state)
