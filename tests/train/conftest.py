@@ -70,3 +70,13 @@ def fast() -> Callable[..., dict[str, Any]]:
         return {"layers": 1, "units": 32, "optimizer": "adam", "lr": 1e-2, "epochs": 3, "batch_size": 128, **overrides}
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread() -> Any:
+    """Run each test on one intra-op thread: these small models gain nothing from more, and
+    one thread does not stall when other processes share the cores. Restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

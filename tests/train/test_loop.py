@@ -198,7 +198,6 @@ def test_resume_with_a_new_lr_rescales_the_schedule(digits: Splits, fast: Params
     assert [r["lr"] for r in rest.history] == pytest.approx([0.02 * 0.25, 0.02 * 0.125])
 
 
-@pytest.mark.slow
 def test_digits_mlp_reaches_95_percent(digits: Splits) -> None:
     params = {"model": "mlp", "layers": 2, "units": 128, "optimizer": "adam", "lr": 1e-3, "epochs": 20, "batch_size": 64}
     result = fit(params, digits)
@@ -211,3 +210,19 @@ def test_amp_channels_last_on_cuda(digits_images: Splits) -> None:
     result = fit(params, digits_images, device="cuda")
     assert result.history[-1]["val_accuracy"] > 0.5
     assert next(result.model.parameters()).is_cuda
+
+
+def test_resume_with_another_optimizer_starts_its_state_fresh(digits: Splits, fast: Params, tmp_path: Path) -> None:
+    path = tmp_path / "ckpt.pt"
+    fit(fast(epochs=1, optimizer="momentum", lr=0.05), digits, checkpoint_path=path)
+    after = tmp_path / "after.pt"
+    result = fit(fast(epochs=2, optimizer="adam", lr=2e-3), digits, resume_from=path, checkpoint_path=after)
+    assert [r["epoch"] for r in result.history] == [2] and result.history[0]["lr"] == 2e-3
+    groups = torch.load(after, weights_only=True)["optimizer"]["param_groups"]
+    assert {tuple(g["betas"]) for g in groups} == {(0.9, 0.999)}
+
+
+def test_missing_checkpoint_is_a_config_error(digits: Splits, fast: Params, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        fit(fast(), digits, resume_from=tmp_path / "none.pt")
+    assert err.value.field == "resume_from"
