@@ -7,16 +7,21 @@ The trainer knows nothing about search: it gets a dict of hyperparameters, the s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import shutil
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import torch
 
 from nntune._trial import Trial, derive_seed
 from nntune.config import Config
 from nntune.exceptions import ConfigError, TrialPruned
 from nntune.space import Space
 from nntune.study import Study
-from nntune.train import Splits, evaluate, fit, load_splits
+from nntune.schedulers import PBT, Proposal
+from nntune.train import Splits, build_model, evaluate, fit, load_splits
 from nntune.train.augment import augment_for
 from nntune.train.metrics import check_metric
 from nntune.trial import FrozenTrial
@@ -37,9 +42,13 @@ def load_task_splits(cfg: Config) -> Splits:
     return splits
 
 
-def trial_hyperparameters(cfg: Config, params: Mapping[str, Any]) -> dict[str, Any]:
-    """What the trainer gets: the fixed values, overridden by the trial's sampled ones."""
-    return {**cfg.hyperparameters(), **params}
+def trial_hyperparameters(cfg: Config, params: Mapping[str, Any], epochs: int | None = None) -> dict[str, Any]:
+    """What the trainer gets: the fixed values, overridden by the trial's sampled ones, and
+    the scheduler's largest budget as the number of epochs where one is set."""
+    merged = {**cfg.hyperparameters(), **params}
+    if epochs is not None:
+        merged["epochs"] = int(epochs)
+    return merged
 
 
 def training_augment(cfg: Config, splits: Splits, params: Mapping[str, Any], seed: int) -> Any:
@@ -53,20 +62,44 @@ def training_augment(cfg: Config, splits: Splits, params: Mapping[str, Any], see
         raise ConfigError(f"task.{err.field}", err.problem) from None
 
 
-def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | None = None) -> Any:
-    """``objective(trial) -> validation metric`` for the built-in trainer."""
+def checkpoint_file(folder: Path, number: int, epoch: int | None = None) -> Path:
+    """Where trial ``number`` keeps its latest state, or its snapshot at ``epoch``."""
+    return folder / (f"trial-{number}.pt" if epoch is None else f"trial-{number}-epoch-{epoch}.pt")
+
+
+def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | None = None,
+                   epochs: int | None = None, checkpoints: Path | None = None,
+                   snapshot_every: int | None = None, proposal: Proposal | None = None) -> Any:
+    """``objective(trial) -> validation metric`` for the built-in trainer.
+
+    With ``checkpoints`` each trial saves its state there after every epoch (and, every
+    ``snapshot_every`` epochs, a copy that other trials may start from); with ``proposal``
+    the trial starts from the parent's snapshot instead of fresh weights (population-based
+    training).
+    """
     metric = cfg.task.metric
 
     def objective(trial: Trial) -> float:
-        params = trial_hyperparameters(cfg, trial.suggest_space(space))
+        params = trial_hyperparameters(cfg, trial.suggest_space(space), epochs)
         augment = training_augment(cfg, splits, params, trial.seed)
+        path = resume = None
+        if checkpoints is not None:
+            checkpoints.mkdir(parents=True, exist_ok=True)
+            path = checkpoint_file(checkpoints, trial.number)
+            trial.set_system_attr("checkpoint", str(path))
+        if proposal is not None and checkpoints is not None:
+            resume = checkpoint_file(checkpoints, proposal.parent, proposal.parent_step)
 
         def report(epoch: int, record: dict[str, Any]) -> bool:
+            if path is not None and snapshot_every and epoch % snapshot_every == 0:
+                # Copy before reporting: once the value is stored, another trial may pick
+                # this one as its parent and look for the snapshot.
+                shutil.copyfile(path, checkpoint_file(path.parent, trial.number, epoch))
             trial.report(record["value"], epoch, metrics=record)
             return trial.should_prune()
 
-        result = fit(params, splits, metric=metric, report=report, seed=trial.seed,
-                     device=device, augment=augment)
+        result = fit(params, splits, metric=metric, report=report, seed=trial.seed, device=device,
+                     augment=augment, checkpoint_path=path, resume_from=resume)
         trial.set_user_attr("epochs", result.epochs)
         trial.set_user_attr("iterations", result.iterations)
         trial.set_user_attr("best_epoch", result.best_epoch)
@@ -81,6 +114,15 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
     return objective
 
 
+def pbt_objective_factory(cfg: Config, space: Space, splits: Splits, checkpoints: Path, pbt: PBT, *,
+                          device: str | None = None) -> Callable[[Proposal | None], Any]:
+    """For :func:`nntune.schedulers.run_pbt`: a fresh member, or one resuming a parent."""
+    def factory(proposal: Proposal | None) -> Any:
+        return make_objective(cfg, space, splits, device=device, checkpoints=checkpoints,
+                              snapshot_every=pbt.ready_epochs, proposal=proposal)
+    return factory
+
+
 @dataclass(frozen=True)
 class TestResult:
     trial: int
@@ -89,17 +131,27 @@ class TestResult:
 
 
 def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTrial, *,
-                     device: str | None = None) -> TestResult:
-    """Retrain the best configuration with its own seed (the same weights on CPU) on the
-    training split, open the sealed test split once, and record that look in storage."""
-    params = trial_hyperparameters(cfg, best.params)
-    seed = derive_seed(study.seed, best.number)
-    result = fit(params, splits, metric=cfg.task.metric, report=None, seed=seed, device=device,
-                 augment=training_augment(cfg, splits, params, seed))
+                     device: str | None = None, epochs: int | None = None) -> TestResult:
+    """Open the sealed test split once for the best trial's model and record that look.
+
+    The model is the trial's own final checkpoint where one was kept (population-based
+    training, whose weights come from a lineage of trials); otherwise the configuration is
+    retrained with the trial's seed, which gives the same weights on CPU.
+    """
+    params = trial_hyperparameters(cfg, best.params, epochs)
+    checkpoint = best.system_attrs.get("checkpoint")
+    if checkpoint and Path(checkpoint).is_file():
+        n_out = splits.n_classes if splits.task_type == "classification" else 1
+        model = build_model(params, splits.input_shape, n_out)
+        model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["model"])
+    else:
+        seed = derive_seed(study.seed, best.number)
+        model = fit(params, splits, metric=cfg.task.metric, report=None, seed=seed, device=device,
+                    augment=training_augment(cfg, splits, params, seed)).model
     x_test, y_test = splits.test.open(f"final evaluation of trial {best.number} of study {study.study_name}")
     base = CLASSIFICATION_METRICS if splits.task_type == "classification" else REGRESSION_METRICS
     names = tuple(dict.fromkeys((*base, cfg.task.metric)))
-    metrics = evaluate(result.model, x_test, y_test, task_type=splits.task_type, metrics=names,
+    metrics = evaluate(model, x_test, y_test, task_type=splits.task_type, metrics=names,
                        n_classes=splits.n_classes, target_mean=splits.target_mean,
                        target_std=splits.target_std, device=device)
     looks = study.storage.record_test_evaluation(study.id, best.number, metrics)

@@ -138,7 +138,8 @@ class PBT:
 
     def __init__(self, population: int = 8, ready_epochs: int = 4, quantile: float = 0.25,
                  perturb: Sequence[float] = (0.8, 1.2), resample_probability: float = 0.25,
-                 space: Space | None = None, seed: int | None = None) -> None:
+                 space: Space | None = None, seed: int | None = None,
+                 max_resource: int | None = None) -> None:
         for name, v in (("population", population), ("ready_epochs", ready_epochs)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ConfigError(name, f"must be an integer >= 1, got {v!r}")
@@ -155,6 +156,9 @@ class PBT:
         self.resample_probability = resample_probability
         self.space = space
         self.seed = resolve_seed(seed)
+        # The last epoch a member trains: stopping there saves nothing and a copy made
+        # there would have nothing left to train.
+        self.max_resource = max_resource
 
     def start_step(self, trial: FrozenTrial, history: Sequence[FrozenTrial]) -> int:
         """The step ``trial`` resumed from (0 for a fresh trial), read from its stored marks."""
@@ -163,6 +167,8 @@ class PBT:
 
     def is_ready(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial]) -> bool:
         """Whether ``step`` is a ready step at which ``trial`` is compared."""
+        if self.max_resource is not None and step >= self.max_resource:
+            return False
         return step % self.ready_epochs == 0 and step - self.start_step(trial, history) >= self.ready_epochs
 
     def _peers(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial]) -> dict[int, float]:
@@ -183,7 +189,7 @@ class PBT:
         member it should exploit (of the best member at that step if, with more reports
         since, it no longer ranks in the bottom), or ``None`` if it has no peer there."""
         step = trial.last_step
-        if step is None:
+        if step is None or (self.max_resource is not None and step >= self.max_resource):
             return None
         peers = self._peers(trial, step, history)
         parent = exploit(peers, trial.number, self.quantile, direction)
@@ -206,7 +212,9 @@ class PBT:
 
 
 def run_pbt(study: Any, objective_factory: Callable[[Proposal | None], Callable[[Any], float]],
-            n_trials: int, *, pbt: PBT | None = None) -> int:
+            n_trials: int, *, pbt: PBT | None = None,
+            callbacks: Sequence[Callable[[Any, FrozenTrial], None]] = (),
+            catch: tuple[type[BaseException], ...] = (Exception,)) -> int:
     """Drive ``study`` (whose scheduler is a :class:`PBT`) for at most ``n_trials`` trials.
 
     ``objective_factory(proposal)`` returns the objective for one trial: ``None`` for a
@@ -214,7 +222,9 @@ def run_pbt(study: Any, objective_factory: Callable[[Proposal | None], Callable[
     objective resumes from (the trial's parameters are already the proposal's). Each trial a
     PBT decision stops is replaced through ``study.enqueue_trial``, so several processes
     running this on one storage share the population. Returns the number of trials run;
-    stops early once ``population`` members have started and no replacement is waiting.
+    stops early once ``population`` members have started and no replacement is waiting,
+    or when a callback calls ``study.stop``. A failing member is recorded and the run goes
+    on unless ``catch`` excludes its exception.
     """
     pbt = pbt or study.scheduler
     if not isinstance(pbt, PBT):
@@ -237,6 +247,8 @@ def run_pbt(study: Any, objective_factory: Callable[[Proposal | None], Callable[
         fresh = sum(PARENT not in t.user_attrs for t in history)
         if fresh >= pbt.population and not any(t.state == TrialState.WAITING for t in history):
             break
-        study.optimize(objective, n_trials=1, callbacks=[replace])
+        study.optimize(objective, n_trials=1, callbacks=[replace, *callbacks], catch=catch)
         done += 1
+        if getattr(study, "stop_requested", False):
+            break
     return done

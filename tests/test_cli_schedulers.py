@@ -1,0 +1,67 @@
+"""Schedulers end to end through `nntune tune`: real training, stored decisions."""
+
+import json
+
+import pytest
+
+import nntune
+from nntune.trial import TrialState
+
+
+def tune(call_cli, tmp_path, *args):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    code, out, err = call_cli("tune", "--json", "--storage", db, "--set", "search.seed=1", *args)
+    assert code == 0, err
+    return json.loads(out.strip().splitlines()[-1]), nntune.load_study("digits-mlp", db), out + err
+
+
+@pytest.mark.slow
+def test_asha_stops_trials_early_and_trains_fewer_epochs_than_no_scheduler(call_cli, tmp_path):
+    common = ("--trials", "40", "--set", "fixed.epochs=9")
+    none_summary, none_study, _ = tune(call_cli, tmp_path / "none", "--scheduler", "none", *common)
+    asha_summary, asha_study, text = tune(call_cli, tmp_path / "asha", "--scheduler", "asha", *common)
+    assert none_summary["trials"]["pruned"] == 0
+    assert asha_summary["trials"]["pruned"] > 0
+    epochs = lambda study: sum(t.epochs for t in study.get_trials())  # noqa: E731
+    assert epochs(asha_study) < 0.7 * epochs(none_study)
+    # The same trials were proposed: only the budget differs.
+    assert [t.params for t in asha_study.get_trials()] == [t.params for t in none_study.get_trials()]
+    pruned = [t for t in asha_study.get_trials() if t.state == TrialState.PRUNED]
+    assert all(t.system_attrs["scheduler"]["rung_step"] in (1, 3) for t in pruned)
+    assert "rung" in text  # the leaderboard shows where trials stopped
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scheduler", ["median", "hyperband", "bohb"])
+def test_other_schedulers_run_from_the_cli(call_cli, tmp_path, scheduler):
+    summary, study, _ = tune(call_cli, tmp_path, "--scheduler", scheduler, "--trials", "12",
+                             "--set", "fixed.epochs=9")
+    assert sum(summary["trials"].values()) == 12 and summary["test"]["accuracy"] > 0.5
+    if scheduler != "median":
+        assert all("bracket" in t.system_attrs.get("scheduler", {}) for t in study.get_trials())
+    if scheduler == "bohb":
+        assert type(study.sampler).__name__ == "RandomSampler"  # a loaded study; the run used BOHB's
+
+
+@pytest.mark.slow
+def test_pbt_copies_weights_and_records_lineage(call_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    summary, study, text = tune(call_cli, tmp_path, "--scheduler", "pbt", "--trials", "14",
+                                "--set", "fixed.epochs=6",
+                                "--set", "search.scheduler_options={population: 5, ready_epochs: 2, quantile: 0.5}")
+    trials = study.get_trials()
+    children = [t for t in trials if "pbt_parent" in t.user_attrs]
+    assert children, "no member was replaced"
+    by_number = {t.number: t for t in trials}
+    for child in children:
+        parent = by_number[child.user_attrs["pbt_parent"]]
+        step = child.user_attrs["pbt_parent_step"]
+        # The child continues the parent's epochs, from the parent's weights.
+        assert min(child.intermediate_values, default=step + 1) == step + 1
+        assert step in parent.intermediate_values
+        fixed = {k: v for k, v in parent.params.items() if k in ("layers", "units")}
+        assert all(child.params[k] == v for k, v in fixed.items())  # architecture is inherited
+    assert not any(t.state == TrialState.FAILED for t in trials), [t.error for t in trials]
+    assert "from #" in text
+    assert summary["test_evaluations"] == 1
