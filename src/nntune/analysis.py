@@ -1,0 +1,192 @@
+"""Study-level analysis as plain data: the search space, optimization history (best so far),
+parameter importance, and the best region of each parameter.
+
+Importance is measured with scikit-learn: a random forest is fitted to the objective
+values of the complete trials, with every parameter encoded on its own scale in the unit
+cube (a learning rate by decades, a Beta by decades of 1 - beta, a Choice by its index),
+and :func:`sklearn.inspection.permutation_importance` measures how much the forest's fit
+drops when one parameter's column is shuffled. The best region narrows the space around
+the top trials exactly as the coarse-to-fine sampler does, so it can seed its next stage.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from nntune.samplers._coarse_to_fine import narrow
+from nntune.space import Beta, Choice, Distribution, Float, Int, Space
+from nntune.trial import Direction, FrozenTrial, TrialState
+
+# Fewer complete trials than this say nothing about which parameter matters.
+IMPORTANCE_MIN_TRIALS = 8
+# A forest on more than this many trials adds time, not insight: larger studies are
+# thinned to an evenly spaced subset (by trial number), which keeps the report fast.
+IMPORTANCE_MAX_TRIALS = 2000
+# Forest size and permutation repeats: enough for stable rankings on a few parameters.
+IMPORTANCE_TREES = 64
+IMPORTANCE_REPEATS = 5
+# Leaves of at least 3 trials keep the forest from memorizing single trials, so shuffling
+# an irrelevant parameter costs little.
+IMPORTANCE_MIN_LEAF = 3
+# Inactive (conditional) or missing parameters are encoded outside the unit interval,
+# where a tree can split them off.
+INACTIVE_CODE = -1.0
+
+
+def complete_trials(trials: Sequence[FrozenTrial]) -> list[FrozenTrial]:
+    """Complete trials with a finite value, in number order."""
+    return sorted((t for t in trials if t.state == TrialState.COMPLETE and t.value is not None
+                   and math.isfinite(t.value)), key=lambda t: t.number)
+
+
+def study_space(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any] | None = None) -> Space:
+    """The study's declared space (``attrs["space"]``), else every parameter the trials used,
+    each with the distribution it was first drawn from (define-by-run studies)."""
+    if attrs and isinstance(attrs.get("space"), Mapping):
+        return Space.from_json(attrs["space"])
+    params: dict[str, Distribution] = {}
+    for t in sorted(trials, key=lambda t: t.number):
+        for name, dist in t.distributions.items():
+            params.setdefault(name, dist)
+    return Space(params)
+
+
+def encode(space: Space, trials: Sequence[FrozenTrial]) -> np.ndarray:
+    """One row per trial, one column per parameter, in [0, 1] on each parameter's scale;
+    :data:`INACTIVE_CODE` where a trial lacks the parameter or its value is out of range."""
+    out = np.full((len(trials), len(space.params)), INACTIVE_CODE)
+    for i, t in enumerate(trials):
+        for j, (name, dist) in enumerate(space.params.items()):
+            if name in t.params:
+                u = unit_or_none(dist, t.params[name])
+                if u is not None:
+                    out[i, j] = u
+    return out
+
+
+def unit_or_none(dist: Distribution, value: Any) -> float | None:
+    try:
+        if isinstance(dist, Choice) and not dist.contains(value):
+            return None
+        if not isinstance(dist, Choice) and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            return None
+        u = float(dist.to_unit(value))
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return u if math.isfinite(u) else None
+
+
+def history(trials: Sequence[FrozenTrial], direction: Direction) -> dict[str, list[Any]]:
+    """Optimization history: each complete trial's number and value, and the best value so
+    far after it (``best``), in number order."""
+    numbers: list[int] = []
+    values: list[float] = []
+    best: list[float] = []
+    current: float | None = None
+    for t in complete_trials(trials):
+        v = float(t.value)  # type: ignore[arg-type]
+        if current is None or (v > current if direction == "maximize" else v < current):
+            current = v
+        numbers.append(t.number)
+        values.append(v)
+        best.append(current)
+    return {"number": numbers, "value": values, "best": best}
+
+
+def thin(items: Sequence[Any], limit: int) -> list[Any]:
+    """At most ``limit`` items, evenly spaced, first and last kept (deterministic)."""
+    n = len(items)
+    if n <= limit:
+        return list(items)
+    if limit <= 1:
+        return list(items[:limit])
+    idx = np.unique(np.round(np.linspace(0, n - 1, limit)).astype(int))
+    return [items[i] for i in idx]
+
+
+def param_importance(trials: Sequence[FrozenTrial], space: Space, *, seed: int = 0,
+                     max_trials: int = IMPORTANCE_MAX_TRIALS) -> dict[str, Any]:
+    """Permutation importance of each parameter for a random-forest fit of the objective.
+
+    Returns ``{"method", "n_trials", "r2", "importance": {name: share}, "std": {name: ...}}``
+    with shares that sum to 1 (negative drops count as 0), largest first; ``importance`` is
+    empty with fewer than :data:`IMPORTANCE_MIN_TRIALS` complete trials or when the values
+    do not vary.
+    """
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.inspection import permutation_importance
+
+    done = thin(complete_trials(trials), max_trials)
+    names = [n for n in space.params if any(n in t.params for t in done)]
+    result: dict[str, Any] = {"method": "random forest + permutation importance (scikit-learn)",
+                              "n_trials": len(done), "r2": None, "importance": {}, "std": {}}
+    y = np.array([t.value for t in done], dtype=float)
+    if len(done) < IMPORTANCE_MIN_TRIALS or not names or float(np.ptp(y)) == 0.0:
+        return result
+    sub = Space({n: space.params[n] for n in names})
+    x = encode(sub, done)
+    forest = RandomForestRegressor(n_estimators=IMPORTANCE_TREES, min_samples_leaf=IMPORTANCE_MIN_LEAF,
+                                   random_state=seed, n_jobs=1)
+    forest.fit(x, y)
+    perm = permutation_importance(forest, x, y, n_repeats=IMPORTANCE_REPEATS, random_state=seed, n_jobs=1)
+    raw = np.clip(perm.importances_mean, 0.0, None)
+    total = float(raw.sum())
+    shares = raw / total if total > 0 else np.full(len(names), 1.0 / len(names))
+    order = np.argsort(-shares, kind="stable")
+    result["r2"] = float(forest.score(x, y))
+    result["importance"] = {names[i]: float(shares[i]) for i in order}
+    result["std"] = {names[i]: float(perm.importances_std[i] / total) if total > 0 else 0.0 for i in order}
+    return result
+
+
+def scale_of(dist: Distribution) -> str:
+    """How a parameter is searched: ``log``, ``linear``, ``1-beta log`` or ``categorical``."""
+    if isinstance(dist, Choice):
+        return "categorical"
+    if isinstance(dist, Beta):
+        return "1-beta log"
+    return "log" if dist.log else "linear"
+
+
+def describe_dist(dist: Distribution) -> dict[str, Any]:
+    """A distribution as display data: its scale and its range (or its values)."""
+    if isinstance(dist, Choice):
+        return {"scale": scale_of(dist), "values": list(dist.values)}
+    assert isinstance(dist, (Float, Int, Beta))
+    return {"scale": scale_of(dist), "low": dist.low, "high": dist.high}
+
+
+def best_region(trials: Sequence[FrozenTrial], space: Space, direction: Direction, *,
+                top_k: int = 10, margin: float = 0.0) -> dict[str, Any]:
+    """The region of the ``top_k`` best complete trials.
+
+    ``space`` is the narrowed space as JSON (``Space.to_json``: usable as the next
+    coarse-to-fine stage, or as a config's ``space``); ``params`` gives, per parameter, the
+    full range, the narrowed one on the parameter's own scale and the best trial's value.
+    """
+    done = complete_trials(trials)
+    sign = -1.0 if direction == "maximize" else 1.0
+    top = sorted(done, key=lambda t: (sign * float(t.value), t.number))[:max(1, top_k)]  # type: ignore[arg-type]
+    narrowed = narrow(space, top, margin) if top else space
+    params: dict[str, Any] = {}
+    for name, dist in space.params.items():
+        used = [t.params[name] for t in top if name in t.params]
+        params[name] = {"full": describe_dist(dist), "region": describe_dist(narrowed.params[name]),
+                        "best": top[0].params.get(name) if top else None, "n_used": len(used)}
+    return {"top_trials": [t.number for t in top], "margin": margin, "space": narrowed.to_json(),
+            "params": params}
+
+
+def param_points(trials: Sequence[FrozenTrial], space: Space) -> dict[str, dict[str, list[Any]]]:
+    """For each parameter, the (value, objective, trial number) of every complete trial
+    that used it: the data of a slice plot."""
+    done = complete_trials(trials)
+    out: dict[str, dict[str, list[Any]]] = {}
+    for name in space.params:
+        rows = [(t.params[name], float(t.value), t.number) for t in done if name in t.params]  # type: ignore[arg-type]
+        out[name] = {"x": [r[0] for r in rows], "value": [r[1] for r in rows], "number": [r[2] for r in rows]}
+    return out
