@@ -16,6 +16,7 @@ import numpy as np
 from nntune.exceptions import ConfigError
 from nntune.schedulers import Decision
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
+from nntune.storage._base import LazyHistory
 from nntune.trial import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class Trial:
         self._unsaved: set[str] = set()
         self._intermediate: dict[int, float] = {}
         self._user_attrs: dict[str, Any] = {}
+        self._history: LazyHistory | None = None
 
     # identity -------------------------------------------------------------------------
     @property
@@ -87,8 +89,9 @@ class Trial:
                                          or self._relative_space.params[name] == dist):
             value = self._relative[name]
         else:
-            history = self.study._history()
-            value = self.study.sampler.suggest_one(name, dist, history, number=self.number,
+            if self._history is None:  # one bulk read per trial, and only if the sampler looks
+                self._history = LazyHistory(self.study.storage, self.study.id)
+            value = self.study.sampler.suggest_one(name, dist, self._history, number=self.number,
                                                    direction=self.study.direction)
         self._params[name] = value
         self._dists[name] = dist

@@ -7,10 +7,10 @@ process that shares a storage can ask, report and tell. Values cross this bounda
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from nntune.space import Distribution
 from nntune.trial import FrozenTrial, TrialState
@@ -120,3 +120,38 @@ class Storage(Protocol):
                                metrics: Mapping[str, Any]) -> int:
         """Record one look at the sealed test split; returns how many looks there have been."""
     def get_test_evaluations(self, study_id: int) -> list[dict[str, Any]]: ...
+
+
+class LazyHistory(Sequence[FrozenTrial]):
+    """A study's trials, read from storage in bulk the first time anyone looks at them.
+
+    A sampler that draws from (seed, trial number) alone never looks, so asking for a trial
+    then costs one transaction instead of a read of the whole history.
+    """
+
+    def __init__(self, storage: Storage, study_id: int) -> None:
+        self._storage = storage
+        self._study_id = study_id
+        self._trials: list[FrozenTrial] | None = None
+
+    def _load(self) -> list[FrozenTrial]:
+        if self._trials is None:
+            self._trials = self._storage.get_trials(self._study_id)
+        return self._trials
+
+    @overload
+    def __getitem__(self, index: int) -> FrozenTrial: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[FrozenTrial]: ...
+    def __getitem__(self, index: int | slice) -> FrozenTrial | list[FrozenTrial]:
+        return self._load()[index]
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __iter__(self) -> Iterator[FrozenTrial]:
+        return iter(self._load())
+
+    @property
+    def loaded(self) -> bool:
+        return self._trials is not None

@@ -1,0 +1,141 @@
+"""What every executor shares: worker options, who runs a trial, and recovering trials whose
+process is gone (on this machine at once, elsewhere after a heartbeat grace period)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from nntune.trial import FrozenTrial, TrialState
+
+if TYPE_CHECKING:
+    from nntune.study import Study
+
+Callback = Callable[["Study", FrozenTrial], None]
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """How workers run trials.
+
+    ``trial_timeout``: seconds a trial may run before its worker is killed and the trial
+    failed. ``memory_mb``: the most resident memory a worker may use while running a trial
+    (then the same). ``cpus``: CPU cores per trial (torch threads); None divides the
+    machine's cores among the workers. ``heartbeat_interval``: seconds between a running
+    trial's heartbeats. ``stale_grace``: seconds without a heartbeat after which a trial of
+    another machine counts as abandoned. ``max_retries``: how often a trial whose worker
+    died is re-queued before it is failed. ``max_trials_per_worker``: recycle a worker after
+    that many trials (None: never).
+    """
+
+    trial_timeout: float | None = None
+    memory_mb: float | None = None
+    cpus: float | None = None
+    gpus: float = 0.0
+    heartbeat_interval: float = 5.0
+    stale_grace: float = 60.0
+    max_retries: int = 2
+    max_trials_per_worker: int | None = None
+    poll_interval: float = 0.1
+
+
+def process_start_time(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch), None if there is none."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return round(proc.create_time(), 2)
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+
+
+def worker_identity(pid: int | None = None) -> dict[str, Any]:
+    """Who runs a trial: host name, process id and start time (a reused pid differs there)."""
+    pid = os.getpid() if pid is None else pid
+    return {"host": socket.gethostname(), "pid": pid, "started": process_start_time(pid)}
+
+
+def is_gone(identity: Mapping[str, Any], host: str) -> bool:
+    """Whether the worker ``identity`` on this ``host`` no longer exists. Workers of other
+    machines are never judged here: their heartbeat tells (see ``recover_interrupted``)."""
+    if identity.get("host") != host or not isinstance(identity.get("pid"), int):
+        return False
+    started = process_start_time(identity["pid"])
+    return started is None or (identity.get("started") is not None and started != identity["started"])
+
+
+def recover_interrupted(study: Study, options: WorkerOptions, *,
+                        host: str | None = None) -> dict[int, TrialState]:
+    """Re-queue (or, past ``max_retries``, fail) running trials whose worker is gone: a dead
+    process on this machine at once, any other after ``stale_grace`` seconds of silence."""
+    host = host or socket.gethostname()
+    out: dict[int, TrialState] = {}
+    for t in study.storage.get_trials(study.id, [TrialState.RUNNING]):
+        identity = t.system_attrs.get("worker")
+        if isinstance(identity, dict) and is_gone(identity, host):
+            reason = f"its worker process {identity.get('pid')} on {host} died while it ran"
+            state = study.storage.recover_trial(study.id, t.number, reason, max_retries=options.max_retries)
+            if state is not None:
+                out[t.number] = state
+    out.update(study.storage.recover_stale_trials(study.id, options.stale_grace,
+                                                  max_retries=options.max_retries))
+    return out
+
+
+def sampler_exhausted(study: Study) -> bool:
+    """Whether the study's sampler has nothing left to suggest (every grid point tried)."""
+    exhausted = getattr(study.sampler, "is_exhausted", None)
+    if exhausted is None:
+        return False
+    from nntune.study import infer_space
+
+    history = study.get_trials()
+    return bool(exhausted(study.space or infer_space(history), history))
+
+
+def thread_share(workers: int, cores: int, cpus: float | None = None) -> int:
+    """Torch threads per worker: the trial's ``cpus`` if given, else an equal share of the
+    cores, at least one (N workers never oversubscribe the machine)."""
+    if cpus is not None:
+        return max(1, int(cpus))
+    return max(1, cores // max(1, workers))
+
+
+def gpu_for(index: int, gpu_ids: Sequence[str]) -> str | None:
+    """The GPU worker ``index`` sees (round robin), None without GPUs."""
+    return gpu_ids[index % len(gpu_ids)] if gpu_ids else None
+
+
+def visible_gpus(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Ids of the GPUs this process may hand to workers."""
+    env = os.environ if environ is None else environ
+    listed = env.get("CUDA_VISIBLE_DEVICES")
+    if listed is not None:
+        return [g.strip() for g in listed.split(",") if g.strip() and g.strip() != "-1"]
+    import sys
+
+    if "torch" not in sys.modules:  # no torch loaded: nothing here uses a GPU
+        return []
+    torch = sys.modules["torch"]
+    return [str(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+
+
+def describe_exit(code: int | None) -> str:
+    """A worker's exit code in words."""
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (out of memory, or killed)" if -code == signal.SIGKILL else ""
+        return f"killed by {name}{hint}"
+    return f"exit code {code}"

@@ -1,0 +1,253 @@
+"""The local process pool: N spawned workers share the study's storage, and a supervisor in
+this process keeps them honest.
+
+Each worker opens the study itself and loops ask -> train -> report -> tell (``_worker``).
+The supervisor hands out permission to start trials (so a timeout or ``study.stop()`` ends
+the search between trials), runs the callbacks here as trials end, and isolates failures:
+a trial past ``trial_timeout`` or a worker past ``memory_mb`` is killed and the trial
+failed with the reason; a worker that dies mid-trial (a segfault, the OOM killer, kill -9)
+has its trial re-queued (up to ``max_retries`` times, then failed); every dead worker is
+replaced while there is work left. Each worker gets one GPU where there are GPUs
+(``CUDA_VISIBLE_DEVICES``) and a share of the CPU cores for torch's threads.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import pickle
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import TYPE_CHECKING, Any
+
+from nntune.executors._common import (
+    Callback,
+    WorkerOptions,
+    describe_exit,
+    gpu_for,
+    recover_interrupted,
+    thread_share,
+    visible_gpus,
+)
+from nntune.executors._memory import rss_mb
+from nntune.executors._worker import Setup, worker_main
+from nntune.trial import TrialState
+
+if TYPE_CHECKING:
+    from nntune.study import Study
+
+
+class WorkerSetupError(RuntimeError):
+    """A worker could not open the study or build the objective."""
+
+
+@dataclass
+class Slot:
+    """One worker process and what it is doing."""
+
+    index: int
+    proc: BaseProcess
+    conn: Connection
+    trial: int | None = None
+    started: float = 0.0
+    greeted: bool = False
+    finished: str | None = None  # why it said it has no more work
+    kill_reason: str | None = None
+    inbox: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+class ProcessPool:
+    def __init__(self, setup: Setup, study: Study, *, total: int, workers: int, options: WorkerOptions,
+                 timeout: float | None, callbacks: Sequence[Callback], clock: Callable[[], float]) -> None:
+        self.payload = pickle.dumps(setup)  # to our own children only; storage never sees pickle
+        self.study = study
+        self.total = total
+        self.workers = workers
+        self.options = options
+        self.timeout = timeout
+        self.callbacks = list(callbacks)
+        self.clock = clock
+        self.ctx = mp.get_context("spawn")
+        self.gpus = visible_gpus()
+        self.threads = thread_share(workers, os.cpu_count() or 1, options.cpus)
+        self.slots: list[Slot] = []
+        self.stop_reason: str | None = None
+        self.start_time = clock()
+        self.failed_starts = 0
+        self.finished_reasons: list[str] = []
+
+    # workers --------------------------------------------------------------------------
+    def spawn(self, index: int) -> None:
+        env: dict[str, str] = {}
+        gpu = gpu_for(index, self.gpus)
+        if gpu is not None:
+            env["CUDA_VISIBLE_DEVICES"] = gpu
+        ours, theirs = self.ctx.Pipe()
+        proc = self.ctx.Process(target=worker_main, name=f"nntune-worker-{index}", args=(
+            self.payload, theirs, self.options, self.total, env, self.threads, os.getpid()))
+        proc.start()
+        theirs.close()
+        self.slots.append(Slot(index, proc, ours))
+
+    def kill(self, slot: Slot, reason: str) -> None:
+        """Kill a worker and everything it started (data loaders, ...)."""
+        import psutil
+
+        slot.kill_reason = slot.kill_reason or reason
+        try:
+            family = psutil.Process(slot.proc.pid).children(recursive=True)
+        except psutil.Error:
+            family = []
+        for child in family:
+            try:
+                child.kill()
+            except psutil.Error:
+                pass
+        slot.proc.kill()
+
+    # the supervisor's loop ------------------------------------------------------------
+    def stopping(self) -> bool:
+        if self.stop_reason is None:
+            if self.study._stop:
+                self.stop_reason = self.study.stop_reason or "stopped by a callback"
+            elif self.timeout is not None and self.clock() - self.start_time >= self.timeout:
+                self.stop_reason = f"timeout of {self.timeout:g}s reached"
+        return self.stop_reason is not None
+
+    def run(self) -> str:
+        recover_interrupted(self.study, self.options)
+        self.study._stop = False
+        last_sweep = self.clock()
+        try:
+            for i in range(self.workers):
+                self.spawn(i)
+            while self.slots:
+                self.step()
+                if self.clock() - last_sweep >= self.options.stale_grace / 2:
+                    last_sweep = self.clock()
+                    self.report_recovered(recover_interrupted(self.study, self.options))
+                if not self.slots and not self.stopping() and self.room_left():
+                    for i in range(self.workers):  # re-queued work and nobody left to run it
+                        self.spawn(i)
+        except BaseException:
+            self.shutdown("the search was interrupted")
+            raise
+        done = [s for s in self.finished_reasons if s != "recycled"]
+        return self.stop_reason or (done[0] if done else f"the study holds {self.total} trials")
+
+    def step(self) -> None:
+        waitables: list[Any] = [s.conn for s in self.slots] + [s.proc.sentinel for s in self.slots]
+        wait(waitables, timeout=self.options.poll_interval)
+        for slot in list(self.slots):
+            self.drain(slot)
+            self.police(slot)
+            if slot.proc.exitcode is not None:
+                self.drain(slot)
+                self.reap(slot)
+
+    def drain(self, slot: Slot) -> None:
+        try:
+            while slot.conn.poll():
+                self.handle(slot, slot.conn.recv())
+        except (EOFError, OSError):
+            pass
+
+    def handle(self, slot: Slot, msg: tuple[Any, ...]) -> None:
+        kind = msg[0]
+        if kind == "ready":
+            slot.greeted = True
+            self.failed_starts = 0
+            slot.conn.send(("stop",) if self.stopping() else ("go",))
+        elif kind == "start":
+            slot.trial, slot.started = int(msg[1]), self.clock()
+        elif kind == "end":
+            number, slot.trial = int(msg[1]), None
+            self.announce(number)
+        elif kind == "done":
+            slot.finished = str(msg[1])
+            self.finished_reasons.append(slot.finished)
+        elif kind == "error":
+            self.shutdown("a worker could not start")
+            raise WorkerSetupError(f"a worker could not start: {msg[1]}")
+
+    def police(self, slot: Slot) -> None:
+        """Kill a worker whose trial ran past the timeout or whose memory passed the limit."""
+        if slot.trial is None or slot.kill_reason is not None:
+            return
+        elapsed = self.clock() - slot.started
+        if self.options.trial_timeout is not None and elapsed > self.options.trial_timeout:
+            self.kill(slot, f"timed out after {self.options.trial_timeout:g}s (trial timeout)")
+        elif self.options.memory_mb is not None:
+            used = rss_mb(slot.proc.pid, with_children=True)
+            if used > self.options.memory_mb:
+                self.kill(slot, f"out of memory: the worker used {used:.0f} MB, "
+                                f"over the limit of {self.options.memory_mb:g} MB")
+
+    def reap(self, slot: Slot) -> None:
+        """A worker has exited: settle its trial and replace it while there is work."""
+        slot.proc.join()
+        slot.conn.close()
+        self.slots.remove(slot)
+        if slot.trial is not None:
+            if slot.kill_reason is not None:  # we killed it: the trial itself is at fault
+                state = self.study.storage.recover_trial(self.study.id, slot.trial, slot.kill_reason)
+            else:
+                reason = f"its worker process died ({describe_exit(slot.proc.exitcode)})"
+                state = self.study.storage.recover_trial(self.study.id, slot.trial, reason,
+                                                         max_retries=self.options.max_retries)
+            self.report_recovered({slot.trial: state} if state is not None else {})
+        elif slot.proc.exitcode != 0:
+            # It may have died between claiming a trial and telling us which: find it by pid.
+            self.report_recovered(recover_interrupted(self.study, self.options))
+        if not slot.greeted:
+            self.failed_starts += 1
+            if self.failed_starts > 2 * self.workers:
+                raise WorkerSetupError(f"workers keep dying before their first trial "
+                                       f"({describe_exit(slot.proc.exitcode)})")
+        if not self.stopping() and slot.finished in (None, "recycled"):
+            self.spawn(slot.index)
+
+    def report_recovered(self, states: dict[int, TrialState]) -> None:
+        for number, state in states.items():
+            if state == TrialState.FAILED:
+                self.announce(number)
+
+    def announce(self, number: int) -> None:
+        """Run the callbacks (progress, patience) on a trial that has just finished."""
+        frozen = self.study.storage.get_trial(self.study.id, number, with_metrics=False)
+        for cb in self.callbacks:
+            cb(self.study, frozen)
+
+    def room_left(self) -> bool:
+        held = sum(t.state != TrialState.WAITING for t in self.study.get_trials())
+        return held < self.total and not any(r != "recycled" and "grid" in r for r in self.finished_reasons)
+
+    def shutdown(self, reason: str) -> None:
+        """Kill every worker; their trials go back to the queue (or fail past the retries)."""
+        for slot in self.slots:
+            self.kill(slot, reason)
+        for slot in self.slots:
+            slot.proc.join(timeout=10)
+            if slot.trial is not None:
+                self.study.storage.recover_trial(self.study.id, slot.trial, reason,
+                                                 max_retries=self.options.max_retries)
+        self.slots = []
+
+
+def run_processes(setup: Setup, study: Study, *, total: int, workers: int,
+                  options: WorkerOptions = WorkerOptions(), timeout: float | None = None,
+                  callbacks: Sequence[Callback] = (), clock: Callable[[], float] = time.monotonic) -> str:
+    """Run the study with ``workers`` processes until it holds ``total`` trials (running or
+    finished), ``timeout`` seconds pass, or a callback calls ``study.stop()``.
+
+    ``setup`` is a picklable callable (a module-level function or a ``functools.partial`` of
+    one) that a worker calls once to open the study and build the objective: ``(study,
+    objective)``. The built-in objective is rebuilt from its config this way, never pickled.
+    Returns why the search stopped.
+    """
+    pool = ProcessPool(setup, study, total=total, workers=workers, options=options, timeout=timeout,
+                       callbacks=callbacks, clock=clock)
+    return pool.run()

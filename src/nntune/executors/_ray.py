@@ -1,0 +1,225 @@
+"""The Ray executor: trials run in Ray actors anywhere on a cluster, each actor with the
+per-trial resources (``cpus``, ``gpus``, fractions allowed; ``memory_mb``).
+
+Every actor opens the study itself (the storage must be reachable from every node:
+PostgreSQL, or an SQLite file when the cluster is this one machine) and, like a local
+worker, claims a trial within the study's budget, runs it with heartbeats and tells it.
+The driver here supervises: it runs the callbacks as trials end, fails a trial past
+``trial_timeout`` by killing its actor, re-queues (or, past ``max_retries``, fails) the
+trial of an actor that died, and replaces dead actors while there is work.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from nntune.exceptions import ConfigError
+from nntune.executors._common import (
+    Callback,
+    WorkerOptions,
+    recover_interrupted,
+    sampler_exhausted,
+    worker_identity,
+)
+from nntune.executors._memory import MB, PeakMemory
+from nntune.executors._processes import WorkerSetupError
+from nntune.executors._running import Heartbeat, run_measured
+from nntune.executors._worker import Setup, limit_threads
+from nntune.trial import TrialState
+
+if TYPE_CHECKING:
+    from nntune.study import Study
+
+
+class TrialRunner:
+    """The body of one Ray actor: opens the study once, then runs one trial per call."""
+
+    def __init__(self, setup: Setup, threads: int, heartbeat_interval: float) -> None:
+        limit_threads(threads)
+        self.study, self.objective = setup()
+        limit_threads(threads)
+        self.identity = worker_identity()
+        self.heartbeat = Heartbeat(self.study.storage, self.study.id, heartbeat_interval, PeakMemory())
+        self.heartbeat.__enter__()
+
+    def who(self) -> dict[str, Any]:
+        return self.identity
+
+    def run(self, total: int) -> tuple[int | None, str]:
+        """Claim and run one trial: (its number, ""), or (None, why there is none)."""
+        if sampler_exhausted(self.study):
+            return None, "every grid point has been tried"
+        trial = self.study.try_ask(total, system_attrs={"worker": self.identity})
+        if trial is None:
+            return None, f"the study holds {total} trials"
+        run_measured(self.study, trial, self.objective, self.heartbeat)
+        return trial.number, ""
+
+
+def actors_for(resources: dict[str, float], cpus: float, gpus: float) -> int:
+    """How many trials the cluster runs at once with ``cpus`` and ``gpus`` per trial."""
+    fits = [resources.get("CPU", 1.0) / cpus] if cpus > 0 else []
+    if gpus > 0:
+        fits.append(resources.get("GPU", 0.0) / gpus)
+    return max(1, int(min(fits))) if fits else 1
+
+
+@dataclass
+class ActorSlot:
+    actor: Any
+    identity: dict[str, Any]
+    call: Any = None
+    started: float = 0.0
+
+
+class RayDriver:
+    def __init__(self, ray: Any, setup: Setup, study: Study, *, total: int, workers: int,
+                 options: WorkerOptions, timeout: float | None, callbacks: Sequence[Callback],
+                 clock: Callable[[], float]) -> None:
+        self.ray, self.setup, self.study, self.total = ray, setup, study, total
+        self.workers, self.options, self.timeout = workers, options, timeout
+        self.callbacks, self.clock = list(callbacks), clock
+        cpus = options.cpus if options.cpus is not None else 1.0
+        resources: dict[str, Any] = {"num_cpus": cpus, "num_gpus": options.gpus, "max_restarts": 0}
+        if options.memory_mb is not None:
+            resources["memory"] = int(options.memory_mb * MB)
+        self.actor_class = ray.remote(TrialRunner).options(**resources)
+        self.threads = max(1, int(cpus))
+        self.slots: list[ActorSlot] = []
+        self.stop_reason: str | None = None
+        self.done_reasons: list[str] = []
+        self.start_time = clock()
+
+    def start_actors(self, count: int) -> None:
+        actors = [self.actor_class.remote(self.setup, self.threads, self.options.heartbeat_interval)
+                  for _ in range(count)]
+        try:
+            identities = self.ray.get([a.who.remote() for a in actors])
+        except self.ray.exceptions.RayError as err:
+            for actor in actors:
+                self.ray.kill(actor, no_restart=True)
+            raise WorkerSetupError(f"a Ray actor could not start: {err}") from err
+        for actor, identity in zip(actors, identities):
+            slot = ActorSlot(actor, identity)
+            self.slots.append(slot)
+            self.submit(slot)
+
+    def submit(self, slot: ActorSlot) -> None:
+        if self.stopping():
+            self.retire(slot)
+            return
+        slot.call, slot.started = slot.actor.run.remote(self.total), self.clock()
+
+    def retire(self, slot: ActorSlot) -> None:
+        self.ray.kill(slot.actor, no_restart=True)
+        self.slots.remove(slot)
+
+    def stopping(self) -> bool:
+        if self.stop_reason is None:
+            if self.study.stop_requested:
+                self.stop_reason = self.study.stop_reason or "stopped by a callback"
+            elif self.timeout is not None and self.clock() - self.start_time >= self.timeout:
+                self.stop_reason = f"timeout of {self.timeout:g}s reached"
+        return self.stop_reason is not None
+
+    def run(self) -> str:
+        recover_interrupted(self.study, self.options)
+        self.study._stop = False
+        self.start_actors(self.workers)
+        last_sweep = self.clock()
+        try:
+            while self.slots:
+                calls = [s.call for s in self.slots]
+                ready, _ = self.ray.wait(calls, num_returns=1, timeout=self.options.poll_interval)
+                for slot in [s for s in self.slots if s.call in ready]:
+                    self.collect(slot)
+                self.police()
+                if self.clock() - last_sweep >= self.options.stale_grace / 2:
+                    last_sweep = self.clock()
+                    self.report(recover_interrupted(self.study, self.options))
+        finally:
+            for slot in list(self.slots):  # interrupted: their trials go back to the queue
+                self.settle(slot, "the search was interrupted", self.options.max_retries)
+        return self.stop_reason or (self.done_reasons[0] if self.done_reasons
+                                    else f"the study holds {self.total} trials")
+
+    def collect(self, slot: ActorSlot) -> None:
+        try:
+            number, why = self.ray.get(slot.call)
+        except self.ray.exceptions.RayError as err:  # the actor died (OOM, segfault, kill)
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            self.lost(slot, f"its Ray actor died ({first[:200]})", self.options.max_retries)
+            return
+        if number is None:
+            self.done_reasons.append(why)
+            self.retire(slot)
+            return
+        self.announce(number)
+        self.submit(slot)
+
+    def police(self) -> None:
+        limit = self.options.trial_timeout
+        for slot in list(self.slots):
+            if limit is not None and self.clock() - slot.started > limit:
+                self.lost(slot, f"timed out after {limit:g}s (trial timeout)", 0)
+
+    def lost(self, slot: ActorSlot, reason: str, max_retries: int) -> None:
+        """Kill the actor, settle the trial it was running, start a replacement."""
+        self.settle(slot, reason, max_retries)
+        if not self.stopping():
+            self.start_actors(1)
+
+    def settle(self, slot: ActorSlot, reason: str, max_retries: int) -> None:
+        """Kill the actor and recover the trial it was running with ``reason``."""
+        self.retire(slot)
+        states: dict[int, TrialState] = {}
+        for t in self.study.storage.get_trials(self.study.id, [TrialState.RUNNING]):
+            if t.system_attrs.get("worker") == slot.identity:
+                state = self.study.storage.recover_trial(self.study.id, t.number, reason,
+                                                         max_retries=max_retries)
+                if state is not None:
+                    states[t.number] = state
+        self.report(states)
+
+    def report(self, states: dict[int, TrialState]) -> None:
+        for number, state in states.items():
+            if state == TrialState.FAILED:
+                self.announce(number)
+
+    def announce(self, number: int) -> None:
+        frozen = self.study.storage.get_trial(self.study.id, number, with_metrics=False)
+        for cb in self.callbacks:
+            cb(self.study, frozen)
+
+
+def run_ray(setup: Setup, study: Study, *, total: int, workers: int | None = None,
+            options: WorkerOptions = WorkerOptions(), address: str | None = None,
+            timeout: float | None = None, callbacks: Sequence[Callback] = (),
+            clock: Callable[[], float] = time.monotonic) -> str:
+    """Run the study on Ray until it holds ``total`` trials (running or finished).
+
+    Uses the Ray instance this process is connected to; else connects to ``address``
+    (``"auto"``: the cluster this machine belongs to) or, without one, starts Ray here and
+    stops it at the end. ``workers`` trials run at once (default: as many as the cluster's
+    CPUs and GPUs fit). Returns why the search stopped.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("search.executor", "ray is not installed; pip install 'nntune[ray]'") from None
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
+    try:
+        cpus = options.cpus if options.cpus is not None else 1.0
+        count = workers or actors_for(ray.cluster_resources(), cpus, options.gpus)
+        driver = RayDriver(ray, setup, study, total=total, workers=count, options=options,
+                           timeout=timeout, callbacks=callbacks, clock=clock)
+        return driver.run()
+    finally:
+        if started_here:
+            ray.shutdown()

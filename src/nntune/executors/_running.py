@@ -1,0 +1,93 @@
+"""Running one asked trial inside a worker: heartbeats while it runs, its peak memory
+recorded beside it, memory handed back after it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from nntune.executors._memory import MemoryKeeper, PeakMemory, gpu_peak_mb
+from nntune.storage import TrialStateError
+from nntune.trial import FrozenTrial
+
+if TYPE_CHECKING:
+    from nntune._trial import Trial
+    from nntune.storage import Storage
+    from nntune.study import Objective, Study
+
+
+class Heartbeat:
+    """A daemon thread that beats for the running trial every ``interval`` seconds, samples
+    memory, and calls ``on_orphan`` (e.g. exit) once ``is_orphan()`` says the parent is gone."""
+
+    def __init__(self, storage: Storage, study_id: int, interval: float, peak: PeakMemory, *,
+                 is_orphan: Callable[[], bool] | None = None,
+                 on_orphan: Callable[[], None] | None = None) -> None:
+        self.storage = storage
+        self.study_id = study_id
+        self.interval = interval
+        self.peak = peak
+        self.keeper = MemoryKeeper()
+        self.current: int | None = None
+        self._is_orphan = is_orphan
+        self._on_orphan = on_orphan
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="nntune-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        tick = min(self.interval, 0.5)
+        waited = 0.0
+        while not self._done.wait(tick):
+            if self._is_orphan is not None and self._is_orphan():
+                if self._on_orphan is not None:
+                    self._on_orphan()
+                return
+            self.peak.sample()
+            waited += tick
+            if waited >= self.interval:
+                waited = 0.0
+                self.beat()
+
+    def beat(self) -> None:
+        number = self.current
+        if number is None:
+            return
+        try:
+            self.storage.heartbeat(self.study_id, number)
+        except (TrialStateError, KeyError):
+            pass  # finished (or recovered by another process) meanwhile
+        except Exception:  # a storage hiccup must not kill the worker; the next beat retries
+            pass
+
+
+def run_measured(study: Study, trial: Trial, objective: Objective, heartbeat: Heartbeat,
+                 catch: tuple[type[BaseException], ...] = (Exception,)) -> FrozenTrial:
+    """``study.run_trial`` with heartbeats, ``system_attrs["peak_rss_mb"]`` (and
+    ``["peak_gpu_mb"]`` on a GPU) recorded before the trial is told, memory given back after."""
+    peak = heartbeat.peak
+
+    def measured(t: Trial) -> Any:
+        try:
+            return objective(t)
+        finally:
+            t.set_system_attr("peak_rss_mb", peak.peak_mb())
+            gpu = gpu_peak_mb()
+            if gpu is not None:
+                t.set_system_attr("peak_gpu_mb", gpu)
+
+    peak.reset()
+    heartbeat.current = trial.number
+    try:
+        return study.run_trial(trial, measured, catch)
+    finally:
+        heartbeat.current = None
+        heartbeat.keeper.after_trial()

@@ -1,0 +1,51 @@
+"""The serial executor: trials one after another in this process, within the study's budget.
+
+Like every executor it first recovers trials that an earlier, crashed run left running,
+asks only while the study holds fewer than ``total`` trials (so several processes sharing
+the study never overshoot), and heartbeats while a trial runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from nntune.executors._common import (
+    Callback,
+    WorkerOptions,
+    recover_interrupted,
+    sampler_exhausted,
+    worker_identity,
+)
+from nntune.executors._memory import PeakMemory
+from nntune.executors._running import Heartbeat, run_measured
+
+if TYPE_CHECKING:
+    from nntune.study import Objective, Study
+
+
+def run_serial(study: Study, objective: Objective, *, total: int, timeout: float | None = None,
+               callbacks: Sequence[Callback] = (), options: WorkerOptions = WorkerOptions(),
+               catch: tuple[type[BaseException], ...] = (Exception,),
+               clock: Callable[[], float] = time.monotonic) -> str:
+    """Run trials until the study holds ``total`` (running or finished), ``timeout`` seconds
+    pass, or a callback calls ``study.stop()``. Returns why it stopped."""
+    recover_interrupted(study, options)
+    identity = worker_identity()
+    start = clock()
+    study._stop = False
+    with Heartbeat(study.storage, study.id, options.heartbeat_interval, PeakMemory()) as heartbeat:
+        while True:
+            if study._stop:
+                return study.stop_reason or "stopped by a callback"
+            if timeout is not None and clock() - start >= timeout:
+                return f"timeout of {timeout:g}s reached"
+            if sampler_exhausted(study):
+                return "every grid point has been tried"
+            trial = study.try_ask(total, system_attrs={"worker": identity})
+            if trial is None:
+                return f"the study holds {total} trials"
+            frozen = run_measured(study, trial, objective, heartbeat, catch)
+            for cb in callbacks:
+                cb(study, frozen)

@@ -1,0 +1,94 @@
+"""One worker process of the local pool: opens the study itself and loops ask -> train ->
+report -> tell against the shared storage, asking the supervisor before each trial.
+
+Messages to the supervisor: ``("ready",)`` before each trial, ``("start", number)`` once a
+trial is claimed, ``("end", number)`` once it is told, ``("done", why)`` when the study has
+no more room, ``("error", text)`` when setting up failed. Answers: ``("go",)``, ``("stop",)``.
+The worker exits when its parent dies (it never outlives the ``nntune`` process).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import traceback
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+from nntune.executors._common import WorkerOptions, sampler_exhausted, worker_identity
+from nntune.executors._memory import PeakMemory
+from nntune.executors._running import Heartbeat, run_measured
+
+if TYPE_CHECKING:
+    from nntune.study import Objective, Study
+
+Setup = Callable[[], "tuple[Study, Objective]"]
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (elsewhere the heartbeat
+    thread notices the new parent and exits)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import ctypes.util
+    import signal
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl(
+            PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def limit_threads(threads: int) -> None:
+    """Torch (and the BLAS below it) use ``threads`` threads in this worker."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
+
+
+def worker_main(setup_payload: bytes, conn: Connection, options: WorkerOptions, total: int,
+                env: dict[str, str], threads: int, parent_pid: int) -> None:
+    """Entry point of a spawned worker (``env`` first, so torch sees the GPU and threads)."""
+    os.environ.update(env)
+    limit_threads(threads)
+    die_with_parent()
+    try:
+        setup: Setup = pickle.loads(setup_payload)  # from the supervisor, never from storage
+        study, objective = setup()
+        limit_threads(threads)
+    except BaseException as err:  # noqa: BLE001 - reported to the supervisor, then exit
+        conn.send(("error", f"{type(err).__name__}: {err}\n{traceback.format_exc()[-3000:]}"))
+        return
+    identity = worker_identity()
+    peak = PeakMemory()
+    with Heartbeat(study.storage, study.id, options.heartbeat_interval, peak,
+                   is_orphan=lambda: os.getppid() != parent_pid, on_orphan=lambda: os._exit(1)) as hb:
+        _loop(study, objective, conn, options, total, identity, hb)
+
+
+def _loop(study: Study, objective: Objective, conn: Connection, options: WorkerOptions, total: int,
+          identity: dict[str, Any], heartbeat: Heartbeat) -> None:
+    ran = 0
+    while options.max_trials_per_worker is None or ran < options.max_trials_per_worker:
+        conn.send(("ready",))
+        if conn.recv()[0] != "go":
+            return
+        if sampler_exhausted(study):
+            conn.send(("done", "every grid point has been tried"))
+            return
+        trial = study.try_ask(total, system_attrs={"worker": identity})
+        if trial is None:
+            conn.send(("done", f"the study holds {total} trials"))
+            return
+        conn.send(("start", trial.number))
+        run_measured(study, trial, objective, heartbeat)
+        conn.send(("end", trial.number))
+        ran += 1
+    conn.send(("done", "recycled"))

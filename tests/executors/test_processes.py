@@ -1,0 +1,127 @@
+"""The local worker pool against real SQLite and a real PostgreSQL server: real spawned
+processes, real kills, real timeouts and memory limits."""
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+import _objectives as ob
+from nntune.executors import WorkerOptions, WorkerSetupError, run_processes, study_setup
+from nntune.trial import TrialState
+
+
+def by_number(study):
+    return {t.number: t for t in study.trials}
+
+
+@pytest.mark.slow
+def test_failures_are_isolated_and_dead_workers_replaced(shared_url, make_study):
+    study = make_study(shared_url)
+    seen = []
+    reason = run_processes(study_setup(shared_url, "s", ob.misbehaving), study, total=7, workers=2,
+                           options=WorkerOptions(trial_timeout=6, memory_mb=300, max_retries=1),
+                           callbacks=[lambda s, t: seen.append(t.number)])
+    assert reason == "the study holds 7 trials"
+    trials = by_number(study)
+    assert sorted(trials) == list(range(7)) and sorted(seen) == list(range(7))
+    # A worker that died mid-trial: the trial ran again on a replacement and completed.
+    assert trials[1].state == TrialState.COMPLETE and trials[1].system_attrs["retries"] == 1
+    assert "worker process died (killed by SIGKILL" in trials[1].system_attrs["interrupted"]
+    # Raised, hung, exhausted memory: failed with the reason, and the study went on.
+    assert trials[2].state == TrialState.FAILED and trials[2].error == "ValueError: boom in trial 2"
+    assert "boom in trial 2" in trials[2].system_attrs["traceback"]
+    assert trials[3].state == TrialState.FAILED and trials[3].error.startswith("timed out after 6s")
+    assert trials[4].state == TrialState.FAILED and trials[4].error.startswith("out of memory")
+    assert all(trials[n].state == TrialState.COMPLETE for n in (0, 5, 6))
+    # Three workers were killed (1, 3, 4), so at least five processes ran trials.
+    pids = {t.system_attrs["worker"]["pid"] for t in trials.values()}
+    assert len(pids) >= 3 and os.getpid() not in pids
+    assert all(trials[n].system_attrs["peak_rss_mb"] > 10 for n in (0, 1, 2, 5, 6))
+
+
+@pytest.mark.slow
+def test_four_workers_share_one_study_for_200_trials(shared_url, make_study):
+    study = make_study(shared_url)
+    run_processes(study_setup(shared_url, "s", ob.quadratic), study, total=200, workers=4)
+    trials = study.trials
+    assert [t.number for t in trials] == list(range(200))
+    assert {t.state for t in trials} == {TrialState.COMPLETE}, {t.error for t in trials}
+    assert len({t.system_attrs["worker"]["pid"] for t in trials}) == 4
+
+
+@pytest.mark.slow
+def test_the_others_carry_on_when_one_worker_is_killed(tmp_path, make_study):
+    url = f"sqlite:///{tmp_path / 'kill.db'}"
+    study = make_study(url)
+    killed = []
+
+    def kill_one_running_worker():
+        while not killed:
+            running = study.get_trials(states=[TrialState.RUNNING])
+            if running and "worker" in running[0].system_attrs:
+                pid = running[0].system_attrs["worker"]["pid"]
+                os.kill(pid, signal.SIGKILL)
+                killed.append((running[0].number, pid))
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_one_running_worker, daemon=True)
+    killer.start()
+    run_processes(study_setup(url, "s", ob.slow_quadratic), study, total=16, workers=3)
+    killer.join(timeout=5)
+    trials = by_number(study)
+    number, pid = killed[0]
+    assert [t.state for t in trials.values()] == [TrialState.COMPLETE] * 16
+    assert trials[number].system_attrs["retries"] == 1
+    assert trials[number].system_attrs["worker"]["pid"] != pid
+    after = [t for t in trials.values() if t.number > number]
+    assert len({t.system_attrs["worker"]["pid"] for t in after} - {pid}) >= 2  # the others carried on
+
+
+@pytest.mark.slow
+def test_a_trial_abandoned_on_another_machine_is_recovered_while_the_study_runs(tmp_path, make_study):
+    url = f"sqlite:///{tmp_path / 'stale.db'}"
+    study = make_study(url)
+    ghost = study.storage.claim_trial(study.id, system_attrs={"worker": {"host": "elsewhere", "pid": 1}})
+    run_processes(study_setup(url, "s", ob.slow_quadratic), study, total=20, workers=2,
+                  options=WorkerOptions(stale_grace=1.0))
+    trials = by_number(study)
+    assert len(trials) == 20 and all(t.state == TrialState.COMPLETE for t in trials.values())
+    assert trials[ghost.number].system_attrs["retries"] == 1
+    assert "no heartbeat for 1s" in trials[ghost.number].system_attrs["interrupted"]
+
+
+@pytest.mark.slow
+def test_same_parameters_and_results_with_one_or_three_workers(tmp_path, make_study):
+    def run(workers):
+        url = f"sqlite:///{tmp_path / f'repro{workers}.db'}"
+        study = make_study(url, seed=11)
+        run_processes(study_setup(url, "s", ob.numpy_fit), study, total=9, workers=workers,
+                      options=WorkerOptions(cpus=1))
+        return [(t.number, t.params, t.value) for t in study.trials]
+
+    one, three = run(1), run(3)
+    assert one == three
+    assert len({str(p) for _, p, _ in one}) == 9
+
+
+@pytest.mark.slow
+def test_memory_stays_flat_over_200_trials(tmp_path, make_study):
+    url = f"sqlite:///{tmp_path / 'flat.db'}"
+    study = make_study(url)
+    run_processes(study_setup(url, "s", ob.torch_fit), study, total=200, workers=1,
+                  options=WorkerOptions(cpus=1))
+    peaks = [t.system_attrs["peak_rss_mb"] for t in study.trials]
+    assert len(peaks) == 200 and all(p > 0 for p in peaks)
+    early = sorted(peaks[10:60])[25]
+    assert max(peaks[150:]) < early + 25, (early, peaks[150:])
+
+
+def test_a_worker_that_cannot_start_stops_the_search(tmp_path, make_study):
+    url = f"sqlite:///{tmp_path / 'bad.db'}"
+    study = make_study(url)
+    with pytest.raises(WorkerSetupError, match="no study named 'missing'"):
+        run_processes(study_setup(url, "missing", ob.quadratic), study, total=3, workers=1)
+    assert study.trials == []
