@@ -248,8 +248,19 @@ def test_diagnose_trials_uses_the_study_best_and_infers_the_metric():
 # ---------------------------------------------------------------- real trials
 
 
+@pytest.fixture
+def one_thread():
+    """Tiny MLPs train faster on one thread, and do not fight other test processes for cores."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.mark.slow
-def test_real_trials_that_overfit_diverge_and_learn_too_slowly():
+def test_real_trials_that_overfit_diverge_and_learn_too_slowly(one_thread):
     from nntune.train import fit, load_splits
 
     tiny = load_splits("digits", train_size=0.05)  # about 50 training images

@@ -25,7 +25,7 @@ from nntune.trial import Direction, FrozenTrial, TrialState
 IMPORTANCE_MIN_TRIALS = 8
 # A forest on more than this many trials adds time, not insight: larger studies are
 # thinned to an evenly spaced subset (by trial number), which keeps the report fast.
-IMPORTANCE_MAX_TRIALS = 2000
+IMPORTANCE_MAX_TRIALS = 1000
 # Forest size and permutation repeats: enough for stable rankings on a few parameters.
 IMPORTANCE_TREES = 64
 IMPORTANCE_REPEATS = 5

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 import numpy as np
@@ -82,6 +82,9 @@ LR_LARGE_AMPLITUDE = 0.10
 # Exploding loss: the training loss ended 10x above its minimum and above where it started.
 EXPLODE_FACTOR = 10.0
 
+# Layer statistics are read from the last 5 epochs: the state training ended in, with a
+# median over epochs against one noisy probe batch.
+LAYER_EPOCHS = 5
 # Gradients: first vs last layer gradient norm, "orders of magnitude" = 2 decades (100x).
 # Healthy MLPs and CNNs keep the ratio within about one decade.
 GRAD_RATIO_DECADES = 2.0
@@ -165,7 +168,8 @@ class Finding:
     summary: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"kind": self.kind, "severity": self.severity, "evidence": dict(self.evidence),
+                "advice": self.advice, "summary": self.summary}
 
 
 def finding(kind: str, evidence: Mapping[str, float], summary: str) -> Finding:
@@ -180,7 +184,7 @@ class Curves:
     val_loss: np.ndarray = field(default_factory=lambda: np.empty(0))
     train_error: np.ndarray = field(default_factory=lambda: np.empty(0))
     val_error: np.ndarray = field(default_factory=lambda: np.empty(0))
-    layers: list[list[dict[str, Any]]] = field(default_factory=list)
+    layers: list[list[dict[str, Any]]] = field(default_factory=list)  # the last LAYER_EPOCHS epochs
     nonfinite: bool = False  # a loss or value reported as NaN or infinite
 
 
@@ -201,37 +205,32 @@ def infer_metric(records: Sequence[Mapping[str, Any]]) -> str | None:
     return None
 
 
-def _series(records: Sequence[Mapping[str, Any]], key: str) -> np.ndarray:
-    out = np.full(len(records), np.nan)
-    for i, rec in enumerate(records):
-        v = rec.get(key)
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            out[i] = float(v)
-    return out
+def _number(v: Any) -> float:
+    """A reported number as a float; NaN for anything else (missing, None, text)."""
+    return float(v) if type(v) is float or type(v) is int else math.nan
 
 
 def curves_of(trial: FrozenTrial, direction: str, metric: str) -> Curves:
     """The trial's curves from its records; from its intermediate values when it has none
     (then only ``val_loss`` is filled: the value, sign-flipped when maximized)."""
-    records = sorted((r for r in trial.metrics if isinstance(r, Mapping)),
-                     key=lambda r: r.get("step", r.get("epoch", 0)))
+    records = [r for r in trial.metrics if isinstance(r, Mapping)]
+    if any(r.get("step", 0) > s.get("step", 0) for r, s in zip(records, records[1:])):
+        records.sort(key=lambda r: r.get("step", r.get("epoch", 0)))
     if records and any("val_loss" in r for r in records):
         if f"val_{metric}" not in records[0]:
             metric = infer_metric(records) or metric
-        nonfinite = any(_is_nonfinite(r.get(k)) for r in records for k in ("train_loss", "val_loss", "value"))
-        return Curves(
-            train_loss=_series(records, "train_loss"), val_loss=_series(records, "val_loss"),
-            train_error=error_of(_series(records, f"train_{metric}"), direction),
-            val_error=error_of(_series(records, f"val_{metric}"), direction),
-            layers=[list(r.get("layers") or []) for r in records], nonfinite=nonfinite)
+        keys = ("train_loss", "val_loss", f"train_{metric}", f"val_{metric}", "value")
+        table = np.array([[_number(r.get(k)) for k in keys] for r in records], dtype=float)
+        # A loss or value reported as NaN/inf (a missing one reads as NaN too, so look at the raw values).
+        nonfinite = bool(np.isinf(table).any()) or bool(np.isnan(table[:, [0, 1, 4]]).any()) and any(
+            type(r.get(k)) is float and math.isnan(r[k]) for r in records for k in ("train_loss", "val_loss", "value"))
+        return Curves(train_loss=table[:, 0], val_loss=table[:, 1], train_error=error_of(table[:, 2], direction),
+                      val_error=error_of(table[:, 3], direction),
+                      layers=[r.get("layers") or [] for r in records[-LAYER_EPOCHS:]], nonfinite=nonfinite)
     steps = sorted(trial.intermediate_values)
     values = np.array([trial.intermediate_values[s] for s in steps], dtype=float)
     return Curves(val_loss=-values if direction == "maximize" else values,
                   nonfinite=not bool(np.isfinite(values).all()))
-
-
-def _is_nonfinite(v: Any) -> bool:
-    return isinstance(v, float) and not math.isfinite(v)
 
 
 def activation_kinds(trial: FrozenTrial, layer_names: Sequence[str]) -> dict[str, str | None]:
@@ -396,15 +395,15 @@ def gradient_findings(layers_by_epoch: Sequence[Sequence[Mapping[str, Any]]]) ->
     ratios: list[float] = []
     first_last: list[tuple[str, float, str, float]] = []
     for layers in layers_by_epoch:
-        norms = [(str(l.get("name", "")), float(l.get("grad_norm", math.nan))) for l in layers]
-        norms = [(n, g) for n, g in norms if math.isfinite(g) and g > 0]
+        norms = [(l.get("name", ""), l.get("grad_norm")) for l in layers]
+        norms = [(str(n), float(g)) for n, g in norms if type(g) in (float, int) and 0 < g < math.inf]
         if len(norms) >= 2:
             ratios.append(math.log10(norms[0][1] / norms[-1][1]))
             first_last.append((norms[0][0], norms[0][1], norms[-1][0], norms[-1][1]))
     if not ratios:
         return []
-    median = float(np.median(ratios))
-    i = int(np.argsort(ratios)[len(ratios) // 2])
+    i = sorted(range(len(ratios)), key=ratios.__getitem__)[len(ratios) // 2]
+    median = ratios[i]
     fname, fg, lname, lg = first_last[i]
     evidence = {"log10_ratio": median, "first_grad_norm": fg, "last_grad_norm": lg}
     if median <= -GRAD_RATIO_DECADES:
