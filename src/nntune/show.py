@@ -1,0 +1,121 @@
+"""``nntune show``: a stored study's leaderboard with each trial's diagnosis.
+
+:func:`show_data` reads the study in two bulk queries and returns plain data (the
+``--json`` output); :func:`render_show` prints it as rich tables.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from nntune.diagnose import diagnose_trials, infer_metric
+from nntune.storage import Storage, StudyNotFoundError, get_storage, redact_url
+from nntune.trial import FrozenTrial, counts_by_state, ranked
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def open_study(storage: str | Storage, study_name: str) -> tuple[Storage, Any]:
+    """The storage and the study's record; :class:`StudyNotFoundError` when it is missing."""
+    store = get_storage(storage)
+    rec = store.load_study(study_name)
+    if rec is None:
+        raise StudyNotFoundError(f"no study named {study_name!r} in {redact_url(store.url)}")
+    return store, rec
+
+
+def study_metric(trials: list[FrozenTrial], attrs: Mapping[str, Any]) -> str:
+    """The validation metric the trials report (``val_<metric>`` in their records)."""
+    if isinstance(attrs.get("metric"), str):
+        return str(attrs["metric"])
+    for t in trials:
+        if t.metrics:
+            found = infer_metric(t.metrics)
+            if found:
+                return found
+    return "value"
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
+    """``{"study", "direction", "metric", "counts", "best", "test_evaluations", "trials":
+    [{"number", "state", "value", "params", "epochs", "findings", "diagnosis"}]}``.
+
+    ``findings`` lists the kinds of each trial's findings; ``diagnosis`` holds them in full
+    (severity, evidence, advice). Trials are in number order.
+    """
+    store, rec = open_study(storage, study_name)
+    trials = store.get_trials(rec.id, with_metrics=True)
+    metric = study_metric(trials, rec.attrs)
+    findings = diagnose_trials(trials, rec.direction, metric if metric != "value" else None)
+    best = ranked([t for t in trials if t.state.value == "complete"], rec.direction)  # type: ignore[arg-type]
+    rows = []
+    for t in trials:
+        found = findings.get(t.number, [])
+        rows.append({"number": t.number, "state": t.state.value, "value": _finite(t.value), "params": t.params,
+                     "epochs": t.epochs, "findings": [f.kind for f in found],
+                     "diagnosis": [f.to_json() for f in found]})
+    return {
+        "study": rec.name,
+        "direction": rec.direction,
+        "metric": metric,
+        "counts": counts_by_state(trials),
+        "best": best[0].number if best else None,
+        "test_evaluations": len(store.get_test_evaluations(rec.id)),
+        "trials": rows,
+    }
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+def ranked_rows(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Trials with a value, best first (complete before pruned at equal value), then the rest."""
+    sign = -1.0 if data["direction"] == "maximize" else 1.0
+    scored = [r for r in data["trials"] if r["value"] is not None]
+    scored.sort(key=lambda r: (sign * r["value"], r["state"] != "complete", r["number"]))
+    return scored
+
+
+def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> None:
+    """Print the leaderboard (top ``top`` trials with their findings), the diagnoses of
+    those trials, the counts by state and how often the test split was evaluated."""
+    rows = ranked_rows(data)[:top]
+    board = Table(title=f"top {len(rows)} trials of {data['study']} ({data['direction']} validation "
+                        f"{data['metric']})", title_justify="left")
+    for col, justify in (("trial", "right"), ("state", "left"), (data["metric"], "right"),
+                         ("epochs", "right"), ("findings", "left"), ("params", "left")):
+        board.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in rows:
+        board.add_row(str(r["number"]), r["state"], _fmt(r["value"]), str(r["epochs"]),
+                      ", ".join(r["findings"]) or "-",
+                      " ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items()))
+    console.print(board)
+
+    notes = Table(title="diagnosis of those trials", title_justify="left", show_lines=True)
+    for col in ("trial", "finding", "what was seen", "advice"):
+        notes.add_column(col)
+    for r in rows:
+        for f in r.get("diagnosis", []):
+            style = SEVERITY_STYLE.get(f["severity"], "")
+            notes.add_row(str(r["number"]), f"[{style}]{f['kind']}[/]", f.get("summary", ""), f["advice"])
+    if notes.row_count:
+        console.print(notes)
+    else:
+        console.print("no findings for those trials: their curves look healthy")
+    counts = data.get("counts", {})
+    console.print(", ".join(f"{v} {k}" for k, v in counts.items()))
+    looks = int(data.get("test_evaluations", 0))
+    times = "never" if looks == 0 else "once" if looks == 1 else f"{looks} times"
+    console.print(f"the test split of {data['study']} has been evaluated {times}")

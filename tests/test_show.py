@@ -1,0 +1,95 @@
+"""``nntune show``'s data and tables: the leaderboard with each trial's diagnosis."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from nntune.show import render_show, show_data
+from nntune.space import Float
+from nntune.storage import InMemoryStorage, StudyNotFoundError, get_storage
+from nntune.trial import TrialState
+
+
+def record(epoch: int, train_err: float, val_err: float) -> dict[str, Any]:
+    return {"epoch": epoch, "train_loss": 2 * train_err, "val_loss": 2 * val_err, "train_accuracy": 1 - train_err,
+            "val_accuracy": 1 - val_err, "value": 1 - val_err, "lr": 1e-3, "layers": []}
+
+
+def converging(final: float, n: int = 12) -> list[float]:
+    return [final + (0.9 - final) * math.exp(-0.7 * e) for e in range(n)]
+
+
+def build(storage: Any) -> None:
+    """Trial 0 healthy (the best), 1 overfits (1% vs 10%), 2 diverged, 3 still running."""
+    sid = storage.create_study("s", "maximize")
+    dist = {"lr": Float(1e-5, 1.0, log=True)}
+    for lr, train, val in ((1e-3, converging(0.01), converging(0.03)), (3e-3, converging(0.01), converging(0.10))):
+        n = storage.create_trial(sid, params={"lr": lr}, distributions=dist)
+        for e, (tr, va) in enumerate(zip(train, val), start=1):
+            storage.report(sid, n, e, 1 - va, record(e, tr, va))
+        storage.finish_trial(sid, n, TrialState.COMPLETE, 1 - val[-1])
+    n = storage.create_trial(sid, params={"lr": 10.0}, distributions=dist)
+    storage.set_trial_system_attr(sid, n, "diverged_epoch", 1)
+    storage.finish_trial(sid, n, TrialState.DIVERGED, error="training loss is nan at epoch 1")
+    storage.create_trial(sid, params={"lr": 0.1}, distributions=dist)
+    storage.record_test_evaluation(sid, 0, {"accuracy": 0.97})
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def storage(request, tmp_path):
+    return InMemoryStorage() if request.param == "memory" else get_storage(f"sqlite:///{tmp_path / 's.db'}")
+
+
+def test_show_data_has_the_promised_shape(storage):
+    build(storage)
+    data = show_data(storage, "s")
+    assert data["study"] == "s" and data["metric"] == "accuracy" and data["best"] == 0
+    assert data["test_evaluations"] == 1 and data["counts"]["diverged"] == 1
+    rows = data["trials"]
+    assert [r["number"] for r in rows] == [0, 1, 2, 3]
+    for r in rows:
+        assert {"number", "state", "value", "params", "epochs", "findings"} <= set(r)
+    assert rows[0]["findings"] == [] and rows[0]["epochs"] == 12 and rows[0]["params"] == {"lr": 1e-3}
+    assert rows[1]["findings"] == ["overfitting"] and rows[2]["findings"] == ["diverged"]
+    assert rows[2]["value"] is None and rows[3]["state"] == "running" and rows[3]["findings"] == []
+    assert rows[1]["diagnosis"][0]["evidence"]["val_error"] == pytest.approx(0.10, abs=0.01)
+    json.dumps(data, allow_nan=False)
+
+
+def test_render_show_prints_the_leaderboard_and_the_advice(storage):
+    build(storage)
+    console = Console(record=True, width=200)
+    render_show(show_data(storage, "s"), console, top=5)
+    text = console.export_text()
+    assert "top 2 trials of s" in text and "overfitting" in text
+    assert "dropout" in text  # the advice of the notes
+    assert "1 complete" not in text and "2 complete" in text
+    assert "evaluated once" in text
+
+
+def test_a_missing_study_names_itself(storage):
+    with pytest.raises(StudyNotFoundError, match="no study named 'nope'"):
+        show_data(storage, "nope")
+
+
+def test_show_reads_the_study_in_bulk():
+    calls: list[str] = []
+
+    class Counting(InMemoryStorage):
+        def get_trials(self, *a: Any, **k: Any) -> Any:
+            calls.append("get_trials")
+            return super().get_trials(*a, **k)
+
+        def get_trial(self, *a: Any, **k: Any) -> Any:
+            calls.append("get_trial")
+            return super().get_trial(*a, **k)
+
+    store = Counting()
+    build(store)
+    show_data(store, "s")
+    assert calls == ["get_trials"]
