@@ -1,0 +1,230 @@
+"""The report's content as plain data (dicts, lists, numbers), read from storage in bulk.
+
+:func:`build_report_data` makes one dict with a key per section; ``report.html`` only
+draws it. Large studies stay fast: all trials are read in one bulk query without their
+per-epoch records, the full records are read only for the few top trials, and every plot
+gets at most a few hundred curves or a few thousand points, the rest summarized.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from nntune.analysis import best_region, complete_trials, history, param_importance, param_points, study_space, thin
+from nntune.diagnose import diagnose
+from nntune.show import open_study, study_metric
+from nntune.space import Choice, Space
+from nntune.storage import Storage, redact_url
+from nntune.trial import FrozenTrial, TrialState, counts_by_state
+
+TOP_TRIALS = 5  # learning curves and diagnoses are shown for this many best trials
+MAX_CURVES = 200  # intermediate-value curves drawn; the rest appear in the quantile band
+MAX_POINTS = 2000  # points per scatter (history, slices)
+MAX_LINES = 1000  # lines in the parallel-coordinates plot
+TABLE_ROWS = 50  # rows of the trials table
+BAND_QUANTILES = (0.1, 0.5, 0.9)
+# Scheduler information a trial may carry (system or user attributes), as table columns.
+SCHEDULER_KEYS = {"rung": "rung", "rung_step": "rung step", "bracket": "bracket", "parent": "parent",
+                  "pbt_parent": "parent", "parent_step": "parent step", "pbt_parent_step": "parent step"}
+
+
+def rank(trials: Sequence[FrozenTrial], direction: str) -> list[FrozenTrial]:
+    """Complete trials best first, then pruned ones by their last value (ties: number)."""
+    sign = -1.0 if direction == "maximize" else 1.0
+    def key(t: FrozenTrial) -> tuple[int, float, int]:
+        return (t.state != TrialState.COMPLETE, sign * float(t.value), t.number)  # type: ignore[arg-type]
+    scored = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)
+              and t.value is not None and math.isfinite(t.value)]
+    return sorted(scored, key=key)
+
+
+def summary_data(rec: Any, storage_url: str, trials: Sequence[FrozenTrial], ranked: Sequence[FrozenTrial],
+                 metric: str) -> dict[str, Any]:
+    best = next((t for t in ranked if t.state == TrialState.COMPLETE), None)
+    return {"study": rec.name, "storage": redact_url(storage_url), "direction": rec.direction,
+            "metric": metric, "n_trials": len(trials), "counts": counts_by_state(trials),
+            "best": None if best is None else {"number": best.number, "value": best.value, "params": best.params}}
+
+
+def history_data(trials: Sequence[FrozenTrial], direction: str) -> dict[str, Any]:
+    """Every complete trial's value (thinned to MAX_POINTS for the scatter) and the best value
+    so far at each improvement (a step line, exact)."""
+    h = history(trials, direction)  # type: ignore[arg-type]
+    steps = [(n, b) for i, (n, b) in enumerate(zip(h["number"], h["best"])) if i == 0 or b != h["best"][i - 1]]
+    if h["number"]:
+        steps.append((h["number"][-1], h["best"][-1]))
+    pts = thin(list(zip(h["number"], h["value"])), MAX_POINTS)
+    return {"number": [p[0] for p in pts], "value": [p[1] for p in pts],
+            "best_number": [s[0] for s in steps], "best_value": [s[1] for s in steps],
+            "n_complete": len(h["number"])}
+
+
+def curve_of(trial: FrozenTrial, metric: str) -> dict[str, Any]:
+    """Train and validation loss and metric per epoch, from a trial's records."""
+    recs = sorted(trial.metrics, key=lambda r: r.get("step", r.get("epoch", 0)))
+    def col(key: str) -> list[float | None]:
+        return [_num(r.get(key)) for r in recs]
+    return {"number": trial.number, "state": trial.state.value, "value": trial.value,
+            "epoch": [r.get("epoch", r.get("step")) for r in recs],
+            "train_loss": col("train_loss"), "val_loss": col("val_loss"),
+            "train_metric": col(f"train_{metric}"), "val_metric": col(f"val_{metric}"),
+            "layers": layer_series(recs)}
+
+
+def layer_series(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, list[float | None]]]:
+    """Per layer, its gradient norm and activation std per epoch."""
+    out: dict[str, dict[str, list[float | None]]] = {}
+    for i, rec in enumerate(records):
+        for layer in rec.get("layers") or []:
+            row = out.setdefault(str(layer.get("name")), {"grad_norm": [None] * len(records),
+                                                          "act_std": [None] * len(records)})
+            row["grad_norm"][i] = _num(layer.get("grad_norm"))
+            row["act_std"][i] = _num(layer.get("act_std"))
+    return out
+
+
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) else None
+
+
+def intermediate_data(trials: Sequence[FrozenTrial], ranked: Sequence[FrozenTrial]) -> dict[str, Any]:
+    """Up to MAX_CURVES curves (the best quarter of them by rank, the rest evenly spaced by
+    number, pruned trials marked) and the 10/50/90% quantiles per step over all trials."""
+    with_values = [t for t in trials if t.intermediate_values]
+    best = [t.number for t in ranked[:MAX_CURVES // 4] if t.intermediate_values]
+    taken = set(best)
+    rest = thin([t.number for t in with_values if t.number not in taken], MAX_CURVES - len(best))
+    chosen = set(best) | set(rest)
+    curves = []
+    for t in with_values:
+        if t.number in chosen:
+            steps = sorted(t.intermediate_values)
+            curves.append({"number": t.number, "state": t.state.value, "steps": steps,
+                           "values": [t.intermediate_values[s] for s in steps]})
+    by_step: dict[int, list[float]] = {}
+    for t in with_values:
+        for s, v in t.intermediate_values.items():
+            if v is not None and math.isfinite(v):
+                by_step.setdefault(int(s), []).append(float(v))
+    steps = sorted(by_step)
+    quantiles = {f"q{int(q * 100)}": [float(np.quantile(by_step[s], q)) for s in steps] for q in BAND_QUANTILES}
+    return {"curves": curves, "band_steps": steps, "band": quantiles, "band_counts": [len(by_step[s]) for s in steps],
+            "n_trials": len(with_values), "n_shown": len(curves),
+            "n_pruned": sum(t.state == TrialState.PRUNED for t in with_values)}
+
+
+def parallel_data(trials: Sequence[FrozenTrial], space: Space) -> dict[str, Any]:
+    """Columns of the parallel-coordinates plot for up to MAX_LINES complete trials: numeric
+    parameters as values (log10 of log-scaled ones), choices as indices, then the value."""
+    done = thin(complete_trials(trials), MAX_LINES)
+    dims = []
+    for name, dist in space.params.items():
+        used = [t for t in done if name in t.params]
+        if not used:
+            continue
+        if isinstance(dist, Choice):
+            labels = [str(v) for v in dist.values]
+            vals = [float(dist.index(t.params[name])) if dist.contains(t.params[name]) else None for t in done]
+            dims.append({"name": name, "values": vals, "ticktext": labels, "scale": "categorical"})
+        else:
+            log = bool(getattr(dist, "log", False))
+            vals = [_log_or_plain(t.params.get(name), log) for t in done]
+            dims.append({"name": f"log10 {name}" if log else name, "values": vals, "scale": "log" if log else "linear"})
+    return {"dimensions": dims, "value": [float(t.value) for t in done], "number": [t.number for t in done],  # type: ignore[arg-type]
+            "n_complete": len(complete_trials(trials))}
+
+
+def _log_or_plain(v: Any, log: bool) -> float | None:
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        return None
+    return math.log10(v) if log and v > 0 else float(v)
+
+
+def slices_data(trials: Sequence[FrozenTrial], space: Space) -> list[dict[str, Any]]:
+    """One slice per parameter: its values against the objective (thinned to MAX_POINTS)."""
+    out = []
+    for name, pts in param_points(trials, space).items():
+        dist = space.params[name]
+        rows = thin(list(zip(pts["x"], pts["value"], pts["number"])), MAX_POINTS)
+        out.append({"name": name, "x": [r[0] for r in rows], "value": [r[1] for r in rows],
+                    "number": [r[2] for r in rows], "log": bool(getattr(dist, "log", False)),
+                    "categorical": isinstance(dist, Choice),
+                    "categories": [str(v) for v in dist.values] if isinstance(dist, Choice) else None})
+    return out
+
+
+def test_data(evaluations: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Every look at the test split (trial, time, scalar metrics), the latest look's
+    confusion matrix or residuals, and the sentence saying how often it was opened."""
+    looks = len(evaluations)
+    times = "never" if looks == 0 else "once" if looks == 1 else f"{looks} times"
+    rows = []
+    for e in evaluations:
+        m = e.get("metrics", {})
+        rows.append({"trial": e.get("trial"), "time": str(e.get("time", "")),
+                     "metrics": {k: v for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}})
+    last = evaluations[-1].get("metrics", {}) if evaluations else {}
+    return {"looks": looks, "statement": f"The test split of this study has been evaluated {times}.",
+            "evaluations": rows, "confusion_matrix": last.get("confusion_matrix"),
+            "residuals": residuals_of(last.get("residuals"))}
+
+
+def residuals_of(raw: Any) -> dict[str, list[float]] | None:
+    """``{"predicted", "actual"}`` lists (at most MAX_POINTS pairs) from a test evaluation's
+    ``residuals`` entry, or None without one."""
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("predicted"), list) or not isinstance(raw.get("actual"), list):
+        return None
+    pairs = thin([(float(p), float(a)) for p, a in zip(raw["predicted"], raw["actual"])], MAX_POINTS)
+    return {"predicted": [p for p, _ in pairs], "actual": [a for _, a in pairs]}
+
+
+def scheduler_info(trial: FrozenTrial) -> dict[str, Any]:
+    attrs = {**trial.user_attrs, **trial.system_attrs}
+    return {label: attrs[key] for key, label in SCHEDULER_KEYS.items() if key in attrs}
+
+
+def trials_table(trials: Sequence[FrozenTrial], ranked: Sequence[FrozenTrial]) -> dict[str, Any]:
+    """The top TABLE_ROWS trials (ranked, then the rest by number) with scheduler columns
+    (rung, bracket, PBT parent) when any trial carries them."""
+    seen = {t.number for t in ranked[:TABLE_ROWS]}
+    rows_src = list(ranked[:TABLE_ROWS]) + [t for t in trials if t.number not in seen][:max(0, TABLE_ROWS - len(seen))]
+    columns: list[str] = []
+    for t in trials:
+        for label in scheduler_info(t):
+            if label not in columns:
+                columns.append(label)
+    rows = [{"number": t.number, "state": t.state.value, "value": t.value, "epochs": t.epochs,
+             "params": t.params, "scheduler": scheduler_info(t)} for t in rows_src]
+    return {"rows": rows, "scheduler_columns": columns, "n_trials": len(trials)}
+
+
+def build_report_data(storage: str | Storage, study_name: str, *, top_k: int = TOP_TRIALS,
+                      seed: int = 0) -> dict[str, Any]:
+    """Everything the report shows, as plain data; ``seed`` drives the importance forest."""
+    store, rec = open_study(storage, study_name)
+    trials = store.get_trials(rec.id)
+    ranked = rank(trials, rec.direction)
+    top = [store.get_trial(rec.id, t.number, with_metrics=True) for t in ranked[:top_k]]
+    metric = study_metric(top, rec.attrs)
+    space = study_space(trials, rec.attrs)
+    best_value = next((t.value for t in ranked if t.state == TrialState.COMPLETE), None)
+    diagnoses = [{"number": t.number, "state": t.state.value, "value": t.value,
+                  "findings": [f.to_json() for f in diagnose(t, study_best=best_value, direction=rec.direction,
+                                                                 metric=metric)]} for t in top]
+    return {
+        "summary": summary_data(rec, store.url, trials, ranked, metric),
+        "history": history_data(trials, rec.direction),
+        "learning_curves": [curve_of(t, metric) for t in top if t.metrics],
+        "intermediate": intermediate_data(trials, ranked),
+        "parallel": parallel_data(trials, space),
+        "slices": slices_data(trials, space),
+        "importance": param_importance(trials, space, seed=seed),
+        "best_region": best_region(trials, space, rec.direction, top_k=10),
+        "test": test_data(store.get_test_evaluations(rec.id)),
+        "diagnosis": diagnoses,
+        "trials": trials_table(trials, ranked),
+    }

@@ -1,0 +1,164 @@
+"""Plotly figures of the report, one function per plot, each drawn from report data alone."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+COMPLETE_COLOR, PRUNED_COLOR, BAND_COLOR = "rgba(31,119,180,0.35)", "rgba(255,127,14,0.6)", "rgba(120,120,120,0.18)"
+LAYOUT: dict[str, Any] = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+                          "legend": {"orientation": "h", "y": -0.2}, "font": {"size": 12}}
+
+
+def _arr(values: Sequence[Any]) -> np.ndarray:
+    """Numbers as a float array (None -> NaN): plotly validates arrays at once, lists item by item."""
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _fig(fig: go.Figure, height: int, **layout: Any) -> go.Figure:
+    fig.update_layout(**{**LAYOUT, "height": height, **layout})
+    return fig
+
+
+def history_figure(h: Mapping[str, Any], metric: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=_arr(h["number"]), y=_arr(h["value"]), mode="markers", name="trial value",
+                             marker={"size": 5, "color": "rgba(31,119,180,0.5)"},
+                             hovertemplate="trial %{x}<br>value %{y:.4g}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=h["best_number"], y=h["best_value"], mode="lines", name="best so far",
+                             line={"color": "#d62728", "width": 2, "shape": "hv"}))
+    return _fig(fig, 380, xaxis_title="trial number", yaxis_title=f"validation {metric}")
+
+
+def learning_curves_figure(curves: Sequence[Mapping[str, Any]], metric: str) -> go.Figure:
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", metric), horizontal_spacing=0.08)
+    for i, c in enumerate(curves):
+        color = PALETTE[i % len(PALETTE)]
+        for col, key in ((1, "loss"), (2, "metric")):
+            for split, dash in (("train", "solid"), ("val", "dash")):
+                fig.add_trace(go.Scatter(
+                    x=c["epoch"], y=c[f"{split}_{key}"], mode="lines+markers", marker={"size": 4},
+                    line={"color": color, "dash": dash}, legendgroup=str(c["number"]),
+                    name=f"trial {c['number']} {'training' if split == 'train' else 'validation'}",
+                    showlegend=col == 1), row=1, col=col)
+    fig.update_xaxes(title_text="epoch")
+    return _fig(fig, 420)
+
+
+def layers_figure(curve: Mapping[str, Any]) -> go.Figure:
+    """Gradient norm and activation std per layer over the epochs of one trial (log axes)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("gradient norm per layer", "activation std per layer"),
+                        horizontal_spacing=0.08)
+    for i, (name, row) in enumerate(curve["layers"].items()):
+        color = PALETTE[i % len(PALETTE)]
+        for col, key in ((1, "grad_norm"), (2, "act_std")):
+            fig.add_trace(go.Scatter(x=curve["epoch"], y=[v if v and v > 0 else None for v in row[key]],
+                                     mode="lines", name=name, legendgroup=name, showlegend=col == 1,
+                                     line={"color": color}), row=1, col=col)
+    fig.update_yaxes(type="log")
+    fig.update_xaxes(title_text="epoch")
+    return _fig(fig, 360)
+
+
+def intermediate_figure(data: Mapping[str, Any], metric: str) -> go.Figure:
+    fig = go.Figure()
+    band, steps = data["band"], data["band_steps"]
+    if steps:
+        fig.add_trace(go.Scatter(x=steps + steps[::-1], y=band["q90"] + band["q10"][::-1], fill="toself",
+                                 fillcolor=BAND_COLOR, line={"width": 0}, name="10-90% of all trials",
+                                 hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=steps, y=band["q50"], mode="lines", name="median of all trials",
+                                 line={"color": "#555", "width": 2, "dash": "dot"}))
+    # One trace per group, curves separated by gaps: hundreds of curves stay one object each.
+    for group, name, color in (("complete", "other trials", COMPLETE_COLOR),
+                               ("pruned", "stopped early (pruned)", PRUNED_COLOR)):
+        members = [c for c in data["curves"] if (c["state"] == "pruned") == (group == "pruned")]
+        if not members:
+            continue
+        xs: list[Any] = []
+        ys: list[Any] = []
+        who: list[Any] = []
+        for c in members:
+            xs += [*c["steps"], None]
+            ys += [*c["values"], None]
+            who += [c["number"]] * len(c["steps"]) + [None]
+        fig.add_trace(go.Scatter(x=_arr(xs), y=_arr(ys), customdata=_arr(who), mode="lines", name=name, legendgroup=group,
+                                 line={"width": 1, "color": color}, connectgaps=False,
+                                 hovertemplate=f"trial %{{customdata}} ({group})<br>epoch %{{x}}: %{{y:.4g}}<extra></extra>"))
+    ends = [c for c in data["curves"] if c["state"] == "pruned" and c["steps"]]
+    if ends:
+        fig.add_trace(go.Scatter(x=[c["steps"][-1] for c in ends], y=[c["values"][-1] for c in ends],
+                                 mode="markers", name="where pruned", legendgroup="pruned",
+                                 marker={"symbol": "x", "size": 7, "color": "#d62728"},
+                                 text=[f"trial {c['number']}" for c in ends]))
+    return _fig(fig, 420, xaxis_title="epoch", yaxis_title=f"validation {metric}")
+
+
+def parallel_figure(data: Mapping[str, Any], metric: str, direction: str) -> go.Figure:
+    dims = []
+    for d in data["dimensions"]:
+        dim: dict[str, Any] = {"label": d["name"], "values": _arr(d["values"])}
+        if d["scale"] == "categorical":
+            dim.update(tickvals=list(range(len(d["ticktext"]))), ticktext=d["ticktext"])
+        dims.append(dim)
+    dims.append({"label": metric, "values": _arr(data["value"])})
+    fig = go.Figure(go.Parcoords(dimensions=dims, line={
+        "color": _arr(data["value"]), "colorscale": "Viridis", "reversescale": direction == "minimize",
+        "showscale": True, "colorbar": {"title": {"text": metric}}}))
+    return _fig(fig, 420, margin={"l": 70, "r": 70, "t": 60, "b": 30})
+
+
+def slices_figure(slices: Sequence[Mapping[str, Any]], metric: str) -> go.Figure:
+    cols = min(3, max(1, len(slices)))
+    rows = math.ceil(len(slices) / cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[s["name"] for s in slices],
+                        horizontal_spacing=0.07, vertical_spacing=0.18 if rows > 1 else 0.1)
+    for i, s in enumerate(slices):
+        r, c = i // cols + 1, i % cols + 1
+        x = np.array([str(v) for v in s["x"]], dtype=object) if s["categorical"] else _arr(s["x"])
+        numbers = _arr(s["number"])
+        fig.add_trace(go.Scatter(x=x, y=_arr(s["value"]), mode="markers", showlegend=False, customdata=numbers,
+                                 marker={"size": 5, "color": numbers, "colorscale": "Blues", "cmin": 0,
+                                         "cmax": max(s["number"], default=1)},
+                                 hovertemplate="trial %{customdata}<br>%{x}: %{y:.4g}<extra></extra>"), row=r, col=c)
+        if s["log"]:
+            fig.update_xaxes(type="log", row=r, col=c)
+        if s["categorical"]:
+            fig.update_xaxes(type="category", categoryorder="array", categoryarray=s["categories"], row=r, col=c)
+        if c == 1:
+            fig.update_yaxes(title_text=metric, row=r, col=c)
+    return _fig(fig, 320 * rows)
+
+
+def importance_figure(imp: Mapping[str, Any]) -> go.Figure:
+    names = list(imp["importance"])[::-1]
+    shares = [imp["importance"][n] for n in names]
+    fig = go.Figure(go.Bar(x=shares, y=names, orientation="h", text=[f"{v:.0%}" for v in shares],
+                           textposition="outside", error_x={"type": "data", "array": [imp["std"][n] for n in names]},
+                           marker={"color": "#1f77b4"}))
+    fig.update_yaxes(ticksuffix="  ")
+    return _fig(fig, 120 + 36 * len(names), xaxis_title="share of importance", xaxis_range=[0, 1.15],
+                margin={"l": 140, "r": 20, "t": 20, "b": 50})
+
+
+def confusion_figure(matrix: Sequence[Sequence[int]]) -> go.Figure:
+    labels = [str(i) for i in range(len(matrix))]
+    fig = go.Figure(go.Heatmap(z=matrix, x=labels, y=labels, colorscale="Blues", text=matrix,
+                               texttemplate="%{text}", hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", title_text="true class", type="category")
+    fig.update_xaxes(title_text="predicted class", type="category")
+    return _fig(fig, 460, width=520)
+
+
+def residuals_figure(res: Mapping[str, Sequence[float]]) -> go.Figure:
+    resid = [a - p for p, a in zip(res["predicted"], res["actual"])]
+    fig = go.Figure(go.Scatter(x=res["predicted"], y=resid, mode="markers", marker={"size": 5, "opacity": 0.6},
+                               name="test samples"))
+    fig.add_hline(y=0, line={"color": "#d62728", "dash": "dash"})
+    return _fig(fig, 400, xaxis_title="predicted", yaxis_title="actual - predicted")

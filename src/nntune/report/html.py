@@ -1,0 +1,270 @@
+"""The report as one self-contained HTML file: plotly.js is inlined once, every figure is a
+``<div>`` with its data, so the file opens from disk with no network and no server."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+from nntune.report import figures
+from nntune.report.data import build_report_data
+from nntune.storage import Storage
+
+# Every section, always present (with a note when it has nothing to show), in page order.
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("summary", "Study"),
+    ("history", "Optimization history"),
+    ("learning-curves", "Learning curves of the top trials"),
+    ("intermediate-values", "Intermediate values of all trials"),
+    ("parallel-coordinates", "Parallel coordinates"),
+    ("slices", "Slice plots"),
+    ("importance", "Parameter importance"),
+    ("best-region", "Best region per parameter"),
+    ("test", "Test result"),
+    ("diagnosis", "Diagnosis of the top trials"),
+    ("trials", "Trials"),
+)
+SECTION_IDS = tuple(s for s, _ in SECTIONS)
+PLOT_CONFIG = {"displaylogo": False, "responsive": True}
+SEVERITY_CLASS = {"error": "sev-error", "warning": "sev-warning", "info": "sev-info"}
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#222;background:#f6f7f9}
+header{background:#1f3b57;color:#fff;padding:18px 32px}header h1{margin:0 0 4px;font-size:22px}
+header p{margin:2px 0;opacity:.9}nav{padding:8px 32px;background:#fff;border-bottom:1px solid #ddd;
+position:sticky;top:0;z-index:5;font-size:13px}nav a{margin-right:14px;color:#1f3b57;text-decoration:none}
+main{padding:8px 32px 40px;max-width:1280px}section{background:#fff;border:1px solid #e3e3e3;border-radius:6px;
+margin:18px 0;padding:12px 20px}h2{font-size:18px;margin:6px 0 4px}p.note{color:#555;margin:4px 0 10px;font-size:13px}
+p.empty{color:#888;font-style:italic}table{border-collapse:collapse;font-size:13px;margin:8px 0}
+th,td{border-bottom:1px solid #eee;padding:4px 10px;text-align:left;vertical-align:top}th{background:#fafafa}
+td.num{text-align:right;font-variant-numeric:tabular-nums}.sev-error{color:#b00020;font-weight:600}
+.sev-warning{color:#a15c00;font-weight:600}.sev-info{color:#00639b;font-weight:600}
+.card{border-left:4px solid #1f3b57;padding:4px 12px;margin:10px 0}.statement{font-size:15px;font-weight:600}
+pre{background:#f3f3f3;padding:8px;font-size:12px;overflow:auto;max-height:220px}
+"""
+
+
+def fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "-" if math.isnan(value) else f"{value:.4g}"
+    return "-" if value is None else str(value)
+
+
+def esc(value: Any) -> str:
+    return html.escape(fmt(value))
+
+
+def plot(fig: go.Figure, div_id: str) -> str:
+    # The figure was validated as it was built; validating again on output doubles the cost.
+    return str(pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=div_id, config=PLOT_CONFIG, validate=False,
+                           default_height=f"{fig.layout.height or 420}px"))
+
+
+def empty(text: str) -> str:
+    return f'<p class="empty">{html.escape(text)}</p>'
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[bool] = ()) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(
+        f'<td class="num">{esc(c)}</td>' if i < len(numeric) and numeric[i] else f"<td>{esc(c)}</td>"
+        for i, c in enumerate(r)) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def params_text(params: Mapping[str, Any]) -> str:
+    return " ".join(f"{k}={fmt(v)}" for k, v in params.items())
+
+
+# ---------------------------------------------------------------- sections
+
+
+def summary_section(d: Mapping[str, Any]) -> str:
+    s = d["summary"]
+    counts = ", ".join(f"{v} {k}" for k, v in s["counts"].items())
+    best = s["best"]
+    best_text = "no trial has completed yet" if best is None else (
+        f"best trial {best['number']}: validation {s['metric']} {fmt(best['value'])} with {params_text(best['params'])}")
+    return (f"<p>{s['n_trials']} trials ({html.escape(counts)}); the study is to {s['direction']} the validation "
+            f"{html.escape(s['metric'])}.</p><p><b>{html.escape(best_text)}</b></p>"
+            f"<p>{html.escape(d['test']['statement'])}</p>")
+
+
+def history_section(d: Mapping[str, Any]) -> str:
+    h = d["history"]
+    if not h["number"]:
+        return empty("No trial has completed yet.")
+    note = f'<p class="note">Each point is a complete trial ({h["n_complete"]} in all); the line is the best value so far.</p>'
+    return note + plot(figures.history_figure(h, d["summary"]["metric"]), "plot-history")
+
+
+def learning_curves_section(d: Mapping[str, Any]) -> str:
+    curves = d["learning_curves"]
+    if not curves:
+        return empty("The top trials reported no per-epoch records (only intermediate values), so there are "
+                     "no training curves to compare.")
+    note = ('<p class="note">Training (solid) against validation (dashed). A validation curve far above the '
+            'training one is overfitting; both high and close is underfitting.</p>')
+    return note + plot(figures.learning_curves_figure(curves, d["summary"]["metric"]), "plot-learning-curves")
+
+
+def intermediate_section(d: Mapping[str, Any]) -> str:
+    it = d["intermediate"]
+    if not it["curves"]:
+        return empty("No trial reported intermediate values.")
+    note = (f'<p class="note">{it["n_shown"]} of {it["n_trials"]} curves drawn (the best first, the rest evenly '
+            f'spaced); the band holds 10-90% of all trials at each epoch. {it["n_pruned"]} trials were stopped '
+            f'early (pruned): orange, with an x where they stopped.</p>')
+    return note + plot(figures.intermediate_figure(it, d["summary"]["metric"]), "plot-intermediate")
+
+
+def parallel_section(d: Mapping[str, Any]) -> str:
+    p = d["parallel"]
+    if not p["dimensions"] or not p["value"]:
+        return empty("No complete trial with parameters yet.")
+    note = (f'<p class="note">{len(p["value"])} of {p["n_complete"]} complete trials; log-scaled parameters '
+            f'are shown as log10. Drag along an axis to select a range.</p>')
+    return note + plot(figures.parallel_figure(p, d["summary"]["metric"], d["summary"]["direction"]),
+                       "plot-parallel")
+
+
+def slices_section(d: Mapping[str, Any]) -> str:
+    slices = [s for s in d["slices"] if s["x"]]
+    if not slices:
+        return empty("No complete trial with parameters yet.")
+    note = ('<p class="note">The objective against each parameter, on the parameter\'s own scale (log axis for '
+            'log-scaled ones); darker points are later trials.</p>')
+    return note + plot(figures.slices_figure(slices, d["summary"]["metric"]), "plot-slices")
+
+
+def importance_section(d: Mapping[str, Any]) -> str:
+    imp = d["importance"]
+    if not imp["importance"]:
+        return empty(f"Importance needs at least 8 complete trials with varying values "
+                     f"({imp['n_trials']} so far).")
+    note = (f'<p class="note">{html.escape(imp["method"])} on {imp["n_trials"]} complete trials '
+            f'(forest fit R² {fmt(imp["r2"])}).</p>')
+    return note + plot(figures.importance_figure(imp), "plot-importance")
+
+
+def best_region_section(d: Mapping[str, Any]) -> str:
+    r = d["best_region"]
+    if not r["top_trials"]:
+        return empty("No complete trial yet.")
+    rows = []
+    for name, p in r["params"].items():
+        full, reg = p["full"], p["region"]
+        span = (lambda x: ", ".join(map(fmt, x["values"])) if "values" in x else f"{fmt(x['low'])} .. {fmt(x['high'])}")
+        rows.append([name, full["scale"], span(full), span(reg), p["best"]])
+    note = (f'<p class="note">The range of the {len(r["top_trials"])} best complete trials '
+            f'({", ".join(map(str, r["top_trials"]))}) on each parameter\'s own scale. The space below can seed '
+            f'the next coarse-to-fine stage.</p>')
+    return (note + table(["parameter", "scale", "searched", "best region", "best trial"], rows)
+            + f"<pre>{html.escape(space_json(r['space']))}</pre>")
+
+
+def space_json(space: Mapping[str, Any]) -> str:
+    """A space as JSON with one line per parameter."""
+    lines = [f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in space.get("params", {}).items()]
+    return ('{"params": {\n' + ",\n".join(lines) + "\n},\n" + f'"conditions": {json.dumps(space.get("conditions", {}))}}}')
+
+
+def test_section(d: Mapping[str, Any]) -> str:
+    t = d["test"]
+    out = f'<p class="statement">{html.escape(t["statement"])}</p>'
+    if not t["evaluations"]:
+        return out + empty("The sealed test split has not been opened: the search never looks at it.")
+    names = list(dict.fromkeys(k for e in t["evaluations"] for k in e["metrics"]))
+    rows = [[e["trial"], e["time"], *[e["metrics"].get(k) for k in names]] for e in t["evaluations"]]
+    out += table(["trial", "time", *names], rows, [True, False, *[True] * len(names)])
+    last = t["evaluations"][-1]["trial"]
+    if t["confusion_matrix"]:
+        out += f'<p class="note">Confusion matrix of the latest test evaluation (trial {last}): rows are the true ' \
+               f'classes, columns the predicted ones.</p>'
+        out += '<div id="confusion-matrix">' + plot(figures.confusion_figure(t["confusion_matrix"]),
+                                                   "plot-confusion") + "</div>"
+    elif t["residuals"]:
+        out += f'<p class="note">Residuals of the latest test evaluation (trial {last}) against the prediction: ' \
+               f'a pattern or a funnel means the errors depend on the value.</p>'
+        out += '<div id="residuals">' + plot(figures.residuals_figure(t["residuals"]), "plot-residuals") + "</div>"
+    else:
+        out += empty("The latest test evaluation stored no confusion matrix or residuals.")
+    return out
+
+
+def diagnosis_section(d: Mapping[str, Any]) -> str:
+    if not d["diagnosis"]:
+        return empty("No trial to diagnose yet.")
+    parts = []
+    for t in d["diagnosis"]:
+        items = "".join(
+            f'<li><span class="{SEVERITY_CLASS.get(f["severity"], "")}">{html.escape(f["kind"])}</span> '
+            f'({html.escape(f["severity"])}): {html.escape(f["summary"])}<br>{html.escape(f["advice"])}</li>'
+            for f in t["findings"]) or "<li>No finding: the curves look healthy.</li>"
+        parts.append(f'<div class="card"><b>trial {t["number"]}</b> ({html.escape(t["state"])}, '
+                     f'value {esc(t["value"])})<ul>{items}</ul></div>')
+    curves = [c for c in d["learning_curves"] if c["layers"]]
+    if curves:
+        parts.append(f'<p class="note">Per-layer statistics of trial {curves[0]["number"]}, the best with '
+                     f'records: gradient norms far apart between first and last layers mean vanishing or '
+                     f'exploding gradients.</p>' + plot(figures.layers_figure(curves[0]), "plot-layers"))
+    return "".join(parts)
+
+
+def trials_section(d: Mapping[str, Any]) -> str:
+    tt = d["trials"]
+    cols = tt["scheduler_columns"]
+    rows = [[r["number"], r["state"], r["value"], r["epochs"], *[r["scheduler"].get(c) for c in cols],
+             params_text(r["params"])] for r in tt["rows"]]
+    note = f'<p class="note">The {len(rows)} best of {tt["n_trials"]} trials'
+    note += (f", with the scheduler's {', '.join(cols)}" if cols else "") + ".</p>"
+    return note + table(["trial", "state", "value", "epochs", *cols, "params"], rows,
+                        [True, False, True, True, *[True] * len(cols)])
+
+
+RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "summary": summary_section, "history": history_section, "learning-curves": learning_curves_section,
+    "intermediate-values": intermediate_section, "parallel-coordinates": parallel_section,
+    "slices": slices_section, "importance": importance_section, "best-region": best_region_section,
+    "test": test_section, "diagnosis": diagnosis_section, "trials": trials_section,
+}
+
+
+def render_html(data: Mapping[str, Any]) -> str:
+    """The whole page for ``data`` (from :func:`build_report_data`)."""
+    s = data["summary"]
+    nav = "".join(f'<a href="#{sid}">{html.escape(title)}</a>' for sid, title in SECTIONS)
+    body = "".join(f'<section id="{sid}"><h2>{html.escape(title)}</h2>{RENDERERS[sid](data)}</section>'
+                   for sid, title in SECTIONS)
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>nntune report: '
+            f'{html.escape(s["study"])}</title><style>{CSS}</style>'
+            f'<script type="text/javascript">{get_plotlyjs()}</script></head><body>'
+            f'<header><h1>nntune report: {html.escape(s["study"])}</h1><p>{html.escape(s["storage"])}</p></header>'
+            f"<nav>{nav}</nav><main>{body}</main></body></html>")
+
+
+def write_report(storage: str | Storage, study_name: str, path: str | Path, *, top_k: int = 5,
+                 seed: int = 0) -> Path:
+    """Write the study's report to ``path`` (atomically) and return the path."""
+    target = Path(path)
+    page = render_html(build_report_data(storage, study_name, top_k=top_k, seed=seed))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(page)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

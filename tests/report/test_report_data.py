@@ -1,0 +1,133 @@
+"""The report's content as plain data: what each section holds, read in bulk."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from nntune.report import build_report_data
+from nntune.report.data import MAX_CURVES
+from nntune.storage import InMemoryStorage, StudyNotFoundError
+
+
+class CountingStorage(InMemoryStorage):
+    """Counts the reads the report makes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: dict[str, int] = {}
+
+    def _count(self, name: str) -> None:
+        self.calls[name] = self.calls.get(name, 0) + 1
+
+    def get_trials(self, *args: Any, **kwargs: Any) -> Any:
+        self._count("get_trials" + ("_with_metrics" if kwargs.get("with_metrics") else ""))
+        return super().get_trials(*args, **kwargs)
+
+    def get_trial(self, *args: Any, **kwargs: Any) -> Any:
+        self._count("get_trial")
+        return super().get_trial(*args, **kwargs)
+
+
+def test_every_section_is_plain_json_data(storage, make_study):
+    make_study(storage)
+    data = build_report_data(storage, "demo")
+    assert set(data) == {"summary", "history", "learning_curves", "intermediate", "parallel", "slices",
+                         "importance", "best_region", "test", "diagnosis", "trials"}
+    json.dumps(data, allow_nan=False)  # plain data, no NaN
+    s = data["summary"]
+    assert (s["study"], s["direction"], s["metric"], s["n_trials"]) == ("demo", "maximize", "accuracy", 30)
+    assert s["counts"] == {"complete": 21, "pruned": 6, "failed": 0, "diverged": 3}
+
+
+def test_history_is_the_best_value_so_far(storage, make_study):
+    make_study(storage)
+    h = build_report_data(storage, "demo")["history"]
+    assert h["n_complete"] == 21 == len(h["number"])
+    best = [max(h["value"][: i + 1]) for i in range(len(h["value"]))]
+    steps = dict(zip(h["best_number"], h["best_value"]))
+    for number, b in zip(h["number"], best):
+        assert steps.get(number, b) == b
+    assert h["best_value"] == sorted(h["best_value"])  # never gets worse when maximizing
+
+
+def test_learning_curves_and_diagnoses_cover_the_top_trials_only(storage, make_study):
+    make_study(storage)
+    data = build_report_data(storage, "demo", top_k=3)
+    top = [c["number"] for c in data["learning_curves"]]
+    assert len(top) == 3 and top == [d["number"] for d in data["diagnosis"]]
+    assert data["learning_curves"][0]["value"] == data["summary"]["best"]["value"]
+    c = data["learning_curves"][0]
+    assert len(c["epoch"]) == len(c["train_loss"]) == len(c["val_metric"]) == 8
+    assert set(c["layers"]) == {"fc1", "head"} and len(c["layers"]["fc1"]["grad_norm"]) == 8
+
+
+def test_intermediate_values_mark_pruned_trials_and_summarize_beyond_the_cap(storage, make_study):
+    make_study(storage, n=300, epochs=3)
+    it = build_report_data(storage, "demo")["intermediate"]
+    assert it["n_trials"] == 270 and it["n_shown"] == len(it["curves"]) == MAX_CURVES
+    assert {c["state"] for c in it["curves"]} == {"complete", "pruned"} and it["n_pruned"] == 60
+    assert it["band_steps"] == [1, 2, 3] and it["band_counts"] == [270, 270, 210]
+    assert all(lo <= mid <= hi for lo, mid, hi in zip(it["band"]["q10"], it["band"]["q50"], it["band"]["q90"]))
+
+
+def test_slices_parallel_coordinates_and_importance_use_each_parameters_scale(storage, make_study):
+    make_study(storage, n=60)
+    data = build_report_data(storage, "demo")
+    slices = {s["name"]: s for s in data["slices"]}
+    assert slices["lr"]["log"] and slices["units"]["log"] and not slices["dropout"]["log"]
+    assert slices["optimizer"]["categorical"] and slices["optimizer"]["categories"] == ["sgd", "adam"]
+    dims = {d["name"]: d for d in data["parallel"]["dimensions"]}
+    assert set(dims) == {"log10 lr", "log10 units", "dropout", "optimizer"}
+    assert all(-5 <= v <= 0 for v in dims["log10 lr"]["values"])
+    imp = data["importance"]["importance"]
+    assert max(imp, key=imp.get) == "lr"  # the synthetic curves depend on lr alone
+    region = data["best_region"]
+    assert region["space"]["params"]["lr"]["log"] is True and len(region["top_trials"]) == 10
+
+
+def test_trials_table_carries_scheduler_rungs_and_pbt_parents(storage, make_study):
+    make_study(storage)
+    table = build_report_data(storage, "demo")["trials"]
+    assert table["scheduler_columns"] == ["rung", "parent"]
+    rows = {r["number"]: r for r in table["rows"]}
+    assert rows[3]["scheduler"] == {"rung": 0} and rows[6]["scheduler"] == {"parent": 5}
+
+
+def test_the_test_section_counts_every_look(storage, make_study):
+    make_study(storage, test_looks=2)
+    t = build_report_data(storage, "demo")["test"]
+    assert t["looks"] == 2 and t["statement"] == "The test split of this study has been evaluated 2 times."
+    assert t["confusion_matrix"] == [[9, 1], [0, 10]] and t["residuals"] is None
+    assert t["evaluations"][0]["metrics"] == {"accuracy": 0.95, "f1": 0.94}
+
+
+def test_regression_studies_get_residuals_and_an_unopened_test_split_says_so(storage, make_study):
+    make_study(storage, "reg", metric="mae")
+    data = build_report_data(storage, "reg")
+    assert data["summary"]["metric"] == "mae" and data["test"]["confusion_matrix"] is None
+    assert len(data["test"]["residuals"]["predicted"]) == 50
+    make_study(storage, "sealed", test_looks=0)
+    assert build_report_data(storage, "sealed")["test"]["statement"].endswith("evaluated never.")
+
+
+def test_define_by_run_studies_without_records_or_declared_space(storage, make_study):
+    make_study(storage, "dbr", with_records=False)
+    data = build_report_data(storage, "dbr")
+    assert data["learning_curves"] == [] and data["summary"]["metric"] == "value"
+    assert {s["name"] for s in data["slices"]} == {"lr", "units", "dropout", "optimizer"}  # inferred space
+    assert data["intermediate"]["n_trials"] == 27
+
+
+def test_the_study_is_read_in_bulk_plus_one_read_per_top_trial(make_study):
+    store = CountingStorage()
+    make_study(store, n=100)
+    build_report_data(store, "demo", top_k=5)
+    assert store.calls == {"get_trials": 1, "get_trial": 5}
+
+
+def test_a_missing_study_is_an_error(storage):
+    with pytest.raises(StudyNotFoundError):
+        build_report_data(storage, "nope")

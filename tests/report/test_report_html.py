@@ -1,0 +1,107 @@
+"""The HTML report: every section, no network, and (with chromium) plots that really render."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from nntune.report import SECTION_IDS, render_html, write_report
+from nntune.report.data import build_report_data
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Injected before anything else: collects script errors and, once loaded, writes them and
+# the number of rendered plots into attributes of <body> for --dump-dom to show.
+ERROR_HOOK = (
+    "<script>window.__errors=[];"
+    "window.addEventListener('error',function(e){window.__errors.push(String(e.message))});"
+    "window.addEventListener('unhandledrejection',function(e){window.__errors.push(String(e.reason))});"
+    "window.addEventListener('load',function(){setTimeout(function(){"
+    "document.body.setAttribute('data-js-errors',JSON.stringify(window.__errors));"
+    "document.body.setAttribute('data-plots',String(document.querySelectorAll('.js-plotly-plot').length));"
+    "},300)});</script>")
+
+
+def plot_ids(page: str) -> list[str]:
+    return re.findall(r'<div id="(plot-[a-z-]+)" class="plotly-graph-div"', page)
+
+
+def test_every_section_is_present_and_nothing_is_fetched(storage, make_study, tmp_path):
+    make_study(storage)
+    out = write_report(storage, "demo", tmp_path / "sub" / "report.html")
+    page = out.read_text(encoding="utf-8")
+    for sid in SECTION_IDS:
+        assert page.count(f'<section id="{sid}">') == 1, sid
+    assert not re.search(r"<script[^>]*\bsrc\s*=", page, re.I)
+    assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']https?:", page, re.I)
+    assert page.count("<script") == 1 + len(plot_ids(page))  # plotly.js once, then one per plot
+    assert set(plot_ids(page)) == {"plot-history", "plot-learning-curves", "plot-intermediate", "plot-parallel",
+                                   "plot-slices", "plot-importance", "plot-confusion", "plot-layers"}
+    assert '<div id="confusion-matrix">' in page
+    assert "The test split of this study has been evaluated once." in page
+    assert not list(out.parent.glob(".report.html.*"))  # the temporary file was renamed
+
+
+def test_slices_use_a_log_axis_for_log_scaled_parameters(storage, make_study):
+    make_study(storage)
+    page = render_html(build_report_data(storage, "demo"))
+    slices = page[page.index('<section id="slices">'):page.index('<section id="importance">')]
+    # lr and units are log-scaled: two x axes of type log; dropout and optimizer are not.
+    assert slices.count('"type":"log"') == 2 and slices.count('"type":"category"') == 1
+
+
+def test_the_diagnosis_and_trials_sections_show_findings_and_scheduler_columns(storage, make_study):
+    make_study(storage)
+    page = render_html(build_report_data(storage, "demo"))
+    diag = page[page.index('<section id="diagnosis">'):page.index('<section id="trials">')]
+    assert diag.count('class="card"') == 5
+    trials = page[page.index('<section id="trials">'):]
+    assert "<th>rung</th>" in trials and "<th>parent</th>" in trials
+
+
+def test_regression_reports_draw_residuals(storage, make_study, tmp_path):
+    make_study(storage, "reg", metric="mae")
+    page = write_report(storage, "reg", tmp_path / "r.html").read_text(encoding="utf-8")
+    assert '<div id="residuals">' in page and "plot-residuals" in page and "plot-confusion" not in page
+
+
+def test_a_study_with_nothing_to_draw_still_has_every_section(storage, tmp_path):
+    storage.create_study("empty", "minimize")
+    page = write_report(storage, "empty", tmp_path / "e.html").read_text(encoding="utf-8")
+    for sid in SECTION_IDS:
+        assert f'<section id="{sid}">' in page
+    assert plot_ids(page) == [] and "has been evaluated never" in page
+
+
+def test_text_from_storage_is_escaped(storage, make_study):
+    make_study(storage, "<b>x</b>")
+    page = render_html(build_report_data(storage, "<b>x</b>"))
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is not installed at /usr/bin/chromium "
+                                                  "(apt-get install -y chromium) to render the report")
+def test_the_report_renders_in_a_headless_browser_without_errors(storage, make_study, tmp_path):
+    make_study(storage, n=60)
+    page = write_report(storage, "demo", tmp_path / "report.html").read_text(encoding="utf-8")
+    hooked = tmp_path / "hooked.html"
+    hooked.write_text(page.replace("<head>", "<head>" + ERROR_HOOK, 1), encoding="utf-8")
+    profile = tmp_path / "profile"
+    cmd = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={profile}", "--virtual-time-budget=20000", "--dump-dom", hooked.as_uri()]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    shutil.rmtree(profile, ignore_errors=True)
+    dom = result.stdout
+    assert result.returncode == 0, result.stderr[-2000:]
+    errors = re.search(r'data-js-errors="([^"]*)"', dom)
+    assert errors is not None, "the page never finished loading"
+    assert json.loads(errors.group(1).replace("&quot;", '"')) == []
+    rendered = int(re.search(r'data-plots="(\d+)"', dom).group(1))  # type: ignore[union-attr]
+    assert rendered == len(plot_ids(page)) == 8
+    assert len(re.findall(r'class="main-svg"', dom)) >= rendered
