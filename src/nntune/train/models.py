@@ -88,7 +88,8 @@ def build_mlp(params: Mapping[str, Any], input_shape: Sequence[int], n_outputs: 
     n_layers = positive_int(params, "layers", allow_zero=True)
     p_drop = dropout_rate(params)
     use_bn = bool(params.get("batchnorm", False))
-    blocks: OrderedDict[str, nn.Module] = OrderedDict(flatten=nn.Flatten())
+    # Feature vectors need no Flatten module (one module call less per step); images do.
+    blocks: OrderedDict[str, nn.Module] = OrderedDict(flatten=nn.Flatten()) if len(input_shape) > 1 else OrderedDict()
     width = int(torch.Size(input_shape).numel())
     for i, units in enumerate(hidden_units(params, n_layers), start=1):
         blocks[f"fc{i}"] = nn.Linear(width, units)

@@ -9,6 +9,7 @@ other batches of the epoch run exactly as without statistics.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,9 +43,20 @@ def find_layers(model: nn.Module) -> list[Layer]:
 
 
 def tensor_stats(x: torch.Tensor) -> torch.Tensor:
-    """[mean, std, fraction of exact zeros] of ``x`` as one float tensor (no host sync)."""
-    x = x.detach().float()
-    return torch.stack([x.mean(), x.std() if x.numel() > 1 else x.new_zeros(()), (x == 0).float().mean()])
+    """[mean, std, fraction of exact zeros] of ``x`` as one float tensor (no host sync).
+
+    Built from a sum, a dot product and a sign count, which are several times faster on CPU
+    than ``std_mean`` and ``count_nonzero``; values are shifted by their first element so
+    that a large mean does not cancel a small spread.
+    """
+    flat = x.reshape(-1).float()
+    n = flat.numel()
+    shifted = flat - flat[0]
+    total, squares = shifted.sum(), torch.dot(shifted, shifted)
+    mean = flat[0] + total / n
+    var = ((squares - total * total / n) / max(n - 1, 1)).clamp_min(0.0)
+    zero_frac = 1.0 - flat.sign().abs().sum() / n
+    return torch.stack([mean, var.sqrt(), zero_frac])
 
 
 class LayerProbe:
@@ -52,10 +64,16 @@ class LayerProbe:
 
     Usage, once per epoch: ``with probe.capture(): loss = ...forward...``, then after
     ``backward()`` call :meth:`grad_norms`, and at the epoch's end :meth:`records`.
+    Activation statistics use at most ``max_rows`` samples of the batch, so their cost
+    does not grow with the batch size.
     """
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, max_rows: int = 256) -> None:
         self.layers = find_layers(model)
+        self.max_rows = max_rows
+        first = next(model.parameters(), None)
+        self._device = first.device if first is not None else torch.device("cpu")
+        self._acts: torch.Tensor | None = None
         self._grads: torch.Tensor | None = None
 
     @contextmanager
@@ -72,14 +90,24 @@ class LayerProbe:
         finally:
             for handle in handles:
                 handle.remove()
+        self._acts = self._activation_stats()
 
-    @staticmethod
-    def _keeper(store: list[torch.Tensor]) -> Any:
+    def _keeper(self, store: list[torch.Tensor]) -> Any:
         def hook(_module: nn.Module, _inputs: Any, output: Any) -> None:
             if isinstance(output, torch.Tensor):
-                store.append(tensor_stats(output))
+                store.append(output.detach()[: self.max_rows])  # a view: nothing is copied
 
         return hook
+
+    def _activation_stats(self) -> torch.Tensor | None:
+        rows = []
+        for layer in self.layers:
+            # A shared activation module fires more than once; its numbers belong to no single layer.
+            source = layer.activations if len(layer.activations) == 1 else layer.outputs
+            rows.append(tensor_stats(source[0]) if source else torch.full((3,), math.nan, device=self._device))
+            layer.outputs.clear()
+            layer.activations.clear()
+        return torch.stack(rows) if rows else None
 
     def grad_norms(self) -> None:
         """Remember each layer's gradient L2 norm (weight and bias together); call after backward.
@@ -88,20 +116,16 @@ class LayerProbe:
         """
         norms = []
         for layer in self.layers:
-            grads = [p.grad.detach().float().flatten() for p in layer.module.parameters(recurse=False) if p.grad is not None]
+            grads = [p.grad for p in layer.module.parameters(recurse=False) if p.grad is not None]
+            per_tensor = [torch.linalg.vector_norm(g, dtype=torch.float32) for g in grads]
             zero = layer.module.weight.new_zeros((), dtype=torch.float32)
-            norms.append(torch.linalg.vector_norm(torch.cat(grads)) if grads else zero)
+            norms.append(torch.linalg.vector_norm(torch.stack(per_tensor)) if per_tensor else zero)
         self._grads = torch.stack(norms) if norms else None
 
     def records(self) -> list[dict[str, Any]]:
         """One dict per layer: name, grad_norm, act_mean, act_std, act_zero_frac (plain floats)."""
-        rows = []
-        for layer in self.layers:
-            # A shared activation module fires more than once; its numbers belong to no single layer.
-            source = layer.activations if len(layer.activations) == 1 else layer.outputs
-            rows.append(source[0] if source else torch.full((3,), float("nan")))
-        acts = torch.stack([r.cpu() for r in rows]).tolist() if rows else []
-        grads = self._grads.cpu().tolist() if self._grads is not None else [float("nan")] * len(self.layers)
+        acts = self._acts.tolist() if self._acts is not None else [[math.nan] * 3 for _ in self.layers]
+        grads = self._grads.tolist() if self._grads is not None else [math.nan] * len(self.layers)
         return [
             {"name": layer.name, "grad_norm": g, "act_mean": a[0], "act_std": a[1], "act_zero_frac": a[2]}
             for layer, g, a in zip(self.layers, grads, acts)
