@@ -226,3 +226,35 @@ def test_missing_checkpoint_is_a_config_error(digits: Splits, fast: Params, tmp_
     with pytest.raises(ConfigError) as err:
         fit(fast(), digits, resume_from=tmp_path / "none.pt")
     assert err.value.field == "resume_from"
+
+
+def test_grad_clip_bounds_the_step(digits: Splits, fast: Params) -> None:
+    # From all-zero weights, one full-batch SGD step with lr 1 moves the weights by exactly
+    # the (clipped) gradient, so their norm is the gradient norm.
+    params = fast(init="zeros", activation="sigmoid", optimizer="sgd", lr=1.0, batch_size="full", epochs=1)
+
+    def weight_norm(model: torch.nn.Module) -> float:
+        return float(torch.linalg.vector_norm(torch.cat([p.detach().flatten() for p in model.parameters()])))
+
+    assert weight_norm(fit({**params, "grad_clip": 1e-3}, digits).model) == pytest.approx(1e-3, rel=1e-3)
+    assert weight_norm(fit(params, digits).model) > 0.01  # unclipped: over ten times larger
+
+
+def test_layer_statistics_match_torch_and_cover_resnets() -> None:
+    from nntune.train.models import build_model
+    from nntune.train.stats import LayerProbe, tensor_stats
+
+    x = torch.relu(torch.randn(300, 40, generator=torch.Generator().manual_seed(0)))
+    mean, std, zero = tensor_stats(x).tolist()
+    assert mean == pytest.approx(x.mean().item(), rel=1e-5) and std == pytest.approx(x.std().item(), rel=1e-4)
+    assert zero == pytest.approx((x == 0).float().mean().item())
+    model = build_model({"model": "resnet18"}, (3, 16, 16), 5)
+    probe = LayerProbe(model)
+    with probe.capture():
+        model(torch.randn(4, 3, 16, 16)).sum().backward()
+    probe.grad_norms()
+    rows = probe.records()
+    assert len(rows) == sum(isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)) for m in model.modules())
+    assert rows[0]["name"] == "conv1" and rows[-1]["name"] == "fc"
+    assert all(math.isfinite(r["act_std"]) and r["grad_norm"] > 0 for r in rows)
+    assert rows[0]["act_zero_frac"] > 0.2  # the stem's own ReLU output, used once per forward

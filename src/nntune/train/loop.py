@@ -261,7 +261,7 @@ def fit(
     scaler = torch.amp.GradScaler(dev.type, enabled=use_amp)
     loss_fn = make_loss(hp["loss"], task, n_classes, float(hp["huber_delta"]))
     probe = LayerProbe(model)
-    has_bn = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    has_bn = any(isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)) for m in model.modules())
     if has_bn and hp["batch_size"] == 1:
         raise ConfigError("batch_size", "batch normalization needs batches of 2 or more")
 

@@ -222,7 +222,9 @@ def decoupled_step(optimizer: torch.optim.Optimizer) -> None:
         for group in optimizer.param_groups:
             factor = 1.0 - group["lr"] * group.get("decoupled_decay", 0.0)
             if factor != 1.0:
-                torch._foreach_mul_([p for p in group["params"] if p.grad is not None], factor)
+                for param in group["params"]:
+                    if param.grad is not None:
+                        param.mul_(factor)
 
 
 def l1_penalty(model: nn.Module, strength: float) -> torch.Tensor | None:
