@@ -237,6 +237,8 @@ def fit(
     are rewritten into the optimizer and the model.
     """
     task = splits.task_type
+    if len(splits.y_train) == 0 or len(splits.y_val) == 0:
+        raise ConfigError("splits", "the training and validation splits must both hold samples")
     hp = resolve_params(params, task)
     check_metric(metric, task)
     direction = metric_direction(metric)
