@@ -181,12 +181,18 @@ def best_region(trials: Sequence[FrozenTrial], space: Space, direction: Directio
             "params": params}
 
 
-def param_points(trials: Sequence[FrozenTrial], space: Space) -> dict[str, dict[str, list[Any]]]:
-    """For each parameter, the (value, objective, trial number) of every complete trial
-    that used it: the data of a slice plot."""
-    done = complete_trials(trials)
+def param_points(trials: Sequence[FrozenTrial], space: Space, *,
+                 include_pruned: bool = False) -> dict[str, dict[str, list[Any]]]:
+    """For each parameter, the (value, objective, trial number, state) of every complete
+    trial that used it, and of pruned ones (value where they stopped) on request: the data
+    of a slice plot."""
+    states = (TrialState.COMPLETE, TrialState.PRUNED) if include_pruned else (TrialState.COMPLETE,)
+    used = [t for t in sorted(trials, key=lambda t: t.number) if t.state in states
+            and t.value is not None and math.isfinite(t.value)]
     out: dict[str, dict[str, list[Any]]] = {}
     for name in space.params:
-        rows = [(t.params[name], float(t.value), t.number) for t in done if name in t.params]  # type: ignore[arg-type]
-        out[name] = {"x": [r[0] for r in rows], "value": [r[1] for r in rows], "number": [r[2] for r in rows]}
+        rows = [(t.params[name], float(t.value), t.number, t.state.value)  # type: ignore[arg-type]
+                for t in used if name in t.params]
+        out[name] = {"x": [r[0] for r in rows], "value": [r[1] for r in rows], "number": [r[2] for r in rows],
+                     "state": [r[3] for r in rows]}
     return out

@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from nntune.space import Choice, Float, Int, Space
+from nntune.space import Beta, Choice, Float, Int, Space
 from nntune.storage import InMemoryStorage, Storage
 from nntune.trial import TrialState
 
 SPACE = Space({"lr": Float(1e-5, 1.0, log=True), "units": Int(16, 256, log=True),
-               "dropout": Float(0.0, 0.5), "optimizer": Choice(("sgd", "adam"))})
+               "dropout": Float(0.0, 0.5), "optimizer": Choice(("sgd", "adam")), "beta1": Beta(0.5, 0.999)})
 
 
 def records(params: dict[str, Any], epochs: int, rng: np.random.Generator, metric: str) -> list[dict[str, Any]]:

@@ -51,6 +51,7 @@ def test_history_is_the_best_value_so_far(storage, make_study):
     for number, b in zip(h["number"], best):
         assert steps.get(number, b) == b
     assert h["best_value"] == sorted(h["best_value"])  # never gets worse when maximizing
+    assert h["pruned_number"] == [3, 7, 11, 15, 23, 27] and h["n_trials"] == 30
 
 
 def test_learning_curves_and_diagnoses_cover_the_top_trials_only(storage, make_study):
@@ -79,8 +80,10 @@ def test_slices_parallel_coordinates_and_importance_use_each_parameters_scale(st
     slices = {s["name"]: s for s in data["slices"]}
     assert slices["lr"]["log"] and slices["units"]["log"] and not slices["dropout"]["log"]
     assert slices["optimizer"]["categorical"] and slices["optimizer"]["categories"] == ["sgd", "adam"]
+    assert sum(slices["lr"]["pruned"]) == 12 and len(slices["lr"]["x"]) == 54  # pruned trials too, marked
     dims = {d["name"]: d for d in data["parallel"]["dimensions"]}
-    assert set(dims) == {"log10 lr", "log10 units", "dropout", "optimizer"}
+    assert set(dims) == {"log10 lr", "log10 units", "dropout", "optimizer", "beta1"}
+    assert slices["beta1"]["beta"] and not slices["beta1"]["log"]
     assert all(-5 <= v <= 0 for v in dims["log10 lr"]["values"])
     imp = data["importance"]["importance"]
     assert max(imp, key=imp.get) == "lr"  # the synthetic curves depend on lr alone
@@ -117,7 +120,7 @@ def test_define_by_run_studies_without_records_or_declared_space(storage, make_s
     make_study(storage, "dbr", with_records=False)
     data = build_report_data(storage, "dbr")
     assert data["learning_curves"] == [] and data["summary"]["metric"] == "value"
-    assert {s["name"] for s in data["slices"]} == {"lr", "units", "dropout", "optimizer"}  # inferred space
+    assert {s["name"] for s in data["slices"]} == {"lr", "units", "dropout", "optimizer", "beta1"}  # inferred
     assert data["intermediate"]["n_trials"] == 27
 
 

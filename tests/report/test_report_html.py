@@ -50,8 +50,10 @@ def test_slices_use_a_log_axis_for_log_scaled_parameters(storage, make_study):
     make_study(storage)
     page = render_html(build_report_data(storage, "demo"))
     slices = page[page.index('<section id="slices">'):page.index('<section id="importance">')]
-    # lr and units are log-scaled: two x axes of type log; dropout and optimizer are not.
-    assert slices.count('"type":"log"') == 2 and slices.count('"type":"category"') == 1
+    # lr and units are log-scaled, beta1 by decades of 1 - beta1 (reversed: beta near 1 on
+    # the right); dropout and optimizer are not.
+    assert slices.count('"type":"log"') == 3 and slices.count('"type":"category"') == 1
+    assert slices.count('"autorange":"reversed"') == 1 and "beta1 (axis: 1 - beta1)" in slices
 
 
 def test_the_diagnosis_and_trials_sections_show_findings_and_scheduler_columns(storage, make_study):

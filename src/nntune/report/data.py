@@ -17,7 +17,7 @@ import numpy as np
 from nntune.analysis import best_region, complete_trials, history, param_importance, param_points, study_space, thin
 from nntune.diagnose import diagnose
 from nntune.show import open_study, study_metric
-from nntune.space import Choice, Space
+from nntune.space import Beta, Choice, Space
 from nntune.storage import Storage, redact_url
 from nntune.trial import FrozenTrial, TrialState, counts_by_state
 
@@ -51,16 +51,20 @@ def summary_data(rec: Any, storage_url: str, trials: Sequence[FrozenTrial], rank
 
 
 def history_data(trials: Sequence[FrozenTrial], direction: str) -> dict[str, Any]:
-    """Every complete trial's value (thinned to MAX_POINTS for the scatter) and the best value
-    so far at each improvement (a step line, exact)."""
+    """Every complete trial's value and every pruned trial's value where it stopped (each
+    thinned to MAX_POINTS for the scatter), and the best complete value so far at each
+    improvement (a step line, exact)."""
     h = history(trials, direction)  # type: ignore[arg-type]
     steps = [(n, b) for i, (n, b) in enumerate(zip(h["number"], h["best"])) if i == 0 or b != h["best"][i - 1]]
     if h["number"]:
         steps.append((h["number"][-1], h["best"][-1]))
     pts = thin(list(zip(h["number"], h["value"])), MAX_POINTS)
+    pruned = thin([(t.number, float(t.value)) for t in trials if t.state == TrialState.PRUNED  # type: ignore[arg-type]
+                   and t.value is not None and math.isfinite(t.value)], MAX_POINTS)
     return {"number": [p[0] for p in pts], "value": [p[1] for p in pts],
+            "pruned_number": [p[0] for p in pruned], "pruned_value": [p[1] for p in pruned],
             "best_number": [s[0] for s in steps], "best_value": [s[1] for s in steps],
-            "n_complete": len(h["number"])}
+            "n_complete": len(h["number"]), "n_trials": len(trials)}
 
 
 def curve_of(trial: FrozenTrial, metric: str) -> dict[str, Any]:
@@ -145,13 +149,15 @@ def _log_or_plain(v: Any, log: bool) -> float | None:
 
 
 def slices_data(trials: Sequence[FrozenTrial], space: Space) -> list[dict[str, Any]]:
-    """One slice per parameter: its values against the objective (thinned to MAX_POINTS)."""
+    """One slice per parameter: its values against the objective, complete and pruned
+    trials (thinned to MAX_POINTS)."""
     out = []
-    for name, pts in param_points(trials, space).items():
+    for name, pts in param_points(trials, space, include_pruned=True).items():
         dist = space.params[name]
-        rows = thin(list(zip(pts["x"], pts["value"], pts["number"])), MAX_POINTS)
+        rows = thin(list(zip(pts["x"], pts["value"], pts["number"], pts["state"])), MAX_POINTS)
         out.append({"name": name, "x": [r[0] for r in rows], "value": [r[1] for r in rows],
-                    "number": [r[2] for r in rows], "log": bool(getattr(dist, "log", False)),
+                    "number": [r[2] for r in rows], "pruned": [r[3] == "pruned" for r in rows],
+                    "log": bool(getattr(dist, "log", False)), "beta": isinstance(dist, Beta),
                     "categorical": isinstance(dist, Choice),
                     "categories": [str(v) for v in dist.values] if isinstance(dist, Choice) else None})
     return out

@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 COMPLETE_COLOR, PRUNED_COLOR, BAND_COLOR = "rgba(31,119,180,0.35)", "rgba(255,127,14,0.6)", "rgba(120,120,120,0.18)"
+TRIAL_SCALE = [[0.0, "#9ecae1"], [1.0, "#08306b"]]  # early trials light blue, late ones dark (never white)
 LAYOUT: dict[str, Any] = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
                           "legend": {"orientation": "h", "y": -0.2}, "font": {"size": 12}}
 
@@ -31,9 +32,15 @@ def history_figure(h: Mapping[str, Any], metric: str) -> go.Figure:
     fig.add_trace(go.Scatter(x=_arr(h["number"]), y=_arr(h["value"]), mode="markers", name="trial value",
                              marker={"size": 5, "color": "rgba(31,119,180,0.5)"},
                              hovertemplate="trial %{x}<br>value %{y:.4g}<extra></extra>"))
+    if h["pruned_number"]:
+        fig.add_trace(go.Scatter(x=_arr(h["pruned_number"]), y=_arr(h["pruned_value"]), mode="markers",
+                                 name="stopped early (value where it stopped)",
+                                 marker={"size": 5, "symbol": "x", "color": "rgba(120,120,120,0.5)"},
+                                 hovertemplate="trial %{x} (pruned)<br>value %{y:.4g}<extra></extra>"))
     fig.add_trace(go.Scatter(x=h["best_number"], y=h["best_value"], mode="lines", name="best so far",
                              line={"color": "#d62728", "width": 2, "shape": "hv"}))
-    return _fig(fig, 380, xaxis_title="trial number", yaxis_title=f"validation {metric}")
+    return _fig(fig, 380, xaxis_title="trial number", yaxis_title=f"validation {metric}",
+                xaxis_range=[-0.5, max(h["n_trials"], 2) - 0.5])
 
 
 def learning_curves_figure(curves: Sequence[Mapping[str, Any]], metric: str) -> go.Figure:
@@ -48,6 +55,7 @@ def learning_curves_figure(curves: Sequence[Mapping[str, Any]], metric: str) -> 
                     name=f"trial {c['number']} {'training' if split == 'train' else 'validation'}",
                     showlegend=col == 1), row=1, col=col)
     fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(type="log", row=1, col=1)  # losses span decades (a bad first epoch dwarfs the rest)
     return _fig(fig, 420)
 
 
@@ -117,18 +125,29 @@ def parallel_figure(data: Mapping[str, Any], metric: str, direction: str) -> go.
 def slices_figure(slices: Sequence[Mapping[str, Any]], metric: str) -> go.Figure:
     cols = min(3, max(1, len(slices)))
     rows = math.ceil(len(slices) / cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[s["name"] for s in slices],
+    titles = [f"{s['name']} (axis: 1 - {s['name']})" if s.get("beta") else s["name"] for s in slices]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
                         horizontal_spacing=0.07, vertical_spacing=0.18 if rows > 1 else 0.1)
     for i, s in enumerate(slices):
         r, c = i // cols + 1, i % cols + 1
-        x = np.array([str(v) for v in s["x"]], dtype=object) if s["categorical"] else _arr(s["x"])
-        numbers = _arr(s["number"])
-        fig.add_trace(go.Scatter(x=x, y=_arr(s["value"]), mode="markers", showlegend=False, customdata=numbers,
-                                 marker={"size": 5, "color": numbers, "colorscale": "Blues", "cmin": 0,
-                                         "cmax": max(s["number"], default=1)},
-                                 hovertemplate="trial %{customdata}<br>%{x}: %{y:.4g}<extra></extra>"), row=r, col=c)
+        for pruned in (False, True):
+            idx = [j for j, p in enumerate(s["pruned"]) if p == pruned]
+            if not idx:
+                continue
+            xs = [1 - s["x"][j] if s.get("beta") else s["x"][j] for j in idx]  # Beta: decades of 1 - beta
+            x = np.array([str(v) for v in xs], dtype=object) if s["categorical"] else _arr(xs)
+            numbers = _arr([s["number"][j] for j in idx])
+            marker: dict[str, Any] = ({"size": 5, "symbol": "x", "color": "rgba(120,120,120,0.45)"} if pruned else
+                                      {"size": 6, "color": numbers, "colorscale": TRIAL_SCALE, "cmin": 0,
+                                       "cmax": max(s["number"], default=1)})
+            fig.add_trace(go.Scatter(x=x, y=_arr([s["value"][j] for j in idx]), mode="markers", marker=marker,
+                                     customdata=numbers, cliponaxis=False, showlegend=False,
+                                     hovertemplate=f"trial %{{customdata}}{' (pruned)' if pruned else ''}"
+                                                   f"<br>%{{x}}: %{{y:.4g}}<extra></extra>"), row=r, col=c)
         if s["log"]:
             fig.update_xaxes(type="log", row=r, col=c)
+        if s.get("beta"):  # beta near 1 to the right, evenly by decades of 1 - beta
+            fig.update_xaxes(type="log", autorange="reversed", row=r, col=c)
         if s["categorical"]:
             fig.update_xaxes(type="category", categoryorder="array", categoryarray=s["categories"], row=r, col=c)
         if c == 1:

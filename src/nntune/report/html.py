@@ -104,7 +104,9 @@ def history_section(d: Mapping[str, Any]) -> str:
     h = d["history"]
     if not h["number"]:
         return empty("No trial has completed yet.")
-    note = f'<p class="note">Each point is a complete trial ({h["n_complete"]} in all); the line is the best value so far.</p>'
+    note = (f'<p class="note">Each dot is a complete trial ({h["n_complete"]} in all), each grey x a trial '
+            f'stopped early at its last value ({len(h["pruned_number"])} shown); the line is the best complete '
+            f'value so far.</p>')
     return note + plot(figures.history_figure(h, d["summary"]["metric"]), "plot-history")
 
 
@@ -143,7 +145,7 @@ def slices_section(d: Mapping[str, Any]) -> str:
     if not slices:
         return empty("No complete trial with parameters yet.")
     note = ('<p class="note">The objective against each parameter, on the parameter\'s own scale (log axis for '
-            'log-scaled ones); darker points are later trials.</p>')
+            'log-scaled ones); darker points are later trials, grey x trials stopped early.</p>')
     return note + plot(figures.slices_figure(slices, d["summary"]["metric"]), "plot-slices")
 
 
