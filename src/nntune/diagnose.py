@@ -16,8 +16,9 @@ and the advice of the lecture notes:
   (weights initialized with std 1); activations collapsed towards zero (std 0.01);
   ReLU outputs that are almost all zero.
 
-Every rule is a pure function of plain numbers; the thresholds are the named constants
-below. A healthy trial yields no finding.
+Every rule is a pure function of plain numbers in :mod:`nntune.diagnose_rules`, where each
+threshold is a named constant with the reason for its value. A healthy trial yields no
+finding.
 """
 
 from __future__ import annotations
@@ -25,155 +26,29 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
+from nntune.diagnose_rules import (
+    ACTIVATION_NAMES,
+    ADVICE,
+    KINDS,
+    LAYER_EPOCHS,
+    LAYER_TYPES,
+    SEVERITY,
+    Finding,
+    Severity,
+    activation_findings,
+    divergence_finding,
+    fit_findings,
+    gradient_findings,
+    last_finite_layers,
+    learning_rate_findings,
+)
 from nntune.trial import FrozenTrial, TrialState
 
-Severity = Literal["info", "warning", "error"]
 ScoreT = TypeVar("ScoreT", float, np.ndarray)
-
-# ---------------------------------------------------------------- thresholds
-
-# Overfitting, bounded scores (accuracy-like, error = 1 - score): the notes' example is a
-# 1% training error against 10% on validation (a 9-point gap, 10x). A well-fitted MLP on
-# digits ends near 0.6% vs 3.6% (a 3-point gap), so a 5-point gap separates the two.
-OVERFIT_MIN_GAP = 0.05
-# ... and validation error at least twice the training error, for every metric. Errors
-# of 14% vs 15% (underfitting in the notes) are 1.07x; 1% vs 10% is 10x.
-OVERFIT_MIN_RATIO = 2.0
-# The curve signature: validation loss ended 10% or more above its minimum while the
-# training loss kept falling after that minimum. Epoch-to-epoch noise of a converged
-# validation loss is a few percent.
-OVERFIT_LOSS_RISE = 0.10
-# Underfitting: training error at least 75% of validation error, i.e. the gap is small
-# next to the error itself (14% vs 15% is 93%; 1% vs 10% is 10%).
-UNDERFIT_CLOSE_RATIO = 0.75
-# "High" relative to the study's best trial: at least twice its error ...
-UNDERFIT_VS_BEST = 2.0
-# ... and, for bounded scores, 5 points above it (so 1% vs a best of 0.4% is not "high").
-UNDERFIT_MIN_EXCESS = 0.05
-# Without a study best, a bounded training error of 10% or more is high (the notes'
-# underfitting example trains at 14%). Unbounded errors (mae, rmse) need a study best.
-UNDERFIT_ABS_ERROR = 0.10
-# Errors are averaged over the last few epochs: the training score is measured on the
-# batches as they are trained (dropout on) and is noisy from epoch to epoch.
-LAST_EPOCHS = 3
-
-# Trends need a few epochs; the "end" of a curve is its last quarter, at least 3 steps.
-MIN_EPOCHS_FOR_TREND = 4
-TREND_WINDOW_FRACTION = 0.25
-TREND_MIN_WINDOW = 3
-# "Falling steadily": at least 70% of the last window's steps go down, the last one too,
-# and the recent rate of descent is at least half the average rate since the first epoch.
-# A converged curve (exponential approach) is at a few percent of its average rate by then;
-# a too-small learning rate gives a nearly straight line (rate share near 1).
-STEADY_FRACTION = 0.7
-LR_SMALL_RATE_SHARE = 0.5
-# Oscillation, judged on the second half of the curve (after the first descent): the
-# direction of the step flips at least half the time, and the typical step is 10% or
-# more both of the typical loss there and of the curve's whole range (max - min). A
-# converged loss wobbles by 1-3% of its level and well under 1% of its first descent; a
-# flat curve that never learns wobbles by far less than 10% of its level.
-OSCILLATION_MIN_POINTS = 6
-LR_LARGE_SIGN_CHANGES = 0.5
-LR_LARGE_AMPLITUDE = 0.10
-# Exploding loss: the training loss ended 10x above its minimum and above where it started.
-EXPLODE_FACTOR = 10.0
-
-# Layer statistics are read from the last 5 epochs: the state training ended in, with a
-# median over epochs against one noisy probe batch.
-LAYER_EPOCHS = 5
-# Gradients: first vs last layer gradient norm, "orders of magnitude" = 2 decades (100x).
-# Healthy MLPs and CNNs keep the ratio within about one decade.
-GRAD_RATIO_DECADES = 2.0
-# Bounded activations: the variance of a value confined to [lo, hi] with mean m is at most
-# (hi - m)(m - lo) (Bhatia-Davis), reached only when every value sits on a bound. Variance
-# at 80% of that maximum means most outputs are pinned near the bounds (tanh layers fed by
-# std-1 weights reach 90-95%; a healthy tanh layer stays near 40%).
-SATURATION_SHARE = 0.8
-# Collapsed activations: a hidden layer whose outputs vary by less than 0.01 (std); with
-# std-0.01 weights a tanh stack shrinks them to 1e-2, 1e-3, ... layer after layer.
-COLLAPSED_STD = 0.01
-# Dead ReLUs: 90% of a layer's outputs exactly zero. A healthy ReLU layer sits near 50%
-# (half of the pre-activations are negative); only ReLU-like units output exact zeros.
-DEAD_ZERO_FRACTION = 0.9
-
-BOUNDED_ACTIVATIONS: dict[str, tuple[float, float]] = {
-    "sigmoid": (0.0, 1.0),
-    "tanh": (-1.0, 1.0),
-    "hardtanh": (-1.0, 1.0),
-    "hardsigmoid": (0.0, 1.0),
-    "softsign": (-1.0, 1.0),
-}
-ACTIVATION_NAMES = {"relu", "leakyrelu", "leaky_relu", "elu", "gelu", "silu", "softplus", *BOUNDED_ACTIVATIONS}
-LAYER_TYPES = {"Linear", "Conv1d", "Conv2d", "Conv3d"}
-
-ADVICE: dict[str, str] = {
-    "overfitting": "The model memorizes the training data. Regularize (L2 weight decay, dropout, "
-                   "data augmentation), use a smaller network, stop earlier (early stopping), "
-                   "or collect more data.",
-    "underfitting": "The model cannot fit even the training data. Use a bigger network (more "
-                    "layers or units), train for more epochs, or try another architecture; "
-                    "more data will not help.",
-    "lr_too_small": "The validation loss was still falling steadily at the end: the learning "
-                    "rate is too small to converge in time. Train for more epochs or raise the "
-                    "learning rate a little.",
-    "lr_too_large": "The validation loss oscillates up and down: the learning rate is too "
-                    "large. Lower it, or use a decay schedule (step, exponential, plateau).",
-    "diverged": "The loss blew up (NaN, infinite or exploding): the learning rate is far too "
-                "large. Lower it; also consider gradient clipping, normalized inputs and a "
-                "smaller initialization (Xavier/He).",
-    "vanishing_gradients": "Gradients shrink towards the first layers, so those layers barely "
-                           "learn. Use fewer layers or residual connections, ReLU instead of "
-                           "sigmoid/tanh, Xavier/He initialization, normalized inputs or batch "
-                           "normalization, and less weight decay.",
-    "exploding_gradients": "Gradients grow towards the first layers. Lower the learning rate, "
-                           "clip gradients, normalize the inputs, initialize weights smaller "
-                           "(Xavier/He), or add weight decay.",
-    "saturated_activations": "Sigmoid/tanh outputs sit at their bounds, where the gradient is "
-                             "almost zero. Initialize weights smaller (Xavier instead of std 1), "
-                             "normalize the inputs, add batch normalization, or use ReLU.",
-    "collapsed_activations": "Activations collapse towards a constant layer after layer, so the "
-                             "signal (and its gradient) vanishes. Initialize weights larger "
-                             "(Xavier/He instead of std 0.01) or add batch normalization.",
-    "dead_relus": "Most ReLU outputs are exactly zero, so those units no longer learn. Lower "
-                  "the learning rate, use He initialization, or try leaky ReLU / ELU.",
-}
-SEVERITY: dict[str, Severity] = {
-    "overfitting": "warning",
-    "underfitting": "warning",
-    "lr_too_small": "info",
-    "lr_too_large": "warning",
-    "diverged": "error",
-    "vanishing_gradients": "warning",
-    "exploding_gradients": "warning",
-    "saturated_activations": "warning",
-    "collapsed_activations": "warning",
-    "dead_relus": "warning",
-}
-KINDS = tuple(ADVICE)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One diagnosis: what (``kind``), how bad, the numbers it rests on, what to do.
-    ``summary`` says in one line what was seen (it may name layers)."""
-
-    kind: str
-    severity: Severity
-    evidence: dict[str, float]
-    advice: str
-    summary: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "severity": self.severity, "evidence": dict(self.evidence),
-                "advice": self.advice, "summary": self.summary}
-
-
-def finding(kind: str, evidence: Mapping[str, float], summary: str) -> Finding:
-    return Finding(kind, SEVERITY[kind], {k: float(v) for k, v in evidence.items()}, ADVICE[kind], summary)
 
 
 @dataclass
@@ -260,220 +135,6 @@ def activation_kinds(trial: FrozenTrial, layer_names: Sequence[str]) -> dict[str
     return {name: kinds[name] for name in layer_names if name in kinds}
 
 
-# ---------------------------------------------------------------- the rules (pure)
-
-
-def _tail_mean(x: np.ndarray, n: int = LAST_EPOCHS) -> float:
-    finite = x[np.isfinite(x)]
-    return float(finite[-n:].mean()) if finite.size else math.nan
-
-
-def fit_findings(train_error: np.ndarray, val_error: np.ndarray, train_loss: np.ndarray,
-                 val_loss: np.ndarray, *, bounded: bool, best_error: float | None,
-                 complete: bool = True, oscillating: bool = False) -> list[Finding]:
-    """Overfitting and underfitting from the error and loss curves (see the thresholds).
-
-    ``oscillating``: the validation loss oscillates (learning rate too large), so ending
-    above its minimum is chance, not the overfitting signature; the error gap still counts.
-    ``complete``: False for a trial stopped early, which is not called underfitting."""
-    out: list[Finding] = []
-    tr, va = _tail_mean(train_error), _tail_mean(val_error)
-    have_errors = math.isfinite(tr) and math.isfinite(va)
-    gap_ok = have_errors and va >= OVERFIT_MIN_RATIO * max(tr, 0.0) and va > 0 and (
-        not bounded or va - tr >= OVERFIT_MIN_GAP)
-    rise = None if oscillating else _loss_rise(train_loss, val_loss)
-    if gap_ok or rise is not None:
-        evidence: dict[str, float] = {}
-        parts = []
-        if have_errors:
-            evidence.update(train_error=tr, val_error=va, gap=va - tr)
-            parts.append(f"training error {_fmt_err(tr, bounded)} vs validation error {_fmt_err(va, bounded)}")
-        if rise is not None:
-            evidence.update(val_loss_min=rise[0], val_loss_min_epoch=rise[1], val_loss_last=rise[2])
-            parts.append(f"validation loss rose from {rise[0]:.4g} (epoch {rise[1]}) to {rise[2]:.4g} "
-                         f"while the training loss fell")
-        out.append(finding("overfitting", evidence, "; ".join(parts)))
-    elif have_errors and complete and _high(tr, bounded, best_error) and tr >= UNDERFIT_CLOSE_RATIO * va:
-        evidence = {"train_error": tr, "val_error": va}
-        if best_error is not None:
-            evidence["best_error"] = best_error
-        ref = "" if best_error is None else f" (best trial: {_fmt_err(best_error, bounded)})"
-        out.append(finding("underfitting", evidence,
-                           f"training error {_fmt_err(tr, bounded)} and validation error "
-                           f"{_fmt_err(va, bounded)} are both high{ref}"))
-    return out
-
-
-def _high(train_error: float, bounded: bool, best_error: float | None) -> bool:
-    if best_error is None:
-        return bounded and train_error >= UNDERFIT_ABS_ERROR
-    if train_error < UNDERFIT_VS_BEST * best_error:
-        return False
-    return not bounded or train_error - best_error >= UNDERFIT_MIN_EXCESS
-
-
-def _fmt_err(e: float, bounded: bool) -> str:
-    return f"{100 * e:.1f}%" if bounded else f"{e:.4g}"
-
-
-def _loss_rise(train_loss: np.ndarray, val_loss: np.ndarray) -> tuple[float, int, float] | None:
-    """(min, its epoch, last) of the validation loss when it rose OVERFIT_LOSS_RISE above its
-    minimum while the training loss fell after that minimum; else None."""
-    if val_loss.size != train_loss.size:
-        return None
-    ok = np.isfinite(val_loss) & np.isfinite(train_loss)
-    if ok.sum() < MIN_EPOCHS_FOR_TREND:
-        return None
-    v, t = val_loss[ok], train_loss[ok]
-    epochs = np.flatnonzero(ok) + 1
-    i = int(np.argmin(v))
-    if i >= v.size - 1 or v[-1] < v[i] * (1 + OVERFIT_LOSS_RISE) or not t[-1] < t[i]:
-        return None
-    return float(v[i]), int(epochs[i]), float(v[-1])
-
-
-def learning_rate_findings(loss: np.ndarray, *, complete: bool = True) -> list[Finding]:
-    """``lr_too_small`` (still falling steadily at the end) and ``lr_too_large``
-    (oscillating) from a loss-like curve, lower is better."""
-    x = loss[np.isfinite(loss)]
-    out: list[Finding] = []
-    n = x.size
-    if n >= MIN_EPOCHS_FOR_TREND and complete:
-        w = min(n - 1, max(TREND_MIN_WINDOW, round(n * TREND_WINDOW_FRACTION)))
-        steps = np.diff(x[-(w + 1):])
-        total = x[0] - x[-1]
-        recent = x[-(w + 1)] - x[-1]
-        if total > 0 and steps[-1] < 0:
-            share = (recent / w) / (total / (n - 1))
-            down = float(np.mean(steps < 0))
-            if down >= STEADY_FRACTION and share >= LR_SMALL_RATE_SHARE:
-                out.append(finding("lr_too_small",
-                                   {"recent_rate_share": share, "falling_steps": down, "last_value": x[-1],
-                                    "drop_last_window": recent, "window_epochs": w},
-                                   f"still falling at the end: the last {w} epochs went down at "
-                                   f"{100 * share:.0f}% of the average rate"))
-    if n >= OSCILLATION_MIN_POINTS:
-        tail = x[-max(OSCILLATION_MIN_POINTS, n // 2):]
-        d = np.diff(tail)
-        signs = np.sign(d[d != 0])
-        flips = float(np.mean(signs[1:] != signs[:-1])) if signs.size > 1 else 0.0
-        step = float(np.median(np.abs(d)))
-        level, span = float(np.median(np.abs(tail))), float(x.max() - x.min())
-        amplitude = step / level if level > 0 else 0.0
-        of_range = step / span if span > 0 else 0.0
-        if flips >= LR_LARGE_SIGN_CHANGES and min(amplitude, of_range) >= LR_LARGE_AMPLITUDE:
-            out.append(finding("lr_too_large", {"sign_change_fraction": flips, "relative_amplitude": amplitude,
-                                                "share_of_range": of_range},
-                               f"the validation loss changes direction {100 * flips:.0f}% of the time, "
-                               f"by {100 * amplitude:.0f}% of its level"))
-    return out
-
-
-def divergence_finding(train_loss: np.ndarray, *, diverged: bool, diverged_epoch: int | None,
-                       error: str | None) -> Finding | None:
-    """``diverged``: stored as diverged or with a non-finite loss (``diverged``), or a
-    training loss that exploded."""
-    evidence: dict[str, float] = {}
-    summary = ""
-    if diverged:
-        if diverged_epoch is not None:
-            evidence["epoch"] = float(diverged_epoch)
-        summary = error or "the loss became non-finite"
-    else:
-        t = train_loss[np.isfinite(train_loss)]
-        if t.size >= 2 and t[-1] >= EXPLODE_FACTOR * max(float(t.min()), 1e-12) and t[-1] > t[0]:
-            evidence = {"train_loss_min": float(t.min()), "train_loss_last": float(t[-1])}
-            summary = f"the training loss rose from {t.min():.4g} to {t[-1]:.4g}"
-        else:
-            return None
-    return finding("diverged", evidence, summary)
-
-
-def gradient_findings(layers_by_epoch: Sequence[Sequence[Mapping[str, Any]]]) -> list[Finding]:
-    """Vanishing / exploding gradients: the median over epochs of log10(first / last layer
-    gradient norm). Layers with a zero norm (frozen) are skipped."""
-    ratios: list[float] = []
-    first_last: list[tuple[str, float, str, float]] = []
-    for layers in layers_by_epoch:
-        norms = [(l.get("name", ""), l.get("grad_norm")) for l in layers]
-        norms = [(str(n), float(g)) for n, g in norms if type(g) in (float, int) and 0 < g < math.inf]
-        if len(norms) >= 2:
-            ratios.append(math.log10(norms[0][1] / norms[-1][1]))
-            first_last.append((norms[0][0], norms[0][1], norms[-1][0], norms[-1][1]))
-    if not ratios:
-        return []
-    i = sorted(range(len(ratios)), key=ratios.__getitem__)[len(ratios) // 2]
-    median = ratios[i]
-    fname, fg, lname, lg = first_last[i]
-    evidence = {"log10_ratio": median, "first_grad_norm": fg, "last_grad_norm": lg}
-    if median <= -GRAD_RATIO_DECADES:
-        return [finding("vanishing_gradients", evidence,
-                        f"gradient norm of {fname} is 10^{median:.1f} times that of {lname} ({fg:.2g} vs {lg:.2g})")]
-    if median >= GRAD_RATIO_DECADES:
-        return [finding("exploding_gradients", evidence,
-                        f"gradient norm of {fname} is 10^{median:.1f} times that of {lname} ({fg:.2g} vs {lg:.2g})")]
-    return []
-
-
-def activation_findings(layers: Sequence[Mapping[str, Any]], kinds: Mapping[str, str | None]) -> list[Finding]:
-    """Saturated, collapsed and dead activations of the hidden layers in one epoch's records.
-
-    ``kinds`` maps layer names to their activation (``None``: an output layer). With no
-    entry for any layer, every layer but the last counts as hidden (bounds unknown)."""
-    if not layers:
-        return []
-    if kinds:
-        hidden = [(l, kinds[str(l.get("name"))]) for l in layers if kinds.get(str(l.get("name"))) is not None]
-    else:
-        hidden = [(l, None) for l in layers[:-1]]
-    saturated, collapsed, dead = [], [], []
-    for layer, kind in hidden:
-        name = str(layer.get("name", ""))
-        mean, std = float(layer.get("act_mean", math.nan)), float(layer.get("act_std", math.nan))
-        zeros = float(layer.get("act_zero_frac", math.nan))
-        if math.isfinite(zeros) and zeros >= DEAD_ZERO_FRACTION:
-            dead.append((name, zeros))
-            continue
-        if not math.isfinite(std):
-            continue
-        if std < COLLAPSED_STD:
-            collapsed.append((name, std))
-        elif kind in BOUNDED_ACTIVATIONS and math.isfinite(mean):
-            lo, hi = BOUNDED_ACTIVATIONS[kind]
-            room = (hi - mean) * (mean - lo)
-            share = std**2 / room if room > 0 else 1.0
-            if share >= SATURATION_SHARE:
-                saturated.append((name, share))
-    out: list[Finding] = []
-    if saturated:
-        worst = max(saturated, key=lambda s: s[1])
-        out.append(finding("saturated_activations",
-                           {"layers": len(saturated), "max_saturation": worst[1]},
-                           f"{_names(saturated)}: output variance at {100 * worst[1]:.0f}% of the "
-                           f"largest possible for the activation's range"))
-    if collapsed:
-        low = min(collapsed, key=lambda s: s[1])
-        out.append(finding("collapsed_activations", {"layers": len(collapsed), "min_std": low[1]},
-                           f"{_names(collapsed)}: activation std down to {low[1]:.2g}"))
-    if dead:
-        worst = max(dead, key=lambda s: s[1])
-        out.append(finding("dead_relus", {"layers": len(dead), "max_zero_fraction": worst[1]},
-                           f"{_names(dead)}: up to {100 * worst[1]:.0f}% of outputs are zero"))
-    return out
-
-
-def _names(items: Sequence[tuple[str, float]]) -> str:
-    names = [n for n, _ in items]
-    return ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-
-
-def _last_finite_layers(layers_by_epoch: Sequence[Sequence[Mapping[str, Any]]]) -> list[Mapping[str, Any]]:
-    for layers in reversed(layers_by_epoch):
-        if layers and all(math.isfinite(float(l.get("act_std", math.nan))) for l in layers):
-            return list(layers)
-    return []
-
-
 # ---------------------------------------------------------------- one trial, a study
 
 
@@ -505,7 +166,7 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
                             oscillating=oscillating)
         out += rate
     out += gradient_findings(curves.layers)
-    last = _last_finite_layers(curves.layers)
+    last = last_finite_layers(curves.layers)
     if last:
         names = [str(l.get("name", "")) for l in last]
         kinds = {str(l["name"]): _kind(l.get("activation")) for l in last if "activation" in l}
@@ -526,3 +187,7 @@ def diagnose_trials(trials: Sequence[FrozenTrial], direction: str, metric: str |
     best = (max(values) if direction == "maximize" else min(values)) if values else None
     return {t.number: diagnose(t, study_best=best, direction=direction, metric=metric)
             for t in trials if t.state.is_finished()}
+
+
+__all__ = ["ADVICE", "KINDS", "SEVERITY", "Curves", "Finding", "Severity", "activation_kinds", "curves_of",
+           "diagnose", "diagnose_trials", "error_of", "infer_metric"]
