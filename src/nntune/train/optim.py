@@ -218,10 +218,10 @@ def apply_hyperparams(optimizer: torch.optim.Optimizer, params: Mapping[str, Any
 
 def decoupled_step(optimizer: torch.optim.Optimizer) -> None:
     """theta <- (1 - lr*lambda) theta for groups with decoupled decay; call before ``step()``."""
-    with torch.no_grad():
-        for group in optimizer.param_groups:
-            factor = 1.0 - group["lr"] * group.get("decoupled_decay", 0.0)
-            if factor != 1.0:
+    for group in optimizer.param_groups:
+        factor = 1.0 - group["lr"] * group.get("decoupled_decay", 0.0)
+        if factor != 1.0:
+            with torch.no_grad():  # entered only when there is work: it costs time every step
                 for param in group["params"]:
                     if param.grad is not None:
                         param.mul_(factor)
