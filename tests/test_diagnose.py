@@ -260,7 +260,7 @@ def one_thread():
 
 
 @pytest.mark.slow
-def test_real_trials_that_overfit_diverge_and_learn_too_slowly(one_thread):
+def test_real_trials_that_overfit_diverge_and_learn_too_slowly(one_thread, tmp_path):
     from nntune.train import fit, load_splits
 
     tiny = load_splits("digits", train_size=0.05)  # about 50 training images
@@ -293,3 +293,13 @@ def test_real_trials_that_overfit_diverge_and_learn_too_slowly(one_thread):
     assert found["diverge"] == ["diverged"], found
     assert "lr_too_small" in found["slow"] and "underfitting" in found["slow"], found
     assert "lr_too_small" not in found["overfit"] and "underfitting" not in found["overfit"], found
+
+    # The same findings reach `nntune show` and the report.
+    from nntune.report import write_report
+    from nntune.show import show_data
+
+    shown = {r["params"]["case"]: r["findings"] for r in show_data(study.storage, study.study_name)["trials"]}
+    assert "overfitting" in shown["overfit"] and shown["diverge"] == ["diverged"] and "lr_too_small" in shown["slow"]
+    page = write_report(study.storage, study.study_name, tmp_path / "r.html").read_text(encoding="utf-8")
+    diagnosis = page[page.index('<section id="diagnosis">'):page.index('<section id="trials">')]
+    assert "overfitting" in diagnosis and "lr_too_small" in diagnosis
