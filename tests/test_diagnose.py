@@ -46,9 +46,10 @@ def trial(train_acc: Sequence[float], val_acc: Sequence[float], train_loss: Sequ
     n = len(val_acc)
     train_loss = list(train_loss) if train_loss is not None else [1 - a for a in train_acc]
     val_loss = list(val_loss) if val_loss is not None else [1 - a for a in val_acc]
-    records = [{"step": e + 1, "epoch": e + 1, "train_loss": float(train_loss[e]), f"train_{metric}": float(train_acc[e]),
-                "val_loss": float(val_loss[e]), f"val_{metric}": float(val_acc[e]), "value": float(val_acc[e]),
-                "lr": 1e-3, "layers": layer_stats if layer_stats is not None else layers()} for e in range(n)]
+    records = [{"step": e + 1, "epoch": e + 1, "train_loss": float(train_loss[e]),
+                f"train_{metric}": float(train_acc[e]), "val_loss": float(val_loss[e]),
+                f"val_{metric}": float(val_acc[e]), "value": float(val_acc[e]), "lr": 1e-3,
+                "layers": layer_stats if layer_stats is not None else layers()} for e in range(n)]
     return FrozenTrial(number=0, state=state, params=params or {}, value=float(val_acc[-1]),
                        intermediate_values={e + 1: float(val_acc[e]) for e in range(n)}, metrics=records)
 

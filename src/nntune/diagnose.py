@@ -178,7 +178,8 @@ def _kind(value: Any) -> str | None:
     return None if value is None else str(value).lower()
 
 
-def diagnose_trials(trials: Sequence[FrozenTrial], direction: str, metric: str | None = None) -> dict[int, list[Finding]]:
+def diagnose_trials(trials: Sequence[FrozenTrial], direction: str,
+                    metric: str | None = None) -> dict[int, list[Finding]]:
     """:func:`diagnose` for every finished trial, against the study's best value."""
     if metric is None:
         metric = next((m for t in trials if t.metrics and (m := infer_metric(t.metrics))), "accuracy")

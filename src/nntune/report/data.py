@@ -138,7 +138,8 @@ def parallel_data(trials: Sequence[FrozenTrial], space: Space) -> dict[str, Any]
             log = bool(getattr(dist, "log", False))
             vals = [_log_or_plain(t.params.get(name), log) for t in done]
             dims.append({"name": f"log10 {name}" if log else name, "values": vals, "scale": "log" if log else "linear"})
-    return {"dimensions": dims, "value": [float(t.value) for t in done], "number": [t.number for t in done],  # type: ignore[arg-type]
+    values = [float(t.value) for t in done]  # type: ignore[arg-type]
+    return {"dimensions": dims, "value": values, "number": [t.number for t in done],
             "n_complete": len(complete_trials(trials))}
 
 
@@ -172,7 +173,8 @@ def test_data(evaluations: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     for e in evaluations:
         m = e.get("metrics", {})
         rows.append({"trial": e.get("trial"), "time": str(e.get("time", "")),
-                     "metrics": {k: v for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}})
+                     "metrics": {k: v for k, v in m.items()
+                                 if isinstance(v, (int, float)) and not isinstance(v, bool)}})
     last = evaluations[-1].get("metrics", {}) if evaluations else {}
     return {"looks": looks, "statement": f"The test split of this study has been evaluated {times}.",
             "evaluations": rows, "confusion_matrix": last.get("confusion_matrix"),
@@ -182,7 +184,7 @@ def test_data(evaluations: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 def residuals_of(raw: Any) -> dict[str, list[float]] | None:
     """``{"predicted", "actual"}`` lists (at most MAX_POINTS pairs) from a test evaluation's
     ``residuals`` entry, or None without one."""
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("predicted"), list) or not isinstance(raw.get("actual"), list):
+    if not isinstance(raw, Mapping) or not all(isinstance(raw.get(k), list) for k in ("predicted", "actual")):
         return None
     pairs = thin([(float(p), float(a)) for p, a in zip(raw["predicted"], raw["actual"])], MAX_POINTS)
     return {"predicted": [p for p, _ in pairs], "actual": [a for _, a in pairs]}

@@ -96,9 +96,10 @@ def intermediate_figure(data: Mapping[str, Any], metric: str) -> go.Figure:
             xs += [*c["steps"], None]
             ys += [*c["values"], None]
             who += [c["number"]] * len(c["steps"]) + [None]
-        fig.add_trace(go.Scatter(x=_arr(xs), y=_arr(ys), customdata=_arr(who), mode="lines", name=name, legendgroup=group,
-                                 line={"width": 1, "color": color}, connectgaps=False,
-                                 hovertemplate=f"trial %{{customdata}} ({group})<br>epoch %{{x}}: %{{y:.4g}}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=_arr(xs), y=_arr(ys), customdata=_arr(who), mode="lines", name=name,
+                                 legendgroup=group, line={"width": 1, "color": color}, connectgaps=False,
+                                 hovertemplate=f"trial %{{customdata}} ({group})<br>epoch %{{x}}: "
+                                               f"%{{y:.4g}}<extra></extra>"))
     ends = [c for c in data["curves"] if c["state"] == "pruned" and c["steps"]]
     if ends:
         fig.add_trace(go.Scatter(x=[c["steps"][-1] for c in ends], y=[c["values"][-1] for c in ends],

@@ -66,8 +66,8 @@ def esc(value: Any) -> str:
 
 def plot(fig: go.Figure, div_id: str) -> str:
     # The figure was validated as it was built; validating again on output doubles the cost.
-    return str(pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=div_id, config=PLOT_CONFIG, validate=False,
-                           default_height=f"{fig.layout.height or 420}px"))
+    return str(pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=div_id, config=PLOT_CONFIG,
+                           validate=False, default_height=f"{fig.layout.height or 420}px"))
 
 
 def empty(text: str) -> str:
@@ -94,7 +94,8 @@ def summary_section(d: Mapping[str, Any]) -> str:
     counts = ", ".join(f"{v} {k}" for k, v in s["counts"].items())
     best = s["best"]
     best_text = "no trial has completed yet" if best is None else (
-        f"best trial {best['number']}: validation {s['metric']} {fmt(best['value'])} with {params_text(best['params'])}")
+        f"best trial {best['number']}: validation {s['metric']} {fmt(best['value'])} "
+        f"with {params_text(best['params'])}")
     return (f"<p>{s['n_trials']} trials ({html.escape(counts)}); the study is to {s['direction']} the validation "
             f"{html.escape(s['metric'])}.</p><p><b>{html.escape(best_text)}</b></p>"
             f"<p>{html.escape(d['test']['statement'])}</p>")
@@ -102,8 +103,8 @@ def summary_section(d: Mapping[str, Any]) -> str:
 
 def history_section(d: Mapping[str, Any]) -> str:
     h = d["history"]
-    if not h["number"]:
-        return empty("No trial has completed yet.")
+    if not h["number"] and not h["pruned_number"]:
+        return empty("No trial has finished with a value yet.")
     note = (f'<p class="note">Each dot is a complete trial ({h["n_complete"]} in all), each grey x a trial '
             f'stopped early at its last value ({len(h["pruned_number"])} shown); the line is the best complete '
             f'value so far.</p>')
@@ -159,15 +160,17 @@ def importance_section(d: Mapping[str, Any]) -> str:
     return note + plot(figures.importance_figure(imp), "plot-importance")
 
 
+def span(dist: Mapping[str, Any]) -> str:
+    """A described distribution as text: its values, or ``low .. high``."""
+    return ", ".join(map(fmt, dist["values"])) if "values" in dist else f"{fmt(dist['low'])} .. {fmt(dist['high'])}"
+
+
 def best_region_section(d: Mapping[str, Any]) -> str:
     r = d["best_region"]
     if not r["top_trials"]:
         return empty("No complete trial yet.")
-    rows = []
-    for name, p in r["params"].items():
-        full, reg = p["full"], p["region"]
-        span = (lambda x: ", ".join(map(fmt, x["values"])) if "values" in x else f"{fmt(x['low'])} .. {fmt(x['high'])}")
-        rows.append([name, full["scale"], span(full), span(reg), p["best"]])
+    rows = [[name, p["full"]["scale"], span(p["full"]), span(p["region"]), p["best"]]
+            for name, p in r["params"].items()]
     note = (f'<p class="note">The range of the {len(r["top_trials"])} best complete trials '
             f'({", ".join(map(str, r["top_trials"]))}) on each parameter\'s own scale. The space below can seed '
             f'the next coarse-to-fine stage.</p>')
@@ -178,7 +181,8 @@ def best_region_section(d: Mapping[str, Any]) -> str:
 def space_json(space: Mapping[str, Any]) -> str:
     """A space as JSON with one line per parameter."""
     lines = [f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in space.get("params", {}).items()]
-    return ('{"params": {\n' + ",\n".join(lines) + "\n},\n" + f'"conditions": {json.dumps(space.get("conditions", {}))}}}')
+    conditions = json.dumps(space.get("conditions", {}))
+    return '{"params": {\n' + ",\n".join(lines) + "\n},\n" + f'"conditions": {conditions}}}'
 
 
 def test_section(d: Mapping[str, Any]) -> str:
