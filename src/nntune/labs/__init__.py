@@ -1,0 +1,59 @@
+"""The lecture experiments as runnable labs: each reproduces a figure and checks the notes' claim.
+
+``run_lab(name, out_dir, seed)`` measures, checks the claim on the numbers, and, given an
+output folder, writes the figures (PNG) and one self-contained HTML page per lab.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from nntune.exceptions import ConfigError
+from nntune.labs import optimizers
+from nntune.labs._common import Lab, LabResult, Measured, torch_threads, write_page
+
+__all__ = ["LABS", "Lab", "LabResult", "Measured", "list_labs", "run_lab"]
+
+LABS: dict[str, Lab] = {
+    lab.name: lab
+    for module in (optimizers,)
+    for lab in module.LABS
+}
+
+# Small MLPs train faster on one intra-op thread than on two that other processes share.
+DEFAULT_THREADS = 1
+
+
+def list_labs() -> list[tuple[str, str]]:
+    """(name, one-line description) of every lab, in the notes' order."""
+    return [(lab.name, lab.description) for lab in LABS.values()]
+
+
+def run_lab(name: str, out_dir: Path | str | None = None, seed: int = 0, *, quick: bool = False,
+            threads: int | None = DEFAULT_THREADS) -> LabResult:
+    """Run lab ``name`` with every random draw derived from ``seed``.
+
+    With ``out_dir`` the figures go to ``<out_dir>/<name>*.png`` and the page to
+    ``<out_dir>/<name>.html``; without it only the numbers are measured. ``quick`` shrinks
+    the heavy labs (fewer epochs, samples or trials) while still checking the claim.
+    ``threads`` sets torch's intra-op threads for the run (None leaves them as they are).
+    """
+    lab = LABS.get(name)
+    if lab is None:
+        raise ConfigError("lab", f"unknown lab {name!r}; choose from {', '.join(LABS)}")
+    start = time.perf_counter()
+    with torch_threads(threads):
+        measured: Measured = lab.measure(int(seed), bool(quick))
+        figures: list[Path] = []
+        folder = None if out_dir is None else Path(out_dir)
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            figures = lab.draw(measured, folder)
+    numbers = {**measured.numbers, "checks": dict(measured.checks), "remarks": list(measured.remarks)}
+    result = LabResult(name=lab.name, claim=lab.claim, held=measured.held, numbers=numbers, figures=figures,
+                       seed=int(seed), quick=bool(quick), seconds=time.perf_counter() - start)
+    if folder is not None:
+        result.page = write_page(lab, result, measured, folder)
+        result.seconds = time.perf_counter() - start
+    return result
