@@ -151,6 +151,20 @@ def test_lr_too_large_when_the_validation_loss_oscillates():
     assert found[0].evidence["sign_change_fraction"] >= 0.9 and "decay" in found[0].advice
 
 
+def test_lr_too_large_when_the_training_loss_falls_then_climbs_again():
+    train_loss = np.concatenate([decay(1.1, 0.14, 11), np.linspace(0.2, 0.5, 9)])
+    val_loss = np.concatenate([decay(0.9, 0.6, 11), np.linspace(1.2, 2.0, 9)])
+    t = trial(1 - decay(0.9, 0.03), 1 - decay(0.9, 0.06), train_loss, val_loss)
+    found = diagnose(t)
+    # Not overfitting: the validation loss rises because training itself goes wrong.
+    assert [f.kind for f in found] == ["lr_too_large"]
+    assert found[0].evidence["train_loss_min_epoch"] == 11 and found[0].evidence["train_loss_last"] == 0.5
+    # A training loss near zero that wobbles (1e-5 -> 3e-5) gave back nothing of its descent.
+    tiny = np.concatenate([decay(2.3, 1e-5, 15, rate=1.5), [2e-5, 3e-5, 1.5e-5, 3e-5, 3e-5]])
+    overfit = trial(1 - decay(0.9, 0.0), 1 - decay(0.9, 0.15), tiny, decay(2.3, 0.7))
+    assert kinds(overfit) == ["overfitting"]
+
+
 def test_a_converged_loss_that_wobbles_a_little_is_not_oscillating():
     wobble = 0.002 * np.array([1, -1] * (EPOCHS // 2))
     t = trial(1 - decay(0.9, 0.01), 1 - decay(0.9, 0.03), decay(2.3, 0.03), decay(2.3, 0.1) + wobble)

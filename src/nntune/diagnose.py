@@ -159,11 +159,12 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
         out.append(div)
     best_error = None if study_best is None or not math.isfinite(study_best) else error_of(study_best, direction)
     if div is None:
-        rate = learning_rate_findings(curves.val_loss, complete=complete)
-        oscillating = any(f.kind == "lr_too_large" for f in rate)
+        rate = learning_rate_findings(curves.val_loss, complete=complete,
+                                      train_loss=curves.train_loss if curves.train_loss.size else None)
+        unstable = any(f.kind == "lr_too_large" for f in rate)
         out += fit_findings(curves.train_error, curves.val_error, curves.train_loss, curves.val_loss,
                             bounded=bounded, best_error=best_error, complete=complete,
-                            oscillating=oscillating)
+                            unstable=unstable)
         out += rate
     out += gradient_findings(curves.layers)
     last = last_finite_layers(curves.layers)

@@ -60,6 +60,12 @@ LR_SMALL_RATE_SHARE = 0.5
 OSCILLATION_MIN_POINTS = 6
 LR_LARGE_SIGN_CHANGES = 0.5
 LR_LARGE_AMPLITUDE = 0.10
+# The notes' "very large rate": the loss first falls, then climbs again. A training loss
+# that ends at 2x its minimum or more, giving back a quarter or more of its first descent,
+# is that (on a good run it only wobbles; near zero, tiny wobbles are doubled, hence the
+# share of the descent).
+TRAIN_RISE_FACTOR = 2.0
+TRAIN_RISE_SHARE = 0.25
 # Exploding loss: the training loss ended 10x above its minimum and above where it started.
 EXPLODE_FACTOR = 10.0
 
@@ -101,8 +107,9 @@ ADVICE: dict[str, str] = {
     "lr_too_small": "The validation loss was still falling steadily at the end: the learning "
                     "rate is too small to converge in time. Train for more epochs or raise the "
                     "learning rate a little.",
-    "lr_too_large": "The validation loss oscillates up and down: the learning rate is too "
-                    "large. Lower it, or use a decay schedule (step, exponential, plateau).",
+    "lr_too_large": "The loss oscillates up and down, or falls and then climbs again: the "
+                    "learning rate is too large. Lower it, or use a decay schedule (step, "
+                    "exponential, plateau).",
     "diverged": "The loss blew up (NaN, infinite or exploding): the learning rate is far too "
                 "large. Lower it; also consider gradient clipping, normalized inputs and a "
                 "smaller initialization (Xavier/He).",
@@ -167,24 +174,26 @@ def _tail_mean(x: np.ndarray, n: int = LAST_EPOCHS) -> float:
 
 def fit_findings(train_error: np.ndarray, val_error: np.ndarray, train_loss: np.ndarray,
                  val_loss: np.ndarray, *, bounded: bool, best_error: float | None,
-                 complete: bool = True, oscillating: bool = False) -> list[Finding]:
+                 complete: bool = True, unstable: bool = False) -> list[Finding]:
     """Overfitting and underfitting from the error and loss curves (see the thresholds).
 
-    ``oscillating``: the validation loss oscillates (learning rate too large), so ending
-    above its minimum is chance, not the overfitting signature; the error gap still counts.
+    ``unstable``: the learning rate was found too large (the loss oscillates or climbs
+    again), so a validation loss ending above its minimum is that, not the overfitting
+    signature; the error gap still counts.
     ``complete``: False for a trial stopped early, which is not called underfitting."""
     out: list[Finding] = []
     tr, va = _tail_mean(train_error), _tail_mean(val_error)
     have_errors = math.isfinite(tr) and math.isfinite(va)
     gap_ok = have_errors and va >= OVERFIT_MIN_RATIO * max(tr, 0.0) and va > 0 and (
         not bounded or va - tr >= OVERFIT_MIN_GAP)
-    rise = None if oscillating else _loss_rise(train_loss, val_loss)
+    rise = None if unstable else _loss_rise(train_loss, val_loss)
     if gap_ok or rise is not None:
         evidence: dict[str, float] = {}
         parts = []
         if have_errors:
             evidence.update(train_error=tr, val_error=va, gap=va - tr)
-            parts.append(f"training error {_fmt_err(tr, bounded)} vs validation error {_fmt_err(va, bounded)}")
+            if gap_ok:
+                parts.append(f"training error {_fmt_err(tr, bounded)} vs validation error {_fmt_err(va, bounded)}")
         if rise is not None:
             evidence.update(val_loss_min=rise[0], val_loss_min_epoch=rise[1], val_loss_last=rise[2])
             parts.append(f"validation loss rose from {rise[0]:.4g} (epoch {rise[1]}) to {rise[2]:.4g} "
@@ -229,9 +238,11 @@ def _loss_rise(train_loss: np.ndarray, val_loss: np.ndarray) -> tuple[float, int
     return float(v[i]), int(epochs[i]), float(v[-1])
 
 
-def learning_rate_findings(loss: np.ndarray, *, complete: bool = True) -> list[Finding]:
+def learning_rate_findings(loss: np.ndarray, *, complete: bool = True,
+                           train_loss: np.ndarray | None = None) -> list[Finding]:
     """``lr_too_small`` (still falling steadily at the end) and ``lr_too_large``
-    (oscillating) from a loss-like curve, lower is better."""
+    (oscillating, or the training loss rising again) from a loss-like validation curve,
+    lower is better, and the training loss when there is one."""
     x = loss[np.isfinite(loss)]
     out: list[Finding] = []
     n = x.size
@@ -263,7 +274,27 @@ def learning_rate_findings(loss: np.ndarray, *, complete: bool = True) -> list[F
                                                 "share_of_range": of_range},
                                f"the validation loss changes direction {100 * flips:.0f}% of the time, "
                                f"by {100 * amplitude:.0f}% of its level"))
+            return out
+    rise = _train_rise(train_loss) if train_loss is not None else None
+    if rise is not None:
+        out.append(finding("lr_too_large", {"train_loss_min": rise[0], "train_loss_min_epoch": rise[1],
+                                            "train_loss_last": rise[2]},
+                           f"the training loss fell to {rise[0]:.4g} (epoch {rise[1]}), then rose to {rise[2]:.4g}"))
     return out
+
+
+def _train_rise(train_loss: np.ndarray) -> tuple[float, int, float] | None:
+    """(min, its epoch, last) when the training loss climbed back up after its minimum
+    (see TRAIN_RISE_FACTOR); else None."""
+    ok = np.isfinite(train_loss)
+    t = train_loss[ok]
+    if t.size < MIN_EPOCHS_FOR_TREND:
+        return None
+    i = int(np.argmin(t))
+    low, last, first = float(t[i]), float(t[-1]), float(t[0])
+    if i == t.size - 1 or last < TRAIN_RISE_FACTOR * low or last - low < TRAIN_RISE_SHARE * (first - low):
+        return None
+    return low, int(np.flatnonzero(ok)[i]) + 1, last
 
 
 def divergence_finding(train_loss: np.ndarray, *, diverged: bool, diverged_epoch: int | None,
