@@ -82,6 +82,9 @@ def single(name: str, dist: Distribution) -> Space:
     return Space({name: dist})
 
 
+_PLAIN = (float, int)  # exact types: bool, a subclass of int, is not a number here
+
+
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
 
@@ -98,7 +101,8 @@ def unit_column(dist: Distribution, values: Sequence[Any]) -> np.ndarray:
                 cache[key] = dist.to_unit(v) if v is not MISSING and dist.contains(v) else INACTIVE
             out[i] = cache[key]
         return out
-    x = np.array([float(v) if _is_number(v) else np.nan for v in values], dtype=float)
+    x = np.array([v if type(v) in _PLAIN else (float(v) if _is_number(v) else np.nan)  # noqa: E721
+                  for v in values], dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         ok = (x >= dist.low) & (x <= dist.high)
         if isinstance(dist, Int):

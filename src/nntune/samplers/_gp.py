@@ -32,6 +32,7 @@ from scipy import special
 from threadpoolctl import ThreadpoolController
 
 from nntune.samplers._base import independent_draw, resolve_seed, trial_rng
+from nntune.samplers._qmc import sobol_point
 from nntune.samplers._define_by_run import decode, encode, signed, snap
 from nntune.space import Choice, Distribution, Space
 from nntune.trial import FrozenTrial, TrialState
@@ -82,7 +83,8 @@ class Encoding:
 
 
 def warp(losses: np.ndarray) -> np.ndarray:
-    """Standardized Yeo-Johnson transform of ``losses`` (order preserved)."""
+    """Standardized Yeo-Johnson transform of ``losses`` (order preserved), with the power
+    fitted by maximum likelihood but at most 1, so only a heavy bad tail is compressed."""
     y = np.asarray(losses, dtype=float)
     scale = y.std()
     if len(y) < 3 or scale == 0 or not np.isfinite(scale):
@@ -92,7 +94,9 @@ def warp(losses: np.ndarray) -> np.ndarray:
 
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        t = stats.yeojohnson(z)[0]
+        # Only ever compress the bad (high) tail: lambda > 1 would squeeze the good end,
+        # where the model needs its resolution most.
+        t = stats.yeojohnson(z, min(1.0, float(stats.yeojohnson_normmax(z))))
     if not np.all(np.isfinite(t)) or t.std() == 0:
         t = z
     return (t - t.mean()) / t.std()
@@ -136,19 +140,64 @@ def _solve_lower(chol: np.ndarray, b: np.ndarray, trans: bool = False) -> np.nda
     return solve_triangular(chol, b, lower=True, trans=1 if trans else 0, check_finite=False)
 
 
-def fit_gp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_restarts: int = 2) -> Posterior:
-    """Fit C * Matern52(ARD) + White to standardized targets ``y``; return the posterior."""
+@dataclass(frozen=True)
+class HyperPrior:
+    """Normal priors on the log kernel hyperparameters ``theta`` = (log amplitude, log length
+    scales, log noise), so that the fit is a posterior mode rather than a maximum
+    likelihood: with a few dozen trials the likelihood alone often prefers a model that
+    interpolates every wiggle (tiny length scales) or calls everything noise.
+
+    Length scales centre on sqrt(2) + log(p) / 2 in log units with a wide spread (sqrt 3),
+    longer in more dimensions, where a budget of trials can only support a smoother model."""
+
+    log_length_mean: float
+    log_length_sd: float = math.sqrt(3.0)
+    log_amp_mean: float = 0.0
+    log_amp_sd: float = 1.5
+    log_noise_mean: float = math.log(1e-3)
+    log_noise_sd: float = 3.0
+
+    @classmethod
+    def for_inputs(cls, p: int) -> HyperPrior:
+        return cls(log_length_mean=math.log(0.5), log_length_sd=1.0)
+
+    def neg_log(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """Negative log density (up to a constant) of ``theta`` and its gradient."""
+        mean = np.full(theta.shape, self.log_length_mean)
+        sd = np.full(theta.shape, self.log_length_sd)
+        mean[0], sd[0], mean[-1], sd[-1] = self.log_amp_mean, self.log_amp_sd, self.log_noise_mean, self.log_noise_sd
+        z = (theta - mean) / sd
+        return float(0.5 * np.sum(z * z)), z / sd
+
+
+def fit_gp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_restarts: int = 1) -> Posterior:
+    """Fit C * Matern52(ARD) + White to standardized targets ``y`` (hyperparameters at the
+    mode of :class:`HyperPrior` times the likelihood); return the posterior."""
     # scikit-learn is imported here so that importing nntune stays quick.
+    from scipy import optimize
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
     p = x.shape[1]
+    prior = HyperPrior.for_inputs(p)
+    length0 = float(np.clip(math.exp(prior.log_length_mean), 0.02, 50.0))
     kernel = (ConstantKernel(1.0, (0.05, 20.0))
-              * Matern(length_scale=np.full(p, 0.5), length_scale_bounds=(0.01, 50.0), nu=2.5)
-              + WhiteKernel(1e-3, (1e-6, 0.2)))
-    gp = GaussianProcessRegressor(kernel, alpha=1e-8, normalize_y=False, n_restarts_optimizer=n_restarts,
-                                  random_state=int(rng.integers(2**31 - 1)))
+              * Matern(length_scale=np.full(p, length0), length_scale_bounds=(0.01, 100.0), nu=2.5)
+              + WhiteKernel(1e-3, (1e-6, 0.5)))
+
+    def map_optimizer(obj: Any, theta0: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, float]:
+        def total(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            value, grad = obj(theta, eval_gradient=True)
+            pv, pg = prior.neg_log(theta)
+            return float(value) + pv, np.asarray(grad) + pg
+
+        res = optimize.minimize(total, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
+                                options={"maxiter": 200})
+        return res.x, float(res.fun)
+
+    gp = GaussianProcessRegressor(kernel, alpha=1e-8, normalize_y=False, optimizer=map_optimizer,
+                                  n_restarts_optimizer=n_restarts, random_state=int(rng.integers(2**31 - 1)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         gp.fit(x, y)
@@ -232,7 +281,8 @@ class GPSampler:
     the point of largest expected improvement under a Gaussian-process model."""
 
     def __init__(self, seed: int | None = None, n_startup_trials: int = 10, n_candidates: int = 1024,
-                 n_starts: int = 5, n_restarts: int = 2) -> None:
+                 n_starts: int = 5, n_restarts: int = 1, startup: str = "random") -> None:
+        self.startup = startup
         self.seed = resolve_seed(seed)
         self.n_startup_trials = n_startup_trials
         self.n_candidates = n_candidates
@@ -246,11 +296,7 @@ class GPSampler:
         units, losses = observations(space, history, direction)
         n_done = sum(1 for t in history if t.state == TrialState.COMPLETE)
         if n_done < max(1, self.n_startup_trials) or len(losses) < 2:
-            out: dict[str, Any] = {}
-            for name, dist in space.params.items():
-                if space.is_active(name, out):
-                    out[name] = independent_draw(self.seed, number, name, dist)
-            return out
+            return self._startup(space, number)
         with _blas().limit(limits=1, user_api="blas"):
             return self._model_suggest(space, units, losses, number)
 
@@ -267,11 +313,21 @@ class GPSampler:
         pool = snap(space, np.vstack([rng.random((self.n_candidates, len(space))), near]))
         scores = log_ei(*post.predict(enc.features(pool)), best)
         order = np.argsort(-scores)
-        starts = pool[order[:self.n_starts]]
+        # Start from the best candidates and from the best trial itself (refines the incumbent).
+        starts = np.vstack([units[int(np.argmin(y))][None, :], pool[order[:self.n_starts]]])
         moved = maximize_ei(space, post, best, starts)
         final = np.vstack([moved, pool[order[:1]]])
         final_scores = log_ei(*post.predict(enc.features(final)), best)
         return decode(space, final[int(np.argmax(final_scores))])
+
+    def _startup(self, space: Space, number: int) -> dict[str, Any]:
+        if self.startup == "sobol":
+            return space.from_unit(sobol_point(len(space), number, self.seed))
+        out: dict[str, Any] = {}
+        for name, dist in space.params.items():
+            if space.is_active(name, out):
+                out[name] = independent_draw(self.seed, number, name, dist)
+        return out
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:

@@ -1,0 +1,65 @@
+"""Quasi-random (scrambled Sobol) search."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import nntune
+from nntune import Beta, Float, Int, Space
+from nntune.samplers import QMCSampler, RandomSampler
+from nntune.samplers._qmc import sobol_point
+
+SPACE = Space({"lr": Float(1e-4, 1.0, log=True), "beta": Beta(0.9, 0.999), "x": Float(-1.0, 1.0),
+               "units": Int(1, 16)})
+
+
+def suggestions(sampler, n: int) -> list[dict]:
+    return [sampler.suggest(SPACE, [], number=k) for k in range(n)]
+
+
+def test_same_seed_same_points_other_seed_other_points():
+    assert suggestions(QMCSampler(seed=1), 8) == suggestions(QMCSampler(seed=1), 8)
+    assert suggestions(QMCSampler(seed=1), 8) != suggestions(QMCSampler(seed=2), 8)
+
+
+def test_point_k_is_point_k_of_the_sequence_whatever_the_order():
+    s = QMCSampler(seed=5)
+    forward = [s.suggest(SPACE, [], number=k) for k in range(6)]
+    backward = [s.suggest(SPACE, [], number=k) for k in reversed(range(6))][::-1]
+    assert forward == backward
+    assert np.allclose(sobol_point(3, 4, 7), sobol_point(3, 4, 7))
+
+
+def strata_hit(units: np.ndarray) -> list[int]:
+    """Per column, how many of len(units) equal strata of [0, 1] hold a point."""
+    n = len(units)
+    return [len(set(np.minimum(n - 1, np.floor(col * n)).astype(int))) for col in units.T]
+
+
+def test_16_points_fill_every_sixteenth_of_every_axis_on_its_own_scale():
+    units = np.array([SPACE.to_unit(p) for p in suggestions(QMCSampler(seed=0), 16)])
+    assert strata_hit(units[:, :3]) == [16, 16, 16]
+    # So the learning rate lands 4 times in each of its 4 decades (r = -4 * rand()).
+    lrs = [p["lr"] for p in suggestions(QMCSampler(seed=0), 16)]
+    decades = np.floor(np.log10(lrs)).astype(int)
+    assert sorted(np.bincount(-decades - 1).tolist()) == [4, 4, 4, 4]
+    # Independent random draws leave some strata empty.
+    rand = np.array([SPACE.to_unit(p) for p in suggestions(RandomSampler(seed=0), 16)])
+    assert min(strata_hit(rand[:, :3])) < 16
+
+
+def test_define_by_run_parameters_get_their_own_stratified_sequence():
+    s = QMCSampler(seed=0)
+    dist = Float(0.0, 1.0)
+    xs = [s.suggest_one("x", dist, [], number=k) for k in range(8)]
+    assert sorted(math.floor(x * 8) for x in xs) == list(range(8))
+    ys = [s.suggest_one("y", dist, [], number=k) for k in range(8)]
+    assert xs != ys
+
+
+def test_through_a_study():
+    study = nntune.create_study(sampler=QMCSampler(seed=0), space=SPACE)
+    study.optimize(lambda t: sum(abs(v) for v in t.suggest_space(SPACE).values()), n_trials=8)
+    assert [t.params for t in study.trials] == suggestions(QMCSampler(seed=0), 8)

@@ -1,0 +1,55 @@
+"""Random versus grid search, as the notes argue it (note 001: "don't use a grid")."""
+
+from __future__ import annotations
+
+import statistics
+
+import numpy as np
+
+import nntune
+from nntune import Float, Space
+from nntune.samplers import GridSampler, RandomSampler
+
+# Two hyperparameters, only the first of which matters (alpha against epsilon in the notes).
+SPACE = Space({"alpha": Float(0.0, 1.0), "epsilon": Float(0.0, 1.0)})
+
+
+def tried(sampler, n: int = 25, target: float = 0.5) -> nntune.Study:
+    study = nntune.create_study(sampler=sampler, space=SPACE)
+    study.optimize(lambda t: (t.suggest_space(SPACE)["alpha"] - target) ** 2, n_trials=n)
+    return study
+
+
+def test_25_random_trials_try_25_values_of_the_important_parameter_a_5x5_grid_tries_5():
+    random_alphas = {t.params["alpha"] for t in tried(RandomSampler(seed=0)).trials}
+    grid_study = tried(GridSampler(points=5, seed=0))
+    grid_alphas = {t.params["alpha"] for t in grid_study.trials}
+    assert len(random_alphas) == 25
+    assert len(grid_alphas) == 5
+    # The grid did run 25 distinct configurations: it spent 20 of them on epsilon.
+    assert len({(t.params["alpha"], t.params["epsilon"]) for t in grid_study.trials}) == 25
+
+
+def test_so_random_search_gets_closer_to_the_best_value_of_the_important_parameter():
+    rng = np.random.default_rng(0)
+    targets = rng.random(15)
+    rand = [tried(RandomSampler(seed=i), target=a).best_value for i, a in enumerate(targets)]
+    grid = [tried(GridSampler(points=5, seed=i), target=a).best_value for i, a in enumerate(targets)]
+    assert statistics.median(rand) < statistics.median(grid) / 3
+
+
+def test_random_sampler_is_deterministic_and_independent_of_the_history():
+    a = [t.params for t in tried(RandomSampler(seed=3), n=8).trials]
+    assert a == [t.params for t in tried(RandomSampler(seed=3), n=8).trials]
+    assert a != [t.params for t in tried(RandomSampler(seed=4), n=8).trials]
+    # Trial 7's parameters do not depend on what trials 0..6 returned.
+    s = RandomSampler(seed=3)
+    assert s.suggest(SPACE, [], number=7) == a[7]
+
+
+def test_grid_tries_every_combination_once_then_stops():
+    study = nntune.create_study(sampler=GridSampler(points=3, seed=0), space=SPACE)
+    study.optimize(lambda t: sum(t.suggest_space(SPACE).values()), n_trials=50)
+    combos = [(t.params["alpha"], t.params["epsilon"]) for t in study.trials]
+    assert len(combos) == 9 == len(set(combos))
+    assert {a for a, _ in combos} == {0.0, 0.5, 1.0}

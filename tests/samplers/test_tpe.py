@@ -1,0 +1,178 @@
+"""TPE: its pure parts (split, Parzen estimators, ranking) and its behaviour as a sampler."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+import pytest
+
+import nntune
+from nntune import Beta, Choice, Float, Int, Space, TrialState
+from nntune.samplers import RandomSampler, TPESampler
+from nntune.samplers._define_by_run import rank_key, ranked
+from nntune.samplers._tpe import Layout, default_gamma, fit_parzen, log_density, sample_parzen, split, tpe_choose
+from nntune.space import grid_values
+from nntune.trial import FrozenTrial
+
+
+def test_split_sizes():
+    assert [default_gamma(n) for n in (1, 10, 11, 100, 1000)] == [1, 1, 2, 10, 25]
+    assert split(1, default_gamma) == 1
+    assert split(2, 0.9) == 1  # the bad group is never empty when there are two trials
+    assert split(40, 0.25) == 10
+    assert split(40, lambda n: 3) == 3
+
+
+def mass(space: Space, mu: np.ndarray, n_grid: int = 4001) -> float:
+    """Total probability of the estimator over a one-parameter space."""
+    layout = Layout.of(space)
+    dist = next(iter(space.params.values()))
+    if isinstance(dist, Float) and dist.step is None or isinstance(dist, Beta):
+        x = np.linspace(0, 1, n_grid)[:, None]
+        return float(np.trapezoid(np.exp(log_density(fit_parzen(mu, layout), layout, x)), x[:, 0]))
+    if isinstance(dist, Float):
+        values = list(np.arange(dist.low, dist.high + dist.step / 2, dist.step))
+    else:
+        values = dist.values if isinstance(dist, Choice) else grid_values(dist, dist.high - dist.low + 1)
+    x = np.array([[dist.to_unit(v)] for v in values])
+    return float(np.exp(log_density(fit_parzen(mu, layout), layout, x)).sum())
+
+
+@pytest.mark.parametrize("dist", [Float(0, 1), Float(1e-5, 1, log=True), Beta(0.9, 0.999), Int(1, 9),
+                                  Int(1, 300, log=True), Float(0, 1, step=0.1), Choice(("a", "b", "c"))])
+def test_parzen_estimators_are_normalized_on_every_kind_of_parameter(dist):
+    space = Space({"p": dist})
+    mu = np.array([[dist.to_unit(dist.from_unit(u))] for u in (0.02, 0.3, 0.35, 0.97)])
+    assert mass(space, mu) == pytest.approx(1.0, abs=2e-3)
+    assert mass(space, mu[:1]) == pytest.approx(1.0, abs=2e-3)
+
+
+def test_a_kernel_over_a_missing_parameter_is_the_uniform_prior():
+    layout = Layout.of(Space({"a": Float(0, 1), "b": Float(0, 1)}))
+    mu = np.array([[0.2, np.nan], [0.8, 0.5]])
+    est = fit_parzen(mu, layout)
+    g = np.linspace(0, 1, 301)
+    xx, yy = np.meshgrid(g, g)
+    dens = np.exp(log_density(est, layout, np.column_stack([xx.ravel(), yy.ravel()]))).reshape(xx.shape)
+    assert np.trapezoid(np.trapezoid(dens, g, axis=1), g) == pytest.approx(1.0, abs=5e-3)
+    # A point that lacks b is scored on a alone: the marginal, which also integrates to 1.
+    only_a = np.column_stack([g, np.full_like(g, np.nan)])
+    assert np.trapezoid(np.exp(log_density(est, layout, only_a)), g) == pytest.approx(1.0, abs=5e-3)
+
+
+def test_samples_follow_the_estimator():
+    layout = Layout.of(Space({"a": Float(0, 1), "c": Choice(("x", "y"))}))
+    est = fit_parzen(np.array([[0.3, 0.75]] * 30), layout, prior_weight=1.0)
+    draws = sample_parzen(est, layout, np.random.default_rng(0), 4000)
+    assert abs(np.median(draws[:, 0]) - 0.3) < 0.03
+    assert np.mean(draws[:, 1] >= 0.5) > 0.8  # the kernel keeps "y" most of the time
+    assert draws.min() >= 0 and draws.max() <= 1
+
+
+def test_choose_goes_where_good_beats_bad():
+    space = Space({"x": Float(0, 1)})
+    good = np.array([[0.3], [0.32], [0.28]])
+    bad = np.random.default_rng(1).random((40, 1)) * 0.4 + 0.6
+    picks = [tpe_choose(space, good, bad, np.random.default_rng(s), 24)[0] for s in range(10)]
+    assert all(0.1 < p < 0.5 for p in picks)
+
+
+def finished(number: int, state: TrialState, value: float | None = None, steps: dict | None = None) -> FrozenTrial:
+    return FrozenTrial(number=number, state=state, params={"x": 0.5}, value=value,
+                       intermediate_values=steps or {})
+
+
+def test_ranking_rule_puts_complete_first_then_pruned_by_how_far_they_got():
+    history = [
+        finished(0, TrialState.PRUNED, 0.01, {1: 0.01}),      # great value, but only one epoch
+        finished(1, TrialState.COMPLETE, 0.9),
+        finished(2, TrialState.PRUNED, 0.5, {1: 0.6, 9: 0.5}),  # got to epoch 9
+        finished(3, TrialState.DIVERGED),
+        finished(4, TrialState.FAILED),
+        finished(5, TrialState.RUNNING),
+        finished(6, TrialState.COMPLETE, 0.2),
+        finished(7, TrialState.PRUNED, 0.3, {1: 0.3}),
+        finished(8, TrialState.PRUNED),
+    ]
+    assert [t.number for t in ranked(history, "minimize")] == [6, 1, 2, 0, 7, 8, 3]
+    assert [t.number for t in ranked(history, "maximize")][:2] == [1, 6]
+    assert [t.number for t in ranked(history, "minimize", consider_pruned=False)] == [6, 1, 3]
+    assert rank_key(history[4], "minimize") is None
+
+
+def quadratic(p: dict) -> float:
+    return sum((p[f"x{i}"] - c) ** 2 for i, c in enumerate((1.0, -2.0, 0.5)))
+
+
+QUAD = Space({f"x{i}": Float(-5.0, 5.0) for i in range(3)})
+
+
+def best_after(sampler, n: int = 50) -> float:
+    study = nntune.create_study(sampler=sampler, space=QUAD)
+    study.optimize(lambda t: quadratic(t.suggest_space(QUAD)), n_trials=n)
+    return study.best_value
+
+
+def test_tpe_beats_random_on_a_quadratic():
+    seeds = range(5)
+    tpe = statistics.median(best_after(TPESampler(seed=s)) for s in seeds)
+    rnd = statistics.median(best_after(RandomSampler(seed=s)) for s in seeds)
+    assert tpe < rnd / 2
+
+
+def test_univariate_mode_also_learns():
+    tpe = statistics.median(best_after(TPESampler(seed=s, multivariate=False)) for s in range(5))
+    rnd = statistics.median(best_after(RandomSampler(seed=s)) for s in range(5))
+    assert tpe < rnd
+
+
+def test_deterministic_and_valid_on_every_kind_of_parameter():
+    space = Space({"opt": Choice(("sgd", "adam")), "lr": Float(1e-5, 1, log=True), "beta": Beta(0.9, 0.999),
+                   "units": Int(8, 512, log=True), "layers": Int(1, 5), "drop": Float(0, 0.5, step=0.05)},
+                  conditions={"beta": {"opt": ["sgd"]}})
+
+    def run(seed: int, direction: str) -> list[dict]:
+        study = nntune.create_study(sampler=TPESampler(seed=seed, n_startup_trials=5), space=space,
+                                    direction=direction)
+        study.optimize(lambda t: sum(abs(v) for v in t.suggest_space(space).values() if not isinstance(v, str)),
+                       n_trials=25)
+        for t in study.trials:
+            assert space.contains(t.params)
+            assert ("beta" in t.params) == (t.params["opt"] == "sgd")
+        return [t.params for t in study.trials]
+
+    assert run(0, "minimize") == run(0, "minimize")
+    assert run(0, "minimize") != run(1, "minimize")
+    assert run(0, "minimize")[5:] != run(0, "maximize")[5:]
+
+
+def test_pruned_trials_count_as_information_only_when_asked():
+    space = Space({"x": Float(0, 1)})
+    pruned = [FrozenTrial(number=i, state=TrialState.PRUNED, params={"x": i / 10}, value=1.0,
+                          intermediate_values={1: 1.0}) for i in range(10)]
+    complete = [FrozenTrial(number=10, state=TrialState.COMPLETE, params={"x": 0.55}, value=0.1)]
+    history = pruned + complete
+    random_pick = RandomSampler(seed=0).suggest(space, history, number=11)
+    assert TPESampler(seed=0, consider_pruned=False).suggest(space, history, number=11) == random_pick
+    modelled = TPESampler(seed=0, consider_pruned=True, gamma=lambda n: 1).suggest(space, history, number=11)
+    assert modelled != random_pick
+    assert abs(modelled["x"] - 0.55) < 0.2  # the one complete trial is the good group
+
+
+def test_suggestion_time_at_1000_trials_is_a_few_milliseconds():
+    rng = np.random.default_rng(0)
+    history = []
+    for i in range(1000):
+        params = QUAD.sample(rng)
+        history.append(FrozenTrial(number=i, state=TrialState.COMPLETE, params=params,
+                                   distributions=dict(QUAD.params), value=quadratic(params)))
+    sampler = TPESampler(seed=0)
+    times = []
+    for k in range(7):
+        start = time.perf_counter()
+        sampler.suggest(QUAD, history, number=1000 + k)
+        times.append(time.perf_counter() - start)
+    # A few ms on an idle core; the bound leaves room for a busy CI machine.
+    assert statistics.median(times) < 0.1
