@@ -1,0 +1,191 @@
+"""Labs ``batchnorm`` and ``overfit``: batch normalization across initial scales, and the
+train-validation gap of a large network on 300 samples with and without regularization
+(figures 6-18 to 6-23)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nntune.labs._common import COLORS, Curve, Lab, Measured, data_info, digit_splits, new_figure, save_figure, sub_seed, train_curve
+
+# ---------------------------------------------------------------- batch norm
+
+BN_NET = {"model": "mlp", "layers": 5, "units": 100, "activation": "relu", "optimizer": "sgd", "lr": 0.01,
+          "batch_size": 100, "init": "normal"}
+LEARNED = 0.5  # final training accuracy that counts as "learned" (five times chance)
+CHANCE = 0.1
+
+
+def bn_scales(quick: bool) -> list[float]:
+    return [float(s) for s in np.logspace(0, -4, 5 if quick else 9)]
+
+
+def final_accuracy(curve: Curve) -> float:
+    """Last training accuracy; a run whose loss went non-finite counts as guessing."""
+    return CHANCE if curve.diverged_epoch is not None or not curve.records else curve.last("train_accuracy")
+
+
+def mean_accuracy(curve: Curve, epochs: int) -> float:
+    """Mean training accuracy over the planned epochs; the epochs a diverged run never
+    finished count as guessing."""
+    accs = curve.column("train_accuracy")
+    return float(np.mean(accs + [CHANCE] * (epochs - len(accs))))
+
+
+def measure_batchnorm(seed: int, quick: bool) -> Measured:
+    splits = digit_splits(seed, train_size=1000)
+    epochs = 10 if quick else 20
+    scales = bn_scales(quick)
+    runs: dict[str, list[Curve]] = {"with": [], "without": []}
+    for scale in scales:
+        for key, bn in (("with", True), ("without", False)):
+            params = {**BN_NET, "init_std": scale, "batchnorm": bn, "epochs": epochs}
+            runs[key].append(train_curve(f"{key} batch norm, std {scale:.3g}", params, splits,
+                                         sub_seed(seed, "init", f"{scale:.6g}")))
+    final = {k: [final_accuracy(c) for c in cs] for k, cs in runs.items()}
+    mean = {k: [mean_accuracy(c, epochs) for c in cs] for k, cs in runs.items()}
+    faster = sum(w > wo for w, wo in zip(mean["with"], mean["without"]))
+    learned = {k: sum(a >= LEARNED for a in v) for k, v in final.items()}
+    checks = {
+        "batch norm learns faster (higher mean training accuracy) at two thirds of the scales or more":
+            faster >= 2 * len(scales) / 3,
+        "batch norm learns faster averaged over all scales": float(np.mean(mean["with"])) > float(np.mean(mean["without"])),
+        "batch norm depends less on the initial scale: it learns (final training accuracy >= 0.5) at more scales":
+            learned["with"] > learned["without"],
+    }
+    numbers = {**data_info(splits), "epochs": epochs, "network": BN_NET, "weight_std": scales,
+               "final_train_accuracy": final, "mean_train_accuracy": mean,
+               "scales_where_batch_norm_is_faster": faster, "scales_learned": learned,
+               "diverged_epoch": {k: [c.diverged_epoch for c in cs] for k, cs in runs.items()}}
+    return Measured(numbers, checks, series={"runs": runs})
+
+
+def draw_batchnorm(measured: Measured, out_dir: Path) -> list[Path]:
+    runs: dict[str, list[Curve]] = measured.series["runs"]
+    n = measured.numbers
+    scales = n["weight_std"]
+    cols = 5
+    rows = (len(scales) + 1 + cols - 1) // cols
+    fig = new_figure(15, 3.3 * rows)
+    axes = list(fig.subplots(rows, cols, sharey=True).flat)
+    for ax, scale, with_bn, without in zip(axes, scales, runs["with"], runs["without"]):
+        ax.plot(with_bn.column("epoch"), with_bn.column("train_accuracy"), "-", color=COLORS[0], label="with batch norm")
+        ax.plot(without.column("epoch"), without.column("train_accuracy"), "--", color=COLORS[1], label="without")
+        note = f"\n(without: loss non-finite at epoch {without.diverged_epoch})" if without.diverged_epoch else ""
+        ax.set_title(f"W std = {scale:.3g}{note}", fontsize=10)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlim(1, n["epochs"])
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.grid(alpha=0.3)
+    summary = axes[len(scales)]
+    summary.semilogx(scales, n["final_train_accuracy"]["with"], "o-", color=COLORS[0], label="with batch norm")
+    summary.semilogx(scales, n["final_train_accuracy"]["without"], "s--", color=COLORS[1], label="without")
+    summary.axhline(LEARNED, color="k", linestyle=":", linewidth=1)
+    summary.set_title("final training accuracy by W std\n(solid: with batch norm, dashed: without)", fontsize=10)
+    summary.set_xlabel("initial weight std (log scale)", fontsize=8)
+    summary.grid(alpha=0.3)
+    for ax in axes[len(scales) + 1:]:
+        ax.set_visible(False)
+    for row in range(rows):
+        axes[row * cols].set_ylabel("training accuracy")
+    axes[0].legend(fontsize=8, loc="upper left")
+    fig.suptitle(f"Batch norm (solid) vs none (dashed): 6-layer ReLU MLP, SGD lr 0.01, {n['n_train']} training "
+                 f"images of {n['data']} (notes' figures 6-18, 6-19)")
+    return [save_figure(fig, out_dir, "batchnorm")]
+
+
+# ---------------------------------------------------------------- overfitting
+
+OVERFIT_NET = {"model": "mlp", "layers": 6, "units": 100, "activation": "relu", "optimizer": "sgd", "lr": 0.01,
+               "batch_size": 100, "init": "he_normal"}
+OVERFIT_CASES: dict[str, dict[str, Any]] = {
+    "no regularization": {},
+    "weight decay 0.1": {"weight_decay": 0.1},
+    "dropout 0.15": {"dropout": 0.15},
+}
+GAP_EPOCHS = 10  # the gap is averaged over the last 10 epochs
+
+
+def measure_overfit(seed: int, quick: bool) -> Measured:
+    """Each case is trained twice with the same seed, hence the same weights, batches and
+    dropout masks: once scored on the validation split, once with the training split in
+    its place, which gives the training accuracy with dropout off, as the notes measure it."""
+    splits = digit_splits(seed, train_size=300)
+    on_train = replace(splits, x_val=splits.x_train, y_val=splits.y_train)
+    epochs = 100 if quick else 200
+    curves: dict[str, dict[str, Any]] = {}
+    for name, case in OVERFIT_CASES.items():
+        params = {**OVERFIT_NET, **case, "epochs": epochs}
+        run_seed = sub_seed(seed, "overfit")
+        val = train_curve(name, params, splits, run_seed)
+        train = train_curve(name, params, on_train, run_seed)
+        curves[name] = {"train": train.column("val_accuracy"), "val": val.column("val_accuracy"),
+                        "same_run": train.column("train_loss") == val.column("train_loss")}
+    gaps = {n: float(np.mean(np.subtract(c["train"], c["val"])[-GAP_EPOCHS:])) for n, c in curves.items()}
+    base = gaps["no regularization"]
+    checks = {
+        "without regularization the gap is large (training accuracy over 15 points above validation)": base > 0.15,
+        "weight decay narrows the gap": gaps["weight decay 0.1"] < base,
+        "dropout narrows the gap": gaps["dropout 0.15"] < base,
+        "each twin run retraced the same training (identical training losses)":
+            all(c["same_run"] for c in curves.values()),
+    }
+    numbers = {**data_info(splits), "epochs": epochs, "network": OVERFIT_NET, "cases": OVERFIT_CASES,
+               "gap_last_10_epochs": gaps,
+               "final_train_accuracy": {n: c["train"][-1] for n, c in curves.items()},
+               "final_val_accuracy": {n: c["val"][-1] for n, c in curves.items()},
+               "train_accuracy": {n: c["train"] for n, c in curves.items()},
+               "val_accuracy": {n: c["val"] for n, c in curves.items()}}
+    return Measured(numbers, checks, series={"curves": curves})
+
+
+def draw_overfit(measured: Measured, out_dir: Path) -> list[Path]:
+    curves = measured.series["curves"]
+    n = measured.numbers
+    fig = new_figure(15, 4.3)
+    axes = fig.subplots(1, len(curves), sharey=True)
+    for ax, (name, c) in zip(axes, curves.items()):
+        epochs = np.arange(1, len(c["train"]) + 1)
+        ax.plot(epochs, c["train"], "-", color=COLORS[0], label="train")
+        ax.plot(epochs, c["val"], "-", color=COLORS[1], label="validation")
+        ax.set_title(f"{name}: gap {n['gap_last_10_epochs'][name]:.1%}", fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower right", fontsize=8)
+    axes[0].set_ylabel("accuracy")
+    fig.suptitle(f"7-layer ReLU MLP on {n['n_train']} training images of {n['data']}: train vs validation accuracy "
+                 "(notes' figures 6-20, 6-21, 6-23; the sealed test split stays sealed)")
+    return [save_figure(fig, out_dir, "overfit")]
+
+
+LABS = [
+    Lab(
+        name="batchnorm",
+        description="Training with and without batch norm across initial weight scales from 1 to 1e-4.",
+        claim="Batch norm learns faster and depends less on the initial weight scale.",
+        text="A 6-layer MLP (5 hidden ReLU layers of 100 units, batch norm before each ReLU or none) trained with "
+             "SGD at lr 0.01 on 1,000 MNIST digits, its weights drawn from a normal distribution whose std runs "
+             "from 1 down to 1e-4 (the notes' figure 6-19 uses 16 such scales). A run whose loss turns "
+             "non-finite counts as guessing (accuracy 0.1) from there on.",
+        measure=measure_batchnorm,
+        draw=draw_batchnorm,
+    ),
+    Lab(
+        name="overfit",
+        description="A 7-layer MLP on 300 samples: train vs validation accuracy with no regularization, weight decay, dropout.",
+        claim="Without regularization the network overfits (a large train-validation gap); weight decay "
+              "(lambda 0.1) and dropout (ratio 0.15) each narrow the gap.",
+        text="The notes' 7-layer network (6 hidden ReLU layers of 100 units, He initialization, SGD lr 0.01, batches "
+             "of 100) on 300 training images. The notes compare train and test accuracy; here the second curve is "
+             "the validation split, because nntune keeps the test split sealed until a final evaluation. Training "
+             "accuracy is measured on the whole training set with dropout off after every epoch, through a twin "
+             "run with the same seed. Weight decay is coupled (the gradient of lambda/2 ||W||^2), as in the notes.",
+        measure=measure_overfit,
+        draw=draw_overfit,
+    ),
+]
