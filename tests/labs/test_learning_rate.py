@@ -1,0 +1,34 @@
+"""Lab ``learning-rate``: the four loss curves, read by the diagnosis when it is installed."""
+
+import math
+
+import pytest
+
+from nntune.labs import learning_rate, run_lab
+
+
+@pytest.mark.slow
+def test_four_curves():
+    result = run_lab("learning-rate", seed=0, quick=True)
+    runs = result.numbers["runs"]
+    tiny, good, large, far = runs["tiny"], runs["good"], runs["large"], runs["far too large"]
+    assert tiny["still_falling_at_end"] and tiny["final_train_loss"] > 0.8 * math.log(10)
+    assert good["final_train_loss"] < min(tiny["final_train_loss"], large["final_train_loss"])
+    assert large["final_train_loss"] > 3 * good["final_train_loss"]
+    assert far["state"] == "diverged" and far["diverged_epoch"] is not None
+    if learning_rate.find_diagnosis() is None:
+        assert result.numbers["diagnosis"] is None
+        assert "diagnosis not available" in result.numbers["remarks"]
+    else:
+        kinds = result.numbers["diagnosis"]
+        assert "lr_too_small" in kinds["tiny"]
+        assert "lr_too_large" in kinds["large"]
+        assert "diverged" in kinds["far too large"]
+        assert not set(kinds["good"]) & {"lr_too_small", "lr_too_large", "diverged"}
+    assert result.held
+
+
+def test_without_a_diagnosis_the_lab_says_so(monkeypatch):
+    monkeypatch.setattr(learning_rate, "find_diagnosis", lambda: None)
+    kinds, why = learning_rate.read_diagnosis({})
+    assert kinds is None and why == "diagnosis not available"
