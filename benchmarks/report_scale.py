@@ -69,9 +69,10 @@ def build_study(storage: Storage, n_trials: int, epochs: int, seed: int = 0) -> 
         number = storage.create_trial(sid, params=params, distributions=dists)
         records = synthetic_curve(params, epochs, rng)
         stop = epochs
-        if rng.random() < 0.35:
-            stop = int(rng.choice(RUNGS))
-            storage.set_trial_system_attr(sid, number, "rung", RUNGS.index(stop))
+        rung = int(rng.integers(len(RUNGS)))
+        if rng.random() < 0.35 and RUNGS[rung] < epochs:
+            stop = RUNGS[rung]
+            storage.set_trial_system_attr(sid, number, "rung", rung)
         if params["lr"] > 0.5 and rng.random() < 0.5:
             storage.report(sid, number, 1, records[0]["value"], records[0])
             storage.set_trial_system_attr(sid, number, "diverged_epoch", 2)
@@ -92,24 +93,28 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=10_000)
     ap.add_argument("--epochs", type=int, default=20)
-    ap.add_argument("--db", type=Path, default=None, help="SQLite file to build (or reuse)")
+    ap.add_argument("--db", type=Path, default=None, help="SQLite file to build (or reuse); kept")
+    ap.add_argument("--out", type=Path, default=None, help="where to keep the report (default: not kept)")
     args = ap.parse_args(argv)
     # tmpfs when there is one: building the study commits once per report.
-    workdir = Path(tempfile.mkdtemp(dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
-    db = args.db or workdir / "study.db"
+    with tempfile.TemporaryDirectory(dir="/dev/shm" if os.path.isdir("/dev/shm") else None) as tmp:
+        return run(args.db or Path(tmp) / "study.db", args.out or Path(tmp) / "report.html", args.trials, args.epochs)
+
+
+def run(db: Path, report: Path, trials: int, epochs: int) -> int:
     url = f"sqlite:///{db}"
     storage = get_storage(url)
     if storage.load_study(STUDY) is None:
         t0 = time.perf_counter()
-        build_study(storage, args.trials, args.epochs)
-        print(f"built {args.trials} trials x {args.epochs} epochs in {time.perf_counter() - t0:.1f} s ({db})")
+        build_study(storage, trials, epochs)
+        print(f"built {trials} trials x {epochs} epochs in {time.perf_counter() - t0:.1f} s ({db})", flush=True)
     storage = get_storage(url)  # a fresh handle: nothing cached
     n = len(storage.get_trials(storage.load_study(STUDY).id))  # type: ignore[union-attr]
 
     # Wall time, and this process's CPU time: on a machine shared with other jobs the wall
     # time grows with their load, the CPU time much less.
     t0, c0 = time.perf_counter(), time.process_time()
-    out = write_report(url, STUDY, workdir / "report.html")
+    out = write_report(url, STUDY, report)
     t_report, c_report = time.perf_counter() - t0, time.process_time() - c0
     t0, c0 = time.perf_counter(), time.process_time()
     data = show_data(url, STUDY)
