@@ -87,3 +87,15 @@ def numpy_fit(trial: Trial) -> float:
     loss = float(np.mean((x @ w - y) ** 2))
     trial.report(loss, steps)
     return loss
+
+
+def ray_mix(trial: Trial) -> float:
+    """Trial 1 kills its own actor once, 2 raises, 3 hangs; the rest are quick."""
+    value = quadratic(trial)
+    if trial.number == 1 and first_attempt(trial):
+        os.kill(os.getpid(), signal.SIGKILL)
+    if trial.number == 2:
+        raise ValueError("boom in trial 2")
+    if trial.number == 3:
+        time.sleep(3600)
+    return value

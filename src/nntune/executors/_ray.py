@@ -165,7 +165,9 @@ class RayDriver:
         limit = self.options.trial_timeout
         for slot in list(self.slots):
             if limit is not None and self.clock() - slot.started > limit:
-                self.lost(slot, f"timed out after {limit:g}s (trial timeout)", 0)
+                done, _ = self.ray.wait([slot.call], timeout=0)
+                if not done:  # (a call that finished meanwhile is collected next round)
+                    self.lost(slot, f"timed out after {limit:g}s (trial timeout)", 0)
 
     def lost(self, slot: ActorSlot, reason: str, max_retries: int) -> None:
         """Kill the actor, settle the trial it was running, start a replacement."""

@@ -1,0 +1,49 @@
+"""A study through a real local Ray instance: actors open the shared storage themselves."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+import _objectives as ob
+from nntune.executors import WorkerOptions, run_ray, study_setup
+from nntune.executors._ray import actors_for
+from nntune.trial import TrialState
+
+TESTS = str(Path(__file__).resolve().parents[1])
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'nntune[ray]')")
+    # Actors import the test objectives by name, so they see this directory too.
+    path = os.pathsep.join(p for p in (TESTS, os.environ.get("PYTHONPATH")) if p)
+    ray.init(num_cpus=2, include_dashboard=False, runtime_env={"env_vars": {"PYTHONPATH": path}})
+    yield ray
+    ray.shutdown()
+
+
+@pytest.mark.slow
+def test_a_study_runs_through_local_ray(local_ray, shared_url, make_study):
+    study = make_study(shared_url)
+    seen = []
+    reason = run_ray(study_setup(shared_url, "s", ob.ray_mix), study, total=8, workers=2,
+                     options=WorkerOptions(trial_timeout=4, cpus=0.5, max_retries=1),
+                     callbacks=[lambda s, t: seen.append(t.number)])
+    assert reason == "the study holds 8 trials"
+    trials = {t.number: t for t in study.trials}
+    assert sorted(trials) == list(range(8)) and sorted(seen) == list(range(8))
+    assert trials[1].state == TrialState.COMPLETE and trials[1].system_attrs["retries"] == 1
+    assert "Ray actor died" in trials[1].system_attrs["interrupted"]
+    assert trials[2].state == TrialState.FAILED and trials[2].error == "ValueError: boom in trial 2"
+    assert trials[3].state == TrialState.FAILED and trials[3].error.startswith("timed out after 4s")
+    assert all(trials[n].state == TrialState.COMPLETE for n in (0, 4, 5, 6, 7))
+    pids = {t.system_attrs["worker"]["pid"] for t in trials.values()}
+    assert os.getpid() not in pids and len(pids) >= 2  # trials ran in the actors, not here
+
+
+def test_actors_fit_the_cluster():
+    assert actors_for({"CPU": 8.0}, 1.0, 0.0) == 8
+    assert actors_for({"CPU": 8.0, "GPU": 2.0}, 1.0, 0.5) == 4
+    assert actors_for({"CPU": 2.0}, 0.5, 0.0) == 4
+    assert actors_for({"CPU": 1.0}, 4.0, 0.0) == 1

@@ -1,0 +1,129 @@
+"""kill -9 the real ``nntune tune`` at seeded random moments, run it again: nothing lost.
+
+Against a real SQLite file and a real PostgreSQL server. The process is killed while it has
+trials running; the same command then resumes the study to the requested number of trials.
+No complete trial is lost, changed or duplicated, and no trial is left running: those that
+were running at a kill are re-queued and run again (or failed with the reason after their
+retries), never left running forever.
+"""
+
+import os
+import random
+import signal
+import subprocess
+import time
+
+import pytest
+from conftest import nntune_command
+
+from nntune.executors._common import process_start_time
+from nntune.storage import SQLStorage
+from nntune.trial import TrialState
+
+TINY = """\
+study: crash
+task: {data: digits, model: mlp, metric: accuracy}
+search: {sampler: random, trials: %d, seed: 5}
+space:
+  lr: {type: float, low: 1.0e-3, high: 1.0e-1, log: true}
+  units: {type: int, low: 8, high: 32, log: true}
+fixed: {epochs: 2, batch_size: 128, layers: 1}
+"""
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'crash.db'}"
+    return request.getfixturevalue("postgresql_url")
+
+
+def trials_of(store):
+    rec = store.load_study("crash")
+    return [] if rec is None else store.get_trials(rec.id)
+
+
+def wait_until(condition, timeout=180.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def complete(trials):
+    return {t.number: (t.params, t.value) for t in trials if t.state == TrialState.COMPLETE}
+
+
+def kill_while_running(cmd, tmp_path, store, rng, kills):
+    """Start ``cmd``; once it holds a running trial it did not hold before, wait a seeded
+    random moment and SIGKILL it. Returns the worker pids that were running trials."""
+    before = {t.number for t in trials_of(store) if t.state == TrialState.RUNNING}
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True)
+    started = wait_until(lambda: proc.poll() is not None or any(
+        t.state == TrialState.RUNNING and t.number not in before for t in trials_of(store)))
+    time.sleep(rng.uniform(0.0, 0.3))
+    running = [t for t in trials_of(store) if t.state == TrialState.RUNNING]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert started and proc.returncode == -signal.SIGKILL, proc.stderr.read()[-2000:]
+    kills.append(len(running))
+    return [t.system_attrs["worker"] for t in running if "worker" in t.system_attrs]
+
+
+def check_resumed(cmd, tmp_path, store, total, seen):
+    done = subprocess.run(cmd + ["--json"], cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr[-3000:]
+    trials = trials_of(store)
+    assert [t.number for t in trials] == list(range(total))  # unique numbers, none missing
+    assert {t.state for t in trials} <= {TrialState.COMPLETE, TrialState.FAILED}
+    for t in trials:
+        if t.state == TrialState.FAILED:
+            assert "died" in t.error  # its worker died at a kill, more often than it may retry
+    final = complete(trials)
+    for number, record in seen.items():  # nothing complete was lost or changed
+        assert final[number] == record
+    return trials
+
+
+@pytest.mark.slow
+def test_kill_9_ten_times_then_resume(url, tmp_path):
+    total = 30
+    (tmp_path / "tiny.yaml").write_text(TINY % total)
+    cmd = [*nntune_command(), "tune", "tiny.yaml", "--storage", url]
+    store = SQLStorage(url)
+    rng = random.Random(20240607)
+    seen: dict[int, tuple] = {}
+    kills: list[int] = []
+    for _ in range(10):
+        kill_while_running(cmd, tmp_path, store, rng, kills)
+        now = complete(trials_of(store))
+        for number, record in seen.items():
+            assert now[number] == record  # a complete trial stays exactly as it was
+        seen.update(now)
+    assert sum(k > 0 for k in kills) >= 6  # most kills hit running trials
+    trials = check_resumed(cmd, tmp_path, store, total, seen)
+    assert any(t.system_attrs.get("retries") for t in trials)  # interrupted trials ran again
+    assert sum(t.state == TrialState.COMPLETE for t in trials) >= total - 3
+
+
+@pytest.mark.slow
+def test_kill_9_with_workers_leaves_no_orphans_and_resumes(tmp_path):
+    total = 16
+    url = f"sqlite:///{tmp_path / 'crash.db'}"
+    (tmp_path / "tiny.yaml").write_text(TINY % total)
+    cmd = [*nntune_command(), "tune", "tiny.yaml", "--storage", url, "--workers", "2"]
+    store = SQLStorage(url)
+    rng = random.Random(7)
+    seen: dict[int, tuple] = {}
+    kills: list[int] = []
+    for _ in range(2):
+        workers = kill_while_running(cmd, tmp_path, store, rng, kills)
+        # The workers die with the killed command (they never keep running unsupervised).
+        assert workers and wait_until(lambda: all(process_start_time(w["pid"]) is None for w in workers), 20)
+        seen.update(complete(trials_of(store)))
+    trials = check_resumed(cmd, tmp_path, store, total, seen)
+    assert sum(t.state == TrialState.COMPLETE for t in trials) >= total - 2
