@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from nntune._trial import Trial, derive_seed
@@ -23,7 +24,8 @@ from nntune.study import Study
 from nntune.schedulers import PBT, Proposal
 from nntune.train import Splits, build_model, evaluate, fit, load_splits
 from nntune.train.augment import augment_for
-from nntune.train.metrics import check_metric
+from nntune.train.loop import predict
+from nntune.train.metrics import check_metric, predictions_numpy, targets_numpy
 from nntune.trial import FrozenTrial
 
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1")
@@ -154,5 +156,19 @@ def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTria
     metrics = evaluate(model, x_test, y_test, task_type=splits.task_type, metrics=names,
                        n_classes=splits.n_classes, target_mean=splits.target_mean,
                        target_std=splits.target_std, device=device)
+    if splits.task_type == "regression":
+        metrics["residuals"] = residual_sample(model, x_test, y_test, splits)
     looks = study.storage.record_test_evaluation(study.id, best.number, metrics)
     return TestResult(best.number, metrics, looks)
+
+
+def residual_sample(model: Any, x: torch.Tensor, y: torch.Tensor, splits: Splits,
+                    limit: int = 2000) -> dict[str, list[float]]:
+    """Predicted and actual test targets in the target's units, at most ``limit`` evenly
+    spaced points, for the report's residual plot."""
+    device = next(model.parameters()).device
+    predicted = predictions_numpy(predict(model, x.to(device)), "regression", splits.target_mean, splits.target_std)
+    actual = targets_numpy(y, "regression", splits.target_mean, splits.target_std)
+    keep = np.linspace(0, len(actual) - 1, num=min(limit, len(actual))).astype(int)
+    return {"predicted": predicted.reshape(len(actual), -1)[keep, 0].tolist(),
+            "actual": actual.reshape(len(actual), -1)[keep, 0].tolist()}
