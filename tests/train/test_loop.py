@@ -245,7 +245,7 @@ def test_layer_statistics_match_torch_and_cover_resnets() -> None:
     from nntune.train.stats import LayerProbe, tensor_stats
 
     x = torch.relu(torch.randn(300, 40, generator=torch.Generator().manual_seed(0)))
-    mean, std, zero = tensor_stats(x).tolist()
+    mean, std, zero = tensor_stats(x)
     assert mean == pytest.approx(x.mean().item(), rel=1e-5) and std == pytest.approx(x.std().item(), rel=1e-4)
     assert zero == pytest.approx((x == 0).float().mean().item())
     model = build_model({"model": "resnet18"}, (3, 16, 16), 5)

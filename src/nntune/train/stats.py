@@ -10,7 +10,7 @@ other batches of the epoch run exactly as without statistics.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,21 +42,57 @@ def find_layers(model: nn.Module) -> list[Layer]:
     return layers
 
 
-def tensor_stats(x: torch.Tensor) -> torch.Tensor:
-    """[mean, std, fraction of exact zeros] of ``x`` as one float tensor (no host sync).
+@dataclass
+class Moments:
+    """Raw per-tensor sums, still on the device: turned into numbers only at the epoch's end."""
 
-    Built from a sum, a dot product and a sign count, which are several times faster on CPU
-    than ``std_mean`` and ``count_nonzero``; values are shifted by their first element so
-    that a large mean does not cancel a small spread.
+    sums: torch.Tensor  # [sum of x for each tensor, then sum of x*x for each tensor], float64
+    nonzeros: torch.Tensor  # count of non-zero entries per tensor
+    counts: list[int]  # entries per tensor
+
+    def stats(self) -> list[list[float]]:
+        """[mean, std, fraction of exact zeros] per tensor (NaNs for an empty one)."""
+        values, nonzeros = self.sums.tolist(), self.nonzeros.tolist()
+        half = len(self.counts)
+        rows = []
+        for total, squares, nonzero, n in zip(values[:half], values[half:], nonzeros, self.counts):
+            if n == 0:
+                rows.append([math.nan] * 3)
+                continue
+            mean = total / n
+            var = max(squares - total * mean, 0.0) / max(n - 1, 1)
+            rows.append([mean, math.sqrt(var), 1.0 - nonzero / n])
+        return rows
+
+
+def moments(tensors: Sequence[torch.Tensor | None], max_rows: int) -> Moments:
+    """Sums, sums of squares and non-zero counts of the first ``max_rows`` samples of each tensor.
+
+    Four tensor operations per tensor and two to gather them: on small layers the fixed cost
+    of each operation, not the arithmetic, is what takes the time, so everything else is
+    done in Python on the gathered numbers. float64 keeps a large mean from cancelling a
+    small spread. A missing tensor (None) counts as empty.
     """
-    flat = x.reshape(-1).float()
-    n = flat.numel()
-    shifted = flat - flat[0]
-    total, squares = shifted.sum(), torch.dot(shifted, shifted)
-    mean = flat[0] + total / n
-    var = ((squares - total * total / n) / max(n - 1, 1)).clamp_min(0.0)
-    zero_frac = 1.0 - flat.sign().abs().sum() / n
-    return torch.stack([mean, var.sqrt(), zero_frac])
+    device = next((t.device for t in tensors if t is not None), torch.device("cpu"))
+    dtype = torch.float64 if device.type in ("cpu", "cuda") else torch.float32
+    sums, squares, nonzeros, counts = [], [], [], []
+    for x in tensors:
+        x = torch.zeros(0, device=device) if x is None else x.detach()
+        if x.dim() > 0 and x.shape[0] > max_rows:
+            x = x[:max_rows]
+        flat = x.reshape(-1).to(dtype)
+        sums.append(flat.sum())
+        squares.append(torch.dot(flat, flat))
+        nonzeros.append(torch.count_nonzero(flat))
+        counts.append(flat.numel())
+    if not counts:
+        return Moments(torch.zeros(0, dtype=dtype), torch.zeros(0, dtype=torch.long), [])
+    return Moments(torch.stack(sums + squares), torch.stack(nonzeros), counts)
+
+
+def tensor_stats(x: torch.Tensor) -> list[float]:
+    """[mean, std, fraction of exact zeros] of all of ``x``."""
+    return moments([x], max_rows=max(1, len(x) if x.dim() else 1)).stats()[0]
 
 
 class LayerProbe:
@@ -71,9 +107,7 @@ class LayerProbe:
     def __init__(self, model: nn.Module, max_rows: int = 256) -> None:
         self.layers = find_layers(model)
         self.max_rows = max_rows
-        first = next(model.parameters(), None)
-        self._device = first.device if first is not None else torch.device("cpu")
-        self._acts: torch.Tensor | None = None
+        self._acts: Moments | None = None
         self._grads: torch.Tensor | None = None
 
     @contextmanager
@@ -92,22 +126,23 @@ class LayerProbe:
                 handle.remove()
         self._acts = self._activation_stats()
 
-    def _keeper(self, store: list[torch.Tensor]) -> Any:
+    @staticmethod
+    def _keeper(store: list[torch.Tensor]) -> Any:
         def hook(_module: nn.Module, _inputs: Any, output: Any) -> None:
             if isinstance(output, torch.Tensor):
-                store.append(output.detach()[: self.max_rows])  # a view: nothing is copied
+                store.append(output)  # measured once the forward pass is over
 
         return hook
 
-    def _activation_stats(self) -> torch.Tensor | None:
-        rows = []
+    def _activation_stats(self) -> Moments:
+        chosen: list[torch.Tensor | None] = []
         for layer in self.layers:
             # A shared activation module fires more than once; its numbers belong to no single layer.
             source = layer.activations if len(layer.activations) == 1 else layer.outputs
-            rows.append(tensor_stats(source[0]) if source else torch.full((3,), math.nan, device=self._device))
+            chosen.append(source[0] if source else None)
             layer.outputs.clear()
             layer.activations.clear()
-        return torch.stack(rows) if rows else None
+        return moments(chosen, self.max_rows)
 
     def grad_norms(self) -> None:
         """Remember each layer's gradient L2 norm (weight and bias together); call after backward.
@@ -116,15 +151,16 @@ class LayerProbe:
         """
         norms = []
         for layer in self.layers:
-            grads = [p.grad for p in layer.module.parameters(recurse=False) if p.grad is not None]
-            per_tensor = [torch.linalg.vector_norm(g, dtype=torch.float32) for g in grads]
-            zero = layer.module.weight.new_zeros((), dtype=torch.float32)
-            norms.append(torch.linalg.vector_norm(torch.stack(per_tensor)) if per_tensor else zero)
-        self._grads = torch.stack(norms) if norms else None
+            grads = [p.grad.reshape(-1) for p in layer.module.parameters(recurse=False) if p.grad is not None]
+            if not grads:
+                norms.append(layer.module.weight.new_zeros(()))
+                continue
+            norms.append(torch.linalg.vector_norm(grads[0] if len(grads) == 1 else torch.cat(grads)))
+        self._grads = torch.stack(norms).float() if norms else None
 
     def records(self) -> list[dict[str, Any]]:
         """One dict per layer: name, grad_norm, act_mean, act_std, act_zero_frac (plain floats)."""
-        acts = self._acts.tolist() if self._acts is not None else [[math.nan] * 3 for _ in self.layers]
+        acts = self._acts.stats() if self._acts is not None else [[math.nan] * 3] * len(self.layers)
         grads = self._grads.tolist() if self._grads is not None else [math.nan] * len(self.layers)
         return [
             {"name": layer.name, "grad_norm": g, "act_mean": a[0], "act_std": a[1], "act_zero_frac": a[2]}
