@@ -231,10 +231,12 @@ def fit(
     or validation loss raises :class:`TrialDiverged`. ``train_loss`` is the mean data loss
     of the epoch's batches (penalties excluded) and ``train_<metric>`` is scored on the
     predictions made while training (dropout on), which costs no extra pass.
-    With ``checkpoint_path`` the state is saved after every epoch; ``resume_from`` continues
-    such a checkpoint up to ``params["epochs"]`` with the new params in effect: a new ``lr``
-    rescales the schedule (new_lr/old_lr), and momentum, betas, weight decay and dropout
-    are rewritten into the optimizer and the model.
+    With ``checkpoint_path`` the state is saved after every epoch (the current weights, not
+    the best ones); ``resume_from`` continues such a checkpoint up to ``params["epochs"]``
+    with the new params in effect: a new ``lr`` rescales the schedule (new_lr/old_lr), and
+    momentum, betas, weight decay and dropout are rewritten into the optimizer and the model.
+    ``history`` then holds only the epochs run by this call. ``seed`` also reseeds torch's
+    global generator (dropout and PyTorch's default initialization draw from it).
     """
     task = splits.task_type
     if len(splits.y_train) == 0 or len(splits.y_val) == 0:
