@@ -212,3 +212,15 @@ def test_report_is_a_heartbeat(storage):
     n = storage.claim_trial(sid).number
     storage.report(sid, n, 1, 0.5)
     assert storage.recover_stale_trials(sid, 30, now=utcnow() + timedelta(seconds=20)) == {}
+
+
+def test_finish_trial_returns_the_finished_trial(storage):
+    sid = storage.create_study("s", "minimize")
+    n = storage.claim_trial(sid).number
+    storage.set_trial_params(sid, n, {"x": 0.25}, {"x": Float(0, 1)})
+    storage.report(sid, n, 1, 0.5, {"train_loss": 0.7})
+    done = storage.finish_trial(sid, n, TrialState.PRUNED, 0.5)
+    assert done == storage.get_trial(sid, n, with_metrics=False)
+    assert (done.state, done.value, done.params, done.intermediate_values) == (
+        TrialState.PRUNED, 0.5, {"x": 0.25}, {1: 0.5})
+    assert done.metrics == [] and done.datetime_complete is not None

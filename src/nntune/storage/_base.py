@@ -109,8 +109,9 @@ class Storage(Protocol):
         """``recover_trial`` for every running trial without a heartbeat for ``grace_seconds``
         (by ``now``, default the current UTC time); their numbers and new states."""
     def finish_trial(self, study_id: int, number: int, state: TrialState, value: float | None = None,
-                     error: str | None = None) -> None:
-        """Move a running trial to a finished state; finishing twice raises TrialStateError."""
+                     error: str | None = None) -> FrozenTrial:
+        """Move a running trial to a finished state and return it as stored (without the
+        per-step metric records); finishing twice raises TrialStateError."""
     def get_trial(self, study_id: int, number: int, *, with_metrics: bool = True) -> FrozenTrial: ...
     def get_trials(self, study_id: int, states: Iterable[TrialState] | None = None, *,
                    with_metrics: bool = False) -> list[FrozenTrial]:

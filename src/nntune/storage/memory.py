@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import heapq
 import json
 import math
 import threading
@@ -24,7 +25,18 @@ from nntune.trial import FrozenTrial, TrialState
 
 def _json(value: Any) -> Any:
     """A copy through JSON, so this storage accepts and returns exactly what SQL storage does."""
+    if type(value) is dict and not value:
+        return {}
     return json.loads(json.dumps(value, default=_plain))
+
+
+def _clone(value: Any) -> Any:
+    """A deep copy of JSON data (dicts, lists, scalars): what ``copy.deepcopy`` does, faster."""
+    if type(value) is dict:
+        return {k: _clone(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_clone(v) for v in value]
+    return value
 
 
 def _plain(obj: Any) -> Any:
@@ -44,6 +56,7 @@ class InMemoryStorage:
         self._trials: dict[int, list[FrozenTrial]] = {}
         self._tests: dict[int, list[dict[str, Any]]] = {}
         self._heartbeats: dict[tuple[int, int], datetime] = {}
+        self._waiting: dict[int, list[int]] = {}  # per study, a heap of waiting trial numbers
 
     # studies --------------------------------------------------------------------------
     def create_study(self, name: str, direction: str, attrs: Mapping[str, Any] | None = None) -> int:
@@ -55,6 +68,7 @@ class InMemoryStorage:
                                              utcnow())
             self._trials[sid] = []
             self._tests[sid] = []
+            self._waiting[sid] = []
             return sid
 
     def load_study(self, name: str) -> StudyRecord | None:
@@ -73,7 +87,7 @@ class InMemoryStorage:
             rec = self.load_study(name)
             if rec is None:
                 raise StudyNotFoundError(f"no study named {name!r}")
-            for table in (self._studies, self._trials, self._tests):
+            for table in (self._studies, self._trials, self._tests, self._waiting):
                 del table[rec.id]
 
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
@@ -105,6 +119,8 @@ class InMemoryStorage:
                 distributions=dict(distributions or {}),
                 system_attrs=_json(dict(system_attrs or {})),
                 datetime_start=utcnow() if state == TrialState.RUNNING else None))
+            if state == TrialState.WAITING:
+                heapq.heappush(self._waiting[study_id], number)
             return number
 
     def claim_trial(self, study_id: int, *, max_trials: int | None = None,
@@ -113,15 +129,18 @@ class InMemoryStorage:
             if study_id not in self._trials:
                 raise StudyNotFoundError(f"no study with id {study_id}")
             trials = self._trials[study_id]
-            if max_trials is not None and sum(t.state != TrialState.WAITING for t in trials) >= max_trials:
+            if max_trials is not None and len(trials) - len(self._waiting[study_id]) >= max_trials:
                 return None
             number = self.claim_waiting_trial(study_id)
             if number is None:
                 number = self.create_trial(study_id)
             t = trials[number]
-            t.system_attrs.update(_json(dict(system_attrs or {})))
+            if system_attrs:
+                t.system_attrs.update(_json(dict(system_attrs)))
             self._heartbeats[(study_id, number)] = t.datetime_start or utcnow()
-            return self._copy(t, False)
+            # What the caller needs of a trial that just started: no metrics, fresh dicts.
+            return FrozenTrial(number=number, state=t.state, params=_json(t.params),
+                               system_attrs=_json(t.system_attrs), datetime_start=t.datetime_start)
 
     def recover_trial(self, study_id: int, number: int, reason: str, *,
                       max_retries: int = 0) -> TrialState | None:
@@ -132,6 +151,7 @@ class InMemoryStorage:
             state, attrs, error = interruption_outcome(t.system_attrs, reason, max_retries)
             if state == TrialState.WAITING:
                 self._trials[study_id][number] = FrozenTrial(number=number, state=state, system_attrs=attrs)
+                heapq.heappush(self._waiting[study_id], number)
                 self._heartbeats.pop((study_id, number), None)
             else:
                 t.state, t.system_attrs, t.error, t.value = state, attrs, error, None
@@ -154,12 +174,13 @@ class InMemoryStorage:
 
     def claim_waiting_trial(self, study_id: int) -> int | None:
         with self._lock:
-            for t in self._trials[study_id]:
-                if t.state == TrialState.WAITING:
-                    t.state = TrialState.RUNNING
-                    t.datetime_start = utcnow()
-                    return t.number
-            return None
+            waiting = self._waiting[study_id]
+            if not waiting:
+                return None
+            t = self._trials[study_id][heapq.heappop(waiting)]
+            t.state = TrialState.RUNNING
+            t.datetime_start = utcnow()
+            return t.number
 
     def set_trial_params(self, study_id: int, number: int, params: Mapping[str, Any],
                          distributions: Mapping[str, Distribution]) -> None:
@@ -194,7 +215,7 @@ class InMemoryStorage:
             self._heartbeats[(study_id, number)] = utcnow()
 
     def finish_trial(self, study_id: int, number: int, state: TrialState, value: float | None = None,
-                     error: str | None = None) -> None:
+                     error: str | None = None) -> FrozenTrial:
         state = TrialState(state)
         if not state.is_finished():
             raise TrialStateError(f"{state.value} is not a finished state")
@@ -203,6 +224,7 @@ class InMemoryStorage:
             finite = value is not None and math.isfinite(value)
             t.state, t.value, t.error = state, (float(value) if finite else None), error
             t.datetime_complete = utcnow()
+            return self._copy(t, False)
 
     def get_trial(self, study_id: int, number: int, *, with_metrics: bool = True) -> FrozenTrial:
         with self._lock:
@@ -220,12 +242,12 @@ class InMemoryStorage:
     @staticmethod
     def _copy(t: FrozenTrial, with_metrics: bool) -> FrozenTrial:
         out = copy.copy(t)
-        out.params = copy.deepcopy(t.params)
+        out.params = _clone(t.params)
         out.distributions = dict(t.distributions)
         out.intermediate_values = dict(t.intermediate_values)
-        out.metrics = copy.deepcopy(t.metrics) if with_metrics else []
-        out.user_attrs = copy.deepcopy(t.user_attrs)
-        out.system_attrs = copy.deepcopy(t.system_attrs)
+        out.metrics = _clone(t.metrics) if with_metrics else []
+        out.user_attrs = _clone(t.user_attrs)
+        out.system_attrs = _clone(t.system_attrs)
         return out
 
     # the sealed test split ------------------------------------------------------------

@@ -306,16 +306,19 @@ class SQLStorage:
         self._tx(run)
 
     def finish_trial(self, study_id: int, number: int, state: TrialState, value: float | None = None,
-                     error: str | None = None) -> None:
+                     error: str | None = None) -> FrozenTrial:
         state = TrialState(state)
         if not state.is_finished():
             raise TrialStateError(f"{state.value} is not a finished state")
 
-        def run(conn: Connection) -> None:
+        def run(conn: Connection) -> FrozenTrial:
             row = self._running_row(conn, study_id, number)
-            conn.execute(trials.update().where(trials.c.id == row.id).values(
-                state=state.value, value=_finite(value), error=error, datetime_complete=utcnow()))
-        self._tx(run)
+            done = {"state": state.value, "value": _finite(value), "error": error, "datetime_complete": utcnow()}
+            conn.execute(trials.update().where(trials.c.id == row.id).values(**done))
+            step_rows = conn.execute(sa.select(steps.c.step, steps.c.value).where(steps.c.trial_id == row.id)
+                                     .order_by(steps.c.step)).all()
+            return _trial(SimpleNamespace(**{**row._mapping, **done}), step_rows, False)
+        return self._tx(run)
 
     def get_trial(self, study_id: int, number: int, *, with_metrics: bool = True) -> FrozenTrial:
         def run(conn: Connection) -> FrozenTrial:
