@@ -66,9 +66,10 @@ def kill_while_running(cmd, tmp_path, store, rng, kills):
         t.state == TrialState.RUNNING and t.number not in before for t in trials_of(store)))
     time.sleep(rng.uniform(0.0, 0.3))
     running = [t for t in trials_of(store) if t.state == TrialState.RUNNING]
-    os.kill(proc.pid, signal.SIGKILL)
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert started and proc.returncode == -signal.SIGKILL, proc.stderr.read()[-2000:]
+    assert started and proc.returncode == -signal.SIGKILL, (proc.returncode, proc.stderr.read()[-3000:])
     kills.append(len(running))
     return [t.system_attrs["worker"] for t in running if "worker" in t.system_attrs]
 

@@ -65,19 +65,21 @@ class SQLStorage:
         self.engine = make_engine(url, dict(engine_kwargs or {}))
         # An in-memory SQLite database is one shared connection: take turns on it.
         self._serial = threading.Lock() if is_in_memory_sqlite(url) else None
-        self._retry(lambda: create_schema(self.engine, meta))
+        # A wrong address should fail in about a second, not after the full retry budget.
+        self._retry(lambda: create_schema(self.engine, meta), attempts=4)
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError("an SQLStorage holds open connections; give a worker its URL instead")
 
     # plumbing -------------------------------------------------------------------------
-    def _retry(self, fn: Callable[[], T]) -> T:
+    def _retry(self, fn: Callable[[], T], *, attempts: int | None = None) -> T:
+        attempts = attempts or self._retries
         delay = 0.01
-        for attempt in range(self._retries):
+        for attempt in range(attempts):
             try:
                 return fn()
             except DBAPIError as err:
-                if attempt == self._retries - 1 or not is_transient(err):
+                if attempt == attempts - 1 or not is_transient(err):
                     raise
                 time.sleep(delay)
                 delay = min(1.0, delay * 2)
