@@ -122,3 +122,30 @@ def test_dry_run_shows_data_and_model_and_writes_nothing(call_cli, tmp_path):
 def test_show_unknown_study_is_one_line(call_cli, tmp_path):
     code, _, err = call_cli("show", "--storage", f"sqlite:///{tmp_path / 'x.db'}", "--study", "nope")
     assert code == 2 and err.count("\n") == 1 and "nope" in err
+
+
+def test_lab_list_and_one_lab_with_json(call_cli, tmp_path):
+    code, out, _ = call_cli("lab", "--list")
+    names = [line.split()[0] for line in out.strip().splitlines()]
+    assert code == 0 and len(names) == 10 and {"optimizers", "search-scale", "hpo-random"} <= set(names)
+    code, out, err = call_cli("lab", "grid-vs-random", "--out", str(tmp_path / "labs"), "--json")
+    assert code == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["held"] is True and "claim" in result
+    assert (tmp_path / "labs" / "grid-vs-random.html").is_file()
+    code, _, err = call_cli("lab", "nosuchlab")
+    assert code == 2 and "lab: unknown lab 'nosuchlab'" in err
+
+
+def test_report_command_and_the_report_written_by_tune(call_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = small_config(tmp_path)
+    code, out, err = call_cli("tune", str(cfg), "--trials", "2")
+    assert code == 0, err
+    assert (tmp_path / "reports" / "digits-mlp.html").is_file()
+    target = tmp_path / "other.html"
+    code, out, err = call_cli("report", "--storage", f"sqlite:///{tmp_path / 'small.db'}",
+                              "--study", "digits-mlp", "-o", str(target))
+    assert code == 0, err
+    page = target.read_text()
+    assert 'id="learning-curves"' in page and 'id="test"' in page and "<script src=" not in page

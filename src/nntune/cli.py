@@ -67,13 +67,32 @@ def _params_text(params: dict[str, Any]) -> str:
     return " ".join(f"{k}={_fmt(v)}" for k, v in params.items())
 
 
+def schedule_text(t: FrozenTrial) -> str:
+    """Where a scheduler left the trial: its bracket and rung, or its PBT parent."""
+    info = t.system_attrs.get("scheduler") or {}
+    parts = []
+    if "bracket" in info:
+        parts.append(f"bracket {info['bracket']}")
+    if "rung" in info:
+        parts.append(f"rung {info['rung']} (epoch {info.get('rung_step', '?')})")
+    if "pbt_parent" in t.user_attrs:
+        parts.append(f"from #{t.user_attrs['pbt_parent']} at epoch {t.user_attrs.get('pbt_parent_step', '?')}")
+    return ", ".join(parts)
+
+
 def leaderboard_table(trials: list[FrozenTrial], metric: str, title: str) -> Table:
     table = Table(title=title, title_justify="left")
-    for col, justify in (("trial", "right"), ("state", "left"), (f"val {metric}", "right"),
-                         ("epochs", "right"), ("params", "left")):
+    schedule = [schedule_text(t) for t in trials]
+    columns = [("trial", "right"), ("state", "left"), (f"val {metric}", "right"), ("epochs", "right")]
+    if any(schedule):
+        columns.append(("schedule", "left"))
+    for col, justify in (*columns, ("params", "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for t in trials:
-        table.add_row(str(t.number), t.state.value, _fmt(t.value), str(t.epochs), _params_text(t.params))
+    for t, sched in zip(trials, schedule):
+        row = [str(t.number), t.state.value, _fmt(t.value), str(t.epochs)]
+        if any(schedule):
+            row.append(sched)
+        table.add_row(*row, _params_text(t.params))
     return table
 
 
@@ -85,13 +104,24 @@ def tune(
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Stop starting trials after S seconds."),
     storage: Optional[str] = typer.Option(None, "--storage", help="sqlite:///file.db, postgresql://..., or memory."),
     study: Optional[str] = typer.Option(None, "--study", help="Study name (resumed when it exists)."),
-    sampler: Optional[str] = typer.Option(None, "--sampler", help="random | grid"),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="none"),
+    sampler: Optional[str] = typer.Option(None, "--sampler",
+                                          help="random | grid | qmc | coarse_to_fine | tpe | gp"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler",
+                                            help="none | median | asha | hyperband | bohb | pbt"),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the sampler, splits and trials."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Trials at once: N worker processes "
+                                          "(one GPU each where there are GPUs), or N Ray actors."),
+    executor: Optional[str] = typer.Option(None, "--executor", help="local | ray"),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address",
+                                              help="auto (a running cluster) or ADDRESS; none starts Ray here."),
+    trial_timeout: Optional[float] = typer.Option(None, "--trial-timeout",
+                                                  help="Fail a trial that runs longer than S seconds."),
     json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON summary line."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate, show data and model, run nothing."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Override any config value: "
                                              "--set fixed.epochs=5 --set task.train_size=0.1 (repeatable)."),
+    report_path: Optional[Path] = typer.Option(None, "--report",
+                                               help="Where to write the HTML report (default reports/STUDY.html)."),
 ) -> None:
     """Search hyperparameters, then evaluate the best configuration once on the sealed test split."""
     from nntune.runner import prepare, run_tune
@@ -100,7 +130,9 @@ def tune(
     for section, key, value in ((None, "storage", storage), (None, "study", study),
                                 ("search", "trials", trials), ("search", "timeout", timeout),
                                 ("search", "sampler", sampler), ("search", "scheduler", scheduler),
-                                ("search", "seed", seed)):
+                                ("search", "seed", seed), ("search", "workers", workers),
+                                ("search", "executor", executor), ("search", "ray_address", ray_address),
+                                ("search", "trial_timeout", trial_timeout)):
         _override(raw, section, key, value)
     for assignment in set_ or ():
         _assign(raw, assignment)
@@ -151,6 +183,10 @@ def tune(
         out.print(f"test ({summary.test.trial}): {shown}")
         times = "once" if summary.test.looks == 1 else f"{summary.test.looks} times"
         out.print(f"the test split of study {summary.study} has now been evaluated {times}")
+    from nntune.report import write_report
+
+    written = write_report(summary.storage, summary.study, report_path or default_report_path(summary.study))
+    out.print(f"report: {written}")
     if json_out:
         print(json.dumps(summary.to_json()), flush=True)
 
@@ -179,26 +215,60 @@ def show(
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
     top: int = typer.Option(10, "--top", help="Rows in the leaderboard."),
 ) -> None:
-    """The leaderboard of a stored study."""
-    store = get_storage(storage)
-    rec = store.load_study(study)
-    if rec is None:
-        raise ConfigError("study", f"no study named {study!r} in {redact_url(storage)}")
-    trials = store.get_trials(rec.id)
+    """The leaderboard of a stored study and each trial's diagnosis."""
+    from nntune.show import render_show, show_data
+
+    data = show_data(storage, study)
     if json_out:
-        print(json.dumps({"study": rec.name, "trials": [
-            {"number": t.number, "state": t.state.value, "value": t.value, "params": t.params,
-             "epochs": t.epochs} for t in trials]}))
+        print(json.dumps(data))
         return
-    out = Console()
-    out.print(leaderboard_table(ranked(trials, rec.direction)[:top], "value", f"top trials of {rec.name}"))  # type: ignore[arg-type]
-    c = counts_by_state(trials)
-    out.print(", ".join(f"{v} {k}" for k, v in c.items()))
-    best = best_trial(trials, rec.direction)  # type: ignore[arg-type]
-    if best is not None:
-        out.print(f"best trial {best.number}: {_fmt(best.value)} with {_params_text(best.params)}")
-    looks = store.get_test_evaluations(rec.id)
-    out.print(f"test split evaluated {len(looks)} time(s)")
+    render_show(data, Console(), top=top)
+
+
+@app.command()
+def report(
+    storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
+    study: str = typer.Option("digits-mlp", "--study", help="Study name."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output",
+                                          help="HTML file to write (default reports/STUDY.html)."),
+) -> None:
+    """Write a study's report: one HTML file that opens with no network and no server."""
+    from nntune.report import write_report
+
+    path = write_report(storage, study, output or default_report_path(study))
+    print(f"report written to {path}")
+
+
+def default_report_path(study: str) -> Path:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in study)
+    return Path("reports") / f"{safe}.html"
+
+
+@app.command()
+def lab(
+    name: Optional[str] = typer.Argument(None, help="The lab to run (see --list)."),
+    out: Path = typer.Option(Path("labs-out"), "--out", help="Folder for the figures and the page."),
+    json_out: bool = typer.Option(False, "--json", help="End stdout with the lab's JSON summary."),
+    list_: bool = typer.Option(False, "--list", help="List the labs, one line each."),
+    seed: int = typer.Option(0, "--seed", help="Seed of every random draw in the lab."),
+) -> None:
+    """Reproduce an experiment of the lecture notes: its figures, its numbers, its claim checked."""
+    from nntune.labs import list_labs, run_lab
+
+    if list_ or name is None:
+        for lab_name, description in list_labs():
+            print(f"{lab_name:18s} {description}")
+        return
+    result = run_lab(name, out, seed=seed)
+    con = Console(stderr=json_out)
+    verdict = "[green]held[/]" if result.held else "[red]did not hold[/]"
+    con.print(f"[bold]{result.name}[/]: {result.claim} -> {verdict} ({result.seconds:.1f}s)")
+    for fig in result.figures:
+        con.print(f"  figure: {fig}")
+    if getattr(result, "page", None):
+        con.print(f"  page: {result.page}")
+    if json_out:
+        print(json.dumps(result.to_json()), flush=True)
 
 
 def main() -> None:

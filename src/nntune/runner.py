@@ -3,8 +3,10 @@ look at the test split. Returns plain data that the CLI prints (as tables or JSO
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from nntune.builtin import (
@@ -12,14 +14,20 @@ from nntune.builtin import (
     evaluate_on_test,
     load_task_splits,
     make_objective,
+    pbt_objective_factory,
     training_augment,
 )
-from nntune.config import Config
+from nntune.config import FIXED_DURING_TRAINING, Config
+from nntune.config import parse_config
+from nntune.exceptions import ConfigError
+from nntune.executors import WorkerOptions, run_processes, run_ray, run_serial
 from nntune.samplers import GridSampler, Sampler, make_sampler
+from nntune.schedulers import PBT, run_pbt
 from nntune.schedulers import Scheduler, make_scheduler
 from nntune.space import Space
 from nntune.storage import get_storage
 from nntune.study import Study, create_study
+from nntune.study import Objective
 from nntune.trial import FrozenTrial, TrialState, best_trial, counts_by_state, ranked
 
 
@@ -35,6 +43,7 @@ class TuneSummary:
     stop_reason: str
     new_trials: int
     notes: list[str] = field(default_factory=list)
+    storage: Any = None  # the study's storage, for the report
 
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` object of ``nntune tune`` (its keys are a public interface)."""
@@ -50,15 +59,62 @@ class TuneSummary:
         }
 
 
-def build_sampler(cfg: Config) -> Sampler:
-    options = dict(cfg.search.sampler_options)
-    if cfg.search.sampler == "grid":
-        options.setdefault("points", cfg.search.grid_points)
-    return make_sampler(cfg.search.sampler, seed=cfg.search.seed, **options)
+MULTI_FIDELITY = ("asha", "hyperband", "bohb")
+
+
+def _build(make: Callable[..., Any], name: str, field: str, options: dict[str, Any]) -> Any:
+    """``make(name, **options)`` with a bad option reported as one line naming it."""
+    try:
+        return make(name, **options)
+    except ConfigError as err:
+        if err.field.startswith("search."):
+            raise
+        raise ConfigError(f"{field}.{err.field}" if err.field else field, err.problem) from None
+    except TypeError as err:
+        raise ConfigError(field, f"{name}: {err}") from None
 
 
 def build_scheduler(cfg: Config) -> Scheduler:
-    return make_scheduler(cfg.search.scheduler, **cfg.search.scheduler_options)
+    options = dict(cfg.search.scheduler_options)
+    name = cfg.search.scheduler
+    if name in MULTI_FIDELITY:
+        # The largest budget is the configured number of epochs unless given explicitly.
+        options.setdefault("max_resource", int(cfg.fixed.get("epochs", 10)))
+    if name == "pbt":
+        options.setdefault("space", trainable_subspace(cfg.build_space()))
+        options.setdefault("max_resource", int(cfg.fixed.get("epochs", 10)))
+    if name in ("hyperband", "bohb", "pbt"):
+        # Processes sharing a study must agree on brackets and draws: seed from the study.
+        options.setdefault("seed", cfg.search.seed)
+    return _build(make_scheduler, name, "search.scheduler_options", options)
+
+
+def trainable_subspace(space: Space) -> Space:
+    """The part of ``space`` a model can change while it trains (for PBT's explore step);
+    a conditional parameter stays only if its parents do."""
+    keep = {n: d for n, d in space.params.items() if n not in FIXED_DURING_TRAINING}
+    keep = {n: d for n, d in keep.items() if all(p in keep for p in space.conditions.get(n, {}))}
+    return Space(keep, {n: c for n, c in space.conditions.items() if n in keep})
+
+
+def build_sampler(cfg: Config, scheduler: Scheduler | None = None) -> Sampler:
+    # BOHB chooses configurations itself (TPE per budget, with a random share); another
+    # model-based sampler named in the config wins over it.
+    if scheduler is not None and getattr(scheduler, "sampler", None) is not None \
+            and cfg.search.sampler == "random":
+        return scheduler.sampler  # type: ignore[no-any-return,attr-defined]
+    options = dict(cfg.search.sampler_options)
+    if cfg.search.sampler == "grid":
+        options.setdefault("points", cfg.search.grid_points)
+    options.setdefault("seed", cfg.search.seed)
+    return _build(make_sampler, cfg.search.sampler, "search.sampler_options", options)
+
+
+def budget_epochs(cfg: Config, scheduler: Scheduler) -> int | None:
+    """Epochs every trial may train: a multi-fidelity scheduler's largest budget."""
+    if cfg.search.scheduler in MULTI_FIDELITY:
+        return getattr(scheduler, "max_resource", None)
+    return None
 
 
 @dataclass
@@ -70,15 +126,20 @@ class Prepared:
     sampler: Sampler
     scheduler: Scheduler
     splits: Any
+    epochs: int | None = None  # every trial's budget under a multi-fidelity scheduler
+
+    @property
+    def checkpoints(self) -> Path:
+        return Path(self.cfg.search.checkpoint_dir) / self.cfg.study
 
 
 def prepare(cfg: Config) -> Prepared:
     space = cfg.build_space()
-    sampler = build_sampler(cfg)
     scheduler = build_scheduler(cfg)
+    sampler = build_sampler(cfg, scheduler)
     splits = load_task_splits(cfg)
     training_augment(cfg, splits, cfg.fixed, cfg.search.seed)  # a bad augmentation fails now
-    return Prepared(cfg, space, sampler, scheduler, splits)
+    return Prepared(cfg, space, sampler, scheduler, splits, budget_epochs(cfg, scheduler))
 
 
 def open_study(p: Prepared) -> Study:
@@ -100,6 +161,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
              device: str | None = None, evaluate_test: bool = True) -> TuneSummary:
     cfg = p.cfg
     study = open_study(p)
+    study.storage.set_study_attr(study.id, "metric", cfg.task.metric)
     todo = remaining_trials(study, cfg.search.trials)
     if on_start is not None:
         on_start(study, todo)
@@ -108,11 +170,13 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         callbacks.append(on_trial)
     if cfg.search.patience is not None:
         callbacks.append(_patience_callback(cfg.search.patience))
-    objective = make_objective(cfg, p.space, p.splits, device=device)
-    if todo > 0:
-        study.optimize(objective, n_trials=todo, timeout=cfg.search.timeout, catch=(Exception,),
-                       callbacks=callbacks)
-        stop_reason = study.stop_reason or f"ran {todo} trials"
+    if todo > 0 and isinstance(p.scheduler, PBT):
+        factory = pbt_objective_factory(cfg, p.space, p.splits, p.checkpoints, p.scheduler, device=device)
+        ran = run_pbt(study, factory, todo, callbacks=callbacks)
+        stop_reason = study.stop_reason if study.stop_requested and study.stop_reason \
+            else f"ran {ran} trials of population-based training"
+    elif todo > 0:
+        stop_reason = search(p, study, callbacks, device=device)
     else:
         stop_reason = f"the study already holds {cfg.search.trials} finished trials"
     history = study.get_trials()
@@ -120,7 +184,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     test = None
     notes: list[str] = []
     if best is not None and evaluate_test:
-        test = evaluate_on_test(study, cfg, p.splits, best, device=device)
+        test = evaluate_on_test(study, cfg, p.splits, best, device=device, epochs=p.epochs)
     elif best is None:
         notes.append("no trial completed, so the test split stays sealed")
     if isinstance(p.sampler, GridSampler) and p.sampler.is_exhausted(p.space, history):
@@ -128,7 +192,39 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     return TuneSummary(
         study=study.study_name, direction=study.direction, metric=cfg.task.metric,
         counts=counts_by_state(history), best=best, leaderboard=ranked(history, study.direction)[:10],
-        test=test, stop_reason=stop_reason, new_trials=todo, notes=notes)
+        test=test, stop_reason=stop_reason, new_trials=todo, notes=notes, storage=study.storage)
+
+
+def worker_options(cfg: Config) -> WorkerOptions:
+    return WorkerOptions(trial_timeout=cfg.search.trial_timeout, memory_mb=cfg.resources.memory_mb,
+                         cpus=cfg.resources.cpus, gpus=cfg.resources.gpus)
+
+
+def builtin_setup(config: dict[str, Any], device: str | None = None) -> tuple[Study, Objective]:
+    """What a worker process (or Ray actor) runs once: the study and the built-in objective,
+    rebuilt from the config's plain data (nothing of the parent is pickled but that data)."""
+    p = prepare(parse_config(config, "worker"))
+    objective = make_objective(p.cfg, p.space, p.splits, device=device, epochs=p.epochs)
+    return open_study(p), objective
+
+
+def search(p: Prepared, study: Study, callbacks: Sequence[Callable[[Study, FrozenTrial], None]], *,
+           device: str | None = None) -> str:
+    """Run the study's trials with the configured executor until it holds ``search.trials``
+    (running or finished); returns why it stopped."""
+    cfg = p.cfg
+    options = worker_options(cfg)
+    total, timeout = cfg.search.trials, cfg.search.timeout
+    setup = functools.partial(builtin_setup, cfg.model_dump(mode="json"), device)
+    if cfg.search.executor == "ray":
+        workers = cfg.search.workers if "workers" in cfg.search.model_fields_set else None
+        return run_ray(setup, study, total=total, workers=workers, options=options,
+                       address=cfg.search.ray_address, timeout=timeout, callbacks=callbacks)
+    if cfg.search.workers > 1 or options.trial_timeout is not None or options.memory_mb is not None:
+        return run_processes(setup, study, total=total, workers=cfg.search.workers, options=options,
+                             timeout=timeout, callbacks=callbacks)
+    objective = make_objective(cfg, p.space, p.splits, device=device, epochs=p.epochs)
+    return run_serial(study, objective, total=total, timeout=timeout, callbacks=callbacks, options=options)
 
 
 def _patience_callback(patience: int) -> Callable[[Study, FrozenTrial], None]:
