@@ -1,6 +1,7 @@
 """The serial executor: trials one after another in this process, within the study's budget.
 
-Like every executor it first recovers trials that an earlier, crashed run left running,
+Like every executor it recovers trials that an earlier, crashed run left running (at the
+start, and now and then for trials that processes elsewhere abandoned),
 asks only while the study holds fewer than ``total`` trials (so several processes sharing
 the study never overshoot), and heartbeats while a trial runs.
 """
@@ -33,7 +34,7 @@ def run_serial(study: Study, objective: Objective, *, total: int, timeout: float
     pass, or a callback calls ``study.stop()``. Returns why it stopped."""
     recover_interrupted(study, options)
     identity = worker_identity()
-    start = clock()
+    start = last_sweep = clock()
     study._stop = False
     with Heartbeat(study.storage, study.id, options.heartbeat_interval, PeakMemory()) as heartbeat:
         while True:
@@ -41,6 +42,9 @@ def run_serial(study: Study, objective: Objective, *, total: int, timeout: float
                 return study.stop_reason or "stopped by a callback"
             if timeout is not None and clock() - start >= timeout:
                 return f"timeout of {timeout:g}s reached"
+            if clock() - last_sweep >= options.stale_grace / 2:  # trials abandoned elsewhere
+                recover_interrupted(study, options)
+                last_sweep = clock()
             if sampler_exhausted(study):
                 return "every grid point has been tried"
             trial = study.try_ask(total, system_attrs={"worker": identity})

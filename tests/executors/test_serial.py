@@ -1,0 +1,60 @@
+"""The in-process executor: budget, timeout, stop, heartbeats, peak memory, recovery."""
+
+import time
+
+import _objectives as ob
+import nntune
+from nntune.executors import WorkerOptions, run_serial
+from nntune.samplers import RandomSampler
+from nntune.trial import TrialState
+
+
+def study():
+    return nntune.create_study(sampler=RandomSampler(0), seed=0)
+
+
+def test_runs_until_the_study_holds_the_total():
+    s = study()
+    s.optimize(ob.quadratic, n_trials=2)
+    assert run_serial(s, ob.quadratic, total=5) == "the study holds 5 trials"
+    trials = s.trials
+    assert len(trials) == 5 and all(t.state == TrialState.COMPLETE for t in trials)
+    assert all(t.system_attrs["peak_rss_mb"] > 10 for t in trials[2:])
+    assert run_serial(s, ob.quadratic, total=5) == "the study holds 5 trials"  # nothing more
+    assert len(s.trials) == 5
+
+
+def test_timeout_and_stop_end_the_search_between_trials():
+    now = [0.0]  # each trial takes one second of this clock
+
+    def tick(st, frozen):
+        now[0] += 1
+    s = study()
+    assert run_serial(s, ob.quadratic, total=100, timeout=3, clock=lambda: now[0], callbacks=[tick]) \
+        == "timeout of 3s reached"
+    assert len(s.trials) == 3
+
+    def stop_at_two(st, frozen):
+        if frozen.number == 1:
+            st.stop("enough")
+    s = study()
+    assert run_serial(s, ob.quadratic, total=100, callbacks=[stop_at_two]) == "enough"
+    assert len(s.trials) == 2
+
+
+def test_a_trial_abandoned_elsewhere_is_requeued_while_the_study_runs():
+    s = study()
+    ghost = s.storage.claim_trial(s.id, system_attrs={"worker": {"host": "elsewhere", "pid": 1}})
+    time.sleep(0.3)
+    run_serial(s, ob.slow_quadratic, total=8, options=WorkerOptions(stale_grace=0.2))
+    trials = s.trials
+    assert len(trials) == 8 and all(t.state == TrialState.COMPLETE for t in trials)
+    assert trials[ghost.number].system_attrs["retries"] == 1
+
+
+def test_failures_are_recorded_and_the_study_goes_on():
+    s = study()
+    run_serial(s, ob.numpy_fit, total=2)
+    run_serial(s, lambda t: 1 / 0, total=3)
+    failed = s.trials[2]
+    assert failed.state == TrialState.FAILED and failed.error.startswith("ZeroDivisionError")
