@@ -55,7 +55,10 @@ def test_bundled_datasets_load(name: str, n: int, shape: tuple[int, ...], n_clas
 
 def test_class_names() -> None:
     assert load_splits("iris").info["classes"] == ["setosa", "versicolor", "virginica"]
-    assert load_splits("breast_cancer").info["classes"] == ["malignant", "benign"]
+    cancer = load_splits("breast_cancer")
+    # malignant is the positive class 1, so binary recall measures finding the tumour
+    assert cancer.info["classes"] == ["benign", "malignant"]
+    assert cancer.y_train.float().mean() < 0.5  # 212 of 569 tumours are malignant
 
 
 def test_mnist_5k_is_shuffled_and_in_unit_range_before_normalizing() -> None:
