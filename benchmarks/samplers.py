@@ -34,7 +34,8 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from collections.abc import Callable  # noqa: E402
-from concurrent.futures import ProcessPoolExecutor  # noqa: E402
+import sys  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -268,11 +269,14 @@ def main() -> None:
     jobs = [(p, m, s) for p in args.problems for m in args.methods
             for s in range(mlp_seeds if p == "digits_mlp" else seeds)]
     start = time.time()
-    with ProcessPoolExecutor(args.workers) as pool:
-        results = list(pool.map(run_one, *zip(*jobs), [args.evals] * len(jobs)))
     best: dict[tuple[str, str], list[float]] = {}
-    for (p, m, _), value in zip(jobs, results):
-        best.setdefault((p, m), []).append(value - PROBLEMS[p].optimum)
+    with ProcessPoolExecutor(args.workers) as pool:
+        futures = {pool.submit(run_one, p, m, s, args.evals): (p, m) for p, m, s in jobs}
+        for done, future in enumerate(as_completed(futures), 1):
+            p, m = futures[future]
+            best.setdefault((p, m), []).append(future.result() - PROBLEMS[p].optimum)
+            print(f"\r{done}/{len(jobs)} runs, {time.time() - start:.0f}s", end="", file=sys.stderr)
+    print(file=sys.stderr)
     median = {k: statistics.median(v) for k, v in best.items()}
 
     print(f"\nMedian best regret after {args.evals} evaluations ({seeds} seeds, digits_mlp {mlp_seeds}; "

@@ -66,7 +66,7 @@ def test_posterior_matches_scikit_learn_and_log_ei_gradient_matches_finite_diffe
 
 
 def test_hyperprior_gradient_and_centre():
-    prior = HyperPrior.for_inputs(3)
+    prior = HyperPrior()
     theta = np.array([0.3, -1.0, 0.2, 0.5, -5.0])
     value, grad = prior.neg_log(theta)
     h = 1e-6

@@ -8,13 +8,14 @@ maximizing), made closer to Gaussian by a Yeo-Johnson power transform (a heavy-t
 objective such as a diverging training loss would otherwise dominate the fit) and
 standardized. The model is scikit-learn's GaussianProcessRegressor with the kernel
 C * Matern(nu=2.5, one length scale per input) + White (observation noise), its
-hyperparameters fitted by maximum marginal likelihood.
+hyperparameters at the mode of the marginal likelihood times a weak prior
+(:class:`HyperPrior`), which keeps a fit on a few dozen trials from extreme length scales.
 
 The expected improvement is maximized in log form (accurate where it is tiny) with its
-exact gradient: the best of ``n_candidates`` random points (plus points near the best
-trials) start L-BFGS-B runs over the numeric parameters, Choices held at the start's
-values; integers and stepped floats are rounded afterwards and the rounded points scored
-again. Diverged trials enter the fit at the worst observed loss, so the model learns to
+exact gradient: the best of ``n_candidates`` random points and of points scattered
+around the best trials, and the best trial itself, start L-BFGS-B runs over the numeric
+parameters, Choices held at the start's values; integers and stepped floats are rounded
+afterwards and the rounded points scored again. Diverged trials enter the fit at the worst observed loss, so the model learns to
 avoid where training blew up; pruned and failed trials are left out.
 """
 
@@ -32,12 +33,14 @@ from scipy import special
 from threadpoolctl import ThreadpoolController
 
 from nntune.samplers._base import independent_draw, resolve_seed, trial_rng
-from nntune.samplers._qmc import sobol_point
 from nntune.samplers._define_by_run import decode, encode, signed, snap
 from nntune.space import Choice, Distribution, Space
 from nntune.trial import FrozenTrial, TrialState
 
 INACTIVE_AT = -0.5
+# Candidates scattered around the best trials: how many trials, points each, spread (unit).
+NEAR_TOP, NEAR_EACH, NEAR_SD = 5, 8, 0.05
+START_AT_BEST = True  # also start one L-BFGS-B run at the best trial (refines the incumbent)
 _SQRT5 = math.sqrt(5.0)
 
 
@@ -145,21 +148,18 @@ class HyperPrior:
     """Normal priors on the log kernel hyperparameters ``theta`` = (log amplitude, log length
     scales, log noise), so that the fit is a posterior mode rather than a maximum
     likelihood: with a few dozen trials the likelihood alone often prefers a model that
-    interpolates every wiggle (tiny length scales) or calls everything noise.
+    interpolates every wiggle (tiny length scales) or calls everything noise and flat
+    (huge ones). Length scales centre on half the unit range, within a factor e either way
+    at one standard deviation; targets are standardized, so the amplitude centres on 1; the
+    noise centres on 1e-3 of the target variance, loosely (training runs are noisy, test
+    functions are not)."""
 
-    Length scales centre on sqrt(2) + log(p) / 2 in log units with a wide spread (sqrt 3),
-    longer in more dimensions, where a budget of trials can only support a smoother model."""
-
-    log_length_mean: float
-    log_length_sd: float = math.sqrt(3.0)
+    log_length_mean: float = math.log(0.5)
+    log_length_sd: float = 1.0
     log_amp_mean: float = 0.0
     log_amp_sd: float = 1.5
     log_noise_mean: float = math.log(1e-3)
     log_noise_sd: float = 3.0
-
-    @classmethod
-    def for_inputs(cls, p: int) -> HyperPrior:
-        return cls(log_length_mean=math.log(0.5), log_length_sd=1.0)
 
     def neg_log(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """Negative log density (up to a constant) of ``theta`` and its gradient."""
@@ -180,7 +180,7 @@ def fit_gp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_restarts: i
     from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
     p = x.shape[1]
-    prior = HyperPrior.for_inputs(p)
+    prior = HyperPrior()
     length0 = float(np.clip(math.exp(prior.log_length_mean), 0.02, 50.0))
     kernel = (ConstantKernel(1.0, (0.05, 20.0))
               * Matern(length_scale=np.full(p, length0), length_scale_bounds=(0.01, 100.0), nu=2.5)
@@ -281,8 +281,7 @@ class GPSampler:
     the point of largest expected improvement under a Gaussian-process model."""
 
     def __init__(self, seed: int | None = None, n_startup_trials: int = 10, n_candidates: int = 1024,
-                 n_starts: int = 5, n_restarts: int = 1, startup: str = "random") -> None:
-        self.startup = startup
+                 n_starts: int = 5, n_restarts: int = 1) -> None:
         self.seed = resolve_seed(seed)
         self.n_startup_trials = n_startup_trials
         self.n_candidates = n_candidates
@@ -296,7 +295,11 @@ class GPSampler:
         units, losses = observations(space, history, direction)
         n_done = sum(1 for t in history if t.state == TrialState.COMPLETE)
         if n_done < max(1, self.n_startup_trials) or len(losses) < 2:
-            return self._startup(space, number)
+            out: dict[str, Any] = {}
+            for name, dist in space.params.items():
+                if space.is_active(name, out):
+                    out[name] = independent_draw(self.seed, number, name, dist)
+            return out
         with _blas().limit(limits=1, user_api="blas"):
             return self._model_suggest(space, units, losses, number)
 
@@ -307,27 +310,19 @@ class GPSampler:
         y = warp(losses)
         post = fit_gp(enc.features(units), y, rng, self.n_restarts)
         best = float(y.min())
-        top = units[np.argsort(y)[:5]]
-        near = np.repeat(np.nan_to_num(top, nan=0.5), 8, axis=0)
-        near = near + rng.normal(0.0, 0.05, near.shape)
+        top = units[np.argsort(y)[:NEAR_TOP]]
+        near = np.repeat(np.nan_to_num(top, nan=0.5), NEAR_EACH, axis=0)
+        near = near + rng.normal(0.0, NEAR_SD, near.shape)
         pool = snap(space, np.vstack([rng.random((self.n_candidates, len(space))), near]))
         scores = log_ei(*post.predict(enc.features(pool)), best)
         order = np.argsort(-scores)
-        # Start from the best candidates and from the best trial itself (refines the incumbent).
-        starts = np.vstack([units[int(np.argmin(y))][None, :], pool[order[:self.n_starts]]])
+        starts = pool[order[:self.n_starts]]
+        if START_AT_BEST:
+            starts = np.vstack([units[int(np.argmin(y))][None, :], starts])
         moved = maximize_ei(space, post, best, starts)
         final = np.vstack([moved, pool[order[:1]]])
         final_scores = log_ei(*post.predict(enc.features(final)), best)
         return decode(space, final[int(np.argmax(final_scores))])
-
-    def _startup(self, space: Space, number: int) -> dict[str, Any]:
-        if self.startup == "sobol":
-            return space.from_unit(sobol_point(len(space), number, self.seed))
-        out: dict[str, Any] = {}
-        for name, dist in space.params.items():
-            if space.is_active(name, out):
-                out[name] = independent_draw(self.seed, number, name, dist)
-        return out
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:
