@@ -50,6 +50,13 @@ HYPERPARAMETERS: frozenset[str] = frozenset({
 def is_hyperparameter(name: str) -> bool:
     """A trainer hyperparameter, or an augmentation parameter such as ``rotation.degrees``."""
     return name in HYPERPARAMETERS or ("." in name and all(name.split(".")))
+# What a running model cannot change: population-based training copies these from the
+# parent unchanged and perturbs only the rest (rates, momenta, decay, dropout, ...).
+FIXED_DURING_TRAINING: frozenset[str] = frozenset({
+    "model", "layers", "units", "activation", "batchnorm", "conv_layers", "filters",
+    "filters_growth", "kernel_size", "stride", "padding", "pool", "pretrained_weights",
+    "freeze_backbone", "init", "init_std", "loss", "epochs",
+})
 METRIC_DIRECTIONS: dict[str, Literal["minimize", "maximize"]] = {
     name: metric_direction(name) for name in METRIC_NAMES}
 
@@ -134,6 +141,33 @@ class SearchConfig(_Strict):
     grid_points: int = Field(default=5, gt=0)
     sampler_options: dict[str, Any] = Field(default_factory=dict)
     scheduler_options: dict[str, Any] = Field(default_factory=dict)
+    checkpoint_dir: str = "nntune-runs"  # checkpoints of population-based training, per study
+    # How trials run: ``local`` worker processes on this machine (``workers: 1`` without a
+    # trial timeout or memory limit runs them in this process) or a Ray cluster.
+    workers: int = Field(default=1, gt=0)
+    executor: Literal["local", "ray"] = "local"
+    ray_address: Union[str, None] = None  # "auto" joins a running cluster; None starts one here
+    trial_timeout: Union[float, None] = Field(default=None, gt=0)  # seconds, then the trial fails
+
+
+class ResourcesConfig(_Strict):
+    """What one trial may use: CPU cores (torch threads), GPUs (fractions share one), memory."""
+
+    cpus: Union[float, None] = Field(default=None, gt=0)
+    gpus: float = Field(default=0, ge=0)
+    memory_mb: Union[float, None] = Field(default=None, gt=0)
+
+
+def _check_execution(cfg: Config) -> None:
+    """Cross-field checks of ``search`` and ``resources``, one line naming the field."""
+    if cfg.search.ray_address is not None and cfg.search.executor != "ray":
+        raise ConfigError("search.ray_address", "only used with executor: ray")
+    gpus = cfg.resources.gpus
+    if gpus > 1 and gpus != int(gpus):
+        raise ConfigError("resources.gpus", f"a fraction of one GPU or a whole number, got {gpus:g}")
+    if cfg.search.executor == "ray" and cfg.storage.strip() == "memory":
+        raise ConfigError("storage", "the ray executor needs a storage every node reaches "
+                                     "(postgresql://..., or sqlite:///file on one machine)")
 
 
 class Config(_Strict):
@@ -141,6 +175,7 @@ class Config(_Strict):
     storage: str = "sqlite:///nntune.db"
     task: TaskConfig = Field(default_factory=TaskConfig)
     search: SearchConfig = Field(default_factory=SearchConfig)
+    resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
     space: dict[str, ParamSpec] = Field(default_factory=dict)
     fixed: dict[str, Any] = Field(default_factory=dict)
 
@@ -218,6 +253,7 @@ def parse_config(data: Any, source: str = "config") -> Config:
             raise ConfigError(f"space.{name}", "unknown hyperparameter")
         if name in cfg.fixed:
             raise ConfigError(f"fixed.{name}", "is also in space; give it in one place")
+    _check_execution(cfg)
     return cfg
 
 

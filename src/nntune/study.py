@@ -18,7 +18,8 @@ from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
 from nntune.samplers import RandomSampler, Sampler
 from nntune.schedulers import NoScheduler, Scheduler
 from nntune.space import Distribution, Space
-from nntune.storage import DuplicatedStudyError, Storage, StudyNotFoundError, get_storage
+from nntune.storage import DuplicatedStudyError, Storage, StudyNotFoundError, get_storage, redact_url
+from nntune.storage._base import LazyHistory
 from nntune.trial import (
     Direction,
     FrozenTrial,
@@ -117,19 +118,27 @@ class Study:
 
     def ask(self, space: Space | None = None) -> Trial:
         """Start a trial: an enqueued one first, else a new one with sampled parameters."""
-        number = self.storage.claim_waiting_trial(self.id)
-        fixed: dict[str, Any] = {}
-        if number is not None:
-            fixed = dict(self.storage.get_trial(self.id, number, with_metrics=False)
-                         .system_attrs.get("fixed_params", {}))
-        else:
-            number = self.storage.create_trial(self.id)
+        trial = self.try_ask(None, space=space)
+        assert trial is not None
+        return trial
+
+    def try_ask(self, max_trials: int | None, *, space: Space | None = None,
+                system_attrs: Mapping[str, Any] | None = None) -> Trial | None:
+        """``ask``, unless the study already holds ``max_trials`` trials running or finished
+        (then None): processes sharing a study never start more than that between them.
+        ``system_attrs`` (e.g. which worker runs it) are stored with the trial as it starts."""
+        claimed = self.storage.claim_trial(self.id, max_trials=max_trials, system_attrs=system_attrs)
+        if claimed is None:
+            return None
+        fixed = dict(claimed.system_attrs.get("fixed_params", {}))
         space = space or self.space
-        history = self._history()
+        history = LazyHistory(self.storage, self.id)  # read only if the sampler looks
         if space is None:
-            space = infer_space(history)
-        relative = self.sampler.suggest(space, history, number=number, direction=self.direction)
-        return Trial(self, number, fixed_params=fixed, relative_params=relative, relative_space=space)
+            # Random draws are independent per parameter: define-by-run suggestions give the
+            # same values, so there is no joint space to infer (and no history to read).
+            space = Space({}) if type(self.sampler) is RandomSampler else infer_space(history)
+        relative = self.sampler.suggest(space, history, number=claimed.number, direction=self.direction)
+        return Trial(self, claimed.number, fixed_params=fixed, relative_params=relative, relative_space=space)
 
     def tell(self, trial: Trial | int, value: float | None = None, state: TrialState | None = None,
              *, error: str | None = None) -> FrozenTrial:
@@ -149,11 +158,23 @@ class Study:
             if current.intermediate_values:
                 value = current.intermediate_values[max(current.intermediate_values)]
         stored = None if value is None or not math.isfinite(float(value)) else float(value)
-        self.storage.finish_trial(self.id, number, state, stored, error)
-        return self.storage.get_trial(self.id, number, with_metrics=False)
+        frozen = self.storage.finish_trial(self.id, number, state, stored, error)
+        # Keep where a multi-fidelity scheduler left the trial (rung, bracket) beside it, so
+        # reports need not rebuild the scheduler to show it.
+        describe = getattr(self.scheduler, "describe", None)
+        info = describe(frozen) if describe is not None else None
+        if info:
+            self.storage.set_trial_system_attr(self.id, number, "scheduler", info)
+            frozen.system_attrs["scheduler"] = info
+        return frozen
 
     def _run_one(self, objective: Objective, catch: tuple[type[BaseException], ...]) -> FrozenTrial:
-        trial = self.ask()
+        return self.run_trial(self.ask(), objective, catch)
+
+    def run_trial(self, trial: Trial, objective: Objective,
+                  catch: tuple[type[BaseException], ...] = (Exception,)) -> FrozenTrial:
+        """Run ``objective`` on an asked trial and tell how it ended: pruned, diverged, failed
+        (with the error and its traceback; raised again unless its type is in ``catch``)."""
         try:
             value = objective(trial)
         except TrialPruned:
@@ -205,13 +226,19 @@ class Study:
 
                 gc.collect()
 
+    @property
+    def stop_requested(self) -> bool:
+        """Whether ``stop()`` was called during the last ``optimize``."""
+        return self._stop
+
     def stop(self, reason: str = "stopped by a callback") -> None:
         """Finish the trial in progress, then return from ``optimize``."""
         self._stop = True
         self.stop_reason = reason
 
     def __repr__(self) -> str:
-        return f"Study(name={self.study_name!r}, direction={self.direction!r}, storage={self.storage.url!r})"
+        return (f"Study(name={self.study_name!r}, direction={self.direction!r}, "
+                f"storage={redact_url(self.storage.url)!r})")
 
 
 def infer_space(history: Sequence[FrozenTrial]) -> Space:
@@ -254,8 +281,9 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
     """
     direction_ = _check_direction(direction)
     store = get_storage(storage)
-    sampler = sampler or RandomSampler(seed)
     scheduler = scheduler or pruner or NoScheduler()
+    # A scheduler that also chooses configurations (BOHB) brings its own sampler.
+    sampler = sampler or getattr(scheduler, "sampler", None) or RandomSampler(seed)
     name = study_name or f"study-{sampler.seed}-{int(time.time() * 1000) % 10**8}"
     attrs: dict[str, Any] = {"seed": seed if seed is not None else sampler.seed}
     if space is not None:
@@ -282,9 +310,10 @@ def load_study(study_name: str, storage: str | Storage, *, sampler: Sampler | No
     store = get_storage(storage)
     rec = store.load_study(study_name)
     if rec is None:
-        raise StudyNotFoundError(f"no study named {study_name!r} in {store.url}")
+        raise StudyNotFoundError(f"no study named {study_name!r} in {redact_url(store.url)}")
     space = Space.from_json(rec.attrs["space"]) if "space" in rec.attrs else None
     seed = rec.attrs.get("seed")
+    scheduler = scheduler or pruner or NoScheduler()
+    sampler = sampler or getattr(scheduler, "sampler", None) or RandomSampler(seed)
     return Study(name=rec.name, storage=store, study_id=rec.id, direction=rec.direction,  # type: ignore[arg-type]
-                 sampler=sampler or RandomSampler(seed), scheduler=scheduler or pruner or NoScheduler(),
-                 space=space, seed=seed)
+                 sampler=sampler, scheduler=scheduler, space=space, seed=seed)
