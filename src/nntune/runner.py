@@ -200,6 +200,14 @@ def worker_options(cfg: Config) -> WorkerOptions:
                          cpus=cfg.resources.cpus, gpus=cfg.resources.gpus)
 
 
+def absolute_sqlite(url: str) -> str:
+    """An SQLite URL with a relative path made absolute (workers may start elsewhere)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url.startswith(prefix + "/") or url == prefix + ":memory:":
+        return url
+    return prefix + str(Path(url[len(prefix):]).resolve())
+
+
 def builtin_setup(config: dict[str, Any], device: str | None = None) -> tuple[Study, Objective]:
     """What a worker process (or Ray actor) runs once: the study and the built-in objective,
     rebuilt from the config's plain data (nothing of the parent is pickled but that data)."""
@@ -215,7 +223,8 @@ def search(p: Prepared, study: Study, callbacks: Sequence[Callable[[Study, Froze
     cfg = p.cfg
     options = worker_options(cfg)
     total, timeout = cfg.search.trials, cfg.search.timeout
-    setup = functools.partial(builtin_setup, cfg.model_dump(mode="json"), device)
+    config = {**cfg.model_dump(mode="json"), "storage": absolute_sqlite(cfg.storage)}  # any cwd
+    setup = functools.partial(builtin_setup, config, device)
     if cfg.search.executor == "ray":
         workers = cfg.search.workers if "workers" in cfg.search.model_fields_set else None
         return run_ray(setup, study, total=total, workers=workers, options=options,

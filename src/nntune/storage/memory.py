@@ -33,10 +33,13 @@ def _json(value: Any) -> Any:
 def _clone(value: Any) -> Any:
     """A deep copy of JSON data (dicts, lists, scalars): what ``copy.deepcopy`` does, faster."""
     if type(value) is dict:
-        return {k: _clone(v) for k, v in value.items()}
+        return {k: _clone(v) if type(v) in _NESTED else v for k, v in value.items()}
     if type(value) is list:
-        return [_clone(v) for v in value]
+        return [_clone(v) if type(v) in _NESTED else v for v in value]
     return value
+
+
+_NESTED = (dict, list)
 
 
 def _plain(obj: Any) -> Any:
@@ -241,7 +244,8 @@ class InMemoryStorage:
 
     @staticmethod
     def _copy(t: FrozenTrial, with_metrics: bool) -> FrozenTrial:
-        out = copy.copy(t)
+        out = object.__new__(FrozenTrial)  # a shallow copy without copy.copy's generic path
+        out.__dict__.update(t.__dict__)
         out.params = _clone(t.params)
         out.distributions = dict(t.distributions)
         out.intermediate_values = dict(t.intermediate_values)
