@@ -12,7 +12,7 @@ import nntune
 from nntune import Beta, Choice, Float, Int, Space, TrialState
 from nntune.samplers import RandomSampler, TPESampler
 from nntune.samplers._define_by_run import rank_key, ranked
-from nntune.samplers._tpe import Layout, default_gamma, fit_parzen, log_density, sample_parzen, split, tpe_choose
+from nntune.samplers._tpe import Layout, bandwidths, default_gamma, fit_parzen, log_density, sample_parzen, split, tpe_choose
 from nntune.space import grid_values
 from nntune.trial import FrozenTrial
 
@@ -60,6 +60,16 @@ def test_a_kernel_over_a_missing_parameter_is_the_uniform_prior():
     # A point that lacks b is scored on a alone: the marginal, which also integrates to 1.
     only_a = np.column_stack([g, np.full_like(g, np.nan)])
     assert np.trapezoid(np.exp(log_density(est, layout, only_a)), g) == pytest.approx(1.0, abs=5e-3)
+
+
+def test_bandwidths_shrink_with_agreement_but_one_axis_fits_keep_a_floor():
+    layout = Layout.of(Space({"x": Float(0, 1)}))
+    lone = bandwidths(np.array([[0.5]]), layout)[0][0]
+    tight = bandwidths(np.full((8, 1), 0.5) + np.linspace(0, 0.01, 8)[:, None], layout)[0][0]
+    wide = bandwidths(np.linspace(0, 1, 8)[:, None], layout)[0][0]
+    assert tight < lone and tight < wide
+    assert tight < 0.05
+    assert bandwidths(np.full((8, 1), 0.5), layout, min_share=1.0)[0][0] == pytest.approx(1 / 9)
 
 
 def test_samples_follow_the_estimator():

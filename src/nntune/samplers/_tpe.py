@@ -91,20 +91,26 @@ class Parzen:
 
 # Bandwidth rule constants (see ``bandwidths``).
 SCOTT = 1.06
-PSEUDO_COUNT = 2.0
+PSEUDO_COUNT = 0.5
 UNIFORM_VAR = 1.0 / 12.0
 MIN_SIGMA = 0.01
+# One-parameter fits keep each kernel at least 1 / (m + 1) wide (m trials on the axis).
+UNIVARIATE_MIN_SHARE = 1.0
 CHOICE_MOVE = 0.6
 
 
-def bandwidths(mu: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+def bandwidths(mu: np.ndarray, layout: Layout, min_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Numeric bandwidths and Choice move probabilities for kernels centred at ``mu``.
 
     A Scott-style rule, 1.06 * spread * n^(-1/(d+4)), where the spread on each axis is the
-    centres' variance pooled with that of a uniform draw (1/12) counted as two pseudo
-    observations: a handful of close trials still get wide kernels, and only a real
-    cluster of many good trials makes them narrow. A Choice kernel leaves its value with
-    probability (k - 1) / k times 0.6 n^(-1/(d+4)), less as evidence accumulates."""
+    centres' variance pooled with that of a uniform draw (1/12) counted as half an
+    observation: one or two close trials still get wide kernels, a cluster of several good
+    trials makes them narrow (and the narrower, the more of them agree). A Choice kernel leaves its value with
+    probability (k - 1) / k times 0.6 n^(-1/(d+4)), less as evidence accumulates.
+
+    ``min_share`` > 0 keeps numeric kernels at least ``min_share / (m + 1)`` wide. One-axis
+    fits need it: there the good trials often agree on an axis only because they descend
+    from one another, and kernels that narrow on that agreement lock the axis in place."""
     n, d = mu.shape
     shrink = max(n, 1) ** (-1.0 / (d + 4))
     sigma = np.ones(d)
@@ -118,13 +124,13 @@ def bandwidths(mu: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
             m = col.size
             spread = math.sqrt((m * (float(col.var()) if m else 0.0) + PSEUDO_COUNT * UNIFORM_VAR)
                                / (m + PSEUDO_COUNT))
-            sigma[j] = min(1.0, max(MIN_SIGMA, SCOTT * spread * shrink))
+            sigma[j] = min(1.0, max(MIN_SIGMA, min_share / (m + 1), SCOTT * spread * shrink))
     return sigma, move
 
 
-def fit_parzen(mu: np.ndarray, layout: Layout, prior_weight: float = 1.0) -> Parzen:
+def fit_parzen(mu: np.ndarray, layout: Layout, prior_weight: float = 1.0, min_share: float = 0.0) -> Parzen:
     """The estimator with one kernel per row of ``mu`` plus a uniform prior component."""
-    sigma, move = bandwidths(mu, layout)
+    sigma, move = bandwidths(mu, layout, min_share)
     with np.errstate(invalid="ignore"):
         log_z = _log_mass((0.0 - mu) / sigma, (1.0 - mu) / sigma)
     return Parzen(mu, sigma, move, np.where(np.isnan(mu), 0.0, log_z), prior_weight)
@@ -272,10 +278,11 @@ def _truncated_normal(mu: np.ndarray, sigma: float, rng: np.random.Generator) ->
 
 
 def tpe_choose(space: Space, good: np.ndarray, bad: np.ndarray, rng: np.random.Generator,
-               n_candidates: int, prior_weight: float = 1.0) -> np.ndarray:
+               n_candidates: int, prior_weight: float = 1.0, min_share: float = 0.0) -> np.ndarray:
     """The snapped candidate (from l = Parzen(good)) with the largest l(x) / g(x)."""
     layout = Layout.of(space)
-    l_est, g_est = fit_parzen(good, layout, prior_weight), fit_parzen(bad, layout, prior_weight)
+    l_est = fit_parzen(good, layout, prior_weight, min_share)
+    g_est = fit_parzen(bad, layout, prior_weight, min_share)
     cand = snap(space, sample_parzen(l_est, layout, rng, n_candidates))
     score = log_density(l_est, layout, cand) - log_density(g_est, layout, cand)
     return cand[int(np.argmax(score))]
@@ -325,7 +332,7 @@ class TPESampler:
             if space.is_active(name, params):
                 g, b = good[:, [j]], bad[:, [j]]
                 row = tpe_choose(single(name, dist), g[~np.isnan(g[:, 0])], b[~np.isnan(b[:, 0])],
-                                 rng, self.n_ei_candidates, self.prior_weight)
+                                 rng, self.n_ei_candidates, self.prior_weight, UNIVARIATE_MIN_SHARE)
                 params[name] = dist.from_unit(float(row[0]))
         return params
 
@@ -336,7 +343,8 @@ class TPESampler:
         if groups is None:
             return independent_draw(self.seed, number, name, dist)
         rng = trial_rng(self.seed, number, 2, name_salt(name))
-        row = tpe_choose(space, groups[0], groups[1], rng, self.n_ei_candidates, self.prior_weight)
+        row = tpe_choose(space, groups[0], groups[1], rng, self.n_ei_candidates, self.prior_weight,
+                         UNIVARIATE_MIN_SHARE)
         return dist.from_unit(float(row[0]))
 
     def __repr__(self) -> str:
