@@ -1,5 +1,6 @@
 """A study through a real local Ray instance: actors open the shared storage themselves."""
 
+import json
 import os
 from pathlib import Path
 
@@ -8,9 +9,35 @@ import pytest
 import _objectives as ob
 from nntune.executors import WorkerOptions, run_ray, study_setup
 from nntune.executors._ray import actors_for
+from nntune.storage import SQLStorage
 from nntune.trial import TrialState
 
 TESTS = str(Path(__file__).resolve().parents[1])
+
+
+TINY = """\
+study: ray
+task: {data: digits, model: mlp, metric: accuracy}
+search: {sampler: random, trials: 4, seed: 1}
+space:
+  lr: {type: float, low: 1.0e-3, high: 1.0e-1, log: true}
+fixed: {epochs: 2, batch_size: 128, layers: 1, units: 16}
+"""
+
+
+@pytest.mark.slow
+def test_nntune_tune_runs_on_ray(run_cli, tmp_path):
+    # First in this module: the command starts (and stops) a Ray instance of its own.
+    pytest.importorskip("ray", reason="ray is not installed (pip install 'nntune[ray]')")
+    (tmp_path / "tiny.yaml").write_text(TINY)
+    done = run_cli("tune", "tiny.yaml", "--storage", "sqlite:///ray.db", "--executor", "ray",
+                   "--workers", "2", "--json")
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["trials"]["complete"] == 4 and summary["stop_reason"] == "the study holds 4 trials"
+    store = SQLStorage(f"sqlite:///{tmp_path / 'ray.db'}")
+    trials = store.get_trials(store.load_study("ray").id)
+    assert len({t.system_attrs["worker"]["pid"] for t in trials}) <= 2  # two actors ran them all
 
 
 @pytest.fixture(scope="module")
