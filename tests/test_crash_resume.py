@@ -113,7 +113,7 @@ def test_kill_9_ten_times_then_resume(url, tmp_path):
 
 @pytest.mark.slow
 def test_kill_9_with_workers_leaves_no_orphans_and_resumes(tmp_path):
-    total = 16
+    total = 10
     url = f"sqlite:///{tmp_path / 'crash.db'}"
     (tmp_path / "tiny.yaml").write_text(TINY % total)
     cmd = [*nntune_command(), "tune", "tiny.yaml", "--storage", url, "--workers", "2"]
@@ -121,7 +121,7 @@ def test_kill_9_with_workers_leaves_no_orphans_and_resumes(tmp_path):
     rng = random.Random(7)
     seen: dict[int, tuple] = {}
     kills: list[int] = []
-    for _ in range(2):
+    for _ in range(1):
         workers = kill_while_running(cmd, tmp_path, store, rng, kills)
         # The workers die with the killed command (they never keep running unsupervised).
         assert workers and wait_until(lambda: all(process_start_time(w["pid"]) is None for w in workers), 20)
