@@ -13,9 +13,19 @@ import nntune.cli
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _postgres import postgres_server, postgresql_url  # noqa: E402,F401
 
-# Keep each test process to its share of the cores: 2-core CI machines run torch with two
-# intra-op threads per process by default, which oversubscribes when tests use subprocesses.
-os.environ.setdefault("OMP_NUM_THREADS", "2")
+# One torch thread per process: the test models are small (more threads gain nothing) and
+# on a 2-core machine two threads per process stall badly as soon as tests run subprocesses.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def nntune_command() -> list[str]:

@@ -18,7 +18,7 @@ def tune(call_cli, tmp_path, *args):
 
 @pytest.mark.slow
 def test_asha_stops_trials_early_and_trains_fewer_epochs_than_no_scheduler(call_cli, tmp_path):
-    common = ("--trials", "40", "--set", "fixed.epochs=9")
+    common = ("--trials", "40", "--set", "fixed.epochs=3")
     none_summary, none_study, _ = tune(call_cli, tmp_path / "none", "--scheduler", "none", *common)
     asha_summary, asha_study, text = tune(call_cli, tmp_path / "asha", "--scheduler", "asha", *common)
     assert none_summary["trials"]["pruned"] == 0
@@ -28,16 +28,16 @@ def test_asha_stops_trials_early_and_trains_fewer_epochs_than_no_scheduler(call_
     # The same trials were proposed: only the budget differs.
     assert [t.params for t in asha_study.get_trials()] == [t.params for t in none_study.get_trials()]
     pruned = [t for t in asha_study.get_trials() if t.state == TrialState.PRUNED]
-    assert all(t.system_attrs["scheduler"]["rung_step"] in (1, 3) for t in pruned)
+    assert all(t.system_attrs["scheduler"]["rung_step"] == 1 for t in pruned)  # rungs at 1 (and 3 = the end)
     assert "rung" in text  # the leaderboard shows where trials stopped
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("scheduler", ["median", "hyperband", "bohb"])
 def test_other_schedulers_run_from_the_cli(call_cli, tmp_path, scheduler):
-    summary, study, _ = tune(call_cli, tmp_path, "--scheduler", scheduler, "--trials", "12",
-                             "--set", "fixed.epochs=9")
-    assert sum(summary["trials"].values()) == 12 and summary["test"]["accuracy"] > 0.5
+    summary, study, _ = tune(call_cli, tmp_path, "--scheduler", scheduler, "--trials", "8",
+                             "--set", "fixed.epochs=3")
+    assert sum(summary["trials"].values()) == 8 and summary["test"]["accuracy"] > 0.5
     if scheduler != "median":
         assert all("bracket" in t.system_attrs.get("scheduler", {}) for t in study.get_trials())
     if scheduler == "bohb":
@@ -47,8 +47,8 @@ def test_other_schedulers_run_from_the_cli(call_cli, tmp_path, scheduler):
 @pytest.mark.slow
 def test_pbt_copies_weights_and_records_lineage(call_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    summary, study, text = tune(call_cli, tmp_path, "--scheduler", "pbt", "--trials", "14",
-                                "--set", "fixed.epochs=6",
+    summary, study, text = tune(call_cli, tmp_path, "--scheduler", "pbt", "--trials", "10",
+                                "--set", "fixed.epochs=4",
                                 "--set", "search.scheduler_options={population: 5, ready_epochs: 2, quantile: 0.5}")
     trials = study.get_trials()
     children = [t for t in trials if "pbt_parent" in t.user_attrs]
