@@ -11,10 +11,11 @@ import os
 import random
 import signal
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
-from conftest import nntune_command
 
 from nntune.executors._common import process_start_time
 from nntune.storage import SQLStorage
@@ -29,6 +30,11 @@ space:
   units: {type: int, low: 8, high: 32, log: true}
 fixed: {epochs: 2, batch_size: 128, layers: 1}
 """
+
+
+def nntune_command() -> list[str]:
+    script = Path(sys.executable).parent / "nntune"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "nntune.cli"]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
