@@ -43,7 +43,8 @@ def test_set_overrides_and_bad_set(call_cli, tmp_path):
     assert code == 2 and "--set: expected KEY.PATH=VALUE" in err
     code, _, err = call_cli("tune", "--set", "search.trials=[1", "--dry-run")
     assert code == 2 and err.count("\n") == 1
-    code, out, err = call_cli("tune", "--set", "fixed.units=[32, 16]", "--set", "fixed.layers=2",
+    code, out, err = call_cli("tune", "--set", "space={lr: {type: float, low: 0.001, high: 0.1, log: true}}",
+                              "--set", "fixed.units=[32, 16]", "--set", "fixed.layers=2",
                               "--dry-run", "--storage", f"sqlite:///{tmp_path / 'x.db'}")
     assert code == 0, err
     assert "(-1, 32)" in out and "(-1, 16)" in out

@@ -2,28 +2,38 @@
 
 It knows nothing about search: ``fit(params, splits, report=...)`` trains one model from a
 plain dict of hyperparameters and calls ``report(epoch, record)`` after every epoch.
+
+Names load on first use, so ``import nntune.train.metrics`` (the config does) does not pay
+for importing torch and torchvision.
 """
 
 from __future__ import annotations
 
-from nntune.train.augment import make_augment
-from nntune.train.data import load_splits
-from nntune.train.loop import FitResult, evaluate, fit
-from nntune.train.metrics import metric_direction
-from nntune.train.models import build_model, format_summary, summarize
-from nntune.train.splits import SealedSplit, SealedSplitError, Splits
+import importlib
+from typing import Any
 
-__all__ = [
-    "FitResult",
-    "SealedSplit",
-    "SealedSplitError",
-    "Splits",
-    "build_model",
-    "evaluate",
-    "fit",
-    "format_summary",
-    "load_splits",
-    "make_augment",
-    "metric_direction",
-    "summarize",
-]
+_EXPORTS = {
+    "make_augment": "augment",
+    "load_splits": "data",
+    "FitResult": "loop",
+    "evaluate": "loop",
+    "fit": "loop",
+    "metric_direction": "metrics",
+    "build_model": "models",
+    "format_summary": "models",
+    "summarize": "models",
+    "SealedSplit": "splits",
+    "SealedSplitError": "splits",
+    "Splits": "splits",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nntune.train' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"nntune.train.{module}"), name)
+    globals()[name] = value
+    return value

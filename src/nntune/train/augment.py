@@ -17,7 +17,6 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from torchvision.transforms.v2 import functional as TF
 
 from nntune.exceptions import ConfigError
 
@@ -171,6 +170,7 @@ def _warp(x: torch.Tensor, theta: torch.Tensor, size: tuple[int, int]) -> torch.
 
 
 def _flip(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator, horizontal: bool) -> torch.Tensor:
+    from torchvision.transforms.v2 import functional as TF  # slow import, only for images
     mask = (torch.rand(x.shape[0], generator=gen) < p["p"]).to(x.device).view(-1, 1, 1, 1)
     flipped = TF.horizontal_flip(x) if horizontal else TF.vertical_flip(x)
     return torch.where(mask, flipped, x)
@@ -209,10 +209,12 @@ def _random_crop(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator) -> to
 
 
 def _gray(x: torch.Tensor) -> torch.Tensor:
+    from torchvision.transforms.v2 import functional as TF  # slow import, only for images
     return TF.rgb_to_grayscale(x) if x.shape[1] == 3 else x
 
 
 def _color_jitter(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator, clamp: bool) -> torch.Tensor:
+    from torchvision.transforms.v2 import functional as TF  # slow import, only for images
     n = x.shape[0]
 
     def factor(key: str) -> torch.Tensor:
@@ -268,6 +270,7 @@ class Augment:
         return x
 
     def _apply(self, name: str, p: dict[str, Any], x: torch.Tensor, pixel: bool) -> torch.Tensor:
+        from torchvision.transforms.v2 import functional as TF  # slow import, only for images
         gen = self.generator
         if name in ("hflip", "vflip"):
             return _flip(x, p, gen, horizontal=name == "hflip")
@@ -304,6 +307,7 @@ def make_eval_transform(names: Sequence[str | Mapping[str, Any]],
                         params: Mapping[str, Any] | None = None) -> Callable[[torch.Tensor], torch.Tensor] | None:
     """The deterministic resize validation/test batches need to match the augmented
     training size (e.g. 224x224 for ``cifar10_train``), or None when sizes already match."""
+    from torchvision.transforms.v2 import functional as TF  # slow import, only for images
     size: tuple[int, int] | None = None
     for name, p in parse_steps(names, params):
         if name in ("random_resized_crop", "resize") and p["size"] is not None:

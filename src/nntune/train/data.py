@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.model_selection import train_test_split
-from torchvision.transforms.v2 import functional as TF
 
 from nntune.exceptions import ConfigError
 from nntune.train.augment import IMAGENET_MEAN, IMAGENET_STD
@@ -162,6 +161,7 @@ def _fingerprint(*parts: np.ndarray | None) -> str:
 
 
 def _images_to_float(x: np.ndarray, grayscale: bool, resize: tuple[int, int] | None) -> torch.Tensor:
+    from torchvision.transforms.v2 import functional as TF  # slow import, only for images
     t = torch.from_numpy(np.ascontiguousarray(x))
     t = t.float().div_(255.0) if t.dtype == torch.uint8 else t.float()
     if grayscale and t.shape[1] == 3:
