@@ -278,7 +278,11 @@ def observations(space: Space, history: Sequence[FrozenTrial], direction: str) -
 
 class GPSampler:
     """``GPSampler(seed=0)``: random for the first ``n_startup_trials`` complete trials, then
-    the point of largest expected improvement under a Gaussian-process model."""
+    the point of largest expected improvement under a Gaussian-process model.
+
+    Made for small budgets (tens to a few hundred trials): each suggestion refits the model,
+    whose cost grows with the cube of the number of trials. A define-by-run parameter
+    outside the joint space (a conditional branch) is drawn at random on its own scale."""
 
     def __init__(self, seed: int | None = None, n_startup_trials: int = 10, n_candidates: int = 1024,
                  n_starts: int = 5, n_restarts: int = 1) -> None:
