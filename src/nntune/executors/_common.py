@@ -89,6 +89,16 @@ def recover_interrupted(study: Study, options: WorkerOptions, *,
     return out
 
 
+def stop_reason_now(study: Study, timeout: float | None, elapsed: float) -> str | None:
+    """Why a supervisor should start no more trials now (a callback stopped the study, or
+    the timeout passed), or None to go on."""
+    if study.stop_requested:
+        return study.stop_reason or "stopped by a callback"
+    if timeout is not None and elapsed >= timeout:
+        return f"timeout of {timeout:g}s reached"
+    return None
+
+
 def sampler_exhausted(study: Study) -> bool:
     """Whether the study's sampler has nothing left to suggest (every grid point tried)."""
     exhausted = getattr(study.sampler, "is_exhausted", None)

@@ -29,6 +29,7 @@ from nntune.executors._common import (
     describe_exit,
     gpu_for,
     recover_interrupted,
+    stop_reason_now,
     thread_share,
     visible_gpus,
 )
@@ -111,10 +112,7 @@ class ProcessPool:
     # the supervisor's loop ------------------------------------------------------------
     def stopping(self) -> bool:
         if self.stop_reason is None:
-            if self.study._stop:
-                self.stop_reason = self.study.stop_reason or "stopped by a callback"
-            elif self.timeout is not None and self.clock() - self.start_time >= self.timeout:
-                self.stop_reason = f"timeout of {self.timeout:g}s reached"
+            self.stop_reason = stop_reason_now(self.study, self.timeout, self.clock() - self.start_time)
         return self.stop_reason is not None
 
     def run(self) -> str:

@@ -23,6 +23,7 @@ from nntune.executors._common import (
     WorkerOptions,
     recover_interrupted,
     sampler_exhausted,
+    stop_reason_now,
     worker_identity,
 )
 from nntune.executors._memory import MB, PeakMemory
@@ -120,10 +121,7 @@ class RayDriver:
 
     def stopping(self) -> bool:
         if self.stop_reason is None:
-            if self.study.stop_requested:
-                self.stop_reason = self.study.stop_reason or "stopped by a callback"
-            elif self.timeout is not None and self.clock() - self.start_time >= self.timeout:
-                self.stop_reason = f"timeout of {self.timeout:g}s reached"
+            self.stop_reason = stop_reason_now(self.study, self.timeout, self.clock() - self.start_time)
         return self.stop_reason is not None
 
     def run(self) -> str:
