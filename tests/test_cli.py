@@ -89,6 +89,10 @@ def test_grid_sampler_from_the_cli(call_cli, tmp_path):
     ("search: {}\n", ["--sampler", "annealing"], "search.sampler: unknown sampler 'annealing'"),
     ("search: {}\n", ["--trials", "-3"], "search.trials"),
     ("task: {data: nosuchdata}\n", [], "task.data"),
+    ("search: {scheduler: asha, scheduler_options: {eta: 3}}\n", [],
+     "search.scheduler_options: unknown option 'eta' for asha; it takes min_resource"),
+    ("search: {sampler: tpe, sampler_options: {foo: 1}}\n", [],
+     "search.sampler_options: unknown option 'foo' for tpe"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(call_cli, tmp_path, content, args, field):
     path = tmp_path / "bad.yaml"

@@ -4,7 +4,7 @@ look at the test split. Returns plain data that the CLI prints (as tables or JSO
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,7 +71,22 @@ def _build(make: Callable[..., Any], name: str, field: str, options: dict[str, A
             raise
         raise ConfigError(f"{field}.{err.field}" if err.field else field, err.problem) from None
     except TypeError as err:
-        raise ConfigError(field, f"{name}: {err}") from None
+        raise ConfigError(field, _option_problem(make, name, options, err)) from None
+
+
+def _option_problem(make: Callable[..., Any], name: str, options: Mapping[str, Any], err: TypeError) -> str:
+    """``unknown option 'eta' for asha; it takes min_resource, ...`` rather than Python's words."""
+    import inspect
+
+    registry = getattr(inspect.getmodule(make), "SAMPLERS", None) or getattr(inspect.getmodule(make), "SCHEDULERS", {})
+    cls = registry.get(name)
+    if cls is None:
+        return f"{name}: {err}"
+    accepted = [p for p in inspect.signature(cls).parameters if p not in ("self", "seed")]
+    unknown = [k for k in options if k not in accepted and k != "seed"]
+    if unknown:
+        return f"unknown option {unknown[0]!r} for {name}; it takes {', '.join(accepted) or 'no options'}"
+    return f"{name}: {err}"
 
 
 def build_scheduler(cfg: Config) -> Scheduler:
