@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -97,6 +97,19 @@ def stop_reason_now(study: Study, timeout: float | None, elapsed: float) -> str 
     if timeout is not None and elapsed >= timeout:
         return f"timeout of {timeout:g}s reached"
     return None
+
+
+def announce(study: Study, callbacks: Sequence[Callback], numbers: Iterable[int]) -> None:
+    """Run the callbacks (progress, patience) on trials that have just finished."""
+    for number in numbers:
+        frozen = study.storage.get_trial(study.id, number, with_metrics=False)
+        for cb in callbacks:
+            cb(study, frozen)
+
+
+def failed_numbers(states: Mapping[int, TrialState]) -> list[int]:
+    """The recovered trials that ended failed (re-queued ones have not finished yet)."""
+    return [number for number, state in states.items() if state == TrialState.FAILED]
 
 
 def sampler_exhausted(study: Study) -> bool:

@@ -25,8 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from nntune.executors._common import (
     Callback,
+    announce,
     WorkerOptions,
     describe_exit,
+    failed_numbers,
     gpu_for,
     recover_interrupted,
     stop_reason_now,
@@ -209,15 +211,10 @@ class ProcessPool:
             self.spawn(slot.index)
 
     def report_recovered(self, states: dict[int, TrialState]) -> None:
-        for number, state in states.items():
-            if state == TrialState.FAILED:
-                self.announce(number)
+        announce(self.study, self.callbacks, failed_numbers(states))
 
     def announce(self, number: int) -> None:
-        """Run the callbacks (progress, patience) on a trial that has just finished."""
-        frozen = self.study.storage.get_trial(self.study.id, number, with_metrics=False)
-        for cb in self.callbacks:
-            cb(self.study, frozen)
+        announce(self.study, self.callbacks, [number])
 
     def room_left(self) -> bool:
         held = sum(t.state != TrialState.WAITING for t in self.study.get_trials())

@@ -21,6 +21,8 @@ from nntune.exceptions import ConfigError
 from nntune.executors._common import (
     Callback,
     WorkerOptions,
+    announce,
+    failed_numbers,
     recover_interrupted,
     sampler_exhausted,
     stop_reason_now,
@@ -186,14 +188,10 @@ class RayDriver:
         self.report(states)
 
     def report(self, states: dict[int, TrialState]) -> None:
-        for number, state in states.items():
-            if state == TrialState.FAILED:
-                self.announce(number)
+        announce(self.study, self.callbacks, failed_numbers(states))
 
     def announce(self, number: int) -> None:
-        frozen = self.study.storage.get_trial(self.study.id, number, with_metrics=False)
-        for cb in self.callbacks:
-            cb(self.study, frozen)
+        announce(self.study, self.callbacks, [number])
 
 
 def run_ray(setup: Setup, study: Study, *, total: int, workers: int | None = None,
