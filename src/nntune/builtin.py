@@ -23,8 +23,8 @@ from nntune.space import Space
 from nntune.study import Study
 from nntune.schedulers import PBT, Proposal
 from nntune.train import Splits, build_model, evaluate, fit, load_splits
-from nntune.train.augment import augment_for
-from nntune.train.loop import predict
+from nntune.train.augment import augment_for, make_eval_transform
+from nntune.train.loop import eval_batch_size, predict, resolve_batch_size, resolve_params
 from nntune.train.metrics import check_metric, predictions_numpy, targets_numpy
 from nntune.trial import FrozenTrial
 
@@ -64,6 +64,25 @@ def training_augment(cfg: Config, splits: Splits, params: Mapping[str, Any], see
         raise ConfigError(f"task.{err.field}", err.problem) from None
 
 
+def evaluation_transform(cfg: Config, params: Mapping[str, Any]) -> Any:
+    """What validation and test batches need to match the augmented training batches (the
+    resize to 224x224 beside a random 224x224 crop), or None when sizes already match."""
+    if not cfg.task.augment:
+        return None
+    try:
+        return make_eval_transform(cfg.task.augment, params)
+    except ConfigError as err:
+        raise ConfigError(f"task.{err.field}", err.problem) from None
+
+
+def model_input_shape(cfg: Config, splits: Splits, params: Mapping[str, Any]) -> tuple[int, ...]:
+    """The input the model is built for: one sample after the evaluation transform."""
+    transform = evaluation_transform(cfg, params)
+    if transform is None:
+        return tuple(splits.input_shape)
+    return tuple(transform(splits.x_train[:1]).shape[1:])
+
+
 def checkpoint_file(folder: Path, number: int, epoch: int | None = None) -> Path:
     """Where trial ``number`` keeps its latest state, or its snapshot at ``epoch``."""
     return folder / (f"trial-{number}.pt" if epoch is None else f"trial-{number}-epoch-{epoch}.pt")
@@ -101,7 +120,8 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
             return trial.should_prune()
 
         result = fit(params, splits, metric=metric, report=report, seed=trial.seed, device=device,
-                     augment=augment, checkpoint_path=path, resume_from=resume)
+                     augment=augment, eval_transform=evaluation_transform(cfg, params),
+                     checkpoint_path=path, resume_from=resume)
         trial.set_user_attr("epochs", result.epochs)
         trial.set_user_attr("iterations", result.iterations)
         trial.set_user_attr("best_epoch", result.best_epoch)
@@ -141,6 +161,7 @@ def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTria
     retrained with the trial's seed, which gives the same weights on CPU.
     """
     params = trial_hyperparameters(cfg, best.params, epochs)
+    transform = evaluation_transform(cfg, params)
     checkpoint = best.system_attrs.get("checkpoint")
     if checkpoint and Path(checkpoint).is_file():
         n_out = splits.n_classes if splits.task_type == "classification" else 1
@@ -149,13 +170,15 @@ def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTria
     else:
         seed = derive_seed(study.seed, best.number)
         model = fit(params, splits, metric=cfg.task.metric, report=None, seed=seed, device=device,
-                    augment=training_augment(cfg, splits, params, seed)).model
+                    augment=training_augment(cfg, splits, params, seed), eval_transform=transform).model
+    train_batch = resolve_batch_size(resolve_params(params, splits.task_type)["batch_size"], len(splits.y_train))
     x_test, y_test = splits.test.open(f"final evaluation of trial {best.number} of study {study.study_name}")
     base = CLASSIFICATION_METRICS if splits.task_type == "classification" else REGRESSION_METRICS
     names = tuple(dict.fromkeys((*base, cfg.task.metric)))
     metrics = evaluate(model, x_test, y_test, task_type=splits.task_type, metrics=names,
                        n_classes=splits.n_classes, target_mean=splits.target_mean,
-                       target_std=splits.target_std, device=device)
+                       target_std=splits.target_std, device=device, transform=transform,
+                       batch=eval_batch_size(train_batch, transform is not None))
     if splits.task_type == "regression":
         metrics["residuals"] = residual_sample(model, x_test, y_test, splits)
     looks = study.storage.record_test_evaluation(study.id, best.number, metrics)

@@ -192,20 +192,21 @@ def tune(
 
 
 def _print_dry_run(out: Console, p: Any) -> None:
-    from nntune.train import build_model, format_summary
+    from nntune.builtin import model_input_shape
+    from nntune.train import build_model, format_summary, summarize
 
     splits = p.splits
     out.print(f"config OK: study {p.cfg.study}, {len(p.space)} searched parameters, "
               f"sampler {p.cfg.search.sampler}, {p.cfg.search.trials} trials")
-    out.print(f"data: {len(splits.y_train)} train, {len(splits.y_val)} validation, "
-              f"{len(splits.test)} test (sealed); input {tuple(splits.input_shape)}")
     example = {**p.cfg.hyperparameters(), **p.space.from_unit([0.5] * len(p.space))}
+    shape = model_input_shape(p.cfg, splits, example)
+    resized = "" if shape == tuple(splits.input_shape) else f", resized to {shape} for the model"
+    out.print(f"data: {len(splits.y_train)} train, {len(splits.y_val)} validation, "
+              f"{len(splits.test)} test (sealed); input {tuple(splits.input_shape)}{resized}")
     out.print(f"model at the centre of the space ({_params_text(example)}):")
     n_out = splits.n_classes if splits.task_type == "classification" else 1
-    from nntune.train import summarize
-
-    model = build_model(example, splits.input_shape, n_out)
-    out.print(format_summary(summarize(model, splits.input_shape)))
+    model = build_model(example, shape, n_out)
+    out.print(format_summary(summarize(model, shape)))
 
 
 @app.command()

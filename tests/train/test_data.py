@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import torch
 
+from _files import write_cifar
 from nntune.exceptions import ConfigError
 from nntune.train import datasets
 from nntune.train.data import (SplitDistributionWarning, dataset_names, distribution_check, load_splits,
@@ -301,18 +302,6 @@ def test_image_folder_mixed_sizes_need_resize(tmp_path: Path) -> None:
     assert err.value.field == "task.resize"
     s = load_splits({"kind": "image_folder", "path": str(tmp_path)}, split=(0.5, 0.25, 0.25), resize=7)
     assert s.input_shape == (1, 7, 7)
-
-
-def write_cifar(root: Path, per_batch: int = 20) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(4)
-    root.mkdir()
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        batch = {b"data": rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8),
-                 b"labels": [int(v) for v in np.arange(per_batch) % 10]}
-        (root / name).write_bytes(pickle.dumps(batch, protocol=2))
-    names = [b"plane", b"car", b"bird", b"cat", b"deer", b"dog", b"frog", b"horse", b"ship", b"truck"]
-    (root / "batches.meta").write_bytes(pickle.dumps({b"label_names": names}))
-    return batch[b"data"], np.array(batch[b"labels"])
 
 
 def test_cifar10_directory(tmp_path: Path) -> None:

@@ -130,6 +130,34 @@ def test_augment_sees_every_training_batch(digits: Splits, fast: Params) -> None
     assert sum(sizes) == len(digits.y_train)
 
 
+def test_eval_transform_resizes_validation_batches_like_the_training_ones(digits_images: Splits) -> None:
+    """Training batches are enlarged by the augmentation (as a random 224x224 crop of a
+    32x32 image is); validation batches get the deterministic resize, batch by batch, and
+    never larger than a training batch. Without it the CNN's dense head would not fit."""
+    import torch.nn.functional as F
+
+    def grow(x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x, size=(12, 12), mode="bilinear", align_corners=False)
+
+    seen: list[tuple[int, ...]] = []
+
+    def eval_grow(x: torch.Tensor) -> torch.Tensor:
+        seen.append(tuple(x.shape))
+        return grow(x)
+
+    params = {"model": "cnn", "conv_layers": 1, "filters": 4, "units": 8, "epochs": 1, "batch_size": 50, "lr": 3e-3}
+    result = fit(params, digits_images, augment=grow, eval_transform=eval_grow)
+    assert seen[0][0] == 1  # one image tells fit the model's input size
+    seen = seen[1:]
+    assert sum(shape[0] for shape in seen) == len(digits_images.y_val)
+    assert max(shape[0] for shape in seen) == 50 and all(shape[1:] == (1, 8, 8) for shape in seen)
+    metrics = evaluate(result.model, digits_images.x_val, digits_images.y_val, task_type="classification",
+                       metrics=["accuracy"], n_classes=10, transform=grow)
+    assert metrics["accuracy"] == pytest.approx(result.history[-1]["val_accuracy"])
+    with pytest.raises(RuntimeError):  # the 8x8 batches alone do not fit the 12x12 model
+        fit(params, digits_images, augment=grow)
+
+
 def test_cnn_trains_with_named_layer_statistics(digits_images: Splits) -> None:
     params = {"model": "cnn", "conv_layers": 2, "filters": 4, "units": 16, "batchnorm": True, "dropout": 0.1,
               "epochs": 2, "batch_size": 64, "lr": 3e-3}

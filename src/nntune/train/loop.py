@@ -128,6 +128,12 @@ def resolve_batch_size(value: Any, n_train: int) -> int:
     return min(value, n_train)
 
 
+def eval_batch_size(train_batch: int, transformed: bool) -> int:
+    """Rows per forward pass when evaluating. A transformed (enlarged) batch is kept to the
+    training batch size: that fits in memory with gradients, so it fits without them."""
+    return min(EVAL_BATCH, train_batch) if transformed else EVAL_BATCH
+
+
 def batch_starts(n_train: int, batch_size: int, has_batchnorm: bool) -> list[int]:
     """Start index of each mini-batch; batch norm cannot train on a last batch of one sample."""
     starts = list(range(0, n_train, batch_size))
@@ -153,12 +159,18 @@ def make_loss(name: str, task_type: str, n_classes: int, huber_delta: float) -> 
     return lambda out, y: fn(out.float().view_as(y), y)
 
 
-def predict(model: nn.Module, x: Tensor, *, amp: bool = False, batch: int = EVAL_BATCH) -> Tensor:
-    """Raw outputs for ``x`` in eval mode (dropout off, batch-norm running statistics)."""
+def predict(model: nn.Module, x: Tensor, *, amp: bool = False, batch: int = EVAL_BATCH,
+            transform: Callable[[Tensor], Tensor] | None = None) -> Tensor:
+    """Raw outputs for ``x`` in eval mode (dropout off, batch-norm running statistics).
+
+    ``transform`` (e.g. a resize to 224x224) is applied batch by batch, so the enlarged
+    copy of a whole split never exists at once.
+    """
     model.eval()
     autocast = torch.autocast(x.device.type, dtype=torch.float16) if amp else nullcontext()
+    prepare = transform if transform is not None else (lambda xb: xb)
     with torch.no_grad(), autocast:
-        return torch.cat([model(x[i : i + batch]).float() for i in range(0, len(x), batch)])
+        return torch.cat([model(prepare(x[i : i + batch])).float() for i in range(0, len(x), batch)])
 
 
 def evaluate(
@@ -172,12 +184,15 @@ def evaluate(
     target_mean: float = 0.0,
     target_std: float = 1.0,
     device: str | torch.device | None = None,
+    transform: Callable[[Tensor], Tensor] | None = None,
+    batch: int = EVAL_BATCH,
 ) -> dict[str, Any]:
     """Each metric as a float (regression in original units) and, for classification,
-    ``"confusion_matrix"`` (rows: true class, columns: predicted class)."""
+    ``"confusion_matrix"`` (rows: true class, columns: predicted class). ``transform`` is
+    the evaluation transform the model was validated with (see :func:`fit`)."""
     dev = pick_device(device) if device is not None else next(model.parameters()).device
     was_training = model.training
-    outputs = predict(model.to(dev), x.to(dev))
+    outputs = predict(model.to(dev), x.to(dev), batch=batch, transform=transform)
     model.train(was_training)
     if task_type == "regression":
         outputs = outputs.view_as(y)
@@ -223,6 +238,7 @@ def fit(
     checkpoint_path: str | Path | None = None,
     resume_from: str | Path | None = None,
     augment: Callable[[Tensor], Tensor] | None = None,
+    eval_transform: Callable[[Tensor], Tensor] | None = None,
 ) -> FitResult:
     """Train a model described by ``params`` on ``splits`` and return it with its history.
 
@@ -237,6 +253,9 @@ def fit(
     momentum, betas, weight decay and dropout are rewritten into the optimizer and the model.
     ``history`` then holds only the epochs run by this call. ``seed`` also reseeds torch's
     global generator (dropout and PyTorch's default initialization draw from it).
+    ``augment`` changes each training batch (random crops, flips); ``eval_transform`` is
+    the deterministic counterpart for validation batches, e.g. the resize to 224x224 that
+    a random 224x224 crop of 32x32 images needs (:func:`~nntune.train.augment.make_eval_transform`).
     """
     task = splits.task_type
     if len(splits.y_train) == 0 or len(splits.y_val) == 0:
@@ -257,9 +276,13 @@ def fit(
     batch_gen = torch.Generator().manual_seed(derive_seed(seed, 1))
 
     n_classes = count_outputs(splits) if task == "classification" else 0
-    model = build_model(hp, splits.input_shape, count_outputs(splits), generator=init_gen)
+    # The model sees what the evaluation transform makes of an input (224x224 after a
+    # resize), which is also the size of the augmented training batches.
+    input_shape = splits.input_shape if eval_transform is None \
+        else tuple(eval_transform(splits.x_train[:1]).shape[1:])
+    model = build_model(hp, input_shape, count_outputs(splits), generator=init_gen)
     model = model.to(dev, **layout)
-    summary = summarize(model, splits.input_shape)
+    summary = summarize(model, input_shape)
     optimizer = build_optimizer(model, hp)
     schedule = LrSchedule(optimizer, hp, hp["epochs"])
     scaler = torch.amp.GradScaler(dev.type, enabled=use_amp)
@@ -286,6 +309,7 @@ def fit(
     autocast = torch.autocast(dev.type, dtype=torch.float16) if use_amp else nullcontext()
     batch_sizes = torch.tensor([min(bs, n_train - s) for s in starts], dtype=torch.float32, device=dev)
     grad_clip, l1 = float(hp["grad_clip"]), float(hp["l1"])
+    eval_batch = eval_batch_size(bs, eval_transform is not None)
 
     history: list[dict[str, Any]] = []
     best_epoch, best_value, best_state, bad_epochs = 0, float("nan"), None, 0
@@ -328,7 +352,7 @@ def fit(
         train_loss = float(torch.stack(batch_losses).float() @ batch_sizes) / n_seen
         if not math.isfinite(train_loss):
             raise TrialDiverged(epoch, f"training loss is {train_loss} at epoch {epoch}")
-        val_out = predict(model, x_val, amp=use_amp)
+        val_out = predict(model, x_val, amp=use_amp, batch=eval_batch, transform=eval_transform)
         val_loss = float(loss_fn(val_out, y_val))
         if not math.isfinite(val_loss):
             raise TrialDiverged(epoch, f"validation loss is {val_loss} at epoch {epoch}")
