@@ -69,6 +69,22 @@ def test_small_study_runs_and_resumes(call_cli, tmp_path):
     assert all(t["epochs"] == 3 for t in shown["trials"] if t["state"] == "complete")
 
 
+def test_enqueued_configurations_run_first_and_only_once(call_cli, tmp_path):
+    baseline = {"lr": 0.01, "optimizer": "adam", "units": 64, "layers": 1, "beta2": 0.999}
+    partial = {"lr": 0.001, "optimizer": "sgd"}  # the rest is sampled
+    cfg = small_config(tmp_path, search__enqueue=[baseline, partial], fixed__epochs=1)
+    code, out, err = call_cli("tune", str(cfg), "--trials", "3", "--json")
+    assert code == 0, err
+    code, out, err = call_cli("tune", str(cfg), "--trials", "4", "--json")
+    assert code == 0, err
+    with sqlite3.connect(tmp_path / "small.db") as conn:
+        rows = conn.execute("select number, params from trials order by number").fetchall()
+    params = [json.loads(p) for _, p in rows]
+    assert [n for n, _ in rows] == [0, 1, 2, 3]  # resuming did not queue them again
+    assert params[0] == baseline
+    assert {k: params[1][k] for k in partial} == partial and set(params[1]) == set(baseline)
+
+
 def test_grid_sampler_from_the_cli(call_cli, tmp_path):
     cfg = small_config(tmp_path, space={"lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True},
                                         "optimizer": {"type": "choice", "values": ["adam", "sgd"]}},

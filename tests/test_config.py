@@ -49,6 +49,10 @@ def test_conditional_parameters_in_yaml():
     (lambda r: r["task"].update(metric="auc"), "task.metric", "unknown metric"),
     (lambda r: r["task"].update(model="transformer"), "task.model", "unknown model"),
     (lambda r: r["space"]["beta2"].update(high=1.5), "space.beta2.high", "between 0 and 1"),
+    (lambda r: r["search"].update(enqueue=[{"lr": 0.01}, {"dropout": 0.1}]), "search.enqueue[1].dropout", "not in space"),
+    (lambda r: r["search"].update(enqueue=[{"lr": 5.0}]), "search.enqueue[0].lr", "outside"),
+    (lambda r: r["search"].update(enqueue=[{"optimizer": "adamm"}]), "search.enqueue[0].optimizer", "outside"),
+    (lambda r: r["search"].update(enqueue={"lr": 0.01}), "search.enqueue", "list"),
 ])
 def test_bad_input_is_one_line_naming_the_field(mutate, field, words):
     raw = base()

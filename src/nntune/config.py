@@ -148,6 +148,9 @@ class SearchConfig(_Strict):
     executor: Literal["local", "ray"] = "local"
     ray_address: Union[str, None] = None  # "auto" joins a running cluster; None starts one here
     trial_timeout: Union[float, None] = Field(default=None, gt=0)  # seconds, then the trial fails
+    # Configurations to try first (a known baseline), before the sampler's own: each a
+    # mapping from space names to values; names left out are sampled as usual.
+    enqueue: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class ResourcesConfig(_Strict):
@@ -254,7 +257,20 @@ def parse_config(data: Any, source: str = "config") -> Config:
         if name in cfg.fixed:
             raise ConfigError(f"fixed.{name}", "is also in space; give it in one place")
     _check_execution(cfg)
+    _check_enqueue(cfg)
     return cfg
+
+
+def _check_enqueue(cfg: Config) -> None:
+    space = cfg.build_space()
+    for i, params in enumerate(cfg.search.enqueue):
+        for name, value in params.items():
+            where = f"search.enqueue[{i}].{name}"
+            if name not in space.params:
+                raise ConfigError(where, f"not in space; enqueued values are for searched names "
+                                         f"({', '.join(space.params) or 'the space is empty'})")
+            if not space.params[name].contains(value):
+                raise ConfigError(where, f"{value!r} lies outside the space's {name}")
 
 
 def read_raw(path: str | Path | None) -> dict[str, Any]:

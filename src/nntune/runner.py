@@ -148,7 +148,20 @@ class Prepared:
         return Path(self.cfg.search.checkpoint_dir) / self.cfg.study
 
 
+def check_weight_files(cfg: Config) -> None:
+    """A missing ``pretrained_weights`` file stops the run before any trial, not in each."""
+    spec = cfg.space.get("pretrained_weights")
+    candidates = [("fixed.pretrained_weights", cfg.fixed.get("pretrained_weights"))]
+    if spec is not None and spec.values:
+        candidates += [("space.pretrained_weights.values", v) for v in spec.values]
+    for field, value in candidates:
+        if value and not Path(str(value)).expanduser().is_file():
+            raise ConfigError(field, f"no such file: {value} (weights are read from a local "
+                                     "file, never downloaded)")
+
+
 def prepare(cfg: Config) -> Prepared:
+    check_weight_files(cfg)
     space = cfg.build_space()
     scheduler = build_scheduler(cfg)
     sampler = build_sampler(cfg, scheduler)
@@ -158,11 +171,17 @@ def prepare(cfg: Config) -> Prepared:
 
 
 def open_study(p: Prepared) -> Study:
-    """Create the study, or resume the stored one of that name."""
+    """Create the study (the configurations of ``search.enqueue`` queued first), or resume
+    the stored one of that name."""
     storage = get_storage(p.cfg.storage)
-    return create_study(p.cfg.study, storage, direction=p.cfg.task.resolved_direction,
-                        sampler=p.sampler, scheduler=p.scheduler, load_if_exists=True,
-                        space=p.space, seed=p.cfg.search.seed)
+    study = create_study(p.cfg.study, storage, direction=p.cfg.task.resolved_direction,
+                         sampler=p.sampler, scheduler=p.scheduler, load_if_exists=True,
+                         space=p.space, seed=p.cfg.search.seed)
+    if p.cfg.search.enqueue and not study.get_trials(deepcopy=False):
+        # Only into a new study: a resumed one already ran (or holds) them.
+        for params in p.cfg.search.enqueue:
+            study.enqueue_trial(params, user_attrs={"enqueued": True})
+    return study
 
 
 def remaining_trials(study: Study, total: int) -> int:
@@ -187,7 +206,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         callbacks.append(_patience_callback(cfg.search.patience))
     if todo > 0 and isinstance(p.scheduler, PBT):
         factory = pbt_objective_factory(cfg, p.space, p.splits, p.checkpoints, p.scheduler, device=device)
-        ran = run_pbt(study, factory, todo, callbacks=callbacks)
+        ran = run_pbt(study, factory, todo, callbacks=callbacks, timeout=cfg.search.timeout)
         stop_reason = study.stop_reason if study.stop_requested and study.stop_reason \
             else f"ran {ran} trials of population-based training"
     elif todo > 0:
