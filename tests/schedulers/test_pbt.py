@@ -188,3 +188,22 @@ def test_run_pbt_replaces_stopped_members_with_resumed_perturbed_copies() -> Non
     best_fresh = min(t.intermediate_values[max(t.intermediate_values)] for t in fresh
                      if max(t.intermediate_values) == epochs)
     assert study.best_value <= best_fresh
+
+
+def test_run_pbt_stops_starting_trials_once_the_timeout_has_passed() -> None:
+    ticks = iter(range(1000))  # each look at the clock is one second later
+
+    def objective_factory(proposal: Proposal | None):
+        def objective(trial: nntune.Trial) -> float:
+            lr = trial.suggest_float("lr", 1e-4, 1.0, log=True)
+            for epoch in range(1, 7):
+                trial.report(rate(lr) * epoch, epoch)
+                if trial.should_prune():
+                    raise nntune.TrialPruned()
+            return rate(lr)
+        return objective
+
+    study = nntune.create_study(scheduler=PBT(population=8, ready_epochs=2, seed=0), seed=1)
+    ran = run_pbt(study, objective_factory, n_trials=60, timeout=3.5, clock=lambda: float(next(ticks)))
+    assert ran == len(study.trials) == 3  # checked before each trial: at 1, 2 and 3 s, not at 4 s
+    assert study.stop_requested and study.stop_reason == "timeout of 3.5s reached"

@@ -15,6 +15,7 @@ is judged only after training ``ready_epochs`` epochs of its own.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -214,7 +215,8 @@ class PBT:
 def run_pbt(study: Any, objective_factory: Callable[[Proposal | None], Callable[[Any], float]],
             n_trials: int, *, pbt: PBT | None = None,
             callbacks: Sequence[Callable[[Any, FrozenTrial], None]] = (),
-            catch: tuple[type[BaseException], ...] = (Exception,)) -> int:
+            catch: tuple[type[BaseException], ...] = (Exception,), timeout: float | None = None,
+            clock: Callable[[], float] = time.monotonic) -> int:
     """Drive ``study`` (whose scheduler is a :class:`PBT`) for at most ``n_trials`` trials.
 
     ``objective_factory(proposal)`` returns the objective for one trial: ``None`` for a
@@ -223,8 +225,9 @@ def run_pbt(study: Any, objective_factory: Callable[[Proposal | None], Callable[
     PBT decision stops is replaced through ``study.enqueue_trial``, so several processes
     running this on one storage share the population. Returns the number of trials run;
     stops early once ``population`` members have started and no replacement is waiting,
-    or when a callback calls ``study.stop``. A failing member is recorded and the run goes
-    on unless ``catch`` excludes its exception.
+    when a callback calls ``study.stop``, or once ``timeout`` seconds have passed (checked
+    before each trial, as ``Study.optimize`` does). A failing member is recorded and the run
+    goes on unless ``catch`` excludes its exception.
     """
     pbt = pbt or study.scheduler
     if not isinstance(pbt, PBT):
@@ -242,7 +245,11 @@ def run_pbt(study: Any, objective_factory: Callable[[Proposal | None], Callable[
                 study_.enqueue_trial(proposal.params, user_attrs=proposal.to_attrs())
 
     done = 0
+    start = clock()
     while done < n_trials:
+        if timeout is not None and clock() - start >= timeout:
+            study.stop(f"timeout of {timeout:g}s reached")
+            break
         history = study.get_trials()
         fresh = sum(PARENT not in t.user_attrs for t in history)
         if fresh >= pbt.population and not any(t.state == TrialState.WAITING for t in history):
