@@ -213,7 +213,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         stop_reason = search(p, study, callbacks, device=device)
     else:
         stop_reason = f"the study already holds {cfg.search.trials} finished trials"
-    history = study.get_trials()
+    history = study.get_trials(deepcopy=False)
     best = best_trial(history, study.direction)
     test = None
     notes: list[str] = []
@@ -273,7 +273,7 @@ def search(p: Prepared, study: Study, callbacks: Sequence[Callable[[Study, Froze
 def _patience_callback(patience: int) -> Callable[[Study, FrozenTrial], None]:
     """Stop the study after ``patience`` finished trials without a better best value."""
     def callback(study: Study, _trial: FrozenTrial) -> None:
-        history = [t for t in study.get_trials() if t.state.is_finished()]
+        history = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
         best = best_trial(history, study.direction)
         if best is None:
             since = len(history)

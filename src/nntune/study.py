@@ -7,6 +7,7 @@ one by sharing the storage.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 import traceback
@@ -49,6 +50,7 @@ class Study:
         self._clock = clock
         self._stop = False
         self.stop_reason: str | None = None
+        self._inferred = InferredSpace()
 
     # reading --------------------------------------------------------------------------
     def _history(self) -> list[FrozenTrial]:
@@ -61,7 +63,10 @@ class Study:
 
     def get_trials(self, deepcopy: bool = True, states: Iterable[TrialState] | None = None,
                    with_metrics: bool = False) -> list[FrozenTrial]:
-        return self.storage.get_trials(self.id, states, with_metrics=with_metrics)
+        """Trials in number order. With ``deepcopy=False`` they may be shared with the
+        storage's other readers (cheaper; do not change them), as in Optuna."""
+        trials = self.storage.get_trials(self.id, states, with_metrics=with_metrics)
+        return [copy.deepcopy(t) for t in trials] if deepcopy and not with_metrics else trials
 
     @property
     def best_trial(self) -> FrozenTrial:
@@ -136,7 +141,7 @@ class Study:
         if space is None:
             # Random draws are independent per parameter: define-by-run suggestions give the
             # same values, so there is no joint space to infer (and no history to read).
-            space = Space({}) if type(self.sampler) is RandomSampler else infer_space(history)
+            space = Space({}) if type(self.sampler) is RandomSampler else self._inferred.update(history)
         relative = self.sampler.suggest(space, history, number=claimed.number, direction=self.direction)
         return Trial(self, claimed.number, fixed_params=fixed, relative_params=relative, relative_space=space)
 
@@ -243,13 +248,32 @@ class Study:
 
 def infer_space(history: Sequence[FrozenTrial]) -> Space:
     """The parameters every complete trial shares with the same distribution (define-by-run)."""
-    complete = [t for t in history if t.state == TrialState.COMPLETE]
-    if not complete:
-        return Space({})
-    common: dict[str, Distribution] = dict(complete[0].distributions)
-    for t in complete[1:]:
-        common = {k: d for k, d in common.items() if t.distributions.get(k) == d}
-    return Space(common)
+    return InferredSpace().update(history)
+
+
+class InferredSpace:
+    """:func:`infer_space`, kept up to date as trials complete: a complete trial never
+    changes its distributions, so each is folded in once rather than at every ask."""
+
+    def __init__(self) -> None:
+        self._seen: set[int] = set()
+        self._common: dict[str, Distribution] | None = None
+        self._space = Space({})
+
+    def update(self, history: Sequence[FrozenTrial]) -> Space:
+        changed = False
+        for t in history:
+            if t.state != TrialState.COMPLETE or t.number in self._seen:
+                continue
+            self._seen.add(t.number)
+            if self._common is None:
+                self._common = dict(t.distributions)
+            else:
+                self._common = {k: d for k, d in self._common.items() if t.distributions.get(k) == d}
+            changed = True
+        if changed:
+            self._space = Space(dict(self._common or {}))
+        return self._space
 
 
 def _as_float(value: Any) -> float | None:

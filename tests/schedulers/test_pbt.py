@@ -172,8 +172,13 @@ def test_run_pbt_replaces_stopped_members_with_resumed_perturbed_copies() -> Non
             return weight
         return objective
 
-    pbt = PBT(population=8, ready_epochs=3, quantile=0.25, seed=0)
+    # max_resource: a member that reached the last epoch is finished, not exploited.
+    pbt = PBT(population=8, ready_epochs=3, quantile=0.25, seed=0, max_resource=epochs)
     study = nntune.create_study(scheduler=pbt, seed=1)
+    # The population starts good-first, so the later, poor members meet better ones at
+    # their first ready step (members run one after another here).
+    for lr in (0.1, 0.05, 0.2, 0.02, 1e-4, 2e-4, 3e-4, 1e-3):
+        study.enqueue_trial({"lr": lr})
     ran = run_pbt(study, objective_factory, n_trials=60)
     trials = study.trials
     assert ran == len(trials) < 60  # it ended once every lineage finished

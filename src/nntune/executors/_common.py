@@ -119,7 +119,7 @@ def sampler_exhausted(study: Study) -> bool:
         return False
     from nntune.study import infer_space
 
-    history = study.get_trials()
+    history = study.get_trials(deepcopy=False)
     return bool(exhausted(study.space or infer_space(history), history))
 
 

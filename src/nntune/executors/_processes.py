@@ -217,7 +217,7 @@ class ProcessPool:
         announce(self.study, self.callbacks, [number])
 
     def room_left(self) -> bool:
-        held = sum(t.state != TrialState.WAITING for t in self.study.get_trials())
+        held = sum(t.state != TrialState.WAITING for t in self.study.get_trials(deepcopy=False))
         return held < self.total and not any(r != "recycled" and "grid" in r for r in self.finished_reasons)
 
     def shutdown(self, reason: str) -> None:

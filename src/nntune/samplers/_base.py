@@ -46,9 +46,33 @@ def name_salt(name: str) -> int:
     return zlib.crc32(name.encode())
 
 
+_MASK64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+def _mix64(x: int) -> int:
+    """SplitMix64's finaliser: a bijection of 64-bit integers in which every input bit
+    flips about half of the output bits."""
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+def keyed_uniform(*key: int) -> float:
+    """A uniform number in [0, 1) that is a pure function of the integers ``key``.
+
+    A counter-based generator: hashing (seed, trial, parameter) costs about a microsecond,
+    where building a numpy Generator for one draw costs twenty, and it needs no state.
+    """
+    h = 0
+    for part in key:
+        h = _mix64((h + (int(part) & _MASK64) + _GOLDEN) & _MASK64)
+    return (h >> 11) * (1.0 / (1 << 53))
+
+
 def independent_draw(seed: int, number: int, name: str, dist: Distribution) -> Any:
     """A uniform draw on the parameter's own scale, reproducible per (seed, trial, name)."""
-    return dist.from_unit(trial_rng(seed, number, name_salt(name)).random())
+    return dist.from_unit(keyed_uniform(seed, number, name_salt(name)))
 
 
 def finished(history: Sequence[FrozenTrial]) -> list[FrozenTrial]:

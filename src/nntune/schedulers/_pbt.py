@@ -240,7 +240,7 @@ def run_pbt(study: Any, objective_factory: Callable[[Proposal | None], Callable[
 
     def replace(study_: Any, frozen: FrozenTrial) -> None:
         if frozen.state == TrialState.PRUNED:
-            proposal = pbt.propose(frozen, study_.get_trials(), study_.direction)
+            proposal = pbt.propose(frozen, study_.get_trials(deepcopy=False), study_.direction)
             if proposal is not None:
                 study_.enqueue_trial(proposal.params, user_attrs=proposal.to_attrs())
 
@@ -250,7 +250,7 @@ def run_pbt(study: Any, objective_factory: Callable[[Proposal | None], Callable[
         if timeout is not None and clock() - start >= timeout:
             study.stop(f"timeout of {timeout:g}s reached")
             break
-        history = study.get_trials()
+        history = study.get_trials(deepcopy=False)
         fresh = sum(PARENT not in t.user_attrs for t in history)
         if fresh >= pbt.population and not any(t.state == TrialState.WAITING for t in history):
             break

@@ -115,7 +115,9 @@ class Storage(Protocol):
     def get_trial(self, study_id: int, number: int, *, with_metrics: bool = True) -> FrozenTrial: ...
     def get_trials(self, study_id: int, states: Iterable[TrialState] | None = None, *,
                    with_metrics: bool = False) -> list[FrozenTrial]:
-        """All trials in number order, in bulk; per-step metric records only on request."""
+        """All trials in number order, in bulk; per-step metric records only on request.
+        Without them the trials may be shared with other readers (the in-memory storage
+        hands out one copy per trial version): treat them as read-only."""
 
     def record_test_evaluation(self, study_id: int, trial_number: int,
                                metrics: Mapping[str, Any]) -> int:

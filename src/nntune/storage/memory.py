@@ -58,6 +58,9 @@ class InMemoryStorage:
         self._studies: dict[int, StudyRecord] = {}
         self._trials: dict[int, list[FrozenTrial]] = {}
         self._tests: dict[int, list[dict[str, Any]]] = {}
+        # Copies already handed out by get_trials, per (study, trial): a trial is copied
+        # again only after it changed, so reading a long history costs no copying.
+        self._views: dict[tuple[int, int], FrozenTrial] = {}
         self._heartbeats: dict[tuple[int, int], datetime] = {}
         self._waiting: dict[int, list[int]] = {}  # per study, a heap of waiting trial numbers
 
@@ -92,17 +95,23 @@ class InMemoryStorage:
                 raise StudyNotFoundError(f"no study named {name!r}")
             for table in (self._studies, self._trials, self._tests, self._waiting):
                 del table[rec.id]
+            self._views = {key: v for key, v in self._views.items() if key[0] != rec.id}
 
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
         with self._lock:
             self._studies[study_id].attrs[key] = _json(value)
 
     # trials ---------------------------------------------------------------------------
-    def _trial(self, study_id: int, number: int) -> FrozenTrial:
+    def _lookup(self, study_id: int, number: int) -> FrozenTrial:
         try:
             return self._trials[study_id][number]
         except (KeyError, IndexError):
             raise KeyError(f"no trial {number} in study {study_id}") from None
+
+    def _trial(self, study_id: int, number: int) -> FrozenTrial:
+        """The stored trial, for a change: its shared read-only view is dropped."""
+        self._views.pop((study_id, number), None)
+        return self._lookup(study_id, number)
 
     def _running(self, study_id: int, number: int) -> FrozenTrial:
         t = self._trial(study_id, number)
@@ -137,7 +146,7 @@ class InMemoryStorage:
             number = self.claim_waiting_trial(study_id)
             if number is None:
                 number = self.create_trial(study_id)
-            t = trials[number]
+            t = self._trial(study_id, number)
             if system_attrs:
                 t.system_attrs.update(_json(dict(system_attrs)))
             self._heartbeats[(study_id, number)] = t.datetime_start or utcnow()
@@ -180,7 +189,7 @@ class InMemoryStorage:
             waiting = self._waiting[study_id]
             if not waiting:
                 return None
-            t = self._trials[study_id][heapq.heappop(waiting)]
+            t = self._trial(study_id, heapq.heappop(waiting))
             t.state = TrialState.RUNNING
             t.datetime_start = utcnow()
             return t.number
@@ -231,7 +240,7 @@ class InMemoryStorage:
 
     def get_trial(self, study_id: int, number: int, *, with_metrics: bool = True) -> FrozenTrial:
         with self._lock:
-            return self._copy(self._trial(study_id, number), with_metrics)
+            return self._copy(self._lookup(study_id, number), with_metrics)
 
     def get_trials(self, study_id: int, states: Iterable[TrialState] | None = None, *,
                    with_metrics: bool = False) -> list[FrozenTrial]:
@@ -239,8 +248,17 @@ class InMemoryStorage:
         with self._lock:
             if study_id not in self._trials:
                 raise StudyNotFoundError(f"no study with id {study_id}")
-            return [self._copy(t, with_metrics) for t in self._trials[study_id]
+            if with_metrics:
+                return [self._copy(t, True) for t in self._trials[study_id]
+                        if wanted is None or t.state in wanted]
+            return [self._view(study_id, t) for t in self._trials[study_id]
                     if wanted is None or t.state in wanted]
+
+    def _view(self, study_id: int, t: FrozenTrial) -> FrozenTrial:
+        view = self._views.get((study_id, t.number))
+        if view is None:
+            view = self._views[(study_id, t.number)] = self._copy(t, False)
+        return view
 
     @staticmethod
     def _copy(t: FrozenTrial, with_metrics: bool) -> FrozenTrial:
