@@ -53,6 +53,7 @@ def test_cifar10_resnet50_names_each_missing_local_file(call_cli, tmp_path, monk
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::nntune.train.data.SplitDistributionWarning")  # 24 random images
 def test_cifar10_resnet50_example_runs_on_generated_files(call_cli, tmp_path, monkeypatch):
     """The example as shipped (ResNet-50, 224x224 crops, ImageNet normalization, the
     baseline enqueued first) on a tiny generated CIFAR-10 directory, with randomly
