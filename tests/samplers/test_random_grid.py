@@ -53,3 +53,20 @@ def test_grid_tries_every_combination_once_then_stops():
     combos = [(t.params["alpha"], t.params["epsilon"]) for t in study.trials]
     assert len(combos) == 9 == len(set(combos))
     assert {a for a, _ in combos} == {0.0, 0.5, 1.0}
+
+
+def test_keyed_uniform_is_uniform_and_independent_across_keys() -> None:
+    from scipy import stats
+
+    from nntune.samplers._base import keyed_uniform
+
+    assert keyed_uniform(0, 5, 7) == keyed_uniform(0, 5, 7)
+    grid = np.array([[keyed_uniform(3, n, salt) for salt in range(4)] for n in range(3000)])
+    assert ((grid >= 0) & (grid < 1)).all()
+    for column in grid.T:  # each parameter's draws over trials
+        assert stats.kstest(column, "uniform").pvalue > 1e-3
+    # Neighbouring trials and parameters are uncorrelated.
+    assert abs(np.corrcoef(grid[:-1, 0], grid[1:, 0])[0, 1]) < 0.06
+    assert np.abs(np.corrcoef(grid.T)[np.triu_indices(4, 1)]).max() < 0.06
+    other_seed = np.array([keyed_uniform(4, n, 0) for n in range(3000)])
+    assert abs(np.corrcoef(grid[:, 0], other_seed)[0, 1]) < 0.06
