@@ -1,0 +1,264 @@
+"""Time to a target validation value: nntune's early-stopping methods against Optuna's and Ray Tune's.
+
+Methods, side by side in one run: nntune random+ASHA, TPE+ASHA, BOHB, Hyperband and PBT;
+Optuna TPESampler+HyperbandPruner, TPESampler alone and RandomSampler; Ray Tune's random
+search with ASHA where ``ray.tune`` imports (it needs ``pip install 'ray[tune]'``; it runs
+2 trials at a time, one per core, and its ``ray.init`` time counts in its times). Every method trains with nntune's own trainer
+on the same splits, searches the same space (log scales alike, a Beta as 1 - b on a log
+scale) and gets the same wall-clock budget per (task, method, seed); the order of methods
+rotates from seed to seed so that drifting machine load favours none.
+
+Tasks: the digits MLP (examples/digits-mlp.yaml), breast-cancer recall
+(examples/breast-cancer-recall.yaml) and, because those two saturate, an MLP on 10,000
+Fashion-MNIST training images with the digits space (skipped, with the reason, where
+Debian's dataset-fashion-mnist is missing).
+
+The target is the median final best validation value of Optuna TPE+Hyperband (of an even
+number of seeds, the worse middle one). Per method,
+medians over seeds: seconds until the best-so-far value reached the target (counted from
+the search's start, after data loading; "not reached" counts as infinite), that time as a
+ratio to Optuna TPE+Hyperband's, the final best validation value, the test value of the
+best configuration (its model, retrained with its seed, evaluated once after the timed
+search), and the trials started and stopped early. Only trials that finish within the
+budget count.
+
+    python benchmarks/time_to_target.py             # 3 tasks, 3 seeds: about 40 minutes
+    python benchmarks/time_to_target.py --quick     # digits, 2 seeds, 8 s budgets
+    python benchmarks/time_to_target.py --tasks digits --seeds 5 --budget digits=30
+
+Goal: nntune's best method reaches the target in at most half of Optuna TPE+Hyperband's
+time (aim for a quarter), with a test value at least as good.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: Ray Tune prints no boxes between tables
+
+import argparse  # noqa: E402
+import math  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the helper module beside this file
+
+import time_to_target_methods as tm  # noqa: E402
+
+from nntune.exceptions import ConfigError  # noqa: E402
+
+REFERENCE = "optuna-tpe-hyperband"
+LABELS = {"random-asha": "nntune random+ASHA", "tpe-asha": "nntune TPE+ASHA", "bohb": "nntune BOHB",
+          "hyperband": "nntune Hyperband", "pbt": "nntune PBT", "optuna-tpe-hyperband": "Optuna TPE+Hyperband",
+          "optuna-tpe": "Optuna TPE", "optuna-random": "Optuna random", "ray-asha": "Ray Tune random+ASHA"}
+METHODS = tuple(LABELS)
+# Largest budget in epochs (one full trial takes a few seconds) and search seconds per run.
+TASKS: dict[str, tuple[int, float]] = {"digits": (27, 20.0), "breast_cancer": (27, 15.0),
+                                       "fashion_mnist": (9, 40.0)}
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    time: float  # median seconds to the target (inf: not reached in most seeds)
+    reached: int  # seeds that reached it
+    seeds: int
+    ratio: float  # time / the reference's time
+    best: float | None  # median final best validation value
+    test: float | None  # median test value of the best configuration
+    started: float
+    pruned: float
+    notes: str
+
+
+def median_or_none(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def final_best(run: tm.Run, budget: float, direction: str) -> float | None:
+    best = tm.best_within(run.done, budget, direction)
+    return None if best is None else best.value
+
+
+def target_of(runs: Sequence[tm.Run], budget: float, direction: str) -> float:
+    """The median final best of the reference's runs (a run with none counts as worst). Of
+    an even number the worse middle value, so that more than half of the runs reach it and
+    the reference's own median time is finite."""
+    worst = -math.inf if direction == "maximize" else math.inf
+    values = [worst if v is None else v for v in (final_best(r, budget, direction) for r in runs)]
+    return (statistics.median_low if direction == "maximize" else statistics.median_high)(values)
+
+
+def summarize(runs: dict[str, list[tm.Run]], target: float, budget: float, direction: str) -> list[Row]:
+    """One row per method, medians over its seeds; ratios against the reference."""
+    times = {m: [tm.time_to_target(r.done, target, budget, direction) for r in rs] for m, rs in runs.items()}
+    medians = {m: statistics.median(ts) for m, ts in times.items()}
+    reference = medians.get(REFERENCE, math.nan)
+    rows = []
+    for method, rs in runs.items():
+        t = medians[method]
+        ratio = t / reference if math.isfinite(t) and math.isfinite(reference) and reference > 0 else \
+            (math.inf if math.isfinite(reference) else math.nan)
+        elapsed = statistics.median(r.elapsed for r in rs)
+        notes = f"ended after {elapsed:.0f}s" if elapsed < 0.9 * budget else ""
+        rows.append(Row(method, t, sum(math.isfinite(x) for x in times[method]), len(rs), ratio,
+                        median_or_none([final_best(r, budget, direction) for r in rs]),
+                        median_or_none([r.test for r in rs]), statistics.median(r.started for r in rs),
+                        statistics.median(r.pruned for r in rs), notes))
+    return rows
+
+
+def _num(x: float | None, digits: int = 4) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+
+
+def _secs(t: float) -> str:
+    return "not reached" if math.isinf(t) else f"{t:.1f}"
+
+
+def _ratio(r: float) -> str:
+    return "-" if math.isnan(r) else ("inf" if math.isinf(r) else f"{r:.2f}")
+
+
+def table(rows: Sequence[Row]) -> str:
+    head = ("method", "time to target s", "reached", "ratio", "final best", "test", "started",
+            "stopped early", "notes")
+    body = [(LABELS[r.method], _secs(r.time), f"{r.reached}/{r.seeds}", _ratio(r.ratio), _num(r.best),
+             _num(r.test), f"{r.started:g}", f"{r.pruned:g}", r.notes) for r in rows]
+    widths = [max(len(str(line[i])) for line in (head, *body)) for i in range(len(head))]
+    fmt = lambda line: "  ".join(  # noqa: E731
+        str(c).ljust(w) if i in (0, len(head) - 1) else str(c).rjust(w) for i, (c, w) in enumerate(zip(line, widths)))
+    return "\n".join([fmt(head), "  ".join("-" * w for w in widths), *map(fmt, body)]).rstrip()
+
+
+def nntune_best(rows: Sequence[Row], direction: str) -> Row | None:
+    """nntune's fastest method to the target; a better test value breaks ties."""
+    ours = [r for r in rows if r.method in tm.NNTUNE]
+    sign = -1.0 if direction == "maximize" else 1.0
+    return min(ours, key=lambda r: (r.time, sign * (r.test if r.test is not None else -sign * math.inf)),
+               default=None)
+
+
+def verdict(rows: Sequence[Row], direction: str) -> str:
+    best = nntune_best(rows, direction)
+    ref = next((r for r in rows if r.method == REFERENCE), None)
+    if best is None or ref is None:
+        return "nntune best: -, time ratio - (goal <= 0.5)"
+    test_ok = best.test is not None and (ref.test is None or best.test == ref.test
+                                         or tm.better(best.test, ref.test, direction))
+    met = best.ratio <= 0.5 and test_ok
+    return (f"nntune best: {LABELS[best.method]}, time ratio {_ratio(best.ratio)} (goal <= 0.5); "
+            f"test {_num(best.test)} vs Optuna TPE+Hyperband {_num(ref.test)}; goal {'met' if met else 'not met'}")
+
+
+def method_order(methods: Sequence[str], seed: int) -> list[str]:
+    """The methods rotated by the seed: each goes first in turn, none always after another's load."""
+    k = seed % len(methods)
+    return [*methods[k:], *methods[:k]]
+
+
+def run_task(task: tm.Task, methods: Sequence[str], seeds: int, ray: tm.RaySession | None,
+             log: Callable[[str], None]) -> dict[str, list[tm.Run]] | None:
+    try:
+        splits = tm.load_task(task)
+    except ConfigError as err:
+        print(f"\nTask {task.name} skipped: {err}")
+        return None
+    tm.warm_up(task, splits)
+    direction = tm.task_config(task, task.name).task.resolved_direction
+    runs: dict[str, list[tm.Run]] = {m: [] for m in methods}
+    for seed in range(seeds):
+        for method in method_order(methods, seed):
+            t0 = time.perf_counter()
+            if method == tm.RAY:
+                assert ray is not None
+                run = tm.run_ray(ray, task, splits, seed, task.budget)
+            else:
+                run = tm.RUNNERS[method](method, task, splits, seed, task.budget)
+            runs[method].append(run)
+            best = tm.best_within(run.done, task.budget, direction)
+            log(f"[{task.name}] seed {seed} {LABELS[method]}: {run.started} started, {run.pruned} stopped early, "
+                f"best {_num(None if best is None else best.value)}, test {_num(run.test)} "
+                f"({time.perf_counter() - t0:.0f}s)")
+    return {m: runs[m] for m in methods}
+
+
+def parse_budgets(items: Sequence[str]) -> dict[str, float]:
+    """``30`` for every task, or ``digits=30 fashion_mnist=60``."""
+    out: dict[str, float] = {}
+    for item in items:
+        name, _, value = item.rpartition("=")
+        for task in ([name] if name else TASKS):
+            if task not in TASKS:
+                raise SystemExit(f"--budget: unknown task {task!r}; choose from {', '.join(TASKS)}")
+            out[task] = float(value)
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, list[Row]]:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="digits only, 2 seeds, 8 s budgets")
+    ap.add_argument("--tasks", nargs="*", choices=list(TASKS), default=None)
+    ap.add_argument("--methods", nargs="*", choices=list(METHODS), default=list(METHODS))
+    ap.add_argument("--seeds", type=int, default=None, help="seeds per (task, method); default 3")
+    ap.add_argument("--budget", nargs="*", default=[], help="seconds per run: N, or TASK=N ...")
+    ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    args = ap.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")
+    tasks = args.tasks or (["digits"] if args.quick else list(TASKS))
+    seeds = args.seeds or (2 if args.quick else 3)
+    budgets = {t: 8.0 if args.quick else b for t, (_, b) in TASKS.items()} | parse_budgets(args.budget)
+    methods = list(dict.fromkeys([*args.methods, REFERENCE]))  # the target needs the reference
+    log = (lambda _line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+
+    ray = None
+    if tm.RAY in methods:
+        try:
+            import ray.tune  # noqa: F401
+
+            ray = tm.RaySession()
+        except Exception as err:  # ray or ray[tune]'s dependencies missing
+            print(f"Ray Tune skipped: {type(err).__name__}: {str(err).splitlines()[0]}")
+            methods.remove(tm.RAY)
+    results: dict[str, list[Row]] = {}
+    started = time.perf_counter()
+    try:
+        for name in tasks:
+            epochs = TASKS[name][0]
+            task = tm.make_task(name, epochs, budgets[name])
+            runs = run_task(task, methods, seeds, ray, log)
+            if runs is None:
+                continue
+            cfg = tm.task_config(task, name)
+            direction, metric = cfg.task.resolved_direction, cfg.task.metric
+            target = target_of(runs[REFERENCE], task.budget, direction)
+            rows = summarize(runs, target, task.budget, direction)
+            results[name] = rows
+            print(f"\nTask {name}: target validation {metric} {'>=' if direction == 'maximize' else '<='} "
+                  f"{target:.4f} (median final best of Optuna TPE+Hyperband); budget {task.budget:g}s per run, "
+                  f"at most {epochs} epochs per trial, {seeds} seeds, medians over seeds\n")
+            print(table(rows))
+            if ray is not None:
+                print(f"(Ray Tune runs 2 trials at a time, one per core; its times include ray.init, "
+                      f"{ray.startup:.1f}s.)")
+            print(verdict(rows, direction), flush=True)
+    finally:
+        if ray is not None:
+            ray.close()
+    print(f"\n({time.perf_counter() - started:.0f}s in all)")
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,427 @@
+"""The tasks and the methods of ``benchmarks/time_to_target.py``: one timed run of a method.
+
+Every method trains with nntune's own trainer (``nntune.train.fit``) on the same splits,
+with the same per-trial seed rule; only the search around the trainer differs. A run
+returns each complete trial's finishing time (seconds since the run started, after data
+loading) and value, how many trials started and were stopped early, and the test value of
+its best configuration, taken after the timed part.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nntune._trial import derive_seed
+from nntune.builtin import load_task_splits, trial_hyperparameters
+from nntune.config import Config, parse_config
+from nntune.exceptions import TrialDiverged
+from nntune.runner import Prepared, budget_epochs, build_sampler, build_scheduler, run_tune
+from nntune.space import Beta, Choice, Distribution, Int, Space
+from nntune.train import Splits, build_model, evaluate, fit
+from nntune.trial import FrozenTrial, TrialState
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+HALVING = 3  # reduction factor of every successive-halving method (each library's default)
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    config: dict[str, Any]  # an nntune config's data: task, space, fixed (no search section)
+    epochs: int  # the largest budget: every trial may train this many epochs
+    budget: float  # seconds of search per (method, seed)
+    pbt_ready: int  # PBT compares members every this many epochs
+
+
+def _example(name: str) -> dict[str, Any]:
+    return dict(yaml.safe_load((EXAMPLES / name).read_text()))
+
+
+def make_task(name: str, epochs: int, budget: float) -> Task:
+    """``digits`` and ``breast_cancer`` take their example's task, space and fixed values;
+    ``fashion_mnist`` is the digits MLP's space on 10,000 Fashion-MNIST training images."""
+    source = {"digits": "digits-mlp.yaml", "breast_cancer": "breast-cancer-recall.yaml",
+              "fashion_mnist": "digits-mlp.yaml"}[name]
+    data = _example(source)
+    task = data["task"]
+    if name == "fashion_mnist":
+        # The data set's own 10,000 test images stay the test split; validation is cut from
+        # the 60,000 training images, of which 10,000 are kept for training.
+        task = {"data": "fashion_mnist", "split": [0.8, 0.2], "train_size": 10_000,
+                "model": "mlp", "metric": "accuracy", "direction": "maximize"}
+    config = {"task": task, "space": data["space"], "fixed": {**data.get("fixed", {}), "epochs": epochs}}
+    return Task(name, config, epochs, budget, pbt_ready=max(2, round(epochs / 7)))
+
+
+def task_config(task: Task, study: str, search: Mapping[str, Any] | None = None) -> Config:
+    """The task as an in-memory nntune config (the split seed stays 0 for every method)."""
+    return parse_config({**task.config, "study": study, "storage": "memory",
+                         "search": dict(search or {"seed": 0})})
+
+
+def load_task(task: Task) -> Splits:
+    """The task's splits, loaded once and shared by every method and seed."""
+    return load_task_splits(task_config(task, task.name))
+
+
+@dataclass(frozen=True)
+class Done:
+    """A complete trial: when it finished, its value, and what retraining it needs."""
+
+    time: float
+    value: float
+    params: dict[str, Any]
+    seed: int
+    checkpoint: str | None = None
+
+
+@dataclass
+class Run:
+    method: str
+    seed: int
+    done: list[Done]  # complete trials in the order they finished
+    started: int
+    pruned: int
+    elapsed: float  # seconds until the method returned (it may stop before the budget)
+    test: float | None = None
+
+
+def better(a: float, b: float, direction: str) -> bool:
+    return a > b if direction == "maximize" else a < b
+
+
+def best_within(done: list[Done], budget: float, direction: str) -> Done | None:
+    """The best trial that finished within ``budget`` seconds (the earliest among equals)."""
+    best: Done | None = None
+    for d in done:
+        if d.time <= budget and math.isfinite(d.value) and (best is None or better(d.value, best.value, direction)):
+            best = d
+    return best
+
+
+def time_to_target(done: list[Done], target: float, budget: float, direction: str) -> float:
+    """Seconds until the best-so-far value first reached ``target`` (inf: never, within budget)."""
+    for d in sorted(done, key=lambda d: d.time):
+        if d.time <= budget and (d.value == target or better(d.value, target, direction)):
+            return d.time
+    return math.inf
+
+
+def final_value(result: Any, params: Mapping[str, Any]) -> float:
+    """A finished fit's value, as nntune's built-in objective returns it: the best epoch's
+    when early stopping restored those weights, else the last epoch's."""
+    if result.stopped_early or params.get("early_stopping"):
+        return float(result.best_value)
+    return float(result.history[-1]["value"])
+
+
+def test_value(cfg: Config, splits: Splits, best: Done, epochs: int) -> float:
+    """The task metric on the test split for the model whose validation value was reported:
+    the trial's kept weights where it kept them (PBT, whose weights come from a lineage),
+    else the configuration retrained with the trial's seed (the same weights on CPU)."""
+    import torch
+
+    params = trial_hyperparameters(cfg, best.params, epochs)
+    if best.checkpoint and Path(best.checkpoint).is_file():
+        n_out = splits.n_classes if splits.task_type == "classification" else 1
+        model = build_model(params, splits.input_shape, n_out)
+        model.load_state_dict(torch.load(best.checkpoint, map_location="cpu", weights_only=True)["model"])
+    else:
+        model = fit(params, splits, metric=cfg.task.metric, report=None, seed=best.seed).model
+    x, y = splits.test.open("time_to_target benchmark: the best configuration's test value")
+    metric = cfg.task.metric
+    scores = evaluate(model, x, y, task_type=splits.task_type, metrics=(metric,), n_classes=splits.n_classes,
+                      target_mean=splits.target_mean, target_std=splits.target_std)
+    return float(scores[metric])
+
+
+def warm_up(task: Task, splits: Splits) -> None:
+    """Pay one-off costs before any timed run (torch imports its compiler stack lazily when
+    some optimizers are first built, scikit-learn its metrics), so no method pays them."""
+    cfg = task_config(task, f"{task.name}-warm-up")
+    choice = cfg.build_space().params.get("optimizer")
+    for optimizer in choice.values if isinstance(choice, Choice) else [None]:
+        params = trial_hyperparameters(cfg, {} if optimizer is None else {"optimizer": optimizer}, 1)
+        fit(params, splits, metric=cfg.task.metric, seed=0)
+
+
+def finish(run: Run, cfg: Config, splits: Splits, epochs: int, budget: float) -> Run:
+    best = best_within(run.done, budget, cfg.task.resolved_direction)
+    run.test = None if best is None else test_value(cfg, splits, best, epochs)
+    return run
+
+
+# ---------------------------------------------------------------- nntune
+
+NNTUNE: dict[str, dict[str, str]] = {
+    "random-asha": {"sampler": "random", "scheduler": "asha"},
+    "tpe-asha": {"sampler": "tpe", "scheduler": "asha"},
+    "bohb": {"sampler": "random", "scheduler": "bohb"},  # BOHB brings its own sampler
+    "hyperband": {"sampler": "random", "scheduler": "hyperband"},
+    "pbt": {"sampler": "random", "scheduler": "pbt"},
+}
+
+
+def run_nntune(method: str, task: Task, splits: Splits, seed: int, budget: float) -> Run:
+    """``nntune tune``'s own path (runner.run_tune, in-memory storage) with a timeout,
+    the splits handed in instead of loaded again."""
+    with tempfile.TemporaryDirectory(prefix="ttt-pbt-") as checkpoints:
+        search: dict[str, Any] = {**NNTUNE[method], "seed": seed, "trials": 1_000_000, "timeout": budget,
+                                  "checkpoint_dir": checkpoints}
+        if method == "pbt":
+            search["scheduler_options"] = {"ready_epochs": task.pbt_ready}
+        cfg = task_config(task, f"{task.name}-{method}-{seed}", search)
+        done: list[Done] = []
+        start = time.perf_counter()
+
+        def on_trial(study: Any, frozen: FrozenTrial) -> None:
+            if frozen.state == TrialState.COMPLETE and frozen.value is not None:
+                done.append(Done(time.perf_counter() - start, frozen.value, dict(frozen.params),
+                                 derive_seed(study.seed, frozen.number), frozen.system_attrs.get("checkpoint")))
+
+        scheduler = build_scheduler(cfg)
+        prepared = Prepared(cfg, cfg.build_space(), build_sampler(cfg, scheduler), scheduler, splits,
+                            budget_epochs(cfg, scheduler))
+        summary = run_tune(prepared, on_trial=on_trial, evaluate_test=False)
+        elapsed = time.perf_counter() - start
+        counts = summary.counts  # finished trials by state: run_tune finishes every trial it starts
+        run = Run(method, seed, done, sum(counts.values()), counts.get("pruned", 0), elapsed)
+        return finish(run, cfg, splits, task.epochs, budget)
+
+
+# ---------------------------------------------------------------- Optuna
+
+OPTUNA = ("optuna-tpe-hyperband", "optuna-tpe", "optuna-random")
+
+
+def suggest_optuna(trial: Any, space: Space) -> dict[str, Any]:
+    """The same space, define-by-run: the same log scales, a Beta as ``1 - b`` on a log
+    scale, a conditional parameter only where its condition holds."""
+    out: dict[str, Any] = {}
+    for name, dist in space.params.items():
+        if not space.is_active(name, out):
+            continue
+        if isinstance(dist, Choice):
+            out[name] = trial.suggest_categorical(name, list(dist.values))
+        elif isinstance(dist, Beta):
+            out[name] = 1.0 - trial.suggest_float(f"one_minus_{name}", 1 - dist.high, 1 - dist.low, log=True)
+        elif isinstance(dist, Int):
+            out[name] = trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
+        else:
+            out[name] = trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    return out
+
+
+def run_optuna(method: str, task: Task, splits: Splits, seed: int, budget: float) -> Run:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # no line per diverged trial
+    cfg = task_config(task, f"{task.name}-{method}-{seed}")
+    space, metric, epochs = cfg.build_space(), cfg.task.metric, task.epochs
+    done: list[Done] = []
+    chosen: dict[int, tuple[dict[str, Any], int]] = {}
+    start = time.perf_counter()
+    sampler = optuna.samplers.RandomSampler(seed=seed) if method == "optuna-random" \
+        else optuna.samplers.TPESampler(seed=seed)
+    pruner = optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs, reduction_factor=HALVING) \
+        if method == "optuna-tpe-hyperband" else optuna.pruners.NopPruner()
+    study = optuna.create_study(direction=cfg.task.resolved_direction, sampler=sampler, pruner=pruner)
+
+    def objective(trial: Any) -> float:
+        params = trial_hyperparameters(cfg, suggest_optuna(trial, space), epochs)
+        trial_seed = derive_seed(seed, trial.number)  # nntune's per-trial seed rule
+        chosen[trial.number] = (params, trial_seed)
+
+        def report(epoch: int, record: dict[str, Any]) -> bool:
+            trial.report(record["value"], epoch)
+            return bool(trial.should_prune())
+
+        result = fit(params, splits, metric=metric, report=report, seed=trial_seed)
+        if result.stopped_by_report:
+            raise optuna.TrialPruned()
+        return final_value(result, params)
+
+    def on_trial(_study: Any, frozen: Any) -> None:
+        if frozen.state == optuna.trial.TrialState.COMPLETE:
+            params, trial_seed = chosen[frozen.number]
+            done.append(Done(time.perf_counter() - start, float(frozen.value), params, trial_seed))
+
+    study.optimize(objective, timeout=budget, callbacks=[on_trial], catch=(TrialDiverged,))
+    elapsed = time.perf_counter() - start
+    trials = study.get_trials(deepcopy=False)
+    pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in trials)
+    return finish(Run(method, seed, done, len(trials), pruned, elapsed), cfg, splits, epochs, budget)
+
+
+# ---------------------------------------------------------------- Ray Tune
+
+RAY = "ray-asha"
+
+
+def ray_space(space: Space) -> dict[str, Any]:
+    """The same space for Ray's random search (conditional parameters are always drawn and
+    dropped where their condition fails), plus a seed per trial."""
+    from ray import tune
+
+    def one(dist: Distribution) -> Any:
+        if isinstance(dist, Choice):
+            return tune.choice(list(dist.values))
+        if isinstance(dist, Int):
+            if dist.step != 1:
+                return tune.qrandint(dist.low, dist.high, dist.step)
+            return tune.lograndint(dist.low, dist.high + 1) if dist.log else tune.randint(dist.low, dist.high + 1)
+        if dist.step is not None:
+            return tune.quniform(dist.low, dist.high, dist.step)
+        return tune.loguniform(dist.low, dist.high) if dist.log else tune.uniform(dist.low, dist.high)
+
+    out = {(f"one_minus_{n}" if isinstance(d, Beta) else n):
+           (tune.loguniform(1 - d.high, 1 - d.low) if isinstance(d, Beta) else one(d))
+           for n, d in space.params.items()}
+    out["trial_seed"] = tune.randint(0, 2**31 - 1)
+    return out
+
+
+def from_ray(config: Mapping[str, Any], space: Space) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, dist in space.params.items():
+        if space.is_active(name, out):
+            out[name] = 1.0 - config[f"one_minus_{name}"] if isinstance(dist, Beta) else config[name]
+    return out
+
+
+def ray_trainable(config: dict[str, Any], *, cfg_data: dict[str, Any], splits: Splits, epochs: int) -> None:
+    """One Ray trial: the same fit, a ``tune.report`` per epoch; the report of the last epoch
+    (or a repeat of it after early stopping) carries the trial's final value."""
+    import torch
+    from ray import tune
+
+    torch.set_num_threads(1)
+    cfg = parse_config(cfg_data)
+    params = trial_hyperparameters(cfg, from_ray(config, cfg.build_space()), epochs)
+    direction = cfg.task.resolved_direction
+    best = [math.nan]
+
+    def report(epoch: int, record: dict[str, Any]) -> bool:
+        value = float(record["value"])
+        if math.isnan(best[0]) or better(value, best[0], direction):
+            best[0] = value
+        final = best[0] if params.get("early_stopping") else value
+        tune.report({"value": value, "epoch": epoch, "wall": time.time(), "final": epoch == epochs,
+                     "objective": final})
+        return False
+
+    try:
+        result = fit(params, splits, metric=cfg.task.metric, report=report, seed=int(config["trial_seed"]))
+    except TrialDiverged:
+        return
+    if result.epochs < epochs:  # early stopping ended it: the same epoch again, now final
+        tune.report({"value": float(result.history[-1]["value"]), "epoch": result.epochs, "wall": time.time(),
+                     "final": True, "objective": final_value(result, params)})
+
+
+class RaySession:
+    """``ray.init`` once for the whole benchmark; its start-up time is added to every run."""
+
+    def __init__(self) -> None:
+        import ray
+
+        start = time.perf_counter()
+        # Ray's workers import this module and the trainer: they inherit this path.
+        here = str(Path(__file__).resolve().parent)
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+        self.startup = time.perf_counter() - start
+
+    def close(self) -> None:
+        import ray
+
+        ray.shutdown()
+
+
+def _ray_classes() -> tuple[type, type]:
+    """A result collector and an ASHA that counts the trials it stops (driver side)."""
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler, TrialScheduler
+
+    class Collector(tune.Callback):
+        def __init__(self) -> None:
+            self.results: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+            self.started: dict[str, float] = {}  # trial id -> when Ray started it
+
+        def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+            self.started.setdefault(trial.trial_id, time.time())
+
+        def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
+            self.results.append((trial.trial_id, dict(trial.config), dict(result)))
+
+    class CountingASHA(ASHAScheduler):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.stopped: set[str] = set()
+
+        def on_trial_result(self, tune_controller: Any, trial: Any, result: dict) -> str:
+            decision = super().on_trial_result(tune_controller, trial, result)
+            if decision == TrialScheduler.STOP and not result.get("final"):
+                self.stopped.add(trial.trial_id)
+            return str(decision)
+
+    return Collector, CountingASHA
+
+
+def run_ray(session: RaySession, task: Task, splits: Splits, seed: int, budget: float) -> Run:
+    """Ray Tune's random search with its ASHA scheduler, two trials at a time (one per core)."""
+    from ray import tune
+    from ray.tune.search.basic_variant import BasicVariantGenerator
+
+    cfg = task_config(task, f"{task.name}-ray-{seed}")
+    epochs, direction = task.epochs, cfg.task.resolved_direction
+    collector_cls, asha_cls = _ray_classes()
+    collector = collector_cls()
+    start = time.perf_counter()
+    wall0 = time.time() - session.startup  # its times count from before ray.init
+    asha = asha_cls(time_attr="epoch", max_t=epochs, grace_period=1, reduction_factor=HALVING)
+    trainable = tune.with_parameters(ray_trainable, cfg_data=cfg.model_dump(mode="json"), splits=splits,
+                                     epochs=epochs)
+    with tempfile.TemporaryDirectory(prefix="ttt-ray-") as results_dir:
+        tuner = tune.Tuner(
+            tune.with_resources(trainable, {"cpu": 1}), param_space=ray_space(cfg.build_space()),
+            tune_config=tune.TuneConfig(metric="value", mode="max" if direction == "maximize" else "min",
+                                        scheduler=asha, search_alg=BasicVariantGenerator(random_state=seed),
+                                        num_samples=-1, reuse_actors=True,  # no new process per trial
+                                        time_budget_s=max(1.0, budget - session.startup
+                                                          - (time.perf_counter() - start))),
+            run_config=tune.RunConfig(storage_path=results_dir, verbose=0, callbacks=[collector]))
+        tuner.fit()
+    elapsed = session.startup + time.perf_counter() - start
+    done, reported = ray_done(collector.results, cfg.build_space(), wall0)
+    started = sum(t - wall0 <= budget for t in collector.started.values())
+    run = Run(RAY, seed, done, started, len(asha.stopped - {d for d in reported if reported[d]}), elapsed)
+    return finish(run, cfg, splits, epochs, budget)
+
+
+def ray_done(results: list[tuple[str, dict[str, Any], dict[str, Any]]], space: Space,
+             wall0: float) -> tuple[list[Done], dict[str, bool]]:
+    """Complete trials from the collected reports, and for every trial that reported
+    whether it completed."""
+    done: list[Done] = []
+    reported: dict[str, bool] = {}
+    for trial_id, config, result in results:
+        reported.setdefault(trial_id, False)
+        if result.get("final") and not reported[trial_id]:
+            reported[trial_id] = True
+            done.append(Done(result["wall"] - wall0, float(result["objective"]), from_ray(config, space),
+                             int(config["trial_seed"])))
+    done.sort(key=lambda d: d.time)
+    return done, reported
+
+
+RUNNERS: dict[str, Callable[..., Run]] = {**{m: run_nntune for m in NNTUNE}, **{m: run_optuna for m in OPTUNA}}

@@ -1,0 +1,71 @@
+"""benchmarks/time_to_target.py: its pure helpers, and its main path on the smallest setting
+(digits, one nntune method and one Optuna method, one seed, a few seconds each)."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "time_to_target.py"
+
+
+def load_benchmark() -> ModuleType:
+    """The benchmarks folder is no package: load the script from its path."""
+    if "time_to_target_bench" in sys.modules:
+        return sys.modules["time_to_target_bench"]
+    spec = importlib.util.spec_from_file_location("time_to_target_bench", BENCHMARK)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def done(t: float, value: float):
+    tm = load_benchmark().tm
+    return tm.Done(time=t, value=value, params={}, seed=0)
+
+
+def test_time_to_target_counts_only_trials_within_the_budget() -> None:
+    tm = load_benchmark().tm
+    trials = [done(1.0, 0.90), done(2.5, 0.97), done(4.0, 0.99)]
+    assert tm.time_to_target(trials, 0.95, 10.0, "maximize") == 2.5
+    assert tm.time_to_target(trials, 0.99, 3.0, "maximize") == math.inf  # finished after the budget
+    assert tm.time_to_target(trials, 0.90, 10.0, "minimize") == 1.0
+    assert tm.best_within(trials, 3.0, "maximize").value == 0.97
+    assert tm.best_within(trials, 0.5, "maximize") is None
+
+
+def test_the_target_of_an_even_number_of_runs_is_reached_by_most_of_them() -> None:
+    bench = load_benchmark()
+    runs = [bench.tm.Run("optuna-tpe-hyperband", s, [done(1.0, v)], 1, 0, 5.0) for s, v in enumerate((0.9, 0.8))]
+    assert bench.target_of(runs, 5.0, "maximize") == 0.8
+    assert bench.target_of(runs, 5.0, "minimize") == 0.9
+    assert bench.method_order(["a", "b", "c"], 1) == ["b", "c", "a"]
+
+
+@pytest.mark.slow
+def test_smallest_run_prints_a_row_per_method_with_sane_numbers(capsys) -> None:
+    bench = load_benchmark()
+    budget = 4.0
+    results = bench.main(["--tasks", "digits", "--methods", "random-asha", "optuna-tpe-hyperband",
+                          "--seeds", "1", "--budget", str(budget), "--quiet"])
+    out = capsys.readouterr().out
+    rows = {r.method: r for r in results["digits"]}
+    assert list(rows) == ["random-asha", "optuna-tpe-hyperband"]
+    for row in rows.values():
+        assert row.seeds == 1 and row.started >= 1 and 0 <= row.pruned <= row.started
+        assert row.best is not None and 0 < row.best <= 1 and row.test is not None and 0 < row.test <= 1
+    reference = rows["optuna-tpe-hyperband"]
+    assert reference.reached == 1 and 0 < reference.time <= budget and reference.ratio == 1.0
+    ours = rows["random-asha"]
+    assert (ours.reached == 1) == math.isfinite(ours.time) and ours.ratio == pytest.approx(ours.time / reference.time)
+    assert "Task digits: target validation accuracy >= " in out
+    table_lines = [line for line in out.splitlines() if line.startswith(("nntune random+ASHA ", "Optuna TPE+Hyperband "))]
+    assert len(table_lines) == 2
+    assert "nntune best: nntune random+ASHA, time ratio " in out and "(goal <= 0.5)" in out
