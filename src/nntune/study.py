@@ -259,10 +259,17 @@ class InferredSpace:
         self._seen: set[int] = set()
         self._common: dict[str, Distribution] | None = None
         self._space = Space({})
+        self._settled = 0  # history[:_settled] holds finished trials only: no need to look again
 
     def update(self, history: Sequence[FrozenTrial]) -> Space:
         changed = False
-        for t in history:
+        if self._settled > len(history):  # another (shorter) history than before
+            self._settled = 0
+        start = self._settled
+        for i in range(start, len(history)):
+            t = history[i]
+            if i == self._settled and t.state.is_finished():
+                self._settled += 1
             if t.state != TrialState.COMPLETE or t.number in self._seen:
                 continue
             self._seen.add(t.number)

@@ -186,3 +186,20 @@ def test_suggestion_time_at_1000_trials_is_a_few_milliseconds():
         times.append(time.perf_counter() - start)
     # A few ms on an idle core; the bound leaves room for a busy CI machine.
     assert statistics.median(times) < 0.1
+
+
+def test_row_cache_matches_encode_and_notices_changed_params_and_spaces() -> None:
+    from nntune.samplers._define_by_run import RowCache, encode
+
+    space = Space({"lr": Float(1e-4, 1.0, log=True), "act": Choice(("relu", "tanh"))})
+    trials = [FrozenTrial(number=n, state=TrialState.COMPLETE, value=float(n),
+                          params={"lr": 10 ** -(1 + n % 3), "act": ("relu", "tanh")[n % 2]}) for n in range(100)]
+    cache = RowCache()
+    assert np.array_equal(cache.encode(space, trials), encode(space, trials), equal_nan=True)
+    picked = trials[::-7]  # any order and subset
+    assert np.array_equal(cache.encode(space, picked), encode(space, picked), equal_nan=True)
+    # Same number, other parameters (e.g. another study's trial): encoded again.
+    other = [FrozenTrial(number=3, state=TrialState.COMPLETE, value=0.0, params={"lr": 0.5, "act": "relu"})]
+    assert np.array_equal(cache.encode(space, other), encode(space, other), equal_nan=True)
+    narrower = Space({"lr": Float(1e-3, 1.0, log=True)})
+    assert np.array_equal(cache.encode(narrower, trials), encode(narrower, trials), equal_nan=True)

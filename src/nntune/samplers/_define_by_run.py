@@ -135,6 +135,48 @@ def encode(space: Space, trials: Sequence[FrozenTrial]) -> np.ndarray:
     return out
 
 
+class RowCache:
+    """:func:`encode` that remembers each trial's row while the space stays the same.
+
+    A row is a pure function of the space and the trial's parameters, so a cached row is
+    reused only when the parameters compare equal: a trial whose parameters changed (or a
+    trial of the same number from another study) is simply encoded again.
+    """
+
+    def __init__(self) -> None:
+        self._tables: dict[Hashable, _RowTable] = {}
+
+    def encode(self, space: Space, trials: Sequence[FrozenTrial], slot: Hashable = None) -> np.ndarray:
+        """``encode(space, trials)``; ``slot`` keeps one table per use (e.g. per parameter
+        name for one-parameter fits), each valid while its space stays the same."""
+        table = self._tables.get(slot)
+        if table is None or table.space != space:
+            table = self._tables[slot] = _RowTable(space)
+        return table.encode(trials)
+
+
+class _RowTable:
+    def __init__(self, space: Space) -> None:
+        self.space = space
+        self.params: dict[int, dict[str, Any]] = {}
+        self.rows = np.full((64, len(space)), INACTIVE)  # row i: trial number i
+
+    def encode(self, trials: Sequence[FrozenTrial]) -> np.ndarray:
+        params = self.params
+        todo = [t for t in trials if params.get(t.number) != t.params]
+        if todo:
+            top = max(t.number for t in todo)
+            if top >= len(self.rows):
+                grown = np.full((max(2 * len(self.rows), top + 1), self.rows.shape[1]), INACTIVE)
+                grown[: len(self.rows)] = self.rows
+                self.rows = grown
+            fresh = encode(self.space, todo)
+            for t, row in zip(todo, fresh):
+                self.rows[t.number] = row
+                params[t.number] = dict(t.params)
+        return self.rows[[t.number for t in trials]]
+
+
 def decode_column(dist: Distribution, u: np.ndarray) -> list[Any]:
     return [dist.from_unit(float(x)) for x in u]
 

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import log_ndtr, ndtr, ndtri
 
 from nntune.samplers._base import independent_draw, name_salt, resolve_seed, trial_rng
-from nntune.samplers._define_by_run import decode, encode, history_for, ranked, single, snap
+from nntune.samplers._define_by_run import RowCache, decode, history_for, ranked, single, snap
 from nntune.space import Choice, Distribution, Float, Int, Space
 from nntune.trial import FrozenTrial
 
@@ -302,13 +302,14 @@ class TPESampler:
         self.multivariate = multivariate
         self.consider_pruned = consider_pruned
         self.prior_weight = prior_weight
+        self._rows = RowCache()  # encoding 1,000 trials at every ask would dominate its cost
 
-    def _split(self, space: Space, history: Sequence[FrozenTrial],
-               direction: str) -> tuple[np.ndarray, np.ndarray] | None:
+    def _split(self, space: Space, history: Sequence[FrozenTrial], direction: str,
+               slot: str | None = None) -> tuple[np.ndarray, np.ndarray] | None:
         trials = ranked(history, direction, consider_pruned=self.consider_pruned)
         if len(trials) < max(1, self.n_startup_trials):
             return None
-        points = encode(space, trials)
+        points = self._rows.encode(space, trials, slot)
         n_good = split(len(trials), self.gamma)
         return points[:n_good], points[n_good:]
 
@@ -339,7 +340,7 @@ class TPESampler:
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:
         space = single(name, dist)
-        groups = self._split(space, history_for(name, dist, history), direction)
+        groups = self._split(space, history_for(name, dist, history), direction, slot=name)
         if groups is None:
             return independent_draw(self.seed, number, name, dist)
         rng = trial_rng(self.seed, number, 2, name_salt(name))
