@@ -224,3 +224,24 @@ def test_finish_trial_returns_the_finished_trial(storage):
     assert (done.state, done.value, done.params, done.intermediate_values) == (
         TrialState.PRUNED, 0.5, {"x": 0.25}, {1: 0.5})
     assert done.metrics == [] and done.datetime_complete is not None
+
+
+def test_repeated_bulk_reads_follow_every_change(storage):
+    """Bulk reads may reuse what they decoded before, but never show an old version."""
+    sid = storage.create_study("s", "minimize")
+    n = storage.create_trial(sid)
+    before = storage.get_trials(sid)[0]
+    assert before.state == TrialState.RUNNING and before.params == {}
+    storage.set_trial_params(sid, n, {"lr": 0.1}, {"lr": Float(1e-3, 1.0, log=True)})
+    storage.report(sid, n, 1, 0.5)
+    assert storage.get_trials(sid)[0].intermediate_values == {1: 0.5}
+    storage.report(sid, n, 2, 0.4)
+    storage.finish_trial(sid, n, TrialState.COMPLETE, 0.4)
+    after = storage.get_trials(sid)[0]
+    assert (after.state, after.value, after.params) == (TrialState.COMPLETE, 0.4, {"lr": 0.1})
+    assert after.intermediate_values == {1: 0.5, 2: 0.4}
+    storage.set_trial_user_attr(sid, n, "note", "after the end")  # a finished trial still changes
+    storage.set_trial_system_attr(sid, n, "scheduler", {"rung": 1})
+    last = storage.get_trials(sid)[0]
+    assert last.user_attrs == {"note": "after the end"} and last.system_attrs["scheduler"] == {"rung": 1}
+    assert before.state == TrialState.RUNNING  # what a reader got earlier stays as it was

@@ -66,6 +66,8 @@ class SQLStorage:
         self.engine = make_engine(url, dict(engine_kwargs or {}))
         # An in-memory SQLite database is one shared connection: take turns on it.
         self._serial = threading.Lock() if is_in_memory_sqlite(url) else None
+        # Trials as last decoded by get_trials, by row id, with the row they came from.
+        self._decoded_rows: dict[int, tuple[tuple[Any, ...], FrozenTrial]] = {}
         # A wrong address should fail in about a second, not after the full retry budget.
         self._retry(lambda: create_schema(self.engine, meta), attempts=4)
 
@@ -348,8 +350,21 @@ class SQLStorage:
             by_trial: dict[int, list[Any]] = {}
             for s in conn.execute(step_q):
                 by_trial.setdefault(s.trial_id, []).append(s)
-            return [_trial(r, by_trial.get(r.id, []), with_metrics) for r in rows]
+            if with_metrics:
+                return [_trial(r, by_trial.get(r.id, []), True) for r in rows]
+            return [self._decoded(r, by_trial.get(r.id, [])) for r in rows]
         return self._tx(run, read_only=True)
+
+    def _decoded(self, row: Any, step_rows: list[Any]) -> FrozenTrial:
+        """``_trial`` of a row, reused while the row and its steps read the same: decoding
+        the JSON of a thousand trials at every ask would cost more than reading them."""
+        key = (tuple(row), tuple((s.step, s.value) for s in step_rows))
+        hit = self._decoded_rows.get(row.id)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        trial = _trial(row, step_rows, False)
+        self._decoded_rows[row.id] = (key, trial)
+        return trial
 
     # the sealed test split ------------------------------------------------------------
     def record_test_evaluation(self, study_id: int, trial_number: int,
