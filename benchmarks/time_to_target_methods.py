@@ -355,10 +355,10 @@ def _ray_classes() -> tuple[type, type]:
     class Collector(tune.Callback):
         def __init__(self) -> None:
             self.results: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
-            self.started: dict[str, float] = {}  # trial id -> when Ray started it
+            self.started: set[str] = set()  # trials Ray started, reported or not
 
         def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-            self.started.setdefault(trial.trial_id, time.time())
+            self.started.add(trial.trial_id)
 
         def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
             self.results.append((trial.trial_id, dict(trial.config), dict(result)))
@@ -403,7 +403,8 @@ def run_ray(session: RaySession, task: Task, splits: Splits, seed: int, budget: 
         tuner.fit()
     elapsed = session.startup + time.perf_counter() - start
     done, reported = ray_done(collector.results, cfg.build_space(), wall0)
-    started = sum(t - wall0 <= budget for t in collector.started.values())
+    # A reused actor's next trial may start without an on_trial_start: a report counts too.
+    started = len(set(collector.started) | set(reported))
     run = Run(RAY, seed, done, started, len(asha.stopped - {d for d in reported if reported[d]}), elapsed)
     return finish(run, cfg, splits, epochs, budget)
 
