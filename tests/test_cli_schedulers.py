@@ -65,3 +65,24 @@ def test_pbt_copies_weights_and_records_lineage(call_cli, tmp_path, monkeypatch)
     assert not any(t.state == TrialState.FAILED for t in trials), [t.error for t in trials]
     assert "from #" in text
     assert summary["test_evaluations"] == 1
+
+
+@pytest.mark.slow
+def test_pbt_with_two_worker_processes_shares_one_population(call_cli, tmp_path, monkeypatch):
+    """Caviar-style PBT: two worker processes train members at once, replacements are
+    enqueued by the supervisor and claimed by whichever worker is free."""
+    monkeypatch.chdir(tmp_path)
+    summary, study, _ = tune(call_cli, tmp_path, "--scheduler", "pbt", "--trials", "12", "--workers", "2",
+                             "--set", "fixed.epochs=4",
+                             "--set", "search.scheduler_options={population: 4, ready_epochs: 2, quantile: 0.5}")
+    trials = study.get_trials()
+    assert not any(t.state in (TrialState.FAILED, TrialState.RUNNING) for t in trials), \
+        [t.error for t in trials]
+    assert len({t.system_attrs["worker"]["pid"] for t in trials}) == 2
+    fresh = [t for t in trials if "pbt_parent" not in t.user_attrs]
+    children = [t for t in trials if "pbt_parent" in t.user_attrs]
+    assert len(fresh) == 4 and children, "no member was replaced"
+    for child in children:
+        assert min(child.intermediate_values) == child.user_attrs["pbt_parent_step"] + 1
+    assert summary["stop_reason"] in ("every member of the population has finished", "the study holds 12 trials")
+    assert summary["test_evaluations"] == 1

@@ -22,7 +22,7 @@ from nntune.config import parse_config
 from nntune.exceptions import ConfigError
 from nntune.executors import WorkerOptions, run_processes, run_ray, run_serial
 from nntune.samplers import GridSampler, Sampler, make_sampler
-from nntune.schedulers import PBT, run_pbt
+from nntune.schedulers import PBT, pbt_objective, pbt_replacer
 from nntune.schedulers import Scheduler, make_scheduler
 from nntune.space import Space
 from nntune.storage import get_storage
@@ -204,12 +204,11 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         callbacks.append(on_trial)
     if cfg.search.patience is not None:
         callbacks.append(_patience_callback(cfg.search.patience))
-    if todo > 0 and isinstance(p.scheduler, PBT):
-        factory = pbt_objective_factory(cfg, p.space, p.splits, p.checkpoints, p.scheduler, device=device)
-        ran = run_pbt(study, factory, todo, callbacks=callbacks, timeout=cfg.search.timeout)
-        stop_reason = study.stop_reason if study.stop_requested and study.stop_reason \
-            else f"ran {ran} trials of population-based training"
-    elif todo > 0:
+    if isinstance(p.scheduler, PBT):
+        # A member PBT stops is replaced by a perturbed copy of a better one, enqueued here
+        # (in the process that watches the workers) for any worker to claim.
+        callbacks.insert(0, pbt_replacer(p.scheduler))
+    if todo > 0:
         stop_reason = search(p, study, callbacks, device=device)
     else:
         stop_reason = f"the study already holds {cfg.search.trials} finished trials"
@@ -246,8 +245,16 @@ def builtin_setup(config: dict[str, Any], device: str | None = None) -> tuple[St
     """What a worker process (or Ray actor) runs once: the study and the built-in objective,
     rebuilt from the config's plain data (nothing of the parent is pickled but that data)."""
     p = prepare(parse_config(config, "worker"))
-    objective = make_objective(p.cfg, p.space, p.splits, device=device, epochs=p.epochs)
-    return open_study(p), objective
+    return open_study(p), builtin_objective(p, device)
+
+
+def builtin_objective(p: Prepared, device: str | None = None) -> Objective:
+    """The built-in trainer as an objective; under population-based training, one that
+    resumes the parent's checkpoint when the trial is a replacement."""
+    if isinstance(p.scheduler, PBT):
+        return pbt_objective(pbt_objective_factory(p.cfg, p.space, p.splits, p.checkpoints,
+                                                   p.scheduler, device=device))
+    return make_objective(p.cfg, p.space, p.splits, device=device, epochs=p.epochs)
 
 
 def search(p: Prepared, study: Study, callbacks: Sequence[Callable[[Study, FrozenTrial], None]], *,
@@ -266,8 +273,7 @@ def search(p: Prepared, study: Study, callbacks: Sequence[Callable[[Study, Froze
     if cfg.search.workers > 1 or options.trial_timeout is not None or options.memory_mb is not None:
         return run_processes(setup, study, total=total, workers=cfg.search.workers, options=options,
                              timeout=timeout, callbacks=callbacks)
-    objective = make_objective(cfg, p.space, p.splits, device=device, epochs=p.epochs)
-    return run_serial(study, objective, total=total, timeout=timeout, callbacks=callbacks, options=options)
+    return run_serial(study, builtin_objective(p, device), total=total, timeout=timeout, callbacks=callbacks, options=options)
 
 
 def _patience_callback(patience: int) -> Callable[[Study, FrozenTrial], None]:

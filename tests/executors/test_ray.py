@@ -69,6 +69,29 @@ def test_a_study_runs_through_local_ray(local_ray, shared_url, make_study):
     assert os.getpid() not in pids and len(pids) >= 2  # trials ran in the actors, not here
 
 
+@pytest.mark.slow
+def test_population_based_training_runs_on_ray_actors(local_ray, tmp_path, monkeypatch):
+    import yaml
+
+    from nntune.config import parse_config
+    from nntune.runner import prepare, run_tune
+
+    monkeypatch.chdir(tmp_path)  # the checkpoints folder is relative; actors share this one
+    raw = yaml.safe_load(TINY)
+    raw["storage"] = f"sqlite:///{tmp_path / 'pbt.db'}"
+    raw["fixed"]["epochs"] = 4
+    raw["search"].update(trials=10, scheduler="pbt", executor="ray", workers=2,
+                         scheduler_options={"population": 4, "ready_epochs": 2, "quantile": 0.5})
+    summary = run_tune(prepare(parse_config(raw, "test")))
+    trials = summary.storage.get_trials(summary.storage.load_study("ray").id)
+    assert not any(t.state in (TrialState.FAILED, TrialState.RUNNING) for t in trials), [t.error for t in trials]
+    children = [t for t in trials if "pbt_parent" in t.user_attrs]
+    assert sum("pbt_parent" not in t.user_attrs for t in trials) == 4 and children
+    assert all(min(c.intermediate_values) == c.user_attrs["pbt_parent_step"] + 1 for c in children)
+    assert os.getpid() not in {t.system_attrs["worker"]["pid"] for t in trials}
+    assert summary.test is not None
+
+
 def test_actors_fit_the_cluster():
     assert actors_for({"CPU": 8.0}, 1.0, 0.0) == 8
     assert actors_for({"CPU": 8.0, "GPU": 2.0}, 1.0, 0.5) == 4

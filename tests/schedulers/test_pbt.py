@@ -11,7 +11,7 @@ import pytest
 import nntune
 from nntune.exceptions import ConfigError
 from nntune.schedulers import PBT, Decision, Proposal, exploit, explore, run_pbt
-from nntune.schedulers._pbt import perturb
+from nntune.schedulers._pbt import PARENT, PARENT_STEP, perturb
 from nntune.space import Beta, Choice, Float, Int, Space
 from nntune.trial import FrozenTrial, TrialState
 
@@ -212,3 +212,18 @@ def test_run_pbt_stops_starting_trials_once_the_timeout_has_passed() -> None:
     ran = run_pbt(study, objective_factory, n_trials=60, timeout=3.5, clock=lambda: float(next(ticks)))
     assert ran == len(study.trials) == 3  # checked before each trial: at 1, 2 and 3 s, not at 4 s
     assert study.stop_requested and study.stop_reason == "timeout of 3.5s reached"
+
+
+def test_admission_asks_for_queued_or_missing_members_waits_on_running_ones() -> None:
+    pbt = PBT(population=2, ready_epochs=1)
+
+    def member(n: int, state: TrialState, child: bool = False) -> FrozenTrial:
+        return FrozenTrial(number=n, state=state, user_attrs={PARENT: 0, PARENT_STEP: 1} if child else {})
+
+    assert pbt.admission([]) == "ask"
+    assert pbt.admission([member(0, TrialState.COMPLETE)]) == "ask"  # a founding member is missing
+    full = [member(0, TrialState.COMPLETE), member(1, TrialState.RUNNING)]
+    assert pbt.admission(full) == "wait"  # member 1 may yet be stopped and replaced
+    assert pbt.admission([*full, member(2, TrialState.WAITING, child=True)]) == "ask"
+    done = [member(0, TrialState.COMPLETE), member(1, TrialState.PRUNED), member(2, TrialState.COMPLETE, True)]
+    assert pbt.admission(done) == "done"

@@ -112,6 +112,12 @@ def failed_numbers(states: Mapping[int, TrialState]) -> list[int]:
     return [number for number, state in states.items() if state == TrialState.FAILED]
 
 
+GRID_DONE = "every grid point has been tried"
+POPULATION_DONE = "every member of the population has finished"
+EXHAUSTED = (GRID_DONE, POPULATION_DONE)  # a worker that stops for these is not replaced
+WAIT_SECONDS = 0.2  # how long a worker idles before asking again when told to wait
+
+
 def sampler_exhausted(study: Study) -> bool:
     """Whether the study's sampler has nothing left to suggest (every grid point tried)."""
     exhausted = getattr(study.sampler, "is_exhausted", None)
@@ -121,6 +127,19 @@ def sampler_exhausted(study: Study) -> bool:
 
     history = study.get_trials(deepcopy=False)
     return bool(exhausted(study.space or infer_space(history), history))
+
+
+def admission(study: Study) -> tuple[str, str]:
+    """Whether a worker may start a trial: ``("ask", "")``, ``("wait", "")`` (nothing to
+    start yet, but running trials may create some: population-based training) or
+    ``("done", why)``. The scheduler decides where it says (``admission(history)``)."""
+    if sampler_exhausted(study):
+        return "done", GRID_DONE
+    admit = getattr(study.scheduler, "admission", None)
+    if admit is None:
+        return "ask", ""
+    verdict = admit(study.get_trials(deepcopy=False))
+    return verdict, POPULATION_DONE if verdict == "done" else ""
 
 
 def thread_share(workers: int, cores: int, cpus: float | None = None) -> int:

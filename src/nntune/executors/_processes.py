@@ -24,6 +24,7 @@ from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Any
 
 from nntune.executors._common import (
+    EXHAUSTED,
     Callback,
     announce,
     WorkerOptions,
@@ -218,7 +219,7 @@ class ProcessPool:
 
     def room_left(self) -> bool:
         held = sum(t.state != TrialState.WAITING for t in self.study.get_trials(deepcopy=False))
-        return held < self.total and not any(r != "recycled" and "grid" in r for r in self.finished_reasons)
+        return held < self.total and not any(r in EXHAUSTED for r in self.finished_reasons)
 
     def shutdown(self, reason: str) -> None:
         """Kill every worker; their trials go back to the queue (or fail past the retries)."""

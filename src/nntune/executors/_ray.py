@@ -24,7 +24,8 @@ from nntune.executors._common import (
     announce,
     failed_numbers,
     recover_interrupted,
-    sampler_exhausted,
+    WAIT_SECONDS,
+    admission,
     stop_reason_now,
     worker_identity,
 )
@@ -33,6 +34,8 @@ from nntune.executors._processes import WorkerSetupError
 from nntune.executors._running import Heartbeat, run_measured
 from nntune.executors._worker import Setup, limit_threads
 from nntune.trial import TrialState
+
+WAIT = "wait"  # an actor's answer when it may not start a trial yet
 
 if TYPE_CHECKING:
     from nntune.study import Study
@@ -54,8 +57,12 @@ class TrialRunner:
 
     def run(self, total: int) -> tuple[int | None, str]:
         """Claim and run one trial: (its number, ""), or (None, why there is none)."""
-        if sampler_exhausted(self.study):
-            return None, "every grid point has been tried"
+        verdict, why = admission(self.study)
+        if verdict == "wait":  # running members may still be replaced: the driver asks again
+            time.sleep(WAIT_SECONDS)
+            return None, WAIT
+        if verdict == "done":
+            return None, why
         trial = self.study.try_ask(total, system_attrs={"worker": self.identity})
         if trial is None:
             return None, f"the study holds {total} trials"
@@ -153,6 +160,9 @@ class RayDriver:
         except self.ray.exceptions.RayError as err:  # the actor died (OOM, segfault, kill)
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             self.lost(slot, f"its Ray actor died ({first[:200]})", self.options.max_retries)
+            return
+        if number is None and why == WAIT:
+            self.submit(slot)
             return
         if number is None:
             self.done_reasons.append(why)

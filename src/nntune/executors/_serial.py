@@ -16,7 +16,8 @@ from nntune.executors._common import (
     Callback,
     WorkerOptions,
     recover_interrupted,
-    sampler_exhausted,
+    WAIT_SECONDS,
+    admission,
     worker_identity,
 )
 from nntune.executors._memory import PeakMemory
@@ -45,8 +46,12 @@ def run_serial(study: Study, objective: Objective, *, total: int, timeout: float
             if clock() - last_sweep >= options.stale_grace / 2:  # trials abandoned elsewhere
                 recover_interrupted(study, options)
                 last_sweep = clock()
-            if sampler_exhausted(study):
-                return "every grid point has been tried"
+            verdict, why = admission(study)
+            if verdict == "done":
+                return why
+            if verdict == "wait":  # members training elsewhere may still be replaced
+                time.sleep(WAIT_SECONDS)
+                continue
             trial = study.try_ask(total, system_attrs={"worker": identity})
             if trial is None:
                 return f"the study holds {total} trials"

@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from nntune.executors._common import WorkerOptions, sampler_exhausted, worker_identity
+from nntune.executors._common import WAIT_SECONDS, WorkerOptions, admission, worker_identity
 from nntune.executors._memory import PeakMemory
 from nntune.executors._running import Heartbeat, run_measured
 
@@ -80,9 +81,13 @@ def _loop(study: Study, objective: Objective, conn: Connection, options: WorkerO
         conn.send(("ready",))
         if conn.recv()[0] != "go":
             return
-        if sampler_exhausted(study):
-            conn.send(("done", "every grid point has been tried"))
+        verdict, why = admission(study)
+        if verdict == "done":
+            conn.send(("done", why))
             return
+        if verdict == "wait":  # running members may still be replaced: ask again soon
+            time.sleep(WAIT_SECONDS)
+            continue
         trial = study.try_ask(total, system_attrs={"worker": identity})
         if trial is None:
             conn.send(("done", f"the study holds {total} trials"))

@@ -7,11 +7,12 @@ from nntune.schedulers._base import Decision, NoScheduler, Scheduler
 from nntune.schedulers._bohb import BOHB, BOHBSampler
 from nntune.schedulers._hyperband import Bracket, Hyperband, brackets, halvings
 from nntune.schedulers._median import MedianStopping
-from nntune.schedulers._pbt import PBT, Proposal, exploit, explore, run_pbt
+from nntune.schedulers._pbt import PBT, Proposal, exploit, explore, pbt_objective, pbt_replacer, run_pbt
 
 __all__ = ["ASHA", "BOHB", "BOHBSampler", "Bracket", "Decision", "Hyperband", "MedianStopping",
            "NoScheduler", "PBT", "Proposal", "Scheduler", "SCHEDULERS", "brackets", "exploit",
-           "explore", "halvings", "make_scheduler", "promotable", "run_pbt"]
+           "explore", "halvings", "make_scheduler", "pbt_objective", "pbt_replacer", "promotable",
+           "run_pbt"]
 
 SCHEDULERS: dict[str, type] = {"none": NoScheduler, "median": MedianStopping, "asha": ASHA,
                                "hyperband": Hyperband, "bohb": BOHB, "pbt": PBT}

@@ -18,7 +18,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from nntune.space import Beta, Choice, Distribution, Float, Int, Space
 from nntune.trial import Direction, FrozenTrial, TrialState
 
 PARENT, PARENT_STEP = "pbt_parent", "pbt_parent_step"
+Admission = Literal["ask", "wait", "done"]
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,16 @@ class PBT:
         # there would have nothing left to train.
         self.max_resource = max_resource
 
+    def admission(self, history: Sequence[FrozenTrial]) -> Admission:
+        """May a worker start a trial now? ``"ask"`` while a replacement waits or founding
+        members are missing; ``"wait"`` while members still train (one of them may yet be
+        stopped and replaced); ``"done"`` once every lineage has finished."""
+        if any(t.state == TrialState.WAITING for t in history):
+            return "ask"
+        if sum(PARENT not in t.user_attrs for t in history) < self.population:
+            return "ask"
+        return "wait" if any(t.state == TrialState.RUNNING for t in history) else "done"
+
     def start_step(self, trial: FrozenTrial, history: Sequence[FrozenTrial]) -> int:
         """The step ``trial`` resumed from (0 for a fresh trial), read from its stored marks."""
         attrs = {k: v for t in history if t.number == trial.number for k, v in t.user_attrs.items()}
@@ -233,16 +244,8 @@ def run_pbt(study: Any, objective_factory: Callable[[Proposal | None], Callable[
     if not isinstance(pbt, PBT):
         raise ConfigError("search.scheduler", f"run_pbt needs a PBT scheduler, got {pbt!r}")
 
-    def objective(trial: Any) -> float:
-        stored = study.storage.get_trial(study.id, trial.number, with_metrics=False)
-        fixed = stored.system_attrs.get("fixed_params", {})
-        return objective_factory(Proposal.from_attrs(fixed, stored.user_attrs))(trial)
-
-    def replace(study_: Any, frozen: FrozenTrial) -> None:
-        if frozen.state == TrialState.PRUNED:
-            proposal = pbt.propose(frozen, study_.get_trials(deepcopy=False), study_.direction)
-            if proposal is not None:
-                study_.enqueue_trial(proposal.params, user_attrs=proposal.to_attrs())
+    objective = pbt_objective(objective_factory)
+    replace = pbt_replacer(pbt)
 
     done = 0
     start = clock()
@@ -250,12 +253,33 @@ def run_pbt(study: Any, objective_factory: Callable[[Proposal | None], Callable[
         if timeout is not None and clock() - start >= timeout:
             study.stop(f"timeout of {timeout:g}s reached")
             break
-        history = study.get_trials(deepcopy=False)
-        fresh = sum(PARENT not in t.user_attrs for t in history)
-        if fresh >= pbt.population and not any(t.state == TrialState.WAITING for t in history):
-            break
+        if pbt.admission(study.get_trials(deepcopy=False)) != "ask":
+            break  # nothing to start here (members running elsewhere replace themselves)
         study.optimize(objective, n_trials=1, callbacks=[replace, *callbacks], catch=catch)
         done += 1
         if getattr(study, "stop_requested", False):
             break
     return done
+
+
+def pbt_objective(objective_factory: Callable[[Proposal | None], Callable[[Any], float]]) -> Callable[[Any], float]:
+    """One objective for every member: a trial that was enqueued as a :class:`Proposal`
+    resumes its parent's checkpoint, any other starts fresh. The proposal is read from the
+    trial's stored marks, so any process (or machine) sharing the storage can run it."""
+    def objective(trial: Any) -> float:
+        study = trial.study
+        stored = study.storage.get_trial(study.id, trial.number, with_metrics=False)
+        fixed = stored.system_attrs.get("fixed_params", {})
+        return objective_factory(Proposal.from_attrs(fixed, stored.user_attrs))(trial)
+    return objective
+
+
+def pbt_replacer(pbt: PBT) -> Callable[[Any, FrozenTrial], None]:
+    """The callback that replaces a member PBT stopped: its proposal is enqueued, to be
+    claimed by whichever worker asks next."""
+    def replace(study: Any, frozen: FrozenTrial) -> None:
+        if frozen.state == TrialState.PRUNED:
+            proposal = pbt.propose(frozen, study.get_trials(deepcopy=False), study.direction)
+            if proposal is not None:
+                study.enqueue_trial(proposal.params, user_attrs=proposal.to_attrs())
+    return replace
