@@ -78,9 +78,12 @@ class Row:
     notes: str
 
 
-def median_or_none(values: Sequence[float | None]) -> float | None:
-    present = [v for v in values if v is not None]
-    return statistics.median(present) if present else None
+def median_worst_missing(values: Sequence[float | None], direction: str) -> float | None:
+    """The median, a run without a value (no trial completed) counting as the worst; None
+    when that is the median (most runs had none)."""
+    worst = -math.inf if direction == "maximize" else math.inf
+    median = statistics.median(worst if v is None else v for v in values)
+    return median if math.isfinite(median) else None
 
 
 def final_best(run: tm.Run, budget: float, direction: str) -> float | None:
@@ -110,8 +113,9 @@ def summarize(runs: dict[str, list[tm.Run]], target: float, budget: float, direc
         elapsed = statistics.median(r.elapsed for r in rs)
         notes = f"ended after {elapsed:.0f}s" if elapsed < 0.9 * budget else ""
         rows.append(Row(method, t, sum(math.isfinite(x) for x in times[method]), len(rs), ratio,
-                        median_or_none([final_best(r, budget, direction) for r in rs]),
-                        median_or_none([r.test for r in rs]), statistics.median(r.started for r in rs),
+                        median_worst_missing([final_best(r, budget, direction) for r in rs], direction),
+                        median_worst_missing([r.test for r in rs], direction),
+                        statistics.median(r.started for r in rs),
                         statistics.median(r.pruned for r in rs), notes))
     return rows
 

@@ -69,3 +69,10 @@ def test_smallest_run_prints_a_row_per_method_with_sane_numbers(capsys) -> None:
     table_lines = [line for line in out.splitlines() if line.startswith(("nntune random+ASHA ", "Optuna TPE+Hyperband "))]
     assert len(table_lines) == 2
     assert "nntune best: nntune random+ASHA, time ratio " in out and "(goal <= 0.5)" in out
+
+
+def test_a_run_without_a_complete_trial_counts_as_the_worst_in_medians() -> None:
+    bench = load_benchmark()
+    assert bench.median_worst_missing([None, 0.9, 0.8], "maximize") == 0.8
+    assert bench.median_worst_missing([None, None, 0.8], "maximize") is None
+    assert bench.median_worst_missing([None, 0.2, 0.3], "minimize") == 0.3
