@@ -67,10 +67,17 @@ def rank_key(trial: FrozenTrial, direction: str, *, consider_pruned: bool = True
 def ranked(history: Sequence[FrozenTrial], direction: str, *, consider_pruned: bool = True,
            consider_diverged: bool = True) -> list[FrozenTrial]:
     """The trials that count, best first (see the module docstring)."""
-    keyed = [(k, t) for t in history
-             if (k := rank_key(t, direction, consider_pruned=consider_pruned,
-                               consider_diverged=consider_diverged)) is not None]
-    return [t for _, t in sorted(keyed, key=lambda kt: kt[0])]
+    sign = -1.0 if direction == "maximize" else 1.0
+    keyed: list[tuple[tuple[int, float, float, int], FrozenTrial]] = []
+    for t in history:
+        if t.state is TrialState.COMPLETE:  # most of a history: rank_key's first case, inline
+            if t.value is not None and math.isfinite(t.value):
+                keyed.append(((_COMPLETE, 0.0, sign * float(t.value), t.number), t))
+        elif (k := rank_key(t, direction, consider_pruned=consider_pruned,
+                            consider_diverged=consider_diverged)) is not None:
+            keyed.append((k, t))
+    keyed.sort(key=lambda kt: kt[0])
+    return [t for _, t in keyed]
 
 
 def history_for(name: str, dist: Distribution, history: Sequence[FrozenTrial]) -> list[FrozenTrial]:

@@ -58,9 +58,11 @@ class InMemoryStorage:
         self._studies: dict[int, StudyRecord] = {}
         self._trials: dict[int, list[FrozenTrial]] = {}
         self._tests: dict[int, list[dict[str, Any]]] = {}
-        # Copies already handed out by get_trials, per (study, trial): a trial is copied
-        # again only after it changed, so reading a long history costs no copying.
-        self._views: dict[tuple[int, int], FrozenTrial] = {}
+        # Copies already handed out by get_trials, per study in number order, and the
+        # numbers changed since: a trial is copied again only after it changed, so reading
+        # a long history costs one list copy.
+        self._views: dict[int, list[FrozenTrial]] = {}
+        self._stale: dict[int, set[int]] = {}
         self._heartbeats: dict[tuple[int, int], datetime] = {}
         self._waiting: dict[int, list[int]] = {}  # per study, a heap of waiting trial numbers
 
@@ -95,7 +97,8 @@ class InMemoryStorage:
                 raise StudyNotFoundError(f"no study named {name!r}")
             for table in (self._studies, self._trials, self._tests, self._waiting):
                 del table[rec.id]
-            self._views = {key: v for key, v in self._views.items() if key[0] != rec.id}
+            self._views.pop(rec.id, None)
+            self._stale.pop(rec.id, None)
 
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
         with self._lock:
@@ -109,8 +112,9 @@ class InMemoryStorage:
             raise KeyError(f"no trial {number} in study {study_id}") from None
 
     def _trial(self, study_id: int, number: int) -> FrozenTrial:
-        """The stored trial, for a change: its shared read-only view is dropped."""
-        self._views.pop((study_id, number), None)
+        """The stored trial, for a change: its shared read-only view is renewed on the next read."""
+        if number < len(self._views.get(study_id, ())):
+            self._stale.setdefault(study_id, set()).add(number)
         return self._lookup(study_id, number)
 
     def _running(self, study_id: int, number: int) -> FrozenTrial:
@@ -251,14 +255,15 @@ class InMemoryStorage:
             if with_metrics:
                 return [self._copy(t, True) for t in self._trials[study_id]
                         if wanted is None or t.state in wanted]
-            return [self._view(study_id, t) for t in self._trials[study_id]
-                    if wanted is None or t.state in wanted]
+            views = self._current_views(study_id)
+            return list(views) if wanted is None else [v for v in views if v.state in wanted]
 
-    def _view(self, study_id: int, t: FrozenTrial) -> FrozenTrial:
-        view = self._views.get((study_id, t.number))
-        if view is None:
-            view = self._views[(study_id, t.number)] = self._copy(t, False)
-        return view
+    def _current_views(self, study_id: int) -> list[FrozenTrial]:
+        trials, views = self._trials[study_id], self._views.setdefault(study_id, [])
+        for number in self._stale.pop(study_id, ()):
+            views[number] = self._copy(trials[number], False)
+        views.extend(self._copy(t, False) for t in trials[len(views):])
+        return views
 
     @staticmethod
     def _copy(t: FrozenTrial, with_metrics: bool) -> FrozenTrial:
