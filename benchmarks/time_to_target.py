@@ -111,7 +111,9 @@ def summarize(runs: dict[str, list[tm.Run]], target: float, budget: float, direc
         ratio = t / reference if math.isfinite(t) and math.isfinite(reference) and reference > 0 else \
             (math.inf if math.isfinite(reference) else math.nan)
         elapsed = statistics.median(r.elapsed for r in rs)
-        notes = f"ended after {elapsed:.0f}s" if elapsed < 0.9 * budget else ""
+        failed = sum(r.failed for r in rs)
+        notes = "; ".join(([f"ended after {elapsed:.0f}s"] if elapsed < 0.9 * budget else [])
+                          + ([f"{failed} run(s) failed"] if failed else []))
         rows.append(Row(method, t, sum(math.isfinite(x) for x in times[method]), len(rs), ratio,
                         median_worst_missing([final_best(r, budget, direction) for r in rs], direction),
                         median_worst_missing([r.test for r in rs], direction),
@@ -184,7 +186,11 @@ def run_task(task: tm.Task, methods: Sequence[str], seeds: int, ray: tm.RaySessi
             t0 = time.perf_counter()
             if method == tm.RAY:
                 assert ray is not None
-                run = tm.run_ray(ray, task, splits, seed, task.budget)
+                try:
+                    run = tm.run_ray(ray, task, splits, seed, task.budget)
+                except Exception as err:  # Ray's own machinery: the other methods' runs go on
+                    log(f"[{task.name}] seed {seed} {LABELS[method]} failed: {str(err).splitlines()[-1][:300]}")
+                    run = tm.Run(method, seed, [], 0, 0, time.perf_counter() - t0, failed=True)
             else:
                 run = tm.RUNNERS[method](method, task, splits, seed, task.budget)
             runs[method].append(run)

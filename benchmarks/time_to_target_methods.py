@@ -93,6 +93,7 @@ class Run:
     pruned: int
     elapsed: float  # seconds until the method returned (it may stop before the budget)
     test: float | None = None
+    failed: bool = False  # the run raised (Ray only: its error is logged, the others go on)
 
 
 def better(a: float, b: float, direction: str) -> bool:
@@ -338,6 +339,9 @@ class RaySession:
         # Ray's workers import this module and the trainer: they inherit this path.
         here = str(Path(__file__).resolve().parent)
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
+        # A trial that diverges in its first epoch ends without a report (nntune marks it
+        # diverged, Optuna failed); by default Ray Tune would end the whole run over it.
+        os.environ["TUNE_DISABLE_STRICT_METRIC_CHECKING"] = "1"
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
         self.startup = time.perf_counter() - start
 
