@@ -203,3 +203,27 @@ def test_row_cache_matches_encode_and_notices_changed_params_and_spaces() -> Non
     assert np.array_equal(cache.encode(space, other), encode(space, other), equal_nan=True)
     narrower = Space({"lr": Float(1e-3, 1.0, log=True)})
     assert np.array_equal(cache.encode(narrower, trials), encode(narrower, trials), equal_nan=True)
+
+
+def test_rank_cache_matches_ranked_as_a_history_grows_and_changes() -> None:
+    from nntune.samplers._define_by_run import RankCache
+
+    rng = np.random.default_rng(0)
+    states = [TrialState.COMPLETE, TrialState.PRUNED, TrialState.DIVERGED, TrialState.FAILED, TrialState.RUNNING]
+    history: list[FrozenTrial] = []
+    cache = RankCache()
+    for number in range(150):
+        state = states[int(rng.choice(5, p=[0.6, 0.2, 0.05, 0.05, 0.1]))]
+        steps = {s: float(rng.random()) for s in range(1, int(rng.integers(0, 4)) + 1)}
+        history.append(FrozenTrial(number=number, state=state, value=float(rng.random()) if state != TrialState.RUNNING else None,
+                                   intermediate_values=steps if state != TrialState.COMPLETE else {}))
+        if number % 10 == 5:  # a running trial finishes: a new object for that trial
+            running = [t for t in history if t.state == TrialState.RUNNING]
+            if running:
+                t = running[0]
+                history[t.number] = FrozenTrial(number=t.number, state=TrialState.COMPLETE, value=0.5)
+        for direction in ("minimize", "maximize") if number % 25 == 0 else ("minimize",):
+            got = cache.ranked(history, direction)
+            assert [t.number for t in got] == [t.number for t in ranked(history, direction)]
+    other = history[:40]  # another history altogether
+    assert [t.number for t in cache.ranked(other, "minimize")] == [t.number for t in ranked(other, "minimize")]

@@ -22,6 +22,8 @@ parameter on the trials that used it with the same distribution (:func:`history_
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import math
 from collections.abc import Hashable, Sequence
 from typing import Any
@@ -64,11 +66,13 @@ def rank_key(trial: FrozenTrial, direction: str, *, consider_pruned: bool = True
     return None
 
 
-def ranked(history: Sequence[FrozenTrial], direction: str, *, consider_pruned: bool = True,
-           consider_diverged: bool = True) -> list[FrozenTrial]:
-    """The trials that count, best first (see the module docstring)."""
+RankKey = tuple[int, float, float, int]
+
+
+def _keyed(history: Sequence[FrozenTrial], direction: str, consider_pruned: bool,
+           consider_diverged: bool) -> list[tuple[RankKey, FrozenTrial]]:
     sign = -1.0 if direction == "maximize" else 1.0
-    keyed: list[tuple[tuple[int, float, float, int], FrozenTrial]] = []
+    keyed: list[tuple[RankKey, FrozenTrial]] = []
     for t in history:
         if t.state is TrialState.COMPLETE:  # most of a history: rank_key's first case, inline
             if t.value is not None and math.isfinite(t.value):
@@ -76,8 +80,53 @@ def ranked(history: Sequence[FrozenTrial], direction: str, *, consider_pruned: b
         elif (k := rank_key(t, direction, consider_pruned=consider_pruned,
                             consider_diverged=consider_diverged)) is not None:
             keyed.append((k, t))
-    keyed.sort(key=lambda kt: kt[0])
+    return keyed
+
+
+def _by_key(kt: tuple[RankKey, FrozenTrial]) -> RankKey:
+    return kt[0]
+
+
+def ranked(history: Sequence[FrozenTrial], direction: str, *, consider_pruned: bool = True,
+           consider_diverged: bool = True) -> list[FrozenTrial]:
+    """The trials that count, best first (see the module docstring)."""
+    keyed = _keyed(history, direction, consider_pruned, consider_diverged)
+    keyed.sort(key=_by_key)
     return [t for _, t in keyed]
+
+
+class RankCache:
+    """:func:`ranked` for a history that grows between calls, sorting only what is new.
+
+    The settled prefix of the history (finished trials only, which never change) is kept
+    sorted; a later call checks that the history still starts with the very same trial
+    objects (storages hand out one object per trial version, so this is a cheap identity
+    test) and ranks only the rest. Any other history is ranked from scratch.
+    """
+
+    def __init__(self) -> None:
+        self._args: tuple[str, bool] | None = None
+        self._prefix: list[FrozenTrial] = []
+        self._sorted: list[tuple[RankKey, FrozenTrial]] = []
+
+    def ranked(self, history: Sequence[FrozenTrial], direction: str, *,
+               consider_pruned: bool = True) -> list[FrozenTrial]:
+        args, n = (direction, consider_pruned), len(self._prefix)
+        if args != self._args or len(history) < n or \
+                not all(a is b for a, b in zip(self._prefix, history[:n])):
+            self._args, self._prefix, self._sorted, n = args, [], [], 0
+        tail = list(history[n:])
+        settle = 0
+        while settle < len(tail) and tail[settle].state.is_finished():
+            settle += 1
+        for kt in _keyed(tail[:settle], direction, consider_pruned, True):
+            bisect.insort(self._sorted, kt, key=_by_key)
+        self._prefix.extend(tail[:settle])
+        rest = _keyed(tail[settle:], direction, consider_pruned, True)
+        if not rest:
+            return [t for _, t in self._sorted]
+        rest.sort(key=_by_key)
+        return [t for _, t in heapq.merge(self._sorted, rest, key=_by_key)]
 
 
 def history_for(name: str, dist: Distribution, history: Sequence[FrozenTrial]) -> list[FrozenTrial]:

@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import log_ndtr, ndtr, ndtri
 
 from nntune.samplers._base import independent_draw, name_salt, resolve_seed, trial_rng
-from nntune.samplers._define_by_run import RowCache, decode, history_for, ranked, single, snap
+from nntune.samplers._define_by_run import RankCache, RowCache, decode, history_for, ranked, single, snap
 from nntune.space import Choice, Distribution, Float, Int, Space
 from nntune.trial import FrozenTrial
 
@@ -314,10 +314,14 @@ class TPESampler:
         self.consider_pruned = consider_pruned
         self.prior_weight = prior_weight
         self._rows = RowCache()  # encoding 1,000 trials at every ask would dominate its cost
+        self._ranks = RankCache()  # and so would sorting them
 
     def _split(self, space: Space, history: Sequence[FrozenTrial], direction: str,
                slot: str | None = None) -> tuple[np.ndarray, np.ndarray] | None:
-        trials = ranked(history, direction, consider_pruned=self.consider_pruned)
+        if slot is None:  # the joint space sees the whole history: rank it incrementally
+            trials = self._ranks.ranked(history, direction, consider_pruned=self.consider_pruned)
+        else:
+            trials = ranked(history, direction, consider_pruned=self.consider_pruned)
         if len(trials) < max(1, self.n_startup_trials):
             return None
         points = self._rows.encode(space, trials, slot)
