@@ -351,10 +351,16 @@ class RaySession:
         ray.shutdown()
 
 
-def _ray_classes() -> tuple[type, type]:
-    """A result collector and an ASHA that counts the trials it stops (driver side)."""
+def _ray_classes() -> tuple[type, type, type]:
+    """A result collector, an ASHA that counts the trials it stops (driver side), and a
+    progress printer that prints nothing (Ray's own would write between the tables)."""
     from ray import tune
+    from ray.tune.progress_reporter import TrialProgressCallback
     from ray.tune.schedulers import ASHAScheduler, TrialScheduler
+
+    class Silent(TrialProgressCallback):
+        def _print(self, msg: str) -> None:
+            pass
 
     class Collector(tune.Callback):
         def __init__(self) -> None:
@@ -378,7 +384,7 @@ def _ray_classes() -> tuple[type, type]:
                 self.stopped.add(trial.trial_id)
             return str(decision)
 
-    return Collector, CountingASHA
+    return Collector, CountingASHA, Silent
 
 
 def run_ray(session: RaySession, task: Task, splits: Splits, seed: int, budget: float) -> Run:
@@ -388,7 +394,7 @@ def run_ray(session: RaySession, task: Task, splits: Splits, seed: int, budget: 
 
     cfg = task_config(task, f"{task.name}-ray-{seed}")
     epochs, direction = task.epochs, cfg.task.resolved_direction
-    collector_cls, asha_cls = _ray_classes()
+    collector_cls, asha_cls, silent_cls = _ray_classes()
     collector = collector_cls()
     start = time.perf_counter()
     wall0 = time.time() - session.startup  # its times count from before ray.init
@@ -403,7 +409,7 @@ def run_ray(session: RaySession, task: Task, splits: Splits, seed: int, budget: 
                                         num_samples=-1, reuse_actors=True,  # no new process per trial
                                         time_budget_s=max(1.0, budget - session.startup
                                                           - (time.perf_counter() - start))),
-            run_config=tune.RunConfig(storage_path=results_dir, verbose=0, callbacks=[collector]))
+            run_config=tune.RunConfig(storage_path=results_dir, verbose=0, callbacks=[collector, silent_cls()]))
         tuner.fit()
     elapsed = session.startup + time.perf_counter() - start
     done, reported = ray_done(collector.results, cfg.build_space(), wall0)
