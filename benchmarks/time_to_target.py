@@ -56,8 +56,10 @@ from nntune.exceptions import ConfigError  # noqa: E402
 
 REFERENCE = "optuna-tpe-hyperband"
 LABELS = {"random-asha": "nntune random+ASHA", "tpe-asha": "nntune TPE+ASHA", "bohb": "nntune BOHB",
-          "hyperband": "nntune Hyperband", "pbt": "nntune PBT", "optuna-tpe-hyperband": "Optuna TPE+Hyperband",
-          "optuna-tpe": "Optuna TPE", "optuna-random": "Optuna random", "ray-asha": "Ray Tune random+ASHA"}
+          "hyperband": "nntune Hyperband", "pbt": "nntune PBT",
+          "tpe-asha-2w": "nntune TPE+ASHA, 2 workers", "optuna-tpe-hyperband": "Optuna TPE+Hyperband",
+          "optuna-tpe": "Optuna TPE", "optuna-random": "Optuna random",
+          "optuna-tpe-hyperband-2j": "Optuna TPE+Hyperband, n_jobs=2", "ray-asha": "Ray Tune random+ASHA"}
 METHODS = tuple(LABELS)
 # Largest budget in epochs (one full trial takes a few seconds) and search seconds per run.
 TASKS: dict[str, tuple[int, float]] = {"digits": (27, 20.0), "breast_cancer": (27, 15.0),

@@ -62,9 +62,11 @@ def make_task(name: str, epochs: int, budget: float) -> Task:
     return Task(name, config, epochs, budget, pbt_ready=max(2, round(epochs / 7)))
 
 
-def task_config(task: Task, study: str, search: Mapping[str, Any] | None = None) -> Config:
-    """The task as an in-memory nntune config (the split seed stays 0 for every method)."""
-    return parse_config({**task.config, "study": study, "storage": "memory",
+def task_config(task: Task, study: str, search: Mapping[str, Any] | None = None,
+                storage: str = "memory") -> Config:
+    """The task as an nntune config, in memory by default (the split seed stays 0 for
+    every method)."""
+    return parse_config({**task.config, "study": study, "storage": storage,
                          "search": dict(search or {"seed": 0})})
 
 
@@ -169,18 +171,23 @@ NNTUNE: dict[str, dict[str, str]] = {
     "bohb": {"sampler": "random", "scheduler": "bohb"},  # BOHB brings its own sampler
     "hyperband": {"sampler": "random", "scheduler": "hyperband"},
     "pbt": {"sampler": "random", "scheduler": "pbt"},
+    # Caviar: two worker processes (one per core here) on one SQLite study; each worker
+    # loads the data itself, inside the budget.
+    "tpe-asha-2w": {"sampler": "tpe", "scheduler": "asha", "workers": 2},
 }
 
 
 def run_nntune(method: str, task: Task, splits: Splits, seed: int, budget: float) -> Run:
-    """``nntune tune``'s own path (runner.run_tune, in-memory storage) with a timeout,
-    the splits handed in instead of loaded again."""
-    with tempfile.TemporaryDirectory(prefix="ttt-pbt-") as checkpoints:
+    """``nntune tune``'s own path (runner.run_tune, in-memory storage, or an SQLite file
+    that worker processes share) with a timeout, the splits handed in instead of loaded
+    again where the search runs in this process."""
+    with tempfile.TemporaryDirectory(prefix="ttt-") as folder:
         search: dict[str, Any] = {**NNTUNE[method], "seed": seed, "trials": 1_000_000, "timeout": budget,
-                                  "checkpoint_dir": checkpoints}
+                                  "checkpoint_dir": folder}
         if method == "pbt":
             search["scheduler_options"] = {"ready_epochs": task.pbt_ready}
-        cfg = task_config(task, f"{task.name}-{method}-{seed}", search)
+        storage = f"sqlite:///{folder}/study.db" if search.get("workers", 1) > 1 else "memory"
+        cfg = task_config(task, f"{task.name}-{method}-{seed}", search, storage)
         done: list[Done] = []
         start = time.perf_counter()
 
@@ -201,7 +208,8 @@ def run_nntune(method: str, task: Task, splits: Splits, seed: int, budget: float
 
 # ---------------------------------------------------------------- Optuna
 
-OPTUNA = ("optuna-tpe-hyperband", "optuna-tpe", "optuna-random")
+# "-2j": two trials at a time in threads (Optuna's n_jobs=2), the counterpart of 2 workers.
+OPTUNA = ("optuna-tpe-hyperband", "optuna-tpe", "optuna-random", "optuna-tpe-hyperband-2j")
 
 
 def suggest_optuna(trial: Any, space: Space) -> dict[str, Any]:
@@ -231,10 +239,11 @@ def run_optuna(method: str, task: Task, splits: Splits, seed: int, budget: float
     done: list[Done] = []
     chosen: dict[int, tuple[dict[str, Any], int]] = {}
     start = time.perf_counter()
-    sampler = optuna.samplers.RandomSampler(seed=seed) if method == "optuna-random" \
+    base, jobs = method.removesuffix("-2j"), 2 if method.endswith("-2j") else 1
+    sampler = optuna.samplers.RandomSampler(seed=seed) if base == "optuna-random" \
         else optuna.samplers.TPESampler(seed=seed)
     pruner = optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs, reduction_factor=HALVING) \
-        if method == "optuna-tpe-hyperband" else optuna.pruners.NopPruner()
+        if base == "optuna-tpe-hyperband" else optuna.pruners.NopPruner()
     study = optuna.create_study(direction=cfg.task.resolved_direction, sampler=sampler, pruner=pruner)
 
     def objective(trial: Any) -> float:
@@ -256,7 +265,7 @@ def run_optuna(method: str, task: Task, splits: Splits, seed: int, budget: float
             params, trial_seed = chosen[frozen.number]
             done.append(Done(time.perf_counter() - start, float(frozen.value), params, trial_seed))
 
-    study.optimize(objective, timeout=budget, callbacks=[on_trial], catch=(TrialDiverged,))
+    study.optimize(objective, timeout=budget, callbacks=[on_trial], catch=(TrialDiverged,), n_jobs=jobs)
     elapsed = time.perf_counter() - start
     trials = study.get_trials(deepcopy=False)
     pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in trials)
