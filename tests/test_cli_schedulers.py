@@ -72,8 +72,13 @@ def test_pbt_with_two_worker_processes_shares_one_population(call_cli, tmp_path,
     """Caviar-style PBT: two worker processes train members at once, replacements are
     enqueued by the supervisor and claimed by whichever worker is free."""
     monkeypatch.chdir(tmp_path)
+    # Two good members train first; the two poor ones meet them at epoch 2 and are
+    # replaced, whatever order the workers report in.
+    good = "{optimizer: adam, units: 64, layers: 1, beta2: 0.999, lr: %s}"
+    poor = "{optimizer: sgd, units: 16, layers: 1, beta2: 0.999, lr: %s}"
+    members = ", ".join([good % 0.01, good % 0.005, poor % 1.0e-4, poor % 1.1e-4])
     summary, study, _ = tune(call_cli, tmp_path, "--scheduler", "pbt", "--trials", "12", "--workers", "2",
-                             "--set", "fixed.epochs=4",
+                             "--set", "fixed.epochs=4", "--set", f"search.enqueue=[{members}]",
                              "--set", "search.scheduler_options={population: 4, ready_epochs: 2, quantile: 0.5}")
     trials = study.get_trials()
     assert not any(t.state in (TrialState.FAILED, TrialState.RUNNING) for t in trials), \

@@ -81,7 +81,10 @@ def test_population_based_training_runs_on_ray_actors(local_ray, tmp_path, monke
     raw["storage"] = f"sqlite:///{tmp_path / 'pbt.db'}"
     raw["fixed"]["epochs"] = 4
     raw["search"].update(trials=10, scheduler="pbt", executor="ray", workers=2,
-                         scheduler_options={"population": 4, "ready_epochs": 2, "quantile": 0.5})
+                         scheduler_options={"population": 4, "ready_epochs": 2, "quantile": 0.5},
+                         # Two good members train first; the two poor ones meet them at
+                         # epoch 2 and are replaced, whatever order the actors report in.
+                         enqueue=[{"lr": 0.1}, {"lr": 0.05}, {"lr": 0.001}, {"lr": 0.0011}])
     summary = run_tune(prepare(parse_config(raw, "test")))
     trials = summary.storage.get_trials(summary.storage.load_study("ray").id)
     assert not any(t.state in (TrialState.FAILED, TrialState.RUNNING) for t in trials), [t.error for t in trials]
