@@ -75,14 +75,6 @@ def evaluation_transform(cfg: Config, params: Mapping[str, Any]) -> Any:
         raise ConfigError(f"task.{err.field}", err.problem) from None
 
 
-def model_input_shape(cfg: Config, splits: Splits, params: Mapping[str, Any]) -> tuple[int, ...]:
-    """The input the model is built for: one sample after the evaluation transform."""
-    transform = evaluation_transform(cfg, params)
-    if transform is None:
-        return tuple(splits.input_shape)
-    return tuple(transform(splits.x_train[:1]).shape[1:])
-
-
 def checkpoint_file(folder: Path, number: int, epoch: int | None = None) -> Path:
     """Where trial ``number`` keeps its latest state, or its snapshot at ``epoch``."""
     return folder / (f"trial-{number}.pt" if epoch is None else f"trial-{number}-epoch-{epoch}.pt")

@@ -192,14 +192,15 @@ def tune(
 
 
 def _print_dry_run(out: Console, p: Any) -> None:
-    from nntune.builtin import model_input_shape
+    from nntune.builtin import evaluation_transform
+    from nntune.train.loop import model_input_shape
     from nntune.train import build_model, format_summary, summarize
 
     splits = p.splits
     out.print(f"config OK: study {p.cfg.study}, {len(p.space)} searched parameters, "
               f"sampler {p.cfg.search.sampler}, {p.cfg.search.trials} trials")
     example = {**p.cfg.hyperparameters(), **p.space.from_unit([0.5] * len(p.space))}
-    shape = model_input_shape(p.cfg, splits, example)
+    shape = model_input_shape(splits, evaluation_transform(p.cfg, example))
     resized = "" if shape == tuple(splits.input_shape) else f", resized to {shape} for the model"
     out.print(f"data: {len(splits.y_train)} train, {len(splits.y_val)} validation, "
               f"{len(splits.test)} test (sealed); input {tuple(splits.input_shape)}{resized}")

@@ -128,6 +128,14 @@ def resolve_batch_size(value: Any, n_train: int) -> int:
     return min(value, n_train)
 
 
+def model_input_shape(splits: Splits, eval_transform: Callable[[Tensor], Tensor] | None) -> tuple[int, ...]:
+    """The input a model is built for: one sample as the evaluation transform leaves it
+    (224x224 after a resize), which is also the size of the augmented training batches."""
+    if eval_transform is None:
+        return tuple(splits.input_shape)
+    return tuple(eval_transform(splits.x_train[:1]).shape[1:])
+
+
 def eval_batch_size(train_batch: int, transformed: bool) -> int:
     """Rows per forward pass when evaluating. A transformed (enlarged) batch is kept to the
     training batch size: that fits in memory with gradients, so it fits without them."""
@@ -276,10 +284,7 @@ def fit(
     batch_gen = torch.Generator().manual_seed(derive_seed(seed, 1))
 
     n_classes = count_outputs(splits) if task == "classification" else 0
-    # The model sees what the evaluation transform makes of an input (224x224 after a
-    # resize), which is also the size of the augmented training batches.
-    input_shape = splits.input_shape if eval_transform is None \
-        else tuple(eval_transform(splits.x_train[:1]).shape[1:])
+    input_shape = model_input_shape(splits, eval_transform)
     model = build_model(hp, input_shape, count_outputs(splits), generator=init_gen)
     model = model.to(dev, **layout)
     summary = summarize(model, input_shape)
