@@ -224,6 +224,6 @@ def test_admission_asks_for_queued_or_missing_members_waits_on_running_ones() ->
     assert pbt.admission([member(0, TrialState.COMPLETE)]) == "ask"  # a founding member is missing
     full = [member(0, TrialState.COMPLETE), member(1, TrialState.RUNNING)]
     assert pbt.admission(full) == "wait"  # member 1 may yet be stopped and replaced
-    assert pbt.admission([*full, member(2, TrialState.WAITING, child=True)]) == "ask"
+    assert pbt.admission([*full, member(2, TrialState.WAITING, child=True)]) == "queued"
     done = [member(0, TrialState.COMPLETE), member(1, TrialState.PRUNED), member(2, TrialState.COMPLETE, True)]
     assert pbt.admission(done) == "done"

@@ -245,3 +245,12 @@ def test_repeated_bulk_reads_follow_every_change(storage):
     last = storage.get_trials(sid)[0]
     assert last.user_attrs == {"note": "after the end"} and last.system_attrs["scheduler"] == {"rung": 1}
     assert before.state == TrialState.RUNNING  # what a reader got earlier stays as it was
+
+
+def test_claim_trial_waiting_only_never_numbers_a_new_trial(storage):
+    sid = storage.create_study("s", "minimize")
+    assert storage.claim_trial(sid, waiting_only=True) is None
+    queued = storage.create_trial(sid, state=TrialState.WAITING)
+    assert storage.claim_trial(sid, waiting_only=True).number == queued
+    assert storage.claim_trial(sid, waiting_only=True) is None
+    assert [t.number for t in storage.get_trials(sid)] == [queued]

@@ -130,8 +130,9 @@ def sampler_exhausted(study: Study) -> bool:
 
 
 def admission(study: Study) -> tuple[str, str]:
-    """Whether a worker may start a trial: ``("ask", "")``, ``("wait", "")`` (nothing to
-    start yet, but running trials may create some: population-based training) or
+    """Whether a worker may start a trial: ``("ask", "")``, ``("queued", "")`` (only an
+    enqueued one: ``try_ask(..., waiting_only=True)``), ``("wait", "")`` (nothing to start
+    yet, but running trials may create some: population-based training) or
     ``("done", why)``. The scheduler decides where it says (``admission(history)``)."""
     if sampler_exhausted(study):
         return "done", GRID_DONE

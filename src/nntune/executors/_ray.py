@@ -63,7 +63,10 @@ class TrialRunner:
             return None, WAIT
         if verdict == "done":
             return None, why
-        trial = self.study.try_ask(total, system_attrs={"worker": self.identity})
+        trial = self.study.try_ask(total, system_attrs={"worker": self.identity},
+                                   waiting_only=verdict == "queued")
+        if trial is None and verdict == "queued":
+            return None, WAIT  # another actor took the queued trial first: the driver asks again
         if trial is None:
             return None, f"the study holds {total} trials"
         run_measured(self.study, trial, self.objective, self.heartbeat)

@@ -52,7 +52,9 @@ def run_serial(study: Study, objective: Objective, *, total: int, timeout: float
             if verdict == "wait":  # members training elsewhere may still be replaced
                 time.sleep(WAIT_SECONDS)
                 continue
-            trial = study.try_ask(total, system_attrs={"worker": identity})
+            trial = study.try_ask(total, system_attrs={"worker": identity}, waiting_only=verdict == "queued")
+            if trial is None and verdict == "queued":
+                continue  # another process took the queued trial first
             if trial is None:
                 return f"the study holds {total} trials"
             frozen = run_measured(study, trial, objective, heartbeat, catch)

@@ -88,7 +88,9 @@ def _loop(study: Study, objective: Objective, conn: Connection, options: WorkerO
         if verdict == "wait":  # running members may still be replaced: ask again soon
             time.sleep(WAIT_SECONDS)
             continue
-        trial = study.try_ask(total, system_attrs={"worker": identity})
+        trial = study.try_ask(total, system_attrs={"worker": identity}, waiting_only=verdict == "queued")
+        if trial is None and verdict == "queued":
+            continue  # another worker took the queued trial first: look again
         if trial is None:
             conn.send(("done", f"the study holds {total} trials"))
             return

@@ -29,7 +29,7 @@ from nntune.space import Beta, Choice, Distribution, Float, Int, Space
 from nntune.trial import Direction, FrozenTrial, TrialState
 
 PARENT, PARENT_STEP = "pbt_parent", "pbt_parent_step"
-Admission = Literal["ask", "wait", "done"]
+Admission = Literal["ask", "queued", "wait", "done"]
 
 
 @dataclass(frozen=True)
@@ -165,11 +165,13 @@ class PBT:
     def admission(self, history: Sequence[FrozenTrial]) -> Admission:
         """May a worker start a trial now? ``"ask"`` while a replacement waits or founding
         members are missing; ``"wait"`` while members still train (one of them may yet be
-        stopped and replaced); ``"done"`` once every lineage has finished."""
-        if any(t.state == TrialState.WAITING for t in history):
-            return "ask"
+        stopped and replaced); ``"done"`` once every lineage has finished. With the
+        population complete, ``"queued"``: only an enqueued replacement may start (claimed
+        with ``waiting_only``, so two workers never both take the last one and add a member)."""
         if sum(PARENT not in t.user_attrs for t in history) < self.population:
             return "ask"
+        if any(t.state == TrialState.WAITING for t in history):
+            return "queued"
         return "wait" if any(t.state == TrialState.RUNNING for t in history) else "done"
 
     def start_step(self, trial: FrozenTrial, history: Sequence[FrozenTrial]) -> int:
@@ -253,7 +255,7 @@ def run_pbt(study: Any, objective_factory: Callable[[Proposal | None], Callable[
         if timeout is not None and clock() - start >= timeout:
             study.stop(f"timeout of {timeout:g}s reached")
             break
-        if pbt.admission(study.get_trials(deepcopy=False)) != "ask":
+        if pbt.admission(study.get_trials(deepcopy=False)) not in ("ask", "queued"):
             break  # nothing to start here (members running elsewhere replace themselves)
         study.optimize(objective, n_trials=1, callbacks=[replace, *callbacks], catch=catch)
         done += 1

@@ -95,9 +95,11 @@ class Storage(Protocol):
     def heartbeat(self, study_id: int, number: int) -> None:
         """Say that a running trial's process is alive (``report`` says it too)."""
     def claim_trial(self, study_id: int, *, max_trials: int | None = None,
-                    system_attrs: Mapping[str, Any] | None = None) -> FrozenTrial | None:
-        """Start a trial in one transaction: the oldest waiting one, else a new one. None when
-        the study already holds ``max_trials`` trials that are running or finished.
+                    system_attrs: Mapping[str, Any] | None = None,
+                    waiting_only: bool = False) -> FrozenTrial | None:
+        """Start a trial in one transaction: the oldest waiting one, else (unless
+        ``waiting_only``) a new one. None when there is none to start or the study already
+        holds ``max_trials`` trials that are running or finished.
         ``system_attrs`` are merged into the started trial's."""
     def recover_trial(self, study_id: int, number: int, reason: str, *,
                       max_retries: int = 0) -> TrialState | None:

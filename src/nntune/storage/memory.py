@@ -140,7 +140,8 @@ class InMemoryStorage:
             return number
 
     def claim_trial(self, study_id: int, *, max_trials: int | None = None,
-                    system_attrs: Mapping[str, Any] | None = None) -> FrozenTrial | None:
+                    system_attrs: Mapping[str, Any] | None = None,
+                    waiting_only: bool = False) -> FrozenTrial | None:
         with self._lock:
             if study_id not in self._trials:
                 raise StudyNotFoundError(f"no study with id {study_id}")
@@ -148,6 +149,8 @@ class InMemoryStorage:
             if max_trials is not None and len(trials) - len(self._waiting[study_id]) >= max_trials:
                 return None
             number = self.claim_waiting_trial(study_id)
+            if number is None and waiting_only:
+                return None
             if number is None:
                 number = self.create_trial(study_id)
             t = self._trial(study_id, number)

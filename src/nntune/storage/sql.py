@@ -196,7 +196,8 @@ class SQLStorage:
         return self._tx(run)
 
     def claim_trial(self, study_id: int, *, max_trials: int | None = None,
-                    system_attrs: Mapping[str, Any] | None = None) -> FrozenTrial | None:
+                    system_attrs: Mapping[str, Any] | None = None,
+                    waiting_only: bool = False) -> FrozenTrial | None:
         extra = dict(system_attrs or {})
 
         def run(conn: Connection) -> FrozenTrial | None:
@@ -220,6 +221,8 @@ class SQLStorage:
                 claimed = SimpleNamespace(**{**row._mapping, "state": TrialState.RUNNING.value,
                                              "datetime_start": now, "system_attrs": attrs})
                 return _trial(claimed, [], False)
+            if waiting_only:
+                return None
             last = conn.execute(sa.select(sa.func.max(trials.c.number))
                                 .where(trials.c.study_id == study_id)).scalar()
             number = 0 if last is None else int(last) + 1
