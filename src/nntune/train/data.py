@@ -161,12 +161,14 @@ def _fingerprint(*parts: np.ndarray | None) -> str:
 
 
 def _images_to_float(x: np.ndarray, grayscale: bool, resize: tuple[int, int] | None) -> torch.Tensor:
-    from torchvision.transforms.v2 import functional as TF  # slow import, only for images
     t = torch.from_numpy(np.ascontiguousarray(x))
     t = t.float().div_(255.0) if t.dtype == torch.uint8 else t.float()
+    # torchvision's import takes seconds (it loads every model definition): only when needed.
     if grayscale and t.shape[1] == 3:
+        from torchvision.transforms.v2 import functional as TF
         t = TF.rgb_to_grayscale(t, num_output_channels=1)
     if resize is not None and tuple(t.shape[-2:]) != resize:
+        from torchvision.transforms.v2 import functional as TF
         t = torch.cat([TF.resize(c, list(resize), antialias=True) for c in t.split(RESIZE_CHUNK)])
     return t
 
