@@ -122,7 +122,8 @@ def test_kill_9_with_workers_leaves_no_orphans_and_resumes(tmp_path):
     total = 10
     url = f"sqlite:///{tmp_path / 'crash.db'}"
     (tmp_path / "tiny.yaml").write_text(TINY % total)
-    cmd = [*nntune_command(), "tune", "tiny.yaml", "--storage", url, "--workers", "2"]
+    # Trials of 20 epochs (about half a second each): both workers are inside one at the kill.
+    cmd = [*nntune_command(), "tune", "tiny.yaml", "--storage", url, "--workers", "2", "--set", "fixed.epochs=20"]
     store = SQLStorage(url)
     rng = random.Random(7)
     seen: dict[int, tuple] = {}

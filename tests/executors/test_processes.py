@@ -85,10 +85,11 @@ def test_a_trial_abandoned_on_another_machine_is_recovered_while_the_study_runs(
     url = f"sqlite:///{tmp_path / 'stale.db'}"
     study = make_study(url)
     ghost = study.storage.claim_trial(study.id, system_attrs={"worker": {"host": "elsewhere", "pid": 1}})
-    run_processes(study_setup(url, "s", ob.slow_quadratic), study, total=20, workers=2,
+    # 80 trials of 50 ms on 2 workers outlast the 1 s of silence after which it is recovered.
+    run_processes(study_setup(url, "s", ob.slow_quadratic), study, total=80, workers=2,
                   options=WorkerOptions(stale_grace=1.0))
     trials = by_number(study)
-    assert len(trials) == 20 and all(t.state == TrialState.COMPLETE for t in trials.values())
+    assert len(trials) == 80 and all(t.state == TrialState.COMPLETE for t in trials.values())
     assert trials[ghost.number].system_attrs["retries"] == 1
     assert "no heartbeat for 1s" in trials[ghost.number].system_attrs["interrupted"]
 
@@ -125,3 +126,39 @@ def test_a_worker_that_cannot_start_stops_the_search(tmp_path, make_study):
     with pytest.raises(WorkerSetupError, match="no study named 'missing'"):
         run_processes(study_setup(url, "missing", ob.quadratic), study, total=3, workers=1)
     assert study.trials == []
+
+
+def _child_holding(mb, ready, done):
+    import numpy as np
+
+    held = np.ones(mb * 1024 * 1024 // 8)  # written, so private to this process
+    ready.set()
+    done.wait(30)
+    return held
+
+
+def test_workers_fork_from_a_server_that_preloaded_torch_and_only_their_own_memory_counts():
+    import multiprocessing as mp
+    import sys
+
+    from nntune.executors._memory import private_mb, rss_mb
+    from nntune.executors._processes import PRELOAD, worker_context
+
+    assert worker_context(["0"]).get_start_method() == "spawn"  # no CUDA state to inherit
+    if "forkserver" not in mp.get_all_start_methods():
+        pytest.skip("no fork server on this platform")
+    ctx = worker_context([])
+    assert ctx.get_start_method() == "forkserver" and "torch" in PRELOAD
+    ready, done = ctx.Event(), ctx.Event()
+    proc = ctx.Process(target=_child_holding, args=(64, ready, done))
+    proc.start()
+    try:
+        assert ready.wait(60)
+        # The child inherited torch from the server: its resident set counts those shared
+        # pages, its private memory counts what it allocated itself.
+        assert rss_mb(proc.pid) > private_mb(proc.pid) + 100
+        assert 64 <= private_mb(proc.pid) < 64 + 100
+    finally:
+        done.set()
+        proc.join(30)
+    assert proc.exitcode == 0 and "torch" in sys.modules

@@ -33,6 +33,33 @@ def rss_mb(pid: int | None = None, *, with_children: bool = False) -> float:
         return 0.0
 
 
+def private_mb(pid: int, *, with_children: bool = False) -> float:
+    """Memory that a process (and its children) holds for itself: its unique set, what
+    killing it would free. Pages it shares unchanged with the fork server it came from (torch
+    and nntune, imported once for every worker) do not count; where the unique set cannot be
+    read, the resident set does."""
+    import psutil
+
+    def one(proc: psutil.Process) -> int:
+        try:
+            return int(proc.memory_full_info().uss)
+        except psutil.AccessDenied:
+            return int(proc.memory_info().rss)
+
+    try:
+        proc = psutil.Process(pid)
+        total = one(proc)
+        if with_children:
+            for child in proc.children(recursive=True):
+                try:
+                    total += one(child)
+                except psutil.Error:
+                    pass
+        return total / MB
+    except psutil.Error:
+        return 0.0
+
+
 def _status_kb(field: str) -> float | None:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():

@@ -30,8 +30,9 @@ PR_SET_PDEATHSIG = 1
 
 
 def die_with_parent() -> None:
-    """Ask Linux to SIGKILL this process when its parent dies (elsewhere the heartbeat
-    thread notices the new parent and exits)."""
+    """Ask Linux to SIGKILL this process when its parent dies (the supervisor, or its fork
+    server, which exits with the supervisor); elsewhere the heartbeat thread notices that
+    the supervisor is gone and exits."""
     if not sys.platform.startswith("linux"):
         return
     import ctypes
@@ -46,17 +47,35 @@ def die_with_parent() -> None:
 
 
 def limit_threads(threads: int) -> None:
-    """Torch (and the BLAS below it) use ``threads`` threads in this worker."""
+    """Torch (and the BLAS below it) use ``threads`` threads in this worker. The variables
+    reach libraries loaded later; those a fork server loaded already are limited in place."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(threads)
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(threads)
+    if "numpy" in sys.modules:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            return
+        threadpool_limits(threads)
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie does not)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def worker_main(setup_payload: bytes, conn: Connection, options: WorkerOptions, total: int,
                 env: dict[str, str], threads: int, parent_pid: int) -> None:
-    """Entry point of a spawned worker (``env`` first, so torch sees the GPU and threads)."""
+    """Entry point of a worker (``env`` first, so torch sees the GPU and threads). Its parent
+    is the supervisor (``parent_pid``) or the supervisor's fork server."""
     os.environ.update(env)
     limit_threads(threads)
     die_with_parent()
@@ -70,7 +89,7 @@ def worker_main(setup_payload: bytes, conn: Connection, options: WorkerOptions, 
     identity = worker_identity()
     peak = PeakMemory()
     with Heartbeat(study.storage, study.id, options.heartbeat_interval, peak,
-                   is_orphan=lambda: os.getppid() != parent_pid, on_orphan=lambda: os._exit(1)) as hb:
+                   is_orphan=lambda: not alive(parent_pid), on_orphan=lambda: os._exit(1)) as hb:
         _loop(study, objective, conn, options, total, identity, hb)
 
 
