@@ -57,7 +57,8 @@ from nntune.exceptions import ConfigError  # noqa: E402
 REFERENCE = "optuna-tpe-hyperband"
 LABELS = {"random-asha": "nntune random+ASHA", "tpe-asha": "nntune TPE+ASHA", "bohb": "nntune BOHB",
           "hyperband": "nntune Hyperband", "pbt": "nntune PBT",
-          "tpe-asha-2w": "nntune TPE+ASHA, 2 workers", "optuna-tpe-hyperband": "Optuna TPE+Hyperband",
+          "tpe-asha-2w": "nntune TPE+ASHA, 2 workers", "pbt-2w": "nntune PBT, 2 workers",
+          "optuna-tpe-hyperband": "Optuna TPE+Hyperband",
           "optuna-tpe": "Optuna TPE", "optuna-random": "Optuna random",
           "optuna-tpe-hyperband-2j": "Optuna TPE+Hyperband, n_jobs=2", "ray-asha": "Ray Tune random+ASHA"}
 METHODS = tuple(LABELS)
@@ -180,7 +181,7 @@ def run_task(task: tm.Task, methods: Sequence[str], seeds: int, ray: tm.RaySessi
     except ConfigError as err:
         print(f"\nTask {task.name} skipped: {err}")
         return None
-    tm.warm_up(task, splits)
+    tm.warm_up(task, splits, methods)
     direction = tm.task_config(task, task.name).task.resolved_direction
     runs: dict[str, list[tm.Run]] = {m: [] for m in methods}
     for seed in range(seeds):

@@ -13,7 +13,7 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,14 +147,20 @@ def test_value(cfg: Config, splits: Splits, best: Done, epochs: int) -> float:
     return float(scores[metric])
 
 
-def warm_up(task: Task, splits: Splits) -> None:
+def warm_up(task: Task, splits: Splits, methods: Collection[str] = ()) -> None:
     """Pay one-off costs before any timed run (torch imports its compiler stack lazily when
-    some optimizers are first built, scikit-learn its metrics), so no method pays them."""
+    some optimizers are first built, scikit-learn its metrics), so no method pays them.
+    With a worker method among ``methods``, one short run starts the fork server that
+    every later pool of this process starts its workers from (it imports torch and nntune
+    once), so that the first seed of a worker method does not pay it alone."""
     cfg = task_config(task, f"{task.name}-warm-up")
     choice = cfg.build_space().params.get("optimizer")
     for optimizer in choice.values if isinstance(choice, Choice) else [None]:
         params = trial_hyperparameters(cfg, {} if optimizer is None else {"optimizer": optimizer}, 1)
         fit(params, splits, metric=cfg.task.metric, seed=0)
+    workers = [m for m in methods if NNTUNE.get(m, {}).get("workers", 1) > 1]
+    if workers:
+        run_nntune(workers[0], task, splits, seed=0, budget=1.0)
 
 
 def finish(run: Run, cfg: Config, splits: Splits, epochs: int, budget: float) -> Run:
@@ -174,6 +180,7 @@ NNTUNE: dict[str, dict[str, str]] = {
     # Caviar: two worker processes (one per core here) on one SQLite study; each worker
     # loads the data itself, inside the budget.
     "tpe-asha-2w": {"sampler": "tpe", "scheduler": "asha", "workers": 2},
+    "pbt-2w": {"sampler": "random", "scheduler": "pbt", "workers": 2},  # two members train at once
 }
 
 
@@ -184,7 +191,7 @@ def run_nntune(method: str, task: Task, splits: Splits, seed: int, budget: float
     with tempfile.TemporaryDirectory(prefix="ttt-") as folder:
         search: dict[str, Any] = {**NNTUNE[method], "seed": seed, "trials": 1_000_000, "timeout": budget,
                                   "checkpoint_dir": folder}
-        if method == "pbt":
+        if NNTUNE[method]["scheduler"] == "pbt":
             search["scheduler_options"] = {"ready_epochs": task.pbt_ready}
         storage = f"sqlite:///{folder}/study.db" if search.get("workers", 1) > 1 else "memory"
         cfg = task_config(task, f"{task.name}-{method}-{seed}", search, storage)
