@@ -91,3 +91,25 @@ def test_pbt_with_two_worker_processes_shares_one_population(call_cli, tmp_path,
         assert min(child.intermediate_values) == child.user_attrs["pbt_parent_step"] + 1
     assert summary["stop_reason"] in ("every member of the population has finished", "the study holds 12 trials")
     assert summary["test_evaluations"] == 1
+
+
+def test_pbt_queues_its_founding_members_once_so_workers_never_add_one_too_many(tmp_path):
+    from nntune.config import parse_config
+    from nntune.runner import open_study, prepare
+
+    baseline = {"lr": 0.01}
+    cfg = parse_config({
+        "study": "pbt", "storage": f"sqlite:///{tmp_path / 'p.db'}",
+        "task": {"data": "digits", "model": "mlp", "metric": "accuracy"},
+        "search": {"scheduler": "pbt", "enqueue": [baseline], "scheduler_options": {"population": 4}},
+        "space": {"lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True}},
+        "fixed": {"epochs": 4}})
+    p = prepare(cfg)
+    study = open_study(p)
+    queued = study.get_trials()
+    assert [t.state for t in queued] == [TrialState.WAITING] * 4
+    assert queued[0].system_attrs["fixed_params"] == baseline
+    assert all(t.user_attrs.get("pbt_founder") and not t.system_attrs["fixed_params"] for t in queued[1:])
+    # With the whole population queued, a worker may only claim, never number a fifth member.
+    assert p.scheduler.admission(queued) == "queued"
+    assert len(open_study(p).get_trials()) == 4  # opening it again (a worker, a resume) adds none

@@ -172,15 +172,20 @@ def prepare(cfg: Config) -> Prepared:
 
 def open_study(p: Prepared) -> Study:
     """Create the study (the configurations of ``search.enqueue`` queued first), or resume
-    the stored one of that name."""
+    the stored one of that name. Under population-based training the rest of the founding
+    members are queued too, their parameters drawn as they are claimed: workers then only
+    claim queued trials, so two of them never both add a member to an almost full population."""
     storage = get_storage(p.cfg.storage)
     study = create_study(p.cfg.study, storage, direction=p.cfg.task.resolved_direction,
                          sampler=p.sampler, scheduler=p.scheduler, load_if_exists=True,
                          space=p.space, seed=p.cfg.search.seed)
-    if p.cfg.search.enqueue and not study.get_trials(deepcopy=False):
+    if not study.get_trials(deepcopy=False):
         # Only into a new study: a resumed one already ran (or holds) them.
         for params in p.cfg.search.enqueue:
             study.enqueue_trial(params, user_attrs={"enqueued": True})
+        if isinstance(p.scheduler, PBT):
+            for _ in range(p.scheduler.population - len(p.cfg.search.enqueue)):
+                study.enqueue_trial({}, user_attrs={"pbt_founder": True})
     return study
 
 
