@@ -1,9 +1,11 @@
 """Time to a target validation value: nntune's early-stopping methods against Optuna's and Ray Tune's.
 
-Methods, side by side in one run: nntune random+ASHA, TPE+ASHA, BOHB, Hyperband and PBT;
-Optuna TPESampler+HyperbandPruner, TPESampler alone and RandomSampler; Ray Tune's random
-search with ASHA where ``ray.tune`` imports (it needs ``pip install 'ray[tune]'``; it runs
-2 trials at a time, one per core, and its ``ray.init`` time counts in its times). Every method trains with nntune's own trainer
+Methods, side by side in one run: nntune random+ASHA, TPE+ASHA, BOHB, Hyperband,
+TPE+Hyperband and PBT, and TPE+ASHA and PBT on 2 worker processes (Caviar: one per core,
+on one SQLite study); Optuna TPESampler+HyperbandPruner (also with n_jobs=2), TPESampler
+alone and RandomSampler; Ray Tune's random search with ASHA where ``ray.tune`` imports (it
+needs ``pip install 'ray[tune]'``; it runs 2 trials at a time, one per core, and its
+``ray.init`` time counts in its times). Every method trains with nntune's own trainer
 on the same splits, searches the same space (log scales alike, a Beta as 1 - b on a log
 scale) and gets the same wall-clock budget per (task, method, seed); the order of methods
 rotates from seed to seed so that drifting machine load favours none.
@@ -56,7 +58,7 @@ from nntune.exceptions import ConfigError  # noqa: E402
 
 REFERENCE = "optuna-tpe-hyperband"
 LABELS = {"random-asha": "nntune random+ASHA", "tpe-asha": "nntune TPE+ASHA", "bohb": "nntune BOHB",
-          "hyperband": "nntune Hyperband", "pbt": "nntune PBT",
+          "hyperband": "nntune Hyperband", "tpe-hyperband": "nntune TPE+Hyperband", "pbt": "nntune PBT",
           "tpe-asha-2w": "nntune TPE+ASHA, 2 workers", "pbt-2w": "nntune PBT, 2 workers",
           "optuna-tpe-hyperband": "Optuna TPE+Hyperband",
           "optuna-tpe": "Optuna TPE", "optuna-random": "Optuna random",

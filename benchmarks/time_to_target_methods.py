@@ -176,6 +176,7 @@ NNTUNE: dict[str, dict[str, str]] = {
     "tpe-asha": {"sampler": "tpe", "scheduler": "asha"},
     "bohb": {"sampler": "random", "scheduler": "bohb"},  # BOHB brings its own sampler
     "hyperband": {"sampler": "random", "scheduler": "hyperband"},
+    "tpe-hyperband": {"sampler": "tpe", "scheduler": "hyperband"},  # Optuna's reference, in nntune
     "pbt": {"sampler": "random", "scheduler": "pbt"},
     # Caviar: two worker processes (one per core here) on one SQLite study; each worker
     # loads the data itself, inside the budget.
