@@ -12,8 +12,8 @@ replaced while there is work left. Each worker gets one GPU where there are GPUs
 
 Workers start from a fork server that has imported torch and nntune once (:func:`worker_context`):
 a fresh interpreter per worker would import them again, seconds per worker before its first
-trial. Where there are GPUs they are spawned instead, so that no process they descend from
-has touched CUDA.
+trial. On machines with a GPU driver (and off Linux) they are spawned instead, so that no
+process they descend from has touched CUDA.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import pickle
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -55,15 +56,27 @@ if TYPE_CHECKING:
 PRELOAD = ("torch", "torch._dynamo", "nntune.builtin", "nntune.runner", "nntune.executors._worker")
 
 
+# Device nodes of GPU drivers (NVIDIA, AMD): their presence is enough to keep the fork
+# server away, without asking CUDA (which may itself make later forks unsafe).
+GPU_DEVICE_NODES = ("/dev/nvidiactl", "/dev/nvidia0", "/proc/driver/nvidia", "/dev/kfd")
+
+
+def gpu_machine() -> bool:
+    """Whether a GPU driver is present on this machine (checked without touching CUDA)."""
+    return any(os.path.exists(p) for p in GPU_DEVICE_NODES)
+
+
 def worker_context(gpus: Sequence[str]) -> BaseContext:
-    """Where to start workers from: a fork server with :data:`PRELOAD` imported, where the
-    platform has one and no GPU is visible; else a fresh interpreter per worker ("spawn").
+    """Where to start workers from: on Linux with no GPU, a fork server with :data:`PRELOAD`
+    imported; else a fresh interpreter per worker ("spawn"), so that no worker descends from
+    a process that touched CUDA (or, on macOS, from a forked copy of system frameworks).
 
     The fork server is started once per process and kept, so later pools (the next
     ``optimize``, a replaced worker) start in milliseconds. It never imports a user's
     ``__main__``: a worker unpickles the objective and imports its module as spawn does.
     """
-    if gpus or "forkserver" not in mp.get_all_start_methods():
+    if gpus or gpu_machine() or not sys.platform.startswith("linux") \
+            or "forkserver" not in mp.get_all_start_methods():
         return mp.get_context("spawn")
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(list(PRELOAD))  # no effect once the server runs
