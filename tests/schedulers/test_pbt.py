@@ -26,11 +26,17 @@ def test_exploit_copies_a_top_quantile_trial_only_for_the_bottom_quantile(direct
     assert (parents[4], parents[0]) == (1, 5)  # the worst copies the best, the next the next
 
 
-def test_exploit_waits_for_enough_members_and_ranks_non_finite_last() -> None:
-    assert exploit({0: 1.0, 1: 2.0, 2: 3.0}, 2, 0.25, "minimize") is None  # floor(3 * 0.25) = 0
+def test_exploit_rounds_the_quantile_up_and_ranks_non_finite_last() -> None:
+    assert exploit({0: 1.0}, 0, 0.25, "minimize") is None  # alone at its step: nobody to copy
+    assert exploit({0: 1.0, 1: 2.0}, 1, 0.25, "minimize") == 0  # ceil(2 * 0.25) = 1
+    assert exploit({0: 1.0, 1: 2.0}, 0, 0.25, "minimize") is None
+    assert exploit({0: 1.0, 1: 2.0, 2: 3.0}, 2, 0.25, "minimize") == 0  # ceil(3 * 0.25) = 1
+    assert exploit({0: 1.0, 1: 2.0, 2: 3.0}, 1, 0.25, "minimize") is None
     assert exploit({0: 1.0, 1: 2.0, 2: 3.0, 3: math.nan}, 3, 0.25, "minimize") == 0
     assert exploit({0: 1.0, 1: 2.0, 2: 3.0, 3: math.nan}, 2, 0.25, "minimize") is None
     assert exploit({0: 1.0, 1: 2.0, 2: 3.0, 3: 4.0}, 3, 0.5, "minimize") in (0, 1)
+    # Never more than half: of 3 trials at quantile 0.5, one copies and one is copied.
+    assert [exploit({0: 1.0, 1: 2.0, 2: 3.0}, n, 0.5, "minimize") for n in range(3)] == [None, None, 0]
 
 
 SPACE = Space({"lr": Float(1e-4, 1.0, log=True), "dropout": Float(0.0, 0.5),
@@ -139,7 +145,8 @@ def test_a_stopped_member_gets_a_perturbed_copy_of_a_top_member_as_plain_data() 
 
 
 @pytest.mark.parametrize("kwargs", [{"quantile": 0.0}, {"quantile": 0.6}, {"ready_epochs": 0},
-                                    {"perturb": ()}, {"resample_probability": 1.5}])
+                                    {"perturb": ()}, {"resample_probability": 1.5},
+                                    {"refill": "yes"}])
 def test_bad_settings_name_the_field(kwargs: dict) -> None:
     with pytest.raises(ConfigError) as err:
         PBT(**kwargs)
@@ -210,7 +217,8 @@ def test_run_pbt_stops_starting_trials_once_the_timeout_has_passed() -> None:
 
     study = nntune.create_study(scheduler=PBT(population=8, ready_epochs=2, seed=0), seed=1)
     ran = run_pbt(study, objective_factory, n_trials=60, timeout=3.5, clock=lambda: float(next(ticks)))
-    assert ran == len(study.trials) == 3  # checked before each trial: at 1, 2 and 3 s, not at 4 s
+    started = [t for t in study.trials if t.state != TrialState.WAITING]  # a replacement may wait
+    assert ran == len(started) == 3  # checked before each trial: at 1, 2 and 3 s, not at 4 s
     assert study.stop_requested and study.stop_reason == "timeout of 3.5s reached"
 
 
@@ -227,3 +235,45 @@ def test_admission_asks_for_queued_or_missing_members_waits_on_running_ones() ->
     assert pbt.admission([*full, member(2, TrialState.WAITING, child=True)]) == "queued"
     done = [member(0, TrialState.COMPLETE), member(1, TrialState.PRUNED), member(2, TrialState.COMPLETE, True)]
     assert pbt.admission(done) == "done"
+
+
+def test_a_refilled_population_starts_new_members_instead_of_waiting_or_ending() -> None:
+    pbt = PBT(population=2, ready_epochs=1, refill=True)
+
+    def member(n: int, state: TrialState, child: bool = False) -> FrozenTrial:
+        return FrozenTrial(number=n, state=state, user_attrs={PARENT: 0, PARENT_STEP: 1} if child else {})
+
+    assert pbt.admission([member(0, TrialState.COMPLETE)]) == "ask"  # a founding member is missing
+    one_training = [member(0, TrialState.COMPLETE), member(1, TrialState.RUNNING)]
+    assert pbt.admission(one_training) == "ask"  # one of two places is free: a new member
+    assert pbt.admission([*one_training, member(2, TrialState.WAITING, child=True)]) == "queued"  # replacements first
+    both_training = [*one_training, member(2, TrialState.RUNNING)]
+    assert pbt.admission(both_training) == "wait"  # the population is full
+    finished = [member(0, TrialState.COMPLETE), member(1, TrialState.PRUNED), member(2, TrialState.COMPLETE, True)]
+    assert pbt.admission(finished) == "ask"  # every lineage ended: new members, not "done"
+    assert "refill=True" in repr(pbt) and "refill" not in repr(PBT())
+
+
+def test_refill_keeps_a_serial_population_going_until_the_trial_count() -> None:
+    """Every founding lineage ends after 2 epochs; with refill the study still runs all 10
+    trials it may hold, later members resuming earlier ones' checkpoints where they lag."""
+    study = nntune.create_study(direction="minimize", sampler=nntune.samplers.RandomSampler(seed=0),
+                                scheduler=PBT(population=3, ready_epochs=1, seed=0, max_resource=2,
+                                              refill=True))
+
+    def factory(proposal: Proposal | None):
+        def objective(trial):
+            x = trial.suggest_float("x", -1.0, 1.0)
+            start = 0 if proposal is None else proposal.parent_step
+            for step in range(start + 1, 3):
+                trial.report(x * x + 1.0 / step, step)
+                if trial.should_prune():
+                    raise nntune.TrialPruned()
+            return x * x + 0.5
+        return objective
+
+    ran = run_pbt(study, factory, n_trials=10)
+    trials = study.get_trials()
+    assert ran == 10 and len(trials) == 10
+    assert len([t for t in trials if PARENT not in t.user_attrs]) > 3  # new members joined
+

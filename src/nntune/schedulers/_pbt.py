@@ -64,12 +64,15 @@ def exploit(history_at_step: Mapping[int, float], trial: int, quantile: float,
     """The trial that ``trial`` should copy, or ``None`` when it should go on as it is.
 
     ``history_at_step`` maps trial numbers to their values at one step, ``trial``'s
-    included. With ``k = floor(n * quantile)`` of the ``n`` trials, a trial among the worst
-    ``k`` copies one of the best ``k``, mirrored: the worst copies the best, the second worst
-    the second best. Nobody copies while ``k`` is 0.
+    included. With ``k = ceil(n * quantile)`` of the ``n`` trials (at most ``n // 2``, so no
+    trial is in both groups), a trial among the worst ``k`` copies one of the best ``k``,
+    mirrored: the worst copies the best, the second worst the second best. Rounding up
+    matters where few members train at once: the worse of the first two to report a step
+    already copies the better, instead of a hopeless member training on until four peers
+    have reported. A trial alone at its step goes on.
     """
     order = sorted(history_at_step, key=lambda n: (_key(history_at_step[n], direction), n))
-    k = math.floor(len(order) * quantile)
+    k = min(math.ceil(len(order) * quantile), len(order) // 2)
     if k == 0 or trial not in order[len(order) - k:]:
         return None
     top = [n for n in order[:k] if math.isfinite(history_at_step[n]) and n != trial]
@@ -133,7 +136,13 @@ class PBT:
     """``PBT(population=8, ready_epochs=4, quantile=0.25)``: every 4 epochs the worst quarter
     of the members stop, each replaced by a perturbed copy of one of the best quarter.
 
-    ``space`` bounds the exploration (default: each parent's stored distributions).
+    With ``refill=True`` the population is kept full for as long as the study may run
+    trials (``search.trials``, ``search.timeout``): a worker with no replacement to start
+    starts a new member while fewer than ``population`` train, instead of waiting or
+    ending the study when the founding lineages have finished. A new member is compared at
+    each ready step with every trial that reported that step, so a poor one soon continues
+    from a good lineage's checkpoint with perturbed rates. ``space`` bounds the exploration
+    (default: each parent's stored distributions).
     :func:`nntune.schedulers.run_pbt` drives a study this way; used as a plain scheduler,
     PBT only stops the worst members.
     """
@@ -141,7 +150,7 @@ class PBT:
     def __init__(self, population: int = 8, ready_epochs: int = 4, quantile: float = 0.25,
                  perturb: Sequence[float] = (0.8, 1.2), resample_probability: float = 0.25,
                  space: Space | None = None, seed: int | None = None,
-                 max_resource: int | None = None) -> None:
+                 max_resource: int | None = None, refill: bool = False) -> None:
         for name, v in (("population", population), ("ready_epochs", ready_epochs)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ConfigError(name, f"must be an integer >= 1, got {v!r}")
@@ -151,6 +160,8 @@ class PBT:
             raise ConfigError("resample_probability", f"must be in [0, 1], got {resample_probability!r}")
         if not perturb or any(not math.isfinite(f) or f <= 0 for f in perturb):
             raise ConfigError("perturb", f"needs positive factors, got {list(perturb)!r}")
+        if not isinstance(refill, bool):
+            raise ConfigError("refill", f"must be true or false, got {refill!r}")
         self.population = population
         self.ready_epochs = ready_epochs
         self.quantile = quantile
@@ -161,18 +172,25 @@ class PBT:
         # The last epoch a member trains: stopping there saves nothing and a copy made
         # there would have nothing left to train.
         self.max_resource = max_resource
+        self.refill = refill
 
     def admission(self, history: Sequence[FrozenTrial]) -> Admission:
         """May a worker start a trial now? ``"ask"`` while a replacement waits or founding
         members are missing; ``"wait"`` while members still train (one of them may yet be
         stopped and replaced); ``"done"`` once every lineage has finished. With the
         population complete, ``"queued"``: only an enqueued replacement may start (claimed
-        with ``waiting_only``, so two workers never both take the last one and add a member)."""
+        with ``waiting_only``, so two workers never both take the last one and add a member).
+        With ``refill``, ``"ask"`` whenever nothing is queued and fewer than ``population``
+        members train: a new member joins (it never says ``"done"``; the study's trial
+        count and timeout end it)."""
         if sum(PARENT not in t.user_attrs for t in history) < self.population:
             return "ask"
         if any(t.state == TrialState.WAITING for t in history):
             return "queued"
-        return "wait" if any(t.state == TrialState.RUNNING for t in history) else "done"
+        training = sum(t.state == TrialState.RUNNING for t in history)
+        if self.refill and training < self.population:
+            return "ask"
+        return "wait" if training else "done"
 
     def start_step(self, trial: FrozenTrial, history: Sequence[FrozenTrial]) -> int:
         """The step ``trial`` resumed from (0 for a fresh trial), read from its stored marks."""
@@ -222,7 +240,8 @@ class PBT:
     def __repr__(self) -> str:
         return (f"PBT(population={self.population}, ready_epochs={self.ready_epochs}, "
                 f"quantile={self.quantile}, perturb={self.factors}, "
-                f"resample_probability={self.resample_probability}, seed={self.seed})")
+                f"resample_probability={self.resample_probability}, seed={self.seed}"
+                f"{', refill=True' if self.refill else ''})")
 
 
 def run_pbt(study: Any, objective_factory: Callable[[Proposal | None], Callable[[Any], float]],
