@@ -23,7 +23,7 @@ from nntune.exceptions import ConfigError
 from nntune.executors import WorkerOptions, run_processes, run_ray, run_serial
 from nntune.samplers import GridSampler, Sampler, make_sampler
 from nntune.schedulers import PBT, pbt_objective, pbt_replacer
-from nntune.schedulers import Scheduler, make_scheduler
+from nntune.schedulers import ASHA, Hyperband, Scheduler, equal_budget_sampler, make_scheduler
 from nntune.space import Space
 from nntune.storage import get_storage
 from nntune.study import Study, create_study
@@ -60,6 +60,7 @@ class TuneSummary:
 
 
 MULTI_FIDELITY = ("asha", "hyperband", "bohb")
+EQUAL_BUDGET_MODELS = ("tpe", "gp")  # model-based samplers fitted at a rung under asha / hyperband
 
 
 def _build(make: Callable[..., Any], name: str, field: str, options: dict[str, Any]) -> Any:
@@ -122,7 +123,12 @@ def build_sampler(cfg: Config, scheduler: Scheduler | None = None) -> Sampler:
     if cfg.search.sampler == "grid":
         options.setdefault("points", cfg.search.grid_points)
     options.setdefault("seed", cfg.search.seed)
-    return _build(make_sampler, cfg.search.sampler, "search.sampler_options", options)
+    sampler = _build(make_sampler, cfg.search.sampler, "search.sampler_options", options)
+    if cfg.search.sampler in EQUAL_BUDGET_MODELS and isinstance(scheduler, (ASHA, Hyperband)) \
+            and scheduler.max_resource is not None:
+        # Successive halving: compare trials at equal budgets, not first arrivals' final values.
+        return equal_budget_sampler(scheduler, sampler)
+    return sampler
 
 
 def budget_epochs(cfg: Config, scheduler: Scheduler) -> int | None:

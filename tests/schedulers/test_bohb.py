@@ -12,7 +12,7 @@ import nntune
 import nntune.schedulers._bohb
 from nntune.exceptions import ConfigError
 from nntune.samplers import RandomSampler
-from nntune.schedulers import BOHB, Hyperband
+from nntune.schedulers import ASHA, BOHB, Hyperband
 from nntune.schedulers._bohb import model_budget, model_history, observations, value_at_budget
 from nntune.space import Float, Space
 from nntune.trial import FrozenTrial, TrialState
@@ -145,3 +145,48 @@ def test_bohb_study_concentrates_its_model_draws_near_the_optimum() -> None:
     assert sum(model) / len(model) < 0.5 * sum(random) / len(random)
     assert abs(study.best_params["x"] - 0.3) < 0.05
     assert sum(t.state == TrialState.PRUNED for t in study.trials) >= 20
+
+
+class RecordingSampler:
+    """A model-based sampler instance that records the history it is shown."""
+
+    def __init__(self, seed: int = 7) -> None:
+        self.seed = seed
+        self.seen: list[list[tuple[int, float | None, str]]] = []
+
+    def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
+                direction: str = "minimize") -> dict[str, Any]:
+        self.seen.append([(t.number, t.value, t.state.value) for t in history])
+        return {"x": 0.321}
+
+    def suggest_one(self, name: str, dist: Any, history: Sequence[FrozenTrial], *, number: int,
+                    direction: str = "minimize") -> Any:
+        self.seen.append([(t.number, t.value, t.state.value) for t in history])
+        return 0.654
+
+
+def test_under_asha_a_model_compares_trials_at_equal_budgets() -> None:
+    """The first arrivals ran to the end with poor curves (0, 1); later, better trials were
+    stopped at epoch 3. At epoch 3 the model sees every one of them with its value there,
+    instead of ranking the two finished ones above all the others."""
+    model = RecordingSampler()
+    sampler = nntune.schedulers.equal_budget_sampler(ASHA(1, 9, 3), model)
+    assert sampler.budgets == [1, 3, 9] and sampler.random_fraction == 0.0 and sampler.seed == 7
+    history = [trial(i, 9, TrialState.COMPLETE, value=i + 0.09) for i in range(2)] + \
+              [trial(i, 3) for i in range(2, 5)] + [trial(i, 1) for i in range(5, 8)]
+    assert sampler.suggest(SPACE, history, number=8) == {"x": 0.321}
+    at3 = [(n, n + 0.03, "complete") for n in range(5)] + [(n, None, "pruned") for n in range(5, 8)]
+    assert model.seen[-1] == at3
+    assert sampler.suggest_one("x", SPACE.params["x"], history, number=8) == 0.654
+    assert model.seen[-1] == at3
+    # Before any rung has enough observations (one parameter: 4), draws are the seed's random ones.
+    assert sampler.suggest(SPACE, history[:3], number=9) == RandomSampler(7).suggest(SPACE, [], number=9)
+    assert "RecordingSampler" in repr(sampler)
+
+
+def test_under_hyperband_the_budgets_are_every_brackets_rungs() -> None:
+    sampler = nntune.schedulers.equal_budget_sampler(Hyperband(1, 27, 3), RecordingSampler())
+    assert sampler.budgets == [1, 3, 9, 27]
+    with pytest.raises(ConfigError) as err:
+        nntune.schedulers.equal_budget_sampler(ASHA(1, None, 3), RecordingSampler())
+    assert err.value.field == "max_resource"

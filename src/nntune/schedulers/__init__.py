@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from nntune.schedulers._asha import ASHA, promotable
 from nntune.schedulers._base import Decision, NoScheduler, Scheduler
-from nntune.schedulers._bohb import BOHB, BOHBSampler
+from nntune.schedulers._bohb import BOHB, BOHBSampler, equal_budget_sampler
 from nntune.schedulers._hyperband import Bracket, Hyperband, brackets, halvings
 from nntune.schedulers._median import MedianStopping
 from nntune.schedulers._pbt import PBT, Proposal, exploit, explore, pbt_objective, pbt_replacer, run_pbt
 
 __all__ = ["ASHA", "BOHB", "BOHBSampler", "Bracket", "Decision", "Hyperband", "MedianStopping",
-           "NoScheduler", "PBT", "Proposal", "Scheduler", "SCHEDULERS", "brackets", "exploit",
+           "NoScheduler", "PBT", "Proposal", "Scheduler", "SCHEDULERS", "brackets", "equal_budget_sampler", "exploit",
            "explore", "halvings", "make_scheduler", "pbt_objective", "pbt_replacer", "promotable",
            "run_pbt"]
 
