@@ -1,8 +1,8 @@
 """Time to a target validation value: nntune's early-stopping methods against Optuna's and Ray Tune's.
 
 Methods, side by side in one run: nntune random+ASHA, TPE+ASHA, BOHB, Hyperband,
-TPE+Hyperband and PBT, and TPE+ASHA and PBT on 2 worker processes (Caviar: one per core,
-on one SQLite study); Optuna TPESampler+HyperbandPruner (also with n_jobs=2), TPESampler
+TPE+Hyperband and PBT (its population refilled, so that it trains for the whole budget),
+and TPE+ASHA and PBT on 2 worker processes (Caviar: one per core, on one SQLite study); Optuna TPESampler+HyperbandPruner (also with n_jobs=2), TPESampler
 alone and RandomSampler; Ray Tune's random search with ASHA where ``ray.tune`` imports (it
 needs ``pip install 'ray[tune]'``; it runs 2 trials at a time, one per core, and its
 ``ray.init`` time counts in its times). Every method trains with nntune's own trainer

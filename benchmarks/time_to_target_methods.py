@@ -171,17 +171,20 @@ def finish(run: Run, cfg: Config, splits: Splits, epochs: int, budget: float) ->
 
 # ---------------------------------------------------------------- nntune
 
-NNTUNE: dict[str, dict[str, str]] = {
+NNTUNE: dict[str, dict[str, Any]] = {
     "random-asha": {"sampler": "random", "scheduler": "asha"},
     "tpe-asha": {"sampler": "tpe", "scheduler": "asha"},
     "bohb": {"sampler": "random", "scheduler": "bohb"},  # BOHB brings its own sampler
     "hyperband": {"sampler": "random", "scheduler": "hyperband"},
     "tpe-hyperband": {"sampler": "tpe", "scheduler": "hyperband"},  # Optuna's reference, in nntune
-    "pbt": {"sampler": "random", "scheduler": "pbt"},
+    # PBT refills its population, so it trains until the budget ends like every other method
+    # (with a fixed population it stops once the founding lineages have finished).
+    "pbt": {"sampler": "random", "scheduler": "pbt", "scheduler_options": {"refill": True}},
     # Caviar: two worker processes (one per core here) on one SQLite study; each worker
     # loads the data itself, inside the budget.
     "tpe-asha-2w": {"sampler": "tpe", "scheduler": "asha", "workers": 2},
-    "pbt-2w": {"sampler": "random", "scheduler": "pbt", "workers": 2},  # two members train at once
+    "pbt-2w": {"sampler": "random", "scheduler": "pbt", "workers": 2,  # two members train at once
+               "scheduler_options": {"refill": True}},
 }
 
 
@@ -193,7 +196,7 @@ def run_nntune(method: str, task: Task, splits: Splits, seed: int, budget: float
         search: dict[str, Any] = {**NNTUNE[method], "seed": seed, "trials": 1_000_000, "timeout": budget,
                                   "checkpoint_dir": folder}
         if NNTUNE[method]["scheduler"] == "pbt":
-            search["scheduler_options"] = {"ready_epochs": task.pbt_ready}
+            search["scheduler_options"] = {"ready_epochs": task.pbt_ready, **search.get("scheduler_options", {})}
         storage = f"sqlite:///{folder}/study.db" if search.get("workers", 1) > 1 else "memory"
         cfg = task_config(task, f"{task.name}-{method}-{seed}", search, storage)
         done: list[Done] = []
