@@ -8,6 +8,9 @@ after 9 epochs is comparable only with other values after 9 epochs; trials prune
 that budget join as pruned, ranked below all of them. A fixed fraction of configurations
 stays random, so the model can never lock the search into one region, and until some
 budget has enough observations every draw is random.
+
+The same view serves TPE and GP under ASHA or Hyperband (:func:`equal_budget_sampler`),
+where the runner uses it whenever those samplers meet successive halving.
 """
 
 from __future__ import annotations
@@ -18,8 +21,7 @@ from typing import Any
 
 from nntune.exceptions import ConfigError
 from nntune.samplers import RandomSampler, Sampler, TPESampler, resolve_seed, trial_rng
-from nntune.schedulers._asha import ASHA
-from nntune.schedulers._asha import rung_value
+from nntune.schedulers._asha import ASHA, rung_value
 from nntune.schedulers._base import Decision
 from nntune.schedulers._hyperband import Bracket, Hyperband
 from nntune.space import Distribution, Space
@@ -69,7 +71,10 @@ def model_budget(history: Sequence[FrozenTrial], budgets: Sequence[int], max_res
 
 
 class BOHBSampler:
-    """The sampler half of :class:`BOHB` (a Sampler: ``suggest`` / ``suggest_one``).
+    """The sampler half of :class:`BOHB` (a Sampler: ``suggest`` / ``suggest_one``), and,
+    with a ``model`` given, any model-based sampler seen at equal budgets
+    (:func:`equal_budget_sampler`): without one, each fit is a TPE whose start-up is
+    ``min_points``; with one, that sampler is shown the history at the chosen budget.
 
     ``min_points`` is how many observations a budget needs before the model is used; by
     default the number of parameters plus 3 (one more than a kernel density needs per
@@ -136,13 +141,18 @@ def equal_budget_sampler(scheduler: ASHA | Hyperband, model: Sampler) -> BOHBSam
     ``scheduler.max_resource`` must be set (the full budget is the largest rung)."""
     if scheduler.max_resource is None:
         raise ConfigError("max_resource", "is needed to fit a model at equal budgets")
-    if isinstance(scheduler, Hyperband):
-        budgets = {r for b in scheduler.brackets for r in scheduler.rungs(b)}
-    else:
-        budgets = set(scheduler.rungs())
     seed = resolve_seed(getattr(model, "seed", None))
-    return BOHBSampler([*budgets, scheduler.max_resource], scheduler.max_resource, seed,
+    return BOHBSampler(budgets_of(scheduler), scheduler.max_resource, seed,
                        random_fraction=0.0, min_points=None, model=model)
+
+
+def budgets_of(scheduler: ASHA | Hyperband) -> list[int]:
+    """Every step where ``scheduler`` judges trials (all brackets' rungs), and the full budget."""
+    if isinstance(scheduler, Hyperband):
+        rungs = {r for b in scheduler.brackets for r in scheduler.rungs(b)}
+    else:
+        rungs = set(scheduler.rungs())
+    return sorted({*rungs, scheduler.max_resource})
 
 
 class BOHB:
@@ -163,8 +173,7 @@ class BOHB:
             raise ConfigError("min_points", f"must be an integer >= 2, got {min_points!r}")
         self.seed = resolve_seed(seed)
         self.hyperband = Hyperband(min_resource, max_resource, reduction_factor, seed=self.seed)
-        budgets = {r for b in self.hyperband.brackets for r in self.hyperband.rungs(b)}
-        self.sampler = BOHBSampler([*budgets, max_resource], max_resource, self.seed,
+        self.sampler = BOHBSampler(budgets_of(self.hyperband), max_resource, self.seed,
                                    random_fraction, min_points)
 
     @property
