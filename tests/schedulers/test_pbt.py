@@ -222,34 +222,33 @@ def test_run_pbt_stops_starting_trials_once_the_timeout_has_passed() -> None:
     assert study.stop_requested and study.stop_reason == "timeout of 3.5s reached"
 
 
+def stored(n: int, state: TrialState, child: bool = False) -> FrozenTrial:
+    """A founding member, or with ``child`` a replacement resumed from member 0 at step 1."""
+    return member(n, {}, state, **({PARENT: 0, PARENT_STEP: 1} if child else {}))
+
+
 def test_admission_asks_for_queued_or_missing_members_waits_on_running_ones() -> None:
     pbt = PBT(population=2, ready_epochs=1)
 
-    def member(n: int, state: TrialState, child: bool = False) -> FrozenTrial:
-        return FrozenTrial(number=n, state=state, user_attrs={PARENT: 0, PARENT_STEP: 1} if child else {})
-
     assert pbt.admission([]) == "ask"
-    assert pbt.admission([member(0, TrialState.COMPLETE)]) == "ask"  # a founding member is missing
-    full = [member(0, TrialState.COMPLETE), member(1, TrialState.RUNNING)]
+    assert pbt.admission([stored(0, TrialState.COMPLETE)]) == "ask"  # a founding member is missing
+    full = [stored(0, TrialState.COMPLETE), stored(1, TrialState.RUNNING)]
     assert pbt.admission(full) == "wait"  # member 1 may yet be stopped and replaced
-    assert pbt.admission([*full, member(2, TrialState.WAITING, child=True)]) == "queued"
-    done = [member(0, TrialState.COMPLETE), member(1, TrialState.PRUNED), member(2, TrialState.COMPLETE, True)]
+    assert pbt.admission([*full, stored(2, TrialState.WAITING, child=True)]) == "queued"
+    done = [stored(0, TrialState.COMPLETE), stored(1, TrialState.PRUNED), stored(2, TrialState.COMPLETE, True)]
     assert pbt.admission(done) == "done"
 
 
 def test_a_refilled_population_starts_new_members_instead_of_waiting_or_ending() -> None:
     pbt = PBT(population=2, ready_epochs=1, refill=True)
 
-    def member(n: int, state: TrialState, child: bool = False) -> FrozenTrial:
-        return FrozenTrial(number=n, state=state, user_attrs={PARENT: 0, PARENT_STEP: 1} if child else {})
-
-    assert pbt.admission([member(0, TrialState.COMPLETE)]) == "ask"  # a founding member is missing
-    one_training = [member(0, TrialState.COMPLETE), member(1, TrialState.RUNNING)]
+    assert pbt.admission([stored(0, TrialState.COMPLETE)]) == "ask"  # a founding member is missing
+    one_training = [stored(0, TrialState.COMPLETE), stored(1, TrialState.RUNNING)]
     assert pbt.admission(one_training) == "ask"  # one of two places is free: a new member
-    assert pbt.admission([*one_training, member(2, TrialState.WAITING, child=True)]) == "queued"  # replacements first
-    both_training = [*one_training, member(2, TrialState.RUNNING)]
+    assert pbt.admission([*one_training, stored(2, TrialState.WAITING, child=True)]) == "queued"  # replacements first
+    both_training = [*one_training, stored(2, TrialState.RUNNING)]
     assert pbt.admission(both_training) == "wait"  # the population is full
-    finished = [member(0, TrialState.COMPLETE), member(1, TrialState.PRUNED), member(2, TrialState.COMPLETE, True)]
+    finished = [stored(0, TrialState.COMPLETE), stored(1, TrialState.PRUNED), stored(2, TrialState.COMPLETE, True)]
     assert pbt.admission(finished) == "ask"  # every lineage ended: new members, not "done"
     assert "refill=True" in repr(pbt) and "refill" not in repr(PBT())
 
