@@ -256,9 +256,9 @@ def run_pbt(study: Any, objective_factory: Callable[[Proposal | None], Callable[
     objective resumes from (the trial's parameters are already the proposal's). Each trial a
     PBT decision stops is replaced through ``study.enqueue_trial``, so several processes
     running this on one storage share the population. Returns the number of trials run;
-    stops early once ``population`` members have started and no replacement is waiting,
-    when a callback calls ``study.stop``, or once ``timeout`` seconds have passed (checked
-    before each trial, as ``Study.optimize`` does). A failing member is recorded and the run
+    stops early once ``population`` members have started and no replacement is waiting
+    (never with ``refill``), when a callback calls ``study.stop``, or once ``timeout``
+    seconds have passed (checked before each trial, as ``Study.optimize`` does). A failing member is recorded and the run
     goes on unless ``catch`` excludes its exception.
     """
     pbt = pbt or study.scheduler
