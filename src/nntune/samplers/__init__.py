@@ -6,11 +6,12 @@ from nntune.samplers._base import Sampler, independent_draw, resolve_seed, trial
 from nntune.samplers._coarse_to_fine import CoarseToFineSampler, narrow
 from nntune.samplers._gp import GPSampler
 from nntune.samplers._grid import GridSampler
+from nntune.samplers._prior import PriorSampler
 from nntune.samplers._qmc import QMCSampler
 from nntune.samplers._random import RandomSampler
 from nntune.samplers._tpe import TPESampler
 
-__all__ = ["CoarseToFineSampler", "GPSampler", "GridSampler", "QMCSampler", "RandomSampler",
+__all__ = ["CoarseToFineSampler", "GPSampler", "GridSampler", "PriorSampler", "QMCSampler", "RandomSampler",
            "Sampler", "TPESampler", "independent_draw", "make_sampler", "narrow", "resolve_seed",
            "trial_rng", "SAMPLERS"]
 
