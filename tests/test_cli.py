@@ -85,6 +85,23 @@ def test_enqueued_configurations_run_first_and_only_once(call_cli, tmp_path):
     assert {k: params[1][k] for k in partial} == partial and set(params[1]) == set(baseline)
 
 
+def test_default_priors_start_at_the_trainers_defaults(call_cli, tmp_path):
+    cfg = small_config(tmp_path, fixed__epochs=1)
+    code, out, err = call_cli("tune", str(cfg), "--trials", "3", "--json", "--set", "search.default_priors=true")
+    assert code == 0, err
+    with sqlite3.connect(tmp_path / "small.db") as conn:
+        first = json.loads(conn.execute("select params from trials where number = 0").fetchone()[0])
+    assert first == {"lr": 0.001, "optimizer": "adam", "units": 128, "layers": 2, "beta2": 0.999}
+
+
+def test_a_prior_outside_its_range_stops_before_anything_is_written(call_cli, tmp_path):
+    cfg = small_config(tmp_path)
+    code, out, err = call_cli("tune", str(cfg), "--set", "space.lr.prior=3.0")
+    assert code == 2
+    assert err.strip().count("\n") == 0 and "space.lr.prior" in err and "outside" in err
+    assert not (tmp_path / "small.db").exists()
+
+
 def test_grid_sampler_from_the_cli(call_cli, tmp_path):
     cfg = small_config(tmp_path, space={"lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True},
                                         "optimizer": {"type": "choice", "values": ["adam", "sgd"]}},

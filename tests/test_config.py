@@ -64,6 +64,14 @@ def test_bad_input_is_one_line_naming_the_field(mutate, field, words):
     assert "\n" not in str(err.value)
 
 
+def test_priors_given_in_the_space():
+    raw = base()
+    raw["space"]["lr"]["prior"] = 3e-3
+    raw["space"]["optimizer"]["prior"] = "momentum"
+    assert parse_config(raw).priors() == {"lr": 3e-3, "optimizer": "momentum"}
+    assert parse_config(base()).priors() == {}
+
+
 def test_files(tmp_path):
     with pytest.raises(ConfigError, match="no such file"):
         load_config(tmp_path / "missing.yaml")

@@ -6,7 +6,8 @@ import pytest
 
 from nntune.config import parse_config
 from nntune.runner import build_sampler, build_scheduler
-from nntune.samplers import GPSampler, RandomSampler, TPESampler
+from nntune.builtin import default_priors
+from nntune.samplers import GPSampler, PriorSampler, RandomSampler, TPESampler
 from nntune.schedulers import BOHBSampler
 
 SPACE = {"lr": {"type": "float", "low": 1e-4, "high": 1.0, "log": True},
@@ -38,3 +39,34 @@ def test_other_combinations_keep_the_sampler_as_configured(name, scheduler, cls)
 def test_bohb_brings_its_own_sampler():
     sampler = sampler_for("random", "bohb")
     assert isinstance(sampler, BOHBSampler) and sampler.model is None and sampler.random_fraction > 0
+
+
+def test_default_priors_are_the_trainers_defaults_that_lie_in_the_space():
+    cfg = parse_config({"space": {**SPACE, "optimizer": {"type": "choice", "values": ["sgd", "adam"]},
+                                  "beta2": {"type": "beta", "low": 0.9, "high": 0.999},
+                                  "dropout": {"type": "float", "low": 0.1, "high": 0.5}}})
+    # Adam's learning rate; 128 units lies outside 16..64 and no dropout outside 0.1..0.5.
+    assert default_priors(cfg, cfg.build_space()) == {"lr": 1e-3, "optimizer": "adam", "beta2": 0.999}
+
+
+def test_the_learning_rates_default_prior_follows_the_optimizer():
+    sgd = parse_config({"space": SPACE, "fixed": {"optimizer": "sgd"}})
+    assert default_priors(sgd, sgd.build_space())["lr"] == 0.01
+    chosen = parse_config({"space": {**SPACE, "optimizer": {"type": "choice", "values": ["sgd", "momentum"],
+                                                            "prior": "momentum"}}})
+    assert default_priors(chosen, chosen.build_space())["lr"] == 0.01
+    # Searched among optimizers without Adam and without a prior: no learning rate to name.
+    unknown = parse_config({"space": {**SPACE, "optimizer": {"type": "choice", "values": ["sgd", "rmsprop"]}}})
+    assert "lr" not in default_priors(unknown, unknown.build_space())
+
+
+@pytest.mark.parametrize("scheduler", ["none", "asha", "bohb"])
+def test_priors_wrap_whatever_sampler_the_config_builds(scheduler):
+    cfg = parse_config({"space": {**SPACE, "lr": {**SPACE["lr"], "prior": 0.02}}, "fixed": {"epochs": 9},
+                        "search": {"sampler": "tpe" if scheduler == "asha" else "random", "scheduler": scheduler,
+                                   "default_priors": True, "prior_weight": 0.3, "prior_spread": 0.1}})
+    sampler = build_sampler(cfg, build_scheduler(cfg))
+    assert isinstance(sampler, PriorSampler) and (sampler.weight, sampler.spread) == (0.3, 0.1)
+    assert sampler.priors == {"lr": 0.02}  # the space's own prior wins; 128 units is outside 16..64
+    assert isinstance(sampler.base, BOHBSampler if scheduler != "none" else RandomSampler)
+    assert type(sampler_for("random", "none")) is RandomSampler  # no priors, no wrapper

@@ -53,6 +53,26 @@ def trial_hyperparameters(cfg: Config, params: Mapping[str, Any], epochs: int | 
     return merged
 
 
+def default_priors(cfg: Config, space: Space) -> dict[str, Any]:
+    """Priors at the built-in trainer's defaults, the values a trial trains with when a name
+    is neither searched nor fixed (Adam, beta1 0.9, beta2 0.999, momentum 0.9, 2 layers of
+    128 units, batch 64, ...), for each searched name whose default lies in its range. The
+    learning rate's is the default of the optimizer the priors pick (1e-3 for Adam, 0.01 for
+    SGD-like ones), and none where the optimizer is searched without a prior."""
+    fixed = {k: v for k, v in cfg.hyperparameters().items() if k not in space.params}
+    task_type = "regression" if cfg.task.metric in REGRESSION_METRICS else "classification"
+    defaults = resolve_params({**fixed, **cfg.priors()}, task_type)
+    optimizer = space.params.get("optimizer")
+    if optimizer is not None and "optimizer" not in cfg.priors() and not optimizer.contains(defaults["optimizer"]):
+        defaults.pop("lr")  # which optimizer's default would it be?
+    priors = {}
+    for name, dist in space.params.items():
+        value = defaults.get(name)
+        if value is not None and not isinstance(value, (list, dict)) and dist.contains(value):
+            priors[name] = value
+    return priors
+
+
 def training_augment(cfg: Config, splits: Splits, params: Mapping[str, Any], seed: int) -> Any:
     """The task's augmentation of training batches (None without one). Parameters such as
     ``rotation.degrees`` may be searched like any hyperparameter."""

@@ -73,6 +73,9 @@ class ParamSpec(_Strict):
     step: Union[float, int, None] = None
     values: Union[list[Any], None] = None
     when: dict[str, list[Any]] = Field(default_factory=dict)
+    # Where one would start by hand: trial 0 takes it, and a share of later trials are
+    # drawn near it (``search.prior_weight``, ``search.prior_spread``).
+    prior: Any = None
 
     def distribution(self, name: str) -> Distribution:
         where = f"space.{name}"
@@ -151,6 +154,13 @@ class SearchConfig(_Strict):
     # Configurations to try first (a known baseline), before the sampler's own: each a
     # mapping from space names to values; names left out are sampled as usual.
     enqueue: list[dict[str, Any]] = Field(default_factory=list)
+    # Priors (``space.<name>.prior``): with ``default_priors`` the built-in trainer's defaults
+    # (Adam, lr 1e-3, beta2 0.999, 2 x 128 units, ...) for searched names given none;
+    # ``prior_weight`` is the share of trials drawn near the priors, ``prior_spread`` the
+    # standard deviation of those draws on each parameter's unit scale.
+    default_priors: bool = False
+    prior_weight: float = Field(default=0.5, ge=0, le=1)
+    prior_spread: float = Field(default=0.15, gt=0, le=1)
 
 
 class ResourcesConfig(_Strict):
@@ -190,6 +200,10 @@ class Config(_Strict):
             if isinstance(dist, Choice) and name in CATEGORICAL_VALUES:
                 _check_values(f"space.{name}.values", name, dist.values)
         return space
+
+    def priors(self) -> dict[str, Any]:
+        """The priors given in the space (``space.<name>.prior``), by name."""
+        return {name: spec.prior for name, spec in self.space.items() if spec.prior is not None}
 
     def hyperparameters(self) -> dict[str, Any]:
         """The fixed hyperparameters, with the task's model as the default architecture."""
@@ -258,7 +272,18 @@ def parse_config(data: Any, source: str = "config") -> Config:
             raise ConfigError(f"fixed.{name}", "is also in space; give it in one place")
     _check_execution(cfg)
     _check_enqueue(cfg)
+    _check_priors(cfg)
     return cfg
+
+
+def _check_priors(cfg: Config) -> None:
+    space = cfg.build_space()
+    for name, value in cfg.priors().items():
+        if not space.params[name].contains(value):
+            raise ConfigError(f"space.{name}.prior", f"{value!r} lies outside the space's {name}")
+    if (cfg.priors() or cfg.search.default_priors) and cfg.search.sampler == "grid":
+        raise ConfigError("search.sampler", "a grid runs every point in order; priors need a sampler "
+                                            "that draws (random, tpe, gp, qmc, coarse_to_fine)")
 
 
 def _check_enqueue(cfg: Config) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from nntune.builtin import (
     TestResult,
+    default_priors,
     evaluate_on_test,
     load_task_splits,
     make_objective,
@@ -21,7 +22,7 @@ from nntune.config import FIXED_DURING_TRAINING, Config
 from nntune.config import parse_config
 from nntune.exceptions import ConfigError
 from nntune.executors import WorkerOptions, run_processes, run_ray, run_serial
-from nntune.samplers import GridSampler, Sampler, make_sampler
+from nntune.samplers import GridSampler, PriorSampler, Sampler, make_sampler
 from nntune.schedulers import PBT, pbt_objective, pbt_replacer
 from nntune.schedulers import ASHA, Hyperband, Scheduler, equal_budget_sampler, make_scheduler
 from nntune.space import Space
@@ -114,6 +115,16 @@ def trainable_subspace(space: Space) -> Space:
 
 
 def build_sampler(cfg: Config, scheduler: Scheduler | None = None) -> Sampler:
+    """The configured sampler, seen at equal budgets under successive halving, and drawing
+    a share of its trials near the priors where the config gives any."""
+    sampler = _model_sampler(cfg, scheduler)
+    priors = {**(default_priors(cfg, cfg.build_space()) if cfg.search.default_priors else {}), **cfg.priors()}
+    if priors:
+        return PriorSampler(sampler, priors, weight=cfg.search.prior_weight, spread=cfg.search.prior_spread)
+    return sampler
+
+
+def _model_sampler(cfg: Config, scheduler: Scheduler | None) -> Sampler:
     # BOHB chooses configurations itself (TPE per budget, with a random share); another
     # model-based sampler named in the config wins over it.
     if scheduler is not None and getattr(scheduler, "sampler", None) is not None \
