@@ -60,9 +60,13 @@ REFERENCE = "optuna-tpe-hyperband"
 LABELS = {"random-asha": "nntune random+ASHA", "tpe-asha": "nntune TPE+ASHA", "bohb": "nntune BOHB",
           "hyperband": "nntune Hyperband", "tpe-hyperband": "nntune TPE+Hyperband", "pbt": "nntune PBT",
           "tpe-asha-2w": "nntune TPE+ASHA, 2 workers", "pbt-2w": "nntune PBT, 2 workers",
+          "prior-asha": "nntune random+ASHA, priors", "prior-tpe-asha-2w": "nntune TPE+ASHA, priors, 2 workers",
+          "prior-pbt-2w": "nntune PBT, priors, 2 workers",
           "optuna-tpe-hyperband": "Optuna TPE+Hyperband",
           "optuna-tpe": "Optuna TPE", "optuna-random": "Optuna random",
-          "optuna-tpe-hyperband-2j": "Optuna TPE+Hyperband, n_jobs=2", "ray-asha": "Ray Tune random+ASHA"}
+          "optuna-tpe-hyperband-2j": "Optuna TPE+Hyperband, n_jobs=2",
+          "optuna-tpe-hyperband-defaults": "Optuna TPE+Hyperband, defaults enqueued",
+          "ray-asha": "Ray Tune random+ASHA"}
 METHODS = tuple(LABELS)
 # Largest budget in epochs (one full trial takes a few seconds) and search seconds per run.
 TASKS: dict[str, tuple[int, float]] = {"digits": (27, 20.0), "breast_cancer": (27, 15.0),

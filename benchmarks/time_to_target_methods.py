@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from nntune._trial import derive_seed
-from nntune.builtin import load_task_splits, trial_hyperparameters
+from nntune.builtin import default_priors, load_task_splits, trial_hyperparameters
 from nntune.config import Config, parse_config
 from nntune.exceptions import TrialDiverged
 from nntune.runner import Prepared, budget_epochs, build_sampler, build_scheduler, run_tune
@@ -185,6 +185,14 @@ NNTUNE: dict[str, dict[str, Any]] = {
     "tpe-asha-2w": {"sampler": "tpe", "scheduler": "asha", "workers": 2},
     "pbt-2w": {"sampler": "random", "scheduler": "pbt", "workers": 2,  # two members train at once
                "scheduler_options": {"refill": True}},
+    # Priors at the trainer's defaults (Adam, lr 1e-3, beta2 0.999, 2 x 128 units): trial 0
+    # takes them, half of the later trials are drawn near them. The same space; what differs
+    # is what the tool knows of neural networks (Optuna's counterpart, the defaults enqueued
+    # as its first trial, is "optuna-tpe-hyperband-defaults").
+    "prior-asha": {"sampler": "random", "scheduler": "asha", "default_priors": True},
+    "prior-tpe-asha-2w": {"sampler": "tpe", "scheduler": "asha", "workers": 2, "default_priors": True},
+    "prior-pbt-2w": {"sampler": "random", "scheduler": "pbt", "workers": 2, "default_priors": True,
+                     "scheduler_options": {"refill": True}},
 }
 
 
@@ -220,7 +228,10 @@ def run_nntune(method: str, task: Task, splits: Splits, seed: int, budget: float
 # ---------------------------------------------------------------- Optuna
 
 # "-2j": two trials at a time in threads (Optuna's n_jobs=2), the counterpart of 2 workers.
-OPTUNA = ("optuna-tpe-hyperband", "optuna-tpe", "optuna-random", "optuna-tpe-hyperband-2j")
+# "-defaults": the trainer's defaults enqueued as the first trial (``study.enqueue_trial``),
+# what an Optuna user who knows them does; the counterpart of nntune's priors.
+OPTUNA = ("optuna-tpe-hyperband", "optuna-tpe", "optuna-random", "optuna-tpe-hyperband-2j",
+          "optuna-tpe-hyperband-defaults")
 
 
 def suggest_optuna(trial: Any, space: Space) -> dict[str, Any]:
@@ -241,6 +252,12 @@ def suggest_optuna(trial: Any, space: Space) -> dict[str, Any]:
     return out
 
 
+def optuna_params(params: Mapping[str, Any], space: Space) -> dict[str, Any]:
+    """``params`` under the names :func:`suggest_optuna` gives them (a Beta as ``one_minus_``)."""
+    return {(f"one_minus_{n}" if isinstance(space.params[n], Beta) else n):
+            (1.0 - v if isinstance(space.params[n], Beta) else v) for n, v in params.items()}
+
+
 def run_optuna(method: str, task: Task, splits: Splits, seed: int, budget: float) -> Run:
     import optuna
 
@@ -250,12 +267,14 @@ def run_optuna(method: str, task: Task, splits: Splits, seed: int, budget: float
     done: list[Done] = []
     chosen: dict[int, tuple[dict[str, Any], int]] = {}
     start = time.perf_counter()
-    base, jobs = method.removesuffix("-2j"), 2 if method.endswith("-2j") else 1
+    base, jobs = method.removesuffix("-2j").removesuffix("-defaults"), 2 if method.endswith("-2j") else 1
     sampler = optuna.samplers.RandomSampler(seed=seed) if base == "optuna-random" \
         else optuna.samplers.TPESampler(seed=seed)
     pruner = optuna.pruners.HyperbandPruner(min_resource=1, max_resource=epochs, reduction_factor=HALVING) \
         if base == "optuna-tpe-hyperband" else optuna.pruners.NopPruner()
     study = optuna.create_study(direction=cfg.task.resolved_direction, sampler=sampler, pruner=pruner)
+    if method.endswith("-defaults"):
+        study.enqueue_trial(optuna_params(default_priors(cfg, space), space))
 
     def objective(trial: Any) -> float:
         params = trial_hyperparameters(cfg, suggest_optuna(trial, space), epochs)

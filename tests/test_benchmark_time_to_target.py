@@ -76,3 +76,22 @@ def test_a_run_without_a_complete_trial_counts_as_the_worst_in_medians() -> None
     assert bench.median_worst_missing([None, 0.9, 0.8], "maximize") == 0.8
     assert bench.median_worst_missing([None, None, 0.8], "maximize") is None
     assert bench.median_worst_missing([None, 0.2, 0.3], "minimize") == 0.3
+
+
+def test_every_method_has_a_label_and_a_runner() -> None:
+    bench = load_benchmark()
+    assert set(bench.METHODS) == set(bench.tm.RUNNERS) | {bench.tm.RAY}
+
+
+def test_optunas_enqueued_defaults_are_nntunes_prior_baseline_under_its_names() -> None:
+    optuna = pytest.importorskip("optuna")
+    tm = load_benchmark().tm
+    task = tm.make_task("digits", 3, 1.0)
+    cfg = tm.task_config(task, "defaults")
+    space = cfg.build_space()
+    priors = tm.default_priors(cfg, space)
+    assert priors == {"lr": 1e-3, "optimizer": "adam", "units": 128, "layers": 2, "beta2": 0.999}
+    study = optuna.create_study()
+    study.enqueue_trial(tm.optuna_params(priors, space))
+    trial = study.ask()
+    assert tm.suggest_optuna(trial, space) == pytest.approx(priors)  # beta2 back from one_minus_beta2
