@@ -84,6 +84,20 @@ def test_early_stopping_restores_the_best_epoch(digits: Splits, fast: Params) ->
     assert result.history[-1]["val_accuracy"] != result.history[0]["val_accuracy"]
 
 
+def test_early_stopping_ends_at_the_metrics_bound_with_the_same_weights(fast: Params) -> None:
+    from nntune.train import load_splits
+
+    splits = load_splits("breast_cancer", split=[0.6, 0.2, 0.2], seed=0)
+    params = fast(epochs=30, lr=1e-2, layers=2, units=128, batch_size=32, early_stopping=True, patience=20)
+    full = fit({**params, "early_stopping": False}, splits, metric="recall", seed=3)
+    first = next(r["epoch"] for r in full.history if r["val_recall"] == 1.0)  # recall 1.0: no miss
+    assert first < 10
+    result = fit(params, splits, metric="recall", seed=3)
+    # Patience would have waited 20 more epochs for a recall above 1.0.
+    assert result.stopped_early and result.epochs == first == result.best_epoch and result.best_value == 1.0
+    assert [r["val_loss"] for r in result.history] == [r["val_loss"] for r in full.history[:first]]
+
+
 def test_best_epoch_without_early_stopping_keeps_final_weights(digits: Splits, fast: Params) -> None:
     result = fit(fast(epochs=3), digits)
     best = max(range(3), key=lambda i: result.history[i]["val_accuracy"])

@@ -25,6 +25,7 @@ from torch import Tensor, nn
 
 from nntune.exceptions import ConfigError, TrialDiverged
 from nntune.train.metrics import (
+    best_possible,
     check_metric,
     confusion,
     metric_direction,
@@ -270,7 +271,7 @@ def fit(
         raise ConfigError("splits", "the training and validation splits must both hold samples")
     hp = resolve_params(params, task)
     check_metric(metric, task)
-    direction = metric_direction(metric)
+    direction, ceiling = metric_direction(metric), best_possible(metric)
     dev = pick_device(device)
     use_amp = bool(hp["amp"]) and dev.type == "cuda"
     image_model = hp["model"] != "mlp" and splits.x_train.dim() == 4
@@ -394,7 +395,9 @@ def fit(
         if report is not None and report(epoch, record):
             stopped_by_report = True
             break
-        if hp["early_stopping"] and bad_epochs >= int(hp["patience"]):
+        # At the metric's bound no later epoch can count as better: waiting out the patience
+        # would only spend time, and the weights returned would be this epoch's all the same.
+        if hp["early_stopping"] and (bad_epochs >= int(hp["patience"]) or val_score == ceiling):
             stopped_early = True
             break
 

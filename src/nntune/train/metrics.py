@@ -61,6 +61,11 @@ def metric_direction(name: str) -> Direction:
     raise ConfigError("metric", f"unknown {name!r}; choose from {', '.join(METRIC_NAMES)}")
 
 
+def best_possible(name: str) -> float:
+    """The value no model can beat: 1 for accuracy-like scores and r2, 0 for errors and losses."""
+    return 1.0 if metric_direction(name) == "maximize" else 0.0
+
+
 def check_metric(name: str, task_type: str) -> None:
     """ConfigError unless ``name`` is a metric of ``task_type``."""
     table = CLASSIFICATION if task_type == "classification" else REGRESSION
