@@ -2,8 +2,12 @@
 
 Methods, side by side in one run: nntune random+ASHA, TPE+ASHA, BOHB, Hyperband,
 TPE+Hyperband and PBT (its population refilled, so that it trains for the whole budget),
-and TPE+ASHA and PBT on 2 worker processes (Caviar: one per core, on one SQLite study); Optuna TPESampler+HyperbandPruner (also with n_jobs=2), TPESampler
-alone and RandomSampler; Ray Tune's random search with ASHA where ``ray.tune`` imports (it
+and TPE+ASHA and PBT on 2 worker processes (Caviar: one per core, on one SQLite study);
+random+ASHA, TPE+ASHA and PBT (2 workers) with the trainer's defaults as priors
+(``search.default_priors``: trial 0 at Adam, lr 1e-3, beta2 0.999, 2 x 128 units, half of
+the later trials drawn near them); Optuna TPESampler+HyperbandPruner (also with n_jobs=2,
+and with the same defaults enqueued as its first trial, the Optuna user's counterpart of
+priors), TPESampler alone and RandomSampler; Ray Tune's random search with ASHA where ``ray.tune`` imports (it
 needs ``pip install 'ray[tune]'``; it runs 2 trials at a time, one per core, and its
 ``ray.init`` time counts in its times). Every method trains with nntune's own trainer
 on the same splits, searches the same space (log scales alike, a Beta as 1 - b on a log
@@ -24,7 +28,7 @@ best configuration (its model, retrained with its seed, evaluated once after the
 search), and the trials started and stopped early. Only trials that finish within the
 budget count.
 
-    python benchmarks/time_to_target.py             # 3 tasks, 3 seeds: about 40 minutes
+    python benchmarks/time_to_target.py             # 3 tasks, 3 seeds: about 70 minutes
     python benchmarks/time_to_target.py --quick     # digits, 2 seeds, 8 s budgets
     python benchmarks/time_to_target.py --tasks digits --seeds 5 --budget digits=30
 
