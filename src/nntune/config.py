@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from nntune.exceptions import ConfigError
+from nntune.samplers import check_priors
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
 from nntune.train.metrics import METRIC_NAMES, metric_direction
 
@@ -277,10 +278,7 @@ def parse_config(data: Any, source: str = "config") -> Config:
 
 
 def _check_priors(cfg: Config) -> None:
-    space = cfg.build_space()
-    for name, value in cfg.priors().items():
-        if not space.params[name].contains(value):
-            raise ConfigError(f"space.{name}.prior", f"{value!r} lies outside the space's {name}")
+    check_priors(cfg.build_space(), cfg.priors())
     if (cfg.priors() or cfg.search.default_priors) and cfg.search.sampler == "grid":
         raise ConfigError("search.sampler", "a grid runs every point in order; priors need a sampler "
                                             "that draws (random, tpe, gp, qmc, coarse_to_fine)")
