@@ -43,6 +43,40 @@ def test_confusion_lists_classes_never_predicted() -> None:
     assert confusion(np.array([0, 0, 1]), np.array([0, 0, 0]), 3) == [[2, 0, 0], [1, 0, 0], [0, 0, 0]]
 
 
+def sklearn_classification(name: str, t: np.ndarray, p: np.ndarray, n: int) -> float:
+    """The reference: scikit-learn's own function for ``name``, averaged as nntune names it."""
+    import warnings
+
+    if name == "accuracy":
+        return float(skm.accuracy_score(t, p))
+    if name == "balanced_accuracy":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "y_pred contains classes not in y_true"
+            return float(skm.balanced_accuracy_score(t, p))
+    kind, _, average = name.partition("_")
+    fn = {"precision": skm.precision_score, "recall": skm.recall_score, "f1": skm.f1_score}[kind]
+    mode = average or ("binary" if n == 2 else "macro")
+    labels = None if mode == "binary" else list(range(n))
+    return float(fn(t, p, average=mode, labels=labels, zero_division=0))
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 5])
+def test_every_classification_metric_equals_sklearn_on_random_labels(n_classes: int) -> None:
+    rng = np.random.default_rng(n_classes)
+    names = [m for m in METRIC_NAMES if metric_direction(m) == "maximize" and m != "r2"]
+    for case in range(30):
+        size = int(rng.integers(1, 40))
+        # Some cases leave classes out of the truth or the predictions, or predict one class
+        # only: the zero-denominator paths.
+        t = rng.integers(0, n_classes if case % 3 else max(1, n_classes - 1), size)
+        p = rng.integers(0, n_classes, size) if case % 4 else np.full(size, int(rng.integers(0, n_classes)))
+        for name in names:
+            expected = sklearn_classification(name, t, p, n_classes)
+            assert score(name, "classification", t, p, n_classes) == pytest.approx(expected, abs=1e-12), \
+                (name, t.tolist(), p.tolist())
+        assert confusion(t, p, n_classes) == skm.confusion_matrix(t, p, labels=list(range(n_classes))).tolist()
+
+
 def test_regression_metrics_match_sklearn() -> None:
     assert score("mae", "regression", R_TRUE, R_PRED) == pytest.approx(skm.mean_absolute_error(R_TRUE, R_PRED))
     assert score("mse", "regression", R_TRUE, R_PRED) == pytest.approx(skm.mean_squared_error(R_TRUE, R_PRED))
