@@ -189,3 +189,27 @@ result = (study.best_value, study.best_params, study.best_trial.number, len(stud
         exec(source, scope)
         best_value, best_params, number, n, note = scope["result"]
         assert n == 12 and note == "hi" and set(best_params) == {"lr", "layers", "units", "act"}
+
+
+@pytest.mark.parametrize("scheduler", [nntune.schedulers.ASHA(min_resource=1, max_resource=27),
+                                       nntune.schedulers.Hyperband(min_resource=1, max_resource=27)])
+def test_should_prune_reads_the_history_only_at_rung_steps(scheduler):
+    """A report at a step that is no rung costs no read of the whole history."""
+    from nntune.storage.memory import InMemoryStorage
+
+    class CountingStorage(InMemoryStorage):
+        reads = 0
+
+        def get_trials(self, *args, **kwargs):
+            CountingStorage.reads += 1
+            return super().get_trials(*args, **kwargs)
+
+    study = nntune.create_study(storage=CountingStorage(), direction="maximize", scheduler=scheduler)
+    trial = study.ask()
+    CountingStorage.reads = 0
+    decisions = []
+    for step in range(1, 28):
+        trial.report(step / 27, step)
+        decisions.append(trial.should_prune())
+    assert not any(decisions)  # alone at every rung, it goes on
+    assert CountingStorage.reads == 3  # the rungs at epochs 1, 3 and 9

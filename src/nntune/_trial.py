@@ -131,7 +131,9 @@ class Trial:
         if not self._intermediate:
             return False
         step = max(self._intermediate)
-        decision = self.study.scheduler.decide(self.frozen(), step, self.study._history(),
+        # Read only if the scheduler looks: ASHA and Hyperband look at rung steps alone,
+        # PBT at ready steps, so most epochs cost no read of the whole history.
+        decision = self.study.scheduler.decide(self.frozen(), step, LazyHistory(self.study.storage, self.study.id),
                                                self.study.direction)
         return decision == Decision.STOP
 

@@ -45,7 +45,7 @@ class TrialRunner:
     """The body of one Ray actor: opens the study once, then runs one trial per call."""
 
     def __init__(self, setup: Setup, threads: int, heartbeat_interval: float) -> None:
-        limit_threads(threads)
+        limit_threads(threads, native=False)  # the libraries themselves once set-up loaded all
         self.study, self.objective = setup()
         limit_threads(threads)
         self.identity = worker_identity()

@@ -46,15 +46,16 @@ def die_with_parent() -> None:
         pass
 
 
-def limit_threads(threads: int) -> None:
+def limit_threads(threads: int, *, native: bool = True) -> None:
     """Torch (and the BLAS below it) use ``threads`` threads in this worker. The variables
-    reach libraries loaded later; those a fork server loaded already are limited in place."""
+    reach libraries loaded later; those a fork server loaded already are limited in place
+    (with ``native``: threadpoolctl scans every loaded library, some 30 ms)."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(threads)
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(threads)
-    if "numpy" in sys.modules:
+    if native and "numpy" in sys.modules:
         try:
             from threadpoolctl import threadpool_limits
         except ImportError:
@@ -77,7 +78,7 @@ def worker_main(setup_payload: bytes, conn: Connection, options: WorkerOptions, 
     """Entry point of a worker (``env`` first, so torch sees the GPU and threads). Its parent
     is the supervisor (``parent_pid``) or the supervisor's fork server."""
     os.environ.update(env)
-    limit_threads(threads)
+    limit_threads(threads, native=False)  # the libraries themselves once set-up has loaded all
     die_with_parent()
     try:
         setup: Setup = pickle.loads(setup_payload)  # from the supervisor, never from storage

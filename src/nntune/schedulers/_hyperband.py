@@ -15,7 +15,7 @@ brackets get the paper's shares of trials and every worker agrees on them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,8 +95,12 @@ class Hyperband:
     def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
                direction: Direction) -> Decision:
         bracket = self.bracket_of(trial.number)
-        peers = [t for t in history if self.bracket_of(t.number) == bracket]
-        return halving_decision(trial, step, peers, self.rungs(bracket), self.reduction_factor,
+        def peers() -> Iterator[FrozenTrial]:
+            for t in history:  # runs once halving_decision looks, at a rung: the read waits
+                if self.bracket_of(t.number) == bracket:
+                    yield t
+
+        return halving_decision(trial, step, peers(), self.rungs(bracket), self.reduction_factor,
                                 direction)
 
     def rung_of(self, trial: FrozenTrial) -> int | None:
