@@ -76,8 +76,10 @@ def worker_context(gpus: Sequence[str]) -> BaseContext:
     a process that touched CUDA (or, on macOS, from a forked copy of system frameworks).
 
     The fork server is started once per process and kept, so later pools (the next
-    ``optimize``, a replaced worker) start in milliseconds. It never imports a user's
-    ``__main__``: a worker unpickles the objective and imports its module as spawn does.
+    ``optimize``, a replaced worker) start in milliseconds. As with spawn, the server and
+    each worker import the main script again (as ``__mp_main__``) and unpickle the objective
+    by its module, so a script that starts workers needs the ``if __name__ == "__main__":``
+    guard; for ``nntune tune`` the main script is the command's own entry point.
     """
     if gpus or gpu_machine() or not sys.platform.startswith("linux") \
             or "forkserver" not in mp.get_all_start_methods():
