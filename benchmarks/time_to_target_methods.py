@@ -95,6 +95,7 @@ class Run:
     pruned: int
     elapsed: float  # seconds until the method returned (it may stop before the budget)
     test: float | None = None
+    test_accuracy: float | None = None  # classification tasks: the same model's test accuracy
     failed: bool = False  # the run raised (Ray only: its error is logged, the others go on)
 
 
@@ -127,24 +128,26 @@ def final_value(result: Any, params: Mapping[str, Any]) -> float:
     return float(result.history[-1]["value"])
 
 
-def test_value(cfg: Config, splits: Splits, best: Done, epochs: int) -> float:
-    """The task metric on the test split for the model whose validation value was reported:
-    the trial's kept weights where it kept them (PBT, whose weights come from a lineage),
-    else the configuration retrained with the trial's seed (the same weights on CPU)."""
+def test_scores(cfg: Config, splits: Splits, best: Done, epochs: int) -> dict[str, float]:
+    """The task metric on the test split for the model whose validation value was reported
+    (and, for a classification task scored otherwise, its test accuracy beside it): the
+    trial's kept weights where it kept them (PBT, whose weights come from a lineage), else
+    the configuration retrained with the trial's seed (the same weights on CPU)."""
     import torch
 
     params = trial_hyperparameters(cfg, best.params, epochs)
     if best.checkpoint and Path(best.checkpoint).is_file():
         n_out = splits.n_classes if splits.task_type == "classification" else 1
         model = build_model(params, splits.input_shape, n_out)
-        model.load_state_dict(torch.load(best.checkpoint, map_location="cpu", weights_only=True)["model"])
+        model.load_state_dict(torch.load(best.checkpoint, map_location="cpu",
+                                         weights_only=True)["model"])
     else:
         model = fit(params, splits, metric=cfg.task.metric, report=None, seed=best.seed).model
     x, y = splits.test.open("time_to_target benchmark: the best configuration's test value")
-    metric = cfg.task.metric
-    scores = evaluate(model, x, y, task_type=splits.task_type, metrics=(metric,), n_classes=splits.n_classes,
-                      target_mean=splits.target_mean, target_std=splits.target_std)
-    return float(scores[metric])
+    metrics = (cfg.task.metric, "accuracy") if splits.task_type == "classification" else (cfg.task.metric,)
+    scores = evaluate(model, x, y, task_type=splits.task_type, metrics=tuple(dict.fromkeys(metrics)),
+                      n_classes=splits.n_classes, target_mean=splits.target_mean, target_std=splits.target_std)
+    return {m: float(scores[m]) for m in metrics}
 
 
 def warm_up(task: Task, splits: Splits, methods: Collection[str] = ()) -> None:
@@ -165,7 +168,10 @@ def warm_up(task: Task, splits: Splits, methods: Collection[str] = ()) -> None:
 
 def finish(run: Run, cfg: Config, splits: Splits, epochs: int, budget: float) -> Run:
     best = best_within(run.done, budget, cfg.task.resolved_direction)
-    run.test = None if best is None else test_value(cfg, splits, best, epochs)
+    if best is not None:
+        scores = test_scores(cfg, splits, best, epochs)
+        run.test = scores[cfg.task.metric]
+        run.test_accuracy = scores.get("accuracy")
     return run
 
 

@@ -95,3 +95,17 @@ def test_optunas_enqueued_defaults_are_nntunes_prior_baseline_under_its_names() 
     study.enqueue_trial(tm.optuna_params(priors, space))
     trial = study.ask()
     assert tm.suggest_optuna(trial, space) == pytest.approx(priors)  # beta2 back from one_minus_beta2
+
+
+def test_the_table_shows_test_accuracy_beside_another_classification_metric() -> None:
+    bench = load_benchmark()
+
+    def row(method: str, test: float, accuracy: float):
+        return bench.Row(method, 0.3, 3, 3, 0.5, 1.0, test, accuracy, 100, 80, "")
+
+    rows = [row("tpe-asha", 0.9524, 0.9649), row("optuna-tpe-hyperband", 1.0, 0.3684)]
+    lines = bench.table(rows, "recall").splitlines()
+    assert "test accuracy" in lines[0]
+    assert "0.3684" in lines[3] and "0.9649" in lines[2]
+    assert "test accuracy" not in bench.table(rows, "accuracy")
+    assert "(test accuracy 0.9649 vs 0.3684)" in bench.verdict(rows, "maximize")
