@@ -138,8 +138,12 @@ class Trial:
         return decision == Decision.STOP
 
     def set_user_attr(self, key: str, value: Any) -> None:
-        self._user_attrs[key] = value
-        self.study.storage.set_trial_user_attr(self.study.id, self.number, key, value)
+        self.set_user_attrs({key: value})
+
+    def set_user_attrs(self, attrs: Mapping[str, Any]) -> None:
+        """Several user attributes in one storage write (one transaction on a database)."""
+        self.study.storage.set_trial_user_attrs(self.study.id, self.number, attrs)
+        self._user_attrs.update(attrs)
 
     def set_system_attr(self, key: str, value: Any) -> None:
         self.study.storage.set_trial_system_attr(self.study.id, self.number, key, value)

@@ -134,10 +134,8 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
         result = fit(params, splits, metric=metric, report=report, seed=trial.seed, device=device,
                      augment=augment, eval_transform=evaluation_transform(cfg, params),
                      checkpoint_path=path, resume_from=resume)
-        trial.set_user_attr("epochs", result.epochs)
-        trial.set_user_attr("iterations", result.iterations)
-        trial.set_user_attr("best_epoch", result.best_epoch)
-        trial.set_user_attr("model_summary", result.summary)
+        trial.set_user_attrs({"epochs": result.epochs, "iterations": result.iterations,
+                              "best_epoch": result.best_epoch, "model_summary": result.summary})
         if result.stopped_by_report:
             raise TrialPruned()
         # The returned model is what the value describes: the best epoch's weights when

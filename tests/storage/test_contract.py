@@ -254,3 +254,15 @@ def test_claim_trial_waiting_only_never_numbers_a_new_trial(storage):
     assert storage.claim_trial(sid, waiting_only=True).number == queued
     assert storage.claim_trial(sid, waiting_only=True) is None
     assert [t.number for t in storage.get_trials(sid)] == [queued]
+
+
+def test_user_attrs_in_one_write_all_or_none(storage):
+    sid = storage.create_study("s", "minimize")
+    n = storage.create_trial(sid)
+    storage.set_trial_user_attr(sid, n, "note", "kept")
+    storage.set_trial_user_attrs(sid, n, {"epochs": 3, "best_epoch": 2, "summary": {"layers": [4, 2]}})
+    assert storage.get_trial(sid, n).user_attrs == {"note": "kept", "epochs": 3, "best_epoch": 2,
+                                                    "summary": {"layers": [4, 2]}}
+    with pytest.raises(TypeError):
+        storage.set_trial_user_attrs(sid, n, {"epochs": 9, "obj": object()})
+    assert storage.get_trial(sid, n).user_attrs["epochs"] == 3  # nothing of the failed write

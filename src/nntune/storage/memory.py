@@ -221,8 +221,12 @@ class InMemoryStorage:
                 t.metrics.sort(key=lambda m: m["step"])
 
     def set_trial_user_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
+        self.set_trial_user_attrs(study_id, number, {key: value})
+
+    def set_trial_user_attrs(self, study_id: int, number: int, attrs: Mapping[str, Any]) -> None:
+        plain = _json(dict(attrs))  # every value checked before any is stored
         with self._lock:
-            self._trial(study_id, number).user_attrs[key] = _json(value)
+            self._trial(study_id, number).user_attrs.update(plain)
 
     def set_trial_system_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
         with self._lock:

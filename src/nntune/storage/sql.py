@@ -299,7 +299,10 @@ class SQLStorage:
         self._tx(run)
 
     def set_trial_user_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
-        self._update_json(study_id, number, {"user_attrs": {key: value}}, running=False)
+        self.set_trial_user_attrs(study_id, number, {key: value})
+
+    def set_trial_user_attrs(self, study_id: int, number: int, attrs: Mapping[str, Any]) -> None:
+        self._update_json(study_id, number, {"user_attrs": dict(attrs)}, running=False)
 
     def set_trial_system_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
         self._update_json(study_id, number, {"system_attrs": {key: value}}, running=False)
