@@ -108,4 +108,10 @@ def test_the_table_shows_test_accuracy_beside_another_classification_metric() ->
     assert "test accuracy" in lines[0]
     assert "0.3684" in lines[3] and "0.9649" in lines[2]
     assert "test accuracy" not in bench.table(rows, "accuracy")
-    assert "(test accuracy 0.9649 vs 0.3684)" in bench.verdict(rows, "maximize")
+    line = bench.verdict(rows, "maximize", "recall")
+    assert "test recall 0.9524 vs Optuna TPE+Hyperband 1.0000, test accuracy 0.9649 vs 0.3684" in line
+    assert line.endswith("goal (time and test accuracy) met")  # ratio 0.5, accuracy higher
+    slow = [bench.Row("tpe-asha", 0.6, 3, 3, 0.6, 1.0, 1.0, 0.97, 100, 80, ""), rows[1]]
+    assert bench.verdict(slow, "maximize", "recall").endswith("not met")
+    worse = [row("tpe-asha", 1.0, 0.30), rows[1]]
+    assert bench.verdict(worse, "maximize", "recall").endswith("not met")
