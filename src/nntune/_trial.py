@@ -133,8 +133,8 @@ class Trial:
         step = max(self._intermediate)
         # Read only if the scheduler looks: ASHA and Hyperband look at rung steps alone,
         # PBT at ready steps, so most epochs cost no read of the whole history.
-        decision = self.study.scheduler.decide(self.frozen(), step, LazyHistory(self.study.storage, self.study.id),
-                                               self.study.direction)
+        history = LazyHistory(self.study.storage, self.study.id)
+        decision = self.study.scheduler.decide(self.frozen(), step, history, self.study.direction)
         return decision == Decision.STOP
 
     def set_user_attr(self, key: str, value: Any) -> None:
