@@ -27,8 +27,8 @@ ratio to Optuna TPE+Hyperband's, the final best validation value, the test value
 best configuration (its model, retrained with its seed, evaluated once after the timed
 search; where the task metric is another classification score, such as breast cancer's
 recall, that model's test accuracy beside it, since a model that calls every case
-malignant has recall 1.0), and the trials started and stopped early. Only trials that finish within the
-budget count.
+malignant has recall 1.0), and the trials started and stopped early. Only trials that
+finish within the budget count.
 
     python benchmarks/time_to_target.py             # 3 tasks, 3 seeds: about 70 minutes
     python benchmarks/time_to_target.py --quick     # digits, 2 seeds, 8 s budgets

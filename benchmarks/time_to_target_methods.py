@@ -139,8 +139,7 @@ def test_scores(cfg: Config, splits: Splits, best: Done, epochs: int) -> dict[st
     if best.checkpoint and Path(best.checkpoint).is_file():
         n_out = splits.n_classes if splits.task_type == "classification" else 1
         model = build_model(params, splits.input_shape, n_out)
-        model.load_state_dict(torch.load(best.checkpoint, map_location="cpu",
-                                         weights_only=True)["model"])
+        model.load_state_dict(torch.load(best.checkpoint, map_location="cpu", weights_only=True)["model"])
     else:
         model = fit(params, splits, metric=cfg.task.metric, report=None, seed=best.seed).model
     x, y = splits.test.open("time_to_target benchmark: the best configuration's test value")
