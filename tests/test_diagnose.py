@@ -20,6 +20,7 @@ from nntune.diagnose import (
     error_of,
     infer_metric,
 )
+from nntune.diagnose_rules import learning_rate_findings
 from nntune.trial import FrozenTrial, TrialState
 
 EPOCHS = 20
@@ -149,6 +150,19 @@ def test_lr_too_large_when_the_validation_loss_oscillates():
     found = diagnose(t)
     assert [f.kind for f in found] == ["lr_too_large"]
     assert found[0].evidence["sign_change_fraction"] >= 0.9 and "decay" in found[0].advice
+
+
+def test_lr_too_large_when_the_validation_loss_zig_zags_in_runs_of_two_or_three_epochs():
+    # Up twice, down three times, up again: the direction flips only 40% of the time, yet
+    # the tail travels far more than it gets (a real SGD run at the edge of stability).
+    val_loss = np.array([0.68, 0.42, 0.47, 0.42, 0.50, 0.35, 0.42, 0.49, 0.32, 0.37, 0.49, 0.42, 0.40, 0.38, 0.49])
+    train_loss = np.array([1.38, 0.51, 0.33, 0.22, 0.16, 0.13, 0.12, 0.16, 0.15, 0.12, 0.13, 0.08, 0.16, 0.09, 0.04])
+    found = learning_rate_findings(val_loss, train_loss=train_loss)
+    assert [f.kind for f in found] == ["lr_too_large"]
+    assert found[0].evidence["sign_change_fraction"] < 0.5 and found[0].evidence["path_over_net"] >= 2
+    # A tail that turns once and climbs (overfitting's shape) is not a zig-zag.
+    climbing = np.array([0.79, 0.57, 0.41, 0.38, 0.35, 0.32, 0.37, 0.37, 0.45, 0.43, 0.39, 0.33, 0.38, 0.41, 0.58])
+    assert "lr_too_large" not in [f.kind for f in learning_rate_findings(climbing)]
 
 
 def test_lr_too_large_when_the_training_loss_falls_then_climbs_again():

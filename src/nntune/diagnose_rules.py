@@ -53,12 +53,16 @@ TREND_MIN_WINDOW = 3
 STEADY_FRACTION = 0.7
 LR_SMALL_RATE_SHARE = 0.5
 # Oscillation, judged on the second half of the curve (after the first descent): the
-# direction of the step flips at least half the time, and the typical step is 10% or
-# more both of the typical loss there and of the curve's whole range (max - min). A
-# converged loss wobbles by 1-3% of its level and well under 1% of its first descent; a
-# flat curve that never learns wobbles by far less than 10% of its level.
+# curve goes up and down (the direction of the step flips at least half the time, or it
+# turns at least twice and travels at least twice as far as it gets, as a zig-zag does
+# whose runs are two or three epochs long), and the typical step is 10% or more both of
+# the typical loss there and of the curve's whole range (max - min). A converged loss
+# wobbles by 1-3% of its level and well under 1% of its first descent; a flat curve that
+# never learns wobbles by far less than 10% of its level.
 OSCILLATION_MIN_POINTS = 6
 LR_LARGE_SIGN_CHANGES = 0.5
+LR_LARGE_MIN_TURNS = 2
+LR_LARGE_PATH_RATIO = 2.0
 LR_LARGE_AMPLITUDE = 0.10
 # The notes' "very large rate": the loss first falls, then climbs again. A training loss
 # that ends at 2x its minimum or more, giving back a quarter or more of its first descent,
@@ -264,14 +268,18 @@ def learning_rate_findings(loss: np.ndarray, *, complete: bool = True,
         tail = x[-max(OSCILLATION_MIN_POINTS, n // 2):]
         d = np.diff(tail)
         signs = np.sign(d[d != 0])
-        flips = float(np.mean(signs[1:] != signs[:-1])) if signs.size > 1 else 0.0
+        turns = int(np.sum(signs[1:] != signs[:-1])) if signs.size > 1 else 0
+        flips = turns / (signs.size - 1) if signs.size > 1 else 0.0
+        net = abs(float(tail[-1] - tail[0]))
+        path = float(np.sum(np.abs(d)))
+        zigzag = turns >= LR_LARGE_MIN_TURNS and path >= LR_LARGE_PATH_RATIO * net
         step = float(np.median(np.abs(d)))
         level, span = float(np.median(np.abs(tail))), float(x.max() - x.min())
         amplitude = step / level if level > 0 else 0.0
         of_range = step / span if span > 0 else 0.0
-        if flips >= LR_LARGE_SIGN_CHANGES and min(amplitude, of_range) >= LR_LARGE_AMPLITUDE:
+        if (flips >= LR_LARGE_SIGN_CHANGES or zigzag) and min(amplitude, of_range) >= LR_LARGE_AMPLITUDE:
             out.append(finding("lr_too_large", {"sign_change_fraction": flips, "relative_amplitude": amplitude,
-                                                "share_of_range": of_range},
+                                                "share_of_range": of_range, "path_over_net": path / max(net, 1e-12)},
                                f"the validation loss changes direction {100 * flips:.0f}% of the time, "
                                f"by {100 * amplitude:.0f}% of its level"))
             return out
