@@ -193,7 +193,8 @@ function drawOverview(d) {
       ? { label: dim.name, values: dim.values, tickvals: dim.ticktext.map((_, i) => i), ticktext: dim.ticktext }
       : { label: dim.name, values: dim.values });
     dims.push({ label: m, values: pc.value });
-    draw("parallel-plot", [{ type: "parcoords", dimensions: dims, line: { color: pc.value, colorscale: "Viridis", showscale: true, reversescale: S.direction === "minimize" } }], { height: 380, margin: { l: 60, r: 60, t: 50, b: 30 } });
+    if (HAS_WEBGL) draw("parallel-plot", [{ type: "parcoords", dimensions: dims, line: { color: pc.value, colorscale: "Viridis", showscale: true, reversescale: S.direction === "minimize" } }], { height: 380, margin: { l: 60, r: 60, t: 50, b: 30 } });
+    else draw("parallel-plot", parallelLines(dims, pc.value), { height: 380, showlegend: false, xaxis: { tickvals: dims.map((_, i) => i), ticktext: dims.map((d) => d.label) }, yaxis: { title: { text: "position in each axis' range" }, range: [-0.05, 1.05] } });
   } else emptyNote("parallel-plot", "Two complete trials are needed.");
   const box = $("#slices-plots");
   const want = d.slices.map((s) => `slice-${s.name}`);
@@ -218,6 +219,28 @@ function drawOverview(d) {
       el("td", {}, Object.entries(e.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(", "))))) : el("span"));
   drawLineage(d.lineage);
   drawStages(d.stages);
+}
+
+// Parcoords needs WebGL; without it (a remote desktop, a headless browser) each trial is drawn
+// as a polyline over the axes scaled to [0, 1], in five colour bands of the objective.
+const HAS_WEBGL = (() => { try { return !!document.createElement("canvas").getContext("webgl"); } catch (e) { return false; } })();
+
+function parallelLines(dims, value) {
+  const scaled = dims.map((d) => {
+    const vals = d.values.filter((v) => v !== null), lo = Math.min(...vals), hi = Math.max(...vals);
+    return d.values.map((v) => (v === null ? null : hi > lo ? (v - lo) / (hi - lo) : 0.5));
+  });
+  const lo = Math.min(...value), hi = Math.max(...value), bands = 5, better = S.direction === "maximize";
+  const palette = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
+  const traces = palette.map((color) => ({ x: [], y: [], mode: "lines", line: { color, width: 1 }, hoverinfo: "skip" }));
+  value.forEach((v, i) => {
+    let b = hi > lo ? Math.min(bands - 1, Math.floor(((v - lo) / (hi - lo)) * bands)) : bands - 1;
+    if (!better) b = bands - 1 - b;
+    const t = traces[b];
+    scaled.forEach((col, j) => { t.x.push(j); t.y.push(col[i]); });
+    t.x.push(null); t.y.push(null);
+  });
+  return traces;
 }
 
 function drawLineage(lin) {
