@@ -69,3 +69,18 @@ def test_overview_is_rebuilt_only_after_a_change_and_not_too_often(tmp_path):
     assert builds == [0]  # changed, but the last build is younger than a second
     clock.now += 1.0
     assert live.overview(build)["version"] == 1 and builds == [0, 1]
+
+
+def test_warm_reads_the_most_recent_studies_first(tmp_path):
+    store = SQLStorage(f"sqlite:///{tmp_path / 'live.db'}")
+    for name in ("old", "new", "never"):
+        store.create_study(name, "minimize")
+    for name in ("old", "new"):
+        sid = store.load_study(name).id
+        store.finish_trial(sid, store.create_trial(sid), TrialState.COMPLETE, 1.0)
+        time.sleep(0.01)
+    studies = LiveStudies(store, Clock())
+    studies.warm(limit=1)
+    assert list(studies._studies) == ["new"]
+    studies.warm()
+    assert sorted(studies._studies) == ["never", "new", "old"]

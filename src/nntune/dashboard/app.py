@@ -4,7 +4,7 @@ Pages (static files of this package; plotly.js from the installed plotly package
 CDN): ``/`` the studies, ``/study?study=S`` one study, ``/compare?study=A&study=B``.
 API: ``/api/studies``, ``/api/poll?study=S&since=V`` (status, counts and the trial rows
 changed since version V), ``/api/trials`` (a filtered, sorted page), ``/api/trial`` (one trial
-in full), ``/api/overview`` (the report's plot sections, lineage, stages), ``/api/compare``,
+in full), ``/api/history`` (cheap: redrawn at every change), ``/api/overview`` (the report's plot sections, lineage, stages), ``/api/compare``,
 and, only with control allowed, ``POST /api/delete``. Every JSON body comes from the builders
 in :mod:`nntune.report`. A bad parameter gets a 400 with one line, an unknown study a 404.
 """
@@ -37,7 +37,7 @@ from nntune.report.browse import (
     trial_detail,
     trial_row,
 )
-from nntune.report.data import rank
+from nntune.report.data import history_data, rank
 from nntune.show import study_metric
 from nntune.storage import Storage, StudyNotFoundError, redact_url
 from nntune.trial import TrialState
@@ -45,6 +45,7 @@ from nntune.trial import TrialState
 STATIC = Path(__file__).parent / "static"
 TOKEN_HEADER = "x-nntune-token"
 MAX_COMPARE = 8
+MAX_RUNNING = 200  # running trial numbers a poll lists (the newest)
 # Only this origin's scripts and styles (plotly adds inline styles); nothing from elsewhere.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data: blob:; connect-src 'self'")
@@ -119,6 +120,7 @@ class Dashboard:
             "status": live.status(), "version": live.version, "n_trials": len(trials), "counts": counts,
             "best": None if best is None else {"number": best.number, "value": best.value, "params": best.params},
             "changed": [trial_row(t) for t in changed], "read_seconds": live.last_read_seconds,
+            "running": [t.number for t in trials if t.state == TrialState.RUNNING][-MAX_RUNNING:],
             "control": self.allow_control})
 
     def trials(self, request: Request) -> Response:
@@ -140,6 +142,10 @@ class Dashboard:
         metric = study_metric([full], live.rec.attrs)
         return json_response({**trial_detail(full, metric=metric, direction=live.rec.direction, study_best=best),
                               "version": live.version})
+
+    def history(self, request: Request) -> Response:
+        live = self.live.get(required(_multi(request), "study"))
+        return json_response({"history": history_data(live.ordered(), live.rec.direction), "version": live.version})
 
     def overview(self, request: Request) -> Response:
         live = self.live.get(required(_multi(request), "study"))
@@ -225,7 +231,7 @@ def create_app(store: Storage, *, allow_control: bool = False, token: str | None
         Route("/static/plotly.min.js", dash.plotly), Route("/favicon.ico", _no_icon),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         Route("/api/studies", dash.studies), Route("/api/poll", dash.poll), Route("/api/trials", dash.trials),
-        Route("/api/trial", dash.trial), Route("/api/overview", dash.overview), Route("/api/compare", dash.compare),
+        Route("/api/trial", dash.trial), Route("/api/history", dash.history), Route("/api/overview", dash.overview), Route("/api/compare", dash.compare),
         Route("/api/delete", dash.delete, methods=["POST"]),
     ]
     app = Starlette(routes=routes, exception_handlers={

@@ -27,6 +27,7 @@ FINISH_GRACE = 3.0  # seconds without a running or waiting trial before a study 
 # times their last build time (10,000 trials cost a second; a refresh must not).
 MIN_OVERVIEW_PERIOD = 1.0
 OVERVIEW_COST_FACTOR = 5.0
+WARM_STUDIES = 10  # studies read in the background when the dashboard starts
 
 
 def _same(a: FrozenTrial, b: FrozenTrial) -> bool:
@@ -150,6 +151,16 @@ class LiveStudies:
             self.forget(name)
             raise
         return live
+
+    def warm(self, limit: int = WARM_STUDIES) -> None:
+        """Read the most recently active studies now (a bulk read of 10,000 trials takes
+        seconds), so that their pages open at once; errors are left for the page to report."""
+        recent = sorted(self.store.study_summaries(), key=lambda s: s.last_activity or datetime.min, reverse=True)
+        for summary in recent[:limit]:
+            try:
+                self.get(summary.name)
+            except StudyNotFoundError:
+                continue
 
     def forget(self, name: str) -> None:
         with self._lock:

@@ -72,6 +72,7 @@ def serve(store: Storage, *, host: str = "127.0.0.1", port: int = 8080, allow_co
         f"({'control allowed' if allow_control else 'read-only'}); Ctrl+C stops it")
     if token is not None:
         say(f"control token (send it as the X-NNTune-Token header): {token}")
+    threading.Thread(target=app.state.dashboard.live.warm, daemon=True).start()
     if open_browser:
         threading.Timer(0.8, _open, args=(url,)).start()
     uvicorn.Server(_config(app, host, port)).run()

@@ -39,14 +39,34 @@ function stateBadges(counts) {
 
 function setLive(text) { const n = $("#live"); if (n) n.textContent = text; }
 
-function draw(id, traces, layout) {
-  const node = document.getElementById(id);
-  if (!node) return;
-  for (const note of node.querySelectorAll(":scope > p.empty")) note.remove();
-  Plotly.react(node, traces, Object.assign({ margin: { l: 55, r: 15, t: 30, b: 40 }, height: 320, legend: { orientation: "h" } }, layout), PLOT_CONFIG);
+// plotly.js (4 MB) loads after the page's own script, so the table shows before it is parsed.
+let plotlyLoad = null;
+function plotlyReady() {
+  if (!plotlyLoad) plotlyLoad = new Promise((resolve, reject) => {
+    const script = el("script", { src: "/static/plotly.min.js" });
+    script.addEventListener("load", resolve);
+    script.addEventListener("error", () => reject(new Error("plotly.min.js did not load")));
+    document.head.append(script);
+  });
+  return plotlyLoad;
 }
 
-function emptyNote(id, text) { const node = document.getElementById(id); if (node) { Plotly.purge(node); node.replaceChildren(el("p", { class: "empty" }, text)); } }
+async function draw(id, traces, layout) {
+  const node = document.getElementById(id);
+  if (!node) return;
+  try {
+    await plotlyReady();
+    for (const note of node.querySelectorAll(":scope > p.empty")) note.remove();
+    await Plotly.react(node, traces, Object.assign({ margin: { l: 55, r: 15, t: 30, b: 40 }, height: 320, legend: { orientation: "h" } }, layout), PLOT_CONFIG);
+  } catch (err) { setLive(`error: ${err.message}`); }
+}
+
+async function emptyNote(id, text) {
+  const node = document.getElementById(id);
+  if (!node) return;
+  if (window.Plotly) Plotly.purge(node);
+  node.replaceChildren(el("p", { class: "empty" }, text));
+}
 
 function every(ms, fn) {
   let busy = false;
@@ -166,9 +186,8 @@ function findingNode(f) {
     el("div", {}, f.summary), el("div", {}, `Advice: ${f.advice}`));
 }
 
-function drawOverview(d) {
+function drawHistory(h) {
   const m = S.metric;
-  const h = d.history;
   if (h.n_trials) {
     draw("history-plot", [
       { x: h.number, y: h.value, mode: "markers", name: "complete", marker: { color: COLORS.complete, size: 6 } },
@@ -176,6 +195,15 @@ function drawOverview(d) {
       { x: h.best_number, y: h.best_value, mode: "lines", name: "best so far", line: { shape: "hv", color: "#c62828" } }],
       { xaxis: { title: { text: "trial" }, tickformat: "d" }, yaxis: { title: { text: m } } });
   } else emptyNote("history-plot", "No finished trial yet.");
+}
+
+async function refreshHistory() {
+  const d = await api("/api/history", [["study", S.study]]);
+  drawHistory(d.history);
+}
+
+function drawOverview(d) {
+  const m = S.metric;
   const iv = d.intermediate;
   if (iv.curves.length) {
     const traces = [];
@@ -299,12 +327,12 @@ function studyPage() {
     const numbers = new Set(p.changed.map((r) => r.number));
     S.version = p.version;
     if (!changed) return;
-    await refreshTable();
+    const redraw = [refreshTable(), refreshHistory()];
     if (S.follow) {
-      const running = p.changed.filter((r) => r.state === "running").map((r) => r.number);
-      const pick = running.length ? Math.max(...running) : S.selected === null && p.best ? p.best.number : S.selected;
-      if (pick !== S.selected) await select(pick); else if (numbers.has(S.selected)) await refreshTrial();
-    } else if (S.selected !== null && numbers.has(S.selected)) await refreshTrial();
+      const pick = p.running.length ? Math.max(...p.running) : S.selected === null && p.best ? p.best.number : S.selected;
+      if (pick !== S.selected) redraw.push(select(pick)); else if (numbers.has(S.selected)) redraw.push(refreshTrial());
+    } else if (S.selected !== null && numbers.has(S.selected)) redraw.push(refreshTrial());
+    await Promise.all(redraw);
     if (!overviewBusy && S.overviewVersion !== S.version && (first || Date.now() - S.overviewAt > 1500)) {
       overviewBusy = true;
       refreshOverview().catch((err) => setLive(`error: ${err.message}`)).finally(() => { overviewBusy = false; });
