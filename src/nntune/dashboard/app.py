@@ -37,7 +37,7 @@ from nntune.report.browse import (
     trial_detail,
     trial_row,
 )
-from nntune.report.data import history_data, rank
+from nntune.report.data import history_data
 from nntune.show import study_metric
 from nntune.storage import Storage, StudyNotFoundError, redact_url
 from nntune.trial import TrialState
@@ -111,8 +111,7 @@ class Dashboard:
         counts = {s.value: 0 for s in TrialState}
         for t in trials:
             counts[t.state.value] += 1
-        ranked = rank(trials, live.rec.direction)
-        best = next((t for t in ranked if t.state == TrialState.COMPLETE), None)
+        best = live.best()
         changed = live.changed_since(since) if since >= 0 else []
         return json_response({
             "study": live.rec.name, "direction": live.rec.direction, "storage": redact_url(self.store.url),
@@ -137,10 +136,11 @@ class Dashboard:
         if number not in live.trials:
             return error(404, f"number: no trial {number} in study {live.rec.name!r}")
         full = self.store.get_trial(live.rec.id, number, with_metrics=True)
-        ranked = rank(live.ordered(), live.rec.direction)
-        best = next((t.value for t in ranked if t.state == TrialState.COMPLETE), None)
+        best = live.best()
         metric = study_metric([full], live.rec.attrs)
-        return json_response({**trial_detail(full, metric=metric, direction=live.rec.direction, study_best=best),
+        detail = trial_detail(full, metric=metric, direction=live.rec.direction,
+                              study_best=None if best is None else best.value)
+        return json_response({**detail,
                               "version": live.version})
 
     def history(self, request: Request) -> Response:

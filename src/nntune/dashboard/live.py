@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from nntune.report.data import study_sections
+from nntune.report.data import rank, study_sections
 from nntune.storage import Storage, StudyNotFoundError, StudyRecord
 from nntune.trial import FrozenTrial, TrialState
 
@@ -48,6 +48,8 @@ class LiveStudy:
     idle_since: float | None = None
     last_read_seconds: float = 0.0
     _overview: tuple[int, float, float, dict[str, Any]] | None = None  # (version, built at, cost, data)
+    _ordered: tuple[int, list[FrozenTrial]] | None = None
+    _best: tuple[int, FrozenTrial | None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _merge(self, changed: list[FrozenTrial]) -> None:
@@ -90,7 +92,17 @@ class LiveStudy:
             self.read_at = now
 
     def ordered(self) -> list[FrozenTrial]:
-        return [self.trials[n] for n in sorted(self.trials)]
+        """The trials in number order (one list per version, shared: read-only)."""
+        if self._ordered is None or self._ordered[0] != self.version:
+            self._ordered = (self.version, [self.trials[n] for n in sorted(self.trials)])
+        return self._ordered[1]
+
+    def best(self) -> FrozenTrial | None:
+        """The best complete trial (one ranking per version)."""
+        if self._best is None or self._best[0] != self.version:
+            ranked = rank(self.ordered(), self.rec.direction)
+            self._best = (self.version, next((t for t in ranked if t.state == TrialState.COMPLETE), None))
+        return self._best[1]
 
     @property
     def finished(self) -> bool:

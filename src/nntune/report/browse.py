@@ -104,21 +104,19 @@ def query_trials(trials: Sequence[FrozenTrial], q: TrialQuery) -> dict[str, Any]
     """One page of the trial table: ``{"rows", "total" (matching), "n_trials", "page", "size",
     "pages", "params" (every parameter name), "scheduler_columns"}``. Missing values sort last
     whichever the order."""
-    chosen = [t for t in trials if _matches(t, q)]
     key = _sort_key(q.sort)
-    present = sorted((t for t in chosen if key(t)[0][0] == 0), key=key, reverse=q.descending)
-    absent = sorted((t for t in chosen if key(t)[0][0] == 1), key=lambda t: t.number)
-    ordered = present + absent
+    keyed = [(key(t), t) for t in trials if _matches(t, q)]
+    present = [kt for kt in keyed if kt[0][0][0] == 0]
+    present.sort(key=lambda kt: kt[0], reverse=q.descending)
+    ordered = [t for _, t in present] + [t for k, t in keyed if k[0][0] == 1]  # missing last, by number
     start = q.page * q.size
-    names: list[str] = []
+    names = list(dict.fromkeys(name for t in trials for name in t.params))
     columns: list[str] = []
     for t in trials:
-        for name in t.params:
-            if name not in names:
-                names.append(name)
-        for label in scheduler_info(t):
-            if label not in columns:
-                columns.append(label)
+        if t.user_attrs or t.system_attrs:
+            for label in scheduler_info(t):
+                if label not in columns:
+                    columns.append(label)
     return {"rows": [trial_row(t) for t in ordered[start:start + q.size]], "total": len(ordered),
             "n_trials": len(trials), "page": q.page, "size": q.size,
             "pages": max(1, math.ceil(len(ordered) / q.size)), "params": names, "scheduler_columns": columns}

@@ -168,17 +168,19 @@ async function refreshTrial() {
   $("#trial-title").textContent = `#${t.number} · ${t.state} · value ${fmt(t.value)} · ${t.epochs} epochs`;
   const c = t.curve, hasRecords = c.epoch.length > 0;
   const line = (y, name, dash) => ({ x: c.epoch, y, name, mode: "lines+markers", line: { dash: dash || "solid" } });
+  const drawn = [];
   if (hasRecords) {
-    draw("curve-loss", [line(c.train_loss, "training loss"), line(c.val_loss, "validation loss", "dot")], { title: { text: "loss", font: { size: 13 } }, xaxis: { title: { text: "epoch" } } });
-    draw("curve-metric", [line(c.train_metric, `training ${t.metric}`), line(c.val_metric, `validation ${t.metric}`, "dot")], { title: { text: t.metric, font: { size: 13 } }, xaxis: { title: { text: "epoch" } } });
-    draw("curve-lr", [line(c.lr, "learning rate")], { title: { text: "learning rate", font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, yaxis: { type: "log" } });
+    drawn.push(draw("curve-loss", [line(c.train_loss, "training loss"), line(c.val_loss, "validation loss", "dot")], { title: { text: "loss", font: { size: 13 } }, xaxis: { title: { text: "epoch" } } }));
+    drawn.push(draw("curve-metric", [line(c.train_metric, `training ${t.metric}`), line(c.val_metric, `validation ${t.metric}`, "dot")], { title: { text: t.metric, font: { size: 13 } }, xaxis: { title: { text: "epoch" } } }));
+    drawn.push(draw("curve-lr", [line(c.lr, "learning rate")], { title: { text: "learning rate", font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, yaxis: { type: "log" } }));
   } else {
-    draw("curve-loss", [{ x: t.intermediate.steps, y: t.intermediate.values, name: "reported value", mode: "lines+markers" }], { title: { text: "intermediate values", font: { size: 13 } }, xaxis: { title: { text: "step" } } });
+    drawn.push(draw("curve-loss", [{ x: t.intermediate.steps, y: t.intermediate.values, name: "reported value", mode: "lines+markers" }], { title: { text: "intermediate values", font: { size: 13 } }, xaxis: { title: { text: "step" } } }));
     emptyNote("curve-metric", "This trial reports no per-epoch records (loss, metric).");
     emptyNote("curve-lr", "No learning rate recorded.");
   }
   const box = $("#trial-findings");
   box.replaceChildren(...(t.findings.length ? t.findings.map(findingNode) : [el("p", { class: "empty" }, t.error ? `error: ${t.error}` : "No finding: the curves look healthy.")]));
+  await Promise.all(drawn);
 }
 
 function findingNode(f) {
@@ -189,17 +191,18 @@ function findingNode(f) {
 function drawHistory(h) {
   const m = S.metric;
   if (h.n_trials) {
-    draw("history-plot", [
+    return draw("history-plot", [
       { x: h.number, y: h.value, mode: "markers", name: "complete", marker: { color: COLORS.complete, size: 6 } },
       { x: h.pruned_number, y: h.pruned_value, mode: "markers", name: "pruned", marker: { color: COLORS.pruned, symbol: "x", size: 6 } },
       { x: h.best_number, y: h.best_value, mode: "lines", name: "best so far", line: { shape: "hv", color: "#c62828" } }],
       { xaxis: { title: { text: "trial" }, tickformat: "d" }, yaxis: { title: { text: m } } });
-  } else emptyNote("history-plot", "No finished trial yet.");
+  }
+  return emptyNote("history-plot", "No finished trial yet.");
 }
 
 async function refreshHistory() {
   const d = await api("/api/history", [["study", S.study]]);
-  drawHistory(d.history);
+  await drawHistory(d.history);
 }
 
 function drawOverview(d) {
