@@ -224,8 +224,7 @@ function drawOverview(d) {
       ? { label: dim.name, values: dim.values, tickvals: dim.ticktext.map((_, i) => i), ticktext: dim.ticktext }
       : { label: dim.name, values: dim.values });
     dims.push({ label: m, values: pc.value });
-    if (HAS_WEBGL) draw("parallel-plot", [{ type: "parcoords", dimensions: dims, line: { color: pc.value, colorscale: "Viridis", showscale: true, reversescale: S.direction === "minimize" } }], { height: 380, margin: { l: 60, r: 60, t: 50, b: 30 } });
-    else draw("parallel-plot", parallelLines(dims, pc.value), { height: 380, showlegend: false, xaxis: { tickvals: dims.map((_, i) => i), ticktext: dims.map((d) => d.label) }, yaxis: { title: { text: "position in each axis' range" }, range: [-0.05, 1.05] } });
+    drawParallel(dims, pc.value);
   } else emptyNote("parallel-plot", "Two complete trials are needed.");
   const box = $("#slices-plots");
   const want = d.slices.map((s) => `slice-${s.name}`);
@@ -252,9 +251,22 @@ function drawOverview(d) {
   drawStages(d.stages);
 }
 
-// Parcoords needs WebGL; without it (a remote desktop, a headless browser) each trial is drawn
-// as a polyline over the axes scaled to [0, 1], in five colour bands of the objective.
-const HAS_WEBGL = (() => { try { return !!document.createElement("canvas").getContext("webgl"); } catch (e) { return false; } })();
+// Parcoords needs WebGL; where plotly finds none it can use (a remote desktop, a headless
+// browser) each trial is drawn as a polyline over the axes scaled to [0, 1], in five colour
+// bands of the objective.
+let webglWorks = true;
+
+async function drawParallel(dims, value) {
+  const id = "parallel-plot", node = document.getElementById(id);
+  if (webglWorks) {
+    await draw(id, [{ type: "parcoords", dimensions: dims, line: { color: value, colorscale: "Viridis", showscale: true, reversescale: S.direction === "minimize" } }], { height: 380, margin: { l: 60, r: 60, t: 50, b: 30 } });
+    if (!node.querySelector(".no-webgl")) return;
+    webglWorks = false;
+    Plotly.purge(node);
+    node.replaceChildren();
+  }
+  await draw(id, parallelLines(dims, value), { height: 380, showlegend: false, xaxis: { tickvals: dims.map((_, i) => i), ticktext: dims.map((d) => d.label), range: [-0.1, dims.length - 0.9], zeroline: false }, yaxis: { title: { text: "position in each axis' range" }, range: [-0.05, 1.05], zeroline: false } });
+}
 
 function parallelLines(dims, value) {
   const scaled = dims.map((d) => {
