@@ -57,7 +57,7 @@ async function draw(id, traces, layout) {
   try {
     await plotlyReady();
     for (const note of node.querySelectorAll(":scope > p.empty")) note.remove();
-    await Plotly.react(node, traces, Object.assign({ margin: { l: 55, r: 15, t: 30, b: 40 }, height: 320, legend: { orientation: "h" } }, layout), PLOT_CONFIG);
+    await Plotly.react(node, traces, Object.assign({ margin: { l: 55, r: 15, t: 30, b: 40 }, height: 330, legend: { orientation: "h", y: -0.3, yanchor: "top" } }, layout), PLOT_CONFIG);
   } catch (err) { setLive(`error: ${err.message}`); }
 }
 
