@@ -33,11 +33,11 @@ from nntune.storage._base import (
     TrialChanges,
     TrialStateError,
     interruption_outcome,
-    summarize_study,
     utcnow,
 )
 from nntune.storage._engines import READ_ONLY, create_schema, is_in_memory_sqlite, is_transient, make_engine
 from nntune.storage._schema import meta, steps, studies, test_evals, trials
+from nntune.storage._sql_watch import changed_rows, summaries
 from nntune.trial import FrozenTrial, TrialState
 
 T = TypeVar("T")
@@ -147,25 +147,8 @@ class SQLStorage:
         self._tx(run)
 
     def study_summaries(self) -> list[StudySummary]:
-        def run(conn: Connection) -> list[StudySummary]:
-            recs = [_study(r) for r in conn.execute(sa.select(studies).order_by(studies.c.id))]
-            q = sa.select(trials.c.study_id, trials.c.state, sa.func.count(), sa.func.min(trials.c.value),
-                          sa.func.max(trials.c.value), sa.func.max(trials.c.datetime_start),
-                          sa.func.max(trials.c.heartbeat), sa.func.max(trials.c.datetime_complete),
-                          ).group_by(trials.c.study_id, trials.c.state)
-            groups: dict[int, list[Any]] = {}
-            for row in conn.execute(q):
-                groups.setdefault(row[0], []).append(row)
-            out = []
-            for rec in recs:
-                rows = groups.get(rec.id, [])
-                counts = {r[1]: int(r[2]) for r in rows}
-                done = [r for r in rows if r[1] == TrialState.COMPLETE.value and r[3] is not None]
-                best = (done[0][4] if rec.direction == "maximize" else done[0][3]) if done else None
-                stamps = [d for r in rows for d in r[5:8] if d is not None]
-                out.append(summarize_study(rec, counts, best, max(stamps) if stamps else None))
-            return out
-        return self._tx(run, read_only=True)
+        return self._tx(lambda conn: summaries(conn, [_study(r) for r in conn.execute(
+            sa.select(studies).order_by(studies.c.id))]), read_only=True)
 
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
         def run(conn: Connection) -> None:
@@ -387,26 +370,10 @@ class SQLStorage:
 
     def get_trials_since(self, study_id: int, since: datetime | None, *,
                          with_metrics: bool = False) -> TrialChanges:
-        stamps = (trials.c.datetime_start, trials.c.heartbeat, trials.c.datetime_complete)
-
         def run(conn: Connection) -> TrialChanges:
             if conn.execute(sa.select(studies.c.id).where(studies.c.id == study_id)).first() is None:
                 raise StudyNotFoundError(f"no study with id {study_id}")
-            cond = sa.or_(*(c >= since for c in stamps)) if since is not None else \
-                sa.or_(*(c.is_not(None) for c in stamps))
-            rows = conn.execute(sa.select(trials).where(trials.c.study_id == study_id, cond)
-                                .order_by(trials.c.number)).all()
-            if not rows:
-                return TrialChanges([], since)
-            cols = [steps.c.trial_id, steps.c.step, steps.c.value] + ([steps.c.metrics] if with_metrics else [])
-            by_trial: dict[int, list[Any]] = {}
-            ids = [r.id for r in rows]
-            for chunk in range(0, len(ids), 500):
-                for s in conn.execute(sa.select(*cols).where(steps.c.trial_id.in_(ids[chunk:chunk + 500]))
-                                      .order_by(steps.c.trial_id, steps.c.step)):
-                    by_trial.setdefault(s.trial_id, []).append(s)
-            latest = max(d for r in rows for d in (r.datetime_start, r.heartbeat, r.datetime_complete)
-                         if d is not None)
+            rows, by_trial, latest = changed_rows(conn, study_id, since, with_metrics)
             if with_metrics:
                 return TrialChanges([_trial(r, by_trial.get(r.id, []), True) for r in rows], latest)
             return TrialChanges([self._decoded(r, by_trial.get(r.id, [])) for r in rows], latest)
