@@ -107,6 +107,7 @@ def test_study_page_follows_a_running_study(browser_context, tmp_path, screensho
             errors += watch_console(compare)
             compare.goto(f"{server.url}/compare?study=live")
             compare.wait_for_function("() => (document.getElementById('compare-plot').data || []).length === 2")
+            compare.screenshot(path=str(screenshots / "compare.png"))
             assert errors == []
     finally:
         writer.kill()
