@@ -140,6 +140,10 @@ def test_read_only_unless_control_is_allowed_and_then_with_the_token(tmp_path):
     with RunningServer(create_app(store, allow_control=True, token="s3cret")) as srv:
         assert get(f"{srv.url}/api/delete?study=doomed", "POST")[0] == 403
         assert get(f"{srv.url}/api/delete?study=doomed", "POST", {"X-NNTune-Token": "wrong"})[0] == 403
-        code, body, _ = get(f"{srv.url}/api/delete?study=doomed", "POST", {"X-NNTune-Token": "s3cret"})
+        evil = {"X-NNTune-Token": "s3cret", "Origin": "http://evil.example"}
+        code, body, _ = get(f"{srv.url}/api/delete?study=doomed", "POST", evil)
+        assert code == 403 and body["error"].startswith("origin: ")
+        own = {"X-NNTune-Token": "s3cret", "Origin": srv.url}
+        code, body, _ = get(f"{srv.url}/api/delete?study=doomed", "POST", own)
         assert code == 200 and store.load_study("doomed") is None
         assert get(f"{srv.url}/api/poll?study=doomed")[0] == 404

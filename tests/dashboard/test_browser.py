@@ -1,6 +1,7 @@
 """The dashboard in a real browser (Debian's chromium) while a study runs in another process:
 the table gains rows and the followed trial's curve gains points without a reload, nothing
-is logged to the console as an error, and filters and sorting work."""
+is logged to the console as an error, and filters and sorting work; started with control
+allowed, the studies page deletes a study."""
 
 from __future__ import annotations
 
@@ -109,6 +110,14 @@ def test_study_page_follows_a_running_study(browser_context, tmp_path, screensho
             compare.wait_for_function("() => (document.getElementById('compare-plot').data || []).length === 2")
             compare.screenshot(path=str(screenshots / "compare.png"))
             assert errors == []
+        with RunningServer(create_app(store, allow_control=True)) as control:
+            page = browser_context.new_page()
+            errors = watch_console(page)
+            page.on("dialog", lambda dialog: dialog.accept())
+            page.goto(f"{control.url}/")
+            page.click("tr[data-study=live] button.danger")
+            page.wait_for_selector("tr[data-study=live]", state="detached", timeout=10000)
+            assert store.load_study("live") is None and errors == []
     finally:
         writer.kill()
         writer.wait()

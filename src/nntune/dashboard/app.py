@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -102,6 +103,7 @@ class Dashboard:
     def studies(self, request: Request) -> Response:
         data = studies_data(self.store.study_summaries(), self.store.url)
         data["control"] = self.allow_control
+        data["token_required"] = self.token is not None
         return json_response(data)
 
     def poll(self, request: Request) -> Response:
@@ -170,6 +172,9 @@ class Dashboard:
     def delete(self, request: Request) -> Response:
         if not self.allow_control:
             return error(403, "read-only dashboard: start it with --allow-control to delete studies")
+        origin = request.headers.get("origin")
+        if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+            return error(403, f"origin: a page from {origin} may not control this dashboard")
         if self.token is not None:
             given = request.headers.get(TOKEN_HEADER) or request.query_params.get("token") or ""
             if not hmac.compare_digest(given.encode(), self.token.encode()):

@@ -90,7 +90,8 @@ function studiesPage() {
       el("td", {}, el("input", Object.assign({ type: "checkbox", value: s.name }, checked.has(s.name) ? { checked: "" } : {}))),
       el("td", {}, el("a", { href: `/study?study=${encodeURIComponent(s.name)}` }, s.name)),
       el("td", {}, s.direction), el("td", {}, stateBadges(s.counts)), el("td", { class: "num" }, s.n_trials),
-      el("td", { class: "num" }, fmt(s.best_value)), el("td", {}, s.last_activity ? s.last_activity.replace("T", " ") : "–")));
+      el("td", { class: "num" }, fmt(s.best_value)), el("td", {}, s.last_activity ? s.last_activity.replace("T", " ") : "–"),
+      el("td", {}, data.control ? el("button", { type: "button", class: "danger", onclick: () => deleteStudy(s, data.token_required) }, "delete") : "")));
     $("#studies tbody").replaceChildren(...rows);
     $("#empty").hidden = data.studies.length > 0;
   });
@@ -100,6 +101,20 @@ function studiesPage() {
     for (const n of names) url.searchParams.append("study", n);
     window.location.href = url.toString();
   });
+}
+
+// Only offered when the dashboard was started with --allow-control.
+async function deleteStudy(study, tokenRequired) {
+  if (!window.confirm(`Delete study ${study.name} and its ${study.n_trials} trials? This cannot be undone.`)) return;
+  const headers = {};
+  if (tokenRequired) {
+    const token = window.prompt("Control token (printed when the dashboard started):");
+    if (!token) return;
+    headers["X-NNTune-Token"] = token;
+  }
+  const res = await fetch(`/api/delete?study=${encodeURIComponent(study.name)}`, { method: "POST", headers });
+  const body = await res.json();
+  setLive(res.ok ? `deleted ${body.deleted}` : `error: ${body.error}`);
 }
 
 // ---------------------------------------------------------------- one study
