@@ -147,3 +147,10 @@ def test_read_only_unless_control_is_allowed_and_then_with_the_token(tmp_path):
         code, body, _ = get(f"{srv.url}/api/delete?study=doomed", "POST", own)
         assert code == 200 and store.load_study("doomed") is None
         assert get(f"{srv.url}/api/poll?study=doomed")[0] == 404
+
+
+def test_a_loopback_dashboard_answers_only_to_its_own_names(tmp_path):
+    store = SQLStorage(f"sqlite:///{tmp_path / 'hosts.db'}")
+    with RunningServer(create_app(store, hosts=["127.0.0.1", "localhost"])) as srv:
+        assert get(f"{srv.url}/api/studies")[0] == 200
+        assert get(f"{srv.url}/api/studies", headers={"Host": "attacker.example"})[0] == 400

@@ -15,13 +15,14 @@ import hmac
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
@@ -229,7 +230,9 @@ class SecurityHeaders:
 
 
 def create_app(store: Storage, *, allow_control: bool = False, token: str | None = None,
-               clock: Callable[[], float] = time.monotonic) -> Starlette:
+               hosts: Sequence[str] | None = None, clock: Callable[[], float] = time.monotonic) -> Starlette:
+    """The app; with ``hosts``, a request naming any other Host is refused (a page on another
+    site that rebinds its name to 127.0.0.1 cannot read the studies)."""
     dash = Dashboard(store, allow_control=allow_control, token=token, clock=clock)
     routes = [
         Route("/", dash.page), Route("/study", dash.page), Route("/compare", dash.page),
@@ -243,6 +246,8 @@ def create_app(store: Storage, *, allow_control: bool = False, token: str | None
         BadQuery: _bad_query, StudyNotFoundError: _not_found, HTTPException: _http, Exception: _crash})
 
     app.add_middleware(SecurityHeaders)
+    if hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))
     app.state.dashboard = dash
     return app
 
