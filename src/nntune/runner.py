@@ -22,7 +22,7 @@ from nntune.config import FIXED_DURING_TRAINING, Config
 from nntune.config import parse_config
 from nntune.exceptions import ConfigError
 from nntune.executors import WorkerOptions, run_processes, run_ray, run_serial
-from nntune.samplers import GridSampler, PriorSampler, Sampler, make_sampler
+from nntune.samplers import CoarseToFineSampler, GridSampler, PriorSampler, Sampler, make_sampler
 from nntune.schedulers import PBT, pbt_objective, pbt_replacer
 from nntune.schedulers import ASHA, Hyperband, Scheduler, equal_budget_sampler, make_scheduler
 from nntune.space import Space
@@ -218,6 +218,9 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     cfg = p.cfg
     study = open_study(p)
     study.storage.set_study_attr(study.id, "metric", cfg.task.metric)
+    if isinstance(p.sampler, CoarseToFineSampler):  # so a report or dashboard can redraw the stages
+        study.storage.set_study_attr(study.id, "coarse_to_fine", {
+            k: getattr(p.sampler, k) for k in ("seed", "stages", "trials_per_stage", "top_k", "margin")})
     todo = remaining_trials(study, cfg.search.trials)
     if on_start is not None:
         on_start(study, todo)

@@ -266,3 +266,50 @@ def test_user_attrs_in_one_write_all_or_none(storage):
     with pytest.raises(TypeError):
         storage.set_trial_user_attrs(sid, n, {"epochs": 9, "obj": object()})
     assert storage.get_trial(sid, n).user_attrs["epochs"] == 3  # nothing of the failed write
+
+
+def test_study_summaries_count_states_and_pick_the_best(storage):
+    a = storage.create_study("a", "maximize")
+    storage.create_study("b", "minimize")
+    before = utcnow()
+    for value in (0.2, 0.9, 0.5):
+        n = storage.create_trial(a)
+        storage.report(a, n, 1, value)
+        storage.finish_trial(a, n, TrialState.COMPLETE, value)
+    n = storage.create_trial(a)
+    storage.finish_trial(a, n, TrialState.PRUNED, 0.95)  # a pruned value is not the best
+    storage.create_trial(a)
+    storage.create_trial(a, state=TrialState.WAITING)
+    sa_, sb = storage.study_summaries()
+    assert (sa_.name, sa_.direction, sa_.best_value, sa_.n_trials) == ("a", "maximize", 0.9, 6)
+    assert sa_.counts == {"waiting": 1, "running": 1, "complete": 3, "pruned": 1, "failed": 0, "diverged": 0}
+    assert sa_.last_activity is not None and sa_.last_activity >= before - timedelta(seconds=1)
+    assert (sb.name, sb.best_value, sb.last_activity, sb.n_trials) == ("b", None, None, 0)
+
+
+def test_trials_since_follow_starts_steps_and_ends(storage):
+    sid = storage.create_study("s", "minimize")
+    old = storage.create_trial(sid)
+    storage.finish_trial(sid, old, TrialState.COMPLETE, 1.0)
+    storage.create_trial(sid, state=TrialState.WAITING)  # never ran: no change to show
+    first = storage.get_trials_since(sid, None)
+    assert [t.number for t in first.trials] == [old] and first.latest is not None
+    import time
+    time.sleep(0.02)
+    mark = utcnow()
+    assert storage.get_trials_since(sid, mark).trials == []
+    assert storage.get_trials_since(sid, mark).latest == mark
+    live = storage.create_trial(sid)
+    storage.report(sid, live, 1, 0.5, {"train_loss": 0.4})
+    changed = storage.get_trials_since(sid, mark, with_metrics=True)
+    assert [t.number for t in changed.trials] == [live]
+    assert changed.trials[0].intermediate_values == {1: 0.5} and changed.trials[0].metrics[0]["train_loss"] == 0.4
+    assert changed.latest >= mark
+    time.sleep(0.02)
+    mark2 = utcnow()
+    storage.report(sid, live, 2, 0.4)
+    again = storage.get_trials_since(sid, mark2)
+    assert [t.number for t in again.trials] == [live] and again.trials[0].intermediate_values == {1: 0.5, 2: 0.4}
+    assert again.trials[0].metrics == []
+    with pytest.raises(StudyNotFoundError):
+        storage.get_trials_since(999, None)

@@ -76,7 +76,7 @@ def curve_of(trial: FrozenTrial, metric: str) -> dict[str, Any]:
             "epoch": [r.get("epoch", r.get("step")) for r in recs],
             "train_loss": col("train_loss"), "val_loss": col("val_loss"),
             "train_metric": col(f"train_{metric}"), "val_metric": col(f"val_{metric}"),
-            "layers": layer_series(recs)}
+            "lr": col("lr"), "layers": layer_series(recs)}
 
 
 def layer_series(records: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, list[float | None]]]:
@@ -214,7 +214,13 @@ def build_report_data(storage: str | Storage, study_name: str, *, top_k: int = T
                       seed: int = 0) -> dict[str, Any]:
     """Everything the report shows, as plain data; ``seed`` drives the importance forest."""
     store, rec = open_study(storage, study_name)
-    trials = store.get_trials(rec.id)
+    return study_sections(store, rec, store.get_trials(rec.id), top_k=top_k, seed=seed)
+
+
+def study_sections(store: Storage, rec: Any, trials: Sequence[FrozenTrial], *, top_k: int = TOP_TRIALS,
+                   seed: int = 0) -> dict[str, Any]:
+    """The report's sections from trials already read (bulk, without per-epoch records):
+    the report reads them once, the dashboard keeps them up to date between calls."""
     ranked = rank(trials, rec.direction)
     top = [store.get_trial(rec.id, t.number, with_metrics=True) for t in ranked[:top_k]]
     metric = study_metric(top, rec.attrs)

@@ -8,6 +8,8 @@ from nntune.storage._base import (
     Storage,
     StudyNotFoundError,
     StudyRecord,
+    StudySummary,
+    TrialChanges,
     TrialStateError,
 )
 from nntune.storage.memory import InMemoryStorage
@@ -20,6 +22,8 @@ __all__ = [
     "Storage",
     "StudyNotFoundError",
     "StudyRecord",
+    "StudySummary",
+    "TrialChanges",
     "TrialStateError",
     "get_storage",
     "redact_url",

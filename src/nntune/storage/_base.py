@@ -40,6 +40,40 @@ class StudyRecord:
     created_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class StudySummary:
+    """A study at a glance: trials per state (every state, waiting and running included),
+    the best complete value for its direction, and when a trial last started, reported or
+    finished (``None`` before any trial ran)."""
+
+    id: int
+    name: str
+    direction: str
+    counts: dict[str, int]
+    best_value: float | None
+    last_activity: datetime | None
+    created_at: datetime | None = None
+
+    @property
+    def n_trials(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class TrialChanges:
+    """The trials that changed since a moment, and the latest change among them (the
+    moment itself when none changed): ask again from there to follow a running study."""
+
+    trials: list[FrozenTrial]
+    latest: datetime | None
+
+
+def summarize_study(rec: StudyRecord, counts: Mapping[str, int], best: float | None,
+                    last: datetime | None) -> StudySummary:
+    full = {s.value: int(counts.get(s.value, 0)) for s in TrialState}
+    return StudySummary(rec.id, rec.name, rec.direction, full, best, last, rec.created_at)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -77,6 +111,9 @@ class Storage(Protocol):
     def list_studies(self) -> list[StudyRecord]: ...
     def delete_study(self, name: str) -> None: ...
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None: ...
+    def study_summaries(self) -> list[StudySummary]:
+        """Every study with its trial counts, best value and last activity, in creation order."""
+
 
     def create_trial(self, study_id: int, *, state: TrialState = TrialState.RUNNING,
                      params: Mapping[str, Any] | None = None,
@@ -122,6 +159,12 @@ class Storage(Protocol):
         """All trials in number order, in bulk; per-step metric records only on request.
         Without them the trials may be shared with other readers (the in-memory storage
         hands out one copy per trial version): treat them as read-only."""
+
+    def get_trials_since(self, study_id: int, since: datetime | None, *,
+                         with_metrics: bool = False) -> TrialChanges:
+        """The trials that started, reported a step or finished at ``since`` or later (all
+        trials that ever ran when ``since`` is None), in number order. Attribute writes alone
+        do not count as a change; waiting trials appear once claimed."""
 
     def record_test_evaluation(self, study_id: int, trial_number: int,
                                metrics: Mapping[str, Any]) -> int:

@@ -16,8 +16,11 @@ from nntune.storage._base import (
     DuplicatedStudyError,
     StudyNotFoundError,
     StudyRecord,
+    StudySummary,
+    TrialChanges,
     TrialStateError,
     interruption_outcome,
+    summarize_study,
     utcnow,
 )
 from nntune.trial import FrozenTrial, TrialState
@@ -103,6 +106,30 @@ class InMemoryStorage:
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
         with self._lock:
             self._studies[study_id].attrs[key] = _json(value)
+
+    def study_summaries(self) -> list[StudySummary]:
+        with self._lock:
+            out = []
+            for sid, rec in self._studies.items():
+                counts: dict[str, int] = {}
+                done: list[float] = []
+                last = None
+                for t in self._trials[sid]:
+                    counts[t.state.value] = counts.get(t.state.value, 0) + 1
+                    if t.state == TrialState.COMPLETE and t.value is not None:
+                        done.append(t.value)
+                    changed = self._changed_at(sid, t)
+                    if changed is not None and (last is None or changed > last):
+                        last = changed
+                best = (max(done) if rec.direction == "maximize" else min(done)) if done else None
+                out.append(summarize_study(copy.deepcopy(rec), counts, best, last))
+            return out
+
+    def _changed_at(self, study_id: int, t: FrozenTrial) -> datetime | None:
+        """When a trial last started, reported (its heartbeat) or finished."""
+        stamps = [d for d in (t.datetime_start, self._heartbeats.get((study_id, t.number)), t.datetime_complete)
+                  if d is not None]
+        return max(stamps) if stamps else None
 
     # trials ---------------------------------------------------------------------------
     def _lookup(self, study_id: int, number: int) -> FrozenTrial:
@@ -264,6 +291,19 @@ class InMemoryStorage:
                         if wanted is None or t.state in wanted]
             views = self._current_views(study_id)
             return list(views) if wanted is None else [v for v in views if v.state in wanted]
+
+    def get_trials_since(self, study_id: int, since: datetime | None, *,
+                         with_metrics: bool = False) -> TrialChanges:
+        with self._lock:
+            if study_id not in self._trials:
+                raise StudyNotFoundError(f"no study with id {study_id}")
+            changed, latest = [], since
+            for t in self._trials[study_id]:
+                at = self._changed_at(study_id, t)
+                if at is not None and (since is None or at >= since):
+                    changed.append(self._copy(t, with_metrics))
+                    latest = at if latest is None or at > latest else latest
+            return TrialChanges(changed, latest)
 
     def _current_views(self, study_id: int) -> list[FrozenTrial]:
         trials, views = self._trials[study_id], self._views.setdefault(study_id, [])

@@ -29,12 +29,15 @@ from nntune.storage._base import (
     DuplicatedStudyError,
     StudyNotFoundError,
     StudyRecord,
+    StudySummary,
+    TrialChanges,
     TrialStateError,
     interruption_outcome,
     utcnow,
 )
 from nntune.storage._engines import READ_ONLY, create_schema, is_in_memory_sqlite, is_transient, make_engine
 from nntune.storage._schema import meta, steps, studies, test_evals, trials
+from nntune.storage._sql_watch import changed_rows, summaries
 from nntune.trial import FrozenTrial, TrialState
 
 T = TypeVar("T")
@@ -142,6 +145,10 @@ class SQLStorage:
             conn.execute(test_evals.delete().where(test_evals.c.study_id == row.id))
             conn.execute(studies.delete().where(studies.c.id == row.id))
         self._tx(run)
+
+    def study_summaries(self) -> list[StudySummary]:
+        return self._tx(lambda conn: summaries(conn, [_study(r) for r in conn.execute(
+            sa.select(studies).order_by(studies.c.id))]), read_only=True)
 
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
         def run(conn: Connection) -> None:
@@ -359,6 +366,17 @@ class SQLStorage:
             if with_metrics:
                 return [_trial(r, by_trial.get(r.id, []), True) for r in rows]
             return [self._decoded(r, by_trial.get(r.id, [])) for r in rows]
+        return self._tx(run, read_only=True)
+
+    def get_trials_since(self, study_id: int, since: datetime | None, *,
+                         with_metrics: bool = False) -> TrialChanges:
+        def run(conn: Connection) -> TrialChanges:
+            if conn.execute(sa.select(studies.c.id).where(studies.c.id == study_id)).first() is None:
+                raise StudyNotFoundError(f"no study with id {study_id}")
+            rows, by_trial, latest = changed_rows(conn, study_id, since, with_metrics)
+            if with_metrics:
+                return TrialChanges([_trial(r, by_trial.get(r.id, []), True) for r in rows], latest)
+            return TrialChanges([self._decoded(r, by_trial.get(r.id, [])) for r in rows], latest)
         return self._tx(run, read_only=True)
 
     def _decoded(self, row: Any, step_rows: list[Any]) -> FrozenTrial:

@@ -1,0 +1,12 @@
+"""``nntune dashboard``: a local web app over a study storage that follows running studies.
+
+:func:`create_app` builds the Starlette app; :func:`serve` runs it with uvicorn;
+:class:`RunningServer` runs it in a thread (tests, benchmarks).
+"""
+
+from __future__ import annotations
+
+from nntune.dashboard.app import create_app
+from nntune.dashboard.server import RunningServer, is_loopback, serve
+
+__all__ = ["RunningServer", "create_app", "is_loopback", "serve"]

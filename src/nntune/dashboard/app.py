@@ -1,0 +1,256 @@
+"""The dashboard's web app (Starlette): three pages and the JSON API they poll.
+
+Pages (static files of this package; plotly.js from the installed plotly package, never a
+CDN): ``/`` the studies, ``/study?study=S`` one study, ``/compare?study=A&study=B``.
+API: ``/api/studies``, ``/api/poll?study=S&since=V`` (status, counts and the trial rows
+changed since version V), ``/api/trials`` (a filtered, sorted page), ``/api/trial`` (one trial
+in full), ``/api/history`` (cheap: redrawn at every change), ``/api/overview`` (the report's plot sections, lineage, stages), ``/api/compare``,
+and, only with control allowed, ``POST /api/delete``. Every JSON body comes from the builders
+in :mod:`nntune.report`. A bad parameter gets a 400 with one line, an unknown study a 404.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from nntune.dashboard.live import LiveStudies
+from nntune.dashboard.query import BadQuery, integer, required, trial_query
+from nntune.report.browse import (
+    compare_data,
+    lineage_data,
+    query_trials,
+    stages_data,
+    studies_data,
+    trial_detail,
+    trial_row,
+)
+from nntune.report.data import history_data
+from nntune.show import study_metric
+from nntune.storage import Storage, StudyNotFoundError, redact_url
+from nntune.trial import TrialState
+
+STATIC = Path(__file__).parent / "static"
+TOKEN_HEADER = "x-nntune-token"
+MAX_COMPARE = 8
+MAX_RUNNING = 200  # running trial numbers a poll lists (the newest)
+# Only this origin's scripts and styles (plotly adds inline styles); nothing from elsewhere.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob:; connect-src 'self'")
+
+
+def plotly_js() -> Path:
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def _plain(obj: Any) -> Any:
+    """JSON-ready: non-finite floats become null (JSON has no NaN)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    body = json.dumps(_plain(data), separators=(",", ":"), default=str)
+    return Response(body, status_code=status, media_type="application/json",
+                    headers={"cache-control": "no-store"})
+
+
+def error(status: int, message: str) -> Response:
+    return json_response({"error": message.splitlines()[0] if message else "error"}, status)
+
+
+class Dashboard:
+    """The app's state: one storage, the live studies, and who may change things. The API's
+    handlers are plain functions: Starlette runs them in its thread pool, so a slow read never
+    holds up the event loop."""
+
+    def __init__(self, store: Storage, *, allow_control: bool = False, token: str | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self.allow_control = allow_control
+        self.token = token
+        self.live = LiveStudies(store, clock)
+
+    # pages ----------------------------------------------------------------------------
+    async def page(self, request: Request) -> Response:
+        name = {"/": "studies.html", "/study": "study.html", "/compare": "compare.html"}[request.url.path]
+        return FileResponse(STATIC / name, headers={"cache-control": "no-store"})
+
+    async def plotly(self, request: Request) -> Response:
+        return FileResponse(plotly_js(), media_type="application/javascript")
+
+    # API ------------------------------------------------------------------------------
+    def studies(self, request: Request) -> Response:
+        data = studies_data(self.store.study_summaries(), self.store.url)
+        data["control"] = self.allow_control
+        data["token_required"] = self.token is not None
+        return json_response(data)
+
+    def poll(self, request: Request) -> Response:
+        live = self.live.get(required(_multi(request), "study"))
+        since = integer(_multi(request), "since", -1, -1, 10**12)
+        trials = live.ordered()
+        counts = {s.value: 0 for s in TrialState}
+        for t in trials:
+            counts[t.state.value] += 1
+        best = live.best()
+        changed = live.changed_since(since) if since >= 0 else []
+        return json_response({
+            "study": live.rec.name, "direction": live.rec.direction, "storage": redact_url(self.store.url),
+            "metric": live.rec.attrs.get("metric") if isinstance(live.rec.attrs.get("metric"), str) else None,
+            "status": live.status(), "version": live.version, "n_trials": len(trials), "counts": counts,
+            "best": None if best is None else {"number": best.number, "value": best.value, "params": best.params},
+            "changed": [trial_row(t) for t in changed], "read_seconds": live.last_read_seconds,
+            "running": [t.number for t in trials if t.state == TrialState.RUNNING][-MAX_RUNNING:],
+            "control": self.allow_control})
+
+    def trials(self, request: Request) -> Response:
+        q = _multi(request)
+        live = self.live.get(required(q, "study"))
+        data = query_trials(live.ordered(), trial_query(q))
+        data["version"] = live.version
+        return json_response(data)
+
+    def trial(self, request: Request) -> Response:
+        q = _multi(request)
+        live = self.live.get(required(q, "study"))
+        number = integer(q, "number", -1, 0, 10**9)
+        if number not in live.trials:
+            return error(404, f"number: no trial {number} in study {live.rec.name!r}")
+        full = self.store.get_trial(live.rec.id, number, with_metrics=True)
+        best = live.best()
+        metric = study_metric([full], live.rec.attrs)
+        detail = trial_detail(full, metric=metric, direction=live.rec.direction,
+                              study_best=None if best is None else best.value)
+        return json_response({**detail,
+                              "version": live.version})
+
+    def history(self, request: Request) -> Response:
+        live = self.live.get(required(_multi(request), "study"))
+        return json_response({"history": history_data(live.ordered(), live.rec.direction), "version": live.version})
+
+    def overview(self, request: Request) -> Response:
+        live = self.live.get(required(_multi(request), "study"))
+
+        def build(rec: Any, trials: list[Any]) -> dict[str, Any]:
+            data = live._sections(rec, trials)
+            data["lineage"] = lineage_data(trials)
+            data["stages"] = stages_data(trials, rec.attrs, rec.direction)
+            data.pop("trials", None)  # the table is paged by /api/trials
+            return data
+        return json_response(live.overview(build))
+
+    def compare(self, request: Request) -> Response:
+        names = [n for n in _multi(request).get("study", []) if n]
+        if not names:
+            raise BadQuery("study", "name at least one study (study=A&study=B)")
+        if len(names) > MAX_COMPARE:
+            raise BadQuery("study", f"at most {MAX_COMPARE} studies at once, got {len(names)}")
+        lives = [self.live.get(n) for n in dict.fromkeys(names)]
+        return json_response({"studies": compare_data([(lv.rec, lv.ordered()) for lv in lives])})
+
+    def delete(self, request: Request) -> Response:
+        if not self.allow_control:
+            return error(403, "read-only dashboard: start it with --allow-control to delete studies")
+        origin = request.headers.get("origin")
+        if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+            return error(403, f"origin: a page from {origin} may not control this dashboard")
+        if self.token is not None:
+            given = request.headers.get(TOKEN_HEADER) or request.query_params.get("token") or ""
+            if not hmac.compare_digest(given.encode(), self.token.encode()):
+                return error(403, "token: missing or wrong (the token is printed when the dashboard starts)")
+        name = required(_multi(request), "study")
+        self.store.delete_study(name)
+        self.live.forget(name)
+        return json_response({"deleted": name})
+
+
+def _multi(request: Request) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        out.setdefault(key, []).append(value)
+    return out
+
+
+async def _bad_query(request: Request, exc: Exception) -> Response:
+    return error(400, str(exc))
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return error(404, f"study: {exc}")
+
+
+async def _http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return error(exc.status_code, str(exc.detail))
+
+
+async def _crash(request: Request, exc: Exception) -> Response:
+    return error(500, f"internal error: {type(exc).__name__}")
+
+
+class SecurityHeaders:
+    """Adds the content security policy (nothing loads from another origin) to every response."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + [
+                    (b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff")]
+            await send(message)
+        await self.app(scope, receive, with_headers)
+
+
+def create_app(store: Storage, *, allow_control: bool = False, token: str | None = None,
+               hosts: Sequence[str] | None = None, clock: Callable[[], float] = time.monotonic) -> Starlette:
+    """The app; with ``hosts``, a request naming any other Host is refused (a page on another
+    site that rebinds its name to 127.0.0.1 cannot read the studies)."""
+    dash = Dashboard(store, allow_control=allow_control, token=token, clock=clock)
+    routes = [
+        Route("/", dash.page), Route("/study", dash.page), Route("/compare", dash.page),
+        Route("/static/plotly.min.js", dash.plotly), Route("/favicon.ico", _no_icon),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        Route("/api/studies", dash.studies), Route("/api/poll", dash.poll), Route("/api/trials", dash.trials),
+        Route("/api/trial", dash.trial), Route("/api/history", dash.history), Route("/api/overview", dash.overview), Route("/api/compare", dash.compare),
+        Route("/api/delete", dash.delete, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={
+        BadQuery: _bad_query, StudyNotFoundError: _not_found, HTTPException: _http, Exception: _crash})
+
+    app.add_middleware(SecurityHeaders)
+    if hosts is not None:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))
+    app.state.dashboard = dash
+    return app
+
+
+async def _no_icon(request: Request) -> Response:
+    return PlainTextResponse("", status_code=204)

@@ -1,0 +1,179 @@
+"""A study kept up to date between requests: read in bulk once, then only the trials that
+changed since the last read (``Storage.get_trials_since``), each stamped with a version so a
+page asks for "what changed since version V" and gets a few rows, not the whole study.
+
+The clock is injected; a study counts as finished once no trial has been running or waiting
+for :data:`FINISH_GRACE` seconds (a serial run has a gap of milliseconds between trials).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from nntune.report.data import rank, study_sections
+from nntune.storage import Storage, StudyNotFoundError, StudyRecord
+from nntune.trial import FrozenTrial, TrialState
+
+# A writer stamps a change before its transaction commits: read again this far back.
+COMMIT_MARGIN = timedelta(seconds=2)
+MIN_REFRESH = 0.25  # seconds between two reads of the storage for one study, however many pages ask
+FINISH_GRACE = 3.0  # seconds without a running or waiting trial before a study counts as finished
+# The plot sections are rebuilt at most this often, and never more often than OVERVIEW_COST_FACTOR
+# times their last build time (10,000 trials cost a second; a refresh must not).
+MIN_OVERVIEW_PERIOD = 1.0
+OVERVIEW_COST_FACTOR = 5.0
+WARM_STUDIES = 10  # studies read in the background when the dashboard starts
+
+
+def _same(a: FrozenTrial, b: FrozenTrial) -> bool:
+    return (a.state, a.value, a.intermediate_values, a.params, a.datetime_complete, a.user_attrs) == \
+        (b.state, b.value, b.intermediate_values, b.params, b.datetime_complete, b.user_attrs)
+
+
+@dataclass
+class LiveStudy:
+    store: Storage
+    rec: StudyRecord
+    clock: Callable[[], float] = time.monotonic
+    trials: dict[int, FrozenTrial] = field(default_factory=dict)
+    versions: dict[int, int] = field(default_factory=dict)
+    version: int = 0
+    cursor: datetime | None = None
+    read_at: float = -1e9
+    idle_since: float | None = None
+    last_read_seconds: float = 0.0
+    _overview: tuple[int, float, float, dict[str, Any]] | None = None  # (version, built at, cost, data)
+    _ordered: tuple[int, list[FrozenTrial]] | None = None
+    _best: tuple[int, FrozenTrial | None] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _merge(self, changed: list[FrozenTrial]) -> None:
+        fresh = [t for t in changed if t.number not in self.trials or not _same(self.trials[t.number], t)]
+        if fresh:
+            self.version += 1
+            for t in fresh:
+                self.trials[t.number] = t
+                self.versions[t.number] = self.version
+
+    def refresh(self, *, force: bool = False) -> None:
+        """Read what changed since the last read (everything the first time); at most once
+        per :data:`MIN_REFRESH` seconds unless ``force``."""
+        with self._lock:
+            now = self.clock()
+            if not force and now - self.read_at < MIN_REFRESH:
+                return
+            t0 = time.perf_counter()
+            if self.cursor is None and not self.trials:
+                everything = self.store.get_trials(self.rec.id)
+                self._merge(everything)
+                stamps = [d for t in everything for d in (t.datetime_start, t.datetime_complete) if d is not None]
+                self.cursor = max(stamps) if stamps else None
+                if self.cursor is None:  # nothing ran yet: follow from the first start
+                    self.cursor = datetime(1970, 1, 1)
+            else:
+                since = self.cursor - COMMIT_MARGIN if self.cursor is not None else None
+                changes = self.store.get_trials_since(self.rec.id, since)
+                self._merge(changes.trials)
+                if changes.latest is not None and (self.cursor is None or changes.latest > self.cursor):
+                    self.cursor = changes.latest
+                # Trials enqueued and not yet claimed have no time stamps: counted at the next bulk read.
+            self.last_read_seconds = time.perf_counter() - t0
+            first = self.read_at < -1e8
+            active = any(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in self.trials.values())
+            if active:
+                self.idle_since = None
+            elif self.idle_since is None:  # a study found idle at the first look has finished already
+                self.idle_since = now - FINISH_GRACE if first else now
+            self.read_at = now
+
+    def ordered(self) -> list[FrozenTrial]:
+        """The trials in number order (one list per version, shared: read-only)."""
+        if self._ordered is None or self._ordered[0] != self.version:
+            self._ordered = (self.version, [self.trials[n] for n in sorted(self.trials)])
+        return self._ordered[1]
+
+    def best(self) -> FrozenTrial | None:
+        """The best complete trial (one ranking per version)."""
+        if self._best is None or self._best[0] != self.version:
+            ranked = rank(self.ordered(), self.rec.direction)
+            self._best = (self.version, next((t for t in ranked if t.state == TrialState.COMPLETE), None))
+        return self._best[1]
+
+    @property
+    def finished(self) -> bool:
+        return bool(self.trials) and self.idle_since is not None and self.clock() - self.idle_since >= FINISH_GRACE
+
+    def status(self) -> str:
+        if not self.trials:
+            return "empty"
+        return "finished" if self.finished else "running"
+
+    def changed_since(self, version: int) -> list[FrozenTrial]:
+        return [self.trials[n] for n in sorted(self.trials) if self.versions.get(n, 0) > version]
+
+    def overview(self, build: Callable[[StudyRecord, list[FrozenTrial]], dict[str, Any]] | None = None,
+                 *, force: bool = False) -> dict[str, Any]:
+        """The report's plot sections for the current trials, rebuilt only when trials changed
+        and the last build is old enough for its cost; ``version`` tells what it reflects."""
+        with self._lock:
+            now = self.clock()
+            cached = self._overview
+            if cached is not None and (cached[0] == self.version or (
+                    not force and now - cached[1] < max(MIN_OVERVIEW_PERIOD, OVERVIEW_COST_FACTOR * cached[2]))):
+                return cached[3]
+            version, trials = self.version, self.ordered()
+        t0 = time.perf_counter()
+        data = (build or self._sections)(self.rec, trials)
+        data["version"] = version
+        with self._lock:
+            self._overview = (version, now, time.perf_counter() - t0, data)
+        return data
+
+    def _sections(self, rec: StudyRecord, trials: list[FrozenTrial]) -> dict[str, Any]:
+        return study_sections(self.store, rec, trials)
+
+
+class LiveStudies:
+    """The :class:`LiveStudy` of each study a page has asked about, by name."""
+
+    def __init__(self, store: Storage, clock: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self.clock = clock
+        self._studies: dict[str, LiveStudy] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> LiveStudy:
+        """The study, refreshed; :class:`StudyNotFoundError` when it does not exist (any more)."""
+        with self._lock:
+            live = self._studies.get(name)
+        if live is None:
+            rec = self.store.load_study(name)
+            if rec is None:
+                raise StudyNotFoundError(f"no study named {name!r}")
+            with self._lock:
+                live = self._studies.setdefault(name, LiveStudy(self.store, rec, self.clock))
+        try:
+            live.refresh()
+        except StudyNotFoundError:
+            self.forget(name)
+            raise
+        return live
+
+    def warm(self, limit: int = WARM_STUDIES) -> None:
+        """Read the most recently active studies now (a bulk read of 10,000 trials takes
+        seconds), so that their pages open at once; errors are left for the page to report."""
+        recent = sorted(self.store.study_summaries(), key=lambda s: s.last_activity or datetime.min, reverse=True)
+        for summary in recent[:limit]:
+            try:
+                self.get(summary.name)
+            except StudyNotFoundError:
+                continue
+
+    def forget(self, name: str) -> None:
+        with self._lock:
+            self._studies.pop(name, None)

@@ -1,0 +1,87 @@
+"""Query parameters of the dashboard's JSON API, checked: a bad one is a :class:`BadQuery`
+naming the parameter and the problem, answered with a 400 and that one line."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from nntune.report.browse import MAX_PAGE_SIZE, SORT_KEYS, ParamRange, TrialQuery
+from nntune.trial import TrialState
+
+STATES = frozenset(s.value for s in TrialState)
+
+
+class BadQuery(ValueError):
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+
+
+def one(params: Mapping[str, Sequence[str]], name: str, default: str | None = None) -> str | None:
+    values = params.get(name) or []
+    if len(values) > 1:
+        raise BadQuery(name, "given more than once")
+    return values[0] if values else default
+
+
+def required(params: Mapping[str, Sequence[str]], name: str) -> str:
+    value = one(params, name)
+    if value is None or value == "":
+        raise BadQuery(name, "missing")
+    return value
+
+
+def integer(params: Mapping[str, Sequence[str]], name: str, default: int, low: int, high: int) -> int:
+    text = one(params, name)
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadQuery(name, f"expected an integer, got {text!r}") from None
+    if not low <= value <= high:
+        raise BadQuery(name, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def number(text: str, name: str) -> float | None:
+    if text == "":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadQuery(name, f"expected a number, got {text!r}") from None
+    if math.isnan(value):
+        raise BadQuery(name, "must not be NaN")
+    return value
+
+
+def trial_query(params: Mapping[str, Sequence[str]]) -> TrialQuery:
+    """``state=complete,pruned`` (repeatable), ``range=NAME:LOW:HIGH`` (repeatable, either
+    bound may be empty), ``value_min``, ``value_max``, ``sort`` (number, value, state, epochs,
+    duration, start or param:NAME), ``order`` (asc or desc), ``page`` (from 0), ``size``."""
+    states = {s for text in params.get("state", []) for s in text.split(",") if s}
+    unknown = sorted(states - STATES)
+    if unknown:
+        raise BadQuery("state", f"unknown state {unknown[0]!r} (expected one of {', '.join(sorted(STATES))})")
+    ranges = []
+    for text in params.get("range", []):
+        parts = text.split(":")
+        if len(parts) != 3 or not parts[0]:
+            raise BadQuery("range", f"expected NAME:LOW:HIGH, got {text!r}")
+        low, high = number(parts[1], "range"), number(parts[2], "range")
+        if low is not None and high is not None and low > high:
+            raise BadQuery("range", f"low {low:g} is above high {high:g} for {parts[0]}")
+        ranges.append(ParamRange(parts[0], low, high))
+    vmin = number(one(params, "value_min", "") or "", "value_min")
+    vmax = number(one(params, "value_max", "") or "", "value_max")
+    sort = one(params, "sort", "number") or "number"
+    if sort not in SORT_KEYS and not (sort.startswith("param:") and len(sort) > len("param:")):
+        raise BadQuery("sort", f"expected one of {', '.join(SORT_KEYS)} or param:NAME, got {sort!r}")
+    order = one(params, "order", "asc")
+    if order not in ("asc", "desc"):
+        raise BadQuery("order", f"expected asc or desc, got {order!r}")
+    return TrialQuery(states=frozenset(states), ranges=tuple(ranges), value_min=vmin, value_max=vmax,
+                      sort=sort, descending=order == "desc",
+                      page=integer(params, "page", 0, 0, 10**9),
+                      size=integer(params, "size", 50, 1, MAX_PAGE_SIZE))

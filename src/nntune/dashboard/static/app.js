@@ -1,0 +1,402 @@
+// nntune dashboard: the three pages, polling the JSON API; plotly draws the figures.
+"use strict";
+
+const $ = (sel) => document.querySelector(sel);
+const STATES = ["complete", "pruned", "failed", "diverged", "running", "waiting"];
+const POLL_MS = 1000;
+const PLOT_CONFIG = { displaylogo: false, responsive: true };
+const COLORS = { complete: "#1f77b4", pruned: "#ef6c00", failed: "#b00020", diverged: "#6a1b9a", running: "#1565c0" };
+
+async function api(path, params) {
+  const url = new URL(path, window.location.origin);
+  for (const [k, v] of params || []) url.searchParams.append(k, v);
+  const res = await fetch(url, { cache: "no-store" });
+  const body = await res.json();
+  if (!res.ok) throw new Error(body.error || res.statusText);
+  return body;
+}
+
+function fmt(v) {
+  if (v === null || v === undefined) return "–";
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : (Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3) && v !== 0 ? v.toExponential(3) : v.toPrecision(4);
+  return String(v);
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") node.className = v; else if (k.startsWith("on")) node.addEventListener(k.slice(2), v); else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(c === null || c === undefined ? "" : String(c)));
+  return node;
+}
+
+function stateBadges(counts) {
+  const span = el("span");
+  for (const s of STATES) if (counts[s]) span.append(el("span", { class: `st st-${s}`, title: s }, `${counts[s]} ${s}`));
+  return span;
+}
+
+function setLive(text) { const n = $("#live"); if (n) n.textContent = text; }
+
+// plotly.js (4 MB) loads after the page's own script, so the table shows before it is parsed.
+let plotlyLoad = null;
+function plotlyReady() {
+  if (!plotlyLoad) plotlyLoad = new Promise((resolve, reject) => {
+    const script = el("script", { src: "/static/plotly.min.js" });
+    script.addEventListener("load", resolve);
+    script.addEventListener("error", () => reject(new Error("plotly.min.js did not load")));
+    document.head.append(script);
+  });
+  return plotlyLoad;
+}
+
+async function draw(id, traces, layout) {
+  const node = document.getElementById(id);
+  if (!node) return;
+  try {
+    await plotlyReady();
+    for (const note of node.querySelectorAll(":scope > p.empty")) note.remove();
+    await Plotly.react(node, traces, Object.assign({ margin: { l: 55, r: 15, t: 30, b: 40 }, height: 330, legend: { orientation: "h", y: -0.3, yanchor: "top" } }, layout), PLOT_CONFIG);
+  } catch (err) { setLive(`error: ${err.message}`); }
+}
+
+async function emptyNote(id, text) {
+  const node = document.getElementById(id);
+  if (!node) return;
+  if (window.Plotly) Plotly.purge(node);
+  node.replaceChildren(el("p", { class: "empty" }, text));
+}
+
+function every(ms, fn) {
+  let busy = false;
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try { await fn(); setLive(`live · updated ${new Date().toLocaleTimeString()}`); } catch (err) { setLive(`error: ${err.message}`); }
+    busy = false;
+  };
+  tick();
+  return setInterval(tick, ms);
+}
+
+// ---------------------------------------------------------------- studies
+function studiesPage() {
+  every(2000, async () => {
+    const data = await api("/api/studies");
+    $("#storage").textContent = `storage ${data.storage}`;
+    const checked = new Set([...document.querySelectorAll("#studies input:checked")].map((c) => c.value));
+    const rows = data.studies.map((s) => el("tr", { "data-study": s.name },
+      el("td", {}, el("input", Object.assign({ type: "checkbox", value: s.name }, checked.has(s.name) ? { checked: "" } : {}))),
+      el("td", {}, el("a", { href: `/study?study=${encodeURIComponent(s.name)}` }, s.name)),
+      el("td", {}, s.direction), el("td", {}, stateBadges(s.counts)), el("td", { class: "num" }, s.n_trials),
+      el("td", { class: "num" }, fmt(s.best_value)), el("td", {}, s.last_activity ? s.last_activity.replace("T", " ") : "–"),
+      el("td", {}, data.control ? el("button", { type: "button", class: "danger", onclick: () => deleteStudy(s, data.token_required) }, "delete") : "")));
+    $("#studies tbody").replaceChildren(...rows);
+    $("#empty").hidden = data.studies.length > 0;
+  });
+  $("#compare-selected").addEventListener("click", () => {
+    const names = [...document.querySelectorAll("#studies input:checked")].map((c) => c.value);
+    const url = new URL("/compare", window.location.origin);
+    for (const n of names) url.searchParams.append("study", n);
+    window.location.href = url.toString();
+  });
+}
+
+// Only offered when the dashboard was started with --allow-control.
+async function deleteStudy(study, tokenRequired) {
+  if (!window.confirm(`Delete study ${study.name} and its ${study.n_trials} trials? This cannot be undone.`)) return;
+  const headers = {};
+  if (tokenRequired) {
+    const token = window.prompt("Control token (printed when the dashboard started):");
+    if (!token) return;
+    headers["X-NNTune-Token"] = token;
+  }
+  const res = await fetch(`/api/delete?study=${encodeURIComponent(study.name)}`, { method: "POST", headers });
+  const body = await res.json();
+  setLive(res.ok ? `deleted ${body.deleted}` : `error: ${body.error}`);
+}
+
+// ---------------------------------------------------------------- one study
+const S = { study: "", version: -1, sort: "number", order: "desc", page: 0, selected: null, follow: true,
+  overviewVersion: -1, overviewAt: 0, params: [], metric: "value", direction: "minimize" };
+
+function tableQuery() {
+  const q = [["study", S.study], ["sort", S.sort], ["order", S.order], ["page", S.page], ["size", $("#page-size").value]];
+  const states = [...document.querySelectorAll("#state-boxes input:checked")].map((c) => c.value);
+  if (states.length) q.push(["state", states.join(",")]);
+  if ($("#value-min").value.trim()) q.push(["value_min", $("#value-min").value.trim()]);
+  if ($("#value-max").value.trim()) q.push(["value_max", $("#value-max").value.trim()]);
+  const p = $("#range-param").value;
+  if (p) q.push(["range", `${p}:${$("#range-low").value.trim()}:${$("#range-high").value.trim()}`]);
+  return q;
+}
+
+function header(params, sched) {
+  const cols = [["number", "#"], ["state", "State"], ["value", "Value"], ["epochs", "Epochs"], ["duration", "Seconds"], ["start", "Started (UTC)"]]
+    .concat(params.map((p) => [`param:${p}`, p]));
+  const tr = el("tr");
+  for (const [key, label] of cols) {
+    const cls = "sortable" + (S.sort === key ? ` sorted-${S.order}` : "");
+    tr.append(el("th", { class: cls, "data-sort": key, onclick: () => { S.order = S.sort === key && S.order === "asc" ? "desc" : "asc"; S.sort = key; S.page = 0; refreshTable(); } }, label));
+  }
+  for (const c of sched) tr.append(el("th", {}, c));
+  return tr;
+}
+
+async function refreshTable() {
+  let data;
+  try { data = await api("/api/trials", tableQuery()); $("#filter-error").hidden = true; } catch (err) {
+    $("#filter-error").textContent = err.message; $("#filter-error").hidden = false; return;
+  }
+  if (data.params.join() !== S.params.join()) {
+    S.params = data.params;
+    const sel = $("#range-param"), keep = sel.value;
+    sel.replaceChildren(el("option", { value: "" }, "(none)"), ...data.params.map((p) => el("option", { value: p }, p)));
+    sel.value = keep;
+  }
+  $("#trial-table thead").replaceChildren(header(data.params, data.scheduler_columns));
+  $("#trial-table tbody").replaceChildren(...data.rows.map((r) => {
+    const tr = el("tr", { "data-number": r.number, class: r.number === S.selected ? "selected" : "",
+      onclick: () => { S.follow = false; $("#follow").checked = false; select(r.number); } },
+      el("td", { class: "num" }, r.number), el("td", {}, el("span", { class: `st st-${r.state}` }, r.state)),
+      el("td", { class: "num" }, fmt(r.value)), el("td", { class: "num" }, r.epochs), el("td", { class: "num" }, fmt(r.duration)),
+      el("td", {}, r.start ? r.start.replace("T", " ") : "–"));
+    for (const p of data.params) tr.append(el("td", { class: "num" }, fmt(r.params[p])));
+    for (const c of data.scheduler_columns) tr.append(el("td", {}, fmt(r.scheduler[c])));
+    return tr;
+  }));
+  $("#page-info").textContent = `page ${data.page + 1} of ${data.pages} · ${data.total} matching of ${data.n_trials} trials`;
+  $("#prev").disabled = data.page === 0;
+  $("#next").disabled = data.page + 1 >= data.pages;
+}
+
+async function select(number) {
+  S.selected = number;
+  for (const tr of document.querySelectorAll("#trial-table tbody tr")) tr.classList.toggle("selected", Number(tr.dataset.number) === number);
+  await refreshTrial();
+}
+
+async function refreshTrial() {
+  if (S.selected === null) { $("#trial-title").textContent = "(none yet)"; return; }
+  const t = await api("/api/trial", [["study", S.study], ["number", S.selected]]);
+  $("#trial-title").textContent = `#${t.number} · ${t.state} · value ${fmt(t.value)} · ${t.epochs} epochs`;
+  const c = t.curve, hasRecords = c.epoch.length > 0;
+  const line = (y, name, dash) => ({ x: c.epoch, y, name, mode: "lines+markers", line: { dash: dash || "solid" } });
+  const drawn = [];
+  if (hasRecords) {
+    drawn.push(draw("curve-loss", [line(c.train_loss, "training loss"), line(c.val_loss, "validation loss", "dot")], { title: { text: "loss", font: { size: 13 } }, xaxis: { title: { text: "epoch" } } }));
+    drawn.push(draw("curve-metric", [line(c.train_metric, `training ${t.metric}`), line(c.val_metric, `validation ${t.metric}`, "dot")], { title: { text: t.metric, font: { size: 13 } }, xaxis: { title: { text: "epoch" } } }));
+    drawn.push(draw("curve-lr", [line(c.lr, "learning rate")], { title: { text: "learning rate", font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, yaxis: { type: "log" } }));
+  } else {
+    drawn.push(draw("curve-loss", [{ x: t.intermediate.steps, y: t.intermediate.values, name: "reported value", mode: "lines+markers" }], { title: { text: "intermediate values", font: { size: 13 } }, xaxis: { title: { text: "step" } } }));
+    emptyNote("curve-metric", "This trial reports no per-epoch records (loss, metric).");
+    emptyNote("curve-lr", "No learning rate recorded.");
+  }
+  const box = $("#trial-findings");
+  box.replaceChildren(...(t.findings.length ? t.findings.map(findingNode) : [el("p", { class: "empty" }, t.error ? `error: ${t.error}` : "No finding: the curves look healthy.")]));
+  await Promise.all(drawn);
+}
+
+function findingNode(f) {
+  return el("div", { class: `finding sev-${f.severity}` }, el("b", {}, f.severity), el("strong", {}, f.kind.replace(/_/g, " ")),
+    el("div", {}, f.summary), el("div", {}, `Advice: ${f.advice}`));
+}
+
+function drawHistory(h) {
+  const m = S.metric;
+  if (h.n_trials) {
+    return draw("history-plot", [
+      { x: h.number, y: h.value, mode: "markers", name: "complete", marker: { color: COLORS.complete, size: 6 } },
+      { x: h.pruned_number, y: h.pruned_value, mode: "markers", name: "pruned", marker: { color: COLORS.pruned, symbol: "x", size: 6 } },
+      { x: h.best_number, y: h.best_value, mode: "lines", name: "best so far", line: { shape: "hv", color: "#c62828" } }],
+      { xaxis: { title: { text: "trial" }, tickformat: "d", zeroline: false }, yaxis: { title: { text: m } } });
+  }
+  return emptyNote("history-plot", "No finished trial yet.");
+}
+
+async function refreshHistory() {
+  const d = await api("/api/history", [["study", S.study]]);
+  await drawHistory(d.history);
+}
+
+function drawOverview(d) {
+  const m = S.metric;
+  const iv = d.intermediate;
+  if (iv.curves.length) {
+    const traces = [];
+    for (const [q, name] of [["q10", "10%"], ["q50", "median"], ["q90", "90%"]]) traces.push({ x: iv.band_steps, y: iv.band[q], name: `${name} of all`, mode: "lines", line: { color: "#999", dash: q === "q50" ? "dash" : "dot" } });
+    for (const c of iv.curves) {
+      const pruned = c.state === "pruned";
+      traces.push({ x: c.steps, y: c.values, mode: "lines", showlegend: false, hoverinfo: "x+y+text", text: `#${c.number} ${c.state}`, line: { width: 1, color: pruned ? "rgba(239,108,0,.55)" : "rgba(31,119,180,.45)" } });
+      if (pruned) traces.push({ x: [c.steps[c.steps.length - 1]], y: [c.values[c.values.length - 1]], mode: "markers", showlegend: false, marker: { symbol: "x", color: COLORS.pruned, size: 8 }, text: `#${c.number} stopped early` });
+    }
+    draw("intermediate-plot", traces, { xaxis: { title: { text: "epoch" } }, yaxis: { title: { text: m } }, height: 360 });
+  } else emptyNote("intermediate-plot", "No intermediate values reported yet.");
+  const pc = d.parallel;
+  if (pc.value.length >= 2 && pc.dimensions.length) {
+    const dims = pc.dimensions.map((dim) => dim.scale === "categorical"
+      ? { label: dim.name, values: dim.values, tickvals: dim.ticktext.map((_, i) => i), ticktext: dim.ticktext }
+      : { label: dim.name, values: dim.values });
+    dims.push({ label: m, values: pc.value });
+    drawParallel(dims, pc.value);
+  } else emptyNote("parallel-plot", "Two complete trials are needed.");
+  const box = $("#slices-plots");
+  const want = d.slices.map((s) => `slice-${s.name}`);
+  if ([...box.children].map((c) => c.id).join() !== want.join()) box.replaceChildren(...want.map((id) => el("div", { id })));
+  for (const s of d.slices) {
+    draw(`slice-${s.name}`, [{ x: s.x, y: s.value, mode: "markers", text: s.number.map((n) => `#${n}`),
+      marker: { size: 6, color: s.pruned.map((p) => (p ? COLORS.pruned : COLORS.complete)), symbol: s.pruned.map((p) => (p ? "x" : "circle")) } }],
+      { title: { text: s.name, font: { size: 13 } }, height: 270, xaxis: { type: s.log ? "log" : s.categorical ? "category" : "linear" }, yaxis: { title: { text: m } } });
+  }
+  if (!d.slices.length) box.replaceChildren(el("p", { class: "empty" }, "No parameters yet."));
+  const imp = d.importance, names = Object.keys(imp.importance || {});
+  $("#importance-note").textContent = names.length ? `${imp.method} over ${imp.n_trials} complete trials (fit R² ${fmt(imp.r2)}).` : "";
+  if (names.length) draw("importance-plot", [{ type: "bar", orientation: "h", x: names.map((n) => imp.importance[n]).reverse(), y: names.slice().reverse(), error_x: { type: "data", array: names.map((n) => imp.std[n]).reverse() } }], { xaxis: { title: { text: "share of importance" } }, margin: { l: 120, r: 15, t: 20, b: 40 } });
+  else emptyNote("importance-plot", "Importance needs at least 8 complete trials.");
+  $("#diagnosis-list").replaceChildren(...(d.diagnosis.length ? d.diagnosis.map((t) => el("div", {},
+    el("h3", {}, `Trial #${t.number} (${t.state}, value ${fmt(t.value)})`),
+    ...(t.findings.length ? t.findings.map(findingNode) : [el("p", { class: "empty" }, "No finding.")]))) : [el("p", { class: "empty" }, "No ranked trial yet.")]));
+  const test = d.test;
+  $("#test-statement").textContent = test.statement;
+  $("#test-table").replaceChildren(test.evaluations.length ? el("table", {}, el("tr", {}, el("th", {}, "Look"), el("th", {}, "Trial"), el("th", {}, "When (UTC)"), el("th", {}, "Metrics")),
+    ...test.evaluations.map((e, i) => el("tr", {}, el("td", {}, i + 1), el("td", {}, e.trial), el("td", {}, e.time),
+      el("td", {}, Object.entries(e.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(", "))))) : el("span"));
+  drawLineage(d.lineage);
+  drawStages(d.stages);
+}
+
+// Parcoords needs WebGL; where plotly finds none it can use (a remote desktop, a headless
+// browser) each trial is drawn as a polyline over the axes scaled to [0, 1], in five colour
+// bands of the objective.
+let webglWorks = true;
+
+async function drawParallel(dims, value) {
+  const id = "parallel-plot", node = document.getElementById(id);
+  if (webglWorks) {
+    await draw(id, [{ type: "parcoords", dimensions: dims, line: { color: value, colorscale: "Viridis", showscale: true, reversescale: S.direction === "minimize" } }], { height: 380, margin: { l: 60, r: 60, t: 50, b: 30 } });
+    if (!node.querySelector(".no-webgl")) return;
+    webglWorks = false;
+    Plotly.purge(node);
+    node.replaceChildren();
+  }
+  await draw(id, parallelLines(dims, value), { height: 380, showlegend: false, xaxis: { tickvals: dims.map((_, i) => i), ticktext: dims.map((d) => d.label), range: [-0.1, dims.length - 0.9], zeroline: false }, yaxis: { title: { text: "position in each axis' range" }, range: [-0.05, 1.05], zeroline: false } });
+}
+
+function parallelLines(dims, value) {
+  const scaled = dims.map((d) => {
+    const vals = d.values.filter((v) => v !== null), lo = Math.min(...vals), hi = Math.max(...vals);
+    return d.values.map((v) => (v === null ? null : hi > lo ? (v - lo) / (hi - lo) : 0.5));
+  });
+  const lo = Math.min(...value), hi = Math.max(...value), bands = 5, better = S.direction === "maximize";
+  const palette = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
+  const traces = palette.map((color) => ({ x: [], y: [], mode: "lines", line: { color, width: 1 }, hoverinfo: "skip" }));
+  value.forEach((v, i) => {
+    let b = hi > lo ? Math.min(bands - 1, Math.floor(((v - lo) / (hi - lo)) * bands)) : bands - 1;
+    if (!better) b = bands - 1 - b;
+    const t = traces[b];
+    scaled.forEach((col, j) => { t.x.push(j); t.y.push(col[i]); });
+    t.x.push(null); t.y.push(null);
+  });
+  return traces;
+}
+
+function drawLineage(lin) {
+  const box = $("#lineage");
+  if (!lin.nodes.length) { box.replaceChildren(el("p", { class: "empty" }, "This study has no population-based training.")); return; }
+  if (!box.querySelector("#lineage-plot")) box.replaceChildren(el("div", { id: "lineage-plot", class: "plot" }));
+  const byNumber = new Map(lin.nodes.map((n) => [n.number, n]));
+  const ex = [], ey = [];
+  for (const n of lin.nodes) if (n.parent !== null && byNumber.has(n.parent)) { ex.push(n.parent, n.number, null); ey.push(byNumber.get(n.parent).value, n.value, null); }
+  draw("lineage-plot", [{ x: ex, y: ey, mode: "lines", name: "copied from", line: { color: "#aaa" } },
+    { x: lin.nodes.map((n) => n.number), y: lin.nodes.map((n) => n.value), mode: "markers", name: "member",
+      text: lin.nodes.map((n) => (n.parent === null ? `#${n.number}` : `#${n.number} from #${n.parent} at epoch ${n.parent_step}`)),
+      marker: { color: lin.nodes.map((n) => COLORS[n.state] || "#777"), size: 8 } }], { xaxis: { title: { text: "trial" } }, yaxis: { title: { text: S.metric } } });
+}
+
+function drawStages(stages) {
+  const box = $("#stages");
+  if (!stages.length) { box.replaceChildren(el("p", { class: "empty" }, "This study does not search coarse to fine.")); return; }
+  box.replaceChildren(el("table", {}, el("tr", {}, ...["Stage", "First trial", "Trials", "Best", "Narrowed around", "Ranges"].map((h) => el("th", {}, h))),
+    ...stages.map((s) => el("tr", {}, el("td", {}, s.stage), el("td", {}, s.first_trial), el("td", {}, s.n_trials),
+      el("td", {}, s.best ? `#${s.best.number}: ${fmt(s.best.value)}` : "–"), el("td", {}, s.narrowed_around.map((n) => `#${n}`).join(" ")),
+      el("td", {}, Object.entries((s.space && s.space.params) || s.space || {}).map(([k, v]) => `${k} ${v.low !== undefined ? `[${fmt(v.low)}, ${fmt(v.high)}]` : JSON.stringify(v.values || v)}`).join("; "))))));
+}
+
+async function refreshOverview() {
+  const d = await api("/api/overview", [["study", S.study]]);
+  S.overviewVersion = d.version;
+  if (d.summary && d.summary.metric) S.metric = d.summary.metric;
+  S.overviewAt = Date.now();
+  drawOverview(d);
+}
+
+function studyPage() {
+  S.study = new URLSearchParams(window.location.search).get("study") || "";
+  $("#study-name").textContent = S.study;
+  document.title = `nntune: ${S.study}`;
+  $("#state-boxes").replaceChildren(...STATES.map((s) => el("label", {}, el("input", { type: "checkbox", value: s, name: "state" }), ` ${s} `)));
+  $("#filters").addEventListener("submit", (e) => { e.preventDefault(); S.page = 0; refreshTable(); });
+  $("#filters").addEventListener("change", () => { S.page = 0; refreshTable(); });
+  $("#clear-filters").addEventListener("click", () => { $("#filters").reset(); S.page = 0; refreshTable(); });
+  $("#prev").addEventListener("click", () => { S.page = Math.max(0, S.page - 1); refreshTable(); });
+  $("#next").addEventListener("click", () => { S.page += 1; refreshTable(); });
+  $("#follow").addEventListener("change", (e) => { S.follow = e.target.checked; });
+  let overviewBusy = false;
+  every(POLL_MS, async () => {
+    const first = S.version < 0;
+    const p = await api("/api/poll", [["study", S.study], ["since", S.version]]);
+    S.direction = p.direction;
+    S.metric = p.metric || S.metric;
+    const status = $("#status");
+    status.textContent = p.status === "running" ? "running" : p.status === "finished" ? "finished" : "no trials yet";
+    status.className = `badge ${p.status}`;
+    $("#study-line").replaceChildren(`${p.direction} ${S.metric} · ${p.n_trials} trials · storage ${p.storage} · `, stateBadges(p.counts));
+    $("#best-line").textContent = p.best ? `best: trial #${p.best.number}, value ${fmt(p.best.value)}` : "no complete trial yet";
+    const changed = first || p.version !== S.version;
+    const numbers = new Set(p.changed.map((r) => r.number));
+    S.version = p.version;
+    if (!changed) return;
+    const redraw = [refreshTable(), refreshHistory()];
+    if (S.follow) {
+      const pick = p.running.length ? Math.max(...p.running) : S.selected === null && p.best ? p.best.number : S.selected;
+      if (pick !== S.selected) redraw.push(select(pick)); else if (numbers.has(S.selected)) redraw.push(refreshTrial());
+    } else if (S.selected !== null && numbers.has(S.selected)) redraw.push(refreshTrial());
+    await Promise.all(redraw);
+    if (!overviewBusy && S.overviewVersion !== S.version && (first || Date.now() - S.overviewAt > 1500)) {
+      overviewBusy = true;
+      refreshOverview().catch((err) => setLive(`error: ${err.message}`)).finally(() => { overviewBusy = false; });
+    }
+  });
+  setInterval(() => {  // catch up a version the throttle skipped
+    if (!overviewBusy && S.version >= 0 && S.overviewVersion !== S.version && Date.now() - S.overviewAt > 3000) {
+      overviewBusy = true;
+      refreshOverview().catch((err) => setLive(`error: ${err.message}`)).finally(() => { overviewBusy = false; });
+    }
+  }, 1000);
+}
+
+// ---------------------------------------------------------------- compare
+function comparePage() {
+  const wanted = new Set(new URLSearchParams(window.location.search).getAll("study"));
+  let built = false;
+  every(2000, async () => {
+    if (!built) {
+      const list = await api("/api/studies");
+      $("#pick").replaceChildren(...list.studies.map((s) => el("label", {}, el("input", Object.assign({ type: "checkbox", value: s.name }, wanted.has(s.name) ? { checked: "" } : {})), ` ${s.name}`)));
+      $("#pick").addEventListener("change", () => { for (const c of document.querySelectorAll("#pick input")) { if (c.checked) wanted.add(c.value); else wanted.delete(c.value); } });
+      built = true;
+    }
+    if (!wanted.size) { emptyNote("compare-plot", "Pick two or more studies."); return; }
+    const d = await api("/api/compare", [...wanted].map((n) => ["study", n]));
+    const traces = [];
+    d.studies.forEach((s, i) => {
+      const color = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"][i % 8];
+      traces.push({ x: s.history.number, y: s.history.value, mode: "markers", name: `${s.name} (${s.direction})`, marker: { color, size: 5, opacity: 0.5 } });
+      traces.push({ x: s.history.best_number, y: s.history.best_value, mode: "lines", name: `${s.name}: best so far`, line: { shape: "hv", color, width: 2 } });
+    });
+    draw("compare-plot", traces, { height: 480, xaxis: { title: { text: "trial" }, tickformat: "d", zeroline: false }, yaxis: { title: { text: "value" } } });
+  });
+}
+
+({ studies: studiesPage, study: studyPage, compare: comparePage })[document.body.dataset.page]();

@@ -1,0 +1,203 @@
+"""Plain data for browsing studies: the list of studies, a filtered, sorted page of trials,
+one trial in full (curves, learning rate, diagnosis), PBT lineage, coarse-to-fine stages,
+several studies' histories side by side, and one row per trial for export.
+
+The same builders serve ``nntune dashboard`` (as JSON), ``nntune studies`` and
+``nntune export``; :mod:`nntune.report.data` builds the plot sections they share with the
+report. Every function takes trials already read, so a caller that keeps a study's trials
+up to date (the dashboard) never reads the whole history twice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from nntune.analysis import study_space
+from nntune.diagnose import diagnose
+from nntune.report.data import curve_of, history_data, rank, scheduler_info
+from nntune.storage import StudySummary, redact_url
+from nntune.trial import FrozenTrial, TrialState
+
+MAX_PAGE_SIZE = 500
+SORT_KEYS = ("number", "value", "state", "epochs", "duration", "start")
+
+
+def iso(d: datetime | None) -> str | None:
+    return None if d is None else d.isoformat(timespec="seconds")
+
+
+def _finite(v: float | None) -> float | None:
+    return float(v) if v is not None and math.isfinite(v) else None
+
+
+def studies_data(summaries: Sequence[StudySummary], storage_url: str) -> dict[str, Any]:
+    """``{"storage", "studies": [{name, direction, counts, n_trials, best_value, last_activity,
+    created_at, running}]}``: what ``nntune studies --json`` prints and the dashboard lists."""
+    rows = [{"name": s.name, "direction": s.direction, "counts": s.counts, "n_trials": s.n_trials,
+             "best_value": _finite(s.best_value), "last_activity": iso(s.last_activity),
+             "created_at": iso(s.created_at), "running": s.counts.get("running", 0)} for s in summaries]
+    return {"storage": redact_url(storage_url), "studies": rows}
+
+
+@dataclass(frozen=True)
+class ParamRange:
+    name: str
+    low: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
+class TrialQuery:
+    """Which trials a table page shows: states, parameter and value ranges, the sort (a key of
+    :data:`SORT_KEYS` or ``param:NAME``), and the page (0-based) of ``size`` rows."""
+
+    states: frozenset[str] = frozenset()
+    ranges: tuple[ParamRange, ...] = ()
+    value_min: float | None = None
+    value_max: float | None = None
+    sort: str = "number"
+    descending: bool = False
+    page: int = 0
+    size: int = 50
+
+
+def _in(v: Any, low: float | None, high: float | None) -> bool:
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+        return False
+    return (low is None or v >= low) and (high is None or v <= high)
+
+
+def _matches(t: FrozenTrial, q: TrialQuery) -> bool:
+    if q.states and t.state.value not in q.states:
+        return False
+    if (q.value_min is not None or q.value_max is not None) and not _in(t.value, q.value_min, q.value_max):
+        return False
+    return all(_in(t.params.get(r.name), r.low, r.high) for r in q.ranges)
+
+
+def _sort_key(sort: str) -> Any:
+    def missing_last(v: Any) -> tuple[int, Any]:
+        if v is None or (isinstance(v, float) and not math.isfinite(v)):
+            return (1, 0)
+        return (0, v) if isinstance(v, (int, float)) and not isinstance(v, bool) else (0, str(v))
+    if sort.startswith("param:"):
+        name = sort[len("param:"):]
+        return lambda t: (missing_last(t.params.get(name)), t.number)
+    getters = {"number": lambda t: t.number, "value": lambda t: t.value, "state": lambda t: t.state.value,
+               "epochs": lambda t: t.epochs, "duration": lambda t: t.duration,
+               "start": lambda t: t.datetime_start.timestamp() if t.datetime_start else None}
+    get = getters[sort]
+    return lambda t: (missing_last(get(t)), t.number)
+
+
+def trial_row(t: FrozenTrial) -> dict[str, Any]:
+    return {"number": t.number, "state": t.state.value, "value": _finite(t.value), "epochs": t.epochs,
+            "duration": t.duration, "start": iso(t.datetime_start), "end": iso(t.datetime_complete),
+            "params": t.params, "scheduler": scheduler_info(t), "error": t.error}
+
+
+def query_trials(trials: Sequence[FrozenTrial], q: TrialQuery) -> dict[str, Any]:
+    """One page of the trial table: ``{"rows", "total" (matching), "n_trials", "page", "size",
+    "pages", "params" (every parameter name), "scheduler_columns"}``. Missing values sort last
+    whichever the order."""
+    key = _sort_key(q.sort)
+    keyed = [(key(t), t) for t in trials if _matches(t, q)]
+    present = [kt for kt in keyed if kt[0][0][0] == 0]
+    present.sort(key=lambda kt: kt[0], reverse=q.descending)
+    ordered = [t for _, t in present] + [t for k, t in keyed if k[0][0] == 1]  # missing last, by number
+    start = q.page * q.size
+    names = list(dict.fromkeys(name for t in trials for name in t.params))
+    columns: list[str] = []
+    for t in trials:
+        if t.user_attrs or t.system_attrs:
+            for label in scheduler_info(t):
+                if label not in columns:
+                    columns.append(label)
+    return {"rows": [trial_row(t) for t in ordered[start:start + q.size]], "total": len(ordered),
+            "n_trials": len(trials), "page": q.page, "size": q.size,
+            "pages": max(1, math.ceil(len(ordered) / q.size)), "params": names, "scheduler_columns": columns}
+
+
+def trial_detail(trial: FrozenTrial, *, metric: str, direction: str, study_best: float | None) -> dict[str, Any]:
+    """One trial in full: its row, learning curves (train and validation loss and metric,
+    learning rate, per-layer statistics), intermediate values, and its diagnosis with advice."""
+    steps = sorted(trial.intermediate_values)
+    findings = diagnose(trial, study_best=study_best, direction=direction, metric=metric)
+    return {**trial_row(trial), "metric": metric, "curve": curve_of(trial, metric),
+            "intermediate": {"steps": steps, "values": [trial.intermediate_values[s] for s in steps]},
+            "user_attrs": trial.user_attrs, "findings": [f.to_json() for f in findings]}
+
+
+def lineage_data(trials: Sequence[FrozenTrial]) -> dict[str, Any]:
+    """PBT lineage: every trial that has a parent or is one, with its parent and the step it
+    was copied at. Empty ``nodes`` for a study without population-based training."""
+    parent_of: dict[int, tuple[int, Any]] = {}
+    for t in trials:
+        attrs = {**t.system_attrs, **t.user_attrs}
+        parent = attrs.get("pbt_parent", attrs.get("parent"))
+        if isinstance(parent, int) and not isinstance(parent, bool):
+            parent_of[t.number] = (parent, attrs.get("pbt_parent_step", attrs.get("parent_step")))
+    involved = set(parent_of) | {p for p, _ in parent_of.values()}
+    nodes = [{"number": t.number, "state": t.state.value, "value": _finite(t.value),
+              "parent": parent_of.get(t.number, (None, None))[0], "parent_step": parent_of.get(t.number, (None, None))[1]}
+             for t in trials if t.number in involved]
+    return {"nodes": nodes, "n_children": len(parent_of)}
+
+
+def stages_data(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any], direction: str) -> list[dict[str, Any]]:
+    """Coarse-to-fine stages (when the study records its sampler's settings under
+    ``coarse_to_fine``): each stage's first trial, the trials it narrowed around, its ranges,
+    and how many trials it has run with their best value."""
+    conf = attrs.get("coarse_to_fine")
+    if not isinstance(conf, Mapping) or not trials:
+        return []
+    from nntune.samplers import CoarseToFineSampler
+
+    sampler = CoarseToFineSampler(**{k: conf[k] for k in ("seed", "stages", "trials_per_stage", "top_k", "margin")
+                                     if k in conf})
+    out = []
+    for stage in sampler.stages_for(study_space(trials, attrs), trials, direction):
+        members = [t for t in trials if sampler.stage_of(t.number) == stage["stage"]]
+        ranked = rank(members, direction)
+        best = next((t for t in ranked if t.state == TrialState.COMPLETE), None)
+        out.append({**stage, "n_trials": len(members),
+                    "best": None if best is None else {"number": best.number, "value": best.value}})
+    return out
+
+
+def compare_data(studies: Sequence[tuple[Any, Sequence[FrozenTrial]]]) -> list[dict[str, Any]]:
+    """Several studies' optimization histories, for one plot: ``[{name, direction, history}]``."""
+    return [{"name": rec.name, "direction": rec.direction, "history": history_data(trials, rec.direction)}
+            for rec, trials in studies]
+
+
+OPTUNA_STATE = {TrialState.FAILED: "FAIL"}
+
+
+def export_rows(trials: Sequence[FrozenTrial]) -> list[dict[str, Any]]:
+    """One row per trial with Optuna's ``trials_dataframe`` columns: number, value,
+    datetime_start, datetime_complete, duration (seconds), params_*, user_attrs_*, state."""
+    params = sorted({k for t in trials for k in t.params})
+    users = sorted({k for t in trials for k in t.user_attrs})
+    rows = []
+    for t in trials:
+        row: dict[str, Any] = {"number": t.number, "value": _finite(t.value), "datetime_start": iso(t.datetime_start),
+                               "datetime_complete": iso(t.datetime_complete), "duration": t.duration}
+        row.update({f"params_{k}": t.params.get(k) for k in params})
+        row.update({f"user_attrs_{k}": _scalar(t.user_attrs.get(k)) for k in users})
+        row["state"] = OPTUNA_STATE.get(t.state, t.state.name)
+        rows.append(row)
+    return rows
+
+
+def _scalar(v: Any) -> Any:
+    """A cell value: scalars as they are, lists and mappings as their JSON text."""
+    if v is None or isinstance(v, (str, int, float, bool)):
+        return v
+    import json
+
+    return json.dumps(v, default=str)

@@ -1,0 +1,90 @@
+"""What ``nntune studies``, ``nntune export`` and ``nntune delete-study`` do, as plain functions:
+open an existing storage (never create one), list its studies, write one row per trial.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+from pathlib import Path
+from typing import IO, Any
+
+from nntune.exceptions import ConfigError
+from nntune.storage import Storage, get_storage, redact_url
+
+EXPORT_FORMATS = ("csv", "parquet", "json")
+
+
+def open_existing(url: str) -> Storage:
+    """The storage at ``url``; a :class:`ConfigError` for an SQLite file that does not exist
+    (a command that only reads must not leave an empty database behind)."""
+    if url.startswith("sqlite:///") and url not in ("sqlite:///:memory:",):
+        path = Path(url[len("sqlite:///"):])
+        if not path.exists():
+            raise ConfigError("storage", f"no database at {path} ({redact_url(url)})")
+    return get_storage(url)
+
+
+def check_port(host: str, port: int) -> None:
+    """A :class:`ConfigError` unless ``host:port`` can be bound now."""
+    if not 0 < port < 65536:
+        raise ConfigError("port", f"must be between 1 and 65535, got {port}")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as err:
+            raise ConfigError("port", f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+
+
+def list_studies(store: Storage) -> dict[str, Any]:
+    from nntune.report.browse import studies_data
+
+    return studies_data(store.study_summaries(), store.url)
+
+
+def studies_table(data: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"studies in {data['storage']}", title_justify="left")
+    for col, justify in (("study", "left"), ("direction", "left"), ("trials", "right"), ("complete", "right"),
+                         ("pruned", "right"), ("failed", "right"), ("running", "right"), ("best", "right"),
+                         ("last activity (UTC)", "left")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for s in data["studies"]:
+        c = s["counts"]
+        best = "-" if s["best_value"] is None else f"{s['best_value']:.4g}"
+        table.add_row(s["name"], s["direction"], str(s["n_trials"]), str(c["complete"]), str(c["pruned"]),
+                      str(c["failed"] + c["diverged"]), str(c["running"]), best,
+                      (s["last_activity"] or "-").replace("T", " "))
+    return table
+
+
+def export_study(store: Storage, study: str, fmt: str, out: IO[bytes]) -> int:
+    """Write the study's trials (``report.browse.export_rows``) as csv, parquet or json to the
+    binary stream ``out``; returns the number of rows."""
+    if fmt not in EXPORT_FORMATS:
+        raise ConfigError("format", f"expected one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+    from nntune.report.browse import export_rows
+    from nntune.show import open_study
+
+    store, rec = open_study(store, study)
+    rows = export_rows(store.get_trials(rec.id))
+    if fmt == "json":
+        out.write((json.dumps(rows, default=str) + "\n").encode())
+        return len(rows)
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else ["number", "value", "datetime_start",
+                                                                    "datetime_complete", "duration", "state"])
+    if fmt == "csv":
+        out.write(frame.to_csv(index=False).encode())
+    else:  # parquet columns hold one type: mixed ones (a user attribute of several kinds) as text
+        for col in frame.columns[frame.dtypes == object]:
+            frame[col] = frame[col].map(lambda v: v if v is None or isinstance(v, str) else json.dumps(v))
+        buf = io.BytesIO()
+        frame.to_parquet(buf, index=False)
+        out.write(buf.getvalue())
+    return len(rows)

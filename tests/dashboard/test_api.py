@@ -1,0 +1,156 @@
+"""The dashboard's JSON API over a real SQLite storage, served by uvicorn in a thread."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nntune.dashboard import RunningServer, create_app
+from nntune.dashboard.app import STATIC, plotly_js
+from nntune.dashboard.live import MIN_REFRESH
+from nntune.storage import SQLStorage
+from nntune.trial import TrialState
+
+
+def _report_fixtures() -> Any:
+    """The report tests' study of every kind of trial (tests/report/conftest.py)."""
+    path = Path(__file__).parents[1] / "report" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("nntune_report_test_study", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build_study = _report_fixtures().build_study
+
+
+def get(url: str, method: str = "GET", headers: dict[str, str] | None = None) -> tuple[int, Any, dict[str, str]]:
+    req = urllib.request.Request(url, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req) as res:
+            body, code, head = res.read(), res.status, dict(res.headers)
+    except urllib.error.HTTPError as err:
+        body, code, head = err.read(), err.code, dict(err.headers)
+    is_json = head.get("content-type", "").startswith("application/json")
+    return code, json.loads(body) if is_json else body, {k.lower(): v for k, v in head.items()}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """Built once for the module; tests that write use a study of their own."""
+    s = SQLStorage(f"sqlite:///{tmp_path_factory.mktemp('api') / 'api.db'}")
+    build_study(s, "demo", n=30)
+    build_study(s, "other", n=12, seed=1)
+    return s
+
+
+@pytest.fixture(scope="module")
+def server(store):
+    with RunningServer(create_app(store)) as srv:
+        yield srv
+
+
+def test_studies_pages_and_assets(server):
+    code, data, head = get(f"{server.url}/api/studies")
+    assert code == 200 and [s["name"] for s in data["studies"]][:2] == ["demo", "other"]
+    assert data["studies"][0]["n_trials"] == 30 and data["control"] is False
+    assert "default-src 'self'" in head["content-security-policy"]
+    for page in ("/", "/study?study=demo", "/compare?study=demo&study=other"):
+        code, body, _ = get(server.url + page)
+        assert code == 200 and b"/static/app.js" in body
+    code, body, _ = get(f"{server.url}/static/plotly.min.js")
+    assert code == 200 and body == plotly_js().read_bytes()
+
+
+def test_no_script_or_style_from_another_origin():
+    for path in STATIC.iterdir():
+        text = path.read_text()
+        assert not re.search(r"""(src|href)=["']?(https?:)?//""", text), path.name
+        assert "cdn" not in text.lower(), path.name
+
+
+def test_poll_returns_only_what_changed(server, store):
+    sid = store.create_study("followed", "maximize")
+    store.finish_trial(sid, store.create_trial(sid), TrialState.COMPLETE, 0.5)
+    code, first, _ = get(f"{server.url}/api/poll?study=followed&since=-1")
+    assert code == 200 and first["status"] == "finished" and first["n_trials"] == 1
+    assert first["counts"]["complete"] == 1 and first["changed"] == [] and first["best"]["value"] == 0.5
+    n = store.create_trial(sid, params={"lr": 0.01}, distributions={})
+    store.report(sid, n, 1, 0.5, {"train_loss": 1.0, "val_loss": 1.1, "lr": 0.01})
+    time.sleep(MIN_REFRESH)
+    code, later, _ = get(f"{server.url}/api/poll?study=followed&since={first['version']}")
+    assert later["version"] > first["version"] and later["status"] == "running"
+    assert [r["number"] for r in later["changed"]] == [n] and later["changed"][0]["epochs"] == 1
+    code, trial, _ = get(f"{server.url}/api/trial?study=followed&number={n}")
+    assert trial["state"] == "running" and trial["curve"]["val_loss"] == [1.1] and trial["curve"]["lr"] == [0.01]
+    store.finish_trial(sid, n, TrialState.COMPLETE, 0.99)
+    time.sleep(MIN_REFRESH)
+    code, done, _ = get(f"{server.url}/api/poll?study=followed&since={later['version']}")
+    assert [(r["number"], r["state"]) for r in done["changed"]] == [(n, "complete")]
+    assert done["best"]["number"] == n
+
+
+def test_trials_overview_compare(server):
+    code, page, _ = get(f"{server.url}/api/trials?study=demo&state=complete&sort=value&order=desc&size=5")
+    assert code == 200 and page["size"] == 5 and len(page["rows"]) == 5
+    values = [r["value"] for r in page["rows"]]
+    assert values == sorted(values, reverse=True) and {r["state"] for r in page["rows"]} == {"complete"}
+    code, ov, _ = get(f"{server.url}/api/overview?study=demo")
+    assert code == 200 and {"history", "intermediate", "parallel", "slices", "importance", "diagnosis", "test",
+                            "lineage", "stages"} <= set(ov)
+    assert ov["test"]["looks"] == 1 and ov["lineage"]["nodes"] and ov["stages"] == []
+    code, cmp_, _ = get(f"{server.url}/api/compare?study=demo&study=other")
+    assert [s["name"] for s in cmp_["studies"]] == ["demo", "other"]
+
+
+@pytest.mark.parametrize("query, field", [
+    ("trials?study=demo&sort=bogus", "sort"), ("trials?study=demo&order=up", "order"),
+    ("trials?study=demo&page=-1", "page"), ("trials?study=demo&size=100000", "size"),
+    ("trials?study=demo&state=lost", "state"), ("trials?study=demo&range=lr", "range"),
+    ("trials?study=demo&range=lr:x:1", "range"), ("trials?study=demo&value_min=abc", "value_min"),
+    ("trials?sort=value", "study"), ("poll?study=demo&since=soon", "since"),
+    ("trial?study=demo&number=x", "number"), ("compare", "study"), ("trials?study=demo&page=1&page=2", "page"),
+])
+def test_bad_parameters_get_a_400_with_one_line(server, query, field):
+    code, body, _ = get(f"{server.url}/api/{query}")
+    assert code == 400 and body["error"].startswith(f"{field}: ") and "\n" not in body["error"]
+    assert "Traceback" not in body["error"]
+
+
+def test_unknown_study_or_trial_is_a_404(server):
+    assert get(f"{server.url}/api/poll?study=nope")[0] == 404
+    code, body, _ = get(f"{server.url}/api/trial?study=demo&number=999")
+    assert code == 404 and "999" in body["error"]
+
+
+def test_read_only_unless_control_is_allowed_and_then_with_the_token(tmp_path):
+    store = SQLStorage(f"sqlite:///{tmp_path / 'control.db'}")
+    store.create_study("doomed", "minimize")
+    with RunningServer(create_app(store)) as srv:
+        code, body, _ = get(f"{srv.url}/api/delete?study=doomed", "POST")
+        assert code == 403 and "--allow-control" in body["error"]
+    with RunningServer(create_app(store, allow_control=True, token="s3cret")) as srv:
+        assert get(f"{srv.url}/api/delete?study=doomed", "POST")[0] == 403
+        assert get(f"{srv.url}/api/delete?study=doomed", "POST", {"X-NNTune-Token": "wrong"})[0] == 403
+        evil = {"X-NNTune-Token": "s3cret", "Origin": "http://evil.example"}
+        code, body, _ = get(f"{srv.url}/api/delete?study=doomed", "POST", evil)
+        assert code == 403 and body["error"].startswith("origin: ")
+        own = {"X-NNTune-Token": "s3cret", "Origin": srv.url}
+        code, body, _ = get(f"{srv.url}/api/delete?study=doomed", "POST", own)
+        assert code == 200 and store.load_study("doomed") is None
+        assert get(f"{srv.url}/api/poll?study=doomed")[0] == 404
+
+
+def test_a_loopback_dashboard_answers_only_to_its_own_names(tmp_path):
+    store = SQLStorage(f"sqlite:///{tmp_path / 'hosts.db'}")
+    with RunningServer(create_app(store, hosts=["127.0.0.1", "localhost"])) as srv:
+        assert get(f"{srv.url}/api/studies")[0] == 200
+        assert get(f"{srv.url}/api/studies", headers={"Host": "attacker.example"})[0] == 400

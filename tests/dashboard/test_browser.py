@@ -1,0 +1,123 @@
+"""The dashboard in a real browser (Debian's chromium) while a study runs in another process:
+the table gains rows and the followed trial's curve gains points without a reload, nothing
+is logged to the console as an error, and filters and sorting work; started with control
+allowed, the studies page deletes a study."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nntune.dashboard import RunningServer, create_app
+from nntune.storage import SQLStorage
+
+WRITER = Path(__file__).with_name("_writer.py")
+pytestmark = pytest.mark.slow
+
+FOLLOWED_CURVE_GROWS = """() => {
+  const node = document.getElementById('curve-loss');
+  const m = /#(\\d+)/.exec(document.getElementById('trial-title').textContent || '');
+  if (!m || !node || !node.data || !node.data.length) return false;
+  const n = node.data[0].x.length;
+  window.__seen = window.__seen || {};
+  const before = window.__seen[m[1]];
+  window.__seen[m[1]] = n;
+  return before !== undefined && n > before;
+}"""
+
+
+def wait_for_study(store: SQLStorage, name: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while store.load_study(name) is None:
+        assert time.monotonic() < deadline, "the writer never created its study"
+        time.sleep(0.1)
+
+
+def watch_console(page: Any) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
+
+
+def column(page: Any, index: int) -> list[str]:
+    return page.eval_on_selector_all(f"#trial-table tbody tr td:nth-child({index})",
+                                     "cells => cells.map(c => c.textContent)")
+
+
+def test_study_page_follows_a_running_study(browser_context, tmp_path, screenshots):
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    writer = subprocess.Popen([sys.executable, str(WRITER), url, "live", "5", "6", "0.35"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        store = SQLStorage(url)
+        wait_for_study(store, "live")
+        with RunningServer(create_app(store)) as server:
+            page = browser_context.new_page()
+            errors = watch_console(page)
+            page.goto(f"{server.url}/study?study=live")
+            page.evaluate("window.__no_reload = 1")
+            page.wait_for_selector("#trial-table tbody tr", timeout=15000)
+            rows_at_start = page.locator("#trial-table tbody tr").count()
+            page.wait_for_function(FOLLOWED_CURVE_GROWS, polling=200, timeout=20000)
+            page.screenshot(path=str(screenshots / "study-running.png"), full_page=False)
+            page.wait_for_function(f"() => document.querySelectorAll('#trial-table tbody tr').length > {rows_at_start}",
+                                   polling=200, timeout=20000)
+            page.wait_for_function("() => document.getElementById('status').textContent === 'finished'",
+                                   polling=250, timeout=40000)
+            assert page.evaluate("window.__no_reload") == 1, "the page reloaded"
+            assert writer.wait(timeout=10) == 0
+            page.wait_for_function("() => document.querySelectorAll('#trial-table tbody tr').length === 5", timeout=5000)
+            page.wait_for_function("() => document.getElementById('history-plot').data !== undefined", timeout=10000)
+            page.screenshot(path=str(screenshots / "study-finished.png"), full_page=True)
+
+            states = column(page, 2)
+            n_complete = states.count("complete")
+            assert n_complete >= 1 and len(states) == 5
+            page.check("#state-boxes input[value=complete]")
+            page.wait_for_function(f"() => document.querySelectorAll('#trial-table tbody tr').length === {n_complete}")
+            assert set(column(page, 2)) == {"complete"}
+            page.uncheck("#state-boxes input[value=complete]")
+            page.wait_for_function("() => document.querySelectorAll('#trial-table tbody tr').length === 5")
+
+            page.click("th[data-sort=value]")
+            page.wait_for_selector("th.sorted-asc[data-sort=value]")
+            ascending = [float(v) for v in column(page, 3)]
+            assert ascending == sorted(ascending)
+            page.click("th[data-sort=value]")
+            page.wait_for_selector("th.sorted-desc[data-sort=value]")
+            descending = [float(v) for v in column(page, 3)]
+            assert descending == sorted(ascending, reverse=True)
+
+            page.fill("#value-min", f"{(descending[0] + descending[1]) / 2}")
+            page.click("#filters button[type=submit]")
+            page.wait_for_function("() => document.querySelectorAll('#trial-table tbody tr').length === 1")
+            assert float(column(page, 3)[0]) == descending[0]
+
+            studies = browser_context.new_page()
+            errors += watch_console(studies)
+            studies.goto(f"{server.url}/")
+            studies.wait_for_selector("tr[data-study=live]")
+            studies.screenshot(path=str(screenshots / "studies.png"))
+            compare = browser_context.new_page()
+            errors += watch_console(compare)
+            compare.goto(f"{server.url}/compare?study=live")
+            compare.wait_for_function("() => (document.getElementById('compare-plot').data || []).length === 2")
+            compare.screenshot(path=str(screenshots / "compare.png"))
+            assert errors == []
+        with RunningServer(create_app(store, allow_control=True)) as control:
+            page = browser_context.new_page()
+            errors = watch_console(page)
+            page.on("dialog", lambda dialog: dialog.accept())
+            page.goto(f"{control.url}/")
+            page.click("tr[data-study=live] button.danger")
+            page.wait_for_selector("tr[data-study=live]", state="detached", timeout=10000)
+            assert store.load_study("live") is None and errors == []
+    finally:
+        writer.kill()
+        writer.wait()

@@ -1,0 +1,136 @@
+"""``nntune studies``, ``export``, ``delete-study`` and ``dashboard`` on the command line."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pandas as pd
+import pytest
+
+from nntune.storage import SQLStorage
+from nntune.trial import TrialState
+
+
+@pytest.fixture
+def db(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    store = SQLStorage(url)
+    sid = store.create_study("s1", "maximize")
+    for i, value in enumerate((0.5, 0.7)):
+        n = store.create_trial(sid, params={"lr": 0.1 * (i + 1), "opt": "adam"}, distributions={})
+        store.set_trial_user_attr(sid, n, "note", f"t{i}")
+        store.report(sid, n, 1, value)
+        store.finish_trial(sid, n, TrialState.COMPLETE, value)
+    store.finish_trial(sid, store.create_trial(sid), TrialState.FAILED, error="boom")
+    store.create_study("s2", "minimize")
+    store.engine.dispose()
+    return url
+
+
+def test_studies_json(call_cli, db):
+    code, out, err = call_cli("studies", "--storage", db, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    first = data["studies"][0]
+    assert [s["name"] for s in data["studies"]] == ["s1", "s2"]
+    assert (first["n_trials"], first["best_value"], first["counts"]["failed"]) == (3, 0.7, 1)
+    code, out, _ = call_cli("studies", "--storage", db)
+    assert code == 0 and "s1" in out and "s2" in out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+def test_export_writes_one_row_per_trial(call_cli, db, tmp_path, fmt):
+    target = tmp_path / f"out.{fmt}"
+    code, _, err = call_cli("export", "--study", "s1", "--storage", db, "--format", fmt, "-o", str(target))
+    assert code == 0, err
+    frame = {"csv": pd.read_csv, "json": lambda p: pd.DataFrame(json.loads(p.read_text())),
+             "parquet": pd.read_parquet}[fmt](target)
+    assert list(frame.columns) == ["number", "value", "datetime_start", "datetime_complete", "duration",
+                                   "params_lr", "params_opt", "user_attrs_note", "state"]
+    assert list(frame["state"]) == ["COMPLETE", "COMPLETE", "FAIL"] and list(frame["number"]) == [0, 1, 2]
+
+
+def test_export_to_stdout_and_bad_input(call_cli, db, tmp_path):
+    code, out, _ = call_cli("export", "--study", "s1", "--storage", db)
+    assert code == 0 and len(pd.read_csv(io.StringIO(out))) == 3
+    code, _, err = call_cli("export", "--study", "s1", "--storage", db, "--format", "xml")
+    assert code == 2 and err.strip().startswith("nntune: error: format:") and len(err.strip().splitlines()) == 1
+    code, _, err = call_cli("export", "--study", "nope", "--storage", db)
+    assert code == 2 and "nope" in err
+    missing = tmp_path / "missing.db"
+    code, _, err = call_cli("studies", "--storage", f"sqlite:///{missing}")
+    assert code == 2 and "storage" in err and not missing.exists()
+
+
+def test_delete_study_asks_first(call_cli, db, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
+    code, _, err = call_cli("delete-study", "--study", "s1", "--storage", db)
+    assert code == 1 and "nothing deleted" in err and SQLStorage(db).load_study("s1") is not None
+    code, out, err = call_cli("delete-study", "--study", "s1", "--storage", db, "--yes")
+    assert code == 0, err
+    assert SQLStorage(db).load_study("s1") is None and "3 trials" in out
+    code, _, err = call_cli("delete-study", "--study", "s1", "--storage", db, "--yes")
+    assert code == 2 and "s1" in err
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_dashboard(*args: str) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "nntune.cli", "dashboard", "--no-browser", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    first = proc.stdout.readline()
+    return proc, first
+
+
+def wait_up(url: str) -> dict:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with urllib.request.urlopen(url) as res:
+                return json.loads(res.read())
+        except OSError:
+            assert time.monotonic() < deadline, "the dashboard never answered"
+            time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_dashboard_command_prints_its_address_and_guards_control_with_a_token(db):
+    port = free_port()
+    proc, line = start_dashboard("--storage", db, "--port", str(port), "--host", "0.0.0.0", "--allow-control")
+    try:
+        assert f"http://127.0.0.1:{port}/" in line and "control allowed" in line
+        token = proc.stdout.readline().strip().rsplit(" ", 1)[-1]
+        assert len(token) >= 16
+        data = wait_up(f"http://127.0.0.1:{port}/api/studies")
+        assert [s["name"] for s in data["studies"]] == ["s1", "s2"] and data["control"] is True
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/delete?study=s2", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(req)
+        assert refused.value.code == 403
+        req.add_header("X-NNTune-Token", token)
+        with urllib.request.urlopen(req) as res:
+            assert json.loads(res.read()) == {"deleted": "s2"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_dashboard_refuses_a_taken_port_and_a_missing_database(call_cli, db, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        code, _, err = call_cli("dashboard", "--storage", db, "--no-browser", "--port", str(taken.getsockname()[1]))
+    assert code == 2 and err.startswith("nntune: error: port:")
+    code, _, err = call_cli("dashboard", "--storage", f"sqlite:///{tmp_path / 'none.db'}", "--no-browser")
+    assert code == 2 and "storage" in err and not (tmp_path / "none.db").exists()

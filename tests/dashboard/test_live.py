@@ -1,0 +1,86 @@
+"""Following a study between requests, with an injected clock."""
+
+from __future__ import annotations
+
+import time
+
+from nntune.dashboard.live import FINISH_GRACE, MIN_REFRESH, LiveStudies
+from nntune.storage import SQLStorage
+from nntune.trial import TrialState
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_versions_throttle_and_the_finish(tmp_path):
+    store = SQLStorage(f"sqlite:///{tmp_path / 'live.db'}")
+    sid = store.create_study("s", "minimize")
+    clock = Clock()
+    studies = LiveStudies(store, clock)
+    live = studies.get("s")
+    assert live.status() == "empty" and live.version == 0
+
+    n = store.create_trial(sid)
+    store.report(sid, n, 1, 0.5)
+    assert studies.get("s").trials == {}  # read again only after MIN_REFRESH
+    clock.now += MIN_REFRESH
+    live = studies.get("s")
+    assert list(live.trials) == [n] and live.version == 1 and live.status() == "running"
+    assert [t.number for t in live.changed_since(0)] == [n] and live.changed_since(1) == []
+
+    clock.now += MIN_REFRESH
+    studies.get("s")
+    assert live.version == 1  # nothing changed: same version, though the read looked back a little
+
+    time.sleep(0.01)
+    store.report(sid, n, 2, 0.4)
+    store.finish_trial(sid, n, TrialState.COMPLETE, 0.4)
+    clock.now += MIN_REFRESH
+    studies.get("s")
+    assert live.version == 2 and live.trials[n].state == TrialState.COMPLETE
+    assert live.trials[n].intermediate_values == {1: 0.5, 2: 0.4}
+    assert live.status() == "running"  # a serial run has a gap between trials
+    clock.now += FINISH_GRACE
+    assert live.status() == "finished"
+
+
+def test_overview_is_rebuilt_only_after_a_change_and_not_too_often(tmp_path):
+    store = SQLStorage(f"sqlite:///{tmp_path / 'live.db'}")
+    sid = store.create_study("s", "minimize")
+    clock = Clock()
+    live = LiveStudies(store, clock).get("s")
+    builds = []
+
+    def build(rec, trials):
+        builds.append(len(trials))
+        return {}
+    live.overview(build)
+    live.overview(build)
+    assert builds == [0]
+    store.finish_trial(sid, store.create_trial(sid), TrialState.COMPLETE, 1.0)
+    clock.now += MIN_REFRESH
+    live.refresh()
+    live.overview(build)
+    assert builds == [0]  # changed, but the last build is younger than a second
+    clock.now += 1.0
+    assert live.overview(build)["version"] == 1 and builds == [0, 1]
+
+
+def test_warm_reads_the_most_recent_studies_first(tmp_path):
+    store = SQLStorage(f"sqlite:///{tmp_path / 'live.db'}")
+    for name in ("old", "new", "never"):
+        store.create_study(name, "minimize")
+    for name in ("old", "new"):
+        sid = store.load_study(name).id
+        store.finish_trial(sid, store.create_trial(sid), TrialState.COMPLETE, 1.0)
+        time.sleep(0.01)
+    studies = LiveStudies(store, Clock())
+    studies.warm(limit=1)
+    assert list(studies._studies) == ["new"]
+    studies.warm()
+    assert sorted(studies._studies) == ["never", "new", "old"]
