@@ -45,6 +45,7 @@ class Trial:
         self._intermediate: dict[int, float] = {}
         self._user_attrs: dict[str, Any] = {}
         self._history: LazyHistory | None = None
+        self.eager = False  # store each suggestion at once (threads sharing a study read them)
 
     # identity -------------------------------------------------------------------------
     @property
@@ -89,14 +90,23 @@ class Trial:
                                          or self._relative_space.params[name] == dist):
             value = self._relative[name]
         else:
-            if self._history is None:  # one bulk read per trial, and only if the sampler looks
-                self._history = LazyHistory(self.study.storage, self.study.id)
-            value = self.study.sampler.suggest_one(name, dist, self._history, number=self.number,
-                                                   direction=self.study.direction)
+            value = self._sample_one(name, dist)
         self._params[name] = value
         self._dists[name] = dist
         self._unsaved.add(name)
+        if self.eager:
+            self._flush()
         return value
+
+    def _sample_one(self, name: str, dist: Distribution) -> Any:
+        sampler: Any = self.study.sampler
+        with self.study.sampling_lock:
+            if hasattr(sampler, "sample_independent"):  # a sampler written for Optuna
+                return sampler.sample_independent(self.study, self.frozen(), name, dist)
+            if self._history is None:  # one bulk read per trial, and only if the sampler looks
+                self._history = LazyHistory(self.study.storage, self.study.id)
+            return sampler.suggest_one(name, dist, self._history, number=self.number,
+                                       direction=self.study.direction)
 
     def suggest_space(self, space: Space) -> dict[str, Any]:
         """Every parameter of ``space`` that is active given the others, in order."""
@@ -133,8 +143,11 @@ class Trial:
         step = max(self._intermediate)
         # Read only if the scheduler looks: ASHA and Hyperband look at rung steps alone,
         # PBT at ready steps, so most epochs cost no read of the whole history.
+        scheduler = self.study.scheduler
+        if not hasattr(scheduler, "decide"):  # a pruner written for Optuna: prune(study, trial)
+            return bool(scheduler.prune(self.study, self.frozen()))
         history = LazyHistory(self.study.storage, self.study.id)
-        decision = self.study.scheduler.decide(self.frozen(), step, history, self.study.direction)
+        decision = scheduler.decide(self.frozen(), step, history, self.study.direction)
         return decision == Decision.STOP
 
     def set_user_attr(self, key: str, value: Any) -> None:

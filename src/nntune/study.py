@@ -9,14 +9,30 @@ from __future__ import annotations
 
 import copy
 import math
+import os
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from nntune import logging as _logging
+from nntune._loop import Loop, Progress
+from nntune._studies import (
+    MaxTrialsCallback,
+    StudyDirection,
+    StudySummary,
+    add_frozen_trials,
+    copy_study,
+    delete_study,
+    get_all_study_names,
+    get_all_study_summaries,
+)
+from nntune._frame import DATAFRAME_ATTRS, trials_frame
 from nntune._trial import Trial
+from nntune.search_space import InferredSpace, infer_space
 from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
-from nntune.samplers import RandomSampler, Sampler
+from nntune.samplers import RandomSampler, Sampler, resolve_seed
 from nntune.schedulers import NoScheduler, Scheduler
 from nntune.space import Distribution, Space
 from nntune.storage import DuplicatedStudyError, Storage, StudyNotFoundError, get_storage, redact_url
@@ -27,10 +43,12 @@ from nntune.trial import (
     TrialState,
     best_trial,
     counts_by_state,
+    pareto_front,
 )
 
-Objective = Callable[[Trial], float]
+Objective = Callable[[Trial], "float | Sequence[float]"]
 Callback = Callable[["Study", FrozenTrial], None]
+_log = _logging.get_logger("nntune.study")
 
 
 class Study:
@@ -38,19 +56,34 @@ class Study:
 
     def __init__(self, *, name: str, storage: Storage, study_id: int, direction: Direction,
                  sampler: Sampler, scheduler: Scheduler, space: Space | None = None,
-                 seed: int | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 seed: int | None = None, clock: Callable[[], float] = time.monotonic,
+                 directions: Sequence[str] | None = None) -> None:
         self.study_name = name
         self.storage = storage
         self.id = study_id
-        self.direction: Direction = direction
+        # The first objective's direction: what samplers and schedulers are handed.
+        self.direction: Direction = StudyDirection(direction)  # type: ignore[assignment]
+        self._directions = [StudyDirection(d) for d in (directions or [direction])]
         self.sampler = sampler
         self.scheduler = scheduler
         self.space = space
-        self.seed = sampler.seed if seed is None else int(seed)
+        self.seed = resolve_seed(getattr(sampler, "seed", None) if seed is None else seed)
         self._clock = clock
         self._stop = False
         self.stop_reason: str | None = None
         self._inferred = InferredSpace()
+        # Samplers keep caches; threads of one optimize take turns at them.
+        self.sampling_lock = threading.RLock()
+        self._eager_params = False  # threads: store each suggestion at once (constant liar)
+
+    @property
+    def directions(self) -> list[StudyDirection]:
+        """Each objective's direction (one for a single-objective study)."""
+        return list(self._directions)
+
+    @property
+    def is_multi_objective(self) -> bool:
+        return len(self._directions) > 1
 
     # reading --------------------------------------------------------------------------
     def _history(self) -> list[FrozenTrial]:
@@ -70,6 +103,9 @@ class Study:
 
     @property
     def best_trial(self) -> FrozenTrial:
+        if self.is_multi_objective:
+            raise RuntimeError("a study of several objectives has no single best trial; read best_trials "
+                               "(the Pareto front)")
         best = best_trial(self._history(), self.direction)
         if best is None:
             raise ValueError(f"study {self.study_name!r} has no complete trial yet")
@@ -86,6 +122,20 @@ class Study:
         return self.best_trial.params
 
     @property
+    def best_trials(self) -> list[FrozenTrial]:
+        """The Pareto front: complete trials no other complete trial beats on every objective
+        (the best trial, alone, for one objective)."""
+        if not self.is_multi_objective:
+            best = best_trial(self._history(), self.direction)
+            return [] if best is None else [self.storage.get_trial(self.id, best.number)]
+        return pareto_front(self._history(), [str(d) for d in self._directions])
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        rec = self.storage.load_study(self.study_name)
+        return {k: v for k, v in rec.attrs.items() if k != "user_attrs"} if rec else {}
+
+    @property
     def user_attrs(self) -> dict[str, Any]:
         rec = self.storage.load_study(self.study_name)
         return dict(rec.attrs.get("user_attrs", {})) if rec else {}
@@ -96,23 +146,22 @@ class Study:
     def counts(self) -> dict[str, int]:
         return counts_by_state(self._history())
 
-    def trials_dataframe(self) -> Any:
-        """One row per trial (number, state, value, params_*, durations), as pandas."""
-        import pandas as pd
-
-        rows = []
-        for t in self._history():
-            row: dict[str, Any] = {"number": t.number, "state": t.state.value, "value": t.value,
-                                   "datetime_start": t.datetime_start,
-                                   "datetime_complete": t.datetime_complete,
-                                   "duration": t.duration, "epochs": t.epochs}
-            row.update({f"params_{k}": v for k, v in t.params.items()})
-            rows.append(row)
-        return pd.DataFrame(rows)
+    def trials_dataframe(self, attrs: Sequence[str] = DATAFRAME_ATTRS, multi_index: bool = False) -> Any:
+        """One row per trial with Optuna's columns (``number``, ``value`` or ``values_0``...,
+        ``datetime_start``, ``datetime_complete``, ``duration``, ``params_*``,
+        ``user_attrs_*``, ``system_attrs_*``, ``state``), as pandas."""
+        return trials_frame(self._history(), attrs, multi_index=multi_index,
+                            n_objectives=len(self._directions))
 
     # ask and tell ---------------------------------------------------------------------
-    def enqueue_trial(self, params: Mapping[str, Any], user_attrs: Mapping[str, Any] | None = None) -> int:
-        """Manual search: run these parameters next (before any sampled trial)."""
+    def enqueue_trial(self, params: Mapping[str, Any], user_attrs: Mapping[str, Any] | None = None,
+                      skip_if_exists: bool = False) -> int | None:
+        """Manual search: run these parameters next (before any sampled trial). With
+        ``skip_if_exists``, not when a trial (in any state) already has these values."""
+        if skip_if_exists and any(all(k in t.params and t.params[k] == v for k, v in params.items())
+                                  or t.system_attrs.get("fixed_params") == dict(params)
+                                  for t in self._history()):
+            return None
         number = self.storage.create_trial(self.id, state=TrialState.WAITING,
                                            system_attrs={"fixed_params": dict(params)})
         for key, value in (user_attrs or {}).items():
@@ -121,10 +170,24 @@ class Study:
 
     enqueue = enqueue_trial
 
-    def ask(self, space: Space | None = None) -> Trial:
-        """Start a trial: an enqueued one first, else a new one with sampled parameters."""
+    def add_trial(self, trial: FrozenTrial) -> None:
+        """Store a finished trial made elsewhere (``nntune.trial.create_trial``), e.g. to
+        give a sampler results it did not ask for."""
+        add_frozen_trials(self.storage, self.id, [trial])
+
+    def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
+        add_frozen_trials(self.storage, self.id, list(trials))
+
+    def ask(self, fixed_distributions: Mapping[str, Distribution] | Space | None = None) -> Trial:
+        """Start a trial: an enqueued one first, else a new one with sampled parameters.
+        ``fixed_distributions`` (Optuna's) suggests those parameters at once; a
+        :class:`~nntune.space.Space` is searched jointly by the sampler."""
+        space = fixed_distributions if isinstance(fixed_distributions, Space) else None
         trial = self.try_ask(None, space=space)
         assert trial is not None
+        if isinstance(fixed_distributions, Mapping):
+            for name, dist in fixed_distributions.items():
+                trial.suggest(name, dist)
         return trial
 
     def try_ask(self, max_trials: int | None, *, space: Space | None = None,
@@ -138,33 +201,63 @@ class Study:
         if claimed is None:
             return None
         fixed = dict(claimed.system_attrs.get("fixed_params", {}))
+        if hasattr(self.sampler, "sample_relative"):  # a sampler written for Optuna
+            return self._ask_optuna_sampler(claimed, fixed)
         space = space or self.space
         history = LazyHistory(self.storage, self.id)  # read only if the sampler looks
-        if space is None:
-            # Random draws are independent per parameter: define-by-run suggestions give the
-            # same values, so there is no joint space to infer (and no history to read).
-            space = Space({}) if type(self.sampler) is RandomSampler else self._inferred.update(history)
-        relative = self.sampler.suggest(space, history, number=claimed.number, direction=self.direction)
-        return Trial(self, claimed.number, fixed_params=fixed, relative_params=relative, relative_space=space)
+        with self.sampling_lock:
+            if space is None:
+                # Random draws are independent per parameter: define-by-run suggestions give the
+                # same values, so there is no joint space to infer (and no history to read).
+                space = Space({}) if type(self.sampler) is RandomSampler else self._inferred.update(history)
+            relative = self.sampler.suggest(space, history, number=claimed.number, direction=self.direction)
+        trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative, relative_space=space)
+        trial.eager = self._eager_params
+        return trial
 
-    def tell(self, trial: Trial | int, value: float | None = None, state: TrialState | None = None,
-             *, error: str | None = None) -> FrozenTrial:
-        """Finish a trial. A non-finite value marks it diverged; pruned keeps its last value."""
+    def _ask_optuna_sampler(self, claimed: FrozenTrial, fixed: Mapping[str, Any]) -> Trial:
+        sampler: Any = self.sampler
+        with self.sampling_lock:
+            sampler.before_trial(self, claimed)
+            space = dict(sampler.infer_relative_search_space(self, claimed) or {})
+            relative = dict(sampler.sample_relative(self, claimed, space) or {}) if space else {}
+        trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative,
+                      relative_space=Space(space))
+        trial.eager = self._eager_params
+        return trial
+
+    def tell(self, trial: Trial | int, values: float | Sequence[float] | None = None,
+             state: TrialState | None = None, skip_if_finished: bool = False, *,
+             value: float | None = None, error: str | None = None) -> FrozenTrial:
+        """Finish a trial with its value (``values``: one per objective). A non-finite value
+        marks it diverged; pruned keeps its last value. ``skip_if_finished``: telling a
+        finished trial again returns it unchanged instead of raising."""
         live = trial if isinstance(trial, Trial) else None
         number = trial.number if isinstance(trial, Trial) else int(trial)
+        if skip_if_finished:
+            current = self.storage.get_trial(self.id, number, with_metrics=False)
+            if current.state.is_finished():
+                return current
         if live is not None:
             live._flush()
+        vector = _as_values(value if values is None else values)
         state = TrialState.COMPLETE if state is None else TrialState(state)
-        if state == TrialState.COMPLETE:
-            if value is None:
+        if vector is not None and len(vector) != len(self._directions):
+            state, error = TrialState.FAILED, error or (f"objective returned {len(vector)} values for "
+                                                        f"{len(self._directions)} directions")
+        elif state == TrialState.COMPLETE:
+            if vector is None:
                 state, error = TrialState.FAILED, error or "objective returned no value"
-            elif not math.isfinite(float(value)):
-                state, error = TrialState.DIVERGED, error or f"objective returned {value}"
-        if state == TrialState.PRUNED and value is None:
+            elif not all(math.isfinite(v) for v in vector):
+                state, error = TrialState.DIVERGED, error or f"objective returned {_show(vector)}"
+        first = None if vector is None else vector[0]
+        if state == TrialState.PRUNED and first is None:
             current = self.storage.get_trial(self.id, number, with_metrics=False)
             if current.intermediate_values:
-                value = current.intermediate_values[max(current.intermediate_values)]
-        stored = None if value is None or not math.isfinite(float(value)) else float(value)
+                first = current.intermediate_values[max(current.intermediate_values)]
+        if state == TrialState.COMPLETE and vector is not None and len(vector) > 1:
+            self.storage.set_trial_system_attr(self.id, number, "values", vector)
+        stored = None if first is None or not math.isfinite(float(first)) else float(first)
         frozen = self.storage.finish_trial(self.id, number, state, stored, error)
         # Keep where a multi-fidelity scheduler left the trial (rung, bracket) beside it, so
         # reports need not rebuild the scheduler to show it.
@@ -173,7 +266,27 @@ class Study:
         if info:
             self.storage.set_trial_system_attr(self.id, number, "scheduler", info)
             frozen.system_attrs["scheduler"] = info
+        after = getattr(self.sampler, "after_trial", None)
+        if after is not None:
+            with self.sampling_lock:
+                after(self, frozen, frozen.state, frozen.values)
+        if _log.isEnabledFor(_logging.INFO):
+            self._log_told(frozen)
         return frozen
+
+    def _log_told(self, frozen: FrozenTrial) -> None:
+        if frozen.state != TrialState.COMPLETE:
+            _log.info("Trial %d %s%s.", frozen.number, frozen.state.value,
+                      f": {frozen.error}" if frozen.error else "")
+            return
+        shown = _show(frozen.values or [])
+        if self.is_multi_objective:
+            _log.info("Trial %d finished with values: %s and parameters: %s.", frozen.number, shown, frozen.params)
+            return
+        best = best_trial(self._history(), self.direction)
+        _log.info("Trial %d finished with value: %s and parameters: %s. Best is trial %d with value: %s.",
+                  frozen.number, shown, frozen.params, best.number if best else -1,
+                  best.value if best else None)
 
     def _run_one(self, objective: Objective, catch: tuple[type[BaseException], ...]) -> FrozenTrial:
         return self.run_trial(self.ask(), objective, catch)
@@ -196,42 +309,63 @@ class Study:
             if isinstance(err, KeyboardInterrupt) or not isinstance(err, catch):
                 raise
             return frozen
-        return self.tell(trial, _as_float(value))
+        return self.tell(trial, value)
 
     def optimize(self, objective: Objective, n_trials: int | None = None, timeout: float | None = None,
-                 catch: Iterable[type[BaseException]] | type[BaseException] = (),
+                 n_jobs: int = 1, catch: Iterable[type[BaseException]] | type[BaseException] = (),
                  callbacks: Sequence[Callback] | None = None, gc_after_trial: bool = False,
                  show_progress_bar: bool = False) -> None:
-        """Run ``n_trials`` more trials (or until ``timeout`` seconds, or ``stop()``).
+        """Run ``n_trials`` more trials (or until ``timeout`` seconds, or ``stop()``), in
+        ``n_jobs`` threads of this process (-1: one per CPU), as Optuna does.
 
         As in Optuna, an exception from the objective marks the trial failed and is raised
         again unless its type is in ``catch``; a pruned or diverged trial never stops the study.
+        Threads suit objectives that release the GIL (PyTorch kernels); separate processes
+        (``nntune.executors``) suit the rest.
         """
         catch_types = (catch,) if isinstance(catch, type) else tuple(catch)
-        start = self._clock()
-        done = 0
+        jobs = os.cpu_count() or 1 if n_jobs == -1 else int(n_jobs)
+        if jobs < 1:
+            raise ConfigError("n_jobs", f"must be >= 1 or -1 (one per CPU), got {n_jobs!r}")
+        loop = Loop(self, n_trials, timeout, self._clock())
+        progress = Progress(n_trials, timeout) if show_progress_bar else None
         self._stop = False
-        while not self._stop:
-            if n_trials is not None and done >= n_trials:
-                self.stop_reason = self.stop_reason or f"ran {n_trials} trials"
-                break
-            if timeout is not None and self._clock() - start >= timeout:
-                self.stop_reason = f"timeout of {timeout:g}s reached"
-                break
-            exhausted = getattr(self.sampler, "is_exhausted", None)
-            if exhausted is not None:
-                history = self._history()
-                if exhausted(self.space or infer_space(history), history):
-                    self.stop_reason = "every grid point has been tried"
-                    break
-            frozen = self._run_one(objective, catch_types)
-            done += 1
-            for cb in callbacks or ():
-                cb(self, frozen)
-            if gc_after_trial:
-                import gc
+        self._eager_params = jobs > 1
+        errors: list[BaseException] = []
 
-                gc.collect()
+        def work() -> None:
+            try:
+                while loop.take():
+                    frozen = self._run_one(objective, catch_types)
+                    with loop.lock:
+                        for cb in callbacks or ():
+                            cb(self, frozen)
+                        if progress is not None:
+                            progress.update(1)
+                    if gc_after_trial:
+                        import gc
+
+                        gc.collect()
+            except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+                with loop.lock:
+                    errors.append(err)
+                    self._stop = True
+
+        try:
+            if jobs == 1:
+                work()
+            else:
+                threads = [threading.Thread(target=work, name=f"nntune-trial-{i}", daemon=True) for i in range(jobs)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+        finally:
+            self._eager_params = False
+            if progress is not None:
+                progress.close()
+        if errors:
+            raise errors[0]
 
     @property
     def stop_requested(self) -> bool:
@@ -248,51 +382,19 @@ class Study:
                 f"storage={redact_url(self.storage.url)!r})")
 
 
-def infer_space(history: Sequence[FrozenTrial]) -> Space:
-    """The parameters every complete trial shares with the same distribution (define-by-run)."""
-    return InferredSpace().update(history)
-
-
-class InferredSpace:
-    """:func:`infer_space`, kept up to date as trials complete: a complete trial never
-    changes its distributions, so each is folded in once rather than at every ask."""
-
-    def __init__(self) -> None:
-        self._seen: set[int] = set()
-        self._common: dict[str, Distribution] | None = None
-        self._space = Space({})
-        self._settled = 0  # history[:_settled] holds finished trials only: no need to look again
-
-    def update(self, history: Sequence[FrozenTrial]) -> Space:
-        changed = False
-        if self._settled > len(history):  # another (shorter) history than before
-            self._settled = 0
-        start = self._settled
-        for i in range(start, len(history)):
-            t = history[i]
-            if i == self._settled and t.state.is_finished():
-                self._settled += 1
-            if t.state != TrialState.COMPLETE or t.number in self._seen:
-                continue
-            self._seen.add(t.number)
-            if self._common is None:
-                self._common = dict(t.distributions)
-            else:
-                self._common = {k: d for k, d in self._common.items() if t.distributions.get(k) == d}
-            changed = True
-        if changed:
-            self._space = Space(dict(self._common or {}))
-        return self._space
-
-
-def _as_float(value: Any) -> float | None:
+def _as_values(value: Any) -> list[float] | None:
+    """An objective's return as one float per objective (None: it returned nothing)."""
     if value is None:
         return None
-    if hasattr(value, "item"):
-        value = value.item()
+    if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):
+        value = value.tolist()
     if isinstance(value, Sequence) and not isinstance(value, str):
-        raise TypeError("multi-objective values are not supported; return one number")
-    return float(value)
+        return [float(v.item() if hasattr(v, "item") else v) for v in value]
+    return [float(value)]
+
+
+def _show(values: Sequence[float]) -> str:
+    return f"{values[0]!r}" if len(values) == 1 else repr(list(values))
 
 
 def _check_direction(direction: str) -> Direction:
@@ -303,22 +405,36 @@ def _check_direction(direction: str) -> Direction:
 
 
 def create_study(study_name: str | None = None, storage: str | Storage | None = None, *,
-                 direction: str = "minimize", sampler: Sampler | None = None,
+                 direction: str | None = None, sampler: Sampler | None = None,
                  scheduler: Scheduler | None = None, pruner: Scheduler | None = None,
                  load_if_exists: bool = False, space: Space | None = None, seed: int | None = None,
+                 directions: Sequence[str] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> Study:
     """Create a study in ``storage`` (a URL, a Storage, or None for in-memory).
 
     ``pruner`` is accepted as Optuna's name for ``scheduler``. With ``load_if_exists`` an
     existing study of that name is resumed: its trials stay and new ones continue the count.
+    ``directions=["maximize", "minimize"]`` makes a study of several objectives: the
+    objective returns one value per direction and ``best_trials`` is the Pareto front.
     """
-    direction_ = _check_direction(direction)
+    if direction is not None and directions is not None:
+        raise ConfigError("directions", "give direction or directions, not both")
+    dirs = [_check_direction(d) for d in (directions if directions is not None else [direction or "minimize"])]
+    if not dirs:
+        raise ConfigError("directions", "needs at least one direction")
+    direction_ = dirs[0]
     store = get_storage(storage)
     scheduler = scheduler or pruner or NoScheduler()
+    if len(dirs) > 1 and not isinstance(scheduler, NoScheduler):
+        raise ConfigError("pruner", f"pruning compares one value per step, which is undefined for "
+                                    f"{len(dirs)} objectives; leave pruner out")
     # A scheduler that also chooses configurations (BOHB) brings its own sampler.
     sampler = sampler or getattr(scheduler, "sampler", None) or RandomSampler(seed)
-    name = study_name or f"study-{sampler.seed}-{int(time.time() * 1000) % 10**8}"
-    attrs: dict[str, Any] = {"seed": seed if seed is not None else sampler.seed}
+    sampler_seed = resolve_seed(getattr(sampler, "seed", None) if seed is None else seed)
+    name = study_name or f"study-{sampler_seed}-{int(time.time() * 1000) % 10**8}"
+    attrs: dict[str, Any] = {"seed": sampler_seed}
+    if len(dirs) > 1:
+        attrs["directions"] = dirs
     if space is not None:
         attrs["space"] = space.to_json()
     try:
@@ -328,13 +444,14 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
             raise
         rec = store.load_study(name)
         assert rec is not None
-        if rec.direction != direction_:
-            raise ConfigError("direction", f"study {name!r} was created to {rec.direction}, "
-                                           f"not {direction_}") from None
+        stored = rec.attrs.get("directions", [rec.direction])
+        if stored != dirs:
+            raise ConfigError("direction", f"study {name!r} was created to {', '.join(stored)}, "
+                                           f"not {', '.join(dirs)}") from None
         sid = rec.id
         seed = rec.attrs.get("seed", seed)
     return Study(name=name, storage=store, study_id=sid, direction=direction_, sampler=sampler,
-                 scheduler=scheduler, space=space, seed=seed, clock=clock)
+                 scheduler=scheduler, space=space, seed=seed, clock=clock, directions=dirs)
 
 
 def load_study(study_name: str, storage: str | Storage, *, sampler: Sampler | None = None,
@@ -349,4 +466,9 @@ def load_study(study_name: str, storage: str | Storage, *, sampler: Sampler | No
     scheduler = scheduler or pruner or NoScheduler()
     sampler = sampler or getattr(scheduler, "sampler", None) or RandomSampler(seed)
     return Study(name=rec.name, storage=store, study_id=rec.id, direction=rec.direction,  # type: ignore[arg-type]
-                 sampler=sampler, scheduler=scheduler, space=space, seed=seed)
+                 sampler=sampler, scheduler=scheduler, space=space, seed=seed,
+                 directions=rec.attrs.get("directions"))
+
+
+__all__ = ["MaxTrialsCallback", "Study", "StudyDirection", "StudySummary", "copy_study", "create_study",
+           "delete_study", "get_all_study_names", "get_all_study_summaries", "infer_space", "load_study"]

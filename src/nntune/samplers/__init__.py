@@ -6,12 +6,13 @@ from nntune.samplers._base import Sampler, independent_draw, resolve_seed, trial
 from nntune.samplers._coarse_to_fine import CoarseToFineSampler, narrow
 from nntune.samplers._gp import GPSampler
 from nntune.samplers._grid import GridSampler
+from nntune.samplers._optuna import BaseSampler, BruteForceSampler, PartialFixedSampler
 from nntune.samplers._prior import PriorSampler, check_priors
 from nntune.samplers._qmc import QMCSampler
 from nntune.samplers._random import RandomSampler
 from nntune.samplers._tpe import TPESampler
 
-__all__ = ["CoarseToFineSampler", "GPSampler", "GridSampler", "PriorSampler", "QMCSampler", "RandomSampler",
+__all__ = ["BaseSampler", "BruteForceSampler", "PartialFixedSampler", "CoarseToFineSampler", "GPSampler", "GridSampler", "PriorSampler", "QMCSampler", "RandomSampler",
            "Sampler", "TPESampler", "check_priors", "independent_draw", "make_sampler", "narrow", "resolve_seed",
            "trial_rng", "SAMPLERS"]
 

@@ -1,0 +1,61 @@
+"""What ``Study.optimize`` runs between trials: whether the next one may start (shared by
+its threads) and the progress bar."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from nntune.search_space import infer_space
+
+if TYPE_CHECKING:
+    from nntune.study import Study
+
+
+class Loop:
+    """When the next trial may start: ``n_trials`` not yet started, the timeout not
+    reached, no stop asked for, grid points left. Threads share one."""
+
+    def __init__(self, study: Study, n_trials: int | None, timeout: float | None, start: float) -> None:
+        self.study, self.n_trials, self.timeout, self.start = study, n_trials, timeout, start
+        self.started = 0
+        self.lock = threading.RLock()
+
+    def take(self) -> bool:
+        study = self.study
+        with self.lock:
+            if study._stop:
+                return False
+            if self.n_trials is not None and self.started >= self.n_trials:
+                study.stop_reason = study.stop_reason or f"ran {self.n_trials} trials"
+                return False
+            if self.timeout is not None and study._clock() - self.start >= self.timeout:
+                study.stop_reason = f"timeout of {self.timeout:g}s reached"
+                return False
+            exhausted = getattr(study.sampler, "is_exhausted", None)
+            if exhausted is not None:
+                history = study._history()
+                with study.sampling_lock:
+                    if exhausted(study.space or infer_space(history), history):
+                        study.stop_reason = "every grid point has been tried"
+                        return False
+            self.started += 1
+            return True
+
+
+class Progress:
+    """A progress bar over trials, drawn with rich (what nntune's command line uses)."""
+
+    def __init__(self, n_trials: int | None, timeout: float | None) -> None:
+        from rich.progress import Progress
+
+        self._bar = Progress()
+        label = "trials" if timeout is None else f"trials (timeout {timeout:g}s)"
+        self._task = self._bar.add_task(label, total=n_trials)
+        self._bar.start()
+
+    def update(self, n: int) -> None:
+        self._bar.update(self._task, advance=n)
+
+    def close(self) -> None:
+        self._bar.stop()
