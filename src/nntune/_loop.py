@@ -1,10 +1,11 @@
-"""What ``Study.optimize`` runs between trials: whether the next one may start (shared by
-its threads) and the progress bar."""
+"""What ``Study.optimize`` runs beside trials: whether the next one may start (shared by
+its threads), a heartbeat while one runs, and the progress bar."""
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from nntune.search_space import infer_space
 
@@ -59,3 +60,32 @@ class Progress:
 
     def close(self) -> None:
         self._bar.stop()
+
+
+class Heartbeat:
+    """``with Heartbeat(storage, study_id, number, interval):`` says every ``interval``
+    seconds that the trial's process is alive (nothing when ``interval`` is None)."""
+
+    def __init__(self, storage: Any, study_id: int, number: int, interval: float | None) -> None:
+        self.storage, self.study_id, self.number, self.interval = storage, study_id, number, interval
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _beat(self) -> None:
+        assert self.interval is not None
+        while not self._done.wait(self.interval):
+            try:
+                self.storage.heartbeat(self.study_id, self.number)
+            except Exception:  # the trial finished between the wait and the beat
+                return
+
+    def __enter__(self) -> Heartbeat:
+        if self.interval is not None:
+            self._thread = threading.Thread(target=self._beat, name=f"nntune-heartbeat-{self.number}", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()

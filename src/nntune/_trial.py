@@ -17,6 +17,7 @@ from nntune.exceptions import ConfigError
 from nntune.schedulers import Decision
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
 from nntune.storage._base import LazyHistory
+from nntune import trial as _records
 from nntune.trial import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
@@ -177,3 +178,8 @@ def _named(name: str, build: Any) -> Distribution:
         return build()  # type: ignore[no-any-return]
     except ConfigError as err:
         raise ConfigError(f"{name}.{err.field}" if err.field else name, err.problem) from None
+
+
+# Optuna users import the live trial as ``optuna.trial.Trial``; nntune.trial holds the
+# plain records and cannot import this module (it sits below it), so the name is set here.
+_records.Trial = Trial  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from nntune import logging as _logging
-from nntune._loop import Loop, Progress
+from nntune._loop import Heartbeat, Loop, Progress
 from nntune._studies import (
     MaxTrialsCallback,
     StudyDirection,
@@ -37,6 +37,7 @@ from nntune.schedulers import NoScheduler, Scheduler
 from nntune.space import Distribution, Space
 from nntune.storage import DuplicatedStudyError, Storage, StudyNotFoundError, get_storage, redact_url
 from nntune.storage._base import LazyHistory
+from nntune.storages import recover_silent_trials
 from nntune.trial import (
     Direction,
     FrozenTrial,
@@ -289,7 +290,12 @@ class Study:
                   best.value if best else None)
 
     def _run_one(self, objective: Objective, catch: tuple[type[BaseException], ...]) -> FrozenTrial:
-        return self.run_trial(self.ask(), objective, catch)
+        interval = getattr(self.storage, "heartbeat_interval", None)
+        if interval is not None:
+            recover_silent_trials(self)
+        trial = self.ask()
+        with Heartbeat(self.storage, self.id, trial.number, interval):
+            return self.run_trial(trial, objective, catch)
 
     def run_trial(self, trial: Trial, objective: Objective,
                   catch: tuple[type[BaseException], ...] = (Exception,)) -> FrozenTrial:
