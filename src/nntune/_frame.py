@@ -32,7 +32,7 @@ def trial_row(t: FrozenTrial, attrs: Sequence[str], n_objectives: int) -> dict[t
         elif attr == "duration":
             row[(attr, "")] = None if t.duration is None else timedelta(seconds=t.duration)
         elif attr == "state":
-            row[(attr, "")] = "FAIL" if t.state.value == "failed" else t.state.name
+            row[(attr, "")] = t.state.name
         else:
             row[(attr, "")] = getattr(t, attr)
     return row

@@ -221,7 +221,7 @@ class Study:
         with self.sampling_lock:
             sampler.before_trial(self, claimed)
             space = dict(sampler.infer_relative_search_space(self, claimed) or {})
-            relative = dict(sampler.sample_relative(self, claimed, space) or {}) if space else {}
+            relative = dict(sampler.sample_relative(self, claimed, space) or {})
         trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative,
                       relative_space=Space(space))
         trial.eager = self._eager_params

@@ -25,10 +25,11 @@ class TrialState(str, enum.Enum):
     RUNNING = "running"
     COMPLETE = "complete"
     PRUNED = "pruned"
+    FAIL = "failed"  # Optuna's name, so ``state.name`` reads as in Optuna
     FAILED = "failed"
     DIVERGED = "diverged"
 
-    # Optuna spells the failed state FAIL; keep that name working for ported code.
+    # Optuna's value for the failed state is "fail"; read it as nntune's.
     @classmethod
     def _missing_(cls, value: object) -> TrialState | None:
         return {"fail": cls.FAILED}.get(str(value).lower())
@@ -38,9 +39,6 @@ class TrialState(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
-
-
-TrialState.FAIL = TrialState.FAILED  # type: ignore[attr-defined]
 
 FINISHED_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED, TrialState.DIVERGED)
 
