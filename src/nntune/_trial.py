@@ -106,8 +106,8 @@ class Trial:
                 return sampler.sample_independent(self.study, self.frozen(), name, dist)
             if self._history is None:  # one bulk read per trial, and only if the sampler looks
                 self._history = LazyHistory(self.study.storage, self.study.id)
-            return sampler.suggest_one(name, dist, self._history, number=self.number,
-                                       direction=self.study.direction)
+            seen, direction = self.study.sampler_view(self._history)
+            return sampler.suggest_one(name, dist, seen, number=self.number, direction=direction)
 
     def suggest_space(self, space: Space) -> dict[str, Any]:
         """Every parameter of ``space`` that is active given the others, in order."""

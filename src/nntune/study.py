@@ -32,7 +32,7 @@ from nntune._frame import DATAFRAME_ATTRS, trials_frame
 from nntune._trial import Trial
 from nntune.search_space import InferredSpace, infer_space
 from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
-from nntune.samplers import RandomSampler, Sampler, resolve_seed
+from nntune.samplers import ParetoView, RandomSampler, Sampler, resolve_seed
 from nntune.schedulers import NoScheduler, Scheduler
 from nntune.space import Distribution, Space
 from nntune.storage import DuplicatedStudyError, Storage, StudyNotFoundError, get_storage, redact_url
@@ -85,6 +85,13 @@ class Study:
     @property
     def is_multi_objective(self) -> bool:
         return len(self._directions) > 1
+
+    def sampler_view(self, history: Sequence[FrozenTrial]) -> tuple[Sequence[FrozenTrial], str]:
+        """The history and direction a sampler is handed: with several objectives, each
+        complete trial's place in the non-dominated sorting, to minimize (``ParetoView``)."""
+        if self.is_multi_objective:
+            return ParetoView(history, [str(d) for d in self._directions]), "minimize"
+        return history, str(self.direction)
 
     # reading --------------------------------------------------------------------------
     def _history(self) -> list[FrozenTrial]:
@@ -211,7 +218,8 @@ class Study:
                 # Random draws are independent per parameter: define-by-run suggestions give the
                 # same values, so there is no joint space to infer (and no history to read).
                 space = Space({}) if type(self.sampler) is RandomSampler else self._inferred.update(history)
-            relative = self.sampler.suggest(space, history, number=claimed.number, direction=self.direction)
+            seen, direction = self.sampler_view(history)
+            relative = self.sampler.suggest(space, seen, number=claimed.number, direction=direction)
         trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative, relative_space=space)
         trial.eager = self._eager_params
         return trial

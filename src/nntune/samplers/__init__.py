@@ -6,13 +6,14 @@ from nntune.samplers._base import Sampler, independent_draw, resolve_seed, trial
 from nntune.samplers._coarse_to_fine import CoarseToFineSampler, narrow
 from nntune.samplers._gp import GPSampler
 from nntune.samplers._grid import GridSampler
+from nntune.samplers._nsga import NSGAIISampler, ParetoView, pareto_view
 from nntune.samplers._optuna import BaseSampler, BruteForceSampler, PartialFixedSampler
 from nntune.samplers._prior import PriorSampler, check_priors
 from nntune.samplers._qmc import QMCSampler
 from nntune.samplers._random import RandomSampler
 from nntune.samplers._tpe import TPESampler
 
-__all__ = ["BaseSampler", "BruteForceSampler", "PartialFixedSampler", "CoarseToFineSampler", "GPSampler", "GridSampler", "PriorSampler", "QMCSampler", "RandomSampler",
+__all__ = ["NSGAIISampler", "ParetoView", "pareto_view", "BaseSampler", "BruteForceSampler", "PartialFixedSampler", "CoarseToFineSampler", "GPSampler", "GridSampler", "PriorSampler", "QMCSampler", "RandomSampler",
            "Sampler", "TPESampler", "check_priors", "independent_draw", "make_sampler", "narrow", "resolve_seed",
            "trial_rng", "SAMPLERS"]
 

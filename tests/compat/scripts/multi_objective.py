@@ -19,7 +19,7 @@ for width in (4, 16, 64, 256):
     for depth in (1, 2, 4):
         study.enqueue_trial({"width": width, "depth": depth})
 study.optimize(objective, n_trials=12)
-RESULT["directions"] = [str(d).lower().split(".")[-1] for d in study.directions]
+RESULT["directions"] = [d.name for d in study.directions]
 RESULT["front"] = sorted(t.number for t in study.best_trials)
 RESULT["front_values"] = sorted(tuple(t.values) for t in study.best_trials)
 RESULT["columns"] = [c for c in study.trials_dataframe().columns if c.startswith("values")]
