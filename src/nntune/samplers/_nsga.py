@@ -66,15 +66,12 @@ def crowding_distance(points: np.ndarray) -> np.ndarray:
 
 
 def pareto_scores(points: np.ndarray) -> np.ndarray:
-    """A score per point, lower better: its front's index plus up to one half for crowding
-    (0 for the most isolated points of the front, 0.5 for the most crowded)."""
+    """A score per point, lower better: its front's index plus ``0.5 / (1 + crowding
+    distance)``, so the front's ends add nothing and the most crowded points up to a half."""
     scores = np.zeros(len(points))
     for rank, front in enumerate(nondominated_fronts(points)):
         cd = crowding_distance(points[front])
-        finite = cd[np.isfinite(cd)]
-        top = finite.max() if finite.size and finite.max() > 0 else 1.0
-        closeness = np.where(np.isfinite(cd), 1.0 - np.minimum(cd / top, 1.0), 0.0)
-        scores[front] = rank + 0.5 * closeness
+        scores[front] = rank + 0.5 / (1.0 + cd)  # an end of the front (infinite distance) adds 0
     return scores
 
 
@@ -127,11 +124,17 @@ class NSGAIISampler:
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:
-        if not len(space) or number < self.population_size:
+        if not len(space):
             return {}
-        elite = [t for t in self.parents(history, number, direction) if all(n in t.params for n in space.params)]
-        if len(elite) < 2:
-            return {}
+        elite = [] if number < self.population_size else \
+            [t for t in self.parents(history, number, direction) if all(n in t.params for n in space.params
+                                                                        if n not in space.conditions)]
+        if len(elite) < 2:  # the first generation, or too few parents: random
+            out: dict[str, Any] = {}
+            for name, dist in space.params.items():
+                if space.is_active(name, out):
+                    out[name] = independent_draw(self.seed, number, name, dist)
+            return out
         rng = trial_rng(self.seed, number, 7)
 
         def tournament() -> FrozenTrial:
