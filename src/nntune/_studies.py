@@ -130,7 +130,10 @@ def add_frozen_trials(storage: Storage, study_id: int, trials: Sequence[FrozenTr
         values = t.values
         if values is not None and len(values) > 1:
             storage.set_trial_system_attr(study_id, number, "values", values)
-        storage.finish_trial(study_id, number, state, t.value, t.error)
+        value = t.value
+        if state == TrialState.PRUNED and value is None and t.intermediate_values:  # as Study.tell does
+            value = t.intermediate_values[max(t.intermediate_values)]
+        storage.finish_trial(study_id, number, state, value, t.error)
 
 
 __all__ = ["add_frozen_trials", "MaxTrialsCallback", "StudyDirection", "StudySummary", "copy_study", "delete_study",
