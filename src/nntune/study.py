@@ -32,7 +32,7 @@ from nntune._frame import DATAFRAME_ATTRS, trials_frame
 from nntune._trial import Trial
 from nntune.search_space import InferredSpace, infer_space
 from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
-from nntune.samplers import ParetoView, RandomSampler, Sampler, resolve_seed
+from nntune.samplers import ConstrainedView, ParetoView, RandomSampler, Sampler, is_feasible, resolve_seed
 from nntune.schedulers import NoScheduler, Scheduler
 from nntune.space import Distribution, Space
 from nntune.storage import DuplicatedStudyError, Storage, StudyNotFoundError, get_storage, redact_url
@@ -89,13 +89,20 @@ class Study:
     def sampler_view(self, history: Sequence[FrozenTrial]) -> tuple[Sequence[FrozenTrial], str]:
         """The history and direction a sampler is handed: with several objectives, each
         complete trial's place in the non-dominated sorting, to minimize (``ParetoView``)."""
+        seen, direction = history, str(self.direction)
         if self.is_multi_objective:
-            return ParetoView(history, [str(d) for d in self._directions]), "minimize"
-        return history, str(self.direction)
+            seen, direction = ParetoView(history, [str(d) for d in self._directions]), "minimize"
+        if getattr(self.sampler, "constraints_func", None) is not None:
+            seen = ConstrainedView(seen, direction)
+        return seen, direction
 
     # reading --------------------------------------------------------------------------
     def _history(self) -> list[FrozenTrial]:
         return self.storage.get_trials(self.id)
+
+    def _feasible(self) -> list[FrozenTrial]:
+        """Trials that meet their constraints (all, without constraints): best ones come from these."""
+        return [t for t in self._history() if is_feasible(t)]
 
     @property
     def trials(self) -> list[FrozenTrial]:
@@ -114,7 +121,7 @@ class Study:
         if self.is_multi_objective:
             raise RuntimeError("a study of several objectives has no single best trial; read best_trials "
                                "(the Pareto front)")
-        best = best_trial(self._history(), self.direction)
+        best = best_trial(self._feasible(), self.direction)
         if best is None:
             raise ValueError(f"study {self.study_name!r} has no complete trial yet")
         return self.storage.get_trial(self.id, best.number)
@@ -134,9 +141,9 @@ class Study:
         """The Pareto front: complete trials no other complete trial beats on every objective
         (the best trial, alone, for one objective)."""
         if not self.is_multi_objective:
-            best = best_trial(self._history(), self.direction)
+            best = best_trial(self._feasible(), self.direction)
             return [] if best is None else [self.storage.get_trial(self.id, best.number)]
-        return pareto_front(self._history(), [str(d) for d in self._directions])
+        return pareto_front(self._feasible(), [str(d) for d in self._directions])
 
     @property
     def system_attrs(self) -> dict[str, Any]:
@@ -266,8 +273,13 @@ class Study:
                 first = current.intermediate_values[max(current.intermediate_values)]
         if state == TrialState.COMPLETE and vector is not None and len(vector) > 1:
             self.storage.set_trial_system_attr(self.id, number, "values", vector)
+        constraints = getattr(self.sampler, "constraints_func", None)
         stored = None if first is None or not math.isfinite(float(first)) else float(first)
         frozen = self.storage.finish_trial(self.id, number, state, stored, error)
+        if constraints is not None and state in (TrialState.COMPLETE, TrialState.PRUNED):
+            values = [float(c) for c in constraints(frozen)]
+            self.storage.set_trial_system_attr(self.id, number, "constraints", values)
+            frozen.system_attrs["constraints"] = values
         # Keep where a multi-fidelity scheduler left the trial (rung, bracket) beside it, so
         # reports need not rebuild the scheduler to show it.
         describe = getattr(self.scheduler, "describe", None)
@@ -292,7 +304,7 @@ class Study:
         if self.is_multi_objective:
             _log.info("Trial %d finished with values: %s and parameters: %s.", frozen.number, shown, frozen.params)
             return
-        best = best_trial(self._history(), self.direction)
+        best = best_trial(self._feasible(), self.direction)
         _log.info("Trial %d finished with value: %s and parameters: %s. Best is trial %d with value: %s.",
                   frozen.number, shown, frozen.params, best.number if best else -1,
                   best.value if best else None)

@@ -81,3 +81,8 @@ def test_artifacts_and_plots(both):
 def test_storages(both):
     ref, ours = both("storages.py")
     assert ours == ref
+
+
+def test_constraints(both):
+    ref, ours = both("constraints.py")
+    assert ours == ref

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from nntune.samplers._base import Sampler, independent_draw, resolve_seed, trial_rng
+from nntune.samplers._constraints import (
+    ConstrainedView,
+    ConstraintsFunc,
+    constrained_view,
+    is_feasible,
+    violation,
+)
 from nntune.samplers._coarse_to_fine import CoarseToFineSampler, narrow
 from nntune.samplers._gp import GPSampler
 from nntune.samplers._grid import GridSampler
@@ -13,7 +20,7 @@ from nntune.samplers._qmc import QMCSampler
 from nntune.samplers._random import RandomSampler
 from nntune.samplers._tpe import TPESampler
 
-__all__ = ["NSGAIISampler", "ParetoView", "pareto_view", "BaseSampler", "BruteForceSampler", "PartialFixedSampler", "CoarseToFineSampler", "GPSampler", "GridSampler", "PriorSampler", "QMCSampler", "RandomSampler",
+__all__ = ["ConstrainedView", "ConstraintsFunc", "constrained_view", "is_feasible", "violation", "NSGAIISampler", "ParetoView", "pareto_view", "BaseSampler", "BruteForceSampler", "PartialFixedSampler", "CoarseToFineSampler", "GPSampler", "GridSampler", "PriorSampler", "QMCSampler", "RandomSampler",
            "Sampler", "TPESampler", "check_priors", "independent_draw", "make_sampler", "narrow", "resolve_seed",
            "trial_rng", "SAMPLERS"]
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from nntune.samplers._base import independent_draw, resolve_seed, trial_rng
+from nntune.samplers._constraints import ConstraintsFunc, is_feasible
 from nntune.space import Distribution, Space
 from nntune.trial import FrozenTrial, TrialState, dominates
 
@@ -76,11 +77,12 @@ def pareto_scores(points: np.ndarray) -> np.ndarray:
 
 
 def pareto_view(history: Sequence[FrozenTrial], directions: Sequence[str]) -> list[FrozenTrial]:
-    """The history with each complete trial's value replaced by its Pareto score (to
-    minimize); other trials unchanged. A pure view: storage is untouched."""
+    """The history with each feasible complete trial's value replaced by its Pareto score
+    (to minimize); other trials unchanged. A pure view: storage is untouched."""
     sign = np.array([-1.0 if d == "maximize" else 1.0 for d in directions])
     done = [i for i, t in enumerate(history) if t.state == TrialState.COMPLETE and t.values is not None
-            and len(t.values) == len(directions) and all(math.isfinite(v) for v in t.values)]
+            and len(t.values) == len(directions) and all(math.isfinite(v) for v in t.values)
+            and is_feasible(t)]  # infeasible trials are ranked by constrained_view, after these
     out = list(history)
     if not done:
         return out
@@ -99,7 +101,8 @@ class NSGAIISampler:
     ``mutation_prob`` (default 1 / number of parameters). The first generation is random."""
 
     def __init__(self, *, population_size: int = 50, mutation_prob: float | None = None,
-                 crossover_prob: float = 0.9, swapping_prob: float = 0.5, seed: int | None = None) -> None:
+                 crossover_prob: float = 0.9, swapping_prob: float = 0.5, seed: int | None = None,
+                 constraints_func: ConstraintsFunc | None = None) -> None:
         from nntune.exceptions import ConfigError
 
         if isinstance(population_size, bool) or not isinstance(population_size, int) or population_size < 2:
@@ -113,6 +116,7 @@ class NSGAIISampler:
         self.crossover_prob = float(crossover_prob)
         self.swapping_prob = float(swapping_prob)
         self.seed = resolve_seed(seed)
+        self.constraints_func = constraints_func  # the study stores them and ranks infeasible trials last
 
     def parents(self, history: Sequence[FrozenTrial], number: int, direction: str) -> list[FrozenTrial]:
         """The elite of the generations before trial ``number``'s: best first."""

@@ -30,6 +30,7 @@ import numpy as np
 from scipy.special import log_ndtr, ndtr, ndtri
 
 from nntune.samplers._base import independent_draw, name_salt, resolve_seed, trial_rng
+from nntune.samplers._constraints import ConstraintsFunc
 from nntune.samplers._define_by_run import RankCache, RowCache, decode, history_for, ranked, single, snap
 from nntune.space import Choice, Distribution, Float, Int, Space
 from nntune.trial import FrozenTrial, TrialState
@@ -319,9 +320,11 @@ class TPESampler:
 
     def __init__(self, seed: int | None = None, n_startup_trials: int = 10, n_ei_candidates: int = 24,
                  gamma: Callable[[int], int] | float = default_gamma, multivariate: bool = True,
-                 consider_pruned: bool = True, prior_weight: float = 1.0, constant_liar: bool = False) -> None:
+                 consider_pruned: bool = True, prior_weight: float = 1.0, constant_liar: bool = False,
+                 constraints_func: ConstraintsFunc | None = None) -> None:
         self.seed = resolve_seed(seed)
         self.constant_liar = constant_liar
+        self.constraints_func = constraints_func  # the study stores them and ranks infeasible trials last
         self.n_startup_trials = n_startup_trials
         self.n_ei_candidates = n_ei_candidates
         self.gamma = gamma
