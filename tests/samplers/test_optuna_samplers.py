@@ -154,3 +154,29 @@ def test_nsga2_on_two_objectives_finds_a_front():
     study.optimize(objective, n_trials=30)
     front = study.best_trials
     assert front and all(t.params["y"] < 0.5 for t in front[-3:])
+
+
+def test_constrained_view_ranks_infeasible_trials_below_feasible_ones():
+    from nntune.samplers import constrained_view, violation
+
+    def t(n, value, c):
+        return FrozenTrial(n, TrialState.COMPLETE, value=value, system_attrs={"constraints": c})
+
+    history = [t(0, 5.0, [-1.0]), t(1, 1.0, [2.0, 0.5]), t(2, 3.0, [0.0]), t(3, 0.5, [0.1])]
+    assert violation(history[1]) == 2.5
+    view = constrained_view(history, "minimize")
+    assert [x.value for x in view] == [5.0, 8.5, 3.0, 6.1]  # worst feasible 5, plus 1, plus violation
+    assert [x.value for x in constrained_view(history, "maximize")] == [5.0, -0.5, 3.0, 1.9]
+    assert history[1].value == 1.0
+
+
+def test_constraints_func_is_stored_and_best_trials_are_feasible():
+    sampler = TPESampler(seed=0, n_startup_trials=3, constraints_func=lambda t: [t.params["x"] - 0.5])
+    study = nntune.create_study(direction="maximize", sampler=sampler)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=12)
+    assert all(t.system_attrs["constraints"] == [t.params["x"] - 0.5] for t in study.trials)
+    assert study.best_value <= 0.5 and any(t.value > 0.5 for t in study.trials)
+    multi = nntune.create_study(directions=["maximize", "maximize"], sampler=NSGAIISampler(
+        population_size=4, seed=0, constraints_func=lambda t: [t.params["x"] - 0.5]))
+    multi.optimize(lambda t: (t.suggest_float("x", 0, 1), 1.0), n_trials=8)
+    assert all(t.params["x"] <= 0.5 for t in multi.best_trials) and multi.best_trials
