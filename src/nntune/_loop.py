@@ -3,11 +3,16 @@ its threads), a heartbeat while one runs, and the progress bar."""
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from nntune.exceptions import ConfigError
+
 from nntune.search_space import infer_space
+from nntune.trial import FrozenTrial
 
 if TYPE_CHECKING:
     from nntune.study import Study
@@ -89,3 +94,55 @@ class Heartbeat:
         self._done.set()
         if self._thread is not None:
             self._thread.join()
+
+
+def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | None, timeout: float | None,
+                 n_jobs: int, catch: Iterable[type[BaseException]] | type[BaseException],
+                 callbacks: Sequence[Callable[[Any, FrozenTrial], None]] | None, gc_after_trial: bool,
+                 show_progress_bar: bool) -> None:
+    """``Study.optimize``: trials one after another, or in ``n_jobs`` threads sharing a
+    :class:`Loop`; an error in any thread stops them all and is raised here."""
+    catch_types = (catch,) if isinstance(catch, type) else tuple(catch)
+    jobs = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
+    if jobs < 1:
+        raise ConfigError("n_jobs", f"must be >= 1 or -1 (one per CPU), got {n_jobs!r}")
+    loop = Loop(study, n_trials, timeout, study._clock())
+    progress = Progress(n_trials, timeout) if show_progress_bar else None
+    study._stop = False
+    study._eager_params = jobs > 1
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            while loop.take():
+                frozen = study._run_one(objective, catch_types)
+                with loop.lock:
+                    for cb in callbacks or ():
+                        cb(study, frozen)
+                    if progress is not None:
+                        progress.update(1)
+                if gc_after_trial:
+                    import gc
+
+                    gc.collect()
+        except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+            with loop.lock:
+                errors.append(err)
+                study._stop = True
+
+    try:
+        if jobs == 1:
+            work()
+        else:
+            threads = [threading.Thread(target=work, name=f"nntune-trial-{i}", daemon=True) for i in range(jobs)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+    finally:
+        study._eager_params = False
+        if progress is not None:
+            progress.close()
+    if errors:
+        raise errors[0]
+

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import threading
 import time
 import traceback
@@ -17,7 +16,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from nntune import logging as _logging
-from nntune._loop import Heartbeat, Loop, Progress
+from nntune._frame import DATAFRAME_ATTRS, trials_frame
+from nntune._loop import Heartbeat, run_optimize
 from nntune._studies import (
     MaxTrialsCallback,
     StudyDirection,
@@ -28,12 +28,12 @@ from nntune._studies import (
     get_all_study_names,
     get_all_study_summaries,
 )
-from nntune._frame import DATAFRAME_ATTRS, trials_frame
 from nntune._trial import Trial
-from nntune.search_space import InferredSpace, infer_space
+from nntune._values import as_values, log_told, show_values
 from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
 from nntune.samplers import ConstrainedView, ParetoView, RandomSampler, Sampler, is_feasible, resolve_seed
 from nntune.schedulers import NoScheduler, Scheduler
+from nntune.search_space import InferredSpace, infer_space
 from nntune.space import Distribution, Space
 from nntune.storage import DuplicatedStudyError, Storage, StudyNotFoundError, get_storage, redact_url
 from nntune.storage._base import LazyHistory
@@ -256,7 +256,7 @@ class Study:
                 return current
         if live is not None:
             live._flush()
-        vector = _as_values(value if values is None else values)
+        vector = as_values(value if values is None else values)
         state = TrialState.COMPLETE if state is None else TrialState(state)
         if vector is not None and len(vector) != len(self._directions):
             state, error = TrialState.FAILED, error or (f"objective returned {len(vector)} values for "
@@ -265,7 +265,7 @@ class Study:
             if vector is None:
                 state, error = TrialState.FAILED, error or "objective returned no value"
             elif not all(math.isfinite(v) for v in vector):
-                state, error = TrialState.DIVERGED, error or f"objective returned {_show(vector)}"
+                state, error = TrialState.DIVERGED, error or f"objective returned {show_values(vector)}"
         first = None if vector is None else vector[0]
         if state == TrialState.PRUNED and first is None:
             current = self.storage.get_trial(self.id, number, with_metrics=False)
@@ -292,22 +292,8 @@ class Study:
             with self.sampling_lock:
                 after(self, frozen, frozen.state, frozen.values)
         if _log.isEnabledFor(_logging.INFO):
-            self._log_told(frozen)
+            log_told(_log, self, frozen)
         return frozen
-
-    def _log_told(self, frozen: FrozenTrial) -> None:
-        if frozen.state != TrialState.COMPLETE:
-            _log.info("Trial %d %s%s.", frozen.number, frozen.state.value,
-                      f": {frozen.error}" if frozen.error else "")
-            return
-        shown = _show(frozen.values or [])
-        if self.is_multi_objective:
-            _log.info("Trial %d finished with values: %s and parameters: %s.", frozen.number, shown, frozen.params)
-            return
-        best = best_trial(self._feasible(), self.direction)
-        _log.info("Trial %d finished with value: %s and parameters: %s. Best is trial %d with value: %s.",
-                  frozen.number, shown, frozen.params, best.number if best else -1,
-                  best.value if best else None)
 
     def _run_one(self, objective: Objective, catch: tuple[type[BaseException], ...]) -> FrozenTrial:
         interval = getattr(self.storage, "heartbeat_interval", None)
@@ -349,49 +335,8 @@ class Study:
         Threads suit objectives that release the GIL (PyTorch kernels); separate processes
         (``nntune.executors``) suit the rest.
         """
-        catch_types = (catch,) if isinstance(catch, type) else tuple(catch)
-        jobs = os.cpu_count() or 1 if n_jobs == -1 else int(n_jobs)
-        if jobs < 1:
-            raise ConfigError("n_jobs", f"must be >= 1 or -1 (one per CPU), got {n_jobs!r}")
-        loop = Loop(self, n_trials, timeout, self._clock())
-        progress = Progress(n_trials, timeout) if show_progress_bar else None
-        self._stop = False
-        self._eager_params = jobs > 1
-        errors: list[BaseException] = []
-
-        def work() -> None:
-            try:
-                while loop.take():
-                    frozen = self._run_one(objective, catch_types)
-                    with loop.lock:
-                        for cb in callbacks or ():
-                            cb(self, frozen)
-                        if progress is not None:
-                            progress.update(1)
-                    if gc_after_trial:
-                        import gc
-
-                        gc.collect()
-            except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
-                with loop.lock:
-                    errors.append(err)
-                    self._stop = True
-
-        try:
-            if jobs == 1:
-                work()
-            else:
-                threads = [threading.Thread(target=work, name=f"nntune-trial-{i}", daemon=True) for i in range(jobs)]
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join()
-        finally:
-            self._eager_params = False
-            if progress is not None:
-                progress.close()
-        if errors:
-            raise errors[0]
+        run_optimize(self, objective, n_trials, timeout, n_jobs, catch, callbacks, gc_after_trial,
+                     show_progress_bar)
 
     @property
     def stop_requested(self) -> bool:
@@ -406,21 +351,6 @@ class Study:
     def __repr__(self) -> str:
         return (f"Study(name={self.study_name!r}, direction={self.direction!r}, "
                 f"storage={redact_url(self.storage.url)!r})")
-
-
-def _as_values(value: Any) -> list[float] | None:
-    """An objective's return as one float per objective (None: it returned nothing)."""
-    if value is None:
-        return None
-    if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):
-        value = value.tolist()
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return [float(v.item() if hasattr(v, "item") else v) for v in value]
-    return [float(value)]
-
-
-def _show(values: Sequence[float]) -> str:
-    return f"{values[0]!r}" if len(values) == 1 else repr(list(values))
 
 
 def _check_direction(direction: str) -> Direction:

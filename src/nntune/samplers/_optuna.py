@@ -103,8 +103,10 @@ def _tried(history: Sequence[FrozenTrial], names: Sequence[str]) -> set[str]:
 
 class BruteForceSampler:
     """Every combination of a discrete space once, in a seeded random order; the study
-    stops when all have been tried (running ones included, so threads do not repeat).
-    Parameters first seen in a trial take a value no earlier trial used, where one is left."""
+    stops when all have been tried (running ones included). Parameters first seen in a trial
+    take a value no earlier trial used, where one is left. Under threads or processes a
+    combination can run twice, as in Optuna: a trial's values are stored as its objective
+    asks for them, so another worker choosing in between does not see them yet."""
 
     def __init__(self, seed: int | None = None, avoid_premature_stop: bool = False) -> None:
         self.seed = resolve_seed(seed)
