@@ -71,3 +71,16 @@ def test_study_data_functions(study):
     p = pareto_data([nntune.create_trial(values=[1.0, 1.0]), nntune.create_trial(values=[2.0, 2.0])],
                     ["minimize", "minimize"])
     assert p["pareto"] == [True, False]
+
+
+def test_pareto_front_options():
+    s = nntune.create_study(directions=["minimize", "minimize"])
+    for a, b in ((0.1, 0.9), (0.9, 0.1), (0.8, 0.8), (0.5, 0.5)):
+        s.enqueue_trial({"a": a, "b": b})
+    s.optimize(lambda t: (t.suggest_float("a", 0, 1), t.suggest_float("b", 0, 1)), n_trials=4)
+    front_only = vis.plot_pareto_front(s, include_dominated_trials=False)
+    assert sum(len(tr.x) for tr in front_only.data) == 3
+    feasible = vis.plot_pareto_front(s, constraints_func=lambda t: [t.params["a"] - 0.6])
+    on_front = [tr for tr in feasible.data if tr.name == "Pareto front"][0]
+    assert sorted(on_front.x) == [0.1, 0.5]
+    assert len(vis.plot_timeline(s, n_recent_trials=2).data[0].y) == 2

@@ -56,7 +56,10 @@ class RDBStorage(SQLStorage):
     def __init__(self, url: str, engine_kwargs: Mapping[str, Any] | None = None,
                  skip_compatibility_check: bool = False, *, heartbeat_interval: int | None = None,
                  grace_period: int | None = None, failed_trial_callback: FailedTrialCallback | None = None,
-                 skip_table_creation: bool = False) -> None:
+                 skip_table_creation: bool = False,
+                 heartbeat_stale_trial_callback: FailedTrialCallback | None = None) -> None:
+        # Optuna 4.9 renamed failed_trial_callback to heartbeat_stale_trial_callback; take either.
+        failed_trial_callback = failed_trial_callback or heartbeat_stale_trial_callback
         if heartbeat_interval is not None and not (isinstance(heartbeat_interval, (int, float)) and heartbeat_interval > 0):
             raise ConfigError("heartbeat_interval", f"must be a number of seconds > 0, got {heartbeat_interval!r}")
         if grace_period is not None and not (isinstance(grace_period, (int, float)) and grace_period > 0):

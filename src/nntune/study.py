@@ -323,7 +323,7 @@ class Study:
             return frozen
         return self.tell(trial, value)
 
-    def optimize(self, objective: Objective, n_trials: int | None = None, timeout: float | None = None,
+    def optimize(self, func: Objective, n_trials: int | None = None, timeout: float | None = None,
                  n_jobs: int = 1, catch: Iterable[type[BaseException]] | type[BaseException] = (),
                  callbacks: Sequence[Callback] | None = None, gc_after_trial: bool = False,
                  show_progress_bar: bool = False) -> None:
@@ -335,7 +335,7 @@ class Study:
         Threads suit objectives that release the GIL (PyTorch kernels); separate processes
         (``nntune.executors``) suit the rest.
         """
-        run_optimize(self, objective, n_trials, timeout, n_jobs, catch, callbacks, gc_after_trial,
+        run_optimize(self, func, n_trials, timeout, n_jobs, catch, callbacks, gc_after_trial,
                      show_progress_bar)
 
     @property

@@ -129,7 +129,8 @@ def create_trial(*, state: TrialState = TrialState.COMPLETE, value: float | None
                  values: Sequence[float] | None = None, params: Mapping[str, Any] | None = None,
                  distributions: Mapping[str, Distribution] | None = None,
                  user_attrs: Mapping[str, Any] | None = None, system_attrs: Mapping[str, Any] | None = None,
-                 intermediate_values: Mapping[int, float] | None = None) -> FrozenTrial:
+                 intermediate_values: Mapping[int, float] | None = None,
+                 constraints: Sequence[float] | None = None) -> FrozenTrial:
     """A finished trial as data, for ``Study.add_trial`` (Optuna's ``create_trial``); its
     number (-1 here) is given when it is added."""
     if value is not None and values is not None:
@@ -150,6 +151,8 @@ def create_trial(*, state: TrialState = TrialState.COMPLETE, value: float | None
     sys_attrs = dict(system_attrs or {})
     if vals is not None and len(vals) > 1:
         sys_attrs["values"] = vals
+    if constraints is not None:
+        sys_attrs["constraints"] = [float(c) for c in constraints]
     now = None if not state.is_finished() else datetime.now(timezone.utc).replace(tzinfo=None)
     return FrozenTrial(number=-1, state=state, params=params, distributions=distributions,
                        value=None if vals is None else vals[0],

@@ -91,8 +91,12 @@ def plot_edf(study: Any, *, target: Target | None = None, target_name: str = "Ob
     return figures.edf_figure(edf_data(_trials(study, target)), target_name)
 
 
-def plot_timeline(study: Any) -> Any:
-    return figures.timeline_figure(timeline_data(study.get_trials(deepcopy=False)))
+def plot_timeline(study: Any, n_recent_trials: int | None = None) -> Any:
+    """Each trial's run from start to end (the last ``n_recent_trials`` only, if given)."""
+    trials = study.get_trials(deepcopy=False)
+    if n_recent_trials is not None:
+        trials = trials[-n_recent_trials:] if n_recent_trials > 0 else []
+    return figures.timeline_figure(timeline_data(trials))
 
 
 def plot_param_importances(study: Any, evaluator: Any = None, params: Sequence[str] | None = None, *,
@@ -104,12 +108,28 @@ def plot_param_importances(study: Any, evaluator: Any = None, params: Sequence[s
     return figures.importance_figure(param_importance(trials, _space(study, trials, params), seed=study.seed))
 
 
-def plot_pareto_front(study: Any, *, target_names: Sequence[str] | None = None) -> Any:
-    """The complete trials on the study's objectives, the Pareto-optimal ones highlighted."""
-    if not study.is_multi_objective:
+def plot_pareto_front(study: Any, *, target_names: Sequence[str] | None = None,
+                      include_dominated_trials: bool = True, targets: Callable[[FrozenTrial], Sequence[float]] | None = None,
+                      constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None) -> Any:
+    """The complete trials on the study's objectives (or on ``targets(trial)``), the
+    Pareto-optimal ones highlighted; infeasible trials (stored constraint values, or
+    ``constraints_func``) are never on the front."""
+    if not study.is_multi_objective and targets is None:
         raise ValueError("a Pareto front needs a study of several objectives (create_study(directions=[...]))")
-    dirs = [str(d) for d in study.directions]
-    return figures.pareto_figure(pareto_data(study.get_trials(deepcopy=False), dirs, target_names))
+    trials = list(study.get_trials(deepcopy=False))
+    if targets is not None:
+        trials = [dataclasses.replace(t, system_attrs={**t.system_attrs, "values": list(targets(t))})
+                  if t.state == TrialState.COMPLETE else t for t in trials]
+    if constraints_func is not None:
+        trials = [dataclasses.replace(t, system_attrs={**t.system_attrs, "constraints": list(constraints_func(t))})
+                  if t.state == TrialState.COMPLETE else t for t in trials]
+    n = len(study.directions) if targets is None else len(next((t.values for t in trials if t.values), [0, 0]))
+    dirs = [str(d) for d in study.directions] if targets is None else ["minimize"] * n
+    data = pareto_data(trials, dirs, target_names)
+    if not include_dominated_trials:
+        keep = [i for i, p in enumerate(data["pareto"]) if p]
+        data = {**data, **{k: [data[k][i] for i in keep] for k in ("number", "values", "pareto", "params")}}
+    return figures.pareto_figure(data)
 
 
 def is_available() -> bool:

@@ -12,6 +12,7 @@ import numpy as np
 
 from nntune.analysis import complete_trials, thin
 from nntune.space import Choice, Space
+from nntune.samplers import is_feasible
 from nntune.trial import FrozenTrial, pareto_front
 
 MAX_POINTS = 2000
@@ -76,7 +77,7 @@ def timeline_data(trials: Sequence[FrozenTrial]) -> dict[str, Any]:
 def pareto_data(trials: Sequence[FrozenTrial], directions: Sequence[str],
                 names: Sequence[str] | None = None) -> dict[str, Any]:
     """Every complete trial's values, the Pareto-optimal ones marked, and the objectives' names."""
-    front = {id(t) for t in pareto_front(trials, directions)}
+    front = {id(t) for t in pareto_front([t for t in trials if is_feasible(t)], directions)}
     done = [t for t in trials if t.state.value == "complete" and t.values is not None
             and len(t.values) == len(directions) and all(math.isfinite(v) for v in t.values)]
     return {"names": list(names or [f"objective {i}" for i in range(len(directions))]),
