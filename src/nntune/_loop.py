@@ -73,11 +73,11 @@ class Heartbeat:
 
     def __init__(self, storage: Any, study_id: int, number: int, interval: float | None) -> None:
         self.storage, self.study_id, self.number, self.interval = storage, study_id, number, interval
-        self._done = threading.Event()
+        self._done: threading.Event | None = None
         self._thread: threading.Thread | None = None
 
     def _beat(self) -> None:
-        assert self.interval is not None
+        assert self.interval is not None and self._done is not None
         while not self._done.wait(self.interval):
             try:
                 self.storage.heartbeat(self.study_id, self.number)
@@ -86,13 +86,14 @@ class Heartbeat:
 
     def __enter__(self) -> Heartbeat:
         if self.interval is not None:
+            self._done = threading.Event()
             self._thread = threading.Thread(target=self._beat, name=f"nntune-heartbeat-{self.number}", daemon=True)
             self._thread.start()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None) -> None:
-        self._done.set()
-        if self._thread is not None:
+        if self._done is not None and self._thread is not None:
+            self._done.set()
             self._thread.join()
 
 

@@ -65,6 +65,7 @@ class Study:
         # The first objective's direction: what samplers and schedulers are handed.
         self.direction: Direction = StudyDirection(direction)  # type: ignore[assignment]
         self._directions = [StudyDirection(d) for d in (directions or [direction])]
+        self._direction_names = [d.value for d in self._directions]  # plain strings, for samplers
         self.sampler = sampler
         self.scheduler = scheduler
         self.space = space
@@ -89,9 +90,9 @@ class Study:
     def sampler_view(self, history: Sequence[FrozenTrial]) -> tuple[Sequence[FrozenTrial], str]:
         """The history and direction a sampler is handed: with several objectives, each
         complete trial's place in the non-dominated sorting, to minimize (``ParetoView``)."""
-        seen, direction = history, str(self.direction)
-        if self.is_multi_objective:
-            seen, direction = ParetoView(history, [str(d) for d in self._directions]), "minimize"
+        seen, direction = history, self._direction_names[0]
+        if len(self._direction_names) > 1:
+            seen, direction = ParetoView(history, self._direction_names), "minimize"
         if getattr(self.sampler, "constraints_func", None) is not None:
             seen = ConstrainedView(seen, direction)
         return seen, direction

@@ -63,6 +63,7 @@ def test_samplers_by_optunas_names(both):
     assert ours == ref
 
 
+@pytest.mark.slow
 def test_study_api(both):
     ref, ours = both("study_api.py")
     assert ours == ref
