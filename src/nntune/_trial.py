@@ -17,6 +17,7 @@ from nntune.exceptions import ConfigError
 from nntune.schedulers import Decision
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
 from nntune.storage._base import LazyHistory
+from nntune import trial as _records
 from nntune.trial import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class Trial:
         self._intermediate: dict[int, float] = {}
         self._user_attrs: dict[str, Any] = {}
         self._history: LazyHistory | None = None
+        self.eager = False  # store each suggestion at once (threads sharing a study read them)
 
     # identity -------------------------------------------------------------------------
     @property
@@ -89,14 +91,23 @@ class Trial:
                                          or self._relative_space.params[name] == dist):
             value = self._relative[name]
         else:
-            if self._history is None:  # one bulk read per trial, and only if the sampler looks
-                self._history = LazyHistory(self.study.storage, self.study.id)
-            value = self.study.sampler.suggest_one(name, dist, self._history, number=self.number,
-                                                   direction=self.study.direction)
+            value = self._sample_one(name, dist)
         self._params[name] = value
         self._dists[name] = dist
         self._unsaved.add(name)
+        if self.eager:
+            self._flush()
         return value
+
+    def _sample_one(self, name: str, dist: Distribution) -> Any:
+        sampler: Any = self.study.sampler
+        with self.study.sampling_lock:
+            if hasattr(sampler, "sample_independent"):  # a sampler written for Optuna
+                return sampler.sample_independent(self.study, self.frozen(), name, dist)
+            if self._history is None:  # one bulk read per trial, and only if the sampler looks
+                self._history = LazyHistory(self.study.storage, self.study.id)
+            seen, direction = self.study.sampler_view(self._history)
+            return sampler.suggest_one(name, dist, seen, number=self.number, direction=direction)
 
     def suggest_space(self, space: Space) -> dict[str, Any]:
         """Every parameter of ``space`` that is active given the others, in order."""
@@ -133,8 +144,11 @@ class Trial:
         step = max(self._intermediate)
         # Read only if the scheduler looks: ASHA and Hyperband look at rung steps alone,
         # PBT at ready steps, so most epochs cost no read of the whole history.
+        scheduler = self.study.scheduler
+        if not hasattr(scheduler, "decide"):  # a pruner written for Optuna: prune(study, trial)
+            return bool(scheduler.prune(self.study, self.frozen()))
         history = LazyHistory(self.study.storage, self.study.id)
-        decision = self.study.scheduler.decide(self.frozen(), step, history, self.study.direction)
+        decision = scheduler.decide(self.frozen(), step, history, self.study.direction)
         return decision == Decision.STOP
 
     def set_user_attr(self, key: str, value: Any) -> None:
@@ -164,3 +178,8 @@ def _named(name: str, build: Any) -> Distribution:
         return build()  # type: ignore[no-any-return]
     except ConfigError as err:
         raise ConfigError(f"{name}.{err.field}" if err.field else name, err.problem) from None
+
+
+# Optuna users import the live trial as ``optuna.trial.Trial``; nntune.trial holds the
+# plain records and cannot import this module (it sits below it), so the name is set here.
+_records.Trial = Trial  # type: ignore[attr-defined]

@@ -148,6 +148,11 @@ class Choice:
             raise ConfigError("values", f"choices must be distinct, got {list(values)}")
         object.__setattr__(self, "values", values)
 
+    @property
+    def choices(self) -> tuple[Value, ...]:
+        """The values, under Optuna's name."""
+        return self.values
+
     def index(self, value: Any) -> int:
         for i, v in enumerate(self.values):
             if v == value and type(v) is type(value) or (v is None and value is None):

@@ -9,28 +9,47 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from nntune import logging as _logging
+from nntune._frame import DATAFRAME_ATTRS, trials_frame
+from nntune._loop import Heartbeat, run_optimize
+from nntune._studies import (
+    MaxTrialsCallback,
+    StudyDirection,
+    StudySummary,
+    add_frozen_trials,
+    copy_study,
+    delete_study,
+    get_all_study_names,
+    get_all_study_summaries,
+)
 from nntune._trial import Trial
+from nntune._values import as_values, log_told, show_values
 from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
-from nntune.samplers import RandomSampler, Sampler
+from nntune.samplers import ConstrainedView, ParetoView, RandomSampler, Sampler, is_feasible, resolve_seed
 from nntune.schedulers import NoScheduler, Scheduler
+from nntune.search_space import InferredSpace, infer_space
 from nntune.space import Distribution, Space
 from nntune.storage import DuplicatedStudyError, Storage, StudyNotFoundError, get_storage, redact_url
 from nntune.storage._base import LazyHistory
+from nntune.storages import recover_silent_trials
 from nntune.trial import (
     Direction,
     FrozenTrial,
     TrialState,
     best_trial,
     counts_by_state,
+    pareto_front,
 )
 
-Objective = Callable[[Trial], float]
+Objective = Callable[[Trial], "float | Sequence[float]"]
 Callback = Callable[["Study", FrozenTrial], None]
+_log = _logging.get_logger("nntune.study")
 
 
 class Study:
@@ -38,23 +57,53 @@ class Study:
 
     def __init__(self, *, name: str, storage: Storage, study_id: int, direction: Direction,
                  sampler: Sampler, scheduler: Scheduler, space: Space | None = None,
-                 seed: int | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 seed: int | None = None, clock: Callable[[], float] = time.monotonic,
+                 directions: Sequence[str] | None = None) -> None:
         self.study_name = name
         self.storage = storage
         self.id = study_id
-        self.direction: Direction = direction
+        # The first objective's direction: what samplers and schedulers are handed.
+        self.direction: Direction = StudyDirection(direction)  # type: ignore[assignment]
+        self._directions = [StudyDirection(d) for d in (directions or [direction])]
+        self._direction_names = [d.value for d in self._directions]  # plain strings, for samplers
         self.sampler = sampler
         self.scheduler = scheduler
         self.space = space
-        self.seed = sampler.seed if seed is None else int(seed)
+        self.seed = resolve_seed(getattr(sampler, "seed", None) if seed is None else seed)
         self._clock = clock
         self._stop = False
         self.stop_reason: str | None = None
         self._inferred = InferredSpace()
+        # Samplers keep caches; threads of one optimize take turns at them.
+        self.sampling_lock = threading.RLock()
+        self._eager_params = False  # threads: store each suggestion at once (constant liar)
+
+    @property
+    def directions(self) -> list[StudyDirection]:
+        """Each objective's direction (one for a single-objective study)."""
+        return list(self._directions)
+
+    @property
+    def is_multi_objective(self) -> bool:
+        return len(self._directions) > 1
+
+    def sampler_view(self, history: Sequence[FrozenTrial]) -> tuple[Sequence[FrozenTrial], str]:
+        """The history and direction a sampler is handed: with several objectives, each
+        complete trial's place in the non-dominated sorting, to minimize (``ParetoView``)."""
+        seen, direction = history, self._direction_names[0]
+        if len(self._direction_names) > 1:
+            seen, direction = ParetoView(history, self._direction_names), "minimize"
+        if getattr(self.sampler, "constraints_func", None) is not None:
+            seen = ConstrainedView(seen, direction)
+        return seen, direction
 
     # reading --------------------------------------------------------------------------
     def _history(self) -> list[FrozenTrial]:
         return self.storage.get_trials(self.id)
+
+    def _feasible(self) -> list[FrozenTrial]:
+        """Trials that meet their constraints (all, without constraints): best ones come from these."""
+        return [t for t in self._history() if is_feasible(t)]
 
     @property
     def trials(self) -> list[FrozenTrial]:
@@ -70,7 +119,10 @@ class Study:
 
     @property
     def best_trial(self) -> FrozenTrial:
-        best = best_trial(self._history(), self.direction)
+        if self.is_multi_objective:
+            raise RuntimeError("a study of several objectives has no single best trial; read best_trials "
+                               "(the Pareto front)")
+        best = best_trial(self._feasible(), self.direction)
         if best is None:
             raise ValueError(f"study {self.study_name!r} has no complete trial yet")
         return self.storage.get_trial(self.id, best.number)
@@ -86,6 +138,20 @@ class Study:
         return self.best_trial.params
 
     @property
+    def best_trials(self) -> list[FrozenTrial]:
+        """The Pareto front: complete trials no other complete trial beats on every objective
+        (the best trial, alone, for one objective)."""
+        if not self.is_multi_objective:
+            best = best_trial(self._feasible(), self.direction)
+            return [] if best is None else [self.storage.get_trial(self.id, best.number)]
+        return pareto_front(self._feasible(), [str(d) for d in self._directions])
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        rec = self.storage.load_study(self.study_name)
+        return {k: v for k, v in rec.attrs.items() if k != "user_attrs"} if rec else {}
+
+    @property
     def user_attrs(self) -> dict[str, Any]:
         rec = self.storage.load_study(self.study_name)
         return dict(rec.attrs.get("user_attrs", {})) if rec else {}
@@ -96,23 +162,22 @@ class Study:
     def counts(self) -> dict[str, int]:
         return counts_by_state(self._history())
 
-    def trials_dataframe(self) -> Any:
-        """One row per trial (number, state, value, params_*, durations), as pandas."""
-        import pandas as pd
-
-        rows = []
-        for t in self._history():
-            row: dict[str, Any] = {"number": t.number, "state": t.state.value, "value": t.value,
-                                   "datetime_start": t.datetime_start,
-                                   "datetime_complete": t.datetime_complete,
-                                   "duration": t.duration, "epochs": t.epochs}
-            row.update({f"params_{k}": v for k, v in t.params.items()})
-            rows.append(row)
-        return pd.DataFrame(rows)
+    def trials_dataframe(self, attrs: Sequence[str] = DATAFRAME_ATTRS, multi_index: bool = False) -> Any:
+        """One row per trial with Optuna's columns (``number``, ``value`` or ``values_0``...,
+        ``datetime_start``, ``datetime_complete``, ``duration``, ``params_*``,
+        ``user_attrs_*``, ``system_attrs_*``, ``state``), as pandas."""
+        return trials_frame(self._history(), attrs, multi_index=multi_index,
+                            n_objectives=len(self._directions))
 
     # ask and tell ---------------------------------------------------------------------
-    def enqueue_trial(self, params: Mapping[str, Any], user_attrs: Mapping[str, Any] | None = None) -> int:
-        """Manual search: run these parameters next (before any sampled trial)."""
+    def enqueue_trial(self, params: Mapping[str, Any], user_attrs: Mapping[str, Any] | None = None,
+                      skip_if_exists: bool = False) -> int | None:
+        """Manual search: run these parameters next (before any sampled trial). With
+        ``skip_if_exists``, not when a trial (in any state) already has these values."""
+        if skip_if_exists and any(all(k in t.params and t.params[k] == v for k, v in params.items())
+                                  or t.system_attrs.get("fixed_params") == dict(params)
+                                  for t in self._history()):
+            return None
         number = self.storage.create_trial(self.id, state=TrialState.WAITING,
                                            system_attrs={"fixed_params": dict(params)})
         for key, value in (user_attrs or {}).items():
@@ -121,10 +186,24 @@ class Study:
 
     enqueue = enqueue_trial
 
-    def ask(self, space: Space | None = None) -> Trial:
-        """Start a trial: an enqueued one first, else a new one with sampled parameters."""
+    def add_trial(self, trial: FrozenTrial) -> None:
+        """Store a finished trial made elsewhere (``nntune.trial.create_trial``), e.g. to
+        give a sampler results it did not ask for."""
+        add_frozen_trials(self.storage, self.id, [trial])
+
+    def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
+        add_frozen_trials(self.storage, self.id, list(trials))
+
+    def ask(self, fixed_distributions: Mapping[str, Distribution] | Space | None = None) -> Trial:
+        """Start a trial: an enqueued one first, else a new one with sampled parameters.
+        ``fixed_distributions`` (Optuna's) suggests those parameters at once; a
+        :class:`~nntune.space.Space` is searched jointly by the sampler."""
+        space = fixed_distributions if isinstance(fixed_distributions, Space) else None
         trial = self.try_ask(None, space=space)
         assert trial is not None
+        if isinstance(fixed_distributions, Mapping):
+            for name, dist in fixed_distributions.items():
+                trial.suggest(name, dist)
         return trial
 
     def try_ask(self, max_trials: int | None, *, space: Space | None = None,
@@ -138,34 +217,70 @@ class Study:
         if claimed is None:
             return None
         fixed = dict(claimed.system_attrs.get("fixed_params", {}))
+        if hasattr(self.sampler, "sample_relative"):  # a sampler written for Optuna
+            return self._ask_optuna_sampler(claimed, fixed)
         space = space or self.space
         history = LazyHistory(self.storage, self.id)  # read only if the sampler looks
-        if space is None:
-            # Random draws are independent per parameter: define-by-run suggestions give the
-            # same values, so there is no joint space to infer (and no history to read).
-            space = Space({}) if type(self.sampler) is RandomSampler else self._inferred.update(history)
-        relative = self.sampler.suggest(space, history, number=claimed.number, direction=self.direction)
-        return Trial(self, claimed.number, fixed_params=fixed, relative_params=relative, relative_space=space)
+        with self.sampling_lock:
+            if space is None:
+                # Random draws are independent per parameter: define-by-run suggestions give the
+                # same values, so there is no joint space to infer (and no history to read).
+                space = Space({}) if type(self.sampler) is RandomSampler else self._inferred.update(history)
+            seen, direction = self.sampler_view(history)
+            relative = self.sampler.suggest(space, seen, number=claimed.number, direction=direction)
+        trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative, relative_space=space)
+        trial.eager = self._eager_params
+        return trial
 
-    def tell(self, trial: Trial | int, value: float | None = None, state: TrialState | None = None,
-             *, error: str | None = None) -> FrozenTrial:
-        """Finish a trial. A non-finite value marks it diverged; pruned keeps its last value."""
+    def _ask_optuna_sampler(self, claimed: FrozenTrial, fixed: Mapping[str, Any]) -> Trial:
+        sampler: Any = self.sampler
+        with self.sampling_lock:
+            sampler.before_trial(self, claimed)
+            space = dict(sampler.infer_relative_search_space(self, claimed) or {})
+            relative = dict(sampler.sample_relative(self, claimed, space) or {})
+        trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative,
+                      relative_space=Space(space))
+        trial.eager = self._eager_params
+        return trial
+
+    def tell(self, trial: Trial | int, values: float | Sequence[float] | None = None,
+             state: TrialState | None = None, skip_if_finished: bool = False, *,
+             value: float | None = None, error: str | None = None) -> FrozenTrial:
+        """Finish a trial with its value (``values``: one per objective). A non-finite value
+        marks it diverged; pruned keeps its last value. ``skip_if_finished``: telling a
+        finished trial again returns it unchanged instead of raising."""
         live = trial if isinstance(trial, Trial) else None
         number = trial.number if isinstance(trial, Trial) else int(trial)
+        if skip_if_finished:
+            current = self.storage.get_trial(self.id, number, with_metrics=False)
+            if current.state.is_finished():
+                return current
         if live is not None:
             live._flush()
+        vector = as_values(value if values is None else values)
         state = TrialState.COMPLETE if state is None else TrialState(state)
-        if state == TrialState.COMPLETE:
-            if value is None:
+        if vector is not None and len(vector) != len(self._directions):
+            state, error = TrialState.FAILED, error or (f"objective returned {len(vector)} values for "
+                                                        f"{len(self._directions)} directions")
+        elif state == TrialState.COMPLETE:
+            if vector is None:
                 state, error = TrialState.FAILED, error or "objective returned no value"
-            elif not math.isfinite(float(value)):
-                state, error = TrialState.DIVERGED, error or f"objective returned {value}"
-        if state == TrialState.PRUNED and value is None:
+            elif not all(math.isfinite(v) for v in vector):
+                state, error = TrialState.DIVERGED, error or f"objective returned {show_values(vector)}"
+        first = None if vector is None else vector[0]
+        if state == TrialState.PRUNED and first is None:
             current = self.storage.get_trial(self.id, number, with_metrics=False)
             if current.intermediate_values:
-                value = current.intermediate_values[max(current.intermediate_values)]
-        stored = None if value is None or not math.isfinite(float(value)) else float(value)
+                first = current.intermediate_values[max(current.intermediate_values)]
+        if state == TrialState.COMPLETE and vector is not None and len(vector) > 1:
+            self.storage.set_trial_system_attr(self.id, number, "values", vector)
+        constraints = getattr(self.sampler, "constraints_func", None)
+        stored = None if first is None or not math.isfinite(float(first)) else float(first)
         frozen = self.storage.finish_trial(self.id, number, state, stored, error)
+        if constraints is not None and state in (TrialState.COMPLETE, TrialState.PRUNED):
+            values = [float(c) for c in constraints(frozen)]
+            self.storage.set_trial_system_attr(self.id, number, "constraints", values)
+            frozen.system_attrs["constraints"] = values
         # Keep where a multi-fidelity scheduler left the trial (rung, bracket) beside it, so
         # reports need not rebuild the scheduler to show it.
         describe = getattr(self.scheduler, "describe", None)
@@ -173,10 +288,21 @@ class Study:
         if info:
             self.storage.set_trial_system_attr(self.id, number, "scheduler", info)
             frozen.system_attrs["scheduler"] = info
+        after = getattr(self.sampler, "after_trial", None)
+        if after is not None:
+            with self.sampling_lock:
+                after(self, frozen, frozen.state, frozen.values)
+        if _log.isEnabledFor(_logging.INFO):
+            log_told(_log, self, frozen)
         return frozen
 
     def _run_one(self, objective: Objective, catch: tuple[type[BaseException], ...]) -> FrozenTrial:
-        return self.run_trial(self.ask(), objective, catch)
+        interval = getattr(self.storage, "heartbeat_interval", None)
+        if interval is not None:
+            recover_silent_trials(self)
+        trial = self.ask()
+        with Heartbeat(self.storage, self.id, trial.number, interval):
+            return self.run_trial(trial, objective, catch)
 
     def run_trial(self, trial: Trial, objective: Objective,
                   catch: tuple[type[BaseException], ...] = (Exception,)) -> FrozenTrial:
@@ -196,42 +322,22 @@ class Study:
             if isinstance(err, KeyboardInterrupt) or not isinstance(err, catch):
                 raise
             return frozen
-        return self.tell(trial, _as_float(value))
+        return self.tell(trial, value)
 
-    def optimize(self, objective: Objective, n_trials: int | None = None, timeout: float | None = None,
-                 catch: Iterable[type[BaseException]] | type[BaseException] = (),
+    def optimize(self, func: Objective, n_trials: int | None = None, timeout: float | None = None,
+                 n_jobs: int = 1, catch: Iterable[type[BaseException]] | type[BaseException] = (),
                  callbacks: Sequence[Callback] | None = None, gc_after_trial: bool = False,
                  show_progress_bar: bool = False) -> None:
-        """Run ``n_trials`` more trials (or until ``timeout`` seconds, or ``stop()``).
+        """Run ``n_trials`` more trials (or until ``timeout`` seconds, or ``stop()``), in
+        ``n_jobs`` threads of this process (-1: one per CPU), as Optuna does.
 
         As in Optuna, an exception from the objective marks the trial failed and is raised
         again unless its type is in ``catch``; a pruned or diverged trial never stops the study.
+        Threads suit objectives that release the GIL (PyTorch kernels); separate processes
+        (``nntune.executors``) suit the rest.
         """
-        catch_types = (catch,) if isinstance(catch, type) else tuple(catch)
-        start = self._clock()
-        done = 0
-        self._stop = False
-        while not self._stop:
-            if n_trials is not None and done >= n_trials:
-                self.stop_reason = self.stop_reason or f"ran {n_trials} trials"
-                break
-            if timeout is not None and self._clock() - start >= timeout:
-                self.stop_reason = f"timeout of {timeout:g}s reached"
-                break
-            exhausted = getattr(self.sampler, "is_exhausted", None)
-            if exhausted is not None:
-                history = self._history()
-                if exhausted(self.space or infer_space(history), history):
-                    self.stop_reason = "every grid point has been tried"
-                    break
-            frozen = self._run_one(objective, catch_types)
-            done += 1
-            for cb in callbacks or ():
-                cb(self, frozen)
-            if gc_after_trial:
-                import gc
-
-                gc.collect()
+        run_optimize(self, func, n_trials, timeout, n_jobs, catch, callbacks, gc_after_trial,
+                     show_progress_bar)
 
     @property
     def stop_requested(self) -> bool:
@@ -248,53 +354,6 @@ class Study:
                 f"storage={redact_url(self.storage.url)!r})")
 
 
-def infer_space(history: Sequence[FrozenTrial]) -> Space:
-    """The parameters every complete trial shares with the same distribution (define-by-run)."""
-    return InferredSpace().update(history)
-
-
-class InferredSpace:
-    """:func:`infer_space`, kept up to date as trials complete: a complete trial never
-    changes its distributions, so each is folded in once rather than at every ask."""
-
-    def __init__(self) -> None:
-        self._seen: set[int] = set()
-        self._common: dict[str, Distribution] | None = None
-        self._space = Space({})
-        self._settled = 0  # history[:_settled] holds finished trials only: no need to look again
-
-    def update(self, history: Sequence[FrozenTrial]) -> Space:
-        changed = False
-        if self._settled > len(history):  # another (shorter) history than before
-            self._settled = 0
-        start = self._settled
-        for i in range(start, len(history)):
-            t = history[i]
-            if i == self._settled and t.state.is_finished():
-                self._settled += 1
-            if t.state != TrialState.COMPLETE or t.number in self._seen:
-                continue
-            self._seen.add(t.number)
-            if self._common is None:
-                self._common = dict(t.distributions)
-            else:
-                self._common = {k: d for k, d in self._common.items() if t.distributions.get(k) == d}
-            changed = True
-        if changed:
-            self._space = Space(dict(self._common or {}))
-        return self._space
-
-
-def _as_float(value: Any) -> float | None:
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        raise TypeError("multi-objective values are not supported; return one number")
-    return float(value)
-
-
 def _check_direction(direction: str) -> Direction:
     d = str(getattr(direction, "name", direction)).lower()
     if d not in ("minimize", "maximize"):
@@ -303,22 +362,36 @@ def _check_direction(direction: str) -> Direction:
 
 
 def create_study(study_name: str | None = None, storage: str | Storage | None = None, *,
-                 direction: str = "minimize", sampler: Sampler | None = None,
+                 direction: str | None = None, sampler: Sampler | None = None,
                  scheduler: Scheduler | None = None, pruner: Scheduler | None = None,
                  load_if_exists: bool = False, space: Space | None = None, seed: int | None = None,
+                 directions: Sequence[str] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> Study:
     """Create a study in ``storage`` (a URL, a Storage, or None for in-memory).
 
     ``pruner`` is accepted as Optuna's name for ``scheduler``. With ``load_if_exists`` an
     existing study of that name is resumed: its trials stay and new ones continue the count.
+    ``directions=["maximize", "minimize"]`` makes a study of several objectives: the
+    objective returns one value per direction and ``best_trials`` is the Pareto front.
     """
-    direction_ = _check_direction(direction)
+    if direction is not None and directions is not None:
+        raise ConfigError("directions", "give direction or directions, not both")
+    dirs = [_check_direction(d) for d in (directions if directions is not None else [direction or "minimize"])]
+    if not dirs:
+        raise ConfigError("directions", "needs at least one direction")
+    direction_ = dirs[0]
     store = get_storage(storage)
     scheduler = scheduler or pruner or NoScheduler()
+    if len(dirs) > 1 and not isinstance(scheduler, NoScheduler):
+        raise ConfigError("pruner", f"pruning compares one value per step, which is undefined for "
+                                    f"{len(dirs)} objectives; leave pruner out")
     # A scheduler that also chooses configurations (BOHB) brings its own sampler.
     sampler = sampler or getattr(scheduler, "sampler", None) or RandomSampler(seed)
-    name = study_name or f"study-{sampler.seed}-{int(time.time() * 1000) % 10**8}"
-    attrs: dict[str, Any] = {"seed": seed if seed is not None else sampler.seed}
+    sampler_seed = resolve_seed(getattr(sampler, "seed", None) if seed is None else seed)
+    name = study_name or f"study-{sampler_seed}-{int(time.time() * 1000) % 10**8}"
+    attrs: dict[str, Any] = {"seed": sampler_seed}
+    if len(dirs) > 1:
+        attrs["directions"] = dirs
     if space is not None:
         attrs["space"] = space.to_json()
     try:
@@ -328,13 +401,14 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
             raise
         rec = store.load_study(name)
         assert rec is not None
-        if rec.direction != direction_:
-            raise ConfigError("direction", f"study {name!r} was created to {rec.direction}, "
-                                           f"not {direction_}") from None
+        stored = rec.attrs.get("directions", [rec.direction])
+        if stored != dirs:
+            raise ConfigError("direction", f"study {name!r} was created to {', '.join(stored)}, "
+                                           f"not {', '.join(dirs)}") from None
         sid = rec.id
         seed = rec.attrs.get("seed", seed)
     return Study(name=name, storage=store, study_id=sid, direction=direction_, sampler=sampler,
-                 scheduler=scheduler, space=space, seed=seed, clock=clock)
+                 scheduler=scheduler, space=space, seed=seed, clock=clock, directions=dirs)
 
 
 def load_study(study_name: str, storage: str | Storage, *, sampler: Sampler | None = None,
@@ -349,4 +423,9 @@ def load_study(study_name: str, storage: str | Storage, *, sampler: Sampler | No
     scheduler = scheduler or pruner or NoScheduler()
     sampler = sampler or getattr(scheduler, "sampler", None) or RandomSampler(seed)
     return Study(name=rec.name, storage=store, study_id=rec.id, direction=rec.direction,  # type: ignore[arg-type]
-                 sampler=sampler, scheduler=scheduler, space=space, seed=seed)
+                 sampler=sampler, scheduler=scheduler, space=space, seed=seed,
+                 directions=rec.attrs.get("directions"))
+
+
+__all__ = ["MaxTrialsCallback", "Study", "StudyDirection", "StudySummary", "copy_study", "create_study",
+           "delete_study", "get_all_study_names", "get_all_study_summaries", "infer_space", "load_study"]

@@ -10,7 +10,7 @@ import enum
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from nntune.space import Distribution
@@ -25,10 +25,11 @@ class TrialState(str, enum.Enum):
     RUNNING = "running"
     COMPLETE = "complete"
     PRUNED = "pruned"
+    FAIL = "failed"  # Optuna's name, so ``state.name`` reads as in Optuna
     FAILED = "failed"
     DIVERGED = "diverged"
 
-    # Optuna spells the failed state FAIL; keep that name working for ported code.
+    # Optuna's value for the failed state is "fail"; read it as nntune's.
     @classmethod
     def _missing_(cls, value: object) -> TrialState | None:
         return {"fail": cls.FAILED}.get(str(value).lower())
@@ -38,9 +39,6 @@ class TrialState(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
-
-
-TrialState.FAIL = TrialState.FAILED  # type: ignore[attr-defined]
 
 FINISHED_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED, TrialState.DIVERGED)
 
@@ -81,6 +79,11 @@ class FrozenTrial:
 
     @property
     def values(self) -> list[float] | None:
+        """Every objective's value: a multi-objective trial keeps them in
+        ``system_attrs["values"]`` (``value`` is the first), a single-objective one has one."""
+        stored = self.system_attrs.get("values")
+        if stored is not None and self.value is not None:
+            return [float(v) for v in stored]
         return None if self.value is None else [self.value]
 
 
@@ -120,3 +123,55 @@ def params_key(params: Mapping[str, Any]) -> str:
     """A canonical string for a parameter set (used to spot repeats)."""
     return repr(sorted((k, float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
                        for k, v in params.items()))
+
+
+def create_trial(*, state: TrialState = TrialState.COMPLETE, value: float | None = None,
+                 values: Sequence[float] | None = None, params: Mapping[str, Any] | None = None,
+                 distributions: Mapping[str, Distribution] | None = None,
+                 user_attrs: Mapping[str, Any] | None = None, system_attrs: Mapping[str, Any] | None = None,
+                 intermediate_values: Mapping[int, float] | None = None,
+                 constraints: Sequence[float] | None = None) -> FrozenTrial:
+    """A finished trial as data, for ``Study.add_trial`` (Optuna's ``create_trial``); its
+    number (-1 here) is given when it is added."""
+    if value is not None and values is not None:
+        raise ValueError("give value or values, not both")
+    state = TrialState(state)
+    params, distributions = dict(params or {}), dict(distributions or {})
+    if set(params) != set(distributions):
+        raise ValueError(f"params and distributions name different parameters: "
+                         f"{sorted(params)} vs {sorted(distributions)}")
+    for name, v in params.items():
+        if not distributions[name].contains(v):
+            raise ValueError(f"{name}: {v!r} is outside its distribution {distributions[name]!r}")
+    vals = None if values is None else [float(v) for v in values]
+    if value is not None:
+        vals = [float(value)]
+    if state == TrialState.COMPLETE and vals is None:
+        raise ValueError("a complete trial needs its value")
+    sys_attrs = dict(system_attrs or {})
+    if vals is not None and len(vals) > 1:
+        sys_attrs["values"] = vals
+    if constraints is not None:
+        sys_attrs["constraints"] = [float(c) for c in constraints]
+    now = None if not state.is_finished() else datetime.now(timezone.utc).replace(tzinfo=None)
+    return FrozenTrial(number=-1, state=state, params=params, distributions=distributions,
+                       value=None if vals is None else vals[0],
+                       intermediate_values={int(k): float(v) for k, v in (intermediate_values or {}).items()},
+                       user_attrs=dict(user_attrs or {}), system_attrs=sys_attrs,
+                       datetime_start=now, datetime_complete=now)
+
+
+def dominates(a: Sequence[float], b: Sequence[float], directions: Sequence[str]) -> bool:
+    """Whether values ``a`` are at least as good as ``b`` on every objective and better on one."""
+    sign = [-1.0 if d == "maximize" else 1.0 for d in directions]
+    pa, pb = [s * x for s, x in zip(sign, a)], [s * x for s, x in zip(sign, b)]
+    return all(x <= y for x, y in zip(pa, pb)) and any(x < y for x, y in zip(pa, pb))
+
+
+def pareto_front(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> list[FrozenTrial]:
+    """The complete trials no other complete trial dominates, in number order (the first of
+    several trials with equal values stands for them all only if it is undominated: all stay)."""
+    done = [t for t in trials if t.state == TrialState.COMPLETE and t.values is not None
+            and len(t.values) == len(directions) and all(math.isfinite(v) for v in t.values)]
+    return [t for t in done if not any(dominates(o.values, t.values, directions)  # type: ignore[arg-type]
+                                       for o in done if o is not t)]

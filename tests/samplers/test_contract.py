@@ -8,14 +8,15 @@ import pytest
 
 import nntune
 from nntune import Beta, Choice, Float, Int, Space, TrialPruned, TrialState
-from nntune.samplers import SAMPLERS, PriorSampler, make_sampler
+from nntune.samplers import SAMPLERS, NSGAIISampler, PartialFixedSampler, PriorSampler, make_sampler
 from nntune.trial import FrozenTrial
 
 # Small settings so that the model-based samplers leave their random start within a test.
 FAST = {"tpe": {"n_startup_trials": 4}, "gp": {"n_startup_trials": 4, "n_candidates": 128},
         "coarse_to_fine": {"trials_per_stage": 4, "top_k": 2}, "grid": {"points": 2}}
-# "prior": TPE with priors (PriorSampler), which must keep the same contract.
-NAMES = [*sorted(SAMPLERS), "prior"]
+# "prior": TPE with priors (PriorSampler), which must keep the same contract; so must the
+# samplers Optuna users name that have no config name (NSGA-II, partial fixing).
+NAMES = [*sorted(SAMPLERS), "prior", "nsga2", "partial_fixed"]
 PRIORS = {"optimizer": "adam", "lr": 1e-3, "units": 32}
 
 SPACE = Space({
@@ -31,6 +32,10 @@ SPACE = Space({
 def sampler(name: str, seed: int = 0):
     if name == "prior":
         return PriorSampler(sampler("tpe", seed), PRIORS)
+    if name == "nsga2":
+        return NSGAIISampler(population_size=4, seed=seed)
+    if name == "partial_fixed":
+        return PartialFixedSampler({"layers": 2}, sampler("tpe", seed))
     return make_sampler(name, seed=seed, **FAST.get(name, {}))
 
 

@@ -182,3 +182,65 @@ def residuals_figure(res: Mapping[str, Sequence[float]]) -> go.Figure:
                                name="test samples"))
     fig.add_hline(y=0, line={"color": "#d62728", "dash": "dash"})
     return _fig(fig, 400, xaxis_title="predicted", yaxis_title="actual - predicted")
+
+
+def contour_figure(data: Mapping[str, Any], metric: str) -> go.Figure:
+    """The value over two parameters: an interpolated surface under the trials' points."""
+    fig = go.Figure()
+    if data["grid"] is not None:
+        g = data["grid"]
+        fig.add_trace(go.Contour(x=g["x"], y=g["y"], z=g["z"], colorscale="Blues", name=metric,
+                                 colorbar={"title": metric}, contours={"coloring": "heatmap"}))
+    fig.add_trace(go.Scatter(x=data["x"]["values"], y=data["y"]["values"], mode="markers", name="trials",
+                             marker={"size": 6, "color": "#d62728", "line": {"width": 1, "color": "white"}},
+                             text=[f"trial {n}: {v:.4g}" for n, v in zip(data["number"], data["value"])],
+                             hovertemplate="%{text}<extra></extra>"))
+    return _fig(fig, 460, xaxis_title=data["x"]["name"], yaxis_title=data["y"]["name"],
+                xaxis_type="log" if data["x"]["log"] else None, yaxis_type="log" if data["y"]["log"] else None)
+
+
+def edf_figure(data: Mapping[str, Any], metric: str) -> go.Figure:
+    """The empirical distribution of the complete trials' values."""
+    fig = go.Figure(go.Scatter(x=_arr(data["value"]), y=_arr(data["share"]), mode="lines", name="trials",
+                               line={"shape": "hv", "color": PALETTE[0]}))
+    return _fig(fig, 380, xaxis_title=metric, yaxis_title="share of complete trials at or below",
+                yaxis_range=[0, 1.02])
+
+
+TIMELINE_COLORS = {"complete": "#1f77b4", "pruned": "#ff7f0e", "failed": "#d62728", "diverged": "#9467bd",
+                   "running": "#2ca02c", "waiting": "#7f7f7f"}
+
+
+def timeline_figure(data: Mapping[str, Any]) -> go.Figure:
+    """One bar per trial from its start to its end, coloured by how it ended."""
+    fig = go.Figure()
+    for state, color in TIMELINE_COLORS.items():
+        rows = [r for r in data["rows"] if r["state"] == state]
+        if not rows:
+            continue
+        start = np.array([r["start"] for r in rows], dtype="datetime64[us]")
+        end = np.array([r["end"] or r["start"] for r in rows], dtype="datetime64[us]")
+        width_ms = ((end - start) / np.timedelta64(1, "ms")).astype(float)
+        fig.add_trace(go.Bar(base=[str(s) for s in start], x=width_ms, y=[r["number"] for r in rows],
+                             orientation="h", name=state, marker={"color": color}))
+    return _fig(fig, 420, xaxis_type="date", xaxis_title="time", yaxis_title="trial number", barmode="overlay")
+
+
+def pareto_figure(data: Mapping[str, Any]) -> go.Figure:
+    """Trials' values on two (or three) objectives, the Pareto front highlighted."""
+    names, values = data["names"], data["values"]
+    fig = go.Figure()
+    for on_front, label, color in ((False, "dominated", "rgba(120,120,120,0.5)"), (True, "Pareto front", "#d62728")):
+        idx = [i for i, p in enumerate(data["pareto"]) if p == on_front]
+        if not idx:
+            continue
+        cols = [[values[i][k] for i in idx] for k in range(len(names))]
+        text = [f"trial {data['number'][i]}" for i in idx]
+        if len(names) >= 3:
+            fig.add_trace(go.Scatter3d(x=cols[0], y=cols[1], z=cols[2], mode="markers", name=label, text=text,
+                                       marker={"size": 4, "color": color}))
+        else:
+            fig.add_trace(go.Scatter(x=cols[0], y=cols[1], mode="markers", name=label, text=text,
+                                     marker={"size": 7, "color": color}))
+    layout: dict[str, Any] = {"xaxis_title": names[0], "yaxis_title": names[1] if len(names) > 1 else None}
+    return _fig(fig, 460, **layout)

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from nntune.samplers._base import Sampler, independent_draw, resolve_seed, trial_rng
+from nntune.samplers._constraints import (
+    ConstrainedView,
+    ConstraintsFunc,
+    constrained_view,
+    is_feasible,
+    violation,
+)
 from nntune.samplers._coarse_to_fine import CoarseToFineSampler, narrow
 from nntune.samplers._gp import GPSampler
 from nntune.samplers._grid import GridSampler
+from nntune.samplers._nsga import NSGAIISampler, ParetoView, pareto_view
+from nntune.samplers._optuna import BaseSampler, BruteForceSampler, PartialFixedSampler
 from nntune.samplers._prior import PriorSampler, check_priors
 from nntune.samplers._qmc import QMCSampler
 from nntune.samplers._random import RandomSampler
 from nntune.samplers._tpe import TPESampler
 
-__all__ = ["CoarseToFineSampler", "GPSampler", "GridSampler", "PriorSampler", "QMCSampler", "RandomSampler",
+__all__ = ["ConstrainedView", "ConstraintsFunc", "constrained_view", "is_feasible", "violation", "NSGAIISampler", "ParetoView", "pareto_view", "BaseSampler", "BruteForceSampler", "PartialFixedSampler", "CoarseToFineSampler", "GPSampler", "GridSampler", "PriorSampler", "QMCSampler", "RandomSampler",
            "Sampler", "TPESampler", "check_priors", "independent_draw", "make_sampler", "narrow", "resolve_seed",
            "trial_rng", "SAMPLERS"]
 

@@ -33,6 +33,7 @@ from scipy import special
 from threadpoolctl import ThreadpoolController
 
 from nntune.samplers._base import independent_draw, resolve_seed, trial_rng
+from nntune.samplers._constraints import ConstraintsFunc
 from nntune.samplers._define_by_run import decode, encode, signed, snap
 from nntune.space import Choice, Distribution, Space
 from nntune.trial import FrozenTrial, TrialState
@@ -285,8 +286,9 @@ class GPSampler:
     outside the joint space (a conditional branch) is drawn at random on its own scale."""
 
     def __init__(self, seed: int | None = None, n_startup_trials: int = 10, n_candidates: int = 1024,
-                 n_starts: int = 5, n_restarts: int = 1) -> None:
+                 n_starts: int = 5, n_restarts: int = 1, *, constraints_func: ConstraintsFunc | None = None) -> None:
         self.seed = resolve_seed(seed)
+        self.constraints_func = constraints_func  # the study stores them and ranks infeasible trials last
         self.n_startup_trials = n_startup_trials
         self.n_candidates = n_candidates
         self.n_starts = n_starts

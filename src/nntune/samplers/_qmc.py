@@ -22,12 +22,17 @@ from nntune.trial import FrozenTrial
 _MAX_POINTS = 2**30
 
 
-def sobol_point(dim: int, index: int, seed: int, *salt: int, scramble: bool = True) -> np.ndarray:
-    """Point ``index`` (0-based) of the Sobol sequence in ``dim`` dimensions scrambled by
-    ``(seed, *salt)``; the same arguments always give the same point."""
+QMC_TYPES = ("sobol", "halton")
+
+
+def sobol_point(dim: int, index: int, seed: int, *salt: int, scramble: bool = True,
+                qmc_type: str = "sobol") -> np.ndarray:
+    """Point ``index`` (0-based) of the Sobol (or Halton) sequence in ``dim`` dimensions
+    scrambled by ``(seed, *salt)``; the same arguments always give the same point."""
     from scipy.stats import qmc  # imported on first use: scipy.stats is slow to import
 
-    engine = qmc.Sobol(dim, scramble=scramble, rng=np.random.default_rng([seed, dim, *salt]))
+    make = qmc.Sobol if qmc_type == "sobol" else qmc.Halton
+    engine = make(dim, scramble=scramble, rng=np.random.default_rng([seed, dim, *salt]))
     index %= _MAX_POINTS
     if index:  # scipy rejects a fast-forward by zero
         engine.fast_forward(index)
@@ -42,19 +47,26 @@ class QMCSampler:
     space; a parameter outside it (define-by-run) gets point ``number`` of its own
     one-dimensional sequence, scrambled by the parameter's name."""
 
-    def __init__(self, seed: int | None = None, scramble: bool = True) -> None:
+    def __init__(self, seed: int | None = None, scramble: bool = True, *, qmc_type: str = "sobol") -> None:
+        if qmc_type not in QMC_TYPES:
+            from nntune.exceptions import ConfigError
+
+            raise ConfigError("qmc_type", f"must be one of {', '.join(QMC_TYPES)}, got {qmc_type!r}")
         self.seed = resolve_seed(seed)
         self.scramble = scramble
+        self.qmc_type = qmc_type
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:
         if not len(space):
             return {}
-        return space.from_unit(sobol_point(len(space), number, self.seed, scramble=self.scramble))
+        return space.from_unit(sobol_point(len(space), number, self.seed, scramble=self.scramble,
+                                          qmc_type=self.qmc_type))
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:
-        u = sobol_point(1, number, self.seed, name_salt(name), scramble=self.scramble)
+        u = sobol_point(1, number, self.seed, name_salt(name), scramble=self.scramble,
+                        qmc_type=self.qmc_type)
         return dist.from_unit(float(u[0]))
 
     def __repr__(self) -> str:

@@ -20,6 +20,7 @@ active.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,9 +30,10 @@ import numpy as np
 from scipy.special import log_ndtr, ndtr, ndtri
 
 from nntune.samplers._base import independent_draw, name_salt, resolve_seed, trial_rng
+from nntune.samplers._constraints import ConstraintsFunc
 from nntune.samplers._define_by_run import RankCache, RowCache, decode, history_for, ranked, single, snap
 from nntune.space import Choice, Distribution, Float, Int, Space
-from nntune.trial import FrozenTrial
+from nntune.trial import FrozenTrial, TrialState
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 CONTINUOUS, DISCRETE, CATEGORICAL = 0, 1, 2
@@ -299,14 +301,30 @@ def tpe_choose(space: Space, good: np.ndarray, bad: np.ndarray, rng: np.random.G
     return cand[int(np.argmax(score))]
 
 
+def with_liars(history: Sequence[FrozenTrial], direction: str) -> list[FrozenTrial]:
+    """The history with every running trial that has drawn parameters told as complete at
+    the worst value seen (the constant liar): parallel workers then steer away from points
+    already being tried. Unchanged until some trial is complete."""
+    seen = [t.value for t in history if t.state == TrialState.COMPLETE and t.value is not None
+            and math.isfinite(t.value)]
+    if not seen:
+        return list(history)
+    worst = max(seen) if direction == "minimize" else min(seen)
+    return [dataclasses.replace(t, state=TrialState.COMPLETE, value=worst)
+            if t.state == TrialState.RUNNING and t.params else t for t in history]
+
+
 class TPESampler:
     """``TPESampler(seed=0)``: random for the first ``n_startup_trials`` ranked trials, then
     the candidate among ``n_ei_candidates`` draws from l(x) with the best l(x) / g(x)."""
 
     def __init__(self, seed: int | None = None, n_startup_trials: int = 10, n_ei_candidates: int = 24,
                  gamma: Callable[[int], int] | float = default_gamma, multivariate: bool = True,
-                 consider_pruned: bool = True, prior_weight: float = 1.0) -> None:
+                 consider_pruned: bool = True, prior_weight: float = 1.0, constant_liar: bool = False,
+                 constraints_func: ConstraintsFunc | None = None) -> None:
         self.seed = resolve_seed(seed)
+        self.constant_liar = constant_liar
+        self.constraints_func = constraints_func  # the study stores them and ranks infeasible trials last
         self.n_startup_trials = n_startup_trials
         self.n_ei_candidates = n_ei_candidates
         self.gamma = gamma
@@ -332,6 +350,8 @@ class TPESampler:
                 direction: str = "minimize") -> dict[str, Any]:
         if not len(space):
             return {}
+        if self.constant_liar:
+            history = with_liars(history, direction)
         groups = self._split(space, history, direction)
         if groups is None:
             out: dict[str, Any] = {}
@@ -355,6 +375,8 @@ class TPESampler:
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:
         space = single(name, dist)
+        if self.constant_liar:
+            history = with_liars(history, direction)
         groups = self._split(space, history_for(name, dist, history), direction, slot=name)
         if groups is None:
             return independent_draw(self.seed, number, name, dist)

@@ -1,0 +1,149 @@
+"""What ``Study.optimize`` runs beside trials: whether the next one may start (shared by
+its threads), a heartbeat while one runs, and the progress bar."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from nntune.exceptions import ConfigError
+
+from nntune.search_space import infer_space
+from nntune.trial import FrozenTrial
+
+if TYPE_CHECKING:
+    from nntune.study import Study
+
+
+class Loop:
+    """When the next trial may start: ``n_trials`` not yet started, the timeout not
+    reached, no stop asked for, grid points left. Threads share one."""
+
+    def __init__(self, study: Study, n_trials: int | None, timeout: float | None, start: float) -> None:
+        self.study, self.n_trials, self.timeout, self.start = study, n_trials, timeout, start
+        self.started = 0
+        self.lock = threading.RLock()
+
+    def take(self) -> bool:
+        study = self.study
+        with self.lock:
+            if study._stop:
+                return False
+            if self.n_trials is not None and self.started >= self.n_trials:
+                study.stop_reason = study.stop_reason or f"ran {self.n_trials} trials"
+                return False
+            if self.timeout is not None and study._clock() - self.start >= self.timeout:
+                study.stop_reason = f"timeout of {self.timeout:g}s reached"
+                return False
+            exhausted = getattr(study.sampler, "is_exhausted", None)
+            if exhausted is not None:
+                history = study._history()
+                with study.sampling_lock:
+                    if exhausted(study.space or infer_space(history), history):
+                        study.stop_reason = "every grid point has been tried"
+                        return False
+            self.started += 1
+            return True
+
+
+class Progress:
+    """A progress bar over trials, drawn with rich (what nntune's command line uses)."""
+
+    def __init__(self, n_trials: int | None, timeout: float | None) -> None:
+        from rich.progress import Progress
+
+        self._bar = Progress()
+        label = "trials" if timeout is None else f"trials (timeout {timeout:g}s)"
+        self._task = self._bar.add_task(label, total=n_trials)
+        self._bar.start()
+
+    def update(self, n: int) -> None:
+        self._bar.update(self._task, advance=n)
+
+    def close(self) -> None:
+        self._bar.stop()
+
+
+class Heartbeat:
+    """``with Heartbeat(storage, study_id, number, interval):`` says every ``interval``
+    seconds that the trial's process is alive (nothing when ``interval`` is None)."""
+
+    def __init__(self, storage: Any, study_id: int, number: int, interval: float | None) -> None:
+        self.storage, self.study_id, self.number, self.interval = storage, study_id, number, interval
+        self._done: threading.Event | None = None
+        self._thread: threading.Thread | None = None
+
+    def _beat(self) -> None:
+        assert self.interval is not None and self._done is not None
+        while not self._done.wait(self.interval):
+            try:
+                self.storage.heartbeat(self.study_id, self.number)
+            except Exception:  # the trial finished between the wait and the beat
+                return
+
+    def __enter__(self) -> Heartbeat:
+        if self.interval is not None:
+            self._done = threading.Event()
+            self._thread = threading.Thread(target=self._beat, name=f"nntune-heartbeat-{self.number}", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None) -> None:
+        if self._done is not None and self._thread is not None:
+            self._done.set()
+            self._thread.join()
+
+
+def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | None, timeout: float | None,
+                 n_jobs: int, catch: Iterable[type[BaseException]] | type[BaseException],
+                 callbacks: Sequence[Callable[[Any, FrozenTrial], None]] | None, gc_after_trial: bool,
+                 show_progress_bar: bool) -> None:
+    """``Study.optimize``: trials one after another, or in ``n_jobs`` threads sharing a
+    :class:`Loop`; an error in any thread stops them all and is raised here."""
+    catch_types = (catch,) if isinstance(catch, type) else tuple(catch)
+    jobs = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
+    if jobs < 1:
+        raise ConfigError("n_jobs", f"must be >= 1 or -1 (one per CPU), got {n_jobs!r}")
+    loop = Loop(study, n_trials, timeout, study._clock())
+    progress = Progress(n_trials, timeout) if show_progress_bar else None
+    study._stop = False
+    study._eager_params = jobs > 1
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            while loop.take():
+                frozen = study._run_one(objective, catch_types)
+                with loop.lock:
+                    for cb in callbacks or ():
+                        cb(study, frozen)
+                    if progress is not None:
+                        progress.update(1)
+                if gc_after_trial:
+                    import gc
+
+                    gc.collect()
+        except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+            with loop.lock:
+                errors.append(err)
+                study._stop = True
+
+    try:
+        if jobs == 1:
+            work()
+        else:
+            threads = [threading.Thread(target=work, name=f"nntune-trial-{i}", daemon=True) for i in range(jobs)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+    finally:
+        study._eager_params = False
+        if progress is not None:
+            progress.close()
+    if errors:
+        raise errors[0]
+

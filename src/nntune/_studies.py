@@ -1,0 +1,140 @@
+"""Study-level names Optuna users import from ``optuna.study`` and the functions over a
+storage's studies: ``StudyDirection``, ``MaxTrialsCallback``, ``StudySummary``,
+``get_all_study_names``, ``get_all_study_summaries``, ``delete_study``, ``copy_study``."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from nntune.storage import Storage, StudyNotFoundError, get_storage, redact_url
+from nntune.trial import FrozenTrial, TrialState, best_trial
+
+if TYPE_CHECKING:
+    from nntune.study import Study
+
+
+class StudyDirection(str, enum.Enum):
+    """Which way a study's objective is better. Equal to the plain strings ``"minimize"``
+    and ``"maximize"``, so either spelling works wherever a direction is compared."""
+
+    MINIMIZE = "minimize"
+    MAXIMIZE = "maximize"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+class MaxTrialsCallback:
+    """``optimize(..., callbacks=[MaxTrialsCallback(50, states=(TrialState.COMPLETE,))])``:
+    stop once the study holds ``n_trials`` trials in ``states`` (all states with None),
+    counting trials of every process that shares the study."""
+
+    def __init__(self, n_trials: int, states: Iterable[TrialState] | None = (TrialState.COMPLETE,)) -> None:
+        self.n_trials = int(n_trials)
+        self.states = None if states is None else tuple(TrialState(s) for s in states)
+
+    def __call__(self, study: Study, trial: FrozenTrial) -> None:
+        if len(study.get_trials(deepcopy=False, states=self.states)) >= self.n_trials:
+            study.stop(f"{self.n_trials} trials reached")
+
+
+@dataclass
+class StudySummary:
+    """One study at a glance, as ``get_all_study_summaries`` lists it."""
+
+    study_name: str
+    direction: StudyDirection
+    directions: list[StudyDirection]
+    best_trial: FrozenTrial | None
+    n_trials: int
+    datetime_start: datetime | None
+    study_id: int
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+    system_attrs: dict[str, Any] = field(default_factory=dict)
+
+
+def directions_of(direction: str, attrs: dict[str, Any]) -> list[StudyDirection]:
+    return [StudyDirection(d) for d in attrs.get("directions", [direction])]
+
+
+def get_all_study_names(storage: str | Storage) -> list[str]:
+    """The names of every study in ``storage``, oldest first."""
+    return [rec.name for rec in get_storage(storage).list_studies()]
+
+
+def get_all_study_summaries(storage: str | Storage, include_best_trial: bool = True) -> list[StudySummary]:
+    """A :class:`StudySummary` per study in ``storage`` (one bulk read of each study's trials)."""
+    store = get_storage(storage)
+    out = []
+    for rec in store.list_studies():
+        trials = store.get_trials(rec.id)
+        dirs = directions_of(rec.direction, rec.attrs)
+        best = best_trial(trials, rec.direction) if include_best_trial and len(dirs) == 1 else None  # type: ignore[arg-type]
+        starts = [t.datetime_start for t in trials if t.datetime_start is not None]
+        out.append(StudySummary(study_name=rec.name, direction=dirs[0], directions=dirs, best_trial=best,
+                                n_trials=len(trials), datetime_start=min(starts) if starts else None,
+                                study_id=rec.id, user_attrs=dict(rec.attrs.get("user_attrs", {})),
+                                system_attrs={k: v for k, v in rec.attrs.items() if k != "user_attrs"}))
+    return out
+
+
+def delete_study(*, study_name: str, storage: str | Storage) -> None:
+    """Remove a study and everything stored with it."""
+    get_storage(storage).delete_study(study_name)
+
+
+def copy_study(*, from_study_name: str, from_storage: str | Storage, to_storage: str | Storage,
+               to_study_name: str | None = None) -> None:
+    """Copy a study (its attributes and every finished or waiting trial, with their steps)
+    into another storage, under ``to_study_name`` or the same name."""
+    source = get_storage(from_storage)
+    rec = source.load_study(from_study_name)
+    if rec is None:
+        raise StudyNotFoundError(f"no study named {from_study_name!r} in {redact_url(source.url)}")
+    target = get_storage(to_storage)
+    sid = target.create_study(to_study_name or rec.name, rec.direction, rec.attrs)
+    trials = [source.get_trial(rec.id, t.number, with_metrics=True) for t in source.get_trials(rec.id)]
+    add_frozen_trials(target, sid, [t for t in trials if t.state != TrialState.RUNNING])
+
+
+def add_frozen_trials(storage: Storage, study_id: int, trials: Sequence[FrozenTrial]) -> None:
+    """Store trials made elsewhere (``create_trial``, another study): parameters, steps,
+    attributes, state and values. Their numbers are the study's next ones."""
+    for t in trials:
+        state = TrialState(t.state)
+        if state == TrialState.RUNNING:
+            raise ValueError("a trial is added finished or waiting, not running")
+        if state == TrialState.COMPLETE and t.value is None:
+            raise ValueError("a complete trial needs its value")
+        system = {k: v for k, v in t.system_attrs.items() if k != "values"}
+        if state == TrialState.WAITING:
+            number = storage.create_trial(study_id, state=state, system_attrs={
+                **system, "fixed_params": {**system.get("fixed_params", {}), **t.params}})
+            if t.user_attrs:
+                storage.set_trial_user_attrs(study_id, number, t.user_attrs)
+            continue
+        number = storage.create_trial(study_id, params=t.params, distributions=t.distributions,
+                                      system_attrs=system)
+        records = {int(m["step"]): {k: v for k, v in m.items() if k != "step"} for m in t.metrics}
+        for step in sorted(set(t.intermediate_values) | set(records)):
+            storage.report(study_id, number, step, t.intermediate_values.get(step), records.get(step))
+        if t.user_attrs:
+            storage.set_trial_user_attrs(study_id, number, t.user_attrs)
+        values = t.values
+        if values is not None and len(values) > 1:
+            storage.set_trial_system_attr(study_id, number, "values", values)
+        value = t.value
+        if state == TrialState.PRUNED and value is None and t.intermediate_values:  # as Study.tell does
+            value = t.intermediate_values[max(t.intermediate_values)]
+        storage.finish_trial(study_id, number, state, value, t.error)
+
+
+__all__ = ["add_frozen_trials", "MaxTrialsCallback", "StudyDirection", "StudySummary", "copy_study", "delete_study",
+           "get_all_study_names", "get_all_study_summaries"]

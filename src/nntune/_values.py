@@ -1,0 +1,43 @@
+"""An objective's return as values, and the line logged as a trial ends."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from nntune.samplers import is_feasible
+from nntune.trial import FrozenTrial, TrialState, best_trial
+
+if TYPE_CHECKING:
+    from nntune.study import Study
+
+
+def as_values(value: Any) -> list[float] | None:
+    """An objective's return as one float per objective (None: it returned nothing)."""
+    if value is None:
+        return None
+    if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):
+        value = value.tolist()
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [float(v.item() if hasattr(v, "item") else v) for v in value]
+    return [float(value)]
+
+
+def show_values(values: Sequence[float]) -> str:
+    return f"{values[0]!r}" if len(values) == 1 else repr(list(values))
+
+
+def log_told(log: logging.Logger, study: Study, frozen: FrozenTrial) -> None:
+    """The line Optuna logs as a trial ends (at INFO)."""
+    if frozen.state != TrialState.COMPLETE:
+        log.info("Trial %d %s%s.", frozen.number, frozen.state.value,
+                 f": {frozen.error}" if frozen.error else "")
+        return
+    shown = show_values(frozen.values or [])
+    if study.is_multi_objective:
+        log.info("Trial %d finished with values: %s and parameters: %s.", frozen.number, shown, frozen.params)
+        return
+    best = best_trial([t for t in study.get_trials(deepcopy=False) if is_feasible(t)], study.direction)
+    log.info("Trial %d finished with value: %s and parameters: %s. Best is trial %d with value: %s.",
+             frozen.number, shown, frozen.params, best.number if best else -1, best.value if best else None)

@@ -1,0 +1,136 @@
+"""Files kept with a trial or study (checkpoints, plots), with Optuna's names:
+``FileSystemArtifactStore(base_path)``, ``upload_artifact``, ``download_artifact``,
+``get_all_artifact_meta``.
+
+The store holds the bytes under an artifact id; the study's storage holds what the file
+was (its name, type and encoding) as an attribute of the trial or study, so any process
+sharing the study finds a trial's checkpoint through the trial.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+from nntune.trial import FrozenTrial
+
+_PREFIX = "artifacts:"
+
+
+class ArtifactNotFound(FileNotFoundError):
+    """No artifact with that id in the store."""
+
+
+class ArtifactStore(Protocol):
+    def open_reader(self, artifact_id: str) -> BinaryIO: ...
+    def write(self, artifact_id: str, content_body: BinaryIO) -> None: ...
+    def remove(self, artifact_id: str) -> None: ...
+
+
+class FileSystemArtifactStore:
+    """Artifacts as files in one directory (a shared file system serves several machines)."""
+
+    def __init__(self, base_path: str | os.PathLike[str]) -> None:
+        self.base_path = Path(base_path)
+        self.base_path.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, artifact_id: str) -> Path:
+        if not artifact_id or "/" in artifact_id or "\\" in artifact_id or artifact_id in (".", ".."):
+            raise ValueError(f"not an artifact id: {artifact_id!r}")
+        return self.base_path / artifact_id
+
+    def open_reader(self, artifact_id: str) -> BinaryIO:
+        try:
+            return open(self._path(artifact_id), "rb")
+        except FileNotFoundError:
+            raise ArtifactNotFound(f"no artifact {artifact_id!r} in {self.base_path}") from None
+
+    def write(self, artifact_id: str, content_body: BinaryIO) -> None:
+        target = self._path(artifact_id)
+        partial = target.with_name(target.name + ".partial")
+        with open(partial, "wb") as out:
+            shutil.copyfileobj(content_body, out)
+        os.replace(partial, target)  # a reader never sees half a file
+
+    def remove(self, artifact_id: str) -> None:
+        try:
+            self._path(artifact_id).unlink()
+        except FileNotFoundError:
+            raise ArtifactNotFound(f"no artifact {artifact_id!r} in {self.base_path}") from None
+
+
+@dataclass
+class ArtifactMeta:
+    artifact_id: str
+    filename: str
+    mimetype: str
+    encoding: str | None
+
+
+def _owner(study_or_trial: Any, storage: Any) -> tuple[Any, int, int | None]:
+    """(storage, study id, trial number or None) of a study, a live trial or a stored one."""
+    if isinstance(study_or_trial, FrozenTrial):
+        raise ValueError("give the live trial or the study: a stored trial does not say which study it is in")
+    if hasattr(study_or_trial, "study") and hasattr(study_or_trial, "number"):  # a live trial
+        study = study_or_trial.study
+        return study.storage, study.id, study_or_trial.number
+    return study_or_trial.storage, study_or_trial.id, None
+
+
+def upload_artifact(*, artifact_store: ArtifactStore, file_path: str, study_or_trial: Any, storage: Any = None,
+                    mimetype: str | None = None, encoding: str | None = None) -> str:
+    """Put the file into the store and note it on the trial (or study); its artifact id."""
+    store, study_id, number = _owner(study_or_trial, storage)
+    guessed, guessed_encoding = mimetypes.guess_type(file_path)
+    meta = ArtifactMeta(artifact_id=str(uuid.uuid4()), filename=os.path.basename(file_path),
+                        mimetype=mimetype or guessed or "application/octet-stream",
+                        encoding=encoding or guessed_encoding)
+    with open(file_path, "rb") as f:
+        artifact_store.write(meta.artifact_id, f)
+    key, value = _PREFIX + meta.artifact_id, json.dumps(asdict(meta))
+    if number is None:
+        store.set_study_attr(study_id, key, value)
+    else:
+        store.set_trial_system_attr(study_id, number, key, value)
+    return meta.artifact_id
+
+
+def download_artifact(*, artifact_store: ArtifactStore, file_path: str, artifact_id: str) -> None:
+    """Write the artifact to ``file_path`` (which must not exist yet)."""
+    if os.path.exists(file_path):
+        raise FileExistsError(f"{file_path} already exists")
+    with _reader(artifact_store, artifact_id) as src, open(file_path, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+
+
+@contextmanager
+def _reader(artifact_store: ArtifactStore, artifact_id: str) -> Iterator[BinaryIO]:
+    f = artifact_store.open_reader(artifact_id)
+    try:
+        yield f
+    finally:
+        f.close()
+
+
+def get_all_artifact_meta(study_or_trial: Any, *, storage: Any = None) -> list[ArtifactMeta]:
+    """What was uploaded for a trial (a live one, or a stored one: ``FrozenTrial``) or a study."""
+    if isinstance(study_or_trial, FrozenTrial):
+        attrs: dict[str, Any] = study_or_trial.system_attrs
+    elif hasattr(study_or_trial, "study") and hasattr(study_or_trial, "number"):
+        study = study_or_trial.study
+        attrs = study.storage.get_trial(study.id, study_or_trial.number, with_metrics=False).system_attrs
+    else:
+        attrs = study_or_trial.system_attrs
+    return [ArtifactMeta(**json.loads(v)) for k, v in attrs.items() if k.startswith(_PREFIX)]
+
+
+__all__ = ["ArtifactMeta", "ArtifactNotFound", "ArtifactStore", "FileSystemArtifactStore", "download_artifact",
+           "get_all_artifact_meta", "upload_artifact"]

@@ -1,0 +1,194 @@
+"""Optuna's pruners by Optuna's names and arguments, as nntune schedulers.
+
+Each has the scheduler seam's ``decide(trial, step, history, direction)`` and Optuna's
+``prune(study, trial) -> bool``. Successive halving and Hyperband are nntune's ASHA and
+Hyperband under Optuna's argument names. A ``BasePruner`` subclass written for Optuna
+(only ``prune``) is asked through ``prune`` with the study and the trial as plain data.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from nntune.exceptions import ConfigError
+from nntune.pruners._rules import best_of_curve, first_in_interval, outside, percentile_cut, stalled, worse_than
+from nntune.schedulers import ASHA, Decision, Hyperband, NoScheduler
+from nntune.trial import Direction, FrozenTrial, TrialState
+
+
+class BasePruner:
+    """Subclass and define ``prune(study, trial) -> bool`` (True: stop the trial now)."""
+
+    def prune(self, study: Any, trial: FrozenTrial) -> bool:
+        """Optuna's entry point; nntune's own pruners answer it through ``decide``."""
+        decide = getattr(self, "decide")
+        step = trial.last_step
+        if step is None:
+            return False
+        return decide(trial, step, study.get_trials(deepcopy=False), study.direction) == Decision.STOP
+
+
+def _check_int(name: str, value: Any, least: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise ConfigError(name, f"must be an integer >= {least}, got {value!r}")
+    return value
+
+
+class PercentilePruner(BasePruner):
+    """Stop a trial whose best value so far is outside the best ``percentile`` of the
+    complete trials' values at the same step."""
+
+    def __init__(self, percentile: float, n_startup_trials: int = 5, n_warmup_steps: int = 0,
+                 interval_steps: int = 1, *, n_min_trials: int = 1) -> None:
+        if isinstance(percentile, bool) or not isinstance(percentile, (int, float)) or not 0 <= percentile <= 100:
+            raise ConfigError("percentile", f"must be a number in [0, 100], got {percentile!r}")
+        self.percentile = float(percentile)
+        self.n_startup_trials = _check_int("n_startup_trials", n_startup_trials, 0)
+        self.n_warmup_steps = _check_int("n_warmup_steps", n_warmup_steps, 0)
+        self.interval_steps = _check_int("interval_steps", interval_steps, 1)
+        self.n_min_trials = _check_int("n_min_trials", n_min_trials, 1)
+
+    def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
+               direction: Direction) -> Decision:
+        if not first_in_interval(step, trial.intermediate_values, self.n_warmup_steps, self.interval_steps):
+            return Decision.CONTINUE
+        complete = [t for t in history if t.state == TrialState.COMPLETE and t.number != trial.number]
+        if not complete or len(complete) < self.n_startup_trials:
+            return Decision.CONTINUE
+        best = best_of_curve(trial.intermediate_values, direction)
+        if math.isnan(best):
+            return Decision.STOP
+        others = [t.intermediate_values[step] for t in complete if step in t.intermediate_values]
+        cut = percentile_cut(others, self.percentile, direction, self.n_min_trials)
+        return Decision.STOP if worse_than(best, cut, direction) else Decision.CONTINUE
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(percentile={self.percentile:g}, n_startup_trials={self.n_startup_trials}, "
+                f"n_warmup_steps={self.n_warmup_steps}, interval_steps={self.interval_steps})")
+
+
+class MedianPruner(PercentilePruner):
+    """``PercentilePruner(50.0, ...)``: stop a trial worse than the median at its step."""
+
+    def __init__(self, n_startup_trials: int = 5, n_warmup_steps: int = 0, interval_steps: int = 1, *,
+                 n_min_trials: int = 1) -> None:
+        super().__init__(50.0, n_startup_trials, n_warmup_steps, interval_steps, n_min_trials=n_min_trials)
+
+
+class NopPruner(NoScheduler, BasePruner):
+    """Never prunes."""
+
+
+class ThresholdPruner(BasePruner):
+    """Stop a trial whose latest value is NaN or outside [lower, upper]."""
+
+    def __init__(self, lower: float | None = None, upper: float | None = None, n_warmup_steps: int = 0,
+                 interval_steps: int = 1) -> None:
+        if lower is None and upper is None:
+            raise ConfigError("lower", "give lower, upper or both")
+        self.lower = -math.inf if lower is None else float(lower)
+        self.upper = math.inf if upper is None else float(upper)
+        if self.lower > self.upper:
+            raise ConfigError("lower", f"lower ({self.lower:g}) must not exceed upper ({self.upper:g})")
+        self.n_warmup_steps = _check_int("n_warmup_steps", n_warmup_steps, 0)
+        self.interval_steps = _check_int("interval_steps", interval_steps, 1)
+
+    def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
+               direction: Direction) -> Decision:
+        if not first_in_interval(step, trial.intermediate_values, self.n_warmup_steps, self.interval_steps):
+            return Decision.CONTINUE
+        return Decision.STOP if outside(trial.intermediate_values.get(step), self.lower, self.upper) \
+            else Decision.CONTINUE
+
+
+class PatientPruner(BasePruner):
+    """Ask ``wrapped_pruner`` (or stop, when None) only once the curve has not improved by
+    more than ``min_delta`` for ``patience`` reports."""
+
+    def __init__(self, wrapped_pruner: Any, patience: int, min_delta: float = 0.0) -> None:
+        self.wrapped_pruner = wrapped_pruner
+        self.patience = _check_int("patience", patience, 0)
+        if not (isinstance(min_delta, (int, float)) and min_delta >= 0):
+            raise ConfigError("min_delta", f"must be a number >= 0, got {min_delta!r}")
+        self.min_delta = float(min_delta)
+
+    def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
+               direction: Direction) -> Decision:
+        if not stalled(trial.intermediate_values, self.patience, self.min_delta, direction):
+            return Decision.CONTINUE
+        if self.wrapped_pruner is None:
+            return Decision.STOP
+        return self.wrapped_pruner.decide(trial, step, history, direction)  # type: ignore[no-any-return]
+
+
+def first_complete_steps(history: Sequence[FrozenTrial]) -> int | None:
+    """The last step of the lowest-numbered complete trial that reported (None: none yet);
+    what Optuna's "auto" resources are read from."""
+    done = [t for t in history if t.state == TrialState.COMPLETE and t.last_step is not None]
+    return min(done, key=lambda t: t.number).last_step if done else None
+
+
+class SuccessiveHalvingPruner(ASHA, BasePruner):
+    """Asynchronous successive halving (nntune's ASHA) under Optuna's argument names. With
+    ``min_resource="auto"`` nothing is pruned until a trial completes; the first rung is
+    then a hundredth of that trial's steps (at least one), as in Optuna."""
+
+    def __init__(self, min_resource: int | str = "auto", reduction_factor: int = 4,
+                 min_early_stopping_rate: int = 0, bootstrap_count: int = 0) -> None:
+        self.min_early_stopping_rate = _check_int("min_early_stopping_rate", min_early_stopping_rate, 0)
+        if bootstrap_count:
+            raise ConfigError("bootstrap_count", "only 0 is supported: a rung promotes as soon as a trial "
+                                                 "is in its top share")
+        self._auto = min_resource == "auto"
+        base = 1 if self._auto else _check_int("min_resource", min_resource, 1)
+        super().__init__(min_resource=base * reduction_factor ** min_early_stopping_rate, max_resource=None,
+                         reduction_factor=reduction_factor)
+
+    def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
+               direction: Direction) -> Decision:
+        if self._auto:
+            steps = first_complete_steps(history)
+            if steps is None:
+                return Decision.CONTINUE
+            self.min_resource = max(steps // 100, 1) * self.reduction_factor ** self.min_early_stopping_rate
+            self._auto = False
+        return super().decide(trial, step, history, direction)
+
+
+class HyperbandPruner(Hyperband, BasePruner):
+    """nntune's Hyperband under Optuna's argument names. With ``max_resource="auto"``
+    nothing is pruned until a trial completes; its last step plus one is then the budget,
+    as in Optuna. Share ``seed`` between processes that share a study."""
+
+    def __init__(self, min_resource: int = 1, max_resource: int | str = "auto", reduction_factor: int = 3,
+                 bootstrap_count: int = 0, *, seed: int = 0) -> None:
+        if bootstrap_count:
+            raise ConfigError("bootstrap_count", "only 0 is supported")
+        self._args = (_check_int("min_resource", min_resource, 1), _check_int("reduction_factor", reduction_factor, 2),
+                      int(seed))
+        self._ready = max_resource != "auto"
+        if self._ready:
+            self._setup(_check_int("max_resource", max_resource, 1))
+
+    def _setup(self, max_resource: int) -> None:
+        min_resource, reduction_factor, seed = self._args
+        Hyperband.__init__(self, min_resource=min(min_resource, max_resource), max_resource=max_resource,
+                           reduction_factor=reduction_factor, seed=seed)
+        self._ready = True
+
+    def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
+               direction: Direction) -> Decision:
+        if not self._ready:
+            steps = first_complete_steps(history)
+            if steps is None:
+                return Decision.CONTINUE
+            self._setup(steps + 1)
+        return super().decide(trial, step, history, direction)
+
+    def describe(self, trial: FrozenTrial) -> dict[str, Any]:
+        return super().describe(trial) if self._ready else {}
+
+    def __repr__(self) -> str:
+        return super().__repr__() if self._ready else f"HyperbandPruner(min_resource={self._args[0]}, max_resource='auto')"

@@ -1,0 +1,73 @@
+"""Optuna's pruning rules as pure functions of a trial's curve and the others' values.
+
+Optuna's pruners judge a trial from the step it has reached: not before ``n_warmup_steps``,
+then at the first report in each ``interval_steps`` window; a percentile pruner keeps a
+trial whose best value so far is within the kept share of the complete trials' values at
+the same step; a patient pruner waits until the curve has not improved for ``patience``
+reports; a threshold pruner stops a value outside [lower, upper].
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from nntune.trial import Direction
+
+
+def first_in_interval(step: int, steps: Iterable[int], warmup: int, interval: int) -> bool:
+    """Whether ``step`` is a check step: past the warm-up, and no earlier report falls in
+    the same ``interval`` window (Optuna's ``_is_first_in_interval_step``)."""
+    if step < warmup:
+        return False
+    window_start = (step - warmup) // interval * interval + warmup
+    previous = max((s for s in steps if s != step), default=-1)
+    return previous < window_start
+
+
+def best_of_curve(curve: Mapping[int, float | None], direction: Direction) -> float:
+    """The best value a trial reported (NaN when every value is missing or NaN)."""
+    values = np.array([math.nan if v is None else v for v in curve.values()], dtype=float)
+    if values.size == 0 or np.isnan(values).all():
+        return math.nan
+    return float(np.nanmax(values) if direction == "maximize" else np.nanmin(values))
+
+
+def percentile_cut(values: Iterable[float | None], percentile: float, direction: Direction,
+                   n_min: int) -> float:
+    """The value a trial must beat to be kept: the ``percentile`` of ``values`` counted from
+    the good end; NaN (keep) with fewer than ``n_min`` values."""
+    arr = np.array([math.nan if v is None else v for v in values], dtype=float)
+    if arr.size < n_min or arr.size == 0 or np.isnan(arr).all():
+        return math.nan
+    q = 100.0 - percentile if direction == "maximize" else percentile
+    return float(np.nanpercentile(arr, q))
+
+
+def worse_than(best: float, cut: float, direction: Direction) -> bool:
+    if math.isnan(cut):
+        return False
+    return best < cut if direction == "maximize" else best > cut
+
+
+def stalled(curve: Mapping[int, float | None], patience: int, min_delta: float, direction: Direction) -> bool:
+    """Whether the last ``patience + 1`` reports improved on none of the earlier ones by
+    more than ``min_delta``."""
+    steps = sorted(curve)
+    if len(steps) <= patience + 1:
+        return False
+    def vals(ss: list[int]) -> np.ndarray:
+        return np.array([math.nan if curve[s] is None else curve[s] for s in ss], dtype=float)
+    before, after = vals(steps[:-patience - 1]), vals(steps[-patience - 1:])
+    if np.isnan(before).all() or np.isnan(after).all():
+        return False
+    if direction == "minimize":
+        return bool(np.nanmin(before) + min_delta < np.nanmin(after))
+    return bool(np.nanmax(before) - min_delta > np.nanmax(after))
+
+
+def outside(value: float | None, lower: float, upper: float) -> bool:
+    """Whether a reported value is NaN (or missing) or outside [lower, upper]."""
+    return value is None or math.isnan(value) or value < lower or value > upper

@@ -1,0 +1,86 @@
+"""Plain data for the plots Optuna users draw beside the report's own: a contour of two
+parameters, the empirical distribution of values, the timeline of trials, and the Pareto
+front of a study of several objectives. Pure functions of the trials."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from nntune.analysis import complete_trials, thin
+from nntune.space import Choice, Space
+from nntune.samplers import is_feasible
+from nntune.trial import FrozenTrial, pareto_front
+
+MAX_POINTS = 2000
+
+
+def _axis(space: Space, name: str, trials: Sequence[FrozenTrial]) -> dict[str, Any]:
+    dist = space.params[name]
+    values = [t.params.get(name) for t in trials]
+    if isinstance(dist, Choice):
+        return {"name": name, "values": [str(v) for v in values], "log": False, "categorical": True}
+    return {"name": name, "values": [None if v is None else float(v) for v in values],
+            "log": bool(getattr(dist, "log", False)), "categorical": False}
+
+
+def contour_data(trials: Sequence[FrozenTrial], space: Space, x: str, y: str) -> dict[str, Any]:
+    """The complete trials' values over two parameters: the points, and the values on a
+    grid interpolated between them (linear; nearest outside their hull)."""
+    done = [t for t in complete_trials(trials) if x in t.params and y in t.params]
+    out: dict[str, Any] = {"x": _axis(space, x, done), "y": _axis(space, y, done),
+                           "value": [float(t.value) for t in done], "number": [t.number for t in done],  # type: ignore[arg-type]
+                           "grid": None}
+    if len(done) < 3 or out["x"]["categorical"] or out["y"]["categorical"]:
+        return out
+    from scipy.interpolate import griddata
+
+    def scaled(a: dict[str, Any]) -> np.ndarray:
+        v = np.array(a["values"], dtype=float)
+        return np.log10(v) if a["log"] else v
+
+    px, py, pv = scaled(out["x"]), scaled(out["y"]), np.array(out["value"], dtype=float)
+    if np.ptp(px) == 0 or np.ptp(py) == 0:
+        return out
+    gx, gy = np.linspace(px.min(), px.max(), 50), np.linspace(py.min(), py.max(), 50)
+    mx, my = np.meshgrid(gx, gy)
+    try:
+        z = griddata((px, py), pv, (mx, my), method="linear")
+    except Exception:  # collinear points: no triangles to interpolate in
+        z = np.full(mx.shape, np.nan)
+    near = griddata((px, py), pv, (mx, my), method="nearest")
+    z = np.where(np.isnan(z), near, z)
+    unscale = (lambda a, log: (10 ** a if log else a).tolist())
+    out["grid"] = {"x": unscale(gx, out["x"]["log"]), "y": unscale(gy, out["y"]["log"]), "z": z.tolist()}
+    return out
+
+
+def edf_data(trials: Sequence[FrozenTrial]) -> dict[str, Any]:
+    """The share of complete trials with a value at or below each value (sorted)."""
+    values = np.sort(np.array([t.value for t in complete_trials(trials)], dtype=float))
+    shares = np.arange(1, len(values) + 1) / max(len(values), 1)
+    pts = thin(list(zip(values.tolist(), shares.tolist())), MAX_POINTS)
+    return {"value": [p[0] for p in pts], "share": [p[1] for p in pts], "n_complete": int(len(values))}
+
+
+def timeline_data(trials: Sequence[FrozenTrial]) -> dict[str, Any]:
+    """Each started trial's start, end (None while running) and state, in number order."""
+    rows = [{"number": t.number, "state": t.state.value, "start": t.datetime_start.isoformat(),
+             "end": None if t.datetime_complete is None else t.datetime_complete.isoformat()}
+            for t in trials if t.datetime_start is not None]
+    return {"rows": rows}
+
+
+def pareto_data(trials: Sequence[FrozenTrial], directions: Sequence[str],
+                names: Sequence[str] | None = None) -> dict[str, Any]:
+    """Every complete trial's values, the Pareto-optimal ones marked, and the objectives' names."""
+    front = {id(t) for t in pareto_front([t for t in trials if is_feasible(t)], directions)}
+    done = [t for t in trials if t.state.value == "complete" and t.values is not None
+            and len(t.values) == len(directions) and all(math.isfinite(v) for v in t.values)]
+    return {"names": list(names or [f"objective {i}" for i in range(len(directions))]),
+            "directions": list(directions), "number": [t.number for t in done],
+            "values": [list(t.values or []) for t in done], "pareto": [id(t) in front for t in done],
+            "params": [t.params for t in done]}

@@ -1,0 +1,71 @@
+"""Constraints: ``constraints_func(trial) -> [c1, c2, ...]``, each satisfied when <= 0.
+
+The study stores a finished trial's constraint values beside it (``system_attrs
+["constraints"]``) and hands a sampler that was given a ``constraints_func`` a view of the
+history in which every infeasible trial ranks below every feasible one, the further from
+feasible the lower. So feasible trials are preferred by any sampler that ranks trials
+(TPE's good group holds feasible ones first; NSGA-II's elite likewise), and the infeasible
+trials stay stored with their values and constraint values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from nntune.trial import FrozenTrial, TrialState
+
+ConstraintsFunc = Callable[[FrozenTrial], Sequence[float]]
+
+
+def violation(trial: FrozenTrial) -> float:
+    """How far the trial is from feasible: the sum of its positive constraint values (0
+    when feasible or without constraint values)."""
+    values = trial.system_attrs.get("constraints")
+    if not values:
+        return 0.0
+    return float(sum(max(0.0, float(v)) if math.isfinite(float(v)) else math.inf for v in values))
+
+
+def is_feasible(trial: FrozenTrial) -> bool:
+    return violation(trial) == 0.0
+
+
+def constrained_view(history: Sequence[FrozenTrial], direction: str) -> list[FrozenTrial]:
+    """The history with each infeasible complete trial's value moved past the worst
+    feasible one by one plus its violation; feasible and unfinished trials unchanged."""
+    complete = [t for t in history if t.state == TrialState.COMPLETE and t.value is not None
+                and math.isfinite(t.value)]
+    if not any(not is_feasible(t) for t in complete):
+        return list(history)
+    feasible = [float(t.value) for t in complete if is_feasible(t)]  # type: ignore[arg-type]
+    sign = -1.0 if direction == "maximize" else 1.0
+    worst = (max(sign * v for v in feasible) if feasible else 0.0)
+    out = []
+    for t in history:
+        if t in complete and not is_feasible(t):
+            penalty = violation(t)
+            t = dataclasses.replace(t, value=sign * (worst + 1.0 + (penalty if math.isfinite(penalty) else 1e12)))
+        out.append(t)
+    return out
+
+
+class ConstrainedView(Sequence[FrozenTrial]):
+    """:func:`constrained_view` of a history, computed the first time a sampler looks."""
+
+    def __init__(self, history: Sequence[FrozenTrial], direction: str) -> None:
+        self._history, self._direction = history, direction
+        self._view: list[FrozenTrial] | None = None
+
+    def _load(self) -> list[FrozenTrial]:
+        if self._view is None:
+            self._view = constrained_view(list(self._history), self._direction)
+        return self._view
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._load()[index]
+
+    def __len__(self) -> int:
+        return len(self._load())

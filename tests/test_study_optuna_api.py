@@ -1,0 +1,197 @@
+"""The study API Optuna users call: threads, callbacks, ask/tell with values, adding and
+enqueueing trials, Optuna's table, several objectives, the functions over storages, logging."""
+
+from __future__ import annotations
+
+import logging as std_logging
+import threading
+import time
+
+import pytest
+
+import nntune
+from nntune import logging as nlogging
+from nntune.distributions import FloatDistribution, IntDistribution
+from nntune.exceptions import ConfigError
+from nntune.pruners import MedianPruner
+from nntune.study import MaxTrialsCallback, StudyDirection
+from nntune.trial import TrialState, create_trial, pareto_front
+
+
+def quadratic(trial):
+    return (trial.suggest_float("x", -5, 5) - 1) ** 2
+
+
+def test_threads_run_exactly_n_trials_each_number_once():
+    names = set()
+
+    def objective(trial):
+        names.add(threading.current_thread().name)
+        time.sleep(0.01)  # let the other thread in
+        return quadratic(trial)
+
+    study = nntune.create_study(sampler=nntune.samplers.RandomSampler(seed=0))
+    study.optimize(objective, n_trials=9, n_jobs=2)
+    assert [t.number for t in study.trials] == list(range(9))
+    assert all(t.state == TrialState.COMPLETE for t in study.trials)
+    assert len(names) == 2
+    with pytest.raises(ConfigError, match="n_jobs"):
+        study.optimize(objective, n_trials=1, n_jobs=0)
+
+
+def test_an_error_in_a_thread_fails_its_trial_and_is_raised():
+    def objective(trial):
+        if trial.number == 3:
+            raise RuntimeError("boom")
+        return quadratic(trial)
+
+    study = nntune.create_study()
+    with pytest.raises(RuntimeError, match="boom"):
+        study.optimize(objective, n_trials=20, n_jobs=2)
+    assert study.trials[3].state == TrialState.FAILED and len(study.trials) < 20
+    study.optimize(objective, n_trials=5, n_jobs=2, catch=(RuntimeError,))  # caught: goes on
+
+
+def test_max_trials_callback_counts_the_states_it_is_given():
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        if x < 0.5:
+            raise nntune.TrialPruned()
+        return x
+
+    study = nntune.create_study(sampler=nntune.samplers.RandomSampler(seed=3))
+    study.optimize(objective, n_trials=100, callbacks=[MaxTrialsCallback(4, states=(TrialState.COMPLETE,))])
+    assert len(study.get_trials(states=(TrialState.COMPLETE,))) == 4
+    study2 = nntune.create_study()
+    study2.optimize(objective, n_trials=100, callbacks=[MaxTrialsCallback(3, states=None)])
+    assert len(study2.trials) == 3
+
+
+def test_ask_with_fixed_distributions_and_tell_by_number_with_values():
+    study = nntune.create_study(direction="maximize")
+    trial = study.ask({"x": FloatDistribution(0, 1), "n": IntDistribution(1, 3)})
+    assert set(trial.params) == {"x", "n"}
+    frozen = study.tell(trial.number, values=[0.5])
+    assert frozen.value == 0.5 and frozen.values == [0.5]
+    assert study.tell(trial.number, 0.9, skip_if_finished=True).value == 0.5
+    assert study.tell(study.ask(), values=float("nan")).state == TrialState.DIVERGED
+    assert study.direction == StudyDirection.MAXIMIZE == "maximize"
+    assert f"{study.direction}" == "maximize"
+
+
+def test_enqueue_skips_repeats_and_add_trial_stores_a_finished_trial():
+    study = nntune.create_study()
+    assert study.enqueue_trial({"x": 1.0}) == 0
+    assert study.enqueue_trial({"x": 1.0}, skip_if_exists=True) is None
+    study.add_trial(create_trial(params={"x": 2.0}, distributions={"x": FloatDistribution(-5, 5)}, value=1.0,
+                                 intermediate_values={0: 3.0, 1: 2.0}, user_attrs={"from": "paper"}))
+    study.add_trials([create_trial(state=TrialState.PRUNED, params={"x": 4.0},
+                                   distributions={"x": FloatDistribution(-5, 5)}, intermediate_values={0: 9.0})])
+    study.optimize(quadratic, n_trials=1)
+    added, pruned, ran = study.trials[1], study.trials[2], study.trials[0]
+    assert (added.value, added.intermediate_values, added.user_attrs) == (1.0, {0: 3.0, 1: 2.0}, {"from": "paper"})
+    assert pruned.state == TrialState.PRUNED and pruned.value == 9.0
+    assert ran.params == {"x": 1.0} and ran.value == 0.0
+    with pytest.raises(ValueError, match="outside"):
+        create_trial(params={"x": 9.0}, distributions={"x": FloatDistribution(-5, 5)}, value=1.0)
+    with pytest.raises(ValueError, match="needs its value"):
+        create_trial(params={})
+
+
+def test_trials_dataframe_has_optunas_columns():
+    study = nntune.create_study()
+
+    def objective(trial):
+        trial.set_user_attr("note", "n")
+        return quadratic(trial)
+
+    study.optimize(objective, n_trials=2)
+    df = study.trials_dataframe()
+    assert list(df.columns) == ["number", "value", "datetime_start", "datetime_complete", "duration", "params_x",
+                                "user_attrs_note", "state"]
+    assert df["state"].tolist() == ["COMPLETE", "COMPLETE"]
+    assert df["duration"].iloc[0].total_seconds() >= 0
+    multi = study.trials_dataframe(attrs=("number", "params"), multi_index=True)
+    assert list(multi.columns) == [("number", ""), ("params", "x")]
+
+
+def test_several_objectives():
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        return x, 1 - x * x
+
+    study = nntune.create_study(directions=["maximize", "maximize"], sampler=nntune.samplers.TPESampler(
+        seed=0, n_startup_trials=4))
+    study.optimize(objective, n_trials=12)
+    assert study.directions == [StudyDirection.MAXIMIZE] * 2
+    assert {t.number for t in study.best_trials} == {t.number for t in study.trials}  # all on the front
+    assert all(len(t.values) == 2 for t in study.trials)
+    with pytest.raises(RuntimeError, match="best_trials"):
+        study.best_trial
+    assert list(study.trials_dataframe(attrs=("number", "value")).columns) == ["number", "values_0", "values_1"]
+    bad = study.tell(study.ask(), values=[1.0])
+    assert bad.state == TrialState.FAILED and "1 values for 2 directions" in bad.error
+    with pytest.raises(ConfigError, match="pruner: pruning compares one value"):
+        nntune.create_study(directions=["minimize", "minimize"], pruner=MedianPruner())
+    with pytest.raises(ConfigError, match="directions"):
+        nntune.create_study(direction="minimize", directions=["minimize"])
+
+
+def test_pareto_front_is_the_undominated_complete_trials():
+    def t(n, values, state=TrialState.COMPLETE):
+        return create_trial(state=state, values=values) if state == TrialState.COMPLETE else \
+            create_trial(state=state)
+
+    trials = [t(0, [1.0, 5.0]), t(1, [2.0, 2.0]), t(2, [3.0, 3.0]), t(3, [5.0, 1.0])]
+    for i, tr in enumerate(trials):
+        tr.number = i
+    assert [x.number for x in pareto_front(trials, ["minimize", "minimize"])] == [0, 1, 3]
+    assert [x.number for x in pareto_front(trials, ["maximize", "maximize"])] == [0, 2, 3]
+    assert [x.number for x in pareto_front(trials, ["minimize", "maximize"])] == [0]  # best on both
+
+
+def test_studies_in_a_storage_listed_copied_and_deleted(tmp_path):
+    url, other = f"sqlite:///{tmp_path}/a.db", f"sqlite:///{tmp_path}/b.db"
+    study = nntune.create_study(study_name="one", storage=url, directions=["minimize", "maximize"])
+    study.optimize(lambda t: (t.suggest_float("x", 0, 1), 1.0), n_trials=2)
+    study.set_user_attr("owner", "me")
+    nntune.create_study(study_name="two", storage=url)
+    assert nntune.get_all_study_names(url) == ["one", "two"]
+    summaries = {s.study_name: s for s in nntune.get_all_study_summaries(url)}
+    assert summaries["one"].n_trials == 2 and summaries["one"].directions == ["minimize", "maximize"]
+    assert summaries["one"].user_attrs == {"owner": "me"} and summaries["two"].best_trial is None
+    nntune.copy_study(from_study_name="one", from_storage=url, to_storage=other, to_study_name="copy")
+    copied = nntune.load_study(study_name="copy", storage=other)
+    assert [t.values for t in copied.trials] == [t.values for t in study.trials]
+    assert copied.directions == study.directions
+    nntune.delete_study(study_name="two", storage=url)
+    assert nntune.get_all_study_names(url) == ["one"]
+
+
+def test_logging_at_info_shows_each_trial(caplog):
+    nlogging.enable_propagation()
+    try:
+        nlogging.set_verbosity(nlogging.INFO)
+        with caplog.at_level(std_logging.INFO, logger="nntune"):
+            nntune.create_study().optimize(quadratic, n_trials=2)
+        assert "Trial 1 finished with value" in caplog.text and "Best is trial" in caplog.text
+        caplog.clear()
+        nlogging.set_verbosity(nlogging.WARNING)
+        nntune.create_study().optimize(quadratic, n_trials=1)
+        assert "Trial 0" not in caplog.text
+    finally:
+        nlogging.set_verbosity(nlogging.WARNING)
+        nlogging.disable_propagation()
+
+
+def test_module_paths_optuna_users_import():
+    import nntune.exceptions
+    import nntune.study
+    import nntune.trial
+
+    assert nntune.trial.Trial is nntune.Trial and nntune.trial.TrialState.FAIL is TrialState.FAILED
+    assert TrialState.FAILED.name == "FAIL" and TrialState("fail") is TrialState.FAILED
+    assert nntune.exceptions.TrialPruned is nntune.TrialPruned
+    assert nntune.study.MaxTrialsCallback is MaxTrialsCallback
+    assert nntune.visualization.plot_slice and nntune.importance.get_param_importances
+    assert nntune.storages.RDBStorage and nntune.artifacts.upload_artifact

@@ -1,0 +1,86 @@
+"""Optuna's plots by name, drawn by the report's figure code, and parameter importances."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import pytest
+
+import nntune
+from nntune import visualization as vis
+from nntune.importance import get_param_importances
+from nntune.report.study_data import contour_data, edf_data, pareto_data, timeline_data
+
+
+@pytest.fixture(scope="module")
+def study():
+    def objective(trial):
+        x = trial.suggest_float("x", 1e-3, 1.0, log=True)
+        y = trial.suggest_float("y", -1, 1)
+        kind = trial.suggest_categorical("kind", ["a", "b"])
+        for step in range(3):
+            trial.report(x + y * y + 1 / (step + 1), step)
+        return x + 3 * y * y + (kind == "b") * 0.01
+
+    s = nntune.create_study(sampler=nntune.samplers.RandomSampler(seed=0))
+    s.optimize(objective, n_trials=24)
+    return s
+
+
+def test_every_plot_is_a_plotly_figure_with_the_trials(study):
+    figures = {name: getattr(vis, name)(study) for name in vis.__all__ if name.startswith("plot_")
+               and name != "plot_pareto_front"}
+    assert all(isinstance(f, go.Figure) and f.data for f in figures.values())
+    history = figures["plot_optimization_history"]
+    assert len(history.data[0].x) == 24
+    contour = vis.plot_contour(study, params=["x", "y"])
+    assert contour.layout.xaxis.type == "log" and isinstance(contour.data[0], go.Contour)
+    with pytest.raises(ValueError, match="no parameter named 'z'"):
+        vis.plot_slice(study, params=["z"])
+
+
+def test_importances_sum_to_one_and_find_the_parameter_that_matters(study):
+    imp = get_param_importances(study)
+    assert set(imp) == {"x", "y", "kind"} and sum(imp.values()) == pytest.approx(1.0)
+    assert next(iter(imp)) == "y"
+    assert list(get_param_importances(study, params=["x", "y"])) in (["y", "x"],)
+    with pytest.raises(ValueError, match="at least"):
+        get_param_importances(nntune.create_study())
+
+
+def test_several_objectives_need_a_target_except_for_the_front():
+    s = nntune.create_study(directions=["minimize", "maximize"])
+    s.optimize(lambda t: (t.suggest_float("a", 0, 1), t.suggest_float("b", 0, 1)), n_trials=6)
+    with pytest.raises(ValueError, match="target="):
+        vis.plot_optimization_history(s)
+    fig = vis.plot_optimization_history(s, target=lambda t: t.values[0], target_name="a")
+    assert len(fig.data[0].x) == 6
+    front = vis.plot_pareto_front(s, target_names=["a", "b"])
+    assert front.layout.xaxis.title.text == "a"
+    with pytest.raises(ValueError, match="several objectives"):
+        vis.plot_pareto_front(nntune.create_study())
+
+
+def test_study_data_functions(study):
+    trials = study.get_trials(deepcopy=False)
+    space = nntune.Space({"x": nntune.Float(1e-3, 1.0, log=True), "y": nntune.Float(-1, 1)})
+    c = contour_data(trials, space, "x", "y")
+    assert len(c["grid"]["z"]) == 50 and len(c["value"]) == 24
+    e = edf_data(trials)
+    assert e["share"][-1] == 1.0 and e["value"] == sorted(e["value"])
+    assert [r["number"] for r in timeline_data(trials)["rows"]] == list(range(24))
+    p = pareto_data([nntune.create_trial(values=[1.0, 1.0]), nntune.create_trial(values=[2.0, 2.0])],
+                    ["minimize", "minimize"])
+    assert p["pareto"] == [True, False]
+
+
+def test_pareto_front_options():
+    s = nntune.create_study(directions=["minimize", "minimize"])
+    for a, b in ((0.1, 0.9), (0.9, 0.1), (0.8, 0.8), (0.5, 0.5)):
+        s.enqueue_trial({"a": a, "b": b})
+    s.optimize(lambda t: (t.suggest_float("a", 0, 1), t.suggest_float("b", 0, 1)), n_trials=4)
+    front_only = vis.plot_pareto_front(s, include_dominated_trials=False)
+    assert sum(len(tr.x) for tr in front_only.data) == 3
+    feasible = vis.plot_pareto_front(s, constraints_func=lambda t: [t.params["a"] - 0.6])
+    on_front = [tr for tr in feasible.data if tr.name == "Pareto front"][0]
+    assert sorted(on_front.x) == [0.1, 0.5]
+    assert len(vis.plot_timeline(s, n_recent_trials=2).data[0].y) == 2
