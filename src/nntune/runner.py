@@ -218,6 +218,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     cfg = p.cfg
     study = open_study(p)
     study.storage.set_study_attr(study.id, "metric", cfg.task.metric)
+    study.storage.set_study_attr(study.id, "n_val", len(p.splits.y_val))  # for the standard errors of show and report
     todo = remaining_trials(study, cfg.search.trials)
     if on_start is not None:
         on_start(study, todo)
