@@ -70,3 +70,33 @@ def test_priors_wrap_whatever_sampler_the_config_builds(scheduler):
     assert sampler.priors == {"lr": 0.02}  # the space's own prior wins; 128 units is outside 16..64
     assert isinstance(sampler.base, BOHBSampler if scheduler != "none" else RandomSampler)
     assert type(sampler_for("random", "none")) is RandomSampler  # no priors, no wrapper
+
+
+def test_split_notes_warn_when_the_top_two_are_within_noise():
+    from nntune.runner import split_notes
+    from nntune.trial import FrozenTrial, TrialState
+
+    def done(number: int, value: float) -> FrozenTrial:
+        return FrozenTrial(number=number, state=TrialState.COMPLETE, value=value, params={}, distributions={})
+
+    notes = split_notes("accuracy", [done(0, 0.95), done(1, 0.945)], n_val=360, n_test=360)
+    assert len(notes) == 2 and "validation split (360 samples)" in notes[0] and "test split" in notes[1]
+    assert split_notes("accuracy", [done(0, 0.95), done(1, 0.90)], n_val=360, n_test=360) == []
+    assert split_notes("accuracy", [done(0, 0.95), done(1, 0.945)], n_val=100_000, n_test=100_000) == []
+
+
+def test_metric_notes_flag_a_recall_won_by_calling_everything_positive():
+    import yaml
+
+    from nntune.builtin import TestResult, load_task_splits
+    from nntune.config import DEFAULT_YAML
+    from nntune.runner import metric_notes
+
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw["task"].update(data="breast_cancer", metric="recall")
+    cfg = parse_config(raw)
+    splits = load_task_splits(cfg)
+    trap = TestResult(0, {"confusion_matrix": [[3, 40], [0, 71]]}, 1)
+    notes = metric_notes(cfg, splits, trap)
+    assert len(notes) == 1 and notes[0].startswith("finding (predicts_all_positive)")
+    assert metric_notes(cfg, splits, TestResult(0, {"confusion_matrix": [[40, 3], [2, 69]]}, 1)) == []

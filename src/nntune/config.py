@@ -110,6 +110,10 @@ class TaskConfig(_Strict):
     split: list[float] = Field(default_factory=lambda: [0.6, 0.2, 0.2])
     model: str = "mlp"
     metric: str = "accuracy"
+    # The class the binary metrics (precision, recall, f1, fbeta, specificity) call positive;
+    # None: class 1 of two classes, macro averages over more. ``beta``: fbeta's weight of recall.
+    positive_class: Union[int, None] = Field(default=None, ge=0)
+    beta: float = Field(default=1.0, gt=0)
     direction: Union[Literal["minimize", "maximize"], None] = None
     normalize: Literal["standard", "minmax", "imagenet", "none"] = "standard"
     train_size: Union[int, float, None] = None

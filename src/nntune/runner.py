@@ -22,6 +22,8 @@ from nntune.config import FIXED_DURING_TRAINING, Config
 from nntune.config import parse_config
 from nntune.exceptions import ConfigError
 from nntune.executors import WorkerOptions, run_processes, run_ray, run_serial
+from nntune.metric_choice import all_positive_finding, imbalance_warning
+from nntune.noise import split_warning
 from nntune.samplers import GridSampler, PriorSampler, Sampler, make_sampler
 from nntune.schedulers import PBT, pbt_objective, pbt_replacer
 from nntune.schedulers import ASHA, Hyperband, Scheduler, equal_budget_sampler, make_scheduler
@@ -245,10 +247,37 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         notes.append("no trial completed, so the test split stays sealed")
     if isinstance(p.sampler, GridSampler) and p.sampler.is_exhausted(p.space, history):
         notes.append("every grid point has been tried")
+    notes.extend(split_notes(cfg.task.metric, ranked(history, study.direction), len(p.splits.y_val), len(p.splits.test)))
+    notes.extend(metric_notes(cfg, p.splits, test))
     return TuneSummary(
         study=study.study_name, direction=study.direction, metric=cfg.task.metric,
         counts=counts_by_state(history), best=best, leaderboard=ranked(history, study.direction)[:10],
         test=test, stop_reason=stop_reason, new_trials=todo, notes=notes, storage=study.storage)
+
+
+def split_notes(metric: str, leaders: Sequence[FrozenTrial], n_val: int, n_test: int) -> list[str]:
+    """Warnings when the validation split, or a test split as small, cannot separate the
+    two best trials: the gap between their values is below the best value's standard error."""
+    values = [float(t.value) for t in leaders[:2] if t.state == TrialState.COMPLETE and t.value is not None]
+    found = [split_warning(metric, values, n_val, "validation"), split_warning(metric, values, n_test, "test")]
+    return [f"warning: {w}" for w in found if w]
+
+
+def metric_notes(cfg: Config, splits: Any, test: TestResult | None) -> list[str]:
+    """The notes' advice on the metric: accuracy on imbalanced classes, and a recall won by
+    calling nearly everything positive (read off the test look's confusion matrix)."""
+    if splits.task_type != "classification":
+        return []
+    notes = []
+    imbalance = imbalance_warning(cfg.task.metric, splits.y_train.numpy(), splits.n_classes)
+    if imbalance:
+        notes.append(f"warning: {imbalance}")
+    if test is not None:
+        finding = all_positive_finding(cfg.task.metric, test.metrics.get("confusion_matrix") or [],
+                                       cfg.task.positive_class)
+        if finding:
+            notes.append(f"finding (predicts_all_positive): {finding}")
+    return notes
 
 
 def worker_options(cfg: Config) -> WorkerOptions:
