@@ -186,3 +186,16 @@ def test_report_command_and_the_report_written_by_tune(call_cli, tmp_path, monke
     assert code == 0, err
     page = target.read_text()
     assert 'id="learning-curves"' in page and 'id="test"' in page and "<script src=" not in page
+
+
+def test_dry_run_of_a_cnn_prints_pixels_times_maps(call_cli, tmp_path):
+    cfg = small_config(tmp_path, task__model="cnn", task__options={"as_image": True}, space={
+        "lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True}},
+        fixed={"conv_layers": 2, "filters": 8, "filters_growth": 1.0, "kernel_size": [5, 3], "stride": [2, 2]})
+    code, out, err = call_cli("tune", str(cfg), "--dry-run")
+    assert code == 0, err
+    assert "pixels x feature maps per block" in out
+    assert "block 1  5x5 kernel, stride 2: 4x4 pixels x 8 maps = 128" in out
+    assert "block 2  3x3 kernel, stride 2: 1x1 pixels x 8 maps = 8" in out
+    assert "warning: block 2: pixels x maps falls 16.0x from block 1" in out  # stride 2 after pooling, same maps
+    assert not (tmp_path / "small.db").exists()

@@ -208,6 +208,11 @@ def _print_dry_run(out: Console, p: Any) -> None:
     n_out = splits.n_classes if splits.task_type == "classification" else 1
     model = build_model(example, shape, n_out)
     out.print(format_summary(summarize(model, shape)))
+    if example.get("model") == "cnn":
+        from nntune.train.cnn_plan import describe_cnn
+
+        for line in describe_cnn(example, shape):
+            out.print(line, markup=False, highlight=False)
 
 
 @app.command()
