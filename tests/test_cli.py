@@ -18,7 +18,7 @@ def small_config(tmp_path, **changes):
         else:
             raw[section] = value
     path = tmp_path / "small.yaml"
-    path.write_text(yaml.safe_dump(raw))
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))  # a condition follows the parameter it names
     return path
 
 
@@ -70,7 +70,7 @@ def test_small_study_runs_and_resumes(call_cli, tmp_path):
 
 
 def test_enqueued_configurations_run_first_and_only_once(call_cli, tmp_path):
-    baseline = {"lr": 0.01, "optimizer": "adam", "units": 64, "layers": 1, "beta2": 0.999}
+    baseline = {"lr": 0.01, "optimizer": "adam", "batch_size": 64, "units": 64, "layers": 1, "lr_schedule": "constant"}
     partial = {"lr": 0.001, "optimizer": "sgd"}  # the rest is sampled
     cfg = small_config(tmp_path, search__enqueue=[baseline, partial], fixed__epochs=1)
     code, out, err = call_cli("tune", str(cfg), "--trials", "3", "--json")
@@ -91,7 +91,8 @@ def test_default_priors_start_at_the_trainers_defaults(call_cli, tmp_path):
     assert code == 0, err
     with sqlite3.connect(tmp_path / "small.db") as conn:
         first = json.loads(conn.execute("select params from trials where number = 0").fetchone()[0])
-    assert first == {"lr": 0.001, "optimizer": "adam", "units": 128, "layers": 2, "beta2": 0.999}
+    assert first == {"lr": 0.001, "optimizer": "adam", "batch_size": 64, "units": 128, "layers": 2,
+                     "lr_schedule": "constant"}
 
 
 def test_a_prior_outside_its_range_stops_before_anything_is_written(call_cli, tmp_path):

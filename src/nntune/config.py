@@ -236,14 +236,18 @@ search:
   trials: 20
   seed: 0
 space:
+  # The notes' order of tuning: the learning rate first; then momentum, the mini-batch size
+  # and the hidden units; then the layers and the learning-rate decay. Adam's beta1, beta2
+  # and eps stay at their defaults (0.9, 0.999, 1e-8).
   lr: {type: float, low: 1.0e-4, high: 1.0, log: true}
   optimizer: {type: choice, values: [sgd, momentum, adam, rmsprop, adagrad]}
+  momentum: {type: beta, low: 0.8, high: 0.99, when: {optimizer: [momentum]}}
+  batch_size: {type: choice, values: [32, 64, 128, 256]}
   units: {type: int, low: 16, high: 512, log: true}
   layers: {type: int, low: 1, high: 4}
-  beta2: {type: beta, low: 0.9, high: 0.999}
+  lr_schedule: {type: choice, values: [constant, cosine]}
 fixed:
   epochs: 30
-  batch_size: 64
 """
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 # Metrics that are a share of the validation samples, so the binomial error applies with n = n_val.
 PROPORTION_METRICS = ("accuracy",)
-ADVICE = ("enlarge the validation and test splits (the notes: 60/20/20 for small data sets; "
+ADVICE = ("treat them as tied, or give the split more samples (the notes: 60/20/20 for small data sets; "
           "splits of 1% only when 1% is still many samples, as with a million examples)")
 
 
