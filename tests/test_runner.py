@@ -100,3 +100,22 @@ def test_metric_notes_flag_a_recall_won_by_calling_everything_positive():
     notes = metric_notes(cfg, splits, trap)
     assert len(notes) == 1 and notes[0].startswith("finding (predicts_all_positive)")
     assert metric_notes(cfg, splits, TestResult(0, {"confusion_matrix": [[40, 3], [2, 69]]}, 1)) == []
+
+
+def test_auto_batch_size_is_chosen_once_stored_and_used():
+    import yaml
+
+    from nntune.config import DEFAULT_YAML
+    from nntune.runner import prepare, run_tune
+
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw.update(storage="memory")
+    raw["search"]["trials"] = 1
+    raw["space"] = {"lr": {"type": "float", "low": 1e-3, "high": 1e-2, "log": True}}
+    raw["fixed"] = {"epochs": 1, "batch_size": "auto"}
+    p = prepare(parse_config(raw))
+    summary = run_tune(p, evaluate_test=False)
+    probe = summary.storage.load_study("digits-mlp").attrs["batch_size_auto"]
+    assert probe["tried"][0]["batch_size"] == 64 and probe["chosen"] in (64, 128, 256, 512, 1024)
+    assert summary.notes[0].startswith("batch_size auto: tried 64 (")
+    assert summary.notes[0].endswith(f"chose {probe['chosen']}")

@@ -217,8 +217,11 @@ def remaining_trials(study: Study, total: int) -> int:
 def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = None,
              on_trial: Callable[[Study, FrozenTrial], None] | None = None,
              device: str | None = None, evaluate_test: bool = True) -> TuneSummary:
-    cfg = p.cfg
     study = open_study(p)
+    batch_note = None
+    if p.cfg.fixed.get("batch_size") == "auto":
+        p, batch_note = auto_batch_size(p, study, device)
+    cfg = p.cfg
     study.storage.set_study_attr(study.id, "metric", cfg.task.metric)
     study.storage.set_study_attr(study.id, "n_val", len(p.splits.y_val))  # for the standard errors of show and report
     todo = remaining_trials(study, cfg.search.trials)
@@ -240,7 +243,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     history = study.get_trials(deepcopy=False)
     best = best_trial(history, study.direction)
     test = None
-    notes: list[str] = []
+    notes: list[str] = [batch_note] if batch_note else []
     if best is not None and evaluate_test:
         test = evaluate_on_test(study, cfg, p.splits, best, device=device, epochs=p.epochs)
     elif best is None:
@@ -253,6 +256,29 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         study=study.study_name, direction=study.direction, metric=cfg.task.metric,
         counts=counts_by_state(history), best=best, leaderboard=ranked(history, study.direction)[:10],
         test=test, stop_reason=stop_reason, new_trials=todo, notes=notes, storage=study.storage)
+
+
+def auto_batch_size(p: Prepared, study: Study, device: str | None) -> tuple[Prepared, str]:
+    """``batch_size: auto`` resolved once per study by the doubling rule and stored with it
+    (``batch_size_auto``); a resumed study reuses the stored choice, so every trial of a
+    study trains with the same batch size. Returns the prepared run with the number fixed."""
+    from dataclasses import replace
+
+    from nntune.train.batch_probe import probe_for
+    from nntune.train.loop import pick_device
+
+    rec = study.storage.load_study(study.study_name)
+    stored = rec.attrs.get("batch_size_auto") if rec is not None else None
+    if isinstance(stored, Mapping) and isinstance(stored.get("chosen"), int):
+        chosen, note = int(stored["chosen"]), f"batch_size auto: {stored['chosen']}, as chosen when the study began"
+    else:
+        params = {k: v for k, v in p.cfg.hyperparameters().items() if k != "batch_size"}
+        params.update(p.space.from_unit([0.5] * len(p.space)))  # the model at the centre of the space
+        result = probe_for(params, p.splits, device=pick_device(device))
+        study.storage.set_study_attr(study.id, "batch_size_auto", result.to_json())
+        chosen, note = result.chosen, result.describe()
+    cfg = p.cfg.model_copy(update={"fixed": {**p.cfg.fixed, "batch_size": chosen}})
+    return replace(p, cfg=cfg), note
 
 
 def split_notes(metric: str, leaders: Sequence[FrozenTrial], n_val: int, n_test: int) -> list[str]:
