@@ -164,6 +164,9 @@ class SearchConfig(_Strict):
     # ``prior_weight`` is the share of trials drawn near the priors, ``prior_spread`` the
     # standard deviation of those draws on each parameter's unit scale.
     default_priors: bool = False
+    # After the test look, an ensemble of the best K trials (their probabilities averaged),
+    # scored once more on the test split beside the single best; None: no ensemble.
+    ensemble: Union[int, None] = Field(default=None, ge=1)
     prior_weight: float = Field(default=0.5, ge=0, le=1)
     prior_spread: float = Field(default=0.15, gt=0, le=1)
 

@@ -46,6 +46,7 @@ class TuneSummary:
     stop_reason: str
     new_trials: int
     notes: list[str] = field(default_factory=list)
+    ensemble: Any = None  # an EnsembleResult with search.ensemble
     storage: Any = None  # the study's storage, for the report
 
     def to_json(self) -> dict[str, Any]:
@@ -59,6 +60,7 @@ class TuneSummary:
                 k: v for k, v in self.test.metrics.items() if isinstance(v, (int, float))},
             "test_evaluations": 0 if self.test is None else self.test.looks,
             "stop_reason": self.stop_reason,
+            "ensemble": None if self.ensemble is None else self.ensemble.to_json(),
         }
 
 
@@ -224,6 +226,8 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     cfg = p.cfg
     study.storage.set_study_attr(study.id, "metric", cfg.task.metric)
     study.storage.set_study_attr(study.id, "n_val", len(p.splits.y_val))  # for the standard errors of show and report
+    # The config without its storage URL (which may hold a password), for nntune ensemble.
+    study.storage.set_study_attr(study.id, "config", cfg.model_dump(mode="json", exclude={"storage"}))
     todo = remaining_trials(study, cfg.search.trials)
     if on_start is not None:
         on_start(study, todo)
@@ -252,10 +256,15 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         notes.append("every grid point has been tried")
     notes.extend(split_notes(cfg.task.metric, ranked(history, study.direction), len(p.splits.y_val), len(p.splits.test)))
     notes.extend(metric_notes(cfg, p.splits, test))
+    ensemble = None
+    if cfg.search.ensemble and test is not None:
+        from nntune.ensemble_study import build_ensemble
+
+        ensemble = build_ensemble(cfg, p.splits, study, top=cfg.search.ensemble, device=device)
     return TuneSummary(
         study=study.study_name, direction=study.direction, metric=cfg.task.metric,
         counts=counts_by_state(history), best=best, leaderboard=ranked(history, study.direction)[:10],
-        test=test, stop_reason=stop_reason, new_trials=todo, notes=notes, storage=study.storage)
+        test=test, stop_reason=stop_reason, new_trials=todo, notes=notes, storage=study.storage, ensemble=ensemble)
 
 
 def auto_batch_size(p: Prepared, study: Study, device: str | None) -> tuple[Prepared, str]:
