@@ -200,3 +200,8 @@ def test_dry_run_of_a_cnn_prints_pixels_times_maps(call_cli, tmp_path):
     assert "block 2  3x3 kernel, stride 2: 1x1 pixels x 8 maps = 8" in out
     assert "warning: block 2: pixels x maps falls 16.0x from block 1" in out  # stride 2 after pooling, same maps
     assert not (tmp_path / "small.db").exists()
+
+
+def test_ensemble_of_a_missing_study_is_one_line(call_cli, tmp_path):
+    code, _, err = call_cli("ensemble", "--study", "nope", "--storage", f"sqlite:///{tmp_path / 'x.db'}")
+    assert code == 2 and err.count("\n") == 1 and "nope" in err
