@@ -119,3 +119,25 @@ def test_auto_batch_size_is_chosen_once_stored_and_used():
     assert probe["tried"][0]["batch_size"] == 64 and probe["chosen"] in (64, 128, 256, 512, 1024)
     assert summary.notes[0].startswith("batch_size auto: tried 64 (")
     assert summary.notes[0].endswith(f"chose {probe['chosen']}")
+
+
+def test_accuracy_on_a_rare_class_warns_and_the_warning_is_kept(tmp_path):
+    import numpy as np
+    import yaml
+
+    from nntune.config import DEFAULT_YAML
+    from nntune.runner import prepare, run_tune
+
+    rng = np.random.default_rng(0)
+    rows = ["a,b,sick"] + [f"{x:.3f},{z:.3f},{int(i % 10 == 0)}" for i, (x, z) in enumerate(rng.normal(size=(200, 2)))]
+    (tmp_path / "patients.csv").write_text("\n".join(rows) + "\n")
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw.update(storage="memory")
+    raw["task"].update(data={"kind": "csv", "path": str(tmp_path / "patients.csv"), "target": "sick"})
+    raw["search"]["trials"] = 1
+    raw["space"] = {"lr": {"type": "float", "low": 1e-3, "high": 1e-2, "log": True}}
+    raw["fixed"] = {"epochs": 1}
+    summary = run_tune(prepare(parse_config(raw)), evaluate_test=False)
+    warned = [n for n in summary.notes if "class 1 is only 10%" in n]
+    assert len(warned) == 1 and "rare disease" in warned[0]
+    assert summary.storage.load_study("digits-mlp").attrs["metric_notes"] == warned

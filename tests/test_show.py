@@ -118,3 +118,14 @@ def test_standard_errors_and_priorities_in_show(storage):
     text = console.export_text()
     assert "0.86 ± 0.049" in text and "notes' order of tuning" in text and "too small" in text
     json.dumps(data, allow_nan=False)
+
+
+def test_show_repeats_the_metric_findings_kept_with_the_study(storage):
+    build(storage)
+    sid = storage.load_study("s").id
+    storage.set_study_attr(sid, "metric_notes", ["finding (predicts_all_positive): the best model predicts class 1"])
+    data = show_data(storage, "s")
+    assert data["metric_notes"] == ["finding (predicts_all_positive): the best model predicts class 1"]
+    console = Console(record=True, width=200)
+    render_show(data, console)
+    assert "finding (predicts_all_positive)" in console.export_text()

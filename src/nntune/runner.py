@@ -255,7 +255,10 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     if isinstance(p.sampler, GridSampler) and p.sampler.is_exhausted(p.space, history):
         notes.append("every grid point has been tried")
     notes.extend(split_notes(cfg.task.metric, ranked(history, study.direction), len(p.splits.y_val), len(p.splits.test)))
-    notes.extend(metric_notes(cfg, p.splits, test))
+    about_metric = metric_notes(cfg, p.splits, test)
+    notes.extend(about_metric)
+    if about_metric:  # kept with the study, so nntune show repeats them
+        study.storage.set_study_attr(study.id, "metric_notes", about_metric)
     ensemble = None
     if cfg.search.ensemble and test is not None:
         from nntune.ensemble_study import build_ensemble

@@ -76,6 +76,7 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         "best": best[0].number if best else None,
         "test_evaluations": len(store.get_test_evaluations(rec.id)),
         "n_val": n_val,
+        "metric_notes": [str(n) for n in rec.attrs.get("metric_notes", [])],
         "split_warning": split_warning(metric, [float(t.value) for t in best[:2] if t.value is not None], n_val),
         "importance": importance,
         "priorities": priority_rows(importance["importance"]),
@@ -121,6 +122,8 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
     console.print(board)
     if data.get("split_warning"):
         console.print(f"[yellow]warning:[/] {data['split_warning']}")
+    for note in data.get("metric_notes", []):
+        console.print(note, markup=False, highlight=False)
     render_priorities(data.get("priorities", []), console)
 
     notes = Table(title="diagnosis of those trials", title_justify="left", show_lines=True)
