@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,7 +34,6 @@ from nntune.train.loop import predict
 from nntune.train.metrics import metric_direction, metric_options, scores
 from nntune.trial import FrozenTrial, TrialState, ranked
 
-Method = Literal["average", "greedy"]
 METHODS = ("average", "greedy")
 
 
