@@ -18,7 +18,7 @@ def small_config(tmp_path, **changes):
         else:
             raw[section] = value
     path = tmp_path / "small.yaml"
-    path.write_text(yaml.safe_dump(raw))
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))  # a condition follows the parameter it names
     return path
 
 
@@ -70,7 +70,7 @@ def test_small_study_runs_and_resumes(call_cli, tmp_path):
 
 
 def test_enqueued_configurations_run_first_and_only_once(call_cli, tmp_path):
-    baseline = {"lr": 0.01, "optimizer": "adam", "units": 64, "layers": 1, "beta2": 0.999}
+    baseline = {"lr": 0.01, "optimizer": "adam", "batch_size": 64, "units": 64, "layers": 1, "lr_schedule": "constant"}
     partial = {"lr": 0.001, "optimizer": "sgd"}  # the rest is sampled
     cfg = small_config(tmp_path, search__enqueue=[baseline, partial], fixed__epochs=1)
     code, out, err = call_cli("tune", str(cfg), "--trials", "3", "--json")
@@ -91,7 +91,8 @@ def test_default_priors_start_at_the_trainers_defaults(call_cli, tmp_path):
     assert code == 0, err
     with sqlite3.connect(tmp_path / "small.db") as conn:
         first = json.loads(conn.execute("select params from trials where number = 0").fetchone()[0])
-    assert first == {"lr": 0.001, "optimizer": "adam", "units": 128, "layers": 2, "beta2": 0.999}
+    assert first == {"lr": 0.001, "optimizer": "adam", "batch_size": 64, "units": 128, "layers": 2,
+                     "lr_schedule": "constant"}
 
 
 def test_a_prior_outside_its_range_stops_before_anything_is_written(call_cli, tmp_path):
@@ -164,7 +165,7 @@ def test_show_unknown_study_is_one_line(call_cli, tmp_path):
 def test_lab_list_and_one_lab_with_json(call_cli, tmp_path):
     code, out, _ = call_cli("lab", "--list")
     names = [line.split()[0] for line in out.strip().splitlines()]
-    assert code == 0 and len(names) == 10 and {"optimizers", "search-scale", "hpo-random"} <= set(names)
+    assert code == 0 and len(names) == 17 and {"optimizers", "search-scale", "hpo-random"} <= set(names)
     code, out, err = call_cli("lab", "grid-vs-random", "--out", str(tmp_path / "labs"), "--json")
     assert code == 0, err
     result = json.loads(out.strip().splitlines()[-1])
@@ -186,3 +187,21 @@ def test_report_command_and_the_report_written_by_tune(call_cli, tmp_path, monke
     assert code == 0, err
     page = target.read_text()
     assert 'id="learning-curves"' in page and 'id="test"' in page and "<script src=" not in page
+
+
+def test_dry_run_of_a_cnn_prints_pixels_times_maps(call_cli, tmp_path):
+    cfg = small_config(tmp_path, task__model="cnn", task__options={"as_image": True}, space={
+        "lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True}},
+        fixed={"conv_layers": 2, "filters": 8, "filters_growth": 1.0, "kernel_size": [5, 3], "stride": [2, 2]})
+    code, out, err = call_cli("tune", str(cfg), "--dry-run")
+    assert code == 0, err
+    assert "pixels x feature maps per block" in out
+    assert "block 1  5x5 kernel, stride 2: 4x4 pixels x 8 maps = 128" in out
+    assert "block 2  3x3 kernel, stride 2: 1x1 pixels x 8 maps = 8" in out
+    assert "warning: block 2: pixels x maps falls 16.0x from block 1" in out  # stride 2 after pooling, same maps
+    assert not (tmp_path / "small.db").exists()
+
+
+def test_ensemble_of_a_missing_study_is_one_line(call_cli, tmp_path):
+    code, _, err = call_cli("ensemble", "--study", "nope", "--storage", f"sqlite:///{tmp_path / 'x.db'}")
+    assert code == 2 and err.count("\n") == 1 and "nope" in err

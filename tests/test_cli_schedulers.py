@@ -74,8 +74,8 @@ def test_pbt_with_two_worker_processes_shares_one_population(call_cli, tmp_path,
     monkeypatch.chdir(tmp_path)
     # Two good members train first; the two poor ones meet them at epoch 2 and are
     # replaced, whatever order the workers report in.
-    good = "{optimizer: adam, units: 64, layers: 1, beta2: 0.999, lr: %s}"
-    poor = "{optimizer: sgd, units: 16, layers: 1, beta2: 0.999, lr: %s}"
+    good = "{optimizer: adam, units: 64, layers: 1, batch_size: 64, lr_schedule: constant, lr: %s}"
+    poor = "{optimizer: sgd, units: 16, layers: 1, batch_size: 64, lr_schedule: constant, lr: %s}"
     members = ", ".join([good % 0.01, good % 0.005, poor % 1.0e-4, poor % 1.1e-4])
     summary, study, _ = tune(call_cli, tmp_path, "--scheduler", "pbt", "--trials", "12", "--workers", "2",
                              "--set", "fixed.epochs=4", "--set", f"search.enqueue=[{members}]",

@@ -16,9 +16,13 @@ def test_the_documented_shape_is_accepted():
     space = cfg.build_space()
     assert space.params["lr"] == Float(1e-4, 1.0, log=True)
     assert space.params["units"] == Int(16, 512, log=True)
-    assert space.params["beta2"] == Beta(0.9, 0.999)
+    # The notes' order: momentum only where the optimizer uses it, Adam's betas left at their defaults.
+    assert space.params["momentum"] == Beta(0.8, 0.99) and space.conditions["momentum"] == {"optimizer": ["momentum"]}
+    assert space.params["batch_size"] == Choice((32, 64, 128, 256))
+    assert space.params["lr_schedule"] == Choice(("constant", "cosine"))
+    assert not {"beta1", "beta2", "eps"} & set(space.params)
     assert isinstance(space.params["optimizer"], Choice)
-    assert cfg.hyperparameters() == {"model": "mlp", "epochs": 30, "batch_size": 64}
+    assert cfg.hyperparameters() == {"model": "mlp", "epochs": 30}
 
 
 def test_direction_follows_the_metric_when_not_given():
@@ -40,7 +44,7 @@ def test_conditional_parameters_in_yaml():
     (lambda r: r["search"].update(trials="many"), "search.trials", "integer"),
     (lambda r: r["search"].update(trials=0), "search.trials", "greater than 0"),
     (lambda r: r["space"]["lr"].update(low=2.0), "space.lr.low", "must not exceed"),
-    (lambda r: r["space"]["optimizer"].update(values=["sgd", "adamm"]), "space.optimizer.values", "adamm"),
+    (lambda r: r["space"]["optimizer"].update(values=["momentum", "adamm"]), "space.optimizer.values", "adamm"),
     (lambda r: r["space"].update(lrr={"type": "float", "low": 0, "high": 1}), "space.lrr", "unknown hyperparameter"),
     (lambda r: r["space"]["lr"].update(type="gaussian"), "space.lr.type", ""),
     (lambda r: r["space"]["units"].pop("high"), "space.units.high", "needs high"),
@@ -48,7 +52,7 @@ def test_conditional_parameters_in_yaml():
     (lambda r: r["fixed"].update(lr=0.1), "fixed.lr", "also in space"),
     (lambda r: r["task"].update(metric="auc"), "task.metric", "unknown metric"),
     (lambda r: r["task"].update(model="transformer"), "task.model", "unknown model"),
-    (lambda r: r["space"]["beta2"].update(high=1.5), "space.beta2.high", "between 0 and 1"),
+    (lambda r: r["space"]["momentum"].update(high=1.5), "space.momentum.high", "between 0 and 1"),
     (lambda r: r["search"].update(enqueue=[{"lr": 0.01}, {"dropout": 0.1}]), "search.enqueue[1].dropout", "not in space"),
     (lambda r: r["search"].update(enqueue=[{"lr": 5.0}]), "search.enqueue[0].lr", "outside"),
     (lambda r: r["search"].update(enqueue=[{"optimizer": "adamm"}]), "search.enqueue[0].optimizer", "outside"),

@@ -70,3 +70,74 @@ def test_priors_wrap_whatever_sampler_the_config_builds(scheduler):
     assert sampler.priors == {"lr": 0.02}  # the space's own prior wins; 128 units is outside 16..64
     assert isinstance(sampler.base, BOHBSampler if scheduler != "none" else RandomSampler)
     assert type(sampler_for("random", "none")) is RandomSampler  # no priors, no wrapper
+
+
+def test_split_notes_warn_when_the_top_two_are_within_noise():
+    from nntune.runner import split_notes
+    from nntune.trial import FrozenTrial, TrialState
+
+    def done(number: int, value: float) -> FrozenTrial:
+        return FrozenTrial(number=number, state=TrialState.COMPLETE, value=value, params={}, distributions={})
+
+    notes = split_notes("accuracy", [done(0, 0.95), done(1, 0.945)], n_val=360, n_test=360)
+    assert len(notes) == 2 and "validation split (360 samples)" in notes[0] and "test split" in notes[1]
+    assert split_notes("accuracy", [done(0, 0.95), done(1, 0.90)], n_val=360, n_test=360) == []
+    assert split_notes("accuracy", [done(0, 0.95), done(1, 0.945)], n_val=100_000, n_test=100_000) == []
+
+
+def test_metric_notes_flag_a_recall_won_by_calling_everything_positive():
+    import yaml
+
+    from nntune.builtin import TestResult, load_task_splits
+    from nntune.config import DEFAULT_YAML
+    from nntune.runner import metric_notes
+
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw["task"].update(data="breast_cancer", metric="recall")
+    cfg = parse_config(raw)
+    splits = load_task_splits(cfg)
+    trap = TestResult(0, {"confusion_matrix": [[3, 40], [0, 71]]}, 1)
+    notes = metric_notes(cfg, splits, trap)
+    assert len(notes) == 1 and notes[0].startswith("finding (predicts_all_positive)")
+    assert metric_notes(cfg, splits, TestResult(0, {"confusion_matrix": [[40, 3], [2, 69]]}, 1)) == []
+
+
+def test_auto_batch_size_is_chosen_once_stored_and_used():
+    import yaml
+
+    from nntune.config import DEFAULT_YAML
+    from nntune.runner import prepare, run_tune
+
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw.update(storage="memory")
+    raw["search"]["trials"] = 1
+    raw["space"] = {"lr": {"type": "float", "low": 1e-3, "high": 1e-2, "log": True}}
+    raw["fixed"] = {"epochs": 1, "batch_size": "auto"}
+    p = prepare(parse_config(raw))
+    summary = run_tune(p, evaluate_test=False)
+    probe = summary.storage.load_study("digits-mlp").attrs["batch_size_auto"]
+    assert probe["tried"][0]["batch_size"] == 64 and probe["chosen"] in (64, 128, 256, 512, 1024)
+    assert summary.notes[0].startswith("batch_size auto: tried 64 (")
+    assert summary.notes[0].endswith(f"chose {probe['chosen']}")
+
+
+def test_accuracy_on_a_rare_class_warns_and_the_warning_is_kept(tmp_path):
+    import numpy as np
+    import yaml
+
+    from nntune.config import DEFAULT_YAML
+    from nntune.runner import prepare, run_tune
+
+    rng = np.random.default_rng(0)
+    rows = ["a,b,sick"] + [f"{x:.3f},{z:.3f},{int(i % 10 == 0)}" for i, (x, z) in enumerate(rng.normal(size=(200, 2)))]
+    (tmp_path / "patients.csv").write_text("\n".join(rows) + "\n")
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw.update(storage="memory")
+    raw["task"].update(data={"kind": "csv", "path": str(tmp_path / "patients.csv"), "target": "sick"})
+    raw["search"]["trials"] = 1
+    raw["space"] = {"lr": {"type": "float", "low": 1e-3, "high": 1e-2, "log": True}}
+    raw["fixed"] = {"epochs": 1}
+    summary = run_tune(prepare(parse_config(raw)), evaluate_test=False)
+    warned = [n for n in summary.notes if "class 1 is only 10%" in n]
+    assert len(warned) == 1 and "rare disease" in warned[0]
+    assert summary.storage.load_study("digits-mlp").attrs["metric_notes"] == warned

@@ -93,3 +93,39 @@ def test_show_reads_the_study_in_bulk():
     build(store)
     show_data(store, "s")
     assert calls == ["get_trials"]
+
+
+def test_standard_errors_and_priorities_in_show(storage):
+    sid = storage.create_study("big", "maximize")
+    storage.set_study_attr(sid, "metric", "accuracy")
+    storage.set_study_attr(sid, "n_val", 50)
+    dist = {"lr": Float(1e-5, 1.0, log=True), "beta2": Float(0.9, 0.999)}
+    for i in range(10):
+        lr = 10 ** (-4 + 0.3 * i)
+        value = 0.5 + 0.04 * i  # accuracy rises with the learning rate; beta2 does nothing
+        n = storage.create_trial(sid, params={"lr": lr, "beta2": 0.9 + 0.009 * ((i * 7) % 10)}, distributions=dist)
+        storage.finish_trial(sid, n, TrialState.COMPLETE, value)
+    data = show_data(storage, "big")
+    assert data["n_val"] == 50
+    best = next(r for r in data["trials"] if r["number"] == 9)
+    assert best["std_error"] == pytest.approx(math.sqrt(0.86 * 0.14 / 50))
+    # 0.86 vs 0.82: a gap of 0.04, below the standard error of 0.049 on 50 samples
+    assert data["split_warning"] and "50 samples" in data["split_warning"]
+    assert [p["name"] for p in data["priorities"]][0] == "lr"
+    assert data["priorities"][0]["notes_order"].startswith("first")
+    console = Console(record=True, width=200)
+    render_show(data, console)
+    text = console.export_text()
+    assert "0.86 ± 0.049" in text and "notes' order of tuning" in text and "too small" in text
+    json.dumps(data, allow_nan=False)
+
+
+def test_show_repeats_the_metric_findings_kept_with_the_study(storage):
+    build(storage)
+    sid = storage.load_study("s").id
+    storage.set_study_attr(sid, "metric_notes", ["finding (predicts_all_positive): the best model predicts class 1"])
+    data = show_data(storage, "s")
+    assert data["metric_notes"] == ["finding (predicts_all_positive): the best model predicts class 1"]
+    console = Console(record=True, width=200)
+    render_show(data, console)
+    assert "finding (predicts_all_positive)" in console.export_text()

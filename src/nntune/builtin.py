@@ -25,10 +25,10 @@ from nntune.schedulers import PBT, Proposal
 from nntune.train import Splits, build_model, evaluate, fit, load_splits
 from nntune.train.augment import augment_for, make_eval_transform
 from nntune.train.loop import eval_batch_size, predict, resolve_batch_size, resolve_params
-from nntune.train.metrics import check_metric, predictions_numpy, targets_numpy
+from nntune.train.metrics import check_metric, metric_options, predictions_numpy, targets_numpy
 from nntune.trial import FrozenTrial
 
-CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1")
+CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "specificity", "balanced_accuracy")
 REGRESSION_METRICS = ("mae", "mse", "rmse", "r2")
 
 
@@ -41,6 +41,12 @@ def load_task_splits(cfg: Config) -> Splits:
         check_metric(task.metric, splits.task_type)
     except ConfigError as err:
         raise ConfigError("task.metric", err.problem) from None
+    if task.positive_class is not None:
+        if splits.task_type != "classification" or task.positive_class >= splits.n_classes:
+            raise ConfigError("task.positive_class", f"{task.positive_class} is not a class of {splits.name or 'the data'} "
+                                                     f"(classes 0 to {max(0, splits.n_classes - 1)})")
+        splits.info["positive_class"] = task.positive_class
+    splits.info["beta"] = task.beta
     return splits
 
 
@@ -188,7 +194,7 @@ def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTria
     metrics = evaluate(model, x_test, y_test, task_type=splits.task_type, metrics=names,
                        n_classes=splits.n_classes, target_mean=splits.target_mean,
                        target_std=splits.target_std, device=device, transform=transform,
-                       batch=eval_batch_size(train_batch, transform is not None))
+                       batch=eval_batch_size(train_batch, transform is not None), options=metric_options(splits.info))
     if splits.task_type == "regression":
         metrics["residuals"] = residual_sample(model, x_test, y_test, splits)
     looks = study.storage.record_test_evaluation(study.id, best.number, metrics)

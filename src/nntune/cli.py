@@ -183,6 +183,11 @@ def tune(
         out.print(f"test ({summary.test.trial}): {shown}")
         times = "once" if summary.test.looks == 1 else f"{summary.test.looks} times"
         out.print(f"the test split of study {summary.study} has now been evaluated {times}")
+    if summary.ensemble is not None:
+        from nntune.ensemble_study import ensemble_lines
+
+        for line in ensemble_lines(summary.ensemble):
+            out.print(line, markup=False, highlight=False)
     from nntune.report import write_report
 
     written = write_report(summary.storage, summary.study, report_path or default_report_path(summary.study))
@@ -208,6 +213,11 @@ def _print_dry_run(out: Console, p: Any) -> None:
     n_out = splits.n_classes if splits.task_type == "classification" else 1
     model = build_model(example, shape, n_out)
     out.print(format_summary(summarize(model, shape)))
+    if example.get("model") == "cnn":
+        from nntune.train.cnn_plan import describe_cnn
+
+        for line in describe_cnn(example, shape):
+            out.print(line, markup=False, highlight=False)
 
 
 @app.command()
@@ -346,6 +356,28 @@ def delete_study(
         sys.exit(1)
     store.delete_study(study)
     print(f"deleted study {study!r} ({n} trials)")
+
+
+@app.command()
+def ensemble(
+    config: Optional[Path] = typer.Argument(None, help="The config the study was tuned with (default: the one "
+                                                        "stored with the study)."),
+    study: str = typer.Option(..., "--study", help="The study whose best trials form the ensemble."),
+    storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
+    top: int = typer.Option(5, "--top", help="How many of the best trials (by validation value) to combine."),
+    method: str = typer.Option("average", "--method", help="average | greedy (Caruana's forward selection)."),
+    json_out: bool = typer.Option(False, "--json", help="End stdout with the ensemble's JSON summary."),
+) -> None:
+    """Average the best trials' predictions and score the ensemble once on the test split, beside the single best."""
+    from nntune.ensemble_study import ensemble_for_study, ensemble_lines
+
+    raw = read_raw(config) if config is not None else None
+    result = ensemble_for_study(storage, study, top=top, method=method, config=raw)
+    con = Console(stderr=json_out)
+    for line in ensemble_lines(result):
+        con.print(line, markup=False, highlight=False)
+    if json_out:
+        print(json.dumps(result.to_json()), flush=True)
 
 
 def main() -> None:

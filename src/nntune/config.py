@@ -110,6 +110,10 @@ class TaskConfig(_Strict):
     split: list[float] = Field(default_factory=lambda: [0.6, 0.2, 0.2])
     model: str = "mlp"
     metric: str = "accuracy"
+    # The class the binary metrics (precision, recall, f1, fbeta, specificity) call positive;
+    # None: class 1 of two classes, macro averages over more. ``beta``: fbeta's weight of recall.
+    positive_class: Union[int, None] = Field(default=None, ge=0)
+    beta: float = Field(default=1.0, gt=0)
     direction: Union[Literal["minimize", "maximize"], None] = None
     normalize: Literal["standard", "minmax", "imagenet", "none"] = "standard"
     train_size: Union[int, float, None] = None
@@ -160,6 +164,9 @@ class SearchConfig(_Strict):
     # ``prior_weight`` is the share of trials drawn near the priors, ``prior_spread`` the
     # standard deviation of those draws on each parameter's unit scale.
     default_priors: bool = False
+    # After the test look, an ensemble of the best K trials (their probabilities averaged),
+    # scored once more on the test split beside the single best; None: no ensemble.
+    ensemble: Union[int, None] = Field(default=None, ge=1)
     prior_weight: float = Field(default=0.5, ge=0, le=1)
     prior_spread: float = Field(default=0.15, gt=0, le=1)
 
@@ -232,14 +239,18 @@ search:
   trials: 20
   seed: 0
 space:
+  # The notes' order of tuning: the learning rate first; then momentum, the mini-batch size
+  # and the hidden units; then the layers and the learning-rate decay. Adam's beta1, beta2
+  # and eps stay at their defaults (0.9, 0.999, 1e-8).
   lr: {type: float, low: 1.0e-4, high: 1.0, log: true}
   optimizer: {type: choice, values: [sgd, momentum, adam, rmsprop, adagrad]}
+  momentum: {type: beta, low: 0.8, high: 0.99, when: {optimizer: [momentum]}}
+  batch_size: {type: choice, values: [32, 64, 128, 256]}
   units: {type: int, low: 16, high: 512, log: true}
   layers: {type: int, low: 1, high: 4}
-  beta2: {type: beta, low: 0.9, high: 0.999}
+  lr_schedule: {type: choice, values: [constant, cosine]}
 fixed:
   epochs: 30
-  batch_size: 64
 """
 
 

@@ -22,6 +22,8 @@ from nntune.config import FIXED_DURING_TRAINING, Config
 from nntune.config import parse_config
 from nntune.exceptions import ConfigError
 from nntune.executors import WorkerOptions, run_processes, run_ray, run_serial
+from nntune.metric_choice import all_positive_finding, imbalance_warning
+from nntune.noise import split_warning
 from nntune.samplers import CoarseToFineSampler, GridSampler, PriorSampler, Sampler, make_sampler
 from nntune.schedulers import PBT, pbt_objective, pbt_replacer
 from nntune.schedulers import ASHA, Hyperband, Scheduler, equal_budget_sampler, make_scheduler
@@ -44,6 +46,7 @@ class TuneSummary:
     stop_reason: str
     new_trials: int
     notes: list[str] = field(default_factory=list)
+    ensemble: Any = None  # an EnsembleResult with search.ensemble
     storage: Any = None  # the study's storage, for the report
 
     def to_json(self) -> dict[str, Any]:
@@ -57,6 +60,7 @@ class TuneSummary:
                 k: v for k, v in self.test.metrics.items() if isinstance(v, (int, float))},
             "test_evaluations": 0 if self.test is None else self.test.looks,
             "stop_reason": self.stop_reason,
+            "ensemble": None if self.ensemble is None else self.ensemble.to_json(),
         }
 
 
@@ -215,12 +219,18 @@ def remaining_trials(study: Study, total: int) -> int:
 def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = None,
              on_trial: Callable[[Study, FrozenTrial], None] | None = None,
              device: str | None = None, evaluate_test: bool = True) -> TuneSummary:
-    cfg = p.cfg
     study = open_study(p)
+    batch_note = None
+    if p.cfg.fixed.get("batch_size") == "auto":
+        p, batch_note = auto_batch_size(p, study, device)
+    cfg = p.cfg
     study.storage.set_study_attr(study.id, "metric", cfg.task.metric)
     if isinstance(p.sampler, CoarseToFineSampler):  # so a report or dashboard can redraw the stages
         study.storage.set_study_attr(study.id, "coarse_to_fine", {
             k: getattr(p.sampler, k) for k in ("seed", "stages", "trials_per_stage", "top_k", "margin")})
+    study.storage.set_study_attr(study.id, "n_val", len(p.splits.y_val))  # for the standard errors of show and report
+    # The config without its storage URL (which may hold a password), for nntune ensemble.
+    study.storage.set_study_attr(study.id, "config", cfg.model_dump(mode="json", exclude={"storage"}))
     todo = remaining_trials(study, cfg.search.trials)
     if on_start is not None:
         on_start(study, todo)
@@ -240,17 +250,75 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     history = study.get_trials(deepcopy=False)
     best = best_trial(history, study.direction)
     test = None
-    notes: list[str] = []
+    notes: list[str] = [batch_note] if batch_note else []
     if best is not None and evaluate_test:
         test = evaluate_on_test(study, cfg, p.splits, best, device=device, epochs=p.epochs)
     elif best is None:
         notes.append("no trial completed, so the test split stays sealed")
     if isinstance(p.sampler, GridSampler) and p.sampler.is_exhausted(p.space, history):
         notes.append("every grid point has been tried")
+    notes.extend(split_notes(cfg.task.metric, ranked(history, study.direction), len(p.splits.y_val), len(p.splits.test)))
+    about_metric = metric_notes(cfg, p.splits, test)
+    notes.extend(about_metric)
+    if about_metric:  # kept with the study, so nntune show repeats them
+        study.storage.set_study_attr(study.id, "metric_notes", about_metric)
+    ensemble = None
+    if cfg.search.ensemble and test is not None:
+        from nntune.ensemble_study import build_ensemble
+
+        ensemble = build_ensemble(cfg, p.splits, study, top=cfg.search.ensemble, device=device)
     return TuneSummary(
         study=study.study_name, direction=study.direction, metric=cfg.task.metric,
         counts=counts_by_state(history), best=best, leaderboard=ranked(history, study.direction)[:10],
-        test=test, stop_reason=stop_reason, new_trials=todo, notes=notes, storage=study.storage)
+        test=test, stop_reason=stop_reason, new_trials=todo, notes=notes, storage=study.storage, ensemble=ensemble)
+
+
+def auto_batch_size(p: Prepared, study: Study, device: str | None) -> tuple[Prepared, str]:
+    """``batch_size: auto`` resolved once per study by the doubling rule and stored with it
+    (``batch_size_auto``); a resumed study reuses the stored choice, so every trial of a
+    study trains with the same batch size. Returns the prepared run with the number fixed."""
+    from dataclasses import replace
+
+    from nntune.train.batch_probe import probe_for
+    from nntune.train.loop import pick_device
+
+    rec = study.storage.load_study(study.study_name)
+    stored = rec.attrs.get("batch_size_auto") if rec is not None else None
+    if isinstance(stored, Mapping) and isinstance(stored.get("chosen"), int):
+        chosen, note = int(stored["chosen"]), f"batch_size auto: {stored['chosen']}, as chosen when the study began"
+    else:
+        params = {k: v for k, v in p.cfg.hyperparameters().items() if k != "batch_size"}
+        params.update(p.space.from_unit([0.5] * len(p.space)))  # the model at the centre of the space
+        result = probe_for(params, p.splits, device=pick_device(device))
+        study.storage.set_study_attr(study.id, "batch_size_auto", result.to_json())
+        chosen, note = result.chosen, result.describe()
+    cfg = p.cfg.model_copy(update={"fixed": {**p.cfg.fixed, "batch_size": chosen}})
+    return replace(p, cfg=cfg), note
+
+
+def split_notes(metric: str, leaders: Sequence[FrozenTrial], n_val: int, n_test: int) -> list[str]:
+    """Warnings when the validation split, or a test split as small, cannot separate the
+    two best trials: the gap between their values is below the best value's standard error."""
+    values = [float(t.value) for t in leaders[:2] if t.state == TrialState.COMPLETE and t.value is not None]
+    found = [split_warning(metric, values, n_val, "validation"), split_warning(metric, values, n_test, "test")]
+    return [f"warning: {w}" for w in found if w]
+
+
+def metric_notes(cfg: Config, splits: Any, test: TestResult | None) -> list[str]:
+    """The notes' advice on the metric: accuracy on imbalanced classes, and a recall won by
+    calling nearly everything positive (read off the test look's confusion matrix)."""
+    if splits.task_type != "classification":
+        return []
+    notes = []
+    imbalance = imbalance_warning(cfg.task.metric, splits.y_train.numpy(), splits.n_classes)
+    if imbalance:
+        notes.append(f"warning: {imbalance}")
+    if test is not None:
+        finding = all_positive_finding(cfg.task.metric, test.metrics.get("confusion_matrix") or [],
+                                       cfg.task.positive_class)
+        if finding:
+            notes.append(f"finding (predicts_all_positive): {finding}")
+    return notes
 
 
 def worker_options(cfg: Config) -> WorkerOptions:

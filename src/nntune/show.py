@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from nntune.diagnose import diagnose_trials, infer_metric
+from nntune.noise import split_warning, standard_error
+from nntune.priorities import priority_rows
 from nntune.storage import Storage, StudyNotFoundError, get_storage, redact_url
 from nntune.trial import FrozenTrial, counts_by_state, ranked
 
@@ -57,12 +59,15 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     metric = study_metric(trials, rec.attrs)
     findings = diagnose_trials(trials, rec.direction, metric if metric != "value" else None)
     best = ranked([t for t in trials if t.state.value == "complete"], rec.direction)  # type: ignore[arg-type]
+    n_val = rec.attrs.get("n_val") if isinstance(rec.attrs.get("n_val"), int) else None
     rows = []
     for t in trials:
         found = findings.get(t.number, [])
         rows.append({"number": t.number, "state": t.state.value, "value": _finite(t.value), "params": t.params,
+                     "std_error": standard_error(metric, _finite(t.value), n_val),
                      "epochs": t.epochs, "findings": [f.kind for f in found],
                      "diagnosis": [f.to_json() for f in found]})
+    importance = study_importance(trials, rec.attrs)
     return {
         "study": rec.name,
         "direction": rec.direction,
@@ -70,8 +75,20 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         "counts": counts_by_state(trials),
         "best": best[0].number if best else None,
         "test_evaluations": len(store.get_test_evaluations(rec.id)),
+        "n_val": n_val,
+        "metric_notes": [str(n) for n in rec.attrs.get("metric_notes", [])],
+        "split_warning": split_warning(metric, [float(t.value) for t in best[:2] if t.value is not None], n_val),
+        "importance": importance,
+        "priorities": priority_rows(importance["importance"]),
         "trials": rows,
     }
+
+
+def study_importance(trials: list[FrozenTrial], attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters' measured importance (:func:`nntune.analysis.param_importance`)."""
+    from nntune.analysis import param_importance, study_space
+
+    return param_importance(trials, study_space(trials, attrs))
 
 
 def _fmt(value: Any) -> str:
@@ -98,10 +115,16 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
                          ("epochs", "right"), ("findings", "left"), ("params", "left")):
         board.add_column(col, justify=justify)  # type: ignore[arg-type]
     for r in rows:
-        board.add_row(str(r["number"]), r["state"], _fmt(r["value"]), str(r["epochs"]),
+        value = _fmt(r["value"]) + (f" ± {r['std_error']:.2g}" if r.get("std_error") is not None else "")
+        board.add_row(str(r["number"]), r["state"], value, str(r["epochs"]),
                       ", ".join(r["findings"]) or "-",
                       " ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items()))
     console.print(board)
+    if data.get("split_warning"):
+        console.print(f"[yellow]warning:[/] {data['split_warning']}")
+    for note in data.get("metric_notes", []):
+        console.print(note, markup=False, highlight=False)
+    render_priorities(data.get("priorities", []), console)
 
     notes = Table(title="diagnosis of those trials", title_justify="left", show_lines=True)
     for col in ("trial", "finding", "what was seen", "advice"):
@@ -119,3 +142,16 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
     looks = int(data.get("test_evaluations", 0))
     times = "never" if looks == 0 else "once" if looks == 1 else f"{looks} times"
     console.print(f"the test split of {data['study']} has been evaluated {times}")
+
+
+def render_priorities(rows: list[Mapping[str, Any]], console: Console) -> None:
+    """The parameters by measured importance, beside the notes' order of tuning."""
+    if not rows:
+        return
+    table = Table(title="parameters by measured importance, beside the notes' order of tuning", title_justify="left")
+    for col, justify in (("rank", "right"), ("parameter", "left"), ("share", "right"), ("the notes", "left")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in rows:
+        mark = " (measured ahead of an earlier tier)" if r["ahead_of_the_notes"] else ""
+        table.add_row(str(r["rank"]), r["name"], f"{r['share']:.0%}", r["notes_order"] + mark)
+    console.print(table)

@@ -7,8 +7,9 @@ import pytest
 from nntune.exceptions import ConfigError
 from nntune.labs import LABS, list_labs, run_lab
 
-NAMES = ["optimizers", "optimizers-mnist", "init-activations", "init-compare", "batchnorm", "overfit",
-         "learning-rate", "search-scale", "grid-vs-random", "hpo-random"]
+NAMES = ["decision-boundary", "underfit", "optimizers", "optimizers-mnist", "init-activations", "init-compare",
+         "batchnorm", "overfit", "learning-rate", "lr-decay", "batch-size", "normalization", "search-scale",
+         "grid-vs-random", "hpo-random", "ensemble", "coarse-to-fine"]
 
 
 def test_every_lab_is_listed_with_a_one_line_description():

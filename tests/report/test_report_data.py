@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -35,7 +36,7 @@ def test_every_section_is_plain_json_data(storage, make_study):
     make_study(storage)
     data = build_report_data(storage, "demo")
     assert set(data) == {"summary", "history", "learning_curves", "intermediate", "parallel", "slices",
-                         "importance", "best_region", "test", "diagnosis", "trials"}
+                         "importance", "priorities", "best_region", "test", "diagnosis", "trials", "split_warning"}
     json.dumps(data, allow_nan=False)  # plain data, no NaN
     s = data["summary"]
     assert (s["study"], s["direction"], s["metric"], s["n_trials"]) == ("demo", "maximize", "accuracy", 30)
@@ -134,3 +135,17 @@ def test_the_study_is_read_in_bulk_plus_one_read_per_top_trial(make_study):
 def test_a_missing_study_is_an_error(storage):
     with pytest.raises(StudyNotFoundError):
         build_report_data(storage, "nope")
+
+
+def test_standard_errors_and_the_notes_order(storage, make_study):
+    make_study(storage)
+    sid = storage.load_study("demo").id
+    data = build_report_data(storage, "demo")
+    assert all(r["std_error"] is None for r in data["trials"]["rows"])  # the split's size is not stored
+    storage.set_study_attr(sid, "n_val", 40)
+    data = build_report_data(storage, "demo")
+    row = data["trials"]["rows"][0]
+    assert row["std_error"] == pytest.approx(math.sqrt(row["value"] * (1 - row["value"]) / 40))
+    names = [r["name"] for r in data["priorities"]]
+    assert names == list(data["importance"]["importance"]) and "lr" in names
+    assert next(r for r in data["priorities"] if r["name"] == "lr")["notes_tier"] == 1

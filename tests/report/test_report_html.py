@@ -65,6 +65,16 @@ def test_the_diagnosis_and_trials_sections_show_findings_and_scheduler_columns(s
     assert "<th>rung</th>" in trials and "<th>parent</th>" in trials
 
 
+def test_the_page_shows_standard_errors_and_the_notes_order(storage, make_study):
+    make_study(storage)
+    storage.set_study_attr(storage.load_study("demo").id, "n_val", 40)
+    page = render_html(build_report_data(storage, "demo"))
+    importance = page[page.index('<section id="importance">'):page.index('<section id="best-region">')]
+    assert "notes' order of tuning" in importance and "first: the learning rate" in importance
+    trials = page[page.index('<section id="trials">'):]
+    assert "<th>±</th>" in trials and "40 validation samples" in trials
+
+
 def test_regression_reports_draw_residuals(storage, make_study, tmp_path):
     make_study(storage, "reg", metric="mae")
     page = write_report(storage, "reg", tmp_path / "r.html").read_text(encoding="utf-8")

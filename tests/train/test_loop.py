@@ -300,3 +300,19 @@ def test_layer_statistics_match_torch_and_cover_resnets() -> None:
     assert rows[0]["name"] == "conv1" and rows[-1]["name"] == "fc"
     assert all(math.isfinite(r["act_std"]) and r["grad_norm"] > 0 for r in rows)
     assert rows[0]["act_zero_frac"] > 0.2  # the stem's own ReLU output, used once per forward
+
+
+def test_the_splits_positive_class_and_beta_reach_the_validation_metric():
+    import numpy as np
+
+    from nntune.train import fit, load_splits
+    from nntune.train.loop import predict
+    from nntune.train.metrics import score
+
+    splits = load_splits("breast_cancer", seed=0)
+    splits.info.update(positive_class=0, beta=2.0)
+    result = fit({"epochs": 1, "units": 8, "layers": 1}, splits, metric="fbeta", seed=0)
+    pred = predict(result.model, splits.x_val).argmax(-1).numpy()
+    want = score("fbeta", "classification", splits.y_val.numpy(), pred, 2, positive=0, beta=2.0)
+    assert result.history[-1]["val_fbeta"] == want
+    assert want != score("fbeta", "classification", splits.y_val.numpy(), pred, 2) or np.all(pred == pred[0])

@@ -54,8 +54,12 @@ def sklearn_classification(name: str, t: np.ndarray, p: np.ndarray, n: int) -> f
             warnings.simplefilter("ignore")  # "y_pred contains classes not in y_true"
             return float(skm.balanced_accuracy_score(t, p))
     kind, _, average = name.partition("_")
-    fn = {"precision": skm.precision_score, "recall": skm.recall_score, "f1": skm.f1_score}[kind]
     mode = average or ("binary" if n == 2 else "macro")
+    if kind == "specificity":  # the recall of "not class k", for k = 1 (binary) or averaged over every k
+        ks = [1] if mode == "binary" else list(range(n))
+        return float(np.mean([skm.recall_score(t != k, p != k, zero_division=0) for k in ks]))
+    fn = {"precision": skm.precision_score, "recall": skm.recall_score, "f1": skm.f1_score,
+          "fbeta": lambda *a, **k: skm.fbeta_score(*a, beta=1.0, **k)}[kind]
     labels = None if mode == "binary" else list(range(n))
     return float(fn(t, p, average=mode, labels=labels, zero_division=0))
 
@@ -121,3 +125,29 @@ def test_evaluate_regression_undoes_the_target_standardization() -> None:
     assert result["mae"] == pytest.approx(skm.mean_absolute_error(y_orig, p_orig), rel=1e-5)
     assert result["rmse"] == pytest.approx(math.sqrt(skm.mean_squared_error(y_orig, p_orig)), rel=1e-5)
     assert result["mae"] == pytest.approx(std * skm.mean_absolute_error(y_std.numpy(), pred_std.numpy()), rel=1e-5)
+
+
+def test_fbeta_weighs_recall_and_matches_sklearn() -> None:
+    for beta in (0.5, 2.0):
+        got = score("fbeta", "classification", B_TRUE, B_PRED, 2, beta=beta)
+        assert got == pytest.approx(skm.fbeta_score(B_TRUE, B_PRED, beta=beta))
+    t, p = np.array([1, 1, 1, 1, 0, 0]), np.array([1, 1, 1, 1, 1, 1])  # recall 1, precision 2/3
+    assert score("fbeta", "classification", t, p, 2, beta=2.0) > score("f1", "classification", t, p, 2)
+    assert score("fbeta", "classification", t, p, 2, beta=2.0) == pytest.approx(5 * (2 / 3) / (4 * (2 / 3) + 1))
+
+
+def test_positive_class_and_specificity() -> None:
+    # Class 0 as positive: the binary metrics read class 0's row and column.
+    assert score("recall", "classification", B_TRUE, B_PRED, 2, positive=0) == pytest.approx(
+        skm.recall_score(B_TRUE, B_PRED, pos_label=0))
+    assert score("precision", "classification", B_TRUE, B_PRED, 2, positive=0) == pytest.approx(
+        skm.precision_score(B_TRUE, B_PRED, pos_label=0))
+    # Specificity of class 1 is the recall of class 0.
+    assert score("specificity", "classification", B_TRUE, B_PRED, 2) == pytest.approx(
+        skm.recall_score(B_TRUE, B_PRED, pos_label=0))
+    # With three classes a positive class makes it that class against the rest.
+    assert score("recall", "classification", Y_TRUE, Y_PRED, 3, positive=2) == pytest.approx(
+        skm.recall_score(Y_TRUE == 2, Y_PRED == 2))
+    everyone = np.ones_like(B_TRUE)
+    assert score("recall", "classification", B_TRUE, everyone, 2) == 1.0
+    assert score("specificity", "classification", B_TRUE, everyone, 2) == 0.0

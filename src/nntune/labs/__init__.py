@@ -10,14 +10,14 @@ import time
 from pathlib import Path
 
 from nntune.exceptions import ConfigError
-from nntune.labs import init, learning_rate, optimizers, regularization, search
+from nntune.labs import capacity, init, learning_rate, optimizers, regularization, search, training, tuning
 from nntune.labs._common import Lab, LabResult, Measured, torch_threads, write_page
 
 __all__ = ["LABS", "Lab", "LabResult", "Measured", "list_labs", "run_lab"]
 
 LABS: dict[str, Lab] = {
     lab.name: lab
-    for module in (optimizers, init, regularization, learning_rate, search)
+    for module in (capacity, optimizers, init, regularization, learning_rate, training, search, tuning)
     for lab in module.LABS
 }
 

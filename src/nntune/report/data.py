@@ -16,6 +16,8 @@ import numpy as np
 
 from nntune.analysis import best_region, complete_trials, history, param_importance, param_points, study_space, thin
 from nntune.diagnose import diagnose
+from nntune.noise import split_warning, standard_error
+from nntune.priorities import priority_rows
 from nntune.show import open_study, study_metric
 from nntune.space import Beta, Choice, Space
 from nntune.storage import Storage, redact_url
@@ -226,6 +228,8 @@ def study_sections(store: Storage, rec: Any, trials: Sequence[FrozenTrial], *, t
     metric = study_metric(top, rec.attrs)
     space = study_space(trials, rec.attrs)
     best_value = next((t.value for t in ranked if t.state == TrialState.COMPLETE), None)
+    importance = param_importance(trials, space, seed=seed)
+    n_val = rec.attrs.get("n_val") if isinstance(rec.attrs.get("n_val"), int) else None
     diagnoses = [{"number": t.number, "state": t.state.value, "value": t.value,
                   "findings": [f.to_json() for f in diagnose(t, study_best=best_value, direction=rec.direction,
                                                                  metric=metric)]} for t in top]
@@ -236,9 +240,22 @@ def study_sections(store: Storage, rec: Any, trials: Sequence[FrozenTrial], *, t
         "intermediate": intermediate_data(trials, ranked),
         "parallel": parallel_data(trials, space),
         "slices": slices_data(trials, space),
-        "importance": param_importance(trials, space, seed=seed),
+        "importance": importance,
+        "priorities": priority_rows(importance["importance"]),
         "best_region": best_region(trials, space, rec.direction, top_k=10),
         "test": test_data(store.get_test_evaluations(rec.id)),
         "diagnosis": diagnoses,
-        "trials": trials_table(trials, ranked),
+        "trials": with_std_errors(trials_table(trials, ranked), metric, n_val),
+        "split_warning": split_warning(metric, [float(t.value) for t in ranked[:2] if t.value is not None
+                                                and t.state == TrialState.COMPLETE], n_val),
     }
+
+
+def with_std_errors(table: dict[str, Any], metric: str, n_val: int | None) -> dict[str, Any]:
+    """The trials table with each value's standard error on the validation split (None
+    where the metric has no closed form or the split's size is not stored)."""
+    for row in table["rows"]:
+        value = row["value"] if row["value"] is not None and math.isfinite(row["value"]) else None
+        row["std_error"] = standard_error(metric, value, n_val)
+    table["n_val"] = n_val
+    return table

@@ -157,7 +157,20 @@ def importance_section(d: Mapping[str, Any]) -> str:
                      f"({imp['n_trials']} so far).")
     note = (f'<p class="note">{html.escape(imp["method"])} on {imp["n_trials"]} complete trials '
             f'(forest fit R² {fmt(imp["r2"])}).</p>')
-    return note + plot(figures.importance_figure(imp), "plot-importance")
+    return note + plot(figures.importance_figure(imp), "plot-importance") + priorities_table(d.get("priorities", []))
+
+
+def priorities_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The measured order beside the notes' order of tuning."""
+    if not rows:
+        return ""
+    body = [[r["rank"], r["name"], f"{r['share']:.0%}",
+             r["notes_order"] + (" (measured ahead of an earlier tier)" if r["ahead_of_the_notes"] else "")]
+            for r in rows]
+    return ('<p class="note">The parameters by measured importance, beside the notes\' order of tuning '
+            '(the learning rate first; then momentum, mini-batch size and hidden units; then layers and '
+            'learning-rate decay; Adam\'s beta1, beta2 and eps left at their defaults).</p>'
+            + table(["rank", "parameter", "share", "the notes"], body, [True, False, True, False]))
 
 
 def span(dist: Mapping[str, Any]) -> str:
@@ -230,12 +243,18 @@ def diagnosis_section(d: Mapping[str, Any]) -> str:
 def trials_section(d: Mapping[str, Any]) -> str:
     tt = d["trials"]
     cols = tt["scheduler_columns"]
-    rows = [[r["number"], r["state"], r["value"], r["epochs"], *[r["scheduler"].get(c) for c in cols],
-             params_text(r["params"])] for r in tt["rows"]]
+    rows = [[r["number"], r["state"], r["value"], r.get("std_error"), r["epochs"],
+             *[r["scheduler"].get(c) for c in cols], params_text(r["params"])] for r in tt["rows"]]
     note = f'<p class="note">The {len(rows)} best of {tt["n_trials"]} trials'
-    note += (f", with the scheduler's {', '.join(cols)}" if cols else "") + ".</p>"
-    return note + table(["trial", "state", "value", "epochs", *cols, "params"], rows,
-                        [True, False, True, True, *[True] * len(cols)])
+    note += (f", with the scheduler's {', '.join(cols)}" if cols else "") + "."
+    if tt.get("n_val"):
+        note += (f" ± is the value's standard error on the {tt['n_val']} validation samples: "
+                 "a difference smaller than it may be noise.")
+    note += "</p>"
+    if d.get("split_warning"):
+        note += f'<p class="sev-warning">{html.escape(d["split_warning"])}</p>'
+    return note + table(["trial", "state", "value", "±", "epochs", *cols, "params"], rows,
+                        [True, False, True, True, True, *[True] * len(cols)])
 
 
 RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {

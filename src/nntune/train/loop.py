@@ -29,6 +29,7 @@ from nntune.train.metrics import (
     check_metric,
     confusion,
     metric_direction,
+    metric_options,
     predictions_numpy,
     scores,
     targets_numpy,
@@ -195,10 +196,12 @@ def evaluate(
     device: str | torch.device | None = None,
     transform: Callable[[Tensor], Tensor] | None = None,
     batch: int = EVAL_BATCH,
+    options: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Each metric as a float (regression in original units) and, for classification,
     ``"confusion_matrix"`` (rows: true class, columns: predicted class). ``transform`` is
-    the evaluation transform the model was validated with (see :func:`fit`)."""
+    the evaluation transform the model was validated with (see :func:`fit`); ``options``
+    are the binary metrics' ``positive`` class and fbeta's ``beta``."""
     dev = pick_device(device) if device is not None else next(model.parameters()).device
     was_training = model.training
     outputs = predict(model.to(dev), x.to(dev), batch=batch, transform=transform)
@@ -207,7 +210,7 @@ def evaluate(
         outputs = outputs.view_as(y)
     y_true = targets_numpy(y, task_type, target_mean, target_std)
     y_pred = predictions_numpy(outputs, task_type, target_mean, target_std)
-    result: dict[str, Any] = scores(metrics, task_type, y_true, y_pred, n_classes)
+    result: dict[str, Any] = scores(metrics, task_type, y_true, y_pred, n_classes, **(options or {}))
     if task_type == "classification":
         result["confusion_matrix"] = confusion(y_true, y_pred, n_classes or int(max(y_true.max(), y_pred.max())) + 1)
     return result
@@ -271,6 +274,7 @@ def fit(
         raise ConfigError("splits", "the training and validation splits must both hold samples")
     hp = resolve_params(params, task)
     check_metric(metric, task)
+    options = metric_options(splits.info)  # the task's positive class and beta, if any
     direction, ceiling = metric_direction(metric), best_possible(metric)
     dev = pick_device(device)
     use_amp = bool(hp["amp"]) and dev.type == "cuda"
@@ -366,8 +370,8 @@ def fit(
         y_seen = targets_numpy(y_train[order[:n_seen]], task, mean, std)
         train_np = predictions_numpy(torch.cat(train_out).reshape(n_seen, -1).squeeze(-1), task, mean, std)
         val_np = predictions_numpy(val_out if task == "classification" else val_out.view_as(y_val), task, mean, std)
-        train_score = scores([metric], task, y_seen.reshape(train_np.shape), train_np, n_classes)[metric]
-        val_score = scores([metric], task, y_val_np, val_np, n_classes)[metric]
+        train_score = scores([metric], task, y_seen.reshape(train_np.shape), train_np, n_classes, **options)[metric]
+        val_score = scores([metric], task, y_val_np, val_np, n_classes, **options)[metric]
         record: dict[str, Any] = {
             "epoch": epoch,
             "iterations": iterations,

@@ -1,7 +1,10 @@
 """Scores for trained models.
 
-Classification metrics take class labels. ``precision``, ``recall`` and ``f1`` are binary
-(positive class 1) for two classes and macro-averaged otherwise; the ``_macro``,
+Classification metrics take class labels. ``precision``, ``recall``, ``f1``, ``fbeta`` and
+``specificity`` are binary for two classes (positive class 1 unless ``positive`` names
+another) and for any number of classes when ``positive`` is given (that class against the
+rest), and macro-averaged otherwise; ``fbeta`` weighs recall ``beta`` times as much as
+precision (F1 is beta = 1); the ``_macro``,
 ``_micro`` and ``_weighted`` variants name the averaging explicitly; a ratio with a zero
 denominator counts as 0, as scikit-learn's ``zero_division=0``. They are read off one
 confusion matrix (a ``bincount``): the trainer scores the validation split every epoch,
@@ -14,8 +17,8 @@ units and are scikit-learn's.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import sklearn
@@ -25,7 +28,7 @@ from sklearn import metrics as skm
 from nntune.exceptions import ConfigError
 
 Direction = Literal["maximize", "minimize"]
-ScoreFn = Callable[[np.ndarray, np.ndarray, int], float]
+ScoreFn = Callable[..., float]  # (y_true, y_pred, n_classes, *, positive=None, beta=1.0) -> score
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
@@ -43,25 +46,31 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
-def _per_class(cm: np.ndarray, kind: str) -> np.ndarray:
+def _per_class(cm: np.ndarray, kind: str, beta: float = 1.0) -> np.ndarray:
     tp = np.diag(cm)
     if kind == "precision":
         return _ratio(tp, cm.sum(axis=0))
     if kind == "recall":
         return _ratio(tp, cm.sum(axis=1))
-    return _ratio(2 * tp, cm.sum(axis=0) + cm.sum(axis=1))  # f1 = 2tp / (2tp + fp + fn)
+    if kind == "specificity":  # tn / (tn + fp): the negatives recognized as negative
+        negatives = cm.sum() - cm.sum(axis=1)
+        return _ratio(negatives - (cm.sum(axis=0) - tp), negatives)
+    b2 = beta * beta  # fbeta = (1 + b2) tp / ((1 + b2) tp + b2 fn + fp); f1 is b = 1
+    return _ratio((1 + b2) * tp, b2 * cm.sum(axis=1) + cm.sum(axis=0))
 
 
 def _averaged(kind: str, average: str | None) -> ScoreFn:
-    def score(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
+    def score(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, *, positive: int | None = None,
+              beta: float = 1.0) -> float:
         cm = confusion_matrix(y_true, y_pred, n_classes)
-        mode = average or ("binary" if n_classes == 2 else "macro")
+        mode = average or ("binary" if n_classes == 2 or positive is not None else "macro")
+        values = _per_class(cm, "fbeta" if kind == "f1" else kind, 1.0 if kind == "f1" else beta)
         if mode == "binary":
-            return float(_per_class(cm, kind)[1]) if len(cm) > 1 else 0.0
+            pos = 1 if positive is None else int(positive)
+            return float(values[pos]) if len(cm) > pos else 0.0
         if mode == "micro":  # pooled counts: tp over predictions (precision) or truths (recall)
             tp, total = np.trace(cm), cm.sum()
             return float(_ratio(tp, total)) if kind != "f1" else float(_ratio(2 * tp, 2 * total))
-        values = _per_class(cm, kind)
         if mode == "macro":
             return float(values.mean())
         support = cm.sum(axis=1)
@@ -70,12 +79,12 @@ def _averaged(kind: str, average: str | None) -> ScoreFn:
     return score
 
 
-def _accuracy(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
+def _accuracy(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, **_: Any) -> float:
     cm = confusion_matrix(y_true, y_pred, n_classes)
     return float(_ratio(np.trace(cm), cm.sum()))
 
 
-def _balanced_accuracy(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
+def _balanced_accuracy(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, **_: Any) -> float:
     """The mean recall over the classes that occur in ``y_true``."""
     cm = confusion_matrix(y_true, y_pred, n_classes)
     support = cm.sum(axis=1)
@@ -88,6 +97,8 @@ for _name in ("precision", "recall", "f1"):
     CLASSIFICATION[_name] = _averaged(_name, None)
     for _avg in ("macro", "micro", "weighted"):
         CLASSIFICATION[f"{_name}_{_avg}"] = _averaged(_name, _avg)
+CLASSIFICATION["fbeta"] = _averaged("fbeta", None)
+CLASSIFICATION["specificity"] = _averaged("specificity", None)
 
 REGRESSION: dict[str, ScoreFn] = {
     "mae": lambda t, p, _n: float(skm.mean_absolute_error(t, p)),
@@ -121,11 +132,13 @@ def check_metric(name: str, task_type: str) -> None:
         raise ConfigError("metric", f"{name!r} is not a {task_type} metric; choose from {', '.join(table)}")
 
 
-def score(name: str, task_type: str, y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 0) -> float:
-    """One metric: class labels for classification, original-unit values for regression."""
+def score(name: str, task_type: str, y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 0, *,
+          positive: int | None = None, beta: float = 1.0) -> float:
+    """One metric: class labels for classification, original-unit values for regression.
+    ``positive`` and ``beta`` are the binary metrics' positive class and fbeta's beta."""
     check_metric(name, task_type)
     if task_type == "classification":
-        return CLASSIFICATION[name](y_true, y_pred, n_classes)
+        return CLASSIFICATION[name](y_true, y_pred, n_classes, positive=positive, beta=beta)
     # Inputs come from the trainer already well-formed; skipping sklearn's argument checks
     # keeps the per-epoch cost of scoring small.
     with sklearn.config_context(skip_parameter_validation=True):
@@ -133,9 +146,17 @@ def score(name: str, task_type: str, y_true: np.ndarray, y_pred: np.ndarray, n_c
 
 
 def scores(
-    names: Sequence[str], task_type: str, y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 0
+    names: Sequence[str], task_type: str, y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 0, *,
+    positive: int | None = None, beta: float = 1.0,
 ) -> dict[str, float]:
-    return {name: score(name, task_type, y_true, y_pred, n_classes) for name in names}
+    return {name: score(name, task_type, y_true, y_pred, n_classes, positive=positive, beta=beta) for name in names}
+
+
+def metric_options(info: Mapping[str, Any]) -> dict[str, Any]:
+    """The positive class and beta a task's splits carry (``Splits.info``), as keywords of
+    :func:`scores`."""
+    positive = info.get("positive_class")
+    return {"positive": None if positive is None else int(positive), "beta": float(info.get("beta", 1.0))}
 
 
 def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> list[list[int]]:

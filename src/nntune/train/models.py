@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from nntune.exceptions import ConfigError
+from nntune.train.cnn_plan import plan_cnn
 
 MODELS = ("mlp", "cnn", "resnet18", "resnet34", "resnet50")
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -103,61 +104,33 @@ def build_mlp(params: Mapping[str, Any], input_shape: Sequence[int], n_outputs: 
     return nn.Sequential(blocks)
 
 
-def conv_padding(params: Mapping[str, Any], kernel: int, stride: int) -> int | str:
-    padding = params.get("padding", "same")
-    if padding == "valid":
-        return 0
-    if padding == "same":
-        # PyTorch accepts "same" only with stride 1; k // 2 keeps the size (up to the
-        # stride) for the odd kernels CNNs use.
-        return "same" if stride == 1 else kernel // 2
-    if isinstance(padding, int) and not isinstance(padding, bool) and padding >= 0:
-        return padding
-    raise ConfigError("padding", f"use 'same', 'valid' or an integer >= 0, got {padding!r}")
-
-
 def build_cnn(params: Mapping[str, Any], input_shape: Sequence[int], n_outputs: int) -> nn.Sequential:
+    """Conv blocks as :func:`~nntune.train.cnn_plan.plan_cnn` lays them out (kernel and
+    stride per block, ``filters_growth`` a factor or ``auto``), then a hidden dense layer."""
     if len(input_shape) != 3:
         raise ConfigError("model", f"cnn needs image input (C, H, W), got shape {tuple(input_shape)}")
-    n_blocks = positive_int(params, "conv_layers")
-    kernel = positive_int(params, "kernel_size")
-    stride = positive_int(params, "stride")
-    filters = positive_int(params, "filters")
-    growth = float(params.get("filters_growth", 2.0))
     pool = choice(params, "pool", POOLS)
+    plan = plan_cnn(params, input_shape, n_blocks=positive_int(params, "conv_layers"),
+                    filters=positive_int(params, "filters"), pool=pool)
     use_bn = bool(params.get("batchnorm", False))
-    padding = conv_padding(params, kernel, stride)
     blocks: OrderedDict[str, nn.Module] = OrderedDict()
-    channels, height, width = input_shape
-    for i in range(1, n_blocks + 1):
-        out_channels = max(1, round(filters * growth ** (i - 1)))
-        blocks[f"conv{i}"] = nn.Conv2d(channels, out_channels, kernel, stride=stride, padding=padding)
+    for b in plan:
+        i = b.index
+        blocks[f"conv{i}"] = nn.Conv2d(b.in_channels, b.out_channels, b.kernel, stride=b.stride, padding=b.padding)
         if use_bn:
-            blocks[f"bn{i}"] = nn.BatchNorm2d(out_channels)
+            blocks[f"bn{i}"] = nn.BatchNorm2d(b.out_channels)
         blocks[f"act{i}"] = activation(params)
-        height, width = conv_output_size(height, width, kernel, stride, padding)
-        if height < 1 or width < 1:
-            raise ConfigError("conv_layers", f"block {i} shrinks the image to nothing; use padding 'same' or fewer blocks")
-        # A 2x2 pool on a 1-pixel map would fail; small inputs simply stop pooling.
-        if pool != "none" and min(height, width) >= 2:
+        if b.pooled:
             blocks[f"pool{i}"] = nn.MaxPool2d(2) if pool == "max" else nn.AvgPool2d(2)
-            height, width = height // 2, width // 2
-        channels = out_channels
+    last = plan[-1]
     blocks["flatten"] = nn.Flatten()
-    blocks["fc"] = nn.Linear(channels * height * width, positive_int(params, "units"))
+    blocks["fc"] = nn.Linear(last.out_channels * last.out_hw[0] * last.out_hw[1], positive_int(params, "units"))
     blocks["act_fc"] = activation(params)
     p_drop = dropout_rate(params)
     if p_drop > 0:
         blocks["drop_fc"] = nn.Dropout(p_drop)
     blocks["head"] = nn.Linear(blocks["fc"].out_features, n_outputs)
     return nn.Sequential(blocks)
-
-
-def conv_output_size(height: int, width: int, kernel: int, stride: int, padding: int | str) -> tuple[int, int]:
-    if padding == "same":
-        return height, width
-    pad = int(padding)
-    return (height + 2 * pad - kernel) // stride + 1, (width + 2 * pad - kernel) // stride + 1
 
 
 def build_resnet(params: Mapping[str, Any], input_shape: Sequence[int], n_outputs: int) -> nn.Module:

@@ -1,0 +1,163 @@
+"""An ensemble of a stored study's best trials, scored once on the sealed test split.
+
+The top K complete trials (by validation value) are rebuilt: from their checkpoint when
+they kept one, else retrained with their own seed, which gives the same weights on CPU.
+``average`` averages their predicted probabilities (outputs for regression); ``greedy``
+picks members with replacement on the validation split (Caruana et al., 2004). Every
+choice is made on validation data; then the test split is opened once, the look recorded
+like the single best's, and the ensemble is scored beside the single best.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from nntune._trial import derive_seed
+from nntune.builtin import (
+    CLASSIFICATION_METRICS,
+    REGRESSION_METRICS,
+    evaluation_transform,
+    trial_hyperparameters,
+    training_augment,
+)
+from nntune.config import Config
+from nntune.ensemble import average, greedy_selection, member_weights
+from nntune.exceptions import ConfigError
+from nntune.study import Study
+from nntune.train import Splits, build_model, fit
+from nntune.train.loop import predict
+from nntune.train.metrics import metric_direction, metric_options, scores
+from nntune.trial import FrozenTrial, TrialState, ranked
+
+METHODS = ("average", "greedy")
+
+
+@dataclass
+class EnsembleResult:
+    """The ensemble beside the single best, on validation and on test."""
+
+    method: str
+    members: list[int]  # trial numbers, best validation value first
+    weights: list[float]
+    metric: str
+    val: float
+    single_val: float
+    test: dict[str, float] = field(default_factory=dict)
+    single_test: dict[str, float] = field(default_factory=dict)
+    looks: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"method": self.method, "members": self.members, "weights": self.weights, "metric": self.metric,
+                "val": self.val, "single_best_val": self.single_val, "test": self.test,
+                "single_best_test": self.single_test, "test_evaluations": self.looks}
+
+
+def top_trials(study: Study, k: int) -> list[FrozenTrial]:
+    done = [t for t in ranked(study.get_trials(deepcopy=False), study.direction) if t.state == TrialState.COMPLETE]
+    if k < 1:
+        raise ConfigError("top", f"must be at least 1, got {k}")
+    if not done:
+        raise ConfigError("study", f"{study.study_name} has no complete trial to build an ensemble from")
+    return done[:k]
+
+
+def member_model(cfg: Config, splits: Splits, study: Study, trial: FrozenTrial, device: str | None) -> Any:
+    """The trial's model: its checkpoint when it kept one, else retrained with its seed."""
+    params = trial_hyperparameters(cfg, trial.params)
+    checkpoint = trial.system_attrs.get("checkpoint")
+    if checkpoint and Path(checkpoint).is_file():
+        n_out = splits.n_classes if splits.task_type == "classification" else 1
+        model = build_model(params, splits.input_shape, n_out)
+        model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["model"])
+        return model
+    seed = derive_seed(study.seed, trial.number)
+    return fit(params, splits, metric=cfg.task.metric, seed=seed, device=device,
+               augment=training_augment(cfg, splits, params, seed),
+               eval_transform=evaluation_transform(cfg, params)).model
+
+
+def outputs(model: Any, x: torch.Tensor, splits: Splits, transform: Any) -> np.ndarray:
+    """Class probabilities, or regression outputs in the target's own units."""
+    out = predict(model, x, transform=transform).float()
+    if splits.task_type == "classification":
+        return torch.softmax(out, dim=-1).numpy().astype(np.float64)
+    return (out.view(len(x), -1).squeeze(-1) * splits.target_std + splits.target_mean).numpy().astype(np.float64)
+
+
+def score_of(metric: str, splits: Splits, pred: np.ndarray, y: torch.Tensor, names: tuple[str, ...]) -> dict[str, float]:
+    if splits.task_type == "classification":
+        labels = np.argmax(pred, axis=-1)
+        return scores(names, "classification", y.numpy(), labels, splits.n_classes, **metric_options(splits.info))
+    truth = (y.float().view(len(y), -1).squeeze(-1) * splits.target_std + splits.target_mean).numpy()
+    return scores(names, "regression", truth, pred)
+
+
+def build_ensemble(cfg: Config, splits: Splits, study: Study, *, top: int, method: str = "average",
+                   device: str | None = None) -> EnsembleResult:
+    """Rebuild the top ``top`` trials, choose the members on validation, then open the
+    test split once and record that look."""
+    if method not in METHODS:
+        raise ConfigError("method", f"unknown {method!r}; choose from {', '.join(METHODS)}")
+    metric = cfg.task.metric
+    trials = top_trials(study, top)
+    models = [member_model(cfg, splits, study, t, device) for t in trials]
+    transforms = [evaluation_transform(cfg, trial_hyperparameters(cfg, t.params)) for t in trials]
+    val = [outputs(m, splits.x_val, splits, tf) for m, tf in zip(models, transforms)]
+    sign = 1.0 if metric_direction(metric) == "maximize" else -1.0
+    if method == "greedy":
+        picked = greedy_selection(val, splits.y_val,
+                                  lambda p, y: sign * score_of(metric, splits, p, y, (metric,))[metric],
+                                  rounds=2 * len(trials))
+        weights = member_weights(picked, len(trials))
+    else:
+        weights = [1.0] * len(trials)
+    val_score = score_of(metric, splits, average(val, weights), splits.y_val, (metric,))[metric]
+    single_val = score_of(metric, splits, val[0], splits.y_val, (metric,))[metric]
+    numbers = [t.number for t in trials]
+    x_test, y_test = splits.test.open(f"{method} ensemble of trials {numbers} of study {study.study_name}")
+    test = [outputs(m, x_test, splits, tf) for m, tf in zip(models, transforms)]
+    base = CLASSIFICATION_METRICS if splits.task_type == "classification" else REGRESSION_METRICS
+    names = tuple(dict.fromkeys((*base, metric)))
+    ensemble_test = score_of(metric, splits, average(test, weights), y_test, names)
+    single_test = score_of(metric, splits, test[0], y_test, names)
+    record = {**{f"ensemble_{k}": v for k, v in ensemble_test.items()}, "ensemble_of": numbers,
+              "ensemble_method": method, "ensemble_weights": weights}
+    looks = study.storage.record_test_evaluation(study.id, trials[0].number, record)
+    return EnsembleResult(method, numbers, weights, metric, val_score, single_val, ensemble_test, single_test, looks)
+
+
+def ensemble_for_study(storage: str, study_name: str, *, top: int, method: str = "average",
+                       config: dict[str, Any] | None = None, device: str | None = None) -> EnsembleResult:
+    """:func:`build_ensemble` for a stored study, with the config it was tuned with (stored
+    with the study by ``nntune tune``) unless ``config`` is given."""
+    from nntune.builtin import load_task_splits
+    from nntune.config import parse_config
+    from nntune.storage import StudyNotFoundError, get_storage, redact_url
+    from nntune.study import load_study
+
+    store = get_storage(storage)
+    rec = store.load_study(study_name)
+    if rec is None:
+        raise StudyNotFoundError(f"no study named {study_name!r} in {redact_url(store.url)}")
+    raw = config if config is not None else rec.attrs.get("config")
+    if not isinstance(raw, dict):
+        raise ConfigError("config", f"study {study_name} stores no config; pass the config file it was tuned with")
+    cfg = parse_config({**raw, "storage": storage, "study": study_name}, "ensemble")
+    return build_ensemble(cfg, load_task_splits(cfg), load_study(study_name, store), top=top, method=method,
+                          device=device)
+
+
+def ensemble_lines(result: EnsembleResult) -> list[str]:
+    """The ensemble beside the single best, for the terminal."""
+    shown = [k for k in result.test if k != "confusion_matrix"]
+    single = ", ".join(f"{k} {result.single_test[k]:.4g}" for k in shown)
+    ens = ", ".join(f"{k} {result.test[k]:.4g}" for k in shown)
+    members = ", ".join(f"{n}" + (f" x{w:g}" if w != 1 else "") for n, w in zip(result.members, result.weights) if w)
+    return [f"single best (trial {result.members[0]}): validation {result.metric} {result.single_val:.4g}; test {single}",
+            f"{result.method} ensemble of trials {members}: validation {result.metric} {result.val:.4g}; test {ens}",
+            f"the test split has now been evaluated {result.looks} times"]

@@ -1,0 +1,314 @@
+"""Labs ``lr-decay``, ``batch-size`` and ``normalization``: how the learning rate, the batch
+and the input scale shape training (notes 002 and 004).
+
+``lr-decay`` trains one network with a constant rate, a step decay (x0.1 every 8 epochs) and
+an exponential decay through nntune's trainer. ``batch-size`` runs plain mini-batch SGD with
+batches of 1, 32 and the whole training set and records the loss after every update and the
+time of each epoch. ``normalization`` runs gradient descent on a two-weight linear model
+whose inputs have very different scales, before and after standardizing them.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from nntune.labs._common import COLORS, Curve, Lab, Measured, data_info, digit_splits, new_figure, save_figure, sub_seed, train_curve
+from nntune.train import load_splits
+from nntune.train.models import build_model
+
+Clock = Callable[[], float]
+
+# ---------------------------------------------------------------- learning-rate decay
+
+DECAY_NET = {"model": "mlp", "layers": 2, "units": 100, "activation": "relu", "init": "he_normal",
+             "optimizer": "momentum", "momentum": 0.9, "lr": 0.1, "batch_size": 64}
+SCHEDULES: dict[str, dict[str, Any]] = {
+    "constant": {"lr_schedule": "constant"},
+    "step": {"lr_schedule": "step", "lr_step_epochs": 8, "lr_gamma": 0.1},
+    "exponential": {"lr_schedule": "exponential", "lr_gamma": 0.8},
+}
+
+
+def measure_decay(seed: int, quick: bool) -> Measured:
+    splits = digit_splits(seed, train_size=1500)
+    epochs = 16 if quick else 24
+    run_seed = sub_seed(seed, "lr-decay")
+    runs = {name: train_curve(name, {**DECAY_NET, **extra, "epochs": epochs}, splits, run_seed)
+            for name, extra in SCHEDULES.items()}
+    final = {k: c.last("train_loss") if c.diverged_epoch is None else math.inf for k, c in runs.items()}
+    val = {k: c.last("val_loss") if c.diverged_epoch is None else math.inf for k, c in runs.items()}
+    const = runs["constant"].column("train_loss")
+    late = const[len(const) // 2:]
+    const_rises = sum(b > a for a, b in zip(late, late[1:]))
+    step = runs["step"].column("train_loss")
+    # Step and constant share every epoch up to 8; from epoch 9 the step run trains at lr/10.
+    below_after_cut = len(step) > 8 and all(a < b for a, b in zip(step[8:], const[8:]))
+    checks = {
+        "step decay ends with a lower training loss than the constant rate": final["step"] < final["constant"],
+        "exponential decay ends with a lower training loss than the constant rate": final["exponential"] < final["constant"],
+        "the constant rate keeps bouncing: its training loss rises in some epochs of the second half": const_rises >= 1,
+        "from the first 10x cut on (epoch 9), the step schedule's loss stays below the constant rate's every epoch":
+            below_after_cut,
+    }
+    numbers = {**data_info(splits), "epochs": epochs, "network": DECAY_NET, "schedules": SCHEDULES,
+               "final_train_loss": final, "final_val_loss": val,
+               "lr": {k: c.column("lr") for k, c in runs.items()},
+               "train_loss": {k: c.column("train_loss") for k, c in runs.items()},
+               "constant_rises_in_second_half": const_rises,
+               "step_below_constant_after_cut": below_after_cut}
+    return Measured(numbers, checks, series={"runs": runs})
+
+
+def draw_decay(measured: Measured, out_dir: Path) -> list[Path]:
+    runs: dict[str, Curve] = measured.series["runs"]
+    fig = new_figure(13, 5)
+    ax_loss, ax_lr = fig.subplots(1, 2)
+    for color, (name, curve) in zip(COLORS, runs.items()):
+        epochs = curve.column("epoch")
+        ax_loss.plot(epochs, curve.column("train_loss"), "o-", color=color, markersize=3,
+                     label=f"{name}: final {curve.last('train_loss'):.4f}")
+        ax_loss.plot(epochs, curve.column("val_loss"), ":", color=color, linewidth=1)
+        ax_lr.plot(epochs, curve.column("lr"), "o-", color=color, markersize=3, label=name)
+    ax_loss.set_yscale("log")
+    ax_loss.set_xlabel("epoch")
+    ax_loss.set_ylabel("loss (log): solid training, dotted validation")
+    ax_loss.legend(fontsize=9)
+    ax_loss.grid(alpha=0.3)
+    ax_lr.set_yscale("log")
+    ax_lr.set_xlabel("epoch")
+    ax_lr.set_ylabel("learning rate of the epoch (log)")
+    ax_lr.legend(fontsize=9)
+    ax_lr.grid(alpha=0.3)
+    fig.suptitle(f"Learning-rate decay on {measured.numbers['data']}: big steps first, small steps to settle (note 002)")
+    return [save_figure(fig, out_dir, "lr-decay")]
+
+
+# ---------------------------------------------------------------- batch size
+
+BATCH_NET = {"model": "mlp", "layers": 1, "units": 64, "activation": "relu", "init": "he_normal"}
+BATCH_LR = 0.05
+
+
+def sgd_run(splits: Any, batch_size: int, epochs: int, seed: int, clock: Clock) -> dict[str, Any]:
+    """Plain SGD at ``BATCH_LR``: the mini-batch loss and the whole training set's loss
+    after every update, and the seconds each epoch's updates took (evaluation excluded)."""
+    x, y = splits.x_train, splits.y_train
+    n = len(y)
+    torch.manual_seed(seed)
+    model = build_model(BATCH_NET, tuple(x.shape[1:]), int(splits.n_classes),
+                        generator=torch.Generator().manual_seed(seed))
+    opt = torch.optim.SGD(model.parameters(), lr=BATCH_LR)
+    order_gen = torch.Generator().manual_seed(sub_seed(seed, "order"))
+    batch_loss: list[float] = []
+    with torch.no_grad():
+        full_loss: list[float] = [float(F.cross_entropy(model(x), y))]
+    epoch_seconds: list[float] = []
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=order_gen)
+        spent = 0.0
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            t0 = clock()
+            loss = F.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            spent += clock() - t0
+            batch_loss.append(float(loss.detach()))
+            with torch.no_grad():
+                full_loss.append(float(F.cross_entropy(model(x), y)))
+        epoch_seconds.append(spent)
+    before, after = np.array(full_loss[:-1]), np.array(full_loss[1:])
+    # The noise: how far the loss an update sees (its batch's) strays from the whole set's loss at that point.
+    noise = float(np.sqrt(np.mean(((np.array(batch_loss) - before) / before) ** 2)))
+    return {"batch_size": batch_size, "updates": len(batch_loss), "batch_loss": batch_loss, "full_loss": full_loss[1:],
+            "relative_loss_noise": noise, "share_of_updates_raising_the_loss": float(np.mean(after > before)),
+            "epoch_seconds": epoch_seconds, "seconds_per_epoch": float(np.median(epoch_seconds)),
+            "batch_loss_std_last_epoch": float(np.std(batch_loss[-max(1, len(batch_loss) // epochs):])),
+            "final_train_loss": full_loss[-1]}
+
+
+def measure_batch(seed: int, quick: bool, clock: Clock = time.perf_counter) -> Measured:
+    splits = load_splits("digits", seed=seed, train_size=400 if quick else 1000)
+    epochs = 2 if quick else 4
+    n = len(splits.y_train)
+    sizes = {"1 (SGD)": 1, "32 (mini-batch)": 32, f"{n} (full batch)": n}
+    runs = {label: sgd_run(splits, size, epochs, sub_seed(seed, "batch-size"), clock) for label, size in sizes.items()}
+    one, mini, full = runs.values()
+    checks = {
+        "the loss an update sees is noisier the smaller the batch (1 > 32 > full)":
+            one["relative_loss_noise"] > mini["relative_loss_noise"] > full["relative_loss_noise"],
+        "batches of 1 even raise the whole training set's loss in a sizeable share of updates (10% or more)":
+            one["share_of_updates_raising_the_loss"] >= 0.1,
+        "batches of 1 give up vectorization: an epoch takes at least 3x as long as with batches of 32":
+            one["seconds_per_epoch"] >= 3 * mini["seconds_per_epoch"],
+        "the full batch makes one update per epoch: after the same epochs its loss is the highest":
+            full["final_train_loss"] > max(one["final_train_loss"], mini["final_train_loss"]),
+    }
+    summary = {k: {key: v[key] for key in ("batch_size", "updates", "seconds_per_epoch", "relative_loss_noise",
+                                           "share_of_updates_raising_the_loss",
+                                           "batch_loss_std_last_epoch", "final_train_loss")} for k, v in runs.items()}
+    numbers = {**data_info(splits), "epochs": epochs, "network": BATCH_NET, "lr": BATCH_LR, "runs": summary}
+    return Measured(numbers, checks, series={"runs": runs},
+                    remarks=["epoch times are wall-clock on this machine and vary with its load"])
+
+
+def draw_batch(measured: Measured, out_dir: Path) -> list[Path]:
+    runs = measured.series["runs"]
+    fig = new_figure(14, 5)
+    ax_step, ax_time = fig.subplots(1, 2)
+    for color, (label, run) in zip(COLORS, runs.items()):
+        updates = np.arange(1, run["updates"] + 1) * run["batch_size"] / measured.numbers["n_train"]
+        ax_step.plot(updates, run["batch_loss"], "-", color=color, alpha=0.35, linewidth=0.6)
+        ax_step.plot(updates, run["full_loss"], "-", color=color, linewidth=1.6,
+                     label=f"batch {label}: noise {run['relative_loss_noise']:.2f}, "
+                           f"{run['share_of_updates_raising_the_loss']:.0%} of updates raise the loss")
+        seconds = np.cumsum(run["epoch_seconds"])
+        per_epoch = run["updates"] // len(run["epoch_seconds"])
+        ends = [run["full_loss"][(i + 1) * per_epoch - 1] for i in range(len(seconds))]
+        ax_time.plot(seconds, ends, "o-", color=color, label=f"batch {label}: {run['seconds_per_epoch'] * 1e3:.1f} ms/epoch")
+    ax_step.set_yscale("log")
+    ax_step.set_xlabel("epochs (one point per update)")
+    ax_step.set_ylabel("loss (log): faint the batch's own, bold the whole training set's")
+    ax_step.legend(fontsize=8)
+    ax_time.set_xscale("log")
+    ax_time.set_xlabel("training seconds (log; evaluation excluded)")
+    ax_time.set_ylabel("training loss at each epoch's end")
+    ax_time.legend(fontsize=8)
+    fig.suptitle(f"Batch size on {measured.numbers['data']}: noise per update against time per epoch (note 004, 4.6.4)")
+    return [save_figure(fig, out_dir, "batch-size")]
+
+
+# ---------------------------------------------------------------- input normalization
+
+N_POINTS = 200
+SCALES = (1.0, 10.0)  # the two inputs' standard deviations
+TRUE_W = (2.0, -0.3)
+TOLERANCE = 1e-3  # converged: loss within this of the least-squares minimum
+MAX_STEPS = 5000
+
+
+def two_input_data(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(sub_seed(seed, "normalization"))
+    x = rng.normal(size=(N_POINTS, 2)) * np.array(SCALES) + np.array([3.0, 20.0])
+    y = x @ np.array(TRUE_W) + rng.normal(scale=0.5, size=N_POINTS)
+    return x, y - y.mean()
+
+
+def descend(x: np.ndarray, y: np.ndarray, max_steps: int = MAX_STEPS) -> dict[str, Any]:
+    """Gradient descent on the mean squared error of ``y ~ x @ w`` (inputs centred, no bias)
+    from w = 0 at the step size 1 / (largest curvature), the largest that never overshoots in
+    any direction. Returns the path, the losses and the steps to come within TOLERANCE."""
+    x = x - x.mean(axis=0)
+    hessian = 2 * x.T @ x / len(y)
+    eig = np.linalg.eigvalsh(hessian)
+    lr = 1.0 / float(eig.max())
+    best_w = np.linalg.lstsq(x, y, rcond=None)[0]
+    best = float(np.mean((x @ best_w - y) ** 2))
+    w = np.zeros(2)
+    path, losses = [w.copy()], [float(np.mean((x @ w - y) ** 2))]
+    steps = None
+    for k in range(1, max_steps + 1):
+        w = w - lr * (2 * x.T @ (x @ w - y) / len(y))
+        path.append(w.copy())
+        losses.append(float(np.mean((x @ w - y) ** 2)))
+        if losses[-1] - best <= TOLERANCE * max(1.0, best):
+            steps = k
+            break
+    return {"lr": lr, "curvatures": eig.tolist(), "condition_number": float(eig.max() / eig.min()),
+            "minimum": best_w.tolist(), "min_loss": best, "steps_to_converge": steps,
+            "path": np.array(path), "loss": losses, "x": x, "y": y}
+
+
+def measure_normalization(seed: int, quick: bool) -> Measured:
+    """Cheap already: ``quick`` changes nothing."""
+    x, y = two_input_data(seed)
+    standardized = (x - x.mean(axis=0)) / x.std(axis=0)
+    runs = {"raw inputs": descend(x, y), "standardized inputs": descend(standardized, y)}
+    raw, std = runs.values()
+    raw_steps = raw["steps_to_converge"] or MAX_STEPS
+    std_steps = std["steps_to_converge"] or MAX_STEPS
+    checks = {
+        "raw inputs stretch the loss contours (curvature ratio above 50)": raw["condition_number"] > 50,
+        "standardized inputs make them nearly round (curvature ratio below 2)": std["condition_number"] < 2,
+        "standardized inputs converge in at least 10x fewer steps": std["steps_to_converge"] is not None
+            and raw_steps >= 10 * std_steps,
+    }
+    numbers = {"points": N_POINTS, "input_std": list(SCALES), "true_weights": list(TRUE_W), "tolerance": TOLERANCE,
+               "max_steps": MAX_STEPS,
+               "runs": {k: {key: v[key] for key in ("lr", "curvatures", "condition_number", "minimum", "min_loss",
+                                                    "steps_to_converge")} for k, v in runs.items()}}
+    return Measured(numbers, checks, series={"runs": runs})
+
+
+def draw_normalization(measured: Measured, out_dir: Path) -> list[Path]:
+    runs = measured.series["runs"]
+    fig = new_figure(13, 5.5)
+    axes = fig.subplots(1, 2)
+    for ax, (label, run) in zip(axes, runs.items()):
+        x, y, path = run["x"], run["y"], run["path"]
+        center = np.array(run["minimum"])
+        span = max(np.abs(center).max(), np.abs(path).max()) * 1.15 + 1e-9
+        w1, w2 = np.meshgrid(np.linspace(-span, span, 160), np.linspace(-span, span, 160))
+        grid = np.stack([w1.ravel(), w2.ravel()], axis=1)
+        loss = np.mean((grid @ x.T - y) ** 2, axis=1).reshape(w1.shape)
+        ax.contour(w1, w2, np.log10(loss - run["min_loss"] + 1e-6), levels=20, cmap="viridis", linewidths=0.8)
+        shown = path[: min(len(path), 400)]
+        ax.plot(shown[:, 0], shown[:, 1], ".-", color=COLORS[1], markersize=3, linewidth=0.8)
+        ax.plot(*center, "*", color="gold", markersize=16, markeredgecolor="k")
+        steps = run["steps_to_converge"]
+        ax.set_title(f"{label}: curvature ratio {run['condition_number']:.0f}, "
+                     f"{steps if steps is not None else '> ' + str(MAX_STEPS)} steps to converge", fontsize=10)
+        ax.set_xlabel("w1")
+        ax.set_ylabel("w2")
+        ax.set_aspect("equal")
+    fig.suptitle("Loss contours of a two-weight linear model (input std 1 and 10), gradient descent from 0 "
+                 "at the largest stable step (first 400 steps drawn)")
+    return [save_figure(fig, out_dir, "normalization")]
+
+
+LABS = [
+    Lab(
+        name="lr-decay",
+        description="Constant, step (x0.1 every 8 epochs) and exponential learning-rate decay: curves and final loss.",
+        claim="Starting from the same large rate, both decays end with a lower training loss than the constant rate, "
+              "which keeps bouncing; from its first 10x cut on, the step schedule's loss stays below the constant rate's.",
+        text="A 3-layer MLP (2 hidden ReLU layers of 100 units) trained by nntune's trainer with SGD with momentum 0.9 at lr 0.1 (batches of 64) "
+             "on MNIST digits, the same initial weights and batch order for every schedule; the schedules are the "
+             "trainer's lr_schedule step (lr_step_epochs 8, lr_gamma 0.1) and exponential (lr_gamma 0.8).",
+        measure=measure_decay,
+        draw=draw_decay,
+    ),
+    Lab(
+        name="batch-size",
+        description="Batches of 1, 32 and the full training set: loss noise per update against time per epoch.",
+        claim="Batches of 1 make the noisiest progress and give up vectorization (an epoch takes several times "
+              "longer than with 32); the full batch is smooth but makes one update per epoch and learns least "
+              "per epoch; mini-batches sit between.",
+        text="A 2-layer MLP on sklearn's 8x8 digits trained by plain SGD at lr 0.05 from the same initial weights; "
+             "after every update the whole training set's loss is measured (outside the timed part). The noise is the "
+             "root mean square of (batch loss - whole-set loss) / whole-set loss over the updates: what a batch "
+             "sees against where the model really stands.",
+        measure=measure_batch,
+        draw=draw_batch,
+    ),
+    Lab(
+        name="normalization",
+        description="Loss contours of a two-weight model with raw and with standardized inputs, and the steps to converge.",
+        claim="Inputs on scales 1 and 10 stretch the loss contours into narrow ellipses and gradient descent needs "
+              "many steps; standardized inputs make them nearly round and it converges in a handful.",
+        text="A linear model y = w1 x1 + w2 x2 fitted by gradient descent on the mean squared error of 200 points, "
+             "from w = 0 at the step size 1 / (largest curvature of the loss), the largest step that never "
+             "overshoots; converged means within 0.001 of the least-squares minimum.",
+        measure=measure_normalization,
+        draw=draw_normalization,
+    ),
+]

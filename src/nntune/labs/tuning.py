@@ -1,0 +1,214 @@
+"""Labs ``ensemble`` and ``coarse-to-fine``: what to do with a study's trials (note 002).
+
+``ensemble`` runs a random search, keeps every trial's model, and averages the predicted
+probabilities of the K best (by validation accuracy) for every K; the test split is opened
+once, after the ranking, to score each ensemble beside the single best. ``coarse-to-fine``
+runs nntune's CoarseToFineSampler over the learning rate and weight decay and draws how each
+stage narrows around the best region.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from nntune import Float, Space, Trial, TrialState, create_study
+from nntune.ensemble import accuracy, average, greedy_selection, log_loss, member_weights, top_k_curve
+from nntune.labs._common import COLORS, Lab, Measured, data_info, digit_splits, new_figure, save_figure, sub_seed
+from nntune.samplers import CoarseToFineSampler, RandomSampler
+from nntune.train import fit
+from nntune.train.loop import predict
+
+# ---------------------------------------------------------------- ensembles
+
+ENS_NET = {"model": "mlp", "layers": 2, "activation": "relu", "init": "he_normal", "optimizer": "momentum",
+           "momentum": 0.9, "batch_size": 64}
+ENS_SPACE = Space({"lr": Float(3e-3, 0.1, log=True), "units": Float(32, 256, log=True),
+                   "dropout": Float(0.0, 0.5)})
+
+
+def probabilities(model: torch.nn.Module, x: torch.Tensor) -> np.ndarray:
+    return torch.softmax(predict(model, x), dim=-1).numpy().astype(np.float64)
+
+
+def measure_ensemble(seed: int, quick: bool) -> Measured:
+    splits = digit_splits(seed, train_size=800 if quick else 1500)
+    n_trials, epochs = (6, 6) if quick else (10, 10)
+    run_seed = sub_seed(seed, "ensemble")
+    study = create_study(direction="maximize", sampler=RandomSampler(run_seed), space=ENS_SPACE, seed=run_seed)
+    models: dict[int, torch.nn.Module] = {}
+
+    def objective(trial: Trial) -> float:
+        drawn = trial.suggest_space(ENS_SPACE)
+        params = {**ENS_NET, **drawn, "units": int(round(drawn["units"])), "epochs": epochs}
+        result = fit(params, splits, seed=trial.seed)
+        models[trial.number] = result.model
+        return float(result.history[-1]["value"])
+
+    study.optimize(objective, n_trials=n_trials)
+    done = sorted((t for t in study.trials if t.state == TrialState.COMPLETE and t.number in models),
+                  key=lambda t: (-float(t.value or 0.0), t.number))
+    y_val = splits.y_val.numpy()
+    val_probs = [probabilities(models[t.number], splits.x_val) for t in done]
+    # Everything above was chosen on validation data; the test split is opened once, now.
+    x_test, y_test_t = splits.test.open("lab ensemble: score the single best and the top-K ensembles once")
+    y_test = y_test_t.numpy()
+    test_probs = [probabilities(models[t.number], x_test) for t in done]
+    ks = list(range(1, len(done) + 1))
+    val_acc, test_acc = top_k_curve(val_probs, y_val, accuracy), top_k_curve(test_probs, y_test, accuracy)
+    test_nll = top_k_curve(test_probs, y_test, log_loss)
+    picked = greedy_selection(val_probs, y_val, lambda p, y: -log_loss(p, y), rounds=2 * len(done))
+    weights = member_weights(picked, len(done))
+    greedy_test = average(test_probs, weights)
+    k_val = ks[int(np.argmax(val_acc))]  # K chosen on validation, ties to the smaller K
+    single = {"accuracy": test_acc[0], "log_loss": test_nll[0]}
+    checks = {
+        "the top-K ensemble chosen on validation matches or beats the single best on test accuracy":
+            test_acc[k_val - 1] >= single["accuracy"],
+        "averaging the top 3 lowers the test log loss below the single best's": len(ks) >= 3 and test_nll[2] < single["log_loss"],
+        "the greedy ensemble (Caruana) matches or beats the single best on test accuracy":
+            accuracy(greedy_test, y_test) >= single["accuracy"],
+    }
+    trials = [{"rank": i + 1, "trial": t.number, "val_accuracy": float(t.value or 0.0),
+               "params": {k: v for k, v in t.params.items()}} for i, t in enumerate(done)]
+    numbers = {**data_info(splits), "n_test": len(y_test), "trials": n_trials, "epochs": epochs, "network": ENS_NET,
+               "space": ENS_SPACE.to_json(), "ranked_trials": trials, "k": ks,
+               "ensemble_val_accuracy": val_acc, "ensemble_test_accuracy": test_acc, "ensemble_test_log_loss": test_nll,
+               "k_chosen_on_validation": k_val, "single_best_test": single,
+               "greedy": {"picked_ranks": [i + 1 for i in picked], "weights": weights,
+                          "test_accuracy": accuracy(greedy_test, y_test), "test_log_loss": log_loss(greedy_test, y_test)}}
+    return Measured(numbers, checks)
+
+
+def draw_ensemble(measured: Measured, out_dir: Path) -> list[Path]:
+    n = measured.numbers
+    fig = new_figure(13, 5)
+    ax_acc, ax_nll = fig.subplots(1, 2)
+    ks = n["k"]
+    ax_acc.plot(ks, n["ensemble_test_accuracy"], "o-", color=COLORS[0], label="top-K average, test")
+    ax_acc.plot(ks, n["ensemble_val_accuracy"], "s:", color=COLORS[2], label="top-K average, validation")
+    ax_acc.axhline(n["single_best_test"]["accuracy"], color=COLORS[1], linestyle="--", label="single best, test")
+    ax_acc.axhline(n["greedy"]["test_accuracy"], color=COLORS[3], linestyle="-.", label="greedy selection, test")
+    ax_acc.axvline(n["k_chosen_on_validation"], color="0.5", linewidth=1)
+    ax_acc.set_xlabel("K (models averaged, best validation accuracy first)")
+    ax_acc.set_ylabel("accuracy")
+    ax_acc.legend(fontsize=8)
+    ax_acc.grid(alpha=0.3)
+    ax_nll.plot(ks, n["ensemble_test_log_loss"], "o-", color=COLORS[0], label="top-K average")
+    ax_nll.axhline(n["single_best_test"]["log_loss"], color=COLORS[1], linestyle="--", label="single best")
+    ax_nll.axhline(n["greedy"]["test_log_loss"], color=COLORS[3], linestyle="-.", label="greedy selection")
+    ax_nll.set_xlabel("K")
+    ax_nll.set_ylabel("test log loss")
+    ax_nll.legend(fontsize=8)
+    ax_nll.grid(alpha=0.3)
+    fig.suptitle(f"Ensembles of a random search's {len(ks)} models on {n['data']}: average the probabilities (note 002)")
+    return [save_figure(fig, out_dir, "ensemble")]
+
+
+# ---------------------------------------------------------------- coarse to fine
+
+CTF_NET = {"model": "mlp", "layers": 2, "units": 64, "activation": "relu", "init": "he_normal", "optimizer": "sgd",
+           "batch_size": 50}
+CTF_SPACE = Space({"lr": Float(1e-5, 1.0, log=True), "weight_decay": Float(1e-8, 1e-1, log=True)})
+STAGES, TOP_K = 3, 4
+
+
+def log_width(space_json: dict[str, Any], name: str) -> float:
+    """Decades a log range spans."""
+    spec = space_json["params"][name]
+    return float(np.log10(spec["high"]) - np.log10(spec["low"]))
+
+
+def measure_coarse(seed: int, quick: bool) -> Measured:
+    splits = digit_splits(seed, train_size=300, split=(0.8, 0.1, 0.1))
+    per_stage, epochs = (6, 4) if quick else (10, 6)
+    run_seed = sub_seed(seed, "coarse-to-fine")
+    sampler = CoarseToFineSampler(run_seed, stages=STAGES, trials_per_stage=per_stage, top_k=TOP_K, margin=0.1)
+    study = create_study(direction="maximize", sampler=sampler, space=CTF_SPACE, seed=run_seed)
+
+    def objective(trial: Trial) -> float:
+        params = {**CTF_NET, **trial.suggest_space(CTF_SPACE), "epochs": epochs}
+        return float(fit(params, splits, seed=trial.seed).history[-1]["value"])
+
+    study.optimize(objective, n_trials=STAGES * per_stage)
+    history = study.trials
+    stages = sampler.stages_for(CTF_SPACE, history, "maximize")
+    trials = [{"trial": t.number, "stage": sampler.stage_of(t.number), "lr": t.params["lr"],
+               "weight_decay": t.params["weight_decay"], "val_accuracy": float(t.value or 0.0)}
+              for t in history if t.state == TrialState.COMPLETE]
+    by_stage = [[t["val_accuracy"] for t in trials if t["stage"] == s] for s in range(STAGES)]
+    widths = [{name: log_width(st["space"], name) for name in CTF_SPACE.params} for st in stages]
+    best = max(trials, key=lambda t: t["val_accuracy"])
+    final = stages[-1]["space"]["params"]
+    checks = {
+        "every stage's ranges are no wider than the last's, and the last is narrower in both parameters":
+            all(widths[i + 1][p] <= widths[i][p] + 1e-9 for i in range(len(widths) - 1) for p in CTF_SPACE.params)
+            and all(widths[-1][p] < widths[0][p] for p in CTF_SPACE.params),
+        "the last stage's learning-rate range holds the best trial found": final["lr"]["low"] <= best["lr"] <= final["lr"]["high"],
+        "the last stage's trials score better on average than the first's": float(np.mean(by_stage[-1])) > float(np.mean(by_stage[0])),
+    }
+    numbers = {**data_info(splits), "epochs": epochs, "network": CTF_NET, "stages": stages, "trials_per_stage": per_stage,
+               "top_k": TOP_K, "decades_per_stage": widths, "mean_val_accuracy_per_stage": [float(np.mean(b)) for b in by_stage],
+               "best": best, "trials": trials}
+    return Measured(numbers, checks)
+
+
+def draw_coarse(measured: Measured, out_dir: Path) -> list[Path]:
+    n = measured.numbers
+    fig = new_figure(9, 6.5)
+    ax = fig.subplots()
+    for stage, color in zip(n["stages"], COLORS):
+        s, space = stage["stage"], stage["space"]["params"]
+        lr, wd = space["lr"], space["weight_decay"]
+        ax.add_patch(_rect(lr["low"], lr["high"], wd["low"], wd["high"], color))
+        pts = [t for t in n["trials"] if t["stage"] == s]
+        ax.scatter([t["lr"] for t in pts], [t["weight_decay"] for t in pts], color=color, s=30 + 200 * np.array(
+            [t["val_accuracy"] for t in pts]) ** 2, edgecolor="k", linewidth=0.4,
+            label=f"stage {s}: mean validation accuracy {n['mean_val_accuracy_per_stage'][s]:.3f}")
+    ax.scatter([n["best"]["lr"]], [n["best"]["weight_decay"]], marker="*", s=300, color="gold", edgecolor="k", zorder=3,
+               label=f"best trial ({n['best']['val_accuracy']:.3f})")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("learning rate (log)")
+    ax.set_ylabel("weight decay (log)")
+    ax.legend(fontsize=8, loc="lower left")
+    fig.suptitle("Coarse to fine: each stage's ranges (boxes) narrow around the best trials of the last "
+                 "(point size: validation accuracy)", fontsize=10)
+    return [save_figure(fig, out_dir, "coarse-to-fine")]
+
+
+def _rect(x0: float, x1: float, y0: float, y1: float, color: str) -> Any:
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=color, linewidth=2)
+
+
+LABS = [
+    Lab(
+        name="ensemble",
+        description="The test accuracy of an ensemble of a random search's top-K models against K.",
+        claim="Averaging the predicted probabilities of the best few models matches or beats the single best model "
+              "on test data: the K chosen on validation and the greedy selection are at least as accurate, and "
+              "the top 3 have a lower test log loss.",
+        text="A random search (nntune RandomSampler) over learning rate, hidden units and dropout of a 3-layer MLP "
+             "on MNIST digits; each trial's model is kept. Models are ranked by validation accuracy, the top K "
+             "averaged for every K, and a greedy forward selection with replacement (Caruana et al., 2004) picks "
+             "members by validation log loss. The test split is opened once, after all choices are made.",
+        measure=measure_ensemble,
+        draw=draw_ensemble,
+    ),
+    Lab(
+        name="coarse-to-fine",
+        description="Coarse-to-fine search over learning rate and weight decay: the stages narrowing, drawn.",
+        claim="Each stage's ranges narrow around the best trials of the stage before, the last stage's range still "
+              "holds the best trial, and its trials score better on average than the first stage's.",
+        text="nntune's CoarseToFineSampler (3 stages, the top 4 trials kept, 10% margin) over a learning rate in "
+             "[1e-5, 1] and weight decay in [1e-8, 0.1], both on a log scale; each trial trains a 3-layer MLP for a "
+             "few epochs on 300 MNIST digits (the notes' steps 0 to 3: set ranges, draw, score, narrow).",
+        measure=measure_coarse,
+        draw=draw_coarse,
+    ),
+]

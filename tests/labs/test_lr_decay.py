@@ -1,0 +1,20 @@
+"""Lab ``lr-decay``: constant, step and exponential schedules."""
+
+import pytest
+
+from nntune.labs import run_lab
+
+
+@pytest.mark.slow
+def test_decay_settles_lower_than_a_constant_rate():
+    result = run_lab("lr-decay", seed=0, quick=True)
+    n = result.numbers
+    final = n["final_train_loss"]
+    assert final["step"] < final["constant"] and final["exponential"] < final["constant"]
+    lr = n["lr"]
+    assert lr["constant"][0] == lr["constant"][-1] == pytest.approx(0.1)
+    assert lr["step"][7] == pytest.approx(0.1) and lr["step"][8] == pytest.approx(0.01)  # epoch 9 trains at lr/10
+    assert lr["exponential"][1] == pytest.approx(lr["exponential"][0] * 0.8)
+    assert n["train_loss"]["step"][:8] == n["train_loss"]["constant"][:8]  # same run until the cut
+    assert n["step_below_constant_after_cut"] and n["constant_rises_in_second_half"] >= 1
+    assert result.held

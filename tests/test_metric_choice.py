@@ -1,0 +1,61 @@
+"""Choosing the metric: accuracy on imbalanced data, recall won by predicting positive."""
+
+import numpy as np
+import pytest
+
+from nntune.config import DEFAULT_YAML, parse_config
+from nntune.exceptions import ConfigError
+from nntune.metric_choice import all_positive_finding, class_shares, imbalance_warning, positive_share
+
+
+def test_accuracy_on_a_rare_class_warns_with_the_rare_disease_argument():
+    y = np.array([0] * 90 + [1] * 10)
+    assert class_shares(y, 2).tolist() == [0.9, 0.1]
+    text = imbalance_warning("accuracy", y, 2)
+    assert text is not None and "class 1 is only 10%" in text and "rare disease" in text
+    assert "recall" in text and "f1" in text and "positive_class 1" in text
+    assert imbalance_warning("f1", y, 2) is None
+    assert imbalance_warning("accuracy", np.array([0] * 50 + [1] * 50), 2) is None
+    digits_like = np.repeat(np.arange(10), 10)  # ten balanced classes of 10% each: no rare class
+    assert imbalance_warning("accuracy", digits_like, 10) is None
+    one_rare = np.concatenate([np.repeat(np.arange(9), 11), [9]])  # class 9 is 1 in 100
+    assert "class 9 is only 1%" in imbalance_warning("accuracy", one_rare, 10)
+
+
+def test_recall_won_by_calling_everything_positive_is_a_finding():
+    cm = [[2, 48], [0, 50]]  # 98% predicted positive, half are
+    assert positive_share(cm, 1) == pytest.approx(0.98)
+    text = all_positive_finding("recall", cm, None)
+    assert text is not None and "98%" in text and "50%" in text
+    assert all_positive_finding("recall", [[40, 10], [5, 45]], None) is None
+    assert all_positive_finding("accuracy", cm, None) is None
+    assert all_positive_finding("recall", [[50, 0], [48, 2]], 0) is not None  # class 0 positive
+
+
+def test_positive_class_and_beta_are_checked():
+    import yaml
+
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw["task"].update(metric="fbeta", beta=2.0, positive_class=3)
+    cfg = parse_config(raw)
+    assert cfg.task.beta == 2.0 and cfg.task.positive_class == 3 and cfg.task.resolved_direction == "maximize"
+    raw["task"]["beta"] = 0
+    with pytest.raises(ConfigError, match="task.beta"):
+        parse_config(raw)
+    raw["task"].update(beta=1.0, positive_class=-1)
+    with pytest.raises(ConfigError, match="task.positive_class"):
+        parse_config(raw)
+
+
+def test_a_positive_class_beyond_the_data_names_the_field():
+    import yaml
+
+    from nntune.builtin import load_task_splits
+
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw["task"].update(data="breast_cancer", metric="recall", positive_class=2)
+    with pytest.raises(ConfigError, match="task.positive_class.*classes 0 to 1"):
+        load_task_splits(parse_config(raw))
+    raw["task"]["positive_class"] = 0
+    splits = load_task_splits(parse_config(raw))
+    assert splits.info["positive_class"] == 0 and splits.info["beta"] == 1.0
