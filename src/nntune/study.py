@@ -19,7 +19,7 @@ from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
 from nntune.samplers import RandomSampler, Sampler
 from nntune.schedulers import NoScheduler, Scheduler
 from nntune.space import Distribution, Space
-from nntune.storage import DuplicatedStudyError, Storage, StudyNotFoundError, get_storage, redact_url
+from nntune.storage import DuplicatedStudyError, ParamChange, Storage, StudyNotFoundError, get_storage, redact_url
 from nntune.storage._base import LazyHistory
 from nntune.trial import (
     Direction,
@@ -232,6 +232,36 @@ class Study:
                 import gc
 
                 gc.collect()
+
+    # changing trials while they train ------------------------------------------------
+    def set_trial_params(self, number: int, params: Mapping[str, Any]) -> list[ParamChange]:
+        """Change hyperparameters of a waiting or running trial from its next epoch boundary
+        (lr and its schedule, momentum, betas, eps, weight_decay, l1, dropout, grad_clip,
+        epochs, early stopping); structural ones and values outside the trial's declared
+        range raise ConfigError and write nothing. The trial's params stay those it started
+        with; the changes are kept beside them (:meth:`param_changes`)."""
+        from nntune.control import set_trial_params
+
+        return set_trial_params(self.storage, self.id, self.study_name, number, params)
+
+    def stop_trial(self, number: int) -> ParamChange:
+        """End a waiting or running trial after its current epoch, as pruned by the user."""
+        from nntune.control import stop_trial
+
+        return stop_trial(self.storage, self.id, self.study_name, number)
+
+    def fork_trial(self, number: int, epoch: int, params: Mapping[str, Any] | None = None) -> int:
+        """Queue a new trial that starts from trial ``number``'s checkpoint at ``epoch`` with
+        ``params`` changed; returns its number. The built-in objective (``nntune babysit``)
+        resumes the checkpoint; a define-by-run objective reads the lineage from the trial's
+        system attributes ``parent`` and ``parent_step``."""
+        from nntune.control import fork_trial
+
+        return fork_trial(self.storage, self.id, self.study_name, number, epoch, params)
+
+    def param_changes(self, number: int | None = None) -> list[ParamChange]:
+        """Every change of one trial (or of all), pending and applied, oldest first."""
+        return self.storage.get_param_changes(self.id, number)
 
     @property
     def stop_requested(self) -> bool:

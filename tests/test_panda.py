@@ -1,0 +1,104 @@
+"""Babysitting one model: forks from an epoch, resumes, stops, checkpoint retention."""
+
+from pathlib import Path
+
+import pytest
+
+from nntune.config import CheckpointsConfig, parse_config
+from nntune.exceptions import ConfigError
+from nntune.panda import (
+    checkpoint_dir,
+    load_babysit_study,
+    open_babysit_study,
+    queue_fork,
+    queue_new,
+    queue_resume,
+    snapshots,
+    snapshots_to_drop,
+    train_queued,
+)
+from nntune.trial import TrialState
+
+LOSSES = ("train_loss", "val_loss", "val_accuracy", "lr", "iterations")
+
+
+def config(tmp_path: Path, **checkpoints):
+    return parse_config({
+        "study": "panda", "storage": f"sqlite:///{tmp_path / 'p.db'}",
+        "task": {"data": "digits", "model": "mlp", "metric": "accuracy"},
+        "search": {"checkpoint_dir": str(tmp_path / "runs")},
+        "checkpoints": checkpoints,
+        "fixed": {"epochs": 4, "layers": 1, "units": 16, "batch_size": 128, "dropout": 0.1, "lr": 0.01},
+    })
+
+
+def curve(trial):
+    return {r["step"]: {k: r[k] for k in LOSSES} for r in trial.metrics}
+
+
+def test_a_fork_continues_its_parent_exactly_and_takes_its_change(tmp_path):
+    cfg = config(tmp_path)
+    study = open_babysit_study(cfg)
+    queue_new(study, cfg)
+    parent = train_queued(study, cfg).trial
+    assert parent.state == TrialState.COMPLETE and sorted(snapshots(checkpoint_dir(cfg), 0)) == [1, 2, 3, 4]
+    assert parent.params["lr"] == 0.01
+
+    assert queue_fork(study, cfg, 0, 2) == 1
+    same = train_queued(study, cfg)
+    full_parent, full_same = (study.storage.get_trial(study.id, n) for n in (0, 1))
+    # Up to the fork the curve is the parent's; the first epoch after it without changes
+    # equals the parent's next epoch.
+    assert curve(full_same) == curve(full_parent)
+    assert full_same.system_attrs["parent"] == 0 and full_same.system_attrs["parent_step"] == 2
+    assert same.trial.state == TrialState.COMPLETE
+
+    queue_fork(study, cfg, 0, 2, {"lr": 1e-4})
+    changed = study.storage.get_trial(study.id, train_queued(study, cfg).trial.number)
+    assert curve(changed)[3]["lr"] == pytest.approx(1e-4)
+    assert curve(changed)[3]["val_loss"] != curve(full_parent)[3]["val_loss"]
+    assert changed.params["lr"] == 1e-4  # the fork starts with the change
+
+
+def test_refused_forks_write_nothing(tmp_path):
+    cfg = config(tmp_path, keep_last=1, keep_best=False)
+    study = open_babysit_study(cfg)
+    queue_new(study, cfg)
+    train_queued(study, cfg)
+    assert sorted(snapshots(checkpoint_dir(cfg), 0)) == [4]
+    for epoch, changes, message in ((2, None, "no checkpoint of trial 0 at epoch 2"),
+                                    (4, {"units": 64}, "units: cannot change"),
+                                    (4, {"dropout": 1.5}, "dropout: must be in")):
+        with pytest.raises(ConfigError, match=message):
+            queue_fork(study, cfg, 0, epoch, changes)
+    with pytest.raises(ConfigError, match="no trial 5"):
+        queue_resume(study, cfg, 5)
+    assert len(study.get_trials()) == 1
+
+
+def test_a_stopped_trial_resumes_from_its_last_checkpoint(tmp_path):
+    cfg = config(tmp_path)
+    study = open_babysit_study(cfg)
+    number = queue_new(study, cfg)
+    study.stop_trial(number)  # taken at the first epoch boundary
+    stopped = train_queued(study, cfg).trial
+    assert stopped.state == TrialState.PRUNED and stopped.system_attrs["stopped_by"] == "user"
+    assert [c.epoch for c in study.param_changes(number)] == [1]
+
+    again, cfg_again = load_babysit_study(cfg.storage, "panda")
+    queued = queue_resume(again, cfg_again, number)
+    resumed = train_queued(again, cfg_again).trial
+    assert resumed.number == queued and resumed.state == TrialState.COMPLETE
+    full = again.storage.get_trial(again.id, resumed.number)
+    assert full.system_attrs["fork"] == "resume" and sorted(full.intermediate_values) == [1, 2, 3, 4]
+
+
+def test_retention_keeps_the_newest_and_the_best_within_the_disk_budget():
+    sizes = {e: 2**20 for e in range(1, 9)}
+    values = {1: 0.5, 2: 0.9, 3: 0.6, 4: 0.7, 5: 0.7, 6: 0.7, 7: 0.7, 8: 0.7}
+    assert snapshots_to_drop(sizes, values, "maximize", CheckpointsConfig(keep_last=3)) == [1, 3, 4, 5]
+    assert snapshots_to_drop(sizes, values, "minimize", CheckpointsConfig(keep_last=3)) == [2, 3, 4, 5]
+    assert snapshots_to_drop(sizes, values, "maximize", CheckpointsConfig(keep_last=3, keep_best=False)) \
+        == [1, 2, 3, 4, 5]
+    assert snapshots_to_drop(sizes, values, "maximize", CheckpointsConfig(max_disk_mb=2)) == [1, 3, 4, 5, 6, 7]
+    assert snapshots_to_drop(sizes, values, "maximize", CheckpointsConfig()) == []
