@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from nntune._trial import Trial
-from nntune.builtin import checkpoint_file, load_task_splits, make_objective
+from nntune.builtin import load_task_splits, make_objective
+from nntune.changes import CHANGEABLE
 from nntune.config import CheckpointsConfig, Config, parse_config
 from nntune.control import find_trial, fork_trial
 from nntune.exceptions import ConfigError, TrialPruned
@@ -166,8 +167,12 @@ def train_queued(study: Study, cfg: Config, *, device: str | None = None,
 
 
 def queue_new(study: Study, cfg: Config) -> int:
-    """Queue the config's configuration (its fixed values; trainer defaults for the rest)."""
-    return study.enqueue_trial(cfg.hyperparameters())
+    """Queue the config's configuration: its fixed values, the trainer's defaults for the
+    rest. The ``space`` is not searched; its ranges of changeable parameters become the
+    trial's declared ranges, which later changes must respect."""
+    declared = {n: d for n, d in cfg.build_space().params.items() if n in CHANGEABLE}
+    return study.storage.create_trial(study.id, state=TrialState.WAITING, distributions=declared,
+                                      system_attrs={"fixed_params": cfg.hyperparameters()})
 
 
 def queue_fork(study: Study, cfg: Config, number: int, epoch: int,
