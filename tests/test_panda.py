@@ -102,3 +102,29 @@ def test_retention_keeps_the_newest_and_the_best_within_the_disk_budget():
         == [1, 2, 3, 4, 5]
     assert snapshots_to_drop(sizes, values, "maximize", CheckpointsConfig(max_disk_mb=2)) == [1, 3, 4, 5, 6, 7]
     assert snapshots_to_drop(sizes, values, "maximize", CheckpointsConfig()) == []
+
+
+def test_show_and_the_report_mark_the_changes_on_the_curves():
+    from nntune.report.data import build_report_data
+    from nntune.report.figures import learning_curves_figure
+    from nntune.show import show_data
+    from nntune.storage import InMemoryStorage
+
+    store = InMemoryStorage()
+    sid = store.create_study("s", "maximize", {"metric": "accuracy"})
+    n = store.create_trial(sid)
+    for step in (1, 2, 3):
+        if step == 2:
+            store.add_param_changes(sid, n, {"lr": 1e-4})
+            store.take_param_changes(sid, n, 1, {"lr": 1e-3})
+        store.report(sid, n, step, 0.5 + step / 10, {"epoch": step, "train_loss": 1 / step, "val_loss": 1.1 / step,
+                                                      "train_accuracy": 0.5, "val_accuracy": 0.5 + step / 10,
+                                                      "value": 0.5 + step / 10, "lr": 1e-3 if step == 1 else 1e-4})
+    store.finish_trial(sid, n, TrialState.COMPLETE, 0.8)
+    mark = {"epoch": 1, "param": "lr", "old": 1e-3, "new": 1e-4, "who": "user"}
+    assert show_data(store, "s")["trials"][0]["changes"] == [mark]
+    curves = build_report_data(store, "s")["learning_curves"]
+    assert curves[0]["changes"] == [mark]
+    fig = learning_curves_figure(curves, "accuracy")
+    assert [s.x0 for s in fig.layout.shapes] == [1.5, 1.5]
+    assert "lr 0.001→0.0001" in fig.layout.annotations[-1].text

@@ -80,3 +80,14 @@ def fork_trial(storage: Storage, study_id: int, study: str, number: int, epoch: 
     return storage.create_trial(study_id, state=TrialState.WAITING, distributions=parent.distributions,
                                 system_attrs={"fixed_params": params, "parent": number,
                                               "parent_step": epoch, "fork": kind})
+
+
+def changes_by_trial(store: Storage, study_id: int) -> dict[int, list[dict[str, Any]]]:
+    """The hyperparameter changes each trial took while training (``nntune trial set``), as
+    ``{"epoch", "param", "old", "new", "who"}``: the mark after ``epoch`` on its curves."""
+    out: dict[int, list[dict[str, Any]]] = {}
+    for c in store.get_param_changes(study_id):
+        if not c.pending and c.param != "stop":
+            out.setdefault(c.trial, []).append({"epoch": c.epoch, "param": c.param, "old": c.old,
+                                                "new": c.new, "who": c.who})
+    return out
