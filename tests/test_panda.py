@@ -80,17 +80,21 @@ def test_a_stopped_trial_resumes_from_its_last_checkpoint(tmp_path):
     cfg = config(tmp_path)
     study = open_babysit_study(cfg)
     number = queue_new(study, cfg)
-    study.stop_trial(number)  # taken at the first epoch boundary
-    stopped = train_queued(study, cfg).trial
+    # Asked during epoch 1's report (another terminal, in effect): taken after epoch 2.
+    stopped = train_queued(study, cfg, on_epoch=lambda t, e, r: e == 1 and study.stop_trial(number)).trial
     assert stopped.state == TrialState.PRUNED and stopped.system_attrs["stopped_by"] == "user"
-    assert [c.epoch for c in study.param_changes(number)] == [1]
+    assert [c.epoch for c in study.param_changes(number)] == [2]
 
     again, cfg_again = load_babysit_study(cfg.storage, "panda")
     queued = queue_resume(again, cfg_again, number)
+    again.set_trial_params(queued, {"epochs": 3, "lr": 0.005})  # asked while it waits
     resumed = train_queued(again, cfg_again).trial
     assert resumed.number == queued and resumed.state == TrialState.COMPLETE
     full = again.storage.get_trial(again.id, resumed.number)
-    assert full.system_attrs["fork"] == "resume" and sorted(full.intermediate_values) == [1, 2, 3, 4]
+    assert full.system_attrs["fork"] == "resume" and sorted(full.intermediate_values) == [1, 2, 3]
+    assert [(c.param, c.old, c.new, c.epoch) for c in again.param_changes(queued)] == [
+        ("epochs", 4, 3, 2), ("lr", 0.01, 0.005, 2)]
+    assert curve(full)[3]["lr"] == pytest.approx(0.005) and full.params["lr"] == 0.01
 
 
 def test_retention_keeps_the_newest_and_the_best_within_the_disk_budget():

@@ -19,7 +19,7 @@ from typing import Any
 
 from nntune._trial import Trial
 from nntune.builtin import load_task_splits, make_objective
-from nntune.changes import CHANGEABLE
+from nntune.changes import CHANGEABLE, STOP
 from nntune.config import CheckpointsConfig, Config, parse_config
 from nntune.control import find_trial, fork_trial
 from nntune.exceptions import ConfigError, TrialPruned
@@ -139,6 +139,15 @@ def babysit_objective(cfg: Config, splits: Any, *, device: str | None = None,
                                  metrics={k: v for k, v in record.items() if k != "step"})
                     if on_epoch is not None:
                         on_epoch(trial, record["step"], record)
+        # Changes asked while it waited are taken before its first epoch: after the parent's
+        # epoch for a fork or resume, after epoch 0 for a new trial.
+        early = trial.take_changes(proposal.parent_step if proposal else 0, params)
+        if early.pop(STOP, False):
+            trial.set_system_attr("stopped_by", "user")
+            raise TrialPruned()
+        if early:
+            params = {**params, **early}
+            proposal = Proposal(params, proposal.parent, proposal.parent_step) if proposal else None
         run = make_objective(cfg.model_copy(update={"fixed": params}), Space({}), splits, device=device,
                              checkpoints=folder, snapshot_every=1, proposal=proposal, on_epoch=after_epoch)
         try:
@@ -199,7 +208,13 @@ def queue_resume(study: Study, cfg: Config, number: int) -> int:
         if owner.get("host") == socket.gethostname() and _alive(int(owner.get("pid", 0))):
             raise ConfigError("trial", f"trial {number} is still training (process {owner['pid']})")
         study.storage.finish_trial(study.id, number, TrialState.FAILED, error="interrupted: its process is gone")
-    return fork_trial(study.storage, study.id, study.study_name, number, kept[-1], kind="resume")
+    child = fork_trial(study.storage, study.id, study.study_name, number, kept[-1], kind="resume")
+    # What was asked of the interrupted trial and never taken goes to its continuation.
+    pending = {c.param: c.new for c in study.storage.get_param_changes(study.id, number)
+               if c.pending and c.param != STOP}
+    if pending:
+        study.storage.add_param_changes(study.id, child, pending)
+    return child
 
 
 def _alive(pid: int) -> bool:
