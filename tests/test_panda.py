@@ -132,3 +132,34 @@ def test_show_and_the_report_mark_the_changes_on_the_curves():
     fig = learning_curves_figure(curves, "accuracy")
     assert [s.x0 for s in fig.layout.shapes] == [1.5, 1.5]
     assert "lr 0.001→0.0001" in fig.layout.annotations[-1].text
+
+
+def test_babysit_from_the_command_line_then_fork_and_resume(tmp_path, capsys, monkeypatch):
+    import json
+    import sys
+
+    from nntune import cli
+
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args):
+        monkeypatch.setattr(sys, "argv", ["nntune", *args])
+        try:
+            cli.main()
+        except SystemExit as exc:
+            assert not exc.code, capsys.readouterr().err
+        return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    first = run("babysit", "--set", "epochs=3", "--set", "layers=1", "--set", "units=16", "--set", "lr=3e-3",
+                "--set", "task.train_size=0.5", "--study", "b", "--storage", url, "--json")
+    assert first == {"study": "b", "trial": 0, "state": "complete", "value": first["value"], "epochs": 3}
+    fork = run("trial", "fork", "--study", "b", "--trial", "0", "--from-epoch", "2", "--set", "lr=1e-3",
+               "--storage", url, "--json")
+    resumed = run("babysit", "--resume", "--study", "b", "--trial", "1", "--storage", url, "--json")
+    assert (fork["trial"], fork["epochs"], resumed["trial"], resumed["epochs"]) == (1, 3, 2, 3)
+    study, _ = load_babysit_study(url, "b")
+    trials = study.get_trials()
+    assert trials[0].params["lr"] == 3e-3 and trials[1].params["lr"] == 1e-3
+    assert [(t.system_attrs.get("parent"), t.system_attrs.get("fork")) for t in trials] == [
+        (None, None), (0, "fork"), (1, "resume")]

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from nntune.cli_panda import assignments, babysit_run, trial_app
 from nntune.config import parse_config, read_raw
 from nntune.exceptions import ConfigError
 from nntune.storage import StudyNotFoundError, get_storage, redact_url
@@ -349,70 +350,7 @@ def delete_study(
 
 # ---------------------------------------------------------------- the Panda: babysit one model
 
-trial_app = typer.Typer(add_completion=False, no_args_is_help=True,
-                        help="Change, stop or fork a trial while it trains (a row in storage, "
-                             "taken at the trial's next epoch boundary).")
 app.add_typer(trial_app, name="trial")
-
-
-def _value(name: str, text: str) -> Any:
-    """A command-line value: a number where it reads as one (3e-4 too, which YAML 1.1 keeps
-    as text), else YAML (true, [1, 2], adam)."""
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise ConfigError(name, f"cannot read value {text!r}") from None
-
-
-def _assignments(items: list[str], field: str) -> dict[str, Any]:
-    """``NAME=VALUE`` pairs (lr=3e-4 early_stopping=true)."""
-    out: dict[str, Any] = {}
-    for item in items:
-        name, sep, text = item.partition("=")
-        if not sep or not name.strip():
-            raise ConfigError(field, f"expected NAME=VALUE, got {item!r}")
-        out[name.strip()] = _value(name.strip(), text.strip())
-    return out
-
-
-def _babysit_run(study: Any, cfg: Any, json_out: bool) -> None:
-    """Train the study's queued trial here with the live view; Ctrl-C stops it cleanly."""
-    from rich.live import Live
-
-    from nntune.control import params_at
-    from nntune.panda import train_queued
-    from nntune.panda_view import render, view_data
-
-    out = Console(stderr=json_out)
-    records: list[dict[str, Any]] = []
-
-    def on_epoch(trial: Any, epoch: int, record: dict[str, Any]) -> None:
-        records.append({**record, "step": epoch})
-        store, sid = trial.study.storage, trial.study.id
-        changes = store.get_param_changes(sid, trial.number)
-        epochs = params_at(store.get_trial(sid, trial.number, with_metrics=False), changes).get("epochs")
-        live.update(render(view_data(study.study_name, trial.number, records, metric=cfg.task.metric,
-                                     direction=cfg.task.resolved_direction, epochs=epochs, changes=changes)))
-
-    with Live(console=out, refresh_per_second=4, transient=False) as live:
-        done = train_queued(study, cfg, on_epoch=on_epoch).trial
-    t = done
-    how = f"{t.state.value}" + (" (stopped by the user)" if t.system_attrs.get("stopped_by") == "user" else "")
-    out.print(f"trial {t.number} of study {study.study_name}: {how}, validation {cfg.task.metric} "
-              f"{_fmt(t.value) if t.value is not None else '-'} after {len(records)} epochs")
-    if t.state.value in ("pruned", "failed"):
-        out.print(f"continue it with: nntune babysit --resume --study {study.study_name} --trial {t.number}"
-                  f" --storage {redact_url(study.storage.url)}")
-    if t.error:
-        out.print(f"error: {t.error}")
-    if json_out:
-        print(json.dumps({"study": study.study_name, "trial": t.number, "state": t.state.value,
-                          "value": t.value, "epochs": len(records)}), flush=True)
 
 
 @app.command()
@@ -439,7 +377,7 @@ def babysit(
         st, cfg = load_babysit_study(storage or "sqlite:///nntune.db", study)
         number = queue_resume(st, cfg, trial)
         Console(stderr=json_out).print(f"trial {number} continues trial {trial}")
-        _babysit_run(st, cfg, json_out)
+        babysit_run(st, cfg, json_out)
         return
     if trial is not None:
         raise ConfigError("--trial", "only with --resume")
@@ -456,86 +394,15 @@ def babysit(
         fixed = raw.setdefault("fixed", {})
         if not isinstance(fixed, dict):
             raise ConfigError("fixed", "must be a mapping")
-        fixed.update(_assignments([assignment], "--set"))
+        fixed.update(assignments([assignment], "--set"))
     cfg = parse_config(raw, str(config) if config else "default")
     from nntune.builtin import load_task_splits
 
     load_task_splits(cfg)  # bad data fails before the study is touched
     st = open_babysit_study(cfg)
     queue_new(st, cfg)
-    _babysit_run(st, cfg, json_out)
+    babysit_run(st, cfg, json_out)
 
-
-def _open_trial_study(storage: str, study: str) -> Any:
-    from nntune.studies import open_existing
-    from nntune.study import load_study
-
-    return load_study(study, open_existing(storage))
-
-
-@trial_app.command("set")
-def trial_set(
-    changes: list[str] = typer.Argument(..., help="NAME=VALUE ... (lr=3e-4 weight_decay=1e-4 epochs=40)."),
-    study: str = typer.Option(..., "--study", help="Study name."),
-    trial: int = typer.Option(..., "--trial", help="Trial number."),
-    storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
-) -> None:
-    """Change hyperparameters of a running trial from its next epoch boundary."""
-    values = _assignments(changes, "changes")
-    added = _open_trial_study(storage, study).set_trial_params(trial, values)
-    for c in added:
-        print(f"trial {trial} of study {study}: {c.param} = {c.new!r} from its next epoch")
-
-
-@trial_app.command("stop")
-def trial_stop(
-    study: str = typer.Option(..., "--study", help="Study name."),
-    trial: int = typer.Option(..., "--trial", help="Trial number."),
-    storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
-) -> None:
-    """End a running trial after its current epoch, as pruned by the user."""
-    _open_trial_study(storage, study).stop_trial(trial)
-    print(f"trial {trial} of study {study} stops after its current epoch")
-
-
-@trial_app.command("fork")
-def trial_fork(
-    study: str = typer.Option(..., "--study", help="Study name (started by nntune babysit)."),
-    trial: int = typer.Option(..., "--trial", help="The trial to fork."),
-    from_epoch: int = typer.Option(..., "--from-epoch", help="Start from this epoch's checkpoint."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="NAME=VALUE to change in the fork; repeatable."),
-    storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
-    json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON summary line."),
-) -> None:
-    """Start a new trial from a trial's checkpoint at an epoch, with changes, and train it here."""
-    from nntune.panda import load_babysit_study, queue_fork
-
-    st, cfg = load_babysit_study(storage, study)
-    number = queue_fork(st, cfg, trial, from_epoch, _assignments(set_ or [], "--set"))
-    Console(stderr=json_out).print(f"trial {number} forks trial {trial} at epoch {from_epoch}")
-    _babysit_run(st, cfg, json_out)
-
-
-@trial_app.command("changes")
-def trial_changes(
-    study: str = typer.Option(..., "--study", help="Study name."),
-    trial: Optional[int] = typer.Option(None, "--trial", help="One trial (default: all)."),
-    storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
-    json_out: bool = typer.Option(False, "--json", help="One JSON list on stdout."),
-) -> None:
-    """The history of changes: epoch, parameter, old value, new value, who."""
-    rows = [{"trial": c.trial, "epoch": c.epoch, "param": c.param, "old": c.old, "new": c.new, "who": c.who}
-            for c in _open_trial_study(storage, study).param_changes(trial)]
-    if json_out:
-        print(json.dumps(rows))
-        return
-    table = Table(title=f"changes in study {study}")
-    for col in ("trial", "after epoch", "parameter", "old", "new", "who"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(str(r["trial"]), "pending" if r["epoch"] is None else str(r["epoch"]), r["param"],
-                      _fmt(r["old"]), _fmt(r["new"]), r["who"])
-    Console().print(table)
 
 
 def main() -> None:

@@ -33,10 +33,10 @@ from nntune.storage._base import (
     StudySummary,
     TrialChanges,
     TrialStateError,
-    applied_changes,
     interruption_outcome,
     utcnow,
 )
+from nntune.storage import _sql_changes as _changes
 from nntune.storage._engines import READ_ONLY, create_schema, is_in_memory_sqlite, is_transient, make_engine
 from nntune.storage._schema import meta, param_changes, steps, studies, test_evals, trials
 from nntune.storage._sql_watch import changed_rows, summaries
@@ -402,46 +402,20 @@ class SQLStorage:
             row = self._trial_row(conn, study_id, number)
             if row.state not in (TrialState.RUNNING.value, TrialState.WAITING.value):
                 raise TrialStateError(f"trial {number} is {row.state}, not running")
-            now, added = utcnow(), []
-            for param, text in texts.items():
-                res = conn.execute(param_changes.insert().values(
-                    trial_id=row.id, param=param, new_value=text, who=who, created_at=now))
-                added.append(ParamChange(int(res.inserted_primary_key[0]), number, param,
-                                         json.loads(text), who, now))
-            return added
+            return _changes.add(conn, row.id, number, texts, who)
         return self._tx(run)
 
     def take_param_changes(self, study_id: int, number: int, epoch: int,
                            current: Mapping[str, Any]) -> list[ParamChange]:
-        now_values = json.loads(_dumps(dict(current)))
-
-        def run(conn: Connection) -> list[ParamChange]:
-            row = self._trial_row(conn, study_id, number)
-            rows = conn.execute(sa.select(param_changes).where(
-                param_changes.c.trial_id == row.id, param_changes.c.epoch.is_(None))
-                .order_by(param_changes.c.id)).all()
-            taken = applied_changes([_change(r, number) for r in rows], epoch, now_values)
-            for change in taken:
-                conn.execute(param_changes.update().where(param_changes.c.id == change.id)
-                             .values(epoch=epoch, old_value=_dumps(change.old)))
-            return taken
-        # A read first, so the usual epoch without changes costs no write lock.
-        if not self._tx(lambda conn: conn.execute(
-                sa.select(param_changes.c.id).join(trials, trials.c.id == param_changes.c.trial_id)
-                .where(trials.c.study_id == study_id, trials.c.number == number,
-                       param_changes.c.epoch.is_(None)).limit(1)).first() is not None, read_only=True):
+        values = json.loads(_dumps(dict(current)))
+        # A read first, so the usual epoch without changes takes no write lock.
+        if not self._tx(lambda conn: _changes.has_pending(conn, study_id, number), read_only=True):
             return []
-        return self._tx(run)
+        return self._tx(lambda conn: _changes.take(conn, self._trial_row(conn, study_id, number).id, number,
+                                                   epoch, values, _dumps))
 
     def get_param_changes(self, study_id: int, number: int | None = None) -> list[ParamChange]:
-        def run(conn: Connection) -> list[ParamChange]:
-            query = (sa.select(param_changes, trials.c.number)
-                     .join(trials, trials.c.id == param_changes.c.trial_id)
-                     .where(trials.c.study_id == study_id).order_by(param_changes.c.id))
-            if number is not None:
-                query = query.where(trials.c.number == number)
-            return [_change(r, r.number) for r in conn.execute(query)]
-        return self._tx(run, read_only=True)
+        return self._tx(lambda conn: _changes.listed(conn, study_id, number), read_only=True)
 
     # the sealed test split ------------------------------------------------------------
     def record_test_evaluation(self, study_id: int, trial_number: int,
@@ -460,12 +434,6 @@ class SQLStorage:
             return [{"trial": r.trial_number, "time": r.created_at, "metrics": json.loads(r.metrics)}
                     for r in rows]
         return self._tx(run, read_only=True)
-
-
-def _change(row: Any, number: int) -> ParamChange:
-    old = None if row.old_value is None else json.loads(row.old_value)
-    return ParamChange(row.id, number, row.param, json.loads(row.new_value), row.who, row.created_at,
-                       row.epoch, old)
 
 
 def _study(row: Any) -> StudyRecord:
