@@ -80,3 +80,19 @@ def fold(params: Mapping[str, Any], changes: Iterable[tuple[str, Any]]) -> dict[
         if name != STOP:
             out[name] = value
     return out
+
+
+def parse_value(name: str, text: str) -> Any:
+    """A value typed by a person: a number where it reads as one (3e-4 too, which YAML 1.1
+    keeps as text), else YAML (true, [1, 2], adam)."""
+    import yaml
+
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise ConfigError(name, f"cannot read value {text!r}") from None

@@ -10,10 +10,10 @@ import math
 from typing import Any, Optional
 
 import typer
-import yaml
 from rich.console import Console
 from rich.table import Table
 
+from nntune.changes import parse_value
 from nntune.exceptions import ConfigError
 from nntune.storage import redact_url
 
@@ -29,20 +29,6 @@ trial_app = typer.Typer(add_completion=False, no_args_is_help=True,
                              "taken at the trial's next epoch boundary).")
 
 
-def _value(name: str, text: str) -> Any:
-    """A command-line value: a number where it reads as one (3e-4 too, which YAML 1.1 keeps
-    as text), else YAML (true, [1, 2], adam)."""
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise ConfigError(name, f"cannot read value {text!r}") from None
-
-
 def assignments(items: list[str], field: str) -> dict[str, Any]:
     """``NAME=VALUE`` pairs (lr=3e-4 early_stopping=true)."""
     out: dict[str, Any] = {}
@@ -50,7 +36,7 @@ def assignments(items: list[str], field: str) -> dict[str, Any]:
         name, sep, text = item.partition("=")
         if not sep or not name.strip():
             raise ConfigError(field, f"expected NAME=VALUE, got {item!r}")
-        out[name.strip()] = _value(name.strip(), text.strip())
+        out[name.strip()] = parse_value(name.strip(), text.strip())
     return out
 
 

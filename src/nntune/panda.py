@@ -25,7 +25,7 @@ from nntune.control import find_trial, fork_trial
 from nntune.exceptions import ConfigError, TrialPruned
 from nntune.schedulers import Proposal
 from nntune.space import Space
-from nntune.storage import get_storage
+from nntune.storage import StudyRecord, get_storage
 from nntune.study import Study, create_study, load_study
 from nntune.trial import FrozenTrial, TrialState
 
@@ -49,11 +49,17 @@ def load_babysit_study(storage: str, name: str) -> tuple[Study, Config]:
     store = open_existing(storage)
     study = load_study(name, store)
     saved = store.load_study(name)
-    info = (saved.attrs if saved is not None else {}).get(ATTR)
+    assert saved is not None  # load_study found it
+    return study, babysit_config(saved)
+
+
+def babysit_config(rec: StudyRecord) -> Config:
+    """The config a study started by ``nntune babysit`` remembers."""
+    info = rec.attrs.get(ATTR)
     if not isinstance(info, dict) or "config" not in info:
-        raise ConfigError("study", f"study {name!r} was not started by nntune babysit; "
+        raise ConfigError("study", f"study {rec.name!r} was not started by nntune babysit; "
                                    "its trials have no per-epoch checkpoints to continue from")
-    return study, parse_config(info["config"], f"study {name}")
+    return parse_config(info["config"], f"study {rec.name}")
 
 
 def checkpoint_dir(cfg: Config) -> Path:
@@ -200,6 +206,8 @@ def queue_resume(study: Study, cfg: Config, number: int) -> int:
     still marked running whose babysit process is gone (kill -9, a lost machine) is failed
     first; one whose process still runs here is refused."""
     trial = find_trial(study.storage, study.id, study.study_name, number)
+    if trial.state == TrialState.WAITING:
+        return number  # a queued fork (from the dashboard): train it as it is
     kept = sorted(e for e in snapshots(checkpoint_dir(cfg), number) if e in trial.intermediate_values)
     if not kept:
         raise ConfigError("trial", f"trial {number} has no kept checkpoint to continue from")

@@ -195,7 +195,39 @@ async function refreshTrial() {
   }
   const box = $("#trial-findings");
   box.replaceChildren(...(t.findings.length ? t.findings.map(findingNode) : [el("p", { class: "empty" }, t.error ? `error: ${t.error}` : "No finding: the curves look healthy.")]));
+  renderControls(t);
   await Promise.all(drawn);
+}
+
+// Change, stop and fork controls: only offered when the dashboard was started with --allow-control.
+function renderControls(t) {
+  const box = $("#trial-control");
+  if (!box) return;
+  box.hidden = !S.control;
+  if (!S.control || box.dataset.number === String(t.number)) return;
+  box.dataset.number = String(t.number);
+  const changes = el("input", { type: "text", placeholder: "lr=3e-4 weight_decay=1e-4", size: 28 });
+  const epoch = el("input", { type: "number", min: 1, placeholder: "epoch", size: 5 });
+  const token = el("input", { type: "password", placeholder: "token (if asked)", size: 12 });
+  const go = (action) => controlTrial(t.number, action, changes.value, epoch.value, token.value);
+  box.replaceChildren(el("b", {}, `trial #${t.number}: `), changes,
+    el("button", { type: "button", onclick: () => go("set") }, "change"),
+    el("button", { type: "button", class: "danger", onclick: () => go("stop") }, "stop"),
+    " · fork from epoch ", epoch, el("button", { type: "button", onclick: () => go("fork") }, "fork"), " ", token,
+    el("span", { id: "control-result", class: "note" }));
+}
+
+async function controlTrial(number, action, changes, epoch, token) {
+  const url = new URL("/api/trial/control", window.location.origin);
+  for (const [k, v] of [["study", S.study], ["number", number], ["action", action]]) url.searchParams.set(k, v);
+  if (action === "fork") url.searchParams.set("epoch", epoch);
+  for (const pair of changes.split(/\s+/).filter(Boolean)) {
+    const i = pair.indexOf("=");
+    url.searchParams.set(i > 0 ? pair.slice(0, i) : pair, i > 0 ? pair.slice(i + 1) : "");
+  }
+  const res = await fetch(url, { method: "POST", headers: token ? { "X-NNTune-Token": token } : {} });
+  const body = await res.json();
+  $("#control-result").textContent = res.ok ? ` ${body.note}` : ` error: ${body.error}`;
 }
 
 function findingNode(f) {
@@ -348,6 +380,7 @@ function studyPage() {
     const p = await api("/api/poll", [["study", S.study], ["since", S.version]]);
     S.direction = p.direction;
     S.metric = p.metric || S.metric;
+    S.control = Boolean(p.control);
     const status = $("#status");
     status.textContent = p.status === "running" ? "running" : p.status === "finished" ? "finished" : "no trials yet";
     status.className = `badge ${p.status}`;
