@@ -58,6 +58,9 @@ def test_a_fork_continues_its_parent_exactly_and_takes_its_change(tmp_path):
     assert curve(changed)[3]["lr"] == pytest.approx(1e-4)
     assert curve(changed)[3]["val_loss"] != curve(full_parent)[3]["val_loss"]
     assert changed.params["lr"] == 1e-4  # the fork starts with the change
+    assert [(c.param, c.old, c.new, c.epoch, c.who) for c in study.param_changes(changed.number)] == [
+        ("lr", 0.01, 1e-4, 2, "user")]
+    assert study.param_changes(1) == []  # a fork without changes records none
 
 
 def test_refused_forks_write_nothing(tmp_path):

@@ -18,6 +18,7 @@ import torch
 
 from nntune._trial import Trial, derive_seed
 from nntune.changes import STOP
+from nntune.control import record_inherited
 from nntune.config import Config
 from nntune.exceptions import ConfigError, TrialPruned
 from nntune.space import Space
@@ -104,7 +105,8 @@ def checkpoint_file(folder: Path, number: int, epoch: int | None = None) -> Path
 def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | None = None,
                    epochs: int | None = None, checkpoints: Path | None = None,
                    snapshot_every: int | None = None, proposal: Proposal | None = None,
-                   on_epoch: Callable[[Trial, int, dict[str, Any]], None] | None = None) -> Any:
+                   on_epoch: Callable[[Trial, int, dict[str, Any]], None] | None = None,
+                   resumed_by: str | None = "pbt") -> Any:
     """``objective(trial) -> validation metric`` for the built-in trainer.
 
     With ``checkpoints`` each trial saves its state there after every epoch (and, every
@@ -112,6 +114,8 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
     the trial starts from the parent's snapshot instead of fresh weights (population-based
     training, forks). At each epoch boundary the trial takes the changes stored for it
     (``nntune trial set`` / ``stop``); ``on_epoch(trial, epoch, record)`` runs after each report.
+    A resumed trial records how its parameters differ from its parent's as changes by
+    ``resumed_by`` (None: the caller records them).
     """
     metric = cfg.task.metric
 
@@ -125,6 +129,9 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
             trial.set_system_attr("checkpoint", str(path))
         if proposal is not None and checkpoints is not None:
             resume = checkpoint_file(checkpoints, proposal.parent, proposal.parent_step)
+            if resumed_by is not None:
+                record_inherited(trial.study.storage, trial.study.id, trial.number, proposal.parent,
+                                 proposal.parent_step, params, resumed_by)
 
         stop: list[int] = []
 

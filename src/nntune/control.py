@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from nntune.changes import STOP, check_changes, fold
+from nntune.changes import CHANGEABLE, STOP, check_changes, fold
 from nntune.exceptions import ConfigError
 from nntune.storage import ParamChange, Storage, TrialStateError
 from nntune.trial import FrozenTrial, TrialState
@@ -91,3 +91,17 @@ def changes_by_trial(store: Storage, study_id: int) -> dict[int, list[dict[str, 
             out.setdefault(c.trial, []).append({"epoch": c.epoch, "param": c.param, "old": c.old,
                                                 "new": c.new, "who": c.who})
     return out
+
+
+def record_inherited(storage: Storage, study_id: int, number: int, parent: int, step: int,
+                     params: Mapping[str, Any], who: str) -> list[ParamChange]:
+    """Record, as changes taken after ``step``, how trial ``number``'s starting ``params``
+    differ from what its parent trained with at that epoch (a fork's ``--set``, PBT's
+    explore step), so its curve, the parent's up to ``step``, carries the marks."""
+    before = params_at(storage.get_trial(study_id, parent, with_metrics=False),
+                       storage.get_param_changes(study_id, parent), step)
+    diff = {k: v for k, v in params.items() if k in CHANGEABLE and k in before and before[k] != v}
+    if not diff:
+        return []
+    storage.add_param_changes(study_id, number, diff, who=who)
+    return storage.take_param_changes(study_id, number, step, before)

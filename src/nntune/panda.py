@@ -21,7 +21,7 @@ from nntune._trial import Trial
 from nntune.builtin import load_task_splits, make_objective
 from nntune.changes import CHANGEABLE, STOP
 from nntune.config import CheckpointsConfig, Config, parse_config
-from nntune.control import find_trial, fork_trial
+from nntune.control import find_trial, fork_trial, record_inherited
 from nntune.exceptions import ConfigError, TrialPruned
 from nntune.schedulers import Proposal
 from nntune.space import Space
@@ -145,6 +145,8 @@ def babysit_objective(cfg: Config, splits: Any, *, device: str | None = None,
                                  metrics={k: v for k, v in record.items() if k != "step"})
                     if on_epoch is not None:
                         on_epoch(trial, record["step"], record)
+        if proposal is not None:  # what a fork's --set changed, marked after the parent's epoch
+            record_inherited(store, sid, trial.number, proposal.parent, proposal.parent_step, params, "user")
         # Changes asked while it waited are taken before its first epoch: after the parent's
         # epoch for a fork or resume, after epoch 0 for a new trial.
         early = trial.take_changes(proposal.parent_step if proposal else 0, params)
@@ -155,7 +157,8 @@ def babysit_objective(cfg: Config, splits: Any, *, device: str | None = None,
             params = {**params, **early}
             proposal = Proposal(params, proposal.parent, proposal.parent_step) if proposal else None
         run = make_objective(cfg.model_copy(update={"fixed": params}), Space({}), splits, device=device,
-                             checkpoints=folder, snapshot_every=1, proposal=proposal, on_epoch=after_epoch)
+                             checkpoints=folder, snapshot_every=1, proposal=proposal, on_epoch=after_epoch,
+                             resumed_by=None)
         try:
             return float(run(trial))
         except KeyboardInterrupt:
