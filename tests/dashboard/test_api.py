@@ -177,5 +177,10 @@ def test_trial_controls_write_the_same_rows_as_the_cli_and_refuse_bad_requests(t
             code, body, _ = get(f"{srv.url}{url}&{bad}", "POST")
             assert code == 400 and body["error"].startswith(message), body
         assert get(f"{srv.url}{url}&action=stop", "POST")[0] == 200
+        store.take_param_changes(sid, n, 1, {"lr": 0.01, "dropout": 0.0})
+        code, body, _ = get(f"{srv.url}/api/trial?study=s&number=0")
+        assert code == 200 and body["changes"] == [  # the marks the trial's curves draw
+            {"epoch": 1, "param": "lr", "old": 0.01, "new": 3e-4, "who": "user"},
+            {"epoch": 1, "param": "dropout", "old": 0.0, "new": 0.3, "who": "user"}]
     assert [(c.param, c.new) for c in store.get_param_changes(sid)] == [("lr", 3e-4), ("dropout", 0.3), ("stop", True)]
     assert len(store.get_trials(sid)) == 1

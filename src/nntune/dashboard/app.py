@@ -144,7 +144,9 @@ class Dashboard:
         metric = study_metric([full], live.rec.attrs)
         detail = trial_detail(full, metric=metric, direction=live.rec.direction,
                               study_best=None if best is None else best.value)
-        return json_response({**detail,
+        changes = [{"epoch": c.epoch, "param": c.param, "old": c.old, "new": c.new, "who": c.who}
+                   for c in self.store.get_param_changes(live.rec.id, number) if c.param != "stop"]
+        return json_response({**detail, "changes": changes,
                               "version": live.version})
 
     def history(self, request: Request) -> Response:

@@ -184,10 +184,16 @@ async function refreshTrial() {
   const c = t.curve, hasRecords = c.epoch.length > 0;
   const line = (y, name, dash) => ({ x: c.epoch, y, name, mode: "lines+markers", line: { dash: dash || "solid" } });
   const drawn = [];
+  // A dotted line after each epoch that took a change (nntune trial set, a fork, PBT), named on hover.
+  const taken = (t.changes || []).filter((m) => m.epoch !== null);
+  const marks = {
+    shapes: taken.map((m) => ({ type: "line", xref: "x", yref: "paper", x0: m.epoch + 0.5, x1: m.epoch + 0.5, y0: 0, y1: 1, line: { dash: "dot", width: 1, color: "#888" } })),
+    annotations: taken.map((m, i) => ({ xref: "x", yref: "paper", x: m.epoch + 0.5, y: 1 - 0.08 * (i % 4), text: `${m.param} ${fmt(m.old)}→${fmt(m.new)}`, showarrow: false, font: { size: 9 }, hovertext: `after epoch ${m.epoch}, by ${m.who}` })),
+  };
   if (hasRecords) {
-    drawn.push(draw("curve-loss", [line(c.train_loss, "training loss"), line(c.val_loss, "validation loss", "dot")], { title: { text: "loss", font: { size: 13 } }, xaxis: { title: { text: "epoch" } } }));
-    drawn.push(draw("curve-metric", [line(c.train_metric, `training ${t.metric}`), line(c.val_metric, `validation ${t.metric}`, "dot")], { title: { text: t.metric, font: { size: 13 } }, xaxis: { title: { text: "epoch" } } }));
-    drawn.push(draw("curve-lr", [line(c.lr, "learning rate")], { title: { text: "learning rate", font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, yaxis: { type: "log" } }));
+    drawn.push(draw("curve-loss", [line(c.train_loss, "training loss"), line(c.val_loss, "validation loss", "dot")], { title: { text: "loss", font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, ...marks }));
+    drawn.push(draw("curve-metric", [line(c.train_metric, `training ${t.metric}`), line(c.val_metric, `validation ${t.metric}`, "dot")], { title: { text: t.metric, font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, ...marks }));
+    drawn.push(draw("curve-lr", [line(c.lr, "learning rate")], { title: { text: "learning rate", font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, yaxis: { type: "log" }, ...marks }));
   } else {
     drawn.push(draw("curve-loss", [{ x: t.intermediate.steps, y: t.intermediate.values, name: "reported value", mode: "lines+markers" }], { title: { text: "intermediate values", font: { size: 13 } }, xaxis: { title: { text: "step" } } }));
     emptyNote("curve-metric", "This trial reports no per-epoch records (loss, metric).");
