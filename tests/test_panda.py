@@ -166,3 +166,29 @@ def test_babysit_from_the_command_line_then_fork_and_resume(tmp_path, capsys, mo
     assert trials[0].params["lr"] == 3e-3 and trials[1].params["lr"] == 1e-3
     assert [(t.system_attrs.get("parent"), t.system_attrs.get("fork")) for t in trials] == [
         (None, None), (0, "fork"), (1, "resume")]
+
+
+def test_a_killed_babysit_loses_at_most_its_current_epoch(tmp_path):
+    cfg = config(tmp_path)
+    study = open_babysit_study(cfg)
+    number = queue_new(study, cfg)
+
+    class Killed(BaseException):  # nothing of nntune catches it, as nothing runs after kill -9
+        pass
+
+    def kill(trial, epoch, record):
+        if epoch == 2:
+            raise Killed()
+
+    with pytest.raises(Killed):
+        train_queued(study, cfg, on_epoch=kill)
+    left = study.storage.get_trial(study.id, number)
+    assert left.state == TrialState.RUNNING and sorted(left.intermediate_values) == [1, 2]
+    with pytest.raises(ConfigError, match="is still training"):  # its process (this one) is alive
+        queue_resume(study, cfg, number)
+    study.storage.set_trial_system_attr(study.id, number, "babysit", {"pid": 2**22 + 7, "host": left.system_attrs["babysit"]["host"]})
+    resumed = queue_resume(study, cfg, number)
+    assert study.storage.get_trial(study.id, number).state == TrialState.FAILED
+    done = study.storage.get_trial(study.id, train_queued(study, cfg).trial.number)
+    assert done.number == resumed and done.system_attrs["parent_step"] == 2
+    assert sorted(done.intermediate_values) == [1, 2, 3, 4] and done.state == TrialState.COMPLETE
