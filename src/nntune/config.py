@@ -8,6 +8,7 @@ Shape (every section optional; what is left out takes the embedded default)::
     search: {sampler: random, trials: 20, seed: 0}
     space:  {lr: {type: float, low: 1.0e-4, high: 1.0, log: true}, ...}
     fixed:  {epochs: 30, batch_size: 64}
+    checkpoints: {keep_last: 3, keep_best: true, max_disk_mb: 500}   # nntune babysit's snapshots
 """
 
 from __future__ import annotations
