@@ -62,6 +62,10 @@ def test_pbt_copies_weights_and_records_lineage(call_cli, tmp_path, monkeypatch)
         assert step in parent.intermediate_values
         fixed = {k: v for k, v in parent.params.items() if k in ("layers", "units")}
         assert all(child.params[k] == v for k, v in fixed.items())  # architecture is inherited
+    # PBT's explore step is in each child's history of changes, after the epoch it was copied at.
+    marks = {child.number: study.param_changes(child.number) for child in children}
+    assert any(marks.values()) and all(c.who == "pbt" and c.epoch == by_number[n].user_attrs["pbt_parent_step"]
+                                       for n, cs in marks.items() for c in cs)
     assert not any(t.state == TrialState.FAILED for t in trials), [t.error for t in trials]
     assert "from #" in text
     assert summary["test_evaluations"] == 1

@@ -151,6 +151,20 @@ class Trial:
         decision = scheduler.decide(self.frozen(), step, history, self.study.direction)
         return decision == Decision.STOP
 
+    # changes made while training ---------------------------------------------------------
+    def pending_changes(self) -> dict[str, Any]:
+        """Hyperparameter changes asked for this trial and not yet taken (``stop``: True
+        when the user asked it to end), by name, the latest value of each."""
+        changes = self.study.storage.get_param_changes(self.study.id, self.number)
+        return {c.param: c.new for c in changes if c.pending}
+
+    def take_changes(self, epoch: int, current: Mapping[str, Any]) -> dict[str, Any]:
+        """The pending changes, recorded as taken after ``epoch`` with their old values read
+        from ``current`` (what the objective trains with now); call it at an epoch boundary
+        and train with the returned values from the next epoch on."""
+        taken = self.study.storage.take_param_changes(self.study.id, self.number, epoch, current)
+        return {c.param: c.new for c in taken}
+
     def set_user_attr(self, key: str, value: Any) -> None:
         self.set_user_attrs({key: value})
 

@@ -17,6 +17,8 @@ import numpy as np
 import torch
 
 from nntune._trial import Trial, derive_seed
+from nntune.changes import STOP
+from nntune.control import record_inherited
 from nntune.config import Config
 from nntune.exceptions import ConfigError, TrialPruned
 from nntune.space import Space
@@ -108,13 +110,18 @@ def checkpoint_file(folder: Path, number: int, epoch: int | None = None) -> Path
 
 def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | None = None,
                    epochs: int | None = None, checkpoints: Path | None = None,
-                   snapshot_every: int | None = None, proposal: Proposal | None = None) -> Any:
+                   snapshot_every: int | None = None, proposal: Proposal | None = None,
+                   on_epoch: Callable[[Trial, int, dict[str, Any]], None] | None = None,
+                   resumed_by: str | None = "pbt") -> Any:
     """``objective(trial) -> validation metric`` for the built-in trainer.
 
     With ``checkpoints`` each trial saves its state there after every epoch (and, every
     ``snapshot_every`` epochs, a copy that other trials may start from); with ``proposal``
     the trial starts from the parent's snapshot instead of fresh weights (population-based
-    training).
+    training, forks). At each epoch boundary the trial takes the changes stored for it
+    (``nntune trial set`` / ``stop``); ``on_epoch(trial, epoch, record)`` runs after each report.
+    A resumed trial records how its parameters differ from its parent's as changes by
+    ``resumed_by`` (None: the caller records them).
     """
     metric = cfg.task.metric
 
@@ -128,6 +135,17 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
             trial.set_system_attr("checkpoint", str(path))
         if proposal is not None and checkpoints is not None:
             resume = checkpoint_file(checkpoints, proposal.parent, proposal.parent_step)
+            if resumed_by is not None:
+                record_inherited(trial.study.storage, trial.study.id, trial.number, proposal.parent,
+                                 proposal.parent_step, params, resumed_by)
+
+        stop: list[int] = []
+
+        def changes(epoch: int, hp: dict[str, Any]) -> dict[str, Any]:
+            taken = trial.take_changes(epoch, hp)
+            if taken.pop(STOP, False):
+                stop.append(epoch)
+            return taken
 
         def report(epoch: int, record: dict[str, Any]) -> bool:
             if path is not None and snapshot_every and epoch % snapshot_every == 0:
@@ -135,11 +153,16 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
                 # this one as its parent and look for the snapshot.
                 shutil.copyfile(path, checkpoint_file(path.parent, trial.number, epoch))
             trial.report(record["value"], epoch, metrics=record)
+            if on_epoch is not None:
+                on_epoch(trial, epoch, record)
+            if stop:
+                trial.set_system_attr("stopped_by", "user")
+                return True
             return trial.should_prune()
 
         result = fit(params, splits, metric=metric, report=report, seed=trial.seed, device=device,
                      augment=augment, eval_transform=evaluation_transform(cfg, params),
-                     checkpoint_path=path, resume_from=resume)
+                     checkpoint_path=path, resume_from=resume, changes=changes)
         trial.set_user_attrs({"epochs": result.epochs, "iterations": result.iterations,
                               "best_epoch": result.best_epoch, "model_summary": result.summary})
         if result.stopped_by_report:

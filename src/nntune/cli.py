@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from nntune.cli_panda import assignments, babysit_run, trial_app
 from nntune.config import parse_config, read_raw
 from nntune.exceptions import ConfigError
 from nntune.storage import StudyNotFoundError, get_storage, redact_url
@@ -356,6 +357,62 @@ def delete_study(
         sys.exit(1)
     store.delete_study(study)
     print(f"deleted study {study!r} ({n} trials)")
+
+# ---------------------------------------------------------------- the Panda: babysit one model
+
+app.add_typer(trial_app, name="trial")
+
+
+@app.command()
+def babysit(
+    config: Optional[Path] = typer.Argument(None, help="YAML config; without it the embedded default "
+                                                        "(an MLP on scikit-learn's digits)."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="A hyperparameter (lr=3e-4) or any config "
+                                             "value (task.train_size=0.1); repeatable."),
+    study: Optional[str] = typer.Option(None, "--study", help="Study name (created when it does not exist)."),
+    storage: Optional[str] = typer.Option(None, "--storage", help="sqlite:///file.db or postgresql://..."),
+    resume: bool = typer.Option(False, "--resume", help="Continue --trial N from its last checkpoint."),
+    trial: Optional[int] = typer.Option(None, "--trial", help="The trial to continue (with --resume)."),
+    json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON summary line."),
+) -> None:
+    """Train one configuration (no search) with a checkpoint every epoch and a live view of its
+    curves, learning rate and diagnosis; change it from another terminal with nntune trial set."""
+    from nntune.panda import load_babysit_study, open_babysit_study, queue_new, queue_resume
+
+    if resume:
+        if study is None or trial is None:
+            raise ConfigError("--resume", "needs --study S and --trial N")
+        if config is not None or set_:
+            raise ConfigError("--resume", "continues with the study's own config; change values with nntune trial set")
+        st, cfg = load_babysit_study(storage or "sqlite:///nntune.db", study)
+        number = queue_resume(st, cfg, trial)
+        Console(stderr=json_out).print(f"trial {number} continues trial {trial}")
+        babysit_run(st, cfg, json_out)
+        return
+    if trial is not None:
+        raise ConfigError("--trial", "only with --resume")
+    raw = read_raw(config)
+    _override(raw, None, "storage", storage)
+    _override(raw, None, "study", study)
+    for assignment in set_ or ():
+        name = assignment.partition("=")[0].strip()
+        if "." in name:
+            _assign(raw, assignment)
+            continue
+        if isinstance(raw.get("space"), dict):
+            raw["space"].pop(name, None)  # given a value, it is no longer a range
+        fixed = raw.setdefault("fixed", {})
+        if not isinstance(fixed, dict):
+            raise ConfigError("fixed", "must be a mapping")
+        fixed.update(assignments([assignment], "--set"))
+    cfg = parse_config(raw, str(config) if config else "default")
+    from nntune.builtin import load_task_splits
+
+    load_task_splits(cfg)  # bad data fails before the study is touched
+    st = open_babysit_study(cfg)
+    queue_new(st, cfg)
+    babysit_run(st, cfg, json_out)
+
 
 
 @app.command()

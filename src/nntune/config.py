@@ -8,6 +8,7 @@ Shape (every section optional; what is left out takes the embedded default)::
     search: {sampler: random, trials: 20, seed: 0}
     space:  {lr: {type: float, low: 1.0e-4, high: 1.0, log: true}, ...}
     fixed:  {epochs: 30, batch_size: 64}
+    checkpoints: {keep_last: 3, keep_best: true, max_disk_mb: 500}   # nntune babysit's snapshots
 """
 
 from __future__ import annotations
@@ -179,6 +180,16 @@ class ResourcesConfig(_Strict):
     memory_mb: Union[float, None] = Field(default=None, gt=0)
 
 
+class CheckpointsConfig(_Strict):
+    """Which per-epoch checkpoints a babysat trial keeps (``nntune babysit``, forks): the
+    last ``keep_last`` (all when unset), the best epoch's, and at most ``max_disk_mb`` in
+    all (oldest dropped first; the newest and the best are never dropped)."""
+
+    keep_last: Union[int, None] = Field(default=None, gt=0)
+    keep_best: bool = True
+    max_disk_mb: Union[float, None] = Field(default=None, gt=0)
+
+
 def _check_execution(cfg: Config) -> None:
     """Cross-field checks of ``search`` and ``resources``, one line naming the field."""
     if cfg.search.ray_address is not None and cfg.search.executor != "ray":
@@ -197,6 +208,7 @@ class Config(_Strict):
     task: TaskConfig = Field(default_factory=TaskConfig)
     search: SearchConfig = Field(default_factory=SearchConfig)
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
+    checkpoints: CheckpointsConfig = Field(default_factory=CheckpointsConfig)
     space: dict[str, ParamSpec] = Field(default_factory=dict)
     fixed: dict[str, Any] = Field(default_factory=dict)
 

@@ -13,6 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from nntune.control import changes_by_trial
 from nntune.diagnose import diagnose_trials, infer_metric
 from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
@@ -60,13 +61,14 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     findings = diagnose_trials(trials, rec.direction, metric if metric != "value" else None)
     best = ranked([t for t in trials if t.state.value == "complete"], rec.direction)  # type: ignore[arg-type]
     n_val = rec.attrs.get("n_val") if isinstance(rec.attrs.get("n_val"), int) else None
+    changes = changes_by_trial(store, rec.id)
     rows = []
     for t in trials:
         found = findings.get(t.number, [])
         rows.append({"number": t.number, "state": t.state.value, "value": _finite(t.value), "params": t.params,
                      "std_error": standard_error(metric, _finite(t.value), n_val),
                      "epochs": t.epochs, "findings": [f.kind for f in found],
-                     "diagnosis": [f.to_json() for f in found]})
+                     "diagnosis": [f.to_json() for f in found], "changes": changes.get(t.number, [])})
     importance = study_importance(trials, rec.attrs)
     return {
         "study": rec.name,
@@ -137,6 +139,14 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
         console.print(notes)
     else:
         console.print("no findings for those trials: their curves look healthy")
+    marks = Table(title="changes while training", title_justify="left")
+    for col in ("trial", "after epoch", "parameter", "old", "new", "who"):
+        marks.add_column(col)
+    for r in rows:
+        for c in r.get("changes", []):
+            marks.add_row(str(r["number"]), str(c["epoch"]), c["param"], _fmt(c["old"]), _fmt(c["new"]), c["who"])
+    if marks.row_count:
+        console.print(marks)
     counts = data.get("counts", {})
     console.print(", ".join(f"{v} {k}" for k, v in counts.items()))
     looks = int(data.get("test_evaluations", 0))

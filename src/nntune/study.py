@@ -35,7 +35,7 @@ from nntune.samplers import ConstrainedView, ParetoView, RandomSampler, Sampler,
 from nntune.schedulers import NoScheduler, Scheduler
 from nntune.search_space import InferredSpace, infer_space
 from nntune.space import Distribution, Space
-from nntune.storage import DuplicatedStudyError, Storage, StudyNotFoundError, get_storage, redact_url
+from nntune.storage import DuplicatedStudyError, ParamChange, Storage, StudyNotFoundError, get_storage, redact_url
 from nntune.storage._base import LazyHistory
 from nntune.storages import recover_silent_trials
 from nntune.trial import (
@@ -338,6 +338,36 @@ class Study:
         """
         run_optimize(self, func, n_trials, timeout, n_jobs, catch, callbacks, gc_after_trial,
                      show_progress_bar)
+
+    # changing trials while they train ------------------------------------------------
+    def set_trial_params(self, number: int, params: Mapping[str, Any]) -> list[ParamChange]:
+        """Change hyperparameters of a waiting or running trial from its next epoch boundary
+        (lr and its schedule, momentum, betas, eps, weight_decay, l1, dropout, grad_clip,
+        epochs, early stopping); structural ones and values outside the trial's declared
+        range raise ConfigError and write nothing. The trial's params stay those it started
+        with; the changes are kept beside them (:meth:`param_changes`)."""
+        from nntune.control import set_trial_params
+
+        return set_trial_params(self.storage, self.id, self.study_name, number, params)
+
+    def stop_trial(self, number: int) -> ParamChange:
+        """End a waiting or running trial after its current epoch, as pruned by the user."""
+        from nntune.control import stop_trial
+
+        return stop_trial(self.storage, self.id, self.study_name, number)
+
+    def fork_trial(self, number: int, epoch: int, params: Mapping[str, Any] | None = None) -> int:
+        """Queue a new trial that starts from trial ``number``'s checkpoint at ``epoch`` with
+        ``params`` changed; returns its number. The built-in objective (``nntune babysit``)
+        resumes the checkpoint; a define-by-run objective reads the lineage from the trial's
+        system attributes ``parent`` and ``parent_step``."""
+        from nntune.control import fork_trial
+
+        return fork_trial(self.storage, self.id, self.study_name, number, epoch, params)
+
+    def param_changes(self, number: int | None = None) -> list[ParamChange]:
+        """Every change of one trial (or of all), pending and applied, oldest first."""
+        return self.storage.get_param_changes(self.id, number)
 
     @property
     def stop_requested(self) -> bool:

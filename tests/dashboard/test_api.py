@@ -154,3 +154,33 @@ def test_a_loopback_dashboard_answers_only_to_its_own_names(tmp_path):
     with RunningServer(create_app(store, hosts=["127.0.0.1", "localhost"])) as srv:
         assert get(f"{srv.url}/api/studies")[0] == 200
         assert get(f"{srv.url}/api/studies", headers={"Host": "attacker.example"})[0] == 400
+
+
+def test_trial_controls_write_the_same_rows_as_the_cli_and_refuse_bad_requests(tmp_path):
+    from nntune.space import Float
+
+    store = SQLStorage(f"sqlite:///{tmp_path / 'trialctl.db'}")
+    sid = store.create_study("s", "maximize")
+    n = store.create_trial(sid)
+    store.set_trial_params(sid, n, {"lr": 0.01}, {"lr": Float(1e-4, 0.1, log=True)})
+    store.report(sid, n, 1, 0.5, {"train_loss": 1.0})
+    url = "/api/trial/control?study=s&number=0"
+    with RunningServer(create_app(store)) as srv:
+        code, body, _ = get(f"{srv.url}{url}&action=stop", "POST")
+        assert code == 403 and "--allow-control to change trials" in body["error"]
+    with RunningServer(create_app(store, allow_control=True)) as srv:
+        code, body, _ = get(f"{srv.url}{url}&action=set&lr=3e-4&dropout=0.3", "POST")
+        assert code == 200 and body["changes"] == [{"param": "lr", "new": 3e-4}, {"param": "dropout", "new": 0.3}]
+        for bad, message in (("action=set&lr=0.5", "lr: 0.5 is outside"), ("action=set&units=8", "units: cannot"),
+                             ("action=jump", "action: unknown 'jump'"),
+                             ("action=fork&epoch=1", "study: study 's' was not started by nntune babysit")):
+            code, body, _ = get(f"{srv.url}{url}&{bad}", "POST")
+            assert code == 400 and body["error"].startswith(message), body
+        assert get(f"{srv.url}{url}&action=stop", "POST")[0] == 200
+        store.take_param_changes(sid, n, 1, {"lr": 0.01, "dropout": 0.0})
+        code, body, _ = get(f"{srv.url}/api/trial?study=s&number=0")
+        assert code == 200 and body["changes"] == [  # the marks the trial's curves draw
+            {"epoch": 1, "param": "lr", "old": 0.01, "new": 3e-4, "who": "user"},
+            {"epoch": 1, "param": "dropout", "old": 0.0, "new": 0.3, "who": "user"}]
+    assert [(c.param, c.new) for c in store.get_param_changes(sid)] == [("lr", 3e-4), ("dropout", 0.3), ("stop", True)]
+    assert len(store.get_trials(sid)) == 1

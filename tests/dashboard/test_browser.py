@@ -114,6 +114,20 @@ def test_study_page_follows_a_running_study(browser_context, tmp_path, screensho
             page = browser_context.new_page()
             errors = watch_console(page)
             page.on("dialog", lambda dialog: dialog.accept())
+            # The trial page's controls: a change goes through the API and its answer is shown
+            # (taken at the next epoch, or refused because the trial has finished meanwhile).
+            page.goto(f"{control.url}/study?study=live")
+            page.click("#trial-table tbody tr")
+            page.wait_for_selector("#trial-control input[type=text]")
+            page.fill("#trial-control input[type=text]", "epochs=9")
+            page.click("#trial-control button:has-text('change')")
+            page.wait_for_function("() => (document.getElementById('control-result') || {}).textContent")
+            answer = page.text_content("#control-result").strip()
+            assert answer.startswith(("taken at trial", "error: trial: trial")), answer
+            if answer.startswith("error:"):  # a refusal is a 400, which the browser logs
+                assert len(errors) == 1 and "400" in errors[0], errors
+                errors.clear()
+            page.screenshot(path=str(screenshots / "trial-control.png"))
             page.goto(f"{control.url}/")
             page.click("tr[data-study=live] button.danger")
             page.wait_for_selector("tr[data-study=live]", state="detached", timeout=10000)

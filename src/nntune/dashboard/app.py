@@ -5,7 +5,7 @@ CDN): ``/`` the studies, ``/study?study=S`` one study, ``/compare?study=A&study=
 API: ``/api/studies``, ``/api/poll?study=S&since=V`` (status, counts and the trial rows
 changed since version V), ``/api/trials`` (a filtered, sorted page), ``/api/trial`` (one trial
 in full), ``/api/history`` (cheap: redrawn at every change), ``/api/overview`` (the report's plot sections, lineage, stages), ``/api/compare``,
-and, only with control allowed, ``POST /api/delete``. Every JSON body comes from the builders
+and, only with control allowed, ``POST /api/delete`` and ``POST /api/trial/control`` (change, stop, fork). Every JSON body comes from the builders
 in :mod:`nntune.report`. A bad parameter gets a 400 with one line, an unknown study a 404.
 """
 
@@ -29,6 +29,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from nntune.dashboard.live import LiveStudies
+from nntune.exceptions import ConfigError
 from nntune.dashboard.query import BadQuery, integer, required, trial_query
 from nntune.report.browse import (
     compare_data,
@@ -143,7 +144,9 @@ class Dashboard:
         metric = study_metric([full], live.rec.attrs)
         detail = trial_detail(full, metric=metric, direction=live.rec.direction,
                               study_best=None if best is None else best.value)
-        return json_response({**detail,
+        changes = [{"epoch": c.epoch, "param": c.param, "old": c.old, "new": c.new, "who": c.who}
+                   for c in self.store.get_param_changes(live.rec.id, number) if c.param != "stop"]
+        return json_response({**detail, "changes": changes,
                               "version": live.version})
 
     def history(self, request: Request) -> Response:
@@ -170,9 +173,10 @@ class Dashboard:
         lives = [self.live.get(n) for n in dict.fromkeys(names)]
         return json_response({"studies": compare_data([(lv.rec, lv.ordered()) for lv in lives])})
 
-    def delete(self, request: Request) -> Response:
+    def _refused(self, request: Request, what: str) -> Response | None:
+        """Why a control request is refused (read-only, another origin, no token), or None."""
         if not self.allow_control:
-            return error(403, "read-only dashboard: start it with --allow-control to delete studies")
+            return error(403, f"read-only dashboard: start it with --allow-control to {what}")
         origin = request.headers.get("origin")
         if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
             return error(403, f"origin: a page from {origin} may not control this dashboard")
@@ -180,6 +184,28 @@ class Dashboard:
             given = request.headers.get(TOKEN_HEADER) or request.query_params.get("token") or ""
             if not hmac.compare_digest(given.encode(), self.token.encode()):
                 return error(403, "token: missing or wrong (the token is printed when the dashboard starts)")
+        return None
+
+    def control_trial(self, request: Request) -> Response:
+        """``POST /api/trial/control?study=S&number=N&action=set|stop|fork[&epoch=E]&lr=3e-4...``:
+        the same rows in storage as ``nntune trial set|stop|fork``."""
+        refused = self._refused(request, "change trials")
+        if refused is not None:
+            return refused
+        from nntune.dashboard.control import act
+
+        q = _multi(request)
+        live = self.live.get(required(q, "study"))
+        number = integer(q, "number", -1, 0, 10**9)
+        try:
+            return json_response(act(self.store, live.rec, number, required(q, "action"), q))
+        except ConfigError as err:
+            return error(400, str(err))
+
+    def delete(self, request: Request) -> Response:
+        refused = self._refused(request, "delete studies")
+        if refused is not None:
+            return refused
         name = required(_multi(request), "study")
         self.store.delete_study(name)
         self.live.forget(name)
@@ -241,6 +267,7 @@ def create_app(store: Storage, *, allow_control: bool = False, token: str | None
         Route("/api/studies", dash.studies), Route("/api/poll", dash.poll), Route("/api/trials", dash.trials),
         Route("/api/trial", dash.trial), Route("/api/history", dash.history), Route("/api/overview", dash.overview), Route("/api/compare", dash.compare),
         Route("/api/delete", dash.delete, methods=["POST"]),
+        Route("/api/trial/control", dash.control_trial, methods=["POST"]),
     ]
     app = Starlette(routes=routes, exception_handlers={
         BadQuery: _bad_query, StudyNotFoundError: _not_found, HTTPException: _http, Exception: _crash})

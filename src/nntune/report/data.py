@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from nntune.analysis import best_region, complete_trials, history, param_importance, param_points, study_space, thin
+from nntune.control import changes_by_trial
 from nntune.diagnose import diagnose
 from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
@@ -230,13 +231,14 @@ def study_sections(store: Storage, rec: Any, trials: Sequence[FrozenTrial], *, t
     best_value = next((t.value for t in ranked if t.state == TrialState.COMPLETE), None)
     importance = param_importance(trials, space, seed=seed)
     n_val = rec.attrs.get("n_val") if isinstance(rec.attrs.get("n_val"), int) else None
+    changes = changes_by_trial(store, rec.id)
     diagnoses = [{"number": t.number, "state": t.state.value, "value": t.value,
                   "findings": [f.to_json() for f in diagnose(t, study_best=best_value, direction=rec.direction,
                                                                  metric=metric)]} for t in top]
     return {
         "summary": summary_data(rec, store.url, trials, ranked, metric),
         "history": history_data(trials, rec.direction),
-        "learning_curves": [curve_of(t, metric) for t in top if t.metrics],
+        "learning_curves": [{**curve_of(t, metric), "changes": changes.get(t.number, [])} for t in top if t.metrics],
         "intermediate": intermediate_data(trials, ranked),
         "parallel": parallel_data(trials, space),
         "slices": slices_data(trials, space),

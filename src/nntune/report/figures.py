@@ -54,6 +54,10 @@ def learning_curves_figure(curves: Sequence[Mapping[str, Any]], metric: str) -> 
                     line={"color": color, "dash": dash}, legendgroup=str(c["number"]),
                     name=f"trial {c['number']} {'training' if split == 'train' else 'validation'}",
                     showlegend=col == 1), row=1, col=col)
+        for change in c.get("changes", ()):  # a dotted line after the epoch that took the change
+            fig.add_vline(x=change["epoch"] + 0.5, line={"color": color, "dash": "dot", "width": 1},
+                          annotation_text=f"#{c['number']} {change['param']} {change['old']}→{change['new']}",
+                          annotation_font_size=10, row=1, col="all")
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(type="log", row=1, col=1)  # losses span decades (a bad first epoch dwarfs the rest)
     return _fig(fig, 420)

@@ -9,6 +9,7 @@ from nntune.storage._base import (
     StudyNotFoundError,
     StudyRecord,
     StudySummary,
+    ParamChange,
     TrialChanges,
     TrialStateError,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "StudyNotFoundError",
     "StudyRecord",
     "StudySummary",
+    "ParamChange",
     "TrialChanges",
     "TrialStateError",
     "get_storage",

@@ -68,6 +68,39 @@ class TrialChanges:
     latest: datetime | None
 
 
+@dataclass(frozen=True)
+class ParamChange:
+    """A change of one hyperparameter of a trial while it trains. Pending (``epoch`` None)
+    until the trainer takes it at an epoch boundary; then ``epoch`` is the last epoch trained
+    with ``old`` and later epochs train with ``new``. ``who`` is ``user`` or ``pbt``."""
+
+    id: int
+    trial: int
+    param: str
+    new: Any
+    who: str
+    created_at: datetime
+    epoch: int | None = None
+    old: Any = None
+
+    @property
+    def pending(self) -> bool:
+        return self.epoch is None
+
+
+def applied_changes(pending: Sequence[ParamChange], epoch: int,
+                    current: Mapping[str, Any]) -> list[ParamChange]:
+    """Pending changes (oldest first) as taken at ``epoch``: each one's old value is what the
+    trainer had, or the new value of an earlier change of the same parameter."""
+    values = dict(current)
+    out = []
+    for change in pending:
+        out.append(ParamChange(change.id, change.trial, change.param, change.new, change.who,
+                               change.created_at, epoch, values.get(change.param)))
+        values[change.param] = change.new
+    return out
+
+
 def summarize_study(rec: StudyRecord, counts: Mapping[str, int], best: float | None,
                     last: datetime | None) -> StudySummary:
     full = {s.value: int(counts.get(s.value, 0)) for s in TrialState}
@@ -165,6 +198,17 @@ class Storage(Protocol):
         """The trials that started, reported a step or finished at ``since`` or later (all
         trials that ever ran when ``since`` is None), in number order. Attribute writes alone
         do not count as a change; waiting trials appear once claimed."""
+
+    def add_param_changes(self, study_id: int, number: int, changes: Mapping[str, Any], *,
+                          who: str = "user") -> list[ParamChange]:
+        """Queue changes of a waiting or running trial's hyperparameters, all in one write;
+        TrialStateError for a finished trial, KeyError for an unknown one."""
+    def take_param_changes(self, study_id: int, number: int, epoch: int,
+                           current: Mapping[str, Any]) -> list[ParamChange]:
+        """In one transaction: the trial's pending changes, marked as applied after ``epoch``
+        with their old values read from ``current`` (see :func:`applied_changes`)."""
+    def get_param_changes(self, study_id: int, number: int | None = None) -> list[ParamChange]:
+        """Every change (pending and applied) of one trial, or of every trial, oldest first."""
 
     def record_test_evaluation(self, study_id: int, trial_number: int,
                                metrics: Mapping[str, Any]) -> int:

@@ -1,4 +1,4 @@
-"""The four tables of SQL storage. Every JSON column holds text written by ``json.dumps``."""
+"""The five tables of SQL storage. Every JSON column holds text written by ``json.dumps``."""
 
 from __future__ import annotations
 
@@ -47,4 +47,16 @@ test_evals = sa.Table(
     sa.Column("created_at", sa.DateTime, nullable=False),
     sa.Column("metrics", sa.Text, nullable=False),
 )
+param_changes = sa.Table(
+    "param_changes", meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("trial_id", sa.Integer, sa.ForeignKey("trials.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("param", sa.String(128), nullable=False),
+    sa.Column("new_value", sa.Text, nullable=False),
+    sa.Column("old_value", sa.Text, nullable=True),
+    sa.Column("epoch", sa.Integer, nullable=True),  # NULL while pending
+    sa.Column("who", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+sa.Index("ix_param_changes_trial", param_changes.c.trial_id, param_changes.c.epoch)
 sa.Index("ix_trials_study_state", trials.c.study_id, trials.c.state)

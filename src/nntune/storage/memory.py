@@ -14,11 +14,13 @@ from typing import Any
 from nntune.space import Distribution
 from nntune.storage._base import (
     DuplicatedStudyError,
+    ParamChange,
     StudyNotFoundError,
     StudyRecord,
     StudySummary,
     TrialChanges,
     TrialStateError,
+    applied_changes,
     interruption_outcome,
     summarize_study,
     utcnow,
@@ -68,6 +70,8 @@ class InMemoryStorage:
         self._stale: dict[int, set[int]] = {}
         self._heartbeats: dict[tuple[int, int], datetime] = {}
         self._waiting: dict[int, list[int]] = {}  # per study, a heap of waiting trial numbers
+        self._changes: dict[int, list[ParamChange]] = {}  # per study, oldest first
+        self._change_ids = 0
 
     # studies --------------------------------------------------------------------------
     def create_study(self, name: str, direction: str, attrs: Mapping[str, Any] | None = None) -> int:
@@ -102,6 +106,7 @@ class InMemoryStorage:
                 del table[rec.id]
             self._views.pop(rec.id, None)
             self._stale.pop(rec.id, None)
+            self._changes.pop(rec.id, None)
 
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
         with self._lock:
@@ -323,6 +328,39 @@ class InMemoryStorage:
         out.user_attrs = _clone(t.user_attrs)
         out.system_attrs = _clone(t.system_attrs)
         return out
+
+    # changes while training ---------------------------------------------------------
+    def add_param_changes(self, study_id: int, number: int, changes: Mapping[str, Any], *,
+                          who: str = "user") -> list[ParamChange]:
+        with self._lock:
+            t = self._lookup(study_id, number)
+            if t.state not in (TrialState.RUNNING, TrialState.WAITING):
+                raise TrialStateError(f"trial {number} is {t.state.value}, not running")
+            values = _json(dict(changes))
+            now, added = utcnow(), []
+            for param, new in values.items():
+                self._change_ids += 1
+                added.append(ParamChange(self._change_ids, number, param, new, who, now))
+            self._changes.setdefault(study_id, []).extend(added)
+            return list(added)
+
+    def take_param_changes(self, study_id: int, number: int, epoch: int,
+                           current: Mapping[str, Any]) -> list[ParamChange]:
+        with self._lock:
+            self._lookup(study_id, number)
+            rows = self._changes.get(study_id, [])
+            pending = [c for c in rows if c.trial == number and c.pending]
+            taken = applied_changes(pending, epoch, _json(dict(current)))
+            by_id = {c.id: c for c in taken}
+            self._changes[study_id] = [by_id.get(c.id, c) for c in rows]
+            return taken
+
+    def get_param_changes(self, study_id: int, number: int | None = None) -> list[ParamChange]:
+        with self._lock:
+            if study_id not in self._trials:
+                raise StudyNotFoundError(f"no study with id {study_id}")
+            return [copy.deepcopy(c) for c in self._changes.get(study_id, [])
+                    if number is None or c.trial == number]
 
     # the sealed test split ------------------------------------------------------------
     def record_test_evaluation(self, study_id: int, trial_number: int,

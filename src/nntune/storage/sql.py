@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from nntune.space import Distribution, dist_from_json
 from nntune.storage._base import (
     DuplicatedStudyError,
+    ParamChange,
     StudyNotFoundError,
     StudyRecord,
     StudySummary,
@@ -35,8 +36,9 @@ from nntune.storage._base import (
     interruption_outcome,
     utcnow,
 )
+from nntune.storage import _sql_changes as _changes
 from nntune.storage._engines import READ_ONLY, create_schema, is_in_memory_sqlite, is_transient, make_engine
-from nntune.storage._schema import meta, steps, studies, test_evals, trials
+from nntune.storage._schema import meta, param_changes, steps, studies, test_evals, trials
 from nntune.storage._sql_watch import changed_rows, summaries
 from nntune.trial import FrozenTrial, TrialState
 
@@ -141,6 +143,7 @@ class SQLStorage:
                 raise StudyNotFoundError(f"no study named {name!r}")
             ids = sa.select(trials.c.id).where(trials.c.study_id == row.id)
             conn.execute(steps.delete().where(steps.c.trial_id.in_(ids)))
+            conn.execute(param_changes.delete().where(param_changes.c.trial_id.in_(ids)))
             conn.execute(trials.delete().where(trials.c.study_id == row.id))
             conn.execute(test_evals.delete().where(test_evals.c.study_id == row.id))
             conn.execute(studies.delete().where(studies.c.id == row.id))
@@ -389,6 +392,30 @@ class SQLStorage:
         trial = _trial(row, step_rows, False)
         self._decoded_rows[row.id] = (key, trial)
         return trial
+
+    # changes while training ---------------------------------------------------------
+    def add_param_changes(self, study_id: int, number: int, changes: Mapping[str, Any], *,
+                          who: str = "user") -> list[ParamChange]:
+        texts = {param: _dumps(new) for param, new in changes.items()}  # not JSON: nothing written
+
+        def run(conn: Connection) -> list[ParamChange]:
+            row = self._trial_row(conn, study_id, number)
+            if row.state not in (TrialState.RUNNING.value, TrialState.WAITING.value):
+                raise TrialStateError(f"trial {number} is {row.state}, not running")
+            return _changes.add(conn, row.id, number, texts, who)
+        return self._tx(run)
+
+    def take_param_changes(self, study_id: int, number: int, epoch: int,
+                           current: Mapping[str, Any]) -> list[ParamChange]:
+        values = json.loads(_dumps(dict(current)))
+        # A read first, so the usual epoch without changes takes no write lock.
+        if not self._tx(lambda conn: _changes.has_pending(conn, study_id, number), read_only=True):
+            return []
+        return self._tx(lambda conn: _changes.take(conn, self._trial_row(conn, study_id, number).id, number,
+                                                   epoch, values, _dumps))
+
+    def get_param_changes(self, study_id: int, number: int | None = None) -> list[ParamChange]:
+        return self._tx(lambda conn: _changes.listed(conn, study_id, number), read_only=True)
 
     # the sealed test split ------------------------------------------------------------
     def record_test_evaluation(self, study_id: int, trial_number: int,

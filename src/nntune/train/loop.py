@@ -47,6 +47,7 @@ from nntune.train.optim import (
     pick,
     restore_optimizer,
 )
+from nntune.train.live import Changes, apply_changes
 from nntune.train.splits import Splits
 from nntune.train.stats import LayerProbe
 
@@ -251,6 +252,7 @@ def fit(
     resume_from: str | Path | None = None,
     augment: Callable[[Tensor], Tensor] | None = None,
     eval_transform: Callable[[Tensor], Tensor] | None = None,
+    changes: Changes | None = None,
 ) -> FitResult:
     """Train a model described by ``params`` on ``splits`` and return it with its history.
 
@@ -268,6 +270,8 @@ def fit(
     ``augment`` changes each training batch (random crops, flips); ``eval_transform`` is
     the deterministic counterpart for validation batches, e.g. the resize to 224x224 that
     a random 224x224 crop of 32x32 images needs (:func:`~nntune.train.augment.make_eval_transform`).
+    ``changes(epoch, hp)`` is asked after each epoch's checkpoint for hyperparameters to
+    change from the next epoch on (:func:`~nntune.train.live.apply_changes`).
     """
     task = splits.task_type
     if len(splits.y_train) == 0 or len(splits.y_val) == 0:
@@ -325,7 +329,8 @@ def fit(
     best_epoch, best_value, best_state, bad_epochs = 0, float("nan"), None, 0
     stopped_by_report = stopped_early = False
     epoch = start_epoch
-    for epoch in range(start_epoch + 1, hp["epochs"] + 1):
+    while epoch < hp["epochs"]:  # epochs may change while training
+        epoch += 1
         t0 = time.perf_counter()
         model.train()
         order = torch.randperm(n_train, generator=batch_gen).to(dev)
@@ -396,6 +401,9 @@ def fit(
         # Checkpoint before reporting, so a tuner that copies it on this report sees this epoch.
         if checkpoint_path is not None:
             save_checkpoint(checkpoint_path, checkpoint(model, optimizer, schedule, epoch, iterations, hp, batch_gen))
+        if changes is not None:
+            schedule = apply_changes(changes(epoch, hp), hp, model, optimizer, schedule)
+            grad_clip, l1 = float(hp["grad_clip"]), float(hp["l1"])
         if report is not None and report(epoch, record):
             stopped_by_report = True
             break

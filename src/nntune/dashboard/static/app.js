@@ -184,10 +184,16 @@ async function refreshTrial() {
   const c = t.curve, hasRecords = c.epoch.length > 0;
   const line = (y, name, dash) => ({ x: c.epoch, y, name, mode: "lines+markers", line: { dash: dash || "solid" } });
   const drawn = [];
+  // A dotted line after each epoch that took a change (nntune trial set, a fork, PBT), named on hover.
+  const taken = (t.changes || []).filter((m) => m.epoch !== null);
+  const marks = {
+    shapes: taken.map((m) => ({ type: "line", xref: "x", yref: "paper", x0: m.epoch + 0.5, x1: m.epoch + 0.5, y0: 0, y1: 1, line: { dash: "dot", width: 1, color: "#888" } })),
+    annotations: taken.map((m, i) => ({ xref: "x", yref: "paper", x: m.epoch + 0.5, y: 1 - 0.08 * (i % 4), text: `${m.param} ${fmt(m.old)}→${fmt(m.new)}`, showarrow: false, font: { size: 9 }, hovertext: `after epoch ${m.epoch}, by ${m.who}` })),
+  };
   if (hasRecords) {
-    drawn.push(draw("curve-loss", [line(c.train_loss, "training loss"), line(c.val_loss, "validation loss", "dot")], { title: { text: "loss", font: { size: 13 } }, xaxis: { title: { text: "epoch" } } }));
-    drawn.push(draw("curve-metric", [line(c.train_metric, `training ${t.metric}`), line(c.val_metric, `validation ${t.metric}`, "dot")], { title: { text: t.metric, font: { size: 13 } }, xaxis: { title: { text: "epoch" } } }));
-    drawn.push(draw("curve-lr", [line(c.lr, "learning rate")], { title: { text: "learning rate", font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, yaxis: { type: "log" } }));
+    drawn.push(draw("curve-loss", [line(c.train_loss, "training loss"), line(c.val_loss, "validation loss", "dot")], { title: { text: "loss", font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, ...marks }));
+    drawn.push(draw("curve-metric", [line(c.train_metric, `training ${t.metric}`), line(c.val_metric, `validation ${t.metric}`, "dot")], { title: { text: t.metric, font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, ...marks }));
+    drawn.push(draw("curve-lr", [line(c.lr, "learning rate")], { title: { text: "learning rate", font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, yaxis: { type: "log" }, ...marks }));
   } else {
     drawn.push(draw("curve-loss", [{ x: t.intermediate.steps, y: t.intermediate.values, name: "reported value", mode: "lines+markers" }], { title: { text: "intermediate values", font: { size: 13 } }, xaxis: { title: { text: "step" } } }));
     emptyNote("curve-metric", "This trial reports no per-epoch records (loss, metric).");
@@ -195,7 +201,39 @@ async function refreshTrial() {
   }
   const box = $("#trial-findings");
   box.replaceChildren(...(t.findings.length ? t.findings.map(findingNode) : [el("p", { class: "empty" }, t.error ? `error: ${t.error}` : "No finding: the curves look healthy.")]));
+  renderControls(t);
   await Promise.all(drawn);
+}
+
+// Change, stop and fork controls: only offered when the dashboard was started with --allow-control.
+function renderControls(t) {
+  const box = $("#trial-control");
+  if (!box) return;
+  box.hidden = !S.control;
+  if (!S.control || box.dataset.number === String(t.number)) return;
+  box.dataset.number = String(t.number);
+  const changes = el("input", { type: "text", placeholder: "lr=3e-4 weight_decay=1e-4", size: 28 });
+  const epoch = el("input", { type: "number", min: 1, placeholder: "epoch", size: 5 });
+  const token = el("input", { type: "password", placeholder: "token (if asked)", size: 12 });
+  const go = (action) => controlTrial(t.number, action, changes.value, epoch.value, token.value);
+  box.replaceChildren(el("b", {}, `trial #${t.number}: `), changes,
+    el("button", { type: "button", onclick: () => go("set") }, "change"),
+    el("button", { type: "button", class: "danger", onclick: () => go("stop") }, "stop"),
+    " · fork from epoch ", epoch, el("button", { type: "button", onclick: () => go("fork") }, "fork"), " ", token,
+    el("span", { id: "control-result", class: "note" }));
+}
+
+async function controlTrial(number, action, changes, epoch, token) {
+  const url = new URL("/api/trial/control", window.location.origin);
+  for (const [k, v] of [["study", S.study], ["number", number], ["action", action]]) url.searchParams.set(k, v);
+  if (action === "fork") url.searchParams.set("epoch", epoch);
+  for (const pair of changes.split(/\s+/).filter(Boolean)) {
+    const i = pair.indexOf("=");
+    url.searchParams.set(i > 0 ? pair.slice(0, i) : pair, i > 0 ? pair.slice(i + 1) : "");
+  }
+  const res = await fetch(url, { method: "POST", headers: token ? { "X-NNTune-Token": token } : {} });
+  const body = await res.json();
+  $("#control-result").textContent = res.ok ? ` ${body.note}` : ` error: ${body.error}`;
 }
 
 function findingNode(f) {
@@ -348,6 +386,7 @@ function studyPage() {
     const p = await api("/api/poll", [["study", S.study], ["since", S.version]]);
     S.direction = p.direction;
     S.metric = p.metric || S.metric;
+    S.control = Boolean(p.control);
     const status = $("#status");
     status.textContent = p.status === "running" ? "running" : p.status === "finished" ? "finished" : "no trials yet";
     status.className = `badge ${p.status}`;

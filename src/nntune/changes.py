@@ -1,0 +1,98 @@
+"""Which hyperparameters may change while a model trains, and whether a new value is sound.
+
+Plain functions over plain values (no torch): the study checks a change with them before
+writing it, so a refused change writes nothing. ``train/live.py`` applies accepted ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from nntune.exceptions import ConfigError
+from nntune.space import Distribution
+
+SCHEDULES = ("constant", "step", "exponential", "plateau", "cosine")  # train/optim.py's, checked by a test
+STOP = "stop"  # a change of this name ends the trial at the next epoch boundary, pruned by the user
+
+# name -> (kind, low, high, low inclusive, high inclusive)
+_FLOATS: dict[str, tuple[float, float, bool, bool]] = {
+    "lr": (0.0, float("inf"), False, False),
+    "momentum": (0.0, 1.0, True, False),
+    "beta1": (0.0, 1.0, True, False),
+    "beta2": (0.0, 1.0, True, False),
+    "rho": (0.0, 1.0, True, False),
+    "eps": (0.0, float("inf"), False, False),
+    "weight_decay": (0.0, float("inf"), True, False),
+    "l1": (0.0, float("inf"), True, False),
+    "dropout": (0.0, 1.0, True, False),
+    "grad_clip": (0.0, float("inf"), True, False),
+    "min_delta": (0.0, float("inf"), True, False),
+    "lr_gamma": (0.0, 1.0, False, True),
+    "lr_factor": (0.0, 1.0, False, True),
+    "lr_min": (0.0, float("inf"), True, False),
+}
+_INTS: dict[str, int] = {"epochs": 1, "patience": 1, "lr_step_epochs": 1, "lr_patience": 0, "warmup_epochs": 0}
+_BOOLS = ("early_stopping",)
+CHANGEABLE = frozenset({*_FLOATS, *_INTS, *_BOOLS, "lr_schedule"})
+
+
+def check_change(name: str, value: Any, dist: Distribution | None = None) -> Any:
+    """``value`` as the trainer will take it, or ConfigError(name, problem): a structural
+    parameter, a value of the wrong kind, or one outside ``dist`` (the trial's declared
+    range for ``name``) or outside what the trainer accepts."""
+    if name not in CHANGEABLE:
+        raise ConfigError(name, "cannot change while a model trains (it shapes the model, the data or the "
+                                f"optimizer's kind); changeable: {', '.join(sorted(CHANGEABLE))}")
+    if name in _BOOLS:
+        if not isinstance(value, bool):
+            raise ConfigError(name, f"must be true or false, got {value!r}")
+    elif name == "lr_schedule":
+        if value not in SCHEDULES:
+            raise ConfigError(name, f"unknown {value!r}; choose from {', '.join(SCHEDULES)}")
+    elif name in _INTS:
+        if isinstance(value, bool) or not isinstance(value, int) or value < _INTS[name]:
+            raise ConfigError(name, f"must be an integer >= {_INTS[name]}, got {value!r}")
+    else:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(name, f"must be a number, got {value!r}")
+        value = float(value)
+        low, high, low_in, high_in = _FLOATS[name]
+        if not ((value >= low if low_in else value > low) and (value <= high if high_in else value < high)):
+            raise ConfigError(name, f"must be in {'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}, "
+                                    f"got {value!r}")
+    if dist is not None and not dist.contains(value):
+        raise ConfigError(name, f"{value!r} is outside the trial's declared range {dist!r}")
+    return value
+
+
+def check_changes(changes: Mapping[str, Any], distributions: Mapping[str, Distribution]) -> dict[str, Any]:
+    """Every change checked (the first bad one raises), in the order given."""
+    if not changes:
+        raise ConfigError("changes", "name at least one NAME=VALUE")
+    return {name: check_change(name, value, distributions.get(name)) for name, value in changes.items()}
+
+
+def fold(params: Mapping[str, Any], changes: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """``params`` with ``(name, new value)`` changes applied in order (a stop is no parameter)."""
+    out = dict(params)
+    for name, value in changes:
+        if name != STOP:
+            out[name] = value
+    return out
+
+
+def parse_value(name: str, text: str) -> Any:
+    """A value typed by a person: a number where it reads as one (3e-4 too, which YAML 1.1
+    keeps as text), else YAML (true, [1, 2], adam)."""
+    import yaml
+
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise ConfigError(name, f"cannot read value {text!r}") from None

@@ -1,0 +1,147 @@
+"""``nntune trial set|stop|fork|changes`` and the live run of ``nntune babysit``.
+
+Registered by cli.py; heavy imports stay inside the functions so ``nntune --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from nntune.changes import parse_value
+from nntune.exceptions import ConfigError
+from nntune.storage import redact_url
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+trial_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                        help="Change, stop or fork a trial while it trains (a row in storage, "
+                             "taken at the trial's next epoch boundary).")
+
+
+def assignments(items: list[str], field: str) -> dict[str, Any]:
+    """``NAME=VALUE`` pairs (lr=3e-4 early_stopping=true)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(field, f"expected NAME=VALUE, got {item!r}")
+        out[name.strip()] = parse_value(name.strip(), text.strip())
+    return out
+
+
+def babysit_run(study: Any, cfg: Any, json_out: bool) -> None:
+    """Train the study's queued trial here with the live view; Ctrl-C stops it cleanly."""
+    from rich.live import Live
+
+    from nntune.control import params_at
+    from nntune.panda import train_queued
+    from nntune.panda_view import render, view_data
+
+    out = Console(stderr=json_out)
+    records: list[dict[str, Any]] = []
+
+    def on_epoch(trial: Any, epoch: int, record: dict[str, Any]) -> None:
+        records.append({**record, "step": epoch})
+        store, sid = trial.study.storage, trial.study.id
+        changes = store.get_param_changes(sid, trial.number)
+        epochs = params_at(store.get_trial(sid, trial.number, with_metrics=False), changes).get("epochs")
+        live.update(render(view_data(study.study_name, trial.number, records, metric=cfg.task.metric,
+                                     direction=cfg.task.resolved_direction, epochs=epochs, changes=changes)))
+
+    with Live(console=out, refresh_per_second=4, transient=False) as live:
+        done = train_queued(study, cfg, on_epoch=on_epoch).trial
+    t = done
+    how = f"{t.state.value}" + (" (stopped by the user)" if t.system_attrs.get("stopped_by") == "user" else "")
+    out.print(f"trial {t.number} of study {study.study_name}: {how}, validation {cfg.task.metric} "
+              f"{_fmt(t.value) if t.value is not None else '-'} after {len(records)} epochs")
+    if t.state.value in ("pruned", "failed"):
+        out.print(f"continue it with: nntune babysit --resume --study {study.study_name} --trial {t.number}"
+                  f" --storage {redact_url(study.storage.url)}")
+    if t.error:
+        out.print(f"error: {t.error}")
+    if json_out:
+        print(json.dumps({"study": study.study_name, "trial": t.number, "state": t.state.value,
+                          "value": t.value, "epochs": len(records)}), flush=True)
+
+
+def _open_trial_study(storage: str, study: str) -> Any:
+    from nntune.studies import open_existing
+    from nntune.study import load_study
+
+    return load_study(study, open_existing(storage))
+
+
+@trial_app.command("set")
+def trial_set(
+    changes: list[str] = typer.Argument(..., help="NAME=VALUE ... (lr=3e-4 weight_decay=1e-4 epochs=40)."),
+    study: str = typer.Option(..., "--study", help="Study name."),
+    trial: int = typer.Option(..., "--trial", help="Trial number."),
+    storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
+) -> None:
+    """Change hyperparameters of a running trial from its next epoch boundary."""
+    values = assignments(changes, "changes")
+    added = _open_trial_study(storage, study).set_trial_params(trial, values)
+    for c in added:
+        print(f"trial {trial} of study {study}: {c.param} = {c.new!r} from its next epoch")
+
+
+@trial_app.command("stop")
+def trial_stop(
+    study: str = typer.Option(..., "--study", help="Study name."),
+    trial: int = typer.Option(..., "--trial", help="Trial number."),
+    storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
+) -> None:
+    """End a running trial after its current epoch, as pruned by the user."""
+    _open_trial_study(storage, study).stop_trial(trial)
+    print(f"trial {trial} of study {study} stops after its current epoch")
+
+
+@trial_app.command("fork")
+def trial_fork(
+    study: str = typer.Option(..., "--study", help="Study name (started by nntune babysit)."),
+    trial: int = typer.Option(..., "--trial", help="The trial to fork."),
+    from_epoch: int = typer.Option(..., "--from-epoch", help="Start from this epoch's checkpoint."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="NAME=VALUE to change in the fork; repeatable."),
+    storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
+    json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON summary line."),
+) -> None:
+    """Start a new trial from a trial's checkpoint at an epoch, with changes, and train it here."""
+    from nntune.panda import load_babysit_study, queue_fork
+
+    st, cfg = load_babysit_study(storage, study)
+    number = queue_fork(st, cfg, trial, from_epoch, assignments(set_ or [], "--set"))
+    Console(stderr=json_out).print(f"trial {number} forks trial {trial} at epoch {from_epoch}")
+    babysit_run(st, cfg, json_out)
+
+
+@trial_app.command("changes")
+def trial_changes(
+    study: str = typer.Option(..., "--study", help="Study name."),
+    trial: Optional[int] = typer.Option(None, "--trial", help="One trial (default: all)."),
+    storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
+    json_out: bool = typer.Option(False, "--json", help="One JSON list on stdout."),
+) -> None:
+    """The history of changes: epoch, parameter, old value, new value, who."""
+    rows = [{"trial": c.trial, "epoch": c.epoch, "param": c.param, "old": c.old, "new": c.new, "who": c.who}
+            for c in _open_trial_study(storage, study).param_changes(trial)]
+    if json_out:
+        print(json.dumps(rows))
+        return
+    table = Table(title=f"changes in study {study}")
+    for col in ("trial", "after epoch", "parameter", "old", "new", "who"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r["trial"]), "pending" if r["epoch"] is None else str(r["epoch"]), r["param"],
+                      _fmt(r["old"]), _fmt(r["new"]), r["who"])
+    Console().print(table)

@@ -1,0 +1,240 @@
+"""Babysitting one model (the notes' Panda): train one configuration as a trial of a study,
+a checkpoint every epoch, changes taken at epoch boundaries, forks from any kept epoch.
+
+The study remembers the config it was started with (study attribute ``babysit``), so a
+fork or a resume from another terminal needs only the study's name. Forks and resumes reuse
+the population-based-training machinery: a :class:`~nntune.schedulers.Proposal` names the
+parent's epoch snapshot, and :func:`~nntune.builtin.make_objective` resumes it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nntune._trial import Trial
+from nntune.builtin import load_task_splits, make_objective
+from nntune.changes import CHANGEABLE, STOP
+from nntune.config import CheckpointsConfig, Config, parse_config
+from nntune.control import find_trial, fork_trial, record_inherited
+from nntune.exceptions import ConfigError, TrialPruned
+from nntune.schedulers import Proposal
+from nntune.space import Space
+from nntune.storage import StudyRecord, get_storage
+from nntune.study import Study, create_study, load_study
+from nntune.trial import FrozenTrial, TrialState
+
+ATTR = "babysit"
+OnEpoch = Callable[[Trial, int, dict[str, Any]], None]
+
+
+def open_babysit_study(cfg: Config) -> Study:
+    """The config's study (created, or resumed when it exists), remembering the config."""
+    study = create_study(cfg.study, get_storage(cfg.storage), direction=cfg.task.resolved_direction,
+                         load_if_exists=True, seed=cfg.search.seed)
+    study.storage.set_study_attr(study.id, "metric", cfg.task.metric)
+    study.storage.set_study_attr(study.id, ATTR, {"config": cfg.model_dump(mode="json")})
+    return study
+
+
+def load_babysit_study(storage: str, name: str) -> tuple[Study, Config]:
+    """A study started by ``nntune babysit`` and the config it remembers."""
+    from nntune.studies import open_existing
+
+    store = open_existing(storage)
+    study = load_study(name, store)
+    saved = store.load_study(name)
+    assert saved is not None  # load_study found it
+    return study, babysit_config(saved)
+
+
+def babysit_config(rec: StudyRecord) -> Config:
+    """The config a study started by ``nntune babysit`` remembers."""
+    info = rec.attrs.get(ATTR)
+    if not isinstance(info, dict) or "config" not in info:
+        raise ConfigError("study", f"study {rec.name!r} was not started by nntune babysit; "
+                                   "its trials have no per-epoch checkpoints to continue from")
+    return parse_config(info["config"], f"study {rec.name}")
+
+
+def checkpoint_dir(cfg: Config) -> Path:
+    return Path(cfg.search.checkpoint_dir) / cfg.study
+
+
+def snapshots(folder: Path, number: int) -> dict[int, Path]:
+    """Trial ``number``'s kept epoch snapshots, by epoch."""
+    pattern = re.compile(rf"trial-{number}-epoch-(\d+)\.pt$")
+    found = {}
+    for path in folder.glob(f"trial-{number}-epoch-*.pt"):
+        match = pattern.search(path.name)
+        if match:
+            found[int(match.group(1))] = path
+    return found
+
+
+def snapshots_to_drop(sizes: Mapping[int, int], values: Mapping[int, float], direction: str,
+                      policy: CheckpointsConfig) -> list[int]:
+    """The epochs whose snapshots the retention ``policy`` drops, oldest first. ``sizes``:
+    bytes per kept epoch; ``values``: the trial's value per epoch. The newest snapshot (what
+    a resume continues from) and, with ``keep_best``, the best epoch's are always kept."""
+    epochs = sorted(sizes)
+    if not epochs:
+        return []
+    keep = set(epochs if policy.keep_last is None else epochs[-policy.keep_last:])
+    protected = {epochs[-1]}
+    scored = [e for e in epochs if e in values and values[e] == values[e]]  # NaN never best
+    if policy.keep_best and scored:
+        best = (max if direction == "maximize" else min)(scored, key=lambda e: (values[e], -e))
+        keep.add(best)
+        protected.add(best)
+    drop = [e for e in epochs if e not in keep]
+    if policy.max_disk_mb is not None:
+        budget = policy.max_disk_mb * 2**20
+        total = sum(sizes[e] for e in keep)
+        for e in sorted(keep - protected):
+            if total <= budget:
+                break
+            drop.append(e)
+            total -= sizes[e]
+    return sorted(drop)
+
+
+def retention(folder: Path, policy: CheckpointsConfig, direction: str) -> OnEpoch:
+    """``on_epoch`` that applies ``policy`` to the trial's snapshots after each epoch."""
+    def apply(trial: Trial, epoch: int, record: dict[str, Any]) -> None:
+        kept = snapshots(folder, trial.number)
+        values = trial.study.storage.get_trial(trial.study.id, trial.number, with_metrics=False).intermediate_values
+        for e in snapshots_to_drop({e: p.stat().st_size for e, p in kept.items()}, values, direction, policy):
+            kept[e].unlink(missing_ok=True)
+    return apply
+
+
+def babysit_objective(cfg: Config, splits: Any, *, device: str | None = None,
+                      on_epoch: OnEpoch | None = None) -> Callable[[Trial], float]:
+    """The objective of a babysat trial: the parameters it was queued with (``fixed_params``),
+    fresh weights or, for a fork or resume, its parent's snapshot at ``parent_step`` after the
+    parent's curve up to there; a snapshot every epoch under the retention policy; Ctrl-C
+    ends it as pruned by the user."""
+    folder = checkpoint_dir(cfg)
+    keep = retention(folder, cfg.checkpoints, cfg.task.resolved_direction)
+
+    def after_epoch(trial: Trial, epoch: int, record: dict[str, Any]) -> None:
+        keep(trial, epoch, record)
+        if on_epoch is not None:
+            on_epoch(trial, epoch, record)
+
+    def objective(trial: Trial) -> float:
+        store, sid = trial.study.storage, trial.study.id
+        stored = store.get_trial(sid, trial.number, with_metrics=False)
+        params = dict(stored.system_attrs.get("fixed_params") or cfg.hyperparameters())
+        store.set_trial_params(sid, trial.number, params, {})
+        trial.set_system_attr("babysit", {"pid": os.getpid(), "host": socket.gethostname()})
+        proposal = None
+        parent = stored.system_attrs.get("parent")
+        if isinstance(parent, int):
+            step = int(stored.system_attrs["parent_step"])
+            proposal = Proposal(params, parent, step)
+            for record in store.get_trial(sid, parent).metrics:
+                if record["step"] <= step:  # the fork's curve up to there is the parent's
+                    trial.report(record["value"], record["step"],
+                                 metrics={k: v for k, v in record.items() if k != "step"})
+                    if on_epoch is not None:
+                        on_epoch(trial, record["step"], record)
+        if proposal is not None:  # what a fork's --set changed, marked after the parent's epoch
+            record_inherited(store, sid, trial.number, proposal.parent, proposal.parent_step, params, "user")
+        # Changes asked while it waited are taken before its first epoch: after the parent's
+        # epoch for a fork or resume, after epoch 0 for a new trial.
+        early = trial.take_changes(proposal.parent_step if proposal else 0, params)
+        if early.pop(STOP, False):
+            trial.set_system_attr("stopped_by", "user")
+            raise TrialPruned()
+        if early:
+            params = {**params, **early}
+            proposal = Proposal(params, proposal.parent, proposal.parent_step) if proposal else None
+        run = make_objective(cfg.model_copy(update={"fixed": params}), Space({}), splits, device=device,
+                             checkpoints=folder, snapshot_every=1, proposal=proposal, on_epoch=after_epoch,
+                             resumed_by=None)
+        try:
+            return float(run(trial))
+        except KeyboardInterrupt:
+            trial.set_system_attr("stopped_by", "user")
+            raise TrialPruned() from None
+    return objective
+
+
+@dataclass
+class Babysat:
+    study: Study
+    trial: FrozenTrial
+
+
+def train_queued(study: Study, cfg: Config, *, device: str | None = None,
+                 on_epoch: OnEpoch | None = None) -> Babysat:
+    """Claim the oldest queued trial of ``study`` and train it here to its end."""
+    splits = load_task_splits(cfg)
+    trial = study.try_ask(None, space=Space({}), waiting_only=True)
+    if trial is None:
+        raise ConfigError("study", f"study {study.study_name!r} has no queued trial to train")
+    frozen = study.run_trial(trial, babysit_objective(cfg, splits, device=device, on_epoch=on_epoch))
+    return Babysat(study, frozen)
+
+
+def queue_new(study: Study, cfg: Config) -> int:
+    """Queue the config's configuration: its fixed values, the trainer's defaults for the
+    rest. The ``space`` is not searched; its ranges of changeable parameters become the
+    trial's declared ranges, which later changes must respect."""
+    declared = {n: d for n, d in cfg.build_space().params.items() if n in CHANGEABLE}
+    return study.storage.create_trial(study.id, state=TrialState.WAITING, distributions=declared,
+                                      system_attrs={"fixed_params": cfg.hyperparameters()})
+
+
+def queue_fork(study: Study, cfg: Config, number: int, epoch: int,
+               changes: Mapping[str, Any] | None = None) -> int:
+    """Queue a fork of trial ``number`` at ``epoch``; refused (nothing written) when that
+    epoch's snapshot is not kept."""
+    kept = snapshots(checkpoint_dir(cfg), number)
+    if epoch not in kept and isinstance(epoch, int):
+        have = ", ".join(map(str, sorted(kept))) or "none"
+        raise ConfigError("from_epoch", f"no checkpoint of trial {number} at epoch {epoch} (kept: {have})")
+    return fork_trial(study.storage, study.id, study.study_name, number, epoch, changes)
+
+
+def queue_resume(study: Study, cfg: Config, number: int) -> int:
+    """Queue the continuation of trial ``number`` from its newest kept snapshot. A trial
+    still marked running whose babysit process is gone (kill -9, a lost machine) is failed
+    first; one whose process still runs here is refused."""
+    trial = find_trial(study.storage, study.id, study.study_name, number)
+    if trial.state == TrialState.WAITING:
+        return number  # a queued fork (from the dashboard): train it as it is
+    kept = sorted(e for e in snapshots(checkpoint_dir(cfg), number) if e in trial.intermediate_values)
+    if not kept:
+        raise ConfigError("trial", f"trial {number} has no kept checkpoint to continue from")
+    if trial.state == TrialState.RUNNING:
+        owner = trial.system_attrs.get("babysit") or {}
+        if owner.get("host") == socket.gethostname() and _alive(int(owner.get("pid", 0))):
+            raise ConfigError("trial", f"trial {number} is still training (process {owner['pid']})")
+        study.storage.finish_trial(study.id, number, TrialState.FAILED, error="interrupted: its process is gone")
+    child = fork_trial(study.storage, study.id, study.study_name, number, kept[-1], kind="resume")
+    # What was asked of the interrupted trial and never taken goes to its continuation.
+    pending = {c.param: c.new for c in study.storage.get_param_changes(study.id, number)
+               if c.pending and c.param != STOP}
+    if pending:
+        study.storage.add_param_changes(study.id, child, pending)
+    return child
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,97 @@
+"""The live terminal view of a babysat trial: curves, learning rate, epoch, changes and the
+diagnosis as it forms. :func:`view_data` is plain data from the records; :func:`render`
+turns it into rich renderables."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from nntune.diagnose import diagnose
+from nntune.storage import ParamChange
+from nntune.trial import FrozenTrial, TrialState
+
+BARS = "▁▂▃▄▅▆▇█"
+WIDTH = 60
+
+
+def sparkline(values: Sequence[float], width: int = WIDTH) -> str:
+    """The last ``width`` values as one line of block characters (low to high); a
+    non-finite value is a space."""
+    shown = list(values)[-width:]
+    finite = [v for v in shown if math.isfinite(v)]
+    if not finite:
+        return ""
+    low, high = min(finite), max(finite)
+    span = high - low or 1.0
+    return "".join(BARS[min(len(BARS) - 1, int((v - low) / span * len(BARS)))] if math.isfinite(v) else " "
+                   for v in shown)
+
+
+@dataclass
+class ViewData:
+    study: str
+    trial: int
+    epoch: int
+    epochs: int | None
+    metric: str
+    curves: dict[str, list[float]]
+    last: dict[str, float]
+    lr: float | None
+    changes: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def view_data(study: str, number: int, records: Sequence[dict[str, Any]], *, metric: str, direction: str,
+              epochs: int | None, changes: Sequence[ParamChange]) -> ViewData:
+    """What the view shows after the records so far (each with ``step``) and the trial's
+    changes (applied ones at their epoch, pending ones waiting for the next boundary)."""
+    names = ("train_loss", "val_loss", f"train_{metric}", f"val_{metric}", "lr")
+    curves = {n: [_float(r.get(n)) for r in records] for n in names}
+    last = {n: c[-1] for n, c in curves.items() if c}
+    lines = [f"after epoch {c.epoch}: {c.param} {c.old!r} -> {c.new!r} ({c.who})" for c in changes if not c.pending]
+    lines += [f"pending: {c.param} = {c.new!r} ({c.who}), taken at the next epoch boundary"
+              for c in changes if c.pending]
+    findings: list[str] = []
+    if len(records) >= 3:
+        frozen = FrozenTrial(number=number, state=TrialState.RUNNING,
+                             intermediate_values={int(r["step"]): _float(r.get("value")) for r in records},
+                             metrics=[dict(r) for r in records])
+        findings = [f"{f.summary or f.kind}: {f.advice}" for f in diagnose(frozen, direction=direction, metric=metric)]
+    epoch = int(records[-1]["step"]) if records else 0
+    return ViewData(study, number, epoch, epochs, metric, curves, last, last.get("lr"), lines, findings)
+
+
+def render(data: ViewData) -> Any:
+    """A rich renderable of ``data``."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+
+    table = Table(show_header=True, box=None, pad_edge=False)
+    table.add_column("curve")
+    table.add_column("last", justify="right")
+    table.add_column(f"epochs 1..{data.epoch}" if data.epoch <= WIDTH else f"last {WIDTH} epochs")
+    for name, values in data.curves.items():
+        value = data.last.get(name, math.nan)
+        table.add_row(name, f"{value:.4g}" if math.isfinite(value) else "-", sparkline(values))
+    total = f"/{data.epochs}" if data.epochs else ""
+    parts: list[Any] = [table]
+    if data.changes:
+        parts.append("[bold]changes[/]\n" + "\n".join(data.changes[-6:]))
+    parts.append("[bold]diagnosis[/]\n" + ("\n".join(data.findings) if data.findings else
+                                          "nothing to say yet" if data.epoch < 3 else "the curves look healthy"))
+    title = (f"study {data.study}, trial {data.trial}: epoch {data.epoch}{total}, "
+             f"lr {data.lr:.3g}" if data.lr is not None and math.isfinite(data.lr) else
+             f"study {data.study}, trial {data.trial}: epoch {data.epoch}{total}")
+    return Panel(Group(*parts), title=title,
+                 subtitle="Ctrl-C stops cleanly; nntune trial set|stop|fork from another terminal")

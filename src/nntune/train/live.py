@@ -1,0 +1,46 @@
+"""Hyperparameters changed at an epoch boundary of a running :func:`~nntune.train.loop.fit`.
+
+``fit`` asks its ``changes(epoch, hp)`` callback after each epoch's checkpoint; what comes
+back is written into ``hp`` and into the live optimizer, schedule and model here, with the
+same machinery a resumed checkpoint uses (:func:`~nntune.train.optim.restore_optimizer`), so
+changing a value while training and resuming with it later give the same run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from nntune.train.models import set_dropout
+from nntune.train.optim import LrSchedule, restore_optimizer
+
+Changes = Callable[[int, dict], Mapping[str, Any]]
+
+
+def apply_changes(changes: Mapping[str, Any], hp: dict[str, Any], model: nn.Module,
+                  optimizer: torch.optim.Optimizer, schedule: LrSchedule) -> LrSchedule:
+    """Write ``changes`` into ``hp`` (in place) and into the optimizer, the model's dropout
+    and the learning-rate schedule; returns the schedule to step from now on.
+
+    A new ``lr`` rescales the schedule's progress so far (new_lr / old_lr), as a resume
+    does; a new schedule kind or warm-up starts that schedule afresh; under a cosine
+    schedule new ``epochs`` stretch or shrink its period. The optimizer's state (momentum
+    buffers, Adam moments) always carries over. Loop-level values (epochs, grad_clip, l1,
+    early stopping) take effect because the loop reads them from ``hp``. The parameter
+    groups stay as built: weight decay switched on from 0 mid-run decays biases too.
+    """
+    if not changes:
+        return schedule
+    old = dict(hp)
+    hp.update(changes)
+    if "dropout" in changes:
+        set_dropout(model, float(hp["dropout"]))
+    saved = {"optimizer": optimizer.state_dict(), "scheduler": schedule.state_dict(), "params": old}
+    fresh = LrSchedule(optimizer, hp, int(hp["epochs"]))
+    restore_optimizer(optimizer, fresh, saved, hp)
+    if fresh.kind == "cosine" and fresh.main is not None:
+        fresh.main.T_max = max(1, int(hp["epochs"]) - fresh.warmup_epochs)  # type: ignore[attr-defined]
+    return fresh
