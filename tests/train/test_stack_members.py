@@ -3,6 +3,7 @@ compaction; and the stack's memory sizing."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -131,3 +132,15 @@ def test_cuda_stack_matches_its_memory_estimate(digits: Splits) -> None:
     fit_stack([hp] * 8, digits, device="cuda")
     peak = torch.cuda.max_memory_allocated() - before
     assert peak <= 8 * estimate_member_bytes(hp, digits) + 64 * 1024**2
+
+
+def test_a_member_checkpoint_resumes_in_fit(digits: Splits, tmp_path: Path) -> None:
+    stack = Stack(BASE, digits, capacity=1)
+    slot = stack.add({**BASE, "lr": 0.05}, seed=3)
+    stack.run_epoch()
+    stack.save_member(slot, tmp_path / "member.pt")
+    weights = stack.net.member_state(slot)
+    resumed = fit({**BASE, "lr": 0.05, "epochs": 2}, digits, seed=3, resume_from=tmp_path / "member.pt")
+    assert [r["epoch"] for r in resumed.history] == [2] and resumed.iterations == 2 * len(stack.starts)
+    first = fit({**BASE, "lr": 0.05, "epochs": 1}, digits, seed=3)
+    assert torch.allclose(weights["fc1.weight"], first.model.state_dict()["fc1.weight"], atol=1e-5)

@@ -22,13 +22,14 @@ import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from nntune.exceptions import ConfigError
-from nntune.train.epochs import EarlyStopping, divergence, epoch_record, epoch_scores
+from nntune.train.epochs import EarlyStopping, divergence, epoch_record, epoch_scores, save_checkpoint
 from nntune.train.loop import (
     EVAL_BATCH, FitResult, batch_starts, count_outputs, derive_seed, model_input_shape, pick_device,
     resolve_batch_size, resolve_params,
@@ -258,13 +259,23 @@ class Stack:
             summary=summarize(model, self.input_shape), diverged=m.diverged, key=m.key,
         )
 
+    def save_member(self, slot: int, path: str | Path) -> None:
+        """Member ``slot`` as a checkpoint that ``fit(resume_from=path)`` continues: weights,
+        batch-norm statistics, epoch, params and batch order. The fused optimizer state is not
+        in torch.optim's layout, so a resumed ``fit`` starts its optimizer and schedule afresh."""
+        m = self.members[slot]
+        save_checkpoint(path, {
+            "model": {n: t.cpu() for n, t in self.net.member_state(slot).items()}, "optimizer": None,
+            "scheduler": None, "epoch": m.epoch, "iterations": m.iterations, "params": dict(m.hp),
+            "rng": {"torch": torch.get_rng_state(), "batches": m.batch_gen.get_state()},
+        })
+
     # ------------------------------------------------------------ training
 
     def predict(self, x: Tensor) -> Tensor:
         """Every slot's raw outputs [K, len(x), n_outputs] (eval mode), in chunks."""
-        rows = max(self.bs, min(EVAL_BATCH, EVAL_BATCH * 4 // max(1, self.capacity)))
-        if self.net.image:
-            rows = self.bs
+        # Rows per pass shrink as members grow; images, whose activations are large, less so.
+        rows = max(self.bs, min(EVAL_BATCH, EVAL_BATCH * (1 if self.net.image else 16) // (4 * self.capacity)))
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if self.use_amp else nullcontext()
         prepare = self.eval_transform or (lambda xb: xb)
         with torch.no_grad(), autocast:
