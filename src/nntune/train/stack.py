@@ -19,7 +19,7 @@ only dropout masks are drawn differently.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,7 +107,8 @@ class Stack:
         self.n_classes = self.n_outputs if task == "classification" else 0
         self.key = structure_key(hp, self.input_shape, self.n_outputs)
         # Built with dropout on so that the stacked net has a dropout step wherever a member may need one.
-        template = build_model({**hp, "dropout": 0.5, "init": "default"}, self.input_shape, self.n_outputs)
+        with torch.random.fork_rng(devices=[]):  # building draws from the global generator: keep the caller's
+            template = build_model({**hp, "dropout": 0.5, "init": "default"}, self.input_shape, self.n_outputs)
         self.net = StackedNet(template, capacity, self.device)
         self.family = OPTIMIZER_FAMILY[hp["optimizer"]]
         self.opt = StackedOptimizer(self.net.parameters(), [self.net.decay[n] for n in self.net.params], self.family)
@@ -243,7 +244,8 @@ class Stack:
         """Member ``slot`` as a solo model of :mod:`nntune.train.models` (its best weights
         when early stopping kept them), on the stack's device, in eval mode."""
         m = self.members[slot]
-        model = build_model({**m.hp, "init": "zeros"}, self.input_shape, self.n_outputs)
+        with torch.random.fork_rng(devices=[]):
+            model = build_model({**m.hp, "init": "zeros"}, self.input_shape, self.n_outputs)
         state = m.best_state if best and m.best_state is not None else self.net.member_state(slot)
         model.load_state_dict(state)
         return model.to(self.device).eval()

@@ -13,7 +13,6 @@ the rules that turn a params dict into optimizer settings live in one place.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -61,15 +60,22 @@ class StackedOptimizer:
                   for name, value in NEUTRAL.items()}
         self.steps = torch.zeros(self.capacity, dtype=torch.float64, device=device)
         self.state = [{name: torch.zeros_like(p) for name in STATE[family]} for p in self.params]
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Which optional terms any member uses, kept on the host: reading them from the
+        device every step would make a CUDA stack wait on each one."""
+        self.uses = {name: bool((self.h[name] > 0).any()) for name in ("grad_clip", "decoupled_wd", "coupled_wd", "nesterov")}
 
     # ------------------------------------------------------------ members
 
     def set_member(self, slot: int, values: Mapping[str, float]) -> None:
         for name, value in values.items():
             self.h[name][slot] = value
+        self._refresh()
 
     def set_lr(self, slot: int, lr: float) -> None:
-        self.h["lr"][slot] = lr
+        self.h["lr"][slot] = lr  # the lr needs no host flag: a zero rate costs nothing extra
 
     def reset_member(self, slot: int) -> None:
         """Fresh optimizer state for ``slot`` (step count, momentum buffers, moments)."""
@@ -87,6 +93,7 @@ class StackedOptimizer:
         self.steps[dst] = self.steps[src]
         for tensor in self.h.values():
             tensor[dst] = tensor[src]
+        self._refresh()
         for state in self.state:
             for tensor in state.values():
                 tensor[dst] = tensor[src]
@@ -106,6 +113,7 @@ class StackedOptimizer:
         self.state = [{name: take(t) for name, t in state.items()} for state in self.state]
         self.params = list(params)
         self.capacity = len(index)
+        self._refresh()
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -121,7 +129,7 @@ class StackedOptimizer:
         """Scale each member's gradients to at most its own ``grad_clip`` (0: off), as
         ``torch.nn.utils.clip_grad_norm_`` would for that member alone."""
         clip = self.h["grad_clip"]
-        if not bool((clip > 0).any()):
+        if not self.uses["grad_clip"]:
             return
         grads = [p.grad for p in self.params if p.grad is not None]
         total = torch.stack([g.double().pow(2).reshape(self.capacity, -1).sum(1) for g in grads]).sum(0).sqrt()
@@ -129,52 +137,66 @@ class StackedOptimizer:
         for g in grads:
             g.mul_(self._view(coef, g))
 
+    def _coefficients(self) -> dict[str, Tensor]:
+        """This step's per-member factors, computed once in float64 and cast to the
+        parameters' dtype, so each parameter's update is a few fused in-place operations."""
+        h, uses = self.h, self.uses
+        c = {"neg_lr": -h["lr"]}
+        if uses["decoupled_wd"]:
+            c["shrink"] = 1 - h["lr"] * h["decoupled_wd"]
+        if uses["coupled_wd"]:
+            c["wd"] = h["coupled_wd"]
+        if self.family == "sgd":
+            c["momentum"] = h["momentum"]
+            if uses["nesterov"]:
+                c["nesterov"] = h["nesterov"]
+        elif self.family == "adam":
+            c |= {"beta1_c": 1 - h["beta1"], "beta2": h["beta2"], "beta2_c": 1 - h["beta2"], "eps": h["eps"],
+                  "neg_step": -h["lr"] / (1 - h["beta1"] ** self.steps),
+                  "bias2_sqrt": (1 - h["beta2"] ** self.steps).sqrt()}
+        elif self.family == "rmsprop":
+            c |= {"rho": h["rho"], "rho_c": 1 - h["rho"], "eps": h["eps"]}
+        else:
+            c["eps"] = h["eps"]
+        return {name: value.to(self.params[0].dtype) for name, value in c.items()}
+
     @torch.no_grad()
     def step(self) -> None:
-        h, family = self.h, self.family
         self.steps += 1
-        lr = h["lr"]
-        shrink = 1 - lr * h["decoupled_wd"]
-        any_decoupled, any_coupled = bool((h["decoupled_wd"] > 0).any()), bool((h["coupled_wd"] > 0).any())
-        if family == "adam":
-            step_size = lr / (1 - h["beta1"] ** self.steps)
-            bias2_sqrt = (1 - h["beta2"] ** self.steps).sqrt()
+        family = self.family
+        flat = self._coefficients()
+        shaped: dict[int, dict[str, Tensor]] = {}
         for p, decay, state in zip(self.params, self.decay, self.state):
             g = p.grad
             if g is None:
                 continue
-            v = lambda t: self._view(t, p)  # noqa: E731
-            if decay and any_decoupled:
-                p.mul_(v(shrink))
-            if decay and any_coupled:
-                g = g.add(p * v(h["coupled_wd"]))
+            if p.dim() not in shaped:
+                shape = (self.capacity, *[1] * (p.dim() - 1))
+                shaped[p.dim()] = {name: value.view(shape) for name, value in flat.items()}
+            c = shaped[p.dim()]
+            if decay and "shrink" in c:
+                p.mul_(c["shrink"])
+            if decay and "wd" in c:
+                g = torch.addcmul(g, p, c["wd"])
             if family == "sgd":
                 buf = state["momentum_buffer"]
-                buf.mul_(v(h["momentum"])).add_(g)
+                buf.mul_(c["momentum"]).add_(g)
                 d = buf
-                if bool((h["nesterov"] > 0).any()):
-                    d = torch.where(v(h["nesterov"]) > 0, g + buf * v(h["momentum"]), buf)
-                p.sub_(d * v(lr))
+                if "nesterov" in c:
+                    d = torch.where(c["nesterov"] > 0, torch.addcmul(g, buf, c["momentum"]), buf)
+                p.addcmul_(d, c["neg_lr"])
             elif family == "adam":
-                state["exp_avg"].lerp_(g, v(1 - h["beta1"]))
-                state["exp_avg_sq"].mul_(v(h["beta2"])).add_(g * g * v(1 - h["beta2"]))
-                denom = (state["exp_avg_sq"].sqrt() / v(bias2_sqrt)).add_(v(h["eps"]))
-                p.sub_(state["exp_avg"] / denom * v(step_size))
+                state["exp_avg"].lerp_(g, c["beta1_c"])
+                state["exp_avg_sq"].mul_(c["beta2"]).addcmul_(g * c["beta2_c"], g)
+                denom = state["exp_avg_sq"].sqrt().div_(c["bias2_sqrt"]).add_(c["eps"])
+                p.addcmul_(torch.div(state["exp_avg"], denom, out=denom), c["neg_step"])
             elif family == "rmsprop":
                 sq = state["square_avg"]
-                sq.mul_(v(h["rho"])).add_(g * g * v(1 - h["rho"]))
-                p.sub_(g / sq.sqrt().add_(v(h["eps"])) * v(lr))
+                sq.mul_(c["rho"]).addcmul_(g * c["rho_c"], g)
+                denom = sq.sqrt().add_(c["eps"])
+                p.addcmul_(torch.div(g, denom, out=denom), c["neg_lr"])
             else:
                 acc = state["sum"]
-                acc.add_(g * g)
-                p.sub_(g / acc.sqrt().add_(v(h["eps"])) * v(lr))
-
-
-def family_of(optimizer: str) -> str:
-    from nntune.train.stack_models import OPTIMIZER_FAMILY
-
-    return OPTIMIZER_FAMILY[optimizer]
-
-
-def finite(values: Tensor) -> list[bool]:
-    return [math.isfinite(v) for v in values.tolist()]
+                acc.addcmul_(g, g)
+                denom = acc.sqrt().add_(c["eps"])
+                p.addcmul_(torch.div(g, denom, out=denom), c["neg_lr"])

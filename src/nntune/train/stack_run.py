@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from nntune.exceptions import ConfigError
-from nntune.train.loop import count_outputs, model_input_shape, resolve_batch_size, resolve_params
+from nntune.train.loop import count_outputs, model_input_shape, pick_device, resolve_batch_size, resolve_params
 from nntune.train.models import build_model
 from nntune.train.splits import Splits
 from nntune.train.stack import Stack, StackReport, StackResult
@@ -84,7 +84,8 @@ def activation_count(model: torch.nn.Module, input_shape: Sequence[int]) -> int:
 def estimate_member_bytes(hp: Mapping[str, Any], splits: Splits,
                           eval_transform: Callable[[Tensor], Tensor] | None = None) -> int:
     input_shape = model_input_shape(splits, eval_transform)
-    model = build_model({**hp, "init": "zeros"}, input_shape, count_outputs(splits))
+    with torch.random.fork_rng(devices=[]):
+        model = build_model({**hp, "init": "zeros"}, input_shape, count_outputs(splits))
     n_params = sum(p.numel() for p in model.parameters())
     batch = resolve_batch_size(hp["batch_size"], len(splits.y_train))
     return member_bytes(n_params, activation_count(model, input_shape), batch, OPTIMIZER_FAMILY[hp["optimizer"]])
@@ -116,7 +117,7 @@ def fit_stack(
     if isinstance(population, str) and population != "auto" or isinstance(population, bool) or (
             isinstance(population, int) and population < 1):
         raise ConfigError("population", f"must be an integer >= 1 or 'auto', got {population!r}")
-    dev = torch.device("cuda" if device is None and torch.cuda.is_available() else device or "cpu")
+    dev = pick_device(device)
     input_shape = model_input_shape(splits, eval_transform)
     groups: dict[tuple, list[int]] = {}
     for i, p in enumerate(params):
