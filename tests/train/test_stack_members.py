@@ -144,3 +144,11 @@ def test_a_member_checkpoint_resumes_in_fit(digits: Splits, tmp_path: Path) -> N
     assert [r["epoch"] for r in resumed.history] == [2] and resumed.iterations == 2 * len(stack.starts)
     first = fit({**BASE, "lr": 0.05, "epochs": 1}, digits, seed=3)
     assert torch.allclose(weights["fc1.weight"], first.model.state_dict()["fc1.weight"], atol=1e-5)
+
+
+def test_the_callers_global_generator_is_left_alone(digits: Splits) -> None:
+    torch.manual_seed(11)
+    expected = torch.rand(3)
+    torch.manual_seed(11)
+    fit_stack([{**BASE, "epochs": 1, "dropout": 0.2}], digits, seeds=[4])
+    assert torch.equal(torch.rand(3), expected)
