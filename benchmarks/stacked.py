@@ -121,18 +121,22 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=None, help="alternating runs per K (default: 3 MLP, 1 CNN)")
     parser.add_argument("--k", type=int, nargs="+", default=None)
+    parser.add_argument("--only", choices=("mlp", "cnn"), default=None, help="run one of the two networks")
     parser.add_argument("--no-workers", action="store_true", help="skip the 2-process comparison")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     ks = args.k or ([32] if args.quick else [1, 4, 16, 32, 64])
     print(f"torch threads {torch.get_num_threads()}, load average {os.getloadavg()}")
     with_workers = not args.no_workers and args.device == "cpu"
-    mlp = run("MLP 2x128", MLP, "digits", {}, ks, 10, args.device, with_workers, args.repeats or 3)
-    cnn = run("CNN 8-16 filters", CNN, "mnist_5k", {}, ks, 2 if args.quick else 10, args.device, with_workers,
-              args.repeats or 1)
+    out: dict[str, dict[int, float]] = {}
+    if args.only in (None, "mlp"):
+        out["mlp"] = run("MLP 2x128", MLP, "digits", {}, ks, 10, args.device, with_workers, args.repeats or 3)
+    if args.only in (None, "cnn"):
+        out["cnn"] = run("CNN 8-16 filters", CNN, "mnist_5k", {}, ks, 2 if args.quick else 10, args.device,
+                         with_workers, args.repeats or 1)
     print(f"load average after {os.getloadavg()}")
     k = 32 if 32 in ks else ks[-1]
-    print(json.dumps({"mlp": {"k": k, "speedup": round(mlp[k], 2)}, "cnn": {"k": k, "speedup": round(cnn[k], 2)}}))
+    print(json.dumps({name: {"k": k, "speedup": round(speedups[k], 2)} for name, speedups in out.items()}))
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Hashable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +85,7 @@ class Member:
     iterations: int = 0
     best_state: dict[str, Tensor] | None = None
     stopped_by_report: bool = False
+    stopped_early: bool = False
     diverged: str | None = None
 
 
@@ -186,13 +187,11 @@ class Stack:
 
     def remove(self, slot: int) -> StackResult:
         """Take member ``slot`` out (its slot is freed) and return its result so far."""
-        m = self.members[slot]
         result = self.result(slot)
         del self.members[slot]
         self.net.clear_member(slot)
         self.opt.clear_member(slot)
         self.l1[slot] = 0
-        del m
         return result
 
     def copy(self, src: int, dst: int) -> None:
@@ -218,9 +217,9 @@ class Stack:
         if not restore_optimizer(clock, schedule, saved, hp):
             self.opt.reset_member(slot)
         m.hp, m.clock, m.schedule = hp, clock, schedule
-        m.stopping = EarlyStopping(**{**m.stopping.__dict__, **self._stopping(hp).__dict__,
-                                      "best_epoch": m.stopping.best_epoch, "best_value": m.stopping.best_value,
-                                      "bad_epochs": m.stopping.bad_epochs})
+        old = m.stopping  # the best epoch so far stays; patience and min_delta are the new ones
+        m.stopping = replace(self._stopping(hp), best_epoch=old.best_epoch, best_value=old.best_value,
+                             bad_epochs=old.bad_epochs)
         self._apply(slot)
 
     def compact(self) -> dict[int, int]:
@@ -257,7 +256,7 @@ class Stack:
             model=model, history=m.history, epochs=m.epoch, iterations=m.iterations,
             best_epoch=m.stopping.best_epoch, best_value=m.stopping.best_value,
             stopped_by_report=m.stopped_by_report,
-            stopped_early=not m.stopped_by_report and m.diverged is None and m.epoch < m.hp["epochs"],
+            stopped_early=m.stopped_early,
             summary=summarize(model, self.input_shape), diverged=m.diverged, key=m.key,
         )
 
@@ -359,7 +358,10 @@ class Stack:
             if report is not None and report(m.key, m.epoch, record):
                 m.stopped_by_report = True
                 ended.append(slot)
-            elif m.stopping.should_stop(value) or m.epoch >= m.hp["epochs"]:
+            elif m.stopping.should_stop(value):
+                m.stopped_early = True
+                ended.append(slot)
+            elif m.epoch >= m.hp["epochs"]:
                 ended.append(slot)
         results = [self.remove(slot) for slot in sorted(ended)]
         if self.auto_compact and self.capacity > 1 and len(self.members) <= self.capacity // 2:
