@@ -8,9 +8,6 @@ there are no loader workers. The test split is never touched here.
 
 from __future__ import annotations
 
-import math
-import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
@@ -24,6 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nntune.exceptions import ConfigError, TrialDiverged
+from nntune.train.epochs import EarlyStopping, divergence, epoch_record, epoch_scores, save_checkpoint
 from nntune.train.metrics import (
     best_possible,
     check_metric,
@@ -217,26 +215,6 @@ def evaluate(
     return result
 
 
-def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
-    """torch.save to a temporary file beside ``path``, then an atomic rename over it."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(payload, handle)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def improved(value: float, best: float, direction: str, min_delta: float) -> bool:
-    if math.isnan(best):
-        return not math.isnan(value)
-    return value > best + min_delta if direction == "maximize" else value < best - min_delta
-
-
 # ---------------------------------------------------------------- the training loop
 
 
@@ -326,7 +304,8 @@ def fit(
     eval_batch = eval_batch_size(bs, eval_transform is not None)
 
     history: list[dict[str, Any]] = []
-    best_epoch, best_value, best_state, bad_epochs = 0, float("nan"), None, 0
+    stopping = EarlyStopping(direction, ceiling, float(hp["min_delta"]), int(hp["patience"]), bool(hp["early_stopping"]))
+    best_state = None
     stopped_by_report = stopped_early = False
     epoch = start_epoch
     while epoch < hp["epochs"]:  # epochs may change while training
@@ -365,39 +344,27 @@ def fit(
             train_out.append(out.detach().argmax(-1) if task == "classification" else out.detach().float())
 
         train_loss = float(torch.stack(batch_losses).float() @ batch_sizes) / n_seen
-        if not math.isfinite(train_loss):
-            raise TrialDiverged(epoch, f"training loss is {train_loss} at epoch {epoch}")
+        if (problem := divergence(epoch, "training", train_loss)) is not None:
+            raise TrialDiverged(epoch, problem)
         val_out = predict(model, x_val, amp=use_amp, batch=eval_batch, transform=eval_transform)
         val_loss = float(loss_fn(val_out, y_val))
-        if not math.isfinite(val_loss):
-            raise TrialDiverged(epoch, f"validation loss is {val_loss} at epoch {epoch}")
+        if (problem := divergence(epoch, "validation", val_loss)) is not None:
+            raise TrialDiverged(epoch, problem)
         # Training predictions were collected in the order of this epoch's permutation.
         y_seen = targets_numpy(y_train[order[:n_seen]], task, mean, std)
-        train_np = predictions_numpy(torch.cat(train_out).reshape(n_seen, -1).squeeze(-1), task, mean, std)
-        val_np = predictions_numpy(val_out if task == "classification" else val_out.view_as(y_val), task, mean, std)
-        train_score = scores([metric], task, y_seen.reshape(train_np.shape), train_np, n_classes, **options)[metric]
-        val_score = scores([metric], task, y_val_np, val_np, n_classes, **options)[metric]
-        record: dict[str, Any] = {
-            "epoch": epoch,
-            "iterations": iterations,
-            "train_loss": train_loss,
-            f"train_{metric}": train_score,
-            "val_loss": val_loss,
-            f"val_{metric}": val_score,
-            "value": val_score,
-            "lr": current_lr(optimizer),
-            "layers": probe.records(),
-        }
+        train_pred = torch.cat(train_out).reshape(n_seen, -1).squeeze(-1)
+        train_score, val_score = epoch_scores(
+            metric, task, y_seen, train_pred, y_val_np, val_out, y_val, n_classes, mean, std, options
+        )
+        record = epoch_record(
+            epoch, iterations, metric, train_loss, train_score, val_loss, val_score, current_lr(optimizer), probe.records()
+        )
         schedule.step(val_loss)  # after validation: plateau watches this epoch's val loss
         record["epoch_time"] = time.perf_counter() - t0
         history.append(record)
 
-        if improved(val_score, best_value, direction, float(hp["min_delta"])):
-            best_epoch, best_value, bad_epochs = epoch, val_score, 0
-            if hp["early_stopping"]:
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            bad_epochs += 1
+        if stopping.update(epoch, val_score) and stopping.enabled:
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         # Checkpoint before reporting, so a tuner that copies it on this report sees this epoch.
         if checkpoint_path is not None:
             save_checkpoint(checkpoint_path, checkpoint(model, optimizer, schedule, epoch, iterations, hp, batch_gen))
@@ -407,9 +374,7 @@ def fit(
         if report is not None and report(epoch, record):
             stopped_by_report = True
             break
-        # At the metric's bound no later epoch can count as better: waiting out the patience
-        # would only spend time, and the weights returned would be this epoch's all the same.
-        if hp["early_stopping"] and (bad_epochs >= int(hp["patience"]) or val_score == ceiling):
+        if stopping.should_stop(val_score):
             stopped_early = True
             break
 
@@ -421,8 +386,8 @@ def fit(
         history=history,
         epochs=epoch,
         iterations=iterations,
-        best_epoch=best_epoch,
-        best_value=best_value,
+        best_epoch=stopping.best_epoch,
+        best_value=stopping.best_value,
         stopped_by_report=stopped_by_report,
         stopped_early=stopped_early,
         summary=summary,

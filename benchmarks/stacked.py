@@ -1,0 +1,143 @@
+"""Throughput of the stacked trainer: K configurations in one stack against the same K
+trained one at a time with ``fit`` and against 2 worker processes running ``fit``.
+
+Each configuration has its own lr, momentum and weight decay (SGD with momentum).
+
+* MLP: 2 hidden layers x 128, batch 64, 10 epochs, on sklearn's digits;
+* CNN: 2 conv blocks (8, 16 filters) + 64 units, batch 64, on mnist_5k.
+
+    python benchmarks/stacked.py [--quick] [--threads 2] [--device cpu|cuda] [--k 1 4 16 32 64]
+
+On a machine whose cores other processes share, two intra-op threads mostly wait on each
+other (measured: 32 stacked MLPs took 7.0 s on 2 threads and 1.5 s on 1), hence the
+default of one thread.
+
+Prints a table of wall times and ratios (one-at-a-time / stacked, workers / stacked). The
+speedups are ratios within one run; other processes on the machine slow all contenders
+alike only if they run alike, so the load (``os.getloadavg``) is printed too. ``--quick``
+runs K=32 only, the CNN for 2 epochs, and ends stdout with one JSON line:
+``{"mlp": {"k": 32, "speedup": x}, "cnn": {"k": 32, "speedup": y}}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+import torch
+
+from nntune.train.data import load_splits
+from nntune.train.loop import fit
+from nntune.train.splits import Splits
+from nntune.train.stack_run import fit_stack
+
+MLP = {"model": "mlp", "layers": 2, "units": 128, "batch_size": 64, "epochs": 10}
+CNN = {"model": "cnn", "conv_layers": 2, "filters": 8, "units": 64, "batch_size": 64, "epochs": 10}
+
+
+def configs(base: dict[str, Any], k: int, epochs: int) -> list[dict[str, Any]]:
+    """K configurations with their own lr, momentum and weight decay (log-spaced, seeded)."""
+    rng = np.random.default_rng(k)
+    # lr below 0.05: above it SGD on these networks is chaotic, and rounding alone (one
+    # summation order against another) decides where a run ends, so values stop being comparable.
+    return [{**base, "epochs": epochs, "optimizer": "momentum", "lr": float(10 ** rng.uniform(-3, -1.3)),
+             "momentum": float(rng.uniform(0.5, 0.9)), "weight_decay": float(10 ** rng.uniform(-5, -3))}
+            for _ in range(k)]
+
+
+_SPLITS: Splits | None = None
+
+
+def _worker_init(data: str, threads: int, opts: dict[str, Any]) -> None:
+    global _SPLITS
+    torch.set_num_threads(threads)
+    _SPLITS = load_splits(data, **opts)
+
+
+def _worker_fit(job: tuple[dict[str, Any], int]) -> float:
+    assert _SPLITS is not None
+    return fit(job[0], _SPLITS, seed=job[1], device="cpu").history[-1]["value"]
+
+
+def one_at_a_time(cfgs: list[dict[str, Any]], splits: Splits, device: str) -> tuple[float, list[float]]:
+    t0 = time.perf_counter()
+    values = [fit(c, splits, seed=i, device=device).history[-1]["value"] for i, c in enumerate(cfgs)]
+    return time.perf_counter() - t0, values
+
+
+def stacked(cfgs: list[dict[str, Any]], splits: Splits, device: str) -> tuple[float, list[float]]:
+    t0 = time.perf_counter()
+    results = fit_stack(cfgs, splits, seeds=list(range(len(cfgs))), device=device)
+    return time.perf_counter() - t0, [r.history[-1]["value"] for r in results]
+
+
+def workers(cfgs: list[dict[str, Any]], data: str, opts: dict[str, Any], n: int = 2) -> float:
+    """``n`` processes of 1 thread each; the pool's start-up (data loading) is not timed."""
+    with mp.get_context("spawn").Pool(n, initializer=_worker_init, initargs=(data, 1, opts)) as pool:
+        pool.map(_worker_fit, [(cfgs[0], 0)] * n)  # warm: imports and data loaded in every worker
+        t0 = time.perf_counter()
+        pool.map(_worker_fit, [(c, i) for i, c in enumerate(cfgs)], chunksize=1)
+        return time.perf_counter() - t0
+
+
+def run(name: str, base: dict[str, Any], data: str, opts: dict[str, Any], ks: list[int], epochs: int,
+        device: str, with_workers: bool, repeats: int = 1) -> dict[int, float]:
+    splits = load_splits(data, **opts)
+    warm = configs(base, 1, 1)
+    one_at_a_time(warm, splits, device)  # first calls import and initialize lazily: time neither with them
+    stacked(warm, splits, device)
+    speedups: dict[int, float] = {}
+    print(f"\n{name} on {data} ({len(splits.y_train)} training samples), {epochs} epochs, device {device}")
+    print(f"{'K':>4} {'one at a time s':>16} {'stacked s':>10} {'speedup':>8} {'2 workers s':>12} {'vs workers':>10}"
+          f" {'max |value diff|':>17}")
+    for k in ks:
+        cfgs = configs(base, k, epochs)
+        # Alternated and the medians taken, so a change in the machine's load hits both alike.
+        solo_runs, stack_runs = [], []
+        for _ in range(repeats):
+            solo_runs.append(one_at_a_time(cfgs, splits, device))
+            stack_runs.append(stacked(cfgs, splits, device))
+        solo_s, stack_s = statistics.median(t for t, _ in solo_runs), statistics.median(t for t, _ in stack_runs)
+        solo_v, stack_v = solo_runs[0][1], stack_runs[0][1]
+        work_s = workers(cfgs, data, opts) if with_workers else float("nan")
+        speedups[k] = solo_s / stack_s
+        diff = max(abs(a - b) for a, b in zip(solo_v, stack_v))
+        print(f"{k:>4} {solo_s:>16.2f} {stack_s:>10.2f} {speedups[k]:>7.1f}x {work_s:>12.2f} "
+              f"{work_s / stack_s:>9.1f}x {diff:>17.4f}", flush=True)
+    return speedups
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="K=32 only, CNN for 2 epochs, JSON line at the end")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch intra-op threads for the one-at-a-time and stacked runs (workers use 1 each)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--repeats", type=int, default=None, help="alternating runs per K (default: 3 MLP, 1 CNN)")
+    parser.add_argument("--k", type=int, nargs="+", default=None)
+    parser.add_argument("--only", choices=("mlp", "cnn"), default=None, help="run one of the two networks")
+    parser.add_argument("--no-workers", action="store_true", help="skip the 2-process comparison")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    ks = args.k or ([32] if args.quick else [1, 4, 16, 32, 64])
+    print(f"torch threads {torch.get_num_threads()}, load average {os.getloadavg()}")
+    with_workers = not args.no_workers and args.device == "cpu"
+    out: dict[str, dict[int, float]] = {}
+    if args.only in (None, "mlp"):
+        out["mlp"] = run("MLP 2x128", MLP, "digits", {}, ks, 10, args.device, with_workers, args.repeats or 3)
+    if args.only in (None, "cnn"):
+        out["cnn"] = run("CNN 8-16 filters", CNN, "mnist_5k", {}, ks, 2 if args.quick else 10, args.device,
+                         with_workers, args.repeats or 1)
+    print(f"load average after {os.getloadavg()}")
+    k = 32 if 32 in ks else ks[-1]
+    print(json.dumps({name: {"k": k, "speedup": round(speedups[k], 2)} for name, speedups in out.items()}))
+
+
+if __name__ == "__main__":
+    main()

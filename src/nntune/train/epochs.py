@@ -1,0 +1,122 @@
+"""The per-epoch rules every trainer follows, each written once.
+
+:func:`~nntune.train.loop.fit` (one model) and :func:`~nntune.train.stack.fit_stack`
+(many models in one batched computation) both use them: what an epoch's record holds,
+when a loss counts as diverged, how training and validation are scored, when early
+stopping ends a run, and how a checkpoint reaches the disk.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from nntune.train.metrics import predictions_numpy, scores
+
+
+def improved(value: float, best: float, direction: str, min_delta: float) -> bool:
+    if math.isnan(best):
+        return not math.isnan(value)
+    return value > best + min_delta if direction == "maximize" else value < best - min_delta
+
+
+def divergence(epoch: int, which: str, loss: float) -> str | None:
+    """The message recorded when ``loss`` is NaN or infinite, else None."""
+    return None if math.isfinite(loss) else f"{which} loss is {loss} at epoch {epoch}"
+
+
+def epoch_scores(
+    metric: str,
+    task: str,
+    y_seen: np.ndarray,
+    train_pred: Tensor,
+    y_val_np: np.ndarray,
+    val_out: Tensor,
+    y_val: Tensor,
+    n_classes: int,
+    mean: float,
+    std: float,
+    options: Mapping[str, Any] | None = None,
+) -> tuple[float, float]:
+    """(train, validation) metric: training predictions as collected during the epoch
+    (labels or raw values, in the epoch's batch order), validation from raw outputs;
+    ``options`` are the task's metric options (positive class, beta)."""
+    train_np = predictions_numpy(train_pred, task, mean, std)
+    val_np = predictions_numpy(val_out if task == "classification" else val_out.view_as(y_val), task, mean, std)
+    train_score = scores([metric], task, y_seen.reshape(train_np.shape), train_np, n_classes, **(options or {}))[metric]
+    val_score = scores([metric], task, y_val_np, val_np, n_classes, **(options or {}))[metric]
+    return train_score, val_score
+
+
+def epoch_record(
+    epoch: int,
+    iterations: int,
+    metric: str,
+    train_loss: float,
+    train_score: float,
+    val_loss: float,
+    val_score: float,
+    lr: float,
+    layers: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The record an epoch reports (``epoch_time`` is added once the epoch is over)."""
+    return {
+        "epoch": epoch,
+        "iterations": iterations,
+        "train_loss": train_loss,
+        f"train_{metric}": train_score,
+        "val_loss": val_loss,
+        f"val_{metric}": val_score,
+        "value": val_score,
+        "lr": lr,
+        "layers": layers,
+    }
+
+
+@dataclass
+class EarlyStopping:
+    """Tracks the best epoch; :meth:`update` says whether this one improved on it."""
+
+    direction: str
+    ceiling: float
+    min_delta: float = 0.0
+    patience: int = 5
+    enabled: bool = False
+    best_epoch: int = 0
+    best_value: float = float("nan")
+    bad_epochs: int = 0
+
+    def update(self, epoch: int, value: float) -> bool:
+        if improved(value, self.best_value, self.direction, self.min_delta):
+            self.best_epoch, self.best_value, self.bad_epochs = epoch, value, 0
+            return True
+        self.bad_epochs += 1
+        return False
+
+    def should_stop(self, value: float) -> bool:
+        # At the metric's bound no later epoch can count as better: waiting out the patience
+        # would only spend time, and the weights returned would be this epoch's all the same.
+        return self.enabled and (self.bad_epochs >= self.patience or value == self.ceiling)
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
+    """torch.save to a temporary file beside ``path``, then an atomic rename over it."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(payload, handle)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,378 @@
+"""The stacked trainer: many models of one structure trained in one batched computation.
+
+:class:`Stack` holds up to ``capacity`` members in slots. Each member has its own
+hyperparameters (lr and schedule, optimizer settings, weight decay, l1, dropout,
+grad_clip, init, seed, epochs, early stopping), its own batch order drawn from its own
+seed, its own batch-norm statistics and its own records; only the structure
+(:func:`~nntune.train.stack_models.structure_key`) is shared. Members come and go between
+epochs (:meth:`Stack.add`, :meth:`Stack.remove`, :meth:`Stack.copy`,
+:meth:`Stack.set_params`, :meth:`Stack.compact`); a member whose loss turns NaN or
+infinite is marked diverged and removed while the others go on.
+
+:func:`fit_stack` trains a list of configurations this way and returns one
+:class:`StackResult` per configuration, in order. Member k follows exactly the rules of
+:func:`~nntune.train.loop.fit` (same initial weights, batch order, records, early
+stopping), so its curves match ``fit(params_k, seed=seeds[k])`` up to float rounding;
+only dropout masks are drawn differently.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable, Mapping
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from nntune.exceptions import ConfigError
+from nntune.train.epochs import EarlyStopping, divergence, epoch_record, epoch_scores, save_checkpoint
+from nntune.train.loop import (
+    EVAL_BATCH, FitResult, batch_starts, count_outputs, derive_seed, model_input_shape, pick_device,
+    resolve_batch_size, resolve_params,
+)
+from nntune.train.metrics import best_possible, check_metric, metric_direction, metric_options, targets_numpy
+from nntune.train.models import build_model, dropout_rate, summarize
+from nntune.train.optim import LrSchedule, build_optimizer, current_lr, number, restore_optimizer
+from nntune.train.splits import Splits
+from nntune.train.stack_models import OPTIMIZER_FAMILY, StackedNet, probe_moments, stacked_loss, structure_key
+from nntune.train.stack_optim import StackedOptimizer, member_hyperparams
+
+StackReport = Callable[[Hashable, int, dict], bool]
+
+
+@dataclass
+class StackResult(FitResult):
+    """:class:`~nntune.train.loop.FitResult` of one member; ``diverged`` holds the message
+    when its loss became NaN or infinite (at epoch ``epochs``)."""
+
+    diverged: str | None = None
+    key: Hashable = None
+
+
+class _Clock(nn.Module):
+    """One 2-D parameter: a solo optimizer built on it has one param group with decay on,
+    so it carries a member's settings and its lr schedule exactly as ``fit`` computes them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(1, 1))
+
+
+def clock_for(hp: Mapping[str, Any]) -> tuple[torch.optim.Optimizer, LrSchedule]:
+    """A member's solo optimizer (on a :class:`_Clock`) and its lr schedule."""
+    clock = build_optimizer(_Clock(), hp)
+    schedule = LrSchedule(clock, hp, hp["epochs"])
+    clock._opt_called = True  # type: ignore[attr-defined]  # it never steps: only its lr is read
+    return clock, schedule
+
+
+@dataclass
+class Member:
+    key: Hashable
+    hp: dict[str, Any]
+    seed: int
+    batch_gen: torch.Generator
+    clock: torch.optim.Optimizer
+    schedule: LrSchedule
+    stopping: EarlyStopping
+    l1: float
+    history: list[dict[str, Any]] = field(default_factory=list)
+    epoch: int = 0
+    iterations: int = 0
+    best_state: dict[str, Tensor] | None = None
+    stopped_by_report: bool = False
+    stopped_early: bool = False
+    diverged: str | None = None
+
+
+class Stack:
+    """Members of one structure on one device. ``structure`` is any member's params."""
+
+    def __init__(self, structure: Mapping[str, Any], splits: Splits, *, metric: str = "accuracy", capacity: int = 1,
+                 device: str | torch.device | None = None, seed: int = 0,
+                 augment: Callable[[Tensor], Tensor] | None = None,
+                 eval_transform: Callable[[Tensor], Tensor] | None = None, auto_compact: bool = True) -> None:
+        task = splits.task_type
+        if len(splits.y_train) == 0 or len(splits.y_val) == 0:
+            raise ConfigError("splits", "the training and validation splits must both hold samples")
+        check_metric(metric, task)
+        hp = resolve_params(structure, task)
+        self.splits, self.task, self.metric = splits, task, metric
+        self.metric_options = metric_options(splits.info)  # the task's positive class and beta, if any
+        self.device = pick_device(device)
+        self.input_shape = model_input_shape(splits, eval_transform)
+        self.n_outputs = count_outputs(splits)
+        self.n_classes = self.n_outputs if task == "classification" else 0
+        self.key = structure_key(hp, self.input_shape, self.n_outputs)
+        # Built with dropout on so that the stacked net has a dropout step wherever a member may need one.
+        with torch.random.fork_rng(devices=[]):  # building draws from the global generator: keep the caller's
+            template = build_model({**hp, "dropout": 0.5, "init": "default"}, self.input_shape, self.n_outputs)
+        self.net = StackedNet(template, capacity, self.device)
+        self.family = OPTIMIZER_FAMILY[hp["optimizer"]]
+        self.opt = StackedOptimizer(self.net.parameters(), [self.net.decay[n] for n in self.net.params], self.family)
+        self.l1 = torch.zeros(capacity, device=self.device)
+        self.members: dict[int, Member] = {}
+        self.augment, self.eval_transform, self.auto_compact = augment, eval_transform, auto_compact
+        self.use_amp = bool(hp["amp"]) and self.device.type == "cuda"
+        self.drop_gen = torch.Generator(device=self.device).manual_seed(derive_seed(seed, 2))
+        self.loss_fn = stacked_loss(hp["loss"], task, self.n_classes, float(hp["huber_delta"]))
+        y_dtype = torch.long if task == "classification" else torch.float32
+        self.x_train, self.x_val = splits.x_train.to(self.device), splits.x_val.to(self.device)
+        self.y_train, self.y_val = splits.y_train.to(self.device, y_dtype), splits.y_val.to(self.device, y_dtype)
+        self.n_train = len(self.y_train)
+        self.bs = resolve_batch_size(hp["batch_size"], self.n_train)
+        has_bn = bool(hp["batchnorm"])
+        if has_bn and self.bs == 1:
+            raise ConfigError("batch_size", "batch normalization needs batches of 2 or more")
+        self.starts = batch_starts(self.n_train, self.bs, has_bn)
+        self.n_seen = min(self.n_train, self.starts[-1] + self.bs)
+        self.batch_sizes = torch.tensor([min(self.bs, self.n_train - s) for s in self.starts], device=self.device)
+        self.mean, self.std = float(splits.target_mean), float(splits.target_std)
+        self.y_val_np = targets_numpy(self.y_val, task, self.mean, self.std)
+
+    # ------------------------------------------------------------ membership
+
+    @property
+    def capacity(self) -> int:
+        return self.net.capacity
+
+    def free_slots(self) -> list[int]:
+        return [s for s in range(self.capacity) if s not in self.members]
+
+    def _resolve(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        hp = resolve_params(params, self.task)
+        theirs = structure_key(hp, self.input_shape, self.n_outputs)
+        if theirs != self.key:
+            field_name = next(a for (a, x), (_, y) in zip(self.key, theirs) if x != y)
+            raise ConfigError(field_name, "differs from the stack's structure; members of one stack share it")
+        return hp
+
+    def add(self, params: Mapping[str, Any], *, seed: int = 0, key: Hashable = None) -> int:
+        """Put a new configuration into a free slot (the stack grows when none is free):
+        weights initialized as ``fit(params, seed=seed)`` would, fresh optimizer state."""
+        hp = self._resolve(params)
+        free = self.free_slots()
+        if not free:
+            self._reindex(list(range(self.capacity)) + [-1] * max(1, self.capacity))
+            free = self.free_slots()
+        slot = free[0]
+        with torch.random.fork_rng(devices=[]):  # the caller's global generator is left as it was
+            torch.manual_seed(seed)  # PyTorch's default initialization draws from it, as in fit
+            solo = build_model(hp, self.input_shape, self.n_outputs,
+                               generator=torch.Generator().manual_seed(derive_seed(seed, 0)))
+        self.net.load_member(slot, solo.state_dict(), dropout_rate(hp))
+        clock, schedule = clock_for(hp)
+        member = Member(key=slot if key is None else key, hp=hp, seed=seed, clock=clock,
+                        batch_gen=torch.Generator().manual_seed(derive_seed(seed, 1)),
+                        schedule=schedule, stopping=self._stopping(hp), l1=0.0)
+        self.members[slot] = member
+        self.opt.reset_member(slot)
+        self._apply(slot)
+        return slot
+
+    def _stopping(self, hp: Mapping[str, Any]) -> EarlyStopping:
+        return EarlyStopping(metric_direction(self.metric), best_possible(self.metric), float(hp["min_delta"]),
+                             int(hp["patience"]), bool(hp["early_stopping"]))
+
+    def _apply(self, slot: int) -> None:
+        """Write member ``slot``'s settings into the per-member tensors."""
+        m = self.members[slot]
+        self.opt.set_member(slot, member_hyperparams(m.clock, number(m.hp, "grad_clip", 0.0)))
+        self.net.set_dropout(slot, dropout_rate(m.hp))
+        m.l1 = number(m.hp, "l1", 0.0)
+        self.l1[slot] = m.l1
+
+    def remove(self, slot: int) -> StackResult:
+        """Take member ``slot`` out (its slot is freed) and return its result so far."""
+        result = self.result(slot)
+        del self.members[slot]
+        self.net.clear_member(slot)
+        self.opt.clear_member(slot)
+        self.l1[slot] = 0
+        return result
+
+    def copy(self, src: int, dst: int) -> None:
+        """Member ``dst`` takes ``src``'s weights, batch-norm statistics, optimizer state,
+        hyperparameters and lr-schedule progress; it keeps its own history and batch order."""
+        a, b = self.members[src], self.members[dst]
+        self.net.copy_member(src, dst)
+        self.opt.copy_member(src, dst)
+        b.hp = dict(a.hp)
+        b.clock, b.schedule = clock_for(b.hp)
+        b.clock.load_state_dict(a.clock.state_dict())
+        b.schedule.load_state_dict(a.schedule.state_dict())
+        b.stopping = self._stopping(b.hp)
+        self._apply(dst)
+
+    def set_params(self, slot: int, params: Mapping[str, Any]) -> None:
+        """New hyperparameters for a member between epochs, kept as a resumed ``fit`` keeps
+        them: a new lr rescales the schedule, the optimizer state carries over."""
+        m = self.members[slot]
+        hp = self._resolve(params)
+        clock, schedule = clock_for(hp)
+        saved = {"params": m.hp, "optimizer": m.clock.state_dict(), "scheduler": m.schedule.state_dict()}
+        if not restore_optimizer(clock, schedule, saved, hp):
+            self.opt.reset_member(slot)
+        m.hp, m.clock, m.schedule = hp, clock, schedule
+        old = m.stopping  # the best epoch so far stays; patience and min_delta are the new ones
+        m.stopping = replace(self._stopping(hp), best_epoch=old.best_epoch, best_value=old.best_value,
+                             bad_epochs=old.bad_epochs)
+        self._apply(slot)
+
+    def compact(self) -> dict[int, int]:
+        """Drop the free slots so they cost nothing; returns {old slot: new slot}."""
+        order = sorted(self.members)
+        self._reindex(order)
+        return {old: new for new, old in enumerate(order)}
+
+    def _reindex(self, index: list[int]) -> None:
+        idx = torch.tensor(index, dtype=torch.long)
+        self.net.reindex(idx)
+        self.opt.reindex(idx, self.net.parameters())
+        l1 = self.l1[idx.clamp(min=0).to(self.device)].clone()
+        l1[(idx < 0).to(self.device)] = 0
+        self.l1 = l1
+        self.members = {new: self.members[old] for new, old in enumerate(index) if old >= 0}
+
+    # ------------------------------------------------------------ results
+
+    def member_model(self, slot: int, *, best: bool = True) -> nn.Module:
+        """Member ``slot`` as a solo model of :mod:`nntune.train.models` (its best weights
+        when early stopping kept them), on the stack's device, in eval mode."""
+        m = self.members[slot]
+        with torch.random.fork_rng(devices=[]):
+            model = build_model({**m.hp, "init": "zeros"}, self.input_shape, self.n_outputs)
+        state = m.best_state if best and m.best_state is not None else self.net.member_state(slot)
+        model.load_state_dict(state)
+        return model.to(self.device).eval()
+
+    def result(self, slot: int) -> StackResult:
+        m = self.members[slot]
+        model = self.member_model(slot)
+        return StackResult(
+            model=model, history=m.history, epochs=m.epoch, iterations=m.iterations,
+            best_epoch=m.stopping.best_epoch, best_value=m.stopping.best_value,
+            stopped_by_report=m.stopped_by_report,
+            stopped_early=m.stopped_early,
+            summary=summarize(model, self.input_shape), diverged=m.diverged, key=m.key,
+        )
+
+    def save_member(self, slot: int, path: str | Path) -> None:
+        """Member ``slot`` as a checkpoint that ``fit(resume_from=path)`` continues: weights,
+        batch-norm statistics, epoch, params and batch order. The fused optimizer state is not
+        in torch.optim's layout, so a resumed ``fit`` starts its optimizer and schedule afresh."""
+        m = self.members[slot]
+        save_checkpoint(path, {
+            "model": {n: t.cpu() for n, t in self.net.member_state(slot).items()}, "optimizer": None,
+            "scheduler": None, "epoch": m.epoch, "iterations": m.iterations, "params": dict(m.hp),
+            "rng": {"torch": torch.get_rng_state(), "batches": m.batch_gen.get_state()},
+        })
+
+    # ------------------------------------------------------------ training
+
+    def predict(self, x: Tensor) -> Tensor:
+        """Every slot's raw outputs [K, len(x), n_outputs] (eval mode), in chunks."""
+        # Rows per pass shrink as members grow; images, whose activations are large, less so.
+        rows = max(self.bs, min(EVAL_BATCH, EVAL_BATCH * (1 if self.net.image else 16) // (4 * self.capacity)))
+        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if self.use_amp else nullcontext()
+        prepare = self.eval_transform or (lambda xb: xb)
+        with torch.no_grad(), autocast:
+            return torch.cat([self.net.forward(prepare(x[i:i + rows]), train=False, shared=True).float()
+                              for i in range(0, len(x), rows)], dim=1)
+
+    def run_epoch(self, report: StackReport | None = None) -> list[StackResult]:
+        """Train every member one epoch; returns the results of the members that ended
+        (their epochs done, stopped early or by ``report``, or diverged), now removed."""
+        if not self.members:
+            return []
+        t0 = time.perf_counter()
+        active = sorted(self.members)
+        k = self.capacity
+        mask = torch.zeros(k, device=self.device)
+        mask[active] = 1
+        orders = torch.zeros(k, self.n_train, dtype=torch.long)
+        for slot in active:
+            orders[slot] = torch.randperm(self.n_train, generator=self.members[slot].batch_gen)
+        orders = orders.to(self.device)
+        any_l1 = any(self.members[s].l1 > 0 for s in active)
+        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if self.use_amp else nullcontext()
+        losses, outputs = [], []
+        grads, moments = None, None
+        for step, start in enumerate(self.starts):
+            idx = orders[:, start:start + self.bs]
+            xb, yb = self.net.gather(self.x_train, idx, self.augment), self.y_train[idx]
+            probe: dict[str, list[Tensor]] | None = {} if step == 0 else None
+            with autocast:
+                out = self.net.forward(xb, train=True, probe=probe, generator=self.drop_gen)
+                loss = self.loss_fn(out, yb)
+            total = (loss * mask).sum()
+            if any_l1:
+                total = total + sum((p.abs().reshape(k, -1).sum(1) * self.l1).sum()
+                                    for n, p in self.net.params.items() if self.net.decay[n])
+            self.opt.zero_grad()
+            total.backward()
+            if step == 0:
+                grads = self.net.grad_norms().cpu()
+                moments = probe_moments(probe or {}, self.net.layer_names)
+            self.opt.clip_grad_norms()
+            self.opt.step()
+            losses.append(loss.detach())
+            outputs.append(out.detach().argmax(-1) if self.task == "classification" else out.detach().float())
+        train_loss = ((torch.stack(losses).float().t() @ self.batch_sizes.float()) / self.n_seen).tolist()
+        val_out = self.predict(self.x_val)
+        val_loss = self.loss_fn(val_out, self.y_val.expand(k, *self.y_val.shape)).tolist()
+        train_pred = torch.cat(outputs, dim=1)
+        records: dict[int, dict[str, Any]] = {}
+        ended: list[int] = []
+        for slot in active:
+            m = self.members[slot]
+            m.epoch += 1
+            m.iterations += len(self.starts)
+            problem = divergence(m.epoch, "training", train_loss[slot]) or divergence(m.epoch, "validation", val_loss[slot])
+            if problem is not None:
+                m.diverged = problem
+                ended.append(slot)
+                continue
+            y_seen = targets_numpy(self.y_train[orders[slot, :self.n_seen]], self.task, self.mean, self.std)
+            pred = train_pred[slot].reshape(self.n_seen, -1).squeeze(-1)
+            train_score, val_score = epoch_scores(self.metric, self.task, y_seen, pred, self.y_val_np, val_out[slot],
+                                                  self.y_val, self.n_classes, self.mean, self.std,
+                                                  self.metric_options)
+            acts = moments[slot].stats() if moments is not None else []
+            layers = [{"name": name, "grad_norm": float(grads[i, slot]), "act_mean": a[0], "act_std": a[1],
+                       "act_zero_frac": a[2]} for i, (name, a) in enumerate(zip(self.net.layer_names, acts))]
+            records[slot] = epoch_record(m.epoch, m.iterations, self.metric, train_loss[slot], train_score,
+                                         val_loss[slot], val_score, current_lr(m.clock), layers)
+            m.schedule.step(val_loss[slot])
+            self.opt.set_lr(slot, current_lr(m.clock))
+        share = (time.perf_counter() - t0) / len(active)  # the stack's time shared out among its members
+        for slot, record in records.items():
+            m = self.members[slot]
+            record["epoch_time"] = share
+            m.history.append(record)
+            value = record["value"]
+            if m.stopping.update(m.epoch, value) and m.stopping.enabled:
+                m.best_state = self.net.member_state(slot)
+            if report is not None and report(m.key, m.epoch, record):
+                m.stopped_by_report = True
+                ended.append(slot)
+            elif m.stopping.should_stop(value):
+                m.stopped_early = True
+                ended.append(slot)
+            elif m.epoch >= m.hp["epochs"]:
+                ended.append(slot)
+        results = [self.remove(slot) for slot in sorted(ended)]
+        if self.auto_compact and self.capacity > 1 and len(self.members) <= self.capacity // 2:
+            self.compact()
+        return results
+
+    def run(self, report: StackReport | None = None) -> list[StackResult]:
+        """Epochs until every member has ended; the results in the order members ended."""
+        results: list[StackResult] = []
+        while self.members:
+            results.extend(self.run_epoch(report))
+        return results

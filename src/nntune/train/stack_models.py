@@ -1,0 +1,249 @@
+"""Many models of one structure trained as one: every weight gets a leading member axis.
+
+A :class:`StackedNet` is built from one solo model of :mod:`nntune.train.models` (the
+template) and runs the same layers in the same order for K members at once:
+
+* dense layers are one batched matmul, ``torch.baddbmm``, over [K, batch, features];
+* convolutions are one grouped convolution (``groups=K``) over [batch, K*channels, H, W]
+  (measured against ``torch.func.vmap``: ``benchmarks/stack_kernels.py``), kept channels-last:
+  with K*channels side by side, pooling and convolution run several times faster on the CPU
+  in that layout than in the default one;
+* batch norm treats the K*units channels as one layer, which is exactly K layers with their
+  own statistics; activations and pooling act on each channel alone;
+* dropout draws its mask per element with each member's own rate.
+
+Members are filled from solo models (``load_member``), so member k starts from exactly the
+weights ``fit`` would build, and ``member_state`` gives back a solo state dict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from nntune.exceptions import ConfigError
+from nntune.train.stats import Moments, find_layers
+
+COMMON_KEYS = ("model", "layers", "units", "activation", "batchnorm", "loss", "batch_size", "amp")
+CNN_KEYS = ("conv_layers", "filters", "filters_growth", "kernel_size", "stride", "padding", "pool")
+OPTIMIZER_FAMILY = {
+    "sgd": "sgd", "momentum": "sgd", "nesterov": "sgd",
+    "adam": "adam", "adamw": "adam", "rmsprop": "rmsprop", "adagrad": "adagrad",
+}
+STACKABLE_MODELS = ("mlp", "cnn")
+
+
+def frozen(value: Any) -> Any:
+    return tuple(frozen(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def structure_key(hp: Mapping[str, Any], input_shape: Sequence[int], n_outputs: int) -> tuple[tuple[str, Any], ...]:
+    """What members of one stack must share: model type, layers, units, activation, batch
+    norm, input and output shape, loss, batch size, AMP, the optimizer family (sgd,
+    momentum and nesterov; adam and adamw; rmsprop; adagrad) and for CNNs conv_layers,
+    filters, filters_growth, kernel_size, stride, padding and pooling. Everything else
+    (lr and its schedule, momentum, betas, eps, rho, weight decay, l1, dropout, grad_clip,
+    init, seed, epochs, early stopping) may differ from member to member."""
+    if hp["model"] not in STACKABLE_MODELS:
+        raise ConfigError("model", f"only {', '.join(STACKABLE_MODELS)} can be stacked, got {hp['model']!r}")
+    for key, ok in (("pretrained_weights", not hp.get("pretrained_weights")),
+                    ("freeze_backbone", not hp.get("freeze_backbone")),
+                    ("backbone_lr_mult", float(hp.get("backbone_lr_mult", 1.0)) == 1.0)):
+        if not ok:
+            raise ConfigError(key, "the stacked trainer trains every layer from scratch at one rate; use fit")
+    keys = COMMON_KEYS + (CNN_KEYS if hp["model"] == "cnn" else ())
+    return (
+        ("input_shape", tuple(input_shape)),
+        ("n_outputs", int(n_outputs)),
+        ("optimizer_family", OPTIMIZER_FAMILY[hp["optimizer"]]),
+        *((key, frozen(hp.get(key))) for key in keys),
+    )
+
+
+class StackedNet:
+    """K members of one template network; slot k of every tensor is member k."""
+
+    def __init__(self, template: nn.Sequential, capacity: int, device: torch.device) -> None:
+        self.ops = list(template.named_children())
+        self.device = device
+        self.capacity = capacity
+        self.image = any(isinstance(m, nn.Conv2d) for _, m in self.ops)
+        self.params = {n: torch.zeros(capacity, *p.shape, device=device, requires_grad=True)
+                       for n, p in template.named_parameters()}
+        self.buffers = {n: torch.zeros(capacity, *b.shape, dtype=b.dtype, device=device)
+                        for n, b in template.named_buffers()}
+        self.dropout = torch.zeros(capacity, device=device)
+        self.any_dropout = False
+        layers = find_layers(template)
+        self.layer_names = [layer.name for layer in layers]
+        names = {id(m): n for n, m in template.named_modules()}
+        self.activation_of = {names[id(layer.activation)]: layer.name for layer in layers if layer.activation is not None}
+        # Decay applies where the solo tensor has two or more dimensions (weights, kernels).
+        self.decay = {n: p.dim() >= 2 for n, p in template.named_parameters()}
+
+    # ------------------------------------------------------------ members
+
+    def load_member(self, slot: int, state: Mapping[str, Tensor], dropout: float) -> None:
+        with torch.no_grad():
+            for name, tensor in {**self.params, **self.buffers}.items():
+                tensor[slot].copy_(state[name])
+        self.set_dropout(slot, dropout)
+
+    def set_dropout(self, slot: int, rate: float) -> None:
+        self.dropout[slot] = rate
+        self.any_dropout = bool((self.dropout > 0).any())
+
+    def clear_member(self, slot: int) -> None:
+        """Zero the slot: a free slot computes zeros and never produces a NaN."""
+        self.load_member(slot, {n: torch.zeros_like(t[slot]) for n, t in {**self.params, **self.buffers}.items()}, 0.0)
+
+    def member_state(self, slot: int) -> dict[str, Tensor]:
+        """Member ``slot`` as the state dict of its solo model (detached copies)."""
+        return {n: t[slot].detach().clone() for n, t in {**self.params, **self.buffers}.items()}
+
+    def copy_member(self, src: int, dst: int) -> None:
+        self.load_member(dst, self.member_state(src), float(self.dropout[src]))
+
+    def reindex(self, index: Tensor) -> None:
+        """Keep the slots listed in ``index`` (in that order); an entry of -1 is a fresh, empty slot."""
+        keep = index.clamp(min=0).to(self.device)
+        fresh = (index < 0).to(self.device)
+
+        def take(t: Tensor) -> Tensor:
+            out = t.detach()[keep].clone()
+            out[fresh] = 0
+            return out
+
+        self.params = {n: take(t).requires_grad_(True) for n, t in self.params.items()}
+        self.buffers = {n: take(t) for n, t in self.buffers.items()}
+        self.dropout = take(self.dropout)
+        self.capacity = len(index)
+        self.any_dropout = bool((self.dropout > 0).any())
+
+    def parameters(self) -> list[Tensor]:
+        return list(self.params.values())
+
+    # ------------------------------------------------------------ data
+
+    def gather(self, x: Tensor, idx: Tensor, augment: Callable[[Tensor], Tensor] | None = None) -> Tensor:
+        """Each member's own batch: rows ``idx[k]`` of ``x`` for member k, laid out for :meth:`forward`."""
+        k, b = idx.shape
+        if not self.image:
+            xb = x[idx]
+            return xb if augment is None else augment(xb.reshape(k * b, *x.shape[1:])).reshape(k, b, -1)
+        xb = x[idx.t()]  # [batch, K, C, H, W]: grouped convolution wants the members in the channels
+        if augment is not None:
+            xb = augment(xb.reshape(b * k, *xb.shape[2:])).reshape(b, k, *xb.shape[2:])
+        return xb.reshape(b, k * xb.shape[2], *xb.shape[3:]).contiguous(memory_format=torch.channels_last)
+
+    # ------------------------------------------------------------ forward
+
+    def forward(self, x: Tensor, *, train: bool, shared: bool = False, probe: dict[str, list[Tensor]] | None = None,
+                generator: torch.Generator | None = None) -> Tensor:
+        """Outputs [K, batch, n_outputs]. ``x`` comes from :meth:`gather`, or with ``shared``
+        it is one plain batch [batch, *input_shape] that every member sees (validation)."""
+        k = self.capacity
+        conv_layout = self.image  # [batch, K*C, H, W] until the flatten, then [K, batch, features]
+        if shared and self.image:  # the first convolution runs ungrouped on the shared input
+            x = x.contiguous(memory_format=torch.channels_last)
+        elif shared:
+            x = x.reshape(len(x), -1)
+        for name, module in self.ops:
+            if isinstance(module, nn.Linear):
+                w, b = self.params[f"{name}.weight"], self.params[f"{name}.bias"]
+                if shared:
+                    x = F.linear(x, w.reshape(-1, w.shape[-1]), b.reshape(-1)).view(len(x), k, -1).transpose(0, 1)
+                    shared = False
+                else:
+                    x = torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2))
+            elif isinstance(module, nn.Conv2d):
+                w, b = self.params[f"{name}.weight"], self.params[f"{name}.bias"]
+                x = F.conv2d(x, w.reshape(-1, *w.shape[2:]), b.reshape(-1), module.stride, module.padding,
+                             module.dilation, groups=1 if shared else k)
+                shared = False
+            elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                x = self._batch_norm(name, module, x, train, conv_layout)
+            elif isinstance(module, nn.Flatten):
+                if conv_layout:
+                    x = x.reshape(len(x), k, -1).transpose(0, 1)
+                    conv_layout = False
+                elif not shared:
+                    x = x.reshape(k, x.shape[1], -1)
+            elif isinstance(module, nn.Dropout):
+                if train and self.any_dropout:
+                    keep = (1 - self.dropout).view(k, *[1] * (x.dim() - 1))
+                    mask = torch.rand(x.shape, device=x.device, generator=generator) < keep
+                    x = x * mask / keep
+            else:  # activations and pooling act on each channel alone
+                x = module(x)
+            if probe is not None and (isinstance(module, (nn.Linear, nn.Conv2d)) or name in self.activation_of):
+                layer = self.activation_of.get(name, name)
+                probe.setdefault(layer, []).append(x.reshape(len(x), k, -1).transpose(0, 1) if conv_layout else x)
+        return x
+
+    def _batch_norm(self, name: str, module: nn.Module, x: Tensor, train: bool, conv_layout: bool) -> Tensor:
+        mean, var = self.buffers[f"{name}.running_mean"], self.buffers[f"{name}.running_var"]
+        if train:
+            self.buffers[f"{name}.num_batches_tracked"] += 1
+        args = (mean.view(-1), var.view(-1), self.params[f"{name}.weight"].reshape(-1),
+                self.params[f"{name}.bias"].reshape(-1), train, module.momentum, module.eps)
+        if conv_layout:
+            return F.batch_norm(x, *args)
+        k, b, units = x.shape
+        return F.batch_norm(x.transpose(0, 1).reshape(b, k * units), *args).view(b, k, units).transpose(0, 1)
+
+    # ------------------------------------------------------------ statistics
+
+    def grad_norms(self) -> Tensor:
+        """[layers, K]: each member's gradient L2 norm per layer (weight and bias together)."""
+        rows = []
+        for layer in self.layer_names:
+            total = None
+            for part in ("weight", "bias"):
+                grad = self.params[f"{layer}.{part}"].grad
+                if grad is not None:
+                    sq = grad.pow(2).reshape(self.capacity, -1).sum(1)
+                    total = sq if total is None else total + sq
+            rows.append(total.sqrt() if total is not None else torch.zeros(self.capacity, device=self.device))
+        return torch.stack(rows).float()
+
+
+def probe_moments(probe: Mapping[str, list[Tensor]], layer_names: Sequence[str], max_rows: int = 256) -> list[Moments]:
+    """Per member, the activation moments of each layer on the probed batch (as :class:`Moments`,
+    so each member's statistics read exactly like a solo model's)."""
+    sums, squares, nonzeros, counts = [], [], [], []
+    for name in layer_names:
+        outputs = probe.get(name, [])
+        x = outputs[-1].detach()[:, :max_rows]
+        flat = x.reshape(x.shape[0], -1).double()
+        sums.append(flat.sum(1))
+        squares.append((flat * flat).sum(1))
+        nonzeros.append(torch.count_nonzero(flat, dim=1))
+        counts.append(flat.shape[1])
+    s = torch.cat([torch.stack(sums, 1), torch.stack(squares, 1)], 1).cpu()
+    nz = torch.stack(nonzeros, 1).cpu()
+    return [Moments(s[k], nz[k], counts) for k in range(s.shape[0])]
+
+
+def stacked_loss(name: str, task: str, n_classes: int, huber_delta: float) -> Callable[[Tensor, Tensor], Tensor]:
+    """Each member's mean batch loss, [K], from outputs [K, batch, n] and targets [K, batch, ...];
+    the same definitions as :func:`nntune.train.loop.make_loss`."""
+    def per_member(values: Tensor) -> Tensor:
+        return values.reshape(values.shape[0], -1).mean(1)
+
+    if task == "classification":
+        if name == "cross_entropy":
+            return lambda out, y: per_member(
+                F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1), reduction="none").view(y.shape))
+        return lambda out, y: per_member(
+            F.mse_loss(out.float().softmax(-1), F.one_hot(y, n_classes).float(), reduction="none"))
+    regression: dict[str, Callable[..., Tensor]] = {
+        "mse": F.mse_loss, "mae": F.l1_loss,
+        "huber": lambda o, t, reduction: F.huber_loss(o, t, reduction=reduction, delta=huber_delta),
+    }
+    fn = regression[name]
+    return lambda out, y: per_member(fn(out.float().view_as(y), y, reduction="none"))

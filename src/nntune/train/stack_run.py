@@ -1,0 +1,159 @@
+""":func:`fit_stack`: train many configurations, grouped into stacks that fit the device.
+
+Configurations are grouped by structure (:func:`~nntune.train.stack_models.structure_key`);
+each group is cut into stacks of at most ``population`` members. ``population="auto"``
+takes the largest count whose estimated memory fits: on CUDA the free memory reported by
+``torch.cuda.mem_get_info``, on the CPU a budget (``memory_budget`` bytes, by default half
+of the available memory). A stack that still runs out of device memory is split in two
+and retried, never lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from nntune.exceptions import ConfigError
+from nntune.train.loop import count_outputs, model_input_shape, pick_device, resolve_batch_size, resolve_params
+from nntune.train.models import build_model
+from nntune.train.splits import Splits
+from nntune.train.stack import Stack, StackReport, StackResult
+from nntune.train.stack_models import OPTIMIZER_FAMILY, structure_key
+from nntune.train.stack_optim import STATE
+
+FLOAT_BYTES = 4
+# Saved activations, their gradients and the batch-norm / dropout / pooling scratch of one training step.
+ACTIVATION_COPIES = 4
+CPU_FALLBACK_BUDGET = 2 * 1024**3
+CUDA_SHARE = 0.8
+
+
+def member_bytes(n_params: int, activations_per_sample: int, batch_size: int, family: str) -> int:
+    """Estimated memory of one member: weights, gradients and optimizer state, plus the
+    activations of one training batch."""
+    tensors = n_params * (2 + len(STATE[family]))
+    return FLOAT_BYTES * (tensors + ACTIVATION_COPIES * activations_per_sample * batch_size)
+
+
+def population_size(per_member: int, budget: int, data_bytes: int = 0, limit: int | None = None) -> int:
+    """The largest member count whose estimate fits ``budget`` after the data (at least 1)."""
+    fits = max(1, (budget - data_bytes) // max(1, per_member))
+    return int(fits if limit is None else min(fits, limit))
+
+
+def available_memory(device: torch.device, memory_budget: int | None = None) -> int:
+    """Bytes a stack may use on ``device``: ``memory_budget`` when given; on CUDA a share of
+    the free memory; on the CPU half of the memory the system reports available."""
+    if memory_budget is not None:
+        return int(memory_budget)
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        return int(free * CUDA_SHARE)
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024 // 2
+    except OSError:
+        pass
+    return CPU_FALLBACK_BUDGET
+
+
+def activation_count(model: torch.nn.Module, input_shape: Sequence[int]) -> int:
+    """Numbers each leaf layer outputs for one sample (one forward pass on zeros)."""
+    total = 0
+
+    def hook(_m: torch.nn.Module, _in: Any, out: Any) -> None:
+        nonlocal total
+        if isinstance(out, Tensor):
+            total += out[0].numel()
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if not list(m.children())]
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, *input_shape))
+    finally:
+        for h in handles:
+            h.remove()
+    return total
+
+
+def estimate_member_bytes(hp: Mapping[str, Any], splits: Splits,
+                          eval_transform: Callable[[Tensor], Tensor] | None = None) -> int:
+    input_shape = model_input_shape(splits, eval_transform)
+    with torch.random.fork_rng(devices=[]):
+        model = build_model({**hp, "init": "zeros"}, input_shape, count_outputs(splits))
+    n_params = sum(p.numel() for p in model.parameters())
+    batch = resolve_batch_size(hp["batch_size"], len(splits.y_train))
+    return member_bytes(n_params, activation_count(model, input_shape), batch, OPTIMIZER_FAMILY[hp["optimizer"]])
+
+
+def fit_stack(
+    params: Sequence[Mapping[str, Any]],
+    splits: Splits,
+    *,
+    metric: str = "accuracy",
+    seeds: Sequence[int] | None = None,
+    device: str | torch.device | None = None,
+    report: StackReport | None = None,
+    population: int | str | None = None,
+    memory_budget: int | None = None,
+    augment: Callable[[Tensor], Tensor] | None = None,
+    eval_transform: Callable[[Tensor], Tensor] | None = None,
+) -> list[StackResult]:
+    """Train every configuration in ``params``; one :class:`StackResult` each, in order.
+
+    Member i uses ``seeds[i]`` (default 0) as ``fit(params[i], seed=seeds[i])`` would.
+    ``report(i, epoch, record)`` is called after each member's epoch; True stops member i.
+    ``population``: members per stack (an int), ``"auto"`` (what fits the device) or None
+    (all configurations of one structure in one stack).
+    """
+    seeds = list(seeds) if seeds is not None else [0] * len(params)
+    if len(seeds) != len(params):
+        raise ConfigError("seeds", f"need one seed per configuration ({len(params)}), got {len(seeds)}")
+    if isinstance(population, str) and population != "auto" or isinstance(population, bool) or (
+            isinstance(population, int) and population < 1):
+        raise ConfigError("population", f"must be an integer >= 1 or 'auto', got {population!r}")
+    dev = pick_device(device)
+    input_shape = model_input_shape(splits, eval_transform)
+    groups: dict[tuple, list[int]] = {}
+    for i, p in enumerate(params):
+        hp = resolve_params(p, splits.task_type)
+        groups.setdefault(structure_key(hp, input_shape, count_outputs(splits)), []).append(i)
+    results: dict[int, StackResult] = {}
+    for members in groups.values():
+        size = len(members)
+        if population == "auto":
+            hp = resolve_params(params[members[0]], splits.task_type)
+            data = sum(t.numel() * t.element_size() for t in (splits.x_train, splits.x_val))
+            size = population_size(estimate_member_bytes(hp, splits, eval_transform), available_memory(dev, memory_budget),
+                                   data if dev.type == "cuda" else 0, size)
+        elif isinstance(population, int):
+            size = population
+        pending = [members[i:i + size] for i in range(0, len(members), size)]
+        while pending:
+            chunk = pending.pop(0)
+            try:
+                results.update(run_chunk(chunk, params, seeds, splits, metric, dev, report, augment, eval_transform))
+            except torch.OutOfMemoryError:
+                if len(chunk) == 1:
+                    raise
+                if dev.type == "cuda":
+                    torch.cuda.empty_cache()
+                half = len(chunk) // 2
+                pending[:0] = [chunk[:half], chunk[half:]]
+    return [results[i] for i in range(len(params))]
+
+
+def run_chunk(chunk: Sequence[int], params: Sequence[Mapping[str, Any]], seeds: Sequence[int], splits: Splits,
+              metric: str, device: torch.device, report: StackReport | None,
+              augment: Callable[[Tensor], Tensor] | None,
+              eval_transform: Callable[[Tensor], Tensor] | None) -> dict[int, StackResult]:
+    stack = Stack(params[chunk[0]], splits, metric=metric, capacity=len(chunk), device=device,
+                  seed=seeds[chunk[0]], augment=augment, eval_transform=eval_transform)
+    for i in chunk:
+        stack.add(params[i], seed=seeds[i], key=i)
+    return {int(r.key): r for r in stack.run(report)}  # type: ignore[call-overload]
