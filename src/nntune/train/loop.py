@@ -371,6 +371,8 @@ def fit(
         if changes is not None:
             schedule = apply_changes(changes(epoch, hp), hp, model, optimizer, schedule)
             grad_clip, l1 = float(hp["grad_clip"]), float(hp["l1"])
+            stopping.enabled, stopping.patience = bool(hp["early_stopping"]), int(hp["patience"])
+            stopping.min_delta = float(hp["min_delta"])
         if report is not None and report(epoch, record):
             stopped_by_report = True
             break
