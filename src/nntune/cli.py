@@ -26,6 +26,27 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Hyperparameter tuning for neural networks.")
 
 
+def _flags_take_no_value_in_help() -> None:
+    """Recent typer releases print a flag's type in ``--help`` (``--json <bool>``) as if it
+    took a value, so ``--json true`` looks right and reads ``true`` as the config file.
+    A flag takes no value: show none. Releases without that display are left as they are."""
+    option = getattr(getattr(typer, "core", None), "TyperOption", None)
+    shown = getattr(option, "display_type_rich", None)
+    if option is None or shown is None or getattr(shown, "flags_untyped", False):
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        if getattr(self, "is_flag", False) and self.metavar is None:
+            return None
+        return shown(self, ctx)  # type: ignore[no-any-return]
+
+    display_type_rich.flags_untyped = True  # type: ignore[attr-defined]
+    option.display_type_rich = display_type_rich
+
+
+_flags_take_no_value_in_help()
+
+
 def _override(raw: dict[str, Any], section: str | None, key: str, value: Any) -> None:
     if value is None:
         return
@@ -273,6 +294,25 @@ def lab(
         print(json.dumps(result.to_json()), flush=True)
 
 
+def _click_exception_types() -> tuple[type[BaseException], ...]:
+    """The exception classes of the click that typer runs on: its bundled copy in recent
+    releases, the ``click`` package in older ones (both, where both are present)."""
+    types = {c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"}
+    try:
+        import click
+
+        types.add(click.ClickException)
+    except ImportError:
+        pass
+    return tuple(types)
+
+
+def usage_error_line(err: BaseException) -> str:
+    """A click usage error as one line: the option it names and what is wrong with it."""
+    message = err.format_message() if hasattr(err, "format_message") else str(err)
+    return " ".join(message.split())
+
+
 def main() -> None:
     """Entry point: run the app, turning bad input into one line and exit code 2."""
     try:
@@ -288,13 +328,12 @@ def main() -> None:
     except typer.Abort:
         print("nntune: aborted", file=sys.stderr)
         sys.exit(130)
-    except Exception as err:  # click usage errors and the like
-        import click
-
-        if isinstance(err, click.ClickException):
-            print(f"nntune: error: {err.format_message()}", file=sys.stderr)
-            sys.exit(err.exit_code)
-        raise
+    except _click_exception_types() as err:
+        if type(err).__name__ == "NoArgsIsHelpError":  # bare ``nntune``: the help, no error
+            print(err.format_message())  # type: ignore[attr-defined]
+            sys.exit(0)
+        print(f"nntune: error: {usage_error_line(err)}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
