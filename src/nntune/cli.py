@@ -194,6 +194,8 @@ def tune(
     c = summary.counts
     out.print(f"trials: {c['complete']} complete, {c['pruned']} pruned, {c['failed']} failed, "
               f"{c['diverged']} diverged; stopped because: {summary.stop_reason}")
+    if summary.first_error is not None:
+        out.print(f"first failure: {summary.first_error}", markup=False, highlight=False)
     for note in summary.notes:
         out.print(note)
     if summary.best is not None:

@@ -45,6 +45,7 @@ class TuneSummary:
     new_trials: int
     notes: list[str] = field(default_factory=list)
     storage: Any = None  # the study's storage, for the report
+    first_error: str | None = None  # the error of the lowest-numbered failed trial
 
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` object of ``nntune tune`` (its keys are a public interface)."""
@@ -247,7 +248,16 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     return TuneSummary(
         study=study.study_name, direction=study.direction, metric=cfg.task.metric,
         counts=counts_by_state(history), best=best, leaderboard=ranked(history, study.direction)[:10],
-        test=test, stop_reason=stop_reason, new_trials=todo, notes=notes, storage=study.storage)
+        test=test, stop_reason=stop_reason, new_trials=todo, notes=notes, storage=study.storage,
+        first_error=first_failure(history))
+
+
+def first_failure(trials: Sequence[FrozenTrial]) -> str | None:
+    """``trial N: <its error>`` for the lowest-numbered failed trial, ``None`` when none failed."""
+    failed = sorted((t for t in trials if t.state == TrialState.FAILED), key=lambda t: t.number)
+    if not failed:
+        return None
+    return f"trial {failed[0].number}: {failed[0].error or 'no error recorded'}"
 
 
 def worker_options(cfg: Config) -> WorkerOptions:

@@ -12,6 +12,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from nntune.diagnose import diagnose_trials, infer_metric
 from nntune.storage import Storage, StudyNotFoundError, get_storage, redact_url
@@ -47,10 +48,11 @@ def _finite(value: float | None) -> float | None:
 
 def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     """``{"study", "direction", "metric", "counts", "best", "test_evaluations", "trials":
-    [{"number", "state", "value", "params", "epochs", "findings", "diagnosis"}]}``.
+    [{"number", "state", "value", "params", "epochs", "findings", "diagnosis", "error"}]}``.
 
     ``findings`` lists the kinds of each trial's findings; ``diagnosis`` holds them in full
-    (severity, evidence, advice). Trials are in number order.
+    (severity, evidence, advice); ``error`` is a failed or diverged trial's error (else
+    ``None``). Trials are in number order.
     """
     store, rec = open_study(storage, study_name)
     trials = store.get_trials(rec.id, with_metrics=True)
@@ -62,7 +64,7 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         found = findings.get(t.number, [])
         rows.append({"number": t.number, "state": t.state.value, "value": _finite(t.value), "params": t.params,
                      "epochs": t.epochs, "findings": [f.kind for f in found],
-                     "diagnosis": [f.to_json() for f in found]})
+                     "diagnosis": [f.to_json() for f in found], "error": t.error})
     return {
         "study": rec.name,
         "direction": rec.direction,
@@ -112,8 +114,18 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
             notes.add_row(str(r["number"]), f"[{style}]{f['kind']}[/]", f.get("summary", ""), f["advice"])
     if notes.row_count:
         console.print(notes)
-    else:
+    elif rows:
         console.print("no findings for those trials: their curves look healthy")
+    failed = [r for r in data["trials"] if r["state"] == "failed"]
+    if failed:
+        errors = Table(title=f"{len(failed)} failed trials (no value, not ranked)", title_justify="left")
+        errors.add_column("trial", justify="right")
+        errors.add_column("error")
+        for r in failed[:top]:
+            errors.add_row(str(r["number"]), Text(r.get("error") or "no error recorded"))
+        if len(failed) > top:
+            errors.add_row("...", f"{len(failed) - top} more (see --json)")
+        console.print(errors)
     counts = data.get("counts", {})
     console.print(", ".join(f"{v} {k}" for k, v in counts.items()))
     looks = int(data.get("test_evaluations", 0))
