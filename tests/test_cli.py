@@ -157,6 +157,9 @@ def test_dry_run_shows_data_and_model_and_writes_nothing(call_cli, tmp_path):
 
 
 def test_show_unknown_study_is_one_line(call_cli, tmp_path):
+    from nntune.storage import get_storage
+
+    get_storage(f"sqlite:///{tmp_path / 'x.db'}")  # a database without that study
     code, _, err = call_cli("show", "--storage", f"sqlite:///{tmp_path / 'x.db'}", "--study", "nope")
     assert code == 2 and err.count("\n") == 1 and "nope" in err
 

@@ -15,15 +15,16 @@ from rich.table import Table
 from rich.text import Text
 
 from nntune.diagnose import diagnose_trials, infer_metric
-from nntune.storage import Storage, StudyNotFoundError, get_storage, redact_url
+from nntune.storage import Storage, StudyNotFoundError, existing_storage, redact_url
 from nntune.trial import FrozenTrial, counts_by_state, ranked
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def open_study(storage: str | Storage, study_name: str) -> tuple[Storage, Any]:
-    """The storage and the study's record; :class:`StudyNotFoundError` when it is missing."""
-    store = get_storage(storage)
+    """The storage and the study's record; :class:`StudyNotFoundError` when it is missing
+    (a missing SQLite file is a ConfigError: reading creates nothing)."""
+    store = existing_storage(storage)
     rec = store.load_study(study_name)
     if rec is None:
         raise StudyNotFoundError(f"no study named {study_name!r} in {redact_url(store.url)}")
