@@ -296,7 +296,10 @@ def search(p: Prepared, study: Study, callbacks: Sequence[Callable[[Study, Froze
     cfg = p.cfg
     options = worker_options(cfg)
     total, timeout = cfg.search.trials, cfg.search.timeout
-    config = {**cfg.model_dump(mode="json"), "storage": absolute_sqlite(cfg.storage)}  # any cwd
+    config = cfg.model_dump(mode="json")
+    # Workers and actors may start in another folder: give them absolute paths.
+    config["storage"] = absolute_sqlite(cfg.storage)
+    config["search"]["checkpoint_dir"] = str(Path(cfg.search.checkpoint_dir).expanduser().resolve())
     setup = functools.partial(builtin_setup, config, device)
     if cfg.search.executor == "ray":
         workers = cfg.search.workers if "workers" in cfg.search.model_fields_set else None
