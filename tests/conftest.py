@@ -38,7 +38,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         line = f"FAILED: the test suite left {len(left)} files in the checkout: {shown}"
         if reporter is not None:
-            reporter.ensure_newline()
+            reporter.write("\n")
             reporter.write_line(line, red=True, bold=True)
         else:
             print(line, file=sys.stderr)

@@ -46,8 +46,11 @@ def test_default_tune_reaches_095_then_resumes_to_exactly_30(run_cli, tmp_path):
     again = json.loads(second.stdout.strip().splitlines()[-1])
     assert sum(again["trials"].values()) == 30
     assert trial_count(tmp_path / "nntune.db") == 30
-    assert again["test_evaluations"] == 2
-    assert "evaluated 2 times" in second.stderr
+    # A new best trial is evaluated (a second look); the same best shows its recorded look.
+    if again["best"]["trial"] != summary["best"]["trial"]:
+        assert again["test_evaluations"] == 2 and "evaluated 2 times" in second.stderr
+    else:
+        assert again["test_evaluations"] == 1 and again["test"] == summary["test"]
 
 
 def test_small_study_runs_and_resumes(call_cli, tmp_path):

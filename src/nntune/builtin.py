@@ -160,6 +160,16 @@ class TestResult:
     trial: int
     metrics: dict[str, Any]
     looks: int  # how many times this study's test split has now been evaluated
+    recorded: bool = False  # the result of an earlier look, shown again; the split stayed shut
+
+
+def recorded_look(study: Study, best: FrozenTrial) -> TestResult | None:
+    """The last recorded look at the test split when it evaluated ``best`` (the best trial
+    has not changed since), else ``None``: then only a new look can tell."""
+    looks = study.storage.get_test_evaluations(study.id)
+    if not looks or looks[-1]["trial"] != best.number:
+        return None
+    return TestResult(best.number, dict(looks[-1]["metrics"]), len(looks), recorded=True)
 
 
 def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTrial, *,

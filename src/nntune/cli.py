@@ -202,16 +202,61 @@ def tune(
         out.print(f"best trial {summary.best.number}: validation {cfg.task.metric} "
                   f"{_fmt(summary.best.value)} with {_params_text(summary.best.params)}")
     if summary.test is not None:
-        shown = ", ".join(f"{k} {_fmt(v)}" for k, v in summary.test.metrics.items() if isinstance(v, float))
-        out.print(f"test ({summary.test.trial}): {shown}")
-        times = "once" if summary.test.looks == 1 else f"{summary.test.looks} times"
-        out.print(f"the test split of study {summary.study} has now been evaluated {times}")
+        print_test(out, summary.study, summary.test)
     from nntune.report import write_report
 
     written = write_report(summary.storage, summary.study, report_path or default_report_path(summary.study))
     out.print(f"report: {written}")
     if json_out:
         print(json.dumps(summary.to_json()), flush=True)
+
+
+def print_test(out: Console, study: str, test: Any) -> None:
+    """A look at the test split: its metrics, and how many looks the study has had."""
+    shown = ", ".join(f"{k} {_fmt(v)}" for k, v in test.metrics.items() if isinstance(v, float))
+    times = "once" if test.looks == 1 else f"{test.looks} times"
+    if getattr(test, "recorded", False):
+        out.print(f"test ({test.trial}, as recorded at the last look; the best trial is unchanged "
+                  f"and the split stayed shut): {shown}", soft_wrap=True)
+        out.print(f"the test split of study {study} has been evaluated {times} "
+                  f"(nntune test --study {study} looks again)", soft_wrap=True)
+        return
+    out.print(f"test ({test.trial}): {shown}", soft_wrap=True)
+    out.print(f"the test split of study {study} has now been evaluated {times}", soft_wrap=True)
+
+
+@app.command("test")
+def look_at_test(
+    config: Optional[Path] = typer.Argument(None, help="The YAML the study was tuned with; without it, "
+                                                        "the config stored with the study."),
+    storage: Optional[str] = typer.Option(None, "--storage", help="Storage URL (default sqlite:///nntune.db)."),
+    study: Optional[str] = typer.Option(None, "--study", help="Study name (default digits-mlp)."),
+    json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON line of the result."),
+) -> None:
+    """Look at the sealed test split again for the study's best trial; the look is counted."""
+    from nntune.runner import look_again, prepare
+    from nntune.show import open_study as open_stored
+
+    if config is not None:
+        raw = read_raw(config)
+        _override(raw, None, "storage", storage)
+        _override(raw, None, "study", study)
+        if raw.get("storage") != "memory":
+            open_stored(raw.get("storage", "sqlite:///nntune.db"), raw.get("study", "digits-mlp"))
+    else:
+        url, name = storage or "sqlite:///nntune.db", study or "digits-mlp"
+        _, rec = open_stored(url, name)
+        if not isinstance(rec.attrs.get("config"), dict):
+            raise ConfigError("config", f"study {name!r} stores no config; give the YAML it was tuned with")
+        raw = {**rec.attrs["config"], "storage": url, "study": name}
+    cfg = parse_config(raw, str(config) if config else "stored")
+    out = Console(stderr=json_out)
+    test = look_again(prepare(cfg))
+    print_test(out, cfg.study, test)
+    if json_out:
+        metrics = {k: v for k, v in test.metrics.items() if isinstance(v, (int, float))}
+        print(json.dumps({"study": cfg.study, "trial": test.trial, "test": metrics,
+                          "test_evaluations": test.looks}), flush=True)
 
 
 def _print_dry_run(out: Console, p: Any) -> None:

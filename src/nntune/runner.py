@@ -15,6 +15,7 @@ from nntune.builtin import (
     evaluate_on_test,
     load_task_splits,
     make_objective,
+    recorded_look,
     pbt_objective_factory,
     training_augment,
 )
@@ -26,8 +27,8 @@ from nntune.samplers import GridSampler, PriorSampler, Sampler, make_sampler
 from nntune.schedulers import PBT, pbt_objective, pbt_replacer
 from nntune.schedulers import ASHA, Hyperband, Scheduler, equal_budget_sampler, make_scheduler
 from nntune.space import Space
-from nntune.storage import get_storage
-from nntune.study import Study, create_study
+from nntune.storage import StudyNotFoundError, get_storage, redact_url
+from nntune.study import Study, create_study, load_study
 from nntune.study import Objective
 from nntune.trial import FrozenTrial, TrialState, best_trial, counts_by_state, ranked
 
@@ -219,6 +220,8 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     cfg = p.cfg
     study = open_study(p)
     study.storage.set_study_attr(study.id, "metric", cfg.task.metric)
+    # ``nntune test --study S`` rebuilds the splits and the trainer from this.
+    study.storage.set_study_attr(study.id, "config", cfg.model_dump(mode="json"))
     todo = remaining_trials(study, cfg.search.trials)
     if on_start is not None:
         on_start(study, todo)
@@ -240,7 +243,9 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     test = None
     notes: list[str] = []
     if best is not None and evaluate_test:
-        test = evaluate_on_test(study, cfg, p.splits, best, device=device, epochs=p.epochs)
+        # The same best trial as at the last look: its recorded result, the split stays shut.
+        test = recorded_look(study, best) or evaluate_on_test(study, cfg, p.splits, best, device=device,
+                                                              epochs=p.epochs)
     elif best is None:
         notes.append("no trial completed, so the test split stays sealed")
     if isinstance(p.sampler, GridSampler) and p.sampler.is_exhausted(p.space, history):
@@ -258,6 +263,20 @@ def first_failure(trials: Sequence[FrozenTrial]) -> str | None:
     if not failed:
         return None
     return f"trial {failed[0].number}: {failed[0].error or 'no error recorded'}"
+
+
+def look_again(p: Prepared, *, device: str | None = None) -> TestResult:
+    """A deliberate new look at the test split of a stored study for its best trial
+    (``nntune test``); counted like every look."""
+    storage = get_storage(p.cfg.storage)
+    rec = storage.load_study(p.cfg.study)
+    if rec is None:
+        raise StudyNotFoundError(f"no study named {p.cfg.study!r} in {redact_url(storage.url)}")
+    study = load_study(p.cfg.study, storage)
+    best = best_trial(study.get_trials(deepcopy=False), study.direction)
+    if best is None:
+        raise ConfigError("study", f"{p.cfg.study!r} has no complete trial to evaluate")
+    return evaluate_on_test(study, p.cfg, p.splits, best, device=device, epochs=p.epochs)
 
 
 def worker_options(cfg: Config) -> WorkerOptions:
