@@ -134,14 +134,17 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
         result = fit(params, splits, metric=metric, report=report, seed=trial.seed, device=device,
                      augment=augment, eval_transform=evaluation_transform(cfg, params),
                      checkpoint_path=path, resume_from=resume)
-        trial.set_user_attrs({"epochs": result.epochs, "iterations": result.iterations,
-                              "best_epoch": result.best_epoch, "model_summary": result.summary})
-        if result.stopped_by_report:
-            raise TrialPruned()
         # The returned model is what the value describes: the best epoch's weights when
         # early stopping restored them, else the last epoch's.
-        return float(result.best_value if result.stopped_early or params.get("early_stopping")
-                     else result.history[-1]["value"])
+        restored = result.stopped_early or bool(params.get("early_stopping"))
+        chosen = next((r for r in result.history if r["epoch"] == result.best_epoch), result.history[-1]) \
+            if restored else result.history[-1]
+        trial.set_user_attrs({"epochs": result.epochs, "iterations": result.iterations,
+                              "best_epoch": result.best_epoch, "model_summary": result.summary,
+                              "val_loss": chosen["val_loss"]})  # breaks ties of equal values
+        if result.stopped_by_report:
+            raise TrialPruned()
+        return float(result.best_value if restored else result.history[-1]["value"])
 
     return objective
 

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from nntune.diagnose import diagnose_trials, infer_metric
 from nntune.storage import Storage, StudyNotFoundError, existing_storage, redact_url
-from nntune.trial import FrozenTrial, counts_by_state, ranked
+from nntune.trial import FrozenTrial, counts_by_state, ranked, validation_loss
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -49,7 +49,8 @@ def _finite(value: float | None) -> float | None:
 
 def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     """``{"study", "direction", "metric", "counts", "best", "test_evaluations", "trials":
-    [{"number", "state", "value", "params", "epochs", "findings", "diagnosis", "error"}]}``.
+    [{"number", "state", "value", "params", "epochs", "findings", "diagnosis", "error",
+    "val_loss"}]}``.
 
     ``findings`` lists the kinds of each trial's findings; ``diagnosis`` holds them in full
     (severity, evidence, advice); ``error`` is a failed or diverged trial's error (else
@@ -65,7 +66,8 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         found = findings.get(t.number, [])
         rows.append({"number": t.number, "state": t.state.value, "value": _finite(t.value), "params": t.params,
                      "epochs": t.epochs, "findings": [f.kind for f in found],
-                     "diagnosis": [f.to_json() for f in found], "error": t.error})
+                     "diagnosis": [f.to_json() for f in found], "error": t.error,
+                     "val_loss": validation_loss(t)})
     return {
         "study": rec.name,
         "direction": rec.direction,
@@ -84,10 +86,13 @@ def _fmt(value: Any) -> str:
 
 
 def ranked_rows(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """Trials with a value, best first (complete before pruned at equal value), then the rest."""
+    """Trials with a value, best first; at equal value complete before pruned, then the
+    lower validation loss, fewer epochs, the lower number (as :func:`nntune.trial.ranked`)."""
     sign = -1.0 if data["direction"] == "maximize" else 1.0
     scored = [r for r in data["trials"] if r["value"] is not None]
-    scored.sort(key=lambda r: (sign * r["value"], r["state"] != "complete", r["number"]))
+    scored.sort(key=lambda r: (sign * r["value"], r["state"] != "complete",
+                               math.inf if r.get("val_loss") is None else r["val_loss"],
+                               r["epochs"], r["number"]))
     return scored
 
 
