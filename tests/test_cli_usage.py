@@ -50,3 +50,21 @@ def test_flags_show_no_value_in_help(call_cli):
 def test_bare_command_prints_help_and_exits_0(call_cli):
     code, out, err = call_cli()
     assert code == 0 and "Usage" in out and err == ""
+
+
+def test_help_loads_no_heavy_library():
+    import subprocess
+    import sys
+
+    code = ("import sys, nntune.cli\n"
+            "heavy = [m for m in ('torch', 'sklearn', 'scipy', 'sqlalchemy', 'pandas', 'plotly') if m in sys.modules]\n"
+            "print(','.join(heavy))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("command", ["tune", "show", "report", "test", "lab"])
+def test_every_command_has_help(call_cli, command):
+    code, out, err = call_cli(command, "--help")
+    assert code == 0 and "Usage" in out and err == ""

@@ -6,14 +6,31 @@ often all an existing objective needs.
 
 from __future__ import annotations
 
-from nntune import samplers, schedulers
-from nntune._trial import Trial
-from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
-from nntune.space import Beta, Choice, Float, Int, Space
-from nntune.study import Study, create_study, load_study
-from nntune.trial import FrozenTrial, TrialState
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# Names load on first use: ``nntune --help`` and other commands that train nothing do not
+# pay for importing scipy, SQLAlchemy or torch.
+_EXPORTS = {
+    "samplers": None,
+    "schedulers": None,
+    "Trial": "_trial",
+    "ConfigError": "exceptions",
+    "TrialDiverged": "exceptions",
+    "TrialPruned": "exceptions",
+    "Beta": "space",
+    "Choice": "space",
+    "Float": "space",
+    "Int": "space",
+    "Space": "space",
+    "Study": "study",
+    "create_study": "study",
+    "load_study": "study",
+    "FrozenTrial": "trial",
+    "TrialState": "trial",
+}
 
 __all__ = [
     "Beta",
@@ -33,3 +50,26 @@ __all__ = [
     "samplers",
     "schedulers",
 ]
+
+if TYPE_CHECKING:
+    from nntune import samplers, schedulers
+    from nntune._trial import Trial
+    from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
+    from nntune.space import Beta, Choice, Float, Int, Space
+    from nntune.study import Study, create_study, load_study
+    from nntune.trial import FrozenTrial, TrialState
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'nntune' has no attribute {name!r}")
+    module = _EXPORTS[name]
+    value = importlib.import_module(f"nntune.{name if module is None else module}")
+    if module is not None:
+        value = getattr(value, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

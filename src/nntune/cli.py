@@ -9,18 +9,19 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
-import yaml
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from nntune.config import parse_config, read_raw
 from nntune.exceptions import ConfigError
-from nntune.storage import StudyNotFoundError, get_storage, redact_url
-from nntune.trial import FrozenTrial, best_trial, counts_by_state, ranked
+
+# Everything else loads where it is used: ``nntune --help`` must not wait for torch,
+# scikit-learn, scipy or SQLAlchemy.
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from nntune.trial import FrozenTrial
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Hyperparameter tuning for neural networks.")
@@ -61,6 +62,8 @@ def _override(raw: dict[str, Any], section: str | None, key: str, value: Any) ->
 
 def _assign(raw: dict[str, Any], assignment: str) -> None:
     """Apply ``--set a.b.c=value``; the value is read as YAML (numbers, lists, true/false)."""
+    import yaml
+
     path, sep, text = assignment.partition("=")
     keys = path.strip().split(".")
     if not sep or not all(keys):
@@ -102,6 +105,8 @@ def schedule_text(t: FrozenTrial) -> str:
 
 
 def leaderboard_table(trials: list[FrozenTrial], metric: str, title: str) -> Table:
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     schedule = [schedule_text(t) for t in trials]
     columns = [("trial", "right"), ("state", "left"), (f"val {metric}", "right"), ("epochs", "right")]
@@ -145,7 +150,11 @@ def tune(
                                                help="Where to write the HTML report (default reports/STUDY.html)."),
 ) -> None:
     """Search hyperparameters, then evaluate the best configuration once on the sealed test split."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from nntune.config import parse_config, read_raw
     from nntune.runner import prepare, run_tune
+    from nntune.storage import redact_url
 
     raw = read_raw(config)
     for section, key, value in ((None, "storage", storage), (None, "study", study),
@@ -234,6 +243,7 @@ def look_at_test(
     json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON line of the result."),
 ) -> None:
     """Look at the sealed test split again for the study's best trial; the look is counted."""
+    from nntune.config import parse_config, read_raw
     from nntune.runner import look_again, prepare
     from nntune.show import open_study as open_stored
 
@@ -367,9 +377,6 @@ def main() -> None:
     except ConfigError as err:
         print(f"nntune: error: {err}", file=sys.stderr)
         sys.exit(2)
-    except StudyNotFoundError as err:
-        print(f"nntune: error: study: {err}", file=sys.stderr)
-        sys.exit(2)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:
@@ -381,6 +388,13 @@ def main() -> None:
             sys.exit(0)
         print(f"nntune: error: {usage_error_line(err)}", file=sys.stderr)
         sys.exit(2)
+    except Exception as err:
+        from nntune.storage import StudyNotFoundError  # only now: it loads SQLAlchemy
+
+        if isinstance(err, StudyNotFoundError):
+            print(f"nntune: error: study: {err}", file=sys.stderr)
+            sys.exit(2)
+        raise
 
 
 if __name__ == "__main__":
