@@ -203,7 +203,8 @@ def open_study(p: Prepared) -> Study:
         for params in p.cfg.search.enqueue:
             study.enqueue_trial(params, user_attrs={"enqueued": True})
         if isinstance(p.scheduler, PBT):
-            for _ in range(p.scheduler.population - len(p.cfg.search.enqueue)):
+            # Never more founders than the trial budget: a queued trial beyond it never starts.
+            for _ in range(min(p.scheduler.population, p.cfg.search.trials) - len(p.cfg.search.enqueue)):
                 study.enqueue_trial({}, user_attrs={"pbt_founder": True})
     return study
 
@@ -233,7 +234,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     if isinstance(p.scheduler, PBT):
         # A member PBT stops is replaced by a perturbed copy of a better one, enqueued here
         # (in the process that watches the workers) for any worker to claim.
-        callbacks.insert(0, pbt_replacer(p.scheduler))
+        callbacks.insert(0, pbt_replacer(p.scheduler, cfg.search.trials))
     if todo > 0:
         stop_reason = search(p, study, callbacks, device=device)
     else:
