@@ -26,6 +26,7 @@ from nntune.train import Splits, build_model, evaluate, fit, load_splits
 from nntune.train.augment import augment_for, make_eval_transform
 from nntune.train.loop import eval_batch_size, predict, resolve_batch_size, resolve_params
 from nntune.train.metrics import check_metric, predictions_numpy, targets_numpy
+from nntune.train.threads import use_threads
 from nntune.trial import FrozenTrial
 
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1")
@@ -131,9 +132,12 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
             trial.report(record["value"], epoch, metrics=record)
             return trial.should_prune()
 
+        transform = evaluation_transform(cfg, params)
+        threads = use_threads(params, splits, eval_transform=transform, device=device)
+        if threads is not None:
+            trial.set_system_attr("threads", threads.to_json())
         result = fit(params, splits, metric=metric, report=report, seed=trial.seed, device=device,
-                     augment=augment, eval_transform=evaluation_transform(cfg, params),
-                     checkpoint_path=path, resume_from=resume)
+                     augment=augment, eval_transform=transform, checkpoint_path=path, resume_from=resume)
         # The returned model is what the value describes: the best epoch's weights when
         # early stopping restored them, else the last epoch's.
         restored = result.stopped_early or bool(params.get("early_stopping"))
@@ -192,6 +196,7 @@ def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTria
         model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["model"])
     else:
         seed = derive_seed(study.seed, best.number)
+        use_threads(params, splits, eval_transform=transform, device=device)
         model = fit(params, splits, metric=cfg.task.metric, report=None, seed=seed, device=device,
                     augment=training_augment(cfg, splits, params, seed), eval_transform=transform).model
     train_batch = resolve_batch_size(resolve_params(params, splits.task_type)["batch_size"], len(splits.y_train))
