@@ -3,7 +3,7 @@
 import pytest
 import typer
 
-import nntune.cli
+import nntune._usage
 
 
 @pytest.mark.parametrize("args, named", [
@@ -33,7 +33,7 @@ def test_usage_error_from_a_real_process_has_no_traceback(run_cli, tmp_path):
 
 
 def test_both_clicks_are_caught():
-    caught = nntune.cli._click_exception_types()
+    caught = nntune._usage.click_exception_types()
     assert any(issubclass(typer.BadParameter, c) for c in caught)
     click = pytest.importorskip("click")
     assert click.ClickException in caught

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 from rich.console import Console
 
+from nntune._usage import click_exception_types, flags_take_no_value_in_help, usage_error_line
 from nntune.exceptions import ConfigError
 
 # Everything else loads where it is used: ``nntune --help`` must not wait for torch,
@@ -27,25 +28,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Hyperparameter tuning for neural networks.")
 
 
-def _flags_take_no_value_in_help() -> None:
-    """Recent typer releases print a flag's type in ``--help`` (``--json <bool>``) as if it
-    took a value, so ``--json true`` looks right and reads ``true`` as the config file.
-    A flag takes no value: show none. Releases without that display are left as they are."""
-    option = getattr(getattr(typer, "core", None), "TyperOption", None)
-    shown = getattr(option, "display_type_rich", None)
-    if option is None or shown is None or getattr(shown, "flags_untyped", False):
-        return
-
-    def display_type_rich(self: Any, ctx: Any) -> str | None:
-        if getattr(self, "is_flag", False) and self.metavar is None:
-            return None
-        return shown(self, ctx)  # type: ignore[no-any-return]
-
-    display_type_rich.flags_untyped = True  # type: ignore[attr-defined]
-    option.display_type_rich = display_type_rich
-
-
-_flags_take_no_value_in_help()
+flags_take_no_value_in_help()
 
 
 def _override(raw: dict[str, Any], section: str | None, key: str, value: Any) -> None:
@@ -351,25 +334,6 @@ def lab(
         print(json.dumps(result.to_json()), flush=True)
 
 
-def _click_exception_types() -> tuple[type[BaseException], ...]:
-    """The exception classes of the click that typer runs on: its bundled copy in recent
-    releases, the ``click`` package in older ones (both, where both are present)."""
-    types = {c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"}
-    try:
-        import click
-
-        types.add(click.ClickException)
-    except ImportError:
-        pass
-    return tuple(types)
-
-
-def usage_error_line(err: BaseException) -> str:
-    """A click usage error as one line: the option it names and what is wrong with it."""
-    message = err.format_message() if hasattr(err, "format_message") else str(err)
-    return " ".join(message.split())
-
-
 def main() -> None:
     """Entry point: run the app, turning bad input into one line and exit code 2."""
     from nntune.train.threads import sleep_while_waiting
@@ -385,7 +349,7 @@ def main() -> None:
     except typer.Abort:
         print("nntune: aborted", file=sys.stderr)
         sys.exit(130)
-    except _click_exception_types() as err:
+    except click_exception_types() as err:
         if type(err).__name__ == "NoArgsIsHelpError":  # bare ``nntune``: the help, no error
             print(err.format_message())  # type: ignore[attr-defined]
             sys.exit(0)
