@@ -61,8 +61,13 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'nntune' has no attribute {name!r}")
+    if name not in _EXPORTS:  # a submodule, as ``nntune.exceptions.TrialPruned``
+        try:
+            return importlib.import_module(f"nntune.{name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"nntune.{name}":
+                raise
+            raise AttributeError(f"module 'nntune' has no attribute {name!r}") from None
     module = _EXPORTS[name]
     value = importlib.import_module(f"nntune.{name if module is None else module}")
     if module is not None:
