@@ -41,7 +41,7 @@ def test_failed_trials_show_their_first_error_in_tune_and_show(call_cli, tmp_pat
     assert "first failure: trial 0: ConfigError: units:" in err
     code, out, err = call_cli("show", "--storage", cfg["storage"], "--study", "broken")
     assert code == 0, err
-    assert "healthy" not in out and "2 failed trials" in out and "units" in out
+    assert "healthy" not in out and "2 trials failed or diverged" in out and "units" in out
     code, out, _ = call_cli("show", "--storage", cfg["storage"], "--study", "broken", "--json")
     rows = json.loads(out)["trials"]
     assert [r["state"] for r in rows] == ["failed", "failed"] and all("units" in r["error"] for r in rows)

@@ -122,15 +122,16 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
         console.print(notes)
     elif rows:
         console.print("no findings for those trials: their curves look healthy")
-    failed = [r for r in data["trials"] if r["state"] == "failed"]
+    failed = [r for r in data["trials"] if r["state"] in ("failed", "diverged") and r["value"] is None]
     if failed:
-        errors = Table(title=f"{len(failed)} failed trials (no value, not ranked)", title_justify="left")
-        errors.add_column("trial", justify="right")
-        errors.add_column("error")
+        errors = Table(title=f"{len(failed)} trials failed or diverged (no value, not ranked)",
+                       title_justify="left")
+        for col in ("trial", "state", "error"):
+            errors.add_column(col, justify="right" if col == "trial" else "left")
         for r in failed[:top]:
-            errors.add_row(str(r["number"]), Text(r.get("error") or "no error recorded"))
+            errors.add_row(str(r["number"]), r["state"], Text(r.get("error") or "no error recorded"))
         if len(failed) > top:
-            errors.add_row("...", f"{len(failed) - top} more (see --json)")
+            errors.add_row("...", "", f"{len(failed) - top} more (see --json)")
         console.print(errors)
     counts = data.get("counts", {})
     console.print(", ".join(f"{v} {k}" for k, v in counts.items()))
