@@ -12,6 +12,44 @@ import nntune.cli
 # processes import by name) are importable as top-level modules, also in spawned workers.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _postgres import postgres_server, postgresql_url  # noqa: E402,F401
+from _checkout import left_behind, snapshot, tracked_files  # noqa: E402
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+_BEFORE = pytest.StashKey[dict]()
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not _is_xdist_worker(session.config):  # the controller watches for all workers
+        session.config.stash[_BEFORE] = snapshot(CHECKOUT)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when it left files in the checkout: tests write into tmp_path only."""
+    before = session.config.stash.get(_BEFORE, None)
+    if before is None or _is_xdist_worker(session.config):
+        return
+    left = left_behind(before, snapshot(CHECKOUT), tracked_files(CHECKOUT))
+    if left:
+        shown = ", ".join(left[:10]) + (f" and {len(left) - 10} more" if len(left) > 10 else "")
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        line = f"FAILED: the test suite left {len(left)} files in the checkout: {shown}"
+        if reporter is not None:
+            reporter.write("\n")
+            reporter.write_line(line, red=True, bold=True)
+        else:
+            print(line, file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(autouse=True)
+def _work_in_tmp_path(tmp_path, monkeypatch):
+    """Every test runs in its own temporary folder: relative outputs (reports/, checkpoints,
+    labs-out/, nntune.db) land there, never in the checkout."""
+    monkeypatch.chdir(tmp_path)
 
 # One torch thread per process: the test models are small (more threads gain nothing) and
 # on a 2-core machine two threads per process stall badly as soon as tests run subprocesses.

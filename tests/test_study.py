@@ -213,3 +213,16 @@ def test_should_prune_reads_the_history_only_at_rung_steps(scheduler):
         decisions.append(trial.should_prune())
     assert not any(decisions)  # alone at every rung, it goes on
     assert CountingStorage.reads == 3  # the rungs at epochs 1, 3 and 9
+
+
+def test_the_package_loads_its_names_and_submodules_on_first_use():
+    import subprocess
+    import sys
+
+    code = ("import sys, nntune\n"
+            "assert 'torch' not in sys.modules and 'sqlalchemy' not in sys.modules\n"
+            "assert nntune.exceptions.TrialPruned is nntune.TrialPruned\n"
+            "assert nntune.samplers.TPESampler and nntune.create_study and nntune.trial.TrialState\n"
+            "try:\n    nntune.no_such_name\nexcept AttributeError:\n    print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "ok", done.stderr

@@ -28,6 +28,7 @@ from nntune.train import Splits, build_model, evaluate, fit, load_splits
 from nntune.train.augment import augment_for, make_eval_transform
 from nntune.train.loop import eval_batch_size, predict, resolve_batch_size, resolve_params
 from nntune.train.metrics import check_metric, metric_options, predictions_numpy, targets_numpy
+from nntune.train.threads import use_threads
 from nntune.trial import FrozenTrial
 
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "specificity", "balanced_accuracy")
@@ -160,17 +161,24 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
                 return True
             return trial.should_prune()
 
+        transform = evaluation_transform(cfg, params)
+        threads = use_threads(params, splits, eval_transform=transform, device=device)
+        if threads is not None:
+            trial.set_system_attr("threads", threads.to_json())
         result = fit(params, splits, metric=metric, report=report, seed=trial.seed, device=device,
-                     augment=augment, eval_transform=evaluation_transform(cfg, params),
-                     checkpoint_path=path, resume_from=resume, changes=changes)
-        trial.set_user_attrs({"epochs": result.epochs, "iterations": result.iterations,
-                              "best_epoch": result.best_epoch, "model_summary": result.summary})
-        if result.stopped_by_report:
-            raise TrialPruned()
+                     augment=augment, eval_transform=transform, checkpoint_path=path, resume_from=resume,
+                     changes=changes)
         # The returned model is what the value describes: the best epoch's weights when
         # early stopping restored them, else the last epoch's.
-        return float(result.best_value if result.stopped_early or params.get("early_stopping")
-                     else result.history[-1]["value"])
+        restored = result.stopped_early or bool(params.get("early_stopping"))
+        chosen = next((r for r in result.history if r["epoch"] == result.best_epoch), result.history[-1]) \
+            if restored else result.history[-1]
+        trial.set_user_attrs({"epochs": result.epochs, "iterations": result.iterations,
+                              "best_epoch": result.best_epoch, "model_summary": result.summary,
+                              "val_loss": chosen["val_loss"]})  # breaks ties of equal values
+        if result.stopped_by_report:
+            raise TrialPruned()
+        return float(result.best_value if restored else result.history[-1]["value"])
 
     return objective
 
@@ -189,6 +197,16 @@ class TestResult:
     trial: int
     metrics: dict[str, Any]
     looks: int  # how many times this study's test split has now been evaluated
+    recorded: bool = False  # the result of an earlier look, shown again; the split stayed shut
+
+
+def recorded_look(study: Study, best: FrozenTrial) -> TestResult | None:
+    """The last recorded look at the test split when it evaluated ``best`` (the best trial
+    has not changed since), else ``None``: then only a new look can tell."""
+    looks = study.storage.get_test_evaluations(study.id)
+    if not looks or looks[-1]["trial"] != best.number:
+        return None
+    return TestResult(best.number, dict(looks[-1]["metrics"]), len(looks), recorded=True)
 
 
 def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTrial, *,
@@ -208,6 +226,7 @@ def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTria
         model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["model"])
     else:
         seed = derive_seed(study.seed, best.number)
+        use_threads(params, splits, eval_transform=transform, device=device)
         model = fit(params, splits, metric=cfg.task.metric, report=None, seed=seed, device=device,
                     augment=training_augment(cfg, splits, params, seed), eval_transform=transform).model
     train_batch = resolve_batch_size(resolve_params(params, splits.task_type)["batch_size"], len(splits.y_train))

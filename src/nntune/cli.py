@@ -9,22 +9,27 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
-import yaml
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from nntune._usage import click_exception_types, flags_take_no_value_in_help, usage_error_line
 from nntune.cli_panda import assignments, babysit_run, trial_app
-from nntune.config import parse_config, read_raw
 from nntune.exceptions import ConfigError
-from nntune.storage import StudyNotFoundError, get_storage, redact_url
-from nntune.trial import FrozenTrial, best_trial, counts_by_state, ranked
+
+# Everything else loads where it is used: ``nntune --help`` must not wait for torch,
+# scikit-learn, scipy or SQLAlchemy.
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from nntune.trial import FrozenTrial
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Hyperparameter tuning for neural networks.")
+
+
+flags_take_no_value_in_help()
 
 
 def _override(raw: dict[str, Any], section: str | None, key: str, value: Any) -> None:
@@ -41,6 +46,8 @@ def _override(raw: dict[str, Any], section: str | None, key: str, value: Any) ->
 
 def _assign(raw: dict[str, Any], assignment: str) -> None:
     """Apply ``--set a.b.c=value``; the value is read as YAML (numbers, lists, true/false)."""
+    import yaml
+
     path, sep, text = assignment.partition("=")
     keys = path.strip().split(".")
     if not sep or not all(keys):
@@ -82,6 +89,8 @@ def schedule_text(t: FrozenTrial) -> str:
 
 
 def leaderboard_table(trials: list[FrozenTrial], metric: str, title: str) -> Table:
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     schedule = [schedule_text(t) for t in trials]
     columns = [("trial", "right"), ("state", "left"), (f"val {metric}", "right"), ("epochs", "right")]
@@ -125,7 +134,11 @@ def tune(
                                                help="Where to write the HTML report (default reports/STUDY.html)."),
 ) -> None:
     """Search hyperparameters, then evaluate the best configuration once on the sealed test split."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from nntune.config import parse_config, read_raw
     from nntune.runner import prepare, run_tune
+    from nntune.storage import redact_url
 
     raw = read_raw(config)
     for section, key, value in ((None, "storage", storage), (None, "study", study),
@@ -174,16 +187,15 @@ def tune(
     c = summary.counts
     out.print(f"trials: {c['complete']} complete, {c['pruned']} pruned, {c['failed']} failed, "
               f"{c['diverged']} diverged; stopped because: {summary.stop_reason}")
+    if summary.first_error is not None:
+        out.print(f"first failure: {summary.first_error}", markup=False, highlight=False)
     for note in summary.notes:
         out.print(note)
     if summary.best is not None:
         out.print(f"best trial {summary.best.number}: validation {cfg.task.metric} "
                   f"{_fmt(summary.best.value)} with {_params_text(summary.best.params)}")
     if summary.test is not None:
-        shown = ", ".join(f"{k} {_fmt(v)}" for k, v in summary.test.metrics.items() if isinstance(v, float))
-        out.print(f"test ({summary.test.trial}): {shown}")
-        times = "once" if summary.test.looks == 1 else f"{summary.test.looks} times"
-        out.print(f"the test split of study {summary.study} has now been evaluated {times}")
+        print_test(out, summary.study, summary.test)
     if summary.ensemble is not None:
         from nntune.ensemble_study import ensemble_lines
 
@@ -195,6 +207,55 @@ def tune(
     out.print(f"report: {written}")
     if json_out:
         print(json.dumps(summary.to_json()), flush=True)
+
+
+def print_test(out: Console, study: str, test: Any) -> None:
+    """A look at the test split: its metrics, and how many looks the study has had."""
+    shown = ", ".join(f"{k} {_fmt(v)}" for k, v in test.metrics.items() if isinstance(v, float))
+    times = "once" if test.looks == 1 else f"{test.looks} times"
+    if getattr(test, "recorded", False):
+        out.print(f"test ({test.trial}, as recorded at the last look; the best trial is unchanged "
+                  f"and the split stayed shut): {shown}", soft_wrap=True)
+        out.print(f"the test split of study {study} has been evaluated {times} "
+                  f"(nntune test --study {study} looks again)", soft_wrap=True)
+        return
+    out.print(f"test ({test.trial}): {shown}", soft_wrap=True)
+    out.print(f"the test split of study {study} has now been evaluated {times}", soft_wrap=True)
+
+
+@app.command("test")
+def look_at_test(
+    config: Optional[Path] = typer.Argument(None, help="The YAML the study was tuned with; without it, "
+                                                        "the config stored with the study."),
+    storage: Optional[str] = typer.Option(None, "--storage", help="Storage URL (default sqlite:///nntune.db)."),
+    study: Optional[str] = typer.Option(None, "--study", help="Study name (default digits-mlp)."),
+    json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON line of the result."),
+) -> None:
+    """Look at the sealed test split again for the study's best trial; the look is counted."""
+    from nntune.config import parse_config, read_raw
+    from nntune.runner import look_again, prepare
+    from nntune.show import open_study as open_stored
+
+    if config is not None:
+        raw = read_raw(config)
+        _override(raw, None, "storage", storage)
+        _override(raw, None, "study", study)
+        if raw.get("storage") != "memory":
+            open_stored(raw.get("storage", "sqlite:///nntune.db"), raw.get("study", "digits-mlp"))
+    else:
+        url, name = storage or "sqlite:///nntune.db", study or "digits-mlp"
+        _, rec = open_stored(url, name)
+        if not isinstance(rec.attrs.get("config"), dict):
+            raise ConfigError("config", f"study {name!r} stores no config; give the YAML it was tuned with")
+        raw = {**rec.attrs["config"], "storage": url, "study": name}
+    cfg = parse_config(raw, str(config) if config else "stored")
+    out = Console(stderr=json_out)
+    test = look_again(prepare(cfg))
+    print_test(out, cfg.study, test)
+    if json_out:
+        metrics = {k: v for k, v in test.metrics.items() if isinstance(v, (int, float))}
+        print(json.dumps({"study": cfg.study, "trial": test.trial, "test": metrics,
+                          "test_evaluations": test.looks}), flush=True)
 
 
 def _print_dry_run(out: Console, p: Any) -> None:
@@ -377,6 +438,7 @@ def babysit(
 ) -> None:
     """Train one configuration (no search) with a checkpoint every epoch and a live view of its
     curves, learning rate and diagnosis; change it from another terminal with nntune trial set."""
+    from nntune.config import parse_config, read_raw
     from nntune.panda import load_babysit_study, open_babysit_study, queue_new, queue_resume
 
     if resume:
@@ -414,7 +476,6 @@ def babysit(
     babysit_run(st, cfg, json_out)
 
 
-
 @app.command()
 def ensemble(
     config: Optional[Path] = typer.Argument(None, help="The config the study was tuned with (default: the one "
@@ -426,6 +487,7 @@ def ensemble(
     json_out: bool = typer.Option(False, "--json", help="End stdout with the ensemble's JSON summary."),
 ) -> None:
     """Average the best trials' predictions and score the ensemble once on the test split, beside the single best."""
+    from nntune.config import read_raw
     from nntune.ensemble_study import ensemble_for_study, ensemble_lines
 
     raw = read_raw(config) if config is not None else None
@@ -439,25 +501,31 @@ def ensemble(
 
 def main() -> None:
     """Entry point: run the app, turning bad input into one line and exit code 2."""
+    from nntune.train.threads import sleep_while_waiting
+
+    sleep_while_waiting()  # before torch loads: waiting threads sleep, on a shared machine too
     try:
         app(standalone_mode=False)
     except ConfigError as err:
         print(f"nntune: error: {err}", file=sys.stderr)
-        sys.exit(2)
-    except StudyNotFoundError as err:
-        print(f"nntune: error: study: {err}", file=sys.stderr)
         sys.exit(2)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:
         print("nntune: aborted", file=sys.stderr)
         sys.exit(130)
-    except Exception as err:  # click usage errors and the like
-        import click
+    except click_exception_types() as err:
+        if type(err).__name__ == "NoArgsIsHelpError":  # bare ``nntune``: the help, no error
+            print(err.format_message())  # type: ignore[attr-defined]
+            sys.exit(0)
+        print(f"nntune: error: {usage_error_line(err)}", file=sys.stderr)
+        sys.exit(2)
+    except Exception as err:
+        from nntune.storage import StudyNotFoundError  # only now: it loads SQLAlchemy
 
-        if isinstance(err, click.ClickException):
-            print(f"nntune: error: {err.format_message()}", file=sys.stderr)
-            sys.exit(err.exit_code)
+        if isinstance(err, StudyNotFoundError):
+            print(f"nntune: error: study: {err}", file=sys.stderr)
+            sys.exit(2)
         raise
 
 

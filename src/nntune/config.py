@@ -24,6 +24,7 @@ from nntune.exceptions import ConfigError
 from nntune.samplers import check_priors
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
 from nntune.train.metrics import METRIC_NAMES, metric_direction
+from nntune.train.schema import hyperparameter_problem
 
 # Names the built-in trainer understands, and the values of its categorical ones. A typo in
 # a config (``optimiser: adam``, ``optimizer: adamm``) is an error, not a silently unused key.
@@ -230,6 +231,13 @@ class Config(_Strict):
         return {"model": self.task.model, **self.fixed}
 
 
+def _check_trainer_value(where: str, name: str, value: Any) -> None:
+    """A value the built-in trainer would reject (``epochs: zero``) stops the config here."""
+    problem = hyperparameter_problem(name, value)
+    if problem is not None:
+        raise ConfigError(where, problem)
+
+
 def _check_values(where: str, name: str, values: tuple[Any, ...] | list[Any]) -> None:
     allowed = CATEGORICAL_VALUES[name]
     for v in values:
@@ -289,11 +297,17 @@ def parse_config(data: Any, source: str = "config") -> Config:
             raise ConfigError(f"fixed.{name}", "unknown hyperparameter")
         if name in CATEGORICAL_VALUES and not isinstance(value, (list, dict)):
             _check_values(f"fixed.{name}", name, [value])
+        _check_trainer_value(f"fixed.{name}", name, value)
     for name in cfg.space:
         if not is_hyperparameter(name):
             raise ConfigError(f"space.{name}", "unknown hyperparameter")
         if name in cfg.fixed:
             raise ConfigError(f"fixed.{name}", "is also in space; give it in one place")
+        spec = cfg.space[name]
+        for field, values in (("low", [spec.low]), ("high", [spec.high]), ("values", spec.values or [])):
+            for value in values:
+                if value is not None:
+                    _check_trainer_value(f"space.{name}.{field}", name, value)
     _check_execution(cfg)
     _check_enqueue(cfg)
     _check_priors(cfg)

@@ -15,6 +15,7 @@ from nntune.builtin import (
     evaluate_on_test,
     load_task_splits,
     make_objective,
+    recorded_look,
     pbt_objective_factory,
     training_augment,
 )
@@ -28,8 +29,8 @@ from nntune.samplers import CoarseToFineSampler, GridSampler, PriorSampler, Samp
 from nntune.schedulers import PBT, pbt_objective, pbt_replacer
 from nntune.schedulers import ASHA, Hyperband, Scheduler, equal_budget_sampler, make_scheduler
 from nntune.space import Space
-from nntune.storage import get_storage
-from nntune.study import Study, create_study
+from nntune.storage import StudyNotFoundError, get_storage, redact_url
+from nntune.study import Study, create_study, load_study
 from nntune.study import Objective
 from nntune.trial import FrozenTrial, TrialState, best_trial, counts_by_state, ranked
 
@@ -48,6 +49,7 @@ class TuneSummary:
     notes: list[str] = field(default_factory=list)
     ensemble: Any = None  # an EnsembleResult with search.ensemble
     storage: Any = None  # the study's storage, for the report
+    first_error: str | None = None  # the error of the lowest-numbered failed trial
 
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` object of ``nntune tune`` (its keys are a public interface)."""
@@ -205,7 +207,8 @@ def open_study(p: Prepared) -> Study:
         for params in p.cfg.search.enqueue:
             study.enqueue_trial(params, user_attrs={"enqueued": True})
         if isinstance(p.scheduler, PBT):
-            for _ in range(p.scheduler.population - len(p.cfg.search.enqueue)):
+            # Never more founders than the trial budget: a queued trial beyond it never starts.
+            for _ in range(min(p.scheduler.population, p.cfg.search.trials) - len(p.cfg.search.enqueue)):
                 study.enqueue_trial({}, user_attrs={"pbt_founder": True})
     return study
 
@@ -229,7 +232,8 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         study.storage.set_study_attr(study.id, "coarse_to_fine", {
             k: getattr(p.sampler, k) for k in ("seed", "stages", "trials_per_stage", "top_k", "margin")})
     study.storage.set_study_attr(study.id, "n_val", len(p.splits.y_val))  # for the standard errors of show and report
-    # The config without its storage URL (which may hold a password), for nntune ensemble.
+    # The config without its storage URL (which may hold a password), for nntune ensemble
+    # and for ``nntune test --study S``, which rebuild the splits and the trainer from it.
     study.storage.set_study_attr(study.id, "config", cfg.model_dump(mode="json", exclude={"storage"}))
     todo = remaining_trials(study, cfg.search.trials)
     if on_start is not None:
@@ -242,7 +246,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     if isinstance(p.scheduler, PBT):
         # A member PBT stops is replaced by a perturbed copy of a better one, enqueued here
         # (in the process that watches the workers) for any worker to claim.
-        callbacks.insert(0, pbt_replacer(p.scheduler))
+        callbacks.insert(0, pbt_replacer(p.scheduler, cfg.search.trials))
     if todo > 0:
         stop_reason = search(p, study, callbacks, device=device)
     else:
@@ -252,7 +256,9 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     test = None
     notes: list[str] = [batch_note] if batch_note else []
     if best is not None and evaluate_test:
-        test = evaluate_on_test(study, cfg, p.splits, best, device=device, epochs=p.epochs)
+        # The same best trial as at the last look: its recorded result, the split stays shut.
+        test = recorded_look(study, best) or evaluate_on_test(study, cfg, p.splits, best, device=device,
+                                                              epochs=p.epochs)
     elif best is None:
         notes.append("no trial completed, so the test split stays sealed")
     if isinstance(p.sampler, GridSampler) and p.sampler.is_exhausted(p.space, history):
@@ -270,7 +276,8 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     return TuneSummary(
         study=study.study_name, direction=study.direction, metric=cfg.task.metric,
         counts=counts_by_state(history), best=best, leaderboard=ranked(history, study.direction)[:10],
-        test=test, stop_reason=stop_reason, new_trials=todo, notes=notes, storage=study.storage, ensemble=ensemble)
+        test=test, stop_reason=stop_reason, new_trials=todo, notes=notes, storage=study.storage, ensemble=ensemble,
+        first_error=first_failure(history))
 
 
 def auto_batch_size(p: Prepared, study: Study, device: str | None) -> tuple[Prepared, str]:
@@ -321,6 +328,28 @@ def metric_notes(cfg: Config, splits: Any, test: TestResult | None) -> list[str]
     return notes
 
 
+def first_failure(trials: Sequence[FrozenTrial]) -> str | None:
+    """``trial N: <its error>`` for the lowest-numbered failed trial, ``None`` when none failed."""
+    failed = sorted((t for t in trials if t.state == TrialState.FAILED), key=lambda t: t.number)
+    if not failed:
+        return None
+    return f"trial {failed[0].number}: {failed[0].error or 'no error recorded'}"
+
+
+def look_again(p: Prepared, *, device: str | None = None) -> TestResult:
+    """A deliberate new look at the test split of a stored study for its best trial
+    (``nntune test``); counted like every look."""
+    storage = get_storage(p.cfg.storage)
+    rec = storage.load_study(p.cfg.study)
+    if rec is None:
+        raise StudyNotFoundError(f"no study named {p.cfg.study!r} in {redact_url(storage.url)}")
+    study = load_study(p.cfg.study, storage)
+    best = best_trial(study.get_trials(deepcopy=False), study.direction)
+    if best is None:
+        raise ConfigError("study", f"{p.cfg.study!r} has no complete trial to evaluate")
+    return evaluate_on_test(study, p.cfg, p.splits, best, device=device, epochs=p.epochs)
+
+
 def worker_options(cfg: Config) -> WorkerOptions:
     return WorkerOptions(trial_timeout=cfg.search.trial_timeout, memory_mb=cfg.resources.memory_mb,
                          cpus=cfg.resources.cpus, gpus=cfg.resources.gpus)
@@ -357,7 +386,10 @@ def search(p: Prepared, study: Study, callbacks: Sequence[Callable[[Study, Froze
     cfg = p.cfg
     options = worker_options(cfg)
     total, timeout = cfg.search.trials, cfg.search.timeout
-    config = {**cfg.model_dump(mode="json"), "storage": absolute_sqlite(cfg.storage)}  # any cwd
+    config = cfg.model_dump(mode="json")
+    # Workers and actors may start in another folder: give them absolute paths.
+    config["storage"] = absolute_sqlite(cfg.storage)
+    config["search"]["checkpoint_dir"] = str(Path(cfg.search.checkpoint_dir).expanduser().resolve())
     setup = functools.partial(builtin_setup, config, device)
     if cfg.search.executor == "ray":
         workers = cfg.search.workers if "workers" in cfg.search.model_fields_set else None

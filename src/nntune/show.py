@@ -12,20 +12,22 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from nntune.control import changes_by_trial
 from nntune.diagnose import diagnose_trials, infer_metric
 from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
-from nntune.storage import Storage, StudyNotFoundError, get_storage, redact_url
-from nntune.trial import FrozenTrial, counts_by_state, ranked
+from nntune.storage import Storage, StudyNotFoundError, existing_storage, redact_url
+from nntune.trial import FrozenTrial, counts_by_state, ranked, validation_loss
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def open_study(storage: str | Storage, study_name: str) -> tuple[Storage, Any]:
-    """The storage and the study's record; :class:`StudyNotFoundError` when it is missing."""
-    store = get_storage(storage)
+    """The storage and the study's record; :class:`StudyNotFoundError` when it is missing
+    (a missing SQLite file is a ConfigError: reading creates nothing)."""
+    store = existing_storage(storage)
     rec = store.load_study(study_name)
     if rec is None:
         raise StudyNotFoundError(f"no study named {study_name!r} in {redact_url(store.url)}")
@@ -50,10 +52,12 @@ def _finite(value: float | None) -> float | None:
 
 def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     """``{"study", "direction", "metric", "counts", "best", "test_evaluations", "trials":
-    [{"number", "state", "value", "params", "epochs", "findings", "diagnosis"}]}``.
+    [{"number", "state", "value", "params", "epochs", "findings", "diagnosis", "error",
+    "val_loss"}]}``.
 
     ``findings`` lists the kinds of each trial's findings; ``diagnosis`` holds them in full
-    (severity, evidence, advice). Trials are in number order.
+    (severity, evidence, advice); ``error`` is a failed or diverged trial's error (else
+    ``None``). Trials are in number order.
     """
     store, rec = open_study(storage, study_name)
     trials = store.get_trials(rec.id, with_metrics=True)
@@ -68,7 +72,8 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         rows.append({"number": t.number, "state": t.state.value, "value": _finite(t.value), "params": t.params,
                      "std_error": standard_error(metric, _finite(t.value), n_val),
                      "epochs": t.epochs, "findings": [f.kind for f in found],
-                     "diagnosis": [f.to_json() for f in found], "changes": changes.get(t.number, [])})
+                     "diagnosis": [f.to_json() for f in found], "changes": changes.get(t.number, []),
+                     "error": t.error, "val_loss": validation_loss(t)})
     importance = study_importance(trials, rec.attrs)
     return {
         "study": rec.name,
@@ -100,10 +105,13 @@ def _fmt(value: Any) -> str:
 
 
 def ranked_rows(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """Trials with a value, best first (complete before pruned at equal value), then the rest."""
+    """Trials with a value, best first; at equal value complete before pruned, then the
+    lower validation loss, fewer epochs, the lower number (as :func:`nntune.trial.ranked`)."""
     sign = -1.0 if data["direction"] == "maximize" else 1.0
     scored = [r for r in data["trials"] if r["value"] is not None]
-    scored.sort(key=lambda r: (sign * r["value"], r["state"] != "complete", r["number"]))
+    scored.sort(key=lambda r: (sign * r["value"], r["state"] != "complete",
+                               math.inf if r.get("val_loss") is None else r["val_loss"],
+                               r["epochs"], r["number"]))
     return scored
 
 
@@ -137,8 +145,19 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
             notes.add_row(str(r["number"]), f"[{style}]{f['kind']}[/]", f.get("summary", ""), f["advice"])
     if notes.row_count:
         console.print(notes)
-    else:
+    elif rows:
         console.print("no findings for those trials: their curves look healthy")
+    failed = [r for r in data["trials"] if r["state"] in ("failed", "diverged") and r["value"] is None]
+    if failed:
+        errors = Table(title=f"{len(failed)} trials failed or diverged (no value, not ranked)",
+                       title_justify="left")
+        for col in ("trial", "state", "error"):
+            errors.add_column(col, justify="right" if col == "trial" else "left")
+        for r in failed[:top]:
+            errors.add_row(str(r["number"]), r["state"], Text(r.get("error") or "no error recorded"))
+        if len(failed) > top:
+            errors.add_row("...", "", f"{len(failed) - top} more (see --json)")
+        console.print(errors)
     marks = Table(title="changes while training", title_justify="left")
     for col in ("trial", "after epoch", "parameter", "old", "new", "who"):
         marks.add_column(col)

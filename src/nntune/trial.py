@@ -94,21 +94,38 @@ def is_better(a: float, b: float | None, direction: Direction) -> bool:
     return a > b if direction == "maximize" else a < b
 
 
+def validation_loss(t: FrozenTrial) -> float | None:
+    """The validation loss at the epoch the trial's value describes: the ``val_loss`` the
+    built-in objective stores, else the last per-epoch record with the trial's value."""
+    loss = t.user_attrs.get("val_loss")
+    if loss is None and t.value is not None:
+        loss = next((r.get("val_loss") for r in reversed(t.metrics) if r.get("value") == t.value), None)
+    if isinstance(loss, (int, float)) and not isinstance(loss, bool) and math.isfinite(loss):
+        return float(loss)
+    return None
+
+
+def tie_break(t: FrozenTrial) -> tuple[float, int, int]:
+    """Among trials of equal value: the lower validation loss first (unknown last), then
+    fewer epochs, then the lower number."""
+    loss = validation_loss(t)
+    return (math.inf if loss is None else loss, t.epochs, t.number)
+
+
 def best_trial(trials: Sequence[FrozenTrial], direction: Direction) -> FrozenTrial | None:
-    """The complete trial with the best value (lowest number wins ties)."""
-    best: FrozenTrial | None = None
-    for t in trials:
-        if t.state == TrialState.COMPLETE and t.value is not None and not math.isnan(t.value):
-            if best is None or is_better(t.value, best.value, direction):
-                best = t
-    return best
+    """The complete trial with the best value; ties go to the lower validation loss, then
+    to fewer epochs, then to the lower number."""
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    top = ranked(complete, direction)
+    return top[0] if top else None
 
 
 def ranked(trials: Sequence[FrozenTrial], direction: Direction) -> list[FrozenTrial]:
-    """Trials with a value, best first; complete trials before pruned ones of equal value."""
+    """Trials with a value, best first; at equal value complete trials before pruned ones,
+    then :func:`tie_break` (lower validation loss, fewer epochs, lower number)."""
     scored = [t for t in trials if t.value is not None and not math.isnan(t.value)]
     sign = -1.0 if direction == "maximize" else 1.0
-    return sorted(scored, key=lambda t: (sign * t.value, t.state != TrialState.COMPLETE, t.number))
+    return sorted(scored, key=lambda t: (sign * t.value, t.state != TrialState.COMPLETE, *tie_break(t)))
 
 
 def counts_by_state(trials: Sequence[FrozenTrial]) -> dict[str, int]:

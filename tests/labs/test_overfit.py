@@ -16,3 +16,12 @@ def test_regularization_narrows_the_gap():
     assert gaps["dropout 0.15"] < gaps["no regularization"]
     assert n["final_train_accuracy"]["no regularization"] > 0.95
     assert result.held
+
+
+def test_title_and_numbers_count_layers_the_same_way():
+    from nntune.labs.regularization import LABS, OVERFIT_DEPTH, OVERFIT_NET
+
+    hidden = OVERFIT_NET["layers"]
+    assert OVERFIT_DEPTH == f"{hidden + 1}-layer ({hidden} hidden + output)"
+    lab = next(lab for lab in LABS if lab.name == "overfit")
+    assert OVERFIT_DEPTH in lab.description and f"{hidden} hidden" in lab.text

@@ -129,18 +129,32 @@ def sampler_exhausted(study: Study) -> bool:
     return bool(exhausted(study.space or infer_space(history), history))
 
 
-def admission(study: Study) -> tuple[str, str]:
+def admission(study: Study, total: int | None = None) -> tuple[str, str]:
     """Whether a worker may start a trial: ``("ask", "")``, ``("queued", "")`` (only an
     enqueued one: ``try_ask(..., waiting_only=True)``), ``("wait", "")`` (nothing to start
     yet, but running trials may create some: population-based training) or
-    ``("done", why)``. The scheduler decides where it says (``admission(history)``)."""
+    ``("done", why)``. The scheduler decides where it says (``admission(history)``), within
+    the budget: once the study holds ``total`` trials running or finished, it is done,
+    whatever waits in the queue (nothing may start, so waiting would never end)."""
     if sampler_exhausted(study):
         return "done", GRID_DONE
     admit = getattr(study.scheduler, "admission", None)
     if admit is None:
         return "ask", ""
-    verdict = admit(study.get_trials(deepcopy=False))
+    history = study.get_trials(deepcopy=False)
+    if total is not None and budget_used(history) >= total:
+        return "done", budget_reached(total)
+    verdict = admit(history)
     return verdict, POPULATION_DONE if verdict == "done" else ""
+
+
+def budget_used(history: Sequence[FrozenTrial]) -> int:
+    """Trials that count against the budget: running or finished (not those still queued)."""
+    return sum(t.state != TrialState.WAITING for t in history)
+
+
+def budget_reached(total: int) -> str:
+    return f"the study holds {total} trials"
 
 
 def thread_share(workers: int, cores: int, cpus: float | None = None) -> int:

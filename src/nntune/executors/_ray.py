@@ -57,7 +57,7 @@ class TrialRunner:
 
     def run(self, total: int) -> tuple[int | None, str]:
         """Claim and run one trial: (its number, ""), or (None, why there is none)."""
-        verdict, why = admission(self.study)
+        verdict, why = admission(self.study, total)
         if verdict == "wait":  # running members may still be replaced: the driver asks again
             time.sleep(WAIT_SECONDS)
             return None, WAIT

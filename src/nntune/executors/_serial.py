@@ -46,7 +46,7 @@ def run_serial(study: Study, objective: Objective, *, total: int, timeout: float
             if clock() - last_sweep >= options.stale_grace / 2:  # trials abandoned elsewhere
                 recover_interrupted(study, options)
                 last_sweep = clock()
-            verdict, why = admission(study)
+            verdict, why = admission(study, total)
             if verdict == "done":
                 return why
             if verdict == "wait":  # members training elsewhere may still be replaced

@@ -101,7 +101,7 @@ def _loop(study: Study, objective: Objective, conn: Connection, options: WorkerO
         conn.send(("ready",))
         if conn.recv()[0] != "go":
             return
-        verdict, why = admission(study)
+        verdict, why = admission(study, total)
         if verdict == "done":
             conn.send(("done", why))
             return

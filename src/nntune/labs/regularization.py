@@ -108,6 +108,8 @@ OVERFIT_CASES: dict[str, dict[str, Any]] = {
     "dropout 0.15": {"dropout": 0.15},
 }
 GAP_EPOCHS = 10  # the gap is averaged over the last 10 epochs
+# The notes count weight layers: the trainer's ``layers`` hidden ones and the output layer.
+OVERFIT_DEPTH = f"{OVERFIT_NET['layers'] + 1}-layer ({OVERFIT_NET['layers']} hidden + output)"
 
 
 def measure_overfit(seed: int, quick: bool) -> Measured:
@@ -134,7 +136,8 @@ def measure_overfit(seed: int, quick: bool) -> Measured:
         "each twin run retraced the same training (identical training losses)":
             all(c["same_run"] for c in curves.values()),
     }
-    numbers = {**data_info(splits), "epochs": epochs, "network": OVERFIT_NET, "cases": OVERFIT_CASES,
+    numbers = {**data_info(splits), "epochs": epochs, "network": OVERFIT_NET, "depth": OVERFIT_DEPTH,
+               "cases": OVERFIT_CASES,
                "gap_last_10_epochs": gaps,
                "final_train_accuracy": {n: c["train"][-1] for n, c in curves.items()},
                "final_val_accuracy": {n: c["val"][-1] for n, c in curves.items()},
@@ -158,7 +161,7 @@ def draw_overfit(measured: Measured, out_dir: Path) -> list[Path]:
         ax.grid(alpha=0.3)
         ax.legend(loc="lower right", fontsize=8)
     axes[0].set_ylabel("accuracy")
-    fig.suptitle(f"7-layer ReLU MLP on {n['n_train']} training images of {n['data']}: train vs validation accuracy "
+    fig.suptitle(f"{OVERFIT_DEPTH} ReLU MLP on {n['n_train']} training images of {n['data']}: train vs validation accuracy "
                  "(notes' figures 6-20, 6-21, 6-23; the sealed test split stays sealed)")
     return [save_figure(fig, out_dir, "overfit")]
 
@@ -177,7 +180,8 @@ LABS = [
     ),
     Lab(
         name="overfit",
-        description="A 7-layer MLP on 300 samples: train vs validation accuracy with no regularization, weight decay, dropout.",
+        description=f"A {OVERFIT_DEPTH} MLP on 300 samples: train vs validation accuracy with no "
+                    "regularization, weight decay, dropout.",
         claim="Without regularization the network overfits (a large train-validation gap); weight decay "
               "(lambda 0.1) and dropout (ratio 0.15) each narrow the gap.",
         text="The notes' 7-layer network (6 hidden ReLU layers of 100 units, He initialization, SGD lr 0.01, batches "

@@ -22,7 +22,7 @@ from nntune.priorities import priority_rows
 from nntune.show import open_study, study_metric
 from nntune.space import Beta, Choice, Space
 from nntune.storage import Storage, redact_url
-from nntune.trial import FrozenTrial, TrialState, counts_by_state
+from nntune.trial import FrozenTrial, TrialState, counts_by_state, tie_break
 
 TOP_TRIALS = 5  # learning curves and diagnoses are shown for this many best trials
 MAX_CURVES = 200  # intermediate-value curves drawn; the rest appear in the quantile band
@@ -36,10 +36,11 @@ SCHEDULER_KEYS = {"rung": "rung", "rung_step": "rung step", "bracket": "bracket"
 
 
 def rank(trials: Sequence[FrozenTrial], direction: str) -> list[FrozenTrial]:
-    """Complete trials best first, then pruned ones by their last value (ties: number)."""
+    """Complete trials best first, then pruned ones by their last value (ties: lower
+    validation loss, fewer epochs, lower number)."""
     sign = -1.0 if direction == "maximize" else 1.0
-    def key(t: FrozenTrial) -> tuple[int, float, int]:
-        return (t.state != TrialState.COMPLETE, sign * float(t.value), t.number)  # type: ignore[arg-type]
+    def key(t: FrozenTrial) -> tuple[Any, ...]:
+        return (t.state != TrialState.COMPLETE, sign * float(t.value), *tie_break(t))  # type: ignore[arg-type]
     scored = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)
               and t.value is not None and math.isfinite(t.value)]
     return sorted(scored, key=key)

@@ -295,12 +295,17 @@ def pbt_objective(objective_factory: Callable[[Proposal | None], Callable[[Any],
     return objective
 
 
-def pbt_replacer(pbt: PBT) -> Callable[[Any, FrozenTrial], None]:
+def pbt_replacer(pbt: PBT, total: int | None = None) -> Callable[[Any, FrozenTrial], None]:
     """The callback that replaces a member PBT stopped: its proposal is enqueued, to be
-    claimed by whichever worker asks next."""
+    claimed by whichever worker asks next. With ``total`` (the study's trial budget) no
+    replacement is queued once the study holds that many trials, queued ones included: it
+    could never start."""
     def replace(study: Any, frozen: FrozenTrial) -> None:
         if frozen.state == TrialState.PRUNED:
-            proposal = pbt.propose(frozen, study.get_trials(deepcopy=False), study.direction)
+            history = study.get_trials(deepcopy=False)
+            if total is not None and len(history) >= total:
+                return
+            proposal = pbt.propose(frozen, history, study.direction)
             if proposal is not None:
                 study.enqueue_trial(proposal.params, user_attrs=proposal.to_attrs())
     return replace

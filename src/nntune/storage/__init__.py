@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from nntune.exceptions import ConfigError
 from nntune.storage._base import (
     DuplicatedStudyError,
@@ -27,6 +29,7 @@ __all__ = [
     "ParamChange",
     "TrialChanges",
     "TrialStateError",
+    "existing_storage",
     "get_storage",
     "redact_url",
 ]
@@ -47,6 +50,21 @@ def get_storage(url: str | Storage | None) -> Storage:
     except Exception as err:  # a bad driver name, an unreachable server, ...
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConfigError("storage", f"cannot open {redact_url(url)}: {first}") from err
+
+
+def existing_storage(url: str | Storage) -> Storage:
+    """The storage at ``url`` for a command that reads a study: an SQLite file that does not
+    exist is a ConfigError, never a new empty database."""
+    if isinstance(url, str) and url.startswith("sqlite:"):
+        from sqlalchemy.engine import make_url
+
+        try:
+            database = make_url(url).database
+        except Exception:  # malformed: get_storage says why
+            database = None
+        if database and database != ":memory:" and not Path(database).expanduser().is_file():
+            raise ConfigError("storage", f"no such SQLite file: {database}")
+    return get_storage(url)
 
 
 def redact_url(url: str) -> str:

@@ -1,0 +1,40 @@
+import pytest
+
+from nntune.config import HYPERPARAMETERS
+from nntune.train.loop import LOOP_DEFAULTS
+from nntune.train.models import MODEL_DEFAULTS
+from nntune.train.optim import OPTIM_DEFAULTS
+from nntune.train.schema import TRAINER_SCHEMA, hyperparameter_problem
+
+
+def test_every_default_of_the_trainer_fits_its_own_rule():
+    defaults = {**MODEL_DEFAULTS, **OPTIM_DEFAULTS, **LOOP_DEFAULTS}
+    for name, value in defaults.items():
+        assert hyperparameter_problem(name, value) is None, name
+    assert set(TRAINER_SCHEMA) <= HYPERPARAMETERS
+
+
+@pytest.mark.parametrize("name, value, words", [
+    ("epochs", "zero", "integer >= 1"),
+    ("epochs", 0, "integer >= 1"),
+    ("epochs", 2.5, "integer"),
+    ("epochs", True, "integer"),
+    ("batch_size", "abc", "'full'"),
+    ("dropout", 1.0, "[0, 1)"),
+    ("lr", 0.0, ">="),
+    ("lr", float("nan"), "number"),
+    ("units", [64, 0], ">= 1"),
+    ("batchnorm", "yes", "true or false"),
+    ("padding", "wide", "'same'"),
+])
+def test_values_the_trainer_rejects(name, value, words):
+    problem = hyperparameter_problem(name, value)
+    assert problem is not None and words in problem and repr(value) in problem
+
+
+@pytest.mark.parametrize("name, value", [
+    ("batch_size", "full"), ("units", [64, 32]), ("lr", None), ("padding", "valid"), ("padding", 1),
+    ("lr_gamma", 1.0), ("rotation.degrees", "anything"), ("optimizer", "adam"),
+])
+def test_values_the_trainer_takes(name, value):
+    assert hyperparameter_problem(name, value) is None
