@@ -24,6 +24,8 @@ def test_every_default_of_the_trainer_fits_its_own_rule():
     ("lr", 0.0, ">="),
     ("lr", float("nan"), "number"),
     ("units", [64, 0], ">= 1"),
+    ("kernel_size", [5, 0], ">= 1"),
+    ("filters_growth", "double", "'auto'"),
     ("batchnorm", "yes", "true or false"),
     ("padding", "wide", "'same'"),
 ])
@@ -35,6 +37,7 @@ def test_values_the_trainer_rejects(name, value, words):
 @pytest.mark.parametrize("name, value", [
     ("batch_size", "full"), ("units", [64, 32]), ("lr", None), ("padding", "valid"), ("padding", 1),
     ("lr_gamma", 1.0), ("rotation.degrees", "anything"), ("optimizer", "adam"),
+    ("batch_size", "auto"), ("filters_growth", "auto"), ("kernel_size", [5, 3]), ("stride", [2, 1, 1]),
 ])
 def test_values_the_trainer_takes(name, value):
     assert hyperparameter_problem(name, value) is None

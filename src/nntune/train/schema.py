@@ -79,7 +79,7 @@ TINY = 1e-300  # "greater than zero" for a closed lower bound
 TRAINER_SCHEMA: dict[str, Rule] = {
     # the loop
     "epochs": _int(1),
-    "batch_size": Rule("int", low=1, words=("full",)),
+    "batch_size": Rule("int", low=1, words=("full", "auto")),
     "early_stopping": FLAG,
     "patience": _int(0),
     "min_delta": _float(),
@@ -93,9 +93,9 @@ TRAINER_SCHEMA: dict[str, Rule] = {
     "dropout": _float(0.0, 1.0, open_high=True),
     "conv_layers": _int(1),
     "filters": _int(1),
-    "filters_growth": _float(TINY),
-    "kernel_size": _int(1),
-    "stride": _int(1),
+    "filters_growth": Rule("float", low=TINY, words=("auto",)),
+    "kernel_size": Rule("int", low=1, each=True),  # one, or one per block
+    "stride": Rule("int", low=1, each=True),
     "padding": Rule("int", low=0, words=("same", "valid")),
     "freeze_backbone": FLAG,
     "backbone_lr_mult": _float(),
