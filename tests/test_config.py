@@ -87,3 +87,21 @@ def test_files(tmp_path):
     listy.write_text("- a\n- b\n")
     with pytest.raises(ConfigError, match="mapping"):
         load_config(listy)
+
+
+def test_a_condition_may_name_a_parameter_written_after_it():
+    # A YAML dump sorts keys and PostgreSQL's JSON column reorders them: "momentum" then
+    # lands before the "optimizer" its condition names. Parents move first; a config
+    # written in order keeps its order, so its draws do not change.
+    written = yaml.safe_load(DEFAULT_YAML)
+    shuffled = yaml.safe_load(yaml.safe_dump(written))  # keys sorted
+    assert list(shuffled["space"]) != list(written["space"])
+    ordered, resorted = parse_config(written).build_space(), parse_config(shuffled).build_space()
+    assert list(ordered.params) == list(written["space"])
+    names = list(resorted.params)
+    for child, cond in resorted.conditions.items():
+        assert all(names.index(parent) < names.index(child) for parent in cond)
+    cycle = {"space": {"a": {"type": "choice", "values": [1, 2], "when": {"b": [1]}},
+                       "b": {"type": "choice", "values": [1, 2], "when": {"a": [1]}}}}
+    with pytest.raises(ConfigError, match="cycle"):
+        parse_config(cycle).build_space()

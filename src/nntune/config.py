@@ -203,6 +203,31 @@ def _check_execution(cfg: Config) -> None:
                                      "(postgresql://..., or sqlite:///file on one machine)")
 
 
+def parents_first(names: list[str], conditions: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """``names`` in their written order, except that a parameter named in another's
+    ``when`` moves before it: a config written by hand keeps its order (and so its draws),
+    and one whose keys were sorted or reordered (a YAML dump, a PostgreSQL JSON column)
+    still builds. A condition on an unknown name is left for the space to report."""
+    out: list[str] = []
+    visiting: set[str] = set()
+
+    def place(name: str) -> None:
+        if name in out:
+            return
+        if name in visiting:
+            raise ConfigError(f"space.{name}.when", "conditions refer to each other in a cycle")
+        visiting.add(name)
+        for parent in conditions.get(name, {}):
+            if parent in names:
+                place(parent)
+        visiting.discard(name)
+        out.append(name)
+
+    for name in names:
+        place(name)
+    return out
+
+
 class Config(_Strict):
     study: str = Field(default="digits-mlp", min_length=1)
     storage: str = "sqlite:///nntune.db"
@@ -214,8 +239,9 @@ class Config(_Strict):
     fixed: dict[str, Any] = Field(default_factory=dict)
 
     def build_space(self) -> Space:
-        dists = {name: spec.distribution(name) for name, spec in self.space.items()}
         conditions = {name: spec.when for name, spec in self.space.items() if spec.when}
+        order = parents_first(list(self.space), conditions)
+        dists = {name: self.space[name].distribution(name) for name in order}
         space = Space(dists, conditions)
         for name, dist in dists.items():
             if isinstance(dist, Choice) and name in CATEGORICAL_VALUES:
