@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from nntune._usage import click_exception_types, flags_take_no_value_in_help, usage_error_line
+from nntune import cli_studies
 from nntune.cli_panda import assignments, babysit_run, trial_app
 from nntune.exceptions import ConfigError
 
@@ -345,79 +346,10 @@ def lab(
         print(json.dumps(result.to_json()), flush=True)
 
 
-@app.command()
-def dashboard(
-    storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL (SQLite or PostgreSQL)."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
-    port: int = typer.Option(8080, "--port", help="Port to listen on."),
-    no_browser: bool = typer.Option(False, "--no-browser", help="Do not open a browser."),
-    allow_control: bool = typer.Option(False, "--allow-control",
-                                       help="Allow deleting studies from the page (off a loopback address, "
-                                            "only with the token printed at start)."),
-) -> None:
-    """Serve a live web dashboard over a study storage: studies, trials, curves, diagnoses."""
-    from nntune.dashboard import serve
-    from nntune.studies import check_port, open_existing
-
-    store = open_existing(storage)
-    check_port(host, port)
-    serve(store, host=host, port=port, allow_control=allow_control, open_browser=not no_browser)
-
-
-@app.command()
-def studies(
-    storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
-    json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
-) -> None:
-    """List the studies of a storage: trials by state, best value, last activity."""
-    from nntune.studies import list_studies, open_existing, studies_table
-
-    data = list_studies(open_existing(storage))
-    if json_out:
-        print(json.dumps(data))
-        return
-    Console().print(studies_table(data))
-
-
-@app.command()
-def export(
-    study: str = typer.Option(..., "--study", help="Study name."),
-    storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
-    fmt: str = typer.Option("csv", "--format", help="csv | parquet | json"),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (default: stdout)."),
-) -> None:
-    """Write one row per trial (Optuna's trials_dataframe columns) as CSV, Parquet or JSON."""
-    import io
-
-    from nntune.studies import export_study, open_existing
-
-    buf = io.BytesIO()
-    rows = export_study(open_existing(storage), study, fmt, buf)
-    if output is None:
-        sys.stdout.buffer.write(buf.getvalue())
-        sys.stdout.flush()
-        return
-    output.write_bytes(buf.getvalue())
-    print(f"{rows} trials written to {output}", file=sys.stderr)
-
-
-@app.command("delete-study")
-def delete_study(
-    study: str = typer.Option(..., "--study", help="Study name."),
-    storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
-    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
-) -> None:
-    """Delete a study with its trials, steps and test looks (asks first unless --yes)."""
-    from nntune.show import open_study
-    from nntune.studies import open_existing
-
-    store, rec = open_study(open_existing(storage), study)
-    n = len(store.get_trials(rec.id))
-    if not yes and not typer.confirm(f"delete study {study!r} and its {n} trials from {redact_url(store.url)}?"):
-        print("nntune: nothing deleted", file=sys.stderr)
-        sys.exit(1)
-    store.delete_study(study)
-    print(f"deleted study {study!r} ({n} trials)")
+app.command()(cli_studies.dashboard)
+app.command()(cli_studies.studies)
+app.command()(cli_studies.export)
+app.command("delete-study")(cli_studies.delete_study)
 
 # ---------------------------------------------------------------- the Panda: babysit one model
 

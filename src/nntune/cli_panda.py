@@ -15,7 +15,6 @@ from rich.table import Table
 
 from nntune.changes import parse_value
 from nntune.exceptions import ConfigError
-from nntune.storage import redact_url
 
 
 def _fmt(value: Any) -> str:
@@ -67,7 +66,7 @@ def babysit_run(study: Any, cfg: Any, json_out: bool) -> None:
               f"{_fmt(t.value) if t.value is not None else '-'} after {len(records)} epochs")
     if t.state.value in ("pruned", "failed"):
         out.print(f"continue it with: nntune babysit --resume --study {study.study_name} --trial {t.number}"
-                  f" --storage {redact_url(study.storage.url)}")
+                  f" --storage {_redact(study.storage.url)}")
     if t.error:
         out.print(f"error: {t.error}")
     if json_out:
@@ -145,3 +144,9 @@ def trial_changes(
         table.add_row(str(r["trial"]), "pending" if r["epoch"] is None else str(r["epoch"]), r["param"],
                       _fmt(r["old"]), _fmt(r["new"]), r["who"])
     Console().print(table)
+
+
+def _redact(url: str) -> str:
+    from nntune.storage import redact_url  # SQLAlchemy loads only when a command runs
+
+    return redact_url(url)
