@@ -39,13 +39,12 @@ def curve(trial):
 def test_a_fork_continues_its_parent_exactly_and_takes_its_change(tmp_path):
     cfg = config(tmp_path)
     study = open_babysit_study(cfg)
-    queue_new(study, cfg)
-    parent = train_queued(study, cfg).trial
+    parent = train_queued(study, cfg, queue_new(study, cfg)).trial
     assert parent.state == TrialState.COMPLETE and sorted(snapshots(checkpoint_dir(cfg), 0)) == [1, 2, 3, 4]
     assert parent.params["lr"] == 0.01
 
     assert queue_fork(study, cfg, 0, 2) == 1
-    same = train_queued(study, cfg)
+    same = train_queued(study, cfg, 1)
     full_parent, full_same = (study.storage.get_trial(study.id, n) for n in (0, 1))
     # Up to the fork the curve is the parent's; the first epoch after it without changes
     # equals the parent's next epoch.
@@ -53,8 +52,8 @@ def test_a_fork_continues_its_parent_exactly_and_takes_its_change(tmp_path):
     assert full_same.system_attrs["parent"] == 0 and full_same.system_attrs["parent_step"] == 2
     assert same.trial.state == TrialState.COMPLETE
 
-    queue_fork(study, cfg, 0, 2, {"lr": 1e-4})
-    changed = study.storage.get_trial(study.id, train_queued(study, cfg).trial.number)
+    forked = queue_fork(study, cfg, 0, 2, {"lr": 1e-4})
+    changed = study.storage.get_trial(study.id, train_queued(study, cfg, forked).trial.number)
     assert curve(changed)[3]["lr"] == pytest.approx(1e-4)
     assert curve(changed)[3]["val_loss"] != curve(full_parent)[3]["val_loss"]
     assert changed.params["lr"] == 1e-4  # the fork starts with the change
@@ -66,8 +65,7 @@ def test_a_fork_continues_its_parent_exactly_and_takes_its_change(tmp_path):
 def test_refused_forks_write_nothing(tmp_path):
     cfg = config(tmp_path, keep_last=1, keep_best=False)
     study = open_babysit_study(cfg)
-    queue_new(study, cfg)
-    train_queued(study, cfg)
+    train_queued(study, cfg, queue_new(study, cfg))
     assert sorted(snapshots(checkpoint_dir(cfg), 0)) == [4]
     for epoch, changes, message in ((2, None, "no checkpoint of trial 0 at epoch 2"),
                                     (4, {"units": 64}, "units: cannot change"),
@@ -84,14 +82,14 @@ def test_a_stopped_trial_resumes_from_its_last_checkpoint(tmp_path):
     study = open_babysit_study(cfg)
     number = queue_new(study, cfg)
     # Asked during epoch 1's report (another terminal, in effect): taken after epoch 2.
-    stopped = train_queued(study, cfg, on_epoch=lambda t, e, r: e == 1 and study.stop_trial(number)).trial
+    stopped = train_queued(study, cfg, number, on_epoch=lambda t, e, r: e == 1 and study.stop_trial(number)).trial
     assert stopped.state == TrialState.PRUNED and stopped.system_attrs["stopped_by"] == "user"
     assert [c.epoch for c in study.param_changes(number)] == [2]
 
     again, cfg_again = load_babysit_study(cfg.storage, "panda")
     queued = queue_resume(again, cfg_again, number)
     again.set_trial_params(queued, {"epochs": 3, "lr": 0.005})  # asked while it waits
-    resumed = train_queued(again, cfg_again).trial
+    resumed = train_queued(again, cfg_again, queued).trial
     assert resumed.number == queued and resumed.state == TrialState.COMPLETE
     full = again.storage.get_trial(again.id, resumed.number)
     assert full.system_attrs["fork"] == "resume" and sorted(full.intermediate_values) == [1, 2, 3]
@@ -166,6 +164,11 @@ def test_babysit_from_the_command_line_then_fork_and_resume(tmp_path, capsys, mo
     assert trials[0].params["lr"] == 3e-3 and trials[1].params["lr"] == 1e-3
     assert [(t.system_attrs.get("parent"), t.system_attrs.get("fork")) for t in trials] == [
         (None, None), (0, "fork"), (1, "resume")]
+    # Of several queued trials, --resume trains the one it names, not the oldest.
+    study, cfg = load_babysit_study(url, "b")
+    older, newer = queue_fork(study, cfg, 0, 2), queue_fork(study, cfg, 0, 3)
+    named = run("babysit", "--resume", "--study", "b", "--trial", str(newer), "--storage", url, "--json")
+    assert named["trial"] == newer and study.storage.get_trial(study.id, older).state == TrialState.WAITING
 
 
 def test_a_killed_babysit_loses_at_most_its_current_epoch(tmp_path):
@@ -181,7 +184,7 @@ def test_a_killed_babysit_loses_at_most_its_current_epoch(tmp_path):
             raise Killed()
 
     with pytest.raises(Killed):
-        train_queued(study, cfg, on_epoch=kill)
+        train_queued(study, cfg, number, on_epoch=kill)
     left = study.storage.get_trial(study.id, number)
     assert left.state == TrialState.RUNNING and sorted(left.intermediate_values) == [1, 2]
     with pytest.raises(ConfigError, match="is still training"):  # its process (this one) is alive
@@ -189,6 +192,6 @@ def test_a_killed_babysit_loses_at_most_its_current_epoch(tmp_path):
     study.storage.set_trial_system_attr(study.id, number, "babysit", {"pid": 2**22 + 7, "host": left.system_attrs["babysit"]["host"]})
     resumed = queue_resume(study, cfg, number)
     assert study.storage.get_trial(study.id, number).state == TrialState.FAILED
-    done = study.storage.get_trial(study.id, train_queued(study, cfg).trial.number)
+    done = study.storage.get_trial(study.id, train_queued(study, cfg, resumed).trial.number)
     assert done.number == resumed and done.system_attrs["parent_step"] == 2
     assert sorted(done.intermediate_values) == [1, 2, 3, 4] and done.state == TrialState.COMPLETE

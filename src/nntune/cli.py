@@ -381,7 +381,7 @@ def babysit(
         st, cfg = load_babysit_study(storage or "sqlite:///nntune.db", study)
         number = queue_resume(st, cfg, trial)
         Console(stderr=json_out).print(f"trial {number} continues trial {trial}")
-        babysit_run(st, cfg, json_out)
+        babysit_run(st, cfg, number, json_out)
         return
     if trial is not None:
         raise ConfigError("--trial", "only with --resume")
@@ -404,8 +404,7 @@ def babysit(
 
     load_task_splits(cfg)  # bad data fails before the study is touched
     st = open_babysit_study(cfg)
-    queue_new(st, cfg)
-    babysit_run(st, cfg, json_out)
+    babysit_run(st, cfg, queue_new(st, cfg), json_out)
 
 
 @app.command()

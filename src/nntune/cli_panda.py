@@ -39,7 +39,7 @@ def assignments(items: list[str], field: str) -> dict[str, Any]:
     return out
 
 
-def babysit_run(study: Any, cfg: Any, json_out: bool) -> None:
+def babysit_run(study: Any, cfg: Any, number: int, json_out: bool) -> None:
     """Train the study's queued trial here with the live view; Ctrl-C stops it cleanly."""
     from rich.live import Live
 
@@ -59,7 +59,7 @@ def babysit_run(study: Any, cfg: Any, json_out: bool) -> None:
                                      direction=cfg.task.resolved_direction, epochs=epochs, changes=changes)))
 
     with Live(console=out, refresh_per_second=4, transient=False) as live:
-        done = train_queued(study, cfg, on_epoch=on_epoch).trial
+        done = train_queued(study, cfg, number, on_epoch=on_epoch).trial
     t = done
     how = f"{t.state.value}" + (" (stopped by the user)" if t.system_attrs.get("stopped_by") == "user" else "")
     out.print(f"trial {t.number} of study {study.study_name}: {how}, validation {cfg.task.metric} "
@@ -121,7 +121,7 @@ def trial_fork(
     st, cfg = load_babysit_study(storage, study)
     number = queue_fork(st, cfg, trial, from_epoch, assignments(set_ or [], "--set"))
     Console(stderr=json_out).print(f"trial {number} forks trial {trial} at epoch {from_epoch}")
-    babysit_run(st, cfg, json_out)
+    babysit_run(st, cfg, number, json_out)
 
 
 @trial_app.command("changes")

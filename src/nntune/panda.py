@@ -173,13 +173,13 @@ class Babysat:
     trial: FrozenTrial
 
 
-def train_queued(study: Study, cfg: Config, *, device: str | None = None,
+def train_queued(study: Study, cfg: Config, number: int, *, device: str | None = None,
                  on_epoch: OnEpoch | None = None) -> Babysat:
-    """Claim the oldest queued trial of ``study`` and train it here to its end."""
+    """Claim queued trial ``number`` of ``study`` and train it here to its end."""
     splits = load_task_splits(cfg)
-    trial = study.try_ask(None, space=Space({}), waiting_only=True)
+    trial = study.try_ask(None, space=Space({}), waiting_only=True, number=number)
     if trial is None:
-        raise ConfigError("study", f"study {study.study_name!r} has no queued trial to train")
+        raise ConfigError("trial", f"trial {number} of study {study.study_name!r} is not queued to train")
     frozen = study.run_trial(trial, babysit_objective(cfg, splits, device=device, on_epoch=on_epoch))
     return Babysat(study, frozen)
 

@@ -207,13 +207,15 @@ class Study:
         return trial
 
     def try_ask(self, max_trials: int | None, *, space: Space | None = None,
-                system_attrs: Mapping[str, Any] | None = None, waiting_only: bool = False) -> Trial | None:
+                system_attrs: Mapping[str, Any] | None = None, waiting_only: bool = False,
+                number: int | None = None) -> Trial | None:
         """``ask``, unless the study already holds ``max_trials`` trials running or finished
         (then None): processes sharing a study never start more than that between them.
         ``system_attrs`` (e.g. which worker runs it) are stored with the trial as it starts.
-        ``waiting_only``: start an enqueued trial or none (then None as well)."""
+        ``waiting_only``: start an enqueued trial or none (then None as well); ``number``:
+        start that enqueued trial or none."""
         claimed = self.storage.claim_trial(self.id, max_trials=max_trials, system_attrs=system_attrs,
-                                           waiting_only=waiting_only)
+                                           waiting_only=waiting_only, number=number)
         if claimed is None:
             return None
         fixed = dict(claimed.system_attrs.get("fixed_params", {}))

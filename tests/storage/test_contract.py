@@ -256,6 +256,18 @@ def test_claim_trial_waiting_only_never_numbers_a_new_trial(storage):
     assert [t.number for t in storage.get_trials(sid)] == [queued]
 
 
+def test_claim_trial_by_number_starts_that_waiting_trial_or_none(storage):
+    sid = storage.create_study("s", "minimize")
+    first, second = (storage.create_trial(sid, state=TrialState.WAITING) for _ in range(2))
+    started = storage.claim_trial(sid, number=second, system_attrs={"by": "name"})
+    assert started.number == second and started.system_attrs == {"by": "name"}
+    assert storage.claim_trial(sid, number=second) is None  # running now, not waiting
+    assert storage.claim_trial(sid, number=7) is None  # no such trial: none is numbered either
+    assert storage.get_trial(sid, first).state == TrialState.WAITING
+    assert storage.claim_trial(sid, waiting_only=True).number == first
+    assert [t.number for t in storage.get_trials(sid)] == [first, second]
+
+
 def test_user_attrs_in_one_write_all_or_none(storage):
     sid = storage.create_study("s", "minimize")
     n = storage.create_trial(sid)

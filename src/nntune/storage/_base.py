@@ -168,11 +168,12 @@ class Storage(Protocol):
         """Say that a running trial's process is alive (``report`` says it too)."""
     def claim_trial(self, study_id: int, *, max_trials: int | None = None,
                     system_attrs: Mapping[str, Any] | None = None,
-                    waiting_only: bool = False) -> FrozenTrial | None:
+                    waiting_only: bool = False, number: int | None = None) -> FrozenTrial | None:
         """Start a trial in one transaction: the oldest waiting one, else (unless
         ``waiting_only``) a new one. None when there is none to start or the study already
         holds ``max_trials`` trials that are running or finished.
-        ``system_attrs`` are merged into the started trial's."""
+        ``system_attrs`` are merged into the started trial's. ``number``: start that waiting
+        trial only (None when it is not waiting), never another."""
     def recover_trial(self, study_id: int, number: int, reason: str, *,
                       max_retries: int = 0) -> TrialState | None:
         """A running trial whose process is gone: back to ``waiting`` (parameters, steps and

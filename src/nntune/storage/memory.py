@@ -173,13 +173,15 @@ class InMemoryStorage:
 
     def claim_trial(self, study_id: int, *, max_trials: int | None = None,
                     system_attrs: Mapping[str, Any] | None = None,
-                    waiting_only: bool = False) -> FrozenTrial | None:
+                    waiting_only: bool = False, number: int | None = None) -> FrozenTrial | None:
         with self._lock:
             if study_id not in self._trials:
                 raise StudyNotFoundError(f"no study with id {study_id}")
             trials = self._trials[study_id]
             if max_trials is not None and len(trials) - len(self._waiting[study_id]) >= max_trials:
                 return None
+            if number is not None:
+                return self._claim_named(study_id, number, system_attrs)
             number = self.claim_waiting_trial(study_id)
             if number is None and waiting_only:
                 return None
@@ -222,6 +224,21 @@ class InMemoryStorage:
                 assert state is not None
                 out[number] = state
             return out
+
+    def _claim_named(self, study_id: int, number: int,
+                     system_attrs: Mapping[str, Any] | None) -> FrozenTrial | None:
+        waiting = self._waiting[study_id]
+        if number not in waiting:
+            return None
+        waiting.remove(number)
+        heapq.heapify(waiting)
+        t = self._trial(study_id, number)
+        t.state, t.datetime_start = TrialState.RUNNING, utcnow()
+        if system_attrs:
+            t.system_attrs.update(_json(dict(system_attrs)))
+        self._heartbeats[(study_id, number)] = t.datetime_start
+        return FrozenTrial(number=number, state=t.state, params=_json(t.params),
+                           system_attrs=_json(t.system_attrs), datetime_start=t.datetime_start)
 
     def claim_waiting_trial(self, study_id: int) -> int | None:
         with self._lock:

@@ -207,7 +207,7 @@ class SQLStorage:
 
     def claim_trial(self, study_id: int, *, max_trials: int | None = None,
                     system_attrs: Mapping[str, Any] | None = None,
-                    waiting_only: bool = False) -> FrozenTrial | None:
+                    waiting_only: bool = False, number: int | None = None) -> FrozenTrial | None:
         extra = dict(system_attrs or {})
 
         def run(conn: Connection) -> FrozenTrial | None:
@@ -221,9 +221,11 @@ class SQLStorage:
                 if int(held or 0) >= max_trials:
                     return None
             now = utcnow()
-            row = conn.execute(sa.select(trials).where(
-                trials.c.study_id == study_id, trials.c.state == TrialState.WAITING.value)
-                .order_by(trials.c.number).limit(1)).first()
+            waiting = sa.select(trials).where(trials.c.study_id == study_id,
+                                              trials.c.state == TrialState.WAITING.value)
+            if number is not None:
+                waiting = waiting.where(trials.c.number == number)
+            row = conn.execute(waiting.order_by(trials.c.number).limit(1)).first()
             if row is not None:
                 attrs = _dumps({**json.loads(row.system_attrs), **extra})
                 conn.execute(trials.update().where(trials.c.id == row.id).values(
@@ -231,16 +233,16 @@ class SQLStorage:
                 claimed = SimpleNamespace(**{**row._mapping, "state": TrialState.RUNNING.value,
                                              "datetime_start": now, "system_attrs": attrs})
                 return _trial(claimed, [], False)
-            if waiting_only:
+            if waiting_only or number is not None:
                 return None
             last = conn.execute(sa.select(sa.func.max(trials.c.number))
                                 .where(trials.c.study_id == study_id)).scalar()
-            number = 0 if last is None else int(last) + 1
+            new = 0 if last is None else int(last) + 1
             conn.execute(trials.insert().values(
-                study_id=study_id, number=number, state=TrialState.RUNNING.value, params="{}",
+                study_id=study_id, number=new, state=TrialState.RUNNING.value, params="{}",
                 distributions="{}", user_attrs="{}", system_attrs=_dumps(extra),
                 datetime_start=now, heartbeat=now))
-            return FrozenTrial(number=number, state=TrialState.RUNNING, system_attrs=json.loads(_dumps(extra)),
+            return FrozenTrial(number=new, state=TrialState.RUNNING, system_attrs=json.loads(_dumps(extra)),
                                datetime_start=now)
         return self._tx(run)
 
