@@ -43,6 +43,8 @@ def test_an_error_in_a_thread_fails_its_trial_and_is_raised():
     def objective(trial):
         if trial.number == 3:
             raise RuntimeError("boom")
+        if trial.number > 3:
+            time.sleep(0.05)  # so the other thread cannot finish the study before the error stops it
         return quadratic(trial)
 
     study = nntune.create_study()
