@@ -162,7 +162,7 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
             return trial.should_prune()
 
         transform = evaluation_transform(cfg, params)
-        threads = use_threads(params, splits, eval_transform=transform, device=device)
+        threads = use_threads(device=device)
         if threads is not None:
             trial.set_system_attr("threads", threads.to_json())
         result = fit(params, splits, metric=metric, report=report, seed=trial.seed, device=device,
@@ -226,7 +226,7 @@ def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTria
         model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["model"])
     else:
         seed = derive_seed(study.seed, best.number)
-        use_threads(params, splits, eval_transform=transform, device=device)
+        use_threads(device=device)
         model = fit(params, splits, metric=cfg.task.metric, report=None, seed=seed, device=device,
                     augment=training_augment(cfg, splits, params, seed), eval_transform=transform).model
     train_batch = resolve_batch_size(resolve_params(params, splits.task_type)["batch_size"], len(splits.y_train))

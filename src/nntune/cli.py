@@ -432,9 +432,6 @@ def ensemble(
 
 def main() -> None:
     """Entry point: run the app, turning bad input into one line and exit code 2."""
-    from nntune.train.threads import sleep_while_waiting
-
-    sleep_while_waiting()  # before torch loads: waiting threads sleep, on a shared machine too
     try:
         app(standalone_mode=False)
     except ConfigError as err:
