@@ -4,8 +4,8 @@ Runs the embedded default (an MLP on scikit-learn's digits, 20 trials) in a fres
 once alone and once beside a competing process that spins on one core, and prints both
 wall-clock times and their ratio. On a machine with two cores a fair share is half of it,
 so the goal is a ratio of at most 2.2. With ``--baseline`` the same two runs are repeated
-as torch behaves by default (one thread per core, OpenMP threads spinning while they wait,
-``NNTUNE_THREADS`` fixed at the core count): the comparison says what the thread rule of
+as torch behaves by default (one thread per core whatever the load: ``NNTUNE_THREADS``
+fixed at the core count): the comparison says what the thread rule of
 ``nntune.train.threads`` buys, and that alone it is no slower.
 
     python benchmarks/shared_machine.py                 # about 2 minutes on 2 quiet cores
@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SPIN = "while True:\n    pass\n"
-# torch's own behaviour: no rule, no change to the waiting policy (``app()`` skips ``main``).
+# torch's own behaviour: the app run without ``main``'s error handling; its threads are
+# fixed by ``environment`` below.
 DEFAULT_TORCH = "import sys; from nntune.cli import app; sys.argv[0] = 'nntune'; app()"
 
 
