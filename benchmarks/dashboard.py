@@ -69,7 +69,7 @@ def build(store: SQLStorage, n_trials: int, epochs: int, seed: int = 0) -> int:
                                    "value": None if running else records[stop - 1]["value"],
                                    "params": json.dumps(params), "distributions": dists, "user_attrs": "{}",
                                    "system_attrs": "{}", "datetime_start": now, "heartbeat": now,
-                                   "datetime_complete": None if running else now})
+                                   "datetime_complete": None if running else now, "updated": now})
                 step_rows.append([(r["epoch"], r["value"], json.dumps(r)) for r in records[:stop]])
             conn.execute(trials.insert(), trial_rows)
             ids = dict(conn.execute(sa.select(trials.c.number, trials.c.id).where(

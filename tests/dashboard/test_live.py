@@ -84,3 +84,29 @@ def test_warm_reads_the_most_recent_studies_first(tmp_path):
     assert list(studies._studies) == ["new"]
     studies.warm()
     assert sorted(studies._studies) == ["never", "new", "old"]
+
+
+def test_queued_and_requeued_trials_show_as_waiting(tmp_path):
+    store = SQLStorage(f"sqlite:///{tmp_path / 'live.db'}")
+    sid = store.create_study("s", "minimize")
+    clock = Clock()
+    studies = LiveStudies(store, clock)
+    queued = store.create_trial(sid, state=TrialState.WAITING)
+    live = studies.get("s")
+    assert live.trials[queued].state == TrialState.WAITING and live.status() == "running"
+
+    claimed = store.claim_trial(sid)
+    assert claimed is not None and claimed.number == queued
+    store.report(sid, queued, 1, 0.5)
+    clock.now += MIN_REFRESH
+    assert studies.get("s").trials[queued].state == TrialState.RUNNING
+    version = live.version
+    # Its worker vanished: put back in the queue, it shows as waiting again without its steps.
+    store.recover_trial(sid, queued, "no heartbeat", max_retries=1)
+    clock.now += MIN_REFRESH
+    studies.get("s")
+    assert live.trials[queued].state == TrialState.WAITING and live.trials[queued].intermediate_values == {}
+    assert [t.number for t in live.changed_since(version)] == [queued]
+    later = store.create_trial(sid, state=TrialState.WAITING)
+    clock.now += MIN_REFRESH
+    assert studies.get("s").trials[later].state == TrialState.WAITING

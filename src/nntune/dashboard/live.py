@@ -68,20 +68,14 @@ class LiveStudy:
             if not force and now - self.read_at < MIN_REFRESH:
                 return
             t0 = time.perf_counter()
-            if self.cursor is None and not self.trials:
-                everything = self.store.get_trials(self.rec.id)
-                self._merge(everything)
-                stamps = [d for t in everything for d in (t.datetime_start, t.datetime_complete) if d is not None]
-                self.cursor = max(stamps) if stamps else None
-                if self.cursor is None:  # nothing ran yet: follow from the first start
-                    self.cursor = datetime(1970, 1, 1)
-            else:
-                since = self.cursor - COMMIT_MARGIN if self.cursor is not None else None
-                changes = self.store.get_trials_since(self.rec.id, since)
-                self._merge(changes.trials)
-                if changes.latest is not None and (self.cursor is None or changes.latest > self.cursor):
-                    self.cursor = changes.latest
-                # Trials enqueued and not yet claimed have no time stamps: counted at the next bulk read.
+            # The storage's own change marks (its writers' clocks) move the cursor, never ours.
+            since = None if self.cursor is None else self.cursor - COMMIT_MARGIN
+            changes = self.store.get_trials_since(self.rec.id, since)
+            self._merge(changes.trials)
+            if changes.latest is not None and (self.cursor is None or changes.latest > self.cursor):
+                self.cursor = changes.latest
+            elif self.cursor is None:  # nothing stored yet: follow from the first change
+                self.cursor = datetime(1970, 1, 1)
             self.last_read_seconds = time.perf_counter() - t0
             first = self.read_at < -1e8
             active = any(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in self.trials.values())
