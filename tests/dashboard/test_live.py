@@ -110,3 +110,19 @@ def test_queued_and_requeued_trials_show_as_waiting(tmp_path):
     later = store.create_trial(sid, state=TrialState.WAITING)
     clock.now += MIN_REFRESH
     assert studies.get("s").trials[later].state == TrialState.WAITING
+
+
+def test_a_stale_overview_is_answered_at_once_and_rebuilt_behind(tmp_path):
+    store = SQLStorage(f"sqlite:///{tmp_path / 'live.db'}")
+    sid = store.create_study("s", "minimize")
+    clock = Clock()
+    live = LiveStudies(store, clock).get("s")
+    first = live.overview(wait=False)  # nothing built yet: built now
+    assert first["version"] == 0 and first["lineage"]["nodes"] == [] and first["stages"] == []
+    store.finish_trial(sid, store.create_trial(sid), TrialState.COMPLETE, 1.0)
+    clock.now += 2.0
+    live.refresh()
+    assert live.overview(wait=False) is first  # the old one, while the new one is made
+    live._rebuilding.join(timeout=30)
+    fresh = live.overview(wait=False)
+    assert fresh["version"] == 1 and fresh["summary"]["n_trials"] == 1 and "trials" not in fresh

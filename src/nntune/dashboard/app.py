@@ -33,9 +33,7 @@ from nntune.exceptions import ConfigError
 from nntune.dashboard.query import BadQuery, integer, required, trial_query
 from nntune.report.browse import (
     compare_data,
-    lineage_data,
     query_trials,
-    stages_data,
     studies_data,
     trial_detail,
     trial_row,
@@ -155,14 +153,7 @@ class Dashboard:
 
     def overview(self, request: Request) -> Response:
         live = self.live.get(required(_multi(request), "study"))
-
-        def build(rec: Any, trials: list[Any]) -> dict[str, Any]:
-            data = live._sections(rec, trials)
-            data["lineage"] = lineage_data(trials)
-            data["stages"] = stages_data(trials, rec.attrs, rec.direction)
-            data.pop("trials", None)  # the table is paged by /api/trials
-            return data
-        return json_response(live.overview(build))
+        return json_response(live.overview(wait=False))
 
     def compare(self, request: Request) -> Response:
         names = [n for n in _multi(request).get("study", []) if n]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from nntune.report.browse import lineage_data, stages_data
 from nntune.report.data import rank, study_sections
 from nntune.storage import Storage, StudyNotFoundError, StudyRecord
 from nntune.trial import FrozenTrial, TrialState
@@ -48,6 +49,7 @@ class LiveStudy:
     idle_since: float | None = None
     last_read_seconds: float = 0.0
     _overview: tuple[int, float, float, dict[str, Any]] | None = None  # (version, built at, cost, data)
+    _rebuilding: threading.Thread | None = None
     _ordered: tuple[int, list[FrozenTrial]] | None = None
     _best: tuple[int, FrozenTrial | None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -111,25 +113,44 @@ class LiveStudy:
         return [self.trials[n] for n in sorted(self.trials) if self.versions.get(n, 0) > version]
 
     def overview(self, build: Callable[[StudyRecord, list[FrozenTrial]], dict[str, Any]] | None = None,
-                 *, force: bool = False) -> dict[str, Any]:
+                 *, force: bool = False, wait: bool = True) -> dict[str, Any]:
         """The report's plot sections for the current trials, rebuilt only when trials changed
-        and the last build is old enough for its cost; ``version`` tells what it reflects."""
+        and the last build is old enough for its cost; ``version`` tells what it reflects.
+        Without ``wait``, a stale build is answered at once while a fresh one is made in the
+        background (10,000 trials take a second to summarize; a page must not wait for it)."""
         with self._lock:
             now = self.clock()
             cached = self._overview
             if cached is not None and (cached[0] == self.version or (
                     not force and now - cached[1] < max(MIN_OVERVIEW_PERIOD, OVERVIEW_COST_FACTOR * cached[2]))):
                 return cached[3]
+            if cached is not None and not wait:
+                if self._rebuilding is None or not self._rebuilding.is_alive():
+                    self._rebuilding = threading.Thread(target=self._build, args=(build, now), daemon=True)
+                    self._rebuilding.start()
+                return cached[3]
+        return self._build(build, now)
+
+    def _build(self, build: Callable[[StudyRecord, list[FrozenTrial]], dict[str, Any]] | None,
+               now: float) -> dict[str, Any]:
+        with self._lock:
             version, trials = self.version, self.ordered()
         t0 = time.perf_counter()
         data = (build or self._sections)(self.rec, trials)
         data["version"] = version
         with self._lock:
-            self._overview = (version, now, time.perf_counter() - t0, data)
+            if self._overview is None or self._overview[0] <= version:
+                self._overview = (version, now, time.perf_counter() - t0, data)
         return data
 
     def _sections(self, rec: StudyRecord, trials: list[FrozenTrial]) -> dict[str, Any]:
-        return study_sections(self.store, rec, trials)
+        """The report's sections, PBT lineage and coarse-to-fine stages; the table is paged
+        by its own call."""
+        data = study_sections(self.store, rec, trials)
+        data["lineage"] = lineage_data(trials)
+        data["stages"] = stages_data(trials, rec.attrs, rec.direction)
+        data.pop("trials", None)
+        return data
 
 
 class LiveStudies:
@@ -159,12 +180,13 @@ class LiveStudies:
         return live
 
     def warm(self, limit: int = WARM_STUDIES) -> None:
-        """Read the most recently active studies now (a bulk read of 10,000 trials takes
-        seconds), so that their pages open at once; errors are left for the page to report."""
+        """Read the most recently active studies now and summarize them for their plots (a bulk
+        read of 10,000 trials takes seconds, its summary another), so that their pages open at
+        once; errors are left for the page to report."""
         recent = sorted(self.store.study_summaries(), key=lambda s: s.last_activity or datetime.min, reverse=True)
         for summary in recent[:limit]:
             try:
-                self.get(summary.name)
+                self.get(summary.name).overview()
             except StudyNotFoundError:
                 continue
 
