@@ -46,6 +46,7 @@ from nntune.storage._schema import steps, studies, trials  # noqa: E402
 from nntune.trial import TrialState  # noqa: E402
 
 STUDY = "dashboard-scale"
+LAZY_PLOTS = ("intermediate-plot", "parallel-plot", "slices-plots", "importance-plot")
 
 
 def build(store: SQLStorage, n_trials: int, epochs: int, seed: int = 0) -> int:
@@ -107,13 +108,22 @@ def browser_first_render(url: str) -> dict[str, float] | None:
         table = time.perf_counter() - t0
         page.wait_for_function("() => document.getElementById('history-plot').data !== undefined"
                                " && document.getElementById('curve-loss').data !== undefined", polling=20, timeout=60000)
-        history = time.perf_counter() - t0
-        page.wait_for_function("() => document.getElementById('importance-plot').data !== undefined"
-                               " || document.querySelector('#importance-plot p.empty') !== null", polling=20,
+        first_screen = time.perf_counter() - t0
+        # The plots below the first screen are drawn as they come near it: scroll to each in turn.
+        page.wait_for_function("() => document.getElementById('importance-note').textContent !== ''", polling=20,
                                timeout=120000)
+        worst_scroll = 0.0
+        for plot in LAZY_PLOTS:
+            t1 = time.perf_counter()
+            page.evaluate(f"document.getElementById('{plot}').scrollIntoView()")
+            page.wait_for_function(f"() => document.getElementById('{plot}').data !== undefined"
+                                   f" || document.getElementById('{plot}').querySelector('.js-plotly-plot') !== null",
+                                   polling=20, timeout=60000)
+            worst_scroll = max(worst_scroll, time.perf_counter() - t1)
         everything = time.perf_counter() - t0
         ctx.close()
-    return {"table_ready_s": table, "followed_trial_and_history_ready_s": history, "all_plots_ready_s": everything}
+    return {"table_ready_s": table, "first_screen_ready_s": first_screen,
+            "plot_after_scrolling_to_it_worst_s": worst_scroll, "all_plots_scrolled_through_s": everything}
 
 
 def main() -> None:

@@ -74,6 +74,15 @@ def test_study_page_follows_a_running_study(browser_context, tmp_path, screensho
             assert writer.wait(timeout=10) == 0
             page.wait_for_function("() => document.querySelectorAll('#trial-table tbody tr').length === 5", timeout=5000)
             page.wait_for_function("() => document.getElementById('history-plot').data !== undefined", timeout=10000)
+            # The plots below the first screen are drawn once scrolled near (their data came with the overview).
+            page.wait_for_function("() => S.overviewVersion === S.version", polling=200, timeout=20000)
+            page.locator("#intermediate-plot").scroll_into_view_if_needed()
+            page.wait_for_function("() => (document.getElementById('intermediate-plot').data || []).length > 0",
+                                   timeout=10000)
+            page.locator("#importance").scroll_into_view_if_needed()
+            page.wait_for_function("() => document.querySelectorAll('#slices-plots .js-plotly-plot').length === 2",
+                                   timeout=10000)
+            page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(screenshots / "study-finished.png"), full_page=True)
 
             states = column(page, 2)

@@ -110,9 +110,7 @@ class Dashboard:
         live = self.live.get(required(_multi(request), "study"))
         since = integer(_multi(request), "since", -1, -1, 10**12)
         trials = live.ordered()
-        counts = {s.value: 0 for s in TrialState}
-        for t in trials:
-            counts[t.state.value] += 1
+        counts = dict(live.counts)
         best = live.best()
         changed = live.changed_since(since) if since >= 0 else []
         return json_response({

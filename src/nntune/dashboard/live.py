@@ -52,15 +52,30 @@ class LiveStudy:
     _rebuilding: threading.Thread | None = None
     _ordered: tuple[int, list[FrozenTrial]] | None = None
     _best: tuple[int, FrozenTrial | None] | None = None
+    counts: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in TrialState})
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _merge(self, changed: list[FrozenTrial]) -> None:
+        """Take the trials that differ from what is held: a new version, the counts by state
+        and the best trial kept up to date from the changed trials alone."""
         fresh = [t for t in changed if t.number not in self.trials or not _same(self.trials[t.number], t)]
-        if fresh:
-            self.version += 1
-            for t in fresh:
-                self.trials[t.number] = t
-                self.versions[t.number] = self.version
+        if not fresh:
+            return
+        self.version += 1
+        for t in fresh:
+            old = self.trials.get(t.number)
+            if old is not None:
+                self.counts[old.state.value] -= 1
+            self.counts[t.state.value] = self.counts.get(t.state.value, 0) + 1
+            self.trials[t.number] = t
+            self.versions[t.number] = self.version
+        if self._best is not None:
+            best = self._best[1]
+            if best is not None and best.number in {t.number for t in fresh}:
+                self._best = None  # the best trial itself changed: rank them all again
+            else:  # the ranking key is the trial's own: the best of the old best and the fresh ones
+                ranked = rank(([best] if best is not None else []) + fresh, self.rec.direction)
+                self._best = (self.version, next((t for t in ranked if t.state == TrialState.COMPLETE), None))
 
     def refresh(self, *, force: bool = False) -> None:
         """Read what changed since the last read (everything the first time); at most once
@@ -80,7 +95,7 @@ class LiveStudy:
                 self.cursor = datetime(1970, 1, 1)
             self.last_read_seconds = time.perf_counter() - t0
             first = self.read_at < -1e8
-            active = any(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in self.trials.values())
+            active = self.counts[TrialState.RUNNING.value] + self.counts[TrialState.WAITING.value] > 0
             if active:
                 self.idle_since = None
             elif self.idle_since is None:  # a study found idle at the first look has finished already
