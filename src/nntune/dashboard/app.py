@@ -97,7 +97,9 @@ class Dashboard:
         return FileResponse(STATIC / name, headers={"cache-control": "no-store"})
 
     async def plotly(self, request: Request) -> Response:
-        return FileResponse(plotly_js(), media_type="application/javascript")
+        # Asked again at every visit (a 304 while the installed plotly is the same), so the
+        # browser keeps its compiled copy of these 4 MB between visits.
+        return FileResponse(plotly_js(), media_type="application/javascript", headers={"cache-control": "no-cache"})
 
     # API ------------------------------------------------------------------------------
     def studies(self, request: Request) -> Response:

@@ -8,6 +8,7 @@ for :data:`FINISH_GRACE` seconds (a serial run has a gap of milliseconds between
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ FINISH_GRACE = 3.0  # seconds without a running or waiting trial before a study 
 MIN_OVERVIEW_PERIOD = 1.0
 OVERVIEW_COST_FACTOR = 5.0
 WARM_STUDIES = 10  # studies read in the background when the dashboard starts
+FREEZE_AFTER = 1000  # trials read at once that are worth keeping out of the collector's sight
 
 
 def _same(a: FrozenTrial, b: FrozenTrial) -> bool:
@@ -187,11 +189,17 @@ class LiveStudies:
                 raise StudyNotFoundError(f"no study named {name!r}")
             with self._lock:
                 live = self._studies.setdefault(name, LiveStudy(self.store, rec, self.clock))
+        first = live.read_at < -1e8
         try:
             live.refresh()
         except StudyNotFoundError:
             self.forget(name)
             raise
+        if first and len(live.trials) >= FREEZE_AFTER:
+            # The trials just read stay for the dashboard's life: out of the cyclic collector's
+            # sight, a full collection no longer walks them (a pause of 100 ms or more at
+            # 10,000 trials, landing on whichever refresh is running).
+            gc.freeze()
         return live
 
     def warm(self, limit: int = WARM_STUDIES) -> None:
