@@ -297,6 +297,9 @@ def test_study_summaries_count_states_and_pick_the_best(storage):
     assert sa_.counts == {"waiting": 1, "running": 1, "complete": 3, "pruned": 1, "failed": 0, "diverged": 0}
     assert sa_.last_activity is not None and sa_.last_activity >= before - timedelta(seconds=1)
     assert (sb.name, sb.best_value, sb.last_activity, sb.n_trials) == ("b", None, None, 0)
+    c = storage.create_study("c", "minimize")
+    storage.create_trial(c, state=TrialState.WAITING)  # a queue alone is activity
+    assert storage.study_summaries()[2].last_activity >= before - timedelta(seconds=1)
 
 
 def test_trials_since_follow_starts_steps_and_ends(storage):

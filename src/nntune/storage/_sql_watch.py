@@ -13,7 +13,8 @@ from nntune.storage._base import StudyRecord, StudySummary, summarize_study
 from nntune.storage._schema import steps, trials
 from nntune.trial import TrialState
 
-STAMPS = (trials.c.datetime_start, trials.c.heartbeat, trials.c.datetime_complete)
+# A study's last activity: the latest change of any trial, or of any heartbeat.
+STAMPS = (trials.c.datetime_start, trials.c.heartbeat, trials.c.datetime_complete, trials.c.updated)
 IN_CHUNK = 500  # trial ids per IN (...) list
 
 
@@ -31,7 +32,7 @@ def summaries(conn: Connection, recs: list[StudyRecord]) -> list[StudySummary]:
         counts = {r[1]: int(r[2]) for r in rows}
         done = [r for r in rows if r[1] == TrialState.COMPLETE.value and r[3] is not None]
         best = (done[0][4] if rec.direction == "maximize" else done[0][3]) if done else None
-        stamps = [d for r in rows for d in r[5:8] if d is not None]
+        stamps = [d for r in rows for d in r[5:5 + len(STAMPS)] if d is not None]
         out.append(summarize_study(rec, counts, best, max(stamps) if stamps else None))
     return out
 

@@ -134,9 +134,9 @@ class InMemoryStorage:
             return out
 
     def _changed_at(self, study_id: int, t: FrozenTrial) -> datetime | None:
-        """When a trial last started, reported (its heartbeat) or finished."""
-        stamps = [d for d in (t.datetime_start, self._heartbeats.get((study_id, t.number)), t.datetime_complete)
-                  if d is not None]
+        """When a trial last started, reported (its heartbeat), finished or otherwise changed."""
+        stamps = [d for d in (t.datetime_start, self._heartbeats.get((study_id, t.number)), t.datetime_complete,
+                              self._updated.get(study_id, {}).get(t.number)) if d is not None]
         return max(stamps) if stamps else None
 
     # trials ---------------------------------------------------------------------------
