@@ -11,8 +11,9 @@ in this process:
   browser profile: from navigation until the trial table is drawn, until the first screen
   is (the table, the followed trial's curves, the history: "page ready"), then the plots
   below it, each drawn when scrolled near (the worst wait after a scroll, and the time
-  until all are drawn); and the first screen of a later visit, plotly.js from the
-  browser's cache;
+  until all are drawn); live, from a new epoch written until the page's curve shows it
+  (the page polls once a second); and the first screen of a later visit, plotly.js from
+  the browser's cache;
 - refresh: a new epoch is written to the running trial, then one poll sees it and the page
   fetches what it redraws right away (a table page and the followed trial); the median and
   the worst of ``--refreshes`` rounds.
@@ -34,6 +35,7 @@ import time
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -54,6 +56,7 @@ STUDY = "dashboard-scale"
 FIRST_SCREEN = ("() => document.querySelector('#trial-table tbody tr') !== null"
                 " && document.getElementById('history-plot').data !== undefined"
                 " && document.getElementById('curve-loss').data !== undefined")
+LIVE_ROUNDS = 5
 LAZY_PLOTS = ("intermediate-plot", "parallel-plot", "slices-plots", "importance-plot")
 
 
@@ -95,7 +98,7 @@ def timed_get(url: str) -> tuple[float, Any]:
     return time.perf_counter() - t0, body
 
 
-def browser_first_render(url: str) -> dict[str, float] | None:
+def browser_first_render(url: str, follow: Callable[[Any], None]) -> dict[str, float] | None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "dashboard"))
     try:
         from conftest import CHROMIUM_ARGS, chromium_path
@@ -128,6 +131,15 @@ def browser_first_render(url: str) -> dict[str, float] | None:
                                    polling=20, timeout=60000)
             worst_scroll = max(worst_scroll, time.perf_counter() - t1)
         everything = time.perf_counter() - t0
+        # Live: a new epoch of the followed trial, until the page's curve shows it (a poll a second).
+        lags = []
+        for _ in range(LIVE_ROUNDS):
+            n = page.evaluate("document.getElementById('curve-loss').data[0].x.length")
+            follow(page)
+            t1 = time.perf_counter()
+            page.wait_for_function(f"() => document.getElementById('curve-loss').data[0].x.length > {n}",
+                                   polling=20, timeout=30000)
+            lags.append(time.perf_counter() - t1)
         # A later visit: plotly.js from the browser's cache, compiled code included after two visits.
         again = []
         for _ in range(2):
@@ -140,7 +152,8 @@ def browser_first_render(url: str) -> dict[str, float] | None:
         ctx.close()
     return {"table_ready_s": table, "first_screen_ready_s": first_screen,
             "plot_after_scrolling_to_it_worst_s": worst_scroll, "all_plots_scrolled_through_s": everything,
-            "first_screen_later_visit_s": min(again)}
+            "first_screen_later_visit_s": min(again), "new_epoch_on_page_median_s": statistics.median(lags),
+            "new_epoch_on_page_worst_s": max(lags)}
 
 
 def main() -> None:
@@ -188,7 +201,12 @@ def main() -> None:
         out["refresh_median_s"] = statistics.median(rounds)
         out["refresh_max_s"] = max(rounds)
         if not args.no_browser:
-            rendered = browser_first_render(srv.url)
+            def new_epoch(_page: Any) -> None:
+                nonlocal step
+                step += 1
+                store.report(rec.id, running, step, 0.5, {"epoch": step, "train_loss": 1.0, "val_loss": 1.1,
+                                                           "val_accuracy": 0.5, "train_accuracy": 0.55, "lr": 0.01})
+            rendered = browser_first_render(srv.url, new_epoch)
             out.update(rendered or {"browser": "skipped: chromium or playwright missing"})
     out["load_average_1min"] = round(os.getloadavg()[0], 2)  # others' work on this machine slows every figure
     width = max(map(len, out))

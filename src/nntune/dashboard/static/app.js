@@ -61,31 +61,36 @@ async function draw(id, traces, layout) {
   } catch (err) { setLive(`error: ${err.message}`); }
 }
 
-// Plots below the first screen are drawn when they come near it: plotly takes a few hundred
-// milliseconds for each large figure, and a page with 10,000 trials should be ready at once.
-// The newest data of a plot not yet seen waits here; once seen, a plot is redrawn as data comes.
-const offscreen = new Map();
+// Plots below the first screen are drawn when they come near it, and redrawn only while near
+// it and only when their data changed: plotly takes a few hundred milliseconds for each large
+// figure, and the page of a study of 10,000 trials should be ready, and follow it, at once.
+const offscreen = new Map();  // id -> the draw waiting for its plot to come near the screen
+const drawnData = new Map();  // id -> the data it was last drawn from
+const near = new Set();
 let nearScreen = null;
-function later(id, drawIt) {
+function later(id, data, drawIt) {
   const node = document.getElementById(id);
   if (!node) return;
-  if (node.dataset.seen === "1" || !("IntersectionObserver" in window)) { drawIt(); return; }
+  const key = JSON.stringify(data);
+  if (drawnData.get(id) === key) { offscreen.delete(id); return; }
+  const run = () => { drawnData.set(id, key); return drawIt(); };
+  if (!("IntersectionObserver" in window)) { run(); return; }
   if (!nearScreen) nearScreen = new IntersectionObserver((entries) => {
     for (const e of entries) {
-      if (!e.isIntersecting) continue;
-      e.target.dataset.seen = "1";
-      nearScreen.unobserve(e.target);
+      if (!e.isIntersecting) { near.delete(e.target.id); continue; }
+      near.add(e.target.id);
       const pending = offscreen.get(e.target.id);
       offscreen.delete(e.target.id);
       if (pending) pending();
     }
   }, { rootMargin: "200px 0px" });
-  offscreen.set(id, drawIt);
-  nearScreen.observe(node);
+  if (!node.dataset.observed) { node.dataset.observed = "1"; nearScreen.observe(node); }
+  if (near.has(id)) { offscreen.delete(id); run(); } else offscreen.set(id, run);
 }
 
 async function emptyNote(id, text) {
   offscreen.delete(id);
+  drawnData.delete(id);
   const node = document.getElementById(id);
   if (!node) return;
   if (window.Plotly) Plotly.purge(node);
@@ -279,6 +284,10 @@ function drawHistory(h) {
 
 async function refreshHistory() {
   const d = await api("/api/history", [["study", S.study]]);
+  // A new epoch of a running trial leaves the history as it was: no redraw (thousands of points).
+  const key = JSON.stringify(d.history);
+  if (key === S.historyKey) return;
+  S.historyKey = key;
   await drawHistory(d.history);
 }
 
@@ -300,7 +309,7 @@ function drawOverview(d) {
     }
     traces.push(ran, stopped, ends);
     const shown = iv.n_shown < iv.n_trials ? ` (${iv.n_shown} of ${iv.n_trials} trials drawn, the best among them; the band is over all)` : "";
-    later("intermediate-plot", () => draw("intermediate-plot", traces, { title: { text: shown, font: { size: 11 } }, xaxis: { title: { text: "epoch" } }, yaxis: { title: { text: m } }, height: 360 }));
+    later("intermediate-plot", [iv, m], () => draw("intermediate-plot", traces, { title: { text: shown, font: { size: 11 } }, xaxis: { title: { text: "epoch" } }, yaxis: { title: { text: m } }, height: 360 }));
   } else emptyNote("intermediate-plot", "No intermediate values reported yet.");
   const pc = d.parallel;
   if (pc.value.length >= 2 && pc.dimensions.length) {
@@ -308,7 +317,7 @@ function drawOverview(d) {
       ? { label: dim.name, values: dim.values, tickvals: dim.ticktext.map((_, i) => i), ticktext: dim.ticktext }
       : { label: dim.name, values: dim.values });
     dims.push({ label: m, values: pc.value });
-    later("parallel-plot", () => drawParallel(dims, pc.value));
+    later("parallel-plot", [pc, m, S.direction], () => drawParallel(dims, pc.value));
   } else emptyNote("parallel-plot", "Two complete trials are needed.");
   const box = $("#slices-plots");
   const want = d.slices.map((s) => `slice-${s.name}`);
@@ -321,13 +330,13 @@ function drawOverview(d) {
       s.x.forEach((x, i) => { if (s.pruned[i] === pruned) { t.x.push(x); t.y.push(s.value[i]); t.text.push(`#${s.number[i]}`); } });
       return t;
     };
-    later(`slice-${s.name}`, () => draw(`slice-${s.name}`, [part(false), part(true)],
+    later(`slice-${s.name}`, [s, m], () => draw(`slice-${s.name}`, [part(false), part(true)],
       { title: { text: s.name, font: { size: 13 } }, height: 270, xaxis: { type: s.log ? "log" : s.categorical ? "category" : "linear" }, yaxis: { title: { text: m } } }));
   }
   if (!d.slices.length) box.replaceChildren(el("p", { class: "empty" }, "No parameters yet."));
   const imp = d.importance, names = Object.keys(imp.importance || {});
   $("#importance-note").textContent = names.length ? `${imp.method} over ${imp.n_trials} complete trials (fit R² ${fmt(imp.r2)}).` : "";
-  if (names.length) later("importance-plot", () => draw("importance-plot", [{ type: "bar", orientation: "h", x: names.map((n) => imp.importance[n]).reverse(), y: names.slice().reverse(), error_x: { type: "data", array: names.map((n) => imp.std[n]).reverse() } }], { xaxis: { title: { text: "share of importance" } }, margin: { l: 120, r: 15, t: 20, b: 40 } }));
+  if (names.length) later("importance-plot", imp, () => draw("importance-plot", [{ type: "bar", orientation: "h", x: names.map((n) => imp.importance[n]).reverse(), y: names.slice().reverse(), error_x: { type: "data", array: names.map((n) => imp.std[n]).reverse() } }], { xaxis: { title: { text: "share of importance" } }, margin: { l: 120, r: 15, t: 20, b: 40 } }));
   else emptyNote("importance-plot", "Importance needs at least 8 complete trials.");
   $("#diagnosis-list").replaceChildren(...(d.diagnosis.length ? d.diagnosis.map((t) => el("div", {},
     el("h3", {}, `Trial #${t.number} (${t.state}, value ${fmt(t.value)})`),
@@ -383,7 +392,7 @@ function drawLineage(lin) {
   const byNumber = new Map(lin.nodes.map((n) => [n.number, n]));
   const ex = [], ey = [];
   for (const n of lin.nodes) if (n.parent !== null && byNumber.has(n.parent)) { ex.push(n.parent, n.number, null); ey.push(byNumber.get(n.parent).value, n.value, null); }
-  later("lineage-plot", () => draw("lineage-plot", [{ x: ex, y: ey, mode: "lines", name: "copied from", line: { color: "#aaa" } },
+  later("lineage-plot", [lin, S.metric], () => draw("lineage-plot", [{ x: ex, y: ey, mode: "lines", name: "copied from", line: { color: "#aaa" } },
     { x: lin.nodes.map((n) => n.number), y: lin.nodes.map((n) => n.value), mode: "markers", name: "member",
       text: lin.nodes.map((n) => (n.parent === null ? `#${n.number}` : `#${n.number} from #${n.parent} at epoch ${n.parent_step}`)),
       marker: { color: lin.nodes.map((n) => COLORS[n.state] || "#777"), size: 8 } }], { xaxis: { title: { text: "trial" } }, yaxis: { title: { text: S.metric } } }));
