@@ -71,6 +71,8 @@ class LiveStudy:
             self.counts[t.state.value] = self.counts.get(t.state.value, 0) + 1
             self.trials[t.number] = t
             self.versions[t.number] = self.version
+        if self._best is not None and self._best[0] != self.version - 1:
+            self._best = None  # ranked for another version than the one just updated: rank again
         if self._best is not None:
             best = self._best[1]
             if best is not None and best.number in {t.number for t in fresh}:
@@ -112,10 +114,13 @@ class LiveStudy:
 
     def best(self) -> FrozenTrial | None:
         """The best complete trial (one ranking per version)."""
-        if self._best is None or self._best[0] != self.version:
-            ranked = rank(self.ordered(), self.rec.direction)
-            self._best = (self.version, next((t for t in ranked if t.state == TrialState.COMPLETE), None))
-        return self._best[1]
+        held = self._best
+        if held is None or held[0] != self.version:
+            version, trials = self.version, self.ordered()
+            ranked = rank(trials, self.rec.direction)
+            held = (version, next((t for t in ranked if t.state == TrialState.COMPLETE), None))
+            self._best = held
+        return held[1]
 
     @property
     def finished(self) -> bool:
