@@ -72,7 +72,7 @@ def build(store: SQLStorage, n_trials: int, epochs: int, seed: int = 0) -> int:
             for number in range(start, min(n_trials, start + 1000)):
                 params = SPACE.sample(rng)
                 records = synthetic_curve(params, epochs, rng)
-                stop = epochs if rng.random() > 0.35 else int(rng.choice([1, 3, 9]))
+                stop = epochs if rng.random() > 0.35 else min(epochs, int(rng.choice([1, 3, 9])))
                 running = number == n_trials - 1
                 # three seconds a trial, ending now: a read since the last minute finds a few
                 now = end - timedelta(seconds=3 * (n_trials - 1 - number))
