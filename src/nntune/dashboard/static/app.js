@@ -270,6 +270,11 @@ function findingNode(f) {
     el("div", {}, f.summary), el("div", {}, `Advice: ${f.advice}`));
 }
 
+// Trial numbers are whole: a step of one where plotly would put ticks between them.
+function trialAxis(n) {
+  return Object.assign({ title: { text: "trial" }, tickformat: "d", zeroline: false }, n <= 12 ? { dtick: 1 } : {});
+}
+
 function drawHistory(h) {
   const m = S.metric;
   if (h.n_trials) {
@@ -277,7 +282,7 @@ function drawHistory(h) {
       { x: h.number, y: h.value, mode: "markers", name: "complete", marker: { color: COLORS.complete, size: 6 } },
       { x: h.pruned_number, y: h.pruned_value, mode: "markers", name: "pruned", marker: { color: COLORS.pruned, symbol: "x", size: 6 } },
       { x: h.best_number, y: h.best_value, mode: "lines", name: "best so far", line: { shape: "hv", color: "#c62828" } }],
-      { xaxis: { title: { text: "trial" }, tickformat: "d", zeroline: false }, yaxis: { title: { text: m } } });
+      { xaxis: trialAxis(h.n_trials), yaxis: { title: { text: m } } });
   }
   return emptyNote("history-plot", "No finished trial yet.");
 }
@@ -483,7 +488,7 @@ function comparePage() {
       traces.push({ x: s.history.number, y: s.history.value, mode: "markers", name: `${s.name} (${s.direction})`, marker: { color, size: 5, opacity: 0.5 } });
       traces.push({ x: s.history.best_number, y: s.history.best_value, mode: "lines", name: `${s.name}: best so far`, line: { shape: "hv", color, width: 2 } });
     });
-    draw("compare-plot", traces, { height: 480, xaxis: { title: { text: "trial" }, tickformat: "d", zeroline: false }, yaxis: { title: { text: "value" } } });
+    draw("compare-plot", traces, { height: 480, xaxis: trialAxis(Math.max(0, ...d.studies.map((st) => st.history.n_trials))), yaxis: { title: { text: "value" } } });
   });
 }
 
