@@ -82,6 +82,7 @@ def test_warm_reads_the_most_recent_studies_first(tmp_path):
     studies = LiveStudies(store, Clock())
     studies.warm(limit=1)
     assert list(studies._studies) == ["new"]
+    assert studies._studies["new"].overview(lambda rec, trials: {"rebuilt": True}).get("rebuilt") is None  # built already
     studies.warm()
     assert sorted(studies._studies) == ["never", "new", "old"]
 
