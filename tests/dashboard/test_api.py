@@ -96,6 +96,20 @@ def test_poll_returns_only_what_changed(server, store):
     code, done, _ = get(f"{server.url}/api/poll?study=followed&since={later['version']}")
     assert [(r["number"], r["state"]) for r in done["changed"]] == [(n, "complete")]
     assert done["best"]["number"] == n
+    # Queued trials show as waiting as soon as they are stored, and so does one put back in the queue.
+    queued = store.create_trial(sid, state=TrialState.WAITING)
+    store.claim_trial(sid, number=queued)
+    again = store.create_trial(sid, state=TrialState.WAITING)
+    time.sleep(MIN_REFRESH)
+    code, waiting, _ = get(f"{server.url}/api/poll?study=followed&since={done['version']}")
+    assert [(r["number"], r["state"]) for r in waiting["changed"]] == [(queued, "running"), (again, "waiting")]
+    store.recover_trial(sid, queued, "worker lost", max_retries=1)
+    time.sleep(MIN_REFRESH)
+    code, back, _ = get(f"{server.url}/api/poll?study=followed&since={waiting['version']}")
+    assert [(r["number"], r["state"]) for r in back["changed"]] == [(queued, "waiting")]
+    assert back["counts"]["waiting"] == 2 and back["counts"]["running"] == 0 and back["status"] == "running"
+    code, table, _ = get(f"{server.url}/api/trials?study=followed&state=waiting")
+    assert [r["number"] for r in table["rows"]] == [queued, again]
 
 
 def test_trials_overview_compare(server):

@@ -1,7 +1,7 @@
 """The dashboard in a real browser (Debian's chromium) while a study runs in another process:
 the table gains rows and the followed trial's curve gains points without a reload, nothing
-is logged to the console as an error, and filters and sorting work; started with control
-allowed, the studies page deletes a study."""
+is logged to the console as an error, filters and sorting work, and a trial queued by hand
+shows as waiting; started with control allowed, the studies page deletes a study."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 
 from nntune.dashboard import RunningServer, create_app
 from nntune.storage import SQLStorage
+from nntune.trial import TrialState
 
 WRITER = Path(__file__).with_name("_writer.py")
 pytestmark = pytest.mark.slow
@@ -74,6 +75,15 @@ def test_study_page_follows_a_running_study(browser_context, tmp_path, screensho
             assert writer.wait(timeout=10) == 0
             page.wait_for_function("() => document.querySelectorAll('#trial-table tbody tr').length === 5", timeout=5000)
             page.wait_for_function("() => document.getElementById('history-plot').data !== undefined", timeout=10000)
+            # The plots below the first screen are drawn once scrolled near (their data came with the overview).
+            page.wait_for_function("() => S.overviewVersion === S.version", polling=200, timeout=20000)
+            page.locator("#intermediate-plot").scroll_into_view_if_needed()
+            page.wait_for_function("() => (document.getElementById('intermediate-plot').data || []).length > 0",
+                                   timeout=10000)
+            page.locator("#importance").scroll_into_view_if_needed()
+            page.wait_for_function("() => document.querySelectorAll('#slices-plots .js-plotly-plot').length === 2",
+                                   timeout=10000)
+            page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(screenshots / "study-finished.png"), full_page=True)
 
             states = column(page, 2)
@@ -99,6 +109,12 @@ def test_study_page_follows_a_running_study(browser_context, tmp_path, screensho
             page.wait_for_function("() => document.querySelectorAll('#trial-table tbody tr').length === 1")
             assert float(column(page, 3)[0]) == descending[0]
 
+            # A trial queued by hand shows as waiting as soon as it is stored, and the study runs again.
+            page.click("#clear-filters")
+            store.create_trial(store.load_study("live").id, state=TrialState.WAITING)
+            page.wait_for_selector("#trial-table tbody tr[data-number='5'] .st-waiting", timeout=10000)
+            page.wait_for_function("() => document.getElementById('status').textContent === 'running'", timeout=10000)
+
             studies = browser_context.new_page()
             errors += watch_console(studies)
             studies.goto(f"{server.url}/")
@@ -117,7 +133,7 @@ def test_study_page_follows_a_running_study(browser_context, tmp_path, screensho
             # The trial page's controls: a change goes through the API and its answer is shown
             # (taken at the next epoch, or refused because the trial has finished meanwhile).
             page.goto(f"{control.url}/study?study=live")
-            page.click("#trial-table tbody tr")
+            page.click("#trial-table tbody tr[data-number='4']")
             page.wait_for_selector("#trial-control input[type=text]")
             page.fill("#trial-control input[type=text]", "epochs=9")
             page.click("#trial-control button:has-text('change')")

@@ -82,5 +82,76 @@ def test_warm_reads_the_most_recent_studies_first(tmp_path):
     studies = LiveStudies(store, Clock())
     studies.warm(limit=1)
     assert list(studies._studies) == ["new"]
+    assert studies._studies["new"].overview(lambda rec, trials: {"rebuilt": True}).get("rebuilt") is None  # built already
     studies.warm()
     assert sorted(studies._studies) == ["never", "new", "old"]
+
+
+def test_queued_and_requeued_trials_show_as_waiting(tmp_path):
+    store = SQLStorage(f"sqlite:///{tmp_path / 'live.db'}")
+    sid = store.create_study("s", "minimize")
+    clock = Clock()
+    studies = LiveStudies(store, clock)
+    queued = store.create_trial(sid, state=TrialState.WAITING)
+    live = studies.get("s")
+    assert live.trials[queued].state == TrialState.WAITING and live.status() == "running"
+
+    claimed = store.claim_trial(sid)
+    assert claimed is not None and claimed.number == queued
+    store.report(sid, queued, 1, 0.5)
+    clock.now += MIN_REFRESH
+    assert studies.get("s").trials[queued].state == TrialState.RUNNING
+    version = live.version
+    # Its worker vanished: put back in the queue, it shows as waiting again without its steps.
+    store.recover_trial(sid, queued, "no heartbeat", max_retries=1)
+    clock.now += MIN_REFRESH
+    studies.get("s")
+    assert live.trials[queued].state == TrialState.WAITING and live.trials[queued].intermediate_values == {}
+    assert [t.number for t in live.changed_since(version)] == [queued]
+    later = store.create_trial(sid, state=TrialState.WAITING)
+    clock.now += MIN_REFRESH
+    assert studies.get("s").trials[later].state == TrialState.WAITING
+
+
+def test_a_stale_overview_is_answered_at_once_and_rebuilt_behind(tmp_path):
+    store = SQLStorage(f"sqlite:///{tmp_path / 'live.db'}")
+    sid = store.create_study("s", "minimize")
+    clock = Clock()
+    live = LiveStudies(store, clock).get("s")
+    first = live.overview(wait=False)  # nothing built yet: built now
+    assert first["version"] == 0 and first["lineage"]["nodes"] == [] and first["stages"] == []
+    store.finish_trial(sid, store.create_trial(sid), TrialState.COMPLETE, 1.0)
+    clock.now += 2.0
+    live.refresh()
+    assert live.overview(wait=False) is first  # the old one, while the new one is made
+    live._rebuilding.join(timeout=30)
+    fresh = live.overview(wait=False)
+    assert fresh["version"] == 1 and fresh["summary"]["n_trials"] == 1 and "trials" not in fresh
+
+
+def test_counts_and_best_follow_the_changes_as_a_full_ranking_would(tmp_path):
+    from nntune.report.data import rank
+
+    store = SQLStorage(f"sqlite:///{tmp_path / 'live.db'}")
+    sid = store.create_study("s", "maximize")
+    clock = Clock()
+    studies = LiveStudies(store, clock)
+    live = studies.get("s")
+    for value, state in ((0.5, TrialState.COMPLETE), (0.9, TrialState.PRUNED), (0.7, TrialState.COMPLETE),
+                         (0.7, TrialState.COMPLETE), (None, TrialState.FAILED), (0.8, None)):
+        n = store.create_trial(sid)
+        store.report(sid, n, 1, 0.1)
+        if state is not None:
+            store.finish_trial(sid, n, state, value)
+        clock.now += MIN_REFRESH
+        studies.get("s")
+        live.best()  # ranked once, then kept from the changed trials alone
+        everything = store.get_trials(sid)
+        full = next((t for t in rank(everything, "maximize") if t.state == TrialState.COMPLETE), None)
+        assert (live.best().number if live.best() else None) == (full.number if full else None)
+        assert {k: v for k, v in live.counts.items() if v} == {
+            s.value: sum(t.state == s for t in everything) for s in TrialState if any(t.state == s for t in everything)}
+    assert live.best().number == 2  # 0.7 twice: the tie goes to the lower number
+    store.finish_trial(sid, 5, TrialState.COMPLETE, 0.8)
+    clock.now += MIN_REFRESH
+    assert studies.get("s").best().number == 5 and live.counts["running"] == 0

@@ -297,15 +297,19 @@ def test_study_summaries_count_states_and_pick_the_best(storage):
     assert sa_.counts == {"waiting": 1, "running": 1, "complete": 3, "pruned": 1, "failed": 0, "diverged": 0}
     assert sa_.last_activity is not None and sa_.last_activity >= before - timedelta(seconds=1)
     assert (sb.name, sb.best_value, sb.last_activity, sb.n_trials) == ("b", None, None, 0)
+    c = storage.create_study("c", "minimize")
+    storage.create_trial(c, state=TrialState.WAITING)  # a queue alone is activity
+    assert storage.study_summaries()[2].last_activity >= before - timedelta(seconds=1)
 
 
 def test_trials_since_follow_starts_steps_and_ends(storage):
     sid = storage.create_study("s", "minimize")
     old = storage.create_trial(sid)
     storage.finish_trial(sid, old, TrialState.COMPLETE, 1.0)
-    storage.create_trial(sid, state=TrialState.WAITING)  # never ran: no change to show
+    queued = storage.create_trial(sid, state=TrialState.WAITING)  # shown as soon as it is stored
     first = storage.get_trials_since(sid, None)
-    assert [t.number for t in first.trials] == [old] and first.latest is not None
+    assert [(t.number, t.state) for t in first.trials] == [(old, TrialState.COMPLETE), (queued, TrialState.WAITING)]
+    assert first.latest is not None
     import time
     time.sleep(0.02)
     mark = utcnow()
@@ -325,3 +329,32 @@ def test_trials_since_follow_starts_steps_and_ends(storage):
     assert again.trials[0].metrics == []
     with pytest.raises(StudyNotFoundError):
         storage.get_trials_since(999, None)
+
+
+def test_trials_since_see_every_state_change_and_no_bare_heartbeat(storage):
+    import time
+    sid = storage.create_study("s", "minimize")
+    n = storage.create_trial(sid)
+    storage.report(sid, n, 1, 0.5)
+    time.sleep(0.02)
+    mark = utcnow()
+    storage.heartbeat(sid, n)
+    assert storage.get_trials_since(sid, mark).trials == []
+    storage.set_trial_system_attr(sid, n, "retries", 0)
+    assert [t.number for t in storage.get_trials_since(sid, mark).trials] == [n]
+    time.sleep(0.02)
+    mark = utcnow()
+    # A crashed trial put back in the queue: seen as waiting again, its steps gone.
+    assert storage.recover_trial(sid, n, "worker lost", max_retries=1) == TrialState.WAITING
+    back = storage.get_trials_since(sid, mark)
+    assert [(t.number, t.state, t.intermediate_values) for t in back.trials] == [(n, TrialState.WAITING, {})]
+    assert back.latest >= mark
+    time.sleep(0.02)
+    mark = utcnow()
+    claimed = storage.claim_trial(sid)
+    assert claimed is not None and claimed.number == n
+    assert [t.state for t in storage.get_trials_since(sid, mark).trials] == [TrialState.RUNNING]
+    time.sleep(0.02)
+    mark = utcnow()
+    storage.finish_trial(sid, n, TrialState.COMPLETE, 0.1)
+    assert [t.state for t in storage.get_trials_since(sid, mark).trials] == [TrialState.COMPLETE]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import json
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,9 +34,7 @@ from nntune.exceptions import ConfigError
 from nntune.dashboard.query import BadQuery, integer, required, trial_query
 from nntune.report.browse import (
     compare_data,
-    lineage_data,
     query_trials,
-    stages_data,
     studies_data,
     trial_detail,
     trial_row,
@@ -71,9 +70,12 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
+def json_body(data: Any) -> str:
+    return json.dumps(_plain(data), separators=(",", ":"), default=str)
+
+
 def json_response(data: Any, status: int = 200) -> Response:
-    body = json.dumps(_plain(data), separators=(",", ":"), default=str)
-    return Response(body, status_code=status, media_type="application/json",
+    return Response(json_body(data), status_code=status, media_type="application/json",
                     headers={"cache-control": "no-store"})
 
 
@@ -92,6 +94,8 @@ class Dashboard:
         self.allow_control = allow_control
         self.token = token
         self.live = LiveStudies(store, clock)
+        self._bodies: dict[str, tuple[Any, str]] = {}  # per study, the last overview and its JSON
+        self._lock = threading.Lock()
 
     # pages ----------------------------------------------------------------------------
     async def page(self, request: Request) -> Response:
@@ -99,7 +103,9 @@ class Dashboard:
         return FileResponse(STATIC / name, headers={"cache-control": "no-store"})
 
     async def plotly(self, request: Request) -> Response:
-        return FileResponse(plotly_js(), media_type="application/javascript")
+        # Asked again at every visit (a 304 while the installed plotly is the same), so the
+        # browser keeps its compiled copy of these 4 MB between visits.
+        return FileResponse(plotly_js(), media_type="application/javascript", headers={"cache-control": "no-cache"})
 
     # API ------------------------------------------------------------------------------
     def studies(self, request: Request) -> Response:
@@ -112,9 +118,7 @@ class Dashboard:
         live = self.live.get(required(_multi(request), "study"))
         since = integer(_multi(request), "since", -1, -1, 10**12)
         trials = live.ordered()
-        counts = {s.value: 0 for s in TrialState}
-        for t in trials:
-            counts[t.state.value] += 1
+        counts = dict(live.counts)
         best = live.best()
         changed = live.changed_since(since) if since >= 0 else []
         return json_response({
@@ -155,14 +159,14 @@ class Dashboard:
 
     def overview(self, request: Request) -> Response:
         live = self.live.get(required(_multi(request), "study"))
-
-        def build(rec: Any, trials: list[Any]) -> dict[str, Any]:
-            data = live._sections(rec, trials)
-            data["lineage"] = lineage_data(trials)
-            data["stages"] = stages_data(trials, rec.attrs, rec.direction)
-            data.pop("trials", None)  # the table is paged by /api/trials
-            return data
-        return json_response(live.overview(build))
+        data = live.overview(wait=False)
+        with self._lock:
+            cached = self._bodies.get(live.rec.name)
+        if cached is None or cached[0] is not data:  # the same build: the same body (1 MB at 10,000 trials)
+            cached = (data, json_body(data))
+            with self._lock:
+                self._bodies[live.rec.name] = cached
+        return Response(cached[1], media_type="application/json", headers={"cache-control": "no-store"})
 
     def compare(self, request: Request) -> Response:
         names = [n for n in _multi(request).get("study", []) if n]
@@ -209,6 +213,8 @@ class Dashboard:
         name = required(_multi(request), "study")
         self.store.delete_study(name)
         self.live.forget(name)
+        with self._lock:
+            self._bodies.pop(name, None)
         return json_response({"deleted": name})
 
 

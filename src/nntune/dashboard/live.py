@@ -8,6 +8,7 @@ for :data:`FINISH_GRACE` seconds (a serial run has a gap of milliseconds between
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from nntune.report.browse import lineage_data, stages_data
 from nntune.report.data import rank, study_sections
 from nntune.storage import Storage, StudyNotFoundError, StudyRecord
 from nntune.trial import FrozenTrial, TrialState
@@ -28,6 +30,7 @@ FINISH_GRACE = 3.0  # seconds without a running or waiting trial before a study 
 MIN_OVERVIEW_PERIOD = 1.0
 OVERVIEW_COST_FACTOR = 5.0
 WARM_STUDIES = 10  # studies read in the background when the dashboard starts
+FREEZE_AFTER = 1000  # trials read at once that are worth keeping out of the collector's sight
 
 
 def _same(a: FrozenTrial, b: FrozenTrial) -> bool:
@@ -48,17 +51,35 @@ class LiveStudy:
     idle_since: float | None = None
     last_read_seconds: float = 0.0
     _overview: tuple[int, float, float, dict[str, Any]] | None = None  # (version, built at, cost, data)
+    _rebuilding: threading.Thread | None = None
     _ordered: tuple[int, list[FrozenTrial]] | None = None
     _best: tuple[int, FrozenTrial | None] | None = None
+    counts: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in TrialState})
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _merge(self, changed: list[FrozenTrial]) -> None:
+        """Take the trials that differ from what is held: a new version, the counts by state
+        and the best trial kept up to date from the changed trials alone."""
         fresh = [t for t in changed if t.number not in self.trials or not _same(self.trials[t.number], t)]
-        if fresh:
-            self.version += 1
-            for t in fresh:
-                self.trials[t.number] = t
-                self.versions[t.number] = self.version
+        if not fresh:
+            return
+        self.version += 1
+        for t in fresh:
+            old = self.trials.get(t.number)
+            if old is not None:
+                self.counts[old.state.value] -= 1
+            self.counts[t.state.value] = self.counts.get(t.state.value, 0) + 1
+            self.trials[t.number] = t
+            self.versions[t.number] = self.version
+        if self._best is not None and self._best[0] != self.version - 1:
+            self._best = None  # ranked for another version than the one just updated: rank again
+        if self._best is not None:
+            best = self._best[1]
+            if best is not None and best.number in {t.number for t in fresh}:
+                self._best = None  # the best trial itself changed: rank them all again
+            else:  # the ranking key is the trial's own: the best of the old best and the fresh ones
+                ranked = rank(([best] if best is not None else []) + fresh, self.rec.direction)
+                self._best = (self.version, next((t for t in ranked if t.state == TrialState.COMPLETE), None))
 
     def refresh(self, *, force: bool = False) -> None:
         """Read what changed since the last read (everything the first time); at most once
@@ -68,23 +89,17 @@ class LiveStudy:
             if not force and now - self.read_at < MIN_REFRESH:
                 return
             t0 = time.perf_counter()
-            if self.cursor is None and not self.trials:
-                everything = self.store.get_trials(self.rec.id)
-                self._merge(everything)
-                stamps = [d for t in everything for d in (t.datetime_start, t.datetime_complete) if d is not None]
-                self.cursor = max(stamps) if stamps else None
-                if self.cursor is None:  # nothing ran yet: follow from the first start
-                    self.cursor = datetime(1970, 1, 1)
-            else:
-                since = self.cursor - COMMIT_MARGIN if self.cursor is not None else None
-                changes = self.store.get_trials_since(self.rec.id, since)
-                self._merge(changes.trials)
-                if changes.latest is not None and (self.cursor is None or changes.latest > self.cursor):
-                    self.cursor = changes.latest
-                # Trials enqueued and not yet claimed have no time stamps: counted at the next bulk read.
+            # The storage's own change marks (its writers' clocks) move the cursor, never ours.
+            since = None if self.cursor is None else self.cursor - COMMIT_MARGIN
+            changes = self.store.get_trials_since(self.rec.id, since)
+            self._merge(changes.trials)
+            if changes.latest is not None and (self.cursor is None or changes.latest > self.cursor):
+                self.cursor = changes.latest
+            elif self.cursor is None:  # nothing stored yet: follow from the first change
+                self.cursor = datetime(1970, 1, 1)
             self.last_read_seconds = time.perf_counter() - t0
             first = self.read_at < -1e8
-            active = any(t.state in (TrialState.RUNNING, TrialState.WAITING) for t in self.trials.values())
+            active = self.counts[TrialState.RUNNING.value] + self.counts[TrialState.WAITING.value] > 0
             if active:
                 self.idle_since = None
             elif self.idle_since is None:  # a study found idle at the first look has finished already
@@ -99,10 +114,13 @@ class LiveStudy:
 
     def best(self) -> FrozenTrial | None:
         """The best complete trial (one ranking per version)."""
-        if self._best is None or self._best[0] != self.version:
-            ranked = rank(self.ordered(), self.rec.direction)
-            self._best = (self.version, next((t for t in ranked if t.state == TrialState.COMPLETE), None))
-        return self._best[1]
+        held = self._best
+        if held is None or held[0] != self.version:
+            version, trials = self.version, self.ordered()
+            ranked = rank(trials, self.rec.direction)
+            held = (version, next((t for t in ranked if t.state == TrialState.COMPLETE), None))
+            self._best = held
+        return held[1]
 
     @property
     def finished(self) -> bool:
@@ -117,25 +135,44 @@ class LiveStudy:
         return [self.trials[n] for n in sorted(self.trials) if self.versions.get(n, 0) > version]
 
     def overview(self, build: Callable[[StudyRecord, list[FrozenTrial]], dict[str, Any]] | None = None,
-                 *, force: bool = False) -> dict[str, Any]:
+                 *, force: bool = False, wait: bool = True) -> dict[str, Any]:
         """The report's plot sections for the current trials, rebuilt only when trials changed
-        and the last build is old enough for its cost; ``version`` tells what it reflects."""
+        and the last build is old enough for its cost; ``version`` tells what it reflects.
+        Without ``wait``, a stale build is answered at once while a fresh one is made in the
+        background (10,000 trials take a second to summarize; a page must not wait for it)."""
         with self._lock:
             now = self.clock()
             cached = self._overview
             if cached is not None and (cached[0] == self.version or (
                     not force and now - cached[1] < max(MIN_OVERVIEW_PERIOD, OVERVIEW_COST_FACTOR * cached[2]))):
                 return cached[3]
+            if cached is not None and not wait:
+                if self._rebuilding is None or not self._rebuilding.is_alive():
+                    self._rebuilding = threading.Thread(target=self._build, args=(build, now), daemon=True)
+                    self._rebuilding.start()
+                return cached[3]
+        return self._build(build, now)
+
+    def _build(self, build: Callable[[StudyRecord, list[FrozenTrial]], dict[str, Any]] | None,
+               now: float) -> dict[str, Any]:
+        with self._lock:
             version, trials = self.version, self.ordered()
         t0 = time.perf_counter()
         data = (build or self._sections)(self.rec, trials)
         data["version"] = version
         with self._lock:
-            self._overview = (version, now, time.perf_counter() - t0, data)
+            if self._overview is None or self._overview[0] <= version:
+                self._overview = (version, now, time.perf_counter() - t0, data)
         return data
 
     def _sections(self, rec: StudyRecord, trials: list[FrozenTrial]) -> dict[str, Any]:
-        return study_sections(self.store, rec, trials)
+        """The report's sections, PBT lineage and coarse-to-fine stages; the table is paged
+        by its own call."""
+        data = study_sections(self.store, rec, trials)
+        data["lineage"] = lineage_data(trials)
+        data["stages"] = stages_data(trials, rec.attrs, rec.direction)
+        data.pop("trials", None)
+        return data
 
 
 class LiveStudies:
@@ -157,20 +194,27 @@ class LiveStudies:
                 raise StudyNotFoundError(f"no study named {name!r}")
             with self._lock:
                 live = self._studies.setdefault(name, LiveStudy(self.store, rec, self.clock))
+        first = live.read_at < -1e8
         try:
             live.refresh()
         except StudyNotFoundError:
             self.forget(name)
             raise
+        if first and len(live.trials) >= FREEZE_AFTER:
+            # The trials just read stay for the dashboard's life: out of the cyclic collector's
+            # sight, a full collection no longer walks them (a pause of 100 ms or more at
+            # 10,000 trials, landing on whichever refresh is running).
+            gc.freeze()
         return live
 
     def warm(self, limit: int = WARM_STUDIES) -> None:
-        """Read the most recently active studies now (a bulk read of 10,000 trials takes
-        seconds), so that their pages open at once; errors are left for the page to report."""
+        """Read the most recently active studies now and summarize them for their plots (a bulk
+        read of 10,000 trials takes seconds, its summary another), so that their pages open at
+        once; errors are left for the page to report."""
         recent = sorted(self.store.study_summaries(), key=lambda s: s.last_activity or datetime.min, reverse=True)
         for summary in recent[:limit]:
             try:
-                self.get(summary.name)
+                self.get(summary.name).overview()
             except StudyNotFoundError:
                 continue
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from datetime import datetime
 from typing import Any
 
@@ -104,13 +105,19 @@ def query_trials(trials: Sequence[FrozenTrial], q: TrialQuery) -> dict[str, Any]
     """One page of the trial table: ``{"rows", "total" (matching), "n_trials", "page", "size",
     "pages", "params" (every parameter name), "scheduler_columns"}``. Missing values sort last
     whichever the order."""
-    key = _sort_key(q.sort)
-    keyed = [(key(t), t) for t in trials if _matches(t, q)]
-    present = [kt for kt in keyed if kt[0][0][0] == 0]
-    present.sort(key=lambda kt: kt[0], reverse=q.descending)
-    ordered = [t for _, t in present] + [t for k, t in keyed if k[0][0] == 1]  # missing last, by number
+    filtered = q.states or q.ranges or q.value_min is not None or q.value_max is not None
+    matching = [t for t in trials if _matches(t, q)] if filtered else trials
+    if q.sort == "number":  # never missing: no keys to build (the live table's usual order)
+        ordered = sorted(matching, key=attrgetter("number"), reverse=q.descending)
+    else:
+        key = _sort_key(q.sort)
+        keyed = [(key(t), t) for t in matching]
+        present = [kt for kt in keyed if kt[0][0][0] == 0]
+        present.sort(key=lambda kt: kt[0], reverse=q.descending)
+        ordered = [t for _, t in present] + [t for k, t in keyed if k[0][0] == 1]  # missing last, by number
     start = q.page * q.size
-    names = list(dict.fromkeys(name for t in trials for name in t.params))
+    # Trials share a few parameter lists: their names in first-seen order, from those lists.
+    names = list(dict.fromkeys(name for keys in dict.fromkeys(tuple(t.params) for t in trials) for name in keys))
     columns: list[str] = []
     for t in trials:
         if t.user_attrs or t.system_attrs:

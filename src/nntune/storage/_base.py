@@ -196,9 +196,9 @@ class Storage(Protocol):
 
     def get_trials_since(self, study_id: int, since: datetime | None, *,
                          with_metrics: bool = False) -> TrialChanges:
-        """The trials that started, reported a step or finished at ``since`` or later (all
-        trials that ever ran when ``since`` is None), in number order. Attribute writes alone
-        do not count as a change; waiting trials appear once claimed."""
+        """The trials changed at ``since`` or later (all trials when ``since`` is None), in
+        number order: enqueued, claimed, re-queued, given parameters or attributes, a step
+        reported, finished. A bare heartbeat is no change."""
 
     def add_param_changes(self, study_id: int, number: int, changes: Mapping[str, Any], *,
                           who: str = "user") -> list[ParamChange]:

@@ -84,9 +84,13 @@ def _sqlite_engine(url: str, kwargs: dict[str, Any]) -> Engine:
     return engine
 
 
-def create_schema(engine: Engine, meta: sa.MetaData) -> None:
-    """Create missing tables; on PostgreSQL one process at a time (creation is not atomic)."""
+def create_schema(engine: Engine, meta: sa.MetaData,
+                  migrate: Callable[[Connection], None] | None = None) -> None:
+    """Create missing tables and bring older ones up to date with ``migrate``; on PostgreSQL
+    one process at a time (creation is not atomic)."""
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
         meta.create_all(conn)
+        if migrate is not None:
+            migrate(conn)

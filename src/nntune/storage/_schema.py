@@ -1,6 +1,9 @@
-"""The five tables of SQL storage. Every JSON column holds text written by ``json.dumps``."""
+"""The five tables of SQL storage. Every JSON column holds text written by ``json.dumps``.
+A column added after databases were already in use is added to them by :func:`migrate`."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -28,6 +31,9 @@ trials = sa.Table(
     sa.Column("datetime_complete", sa.DateTime, nullable=True),
     sa.Column("heartbeat", sa.DateTime, nullable=True),
     sa.Column("error", sa.Text, nullable=True),
+    # When the trial last changed in a way a reader may show: enqueued, claimed, re-queued,
+    # given parameters or attributes, a step reported, finished (a bare heartbeat is not one).
+    sa.Column("updated", sa.DateTime, nullable=True),
     sa.UniqueConstraint("study_id", "number", name="uq_trial_number"),
 )
 steps = sa.Table(
@@ -60,3 +66,17 @@ param_changes = sa.Table(
 )
 sa.Index("ix_param_changes_trial", param_changes.c.trial_id, param_changes.c.epoch)
 sa.Index("ix_trials_study_state", trials.c.study_id, trials.c.state)
+updated_index = sa.Index("ix_trials_study_updated", trials.c.study_id, trials.c.updated)
+
+
+def migrate(conn: sa.engine.Connection, now: datetime) -> None:
+    """Bring a database written by an earlier version up to these tables: ``trials.updated``
+    (a trial's latest time stamp, ``now`` for one that never ran) and its index."""
+    if "updated" in {c["name"] for c in sa.inspect(conn).get_columns("trials")}:
+        return
+    kind = trials.c.updated.type.compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE trials ADD COLUMN updated {kind}"))
+    # A heartbeat is never later than the completion, nor a start later than a heartbeat.
+    conn.execute(trials.update().values(updated=sa.func.coalesce(
+        trials.c.datetime_complete, trials.c.heartbeat, trials.c.datetime_start, now)))
+    updated_index.create(conn, checkfirst=True)

@@ -13,7 +13,8 @@ from nntune.storage._base import StudyRecord, StudySummary, summarize_study
 from nntune.storage._schema import steps, trials
 from nntune.trial import TrialState
 
-STAMPS = (trials.c.datetime_start, trials.c.heartbeat, trials.c.datetime_complete)
+# A study's last activity: the latest change of any trial, or of any heartbeat.
+STAMPS = (trials.c.datetime_start, trials.c.heartbeat, trials.c.datetime_complete, trials.c.updated)
 IN_CHUNK = 500  # trial ids per IN (...) list
 
 
@@ -31,19 +32,19 @@ def summaries(conn: Connection, recs: list[StudyRecord]) -> list[StudySummary]:
         counts = {r[1]: int(r[2]) for r in rows}
         done = [r for r in rows if r[1] == TrialState.COMPLETE.value and r[3] is not None]
         best = (done[0][4] if rec.direction == "maximize" else done[0][3]) if done else None
-        stamps = [d for r in rows for d in r[5:8] if d is not None]
+        stamps = [d for r in rows for d in r[5:5 + len(STAMPS)] if d is not None]
         out.append(summarize_study(rec, counts, best, max(stamps) if stamps else None))
     return out
 
 
 def changed_rows(conn: Connection, study_id: int, since: datetime | None,
                  with_metrics: bool) -> tuple[list[Any], dict[int, list[Any]], datetime | None]:
-    """The trial rows that started, reported or finished at ``since`` or later (every row that
-    ever ran when None), their step rows by trial id, and the latest of their time stamps
-    (``since`` when there are none)."""
-    cond = sa.or_(*(c >= since for c in STAMPS)) if since is not None else sa.or_(*(c.is_not(None) for c in STAMPS))
-    rows = conn.execute(sa.select(trials).where(trials.c.study_id == study_id, cond)
-                        .order_by(trials.c.number)).all()
+    """The trial rows changed at ``since`` or later by their ``updated`` mark (every row when
+    None), their step rows by trial id, and the latest mark among them (``since`` when none)."""
+    q = sa.select(trials).where(trials.c.study_id == study_id)
+    if since is not None:
+        q = q.where(trials.c.updated >= since)
+    rows = conn.execute(q.order_by(trials.c.number)).all()
     if not rows:
         return [], {}, since
     cols = [steps.c.trial_id, steps.c.step, steps.c.value] + ([steps.c.metrics] if with_metrics else [])
@@ -53,5 +54,5 @@ def changed_rows(conn: Connection, study_id: int, since: datetime | None,
         for s in conn.execute(sa.select(*cols).where(steps.c.trial_id.in_(ids[start:start + IN_CHUNK]))
                               .order_by(steps.c.trial_id, steps.c.step)):
             by_trial.setdefault(s.trial_id, []).append(s)
-    latest = max(d for r in rows for d in (r.datetime_start, r.heartbeat, r.datetime_complete) if d is not None)
-    return rows, by_trial, latest
+    marks = [r.updated for r in rows if r.updated is not None]
+    return rows, by_trial, max(marks) if marks else since

@@ -69,6 +69,8 @@ class InMemoryStorage:
         self._views: dict[int, list[FrozenTrial]] = {}
         self._stale: dict[int, set[int]] = {}
         self._heartbeats: dict[tuple[int, int], datetime] = {}
+        # Per study, when each trial last changed in a way a reader may show (not a bare heartbeat).
+        self._updated: dict[int, dict[int, datetime]] = {}
         self._waiting: dict[int, list[int]] = {}  # per study, a heap of waiting trial numbers
         self._changes: dict[int, list[ParamChange]] = {}  # per study, oldest first
         self._change_ids = 0
@@ -107,6 +109,7 @@ class InMemoryStorage:
             self._views.pop(rec.id, None)
             self._stale.pop(rec.id, None)
             self._changes.pop(rec.id, None)
+            self._updated.pop(rec.id, None)
 
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
         with self._lock:
@@ -131,9 +134,9 @@ class InMemoryStorage:
             return out
 
     def _changed_at(self, study_id: int, t: FrozenTrial) -> datetime | None:
-        """When a trial last started, reported (its heartbeat) or finished."""
-        stamps = [d for d in (t.datetime_start, self._heartbeats.get((study_id, t.number)), t.datetime_complete)
-                  if d is not None]
+        """When a trial last started, reported (its heartbeat), finished or otherwise changed."""
+        stamps = [d for d in (t.datetime_start, self._heartbeats.get((study_id, t.number)), t.datetime_complete,
+                              self._updated.get(study_id, {}).get(t.number)) if d is not None]
         return max(stamps) if stamps else None
 
     # trials ---------------------------------------------------------------------------
@@ -145,9 +148,11 @@ class InMemoryStorage:
 
     def _trial(self, study_id: int, number: int) -> FrozenTrial:
         """The stored trial, for a change: its shared read-only view is renewed on the next read."""
+        t = self._lookup(study_id, number)
         if number < len(self._views.get(study_id, ())):
             self._stale.setdefault(study_id, set()).add(number)
-        return self._lookup(study_id, number)
+        self._updated.setdefault(study_id, {})[number] = utcnow()
+        return t
 
     def _running(self, study_id: int, number: int) -> FrozenTrial:
         t = self._trial(study_id, number)
@@ -162,6 +167,7 @@ class InMemoryStorage:
         with self._lock:
             trials = self._trials[study_id]
             number = len(trials)
+            self._updated.setdefault(study_id, {})[number] = utcnow()
             trials.append(FrozenTrial(
                 number=number, state=TrialState(state), params=_json(dict(params or {})),
                 distributions=dict(distributions or {}),
@@ -283,7 +289,8 @@ class InMemoryStorage:
 
     def heartbeat(self, study_id: int, number: int) -> None:
         with self._lock:
-            self._running(study_id, number)
+            if self._lookup(study_id, number).state != TrialState.RUNNING:
+                self._running(study_id, number)  # raises TrialStateError
             self._heartbeats[(study_id, number)] = utcnow()
 
     def finish_trial(self, study_id: int, number: int, state: TrialState, value: float | None = None,
@@ -320,11 +327,12 @@ class InMemoryStorage:
             if study_id not in self._trials:
                 raise StudyNotFoundError(f"no study with id {study_id}")
             changed, latest = [], since
+            updated = self._updated.get(study_id, {})
             for t in self._trials[study_id]:
-                at = self._changed_at(study_id, t)
-                if at is not None and (since is None or at >= since):
+                at = updated.get(t.number)
+                if since is None or (at is not None and at >= since):
                     changed.append(self._copy(t, with_metrics))
-                    latest = at if latest is None or at > latest else latest
+                    latest = at if latest is None or (at is not None and at > latest) else latest
             return TrialChanges(changed, latest)
 
     def _current_views(self, study_id: int) -> list[FrozenTrial]:

@@ -38,7 +38,7 @@ from nntune.storage._base import (
 )
 from nntune.storage import _sql_changes as _changes
 from nntune.storage._engines import READ_ONLY, create_schema, is_in_memory_sqlite, is_transient, make_engine
-from nntune.storage._schema import meta, param_changes, steps, studies, test_evals, trials
+from nntune.storage._schema import meta, migrate, param_changes, steps, studies, test_evals, trials
 from nntune.storage._sql_watch import changed_rows, summaries
 from nntune.trial import FrozenTrial, TrialState
 
@@ -74,7 +74,7 @@ class SQLStorage:
         # Trials as last decoded by get_trials, by row id, with the row they came from.
         self._decoded_rows: dict[int, tuple[tuple[Any, ...], FrozenTrial]] = {}
         # A wrong address should fail in about a second, not after the full retry budget.
-        self._retry(lambda: create_schema(self.engine, meta), attempts=4)
+        self._retry(lambda: create_schema(self.engine, meta, lambda conn: migrate(conn, utcnow())), attempts=4)
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError("an SQLStorage holds open connections; give a worker its URL instead")
@@ -179,13 +179,14 @@ class SQLStorage:
             last = conn.execute(sa.select(sa.func.max(trials.c.number))
                                 .where(trials.c.study_id == study_id)).scalar()
             number = 0 if last is None else int(last) + 1
-            now = utcnow() if state == TrialState.RUNNING else None
+            updated = utcnow()
+            now = updated if state == TrialState.RUNNING else None
             conn.execute(trials.insert().values(
                 study_id=study_id, number=number, state=state.value,
                 params=_dumps(dict(params or {})),
                 distributions=_dumps({k: d.to_json() for k, d in (distributions or {}).items()}),
                 user_attrs="{}", system_attrs=_dumps(dict(system_attrs or {})),
-                datetime_start=now, heartbeat=now))
+                datetime_start=now, heartbeat=now, updated=updated))
             return number
         return self._tx(run)
 
@@ -201,7 +202,8 @@ class SQLStorage:
             # The state guard makes the claim safe even where row locks are not available.
             res = conn.execute(trials.update().where(trials.c.id == row.id,
                                                      trials.c.state == TrialState.WAITING.value)
-                               .values(state=TrialState.RUNNING.value, datetime_start=now, heartbeat=now))
+                               .values(state=TrialState.RUNNING.value, datetime_start=now, heartbeat=now,
+                                       updated=now))
             return int(row.number) if res.rowcount == 1 else None
         return self._tx(run)
 
@@ -229,7 +231,8 @@ class SQLStorage:
             if row is not None:
                 attrs = _dumps({**json.loads(row.system_attrs), **extra})
                 conn.execute(trials.update().where(trials.c.id == row.id).values(
-                    state=TrialState.RUNNING.value, datetime_start=now, heartbeat=now, system_attrs=attrs))
+                    state=TrialState.RUNNING.value, datetime_start=now, heartbeat=now, system_attrs=attrs,
+                    updated=now))
                 claimed = SimpleNamespace(**{**row._mapping, "state": TrialState.RUNNING.value,
                                              "datetime_start": now, "system_attrs": attrs})
                 return _trial(claimed, [], False)
@@ -241,22 +244,24 @@ class SQLStorage:
             conn.execute(trials.insert().values(
                 study_id=study_id, number=new, state=TrialState.RUNNING.value, params="{}",
                 distributions="{}", user_attrs="{}", system_attrs=_dumps(extra),
-                datetime_start=now, heartbeat=now))
+                datetime_start=now, heartbeat=now, updated=now))
             return FrozenTrial(number=new, state=TrialState.RUNNING, system_attrs=json.loads(_dumps(extra)),
                                datetime_start=now)
         return self._tx(run)
 
     def _recover(self, conn: Connection, row: Any, reason: str, max_retries: int) -> TrialState:
         state, attrs, error = interruption_outcome(json.loads(row.system_attrs), reason, max_retries)
+        now = utcnow()
         if state == TrialState.WAITING:
             conn.execute(steps.delete().where(steps.c.trial_id == row.id))
             conn.execute(trials.update().where(trials.c.id == row.id).values(
                 state=state.value, params="{}", distributions="{}", user_attrs="{}",
-                system_attrs=_dumps(attrs), datetime_start=None, heartbeat=None, value=None, error=None))
+                system_attrs=_dumps(attrs), datetime_start=None, heartbeat=None, value=None, error=None,
+                updated=now))
         else:
             conn.execute(trials.update().where(trials.c.id == row.id).values(
                 state=state.value, system_attrs=_dumps(attrs), error=error, value=None,
-                datetime_complete=utcnow()))
+                datetime_complete=now, updated=now))
         return state
 
     def recover_trial(self, study_id: int, number: int, reason: str, *,
@@ -290,7 +295,7 @@ class SQLStorage:
         def run(conn: Connection) -> None:
             row = (self._running_row if running else self._trial_row)(conn, study_id, number)
             values = {col: _dumps({**json.loads(getattr(row, col)), **new}) for col, new in updates.items()}
-            conn.execute(trials.update().where(trials.c.id == row.id).values(**values))
+            conn.execute(trials.update().where(trials.c.id == row.id).values(**values, updated=utcnow()))
         self._tx(run)
 
     def set_trial_params(self, study_id: int, number: int, params: Mapping[str, Any],
@@ -307,7 +312,8 @@ class SQLStorage:
             conn.execute(steps.insert().values(
                 trial_id=row.id, step=int(step), value=_finite(value) if value is not None else None,
                 metrics=None if metrics is None else _dumps(dict(metrics))))
-            conn.execute(trials.update().where(trials.c.id == row.id).values(heartbeat=utcnow()))
+            now = utcnow()
+            conn.execute(trials.update().where(trials.c.id == row.id).values(heartbeat=now, updated=now))
         self._tx(run)
 
     def set_trial_user_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
@@ -336,8 +342,9 @@ class SQLStorage:
 
         def run(conn: Connection) -> FrozenTrial:
             row = self._running_row(conn, study_id, number)
-            done = {"state": state.value, "value": _finite(value), "error": error, "datetime_complete": utcnow()}
-            conn.execute(trials.update().where(trials.c.id == row.id).values(**done))
+            now = utcnow()
+            done = {"state": state.value, "value": _finite(value), "error": error, "datetime_complete": now}
+            conn.execute(trials.update().where(trials.c.id == row.id).values(**done, updated=now))
             step_rows = conn.execute(sa.select(steps.c.step, steps.c.value).where(steps.c.trial_id == row.id)
                                      .order_by(steps.c.step)).all()
             return _trial(SimpleNamespace(**{**row._mapping, **done}), step_rows, False)

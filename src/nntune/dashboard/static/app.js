@@ -5,7 +5,7 @@ const $ = (sel) => document.querySelector(sel);
 const STATES = ["complete", "pruned", "failed", "diverged", "running", "waiting"];
 const POLL_MS = 1000;
 const PLOT_CONFIG = { displaylogo: false, responsive: true };
-const COLORS = { complete: "#1f77b4", pruned: "#ef6c00", failed: "#b00020", diverged: "#6a1b9a", running: "#1565c0" };
+const COLORS = { complete: "#1f77b4", pruned: "#ef6c00", failed: "#b00020", diverged: "#6a1b9a", running: "#1565c0", waiting: "#757575" };
 
 async function api(path, params) {
   const url = new URL(path, window.location.origin);
@@ -61,7 +61,36 @@ async function draw(id, traces, layout) {
   } catch (err) { setLive(`error: ${err.message}`); }
 }
 
+// Plots below the first screen are drawn when they come near it, and redrawn only while near
+// it and only when their data changed: plotly takes a few hundred milliseconds for each large
+// figure, and the page of a study of 10,000 trials should be ready, and follow it, at once.
+const offscreen = new Map();  // id -> the draw waiting for its plot to come near the screen
+const drawnData = new Map();  // id -> the data it was last drawn from
+const near = new Set();
+let nearScreen = null;
+function later(id, data, drawIt) {
+  const node = document.getElementById(id);
+  if (!node) return;
+  const key = JSON.stringify(data);
+  if (drawnData.get(id) === key) { offscreen.delete(id); return; }
+  const run = () => { drawnData.set(id, key); return drawIt(); };
+  if (!("IntersectionObserver" in window)) { run(); return; }
+  if (!nearScreen) nearScreen = new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      if (!e.isIntersecting) { near.delete(e.target.id); continue; }
+      near.add(e.target.id);
+      const pending = offscreen.get(e.target.id);
+      offscreen.delete(e.target.id);
+      if (pending) pending();
+    }
+  }, { rootMargin: "200px 0px" });
+  if (!node.dataset.observed) { node.dataset.observed = "1"; nearScreen.observe(node); }
+  if (near.has(id)) { offscreen.delete(id); run(); } else offscreen.set(id, run);
+}
+
 async function emptyNote(id, text) {
+  offscreen.delete(id);
+  drawnData.delete(id);
   const node = document.getElementById(id);
   if (!node) return;
   if (window.Plotly) Plotly.purge(node);
@@ -241,6 +270,11 @@ function findingNode(f) {
     el("div", {}, f.summary), el("div", {}, `Advice: ${f.advice}`));
 }
 
+// Trial numbers are whole: a step of one where plotly would put ticks between them.
+function trialAxis(n) {
+  return Object.assign({ title: { text: "trial" }, tickformat: "d", zeroline: false }, n <= 12 ? { dtick: 1 } : {});
+}
+
 function drawHistory(h) {
   const m = S.metric;
   if (h.n_trials) {
@@ -248,13 +282,17 @@ function drawHistory(h) {
       { x: h.number, y: h.value, mode: "markers", name: "complete", marker: { color: COLORS.complete, size: 6 } },
       { x: h.pruned_number, y: h.pruned_value, mode: "markers", name: "pruned", marker: { color: COLORS.pruned, symbol: "x", size: 6 } },
       { x: h.best_number, y: h.best_value, mode: "lines", name: "best so far", line: { shape: "hv", color: "#c62828" } }],
-      { xaxis: { title: { text: "trial" }, tickformat: "d", zeroline: false }, yaxis: { title: { text: m } } });
+      { xaxis: trialAxis(h.n_trials), yaxis: { title: { text: m } } });
   }
   return emptyNote("history-plot", "No finished trial yet.");
 }
 
 async function refreshHistory() {
   const d = await api("/api/history", [["study", S.study]]);
+  // A new epoch of a running trial leaves the history as it was: no redraw (thousands of points).
+  const key = JSON.stringify(d.history);
+  if (key === S.historyKey) return;
+  S.historyKey = key;
   await drawHistory(d.history);
 }
 
@@ -264,12 +302,19 @@ function drawOverview(d) {
   if (iv.curves.length) {
     const traces = [];
     for (const [q, name] of [["q10", "10%"], ["q50", "median"], ["q90", "90%"]]) traces.push({ x: iv.band_steps, y: iv.band[q], name: `${name} of all`, mode: "lines", line: { color: "#999", dash: q === "q50" ? "dash" : "dot" } });
+    // All curves of a kind in one trace, split by gaps: plotly's cost grows with the number of traces.
+    const kind = (name, color) => ({ x: [], y: [], text: [], name, mode: "lines", hoverinfo: "x+y+text", line: { width: 1, color } });
+    const ran = kind("trials", "rgba(31,119,180,.45)"), stopped = kind("stopped early", "rgba(239,108,0,.55)");
+    const ends = { x: [], y: [], text: [], name: "stopped here", mode: "markers", hoverinfo: "x+y+text", marker: { symbol: "x", color: COLORS.pruned, size: 8 } };
     for (const c of iv.curves) {
-      const pruned = c.state === "pruned";
-      traces.push({ x: c.steps, y: c.values, mode: "lines", showlegend: false, hoverinfo: "x+y+text", text: `#${c.number} ${c.state}`, line: { width: 1, color: pruned ? "rgba(239,108,0,.55)" : "rgba(31,119,180,.45)" } });
-      if (pruned) traces.push({ x: [c.steps[c.steps.length - 1]], y: [c.values[c.values.length - 1]], mode: "markers", showlegend: false, marker: { symbol: "x", color: COLORS.pruned, size: 8 }, text: `#${c.number} stopped early` });
+      const pruned = c.state === "pruned", t = pruned ? stopped : ran, label = `#${c.number} ${c.state}`;
+      for (let i = 0; i < c.steps.length; i++) { t.x.push(c.steps[i]); t.y.push(c.values[i]); t.text.push(label); }
+      t.x.push(null); t.y.push(null); t.text.push("");
+      if (pruned) { ends.x.push(c.steps[c.steps.length - 1]); ends.y.push(c.values[c.values.length - 1]); ends.text.push(`#${c.number} stopped early`); }
     }
-    draw("intermediate-plot", traces, { xaxis: { title: { text: "epoch" } }, yaxis: { title: { text: m } }, height: 360 });
+    traces.push(ran, stopped, ends);
+    const shown = iv.n_shown < iv.n_trials ? ` (${iv.n_shown} of ${iv.n_trials} trials drawn, the best among them; the band is over all)` : "";
+    later("intermediate-plot", [iv, m], () => draw("intermediate-plot", traces, { title: { text: shown, font: { size: 11 } }, xaxis: { title: { text: "epoch" } }, yaxis: { title: { text: m } }, height: 360 }));
   } else emptyNote("intermediate-plot", "No intermediate values reported yet.");
   const pc = d.parallel;
   if (pc.value.length >= 2 && pc.dimensions.length) {
@@ -277,20 +322,26 @@ function drawOverview(d) {
       ? { label: dim.name, values: dim.values, tickvals: dim.ticktext.map((_, i) => i), ticktext: dim.ticktext }
       : { label: dim.name, values: dim.values });
     dims.push({ label: m, values: pc.value });
-    drawParallel(dims, pc.value);
+    later("parallel-plot", [pc, m, S.direction], () => drawParallel(dims, pc.value));
   } else emptyNote("parallel-plot", "Two complete trials are needed.");
   const box = $("#slices-plots");
   const want = d.slices.map((s) => `slice-${s.name}`);
   if ([...box.children].map((c) => c.id).join() !== want.join()) box.replaceChildren(...want.map((id) => el("div", { id })));
   for (const s of d.slices) {
-    draw(`slice-${s.name}`, [{ x: s.x, y: s.value, mode: "markers", text: s.number.map((n) => `#${n}`),
-      marker: { size: 6, color: s.pruned.map((p) => (p ? COLORS.pruned : COLORS.complete)), symbol: s.pruned.map((p) => (p ? "x" : "circle")) } }],
-      { title: { text: s.name, font: { size: 13 } }, height: 270, xaxis: { type: s.log ? "log" : s.categorical ? "category" : "linear" }, yaxis: { title: { text: m } } });
+    // Two traces of one marker each (complete, pruned): per-point styles cost plotly far more.
+    const part = (pruned) => {
+      const t = { x: [], y: [], text: [], mode: "markers", name: pruned ? "pruned" : "complete", showlegend: false,
+        marker: { size: 6, color: pruned ? COLORS.pruned : COLORS.complete, symbol: pruned ? "x" : "circle" } };
+      s.x.forEach((x, i) => { if (s.pruned[i] === pruned) { t.x.push(x); t.y.push(s.value[i]); t.text.push(`#${s.number[i]}`); } });
+      return t;
+    };
+    later(`slice-${s.name}`, [s, m], () => draw(`slice-${s.name}`, [part(false), part(true)],
+      { title: { text: s.name, font: { size: 13 } }, height: 270, xaxis: { type: s.log ? "log" : s.categorical ? "category" : "linear" }, yaxis: { title: { text: m } } }));
   }
   if (!d.slices.length) box.replaceChildren(el("p", { class: "empty" }, "No parameters yet."));
   const imp = d.importance, names = Object.keys(imp.importance || {});
   $("#importance-note").textContent = names.length ? `${imp.method} over ${imp.n_trials} complete trials (fit R² ${fmt(imp.r2)}).` : "";
-  if (names.length) draw("importance-plot", [{ type: "bar", orientation: "h", x: names.map((n) => imp.importance[n]).reverse(), y: names.slice().reverse(), error_x: { type: "data", array: names.map((n) => imp.std[n]).reverse() } }], { xaxis: { title: { text: "share of importance" } }, margin: { l: 120, r: 15, t: 20, b: 40 } });
+  if (names.length) later("importance-plot", imp, () => draw("importance-plot", [{ type: "bar", orientation: "h", x: names.map((n) => imp.importance[n]).reverse(), y: names.slice().reverse(), error_x: { type: "data", array: names.map((n) => imp.std[n]).reverse() } }], { xaxis: { title: { text: "share of importance" } }, margin: { l: 120, r: 15, t: 20, b: 40 } }));
   else emptyNote("importance-plot", "Importance needs at least 8 complete trials.");
   $("#diagnosis-list").replaceChildren(...(d.diagnosis.length ? d.diagnosis.map((t) => el("div", {},
     el("h3", {}, `Trial #${t.number} (${t.state}, value ${fmt(t.value)})`),
@@ -346,10 +397,10 @@ function drawLineage(lin) {
   const byNumber = new Map(lin.nodes.map((n) => [n.number, n]));
   const ex = [], ey = [];
   for (const n of lin.nodes) if (n.parent !== null && byNumber.has(n.parent)) { ex.push(n.parent, n.number, null); ey.push(byNumber.get(n.parent).value, n.value, null); }
-  draw("lineage-plot", [{ x: ex, y: ey, mode: "lines", name: "copied from", line: { color: "#aaa" } },
+  later("lineage-plot", [lin, S.metric], () => draw("lineage-plot", [{ x: ex, y: ey, mode: "lines", name: "copied from", line: { color: "#aaa" } },
     { x: lin.nodes.map((n) => n.number), y: lin.nodes.map((n) => n.value), mode: "markers", name: "member",
       text: lin.nodes.map((n) => (n.parent === null ? `#${n.number}` : `#${n.number} from #${n.parent} at epoch ${n.parent_step}`)),
-      marker: { color: lin.nodes.map((n) => COLORS[n.state] || "#777"), size: 8 } }], { xaxis: { title: { text: "trial" } }, yaxis: { title: { text: S.metric } } });
+      marker: { color: lin.nodes.map((n) => COLORS[n.state] || "#777"), size: 8 } }], { xaxis: { title: { text: "trial" } }, yaxis: { title: { text: S.metric } } }));
 }
 
 function drawStages(stages) {
@@ -396,7 +447,10 @@ function studyPage() {
     const numbers = new Set(p.changed.map((r) => r.number));
     S.version = p.version;
     if (!changed) return;
-    const redraw = [refreshTable(), refreshHistory()];
+    // The first table is drawn before plotly.js is evaluated: that takes the browser's only
+    // thread for a second, and the rows should not wait behind it.
+    if (first) await refreshTable();
+    const redraw = [first ? Promise.resolve() : refreshTable(), refreshHistory()];
     if (S.follow) {
       const pick = p.running.length ? Math.max(...p.running) : S.selected === null && p.best ? p.best.number : S.selected;
       if (pick !== S.selected) redraw.push(select(pick)); else if (numbers.has(S.selected)) redraw.push(refreshTrial());
@@ -408,7 +462,7 @@ function studyPage() {
     }
   });
   setInterval(() => {  // catch up a version the throttle skipped
-    if (!overviewBusy && S.version >= 0 && S.overviewVersion !== S.version && Date.now() - S.overviewAt > 3000) {
+    if (!overviewBusy && S.version >= 0 && S.overviewVersion !== S.version && Date.now() - S.overviewAt > 1500) {
       overviewBusy = true;
       refreshOverview().catch((err) => setLive(`error: ${err.message}`)).finally(() => { overviewBusy = false; });
     }
@@ -434,7 +488,7 @@ function comparePage() {
       traces.push({ x: s.history.number, y: s.history.value, mode: "markers", name: `${s.name} (${s.direction})`, marker: { color, size: 5, opacity: 0.5 } });
       traces.push({ x: s.history.best_number, y: s.history.best_value, mode: "lines", name: `${s.name}: best so far`, line: { shape: "hv", color, width: 2 } });
     });
-    draw("compare-plot", traces, { height: 480, xaxis: { title: { text: "trial" }, tickformat: "d", zeroline: false }, yaxis: { title: { text: "value" } } });
+    draw("compare-plot", traces, { height: 480, xaxis: trialAxis(Math.max(0, ...d.studies.map((st) => st.history.n_trials))), yaxis: { title: { text: "value" } } });
   });
 }
 
