@@ -10,7 +10,7 @@ import pytest
 import nntune
 from nntune.exceptions import ConfigError
 from nntune.schedulers import ASHA, CurveExtrapolation, Decision, MedianStopping, make_scheduler
-from nntune.schedulers._curve import horizon_of, past_records, target_value
+from nntune.schedulers._curve import cached_fit, horizon_of, past_records, target_value
 from nntune.trial import FrozenTrial, TrialState
 
 E = 20
@@ -118,6 +118,7 @@ def test_stored_predictions_calibrate_the_spread() -> None:
 def test_annotation_is_handed_out_once_per_prediction_and_keeps_every_step() -> None:
     rule = CurveExtrapolation(max_resource=E)
     assert rule.annotation(99) is None
+    cached_fit.cache_clear()
     for step in (4, 5, 6):
         decide(rule, slow(0.95), step, HISTORY)
     decide(rule, slow(0.95), 6, HISTORY)  # asked twice about one report: one fit, one record
@@ -128,7 +129,7 @@ def test_annotation_is_handed_out_once_per_prediction_and_keeps_every_step() -> 
     assert [r[0] for r in rec["finals"]] == [4, 5, 6] and rec["step"] == 6 and rec["horizon"] == E
     assert rec["steps"] == list(range(7, E + 1)) and len(rec["mean"]) == len(rec["low"]) == len(rec["high"])
     assert 0 <= rec["p_beat"] <= 1 and math.isclose(sum(rec["weights"].values()), 1.0)
-    assert len(rule._fits) == 3
+    assert cached_fit.cache_info().misses == 3
 
 
 def test_bad_options_name_the_field() -> None:

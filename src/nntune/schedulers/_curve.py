@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import OrderedDict
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,7 +33,14 @@ from nntune.schedulers._curve_fit import CurveFit, calibration_factor, fit_curve
 from nntune.trial import Direction, FrozenTrial, TrialState
 
 ATTR = "curve"  # the system attribute holding a trial's predictions
-_CACHE = 256  # fits kept (one per running trial is what is reused)
+_CACHE = 256  # predictions kept per scheduler (one per running trial is what is reused)
+
+
+@functools.lru_cache(maxsize=1024)
+def cached_fit(steps: tuple[int, ...], values: tuple[float, ...], horizon: int, window: float) -> CurveFit | None:
+    """:func:`fit_curve`, remembered: a report asked about twice (a decision, then the
+    prediction stored beside it; or several schedulers of one process) is fitted once."""
+    return fit_curve(steps, values, horizon, window=window)
 
 
 def horizon_of(history: Sequence[FrozenTrial], max_resource: int | None) -> int | None:
@@ -98,7 +105,6 @@ class CurveExtrapolation:
         self.interval_steps = interval_steps
         self.default_calibration = float(default_calibration)
         self.window = float(window)
-        self._fits: OrderedDict[tuple[Any, ...], CurveFit | None] = OrderedDict()
         self._notes: dict[int, dict[str, Any]] = {}
         self._fresh: set[int] = set()  # trials with a prediction not yet handed to annotation
         self._lock = threading.Lock()
@@ -113,7 +119,7 @@ class CurveExtrapolation:
         if horizon is None or step >= horizon:
             return Decision.CONTINUE
         curve = {s: v for s, v in trial.intermediate_values.items() if s <= step}
-        fit = self._fit(trial.number, curve, horizon, direction)
+        fit = self._fit(curve, horizon, direction)
         if fit is None:
             return Decision.CONTINUE
         sign = 1.0 if direction == "maximize" else -1.0
@@ -132,20 +138,10 @@ class CurveExtrapolation:
             return Decision.CONTINUE  # it already beats the target
         return Decision.STOP if p < self.threshold else Decision.CONTINUE
 
-    def _fit(self, number: int, curve: dict[int, float], horizon: int, direction: Direction) -> CurveFit | None:
-        steps = sorted(curve)
-        key = (number, horizon, direction, tuple((s, curve[s]) for s in steps))
-        with self._lock:
-            if key in self._fits:
-                self._fits.move_to_end(key)
-                return self._fits[key]
+    def _fit(self, curve: dict[int, float], horizon: int, direction: Direction) -> CurveFit | None:
         sign = 1.0 if direction == "maximize" else -1.0
-        fit = fit_curve(steps, [sign * curve[s] for s in steps], horizon, window=self.window)
-        with self._lock:
-            self._fits[key] = fit
-            while len(self._fits) > _CACHE:
-                self._fits.popitem(last=False)
-        return fit
+        steps = tuple(sorted(curve))
+        return cached_fit(steps, tuple(sign * curve[s] for s in steps), horizon, self.window)
 
     def _note(self, number: int, step: int, fit: CurveFit, sign: float, calibration: float,
               p: float | None, target: float | None) -> None:

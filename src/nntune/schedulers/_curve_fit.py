@@ -33,66 +33,66 @@ def _grid(*axes: Array) -> Array:
 class Family:
     """A family ``y = c + a * h(x; theta)`` with ``h`` rising in ``x`` (epochs, >= 1) and
     ``a >= 0``. ``c`` and ``a`` enter linearly, so for each ``theta`` they are solved in
-    closed form; ``theta`` (positive, one row per candidate) is searched on ``grid`` and
-    then on a finer grid around the best row. No iterative optimizer can fail to converge,
-    and a fit costs a few matrix products."""
+    closed form; ``theta`` (positive, one row per candidate) is searched on ``grid`` (log
+    spaced, ``log_step`` apart on each axis) and then on finer grids around the best row.
+    No iterative optimizer can fail to converge, and a fit costs a few matrix products."""
 
     name: str
     n_params: int
     h: Callable[[Array, Array], Array]  # (x (n,), theta (m, d)) -> (m, n)
     grid: Array  # (m, d), d >= 0 (log-linear and ilog2 have no theta)
+    log_step: Array  # (d,)
 
 
-_NONE = np.zeros((1, 0))
+def _family(name: str, n_params: int, h: Callable[[Array, Array], Array],
+            *axes: tuple[float, float, int]) -> Family:
+    """A family whose ``theta`` axes are ``(low, high, points)``, log spaced."""
+    grid = _grid(*(np.geomspace(lo, hi, k) for lo, hi, k in axes)) if axes else np.zeros((1, 0))
+    step = np.array([math.log(hi / lo) / (k - 1) for lo, hi, k in axes])
+    return Family(name, n_params, h, grid, step)
+
 
 # Domhan et al.'s families that rise to an asymptote (or, log-linear, without one).
 FAMILIES: tuple[Family, ...] = (
-    Family("pow3", 3, lambda x, t: -(x[None, :] ** -t[:, :1]),  # c - a x^-alpha
-           _grid(np.geomspace(0.01, 4.0, 64))),
-    Family("log_linear", 2, lambda x, t: np.log(x)[None, :], _NONE),  # c + a log x
-    Family("exp3", 3, lambda x, t: -np.exp(-t[:, :1] * x[None, :]),  # c - a e^(-b x)
-           _grid(np.geomspace(1e-3, 3.0, 64))),
-    Family("ilog2", 2, lambda x, t: -1.0 / np.log(x + 1.0)[None, :], _NONE),  # c - a / log(x + 1)
-    Family("janoschek", 4, lambda x, t: -np.exp(-t[:, :1] * x[None, :] ** t[:, 1:2]),  # c - a e^(-k x^delta)
-           _grid(np.geomspace(1e-4, 5.0, 32), np.geomspace(0.1, 3.0, 16))),
-    Family("mmf", 4, lambda x, t: -1.0 / (1.0 + (t[:, :1] * x[None, :]) ** t[:, 1:2]),  # c - a / (1 + (k x)^delta)
-           _grid(np.geomspace(1e-3, 10.0, 32), np.geomspace(0.1, 5.0, 16))),
+    _family("pow3", 3, lambda x, t: -(x[None, :] ** -t[:, :1]), (0.01, 4.0, 24)),  # c - a x^-alpha
+    _family("log_linear", 2, lambda x, t: np.log(x)[None, :]),  # c + a log x
+    _family("exp3", 3, lambda x, t: -np.exp(-t[:, :1] * x[None, :]), (1e-3, 3.0, 24)),  # c - a e^(-b x)
+    _family("ilog2", 2, lambda x, t: -1.0 / np.log(x + 1.0)[None, :]),  # c - a / log(x + 1)
+    _family("janoschek", 4, lambda x, t: -np.exp(-t[:, :1] * x[None, :] ** t[:, 1:2]),  # c - a e^(-k x^delta)
+            (1e-4, 5.0, 16), (0.1, 3.0, 8)),
+    _family("mmf", 4, lambda x, t: -1.0 / (1.0 + (t[:, :1] * x[None, :]) ** t[:, 1:2]),  # c - a / (1 + (k x)^delta)
+            (1e-3, 10.0, 16), (0.1, 5.0, 8)),
 )
+_ZOOM = np.linspace(-1.0, 1.0, 9)  # a finer grid spans one step of the coarser each way
 
 
 def _solve(h: Array, n: int, z: Array) -> tuple[Array, Array, Array]:
     """For every row of ``h`` (its first ``n`` columns observed), the least-squares ``c``
     and ``a >= 0`` and the residual sum of squares."""
     obs = h[:, :n]
-    mean_h = obs.mean(axis=1)
+    mean_h = obs.sum(axis=1) / n
     centred = obs - mean_h[:, None]
-    var = (centred ** 2).sum(axis=1)
-    a = np.where(var > 1e-12, centred @ (z - z.mean()) / np.maximum(var, 1e-12), 0.0).clip(min=0.0)
-    c = z.mean() - a * mean_h
-    rss = ((z[None, :] - c[:, None] - a[:, None] * obs) ** 2).sum(axis=1)
-    return c, a, rss
+    var = np.einsum("ij,ij->i", centred, centred)
+    zc = z - z.sum() / n
+    a = (centred @ zc / np.maximum(var, 1e-12)) * (var > 1e-12)
+    np.clip(a, 0.0, None, out=a)
+    c = (z.sum() / n) - a * mean_h
+    r = z[None, :] - c[:, None] - a[:, None] * obs
+    return c, a, np.einsum("ij,ij->i", r, r)
 
 
-def _finer(grid: Array, best: Array) -> Array:
-    """A grid around ``best`` spanning one step of ``grid`` each way on every axis."""
-    axes = []
-    for d in range(grid.shape[1]):
-        values = np.unique(grid[:, d])
-        ratio = (values[-1] / values[0]) ** (1 / max(1, len(values) - 1))
-        axes.append(best[d] * np.geomspace(1 / ratio, ratio, 9))
-    return _grid(*axes)
-
-
-def fit_family(family: Family, x: Array, z: Array, ahead: Array) -> tuple[float, Array]:
+def fit_family(family: Family, x: Array, z: Array, ahead: Array, refine: int = 2) -> tuple[float, Array]:
     """The family's least-squares fit to ``z`` at ``x`` with ``a >= 0``: its residual sum of
-    squares and its values at ``ahead``."""
+    squares and its values at ``ahead``. ``theta`` is searched on the family's grid, then
+    ``refine`` times on a finer grid around the best so far."""
     both = np.concatenate([x, ahead])
-    grid = family.grid
+    grid, step = family.grid, family.log_step
     h = family.h(both, grid)
     c, a, rss = _solve(h, len(x), z)
     j = int(np.argmin(rss))
-    if grid.shape[1]:
-        grid = _finer(family.grid, grid[j])
+    for _ in range(refine if grid.shape[1] else 0):
+        grid = grid[j] * np.exp(_grid(*(s * _ZOOM for s in step)))
+        step = step / 4
         h = family.h(both, grid)
         c, a, rss = _solve(h, len(x), z)
         j = int(np.argmin(rss))
