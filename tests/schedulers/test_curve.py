@@ -101,18 +101,24 @@ def test_the_target_is_the_best_or_the_top_share() -> None:
     assert decide(CurveExtrapolation(max_resource=E, top=0.5), curve, 6, HISTORY) == Decision.CONTINUE
 
 
+def finished_with_predictions(errors: list[float], std: float = 0.01, step: int = 6) -> list[FrozenTrial]:
+    """Complete trials whose stored prediction at ``step`` missed their final value by ``errors``."""
+    final = fast(0.8)[E]
+    return [done(i, fast(0.8), **{"curve": {"horizon": E, "finals": [[step, final - err, std, 0.5]]}})
+            for i, err in enumerate(errors)]
+
+
 def test_stored_predictions_calibrate_the_spread() -> None:
-    # Three finished trials whose predictions at epoch 6 were off by 10 standard deviations.
-    wrong = [done(i, fast(0.8), **{"curve": {"horizon": E, "finals": [[6, fast(0.8)[E] - 0.1, 0.01, 0.5]]}})
-             for i in range(3)]
-    assert past_records(wrong, 6, E, 99) == [(pytest.approx(fast(0.8)[E] - 0.1), 0.01, fast(0.8)[E])] * 3
-    assert past_records(wrong, 7, E, 99) == [] and past_records(wrong, 6, E + 1, 99) == []
+    scattered = finished_with_predictions([0.1, -0.1, 0.0])  # 10, 10 and 0 standard deviations off
+    assert past_records(scattered, 6, E, 99)[0] == (pytest.approx(fast(0.8)[E] - 0.1), 0.01, fast(0.8)[E])
+    assert past_records(scattered, 7, E, 99) == [] and past_records(scattered, 6, E + 1, 99) == []
     trusting, humble = CurveExtrapolation(max_resource=E), CurveExtrapolation(max_resource=E)
     decide(trusting, fast(0.7), 6, HISTORY)
-    decide(humble, fast(0.7), 6, [*HISTORY, *wrong])
+    decide(humble, fast(0.7), 6, [*HISTORY, *scattered])
     a, b = trusting.annotation(99)["curve"], humble.annotation(99)["curve"]
-    assert a["calibration"] == 2.0 and b["calibration"] == pytest.approx(10.0)
-    assert b["finals"][-1][2] == pytest.approx(5 * a["finals"][-1][2])
+    assert a["calibration"] == 2.0 and b["calibration"] == pytest.approx(math.sqrt(200 / 3))
+    assert b["finals"][-1][2] == pytest.approx(math.sqrt(200 / 3) / 2 * a["finals"][-1][2])
+    assert b["mean"] == a["mean"]  # the spread widens, the prediction stays
 
 
 def test_annotation_is_handed_out_once_per_prediction_and_keeps_every_step() -> None:
