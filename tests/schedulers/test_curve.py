@@ -147,7 +147,7 @@ def test_bad_options_name_the_field() -> None:
             CurveExtrapolation(**kwargs)
         assert err.value.field == field
     assert type(make_scheduler("curve", threshold=0.1)) is CurveExtrapolation
-    assert repr(CurveExtrapolation()).startswith("CurveExtrapolation(threshold=0.05")
+    assert repr(CurveExtrapolation()).startswith("CurveExtrapolation(threshold=0.02")
 
 
 def objective(trial: nntune.Trial) -> float:
@@ -176,7 +176,7 @@ def test_a_define_by_run_study_stores_predictions_the_report_draws(store, tmp_pa
     assert pruned and sum(t.epochs for t in trials) < 0.7 * 14 * E
     for t in pruned:
         rec = t.system_attrs["curve"]
-        assert rec["step"] == t.last_step and rec["p_beat"] < 0.05 and rec["finals"][-1][0] == t.last_step
+        assert rec["step"] == t.last_step and rec["p_beat"] < 0.02 and rec["finals"][-1][0] == t.last_step
     best = max(t.value for t in trials if t.state == TrialState.COMPLETE)
     assert best > 0.5 + 0.4 * max(t.params["q"] for t in trials) - 0.01  # the best configuration finished
     storage = study.storage

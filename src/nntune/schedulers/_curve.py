@@ -76,10 +76,14 @@ def past_records(history: Sequence[FrozenTrial], step: int, horizon: int,
 
 
 class CurveExtrapolation:
-    """``CurveExtrapolation(threshold=0.05, min_steps=4)``: from the fourth epoch on, stop a
-    trial whose predicted final value has less than a 5% chance of beating the best."""
+    """``CurveExtrapolation(threshold=0.02, min_steps=4)``: from the fourth epoch on, stop a
+    trial whose predicted final value has less than a 2% chance of beating the best.
 
-    def __init__(self, threshold: float = 0.05, min_steps: int = 4, n_startup_trials: int = 2,
+    The defaults come from ``benchmarks/curve_extrapolation.py`` on recorded curves: at
+    0.05 (Domhan et al.'s choice) the best configuration of a Fashion-MNIST MLP study was
+    stopped in all 5 orders; at 0.02 in none, with fewer epochs than median stopping."""
+
+    def __init__(self, threshold: float = 0.02, min_steps: int = 4, n_startup_trials: int = 2,
                  max_resource: int | None = None, top: float = 0.0, interval_steps: int = 1,
                  default_calibration: float = 2.0, window: float = 1.0) -> None:
         for name, v, least in (("min_steps", min_steps, 4), ("n_startup_trials", n_startup_trials, 1),
