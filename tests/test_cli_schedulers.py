@@ -117,3 +117,24 @@ def test_pbt_queues_its_founding_members_once_so_workers_never_add_one_too_many(
     # With the whole population queued, a worker may only claim, never number a fifth member.
     assert p.scheduler.admission(queued) == "queued"
     assert len(open_study(p).get_trials()) == 4  # opening it again (a worker, a resume) adds none
+
+
+@pytest.mark.slow
+def test_curve_extrapolation_from_the_cli_with_two_workers_stores_and_draws_predictions(call_cli, tmp_path):
+    report = tmp_path / "r.html"
+    summary, study, _ = tune(call_cli, tmp_path, "--scheduler", "curve", "--trials", "5", "--workers", "2",
+                             "--set", "fixed.epochs=5", "--report", str(report))
+    assert sum(summary["trials"].values()) == 5 and summary["test"]["accuracy"] > 0.5
+    predicted = [t for t in study.get_trials() if "curve" in t.system_attrs]
+    assert predicted, "no trial stored a prediction"
+    for t in predicted:
+        rec = t.system_attrs["curve"]
+        assert rec["horizon"] == 5 and rec["step"] == 4 and rec["steps"] == [5]
+    assert "predicted at epoch" in report.read_text()
+
+
+def test_a_bad_curve_option_is_one_line_naming_it(call_cli, tmp_path):
+    code, out, err = call_cli("tune", "--storage", f"sqlite:///{tmp_path / 's.db'}", "--scheduler", "curve",
+                              "--set", "search.scheduler_options={threshold: 2}")
+    assert code == 2 and "search.scheduler_options.threshold" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "s.db").exists()

@@ -149,6 +149,9 @@ class Trial:
             return bool(scheduler.prune(self.study, self.frozen()))
         history = LazyHistory(self.study.storage, self.study.id)
         decision = scheduler.decide(self.frozen(), step, history, self.study.direction)
+        annotate = getattr(scheduler, "annotation", None)  # what it predicted, kept with the trial
+        for key, value in ((annotate(self.number) or {}) if annotate is not None else {}).items():
+            self.study.storage.set_trial_system_attr(self.study.id, self.number, key, value)
         return decision == Decision.STOP
 
     # changes made while training ---------------------------------------------------------

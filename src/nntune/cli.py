@@ -118,7 +118,7 @@ def tune(
     sampler: Optional[str] = typer.Option(None, "--sampler",
                                           help="random | grid | qmc | coarse_to_fine | tpe | gp"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler",
-                                            help="none | median | asha | hyperband | bohb | pbt"),
+                                            help="none | median | asha | hyperband | bohb | pbt | curve"),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the sampler, splits and trials."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Trials at once: N worker processes "
                                           "(one GPU each where there are GPUs), or N Ray actors."),

@@ -106,6 +106,9 @@ def build_scheduler(cfg: Config) -> Scheduler:
     if name == "pbt":
         options.setdefault("space", trainable_subspace(cfg.build_space()))
         options.setdefault("max_resource", int(cfg.fixed.get("epochs", 10)))
+    if name == "curve":
+        # Predictions aim at the configured number of epochs unless given explicitly.
+        options.setdefault("max_resource", int(cfg.fixed.get("epochs", 10)))
     if name in ("hyperband", "bohb", "pbt"):
         # Processes sharing a study must agree on brackets and draws: seed from the study.
         options.setdefault("seed", cfg.search.seed)

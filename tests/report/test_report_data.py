@@ -149,3 +149,43 @@ def test_standard_errors_and_the_notes_order(storage, make_study):
     names = [r["name"] for r in data["priorities"]]
     assert names == list(data["importance"]["importance"]) and "lr" in names
     assert next(r for r in data["priorities"] if r["name"] == "lr")["notes_tier"] == 1
+
+
+def test_stored_curve_predictions_are_drawn_for_the_best_and_the_latest_stopped(storage, make_study):
+    from nntune.report import figures
+    from nntune.report.data import MAX_PREDICTIONS
+
+    sid = make_study(storage)
+    trials = storage.get_trials(sid)
+
+    def predict(t, step):
+        steps = list(range(step + 1, 9))
+        mean = [t.intermediate_values[step] + 0.01 * (s - step) for s in steps]
+        return {"horizon": 8, "step": step, "steps": steps, "mean": mean, "low": [m - 0.02 for m in mean],
+                "high": [m + 0.02 for m in mean], "p_beat": 0.01, "target": 0.9, "finals": [[step, mean[-1], 0.02, 0.01]]}
+
+    for t in trials:
+        if t.state.value in ("complete", "pruned") and t.last_step:
+            storage.set_trial_system_attr(sid, t.number, "curve", predict(t, min(t.last_step, 7) - 1 or 1))
+    data = build_report_data(storage, "demo")
+    drawn = data["intermediate"]["predictions"]
+    assert len(drawn) == MAX_PREDICTIONS
+    assert drawn[0]["number"] == data["summary"]["best"]["number"]
+    # After the best three, the latest stopped trials, newest first.
+    tail = [p["number"] for p in drawn[MAX_PREDICTIONS // 2:]]
+    assert all(p["state"] == "pruned" for p in drawn[MAX_PREDICTIONS // 2:]) and tail == sorted(tail, reverse=True)
+    shown = {p["number"] for p in drawn}
+    assert all(t.number in shown for t in trials if t.state.value == "pruned" and t.number > min(tail))
+    for p in drawn:
+        assert len(p["steps"]) == len(p["mean"]) == len(p["low"]) == len(p["high"]) and p["value"] is not None
+    json.dumps(data["intermediate"], allow_nan=False)
+    fig = figures.intermediate_figure(data["intermediate"], "accuracy")
+    dashed = [tr for tr in fig.data if tr.name and "predicted at epoch" in tr.name]
+    assert len(dashed) == MAX_PREDICTIONS and all(tr.line.dash == "dash" for tr in dashed)
+    bands = [tr for tr in fig.data if tr.fill == "toself" and str(tr.legendgroup).startswith("prediction-")]
+    assert len(bands) == MAX_PREDICTIONS
+    from nntune.report.browse import trial_detail
+
+    first = storage.get_trial(sid, drawn[0]["number"], with_metrics=True)
+    assert trial_detail(first, metric="accuracy", direction="maximize", study_best=None)["prediction"]["steps"] \
+        == drawn[0]["steps"]

@@ -16,6 +16,7 @@ from nntune.schedulers import (
     ASHA,
     BOHB,
     PBT,
+    CurveExtrapolation,
     SCHEDULERS,
     Decision,
     Hyperband,
@@ -35,6 +36,7 @@ SCHEDULER_CASES: dict[str, tuple[Callable[[], Scheduler], int]] = {
     "hyperband": (lambda: Hyperband(min_resource=2, max_resource=EPOCHS, reduction_factor=3, seed=0), 2),
     "bohb": (lambda: BOHB(min_resource=2, max_resource=EPOCHS, reduction_factor=3, seed=0), 2),
     "pbt": (lambda: PBT(population=4, ready_epochs=3, seed=0), 3),
+    "curve": (lambda: CurveExtrapolation(min_steps=4, max_resource=EPOCHS), 4),
 }
 NAMES = sorted(SCHEDULER_CASES)
 

@@ -136,7 +136,8 @@ def trial_detail(trial: FrozenTrial, *, metric: str, direction: str, study_best:
     findings = diagnose(trial, study_best=study_best, direction=direction, metric=metric)
     return {**trial_row(trial), "metric": metric, "curve": curve_of(trial, metric),
             "intermediate": {"steps": steps, "values": [trial.intermediate_values[s] for s in steps]},
-            "user_attrs": trial.user_attrs, "findings": [f.to_json() for f in findings]}
+            "user_attrs": trial.user_attrs, "findings": [f.to_json() for f in findings],
+            "prediction": trial.system_attrs.get("curve")}  # scheduler ``curve``: the last extrapolation
 
 
 def lineage_data(trials: Sequence[FrozenTrial]) -> dict[str, Any]:

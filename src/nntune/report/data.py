@@ -28,6 +28,7 @@ TOP_TRIALS = 5  # learning curves and diagnoses are shown for this many best tri
 MAX_CURVES = 200  # intermediate-value curves drawn; the rest appear in the quantile band
 MAX_POINTS = 2000  # points per scatter (history, slices)
 MAX_LINES = 1000  # lines in the parallel-coordinates plot
+MAX_PREDICTIONS = 6  # stored learning-curve predictions drawn (scheduler ``curve``)
 TABLE_ROWS = 50  # rows of the trials table
 BAND_QUANTILES = (0.1, 0.5, 0.9)
 # Scheduler information a trial may carry (system or user attributes), as table columns.
@@ -122,7 +123,33 @@ def intermediate_data(trials: Sequence[FrozenTrial], ranked: Sequence[FrozenTria
     quantiles = {f"q{int(q * 100)}": [float(np.quantile(by_step[s], q)) for s in steps] for q in BAND_QUANTILES}
     return {"curves": curves, "band_steps": steps, "band": quantiles, "band_counts": [len(by_step[s]) for s in steps],
             "n_trials": len(with_values), "n_shown": len(curves),
-            "n_pruned": sum(t.state == TrialState.PRUNED for t in with_values)}
+            "n_pruned": sum(t.state == TrialState.PRUNED for t in with_values),
+            "predictions": prediction_data(trials, ranked)}
+
+
+def _prediction(trial: FrozenTrial) -> Mapping[str, Any] | None:
+    rec = trial.system_attrs.get("curve")
+    return rec if isinstance(rec, Mapping) and rec.get("steps") and rec.get("mean") else None
+
+
+def prediction_data(trials: Sequence[FrozenTrial], ranked: Sequence[FrozenTrial]) -> list[dict[str, Any]]:
+    """The last stored learning-curve prediction (scheduler ``curve``) of the best-ranked
+    trials and of the latest stopped ones, MAX_PREDICTIONS in all: the predicted mean from
+    the epoch it was made at to the horizon, and a band of one standard deviation."""
+    chosen = [t for t in ranked if _prediction(t)][:MAX_PREDICTIONS // 2]
+    seen = {t.number for t in chosen}
+    stopped = [t for t in sorted(trials, key=lambda t: -t.number)
+               if t.state == TrialState.PRUNED and t.number not in seen and _prediction(t)]
+    out = []
+    for t in [*chosen, *stopped][:MAX_PREDICTIONS]:
+        rec = _prediction(t)
+        assert rec is not None
+        step = int(rec["step"])
+        out.append({"number": t.number, "state": t.state.value, "step": step,
+                    "value": _num(t.intermediate_values.get(step)), "steps": list(rec["steps"]),
+                    "mean": list(rec["mean"]), "low": list(rec["low"]), "high": list(rec["high"]),
+                    "p_beat": _num(rec.get("p_beat"))})
+    return out
 
 
 def parallel_data(trials: Sequence[FrozenTrial], space: Space) -> dict[str, Any]:

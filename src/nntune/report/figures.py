@@ -110,7 +110,29 @@ def intermediate_figure(data: Mapping[str, Any], metric: str) -> go.Figure:
                                  mode="markers", name="where pruned", legendgroup="pruned",
                                  marker={"symbol": "x", "size": 7, "color": "#d62728"},
                                  text=[f"trial {c['number']}" for c in ends]))
+    _draw_predictions(fig, data.get("predictions", ()))
     return _fig(fig, 420, xaxis_title="epoch", yaxis_title=f"validation {metric}")
+
+
+def _draw_predictions(fig: go.Figure, predictions: Sequence[Mapping[str, Any]]) -> None:
+    """Each stored prediction as a dashed line from the epoch it was made at, in a band of
+    one standard deviation."""
+    for i, p in enumerate(predictions):
+        color = PALETTE[i % len(PALETTE)]
+        xs = ([p["step"]] if p["value"] is not None else []) + list(p["steps"])
+        chance = "" if p["p_beat"] is None else f", P(beats the best) {p['p_beat']:.2g}"
+        name = f"trial {p['number']} predicted at epoch {p['step']}{chance}"
+        fig.add_trace(go.Scatter(x=list(p["steps"]) + list(p["steps"])[::-1], y=list(p["high"]) + list(p["low"])[::-1],
+                                 fill="toself", fillcolor=_fade(color), line={"width": 0}, hoverinfo="skip",
+                                 legendgroup=f"prediction-{p['number']}", showlegend=False))
+        fig.add_trace(go.Scatter(x=xs, y=([p["value"]] if p["value"] is not None else []) + list(p["mean"]),
+                                 mode="lines", name=name, legendgroup=f"prediction-{p['number']}",
+                                 line={"color": color, "dash": "dash", "width": 2}))
+
+
+def _fade(hex_color: str, alpha: float = 0.15) -> str:
+    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
 
 
 def parallel_figure(data: Mapping[str, Any], metric: str, direction: str) -> go.Figure:

@@ -221,10 +221,10 @@ async function refreshTrial() {
   };
   if (hasRecords) {
     drawn.push(draw("curve-loss", [line(c.train_loss, "training loss"), line(c.val_loss, "validation loss", "dot")], { title: { text: "loss", font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, ...marks }));
-    drawn.push(draw("curve-metric", [line(c.train_metric, `training ${t.metric}`), line(c.val_metric, `validation ${t.metric}`, "dot")], { title: { text: t.metric, font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, ...marks }));
+    drawn.push(draw("curve-metric", [line(c.train_metric, `training ${t.metric}`), line(c.val_metric, `validation ${t.metric}`, "dot"), ...predicted(t.prediction)], { title: { text: t.metric, font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, ...marks }));
     drawn.push(draw("curve-lr", [line(c.lr, "learning rate")], { title: { text: "learning rate", font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, yaxis: { type: "log" }, ...marks }));
   } else {
-    drawn.push(draw("curve-loss", [{ x: t.intermediate.steps, y: t.intermediate.values, name: "reported value", mode: "lines+markers" }], { title: { text: "intermediate values", font: { size: 13 } }, xaxis: { title: { text: "step" } } }));
+    drawn.push(draw("curve-loss", [{ x: t.intermediate.steps, y: t.intermediate.values, name: "reported value", mode: "lines+markers" }, ...predicted(t.prediction)], { title: { text: "intermediate values", font: { size: 13 } }, xaxis: { title: { text: "step" } } }));
     emptyNote("curve-metric", "This trial reports no per-epoch records (loss, metric).");
     emptyNote("curve-lr", "No learning rate recorded.");
   }
@@ -235,6 +235,17 @@ async function refreshTrial() {
 }
 
 // Change, stop and fork controls: only offered when the dashboard was started with --allow-control.
+// A stored learning-curve prediction (scheduler curve): dashed mean in a one-sd band.
+function predicted(p) {
+  if (!p || !p.steps || !p.steps.length) return [];
+  const back = (a) => [...a].reverse();
+  const chance = p.p_beat == null ? "" : `, P(beats the best) ${fmt(p.p_beat)}`;
+  return [
+    { x: [...p.steps, ...back(p.steps)], y: [...p.high, ...back(p.low)], fill: "toself", fillcolor: "rgba(214,39,40,0.15)", line: { width: 0 }, hoverinfo: "skip", showlegend: false },
+    { x: p.steps, y: p.mean, mode: "lines", name: `predicted at epoch ${p.step}${chance}`, line: { dash: "dash", color: "#d62728" } },
+  ];
+}
+
 function renderControls(t) {
   const box = $("#trial-control");
   if (!box) return;

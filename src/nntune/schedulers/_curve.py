@@ -1,0 +1,195 @@
+"""Learning-curve extrapolation: stop a trial that will probably not beat the best.
+
+At each report past ``min_steps`` epochs the trial's curve so far is fitted by an ensemble
+of parametric curve families (:mod:`nntune.schedulers._curve_fit`) and extrapolated to
+the horizon (``max_resource`` epochs; without it, the longest curve among the complete
+trials). The trial stops when the probability that its value at the horizon beats the
+target (the best complete trial's value, or with ``top`` the value the best ``top`` share
+of complete trials reach) falls below ``threshold``.
+
+The prediction's spread is calibrated on the study itself: every judged report's
+prediction is stored with the trial (``system_attrs["curve"]``), and once at least three
+complete trials have one at the same epoch, the standard deviation is scaled so that
+their errors at that epoch would have been one standard deviation on average. Until
+then it is doubled (``default_calibration``).
+
+With fewer than ``n_startup_trials`` complete trials there is nothing to beat and the
+trial runs on (predictions are still made and stored). The decision is a pure function of
+the trial and the history; fits are cached, so a report costs at most one fit however
+often it is asked about.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from nntune.exceptions import ConfigError
+from nntune.schedulers._base import Decision
+from nntune.schedulers._curve_fit import CurveFit, calibration_factor, fit_curve, probability_above
+from nntune.trial import Direction, FrozenTrial, TrialState
+
+ATTR = "curve"  # the system attribute holding a trial's predictions
+_CACHE = 256  # predictions kept per scheduler (one per running trial is what is reused)
+
+
+@functools.lru_cache(maxsize=1024)
+def cached_fit(steps: tuple[int, ...], values: tuple[float, ...], horizon: int, window: float) -> CurveFit | None:
+    """:func:`fit_curve`, remembered: a report asked about twice (a decision, then the
+    prediction stored beside it; or several schedulers of one process) is fitted once."""
+    return fit_curve(steps, values, horizon, window=window)
+
+
+def horizon_of(history: Sequence[FrozenTrial], max_resource: int | None) -> int | None:
+    """The epoch predictions aim at: ``max_resource``, else the longest complete curve."""
+    if max_resource is not None:
+        return max_resource
+    lasts = [t.last_step for t in history if t.state == TrialState.COMPLETE and t.last_step is not None]
+    return max(lasts) if lasts else None
+
+
+def target_value(values: Sequence[float], top: float, direction: Direction) -> float | None:
+    """The value to beat: the best of ``values``, or with ``top`` > 0 the worst of the best
+    ``ceil(top * n)`` of them."""
+    finite = sorted((v for v in values if math.isfinite(v)), reverse=direction == "maximize")
+    if not finite:
+        return None
+    return finite[max(0, math.ceil(top * len(finite)) - 1)] if top > 0 else finite[0]
+
+
+def past_records(history: Sequence[FrozenTrial], step: int, horizon: int,
+                 number: int) -> list[tuple[float, float, float]]:
+    """(predicted mean, predicted std, actual value at the horizon) of the complete trials
+    that stored a prediction at ``step`` for the same horizon, in the trials' own units."""
+    out = []
+    for t in history:
+        rec = t.system_attrs.get(ATTR) if t.number != number and t.state == TrialState.COMPLETE else None
+        if not rec or rec.get("horizon") != horizon or horizon not in t.intermediate_values:
+            continue
+        for s, mean, std, *_ in rec.get("finals", ()):
+            if s == step:
+                out.append((float(mean), float(std), float(t.intermediate_values[horizon])))
+    return out
+
+
+class CurveExtrapolation:
+    """``CurveExtrapolation(threshold=0.02, min_steps=4)``: from the fourth epoch on, stop a
+    trial whose predicted final value has less than a 2% chance of beating the best.
+
+    The defaults come from ``benchmarks/curve_extrapolation.py`` on recorded curves: at
+    0.05 (Domhan et al.'s choice) the best configuration of a Fashion-MNIST MLP study was
+    stopped in all 5 orders; at 0.02 in none, with fewer epochs than median stopping."""
+
+    def __init__(self, threshold: float = 0.02, min_steps: int = 4, n_startup_trials: int = 2,
+                 max_resource: int | None = None, top: float = 0.0, interval_steps: int = 1,
+                 default_calibration: float = 2.0, window: float = 1.0) -> None:
+        for name, v, least in (("min_steps", min_steps, 4), ("n_startup_trials", n_startup_trials, 1),
+                               ("interval_steps", interval_steps, 1)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < least:
+                raise ConfigError(name, f"must be an integer >= {least}, got {v!r}")
+        if max_resource is not None and (isinstance(max_resource, bool) or not isinstance(max_resource, int)
+                                         or max_resource <= min_steps):
+            raise ConfigError("max_resource", f"must be an integer > min_steps ({min_steps}), got {max_resource!r}")
+        for name, v, lo, hi in (("threshold", threshold, 0.0, 1.0), ("top", top, 0.0, 1.0)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v < hi:
+                raise ConfigError(name, f"must be a number in [{lo:g}, {hi:g}), got {v!r}")
+        if isinstance(window, bool) or not isinstance(window, (int, float)) or not 0 < window <= 1:
+            raise ConfigError("window", f"must be a number in (0, 1], got {window!r}")
+        if isinstance(default_calibration, bool) or not isinstance(default_calibration, (int, float)) \
+                or not default_calibration >= 1:
+            raise ConfigError("default_calibration", f"must be a number >= 1, got {default_calibration!r}")
+        self.threshold = float(threshold)
+        self.min_steps = min_steps
+        self.n_startup_trials = n_startup_trials
+        self.max_resource = max_resource
+        self.top = float(top)
+        self.interval_steps = interval_steps
+        self.default_calibration = float(default_calibration)
+        self.window = float(window)
+        self._notes: dict[int, dict[str, Any]] = {}
+        self._fresh: set[int] = set()  # trials with a prediction not yet handed to annotation
+        self._lock = threading.Lock()
+
+    # the scheduler seam ------------------------------------------------------------------
+    def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
+               direction: Direction) -> Decision:
+        if step < self.min_steps or (step - self.min_steps) % self.interval_steps:
+            return Decision.CONTINUE
+        history = list(history)
+        horizon = horizon_of(history, self.max_resource)
+        if horizon is None or step >= horizon:
+            return Decision.CONTINUE
+        curve = {s: v for s, v in trial.intermediate_values.items() if s <= step}
+        fit = self._fit(curve, horizon, direction)
+        if fit is None:
+            return Decision.CONTINUE
+        sign = 1.0 if direction == "maximize" else -1.0
+        calibration = calibration_factor(past_records(history, step, horizon, trial.number),
+                                         default=self.default_calibration)
+        mean, std = sign * fit.final_mean, fit.final_std(calibration)
+        complete = [t.value for t in history if t.state == TrialState.COMPLETE and t.number != trial.number
+                    and t.value is not None]
+        target = target_value(complete, self.top, direction) if len(complete) >= self.n_startup_trials else None
+        p = None if target is None else probability_above(sign * mean, std, sign * target)
+        self._note(trial.number, step, fit, sign, calibration, p, target)
+        if p is None:
+            return Decision.CONTINUE
+        own = [v for v in curve.values() if math.isfinite(v)]
+        if own and sign * (max(own) if sign > 0 else min(own)) > sign * target:
+            return Decision.CONTINUE  # it already beats the target
+        return Decision.STOP if p < self.threshold else Decision.CONTINUE
+
+    def _fit(self, curve: dict[int, float], horizon: int, direction: Direction) -> CurveFit | None:
+        sign = 1.0 if direction == "maximize" else -1.0
+        steps = tuple(sorted(curve))
+        return cached_fit(steps, tuple(sign * curve[s] for s in steps), horizon, self.window)
+
+    def _note(self, number: int, step: int, fit: CurveFit, sign: float, calibration: float,
+              p: float | None, target: float | None) -> None:
+        """Remember the prediction made at ``step`` for :meth:`annotation` (one record per
+        step; asking twice about one report keeps one)."""
+        std_final = fit.final_std(calibration)
+        band = [calibration * math.hypot(s, fit.noise) for s in fit.spread]
+        mean = [sign * m for m in fit.mean]
+        with self._lock:
+            note = self._notes.setdefault(number, {"horizon": fit.horizon, "finals": []})
+            if note["horizon"] != fit.horizon:
+                note.update(horizon=fit.horizon, finals=[])
+            note["finals"] = [r for r in note["finals"] if r[0] != step]
+            note["finals"].append([step, sign * fit.final_mean, std_final, p])
+            note.update(step=step, steps=list(fit.steps), mean=mean,
+                        low=[m - b for m, b in zip(mean, band)], high=[m + b for m, b in zip(mean, band)],
+                        p_beat=p, target=target, calibration=calibration, weights=dict(fit.weights))
+            self._fresh.add(number)
+            if len(self._notes) > _CACHE:
+                self._fresh.discard(old := next(iter(self._notes)))
+                self._notes.pop(old)
+
+    def annotation(self, number: int) -> dict[str, Any] | None:
+        """System attributes to store with trial ``number`` after a decision: its latest
+        prediction (``steps``, ``mean``, ``low``/``high`` one standard deviation, the chance
+        ``p_beat`` of beating ``target``) and every judged step's predicted final value
+        (``finals``: [step, mean, std, p_beat]), under ``"curve"``; ``None`` when nothing
+        was predicted since it was last asked."""
+        with self._lock:
+            if number not in self._fresh:
+                return None
+            self._fresh.discard(number)
+            note = self._notes[number]
+            return {ATTR: {**note, "finals": [list(r) for r in note["finals"]]}}
+
+    def prune(self, study: Any, trial: FrozenTrial) -> bool:
+        """Optuna's pruner entry point: ``decide`` at the trial's last reported step."""
+        step = trial.last_step
+        if step is None:
+            return False
+        return self.decide(trial, step, study.get_trials(deepcopy=False), study.direction) == Decision.STOP
+
+    def __repr__(self) -> str:
+        return (f"CurveExtrapolation(threshold={self.threshold:g}, min_steps={self.min_steps}, "
+                f"n_startup_trials={self.n_startup_trials}, max_resource={self.max_resource}, "
+                f"top={self.top:g}, interval_steps={self.interval_steps}, "
+                f"default_calibration={self.default_calibration:g}, window={self.window:g})")

@@ -1,0 +1,201 @@
+"""Learning-curve extrapolation as a scheduler: constructed curves, stored predictions, real runs."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+import nntune
+from nntune.exceptions import ConfigError
+from nntune.schedulers import ASHA, CurveExtrapolation, Decision, MedianStopping, make_scheduler
+from nntune.schedulers._curve import cached_fit, horizon_of, past_records, target_value
+from nntune.trial import FrozenTrial, TrialState
+
+E = 20
+
+
+def fast(level: float) -> dict[int, float]:
+    """Quick to rise, flat from about epoch 5."""
+    return {e: level - 0.5 * math.exp(-1.0 * e) for e in range(1, E + 1)}
+
+
+def slow(level: float) -> dict[int, float]:
+    """Slow to rise: far below the fast curves at first, above them at the end."""
+    return {e: level - 0.7 * math.exp(-0.15 * e) for e in range(1, E + 1)}
+
+
+def done(number: int, values: dict[int, float], **attrs: object) -> FrozenTrial:
+    return FrozenTrial(number=number, state=TrialState.COMPLETE, intermediate_values=dict(values),
+                       value=values[max(values)], system_attrs=dict(attrs))
+
+
+def running(curve: dict[int, float], upto: int, number: int = 99) -> FrozenTrial:
+    return FrozenTrial(number=number, state=TrialState.RUNNING,
+                       intermediate_values={s: v for s, v in curve.items() if s <= upto})
+
+
+def decide(rule, curve, step, history, direction="maximize") -> Decision:
+    t = running(curve, step)
+    return rule.decide(t, step, [*history, t], direction)
+
+
+HISTORY = [done(i, fast(0.80 + 0.01 * i)) for i in range(4)]  # the best ends at 0.83
+
+
+def test_a_hopeless_curve_stops_and_a_slow_starter_that_will_win_goes_on() -> None:
+    rule = CurveExtrapolation(max_resource=E)
+    assert decide(rule, fast(0.5), 4, HISTORY) == Decision.STOP
+    # At epoch 6 the slow starter is at 0.62, below every finished curve there (median
+    # stopping drops it), but its curve is headed for 0.93.
+    assert decide(rule, slow(0.95), 6, HISTORY) == Decision.CONTINUE
+    assert decide(MedianStopping(n_startup_trials=4, n_warmup_steps=5), slow(0.95), 6, HISTORY) == Decision.STOP
+    assert decide(ASHA(min_resource=1, max_resource=E), slow(0.95), 3, HISTORY) == Decision.STOP
+
+
+def test_nothing_stops_before_min_steps_or_with_too_few_complete_trials() -> None:
+    rule = CurveExtrapolation(max_resource=E, min_steps=5, n_startup_trials=3)
+    assert [decide(rule, fast(0.3), s, HISTORY) for s in range(1, 6)] == [Decision.CONTINUE] * 4 + [Decision.STOP]
+    assert decide(rule, fast(0.3), 8, HISTORY[:2]) == Decision.CONTINUE
+    # Predictions are still made without a target, so the report can draw them.
+    note = rule.annotation(99)
+    assert note is not None and note["curve"]["p_beat"] is None and note["curve"]["target"] is None
+
+
+def test_a_curve_already_past_the_target_never_stops() -> None:
+    rule = CurveExtrapolation(max_resource=E, threshold=0.5)
+    peaked = {**fast(0.9), **{e: 0.9 - 0.02 * e for e in range(5, E + 1)}}  # falling after a high point
+    assert decide(rule, peaked, 8, HISTORY) == Decision.CONTINUE
+
+
+def test_minimized_curves_are_judged_as_well() -> None:
+    losses = [done(i, {e: -v for e, v in fast(0.8 + 0.01 * i).items()}) for i in range(4)]
+    rule = CurveExtrapolation(max_resource=E)
+    bad = {e: -v for e, v in fast(0.5).items()}
+    good = {e: -v for e, v in slow(0.95).items()}
+    assert decide(rule, bad, 4, losses, "minimize") == Decision.STOP
+    assert decide(rule, good, 6, losses, "minimize") == Decision.CONTINUE
+    note = rule.annotation(99)["curve"]
+    assert note["mean"][-1] == pytest.approx(-0.95 + 0.7 * math.exp(-0.15 * E), abs=0.05)
+    assert note["low"][-1] < note["mean"][-1] < note["high"][-1]
+
+
+def test_the_horizon_is_max_resource_or_the_longest_complete_curve() -> None:
+    assert horizon_of(HISTORY, 12) == 12
+    assert horizon_of([*HISTORY, done(9, {1: 0.1, 40: 0.2})], None) == 40
+    assert horizon_of([running(fast(0.5), 5)], None) is None
+    rule = CurveExtrapolation()  # no max_resource, no finished trial: nothing to aim at
+    assert decide(rule, fast(0.1), 6, []) == Decision.CONTINUE and rule.annotation(99) is None
+
+
+def test_the_target_is_the_best_or_the_top_share() -> None:
+    values = [0.5, 0.9, 0.7, 0.8, math.nan]
+    assert target_value(values, 0.0, "maximize") == 0.9
+    assert target_value(values, 0.5, "maximize") == 0.8
+    assert target_value(values, 0.0, "minimize") == 0.5
+    assert target_value([], 0.0, "maximize") is None
+    # Beating the best half is easier than beating the best: fewer stops.
+    curve = fast(0.825)
+    assert decide(CurveExtrapolation(max_resource=E), curve, 6, HISTORY) == Decision.STOP
+    assert decide(CurveExtrapolation(max_resource=E, top=0.5), curve, 6, HISTORY) == Decision.CONTINUE
+
+
+def finished_with_predictions(errors: list[float], std: float = 0.01, step: int = 6) -> list[FrozenTrial]:
+    """Complete trials whose stored prediction at ``step`` missed their final value by ``errors``."""
+    final = fast(0.8)[E]
+    return [done(i, fast(0.8), **{"curve": {"horizon": E, "finals": [[step, final - err, std, 0.5]]}})
+            for i, err in enumerate(errors)]
+
+
+def test_stored_predictions_calibrate_the_spread() -> None:
+    scattered = finished_with_predictions([0.1, -0.1, 0.0])  # 10, 10 and 0 standard deviations off
+    assert past_records(scattered, 6, E, 99)[0] == (pytest.approx(fast(0.8)[E] - 0.1), 0.01, fast(0.8)[E])
+    assert past_records(scattered, 7, E, 99) == [] and past_records(scattered, 6, E + 1, 99) == []
+    trusting, humble = CurveExtrapolation(max_resource=E), CurveExtrapolation(max_resource=E)
+    decide(trusting, fast(0.7), 6, HISTORY)
+    decide(humble, fast(0.7), 6, [*HISTORY, *scattered])
+    a, b = trusting.annotation(99)["curve"], humble.annotation(99)["curve"]
+    assert a["calibration"] == 2.0 and b["calibration"] == pytest.approx(math.sqrt(200 / 3))
+    assert b["finals"][-1][2] == pytest.approx(math.sqrt(200 / 3) / 2 * a["finals"][-1][2])
+    assert b["mean"] == a["mean"]  # the spread widens, the prediction stays
+
+
+def test_annotation_is_handed_out_once_per_prediction_and_keeps_every_step() -> None:
+    rule = CurveExtrapolation(max_resource=E)
+    assert rule.annotation(99) is None
+    cached_fit.cache_clear()
+    for step in (4, 5, 6):
+        decide(rule, slow(0.95), step, HISTORY)
+    decide(rule, slow(0.95), 6, HISTORY)  # asked twice about one report: one fit, one record
+    note = rule.annotation(99)
+    assert note is not None and rule.annotation(99) is None
+    rec = note["curve"]
+    json.dumps(rec, allow_nan=False)
+    assert [r[0] for r in rec["finals"]] == [4, 5, 6] and rec["step"] == 6 and rec["horizon"] == E
+    assert rec["steps"] == list(range(7, E + 1)) and len(rec["mean"]) == len(rec["low"]) == len(rec["high"])
+    assert 0 <= rec["p_beat"] <= 1 and math.isclose(sum(rec["weights"].values()), 1.0)
+    assert cached_fit.cache_info().misses == 3
+
+
+def test_bad_options_name_the_field() -> None:
+    for kwargs, field in (({"threshold": 1.5}, "threshold"), ({"min_steps": 3}, "min_steps"),
+                          ({"max_resource": 4}, "max_resource"), ({"top": -0.1}, "top"),
+                          ({"window": 0}, "window"), ({"default_calibration": 0.5}, "default_calibration"),
+                          ({"n_startup_trials": 0}, "n_startup_trials"), ({"interval_steps": True}, "interval_steps")):
+        with pytest.raises(ConfigError) as err:
+            CurveExtrapolation(**kwargs)
+        assert err.value.field == field
+    assert type(make_scheduler("curve", threshold=0.1)) is CurveExtrapolation
+    assert repr(CurveExtrapolation()).startswith("CurveExtrapolation(threshold=0.02")
+
+
+def objective(trial: nntune.Trial) -> float:
+    """Constructed curves: ``q`` sets the level, ``slow`` how fast it is reached."""
+    q = trial.suggest_float("q", 0.0, 1.0)
+    rate = trial.suggest_categorical("rate", [0.15, 1.0])
+    value = 0.0
+    for epoch in range(1, E + 1):
+        value = 0.5 + 0.4 * q - 0.5 * math.exp(-rate * epoch)
+        trial.report(value, epoch)
+        if trial.should_prune():
+            raise nntune.TrialPruned()
+    return value
+
+
+@pytest.mark.parametrize("store, n_jobs", [("memory", 1), ("sqlite", 2)])
+def test_a_define_by_run_study_stores_predictions_the_report_draws(store, n_jobs, tmp_path) -> None:
+    from nntune.report import build_report_data, render_html
+
+    url = None if store == "memory" else f"sqlite:///{tmp_path / 's.db'}"
+    study = nntune.create_study(study_name="c", storage=url, direction="maximize",
+                                pruner=CurveExtrapolation(max_resource=E), seed=2)
+    study.optimize(objective, n_trials=14, n_jobs=n_jobs)  # with 2 threads: 2 trials at once
+    trials = study.get_trials()
+    pruned = [t for t in trials if t.state == TrialState.PRUNED]
+    assert pruned and sum(t.epochs for t in trials) < 0.7 * 14 * E
+    for t in pruned:
+        rec = t.system_attrs["curve"]
+        assert rec["step"] == t.last_step and rec["p_beat"] < 0.02 and rec["finals"][-1][0] == t.last_step
+    if n_jobs == 1:  # with threads, which trial finishes first (and so is the best to beat) varies
+        best = max(t.value for t in trials if t.state == TrialState.COMPLETE)
+        assert best > 0.5 + 0.4 * max(t.params["q"] for t in trials) - 0.01  # the best configuration finished
+    storage = study.storage
+    data = build_report_data(storage, "c")
+    drawn = data["intermediate"]["predictions"]
+    assert drawn and {p["number"] for p in drawn} <= {t.number for t in trials}
+    json.dumps(data["intermediate"], allow_nan=False)
+    assert "predicted at epoch" in render_html(data)
+
+
+def test_optunas_prune_entry_point_answers_like_decide() -> None:
+    study = nntune.create_study(direction="maximize", seed=0)
+    rule = CurveExtrapolation(max_resource=E)
+    for i, curve in enumerate([fast(0.8), fast(0.82), fast(0.83)]):
+        t = study.ask()
+        for e, v in curve.items():
+            t.report(v, e)
+        study.tell(t, curve[E])
+    assert rule.prune(study, running(fast(0.4), 5, number=50)) is True
+    assert rule.prune(study, running(slow(0.95), 6, number=51)) is False
+    assert rule.prune(study, FrozenTrial(number=52, state=TrialState.RUNNING)) is False
