@@ -8,9 +8,11 @@ Each configuration has its own lr, momentum and weight decay (SGD with momentum)
 
     python benchmarks/stacked.py [--quick] [--threads 2] [--device cpu|cuda] [--k 1 4 16 32 64]
 
-On a machine whose cores other processes share, two intra-op threads mostly wait on each
-other (measured: 32 stacked MLPs took 7.0 s on 2 threads and 1.5 s on 1), hence the
-default of one thread.
+Both contenders run on the intra-op threads nntune's own rule gives a training run
+(:mod:`nntune.train.threads`, ``--threads auto``, the default): every free core, one
+thread on a busy machine, where two threads mostly wait on each other (measured: 32
+stacked MLPs took 7.0 s on 2 threads and 1.5 s on 1 beside other work). ``--threads N``
+fixes the count.
 
 Prints a table of wall times and ratios (one-at-a-time / stacked, workers / stacked). The
 speedups are ratios within one run; other processes on the machine slow all contenders
@@ -36,6 +38,7 @@ from nntune.train.data import load_splits
 from nntune.train.loop import fit
 from nntune.train.splits import Splits
 from nntune.train.stack_run import fit_stack
+from nntune.train.threads import use_threads
 
 MLP = {"model": "mlp", "layers": 2, "units": 128, "batch_size": 64, "epochs": 10}
 CNN = {"model": "cnn", "conv_layers": 2, "filters": 8, "units": 64, "batch_size": 64, "epochs": 10}
@@ -116,17 +119,25 @@ def run(name: str, base: dict[str, Any], data: str, opts: dict[str, Any], ks: li
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="K=32 only, CNN for 2 epochs, JSON line at the end")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch intra-op threads for the one-at-a-time and stacked runs (workers use 1 each)")
+    parser.add_argument("--threads", default="auto",
+                        help="torch intra-op threads for the one-at-a-time and stacked runs: auto (nntune's rule:"
+                             " every free core, one on a busy machine) or a count; workers use 1 each")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=None, help="alternating runs per K (default: 3 MLP, 1 CNN)")
     parser.add_argument("--k", type=int, nargs="+", default=None)
     parser.add_argument("--only", choices=("mlp", "cnn"), default=None, help="run one of the two networks")
     parser.add_argument("--no-workers", action="store_true", help="skip the 2-process comparison")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    if args.threads == "auto":
+        choice = use_threads(device=args.device)
+        why = choice.reason if choice is not None else "left as they are on an accelerator"
+    elif args.threads.isdigit() and int(args.threads) >= 1:
+        torch.set_num_threads(int(args.threads))
+        why = "--threads"
+    else:
+        parser.error(f"--threads: auto or an integer >= 1, got {args.threads!r}")
     ks = args.k or ([32] if args.quick else [1, 4, 16, 32, 64])
-    print(f"torch threads {torch.get_num_threads()}, load average {os.getloadavg()}")
+    print(f"torch threads {torch.get_num_threads()} ({why}), load average {os.getloadavg()}")
     with_workers = not args.no_workers and args.device == "cpu"
     out: dict[str, dict[int, float]] = {}
     if args.only in (None, "mlp"):

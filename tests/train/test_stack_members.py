@@ -13,7 +13,9 @@ from nntune.exceptions import ConfigError
 from nntune.train.loop import fit
 from nntune.train.splits import Splits
 from nntune.train.stack import Stack
-from nntune.train.stack_run import available_memory, estimate_member_bytes, fit_stack, member_bytes, population_size
+from nntune.train.stack_run import (
+    available_memory, estimate_member_bytes, fit_stack, member_bytes, population_size, run_chunk, split_on_oom,
+)
 
 BASE: dict[str, Any] = {"layers": 1, "units": 16, "batch_size": 128, "optimizer": "momentum", "epochs": 3}
 
@@ -120,6 +122,34 @@ def test_population_sizing_and_the_estimate(digits: Splits) -> None:
     # "auto" with a budget for two members cuts four configurations into two stacks.
     results = fit_stack([{**full, "epochs": 1}] * 4, digits, population="auto", memory_budget=2 * estimate + 1)
     assert [r.epochs for r in results] == [1, 1, 1, 1]
+
+
+def test_a_stack_that_runs_out_of_memory_is_split_and_every_member_trains(digits: Splits) -> None:
+    """A device that holds two members at most: the stack of five is halved until it fits."""
+    configs = [{**BASE, "epochs": 1, "lr": 0.01 * (i + 1)} for i in range(5)]
+    cpu = torch.device("cpu")
+    tried: list[list[int]] = []
+
+    def small_device(chunk: Any) -> Any:
+        tried.append(list(chunk))
+        if len(chunk) > 2:
+            raise torch.OutOfMemoryError("out of memory (a device for two members)")
+        return run_chunk(chunk, configs, [0] * 5, digits, "accuracy", cpu, None, None, None)
+
+    results = split_on_oom([list(range(5))], small_device, cpu)
+    assert tried == [[0, 1, 2, 3, 4], [0, 1], [2, 3, 4], [2], [3, 4]]
+    assert sorted(results) == list(range(5)) and all(r.epochs == 1 and r.diverged is None for r in results.values())
+    alone = fit(configs[3], digits, seed=0).history[-1]["val_loss"]
+    assert abs(results[3].history[-1]["val_loss"] - alone) <= 1e-3 * abs(alone)
+
+    def no_room(chunk: Any) -> Any:
+        tried.append(list(chunk))
+        raise torch.OutOfMemoryError("out of memory")
+
+    tried.clear()
+    with pytest.raises(torch.OutOfMemoryError):  # a single configuration that does not fit is not hidden
+        split_on_oom([[0, 1]], no_room, cpu)
+    assert tried == [[0, 1], [0]]
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

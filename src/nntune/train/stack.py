@@ -161,7 +161,9 @@ class Stack:
             free = self.free_slots()
         slot = free[0]
         with torch.random.fork_rng(devices=[]):  # the caller's global generator is left as it was
-            torch.manual_seed(seed)  # PyTorch's default initialization draws from it, as in fit
+            # PyTorch's default initialization draws from it, as in fit; the model is built on the
+            # CPU, so its generator alone (seeding every device type records a stack trace per call)
+            torch.default_generator.manual_seed(seed)
             solo = build_model(hp, self.input_shape, self.n_outputs,
                                generator=torch.Generator().manual_seed(derive_seed(seed, 0)))
         self.net.load_member(slot, solo.state_dict(), dropout_rate(hp))

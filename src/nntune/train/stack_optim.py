@@ -60,12 +60,15 @@ class StackedOptimizer:
                   for name, value in NEUTRAL.items()}
         self.steps = torch.zeros(self.capacity, dtype=torch.float64, device=device)
         self.state = [{name: torch.zeros_like(p) for name in STATE[family]} for p in self.params]
+        self._cached: dict[str, Tensor] | None = None
         self._refresh()
 
     def _refresh(self) -> None:
         """Which optional terms any member uses, kept on the host: reading them from the
-        device every step would make a CUDA stack wait on each one."""
+        device every step would make a CUDA stack wait on each one. Drops the step
+        coefficients computed from the old values."""
         self.uses = {name: bool((self.h[name] > 0).any()) for name in ("grad_clip", "decoupled_wd", "coupled_wd", "nesterov")}
+        self._cached = None
 
     # ------------------------------------------------------------ members
 
@@ -76,6 +79,7 @@ class StackedOptimizer:
 
     def set_lr(self, slot: int, lr: float) -> None:
         self.h["lr"][slot] = lr  # the lr needs no host flag: a zero rate costs nothing extra
+        self._cached = None
 
     def reset_member(self, slot: int) -> None:
         """Fresh optimizer state for ``slot`` (step count, momentum buffers, moments)."""
@@ -138,8 +142,19 @@ class StackedOptimizer:
             g.mul_(self._view(coef, g))
 
     def _coefficients(self) -> dict[str, Tensor]:
-        """This step's per-member factors, computed once in float64 and cast to the
-        parameters' dtype, so each parameter's update is a few fused in-place operations."""
+        """This step's per-member factors, computed in float64 and cast to the parameters'
+        dtype, so each parameter's update is a few fused in-place operations. Only Adam's
+        bias corrections change from step to step; the rest is kept until a member's
+        hyperparameters change."""
+        if self._cached is None:
+            self._cached = self._constant_coefficients()
+        if self.family != "adam":
+            return self._cached
+        h, dtype = self.h, self.params[0].dtype
+        return {**self._cached, "neg_step": (-h["lr"] / (1 - h["beta1"] ** self.steps)).to(dtype),
+                "bias2_sqrt": (1 - h["beta2"] ** self.steps).sqrt().to(dtype)}
+
+    def _constant_coefficients(self) -> dict[str, Tensor]:
         h, uses = self.h, self.uses
         c = {"neg_lr": -h["lr"]}
         if uses["decoupled_wd"]:
@@ -151,9 +166,7 @@ class StackedOptimizer:
             if uses["nesterov"]:
                 c["nesterov"] = h["nesterov"]
         elif self.family == "adam":
-            c |= {"beta1_c": 1 - h["beta1"], "beta2": h["beta2"], "beta2_c": 1 - h["beta2"], "eps": h["eps"],
-                  "neg_step": -h["lr"] / (1 - h["beta1"] ** self.steps),
-                  "bias2_sqrt": (1 - h["beta2"] ** self.steps).sqrt()}
+            c |= {"beta1_c": 1 - h["beta1"], "beta2": h["beta2"], "beta2_c": 1 - h["beta2"], "eps": h["eps"]}
         elif self.family == "rmsprop":
             c |= {"rho": h["rho"], "rho_c": 1 - h["rho"], "eps": h["eps"]}
         else:
@@ -177,10 +190,10 @@ class StackedOptimizer:
             if decay and "shrink" in c:
                 p.mul_(c["shrink"])
             if decay and "wd" in c:
-                g = torch.addcmul(g, p, c["wd"])
+                g = g.addcmul_(p, c["wd"])  # the gradient is the optimizer's to use up: zero_grad drops it
             if family == "sgd":
                 buf = state["momentum_buffer"]
-                buf.mul_(c["momentum"]).add_(g)
+                torch.addcmul(g, buf, c["momentum"], out=buf)  # one pass where mul_ then add_ took two
                 d = buf
                 if "nesterov" in c:
                     d = torch.where(c["nesterov"] > 0, torch.addcmul(g, buf, c["momentum"]), buf)

@@ -133,19 +133,31 @@ def fit_stack(
                                    data if dev.type == "cuda" else 0, size)
         elif isinstance(population, int):
             size = population
-        pending = [members[i:i + size] for i in range(0, len(members), size)]
-        while pending:
-            chunk = pending.pop(0)
-            try:
-                results.update(run_chunk(chunk, params, seeds, splits, metric, dev, report, augment, eval_transform))
-            except torch.OutOfMemoryError:
-                if len(chunk) == 1:
-                    raise
-                if dev.type == "cuda":
-                    torch.cuda.empty_cache()
-                half = len(chunk) // 2
-                pending[:0] = [chunk[:half], chunk[half:]]
+        chunks = [members[i:i + size] for i in range(0, len(members), size)]
+        results.update(split_on_oom(chunks, lambda chunk: run_chunk(
+            chunk, params, seeds, splits, metric, dev, report, augment, eval_transform), dev))
     return [results[i] for i in range(len(params))]
+
+
+def split_on_oom(chunks: Sequence[Sequence[int]], run: Callable[[Sequence[int]], dict[int, StackResult]],
+                 device: torch.device) -> dict[int, StackResult]:
+    """``run`` each chunk of configuration indices; a chunk that runs out of device memory
+    is cut in two halves, each run in its turn (a single configuration that still does not
+    fit raises)."""
+    results: dict[int, StackResult] = {}
+    pending = [list(chunk) for chunk in chunks]
+    while pending:
+        chunk = pending.pop(0)
+        try:
+            results.update(run(chunk))
+        except torch.OutOfMemoryError:
+            if len(chunk) == 1:
+                raise
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+            half = len(chunk) // 2
+            pending[:0] = [chunk[:half], chunk[half:]]
+    return results
 
 
 def run_chunk(chunk: Sequence[int], params: Sequence[Mapping[str, Any]], seeds: Sequence[int], splits: Splits,
