@@ -79,10 +79,11 @@ class StackTrainer:
         return max(1, min(fits, AUTO_LIMIT.get(self.device.type, AUTO_LIMIT["cpu"])))
 
     def stack(self, plan: MemberPlan, capacity: int) -> Stack:
-        """A new stack of ``plan``'s structure (its augmentation is the first member's)."""
+        """A new stack of ``plan``'s structure (its augmentation is the first member's). The
+        executor compacts it itself: only once no trial is left to refill its slots."""
         return Stack(plan.params, self.splits, metric=self.metric, capacity=capacity, device=self.device,
                      seed=plan.seed, augment=training_augment(self.cfg, self.splits, plan.params, plan.seed),
-                     eval_transform=evaluation_transform(self.cfg, plan.params))
+                     eval_transform=evaluation_transform(self.cfg, plan.params), auto_compact=False)
 
     def snapshot(self, stack: Stack, slot: int, number: int, epoch: int) -> None:
         """Under PBT, member ``slot``'s state at a ready epoch, for a replacement that no

@@ -246,8 +246,6 @@ class Population:
                 del self.live[number]
                 self.fail(live.trial, TimeoutError(f"the trial ran longer than its timeout of {limit:g}s "
                                                    "(checked between epochs)"), record=False)
-        if not stack.members:
-            del self.stacks[key]
 
     def end(self, number: int, result: StackResult, heartbeat: MembersHeartbeat) -> None:
         live = self.live.pop(number)
@@ -302,15 +300,22 @@ class Population:
         for cb in self.callbacks:
             cb(self.study, frozen)
 
-    def round(self, heartbeat: MembersHeartbeat, fill: Callable[[], None]) -> None:
+    def round(self, heartbeat: MembersHeartbeat, fill: Callable[[], bool]) -> None:
         """Every live stack trains one epoch; freed slots are refilled after each."""
         keys = list(self.stacks)
+        draining = False
         self.stats.rounds += 1
         self.stats.split_rounds += len(keys) > 1
         for key in keys:
             if key in self.stacks:
                 self.epoch(key, heartbeat)
-                fill()
+                draining = fill() or draining  # the freed slots first: this structure's next trial reuses the stack
+        for key in [k for k, stack in self.stacks.items() if not stack.members]:
+            del self.stacks[key]  # drained: its structure has no trial left here
+        if draining:  # no trial will refill the free slots: stop computing them
+            for stack in self.stacks.values():
+                if stack.capacity > 1 and len(stack.members) <= stack.capacity // 2:
+                    stack.compact()
 
 
 def run_population(study: Study, trainer: Any, *, total: int, population: int | str = "auto",
@@ -374,27 +379,29 @@ def _run(study: Study, trainer: Any, total: int, population: int | str, timeout:
     with MembersHeartbeat(study.storage, study.id, options.heartbeat_interval, run.peak) as heartbeat:
         waiting = False
 
-        def fill() -> None:
+        def fill() -> bool:
+            """Start trials into the free room; True when none is left to start now."""
             nonlocal reason, waiting
             waiting = False
             while reason is None and run.room() > 0:
                 reason = stop_now()
                 if reason is not None:
-                    return
+                    break
                 verdict, why = admission(study, total)
                 if verdict == "done":
                     reason = why
-                    return
+                    break
                 if verdict == "wait":
                     waiting = True
-                    return
+                    break
                 trial = study.try_ask(total, system_attrs={"worker": run.identity},
                                       waiting_only=verdict == "queued")
                 if trial is None:
                     if verdict != "queued":
                         reason = f"the study holds {total} trials"
-                    return
+                    break
                 run.start(trial, heartbeat)
+            return reason is not None or waiting
 
         while True:
             if clock() - last_sweep >= options.stale_grace / 2:  # trials abandoned elsewhere
