@@ -212,6 +212,9 @@ def _check_population(cfg: Config) -> None:
         raise ConfigError("search.population", f"must be an integer >= 1 or auto, got {population!r}")
     if "population" in cfg.search.model_fields_set and cfg.search.executor != "population":
         raise ConfigError("search.population", "only used with executor: population")
+    if cfg.search.executor == "population" and cfg.resources.memory_mb is not None:
+        raise ConfigError("resources.memory_mb", "the population executor trains every member in this process; "
+                                                 "a per-trial memory limit needs worker processes (executor: local)")
     if cfg.search.executor == "population" and cfg.search.workers > 1:
         raise ConfigError("search.workers", "the population executor trains one process's stacks on one "
                                             "device; leave workers at 1")

@@ -143,6 +143,22 @@ def test_a_define_by_run_objective_is_refused_in_one_line():
     assert study.trials == []
 
 
+def test_a_member_past_the_trial_timeout_fails_at_the_next_epoch_and_its_slot_is_refilled():
+    from nntune.builtin_stack import StackTrainer
+    from nntune.executors import WorkerOptions
+    from nntune.runner import open_study
+
+    p = prepare(config(trials=4, population=2))
+    study = open_study(p)
+    ticks = iter(range(10_000))  # every reading of the clock is one second later
+    reason = run_population(study, StackTrainer(p.cfg, p.space, p.splits, epochs=p.epochs), total=4,
+                            population=2, options=WorkerOptions(trial_timeout=2.5), clock=lambda: float(next(ticks)))
+    trials = study.trials
+    assert reason == "the study holds 4 trials" and len(trials) == 4
+    assert all(t.state == TrialState.FAILED and "timeout of 2.5s" in t.error for t in trials)
+    assert all(0 < len(t.intermediate_values) < 4 for t in trials)
+
+
 def test_config_keys_and_their_one_line_errors(call_cli, tmp_path, monkeypatch):
     assert config(population=5).search.population == 5 and config().search.population == "auto"
     for search, field in (({"population": 0}, "search.population"),
@@ -151,6 +167,8 @@ def test_config_keys_and_their_one_line_errors(call_cli, tmp_path, monkeypatch):
         with pytest.raises(ConfigError) as err:
             config(**search)
         assert err.value.field.startswith(field)
+    with pytest.raises(ConfigError, match="per-trial memory limit"):
+        parse_config({"search": {"executor": "population"}, "resources": {"memory_mb": 500}})
     with pytest.raises(ConfigError, match="only used with executor: population"):
         parse_config({"search": {"population": 4}})
     monkeypatch.chdir(tmp_path)
