@@ -135,6 +135,15 @@ def test_the_same_trial_has_the_same_parameters_whatever_k():
         assert p["units"] == stored[str(number // 4)]["units"]
 
 
+def test_a_new_stack_starts_with_the_room_there_is_and_doubles_to_k():
+    from nntune.executors._population import Occupancy, starting_capacity
+
+    assert [starting_capacity(16, room) for room in (16, 9, 8, 5, 4, 1, 0)] == [16, 16, 8, 8, 4, 1, 1]
+    assert starting_capacity(12, 3) == 3 and starting_capacity(1, 1) == 1
+    stats = Occupancy(4, rounds=2, member_epochs=6, slot_epochs=8)
+    assert stats.idle_share == 0.25 and stats.unfilled_share == 0.25
+
+
 def test_a_define_by_run_objective_is_refused_in_one_line():
     study = nntune.create_study()
     with pytest.raises(ConfigError) as err:

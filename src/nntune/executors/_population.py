@@ -26,6 +26,7 @@ member, and records the process's peak memory beside each trial.
 
 from __future__ import annotations
 
+import math
 import time
 import traceback
 from collections.abc import Callable, Hashable, Sequence
@@ -84,23 +85,41 @@ class Live:
 
 @dataclass
 class Occupancy:
-    """Slots used over rounds (every live stack trains one epoch per round)."""
+    """What the stacks computed: ``idle_share`` is the share of the slots trained (a stack
+    trains every slot it holds) that held no member; ``unfilled_share`` the share of the K
+    member places left empty over the rounds (every live stack trains one epoch a round)."""
 
     capacity: int
     rounds: int = 0
     member_epochs: int = 0
+    slot_epochs: int = 0
     stacks_started: int = 0
     split_rounds: int = 0  # rounds in which more than one stack trained
 
     @property
     def idle_share(self) -> float:
-        slots = self.capacity * self.rounds
-        return 0.0 if slots == 0 else 1.0 - self.member_epochs / slots
+        return 0.0 if self.slot_epochs == 0 else 1.0 - self.member_epochs / self.slot_epochs
+
+    @property
+    def unfilled_share(self) -> float:
+        places = self.capacity * self.rounds
+        return 0.0 if places == 0 else max(0.0, 1.0 - self.member_epochs / places)
 
     def to_json(self) -> dict[str, Any]:
         return {"capacity": self.capacity, "rounds": self.rounds, "member_epochs": self.member_epochs,
-                "stacks_started": self.stacks_started, "split_rounds": self.split_rounds,
-                "idle_share": round(self.idle_share, 4)}
+                "slot_epochs": self.slot_epochs, "stacks_started": self.stacks_started,
+                "split_rounds": self.split_rounds, "idle_share": round(self.idle_share, 4),
+                "unfilled_share": round(self.unfilled_share, 4)}
+
+
+def starting_capacity(k: int, room: int) -> int:
+    """Slots for a new stack when ``room`` of the ``k`` places are free: the fewest of k,
+    k/2, k/4, ... (rounded up) that hold ``room``, so that the stack, doubling as the older
+    stacks drain, reaches about k."""
+    c = k
+    while c > 1 and math.ceil(c / 2) >= max(1, room):
+        c = math.ceil(c / 2)
+    return c
 
 
 def slot_of(stack: Stack, number: int) -> int | None:
@@ -123,6 +142,7 @@ class Population:
         self.identity = worker_identity()
         self.peak = PeakMemory()
         self.kept_structures = 0
+        self.current: Hashable = None  # the structure of the latest member: its stack takes the refills
 
     # ------------------------------------------------------------ starting members
 
@@ -140,12 +160,13 @@ class Population:
                 self.capacity = self.trainer.capacity(plan.params, "auto")
                 self.stats.capacity = self.capacity
             stack = self.stacks.get(plan.structure)
-            if stack is None:
-                stack = self.trainer.stack(plan, self.capacity)
+            if stack is None:  # as many slots as there is room now; it grows as older stacks drain
+                stack = self.trainer.stack(plan, starting_capacity(self.capacity, self.capacity - len(self.live)))
                 self.stacks[plan.structure] = stack
                 self.stats.stacks_started += 1
             slot = stack.add(plan.params, seed=plan.seed, key=trial.number)
             self.live[trial.number] = Live(trial, plan, plan.structure, self.clock())
+            self.current = plan.structure
             heartbeat.numbers.add(trial.number)
             if plan.proposal is not None:
                 self.inherit(trial, plan, stack, slot)
@@ -219,7 +240,7 @@ class Population:
     def epoch(self, key: Hashable, heartbeat: MembersHeartbeat) -> None:
         """One epoch of one stack; its ended members told, their slots refilled by the caller."""
         stack = self.stacks[key]
-        trained = len(stack.members)
+        trained, computed = len(stack.members), stack.capacity
         self.peak.reset()
         try:
             ended = stack.run_epoch(self.report)
@@ -230,6 +251,7 @@ class Population:
             del self.stacks[key]
             return
         self.stats.member_epochs += trained
+        self.stats.slot_epochs += computed
         for result in ended:
             self.end(int(result.key), result, heartbeat)  # type: ignore[call-overload]
         for number, live in list(self.live.items()):
@@ -312,10 +334,12 @@ class Population:
                 draining = fill() or draining  # the freed slots first: this structure's next trial reuses the stack
         for key in [k for k, stack in self.stacks.items() if not stack.members]:
             del self.stacks[key]  # drained: its structure has no trial left here
-        if draining:  # no trial will refill the free slots: stop computing them
-            for stack in self.stacks.values():
-                if stack.capacity > 1 and len(stack.members) <= stack.capacity // 2:
-                    stack.compact()
+        for key, stack in self.stacks.items():
+            # A stack trains every slot it holds: one that no trial will refill (an older
+            # structure, or any once none is left to start) sheds its empty slots.
+            if (draining or key != self.current) and stack.capacity > 1 \
+                    and len(stack.members) <= stack.capacity // 2:
+                stack.compact()
 
 
 def run_population(study: Study, trainer: Any, *, total: int, population: int | str = "auto",
