@@ -212,6 +212,12 @@ def _check_population(cfg: Config) -> None:
         raise ConfigError("search.population", f"must be an integer >= 1 or auto, got {population!r}")
     if "population" in cfg.search.model_fields_set and cfg.search.executor != "population":
         raise ConfigError("search.population", "only used with executor: population")
+    stackable = ("mlp", "cnn")  # what the stacked trainer builds (nntune.train.stack_models)
+    model = cfg.space["model"].values if "model" in cfg.space and cfg.space["model"].values else \
+        [cfg.fixed.get("model", cfg.task.model)]
+    if cfg.search.executor == "population" and any(m not in stackable for m in model):
+        raise ConfigError("task.model", f"the population executor stacks {' and '.join(stackable)} models, "
+                                        f"not {next(m for m in model if m not in stackable)!r}; use executor: local")
     if cfg.search.executor == "population" and cfg.resources.memory_mb is not None:
         raise ConfigError("resources.memory_mb", "the population executor trains every member in this process; "
                                                  "a per-trial memory limit needs worker processes (executor: local)")

@@ -176,6 +176,8 @@ def test_config_keys_and_their_one_line_errors(call_cli, tmp_path, monkeypatch):
         with pytest.raises(ConfigError) as err:
             config(**search)
         assert err.value.field.startswith(field)
+    with pytest.raises(ConfigError, match="stacks mlp and cnn models, not 'resnet18'"):
+        parse_config({"search": {"executor": "population"}, "task": {"model": "resnet18"}})
     with pytest.raises(ConfigError, match="per-trial memory limit"):
         parse_config({"search": {"executor": "population"}, "resources": {"memory_mb": 500}})
     with pytest.raises(ConfigError, match="only used with executor: population"):
