@@ -203,7 +203,7 @@ NNTUNE: dict[str, dict[str, Any]] = {
     "prior-pbt-2w": {"sampler": "random", "scheduler": "pbt", "workers": 2, "default_priors": True,
                      "scheduler_options": {"refill": True}},
     # The population executor: trials trained K at a time as stacks in one process, K what
-    # fits (at most 16 on a CPU); a freed slot takes the next trial at once.
+    # fits (at most 4 on a CPU); a freed slot takes the next trial at once.
     "pop-random-asha": {"sampler": "random", "scheduler": "asha", "executor": "population"},
     "pop-tpe-asha": {"sampler": "tpe", "scheduler": "asha", "executor": "population"},
     "pop-prior-pbt": {"sampler": "random", "scheduler": "pbt", "executor": "population", "default_priors": True,

@@ -195,11 +195,11 @@ def nntune_command():
 
 @pytest.mark.slow
 def test_kill_9_mid_stack_then_resume_loses_and_duplicates_nothing(tmp_path):
-    total = 9
+    total = 7
     url = f"sqlite:///{tmp_path / 'pop.db'}"
     cfg = {"study": "pop", "task": {"data": "digits", "model": "mlp", "metric": "accuracy"},
-           "search": {"trials": total, "seed": 5, "executor": "population", "population": 3},
-           "space": LR, "fixed": {**FIXED, "epochs": 10}}
+           "search": {"trials": total, "seed": 5, "executor": "population", "population": 2},
+           "space": LR, "fixed": {**FIXED, "epochs": 8}}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
     cmd = [*nntune_command(), "tune", "c.yaml", "--storage", url]
     store = SQLStorage(url)
@@ -218,13 +218,14 @@ def test_kill_9_mid_stack_then_resume_loses_and_duplicates_nothing(tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     before = {t.number: (t.params, t.value) for t in trials() if t.state == TrialState.COMPLETE}
-    assert any(t.state == TrialState.RUNNING for t in trials())
+    running = {t.number for t in trials() if t.state == TrialState.RUNNING}
+    assert running
     done = subprocess.run(cmd + ["--json"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     after = trials()
     assert [t.number for t in after] == list(range(total))
     assert all(t.state == TrialState.COMPLETE for t in after)
-    assert all(t.system_attrs.get("retries") for t in after if t.number not in before and t.number < len(before) + 3)
+    assert all(after[n].system_attrs.get("retries") == 1 for n in running)  # re-queued, run again
     for number, record in before.items():
         final = next(t for t in after if t.number == number)
         assert (final.params, final.value) == record
