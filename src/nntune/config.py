@@ -210,7 +210,7 @@ def _check_population(cfg: Config) -> None:
     population = cfg.search.population
     if isinstance(population, bool) or (isinstance(population, int) and population < 1):
         raise ConfigError("search.population", f"must be an integer >= 1 or auto, got {population!r}")
-    if "population" in cfg.search.model_fields_set and cfg.search.executor != "population":
+    if population != "auto" and cfg.search.executor != "population":  # (a dumped config holds auto)
         raise ConfigError("search.population", "only used with executor: population")
     stackable = ("mlp", "cnn")  # what the stacked trainer builds (nntune.train.stack_models)
     model = cfg.space["model"].values if "model" in cfg.space and cfg.space["model"].values else \

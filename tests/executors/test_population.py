@@ -182,6 +182,8 @@ def test_config_keys_and_their_one_line_errors(call_cli, tmp_path, monkeypatch):
         parse_config({"search": {"executor": "population"}, "resources": {"memory_mb": 500}})
     with pytest.raises(ConfigError, match="only used with executor: population"):
         parse_config({"search": {"population": 4}})
+    dumped = parse_config({"search": {"workers": 2}}).model_dump(mode="json")  # what a worker process parses
+    assert parse_config(dumped).search.population == "auto"
     monkeypatch.chdir(tmp_path)
     code, _, err = call_cli("tune", "--executor", "population", "--population", "0", "--storage",
                             f"sqlite:///{tmp_path / 's.db'}")
