@@ -319,7 +319,7 @@ def _run(study: Study, trainer: Any, total: int, population: int | str, timeout:
     run = Population(study, trainer, population, options, callbacks, clock)
     start = last_sweep = clock()
     study._stop = False
-    reason: str | None = None
+    reason: str | None = None  # why no more trials start: the search ends once none trains
 
     def stop_now() -> str | None:
         if study.stop_requested:
@@ -329,7 +329,7 @@ def _run(study: Study, trainer: Any, total: int, population: int | str, timeout:
         return None
 
     with MembersHeartbeat(study.storage, study.id, options.heartbeat_interval, run.peak) as heartbeat:
-        waiting = False
+        waiting = False  # PBT: nothing to start until a running member is replaced
 
         def fill() -> bool:
             """Start trials into the free room; True when none is left to start now."""
@@ -361,13 +361,16 @@ def _run(study: Study, trainer: Any, total: int, population: int | str, timeout:
                 last_sweep = clock()
             fill()
             if not run.live:
-                if reason is not None or not waiting:
+                if reason is not None:
                     break
-                time.sleep(WAIT_SECONDS)  # members training elsewhere may still be replaced
+                # Members training elsewhere may still be replaced (PBT), or another process
+                # took the queued trial first: ask again soon.
+                time.sleep(WAIT_SECONDS)
                 continue
             run.round(heartbeat, fill)
     study.storage.set_study_attr(study.id, STATS_ATTR, run.stats.to_json())
-    return reason or "no trial left to start"
+    assert reason is not None  # the loop ends only with one
+    return reason
 
 
 __all__ = ["REFUSAL", "Occupancy", "run_population", "starting_capacity"]
