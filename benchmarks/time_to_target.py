@@ -33,6 +33,14 @@ finish within the budget count.
     python benchmarks/time_to_target.py             # 3 tasks, 3 seeds: about 70 minutes
     python benchmarks/time_to_target.py --quick     # digits, 2 seeds, 8 s budgets
     python benchmarks/time_to_target.py --tasks digits --seeds 5 --budget digits=30
+    # the population executor's race (its goal: 5 of 5 seeds, at most 0.15x Optuna's time):
+    python benchmarks/time_to_target.py --tasks digits fashion_mnist --seeds 5 \
+        --methods pop-random-asha pop-tpe-asha pop-prior-pbt optuna-tpe-hyperband tpe-asha
+    python benchmarks/time_to_target.py --throughput 120   # trials per hour, Fashion-MNIST MLP
+
+The population executor (``pop-*``: random+ASHA, TPE+ASHA, PBT with priors) trains the
+trials K at a time as stacks in one process; its rows add the share of member slots that
+stayed empty, and ``--throughput`` prints trials per hour serially, on 2 workers and on it.
 
 Goal: nntune's best method reaches the target in at most half of Optuna TPE+Hyperband's
 time (aim for a quarter), with test accuracy at least as high (the test value is printed
@@ -73,8 +81,13 @@ LABELS = {"random-asha": "nntune random+ASHA", "tpe-asha": "nntune TPE+ASHA", "b
           "optuna-tpe": "Optuna TPE", "optuna-random": "Optuna random",
           "optuna-tpe-hyperband-2j": "Optuna TPE+Hyperband, n_jobs=2",
           "optuna-tpe-hyperband-defaults": "Optuna TPE+Hyperband, defaults enqueued",
-          "ray-asha": "Ray Tune random+ASHA"}
-METHODS = tuple(LABELS)
+          "ray-asha": "Ray Tune random+ASHA",
+          "pop-random-asha": "nntune random+ASHA, population", "pop-tpe-asha": "nntune TPE+ASHA, population",
+          "pop-prior-pbt": "nntune PBT, priors, population",
+          "random-asha-2w": "nntune random+ASHA, 2 workers"}
+THROUGHPUT = ("random-asha", "random-asha-2w", "pop-random-asha")  # serial, 2 workers, population
+METHODS = tuple(m for m in LABELS if m != "random-asha-2w")  # that one only for --throughput
+POPULATION_GOAL = 0.15  # the population executor's time to target, as a share of Optuna TPE+Hyperband's
 # Largest budget in epochs (one full trial takes a few seconds) and search seconds per run.
 TASKS: dict[str, tuple[int, float]] = {"digits": (27, 20.0), "breast_cancer": (27, 15.0),
                                        "fashion_mnist": (9, 40.0)}
@@ -197,6 +210,41 @@ def verdict(rows: Sequence[Row], direction: str, metric: str = "accuracy") -> st
             f"{tests}; goal (time and test accuracy) {'met' if met else 'not met'}")
 
 
+def population_verdict(rows: Sequence[Row], runs: dict[str, list[tm.Run]], direction: str) -> str | None:
+    """The population executor's goal: its best row reaches the target in at most 0.15 of
+    Optuna TPE+Hyperband's time, in every seed, with test accuracy at least Optuna's; and
+    the share of its member slots that stayed empty (median over seeds)."""
+    ours = [r for r in rows if r.method in tm.POPULATION]
+    ref = next((r for r in rows if r.method == REFERENCE), None)
+    if not ours or ref is None:
+        return None
+    sign = -1.0 if direction == "maximize" else 1.0
+    best = min(ours, key=lambda r: (r.time, sign * (r.test if r.test is not None else -sign * math.inf)))
+    ours_acc, theirs_acc = (best.test_accuracy, ref.test_accuracy) if best.test_accuracy is not None \
+        else (best.test, ref.test)
+    test_ok = ours_acc is not None and (theirs_acc is None or ours_acc >= theirs_acc)
+    met = best.ratio <= POPULATION_GOAL and best.reached == best.seeds and test_ok
+    idle = ", ".join(f"{LABELS[r.method]} {statistics.median(x.idle_share or 0.0 for x in runs[r.method]):.1%}"
+                     for r in ours)
+    return (f"population best: {LABELS[best.method]}, time ratio {_ratio(best.ratio)} (goal <= {POPULATION_GOAL}), "
+            f"reached in {best.reached}/{best.seeds} seeds, test {_num(ours_acc)} vs {_num(theirs_acc)}; goal "
+            f"{'met' if met else 'not met'}. Idle share of the member slots: {idle}")
+
+
+def trials_per_hour(task: tm.Task, seconds: float, log: Callable[[str], None]) -> dict[str, float]:
+    """Trials finished per hour of wall clock by random+ASHA serially, on 2 worker processes
+    and on the population executor (one run of ``seconds`` each; the in-flight trials that
+    finish after it count, over the time they took)."""
+    splits = tm.load_task(task)
+    tm.warm_up(task, splits, THROUGHPUT)
+    out = {}
+    for method in THROUGHPUT:
+        run = tm.RUNNERS[method](method, task, splits, 0, seconds)
+        out[method] = 3600.0 * run.started / run.elapsed
+        log(f"[{task.name}] {LABELS[method]}: {run.started} trials in {run.elapsed:.1f}s")
+    return out
+
+
 def method_order(methods: Sequence[str], seed: int) -> list[str]:
     """The methods rotated by the seed: each goes first in turn, none always after another's load."""
     k = seed % len(methods)
@@ -253,6 +301,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[Row]]:
     ap.add_argument("--seeds", type=int, default=None, help="seeds per (task, method); default 3")
     ap.add_argument("--budget", nargs="*", default=[], help="seconds per run: N, or TASK=N ...")
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    ap.add_argument("--throughput", type=float, default=None, metavar="SECONDS",
+                    help="only trials per hour of random+ASHA serially, on 2 workers and on the population "
+                         "executor, SECONDS each, on the Fashion-MNIST MLP task (--tasks picks others)")
     args = ap.parse_args(argv)
     import torch
 
@@ -263,6 +314,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[Row]]:
     budgets = {t: 8.0 if args.quick else b for t, (_, b) in TASKS.items()} | parse_budgets(args.budget)
     methods = list(dict.fromkeys([*args.methods, REFERENCE]))  # the target needs the reference
     log = (lambda _line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    if args.throughput is not None:
+        for name in args.tasks or ["fashion_mnist"]:
+            rates = trials_per_hour(tm.make_task(name, TASKS[name][0], args.throughput), args.throughput, log)
+            print(f"\nTask {name}: trials per hour ({args.throughput:g}s runs, at most {TASKS[name][0]} epochs "
+                  "per trial, random+ASHA)")
+            for method, rate in rates.items():
+                print(f"  {LABELS[method]:<40} {rate:8.0f}")
+        return {}
 
     ray = None
     if tm.RAY in methods:
@@ -295,6 +354,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[Row]]:
                 print(f"(Ray Tune runs 2 trials at a time, one per core; its times include ray.init, "
                       f"{ray.startup:.1f}s.)")
             print(verdict(rows, direction, metric), flush=True)
+            about_population = population_verdict(rows, runs, direction)
+            if about_population:
+                print(about_population, flush=True)
     finally:
         if ray is not None:
             ray.close()

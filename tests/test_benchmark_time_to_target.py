@@ -80,7 +80,25 @@ def test_a_run_without_a_complete_trial_counts_as_the_worst_in_medians() -> None
 
 def test_every_method_has_a_label_and_a_runner() -> None:
     bench = load_benchmark()
-    assert set(bench.METHODS) == set(bench.tm.RUNNERS) | {bench.tm.RAY}
+    assert set(bench.LABELS) == set(bench.tm.RUNNERS) | {bench.tm.RAY}
+    assert set(bench.METHODS) == set(bench.LABELS) - {"random-asha-2w"}  # that one is for --throughput
+
+
+def test_the_population_goal_needs_every_seed_and_the_test_accuracy() -> None:
+    bench = load_benchmark()
+
+    def row(method: str, ratio: float, reached: int, accuracy: float):
+        return bench.Row(method, ratio, reached, 5, ratio, 0.97, accuracy, accuracy, 100, 80, "")
+
+    runs = {m: [bench.tm.Run(m, s, [], 1, 0, 1.0, idle_share=0.25 * s) for s in range(3)]
+            for m in ("pop-random-asha", "optuna-tpe-hyperband")}
+    ref = row("optuna-tpe-hyperband", 1.0, 5, 0.96)
+    line = bench.population_verdict([row("pop-random-asha", 0.1, 5, 0.97), ref], runs, "maximize")
+    assert "time ratio 0.10 (goal <= 0.15)" in line and "goal met" in line and "random+ASHA, population 25.0%" in line
+    assert "goal not met" in bench.population_verdict([row("pop-random-asha", 0.1, 4, 0.97), ref], runs, "maximize")
+    assert "goal not met" in bench.population_verdict([row("pop-random-asha", 0.2, 5, 0.97), ref], runs, "maximize")
+    assert "goal not met" in bench.population_verdict([row("pop-random-asha", 0.1, 5, 0.95), ref], runs, "maximize")
+    assert bench.population_verdict([ref], runs, "maximize") is None
 
 
 def test_optunas_enqueued_defaults_are_nntunes_prior_baseline_under_its_names() -> None:

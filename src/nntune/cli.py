@@ -122,7 +122,10 @@ def tune(
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the sampler, splits and trials."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Trials at once: N worker processes "
                                           "(one GPU each where there are GPUs), or N Ray actors."),
-    executor: Optional[str] = typer.Option(None, "--executor", help="local | ray"),
+    executor: Optional[str] = typer.Option(None, "--executor", help="local | ray | population (trials "
+                                           "trained K at a time as stacks on this device)"),
+    population: Optional[str] = typer.Option(None, "--population",
+                                             help="With --executor population: members per stack, K or auto."),
     ray_address: Optional[str] = typer.Option(None, "--ray-address",
                                               help="auto (a running cluster) or ADDRESS; none starts Ray here."),
     trial_timeout: Optional[float] = typer.Option(None, "--trial-timeout",
@@ -147,7 +150,9 @@ def tune(
                                 ("search", "sampler", sampler), ("search", "scheduler", scheduler),
                                 ("search", "seed", seed), ("search", "workers", workers),
                                 ("search", "executor", executor), ("search", "ray_address", ray_address),
-                                ("search", "trial_timeout", trial_timeout)):
+                                ("search", "trial_timeout", trial_timeout),
+                                ("search", "population", int(population) if population and population.isdigit()
+                                 else population)):
         _override(raw, section, key, value)
     for assignment in set_ or ():
         _assign(raw, assignment)

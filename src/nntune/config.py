@@ -155,7 +155,9 @@ class SearchConfig(_Strict):
     # How trials run: ``local`` worker processes on this machine (``workers: 1`` without a
     # trial timeout or memory limit runs them in this process) or a Ray cluster.
     workers: int = Field(default=1, gt=0)
-    executor: Literal["local", "ray"] = "local"
+    executor: Literal["local", "ray", "population"] = "local"
+    # ``executor: population``: members per stack (an integer, or ``auto``: what fits the device).
+    population: Union[int, Literal["auto"]] = "auto"
     ray_address: Union[str, None] = None  # "auto" joins a running cluster; None starts one here
     trial_timeout: Union[float, None] = Field(default=None, gt=0)  # seconds, then the trial fails
     # Configurations to try first (a known baseline), before the sampler's own: each a
@@ -195,12 +197,33 @@ def _check_execution(cfg: Config) -> None:
     """Cross-field checks of ``search`` and ``resources``, one line naming the field."""
     if cfg.search.ray_address is not None and cfg.search.executor != "ray":
         raise ConfigError("search.ray_address", "only used with executor: ray")
+    _check_population(cfg)
     gpus = cfg.resources.gpus
     if gpus > 1 and gpus != int(gpus):
         raise ConfigError("resources.gpus", f"a fraction of one GPU or a whole number, got {gpus:g}")
     if cfg.search.executor == "ray" and cfg.storage.strip() == "memory":
         raise ConfigError("storage", "the ray executor needs a storage every node reaches "
                                      "(postgresql://..., or sqlite:///file on one machine)")
+
+
+def _check_population(cfg: Config) -> None:
+    population = cfg.search.population
+    if isinstance(population, bool) or (isinstance(population, int) and population < 1):
+        raise ConfigError("search.population", f"must be an integer >= 1 or auto, got {population!r}")
+    if population != "auto" and cfg.search.executor != "population":  # (a dumped config holds auto)
+        raise ConfigError("search.population", "only used with executor: population")
+    stackable = ("mlp", "cnn")  # what the stacked trainer builds (nntune.train.stack_models)
+    model = cfg.space["model"].values if "model" in cfg.space and cfg.space["model"].values else \
+        [cfg.fixed.get("model", cfg.task.model)]
+    if cfg.search.executor == "population" and any(m not in stackable for m in model):
+        raise ConfigError("task.model", f"the population executor stacks {' and '.join(stackable)} models, "
+                                        f"not {next(m for m in model if m not in stackable)!r}; use executor: local")
+    if cfg.search.executor == "population" and cfg.resources.memory_mb is not None:
+        raise ConfigError("resources.memory_mb", "the population executor trains every member in this process; "
+                                                 "a per-trial memory limit needs worker processes (executor: local)")
+    if cfg.search.executor == "population" and cfg.search.workers > 1:
+        raise ConfigError("search.workers", "the population executor trains one process's stacks on one "
+                                            "device; leave workers at 1")
 
 
 def parents_first(names: list[str], conditions: Mapping[str, Mapping[str, Any]]) -> list[str]:

@@ -394,6 +394,8 @@ def search(p: Prepared, study: Study, callbacks: Sequence[Callable[[Study, Froze
     config["storage"] = absolute_sqlite(cfg.storage)
     config["search"]["checkpoint_dir"] = str(Path(cfg.search.checkpoint_dir).expanduser().resolve())
     setup = functools.partial(builtin_setup, config, device)
+    if cfg.search.executor == "population":
+        return search_population(p, study, callbacks, device=device)
     if cfg.search.executor == "ray":
         workers = cfg.search.workers if "workers" in cfg.search.model_fields_set else None
         return run_ray(setup, study, total=total, workers=workers, options=options,
@@ -402,6 +404,19 @@ def search(p: Prepared, study: Study, callbacks: Sequence[Callable[[Study, Froze
         return run_processes(setup, study, total=total, workers=cfg.search.workers, options=options,
                              timeout=timeout, callbacks=callbacks)
     return run_serial(study, builtin_objective(p, device), total=total, timeout=timeout, callbacks=callbacks, options=options)
+
+
+def search_population(p: Prepared, study: Study, callbacks: Sequence[Callable[[Study, FrozenTrial], None]], *,
+                      device: str | None = None) -> str:
+    """The population executor: the config's trials trained as stacks in this process."""
+    from nntune.builtin_stack import StackTrainer
+    from nntune.executors import run_population
+
+    cfg = p.cfg
+    trainer = StackTrainer(cfg, p.space, p.splits, device=device, epochs=p.epochs, checkpoints=p.checkpoints,
+                           pbt=p.scheduler if isinstance(p.scheduler, PBT) else None)
+    return run_population(study, trainer, total=cfg.search.trials, population=cfg.search.population,
+                          timeout=cfg.search.timeout, callbacks=callbacks, options=worker_options(cfg))
 
 
 def _patience_callback(patience: int) -> Callable[[Study, FrozenTrial], None]:

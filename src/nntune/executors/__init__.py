@@ -2,9 +2,9 @@
 
 ``run_serial`` runs them one after another in this process; ``run_processes`` runs N
 worker processes on this machine against the shared storage; ``run_ray`` runs them as Ray
-actors on a cluster. All three ask within the study's budget (several processes or
-machines sharing a study never run more than ``total`` trials between them), heartbeat
-while a trial runs, record each trial's peak memory, and first recover trials that a
+actors on a cluster; ``run_population`` trains them K at a time as stacks in this process.
+All of them ask within the study's budget (several processes or machines sharing a study
+never run more than ``total`` trials between them), heartbeat while a trial runs, record each trial's peak memory, and first recover trials that a
 crashed run left running.
 """
 
@@ -14,6 +14,7 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from nntune.executors._common import WorkerOptions, recover_interrupted, thread_share, worker_identity
+from nntune.executors._population import run_population
 from nntune.executors._processes import WorkerSetupError, run_processes
 from nntune.executors._serial import run_serial
 from nntune.executors._worker import Setup
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
     from nntune.schedulers import Scheduler
     from nntune.study import Objective, Study
 
-__all__ = ["Setup", "WorkerOptions", "WorkerSetupError", "recover_interrupted", "run_processes",
-           "run_ray", "run_serial", "study_setup", "thread_share", "worker_identity"]
+__all__ = ["Setup", "WorkerOptions", "WorkerSetupError", "recover_interrupted", "run_population",
+           "run_processes", "run_ray", "run_serial", "study_setup", "thread_share", "worker_identity"]
 
 
 def _open_study(storage: str, study_name: str, objective: Objective, sampler: Sampler | None,

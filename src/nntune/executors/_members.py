@@ -1,0 +1,86 @@
+"""The population executor's small parts: a heartbeat for many members, a running member,
+what the stacks computed, and how many slots a new stack starts with."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from nntune.executors._running import Heartbeat
+
+if TYPE_CHECKING:
+    from nntune._trial import Trial
+    from nntune.builtin_stack import MemberPlan
+    from nntune.train.stack import Stack
+
+
+class MembersHeartbeat(Heartbeat):
+    """Beats for every running member, not one trial."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.numbers: set[int] = set()
+
+    def beat(self) -> None:
+        for number in list(self.numbers):
+            self.current = number
+            super().beat()
+        self.current = None
+
+
+@dataclass
+class Live:
+    """A running member: its trial, plan, stack and start time."""
+
+    trial: Trial
+    plan: MemberPlan
+    stack: Hashable
+    started: float
+    stop: bool = False
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Occupancy:
+    """What the stacks computed: ``idle_share`` is the share of the slots trained (a stack
+    trains every slot it holds) that held no member; ``unfilled_share`` the share of the K
+    member places left empty over the rounds (every live stack trains one epoch a round)."""
+
+    capacity: int
+    rounds: int = 0
+    member_epochs: int = 0
+    slot_epochs: int = 0
+    stacks_started: int = 0
+    split_rounds: int = 0  # rounds in which more than one stack trained
+
+    @property
+    def idle_share(self) -> float:
+        return 0.0 if self.slot_epochs == 0 else 1.0 - self.member_epochs / self.slot_epochs
+
+    @property
+    def unfilled_share(self) -> float:
+        places = self.capacity * self.rounds
+        return 0.0 if places == 0 else max(0.0, 1.0 - self.member_epochs / places)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"capacity": self.capacity, "rounds": self.rounds, "member_epochs": self.member_epochs,
+                "slot_epochs": self.slot_epochs, "stacks_started": self.stacks_started,
+                "split_rounds": self.split_rounds, "idle_share": round(self.idle_share, 4),
+                "unfilled_share": round(self.unfilled_share, 4)}
+
+
+def starting_capacity(k: int, room: int) -> int:
+    """Slots for a new stack when ``room`` of the ``k`` places are free: the fewest of k,
+    k/2, k/4, ... (rounded up) that hold ``room``, so that the stack, doubling as the older
+    stacks drain, reaches about k."""
+    c = k
+    while c > 1 and math.ceil(c / 2) >= max(1, room):
+        c = math.ceil(c / 2)
+    return c
+
+
+def slot_of(stack: Stack, number: int) -> int | None:
+    """The slot of trial ``number`` in ``stack`` (slots move when a stack compacts)."""
+    return next((s for s, m in stack.members.items() if m.key == number), None)

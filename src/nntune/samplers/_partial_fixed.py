@@ -1,0 +1,141 @@
+"""Asking a sampler for trials that can share a stack: some parameters held fixed.
+
+:class:`PartialFixedSampler` is Optuna's PartialFixedSampler for nntune's sampler seam: the
+base sampler's suggestion with the ``fixed`` parameters overwritten (a parameter that the
+fixed values switch on but the base left out is drawn by the base's ``suggest_one`` when
+the trial reaches it). The base never learns that anything was held.
+
+:class:`StructureAsker` is the population executor's policy on top of it. Trials are
+numbered; trial ``n`` belongs to block ``n // block``. The structure of a block (the
+structural parameters: what :func:`~nntune.train.stack_models.structure_key` compares) is
+asked once, as the structural part of the base's suggestion for the block's first trial
+number; every trial of the block then gets the base's suggestion for its own number with
+that structure held. So the first trial of a block is exactly the base's suggestion, each
+trial's other parameters keep the base's distribution, and a trial's parameters depend on
+its number (and, for model-based samplers, on the history), never on how many members a
+stack holds. Where the space has no structural parameter, every trial shares one stack.
+
+A grid is never bent: each grid point keeps its own structure (the executor runs a stack
+per structure), so the grid is still covered point for point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from nntune.space import Distribution, Space
+from nntune.trial import FrozenTrial
+
+# The names whose values decide whether two trials can share a stack (the stacked trainer's
+# structure key: model, layers, units, activation, batch norm, loss, batch size, AMP, the
+# optimizer, and a CNN's convolution settings).
+STRUCTURAL: frozenset[str] = frozenset({
+    "model", "layers", "units", "activation", "batchnorm", "loss", "batch_size", "amp", "optimizer",
+    "conv_layers", "filters", "filters_growth", "kernel_size", "stride", "padding", "pool",
+})
+
+
+class PartialFixedSampler:
+    """``base`` with the parameters of ``fixed_params`` held at those values."""
+
+    def __init__(self, fixed_params: Mapping[str, Any], base_sampler: Any) -> None:
+        self.fixed_params = dict(fixed_params)
+        self.base = base_sampler
+
+    @property
+    def seed(self) -> int:
+        return int(self.base.seed)
+
+    def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
+                direction: str = "minimize") -> dict[str, Any]:
+        drawn = dict(self.base.suggest(space, history, number=number, direction=direction))
+        drawn.update({k: v for k, v in self.fixed_params.items() if k in space})
+        # A parameter that the held values switch off goes; one they switch on is drawn by
+        # the base (suggest_one) when the trial reaches it.
+        return {k: v for k, v in drawn.items() if k not in space or space.is_active(k, drawn)}
+
+    def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
+                    number: int, direction: str = "minimize") -> Any:
+        if name in self.fixed_params:
+            return self.fixed_params[name]
+        return self.base.suggest_one(name, dist, history, number=number, direction=direction)
+
+    def __getattr__(self, name: str) -> Any:  # after_trial, is_exhausted, constraints_func, ...
+        if name == "base":
+            raise AttributeError(name)
+        return getattr(self.base, name)
+
+    def __repr__(self) -> str:
+        return f"PartialFixedSampler({self.fixed_params!r}, {self.base!r})"
+
+
+def structural_names(space: Space) -> tuple[str, ...]:
+    """The parameters of ``space`` that decide a trial's structure, in the space's order."""
+    return tuple(n for n in space.params if n in STRUCTURAL)
+
+
+def structure_block(trials: int) -> int:
+    """Trials per structure: an eighth of the study's budget, 4 to 64, so a study tries
+    about eight structures (more when the budget is large) whatever the stack size."""
+    return max(4, min(64, trials // 8))
+
+
+class StructureAsker:
+    """The sampler a population study asks through: ``base`` with each block's structure held.
+
+    ``structures`` maps block numbers to their structure (plain data: the executor stores it
+    with the study, so a resumed run holds the same structures). ``hold=False`` (a grid)
+    passes every suggestion through unchanged.
+    """
+
+    def __init__(self, base: Any, block: int, structures: Mapping[int, Mapping[str, Any]] | None = None, *,
+                 hold: bool = True) -> None:
+        if block < 1:
+            raise ValueError(f"block must be >= 1, got {block}")
+        self.base = base
+        self.block = block
+        self.hold = hold
+        self.structures: dict[int, dict[str, Any]] = {int(b): dict(s) for b, s in (structures or {}).items()}
+
+    @property
+    def seed(self) -> int:
+        return int(self.base.seed)
+
+    def structure_for(self, number: int, space: Space, history: Sequence[FrozenTrial],
+                      direction: str = "minimize") -> dict[str, Any]:
+        """The structure of trial ``number``'s block, asked of the base on first use."""
+        block = number // self.block
+        if block not in self.structures:
+            names = structural_names(space)
+            first = dict(self.base.suggest(space, history, number=block * self.block, direction=direction)) \
+                if names else {}
+            self.structures[block] = {n: first[n] for n in names if n in first}
+        return self.structures[block]
+
+    def fixed_for(self, number: int, space: Space, history: Sequence[FrozenTrial],
+                  direction: str = "minimize") -> PartialFixedSampler:
+        return PartialFixedSampler(self.structure_for(number, space, history, direction) if self.hold else {},
+                                   self.base)
+
+    def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
+                direction: str = "minimize") -> dict[str, Any]:
+        if not self.hold:
+            return dict(self.base.suggest(space, history, number=number, direction=direction))
+        return self.fixed_for(number, space, history, direction).suggest(space, history, number=number,
+                                                                          direction=direction)
+
+    def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
+                    number: int, direction: str = "minimize") -> Any:
+        held = self.structures.get(number // self.block, {}) if self.hold else {}
+        if name in held:
+            return held[name]
+        return self.base.suggest_one(name, dist, history, number=number, direction=direction)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("base", "structures", "block", "hold"):
+            raise AttributeError(name)
+        return getattr(self.base, name)
+
+    def __repr__(self) -> str:
+        return f"StructureAsker({self.base!r}, block={self.block}, hold={self.hold})"

@@ -1,0 +1,234 @@
+"""The population executor: members refilled as they end, PBT's exploit as a slice copy,
+the same parameters whatever K, refusals, and a kill -9 in the middle of a stack."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+import nntune
+from nntune.config import parse_config
+from nntune.exceptions import ConfigError
+from nntune.executors import run_population
+from nntune.executors._population import REFUSAL
+from nntune.runner import prepare, run_tune
+from nntune.storage import SQLStorage
+from nntune.train.stack import Stack
+from nntune.trial import TrialState
+
+LR = {"lr": {"type": "float", "low": 1.0e-3, "high": 1.0e-1, "log": True}}
+FIXED = {"epochs": 4, "batch_size": 128, "layers": 1, "units": 16}
+
+
+def config(**search):
+    space = search.pop("space", LR)
+    fixed = {k: v for k, v in {**FIXED, **search.pop("fixed", {})}.items() if k not in space}
+    return parse_config({"study": "pop", "storage": search.pop("storage", "memory"),
+                         "task": {"data": "digits", "model": "mlp", "metric": "accuracy"},
+                         "search": {"executor": "population", "seed": 3, **search},
+                         "space": space, "fixed": fixed})
+
+
+class Events:
+    """The storage's own calls, in order: which trial started, reported and finished when."""
+
+    def __init__(self, storage):
+        self.log = []
+        for name, kind in (("claim_trial", "claim"), ("report", "report"), ("finish_trial", "finish")):
+            self._wrap(storage, name, kind)
+
+    def _wrap(self, storage, name, kind):
+        real = getattr(storage, name)
+
+        def spy(*args, **kwargs):
+            out = real(*args, **kwargs)
+            if kind == "claim" and out is not None:
+                self.log.append(("claim", out.number))
+            elif kind == "report":
+                self.log.append(("report", args[1]))
+            elif kind == "finish":
+                self.log.append(("finish", args[1]))
+            return out
+        setattr(storage, name, spy)
+
+
+def run_with_events(cfg):
+    p = prepare(cfg)
+    from nntune.runner import open_study
+
+    seen = {}
+    original = open_study
+
+    def opening(prepared):
+        study = original(prepared)
+        seen["events"] = Events(study.storage)
+        return study
+    import nntune.runner as runner
+    runner.open_study = opening
+    try:
+        summary = run_tune(p, evaluate_test=False)
+    finally:
+        runner.open_study = original
+    return summary, seen["events"].log
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scheduler", ["asha", "hyperband"])
+def test_a_freed_slot_takes_the_next_trial_before_the_stack_trains_on(scheduler):
+    total = 10
+    summary, log = run_with_events(config(trials=total, population=3, scheduler=scheduler))
+    assert sum(summary.counts.values()) == total and summary.counts["pruned"] > 0
+    claims = [e for e in log if e[0] == "claim"]
+    assert [n for _, n in claims] == list(range(total))
+    for i, event in enumerate(log):
+        if event[0] != "finish" or sum(e[0] == "claim" for e in log[:i]) >= total:
+            continue
+        after = [e[0] for e in log[i + 1:] if e[0] in ("claim", "report")]
+        # The slot is refilled at once: the next trial starts before any member's next epoch.
+        assert after and after[0] == "claim", (event, log[i:i + 6])
+    stats = summary.storage.load_study("pop").attrs["population"]
+    assert stats["capacity"] == 3 and stats["stacks_started"] == 1 and stats["idle_share"] < 0.5
+
+
+@pytest.mark.slow
+def test_pbt_exploit_is_a_slice_copy_of_the_better_member(monkeypatch, tmp_path):
+    copies = []
+    real_copy = Stack.copy
+
+    def copy(self, src, dst):
+        real_copy(self, src, dst)
+        copies.append(all(torch.equal(a, b) for a, b in zip(self.net.member_state(src).values(),
+                                                             self.net.member_state(dst).values())))
+    monkeypatch.setattr(Stack, "copy", copy)
+    cfg = config(trials=8, population=4, scheduler="pbt", checkpoint_dir=str(tmp_path),
+                 scheduler_options={"population": 4, "ready_epochs": 2}, fixed={"epochs": 6})
+    summary = run_tune(prepare(cfg), evaluate_test=False)
+    trials = summary.storage.get_trials(summary.storage.load_study("pop").id, with_metrics=True)
+    children = [t for t in trials if "pbt_parent" in t.user_attrs]
+    assert children and copies and all(copies)
+    for child in children:
+        assert child.system_attrs["inherited_by"] in ("slice copy", "snapshot")
+        assert min(child.intermediate_values) == child.user_attrs["pbt_parent_step"] + 1
+    assert any(c.system_attrs["inherited_by"] == "slice copy" for c in children)
+
+
+def test_the_same_trial_has_the_same_parameters_whatever_k():
+    space = {**LR, "units": {"type": "int", "low": 8, "high": 32, "log": True}}
+    params = {}
+    for k in (1, 3):
+        summary = run_tune(prepare(config(trials=6, population=k, space=space, fixed={"epochs": 1})),
+                           evaluate_test=False)
+        trials = summary.storage.get_trials(summary.storage.load_study("pop").id)
+        params[k] = {t.number: t.params for t in trials}
+        assert all(t.state == TrialState.COMPLETE for t in trials)
+    assert params[1] == params[3]
+    stored = summary.storage.load_study("pop").attrs["population_structures"]
+    assert set(stored) == {"0", "1"}  # blocks of 4 trials: two structures asked
+    for number, p in params[1].items():
+        assert p["units"] == stored[str(number // 4)]["units"]
+
+
+def test_a_new_stack_starts_with_the_room_there_is_and_doubles_to_k():
+    from nntune.executors._population import Occupancy, starting_capacity
+
+    assert [starting_capacity(16, room) for room in (16, 9, 8, 5, 4, 1, 0)] == [16, 16, 8, 8, 4, 1, 1]
+    assert starting_capacity(12, 3) == 3 and starting_capacity(1, 1) == 1
+    stats = Occupancy(4, rounds=2, member_epochs=6, slot_epochs=8)
+    assert stats.idle_share == 0.25 and stats.unfilled_share == 0.25
+
+
+def test_a_define_by_run_objective_is_refused_in_one_line():
+    study = nntune.create_study()
+    with pytest.raises(ConfigError) as err:
+        run_population(study, lambda trial: trial.suggest_float("x", 0, 1), total=2)
+    assert err.value.field == "search.executor" and err.value.problem == REFUSAL and "\n" not in REFUSAL
+    assert study.trials == []
+
+
+def test_a_member_past_the_trial_timeout_fails_at_the_next_epoch_and_its_slot_is_refilled():
+    from nntune.builtin_stack import StackTrainer
+    from nntune.executors import WorkerOptions
+    from nntune.runner import open_study
+
+    p = prepare(config(trials=4, population=2))
+    study = open_study(p)
+    ticks = iter(range(10_000))  # every reading of the clock is one second later
+    reason = run_population(study, StackTrainer(p.cfg, p.space, p.splits, epochs=p.epochs), total=4,
+                            population=2, options=WorkerOptions(trial_timeout=2.5), clock=lambda: float(next(ticks)))
+    trials = study.trials
+    assert reason == "the study holds 4 trials" and len(trials) == 4
+    assert all(t.state == TrialState.FAILED and "timeout of 2.5s" in t.error for t in trials)
+    assert all(0 < len(t.intermediate_values) < 4 for t in trials)
+
+
+def test_config_keys_and_their_one_line_errors(call_cli, tmp_path, monkeypatch):
+    assert config(population=5).search.population == 5 and config().search.population == "auto"
+    for search, field in (({"population": 0}, "search.population"),
+                          ({"population": "many"}, "search.population"),
+                          ({"workers": 2}, "search.workers")):
+        with pytest.raises(ConfigError) as err:
+            config(**search)
+        assert err.value.field.startswith(field)
+    with pytest.raises(ConfigError, match="stacks mlp and cnn models, not 'resnet18'"):
+        parse_config({"search": {"executor": "population"}, "task": {"model": "resnet18"}})
+    with pytest.raises(ConfigError, match="per-trial memory limit"):
+        parse_config({"search": {"executor": "population"}, "resources": {"memory_mb": 500}})
+    with pytest.raises(ConfigError, match="only used with executor: population"):
+        parse_config({"search": {"population": 4}})
+    dumped = parse_config({"search": {"workers": 2}}).model_dump(mode="json")  # what a worker process parses
+    assert parse_config(dumped).search.population == "auto"
+    monkeypatch.chdir(tmp_path)
+    code, _, err = call_cli("tune", "--executor", "population", "--population", "0", "--storage",
+                            f"sqlite:///{tmp_path / 's.db'}")
+    assert code == 2 and err.startswith("nntune: error: search.population") and list(tmp_path.iterdir()) == []
+
+
+def nntune_command():
+    script = Path(sys.executable).parent / "nntune"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "nntune.cli"]
+
+
+@pytest.mark.slow
+def test_kill_9_mid_stack_then_resume_loses_and_duplicates_nothing(tmp_path):
+    total = 7
+    url = f"sqlite:///{tmp_path / 'pop.db'}"
+    cfg = {"study": "pop", "task": {"data": "digits", "model": "mlp", "metric": "accuracy"},
+           "search": {"trials": total, "seed": 5, "executor": "population", "population": 2},
+           "space": LR, "fixed": {**FIXED, "epochs": 8}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    cmd = [*nntune_command(), "tune", "c.yaml", "--storage", url]
+    store = SQLStorage(url)
+
+    def trials():
+        rec = store.load_study("pop")
+        return [] if rec is None else store.get_trials(rec.id)
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        now = trials()
+        if sum(t.state == TrialState.COMPLETE for t in now) >= 2 and any(t.state == TrialState.RUNNING for t in now):
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.stderr.read()[-2000:]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = {t.number: (t.params, t.value) for t in trials() if t.state == TrialState.COMPLETE}
+    running = {t.number for t in trials() if t.state == TrialState.RUNNING}
+    assert running
+    done = subprocess.run(cmd + ["--json"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    after = trials()
+    assert [t.number for t in after] == list(range(total))
+    assert all(t.state == TrialState.COMPLETE for t in after)
+    assert all(after[n].system_attrs.get("retries") == 1 for n in running)  # re-queued, run again
+    for number, record in before.items():
+        final = next(t for t in after if t.number == number)
+        assert (final.params, final.value) == record
+    assert json.loads(done.stdout.strip().splitlines()[-1])["test_evaluations"] == 1
