@@ -87,6 +87,19 @@ def test_compaction_drops_free_slots_without_changing_anyone(digits: Splits) -> 
     assert curves(a[0].history) == pytest.approx(curves(b[0].history), rel=1e-6)
 
 
+def test_an_emptied_stack_takes_new_members(digits: Splits) -> None:
+    stack = Stack(BASE, digits, capacity=2)
+    for i in range(2):
+        stack.add({**BASE, "lr": 0.05, "epochs": 1}, seed=i)
+    assert len(stack.run_epoch()) == 2 and not stack.members
+    assert stack.capacity == 1  # compacted, one free slot kept
+    config = {**BASE, "lr": 0.03, "epochs": 2}
+    stack.add(config, seed=5, key="again")
+    stack.add({**BASE, "lr": 0.01, "epochs": 1}, seed=6)
+    results = {r.key: r for r in stack.run()}
+    assert curves(results["again"].history) == pytest.approx(curves(fit(config, digits, seed=5).history), rel=1e-4)
+
+
 def test_members_must_share_the_structure(digits: Splits) -> None:
     stack = Stack(BASE, digits, capacity=1)
     with pytest.raises(ConfigError, match="optimizer_family"):

@@ -226,9 +226,10 @@ class Stack:
         self._apply(slot)
 
     def compact(self) -> dict[int, int]:
-        """Drop the free slots so they cost nothing; returns {old slot: new slot}."""
+        """Drop the free slots so they cost nothing; returns {old slot: new slot}. An empty
+        stack keeps one free slot: the per-member tensors are gathered from an existing slot."""
         order = sorted(self.members)
-        self._reindex(order)
+        self._reindex(order or [-1])
         return {old: new for new, old in enumerate(order)}
 
     def _reindex(self, index: list[int]) -> None:
