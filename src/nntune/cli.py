@@ -160,7 +160,7 @@ def tune(
         return
     out.print(f"study [bold]{cfg.study}[/] in {redact_url(cfg.storage)}: {cfg.task.model} on "
               f"{cfg.task.data if isinstance(cfg.task.data, str) else cfg.task.data.get('kind')}, "
-              f"{cfg.task.resolved_direction} validation {cfg.task.metric}")
+              f"{_objectives_text(cfg)}")
 
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=out, transient=False)
@@ -178,12 +178,12 @@ def tune(
                 state["best"] = frozen.value
         best = state.get("best")
         progress.update(state["task"], advance=1,
-                        description=f"trials (best {cfg.task.metric} {_fmt(best) if best is not None else '-'})")
+                        description=f"trials (best {cfg.task.trained_metric} {_fmt(best) if best is not None else '-'})")
 
     with progress:
         summary = run_tune(prepared, on_start=on_start, on_trial=on_trial)
 
-    out.print(leaderboard_table(summary.leaderboard, cfg.task.metric,
+    out.print(leaderboard_table(summary.leaderboard, cfg.task.trained_metric,
                                 f"top {len(summary.leaderboard)} trials of {summary.study}"))
     c = summary.counts
     out.print(f"trials: {c['complete']} complete, {c['pruned']} pruned, {c['failed']} failed, "
@@ -193,10 +193,12 @@ def tune(
     for note in summary.notes:
         out.print(note)
     if summary.best is not None:
-        out.print(f"best trial {summary.best.number}: validation {cfg.task.metric} "
+        out.print(f"best trial {summary.best.number}: validation {cfg.task.trained_metric} "
                   f"{_fmt(summary.best.value)} with {_params_text(summary.best.params)}")
     if summary.test is not None:
         print_test(out, summary.study, summary.test)
+    if summary.objectives:
+        print_front(out, summary)
     if summary.ensemble is not None:
         from nntune.ensemble_study import ensemble_lines
 
@@ -208,6 +210,33 @@ def tune(
     out.print(f"report: {written}")
     if json_out:
         print(json.dumps(summary.to_json()), flush=True)
+
+
+def _objectives_text(cfg: Any) -> str:
+    """``maximize validation accuracy``, or ``maximize validation accuracy, minimize params``."""
+    return ", ".join(f"{d} {'validation ' if m == cfg.task.trained_metric else ''}{m}"
+                     for m, d in zip(cfg.task.objectives, cfg.task.directions))
+
+
+def print_front(out: Console, summary: Any) -> None:
+    """Several objectives: the Pareto front, each trial with its values and its one test look."""
+    from rich.table import Table
+
+    tests = {r.trial: r for r in summary.front_tests}
+    table = Table(title=f"Pareto front of {summary.study}: {len(summary.front)} trials", title_justify="left")
+    names = summary.objectives
+    for col in ("trial", *[f"val {n}" if n == summary.metric else n for n in names], *[f"test {n}" for n in names]):
+        table.add_column(col, justify="right")
+    table.add_column("params")
+    for t in summary.front:
+        test = tests.get(t.number)
+        seen = [_fmt(test.metrics.get(n)) if test is not None and n in test.metrics else "-" for n in names]
+        table.add_row(str(t.number), *[_fmt(v) for v in t.values or []], *seen, _params_text(t.params))
+    out.print(table)
+    if summary.front_tests:
+        looks = max(r.looks for r in summary.front_tests)
+        out.print(f"the test split of {summary.study} has been evaluated {looks} times in all, "
+                  "once per trial of the front")
 
 
 def print_test(out: Console, study: str, test: Any) -> None:

@@ -37,7 +37,7 @@ def open_babysit_study(cfg: Config) -> Study:
     """The config's study (created, or resumed when it exists), remembering the config."""
     study = create_study(cfg.study, get_storage(cfg.storage), direction=cfg.task.resolved_direction,
                          load_if_exists=True, seed=cfg.search.seed)
-    study.storage.set_study_attr(study.id, "metric", cfg.task.metric)
+    study.storage.set_study_attr(study.id, "metric", cfg.task.trained_metric)
     study.storage.set_study_attr(study.id, ATTR, {"config": cfg.model_dump(mode="json")})
     return study
 
