@@ -19,6 +19,7 @@ from nntune.control import changes_by_trial
 from nntune.diagnose import diagnose
 from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
+from nntune.report.study_data import study_front
 from nntune.show import open_study, study_metric
 from nntune.space import Beta, Choice, Space
 from nntune.storage import Storage, redact_url
@@ -233,6 +234,7 @@ def study_sections(store: Storage, rec: Any, trials: Sequence[FrozenTrial], *, t
     importance = param_importance(trials, space, seed=seed)
     n_val = rec.attrs.get("n_val") if isinstance(rec.attrs.get("n_val"), int) else None
     changes = changes_by_trial(store, rec.id)
+    evaluations = store.get_test_evaluations(rec.id)
     diagnoses = [{"number": t.number, "state": t.state.value, "value": t.value,
                   "findings": [f.to_json() for f in diagnose(t, study_best=best_value, direction=rec.direction,
                                                                  metric=metric)]} for t in top]
@@ -246,7 +248,8 @@ def study_sections(store: Storage, rec: Any, trials: Sequence[FrozenTrial], *, t
         "importance": importance,
         "priorities": priority_rows(importance["importance"]),
         "best_region": best_region(trials, space, rec.direction, top_k=10),
-        "test": test_data(store.get_test_evaluations(rec.id)),
+        "test": test_data(evaluations),
+        "pareto": study_front(rec.attrs, trials, evaluations),  # None for one objective
         "diagnosis": diagnoses,
         "trials": with_std_errors(trials_table(trials, ranked), metric, n_val),
         "split_warning": split_warning(metric, [float(t.value) for t in ranked[:2] if t.value is not None
