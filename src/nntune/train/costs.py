@@ -48,8 +48,9 @@ def measure_latency_ms(model: nn.Module, sample: torch.Tensor, *, warmup: int = 
                 start = clock()
                 model(transform(x) if transform is not None else x)
                 sync()
+                elapsed = clock() - start
                 if i >= warmup:
-                    times.append(clock() - start)
+                    times.append(elapsed)
     finally:
         model.train(was_training)
     return 1000.0 * statistics.median(times)
