@@ -9,7 +9,8 @@ import pytest
 
 from nntune.config import parse_config
 from nntune.report import build_report_data, render_html
-from nntune.runner import prepare, run_tune
+from nntune.exceptions import ConfigError
+from nntune.runner import look_again, prepare, run_tune
 from nntune.samplers import is_feasible
 from nntune.show import show_data
 from nntune.study import load_study
@@ -72,6 +73,8 @@ def test_the_front_is_chosen_among_feasible_trials_and_each_is_looked_at_once(tm
     assert sum(data["pareto"]["points"]["pareto"]) == len(numbers)
     page = render_html(data)
     assert 'id="pareto-front"' in page and "plot-pareto" in page
+    with pytest.raises(ConfigError, match="Pareto front was looked at once"):
+        look_again(prepare(cfg))  # no single best trial for a deliberate new look
 
 
 @pytest.mark.slow

@@ -403,9 +403,12 @@ def look_again(p: Prepared, *, device: str | None = None) -> TestResult:
     if rec is None:
         raise StudyNotFoundError(f"no study named {p.cfg.study!r} in {redact_url(storage.url)}")
     study = load_study(p.cfg.study, storage)
-    best = best_trial(study.get_trials(deepcopy=False), study.direction)
+    if study.is_multi_objective:
+        raise ConfigError("study", f"{p.cfg.study!r} has {len(study.directions)} objectives and no single best "
+                                   "trial; each trial of its Pareto front was looked at once (nntune show)")
+    best = best_trial([t for t in study.get_trials(deepcopy=False) if is_feasible(t)], study.direction)
     if best is None:
-        raise ConfigError("study", f"{p.cfg.study!r} has no complete trial to evaluate")
+        raise ConfigError("study", f"{p.cfg.study!r} has no complete feasible trial to evaluate")
     return evaluate_on_test(study, p.cfg, p.splits, best, device=device, epochs=p.epochs)
 
 
