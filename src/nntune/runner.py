@@ -303,7 +303,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
                      else "no trial completed, so the test split stays sealed")
     if isinstance(p.sampler, GridSampler) and p.sampler.is_exhausted(p.space, history):
         notes.append("every grid point has been tried")
-    notes.extend(split_notes(cfg.task.trained_metric, ranked(history, study.direction), len(p.splits.y_val), len(p.splits.test)))
+    notes.extend(split_notes(cfg.task.trained_metric, ranked(feasible, study.direction), len(p.splits.y_val), len(p.splits.test)))
     about_metric = metric_notes(cfg, p.splits, test)
     notes.extend(about_metric)
     if about_metric:  # kept with the study, so nntune show repeats them
