@@ -92,3 +92,16 @@ def test_latency_as_an_objective_and_a_bound_on_one_objective(tmp_path):
     lat = config(tmp_path / "lat", {"sampler": "tpe", "trials": 3}, metric=["accuracy", "latency_ms"])
     front = run_tune(prepare(lat)).front
     assert front and all(t.values[1] > 0 and t.values[1] == t.user_attrs["latency_ms"] for t in front)
+
+
+def test_tune_prints_the_front_and_its_json_carries_it(call_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call_cli("tune", "--set", "task.metric=[accuracy, params]", "--set", "task.direction=null",
+                              "--set", "task.train_size=300", "--set", "fixed.epochs=1", "--trials", "3",
+                              "--storage", f"sqlite:///{tmp_path / 's.db'}", "--json")
+    assert code == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["objectives"] == ["accuracy", "params"] and summary["best"] is None
+    assert summary["front"] and summary["test_evaluations"] == len(summary["front"])
+    words = " ".join(err.split())  # the console wraps long lines
+    assert "Pareto front of digits-mlp" in words and "maximize validation accuracy, minimize params" in words

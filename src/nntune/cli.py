@@ -197,8 +197,11 @@ def tune(
                   f"{_fmt(summary.best.value)} with {_params_text(summary.best.params)}")
     if summary.test is not None:
         print_test(out, summary.study, summary.test)
-    if summary.objectives:
-        print_front(out, summary)
+    if summary.objectives:  # several objectives: the Pareto front, each trial with its one test look
+        from nntune.show import render_front
+
+        rows = [{"number": f["trial"], **f} for f in summary.front_json()]
+        render_front({"names": summary.objectives, "directions": cfg.task.directions, "rows": rows}, summary.study, out)
     if summary.ensemble is not None:
         from nntune.ensemble_study import ensemble_lines
 
@@ -216,27 +219,6 @@ def _objectives_text(cfg: Any) -> str:
     """``maximize validation accuracy``, or ``maximize validation accuracy, minimize params``."""
     return ", ".join(f"{d} {'validation ' if m == cfg.task.trained_metric else ''}{m}"
                      for m, d in zip(cfg.task.objectives, cfg.task.directions))
-
-
-def print_front(out: Console, summary: Any) -> None:
-    """Several objectives: the Pareto front, each trial with its values and its one test look."""
-    from rich.table import Table
-
-    tests = {r.trial: r for r in summary.front_tests}
-    table = Table(title=f"Pareto front of {summary.study}: {len(summary.front)} trials", title_justify="left")
-    names = summary.objectives
-    for col in ("trial", *[f"val {n}" if n == summary.metric else n for n in names], *[f"test {n}" for n in names]):
-        table.add_column(col, justify="right")
-    table.add_column("params")
-    for t in summary.front:
-        test = tests.get(t.number)
-        seen = [_fmt(test.metrics.get(n)) if test is not None and n in test.metrics else "-" for n in names]
-        table.add_row(str(t.number), *[_fmt(v) for v in t.values or []], *seen, _params_text(t.params))
-    out.print(table)
-    if summary.front_tests:
-        looks = max(r.looks for r in summary.front_tests)
-        out.print(f"the test split of {summary.study} has been evaluated {looks} times in all, "
-                  "once per trial of the front")
 
 
 def print_test(out: Console, study: str, test: Any) -> None:
