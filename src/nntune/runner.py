@@ -17,7 +17,6 @@ from nntune.builtin import (
     make_objective,
     recorded_look,
     constraints_func,
-    test_front,
     pbt_objective_factory,
     training_augment,
 )
@@ -291,7 +290,9 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         infeasible = sum(1 for t in history if t.state == TrialState.COMPLETE and not is_feasible(t))
         notes.append(f"{infeasible} complete trials broke task.constraints; the best are chosen among the rest")
     if study.is_multi_objective:
-        summary = _multi_objective_summary(p, study, history, stop_reason, todo, notes, device, evaluate_test)
+        from nntune.runner_pareto import multi_objective_summary
+
+        summary = multi_objective_summary(p, study, history, stop_reason, todo, notes, device, evaluate_test)
         if summary is not None:
             return summary
     elif best is not None and evaluate_test:
@@ -318,25 +319,6 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         counts=counts_by_state(history), best=best, leaderboard=ranked(history, study.direction)[:10],
         test=test, stop_reason=stop_reason, new_trials=todo, notes=notes, storage=study.storage, ensemble=ensemble,
         first_error=first_failure(history))
-
-
-def _multi_objective_summary(p: Prepared, study: Study, history: list[FrozenTrial], stop_reason: str, todo: int,
-                             notes: list[str], device: str | None, evaluate_test: bool) -> TuneSummary | None:
-    """Several objectives: the Pareto front among feasible trials, each looked at on the
-    test split once. None when no trial completed (the single-objective path says so)."""
-    cfg = p.cfg
-    front = study.best_trials
-    if not front:
-        return None
-    tests = test_front(study, cfg, p.splits, front, device=device, epochs=p.epochs) if evaluate_test else []
-    if isinstance(p.sampler, GridSampler) and p.sampler.is_exhausted(p.space, history):
-        notes.append("every grid point has been tried")
-    notes.extend(metric_notes(cfg, p.splits, None))
-    return TuneSummary(
-        study=study.study_name, direction=study.direction, metric=cfg.task.trained_metric,
-        counts=counts_by_state(history), best=None, leaderboard=ranked(history, study.direction)[:10],
-        test=None, stop_reason=stop_reason, new_trials=todo, notes=notes, storage=study.storage,
-        first_error=first_failure(history), objectives=cfg.task.objectives, front=front, front_tests=tests)
 
 
 def auto_batch_size(p: Prepared, study: Study, device: str | None) -> tuple[Prepared, str]:
