@@ -87,6 +87,10 @@ def test_latency_as_an_objective_and_a_bound_on_one_objective(tmp_path):
     better_but_too_big = [t for t in trials if t.value is not None and t.value > summary.best.value]
     assert all(t.user_attrs["params"] > 2000 for t in better_but_too_big)
     assert summary.to_json()["front"][0]["trial"] == summary.best.number
+    shown = show_data(cfg.storage, "mo")
+    assert shown["best"] == summary.best.number and shown["front"] is None  # one objective: no front
+    assert {r["number"] for r in shown["trials"] if not r["feasible"]} == {t.number for t in better_but_too_big} | {
+        t.number for t in trials if t.user_attrs["params"] > 2000}
 
     (tmp_path / "lat").mkdir()
     lat = config(tmp_path / "lat", {"sampler": "tpe", "trials": 3}, metric=["accuracy", "latency_ms"])

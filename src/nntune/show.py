@@ -18,6 +18,7 @@ from nntune.control import changes_by_trial
 from nntune.diagnose import diagnose_trials, infer_metric
 from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
+from nntune.samplers import is_feasible
 from nntune.storage import Storage, StudyNotFoundError, existing_storage, redact_url
 from nntune.trial import FrozenTrial, counts_by_state, ranked, validation_loss
 
@@ -63,7 +64,8 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     trials = store.get_trials(rec.id, with_metrics=True)
     metric = study_metric(trials, rec.attrs)
     findings = diagnose_trials(trials, rec.direction, metric if metric != "value" else None)
-    best = ranked([t for t in trials if t.state.value == "complete"], rec.direction)  # type: ignore[arg-type]
+    # The best among trials that meet the study's constraints (all trials, without any).
+    best = ranked([t for t in trials if t.state.value == "complete" and is_feasible(t)], rec.direction)  # type: ignore[arg-type]
     n_val = rec.attrs.get("n_val") if isinstance(rec.attrs.get("n_val"), int) else None
     changes = changes_by_trial(store, rec.id)
     rows = []
@@ -73,7 +75,7 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
                      "std_error": standard_error(metric, _finite(t.value), n_val),
                      "epochs": t.epochs, "findings": [f.kind for f in found],
                      "diagnosis": [f.to_json() for f in found], "changes": changes.get(t.number, []),
-                     "error": t.error, "val_loss": validation_loss(t)})
+                     "error": t.error, "val_loss": validation_loss(t), "feasible": is_feasible(t)})
     importance = study_importance(trials, rec.attrs)
     evaluations = store.get_test_evaluations(rec.id)
     return {
@@ -138,7 +140,8 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
         board.add_column(col, justify=justify)  # type: ignore[arg-type]
     for r in rows:
         value = _fmt(r["value"]) + (f" ± {r['std_error']:.2g}" if r.get("std_error") is not None else "")
-        board.add_row(str(r["number"]), r["state"], value, str(r["epochs"]),
+        state = r["state"] if r.get("feasible", True) else f"{r['state']}, infeasible"
+        board.add_row(str(r["number"]), state, value, str(r["epochs"]),
                       ", ".join(r["findings"]) or "-",
                       " ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items()))
     console.print(board)
