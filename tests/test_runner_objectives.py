@@ -109,3 +109,16 @@ def test_tune_prints_the_front_and_its_json_carries_it(call_cli, tmp_path, monke
     assert summary["front"] and summary["test_evaluations"] == len(summary["front"])
     words = " ".join(err.split())  # the console wraps long lines
     assert "Pareto front of digits-mlp" in words and "maximize validation accuracy, minimize params" in words
+
+
+def test_with_no_complete_trial_the_split_stays_sealed_and_the_front_is_empty(tmp_path):
+    # Each value passes on its own; together they cannot build a model (3 layers, 2 widths).
+    cfg = parse_config({"study": "broken", "storage": f"sqlite:///{tmp_path / 's.db'}",
+                        "task": {"metric": ["accuracy", "params"], "train_size": 200},
+                        "search": {"trials": 2}, "space": {"lr": {"type": "float", "low": 1e-3, "high": 1e-1}},
+                        "fixed": {"epochs": 1, "layers": 3, "units": [32, 32]}})
+    summary = run_tune(prepare(cfg))
+    out = summary.to_json()
+    assert out["trials"]["failed"] == 2 and out["front"] == [] and out["test_evaluations"] == 0
+    assert out["objectives"] == ["accuracy", "params"]
+    assert "no feasible trial completed, so the test split stays sealed" in summary.notes

@@ -228,8 +228,8 @@ def open_study(p: Prepared) -> Study:
     storage = get_storage(p.cfg.storage)
     many = p.cfg.task.is_multi_objective
     study = create_study(p.cfg.study, storage, direction=None if many else p.cfg.task.resolved_direction,
-                         directions=p.cfg.task.directions if many else None, sampler=p.sampler, scheduler=p.scheduler, load_if_exists=True,
-                         space=p.space, seed=p.cfg.search.seed)
+                         directions=p.cfg.task.directions if many else None, sampler=p.sampler,
+                         scheduler=p.scheduler, load_if_exists=True, space=p.space, seed=p.cfg.search.seed)
     if not study.get_trials(deepcopy=False):
         # Only into a new study: a resumed one already ran (or holds) them.
         for params in p.cfg.search.enqueue:
@@ -295,6 +295,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         summary = multi_objective_summary(p, study, history, stop_reason, todo, notes, device, evaluate_test)
         if summary is not None:
             return summary
+        notes.append("no feasible trial completed, so the test split stays sealed")
     elif best is not None and evaluate_test:
         # The same best trial as at the last look: its recorded result, the split stays shut.
         test = recorded_look(study, best) or evaluate_on_test(study, cfg, p.splits, best, device=device,
@@ -318,7 +319,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         study=study.study_name, direction=study.direction, metric=cfg.task.trained_metric,
         counts=counts_by_state(history), best=best, leaderboard=ranked(history, study.direction)[:10],
         test=test, stop_reason=stop_reason, new_trials=todo, notes=notes, storage=study.storage, ensemble=ensemble,
-        first_error=first_failure(history))
+        first_error=first_failure(history), objectives=cfg.task.objectives if study.is_multi_objective else [])
 
 
 def auto_batch_size(p: Prepared, study: Study, device: str | None) -> tuple[Prepared, str]:
