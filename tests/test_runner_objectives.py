@@ -89,6 +89,7 @@ def test_latency_as_an_objective_and_a_bound_on_one_objective(tmp_path):
     assert summary.to_json()["front"][0]["trial"] == summary.best.number
     shown = show_data(cfg.storage, "mo")
     assert shown["best"] == summary.best.number and shown["front"] is None  # one objective: no front
+    assert build_report_data(cfg.storage, "mo")["summary"]["best"]["number"] == summary.best.number
     assert {r["number"] for r in shown["trials"] if not r["feasible"]} == {t.number for t in better_but_too_big} | {
         t.number for t in trials if t.user_attrs["params"] > 2000}
 
