@@ -138,7 +138,13 @@ class Trial:
                                   value if math.isfinite(value) else None, metrics)
 
     def should_prune(self) -> bool:
-        """Whether the study's scheduler says this trial should stop now."""
+        """Whether the study's scheduler says this trial should stop now. A study of several
+        objectives has no pruning (one value per step cannot rank trials on several): asking
+        raises, as in Optuna; ``report`` still records the trial's curve."""
+        if self.study.is_multi_objective:
+            raise NotImplementedError(f"pruning compares one value per step, which is undefined for "
+                                      f"{len(self.study.directions)} objectives: a trial of this study "
+                                      "runs to its end (leave should_prune out)")
         if not self._intermediate:
             return False
         step = max(self._intermediate)

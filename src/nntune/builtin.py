@@ -8,7 +8,7 @@ The trainer knows nothing about search: it gets a dict of hyperparameters, the s
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,14 @@ from nntune._trial import Trial, derive_seed
 from nntune.changes import STOP
 from nntune.control import record_inherited
 from nntune.config import Config
+from nntune.config_objectives import constraint_values
 from nntune.exceptions import ConfigError, TrialPruned
 from nntune.space import Space
 from nntune.study import Study
 from nntune.schedulers import PBT, Proposal
 from nntune.train import Splits, build_model, evaluate, fit, load_splits
 from nntune.train.augment import augment_for, make_eval_transform
+from nntune.train.costs import model_costs
 from nntune.train.loop import eval_batch_size, predict, resolve_batch_size, resolve_params
 from nntune.train.metrics import check_metric, metric_options, predictions_numpy, targets_numpy
 from nntune.train.threads import use_threads
@@ -41,7 +43,7 @@ def load_task_splits(cfg: Config) -> Splits:
     splits = load_splits(task.data, split=task.split, seed=cfg.search.seed, normalize=task.normalize,
                          train_size=task.train_size, **task.options)
     try:
-        check_metric(task.metric, splits.task_type)
+        check_metric(task.trained_metric, splits.task_type)
     except ConfigError as err:
         raise ConfigError("task.metric", err.problem) from None
     if task.positive_class is not None:
@@ -69,7 +71,7 @@ def default_priors(cfg: Config, space: Space) -> dict[str, Any]:
     learning rate's is the default of the optimizer the priors pick (1e-3 for Adam, 0.01 for
     SGD-like ones), and none where the optimizer is searched without a prior."""
     fixed = {k: v for k, v in cfg.hyperparameters().items() if k not in space.params}
-    task_type = "regression" if cfg.task.metric in REGRESSION_METRICS else "classification"
+    task_type = "regression" if cfg.task.trained_metric in REGRESSION_METRICS else "classification"
     defaults = resolve_params({**fixed, **cfg.priors()}, task_type)
     optimizer = space.params.get("optimizer")
     if optimizer is not None and "optimizer" not in cfg.priors() and not optimizer.contains(defaults["optimizer"]):
@@ -124,9 +126,9 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
     A resumed trial records how its parameters differ from its parent's as changes by
     ``resumed_by`` (None: the caller records them).
     """
-    metric = cfg.task.metric
+    metric = cfg.task.trained_metric
 
-    def objective(trial: Trial) -> float:
+    def objective(trial: Trial) -> float | tuple[float, ...]:
         params = trial_hyperparameters(cfg, trial.suggest_space(space), epochs)
         augment = training_augment(cfg, splits, params, trial.seed)
         path = resume = None
@@ -159,7 +161,7 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
             if stop:
                 trial.set_system_attr("stopped_by", "user")
                 return True
-            return trial.should_prune()
+            return not trial.study.is_multi_objective and trial.should_prune()
 
         transform = evaluation_transform(cfg, params)
         threads = use_threads(device=device)
@@ -176,11 +178,50 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
         trial.set_user_attrs({"epochs": result.epochs, "iterations": result.iterations,
                               "best_epoch": result.best_epoch, "model_summary": result.summary,
                               "val_loss": chosen["val_loss"]})  # breaks ties of equal values
+        costs = trial_costs(cfg, result.model, splits, transform)
+        if costs:  # kept beside the trial: objectives, constraints, and what show and report list
+            trial.set_user_attrs(costs)
         if result.stopped_by_report:
             raise TrialPruned()
-        return float(result.best_value if restored else result.history[-1]["value"])
+        value = float(result.best_value if restored else result.history[-1]["value"])
+        return objective_values(cfg, value, costs) if cfg.task.is_multi_objective else value
 
     return objective
+
+
+def trial_costs(cfg: Config, model: torch.nn.Module, splits: Splits, transform: Any = None) -> dict[str, float]:
+    """The model's costs the config asks for (objectives or constraints): ``params``, and
+    ``latency_ms`` on one validation input on the device the model trained on."""
+    if not cfg.task.costs:
+        return {}
+    return model_costs(model, splits.x_val[:1], cfg.task.costs, transform=transform)
+
+
+def objective_values(cfg: Config, value: float, costs: Mapping[str, float]) -> tuple[float, ...]:
+    """One value per ``task.metric`` entry, in its order: the trained metric's validation
+    value, the costs as measured."""
+    return tuple(value if name == cfg.task.trained_metric else float(costs[name]) for name in cfg.task.objectives)
+
+
+def measured(cfg: Config, trial: FrozenTrial) -> dict[str, float]:
+    """What a finished trial measured, by name: the trained metric's value and its costs."""
+    out = {k: float(v) for k, v in trial.user_attrs.items() if k in cfg.task.costs and v is not None}
+    values = trial.values
+    if values is not None:
+        out[cfg.task.trained_metric] = float(values[cfg.task.objectives.index(cfg.task.trained_metric)])
+    return out
+
+
+def constraints_func(cfg: Config) -> Callable[[FrozenTrial], list[float]] | None:
+    """The sampler's ``constraints_func`` for ``task.constraints`` (None without any): each
+    value <= 0 when met, so infeasible trials are stored with how far off they were."""
+    if not cfg.task.constraints:
+        return None
+    bounds = cfg.task.constraints
+
+    def func(trial: FrozenTrial) -> list[float]:
+        return constraint_values(bounds, measured(cfg, trial))
+    return func
 
 
 def pbt_objective_factory(cfg: Config, space: Space, splits: Splits, checkpoints: Path, pbt: PBT, *,
@@ -209,6 +250,27 @@ def recorded_look(study: Study, best: FrozenTrial) -> TestResult | None:
     return TestResult(best.number, dict(looks[-1]["metrics"]), len(looks), recorded=True)
 
 
+def recorded_looks(study: Study, trials: Sequence[FrozenTrial]) -> dict[int, TestResult]:
+    """The latest recorded look at each of ``trials`` (several objectives: each trial of the
+    Pareto front is looked at once, and a later run shows that look again)."""
+    looks = study.storage.get_test_evaluations(study.id)
+    wanted = {t.number for t in trials}
+    out: dict[int, TestResult] = {}
+    for look in looks:
+        if look["trial"] in wanted:
+            out[look["trial"]] = TestResult(look["trial"], dict(look["metrics"]), len(looks), recorded=True)
+    return out
+
+
+def test_front(study: Study, cfg: Config, splits: Splits, front: Sequence[FrozenTrial], *,
+               device: str | None = None, epochs: int | None = None) -> list[TestResult]:
+    """One look at the test split for each Pareto-optimal trial, in number order: a trial
+    looked at before shows that recorded look again, so each is evaluated once."""
+    seen = recorded_looks(study, front)
+    return [seen.get(t.number) or evaluate_on_test(study, cfg, splits, t, device=device, epochs=epochs)
+            for t in front]
+
+
 def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTrial, *,
                      device: str | None = None, epochs: int | None = None) -> TestResult:
     """Open the sealed test split once for the best trial's model and record that look.
@@ -227,16 +289,17 @@ def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTria
     else:
         seed = derive_seed(study.seed, best.number)
         use_threads(device=device)
-        model = fit(params, splits, metric=cfg.task.metric, report=None, seed=seed, device=device,
+        model = fit(params, splits, metric=cfg.task.trained_metric, report=None, seed=seed, device=device,
                     augment=training_augment(cfg, splits, params, seed), eval_transform=transform).model
     train_batch = resolve_batch_size(resolve_params(params, splits.task_type)["batch_size"], len(splits.y_train))
     x_test, y_test = splits.test.open(f"final evaluation of trial {best.number} of study {study.study_name}")
     base = CLASSIFICATION_METRICS if splits.task_type == "classification" else REGRESSION_METRICS
-    names = tuple(dict.fromkeys((*base, cfg.task.metric)))
+    names = tuple(dict.fromkeys((*base, cfg.task.trained_metric)))
     metrics = evaluate(model, x_test, y_test, task_type=splits.task_type, metrics=names,
                        n_classes=splits.n_classes, target_mean=splits.target_mean,
                        target_std=splits.target_std, device=device, transform=transform,
                        batch=eval_batch_size(train_batch, transform is not None), options=metric_options(splits.info))
+    metrics.update(model_costs(model, x_test[:1], cfg.task.costs, transform=transform))
     if splits.task_type == "regression":
         metrics["residuals"] = residual_sample(model, x_test, y_test, splits)
     looks = study.storage.record_test_evaluation(study.id, best.number, metrics)

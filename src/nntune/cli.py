@@ -165,7 +165,7 @@ def tune(
         return
     out.print(f"study [bold]{cfg.study}[/] in {redact_url(cfg.storage)}: {cfg.task.model} on "
               f"{cfg.task.data if isinstance(cfg.task.data, str) else cfg.task.data.get('kind')}, "
-              f"{cfg.task.resolved_direction} validation {cfg.task.metric}")
+              f"{_objectives_text(cfg)}")
 
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=out, transient=False)
@@ -183,12 +183,12 @@ def tune(
                 state["best"] = frozen.value
         best = state.get("best")
         progress.update(state["task"], advance=1,
-                        description=f"trials (best {cfg.task.metric} {_fmt(best) if best is not None else '-'})")
+                        description=f"trials (best {cfg.task.trained_metric} {_fmt(best) if best is not None else '-'})")
 
     with progress:
         summary = run_tune(prepared, on_start=on_start, on_trial=on_trial)
 
-    out.print(leaderboard_table(summary.leaderboard, cfg.task.metric,
+    out.print(leaderboard_table(summary.leaderboard, cfg.task.trained_metric,
                                 f"top {len(summary.leaderboard)} trials of {summary.study}"))
     c = summary.counts
     out.print(f"trials: {c['complete']} complete, {c['pruned']} pruned, {c['failed']} failed, "
@@ -198,10 +198,15 @@ def tune(
     for note in summary.notes:
         out.print(note)
     if summary.best is not None:
-        out.print(f"best trial {summary.best.number}: validation {cfg.task.metric} "
+        out.print(f"best trial {summary.best.number}: validation {cfg.task.trained_metric} "
                   f"{_fmt(summary.best.value)} with {_params_text(summary.best.params)}")
     if summary.test is not None:
         print_test(out, summary.study, summary.test)
+    if summary.objectives:  # several objectives: the Pareto front, each trial with its one test look
+        from nntune.show import render_front
+
+        rows = [{"number": f["trial"], **f} for f in summary.front_json()]
+        render_front({"names": summary.objectives, "directions": cfg.task.directions, "rows": rows}, summary.study, out)
     if summary.ensemble is not None:
         from nntune.ensemble_study import ensemble_lines
 
@@ -213,6 +218,12 @@ def tune(
     out.print(f"report: {written}")
     if json_out:
         print(json.dumps(summary.to_json()), flush=True)
+
+
+def _objectives_text(cfg: Any) -> str:
+    """``maximize validation accuracy``, or ``maximize validation accuracy, minimize params``."""
+    return ", ".join(f"{d} {'validation ' if m == cfg.task.trained_metric else ''}{m}"
+                     for m, d in zip(cfg.task.objectives, cfg.task.directions))
 
 
 def print_test(out: Console, study: str, test: Any) -> None:

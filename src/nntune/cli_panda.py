@@ -55,14 +55,14 @@ def babysit_run(study: Any, cfg: Any, number: int, json_out: bool) -> None:
         store, sid = trial.study.storage, trial.study.id
         changes = store.get_param_changes(sid, trial.number)
         epochs = params_at(store.get_trial(sid, trial.number, with_metrics=False), changes).get("epochs")
-        live.update(render(view_data(study.study_name, trial.number, records, metric=cfg.task.metric,
+        live.update(render(view_data(study.study_name, trial.number, records, metric=cfg.task.trained_metric,
                                      direction=cfg.task.resolved_direction, epochs=epochs, changes=changes)))
 
     with Live(console=out, refresh_per_second=4, transient=False) as live:
         done = train_queued(study, cfg, number, on_epoch=on_epoch).trial
     t = done
     how = f"{t.state.value}" + (" (stopped by the user)" if t.system_attrs.get("stopped_by") == "user" else "")
-    out.print(f"trial {t.number} of study {study.study_name}: {how}, validation {cfg.task.metric} "
+    out.print(f"trial {t.number} of study {study.study_name}: {how}, validation {cfg.task.trained_metric} "
               f"{_fmt(t.value) if t.value is not None else '-'} after {len(records)} epochs")
     if t.state.value in ("pruned", "failed"):
         out.print(f"continue it with: nntune babysit --resume --study {study.study_name} --trial {t.number}"

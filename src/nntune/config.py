@@ -23,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from nntune.exceptions import ConfigError
 from nntune.samplers import check_priors
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
+from nntune.config_objectives import Bound, check_objectives, check_objectives_config
+from nntune.train.costs import COSTS
 from nntune.train.metrics import METRIC_NAMES, metric_direction
 from nntune.train.schema import hyperparameter_problem
 
@@ -111,12 +113,17 @@ class TaskConfig(_Strict):
     data: Union[str, dict[str, Any]] = "digits"
     split: list[float] = Field(default_factory=lambda: [0.6, 0.2, 0.2])
     model: str = "mlp"
-    metric: str = "accuracy"
+    # One metric, or a list (``[accuracy, params]``, ``[accuracy, latency_ms]``) for a study of
+    # several objectives: one trained metric and the model's costs, each with its own direction.
+    metric: Union[str, list[str]] = "accuracy"
     # The class the binary metrics (precision, recall, f1, fbeta, specificity) call positive;
     # None: class 1 of two classes, macro averages over more. ``beta``: fbeta's weight of recall.
     positive_class: Union[int, None] = Field(default=None, ge=0)
     beta: float = Field(default=1.0, gt=0)
-    direction: Union[Literal["minimize", "maximize"], None] = None
+    direction: Union[Literal["minimize", "maximize"], list[Literal["minimize", "maximize"]], None] = None
+    # Bounds a trial must meet (``{params: {max: 100000}}``): on the trained metric, params or
+    # latency_ms; infeasible trials stay stored, and the best ones are chosen among the rest.
+    constraints: dict[str, Bound] = Field(default_factory=dict)
     normalize: Literal["standard", "minmax", "imagenet", "none"] = "standard"
     train_size: Union[int, float, None] = None
     augment: list[Union[str, dict[str, Any]]] = Field(default_factory=list)
@@ -124,9 +131,12 @@ class TaskConfig(_Strict):
 
     @field_validator("metric")
     @classmethod
-    def _metric(cls, v: str) -> str:
-        if v not in METRIC_DIRECTIONS:
-            raise ValueError(f"unknown metric {v!r}; choose from {', '.join(METRIC_DIRECTIONS)}")
+    def _metric(cls, v: Union[str, list[str]]) -> Union[str, list[str]]:
+        if isinstance(v, str):
+            if v not in METRIC_DIRECTIONS:
+                raise ValueError(f"unknown metric {v!r}; choose from {', '.join(METRIC_DIRECTIONS)}")
+            return v
+        check_objectives(v)
         return v
 
     @field_validator("model")
@@ -137,8 +147,36 @@ class TaskConfig(_Strict):
         return v
 
     @property
+    def objectives(self) -> list[str]:
+        """The metrics the study optimizes, in order (one for a single objective)."""
+        return [self.metric] if isinstance(self.metric, str) else list(self.metric)
+
+    @property
+    def is_multi_objective(self) -> bool:
+        return len(self.objectives) > 1
+
+    @property
+    def trained_metric(self) -> str:
+        """The validation metric the trainer computes each epoch (the first objective that is
+        not a cost)."""
+        return next(m for m in self.objectives if m in METRIC_DIRECTIONS)
+
+    @property
+    def costs(self) -> frozenset[str]:
+        """The model's costs the objective measures: as objectives or as constraints."""
+        return frozenset(n for n in (*self.objectives, *self.constraints) if n in COSTS)
+
+    @property
+    def directions(self) -> list[Literal["minimize", "maximize"]]:
+        if isinstance(self.direction, list):
+            return list(self.direction)
+        if self.direction is not None:
+            return [self.direction]
+        return [METRIC_DIRECTIONS.get(m) or COSTS[m] for m in self.objectives]  # type: ignore[misc]
+
+    @property
     def resolved_direction(self) -> Literal["minimize", "maximize"]:
-        return self.direction or METRIC_DIRECTIONS[self.metric]
+        return self.directions[0]
 
 
 class SearchConfig(_Strict):
@@ -358,6 +396,7 @@ def parse_config(data: Any, source: str = "config") -> Config:
                 if value is not None:
                     _check_trainer_value(f"space.{name}.{field}", name, value)
     _check_execution(cfg)
+    check_objectives_config(cfg)
     _check_enqueue(cfg)
     _check_priors(cfg)
     return cfg

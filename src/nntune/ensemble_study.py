@@ -76,7 +76,7 @@ def member_model(cfg: Config, splits: Splits, study: Study, trial: FrozenTrial, 
         model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["model"])
         return model
     seed = derive_seed(study.seed, trial.number)
-    return fit(params, splits, metric=cfg.task.metric, seed=seed, device=device,
+    return fit(params, splits, metric=cfg.task.trained_metric, seed=seed, device=device,
                augment=training_augment(cfg, splits, params, seed),
                eval_transform=evaluation_transform(cfg, params)).model
 
@@ -103,7 +103,7 @@ def build_ensemble(cfg: Config, splits: Splits, study: Study, *, top: int, metho
     test split once and record that look."""
     if method not in METHODS:
         raise ConfigError("method", f"unknown {method!r}; choose from {', '.join(METHODS)}")
-    metric = cfg.task.metric
+    metric = cfg.task.trained_metric
     trials = top_trials(study, top)
     models = [member_model(cfg, splits, study, t, device) for t in trials]
     transforms = [evaluation_transform(cfg, trial_hyperparameters(cfg, t.params)) for t in trials]

@@ -35,9 +35,12 @@ OnEpoch = Callable[[Trial, int, dict[str, Any]], None]
 
 def open_babysit_study(cfg: Config) -> Study:
     """The config's study (created, or resumed when it exists), remembering the config."""
-    study = create_study(cfg.study, get_storage(cfg.storage), direction=cfg.task.resolved_direction,
-                         load_if_exists=True, seed=cfg.search.seed)
-    study.storage.set_study_attr(study.id, "metric", cfg.task.metric)
+    many = cfg.task.is_multi_objective  # task.metric a list: one value per entry, as nntune tune
+    study = create_study(cfg.study, get_storage(cfg.storage), direction=None if many else cfg.task.resolved_direction,
+                         directions=cfg.task.directions if many else None, load_if_exists=True, seed=cfg.search.seed)
+    study.storage.set_study_attr(study.id, "metric", cfg.task.trained_metric)
+    if many:
+        study.storage.set_study_attr(study.id, "metrics", cfg.task.objectives)
     study.storage.set_study_attr(study.id, ATTR, {"config": cfg.model_dump(mode="json")})
     return study
 
@@ -128,7 +131,7 @@ def babysit_objective(cfg: Config, splits: Any, *, device: str | None = None,
         if on_epoch is not None:
             on_epoch(trial, epoch, record)
 
-    def objective(trial: Trial) -> float:
+    def objective(trial: Trial) -> float | tuple[float, ...]:
         store, sid = trial.study.storage, trial.study.id
         stored = store.get_trial(sid, trial.number, with_metrics=False)
         params = dict(stored.system_attrs.get("fixed_params") or cfg.hyperparameters())
@@ -160,7 +163,8 @@ def babysit_objective(cfg: Config, splits: Any, *, device: str | None = None,
                              checkpoints=folder, snapshot_every=1, proposal=proposal, on_epoch=after_epoch,
                              resumed_by=None)
         try:
-            return float(run(trial))
+            value = run(trial)  # one value per task.metric entry with several objectives
+            return tuple(float(v) for v in value) if isinstance(value, tuple) else float(value)
         except KeyboardInterrupt:
             trial.set_system_attr("stopped_by", "user")
             raise TrialPruned() from None

@@ -16,6 +16,7 @@ from nntune.builtin import (
     load_task_splits,
     make_objective,
     recorded_look,
+    constraints_func,
     pbt_objective_factory,
     training_augment,
 )
@@ -25,7 +26,7 @@ from nntune.exceptions import ConfigError
 from nntune.executors import WorkerOptions, run_processes, run_ray, run_serial
 from nntune.metric_choice import all_positive_finding, imbalance_warning
 from nntune.noise import split_warning
-from nntune.samplers import CoarseToFineSampler, GridSampler, PriorSampler, Sampler, make_sampler
+from nntune.samplers import CoarseToFineSampler, GridSampler, PriorSampler, Sampler, is_feasible, make_sampler
 from nntune.schedulers import PBT, pbt_objective, pbt_replacer
 from nntune.schedulers import ASHA, Hyperband, Scheduler, equal_budget_sampler, make_scheduler
 from nntune.space import Space
@@ -47,6 +48,11 @@ class TuneSummary:
     stop_reason: str
     new_trials: int
     notes: list[str] = field(default_factory=list)
+    # Several objectives (task.metric a list): their names, the Pareto front among feasible
+    # trials, and one test look per trial of it (``best`` and ``test`` stay None).
+    objectives: list[str] = field(default_factory=list)
+    front: list[FrozenTrial] = field(default_factory=list)
+    front_tests: list[TestResult] = field(default_factory=list)
     ensemble: Any = None  # an EnsembleResult with search.ensemble
     storage: Any = None  # the study's storage, for the report
     first_error: str | None = None  # the error of the lowest-numbered failed trial
@@ -60,10 +66,26 @@ class TuneSummary:
                 "trial": self.best.number, "value": self.best.value, "params": self.best.params},
             "test": {} if self.test is None else {
                 k: v for k, v in self.test.metrics.items() if isinstance(v, (int, float))},
-            "test_evaluations": 0 if self.test is None else self.test.looks,
+            "test_evaluations": max([r.looks for r in self.front_tests] + [0 if self.test is None else self.test.looks]),
             "stop_reason": self.stop_reason,
             "ensemble": None if self.ensemble is None else self.ensemble.to_json(),
+            "objectives": self.objectives or [self.metric],
+            "front": self.front_json(),
         }
+
+    def front_json(self) -> list[dict[str, Any]]:
+        """The Pareto front (several objectives) or the best trial, each with its test look."""
+        if not self.objectives:
+            return [] if self.best is None else [{"trial": self.best.number, "values": [self.best.value],
+                                                  "params": self.best.params, "test": self._scalars(self.test)}]
+        tests = {r.trial: r for r in self.front_tests}
+        return [{"trial": t.number, "values": t.values, "params": t.params,
+                 "test": self._scalars(tests.get(t.number))} for t in self.front]
+
+    @staticmethod
+    def _scalars(test: TestResult | None) -> dict[str, float]:
+        return {} if test is None else {k: v for k, v in test.metrics.items()
+                                        if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 MULTI_FIDELITY = ("asha", "hyperband", "bohb")
@@ -129,7 +151,12 @@ def build_sampler(cfg: Config, scheduler: Scheduler | None = None) -> Sampler:
     sampler = _model_sampler(cfg, scheduler)
     priors = {**(default_priors(cfg, cfg.build_space()) if cfg.search.default_priors else {}), **cfg.priors()}
     if priors:
-        return PriorSampler(sampler, priors, weight=cfg.search.prior_weight, spread=cfg.search.prior_spread)
+        sampler = PriorSampler(sampler, priors, weight=cfg.search.prior_weight, spread=cfg.search.prior_spread)
+    constraints = constraints_func(cfg)
+    if constraints is not None:
+        # The study stores each finished trial's constraint values and shows the sampler
+        # infeasible trials ranked last (task.constraints).
+        sampler.constraints_func = constraints  # type: ignore[attr-defined]
     return sampler
 
 
@@ -202,9 +229,10 @@ def open_study(p: Prepared) -> Study:
     members are queued too, their parameters drawn as they are claimed: workers then only
     claim queued trials, so two of them never both add a member to an almost full population."""
     storage = get_storage(p.cfg.storage)
-    study = create_study(p.cfg.study, storage, direction=p.cfg.task.resolved_direction,
-                         sampler=p.sampler, scheduler=p.scheduler, load_if_exists=True,
-                         space=p.space, seed=p.cfg.search.seed)
+    many = p.cfg.task.is_multi_objective
+    study = create_study(p.cfg.study, storage, direction=None if many else p.cfg.task.resolved_direction,
+                         directions=p.cfg.task.directions if many else None, sampler=p.sampler,
+                         scheduler=p.scheduler, load_if_exists=True, space=p.space, seed=p.cfg.search.seed)
     if not study.get_trials(deepcopy=False):
         # Only into a new study: a resumed one already ran (or holds) them.
         for params in p.cfg.search.enqueue:
@@ -230,7 +258,9 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     if p.cfg.fixed.get("batch_size") == "auto":
         p, batch_note = auto_batch_size(p, study, device)
     cfg = p.cfg
-    study.storage.set_study_attr(study.id, "metric", cfg.task.metric)
+    study.storage.set_study_attr(study.id, "metric", cfg.task.trained_metric)
+    if cfg.task.is_multi_objective:  # the objectives' names, for show and the report
+        study.storage.set_study_attr(study.id, "metrics", cfg.task.objectives)
     if isinstance(p.sampler, CoarseToFineSampler):  # so a report or dashboard can redraw the stages
         study.storage.set_study_attr(study.id, "coarse_to_fine", {
             k: getattr(p.sampler, k) for k in ("seed", "stages", "trials_per_stage", "top_k", "margin")})
@@ -255,18 +285,30 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     else:
         stop_reason = f"the study already holds {cfg.search.trials} finished trials"
     history = study.get_trials(deepcopy=False)
-    best = best_trial(history, study.direction)
+    feasible = [t for t in history if is_feasible(t)]
+    best = None if study.is_multi_objective else best_trial(feasible, study.direction)
     test = None
     notes: list[str] = [batch_note] if batch_note else []
-    if best is not None and evaluate_test:
+    if len(feasible) < len(history) and any(t.state == TrialState.COMPLETE for t in history):
+        infeasible = sum(1 for t in history if t.state == TrialState.COMPLETE and not is_feasible(t))
+        notes.append(f"{infeasible} complete trials broke task.constraints; the best are chosen among the rest")
+    if study.is_multi_objective:
+        from nntune.runner_pareto import multi_objective_summary
+
+        summary = multi_objective_summary(p, study, history, stop_reason, todo, notes, device, evaluate_test)
+        if summary is not None:
+            return summary
+        notes.append("no feasible trial completed, so the test split stays sealed")
+    elif best is not None and evaluate_test:
         # The same best trial as at the last look: its recorded result, the split stays shut.
         test = recorded_look(study, best) or evaluate_on_test(study, cfg, p.splits, best, device=device,
                                                               epochs=p.epochs)
     elif best is None:
-        notes.append("no trial completed, so the test split stays sealed")
+        notes.append("no feasible trial completed, so the test split stays sealed" if cfg.task.constraints
+                     else "no trial completed, so the test split stays sealed")
     if isinstance(p.sampler, GridSampler) and p.sampler.is_exhausted(p.space, history):
         notes.append("every grid point has been tried")
-    notes.extend(split_notes(cfg.task.metric, ranked(history, study.direction), len(p.splits.y_val), len(p.splits.test)))
+    notes.extend(split_notes(cfg.task.trained_metric, ranked(feasible, study.direction), len(p.splits.y_val), len(p.splits.test)))
     about_metric = metric_notes(cfg, p.splits, test)
     notes.extend(about_metric)
     if about_metric:  # kept with the study, so nntune show repeats them
@@ -277,10 +319,10 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
 
         ensemble = build_ensemble(cfg, p.splits, study, top=cfg.search.ensemble, device=device)
     return TuneSummary(
-        study=study.study_name, direction=study.direction, metric=cfg.task.metric,
+        study=study.study_name, direction=study.direction, metric=cfg.task.trained_metric,
         counts=counts_by_state(history), best=best, leaderboard=ranked(history, study.direction)[:10],
         test=test, stop_reason=stop_reason, new_trials=todo, notes=notes, storage=study.storage, ensemble=ensemble,
-        first_error=first_failure(history))
+        first_error=first_failure(history), objectives=cfg.task.objectives if study.is_multi_objective else [])
 
 
 def auto_batch_size(p: Prepared, study: Study, device: str | None) -> tuple[Prepared, str]:
@@ -320,11 +362,11 @@ def metric_notes(cfg: Config, splits: Any, test: TestResult | None) -> list[str]
     if splits.task_type != "classification":
         return []
     notes = []
-    imbalance = imbalance_warning(cfg.task.metric, splits.y_train.numpy(), splits.n_classes)
+    imbalance = imbalance_warning(cfg.task.trained_metric, splits.y_train.numpy(), splits.n_classes)
     if imbalance:
         notes.append(f"warning: {imbalance}")
     if test is not None:
-        finding = all_positive_finding(cfg.task.metric, test.metrics.get("confusion_matrix") or [],
+        finding = all_positive_finding(cfg.task.trained_metric, test.metrics.get("confusion_matrix") or [],
                                        cfg.task.positive_class)
         if finding:
             notes.append(f"finding (predicts_all_positive): {finding}")
@@ -347,9 +389,12 @@ def look_again(p: Prepared, *, device: str | None = None) -> TestResult:
     if rec is None:
         raise StudyNotFoundError(f"no study named {p.cfg.study!r} in {redact_url(storage.url)}")
     study = load_study(p.cfg.study, storage)
-    best = best_trial(study.get_trials(deepcopy=False), study.direction)
+    if study.is_multi_objective:
+        raise ConfigError("study", f"{p.cfg.study!r} has {len(study.directions)} objectives and no single best "
+                                   "trial; each trial of its Pareto front was looked at once (nntune show)")
+    best = best_trial([t for t in study.get_trials(deepcopy=False) if is_feasible(t)], study.direction)
     if best is None:
-        raise ConfigError("study", f"{p.cfg.study!r} has no complete trial to evaluate")
+        raise ConfigError("study", f"{p.cfg.study!r} has no complete feasible trial to evaluate")
     return evaluate_on_test(study, p.cfg, p.splits, best, device=device, epochs=p.epochs)
 
 

@@ -18,6 +18,7 @@ from nntune.control import changes_by_trial
 from nntune.diagnose import diagnose_trials, infer_metric
 from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
+from nntune.samplers import is_feasible
 from nntune.storage import Storage, StudyNotFoundError, existing_storage, redact_url
 from nntune.trial import FrozenTrial, counts_by_state, ranked, validation_loss
 
@@ -63,7 +64,8 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     trials = store.get_trials(rec.id, with_metrics=True)
     metric = study_metric(trials, rec.attrs)
     findings = diagnose_trials(trials, rec.direction, metric if metric != "value" else None)
-    best = ranked([t for t in trials if t.state.value == "complete"], rec.direction)  # type: ignore[arg-type]
+    # The best among trials that meet the study's constraints (all trials, without any).
+    best = ranked([t for t in trials if t.state.value == "complete" and is_feasible(t)], rec.direction)  # type: ignore[arg-type]
     n_val = rec.attrs.get("n_val") if isinstance(rec.attrs.get("n_val"), int) else None
     changes = changes_by_trial(store, rec.id)
     rows = []
@@ -73,15 +75,17 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
                      "std_error": standard_error(metric, _finite(t.value), n_val),
                      "epochs": t.epochs, "findings": [f.kind for f in found],
                      "diagnosis": [f.to_json() for f in found], "changes": changes.get(t.number, []),
-                     "error": t.error, "val_loss": validation_loss(t)})
+                     "error": t.error, "val_loss": validation_loss(t), "feasible": is_feasible(t)})
     importance = study_importance(trials, rec.attrs)
+    evaluations = store.get_test_evaluations(rec.id)
     return {
         "study": rec.name,
         "direction": rec.direction,
         "metric": metric,
         "counts": counts_by_state(trials),
         "best": best[0].number if best else None,
-        "test_evaluations": len(store.get_test_evaluations(rec.id)),
+        "test_evaluations": len(evaluations),
+        "front": front_rows(rec.attrs, trials, evaluations),
         "n_val": n_val,
         "metric_notes": [str(n) for n in rec.attrs.get("metric_notes", [])],
         "split_warning": split_warning(metric, [float(t.value) for t in best[:2] if t.value is not None], n_val),
@@ -89,6 +93,16 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         "priorities": priority_rows(importance["importance"]),
         "trials": rows,
     }
+
+
+def front_rows(attrs: Mapping[str, Any], trials: list[FrozenTrial],
+               evaluations: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Several objectives: the Pareto front (the report's own data, without its plot
+    points), None for one objective."""
+    from nntune.report.study_data import study_front
+
+    front = study_front(attrs, trials, evaluations)
+    return None if front is None else {k: v for k, v in front.items() if k != "points"}
 
 
 def study_importance(trials: list[FrozenTrial], attrs: Mapping[str, Any]) -> dict[str, Any]:
@@ -126,7 +140,8 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
         board.add_column(col, justify=justify)  # type: ignore[arg-type]
     for r in rows:
         value = _fmt(r["value"]) + (f" ± {r['std_error']:.2g}" if r.get("std_error") is not None else "")
-        board.add_row(str(r["number"]), r["state"], value, str(r["epochs"]),
+        state = r["state"] if r.get("feasible", True) else f"{r['state']}, infeasible"
+        board.add_row(str(r["number"]), state, value, str(r["epochs"]),
                       ", ".join(r["findings"]) or "-",
                       " ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items()))
     console.print(board)
@@ -166,6 +181,8 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
             marks.add_row(str(r["number"]), str(c["epoch"]), c["param"], _fmt(c["old"]), _fmt(c["new"]), c["who"])
     if marks.row_count:
         console.print(marks)
+    if data.get("front"):
+        render_front(data["front"], data["study"], console)
     counts = data.get("counts", {})
     console.print(", ".join(f"{v} {k}" for k, v in counts.items()))
     looks = int(data.get("test_evaluations", 0))
@@ -184,3 +201,22 @@ def render_priorities(rows: list[Mapping[str, Any]], console: Console) -> None:
         mark = " (measured ahead of an earlier tier)" if r["ahead_of_the_notes"] else ""
         table.add_row(str(r["rank"]), r["name"], f"{r['share']:.0%}", r["notes_order"] + mark)
     console.print(table)
+
+
+def render_front(front: Mapping[str, Any], study: str, console: Console) -> None:
+    """The Pareto front: each trial's values, its test look (once per trial) and params."""
+    names = front["names"]
+    table = Table(title=f"Pareto front of {study}: {len(front['rows'])} trials ("
+                        + ", ".join(f"{d} {n}" for n, d in zip(names, front["directions"])) + ")",
+                  title_justify="left")
+    for col in ("trial", *names, *[f"test {n}" for n in names]):
+        table.add_column(col, justify="right")
+    table.add_column("params")
+    for r in front["rows"]:
+        test = r.get("test") or {}
+        table.add_row(str(r["number"]), *[_fmt(v) for v in r["values"]],
+                      *[_fmt(test[n]) if n in test else "-" for n in names],
+                      " ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items()))
+    console.print(table)
+    if front.get("infeasible"):
+        console.print(f"{front['infeasible']} complete trials broke the study's constraints and are not on the front")

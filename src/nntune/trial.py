@@ -192,3 +192,14 @@ def pareto_front(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> li
             and len(t.values) == len(directions) and all(math.isfinite(v) for v in t.values)]
     return [t for t in done if not any(dominates(o.values, t.values, directions)  # type: ignore[arg-type]
                                        for o in done if o is not t)]
+
+
+def __getattr__(name: str) -> Any:
+    """``nntune.trial.Trial``, as scripts written for Optuna import it (``from optuna.trial
+    import Trial``): the live trial of ``nntune._trial``, which sits above this module and
+    is loaded on first use (it then sets the name here itself)."""
+    if name == "Trial":
+        import importlib
+
+        return importlib.import_module("nntune._trial").Trial
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -36,7 +36,8 @@ def test_every_section_is_plain_json_data(storage, make_study):
     make_study(storage)
     data = build_report_data(storage, "demo")
     assert set(data) == {"summary", "history", "learning_curves", "intermediate", "parallel", "slices",
-                         "importance", "priorities", "best_region", "test", "diagnosis", "trials", "split_warning"}
+                         "importance", "priorities", "best_region", "test", "diagnosis", "trials", "split_warning",
+                         "pareto"}
     json.dumps(data, allow_nan=False)  # plain data, no NaN
     s = data["summary"]
     assert (s["study"], s["direction"], s["metric"], s["n_trials"]) == ("demo", "maximize", "accuracy", 30)

@@ -19,6 +19,8 @@ from nntune.control import changes_by_trial
 from nntune.diagnose import diagnose
 from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
+from nntune.report.study_data import study_front
+from nntune.samplers import is_feasible
 from nntune.show import open_study, study_metric
 from nntune.space import Beta, Choice, Space
 from nntune.storage import Storage, redact_url
@@ -37,11 +39,13 @@ SCHEDULER_KEYS = {"rung": "rung", "rung_step": "rung step", "bracket": "bracket"
 
 
 def rank(trials: Sequence[FrozenTrial], direction: str) -> list[FrozenTrial]:
-    """Complete trials best first, then pruned ones by their last value (ties: lower
-    validation loss, fewer epochs, lower number)."""
+    """Complete trials best first (those meeting the study's constraints before the rest),
+    then pruned ones by their last value (ties: lower validation loss, fewer epochs, lower
+    number)."""
     sign = -1.0 if direction == "maximize" else 1.0
     def key(t: FrozenTrial) -> tuple[Any, ...]:
-        return (t.state != TrialState.COMPLETE, sign * float(t.value), *tie_break(t))  # type: ignore[arg-type]
+        return (t.state != TrialState.COMPLETE, not is_feasible(t), sign * float(t.value),  # type: ignore[arg-type]
+                *tie_break(t))
     scored = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)
               and t.value is not None and math.isfinite(t.value)]
     return sorted(scored, key=key)
@@ -49,7 +53,7 @@ def rank(trials: Sequence[FrozenTrial], direction: str) -> list[FrozenTrial]:
 
 def summary_data(rec: Any, storage_url: str, trials: Sequence[FrozenTrial], ranked: Sequence[FrozenTrial],
                  metric: str) -> dict[str, Any]:
-    best = next((t for t in ranked if t.state == TrialState.COMPLETE), None)
+    best = next((t for t in ranked if t.state == TrialState.COMPLETE and is_feasible(t)), None)
     return {"study": rec.name, "storage": redact_url(storage_url), "direction": rec.direction,
             "metric": metric, "n_trials": len(trials), "counts": counts_by_state(trials),
             "best": None if best is None else {"number": best.number, "value": best.value, "params": best.params}}
@@ -260,6 +264,7 @@ def study_sections(store: Storage, rec: Any, trials: Sequence[FrozenTrial], *, t
     importance = param_importance(trials, space, seed=seed)
     n_val = rec.attrs.get("n_val") if isinstance(rec.attrs.get("n_val"), int) else None
     changes = changes_by_trial(store, rec.id)
+    evaluations = store.get_test_evaluations(rec.id)
     diagnoses = [{"number": t.number, "state": t.state.value, "value": t.value,
                   "findings": [f.to_json() for f in diagnose(t, study_best=best_value, direction=rec.direction,
                                                                  metric=metric)]} for t in top]
@@ -273,7 +278,8 @@ def study_sections(store: Storage, rec: Any, trials: Sequence[FrozenTrial], *, t
         "importance": importance,
         "priorities": priority_rows(importance["importance"]),
         "best_region": best_region(trials, space, rec.direction, top_k=10),
-        "test": test_data(store.get_test_evaluations(rec.id)),
+        "test": test_data(evaluations),
+        "pareto": study_front(rec.attrs, trials, evaluations),  # None for one objective
         "diagnosis": diagnoses,
         "trials": with_std_errors(trials_table(trials, ranked), metric, n_val),
         "split_warning": split_warning(metric, [float(t.value) for t in ranked[:2] if t.value is not None

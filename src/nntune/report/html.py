@@ -265,12 +265,42 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
 }
 
 
+def pareto_section(d: Mapping[str, Any]) -> str:
+    """Several objectives: every complete trial on the objectives, the front highlighted (the
+    figure of ``nntune.visualization.plot_pareto_front``), and the front's table with each
+    trial's one test look."""
+    front = d["pareto"]
+    names = front["names"]
+    note = (f'<p class="note">{len(front["rows"])} trials no other feasible trial beats on every objective ('
+            + ", ".join(f"{html.escape(dr)} {html.escape(n)}" for n, dr in zip(names, front["directions"]))
+            + "); the sealed test split is evaluated once for each of them.")
+    if front["infeasible"]:
+        note += f' {front["infeasible"]} complete trials broke the study\'s constraints and are left off the front.'
+    note += "</p>"
+    rows = [[r["number"], *r["values"], *[(r["test"] or {}).get(n) for n in names], params_text(r["params"])]
+            for r in front["rows"]]
+    return (note + plot(figures.pareto_figure(front["points"]), "plot-pareto")
+            + table(["trial", *names, *[f"test {n}" for n in names], "params"], rows,
+                    [True] * (1 + 2 * len(names)) + [False]))
+
+
+def page_sections(data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The report's sections; a study of several objectives adds its Pareto front after
+    the optimization history."""
+    if not data.get("pareto"):
+        return SECTIONS
+    at = SECTION_IDS.index("history") + 1
+    return (*SECTIONS[:at], ("pareto-front", "Pareto front"), *SECTIONS[at:])
+
+
 def render_html(data: Mapping[str, Any]) -> str:
     """The whole page for ``data`` (from :func:`build_report_data`)."""
     s = data["summary"]
-    nav = "".join(f'<a href="#{sid}">{html.escape(title)}</a>' for sid, title in SECTIONS)
-    body = "".join(f'<section id="{sid}"><h2>{html.escape(title)}</h2>{RENDERERS[sid](data)}</section>'
-                   for sid, title in SECTIONS)
+    sections = page_sections(data)
+    renderers = {**RENDERERS, "pareto-front": pareto_section}
+    nav = "".join(f'<a href="#{sid}">{html.escape(title)}</a>' for sid, title in sections)
+    body = "".join(f'<section id="{sid}"><h2>{html.escape(title)}</h2>{renderers[sid](data)}</section>'
+                   for sid, title in sections)
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>nntune report: '
             f'{html.escape(s["study"])}</title><style>{CSS}</style>'
             f'<script type="text/javascript">{get_plotlyjs()}</script></head><body>'

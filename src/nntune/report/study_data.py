@@ -5,7 +5,7 @@ front of a study of several objectives. Pure functions of the trials."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -84,3 +84,35 @@ def pareto_data(trials: Sequence[FrozenTrial], directions: Sequence[str],
             "directions": list(directions), "number": [t.number for t in done],
             "values": [list(t.values or []) for t in done], "pareto": [id(t) in front for t in done],
             "params": [t.params for t in done]}
+
+
+def front_data(trials: Sequence[FrozenTrial], directions: Sequence[str], names: Sequence[str] | None,
+               evaluations: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A study of several objectives for ``nntune show`` and the report alike: the Pareto
+    front among feasible trials (number, values, params, constraint values, and the scalar
+    metrics of its latest test look, or None), the plot's points (:func:`pareto_data`), and
+    how many complete trials broke their constraints."""
+    looks: dict[int, dict[str, float]] = {}
+    for e in evaluations:
+        looks[int(e["trial"])] = {k: v for k, v in dict(e.get("metrics", {})).items()
+                                  if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    points = pareto_data(trials, directions, names)
+    front = pareto_front([t for t in trials if is_feasible(t)], directions)
+    rows = [{"number": t.number, "values": list(t.values or []), "params": t.params,
+             "constraints": t.system_attrs.get("constraints"), "test": looks.get(t.number)} for t in front]
+    infeasible = sum(1 for t in trials if t.state.value == "complete" and not is_feasible(t))
+    return {"names": points["names"], "directions": list(directions), "rows": rows, "points": points,
+            "infeasible": infeasible}
+
+
+def study_front(attrs: Mapping[str, Any], trials: Sequence[FrozenTrial],
+                evaluations: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """:func:`front_data` for a stored study of several objectives (its ``directions`` and
+    ``metrics`` attributes), None for one objective."""
+    directions = attrs.get("directions")
+    if not isinstance(directions, list) or len(directions) < 2:
+        return None
+    names = attrs.get("metrics")
+    return front_data(trials, [str(d) for d in directions],
+                      [str(n) for n in names] if isinstance(names, list) and len(names) == len(directions) else None,
+                      evaluations)

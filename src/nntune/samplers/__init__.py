@@ -25,12 +25,13 @@ __all__ = ["ConstrainedView", "ConstraintsFunc", "constrained_view", "is_feasibl
            "trial_rng", "SAMPLERS"]
 
 SAMPLERS = {"random": RandomSampler, "grid": GridSampler, "qmc": QMCSampler,
-            "coarse_to_fine": CoarseToFineSampler, "tpe": TPESampler, "gp": GPSampler}
+            "coarse_to_fine": CoarseToFineSampler, "tpe": TPESampler, "gp": GPSampler,
+            "nsga2": NSGAIISampler}  # NSGA-II: for several objectives (task.metric a list)
 
 
 def make_sampler(name: str, seed: int | None = None, **options: object) -> Sampler:
     """A sampler by its config name (``random``, ``grid``, ``qmc``, ``coarse_to_fine``,
-    ``tpe``, ``gp``)."""
+    ``tpe``, ``gp``, ``nsga2``)."""
     from nntune.exceptions import ConfigError
 
     try:

@@ -99,6 +99,9 @@ MIN_SIGMA = 0.01
 # One-parameter fits keep each kernel at least 1 / (m + 1) wide (m trials on the axis).
 UNIVARIATE_MIN_SHARE = 1.0
 CHOICE_MOVE = 0.6
+# A kernel on an integer (or stepped) axis is at least this many steps wide: a narrower one
+# snaps every draw back onto its own value and never tries the neighbours.
+DISCRETE_MIN_STEPS = 2.0
 
 
 def bandwidths(mu: np.ndarray, layout: Layout, min_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -112,7 +115,12 @@ def bandwidths(mu: np.ndarray, layout: Layout, min_share: float = 0.0) -> tuple[
 
     ``min_share`` > 0 keeps numeric kernels at least ``min_share / (m + 1)`` wide. One-axis
     fits need it: there the good trials often agree on an axis only because they descend
-    from one another, and kernels that narrow on that agreement lock the axis in place."""
+    from one another, and kernels that narrow on that agreement lock the axis in place.
+
+    In joint fits (``min_share`` 0) a kernel on an integer or stepped axis is at least
+    ``DISCRETE_MIN_STEPS`` steps wide: narrower, every draw snaps back onto the centre's value, so
+    good trials that agree on one value keep it for ever (``y`` stuck at a wrong integer
+    while ``x`` is refined)."""
     n, d = mu.shape
     shrink = max(n, 1) ** (-1.0 / (d + 4))
     sigma = np.ones(d)
@@ -126,8 +134,16 @@ def bandwidths(mu: np.ndarray, layout: Layout, min_share: float = 0.0) -> tuple[
             m = col.size
             spread = math.sqrt((m * (float(col.var()) if m else 0.0) + PSEUDO_COUNT * UNIFORM_VAR)
                                / (m + PSEUDO_COUNT))
-            sigma[j] = min(1.0, max(MIN_SIGMA, min_share / (m + 1), SCOTT * spread * shrink))
+            joint = min_share == 0.0  # one-axis fits keep their own floor
+            floor = DISCRETE_MIN_STEPS / n_values(layout.dists[j]) if joint and layout.kinds[j] == DISCRETE else 0.0
+            sigma[j] = min(1.0, max(MIN_SIGMA, floor, min_share / (m + 1), SCOTT * spread * shrink))
     return sigma, move
+
+
+def n_values(dist: Distribution) -> int:
+    """How many values an integer or stepped float axis holds."""
+    step = getattr(dist, "step", None) or 1
+    return int(round((float(dist.high) - float(dist.low)) / float(step))) + 1  # type: ignore[attr-defined]
 
 
 def fit_parzen(mu: np.ndarray, layout: Layout, prior_weight: float = 1.0, min_share: float = 0.0) -> Parzen:

@@ -1,0 +1,83 @@
+"""Several objectives and constraints in the config: ``task.metric: [accuracy, params]``
+(one trained metric and the model's costs, each with its own direction) and
+``task.constraints: {params: {max: 100000}}``, checked with one line naming the field, and
+the constraint values a sampler's ``constraints_func`` hands the study."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Union
+
+from pydantic import BaseModel, ConfigDict
+
+from nntune.exceptions import ConfigError
+from nntune.train.costs import COSTS
+from nntune.train.metrics import METRIC_NAMES
+
+TRAINED: frozenset[str] = frozenset(METRIC_NAMES)
+
+
+class Bound(BaseModel):
+    """``{min: a, max: b}``: a constraint's bounds (at least one)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min: Union[float, None] = None
+    max: Union[float, None] = None
+
+
+def check_objectives(names: list[str]) -> None:
+    """A list of objectives: two or more, no repeats, exactly one trained metric, the rest
+    costs (params, latency_ms)."""
+    if len(names) < 2:
+        raise ValueError("a list of metrics names two or more objectives; give one metric as a plain name")
+    for name in names:
+        if name not in TRAINED and name not in COSTS:
+            raise ValueError(f"unknown metric {name!r}; choose from {', '.join([*METRIC_NAMES, *COSTS])}")
+    if len(set(names)) != len(names):
+        raise ValueError("names a metric twice")
+    trained = [n for n in names if n in TRAINED]
+    if len(trained) != 1:
+        raise ValueError(f"a list holds one trained metric and the model's costs ({', '.join(COSTS)}), "
+                         f"got {len(trained)} trained metrics")
+
+
+def check_objectives_config(cfg: Any) -> None:
+    """Cross-field checks of several objectives and of constraints, one line naming the field."""
+    task = cfg.task
+    n = len(task.objectives)
+    if isinstance(task.direction, list) and len(task.direction) != n:
+        raise ConfigError("task.direction", f"gives {len(task.direction)} directions for {n} metrics")
+    if isinstance(task.direction, str) and n > 1:
+        raise ConfigError("task.direction", f"task.metric lists {n} objectives: give a list of {n} "
+                                            "directions, or leave it out (each metric's own)")
+    for name, bound in task.constraints.items():
+        where = f"task.constraints.{name}"
+        if name not in COSTS and name != task.trained_metric:
+            raise ConfigError(where, f"can bound the trained metric ({task.trained_metric}) or the model's "
+                                     f"costs ({', '.join(COSTS)}), not {name!r}")
+        if bound.min is None and bound.max is None:
+            raise ConfigError(where, "give min, max or both")
+        if bound.min is not None and bound.max is not None and bound.min > bound.max:
+            raise ConfigError(where, f"min {bound.min:g} is above max {bound.max:g}")
+    if n > 1:
+        if cfg.search.scheduler != "none":
+            raise ConfigError("search.scheduler", f"{cfg.search.scheduler} compares one value per step, which is "
+                                                  f"undefined for {n} objectives (task.metric); use none")
+        for field in ("patience", "ensemble"):
+            if getattr(cfg.search, field) is not None:
+                raise ConfigError(f"search.{field}", f"needs one best value, undefined for {n} objectives "
+                                                     "(task.metric); leave it out")
+
+
+def constraint_values(bounds: Mapping[str, Bound], measured: Mapping[str, float]) -> list[float]:
+    """Optuna's constraint values, one per bound, each satisfied when <= 0: ``value - max``
+    and ``min - value``, in the order the config names them (a missing measure counts as
+    far outside: 1e300)."""
+    out: list[float] = []
+    for name, bound in bounds.items():
+        value = measured.get(name)
+        for limit, sign in ((bound.min, -1.0), (bound.max, 1.0)):
+            if limit is not None:
+                out.append(1e300 if value is None else sign * (float(value) - float(limit)))
+    return out
