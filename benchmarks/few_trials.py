@@ -18,7 +18,10 @@ far reached the target (Optuna TPE+Hyperband's median final best, of an even num
 seeds the worse middle one; "not reached" counts as infinite), that time as a ratio to
 Optuna TPE+Hyperband's, trials started and the share stopped early; then, per seed, the
 ratio of nntune's best method's time to Optuna TPE+Hyperband's, and whether the goal holds
-(median best at least Optuna TPE+Hyperband's, time at most half in at least 4 of 5 seeds).
+(median best at least Optuna TPE+Hyperband's, time at most half in at least 4 of 5 seeds);
+and over every full curve the runs trained, how often ASHA's first rung (grace period 1, 2
+or 3 epochs) would stop one of the best quarter, comparing the last, the best so far or a
+smoothed value (``benchmarks/fidelity.py``'s measure).
 
     python benchmarks/few_trials.py                       # 3 tasks x 7 methods x 5 seeds: about 6 h
     python benchmarks/few_trials.py --tasks wide_mlp --seeds 2 --budget-scale 0.25   # ~10 min
@@ -66,6 +69,7 @@ class Run:
     done: list[tuple[float, float, float | None]] = field(default_factory=list)  # (seconds, value, test)
     started: int = 0
     pruned: int = 0
+    curves: list[dict[int, float]] = field(default_factory=list)  # complete trials' validation curves
 
     def best(self, budget: float) -> tuple[float, float, float | None] | None:
         within = [d for d in self.done if d[0] <= budget and math.isfinite(d[1])]
@@ -117,6 +121,7 @@ def run_method(method: str, task: ft.Task, data: ft.Data, seed: int, budget: flo
         state = str(getattr(trial.state, "name", trial.state)).lower()
         if state == "complete" and trial.value is not None:
             run.done.append((time.monotonic() - start, float(trial.value), trial.user_attrs.get("test")))
+            run.curves.append({int(k): float(v) for k, v in trial.intermediate_values.items()})
         elif state == "pruned":
             run.pruned += 1
 
@@ -177,7 +182,24 @@ def report(task: ft.Task, runs: dict[str, list[Run]], budget: float) -> dict[str
         met = ok_best and halves >= math.ceil(0.8 * n)
         print(f"nntune best: {LABELS[best_m]}; time ratio per seed {per_seed}; at most half in {halves}/{n}; "
               f"median best {'>=' if ok_best else '<'} Optuna TPE+Hyperband's; goal {'met' if met else 'not met'}")
+    noisy_first_epochs(task, [c for rs in runs.values() for r in rs for c in r.curves])
     return {"target": target, "rows": rows}
+
+
+def noisy_first_epochs(task: ft.Task, curves: Sequence[dict[int, float]]) -> None:
+    """How often ASHA's first rung would stop one of the best quarter of the full curves
+    the runs produced (``fidelity.wrong_stop_share``), per grace period and compared value."""
+    full = [c for c in curves if len(c) == task.epochs]
+    if len(full) < 8:
+        return
+    from fidelity import COMPARED, wrong_stop_share
+
+    finals = [c[task.epochs] for c in full]
+    print(f"share of the best quarter of {len(full)} full curves stopped at ASHA's first rung (eta 3)")
+    print("grace  " + "  ".join(f"{c:>8s}" for c in COMPARED))
+    for grace in (1, 2, 3):
+        print(f"{grace:5d}  " + "  ".join(f"{wrong_stop_share(full, finals, grace, c, 'maximize'):8.1%}"
+                                        for c in COMPARED))
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
@@ -193,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
     import torch
 
     torch.set_num_threads(args.threads)
+    ft.warm_up()
     out: dict[str, dict[str, Any]] = {}
     for name in args.tasks:
         task = ft.TASKS[name]
