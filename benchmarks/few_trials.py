@@ -9,7 +9,8 @@ from seed to seed so that drifting machine load favours none.
 Methods: nntune TPE+ASHA (grace period 1, eta 3, the last value compared), TPE+ASHA with
 robust and cost-aware rungs (rungs from the expected number of trials, the best value so
 far compared, positions scaled by cost per epoch, an unjudged trial capped at a quarter of
-the budget), TPE+median stopping, and ``create_study()``'s defaults; Optuna TPE with
+the budget), TPE+ASHA with grace period 1 and cost-aware positions and cap alone,
+TPE+median stopping, and ``create_study()``'s defaults; Optuna TPE with
 HyperbandPruner, with MedianPruner, and alone.
 
 Printed per task, medians over seeds: the final best validation accuracy (complete trials
@@ -23,7 +24,7 @@ and over every full curve the runs trained, how often ASHA's first rung (grace p
 or 3 epochs) would stop one of the best quarter, comparing the last, the best so far or a
 smoothed value (``benchmarks/fidelity.py``'s measure).
 
-    python benchmarks/few_trials.py                       # 3 tasks x 7 methods x 5 seeds: about 6 h
+    python benchmarks/few_trials.py                       # 3 tasks x 8 methods x 5 seeds: about 7 h
     python benchmarks/few_trials.py --tasks wide_mlp --seeds 2 --budget-scale 0.25   # ~10 min
     python benchmarks/few_trials.py --methods nntune-robust optuna-tpe-hyperband --seeds 1
 
@@ -54,8 +55,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # the tasks module bes
 import few_trials_tasks as ft  # noqa: E402
 
 REFERENCE = "optuna-tpe-hyperband"
-EXPECTED_TRIALS = 12  # full trials that fit a budget in this regime: sizes the robust rungs
+EXPECTED_TRIALS = 12  # full trials that fit a full budget (scaled with it): sizes the robust rungs
 LABELS = {"nntune-tpe-asha": "nntune TPE+ASHA", "nntune-robust": "nntune TPE+ASHA, robust+cost-aware",
+          "nntune-cost-aware": "nntune TPE+ASHA, cost-aware",
           "nntune-tpe-median": "nntune TPE+median", "nntune-default": "nntune create_study() defaults",
           "optuna-tpe-hyperband": "Optuna TPE+Hyperband", "optuna-tpe-median": "Optuna TPE+MedianPruner",
           "optuna-tpe": "Optuna TPE"}
@@ -79,7 +81,7 @@ class Run:
         return min((d[0] for d in self.done if d[0] <= budget and d[1] >= target), default=math.inf)
 
 
-def nntune_study(method: str, seed: int, epochs: int) -> Any:
+def nntune_study(method: str, seed: int, epochs: int, expected: float = EXPECTED_TRIALS) -> Any:
     import nntune
     from nntune.samplers import TPESampler
     from nntune.schedulers import ASHA, MedianStopping
@@ -87,8 +89,9 @@ def nntune_study(method: str, seed: int, epochs: int) -> Any:
     if method == "nntune-default":
         return nntune.create_study(direction="maximize", seed=seed)
     scheduler: Any = {"nntune-tpe-asha": lambda: ASHA(1, epochs, 3),
-                      "nntune-robust": lambda: ASHA.for_budget(EXPECTED_TRIALS, epochs, compare="best",
+                      "nntune-robust": lambda: ASHA.for_budget(expected, epochs, compare="best",
                                                                cost_aware=True),
+                      "nntune-cost-aware": lambda: ASHA(1, epochs, 3, cost_aware=True),
                       "nntune-tpe-median": lambda: MedianStopping(n_startup_trials=5, n_warmup_steps=0)}[method]()
     return nntune.create_study(direction="maximize", sampler=TPESampler(seed=seed), scheduler=scheduler)
 
@@ -103,8 +106,10 @@ def optuna_study(method: str, seed: int, epochs: int) -> Any:
     return optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed), pruner=pruner)
 
 
-def run_method(method: str, task: ft.Task, data: ft.Data, seed: int, budget: float) -> Run:
-    """One timed search; complete trials are stamped as they finish."""
+def run_method(method: str, task: ft.Task, data: ft.Data, seed: int, budget: float,
+               expected: float = EXPECTED_TRIALS) -> Run:
+    """One timed search; complete trials are stamped as they finish. ``expected``: the
+    full trials that fit ``budget``, which sizes the robust rungs."""
     if method.startswith("optuna"):
         import optuna
 
@@ -112,7 +117,7 @@ def run_method(method: str, task: ft.Task, data: ft.Data, seed: int, budget: flo
     else:
         import nntune
 
-        study, pruned_exc = nntune_study(method, seed, task.epochs), nntune.TrialPruned
+        study, pruned_exc = nntune_study(method, seed, task.epochs, expected), nntune.TrialPruned
     run = Run(method, seed)
     start = time.monotonic()
 
@@ -229,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
         for seed in range(args.seeds):
             order = args.methods[seed % len(args.methods):] + args.methods[:seed % len(args.methods)]
             for method in order:
-                run = run_method(method, task, data, seed, budget)
+                run = run_method(method, task, data, seed, budget, EXPECTED_TRIALS * args.budget_scale)
                 runs[method].append(run)
                 best = run.best(budget)
                 print(f"  {name} seed {seed} {LABELS[method]}: {run.started} trials, {run.pruned} stopped, "
