@@ -23,7 +23,8 @@ def trial(number: int, curve: dict[int, float], *, cost: float | None = None,
 
 def test_compared_curve_last_best_and_smoothed() -> None:
     curve = {1: 0.5, 2: 0.9, 3: 0.7, 4: math.nan}
-    assert compared_curve(curve, "last", "maximize") == curve or math.isnan(compared_curve(curve, "last", "maximize")[4])
+    last = compared_curve(curve, "last", "maximize")
+    assert [last[s] for s in (1, 2, 3)] == [0.5, 0.9, 0.7] and math.isnan(last[4])
     assert compared_curve(curve, "best", "maximize") == {1: 0.5, 2: 0.9, 3: 0.9, 4: 0.9}
     assert compared_curve(curve, "best", "minimize") == {1: 0.5, 2: 0.5, 3: 0.5, 4: 0.5}
     smooth = compared_curve(curve, "smoothed", "maximize")
@@ -160,3 +161,37 @@ def test_a_plain_study_records_no_timing() -> None:
 
     study.optimize(objective, n_trials=1)
     assert "elapsed_s" not in study.get_trials()[0].system_attrs
+
+
+def test_the_options_come_from_a_config_by_name() -> None:
+    from nntune.schedulers import make_scheduler
+
+    asha = make_scheduler("asha", min_resource=1, max_resource=9, compare="smoothed", cost_aware=True)
+    assert isinstance(asha, ASHA) and asha.compare == "smoothed" and asha.cost_aware
+    assert "compare='smoothed', cost_aware=True" in repr(asha)
+    with pytest.raises(ConfigError, match="compare"):
+        make_scheduler("hyperband", compare="median")
+
+
+def test_best_so_far_keeps_a_dipping_trial_in_a_real_study() -> None:
+    """Trials that learn at once but dip at epoch 3: under ``best`` the rung at 3 reads their
+    value before the dip, so more of them go on than under ``last``."""
+    def run(compare: str) -> list[int]:
+        study = nntune.create_study(direction="maximize", scheduler=ASHA(1, 9, 3, compare=compare),
+                                    sampler=nntune.samplers.RandomSampler(5))
+
+        def objective(t: nntune.Trial) -> float:
+            q = t.suggest_float("q", 0.0, 1.0)
+            dips = t.suggest_categorical("dips", [False, True])
+            value = 0.0
+            for epoch in range(1, 10):
+                value = (q - (0.5 if epoch == 3 else 0.0)) if dips else q * min(epoch, 4) / 4
+                t.report(value, epoch)
+                if t.should_prune():
+                    raise nntune.TrialPruned()
+            return value
+
+        study.optimize(objective, n_trials=30)
+        return [t.number for t in study.get_trials() if t.epochs == 9 and t.params["dips"]]
+
+    assert len(run("best")) > len(run("last"))
