@@ -8,7 +8,12 @@ full budget each (no early stopping), through ``nntune tune``'s own path (random
 - for each rung an ASHA with reduction factor 3 would judge at (epochs 1, 3, 9, ...), the
   Spearman rank correlation between the value there and the final value, over every
   configuration and over the best quarter (the ones a search must tell apart);
-- the median seconds one full trial takes.
+- the median seconds one full trial takes;
+- for ASHA's first rung at epoch 1, 2 or 3 (the grace period) and each value a rung can
+  compare (``last``, ``best`` so far, ``smoothed``: mean of the last two), the share of the
+  best quarter of configurations (by final value) that the rung would stop: ASHA's own
+  asynchronous rule (keep the best 1/3 of the values the rung holds so far), averaged over
+  200 random arrival orders.
 
 A rung whose correlation among the best quarter is low cannot tell good configurations
 apart: stopping there keeps the bad ones out but chooses among the good ones by chance,
@@ -39,10 +44,16 @@ import time_to_target as ttt  # noqa: E402
 import time_to_target_methods as tm  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
+import numpy as np  # noqa: E402
+
 from nntune import load_study  # noqa: E402
 from nntune.runner import prepare, run_tune  # noqa: E402
-from nntune.schedulers._asha import rung_steps  # noqa: E402
+from nntune.schedulers._asha import promotable, rung_steps, rung_value  # noqa: E402
+from nntune.schedulers._rungs import compared_curve  # noqa: E402
 from nntune.trial import FrozenTrial, TrialState  # noqa: E402
+
+
+COMPARED = ("last", "best", "smoothed")
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,28 @@ def rung_correlations(curves: Sequence[dict[int, float]], finals: Sequence[float
             return float(spearmanr(*zip(*pairs))[0])
         rows.append(RungRow(r, rho(range(len(finals))), rho(top), len(top)))
     return rows
+
+
+def wrong_stop_share(curves: Sequence[dict[int, float]], finals: Sequence[float], grace: int, compare: str,
+                     direction: str, eta: int = 3, orders: int = 200, seed: int = 0) -> float:
+    """The share of the best quarter (by final value) that ASHA's first rung at ``grace``
+    epochs stops, comparing ``compare`` values; configurations arrive at the rung in random
+    orders and each is kept when among the best ``max(1, n // eta)`` of the ``n`` values
+    there so far (its own included), as the asynchronous rule does."""
+    n = len(finals)
+    top = set(sorted(range(n), key=lambda i: finals[i], reverse=direction == "maximize")[:max(1, n // 4)])
+    at_rung = [rung_value(compared_curve(c, compare, direction), grace) for c in curves]  # type: ignore[arg-type]
+    rng = np.random.default_rng(seed)
+    stopped = 0
+    for _ in range(orders):
+        seen: list[float] = []
+        for i in rng.permutation(n):
+            v = at_rung[i]
+            value = math.nan if v is None else v
+            seen.append(value)
+            if i in top and not promotable(seen, value, eta, direction):  # type: ignore[arg-type]
+                stopped += 1
+    return stopped / (orders * len(top))
 
 
 def share_reaching(finals: Sequence[float], target: float, direction: str) -> float:
@@ -119,6 +152,11 @@ def main(argv: Sequence[str] | None = None) -> list[RungRow]:
     print("\nrung (epochs)  rank corr. with final, all  among the best quarter")
     for row in rows:
         print(f"{row.rung:13d}  {row.all:26.2f}  {row.top:22.2f} (n={row.n_top})")
+    print("\nshare of the best quarter stopped at ASHA's first rung (eta 3, asynchronous)")
+    print("grace  " + "  ".join(f"{c:>8s}" for c in COMPARED))
+    for grace in (g for g in (1, 2, 3) if g < epochs):
+        shares = [wrong_stop_share(curves, finals, grace, c, direction) for c in COMPARED]
+        print(f"{grace:5d}  " + "  ".join(f"{x:8.1%}" for x in shares))
     return rows
 
 

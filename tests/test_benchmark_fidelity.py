@@ -45,3 +45,18 @@ def test_smallest_run_prints_one_row_per_rung(capsys) -> None:
     out = capsys.readouterr().out
     assert [r.rung for r in rows] == [1] and -1.0 <= rows[0].all <= 1.0
     assert "share reaching 0.9" in out and "seconds per full trial" in out
+
+
+def test_wrong_stop_share_counts_the_best_quarter_a_first_rung_stops() -> None:
+    bench = load()
+    finals = [0.1 * i for i in range(12)]  # the best quarter: 9, 10, 11
+    # Epoch 1 ranks the best quarter last (a noisy first epoch); epoch 2 ranks as the end.
+    curves = [{1: (-f if i >= 9 else f), 2: f, 3: f} for i, f in enumerate(finals)]
+    noisy = bench.wrong_stop_share(curves, finals, 1, "last", "maximize", orders=50)
+    faithful = bench.wrong_stop_share(curves, finals, 2, "last", "maximize", orders=50)
+    assert noisy > 0.5 and faithful < noisy
+    # At epoch 2 the best so far and the mean of epochs 1 and 2 judge as well or better.
+    assert bench.wrong_stop_share(curves, finals, 2, "best", "maximize", orders=50) <= noisy
+    assert 0.0 <= bench.wrong_stop_share(curves, finals, 2, "smoothed", "maximize", orders=50) <= 1.0
+    perfect = [{1: f} for f in finals]
+    assert bench.wrong_stop_share(perfect, finals, 1, "last", "maximize", orders=50) < noisy

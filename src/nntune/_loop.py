@@ -107,6 +107,9 @@ def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | 
     jobs = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
     if jobs < 1:
         raise ConfigError("n_jobs", f"must be >= 1 or -1 (one per CPU), got {n_jobs!r}")
+    plan = getattr(study.scheduler, "plan_budget", None)
+    if plan is not None:  # a cost-aware scheduler caps an unjudged trial's share of the budget
+        plan(timeout)
     loop = Loop(study, n_trials, timeout, study._clock())
     progress = Progress(n_trials, timeout) if show_progress_bar else None
     study._stop = False

@@ -46,6 +46,8 @@ class Trial:
         self._intermediate: dict[int, float] = {}
         self._user_attrs: dict[str, Any] = {}
         self._history: LazyHistory | None = None
+        self._started = study._clock()  # a cost-aware scheduler reads seconds per epoch
+        self._elapsed: list[float] | None = None  # [step, seconds since the start]
         self.eager = False  # store each suggestion at once (threads sharing a study read them)
 
     # identity -------------------------------------------------------------------------
@@ -134,6 +136,9 @@ class Trial:
         value = float(value)
         self._flush()
         self._intermediate[int(step)] = value
+        if getattr(self.study.scheduler, "cost_aware", False):  # seconds by the study's clock
+            self._elapsed = [int(step), float(self.study._clock() - self._started)]
+            self.set_system_attr("elapsed_s", self._elapsed)
         self.study.storage.report(self.study.id, self.number, int(step),
                                   value if math.isfinite(value) else None, metrics)
 
@@ -189,7 +194,8 @@ class Trial:
         """This trial as plain data, as a scheduler sees it."""
         return FrozenTrial(number=self.number, state=TrialState.RUNNING, params=dict(self._params),
                            distributions=dict(self._dists), intermediate_values=dict(self._intermediate),
-                           user_attrs=dict(self._user_attrs))
+                           user_attrs=dict(self._user_attrs),
+                           system_attrs={} if self._elapsed is None else {"elapsed_s": list(self._elapsed)})
 
     def __repr__(self) -> str:
         return f"Trial(number={self.number}, params={self._params})"

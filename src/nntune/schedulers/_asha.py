@@ -14,11 +14,13 @@ function of its curve (:meth:`ASHA.rung_of`) and needs no extra record.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from nntune.exceptions import ConfigError
 from nntune.schedulers._base import Decision
+from nntune.schedulers._rungs import (check_compare, compared_curve, cost_factor, elapsed_seconds,
+                                      reference_cost, seconds_per_step)
 from nntune.trial import Direction, FrozenTrial
 
 
@@ -50,9 +52,10 @@ def rung_steps(min_resource: int, eta: int, below: int) -> list[int]:
     return out
 
 
-def rung_value(curve: Mapping[int, float], rung: int) -> float | None:
-    """The value at the first reported step at or past ``rung``; ``None`` if not reached."""
-    reached = [s for s in curve if s >= rung]
+def rung_value(curve: Mapping[int, float], rung: int, scale: float = 1.0) -> float | None:
+    """The value at the first reported step whose position (``step * scale``) is at or past
+    ``rung``; ``None`` if not reached."""
+    reached = [s for s in curve if s * scale >= rung]
     return None if not reached else curve[min(reached)]
 
 
@@ -76,25 +79,34 @@ def promotable(rung_values: Sequence[float], value: float, eta: int, direction: 
     return value >= threshold if direction == "maximize" else value <= threshold
 
 
-def crossed_rungs(curve: Mapping[int, float], step: int, rungs: Iterable[int]) -> list[int]:
+def crossed_rungs(curve: Mapping[int, float], step: int, rungs: Iterable[int],
+                  scale: float = 1.0) -> list[int]:
     """The rungs a trial passed with the report at ``step``: those above its previous
-    reported step and at or below ``step``. Each rung is judged once, when first reached."""
-    previous = max((s for s in curve if s < step), default=-1)
-    return [r for r in rungs if previous < r <= step]
+    reported step's position and at or below ``step``'s (positions are ``step * scale``).
+    Each rung is judged once, when first reached."""
+    previous = max((s for s in curve if s < step), default=None)
+    low = -1.0 if previous is None else previous * scale
+    return [r for r in rungs if low < r <= step * scale]
 
 
 def halving_decision(trial: FrozenTrial, step: int, peers: Iterable[FrozenTrial],
-                     rungs: Sequence[int], eta: int, direction: Direction) -> Decision:
+                     rungs: Sequence[int], eta: int, direction: Direction, *, compare: str = "last",
+                     scale: Callable[[FrozenTrial], float] | None = None) -> Decision:
     """Successive halving at the rungs ``trial`` just crossed, against ``peers``' values
-    there (the trial itself is skipped among the peers; its own curve comes from ``trial``)."""
+    there (the trial itself is skipped among the peers; its own curve comes from ``trial``).
+
+    ``compare`` chooses the value a rung reads (:func:`compared_curve`); ``scale`` gives a
+    trial's cost factor, so that its position at step ``s`` is ``s * scale(trial)``."""
     curve = dict(trial.intermediate_values)
-    crossed = crossed_rungs(curve, step, rungs)
+    own_scale = 1.0 if scale is None else scale(trial)
+    crossed = crossed_rungs(curve, step, rungs, own_scale)
     if not crossed:
         return Decision.CONTINUE
-    others = [p.intermediate_values for p in peers if p.number != trial.number]
-    own = curve.get(step, math.nan)
+    others = [(compared_curve(p.intermediate_values, compare, direction), 1.0 if scale is None else scale(p))
+              for p in peers if p.number != trial.number]
+    own = compared_curve(curve, compare, direction).get(step, math.nan) if step in curve else math.nan
     for rung in crossed:
-        values = [v for v in (rung_value(c, rung) for c in others) if v is not None]
+        values = [v for v in (rung_value(c, rung, f) for c, f in others) if v is not None]
         if not promotable([*values, own], own, eta, direction):
             return Decision.STOP
     return Decision.CONTINUE
@@ -115,24 +127,79 @@ class ASHA:
     3 and 9 and lets the best third of each rung go on; a trial that passes every rung trains
     its full ``max_resource`` epochs (the budget the trainer should be given). With
     ``max_resource=None`` the rungs go on for as long as trials report.
+
+    ``compare``: the value a rung reads, ``last`` (the value at the step), ``best`` (best so
+    far) or ``smoothed`` (mean of the last two reports). ``cost_aware``: a trial's position
+    is its epochs times how many of the study's median epochs one of its epochs costs, so an
+    expensive trial meets the rungs early; and a trial no other has been compared with yet
+    stops once it has spent ``max_unjudged_share`` of ``budget_seconds`` (the study's time
+    budget; ``Study.optimize(timeout=...)`` sets it when it is ``None``). Seconds are those
+    the trials' reports record (``elapsed_s``, by the study's injected clock).
     """
 
     def __init__(self, min_resource: int = 1, max_resource: int | None = None,
-                 reduction_factor: int = 3) -> None:
+                 reduction_factor: int = 3, *, compare: str = "last", cost_aware: bool = False,
+                 budget_seconds: float | None = None, max_unjudged_share: float = 0.25) -> None:
         check_resources(min_resource, max_resource, reduction_factor)
+        check_compare(compare)
+        if budget_seconds is not None and not budget_seconds > 0:
+            raise ConfigError("budget_seconds", f"must be > 0, got {budget_seconds!r}")
+        if not 0 < max_unjudged_share <= 1:
+            raise ConfigError("max_unjudged_share", f"must be in (0, 1], got {max_unjudged_share!r}")
         self.min_resource = min_resource
         self.max_resource = max_resource
         self.reduction_factor = reduction_factor
+        self.compare = compare
+        self.cost_aware = bool(cost_aware)
+        self.budget_seconds = budget_seconds
+        self.max_unjudged_share = float(max_unjudged_share)
 
-    def rungs(self, upto: int | None = None) -> list[int]:
+    @classmethod
+    def for_budget(cls, expected_trials: float, max_resource: int, **options: Any) -> ASHA:
+        """An ASHA whose grace period and reduction factor leave about three trials that
+        pass every rung when the study runs about ``expected_trials`` trials
+        (:func:`nntune.schedulers._rungs.budget_rungs`); ``options`` as the constructor's."""
+        from nntune.schedulers._rungs import budget_rungs
+
+        grace, eta = budget_rungs(expected_trials, max_resource, grace=options.pop("min_resource", 1))
+        return cls(min(grace, max_resource), max_resource, eta, **options)
+
+    def plan_budget(self, seconds: float | None) -> None:
+        """Take the study's time budget if none was given (a cost-aware ASHA caps an
+        unjudged trial's share of it)."""
+        if self.budget_seconds is None and seconds is not None and seconds > 0:
+            self.budget_seconds = float(seconds)
+
+    def rungs(self, upto: int | float | None = None) -> list[int]:
         """The rung steps; without ``max_resource``, those at or below ``upto``."""
-        below = self.max_resource if self.max_resource is not None else (upto or 0) + 1
+        below = self.max_resource if self.max_resource is not None else math.floor(upto or 0) + 1
         return rung_steps(self.min_resource, self.reduction_factor, below)
 
     def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
                direction: Direction) -> Decision:
-        return halving_decision(trial, step, history, self.rungs(step), self.reduction_factor,
-                                direction)
+        if not self.cost_aware:
+            return halving_decision(trial, step, history, self.rungs(step), self.reduction_factor,
+                                    direction, compare=self.compare)
+        costs = {t.number: seconds_per_step(t) for t in history if t.number != trial.number}
+        costs[trial.number] = seconds_per_step(trial)
+        ref = reference_cost(costs.values())
+        def scale(t: FrozenTrial) -> float:
+            return cost_factor(costs.get(t.number), ref)
+        if self._unjudged_too_long(trial, history):
+            return Decision.STOP
+        return halving_decision(trial, step, history, self.rungs(step * scale(trial)),
+                                self.reduction_factor, direction, compare=self.compare, scale=scale)
+
+    def _unjudged_too_long(self, trial: FrozenTrial, history: Sequence[FrozenTrial]) -> bool:
+        """No other trial has reached the first rung, and this one has spent more than its
+        share of the budget."""
+        timed = elapsed_seconds(trial)
+        if self.budget_seconds is None or timed is None:
+            return False
+        if timed[1] < self.max_unjudged_share * self.budget_seconds:
+            return False
+        return not any(t.number != trial.number and (t.last_step or 0) >= self.min_resource
+                       for t in history)
 
     def rung_of(self, trial: FrozenTrial) -> int | None:
         """The highest rung ``trial`` reached: for a pruned trial, the rung where it stopped."""
@@ -144,5 +211,7 @@ class ASHA:
         return {} if k is None else {"rung": k, "rung_step": self.rungs(trial.last_step)[k]}
 
     def __repr__(self) -> str:
+        extra = "" if self.compare == "last" else f", compare={self.compare!r}"
+        extra += ", cost_aware=True" if self.cost_aware else ""
         return (f"ASHA(min_resource={self.min_resource}, max_resource={self.max_resource}, "
-                f"reduction_factor={self.reduction_factor})")
+                f"reduction_factor={self.reduction_factor}{extra})")

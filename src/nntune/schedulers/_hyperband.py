@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from nntune.schedulers._asha import check_resources, halving_decision, rung_index, rung_steps
+from nntune.schedulers._rungs import check_compare
 from nntune.schedulers._base import Decision
 from nntune.trial import Direction, FrozenTrial
 
@@ -68,10 +69,13 @@ class Hyperband:
     """``Hyperband(min_resource=1, max_resource=81, reduction_factor=3)``: five brackets
     starting at 1, 3, 9, 27 and 81 epochs. Every trial may train ``max_resource`` epochs
     (the budget the trainer should be given); the brackets decide who stops earlier.
-    Share ``seed`` between processes that share a study so they agree on the brackets."""
+    Share ``seed`` between processes that share a study so they agree on the brackets.
+    ``compare`` as :class:`ASHA`'s: ``last``, ``best`` or ``smoothed``."""
 
     def __init__(self, min_resource: int = 1, max_resource: int = 81, reduction_factor: int = 3,
-                 seed: int = 0) -> None:
+                 seed: int = 0, *, compare: str = "last") -> None:
+        check_compare(compare)
+        self.compare = compare
         self.brackets = brackets(max_resource, reduction_factor, min_resource)
         self.min_resource = min_resource
         self.max_resource = max_resource
@@ -101,7 +105,7 @@ class Hyperband:
                     yield t
 
         return halving_decision(trial, step, peers(), self.rungs(bracket), self.reduction_factor,
-                                direction)
+                                direction, compare=self.compare)
 
     def rung_of(self, trial: FrozenTrial) -> int | None:
         """The highest rung of its bracket ``trial`` reached (where a pruned trial stopped)."""
@@ -118,4 +122,5 @@ class Hyperband:
 
     def __repr__(self) -> str:
         return (f"Hyperband(min_resource={self.min_resource}, max_resource={self.max_resource}, "
-                f"reduction_factor={self.reduction_factor}, seed={self.seed})")
+                f"reduction_factor={self.reduction_factor}, seed={self.seed}"
+                + ("" if self.compare == "last" else f", compare={self.compare!r}") + ")")

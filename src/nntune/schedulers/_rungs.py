@@ -1,0 +1,110 @@
+"""What a rung compares, and where a trial stands when its epochs cost more than its peers'.
+
+Pure functions under ASHA and Hyperband:
+
+- :func:`compared_curve`: the curve a rung reads. ``last`` is the value reported at the
+  step; ``best`` the best value so far; ``smoothed`` the mean of the last two reported
+  values. A noisy first epoch moves ``last`` most and ``best`` and ``smoothed`` less.
+- :func:`cost_factor` and :func:`seconds_per_step`: a trial's *position* at step ``s`` is
+  ``s * max(1, c / c_ref)`` where ``c`` is its seconds per epoch (from the ``elapsed_s``
+  system attribute its reports record, by the study's clock) and ``c_ref`` the study's median; a trial whose epochs cost ten times the typical one reaches the rung
+  at 9 epochs after its first epoch, so it is judged by the time it spent as well as by
+  its epochs.
+- :func:`budget_rungs`: the grace period and reduction factor for a study expected to run
+  ``n`` trials, so that a few trials still reach the last rung.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Mapping
+
+from nntune.exceptions import ConfigError
+from nntune.trial import Direction, FrozenTrial
+
+COMPARES = ("last", "best", "smoothed")
+
+
+def check_compare(compare: str) -> None:
+    if compare not in COMPARES:
+        raise ConfigError("compare", f"must be one of {', '.join(COMPARES)}, got {compare!r}")
+
+
+def compared_curve(curve: Mapping[int, float], compare: str, direction: Direction) -> dict[int, float]:
+    """The values a rung compares at each reported step (see the module's docstring).
+    Non-finite values stay non-finite under ``last`` and ``smoothed`` (a diverged trial
+    ranks last); ``best`` skips them."""
+    steps = sorted(curve)
+    if compare == "last":
+        return {s: curve[s] for s in steps}
+    out: dict[int, float] = {}
+    if compare == "best":
+        best = math.nan
+        for s in steps:
+            v = curve[s]
+            if math.isfinite(v) and (not math.isfinite(best) or
+                                     (v > best if direction == "maximize" else v < best)):
+                best = v
+            out[s] = best
+        return out
+    if compare == "smoothed":
+        for i, s in enumerate(steps):
+            window = [curve[t] for t in steps[max(0, i - 1):i + 1]]
+            out[s] = sum(window) / len(window)
+        return out
+    raise ConfigError("compare", f"must be one of {', '.join(COMPARES)}, got {compare!r}")
+
+
+def elapsed_seconds(trial: FrozenTrial) -> tuple[int, float] | None:
+    """``(step, seconds)`` of the trial's last timed report: the seconds since it started,
+    which a live trial records under a cost-aware scheduler (system attribute ``elapsed_s``)."""
+    timed = trial.system_attrs.get("elapsed_s")
+    if not isinstance(timed, (list, tuple)) or len(timed) != 2:
+        return None
+    step, seconds = timed
+    if not isinstance(step, (int, float)) or step < 1 or not isinstance(seconds, (int, float)) \
+            or not math.isfinite(seconds):
+        return None
+    return int(step), float(seconds)
+
+
+def seconds_per_step(trial: FrozenTrial) -> float | None:
+    """Seconds a trial spent per reported epoch, from its last timed report; ``None``
+    without one."""
+    timed = elapsed_seconds(trial)
+    return None if timed is None else max(0.0, timed[1]) / timed[0]
+
+
+def reference_cost(costs: Iterable[float | None]) -> float | None:
+    """The study's typical seconds per epoch: the median of the known positive costs."""
+    known = [c for c in costs if c is not None and c > 0 and math.isfinite(c)]
+    return statistics.median(known) if known else None
+
+
+def cost_factor(cost: float | None, reference: float | None) -> float:
+    """How many typical epochs one of this trial's epochs is worth (never below 1)."""
+    if cost is None or reference is None or reference <= 0:
+        return 1.0
+    return max(1.0, cost / reference)
+
+
+def budget_rungs(expected_trials: float, max_resource: int, *, grace: int = 1,
+                 finishers: float = 3.0) -> tuple[int, int]:
+    """``(min_resource, reduction_factor)`` for a study expected to start ``expected_trials``
+    trials of at most ``max_resource`` epochs: the smallest grace period at or above
+    ``grace`` and the largest reduction factor of 3 and 2 with which about ``finishers``
+    trials still pass every rung (``n / eta**rungs >= finishers``). With too few trials for
+    any rung, ``(max_resource, 3)``: no rung below the budget, every trial finishes."""
+    if expected_trials <= 0 or max_resource < 1:
+        raise ConfigError("expected_trials", f"must be positive, got {expected_trials}")
+    for g in range(max(1, grace), max_resource):
+        for eta in (3, 2):
+            rungs = 0
+            r = g
+            while r < max_resource:
+                rungs += 1
+                r *= eta
+            if rungs and expected_trials / eta ** rungs >= finishers:
+                return g, eta
+    return max_resource, 3

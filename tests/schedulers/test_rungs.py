@@ -1,0 +1,197 @@
+"""Robust and cost-aware rungs: the compared value, cost positions, the unjudged cap, and
+budget-derived rungs, on constructed curves and clocks and on real studies."""
+
+from __future__ import annotations
+
+import math
+import pytest
+
+import nntune
+from nntune.exceptions import ConfigError
+from nntune.schedulers import ASHA, Decision, Hyperband
+from nntune.schedulers._asha import crossed_rungs, halving_decision, rung_value
+from nntune.schedulers._rungs import (budget_rungs, compared_curve, cost_factor, elapsed_seconds, reference_cost,
+                                      seconds_per_step)
+from nntune.trial import FrozenTrial, TrialState
+
+def trial(number: int, curve: dict[int, float], *, cost: float | None = None,
+          state: TrialState = TrialState.PRUNED) -> FrozenTrial:
+    """A trial whose reports recorded ``cost`` seconds per epoch (none when ``cost`` is None)."""
+    timed = {} if cost is None else {"elapsed_s": [max(curve), max(curve) * cost]}
+    return FrozenTrial(number=number, state=state, intermediate_values=dict(curve), system_attrs=timed)
+
+
+def test_compared_curve_last_best_and_smoothed() -> None:
+    curve = {1: 0.5, 2: 0.9, 3: 0.7, 4: math.nan}
+    last = compared_curve(curve, "last", "maximize")
+    assert [last[s] for s in (1, 2, 3)] == [0.5, 0.9, 0.7] and math.isnan(last[4])
+    assert compared_curve(curve, "best", "maximize") == {1: 0.5, 2: 0.9, 3: 0.9, 4: 0.9}
+    assert compared_curve(curve, "best", "minimize") == {1: 0.5, 2: 0.5, 3: 0.5, 4: 0.5}
+    smooth = compared_curve(curve, "smoothed", "maximize")
+    assert smooth[1] == 0.5 and smooth[2] == pytest.approx(0.7) and smooth[3] == pytest.approx(0.8)
+    assert math.isnan(smooth[4])
+    with pytest.raises(ConfigError, match="compare"):
+        ASHA(compare="median")
+
+
+def test_a_noisy_first_epoch_stops_a_trial_under_last_but_not_under_best() -> None:
+    # Trial 3 dipped at epoch 3 after a strong epoch 2; its peers rose steadily.
+    peers = [trial(0, {1: 0.5, 2: 0.6, 3: 0.7}), trial(1, {1: 0.4, 2: 0.5, 3: 0.6}),
+             trial(2, {1: 0.3, 2: 0.4, 3: 0.5})]
+    noisy = trial(3, {1: 0.6, 2: 0.8, 3: 0.55})
+    history = [*peers, noisy]
+    assert ASHA(1, 9, 3).decide(noisy, 3, history, "maximize") == Decision.STOP
+    assert ASHA(1, 9, 3, compare="best").decide(noisy, 3, history, "maximize") == Decision.CONTINUE
+    assert ASHA(1, 9, 3, compare="smoothed").decide(noisy, 3, history, "maximize") == Decision.CONTINUE
+    hb = Hyperband(1, 9, 3, compare="best")
+    assert hb.compare == "best" and "compare='best'" in repr(hb)
+
+
+def test_positions_scale_steps_by_cost() -> None:
+    assert rung_value({1: 0.1, 2: 0.2}, 3, scale=2.0) == 0.2
+    assert rung_value({1: 0.1, 2: 0.2}, 3) is None
+    assert crossed_rungs({1: 0.1}, 1, [1, 3, 9], scale=10.0) == [1, 3, 9]
+    assert crossed_rungs({1: 0.1, 2: 0.2}, 2, [1, 3, 9, 27], scale=15.0) == [27]
+    assert seconds_per_step(trial(0, {1: 0.0, 2: 0.0}, cost=15.0)) == 15.0
+    assert elapsed_seconds(trial(0, {1: 0.0, 4: 0.0}, cost=2.0)) == (4, 8.0)
+    assert seconds_per_step(trial(0, {1: 0.0})) is None
+    assert reference_cost([1.0, None, 3.0, 100.0]) == 3.0
+    assert cost_factor(30.0, 3.0) == 10.0 and cost_factor(1.0, 3.0) == 1.0 and cost_factor(None, 3.0) == 1.0
+
+
+def test_an_expensive_trial_is_judged_at_the_rung_its_time_reached() -> None:
+    # Five cheap trials (1 s per epoch) trained 9 epochs; one costs 10 s per epoch.
+    cheap = [trial(i, {e: 0.5 + 0.04 * e + 0.01 * i for e in range(1, 10)}, cost=1.0) for i in range(5)]
+    costly = trial(9, {1: 0.80}, cost=10.0)  # at epoch 1 better than every cheap trial's epoch 1
+    history = [*cheap, costly]
+    assert ASHA(1, 27, 3).decide(costly, 1, history, "maximize") == Decision.CONTINUE
+    by_time = ASHA(1, 27, 3, cost_aware=True)
+    # Ten typical epochs spent: compared at rung 9 with the cheap trials' ninth epochs (0.86+).
+    assert by_time.decide(costly, 1, history, "maximize") == Decision.STOP
+    # A cheap trial keeps epoch-based rungs: its cost is the median.
+    fresh = trial(10, {1: 0.9}, cost=1.0)
+    assert by_time.decide(fresh, 1, [*history, fresh], "maximize") == Decision.CONTINUE
+
+
+def test_an_unjudged_trial_stops_after_its_share_of_the_budget() -> None:
+    asha = ASHA(1, 27, 3, cost_aware=True, budget_seconds=100, max_unjudged_share=0.25)
+    early = trial(0, {1: 0.5, 2: 0.6}, cost=10.0)  # 20 s spent
+    assert asha.decide(early, 2, [early], "maximize") == Decision.CONTINUE
+    late = trial(0, {1: 0.5, 2: 0.6, 3: 0.65}, cost=10.0)  # 30 s spent, nobody to compare with
+    assert asha.decide(late, 3, [late], "maximize") == Decision.STOP
+    # Once a peer reached the first rung, the trial is judged by the rungs instead.
+    peer = trial(1, {1: 0.4}, cost=1.0)
+    assert asha.decide(late, 3, [late, peer], "maximize") == Decision.CONTINUE
+    # Without a budget there is no cap; optimize(timeout=...) supplies one.
+    free = ASHA(cost_aware=True)
+    assert free.decide(late, 3, [late], "maximize") == Decision.CONTINUE
+    free.plan_budget(100.0)
+    assert free.budget_seconds == 100.0
+    assert free.decide(late, 3, [late], "maximize") == Decision.STOP
+    with pytest.raises(ConfigError, match="max_unjudged_share"):
+        ASHA(max_unjudged_share=0)
+    with pytest.raises(ConfigError, match="budget_seconds"):
+        ASHA(budget_seconds=-1)
+
+
+@pytest.mark.parametrize(("n", "epochs", "expected"), [
+    (81, 27, (1, 3)),   # rungs 1, 3, 9: 81 / 27 = 3 pass every rung
+    (12, 9, (3, 3)),    # one rung at 3 epochs: 4 of 12 finish (1 and 3 would leave 1.3)
+    (12, 27, (7, 2)),   # rungs 7, 14: 12 / 4 = 3 (from 1 to 6 any eta leaves fewer)
+    (40, 27, (3, 3)),   # rungs 3, 9: 40 / 9 = 4.4
+    (2, 9, (9, 3)),     # too few trials for any rung: every trial finishes
+])
+def test_budget_rungs_leave_a_few_trials_at_the_last_rung(n: int, epochs: int, expected: tuple[int, int]) -> None:
+    assert budget_rungs(n, epochs) == expected
+    asha = ASHA.for_budget(n, epochs, compare="best")
+    assert (asha.min_resource, asha.reduction_factor) == expected and asha.compare == "best"
+
+
+def test_budget_rungs_respect_the_measured_grace_period() -> None:
+    assert budget_rungs(200, 27, grace=2)[0] >= 2
+    with pytest.raises(ConfigError, match="expected_trials"):
+        budget_rungs(0, 9)
+
+
+def test_halving_decision_without_scale_is_unchanged() -> None:
+    history = [trial(i, {1: v}) for i, v in enumerate([0.9, 0.1, 0.5])]
+    assert halving_decision(history[1], 1, history, [1, 3], 3, "minimize") == Decision.CONTINUE
+    assert halving_decision(history[0], 1, history, [1, 3], 3, "minimize") == Decision.STOP
+
+
+def test_cost_aware_asha_stops_slow_trials_in_a_real_study() -> None:
+    """Configurations differ 20x in cost per epoch (the study's injected clock advances by
+    each epoch's cost); the slow ones stop after fewer epochs than the cheap ones reach."""
+    now = [0.0]
+    asha = ASHA(1, 9, 3, cost_aware=True, budget_seconds=400)  # a lone trial may spend 100 s
+    study = nntune.create_study(direction="maximize", scheduler=asha,
+                                sampler=nntune.samplers.RandomSampler(3), clock=lambda: now[0])
+
+    def objective(t: nntune.Trial) -> float:
+        slow = t.suggest_categorical("slow", [False, True])
+        quality = t.suggest_float("q", 0.5, 1.0)
+        value = 0.0
+        for epoch in range(1, 10):
+            now[0] += 20.0 if slow else 1.0
+            value = quality * (1 - 0.5 ** epoch)
+            t.report(value, epoch)
+            if t.should_prune():
+                raise nntune.TrialPruned()
+        return value
+
+    study.optimize(objective, n_trials=40, timeout=10_000)
+    trials = study.get_trials()
+    assert all(t.system_attrs["elapsed_s"][0] == t.epochs for t in trials)
+    slow_epochs = [t.epochs for t in trials if t.params["slow"]]
+    cheap_epochs = [t.epochs for t in trials if not t.params["slow"]]
+    assert slow_epochs and cheap_epochs
+    assert max(cheap_epochs) == 9
+    finished = [sum(e == 9 for e in eps) / len(eps) for eps in (slow_epochs, cheap_epochs)]
+    assert finished[0] < finished[1]
+    assert sum(slow_epochs) / len(slow_epochs) < sum(cheap_epochs) / len(cheap_epochs)
+    assert asha.budget_seconds == 400  # given, so the timeout does not replace it
+
+
+def test_a_plain_study_records_no_timing() -> None:
+    study = nntune.create_study(scheduler=ASHA(1, 9, 3))
+
+    def objective(t: nntune.Trial) -> float:
+        t.report(1.0, 1)
+        return 1.0
+
+    study.optimize(objective, n_trials=1)
+    assert "elapsed_s" not in study.get_trials()[0].system_attrs
+
+
+def test_the_options_come_from_a_config_by_name() -> None:
+    from nntune.schedulers import make_scheduler
+
+    asha = make_scheduler("asha", min_resource=1, max_resource=9, compare="smoothed", cost_aware=True)
+    assert isinstance(asha, ASHA) and asha.compare == "smoothed" and asha.cost_aware
+    assert "compare='smoothed', cost_aware=True" in repr(asha)
+    with pytest.raises(ConfigError, match="compare"):
+        make_scheduler("hyperband", compare="median")
+
+
+def test_best_so_far_keeps_a_dipping_trial_in_a_real_study() -> None:
+    """Trials that learn at once but dip at epoch 3: under ``best`` the rung at 3 reads their
+    value before the dip, so more of them go on than under ``last``."""
+    def run(compare: str) -> list[int]:
+        study = nntune.create_study(direction="maximize", scheduler=ASHA(1, 9, 3, compare=compare),
+                                    sampler=nntune.samplers.RandomSampler(5))
+
+        def objective(t: nntune.Trial) -> float:
+            q = t.suggest_float("q", 0.0, 1.0)
+            dips = t.suggest_categorical("dips", [False, True])
+            value = 0.0
+            for epoch in range(1, 10):
+                value = (q - (0.5 if epoch == 3 else 0.0)) if dips else q * min(epoch, 4) / 4
+                t.report(value, epoch)
+                if t.should_prune():
+                    raise nntune.TrialPruned()
+            return value
+
+        study.optimize(objective, n_trials=30)
+        return [t.number for t in study.get_trials() if t.epochs == 9 and t.params["dips"]]
+
+    assert len(run("best")) > len(run("last"))

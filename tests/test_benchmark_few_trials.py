@@ -1,0 +1,71 @@
+"""benchmarks/few_trials.py: its summaries on constructed runs, and one short real run of
+the same objective under nntune and Optuna."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def load() -> ModuleType:
+    if "few_trials_bench" not in sys.modules:
+        sys.path.insert(0, str(BENCH))
+        spec = importlib.util.spec_from_file_location("few_trials_bench", BENCH / "few_trials.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    return sys.modules["few_trials_bench"]
+
+
+def test_best_time_to_target_and_the_reference_target() -> None:
+    bench = load()
+    run = bench.Run("nntune-robust", 0, done=[(5.0, 0.80, 0.79), (9.0, 0.85, 0.84), (20.0, 0.90, 0.88)])
+    assert run.best(10.0) == (9.0, 0.85, 0.84)
+    assert run.best(30.0) == (20.0, 0.90, 0.88)
+    assert run.best(1.0) is None
+    assert run.time_to(0.85, 30.0) == 9.0 and math.isinf(run.time_to(0.95, 30.0))
+    refs = [bench.Run(bench.REFERENCE, s, done=[(10.0, v, v)]) for s, v in enumerate([0.8, 0.9])]
+    assert bench.target_of(refs, 30.0) == 0.8  # of two, the worse middle one
+    assert bench.target_of([*refs, bench.Run(bench.REFERENCE, 2)], 30.0) == 0.8
+
+
+def test_report_prints_the_table_and_the_goal(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = load()
+    import few_trials_tasks as ft
+
+    task = ft.Task("toy", 3, 30.0, ft.TASKS["mnist_cnn"].make, ft.TASKS["mnist_cnn"].load)
+    runs = {bench.REFERENCE: [bench.Run(bench.REFERENCE, s, done=[(20.0, 0.9, 0.9)], started=4, pruned=2)
+                              for s in range(5)],
+            "nntune-robust": [bench.Run("nntune-robust", s, done=[(8.0, 0.9, 0.91)], started=5, pruned=4)
+                              for s in range(5)]}
+    out = bench.report(task, runs, 30.0)
+    text = capsys.readouterr().out
+    assert "goal met" in text and "at most half in 5/5" in text
+    assert out["rows"]["nntune-robust"]["ratio"] == pytest.approx(0.4)
+    assert out["rows"][bench.REFERENCE]["stopped"] == pytest.approx(0.5)
+
+
+@pytest.mark.slow
+def test_one_objective_runs_unchanged_under_nntune_and_optuna() -> None:
+    bench = load()
+    import few_trials_tasks as ft
+    import torch
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(96, 1, 28, 28, generator=g), torch.randint(0, 10, (96,), generator=g)
+    data = ft.Data(x[:48], y[:48], x[48:72], y[48:72], x[72:], y[72:])
+    task = ft.Task("tiny", 2, 3.0, ft.objective_for(ft.bn_mlp, 2), lambda: data)
+    ft.warm_up()
+    for method in ("nntune-robust", "optuna-tpe-hyperband"):
+        run = bench.run_method(method, task, data, 0, 4.0)
+        assert run.started >= 2 and run.done and len(run.done) + run.pruned == run.started, method
+        assert all(0.0 <= v <= 1.0 and test is not None for _, v, test in run.done)
+        assert all(len(c) == 2 for c in run.curves)
