@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import yaml
 
@@ -48,16 +49,6 @@ def test_several_processes_need_a_storage_they_all_reach():
     with pytest.raises(ConfigError) as err:
         parse_config({"storage": "memory", "search": {"executor": "population", "workers": 2}})
     assert err.value.field == "storage"
-
-
-@pytest.mark.parametrize("storage", ["memory", "sqlite"])
-def test_merging_an_attribute_keeps_what_another_process_stored(storage, tmp_path):
-    store = InMemoryStorage() if storage == "memory" else SQLStorage(f"sqlite:///{tmp_path / 's.db'}")
-    sid = store.create_study("s", "maximize")
-    first = store.merge_study_attr(sid, "a", lambda kept: {"0": 1, **(kept or {})})
-    second = store.merge_study_attr(sid, "a", lambda kept: {"0": 2, "1": 3, **(kept or {})})
-    assert first == {"0": 1} and second == {"0": 1, "1": 3}
-    assert store.load_study("s").attrs["a"] == {"0": 1, "1": 3}
 
 
 def test_two_processes_asking_one_block_hold_the_structure_stored_first():
@@ -135,20 +126,24 @@ def test_two_cpu_processes_finish_a_digits_study_every_trial_stored_once(tmp_pat
 
 @pytest.mark.slow
 def test_kill_9_of_the_parent_then_a_rerun_loses_and_duplicates_nothing(tmp_path):
-    total = 8
-    cmd = write_config(tmp_path, total, 10)
+    total = 10
+    cmd = write_config(tmp_path, total, 6)
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
         now = stored(tmp_path)[1]
         if sum(t.state == TrialState.COMPLETE for t in now) >= 1 and \
-                sum(t.state == TrialState.RUNNING for t in now) >= 2:
+                any(t.state == TrialState.RUNNING for t in now):
             break
         time.sleep(0.05)
     assert proc.poll() is None, proc.stderr.read()[-2000:]
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    time.sleep(0.5)  # the processes die with their parent
+    pids = {t.system_attrs["worker"]["pid"] for t in stored(tmp_path)[1]}
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(psutil.pid_exists(p) for p in pids):
+        time.sleep(0.05)  # the population processes die with their parent (or its fork server)
+    assert not any(psutil.pid_exists(p) for p in pids)
     _, killed = stored(tmp_path)
     before = {t.number: (t.params, t.value) for t in killed if t.state == TrialState.COMPLETE}
     running = {t.number for t in killed if t.state == TrialState.RUNNING}

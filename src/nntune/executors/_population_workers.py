@@ -34,7 +34,9 @@ from nntune.exceptions import ConfigError
 from nntune.executors._common import Callback, WorkerOptions, recover_interrupted
 from nntune.executors._population import run_population
 from nntune.executors._processes import run_processes
-from nntune.executors._worker import die_with_parent, limit_threads
+from nntune.executors._memory import PeakMemory
+from nntune.executors._running import Heartbeat
+from nntune.executors._worker import alive, die_with_parent, limit_threads
 
 if TYPE_CHECKING:
     from nntune.study import Study
@@ -96,8 +98,12 @@ def population_main(setup_payload: bytes, conn: Connection, options: WorkerOptio
         if conn.recv()[0] != "go" and not study.stop_requested:
             study.stop("the supervisor stopped the search")
 
-    why = run_population(study, job.trainer, total=total, population=job.population, timeout=job.timeout,
-                         callbacks=[tell_supervisor], options=options, process=process_name(env))
+    # Beats for no trial (run_population beats for its members): it only ends this process
+    # within half a second once the supervisor is gone, so its members can be re-queued.
+    with Heartbeat(study.storage, study.id, options.heartbeat_interval, PeakMemory(),
+                   is_orphan=lambda: not alive(parent_pid), on_orphan=lambda: os._exit(1)):
+        why = run_population(study, job.trainer, total=total, population=job.population, timeout=job.timeout,
+                             callbacks=[tell_supervisor], options=options, process=process_name(env))
     conn.send(("done", why))
 
 
