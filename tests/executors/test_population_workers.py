@@ -51,6 +51,21 @@ def test_several_processes_need_a_storage_they_all_reach():
     assert err.value.field == "storage"
 
 
+def test_more_processes_than_gpus_is_refused_on_the_command_line_before_anything_is_written(
+        call_cli, tmp_path, monkeypatch):
+    import nntune.runner_population as runner_population
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(runner_population, "gpu_count", lambda device: 1)  # a machine with one GPU
+    code, _, err = call_cli("tune", "--executor", "population", "--workers", "2", "--trials", "4",
+                            "--storage", f"sqlite:///{tmp_path / 's.db'}")
+    assert code == 2 and err.strip() == ("nntune: error: search.workers: the population executor runs one "
+                                         "process per GPU; 2 asked, this machine has 1")
+    assert list(tmp_path.iterdir()) == []
+    code, _, err = call_cli("tune", "--executor", "population", "--workers", "2", "--storage", "memory")
+    assert code == 2 and err.startswith("nntune: error: storage") and len(err.strip().splitlines()) == 1
+
+
 def test_two_processes_asking_one_block_hold_the_structure_stored_first():
     study = create_study("s", InMemoryStorage(), direction="maximize", space=SPACE)
     # Two processes whose samplers would ask differently (another seed, another history).
