@@ -256,6 +256,9 @@ class Population:
 
     def round(self, heartbeat: MembersHeartbeat, fill: Callable[[], bool]) -> None:
         """Every live stack trains one epoch; freed slots are refilled after each."""
+        from nntune.train.threads import use_threads
+
+        use_threads(device=self.trainer.device)  # the solo trainer's thread rule, each round
         keys = list(self.stacks)
         draining = False
         self.stats.rounds += 1
