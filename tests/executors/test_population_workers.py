@@ -141,7 +141,7 @@ def test_two_cpu_processes_finish_a_digits_study_every_trial_stored_once(tmp_pat
 
 @pytest.mark.slow
 def test_kill_9_of_the_parent_then_a_rerun_loses_and_duplicates_nothing(tmp_path):
-    total = 10
+    total = 8
     cmd = write_config(tmp_path, total, 6)
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240
