@@ -259,9 +259,9 @@ def _check_population(cfg: Config) -> None:
     if cfg.search.executor == "population" and cfg.resources.memory_mb is not None:
         raise ConfigError("resources.memory_mb", "the population executor trains every member in this process; "
                                                  "a per-trial memory limit needs worker processes (executor: local)")
-    if cfg.search.executor == "population" and cfg.search.workers > 1:
-        raise ConfigError("search.workers", "the population executor trains one process's stacks on one "
-                                            "device; leave workers at 1")
+    if cfg.search.executor == "population" and cfg.search.workers > 1 and cfg.storage.strip() == "memory":
+        raise ConfigError("storage", "population processes on several devices (search.workers > 1) need a "
+                                     "storage they all reach (sqlite:///file or postgresql://...)")
 
 
 def parents_first(names: list[str], conditions: Mapping[str, Mapping[str, Any]]) -> list[str]:

@@ -253,6 +253,10 @@ def remaining_trials(study: Study, total: int) -> int:
 def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = None,
              on_trial: Callable[[Study, FrozenTrial], None] | None = None,
              device: str | None = None, evaluate_test: bool = True) -> TuneSummary:
+    if p.cfg.search.executor == "population" and p.cfg.search.workers > 1:
+        from nntune.runner_population import check_devices
+
+        check_devices(p.cfg, device)  # more processes than GPUs: refused before anything is written
     study = open_study(p)
     batch_note = None
     if p.cfg.fixed.get("batch_size") == "auto":
@@ -439,6 +443,10 @@ def search(p: Prepared, study: Study, callbacks: Sequence[Callable[[Study, Froze
     config["storage"] = absolute_sqlite(cfg.storage)
     config["search"]["checkpoint_dir"] = str(Path(cfg.search.checkpoint_dir).expanduser().resolve())
     setup = functools.partial(builtin_setup, config, device)
+    if cfg.search.executor == "population" and cfg.search.workers > 1:
+        from nntune.runner_population import search_population_workers
+
+        return search_population_workers(p, study, callbacks, device=device)
     if cfg.search.executor == "population":
         return search_population(p, study, callbacks, device=device)
     if cfg.search.executor == "ray":

@@ -28,6 +28,22 @@ def test_studies(storage):
         storage.delete_study("a")
 
 
+def test_merging_a_study_attribute_is_one_atomic_step(storage):
+    sid = storage.create_study("a", "maximize")
+    assert storage.merge_study_attr(sid, "m", lambda kept: {"0": 1, **(kept or {})}) == {"0": 1}
+    assert storage.merge_study_attr(sid, "m", lambda kept: {"0": 2, "1": 3, **(kept or {})}) == {"0": 1, "1": 3}
+
+    def add(who):
+        for i in range(5):
+            storage.merge_study_attr(sid, "m", lambda kept: {**kept, f"{who}.{i}": i})
+    threads = [threading.Thread(target=add, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(storage.load_study("a").attrs["m"]) == 2 + 4 * 5  # no merge lost another's
+
+
 def test_trial_life_cycle(storage):
     sid = storage.create_study("s", "minimize")
     n0 = storage.create_trial(sid)

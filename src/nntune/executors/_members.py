@@ -84,3 +84,18 @@ def starting_capacity(k: int, room: int) -> int:
 def slot_of(stack: Stack, number: int) -> int | None:
     """The slot of trial ``number`` in ``stack`` (slots move when a stack compacts)."""
     return next((s for s, m in stack.members.items() if m.key == number), None)
+
+
+def merge_stats(stored: Any, process: str, stats: Occupancy) -> dict[str, Any]:
+    """The study's ``population`` figures once ``process`` (one of several processes, one per
+    device) has stored its own: each process's figures under ``processes``, and beside them
+    the sums and shares over all of them (what one process would show alone)."""
+    kept = stored.get("processes") if isinstance(stored, dict) else None
+    processes = {**(kept if isinstance(kept, dict) else {}), process: stats.to_json()}
+    counts = ("capacity", "rounds", "member_epochs", "slot_epochs", "stacks_started", "split_rounds")
+    total = {k: sum(int(p.get(k, 0)) for p in processes.values()) for k in counts}
+    places = sum(int(p.get("capacity", 0)) * int(p.get("rounds", 0)) for p in processes.values())
+    member, slot = total["member_epochs"], total["slot_epochs"]
+    return {**total, "idle_share": round(0.0 if slot == 0 else 1.0 - member / slot, 4),
+            "unfilled_share": round(0.0 if places == 0 else max(0.0, 1.0 - member / places), 4),
+            "processes": processes}

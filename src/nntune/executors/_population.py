@@ -37,7 +37,9 @@ from nntune.exceptions import ConfigError
 from nntune.executors._common import (
     WAIT_SECONDS, Callback, WorkerOptions, admission, recover_interrupted, worker_identity,
 )
-from nntune.executors._members import Live, MembersHeartbeat, Occupancy, slot_of, starting_capacity
+from nntune.executors._members import (
+    Live, MembersHeartbeat, Occupancy, merge_stats, slot_of, starting_capacity,
+)
 from nntune.executors._memory import PeakMemory
 from nntune.storage import TrialStateError
 from nntune.samplers._partial_fixed import StructureAsker, structure_block
@@ -114,8 +116,10 @@ class Population:
         model-based sampler that would ask differently now) holds the same ones."""
         asker = self.study.sampler
         if isinstance(asker, StructureAsker) and len(asker.structures) != self.kept_structures:
-            self.study.storage.set_study_attr(self.study.id, STRUCTURES_ATTR, {
-                str(b): s for b, s in sorted(asker.structures.items())})
+            ours = {str(b): s for b, s in sorted(asker.structures.items())}
+            # Blocks a sibling process stored first stay as stored.
+            self.study.storage.merge_study_attr(self.study.id, STRUCTURES_ATTR, lambda stored: {
+                **ours, **(stored if isinstance(stored, dict) else {})})
             self.kept_structures = len(asker.structures)
 
     def inherit(self, trial: Trial, plan: MemberPlan, stack: Stack, slot: int) -> None:
@@ -252,6 +256,9 @@ class Population:
 
     def round(self, heartbeat: MembersHeartbeat, fill: Callable[[], bool]) -> None:
         """Every live stack trains one epoch; freed slots are refilled after each."""
+        from nntune.train.threads import use_threads
+
+        use_threads(device=self.trainer.device)  # the solo trainer's thread rule, each round
         keys = list(self.stacks)
         draining = False
         self.stats.rounds += 1
@@ -273,11 +280,13 @@ class Population:
 def run_population(study: Study, trainer: Any, *, total: int, population: int | str = "auto",
                    timeout: float | None = None, callbacks: Sequence[Callback] = (),
                    options: WorkerOptions = WorkerOptions(),
-                   clock: Callable[[], float] = time.monotonic) -> str:
+                   clock: Callable[[], float] = time.monotonic, process: str | None = None) -> str:
     """Train the study's trials as stacks of ``population`` members (``"auto"``: what fits
     the device) until the study holds ``total`` trials, ``timeout`` seconds pass (no member
     starts after it; those running finish), or a callback calls ``study.stop()``. ``trainer``
     is a :class:`~nntune.builtin_stack.StackTrainer`; a define-by-run objective is refused.
+    ``process`` names this process among several running the study (one per device): its
+    stacks' figures are then stored under that name and summed with its siblings'.
     Returns why it stopped."""
     from nntune.builtin_stack import StackTrainer
 
@@ -289,7 +298,7 @@ def run_population(study: Study, trainer: Any, *, total: int, population: int | 
     base = study.sampler
     study.sampler = asker_for(study, base, total)
     try:
-        return _run(study, trainer, total, population, timeout, callbacks, options, clock)
+        return _run(study, trainer, total, population, timeout, callbacks, options, clock, process)
     finally:
         study.sampler = base
 
@@ -310,12 +319,20 @@ def asker_for(study: Study, base: Any, total: int) -> StructureAsker:
     stored = attrs.get(STRUCTURES_ATTR)
     structures = {int(b): s for b, s in stored.items()} if isinstance(stored, dict) else {}
     inner = getattr(base, "base", base)  # a grid behind priors or an equal-budget view
+
+    def settle(number: int, asked: dict[str, Any]) -> dict[str, Any]:
+        """The block's structure as stored first (by this process or a sibling)."""
+        stored = study.storage.merge_study_attr(study.id, STRUCTURES_ATTR, lambda kept: {
+            str(number): asked, **(kept if isinstance(kept, dict) else {})})
+        return dict(stored[str(number)])
+
     return StructureAsker(base, block, structures, hold=not isinstance(inner, GridSampler)
-                          and not isinstance(base, GridSampler))
+                          and not isinstance(base, GridSampler), settle=settle)
 
 
 def _run(study: Study, trainer: Any, total: int, population: int | str, timeout: float | None,
-         callbacks: Sequence[Callback], options: WorkerOptions, clock: Callable[[], float]) -> str:
+         callbacks: Sequence[Callback], options: WorkerOptions, clock: Callable[[], float],
+         process: str | None = None) -> str:
     run = Population(study, trainer, population, options, callbacks, clock)
     start = last_sweep = clock()
     study._stop = False
@@ -368,7 +385,11 @@ def _run(study: Study, trainer: Any, total: int, population: int | str, timeout:
                 time.sleep(WAIT_SECONDS)
                 continue
             run.round(heartbeat, fill)
-    study.storage.set_study_attr(study.id, STATS_ATTR, run.stats.to_json())
+    if process is None:
+        study.storage.set_study_attr(study.id, STATS_ATTR, run.stats.to_json())
+    else:
+        study.storage.merge_study_attr(study.id, STATS_ATTR, lambda stored: merge_stats(
+            stored, process, run.stats))
     assert reason is not None  # the loop ends only with one
     return reason
 

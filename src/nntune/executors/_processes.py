@@ -110,8 +110,10 @@ class Slot:
 
 class ProcessPool:
     def __init__(self, setup: Setup, study: Study, *, total: int, workers: int, options: WorkerOptions,
-                 timeout: float | None, callbacks: Sequence[Callback], clock: Callable[[], float]) -> None:
+                 timeout: float | None, callbacks: Sequence[Callback], clock: Callable[[], float],
+                 target: Callable[..., None] = worker_main) -> None:
         self.payload = pickle.dumps(setup)  # to our own children only; storage never sees pickle
+        self.target = target  # a worker's entry point: worker_main's arguments and messages
         self.study = study
         self.total = total
         self.workers = workers
@@ -135,7 +137,7 @@ class ProcessPool:
         if gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = gpu
         ours, theirs = self.ctx.Pipe()
-        proc = self.ctx.Process(target=worker_main, name=f"nntune-worker-{index}", args=(
+        proc = self.ctx.Process(target=self.target, name=f"nntune-worker-{index}", args=(
             self.payload, theirs, self.options, self.total, env, self.threads, os.getpid()))
         proc.start()
         theirs.close()
@@ -280,15 +282,18 @@ class ProcessPool:
 
 def run_processes(setup: Setup, study: Study, *, total: int, workers: int,
                   options: WorkerOptions = WorkerOptions(), timeout: float | None = None,
-                  callbacks: Sequence[Callback] = (), clock: Callable[[], float] = time.monotonic) -> str:
+                  callbacks: Sequence[Callback] = (), clock: Callable[[], float] = time.monotonic,
+                  target: Callable[..., None] = worker_main) -> str:
     """Run the study with ``workers`` processes until it holds ``total`` trials (running or
     finished), ``timeout`` seconds pass, or a callback calls ``study.stop()``.
 
     ``setup`` is a picklable callable (a module-level function or a ``functools.partial`` of
     one) that a worker calls once to open the study and build the objective: ``(study,
     objective)``. The built-in objective is rebuilt from its config this way, never pickled.
+    ``target`` is what each worker process runs (:func:`worker_main`'s arguments and
+    messages; the population executor's processes run their stacks this way).
     Returns why the search stopped.
     """
     pool = ProcessPool(setup, study, total=total, workers=workers, options=options, timeout=timeout,
-                       callbacks=callbacks, clock=clock)
+                       callbacks=callbacks, clock=clock, target=target)
     return pool.run()

@@ -21,7 +21,7 @@ per structure), so the grid is still covered point for point.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from nntune.space import Distribution, Space
@@ -86,16 +86,20 @@ class StructureAsker:
 
     ``structures`` maps block numbers to their structure (plain data: the executor stores it
     with the study, so a resumed run holds the same structures). ``hold=False`` (a grid)
-    passes every suggestion through unchanged.
+    passes every suggestion through unchanged. ``settle(block, asked)`` (when given) returns
+    the structure to hold for a block just asked: where several processes ask for one study,
+    the one stored first, so every process holds the same structure for a block.
     """
 
     def __init__(self, base: Any, block: int, structures: Mapping[int, Mapping[str, Any]] | None = None, *,
-                 hold: bool = True) -> None:
+                 hold: bool = True,
+                 settle: Callable[[int, dict[str, Any]], Mapping[str, Any]] | None = None) -> None:
         if block < 1:
             raise ValueError(f"block must be >= 1, got {block}")
         self.base = base
         self.block = block
         self.hold = hold
+        self.settle = settle
         self.structures: dict[int, dict[str, Any]] = {int(b): dict(s) for b, s in (structures or {}).items()}
 
     @property
@@ -110,7 +114,8 @@ class StructureAsker:
             names = structural_names(space)
             first = dict(self.base.suggest(space, history, number=block * self.block, direction=direction)) \
                 if names else {}
-            self.structures[block] = {n: first[n] for n in names if n in first}
+            asked = {n: first[n] for n in names if n in first}
+            self.structures[block] = dict(self.settle(block, asked)) if self.settle is not None else asked
         return self.structures[block]
 
     def fixed_for(self, number: int, space: Space, history: Sequence[FrozenTrial],
@@ -133,7 +138,7 @@ class StructureAsker:
         return self.base.suggest_one(name, dist, history, number=number, direction=direction)
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("base", "structures", "block", "hold"):
+        if name in ("base", "structures", "block", "hold", "settle"):
             raise AttributeError(name)
         return getattr(self.base, name)
 

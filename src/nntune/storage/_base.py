@@ -7,7 +7,7 @@ process that shares a storage can ask, report and tell. Values cross this bounda
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol, overload
@@ -144,6 +144,9 @@ class Storage(Protocol):
     def list_studies(self) -> list[StudyRecord]: ...
     def delete_study(self, name: str) -> None: ...
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None: ...
+    def merge_study_attr(self, study_id: int, key: str, merge: Callable[[Any], Any]) -> Any:
+        """Set the attribute ``key`` to ``merge(its stored value or None)`` in one atomic
+        step (processes sharing a study never lose each other's part); returns what is stored."""
     def study_summaries(self) -> list[StudySummary]:
         """Every study with its trial counts, best value and last activity, in creation order."""
 

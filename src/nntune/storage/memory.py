@@ -7,7 +7,7 @@ import heapq
 import json
 import math
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -114,6 +114,12 @@ class InMemoryStorage:
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
         with self._lock:
             self._studies[study_id].attrs[key] = _json(value)
+
+    def merge_study_attr(self, study_id: int, key: str, merge: Callable[[Any], Any]) -> Any:
+        with self._lock:
+            attrs = self._studies[study_id].attrs
+            attrs[key] = _json(merge(copy.deepcopy(attrs.get(key))))
+            return attrs[key]
 
     def study_summaries(self) -> list[StudySummary]:
         with self._lock:

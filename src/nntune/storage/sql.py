@@ -164,6 +164,18 @@ class SQLStorage:
             conn.execute(studies.update().where(studies.c.id == study_id).values(attrs=_dumps(attrs)))
         self._tx(run)
 
+    def merge_study_attr(self, study_id: int, key: str, merge: Callable[[Any], Any]) -> Any:
+        def run(conn: Connection) -> Any:
+            row = conn.execute(sa.select(studies.c.attrs).where(studies.c.id == study_id)
+                               .with_for_update()).first()
+            if row is None:
+                raise StudyNotFoundError(f"no study with id {study_id}")
+            attrs = json.loads(row.attrs)
+            attrs[key] = json.loads(_dumps(merge(attrs.get(key))))
+            conn.execute(studies.update().where(studies.c.id == study_id).values(attrs=_dumps(attrs)))
+            return attrs[key]
+        return self._tx(run)
+
     # trials ---------------------------------------------------------------------------
     def create_trial(self, study_id: int, *, state: TrialState = TrialState.RUNNING,
                      params: Mapping[str, Any] | None = None,

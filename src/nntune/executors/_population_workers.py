@@ -1,0 +1,124 @@
+"""The population executor on several devices: one process per device, each training its own
+stacks (``run_population``) against the study's one storage (``--executor population
+--workers N``).
+
+The processes are the local pool's workers (``_processes``: spawned from the pool's context,
+dead ones detected and replaced while there is work, all killed on Ctrl-C) with another
+entry point. Each asks, trains and tells its own members; the storage keeps them apart:
+trials are claimed within the shared budget (never one twice), a process re-queues only the
+trials of a process that is gone or silent past the grace (a sibling's live members beat),
+a block's structure is the one stored first (``StructureAsker.settle``), and each process
+stores its stacks' figures under its own name in the ``population`` attribute. As a member
+ends the process tells the supervisor (``("end", number)``, so progress, patience and PBT's
+replacements run there as under the local pool) and asks whether to go on (``("ready",)``:
+``("go",)`` or ``("stop",)``, after which it starts no more members).
+
+Devices: ``cuda:i`` for process i where the machine has at least N GPUs (each process sees
+only its own, ``CUDA_VISIBLE_DEVICES``); on a machine without GPUs N processes share the
+cores out (``thread_share``), each with its own stacks.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import pickle
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+from nntune.exceptions import ConfigError
+from nntune.executors._common import Callback, WorkerOptions, recover_interrupted
+from nntune.executors._population import run_population
+from nntune.executors._processes import run_processes
+from nntune.executors._memory import PeakMemory
+from nntune.executors._running import Heartbeat
+from nntune.executors._worker import alive, die_with_parent, limit_threads
+
+if TYPE_CHECKING:
+    from nntune.study import Study
+    from nntune.trial import FrozenTrial
+
+
+@dataclass
+class PopulationJob:
+    """What a population process trains: the stacked trainer, K, and the search's timeout."""
+
+    trainer: Any  # a nntune.builtin_stack.StackTrainer
+    population: int | str
+    timeout: float | None
+
+
+def population_devices(workers: int, gpus: int) -> list[str]:
+    """The device of each of ``workers`` population processes on a machine with ``gpus``
+    GPUs: ``cuda:0`` ... ``cuda:N-1``, or ``cpu`` for each where there is no GPU. More
+    processes than GPUs would put two on one device: refused."""
+    if workers < 1:
+        raise ConfigError("search.workers", f"must be >= 1, got {workers}")
+    if gpus <= 0:
+        return ["cpu"] * workers
+    if workers > gpus:
+        raise ConfigError("search.workers", f"the population executor runs one process per GPU; "
+                                            f"{workers} asked, this machine has {gpus}")
+    return [f"cuda:{i}" for i in range(workers)]
+
+
+def process_name(env: dict[str, str]) -> str:
+    """This process's name among its siblings: its GPU (``cuda:3``) or ``cpu:<index>``."""
+    gpu = env.get("CUDA_VISIBLE_DEVICES")
+    if gpu:
+        return f"cuda:{gpu}"
+    return f"cpu:{mp.current_process().name.rsplit('-', 1)[-1]}"
+
+
+def population_main(setup_payload: bytes, conn: Connection, options: WorkerOptions, total: int,
+                    env: dict[str, str], threads: int, parent_pid: int) -> None:
+    """Entry point of one population process (the local pool's worker arguments): set up,
+    wait for the supervisor's go, then run its stacks until the study needs no more."""
+    os.environ.update(env)
+    limit_threads(threads, native=False)
+    die_with_parent()
+    try:
+        setup: Callable[[], tuple[Study, PopulationJob]] = pickle.loads(setup_payload)  # from our parent
+        study, job = setup()
+        limit_threads(threads)
+    except BaseException as err:  # noqa: BLE001 - reported to the supervisor, then exit
+        conn.send(("error", f"{type(err).__name__}: {err}\n{traceback.format_exc()[-3000:]}"))
+        return
+    conn.send(("ready",))
+    if conn.recv()[0] != "go":
+        return
+
+    def tell_supervisor(study: Study, frozen: FrozenTrial) -> None:
+        conn.send(("end", frozen.number))
+        conn.send(("ready",))
+        if conn.recv()[0] != "go" and not study.stop_requested:
+            study.stop("the supervisor stopped the search")
+
+    # Beats for no trial (run_population beats for its members): it only ends this process
+    # once the supervisor is gone (looked at twice a second; 2.4 s from a kill -9 of the
+    # supervisor to its processes gone, measured), so a rerun re-queues their members.
+    with Heartbeat(study.storage, study.id, options.heartbeat_interval, PeakMemory(),
+                   is_orphan=lambda: not alive(parent_pid), on_orphan=lambda: os._exit(1)):
+        why = run_population(study, job.trainer, total=total, population=job.population, timeout=job.timeout,
+                             callbacks=[tell_supervisor], options=options, process=process_name(env))
+    conn.send(("done", why))
+
+
+def run_population_workers(setup: Callable[[], tuple[Study, PopulationJob]], study: Study, *, total: int,
+                           workers: int, options: WorkerOptions = WorkerOptions(),
+                           timeout: float | None = None, callbacks: Sequence[Callback] = (),
+                           clock: Callable[[], float] = time.monotonic) -> str:
+    """Run the study with ``workers`` population processes (one per device) until it holds
+    ``total`` trials, ``timeout`` passes or a callback stops it. ``setup`` is a picklable
+    callable each process calls once: ``(study, PopulationJob)``. On Ctrl-C the processes
+    are killed and their running members re-queued at once. Returns why it stopped."""
+    try:
+        return run_processes(setup, study, total=total, workers=workers, options=options,  # type: ignore[arg-type]
+                             timeout=timeout, callbacks=callbacks, clock=clock, target=population_main)
+    except BaseException:
+        recover_interrupted(study, options)  # the killed processes' members wait for the next run
+        raise

@@ -1,0 +1,174 @@
+"""The population executor on several devices: one process per device against one storage,
+devices assigned, structures and figures shared between processes, a kill -9 survived."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import yaml
+
+from nntune.config import parse_config
+from nntune.diagnose import curves_of, diagnose_trials
+from nntune.exceptions import ConfigError
+from nntune.executors._members import Occupancy, merge_stats
+from nntune.executors._population import STRUCTURES_ATTR, asker_for
+from nntune.executors._population_workers import population_devices
+from nntune.runner_population import check_devices
+from nntune.samplers import RandomSampler
+from nntune.space import Choice, Float, Int, Space
+from nntune.storage import InMemoryStorage, SQLStorage
+from nntune.study import create_study
+from nntune.trial import TrialState
+
+SPACE = Space({"lr": Float(1e-3, 1e-1, log=True), "units": Int(8, 64, log=True),
+               "optimizer": Choice(("sgd", "adam"))})
+YAML_SPACE = {"lr": {"type": "float", "low": 1.0e-3, "high": 1.0e-1, "log": True},
+              "units": {"type": "choice", "values": [16, 32]}}
+
+
+def test_one_process_per_gpu_cpu_processes_without_and_too_many_refused_in_one_line():
+    assert population_devices(2, 4) == ["cuda:0", "cuda:1"]
+    assert population_devices(4, 4) == ["cuda:0", "cuda:1", "cuda:2", "cuda:3"]
+    assert population_devices(3, 0) == ["cpu", "cpu", "cpu"]
+    with pytest.raises(ConfigError) as err:
+        population_devices(3, 2)
+    assert err.value.field == "search.workers" and "\n" not in str(err.value)
+    assert "3 asked, this machine has 2" in str(err.value)
+    cfg = parse_config({"storage": "sqlite:///x.db", "search": {"executor": "population", "workers": 3}})
+    assert check_devices(cfg, "cpu") == ["cpu"] * 3  # another device than a GPU asked: no GPU taken
+    assert check_devices(parse_config({"search": {"workers": 3}}), None) == []  # the local pool: not ours
+
+
+def test_several_processes_need_a_storage_they_all_reach():
+    with pytest.raises(ConfigError) as err:
+        parse_config({"storage": "memory", "search": {"executor": "population", "workers": 2}})
+    assert err.value.field == "storage"
+
+
+def test_more_processes_than_gpus_is_refused_on_the_command_line_before_anything_is_written(
+        call_cli, tmp_path, monkeypatch):
+    import nntune.runner_population as runner_population
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(runner_population, "gpu_count", lambda device: 1)  # a machine with one GPU
+    code, _, err = call_cli("tune", "--executor", "population", "--workers", "2", "--trials", "4",
+                            "--storage", f"sqlite:///{tmp_path / 's.db'}")
+    assert code == 2 and err.strip() == ("nntune: error: search.workers: the population executor runs one "
+                                         "process per GPU; 2 asked, this machine has 1")
+    assert list(tmp_path.iterdir()) == []
+    code, _, err = call_cli("tune", "--executor", "population", "--workers", "2", "--storage", "memory")
+    assert code == 2 and err.startswith("nntune: error: storage") and len(err.strip().splitlines()) == 1
+
+
+def test_two_processes_asking_one_block_hold_the_structure_stored_first():
+    study = create_study("s", InMemoryStorage(), direction="maximize", space=SPACE)
+    # Two processes whose samplers would ask differently (another seed, another history).
+    one, two = asker_for(study, RandomSampler(1), 40), asker_for(study, RandomSampler(2), 40)
+    assert one.block == two.block == 5
+    differ = next(b for b in range(20) if one.base.suggest(SPACE, [], number=b * 5)["units"]
+                  != two.base.suggest(SPACE, [], number=b * 5)["units"])
+    a = two.suggest(SPACE, [], number=differ * 5 + 1)  # the second process asks the block first
+    b = one.suggest(SPACE, [], number=differ * 5 + 3)
+    assert (a["units"], a["optimizer"]) == (b["units"], b["optimizer"])
+    stored = study.storage.load_study("s").attrs[STRUCTURES_ATTR][str(differ)]
+    assert stored == {"units": a["units"], "optimizer": a["optimizer"]}
+    assert b["lr"] == one.base.suggest(SPACE, [], number=differ * 5 + 3)["lr"]  # the rest: its own draw
+    # A third process started later reads the stored structures and keeps them.
+    later = asker_for(study, RandomSampler(9), 40)
+    assert later.structures[differ] == stored
+
+
+def test_each_process_keeps_its_own_figures_and_the_sums_cover_both():
+    a = Occupancy(4, rounds=10, member_epochs=36, slot_epochs=40, stacks_started=2)
+    b = Occupancy(4, rounds=5, member_epochs=10, slot_epochs=20, stacks_started=1, split_rounds=1)
+    merged = merge_stats(merge_stats(None, "cuda:0", a), "cuda:1", b)
+    assert set(merged["processes"]) == {"cuda:0", "cuda:1"}
+    assert merged["member_epochs"] == 46 and merged["slot_epochs"] == 60 and merged["capacity"] == 8
+    assert merged["idle_share"] == round(1 - 46 / 60, 4)
+    assert merged["unfilled_share"] == round(1 - 46 / (4 * 10 + 4 * 5), 4)
+    again = merge_stats(merged, "cuda:1", Occupancy(4, rounds=1, member_epochs=4, slot_epochs=4))
+    assert again["processes"]["cuda:0"] == a.to_json() and again["member_epochs"] == 40  # replaced, not added
+
+
+def nntune_command():
+    script = Path(sys.executable).parent / "nntune"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "nntune.cli"]
+
+
+def write_config(tmp_path, total, epochs, scheduler=None):
+    search = {"trials": total, "seed": 5, "executor": "population", "population": 3, "workers": 2}
+    if scheduler:
+        search["scheduler"] = scheduler
+    cfg = {"study": "pop", "task": {"data": "digits", "model": "mlp", "metric": "accuracy"},
+           "search": search, "space": YAML_SPACE, "fixed": {"epochs": epochs, "batch_size": 128, "layers": 1}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    return [*nntune_command(), "tune", "c.yaml", "--storage", f"sqlite:///{tmp_path / 'pop.db'}"]
+
+
+def stored(tmp_path, with_metrics=False):
+    store = SQLStorage(f"sqlite:///{tmp_path / 'pop.db'}")
+    rec = store.load_study("pop")
+    return (None, []) if rec is None else (rec, store.get_trials(rec.id, with_metrics=with_metrics))
+
+
+@pytest.mark.slow
+def test_two_cpu_processes_finish_a_digits_study_every_trial_stored_once(tmp_path):
+    total = 12
+    done = subprocess.run(write_config(tmp_path, total, 4, "asha") + ["--json"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    rec, trials = stored(tmp_path, with_metrics=True)
+    assert [t.number for t in trials] == list(range(total))  # each once, none beyond the budget
+    assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
+    assert all(t.intermediate_values for t in trials)  # per-epoch records, as under every executor
+    assert len({t.system_attrs["worker"]["pid"] for t in trials}) == 2  # both processes trained
+    assert set(rec.attrs["population"]["processes"]) == {"cpu:0", "cpu:1"}
+    assert sum(summary["trials"].values()) == total and summary["test_evaluations"] == 1
+    blocks = rec.attrs[STRUCTURES_ATTR]
+    for t in trials:  # every member holds its block's one structure, whichever process ran it
+        assert t.params["units"] == blocks[str(t.number // rec.attrs["population_block"])]["units"]
+    found = diagnose_trials(trials, "maximize")  # diagnosed from the stored records, as a solo trial
+    assert set(found) == set(range(total))
+    assert all(curves_of(t, "maximize", "accuracy").train_loss.size == len(t.intermediate_values) for t in trials)
+
+
+@pytest.mark.slow
+def test_kill_9_of_the_parent_then_a_rerun_loses_and_duplicates_nothing(tmp_path):
+    total = 8
+    cmd = write_config(tmp_path, total, 6)
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        now = stored(tmp_path)[1]
+        if sum(t.state == TrialState.COMPLETE for t in now) >= 1 and \
+                any(t.state == TrialState.RUNNING for t in now):
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.stderr.read()[-2000:]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    pids = {t.system_attrs["worker"]["pid"] for t in stored(tmp_path)[1]}
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(psutil.pid_exists(p) for p in pids):
+        time.sleep(0.05)  # the population processes die with their parent (or its fork server)
+    assert not any(psutil.pid_exists(p) for p in pids)
+    _, killed = stored(tmp_path)
+    before = {t.number: (t.params, t.value) for t in killed if t.state == TrialState.COMPLETE}
+    running = {t.number for t in killed if t.state == TrialState.RUNNING}
+    assert running
+    done = subprocess.run(cmd + ["--json"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    _, after = stored(tmp_path)
+    assert [t.number for t in after] == list(range(total))
+    assert all(t.state == TrialState.COMPLETE for t in after)
+    assert all(after[n].system_attrs.get("retries") == 1 for n in running)  # re-queued, run again
+    for number, record in before.items():
+        assert (after[number].params, after[number].value) == record
+    assert json.loads(done.stdout.strip().splitlines()[-1])["test_evaluations"] == 1
