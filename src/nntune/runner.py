@@ -11,28 +11,27 @@ from typing import Any
 
 from nntune.builtin import (
     TestResult,
-    default_priors,
     evaluate_on_test,
     load_task_splits,
     make_objective,
     recorded_look,
-    constraints_func,
     pbt_objective_factory,
     training_augment,
 )
-from nntune.config import FIXED_DURING_TRAINING, Config
+from nntune.config import Config
 from nntune.config import parse_config
 from nntune.exceptions import ConfigError
 from nntune.executors import WorkerOptions, run_processes, run_ray, run_serial
 from nntune.metric_choice import all_positive_finding, imbalance_warning
 from nntune.noise import split_warning
-from nntune.samplers import CoarseToFineSampler, GridSampler, PriorSampler, Sampler, is_feasible, make_sampler
+from nntune.samplers import CoarseToFineSampler, GridSampler, Sampler, is_feasible
 from nntune.schedulers import PBT, pbt_objective, pbt_replacer
-from nntune.schedulers import ASHA, Hyperband, Scheduler, equal_budget_sampler, make_scheduler
+from nntune.schedulers import Scheduler
 from nntune.space import Space
 from nntune.storage import StudyNotFoundError, get_storage, redact_url
 from nntune.study import Study, create_study, load_study
 from nntune.study import Objective
+from nntune.runner_build import budget_epochs, build_sampler, build_scheduler  # noqa: F401 (the CLI's and workers' names)
 from nntune.trial import FrozenTrial, TrialState, best_trial, counts_by_state, ranked
 
 
@@ -86,103 +85,6 @@ class TuneSummary:
     def _scalars(test: TestResult | None) -> dict[str, float]:
         return {} if test is None else {k: v for k, v in test.metrics.items()
                                         if isinstance(v, (int, float)) and not isinstance(v, bool)}
-
-
-MULTI_FIDELITY = ("asha", "hyperband", "bohb")
-EQUAL_BUDGET_MODELS = ("tpe", "gp")  # model-based samplers fitted at a rung under asha / hyperband
-
-
-def _build(make: Callable[..., Any], name: str, field: str, options: dict[str, Any]) -> Any:
-    """``make(name, **options)`` with a bad option reported as one line naming it."""
-    try:
-        return make(name, **options)
-    except ConfigError as err:
-        if err.field.startswith("search."):
-            raise
-        raise ConfigError(f"{field}.{err.field}" if err.field else field, err.problem) from None
-    except TypeError as err:
-        raise ConfigError(field, _option_problem(make, name, options, err)) from None
-
-
-def _option_problem(make: Callable[..., Any], name: str, options: Mapping[str, Any], err: TypeError) -> str:
-    """``unknown option 'eta' for asha; it takes min_resource, ...`` rather than Python's words."""
-    import inspect
-
-    registry = getattr(inspect.getmodule(make), "SAMPLERS", None) or getattr(inspect.getmodule(make), "SCHEDULERS", {})
-    cls = registry.get(name)
-    if cls is None:
-        return f"{name}: {err}"
-    accepted = [p for p in inspect.signature(cls).parameters if p not in ("self", "seed")]
-    unknown = [k for k in options if k not in accepted and k != "seed"]
-    if unknown:
-        return f"unknown option {unknown[0]!r} for {name}; it takes {', '.join(accepted) or 'no options'}"
-    return f"{name}: {err}"
-
-
-def build_scheduler(cfg: Config) -> Scheduler:
-    options = dict(cfg.search.scheduler_options)
-    name = cfg.search.scheduler
-    if name in MULTI_FIDELITY:
-        # The largest budget is the configured number of epochs unless given explicitly.
-        options.setdefault("max_resource", int(cfg.fixed.get("epochs", 10)))
-    if name == "pbt":
-        options.setdefault("space", trainable_subspace(cfg.build_space()))
-        options.setdefault("max_resource", int(cfg.fixed.get("epochs", 10)))
-    if name == "curve":
-        # Predictions aim at the configured number of epochs unless given explicitly.
-        options.setdefault("max_resource", int(cfg.fixed.get("epochs", 10)))
-    if name in ("hyperband", "bohb", "pbt"):
-        # Processes sharing a study must agree on brackets and draws: seed from the study.
-        options.setdefault("seed", cfg.search.seed)
-    return _build(make_scheduler, name, "search.scheduler_options", options)
-
-
-def trainable_subspace(space: Space) -> Space:
-    """The part of ``space`` a model can change while it trains (for PBT's explore step);
-    a conditional parameter stays only if its parents do."""
-    keep = {n: d for n, d in space.params.items() if n not in FIXED_DURING_TRAINING}
-    keep = {n: d for n, d in keep.items() if all(p in keep for p in space.conditions.get(n, {}))}
-    return Space(keep, {n: c for n, c in space.conditions.items() if n in keep})
-
-
-def build_sampler(cfg: Config, scheduler: Scheduler | None = None) -> Sampler:
-    """The configured sampler, seen at equal budgets under successive halving, and drawing
-    a share of its trials near the priors where the config gives any."""
-    sampler = _model_sampler(cfg, scheduler)
-    priors = {**(default_priors(cfg, cfg.build_space()) if cfg.search.default_priors else {}), **cfg.priors()}
-    if priors:
-        sampler = PriorSampler(sampler, priors, weight=cfg.search.prior_weight, spread=cfg.search.prior_spread)
-    constraints = constraints_func(cfg)
-    if constraints is not None:
-        # The study stores each finished trial's constraint values and shows the sampler
-        # infeasible trials ranked last (task.constraints).
-        sampler.constraints_func = constraints  # type: ignore[attr-defined]
-    return sampler
-
-
-def _model_sampler(cfg: Config, scheduler: Scheduler | None) -> Sampler:
-    # BOHB chooses configurations itself (TPE per budget, with a random share); another
-    # model-based sampler named in the config wins over it.
-    if scheduler is not None and getattr(scheduler, "sampler", None) is not None \
-            and cfg.search.sampler == "random":
-        return scheduler.sampler  # type: ignore[no-any-return,attr-defined]
-    options = dict(cfg.search.sampler_options)
-    if cfg.search.sampler == "grid":
-        options.setdefault("points", cfg.search.grid_points)
-    options.setdefault("seed", cfg.search.seed)
-    sampler = _build(make_sampler, cfg.search.sampler, "search.sampler_options", options)
-    if cfg.search.sampler in EQUAL_BUDGET_MODELS and isinstance(scheduler, (ASHA, Hyperband)) \
-            and scheduler.max_resource is not None:
-        # Successive halving: compare trials at equal budgets, not first arrivals' final values.
-        return equal_budget_sampler(scheduler, sampler)
-    return sampler
-
-
-def budget_epochs(cfg: Config, scheduler: Scheduler) -> int | None:
-    """Epochs every trial may train: a multi-fidelity scheduler's largest budget."""
-    if cfg.search.scheduler in MULTI_FIDELITY:
-        return getattr(scheduler, "max_resource", None)
-    return None
 
 
 @dataclass
