@@ -154,15 +154,7 @@ class SQLStorage:
             sa.select(studies).order_by(studies.c.id))]), read_only=True)
 
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
-        def run(conn: Connection) -> None:
-            row = conn.execute(sa.select(studies.c.attrs).where(studies.c.id == study_id)
-                               .with_for_update()).first()
-            if row is None:
-                raise StudyNotFoundError(f"no study with id {study_id}")
-            attrs = json.loads(row.attrs)
-            attrs[key] = value
-            conn.execute(studies.update().where(studies.c.id == study_id).values(attrs=_dumps(attrs)))
-        self._tx(run)
+        self.merge_study_attr(study_id, key, lambda _old: value)
 
     def merge_study_attr(self, study_id: int, key: str, merge: Callable[[Any], Any]) -> Any:
         def run(conn: Connection) -> Any:
