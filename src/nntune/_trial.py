@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nntune.exceptions import ConfigError
+from nntune.exceptions import ConfigError, PruningUndefined
 from nntune.schedulers import Decision
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
 from nntune.storage._base import LazyHistory
@@ -147,7 +147,7 @@ class Trial:
         objectives has no pruning (one value per step cannot rank trials on several): asking
         raises, as in Optuna; ``report`` still records the trial's curve."""
         if self.study.is_multi_objective:
-            raise NotImplementedError(f"pruning compares one value per step, which is undefined for "
+            raise PruningUndefined(f"pruning compares one value per step, which is undefined for "
                                       f"{len(self.study.directions)} objectives: a trial of this study "
                                       "runs to its end (leave should_prune out)")
         if not self._intermediate:

@@ -15,6 +15,12 @@ class TrialDiverged(Exception):
         super().__init__(message or f"loss is not finite at epoch {epoch}")
 
 
+class PruningUndefined(NotImplementedError):
+    """``trial.should_prune()`` in a study of several objectives, where one value per step
+    cannot rank trials. A ``NotImplementedError``, as Optuna raises there, so scripts that
+    catch that keep working."""
+
+
 class ConfigError(ValueError):
     """Bad user input. ``str(err)`` is one line that names the field and the problem."""
 
