@@ -21,9 +21,12 @@ Dense layers: baddbmm 5.6x the loop.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
+from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -75,12 +78,80 @@ def conv(k: int, batch: int = 64, c_in: int = 16, c_out: int = 32, size: int = 1
     }
 
 
+CNN = {"model": "cnn", "conv_layers": 2, "filters": 8, "units": 64, "batch_size": 64, "epochs": 100,
+       "optimizer": "momentum", "lr": 0.01, "momentum": 0.9}
+OP_GROUPS = (("conv forward", ("mkldnn_convolution",)), ("conv backward", ("convolution_backward",)),
+             ("max pool forward", ("max_pool2d_with_indices",)),
+             ("max pool backward", ("max_pool2d_with_indices_backward",)),
+             ("zero fills", ("fill_", "zero_")), ("relu", ("relu", "clamp_min", "threshold_backward")),
+             ("copies, layouts", ("copy_", "clone", "contiguous", "index")),
+             ("dense, loss", ("bmm", "baddbmm", "addmm", "mm", "nll_loss", "log_softmax")))
+
+
+def grouped_ops(prof: Any) -> dict[str, float]:
+    """Self CPU ms of a profile, summed into :data:`OP_GROUPS` (the rest under "other")."""
+    by_name = {event.key.removeprefix("aten::"): event.self_cpu_time_total / 1e3 for event in prof.key_averages()}
+    out: dict[str, float] = defaultdict(float)
+    for name, ms in by_name.items():
+        if "_backward" in name and name.endswith("_nll_loss"):
+            name = "nll_loss"
+        group = next((g for g, names in OP_GROUPS if name in names or any(name.startswith(n + "_") and
+                      n in ("nll_loss", "log_softmax") for n in names)), "other")
+        out[group] += ms
+    return out
+
+
+def cnn_step(k: int, epochs: int = 2) -> None:
+    """CPU ms per member and epoch of the benchmark CNN on mnist_5k: K members stacked
+    (glibc's heap kept and not) against one solo ``fit`` epoch, by op: each op's share of
+    ``torch.autograd.profiler``'s self time apportions the epoch's CPU time."""
+    from nntune.train.data import load_splits
+    from nntune.train.heap import retained_heap
+    from nntune.train.loop import fit
+    from nntune.train.stack import Stack
+
+    splits = load_splits("mnist_5k")
+    stack = Stack(CNN, splits, capacity=k, device="cpu")
+    for i in range(k):
+        stack.add({**CNN, "lr": 0.002 * (1 + i % 8)}, seed=i)
+    solo = {**CNN, "epochs": 1}
+    stack.run_epoch()
+    fit(solo, splits, seed=0, device="cpu")
+    columns: dict[str, dict[str, float]] = {}
+    totals: dict[str, list[float]] = defaultdict(list)
+    for _ in range(epochs):  # alternated, so a change of load hits each alike
+        for name, run, share in (("solo fit", lambda: fit(solo, splits, seed=0, device="cpu"), 1),
+                                 ("stacked", stack.run_epoch, k),
+                                 ("stacked, heap kept", retained_heap()(stack.run_epoch), k)):
+            with torch.autograd.profiler.profile(use_kineto=False) as prof:
+                t0 = time.process_time()
+                run()
+                totals[name].append((time.process_time() - t0) * 1e3 / share)
+            # The profiler clocks wall time, which other processes stretch; each op's share of it
+            # apportions the run's CPU time.
+            ops = grouped_ops(prof)
+            scale = totals[name][-1] / sum(ops.values())
+            columns[name] = {g: ms * scale for g, ms in ops.items()}
+    groups = [g for g, _ in OP_GROUPS] + ["other"]
+    print(f"K={k} CNN on mnist_5k, CPU ms per member and epoch (load {os.getloadavg()[0]:.1f}):")
+    print(f"{'':18}" + "".join(f"{name:>20}" for name in columns))
+    for group in groups:
+        print(f"{group:18}" + "".join(f"{columns[name].get(group, 0.0):20.1f}" for name in columns))
+    print(f"{'total (last run)':18}" + "".join(f"{totals[name][-1]:20.1f}" for name in columns))
+    print(f"{'total, median':18}" + "".join(f"{statistics.median(totals[name]):20.1f}" for name in columns))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--k", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cnn-step", action="store_true",
+                        help="instead: one epoch of the benchmark CNN, stacked against solo, by op")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.cnn_step:
+        cnn_step(args.k)
+        return
     cases = (("dense 128->128, batch 64", dense(args.k)),
              ("conv 1->8 3x3 28x28, batch 64", conv(args.k, c_in=1, c_out=8, size=28)),
              ("conv 8->16 3x3 14x14, batch 64", conv(args.k, c_in=8, c_out=16)),
