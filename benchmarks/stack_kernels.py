@@ -15,15 +15,56 @@ work is moving the activations through memory, not the calls; the stacked traine
 the grouped channels-last form: the fastest under load, within 12% of the loop alone.
 Dense layers: baddbmm 5.6x the loop.
 
+``--cnn-step`` profiles whole epochs of the benchmark CNN (2 conv blocks of 8 and 16
+filters, 64 units, batch 64, mnist_5k) by op: K members stacked against one ``fit``, CPU
+ms per member and epoch on one pinned thread, K=32, load 5.4:
+
+    op                 solo fit   stacked, heap not kept   stacked
+    conv forward           82.2        67.6                  57.9
+    conv backward         114.9       106.8                 103.2
+    max pool forward      168.9        72.2                  70.7
+    max pool backward      11.4        22.2                  20.5
+    zero fills              7.3        17.1                  13.8
+    relu                   34.9        19.7                  18.7
+    copies, layouts         4.8        15.7                  14.3
+    dense, loss            21.3        12.8                  11.9
+    other                  52.6        10.5                   9.5
+    total                 498         345                   320
+
+(A run at load 4.3: solo 481, stacked 289, its convolutions 140 and pooling 101.)
+Stacking already cuts the costs per member where it can (the solo's pooling, ReLU and
+Python, by 2-5x); what is left is the convolutions, 140-161 ms per member stacked, and
+max pooling in ATen's kernel (int64 indices, then a zero fill of the whole input
+gradient), about 100 ms; alone, on warm memory, pooling 32 members' first activation
+(51 MB) takes 10-16 ms, a ReLU over it 9-12 ms: the stacked step is bound by memory
+traffic. Against a solo epoch of 480-500 ms the convolutions alone cap the ratio at
+3.1-3.4x and the convolutions with ATen's pooling at 1.9-2.0x (measured: 1.55-1.67x on
+this thread); 3x needs pooling, ReLU and the rest in under 20 ms per member, that is a
+convolution fused with its pooling, which PyTorch's CPU kernels do not offer. Tried and
+dropped: ``torch.compile`` of the stacked step (inductor, C++) took 70 s to compile and
+then ran slower (260 against 155 ms a step at K=32); the first convolution as 9 taps
+unfolded into one batched matmul (forward 102 against oneDNN's 12 ms, weight gradient 90
+against 22); members in chunks of 8 (stacks of K=8 cost 276-291 ms per member against
+315-324 at K=32, within the load's noise). The first convolution's input gradient is not
+computed (the images need none). "Heap not kept": glibc served each stacked activation
+over 32 MB with a fresh mmap and faulted it in page by page every step (1.4 million
+faults an epoch at K=32); the stacked epoch now keeps the heap
+(:mod:`nntune.train.heap`), which saved 8-20% of its CPU time at load 6-7, measured
+alternated, and 2-7% at load 4-5.
+
     python benchmarks/stack_kernels.py [--k 32] [--threads 2]
+    python benchmarks/stack_kernels.py --cnn-step --threads 1 [--k 32]   # 2 minutes
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
+from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -75,12 +116,82 @@ def conv(k: int, batch: int = 64, c_in: int = 16, c_out: int = 32, size: int = 1
     }
 
 
+CNN = {"model": "cnn", "conv_layers": 2, "filters": 8, "units": 64, "batch_size": 64, "epochs": 100,
+       "optimizer": "momentum", "lr": 0.01, "momentum": 0.9}
+OP_GROUPS = (("conv forward", ("mkldnn_convolution",)), ("conv backward", ("convolution_backward",)),
+             ("max pool forward", ("max_pool2d_with_indices",)),
+             ("max pool backward", ("max_pool2d_with_indices_backward",)),
+             ("zero fills", ("fill_", "zero_")),
+             ("relu", ("relu", "relu_", "clamp_min", "clamp_min_", "threshold_backward")),
+             ("copies, layouts", ("copy_", "clone", "contiguous", "index")),
+             ("dense, loss", ("bmm", "baddbmm", "addmm", "mm")))
+
+
+def op_group(name: str) -> str:
+    """The row of the table an ATen op's time goes to (cross-entropy's ops by prefix)."""
+    if name.lstrip("_").startswith(("nll_loss", "log_softmax")):
+        return "dense, loss"
+    return next((group for group, names in OP_GROUPS if name in names), "other")
+
+
+def grouped_ops(prof: Any) -> dict[str, float]:
+    """Self ms of a profile's ops, summed by :func:`op_group`."""
+    out: dict[str, float] = defaultdict(float)
+    for event in prof.key_averages():
+        out[op_group(event.key.removeprefix("aten::"))] += event.self_cpu_time_total / 1e3
+    return out
+
+
+def cnn_step(k: int, epochs: int = 2) -> None:
+    """CPU ms per member and epoch of the benchmark CNN on mnist_5k: K members stacked (and
+    without :mod:`nntune.train.heap`) against one solo ``fit`` epoch, by op: each op's
+    share of ``torch.autograd.profiler``'s self time apportions the epoch's CPU time."""
+    from nntune.train.data import load_splits
+    from nntune.train.loop import fit
+    from nntune.train.stack import Stack
+
+    splits = load_splits("mnist_5k")
+    stack = Stack(CNN, splits, capacity=k, device="cpu")
+    for i in range(k):
+        stack.add({**CNN, "lr": 0.002 * (1 + i % 8)}, seed=i)
+    solo = {**CNN, "epochs": 1}
+    stack.run_epoch()
+    fit(solo, splits, seed=0, device="cpu")
+    columns: dict[str, dict[str, float]] = {}
+    totals: dict[str, list[float]] = defaultdict(list)
+    for _ in range(epochs):  # alternated, so a change of load hits each alike
+        for name, run, share in (("solo fit", lambda: fit(solo, splits, seed=0, device="cpu"), 1),
+                                 ("stacked, heap not kept", lambda: Stack.run_epoch.__wrapped__(stack), k),
+                                 ("stacked", stack.run_epoch, k)):
+            with torch.autograd.profiler.profile(use_kineto=False) as prof:
+                t0 = time.process_time()
+                run()
+                totals[name].append((time.process_time() - t0) * 1e3 / share)
+            # The profiler clocks wall time, which other processes stretch; each op's share of it
+            # apportions the run's CPU time.
+            ops = grouped_ops(prof)
+            scale = totals[name][-1] / sum(ops.values())
+            columns[name] = {g: ms * scale for g, ms in ops.items()}
+    groups = [g for g, _ in OP_GROUPS] + ["other"]
+    print(f"K={k} CNN on mnist_5k, CPU ms per member and epoch (load {os.getloadavg()[0]:.1f}):")
+    print(f"{'':18}" + "".join(f"{name:>24}" for name in columns))
+    for group in groups:
+        print(f"{group:18}" + "".join(f"{columns[name].get(group, 0.0):24.1f}" for name in columns))
+    print(f"{'total (last run)':18}" + "".join(f"{totals[name][-1]:24.1f}" for name in columns))
+    print(f"{'total, median':18}" + "".join(f"{statistics.median(totals[name]):24.1f}" for name in columns))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--k", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cnn-step", action="store_true",
+                        help="instead: one epoch of the benchmark CNN, stacked against solo, by op")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.cnn_step:
+        cnn_step(args.k)
+        return
     cases = (("dense 128->128, batch 64", dense(args.k)),
              ("conv 1->8 3x3 28x28, batch 64", conv(args.k, c_in=1, c_out=8, size=28)),
              ("conv 8->16 3x3 14x14, batch 64", conv(args.k, c_in=8, c_out=16)),

@@ -30,6 +30,7 @@ from torch import Tensor, nn
 
 from nntune.exceptions import ConfigError
 from nntune.train.epochs import EarlyStopping, divergence, epoch_record, epoch_scores, save_checkpoint
+from nntune.train.heap import retained_heap
 from nntune.train.loop import (
     EVAL_BATCH, FitResult, batch_starts, count_outputs, derive_seed, model_input_shape, pick_device,
     resolve_batch_size, resolve_params,
@@ -287,6 +288,7 @@ class Stack:
             return torch.cat([self.net.forward(prepare(x[i:i + rows]), train=False, shared=True).float()
                               for i in range(0, len(x), rows)], dim=1)
 
+    @retained_heap()  # stacked activations are tens of MB: reused, not faulted in every step
     def run_epoch(self, report: StackReport | None = None) -> list[StackResult]:
         """Train every member one epoch; returns the results of the members that ended
         (their epochs done, stopped early or by ``report``, or diverged), now removed."""
