@@ -40,6 +40,7 @@ from nntune.train.optim import LrSchedule, build_optimizer, current_lr, number, 
 from nntune.train.splits import Splits
 from nntune.train.stack_models import OPTIMIZER_FAMILY, StackedNet, probe_moments, stacked_loss, structure_key
 from nntune.train.stack_optim import StackedOptimizer, member_hyperparams
+from nntune.train.threads import SizedThreads, step_flops
 
 StackReport = Callable[[Hashable, int, dict], bool]
 
@@ -112,6 +113,8 @@ class Stack:
         with torch.random.fork_rng(devices=[]):  # building draws from the global generator: keep the caller's
             template = build_model({**hp, "dropout": 0.5, "init": "default"}, self.input_shape, self.n_outputs)
         self.net = StackedNet(template, capacity, self.device)
+        self.bs = resolve_batch_size(hp["batch_size"], len(splits.y_train))
+        self.member_flops = step_flops(template, self.input_shape, self.bs)  # one member's training step
         self.family = OPTIMIZER_FAMILY[hp["optimizer"]]
         self.opt = StackedOptimizer(self.net.parameters(), [self.net.decay[n] for n in self.net.params], self.family)
         self.l1 = torch.zeros(capacity, device=self.device)
@@ -124,7 +127,6 @@ class Stack:
         self.x_train, self.x_val = splits.x_train.to(self.device), splits.x_val.to(self.device)
         self.y_train, self.y_val = splits.y_train.to(self.device, y_dtype), splits.y_val.to(self.device, y_dtype)
         self.n_train = len(self.y_train)
-        self.bs = resolve_batch_size(hp["batch_size"], self.n_train)
         has_bn = bool(hp["batchnorm"])
         if has_bn and self.bs == 1:
             raise ConfigError("batch_size", "batch normalization needs batches of 2 or more")
@@ -289,7 +291,15 @@ class Stack:
 
     def run_epoch(self, report: StackReport | None = None) -> list[StackResult]:
         """Train every member one epoch; returns the results of the members that ended
-        (their epochs done, stopped early or by ``report``, or diverged), now removed."""
+        (their epochs done, stopped early or by ``report``, or diverged), now removed.
+        Threads are sized to the whole stack's work per step (every slot's), as ``fit``
+        sizes them to one model's."""
+        with SizedThreads() as threads:
+            if self.device.type == "cpu":
+                threads.size_to(self.member_flops * self.capacity, self.device)
+            return self._epoch(report)
+
+    def _epoch(self, report: StackReport | None) -> list[StackResult]:
         if not self.members:
             return []
         t0 = time.perf_counter()
