@@ -22,6 +22,20 @@ two threads slower than one even alone (29 s against 18.7 s for the study), and 
 few steps of each trial's model to choose cost more than the threads won (22.6 s alone).
 The rule runs where a training run starts (each trial, and the final look at the test
 split), so a study adapts between trials when the machine's load changes.
+
+4. The run's size (:class:`SizedThreads`, applied by ``fit`` and by each epoch of a stack):
+   a run whose training step is under :data:`SMALL_STEP_FLOPS` (forward and backward of
+   its dense and convolution layers, :func:`step_flops`; a stack's step is K members')
+   trains on one thread, and torch's threads are given back when it ends. A step that
+   small is a few hundred microseconds of arithmetic, and two threads spend more at the
+   barriers of its many small operations than they save. Measured on 2 cores, quiet: the
+   digits MLP (2 x 128, batch 64: 9.9 MFLOP a step) trained 32 times one at a time took
+   3.44 s on one thread and 5.01 s on two; a stack of 32 of them (318 MFLOP a step) took
+   0.92 s on two threads (1.13 s on one, measured beside one other process). ``benchmarks/thread_crossover.py`` times
+   runs from 3 to 430 MFLOP a step on 1 and 2 threads, interleaved, to place the crossover;
+   on this 2-core machine under load (load average 6-8) two threads lost at every size,
+   which the busy-machine rule above already handles, so the 50 MFLOP line between the two
+   quiet measurements awaits a quiet run of that script.
 """
 
 from __future__ import annotations
