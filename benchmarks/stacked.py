@@ -111,8 +111,8 @@ def run(name: str, base: dict[str, Any], data: str, opts: dict[str, Any], ks: li
     speedups: dict[int, float] = {}
     print(f"\n{name} on {data} ({len(splits.y_train)} training samples), {epochs} epochs, device {device}")
     if device == "cpu":
-        print(f"threads: one at a time {run_threads(base, splits, 1)}, stacked K={ks[0]} {run_threads(base, splits, ks[0])}"
-              " (nntune's rule for each run's work per step)")
+        print(f"threads: one at a time {run_threads(base, splits, 1)}, stacked K={ks[0]} "
+              f"{run_threads(base, splits, ks[0])} (nntune's rule for each run's work per step)")
     print(f"{'K':>4} {'one at a time s':>16} {'stacked s':>10} {'speedup':>8} {'2 workers s':>12} {'vs workers':>10}"
           f" {'max |value diff|':>17}")
     for k in ks:

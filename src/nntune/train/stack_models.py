@@ -196,7 +196,7 @@ class StackedNet:
         for name, module in ops:
             if isinstance(module, nn.Linear):
                 w, b = self.params[f"{name}.weight"], self.params[f"{name}.bias"]
-                if shared:  # every member reads the one batch in place (batch stride 0): no [batch, K*out] transpose copy
+                if shared:  # every member reads the one batch in place (batch stride 0): no transposed copy
                     x = stacked_linear(x.expand(k, *x.shape), w, b)
                     shared = False
                 else:
