@@ -120,7 +120,7 @@ def test_sized_threads_cap_a_small_run_and_give_the_threads_back():
         assert threads.size_to(SMALL_STEP_FLOPS / 2, "cpu") == 1 and machine.threads == 1
     assert machine.threads == 2 and machine.calls == [1, 2]
     with sized(machine) as threads:  # a large run keeps them: nothing is set
-        assert threads.size_to(SMALL_STEP_FLOPS * 2, torch.device("cpu")) == 2
+        assert threads.size_to(SMALL_STEP_FLOPS * 2, torch.device("cpu")) == 2 and threads.capped is None
     assert machine.calls == [1, 2]
     with pytest.raises(RuntimeError), sized(machine) as threads:  # given back when the run fails too
         threads.size_to(1.0, "cpu")
@@ -147,7 +147,8 @@ def test_fit_and_a_stack_train_a_small_model_on_one_thread_and_restore_torch_s(m
     seen = []
     try:
         params = {"model": "mlp", "layers": 1, "units": 8, "epochs": 1}
-        fit(params, digits, report=lambda epoch, record: seen.append(torch.get_num_threads()) or False)
+        result = fit(params, digits, report=lambda epoch, record: seen.append(torch.get_num_threads()) or False)
+        assert result.threads.threads == 1 and "MFLOP is too small" in result.threads.reason
         fit_stack([params] * 2, digits, report=lambda key, epoch, record: seen.append(torch.get_num_threads()) or False)
         assert seen == [1, 1, 1] and torch.get_num_threads() == 2
     finally:

@@ -48,7 +48,7 @@ from nntune.train.optim import (
 from nntune.train.live import Changes, apply_changes
 from nntune.train.splits import Splits
 from nntune.train.stats import LayerProbe
-from nntune.train.threads import SizedThreads, step_flops
+from nntune.train.threads import SizedThreads, ThreadChoice, step_flops
 
 LOOP_DEFAULTS: dict[str, Any] = {
     "epochs": 10,
@@ -79,6 +79,7 @@ class FitResult:
     stopped_by_report: bool = False
     stopped_early: bool = False
     summary: list[dict[str, Any]] = field(default_factory=list)
+    threads: ThreadChoice | None = None  # set when the run's size capped torch's threads
 
 
 # ---------------------------------------------------------------- small pure helpers
@@ -255,9 +256,11 @@ def fit(
     (:class:`~nntune.train.threads.SizedThreads`); torch's threads are as before afterwards.
     """
     with SizedThreads() as threads:
-        return _fit(params, splits, metric=metric, report=report, seed=seed, device=device,
-                    checkpoint_path=checkpoint_path, resume_from=resume_from, augment=augment,
-                    eval_transform=eval_transform, changes=changes, threads=threads)
+        result = _fit(params, splits, metric=metric, report=report, seed=seed, device=device,
+                      checkpoint_path=checkpoint_path, resume_from=resume_from, augment=augment,
+                      eval_transform=eval_transform, changes=changes, threads=threads)
+    result.threads = threads.capped
+    return result
 
 
 def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Report | None, seed: int,

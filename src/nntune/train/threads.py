@@ -205,6 +205,7 @@ class SizedThreads:
         self.get_threads = get_threads or torch.get_num_threads
         self.set_threads = set_threads or torch.set_num_threads
         self.before = 0
+        self.capped: ThreadChoice | None = None  # the choice, when the run's size lowered the count
 
     def __enter__(self) -> SizedThreads:
         self.before = self.get_threads()
@@ -218,6 +219,8 @@ class SizedThreads:
         wanted = threads_for_work(self.before, flops_per_step)
         if wanted != self.get_threads():
             self.set_threads(wanted)
+        if wanted < self.before:
+            self.capped = ThreadChoice(wanted, f"a step of {flops_per_step / 1e6:.1f} MFLOP is too small for more")
         return wanted
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
