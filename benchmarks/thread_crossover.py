@@ -8,8 +8,8 @@ each timed on 1 and on 2 torch threads, interleaved (1, 2, 1, 2, ...), medians t
     python benchmarks/thread_crossover.py [--repeats 3] [--epochs 2]
 
 Prints per run the FLOPs of one training step (:func:`nntune.train.threads.step_flops`),
-the wall seconds on 1 and 2 threads, their ratio (above 1: two threads are faster) and the
-load average; the crossover is where the ratio passes 1. The counts are fixed through
+the median wall seconds on 1 and 2 threads, their ratio (above 1: two threads are faster),
+the ratio of the fastest runs (the least disturbed by other work) and the load average; the crossover is where the ratio passes 1. The counts are fixed through
 ``NNTUNE_THREADS`` so that nntune's own size rule does not choose for them. Other processes
 on the machine distort two-thread runs most: run it on a quiet machine.
 """
@@ -60,15 +60,15 @@ def main() -> None:
         runs.append((f"stack K={k} of units 128", flops,
                      lambda p=params, k=k: fit_stack([p] * k, splits, seeds=list(range(k)), device="cpu")))
     timed(1, runs[0][2])  # imports and first-call set-up, untimed
-    print(f"{'run':26} {'MFLOP/step':>10} {'1 thread s':>11} {'2 threads s':>12} {'t1/t2':>6}  load")
+    print(f"{'run':26} {'MFLOP/step':>10} {'1 thread s':>11} {'2 threads s':>12} {'t1/t2':>6} {'min t1/t2':>9}  load")
     for name, flops, run in runs:
         ones, twos = [], []
         for _ in range(args.repeats):
             ones.append(timed(1, run))
             twos.append(timed(2, run))
         t1, t2 = statistics.median(ones), statistics.median(twos)
-        print(f"{name:26} {flops / 1e6:>10.1f} {t1:>11.3f} {t2:>12.3f} {t1 / t2:>6.2f}  {os.getloadavg()[0]:.2f}",
-              flush=True)
+        print(f"{name:26} {flops / 1e6:>10.1f} {t1:>11.3f} {t2:>12.3f} {t1 / t2:>6.2f} {min(ones) / min(twos):>9.2f}"
+              f"  {os.getloadavg()[0]:.2f}", flush=True)
 
 
 if __name__ == "__main__":

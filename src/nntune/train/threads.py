@@ -33,8 +33,9 @@ split), so a study adapts between trials when the machine's load changes.
    3.44 s on one thread and 5.01 s on two; a stack of 32 of them (318 MFLOP a step) took
    0.92 s on two threads (1.13 s on one, measured beside one other process). ``benchmarks/thread_crossover.py`` times
    runs from 3 to 430 MFLOP a step on 1 and 2 threads, interleaved, to place the crossover;
-   on this 2-core machine under load (load average 6-8) two threads lost at every size,
-   which the busy-machine rule above already handles, so the 50 MFLOP line between the two
+   on this 2-core machine under load (load average 6-8) two threads lost at every size, 2 to
+   50 times slower even in their least disturbed runs, which the busy-machine rule above
+   already handles, so the 50 MFLOP line between the two
    quiet measurements awaits a quiet run of that script.
 """
 
