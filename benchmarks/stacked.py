@@ -11,8 +11,10 @@ Each configuration has its own lr, momentum and weight decay (SGD with momentum)
 Both contenders run on the intra-op threads nntune's own rule gives a training run
 (:mod:`nntune.train.threads`, ``--threads auto``, the default): every free core, one
 thread on a busy machine, where two threads mostly wait on each other (measured: 32
-stacked MLPs took 7.0 s on 2 threads and 1.5 s on 1 beside other work). ``--threads N``
-fixes the count.
+stacked MLPs took 7.0 s on 2 threads and 1.5 s on 1 beside other work), and one thread
+for a run whose step is too small to share (``SMALL_STEP_FLOPS``): a digits MLP trained
+alone gets one thread, a stack of 32 of them the free cores. The table says which each
+got. ``--threads N`` fixes the count for both (``NNTUNE_THREADS``).
 
 Prints a table of wall times and ratios (one-at-a-time / stacked, workers / stacked). The
 speedups are ratios within one run; other processes on the machine slow all contenders
@@ -35,10 +37,11 @@ import numpy as np
 import torch
 
 from nntune.train.data import load_splits
-from nntune.train.loop import fit
+from nntune.train.loop import count_outputs, fit, model_input_shape
+from nntune.train.models import build_model
 from nntune.train.splits import Splits
 from nntune.train.stack_run import fit_stack
-from nntune.train.threads import use_threads
+from nntune.train.threads import step_flops, threads_for_work, use_threads
 
 MLP = {"model": "mlp", "layers": 2, "units": 128, "batch_size": 64, "epochs": 10}
 CNN = {"model": "cnn", "conv_layers": 2, "filters": 8, "units": 64, "batch_size": 64, "epochs": 10}
@@ -89,6 +92,16 @@ def workers(cfgs: list[dict[str, Any]], data: str, opts: dict[str, Any], n: int 
         return time.perf_counter() - t0
 
 
+def run_threads(base: dict[str, Any], splits: Splits, k: int) -> int:
+    """The threads ``fit`` (k = 1) or a stack of k members trains ``base`` on here."""
+    if os.environ.get("NNTUNE_THREADS", "auto") not in ("", "auto"):
+        return torch.get_num_threads()
+    shape, n_out = model_input_shape(splits, None), count_outputs(splits)
+    with torch.random.fork_rng(devices=[]):
+        model = build_model(base, shape, n_out)
+    return threads_for_work(torch.get_num_threads(), k * step_flops(model, shape, int(base["batch_size"])))
+
+
 def run(name: str, base: dict[str, Any], data: str, opts: dict[str, Any], ks: list[int], epochs: int,
         device: str, with_workers: bool, repeats: int = 1) -> dict[int, float]:
     splits = load_splits(data, **opts)
@@ -97,6 +110,9 @@ def run(name: str, base: dict[str, Any], data: str, opts: dict[str, Any], ks: li
     stacked(warm, splits, device)
     speedups: dict[int, float] = {}
     print(f"\n{name} on {data} ({len(splits.y_train)} training samples), {epochs} epochs, device {device}")
+    if device == "cpu":
+        print(f"threads: one at a time {run_threads(base, splits, 1)}, stacked K={ks[0]} "
+              f"{run_threads(base, splits, ks[0])} (nntune's rule for each run's work per step)")
     print(f"{'K':>4} {'one at a time s':>16} {'stacked s':>10} {'speedup':>8} {'2 workers s':>12} {'vs workers':>10}"
           f" {'max |value diff|':>17}")
     for k in ks:
@@ -132,6 +148,7 @@ def main() -> None:
         choice = use_threads(device=args.device)
         why = choice.reason if choice is not None else "left as they are on an accelerator"
     elif args.threads.isdigit() and int(args.threads) >= 1:
+        os.environ["NNTUNE_THREADS"] = args.threads  # fixed for fit and the stack alike: no size rule
         torch.set_num_threads(int(args.threads))
         why = "--threads"
     else:

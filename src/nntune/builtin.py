@@ -170,6 +170,8 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
         result = fit(params, splits, metric=metric, report=report, seed=trial.seed, device=device,
                      augment=augment, eval_transform=transform, checkpoint_path=path, resume_from=resume,
                      changes=changes)
+        if result.threads is not None:  # the model's size gave it fewer threads than the machine's rule
+            trial.set_system_attr("threads", result.threads.to_json())
         # The returned model is what the value describes: the best epoch's weights when
         # early stopping restored them, else the last epoch's.
         restored = result.stopped_early or bool(params.get("early_stopping"))

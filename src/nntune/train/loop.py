@@ -48,6 +48,7 @@ from nntune.train.optim import (
 from nntune.train.live import Changes, apply_changes
 from nntune.train.splits import Splits
 from nntune.train.stats import LayerProbe
+from nntune.train.threads import SizedThreads, ThreadChoice, step_flops
 
 LOOP_DEFAULTS: dict[str, Any] = {
     "epochs": 10,
@@ -78,6 +79,7 @@ class FitResult:
     stopped_by_report: bool = False
     stopped_early: bool = False
     summary: list[dict[str, Any]] = field(default_factory=list)
+    threads: ThreadChoice | None = None  # set when the run's size capped torch's threads
 
 
 # ---------------------------------------------------------------- small pure helpers
@@ -250,7 +252,21 @@ def fit(
     a random 224x224 crop of 32x32 images needs (:func:`~nntune.train.augment.make_eval_transform`).
     ``changes(epoch, hp)`` is asked after each epoch's checkpoint for hyperparameters to
     change from the next epoch on (:func:`~nntune.train.live.apply_changes`).
+    A model whose steps are too small for several threads trains on one
+    (:class:`~nntune.train.threads.SizedThreads`); torch's threads are as before afterwards.
     """
+    with SizedThreads() as threads:
+        result = _fit(params, splits, metric=metric, report=report, seed=seed, device=device,
+                      checkpoint_path=checkpoint_path, resume_from=resume_from, augment=augment,
+                      eval_transform=eval_transform, changes=changes, threads=threads)
+    result.threads = threads.capped
+    return result
+
+
+def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Report | None, seed: int,
+         device: str | torch.device | None, checkpoint_path: str | Path | None, resume_from: str | Path | None,
+         augment: Callable[[Tensor], Tensor] | None, eval_transform: Callable[[Tensor], Tensor] | None,
+         changes: Changes | None, threads: SizedThreads) -> FitResult:
     task = splits.task_type
     if len(splits.y_train) == 0 or len(splits.y_val) == 0:
         raise ConfigError("splits", "the training and validation splits must both hold samples")
@@ -295,6 +311,8 @@ def fit(
     n_train = len(y_train)
     bs = resolve_batch_size(hp["batch_size"], n_train)
     starts = batch_starts(n_train, bs, has_bn)
+    if dev.type == "cpu":  # a large model's forward on zeros costs a moment: only where threads are chosen
+        threads.size_to(step_flops(model, input_shape, bs), dev)
     n_seen = min(n_train, starts[-1] + bs)
     mean, std = float(splits.target_mean), float(splits.target_std)
     y_val_np = targets_numpy(y_val, task, mean, std)

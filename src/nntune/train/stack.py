@@ -41,6 +41,7 @@ from nntune.train.optim import LrSchedule, build_optimizer, current_lr, number, 
 from nntune.train.splits import Splits
 from nntune.train.stack_models import OPTIMIZER_FAMILY, StackedNet, probe_moments, stacked_loss, structure_key
 from nntune.train.stack_optim import StackedOptimizer, member_hyperparams
+from nntune.train.threads import SizedThreads, step_flops
 
 StackReport = Callable[[Hashable, int, dict], bool]
 
@@ -113,6 +114,8 @@ class Stack:
         with torch.random.fork_rng(devices=[]):  # building draws from the global generator: keep the caller's
             template = build_model({**hp, "dropout": 0.5, "init": "default"}, self.input_shape, self.n_outputs)
         self.net = StackedNet(template, capacity, self.device)
+        self.bs = resolve_batch_size(hp["batch_size"], len(splits.y_train))
+        self.member_flops = step_flops(template, self.input_shape, self.bs)  # one member's training step
         self.family = OPTIMIZER_FAMILY[hp["optimizer"]]
         self.opt = StackedOptimizer(self.net.parameters(), [self.net.decay[n] for n in self.net.params], self.family)
         self.l1 = torch.zeros(capacity, device=self.device)
@@ -125,7 +128,6 @@ class Stack:
         self.x_train, self.x_val = splits.x_train.to(self.device), splits.x_val.to(self.device)
         self.y_train, self.y_val = splits.y_train.to(self.device, y_dtype), splits.y_val.to(self.device, y_dtype)
         self.n_train = len(self.y_train)
-        self.bs = resolve_batch_size(hp["batch_size"], self.n_train)
         has_bn = bool(hp["batchnorm"])
         if has_bn and self.bs == 1:
             raise ConfigError("batch_size", "batch normalization needs batches of 2 or more")
@@ -291,7 +293,15 @@ class Stack:
     @retained_heap()  # stacked activations are tens of MB: reused, not faulted in every step
     def run_epoch(self, report: StackReport | None = None) -> list[StackResult]:
         """Train every member one epoch; returns the results of the members that ended
-        (their epochs done, stopped early or by ``report``, or diverged), now removed."""
+        (their epochs done, stopped early or by ``report``, or diverged), now removed.
+        Threads are sized to the whole stack's work per step (every slot's), as ``fit``
+        sizes them to one model's."""
+        with SizedThreads() as threads:
+            if self.device.type == "cpu":
+                threads.size_to(self.member_flops * self.capacity, self.device)
+            return self._epoch(report)
+
+    def _epoch(self, report: StackReport | None) -> list[StackResult]:
         if not self.members:
             return []
         t0 = time.perf_counter()
@@ -326,7 +336,8 @@ class Stack:
             self.opt.clip_grad_norms()
             self.opt.step()
             losses.append(loss.detach())
-            outputs.append(out.detach().argmax(-1) if self.task == "classification" else out.detach().float())
+            # max's indices are argmax's (the first of equal values) at a third less time over [K, batch, classes]
+            outputs.append(out.detach().max(-1).indices if self.task == "classification" else out.detach().float())
         train_loss = ((torch.stack(losses).float().t() @ self.batch_sizes.float()) / self.n_seen).tolist()
         val_out = self.predict(self.x_val)
         val_loss = self.loss_fn(val_out, self.y_val.expand(k, *self.y_val.shape)).tolist()

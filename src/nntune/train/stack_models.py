@@ -196,8 +196,8 @@ class StackedNet:
         for name, module in ops:
             if isinstance(module, nn.Linear):
                 w, b = self.params[f"{name}.weight"], self.params[f"{name}.bias"]
-                if shared:
-                    x = F.linear(x, w.reshape(-1, w.shape[-1]), b.reshape(-1)).view(len(x), k, -1).transpose(0, 1)
+                if shared:  # every member reads the one batch in place (batch stride 0): no transposed copy
+                    x = stacked_linear(x.expand(k, *x.shape), w, b)
                     shared = False
                 else:
                     x = stacked_linear(x, w, b)

@@ -22,16 +22,35 @@ two threads slower than one even alone (29 s against 18.7 s for the study), and 
 few steps of each trial's model to choose cost more than the threads won (22.6 s alone).
 The rule runs where a training run starts (each trial, and the final look at the test
 split), so a study adapts between trials when the machine's load changes.
+
+4. The run's size (:class:`SizedThreads`, applied by ``fit`` and by each epoch of a stack):
+   a run whose training step is under :data:`SMALL_STEP_FLOPS` (forward and backward of
+   its dense and convolution layers, :func:`step_flops`; a stack's step is K members')
+   trains on one thread, and torch's threads are given back when it ends. A step that
+   small is a few hundred microseconds of arithmetic, and two threads spend more at the
+   barriers of its many small operations than they save. Measured on 2 cores, quiet: the
+   digits MLP (2 x 128, batch 64: 9.9 MFLOP a step) trained 32 times one at a time took
+   3.44 s on one thread and 5.01 s on two; a stack of 32 of them (318 MFLOP a step) took
+   0.92 s on two threads (1.13 s on one, measured beside one other process). ``benchmarks/thread_crossover.py`` times
+   runs from 3 to 430 MFLOP a step on 1 and 2 threads, interleaved, to place the crossover;
+   on this 2-core machine under load (load average 6-8) two threads lost at every size, 2 to
+   50 times slower even in their least disturbed runs, which the busy-machine rule above
+   already handles, so the 50 MFLOP line between the two
+   quiet measurements awaits a quiet run of that script.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 
 SAMPLE_SECONDS = 0.05  # how long the machine's CPU usage is sampled
+# Below this many floating-point operations per training step (forward and backward of the
+# dense and convolution layers) one thread is faster than two: see the module docstring.
+SMALL_STEP_FLOPS = 50e6
 
 
 @dataclass(frozen=True)
@@ -126,3 +145,86 @@ class OthersUsage:
 
 
 _OTHERS = OthersUsage()  # one per process: its looks are what make the windows
+
+
+# ---------------------------------------------------------------- the run's size
+
+
+def step_flops(model: Any, input_shape: Sequence[int], batch_size: int) -> float:
+    """Floating-point operations of one training step of ``model``: its dense and
+    convolution layers' multiply-adds on one sample (a forward pass on zeros), times 2
+    (multiply and add), times 3 (the forward pass and the two products of the backward one),
+    times the batch size."""
+    import torch
+    from torch import nn
+
+    macs = 0
+
+    def count(module: nn.Module, inputs: tuple[Any, ...], out: Any) -> None:
+        nonlocal macs
+        if isinstance(module, nn.Linear):
+            macs += out.numel() * module.in_features
+        elif isinstance(module, nn.Conv2d):
+            kh, kw = module.kernel_size
+            macs += out.numel() * module.in_channels // module.groups * kh * kw
+
+    layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    handles = [m.register_forward_hook(count) for m in layers]
+    was_training = model.training
+    first = next(model.parameters(), None)
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, *input_shape, device=first.device if first is not None else "cpu"))
+    finally:
+        model.train(was_training)
+        for h in handles:
+            h.remove()
+    return 6.0 * macs * batch_size
+
+
+def threads_for_work(threads: int, flops_per_step: float) -> int:
+    """``threads`` for a run whose steps are worth them; one for a step below
+    :data:`SMALL_STEP_FLOPS`, where a second thread costs more in waiting than it computes."""
+    return 1 if flops_per_step < SMALL_STEP_FLOPS else max(1, threads)
+
+
+class SizedThreads:
+    """Torch's threads for one run, capped by the run's work per step and given back as they
+    were when the run ends (the next run, a bigger stack say, may earn them)::
+
+        with SizedThreads() as threads:
+            threads.size_to(step_flops(model, shape, batch), device)
+
+    ``NNTUNE_THREADS`` set to a count is obeyed as it is: no cap. On an accelerator the
+    threads are left alone."""
+
+    def __init__(self, *, environ: Mapping[str, str] | None = None, get_threads: Callable[[], int] | None = None,
+                 set_threads: Callable[[int], None] | None = None) -> None:
+        import torch
+
+        self.environ = os.environ if environ is None else environ
+        self.get_threads = get_threads or torch.get_num_threads
+        self.set_threads = set_threads or torch.set_num_threads
+        self.before = 0
+        self.capped: ThreadChoice | None = None  # the choice, when the run's size lowered the count
+
+    def __enter__(self) -> SizedThreads:
+        self.before = self.get_threads()
+        return self
+
+    def size_to(self, flops_per_step: float, device: Any = "cpu") -> int:
+        """Apply the cap for a run of ``flops_per_step`` on ``device``; the threads it runs on."""
+        fixed = self.environ.get("NNTUNE_THREADS", "auto").strip().lower() not in ("", "auto")
+        if fixed or getattr(device, "type", str(device).split(":")[0]) != "cpu":
+            return self.get_threads()
+        wanted = threads_for_work(self.before, flops_per_step)
+        if wanted != self.get_threads():
+            self.set_threads(wanted)
+        if wanted < self.before:
+            self.capped = ThreadChoice(wanted, f"a step of {flops_per_step / 1e6:.1f} MFLOP is too small for more")
+        return wanted
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self.get_threads() != self.before:
+            self.set_threads(self.before)
