@@ -137,6 +137,19 @@ def test_sized_threads_leave_a_fixed_count_and_accelerators_alone():
     assert machine.calls == []
 
 
+def test_overlapping_runs_in_threads_restore_the_count_the_first_one_found():
+    machine = Torch(2)
+    first, second = sized(machine), sized(machine)
+    first.__enter__()
+    assert first.size_to(1.0, "cpu") == 1
+    second.__enter__()  # a second objective thread starts while the first is capped
+    assert second.size_to(1.0, "cpu") == 1 and machine.calls == [1]  # left alone
+    first.__exit__(None, None, None)
+    assert machine.threads == 1  # the second run is still going
+    second.__exit__(None, None, None)
+    assert machine.threads == 2 and machine.calls == [1, 2]
+
+
 def test_fit_and_a_stack_train_a_small_model_on_one_thread_and_restore_torch_s(monkeypatch, digits):
     from nntune.train.loop import fit
     from nntune.train.stack_run import fit_stack

@@ -42,6 +42,7 @@ split), so a study adapts between trials when the machine's load changes.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -188,6 +189,11 @@ def threads_for_work(threads: int, flops_per_step: float) -> int:
     return 1 if flops_per_step < SMALL_STEP_FLOPS else max(1, threads)
 
 
+_RUNS_LOCK = threading.Lock()
+_ACTIVE_RUNS = 0
+_SAVED_THREADS = [0]  # torch's count before the first of the runs now active
+
+
 class SizedThreads:
     """Torch's threads for one run, capped by the run's work per step and given back as they
     were when the run ends (the next run, a bigger stack say, may earn them)::
@@ -196,7 +202,9 @@ class SizedThreads:
             threads.size_to(step_flops(model, shape, batch), device)
 
     ``NNTUNE_THREADS`` set to a count is obeyed as it is: no cap. On an accelerator the
-    threads are left alone."""
+    threads are left alone, and so are they for a run that starts while another run of the
+    process is active (threads of one ``optimize(n_jobs=N)``); the last run to end restores
+    the count the first one found."""
 
     def __init__(self, *, environ: Mapping[str, str] | None = None, get_threads: Callable[[], int] | None = None,
                  set_threads: Callable[[int], None] | None = None) -> None:
@@ -207,15 +215,25 @@ class SizedThreads:
         self.set_threads = set_threads or torch.set_num_threads
         self.before = 0
         self.capped: ThreadChoice | None = None  # the choice, when the run's size lowered the count
+        self._alone = True  # no other run of this process was active when this one began
 
     def __enter__(self) -> SizedThreads:
-        self.before = self.get_threads()
+        global _ACTIVE_RUNS
+        with _RUNS_LOCK:
+            # Runs in threads of one process (``optimize(n_jobs=N)``) share torch's count:
+            # the first run saves it and the last to end gives it back, so two overlapping
+            # runs cannot restore each other's cap.
+            self.before = self.get_threads() if _ACTIVE_RUNS == 0 else _SAVED_THREADS[0]
+            if _ACTIVE_RUNS == 0:
+                _SAVED_THREADS[0] = self.before
+            _ACTIVE_RUNS += 1
+            self._alone = _ACTIVE_RUNS == 1
         return self
 
     def size_to(self, flops_per_step: float, device: Any = "cpu") -> int:
         """Apply the cap for a run of ``flops_per_step`` on ``device``; the threads it runs on."""
         fixed = self.environ.get("NNTUNE_THREADS", "auto").strip().lower() not in ("", "auto")
-        if fixed or getattr(device, "type", str(device).split(":")[0]) != "cpu":
+        if fixed or not self._alone or getattr(device, "type", str(device).split(":")[0]) != "cpu":
             return self.get_threads()
         wanted = threads_for_work(self.before, flops_per_step)
         if wanted != self.get_threads():
@@ -226,5 +244,8 @@ class SizedThreads:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        if self.get_threads() != self.before:
-            self.set_threads(self.before)
+        global _ACTIVE_RUNS
+        with _RUNS_LOCK:
+            _ACTIVE_RUNS -= 1
+            if _ACTIVE_RUNS == 0 and self.get_threads() != self.before:
+                self.set_threads(self.before)
