@@ -172,9 +172,12 @@ def tune(
     state: dict[str, Any] = {}
 
     def on_start(st: Any, todo: int) -> None:
+        if todo == 0:  # one plain line, no empty "0/0" bar
+            out.print(f"study already holds {cfg.search.trials} finished trials; nothing to run",
+                      markup=False, highlight=False)
+            return
         state["task"] = progress.add_task("trials", total=todo)
-        if todo == 0:
-            out.print(f"study already holds {cfg.search.trials} finished trials; nothing to run")
+        progress.start()  # the bar is drawn only once there are trials to run
 
     def on_trial(st: Any, frozen: FrozenTrial) -> None:
         if frozen.value is not None and frozen.state.value == "complete":
@@ -182,11 +185,15 @@ def tune(
                     and frozen.value != state["best"]:
                 state["best"] = frozen.value
         best = state.get("best")
+        if "task" not in state:
+            return
         progress.update(state["task"], advance=1,
                         description=f"trials (best {cfg.task.trained_metric} {_fmt(best) if best is not None else '-'})")
 
-    with progress:
+    try:
         summary = run_tune(prepared, on_start=on_start, on_trial=on_trial)
+    finally:
+        progress.stop()
 
     out.print(leaderboard_table(summary.leaderboard, cfg.task.trained_metric,
                                 f"top {len(summary.leaderboard)} trials of {summary.study}"))
