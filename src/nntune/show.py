@@ -85,6 +85,7 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         rows.append(row)
     importance = study_importance(trials, rec.attrs)
     evaluations = store.get_test_evaluations(rec.id)
+    from nntune.report.study_data import memory_data
     return {
         "study": rec.name,
         "direction": rec.direction,
@@ -98,6 +99,7 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         "split_warning": split_warning(metric, [float(t.value) for t in best[:2] if t.value is not None], n_val),
         "importance": importance,
         "priorities": priority_rows(importance["importance"]),
+        "memory": memory_data(trials, rec.attrs),
         "trials": rows,
     }
 
@@ -242,6 +244,8 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
         render_front(data["front"], data["study"], console)
     counts = data.get("counts", {})
     console.print(", ".join(f"{v} {k}" for k, v in counts.items()))
+    if data.get("memory"):
+        console.print(data["memory"]["text"], markup=False, highlight=False)
     looks = int(data.get("test_evaluations", 0))
     times = "never" if looks == 0 else "once" if looks == 1 else f"{looks} times"
     console.print(f"the test split of {data['study']} has been evaluated {times}")
