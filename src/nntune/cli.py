@@ -456,7 +456,12 @@ def ensemble(
 def main() -> None:
     """Entry point: run the app, turning bad input into one line and exit code 2."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if code == 130:  # Ctrl-C (Typer turns it into this exit code)
+            print("nntune: interrupted; finished trials are kept and an interrupted one is queued again: "
+                  "the same command continues", file=sys.stderr)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except ConfigError as err:
         print(f"nntune: error: {err}", file=sys.stderr)
         sys.exit(2)
