@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from nntune.exceptions import ConfigError
 from nntune.samplers import check_priors
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
+from nntune.config_errors import validation_problem
 from nntune.config_objectives import Bound, check_objectives, check_objectives_config
 from nntune.train.costs import COSTS
 from nntune.train.metrics import METRIC_NAMES, metric_direction
@@ -370,14 +371,8 @@ def parse_config(data: Any, source: str = "config") -> Config:
     try:
         cfg = Config.model_validate(dict(data))
     except ValidationError as err:
-        first = err.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        msg = first["msg"]
-        if first["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        raise ConfigError(loc, msg[0].lower() + msg[1:] if msg else msg) from None
+        loc, msg = validation_problem(err.errors())
+        raise ConfigError(loc, msg) from None
     cfg.build_space()  # bounds, conditions and names are checked before anything runs
     for name, value in cfg.fixed.items():
         if not is_hyperparameter(name):
