@@ -163,15 +163,16 @@ def tune(
     if dry_run:
         _print_dry_run(out, prepared)
         return
-    out.print(f"study [bold]{cfg.study}[/] in {redact_url(cfg.storage)}: {cfg.task.model} on "
-              f"{cfg.task.data if isinstance(cfg.task.data, str) else cfg.task.data.get('kind')}, "
-              f"{_objectives_text(cfg)}")
 
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=out, transient=False)
     state: dict[str, Any] = {}
 
     def on_start(st: Any, todo: int) -> None:
+        # Said once the storage is open: a storage that cannot be reached gets its one line alone.
+        out.print(f"study [bold]{cfg.study}[/] in {redact_url(cfg.storage)}: {cfg.task.model} on "
+                  f"{cfg.task.data if isinstance(cfg.task.data, str) else cfg.task.data.get('kind')}, "
+                  f"{_objectives_text(cfg)}")
         if todo == 0:  # one plain line, no empty "0/0" bar
             out.print(f"study already holds {cfg.search.trials} finished trials; nothing to run",
                       markup=False, highlight=False)
@@ -193,7 +194,8 @@ def tune(
     try:
         summary = run_tune(prepared, on_start=on_start, on_trial=on_trial)
     finally:
-        progress.stop()
+        if "task" in state:  # stopping a bar never started would still print an empty line
+            progress.stop()
 
     out.print(leaderboard_table(summary.leaderboard, cfg.task.trained_metric,
                                 f"top {len(summary.leaderboard)} trials of {summary.study}"))
@@ -316,6 +318,8 @@ def show(
     """The leaderboard of a stored study and each trial's diagnosis."""
     from nntune.show import render_show, show_data
 
+    if top < 1:
+        raise ConfigError("--top", f"must be at least 1, got {top}")
     data = show_data(storage, study)
     if json_out:
         print(json.dumps(data))
