@@ -25,3 +25,36 @@ def test_show_top_below_one_is_refused(call_cli, tmp_path, top):
     code, out, err = call_cli("show", "--storage", f"sqlite:///{tmp_path / 'none.db'}", "--top", top)
     assert code == 2 and out == ""
     assert err == f"nntune: error: --top: must be at least 1, got {top}\n"
+
+
+def test_nntune_test_twice_counts_two_looks_and_refuses_another_model(call_cli, tmp_path, monkeypatch):
+    import json
+
+    import yaml
+
+    from nntune.config import DEFAULT_YAML
+
+    monkeypatch.chdir(tmp_path)
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw.update(storage=f"sqlite:///{tmp_path / 't.db'}")
+    raw["search"]["trials"] = 1
+    raw["fixed"]["epochs"] = 2
+    raw["task"]["train_size"] = 0.3
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert call_cli("tune", "t.yaml")[0] == 0
+    looks = []
+    for args in (("t.yaml",), ()):  # the same file, then the config stored with the study
+        code, out, err = call_cli("test", *args, "--storage", raw["storage"], "--json")
+        assert code == 0, err
+        looks.append(json.loads(out.strip().splitlines()[-1]))
+    assert [look["test_evaluations"] for look in looks] == [2, 3]
+    assert looks[0]["test"] == looks[1]["test"]  # the same model, the same split: the same numbers
+
+    raw["fixed"]["epochs"] = 5  # not the model the study tuned
+    (tmp_path / "other.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    code, out, err = call_cli("test", "other.yaml", "--json")
+    assert code == 2 and out == ""
+    assert err == ("nntune: error: fixed.epochs: 5 here, 2 in the config study 'digits-mlp' was tuned with; "
+                   "give that config, or none to use the stored one\n")
+    code, out, _ = call_cli("show", "--storage", raw["storage"], "--json")
+    assert json.loads(out)["test_evaluations"] == 3  # the refused look was not counted

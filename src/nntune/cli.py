@@ -262,12 +262,14 @@ def look_at_test(
     from nntune.runner import look_again, prepare
     from nntune.show import open_study as open_stored
 
+    stored: Any = None
     if config is not None:
         raw = read_raw(config)
         _override(raw, None, "storage", storage)
         _override(raw, None, "study", study)
         if raw.get("storage") != "memory":
-            open_stored(raw.get("storage", "sqlite:///nntune.db"), raw.get("study", "digits-mlp"))
+            _, rec = open_stored(raw.get("storage", "sqlite:///nntune.db"), raw.get("study", "digits-mlp"))
+            stored = rec.attrs.get("config")
     else:
         url, name = storage or "sqlite:///nntune.db", study or "digits-mlp"
         _, rec = open_stored(url, name)
@@ -275,6 +277,8 @@ def look_at_test(
             raise ConfigError("config", f"study {name!r} stores no config; give the YAML it was tuned with")
         raw = {**rec.attrs["config"], "storage": url, "study": name}
     cfg = parse_config(raw, str(config) if config else "stored")
+    if isinstance(stored, dict):
+        _same_model(cfg, stored)
     out = Console(stderr=json_out)
     test = look_again(prepare(cfg))
     print_test(out, cfg.study, test)
@@ -282,6 +286,17 @@ def look_at_test(
         metrics = {k: v for k, v in test.metrics.items() if isinstance(v, (int, float))}
         print(json.dumps({"study": cfg.study, "trial": test.trial, "test": metrics,
                           "test_evaluations": test.looks}), flush=True)
+
+
+def _same_model(cfg: Any, stored: dict[str, Any]) -> None:
+    """Refuse a config that would rebuild another model or other splits than the study's."""
+    from nntune.config_compare import config_difference
+
+    found = config_difference(cfg.model_dump(mode="json", exclude={"storage"}), stored)
+    if found is not None:
+        field, given, was = found
+        raise ConfigError(field, f"{given!r} here, {was!r} in the config study {cfg.study!r} was tuned with; "
+                                 "give that config, or none to use the stored one")
 
 
 def _print_dry_run(out: Console, p: Any) -> None:
