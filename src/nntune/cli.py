@@ -410,8 +410,9 @@ def babysit(
     trial: Optional[int] = typer.Option(None, "--trial", help="The trial to continue (with --resume)."),
     json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON summary line."),
 ) -> None:
-    """Train one configuration (no search) with a checkpoint every epoch and a live view of its
-    curves, learning rate and diagnosis; change it from another terminal with nntune trial set."""
+    """Train one configuration (no search), checkpointed every epoch, with a live view.
+
+    It shows the curves, learning rate and diagnosis; nntune trial set changes it from another terminal."""
     from nntune.config import parse_config, read_raw
     from nntune.panda import load_babysit_study, open_babysit_study, queue_new, queue_resume
 
