@@ -191,6 +191,8 @@ def tune(
         progress.update(state["task"], advance=1,
                         description=f"trials (best {cfg.task.trained_metric} {_fmt(best) if best is not None else '-'})")
 
+    _interrupted[0] = ("nntune: interrupted; finished trials are kept and an interrupted one is queued again: "
+                       "the same command continues")
     try:
         summary = run_tune(prepared, on_start=on_start, on_trial=on_trial)
     finally:
@@ -473,13 +475,16 @@ def ensemble(
         print(json.dumps(result.to_json()), flush=True)
 
 
+# The line a Ctrl-C ends with; ``tune`` says how its study was left.
+_interrupted = ["nntune: interrupted"]
+
+
 def main() -> None:
     """Entry point: run the app, turning bad input into one line and exit code 2."""
     try:
         code = app(standalone_mode=False)
         if code == 130:  # Ctrl-C (Typer turns it into this exit code)
-            print("nntune: interrupted; finished trials are kept and an interrupted one is queued again: "
-                  "the same command continues", file=sys.stderr)
+            print(_interrupted[0], file=sys.stderr)
         if isinstance(code, int) and code:
             sys.exit(code)
     except ConfigError as err:
