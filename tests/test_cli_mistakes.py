@@ -58,3 +58,15 @@ def test_nntune_test_twice_counts_two_looks_and_refuses_another_model(call_cli, 
                    "give that config, or none to use the stored one\n")
     code, out, _ = call_cli("show", "--storage", raw["storage"], "--json")
     assert json.loads(out)["test_evaluations"] == 3  # the refused look was not counted
+
+
+def test_a_config_that_is_a_folder_or_not_text_is_one_line(call_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "model.yaml").write_bytes(bytes(range(256)))  # a binary file under a YAML name
+    code, out, err = call_cli("tune", "configs")
+    assert (code, out, err) == (2, "", "nntune: error: config: configs is a folder, not a YAML file\n")
+    code, out, err = call_cli("tune", "model.yaml")
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert err.startswith("nntune: error: config: cannot read model.yaml as YAML text: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["configs", "model.yaml"]

@@ -421,10 +421,14 @@ def read_raw(path: str | Path | None) -> dict[str, Any]:
     if path is None:
         return dict(yaml.safe_load(DEFAULT_YAML))
     p = Path(path)
+    if p.is_dir():
+        raise ConfigError("config", f"{p} is a folder, not a YAML file")
     if not p.is_file():
         raise ConfigError("config", f"no such file: {p}")
     try:
-        data = yaml.safe_load(p.read_text())
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError("config", f"cannot read {p} as YAML text: {err}") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
