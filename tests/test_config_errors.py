@@ -38,3 +38,11 @@ def test_the_cli_says_it_in_one_line_and_writes_nothing(call_cli, tmp_path, monk
     assert code == 2 and out == ""
     assert err == "nntune: error: search.population: expected an integer or 'auto', got 'many'\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
+
+
+def test_a_misspelt_choice_is_named_before_a_condition_it_leaves_impossible():
+    raw = read_raw(None)
+    raw["space"]["optimizer"]["values"] = ["sgd", "adamm"]  # momentum's condition names "momentum"
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, "test")
+    assert str(caught.value).startswith("space.optimizer.values: unknown optimizer 'adamm'; choose from sgd")

@@ -304,11 +304,11 @@ class Config(_Strict):
         conditions = {name: spec.when for name, spec in self.space.items() if spec.when}
         order = parents_first(list(self.space), conditions)
         dists = {name: self.space[name].distribution(name) for name in order}
-        space = Space(dists, conditions)
+        # A misspelt value first: it, not a condition it leaves impossible, is the mistake.
         for name, dist in dists.items():
             if isinstance(dist, Choice) and name in CATEGORICAL_VALUES:
                 _check_values(f"space.{name}.values", name, dist.values)
-        return space
+        return Space(dists, conditions)
 
     def priors(self) -> dict[str, Any]:
         """The priors given in the space (``space.<name>.prior``), by name."""
