@@ -138,8 +138,6 @@ def tune(
                                                help="Where to write the HTML report (default reports/STUDY.html)."),
 ) -> None:
     """Search hyperparameters, then evaluate the best configuration once on the sealed test split."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from nntune.config import parse_config, read_raw
     from nntune.runner import prepare, run_tune
     from nntune.storage import redact_url
@@ -164,40 +162,17 @@ def tune(
         _print_dry_run(out, prepared)
         return
 
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=out, transient=False)
-    state: dict[str, Any] = {}
+    from nntune.cli_progress import TuneProgress
 
-    def on_start(st: Any, todo: int) -> None:
-        # Said once the storage is open: a storage that cannot be reached gets its one line alone.
-        out.print(f"study [bold]{cfg.study}[/] in {redact_url(cfg.storage)}: {cfg.task.model} on "
-                  f"{cfg.task.data if isinstance(cfg.task.data, str) else cfg.task.data.get('kind')}, "
-                  f"{_objectives_text(cfg)}")
-        if todo == 0:  # one plain line, no empty "0/0" bar
-            out.print(f"study already holds {cfg.search.trials} finished trials; nothing to run",
-                      markup=False, highlight=False)
-            return
-        state["task"] = progress.add_task("trials", total=todo)
-        progress.start()  # the bar is drawn only once there are trials to run
-
-    def on_trial(st: Any, frozen: FrozenTrial) -> None:
-        if frozen.value is not None and frozen.state.value == "complete":
-            if "best" not in state or (frozen.value > state["best"]) == (st.direction == "maximize") \
-                    and frozen.value != state["best"]:
-                state["best"] = frozen.value
-        best = state.get("best")
-        if "task" not in state:
-            return
-        progress.update(state["task"], advance=1,
-                        description=f"trials (best {cfg.task.trained_metric} {_fmt(best) if best is not None else '-'})")
-
+    progress = TuneProgress(out, cfg, f"study [bold]{cfg.study}[/] in {redact_url(cfg.storage)}: {cfg.task.model} on "
+                            f"{cfg.task.data if isinstance(cfg.task.data, str) else cfg.task.data.get('kind')}, "
+                            f"{_objectives_text(cfg)}")
     _interrupted[0] = ("nntune: interrupted; finished trials are kept and an interrupted one is queued again: "
                        "the same command continues")
     try:
-        summary = run_tune(prepared, on_start=on_start, on_trial=on_trial)
+        summary = run_tune(prepared, on_start=progress.on_start, on_trial=progress.on_trial)
     finally:
-        if "task" in state:  # stopping a bar never started would still print an empty line
-            progress.stop()
+        progress.close()
 
     out.print(leaderboard_table(summary.leaderboard, cfg.task.trained_metric,
                                 f"top {len(summary.leaderboard)} trials of {summary.study}"))
@@ -280,7 +255,9 @@ def look_at_test(
         raw = {**rec.attrs["config"], "storage": url, "study": name}
     cfg = parse_config(raw, str(config) if config else "stored")
     if isinstance(stored, dict):
-        _same_model(cfg, stored)
+        from nntune.config_compare import check_same_model
+
+        check_same_model(cfg, stored)
     out = Console(stderr=json_out)
     test = look_again(prepare(cfg))
     print_test(out, cfg.study, test)
@@ -288,17 +265,6 @@ def look_at_test(
         metrics = {k: v for k, v in test.metrics.items() if isinstance(v, (int, float))}
         print(json.dumps({"study": cfg.study, "trial": test.trial, "test": metrics,
                           "test_evaluations": test.looks}), flush=True)
-
-
-def _same_model(cfg: Any, stored: dict[str, Any]) -> None:
-    """Refuse a config that would rebuild another model or other splits than the study's."""
-    from nntune.config_compare import config_difference
-
-    found = config_difference(cfg.model_dump(mode="json", exclude={"storage"}), stored)
-    if found is not None:
-        field, given, was = found
-        raise ConfigError(field, f"{given!r} here, {was!r} in the config study {cfg.study!r} was tuned with; "
-                                 "give that config, or none to use the stored one")
 
 
 def _print_dry_run(out: Console, p: Any) -> None:

@@ -41,3 +41,15 @@ def config_difference(given: Mapping[str, Any], stored: Mapping[str, Any]) -> tu
         if found is not None:
             return found
     return None
+
+
+def check_same_model(cfg: Any, stored: Mapping[str, Any]) -> None:
+    """Refuse (ConfigError naming the field) a config that would rebuild another model or
+    other splits than the study's stored config."""
+    from nntune.exceptions import ConfigError
+
+    found = config_difference(cfg.model_dump(mode="json", exclude={"storage"}), stored)
+    if found is not None:
+        field, given, was = found
+        raise ConfigError(field, f"{given!r} here, {was!r} in the config study {cfg.study!r} was tuned with; "
+                                 "give that config, or none to use the stored one")
