@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 import yaml
 
 from nntune.config import DEFAULT_YAML
@@ -27,6 +28,7 @@ def bar_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if re.match(r"^trials.*\d+/\d+", line)]
 
 
+@pytest.mark.slow
 def test_a_rerun_with_nothing_to_run_prints_one_line_and_no_bar(call_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     cfg = tiny_config(tmp_path)
