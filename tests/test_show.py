@@ -129,3 +129,47 @@ def test_show_repeats_the_metric_findings_kept_with_the_study(storage):
     console = Console(record=True, width=200)
     render_show(data, console)
     assert "finding (predicts_all_positive)" in console.export_text()
+
+
+def build_two_objectives(storage: Any) -> None:
+    """Accuracy (maximized) against parameters (minimized): trials 0, 1 and 2 form the
+    Pareto front, 3 is dominated by 0, 5 by 0 and 3, and 4, the most accurate, breaks the
+    study's constraint."""
+    sid = storage.create_study("mo", "maximize")
+    storage.set_study_attr(sid, "directions", ["maximize", "minimize"])
+    storage.set_study_attr(sid, "metrics", ["accuracy", "params"])
+    storage.set_study_attr(sid, "metric", "accuracy")
+    dist = {"lr": Float(1e-5, 1.0, log=True)}
+    points = [(0.90, 1000.0), (0.95, 5000.0), (0.80, 500.0), (0.85, 2000.0), (0.96, 100000.0), (0.70, 3000.0)]
+    for i, (acc, size) in enumerate(points):
+        n = storage.create_trial(sid, params={"lr": 10 ** (-4 + 0.5 * i)}, distributions=dist)
+        storage.set_trial_system_attr(sid, n, "values", [acc, size])
+        storage.set_trial_system_attr(sid, n, "constraints", [size - 50000.0])
+        storage.finish_trial(sid, n, TrialState.COMPLETE, acc)
+
+
+def test_several_objectives_rank_by_pareto_front_then_the_objectives_in_order(storage):
+    build_two_objectives(storage)
+    data = show_data(storage, "mo")
+    rows = {r["number"]: r for r in data["trials"]}
+    assert {n: r["pareto_rank"] for n, r in rows.items()} == {0: 1, 1: 1, 2: 1, 3: 2, 4: 4, 5: 3}
+    assert rows[4]["values"] == [0.96, 100000.0] and rows[4]["feasible"] is False
+    from nntune.show import ranked_rows
+
+    # The first objective alone would give 4, 1, 0, 3, 2, 5.
+    assert [r["number"] for r in ranked_rows(data)] == [1, 0, 2, 3, 5, 4]
+    console = Console(record=True, width=220)
+    render_show(data, console, top=4)
+    text = console.export_text()
+    assert "by Pareto rank (maximize accuracy, minimize params" in text
+    board = text.split("by Pareto rank", 1)[1].split("└", 1)[0]
+    assert "hyperparameters" in board  # not a second "params" beside the objective
+    numbers = [line.split("│")[1].strip() for line in board.splitlines() if line.startswith("│") and
+               line.split("│")[1].strip().isdigit()]
+    assert numbers == ["1", "0", "2", "3"]
+    json.dumps(data, allow_nan=False)
+
+
+def test_one_objective_rows_gain_no_pareto_fields(storage):
+    build(storage)
+    assert all("pareto_rank" not in r and "values" not in r for r in show_data(storage, "s")["trials"])

@@ -138,8 +138,6 @@ def tune(
                                                help="Where to write the HTML report (default reports/STUDY.html)."),
 ) -> None:
     """Search hyperparameters, then evaluate the best configuration once on the sealed test split."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from nntune.config import parse_config, read_raw
     from nntune.runner import prepare, run_tune
     from nntune.storage import redact_url
@@ -163,30 +161,18 @@ def tune(
     if dry_run:
         _print_dry_run(out, prepared)
         return
-    out.print(f"study [bold]{cfg.study}[/] in {redact_url(cfg.storage)}: {cfg.task.model} on "
-              f"{cfg.task.data if isinstance(cfg.task.data, str) else cfg.task.data.get('kind')}, "
-              f"{_objectives_text(cfg)}")
 
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=out, transient=False)
-    state: dict[str, Any] = {}
+    from nntune.cli_progress import TuneProgress
 
-    def on_start(st: Any, todo: int) -> None:
-        state["task"] = progress.add_task("trials", total=todo)
-        if todo == 0:
-            out.print(f"study already holds {cfg.search.trials} finished trials; nothing to run")
-
-    def on_trial(st: Any, frozen: FrozenTrial) -> None:
-        if frozen.value is not None and frozen.state.value == "complete":
-            if "best" not in state or (frozen.value > state["best"]) == (st.direction == "maximize") \
-                    and frozen.value != state["best"]:
-                state["best"] = frozen.value
-        best = state.get("best")
-        progress.update(state["task"], advance=1,
-                        description=f"trials (best {cfg.task.trained_metric} {_fmt(best) if best is not None else '-'})")
-
-    with progress:
-        summary = run_tune(prepared, on_start=on_start, on_trial=on_trial)
+    progress = TuneProgress(out, cfg, f"study [bold]{cfg.study}[/] in {redact_url(cfg.storage)}: {cfg.task.model} on "
+                            f"{cfg.task.data if isinstance(cfg.task.data, str) else cfg.task.data.get('kind')}, "
+                            f"{_objectives_text(cfg)}")
+    _interrupted[0] = ("nntune: interrupted; finished trials are kept and an interrupted one is queued again: "
+                       "the same command continues")
+    try:
+        summary = run_tune(prepared, on_start=progress.on_start, on_trial=progress.on_trial)
+    finally:
+        progress.close()
 
     out.print(leaderboard_table(summary.leaderboard, cfg.task.trained_metric,
                                 f"top {len(summary.leaderboard)} trials of {summary.study}"))
@@ -253,12 +239,14 @@ def look_at_test(
     from nntune.runner import look_again, prepare
     from nntune.show import open_study as open_stored
 
+    stored: Any = None
     if config is not None:
         raw = read_raw(config)
         _override(raw, None, "storage", storage)
         _override(raw, None, "study", study)
         if raw.get("storage") != "memory":
-            open_stored(raw.get("storage", "sqlite:///nntune.db"), raw.get("study", "digits-mlp"))
+            _, rec = open_stored(raw.get("storage", "sqlite:///nntune.db"), raw.get("study", "digits-mlp"))
+            stored = rec.attrs.get("config")
     else:
         url, name = storage or "sqlite:///nntune.db", study or "digits-mlp"
         _, rec = open_stored(url, name)
@@ -266,6 +254,10 @@ def look_at_test(
             raise ConfigError("config", f"study {name!r} stores no config; give the YAML it was tuned with")
         raw = {**rec.attrs["config"], "storage": url, "study": name}
     cfg = parse_config(raw, str(config) if config else "stored")
+    if isinstance(stored, dict):
+        from nntune.config_compare import check_same_model
+
+        check_same_model(cfg, stored)
     out = Console(stderr=json_out)
     test = look_again(prepare(cfg))
     print_test(out, cfg.study, test)
@@ -309,6 +301,8 @@ def show(
     """The leaderboard of a stored study and each trial's diagnosis."""
     from nntune.show import render_show, show_data
 
+    if top < 1:
+        raise ConfigError("--top", f"must be at least 1, got {top}")
     data = show_data(storage, study)
     if json_out:
         print(json.dumps(data))
@@ -384,8 +378,9 @@ def babysit(
     trial: Optional[int] = typer.Option(None, "--trial", help="The trial to continue (with --resume)."),
     json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON summary line."),
 ) -> None:
-    """Train one configuration (no search) with a checkpoint every epoch and a live view of its
-    curves, learning rate and diagnosis; change it from another terminal with nntune trial set."""
+    """Train one configuration (no search), checkpointed every epoch, with a live view.
+
+    It shows the curves, learning rate and diagnosis; nntune trial set changes it from another terminal."""
     from nntune.config import parse_config, read_raw
     from nntune.panda import load_babysit_study, open_babysit_study, queue_new, queue_resume
 
@@ -446,10 +441,18 @@ def ensemble(
         print(json.dumps(result.to_json()), flush=True)
 
 
+# The line a Ctrl-C ends with; ``tune`` says how its study was left.
+_interrupted = ["nntune: interrupted"]
+
+
 def main() -> None:
     """Entry point: run the app, turning bad input into one line and exit code 2."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if code == 130:  # Ctrl-C (Typer turns it into this exit code)
+            print(_interrupted[0], file=sys.stderr)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except ConfigError as err:
         print(f"nntune: error: {err}", file=sys.stderr)
         sys.exit(2)

@@ -29,7 +29,10 @@ def dashboard(
 
     store = open_existing(storage)
     check_port(host, port)
-    serve(store, host=host, port=port, allow_control=allow_control, open_browser=not no_browser)
+    try:
+        serve(store, host=host, port=port, allow_control=allow_control, open_browser=not no_browser)
+    except KeyboardInterrupt:  # Ctrl+C is how it is stopped: a clean exit
+        print("nntune dashboard stopped", file=sys.stderr)
 
 
 def studies(

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from nntune.exceptions import ConfigError
 from nntune.samplers import check_priors
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
+from nntune.config_errors import validation_problem
 from nntune.config_objectives import Bound, check_objectives, check_objectives_config
 from nntune.train.costs import COSTS
 from nntune.train.metrics import METRIC_NAMES, metric_direction
@@ -303,11 +304,11 @@ class Config(_Strict):
         conditions = {name: spec.when for name, spec in self.space.items() if spec.when}
         order = parents_first(list(self.space), conditions)
         dists = {name: self.space[name].distribution(name) for name in order}
-        space = Space(dists, conditions)
+        # A misspelt value first: it, not a condition it leaves impossible, is the mistake.
         for name, dist in dists.items():
             if isinstance(dist, Choice) and name in CATEGORICAL_VALUES:
                 _check_values(f"space.{name}.values", name, dist.values)
-        return space
+        return Space(dists, conditions)
 
     def priors(self) -> dict[str, Any]:
         """The priors given in the space (``space.<name>.prior``), by name."""
@@ -370,14 +371,8 @@ def parse_config(data: Any, source: str = "config") -> Config:
     try:
         cfg = Config.model_validate(dict(data))
     except ValidationError as err:
-        first = err.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        msg = first["msg"]
-        if first["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        raise ConfigError(loc, msg[0].lower() + msg[1:] if msg else msg) from None
+        loc, msg = validation_problem(err.errors())
+        raise ConfigError(loc, msg) from None
     cfg.build_space()  # bounds, conditions and names are checked before anything runs
     for name, value in cfg.fixed.items():
         if not is_hyperparameter(name):
@@ -426,10 +421,14 @@ def read_raw(path: str | Path | None) -> dict[str, Any]:
     if path is None:
         return dict(yaml.safe_load(DEFAULT_YAML))
     p = Path(path)
+    if p.is_dir():
+        raise ConfigError("config", f"{p} is a folder, not a YAML file")
     if not p.is_file():
         raise ConfigError("config", f"no such file: {p}")
     try:
-        data = yaml.safe_load(p.read_text())
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError("config", f"cannot read {p} as YAML text: {err}") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -10,6 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -68,16 +69,23 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     best = ranked([t for t in trials if t.state.value == "complete" and is_feasible(t)], rec.direction)  # type: ignore[arg-type]
     n_val = rec.attrs.get("n_val") if isinstance(rec.attrs.get("n_val"), int) else None
     changes = changes_by_trial(store, rec.id)
+    directions = _directions(rec.attrs)
+    fronts = pareto_ranks(trials, directions) if directions else {}
     rows = []
     for t in trials:
         found = findings.get(t.number, [])
-        rows.append({"number": t.number, "state": t.state.value, "value": _finite(t.value), "params": t.params,
-                     "std_error": standard_error(metric, _finite(t.value), n_val),
-                     "epochs": t.epochs, "findings": [f.kind for f in found],
-                     "diagnosis": [f.to_json() for f in found], "changes": changes.get(t.number, []),
-                     "error": t.error, "val_loss": validation_loss(t), "feasible": is_feasible(t)})
+        row = {"number": t.number, "state": t.state.value, "value": _finite(t.value), "params": t.params,
+               "std_error": standard_error(metric, _finite(t.value), n_val),
+               "epochs": t.epochs, "findings": [f.kind for f in found],
+               "diagnosis": [f.to_json() for f in found], "changes": changes.get(t.number, []),
+               "error": t.error, "val_loss": validation_loss(t), "feasible": is_feasible(t)}
+        if directions:  # several objectives: every value, and the trial's non-dominated rank
+            row["values"] = None if t.values is None else [_finite(v) for v in t.values]
+            row["pareto_rank"] = fronts.get(t.number)
+        rows.append(row)
     importance = study_importance(trials, rec.attrs)
     evaluations = store.get_test_evaluations(rec.id)
+    from nntune.report.study_data import memory_data
     return {
         "study": rec.name,
         "direction": rec.direction,
@@ -91,8 +99,36 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         "split_warning": split_warning(metric, [float(t.value) for t in best[:2] if t.value is not None], n_val),
         "importance": importance,
         "priorities": priority_rows(importance["importance"]),
+        "memory": memory_data(trials, rec.attrs),
         "trials": rows,
     }
+
+
+def _directions(attrs: Mapping[str, Any]) -> list[str]:
+    """The directions of a study of several objectives; empty for one objective."""
+    directions = attrs.get("directions")
+    return [str(d) for d in directions] if isinstance(directions, list) and len(directions) > 1 else []
+
+
+def pareto_ranks(trials: list[FrozenTrial], directions: list[str]) -> dict[int, int]:
+    """Each complete trial's non-dominated rank by trial number: 1 for the Pareto front, 2
+    for the front once that one is set aside, and so on. Feasible trials are ranked among
+    themselves first; trials that break the study's constraints come after every feasible
+    one, ranked the same way among themselves. Trials without a finite value per objective
+    have no rank."""
+    from nntune.samplers._nsga import nondominated_fronts
+
+    sign = [-1.0 if d == "maximize" else 1.0 for d in directions]
+    done = [t for t in trials if t.state.value == "complete" and t.values is not None
+            and len(t.values) == len(directions) and all(math.isfinite(v) for v in t.values)]
+    ranks: dict[int, int] = {}
+    for group in ([t for t in done if is_feasible(t)], [t for t in done if not is_feasible(t)]):
+        points = np.array([[s * v for s, v in zip(sign, t.values or [])] for t in group]).reshape(len(group), len(sign))
+        offset = max(ranks.values(), default=0)
+        for index, front in enumerate(nondominated_fronts(points), start=1):
+            for i in front:
+                ranks[group[i].number] = offset + index
+    return ranks
 
 
 def front_rows(attrs: Mapping[str, Any], trials: list[FrozenTrial],
@@ -120,7 +156,10 @@ def _fmt(value: Any) -> str:
 
 def ranked_rows(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """Trials with a value, best first; at equal value complete before pruned, then the
-    lower validation loss, fewer epochs, the lower number (as :func:`nntune.trial.ranked`)."""
+    lower validation loss, fewer epochs, the lower number (as :func:`nntune.trial.ranked`).
+    Several objectives: by non-dominated rank (:func:`pareto_ranks`), see :func:`pareto_order`."""
+    if data.get("front"):
+        return pareto_order(data["trials"], data["front"]["directions"])
     sign = -1.0 if data["direction"] == "maximize" else 1.0
     scored = [r for r in data["trials"] if r["value"] is not None]
     scored.sort(key=lambda r: (sign * r["value"], r["state"] != "complete",
@@ -129,22 +168,42 @@ def ranked_rows(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return scored
 
 
+def pareto_order(rows: list[Mapping[str, Any]], directions: list[str]) -> list[Mapping[str, Any]]:
+    """Rows of a study of several objectives, best first: by non-dominated rank; within a
+    rank by the objectives in their order, each toward its own direction (the first
+    objective decides, the second breaks its ties, ...), then by trial number. Rows with a
+    value but no rank (not complete, or a value missing) follow, by the first objective."""
+    sign = [-1.0 if d == "maximize" else 1.0 for d in directions]
+
+    def key(r: Mapping[str, Any]) -> tuple[Any, ...]:
+        values = r.get("values") or [r["value"]]
+        objective = tuple(s * (v if v is not None else math.inf * s) for s, v in zip(sign, values))
+        rank = r.get("pareto_rank")
+        return (rank is None, rank or 0, objective, r["number"])
+
+    return sorted((r for r in rows if r["value"] is not None), key=key)
+
+
 def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> None:
     """Print the leaderboard (top ``top`` trials with their findings), the diagnoses of
     those trials, the counts by state and how often the test split was evaluated."""
     rows = ranked_rows(data)[:top]
-    board = Table(title=f"top {len(rows)} trials of {data['study']} ({data['direction']} validation "
-                        f"{data['metric']})", title_justify="left")
-    for col, justify in (("trial", "right"), ("state", "left"), (data["metric"], "right"),
-                         ("epochs", "right"), ("findings", "left"), ("params", "left")):
-        board.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for r in rows:
-        value = _fmt(r["value"]) + (f" ± {r['std_error']:.2g}" if r.get("std_error") is not None else "")
-        state = r["state"] if r.get("feasible", True) else f"{r['state']}, infeasible"
-        board.add_row(str(r["number"]), state, value, str(r["epochs"]),
-                      ", ".join(r["findings"]) or "-",
-                      " ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items()))
-    console.print(board)
+    front = data.get("front")
+    if front:
+        console.print(_pareto_board(rows, front, data["study"]))
+    else:
+        board = Table(title=f"top {len(rows)} trials of {data['study']} ({data['direction']} validation "
+                            f"{data['metric']})", title_justify="left")
+        for col, justify in (("trial", "right"), ("state", "left"), (data["metric"], "right"),
+                             ("epochs", "right"), ("findings", "left"), ("params", "left")):
+            board.add_column(col, justify=justify)  # type: ignore[arg-type]
+        for r in rows:
+            value = _fmt(r["value"]) + (f" ± {r['std_error']:.2g}" if r.get("std_error") is not None else "")
+            state = r["state"] if r.get("feasible", True) else f"{r['state']}, infeasible"
+            board.add_row(str(r["number"]), state, value, str(r["epochs"]),
+                          ", ".join(r["findings"]) or "-",
+                          " ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items()))
+        console.print(board)
     if data.get("split_warning"):
         console.print(f"[yellow]warning:[/] {data['split_warning']}")
     for note in data.get("metric_notes", []):
@@ -185,9 +244,32 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
         render_front(data["front"], data["study"], console)
     counts = data.get("counts", {})
     console.print(", ".join(f"{v} {k}" for k, v in counts.items()))
+    if data.get("memory"):
+        console.print(data["memory"]["text"], markup=False, highlight=False)
     looks = int(data.get("test_evaluations", 0))
     times = "never" if looks == 0 else "once" if looks == 1 else f"{looks} times"
     console.print(f"the test split of {data['study']} has been evaluated {times}")
+
+
+def _pareto_board(rows: list[Mapping[str, Any]], front: Mapping[str, Any], study: str) -> Table:
+    """The leaderboard of a study of several objectives: its rows in :func:`pareto_order`,
+    each with its non-dominated rank (1: on the Pareto front) and every objective's value."""
+    names = list(front["names"])
+    board = Table(title=f"top {len(rows)} trials of {study} by Pareto rank ("
+                        + ", ".join(f"{d} {n}" for n, d in zip(names, front["directions"]))
+                        + "; ties by the objectives in that order)", title_justify="left")
+    for col, justify in (("trial", "right"), ("state", "left"), ("rank", "right"), *[(n, "right") for n in names],
+                         ("epochs", "right"), ("findings", "left"), ("hyperparameters", "left")):
+        board.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in rows:
+        values = list(r.get("values") or [r["value"]])
+        values += [None] * (len(names) - len(values))
+        state = r["state"] if r.get("feasible", True) else f"{r['state']}, infeasible"
+        rank = r.get("pareto_rank")
+        board.add_row(str(r["number"]), state, "-" if rank is None else str(rank),
+                      *["-" if v is None else _fmt(v) for v in values], str(r["epochs"]),
+                      ", ".join(r["findings"]) or "-", " ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items()))
+    return board
 
 
 def render_priorities(rows: list[Mapping[str, Any]], console: Console) -> None:

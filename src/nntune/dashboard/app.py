@@ -143,7 +143,7 @@ class Dashboard:
         number = integer(q, "number", -1, 0, 10**9)
         if number not in live.trials:
             return error(404, f"number: no trial {number} in study {live.rec.name!r}")
-        full = self.store.get_trial(live.rec.id, number, with_metrics=True)
+        full = live.read_trial(number)  # the rows served from now on show this same read
         best = live.best()
         metric = study_metric([full], live.rec.attrs)
         detail = trial_detail(full, metric=metric, direction=live.rec.direction,

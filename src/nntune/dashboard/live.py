@@ -12,7 +12,7 @@ import gc
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -105,6 +105,15 @@ class LiveStudy:
             elif self.idle_since is None:  # a study found idle at the first look has finished already
                 self.idle_since = now - FINISH_GRACE if first else now
             self.read_at = now
+
+    def read_trial(self, number: int) -> FrozenTrial:
+        """One trial in full (its per-epoch records too), read now and taken into the held
+        trials in the same step: the table rows and polls served after this answer are never
+        older than the trial it shows (its state, value and epochs come from one read)."""
+        with self._lock:
+            full = self.store.get_trial(self.rec.id, number, with_metrics=True)
+            self._merge([replace(full, metrics=[])])
+        return full
 
     def ordered(self) -> list[FrozenTrial]:
         """The trials in number order (one list per version, shared: read-only)."""

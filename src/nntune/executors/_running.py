@@ -3,6 +3,7 @@ recorded beside it, memory handed back after it."""
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -69,15 +70,29 @@ class Heartbeat:
             pass
 
 
+INTERRUPTED = "interrupted (Ctrl-C) while it ran"
+
+
+class _Interrupted(BaseException):
+    """Ctrl-C inside a trial's objective, carried past ``Study.run_trial`` (which would
+    record the trial as failed) so that the trial goes back to the queue instead."""
+
+
 def run_measured(study: Study, trial: Trial, objective: Objective, heartbeat: Heartbeat,
                  catch: tuple[type[BaseException], ...] = (Exception,)) -> FrozenTrial:
     """``study.run_trial`` with heartbeats, ``system_attrs["peak_rss_mb"]`` (and
-    ``["peak_gpu_mb"]`` on a GPU) recorded before the trial is told, memory given back after."""
+    ``["peak_gpu_mb"]`` on a GPU) recorded before the trial is told, memory given back after.
+
+    A Ctrl-C while the objective runs puts the trial back in the queue, as a crashed
+    worker's trial is (``system_attrs["interrupted"]`` says why), then is raised again:
+    the study counts no failure for it, and the next run trains that trial first."""
     peak = heartbeat.peak
 
     def measured(t: Trial) -> Any:
         try:
             return objective(t)
+        except KeyboardInterrupt as err:
+            raise _Interrupted() from err
         finally:
             t.set_system_attr("peak_rss_mb", peak.peak_mb())
             gpu = gpu_peak_mb()
@@ -88,6 +103,11 @@ def run_measured(study: Study, trial: Trial, objective: Objective, heartbeat: He
     heartbeat.current = trial.number
     try:
         return study.run_trial(trial, measured, catch)
+    except _Interrupted:
+        heartbeat.current = None
+        # Never failed for it, however often it is interrupted: the retries are for crashes.
+        study.storage.recover_trial(study.id, trial.number, INTERRUPTED, max_retries=sys.maxsize)
+        raise KeyboardInterrupt from None
     finally:
         heartbeat.current = None
         heartbeat.keeper.after_trial()

@@ -19,7 +19,7 @@ from nntune.control import changes_by_trial
 from nntune.diagnose import diagnose
 from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
-from nntune.report.study_data import study_front
+from nntune.report.study_data import memory_data, study_front
 from nntune.samplers import is_feasible
 from nntune.show import open_study, study_metric
 from nntune.space import Beta, Choice, Space
@@ -56,7 +56,8 @@ def summary_data(rec: Any, storage_url: str, trials: Sequence[FrozenTrial], rank
     best = next((t for t in ranked if t.state == TrialState.COMPLETE and is_feasible(t)), None)
     return {"study": rec.name, "storage": redact_url(storage_url), "direction": rec.direction,
             "metric": metric, "n_trials": len(trials), "counts": counts_by_state(trials),
-            "best": None if best is None else {"number": best.number, "value": best.value, "params": best.params}}
+            "best": None if best is None else {"number": best.number, "value": best.value, "params": best.params},
+            "memory": memory_data(trials, rec.attrs)}
 
 
 def history_data(trials: Sequence[FrozenTrial], direction: str) -> dict[str, Any]:

@@ -98,7 +98,8 @@ def summary_section(d: Mapping[str, Any]) -> str:
         f"with {params_text(best['params'])}")
     return (f"<p>{s['n_trials']} trials ({html.escape(counts)}); the study is to {s['direction']} the validation "
             f"{html.escape(s['metric'])}.</p><p><b>{html.escape(best_text)}</b></p>"
-            f"<p>{html.escape(d['test']['statement'])}</p>")
+            f"<p>{html.escape(d['test']['statement'])}</p>"
+            + (f"<p>{html.escape(s['memory']['text'])}</p>" if s.get("memory") else ""))
 
 
 def history_section(d: Mapping[str, Any]) -> str:

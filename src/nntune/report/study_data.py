@@ -116,3 +116,37 @@ def study_front(attrs: Mapping[str, Any], trials: Sequence[FrozenTrial],
     return front_data(trials, [str(d) for d in directions],
                       [str(n) for n in names] if isinstance(names, list) and len(names) == len(directions) else None,
                       evaluations)
+
+
+def shared_by_stacks(attrs: Mapping[str, Any]) -> bool:
+    """Whether the study's trials were trained as stacks (the population executor): its
+    statistics are stored, or the stored config names that executor."""
+    config = attrs.get("config")
+    search = config.get("search") if isinstance(config, Mapping) else None
+    return "population" in attrs or (isinstance(search, Mapping) and search.get("executor") == "population")
+
+
+def memory_data(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The trials' recorded peak memory (``system_attrs["peak_rss_mb"]``) and what it is the
+    peak of: ``scope`` "trial" where one process trains one trial at a time (the process's
+    peak while that trial ran), "process" under the population executor, where it is the peak
+    of the process training a whole stack, shared by all its members, not any trial's own.
+    ``{"scope", "peak_rss_mb" (the largest), "median_mb", "max_trial", "n_trials", "text"}``,
+    None when no trial recorded it."""
+    measured = [(float(t.system_attrs["peak_rss_mb"]), t.number) for t in trials
+                if isinstance(t.system_attrs.get("peak_rss_mb"), (int, float))
+                and math.isfinite(float(t.system_attrs["peak_rss_mb"]))]
+    if not measured:
+        return None
+    largest, at = max(measured)
+    median = float(np.median([mb for mb, _ in measured]))
+    if shared_by_stacks(attrs):
+        text = (f"peak memory (RSS) {largest:.0f} MB: the peak of the process that trained the trials as "
+                f"stacks, shared by all members of a stack, not any one trial's own")
+        scope = "process"
+    else:
+        text = (f"peak memory (RSS) of the process while each trial ran: median {median:.0f} MB, "
+                f"largest {largest:.0f} MB (trial {at})")
+        scope = "trial"
+    return {"scope": scope, "peak_rss_mb": largest, "median_mb": median, "max_trial": at,
+            "n_trials": len(measured), "text": text}

@@ -152,7 +152,10 @@ def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     """A table with one target column; text feature columns become one-hot columns."""
     path = _require_path(spec, want_dir=False)
     target = spec.get("target")
-    table = pd.read_csv(path, sep=spec.get("sep", ","))
+    try:
+        table = pd.read_csv(path, sep=spec.get("sep", ","))
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise ConfigError("task.data.path", f"cannot read {path.name} as CSV: {str(err).strip()}") from None
     if target is None or target not in table.columns:
         raise ConfigError("task.data.target",
                           f"name the target column; {path.name} has {list(table.columns)}")
@@ -161,6 +164,8 @@ def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     if missing:
         raise ConfigError("task.data.features", f"unknown columns {missing}")
     table = table.dropna(subset=[target])
+    if table.empty:
+        raise ConfigError("task.data.path", f"{path.name} has no rows with a {target!r} value")
     frame = pd.get_dummies(table[features], dtype=np.float32)
     if frame.isna().to_numpy().any():
         bad = [c for c in frame.columns if frame[c].isna().any()]

@@ -200,6 +200,17 @@ async function refreshTable() {
   $("#next").disabled = data.page + 1 >= data.pages;
 }
 
+// The table row of the trial the panel shows, brought to the panel's read of it in the same
+// step as the panel's title (the table itself is redrawn at the next poll).
+function showRow(t) {
+  const tr = document.querySelector(`#trial-table tbody tr[data-number='${t.number}']`);
+  if (!tr || tr.cells.length < 5) return;
+  tr.cells[1].replaceChildren(el("span", { class: `st st-${t.state}` }, t.state));
+  tr.cells[2].textContent = fmt(t.value);
+  tr.cells[3].textContent = t.epochs;
+  tr.cells[4].textContent = fmt(t.duration);
+}
+
 async function select(number) {
   S.selected = number;
   for (const tr of document.querySelectorAll("#trial-table tbody tr")) tr.classList.toggle("selected", Number(tr.dataset.number) === number);
@@ -210,6 +221,7 @@ async function refreshTrial() {
   if (S.selected === null) { $("#trial-title").textContent = "(none yet)"; return; }
   const t = await api("/api/trial", [["study", S.study], ["number", S.selected]]);
   $("#trial-title").textContent = `#${t.number} · ${t.state} · value ${fmt(t.value)} · ${t.epochs} epochs`;
+  showRow(t);
   const c = t.curve, hasRecords = c.epoch.length > 0;
   const line = (y, name, dash) => ({ x: c.epoch, y, name, mode: "lines+markers", line: { dash: dash || "solid" } });
   const drawn = [];

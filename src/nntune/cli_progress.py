@@ -1,0 +1,55 @@
+"""``nntune tune``'s progress: the line naming the study once its storage is open, then a
+bar of the trials still to run with the best value so far, or, when nothing is left to
+run, one plain line and no bar."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from nntune.trial import FrozenTrial
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return "nan" if math.isnan(value) else f"{value:.4g}"
+
+
+class TuneProgress:
+    """``on_start`` and ``on_trial`` for :func:`nntune.runner.run_tune`; ``close`` after it."""
+
+    def __init__(self, out: Console, cfg: Any, header: str) -> None:
+        self.out = out
+        self.cfg = cfg
+        self.header = header
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=out, transient=False)
+        self.task: Any = None
+        self.best: float | None = None
+
+    def on_start(self, study: Any, todo: int) -> None:
+        # Said once the storage is open: a storage that cannot be reached gets its one line alone.
+        self.out.print(self.header)
+        if todo == 0:  # one plain line, no empty "0/0" bar
+            self.out.print(f"study already holds {self.cfg.search.trials} finished trials; nothing to run",
+                           markup=False, highlight=False)
+            return
+        self.task = self.bar.add_task("trials", total=todo)
+        self.bar.start()
+
+    def on_trial(self, study: Any, frozen: FrozenTrial) -> None:
+        value = frozen.value
+        if value is not None and frozen.state.value == "complete" and not math.isnan(value):
+            if self.best is None or (value > self.best) == (study.direction == "maximize"):
+                self.best = value
+        if self.task is not None:
+            self.bar.update(self.task, advance=1,
+                            description=f"trials (best {self.cfg.task.trained_metric} {_fmt(self.best)})")
+
+    def close(self) -> None:
+        if self.task is not None:  # stopping a bar never started would still print an empty line
+            self.bar.stop()

@@ -1,0 +1,55 @@
+"""Whether a config given again (``nntune test CONFIG``) describes the model a study was
+tuned with: the task, the fixed hyperparameters and the seed of the splits must match."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# What decides the model and the splits a look at the test split rebuilds; ``task``'s own
+# fields may be missing from a config an older version stored (no difference then), every
+# mapping inside a field (the data's, the fixed hyperparameters) is compared whole.
+COMPARED = (("task",), ("fixed",), ("search", "seed"))
+
+
+def _first_difference(given: Any, stored: Any, path: tuple[str, ...], *,
+                      lenient: bool = False) -> tuple[str, Any, Any] | None:
+    if isinstance(given, Mapping) and isinstance(stored, Mapping):
+        for key in list(given) + [k for k in stored if k not in given]:
+            if lenient and key not in stored:
+                continue
+            found = _first_difference(given.get(key), stored.get(key), (*path, str(key)))
+            if found is not None:
+                return found
+        return None
+    return None if given == stored else (".".join(path), given, stored)
+
+
+def config_difference(given: Mapping[str, Any], stored: Mapping[str, Any]) -> tuple[str, Any, Any] | None:
+    """The first field (dotted) where ``given`` and ``stored`` (both ``Config.model_dump(mode=
+    "json")``) differ in what builds the model and the splits, with both values; None when
+    they agree."""
+    for section in COMPARED:
+        a: Any = given
+        b: Any = stored
+        for key in section:
+            a = a.get(key) if isinstance(a, Mapping) else None
+            b = b.get(key) if isinstance(b, Mapping) else None
+        if b is None:  # not stored: nothing to hold the config to
+            continue
+        found = _first_difference(a, b, section, lenient=section == ("task",))
+        if found is not None:
+            return found
+    return None
+
+
+def check_same_model(cfg: Any, stored: Mapping[str, Any]) -> None:
+    """Refuse (ConfigError naming the field) a config that would rebuild another model or
+    other splits than the study's stored config."""
+    from nntune.exceptions import ConfigError
+
+    found = config_difference(cfg.model_dump(mode="json", exclude={"storage"}), stored)
+    if found is not None:
+        field, given, was = found
+        raise ConfigError(field, f"{given!r} here, {was!r} in the config study {cfg.study!r} was tuned with; "
+                                 "give that config, or none to use the stored one")

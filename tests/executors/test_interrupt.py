@@ -1,0 +1,52 @@
+"""Ctrl-C inside a trial: the trial goes back to the queue (no failure is counted), the
+interrupt is raised again, and the next run trains that trial first and reaches the total."""
+
+from __future__ import annotations
+
+import pytest
+
+import nntune
+from nntune.executors import run_serial
+from nntune.executors._running import INTERRUPTED
+from nntune.samplers import RandomSampler
+from nntune.trial import TrialState
+
+
+def test_an_interrupted_trial_is_queued_again_and_the_next_run_continues(tmp_path):
+    url = f"sqlite:///{tmp_path / 'i.db'}"
+    s = nntune.create_study("i", url, sampler=RandomSampler(0), seed=0)
+    calls = {"n": 0}
+
+    def objective(trial):  # noqa: ANN001, ANN202
+        x = trial.suggest_float("x", -1.0, 1.0)
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second trial is interrupted after its first epoch
+            trial.report(x * x, 1)
+            raise KeyboardInterrupt
+        return x * x
+
+    with pytest.raises(KeyboardInterrupt):
+        run_serial(s, objective, total=4)
+    stored = nntune.load_study("i", url).trials
+    assert [t.state for t in stored] == [TrialState.COMPLETE, TrialState.WAITING]
+    assert stored[1].system_attrs["interrupted"] == INTERRUPTED and stored[1].intermediate_values == {}
+    assert stored[1].error is None
+
+    again = nntune.load_study("i", url)
+    assert run_serial(again, objective, total=4) == "the study holds 4 trials"
+    trials = nntune.load_study("i", url).trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 4 and len(trials) == 4
+
+
+def test_being_interrupted_often_never_fails_the_trial():
+    s = nntune.create_study(sampler=RandomSampler(0), seed=0)
+
+    def interrupted(trial):  # noqa: ANN001, ANN202
+        trial.suggest_float("x", -1.0, 1.0)
+        raise KeyboardInterrupt
+
+    for _ in range(4):  # more than the retries a crashing worker gets
+        with pytest.raises(KeyboardInterrupt):
+            run_serial(s, interrupted, total=1)
+    (only,) = s.trials
+    assert only.state == TrialState.WAITING and only.system_attrs["retries"] == 4

@@ -1,0 +1,69 @@
+"""Ctrl-C during ``nntune tune`` (SIGINT to the whole process group, as a terminal sends it):
+exit code 130 with one line, storage left consistent (finished trials kept, the interrupted
+one queued again), and the same command run again continues to the total."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from nntune.config import DEFAULT_YAML
+
+pytestmark = pytest.mark.slow
+
+
+def states(db) -> list[tuple[int, str, int]]:
+    if not db.exists():
+        return []
+    try:
+        with sqlite3.connect(db) as conn:
+            return conn.execute("select t.number, t.state, (select count(*) from trial_steps s where s.trial_id = t.id) "
+                                "from trials t order by t.number").fetchall()
+    except sqlite3.OperationalError:  # the schema is still being made
+        return []
+
+
+def test_ctrl_c_then_the_same_command_continues(tmp_path):
+    from conftest import nntune_command
+
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw["storage"] = f"sqlite:///{tmp_path / 'c.db'}"
+    raw["search"]["trials"] = 2
+    raw["task"]["train_size"] = 0.1
+    raw["fixed"]["epochs"] = 40
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump(raw, sort_keys=False))
+    cmd = [*nntune_command(), "tune", str(cfg), "--json"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 120
+        while not any(n_steps >= 1 for _, state, n_steps in states(tmp_path / "c.db") if state == "running"):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no trial started training"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1].startswith("nntune: interrupted;") and "Traceback" not in err
+    assert out == ""  # no JSON summary for a run that did not finish
+    left = states(tmp_path / "c.db")
+    assert [s for _, s, _ in left] in (["waiting"], ["complete", "waiting"])
+    assert left[-1][2] == 0  # the interrupted trial's epochs were dropped with it
+
+    again = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    summary = json.loads(again.stdout.strip().splitlines()[-1])
+    assert summary["trials"] == {"complete": 2, "pruned": 0, "failed": 0, "diverged": 0}
+    assert [s for _, s, _ in states(tmp_path / "c.db")] == ["complete", "complete"]

@@ -1,0 +1,52 @@
+"""A rerun of ``nntune tune`` that has nothing left to run: one plain line, no empty bar,
+and the same ``--json`` summary as the run that did the work."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from nntune.config import DEFAULT_YAML
+
+
+def tiny_config(tmp_path):
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw["storage"] = f"sqlite:///{tmp_path / 'rerun.db'}"
+    raw["fixed"]["epochs"] = 2
+    raw["search"]["trials"] = 2
+    raw["task"]["train_size"] = 0.3
+    path = tmp_path / "rerun.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def bar_lines(text: str) -> list[str]:
+    """The progress bar's lines: ``trials (best accuracy 0.9) ━━━ 2/2 0:00:03``."""
+    return [line for line in text.splitlines() if re.match(r"^trials.*\d+/\d+", line)]
+
+
+@pytest.mark.slow
+def test_a_rerun_with_nothing_to_run_prints_one_line_and_no_bar(call_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = tiny_config(tmp_path)
+    code, out, err = call_cli("tune", str(cfg), "--json")
+    assert code == 0, err
+    first = json.loads(out.strip().splitlines()[-1])
+    assert bar_lines(err) and "2/2" in bar_lines(err)[-1]  # the bar, while trials ran
+
+    code, out, err = call_cli("tune", str(cfg), "--json")
+    assert code == 0, err
+    assert bar_lines(err) == []  # no empty "0/0" progress bar
+    assert [line for line in err.splitlines() if "nothing to run" in line] == \
+        ["study already holds 2 finished trials; nothing to run"]
+    again = json.loads(out.strip().splitlines()[-1])
+    # The same summary, with why it stopped
+    assert {**again, "stop_reason": None} == {**first, "stop_reason": None}
+    assert again["stop_reason"] == "the study already holds 2 finished trials"
+    assert len(out.strip().splitlines()) == 1
+
+    code, out, _ = call_cli("tune", str(cfg))  # and without --json, on stdout
+    assert code == 0 and bar_lines(out) == [] and out.count("nothing to run") == 1
