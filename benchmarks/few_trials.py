@@ -58,7 +58,8 @@ REFERENCE = "optuna-tpe-hyperband"
 EXPECTED_TRIALS = 12  # full trials that fit a full budget (scaled with it): sizes the robust rungs
 LABELS = {"nntune-tpe-asha": "nntune TPE+ASHA", "nntune-robust": "nntune TPE+ASHA, robust+cost-aware",
           "nntune-cost-aware": "nntune TPE+ASHA, cost-aware",
-          "nntune-tpe-median": "nntune TPE+median", "nntune-default": "nntune create_study() defaults",
+          "nntune-tpe-median": "nntune TPE+median", "nntune-startup5": "nntune TPE(5 start-up)+ASHA",
+          "nntune-sobol": "nntune TPE(5 Sobol+centre)+ASHA", "nntune-default": "nntune create_study() defaults",
           "optuna-tpe-hyperband": "Optuna TPE+Hyperband", "optuna-tpe-median": "Optuna TPE+MedianPruner",
           "optuna-tpe": "Optuna TPE"}
 METHODS = tuple(LABELS)
@@ -88,6 +89,12 @@ def nntune_study(method: str, seed: int, epochs: int, expected: float = EXPECTED
 
     if method == "nntune-default":
         return nntune.create_study(direction="maximize", seed=seed)
+    if method == "nntune-startup5":
+        return nntune.create_study(direction="maximize", sampler=TPESampler(seed=seed, n_startup_trials=5),
+                                   scheduler=ASHA(1, epochs, 3))
+    if method == "nntune-sobol":
+        sampler = TPESampler(seed=seed, n_startup_trials=5, startup="sobol", centre_first=True)
+        return nntune.create_study(direction="maximize", sampler=sampler, scheduler=ASHA(1, epochs, 3))
     scheduler: Any = {"nntune-tpe-asha": lambda: ASHA(1, epochs, 3),
                       "nntune-robust": lambda: ASHA.for_budget(expected, epochs, compare="best",
                                                                cost_aware=True),
@@ -212,11 +219,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
     ap.add_argument("--tasks", nargs="+", choices=list(ft.TASKS), default=list(ft.TASKS))
     ap.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds run from this one up")
     ap.add_argument("--budget-scale", type=float, default=1.0, help="multiply every task's budget")
     ap.add_argument("--threads", type=int, default=1, help="torch threads per trial")
     args = ap.parse_args(argv)
-    if args.seeds < 1 or args.budget_scale <= 0:
-        ap.error("--seeds and --budget-scale must be positive")
+    if args.seeds < 1 or args.budget_scale <= 0 or args.first_seed < 0:
+        ap.error("--seeds and --budget-scale must be positive, --first-seed at least 0")
     import torch
 
     torch.set_num_threads(args.threads)
@@ -231,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
             continue
         budget = task.budget * args.budget_scale
         runs: dict[str, list[Run]] = {m: [] for m in args.methods}
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             order = args.methods[seed % len(args.methods):] + args.methods[:seed % len(args.methods)]
             for method in order:
                 run = run_method(method, task, data, seed, budget, EXPECTED_TRIALS * args.budget_scale)
