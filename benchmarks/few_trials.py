@@ -10,8 +10,9 @@ Methods: nntune TPE+ASHA (grace period 1, eta 3, the last value compared), TPE+A
 robust and cost-aware rungs (rungs from the expected number of trials, the best value so
 far compared, positions scaled by cost per epoch, an unjudged trial capped at a quarter of
 the budget), TPE+ASHA with grace period 1 and cost-aware positions and cap alone,
-TPE+median stopping, and ``create_study()``'s defaults; Optuna TPE with
-HyperbandPruner, with MedianPruner, and alone.
+TPE+median stopping, TPE+ASHA with 5 random start-up trials instead of 10 and with 5
+Sobol start-up trials after one at the space's centre, and ``create_study()``'s
+defaults; Optuna TPE with HyperbandPruner, with MedianPruner, and alone.
 
 Printed per task, medians over seeds: the final best validation accuracy (complete trials
 within the budget), the test accuracy of the best trial's model, seconds until the best so
@@ -27,6 +28,8 @@ smoothed value (``benchmarks/fidelity.py``'s measure).
     python benchmarks/few_trials.py                       # 3 tasks x 8 methods x 5 seeds: about 7 h
     python benchmarks/few_trials.py --tasks wide_mlp --seeds 2 --budget-scale 0.25   # ~10 min
     python benchmarks/few_trials.py --methods nntune-robust optuna-tpe-hyperband --seeds 1
+    # the goal's check, about 25 min on a quiet machine:
+    python benchmarks/few_trials.py --tasks mnist_cnn wide_mlp --methods nntune-default optuna-tpe-hyperband --budget-scale 0.5
 
 Full budgets: fashion_cnn 240 s, mnist_cnn 180 s, wide_mlp 120 s per (method, seed) on one
 otherwise idle core; run it on a quiet machine, since the budgets are wall-clock.
