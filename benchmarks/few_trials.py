@@ -10,8 +10,9 @@ Methods: nntune TPE+ASHA (grace period 1, eta 3, the last value compared), TPE+A
 robust and cost-aware rungs (rungs from the expected number of trials, the best value so
 far compared, positions scaled by cost per epoch, an unjudged trial capped at a quarter of
 the budget), TPE+ASHA with grace period 1 and cost-aware positions and cap alone,
-TPE+median stopping, and ``create_study()``'s defaults; Optuna TPE with
-HyperbandPruner, with MedianPruner, and alone.
+TPE+median stopping, TPE+ASHA with 5 random start-up trials instead of 10 and with 5
+Sobol start-up trials after one at the space's centre, and ``create_study()``'s
+defaults; Optuna TPE with HyperbandPruner, with MedianPruner, and alone.
 
 Printed per task, medians over seeds: the final best validation accuracy (complete trials
 within the budget), the test accuracy of the best trial's model, seconds until the best so
@@ -27,6 +28,8 @@ smoothed value (``benchmarks/fidelity.py``'s measure).
     python benchmarks/few_trials.py                       # 3 tasks x 8 methods x 5 seeds: about 7 h
     python benchmarks/few_trials.py --tasks wide_mlp --seeds 2 --budget-scale 0.25   # ~10 min
     python benchmarks/few_trials.py --methods nntune-robust optuna-tpe-hyperband --seeds 1
+    # the goal's check, about 25 min on a quiet machine:
+    python benchmarks/few_trials.py --tasks mnist_cnn wide_mlp --methods nntune-default optuna-tpe-hyperband --budget-scale 0.5
 
 Full budgets: fashion_cnn 240 s, mnist_cnn 180 s, wide_mlp 120 s per (method, seed) on one
 otherwise idle core; run it on a quiet machine, since the budgets are wall-clock.
@@ -58,7 +61,8 @@ REFERENCE = "optuna-tpe-hyperband"
 EXPECTED_TRIALS = 12  # full trials that fit a full budget (scaled with it): sizes the robust rungs
 LABELS = {"nntune-tpe-asha": "nntune TPE+ASHA", "nntune-robust": "nntune TPE+ASHA, robust+cost-aware",
           "nntune-cost-aware": "nntune TPE+ASHA, cost-aware",
-          "nntune-tpe-median": "nntune TPE+median", "nntune-default": "nntune create_study() defaults",
+          "nntune-tpe-median": "nntune TPE+median", "nntune-startup5": "nntune TPE(5 start-up)+ASHA",
+          "nntune-sobol": "nntune TPE(5 Sobol+centre)+ASHA", "nntune-default": "nntune create_study() defaults",
           "optuna-tpe-hyperband": "Optuna TPE+Hyperband", "optuna-tpe-median": "Optuna TPE+MedianPruner",
           "optuna-tpe": "Optuna TPE"}
 METHODS = tuple(LABELS)
@@ -88,6 +92,12 @@ def nntune_study(method: str, seed: int, epochs: int, expected: float = EXPECTED
 
     if method == "nntune-default":
         return nntune.create_study(direction="maximize", seed=seed)
+    if method == "nntune-startup5":
+        return nntune.create_study(direction="maximize", sampler=TPESampler(seed=seed, n_startup_trials=5),
+                                   scheduler=ASHA(1, epochs, 3))
+    if method == "nntune-sobol":
+        sampler = TPESampler(seed=seed, n_startup_trials=5, startup="sobol", centre_first=True)
+        return nntune.create_study(direction="maximize", sampler=sampler, scheduler=ASHA(1, epochs, 3))
     scheduler: Any = {"nntune-tpe-asha": lambda: ASHA(1, epochs, 3),
                       "nntune-robust": lambda: ASHA.for_budget(expected, epochs, compare="best",
                                                                cost_aware=True),
@@ -212,11 +222,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
     ap.add_argument("--tasks", nargs="+", choices=list(ft.TASKS), default=list(ft.TASKS))
     ap.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--first-seed", type=int, default=0, help="seeds run from this one up")
     ap.add_argument("--budget-scale", type=float, default=1.0, help="multiply every task's budget")
     ap.add_argument("--threads", type=int, default=1, help="torch threads per trial")
     args = ap.parse_args(argv)
-    if args.seeds < 1 or args.budget_scale <= 0:
-        ap.error("--seeds and --budget-scale must be positive")
+    if args.seeds < 1 or args.budget_scale <= 0 or args.first_seed < 0:
+        ap.error("--seeds and --budget-scale must be positive, --first-seed at least 0")
     import torch
 
     torch.set_num_threads(args.threads)
@@ -231,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
             continue
         budget = task.budget * args.budget_scale
         runs: dict[str, list[Run]] = {m: [] for m in args.methods}
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             order = args.methods[seed % len(args.methods):] + args.methods[:seed % len(args.methods)]
             for method in order:
                 run = run_method(method, task, data, seed, budget, EXPECTED_TRIALS * args.budget_scale)

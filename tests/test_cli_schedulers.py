@@ -41,7 +41,7 @@ def test_other_schedulers_run_from_the_cli(call_cli, tmp_path, scheduler):
     if scheduler != "median":
         assert all("bracket" in t.system_attrs.get("scheduler", {}) for t in study.get_trials())
     if scheduler == "bohb":
-        assert type(study.sampler).__name__ == "RandomSampler"  # a loaded study; the run used BOHB's
+        assert type(study.sampler).__name__ == "TPESampler"  # a loaded study gets the default; the run used BOHB's
 
 
 @pytest.mark.slow

@@ -23,7 +23,8 @@ from nntune.changes import CHANGEABLE, STOP
 from nntune.config import CheckpointsConfig, Config, parse_config
 from nntune.control import find_trial, fork_trial, record_inherited
 from nntune.exceptions import ConfigError, TrialPruned
-from nntune.schedulers import Proposal
+from nntune.samplers import RandomSampler
+from nntune.schedulers import NoScheduler, Proposal
 from nntune.space import Space
 from nntune.storage import StudyRecord, get_storage
 from nntune.study import Study, create_study, load_study
@@ -37,7 +38,8 @@ def open_babysit_study(cfg: Config) -> Study:
     """The config's study (created, or resumed when it exists), remembering the config."""
     many = cfg.task.is_multi_objective  # task.metric a list: one value per entry, as nntune tune
     study = create_study(cfg.study, get_storage(cfg.storage), direction=None if many else cfg.task.resolved_direction,
-                         directions=cfg.task.directions if many else None, load_if_exists=True, seed=cfg.search.seed)
+                         directions=cfg.task.directions if many else None, load_if_exists=True, seed=cfg.search.seed,
+                         sampler=RandomSampler(cfg.search.seed), scheduler=NoScheduler())  # a person decides
     study.storage.set_study_attr(study.id, "metric", cfg.task.trained_metric)
     if many:
         study.storage.set_study_attr(study.id, "metrics", cfg.task.objectives)
@@ -50,8 +52,9 @@ def load_babysit_study(storage: str, name: str) -> tuple[Study, Config]:
     from nntune.studies import open_existing
 
     store = open_existing(storage)
-    study = load_study(name, store)
     saved = store.load_study(name)
+    seed = saved.attrs.get("seed") if saved is not None else None
+    study = load_study(name, store, sampler=RandomSampler(seed), scheduler=NoScheduler())  # a person decides
     assert saved is not None  # load_study found it
     return study, babysit_config(saved)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from nntune import logging as _logging
 from nntune._frame import DATAFRAME_ATTRS, trials_frame
+from nntune._defaults import default_sampler, default_scheduler
 from nntune._loop import Heartbeat, run_optimize
 from nntune._studies import (
     MaxTrialsCallback,
@@ -405,6 +406,8 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
     existing study of that name is resumed: its trials stay and new ones continue the count.
     ``directions=["maximize", "minimize"]`` makes a study of several objectives: the
     objective returns one value per direction and ``best_trials`` is the Pareto front.
+    Without a sampler or scheduler it uses :mod:`nntune._defaults` (TPE from the centre and
+    Sobol start-up points, and ASHA, for one objective), seeded by ``seed``.
     """
     if direction is not None and directions is not None:
         raise ConfigError("directions", "give direction or directions, not both")
@@ -413,12 +416,12 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
         raise ConfigError("directions", "needs at least one direction")
     direction_ = dirs[0]
     store = get_storage(storage)
-    scheduler = scheduler or pruner or NoScheduler()
+    scheduler = scheduler or pruner or default_scheduler(len(dirs))
     if len(dirs) > 1 and not isinstance(scheduler, NoScheduler):
         raise ConfigError("pruner", f"pruning compares one value per step, which is undefined for "
                                     f"{len(dirs)} objectives; leave pruner out")
     # A scheduler that also chooses configurations (BOHB) brings its own sampler.
-    sampler = sampler or getattr(scheduler, "sampler", None) or RandomSampler(seed)
+    sampler = sampler or getattr(scheduler, "sampler", None) or default_sampler(seed, len(dirs))
     sampler_seed = resolve_seed(getattr(sampler, "seed", None) if seed is None else seed)
     name = study_name or f"study-{sampler_seed}-{int(time.time() * 1000) % 10**8}"
     attrs: dict[str, Any] = {"seed": sampler_seed}
@@ -452,8 +455,9 @@ def load_study(study_name: str, storage: str | Storage, *, sampler: Sampler | No
         raise StudyNotFoundError(f"no study named {study_name!r} in {redact_url(store.url)}")
     space = Space.from_json(rec.attrs["space"]) if "space" in rec.attrs else None
     seed = rec.attrs.get("seed")
-    scheduler = scheduler or pruner or NoScheduler()
-    sampler = sampler or getattr(scheduler, "sampler", None) or RandomSampler(seed)
+    n_objectives = len(rec.attrs.get("directions") or [rec.direction])
+    scheduler = scheduler or pruner or default_scheduler(n_objectives)
+    sampler = sampler or getattr(scheduler, "sampler", None) or default_sampler(seed, n_objectives)
     return Study(name=rec.name, storage=store, study_id=rec.id, direction=rec.direction,  # type: ignore[arg-type]
                  sampler=sampler, scheduler=scheduler, space=space, seed=seed,
                  directions=rec.attrs.get("directions"))

@@ -10,6 +10,7 @@ import pytest
 
 import _objectives as ob
 from nntune.executors import WorkerOptions, WorkerSetupError, run_processes, study_setup
+from nntune.samplers import RandomSampler
 from nntune.trial import TrialState
 
 
@@ -99,7 +100,8 @@ def test_same_parameters_and_results_with_one_or_three_workers(tmp_path, make_st
     def run(workers):
         url = f"sqlite:///{tmp_path / f'repro{workers}.db'}"
         study = make_study(url, seed=11)
-        run_processes(study_setup(url, "s", ob.numpy_fit), study, total=9, workers=workers,
+        setup = study_setup(url, "s", ob.numpy_fit, sampler=RandomSampler(11))  # order-free draws
+        run_processes(setup, study, total=9, workers=workers,
                       options=WorkerOptions(cpus=1))
         return [(t.number, t.params, t.value) for t in study.trials]
 

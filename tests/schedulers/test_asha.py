@@ -8,6 +8,7 @@ import pytest
 
 import nntune
 from nntune.exceptions import ConfigError
+from nntune.samplers import RandomSampler
 from nntune.schedulers import ASHA, Decision, NoScheduler, promotable
 from nntune.schedulers._asha import crossed_rungs, rung_value
 from nntune.trial import FrozenTrial, TrialState
@@ -114,7 +115,7 @@ def run_study(scheduler: object, n_trials: int = 30) -> tuple[nntune.Study, int]
                 raise nntune.TrialPruned()
         return loss_curve(q, EPOCHS)
 
-    study = nntune.create_study(scheduler=scheduler, seed=3)
+    study = nntune.create_study(sampler=RandomSampler(3), scheduler=scheduler, seed=3)
     study.optimize(objective, n_trials=n_trials)
     return study, steps
 

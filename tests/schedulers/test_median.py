@@ -8,6 +8,7 @@ import pytest
 
 import nntune
 from nntune.exceptions import ConfigError
+from nntune.samplers import RandomSampler
 from nntune.schedulers import Decision, MedianStopping
 from nntune.schedulers._median import best_so_far, below_median, is_check_step
 from nntune.trial import FrozenTrial, TrialState
@@ -105,7 +106,8 @@ def test_median_stopping_end_to_end_stops_the_worse_half_after_warm_up() -> None
                 raise nntune.TrialPruned()
         return q + 1 / 15
 
-    study = nntune.create_study(scheduler=MedianStopping(n_startup_trials=5, n_warmup_steps=4), seed=2)
+    study = nntune.create_study(sampler=RandomSampler(2), scheduler=MedianStopping(n_startup_trials=5, n_warmup_steps=4),
+                                seed=2)
     study.optimize(objective, n_trials=30)
     trials = study.trials
     pruned = [t for t in trials if t.state == TrialState.PRUNED]

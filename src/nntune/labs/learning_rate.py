@@ -17,6 +17,8 @@ import numpy as np
 
 from nntune import FrozenTrial, Trial, TrialState, create_study
 from nntune.labs._common import COLORS, Lab, Measured, data_info, digit_splits, new_figure, save_figure, sub_seed
+from nntune.samplers import RandomSampler
+from nntune.schedulers import NoScheduler
 from nntune.train import fit
 
 LR_NET = {"model": "mlp", "layers": 4, "units": 100, "activation": "relu", "init": "he_normal",
@@ -42,7 +44,7 @@ def run_trials(seed: int, epochs: int) -> tuple[list[FrozenTrial], dict[str, Any
     same weights and sees the same batches, so the rate is the only difference."""
     splits = digit_splits(seed)
     run_seed = sub_seed(seed, "learning-rate")
-    study = create_study(direction="maximize", seed=run_seed)
+    study = create_study(direction="maximize", sampler=RandomSampler(run_seed), scheduler=NoScheduler(), seed=run_seed)
     for label, lr in RATES.items():
         study.enqueue_trial({"lr": lr}, user_attrs={"label": label})
 

@@ -32,6 +32,7 @@ from scipy.special import log_ndtr, ndtr, ndtri
 from nntune.samplers._base import independent_draw, name_salt, resolve_seed, trial_rng
 from nntune.samplers._constraints import ConstraintsFunc
 from nntune.samplers._define_by_run import RankCache, RowCache, decode, history_for, ranked, single, snap
+from nntune.samplers._startup import check_startup, startup_unit
 from nntune.space import Choice, Distribution, Float, Int, Space
 from nntune.trial import FrozenTrial, TrialState
 
@@ -331,14 +332,18 @@ def with_liars(history: Sequence[FrozenTrial], direction: str) -> list[FrozenTri
 
 
 class TPESampler:
-    """``TPESampler(seed=0)``: random for the first ``n_startup_trials`` ranked trials, then
-    the candidate among ``n_ei_candidates`` draws from l(x) with the best l(x) / g(x)."""
+    """``TPESampler(seed=0)``: start-up points for the first ``n_startup_trials`` ranked
+    trials, then the candidate among ``n_ei_candidates`` draws from l(x) with the best
+    l(x) / g(x). ``startup`` ("random" or "sobol") and ``centre_first`` choose the start-up
+    points (:mod:`nntune.samplers._startup`)."""
 
     def __init__(self, seed: int | None = None, n_startup_trials: int = 10, n_ei_candidates: int = 24,
                  gamma: Callable[[int], int] | float = default_gamma, multivariate: bool = True,
                  consider_pruned: bool = True, prior_weight: float = 1.0, constant_liar: bool = False,
-                 constraints_func: ConstraintsFunc | None = None) -> None:
+                 constraints_func: ConstraintsFunc | None = None, startup: str = "random",
+                 centre_first: bool = False) -> None:
         self.seed = resolve_seed(seed)
+        self.startup, self.centre_first = check_startup(startup), bool(centre_first)
         self.constant_liar = constant_liar
         self.constraints_func = constraints_func  # the study stores them and ranks infeasible trials last
         self.n_startup_trials = n_startup_trials
@@ -370,6 +375,9 @@ class TPESampler:
             history = with_liars(history, direction)
         groups = self._split(space, history, direction)
         if groups is None:
+            u = startup_unit(len(space), number, self.seed, startup=self.startup, centre_first=self.centre_first)
+            if u is not None:
+                return space.from_unit(u)
             out: dict[str, Any] = {}
             for name, dist in space.params.items():
                 if space.is_active(name, out):
@@ -395,7 +403,9 @@ class TPESampler:
             history = with_liars(history, direction)
         groups = self._split(space, history_for(name, dist, history), direction, slot=name)
         if groups is None:
-            return independent_draw(self.seed, number, name, dist)
+            u = startup_unit(1, number, self.seed, name_salt(name), startup=self.startup,
+                             centre_first=self.centre_first)
+            return independent_draw(self.seed, number, name, dist) if u is None else dist.from_unit(float(u[0]))
         rng = trial_rng(self.seed, number, 2, name_salt(name))
         row = tpe_choose(space, groups[0], groups[1], rng, self.n_ei_candidates, self.prior_weight,
                          UNIVARIATE_MIN_SHARE)
@@ -403,4 +413,6 @@ class TPESampler:
 
     def __repr__(self) -> str:
         return (f"TPESampler(seed={self.seed}, n_startup_trials={self.n_startup_trials}, "
-                f"n_ei_candidates={self.n_ei_candidates}, multivariate={self.multivariate})")
+                f"n_ei_candidates={self.n_ei_candidates}, multivariate={self.multivariate}"
+                + (f", startup={self.startup!r}" if self.startup != "random" else "")
+                + (", centre_first=True" if self.centre_first else "") + ")")

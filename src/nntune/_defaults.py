@@ -1,0 +1,33 @@
+"""What ``create_study()`` and ``load_study()`` use when no sampler or scheduler is given.
+
+Chosen for neural-network objectives in the few-trial regime, where a dozen trials fit the
+budget (``docs/few-trials.md`` has the measurements): TPE that starts from the centre of
+the space and fills the next four start-up trials from a scrambled Sobol sequence, then
+models from trial six on (stopped trials included, ranked by how far they got); and ASHA
+judging at epochs 1, 3, 9, ... and keeping the best third. An objective that never reports
+intermediate values is never stopped, so the scheduler costs nothing there.
+
+A study of several objectives keeps random search without stopping: pruning is refused
+there (a rung compares one value), and no sampler was measured against another there.
+"""
+
+from __future__ import annotations
+
+from nntune.samplers import RandomSampler, Sampler, TPESampler
+from nntune.schedulers import ASHA, NoScheduler, Scheduler
+
+DEFAULT_STARTUP_TRIALS = 5
+
+
+def default_sampler(seed: int | None, n_objectives: int = 1) -> Sampler:
+    """The sampler of a study created without one, seeded by ``seed``."""
+    if n_objectives > 1:
+        return RandomSampler(seed)
+    return TPESampler(seed=seed, n_startup_trials=DEFAULT_STARTUP_TRIALS, startup="sobol", centre_first=True)
+
+
+def default_scheduler(n_objectives: int = 1) -> Scheduler:
+    """The scheduler of a study created without one."""
+    if n_objectives > 1:
+        return NoScheduler()
+    return ASHA(min_resource=1, max_resource=None, reduction_factor=3)

@@ -1,0 +1,54 @@
+"""What ``create_study()`` and ``load_study()`` use when no sampler or scheduler is given."""
+
+from __future__ import annotations
+
+import nntune
+from nntune.samplers import RandomSampler, TPESampler
+from nntune.schedulers import ASHA, MedianStopping, NoScheduler
+from nntune.trial import TrialState
+
+
+def curves(trial: nntune.Trial) -> float:
+    """A learning rate whose curve ranks configurations from the first epoch on."""
+    x = trial.suggest_float("x", 0.0, 1.0)
+    for epoch in range(1, 7):
+        trial.report(x * epoch / 6, epoch)
+        if trial.should_prune():
+            raise nntune.TrialPruned()
+    return x
+
+
+def test_a_study_without_sampler_or_scheduler_gets_the_measured_defaults():
+    study = nntune.create_study(direction="maximize", seed=5)
+    assert isinstance(study.sampler, TPESampler) and isinstance(study.scheduler, ASHA)
+    s = study.sampler
+    assert (s.seed, s.n_startup_trials, s.startup, s.centre_first) == (5, 5, "sobol", True)
+    assert (study.scheduler.min_resource, study.scheduler.max_resource, study.scheduler.reduction_factor) == (1, None, 3)
+    # Either one given keeps the other's default; Optuna's name for the scheduler too.
+    assert isinstance(nntune.create_study(pruner=MedianStopping()).sampler, TPESampler)
+    assert isinstance(nntune.create_study(sampler=RandomSampler(0)).scheduler, ASHA)
+
+
+def test_several_objectives_keep_random_search_without_stopping():
+    study = nntune.create_study(directions=["maximize", "minimize"], seed=1)
+    assert isinstance(study.sampler, RandomSampler) and isinstance(study.scheduler, NoScheduler)
+
+
+def test_the_defaults_are_seeded_stop_bad_curves_and_model_from_trial_six(tmp_path):
+    runs = []
+    for _ in range(2):
+        study = nntune.create_study(direction="maximize", seed=11)
+        study.optimize(curves, n_trials=14)
+        runs.append([(t.state, t.params["x"]) for t in study.trials])
+    assert runs[0] == runs[1]
+    assert runs[0][0][1] == 0.5  # the centre first
+    states = [s for s, _ in runs[0]]
+    assert TrialState.PRUNED in states and states.count(TrialState.COMPLETE) >= 3
+    # From trial six on TPE models the good region, pruned trials included.
+    assert max(x for _, x in runs[0][5:]) > max(x for _, x in runs[0][:5])
+    assert sorted(x for _, x in runs[0][5:])[len(runs[0][5:]) // 2] > 0.7
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    nntune.create_study("a", url, direction="maximize", seed=11)
+    reopened = nntune.load_study("a", url)
+    assert isinstance(reopened.sampler, TPESampler) and reopened.sampler.seed == 11
+    assert isinstance(reopened.scheduler, ASHA)
