@@ -29,7 +29,7 @@ from nntune.trial import FrozenTrial
 
 # The names whose values decide whether two trials can share a stack (the stacked trainer's
 # structure key: model, layers, units, activation, batch norm, loss, batch size, AMP, the
-# optimizer, and a CNN's convolution settings).
+# optimizer, and a CNN's convolution settings); beside them any augmentation parameter.
 STRUCTURAL: frozenset[str] = frozenset({
     "model", "layers", "units", "activation", "batchnorm", "loss", "batch_size", "amp", "optimizer",
     "conv_layers", "filters", "filters_growth", "kernel_size", "stride", "padding", "pool",
@@ -70,9 +70,19 @@ class PartialFixedSampler:
         return f"PartialFixedSampler({self.fixed_params!r}, {self.base!r})"
 
 
+def is_augmentation(name: str) -> bool:
+    """Whether ``name`` sets an augmentation's parameters (``rotation.degrees``, or
+    ``rotation`` as a dict): a stack draws its training batches through one augmentation,
+    so those are structural too."""
+    from nntune.train.augment import AUGMENTATIONS
+
+    return name.split(".", 1)[0] in AUGMENTATIONS
+
+
 def structural_names(space: Space) -> tuple[str, ...]:
-    """The parameters of ``space`` that decide a trial's structure, in the space's order."""
-    return tuple(n for n in space.params if n in STRUCTURAL)
+    """The parameters of ``space`` that decide a trial's structure, in the space's order:
+    the stacked trainer's structure and the augmentation's parameters."""
+    return tuple(n for n in space.params if n in STRUCTURAL or is_augmentation(n))
 
 
 def structure_block(trials: int) -> int:
