@@ -69,6 +69,8 @@ def test_a_grid_keeps_its_points_whole_and_a_space_without_structure_is_one_bloc
 
 def test_the_block_size_follows_the_budget_not_the_stack():
     assert [structure_block(t) for t in (10, 200, 5000)] == [4, 25, 64]
+    # A timeout may end the study long before its trial count: small blocks, so it tries structures.
+    assert [structure_block(t, timeout=60.0) for t in (10, 200, 1_000_000)] == [4, 8, 8]
 
 
 def test_augmentation_parameters_are_held_per_block_like_the_structure():
