@@ -23,4 +23,5 @@ def test_members_of_different_augmentation_never_share_a_stack():
     assert a == t.structure({"lr": 0.05, "rotation.degrees": 5.0})  # the rate may differ in a stack
     assert a != t.structure({"lr": 0.01, "rotation.degrees": 20.0})
     plain = trainer({})
-    assert plain.structure({"lr": 0.01, "rotation.degrees": 5.0}) == plain.structure({"lr": 0.01, "rotation.degrees": 20.0})
+    assert plain.structure({"lr": 0.01, "rotation.degrees": 5.0}) == \
+        plain.structure({"lr": 0.01, "rotation.degrees": 20.0})
