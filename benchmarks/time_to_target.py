@@ -37,6 +37,8 @@ finish within the budget count.
     python benchmarks/time_to_target.py --tasks digits fashion_mnist --seeds 5 \
         --methods pop-random-asha pop-tpe-asha pop-prior-pbt optuna-tpe-hyperband tpe-asha
     python benchmarks/time_to_target.py --throughput 120   # trials per hour, Fashion-MNIST MLP
+    # on a machine others load: each run timed by its own CPU time (one-process methods only)
+    python benchmarks/time_to_target.py --clock cpu --tasks digits --methods pop-prior-pbt pop-tpe-asha
 
 The population executor (``pop-*``: random+ASHA, TPE+ASHA, PBT with priors) trains the
 trials K at a time as stacks in one process; its rows add the share of member slots that
@@ -281,6 +283,12 @@ def run_task(task: tm.Task, methods: Sequence[str], seeds: int, ray: tm.RaySessi
     return {m: runs[m] for m in methods}
 
 
+def in_this_process(method: str) -> bool:
+    """Whether ``method`` trains only in this process, on one thread (its CPU time is this
+    process's): not worker processes, Optuna's n_jobs threads or Ray Tune."""
+    return method != tm.RAY and not method.endswith("-2j") and tm.NNTUNE.get(method, {}).get("workers", 1) == 1
+
+
 def parse_budgets(items: Sequence[str]) -> dict[str, float]:
     """``30`` for every task, or ``digits=30 fashion_mnist=60``."""
     out: dict[str, float] = {}
@@ -304,7 +312,17 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[Row]]:
     ap.add_argument("--throughput", type=float, default=None, metavar="SECONDS",
                     help="only trials per hour of random+ASHA serially, on 2 workers and on the population "
                          "executor, SECONDS each, on the Fashion-MNIST MLP task (--tasks picks others)")
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="cpu: time each run by this process's CPU time (its timeout %gx the budget in wall "
+                         "time), for comparisons on a machine others load; only methods that train in this "
+                         "process on one thread" % tm.CPU_WALL_FACTOR)
     args = ap.parse_args(argv)
+    if args.clock == "cpu":
+        elsewhere = [m for m in args.methods if not in_this_process(m)]
+        if elsewhere:
+            ap.error(f"--clock cpu: {', '.join(elsewhere)} train in other processes or threads, "
+                     "whose CPU time this process does not see; use --clock wall")
+        tm.CLOCK, tm.WALL_FACTOR = time.process_time, tm.CPU_WALL_FACTOR
     import torch
 
     torch.set_num_threads(1)
@@ -347,7 +365,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[Row]]:
             rows = summarize(runs, target, task.budget, direction)
             results[name] = rows
             print(f"\nTask {name}: target validation {metric} {'>=' if direction == 'maximize' else '<='} "
-                  f"{target:.4f} (median final best of Optuna TPE+Hyperband); budget {task.budget:g}s per run, "
+                  f"{target:.4f} (median final best of Optuna TPE+Hyperband); budget {task.budget:g}"
+                  f"{' CPU-' if tm.CLOCK is time.process_time else ''}s per run, "
                   f"at most {epochs} epochs per trial, {seeds} seeds, medians over seeds\n")
             print(table(rows, metric))
             if ray is not None:

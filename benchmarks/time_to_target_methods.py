@@ -31,6 +31,13 @@ from nntune.trial import FrozenTrial, TrialState
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 HALVING = 3  # reduction factor of every successive-halving method (each library's default)
+# The clock a run's times are read on, and its wall-clock timeout as a multiple of the
+# budget. ``time_to_target.py --clock cpu`` sets them to this process's CPU time and
+# CPU_WALL_FACTOR: on a machine that others load, a method that runs in this process and
+# one thread is then timed by the CPU it got, and its timeout leaves room for a budget of it.
+CLOCK: Callable[[], float] = time.perf_counter
+WALL_FACTOR = 1.0
+CPU_WALL_FACTOR = 4.0
 
 
 @dataclass(frozen=True)
@@ -219,25 +226,26 @@ def run_nntune(method: str, task: Task, splits: Splits, seed: int, budget: float
     that worker processes share) with a timeout, the splits handed in instead of loaded
     again where the search runs in this process."""
     with tempfile.TemporaryDirectory(prefix="ttt-") as folder:
-        search: dict[str, Any] = {**NNTUNE[method], "seed": seed, "trials": 1_000_000, "timeout": budget,
+        search: dict[str, Any] = {**NNTUNE[method], "seed": seed, "trials": 1_000_000,
+                                  "timeout": budget * WALL_FACTOR,
                                   "checkpoint_dir": folder}
         if NNTUNE[method]["scheduler"] == "pbt":
             search["scheduler_options"] = {"ready_epochs": task.pbt_ready, **search.get("scheduler_options", {})}
         storage = f"sqlite:///{folder}/study.db" if search.get("workers", 1) > 1 else "memory"
         cfg = task_config(task, f"{task.name}-{method}-{seed}", search, storage)
         done: list[Done] = []
-        start = time.perf_counter()
+        start = CLOCK()
 
         def on_trial(study: Any, frozen: FrozenTrial) -> None:
             if frozen.state == TrialState.COMPLETE and frozen.value is not None:
-                done.append(Done(time.perf_counter() - start, frozen.value, dict(frozen.params),
+                done.append(Done(CLOCK() - start, frozen.value, dict(frozen.params),
                                  derive_seed(study.seed, frozen.number), frozen.system_attrs.get("checkpoint")))
 
         scheduler = build_scheduler(cfg)
         prepared = Prepared(cfg, cfg.build_space(), build_sampler(cfg, scheduler), scheduler, splits,
                             budget_epochs(cfg, scheduler))
         summary = run_tune(prepared, on_trial=on_trial, evaluate_test=False)
-        elapsed = time.perf_counter() - start
+        elapsed = CLOCK() - start
         counts = summary.counts  # finished trials by state: run_tune finishes every trial it starts
         run = Run(method, seed, done, sum(counts.values()), counts.get("pruned", 0), elapsed)
         stats = summary.storage.load_study(cfg.study).attrs.get("population")
@@ -287,7 +295,7 @@ def run_optuna(method: str, task: Task, splits: Splits, seed: int, budget: float
     space, metric, epochs = cfg.build_space(), cfg.task.metric, task.epochs
     done: list[Done] = []
     chosen: dict[int, tuple[dict[str, Any], int]] = {}
-    start = time.perf_counter()
+    start = CLOCK()
     base, jobs = method.removesuffix("-2j").removesuffix("-defaults"), 2 if method.endswith("-2j") else 1
     sampler = optuna.samplers.RandomSampler(seed=seed) if base == "optuna-random" \
         else optuna.samplers.TPESampler(seed=seed)
@@ -314,10 +322,10 @@ def run_optuna(method: str, task: Task, splits: Splits, seed: int, budget: float
     def on_trial(_study: Any, frozen: Any) -> None:
         if frozen.state == optuna.trial.TrialState.COMPLETE:
             params, trial_seed = chosen[frozen.number]
-            done.append(Done(time.perf_counter() - start, float(frozen.value), params, trial_seed))
+            done.append(Done(CLOCK() - start, float(frozen.value), params, trial_seed))
 
-    study.optimize(objective, timeout=budget, callbacks=[on_trial], catch=(TrialDiverged,), n_jobs=jobs)
-    elapsed = time.perf_counter() - start
+    study.optimize(objective, timeout=budget * WALL_FACTOR, callbacks=[on_trial], catch=(TrialDiverged,), n_jobs=jobs)
+    elapsed = CLOCK() - start
     trials = study.get_trials(deepcopy=False)
     pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in trials)
     return finish(Run(method, seed, done, len(trials), pruned, elapsed), cfg, splits, epochs, budget)

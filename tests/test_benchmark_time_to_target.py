@@ -135,3 +135,14 @@ def test_the_table_shows_test_accuracy_beside_another_classification_metric() ->
     assert bench.verdict(slow, "maximize", "recall").endswith("not met")
     worse = [row("tpe-asha", 1.0, 0.30), rows[1]]
     assert bench.verdict(worse, "maximize", "recall").endswith("not met")
+
+
+def test_cpu_time_is_refused_for_methods_whose_cpu_this_process_does_not_see(capsys) -> None:
+    bench = load_benchmark()
+    assert bench.in_this_process("pop-prior-pbt") and bench.in_this_process("optuna-tpe-hyperband")
+    assert not any(bench.in_this_process(m) for m in ("tpe-asha-2w", "optuna-tpe-hyperband-2j", "ray-asha"))
+    with pytest.raises(SystemExit) as exit_:
+        bench.main(["--clock", "cpu", "--tasks", "digits", "--methods", "pop-tpe-asha", "prior-pbt-2w"])
+    assert exit_.value.code == 2
+    assert "--clock cpu: prior-pbt-2w train in other processes" in capsys.readouterr().err
+    assert bench.tm.CLOCK is not __import__("time").process_time  # nothing was changed

@@ -24,7 +24,7 @@ from nntune.space import Space
 from nntune.train import Splits
 from nntune.train.loop import model_input_shape, count_outputs, pick_device, resolve_params
 from nntune.train.stack import Stack, StackResult
-from nntune.train.stack_models import structure_key
+from nntune.train.stack_models import frozen, structure_key
 from nntune.train.stack_run import available_memory, estimate_member_bytes, population_size
 
 # Members per stack with ``population: auto``: what fits the memory, at most this many.
@@ -68,7 +68,17 @@ class StackTrainer:
         return MemberPlan(params, trial.seed, self.structure(params), proposal)
 
     def structure(self, params: Mapping[str, Any]) -> Hashable:
-        return structure_key(resolve_params(params, self.splits.task_type), self.input_shape, self.n_outputs)
+        """What members of one stack share: the stacked trainer's structure key and, where the
+        task augments, the augmentation's resolved steps (a stack draws every member's batches
+        through one augmentation, so members of different augmentation train apart)."""
+        key = structure_key(resolve_params(params, self.splits.task_type), self.input_shape, self.n_outputs)
+        if not self.cfg.task.augment:
+            return key
+        from nntune.train.augment import parse_steps
+
+        steps = parse_steps(self.cfg.task.augment, params)
+        return (*key, ("augment", tuple((name, tuple(sorted((k, frozen(v)) for k, v in args.items())))
+                                        for name, args in steps)))
 
     def capacity(self, params: Mapping[str, Any], population: int | str) -> int:
         """Members per stack: ``population``, or with ``"auto"`` what fits the device's memory."""
@@ -81,7 +91,7 @@ class StackTrainer:
         return max(1, min(fits, AUTO_LIMIT.get(self.device.type, AUTO_LIMIT["cpu"])))
 
     def stack(self, plan: MemberPlan, capacity: int) -> Stack:
-        """A new stack of ``plan``'s structure (its augmentation is the first member's). The
+        """A new stack of ``plan``'s structure (augmentation included: every member's is the same). The
         executor compacts it itself: only once no trial is left to refill its slots."""
         return Stack(plan.params, self.splits, metric=self.metric, capacity=capacity, device=self.device,
                      seed=plan.seed, augment=training_augment(self.cfg, self.splits, plan.params, plan.seed),

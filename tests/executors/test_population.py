@@ -135,6 +135,17 @@ def test_the_same_trial_has_the_same_parameters_whatever_k():
         assert p["units"] == stored[str(number // 4)]["units"]
 
 
+def test_a_study_bounded_by_a_timeout_holds_each_structure_for_a_small_block_and_keeps_it():
+    from nntune.executors._population import BLOCK_ATTR, asker_for
+    from nntune.samplers import RandomSampler
+
+    study = nntune.create_study()
+    assert asker_for(study, RandomSampler(0), 1_000_000, timeout=30.0).block == 8
+    assert study.storage.load_study(study.study_name).attrs[BLOCK_ATTR] == 8
+    assert asker_for(study, RandomSampler(0), 1_000_000).block == 8  # a resumed run keeps it
+    assert asker_for(nntune.create_study(), RandomSampler(0), 1_000_000).block == 64
+
+
 def test_a_new_stack_starts_with_the_room_there_is_and_doubles_to_k():
     from nntune.executors._population import Occupancy, starting_capacity
 

@@ -18,7 +18,7 @@ from nntune.diagnose import curves_of, diagnose_trials
 from nntune.exceptions import ConfigError
 from nntune.executors._members import Occupancy, merge_stats
 from nntune.executors._population import STRUCTURES_ATTR, asker_for
-from nntune.executors._population_workers import population_devices
+from nntune.executors._population_workers import READY_ATTR, population_devices, wait_for_siblings
 from nntune.runner_population import check_devices
 from nntune.samplers import RandomSampler
 from nntune.space import Choice, Float, Int, Space
@@ -84,6 +84,29 @@ def test_two_processes_asking_one_block_hold_the_structure_stored_first():
     assert later.structures[differ] == stored
 
 
+def test_a_process_waits_for_its_siblings_to_be_set_up_before_it_starts_members():
+    study = create_study("s", InMemoryStorage(), direction="maximize", space=SPACE)
+    study.storage.set_study_attr(study.id, READY_ATTR, {"1": ["cpu:0", "cpu:1"]})  # an older run's marks
+    now = [0.0]
+
+    def sleep(seconds):  # the sibling is set up after the first process has waited 0.3 s
+        now[0] += seconds
+        if now[0] >= 0.3:
+            study.storage.merge_study_attr(study.id, READY_ATTR, lambda s: {"77": sorted({*s["77"], "cpu:1"})})
+
+    ready = wait_for_siblings(study, 77, "cpu:0", 2, clock=lambda: now[0], sleep=sleep, poll=0.1)
+    assert ready == 2 and 0.3 <= now[0] < 0.5
+    assert study.storage.load_study("s").attrs[READY_ATTR] == {"77": ["cpu:0", "cpu:1"]}
+    # A process replacing a dead sibling finds them set up and goes on at once; one whose
+    # sibling never comes goes on after the limit.
+    assert wait_for_siblings(study, 77, "cpu:2", 2, clock=lambda: now[0], sleep=sleep) == 3
+    alone = create_study("t", InMemoryStorage(), direction="maximize", space=SPACE)
+    now[0] = 0.0
+    assert wait_for_siblings(alone, 5, "cpu:0", 2, clock=lambda: now[0],
+                             sleep=lambda s: now.__setitem__(0, now[0] + s), limit=1.0) == 1
+    assert 1.0 <= now[0] < 1.1
+
+
 def test_each_process_keeps_its_own_figures_and_the_sums_cover_both():
     a = Occupancy(4, rounds=10, member_epochs=36, slot_epochs=40, stacks_started=2)
     b = Occupancy(4, rounds=5, member_epochs=10, slot_epochs=20, stacks_started=1, split_rounds=1)
@@ -128,7 +151,9 @@ def test_two_cpu_processes_finish_a_digits_study_every_trial_stored_once(tmp_pat
     assert [t.number for t in trials] == list(range(total))  # each once, none beyond the budget
     assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
     assert all(t.intermediate_values for t in trials)  # per-epoch records, as under every executor
-    assert len({t.system_attrs["worker"]["pid"] for t in trials}) == 2  # both processes trained
+    pids = [t.system_attrs["worker"]["pid"] for t in trials]
+    # Both processes trained, each from the start: a stack of 3 apiece once both were set up.
+    assert len(set(pids)) == 2 and min(pids.count(p) for p in set(pids)) >= 3
     assert set(rec.attrs["population"]["processes"]) == {"cpu:0", "cpu:1"}
     assert sum(summary["trials"].values()) == total and summary["test_evaluations"] == 1
     blocks = rec.attrs[STRUCTURES_ATTR]

@@ -69,3 +69,17 @@ def test_a_grid_keeps_its_points_whole_and_a_space_without_structure_is_one_bloc
 
 def test_the_block_size_follows_the_budget_not_the_stack():
     assert [structure_block(t) for t in (10, 200, 5000)] == [4, 25, 64]
+    # A timeout may end the study long before its trial count: small blocks, so it tries structures.
+    assert [structure_block(t, timeout=60.0) for t in (10, 200, 1_000_000)] == [4, 8, 8]
+
+
+def test_augmentation_parameters_are_held_per_block_like_the_structure():
+    space = Space({"lr": Float(1e-4, 1.0, log=True), "rotation.degrees": Float(0.0, 30.0),
+                   "hflip.p": Float(0.0, 1.0), "units": Int(8, 64, log=True)})
+    assert structural_names(space) == ("rotation.degrees", "hflip.p", "units")
+    asker = StructureAsker(RandomSampler(5), block=4)
+    drawn = [asker.suggest(space, [], number=n) for n in range(8)]
+    for block in (drawn[:4], drawn[4:]):
+        assert len({(d["rotation.degrees"], d["hflip.p"]) for d in block}) == 1
+        assert len({d["lr"] for d in block}) == 4
+    assert drawn[0]["rotation.degrees"] != drawn[4]["rotation.degrees"]

@@ -296,14 +296,14 @@ def run_population(study: Study, trainer: Any, *, total: int, population: int | 
         raise ConfigError("search.population", f"must be an integer >= 1 or 'auto', got {population!r}")
     recover_interrupted(study, options)
     base = study.sampler
-    study.sampler = asker_for(study, base, total)
+    study.sampler = asker_for(study, base, total, timeout)
     try:
         return _run(study, trainer, total, population, timeout, callbacks, options, clock, process)
     finally:
         study.sampler = base
 
 
-def asker_for(study: Study, base: Any, total: int) -> StructureAsker:
+def asker_for(study: Study, base: Any, total: int, timeout: float | None = None) -> StructureAsker:
     """``base`` behind the stack-asking policy, with the block size and the structures
     stored with the study (a first run stores its block size: a resumed one keeps it)."""
     from nntune.samplers import GridSampler
@@ -314,7 +314,7 @@ def asker_for(study: Study, base: Any, total: int) -> StructureAsker:
     attrs = rec.attrs if rec is not None else {}
     block = attrs.get(BLOCK_ATTR)
     if not isinstance(block, int) or block < 1:
-        block = structure_block(total)
+        block = structure_block(total, timeout)
         study.storage.set_study_attr(study.id, BLOCK_ATTR, block)
     stored = attrs.get(STRUCTURES_ATTR)
     structures = {int(b): s for b, s in stored.items()} if isinstance(stored, dict) else {}
