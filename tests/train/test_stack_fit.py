@@ -91,3 +91,11 @@ def test_dropout_members_agree_with_fit_statistically(digits: Splits) -> None:
     spread = (statistics.stdev(stacked) ** 2 / len(seeds) + statistics.stdev(solo) ** 2 / len(seeds)) ** 0.5
     assert abs(statistics.mean(stacked) - statistics.mean(solo)) < 4 * spread + 1e-3
     assert len(set(stacked)) == len(seeds)  # each member drew its own masks
+
+
+def test_a_member_s_layer_table_is_its_solo_model_s_with_and_without_dropout(digits: Splits) -> None:
+    configs = [{"layers": 2, "units": 16, "epochs": 1, "dropout": d} for d in (0.0, 0.3, 0.0)]
+    results = fit_stack(configs, digits, seeds=[0, 1, 2])
+    for config, result in zip(configs, results):
+        assert result.summary == fit(config, digits, seed=0).summary
+    assert len(results[1].summary) > len(results[0].summary)  # the dropout layers are listed

@@ -119,6 +119,7 @@ class Stack:
         self.family = OPTIMIZER_FAMILY[hp["optimizer"]]
         self.opt = StackedOptimizer(self.net.parameters(), [self.net.decay[n] for n in self.net.params], self.family)
         self.l1 = torch.zeros(capacity, device=self.device)
+        self._summaries: dict[Hashable, list[dict[str, Any]]] = {}
         self.members: dict[int, Member] = {}
         self.augment, self.eval_transform, self.auto_compact = augment, eval_transform, auto_compact
         self.use_amp = bool(hp["amp"]) and self.device.type == "cuda"
@@ -264,8 +265,15 @@ class Stack:
             best_epoch=m.stopping.best_epoch, best_value=m.stopping.best_value,
             stopped_by_report=m.stopped_by_report,
             stopped_early=m.stopped_early,
-            summary=summarize(model, self.input_shape), diverged=m.diverged, key=m.key,
+            summary=self._summary(dropout_rate(m.hp) > 0, model), diverged=m.diverged, key=m.key,
         )
+
+    def _summary(self, key: Hashable, model: nn.Module) -> list[dict[str, Any]]:
+        """The layer table of a member's model, made once per stack and ``key``: members
+        share the structure, and whether dropout is on is all that adds or drops a layer."""
+        if key not in self._summaries:
+            self._summaries[key] = summarize(model, self.input_shape)
+        return [dict(row) for row in self._summaries[key]]
 
     def save_member(self, slot: int, path: str | Path) -> None:
         """Member ``slot`` as a checkpoint that ``fit(resume_from=path)`` continues: weights,
