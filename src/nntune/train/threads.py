@@ -33,10 +33,12 @@ split), so a study adapts between trials when the machine's load changes.
    3.44 s on one thread and 5.01 s on two; a stack of 32 of them (318 MFLOP a step) took
    0.92 s on two threads (1.13 s on one, measured beside one other process). ``benchmarks/thread_crossover.py`` times
    runs from 3 to 430 MFLOP a step on 1 and 2 threads, interleaved, to place the crossover;
-   on this 2-core machine under load (load average 6-8) two threads lost at every size, 2 to
-   50 times slower even in their least disturbed runs, which the busy-machine rule above
-   already handles, so the 50 MFLOP line between the two
-   quiet measurements awaits a quiet run of that script.
+   quiet (load 0.8), one thread's time over two's, median and fastest runs: 3.4 MFLOP
+   0.99 / 0.99, 9.9 MFLOP 1.20 / 0.95, 32 MFLOP 1.06 / 1.08, 115 MFLOP 1.23 / 1.28, 432 MFLOP
+   1.57 / 1.66; stacks of 4 to 32 digits MLPs (40-318 MFLOP) 1.07-1.54. Below about 50
+   MFLOP a second thread gains nothing reliable (and a busy core makes it lose: under load
+   6-8 two threads lost at every size, 2 to 50 times slower), above it it pays, so the line
+   is at 50 MFLOP.
 """
 
 from __future__ import annotations
