@@ -39,8 +39,11 @@ gradient), about 100 ms; alone, on warm memory, pooling 32 members' first activa
 (51 MB) takes 10-16 ms, a ReLU over it 9-12 ms: the stacked step is bound by memory
 traffic. Against a solo epoch of 480-500 ms the convolutions alone cap the ratio at
 3.1-3.4x and the convolutions with ATen's pooling at 1.9-2.0x (measured: 1.55-1.67x on
-this thread); 3x needs pooling, ReLU and the rest in under 20 ms per member, that is a
-convolution fused with its pooling, which PyTorch's CPU kernels do not offer. Tried and
+this thread); on one thread 3x would need pooling, ReLU and the rest in under 20 ms per
+member, that is a convolution fused with its pooling. On two threads, quiet, the whole
+``stacked.py --quick`` CNN run reached 3.0-3.1x: the stack's large operations split over
+the cores far better than one small model's (the solo CNN gains little from its second
+thread). Tried and
 dropped: ``torch.compile`` of the stacked step (inductor, C++) took 70 s to compile and
 then ran slower (260 against 155 ms a step at K=32); the first convolution as 9 taps
 unfolded into one batched matmul (forward 102 against oneDNN's 12 ms, weight gradient 90
