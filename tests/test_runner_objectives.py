@@ -110,6 +110,7 @@ def test_tune_prints_the_front_and_its_json_carries_it(call_cli, tmp_path, monke
     assert summary["front"] and summary["test_evaluations"] == len(summary["front"])
     words = " ".join(err.split())  # the console wraps long lines
     assert "Pareto front of digits-mlp" in words and "maximize validation accuracy, minimize params" in words
+    assert "hyperparameters" in words  # the column, not "params", which names an objective here
 
 
 def test_with_no_complete_trial_the_split_stays_sealed_and_the_front_is_empty(tmp_path):

@@ -293,7 +293,7 @@ def render_front(front: Mapping[str, Any], study: str, console: Console) -> None
                   title_justify="left")
     for col in ("trial", *names, *[f"test {n}" for n in names]):
         table.add_column(col, justify="right")
-    table.add_column("params")
+    table.add_column("hyperparameters")  # not "params": that is also an objective's name
     for r in front["rows"]:
         test = r.get("test") or {}
         table.add_row(str(r["number"]), *[_fmt(v) for v in r["values"]],
