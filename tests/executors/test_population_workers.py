@@ -103,8 +103,8 @@ def test_a_process_waits_for_its_siblings_to_be_set_up_before_it_starts_members(
     alone = create_study("t", InMemoryStorage(), direction="maximize", space=SPACE)
     now[0] = 0.0
     assert wait_for_siblings(alone, 5, "cpu:0", 2, clock=lambda: now[0],
-                             sleep=lambda s: now.__setitem__(0, now[0] + s), limit=1.0) == 1
-    assert 1.0 <= now[0] < 1.1
+                             sleep=lambda s: now.__setitem__(0, now[0] + s), poll=0.25, limit=1.0) == 1
+    assert now[0] == 1.0  # four polls: it waited the whole limit, and not a poll longer
 
 
 def test_each_process_keeps_its_own_figures_and_the_sums_cover_both():
