@@ -44,6 +44,28 @@ def die_with_parent() -> None:
             PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass
+    release_fork_server()
+
+
+def release_fork_server() -> None:
+    """Close the fork server's "alive" pipe that a child of the server inherits.
+
+    The server exits when every holder of that pipe is gone, and every child it forks gets
+    a copy (so that the child could fork through it in turn). Held by the workers, it kept
+    the server alive past the supervisor, and with it the workers (whose parent it is):
+    a worker then lived on until its heartbeat noticed, training and writing meanwhile. A
+    worker starts no processes through the server (a later request would start a new one),
+    so it lets the pipe go and the server exits with the supervisor."""
+    forkserver = sys.modules.get("multiprocessing.forkserver")
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if server is None or fd is None or getattr(server, "_forkserver_pid", None) is not None:
+        return  # not a child of a fork server (the server's own client holds a pid)
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+    server._forkserver_alive_fd = None
 
 
 def limit_threads(threads: int, *, native: bool = True) -> None:
