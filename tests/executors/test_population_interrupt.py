@@ -71,7 +71,7 @@ def nntune_command() -> list[str]:
 def test_ctrl_c_on_the_command_line_exits_130_in_one_line_and_the_same_command_continues(tmp_path):
     total = 4
     url = f"sqlite:///{tmp_path / 'pop.db'}"
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw_config(url, total, 12)))
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw_config(url, total, 60)))
     cmd = [*nntune_command(), "tune", "c.yaml", "--json"]
     store = SQLStorage(url)
 
