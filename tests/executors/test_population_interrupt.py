@@ -100,10 +100,11 @@ def test_ctrl_c_on_the_command_line_exits_130_in_one_line_and_the_same_command_c
     assert last.startswith("nntune: interrupted;") and "the interrupted ones are queued again" in last
     assert "Traceback" not in err and out == ""  # no JSON summary for a run that did not finish
     left = trials(with_metrics=True)
-    assert all(t.state in (TrialState.COMPLETE, TrialState.WAITING) for t in left)
+    assert all(t.state in (TrialState.COMPLETE, TrialState.WAITING) for t in left), [(t.state, t.system_attrs) for t in left]
     waiting = [t for t in left if t.state == TrialState.WAITING]
     assert len(waiting) >= 2  # every member of the stack, at once: no stale-heartbeat wait
-    assert all(t.system_attrs["interrupted"] == INTERRUPTED and t.intermediate_values == {} for t in waiting)
+    assert all(t.system_attrs["interrupted"] == INTERRUPTED and t.system_attrs["retries"] == 1
+               and t.intermediate_values == {} for t in waiting), [t.system_attrs for t in waiting]
     finished = {t.number: (t.params, t.value) for t in left if t.state == TrialState.COMPLETE}
 
     again = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
