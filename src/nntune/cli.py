@@ -169,6 +169,8 @@ def tune(
                             f"{_objectives_text(cfg)}")
     _interrupted[0] = ("nntune: interrupted; finished trials are kept and an interrupted one is queued again: "
                        "the same command continues")
+    if cfg.search.executor == "population":  # a stack's members were all interrupted
+        _interrupted[0] = _interrupted[0].replace("an interrupted one is", "the interrupted ones are")
     try:
         summary = run_tune(prepared, on_start=progress.on_start, on_trial=progress.on_trial)
     finally:

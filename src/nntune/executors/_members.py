@@ -4,15 +4,18 @@ what the stacks computed, and how many slots a new stack starts with."""
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
+import sys
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from nntune.executors._running import Heartbeat
+from nntune.executors._running import INTERRUPTED, Heartbeat
+from nntune.trial import TrialState
 
 if TYPE_CHECKING:
     from nntune._trial import Trial
     from nntune.builtin_stack import MemberPlan
+    from nntune.study import Study
     from nntune.train.stack import Stack
 
 
@@ -99,3 +102,15 @@ def merge_stats(stored: Any, process: str, stats: Occupancy) -> dict[str, Any]:
     return {**total, "idle_share": round(0.0 if slot == 0 else 1.0 - member / slot, 4),
             "unfilled_share": round(0.0 if places == 0 else max(0.0, 1.0 - member / places), 4),
             "processes": processes}
+
+
+def requeue_members(study: Study, identity: Mapping[str, Any]) -> list[int]:
+    """Ctrl-C: every trial this process runs (its stacks' members, and one asked but not yet
+    in a stack) back to the queue at once, as a crashed worker's are re-queued, without
+    waiting for a later run to find them silent. Like the serial executor's, an interrupted
+    trial is never failed for it (its retries are counted, no limit applies). The numbers."""
+    mine = [t.number for t in study.storage.get_trials(study.id, [TrialState.RUNNING])
+            if t.system_attrs.get("worker") == dict(identity)]
+    for number in mine:
+        study.storage.recover_trial(study.id, number, INTERRUPTED, max_retries=sys.maxsize)
+    return mine

@@ -21,7 +21,8 @@ The lineage is stored as under every executor (the queued trial's parent marks).
 
 Like the other executors it recovers trials a crashed run left running (re-queued, and
 started again from their first epoch), asks within the budget, heartbeats every running
-member, and records the process's peak memory beside each trial.
+member, and records the process's peak memory beside each trial. On Ctrl-C every member it
+runs goes back to the queue at once (``requeue_members``) and the interrupt is raised again.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from nntune.executors._common import (
     WAIT_SECONDS, Callback, WorkerOptions, admission, recover_interrupted, worker_identity,
 )
 from nntune.executors._members import (
-    Live, MembersHeartbeat, Occupancy, merge_stats, slot_of, starting_capacity,
+    Live, MembersHeartbeat, Occupancy, merge_stats, requeue_members, slot_of, starting_capacity,
 )
 from nntune.executors._memory import PeakMemory
 from nntune.storage import TrialStateError
@@ -299,6 +300,9 @@ def run_population(study: Study, trainer: Any, *, total: int, population: int | 
     study.sampler = asker_for(study, base, total, timeout)
     try:
         return _run(study, trainer, total, population, timeout, callbacks, options, clock, process)
+    except KeyboardInterrupt:
+        requeue_members(study, worker_identity())  # the same command continues them
+        raise
     finally:
         study.sampler = base
 

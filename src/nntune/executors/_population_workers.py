@@ -116,6 +116,16 @@ def population_main(setup_payload: bytes, conn: Connection, options: WorkerOptio
     except BaseException as err:  # noqa: BLE001 - reported to the supervisor, then exit
         conn.send(("error", f"{type(err).__name__}: {err}\n{traceback.format_exc()[-3000:]}"))
         return
+    try:
+        _serve(study, job, conn, options, total, env, parent_pid)
+    except KeyboardInterrupt:
+        # Ctrl-C reaches the whole process group: run_population has re-queued this
+        # process's members; the supervisor says so in one line, so nothing is printed here.
+        return
+
+
+def _serve(study: Study, job: PopulationJob, conn: Connection, options: WorkerOptions, total: int,
+           env: dict[str, str], parent_pid: int) -> None:
     conn.send(("ready",))
     if conn.recv()[0] != "go":
         return

@@ -1,0 +1,117 @@
+"""Ctrl-C under the population executor: every running member back in the queue at once (no
+failure counted, its epochs dropped), the interrupt raised again, and the same run continues
+to the total with nothing lost or duplicated; on the command line, exit 130 and one line."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from nntune.builtin_stack import StackTrainer
+from nntune.config import parse_config
+from nntune.executors import run_population
+from nntune.executors._running import INTERRUPTED
+from nntune.runner import open_study, prepare
+from nntune.storage import SQLStorage
+from nntune.trial import TrialState
+
+LR = {"lr": {"type": "float", "low": 1.0e-3, "high": 1.0e-1, "log": True}}
+
+
+def raw_config(storage: str, total: int, epochs: int) -> dict:
+    return {"study": "pop", "storage": storage,
+            "task": {"data": "digits", "model": "mlp", "metric": "accuracy", "train_size": 0.3},
+            "search": {"executor": "population", "population": 3, "seed": 4, "trials": total},
+            "space": LR, "fixed": {"epochs": epochs, "batch_size": 128, "layers": 1, "units": 16}}
+
+
+def test_ctrl_c_in_a_stack_requeues_every_running_member_and_the_next_run_continues():
+    total = 6
+    p = prepare(parse_config(raw_config("memory", total, 3), "test"))
+    study = open_study(p)
+
+    def trainer() -> StackTrainer:
+        return StackTrainer(p.cfg, p.space, p.splits, epochs=p.epochs, checkpoints=p.checkpoints)
+
+    def ctrl_c_at_the_first_end(_study, frozen):  # noqa: ANN001, ANN202
+        raise KeyboardInterrupt  # as a terminal's SIGINT lands: anywhere in the loop
+
+    with pytest.raises(KeyboardInterrupt):
+        run_population(study, trainer(), total=total, population=3, callbacks=[ctrl_c_at_the_first_end])
+    trials = study.storage.get_trials(study.id, with_metrics=True)
+    states = [t.state for t in trials]
+    assert TrialState.RUNNING not in states and TrialState.FAILED not in states
+    assert states.count(TrialState.COMPLETE) == 1 and states.count(TrialState.WAITING) == 2
+    finished = {t.number: (t.params, t.value) for t in trials if t.state == TrialState.COMPLETE}
+    for t in trials:
+        if t.state == TrialState.WAITING:
+            assert t.system_attrs["interrupted"] == INTERRUPTED and t.system_attrs["retries"] == 1
+            assert t.intermediate_values == {} and t.error is None
+
+    assert run_population(study, trainer(), total=total, population=3) == f"the study holds {total} trials"
+    again = study.storage.get_trials(study.id)
+    assert [t.number for t in again] == list(range(total))
+    assert all(t.state == TrialState.COMPLETE for t in again)
+    for number, record in finished.items():
+        assert (again[number].params, again[number].value) == record
+
+
+def nntune_command() -> list[str]:
+    script = Path(sys.executable).parent / "nntune"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "nntune.cli"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_the_command_line_exits_130_in_one_line_and_the_same_command_continues(tmp_path):
+    total = 4
+    url = f"sqlite:///{tmp_path / 'pop.db'}"
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw_config(url, total, 60)))
+    cmd = [*nntune_command(), "tune", "c.yaml", "--json"]
+    store = SQLStorage(url)
+
+    def trials(with_metrics: bool = False) -> list:
+        rec = store.load_study("pop")
+        return [] if rec is None else store.get_trials(rec.id, with_metrics=with_metrics)
+
+    # SIGINT to the whole process group, as a terminal sends it.
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 120
+        while not sum(t.state == TrialState.RUNNING and bool(t.intermediate_values)
+                      for t in trials(with_metrics=True)) >= 2:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no stack started training"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("nntune: interrupted;") and "the interrupted ones are queued again" in last
+    assert "Traceback" not in err and out == ""  # no JSON summary for a run that did not finish
+    left = trials(with_metrics=True)
+    assert all(t.state in (TrialState.COMPLETE, TrialState.WAITING) for t in left), [(t.state, t.system_attrs) for t in left]
+    waiting = [t for t in left if t.state == TrialState.WAITING]
+    assert len(waiting) >= 2  # every member of the stack, at once: no stale-heartbeat wait
+    assert all(t.system_attrs["interrupted"] == INTERRUPTED and t.system_attrs["retries"] == 1
+               and t.intermediate_values == {} for t in waiting), [t.system_attrs for t in waiting]
+    finished = {t.number: (t.params, t.value) for t in left if t.state == TrialState.COMPLETE}
+
+    again = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    summary = json.loads(again.stdout.strip().splitlines()[-1])
+    assert summary["trials"] == {"complete": total, "pruned": 0, "failed": 0, "diverged": 0}
+    after = trials()
+    assert [t.number for t in after] == list(range(total))
+    for number, record in finished.items():
+        assert (after[number].params, after[number].value) == record
