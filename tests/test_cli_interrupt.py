@@ -30,7 +30,14 @@ def states(db) -> list[tuple[int, str, int]]:
         return []
 
 
-def test_ctrl_c_then_the_same_command_continues(tmp_path):
+def interrupted_reasons(db) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("select system_attrs from trials where state = 'waiting'").fetchall()
+    return [json.loads(attrs)["interrupted"] for (attrs,) in rows]
+
+
+@pytest.mark.parametrize("executor", [[], ["--workers", "2"]], ids=["serial", "two-workers"])
+def test_ctrl_c_then_the_same_command_continues(tmp_path, executor):
     from conftest import nntune_command
 
     raw = yaml.safe_load(DEFAULT_YAML)
@@ -40,7 +47,7 @@ def test_ctrl_c_then_the_same_command_continues(tmp_path):
     raw["fixed"]["epochs"] = 40
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump(raw, sort_keys=False))
-    cmd = [*nntune_command(), "tune", str(cfg), "--json"]
+    cmd = [*nntune_command(), "tune", str(cfg), "--json", *executor]
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
@@ -57,10 +64,17 @@ def test_ctrl_c_then_the_same_command_continues(tmp_path):
             proc.kill()
     assert proc.returncode == 130, err
     assert err.strip().splitlines()[-1].startswith("nntune: interrupted;") and "Traceback" not in err
+    assert "nntune-worker" not in err  # a worker says nothing of its own
     assert out == ""  # no JSON summary for a run that did not finish
     left = states(tmp_path / "c.db")
-    assert [s for _, s, _ in left] in (["waiting"], ["complete", "waiting"])
-    assert left[-1][2] == 0  # the interrupted trial's epochs were dropped with it
+    if executor:  # both trials ran at once: each finished or queued again
+        assert set(s for _, s, _ in left) <= {"complete", "waiting"} and "waiting" in [s for _, s, _ in left]
+        assert all(n_steps == 0 for _, s, n_steps in left if s == "waiting")
+        # Queued again as interrupted, not as a crashed worker's trial (those count retries).
+        assert all("Ctrl-C" in why for why in interrupted_reasons(tmp_path / "c.db"))
+    else:
+        assert [s for _, s, _ in left] in (["waiting"], ["complete", "waiting"])
+        assert left[-1][2] == 0  # the interrupted trial's epochs were dropped with it
 
     again = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr

@@ -43,6 +43,7 @@ from nntune.executors._common import (
     thread_share,
     visible_gpus,
 )
+from nntune.executors._running import INTERRUPTED
 from nntune.executors._memory import private_mb
 from nntune.executors._worker import Setup, worker_main
 from nntune.trial import TrialState
@@ -180,6 +181,11 @@ class ProcessPool:
                 if not self.slots and not self.stopping() and self.room_left():
                     for i in range(self.workers):  # re-queued work and nobody left to run it
                         self.spawn(i)
+        except KeyboardInterrupt:
+            # Ctrl-C is no crash: the trials go back to the queue with no retry limit, as
+            # under the serial executor, however often a user interrupts them.
+            self.shutdown(INTERRUPTED, max_retries=sys.maxsize)
+            raise
         except BaseException:
             self.shutdown("the search was interrupted")
             raise
@@ -268,15 +274,17 @@ class ProcessPool:
         held = sum(t.state != TrialState.WAITING for t in self.study.get_trials(deepcopy=False))
         return held < self.total and not any(r in EXHAUSTED for r in self.finished_reasons)
 
-    def shutdown(self, reason: str) -> None:
-        """Kill every worker; their trials go back to the queue (or fail past the retries)."""
+    def shutdown(self, reason: str, max_retries: int | None = None) -> None:
+        """Kill every worker; their trials go back to the queue (or fail past the retries,
+        the options' unless ``max_retries`` is given)."""
         for slot in self.slots:
             self.kill(slot, reason)
         for slot in self.slots:
             slot.proc.join(timeout=10)
             if slot.trial is not None:
-                self.study.storage.recover_trial(self.study.id, slot.trial, reason,
-                                                 max_retries=self.options.max_retries)
+                self.study.storage.recover_trial(
+                    self.study.id, slot.trial, reason,
+                    max_retries=self.options.max_retries if max_retries is None else max_retries)
         self.slots = []
 
 

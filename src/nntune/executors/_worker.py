@@ -113,7 +113,12 @@ def worker_main(setup_payload: bytes, conn: Connection, options: WorkerOptions, 
     peak = PeakMemory()
     with Heartbeat(study.storage, study.id, options.heartbeat_interval, peak,
                    is_orphan=lambda: not alive(parent_pid), on_orphan=lambda: os._exit(1)) as hb:
-        _loop(study, objective, conn, options, total, identity, hb)
+        try:
+            _loop(study, objective, conn, options, total, identity, hb)
+        except KeyboardInterrupt:
+            # Ctrl-C reaches the whole process group: run_measured has queued the trial
+            # again and the supervisor says so in one line, so nothing is printed here.
+            return
 
 
 def _loop(study: Study, objective: Objective, conn: Connection, options: WorkerOptions, total: int,
