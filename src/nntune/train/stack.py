@@ -327,7 +327,8 @@ class Stack:
         grads, moments = None, None
         for step, start in enumerate(self.starts):
             idx = orders[:, start:start + self.bs]
-            xb, yb = self.net.gather(self.x_train, idx, self.augment), self.y_train[idx]
+            xb = self.net.gather(self.x_train, idx, self.augment)
+            yb = self.y_train.index_select(0, idx.reshape(-1)).view(idx.shape + self.y_train.shape[1:])
             probe: dict[str, list[Tensor]] | None = {} if step == 0 else None
             with autocast:
                 out = self.net.forward(xb, train=True, probe=probe, generator=self.drop_gen)

@@ -72,7 +72,7 @@ class StackedLinear(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, x: Tensor, w: Tensor, b: Tensor) -> Tensor:  # type: ignore[override]
         ctx.save_for_backward(x, w)
-        return torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2))
+        return torch.bmm(x, w.transpose(1, 2)).add_(b.unsqueeze(1))
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:  # type: ignore[override]
@@ -172,10 +172,12 @@ class StackedNet:
     def gather(self, x: Tensor, idx: Tensor, augment: Callable[[Tensor], Tensor] | None = None) -> Tensor:
         """Each member's own batch: rows ``idx[k]`` of ``x`` for member k, laid out for :meth:`forward`."""
         k, b = idx.shape
+        # index_select of the flat rows: a quarter of advanced indexing's time for these sizes
         if not self.image:
-            xb = x[idx]
-            return xb if augment is None else augment(xb.reshape(k * b, *x.shape[1:])).reshape(k, b, -1)
-        xb = x[idx.t()]  # [batch, K, C, H, W]: grouped convolution wants the members in the channels
+            xb = x.index_select(0, idx.reshape(-1))
+            return xb.view(k, b, -1) if augment is None else augment(xb).reshape(k, b, -1)
+        # [batch, K, C, H, W]: grouped convolution wants the members in the channels
+        xb = x.index_select(0, idx.t().reshape(-1)).view(b, k, *x.shape[1:])
         if augment is not None:
             xb = augment(xb.reshape(b * k, *xb.shape[2:])).reshape(b, k, *xb.shape[2:])
         return xb.reshape(b, k * xb.shape[2], *xb.shape[3:]).contiguous(memory_format=torch.channels_last)
