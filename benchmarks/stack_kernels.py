@@ -128,21 +128,69 @@ OP_GROUPS = (("conv forward", ("mkldnn_convolution",)), ("conv backward", ("conv
              ("relu", ("relu", "relu_", "clamp_min", "clamp_min_", "threshold_backward")),
              ("copies, layouts", ("copy_", "clone", "contiguous", "index")),
              ("dense, loss", ("bmm", "baddbmm", "addmm", "mm")))
+MLP = {"model": "mlp", "layers": 2, "units": 128, "batch_size": 64, "epochs": 100,
+       "optimizer": "momentum", "lr": 0.01, "momentum": 0.9, "weight_decay": 1e-4}
+MLP_GROUPS = (("dense matmuls", ("bmm", "baddbmm", "addmm", "mm")),
+              ("optimizer", ("addcmul_", "addcmul", "lerp_", "sqrt", "div_", "div", "mul_")),
+              ("relu", ("relu", "relu_", "clamp_min", "clamp_min_", "threshold_backward")),
+              ("bias add, bias grad", ("add_", "sum")),
+              ("batch gather", ("index", "index_select")),
+              ("loss, predictions", ("max", "argmax", "_log_softmax", "_log_softmax_backward_data", "nll_loss2d_forward",
+                                     "nll_loss2d_backward", "nll_loss_forward", "nll_loss_backward")),
+              ("copies, fills", ("copy_", "clone", "contiguous", "fill_", "zero_", "empty", "empty_strided")))
 
 
-def op_group(name: str) -> str:
-    """The row of the table an ATen op's time goes to (cross-entropy's ops by prefix)."""
-    if name.lstrip("_").startswith(("nll_loss", "log_softmax")):
+def op_group(name: str, groups: tuple[tuple[str, tuple[str, ...]], ...] = OP_GROUPS) -> str:
+    """The row of the table an ATen op's time goes to (the CNN's cross-entropy ops by prefix)."""
+    if groups is OP_GROUPS and name.lstrip("_").startswith(("nll_loss", "log_softmax")):
         return "dense, loss"
-    return next((group for group, names in OP_GROUPS if name in names), "other")
+    return next((group for group, names in groups if name in names), "other")
 
 
-def grouped_ops(prof: Any) -> dict[str, float]:
+def grouped_ops(prof: Any, groups: tuple[tuple[str, tuple[str, ...]], ...] = OP_GROUPS) -> dict[str, float]:
     """Self ms of a profile's ops, summed by :func:`op_group`."""
     out: dict[str, float] = defaultdict(float)
     for event in prof.key_averages():
-        out[op_group(event.key.removeprefix("aten::"))] += event.self_cpu_time_total / 1e3
+        out[op_group(event.key.removeprefix("aten::"), groups)] += event.self_cpu_time_total / 1e3
     return out
+
+
+def mlp_step(k: int, epochs: int = 6) -> None:
+    """CPU ms per stacked epoch of the benchmark MLP (2 x 128, batch 64, SGD with momentum
+    and weight decay) on digits, K members, by op. ``torch.autograd.profiler``'s self time
+    of the ATen ops apportions each epoch's CPU time, as in :func:`cnn_step`; "Python and
+    the rest" is the profiler's whole time less its ops' (the interpreter, autograd's
+    engine, the per-epoch records), apportioned alike."""
+    from nntune.train.data import load_splits
+    from nntune.train.stack import Stack
+
+    splits = load_splits("digits")
+    stack = Stack(MLP, splits, capacity=k, device="cpu")
+    for i in range(k):
+        stack.add({**MLP, "lr": 0.002 * (1 + i % 8), "momentum": 0.5 + 0.05 * (i % 8)}, seed=i)
+    stack.run_epoch()
+    plain: list[float] = []
+    for _ in range(epochs):  # CPU time without the profiler, then the shares with it
+        t0 = time.process_time()
+        stack.run_epoch()
+        plain.append((time.process_time() - t0) * 1e3)
+    columns: list[dict[str, float]] = []
+    for _ in range(2):
+        with torch.autograd.profiler.profile(use_kineto=False) as prof:
+            t0 = time.perf_counter()
+            stack.run_epoch()
+            wall = (time.perf_counter() - t0) * 1e3
+        ops = grouped_ops(prof, MLP_GROUPS)
+        ops["Python and the rest"] = max(0.0, wall - sum(ops.values()))
+        columns.append(ops)
+    total = statistics.median(plain)
+    shares = {g: statistics.median(c.get(g, 0.0) / sum(c.values()) for c in columns) for g in columns[0]}
+    scale = total / sum(shares.values())
+    print(f"K={k} MLP 2x128 on digits, CPU ms per stacked epoch, {torch.get_num_threads()} thread(s), "
+          f"load {os.getloadavg()[0]:.1f}:")
+    for group in [g for g, _ in MLP_GROUPS] + ["other", "Python and the rest"]:
+        print(f"  {group:22}{shares.get(group, 0.0) * scale:8.1f}")
+    print(f"  {'total, median':22}{total:8.1f}   (runs: {', '.join(f'{t:.0f}' for t in plain)})")
 
 
 def cnn_step(k: int, epochs: int = 2) -> None:
@@ -190,10 +238,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cnn-step", action="store_true",
                         help="instead: one epoch of the benchmark CNN, stacked against solo, by op")
+    parser.add_argument("--mlp-step", action="store_true",
+                        help="instead: epochs of the benchmark MLP stacked, CPU time by op")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.cnn_step:
         cnn_step(args.k)
+        return
+    if args.mlp_step:
+        mlp_step(args.k)
         return
     cases = (("dense 128->128, batch 64", dense(args.k)),
              ("conv 1->8 3x3 28x28, batch 64", conv(args.k, c_in=1, c_out=8, size=28)),
