@@ -194,11 +194,17 @@ class Stack:
 
     def remove(self, slot: int) -> StackResult:
         """Take member ``slot`` out (its slot is freed) and return its result so far."""
+        return self._take_out(slot, clear=True)
+
+    def _take_out(self, slot: int, *, clear: bool) -> StackResult:
+        """:meth:`remove`; without ``clear`` the slot keeps its numbers, for a compaction
+        that drops it right after."""
         result = self.result(slot)
         del self.members[slot]
-        self.net.clear_member(slot)
-        self.opt.clear_member(slot)
-        self.l1[slot] = 0
+        if clear:
+            self.net.clear_member(slot)
+            self.opt.clear_member(slot)
+            self.l1[slot] = 0
         return result
 
     def copy(self, src: int, dst: int) -> None:
@@ -390,8 +396,9 @@ class Stack:
                 ended.append(slot)
             elif m.epoch >= m.hp["epochs"]:
                 ended.append(slot)
-        results = [self.remove(slot) for slot in sorted(ended)]
-        if self.auto_compact and self.capacity > 1 and len(self.members) <= self.capacity // 2:
+        compacting = self.auto_compact and self.capacity > 1 and len(self.members) - len(ended) <= self.capacity // 2
+        results = [self._take_out(slot, clear=not compacting) for slot in sorted(ended)]
+        if compacting:  # the freed slots are dropped: clearing them first would be wasted
             self.compact()
         return results
 
