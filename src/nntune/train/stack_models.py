@@ -3,7 +3,8 @@
 A :class:`StackedNet` is built from one solo model of :mod:`nntune.train.models` (the
 template) and runs the same layers in the same order for K members at once:
 
-* dense layers are one batched matmul, ``torch.baddbmm``, over [K, batch, features];
+* dense layers are one batched matmul, ``torch.bmm`` and an in-place bias add, over
+  [K, batch, features], with the ReLU that follows in the same autograd step;
 * convolutions are one grouped convolution (``groups=K``) over [batch, K*channels, H, W]
   (measured against ``torch.func.vmap``: ``benchmarks/stack_kernels.py``), kept channels-last:
   with K*channels side by side, pooling and convolution run several times faster on the CPU
