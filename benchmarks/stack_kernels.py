@@ -155,13 +155,48 @@ def grouped_ops(prof: Any, groups: tuple[tuple[str, tuple[str, ...]], ...] = OP_
     return out
 
 
+def step_phases(stack: Any, steps: int) -> dict[str, float]:
+    """Median CPU µs of each phase of a stacked training step (the steps of
+    ``Stack._epoch`` without its probe and records), over ``steps`` steps."""
+    k, pt = stack.capacity, time.process_time
+    orders = torch.stack([torch.randperm(stack.n_train) for _ in range(k)])
+    mask = torch.ones(k)
+    phases: dict[str, list[float]] = defaultdict(list)
+    for step in range(steps):
+        start = stack.starts[step % len(stack.starts)]
+        t0 = pt()
+        idx = orders[:, start:start + stack.bs]
+        xb = stack.net.gather(stack.x_train, idx, None)
+        yb = stack.y_train.index_select(0, idx.reshape(-1)).view(idx.shape)
+        t1 = pt()
+        out = stack.net.forward(xb, train=True, generator=stack.drop_gen)
+        t2 = pt()
+        loss = stack.loss_fn(out, yb)
+        total = (loss * mask).sum()
+        t3 = pt()
+        stack.opt.zero_grad()
+        total.backward()
+        t4 = pt()
+        stack.opt.clip_grad_norms()
+        stack.opt.step()
+        t5 = pt()
+        loss.detach(), out.detach().max(-1).indices
+        t6 = pt()
+        for name, a, b in (("batch gather", t0, t1), ("forward", t1, t2), ("loss", t2, t3), ("backward", t3, t4),
+                           ("optimizer", t4, t5), ("train predictions", t5, t6)):
+            phases[name].append((b - a) * 1e6)
+    return {name: statistics.median(v) for name, v in phases.items()}
+
+
 def mlp_step(k: int, epochs: int = 6) -> None:
-    """CPU ms per stacked epoch of the benchmark MLP (2 x 128, batch 64, SGD with momentum
-    and weight decay) on digits, K members, by op. ``torch.autograd.profiler``'s self time
-    of the ATen ops apportions each epoch's CPU time, as in :func:`cnn_step`; "Python and
-    the rest" is the profiler's whole time less its ops' (the interpreter, autograd's
-    engine, the per-epoch records), apportioned alike."""
+    """The benchmark MLP (2 x 128, batch 64, SGD with momentum and weight decay) on digits,
+    K members stacked, on the threads set: (1) CPU µs of each phase of a training step
+    (medians over 10 epochs' steps, ``time.process_time``); (2) CPU ms of whole epochs
+    and of their parts after the steps (validation, records); (3) each op group's share
+    of ``torch.autograd.profiler``'s self time, apportioning the epoch's CPU time as in
+    :func:`cnn_step` ("Python and the rest": the profiled wall time less its ops')."""
     from nntune.train.data import load_splits
+    from nntune.train.heap import retained_heap
     from nntune.train.stack import Stack
 
     splits = load_splits("digits")
@@ -169,11 +204,27 @@ def mlp_step(k: int, epochs: int = 6) -> None:
     for i in range(k):
         stack.add({**MLP, "lr": 0.002 * (1 + i % 8), "momentum": 0.5 + 0.05 * (i % 8)}, seed=i)
     stack.run_epoch()
-    plain: list[float] = []
-    for _ in range(epochs):  # CPU time without the profiler, then the shares with it
+    with retained_heap():  # as in a stacked epoch
+        phases = step_phases(stack, 10 * len(stack.starts))
+    predict = stack.predict
+    marks: list[float] = []
+
+    def timed_predict(x: torch.Tensor) -> torch.Tensor:
+        marks.append(time.process_time())
+        out = predict(x)
+        marks.append(time.process_time())
+        return out
+
+    stack.predict = timed_predict  # type: ignore[method-assign]
+    whole, val, rest = [], [], []
+    for _ in range(epochs):
         t0 = time.process_time()
         stack.run_epoch()
-        plain.append((time.process_time() - t0) * 1e3)
+        t1 = time.process_time()
+        whole.append((t1 - t0) * 1e3)
+        val.append((marks[-1] - marks[-2]) * 1e3)
+        rest.append((t1 - marks[-1]) * 1e3)
+    stack.predict = predict  # type: ignore[method-assign]
     columns: list[dict[str, float]] = []
     for _ in range(2):
         with torch.autograd.profiler.profile(use_kineto=False) as prof:
@@ -183,53 +234,19 @@ def mlp_step(k: int, epochs: int = 6) -> None:
         ops = grouped_ops(prof, MLP_GROUPS)
         ops["Python and the rest"] = max(0.0, wall - sum(ops.values()))
         columns.append(ops)
-    total = statistics.median(plain)
+    total = statistics.median(whole)
+    print(f"K={k} MLP 2x128 on digits, {torch.get_num_threads()} thread(s), load {os.getloadavg()[0]:.1f}")
+    print(f"CPU µs per training step ({len(stack.starts)} steps an epoch), medians:")
+    for name, us in phases.items():
+        print(f"  {name:22}{us:8.0f}")
+    print(f"  {'sum':22}{sum(phases.values()):8.0f}")
+    print(f"CPU ms per epoch: whole {total:.1f} (runs {', '.join(f'{t:.0f}' for t in whole)}), of which "
+          f"validation {statistics.median(val):.1f} and records after it {statistics.median(rest):.1f}")
     shares = {g: statistics.median(c.get(g, 0.0) / sum(c.values()) for c in columns) for g in columns[0]}
     scale = total / sum(shares.values())
-    print(f"K={k} MLP 2x128 on digits, CPU ms per stacked epoch, {torch.get_num_threads()} thread(s), "
-          f"load {os.getloadavg()[0]:.1f}:")
+    print("CPU ms per epoch by op (profiler shares):")
     for group in [g for g, _ in MLP_GROUPS] + ["other", "Python and the rest"]:
         print(f"  {group:22}{shares.get(group, 0.0) * scale:8.1f}")
-    print(f"  {'total, median':22}{total:8.1f}   (runs: {', '.join(f'{t:.0f}' for t in plain)})")
-
-
-def cnn_step(k: int, epochs: int = 2) -> None:
-    """CPU ms per member and epoch of the benchmark CNN on mnist_5k: K members stacked (and
-    without :mod:`nntune.train.heap`) against one solo ``fit`` epoch, by op: each op's
-    share of ``torch.autograd.profiler``'s self time apportions the epoch's CPU time."""
-    from nntune.train.data import load_splits
-    from nntune.train.loop import fit
-    from nntune.train.stack import Stack
-
-    splits = load_splits("mnist_5k")
-    stack = Stack(CNN, splits, capacity=k, device="cpu")
-    for i in range(k):
-        stack.add({**CNN, "lr": 0.002 * (1 + i % 8)}, seed=i)
-    solo = {**CNN, "epochs": 1}
-    stack.run_epoch()
-    fit(solo, splits, seed=0, device="cpu")
-    columns: dict[str, dict[str, float]] = {}
-    totals: dict[str, list[float]] = defaultdict(list)
-    for _ in range(epochs):  # alternated, so a change of load hits each alike
-        for name, run, share in (("solo fit", lambda: fit(solo, splits, seed=0, device="cpu"), 1),
-                                 ("stacked, heap not kept", lambda: Stack.run_epoch.__wrapped__(stack), k),
-                                 ("stacked", stack.run_epoch, k)):
-            with torch.autograd.profiler.profile(use_kineto=False) as prof:
-                t0 = time.process_time()
-                run()
-                totals[name].append((time.process_time() - t0) * 1e3 / share)
-            # The profiler clocks wall time, which other processes stretch; each op's share of it
-            # apportions the run's CPU time.
-            ops = grouped_ops(prof)
-            scale = totals[name][-1] / sum(ops.values())
-            columns[name] = {g: ms * scale for g, ms in ops.items()}
-    groups = [g for g, _ in OP_GROUPS] + ["other"]
-    print(f"K={k} CNN on mnist_5k, CPU ms per member and epoch (load {os.getloadavg()[0]:.1f}):")
-    print(f"{'':18}" + "".join(f"{name:>24}" for name in columns))
-    for group in groups:
-        print(f"{group:18}" + "".join(f"{columns[name].get(group, 0.0):24.1f}" for name in columns))
-    print(f"{'total (last run)':18}" + "".join(f"{totals[name][-1]:24.1f}" for name in columns))
-    print(f"{'total, median':18}" + "".join(f"{statistics.median(totals[name]):24.1f}" for name in columns))
 
 
 def main() -> None:
