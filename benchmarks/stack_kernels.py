@@ -144,8 +144,9 @@ MLP_GROUPS = (("dense matmuls", ("bmm", "baddbmm", "addmm", "mm")),
               ("relu", ("relu", "relu_", "clamp_min", "clamp_min_", "threshold_backward")),
               ("bias add, bias grad", ("add_", "sum")),
               ("batch gather", ("index", "index_select")),
-              ("loss, predictions", ("max", "argmax", "_log_softmax", "_log_softmax_backward_data", "nll_loss2d_forward",
-                                     "nll_loss2d_backward", "nll_loss_forward", "nll_loss_backward")),
+              ("loss, predictions", ("max", "argmax", "_log_softmax", "_log_softmax_backward_data",
+                                     "nll_loss2d_forward", "nll_loss2d_backward", "nll_loss_forward",
+                                     "nll_loss_backward")),
               ("copies, fills", ("copy_", "clone", "contiguous", "fill_", "zero_", "empty", "empty_strided")))
 
 
