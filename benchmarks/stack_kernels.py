@@ -55,8 +55,17 @@ faults an epoch at K=32); the stacked epoch now keeps the heap
 (:mod:`nntune.train.heap`), which saved 8-20% of its CPU time at load 6-7, measured
 alternated, and 2-7% at load 4-5.
 
+``--mlp-step`` does the same for the stacked digits MLP (2 x 128, batch 64): CPU time of
+each phase of a step, of validation and the records, and the epoch by op group. Measured
+alternated against the previous dense step at load 3-4, one thread, K=32 (µs a step):
+gather 220-260 -> 140-160, forward 1420-1560 -> 1250-1330, optimizer 920-990 -> 860-900;
+the step 4.9 -> 4.55 ms, of which the batched matmuls are about 2.6 ms. A flat [K, P]
+parameter buffer was measured for the optimizer and not kept: its passes take as long as
+per parameter (bound by memory, 790-920 against 800-850 µs a step).
+
     python benchmarks/stack_kernels.py [--k 32] [--threads 2]
     python benchmarks/stack_kernels.py --cnn-step --threads 1 [--k 32]   # 2 minutes
+    python benchmarks/stack_kernels.py --mlp-step --threads 1 [--k 32]   # 20 seconds
 """
 
 from __future__ import annotations
@@ -128,60 +137,126 @@ OP_GROUPS = (("conv forward", ("mkldnn_convolution",)), ("conv backward", ("conv
              ("relu", ("relu", "relu_", "clamp_min", "clamp_min_", "threshold_backward")),
              ("copies, layouts", ("copy_", "clone", "contiguous", "index")),
              ("dense, loss", ("bmm", "baddbmm", "addmm", "mm")))
+MLP = {"model": "mlp", "layers": 2, "units": 128, "batch_size": 64, "epochs": 100,
+       "optimizer": "momentum", "lr": 0.01, "momentum": 0.9, "weight_decay": 1e-4}
+MLP_GROUPS = (("dense matmuls", ("bmm", "baddbmm", "addmm", "mm")),
+              ("optimizer", ("addcmul_", "addcmul", "lerp_", "sqrt", "div_", "div", "mul_")),
+              ("relu", ("relu", "relu_", "clamp_min", "clamp_min_", "threshold_backward")),
+              ("bias add, bias grad", ("add_", "sum")),
+              ("batch gather", ("index", "index_select")),
+              ("loss, predictions", ("max", "argmax", "_log_softmax", "_log_softmax_backward_data",
+                                     "nll_loss2d_forward", "nll_loss2d_backward", "nll_loss_forward",
+                                     "nll_loss_backward")),
+              ("copies, fills", ("copy_", "clone", "contiguous", "fill_", "zero_", "empty", "empty_strided")))
 
 
-def op_group(name: str) -> str:
-    """The row of the table an ATen op's time goes to (cross-entropy's ops by prefix)."""
-    if name.lstrip("_").startswith(("nll_loss", "log_softmax")):
+def op_group(name: str, groups: tuple[tuple[str, tuple[str, ...]], ...] = OP_GROUPS) -> str:
+    """The row of the table an ATen op's time goes to (the CNN's cross-entropy ops by prefix)."""
+    if groups is OP_GROUPS and name.lstrip("_").startswith(("nll_loss", "log_softmax")):
         return "dense, loss"
-    return next((group for group, names in OP_GROUPS if name in names), "other")
+    return next((group for group, names in groups if name in names), "other")
 
 
-def grouped_ops(prof: Any) -> dict[str, float]:
+def grouped_ops(prof: Any, groups: tuple[tuple[str, tuple[str, ...]], ...] = OP_GROUPS) -> dict[str, float]:
     """Self ms of a profile's ops, summed by :func:`op_group`."""
     out: dict[str, float] = defaultdict(float)
     for event in prof.key_averages():
-        out[op_group(event.key.removeprefix("aten::"))] += event.self_cpu_time_total / 1e3
+        out[op_group(event.key.removeprefix("aten::"), groups)] += event.self_cpu_time_total / 1e3
     return out
 
 
-def cnn_step(k: int, epochs: int = 2) -> None:
-    """CPU ms per member and epoch of the benchmark CNN on mnist_5k: K members stacked (and
-    without :mod:`nntune.train.heap`) against one solo ``fit`` epoch, by op: each op's
-    share of ``torch.autograd.profiler``'s self time apportions the epoch's CPU time."""
+def step_phases(stack: Any, steps: int) -> dict[str, float]:
+    """Median CPU µs of each phase of a stacked training step (the steps of
+    ``Stack._epoch`` without its probe and records), over ``steps`` steps."""
+    k, pt = stack.capacity, time.process_time
+    orders = torch.stack([torch.randperm(stack.n_train) for _ in range(k)])
+    mask = torch.ones(k)
+    phases: dict[str, list[float]] = defaultdict(list)
+    for step in range(steps):
+        start = stack.starts[step % len(stack.starts)]
+        t0 = pt()
+        idx = orders[:, start:start + stack.bs]
+        xb = stack.net.gather(stack.x_train, idx, None)
+        yb = stack.y_train.index_select(0, idx.reshape(-1)).view(idx.shape)
+        t1 = pt()
+        out = stack.net.forward(xb, train=True, generator=stack.drop_gen)
+        t2 = pt()
+        loss = stack.loss_fn(out, yb)
+        total = (loss * mask).sum()
+        t3 = pt()
+        stack.opt.zero_grad()
+        total.backward()
+        t4 = pt()
+        stack.opt.clip_grad_norms()
+        stack.opt.step()
+        t5 = pt()
+        loss.detach(), out.detach().max(-1).indices
+        t6 = pt()
+        for name, a, b in (("batch gather", t0, t1), ("forward", t1, t2), ("loss", t2, t3), ("backward", t3, t4),
+                           ("optimizer", t4, t5), ("train predictions", t5, t6)):
+            phases[name].append((b - a) * 1e6)
+    return {name: statistics.median(v) for name, v in phases.items()}
+
+
+def mlp_step(k: int, epochs: int = 6) -> None:
+    """The benchmark MLP (2 x 128, batch 64, SGD with momentum and weight decay) on digits,
+    K members stacked, on the threads set: (1) CPU µs of each phase of a training step
+    (medians over 10 epochs' steps, ``time.process_time``); (2) CPU ms of whole epochs
+    and of their parts after the steps (validation, records); (3) each op group's share
+    of ``torch.autograd.profiler``'s self time, apportioning the epoch's CPU time as in
+    :func:`cnn_step` ("Python and the rest": the profiled wall time less its ops')."""
     from nntune.train.data import load_splits
-    from nntune.train.loop import fit
+    from nntune.train.heap import retained_heap
     from nntune.train.stack import Stack
 
-    splits = load_splits("mnist_5k")
-    stack = Stack(CNN, splits, capacity=k, device="cpu")
+    splits = load_splits("digits")
+    stack = Stack(MLP, splits, capacity=k, device="cpu")
     for i in range(k):
-        stack.add({**CNN, "lr": 0.002 * (1 + i % 8)}, seed=i)
-    solo = {**CNN, "epochs": 1}
+        stack.add({**MLP, "lr": 0.002 * (1 + i % 8), "momentum": 0.5 + 0.05 * (i % 8)}, seed=i)
     stack.run_epoch()
-    fit(solo, splits, seed=0, device="cpu")
-    columns: dict[str, dict[str, float]] = {}
-    totals: dict[str, list[float]] = defaultdict(list)
-    for _ in range(epochs):  # alternated, so a change of load hits each alike
-        for name, run, share in (("solo fit", lambda: fit(solo, splits, seed=0, device="cpu"), 1),
-                                 ("stacked, heap not kept", lambda: Stack.run_epoch.__wrapped__(stack), k),
-                                 ("stacked", stack.run_epoch, k)):
-            with torch.autograd.profiler.profile(use_kineto=False) as prof:
-                t0 = time.process_time()
-                run()
-                totals[name].append((time.process_time() - t0) * 1e3 / share)
-            # The profiler clocks wall time, which other processes stretch; each op's share of it
-            # apportions the run's CPU time.
-            ops = grouped_ops(prof)
-            scale = totals[name][-1] / sum(ops.values())
-            columns[name] = {g: ms * scale for g, ms in ops.items()}
-    groups = [g for g, _ in OP_GROUPS] + ["other"]
-    print(f"K={k} CNN on mnist_5k, CPU ms per member and epoch (load {os.getloadavg()[0]:.1f}):")
-    print(f"{'':18}" + "".join(f"{name:>24}" for name in columns))
-    for group in groups:
-        print(f"{group:18}" + "".join(f"{columns[name].get(group, 0.0):24.1f}" for name in columns))
-    print(f"{'total (last run)':18}" + "".join(f"{totals[name][-1]:24.1f}" for name in columns))
-    print(f"{'total, median':18}" + "".join(f"{statistics.median(totals[name]):24.1f}" for name in columns))
+    with retained_heap():  # as in a stacked epoch
+        phases = step_phases(stack, 10 * len(stack.starts))
+    predict = stack.predict
+    marks: list[float] = []
+
+    def timed_predict(x: torch.Tensor) -> torch.Tensor:
+        marks.append(time.process_time())
+        out = predict(x)
+        marks.append(time.process_time())
+        return out
+
+    stack.predict = timed_predict  # type: ignore[method-assign]
+    whole, val, rest = [], [], []
+    for _ in range(epochs):
+        t0 = time.process_time()
+        stack.run_epoch()
+        t1 = time.process_time()
+        whole.append((t1 - t0) * 1e3)
+        val.append((marks[-1] - marks[-2]) * 1e3)
+        rest.append((t1 - marks[-1]) * 1e3)
+    stack.predict = predict  # type: ignore[method-assign]
+    columns: list[dict[str, float]] = []
+    for _ in range(2):
+        with torch.autograd.profiler.profile(use_kineto=False) as prof:
+            t0 = time.perf_counter()
+            stack.run_epoch()
+            wall = (time.perf_counter() - t0) * 1e3
+        ops = grouped_ops(prof, MLP_GROUPS)
+        ops["Python and the rest"] = max(0.0, wall - sum(ops.values()))
+        columns.append(ops)
+    total = statistics.median(whole)
+    print(f"K={k} MLP 2x128 on digits, {torch.get_num_threads()} thread(s), load {os.getloadavg()[0]:.1f}")
+    print(f"CPU µs per training step ({len(stack.starts)} steps an epoch), medians:")
+    for name, us in phases.items():
+        print(f"  {name:22}{us:8.0f}")
+    print(f"  {'sum':22}{sum(phases.values()):8.0f}")
+    print(f"CPU ms per epoch: whole {total:.1f} (runs {', '.join(f'{t:.0f}' for t in whole)}), of which "
+          f"validation {statistics.median(val):.1f} and records after it {statistics.median(rest):.1f}")
+    shares = {g: statistics.median(c.get(g, 0.0) / sum(c.values()) for c in columns) for g in columns[0]}
+    scale = total / sum(shares.values())
+    print("CPU ms per epoch by op (profiler shares):")
+    for group in [g for g, _ in MLP_GROUPS] + ["other", "Python and the rest"]:
+        print(f"  {group:22}{shares.get(group, 0.0) * scale:8.1f}")
 
 
 def main() -> None:
@@ -190,10 +265,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cnn-step", action="store_true",
                         help="instead: one epoch of the benchmark CNN, stacked against solo, by op")
+    parser.add_argument("--mlp-step", action="store_true",
+                        help="instead: epochs of the benchmark MLP stacked, CPU time by op")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.cnn_step:
         cnn_step(args.k)
+        return
+    if args.mlp_step:
+        mlp_step(args.k)
         return
     cases = (("dense 128->128, batch 64", dense(args.k)),
              ("conv 1->8 3x3 28x28, batch 64", conv(args.k, c_in=1, c_out=8, size=28)),

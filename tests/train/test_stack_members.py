@@ -195,3 +195,19 @@ def test_the_callers_global_generator_is_left_alone(digits: Splits) -> None:
     torch.manual_seed(11)
     fit_stack([{**BASE, "epochs": 1, "dropout": 0.2}], digits, seeds=[4])
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_each_result_is_its_own_model_with_the_members_dropout(digits: Splits) -> None:
+    stack = Stack(BASE, digits, capacity=2, auto_compact=False)
+    plain = stack.add(BASE, seed=0)
+    retuned = stack.add(BASE, seed=1)
+    stack.set_params(retuned, {**BASE, "dropout": 0.3})  # dropout now on: its model gains Dropout layers
+    stack.run_epoch()
+    first, again = stack.member_model(plain, best=False), stack.member_model(plain, best=False)
+    assert first is not again
+    with torch.no_grad():
+        next(first.parameters()).add_(1.0)  # one result changed by its caller leaves the other alone
+    assert all(torch.equal(a, b) for a, b in zip(again.state_dict().values(), stack.net.member_state(plain).values()))
+    rates = [m.p for m in stack.member_model(retuned).modules() if isinstance(m, torch.nn.Dropout)]
+    assert rates and all(p == 0.3 for p in rates)
+    assert not any(isinstance(m, torch.nn.Dropout) for m in first.modules())

@@ -32,3 +32,15 @@ def test_stacked_linear_gradients_match_autograd_and_keep_the_weight_layout() ->
     torch.autograd.gradcheck(StackedLinear.apply, (x, w, b))
     StackedLinear.apply(x, w, b).sum().backward()
     assert w.grad is not None and w.grad.is_contiguous() and w.grad.shape == w.shape
+
+
+def test_stacked_linear_with_its_relu_matches_the_two_steps_apart() -> None:
+    gen = torch.Generator().manual_seed(2)
+    x, w, b = (torch.randn(*shape, generator=gen, dtype=torch.float64, requires_grad=True)
+               for shape in ((3, 5, 4), (3, 6, 4), (3, 6)))
+    torch.autograd.gradcheck(lambda *t: StackedLinear.apply(*t, True), (x, w, b))
+    fused = StackedLinear.apply(x, w, b, True)
+    apart = torch.relu(StackedLinear.apply(x, w, b))
+    assert torch.equal(fused, apart) and bool((fused == 0).any()) and bool((fused > 0).any())
+    grads = [torch.autograd.grad(out.pow(2).sum(), (x, w, b)) for out in (fused, apart)]
+    assert all(torch.equal(g, h) for g, h in zip(*grads))

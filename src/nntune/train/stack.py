@@ -36,7 +36,7 @@ from nntune.train.loop import (
     resolve_batch_size, resolve_params,
 )
 from nntune.train.metrics import best_possible, check_metric, metric_direction, metric_options, targets_numpy
-from nntune.train.models import build_model, dropout_rate, summarize
+from nntune.train.models import build_model, dropout_rate, set_dropout, summarize
 from nntune.train.optim import LrSchedule, build_optimizer, current_lr, number, restore_optimizer
 from nntune.train.splits import Splits
 from nntune.train.stack_models import OPTIMIZER_FAMILY, StackedNet, probe_moments, stacked_loss, structure_key
@@ -89,6 +89,7 @@ class Member:
     stopped_by_report: bool = False
     stopped_early: bool = False
     diverged: str | None = None
+    spare: nn.Module | None = None  # the solo model its weights came from, reused once for its result
 
 
 class Stack:
@@ -174,7 +175,7 @@ class Stack:
         clock, schedule = clock_for(hp)
         member = Member(key=slot if key is None else key, hp=hp, seed=seed, clock=clock,
                         batch_gen=torch.Generator().manual_seed(derive_seed(seed, 1)),
-                        schedule=schedule, stopping=self._stopping(hp), l1=0.0)
+                        schedule=schedule, stopping=self._stopping(hp), l1=0.0, spare=solo)
         self.members[slot] = member
         self.opt.reset_member(slot)
         self._apply(slot)
@@ -194,11 +195,17 @@ class Stack:
 
     def remove(self, slot: int) -> StackResult:
         """Take member ``slot`` out (its slot is freed) and return its result so far."""
+        return self._take_out(slot, clear=True)
+
+    def _take_out(self, slot: int, *, clear: bool) -> StackResult:
+        """:meth:`remove`; without ``clear`` the slot keeps its numbers, for a compaction
+        that drops it right after."""
         result = self.result(slot)
         del self.members[slot]
-        self.net.clear_member(slot)
-        self.opt.clear_member(slot)
-        self.l1[slot] = 0
+        if clear:
+            self.net.clear_member(slot)
+            self.opt.clear_member(slot)
+            self.l1[slot] = 0
         return result
 
     def copy(self, src: int, dst: int) -> None:
@@ -251,8 +258,11 @@ class Stack:
         """Member ``slot`` as a solo model of :mod:`nntune.train.models` (its best weights
         when early stopping kept them), on the stack's device, in eval mode."""
         m = self.members[slot]
-        with torch.random.fork_rng(devices=[]):
-            model = build_model({**m.hp, "init": "zeros"}, self.input_shape, self.n_outputs)
+        model, m.spare = m.spare, None  # given away once: a later call must not overwrite it
+        if model is None or (dropout_rate(m.hp) > 0) != any(isinstance(x, nn.Dropout) for x in model.modules()):
+            with torch.random.fork_rng(devices=[]):
+                model = build_model({**m.hp, "init": "zeros"}, self.input_shape, self.n_outputs)
+        set_dropout(model, dropout_rate(m.hp))
         state = m.best_state if best and m.best_state is not None else self.net.member_state(slot)
         model.load_state_dict(state)
         return model.to(self.device).eval()
@@ -327,7 +337,8 @@ class Stack:
         grads, moments = None, None
         for step, start in enumerate(self.starts):
             idx = orders[:, start:start + self.bs]
-            xb, yb = self.net.gather(self.x_train, idx, self.augment), self.y_train[idx]
+            xb = self.net.gather(self.x_train, idx, self.augment)
+            yb = self.y_train.index_select(0, idx.reshape(-1)).view(idx.shape + self.y_train.shape[1:])
             probe: dict[str, list[Tensor]] | None = {} if step == 0 else None
             with autocast:
                 out = self.net.forward(xb, train=True, probe=probe, generator=self.drop_gen)
@@ -389,8 +400,9 @@ class Stack:
                 ended.append(slot)
             elif m.epoch >= m.hp["epochs"]:
                 ended.append(slot)
-        results = [self.remove(slot) for slot in sorted(ended)]
-        if self.auto_compact and self.capacity > 1 and len(self.members) <= self.capacity // 2:
+        compacting = self.auto_compact and self.capacity > 1 and len(self.members) - len(ended) <= self.capacity // 2
+        results = [self._take_out(slot, clear=not compacting) for slot in sorted(ended)]
+        if compacting:  # the freed slots are dropped: clearing them first would be wasted
             self.compact()
         return results
 

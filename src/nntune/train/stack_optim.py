@@ -61,6 +61,7 @@ class StackedOptimizer:
         self.steps = torch.zeros(self.capacity, dtype=torch.float64, device=device)
         self.state = [{name: torch.zeros_like(p) for name in STATE[family]} for p in self.params]
         self._cached: dict[str, Tensor] | None = None
+        self._shaped: dict[int, dict[str, Tensor]] = {}
         self._refresh()
 
     def _refresh(self) -> None:
@@ -177,8 +178,11 @@ class StackedOptimizer:
     def step(self) -> None:
         self.steps += 1
         family = self.family
+        fresh = self._cached is None or family == "adam"  # Adam's bias corrections change every step
         flat = self._coefficients()
-        shaped: dict[int, dict[str, Tensor]] = {}
+        if fresh:  # the views by parameter rank are kept with the coefficients they view
+            self._shaped = {}
+        shaped = self._shaped
         for p, decay, state in zip(self.params, self.decay, self.state):
             g = p.grad
             if g is None:
