@@ -182,9 +182,11 @@ def _num(x: float | None, digits: int = 4) -> str:
     return "-" if x is None else f"{x:.{digits}f}"
 
 
-def report(task: ft.Task, runs: dict[str, list[Run]], budget: float) -> dict[str, Any]:
-    """Print the task's table and verdict; return the numbers."""
-    target = target_of(runs[REFERENCE], budget) if REFERENCE in runs else math.nan
+def report(task: ft.Task, runs: dict[str, list[Run]], budget: float, target: float | None = None) -> dict[str, Any]:
+    """Print the task's table and verdict; return the numbers. ``target``: the value to
+    reach, where not Optuna TPE+Hyperband's median final best (which needs its runs)."""
+    if target is None:
+        target = target_of(runs[REFERENCE], budget) if REFERENCE in runs else math.nan
     ref_times = [r.time_to(target, budget) for r in runs.get(REFERENCE, [])]
     ref_time = statistics.median(ref_times) if ref_times else math.nan
     rows: dict[str, dict[str, Any]] = {}
@@ -206,6 +208,9 @@ def report(task: ft.Task, runs: dict[str, list[Run]], budget: float) -> dict[str
         ratio = "inf" if math.isinf(row["ratio"]) else f"{row['ratio']:.2f}"
         print(f"{LABELS[method]:36s} {_num(row['best']):>8s} {_num(row['test']):>7s} {secs:>11s} {ratio:>6s} "
               f"{row['started']:7g} {row['stopped']:7.0%}")
+    for method, row in rows.items():
+        print(f"  {LABELS[method]}: seconds to target per seed "
+              + ", ".join("-" if math.isinf(t) else f"{t:.1f}" for t in row["times"]))
     ours = {m: r for m, r in rows.items() if m.startswith("nntune")}
     if ours and REFERENCE in rows:
         best_m = max(ours, key=lambda m: (ours[m]["best"] or -1.0, -ours[m]["time"]))
@@ -246,6 +251,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
     ap.add_argument("--first-seed", type=int, default=0, help="seeds run from this one up")
     ap.add_argument("--budget-scale", type=float, default=1.0, help="multiply every task's budget")
     ap.add_argument("--threads", type=int, default=1, help="torch threads per trial")
+    ap.add_argument("--target", type=float, default=None,
+                    help="the value to reach (default: Optuna TPE+Hyperband's median final best)")
     args = ap.parse_args(argv)
     if args.seeds < 1 or args.budget_scale <= 0 or args.first_seed < 0:
         ap.error("--seeds and --budget-scale must be positive, --first-seed at least 0")
@@ -272,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
                 best = run.best(budget)
                 print(f"  {name} seed {seed} {LABELS[method]}: {run.started} trials, {run.pruned} stopped, "
                       f"best {_num(best[1] if best else None)}; load {os.getloadavg()[0]:.2f}", flush=True)
-        out[name] = report(task, runs, budget)
+        out[name] = report(task, runs, budget, args.target)
     return out
 
 
