@@ -12,7 +12,8 @@ far compared, positions scaled by cost per epoch, an unjudged trial capped at a 
 the budget), TPE+ASHA with grace period 1 and cost-aware positions and cap alone,
 TPE+median stopping, TPE+ASHA with 5 random start-up trials instead of 10 and with 5
 Sobol start-up trials after one at the space's centre, and ``create_study()``'s
-defaults; Optuna TPE with HyperbandPruner, with MedianPruner, and alone. The ``-2jobs``
+defaults, and the same TPE with Hyperband's brackets instead of ASHA; Optuna TPE with
+HyperbandPruner, with MedianPruner, and alone. The ``-2jobs``
 methods (nntune's defaults, Optuna TPE+Hyperband) run ``optimize(n_jobs=2)``: two trials
 at a time in threads, each on ``--threads`` torch threads, so they use two cores where the
 others use one; compare them with each other for what the search does with two cores.
@@ -70,6 +71,7 @@ LABELS = {"nntune-tpe-asha": "nntune TPE+ASHA", "nntune-robust": "nntune TPE+ASH
           "nntune-tpe-median": "nntune TPE+median", "nntune-startup5": "nntune TPE(5 start-up)+ASHA",
           "nntune-sobol": "nntune TPE(5 Sobol+centre)+ASHA", "nntune-default": "nntune create_study() defaults",
           "nntune-default-2jobs": "nntune defaults, n_jobs=2",
+          "nntune-sobol-hyperband": "nntune TPE(5 Sobol+centre)+Hyperband",
           "optuna-tpe-hyperband": "Optuna TPE+Hyperband", "optuna-tpe-hyperband-2jobs": "Optuna TPE+Hyperband, n_jobs=2", "optuna-tpe-median": "Optuna TPE+MedianPruner",
           "optuna-tpe": "Optuna TPE"}
 METHODS = tuple(LABELS)
@@ -102,16 +104,17 @@ class Run:
 def nntune_study(method: str, seed: int, epochs: int, expected: float = EXPECTED_TRIALS) -> Any:
     import nntune
     from nntune.samplers import TPESampler
-    from nntune.schedulers import ASHA, MedianStopping
+    from nntune.schedulers import ASHA, Hyperband, MedianStopping
 
     if method == "nntune-default":
         return nntune.create_study(direction="maximize", seed=seed)
     if method == "nntune-startup5":
         return nntune.create_study(direction="maximize", sampler=TPESampler(seed=seed, n_startup_trials=5),
                                    scheduler=ASHA(1, epochs, 3))
-    if method == "nntune-sobol":
+    if method in ("nntune-sobol", "nntune-sobol-hyperband"):
         sampler = TPESampler(seed=seed, n_startup_trials=5, startup="sobol", centre_first=True)
-        return nntune.create_study(direction="maximize", sampler=sampler, scheduler=ASHA(1, epochs, 3))
+        sched: Any = ASHA(1, epochs, 3) if method == "nntune-sobol" else Hyperband(1, epochs, 3, seed=seed)
+        return nntune.create_study(direction="maximize", sampler=sampler, scheduler=sched)
     scheduler: Any = {"nntune-tpe-asha": lambda: ASHA(1, epochs, 3),
                       "nntune-robust": lambda: ASHA.for_budget(expected, epochs, compare="best",
                                                                cost_aware=True),

@@ -77,3 +77,25 @@ def test_one_objective_runs_unchanged_under_nntune_and_optuna() -> None:
         assert run.started >= 2 and run.done and len(run.done) + run.pruned == run.started, method
         assert all(0.0 <= v <= 1.0 and test is not None for _, v, test in run.done)
         assert all(len(c) == 2 for c in run.curves)
+
+
+def test_the_threads_benchmark_times_each_way_and_leaves_the_environment_as_it_was() -> None:
+    load()  # puts benchmarks/ on the path
+    import os
+
+    import few_trials_threads as ftt
+    import torch
+
+    import nntune
+
+    saved = torch.get_num_threads()
+
+    def objective(trial: nntune.Trial) -> float:
+        width = trial.suggest_int("hidden", 32, 256)
+        return torch.nn.Linear(16, width)(torch.rand(8, 16)).sum().item()
+
+    for way in ftt.WAYS:
+        rate, cpu = ftt.run_way(way, objective, 2, 2)
+        assert rate > 0 and cpu >= 0, way
+        assert "NNTUNE_THREADS" not in os.environ
+    torch.set_num_threads(saved)
