@@ -12,7 +12,11 @@ far compared, positions scaled by cost per epoch, an unjudged trial capped at a 
 the budget), TPE+ASHA with grace period 1 and cost-aware positions and cap alone,
 TPE+median stopping, TPE+ASHA with 5 random start-up trials instead of 10 and with 5
 Sobol start-up trials after one at the space's centre, and ``create_study()``'s
-defaults; Optuna TPE with HyperbandPruner, with MedianPruner, and alone.
+defaults, and the same TPE with Hyperband's brackets instead of ASHA; Optuna TPE with
+HyperbandPruner, with MedianPruner, and alone. The ``-2jobs``
+methods (nntune's defaults, Optuna TPE+Hyperband) run ``optimize(n_jobs=2)``: two trials
+at a time in threads, each on ``--threads`` torch threads, so they use two cores where the
+others use one; compare them with each other for what the search does with two cores.
 
 Printed per task, medians over seeds: the final best validation accuracy (complete trials
 within the budget), the test accuracy of the best trial's model, seconds until the best so
@@ -28,6 +32,8 @@ smoothed value (``benchmarks/fidelity.py``'s measure).
     python benchmarks/few_trials.py                       # 3 tasks x 8 methods x 5 seeds: about 7 h
     python benchmarks/few_trials.py --tasks wide_mlp --seeds 2 --budget-scale 0.25   # ~10 min
     python benchmarks/few_trials.py --methods nntune-robust optuna-tpe-hyperband --seeds 1
+    # two trials at a time against Optuna's one at a time and its own two, about 45 min:
+    python benchmarks/few_trials.py --tasks mnist_cnn --methods nntune-default-2jobs optuna-tpe-hyperband optuna-tpe-hyperband-2jobs
     # the goal's check, about 25 min on a quiet machine:
     python benchmarks/few_trials.py --tasks mnist_cnn wide_mlp --methods nntune-default optuna-tpe-hyperband --budget-scale 0.5
 
@@ -46,6 +52,7 @@ import argparse  # noqa: E402
 import math  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
@@ -63,9 +70,18 @@ LABELS = {"nntune-tpe-asha": "nntune TPE+ASHA", "nntune-robust": "nntune TPE+ASH
           "nntune-cost-aware": "nntune TPE+ASHA, cost-aware",
           "nntune-tpe-median": "nntune TPE+median", "nntune-startup5": "nntune TPE(5 start-up)+ASHA",
           "nntune-sobol": "nntune TPE(5 Sobol+centre)+ASHA", "nntune-default": "nntune create_study() defaults",
-          "optuna-tpe-hyperband": "Optuna TPE+Hyperband", "optuna-tpe-median": "Optuna TPE+MedianPruner",
+          "nntune-default-2jobs": "nntune defaults, n_jobs=2",
+          "nntune-sobol-hyperband": "nntune TPE(5 Sobol+centre)+Hyperband",
+          "optuna-tpe-hyperband": "Optuna TPE+Hyperband", "optuna-tpe-hyperband-2jobs": "Optuna TPE+Hyperband, n_jobs=2", "optuna-tpe-median": "Optuna TPE+MedianPruner",
           "optuna-tpe": "Optuna TPE"}
 METHODS = tuple(LABELS)
+JOBS_SUFFIX = "-2jobs"  # the same method with two trials at a time in threads (optimize(n_jobs=2))
+
+
+def split_jobs(method: str) -> tuple[str, int]:
+    """The study's method and the trials run at a time: ``nntune-default-2jobs`` is
+    ``nntune-default`` under ``optimize(n_jobs=2)``."""
+    return (method[:-len(JOBS_SUFFIX)], 2) if method.endswith(JOBS_SUFFIX) else (method, 1)
 
 
 @dataclass
@@ -88,16 +104,17 @@ class Run:
 def nntune_study(method: str, seed: int, epochs: int, expected: float = EXPECTED_TRIALS) -> Any:
     import nntune
     from nntune.samplers import TPESampler
-    from nntune.schedulers import ASHA, MedianStopping
+    from nntune.schedulers import ASHA, Hyperband, MedianStopping
 
     if method == "nntune-default":
         return nntune.create_study(direction="maximize", seed=seed)
     if method == "nntune-startup5":
         return nntune.create_study(direction="maximize", sampler=TPESampler(seed=seed, n_startup_trials=5),
                                    scheduler=ASHA(1, epochs, 3))
-    if method == "nntune-sobol":
+    if method in ("nntune-sobol", "nntune-sobol-hyperband"):
         sampler = TPESampler(seed=seed, n_startup_trials=5, startup="sobol", centre_first=True)
-        return nntune.create_study(direction="maximize", sampler=sampler, scheduler=ASHA(1, epochs, 3))
+        sched: Any = ASHA(1, epochs, 3) if method == "nntune-sobol" else Hyperband(1, epochs, 3, seed=seed)
+        return nntune.create_study(direction="maximize", sampler=sampler, scheduler=sched)
     scheduler: Any = {"nntune-tpe-asha": lambda: ASHA(1, epochs, 3),
                       "nntune-robust": lambda: ASHA.for_budget(expected, epochs, compare="best",
                                                                cost_aware=True),
@@ -119,19 +136,26 @@ def optuna_study(method: str, seed: int, epochs: int) -> Any:
 def run_method(method: str, task: ft.Task, data: ft.Data, seed: int, budget: float,
                expected: float = EXPECTED_TRIALS) -> Run:
     """One timed search; complete trials are stamped as they finish. ``expected``: the
-    full trials that fit ``budget``, which sizes the robust rungs."""
-    if method.startswith("optuna"):
+    full trials that fit ``budget``, which sizes the robust rungs. A ``-2jobs`` method runs
+    two trials at a time in threads of this process, each on torch's thread count."""
+    base, jobs = split_jobs(method)
+    if base.startswith("optuna"):
         import optuna
 
-        study, pruned_exc = optuna_study(method, seed, task.epochs), optuna.TrialPruned
+        study, pruned_exc = optuna_study(base, seed, task.epochs), optuna.TrialPruned
     else:
         import nntune
 
-        study, pruned_exc = nntune_study(method, seed, task.epochs, expected), nntune.TrialPruned
+        study, pruned_exc = nntune_study(base, seed, task.epochs, expected), nntune.TrialPruned
     run = Run(method, seed)
     start = time.monotonic()
+    lock = threading.Lock()  # Optuna calls back from its worker threads without one
 
     def stamp(_study: Any, trial: Any) -> None:
+        with lock:
+            _stamp(trial)
+
+    def _stamp(trial: Any) -> None:
         run.started += 1
         state = str(getattr(trial.state, "name", trial.state)).lower()
         if state == "complete" and trial.value is not None:
@@ -143,7 +167,7 @@ def run_method(method: str, task: ft.Task, data: ft.Data, seed: int, budget: flo
     objective = task.make(data, pruned_exc)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        study.optimize(objective, timeout=budget, callbacks=[stamp])
+        study.optimize(objective, timeout=budget, callbacks=[stamp], n_jobs=jobs)
     return run
 
 
@@ -161,9 +185,11 @@ def _num(x: float | None, digits: int = 4) -> str:
     return "-" if x is None else f"{x:.{digits}f}"
 
 
-def report(task: ft.Task, runs: dict[str, list[Run]], budget: float) -> dict[str, Any]:
-    """Print the task's table and verdict; return the numbers."""
-    target = target_of(runs[REFERENCE], budget) if REFERENCE in runs else math.nan
+def report(task: ft.Task, runs: dict[str, list[Run]], budget: float, target: float | None = None) -> dict[str, Any]:
+    """Print the task's table and verdict; return the numbers. ``target``: the value to
+    reach, where not Optuna TPE+Hyperband's median final best (which needs its runs)."""
+    if target is None:
+        target = target_of(runs[REFERENCE], budget) if REFERENCE in runs else math.nan
     ref_times = [r.time_to(target, budget) for r in runs.get(REFERENCE, [])]
     ref_time = statistics.median(ref_times) if ref_times else math.nan
     rows: dict[str, dict[str, Any]] = {}
@@ -185,6 +211,9 @@ def report(task: ft.Task, runs: dict[str, list[Run]], budget: float) -> dict[str
         ratio = "inf" if math.isinf(row["ratio"]) else f"{row['ratio']:.2f}"
         print(f"{LABELS[method]:36s} {_num(row['best']):>8s} {_num(row['test']):>7s} {secs:>11s} {ratio:>6s} "
               f"{row['started']:7g} {row['stopped']:7.0%}")
+    for method, row in rows.items():
+        print(f"  {LABELS[method]}: seconds to target per seed "
+              + ", ".join("-" if math.isinf(t) else f"{t:.1f}" for t in row["times"]))
     ours = {m: r for m, r in rows.items() if m.startswith("nntune")}
     if ours and REFERENCE in rows:
         best_m = max(ours, key=lambda m: (ours[m]["best"] or -1.0, -ours[m]["time"]))
@@ -225,12 +254,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
     ap.add_argument("--first-seed", type=int, default=0, help="seeds run from this one up")
     ap.add_argument("--budget-scale", type=float, default=1.0, help="multiply every task's budget")
     ap.add_argument("--threads", type=int, default=1, help="torch threads per trial")
+    ap.add_argument("--target", type=float, default=None,
+                    help="the value to reach (default: Optuna TPE+Hyperband's median final best)")
     args = ap.parse_args(argv)
     if args.seeds < 1 or args.budget_scale <= 0 or args.first_seed < 0:
         ap.error("--seeds and --budget-scale must be positive, --first-seed at least 0")
     import torch
 
     torch.set_num_threads(args.threads)
+    print(f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start; {os.cpu_count()} cores", flush=True)
     ft.warm_up()
     out: dict[str, dict[str, Any]] = {}
     for name in args.tasks:
@@ -249,8 +281,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
                 runs[method].append(run)
                 best = run.best(budget)
                 print(f"  {name} seed {seed} {LABELS[method]}: {run.started} trials, {run.pruned} stopped, "
-                      f"best {_num(best[1] if best else None)}", flush=True)
-        out[name] = report(task, runs, budget)
+                      f"best {_num(best[1] if best else None)}; load {os.getloadavg()[0]:.2f}", flush=True)
+        out[name] = report(task, runs, budget, args.target)
     return out
 
 

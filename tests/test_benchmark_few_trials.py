@@ -53,6 +53,14 @@ def test_report_prints_the_table_and_the_goal(capsys: pytest.CaptureFixture[str]
     assert out["rows"][bench.REFERENCE]["stopped"] == pytest.approx(0.5)
 
 
+def test_a_2jobs_method_is_its_study_under_two_threads() -> None:
+    bench = load()
+    assert bench.split_jobs("nntune-default-2jobs") == ("nntune-default", 2)
+    assert bench.split_jobs("optuna-tpe-hyperband-2jobs") == ("optuna-tpe-hyperband", 2)
+    assert bench.split_jobs("optuna-tpe-hyperband") == ("optuna-tpe-hyperband", 1)
+    assert all(bench.split_jobs(m)[0] in bench.METHODS for m in bench.METHODS)
+
+
 @pytest.mark.slow
 def test_one_objective_runs_unchanged_under_nntune_and_optuna() -> None:
     bench = load()
@@ -64,8 +72,30 @@ def test_one_objective_runs_unchanged_under_nntune_and_optuna() -> None:
     data = ft.Data(x[:48], y[:48], x[48:72], y[48:72], x[72:], y[72:])
     task = ft.Task("tiny", 2, 3.0, ft.objective_for(ft.bn_mlp, 2), lambda: data)
     ft.warm_up()
-    for method in ("nntune-robust", "optuna-tpe-hyperband"):
-        run = bench.run_method(method, task, data, 0, 4.0)
+    for method in ("nntune-robust", "optuna-tpe-hyperband", "nntune-default-2jobs", "optuna-tpe-hyperband-2jobs"):
+        run = bench.run_method(method, task, data, 0, 2.0 if method.endswith("2jobs") else 4.0)
         assert run.started >= 2 and run.done and len(run.done) + run.pruned == run.started, method
         assert all(0.0 <= v <= 1.0 and test is not None for _, v, test in run.done)
         assert all(len(c) == 2 for c in run.curves)
+
+
+def test_the_threads_benchmark_times_each_way_and_leaves_the_environment_as_it_was() -> None:
+    load()  # puts benchmarks/ on the path
+    import os
+
+    import few_trials_threads as ftt
+    import torch
+
+    import nntune
+
+    saved = torch.get_num_threads()
+
+    def objective(trial: nntune.Trial) -> float:
+        width = trial.suggest_int("hidden", 32, 256)
+        return torch.nn.Linear(16, width)(torch.rand(8, 16)).sum().item()
+
+    for way in ftt.WAYS:
+        rate, cpu = ftt.run_way(way, objective, 2, 2)
+        assert rate > 0 and cpu >= 0, way
+        assert "NNTUNE_THREADS" not in os.environ
+    torch.set_num_threads(saved)

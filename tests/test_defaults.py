@@ -52,3 +52,13 @@ def test_the_defaults_are_seeded_stop_bad_curves_and_model_from_trial_six(tmp_pa
     reopened = nntune.load_study("a", url)
     assert isinstance(reopened.sampler, TPESampler) and reopened.sampler.seed == 11
     assert isinstance(reopened.scheduler, ASHA)
+
+
+def test_the_default_tpe_lies_about_running_trials_which_changes_nothing_one_at_a_time():
+    study = nntune.create_study(direction="maximize", seed=3)
+    assert study.sampler.constant_liar
+    plain = nntune.create_study(direction="maximize", sampler=TPESampler(
+        seed=3, n_startup_trials=5, startup="sobol", centre_first=True, constant_liar=False))
+    for s in (study, plain):
+        s.optimize(curves, n_trials=10)
+    assert [t.params for t in study.trials] == [t.params for t in plain.trials]

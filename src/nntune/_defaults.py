@@ -4,7 +4,8 @@ Chosen for neural-network objectives in the few-trial regime, where a dozen tria
 budget (``docs/few-trials.md`` has the measurements): TPE that starts from the centre of
 the space and fills the next four start-up trials from a scrambled Sobol sequence, then
 models from trial six on (stopped trials included, ranked by how far they got); and ASHA
-judging at epochs 1, 3, 9, ... and keeping the best third. An objective that never reports
+judging at epochs 1, 3, 9, ... and keeping the best third. Trials still running count as
+the worst value seen (the constant liar), which matters only when several run at once. An objective that never reports
 intermediate values is never stopped, so the scheduler costs nothing there.
 
 A study of several objectives keeps random search without stopping: pruning is refused
@@ -23,7 +24,11 @@ def default_sampler(seed: int | None, n_objectives: int = 1) -> Sampler:
     """The sampler of a study created without one, seeded by ``seed``."""
     if n_objectives > 1:
         return RandomSampler(seed)
-    return TPESampler(seed=seed, n_startup_trials=DEFAULT_STARTUP_TRIALS, startup="sobol", centre_first=True)
+    # The constant liar changes nothing for trials run one at a time (the trial being drawn
+    # has no parameters yet); under ``optimize(n_jobs=N)`` or parallel workers it tells the
+    # trials still running as the worst value seen, so two do not draw the same point.
+    return TPESampler(seed=seed, n_startup_trials=DEFAULT_STARTUP_TRIALS, startup="sobol", centre_first=True,
+                      constant_liar=True)
 
 
 def default_scheduler(n_objectives: int = 1) -> Scheduler:

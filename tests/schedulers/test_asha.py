@@ -140,3 +140,33 @@ def test_asha_prunes_the_bad_trials_and_spends_fewer_steps_than_no_scheduler() -
         assert t.intermediate_values == {e: loss_curve(t.params["quality"], e)
                                          for e in range(1, t.last_step + 1)}
         assert t.last_step in asha.rungs() and t.value == t.intermediate_values[t.last_step]
+
+
+def test_two_threads_share_the_rungs_and_every_stop_had_a_better_peer() -> None:
+    """Under optimize(n_jobs=2) each trial is judged on the rung values recorded so far, by
+    both threads: a trial stopped at a rung was behind a value already there, the best
+    value at the first rung is never stopped there, and full trials are judged at every rung."""
+    import time
+
+    def objective(t: nntune.Trial) -> float:
+        x = t.suggest_float("x", 0.0, 1.0)
+        for epoch in range(1, 10):
+            time.sleep(0.002)  # lets the other thread report between epochs
+            t.report(x * epoch / 9, epoch)
+            if t.should_prune():
+                raise nntune.TrialPruned()
+        return x
+
+    scheduler = ASHA(1, 9, 3)
+    study = nntune.create_study(direction="maximize", sampler=RandomSampler(seed=4), scheduler=scheduler)
+    study.optimize(objective, n_trials=24, n_jobs=2)
+    trials = study.trials
+    stopped = [t for t in trials if t.state == TrialState.PRUNED]
+    assert len(trials) == 24 and 0 < len(stopped) < 24
+    for t in stopped:
+        rung = scheduler.rungs(9)[scheduler.rung_of(t)]
+        mine = rung_value(t.intermediate_values, rung)
+        peers = [rung_value(o.intermediate_values, rung) for o in trials if o.number != t.number]
+        assert any(v is not None and v > mine for v in peers), t.number
+    first = max(trials, key=lambda t: t.intermediate_values[1])
+    assert first.state == TrialState.COMPLETE
