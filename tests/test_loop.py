@@ -63,3 +63,30 @@ def test_a_define_by_run_objective_under_two_jobs_runs_on_its_share_and_the_coun
         assert len(study.trials) == 6  # refused before any trial
     finally:
         torch.set_num_threads(saved)
+
+
+def test_the_built_in_trainers_thread_rule_stays_within_a_trials_share(monkeypatch):
+    from nntune.train.threads import thread_cap, use_threads
+
+    monkeypatch.delenv("NNTUNE_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    usable = len(os.sched_getaffinity(0))
+    saved = torch.get_num_threads()
+    torch.set_num_threads(max(2, usable))
+    chosen: list[tuple[int | None, int]] = []
+    lock = threading.Lock()
+
+    def objective(trial: nntune.Trial) -> float:
+        choice = use_threads(device="cpu")  # what fit() applies at the start of a run
+        with lock:
+            chosen.append((thread_cap(), choice.threads))
+        return trial.suggest_float("x", 0, 1)
+
+    try:
+        nntune.create_study(seed=0).optimize(objective, n_trials=4, n_jobs=2)
+        share = threads_per_job(2, usable, max(2, usable), {})
+        assert [cap for cap, _ in chosen] == [share] * 4
+        assert all(threads <= share for _, threads in chosen)  # not every core for each trial
+        assert thread_cap() is None  # the caller's own thread was never capped
+    finally:
+        torch.set_num_threads(saved)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from nntune.exceptions import ConfigError
 
 from nntune.search_space import infer_space
+from nntune.train.threads import cap_thread
 from nntune.trial import FrozenTrial
 
 if TYPE_CHECKING:
@@ -105,6 +106,7 @@ class JobThreads:
         share = self._share_of(int(torch.get_num_threads()))
         if share is not None and torch.get_num_threads() != share:
             torch.set_num_threads(share)
+        cap_thread(share)  # the built-in trainer's own rule stays within the share
         return share
 
     def restore(self) -> None:

@@ -121,7 +121,8 @@ def use_threads(*, device: Any = None) -> ThreadChoice | None:
     except AttributeError:  # not on Linux
         usable = os.cpu_count() or 1
 
-    return choose_threads(environ=os.environ, usable_cores=usable,
+    cap = thread_cap()
+    return choose_threads(environ=os.environ, usable_cores=usable if cap is None else min(usable, cap),
                           machine_cores=psutil.cpu_count() or usable,
                           busy_fraction=_OTHERS.busy_fraction, set_threads=torch.set_num_threads)
 
@@ -148,6 +149,20 @@ class OthersUsage:
 
 
 _OTHERS = OthersUsage()  # one per process: its looks are what make the windows
+_THIS_THREAD = threading.local()
+
+
+def cap_thread(threads: int | None) -> None:
+    """At most ``threads`` torch threads for the runs the calling thread starts (``None``
+    lifts the cap). ``optimize(n_jobs=N)`` caps each trial's thread at its share of the
+    cores: the rule above counts only other processes' work as busy, so without the cap
+    each of N trials of the built-in trainer would take every core."""
+    _THIS_THREAD.cap = threads
+
+
+def thread_cap() -> int | None:
+    """The calling thread's cap (:func:`cap_thread`), or ``None``."""
+    return getattr(_THIS_THREAD, "cap", None)
 
 
 # ---------------------------------------------------------------- the run's size
