@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import pickle
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -36,7 +34,7 @@ from nntune.executors._population import run_population
 from nntune.executors._processes import run_processes
 from nntune.executors._memory import PeakMemory
 from nntune.executors._running import Heartbeat
-from nntune.executors._worker import alive, die_with_parent, limit_threads
+from nntune.executors._worker import alive, set_up_worker
 
 if TYPE_CHECKING:
     from nntune.study import Study
@@ -106,16 +104,10 @@ def population_main(setup_payload: bytes, conn: Connection, options: WorkerOptio
                     env: dict[str, str], threads: int, parent_pid: int) -> None:
     """Entry point of one population process (the local pool's worker arguments): set up,
     wait for the supervisor's go, then run its stacks until the study needs no more."""
-    os.environ.update(env)
-    limit_threads(threads, native=False)
-    die_with_parent()
-    try:
-        setup: Callable[[], tuple[Study, PopulationJob]] = pickle.loads(setup_payload)  # from our parent
-        study, job = setup()
-        limit_threads(threads)
-    except BaseException as err:  # noqa: BLE001 - reported to the supervisor, then exit
-        conn.send(("error", f"{type(err).__name__}: {err}\n{traceback.format_exc()[-3000:]}"))
+    built = set_up_worker(setup_payload, conn, env, threads)
+    if built is None:
         return
+    study, job = built
     try:
         _serve(study, job, conn, options, total, env, parent_pid)
     except KeyboardInterrupt:

@@ -99,16 +99,10 @@ def worker_main(setup_payload: bytes, conn: Connection, options: WorkerOptions, 
                 env: dict[str, str], threads: int, parent_pid: int) -> None:
     """Entry point of a worker (``env`` first, so torch sees the GPU and threads). Its parent
     is the supervisor (``parent_pid``) or the supervisor's fork server."""
-    os.environ.update(env)
-    limit_threads(threads, native=False)  # the libraries themselves once set-up has loaded all
-    die_with_parent()
-    try:
-        setup: Setup = pickle.loads(setup_payload)  # from the supervisor, never from storage
-        study, objective = setup()
-        limit_threads(threads)
-    except BaseException as err:  # noqa: BLE001 - reported to the supervisor, then exit
-        conn.send(("error", f"{type(err).__name__}: {err}\n{traceback.format_exc()[-3000:]}"))
+    built = set_up_worker(setup_payload, conn, env, threads)
+    if built is None:
         return
+    study, objective = built
     identity = worker_identity()
     peak = PeakMemory()
     with Heartbeat(study.storage, study.id, options.heartbeat_interval, peak,
@@ -119,6 +113,23 @@ def worker_main(setup_payload: bytes, conn: Connection, options: WorkerOptions, 
             # Ctrl-C reaches the whole process group: run_measured has queued the trial
             # again and the supervisor says so in one line, so nothing is printed here.
             return
+
+
+def set_up_worker(setup_payload: bytes, conn: Connection, env: dict[str, str], threads: int) -> Any:
+    """What every worker process does first: ``env`` (so torch sees the GPU and threads),
+    its threads, death with its parent, then the pickled set-up called. Its result, or
+    ``None`` once a failure was reported to the supervisor."""
+    os.environ.update(env)
+    limit_threads(threads, native=False)  # the libraries themselves once set-up has loaded all
+    die_with_parent()
+    try:
+        setup: Callable[[], Any] = pickle.loads(setup_payload)  # from the supervisor, never from storage
+        built = setup()
+        limit_threads(threads)
+    except BaseException as err:  # noqa: BLE001 - reported to the supervisor, then exit
+        conn.send(("error", f"{type(err).__name__}: {err}\n{traceback.format_exc()[-3000:]}"))
+        return None
+    return built
 
 
 def _loop(study: Study, objective: Objective, conn: Connection, options: WorkerOptions, total: int,
