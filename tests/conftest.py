@@ -71,6 +71,30 @@ def nntune_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "nntune.cli"]
 
 
+def ctrl_c_when(cmd: list[str], cwd: Path, ready, waiting_for: str,
+                timeout: float = 120) -> tuple[int, str, str]:
+    """Run ``cmd`` in its own process group and, once ``ready()`` holds, send SIGINT to the
+    whole group, as a terminal does on Ctrl-C. The exit code, stdout and stderr."""
+    import signal
+    import time
+
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, f"{waiting_for} never happened"
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, out, err
+
+
 @pytest.fixture
 def run_cli(tmp_path):
     """Run the real ``nntune`` executable in tmp_path; returns the CompletedProcess."""

@@ -5,11 +5,8 @@ one queued again), and the same command run again continues to the total."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
 import subprocess
-import time
 
 import pytest
 import yaml
@@ -38,7 +35,7 @@ def interrupted_reasons(db) -> list[str]:
 
 @pytest.mark.parametrize("executor", [[], ["--workers", "2"]], ids=["serial", "two-workers"])
 def test_ctrl_c_then_the_same_command_continues(tmp_path, executor):
-    from conftest import nntune_command
+    from conftest import ctrl_c_when, nntune_command
 
     raw = yaml.safe_load(DEFAULT_YAML)
     raw["storage"] = f"sqlite:///{tmp_path / 'c.db'}"
@@ -48,21 +45,10 @@ def test_ctrl_c_then_the_same_command_continues(tmp_path, executor):
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump(raw, sort_keys=False))
     cmd = [*nntune_command(), "tune", str(cfg), "--json", *executor]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    try:
-        deadline = time.monotonic() + 120
-        while not any(n_steps >= 1 for _, state, n_steps in states(tmp_path / "c.db") if state == "running"):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no trial started training"
-            time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, err
+    code, out, err = ctrl_c_when(
+        cmd, tmp_path, lambda: any(n_steps >= 1 for _, state, n_steps in states(tmp_path / "c.db")
+                                   if state == "running"), "a trial training")
+    assert code == 130, err
     assert err.strip().splitlines()[-1].startswith("nntune: interrupted;") and "Traceback" not in err
     assert "nntune-worker" not in err  # a worker says nothing of its own
     assert out == ""  # no JSON summary for a run that did not finish

@@ -3,16 +3,12 @@ failure counted, its epochs dropped), the interrupt raised again, and the same r
 to the total with nothing lost or duplicated; on the command line, exit 130 and one line."""
 
 import json
-import os
-import signal
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import yaml
 
+from conftest import ctrl_c_when, nntune_command
 from nntune.builtin_stack import StackTrainer
 from nntune.config import parse_config
 from nntune.executors import run_population
@@ -62,11 +58,6 @@ def test_ctrl_c_in_a_stack_requeues_every_running_member_and_the_next_run_contin
         assert (again[number].params, again[number].value) == record
 
 
-def nntune_command() -> list[str]:
-    script = Path(sys.executable).parent / "nntune"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "nntune.cli"]
-
-
 @pytest.mark.slow
 def test_ctrl_c_on_the_command_line_exits_130_in_one_line_and_the_same_command_continues(tmp_path):
     total = 4
@@ -79,23 +70,10 @@ def test_ctrl_c_on_the_command_line_exits_130_in_one_line_and_the_same_command_c
         rec = store.load_study("pop")
         return [] if rec is None else store.get_trials(rec.id, with_metrics=with_metrics)
 
-    # SIGINT to the whole process group, as a terminal sends it.
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    try:
-        deadline = time.monotonic() + 120
-        while not sum(t.state == TrialState.RUNNING and bool(t.intermediate_values)
-                      for t in trials(with_metrics=True)) >= 2:
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no stack started training"
-            time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, err
+    code, out, err = ctrl_c_when(
+        cmd, tmp_path, lambda: sum(t.state == TrialState.RUNNING and bool(t.intermediate_values)
+                                   for t in trials(with_metrics=True)) >= 2, "a stack training")
+    assert code == 130, err
     last = err.strip().splitlines()[-1]
     assert last.startswith("nntune: interrupted;") and "the interrupted ones are queued again" in last
     assert "Traceback" not in err and out == ""  # no JSON summary for a run that did not finish
