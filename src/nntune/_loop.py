@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from nntune.exceptions import ConfigError
 
 from nntune.search_space import infer_space
-from nntune.train.threads import cap_thread
+from nntune.train.threads import asked_threads, cap_thread
+from nntune.train.threads import usable_cores as cores
 from nntune.trial import FrozenTrial
 
 if TYPE_CHECKING:
@@ -59,11 +60,9 @@ def threads_per_job(jobs: int, usable_cores: int, current: int, environ: Mapping
     obeyed as it is; None: leave torch alone (one trial at a time)."""
     if jobs <= 1:
         return None
-    asked = environ.get("NNTUNE_THREADS", "auto").strip().lower()
-    if asked not in ("", "auto"):
-        if not asked.isdigit() or int(asked) < 1:
-            raise ConfigError("NNTUNE_THREADS", f"must be auto or an integer >= 1, got {asked!r}")
-        return int(asked)
+    asked = asked_threads(environ)
+    if asked is not None:
+        return asked
     return max(1, min(max(1, current), usable_cores // jobs))
 
 
@@ -80,12 +79,7 @@ class JobThreads:
                  usable_cores: int | None = None) -> None:
         self.jobs = jobs
         self.environ = os.environ if environ is None else environ
-        if usable_cores is None:
-            try:
-                usable_cores = len(os.sched_getaffinity(0))
-            except AttributeError:  # not on Linux
-                usable_cores = os.cpu_count() or 1
-        self.usable_cores = usable_cores
+        self.usable_cores = cores() if usable_cores is None else usable_cores
         self.share: int | None = None
         self.before: int | None = None  # the caller's count, when torch was imported
         self._lock = threading.Lock()

@@ -83,18 +83,35 @@ def free_threads(cap: int, machine_cores: int, busy_fraction: float) -> int:
     return max(1, min(cap, int(idle + 0.5)))
 
 
+def asked_threads(environ: Mapping[str, str]) -> int | None:
+    """The count ``NNTUNE_THREADS`` asks for, or ``None`` for ``auto`` (or unset); anything
+    else is refused in one line."""
+    asked = environ.get("NNTUNE_THREADS", "auto").strip().lower()
+    if asked in ("", "auto"):
+        return None
+    if not asked.isdigit() or int(asked) < 1:
+        from nntune.exceptions import ConfigError
+
+        raise ConfigError("NNTUNE_THREADS", f"must be auto or an integer >= 1, got {asked!r}")
+    return int(asked)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def choose_threads(*, environ: Mapping[str, str], usable_cores: int, machine_cores: int,
                    busy_fraction: Callable[[], float], set_threads: Callable[[int], None]) -> ThreadChoice:
     """The rule of this module with every input given: the environment, the cores and a
     probe of the machine's CPU usage. Leaves ``set_threads`` called with the choice."""
-    asked = environ.get("NNTUNE_THREADS", "auto").strip().lower()
-    if asked not in ("", "auto"):
-        if not asked.isdigit() or int(asked) < 1:
-            from nntune.exceptions import ConfigError
-
-            raise ConfigError("NNTUNE_THREADS", f"must be auto or an integer >= 1, got {asked!r}")
-        set_threads(int(asked))
-        return ThreadChoice(int(asked), "NNTUNE_THREADS")
+    asked = asked_threads(environ)
+    if asked is not None:
+        set_threads(asked)
+        return ThreadChoice(asked, "NNTUNE_THREADS")
     cap = ceiling(environ, usable_cores)
     if cap == 1:
         set_threads(1)
@@ -116,11 +133,7 @@ def use_threads(*, device: Any = None) -> ThreadChoice | None:
 
     if pick_device(device).type != "cpu":
         return None
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        usable = os.cpu_count() or 1
-
+    usable = usable_cores()
     cap = thread_cap()
     return choose_threads(environ=os.environ, usable_cores=usable if cap is None else min(usable, cap),
                           machine_cores=psutil.cpu_count() or usable,
