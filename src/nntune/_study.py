@@ -1,0 +1,371 @@
+"""The :class:`Study` handle: ask for a trial, run it, tell how it ended; ``optimize`` is the
+thin loop over that. Built by :func:`nntune.study.create_study` or :func:`~nntune.study.load_study`.
+
+The study holds no state of its own beyond handles: every trial, value and test evaluation
+lives in storage, so resuming a study is loading it again and several processes can share
+one by sharing the storage.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from nntune import logging as _logging
+from nntune._frame import DATAFRAME_ATTRS, trials_frame
+from nntune._loop import Heartbeat, run_optimize
+from nntune._studies import StudyDirection, add_frozen_trials
+from nntune._trial import Trial
+from nntune._values import as_values, log_told, show_values
+from nntune.exceptions import TrialDiverged, TrialPruned
+from nntune.samplers import ConstrainedView, ParetoView, RandomSampler, Sampler, is_feasible, resolve_seed
+from nntune.schedulers import Scheduler
+from nntune.search_space import InferredSpace
+from nntune.space import Distribution, Space
+from nntune.storage import ParamChange, Storage, redact_url
+from nntune.storage._base import LazyHistory
+from nntune.storages import recover_silent_trials
+from nntune.trial import Direction, FrozenTrial, TrialState, best_trial, counts_by_state, pareto_front
+
+Objective = Callable[[Trial], "float | Sequence[float]"]
+Callback = Callable[["Study", FrozenTrial], None]
+_log = _logging.get_logger("nntune.study")  # the public module's name, which users configure
+
+
+class Study:
+    """Handle on one stored study. Build it with :func:`create_study` or :func:`load_study`."""
+
+    def __init__(self, *, name: str, storage: Storage, study_id: int, direction: Direction,
+                 sampler: Sampler, scheduler: Scheduler, space: Space | None = None,
+                 seed: int | None = None, clock: Callable[[], float] = time.monotonic,
+                 directions: Sequence[str] | None = None) -> None:
+        self.study_name = name
+        self.storage = storage
+        self.id = study_id
+        # The first objective's direction: what samplers and schedulers are handed.
+        self.direction: Direction = StudyDirection(direction)  # type: ignore[assignment]
+        self._directions = [StudyDirection(d) for d in (directions or [direction])]
+        self._direction_names = [d.value for d in self._directions]  # plain strings, for samplers
+        self.sampler = sampler
+        self.scheduler = scheduler
+        self.space = space
+        self.seed = resolve_seed(getattr(sampler, "seed", None) if seed is None else seed)
+        self._clock = clock
+        self._stop = False
+        self.stop_reason: str | None = None
+        self._inferred = InferredSpace()
+        # Samplers keep caches; threads of one optimize take turns at them.
+        self.sampling_lock = threading.RLock()
+        self._eager_params = False  # threads: store each suggestion at once (constant liar)
+
+    @property
+    def directions(self) -> list[StudyDirection]:
+        """Each objective's direction (one for a single-objective study)."""
+        return list(self._directions)
+
+    @property
+    def is_multi_objective(self) -> bool:
+        return len(self._directions) > 1
+
+    def sampler_view(self, history: Sequence[FrozenTrial]) -> tuple[Sequence[FrozenTrial], str]:
+        """The history and direction a sampler is handed: with several objectives, each
+        complete trial's place in the non-dominated sorting, to minimize (``ParetoView``)."""
+        seen, direction = history, self._direction_names[0]
+        if len(self._direction_names) > 1:
+            seen, direction = ParetoView(history, self._direction_names), "minimize"
+        if getattr(self.sampler, "constraints_func", None) is not None:
+            seen = ConstrainedView(seen, direction)
+        return seen, direction
+
+    # reading --------------------------------------------------------------------------
+    def _history(self) -> list[FrozenTrial]:
+        return self.storage.get_trials(self.id)
+
+    def _feasible(self) -> list[FrozenTrial]:
+        """Trials that meet their constraints (all, without constraints): best ones come from these."""
+        return [t for t in self._history() if is_feasible(t)]
+
+    @property
+    def trials(self) -> list[FrozenTrial]:
+        """All trials, in number order, with their per-step metric records."""
+        return self.storage.get_trials(self.id, with_metrics=True)
+
+    def get_trials(self, deepcopy: bool = True, states: Iterable[TrialState] | None = None,
+                   with_metrics: bool = False) -> list[FrozenTrial]:
+        """Trials in number order. With ``deepcopy=False`` they may be shared with the
+        storage's other readers (cheaper; do not change them), as in Optuna."""
+        trials = self.storage.get_trials(self.id, states, with_metrics=with_metrics)
+        return [copy.deepcopy(t) for t in trials] if deepcopy and not with_metrics else trials
+
+    @property
+    def best_trial(self) -> FrozenTrial:
+        if self.is_multi_objective:
+            raise RuntimeError("a study of several objectives has no single best trial; read best_trials "
+                               "(the Pareto front)")
+        best = best_trial(self._feasible(), self.direction)
+        if best is None:
+            raise ValueError(f"study {self.study_name!r} has no complete trial yet")
+        return self.storage.get_trial(self.id, best.number)
+
+    @property
+    def best_value(self) -> float:
+        value = self.best_trial.value
+        assert value is not None
+        return value
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        return self.best_trial.params
+
+    @property
+    def best_trials(self) -> list[FrozenTrial]:
+        """The Pareto front: complete trials no other complete trial beats on every objective
+        (the best trial, alone, for one objective)."""
+        if not self.is_multi_objective:
+            best = best_trial(self._feasible(), self.direction)
+            return [] if best is None else [self.storage.get_trial(self.id, best.number)]
+        return pareto_front(self._feasible(), [str(d) for d in self._directions])
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        rec = self.storage.load_study(self.study_name)
+        return {k: v for k, v in rec.attrs.items() if k != "user_attrs"} if rec else {}
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        rec = self.storage.load_study(self.study_name)
+        return dict(rec.attrs.get("user_attrs", {})) if rec else {}
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        self.storage.set_study_attr(self.id, "user_attrs", {**self.user_attrs, key: value})
+
+    def counts(self) -> dict[str, int]:
+        return counts_by_state(self._history())
+
+    def trials_dataframe(self, attrs: Sequence[str] = DATAFRAME_ATTRS, multi_index: bool = False) -> Any:
+        """One row per trial with Optuna's columns (``number``, ``value`` or ``values_0``...,
+        ``datetime_start``, ``datetime_complete``, ``duration``, ``params_*``,
+        ``user_attrs_*``, ``system_attrs_*``, ``state``), as pandas."""
+        return trials_frame(self._history(), attrs, multi_index=multi_index,
+                            n_objectives=len(self._directions))
+
+    # ask and tell ---------------------------------------------------------------------
+    def enqueue_trial(self, params: Mapping[str, Any], user_attrs: Mapping[str, Any] | None = None,
+                      skip_if_exists: bool = False) -> int | None:
+        """Manual search: run these parameters next (before any sampled trial). With
+        ``skip_if_exists``, not when a trial (in any state) already has these values."""
+        if skip_if_exists and any(all(k in t.params and t.params[k] == v for k, v in params.items())
+                                  or t.system_attrs.get("fixed_params") == dict(params)
+                                  for t in self._history()):
+            return None
+        number = self.storage.create_trial(self.id, state=TrialState.WAITING,
+                                           system_attrs={"fixed_params": dict(params)})
+        for key, value in (user_attrs or {}).items():
+            self.storage.set_trial_user_attr(self.id, number, key, value)
+        return number
+
+    enqueue = enqueue_trial
+
+    def add_trial(self, trial: FrozenTrial) -> None:
+        """Store a finished trial made elsewhere (``nntune.trial.create_trial``), e.g. to
+        give a sampler results it did not ask for."""
+        add_frozen_trials(self.storage, self.id, [trial])
+
+    def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
+        add_frozen_trials(self.storage, self.id, list(trials))
+
+    def ask(self, fixed_distributions: Mapping[str, Distribution] | Space | None = None) -> Trial:
+        """Start a trial: an enqueued one first, else a new one with sampled parameters.
+        ``fixed_distributions`` (Optuna's) suggests those parameters at once; a
+        :class:`~nntune.space.Space` is searched jointly by the sampler."""
+        space = fixed_distributions if isinstance(fixed_distributions, Space) else None
+        trial = self.try_ask(None, space=space)
+        assert trial is not None
+        if isinstance(fixed_distributions, Mapping):
+            for name, dist in fixed_distributions.items():
+                trial.suggest(name, dist)
+        return trial
+
+    def try_ask(self, max_trials: int | None, *, space: Space | None = None,
+                system_attrs: Mapping[str, Any] | None = None, waiting_only: bool = False,
+                number: int | None = None) -> Trial | None:
+        """``ask``, unless the study already holds ``max_trials`` trials running or finished
+        (then None): processes sharing a study never start more than that between them.
+        ``system_attrs`` (e.g. which worker runs it) are stored with the trial as it starts.
+        ``waiting_only``: start an enqueued trial or none (then None as well); ``number``:
+        start that enqueued trial or none."""
+        claimed = self.storage.claim_trial(self.id, max_trials=max_trials, system_attrs=system_attrs,
+                                           waiting_only=waiting_only, number=number)
+        if claimed is None:
+            return None
+        fixed = dict(claimed.system_attrs.get("fixed_params", {}))
+        if hasattr(self.sampler, "sample_relative"):  # a sampler written for Optuna
+            return self._ask_optuna_sampler(claimed, fixed)
+        space = space or self.space
+        history = LazyHistory(self.storage, self.id)  # read only if the sampler looks
+        with self.sampling_lock:
+            if space is None:
+                # Random draws are independent per parameter: define-by-run suggestions give the
+                # same values, so there is no joint space to infer (and no history to read).
+                space = Space({}) if type(self.sampler) is RandomSampler else self._inferred.update(history)
+            seen, direction = self.sampler_view(history)
+            relative = self.sampler.suggest(space, seen, number=claimed.number, direction=direction)
+        trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative, relative_space=space)
+        trial.eager = self._eager_params
+        return trial
+
+    def _ask_optuna_sampler(self, claimed: FrozenTrial, fixed: Mapping[str, Any]) -> Trial:
+        sampler: Any = self.sampler
+        with self.sampling_lock:
+            sampler.before_trial(self, claimed)
+            space = dict(sampler.infer_relative_search_space(self, claimed) or {})
+            relative = dict(sampler.sample_relative(self, claimed, space) or {})
+        trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative,
+                      relative_space=Space(space))
+        trial.eager = self._eager_params
+        return trial
+
+    def tell(self, trial: Trial | int, values: float | Sequence[float] | None = None,
+             state: TrialState | None = None, skip_if_finished: bool = False, *,
+             value: float | None = None, error: str | None = None) -> FrozenTrial:
+        """Finish a trial with its value (``values``: one per objective). A non-finite value
+        marks it diverged; pruned keeps its last value. ``skip_if_finished``: telling a
+        finished trial again returns it unchanged instead of raising."""
+        live = trial if isinstance(trial, Trial) else None
+        number = trial.number if isinstance(trial, Trial) else int(trial)
+        if skip_if_finished:
+            current = self.storage.get_trial(self.id, number, with_metrics=False)
+            if current.state.is_finished():
+                return current
+        if live is not None:
+            live._flush()
+        vector = as_values(value if values is None else values)
+        state = TrialState.COMPLETE if state is None else TrialState(state)
+        if vector is not None and len(vector) != len(self._directions):
+            state, error = TrialState.FAILED, error or (f"objective returned {len(vector)} values for "
+                                                        f"{len(self._directions)} directions")
+        elif state == TrialState.COMPLETE:
+            if vector is None:
+                state, error = TrialState.FAILED, error or "objective returned no value"
+            elif not all(math.isfinite(v) for v in vector):
+                state, error = TrialState.DIVERGED, error or f"objective returned {show_values(vector)}"
+        first = None if vector is None else vector[0]
+        if state == TrialState.PRUNED and first is None:
+            current = self.storage.get_trial(self.id, number, with_metrics=False)
+            if current.intermediate_values:
+                first = current.intermediate_values[max(current.intermediate_values)]
+        if state == TrialState.COMPLETE and vector is not None and len(vector) > 1:
+            self.storage.set_trial_system_attr(self.id, number, "values", vector)
+        constraints = getattr(self.sampler, "constraints_func", None)
+        stored = None if first is None or not math.isfinite(float(first)) else float(first)
+        frozen = self.storage.finish_trial(self.id, number, state, stored, error)
+        if constraints is not None and state in (TrialState.COMPLETE, TrialState.PRUNED):
+            values = [float(c) for c in constraints(frozen)]
+            self.storage.set_trial_system_attr(self.id, number, "constraints", values)
+            frozen.system_attrs["constraints"] = values
+        # Keep where a multi-fidelity scheduler left the trial (rung, bracket) beside it, so
+        # reports need not rebuild the scheduler to show it.
+        describe = getattr(self.scheduler, "describe", None)
+        info = describe(frozen) if describe is not None else None
+        if info:
+            self.storage.set_trial_system_attr(self.id, number, "scheduler", info)
+            frozen.system_attrs["scheduler"] = info
+        after = getattr(self.sampler, "after_trial", None)
+        if after is not None:
+            with self.sampling_lock:
+                after(self, frozen, frozen.state, frozen.values)
+        if _log.isEnabledFor(_logging.INFO):
+            log_told(_log, self, frozen)
+        return frozen
+
+    def _run_one(self, objective: Objective, catch: tuple[type[BaseException], ...]) -> FrozenTrial:
+        interval = getattr(self.storage, "heartbeat_interval", None)
+        if interval is not None:
+            recover_silent_trials(self)
+        trial = self.ask()
+        with Heartbeat(self.storage, self.id, trial.number, interval):
+            return self.run_trial(trial, objective, catch)
+
+    def run_trial(self, trial: Trial, objective: Objective,
+                  catch: tuple[type[BaseException], ...] = (Exception,)) -> FrozenTrial:
+        """Run ``objective`` on an asked trial and tell how it ended: pruned, diverged, failed
+        (with the error and its traceback; raised again unless its type is in ``catch``)."""
+        try:
+            value = objective(trial)
+        except TrialPruned:
+            return self.tell(trial, state=TrialState.PRUNED)
+        except TrialDiverged as err:
+            trial.set_system_attr("diverged_epoch", err.epoch)
+            return self.tell(trial, state=TrialState.DIVERGED, error=str(err))
+        except (Exception, KeyboardInterrupt) as err:
+            message = f"{type(err).__name__}: {err}".splitlines()[0][:500]
+            trial.set_system_attr("traceback", traceback.format_exc()[-4000:])
+            frozen = self.tell(trial, state=TrialState.FAILED, error=message)
+            if isinstance(err, KeyboardInterrupt) or not isinstance(err, catch):
+                raise
+            return frozen
+        return self.tell(trial, value)
+
+    def optimize(self, func: Objective, n_trials: int | None = None, timeout: float | None = None,
+                 n_jobs: int = 1, catch: Iterable[type[BaseException]] | type[BaseException] = (),
+                 callbacks: Sequence[Callback] | None = None, gc_after_trial: bool = False,
+                 show_progress_bar: bool = False) -> None:
+        """Run ``n_trials`` more trials (or until ``timeout`` seconds, or ``stop()``), in
+        ``n_jobs`` threads of this process (-1: one per CPU), as Optuna does.
+
+        As in Optuna, an exception from the objective marks the trial failed and is raised
+        again unless its type is in ``catch``; a pruned or diverged trial never stops the study.
+        Threads suit objectives that release the GIL (PyTorch kernels); separate processes
+        (``nntune.executors``) suit the rest.
+        """
+        run_optimize(self, func, n_trials, timeout, n_jobs, catch, callbacks, gc_after_trial,
+                     show_progress_bar)
+
+    # changing trials while they train ------------------------------------------------
+    def set_trial_params(self, number: int, params: Mapping[str, Any]) -> list[ParamChange]:
+        """Change hyperparameters of a waiting or running trial from its next epoch boundary
+        (lr and its schedule, momentum, betas, eps, weight_decay, l1, dropout, grad_clip,
+        epochs, early stopping); structural ones and values outside the trial's declared
+        range raise ConfigError and write nothing. The trial's params stay those it started
+        with; the changes are kept beside them (:meth:`param_changes`)."""
+        from nntune.control import set_trial_params
+
+        return set_trial_params(self.storage, self.id, self.study_name, number, params)
+
+    def stop_trial(self, number: int) -> ParamChange:
+        """End a waiting or running trial after its current epoch, as pruned by the user."""
+        from nntune.control import stop_trial
+
+        return stop_trial(self.storage, self.id, self.study_name, number)
+
+    def fork_trial(self, number: int, epoch: int, params: Mapping[str, Any] | None = None) -> int:
+        """Queue a new trial that starts from trial ``number``'s checkpoint at ``epoch`` with
+        ``params`` changed; returns its number. The built-in objective (``nntune babysit``)
+        resumes the checkpoint; a define-by-run objective reads the lineage from the trial's
+        system attributes ``parent`` and ``parent_step``."""
+        from nntune.control import fork_trial
+
+        return fork_trial(self.storage, self.id, self.study_name, number, epoch, params)
+
+    def param_changes(self, number: int | None = None) -> list[ParamChange]:
+        """Every change of one trial (or of all), pending and applied, oldest first."""
+        return self.storage.get_param_changes(self.id, number)
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether ``stop()`` was called during the last ``optimize``."""
+        return self._stop
+
+    def stop(self, reason: str = "stopped by a callback") -> None:
+        """Finish the trial in progress, then return from ``optimize``."""
+        self._stop = True
+        self.stop_reason = reason
+
+    def __repr__(self) -> str:
+        return (f"Study(name={self.study_name!r}, direction={self.direction!r}, "
+                f"storage={redact_url(self.storage.url)!r})")
