@@ -76,3 +76,19 @@ def test_shards_give_each_member_the_results_of_one_stack(digits: Splits) -> Non
 def test_a_bad_shard_count_names_the_field(shards: Any, digits: Splits) -> None:
     with pytest.raises(ConfigError, match="shards"):
         fit_stack([{"model": "mlp", "epochs": 1}], digits, shards=shards)
+
+
+def test_a_failing_shard_fails_the_call_and_stops_the_others(digits: Splits) -> None:
+    configs = [{"model": "mlp", "layers": 1, "units": 8, "batch_size": 256, "epochs": 400}] * 2 + \
+        [{"model": "mlp", "layers": 1, "units": 8, "batch_size": 256, "epochs": 2}] * 2
+    epochs: dict[Any, int] = {}
+
+    def report(key: Any, epoch: int, record: dict) -> bool:
+        epochs[key] = epoch
+        if key == 3 and epoch == 2:
+            raise ValueError("from the report")
+        return False
+
+    with pytest.raises(ValueError, match="from the report"):
+        fit_stack(configs, digits, seeds=[0, 1, 2, 3], shards=2, report=report)
+    assert epochs[0] < 400  # the shard of members 0 and 1 ended early
