@@ -6,7 +6,7 @@ Each configuration has its own lr, momentum and weight decay (SGD with momentum)
 * MLP: 2 hidden layers x 128, batch 64, 10 epochs, on sklearn's digits;
 * CNN: 2 conv blocks (8, 16 filters) + 64 units, batch 64, on mnist_5k.
 
-    python benchmarks/stacked.py [--quick] [--threads 2] [--device cpu|cuda] [--k 1 4 16 32 64]
+    python benchmarks/stacked.py [--quick] [--threads 2] [--shards auto|N] [--device cpu|cuda] [--k 1 4 16 32 64]
 
 Both contenders run on the intra-op threads nntune's own rule gives a training run
 (:mod:`nntune.train.threads`, ``--threads auto``, the default): every free core, one
@@ -14,7 +14,9 @@ thread on a busy machine, where two threads mostly wait on each other (measured:
 stacked MLPs took 7.0 s on 2 threads and 1.5 s on 1 beside other work), and one thread
 for a run whose step is too small to share (``SMALL_STEP_FLOPS``): a digits MLP trained
 alone gets one thread, a stack of 32 of them the free cores. The table says which each
-got. ``--threads N`` fixes the count for both (``NNTUNE_THREADS``).
+got. ``--threads N`` fixes the count for both (``NNTUNE_THREADS``). A stack given N > 1
+threads trains as N shards side by side, one thread each (``fit_stack(shards="auto")``);
+``--shards 1`` keeps one stack on N intra-op threads, as before.
 
 Prints a table of wall times and ratios (one-at-a-time / stacked, workers / stacked). The
 speedups are ratios within one run; other processes on the machine slow all contenders
@@ -40,7 +42,7 @@ from nntune.train.data import load_splits
 from nntune.train.loop import count_outputs, fit, model_input_shape
 from nntune.train.models import build_model
 from nntune.train.splits import Splits
-from nntune.train.stack_run import fit_stack
+from nntune.train.stack_run import fit_stack, shard_count
 from nntune.train.threads import step_flops, threads_for_work, use_threads
 
 MLP = {"model": "mlp", "layers": 2, "units": 128, "batch_size": 64, "epochs": 10}
@@ -77,9 +79,12 @@ def one_at_a_time(cfgs: list[dict[str, Any]], splits: Splits, device: str) -> tu
     return time.perf_counter() - t0, values
 
 
+SHARDS: int | str = "auto"
+
+
 def stacked(cfgs: list[dict[str, Any]], splits: Splits, device: str) -> tuple[float, list[float]]:
     t0 = time.perf_counter()
-    results = fit_stack(cfgs, splits, seeds=list(range(len(cfgs))), device=device)
+    results = fit_stack(cfgs, splits, seeds=list(range(len(cfgs))), device=device, shards=SHARDS)
     return time.perf_counter() - t0, [r.history[-1]["value"] for r in results]
 
 
@@ -111,8 +116,11 @@ def run(name: str, base: dict[str, Any], data: str, opts: dict[str, Any], ks: li
     speedups: dict[int, float] = {}
     print(f"\n{name} on {data} ({len(splits.y_train)} training samples), {epochs} epochs, device {device}")
     if device == "cpu":
-        print(f"threads: one at a time {run_threads(base, splits, 1)}, stacked K={ks[0]} "
-              f"{run_threads(base, splits, ks[0])} (nntune's rule for each run's work per step)")
+        threads = run_threads(base, splits, ks[0])
+        shards = shard_count(SHARDS, ks[0], torch.device("cpu"), 0.0, threads, True, 0, None, False)
+        print(f"threads: one at a time {run_threads(base, splits, 1)}, stacked K={ks[0]} {threads} "
+              f"(nntune's rule for each run's work per step)"
+              + (f", as {shards} shards of 1 thread" if shards > 1 else ""))
     print(f"{'K':>4} {'one at a time s':>16} {'stacked s':>10} {'speedup':>8} {'2 workers s':>12} {'vs workers':>10}"
           f" {'max |value diff|':>17}")
     for k in ks:
@@ -138,6 +146,9 @@ def main() -> None:
     parser.add_argument("--threads", default="auto",
                         help="torch intra-op threads for the one-at-a-time and stacked runs: auto (nntune's rule:"
                              " every free core, one on a busy machine) or a count; workers use 1 each")
+    parser.add_argument("--shards", default="auto",
+                        help="fit_stack's shards: auto (one per thread the stack gets) or a count (1: one stack"
+                             " on every thread)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=None, help="alternating runs per K (default: 3 MLP, 1 CNN)")
     parser.add_argument("--k", type=int, nargs="+", default=None)
@@ -153,6 +164,10 @@ def main() -> None:
         why = "--threads"
     else:
         parser.error(f"--threads: auto or an integer >= 1, got {args.threads!r}")
+    global SHARDS
+    if args.shards != "auto" and not (args.shards.isdigit() and int(args.shards) >= 1):
+        parser.error(f"--shards: auto or an integer >= 1, got {args.shards!r}")
+    SHARDS = "auto" if args.shards == "auto" else int(args.shards)
     ks = args.k or ([32] if args.quick else [1, 4, 16, 32, 64])
     print(f"torch threads {torch.get_num_threads()} ({why}), load average {os.getloadavg()}")
     with_workers = not args.no_workers and args.device == "cpu"

@@ -224,6 +224,12 @@ _ACTIVE_RUNS = 0
 _SAVED_THREADS = [0]  # torch's count before the first of the runs now active
 
 
+def runs_active() -> int:
+    """How many runs of this process are inside :class:`SizedThreads` now."""
+    with _RUNS_LOCK:
+        return _ACTIVE_RUNS
+
+
 class SizedThreads:
     """Torch's threads for one run, capped by the run's work per step and given back as they
     were when the run ends (the next run, a bigger stack say, may earn them)::
