@@ -89,6 +89,7 @@ LABELS = {"random-asha": "nntune random+ASHA", "tpe-asha": "nntune TPE+ASHA", "b
           "random-asha-2w": "nntune random+ASHA, 2 workers"}
 THROUGHPUT = ("random-asha", "random-asha-2w", "pop-random-asha")  # serial, 2 workers, population
 METHODS = tuple(m for m in LABELS if m != "random-asha-2w")  # that one only for --throughput
+LOADS: dict[str, list[float]] = {}  # the 1-minute load average after each run, by task
 POPULATION_GOAL = 0.15  # the population executor's time to target, as a share of Optuna TPE+Hyperband's
 # Largest budget in epochs (one full trial takes a few seconds) and search seconds per run.
 TASKS: dict[str, tuple[int, float]] = {"digits": (27, 20.0), "breast_cancer": (27, 15.0),
@@ -276,11 +277,18 @@ def run_task(task: tm.Task, methods: Sequence[str], seeds: int, ray: tm.RaySessi
             else:
                 run = tm.RUNNERS[method](method, task, splits, seed, task.budget)
             runs[method].append(run)
+            LOADS.setdefault(task.name, []).append(os.getloadavg()[0])
             best = tm.best_within(run.done, task.budget, direction)
             log(f"[{task.name}] seed {seed} {LABELS[method]}: {run.started} started, {run.pruned} stopped early, "
                 f"best {_num(None if best is None else best.value)}, test {_num(run.test)} "
-                f"({time.perf_counter() - t0:.0f}s)")
+                f"({time.perf_counter() - t0:.0f}s, load {load()})")
     return {m: runs[m] for m in methods}
+
+
+def load() -> str:
+    """The 1-, 5- and 15-minute load averages, printed beside every timed run: other work on
+    the machine stretches wall-clock times."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def in_this_process(method: str) -> bool:
@@ -367,7 +375,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[Row]]:
             print(f"\nTask {name}: target validation {metric} {'>=' if direction == 'maximize' else '<='} "
                   f"{target:.4f} (median final best of Optuna TPE+Hyperband); budget {task.budget:g}"
                   f"{' CPU-' if tm.CLOCK is time.process_time else ''}s per run, "
-                  f"at most {epochs} epochs per trial, {seeds} seeds, medians over seeds\n")
+                  f"at most {epochs} epochs per trial, {seeds} seeds, medians over seeds; load average "
+                  f"{min(LOADS[name]):.1f}-{max(LOADS[name]):.1f} over its runs\n")
             print(table(rows, metric))
             if ray is not None:
                 print(f"(Ray Tune runs 2 trials at a time, one per core; its times include ray.init, "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -176,6 +177,25 @@ def warm_up(task: Task, splits: Splits, methods: Collection[str] = ()) -> None:
         run_nntune(stacked[0], task, splits, seed=0, budget=1.0)
 
 
+def keep_checkpoint(path: str | None, folder: str) -> str | None:
+    """A second name for a trial's kept model, so that the file outlives the executor's own
+    name for it: the population executor keeps only the best complete member's model and
+    deletes the one it held before, but the best trial *within the budget* may be such an
+    earlier one (members running at the timeout finish after it). Without its file the test
+    would retrain the configuration from scratch, which is not the model a PBT lineage
+    trained. A hard link costs no copy; where none can be made, the file is copied."""
+    if not path or not Path(path).is_file():
+        return path
+    kept = Path(folder) / "kept" / Path(path).name
+    kept.parent.mkdir(exist_ok=True)
+    kept.unlink(missing_ok=True)
+    try:
+        os.link(path, kept)
+    except OSError:
+        shutil.copyfile(path, kept)
+    return str(kept)
+
+
 def finish(run: Run, cfg: Config, splits: Splits, epochs: int, budget: float) -> Run:
     best = best_within(run.done, budget, cfg.task.resolved_direction)
     if best is not None:
@@ -238,8 +258,8 @@ def run_nntune(method: str, task: Task, splits: Splits, seed: int, budget: float
 
         def on_trial(study: Any, frozen: FrozenTrial) -> None:
             if frozen.state == TrialState.COMPLETE and frozen.value is not None:
-                done.append(Done(CLOCK() - start, frozen.value, dict(frozen.params),
-                                 derive_seed(study.seed, frozen.number), frozen.system_attrs.get("checkpoint")))
+                done.append(Done(CLOCK() - start, frozen.value, dict(frozen.params), derive_seed(study.seed, frozen.number),
+                                 keep_checkpoint(frozen.system_attrs.get("checkpoint"), folder)))
 
         scheduler = build_scheduler(cfg)
         prepared = Prepared(cfg, cfg.build_space(), build_sampler(cfg, scheduler), scheduler, splits,

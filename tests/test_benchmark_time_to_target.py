@@ -41,6 +41,21 @@ def test_time_to_target_counts_only_trials_within_the_budget() -> None:
     assert tm.best_within(trials, 0.5, "maximize") is None
 
 
+def test_a_kept_model_outlives_the_executors_own_file(tmp_path: Path) -> None:
+    """The population executor deletes an earlier best's model file once another member
+    beats it; the race's second name for it stays, with the same bytes."""
+    tm = load_benchmark().tm
+    own = tmp_path / "checkpoints" / "trial-7.pt"
+    own.parent.mkdir()
+    own.write_bytes(b"weights of trial 7")
+    kept = tm.keep_checkpoint(str(own), str(tmp_path))
+    assert kept is not None and Path(kept) != own
+    own.unlink()
+    assert Path(kept).read_bytes() == b"weights of trial 7"
+    assert tm.keep_checkpoint(None, str(tmp_path)) is None
+    assert tm.keep_checkpoint(str(own), str(tmp_path)) == str(own)  # gone already: nothing to keep
+
+
 def test_the_target_of_an_even_number_of_runs_is_reached_by_most_of_them() -> None:
     bench = load_benchmark()
     runs = [bench.tm.Run("optuna-tpe-hyperband", s, [done(1.0, v)], 1, 0, 5.0) for s, v in enumerate((0.9, 0.8))]
