@@ -114,3 +114,38 @@ def test_bad_options_name_the_field(options: dict[str, object], field: str) -> N
     with pytest.raises(ConfigError) as err:
         ASHA(1, 9, 3, **options)  # type: ignore[arg-type]
     assert err.value.field == field
+
+
+def test_create_study_default_keeps_more_of_the_best_quarter_than_an_eager_first_rung() -> None:
+    """A real define-by-run study whose first epochs carry noise as large as the spread of
+    the configurations' quality there: the default's noise-aware cut lets more of the best
+    quarter (by the quality the curves converge to) finish than plain ASHA, and still
+    stops trials."""
+    import nntune
+    from nntune.samplers import RandomSampler
+
+    def run(scheduler: object | None) -> tuple[int, int, int]:
+        study = nntune.create_study(direction="maximize", sampler=RandomSampler(4), scheduler=scheduler)
+
+        def objective(t: nntune.Trial) -> float:
+            q = t.suggest_float("q", 0.8, 0.9)
+            noise = np.random.default_rng(t.number)
+            value = 0.0
+            for epoch in range(1, 7):
+                value = q - 0.3 * 0.5 ** epoch + noise.normal(0, 0.03)
+                t.report(value, epoch)
+                if t.should_prune():
+                    raise nntune.TrialPruned()
+            return value
+
+        study.optimize(objective, n_trials=60)
+        trials = study.get_trials()
+        cut = sorted((t.params["q"] for t in trials), reverse=True)[len(trials) // 4 - 1]
+        top_finished = sum(t.epochs == 6 for t in trials if t.params["q"] >= cut)
+        stopped = sum(t.state == TrialState.PRUNED for t in trials)
+        return top_finished, stopped, len(trials)
+
+    default = run(None)
+    eager = run(ASHA(1, None, 3))
+    assert default[0] > eager[0] + 3  # measured 12 of 15 against 5
+    assert 0 < default[1] < default[2]
