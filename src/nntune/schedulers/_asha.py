@@ -175,7 +175,7 @@ class ASHA:
         self.noise_margin = float(noise_margin)
         self.auto_grace = bool(auto_grace)
         self.min_rank_corr = float(min_rank_corr)
-        self._auto: int | None = None  # the first rung auto_grace chose last
+        self._chosen_grace: int | None = None  # the first rung auto_grace chose last
         if budget_seconds is not None and not budget_seconds > 0:
             raise ConfigError("budget_seconds", f"must be > 0, got {budget_seconds!r}")
         if not 0 < max_unjudged_share <= 1:
@@ -212,7 +212,7 @@ class ASHA:
     @property
     def grace(self) -> int:
         """The first rung: ``min_resource``, or where ``auto_grace`` last put it."""
-        return self._auto if self.auto_grace and self._auto is not None else self.min_resource
+        return self._chosen_grace if self.auto_grace and self._chosen_grace is not None else self.min_resource
 
     def _margin(self, history: Sequence[FrozenTrial]) -> float:
         if not self.noise_margin:
@@ -225,9 +225,9 @@ class ASHA:
                     and t.intermediate_values]
         horizon = self.max_resource or (max((t.last_step or 0) for t in finished) if finished else 0)
         if horizon < 2:
-            self._auto = None
+            self._chosen_grace = None
             return
-        self._auto = rank_grace([t.intermediate_values for t in finished], [float(t.value) for t in finished],
+        self._chosen_grace = rank_grace([t.intermediate_values for t in finished], [float(t.value) for t in finished],
                                 horizon, min_corr=self.min_rank_corr, fallback=self.min_resource)
 
     def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
