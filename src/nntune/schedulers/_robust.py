@@ -18,8 +18,6 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 
-from scipy.stats import spearmanr
-
 MAD_TO_SD = 1.4826
 
 
@@ -47,6 +45,8 @@ def early_rank_correlations(curves: Sequence[Mapping[int, float]], finals: Seque
                             epochs: Sequence[int]) -> dict[int, float]:
     """Spearman's rho of the value at each of ``epochs`` with the final value, over the
     curves that reported that epoch (NaN with fewer than three or no spread)."""
+    from scipy.stats import spearmanr  # only once trials have finished, so ``import nntune`` stays light
+
     out: dict[int, float] = {}
     for e in epochs:
         pairs = [(c[e], f) for c, f in zip(curves, finals)
