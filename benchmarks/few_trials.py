@@ -217,7 +217,7 @@ def report(task: ft.Task, runs: dict[str, list[Run]], budget: float, target: flo
     ours = {m: r for m, r in rows.items() if m.startswith("nntune")}
     if ours and REFERENCE in rows:
         best_m = max(ours, key=lambda m: (ours[m]["best"] or -1.0, -ours[m]["time"]))
-        halves = sum(t <= 0.5 * rt or (math.isinf(rt) and math.isfinite(t))
+        halves = sum(math.isfinite(t) and (t <= 0.5 * rt or math.isinf(rt))  # neither reaching it is no half
                      for t, rt in zip(rows[best_m]["times"], ref_times))
         per_seed = ", ".join("inf" if math.isinf(t) else f"{t / rt:.2f}" if rt and math.isfinite(rt) else "-"
                              for t, rt in zip(rows[best_m]["times"], ref_times))
