@@ -73,6 +73,7 @@ LABELS = {"nntune-tpe-asha": "nntune TPE+ASHA", "nntune-robust": "nntune TPE+ASH
           "nntune-tpe-median": "nntune TPE+median", "nntune-startup5": "nntune TPE(5 start-up)+ASHA",
           "nntune-sobol": "nntune TPE(5 Sobol+centre)+ASHA", "nntune-default": "nntune create_study() defaults",
           "nntune-default-2jobs": "nntune defaults, n_jobs=2",
+          "nntune-default-eager": "nntune defaults, plain ASHA",
           "nntune-default-eager-2jobs": "nntune defaults, plain ASHA, n_jobs=2",
           "nntune-sobol-hyperband": "nntune TPE(5 Sobol+centre)+Hyperband",
           "optuna-tpe-hyperband": "Optuna TPE+Hyperband", "optuna-tpe-hyperband-2jobs": "Optuna TPE+Hyperband, n_jobs=2", "optuna-tpe-median": "Optuna TPE+MedianPruner",
