@@ -53,6 +53,17 @@ def test_report_prints_the_table_and_the_goal(capsys: pytest.CaptureFixture[str]
     assert out["rows"][bench.REFERENCE]["stopped"] == pytest.approx(0.5)
 
 
+def test_a_seed_where_neither_reaches_the_target_is_not_counted_as_half(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = load()
+    import few_trials_tasks as ft
+
+    task = ft.Task("toy", 3, 30.0, ft.TASKS["mnist_cnn"].make, ft.TASKS["mnist_cnn"].load)
+    ref = [bench.Run(bench.REFERENCE, s, done=[(20.0, v, v)]) for s, v in enumerate([0.9, 0.9, 0.5])]
+    ours = [bench.Run("nntune-robust", s, done=[(8.0, v, v)]) for s, v in enumerate([0.9, 0.5, 0.5])]
+    bench.report(task, {bench.REFERENCE: ref, "nntune-robust": ours}, 30.0)
+    assert "at most half in 1/3" in capsys.readouterr().out
+
+
 def test_a_2jobs_method_is_its_study_under_two_threads() -> None:
     bench = load()
     assert bench.split_jobs("nntune-default-2jobs") == ("nntune-default", 2)

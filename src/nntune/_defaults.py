@@ -4,7 +4,10 @@ Chosen for neural-network objectives in the few-trial regime, where a dozen tria
 budget (``docs/few-trials.md`` has the measurements): TPE that starts from the centre of
 the space and fills the next four start-up trials from a scrambled Sobol sequence, then
 models from trial six on (stopped trials included, ranked by how far they got); and ASHA
-judging at epochs 1, 3, 9, ... and keeping the best third. Trials still running count as
+judging at epochs 1, 3, 9, ... and keeping the best third, but stopping a trial only when it
+is behind the last one kept by more than the epoch-to-epoch noise of the study's own curves
+(`noise_margin=1`: replayed on 162 recorded curves, it stopped 27% of the best quarter
+where plain ASHA stopped 55%). Trials still running count as
 the worst value seen (the constant liar), which matters only when several run at once. An objective that never reports
 intermediate values is never stopped, so the scheduler costs nothing there.
 
@@ -18,6 +21,7 @@ from nntune.samplers import RandomSampler, Sampler, TPESampler
 from nntune.schedulers import ASHA, NoScheduler, Scheduler
 
 DEFAULT_STARTUP_TRIALS = 5
+DEFAULT_NOISE_MARGIN = 1.0  # ASHA stops a trial only when behind its rung's cut by more than the noise
 
 
 def default_sampler(seed: int | None, n_objectives: int = 1) -> Sampler:
@@ -35,4 +39,4 @@ def default_scheduler(n_objectives: int = 1) -> Scheduler:
     """The scheduler of a study created without one."""
     if n_objectives > 1:
         return NoScheduler()
-    return ASHA(min_resource=1, max_resource=None, reduction_factor=3)
+    return ASHA(min_resource=1, max_resource=None, reduction_factor=3, noise_margin=DEFAULT_NOISE_MARGIN)

@@ -21,7 +21,8 @@ from nntune.exceptions import ConfigError
 from nntune.schedulers._base import Decision
 from nntune.schedulers._rungs import (check_compare, compared_curve, cost_factor, elapsed_seconds,
                                       reference_cost, seconds_per_step)
-from nntune.trial import Direction, FrozenTrial
+from nntune.schedulers._robust import epoch_noise, rank_grace
+from nntune.trial import Direction, FrozenTrial, TrialState
 
 
 def check_resources(min_resource: int, max_resource: int | None, reduction_factor: int) -> None:
@@ -63,8 +64,11 @@ def _finite(v: float | None) -> bool:
     return v is not None and math.isfinite(v)
 
 
-def promotable(rung_values: Sequence[float], value: float, eta: int, direction: Direction) -> bool:
-    """Whether ``value`` is among the best ``max(1, n // eta)`` of ``rung_values``.
+def promotable(rung_values: Sequence[float], value: float, eta: int, direction: Direction,
+               margin: float = 0.0) -> bool:
+    """Whether ``value`` is among the best ``max(1, n // eta)`` of ``rung_values``, or
+    within ``margin`` of the last one kept (a noise-aware cut: a trial is stopped only when
+    it is behind by more than the noise).
 
     ``rung_values`` are the ``n`` values recorded at one rung, ``value`` included. A value
     equal to the last one kept is kept too. Non-finite values rank last and never go on.
@@ -76,7 +80,7 @@ def promotable(rung_values: Sequence[float], value: float, eta: int, direction: 
     if len(finite) < keep:
         return True
     threshold = finite[keep - 1]
-    return value >= threshold if direction == "maximize" else value <= threshold
+    return value >= threshold - margin if direction == "maximize" else value <= threshold + margin
 
 
 def crossed_rungs(curve: Mapping[int, float], step: int, rungs: Iterable[int],
@@ -91,12 +95,15 @@ def crossed_rungs(curve: Mapping[int, float], step: int, rungs: Iterable[int],
 
 def halving_decision(trial: FrozenTrial, step: int, peers: Iterable[FrozenTrial],
                      rungs: Sequence[int], eta: int, direction: Direction, *, compare: str = "last",
-                     scale: Callable[[FrozenTrial], float] | None = None) -> Decision:
+                     scale: Callable[[FrozenTrial], float] | None = None,
+                     first_eta: int | None = None, margin: float = 0.0) -> Decision:
     """Successive halving at the rungs ``trial`` just crossed, against ``peers``' values
     there (the trial itself is skipped among the peers; its own curve comes from ``trial``).
 
     ``compare`` chooses the value a rung reads (:func:`compared_curve`); ``scale`` gives a
-    trial's cost factor, so that its position at step ``s`` is ``s * scale(trial)``."""
+    trial's cost factor, so that its position at step ``s`` is ``s * scale(trial)``;
+    ``first_eta`` the reduction factor at the first rung (``eta`` when ``None``);
+    ``margin`` how far behind the last kept value a trial may be and still go on."""
     curve = dict(trial.intermediate_values)
     own_scale = 1.0 if scale is None else scale(trial)
     crossed = crossed_rungs(curve, step, rungs, own_scale)
@@ -107,7 +114,8 @@ def halving_decision(trial: FrozenTrial, step: int, peers: Iterable[FrozenTrial]
     own = compared_curve(curve, compare, direction).get(step, math.nan) if step in curve else math.nan
     for rung in crossed:
         values = [v for v in (rung_value(c, rung, f) for c, f in others) if v is not None]
-        if not promotable([*values, own], own, eta, direction):
+        k = first_eta if first_eta is not None and rungs and rung == rungs[0] else eta
+        if not promotable([*values, own], own, k, direction, margin):
             return Decision.STOP
     return Decision.CONTINUE
 
@@ -135,13 +143,39 @@ class ASHA:
     stops once it has spent ``max_unjudged_share`` of ``budget_seconds`` (the study's time
     budget; ``Study.optimize(timeout=...)`` sets it when it is ``None``). Seconds are those
     the trials' reports record (``elapsed_s``, by the study's injected clock).
+
+    A less eager first rung: ``first_reduction_factor`` keeps the best ``1/k`` there (2:
+    half) and ``reduction_factor`` at the later rungs; ``noise_margin`` stops a trial only
+    when it is behind the last kept value by more than that many times the epoch-to-epoch
+    noise of the study's own curves (:func:`nntune.schedulers._robust.epoch_noise`);
+    ``auto_grace`` puts the first rung at the first epoch whose values rank the study's
+    finished trials as their final values do (Spearman's rho at least ``min_rank_corr``,
+    :func:`nntune.schedulers._robust.rank_grace`), at ``min_resource`` until five have
+    finished, and past the budget (no stopping) when no epoch does.
     """
 
     def __init__(self, min_resource: int = 1, max_resource: int | None = None,
                  reduction_factor: int = 3, *, compare: str = "last", cost_aware: bool = False,
-                 budget_seconds: float | None = None, max_unjudged_share: float = 0.25) -> None:
+                 budget_seconds: float | None = None, max_unjudged_share: float = 0.25,
+                 first_reduction_factor: int | None = None, noise_margin: float = 0.0,
+                 auto_grace: bool = False, min_rank_corr: float = 0.6) -> None:
         check_resources(min_resource, max_resource, reduction_factor)
         check_compare(compare)
+        if first_reduction_factor is not None and (isinstance(first_reduction_factor, bool) or not
+                                                   isinstance(first_reduction_factor, int)
+                                                   or first_reduction_factor < 2):
+            raise ConfigError("first_reduction_factor", f"must be an integer >= 2, got {first_reduction_factor!r}")
+        if isinstance(noise_margin, bool) or not isinstance(noise_margin, (int, float)) \
+                or not 0 <= noise_margin < math.inf:
+            raise ConfigError("noise_margin", f"must be a number >= 0, got {noise_margin!r}")
+        if isinstance(min_rank_corr, bool) or not isinstance(min_rank_corr, (int, float)) \
+                or not -1 <= min_rank_corr <= 1:
+            raise ConfigError("min_rank_corr", f"must be in [-1, 1], got {min_rank_corr!r}")
+        self.first_reduction_factor = first_reduction_factor
+        self.noise_margin = float(noise_margin)
+        self.auto_grace = bool(auto_grace)
+        self.min_rank_corr = float(min_rank_corr)
+        self._chosen_grace: int | None = None  # the first rung auto_grace chose last
         if budget_seconds is not None and not budget_seconds > 0:
             raise ConfigError("budget_seconds", f"must be > 0, got {budget_seconds!r}")
         if not 0 < max_unjudged_share <= 1:
@@ -173,13 +207,38 @@ class ASHA:
     def rungs(self, upto: int | float | None = None) -> list[int]:
         """The rung steps; without ``max_resource``, those at or below ``upto``."""
         below = self.max_resource if self.max_resource is not None else math.floor(upto or 0) + 1
-        return rung_steps(self.min_resource, self.reduction_factor, below)
+        return rung_steps(self.grace, self.reduction_factor, below)
+
+    @property
+    def grace(self) -> int:
+        """The first rung: ``min_resource``, or where ``auto_grace`` last put it."""
+        return self._chosen_grace if self.auto_grace and self._chosen_grace is not None else self.min_resource
+
+    def _margin(self, history: Sequence[FrozenTrial]) -> float:
+        if not self.noise_margin:
+            return 0.0
+        noise = epoch_noise([t.intermediate_values for t in history])
+        return 0.0 if noise is None else self.noise_margin * noise
+
+    def _update_grace(self, history: Sequence[FrozenTrial]) -> None:
+        finished = [t for t in history if t.state == TrialState.COMPLETE and t.value is not None
+                    and t.intermediate_values]
+        horizon = self.max_resource or (max((t.last_step or 0) for t in finished) if finished else 0)
+        if horizon < 2:
+            self._chosen_grace = None
+            return
+        self._chosen_grace = rank_grace([t.intermediate_values for t in finished], [float(t.value) for t in finished],
+                                horizon, min_corr=self.min_rank_corr, fallback=self.min_resource)
 
     def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
                direction: Direction) -> Decision:
+        if self.auto_grace:
+            self._update_grace(history)
+        options: dict[str, Any] = {"compare": self.compare, "first_eta": self.first_reduction_factor,
+                                   "margin": self._margin(history)}
         if not self.cost_aware:
             return halving_decision(trial, step, history, self.rungs(step), self.reduction_factor,
-                                    direction, compare=self.compare)
+                                    direction, **options)
         costs = {t.number: seconds_per_step(t) for t in history if t.number != trial.number}
         costs[trial.number] = seconds_per_step(trial)
         ref = reference_cost(costs.values())
@@ -188,7 +247,7 @@ class ASHA:
         if self._unjudged_too_long(trial, history):
             return Decision.STOP
         return halving_decision(trial, step, history, self.rungs(step * scale(trial)),
-                                self.reduction_factor, direction, compare=self.compare, scale=scale)
+                                self.reduction_factor, direction, scale=scale, **options)
 
     def _unjudged_too_long(self, trial: FrozenTrial, history: Sequence[FrozenTrial]) -> bool:
         """No other trial has reached the first rung, and this one has spent more than its
@@ -198,7 +257,7 @@ class ASHA:
             return False
         if timed[1] < self.max_unjudged_share * self.budget_seconds:
             return False
-        return not any(t.number != trial.number and (t.last_step or 0) >= self.min_resource
+        return not any(t.number != trial.number and (t.last_step or 0) >= self.grace
                        for t in history)
 
     def rung_of(self, trial: FrozenTrial) -> int | None:
@@ -213,5 +272,9 @@ class ASHA:
     def __repr__(self) -> str:
         extra = "" if self.compare == "last" else f", compare={self.compare!r}"
         extra += ", cost_aware=True" if self.cost_aware else ""
+        extra += (f", first_reduction_factor={self.first_reduction_factor}"
+                  if self.first_reduction_factor is not None else "")
+        extra += f", noise_margin={self.noise_margin:g}" if self.noise_margin else ""
+        extra += f", auto_grace=True, min_rank_corr={self.min_rank_corr:g}" if self.auto_grace else ""
         return (f"ASHA(min_resource={self.min_resource}, max_resource={self.max_resource}, "
                 f"reduction_factor={self.reduction_factor}{extra})")
