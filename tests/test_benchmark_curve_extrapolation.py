@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
-from pathlib import Path
 from types import ModuleType
 
 from nntune.schedulers import ASHA, CurveExtrapolation, NoScheduler
+from _benchmarks import load_benchmark
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "curve_extrapolation.py"
 E = 12
 
 
 def load() -> ModuleType:
-    if "curve_bench" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("curve_bench", SCRIPT)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    return sys.modules["curve_bench"]
-
+    return load_benchmark('curve_extrapolation.py', 'curve_bench')
 
 def records(bench: ModuleType) -> list:
     """Twelve configurations: levels 0.40 .. 0.95; the best three start slowly."""

@@ -3,27 +3,16 @@ the same objective under nntune and Optuna."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
+from _benchmarks import load_benchmark
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
 def load() -> ModuleType:
-    if "few_trials_bench" not in sys.modules:
-        sys.path.insert(0, str(BENCH))
-        spec = importlib.util.spec_from_file_location("few_trials_bench", BENCH / "few_trials.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    return sys.modules["few_trials_bench"]
-
+    return load_benchmark('few_trials.py', 'few_trials_bench')
 
 def test_best_time_to_target_and_the_reference_target() -> None:
     bench = load()

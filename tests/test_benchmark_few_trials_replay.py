@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 
 from nntune.schedulers import ASHA, NoScheduler
+from _benchmarks import load_benchmark
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "few_trials_replay.py"
 
 
 def load() -> ModuleType:
-    if "few_trials_replay" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("few_trials_replay", SCRIPT)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    return sys.modules["few_trials_replay"]
-
+    return load_benchmark('few_trials_replay.py', 'few_trials_replay')
 
 def pool(bench: ModuleType) -> list:
     """Twelve configurations, finals 0.60 .. 0.93; the best three start worst."""

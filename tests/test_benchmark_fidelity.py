@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
+from _benchmarks import load_benchmark
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "fidelity.py"
 
 
 def load() -> ModuleType:
-    if "fidelity_bench" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("fidelity_bench", SCRIPT)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    return sys.modules["fidelity_bench"]
-
+    return load_benchmark('fidelity.py', 'fidelity_bench')
 
 def test_rung_correlations_say_where_early_values_rank_as_the_end_does() -> None:
     bench = load()

@@ -3,28 +3,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from _benchmarks import load_benchmark as load_script
 
-BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "time_to_target.py"
 
 
 def load_benchmark() -> ModuleType:
-    """The benchmarks folder is no package: load the script from its path."""
-    if "time_to_target_bench" in sys.modules:
-        return sys.modules["time_to_target_bench"]
-    spec = importlib.util.spec_from_file_location("time_to_target_bench", BENCHMARK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
+    return load_script('time_to_target.py', 'time_to_target_bench')
 
 def done(t: float, value: float):
     tm = load_benchmark().tm
