@@ -13,7 +13,8 @@ E = 12
 
 
 def load() -> ModuleType:
-    return load_benchmark('curve_extrapolation.py', 'curve_bench')
+    return load_benchmark("curve_extrapolation.py", "curve_bench")
+
 
 def records(bench: ModuleType) -> list:
     """Twelve configurations: levels 0.40 .. 0.95; the best three start slowly."""

@@ -10,9 +10,9 @@ import pytest
 from _benchmarks import load_benchmark
 
 
-
 def load() -> ModuleType:
-    return load_benchmark('few_trials.py', 'few_trials_bench')
+    return load_benchmark("few_trials.py", "few_trials_bench")
+
 
 def test_best_time_to_target_and_the_reference_target() -> None:
     bench = load()

@@ -12,9 +12,9 @@ from nntune.schedulers import ASHA, NoScheduler
 from _benchmarks import load_benchmark
 
 
-
 def load() -> ModuleType:
-    return load_benchmark('few_trials_replay.py', 'few_trials_replay')
+    return load_benchmark("few_trials_replay.py", "few_trials_replay")
+
 
 def pool(bench: ModuleType) -> list:
     """Twelve configurations, finals 0.60 .. 0.93; the best three start worst."""

@@ -9,9 +9,9 @@ import pytest
 from _benchmarks import load_benchmark
 
 
-
 def load() -> ModuleType:
-    return load_benchmark('fidelity.py', 'fidelity_bench')
+    return load_benchmark("fidelity.py", "fidelity_bench")
+
 
 def test_rung_correlations_say_where_early_values_rank_as_the_end_does() -> None:
     bench = load()

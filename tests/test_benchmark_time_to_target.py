@@ -11,9 +11,9 @@ import pytest
 from _benchmarks import load_benchmark as load_script
 
 
-
 def load_benchmark() -> ModuleType:
-    return load_script('time_to_target.py', 'time_to_target_bench')
+    return load_script("time_to_target.py", "time_to_target_bench")
+
 
 def done(t: float, value: float):
     tm = load_benchmark().tm
