@@ -149,3 +149,19 @@ def test_create_study_default_keeps_more_of_the_best_quarter_than_an_eager_first
     eager = run(ASHA(1, None, 3))
     assert default[0] > eager[0] + 3  # measured 12 of 15 against 5
     assert 0 < default[1] < default[2]
+
+
+class _Unread(list):
+    """A history that fails when read: between rungs the scheduler must not look at it."""
+
+    def __iter__(self):
+        raise AssertionError("the history was read between rungs")
+
+
+def test_the_noise_cut_reads_the_history_only_at_a_rung() -> None:
+    asha = ASHA(1, 9, 3, noise_margin=1.0)
+    between = trial(0, [0.5, 0.6], TrialState.RUNNING)
+    assert asha.decide(between, 2, _Unread(), "maximize") == Decision.CONTINUE
+    at_rung = trial(1, [0.5, 0.6, 0.7], TrialState.RUNNING)
+    with pytest.raises(AssertionError, match="read between rungs"):
+        asha.decide(at_rung, 3, _Unread(), "maximize")

@@ -96,14 +96,16 @@ def crossed_rungs(curve: Mapping[int, float], step: int, rungs: Iterable[int],
 def halving_decision(trial: FrozenTrial, step: int, peers: Iterable[FrozenTrial],
                      rungs: Sequence[int], eta: int, direction: Direction, *, compare: str = "last",
                      scale: Callable[[FrozenTrial], float] | None = None,
-                     first_eta: int | None = None, margin: float = 0.0) -> Decision:
+                     first_eta: int | None = None,
+                     margin: float | Callable[[], float] = 0.0) -> Decision:
     """Successive halving at the rungs ``trial`` just crossed, against ``peers``' values
     there (the trial itself is skipped among the peers; its own curve comes from ``trial``).
 
     ``compare`` chooses the value a rung reads (:func:`compared_curve`); ``scale`` gives a
     trial's cost factor, so that its position at step ``s`` is ``s * scale(trial)``;
     ``first_eta`` the reduction factor at the first rung (``eta`` when ``None``);
-    ``margin`` how far behind the last kept value a trial may be and still go on."""
+    ``margin`` how far behind the last kept value a trial may be and still go on (a
+    callable is asked only when a rung is crossed: it may read the whole history)."""
     curve = dict(trial.intermediate_values)
     own_scale = 1.0 if scale is None else scale(trial)
     crossed = crossed_rungs(curve, step, rungs, own_scale)
@@ -112,6 +114,7 @@ def halving_decision(trial: FrozenTrial, step: int, peers: Iterable[FrozenTrial]
     others = [(compared_curve(p.intermediate_values, compare, direction), 1.0 if scale is None else scale(p))
               for p in peers if p.number != trial.number]
     own = compared_curve(curve, compare, direction).get(step, math.nan) if step in curve else math.nan
+    margin = margin() if callable(margin) else margin
     for rung in crossed:
         values = [v for v in (rung_value(c, rung, f) for c, f in others) if v is not None]
         k = first_eta if first_eta is not None and rungs and rung == rungs[0] else eta
@@ -235,7 +238,7 @@ class ASHA:
         if self.auto_grace:
             self._update_grace(history)
         options: dict[str, Any] = {"compare": self.compare, "first_eta": self.first_reduction_factor,
-                                   "margin": self._margin(history)}
+                                   "margin": lambda: self._margin(history)}
         if not self.cost_aware:
             return halving_decision(trial, step, history, self.rungs(step), self.reduction_factor,
                                     direction, **options)
