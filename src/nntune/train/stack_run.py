@@ -13,7 +13,7 @@ each a stack of its share of the members on a thread of its own with one torch t
 ends. One stack on two intra-op threads instead meets at a barrier in every operation,
 about 100 a step for the digits MLP: each waits for the slower thread, and when another
 process takes a core for a moment, for a whole time slice. Measured on the 2-core machine
-beside two other engineers' work (load 4.2-5.3), 32 digits MLPs for 10 epochs: one stack
+beside other work (load 4.2-5.3), 32 digits MLPs for 10 epochs: one stack
 on 2 intra-op threads 5.8-62 s, 2 shards 1.9-2.7 s, one stack on 1 thread 1.5-2.1 s; 32
 CNNs for 2 epochs: 49-57 s against 24-25 s. The shards' results equal one stack's. Run
 at once they cost about a quarter more CPU than one after the other (the interpreter's
@@ -39,7 +39,8 @@ from nntune.train.splits import Splits
 from nntune.train.stack import Stack, StackReport, StackResult
 from nntune.train.stack_models import OPTIMIZER_FAMILY, structure_key
 from nntune.train.stack_optim import STATE
-from nntune.train.threads import SizedThreads, runs_active, step_flops, thread_cap, threads_for_work
+from nntune.train.threads import (SizedThreads, asked_threads, runs_active, step_flops, thread_cap,
+                                  threads_for_work)
 
 FLOAT_BYTES = 4
 # Saved activations, their gradients and the batch-norm / dropout / pooling scratch of one training step.
@@ -225,7 +226,7 @@ def run_chunk(chunk: Sequence[int], params: Sequence[Mapping[str, Any]], seeds: 
     if len(chunk) > 1 and (shards != "auto" or device.type == "cpu"):
         flops = len(chunk) * member_step_flops(resolve_params(params[chunk[0]], splits.task_type), splits,
                                                eval_transform)
-        fixed = os.environ.get("NNTUNE_THREADS", "auto").strip().lower() not in ("", "auto")
+        fixed = asked_threads(os.environ) is not None
         n = shard_count(shards, len(chunk), device, flops, torch.get_num_threads(), fixed, runs_active(),
                         thread_cap(), augment is not None)
     # Built one after another: a member's initial weights are drawn from the global generator.
