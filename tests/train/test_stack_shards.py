@@ -9,7 +9,7 @@ import torch
 
 from nntune.exceptions import ConfigError
 from nntune.train.splits import Splits
-from nntune.train.stack_run import fit_stack, shard_count, split_even
+from nntune.train.stack_run import SHARD_MIN_FLOPS, fit_stack, shard_count, split_even
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 
@@ -22,10 +22,12 @@ def count(shards: int | str = "auto", members: int = 32, device: torch.device = 
 
 def test_auto_takes_the_threads_the_rule_gives_the_stack_s_work() -> None:
     assert count() == 2
-    assert count(threads=4) == 4
+    assert count(threads=4) == 2  # a shard's step holds at least SHARD_MIN_FLOPS
+    assert count(threads=4, flops=4 * SHARD_MIN_FLOPS) == 4
+    assert count(flops=32 * 10e6) == 1  # 32 digits MLPs: shards would wait on the interpreter's lock
     assert count(flops=1e6) == 1  # a step too small for a second thread
-    assert count(flops=1e6, fixed=True) == 2  # NNTUNE_THREADS obeyed as it is
-    assert count(members=3, threads=8) == 3  # never more shards than members
+    assert count(flops=1e6, fixed=True) == 1  # NNTUNE_THREADS=2 obeyed: one stack on both threads
+    assert count(members=3, threads=8, flops=8e9) == 3  # never more shards than members
 
 
 def test_auto_keeps_one_stack_where_the_threads_are_not_its_own() -> None:

@@ -117,6 +117,15 @@ def member_step_flops(hp: Mapping[str, Any], splits: Splits,
     return step_flops(model, input_shape, resolve_batch_size(hp["batch_size"], len(splits.y_train)))
 
 
+# The least work a shard's training step must hold (forward and backward, floating-point
+# operations) for shards to beat one stack on every thread. Measured on 2 cores with nothing
+# else started, alternated in one process: 32 digits MLPs (10 MFLOP a member-step; 2 shards of
+# 160 MFLOP) took 1.45-2.27 s as 2 shards against 0.99-1.02 s as one stack on 2 threads in two
+# runs of three; 128 of them (2 shards of 640 MFLOP) 5.8-7.1 s against 6.2 s, a tie; 32 CNNs
+# on mnist_5k (2 shards of 2 GFLOP) 7.2-9.0 s against 11.0 s.
+SHARD_MIN_FLOPS = 500e6
+
+
 def shard_count(shards: int | str, members: int, device: torch.device, stack_flops: float,
                 threads: int, fixed_threads: bool, other_runs: int, cap: int | None,
                 augment: bool) -> int:
@@ -126,7 +135,8 @@ def shard_count(shards: int | str, members: int, device: torch.device, stack_flo
     ``threads`` torch has, or ``threads`` as they are when ``NNTUNE_THREADS`` fixes them),
     within the calling thread's ``cap``; one where the threads are not the stack's to share
     (another run of the process is active), on an accelerator, or with ``augment`` (an
-    augmentation may draw from the process's global generator, which shards would share)."""
+    augmentation may draw from the process's global generator, which shards would share);
+    and never so many that a shard's step holds less than :data:`SHARD_MIN_FLOPS`."""
     if shards != "auto":
         return max(1, min(int(shards), members))
     if device.type != "cpu" or augment or other_runs > 0:
@@ -134,6 +144,10 @@ def shard_count(shards: int | str, members: int, device: torch.device, stack_flo
     wanted = threads if fixed_threads else threads_for_work(threads, stack_flops)
     if cap is not None:
         wanted = min(wanted, cap)
+    # Shards are threads of one process: each takes the interpreter's lock between its
+    # operations, so a shard whose step is a few milliseconds of small operations waits on the
+    # other more than it runs. Below SHARD_MIN_FLOPS a shard, the stack stays whole on the threads.
+    wanted = min(wanted, max(1, int(stack_flops // SHARD_MIN_FLOPS)))
     return max(1, min(wanted, members))
 
 
