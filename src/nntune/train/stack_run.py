@@ -7,17 +7,18 @@ takes the largest count whose estimated memory fits: on CUDA the free memory rep
 of the available memory). A stack that still runs out of device memory is split in two
 and retried, never lost.
 
-On the CPU a stack given more than one thread is trained as that many shards side by side,
-each a stack of its share of the members on a thread of its own with one torch thread
+On the CPU a stack given more than one thread, whose step holds enough work for each
+shard (:data:`SHARD_MIN_FLOPS`), is trained as that many shards side by side, each a stack
+of its share of the members on a thread of its own with one torch thread
 (:func:`shard_count`). Members are independent, so the shards meet only when the last one
 ends. One stack on two intra-op threads instead meets at a barrier in every operation,
 about 100 a step for the digits MLP: each waits for the slower thread, and when another
-process takes a core for a moment, for a whole time slice. Measured on the 2-core machine
-beside other work (load 4.2-5.3), 32 digits MLPs for 10 epochs: one stack
-on 2 intra-op threads 5.8-62 s, 2 shards 1.9-2.7 s, one stack on 1 thread 1.5-2.1 s; 32
-CNNs for 2 epochs: 49-57 s against 24-25 s. The shards' results equal one stack's. Run
-at once they cost about a quarter more CPU than one after the other (the interpreter's
-lock, shared caches).
+process takes a core for a moment, for a whole time slice. Shards are threads of one
+process, though, and take the interpreter's lock between operations: for steps of a few
+milliseconds (32 digits MLPs) they mostly wait on each other, so such a stack stays whole.
+Measured on the 2-core machine beside other work (load 4.2-5.3), 32 CNNs for 2 epochs:
+one stack on 2 intra-op threads 49-57 s against 24-25 s as 2 shards. The shards' results
+equal one stack's.
 """
 
 from __future__ import annotations
