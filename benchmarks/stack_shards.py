@@ -7,9 +7,11 @@ The MLP is benchmarks/stacked.py's (2 x 128, batch 64, SGD with momentum, own lr
 weight decay per member). Each repeat runs the three contenders one after another, so a change
 in the machine's load hits all alike; the table gives each one's median wall and CPU seconds
 and ``cores`` (CPU / wall: 2 shards that overlap use nearly 2, shards that wait on each other
-1). ``--busy`` runs the whole comparison beside one CPU-bound process (a Python loop started here
-and stopped at the end), as when another run takes a core. ``steal`` is the time the hypervisor took from this machine's cores during the run
-(``/proc/stat``, all cores), printed beside the load average, since both distort wall times.
+1). ``--busy`` runs the whole comparison beside one CPU-bound process (a Python loop started
+here and stopped at the end), as when another run takes a core. ``steal`` is the time the
+hypervisor took from this machine's cores during the run (``/proc/stat``, all cores),
+printed beside the load average, since both distort wall times. Alone it takes about 30 s
+on 2 cores, with ``--busy`` about 50 s.
 Ends with the smallest K (of those run) whose shards beat one stack on 1 and on 2 threads,
 and each shard's step in MFLOP there: what ``SHARD_MIN_FLOPS`` in
 ``nntune/train/stack_run.py`` is set from.
@@ -78,7 +80,8 @@ def compare(ks: list[int], repeats: int, epochs: int, busy: bool) -> None:
     member = member_step_flops(resolve_params(configs(MLP, 1, 1)[0], splits.task_type), splits)
     print(f"digits MLP 2x128, {epochs} epochs, {member / 1e6:.1f} MFLOP a member-step, "
           f"{'beside one CPU-bound process' if busy else 'alone'}; load average {os.getloadavg()}")
-    print(f"{'K':>4} {'contender':<22} {'wall s':>7} {'CPU s':>7} {'cores':>6} {'steal s':>8} {'load':>5}   runs (wall/CPU)")
+    print(f"{'K':>4} {'contender':<22} {'wall s':>7} {'CPU s':>7} {'cores':>6} {'steal s':>8} {'load':>5}"
+          "   runs (wall/CPU)")
     winner: int | None = None
     for k in ks:
         cfgs = configs(MLP, k, epochs)

@@ -17,8 +17,8 @@ process takes a core, for a whole time slice. Shards are threads of one process 
 the interpreter's lock between operations, but for little: each shard thread of 32 digits
 MLPs, on a quiet machine, ran 0.62 s of its 0.70 s and slept 0.08 s (about 2,500 waits
 for the lock); 2 shards used 1.7 cores. What shards cost is each stack's own per-step
-work (its Python and small operations) paid once per shard: 1.31 s of CPU for 32 MLPs as
-2 shards against 1.02 s as one stack on one thread. Measured on the 2-core machine beside
+work (its Python and small operations) paid once per shard: 1.32 s of CPU for 32 MLPs as
+2 shards against 1.08 s as one stack on one thread. Measured on the 2-core machine beside
 other work (load 4.2-5.3), 32 CNNs for 2 epochs: one stack on 2 intra-op threads 49-57 s
 against 24-25 s as 2 shards. The shards' results equal one stack's.
 """
@@ -124,14 +124,14 @@ def member_step_flops(hp: Mapping[str, Any], splits: Splits,
 # operations) for a stack to be cut into shards. benchmarks/stack_shards.py, digits MLPs
 # (9.9 MFLOP a member-step), 2 shards against one stack on 1 and on 2 threads, medians of 3
 # alternated runs, wall seconds:
-#   alone (load 0.7-1.0, no steal):  K=16 0.55 / 0.54 / 0.38, K=32 0.77 / 1.02 / 0.62,
-#                                    K=64 1.24 / 2.07 / 1.17, K=128 2.55 / 4.43 / 2.48;
-#   beside one CPU-bound process:    K=16 0.63 / 0.53 / 1.47, K=32 1.00 / 1.09 / 2.20,
-#                                    K=64 1.66 / 2.00 / 3.72.
-# Alone, one stack on both threads is faster at every K (by 24% at K=32, 6% at K=64, 3% at
-# 128); once another process takes a core it is 2.2x slower than shards, which then beat
-# both from K=32 (159 MFLOP a shard) on. A core taken for a tenth of the run makes up for
-# the loss at K=32, on a shared machine the likelier case, so shards start there.
+#   alone (load 0.6-1.0, no steal):  K=16 0.57 / 0.55 / 0.36, K=32 0.76 / 1.08 / 0.63,
+#                                    K=64 1.24 / 2.11 / 1.19 (K=128, a first run: 2.55 / 4.43 / 2.48);
+#   beside one CPU-bound process:    K=16 0.60 / 0.54 / 1.01, K=32 0.99 / 1.05 / 2.50,
+#                                    K=64 1.88 / 2.14 / 4.71.
+# Alone, one stack on both threads is faster at every K (by 21% at K=32, 4% at K=64, 3% at
+# 128); once another process takes a core it is 2.5x slower than shards, which then beat
+# both from K=32 (159 MFLOP a shard) on. A core taken for a tenth of the run more than makes
+# up for the loss at K=32, on a shared machine the likelier case, so shards start there.
 # (Beside the other run, 2 shards of 16 first seemed to run one at a time: both threads
 # were waiting for a core, not for each other.)
 SHARD_MIN_FLOPS = 150e6
