@@ -13,12 +13,14 @@ of its share of the members on a thread of its own with one torch thread
 (:func:`shard_count`). Members are independent, so the shards meet only when the last one
 ends. One stack on two intra-op threads instead meets at a barrier in every operation,
 about 100 a step for the digits MLP: each waits for the slower thread, and when another
-process takes a core for a moment, for a whole time slice. Shards are threads of one
-process, though, and take the interpreter's lock between operations: for steps of a few
-milliseconds (32 digits MLPs) they mostly wait on each other, so such a stack stays whole.
-Measured on the 2-core machine beside other work (load 4.2-5.3), 32 CNNs for 2 epochs:
-one stack on 2 intra-op threads 49-57 s against 24-25 s as 2 shards. The shards' results
-equal one stack's.
+process takes a core, for a whole time slice. Shards are threads of one process and take
+the interpreter's lock between operations, but for little: each shard thread of 32 digits
+MLPs, on a quiet machine, ran 0.62 s of its 0.70 s and slept 0.08 s (about 2,500 waits
+for the lock); 2 shards used 1.7 cores. What shards cost is each stack's own per-step
+work (its Python and small operations) paid once per shard: 1.32 s of CPU for 32 MLPs as
+2 shards against 1.08 s as one stack on one thread. Measured on the 2-core machine beside
+other work (load 4.2-5.3), 32 CNNs for 2 epochs: one stack on 2 intra-op threads 49-57 s
+against 24-25 s as 2 shards. The shards' results equal one stack's.
 """
 
 from __future__ import annotations
@@ -119,12 +121,20 @@ def member_step_flops(hp: Mapping[str, Any], splits: Splits,
 
 
 # The least work a shard's training step must hold (forward and backward, floating-point
-# operations) for shards to beat one stack on every thread. Measured on 2 cores with nothing
-# else started, alternated in one process: 32 digits MLPs (10 MFLOP a member-step; 2 shards of
-# 160 MFLOP) took 1.45-2.27 s as 2 shards against 0.99-1.02 s as one stack on 2 threads in two
-# runs of three; 128 of them (2 shards of 640 MFLOP) 5.8-7.1 s against 6.2 s, a tie; 32 CNNs
-# on mnist_5k (2 shards of 2 GFLOP) 7.2-9.0 s against 11.0 s.
-SHARD_MIN_FLOPS = 500e6
+# operations) for a stack to be cut into shards. benchmarks/stack_shards.py, digits MLPs
+# (9.9 MFLOP a member-step), 2 shards against one stack on 1 and on 2 threads, medians of 3
+# alternated runs, wall seconds:
+#   alone (load 0.6-1.0, no steal):  K=16 0.57 / 0.55 / 0.36, K=32 0.76 / 1.08 / 0.63,
+#                                    K=64 1.24 / 2.11 / 1.19 (K=128, a first run: 2.55 / 4.43 / 2.48);
+#   beside one CPU-bound process:    K=16 0.60 / 0.54 / 1.01, K=32 0.99 / 1.05 / 2.50,
+#                                    K=64 1.88 / 2.14 / 4.71.
+# Alone, one stack on both threads is faster at every K (by 21% at K=32, 4% at K=64, 3% at
+# 128); once another process takes a core it is 2.5x slower than shards, which then beat
+# both from K=32 (159 MFLOP a shard) on. A core taken for a tenth of the run more than makes
+# up for the loss at K=32, on a shared machine the likelier case, so shards start there.
+# (Beside the other run, 2 shards of 16 first seemed to run one at a time: both threads
+# were waiting for a core, not for each other.)
+SHARD_MIN_FLOPS = 150e6
 
 
 def shard_count(shards: int | str, members: int, device: torch.device, stack_flops: float,
@@ -145,9 +155,8 @@ def shard_count(shards: int | str, members: int, device: torch.device, stack_flo
     wanted = threads if fixed_threads else threads_for_work(threads, stack_flops)
     if cap is not None:
         wanted = min(wanted, cap)
-    # Shards are threads of one process: each takes the interpreter's lock between its
-    # operations, so a shard whose step is a few milliseconds of small operations waits on the
-    # other more than it runs. Below SHARD_MIN_FLOPS a shard, the stack stays whole on the threads.
+    # Each shard pays its own per-step overhead: below SHARD_MIN_FLOPS a shard, that costs more
+    # than one stack's barriers lose when another process takes a core, so the stack stays whole.
     wanted = min(wanted, max(1, int(stack_flops // SHARD_MIN_FLOPS)))
     return max(1, min(wanted, members))
 
