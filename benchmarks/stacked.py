@@ -97,14 +97,19 @@ def workers(cfgs: list[dict[str, Any]], data: str, opts: dict[str, Any], n: int 
         return time.perf_counter() - t0
 
 
+def stack_flops(base: dict[str, Any], splits: Splits, k: int) -> float:
+    """A training step of k members of ``base``, in floating-point operations."""
+    shape, n_out = model_input_shape(splits, None), count_outputs(splits)
+    with torch.random.fork_rng(devices=[]):
+        model = build_model(base, shape, n_out)
+    return k * step_flops(model, shape, int(base["batch_size"]))
+
+
 def run_threads(base: dict[str, Any], splits: Splits, k: int) -> int:
     """The threads ``fit`` (k = 1) or a stack of k members trains ``base`` on here."""
     if os.environ.get("NNTUNE_THREADS", "auto") not in ("", "auto"):
         return torch.get_num_threads()
-    shape, n_out = model_input_shape(splits, None), count_outputs(splits)
-    with torch.random.fork_rng(devices=[]):
-        model = build_model(base, shape, n_out)
-    return threads_for_work(torch.get_num_threads(), k * step_flops(model, shape, int(base["batch_size"])))
+    return threads_for_work(torch.get_num_threads(), stack_flops(base, splits, k))
 
 
 def run(name: str, base: dict[str, Any], data: str, opts: dict[str, Any], ks: list[int], epochs: int,
@@ -117,7 +122,8 @@ def run(name: str, base: dict[str, Any], data: str, opts: dict[str, Any], ks: li
     print(f"\n{name} on {data} ({len(splits.y_train)} training samples), {epochs} epochs, device {device}")
     if device == "cpu":
         threads = run_threads(base, splits, ks[0])
-        shards = shard_count(SHARDS, ks[0], torch.device("cpu"), 0.0, threads, True, 0, None, False)
+        shards = shard_count(SHARDS, ks[0], torch.device("cpu"), stack_flops(base, splits, ks[0]), threads, True, 0,
+                             None, False)
         print(f"threads: one at a time {run_threads(base, splits, 1)}, stacked K={ks[0]} {threads} "
               f"(nntune's rule for each run's work per step)"
               + (f", as {shards} shards of 1 thread" if shards > 1 else ""))
