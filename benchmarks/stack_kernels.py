@@ -198,6 +198,45 @@ def step_phases(stack: Any, steps: int) -> dict[str, float]:
     return {name: statistics.median(v) for name, v in phases.items()}
 
 
+def cnn_step(k: int, epochs: int = 2) -> None:
+    """CPU ms per member and epoch of the benchmark CNN on mnist_5k: K members stacked (and
+    without :mod:`nntune.train.heap`) against one solo ``fit`` epoch, by op: each op's
+    share of ``torch.autograd.profiler``'s self time apportions the epoch's CPU time."""
+    from nntune.train.data import load_splits
+    from nntune.train.loop import fit
+    from nntune.train.stack import Stack
+
+    splits = load_splits("mnist_5k")
+    stack = Stack(CNN, splits, capacity=k, device="cpu")
+    for i in range(k):
+        stack.add({**CNN, "lr": 0.002 * (1 + i % 8)}, seed=i)
+    solo = {**CNN, "epochs": 1}
+    stack.run_epoch()
+    fit(solo, splits, seed=0, device="cpu")
+    columns: dict[str, dict[str, float]] = {}
+    totals: dict[str, list[float]] = defaultdict(list)
+    for _ in range(epochs):  # alternated, so a change of load hits each alike
+        for name, run, share in (("solo fit", lambda: fit(solo, splits, seed=0, device="cpu"), 1),
+                                 ("stacked, heap not kept", lambda: Stack.run_epoch.__wrapped__(stack), k),
+                                 ("stacked", stack.run_epoch, k)):
+            with torch.autograd.profiler.profile(use_kineto=False) as prof:
+                t0 = time.process_time()
+                run()
+                totals[name].append((time.process_time() - t0) * 1e3 / share)
+            # The profiler clocks wall time, which other processes stretch; each op's share of it
+            # apportions the run's CPU time.
+            ops = grouped_ops(prof)
+            scale = totals[name][-1] / sum(ops.values())
+            columns[name] = {g: ms * scale for g, ms in ops.items()}
+    groups = [g for g, _ in OP_GROUPS] + ["other"]
+    print(f"K={k} CNN on mnist_5k, CPU ms per member and epoch (load {os.getloadavg()[0]:.1f}):")
+    print(f"{'':18}" + "".join(f"{name:>24}" for name in columns))
+    for group in groups:
+        print(f"{group:18}" + "".join(f"{columns[name].get(group, 0.0):24.1f}" for name in columns))
+    print(f"{'total (last run)':18}" + "".join(f"{totals[name][-1]:24.1f}" for name in columns))
+    print(f"{'total, median':18}" + "".join(f"{statistics.median(totals[name]):24.1f}" for name in columns))
+
+
 def mlp_step(k: int, epochs: int = 6) -> None:
     """The benchmark MLP (2 x 128, batch 64, SGD with momentum and weight decay) on digits,
     K members stacked, on the threads set: (1) CPU µs of each phase of a training step

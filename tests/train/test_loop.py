@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from nntune.exceptions import ConfigError, TrialDiverged
-from nntune.train.loop import evaluate, fit
+from nntune.train.loop import channels_last, evaluate, fit
 from nntune.train.splits import Splits
 
 Params = Callable[..., dict[str, Any]]
@@ -316,3 +316,20 @@ def test_the_splits_positive_class_and_beta_reach_the_validation_metric():
     want = score("fbeta", "classification", splits.y_val.numpy(), pred, 2, positive=0, beta=2.0)
     assert result.history[-1]["val_fbeta"] == want
     assert want != score("fbeta", "classification", splits.y_val.numpy(), pred, 2) or np.all(pred == pred[0])
+
+
+def test_channels_last_for_own_cnn_on_cpu_and_amp_on_cuda() -> None:
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert channels_last("cnn", cpu, amp=False)
+    assert not channels_last("resnet18", cpu, amp=False)  # measured as fast or faster as it is
+    assert channels_last("resnet18", cuda, amp=True) and channels_last("cnn", cuda, amp=True)
+    assert not channels_last("cnn", cuda, amp=False)
+
+
+def test_cnn_on_cpu_trains_channels_last_and_predicts_either_layout(digits_images: Splits) -> None:
+    result = fit({"model": "cnn", "conv_layers": 1, "filters": 4, "units": 8, "epochs": 1},
+                 digits_images, seed=0)
+    conv = next(m for m in result.model.modules() if isinstance(m, torch.nn.Conv2d))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    x = digits_images.x_val[:8]
+    assert torch.allclose(result.model(x), result.model(x.contiguous(memory_format=torch.channels_last)), atol=1e-5)

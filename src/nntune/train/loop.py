@@ -220,6 +220,15 @@ def evaluate(
 # ---------------------------------------------------------------- the training loop
 
 
+def channels_last(model: str, device: torch.device, amp: bool) -> bool:
+    """Whether an image model trains in the channels-last layout: under AMP on CUDA (its
+    convolutions' fast kernels want it), and nntune's own ``cnn`` on the CPU, where ATen's
+    max pooling in the default layout runs 6-14x slower than in channels-last and the whole
+    step 1.4-2x (``benchmarks/cnn_layout.py``); the ResNets there run as fast or faster as
+    they are."""
+    return amp and device.type == "cuda" or (model == "cnn" and device.type == "cpu")
+
+
 def fit(
     params: Mapping[str, Any],
     splits: Splits,
@@ -277,8 +286,7 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
     dev = pick_device(device)
     use_amp = bool(hp["amp"]) and dev.type == "cuda"
     image_model = hp["model"] != "mlp" and splits.x_train.dim() == 4
-    # channels_last speeds up convolutions under AMP on CUDA; elsewhere tensors stay as they are.
-    layout = {"memory_format": torch.channels_last} if use_amp and image_model else {}
+    layout = {"memory_format": torch.channels_last} if channels_last(hp["model"], dev, use_amp) and image_model else {}
 
     # Seeds: the global torch RNG drives PyTorch's default init and dropout; two derived
     # generators fix our own initializers and the batch order independently.
