@@ -17,7 +17,9 @@ rotates from seed to seed so that drifting machine load favours none.
 Tasks: the digits MLP (examples/digits-mlp.yaml), breast-cancer recall
 (examples/breast-cancer-recall.yaml) and, because those two saturate, an MLP on 10,000
 Fashion-MNIST training images with the digits space (skipped, with the reason, where
-Debian's dataset-fashion-mnist is missing).
+Debian's dataset-fashion-mnist is missing). On request (``--tasks fashion_cnn``), the
+Fashion-MNIST CNN of examples/fashion-mnist-cnn.yaml on the same images: the race for a
+GPU, where every method trains on ``cuda`` by itself (``benchmarks/gpu_check.sh``).
 
 The target is the median final best validation value of Optuna TPE+Hyperband (of an even
 number of seeds, the worse middle one). Per method,
@@ -93,7 +95,8 @@ LOADS: dict[str, list[float]] = {}  # the 1-minute load average after each run, 
 POPULATION_GOAL = 0.15  # the population executor's time to target, as a share of Optuna TPE+Hyperband's
 # Largest budget in epochs (one full trial takes a few seconds) and search seconds per run.
 TASKS: dict[str, tuple[int, float]] = {"digits": (27, 20.0), "breast_cancer": (27, 15.0),
-                                       "fashion_mnist": (9, 40.0)}
+                                       "fashion_mnist": (9, 40.0), "fashion_cnn": (9, 60.0)}
+DEFAULT_TASKS = ("digits", "breast_cancer", "fashion_mnist")  # fashion_cnn is the GPU's race: ask for it
 
 
 @dataclass(frozen=True)
@@ -297,6 +300,13 @@ def in_this_process(method: str) -> bool:
     return method != tm.RAY and not method.endswith("-2j") and tm.NNTUNE.get(method, {}).get("workers", 1) == 1
 
 
+def device_name() -> str:
+    """Where every method's trials train: nntune's trainer takes the first GPU when there is one."""
+    import torch
+
+    return f"cuda ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "cpu"
+
+
 def parse_budgets(items: Sequence[str]) -> dict[str, float]:
     """``30`` for every task, or ``digits=30 fashion_mnist=60``."""
     out: dict[str, float] = {}
@@ -335,7 +345,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[Row]]:
 
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
-    tasks = args.tasks or (["digits"] if args.quick else list(TASKS))
+    tasks = args.tasks or (["digits"] if args.quick else list(DEFAULT_TASKS))
     seeds = args.seeds or (2 if args.quick else 3)
     budgets = {t: 8.0 if args.quick else b for t, (_, b) in TASKS.items()} | parse_budgets(args.budget)
     methods = list(dict.fromkeys([*args.methods, REFERENCE]))  # the target needs the reference
@@ -359,6 +369,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[Row]]:
             print(f"Ray Tune skipped: {type(err).__name__}: {str(err).splitlines()[0]}")
             methods.remove(tm.RAY)
     results: dict[str, list[Row]] = {}
+    print(f"device: {device_name()}")
     started = time.perf_counter()
     try:
         for name in tasks:
