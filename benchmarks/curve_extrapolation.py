@@ -9,10 +9,14 @@ where the scheduler says, exactly as ``trial.should_prune()`` would have asked i
 per scheduler, averaged over the orders:
 
 - epochs trained, as a share of training every configuration fully;
+- the share of the configurations stopped;
 - how many of the best quarter (by final value) were stopped, and the share;
 - the best final value among the trials that finished, its rank among all (1: the best
   configuration there was finished), and in how many orders the best one finished;
 - for ``curve``, the median seconds one decision took.
+
+``--finished-only`` adds ``curve`` calibrated on the complete trials' predictions alone
+(rows ``... fin``), to compare with the default that also scores the stopped trials.
 
     python benchmarks/curve_extrapolation.py --task digits --configs 40 --save /tmp/digits.json
     python benchmarks/curve_extrapolation.py --curves /tmp/digits.json --orders 5
@@ -58,6 +62,7 @@ class Outcome:
     best: float  # best final value among the finished trials
     rank: int  # its rank among all configurations' finals (1 = the best)
     decide_s: list[float]  # seconds per decision
+    stopped: int = 0  # configurations stopped
 
 
 def replay(records: Sequence[Recorded], order: Sequence[int], scheduler: Scheduler, direction: str) -> Outcome:
@@ -68,7 +73,7 @@ def replay(records: Sequence[Recorded], order: Sequence[int], scheduler: Schedul
     finals = sorted((r.final for r in records), key=lambda v: -sign * v)
     top = set(sorted(range(len(records)), key=lambda i: -sign * records[i].final)[:max(1, len(records) // 4)])
     history: list[FrozenTrial] = []
-    epochs, stopped_top, times = 0, 0, []
+    epochs, stopped_top, stopped, times = 0, 0, 0, []
     annotate = getattr(scheduler, "annotation", None)
     for number, i in enumerate(order):
         rec = records[i]
@@ -88,6 +93,7 @@ def replay(records: Sequence[Recorded], order: Sequence[int], scheduler: Schedul
             attrs.update((annotate(number) or {}) if annotate is not None else {})
             if decision == Decision.STOP:
                 state = TrialState.PRUNED
+                stopped += 1
                 stopped_top += i in top
                 break
         value = rec.final if state == TrialState.COMPLETE else seen[max(seen)]
@@ -96,17 +102,23 @@ def replay(records: Sequence[Recorded], order: Sequence[int], scheduler: Schedul
     done = [t.value for t in history if t.state == TrialState.COMPLETE and t.value is not None]
     best = max(done, key=lambda v: sign * v)
     return Outcome(epochs, sum(len(r.curve) for r in records), stopped_top, len(top), best,
-                   1 + sum(sign * v > sign * best for v in finals), times)
+                   1 + sum(sign * v > sign * best for v in finals), times, stopped)
 
 
-def schedulers(epochs: int, thresholds: Sequence[float]) -> dict[str, Callable[[], Scheduler]]:
-    """Each scheduler at its defaults, for trials of ``epochs`` epochs."""
+def schedulers(epochs: int, thresholds: Sequence[float],
+               finished_only: bool = False) -> dict[str, Callable[[], Scheduler]]:
+    """Each scheduler at its defaults, for trials of ``epochs`` epochs; with
+    ``finished_only`` also ``curve`` calibrated on the complete trials alone
+    (``calibrate_stopped=False``), as it was before stopped trials were scored."""
     out: dict[str, Callable[[], Scheduler]] = {
         "median": lambda: MedianStopping(),
         "asha": lambda: ASHA(min_resource=1, max_resource=epochs, reduction_factor=3),
     }
     for th in thresholds:
         out[f"curve p<{th:g}"] = lambda th=th: CurveExtrapolation(threshold=th, max_resource=epochs)
+        if finished_only:
+            out[f"curve p<{th:g} fin"] = lambda th=th: CurveExtrapolation(threshold=th, max_resource=epochs,
+                                                                          calibrate_stopped=False)
     return out
 
 
@@ -137,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[Outcome]]:
     ap.add_argument("--save", type=Path, default=None, help="write the recorded curves here")
     ap.add_argument("--orders", type=int, default=3, help="random orders the configurations arrive in")
     ap.add_argument("--thresholds", type=float, nargs="*", default=[0.01, 0.02, 0.05])
+    ap.add_argument("--finished-only", action="store_true",
+                    help="also run curve calibrated on complete trials alone (rows '... fin')")
     args = ap.parse_args(argv)
     if args.curves is not None:
         data = json.loads(args.curves.read_text())
@@ -154,10 +168,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[Outcome]]:
     rng = random.Random(args.seed)
     orders = [rng.sample(range(len(records)), len(records)) for _ in range(args.orders)]
     print(f"\nTask {name}: {len(records)} recorded curves of {epochs} epochs, {args.orders} orders")
-    print(f"{'scheduler':<14} {'epochs':>8} {'top-quarter stopped':>20} {'best found':>11} {'rank':>5} "
-          f"{'best kept':>10} {'ms/decision':>12}")
+    print(f"{'scheduler':<18} {'epochs':>8} {'stopped':>8} {'top-quarter stopped':>20} {'best found':>11} "
+          f"{'rank':>5} {'best kept':>10} {'ms/decision':>12}")
     results: dict[str, list[Outcome]] = {}
-    for label, make in schedulers(epochs, args.thresholds).items():
+    for label, make in schedulers(epochs, args.thresholds, args.finished_only).items():
         outs = []
         for order in orders:
             cached_fit.cache_clear()  # every order pays for its own fits
@@ -167,7 +181,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[Outcome]]:
         stopped = statistics.mean(o.top_stopped for o in outs)
         top = outs[0].top
         ms = 1000 * statistics.median(t for o in outs for t in o.decide_s) if outs[0].decide_s else 0.0
-        print(f"{label:<14} {share:8.0%} {stopped:11.1f} of {top:<3d} ({stopped / top:4.0%}) "
+        halted = statistics.mean(o.stopped / len(records) for o in outs)
+        print(f"{label:<18} {share:8.0%} {halted:8.0%} {stopped:11.1f} of {top:<3d} ({stopped / top:4.0%}) "
               f"{statistics.median(o.best for o in outs):11.4f} {statistics.median(o.rank for o in outs):5.0f} "
               f"{sum(o.rank == 1 for o in outs):4d} of {len(outs):<3d} {ms:12.1f}")
     return results

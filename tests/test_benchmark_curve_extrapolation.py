@@ -35,7 +35,8 @@ def test_replay_counts_epochs_best_quarter_stops_and_the_best_found() -> None:
     assert full.epochs == full.full == 12 * E and full.top_stopped == 0 and full.top == 3 and full.rank == 1
     # Worst first: ASHA at epoch 1 sees the slow starters below the fast ones and stops them.
     asha = bench.replay(recs, order, ASHA(min_resource=1, max_resource=E), "maximize")
-    assert asha.epochs < full.epochs and asha.top_stopped >= 1
+    assert asha.epochs < full.epochs and asha.top_stopped >= 1 and asha.stopped >= asha.top_stopped
+    assert full.stopped == 0
     curve = bench.replay(recs, order, CurveExtrapolation(max_resource=E), "maximize")
     assert curve.rank == 1 and curve.top_stopped == 0 and curve.decide_s
 
@@ -45,7 +46,8 @@ def test_the_table_from_saved_curves(tmp_path, capsys) -> None:
     saved = tmp_path / "c.json"
     saved.write_text(json.dumps({"task": "made", "direction": "maximize", "records": [
         {"curve": r.curve, "final": r.final} for r in records(bench)]}))
-    results = bench.main(["--curves", str(saved), "--orders", "2", "--thresholds", "0.02"])
+    results = bench.main(["--curves", str(saved), "--orders", "2", "--thresholds", "0.02", "--finished-only"])
     out = capsys.readouterr().out
-    assert set(results) == {"median", "asha", "curve p<0.02"} and all(len(v) == 2 for v in results.values())
+    assert set(results) == {"median", "asha", "curve p<0.02", "curve p<0.02 fin"}
+    assert all(len(v) == 2 for v in results.values())
     assert "Task made: 12 recorded curves of 12 epochs, 2 orders" in out and "curve p<0.02" in out

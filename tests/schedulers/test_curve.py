@@ -10,7 +10,8 @@ import pytest
 import nntune
 from nntune.exceptions import ConfigError
 from nntune.schedulers import ASHA, CurveExtrapolation, Decision, MedianStopping, make_scheduler
-from nntune.schedulers._curve import cached_fit, horizon_of, past_records, target_value
+from nntune.schedulers._curve import cached_fit, horizon_of, own_step_records, past_records, target_value
+from nntune.schedulers._curve_fit import calibration_factor
 from nntune.trial import FrozenTrial, TrialState
 
 E = 20
@@ -121,6 +122,80 @@ def test_stored_predictions_calibrate_the_spread() -> None:
     assert b["mean"] == a["mean"]  # the spread widens, the prediction stays
 
 
+def test_stored_stds_are_compared_unwidened() -> None:
+    # Stored widened by 4 (the record's fifth item): a miss of 0.02 is 2 fitted deviations,
+    # not half of one, and so the factor learned is 2, not the floor of 1.
+    final = fast(0.8)[E]
+    widened = [done(i, fast(0.8), curve={"horizon": E, "finals": [[6, final - 0.02, 0.04, 0.5, 4.0]]})
+               for i in range(3)]
+    assert past_records(widened, 6, E, 99) == [(pytest.approx(final - 0.02), 0.01, final)] * 3
+    assert calibration_factor(past_records(widened, 6, E, 99)) == pytest.approx(2.0)
+
+
+def stopped(number: int, values: dict[int, float], last: int) -> FrozenTrial:
+    curve = {s: v for s, v in values.items() if s <= last}
+    return FrozenTrial(number=number, state=TrialState.PRUNED, intermediate_values=curve, value=curve[last])
+
+
+def exact(n: int, start: int = 0) -> list[FrozenTrial]:
+    """Complete trials whose stored prediction at epoch 6 hit their final value."""
+    final = fast(0.8)[E]
+    return [done(start + i, fast(0.8), curve={"horizon": E, "finals": [[6, final, 0.01, 0.5, 2.0]]})
+            for i in range(n)]
+
+
+def falling(level: float) -> dict[int, float]:
+    """Rising like the others for five epochs, then falling off (a diverging run)."""
+    return {e: (v if e <= 5 else fast(level)[5] - 0.05 * (e - 5)) for e, v in fast(level).items()}
+
+
+def test_stopped_trials_score_their_own_last_step_from_earlier_steps() -> None:
+    # Stopped at 10 after falling from epoch 6: a fit of epochs 1..s (s >= min_steps)
+    # predicts epoch 10 and misses it by far more than its fitted deviation.
+    history = [stopped(i, falling(0.5 + 0.01 * i), 10) for i in range(3)]
+    recs = own_step_records(history, 8, E, 99, "maximize")
+    assert len(recs) == 3
+    for (mean, std, actual), t in zip(recs, history):
+        assert actual == t.intermediate_values[10] and std > 0 and (mean - actual) / std > 3
+    # The fit sees the judged one's epochs where it can: judged at 6, a curve stopped at 12
+    # is fitted on 1..6 and one stopped at 6 on 1..5, each predicting its own last epoch.
+    for last, seen in ((12, 6), (6, 5)):
+        fit = cached_fit(tuple(range(1, seen + 1)), tuple(slow(0.9)[e] for e in range(1, seen + 1)), last, 1.0)
+        assert own_step_records([stopped(0, slow(0.9), last)], 6, E, 99, "maximize") == [
+            (fit.final_mean, fit.final_std(), slow(0.9)[last])]
+    # Nothing from the trial asking, from running trials, from curves too short to fit
+    # before their last step, or from complete trials that reached the horizon (those
+    # stored their own prediction for it).
+    short = stopped(5, fast(0.5), 4)
+    assert own_step_records([*history, short, running(falling(0.5), 10, 7), *HISTORY], 8, E, 0,
+                            "maximize") == recs[1:]
+    # Minimized metrics: the same misses, in the trials' own units.
+    losses = [stopped(i, {e: -v for e, v in falling(0.5 + 0.01 * i).items()}, 10) for i in range(3)]
+    assert own_step_records(losses, 8, E, 99, "minimize") == [(pytest.approx(-m), pytest.approx(s), -a)
+                                                               for m, s, a in recs]
+
+
+def test_stopped_trials_that_fell_off_widen_the_spread_exact_ones_do_not() -> None:
+    good = exact(3)  # finished trials whose predictions were exact: the floor of 1
+    fell = [stopped(10 + i, falling(0.5 + 0.01 * i), 10) for i in range(3)]
+    flat = [stopped(10 + i, fast(0.5 + 0.01 * i), 10) for i in range(3)]  # as fitted: no wider
+    calibration = {}
+    for name, extra in (("good", []), ("fell", fell), ("flat", flat)):
+        for calibrate_stopped in (False, True):
+            rule = CurveExtrapolation(max_resource=E, calibrate_stopped=calibrate_stopped)
+            decide(rule, fast(0.7), 6, [*good, *extra])
+            calibration[name, calibrate_stopped] = rule.annotation(99)["curve"]["calibration"]
+    assert calibration["good", True] == calibration["good", False] == 1.0
+    assert calibration["fell", False] == 1.0 and calibration["fell", True] > 2.0
+    assert calibration["flat", True] < 1.5
+    # Stopped trials alone make the three records the factor needs; capped at 10.
+    rule = CurveExtrapolation(max_resource=E)
+    decide(rule, fast(0.7), 6, [*HISTORY, *fell])
+    assert 2.0 < rule.annotation(99)["curve"]["calibration"] <= 10.0
+    decide(rule, fast(0.7), 6, [*HISTORY, *fell[:2]])  # two records: the default
+    assert rule.annotation(99)["curve"]["calibration"] == 2.0
+
+
 def test_annotation_is_handed_out_once_per_prediction_and_keeps_every_step() -> None:
     rule = CurveExtrapolation(max_resource=E)
     assert rule.annotation(99) is None
@@ -133,6 +208,7 @@ def test_annotation_is_handed_out_once_per_prediction_and_keeps_every_step() -> 
     rec = note["curve"]
     json.dumps(rec, allow_nan=False)
     assert [r[0] for r in rec["finals"]] == [4, 5, 6] and rec["step"] == 6 and rec["horizon"] == E
+    assert all(r[4] == rec["calibration"] == 2.0 for r in rec["finals"])  # the std widened by 2
     assert rec["steps"] == list(range(7, E + 1)) and len(rec["mean"]) == len(rec["low"]) == len(rec["high"])
     assert 0 <= rec["p_beat"] <= 1 and math.isclose(sum(rec["weights"].values()), 1.0)
     assert cached_fit.cache_info().misses == 3
@@ -142,7 +218,8 @@ def test_bad_options_name_the_field() -> None:
     for kwargs, field in (({"threshold": 1.5}, "threshold"), ({"min_steps": 3}, "min_steps"),
                           ({"max_resource": 4}, "max_resource"), ({"top": -0.1}, "top"),
                           ({"window": 0}, "window"), ({"default_calibration": 0.5}, "default_calibration"),
-                          ({"n_startup_trials": 0}, "n_startup_trials"), ({"interval_steps": True}, "interval_steps")):
+                          ({"n_startup_trials": 0}, "n_startup_trials"), ({"interval_steps": True}, "interval_steps"),
+                          ({"calibrate_stopped": 1}, "calibrate_stopped")):
         with pytest.raises(ConfigError) as err:
             CurveExtrapolation(**kwargs)
         assert err.value.field == field

@@ -8,10 +8,15 @@ target (the best complete trial's value, or with ``top`` the value the best ``to
 of complete trials reach) falls below ``threshold``.
 
 The prediction's spread is calibrated on the study itself: every judged report's
-prediction is stored with the trial (``system_attrs["curve"]``), and once at least three
-complete trials have one at the same epoch, the standard deviation is scaled so that
-their errors at that epoch would have been one standard deviation on average. Until
-then it is doubled (``default_calibration``).
+prediction is stored with the trial (``system_attrs["curve"]``), and the fitted standard
+deviation is scaled so that the study's misses would have been one standard deviation on
+average (the RMS of their z-scores, clipped to [1, 10]). The misses are those of the
+complete trials' stored predictions at the same epoch, and (``calibrate_stopped``, on by
+default) those of every trial that stopped short of the horizon, refitted up to an
+earlier epoch and scored on its own last reported value (:func:`own_step_records`): the
+complete trials alone are survivors, whose curves kept rising, and taught only the
+spread of good curves. With fewer than three misses the std is doubled
+(``default_calibration``).
 
 With fewer than ``n_startup_trials`` complete trials there is nothing to beat and the
 trial runs on (predictions are still made and stored). The decision is a pure function of
@@ -63,15 +68,58 @@ def target_value(values: Sequence[float], top: float, direction: Direction) -> f
 def past_records(history: Sequence[FrozenTrial], step: int, horizon: int,
                  number: int) -> list[tuple[float, float, float]]:
     """(predicted mean, predicted std, actual value at the horizon) of the complete trials
-    that stored a prediction at ``step`` for the same horizon, in the trials' own units."""
+    that stored a prediction at ``step`` for the same horizon, in the trials' own units.
+
+    The std is the fitted one, before calibration: a record's fifth item is the factor its
+    stored std was widened by, and it is divided out, since the factor learned from these
+    records multiplies a fitted std (learning it against widened ones would shrink it by
+    the factor in force when the records were made). Records without it count as fitted."""
     out = []
     for t in history:
         rec = t.system_attrs.get(ATTR) if t.number != number and t.state == TrialState.COMPLETE else None
         if not rec or rec.get("horizon") != horizon or horizon not in t.intermediate_values:
             continue
-        for s, mean, std, *_ in rec.get("finals", ()):
+        for s, mean, std, *more in rec.get("finals", ()):
             if s == step:
-                out.append((float(mean), float(std), float(t.intermediate_values[horizon])))
+                widened = float(more[1]) if len(more) > 1 and float(more[1]) > 0 else 1.0
+                out.append((float(mean), float(std) / widened, float(t.intermediate_values[horizon])))
+    return out
+
+
+def own_step_records(history: Sequence[FrozenTrial], step: int, horizon: int, number: int,
+                     direction: Direction, min_steps: int = 4,
+                     window: float = 1.0) -> list[tuple[float, float, float]]:
+    """(predicted mean, fitted std, actual value) of every finished trial that stopped short
+    of ``horizon``, the stopped ones above all: its curve up to an earlier step ``s``,
+    fitted and extrapolated to its own last reported step ``t``, against the value there.
+
+    The complete trials' records (:func:`past_records`) come from survivors, whose curves
+    went on rising; a stopped trial's curve may have flattened or fallen where the fit
+    expected it to rise, and those misses are the ones that stop good trials or keep bad
+    ones. The fit sees the curve up to ``s = min(step, t - 1)``: the points the judged fit
+    has, where the curve is long enough, since how many points a fit sees decides which
+    families may take part (a family needs two more than its parameters) and how far off
+    it goes (on an exponential curve, a fit of epochs 1..4, two families, misses epoch 10
+    by ten of its deviations, a fit of 1..6 by one). Its reach ``t - s`` is then
+    shorter than the judged one's (``horizon - step``), and the miss is divided by the std
+    the fit predicted at ``t``, which widens with the reach: each record is a z-score in
+    its own fit's units, as the complete trials' are, and one trial weighs as much as
+    another. A trial stopped at or before ``min_steps`` has nothing to score."""
+    sign = 1.0 if direction == "maximize" else -1.0
+    out = []
+    for t in history:
+        if t.number == number or t.state not in (TrialState.COMPLETE, TrialState.PRUNED):
+            continue
+        curve = {s: v for s, v in t.intermediate_values.items() if math.isfinite(v)}
+        last = max(curve, default=None)
+        if last is None or last >= horizon or last <= min_steps:
+            continue
+        s = max(min_steps, min(step, last - 1))
+        steps = tuple(sorted(k for k in curve if k <= s))
+        fit = cached_fit(steps, tuple(sign * curve[k] for k in steps), last, window)
+        if fit is None:
+            continue
+        out.append((sign * fit.final_mean, fit.final_std(), curve[last]))
     return out
 
 
@@ -81,11 +129,12 @@ class CurveExtrapolation:
 
     The defaults come from ``benchmarks/curve_extrapolation.py`` on recorded curves: at
     0.05 (Domhan et al.'s choice) the best configuration of a Fashion-MNIST MLP study was
-    stopped in all 5 orders; at 0.02 in none, with fewer epochs than median stopping."""
+    stopped in all 5 orders; at 0.02 in none, with fewer epochs than median stopping.
+    ``calibrate_stopped=False`` learns the spread from the complete trials alone."""
 
     def __init__(self, threshold: float = 0.02, min_steps: int = 4, n_startup_trials: int = 2,
                  max_resource: int | None = None, top: float = 0.0, interval_steps: int = 1,
-                 default_calibration: float = 2.0, window: float = 1.0) -> None:
+                 default_calibration: float = 2.0, window: float = 1.0, calibrate_stopped: bool = True) -> None:
         for name, v, least in (("min_steps", min_steps, 4), ("n_startup_trials", n_startup_trials, 1),
                                ("interval_steps", interval_steps, 1)):
             if isinstance(v, bool) or not isinstance(v, int) or v < least:
@@ -101,6 +150,8 @@ class CurveExtrapolation:
         if isinstance(default_calibration, bool) or not isinstance(default_calibration, (int, float)) \
                 or not default_calibration >= 1:
             raise ConfigError("default_calibration", f"must be a number >= 1, got {default_calibration!r}")
+        if not isinstance(calibrate_stopped, bool):
+            raise ConfigError("calibrate_stopped", f"must be true or false, got {calibrate_stopped!r}")
         self.threshold = float(threshold)
         self.min_steps = min_steps
         self.n_startup_trials = n_startup_trials
@@ -109,6 +160,7 @@ class CurveExtrapolation:
         self.interval_steps = interval_steps
         self.default_calibration = float(default_calibration)
         self.window = float(window)
+        self.calibrate_stopped = calibrate_stopped
         self._notes: dict[int, dict[str, Any]] = {}
         self._fresh: set[int] = set()  # trials with a prediction not yet handed to annotation
         self._lock = threading.Lock()
@@ -127,8 +179,11 @@ class CurveExtrapolation:
         if fit is None:
             return Decision.CONTINUE
         sign = 1.0 if direction == "maximize" else -1.0
-        calibration = calibration_factor(past_records(history, step, horizon, trial.number),
-                                         default=self.default_calibration)
+        records = past_records(history, step, horizon, trial.number)
+        if self.calibrate_stopped:
+            records += own_step_records(history, step, horizon, trial.number, direction, self.min_steps,
+                                        self.window)
+        calibration = calibration_factor(records, default=self.default_calibration)
         mean, std = sign * fit.final_mean, fit.final_std(calibration)
         complete = [t.value for t in history if t.state == TrialState.COMPLETE and t.number != trial.number
                     and t.value is not None]
@@ -159,7 +214,7 @@ class CurveExtrapolation:
             if note["horizon"] != fit.horizon:
                 note.update(horizon=fit.horizon, finals=[])
             note["finals"] = [r for r in note["finals"] if r[0] != step]
-            note["finals"].append([step, sign * fit.final_mean, std_final, p])
+            note["finals"].append([step, sign * fit.final_mean, std_final, p, calibration])
             note.update(step=step, steps=list(fit.steps), mean=mean,
                         low=[m - b for m, b in zip(mean, band)], high=[m + b for m, b in zip(mean, band)],
                         p_beat=p, target=target, calibration=calibration, weights=dict(fit.weights))
@@ -172,8 +227,9 @@ class CurveExtrapolation:
         """System attributes to store with trial ``number`` after a decision: its latest
         prediction (``steps``, ``mean``, ``low``/``high`` one standard deviation, the chance
         ``p_beat`` of beating ``target``) and every judged step's predicted final value
-        (``finals``: [step, mean, std, p_beat]), under ``"curve"``; ``None`` when nothing
-        was predicted since it was last asked."""
+        (``finals``: [step, mean, std, p_beat, calibration], the std widened by the
+        calibration factor), under ``"curve"``; ``None`` when nothing was predicted since it
+        was last asked."""
         with self._lock:
             if number not in self._fresh:
                 return None
@@ -192,4 +248,5 @@ class CurveExtrapolation:
         return (f"CurveExtrapolation(threshold={self.threshold:g}, min_steps={self.min_steps}, "
                 f"n_startup_trials={self.n_startup_trials}, max_resource={self.max_resource}, "
                 f"top={self.top:g}, interval_steps={self.interval_steps}, "
-                f"default_calibration={self.default_calibration:g}, window={self.window:g})")
+                f"default_calibration={self.default_calibration:g}, window={self.window:g}, "
+                f"calibrate_stopped={self.calibrate_stopped})")
