@@ -5,7 +5,7 @@ storage's studies: ``StudyDirection``, ``MaxTrialsCallback``, ``StudySummary``,
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any

@@ -28,7 +28,7 @@ from nntune.schedulers import PBT, Proposal
 from nntune.train import Splits, build_model, evaluate, fit, load_splits
 from nntune.train.augment import augment_for, make_eval_transform
 from nntune.train.costs import model_costs
-from nntune.train.loop import eval_batch_size, predict, resolve_batch_size, resolve_params
+from nntune.train.basics import eval_batch_size, predict, resolve_batch_size, resolve_params
 from nntune.train.metrics import check_metric, metric_options, predictions_numpy, targets_numpy
 from nntune.train.threads import use_threads
 from nntune.trial import FrozenTrial

@@ -22,7 +22,7 @@ from nntune.config import Config
 from nntune.schedulers import PBT, Proposal
 from nntune.space import Space
 from nntune.train import Splits
-from nntune.train.loop import model_input_shape, count_outputs, pick_device, resolve_params
+from nntune.train.basics import model_input_shape, count_outputs, pick_device, resolve_params
 from nntune.train.stack import Stack, StackResult
 from nntune.train.stack_models import frozen, structure_key
 from nntune.train.stack_run import available_memory, estimate_member_bytes, population_size

@@ -271,7 +271,7 @@ def look_at_test(
 
 def _print_dry_run(out: Console, p: Any) -> None:
     from nntune.builtin import evaluation_transform
-    from nntune.train.loop import model_input_shape
+    from nntune.train.basics import model_input_shape
     from nntune.train import build_model, format_summary, summarize
 
     splits = p.splits

@@ -30,7 +30,7 @@ from nntune.ensemble import average, greedy_selection, member_weights
 from nntune.exceptions import ConfigError
 from nntune.study import Study
 from nntune.train import Splits, build_model, fit
-from nntune.train.loop import predict
+from nntune.train.basics import predict
 from nntune.train.metrics import metric_direction, metric_options, scores
 from nntune.trial import FrozenTrial, TrialState, ranked
 

@@ -238,7 +238,7 @@ def auto_batch_size(p: Prepared, study: Study, device: str | None) -> tuple[Prep
     from dataclasses import replace
 
     from nntune.train.batch_probe import probe_for
-    from nntune.train.loop import pick_device
+    from nntune.train.basics import pick_device
 
     rec = study.storage.load_study(study.study_name)
     stored = rec.attrs.get("batch_size_auto") if rec is not None else None

@@ -20,7 +20,7 @@ from nntune.ensemble import accuracy, average, greedy_selection, log_loss, membe
 from nntune.labs._common import COLORS, Lab, Measured, data_info, digit_splits, new_figure, save_figure, sub_seed
 from nntune.samplers import CoarseToFineSampler, RandomSampler
 from nntune.train import fit
-from nntune.train.loop import predict
+from nntune.train.basics import predict
 
 # ---------------------------------------------------------------- ensembles
 

@@ -25,7 +25,7 @@ import numpy as np
 from nntune.exceptions import ConfigError
 from nntune.samplers._base import resolve_seed
 from nntune.schedulers._base import Decision
-from nntune.space import Beta, Choice, Distribution, Float, Int, Space
+from nntune.space import Beta, Choice, Distribution, Int, Space
 from nntune.trial import Direction, FrozenTrial, TrialState
 
 PARENT, PARENT_STEP = "pbt_parent", "pbt_parent_step"

@@ -141,7 +141,7 @@ def _measure(build: Callable[[], torch.nn.Module], x: torch.Tensor, y: torch.Ten
 def probe_for(params: Mapping[str, Any], splits: Any, *, device: torch.device,
               clock: Callable[[], float] = time.perf_counter) -> Probe:
     """:func:`probe` for the trainer's model described by ``params`` on ``splits``."""
-    from nntune.train.loop import count_outputs, resolve_params
+    from nntune.train.basics import count_outputs, resolve_params
     from nntune.train.models import build_model
 
     hp = resolve_params({**params, "batch_size": START}, splits.task_type)

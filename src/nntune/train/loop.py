@@ -9,59 +9,48 @@ there are no loader workers. The test split is never touched here.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nntune.exceptions import ConfigError, TrialDiverged
+from nntune.train.basics import (  # re-exported: the trainer's helpers were first defined here
+    EVAL_BATCH,
+    LOOP_DEFAULTS,
+    LOSSES,
+    batch_starts,
+    count_outputs,
+    derive_seed,
+    eval_batch_size,
+    evaluate,
+    make_loss,
+    model_input_shape,
+    pick_device,
+    plain,
+    predict,
+    resolve_batch_size,
+    resolve_params,
+)
+from nntune.train.checkpoints import checkpoint, resume
 from nntune.train.epochs import EarlyStopping, divergence, epoch_record, epoch_scores, save_checkpoint
-from nntune.train.metrics import (
-    best_possible,
-    check_metric,
-    confusion,
-    metric_direction,
-    metric_options,
-    predictions_numpy,
-    scores,
-    targets_numpy,
-)
-from nntune.train.models import MODEL_DEFAULTS, build_model, set_dropout, summarize
-from nntune.train.optim import (
-    OPTIM_DEFAULTS,
-    OPTIMIZERS,
-    LrSchedule,
-    build_optimizer,
-    current_lr,
-    decoupled_step,
-    default_lr,
-    l1_penalty,
-    pick,
-    restore_optimizer,
-)
 from nntune.train.live import Changes, apply_changes
+from nntune.train.metrics import best_possible, check_metric, metric_direction, metric_options, targets_numpy
+from nntune.train.models import build_model, summarize
+from nntune.train.optim import LrSchedule, build_optimizer, current_lr, decoupled_step, l1_penalty
 from nntune.train.splits import Splits
 from nntune.train.stats import LayerProbe
 from nntune.train.threads import SizedThreads, ThreadChoice, step_flops
 
-LOOP_DEFAULTS: dict[str, Any] = {
-    "epochs": 10,
-    "batch_size": 64,
-    "early_stopping": False,
-    "patience": 5,
-    "min_delta": 0.0,
-    "grad_clip": 0.0,
-    "amp": False,
-    "huber_delta": 1.0,
-}
-LOSSES = {"classification": ("cross_entropy", "mse"), "regression": ("mse", "mae", "huber")}
-EVAL_BATCH = 4096
+__all__ = [
+    "EVAL_BATCH", "LOOP_DEFAULTS", "LOSSES", "FitResult", "Report", "batch_starts", "channels_last", "checkpoint",
+    "count_outputs", "derive_seed", "eval_batch_size", "evaluate", "fit", "make_loss", "model_input_shape",
+    "pick_device", "plain", "predict", "resolve_batch_size", "resolve_params", "resume",
+]
 
 Report = Callable[[int, dict], bool]
 
@@ -80,141 +69,6 @@ class FitResult:
     stopped_early: bool = False
     summary: list[dict[str, Any]] = field(default_factory=list)
     threads: ThreadChoice | None = None  # set when the run's size capped torch's threads
-
-
-# ---------------------------------------------------------------- small pure helpers
-
-
-def resolve_params(params: Mapping[str, Any], task_type: str) -> dict[str, Any]:
-    """``params`` over the defaults, with plain Python values (storable and JSON-safe)."""
-    hp = {**MODEL_DEFAULTS, **OPTIM_DEFAULTS, **LOOP_DEFAULTS, **{k: plain(v) for k, v in params.items()}}
-    if hp.get("lr") is None:
-        hp["lr"] = default_lr(pick(hp, "optimizer", OPTIMIZERS))
-    if hp.get("loss") is None:
-        hp["loss"] = LOSSES[task_type][0]
-    if hp["loss"] not in LOSSES[task_type]:
-        raise ConfigError("loss", f"unknown {hp['loss']!r} for {task_type}; choose from {', '.join(LOSSES[task_type])}")
-    epochs = hp["epochs"]
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ConfigError("epochs", f"must be an integer >= 1, got {epochs!r}")
-    return hp
-
-
-def plain(value: Any) -> Any:
-    """numpy scalars and tuples turned into Python numbers and lists."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def derive_seed(seed: int, stream: int) -> int:
-    """An independent 63-bit seed per purpose (initialization, batch order) from one seed."""
-    return int(np.random.SeedSequence([seed, stream]).generate_state(2, np.uint64)[0] >> np.uint64(1))
-
-
-def pick_device(device: str | torch.device | None) -> torch.device:
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def resolve_batch_size(value: Any, n_train: int) -> int:
-    """``"full"`` means the whole training set; 1 is pure stochastic gradient descent."""
-    if value == "full":
-        return n_train
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError("batch_size", f"must be an integer >= 1 or 'full', got {value!r}")
-    return min(value, n_train)
-
-
-def model_input_shape(splits: Splits, eval_transform: Callable[[Tensor], Tensor] | None) -> tuple[int, ...]:
-    """The input a model is built for: one sample as the evaluation transform leaves it
-    (224x224 after a resize), which is also the size of the augmented training batches."""
-    if eval_transform is None:
-        return tuple(splits.input_shape)
-    return tuple(eval_transform(splits.x_train[:1]).shape[1:])
-
-
-def eval_batch_size(train_batch: int, transformed: bool) -> int:
-    """Rows per forward pass when evaluating. A transformed (enlarged) batch is kept to the
-    training batch size: that fits in memory with gradients, so it fits without them."""
-    return min(EVAL_BATCH, train_batch) if transformed else EVAL_BATCH
-
-
-def batch_starts(n_train: int, batch_size: int, has_batchnorm: bool) -> list[int]:
-    """Start index of each mini-batch; batch norm cannot train on a last batch of one sample."""
-    starts = list(range(0, n_train, batch_size))
-    if has_batchnorm and len(starts) > 1 and n_train - starts[-1] == 1:
-        starts.pop()
-    return starts
-
-
-def count_outputs(splits: Splits) -> int:
-    if splits.task_type == "classification":
-        return splits.n_classes or int(splits.y_train.max()) + 1
-    return 1 if splits.y_train.dim() == 1 else int(splits.y_train.shape[1])
-
-
-def make_loss(name: str, task_type: str, n_classes: int, huber_delta: float) -> Callable[[Tensor, Tensor], Tensor]:
-    """Mean loss of a batch; classification ``mse`` compares the softmax with the one-hot target."""
-    if task_type == "classification":
-        if name == "cross_entropy":
-            return F.cross_entropy
-        return lambda out, y: F.mse_loss(out.float().softmax(-1), F.one_hot(y, n_classes).float())
-    regression = {"mse": F.mse_loss, "mae": F.l1_loss, "huber": lambda o, t: F.huber_loss(o, t, delta=huber_delta)}
-    fn = regression[name]
-    return lambda out, y: fn(out.float().view_as(y), y)
-
-
-def predict(model: nn.Module, x: Tensor, *, amp: bool = False, batch: int = EVAL_BATCH,
-            transform: Callable[[Tensor], Tensor] | None = None) -> Tensor:
-    """Raw outputs for ``x`` in eval mode (dropout off, batch-norm running statistics).
-
-    ``transform`` (e.g. a resize to 224x224) is applied batch by batch, so the enlarged
-    copy of a whole split never exists at once.
-    """
-    model.eval()
-    autocast = torch.autocast(x.device.type, dtype=torch.float16) if amp else nullcontext()
-    prepare = transform if transform is not None else (lambda xb: xb)
-    with torch.no_grad(), autocast:
-        return torch.cat([model(prepare(x[i : i + batch])).float() for i in range(0, len(x), batch)])
-
-
-def evaluate(
-    model: nn.Module,
-    x: Tensor,
-    y: Tensor,
-    *,
-    task_type: str,
-    metrics: Sequence[str],
-    n_classes: int = 0,
-    target_mean: float = 0.0,
-    target_std: float = 1.0,
-    device: str | torch.device | None = None,
-    transform: Callable[[Tensor], Tensor] | None = None,
-    batch: int = EVAL_BATCH,
-    options: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Each metric as a float (regression in original units) and, for classification,
-    ``"confusion_matrix"`` (rows: true class, columns: predicted class). ``transform`` is
-    the evaluation transform the model was validated with (see :func:`fit`); ``options``
-    are the binary metrics' ``positive`` class and fbeta's ``beta``."""
-    dev = pick_device(device) if device is not None else next(model.parameters()).device
-    was_training = model.training
-    outputs = predict(model.to(dev), x.to(dev), batch=batch, transform=transform)
-    model.train(was_training)
-    if task_type == "regression":
-        outputs = outputs.view_as(y)
-    y_true = targets_numpy(y, task_type, target_mean, target_std)
-    y_pred = predictions_numpy(outputs, task_type, target_mean, target_std)
-    result: dict[str, Any] = scores(metrics, task_type, y_true, y_pred, n_classes, **(options or {}))
-    if task_type == "classification":
-        result["confusion_matrix"] = confusion(y_true, y_pred, n_classes or int(max(y_true.max(), y_pred.max())) + 1)
-    return result
 
 
 # ---------------------------------------------------------------- the training loop
@@ -420,64 +274,3 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
         stopped_early=stopped_early,
         summary=summary,
     )
-
-
-# ---------------------------------------------------------------- checkpoints
-
-
-def checkpoint(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    schedule: LrSchedule,
-    epoch: int,
-    iterations: int,
-    hp: Mapping[str, Any],
-    batch_gen: torch.Generator,
-) -> dict[str, Any]:
-    """Everything a resumed run needs, as tensors and plain values (``weights_only`` loadable)."""
-    rng = {"torch": torch.get_rng_state(), "batches": batch_gen.get_state()}
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        rng["cuda"] = torch.cuda.get_rng_state()
-    return {
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": schedule.state_dict(),
-        "epoch": epoch,
-        "iterations": iterations,
-        "params": dict(hp),
-        "rng": rng,
-    }
-
-
-def resume(
-    path: str | Path,
-    hp: Mapping[str, Any],
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    schedule: LrSchedule,
-    device: torch.device,
-    batch_gen: torch.Generator,
-) -> tuple[int, int]:
-    """Load a checkpoint into freshly built objects with the new ``hp`` in effect.
-
-    Returns the checkpoint's (epoch, iterations). The random streams continue where they
-    stopped, so resuming with unchanged params reproduces an uninterrupted run.
-    """
-    file = Path(path)
-    if not file.is_file():
-        raise ConfigError("resume_from", f"no such checkpoint: {file}")
-    state = torch.load(file, map_location=device, weights_only=True)
-    try:
-        model.load_state_dict(state["model"])
-    except RuntimeError as err:
-        raise ConfigError("resume_from", f"checkpoint {file} does not fit this model: {str(err).splitlines()[0]}") from err
-    restore_optimizer(optimizer, schedule, state, hp)
-    set_dropout(model, float(hp["dropout"]))
-    rng = state.get("rng") or {}
-    if "torch" in rng:
-        torch.set_rng_state(rng["torch"].cpu())
-    if "batches" in rng:
-        batch_gen.set_state(rng["batches"].cpu())
-    if "cuda" in rng and device.type == "cuda":
-        torch.cuda.set_rng_state(rng["cuda"].cpu())
-    return int(state["epoch"]), int(state["iterations"])

@@ -31,10 +31,11 @@ from torch import Tensor, nn
 from nntune.exceptions import ConfigError
 from nntune.train.epochs import EarlyStopping, divergence, epoch_record, epoch_scores, save_checkpoint
 from nntune.train.heap import retained_heap
-from nntune.train.loop import (
-    EVAL_BATCH, FitResult, batch_starts, count_outputs, derive_seed, model_input_shape, pick_device,
-    resolve_batch_size, resolve_params,
+from nntune.train.basics import (
+    EVAL_BATCH, batch_starts, count_outputs, derive_seed, model_input_shape, pick_device, resolve_batch_size,
+    resolve_params,
 )
+from nntune.train.loop import FitResult
 from nntune.train.metrics import best_possible, check_metric, metric_direction, metric_options, targets_numpy
 from nntune.train.models import build_model, dropout_rate, set_dropout, summarize
 from nntune.train.optim import LrSchedule, build_optimizer, current_lr, number, restore_optimizer

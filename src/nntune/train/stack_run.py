@@ -36,7 +36,7 @@ import torch
 from torch import Tensor
 
 from nntune.exceptions import ConfigError
-from nntune.train.loop import count_outputs, model_input_shape, pick_device, resolve_batch_size, resolve_params
+from nntune.train.basics import count_outputs, model_input_shape, pick_device, resolve_batch_size, resolve_params
 from nntune.train.models import build_model
 from nntune.train.splits import Splits
 from nntune.train.stack import Stack, StackReport, StackResult

@@ -129,7 +129,7 @@ def use_threads(*, device: Any = None) -> ThreadChoice | None:
     import psutil
     import torch
 
-    from nntune.train.loop import pick_device
+    from nntune.train.basics import pick_device
 
     if pick_device(device).type != "cpu":
         return None
