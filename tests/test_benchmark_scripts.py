@@ -205,3 +205,15 @@ def test_time_to_target_timeline_short_run_marks_each_stage(capsys) -> None:
         assert f" s  {mark}\n" in out, mark
     rounds = re.search(r"rounds (\d+), .* stacks started (\d+);", out)
     assert rounds is not None and int(rounds[1]) > 0 and int(rounds[2]) > 0
+
+
+@pytest.mark.slow
+def test_overhead_smallest_run_sums_up_every_storage_and_sampler(capsys) -> None:
+    # Under its own name: the worker processes it spawns import its objective by that name.
+    load_benchmark("overhead.py", "overhead").main(["--trials", "3", "--parallel-trials", "4"])
+    out = capsys.readouterr().out
+    summary = out[out.index("summary: nntune per-trial overhead / Optuna's"):].splitlines()[1:]
+    rows = [re.fullmatch(r"  (\S+(?: \S+)?) +(\S+)   \((\S+) (?:ms )?vs (\S+) .*\)", line) for line in summary]
+    assert all(rows), summary
+    assert [row[1] for row in rows] == ["memory/random", "memory/tpe", "sqlite/random", "sqlite/tpe", "2 workers"]
+    assert all(sane(float(row[2])) and sane(float(row[3])) and sane(float(row[4])) for row in rows)
