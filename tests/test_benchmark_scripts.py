@@ -1,6 +1,7 @@
-"""Every benchmark script starts and says how it is run, and the main path of each script that
-has no test of its own runs for real at its smallest size: a script that calls a function an
-edit has since removed fails here, not on the next measurement."""
+"""Every benchmark script starts and says how it is run, and the main paths of the scripts
+with no test of their own run for real at their smallest size (all but ``shared_machine.py``
+and ``few_trials_record.py``, whose smallest runs take half a minute and more): a script that
+calls a function an edit has since removed fails here, not on the next measurement."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from _benchmarks import BENCHMARKS, load_benchmark
 SCRIPTS = sorted(BENCHMARKS.glob("*.py"))
 
 
-def sane(seconds: float) -> bool:
-    return math.isfinite(seconds) and seconds > 0
+def sane(measured: float) -> bool:
+    """A time, a rate or a count of operations as a measurement can give it."""
+    return math.isfinite(measured) and measured > 0
 
 
 @pytest.fixture
