@@ -156,14 +156,15 @@ def browser_first_render(url: str, follow: Callable[[Any], None]) -> dict[str, f
             "new_epoch_on_page_worst_s": max(lags)}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Prints the timings, last as one JSON line; returns them."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--trials", type=int, default=10_000)
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--refreshes", type=int, default=20)
     ap.add_argument("--db", type=Path, default=None, help="SQLite file to build once and reuse")
     ap.add_argument("--no-browser", action="store_true", help="API timings only")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     tmp = tempfile.TemporaryDirectory()
     db = args.db or Path(tmp.name) / "dashboard.db"
     store = SQLStorage(f"sqlite:///{db}")
@@ -215,6 +216,7 @@ def main() -> None:
         print(f"{key:{width}s}  {shown}")
     print("goal: page ready < 2000 ms, refresh < 200 ms")
     print(json.dumps(out))
+    return out
 
 
 if __name__ == "__main__":

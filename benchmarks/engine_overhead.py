@@ -109,13 +109,14 @@ def timed(run: object, *args: object) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, tuple[float, float]]:
+    """Prints the comparison; returns each contender's median wall and CPU seconds."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads for both loops")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     # One thread by default: this small MLP gains nothing from more, and a single thread
     # keeps the timing steady when other processes share the cores.
     torch.set_num_threads(args.threads)
@@ -148,6 +149,7 @@ def main() -> None:
         print(f"ratio fit / {base:12s}: {median['fit'] / median[base]:.3f} wall median, "
               f"{fastest['fit'] / fastest[base]:.3f} fastest, {cpu_ratio:.3f} CPU"
               + ("  (goal <= 1.10)" if base == "bare" else ""))
+    return {name: (median[name], statistics.median(cpu[name])) for name in contenders}
 
 
 if __name__ == "__main__":

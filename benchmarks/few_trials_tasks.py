@@ -23,6 +23,7 @@ The test accuracy of each finished trial's model is stored as the user attribute
 
 from __future__ import annotations
 
+import argparse
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -177,3 +178,15 @@ TASKS: dict[str, Task] = {
     "mnist_cnn": Task("mnist_cnn", 6, 180.0, objective_for(cnn, 6), load_mnist_5k),
     "wide_mlp": Task("wide_mlp", 6, 120.0, objective_for(bn_mlp, 6), lambda: load_fashion(50_000, 2000)),
 }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run as a script, lists the tasks; ``few_trials.py`` runs them."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.parse_args(argv)
+    for task in TASKS.values():
+        print(f"{task.name:12} {task.epochs} epochs a full trial, {task.budget:g} s per method and seed")
+
+
+if __name__ == "__main__":
+    main()

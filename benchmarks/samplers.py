@@ -252,7 +252,8 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.1e}"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[tuple[str, str], float]:
+    """Prints the tables; returns the median best regret by (problem, method)."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="3 seeds (2 for the MLP)")
     ap.add_argument("--seeds", type=int, default=None)
@@ -262,7 +263,7 @@ def main() -> None:
     ap.add_argument("--methods", nargs="*", default=list(METHODS), choices=list(METHODS))
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-timing", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     seeds = args.seeds or (3 if args.quick else 10)
     mlp_seeds = args.mlp_seeds or (2 if args.quick else 5)
 
@@ -311,6 +312,7 @@ def main() -> None:
             r100 = ms[(m, 100)] / ms[(ref, 100)] if (ref, 100) in ms else float("nan")
             r1000 = ms[(m, 1000)] / ms[(ref, 1000)] if (ref, 1000) in ms else float("nan")
             print(f"{m:<16}{ms[(m, 100)]:>10.2f}{ms[(m, 1000)]:>10.2f}{r100:>11.2f}{r1000:>11.2f}")
+    return median
 
 
 if __name__ == "__main__":

@@ -198,15 +198,16 @@ def step_phases(stack: Any, steps: int) -> dict[str, float]:
     return {name: statistics.median(v) for name, v in phases.items()}
 
 
-def cnn_step(k: int, epochs: int = 2) -> None:
+def cnn_step(k: int, epochs: int = 2, train_size: int | None = None) -> dict[str, dict[str, float]]:
     """CPU ms per member and epoch of the benchmark CNN on mnist_5k: K members stacked (and
     without :mod:`nntune.train.heap`) against one solo ``fit`` epoch, by op: each op's
-    share of ``torch.autograd.profiler``'s self time apportions the epoch's CPU time."""
+    share of ``torch.autograd.profiler``'s self time apportions the epoch's CPU time.
+    Returns the printed table, column by column; ``train_size`` trains on fewer images."""
     from nntune.train.data import load_splits
     from nntune.train.loop import fit
     from nntune.train.stack import Stack
 
-    splits = load_splits("mnist_5k")
+    splits = load_splits("mnist_5k", train_size=train_size)
     stack = Stack(CNN, splits, capacity=k, device="cpu")
     for i in range(k):
         stack.add({**CNN, "lr": 0.002 * (1 + i % 8)}, seed=i)
@@ -235,15 +236,17 @@ def cnn_step(k: int, epochs: int = 2) -> None:
         print(f"{group:18}" + "".join(f"{columns[name].get(group, 0.0):24.1f}" for name in columns))
     print(f"{'total (last run)':18}" + "".join(f"{totals[name][-1]:24.1f}" for name in columns))
     print(f"{'total, median':18}" + "".join(f"{statistics.median(totals[name]):24.1f}" for name in columns))
+    return columns
 
 
-def mlp_step(k: int, epochs: int = 6) -> None:
+def mlp_step(k: int, epochs: int = 6) -> tuple[dict[str, float], dict[str, float]]:
     """The benchmark MLP (2 x 128, batch 64, SGD with momentum and weight decay) on digits,
     K members stacked, on the threads set: (1) CPU µs of each phase of a training step
     (medians over 10 epochs' steps, ``time.process_time``); (2) CPU ms of whole epochs
     and of their parts after the steps (validation, records); (3) each op group's share
     of ``torch.autograd.profiler``'s self time, apportioning the epoch's CPU time as in
-    :func:`cnn_step` ("Python and the rest": the profiled wall time less its ops')."""
+    :func:`cnn_step` ("Python and the rest": the profiled wall time less its ops').
+    Returns (1) and (3) as printed."""
     from nntune.train.data import load_splits
     from nntune.train.heap import retained_heap
     from nntune.train.stack import Stack
@@ -294,8 +297,11 @@ def mlp_step(k: int, epochs: int = 6) -> None:
     shares = {g: statistics.median(c.get(g, 0.0) / sum(c.values()) for c in columns) for g in columns[0]}
     scale = total / sum(shares.values())
     print("CPU ms per epoch by op (profiler shares):")
-    for group in [g for g, _ in MLP_GROUPS] + ["other", "Python and the rest"]:
-        print(f"  {group:22}{shares.get(group, 0.0) * scale:8.1f}")
+    groups = [g for g, _ in MLP_GROUPS] + ["other", "Python and the rest"]
+    by_op = {group: shares.get(group, 0.0) * scale for group in groups}
+    for group, ms in by_op.items():
+        print(f"  {group:22}{ms:8.1f}")
+    return phases, by_op
 
 
 def main() -> None:

@@ -74,7 +74,8 @@ def main() -> None:
             busy.wait()
 
 
-def compare(ks: list[int], repeats: int, epochs: int, busy: bool) -> None:
+def compare(ks: list[int], repeats: int, epochs: int, busy: bool) -> dict[int, dict[str, tuple[float, float]]]:
+    """Prints the table; returns each K's and contender's median wall and CPU seconds."""
     splits = load_splits("digits")
     fit_stack(configs(MLP, 2, 1), splits, seeds=[0, 1], device="cpu", shards=2)  # lazy initialization, untimed
     member = member_step_flops(resolve_params(configs(MLP, 1, 1)[0], splits.task_type), splits)
@@ -83,6 +84,7 @@ def compare(ks: list[int], repeats: int, epochs: int, busy: bool) -> None:
     print(f"{'K':>4} {'contender':<22} {'wall s':>7} {'CPU s':>7} {'cores':>6} {'steal s':>8} {'load':>5}"
           "   runs (wall/CPU)")
     winner: int | None = None
+    table: dict[int, dict[str, tuple[float, float]]] = {}
     for k in ks:
         cfgs = configs(MLP, k, epochs)
         runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name, _, _ in CONTENDERS}
@@ -90,11 +92,11 @@ def compare(ks: list[int], repeats: int, epochs: int, busy: bool) -> None:
             for name, threads, shards in CONTENDERS:
                 runs[name].append(timed(cfgs, splits, threads, shards))
         load = os.getloadavg()[0]
-        medians = {}
+        medians, table[k] = {}, {}
         for name, _, _ in CONTENDERS:
             wall = statistics.median(r[0] for r in runs[name])
             cpu = statistics.median(r[1] for r in runs[name])
-            medians[name] = wall
+            medians[name], table[k][name] = wall, (wall, cpu)
             listed = " ".join(f"{w:.2f}/{c:.2f}" for w, c, _ in runs[name])
             print(f"{k:>4} {name:<22} {wall:>7.2f} {cpu:>7.2f} {cpu / wall:>6.2f} "
                   f"{sum(r[2] for r in runs[name]):>8.2f} {load:>5.2f}   {listed}", flush=True)
@@ -105,6 +107,7 @@ def compare(ks: list[int], repeats: int, epochs: int, busy: bool) -> None:
     else:
         print(f"smallest K whose 2 shards beat one stack on 1 and on 2 threads: {winner} "
               f"({winner // 2 * member / 1e6:.0f} MFLOP a shard-step)")
+    return table
 
 
 if __name__ == "__main__":

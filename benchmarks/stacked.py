@@ -7,6 +7,7 @@ Each configuration has its own lr, momentum and weight decay (SGD with momentum)
 * CNN: 2 conv blocks (8, 16 filters) + 64 units, batch 64, on mnist_5k.
 
     python benchmarks/stacked.py [--quick] [--threads 2] [--shards auto|N] [--device cpu|cuda] [--k 1 4 16 32 64]
+                                 [--epochs N]
 
 Both contenders run on the intra-op threads nntune's own rule gives a training run
 (:mod:`nntune.train.threads`, ``--threads auto``, the default): every free core, one
@@ -146,7 +147,7 @@ def run(name: str, base: dict[str, Any], data: str, opts: dict[str, Any], ks: li
     return speedups
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[str, dict[int, float]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="K=32 only, CNN for 2 epochs, JSON line at the end")
     parser.add_argument("--threads", default="auto",
@@ -158,9 +159,13 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=None, help="alternating runs per K (default: 3 MLP, 1 CNN)")
     parser.add_argument("--k", type=int, nargs="+", default=None)
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="epochs of every training run (default: 10; the CNN 2 with --quick)")
     parser.add_argument("--only", choices=("mlp", "cnn"), default=None, help="run one of the two networks")
     parser.add_argument("--no-workers", action="store_true", help="skip the 2-process comparison")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.epochs is not None and args.epochs < 1:
+        parser.error(f"--epochs: an integer >= 1, got {args.epochs}")
     if args.threads == "auto":
         choice = use_threads(device=args.device)
         why = choice.reason if choice is not None else "left as they are on an accelerator"
@@ -179,13 +184,15 @@ def main() -> None:
     with_workers = not args.no_workers and args.device == "cpu"
     out: dict[str, dict[int, float]] = {}
     if args.only in (None, "mlp"):
-        out["mlp"] = run("MLP 2x128", MLP, "digits", {}, ks, 10, args.device, with_workers, args.repeats or 3)
+        out["mlp"] = run("MLP 2x128", MLP, "digits", {}, ks, args.epochs or 10, args.device, with_workers,
+                         args.repeats or 3)
     if args.only in (None, "cnn"):
-        out["cnn"] = run("CNN 8-16 filters", CNN, "mnist_5k", {}, ks, 2 if args.quick else 10, args.device,
-                         with_workers, args.repeats or 1)
+        out["cnn"] = run("CNN 8-16 filters", CNN, "mnist_5k", {}, ks, args.epochs or (2 if args.quick else 10),
+                         args.device, with_workers, args.repeats or 1)
     print(f"load average after {os.getloadavg()}")
     k = 32 if 32 in ks else ks[-1]
     print(json.dumps({name: {"k": k, "speedup": round(speedups[k], 2)} for name, speedups in out.items()}))
+    return out
 
 
 if __name__ == "__main__":

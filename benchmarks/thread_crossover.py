@@ -5,7 +5,7 @@ each timed on 1 and on 2 torch threads, interleaved (1, 2, 1, 2, ...), medians t
 * stacked: ``fit_stack`` of K digits MLPs (2 x 128) at several K (a stack's step is K
   members' work).
 
-    python benchmarks/thread_crossover.py [--repeats 3] [--epochs 2]
+    python benchmarks/thread_crossover.py [--repeats 3] [--epochs 2] [--units 64 128 ...] [--k 2 4 ...]
 
 Prints per run the FLOPs of one training step (:func:`nntune.train.threads.step_flops`),
 the median wall seconds on 1 and 2 threads, their ratio (above 1: two threads are faster),
@@ -42,24 +42,29 @@ def timed(threads: int, run: Callable[[], Any]) -> float:
     return time.perf_counter() - t0
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> list[tuple[str, float, float, float]]:
+    """Prints the table; returns its rows: run, FLOPs a step, median seconds on 1 and on 2 threads."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=2)
-    args = parser.parse_args()
+    parser.add_argument("--units", type=int, nargs="+", default=[64, 128, 256, 512, 1024],
+                        help="widths of the solo MLPs")
+    parser.add_argument("--k", type=int, nargs="+", default=[2, 4, 8, 16, 32], help="sizes of the stacks")
+    args = parser.parse_args(argv)
     splits = load_splits("digits")
     shape, n_out = model_input_shape(splits, None), count_outputs(splits)
     runs: list[tuple[str, float, Callable[[], Any]]] = []
-    for units in (64, 128, 256, 512, 1024):
+    for units in args.units:
         params = {**BASE, "units": units, "epochs": args.epochs}
         flops = step_flops(build_model(params, shape, n_out), shape, 64)
         runs.append((f"solo units {units}", flops, lambda p=params: fit(p, splits, device="cpu")))
-    for k in (2, 4, 8, 16, 32):
+    for k in args.k:
         params = {**BASE, "units": 128, "epochs": args.epochs}
         flops = k * step_flops(build_model(params, shape, n_out), shape, 64)
         runs.append((f"stack K={k} of units 128", flops,
                      lambda p=params, k=k: fit_stack([p] * k, splits, seeds=list(range(k)), device="cpu")))
     timed(1, runs[0][2])  # imports and first-call set-up, untimed
+    rows: list[tuple[str, float, float, float]] = []
     print(f"{'run':26} {'MFLOP/step':>10} {'1 thread s':>11} {'2 threads s':>12} {'t1/t2':>6} {'min t1/t2':>9}  load")
     for name, flops, run in runs:
         ones, twos = [], []
@@ -69,6 +74,8 @@ def main() -> None:
         t1, t2 = statistics.median(ones), statistics.median(twos)
         print(f"{name:26} {flops / 1e6:>10.1f} {t1:>11.3f} {t2:>12.3f} {t1 / t2:>6.2f} {min(ones) / min(twos):>9.2f}"
               f"  {os.getloadavg()[0]:.2f}", flush=True)
+        rows.append((name, flops, t1, t2))
+    return rows
 
 
 if __name__ == "__main__":

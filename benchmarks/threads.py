@@ -34,21 +34,25 @@ def rate(library: Any, jobs: int, trials: int, wait_s: float) -> float:
     return trials / (time.perf_counter() - start)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict[int, tuple[float, float]]:
+    """Prints the table; returns trials per second, nntune's and Optuna's, by thread count."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=120)
     parser.add_argument("--wait", type=float, default=20.0, help="milliseconds the objective waits")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     import optuna
 
     import nntune
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     print(f"{'threads':>7} {'nntune/s':>9} {'optuna/s':>9} {'ratio':>6}")
+    rates: dict[int, tuple[float, float]] = {}
     for jobs in (1, 2, 4):
         ours = rate(nntune, jobs, args.trials, args.wait / 1000)
         theirs = rate(optuna, jobs, args.trials, args.wait / 1000)
         print(f"{jobs:>7} {ours:>9.1f} {theirs:>9.1f} {ours / theirs:>6.2f}")
+        rates[jobs] = (ours, theirs)
+    return rates
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ its best configuration, taken after the timed part.
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import shutil
@@ -527,3 +528,19 @@ def ray_done(results: list[tuple[str, dict[str, Any], dict[str, Any]]], space: S
 
 
 RUNNERS: dict[str, Callable[..., Run]] = {**{m: run_nntune for m in NNTUNE}, **{m: run_optuna for m in OPTUNA}}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run as a script, lists the methods and nntune's search section of each;
+    ``time_to_target.py`` races them."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.parse_args(argv)
+    for method, search in NNTUNE.items():
+        print(f"{method:30} nntune {search}")
+    for method in OPTUNA:
+        print(f"{method:30} Optuna")
+    print(f"{RAY:30} Ray Tune")
+
+
+if __name__ == "__main__":
+    main()

@@ -12,6 +12,7 @@ and with several (the cost of trials of different structures training side by si
 
     python benchmarks/time_to_target_timeline.py                     # digits, pop-prior-pbt, seeds 0-2
     python benchmarks/time_to_target_timeline.py --task fashion_mnist --seeds 1 --method pop-tpe-asha
+    python benchmarks/time_to_target_timeline.py --seeds 1 --budget 3   # a short look at the start
 
 The target is the race's (Optuna TPE+Hyperband's median final best, measured there); give
 another with ``--target``. Times are wall-clock seconds: the load average is printed with them.
@@ -128,11 +129,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--method", default="pop-prior-pbt", choices=tm.POPULATION)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--target", type=float, default=None)
+    ap.add_argument("--budget", type=float, default=None, help="seconds per run (default: the race's for the task)")
     args = ap.parse_args(argv)
     import torch
 
     torch.set_num_threads(1)  # as the race runs
     epochs, budget = tt.TASKS[args.task]
+    if args.budget is not None:
+        if not args.budget > 0:
+            ap.error(f"--budget: seconds above 0, got {args.budget:g}")
+        budget = args.budget
     task = tm.make_task(args.task, epochs, budget)
     splits = tm.load_task(task)
     tm.warm_up(task, splits, [args.method])

@@ -1,0 +1,221 @@
+"""Every benchmark script starts and says how it is run, and the main paths of the scripts
+with no test of their own run for real at their smallest size (all but ``shared_machine.py``
+and ``few_trials_record.py``, whose smallest runs take half a minute and more): a script that
+calls a function an edit has since removed fails here, not on the next measurement."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from _benchmarks import BENCHMARKS, load_benchmark
+
+SCRIPTS = sorted(BENCHMARKS.glob("*.py"))
+
+
+def sane(measured: float) -> bool:
+    """A time, a rate or a count of operations as a measurement can give it."""
+    return math.isfinite(measured) and measured > 0
+
+
+@pytest.fixture
+def threads_put_back() -> Iterator[None]:
+    """The scripts fix ``NNTUNE_THREADS`` for their runs (torch's own count is put back by
+    conftest): later tests in this process must see the environment they started with."""
+    before = os.environ.get("NNTUNE_THREADS")
+    yield
+    if before is None:
+        os.environ.pop("NNTUNE_THREADS", None)
+    else:
+        os.environ["NNTUNE_THREADS"] = before
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[s.name for s in SCRIPTS])
+def test_every_script_starts_and_prints_its_usage(script: Path) -> None:
+    done = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith(f"usage: {script.name}"), done.stdout[:500]
+
+
+def test_the_scripts_are_found() -> None:
+    assert {"stacked.py", "stack_kernels.py", "time_to_target.py"} <= {s.name for s in SCRIPTS}
+
+
+def stack_kernels() -> ModuleType:
+    return load_benchmark("stack_kernels.py", "stack_kernels_bench")
+
+
+def test_stack_kernels_times_every_dense_and_conv_kernel() -> None:
+    bench = stack_kernels()
+    dense = bench.dense(2)
+    conv = bench.conv(2, c_in=1, c_out=8, size=28)
+    assert list(dense) == ["loop", "baddbmm", "vmap"] and all(sane(ms) for ms in dense.values())
+    assert list(conv) == ["loop", "grouped", "grouped channels-last", "vmap", "unfold+baddbmm"]
+    assert all(sane(ms) for ms in conv.values())
+
+
+@pytest.mark.slow
+def test_stack_kernels_cnn_step_profiles_solo_and_stacked_epochs(capsys) -> None:
+    bench = stack_kernels()
+    columns = bench.cnn_step(2, epochs=1, train_size=256)
+    assert list(columns) == ["solo fit", "stacked, heap not kept", "stacked"]
+    groups = {g for g, _ in bench.OP_GROUPS} | {"other"}
+    for name, ops in columns.items():
+        assert set(ops) <= groups and all(math.isfinite(ms) and ms >= 0 for ms in ops.values()), name
+        assert ops["conv forward"] > 0 and ops["conv backward"] > 0, name
+    out = capsys.readouterr().out
+    assert "K=2 CNN on mnist_5k, CPU ms per member and epoch" in out and "total, median" in out
+
+
+def test_stack_kernels_mlp_step_times_each_phase_and_op_group(capsys) -> None:
+    bench = stack_kernels()
+    phases, by_op = bench.mlp_step(2, epochs=1)
+    assert list(phases) == ["batch gather", "forward", "loss", "backward", "optimizer", "train predictions"]
+    assert all(sane(us) for us in phases.values())
+    assert list(by_op) == [g for g, _ in bench.MLP_GROUPS] + ["other", "Python and the rest"]
+    assert all(math.isfinite(ms) and ms >= 0 for ms in by_op.values()) and by_op["dense matmuls"] > 0
+    out = capsys.readouterr().out
+    assert "K=2 MLP 2x128 on digits" in out and "CPU ms per epoch by op" in out
+
+
+def test_stack_shards_compares_shards_with_one_stack(capsys, threads_put_back) -> None:
+    bench = load_benchmark("stack_shards.py", "stack_shards_bench")
+    table = bench.compare([2], 1, 1, False)
+    assert list(table) == [2] and list(table[2]) == [name for name, _, _ in bench.CONTENDERS]
+    assert all(sane(wall) and sane(cpu) for wall, cpu in table[2].values())
+    out = capsys.readouterr().out
+    assert "digits MLP 2x128, 1 epochs" in out
+    assert "smallest K whose 2 shards beat one stack" in out or "shards beat one stack at none" in out
+
+
+def test_cnn_layout_times_both_layouts() -> None:
+    bench = load_benchmark("cnn_layout.py", "cnn_layout_bench")
+    params, shape = next(iter(bench.CASES.values()))
+    ms = bench.compare(lambda: bench.build_model(params, shape, 10), shape, repeats=1)
+    assert list(ms) == ["nchw", "channels_last"] and all(sane(v) for v in ms.values())
+
+
+def stacked() -> ModuleType:
+    # Under its own name: the worker processes it spawns import its functions by that name.
+    return load_benchmark("stacked.py", "stacked")
+
+
+@pytest.mark.slow
+def test_stacked_smallest_run_ends_with_the_json_line(capsys, threads_put_back) -> None:
+    out = stacked().main(["--k", "2", "--epochs", "1", "--repeats", "1", "--threads", "1", "--no-workers"])
+    assert list(out) == ["mlp", "cnn"] and all(list(s) == [2] and sane(s[2]) for s in out.values())
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert json.loads(lines[-1]) == {name: {"k": 2, "speedup": round(s[2], 2)} for name, s in out.items()}
+    assert any(line.startswith("MLP 2x128 on digits") and "1 epochs" in line for line in lines)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)  # a worker that cannot start is restarted by the pool without end
+def test_stacked_times_two_worker_processes() -> None:
+    bench = stacked()
+    assert sane(bench.workers(bench.configs(bench.MLP, 2, 1), "digits", {}))
+
+
+def test_stacked_refuses_epochs_below_one(capsys) -> None:
+    with pytest.raises(SystemExit):
+        stacked().main(["--epochs", "0"])
+    assert "--epochs" in capsys.readouterr().err
+
+
+def test_engine_overhead_times_the_bare_loop_and_fit(capsys) -> None:
+    bench = load_benchmark("engine_overhead.py", "engine_overhead_bench")
+    medians = bench.main(["--epochs", "1", "--repeats", "1"])
+    assert list(medians) == ["bare", "bare+sklearn", "fit"]
+    assert all(sane(wall) and sane(cpu) for wall, cpu in medians.values())
+    out = capsys.readouterr().out
+    assert "ratio fit / bare        " in out and "(goal <= 1.10)" in out
+
+
+def test_thread_crossover_times_each_run_on_one_and_two_threads(capsys, threads_put_back) -> None:
+    bench = load_benchmark("thread_crossover.py", "thread_crossover_bench")
+    rows = bench.main(["--units", "64", "--k", "2", "--repeats", "1", "--epochs", "1"])
+    assert [name for name, *_ in rows] == ["solo units 64", "stack K=2 of units 128"]
+    assert all(sane(flops) and sane(t1) and sane(t2) for _, flops, t1, t2 in rows)
+    assert rows[1][1] > rows[0][1]  # two members of 128 units outweigh one of 64
+    assert "min t1/t2" in capsys.readouterr().out
+
+
+def test_the_task_and_method_modules_list_what_they_hold(capsys) -> None:
+    tasks = load_benchmark("few_trials_tasks.py", "few_trials_tasks")
+    methods = load_benchmark("time_to_target_methods.py", "time_to_target_methods")
+    tasks.main([])
+    methods.main([])
+    lines = capsys.readouterr().out.splitlines()
+    named = {line.split()[0] for line in lines}
+    assert named == set(tasks.TASKS) | set(methods.NNTUNE) | set(methods.OPTUNA) | {methods.RAY}
+
+
+def test_threads_rates_both_libraries_on_each_thread_count(capsys) -> None:
+    rates = load_benchmark("threads.py", "threads_bench").main(["--trials", "3", "--wait", "1"])
+    assert list(rates) == [1, 2, 4] and all(sane(ours) and sane(theirs) for ours, theirs in rates.values())
+    assert capsys.readouterr().out.startswith("threads  nntune/s  optuna/s  ratio")
+
+
+def test_samplers_smallest_run_prints_regrets_and_the_comparison(capsys) -> None:
+    # Under its own name: its worker processes run its functions by that name.
+    bench = load_benchmark("samplers.py", "samplers")
+    median = bench.main(["--seeds", "1", "--evals", "5", "--problems", "branin", "--methods", "random",
+                         "optuna-random", "--workers", "1", "--no-timing"])
+    assert set(median) == {("branin", "random"), ("branin", "optuna-random")}
+    assert all(math.isfinite(regret) and regret >= 0 for regret in median.values())
+    out = capsys.readouterr().out
+    assert "Median best regret after 5 evaluations" in out and "ratio ours/opt" in out
+
+
+def test_report_scale_writes_and_reads_a_small_study(tmp_path: Path, capsys) -> None:
+    report = tmp_path / "report.html"
+    bench = load_benchmark("report_scale.py", "report_scale_bench")
+    assert bench.main(["--trials", "3", "--epochs", "1", "--db", str(tmp_path / "study.db"), "--out", str(report)]) == 0
+    assert report.stat().st_size > 0
+    out = capsys.readouterr().out
+    assert "study: 3 trials" in out and "write_report: " in out and "show_data: " in out
+
+
+def test_dashboard_api_timings_on_a_small_study(tmp_path: Path, capsys) -> None:
+    bench = load_benchmark("dashboard.py", "dashboard_bench")
+    out = bench.main(["--trials", "3", "--epochs", "1", "--refreshes", "2", "--no-browser",
+                      "--db", str(tmp_path / "dashboard.db")])
+    assert out["trials"] == 3 and "browser" not in out
+    timings = [key for key in out if key.endswith("_s")]
+    assert {"cold_poll_s", "overview_s", "refresh_median_s"} <= set(timings)
+    assert all(sane(out[key]) for key in timings)
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == out
+
+
+@pytest.mark.slow
+def test_time_to_target_timeline_short_run_marks_each_stage(capsys) -> None:
+    """The timeline wraps the population executor's own methods by name: one renamed there
+    leaves its mark missing here."""
+    bench = load_benchmark("time_to_target_timeline.py", "time_to_target_timeline_bench")
+    assert bench.main(["--seeds", "1", "--budget", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("pop-prior-pbt on digits, budget 3 s, target ") and "seed 0 (load average" in out
+    for mark in ("set-up done (study, asker)", "first member asked", "first stack built", "first stack epoch ended"):
+        assert f" s  {mark}\n" in out, mark
+    rounds = re.search(r"rounds (\d+), .* stacks started (\d+);", out)
+    assert rounds is not None and int(rounds[1]) > 0 and int(rounds[2]) > 0
+
+
+@pytest.mark.slow
+def test_overhead_smallest_run_sums_up_every_storage_and_sampler(capsys) -> None:
+    # Under its own name: the worker processes it spawns import its objective by that name.
+    load_benchmark("overhead.py", "overhead").main(["--trials", "3", "--parallel-trials", "4"])
+    out = capsys.readouterr().out
+    summary = out[out.index("summary: nntune per-trial overhead / Optuna's"):].splitlines()[1:]
+    rows = [re.fullmatch(r"  (\S+(?: \S+)?) +(\S+)   \((\S+) (?:ms )?vs (\S+) .*\)", line) for line in summary]
+    assert all(rows), summary
+    assert [row[1] for row in rows] == ["memory/random", "memory/tpe", "sqlite/random", "sqlite/tpe", "2 workers"]
+    assert all(sane(float(row[2])) and sane(float(row[3])) and sane(float(row[4])) for row in rows)
