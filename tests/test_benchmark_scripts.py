@@ -38,11 +38,40 @@ def threads_put_back() -> Iterator[None]:
         os.environ["NNTUNE_THREADS"] = before
 
 
-@pytest.mark.parametrize("script", SCRIPTS, ids=[s.name for s in SCRIPTS])
-def test_every_script_starts_and_prints_its_usage(script: Path) -> None:
-    done = subprocess.run([sys.executable, str(script), "--help"], capture_output=True, text=True, timeout=120)
+# Every script's ``--help`` in one fresh interpreter, as ``python script.py --help`` runs it
+# (``__main__``, its own argv[0]): one start-up of torch for all of them, not one each.
+HELP_ALL = r"""
+import contextlib, io, json, runpy, sys, traceback
+results = {}
+for path in sys.argv[1:]:
+    sys.argv = [path, "--help"]
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            runpy.run_path(path, run_name="__main__")
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else str(stop.code))
+    except BaseException:
+        code = traceback.format_exc()[-2000:]
+    results[path] = [code, out.getvalue()[:500]]
+sys.stdout.write("\n" + json.dumps(results) + "\n")
+"""
+
+
+@pytest.fixture(scope="module")
+def usages() -> dict[str, list]:
+    done = subprocess.run([sys.executable, "-c", HELP_ALL, *map(str, SCRIPTS)], capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.startswith(f"usage: {script.name}"), done.stdout[:500]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[s.name for s in SCRIPTS])
+def test_every_script_starts_and_prints_its_usage(script: Path, usages: dict[str, list]) -> None:
+    code, out = usages[str(script)]
+    assert code == 0, code
+    assert out.startswith(f"usage: {script.name}"), out
 
 
 def test_the_scripts_are_found() -> None:
