@@ -19,7 +19,7 @@ Tasks: the digits MLP (examples/digits-mlp.yaml), breast-cancer recall
 Fashion-MNIST training images with the digits space (skipped, with the reason, where
 Debian's dataset-fashion-mnist is missing). On request (``--tasks fashion_cnn``), the
 Fashion-MNIST CNN of examples/fashion-mnist-cnn.yaml on the same images: the race for a
-GPU, where every method trains on ``cuda`` by itself (``benchmarks/gpu_check.sh``).
+GPU, where every method trains on ``cuda`` by itself (``scripts/gpu-check.sh``).
 
 The target is the median final best validation value of Optuna TPE+Hyperband (of an even
 number of seeds, the worse middle one). Per method,

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The GPU checks, as one command on a lent GPU machine (no network, Python 3.12 with torch,
+# run as root), after scripts/gpu-check-prepare.sh here; its command and carry list:
+#
+#   bash scripts/gpu-check.sh          carry: [".whl", ".data"]
+#
+# Installs the carried wheels into $GPU_CHECK_SITE (put first on PYTHONPATH, with src), puts
+# Fashion-MNIST where nntune reads it (/usr/share/datasets/fashion-mnist), prints the
+# environment, then runs four steps, each under its own timeout, each step's output tee'd
+# into $OUT/<step>.txt; a step that fails or times out does not stop the next:
+#
+#   step       what                                                       on an H200: expected / timeout
+#   tests      the CUDA tests and the stacked trainer's and population       ~30 s / 80 s
+#              executor's tests, pytest -n 8 (108 tests: 81 s on 2 CPU cores)
+#   stack_mlp  benchmarks/stacked.py --only mlp, K = 1 32 128 256, 1 repeat  ~70 s / 120 s
+#   stack_cnn  benchmarks/stacked.py --only cnn, the same Ks, --quick (2      ~80 s / 120 s
+#              epochs: the speedup is per step, so 2 epochs show it as 10 do)
+#   race       time_to_target.py --tasks fashion_cnn, 2 seeds, pop-prior-pbt ~180 s / 210 s
+#              against optuna-tpe-hyperband, 35 s per run (4 runs, plus warm-up and
+#              each run's best model retrained once for its test value)
+#
+# Setup and the environment take ~20 s: ~6.5 minutes expected, 9.2 at the timeouts. The
+# one-at-a-time side dominates stacked.py: 417 separate fits per network (1+32+128+256),
+# each bound by kernel launches, not arithmetic (a digits MLP fit is 170 steps, ~0.15 s;
+# the CNN's 2 epochs on mnist_5k 94 steps, ~0.2 s). Rows print as each K ends, so a
+# timeout still leaves the smaller Ks' rows.
+#
+# Variables (the defaults are the GPU run's):
+#   OUT                    where the step files go (the device tool's; else /tmp/gpu-check-out)
+#   GPU_CHECK_DEVICE       cuda, or cpu for a dry run here: the same steps, tiny sizes, no
+#                          GPU needed, to prove the wheels complete and the files come out
+#   GPU_CHECK_PYTHON       the interpreter (python3)
+#   GPU_CHECK_WHEELS       the wheel folder (.whl); GPU_CHECK_SITE the install target (/tmp/site)
+#   GPU_CHECK_KS           stacked.py's Ks ("1 32 128 256"; dry run "1 2")
+#   GPU_CHECK_SEEDS, GPU_CHECK_BUDGET   the race's seeds (2) and seconds per run (40; dry run 8)
+#   GPU_CHECK_STEPS        the steps to run ("tests stack_mlp stack_cnn race")
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+DEVICE=${GPU_CHECK_DEVICE:-cuda}
+PY=${GPU_CHECK_PYTHON:-python3}
+WHEELS=${GPU_CHECK_WHEELS:-.whl}
+SITE=${GPU_CHECK_SITE:-/tmp/site}
+OUT=${OUT:-/tmp/gpu-check-out}
+STEPS=${GPU_CHECK_STEPS:-tests stack_mlp stack_cnn race}
+FASHION_DIR=/usr/share/datasets/fashion-mnist  # nntune.train.datasets.FASHION_MNIST_DIR
+if [ "$DEVICE" = cuda ]; then
+  KS=${GPU_CHECK_KS:-1 32 128 256}; SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-35}
+  T_TESTS=80; T_MLP=120; T_CNN=120; T_RACE=210; WORKERS=8
+elif [ "$DEVICE" = cpu ]; then
+  KS=${GPU_CHECK_KS:-1 2}; SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-8}
+  T_TESTS=400; T_MLP=120; T_CNN=120; T_RACE=300; WORKERS=2
+else
+  echo "GPU_CHECK_DEVICE: cuda or cpu, got '$DEVICE'" >&2; exit 2
+fi
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1
+
+# -- setup: wheels, data ----------------------------------------------------------------
+if ls "$WHEELS"/*.whl >/dev/null 2>&1; then
+  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$SITE" \
+    "$WHEELS"/*.whl || { echo "installing the wheels from $WHEELS failed" >&2; exit 1; }
+else
+  echo "no wheels in $WHEELS: run scripts/gpu-check-prepare.sh and carry .whl" >&2
+fi
+export PYTHONPATH="$SITE:$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
+for f in .data/fashion-mnist/*-ubyte.gz; do
+  [ -e "$f" ] || { echo "no .data/fashion-mnist: the fashion_cnn race will be skipped" >&2; break; }
+  if ! cmp -s "$f" "$FASHION_DIR/$(basename "$f")"; then
+    mkdir -p "$FASHION_DIR" && cp "$f" "$FASHION_DIR/" || echo "could not copy $f to $FASHION_DIR" >&2
+  fi
+done
+
+# -- the environment ----------------------------------------------------------------------
+{
+  date -u; nproc; free -g | head -2
+  command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,memory.free,driver_version --format=csv
+  "$PY" - <<'PY'
+import sys
+from importlib.metadata import version
+
+import torch
+
+print("python", sys.version.split()[0], "torch", torch.__version__, "cuda", torch.version.cuda)
+if torch.cuda.is_available():
+    free, total = torch.cuda.mem_get_info()
+    print(f"gpu {torch.cuda.get_device_name(0)}, {free / 2**30:.1f} of {total / 2**30:.1f} GiB free")
+else:
+    print("gpu: none (torch.cuda.is_available() is False)")
+for name in ("numpy", "scipy", "scikit-learn", "pandas", "typing-extensions", "pydantic", "sqlalchemy",
+             "optuna", "mlxtend", "pytest", "pytest-xdist"):
+    print(f"{name} {version(name)}", end="; ")
+print()
+import nntune.builtin, nntune.runner, optuna, mlxtend.data  # noqa: E401,F401  every step's imports
+print("imports ok; nntune from", nntune.__file__)
+PY
+  ls -l "$FASHION_DIR" 2>&1
+} 2>&1 | tee "$OUT/env.txt"
+
+# -- the steps ------------------------------------------------------------------------------
+run_step() {  # name, timeout seconds, command...: output to the terminal and $OUT/name.txt
+  local name=$1 limit=$2; shift 2
+  case " $STEPS " in *" $name "*) ;; *) return 0 ;; esac
+  echo; echo "=== $name (timeout ${limit}s): $*"
+  local t0=$SECONDS rc
+  timeout -k 10 "$limit" "$@" 2>&1 | tee "$OUT/$name.txt"
+  rc=${PIPESTATUS[0]}
+  echo "=== $name: exit $rc$([ "$rc" = 124 ] && echo ' (timed out)') after $((SECONDS - t0)) s" | tee -a "$OUT/$name.txt"
+  echo "$name $rc $((SECONDS - t0))" >> "$OUT/summary.txt"
+}
+: > "$OUT/summary.txt"
+# The CUDA tests (skipped without CUDA) and every test of the stacked trainer and the
+# population executor that trains stacks; -p no:cacheprovider: nothing written into the tree.
+run_step tests "$T_TESTS" "$PY" -m pytest -q -p no:cacheprovider -n "$WORKERS" --timeout 120 \
+  tests/train/test_loop.py tests/train/test_stack_fit.py tests/train/test_stack_members.py \
+  tests/train/test_stack_models.py tests/train/test_stack_optim.py tests/train/test_stack_shards.py \
+  tests/train/test_threads.py tests/test_builtin_stack.py tests/executors/test_population.py \
+  tests/executors/test_population_workers.py
+# shellcheck disable=SC2086  # KS is a list of words
+run_step stack_mlp "$T_MLP" "$PY" benchmarks/stacked.py --device "$DEVICE" --only mlp --k $KS --repeats 1 \
+  --no-workers
+# shellcheck disable=SC2086
+run_step stack_cnn "$T_CNN" "$PY" benchmarks/stacked.py --device "$DEVICE" --only cnn --k $KS --repeats 1 \
+  --no-workers --quick
+# time_to_target trains on cuda whenever torch sees it; the dry run's CPU has none to see.
+run_step race "$T_RACE" "$PY" benchmarks/time_to_target.py --tasks fashion_cnn --seeds "$SEEDS" \
+  --budget "fashion_cnn=$BUDGET" --methods pop-prior-pbt optuna-tpe-hyperband
+
+echo; echo "=== summary (step, exit status, seconds)"; cat "$OUT/summary.txt"
