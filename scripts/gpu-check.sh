@@ -32,7 +32,7 @@
 #   GPU_CHECK_PYTHON       the interpreter (python3)
 #   GPU_CHECK_WHEELS       the wheel folder (.whl); GPU_CHECK_SITE the install target (/tmp/site)
 #   GPU_CHECK_KS           stacked.py's Ks ("1 32 128 256"; dry run "1 2")
-#   GPU_CHECK_SEEDS, GPU_CHECK_BUDGET   the race's seeds (2) and seconds per run (40; dry run 8)
+#   GPU_CHECK_SEEDS, GPU_CHECK_BUDGET   the race's seeds (2) and seconds per run (35; dry run 8)
 #   GPU_CHECK_STEPS        the steps to run ("tests stack_mlp stack_cnn race")
 set -uo pipefail
 cd "$(dirname "$0")/.."
