@@ -279,3 +279,31 @@ def test_optunas_prune_entry_point_answers_like_decide() -> None:
     assert rule.prune(study, running(fast(0.4), 5, number=50)) is True
     assert rule.prune(study, running(slow(0.95), 6, number=51)) is False
     assert rule.prune(study, FrozenTrial(number=52, state=TrialState.RUNNING)) is False
+
+
+def test_stopped_trials_flat_at_one_do_not_send_the_spread_to_the_cap() -> None:
+    # Accuracy on 43 samples: curves that sit at 1.0 and drop one sample at their last step
+    # are fitted with a near-zero std, and each such record alone is a miss of billions of
+    # deviations. Floored at the metric's resolution (one sample), each is one deviation.
+    one = 1 / 43
+
+    def quantized(values: dict[int, float]) -> dict[int, float]:
+        return {e: round(v / one) * one for e, v in values.items()}
+
+    final = quantized(fast(0.8))[E]
+    exact_ = [done(4 + i, quantized(fast(0.8)), curve={"horizon": E, "finals": [[6, final, 0.01, 0.5, 2.0]]})
+              for i in range(5)]
+    flat = [stopped(10 + i, {**{e: 1.0 for e in range(1, 10)}, 10: 1.0 - one}, 10) for i in range(3)]
+    history = [done(i, quantized(fast(0.80 + 0.01 * i))) for i in range(4)] + exact_ + flat
+    recs = own_step_records(history, 6, E, 99, "maximize") + past_records(history, 6, E, 99)
+    assert len(recs) == 8 and sum(s < 1e-6 for _, s, _ in recs) == 3  # what the flat fits claim
+    assert calibration_factor(recs) == 10.0  # unfloored: three of eight send it to the cap
+    rule = CurveExtrapolation(max_resource=E)
+    decide(rule, quantized(fast(0.8)), 6, history)
+    note = rule.annotation(99)["curve"]
+    # floored: five exact predictions and three one-deviation misses
+    assert note["calibration"] == pytest.approx(1.0)  # sqrt(3 / 8), up to the bound of 1
+    # and the judged std is never below one sample, however flat the judged curve
+    flat_rule = CurveExtrapolation(max_resource=E)
+    decide(flat_rule, {e: 1.0 - one for e in range(1, E + 1)}, 6, history)
+    assert flat_rule.annotation(99)["curve"]["finals"][-1][2] == pytest.approx(one)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from nntune.schedulers._curve_fit import FAMILIES, calibration_factor, fit_curve, probability_above
+from nntune.schedulers._curve_fit import FAMILIES, calibration_factor, fit_curve, probability_above, resolution
 
 HORIZON = 30
 
@@ -95,3 +95,30 @@ def test_calibration_is_the_rms_of_the_standardized_errors() -> None:
     assert calibration_factor([(0.5, 0.01, 0.5)] * 3) == 1.0  # never narrower than fitted
     assert calibration_factor([(0.5, 0.001, 0.9)] * 3) == 10.0  # clipped
     assert calibration_factor([(0.5, 0.0, 0.9), (0.5, math.nan, 0.9)] * 3) == 2.0  # unusable records
+
+
+def test_flat_curves_miss_by_no_more_than_the_resolution_allows() -> None:
+    one = 1 / 43  # one validation sample's worth of accuracy
+    flat = [(1.0, 1e-12, 1.0 - one), (1.0, 1e-12, 1.0), (1.0, 1e-12, 1.0 - one)]
+    assert calibration_factor(flat) == 10.0  # unfloored: misses of 2e10 deviations, the cap
+    # floored at one sample, a one-sample miss is one deviation
+    assert calibration_factor(flat, floor=one) == pytest.approx(1.0)  # z = 1, 0, 1: raised to the bound
+    assert calibration_factor(flat, floor=one / 2) == pytest.approx(math.sqrt(8 / 3))
+    assert calibration_factor([(1.0, 0.0, 1.0 - one)] * 3) == 2.0  # a zero std is unusable
+    assert calibration_factor([(1.0, 0.0, 1.0 - one)] * 3, floor=one) == pytest.approx(1.0)  # floored, it counts
+    # a mix: a few exact-flat records among many normal ones leave the factor near theirs
+    rng = np.random.default_rng(1)
+    normal = [(0.9, 0.03, 0.9 + 0.06 * z) for z in rng.standard_normal(40)]  # twice too narrow
+    assert calibration_factor(normal + flat[:1] * 3) == 10.0
+    assert calibration_factor(normal + flat[:1] * 3, floor=one) == pytest.approx(
+        calibration_factor(normal), rel=0.1)
+    # the floor does not touch stds above it
+    assert calibration_factor(normal, floor=one) == calibration_factor(normal)
+
+
+def test_resolution_is_the_smallest_step_a_curve_moved_by() -> None:
+    assert resolution([[1.0, 1.0, 1.0], [0.5, 0.5 + 2 / 43, 0.5 + 3 / 43, 0.5 + 3 / 43]]) \
+        == pytest.approx(1 / 43)
+    assert resolution([[1.0, 1.0], [0.9], []]) == 0.0  # nothing ever moved
+    assert resolution([[0.3, math.nan, 0.2, 0.25]]) == pytest.approx(0.05)
+    assert resolution([[0.5, 0.4]]) == pytest.approx(0.1)  # a fall counts as a rise does

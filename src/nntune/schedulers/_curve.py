@@ -10,7 +10,10 @@ of complete trials reach) falls below ``threshold``.
 The prediction's spread is calibrated on the study itself: every judged report's
 prediction is stored with the trial (``system_attrs["curve"]``), and the fitted standard
 deviation is scaled so that the study's misses would have been one standard deviation on
-average (the RMS of their z-scores, clipped to [1, 10]). The misses are those of the
+average (the RMS of their z-scores, clipped to [1, 10]). Every std, judged or scored, is at
+least the metric's resolution (the smallest step any curve of the study moved by: one
+validation sample for an accuracy): a flat curve is fitted with a std near 0, and one such
+record's miss of a sample was enough to send the factor to the cap. The misses are those of the
 complete trials' stored predictions at the same epoch, and (``calibrate_stopped``, on by
 default) those of every trial that stopped short of the horizon, refitted up to an
 earlier epoch and scored on its own last reported value (:func:`own_step_records`): the
@@ -34,7 +37,7 @@ from typing import Any
 
 from nntune.exceptions import ConfigError
 from nntune.schedulers._base import Decision
-from nntune.schedulers._curve_fit import CurveFit, calibration_factor, fit_curve, probability_above
+from nntune.schedulers._curve_fit import CurveFit, calibration_factor, fit_curve, probability_above, resolution
 from nntune.trial import Direction, FrozenTrial, TrialState
 
 ATTR = "curve"  # the system attribute holding a trial's predictions
@@ -183,13 +186,17 @@ class CurveExtrapolation:
         if self.calibrate_stopped:
             records += own_step_records(history, step, horizon, trial.number, direction, self.min_steps,
                                         self.window)
-        calibration = calibration_factor(records, default=self.default_calibration)
-        mean, std = sign * fit.final_mean, fit.final_std(calibration)
+        # a flat curve's fit claims a std near 0, which neither its own miss (as a record)
+        # nor its prediction (as the judged trial) may: the metric moves by its resolution
+        floor = resolution([[v for _, v in sorted(t.intermediate_values.items())]
+                            for t in history if t.number != trial.number] + [[curve[s] for s in sorted(curve)]])
+        calibration = calibration_factor(records, default=self.default_calibration, floor=floor)
+        mean, std = sign * fit.final_mean, calibration * max(fit.final_std(), floor)
         complete = [t.value for t in history if t.state == TrialState.COMPLETE and t.number != trial.number
                     and t.value is not None]
         target = target_value(complete, self.top, direction) if len(complete) >= self.n_startup_trials else None
         p = None if target is None else probability_above(sign * mean, std, sign * target)
-        self._note(trial.number, step, fit, sign, calibration, p, target)
+        self._note(trial.number, step, fit, sign, calibration, p, target, std)
         if p is None:
             return Decision.CONTINUE
         own = [v for v in curve.values() if math.isfinite(v)]
@@ -203,10 +210,9 @@ class CurveExtrapolation:
         return cached_fit(steps, tuple(sign * curve[s] for s in steps), horizon, self.window)
 
     def _note(self, number: int, step: int, fit: CurveFit, sign: float, calibration: float,
-              p: float | None, target: float | None) -> None:
+              p: float | None, target: float | None, std_final: float) -> None:
         """Remember the prediction made at ``step`` for :meth:`annotation` (one record per
-        step; asking twice about one report keeps one)."""
-        std_final = fit.final_std(calibration)
+        step; asking twice about one report keeps one); ``std_final`` is the judged std."""
         band = [calibration * math.hypot(s, fit.noise) for s in fit.spread]
         mean = [sign * m for m in fit.mean]
         with self._lock:
