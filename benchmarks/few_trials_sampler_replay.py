@@ -33,7 +33,9 @@ race); per nntune variant it prints the median seconds to target, the share of s
 reaching it, the median best, trials started, distinct recordings that answered them
 (fewer than started: proposals sharing a neighbour), the share stopped, and the share of
 seeds where nntune reached it in at most half Optuna's time (Optuna not reaching it counts
-as a win when nntune did), with a 90% interval for that share from resampling the seeds.
+as a win when nntune did), with a 90% interval for that share from resampling the seeds,
+and each variant's difference from the defaults in that share (percentage points, paired
+over the same seeds, with its 90% interval).
 The GP variant refits its model at every suggestion (~10 CPU s a study), so it runs on the
 first ``--gp-seeds`` seeds only, against the same Optuna seeds and the same target.
 
@@ -305,22 +307,35 @@ def interval(flags: Sequence[bool], rng: np.random.Generator, n: int = 2000) -> 
     return float(np.quantile(shares, 0.05)), float(np.quantile(shares, 0.95))
 
 
+def paired(flags: Sequence[bool], base: Sequence[bool], rng: np.random.Generator,
+           n: int = 2000) -> tuple[float, float, float]:
+    """The difference of two variants' win shares over the same seed pairs, with its 90%
+    bootstrap interval (the seeds resampled together, so Optuna's luck cancels)."""
+    d = np.asarray(flags, dtype=float) - np.asarray(base[:len(flags)], dtype=float)
+    means = d[rng.integers(len(d), size=(n, len(d)))].mean(axis=1)
+    return float(d.mean()), float(np.quantile(means, 0.05)), float(np.quantile(means, 0.95))
+
+
 def summarize(name: str, runs: Sequence[Run], target: float, optuna_runs: Sequence[Run] | None,
-              seconds: float) -> dict[str, float]:
+              seconds: float, base: Sequence[bool] | None = None) -> dict[str, Any]:
     times = [r.time_to(target) for r in runs]
-    row = {"to_target_s": statistics.median(times), "reached": sum(map(math.isfinite, times)) / len(runs),
+    row: dict[str, Any] = {"to_target_s": statistics.median(times), "reached": sum(map(math.isfinite, times)) / len(runs),
            "best": statistics.median(r.best for r in runs), "started": statistics.median(r.started for r in runs),
            "stopped": sum(r.stopped for r in runs) / max(1, sum(r.started for r in runs)),
            "distinct": statistics.median(len(r.answered) for r in runs),
-           "win": math.nan, "win_lo": math.nan, "win_hi": math.nan}
+           "win": math.nan, "win_lo": math.nan, "win_hi": math.nan, "flags": []}
+    vs = ""
     if optuna_runs is not None:
-        flags = wins(runs, optuna_runs, target)
+        flags = row["flags"] = wins(runs, optuna_runs, target)
         row["win"] = sum(flags) / len(flags)
         row["win_lo"], row["win_hi"] = interval(flags, np.random.default_rng(0))
+        if base is not None and flags is not base:
+            mean, lo, hi = paired(flags, base, np.random.default_rng(0))
+            vs = f"{100 * mean:+.0f} ({100 * lo:+.0f}..{100 * hi:+.0f})"
     secs = "-" if math.isinf(row["to_target_s"]) else f"{row['to_target_s']:.1f}"
     win = "" if optuna_runs is None else f"{row['win']:6.0%} ({row['win_lo']:.0%}-{row['win_hi']:.0%})"
     print(f"{name:28s} {secs:>8s} {row['reached']:8.0%} {row['best']:8.4f} {row['started']:7.0f} "
-          f"{row['distinct']:8.0f} {row['stopped']:8.0%} {win:>17s} {seconds:6.0f}", flush=True)
+          f"{row['distinct']:8.0f} {row['stopped']:8.0%} {win:>17s} {vs:>17s} {seconds:6.0f}", flush=True)
     return row
 
 
@@ -346,14 +361,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
     target = statistics.median(r.best for r in optuna_runs)
     print(f"{args.seeds} seed pairs of {args.budget:g} simulated s; target {target:.4f} (Optuna's median best)\n")
     print(f"{'study':28s} {'to tgt s':>8s} {'reached':>8s} {'best':>8s} {'started':>7s} {'distinct':>8s} {'stopped':>8s} "
-          f"{'<= half Optuna':>17s} {'cpu s':>6s}")
+          f"{'<= half Optuna':>17s} {'pts vs defaults':>17s} {'cpu s':>6s}")
     out = {"optuna": summarize("Optuna TPE+Hyperband", optuna_runs, target, None, time.process_time() - t0)}
     for name in args.variants:
         n = min(args.seeds, args.gp_seeds) if name.startswith("GP") else args.seeds
         t0 = time.process_time()
         runs = [nntune_run(name, s, surrogate, args.budget) for s in range(n)]
+        base = out["defaults"]["flags"] if "defaults" in out else None
         out[name] = summarize(name + (f" ({n} seeds)" if n != args.seeds else ""), runs, target, optuna_runs[:n],
-                              time.process_time() - t0)
+                              time.process_time() - t0, base)
     return out
 
 
