@@ -188,7 +188,10 @@ class OptunaDriver(Driver):
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.optuna, self.surrogate = optuna, surrogate
-        self.study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
+        # HyperbandPruner puts trials in brackets by a hash of the study's name: a fixed name
+        # makes a seed replay the same (a fresh random name would draw the brackets anew).
+        self.study = optuna.create_study(study_name=f"replay-{seed}", direction="maximize",
+                                         sampler=optuna.samplers.TPESampler(seed=seed),
                                          pruner=optuna.pruners.HyperbandPruner(1, epochs, 3))
         d = optuna.distributions
         self.dists = {n: d.CategoricalDistribution(list(x.values)) if isinstance(x, Choice)
