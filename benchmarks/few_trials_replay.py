@@ -56,7 +56,8 @@ def load_rows(path: Path, cost: str = "cpu_s") -> list[tuple[dict[str, Any], Rec
     if not rows:
         raise SystemExit(f"{path}: no curves")
     epochs = max(len(r["values"]) for r in rows)
-    return [(dict(r.get("params", {})), Recorded(tuple(float(v) for v in r["values"]), tuple(float(s) for s in r[cost])))
+    return [(dict(r.get("params", {})),
+             Recorded(tuple(float(v) for v in r["values"]), tuple(float(s) for s in r[cost])))
             for r in rows if len(r["values"]) == epochs and all(math.isfinite(v) for v in r["values"])]
 
 

@@ -322,11 +322,13 @@ def paired(flags: Sequence[bool], base: Sequence[bool], rng: np.random.Generator
 def summarize(name: str, runs: Sequence[Run], target: float, optuna_runs: Sequence[Run] | None,
               seconds: float, base: Sequence[bool] | None = None) -> dict[str, Any]:
     times = [r.time_to(target) for r in runs]
-    row: dict[str, Any] = {"to_target_s": statistics.median(times), "reached": sum(map(math.isfinite, times)) / len(runs),
-           "best": statistics.median(r.best for r in runs), "started": statistics.median(r.started for r in runs),
-           "stopped": sum(r.stopped for r in runs) / max(1, sum(r.started for r in runs)),
-           "distinct": statistics.median(len(r.answered) for r in runs),
-           "win": math.nan, "win_lo": math.nan, "win_hi": math.nan, "flags": []}
+    row: dict[str, Any] = {"to_target_s": statistics.median(times),
+                           "reached": sum(map(math.isfinite, times)) / len(runs),
+                           "best": statistics.median(r.best for r in runs),
+                           "started": statistics.median(r.started for r in runs),
+                           "stopped": sum(r.stopped for r in runs) / max(1, sum(r.started for r in runs)),
+                           "distinct": statistics.median(len(r.answered) for r in runs),
+                           "win": math.nan, "win_lo": math.nan, "win_hi": math.nan, "flags": []}
     vs = ""
     if optuna_runs is not None:
         flags = row["flags"] = wins(runs, optuna_runs, target)
@@ -363,7 +365,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
     optuna_runs = [simulate(OptunaDriver(s, surrogate, epochs), args.budget, 1) for s in range(args.seeds)]
     target = statistics.median(r.best for r in optuna_runs)
     print(f"{args.seeds} seed pairs of {args.budget:g} simulated s; target {target:.4f} (Optuna's median best)\n")
-    print(f"{'study':28s} {'to tgt s':>8s} {'reached':>8s} {'best':>8s} {'started':>7s} {'distinct':>8s} {'stopped':>8s} "
+    print(f"{'study':28s} {'to tgt s':>8s} {'reached':>8s} {'best':>8s} {'started':>7s} {'distinct':>8s} "
+          f"{'stopped':>8s} "
           f"{'<= half Optuna':>17s} {'pts vs defaults':>17s} {'cpu s':>6s}")
     out = {"optuna": summarize("Optuna TPE+Hyperband", optuna_runs, target, None, time.process_time() - t0)}
     for name in args.variants:
