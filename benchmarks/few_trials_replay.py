@@ -49,14 +49,21 @@ class Recorded:
         return self.values[-1]
 
 
-def load(path: Path, cost: str = "cpu_s") -> list[Recorded]:
-    """The full curves of a recording (rows with every epoch reported)."""
+def load_rows(path: Path, cost: str = "cpu_s") -> list[tuple[dict[str, Any], Recorded]]:
+    """The full curves of a recording (rows with every epoch reported), each beside the
+    configuration that produced it."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     if not rows:
         raise SystemExit(f"{path}: no curves")
     epochs = max(len(r["values"]) for r in rows)
-    return [Recorded(tuple(float(v) for v in r["values"]), tuple(float(s) for s in r[cost]))
+    return [(dict(r.get("params", {})),
+             Recorded(tuple(float(v) for v in r["values"]), tuple(float(s) for s in r[cost])))
             for r in rows if len(r["values"]) == epochs and all(math.isfinite(v) for v in r["values"])]
+
+
+def load(path: Path, cost: str = "cpu_s") -> list[Recorded]:
+    """The full curves of a recording (rows with every epoch reported)."""
+    return [rec for _, rec in load_rows(path, cost)]
 
 
 # The rules: name -> a fresh scheduler (ASHA's options; ``none`` trains everything).
