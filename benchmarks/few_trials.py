@@ -76,6 +76,8 @@ LABELS = {"nntune-tpe-asha": "nntune TPE+ASHA", "nntune-robust": "nntune TPE+ASH
           "nntune-default-eager": "nntune defaults, plain ASHA",
           "nntune-default-eager-2jobs": "nntune defaults, plain ASHA, n_jobs=2",
           "nntune-sobol-hyperband": "nntune TPE(5 Sobol+centre)+Hyperband",
+          "nntune-curve": "nntune defaults' TPE, curve extrapolation",
+          "nntune-curve-2jobs": "nntune defaults' TPE, curve extrapolation, n_jobs=2",
           "optuna-tpe-hyperband": "Optuna TPE+Hyperband", "optuna-tpe-hyperband-2jobs": "Optuna TPE+Hyperband, n_jobs=2", "optuna-tpe-median": "Optuna TPE+MedianPruner",
           "optuna-tpe": "Optuna TPE"}
 METHODS = tuple(LABELS)
@@ -112,6 +114,10 @@ def nntune_study(method: str, seed: int, epochs: int, expected: float = EXPECTED
 
     if method == "nntune-default":
         return nntune.create_study(direction="maximize", seed=seed)
+    if method == "nntune-curve":  # the default sampler; stopping by learning-curve extrapolation
+        from nntune.schedulers import CurveExtrapolation
+
+        return nntune.create_study(direction="maximize", seed=seed, scheduler=CurveExtrapolation())
     if method == "nntune-default-eager":  # the defaults before the noise cut: plain ASHA(1, None, 3)
         return nntune.create_study(direction="maximize", seed=seed, scheduler=ASHA(1, None, 3))
     if method == "nntune-startup5":

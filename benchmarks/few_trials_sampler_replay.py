@@ -65,6 +65,7 @@ import nntune  # noqa: E402
 from nntune._defaults import DEFAULT_STARTUP_TRIALS, default_scheduler  # noqa: E402
 from nntune.samplers import GPSampler, TPESampler  # noqa: E402
 from nntune.samplers._define_by_run import ranked  # noqa: E402
+from nntune.schedulers import ASHA, CurveExtrapolation, MedianStopping, NoScheduler  # noqa: E402
 from nntune.space import Choice, Distribution, Float, Int, Space  # noqa: E402
 from nntune.trial import FrozenTrial, TrialState  # noqa: E402
 
@@ -277,8 +278,8 @@ def tpe(seed: int, **changes: Any) -> TPESampler:
     return TPESampler(seed=seed, **{**options, **changes})
 
 
-# name -> (sampler for a seed, workers)
-VARIANTS: dict[str, tuple[Callable[[int], Any], int]] = {
+# name -> (sampler for a seed, workers[, scheduler]); without a scheduler, the default one.
+VARIANTS: dict[str, tuple[Any, ...]] = {
     "defaults": (tpe, 2),
     "startup 3": (lambda s: tpe(s, n_startup_trials=3), 2),
     "startup 8": (lambda s: tpe(s, n_startup_trials=8), 2),
@@ -287,12 +288,17 @@ VARIANTS: dict[str, tuple[Callable[[int], Any], int]] = {
     "no constant liar": (lambda s: tpe(s, constant_liar=False), 2),
     "GP after start-up": (StartupThenGP, 2),
     "defaults, 1 worker": (tpe, 1),
+    "plain ASHA": (tpe, 2, lambda: ASHA(1, None, 3)),
+    "median stopping": (tpe, 2, lambda: MedianStopping()),
+    "curve extrapolation": (tpe, 2, lambda: CurveExtrapolation()),
+    "no stopping": (tpe, 2, lambda: NoScheduler()),
 }
 
 
 def nntune_run(variant: str, seed: int, surrogate: Surrogate, budget: float) -> Run:
-    make, workers = VARIANTS[variant]
-    study = nntune.create_study(direction="maximize", sampler=make(seed), scheduler=default_scheduler(), seed=seed)
+    make, workers, *scheduler = VARIANTS[variant]
+    study = nntune.create_study(direction="maximize", sampler=make(seed),
+                                scheduler=scheduler[0]() if scheduler else default_scheduler(), seed=seed)
     return simulate(NntuneDriver(study, surrogate), budget, workers)
 
 
