@@ -99,20 +99,21 @@ def worker_main(setup_payload: bytes, conn: Connection, options: WorkerOptions, 
                 env: dict[str, str], threads: int, parent_pid: int) -> None:
     """Entry point of a worker (``env`` first, so torch sees the GPU and threads). Its parent
     is the supervisor (``parent_pid``) or the supervisor's fork server."""
-    built = set_up_worker(setup_payload, conn, env, threads)
-    if built is None:
-        return
-    study, objective = built
-    identity = worker_identity()
-    peak = PeakMemory()
-    with Heartbeat(study.storage, study.id, options.heartbeat_interval, peak,
-                   is_orphan=lambda: not alive(parent_pid), on_orphan=lambda: os._exit(1)) as hb:
-        try:
-            _loop(study, objective, conn, options, total, identity, hb)
-        except KeyboardInterrupt:
-            # Ctrl-C reaches the whole process group: run_measured has queued the trial
-            # again and the supervisor says so in one line, so nothing is printed here.
+    try:
+        built = set_up_worker(setup_payload, conn, env, threads)
+        if built is None:
             return
+        study, objective = built
+        identity = worker_identity()
+        peak = PeakMemory()
+        with Heartbeat(study.storage, study.id, options.heartbeat_interval, peak,
+                       is_orphan=lambda: not alive(parent_pid), on_orphan=lambda: os._exit(1)) as hb:
+            _loop(study, objective, conn, options, total, identity, hb)
+    except KeyboardInterrupt:
+        # Ctrl-C reaches the whole process group, also while a worker is still setting up:
+        # run_measured has queued its trial again and the supervisor says so in one line,
+        # so nothing is printed here (multiprocessing would print the worker's name).
+        return
 
 
 def set_up_worker(setup_payload: bytes, conn: Connection, env: dict[str, str], threads: int) -> Any:
