@@ -60,6 +60,10 @@ def test_pruners_stop_the_same_trials(both):
 @pytest.mark.slow
 def test_samplers_by_optunas_names(both):
     ref, ours = both("samplers.py")
+    # Under n_jobs=2 which trials come first depends on the threads' timing, in Optuna's run
+    # as in ours: that nntune's TPE improves on its start-up trials is asserted on its own.
+    assert ours.pop("tpe_improved") is True
+    ref.pop("tpe_improved")
     assert ours == ref
 
 
