@@ -9,21 +9,24 @@
 # environment, then runs four steps, each under its own timeout, each step's output tee'd
 # into $OUT/<step>.txt; a step that fails or times out does not stop the next:
 #
-#   step       what                                                       on an H200: expected / timeout
-#   tests      the CUDA tests and the stacked trainer's and population       ~30 s / 80 s
-#              executor's tests, pytest -n 8 (108 tests: 81 s on 2 CPU cores)
-#   stack_mlp  benchmarks/stacked.py --only mlp, K = 1 32 128 256, 1 repeat  ~70 s / 120 s
-#   stack_cnn  benchmarks/stacked.py --only cnn, the same Ks, --quick (2      ~80 s / 120 s
-#              epochs: the speedup is per step, so 2 epochs show it as 10 do)
-#   race       time_to_target.py --tasks fashion_cnn, 2 seeds, pop-prior-pbt ~180 s / 210 s
-#              against optuna-tpe-hyperband, 35 s per run (4 runs, plus warm-up and
-#              each run's best model retrained once for its test value)
+#   step       what                                                     on an H200 (2026-12-04):
+#                                                                         seen / timeout
+#   tests      the CUDA tests and the stacked trainer's and population     69 s / 100 s
+#              executor's tests, pytest -n 8
+#   stack_mlp  benchmarks/stacked.py --only mlp, K = 32 128 256, 1 repeat  ~140 s / 170 s
+#   stack_cnn  benchmarks/stacked.py --only cnn, K = 32 64 128, --quick  ~60 s / 90 s
+#              (2 epochs: the speedup is per step, so 2 epochs show it as 10 do; the
+#              CNN stack's throughput was the same at K = 256 as at 128)
+#   race       time_to_target.py --tasks fashion_cnn, 2 seeds, pop-prior-pbt ~170 s / 190 s
+#              against optuna-tpe-hyperband, 30 s per run (4 runs, plus warm-up and
+#              each run's best model retrained once for its test value; 35 s runs took 199 s)
 #
-# Setup and the environment take ~20 s: ~6.5 minutes expected, 9.2 at the timeouts. The
-# one-at-a-time side dominates stacked.py: 417 separate fits per network (1+32+128+256),
-# each bound by kernel launches, not arithmetic (a digits MLP fit is 170 steps, ~0.15 s;
-# the CNN's 2 epochs on mnist_5k 94 steps, ~0.2 s). Rows print as each K ends, so a
-# timeout still leaves the smaller Ks' rows.
+# Setup and the environment take ~20 s: ~7.5 minutes expected, 9.5 at the timeouts (a
+# command may run 10). The one-at-a-time side dominates stacked.py: 416 separate fits for
+# the MLP (32+128+256), each bound by kernel launches, not arithmetic (a digits MLP fit is
+# 170 steps, 0.3 s; K = 256 took 88 s one at a time against 2.8 s stacked); the CNN's 2
+# epochs on mnist_5k are 94 steps, 0.2 s. Rows print as each K ends, so a timeout still
+# leaves the smaller Ks' rows.
 #
 # Variables (the defaults are the GPU run's):
 #   OUT                    where the step files go (the device tool's; else /tmp/gpu-check-out)
@@ -31,8 +34,9 @@
 #                          GPU needed, to prove the wheels complete and the files come out
 #   GPU_CHECK_PYTHON       the interpreter (python3)
 #   GPU_CHECK_WHEELS       the wheel folder (.whl); GPU_CHECK_SITE the install target (/tmp/site)
-#   GPU_CHECK_KS           stacked.py's Ks ("1 32 128 256"; dry run "1 2")
-#   GPU_CHECK_SEEDS, GPU_CHECK_BUDGET   the race's seeds (2) and seconds per run (35; dry run 8)
+#   GPU_CHECK_KS           stacked.py's Ks for both networks (MLP "32 128 256", CNN "32 64 128";
+#                          dry run "1 2")
+#   GPU_CHECK_SEEDS, GPU_CHECK_BUDGET   the race's seeds (2) and seconds per run (30; dry run 8)
 #   GPU_CHECK_STEPS        the steps to run ("tests stack_mlp stack_cnn race")
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -45,10 +49,11 @@ OUT=${OUT:-/tmp/gpu-check-out}
 STEPS=${GPU_CHECK_STEPS:-tests stack_mlp stack_cnn race}
 FASHION_DIR=/usr/share/datasets/fashion-mnist  # nntune.train.datasets.FASHION_MNIST_DIR
 if [ "$DEVICE" = cuda ]; then
-  KS=${GPU_CHECK_KS:-1 32 128 256}; SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-35}
-  T_TESTS=80; T_MLP=120; T_CNN=120; T_RACE=210; WORKERS=8
+  KS_MLP=${GPU_CHECK_KS:-32 128 256}; KS_CNN=${GPU_CHECK_KS:-32 64 128}
+  SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-30}
+  T_TESTS=100; T_MLP=170; T_CNN=90; T_RACE=190; WORKERS=8
 elif [ "$DEVICE" = cpu ]; then
-  KS=${GPU_CHECK_KS:-1 2}; SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-8}
+  KS_MLP=${GPU_CHECK_KS:-1 2}; KS_CNN=$KS_MLP; SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-8}
   T_TESTS=400; T_MLP=120; T_CNN=120; T_RACE=300; WORKERS=2
 else
   echo "GPU_CHECK_DEVICE: cuda or cpu, got '$DEVICE'" >&2; exit 2
@@ -117,10 +122,10 @@ run_step tests "$T_TESTS" "$PY" -m pytest -q -p no:cacheprovider -n "$WORKERS" -
   tests/train/test_threads.py tests/test_builtin_stack.py tests/executors/test_population.py \
   tests/executors/test_population_workers.py
 # shellcheck disable=SC2086  # KS is a list of words
-run_step stack_mlp "$T_MLP" "$PY" benchmarks/stacked.py --device "$DEVICE" --only mlp --k $KS --repeats 1 \
+run_step stack_mlp "$T_MLP" "$PY" benchmarks/stacked.py --device "$DEVICE" --only mlp --k $KS_MLP --repeats 1 \
   --no-workers
 # shellcheck disable=SC2086
-run_step stack_cnn "$T_CNN" "$PY" benchmarks/stacked.py --device "$DEVICE" --only cnn --k $KS --repeats 1 \
+run_step stack_cnn "$T_CNN" "$PY" benchmarks/stacked.py --device "$DEVICE" --only cnn --k $KS_CNN --repeats 1 \
   --no-workers --quick
 # time_to_target trains on cuda whenever torch sees it; the dry run's CPU has none to see.
 run_step race "$T_RACE" "$PY" benchmarks/time_to_target.py --tasks fashion_cnn --seeds "$SEEDS" \

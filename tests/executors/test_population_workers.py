@@ -136,6 +136,11 @@ def write_config(tmp_path, total, epochs, scheduler=None):
     return [*nntune_command(), "tune", "c.yaml", "--storage", f"sqlite:///{tmp_path / 'pop.db'}"]
 
 
+# "Two CPU processes": on a machine with GPUs these runs would be one process per GPU; hiding
+# the GPUs is how a user asks for CPU processes there too.
+CPU_ONLY = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+
+
 def stored(tmp_path, with_metrics=False):
     store = SQLStorage(f"sqlite:///{tmp_path / 'pop.db'}")
     rec = store.load_study("pop")
@@ -146,7 +151,7 @@ def stored(tmp_path, with_metrics=False):
 def test_two_cpu_processes_finish_a_digits_study_every_trial_stored_once(tmp_path):
     total = 12
     done = subprocess.run(write_config(tmp_path, total, 4, "asha") + ["--json"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, env=CPU_ONLY)
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     rec, trials = stored(tmp_path, with_metrics=True)
@@ -193,7 +198,8 @@ def thaw(pids: list[int]) -> None:
 def test_kill_9_of_the_parent_then_a_rerun_loses_and_duplicates_nothing(tmp_path):
     total = 8
     cmd = write_config(tmp_path, total, 6)
-    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=CPU_ONLY)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
         now = stored(tmp_path)[1]
@@ -218,7 +224,7 @@ def test_kill_9_of_the_parent_then_a_rerun_loses_and_duplicates_nothing(tmp_path
     before = {t.number: (t.params, t.value) for t in killed if t.state == TrialState.COMPLETE}
     running = {t.number for t in killed if t.state == TrialState.RUNNING}
     assert running
-    done = subprocess.run(cmd + ["--json"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(cmd + ["--json"], cwd=tmp_path, capture_output=True, text=True, timeout=600, env=CPU_ONLY)
     assert done.returncode == 0, done.stderr[-3000:]
     _, after = stored(tmp_path)
     assert [t.number for t in after] == list(range(total))

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from nntune.exceptions import ConfigError, TrialDiverged
-from nntune.train.loop import channels_last, evaluate, fit
+from nntune.train.loop import channels_last, evaluate, fit, predict
 from nntune.train.splits import Splits
 
 Params = Callable[..., dict[str, Any]]
@@ -252,6 +252,11 @@ def test_amp_channels_last_on_cuda(digits_images: Splits) -> None:
     result = fit(params, digits_images, device="cuda")
     assert result.history[-1]["val_accuracy"] > 0.5
     assert next(result.model.parameters()).is_cuda
+    # A model trained on the GPU predicts a split held on the CPU, and answers on the CPU.
+    x = digits_images.x_val[:300]
+    out = predict(result.model, x, batch=128)
+    assert out.device.type == "cpu"
+    assert torch.allclose(out, result.model(x.cuda()).float().cpu(), atol=1e-4)
 
 
 def test_resume_with_another_optimizer_starts_its_state_fresh(digits: Splits, fast: Params, tmp_path: Path) -> None:
@@ -328,7 +333,7 @@ def test_channels_last_for_own_cnn_on_cpu_and_amp_on_cuda() -> None:
 
 def test_cnn_on_cpu_trains_channels_last_and_predicts_either_layout(digits_images: Splits) -> None:
     result = fit({"model": "cnn", "conv_layers": 1, "filters": 4, "units": 8, "epochs": 1},
-                 digits_images, seed=0)
+                 digits_images, seed=0, device="cpu")
     conv = next(m for m in result.model.modules() if isinstance(m, torch.nn.Conv2d))
     assert conv.weight.is_contiguous(memory_format=torch.channels_last)
     x = digits_images.x_val[:8]

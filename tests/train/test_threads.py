@@ -160,9 +160,11 @@ def test_fit_and_a_stack_train_a_small_model_on_one_thread_and_restore_torch_s(m
     seen = []
     try:
         params = {"model": "mlp", "layers": 1, "units": 8, "epochs": 1}
-        result = fit(params, digits, report=lambda epoch, record: seen.append(torch.get_num_threads()) or False)
+        result = fit(params, digits, device="cpu",
+                     report=lambda epoch, record: seen.append(torch.get_num_threads()) or False)
         assert result.threads.threads == 1 and "MFLOP is too small" in result.threads.reason
-        fit_stack([params] * 2, digits, report=lambda key, epoch, record: seen.append(torch.get_num_threads()) or False)
+        fit_stack([params] * 2, digits, device="cpu",
+                  report=lambda key, epoch, record: seen.append(torch.get_num_threads()) or False)
         assert seen == [1, 1, 1] and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)

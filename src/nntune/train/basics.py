@@ -122,16 +122,20 @@ def make_loss(name: str, task_type: str, n_classes: int, huber_delta: float) -> 
 
 def predict(model: nn.Module, x: Tensor, *, amp: bool = False, batch: int = EVAL_BATCH,
             transform: Callable[[Tensor], Tensor] | None = None) -> Tensor:
-    """Raw outputs for ``x`` in eval mode (dropout off, batch-norm running statistics).
+    """Raw outputs for ``x`` in eval mode (dropout off, batch-norm running statistics), on
+    ``x``'s device: each batch runs where the model's parameters are, so a model trained on a
+    GPU predicts a split held on the CPU.
 
-    ``transform`` (e.g. a resize to 224x224) is applied batch by batch, so the enlarged
-    copy of a whole split never exists at once.
+    ``transform`` (e.g. a resize to 224x224) is applied batch by batch on the model's device,
+    so the enlarged copy of a whole split never exists at once.
     """
     model.eval()
-    autocast = torch.autocast(x.device.type, dtype=torch.float16) if amp else nullcontext()
+    dev = next(model.parameters(), x).device  # a model without parameters runs where x is
+    autocast = torch.autocast(dev.type, dtype=torch.float16) if amp else nullcontext()
     prepare = transform if transform is not None else (lambda xb: xb)
     with torch.no_grad(), autocast:
-        return torch.cat([model(prepare(x[i : i + batch])).float() for i in range(0, len(x), batch)])
+        out = torch.cat([model(prepare(x[i : i + batch].to(dev))).float() for i in range(0, len(x), batch)])
+    return out.to(x.device)
 
 
 def evaluate(
