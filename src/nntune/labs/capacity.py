@@ -18,6 +18,7 @@ from sklearn.datasets import make_moons
 
 from nntune.labs._common import COLORS, Curve, Lab, Measured, new_figure, save_figure, sub_seed, train_curve
 from nntune.train import load_splits
+from nntune.train.basics import predict
 from nntune.train.splits import SealedSplit, Splits
 
 # ---------------------------------------------------------------- decision boundary
@@ -45,9 +46,7 @@ def grid_probabilities(model: torch.nn.Module, lim: float) -> tuple[np.ndarray, 
     xs = np.linspace(-lim, lim, GRID)
     gx, gy = np.meshgrid(xs, xs)
     points = torch.tensor(np.stack([gx.ravel(), gy.ravel()], axis=1), dtype=torch.float32)
-    model.eval()
-    with torch.no_grad():
-        prob = torch.softmax(model(points), dim=-1)[:, 1].numpy().reshape(gx.shape)
+    prob = torch.softmax(predict(model, points), dim=-1)[:, 1].numpy().reshape(gx.shape)  # on the model's device
     return gx, gy, prob
 
 
