@@ -63,9 +63,16 @@ the step 4.9 -> 4.55 ms, of which the batched matmuls are about 2.6 ms. A flat [
 parameter buffer was measured for the optimizer and not kept: its passes take as long as
 per parameter (bound by memory, 790-920 against 800-850 µs a step).
 
+On a GPU the question is another: ``--device cuda`` compares the forms of the stacked
+CNN's whole training step and of its convolutions there (NCHW or channels-last, cuDNN's
+benchmark mode off or on, TF32 on or off, bf16, ``vmap``, against solo ``fit`` steps):
+:mod:`stack_kernels_cuda`, which says how to read it; ``--compare --device cpu`` runs the
+same on the CPU, to try it without a GPU.
+
     python benchmarks/stack_kernels.py [--k 32] [--threads 2]
     python benchmarks/stack_kernels.py --cnn-step --threads 1 [--k 32]   # 2 minutes
     python benchmarks/stack_kernels.py --mlp-step --threads 1 [--k 32]   # 20 seconds
+    python benchmarks/stack_kernels.py --device cuda [--k 32 128]        # about a minute on an H200
 """
 
 from __future__ import annotations
@@ -304,30 +311,49 @@ def mlp_step(k: int, epochs: int = 6) -> tuple[dict[str, float], dict[str, float
     return phases, by_op
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--k", type=int, default=32)
+    parser.add_argument("--k", type=int, nargs="+", default=None,
+                        help="members stacked (32; each in turn when several; on cuda 32 128)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cnn-step", action="store_true",
                         help="instead: one epoch of the benchmark CNN, stacked against solo, by op")
     parser.add_argument("--mlp-step", action="store_true",
                         help="instead: epochs of the benchmark MLP stacked, CPU time by op")
-    args = parser.parse_args()
+    parser.add_argument("--device", default="cpu",
+                        help="cpu (these kernels), or cuda: the GPU comparison of stack_kernels_cuda.py")
+    parser.add_argument("--compare", action="store_true",
+                        help="the GPU comparison on --device (implied by --device cuda); further options"
+                             " are stack_kernels_cuda.py's")
+    args, rest = parser.parse_known_args(argv)
+    if (args.compare or args.device != "cpu") and (args.cnn_step or args.mlp_step):
+        parser.error("--cnn-step and --mlp-step profile the CPU; the GPU comparison is --device cuda alone")
+    if args.compare or args.device != "cpu":
+        from stack_kernels_cuda import main as compare  # a sibling script: its folder is on sys.path
+
+        compare(["--device", args.device, *(["--k", *map(str, args.k)] if args.k else []), *rest])
+        return
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     torch.set_num_threads(args.threads)
-    if args.cnn_step:
-        cnn_step(args.k)
-        return
-    if args.mlp_step:
-        mlp_step(args.k)
-        return
-    cases = (("dense 128->128, batch 64", dense(args.k)),
-             ("conv 1->8 3x3 28x28, batch 64", conv(args.k, c_in=1, c_out=8, size=28)),
-             ("conv 8->16 3x3 14x14, batch 64", conv(args.k, c_in=8, c_out=16)),
-             ("conv 16->32 3x3 14x14, batch 64", conv(args.k)))
+    for k in args.k or [32]:
+        if args.cnn_step:
+            cnn_step(k)
+        elif args.mlp_step:
+            mlp_step(k)
+        else:
+            kernel_table(k)
+
+
+def kernel_table(k: int) -> None:
+    cases = (("dense 128->128, batch 64", dense(k)),
+             ("conv 1->8 3x3 28x28, batch 64", conv(k, c_in=1, c_out=8, size=28)),
+             ("conv 8->16 3x3 14x14, batch 64", conv(k, c_in=8, c_out=16)),
+             ("conv 16->32 3x3 14x14, batch 64", conv(k)))
     for name, result in cases:
         loop = result["loop"]
         cells = "  ".join(f"{kind} {ms:7.2f} ms ({loop / ms:4.1f}x)" for kind, ms in result.items())
-        print(f"K={args.k} {name}: {cells}")
+        print(f"K={k} {name}: {cells}")
 
 
 if __name__ == "__main__":
