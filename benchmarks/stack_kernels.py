@@ -112,11 +112,19 @@ def dense(k: int, batch: int = 64, n_in: int = 128, n_out: int = 128) -> dict[st
 
 
 def conv(k: int, batch: int = 64, c_in: int = 16, c_out: int = 32, size: int = 14) -> dict[str, float]:
-    x = torch.randn(k, batch, c_in, size, size)
-    w = torch.randn(k, c_out, c_in, 3, 3, requires_grad=True)
-    b = torch.randn(k, c_out, requires_grad=True)
-    xg = x.transpose(0, 1).reshape(batch, k * c_in, size, size)
-    xg_last = xg.contiguous(memory_format=torch.channels_last)
+    return {form: timed(fn) for form, fn in conv_forms(k, batch, c_in, c_out, size).items()}
+
+
+def conv_forms(k: int, batch: int, c_in: int, c_out: int, size: int, device: torch.device | str = "cpu",
+               input_grad: bool = False) -> dict[str, Callable[[], torch.Tensor]]:
+    """Each form of K stacked 3x3 convolutions, as a call giving its output; each input is
+    made in its layout beforehand, as a stacked network's layers receive it. ``input_grad``:
+    the input's gradient is computed too (every convolution's but the first's)."""
+    x = torch.randn(k, batch, c_in, size, size, device=device, requires_grad=input_grad)
+    w = torch.randn(k, c_out, c_in, 3, 3, device=device, requires_grad=True)
+    b = torch.randn(k, c_out, device=device, requires_grad=True)
+    xg = x.detach().transpose(0, 1).reshape(batch, k * c_in, size, size).requires_grad_(input_grad)
+    xg_last = xg.detach().contiguous(memory_format=torch.channels_last).requires_grad_(input_grad)
 
     def grouped(inputs: torch.Tensor) -> torch.Tensor:
         return F.conv2d(inputs, w.reshape(k * c_out, c_in, 3, 3), b.reshape(-1), padding=1, groups=k)
@@ -127,11 +135,11 @@ def conv(k: int, batch: int = 64, c_in: int = 16, c_out: int = 32, size: int = 1
         return torch.baddbmm(b.unsqueeze(-1), w.reshape(k, c_out, c_in * 9), cols)
 
     return {
-        "loop": timed(lambda: torch.stack([F.conv2d(x[i], w[i], b[i], padding=1) for i in range(k)])),
-        "grouped": timed(lambda: grouped(xg)),
-        "grouped channels-last": timed(lambda: grouped(xg_last)),
-        "vmap": timed(lambda: vmap(lambda xi, wi, bi: F.conv2d(xi, wi, bi, padding=1))(x, w, b)),
-        "unfold+baddbmm": timed(im2col),
+        "loop": lambda: torch.stack([F.conv2d(x[i], w[i], b[i], padding=1) for i in range(k)]),
+        "grouped": lambda: grouped(xg),
+        "grouped channels-last": lambda: grouped(xg_last),
+        "vmap": lambda: vmap(lambda xi, wi, bi: F.conv2d(xi, wi, bi, padding=1))(x, w, b),
+        "unfold+baddbmm": im2col,
     }
 
 
@@ -309,6 +317,36 @@ def mlp_step(k: int, epochs: int = 6) -> tuple[dict[str, float], dict[str, float
     for group, ms in by_op.items():
         print(f"  {group:22}{ms:8.1f}")
     return phases, by_op
+
+
+def device_profile(label: str, step: Callable[[], None], device: torch.device, n: int = 5, top: int = 8) -> None:
+    """Prints the device's busy time in ``n`` calls of ``step`` against their wall time, and
+    the costliest kernels (on the CPU: the ops' own CPU time)."""
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity, profile
+
+    cuda = device.type == "cuda"
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    step()
+    sync()
+    with profile(activities=[ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])) as prof:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            step()
+        sync()
+        wall = (time.perf_counter() - t0) * 1e6
+    by_name: dict[str, float] = defaultdict(float)
+    for event in prof.events() if cuda else ():
+        if event.device_type == DeviceType.CUDA:
+            by_name[event.name] += event.time_range.elapsed_us()
+    if not cuda:
+        by_name.update({event.key: event.self_cpu_time_total for event in prof.key_averages()})
+    busy = sum(by_name.values())
+    print(f"\nprofile of {label}: wall {wall / n / 1e3:.2f} ms a step, "
+          f"{'GPU busy (kernels, copies)' if cuda else 'CPU ops own time'} {busy / n / 1e3:.2f} ms "
+          f"({busy / wall:.0%} of the wall time)")
+    for name, us in sorted(by_name.items(), key=lambda item: -item[1])[:top]:
+        print(f"  {us / n / 1e3:8.3f} ms {us / max(busy, 1e-9):5.0%}  {name[:100]}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,8 +5,8 @@ mnist_5k, SGD with momentum, each member its own lr and weight decay), K members
 
 * kernels: each of its two convolutions (1->8 at 28x28, 8->16 at 14x14) for K members,
   forward and backward, as a loop of K convolutions, one grouped convolution (``groups=K``)
-  in NCHW and in channels-last, ``torch.func.vmap`` and unfolded patches in one batched
-  matmul; each in float32 with TF32 (cuDNN's default), in strict float32 (TF32 off) and
+  in NCHW ("grouped") and in channels-last, ``torch.func.vmap`` and unfolded patches in one
+  batched matmul (``stack_kernels.conv_forms``); each in float32 with TF32 (cuDNN's default), in strict float32 (TF32 off) and
   under bf16 autocast;
 * steps: the whole training step (batch gather, forward, loss, backward, the fused
   optimizer step) through :class:`~nntune.train.stack.Stack` itself, its convolutions in
@@ -40,13 +40,13 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch.func import functional_call, vmap
 
 from nntune.train.basics import batch_starts, count_outputs, make_loss, model_input_shape
@@ -56,17 +56,42 @@ from nntune.train.models import build_model
 from nntune.train.optim import build_optimizer, decoupled_step
 from nntune.train.splits import Splits
 from nntune.train.stack import Stack
+from stack_kernels import conv_forms, device_profile  # a sibling script: its folder is on sys.path
 
 CNN = {"model": "cnn", "conv_layers": 2, "filters": 8, "units": 64, "batch_size": 64, "epochs": 2,
        "optimizer": "momentum", "momentum": 0.9}
 CONVS = (("conv 1->8 3x3 28x28", 1, 8, 28), ("conv 8->16 3x3 14x14", 8, 16, 14))
-FORMS = ("loop", "grouped nchw", "grouped channels-last", "vmap", "unfold+bmm")
+FORMS = ("loop", "grouped", "grouped channels-last", "vmap", "unfold+baddbmm")  # stack_kernels.conv_forms's
 PRECISIONS = ("tf32", "fp32", "bf16")
 # Whole-step variants: (the convolutions' form, precision); the first is the trainer's today.
 VARIANTS = (("channels-last", "tf32"), ("nchw", "tf32"), ("channels-last", "fp32"), ("nchw", "fp32"),
             ("channels-last", "bf16"), ("nchw", "bf16"), ("vmap", "tf32"))
 TODAY = VARIANTS[0]
+RECORD = "record: "  # a child process's lines that carry one measurement, as JSON
 Record = dict[str, Any]
+
+
+class Records(list[Record]):
+    """The measurements so far; in a child process each is also printed as it is taken,
+    so that its parent keeps what was measured if the child is stopped."""
+
+    def __init__(self, benchmark: bool, echo: bool) -> None:
+        super().__init__()
+        self.benchmark, self.echo = benchmark, echo
+
+    def add(self, label: str, fn: Callable[[], Any], device: torch.device, timing: tuple[int, int, int],
+            **fields: Any) -> Record | None:
+        """Time ``fn`` (:func:`timed`); a variant that fails (a kernel cuDNN cannot run,
+        memory) is reported and left out, and the others go on."""
+        try:
+            record = {**fields, "benchmark": self.benchmark, **timed(fn, device, *timing)}
+        except Exception as error:  # noqa: BLE001
+            print(f"  {label}: failed, {error!r}"[:400], flush=True)
+            return None
+        self.append(record)
+        if self.echo:
+            print(RECORD + json.dumps(record), flush=True)
+        return record
 
 
 def sync(device: torch.device) -> None:
@@ -110,45 +135,17 @@ def precision(name: str, device: torch.device) -> Iterator[None]:
 # ---------------------------------------------------------------- single convolutions
 
 
-def conv_forms(k: int, c_in: int, c_out: int, size: int, device: torch.device,
-               batch: int = 64) -> dict[str, Callable[[], torch.Tensor]]:
-    """Each form of K stacked 3x3 convolutions as a call giving its output; the input
-    needs a gradient where the network's does (not for the images)."""
-    x = torch.randn(k, batch, c_in, size, size, device=device, requires_grad=c_in > 1)
-    w = torch.randn(k, c_out, c_in, 3, 3, device=device, requires_grad=True)
-    b = torch.randn(k, c_out, device=device, requires_grad=True)
-
-    def grouped(layout: torch.memory_format) -> torch.Tensor:
-        xg = x.transpose(0, 1).reshape(batch, k * c_in, size, size).contiguous(memory_format=layout)
-        return F.conv2d(xg, w.reshape(k * c_out, c_in, 3, 3), b.reshape(-1), padding=1, groups=k)
-
-    def unfolded() -> torch.Tensor:
-        cols = F.unfold(x.reshape(k * batch, c_in, size, size), 3, padding=1)
-        cols = cols.view(k, batch, c_in * 9, size * size).transpose(1, 2).reshape(k, c_in * 9, -1)
-        return torch.baddbmm(b.unsqueeze(-1), w.reshape(k, c_out, c_in * 9), cols)
-
-    return {
-        "loop": lambda: torch.stack([F.conv2d(x[i], w[i], b[i], padding=1) for i in range(k)]),
-        "grouped nchw": lambda: grouped(torch.contiguous_format),
-        "grouped channels-last": lambda: grouped(torch.channels_last),
-        "vmap": lambda: vmap(lambda xi, wi, bi: F.conv2d(xi, wi, bi, padding=1))(x, w, b),
-        "unfold+bmm": unfolded,
-    }
-
-
-def kernels(ks: list[int], device: torch.device, warmup: int, repeats: int, steps: int) -> list[Record]:
-    records = []
+def kernels(records: Records, ks: list[int], device: torch.device, timing: tuple[int, int, int]) -> None:
     for k in ks:
         for case, c_in, c_out, size in CONVS:
-            for form, fn in conv_forms(k, c_in, c_out, size, device).items():
+            for form, fn in conv_forms(k, 64, c_in, c_out, size, device, input_grad=c_in > 1).items():
                 for prec in PRECISIONS:
                     def call(fn: Callable[[], torch.Tensor] = fn, prec: str = prec) -> None:
                         with precision(prec, device):
                             out = fn()
                         out.float().sum().backward()
-                    records.append({"table": "kernel", "case": case, "k": k, "form": form, "precision": prec,
-                                    **timed(call, device, warmup, repeats, steps)})
-    return records
+                    records.add(f"K={k} {case} {form} {prec}", call, device, timing, table="kernel", case=case, k=k,
+                                form=form, precision=prec)
 
 
 # ---------------------------------------------------------------- whole training steps
@@ -178,7 +175,7 @@ def stack_step(stack: Stack, vmapped: bool) -> Callable[[], None]:
         template = build_model(stack.members[0].hp, stack.input_shape, stack.n_outputs)
     names = [name for name, _ in template.named_parameters()]
     solo = vmap(lambda params, x: functional_call(template, params, (x,)))
-    count = [0]
+    full, count = [s for s in stack.starts if s + bs <= n] or stack.starts[:1], [0]  # full batches: one shape
 
     def vmap_forward_backward(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         rows = idx.reshape(-1)
@@ -190,7 +187,7 @@ def stack_step(stack: Stack, vmapped: bool) -> Callable[[], None]:
         return loss, out
 
     def step() -> None:
-        start = stack.starts[count[0] % (len(stack.starts) - 1)]  # full batches: one shape
+        start = full[count[0] % len(full)]
         count[0] += 1
         idx = orders[:, start:start + bs]
         loss, out = vmap_forward_backward(idx) if vmapped else stack.forward_backward(idx, mask)
@@ -212,10 +209,11 @@ def solo_step(splits: Splits, device: torch.device) -> Callable[[], None]:
     loss_fn = make_loss("cross_entropy", "classification", count_outputs(splits), 1.0)
     x, y = splits.x_train.to(device, **layout), splits.y_train.to(device)
     order = torch.randperm(len(y)).to(device)
-    starts, count = batch_starts(len(y), hp["batch_size"], False)[:-1], [0]
+    bs, count = hp["batch_size"], [0]
+    starts = [s for s in batch_starts(len(y), bs, False) if s + bs <= len(y)] or [0]
 
     def step() -> None:
-        idx = order[starts[count[0] % len(starts)]:][:hp["batch_size"]]
+        idx = order[starts[count[0] % len(starts)]:][:bs]
         count[0] += 1
         out = model(x[idx])
         loss = loss_fn(out, y[idx])
@@ -228,106 +226,91 @@ def solo_step(splits: Splits, device: torch.device) -> Callable[[], None]:
     return step
 
 
-def steps(ks: list[int], splits: Splits, device: torch.device, benchmark: bool, warmup: int, repeats: int,
-          n: int) -> tuple[list[Record], dict[tuple[int, str, str], Callable[[], None]]]:
-    """Every variant's step at each K (and the solo step); the steps of the largest K kept
-    for the profile."""
-    solo = timed(solo_step(splits, device), device, warmup, repeats, n)
-    records: list[Record] = [{"table": "step", "k": 1, "variant": "solo fit", "precision": "tf32", **solo}]
-    kept: dict[tuple[int, str, str], Callable[[], None]] = {}
+def steps(records: Records, ks: list[int], splits: Splits, device: torch.device,
+          timing: tuple[int, int, int]) -> dict[tuple[str, str], Callable[[], None]]:
+    """Every variant's step at each K, and the solo step; returns the steps of the largest
+    K, each in its settings, for the profile."""
+    records.add("solo fit", solo_step(splits, device), device, timing, table="step", k=1, variant="solo fit",
+                precision="tf32")
+    kept: dict[tuple[str, str], Callable[[], None]] = {}
     for k in ks:
         for layout, prec in VARIANTS:
-            stack = new_stack(k, splits, device, layout, prec, benchmark)
-            step = stack_step(stack, layout == "vmap")
-            with stack.conv_settings(), precision("tf32" if prec == "bf16" else prec, device):
-                record = {"table": "step", "k": k, "variant": layout, "precision": prec,
-                          **timed(step, device, warmup, repeats, n)}
-            print(f"  K={k:<4} {layout:14} {prec:5} benchmark {'on ' if benchmark else 'off'}"
-                  f"  {record['ms']:8.2f} ms a step, first {record['first']:8.1f} ms", flush=True)
-            records.append(record)
-            if k == ks[-1]:
-                kept[(k, layout, prec)] = lambda stack=stack, step=step, prec=prec: _in_settings(stack, step, prec)
-            else:
-                del stack, step
-    return records, kept
+            label = f"K={k:<4} {layout:14} {prec:5} benchmark {'on ' if records.benchmark else 'off'}"
+            try:
+                stack = new_stack(k, splits, device, layout, prec, records.benchmark)
+                step = stack_step(stack, layout == "vmap")
+            except Exception as error:  # noqa: BLE001
+                print(f"  {label}: failed, {error!r}"[:400], flush=True)
+                continue
 
+            def in_settings(stack: Stack = stack, step: Callable[[], None] = step, prec: str = prec) -> None:
+                with stack.conv_settings(), precision("tf32" if prec == "bf16" else prec, device):
+                    step()
 
-def _in_settings(stack: Stack, step: Callable[[], None], prec: str) -> None:
-    with stack.conv_settings(), precision("tf32" if prec == "bf16" else prec, stack.device):
-        step()
+            record = records.add(label, in_settings, device, timing, table="step", k=k, variant=layout,
+                                 precision=prec)
+            if record is not None:
+                print(f"  {label}  {record['ms']:8.2f} ms a step, first {record['first']:8.1f} ms", flush=True)
+                if k == ks[-1]:
+                    kept[(layout, prec)] = in_settings
+    return kept
 
 
 # ---------------------------------------------------------------- profile, tables, summary
 
 
-def profile(label: str, step: Callable[[], None], device: torch.device, n: int = 5, top: int = 8) -> None:
-    """Device busy time of ``n`` steps against their wall time, and the costliest kernels
-    (on the CPU: the ops' own CPU time)."""
-    from torch.autograd import DeviceType
-    from torch.profiler import ProfilerActivity
-    from torch.profiler import profile as torch_profile
-
-    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
-    step()
-    sync(device)
-    with torch_profile(activities=activities) as prof:
-        t0 = time.perf_counter()
-        for _ in range(n):
-            step()
-        sync(device)
-        wall = (time.perf_counter() - t0) * 1e6
-    by_name: dict[str, float] = {}
-    if device.type == "cuda":
-        for event in prof.events():
-            if event.device_type == DeviceType.CUDA:
-                by_name[event.name] = by_name.get(event.name, 0.0) + event.time_range.elapsed_us()
-    else:
-        by_name = {event.key: event.self_cpu_time_total for event in prof.key_averages()}
-    busy = sum(by_name.values())
-    what = "GPU busy (kernels, copies)" if device.type == "cuda" else "CPU ops' own time"
-    print(f"\nprofile of {label}: wall {wall / n / 1e3:.2f} ms a step, {what} {busy / n / 1e3:.2f} ms "
-          f"({busy / wall:.0%} of the wall time)")
-    for name, us in sorted(by_name.items(), key=lambda item: -item[1])[:top]:
-        print(f"  {us / n / 1e3:8.3f} ms {us / max(busy, 1e-9):5.0%}  {name[:100]}")
-
-
 def measure(ks: list[int], device: torch.device, benchmark: bool, train_size: int | None, warmup: int,
-            repeats: int, n: int, with_profile: bool) -> list[Record]:
-    """Every record of this process, cuDNN's benchmark mode set to ``benchmark`` throughout.
-    The steps run before the lone kernels: a kernel of a step's shape would otherwise leave
-    its choice of algorithm cached, and the step's first call would not show what it costs."""
+            repeats: int, n: int, with_profile: bool, echo: bool = False) -> list[Record]:
+    """Every record of this process, cuDNN's benchmark mode set to ``benchmark`` throughout:
+    the steps, their profile, then the lone kernels. Steps first: a kernel of a step's shape
+    would otherwise leave its choice of algorithm cached, and the step's first call would not
+    show what that choice costs."""
     before = torch.backends.cudnn.benchmark
     torch.backends.cudnn.benchmark = benchmark
     try:
         splits = load_splits("mnist_5k", train_size=train_size)
-        records, kept = steps(ks, splits, device, benchmark, warmup, repeats, n)
-        records += kernels(ks, device, max(1, warmup // 2), repeats, max(1, n // 3))
-        if with_profile:
-            last = [r for r in records if r["table"] == "step" and r["k"] == ks[-1]]
-            fastest = min((r for r in last if r["precision"] == "tf32"), key=lambda r: r["ms"])
-            # Today's step (benchmark off, the first variant) too, where the time goes now.
-            for r in [fastest] + ([last[0]] if last[0] is not fastest and not benchmark else []):
+        records = Records(benchmark, echo)
+        kept = steps(records, ks, splits, device, (warmup, repeats, n))
+        last = [r for r in records if r["table"] == "step" and r["k"] == ks[-1] and r["precision"] == "tf32"]
+        if with_profile and last:
+            fastest = min(last, key=lambda r: r["ms"])
+            # Today's step (benchmark off, the first variant) too: where the time goes now.
+            today = [r for r in last if (r["variant"], r["precision"]) == TODAY and not benchmark]
+            for r in [fastest] + [r for r in today if r is not fastest]:
                 label = f"K={ks[-1]} {r['variant']} {r['precision']}, cudnn.benchmark {'on' if benchmark else 'off'}"
                 try:  # a profiler that cannot start on this machine costs the profile only
-                    profile(label, kept[(ks[-1], r["variant"], r["precision"])], device)
+                    device_profile(label, kept[(r["variant"], r["precision"])], device)
                 except Exception as error:  # noqa: BLE001
                     print(f"\nprofile of {label} failed: {error!r}")
+        kernels(records, ks, device, (max(1, warmup // 2), repeats, max(1, n // 3)))  # last: the least needed
     finally:
         torch.backends.cudnn.benchmark = before
-    return [{**r, "benchmark": benchmark} for r in records]
+    return list(records)
 
 
-def child_records(argv: list[str]) -> list[Record]:
-    """The records of this script run in a fresh process with ``argv``; its other output is
-    passed on. A child that fails is reported and gives none."""
-    done = subprocess.run([sys.executable, os.path.abspath(__file__), *argv, "--records"], capture_output=True,
-                          text=True, env=os.environ.copy())
-    lines = done.stdout.rstrip("\n").splitlines()
-    print("\n".join(lines[:-1]), flush=True)
-    if done.returncode != 0 or not lines:
-        print(f"the child process ({' '.join(argv)}) failed, exit {done.returncode}:\n{done.stderr[-3000:]}")
-        return []
-    return json.loads(lines[-1])
+def child_records(argv: list[str], timeout: float | None) -> list[Record]:
+    """The records of this script run in a fresh process with ``argv``, taken as it prints
+    them; its other output is passed on as it comes. A child still running after
+    ``timeout`` seconds is stopped, and what it measured until then is kept."""
+    child = subprocess.Popen([sys.executable, os.path.abspath(__file__), *argv, "--records"], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, env=os.environ.copy())
+    timer = threading.Timer(timeout, child.kill) if timeout is not None else None
+    if timer is not None:
+        timer.start()
+    records = []
+    assert child.stdout is not None
+    for line in child.stdout:
+        if line.startswith(RECORD):
+            records.append(json.loads(line[len(RECORD):]))
+        elif not line.startswith(("USDT:", "ERROR:")):  # the profiler's own log lines
+            print(line, end="", flush=True)
+    code = child.wait()
+    if timer is not None:
+        timer.cancel()
+    if code != 0:
+        print(f"the child process ({' '.join(argv)}) ended with exit {code}"
+              + (f" (stopped after {timeout:.0f} s)" if code == -9 else "") + f"; {len(records)} records kept")
+    return records
 
 
 def fmt(record: Record | None) -> str:
@@ -405,6 +388,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--cudnn-benchmark", choices=("both", "off", "on"), default="both",
                         help="both: off here, then on in a child process")
     parser.add_argument("--no-profile", action="store_true", help="skip the profile of the fastest step")
+    parser.add_argument("--deadline", type=float, default=None,
+                        help="seconds: the child process is stopped then, keeping what it measured")
     parser.add_argument("--records", action="store_true", help=argparse.SUPPRESS)  # a child's: JSON records last
     args = parser.parse_args(argv)
     if min(args.k) < 1 or min(args.warmup + 1, args.repeats, args.steps) < 1:
@@ -421,14 +406,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     t0 = time.perf_counter()
     records: list[Record] = []
     for mode in (("off", "on") if args.cudnn_benchmark == "both" else (args.cudnn_benchmark,)):
-        print(f"cudnn.benchmark {mode}:", flush=True)
-        if mode == "on" and args.cudnn_benchmark == "both":
-            records += child_records(common + ["--cudnn-benchmark", "on"])
+        if mode == "on" and args.cudnn_benchmark == "both":  # the child prints its own heading
+            left = None if args.deadline is None else max(5.0, args.deadline - (time.perf_counter() - t0))
+            records += child_records(common + ["--cudnn-benchmark", "on"], left)
         else:
+            print(f"cudnn.benchmark {mode}:", flush=True)
             records += measure(args.k, device, mode == "on", args.train_size, args.warmup, args.repeats, args.steps,
-                               not args.no_profile)
+                               not args.no_profile, echo=args.records)
     if args.records:
-        print(json.dumps(records))
         return {}
     print_tables(records, args.k)
     out = summary(records, args.k, device)

@@ -54,7 +54,7 @@ OUT=${OUT:-/tmp/gpu-check-out}
 STEPS=${GPU_CHECK_STEPS:-tests kernels stack_mlp stack_cnn race}
 FASHION_DIR=/usr/share/datasets/fashion-mnist  # nntune.train.datasets.FASHION_MNIST_DIR
 if [ "$DEVICE" = cuda ]; then
-  KS_MLP=${GPU_CHECK_KS:-32 128}; KS_CNN=${GPU_CHECK_KS:-32 64 128}; KERNELS=(--k 32 128)
+  KS_MLP=${GPU_CHECK_KS:-32 128}; KS_CNN=${GPU_CHECK_KS:-32 64 128}; KERNELS=(--k 32 128 --deadline 80)
   SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-30}
   T_TESTS=100; T_KERNELS=90; T_MLP=80; T_CNN=90; T_RACE=190; WORKERS=8
 elif [ "$DEVICE" = cpu ]; then
@@ -128,7 +128,8 @@ run_step tests "$T_TESTS" "$PY" -m pytest -q -p no:cacheprovider -n "$WORKERS" -
   tests/train/test_threads.py tests/test_builtin_stack.py tests/executors/test_population.py \
   tests/executors/test_population_workers.py
 # The stacked CNN's step and convolutions in every form; cudnn.benchmark on runs in a child
-# process of its own (cuDNN keeps each shape's choice for the process, however it was made).
+# process of its own (cuDNN keeps each shape's choice for the process, however it was made),
+# stopped at 80 s (--deadline) so that the tables of what was measured still print.
 run_step kernels "$T_KERNELS" "$PY" benchmarks/stack_kernels.py --device "$DEVICE" "${KERNELS[@]}"
 # shellcheck disable=SC2086  # KS is a list of words
 run_step stack_mlp "$T_MLP" "$PY" benchmarks/stacked.py --device "$DEVICE" --only mlp --k $KS_MLP --repeats 1 \

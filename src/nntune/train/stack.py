@@ -125,11 +125,8 @@ class Stack:
         with torch.random.fork_rng(devices=[]):  # building draws from the global generator: keep the caller's
             template = build_model({**hp, "dropout": 0.5, "init": "default"}, self.input_shape, self.n_outputs)
         self.net = StackedNet(template, capacity, self.device, check_conv_layout(conv_layout, self.device))
-        # None leaves cuDNN's choice of algorithm to the caller's flag (torch's default: its
-        # heuristics). Searching (benchmark mode) costs a one-time search per new shape, and
-        # a stack's shapes change with its capacity (and the last batch, and validation's
-        # chunks); whether a grouped convolution's steps win that back on a GPU is what
-        # benchmarks/stack_kernels_cuda.py measures (first step against the steps after it).
+        # None by default: cuDNN's benchmark mode searches once per new shape, and a stack's
+        # shapes change with its capacity; see stack_models.cudnn_benchmark.
         self.cudnn_benchmark = cudnn_benchmark
         self.bs = resolve_batch_size(hp["batch_size"], len(splits.y_train))
         self.member_flops = step_flops(template, self.input_shape, self.bs)  # one member's training step

@@ -64,7 +64,14 @@ def cudnn_benchmark(enabled: bool | None, device: torch.device) -> Iterator[None
     """``torch.backends.cudnn.benchmark`` set to ``enabled`` while the block runs on a CUDA
     ``device``, and the caller's setting put back afterwards (None, or another device:
     left as it is). cuDNN caches the algorithm it picked per convolution shape, thread and
-    process, whichever way it picked it, so the flag decides only for shapes not seen yet."""
+    process, whichever way it picked it, so the flag decides only for shapes not seen yet.
+
+    The stack's default is None, torch's own default then (off: cuDNN's heuristics). Not
+    measured on a GPU yet; the reasoning: the search pays off over many steps of one shape,
+    but costs once per shape (forward and both backward passes of each convolution, the
+    last short batch, validation's chunks), and a stack's shapes change whenever its
+    capacity does. ``benchmarks/stack_kernels_cuda.py`` measures both sides: the steps with
+    and without it, and the first step, which holds the search."""
     if enabled is None or device.type != "cuda":
         yield
         return
