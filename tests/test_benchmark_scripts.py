@@ -147,6 +147,12 @@ def test_stack_kernels_gpu_comparison_runs_on_the_cpu(capsys) -> None:
     assert any(line.startswith("profile of K=2 ") for line in lines)
 
 
+def test_a_child_past_its_deadline_is_stopped(capsys) -> None:
+    records = stack_kernels_cuda().child_records([*SMALLEST, "--cudnn-benchmark", "on"], timeout=1.0)
+    assert records == []  # torch alone takes longer than that to import
+    assert "ended with exit -9 (stopped after 1 s); 0 records kept" in capsys.readouterr().out
+
+
 @pytest.mark.slow
 def test_stack_kernels_compare_runs_benchmark_mode_in_a_child_process(capsys) -> None:
     stack_kernels().main(["--compare", *SMALLEST, "--no-profile"])
