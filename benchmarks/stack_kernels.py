@@ -342,6 +342,9 @@ def device_profile(label: str, step: Callable[[], None], device: torch.device, n
     if not cuda:
         by_name.update({event.key: event.self_cpu_time_total for event in prof.key_averages()})
     busy = sum(by_name.values())
+    if cuda and not busy:
+        print(f"\nprofile of {label}: no GPU events recorded (is CUPTI missing?)")
+        return
     print(f"\nprofile of {label}: wall {wall / n / 1e3:.2f} ms a step, "
           f"{'GPU busy (kernels, copies)' if cuda else 'CPU ops own time'} {busy / n / 1e3:.2f} ms "
           f"({busy / wall:.0%} of the wall time)")

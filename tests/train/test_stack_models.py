@@ -51,24 +51,33 @@ def test_stacked_linear_with_its_relu_matches_the_two_steps_apart() -> None:
     assert all(torch.equal(g, h) for g, h in zip(*grads))
 
 
-def test_the_convolutions_layout_changes_no_result(digits_images: Splits) -> None:
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs CUDA"))])
+def test_the_convolutions_layout_changes_no_result(device: str, digits_images: Splits,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # On CUDA in true float32 (see test_stack_fit's float32_on): the two layouts run other
+    # cuDNN algorithms, whose roundings differ, and TF32 would make that 0.1-6%.
+    if device == "cuda":
+        monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+    tolerance = 1e-5 if device == "cpu" else 1e-3
+    flips = 0 if device == "cpu" else 1 / len(digits_images.y_val)  # a prediction on the edge may flip
     structure = {"model": "cnn", "conv_layers": 2, "filters": 4, "units": 16, "batch_size": 128, "epochs": 2,
                  "optimizer": "momentum"}
     histories, layouts = {}, {}
     for layout in ("channels_last", "nchw"):
-        stack = Stack(structure, digits_images, capacity=2, conv_layout=layout)
+        stack = Stack(structure, digits_images, capacity=2, device=device, conv_layout=layout)
         for i, lr in enumerate((0.05, 0.02)):
             stack.add({**structure, "lr": lr}, seed=i)
-        idx = torch.arange(8).view(2, 4)
-        xb = stack.net.gather(stack.x_train, idx)
+        xb = stack.net.gather(stack.x_train, torch.arange(8, device=device).view(2, 4))
         layouts[layout] = (xb.is_contiguous(memory_format=torch.channels_last), xb.is_contiguous())
         histories[layout] = {r.key: r.history for r in stack.run()}
     assert layouts == {"channels_last": (True, False), "nchw": (False, True)}
     for key, history in histories["channels_last"].items():
         other = histories["nchw"][key]
         for a, b in zip(history, other, strict=True):
-            for name in ("train_loss", "val_loss", "value"):
-                assert b[name] == pytest.approx(a[name], rel=1e-5), (key, name)
+            for name in ("train_loss", "val_loss"):
+                assert b[name] == pytest.approx(a[name], rel=tolerance), (key, name)
+            assert abs(b["value"] - a["value"]) <= flips + 1e-12, key
 
 
 def test_an_unknown_layout_is_refused_by_name(digits_images: Splits) -> None:
