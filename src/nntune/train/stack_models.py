@@ -39,16 +39,18 @@ OPTIMIZER_FAMILY = {
 }
 STACKABLE_MODELS = ("mlp", "cnn")
 CONV_LAYOUTS = {"channels_last": torch.channels_last, "nchw": torch.contiguous_format}
+# The layout of a stack's convolutions by device type when none is asked for. On the CPU it
+# is measured (benchmarks/stack_kernels.py: pooling and the grouped convolution several
+# times faster than in NCHW). On CUDA it is not measured yet: cuDNN's NHWC kernels are the
+# ones built for tensor cores (TF32, bf16), which argues for channels-last, but a grouped
+# convolution of 1-16 channels a group leaves them little to fill; stack_kernels_cuda.py
+# times both, and this is where to flip it.
+DEFAULT_CONV_LAYOUT = {"cpu": "channels_last", "cuda": "channels_last"}
 
 
 def default_conv_layout(device: torch.device) -> str:
-    """The memory layout of a stack's convolutions when none is asked for: channels-last
-    everywhere. On the CPU it is measured (``benchmarks/stack_kernels.py``: pooling and the
-    grouped convolution several times faster than in NCHW). On CUDA it is not measured yet:
-    cuDNN's NHWC kernels are the ones built for tensor cores (TF32, bf16), which argues for
-    channels-last, but a grouped convolution of 1-16 channels a group leaves them little to
-    fill; ``benchmarks/stack_kernels_cuda.py`` times both, and this is where to flip it."""
-    return "channels_last"
+    """:data:`DEFAULT_CONV_LAYOUT` of ``device`` (channels-last for other devices)."""
+    return DEFAULT_CONV_LAYOUT.get(device.type, "channels_last")
 
 
 def check_conv_layout(layout: str | None, device: torch.device) -> str:
