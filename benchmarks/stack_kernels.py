@@ -63,9 +63,16 @@ the step 4.9 -> 4.55 ms, of which the batched matmuls are about 2.6 ms. A flat [
 parameter buffer was measured for the optimizer and not kept: its passes take as long as
 per parameter (bound by memory, 790-920 against 800-850 µs a step).
 
+On a GPU the question is another: ``--device cuda`` compares the forms of the stacked
+CNN's whole training step and of its convolutions there (NCHW or channels-last, cuDNN's
+benchmark mode off or on, TF32 on or off, bf16, ``vmap``, against solo ``fit`` steps):
+:mod:`stack_kernels_cuda`, which says how to read it; ``--compare --device cpu`` runs the
+same on the CPU, to try it without a GPU.
+
     python benchmarks/stack_kernels.py [--k 32] [--threads 2]
     python benchmarks/stack_kernels.py --cnn-step --threads 1 [--k 32]   # 2 minutes
     python benchmarks/stack_kernels.py --mlp-step --threads 1 [--k 32]   # 20 seconds
+    python benchmarks/stack_kernels.py --device cuda [--k 32 128]        # about a minute on an H200
 """
 
 from __future__ import annotations
@@ -105,11 +112,19 @@ def dense(k: int, batch: int = 64, n_in: int = 128, n_out: int = 128) -> dict[st
 
 
 def conv(k: int, batch: int = 64, c_in: int = 16, c_out: int = 32, size: int = 14) -> dict[str, float]:
-    x = torch.randn(k, batch, c_in, size, size)
-    w = torch.randn(k, c_out, c_in, 3, 3, requires_grad=True)
-    b = torch.randn(k, c_out, requires_grad=True)
-    xg = x.transpose(0, 1).reshape(batch, k * c_in, size, size)
-    xg_last = xg.contiguous(memory_format=torch.channels_last)
+    return {form: timed(fn) for form, fn in conv_forms(k, batch, c_in, c_out, size).items()}
+
+
+def conv_forms(k: int, batch: int, c_in: int, c_out: int, size: int, device: torch.device | str = "cpu",
+               input_grad: bool = False) -> dict[str, Callable[[], torch.Tensor]]:
+    """Each form of K stacked 3x3 convolutions, as a call giving its output; each input is
+    made in its layout beforehand, as a stacked network's layers receive it. ``input_grad``:
+    the input's gradient is computed too (every convolution's but the first's)."""
+    x = torch.randn(k, batch, c_in, size, size, device=device, requires_grad=input_grad)
+    w = torch.randn(k, c_out, c_in, 3, 3, device=device, requires_grad=True)
+    b = torch.randn(k, c_out, device=device, requires_grad=True)
+    xg = x.detach().transpose(0, 1).reshape(batch, k * c_in, size, size).requires_grad_(input_grad)
+    xg_last = xg.detach().contiguous(memory_format=torch.channels_last).requires_grad_(input_grad)
 
     def grouped(inputs: torch.Tensor) -> torch.Tensor:
         return F.conv2d(inputs, w.reshape(k * c_out, c_in, 3, 3), b.reshape(-1), padding=1, groups=k)
@@ -120,11 +135,11 @@ def conv(k: int, batch: int = 64, c_in: int = 16, c_out: int = 32, size: int = 1
         return torch.baddbmm(b.unsqueeze(-1), w.reshape(k, c_out, c_in * 9), cols)
 
     return {
-        "loop": timed(lambda: torch.stack([F.conv2d(x[i], w[i], b[i], padding=1) for i in range(k)])),
-        "grouped": timed(lambda: grouped(xg)),
-        "grouped channels-last": timed(lambda: grouped(xg_last)),
-        "vmap": timed(lambda: vmap(lambda xi, wi, bi: F.conv2d(xi, wi, bi, padding=1))(x, w, b)),
-        "unfold+baddbmm": timed(im2col),
+        "loop": lambda: torch.stack([F.conv2d(x[i], w[i], b[i], padding=1) for i in range(k)]),
+        "grouped": lambda: grouped(xg),
+        "grouped channels-last": lambda: grouped(xg_last),
+        "vmap": lambda: vmap(lambda xi, wi, bi: F.conv2d(xi, wi, bi, padding=1))(x, w, b),
+        "unfold+baddbmm": im2col,
     }
 
 
@@ -304,30 +319,82 @@ def mlp_step(k: int, epochs: int = 6) -> tuple[dict[str, float], dict[str, float
     return phases, by_op
 
 
-def main() -> None:
+def device_profile(label: str, step: Callable[[], None], device: torch.device, n: int = 5, top: int = 8) -> None:
+    """Prints the device's busy time in ``n`` calls of ``step`` against their wall time, and
+    the costliest kernels (on the CPU: the ops' own CPU time)."""
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity, profile
+
+    cuda = device.type == "cuda"
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    step()
+    sync()
+    with profile(activities=[ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])) as prof:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            step()
+        sync()
+        wall = (time.perf_counter() - t0) * 1e6
+    by_name: dict[str, float] = defaultdict(float)
+    for event in prof.events() if cuda else ():
+        if event.device_type == DeviceType.CUDA:
+            by_name[event.name] += event.time_range.elapsed_us()
+    if not cuda:
+        by_name.update({event.key: event.self_cpu_time_total for event in prof.key_averages()})
+    busy = sum(by_name.values())
+    if cuda and not busy:
+        print(f"\nprofile of {label}: no GPU events recorded (is CUPTI missing?)")
+        return
+    print(f"\nprofile of {label}: wall {wall / n / 1e3:.2f} ms a step, "
+          f"{'GPU busy (kernels, copies)' if cuda else 'CPU ops own time'} {busy / n / 1e3:.2f} ms "
+          f"({busy / wall:.0%} of the wall time)")
+    for name, us in sorted(by_name.items(), key=lambda item: -item[1])[:top]:
+        print(f"  {us / n / 1e3:8.3f} ms {us / max(busy, 1e-9):5.0%}  {name[:100]}")
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--k", type=int, default=32)
+    parser.add_argument("--k", type=int, nargs="+", default=None,
+                        help="members stacked (32; each in turn when several; on cuda 32 128)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cnn-step", action="store_true",
                         help="instead: one epoch of the benchmark CNN, stacked against solo, by op")
     parser.add_argument("--mlp-step", action="store_true",
                         help="instead: epochs of the benchmark MLP stacked, CPU time by op")
-    args = parser.parse_args()
+    parser.add_argument("--device", default="cpu",
+                        help="cpu (these kernels), or cuda: the GPU comparison of stack_kernels_cuda.py")
+    parser.add_argument("--compare", action="store_true",
+                        help="the GPU comparison on --device (implied by --device cuda); further options"
+                             " are stack_kernels_cuda.py's")
+    args, rest = parser.parse_known_args(argv)
+    if (args.compare or args.device != "cpu") and (args.cnn_step or args.mlp_step):
+        parser.error("--cnn-step and --mlp-step profile the CPU; the GPU comparison is --device cuda alone")
+    if args.compare or args.device != "cpu":
+        from stack_kernels_cuda import main as compare  # a sibling script: its folder is on sys.path
+
+        compare(["--device", args.device, *(["--k", *map(str, args.k)] if args.k else []), *rest])
+        return
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     torch.set_num_threads(args.threads)
-    if args.cnn_step:
-        cnn_step(args.k)
-        return
-    if args.mlp_step:
-        mlp_step(args.k)
-        return
-    cases = (("dense 128->128, batch 64", dense(args.k)),
-             ("conv 1->8 3x3 28x28, batch 64", conv(args.k, c_in=1, c_out=8, size=28)),
-             ("conv 8->16 3x3 14x14, batch 64", conv(args.k, c_in=8, c_out=16)),
-             ("conv 16->32 3x3 14x14, batch 64", conv(args.k)))
+    for k in args.k or [32]:
+        if args.cnn_step:
+            cnn_step(k)
+        elif args.mlp_step:
+            mlp_step(k)
+        else:
+            kernel_table(k)
+
+
+def kernel_table(k: int) -> None:
+    cases = (("dense 128->128, batch 64", dense(k)),
+             ("conv 1->8 3x3 28x28, batch 64", conv(k, c_in=1, c_out=8, size=28)),
+             ("conv 8->16 3x3 14x14, batch 64", conv(k, c_in=8, c_out=16)),
+             ("conv 16->32 3x3 14x14, batch 64", conv(k)))
     for name, result in cases:
         loop = result["loop"]
         cells = "  ".join(f"{kind} {ms:7.2f} ms ({loop / ms:4.1f}x)" for kind, ms in result.items())
-        print(f"K={args.k} {name}: {cells}")
+        print(f"K={k} {name}: {cells}")
 
 
 if __name__ == "__main__":

@@ -6,14 +6,19 @@
 #
 # Installs the carried wheels into $GPU_CHECK_SITE (put first on PYTHONPATH, with src), puts
 # Fashion-MNIST where nntune reads it (/usr/share/datasets/fashion-mnist), prints the
-# environment, then runs four steps, each under its own timeout, each step's output tee'd
+# environment, then runs five steps, each under its own timeout, each step's output tee'd
 # into $OUT/<step>.txt; a step that fails or times out does not stop the next:
 #
 #   step       what                                                     on an H200 (2026-12-04):
 #                                                                         seen / timeout
 #   tests      the CUDA tests and the stacked trainer's and population     69 s / 100 s
 #              executor's tests, pytest -n 8
-#   stack_mlp  benchmarks/stacked.py --only mlp, K = 32 128 256, 1 repeat  ~140 s / 170 s
+#   kernels    benchmarks/stack_kernels.py --device cuda, K = 32 128: the  ~50 s / 90 s
+#              stacked CNN's step and convolutions in every form (NCHW or  (not run yet:
+#              channels-last, cudnn.benchmark off/on, TF32 on/off, bf16,    estimated)
+#              vmap) against solo fit steps; its last line is JSON
+#   stack_mlp  benchmarks/stacked.py --only mlp, K = 32 128, 1 repeat       ~55 s / 80 s
+#              (K = 256, 88 s more one at a time, is recorded in docs/benchmarks.md)
 #   stack_cnn  benchmarks/stacked.py --only cnn, K = 32 64 128, --quick  ~60 s / 90 s
 #              (2 epochs: the speedup is per step, so 2 epochs show it as 10 do; the
 #              CNN stack's throughput was the same at K = 256 as at 128)
@@ -21,12 +26,12 @@
 #              against optuna-tpe-hyperband, 30 s per run (4 runs, plus warm-up and
 #              each run's best model retrained once for its test value; 35 s runs took 199 s)
 #
-# Setup and the environment take ~20 s: ~7.5 minutes expected, 9.5 at the timeouts (a
-# command may run 10). The one-at-a-time side dominates stacked.py: 416 separate fits for
-# the MLP (32+128+256), each bound by kernel launches, not arithmetic (a digits MLP fit is
+# Setup and the environment take ~20 s: ~7 minutes expected, 9.5 at the timeouts (a
+# command may run 10). The one-at-a-time side dominates stacked.py: 160 separate fits for
+# the MLP (32+128), each bound by kernel launches, not arithmetic (a digits MLP fit is
 # 170 steps, 0.3 s; K = 256 took 88 s one at a time against 2.8 s stacked); the CNN's 2
 # epochs on mnist_5k are 94 steps, 0.2 s. Rows print as each K ends, so a timeout still
-# leaves the smaller Ks' rows.
+# leaves the smaller Ks' rows; the kernels step prints each step's time as it is measured.
 #
 # Variables (the defaults are the GPU run's):
 #   OUT                    where the step files go (the device tool's; else /tmp/gpu-check-out)
@@ -34,10 +39,10 @@
 #                          GPU needed, to prove the wheels complete and the files come out
 #   GPU_CHECK_PYTHON       the interpreter (python3)
 #   GPU_CHECK_WHEELS       the wheel folder (.whl); GPU_CHECK_SITE the install target (/tmp/site)
-#   GPU_CHECK_KS           stacked.py's Ks for both networks (MLP "32 128 256", CNN "32 64 128";
-#                          dry run "1 2")
+#   GPU_CHECK_KS           stacked.py's Ks for both networks (MLP "32 128", CNN "32 64 128";
+#                          dry run "1 2"); the kernels step's are "32 128" (dry run: "2", 256 images)
 #   GPU_CHECK_SEEDS, GPU_CHECK_BUDGET   the race's seeds (2) and seconds per run (30; dry run 8)
-#   GPU_CHECK_STEPS        the steps to run ("tests stack_mlp stack_cnn race")
+#   GPU_CHECK_STEPS        the steps to run ("tests kernels stack_mlp stack_cnn race")
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,15 +51,16 @@ PY=${GPU_CHECK_PYTHON:-python3}
 WHEELS=${GPU_CHECK_WHEELS:-.whl}
 SITE=${GPU_CHECK_SITE:-/tmp/site}
 OUT=${OUT:-/tmp/gpu-check-out}
-STEPS=${GPU_CHECK_STEPS:-tests stack_mlp stack_cnn race}
+STEPS=${GPU_CHECK_STEPS:-tests kernels stack_mlp stack_cnn race}
 FASHION_DIR=/usr/share/datasets/fashion-mnist  # nntune.train.datasets.FASHION_MNIST_DIR
 if [ "$DEVICE" = cuda ]; then
-  KS_MLP=${GPU_CHECK_KS:-32 128 256}; KS_CNN=${GPU_CHECK_KS:-32 64 128}
+  KS_MLP=${GPU_CHECK_KS:-32 128}; KS_CNN=${GPU_CHECK_KS:-32 64 128}; KERNELS=(--k 32 128 --deadline 80)
   SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-30}
-  T_TESTS=100; T_MLP=170; T_CNN=90; T_RACE=190; WORKERS=8
+  T_TESTS=100; T_KERNELS=90; T_MLP=80; T_CNN=90; T_RACE=190; WORKERS=8
 elif [ "$DEVICE" = cpu ]; then
   KS_MLP=${GPU_CHECK_KS:-1 2}; KS_CNN=$KS_MLP; SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-8}
-  T_TESTS=400; T_MLP=120; T_CNN=120; T_RACE=300; WORKERS=2
+  KERNELS=(--compare --k 2 --train-size 256 --warmup 1 --repeats 2 --steps 2)
+  T_TESTS=400; T_KERNELS=120; T_MLP=120; T_CNN=120; T_RACE=300; WORKERS=2
 else
   echo "GPU_CHECK_DEVICE: cuda or cpu, got '$DEVICE'" >&2; exit 2
 fi
@@ -121,6 +127,10 @@ run_step tests "$T_TESTS" "$PY" -m pytest -q -p no:cacheprovider -n "$WORKERS" -
   tests/train/test_stack_models.py tests/train/test_stack_optim.py tests/train/test_stack_shards.py \
   tests/train/test_threads.py tests/test_builtin_stack.py tests/executors/test_population.py \
   tests/executors/test_population_workers.py
+# The stacked CNN's step and convolutions in every form; cudnn.benchmark on runs in a child
+# process of its own (cuDNN keeps each shape's choice for the process, however it was made),
+# stopped at 80 s (--deadline) so that the tables of what was measured still print.
+run_step kernels "$T_KERNELS" "$PY" benchmarks/stack_kernels.py --device "$DEVICE" "${KERNELS[@]}"
 # shellcheck disable=SC2086  # KS is a list of words
 run_step stack_mlp "$T_MLP" "$PY" benchmarks/stacked.py --device "$DEVICE" --only mlp --k $KS_MLP --repeats 1 \
   --no-workers

@@ -115,6 +115,56 @@ def test_stack_kernels_mlp_step_times_each_phase_and_op_group(capsys) -> None:
     assert "K=2 MLP 2x128 on digits" in out and "CPU ms per epoch by op" in out
 
 
+def stack_kernels_cuda() -> ModuleType:
+    # The name stack_kernels.py imports it by: one module, not two.
+    return load_benchmark("stack_kernels_cuda.py", "stack_kernels_cuda")
+
+
+SMALLEST = ["--device", "cpu", "--k", "2", "--train-size", "128", "--warmup", "0", "--repeats", "1", "--steps", "1"]
+
+
+def test_stack_kernels_gpu_comparison_runs_on_the_cpu(capsys) -> None:
+    """The GPU comparison's code, on the CPU where its CUDA flags change nothing: every
+    step variant and kernel form timed, the profile, the tables and the JSON summary."""
+    bench = stack_kernels_cuda()
+    out = bench.main([*SMALLEST, "--cudnn-benchmark", "off"])
+    assert set(out) == {"device", "torch", "solo_ms", "2"} and sane(out["solo_ms"])
+    entry = out["2"]
+    assert entry["today"]["convolutions"] == "channels-last" and entry["today"]["precision"] == "tf32"
+    assert entry["fastest"]["ms"] <= min(entry["today"]["ms"], entry["fastest_tf32"]["ms"])
+    assert entry["fastest_tf32"]["precision"] == "tf32" and entry["gain"] >= entry["gain_tf32"] >= 1.0
+    assert all(sane(entry[key]) for key in ("speedup_today", "speedup_fastest", "speedup_fastest_tf32"))
+    lines = capsys.readouterr().out.splitlines()
+    assert json.loads(lines[-1]) == out
+    table = lines[lines.index(next(line for line in lines if line.startswith("K=2 stacked CNN training step"))) + 2:]
+    assert [tuple(row.split()[:3]) for row in table[:len(bench.VARIANTS)]] == [
+        (form, precision, "off") for form, precision in bench.VARIANTS]
+    for case, *_ in bench.CONVS:
+        at = lines.index(f"K=2 {case}, batch 64: ms per forward+backward")
+        rows = lines[at + 3:at + 3 + len(bench.FORMS)]
+        assert [row[:24].strip() for row in rows] == list(bench.FORMS)
+        assert all(sane(float(ms)) for row in rows for ms in row[24:].split())
+    assert any(line.startswith("profile of K=2 ") for line in lines)
+
+
+def test_a_child_past_its_deadline_is_stopped(capsys) -> None:
+    records = stack_kernels_cuda().child_records([*SMALLEST, "--cudnn-benchmark", "on"], timeout=1.0)
+    assert records == []  # torch alone takes longer than that to import
+    assert "ended with exit -9 (stopped after 1 s); 0 records kept" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_stack_kernels_compare_runs_benchmark_mode_in_a_child_process(capsys) -> None:
+    stack_kernels().main(["--compare", *SMALLEST, "--no-profile"])
+    lines = capsys.readouterr().out.splitlines()
+    bench = stack_kernels_cuda()
+    rows = [row for row in map(str.split, lines) if len(row) >= 7 and row[2] in ("off", "on")]
+    assert [(row[0], row[1], row[2]) for row in rows] == [
+        (form, precision, mode) for mode in ("off", "on") for form, precision in bench.VARIANTS]
+    summary = json.loads(lines[-1])
+    assert summary["2"]["today"]["cudnn_benchmark"] is False and sane(summary["2"]["fastest"]["ms"])
+
+
 def test_stack_shards_compares_shards_with_one_stack(capsys, threads_put_back) -> None:
     bench = load_benchmark("stack_shards.py", "stack_shards_bench")
     table = bench.compare([2], 1, 1, False)

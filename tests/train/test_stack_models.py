@@ -1,11 +1,16 @@
-"""The stacked network's kernels against their plain forms."""
+"""The stacked network's kernels against their plain forms, and the settings that change
+how its convolutions run but not what they compute."""
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
-from nntune.train.stack_models import StackedLinear, relu_after_max_pool
+from nntune.exceptions import ConfigError
+from nntune.train.splits import Splits
+from nntune.train.stack import Stack
+from nntune.train.stack_models import StackedLinear, cudnn_benchmark, relu_after_max_pool
 
 
 def test_relu_moves_after_max_pooling_with_the_same_outputs_and_gradients() -> None:
@@ -44,3 +49,55 @@ def test_stacked_linear_with_its_relu_matches_the_two_steps_apart() -> None:
     assert torch.equal(fused, apart) and bool((fused == 0).any()) and bool((fused > 0).any())
     grads = [torch.autograd.grad(out.pow(2).sum(), (x, w, b)) for out in (fused, apart)]
     assert all(torch.equal(g, h) for g, h in zip(*grads))
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs CUDA"))])
+def test_the_convolutions_layout_changes_no_result(device: str, digits_images: Splits,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # On CUDA in true float32 (see test_stack_fit's float32_on): the two layouts run other
+    # cuDNN algorithms, whose roundings differ, and TF32 would make that 0.1-6%.
+    if device == "cuda":
+        monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+    tolerance = 1e-5 if device == "cpu" else 1e-3
+    flips = 0 if device == "cpu" else 1 / len(digits_images.y_val)  # a prediction on the edge may flip
+    structure = {"model": "cnn", "conv_layers": 2, "filters": 4, "units": 16, "batch_size": 128, "epochs": 2,
+                 "optimizer": "momentum"}
+    histories, layouts = {}, {}
+    for layout in ("channels_last", "nchw"):
+        stack = Stack(structure, digits_images, capacity=2, device=device, conv_layout=layout)
+        for i, lr in enumerate((0.05, 0.02)):
+            stack.add({**structure, "lr": lr}, seed=i)
+        xb = stack.net.gather(stack.x_train, torch.arange(8, device=device).view(2, 4))
+        layouts[layout] = (xb.is_contiguous(memory_format=torch.channels_last), xb.is_contiguous())
+        histories[layout] = {r.key: r.history for r in stack.run()}
+    assert layouts == {"channels_last": (True, False), "nchw": (False, True)}
+    for key, history in histories["channels_last"].items():
+        other = histories["nchw"][key]
+        for a, b in zip(history, other, strict=True):
+            for name in ("train_loss", "val_loss"):
+                assert b[name] == pytest.approx(a[name], rel=tolerance), (key, name)
+            assert abs(b["value"] - a["value"]) <= flips + 1e-12, key
+
+
+def test_an_unknown_layout_is_refused_by_name(digits_images: Splits) -> None:
+    with pytest.raises(ConfigError, match="conv_layout"):
+        Stack({"model": "cnn", "conv_layers": 1, "filters": 4}, digits_images, conv_layout="nhwc")
+
+
+def test_cudnn_benchmark_is_set_on_cuda_only_and_given_back() -> None:
+    before = torch.backends.cudnn.benchmark
+    cuda = torch.device("cuda")  # the flag is a host setting: no GPU is needed to set it
+    try:
+        for setting in (True, False):
+            torch.backends.cudnn.benchmark = not setting
+            with cudnn_benchmark(setting, cuda):
+                assert torch.backends.cudnn.benchmark is setting
+            assert torch.backends.cudnn.benchmark is not setting
+            with pytest.raises(RuntimeError), cudnn_benchmark(setting, cuda):
+                raise RuntimeError("a failed epoch")
+            assert torch.backends.cudnn.benchmark is not setting
+            with cudnn_benchmark(None, cuda), cudnn_benchmark(setting, torch.device("cpu")):
+                assert torch.backends.cudnn.benchmark is not setting
+    finally:
+        torch.backends.cudnn.benchmark = before

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable, Mapping
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,9 @@ from nntune.train.metrics import best_possible, check_metric, metric_direction, 
 from nntune.train.models import build_model, dropout_rate, set_dropout, summarize
 from nntune.train.optim import LrSchedule, build_optimizer, current_lr, number, restore_optimizer
 from nntune.train.splits import Splits
-from nntune.train.stack_models import OPTIMIZER_FAMILY, StackedNet, probe_moments, stacked_loss, structure_key
+from nntune.train.stack_models import (
+    OPTIMIZER_FAMILY, StackedNet, check_conv_layout, cudnn_benchmark, probe_moments, stacked_loss, structure_key,
+)
 from nntune.train.stack_optim import StackedOptimizer, member_hyperparams
 from nntune.train.threads import SizedThreads, step_flops
 
@@ -94,12 +96,19 @@ class Member:
 
 
 class Stack:
-    """Members of one structure on one device. ``structure`` is any member's params."""
+    """Members of one structure on one device. ``structure`` is any member's params.
+
+    Two settings change how the convolutions run, never what they compute (beyond float
+    rounding): ``conv_layout``, ``"channels_last"`` or ``"nchw"`` (None: the device's
+    default, :func:`~nntune.train.stack_models.default_conv_layout`), and on CUDA
+    ``cudnn_benchmark``, ``torch.backends.cudnn.benchmark`` while the stack trains (the
+    caller's setting put back after each epoch; None: left as it is)."""
 
     def __init__(self, structure: Mapping[str, Any], splits: Splits, *, metric: str = "accuracy", capacity: int = 1,
                  device: str | torch.device | None = None, seed: int = 0,
                  augment: Callable[[Tensor], Tensor] | None = None,
-                 eval_transform: Callable[[Tensor], Tensor] | None = None, auto_compact: bool = True) -> None:
+                 eval_transform: Callable[[Tensor], Tensor] | None = None, auto_compact: bool = True,
+                 conv_layout: str | None = None, cudnn_benchmark: bool | None = None) -> None:
         task = splits.task_type
         if len(splits.y_train) == 0 or len(splits.y_val) == 0:
             raise ConfigError("splits", "the training and validation splits must both hold samples")
@@ -115,7 +124,10 @@ class Stack:
         # Built with dropout on so that the stacked net has a dropout step wherever a member may need one.
         with torch.random.fork_rng(devices=[]):  # building draws from the global generator: keep the caller's
             template = build_model({**hp, "dropout": 0.5, "init": "default"}, self.input_shape, self.n_outputs)
-        self.net = StackedNet(template, capacity, self.device)
+        self.net = StackedNet(template, capacity, self.device, check_conv_layout(conv_layout, self.device))
+        # None by default: cuDNN's benchmark mode searches once per new shape, and a stack's
+        # shapes change with its capacity; see stack_models.cudnn_benchmark.
+        self.cudnn_benchmark = cudnn_benchmark
         self.bs = resolve_batch_size(hp["batch_size"], len(splits.y_train))
         self.member_flops = step_flops(template, self.input_shape, self.bs)  # one member's training step
         self.family = OPTIMIZER_FAMILY[hp["optimizer"]]
@@ -315,10 +327,34 @@ class Stack:
         (their epochs done, stopped early or by ``report``, or diverged), now removed.
         Threads are sized to the whole stack's work per step (every slot's), as ``fit``
         sizes them to one model's."""
-        with SizedThreads() as threads:
+        with SizedThreads() as threads, self.conv_settings():
             if self.device.type == "cpu":
                 threads.size_to(self.member_flops * self.capacity, self.device)
             return self._epoch(report)
+
+    def conv_settings(self) -> AbstractContextManager[None]:
+        """The stack's cuDNN setting for a block of its steps (see the class docstring)."""
+        return cudnn_benchmark(self.cudnn_benchmark if self.net.image else None, self.device)
+
+    def forward_backward(self, idx: Tensor, mask: Tensor, *, l1: bool = False,
+                         probe: dict[str, list[Tensor]] | None = None) -> tuple[Tensor, Tensor]:
+        """The first half of a training step: each slot's batch (rows ``idx[k]`` of the
+        training split for slot k), forward, loss and backward, the gradients of the slots
+        where ``mask`` is 1 left in the parameters for :attr:`opt`. ``l1``: add each
+        member's L1 penalty. Returns each slot's mean batch loss [K] and its outputs."""
+        k = self.capacity
+        xb = self.net.gather(self.x_train, idx, self.augment)
+        yb = self.y_train.index_select(0, idx.reshape(-1)).view(idx.shape + self.y_train.shape[1:])
+        with torch.autocast(self.device.type, dtype=torch.bfloat16) if self.use_amp else nullcontext():
+            out = self.net.forward(xb, train=True, probe=probe, generator=self.drop_gen)
+            loss = self.loss_fn(out, yb)
+        total = (loss * mask).sum()
+        if l1:
+            total = total + sum((p.abs().reshape(k, -1).sum(1) * self.l1).sum()
+                                for n, p in self.net.params.items() if self.net.decay[n])
+        self.opt.zero_grad()
+        total.backward()
+        return loss, out
 
     def _epoch(self, report: StackReport | None) -> list[StackResult]:
         if not self.members:
@@ -333,23 +369,11 @@ class Stack:
             orders[slot] = torch.randperm(self.n_train, generator=self.members[slot].batch_gen)
         orders = orders.to(self.device)
         any_l1 = any(self.members[s].l1 > 0 for s in active)
-        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if self.use_amp else nullcontext()
         losses, outputs = [], []
         grads, moments = None, None
         for step, start in enumerate(self.starts):
-            idx = orders[:, start:start + self.bs]
-            xb = self.net.gather(self.x_train, idx, self.augment)
-            yb = self.y_train.index_select(0, idx.reshape(-1)).view(idx.shape + self.y_train.shape[1:])
             probe: dict[str, list[Tensor]] | None = {} if step == 0 else None
-            with autocast:
-                out = self.net.forward(xb, train=True, probe=probe, generator=self.drop_gen)
-                loss = self.loss_fn(out, yb)
-            total = (loss * mask).sum()
-            if any_l1:
-                total = total + sum((p.abs().reshape(k, -1).sum(1) * self.l1).sum()
-                                    for n, p in self.net.params.items() if self.net.decay[n])
-            self.opt.zero_grad()
-            total.backward()
+            loss, out = self.forward_backward(orders[:, start:start + self.bs], mask, l1=any_l1, probe=probe)
             if step == 0:
                 grads = self.net.grad_norms().cpu()
                 moments = probe_moments(probe or {}, self.net.layer_names)

@@ -8,7 +8,8 @@ template) and runs the same layers in the same order for K members at once:
 * convolutions are one grouped convolution (``groups=K``) over [batch, K*channels, H, W]
   (measured against ``torch.func.vmap``: ``benchmarks/stack_kernels.py``), kept channels-last:
   with K*channels side by side, pooling and convolution run several times faster on the CPU
-  in that layout than in the default one;
+  in that layout than in the default one (the layout is a parameter, ``conv_layout``, so
+  that ``benchmarks/stack_kernels_cuda.py`` can compare both on a GPU);
 * batch norm treats the K*units channels as one layer, which is exactly K layers with their
   own statistics; activations and pooling act on each channel alone;
 * dropout draws its mask per element with each member's own rate.
@@ -19,7 +20,8 @@ weights ``fit`` would build, and ``member_state`` gives back a solo state dict.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -36,6 +38,51 @@ OPTIMIZER_FAMILY = {
     "adam": "adam", "adamw": "adam", "rmsprop": "rmsprop", "adagrad": "adagrad",
 }
 STACKABLE_MODELS = ("mlp", "cnn")
+CONV_LAYOUTS = {"channels_last": torch.channels_last, "nchw": torch.contiguous_format}
+# The layout of a stack's convolutions by device type when none is asked for. On the CPU it
+# is measured (benchmarks/stack_kernels.py: pooling and the grouped convolution several
+# times faster than in NCHW). On CUDA it is not measured yet: cuDNN's NHWC kernels are the
+# ones built for tensor cores (TF32, bf16), which argues for channels-last, but a grouped
+# convolution of 1-16 channels a group leaves them little to fill; stack_kernels_cuda.py
+# times both, and this is where to flip it.
+DEFAULT_CONV_LAYOUT = {"cpu": "channels_last", "cuda": "channels_last"}
+
+
+def default_conv_layout(device: torch.device) -> str:
+    """:data:`DEFAULT_CONV_LAYOUT` of ``device`` (channels-last for other devices)."""
+    return DEFAULT_CONV_LAYOUT.get(device.type, "channels_last")
+
+
+def check_conv_layout(layout: str | None, device: torch.device) -> str:
+    """``layout`` (None: :func:`default_conv_layout`), or a ConfigError naming it."""
+    chosen = default_conv_layout(device) if layout is None else layout
+    if chosen not in CONV_LAYOUTS:
+        raise ConfigError("conv_layout", f"one of {', '.join(CONV_LAYOUTS)}, got {layout!r}")
+    return chosen
+
+
+@contextmanager
+def cudnn_benchmark(enabled: bool | None, device: torch.device) -> Iterator[None]:
+    """``torch.backends.cudnn.benchmark`` set to ``enabled`` while the block runs on a CUDA
+    ``device``, and the caller's setting put back afterwards (None, or another device:
+    left as it is). cuDNN caches the algorithm it picked per convolution shape, thread and
+    process, whichever way it picked it, so the flag decides only for shapes not seen yet.
+
+    The stack's default is None, torch's own default then (off: cuDNN's heuristics). Not
+    measured on a GPU yet; the reasoning: the search pays off over many steps of one shape,
+    but costs once per shape (forward and both backward passes of each convolution, the
+    last short batch, validation's chunks), and a stack's shapes change whenever its
+    capacity does. ``benchmarks/stack_kernels_cuda.py`` measures both sides: the steps with
+    and without it, and the first step, which holds the search."""
+    if enabled is None or device.type != "cuda":
+        yield
+        return
+    before = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = enabled
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = before
 
 
 def frozen(value: Any) -> Any:
@@ -122,9 +169,11 @@ def relu_after_max_pool(ops: Sequence[tuple[str, nn.Module]]) -> list[tuple[str,
 class StackedNet:
     """K members of one template network; slot k of every tensor is member k."""
 
-    def __init__(self, template: nn.Sequential, capacity: int, device: torch.device) -> None:
+    def __init__(self, template: nn.Sequential, capacity: int, device: torch.device,
+                 conv_layout: str = "channels_last") -> None:
         self.ops = list(template.named_children())
         self.device = device
+        self.memory_format = CONV_LAYOUTS[conv_layout]  # of the convolutions' activations [batch, K*C, H, W]
         self.capacity = capacity
         self.image = any(isinstance(m, nn.Conv2d) for _, m in self.ops)
         self.params = {n: torch.zeros(capacity, *p.shape, device=device, requires_grad=True)
@@ -199,7 +248,7 @@ class StackedNet:
         xb = x.index_select(0, idx.t().reshape(-1)).view(b, k, *x.shape[1:])
         if augment is not None:
             xb = augment(xb.reshape(b * k, *xb.shape[2:])).reshape(b, k, *xb.shape[2:])
-        return xb.reshape(b, k * xb.shape[2], *xb.shape[3:]).contiguous(memory_format=torch.channels_last)
+        return xb.reshape(b, k * xb.shape[2], *xb.shape[3:]).contiguous(memory_format=self.memory_format)
 
     # ------------------------------------------------------------ forward
 
@@ -210,7 +259,7 @@ class StackedNet:
         k = self.capacity
         conv_layout = self.image  # [batch, K*C, H, W] until the flatten, then [K, batch, features]
         if shared and self.image:  # the first convolution runs ungrouped on the shared input
-            x = x.contiguous(memory_format=torch.channels_last)
+            x = x.contiguous(memory_format=self.memory_format)
         elif shared:
             x = x.reshape(len(x), -1)
         ops = self.ops if probe is not None else self.fast_ops
