@@ -119,6 +119,29 @@ def test_pbt_exploit_is_a_slice_copy_of_the_better_member(monkeypatch, tmp_path)
     assert any(c.system_attrs["inherited_by"] == "slice copy" for c in children)
 
 
+@pytest.mark.parametrize("search", [
+    # PBT keeps 4 members training, a stack has room for 16.
+    {"scheduler": "pbt", "scheduler_options": {"population": 4, "ready_epochs": 2, "refill": True}},
+    # Blocks of 4 trials per structure: no stack ever gets 16 members of one structure.
+    {"scheduler": "asha", "space": {**LR, "units": {"type": "int", "low": 8, "high": 32, "log": True}}},
+])
+def test_a_stack_never_trains_a_slot_that_holds_no_member(search, tmp_path):
+    trained = []
+    real = Stack.run_epoch
+
+    def run_epoch(self, report=None):
+        trained.append((len(self.members), self.capacity))
+        return real(self, report)
+    cfg = config(trials=12, population=16, checkpoint_dir=str(tmp_path), fixed={"epochs": 4}, **search)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Stack, "run_epoch", run_epoch)
+        summary = run_tune(prepare(cfg), evaluate_test=False)
+    assert sum(summary.counts.values()) == 12
+    assert trained and all(members == slots for members, slots in trained)
+    stats = summary.storage.load_study("pop").attrs["population"]
+    assert stats["idle_share"] == 0.0 and stats["member_epochs"] == stats["slot_epochs"] == sum(m for m, _ in trained)
+
+
 def test_the_same_trial_has_the_same_parameters_whatever_k():
     space = {**LR, "units": {"type": "int", "low": 8, "high": 32, "log": True}}
     params = {}
