@@ -333,31 +333,17 @@ class Stack:
             orders[slot] = torch.randperm(self.n_train, generator=self.members[slot].batch_gen)
         orders = orders.to(self.device)
         any_l1 = any(self.members[s].l1 > 0 for s in active)
-        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if self.use_amp else nullcontext()
         losses, outputs = [], []
         grads, moments = None, None
         for step, start in enumerate(self.starts):
-            idx = orders[:, start:start + self.bs]
-            xb = self.net.gather(self.x_train, idx, self.augment)
-            yb = self.y_train.index_select(0, idx.reshape(-1)).view(idx.shape + self.y_train.shape[1:])
             probe: dict[str, list[Tensor]] | None = {} if step == 0 else None
-            with autocast:
-                out = self.net.forward(xb, train=True, probe=probe, generator=self.drop_gen)
-                loss = self.loss_fn(out, yb)
-            total = (loss * mask).sum()
-            if any_l1:
-                total = total + sum((p.abs().reshape(k, -1).sum(1) * self.l1).sum()
-                                    for n, p in self.net.params.items() if self.net.decay[n])
-            self.opt.zero_grad()
-            total.backward()
+            loss, out, norms = self.train_step(orders[:, start:start + self.bs], mask, any_l1=any_l1, probe=probe)
             if step == 0:
-                grads = self.net.grad_norms().cpu()
+                grads = norms
                 moments = probe_moments(probe or {}, self.net.layer_names)
-            self.opt.clip_grad_norms()
-            self.opt.step()
-            losses.append(loss.detach())
+            losses.append(loss)
             # max's indices are argmax's (the first of equal values) at a third less time over [K, batch, classes]
-            outputs.append(out.detach().max(-1).indices if self.task == "classification" else out.detach().float())
+            outputs.append(out.max(-1).indices if self.task == "classification" else out.float())
         train_loss = ((torch.stack(losses).float().t() @ self.batch_sizes.float()) / self.n_seen).tolist()
         val_out = self.predict(self.x_val)
         val_loss = self.loss_fn(val_out, self.y_val.expand(k, *self.y_val.shape)).tolist()
@@ -406,6 +392,28 @@ class Stack:
         if compacting:  # the freed slots are dropped: clearing them first would be wasted
             self.compact()
         return results
+
+    def train_step(self, idx: Tensor, mask: Tensor, *, any_l1: bool = False,
+                   probe: dict[str, list[Tensor]] | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
+        """One optimizer step of every slot on training rows ``idx`` [K, batch] (a slot of
+        ``mask`` 0 computes but adds no loss): the slots' losses and outputs, detached, and
+        with ``probe`` (filled with activations) the gradient norms before clipping."""
+        xb = self.net.gather(self.x_train, idx, self.augment)
+        yb = self.y_train.index_select(0, idx.reshape(-1)).view(idx.shape + self.y_train.shape[1:])
+        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16) if self.use_amp else nullcontext()
+        with autocast:
+            out = self.net.forward(xb, train=True, probe=probe, generator=self.drop_gen)
+            loss = self.loss_fn(out, yb)
+        total = (loss * mask).sum()
+        if any_l1:
+            total = total + sum((p.abs().reshape(self.capacity, -1).sum(1) * self.l1).sum()
+                                for n, p in self.net.params.items() if self.net.decay[n])
+        self.opt.zero_grad()
+        total.backward()
+        grads = self.net.grad_norms().cpu() if probe is not None else None
+        self.opt.clip_grad_norms()
+        self.opt.step()
+        return loss.detach(), out.detach(), grads
 
     def run(self, report: StackReport | None = None) -> list[StackResult]:
         """Epochs until every member has ended; the results in the order members ended."""
