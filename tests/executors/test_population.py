@@ -142,6 +142,14 @@ def test_a_stack_never_trains_a_slot_that_holds_no_member(search, tmp_path):
     assert stats["idle_share"] == 0.0 and stats["member_epochs"] == stats["slot_epochs"] == sum(m for m, _ in trained)
 
 
+def test_auto_stores_how_it_chose_k_with_the_population_figures():
+    summary = run_tune(prepare(config(trials=3, fixed={"epochs": 1})), evaluate_test=False)
+    stats = summary.storage.load_study("pop").attrs["population"]
+    assert stats["capacity"] == 4 == stats["auto"]["chosen"] == stats["auto"]["bound"]  # the CPU's limit
+    assert stats["auto"]["rule"] == "bound" and stats["auto"]["step_seconds"] == []
+    assert stats["idle_share"] == 0.0  # 3 trials in a stack of 4 slots: the fourth is dropped before it trains
+
+
 def test_the_same_trial_has_the_same_parameters_whatever_k():
     space = {**LR, "units": {"type": "int", "low": 8, "high": 32, "log": True}}
     params = {}

@@ -49,7 +49,8 @@ class Live:
 class Occupancy:
     """What the stacks computed: ``idle_share`` is the share of the slots trained (a stack
     trains every slot it holds) that held no member; ``unfilled_share`` the share of the K
-    member places left empty over the rounds (every live stack trains one epoch a round)."""
+    member places left empty over the rounds (every live stack trains one epoch a round);
+    ``auto``, under ``population: auto``, how K was chosen (:class:`~nntune.train.stack_size.AutoSize`)."""
 
     capacity: int
     rounds: int = 0
@@ -57,6 +58,7 @@ class Occupancy:
     slot_epochs: int = 0
     stacks_started: int = 0
     split_rounds: int = 0  # rounds in which more than one stack trained
+    auto: dict[str, Any] | None = None  # population auto: the probe's timings and choice
 
     @property
     def idle_share(self) -> float:
@@ -71,7 +73,7 @@ class Occupancy:
         return {"capacity": self.capacity, "rounds": self.rounds, "member_epochs": self.member_epochs,
                 "slot_epochs": self.slot_epochs, "stacks_started": self.stacks_started,
                 "split_rounds": self.split_rounds, "idle_share": round(self.idle_share, 4),
-                "unfilled_share": round(self.unfilled_share, 4)}
+                "unfilled_share": round(self.unfilled_share, 4), **({"auto": self.auto} if self.auto else {})}
 
 
 def starting_capacity(k: int, room: int) -> int:

@@ -89,9 +89,10 @@ class Population:
         try:
             plan = self.trainer.plan(trial)
             self.keep_structures()
-            if self.capacity is None:
-                self.capacity = self.trainer.capacity(plan.params, "auto")
-                self.stats.capacity = self.capacity
+            if self.capacity is None:  # auto: timed on the device with this first structure
+                sized = self.trainer.auto_size(plan)
+                self.capacity = self.stats.capacity = sized.k
+                self.stats.auto = sized.to_json()
             stack = self.stacks.get(plan.structure)
             if stack is None:  # as many slots as there is room now; it grows as older stacks drain
                 stack = self.trainer.stack(plan, starting_capacity(self.capacity, self.capacity - len(self.live)))
