@@ -16,6 +16,12 @@ be replaced, fewer trials of one structure than K) would train for nothing.
 ``idle_share`` (stored with the study as ``population``) is the share of the slots trained
 that held no member, over the rounds in which every live stack trained one epoch.
 
+``population: auto`` is sized at the first stack, with its structure
+(:meth:`~nntune.builtin_stack.StackTrainer.auto_size`): within what fits the memory and,
+under PBT, PBT's population (the stack follows PBT: no more members train at once), on an
+accelerator the size past which a timed training step no longer costs each member less
+(:mod:`nntune.train.stack_size`); the timings are stored with the figures.
+
 PBT inside the stack: a replacement the PBT scheduler queued continues its parent by a slice
 copy (``Stack.copy``: weights, batch-norm statistics, optimizer state, schedule) when the
 parent is in a stack at the replacement's start epoch, else from the parent's snapshot of
@@ -282,8 +288,8 @@ def run_population(study: Study, trainer: Any, *, total: int, population: int | 
                    timeout: float | None = None, callbacks: Sequence[Callback] = (),
                    options: WorkerOptions = WorkerOptions(),
                    clock: Callable[[], float] = time.monotonic, process: str | None = None) -> str:
-    """Train the study's trials as stacks of ``population`` members (``"auto"``: what fits
-    the device) until the study holds ``total`` trials, ``timeout`` seconds pass (no member
+    """Train the study's trials as stacks of ``population`` members (``"auto"``: sized to
+    the device, above) until the study holds ``total`` trials, ``timeout`` seconds pass (no member
     starts after it; those running finish), or a callback calls ``study.stop()``. ``trainer``
     is a :class:`~nntune.builtin_stack.StackTrainer`; a define-by-run objective is refused.
     ``process`` names this process among several running the study (one per device): its
