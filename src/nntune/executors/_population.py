@@ -198,6 +198,7 @@ class Population:
             return
         self.stats.member_epochs += trained
         self.stats.slot_epochs += computed
+        self.stats.stack_epochs += 1
         for result in ended:
             self.end(int(result.key), result, heartbeat)  # type: ignore[call-overload]
         for number, live in list(self.live.items()):
