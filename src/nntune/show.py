@@ -57,9 +57,10 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     [{"number", "state", "value", "params", "epochs", "findings", "diagnosis", "error",
     "val_loss"}]}``.
 
-    ``population`` (the population executor's figures, with a ``text`` line: how many members a
-    stack held and why, how full its slots were; else None). ``findings`` lists the kinds of each trial's findings; ``diagnosis`` holds them in full
-    (severity, evidence, advice); ``error`` is a failed or diverged trial's error (else
+    ``population``: the population executor's figures, with a ``text`` line (how many
+    members a stack held and why, how full its slots were), else None. ``findings`` lists
+    the kinds of each trial's findings; ``diagnosis`` holds them in full (severity,
+    evidence, advice); ``error`` is a failed or diverged trial's error (else
     ``None``). Trials are in number order.
     """
     store, rec = open_study(storage, study_name)
