@@ -9,10 +9,10 @@ later (on an H200, a stack epoch of 256 CNNs of the Fashion-MNIST example took a
 on 10,000 images, where 128 trained as many members per second in half the time).
 
 So on an accelerator the first stack of an ``auto`` run is preceded by a probe: stacks of
-1, 2, 4, ... members up to the memory bound, each timed over a few training steps on the device (after warm-up
-steps; synchronised on CUDA), and :func:`pick_population` keeps the largest size whose time
-per member still improves meaningfully on the size before it: by at least ``GAIN`` (15%) per
-doubling. The rule is monotone: it stops at the first size that does not improve enough,
+1, 2, 4, ... members up to the bound (memory, the device's limit, PBT's population), each
+timed over a few training steps on the device (after warm-up steps; synchronised on CUDA),
+and :func:`pick_population` keeps the largest size whose time per member still improves
+meaningfully on the size before it: by at least ``GAIN`` (15%) per doubling. The rule is monotone: it stops at the first size that does not improve enough,
 since a larger one that seems to improve again after a flat step is more likely noise than
 a device that got faster. The probe's timings and its choice are stored with the study's
 ``population`` figures.
