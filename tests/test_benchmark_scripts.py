@@ -209,6 +209,17 @@ def test_stacked_refuses_epochs_below_one(capsys) -> None:
     assert "--epochs" in capsys.readouterr().err
 
 
+def test_stack_size_times_each_size_and_ends_with_the_json_line(capsys, threads_put_back) -> None:
+    from nntune.train.stack_size import pick_population
+
+    out = load_benchmark("stack_size.py", "stack_size_bench").main(["--bound", "2", "--repeats", "1"])
+    assert [[k for k, _ in t] for t in out["timings"]] == [[1, 2]]
+    assert all(sane(s) for _, s in out["timings"][0])
+    assert out["chosen"] == [pick_population([tuple(x) for x in out["timings"][0]])]
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert json.loads(lines[-1]) == out and lines[0].startswith("digits on cpu, 1 CPU thread(s)")
+
+
 def test_engine_overhead_times_the_bare_loop_and_fit(capsys) -> None:
     bench = load_benchmark("engine_overhead.py", "engine_overhead_bench")
     medians = bench.main(["--epochs", "1", "--repeats", "1"])

@@ -25,3 +25,43 @@ def test_members_of_different_augmentation_never_share_a_stack():
     plain = trainer({})
     assert plain.structure({"lr": 0.01, "rotation.degrees": 5.0}) == \
         plain.structure({"lr": 0.01, "rotation.degrees": 20.0})
+
+
+def mlp_trainer(scheduler=None):
+    search = {"executor": "population", "seed": 0, **({"scheduler": "pbt", "scheduler_options": scheduler}
+                                                      if scheduler else {})}
+    cfg = parse_config({"study": "s", "storage": "memory",
+                        "task": {"data": "digits", "model": "mlp", "metric": "accuracy"}, "search": search,
+                        "space": {"lr": {"type": "float", "low": 1.0e-3, "high": 1.0e-1, "log": True}},
+                        "fixed": {"epochs": 1, "layers": 1, "units": 16}})
+    p = prepare(cfg)
+    return StackTrainer(cfg, p.space, p.splits, device="cpu", epochs=1, pbt=p.scheduler if scheduler else None)
+
+
+def plan_of(trainer):
+    from nntune.builtin import trial_hyperparameters
+    from nntune.builtin_stack import MemberPlan
+
+    params = trial_hyperparameters(trainer.cfg, {"lr": 0.01}, 1)
+    return MemberPlan(params, 0, trainer.structure(params))
+
+
+def test_auto_on_the_cpu_is_its_bound_untimed_and_pbt_bounds_it_by_its_population():
+    from nntune.builtin_stack import AUTO_LIMIT
+
+    t = mlp_trainer()
+    sized = t.auto_size(plan_of(t))
+    assert sized.k == sized.bound == AUTO_LIMIT["cpu"] and sized.timings == [] and sized.to_json()["rule"] == "bound"
+    pbt = mlp_trainer({"population": 2})
+    assert pbt.capacity(plan_of(pbt).params, "auto") == 2 and pbt.auto_size(plan_of(pbt)).k == 2
+    assert pbt.capacity(plan_of(pbt).params, 16) == 16  # a K given is kept: the stack drops what PBT leaves empty
+
+
+def test_auto_timed_probes_real_stacks_of_the_first_structure():
+    from nntune.train.stack_size import pick_population
+
+    t = mlp_trainer()
+    sized = t.auto_size(plan_of(t), timed=True)
+    sizes = [k for k, _ in sized.timings]
+    assert sizes == [1, 2, 4][:len(sizes)] and len(sizes) >= 2 and all(s > 0 for _, s in sized.timings)
+    assert sized.k == pick_population(sized.timings) and sized.bound == 4

@@ -173,3 +173,39 @@ def test_several_objectives_rank_by_pareto_front_then_the_objectives_in_order(st
 def test_one_objective_rows_gain_no_pareto_fields(storage):
     build(storage)
     assert all("pareto_rank" not in r and "values" not in r for r in show_data(storage, "s")["trials"])
+
+
+def test_show_says_how_many_members_a_stack_held_and_why():
+    from nntune.show import population_data
+
+    assert population_data(None) is None and population_data({"rounds": 3}) is None
+    timed = population_data({"capacity": 128, "member_epochs": 900, "slot_epochs": 900, "stack_epochs": 10,
+                             "idle_share": 0.0, "auto": {"chosen": 128, "bound": 256, "rule": "timed", "gain": 0.15,
+                                                         "step_seconds": [[1, 0.002], [128, 0.0031], [256, 0.0082]]}})
+    assert timed["text"] == ("stacks of up to 128 members (auto: a training step of 1, 2, 4, ... members timed "
+                             "(1: 2 ms, 128: 3.1 ms, 256: 8.2 ms); the largest whose time per member still fell by "
+                             "15% a doubling, within 256); 0.0% of the slots trained held no member; "
+                             "90.0 members per stack epoch")
+    assert timed["auto"]["chosen"] == 128  # the figures themselves stay beside the line
+    bound = population_data({"capacity": 4, "auto": {"chosen": 4, "bound": 4, "rule": "bound"}})
+    assert bound["text"] == "stacks of up to 4 members (auto: the bound, what fits the memory, the device's limit " \
+                            "and PBT's population: 4)"
+    assert population_data({"capacity": 3, "slot_epochs": 4, "idle_share": 0.25})["text"] == \
+        "stacks of up to 3 members; 25.0% of the slots trained held no member"
+
+
+def test_show_prints_the_population_line_of_a_population_study():
+    from nntune.config import parse_config
+    from nntune.runner import prepare, run_tune
+
+    cfg = parse_config({"study": "pop", "storage": "memory", "task": {"data": "digits", "model": "mlp"},
+                        "search": {"executor": "population", "trials": 2, "seed": 0},
+                        "space": {"lr": {"type": "float", "low": 1.0e-3, "high": 1.0e-1, "log": True}},
+                        "fixed": {"epochs": 1, "layers": 1, "units": 8}})
+    summary = run_tune(prepare(cfg), evaluate_test=False)
+    data = show_data(summary.storage, "pop")
+    console = Console(record=True, width=300)
+    render_show(data, console)
+    assert data["population"]["text"] in console.export_text()
+    assert data["population"]["text"].startswith("stacks of up to 4 members (auto: the bound")
+    assert show_data(summary.storage, "pop")["population"]["stack_epochs"] >= 1

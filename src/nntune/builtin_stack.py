@@ -26,8 +26,11 @@ from nntune.train.basics import model_input_shape, count_outputs, pick_device, r
 from nntune.train.stack import Stack, StackResult
 from nntune.train.stack_models import frozen, structure_key
 from nntune.train.stack_run import available_memory, estimate_member_bytes, population_size
+from nntune.train.stack_size import GAIN, AutoSize, probe_population
 
-# Members per stack with ``population: auto``: what fits the memory, at most this many.
+# Members per stack with ``population: auto``: at most this many, and what fits the memory;
+# within that, the largest stack whose time per member still improves on half its size
+# (:mod:`nntune.train.stack_size`, timed on the device at the first stack).
 # Every member added to a stack slows each of its epochs, so the first trials finish later:
 # on 2 CPU cores (digits MLP, random and TPE with ASHA, 10 s budgets, 2 seeds) the best
 # value reached Optuna TPE+Hyperband's median final best after 1.1-2.3 s with 2 to 4
@@ -81,14 +84,38 @@ class StackTrainer:
                                         for name, args in steps)))
 
     def capacity(self, params: Mapping[str, Any], population: int | str) -> int:
-        """Members per stack: ``population``, or with ``"auto"`` what fits the device's memory."""
+        """Members per stack: ``population``, or with ``"auto"`` its bound: what fits the
+        device's memory, at most :data:`AUTO_LIMIT`, and under PBT at most its population
+        (no more members than that train at once: PBT's population is a search setting,
+        and a larger stack would only make each of their epochs longer)."""
         if population != "auto":
             return int(population)
         hp = resolve_params(params, self.splits.task_type)
         data = sum(t.numel() * t.element_size() for t in (self.splits.x_train, self.splits.x_val))
         fits = population_size(estimate_member_bytes(hp, self.splits), available_memory(self.device),
                                data if self.device.type == "cuda" else 0)
-        return max(1, min(fits, AUTO_LIMIT.get(self.device.type, AUTO_LIMIT["cpu"])))
+        bound = min(fits, AUTO_LIMIT.get(self.device.type, AUTO_LIMIT["cpu"]))
+        if self.pbt is not None:
+            bound = min(bound, self.pbt.population)
+        return max(1, bound)
+
+    def auto_size(self, plan: MemberPlan, gain: float = GAIN, *, timed: bool | None = None) -> AutoSize:
+        """``population: auto`` for ``plan``'s structure: on an accelerator, within
+        :meth:`capacity`'s bound, the largest stack whose training step, timed on the device,
+        still costs each member at least ``gain`` less than half as many members'
+        (:func:`~nntune.train.stack_size.probe_population`); on the CPU the bound itself
+        (``timed`` forces either)."""
+        bound = self.capacity(plan.params, "auto")
+        if timed is None:
+            timed = self.device.type != "cpu"  # see nntune.train.stack_size: too noisy to time there
+        if bound == 1 or not timed:
+            return AutoSize(bound, bound)
+
+        def probe_stack(k: int) -> Stack:
+            stack = self.stack(plan, k)
+            stack.add(plan.params, seed=plan.seed)  # its dropout and settings; every slot computes alike
+            return stack
+        return probe_population(probe_stack, bound, gain=gain)
 
     def stack(self, plan: MemberPlan, capacity: int) -> Stack:
         """A new stack of ``plan``'s structure (augmentation included: every member's is the same). The

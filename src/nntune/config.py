@@ -195,7 +195,8 @@ class SearchConfig(_Strict):
     # trial timeout or memory limit runs them in this process) or a Ray cluster.
     workers: int = Field(default=1, gt=0)
     executor: Literal["local", "ray", "population"] = "local"
-    # ``executor: population``: members per stack (an integer, or ``auto``: what fits the device).
+    # ``executor: population``: members per stack (an integer, or ``auto``: within what fits the
+    # device and PBT's population, the size past which the device trains no more per second).
     population: Union[int, Literal["auto"]] = "auto"
     ray_address: Union[str, None] = None  # "auto" joins a running cluster; None starts one here
     trial_timeout: Union[float, None] = Field(default=None, gt=0)  # seconds, then the trial fails

@@ -57,8 +57,10 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     [{"number", "state", "value", "params", "epochs", "findings", "diagnosis", "error",
     "val_loss"}]}``.
 
-    ``findings`` lists the kinds of each trial's findings; ``diagnosis`` holds them in full
-    (severity, evidence, advice); ``error`` is a failed or diverged trial's error (else
+    ``population``: the population executor's figures, with a ``text`` line (how many
+    members a stack held and why, how full its slots were), else None. ``findings`` lists
+    the kinds of each trial's findings; ``diagnosis`` holds them in full (severity,
+    evidence, advice); ``error`` is a failed or diverged trial's error (else
     ``None``). Trials are in number order.
     """
     store, rec = open_study(storage, study_name)
@@ -100,8 +102,30 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         "importance": importance,
         "priorities": priority_rows(importance["importance"]),
         "memory": memory_data(trials, rec.attrs),
+        "population": population_data(rec.attrs.get("population")),
         "trials": rows,
     }
+
+
+def population_data(stats: Any) -> dict[str, Any] | None:
+    """The population executor's figures (stored with the study) and a line that says how
+    many members a stack held, why, and how full its slots were; None without them."""
+    if not isinstance(stats, dict) or not isinstance(stats.get("capacity"), int):
+        return None
+    auto = stats.get("auto")
+    why = ""
+    if isinstance(auto, dict) and auto.get("rule") == "timed":
+        steps = ", ".join(f"{k}: {float(sec) * 1e3:.3g} ms" for k, sec in auto.get("step_seconds", []))
+        why = (f" (auto: a training step of 1, 2, 4, ... members timed ({steps}); the largest whose time per "
+               f"member still fell by {float(auto.get('gain', 0.15)):.0%} a doubling, within {auto.get('bound')})")
+    elif isinstance(auto, dict):
+        why = f" (auto: the bound, what fits the memory, the device's limit and PBT's population: {auto.get('bound')})"
+    text = f"stacks of up to {stats['capacity']} members{why}"
+    if stats.get("slot_epochs"):
+        text += f"; {float(stats.get('idle_share', 0.0)):.1%} of the slots trained held no member"
+    if stats.get("stack_epochs"):
+        text += f"; {int(stats.get('member_epochs', 0)) / int(stats['stack_epochs']):.1f} members per stack epoch"
+    return {**stats, "text": text}
 
 
 def _directions(attrs: Mapping[str, Any]) -> list[str]:
@@ -246,6 +270,8 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
     console.print(", ".join(f"{v} {k}" for k, v in counts.items()))
     if data.get("memory"):
         console.print(data["memory"]["text"], markup=False, highlight=False)
+    if data.get("population"):
+        console.print(data["population"]["text"], markup=False, highlight=False)
     looks = int(data.get("test_evaluations", 0))
     times = "never" if looks == 0 else "once" if looks == 1 else f"{looks} times"
     console.print(f"the test split of {data['study']} has been evaluated {times}")

@@ -119,6 +119,38 @@ def test_pbt_exploit_is_a_slice_copy_of_the_better_member(monkeypatch, tmp_path)
     assert any(c.system_attrs["inherited_by"] == "slice copy" for c in children)
 
 
+@pytest.mark.parametrize("search", [
+    # PBT keeps 4 members training, a stack has room for 16.
+    {"scheduler": "pbt", "scheduler_options": {"population": 4, "ready_epochs": 2, "refill": True}},
+    # Blocks of 4 trials per structure: no stack ever gets 16 members of one structure.
+    {"scheduler": "asha", "space": {**LR, "units": {"type": "int", "low": 8, "high": 32, "log": True}}},
+])
+def test_a_stack_never_trains_a_slot_that_holds_no_member(search, tmp_path):
+    trained = []
+    real = Stack.run_epoch
+
+    def run_epoch(self, report=None):
+        trained.append((len(self.members), self.capacity))
+        return real(self, report)
+    cfg = config(trials=12, population=16, checkpoint_dir=str(tmp_path), fixed={"epochs": 4}, **search)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Stack, "run_epoch", run_epoch)
+        summary = run_tune(prepare(cfg), evaluate_test=False)
+    assert sum(summary.counts.values()) == 12
+    assert trained and all(members == slots for members, slots in trained)
+    stats = summary.storage.load_study("pop").attrs["population"]
+    assert stats["idle_share"] == 0.0 and stats["member_epochs"] == stats["slot_epochs"] == sum(m for m, _ in trained)
+    assert stats["stack_epochs"] == len(trained) >= stats["rounds"]
+
+
+def test_auto_stores_how_it_chose_k_with_the_population_figures():
+    summary = run_tune(prepare(config(trials=3, fixed={"epochs": 1})), evaluate_test=False)
+    stats = summary.storage.load_study("pop").attrs["population"]
+    assert stats["capacity"] == 4 == stats["auto"]["chosen"] == stats["auto"]["bound"]  # the CPU's limit
+    assert stats["auto"]["rule"] == "bound" and stats["auto"]["step_seconds"] == []
+    assert stats["idle_share"] == 0.0  # 3 trials in a stack of 4 slots: the fourth is dropped before it trains
+
+
 def test_the_same_trial_has_the_same_parameters_whatever_k():
     space = {**LR, "units": {"type": "int", "low": 8, "high": 32, "log": True}}
     params = {}
@@ -153,6 +185,18 @@ def test_a_new_stack_starts_with_the_room_there_is_and_doubles_to_k():
     assert starting_capacity(12, 3) == 3 and starting_capacity(1, 1) == 1
     stats = Occupancy(4, rounds=2, member_epochs=6, slot_epochs=8)
     assert stats.idle_share == 0.25 and stats.unfilled_share == 0.25
+
+
+def test_figures_of_several_processes_sum_their_stack_epochs_and_keep_each_auto_choice():
+    from nntune.executors._members import merge_stats
+    from nntune.executors._population import Occupancy
+
+    a = Occupancy(4, rounds=3, member_epochs=9, slot_epochs=9, stack_epochs=5, auto={"chosen": 4, "rule": "timed"})
+    b = Occupancy(2, rounds=2, member_epochs=4, slot_epochs=4, stack_epochs=2)
+    merged = merge_stats(merge_stats(None, "cuda:0", a), "cuda:1", b)
+    assert merged["stack_epochs"] == 7 and "auto" not in merged
+    assert merged["processes"]["cuda:0"]["auto"] == {"chosen": 4, "rule": "timed"}
+    assert "auto" not in merged["processes"]["cuda:1"] and b.to_json()["stack_epochs"] == 2
 
 
 def test_a_define_by_run_objective_is_refused_in_one_line():

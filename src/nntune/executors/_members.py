@@ -49,7 +49,8 @@ class Live:
 class Occupancy:
     """What the stacks computed: ``idle_share`` is the share of the slots trained (a stack
     trains every slot it holds) that held no member; ``unfilled_share`` the share of the K
-    member places left empty over the rounds (every live stack trains one epoch a round)."""
+    member places left empty over the rounds (every live stack trains one epoch a round);
+    ``auto``, under ``population: auto``, how K was chosen (:class:`~nntune.train.stack_size.AutoSize`)."""
 
     capacity: int
     rounds: int = 0
@@ -57,6 +58,11 @@ class Occupancy:
     slot_epochs: int = 0
     stacks_started: int = 0
     split_rounds: int = 0  # rounds in which more than one stack trained
+    # Epochs of one stack: member_epochs / stack_epochs members shared a step on average.
+    # Structures split the members (each trains its own stack, one after another), which on
+    # a GPU costs nearly a whole stack's epoch for each, however few members it holds.
+    stack_epochs: int = 0
+    auto: dict[str, Any] | None = None  # population auto: the probe's timings and choice
 
     @property
     def idle_share(self) -> float:
@@ -70,8 +76,9 @@ class Occupancy:
     def to_json(self) -> dict[str, Any]:
         return {"capacity": self.capacity, "rounds": self.rounds, "member_epochs": self.member_epochs,
                 "slot_epochs": self.slot_epochs, "stacks_started": self.stacks_started,
-                "split_rounds": self.split_rounds, "idle_share": round(self.idle_share, 4),
-                "unfilled_share": round(self.unfilled_share, 4)}
+                "split_rounds": self.split_rounds, "stack_epochs": self.stack_epochs,
+                "idle_share": round(self.idle_share, 4),
+                "unfilled_share": round(self.unfilled_share, 4), **({"auto": self.auto} if self.auto else {})}
 
 
 def starting_capacity(k: int, room: int) -> int:
@@ -95,7 +102,8 @@ def merge_stats(stored: Any, process: str, stats: Occupancy) -> dict[str, Any]:
     the sums and shares over all of them (what one process would show alone)."""
     kept = stored.get("processes") if isinstance(stored, dict) else None
     processes = {**(kept if isinstance(kept, dict) else {}), process: stats.to_json()}
-    counts = ("capacity", "rounds", "member_epochs", "slot_epochs", "stacks_started", "split_rounds")
+    counts = ("capacity", "rounds", "member_epochs", "slot_epochs", "stacks_started", "split_rounds",
+              "stack_epochs")
     total = {k: sum(int(p.get(k, 0)) for p in processes.values()) for k in counts}
     places = sum(int(p.get("capacity", 0)) * int(p.get("rounds", 0)) for p in processes.values())
     member, slot = total["member_epochs"], total["slot_epochs"]

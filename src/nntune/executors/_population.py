@@ -9,9 +9,18 @@ Refill: after every stack epoch the members that ended (completed, stopped, dive
 the trial timeout) are told, and the freed slots take the next trials at once, before any
 stack trains its next epoch. A trial goes to the stack of its structure; one of a new
 structure starts a new stack beside the old ones, which drain as their members end (never
-more than K members in all). So the slots stay full while the study has trials left;
-``idle_share`` (stored with the study as ``population``) is the share of member slots that
-trained nothing, over the rounds in which every live stack trained one epoch.
+more than K members in all). Right before a stack trains an epoch it drops the slots that
+no member holds (:meth:`Stack.compact`): a stack trains every slot it holds, and the slots
+no refill took by then (members of an older structure ending, PBT waiting for a member to
+be replaced, fewer trials of one structure than K) would train for nothing.
+``idle_share`` (stored with the study as ``population``) is the share of the slots trained
+that held no member, over the rounds in which every live stack trained one epoch.
+
+``population: auto`` is sized at the first stack, with its structure
+(:meth:`~nntune.builtin_stack.StackTrainer.auto_size`): within what fits the memory and,
+under PBT, PBT's population (the stack follows PBT: no more members train at once), on an
+accelerator the size past which a timed training step no longer costs each member less
+(:mod:`nntune.train.stack_size`); the timings are stored with the figures.
 
 PBT inside the stack: a replacement the PBT scheduler queued continues its parent by a slice
 copy (``Stack.copy``: weights, batch-norm statistics, optimizer state, schedule) when the
@@ -73,7 +82,6 @@ class Population:
         self.identity = worker_identity()
         self.peak = PeakMemory()
         self.kept_structures = 0
-        self.current: Hashable = None  # the structure of the latest member: its stack takes the refills
 
     # ------------------------------------------------------------ starting members
 
@@ -87,9 +95,10 @@ class Population:
         try:
             plan = self.trainer.plan(trial)
             self.keep_structures()
-            if self.capacity is None:
-                self.capacity = self.trainer.capacity(plan.params, "auto")
-                self.stats.capacity = self.capacity
+            if self.capacity is None:  # auto: timed on the device with this first structure
+                sized = self.trainer.auto_size(plan)
+                self.capacity = self.stats.capacity = sized.k
+                self.stats.auto = sized.to_json()
             stack = self.stacks.get(plan.structure)
             if stack is None:  # as many slots as there is room now; it grows as older stacks drain
                 stack = self.trainer.stack(plan, starting_capacity(self.capacity, self.capacity - len(self.live)))
@@ -97,7 +106,6 @@ class Population:
                 self.stats.stacks_started += 1
             slot = stack.add(plan.params, seed=plan.seed, key=trial.number)
             self.live[trial.number] = Live(trial, plan, plan.structure, self.clock())
-            self.current = plan.structure
             heartbeat.numbers.add(trial.number)
             if plan.proposal is not None:
                 self.inherit(trial, plan, stack, slot)
@@ -173,6 +181,11 @@ class Population:
     def epoch(self, key: Hashable, heartbeat: MembersHeartbeat) -> None:
         """One epoch of one stack; its ended members told, their slots refilled by the caller."""
         stack = self.stacks[key]
+        if len(stack.members) < stack.capacity:
+            # No trial takes a free slot before this epoch (the refills came first), and a
+            # stack trains every slot it holds: an empty one would cost a member's epoch for
+            # nothing, dropping it costs one copy of the members' tensors.
+            stack.compact()
         trained, computed = len(stack.members), stack.capacity
         self.peak.reset()
         try:
@@ -185,6 +198,7 @@ class Population:
             return
         self.stats.member_epochs += trained
         self.stats.slot_epochs += computed
+        self.stats.stack_epochs += 1
         for result in ended:
             self.end(int(result.key), result, heartbeat)  # type: ignore[call-overload]
         for number, live in list(self.live.items()):
@@ -261,29 +275,22 @@ class Population:
 
         use_threads(device=self.trainer.device)  # the solo trainer's thread rule, each round
         keys = list(self.stacks)
-        draining = False
         self.stats.rounds += 1
         self.stats.split_rounds += len(keys) > 1
         for key in keys:
             if key in self.stacks:
                 self.epoch(key, heartbeat)
-                draining = fill() or draining  # the freed slots first: this structure's next trial reuses the stack
+                fill()  # the freed slots first: this structure's next trial reuses the stack
         for key in [k for k, stack in self.stacks.items() if not stack.members]:
             del self.stacks[key]  # drained: its structure has no trial left here
-        for key, stack in self.stacks.items():
-            # A stack trains every slot it holds: one that no trial will refill (an older
-            # structure, or any once none is left to start) sheds its empty slots.
-            if (draining or key != self.current) and stack.capacity > 1 \
-                    and len(stack.members) <= stack.capacity // 2:
-                stack.compact()
 
 
 def run_population(study: Study, trainer: Any, *, total: int, population: int | str = "auto",
                    timeout: float | None = None, callbacks: Sequence[Callback] = (),
                    options: WorkerOptions = WorkerOptions(),
                    clock: Callable[[], float] = time.monotonic, process: str | None = None) -> str:
-    """Train the study's trials as stacks of ``population`` members (``"auto"``: what fits
-    the device) until the study holds ``total`` trials, ``timeout`` seconds pass (no member
+    """Train the study's trials as stacks of ``population`` members (``"auto"``: sized to
+    the device, above) until the study holds ``total`` trials, ``timeout`` seconds pass (no member
     starts after it; those running finish), or a callback calls ``study.stop()``. ``trainer``
     is a :class:`~nntune.builtin_stack.StackTrainer`; a define-by-run objective is refused.
     ``process`` names this process among several running the study (one per device): its

@@ -144,7 +144,9 @@ class PBT:
     from a good lineage's checkpoint with perturbed rates. ``space`` bounds the exploration
     (default: each parent's stored distributions).
     :func:`nntune.schedulers.run_pbt` drives a study this way; used as a plain scheduler,
-    PBT only stops the worst members.
+    PBT only stops the worst members. Under the population executor a stack follows
+    ``population``: ``search.population: auto`` is at most this many members (no more train
+    at once), and a stack never trains a slot no member holds.
     """
 
     def __init__(self, population: int = 8, ready_epochs: int = 4, quantile: float = 0.25,

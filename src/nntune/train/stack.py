@@ -373,15 +373,13 @@ class Stack:
         grads, moments = None, None
         for step, start in enumerate(self.starts):
             probe: dict[str, list[Tensor]] | None = {} if step == 0 else None
-            loss, out = self.forward_backward(orders[:, start:start + self.bs], mask, l1=any_l1, probe=probe)
+            loss, out, norms = self.train_step(orders[:, start:start + self.bs], mask, any_l1=any_l1, probe=probe)
             if step == 0:
-                grads = self.net.grad_norms().cpu()
+                grads = norms
                 moments = probe_moments(probe or {}, self.net.layer_names)
-            self.opt.clip_grad_norms()
-            self.opt.step()
-            losses.append(loss.detach())
+            losses.append(loss)
             # max's indices are argmax's (the first of equal values) at a third less time over [K, batch, classes]
-            outputs.append(out.detach().max(-1).indices if self.task == "classification" else out.detach().float())
+            outputs.append(out.max(-1).indices if self.task == "classification" else out.float())
         train_loss = ((torch.stack(losses).float().t() @ self.batch_sizes.float()) / self.n_seen).tolist()
         val_out = self.predict(self.x_val)
         val_loss = self.loss_fn(val_out, self.y_val.expand(k, *self.y_val.shape)).tolist()
@@ -430,6 +428,17 @@ class Stack:
         if compacting:  # the freed slots are dropped: clearing them first would be wasted
             self.compact()
         return results
+
+    def train_step(self, idx: Tensor, mask: Tensor, *, any_l1: bool = False,
+                   probe: dict[str, list[Tensor]] | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
+        """One optimizer step of every slot on training rows ``idx`` [K, batch] (a slot of
+        ``mask`` 0 computes but adds no loss): the slots' losses and outputs, detached, and
+        with ``probe`` (filled with activations) the gradient norms before clipping."""
+        loss, out = self.forward_backward(idx, mask, l1=any_l1, probe=probe)
+        grads = self.net.grad_norms().cpu() if probe is not None else None
+        self.opt.clip_grad_norms()
+        self.opt.step()
+        return loss.detach(), out.detach(), grads
 
     def run(self, report: StackReport | None = None) -> list[StackResult]:
         """Epochs until every member has ended; the results in the order members ended."""
