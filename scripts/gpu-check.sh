@@ -18,7 +18,11 @@
 #              channels-last, cudnn.benchmark off/on, TF32 on/off, bf16,    estimated)
 #              vmap) against solo fit steps; its last line is JSON
 #   stack_mlp  benchmarks/stacked.py --only mlp, K = 32 128, 1 repeat       ~55 s / 80 s
-#              (K = 256, 88 s more one at a time, is recorded in docs/benchmarks.md)
+#              (not in the default steps: its goal, 30x, was met on 2026-12-04 with 37.4x
+#              at K = 128 and 31.1x at 256; ask for it in GPU_CHECK_STEPS)
+#   stack_size benchmarks/stack_size.py --task fashion_cnn --bound 256,   ~30 s / 60 s
+#              2 repeats: what `population: auto`'s timed probe would choose on
+#              this GPU, with the whole timing curve (not run yet: estimated)
 #   stack_cnn  benchmarks/stacked.py --only cnn, K = 32 64 128, --quick  ~60 s / 90 s
 #              (2 epochs: the speedup is per step, so 2 epochs show it as 10 do; the
 #              CNN stack's throughput was the same at K = 256 as at 128)
@@ -26,7 +30,7 @@
 #              against optuna-tpe-hyperband, 30 s per run (4 runs, plus warm-up and
 #              each run's best model retrained once for its test value; 35 s runs took 199 s)
 #
-# Setup and the environment take ~20 s: ~7 minutes expected, 9.5 at the timeouts (a
+# Setup and the environment take ~20 s: ~7 minutes expected, 9.2 at the timeouts (a
 # command may run 10). The one-at-a-time side dominates stacked.py: 160 separate fits for
 # the MLP (32+128), each bound by kernel launches, not arithmetic (a digits MLP fit is
 # 170 steps, 0.3 s; K = 256 took 88 s one at a time against 2.8 s stacked); the CNN's 2
@@ -42,7 +46,8 @@
 #   GPU_CHECK_KS           stacked.py's Ks for both networks (MLP "32 128", CNN "32 64 128";
 #                          dry run "1 2"); the kernels step's are "32 128" (dry run: "2", 256 images)
 #   GPU_CHECK_SEEDS, GPU_CHECK_BUDGET   the race's seeds (2) and seconds per run (30; dry run 8)
-#   GPU_CHECK_STEPS        the steps to run ("tests kernels stack_mlp stack_cnn race")
+#   GPU_CHECK_STEPS        the steps to run ("tests kernels stack_cnn stack_size race";
+#                          stack_mlp too when named)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,16 +56,18 @@ PY=${GPU_CHECK_PYTHON:-python3}
 WHEELS=${GPU_CHECK_WHEELS:-.whl}
 SITE=${GPU_CHECK_SITE:-/tmp/site}
 OUT=${OUT:-/tmp/gpu-check-out}
-STEPS=${GPU_CHECK_STEPS:-tests kernels stack_mlp stack_cnn race}
+STEPS=${GPU_CHECK_STEPS:-tests kernels stack_cnn stack_size race}
 FASHION_DIR=/usr/share/datasets/fashion-mnist  # nntune.train.datasets.FASHION_MNIST_DIR
 if [ "$DEVICE" = cuda ]; then
   KS_MLP=${GPU_CHECK_KS:-32 128}; KS_CNN=${GPU_CHECK_KS:-32 64 128}; KERNELS=(--k 32 128 --deadline 80)
   SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-30}
-  T_TESTS=100; T_KERNELS=90; T_MLP=80; T_CNN=90; T_RACE=190; WORKERS=8
+  SIZE=(--bound 256 --repeats 2)
+  T_TESTS=100; T_KERNELS=90; T_MLP=80; T_CNN=90; T_SIZE=60; T_RACE=190; WORKERS=8
 elif [ "$DEVICE" = cpu ]; then
   KS_MLP=${GPU_CHECK_KS:-1 2}; KS_CNN=$KS_MLP; SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-8}
   KERNELS=(--compare --k 2 --train-size 256 --warmup 1 --repeats 2 --steps 2)
-  T_TESTS=400; T_KERNELS=120; T_MLP=120; T_CNN=120; T_RACE=300; WORKERS=2
+  SIZE=(--bound 2 --repeats 1)
+  T_TESTS=400; T_KERNELS=120; T_MLP=120; T_CNN=120; T_SIZE=120; T_RACE=300; WORKERS=2
 else
   echo "GPU_CHECK_DEVICE: cuda or cpu, got '$DEVICE'" >&2; exit 2
 fi
@@ -137,6 +144,8 @@ run_step stack_mlp "$T_MLP" "$PY" benchmarks/stacked.py --device "$DEVICE" --onl
 # shellcheck disable=SC2086
 run_step stack_cnn "$T_CNN" "$PY" benchmarks/stacked.py --device "$DEVICE" --only cnn --k $KS_CNN --repeats 1 \
   --no-workers --quick
+# The timed probe of population auto, every size up to the bound (the executor's stops early).
+run_step stack_size "$T_SIZE" "$PY" benchmarks/stack_size.py --task fashion_cnn --device "$DEVICE" "${SIZE[@]}"
 # time_to_target trains on cuda whenever torch sees it; the dry run's CPU has none to see.
 run_step race "$T_RACE" "$PY" benchmarks/time_to_target.py --tasks fashion_cnn --seeds "$SEEDS" \
   --budget "fashion_cnn=$BUDGET" --methods pop-prior-pbt optuna-tpe-hyperband
