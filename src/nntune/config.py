@@ -198,6 +198,10 @@ class SearchConfig(_Strict):
     # ``executor: population``: members per stack (an integer, or ``auto``: within what fits the
     # device and PBT's population, the size past which the device trains no more per second).
     population: Union[int, Literal["auto"]] = "auto"
+    # ``executor: population``: trials per structure (the sampler is asked for the structural
+    # parameters once per block of this many trials, so that they can share a stack), or
+    # ``auto``: an eighth of the trials, 4 to 64, at most 8 under a timeout.
+    structure_block: Union[int, Literal["auto"]] = "auto"
     ray_address: Union[str, None] = None  # "auto" joins a running cluster; None starts one here
     trial_timeout: Union[float, None] = Field(default=None, gt=0)  # seconds, then the trial fails
     # Configurations to try first (a known baseline), before the sampler's own: each a
@@ -252,6 +256,11 @@ def _check_population(cfg: Config) -> None:
         raise ConfigError("search.population", f"must be an integer >= 1 or auto, got {population!r}")
     if population != "auto" and cfg.search.executor != "population":  # (a dumped config holds auto)
         raise ConfigError("search.population", "only used with executor: population")
+    block = cfg.search.structure_block
+    if isinstance(block, bool) or (isinstance(block, int) and block < 1):
+        raise ConfigError("search.structure_block", f"must be an integer >= 1 or auto, got {block!r}")
+    if block != "auto" and cfg.search.executor != "population":
+        raise ConfigError("search.structure_block", "only used with executor: population")
     stackable = ("mlp", "cnn")  # what the stacked trainer builds (nntune.train.stack_models)
     model = cfg.space["model"].values if "model" in cfg.space and cfg.space["model"].values else \
         [cfg.fixed.get("model", cfg.task.model)]

@@ -371,7 +371,8 @@ def search_population(p: Prepared, study: Study, callbacks: Sequence[Callable[[S
     trainer = StackTrainer(cfg, p.space, p.splits, device=device, epochs=p.epochs, checkpoints=p.checkpoints,
                            pbt=p.scheduler if isinstance(p.scheduler, PBT) else None)
     return run_population(study, trainer, total=cfg.search.trials, population=cfg.search.population,
-                          timeout=cfg.search.timeout, callbacks=callbacks, options=worker_options(cfg))
+                          timeout=cfg.search.timeout, structure_block=cfg.search.structure_block,
+                          callbacks=callbacks, options=worker_options(cfg))
 
 
 def _patience_callback(patience: int) -> Callable[[Study, FrozenTrial], None]:

@@ -43,7 +43,7 @@ def population_setup(config: dict[str, Any], device: str | None) -> tuple[Study,
     trainer = StackTrainer(cfg, p.space, p.splits, device=device, epochs=p.epochs, checkpoints=p.checkpoints,
                            pbt=p.scheduler if isinstance(p.scheduler, PBT) else None)
     return open_study(p), PopulationJob(trainer, cfg.search.population, cfg.search.timeout,
-                                          max(1, cfg.search.workers))
+                                          max(1, cfg.search.workers), cfg.search.structure_block)
 
 
 def search_population_workers(p: Prepared, study: Study, callbacks: Sequence[Callable[[Study, FrozenTrial], None]],

@@ -178,6 +178,25 @@ def test_a_study_bounded_by_a_timeout_holds_each_structure_for_a_small_block_and
     assert asker_for(nntune.create_study(), RandomSampler(0), 1_000_000).block == 64
 
 
+def test_a_block_given_holds_each_structure_for_that_many_trials_and_a_resumed_run_keeps_the_stored_one():
+    from nntune.executors._population import BLOCK_ATTR, asker_for
+    from nntune.samplers import RandomSampler
+
+    study = nntune.create_study()
+    assert asker_for(study, RandomSampler(0), 1_000_000, timeout=30.0, block=128).block == 128
+    assert study.storage.load_study(study.study_name).attrs[BLOCK_ATTR] == 128
+    # the stored structures are numbered by the stored block: a resumed run keeps it
+    assert asker_for(study, RandomSampler(0), 1_000_000, block=4).block == 128
+
+    space = {**LR, "units": {"type": "int", "low": 8, "high": 32, "log": True}}
+    summary = run_tune(prepare(config(trials=6, population=3, structure_block=6, space=space,
+                                      fixed={"epochs": 1})), evaluate_test=False)
+    rec = summary.storage.load_study("pop")
+    trials = summary.storage.get_trials(rec.id)
+    assert rec.attrs[BLOCK_ATTR] == 6 and set(rec.attrs["population_structures"]) == {"0"}
+    assert len({t.params["units"] for t in trials}) == 1 and len({t.params["lr"] for t in trials}) == 6
+
+
 def test_a_new_stack_starts_with_the_room_there_is_and_doubles_to_k():
     from nntune.executors._population import Occupancy, starting_capacity
 
@@ -225,8 +244,11 @@ def test_a_member_past_the_trial_timeout_fails_at_the_next_epoch_and_its_slot_is
 
 def test_config_keys_and_their_one_line_errors(call_cli, tmp_path, monkeypatch):
     assert config(population=5).search.population == 5 and config().search.population == "auto"
+    assert config(structure_block=16).search.structure_block == 16 and config().search.structure_block == "auto"
     for search, field in (({"population": 0}, "search.population"),
                           ({"population": "many"}, "search.population"),
+                          ({"structure_block": 0}, "search.structure_block"),
+                          ({"structure_block": "many"}, "search.structure_block"),
                           ({"workers": 2}, "storage")):  # processes on several devices share a file
         with pytest.raises(ConfigError) as err:
             config(**search)
@@ -237,6 +259,9 @@ def test_config_keys_and_their_one_line_errors(call_cli, tmp_path, monkeypatch):
         parse_config({"search": {"executor": "population"}, "resources": {"memory_mb": 500}})
     with pytest.raises(ConfigError, match="only used with executor: population"):
         parse_config({"search": {"population": 4}})
+    with pytest.raises(ConfigError, match="only used with executor: population") as err:
+        parse_config({"search": {"structure_block": 64}})
+    assert err.value.field == "search.structure_block"
     dumped = parse_config({"search": {"workers": 2}}).model_dump(mode="json")  # what a worker process parses
     assert parse_config(dumped).search.population == "auto"
     monkeypatch.chdir(tmp_path)

@@ -286,7 +286,8 @@ class Population:
 
 
 def run_population(study: Study, trainer: Any, *, total: int, population: int | str = "auto",
-                   timeout: float | None = None, callbacks: Sequence[Callback] = (),
+                   timeout: float | None = None, structure_block: int | str = "auto",
+                   callbacks: Sequence[Callback] = (),
                    options: WorkerOptions = WorkerOptions(),
                    clock: Callable[[], float] = time.monotonic, process: str | None = None) -> str:
     """Train the study's trials as stacks of ``population`` members (``"auto"``: sized to
@@ -302,9 +303,12 @@ def run_population(study: Study, trainer: Any, *, total: int, population: int | 
         raise ConfigError("search.executor", REFUSAL)
     if population != "auto" and (isinstance(population, bool) or not isinstance(population, int) or population < 1):
         raise ConfigError("search.population", f"must be an integer >= 1 or 'auto', got {population!r}")
+    if structure_block != "auto" and (isinstance(structure_block, bool) or not isinstance(structure_block, int)
+                                      or structure_block < 1):
+        raise ConfigError("search.structure_block", f"must be an integer >= 1 or 'auto', got {structure_block!r}")
     recover_interrupted(study, options)
     base = study.sampler
-    study.sampler = asker_for(study, base, total, timeout)
+    study.sampler = asker_for(study, base, total, timeout, structure_block)
     try:
         return _run(study, trainer, total, population, timeout, callbacks, options, clock, process)
     except KeyboardInterrupt:
@@ -314,18 +318,23 @@ def run_population(study: Study, trainer: Any, *, total: int, population: int | 
         study.sampler = base
 
 
-def asker_for(study: Study, base: Any, total: int, timeout: float | None = None) -> StructureAsker:
-    """``base`` behind the stack-asking policy, with the block size and the structures
-    stored with the study (a first run stores its block size: a resumed one keeps it)."""
+def asker_for(study: Study, base: Any, total: int, timeout: float | None = None,
+              block: int | str = "auto") -> StructureAsker:
+    """``base`` behind the stack-asking policy, with the block size (``block``, or with
+    ``"auto"`` :func:`structure_block`'s) and the structures stored with the study (a first
+    run stores its block size: a resumed one keeps it, since the stored structures are
+    numbered by it)."""
     from nntune.samplers import GridSampler
 
     if isinstance(base, StructureAsker):
         return base
     rec = study.storage.load_study(study.study_name)
     attrs = rec.attrs if rec is not None else {}
-    block = attrs.get(BLOCK_ATTR)
-    if not isinstance(block, int) or block < 1:
-        block = structure_block(total, timeout)
+    stored_block = attrs.get(BLOCK_ATTR)
+    if isinstance(stored_block, int) and stored_block >= 1:
+        block = stored_block
+    else:
+        block = structure_block(total, timeout) if block == "auto" else int(block)
         study.storage.set_study_attr(study.id, BLOCK_ATTR, block)
     stored = attrs.get(STRUCTURES_ATTR)
     structures = {int(b): s for b, s in stored.items()} if isinstance(stored, dict) else {}

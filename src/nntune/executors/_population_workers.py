@@ -49,6 +49,7 @@ class PopulationJob:
     population: int | str
     timeout: float | None
     processes: int = 1  # population processes started together on the study
+    structure_block: int | str = "auto"  # trials per structure (see run_population)
 
 
 READY_ATTR = "population_ready"  # the processes set up so far, under their supervisor's pid
@@ -135,6 +136,7 @@ def _serve(study: Study, job: PopulationJob, conn: Connection, options: WorkerOp
     with Heartbeat(study.storage, study.id, options.heartbeat_interval, PeakMemory(),
                    is_orphan=lambda: not alive(parent_pid), on_orphan=lambda: os._exit(1)):
         why = run_population(study, job.trainer, total=total, population=job.population, timeout=job.timeout,
+                             structure_block=job.structure_block,
                              callbacks=[tell_supervisor], options=options, process=process_name(env))
     conn.send(("done", why))
 
