@@ -88,8 +88,10 @@ LABELS = {"random-asha": "nntune random+ASHA", "tpe-asha": "nntune TPE+ASHA", "b
           "ray-asha": "Ray Tune random+ASHA",
           "pop-random-asha": "nntune random+ASHA, population", "pop-tpe-asha": "nntune TPE+ASHA, population",
           "pop-prior-pbt": "nntune PBT, priors, population",
+          "pop-tpe-asha-block128": "nntune TPE+ASHA, population, 128 trials a structure",
           "random-asha-2w": "nntune random+ASHA, 2 workers"}
 THROUGHPUT = ("random-asha", "random-asha-2w", "pop-random-asha")  # serial, 2 workers, population
+ASKED_ONLY = ("pop-tpe-asha-block128",)  # a GPU's question: raced only when named
 METHODS = tuple(m for m in LABELS if m != "random-asha-2w")  # that one only for --throughput
 LOADS: dict[str, list[float]] = {}  # the 1-minute load average after each run, by task
 POPULATION_GOAL = 0.15  # the population executor's time to target, as a share of Optuna TPE+Hyperband's
@@ -323,7 +325,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[Row]]:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="digits only, 2 seeds, 8 s budgets")
     ap.add_argument("--tasks", nargs="*", choices=list(TASKS), default=None)
-    ap.add_argument("--methods", nargs="*", choices=list(METHODS), default=list(METHODS))
+    ap.add_argument("--methods", nargs="*", choices=list(METHODS),
+                    default=[m for m in METHODS if m not in ASKED_ONLY])
     ap.add_argument("--seeds", type=int, default=None, help="seeds per (task, method); default 3")
     ap.add_argument("--budget", nargs="*", default=[], help="seconds per run: N, or TASK=N ...")
     ap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
