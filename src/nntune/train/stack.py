@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Hashable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,65 +35,16 @@ from nntune.train.basics import (
     EVAL_BATCH, batch_starts, count_outputs, derive_seed, model_input_shape, pick_device, resolve_batch_size,
     resolve_params,
 )
-from nntune.train.loop import FitResult
 from nntune.train.metrics import best_possible, check_metric, metric_direction, metric_options, targets_numpy
 from nntune.train.models import build_model, dropout_rate, set_dropout, summarize
-from nntune.train.optim import LrSchedule, build_optimizer, current_lr, number, restore_optimizer
+from nntune.train.optim import current_lr, number, restore_optimizer
 from nntune.train.splits import Splits
 from nntune.train.stack_models import (
     OPTIMIZER_FAMILY, StackedNet, check_conv_layout, cudnn_benchmark, probe_moments, stacked_loss, structure_key,
 )
+from nntune.train.stack_member import Member, StackReport, StackResult, clock_for
 from nntune.train.stack_optim import StackedOptimizer, member_hyperparams
 from nntune.train.threads import SizedThreads, step_flops
-
-StackReport = Callable[[Hashable, int, dict], bool]
-
-
-@dataclass
-class StackResult(FitResult):
-    """:class:`~nntune.train.loop.FitResult` of one member; ``diverged`` holds the message
-    when its loss became NaN or infinite (at epoch ``epochs``)."""
-
-    diverged: str | None = None
-    key: Hashable = None
-
-
-class _Clock(nn.Module):
-    """One 2-D parameter: a solo optimizer built on it has one param group with decay on,
-    so it carries a member's settings and its lr schedule exactly as ``fit`` computes them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.weight = nn.Parameter(torch.zeros(1, 1))
-
-
-def clock_for(hp: Mapping[str, Any]) -> tuple[torch.optim.Optimizer, LrSchedule]:
-    """A member's solo optimizer (on a :class:`_Clock`) and its lr schedule."""
-    clock = build_optimizer(_Clock(), hp)
-    schedule = LrSchedule(clock, hp, hp["epochs"])
-    clock._opt_called = True  # type: ignore[attr-defined]  # it never steps: only its lr is read
-    return clock, schedule
-
-
-@dataclass
-class Member:
-    key: Hashable
-    hp: dict[str, Any]
-    seed: int
-    batch_gen: torch.Generator
-    clock: torch.optim.Optimizer
-    schedule: LrSchedule
-    stopping: EarlyStopping
-    l1: float
-    history: list[dict[str, Any]] = field(default_factory=list)
-    epoch: int = 0
-    iterations: int = 0
-    best_state: dict[str, Tensor] | None = None
-    stopped_by_report: bool = False
-    stopped_early: bool = False
-    diverged: str | None = None
-    spare: nn.Module | None = None  # the solo model its weights came from, reused once for its result
-
 
 class Stack:
     """Members of one structure on one device. ``structure`` is any member's params.
