@@ -72,6 +72,7 @@ from pathlib import Path  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the helper module beside this file
 
 import time_to_target_methods as tm  # noqa: E402
+import time_to_target_ray as tr  # noqa: E402
 
 from nntune.exceptions import ConfigError  # noqa: E402
 
@@ -259,7 +260,7 @@ def method_order(methods: Sequence[str], seed: int) -> list[str]:
     return [*methods[k:], *methods[:k]]
 
 
-def run_task(task: tm.Task, methods: Sequence[str], seeds: int, ray: tm.RaySession | None,
+def run_task(task: tm.Task, methods: Sequence[str], seeds: int, ray: tr.RaySession | None,
              log: Callable[[str], None]) -> dict[str, list[tm.Run]] | None:
     try:
         splits = tm.load_task(task)
@@ -275,7 +276,7 @@ def run_task(task: tm.Task, methods: Sequence[str], seeds: int, ray: tm.RaySessi
             if method == tm.RAY:
                 assert ray is not None
                 try:
-                    run = tm.run_ray(ray, task, splits, seed, task.budget)
+                    run = tr.run_ray(ray, task, splits, seed, task.budget)
                 except Exception as err:  # Ray's own machinery: the other methods' runs go on
                     log(f"[{task.name}] seed {seed} {LABELS[method]} failed: {str(err).splitlines()[-1][:300]}")
                     run = tm.Run(method, seed, [], 0, 0, time.perf_counter() - t0, failed=True)
@@ -367,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[Row]]:
         try:
             import ray.tune  # noqa: F401
 
-            ray = tm.RaySession()
+            ray = tr.RaySession()
         except Exception as err:  # ray or ray[tune]'s dependencies missing
             print(f"Ray Tune skipped: {type(err).__name__}: {str(err).splitlines()[0]}")
             methods.remove(tm.RAY)
