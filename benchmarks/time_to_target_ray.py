@@ -185,3 +185,24 @@ def ray_done(results: list[tuple[str, dict[str, Any], dict[str, Any]]], space: S
                              int(config["trial_seed"])))
     done.sort(key=lambda d: d.time)
     return done, reported
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run as a script, says whether Ray Tune imports here (``time_to_target.py`` skips its
+    method otherwise) and the search it runs."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.parse_args(argv)
+    try:
+        import ray
+        import ray.tune  # noqa: F401
+    except Exception as err:  # noqa: BLE001 - ray or ray[tune]'s dependencies missing
+        print(f"{RAY}: Ray Tune does not import here ({type(err).__name__}); the race skips it")
+        return
+    print(f"{RAY}: Ray Tune {ray.__version__}, random search with ASHA (grace 1, reduction factor "
+          f"{HALVING}), 2 trials at a time")
+
+
+if __name__ == "__main__":
+    main()
