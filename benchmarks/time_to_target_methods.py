@@ -244,6 +244,11 @@ NNTUNE: dict[str, dict[str, Any]] = {
                               "structure_block": 128},
     "pop-prior-pbt": {"sampler": "random", "scheduler": "pbt", "executor": "population", "default_priors": True,
                       "scheduler_options": {"refill": True}},
+    # The same with 32 lineages instead of PBT's default 8: on a GPU a stack of 32 costs
+    # about what one of 8 costs, so the other 24 explore for nearly nothing; on a CPU (K = 4)
+    # the lineages only take turns.
+    "pop-prior-pbt32": {"sampler": "random", "scheduler": "pbt", "executor": "population", "default_priors": True,
+                        "scheduler_options": {"refill": True, "population": 32}},
     # For the trials-per-hour comparison: random+ASHA serially and on 2 worker processes.
     "random-asha-2w": {"sampler": "random", "scheduler": "asha", "workers": 2},
 }

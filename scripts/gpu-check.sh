@@ -26,10 +26,12 @@
 #   stack_cnn  benchmarks/stacked.py --only cnn, K = 32 64 128, --quick  ~60 s / 90 s
 #              (2 epochs: the speedup is per step, so 2 epochs show it as 10 do; the
 #              CNN stack's throughput was the same at K = 256 as at 128)
-#   race_asha  (not in the default steps: a second command when device time is left)  ~100 s / 150 s
-#              time_to_target.py --tasks fashion_cnn, 1 seed, pop-tpe-asha against
-#              pop-tpe-asha-block128: a structure held for 8 trials (several small
-#              stacks) or for 128 (one stack can fill), on the GPU where that should matter
+#   race_variants (not in the default steps: a second command when device time is   ~180 s / 240 s
+#              left) time_to_target.py --tasks fashion_cnn, 1 seed: pop-tpe-asha against
+#              pop-tpe-asha-block128 (a structure held for 8 trials, so several small
+#              stacks, or for 128, so one stack can fill) and pop-prior-pbt32 (32 PBT
+#              lineages, not 8), the GPU's questions; Optuna TPE+Hyperband runs beside
+#              them as the race's reference (the dry run races them on digits)
 #   race       time_to_target.py --tasks fashion_cnn, 2 seeds, pop-prior-pbt ~170 s / 190 s
 #              against optuna-tpe-hyperband, 30 s per run (4 runs, plus warm-up and
 #              each run's best model retrained once for its test value; 35 s runs took 199 s)
@@ -51,7 +53,7 @@
 #                          dry run "1 2"); the kernels step's are "32 128" (dry run: "2", 256 images)
 #   GPU_CHECK_SEEDS, GPU_CHECK_BUDGET   the race's seeds (2) and seconds per run (30; dry run 8)
 #   GPU_CHECK_STEPS        the steps to run ("tests kernels stack_cnn stack_size race";
-#                          stack_mlp and race_asha too when named)
+#                          stack_mlp and race_variants too when named)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,12 +68,14 @@ if [ "$DEVICE" = cuda ]; then
   KS_MLP=${GPU_CHECK_KS:-32 128}; KS_CNN=${GPU_CHECK_KS:-32 64 128}; KERNELS=(--k 32 128 --deadline 80)
   SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-30}
   SIZE=(--bound 256 --repeats 2)
-  T_TESTS=100; T_KERNELS=90; T_MLP=80; T_CNN=90; T_SIZE=60; T_RACE=190; T_ASHA=150; WORKERS=8
+  T_TESTS=100; T_KERNELS=90; T_MLP=80; T_CNN=90; T_SIZE=60; T_RACE=190; T_VARIANTS=240; WORKERS=8
+  VARIANTS_TASK=fashion_cnn
 elif [ "$DEVICE" = cpu ]; then
   KS_MLP=${GPU_CHECK_KS:-1 2}; KS_CNN=$KS_MLP; SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-8}
   KERNELS=(--compare --k 2 --train-size 256 --warmup 1 --repeats 2 --steps 2)
   SIZE=(--bound 2 --repeats 1)
-  T_TESTS=400; T_KERNELS=120; T_MLP=120; T_CNN=120; T_SIZE=120; T_RACE=300; T_ASHA=300; WORKERS=2
+  T_TESTS=400; T_KERNELS=120; T_MLP=120; T_CNN=120; T_SIZE=120; T_RACE=300; T_VARIANTS=300; WORKERS=2
+  VARIANTS_TASK=digits  # members finish after the budget, and a CPU's CNN epochs take seconds
 else
   echo "GPU_CHECK_DEVICE: cuda or cpu, got '$DEVICE'" >&2; exit 2
 fi
@@ -153,8 +157,9 @@ run_step stack_size "$T_SIZE" "$PY" benchmarks/stack_size.py --task fashion_cnn 
 # time_to_target trains on cuda whenever torch sees it; the dry run's CPU has none to see.
 run_step race "$T_RACE" "$PY" benchmarks/time_to_target.py --tasks fashion_cnn --seeds "$SEEDS" \
   --budget "fashion_cnn=$BUDGET" --methods pop-prior-pbt optuna-tpe-hyperband
-# Small stacks of many structures against one structure filling a stack (search.structure_block).
-run_step race_asha "$T_ASHA" "$PY" benchmarks/time_to_target.py --tasks fashion_cnn --seeds 1 \
-  --budget "fashion_cnn=$BUDGET" --methods pop-tpe-asha pop-tpe-asha-block128
+# Small stacks of many structures against one structure filling a stack (search.structure_block),
+# and PBT with 32 lineages, where a GPU trains a stack of 32 for about the cost of 8.
+run_step race_variants "$T_VARIANTS" "$PY" benchmarks/time_to_target.py --tasks "$VARIANTS_TASK" --seeds 1 \
+  --budget "$VARIANTS_TASK=$BUDGET" --methods pop-tpe-asha pop-tpe-asha-block128 pop-prior-pbt32
 
 echo; echo "=== summary (step, exit status, seconds)"; cat "$OUT/summary.txt"
