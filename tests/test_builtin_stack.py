@@ -52,8 +52,10 @@ def test_auto_on_the_cpu_is_its_bound_untimed_and_pbt_bounds_it_by_its_populatio
     t = mlp_trainer()
     sized = t.auto_size(plan_of(t))
     assert sized.k == sized.bound == AUTO_LIMIT["cpu"] and sized.timings == [] and sized.to_json()["rule"] == "bound"
+    assert sized.bound_by == "device"
     pbt = mlp_trainer({"population": 2})
     assert pbt.capacity(plan_of(pbt).params, "auto") == 2 and pbt.auto_size(plan_of(pbt)).k == 2
+    assert pbt.auto_bound(plan_of(pbt).params) == (2, "pbt")
     assert pbt.capacity(plan_of(pbt).params, 16) == 16  # a K given is kept: the stack drops what PBT leaves empty
 
 

@@ -180,16 +180,20 @@ def test_show_says_how_many_members_a_stack_held_and_why():
 
     assert population_data(None) is None and population_data({"rounds": 3}) is None
     timed = population_data({"capacity": 128, "member_epochs": 900, "slot_epochs": 900, "stack_epochs": 10,
-                             "idle_share": 0.0, "auto": {"chosen": 128, "bound": 256, "rule": "timed", "gain": 0.15,
+                             "idle_share": 0.0, "auto": {"chosen": 128, "bound": 256, "bound_by": "device",
+                                                         "rule": "timed", "gain": 0.15,
                                                          "step_seconds": [[1, 0.002], [128, 0.0031], [256, 0.0082]]}})
     assert timed["text"] == ("stacks of up to 128 members (auto: a training step of 1, 2, 4, ... members timed "
                              "(1: 2 ms, 128: 3.1 ms, 256: 8.2 ms); the largest whose time per member still fell by "
-                             "15% a doubling, within 256); 0.0% of the slots trained held no member; "
+                             "15% a doubling, within 256, the most for this kind of device); 0.0% of the slots trained held no member; "
                              "90.0 members per stack epoch")
     assert timed["auto"]["chosen"] == 128  # the figures themselves stay beside the line
-    bound = population_data({"capacity": 4, "auto": {"chosen": 4, "bound": 4, "rule": "bound"}})
-    assert bound["text"] == "stacks of up to 4 members (auto: the bound, what fits the memory, the device's limit " \
-                            "and PBT's population: 4)"
+    bound = population_data({"capacity": 4, "auto": {"chosen": 4, "bound": 4, "bound_by": "device", "rule": "bound"}})
+    assert bound["text"] == "stacks of up to 4 members (auto: 4, the most for this kind of device, not timed on a CPU)"
+    pbt = population_data({"capacity": 2, "auto": {"chosen": 2, "bound": 2, "bound_by": "pbt", "rule": "bound"}})
+    assert pbt["text"] == "stacks of up to 2 members (auto: 2, PBT's population, not timed on a CPU)"
+    older = population_data({"capacity": 4, "auto": {"chosen": 4, "bound": 4, "rule": "bound"}})  # before bound_by
+    assert older["text"] == "stacks of up to 4 members (auto: 4, not timed on a CPU)"
     assert population_data({"capacity": 3, "slot_epochs": 4, "idle_share": 0.25})["text"] == \
         "stacks of up to 3 members; 25.0% of the slots trained held no member"
 
@@ -207,5 +211,5 @@ def test_show_prints_the_population_line_of_a_population_study():
     console = Console(record=True, width=300)
     render_show(data, console)
     assert data["population"]["text"] in console.export_text()
-    assert data["population"]["text"].startswith("stacks of up to 4 members (auto: the bound")
+    assert data["population"]["text"].startswith("stacks of up to 4 members (auto: 4, the most for this kind of device")
     assert show_data(summary.storage, "pop")["population"]["stack_epochs"] >= 1

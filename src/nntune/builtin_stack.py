@@ -10,7 +10,7 @@ best epoch's value when early stopping restored its weights, else the last epoch
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,32 +90,38 @@ class StackTrainer:
         and a larger stack would only make each of their epochs longer)."""
         if population != "auto":
             return int(population)
+        return self.auto_bound(params)[0]
+
+    def auto_bound(self, params: Mapping[str, Any]) -> tuple[int, str]:
+        """:meth:`capacity`'s bound for ``auto`` and what set it: ``"memory"``, ``"device"``
+        (:data:`AUTO_LIMIT`) or ``"pbt"`` (PBT's population)."""
         hp = resolve_params(params, self.splits.task_type)
         data = sum(t.numel() * t.element_size() for t in (self.splits.x_train, self.splits.x_val))
-        fits = population_size(estimate_member_bytes(hp, self.splits), available_memory(self.device),
-                               data if self.device.type == "cuda" else 0)
-        bound = min(fits, AUTO_LIMIT.get(self.device.type, AUTO_LIMIT["cpu"]))
+        limits = {"device": AUTO_LIMIT.get(self.device.type, AUTO_LIMIT["cpu"]),
+                  "memory": population_size(estimate_member_bytes(hp, self.splits), available_memory(self.device),
+                                            data if self.device.type == "cuda" else 0)}
         if self.pbt is not None:
-            bound = min(bound, self.pbt.population)
-        return max(1, bound)
+            limits["pbt"] = self.pbt.population
+        by = min(limits, key=lambda name: limits[name])  # the first named wins a tie: the device's limit
+        return max(1, limits[by]), by
 
     def auto_size(self, plan: MemberPlan, gain: float = GAIN, *, timed: bool | None = None) -> AutoSize:
         """``population: auto`` for ``plan``'s structure: on an accelerator, within
-        :meth:`capacity`'s bound, the largest stack whose training step, timed on the device,
-        still costs each member at least ``gain`` less than half as many members'
+        :meth:`auto_bound`, the largest stack reached while each doubling, timed on the
+        device, still cuts the time per member by at least ``gain``
         (:func:`~nntune.train.stack_size.probe_population`); on the CPU the bound itself
         (``timed`` forces either)."""
-        bound = self.capacity(plan.params, "auto")
+        bound, by = self.auto_bound(plan.params)
         if timed is None:
             timed = self.device.type != "cpu"  # see nntune.train.stack_size: too noisy to time there
         if bound == 1 or not timed:
-            return AutoSize(bound, bound)
+            return AutoSize(bound, bound, bound_by=by)
 
         def probe_stack(k: int) -> Stack:
             stack = self.stack(plan, k)
             stack.add(plan.params, seed=plan.seed)  # its dropout and settings; every slot computes alike
             return stack
-        return probe_population(probe_stack, bound, gain=gain)
+        return replace(probe_population(probe_stack, bound, gain=gain), bound_by=by)
 
     def stack(self, plan: MemberPlan, capacity: int) -> Stack:
         """A new stack of ``plan``'s structure (augmentation included: every member's is the same). The

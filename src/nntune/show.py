@@ -107,6 +107,16 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     }
 
 
+BOUND_REASONS = {"memory": "what fits the memory", "device": "the most for this kind of device",
+                 "pbt": "PBT's population"}
+
+
+def bound_reason(auto: Mapping[str, Any]) -> str:
+    """``, <what set auto's bound>`` where the figures say, else nothing."""
+    reason = BOUND_REASONS.get(str(auto.get("bound_by", "")))
+    return f", {reason}" if reason else ""
+
+
 def population_data(stats: Any) -> dict[str, Any] | None:
     """The population executor's figures (stored with the study) and a line that says how
     many members a stack held, why, and how full its slots were; None without them."""
@@ -117,9 +127,10 @@ def population_data(stats: Any) -> dict[str, Any] | None:
     if isinstance(auto, dict) and auto.get("rule") == "timed":
         steps = ", ".join(f"{k}: {float(sec) * 1e3:.3g} ms" for k, sec in auto.get("step_seconds", []))
         why = (f" (auto: a training step of 1, 2, 4, ... members timed ({steps}); the largest whose time per "
-               f"member still fell by {float(auto.get('gain', 0.15)):.0%} a doubling, within {auto.get('bound')})")
+               f"member still fell by {float(auto.get('gain', 0.15)):.0%} a doubling, within "
+               f"{auto.get('bound')}{bound_reason(auto)})")
     elif isinstance(auto, dict):
-        why = f" (auto: the bound, what fits the memory, the device's limit and PBT's population: {auto.get('bound')})"
+        why = f" (auto: {auto.get('bound')}{bound_reason(auto)}, not timed on a CPU)"
     text = f"stacks of up to {stats['capacity']} members{why}"
     if stats.get("slot_epochs"):
         text += f"; {float(stats.get('idle_share', 0.0)):.1%} of the slots trained held no member"

@@ -147,7 +147,7 @@ def test_auto_stores_how_it_chose_k_with_the_population_figures():
     summary = run_tune(prepare(config(trials=3, fixed={"epochs": 1})), evaluate_test=False)
     stats = summary.storage.load_study("pop").attrs["population"]
     assert stats["capacity"] == 4 == stats["auto"]["chosen"] == stats["auto"]["bound"]  # the CPU's limit
-    assert stats["auto"]["rule"] == "bound" and stats["auto"]["step_seconds"] == []
+    assert stats["auto"]["rule"] == "bound" and stats["auto"]["step_seconds"] == [] and stats["auto"]["bound_by"] == "device"
     assert stats["idle_share"] == 0.0  # 3 trials in a stack of 4 slots: the fourth is dropped before it trains
 
 

@@ -65,7 +65,7 @@ def test_the_probe_stops_at_the_first_size_that_does_not_pay_and_at_memory():
     assert built == [1, 2, 4, 8]  # 16 and 32 were never built
     flat = probe_population(make, 32, time_step=lambda k: 1.0)
     assert flat.k == 16 and built[-2:] == [16, 32]  # 32 ran out of memory: the sizes before it count
-    assert flat.to_json() == {"chosen": 16, "bound": 32, "rule": "timed", "gain": 0.15,
+    assert flat.to_json() == {"chosen": 16, "bound": 32, "bound_by": "", "rule": "timed", "gain": 0.15,
                               "step_seconds": [[1, 1.0], [2, 1.0], [4, 1.0], [8, 1.0], [16, 1.0]]}
     with pytest.raises(torch.OutOfMemoryError):  # not even one member fits: nothing to choose
         probe_population(lambda k: (_ for _ in ()).throw(torch.OutOfMemoryError("oom")), 4,

@@ -54,9 +54,11 @@ class AutoSize:
     bound: int
     timings: list[tuple[int, float]] = field(default_factory=list)
     gain: float = GAIN
+    bound_by: str = ""  # what set the bound: "memory", "device" (its limit) or "pbt" (PBT's population)
 
     def to_json(self) -> dict[str, Any]:
-        return {"chosen": self.k, "bound": self.bound, "rule": "timed" if self.timings else "bound",
+        return {"chosen": self.k, "bound": self.bound, "bound_by": self.bound_by,
+                "rule": "timed" if self.timings else "bound",
                 "gain": self.gain, "step_seconds": [[k, round(s, 6)] for k, s in self.timings]}
 
 
