@@ -67,6 +67,7 @@ PRECISIONS = ("tf32", "fp32", "bf16")
 VARIANTS = (("channels-last", "tf32"), ("nchw", "tf32"), ("channels-last", "fp32"), ("nchw", "fp32"),
             ("channels-last", "bf16"), ("nchw", "bf16"), ("vmap", "tf32"))
 TODAY = VARIANTS[0]
+STACK_LAYOUTS = {"channels-last": "channels_last", "nchw": "nchw"}  # a variant's name: Stack's conv_layout
 RECORD = "record: "  # a child process's lines that carry one measurement, as JSON
 Record = dict[str, Any]
 
@@ -369,6 +370,14 @@ def summary(records: list[Record], ks: list[int], device: torch.device) -> dict[
         best_tf32 = min((r for r in rows if r["precision"] == "tf32"), key=lambda r: r["ms"])
         entry = {"today": brief(today), "fastest": brief(best), "fastest_tf32": brief(best_tf32),
                  "gain": round(today["ms"] / best["ms"], 2), "gain_tf32": round(today["ms"] / best_tf32["ms"], 2)}
+        # The fastest form the trainer itself can be set to (vmap is not one), per precision:
+        # Stack's conv_layout and cudnn_benchmark, what stacked.py's flags take.
+        for prec in ("tf32", "bf16"):
+            own = [r for r in rows if r["precision"] == prec and r["variant"] in STACK_LAYOUTS]
+            if own:
+                r = min(own, key=lambda r: r["ms"])
+                entry[f"stack_{prec}"] = {"conv_layout": STACK_LAYOUTS[r["variant"]],
+                                          "cudnn_benchmark": r["benchmark"], "ms": round(r["ms"], 3)}
         if solo:
             entry |= {"speedup_today": round(k * solo["ms"] / today["ms"], 1),
                       "speedup_fastest": round(k * solo["ms"] / best["ms"], 1),

@@ -7,7 +7,7 @@ Each configuration has its own lr, momentum and weight decay (SGD with momentum)
 * CNN: 2 conv blocks (8, 16 filters) + 64 units, batch 64, on mnist_5k.
 
     python benchmarks/stacked.py [--quick] [--threads 2] [--shards auto|N] [--device cpu|cuda] [--k 1 4 16 32 64]
-                                 [--epochs N]
+                                 [--epochs N] [--amp] [--conv-layout nchw|channels_last] [--cudnn-benchmark on|off]
 
 Both contenders run on the intra-op threads nntune's own rule gives a training run
 (:mod:`nntune.train.threads`, ``--threads auto``, the default): every free core, one
@@ -24,6 +24,13 @@ speedups are ratios within one run; other processes on the machine slow all cont
 alike only if they run alike, so the load (``os.getloadavg``) is printed too. ``--quick``
 runs K=32 only, the CNN for 2 epochs, and ends stdout with one JSON line:
 ``{"mlp": {"k": 32, "speedup": x}, "cnn": {"k": 32, "speedup": y}}``.
+
+``--amp`` trains both contenders in mixed precision (every configuration's ``amp: true``:
+float16 with a gradient scaler alone, bfloat16 stacked), as a GPU user would; on the CPU
+it changes nothing. ``--conv-layout`` and ``--cudnn-benchmark`` set the stacked CNN's
+convolution settings for this device (the stack's defaults otherwise; the solo runs keep
+``fit``'s own): ``benchmarks/stack_kernels.py --device cuda`` names the fastest, and
+``scripts/gpu-check.sh`` passes its choice on.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from nntune.train.data import load_splits
 from nntune.train.loop import count_outputs, fit, model_input_shape
 from nntune.train.models import build_model
 from nntune.train.splits import Splits
+from nntune.train.stack_models import DEFAULT_CONV_LAYOUT, DEFAULT_CUDNN_BENCHMARK
 from nntune.train.stack_run import fit_stack, shard_count
 from nntune.train.threads import step_flops, threads_for_work, use_threads
 
@@ -163,7 +171,18 @@ def main(argv: list[str] | None = None) -> dict[str, dict[int, float]]:
                         help="epochs of every training run (default: 10; the CNN 2 with --quick)")
     parser.add_argument("--only", choices=("mlp", "cnn"), default=None, help="run one of the two networks")
     parser.add_argument("--no-workers", action="store_true", help="skip the 2-process comparison")
+    parser.add_argument("--amp", action="store_true", help="mixed precision for both contenders (amp: true)")
+    parser.add_argument("--conv-layout", choices=("channels_last", "nchw"), default=None,
+                        help="the stacked CNN's convolution layout on this device (default: the stack's)")
+    parser.add_argument("--cudnn-benchmark", choices=("on", "off"), default=None,
+                        help="cudnn.benchmark while the stack trains (default: the stack's, left as it is)")
     args = parser.parse_args(argv)
+    device_type = torch.device(args.device).type
+    if args.conv_layout:
+        DEFAULT_CONV_LAYOUT[device_type] = args.conv_layout
+    if args.cudnn_benchmark:
+        DEFAULT_CUDNN_BENCHMARK[device_type] = args.cudnn_benchmark == "on"
+    amp = {"amp": True} if args.amp else {}
     if args.epochs is not None and args.epochs < 1:
         parser.error(f"--epochs: an integer >= 1, got {args.epochs}")
     if args.threads == "auto":
@@ -180,14 +199,17 @@ def main(argv: list[str] | None = None) -> dict[str, dict[int, float]]:
         parser.error(f"--shards: auto or an integer >= 1, got {args.shards!r}")
     SHARDS = "auto" if args.shards == "auto" else int(args.shards)
     ks = args.k or ([32] if args.quick else [1, 4, 16, 32, 64])
-    print(f"torch threads {torch.get_num_threads()} ({why}), load average {os.getloadavg()}")
+    print(f"torch threads {torch.get_num_threads()} ({why}), load average {os.getloadavg()}; stacked convolutions "
+          f"{DEFAULT_CONV_LAYOUT.get(device_type, 'channels_last')}, cudnn.benchmark "
+          f"{ {None: 'as it is', True: 'on', False: 'off'}[DEFAULT_CUDNN_BENCHMARK.get(device_type)]}"
+          + (", mixed precision" if args.amp else ""))
     with_workers = not args.no_workers and args.device == "cpu"
     out: dict[str, dict[int, float]] = {}
     if args.only in (None, "mlp"):
-        out["mlp"] = run("MLP 2x128", MLP, "digits", {}, ks, args.epochs or 10, args.device, with_workers,
+        out["mlp"] = run("MLP 2x128", {**MLP, **amp}, "digits", {}, ks, args.epochs or 10, args.device, with_workers,
                          args.repeats or 3)
     if args.only in (None, "cnn"):
-        out["cnn"] = run("CNN 8-16 filters", CNN, "mnist_5k", {}, ks, args.epochs or (2 if args.quick else 10),
+        out["cnn"] = run("CNN 8-16 filters", {**CNN, **amp}, "mnist_5k", {}, ks, args.epochs or (2 if args.quick else 10),
                          args.device, with_workers, args.repeats or 1)
     print(f"load average after {os.getloadavg()}")
     k = 32 if 32 in ks else ks[-1]

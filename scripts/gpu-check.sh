@@ -22,10 +22,15 @@
 #              at K = 128 and 31.1x at 256; ask for it in GPU_CHECK_STEPS)
 #   stack_size benchmarks/stack_size.py --task fashion_cnn --bound 256,   ~30 s / 60 s
 #              2 repeats: what `population: auto`'s timed probe would choose on
-#              this GPU, with the whole timing curve (not run yet: estimated)
+#              this GPU, with the whole timing curve (not in the default steps: a second
+#              command's, with race_variants)
 #   stack_cnn  benchmarks/stacked.py --only cnn, K = 32 64 128, --quick  ~60 s / 90 s
 #              (2 epochs: the speedup is per step, so 2 epochs show it as 10 do; the
-#              CNN stack's throughput was the same at K = 256 as at 128)
+#              CNN stack's throughput was the same at K = 256 as at 128), the stack's
+#              convolutions in the fastest form the kernels step found at TF32 (its
+#              JSON's stack_tf32: layout and cudnn.benchmark; the defaults without it)
+#   stack_cnn_amp  the same at K = 128 with both contenders in mixed precision   ~40 s / 60 s
+#              (amp: true; the stack in kernels' fastest bf16 form)
 #   race_variants (not in the default steps: a second command when device time is   ~180 s / 240 s
 #              left) time_to_target.py --tasks fashion_cnn, 1 seed: pop-tpe-asha against
 #              pop-tpe-asha-block128 (a structure held for 8 trials, so several small
@@ -36,7 +41,7 @@
 #              against optuna-tpe-hyperband, 30 s per run (4 runs, plus warm-up and
 #              each run's best model retrained once for its test value; 35 s runs took 199 s)
 #
-# Setup and the environment take ~20 s: ~7 minutes expected, 9.2 at the timeouts (a
+# Setup and the environment take ~20 s: ~7.5 minutes expected, 9.2 at the timeouts (a
 # command may run 10). The one-at-a-time side dominates stacked.py: 160 separate fits for
 # the MLP (32+128), each bound by kernel launches, not arithmetic (a digits MLP fit is
 # 170 steps, 0.3 s; K = 256 took 88 s one at a time against 2.8 s stacked); the CNN's 2
@@ -52,8 +57,8 @@
 #   GPU_CHECK_KS           stacked.py's Ks for both networks (MLP "32 128", CNN "32 64 128";
 #                          dry run "1 2"); the kernels step's are "32 128" (dry run: "2", 256 images)
 #   GPU_CHECK_SEEDS, GPU_CHECK_BUDGET   the race's seeds (2) and seconds per run (30; dry run 8)
-#   GPU_CHECK_STEPS        the steps to run ("tests kernels stack_cnn stack_size race";
-#                          stack_mlp and race_variants too when named)
+#   GPU_CHECK_STEPS        the steps to run ("tests kernels stack_cnn stack_cnn_amp race";
+#                          stack_mlp, stack_size and race_variants too when named)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -62,19 +67,19 @@ PY=${GPU_CHECK_PYTHON:-python3}
 WHEELS=${GPU_CHECK_WHEELS:-.whl}
 SITE=${GPU_CHECK_SITE:-/tmp/site}
 OUT=${OUT:-/tmp/gpu-check-out}
-STEPS=${GPU_CHECK_STEPS:-tests kernels stack_cnn stack_size race}
+STEPS=${GPU_CHECK_STEPS:-tests kernels stack_cnn stack_cnn_amp race}
 FASHION_DIR=/usr/share/datasets/fashion-mnist  # nntune.train.datasets.FASHION_MNIST_DIR
 if [ "$DEVICE" = cuda ]; then
   KS_MLP=${GPU_CHECK_KS:-32 128}; KS_CNN=${GPU_CHECK_KS:-32 64 128}; KERNELS=(--k 32 128 --deadline 80)
   SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-30}
   SIZE=(--bound 256 --repeats 2)
-  T_TESTS=100; T_KERNELS=90; T_MLP=80; T_CNN=90; T_SIZE=60; T_RACE=190; T_VARIANTS=240; WORKERS=8
+  T_TESTS=100; T_KERNELS=90; T_MLP=80; T_CNN=90; T_AMP=60; T_SIZE=60; T_RACE=190; T_VARIANTS=240; WORKERS=8
   VARIANTS_TASK=fashion_cnn
 elif [ "$DEVICE" = cpu ]; then
   KS_MLP=${GPU_CHECK_KS:-1 2}; KS_CNN=$KS_MLP; SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-8}
   KERNELS=(--compare --k 2 --train-size 256 --warmup 1 --repeats 2 --steps 2)
   SIZE=(--bound 2 --repeats 1)
-  T_TESTS=400; T_KERNELS=120; T_MLP=120; T_CNN=120; T_SIZE=120; T_RACE=300; T_VARIANTS=300; WORKERS=2
+  T_TESTS=400; T_KERNELS=120; T_MLP=120; T_CNN=120; T_AMP=120; T_SIZE=120; T_RACE=300; T_VARIANTS=300; WORKERS=2
   VARIANTS_TASK=digits  # members finish after the budget, and a CPU's CNN epochs take seconds
 else
   echo "GPU_CHECK_DEVICE: cuda or cpu, got '$DEVICE'" >&2; exit 2
@@ -149,9 +154,28 @@ run_step kernels "$T_KERNELS" "$PY" benchmarks/stack_kernels.py --device "$DEVIC
 # shellcheck disable=SC2086  # KS is a list of words
 run_step stack_mlp "$T_MLP" "$PY" benchmarks/stacked.py --device "$DEVICE" --only mlp --k $KS_MLP --repeats 1 \
   --no-workers
-# shellcheck disable=SC2086
+# The stacked CNN in the fastest form the kernels step found for the trainer (its JSON's
+# stack_tf32 / stack_bf16 at its largest K; the stack's defaults when it has none).
+stack_form() {  # precision -> stacked.py's flags
+  "$PY" - "$OUT/kernels.txt" "$1" <<'PY' 2>/dev/null
+import json, sys
+try:
+    line = [l for l in open(sys.argv[1]) if l.startswith("{")][-1]
+    summary = json.loads(line)
+    k = max(int(key) for key in summary if key.isdigit() and f"stack_{sys.argv[2]}" in summary[key])
+    form = summary[str(k)][f"stack_{sys.argv[2]}"]
+    print("--conv-layout", form["conv_layout"], "--cudnn-benchmark", "on" if form["cudnn_benchmark"] else "off")
+except (OSError, IndexError, ValueError, KeyError):
+    pass
+PY
+}
+# shellcheck disable=SC2086,SC2046  # KS is a list of words, and so are stack_form's flags
 run_step stack_cnn "$T_CNN" "$PY" benchmarks/stacked.py --device "$DEVICE" --only cnn --k $KS_CNN --repeats 1 \
-  --no-workers --quick
+  --no-workers --quick $(stack_form tf32)
+# Both contenders in mixed precision (amp: true), at the largest K: what a GPU user would run.
+# shellcheck disable=SC2046
+run_step stack_cnn_amp "$T_AMP" "$PY" benchmarks/stacked.py --device "$DEVICE" --only cnn --k "${KS_CNN##* }" \
+  --repeats 1 --no-workers --quick --amp $(stack_form bf16)
 # The timed probe of population auto, every size up to the bound (the executor's stops early).
 run_step stack_size "$T_SIZE" "$PY" benchmarks/stack_size.py --task fashion_cnn --device "$DEVICE" "${SIZE[@]}"
 # time_to_target trains on cuda whenever torch sees it; the dry run's CPU has none to see.

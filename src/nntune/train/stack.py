@@ -40,7 +40,8 @@ from nntune.train.models import build_model, dropout_rate, set_dropout, summariz
 from nntune.train.optim import current_lr, number, restore_optimizer
 from nntune.train.splits import Splits
 from nntune.train.stack_models import (
-    OPTIMIZER_FAMILY, StackedNet, check_conv_layout, cudnn_benchmark, probe_moments, stacked_loss, structure_key,
+    DEFAULT_CUDNN_BENCHMARK, OPTIMIZER_FAMILY, StackedNet, check_conv_layout, cudnn_benchmark, probe_moments,
+    stacked_loss, structure_key,
 )
 from nntune.train.stack_member import Member, StackReport, StackResult, clock_for
 from nntune.train.stack_optim import StackedOptimizer, member_hyperparams
@@ -53,7 +54,8 @@ class Stack:
     rounding): ``conv_layout``, ``"channels_last"`` or ``"nchw"`` (None: the device's
     default, :func:`~nntune.train.stack_models.default_conv_layout`), and on CUDA
     ``cudnn_benchmark``, ``torch.backends.cudnn.benchmark`` while the stack trains (the
-    caller's setting put back after each epoch; None: left as it is)."""
+    caller's setting put back after each epoch; None: the device's default,
+    :data:`~nntune.train.stack_models.DEFAULT_CUDNN_BENCHMARK`, which leaves it as it is)."""
 
     def __init__(self, structure: Mapping[str, Any], splits: Splits, *, metric: str = "accuracy", capacity: int = 1,
                  device: str | torch.device | None = None, seed: int = 0,
@@ -76,9 +78,10 @@ class Stack:
         with torch.random.fork_rng(devices=[]):  # building draws from the global generator: keep the caller's
             template = build_model({**hp, "dropout": 0.5, "init": "default"}, self.input_shape, self.n_outputs)
         self.net = StackedNet(template, capacity, self.device, check_conv_layout(conv_layout, self.device))
-        # None by default: cuDNN's benchmark mode searches once per new shape, and a stack's
-        # shapes change with its capacity; see stack_models.cudnn_benchmark.
-        self.cudnn_benchmark = cudnn_benchmark
+        # Left as it is by default: the search runs once per new shape, and a stack's shapes
+        # change with its capacity; see stack_models.cudnn_benchmark.
+        self.cudnn_benchmark = DEFAULT_CUDNN_BENCHMARK.get(self.device.type, cudnn_benchmark) \
+            if cudnn_benchmark is None else cudnn_benchmark
         self.bs = resolve_batch_size(hp["batch_size"], len(splits.y_train))
         self.member_flops = step_flops(template, self.input_shape, self.bs)  # one member's training step
         self.family = OPTIMIZER_FAMILY[hp["optimizer"]]

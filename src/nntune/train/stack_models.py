@@ -46,6 +46,9 @@ CONV_LAYOUTS = {"channels_last": torch.channels_last, "nchw": torch.contiguous_f
 # convolution of 1-16 channels a group leaves them little to fill; stack_kernels_cuda.py
 # times both, and this is where to flip it.
 DEFAULT_CONV_LAYOUT = {"cpu": "channels_last", "cuda": "channels_last"}
+# cuDNN's benchmark mode for a stack's convolutions by device type when none is asked for
+# (None: the process's own setting, torch's default off); see cudnn_benchmark below.
+DEFAULT_CUDNN_BENCHMARK: dict[str, bool | None] = {"cuda": None}
 
 
 def default_conv_layout(device: torch.device) -> str:
@@ -68,7 +71,8 @@ def cudnn_benchmark(enabled: bool | None, device: torch.device) -> Iterator[None
     left as it is). cuDNN caches the algorithm it picked per convolution shape, thread and
     process, whichever way it picked it, so the flag decides only for shapes not seen yet.
 
-    The stack's default is None, torch's own default then (off: cuDNN's heuristics). Not
+    A stack's default is :data:`DEFAULT_CUDNN_BENCHMARK` of its device: None today, torch's
+    own default then (off: cuDNN's heuristics). Not
     measured on a GPU yet; the reasoning: the search pays off over many steps of one shape,
     but costs once per shape (forward and both backward passes of each convolution, the
     last short batch, validation's chunks), and a stack's shapes change whenever its
