@@ -90,10 +90,11 @@ LABELS = {"random-asha": "nntune random+ASHA", "tpe-asha": "nntune TPE+ASHA", "b
           "pop-random-asha": "nntune random+ASHA, population", "pop-tpe-asha": "nntune TPE+ASHA, population",
           "pop-prior-pbt": "nntune PBT, priors, population",
           "pop-tpe-asha-block128": "nntune TPE+ASHA, population, 128 trials a structure",
+          "pop-tpe-asha-block8": "nntune TPE+ASHA, population, 8 trials a structure",
           "pop-prior-pbt32": "nntune PBT, priors, population, 32 lineages",
           "random-asha-2w": "nntune random+ASHA, 2 workers"}
 THROUGHPUT = ("random-asha", "random-asha-2w", "pop-random-asha")  # serial, 2 workers, population
-ASKED_ONLY = ("pop-tpe-asha-block128", "pop-prior-pbt32")  # a GPU's questions: raced only when named
+ASKED_ONLY = ("pop-tpe-asha-block128", "pop-tpe-asha-block8", "pop-prior-pbt32")  # a GPU's questions: raced only when named
 METHODS = tuple(m for m in LABELS if m != "random-asha-2w")  # that one only for --throughput
 LOADS: dict[str, list[float]] = {}  # the 1-minute load average after each run, by task
 POPULATION_GOAL = 0.15  # the population executor's time to target, as a share of Optuna TPE+Hyperband's

@@ -237,11 +237,13 @@ NNTUNE: dict[str, dict[str, Any]] = {
     # fits (at most 4 on a CPU); a freed slot takes the next trial at once.
     "pop-random-asha": {"sampler": "random", "scheduler": "asha", "executor": "population"},
     "pop-tpe-asha": {"sampler": "tpe", "scheduler": "asha", "executor": "population"},
-    # The same with 128 trials a structure (under a timeout the block is otherwise 8): on a
-    # GPU, where a stack of 8 costs nearly what one of 128 costs, one structure can fill a
-    # stack; on a CPU (K = 4) it only tries fewer structures.
+    # The same with 128 trials a structure, and with 8: under a timeout `auto` gives 8 on a
+    # CPU and up to 128 on a GPU, where a stack of 8 costs nearly what one of 128 costs and
+    # one structure can fill a stack (on a CPU, K = 4, it only tries fewer structures).
     "pop-tpe-asha-block128": {"sampler": "tpe", "scheduler": "asha", "executor": "population",
                               "structure_block": 128},
+    "pop-tpe-asha-block8": {"sampler": "tpe", "scheduler": "asha", "executor": "population",
+                            "structure_block": 8},
     "pop-prior-pbt": {"sampler": "random", "scheduler": "pbt", "executor": "population", "default_priors": True,
                       "scheduler_options": {"refill": True}},
     # The same with 32 lineages instead of PBT's default 8: on a GPU a stack of 32 costs

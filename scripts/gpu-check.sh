@@ -11,37 +11,37 @@
 #
 #   step       what                                                     on an H200 (2026-12-04):
 #                                                                         seen / timeout
-#   tests      the CUDA tests and the stacked trainer's and population     69 s / 100 s
+#   tests      the CUDA tests and the stacked trainer's and population     85 s / 100 s
 #              executor's tests, pytest -n 8
-#   kernels    benchmarks/stack_kernels.py --device cuda, K = 32 128: the  ~50 s / 90 s
-#              stacked CNN's step and convolutions in every form (NCHW or  (not run yet:
-#              channels-last, cudnn.benchmark off/on, TF32 on/off, bf16,    estimated)
+#   kernels    benchmarks/stack_kernels.py --device cuda, K = 32 128: the  89 s / 90 s
+#              stacked CNN's step and convolutions in every form (NCHW or  (stopped at its
+#              channels-last, cudnn.benchmark off/on, TF32 on/off, bf16,    --deadline 80)
 #              vmap) against solo fit steps; its last line is JSON
 #   stack_mlp  benchmarks/stacked.py --only mlp, K = 32 128, 1 repeat       ~55 s / 80 s
 #              (not in the default steps: its goal, 30x, was met on 2026-12-04 with 37.4x
 #              at K = 128 and 31.1x at 256; ask for it in GPU_CHECK_STEPS)
-#   stack_size benchmarks/stack_size.py --task fashion_cnn --bound 256,   ~30 s / 60 s
+#   stack_size benchmarks/stack_size.py --task fashion_cnn --bound 256,   17 s / 60 s
 #              2 repeats: what `population: auto`'s timed probe would choose on
-#              this GPU, with the whole timing curve (not in the default steps: a second
-#              command's, with race_variants)
-#   stack_cnn  benchmarks/stacked.py --only cnn, K = 32 64 128, --quick  ~60 s / 90 s
+#              this GPU, with the whole timing curve (not in the default steps)
+#   stack_cnn  benchmarks/stacked.py --only cnn, K = 32 64 128, --quick  66 s / 90 s
 #              (2 epochs: the speedup is per step, so 2 epochs show it as 10 do; the
 #              CNN stack's throughput was the same at K = 256 as at 128), the stack's
 #              convolutions in the fastest form the kernels step found at TF32 (its
 #              JSON's stack_tf32: layout and cudnn.benchmark; the defaults without it)
-#   stack_cnn_amp  the same at K = 128 with both contenders in mixed precision   ~40 s / 60 s
+#   stack_cnn_amp  the same at K = 128 with both contenders in mixed precision   60 s / 75 s
 #              (amp: true; the stack in kernels' fastest bf16 form)
-#   race_variants (not in the default steps: a second command when device time is   ~180 s / 240 s
-#              left) time_to_target.py --tasks fashion_cnn, 1 seed: pop-tpe-asha against
-#              pop-tpe-asha-block128 (a structure held for 8 trials, so several small
-#              stacks, or for 128, so one stack can fill) and pop-prior-pbt32 (32 PBT
-#              lineages, not 8), the GPU's questions; Optuna TPE+Hyperband runs beside
-#              them as the race's reference (the dry run races them on digits)
-#   race       time_to_target.py --tasks fashion_cnn, 2 seeds, pop-prior-pbt ~170 s / 190 s
+#   race_variants (not in the default steps: a second command when device time is   155 s / 240 s
+#              left) time_to_target.py --tasks fashion_cnn, 1 seed: pop-tpe-asha (whose    (budget 25)
+#              structure_block auto holds a structure for up to 128 trials on a GPU)
+#              against pop-tpe-asha-block8 (the CPU's 8: several small stacks) and
+#              pop-prior-pbt32 (32 PBT lineages, not 8), the GPU's questions; Optuna
+#              TPE+Hyperband runs beside them as the race's reference (the dry run races
+#              them on digits)
+#   race       time_to_target.py --tasks fashion_cnn, 2 seeds, pop-prior-pbt 157 s / 190 s
 #              against optuna-tpe-hyperband, 30 s per run (4 runs, plus warm-up and
-#              each run's best model retrained once for its test value; 35 s runs took 199 s)
+#              each run's best model retrained once for its test value)
 #
-# Setup and the environment take ~20 s: ~7.5 minutes expected, 9.2 at the timeouts (a
+# Setup and the environment take ~20 s: ~8 minutes expected, 9.5 at the timeouts (a
 # command may run 10). The one-at-a-time side dominates stacked.py: 160 separate fits for
 # the MLP (32+128), each bound by kernel launches, not arithmetic (a digits MLP fit is
 # 170 steps, 0.3 s; K = 256 took 88 s one at a time against 2.8 s stacked); the CNN's 2
@@ -73,7 +73,7 @@ if [ "$DEVICE" = cuda ]; then
   KS_MLP=${GPU_CHECK_KS:-32 128}; KS_CNN=${GPU_CHECK_KS:-32 64 128}; KERNELS=(--k 32 128 --deadline 80)
   SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-30}
   SIZE=(--bound 256 --repeats 2)
-  T_TESTS=100; T_KERNELS=90; T_MLP=80; T_CNN=90; T_AMP=60; T_SIZE=60; T_RACE=190; T_VARIANTS=240; WORKERS=8
+  T_TESTS=100; T_KERNELS=90; T_MLP=80; T_CNN=90; T_AMP=75; T_SIZE=60; T_RACE=190; T_VARIANTS=240; WORKERS=8
   VARIANTS_TASK=fashion_cnn
 elif [ "$DEVICE" = cpu ]; then
   KS_MLP=${GPU_CHECK_KS:-1 2}; KS_CNN=$KS_MLP; SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-8}
@@ -181,9 +181,9 @@ run_step stack_size "$T_SIZE" "$PY" benchmarks/stack_size.py --task fashion_cnn 
 # time_to_target trains on cuda whenever torch sees it; the dry run's CPU has none to see.
 run_step race "$T_RACE" "$PY" benchmarks/time_to_target.py --tasks fashion_cnn --seeds "$SEEDS" \
   --budget "fashion_cnn=$BUDGET" --methods pop-prior-pbt optuna-tpe-hyperband
-# Small stacks of many structures against one structure filling a stack (search.structure_block),
+# One structure filling a stack (search.structure_block auto on a GPU) against small stacks of many,
 # and PBT with 32 lineages, where a GPU trains a stack of 32 for about the cost of 8.
 run_step race_variants "$T_VARIANTS" "$PY" benchmarks/time_to_target.py --tasks "$VARIANTS_TASK" --seeds 1 \
-  --budget "$VARIANTS_TASK=$BUDGET" --methods pop-tpe-asha pop-tpe-asha-block128 pop-prior-pbt32
+  --budget "$VARIANTS_TASK=$BUDGET" --methods pop-tpe-asha pop-tpe-asha-block8 pop-prior-pbt32
 
 echo; echo "=== summary (step, exit status, seconds)"; cat "$OUT/summary.txt"

@@ -130,7 +130,10 @@ def test_stack_kernels_gpu_comparison_runs_on_the_cpu(capsys) -> None:
     out = bench.main([*SMALLEST, "--cudnn-benchmark", "off"])
     assert set(out) == {"device", "torch", "solo_ms", "2"} and sane(out["solo_ms"])
     entry = out["2"]
-    assert entry["today"]["convolutions"] == "channels-last" and entry["today"]["precision"] == "tf32"
+    assert entry["today"]["convolutions"] == "nchw" and entry["today"]["precision"] == "tf32"  # CUDA's default
+    for prec in ("tf32", "bf16"):  # the fastest form Stack itself takes, as stacked.py's flags name it
+        assert entry[f"stack_{prec}"]["conv_layout"] in ("nchw", "channels_last")
+        assert entry[f"stack_{prec}"]["cudnn_benchmark"] is False and sane(entry[f"stack_{prec}"]["ms"])
     assert entry["fastest"]["ms"] <= min(entry["today"]["ms"], entry["fastest_tf32"]["ms"])
     assert entry["fastest_tf32"]["precision"] == "tf32" and entry["gain"] >= entry["gain_tf32"] >= 1.0
     assert all(sane(entry[key]) for key in ("speedup_today", "speedup_fastest", "speedup_fastest_tf32"))
@@ -201,6 +204,27 @@ def test_stacked_smallest_run_ends_with_the_json_line(capsys, threads_put_back) 
 def test_stacked_times_two_worker_processes() -> None:
     bench = stacked()
     assert sane(bench.workers(bench.configs(bench.MLP, 2, 1), "digits", {}))
+
+
+def test_stacked_sets_the_stacks_convolution_settings_for_its_device(capsys, threads_put_back, monkeypatch) -> None:
+    from nntune.train import stack_models
+
+    monkeypatch.setattr(stack_models, "DEFAULT_CONV_LAYOUT", dict(stack_models.DEFAULT_CONV_LAYOUT))
+    monkeypatch.setattr(stack_models, "DEFAULT_CUDNN_BENCHMARK", dict(stack_models.DEFAULT_CUDNN_BENCHMARK))
+    bench = stacked()
+    monkeypatch.setattr(bench, "DEFAULT_CONV_LAYOUT", stack_models.DEFAULT_CONV_LAYOUT)
+    monkeypatch.setattr(bench, "DEFAULT_CUDNN_BENCHMARK", stack_models.DEFAULT_CUDNN_BENCHMARK)
+    out = bench.main(["--only", "cnn", "--k", "1", "--epochs", "1", "--repeats", "1", "--threads", "1",
+                      "--no-workers", "--conv-layout", "nchw", "--cudnn-benchmark", "on", "--amp"])
+    assert sane(out["cnn"][1])
+    assert stack_models.DEFAULT_CONV_LAYOUT["cpu"] == "nchw" and stack_models.DEFAULT_CUDNN_BENCHMARK["cpu"] is True
+    import torch
+
+    from nntune.train.data import load_splits
+    from nntune.train.stack import Stack
+    stack = Stack(bench.CNN, load_splits("mnist_5k", train_size=64), capacity=1, device="cpu")
+    assert stack.net.memory_format == torch.contiguous_format and stack.cudnn_benchmark is True  # NCHW, on
+    assert "stacked convolutions nchw, cudnn.benchmark on, mixed precision" in capsys.readouterr().out
 
 
 def test_stacked_refuses_epochs_below_one(capsys) -> None:

@@ -71,6 +71,9 @@ def test_the_block_size_follows_the_budget_not_the_stack():
     assert [structure_block(t) for t in (10, 200, 5000)] == [4, 25, 64]
     # A timeout may end the study long before its trial count: small blocks, so it tries structures.
     assert [structure_block(t, timeout=60.0) for t in (10, 200, 1_000_000)] == [4, 8, 8]
+    # A GPU trains a stack of 16 for about the cost of one: a structure may fill a stack.
+    assert [structure_block(t, timeout=60.0, accelerator=True) for t in (10, 200, 1_000_000)] == [4, 25, 128]
+    assert structure_block(200, accelerator=True) == structure_block(200) == 25  # no timeout: as on a CPU
 
 
 def test_augmentation_parameters_are_held_per_block_like_the_structure():

@@ -256,7 +256,9 @@ def test_amp_channels_last_on_cuda(digits_images: Splits) -> None:
     x = digits_images.x_val[:300]
     out = predict(result.model, x, batch=128)
     assert out.device.type == "cpu"
-    assert torch.allclose(out, result.model(x.cuda()).float().cpu(), atol=1e-4)
+    # Within TF32's rounding: cuDNN convolves float32 in TF32 and may pick another algorithm
+    # for predict's batches of 128 than for one of 300 (seen on an H200: 1e-4 apart).
+    assert torch.allclose(out, result.model(x.cuda()).float().cpu(), atol=2e-3)
 
 
 def test_resume_with_another_optimizer_starts_its_state_fresh(digits: Splits, fast: Params, tmp_path: Path) -> None:

@@ -77,3 +77,31 @@ def test_a_free_slot_stays_unchanged_and_a_reset_slot_restarts() -> None:
     assert torch.equal(p[1].detach(), torch.ones(3)) and bool((p[0] < 1).all())
     fused.reset_member(0)
     assert fused.steps[0] == 0 and float(fused.state[0]["exp_avg"][0].abs().sum()) == 0
+
+
+def test_members_are_added_and_changed_without_reading_the_device() -> None:
+    # On the meta device nothing can be read back: a hyperparameter check that asked the
+    # device (what a CUDA stack would wait on, member after member) raises here.
+    params = [torch.zeros(4, 3, 2, device="meta", requires_grad=True), torch.zeros(4, 3, device="meta")]
+    opt = StackedOptimizer(params, [True, False], "sgd")
+    opt.set_member(1, {"lr": 0.1, "momentum": 0.9, "grad_clip": 1.0, "coupled_wd": 1e-4})
+    opt.set_lr(1, 0.05)
+    opt.copy_member(1, 2)
+    opt.reset_member(3)
+    opt.clear_member(1)
+    assert opt.uses == {"grad_clip": True, "decoupled_wd": False, "coupled_wd": True, "nesterov": False}  # member 2's
+    assert opt.h["lr"].device.type == "cpu" and float(opt.h["lr"][2]) == pytest.approx(0.05)
+    assert opt._device_h()["lr"].device.type == "meta"  # the device's copy, made when a step needs it
+
+
+def test_the_device_copy_of_the_hyperparameters_follows_every_change() -> None:
+    p = torch.ones(2, 3, requires_grad=True)
+    opt = StackedOptimizer([p], [False], "sgd")
+    for slot, lr in ((0, 0.1), (1, 0.2)):
+        opt.set_member(slot, {"lr": lr, "momentum": 0.0})
+    p.grad = torch.ones(2, 3)
+    opt.step()
+    opt.set_lr(1, 0.4)
+    p.grad = torch.ones(2, 3)
+    opt.step()
+    assert p.detach()[:, 0].tolist() == pytest.approx([1 - 0.1 - 0.1, 1 - 0.2 - 0.4])

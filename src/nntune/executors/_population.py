@@ -308,7 +308,7 @@ def run_population(study: Study, trainer: Any, *, total: int, population: int | 
         raise ConfigError("search.structure_block", f"must be an integer >= 1 or 'auto', got {structure_block!r}")
     recover_interrupted(study, options)
     base = study.sampler
-    study.sampler = asker_for(study, base, total, timeout, structure_block)
+    study.sampler = asker_for(study, base, total, timeout, structure_block, accelerator=trainer.device.type != "cpu")
     try:
         return _run(study, trainer, total, population, timeout, callbacks, options, clock, process)
     except KeyboardInterrupt:
@@ -319,9 +319,9 @@ def run_population(study: Study, trainer: Any, *, total: int, population: int | 
 
 
 def asker_for(study: Study, base: Any, total: int, timeout: float | None = None,
-              block: int | str = "auto") -> StructureAsker:
+              block: int | str = "auto", *, accelerator: bool = False) -> StructureAsker:
     """``base`` behind the stack-asking policy, with the block size (``block``, or with
-    ``"auto"`` :func:`structure_block`'s) and the structures stored with the study (a first
+    ``"auto"`` :func:`structure_block`'s for this device) and the structures stored with the study (a first
     run stores its block size: a resumed one keeps it, since the stored structures are
     numbered by it)."""
     from nntune.samplers import GridSampler
@@ -334,7 +334,7 @@ def asker_for(study: Study, base: Any, total: int, timeout: float | None = None,
     if isinstance(stored_block, int) and stored_block >= 1:
         block = stored_block
     else:
-        block = structure_block(total, timeout) if block == "auto" else int(block)
+        block = structure_block(total, timeout, accelerator) if block == "auto" else int(block)
         study.storage.set_study_attr(study.id, BLOCK_ATTR, block)
     stored = attrs.get(STRUCTURES_ATTR)
     structures = {int(b): s for b, s in stored.items()} if isinstance(stored, dict) else {}

@@ -40,7 +40,7 @@ from nntune.train.models import build_model, dropout_rate, set_dropout, summariz
 from nntune.train.optim import current_lr, number, restore_optimizer
 from nntune.train.splits import Splits
 from nntune.train.stack_models import (
-    DEFAULT_CUDNN_BENCHMARK, OPTIMIZER_FAMILY, StackedNet, check_conv_layout, cudnn_benchmark, probe_moments,
+    OPTIMIZER_FAMILY, StackedNet, check_conv_layout, cudnn_benchmark, default_cudnn_benchmark, probe_moments,
     stacked_loss, structure_key,
 )
 from nntune.train.stack_member import Member, StackReport, StackResult, clock_for
@@ -80,8 +80,7 @@ class Stack:
         self.net = StackedNet(template, capacity, self.device, check_conv_layout(conv_layout, self.device))
         # Left as it is by default: the search runs once per new shape, and a stack's shapes
         # change with its capacity; see stack_models.cudnn_benchmark.
-        self.cudnn_benchmark = DEFAULT_CUDNN_BENCHMARK.get(self.device.type, cudnn_benchmark) \
-            if cudnn_benchmark is None else cudnn_benchmark
+        self.cudnn_benchmark = default_cudnn_benchmark(self.device) if cudnn_benchmark is None else cudnn_benchmark
         self.bs = resolve_batch_size(hp["batch_size"], len(splits.y_train))
         self.member_flops = step_flops(template, self.input_shape, self.bs)  # one member's training step
         self.family = OPTIMIZER_FAMILY[hp["optimizer"]]
@@ -231,8 +230,9 @@ class Stack:
                 model = build_model({**m.hp, "init": "zeros"}, self.input_shape, self.n_outputs)
         set_dropout(model, dropout_rate(m.hp))
         state = m.best_state if best and m.best_state is not None else self.net.member_state(slot)
+        model = model.to(self.device)  # first: the member's weights are then copied on the device, not via the host
         model.load_state_dict(state)
-        return model.to(self.device).eval()
+        return model.eval()
 
     def result(self, slot: int) -> StackResult:
         m = self.members[slot]

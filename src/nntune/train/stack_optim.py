@@ -55,9 +55,13 @@ class StackedOptimizer:
         self.params = list(params)
         self.decay = list(decay)
         self.capacity = self.params[0].shape[0]
-        device = self.params[0].device
-        self.h = {name: torch.full((self.capacity,), value, dtype=torch.float64, device=device)
-                  for name, value in NEUTRAL.items()}
+        device = self.device = self.params[0].device
+        # Each member's hyperparameters, held on the host: a member added or changed writes
+        # a few numbers there and reads none back, where writing into device tensors and
+        # checking which terms are in use made a CUDA stack launch a kernel per number and
+        # wait on the device each time. The device's copy (hd) is made when a step needs it.
+        self.h = {name: torch.full((self.capacity,), value, dtype=torch.float64) for name, value in NEUTRAL.items()}
+        self.hd: dict[str, Tensor] = {}
         self.steps = torch.zeros(self.capacity, dtype=torch.float64, device=device)
         self.state = [{name: torch.zeros_like(p) for name in STATE[family]} for p in self.params]
         self._cached: dict[str, Tensor] | None = None
@@ -70,6 +74,15 @@ class StackedOptimizer:
         coefficients computed from the old values."""
         self.uses = {name: bool((self.h[name] > 0).any()) for name in ("grad_clip", "decoupled_wd", "coupled_wd", "nesterov")}
         self._cached = None
+        self._stale = True
+
+    def _device_h(self) -> dict[str, Tensor]:
+        """The hyperparameters on the parameters' device, copied there after any change (a
+        host-to-device copy that does not wait for the kernels queued before it)."""
+        if self._stale:
+            self.hd = {name: t.to(self.device, non_blocking=True) for name, t in self.h.items()}
+            self._stale = False
+        return self.hd
 
     # ------------------------------------------------------------ members
 
@@ -80,7 +93,7 @@ class StackedOptimizer:
 
     def set_lr(self, slot: int, lr: float) -> None:
         self.h["lr"][slot] = lr  # the lr needs no host flag: a zero rate costs nothing extra
-        self._cached = None
+        self._cached, self._stale = None, True
 
     def reset_member(self, slot: int) -> None:
         """Fresh optimizer state for ``slot`` (step count, momentum buffers, moments)."""
@@ -105,10 +118,8 @@ class StackedOptimizer:
 
     def reindex(self, index: Tensor, params: Sequence[Tensor]) -> None:
         """Follow :meth:`StackedNet.reindex`: keep the listed slots, -1 being a fresh free slot."""
-        keep = index.clamp(min=0).to(self.steps.device)
-        fresh = (index < 0).to(self.steps.device)
-
         def take(t: Tensor, fill: float = 0.0) -> Tensor:
+            keep, fresh = index.clamp(min=0).to(t.device), (index < 0).to(t.device)
             out = t[keep].clone()
             out[fresh] = fill
             return out
@@ -133,9 +144,9 @@ class StackedOptimizer:
     def clip_grad_norms(self) -> None:
         """Scale each member's gradients to at most its own ``grad_clip`` (0: off), as
         ``torch.nn.utils.clip_grad_norm_`` would for that member alone."""
-        clip = self.h["grad_clip"]
         if not self.uses["grad_clip"]:
             return
+        clip = self._device_h()["grad_clip"]
         grads = [p.grad for p in self.params if p.grad is not None]
         total = torch.stack([g.double().pow(2).reshape(self.capacity, -1).sum(1) for g in grads]).sum(0).sqrt()
         coef = torch.where(clip > 0, (clip / (total + 1e-6)).clamp(max=1.0), torch.ones_like(total))
@@ -151,12 +162,12 @@ class StackedOptimizer:
             self._cached = self._constant_coefficients()
         if self.family != "adam":
             return self._cached
-        h, dtype = self.h, self.params[0].dtype
+        h, dtype = self._device_h(), self.params[0].dtype
         return {**self._cached, "neg_step": (-h["lr"] / (1 - h["beta1"] ** self.steps)).to(dtype),
                 "bias2_sqrt": (1 - h["beta2"] ** self.steps).sqrt().to(dtype)}
 
     def _constant_coefficients(self) -> dict[str, Tensor]:
-        h, uses = self.h, self.uses
+        h, uses = self._device_h(), self.uses
         c = {"neg_lr": -h["lr"]}
         if uses["decoupled_wd"]:
             c["shrink"] = 1 - h["lr"] * h["decoupled_wd"]
