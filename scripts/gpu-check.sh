@@ -29,7 +29,12 @@
 #              convolutions in the fastest form the kernels step found at TF32 (its
 #              JSON's stack_tf32: layout and cudnn.benchmark; the defaults without it)
 #   stack_cnn_amp  the same at K = 128 with both contenders in mixed precision   60 s / 75 s
-#              (amp: true; the stack in kernels' fastest bf16 form)
+#              (amp: true; the stack in kernels' fastest bf16 form; not in the default
+#              steps: 11.2x on 2026-12-04, against 22.5x in TF32)
+#   phases     benchmarks/stack_phases.py --model cnn, K = 32 128 256: where    ~20 s / 45 s
+#              a stacked fit's time goes (adding members, steps, validation,      (not run yet:
+#              results, the epochs' records); at K = 128 the steps were about     estimated)
+#              a third of the stacked CNN's 1.28 s
 #   race_variants (not in the default steps: a second command when device time is   155 s / 240 s
 #              left) time_to_target.py --tasks fashion_cnn, 1 seed: pop-tpe-asha (whose    (budget 25)
 #              structure_block auto holds a structure for up to 128 trials on a GPU)
@@ -41,7 +46,7 @@
 #              against optuna-tpe-hyperband, 30 s per run (4 runs, plus warm-up and
 #              each run's best model retrained once for its test value)
 #
-# Setup and the environment take ~20 s: ~8 minutes expected, 9.5 at the timeouts (a
+# Setup and the environment take ~20 s: ~7.5 minutes expected, 8.9 at the timeouts (a
 # command may run 10). The one-at-a-time side dominates stacked.py: 160 separate fits for
 # the MLP (32+128), each bound by kernel launches, not arithmetic (a digits MLP fit is
 # 170 steps, 0.3 s; K = 256 took 88 s one at a time against 2.8 s stacked); the CNN's 2
@@ -57,8 +62,8 @@
 #   GPU_CHECK_KS           stacked.py's Ks for both networks (MLP "32 128", CNN "32 64 128";
 #                          dry run "1 2"); the kernels step's are "32 128" (dry run: "2", 256 images)
 #   GPU_CHECK_SEEDS, GPU_CHECK_BUDGET   the race's seeds (2) and seconds per run (30; dry run 8)
-#   GPU_CHECK_STEPS        the steps to run ("tests kernels stack_cnn stack_cnn_amp race";
-#                          stack_mlp, stack_size and race_variants too when named)
+#   GPU_CHECK_STEPS        the steps to run ("tests kernels stack_cnn phases race";
+#                          stack_mlp, stack_cnn_amp, stack_size and race_variants too when named)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,19 +72,19 @@ PY=${GPU_CHECK_PYTHON:-python3}
 WHEELS=${GPU_CHECK_WHEELS:-.whl}
 SITE=${GPU_CHECK_SITE:-/tmp/site}
 OUT=${OUT:-/tmp/gpu-check-out}
-STEPS=${GPU_CHECK_STEPS:-tests kernels stack_cnn stack_cnn_amp race}
+STEPS=${GPU_CHECK_STEPS:-tests kernels stack_cnn phases race}
 FASHION_DIR=/usr/share/datasets/fashion-mnist  # nntune.train.datasets.FASHION_MNIST_DIR
 if [ "$DEVICE" = cuda ]; then
   KS_MLP=${GPU_CHECK_KS:-32 128}; KS_CNN=${GPU_CHECK_KS:-32 64 128}; KERNELS=(--k 32 128 --deadline 80)
   SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-30}
-  SIZE=(--bound 256 --repeats 2)
-  T_TESTS=100; T_KERNELS=90; T_MLP=80; T_CNN=90; T_AMP=75; T_SIZE=60; T_RACE=190; T_VARIANTS=240; WORKERS=8
+  SIZE=(--bound 256 --repeats 2); PHASES=(--k 32 128 256)
+  T_TESTS=100; T_KERNELS=90; T_MLP=80; T_CNN=90; T_AMP=75; T_PHASES=45; T_SIZE=60; T_RACE=190; T_VARIANTS=240; WORKERS=8
   VARIANTS_TASK=fashion_cnn
 elif [ "$DEVICE" = cpu ]; then
   KS_MLP=${GPU_CHECK_KS:-1 2}; KS_CNN=$KS_MLP; SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-8}
   KERNELS=(--compare --k 2 --train-size 256 --warmup 1 --repeats 2 --steps 2)
-  SIZE=(--bound 2 --repeats 1)
-  T_TESTS=400; T_KERNELS=120; T_MLP=120; T_CNN=120; T_AMP=120; T_SIZE=120; T_RACE=300; T_VARIANTS=300; WORKERS=2
+  SIZE=(--bound 2 --repeats 1); PHASES=(--k 2 --train-size 256)
+  T_TESTS=400; T_KERNELS=120; T_MLP=120; T_CNN=120; T_AMP=120; T_PHASES=120; T_SIZE=120; T_RACE=300; T_VARIANTS=300; WORKERS=2
   VARIANTS_TASK=digits  # members finish after the budget, and a CPU's CNN epochs take seconds
 else
   echo "GPU_CHECK_DEVICE: cuda or cpu, got '$DEVICE'" >&2; exit 2
@@ -176,6 +181,8 @@ run_step stack_cnn "$T_CNN" "$PY" benchmarks/stacked.py --device "$DEVICE" --onl
 # shellcheck disable=SC2046
 run_step stack_cnn_amp "$T_AMP" "$PY" benchmarks/stacked.py --device "$DEVICE" --only cnn --k "${KS_CNN##* }" \
   --repeats 1 --no-workers --quick --amp $(stack_form bf16)
+# Where a stacked fit's time goes: the steps against adding members, validation and records.
+run_step phases "$T_PHASES" "$PY" benchmarks/stack_phases.py --device "$DEVICE" --model cnn "${PHASES[@]}"
 # The timed probe of population auto, every size up to the bound (the executor's stops early).
 run_step stack_size "$T_SIZE" "$PY" benchmarks/stack_size.py --task fashion_cnn --device "$DEVICE" "${SIZE[@]}"
 # time_to_target trains on cuda whenever torch sees it; the dry run's CPU has none to see.

@@ -244,6 +244,22 @@ def test_stack_size_times_each_size_and_ends_with_the_json_line(capsys, threads_
     assert json.loads(lines[-1]) == out and lines[0].startswith("digits on cpu, 1 CPU thread(s)")
 
 
+def test_stack_phases_time_a_stacked_fit_phase_by_phase_and_put_the_methods_back(capsys, threads_put_back) -> None:
+    from nntune.train.stack import Stack
+
+    before = {name: getattr(Stack, name) for name in ("add", "train_step", "predict", "result")}
+    out = load_benchmark("stack_phases.py", "stack_phases_bench").main(
+        ["--model", "mlp", "--k", "1", "3", "--epochs", "2", "--train-size", "128"])
+    assert {name: getattr(Stack, name) for name in before} == before
+    for k in ("1", "3"):
+        phases = out[k]
+        assert all(sane(phases[name]) for name in ("add", "train_step", "predict", "result", "total"))
+        parts = sum(phases[name] for name in ("build", "add", "train_step", "predict", "rest", "result"))
+        assert parts == pytest.approx(phases["total"], abs=1e-3) and phases["rest"] >= 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert json.loads(lines[-1]) == out and lines[0].startswith("mlp on digits (128 training")
+
+
 def test_engine_overhead_times_the_bare_loop_and_fit(capsys) -> None:
     bench = load_benchmark("engine_overhead.py", "engine_overhead_bench")
     medians = bench.main(["--epochs", "1", "--repeats", "1"])
