@@ -49,7 +49,7 @@ from nntune.dashboard import RunningServer, create_app  # noqa: E402
 from nntune.dashboard.live import MIN_REFRESH  # noqa: E402
 from nntune.storage import SQLStorage  # noqa: E402
 from nntune.storage._base import utcnow  # noqa: E402
-from nntune.storage._schema import steps, studies, trials  # noqa: E402
+from nntune.storage._schema import steps, trials  # noqa: E402
 from nntune.trial import TrialState  # noqa: E402
 
 STUDY = "dashboard-scale"

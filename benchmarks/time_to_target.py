@@ -365,12 +365,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[Row]]:
                 print(f"  {LABELS[method]:<40} {rate:8.0f}")
         return {}
 
-    ray = None
+    ray_session = None
     if tm.RAY in methods:
         try:
             import ray.tune  # noqa: F401
 
-            ray = tr.RaySession()
+            ray_session = tr.RaySession()
         except Exception as err:  # ray or ray[tune]'s dependencies missing
             print(f"Ray Tune skipped: {type(err).__name__}: {str(err).splitlines()[0]}")
             methods.remove(tm.RAY)
@@ -381,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[Row]]:
         for name in tasks:
             epochs = TASKS[name][0]
             task = tm.make_task(name, epochs, budgets[name])
-            runs = run_task(task, methods, seeds, ray, log)
+            runs = run_task(task, methods, seeds, ray_session, log)
             if runs is None:
                 continue
             cfg = tm.task_config(task, name)
@@ -395,16 +395,16 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[Row]]:
                   f"at most {epochs} epochs per trial, {seeds} seeds, medians over seeds; load average "
                   f"{min(LOADS[name]):.1f}-{max(LOADS[name]):.1f} over its runs\n")
             print(table(rows, metric))
-            if ray is not None:
+            if ray_session is not None:
                 print(f"(Ray Tune runs 2 trials at a time, one per core; its times include ray.init, "
-                      f"{ray.startup:.1f}s.)")
+                      f"{ray_session.startup:.1f}s.)")
             print(verdict(rows, direction, metric), flush=True)
             about_population = population_verdict(rows, runs, direction)
             if about_population:
                 print(about_population, flush=True)
     finally:
-        if ray is not None:
-            ray.close()
+        if ray_session is not None:
+            ray_session.close()
     print(f"\n({time.perf_counter() - started:.0f}s in all)")
     return results
 

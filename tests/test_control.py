@@ -4,7 +4,6 @@ the serial and the worker-process executors; refused requests exit 2 and write n
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import yaml

@@ -109,9 +109,9 @@ def check_weight_files(cfg: Config) -> None:
     candidates = [("fixed.pretrained_weights", cfg.fixed.get("pretrained_weights"))]
     if spec is not None and spec.values:
         candidates += [("space.pretrained_weights.values", v) for v in spec.values]
-    for field, value in candidates:
+    for key, value in candidates:
         if value and not Path(str(value)).expanduser().is_file():
-            raise ConfigError(field, f"no such file: {value} (weights are read from a local "
+            raise ConfigError(key, f"no such file: {value} (weights are read from a local "
                                      "file, never downloaded)")
 
 

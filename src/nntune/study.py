@@ -22,7 +22,7 @@ from nntune._studies import (
     get_all_study_names,
     get_all_study_summaries,
 )
-from nntune._study import Callback, Objective, Study
+from nntune._study import Callback, Objective, Study  # noqa: F401  Callback and Objective: imported from here too
 from nntune.exceptions import ConfigError
 from nntune.samplers import Sampler, resolve_seed
 from nntune.schedulers import NoScheduler, Scheduler

@@ -337,7 +337,10 @@ class Stack:
         train_loss = ((torch.stack(losses).float().t() @ self.batch_sizes.float()) / self.n_seen).tolist()
         val_out = self.predict(self.x_val)
         val_loss = self.loss_fn(val_out, self.y_val.expand(k, *self.y_val.shape)).tolist()
-        train_pred = torch.cat(outputs, dim=1)
+        # Every member's predictions and targets to the host in one copy each, not a few per
+        # member: on a GPU each copy waits on the device.
+        train_pred, val_out = torch.cat(outputs, dim=1).cpu(), val_out.cpu()
+        seen_targets = self.y_train[orders[:, :self.n_seen]].cpu()
         records: dict[int, dict[str, Any]] = {}
         ended: list[int] = []
         for slot in active:
@@ -349,7 +352,7 @@ class Stack:
                 m.diverged = problem
                 ended.append(slot)
                 continue
-            y_seen = targets_numpy(self.y_train[orders[slot, :self.n_seen]], self.task, self.mean, self.std)
+            y_seen = targets_numpy(seen_targets[slot], self.task, self.mean, self.std)
             pred = train_pred[slot].reshape(self.n_seen, -1).squeeze(-1)
             train_score, val_score = epoch_scores(self.metric, self.task, y_seen, pred, self.y_val_np, val_out[slot],
                                                   self.y_val, self.n_classes, self.mean, self.std,
