@@ -230,7 +230,9 @@ class Stack:
                 model = build_model({**m.hp, "init": "zeros"}, self.input_shape, self.n_outputs)
         set_dropout(model, dropout_rate(m.hp))
         state = m.best_state if best and m.best_state is not None else self.net.member_state(slot)
-        model = model.to(self.device)  # first: the member's weights are then copied on the device, not via the host
+        # Moved first, without waiting on the device: the member's weights are then copied on
+        # the device, not through the host.
+        model = model.to(self.device, non_blocking=True)
         model.load_state_dict(state)
         return model.eval()
 
