@@ -377,7 +377,7 @@ def summary(records: list[Record], ks: list[int], device: torch.device) -> dict[
         for prec in ("tf32", "bf16"):
             own = [r for r in rows if r["precision"] == prec and r["variant"] in STACK_LAYOUTS]
             plain = [r for r in own if not r["benchmark"]]
-            if plain and own and min(r["ms"] for r in plain) <= 1.1 * min(r["ms"] for r in own):
+            if plain and min(r["ms"] for r in plain) <= 1.1 * min(r["ms"] for r in own):
                 own = plain
             if own:
                 r = min(own, key=lambda r: r["ms"])

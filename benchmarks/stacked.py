@@ -199,10 +199,10 @@ def main(argv: list[str] | None = None) -> dict[str, dict[int, float]]:
         parser.error(f"--shards: auto or an integer >= 1, got {args.shards!r}")
     SHARDS = "auto" if args.shards == "auto" else int(args.shards)
     ks = args.k or ([32] if args.quick else [1, 4, 16, 32, 64])
+    benchmark = DEFAULT_CUDNN_BENCHMARK.get(device_type)
     print(f"torch threads {torch.get_num_threads()} ({why}), load average {os.getloadavg()}; stacked convolutions "
           f"{DEFAULT_CONV_LAYOUT.get(device_type, 'channels_last')}, cudnn.benchmark "
-          f"{ {None: 'as it is', True: 'on', False: 'off'}[DEFAULT_CUDNN_BENCHMARK.get(device_type)]}"
-          + (", mixed precision" if args.amp else ""))
+          f"{'as it is' if benchmark is None else 'on' if benchmark else 'off'}" + (", mixed precision" if args.amp else ""))
     with_workers = not args.no_workers and args.device == "cpu"
     out: dict[str, dict[int, float]] = {}
     if args.only in (None, "mlp"):

@@ -10,7 +10,7 @@ from torch import nn
 
 from nntune.train.optim import OPTIM_DEFAULTS, build_optimizer, decoupled_step
 from nntune.train.stack_models import OPTIMIZER_FAMILY
-from nntune.train.stack_optim import StackedOptimizer, member_hyperparams
+from nntune.train.stack_optim import NEUTRAL, StackedOptimizer, member_hyperparams
 
 MEMBERS: dict[str, list[dict[str, Any]]] = {
     "sgd": [
@@ -92,6 +92,9 @@ def test_members_are_added_and_changed_without_reading_the_device() -> None:
     assert opt.uses == {"grad_clip": True, "decoupled_wd": False, "coupled_wd": True, "nesterov": False}  # member 2's
     assert opt.h["lr"].device.type == "cpu" and float(opt.h["lr"][2]) == pytest.approx(0.05)
     assert opt._device_h()["lr"].device.type == "meta"  # the device's copy, made when a step needs it
+    kept = [torch.zeros(2, 3, 2, device="meta", requires_grad=True), torch.zeros(2, 3, device="meta")]
+    opt.reindex(torch.tensor([2, -1]), kept)  # compaction: slot 2 first, then a fresh one
+    assert opt.h["lr"].tolist() == pytest.approx([0.05, NEUTRAL["lr"]]) and opt.state[0]["momentum_buffer"].shape[0] == 2
 
 
 def test_the_device_copy_of_the_hyperparameters_follows_every_change() -> None:

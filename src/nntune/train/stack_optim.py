@@ -118,8 +118,11 @@ class StackedOptimizer:
 
     def reindex(self, index: Tensor, params: Sequence[Tensor]) -> None:
         """Follow :meth:`StackedNet.reindex`: keep the listed slots, -1 being a fresh free slot."""
+        on_host = index.clamp(min=0), index < 0  # the hyperparameters' slots
+        on_device = on_host[0].to(self.device), on_host[1].to(self.device)  # the state's
+
         def take(t: Tensor, fill: float = 0.0) -> Tensor:
-            keep, fresh = index.clamp(min=0).to(t.device), (index < 0).to(t.device)
+            keep, fresh = on_host if t.device == on_host[0].device else on_device
             out = t[keep].clone()
             out[fresh] = fill
             return out
