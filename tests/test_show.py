@@ -196,6 +196,8 @@ def test_show_says_how_many_members_a_stack_held_and_why():
     assert older["text"] == "stacks of up to 4 members (auto: 4, not timed on a CPU)"
     assert population_data({"capacity": 3, "slot_epochs": 4, "idle_share": 0.25})["text"] == \
         "stacks of up to 3 members; 25.0% of the slots trained held no member"
+    assert population_data({"capacity": 32}, 128)["text"] == "stacks of up to 32 members; each structure held for 128 trials"
+    assert population_data({"capacity": 32}, "many")["text"] == "stacks of up to 32 members"  # not a stored block
 
 
 def test_show_prints_the_population_line_of_a_population_study():
@@ -212,4 +214,5 @@ def test_show_prints_the_population_line_of_a_population_study():
     render_show(data, console)
     assert data["population"]["text"] in console.export_text()
     assert data["population"]["text"].startswith("stacks of up to 4 members (auto: 4, the most for this kind of device")
+    assert data["population"]["text"].endswith("; each structure held for 4 trials")  # 2 trials: the smallest block
     assert show_data(summary.storage, "pop")["population"]["stack_epochs"] >= 1

@@ -102,7 +102,7 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         "importance": importance,
         "priorities": priority_rows(importance["importance"]),
         "memory": memory_data(trials, rec.attrs),
-        "population": population_data(rec.attrs.get("population")),
+        "population": population_data(rec.attrs.get("population"), rec.attrs.get("population_block")),
         "trials": rows,
     }
 
@@ -117,9 +117,10 @@ def bound_reason(auto: Mapping[str, Any]) -> str:
     return f", {reason}" if reason else ""
 
 
-def population_data(stats: Any) -> dict[str, Any] | None:
+def population_data(stats: Any, block: Any = None) -> dict[str, Any] | None:
     """The population executor's figures (stored with the study) and a line that says how
-    many members a stack held, why, and how full its slots were; None without them."""
+    many members a stack held, why, how full its slots were, and for how many trials each
+    structure was held (``block``, as stored); None without them."""
     if not isinstance(stats, dict) or not isinstance(stats.get("capacity"), int):
         return None
     auto = stats.get("auto")
@@ -136,6 +137,8 @@ def population_data(stats: Any) -> dict[str, Any] | None:
         text += f"; {float(stats.get('idle_share', 0.0)):.1%} of the slots trained held no member"
     if stats.get("stack_epochs"):
         text += f"; {int(stats.get('member_epochs', 0)) / int(stats['stack_epochs']):.1f} members per stack epoch"
+    if isinstance(block, int) and not isinstance(block, bool):
+        text += f"; each structure held for {block} trial{'s' if block != 1 else ''}"
     return {**stats, "text": text}
 
 
