@@ -80,6 +80,34 @@ def test_the_convolutions_layout_changes_no_result(device: str, digits_images: S
             assert abs(b["value"] - a["value"]) <= flips + 1e-12, key
 
 
+@pytest.mark.parametrize("layout", ["channels_last", "nchw"])
+def test_validation_of_one_channel_images_runs_in_the_stacks_layout(layout: str, digits_images: Splits) -> None:
+    # Validation sends one shared batch through an ungrouped first convolution. A one-channel
+    # batch is contiguous in both layouts, so unless it is restrided the convolution answers
+    # in NCHW and every layer after it runs there (on the CPU, max pooling 8x slower).
+    assert digits_images.x_train.shape[1] == 1
+    structure = {"model": "cnn", "conv_layers": 2, "filters": 4, "units": 16, "batch_size": 32, "epochs": 1}
+    stack = Stack(structure, digits_images, capacity=3, device="cpu", conv_layout=layout)
+    for i in range(3):
+        stack.add(structure, seed=i)
+    seen: list[tuple[bool, bool]] = []
+    pools = [m for _, m in stack.net.ops if isinstance(m, nn.MaxPool2d)]
+    assert pools
+    handles = [m.register_forward_pre_hook(lambda _, args: seen.append(
+        (args[0].is_contiguous(memory_format=torch.channels_last), args[0].is_contiguous()))) for m in pools]
+    try:
+        shared = stack.predict(stack.x_val)
+    finally:
+        for handle in handles:
+            handle.remove()
+    expected = (True, False) if layout == "channels_last" else (False, True)
+    assert len(seen) >= len(pools) and all(s == expected for s in seen), seen
+    rows = torch.arange(len(stack.x_val)).expand(3, -1)  # every member its own copy of the batch
+    with torch.no_grad():
+        own = stack.net.forward(stack.net.gather(stack.x_val, rows), train=False)
+    assert torch.allclose(shared, own, atol=1e-5)
+
+
 def test_an_unknown_layout_is_refused_by_name(digits_images: Splits) -> None:
     with pytest.raises(ConfigError, match="conv_layout"):
         Stack({"model": "cnn", "conv_layers": 1, "filters": 4}, digits_images, conv_layout="nhwc")
