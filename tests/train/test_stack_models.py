@@ -106,6 +106,10 @@ def test_validation_of_one_channel_images_runs_in_the_stacks_layout(layout: str,
     with torch.no_grad():
         own = stack.net.forward(stack.net.gather(stack.x_val, rows), train=False)
     assert torch.allclose(shared, own, atol=1e-5)
+    # a stack of one member trains on a batch of one channel in all: laid out as any other
+    single = Stack(structure, digits_images, capacity=1, device="cpu", conv_layout=layout)
+    xb = single.net.gather(single.x_train, torch.arange(4).view(1, 4))
+    assert xb.shape[1] == 1 and (xb.stride(1) == 1) == (layout == "channels_last"), xb.stride()
 
 
 def test_an_unknown_layout_is_refused_by_name(digits_images: Splits) -> None:

@@ -261,7 +261,9 @@ class StackedNet:
         xb = x.index_select(0, idx.t().reshape(-1)).view(b, k, *x.shape[1:])
         if augment is not None:
             xb = augment(xb.reshape(b * k, *xb.shape[2:])).reshape(b, k, *xb.shape[2:])
-        return xb.reshape(b, k * xb.shape[2], *xb.shape[3:]).contiguous(memory_format=self.memory_format)
+        # ``to`` restrides a one-member stack of one-channel images, which ``contiguous`` would
+        # leave in NCHW (see :meth:`forward`); any other batch it lays out as ``contiguous`` would.
+        return xb.reshape(b, k * xb.shape[2], *xb.shape[3:]).to(memory_format=self.memory_format)
 
     # ------------------------------------------------------------ forward
 
