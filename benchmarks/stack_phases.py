@@ -13,16 +13,24 @@ end. Why: at K = 128 on an H200 the stacked CNN's 94 steps were about a third of
 1.28 s, and the 30x goal hangs on the other two thirds.
 
     python benchmarks/stack_phases.py [--device cpu|cuda] [--model cnn|mlp] [--k 32 128] [--epochs 2]
+    python benchmarks/stack_phases.py --device cuda --k 32 128 --profile 128
 
 Prints one row per K (seconds, and ms per member for the per-member phases) and ends
 stdout with one JSON line: ``{"device": ..., "model": ..., "<K>": {"add": s, ...}}``.
+``--profile K`` adds, before that line, one more fit of K members under ``cProfile``
+without the phase timers, and its top functions by their own time and by their callees'
+too: within a phase, which call it is (on CUDA a function that waits for the device shows
+the wait as its own time, so the profile also finds where a step blocks).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import os
+import pstats
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -68,6 +76,14 @@ def timed_methods(device: torch.device, spent: dict[str, float]) -> Iterator[Non
             setattr(Stack, name, method)
 
 
+def built(cfgs: list[dict[str, Any]], splits: Any, device: torch.device) -> Stack:
+    """One stack holding every configuration, member i seeded i."""
+    stack = Stack(cfgs[0], splits, capacity=len(cfgs), device=device, seed=0)
+    for i, cfg in enumerate(cfgs):
+        stack.add(cfg, seed=i, key=i)
+    return stack
+
+
 def run_once(cfgs: list[dict[str, Any]], splits: Any, device: torch.device) -> dict[str, float]:
     """One stack of every configuration trained to its end; seconds by phase."""
     spent: dict[str, float] = {}
@@ -75,9 +91,7 @@ def run_once(cfgs: list[dict[str, Any]], splits: Any, device: torch.device) -> d
     with timed_methods(device, spent):
         sync()
         t0 = time.perf_counter()
-        stack = Stack(cfgs[0], splits, capacity=len(cfgs), device=device, seed=0)
-        for i, cfg in enumerate(cfgs):
-            stack.add(cfg, seed=i, key=i)
+        stack = built(cfgs, splits, device)
         t_added = time.perf_counter()
         results = stack.run()
         sync()
@@ -89,6 +103,25 @@ def run_once(cfgs: list[dict[str, Any]], splits: Any, device: torch.device) -> d
     return spent
 
 
+def print_profile(cfgs: list[dict[str, Any]], splits: Any, device: torch.device, top: int = 25) -> None:
+    """One stack of ``cfgs`` built and trained under ``cProfile``, no phase timers (their
+    synchronizations would land in every function on CUDA); prints its ``top`` functions by
+    their own time, then by the time with their callees."""
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    sync()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    results = built(cfgs, splits, device).run()
+    sync()
+    profiler.disable()
+    assert len(results) == len(cfgs)
+    for order, title in (("tottime", "own time"), ("cumulative", "with callees")):
+        stream = io.StringIO()
+        pstats.Stats(profiler, stream=stream).sort_stats(order).print_stats(top)
+        print(f"\ncProfile of one fit of K = {len(cfgs)}, by {title}:")
+        print("\n".join(line for line in stream.getvalue().splitlines() if line.strip()), flush=True)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
@@ -97,9 +130,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="torch threads on the CPU (default 1)")
     parser.add_argument("--train-size", type=int, default=None, help="train on fewer images or rows")
+    parser.add_argument("--profile", type=int, default=None, metavar="K",
+                        help="then one fit of K members under cProfile: its top functions")
     args = parser.parse_args(argv)
-    if min(args.k) < 1 or args.epochs < 1 or args.threads < 1:
-        parser.error("--k, --epochs and --threads: integers >= 1")
+    if min(args.k) < 1 or args.epochs < 1 or args.threads < 1 or (args.profile is not None and args.profile < 1):
+        parser.error("--k, --epochs, --threads and --profile: integers >= 1")
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: torch sees no GPU (torch.cuda.is_available() is False)")
@@ -119,6 +154,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                                 if c in ("add", "result", "rest") else " " * 8) for c in columns]
         print(f"{k:>5}" + "".join(f"{cell:>17}" for cell in cells), flush=True)
         out[str(k)] = {c: round(spent.get(c, 0.0), 4) for c in columns}
+    if args.profile is not None:
+        print_profile(stacked.configs(base, args.profile, args.epochs), splits, device)
     print(json.dumps(out))
     return out
 

@@ -31,10 +31,11 @@
 #   stack_cnn_amp  the same at K = 128 with both contenders in mixed precision   60 s / 75 s
 #              (amp: true; the stack in kernels' fastest bf16 form; not in the default
 #              steps: 11.2x on 2026-12-04, against 22.5x in TF32)
-#   phases     benchmarks/stack_phases.py --model cnn, K = 32 128 256: where    ~20 s / 45 s
+#   phases     benchmarks/stack_phases.py --model cnn, K = 32 128 256: where    ~25 s / 60 s
 #              a stacked fit's time goes (adding members, steps, validation,      (not run yet:
 #              results, the epochs' records); at K = 128 the steps were about     estimated)
-#              a third of the stacked CNN's 1.28 s
+#              a third of the stacked CNN's 1.28 s; then a cProfile of one more
+#              K = 128 fit (--profile): which call inside a phase, and where it waits
 #   race_variants (not in the default steps: a second command when device time is   155 s / 240 s
 #              left) time_to_target.py --tasks fashion_cnn, 1 seed: pop-tpe-asha (whose    (budget 25)
 #              structure_block auto holds a structure for up to 128 trials on a GPU)
@@ -46,7 +47,7 @@
 #              against optuna-tpe-hyperband, 30 s per run (4 runs, plus warm-up and
 #              each run's best model retrained once for its test value)
 #
-# Setup and the environment take ~20 s: ~7.5 minutes expected, 8.9 at the timeouts (a
+# Setup and the environment take ~20 s: ~7.6 minutes expected, 9.1 at the timeouts (a
 # command may run 10). The one-at-a-time side dominates stacked.py: 160 separate fits for
 # the MLP (32+128), each bound by kernel launches, not arithmetic (a digits MLP fit is
 # 170 steps, 0.3 s; K = 256 took 88 s one at a time against 2.8 s stacked); the CNN's 2
@@ -77,13 +78,13 @@ FASHION_DIR=/usr/share/datasets/fashion-mnist  # nntune.train.datasets.FASHION_M
 if [ "$DEVICE" = cuda ]; then
   KS_MLP=${GPU_CHECK_KS:-32 128}; KS_CNN=${GPU_CHECK_KS:-32 64 128}; KERNELS=(--k 32 128 --deadline 80)
   SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-30}
-  SIZE=(--bound 256 --repeats 2); PHASES=(--k 32 128 256)
-  T_TESTS=100; T_KERNELS=90; T_MLP=80; T_CNN=90; T_AMP=75; T_PHASES=45; T_SIZE=60; T_RACE=190; T_VARIANTS=240; WORKERS=8
+  SIZE=(--bound 256 --repeats 2); PHASES=(--k 32 128 256 --profile 128)
+  T_TESTS=100; T_KERNELS=90; T_MLP=80; T_CNN=90; T_AMP=75; T_PHASES=60; T_SIZE=60; T_RACE=190; T_VARIANTS=240; WORKERS=8
   VARIANTS_TASK=fashion_cnn
 elif [ "$DEVICE" = cpu ]; then
   KS_MLP=${GPU_CHECK_KS:-1 2}; KS_CNN=$KS_MLP; SEEDS=${GPU_CHECK_SEEDS:-2}; BUDGET=${GPU_CHECK_BUDGET:-8}
   KERNELS=(--compare --k 2 --train-size 256 --warmup 1 --repeats 2 --steps 2)
-  SIZE=(--bound 2 --repeats 1); PHASES=(--k 2 --train-size 256)
+  SIZE=(--bound 2 --repeats 1); PHASES=(--k 2 --train-size 256 --profile 2)
   T_TESTS=400; T_KERNELS=120; T_MLP=120; T_CNN=120; T_AMP=120; T_PHASES=120; T_SIZE=120; T_RACE=300; T_VARIANTS=300; WORKERS=2
   VARIANTS_TASK=digits  # members finish after the budget, and a CPU's CNN epochs take seconds
 else

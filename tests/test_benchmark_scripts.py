@@ -249,7 +249,7 @@ def test_stack_phases_time_a_stacked_fit_phase_by_phase_and_put_the_methods_back
 
     before = {name: getattr(Stack, name) for name in ("add", "train_step", "predict", "result")}
     out = load_benchmark("stack_phases.py", "stack_phases_bench").main(
-        ["--model", "mlp", "--k", "1", "3", "--epochs", "2", "--train-size", "128"])
+        ["--model", "mlp", "--k", "1", "3", "--epochs", "2", "--train-size", "128", "--profile", "2"])
     assert {name: getattr(Stack, name) for name in before} == before
     for k in ("1", "3"):
         phases = out[k]
@@ -258,6 +258,9 @@ def test_stack_phases_time_a_stacked_fit_phase_by_phase_and_put_the_methods_back
         assert parts == pytest.approx(phases["total"], abs=1e-3) and phases["rest"] >= 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert json.loads(lines[-1]) == out and lines[0].startswith("mlp on digits (128 training")
+    # the profile of one more fit, by own time and with callees, before the JSON line
+    titles = [i for i, line in enumerate(lines) if line.startswith("cProfile of one fit of K = 2")]
+    assert len(titles) == 2 and any("train_step" in line for line in lines[titles[1]:-1])
 
 
 def test_engine_overhead_times_the_bare_loop_and_fit(capsys) -> None:
