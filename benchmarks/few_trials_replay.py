@@ -16,6 +16,11 @@ within the budget, the median best final value within the budget, and the trials
 
     python benchmarks/few_trials_replay.py                    # benchmarks/data/mnist_cnn_curves.jsonl
     python benchmarks/few_trials_replay.py --replays 200 --budget 180 --workers 2 --target 0.976
+    python benchmarks/few_trials_replay.py --file benchmarks/data/wide_mlp_curves.jsonl --budget 120 \
+        --rules "asha g1 (default)" "asha g1 cost strict" "asha g1 cost spare"   # costs 10-100x apart
+
+A cost-aware rule's trials record their seconds as a live study's reports do (``elapsed_s``)
+and it is given the simulated budget (``plan_budget``), so its unjudged cap applies.
 """
 
 from __future__ import annotations
@@ -81,6 +86,13 @@ RULES: dict[str, Callable[[], Any]] = {
     "asha g1 eta2-first noise x1": lambda: ASHA(1, None, 3, first_reduction_factor=2, noise_margin=1.0),
     "asha auto-grace rho>=0.6": lambda: ASHA(1, None, 3, auto_grace=True, min_rank_corr=0.6),
     "asha auto-grace rho>=0.8": lambda: ASHA(1, None, 3, auto_grace=True, min_rank_corr=0.8),
+    # Cost-aware positions (a trial's epochs times its cost against the median epoch), the
+    # unjudged cap at its default quarter of the budget unless named, leaders spared or not.
+    "asha g1 cost strict": lambda: ASHA(1, None, 3, cost_aware=True, spare_leaders=False),
+    "asha g1 cost spare": lambda: ASHA(1, None, 3, cost_aware=True),
+    "asha g1 cost spare cap 0.5": lambda: ASHA(1, None, 3, cost_aware=True, max_unjudged_share=0.5),
+    "asha g1 cost spare no cap": lambda: ASHA(1, None, 3, cost_aware=True, max_unjudged_share=1.0),
+    "asha g1 noise x1 cost spare": lambda: ASHA(1, None, 3, noise_margin=1.0, cost_aware=True),
 }
 
 
@@ -104,7 +116,11 @@ def replay(pool: Sequence[Recorded], rule: Any, budget: float, workers: int, tar
     order = sorted(range(len(pool)), key=lambda i: pool[i].final, reverse=direction == "maximize")
     top, best = set(order[:max(1, len(pool) // 4)]), order[0]
     out = Outcome()
+    timed = bool(getattr(rule, "cost_aware", False))  # reports record seconds, as Trial.report does
+    if timed:
+        rule.plan_budget(budget)
     history: list[FrozenTrial] = []
+    started_at: list[float] = []
     which: list[int] = []  # trial number -> recorded configuration
     events: list[tuple[float, int, int]] = []  # (time the epoch ends, trial number, epoch)
     epochs_spent = 0
@@ -114,6 +130,7 @@ def replay(pool: Sequence[Recorded], rule: Any, budget: float, workers: int, tar
         number = len(history)
         history.append(FrozenTrial(number=number, state=TrialState.RUNNING))
         which.append(i)
+        started_at.append(now)
         out.started += 1
         out.top_arrivals += i in top
         out.best_arrivals += i == best
@@ -127,6 +144,8 @@ def replay(pool: Sequence[Recorded], rule: Any, budget: float, workers: int, tar
             break
         rec, t = pool[which[number]], history[number]
         t.intermediate_values[epoch] = rec.values[epoch - 1]
+        if timed:
+            t.system_attrs["elapsed_s"] = [epoch, now - started_at[number]]
         epochs_spent += 1
         if epoch == len(rec.values):
             t.state, t.value = TrialState.COMPLETE, rec.final

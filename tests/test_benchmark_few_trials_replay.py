@@ -57,3 +57,20 @@ def test_the_table_from_a_recorded_file(tmp_path: Path, capsys) -> None:
                       "--rules", "none", "asha g1 (default)"])
     assert set(out) == {"none", "asha g1 (default)"} and out["none"]["top_stopped"] == 0
     assert "12 full curves of 6 epochs" in capsys.readouterr().out
+
+
+def test_a_cost_aware_rule_reads_the_simulated_seconds() -> None:
+    """Four configurations of twelve cost 20 s an epoch; by time they meet the rungs after
+    one epoch against the cheap ones' later epochs, so they stop sooner and more trials
+    start than by epochs alone; and the unjudged cap has the simulated budget."""
+    bench = load()
+    recs = [bench.Recorded(r.values, (20.0,) * 6 if k % 3 == 0 else r.seconds) for k, r in enumerate(pool(bench))]
+
+    def started(rule: ASHA) -> int:
+        return sum(bench.replay(recs, rule, 200.0, 2, 0.93, np.random.default_rng(s)).started for s in range(5))
+
+    rule = ASHA(1, None, 3, cost_aware=True, spare_leaders=False)
+    by_time = started(rule)
+    assert rule.budget_seconds == 200.0
+    assert by_time > started(ASHA(1, None, 3))  # the costly trials stop sooner, so more trials start
+    assert "asha g1 cost spare" in bench.RULES and bench.RULES["asha g1 cost spare"]().spare_leaders

@@ -10,8 +10,8 @@ import nntune
 from nntune.exceptions import ConfigError
 from nntune.schedulers import ASHA, Decision, Hyperband
 from nntune.schedulers._asha import crossed_rungs, halving_decision, rung_value
-from nntune.schedulers._rungs import (budget_rungs, compared_curve, cost_factor, elapsed_seconds, reference_cost,
-                                      seconds_per_step)
+from nntune.schedulers._rungs import (budget_rungs, compared_curve, cost_factor, elapsed_seconds, leads_by_epochs,
+                                      reference_cost, seconds_per_step)
 from nntune.trial import FrozenTrial, TrialState
 
 def trial(number: int, curve: dict[int, float], *, cost: float | None = None,
@@ -65,12 +65,20 @@ def test_an_expensive_trial_is_judged_at_the_rung_its_time_reached() -> None:
     costly = trial(9, {1: 0.80}, cost=10.0)  # at epoch 1 better than every cheap trial's epoch 1
     history = [*cheap, costly]
     assert ASHA(1, 27, 3).decide(costly, 1, history, "maximize") == Decision.CONTINUE
-    by_time = ASHA(1, 27, 3, cost_aware=True)
+    by_time = ASHA(1, 27, 3, cost_aware=True, spare_leaders=False)
     # Ten typical epochs spent: compared at rung 9 with the cheap trials' ninth epochs (0.86+).
     assert by_time.decide(costly, 1, history, "maximize") == Decision.STOP
     # A cheap trial keeps epoch-based rungs: its cost is the median.
     fresh = trial(10, {1: 0.9}, cost=1.0)
     assert by_time.decide(fresh, 1, [*history, fresh], "maximize") == Decision.CONTINUE
+    # By default a costly trial that leads the cheap ones at its own epochs goes on ...
+    assert ASHA(1, 27, 3, cost_aware=True).decide(costly, 1, history, "maximize") == Decision.CONTINUE
+    # ... and one that trails them at its own epochs too is stopped by its time.
+    behind = trial(11, {1: 0.52}, cost=10.0)
+    assert ASHA(1, 27, 3, cost_aware=True).decide(behind, 1, [*cheap, behind], "maximize") == Decision.STOP
+    assert ASHA(1, 27, 3).decide(behind, 1, [*cheap, behind], "maximize") == Decision.STOP
+    middling = trial(12, {1: 0.56}, cost=10.0)  # third of six at epoch 1: plain ASHA keeps 2
+    assert ASHA(1, 27, 3, cost_aware=True).decide(middling, 1, [*cheap, middling], "maximize") == Decision.STOP
 
 
 def test_an_unjudged_trial_stops_after_its_share_of_the_budget() -> None:
@@ -119,17 +127,22 @@ def test_halving_decision_without_scale_is_unchanged() -> None:
     assert halving_decision(history[0], 1, history, [1, 3], 3, "minimize") == Decision.STOP
 
 
-def test_cost_aware_asha_stops_slow_trials_in_a_real_study() -> None:
-    """Configurations differ 20x in cost per epoch (the study's injected clock advances by
-    each epoch's cost); the slow ones stop after fewer epochs than the cheap ones reach."""
+def is_slow(width: float) -> bool:
+    return width > 0.7  # about a third of the configurations: the study's median epoch is a cheap one
+
+
+def slow_and_cheap_study(scheduler: ASHA | Hyperband, *, good_when_slow: bool, seed: int = 3,
+                         n_trials: int = 40) -> list[FrozenTrial]:
+    """A real study whose slow configurations cost 20 s an epoch and the cheap ones 1 s (the
+    study's injected clock advances by each epoch's cost); with ``good_when_slow`` the slow
+    ones are also the better ones, as wide layers often are."""
     now = [0.0]
-    asha = ASHA(1, 9, 3, cost_aware=True, budget_seconds=400)  # a lone trial may spend 100 s
-    study = nntune.create_study(direction="maximize", scheduler=asha,
-                                sampler=nntune.samplers.RandomSampler(3), clock=lambda: now[0])
+    study = nntune.create_study(direction="maximize", scheduler=scheduler,
+                                sampler=nntune.samplers.RandomSampler(seed), clock=lambda: now[0])
 
     def objective(t: nntune.Trial) -> float:
-        slow = t.suggest_categorical("slow", [False, True])
-        quality = t.suggest_float("q", 0.5, 1.0)
+        slow = is_slow(t.suggest_float("width", 0.0, 1.0))
+        quality = t.suggest_float("q", 0.5, 1.0) + (0.3 if slow and good_when_slow else 0.0)
         value = 0.0
         for epoch in range(1, 10):
             now[0] += 20.0 if slow else 1.0
@@ -139,17 +152,45 @@ def test_cost_aware_asha_stops_slow_trials_in_a_real_study() -> None:
                 raise nntune.TrialPruned()
         return value
 
-    study.optimize(objective, n_trials=40, timeout=10_000)
-    trials = study.get_trials()
+    study.optimize(objective, n_trials=n_trials, timeout=10_000)
+    return study.get_trials()
+
+
+def test_cost_aware_asha_stops_slow_trials_in_a_real_study() -> None:
+    """Configurations differ 20x in cost per epoch (the study's injected clock advances by
+    each epoch's cost); the slow ones stop after fewer epochs than the cheap ones reach."""
+    asha = ASHA(1, 9, 3, cost_aware=True, budget_seconds=400, spare_leaders=False)  # a lone trial may spend 100 s
+    trials = slow_and_cheap_study(asha, good_when_slow=False)
     assert all(t.system_attrs["elapsed_s"][0] == t.epochs for t in trials)
-    slow_epochs = [t.epochs for t in trials if t.params["slow"]]
-    cheap_epochs = [t.epochs for t in trials if not t.params["slow"]]
+    slow_epochs = [t.epochs for t in trials if is_slow(t.params["width"])]
+    cheap_epochs = [t.epochs for t in trials if not is_slow(t.params["width"])]
     assert slow_epochs and cheap_epochs
     assert max(cheap_epochs) == 9
     finished = [sum(e == 9 for e in eps) / len(eps) for eps in (slow_epochs, cheap_epochs)]
     assert finished[0] < finished[1]
     assert sum(slow_epochs) / len(slow_epochs) < sum(cheap_epochs) / len(cheap_epochs)
     assert asha.budget_seconds == 400  # given, so the timeout does not replace it
+
+
+@pytest.mark.parametrize("scheduler", ["asha", "hyperband"])
+def test_a_slow_configuration_that_leads_is_spared_its_time_rungs(scheduler: str) -> None:
+    """Where the slow configurations are the good ones, time-scaled rungs alone stop them
+    against the cheap ones' later epochs; sparing the leaders lets the best of them finish,
+    and the best value found is the slow ones' again."""
+    def run(spare: bool) -> list[FrozenTrial]:
+        made = (ASHA(1, 9, 3, cost_aware=True, budget_seconds=10_000, spare_leaders=spare) if scheduler == "asha"
+                else Hyperband(1, 9, 3, seed=1, cost_aware=True, budget_seconds=10_000, spare_leaders=spare))
+        return slow_and_cheap_study(made, good_when_slow=True, seed=1, n_trials=30)
+
+    strict, spared = run(False), run(True)
+    def slow_finished(trials: list[FrozenTrial]) -> int:
+        return sum(is_slow(t.params["width"]) and t.epochs == 9 for t in trials)
+
+    assert slow_finished(spared) > slow_finished(strict)
+    best = max((t for t in spared if t.value is not None), key=lambda t: t.value)
+    assert is_slow(best.params["width"]) and best.epochs == 9
+    # Sparing is only for leaders: slow trials still stop, and sooner than they would unscaled.
+    assert any(is_slow(t.params["width"]) and t.epochs < 9 for t in spared)
 
 
 def test_a_plain_study_records_no_timing() -> None:
@@ -195,3 +236,34 @@ def test_best_so_far_keeps_a_dipping_trial_in_a_real_study() -> None:
         return [t.number for t in study.get_trials() if t.epochs == 9 and t.params["dips"]]
 
     assert len(run("best")) > len(run("last"))
+
+
+def test_leads_by_epochs_reads_the_peers_at_the_same_epochs() -> None:
+    peers = [trial(0, {1: 0.5, 3: 0.9}), trial(1, {2: 0.6})]  # trial 1 first reported at epoch 2
+    assert leads_by_epochs(trial(5, {1: 0.61}), 1, peers, "maximize")      # ahead of 0.5 and 0.6
+    assert not leads_by_epochs(trial(5, {1: 0.55}), 1, peers, "maximize")  # behind trial 1's 0.6
+    assert leads_by_epochs(trial(5, {1: 0.45}), 1, peers, "minimize")
+    assert not leads_by_epochs(trial(5, {3: 0.8}), 3, peers, "maximize")
+    assert leads_by_epochs(trial(5, {4: 0.1}), 4, peers, "maximize")  # no peer that far
+    assert not leads_by_epochs(trial(5, {1: math.nan}), 1, [], "maximize")
+    # ``best`` compares the best so far on both sides.
+    dipped = trial(5, {1: 0.7, 2: 0.4})
+    assert not leads_by_epochs(dipped, 2, peers[1:], "maximize")
+    assert leads_by_epochs(dipped, 2, peers[1:], "maximize", compare="best")
+
+
+def test_cost_aware_hyperband_caps_an_unjudged_trial_and_takes_the_budget() -> None:
+    hb = Hyperband(1, 27, 3, cost_aware=True, max_unjudged_share=0.25)
+    late = trial(0, {1: 0.5, 2: 0.6, 3: 0.65}, cost=10.0)  # 30 s, nobody to compare with
+    assert hb.decide(late, 3, [late], "maximize") == Decision.CONTINUE  # no budget yet
+    hb.plan_budget(100.0)
+    assert hb.budget_seconds == 100.0 and "cost_aware=True" in repr(hb)
+    assert hb.decide(late, 3, [late], "maximize") == Decision.STOP
+    peer = trial(1, {1: 0.4}, cost=1.0)  # any bracket's trial that reached the first epoch
+    assert hb.decide(late, 3, [late, peer], "maximize") == Decision.CONTINUE
+    with pytest.raises(ConfigError, match="max_unjudged_share"):
+        Hyperband(max_unjudged_share=2)
+    from nntune.schedulers import make_scheduler
+
+    made = make_scheduler("hyperband", max_resource=9, cost_aware=True, spare_leaders=False)
+    assert isinstance(made, Hyperband) and made.cost_aware and not made.spare_leaders

@@ -19,8 +19,8 @@ from typing import Any
 
 from nntune.exceptions import ConfigError
 from nntune.schedulers._base import Decision
-from nntune.schedulers._rungs import (check_compare, compared_curve, cost_factor, elapsed_seconds,
-                                      reference_cost, seconds_per_step)
+from nntune.schedulers._rungs import (check_compare, check_cost_options, compared_curve, cost_scale, leads_by_epochs,
+                                      promotable, rung_value, unjudged_too_long)
 from nntune.schedulers._robust import epoch_noise, rank_grace
 from nntune.trial import Direction, FrozenTrial, TrialState
 
@@ -51,36 +51,6 @@ def rung_steps(min_resource: int, eta: int, below: int) -> list[int]:
         out.append(r)
         r *= eta
     return out
-
-
-def rung_value(curve: Mapping[int, float], rung: int, scale: float = 1.0) -> float | None:
-    """The value at the first reported step whose position (``step * scale``) is at or past
-    ``rung``; ``None`` if not reached."""
-    reached = [s for s in curve if s * scale >= rung]
-    return None if not reached else curve[min(reached)]
-
-
-def _finite(v: float | None) -> bool:
-    return v is not None and math.isfinite(v)
-
-
-def promotable(rung_values: Sequence[float], value: float, eta: int, direction: Direction,
-               margin: float = 0.0) -> bool:
-    """Whether ``value`` is among the best ``max(1, n // eta)`` of ``rung_values``, or
-    within ``margin`` of the last one kept (a noise-aware cut: a trial is stopped only when
-    it is behind by more than the noise).
-
-    ``rung_values`` are the ``n`` values recorded at one rung, ``value`` included. A value
-    equal to the last one kept is kept too. Non-finite values rank last and never go on.
-    """
-    if not _finite(value):
-        return False
-    keep = max(1, len(rung_values) // eta)
-    finite = sorted((v for v in rung_values if _finite(v)), reverse=direction == "maximize")
-    if len(finite) < keep:
-        return True
-    threshold = finite[keep - 1]
-    return value >= threshold - margin if direction == "maximize" else value <= threshold + margin
 
 
 def crossed_rungs(curve: Mapping[int, float], step: int, rungs: Iterable[int],
@@ -123,6 +93,27 @@ def halving_decision(trial: FrozenTrial, step: int, peers: Iterable[FrozenTrial]
     return Decision.CONTINUE
 
 
+def cost_aware_decision(trial: FrozenTrial, step: int, history: Sequence[FrozenTrial], peers: Callable[[], Iterable[FrozenTrial]],
+                        rungs: Callable[[float], Sequence[int]], eta: int, direction: Direction, *,
+                        spare_leaders: bool, compare: str = "last", **options: Any) -> Decision:
+    """Successive halving by time spent (a trial's position is its epochs times its cost
+    factor, :func:`cost_scale`, read over ``history``); ``peers()`` gives the trials it is
+    compared with, ``rungs(position)`` the rungs up to a position. With ``spare_leaders`` a
+    costly trial meets its own epochs' rungs as any trial does, and its time's rungs stop
+    it only when it does not lead at its own epochs (:func:`leads_by_epochs`)."""
+    scale = cost_scale(trial, history)
+    timed = halving_decision(trial, step, peers(), rungs(step * scale(trial)), eta, direction,
+                             compare=compare, scale=scale, **options)
+    if not spare_leaders or scale(trial) <= 1:
+        return timed
+    if halving_decision(trial, step, peers(), rungs(step), eta, direction, compare=compare,
+                        **options) == Decision.STOP:
+        return Decision.STOP
+    if timed == Decision.STOP and not leads_by_epochs(trial, step, peers(), direction, compare):
+        return Decision.STOP
+    return Decision.CONTINUE
+
+
 def rung_index(last_step: int | None, rungs: Sequence[int]) -> int | None:
     """Index of the highest rung at or below ``last_step``; ``None`` below the first."""
     if last_step is None:
@@ -145,7 +136,11 @@ class ASHA:
     expensive trial meets the rungs early; and a trial no other has been compared with yet
     stops once it has spent ``max_unjudged_share`` of ``budget_seconds`` (the study's time
     budget; ``Study.optimize(timeout=...)`` sets it when it is ``None``). Seconds are those
-    the trials' reports record (``elapsed_s``, by the study's injected clock).
+    the trials' reports record (``elapsed_s``, by the study's injected clock). With
+    ``spare_leaders`` a costly trial meets its own epochs' rungs as any trial does, and its
+    time's rungs stop it only when it does not lead its peers at its own epochs
+    (:func:`nntune.schedulers._rungs.leads_by_epochs`): where cost and quality go together
+    (wide layers), the expensive configurations are the good ones.
 
     A less eager first rung: ``first_reduction_factor`` keeps the best ``1/k`` there (2:
     half) and ``reduction_factor`` at the later rungs; ``noise_margin`` stops a trial only
@@ -160,7 +155,7 @@ class ASHA:
     def __init__(self, min_resource: int = 1, max_resource: int | None = None,
                  reduction_factor: int = 3, *, compare: str = "last", cost_aware: bool = False,
                  budget_seconds: float | None = None, max_unjudged_share: float = 0.25,
-                 first_reduction_factor: int | None = None, noise_margin: float = 0.0,
+                 spare_leaders: bool = True, first_reduction_factor: int | None = None, noise_margin: float = 0.0,
                  auto_grace: bool = False, min_rank_corr: float = 0.6) -> None:
         check_resources(min_resource, max_resource, reduction_factor)
         check_compare(compare)
@@ -179,10 +174,7 @@ class ASHA:
         self.auto_grace = bool(auto_grace)
         self.min_rank_corr = float(min_rank_corr)
         self._chosen_grace: int | None = None  # the first rung auto_grace chose last
-        if budget_seconds is not None and not budget_seconds > 0:
-            raise ConfigError("budget_seconds", f"must be > 0, got {budget_seconds!r}")
-        if not 0 < max_unjudged_share <= 1:
-            raise ConfigError("max_unjudged_share", f"must be in (0, 1], got {max_unjudged_share!r}")
+        check_cost_options(budget_seconds, max_unjudged_share)
         self.min_resource = min_resource
         self.max_resource = max_resource
         self.reduction_factor = reduction_factor
@@ -190,6 +182,7 @@ class ASHA:
         self.cost_aware = bool(cost_aware)
         self.budget_seconds = budget_seconds
         self.max_unjudged_share = float(max_unjudged_share)
+        self.spare_leaders = bool(spare_leaders)
 
     @classmethod
     def for_budget(cls, expected_trials: float, max_resource: int, **options: Any) -> ASHA:
@@ -242,26 +235,10 @@ class ASHA:
         if not self.cost_aware:
             return halving_decision(trial, step, history, self.rungs(step), self.reduction_factor,
                                     direction, **options)
-        costs = {t.number: seconds_per_step(t) for t in history if t.number != trial.number}
-        costs[trial.number] = seconds_per_step(trial)
-        ref = reference_cost(costs.values())
-        def scale(t: FrozenTrial) -> float:
-            return cost_factor(costs.get(t.number), ref)
-        if self._unjudged_too_long(trial, history):
+        if unjudged_too_long(trial, history, self.budget_seconds, self.max_unjudged_share, self.grace):
             return Decision.STOP
-        return halving_decision(trial, step, history, self.rungs(step * scale(trial)),
-                                self.reduction_factor, direction, scale=scale, **options)
-
-    def _unjudged_too_long(self, trial: FrozenTrial, history: Sequence[FrozenTrial]) -> bool:
-        """No other trial has reached the first rung, and this one has spent more than its
-        share of the budget."""
-        timed = elapsed_seconds(trial)
-        if self.budget_seconds is None or timed is None:
-            return False
-        if timed[1] < self.max_unjudged_share * self.budget_seconds:
-            return False
-        return not any(t.number != trial.number and (t.last_step or 0) >= self.grace
-                       for t in history)
+        return cost_aware_decision(trial, step, history, lambda: history, self.rungs, self.reduction_factor,
+                                   direction, spare_leaders=self.spare_leaders, **options)
 
     def rung_of(self, trial: FrozenTrial) -> int | None:
         """The highest rung ``trial`` reached: for a pruned trial, the rung where it stopped."""
@@ -275,6 +252,7 @@ class ASHA:
     def __repr__(self) -> str:
         extra = "" if self.compare == "last" else f", compare={self.compare!r}"
         extra += ", cost_aware=True" if self.cost_aware else ""
+        extra += ", spare_leaders=False" if self.cost_aware and not self.spare_leaders else ""
         extra += (f", first_reduction_factor={self.first_reduction_factor}"
                   if self.first_reduction_factor is not None else "")
         extra += f", noise_margin={self.noise_margin:g}" if self.noise_margin else ""

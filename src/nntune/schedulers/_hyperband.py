@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from nntune.schedulers._asha import check_resources, halving_decision, rung_index, rung_steps
-from nntune.schedulers._rungs import check_compare
+from nntune.schedulers._asha import check_resources, cost_aware_decision, halving_decision, rung_index, rung_steps
+from nntune.schedulers._rungs import check_compare, check_cost_options, unjudged_too_long
 from nntune.schedulers._base import Decision
 from nntune.trial import Direction, FrozenTrial
 
@@ -70,12 +70,23 @@ class Hyperband:
     starting at 1, 3, 9, 27 and 81 epochs. Every trial may train ``max_resource`` epochs
     (the budget the trainer should be given); the brackets decide who stops earlier.
     Share ``seed`` between processes that share a study so they agree on the brackets.
-    ``compare`` as :class:`ASHA`'s: ``last``, ``best`` or ``smoothed``."""
+    ``compare``, ``cost_aware``, ``budget_seconds``, ``max_unjudged_share`` and
+    ``spare_leaders`` as :class:`ASHA`'s: under ``cost_aware`` a trial meets its
+    bracket's rungs by the time it spent (its epochs times its cost factor against the
+    study's median epoch, over every bracket), and a trial nothing can be compared with
+    yet stops after its share of the budget, whatever its bracket (bracket 0 included)."""
 
     def __init__(self, min_resource: int = 1, max_resource: int = 81, reduction_factor: int = 3,
-                 seed: int = 0, *, compare: str = "last") -> None:
+                 seed: int = 0, *, compare: str = "last", cost_aware: bool = False,
+                 budget_seconds: float | None = None, max_unjudged_share: float = 0.25,
+                 spare_leaders: bool = True) -> None:
         check_compare(compare)
+        check_cost_options(budget_seconds, max_unjudged_share)
         self.compare = compare
+        self.cost_aware = bool(cost_aware)
+        self.budget_seconds = budget_seconds
+        self.max_unjudged_share = float(max_unjudged_share)
+        self.spare_leaders = bool(spare_leaders)
         self.brackets = brackets(max_resource, reduction_factor, min_resource)
         self.min_resource = min_resource
         self.max_resource = max_resource
@@ -96,6 +107,11 @@ class Hyperband:
         """The steps where trials of ``bracket`` are judged (none for bracket 0)."""
         return rung_steps(bracket.min_resource, self.reduction_factor, self.max_resource)
 
+    def plan_budget(self, seconds: float | None) -> None:
+        """Take the study's time budget if none was given (as :meth:`ASHA.plan_budget`)."""
+        if self.budget_seconds is None and seconds is not None and seconds > 0:
+            self.budget_seconds = float(seconds)
+
     def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
                direction: Direction) -> Decision:
         bracket = self.bracket_of(trial.number)
@@ -104,8 +120,14 @@ class Hyperband:
                 if self.bracket_of(t.number) == bracket:
                     yield t
 
-        return halving_decision(trial, step, peers(), self.rungs(bracket), self.reduction_factor,
-                                direction, compare=self.compare)
+        if not self.cost_aware:
+            return halving_decision(trial, step, peers(), self.rungs(bracket), self.reduction_factor,
+                                    direction, compare=self.compare)
+        if unjudged_too_long(trial, history, self.budget_seconds, self.max_unjudged_share, self.min_resource):
+            return Decision.STOP
+        return cost_aware_decision(trial, step, history, peers, lambda _: self.rungs(bracket),
+                                   self.reduction_factor, direction, spare_leaders=self.spare_leaders,
+                                   compare=self.compare)
 
     def rung_of(self, trial: FrozenTrial) -> int | None:
         """The highest rung of its bracket ``trial`` reached (where a pruned trial stopped)."""
@@ -123,4 +145,5 @@ class Hyperband:
     def __repr__(self) -> str:
         return (f"Hyperband(min_resource={self.min_resource}, max_resource={self.max_resource}, "
                 f"reduction_factor={self.reduction_factor}, seed={self.seed}"
-                + ("" if self.compare == "last" else f", compare={self.compare!r}") + ")")
+                + ("" if self.compare == "last" else f", compare={self.compare!r}")
+                + (", cost_aware=True" if self.cost_aware else "") + ")")

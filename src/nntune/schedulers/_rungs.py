@@ -10,6 +10,11 @@ Pure functions under ASHA and Hyperband:
   system attribute its reports record, by the study's clock) and ``c_ref`` the study's median; a trial whose epochs cost ten times the typical one reaches the rung
   at 9 epochs after its first epoch, so it is judged by the time it spent as well as by
   its epochs.
+- :func:`cost_scale`: each trial's cost factor against the study's median epoch, read
+  once per decision; :func:`unjudged_too_long`: the cap on a trial no other trial can be
+  compared with yet; :func:`leads_by_epochs`: whether a costly trial leads its peers at its
+  own epochs (the exception that keeps an expensive but good configuration going);
+  ASHA's and Hyperband's ``cost_aware_decision`` puts them together.
 - :func:`budget_rungs`: the grace period and reduction factor for a study expected to run
   ``n`` trials, so that a few trials still reach the last rung.
 """
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from nntune.exceptions import ConfigError
 from nntune.trial import Direction, FrozenTrial
@@ -87,6 +92,78 @@ def cost_factor(cost: float | None, reference: float | None) -> float:
     if cost is None or reference is None or reference <= 0:
         return 1.0
     return max(1.0, cost / reference)
+
+
+def rung_value(curve: Mapping[int, float], rung: int, scale: float = 1.0) -> float | None:
+    """The value at the first reported step whose position (``step * scale``) is at or past
+    ``rung``; ``None`` if not reached."""
+    reached = [s for s in curve if s * scale >= rung]
+    return None if not reached else curve[min(reached)]
+
+
+def _finite(v: float | None) -> bool:
+    return v is not None and math.isfinite(v)
+
+
+def promotable(rung_values: Sequence[float], value: float, eta: int, direction: Direction,
+               margin: float = 0.0) -> bool:
+    """Whether ``value`` is among the best ``max(1, n // eta)`` of ``rung_values``, or
+    within ``margin`` of the last one kept (a noise-aware cut: a trial is stopped only when
+    it is behind by more than the noise).
+
+    ``rung_values`` are the ``n`` values recorded at one rung, ``value`` included. A value
+    equal to the last one kept is kept too. Non-finite values rank last and never go on.
+    """
+    if not _finite(value):
+        return False
+    keep = max(1, len(rung_values) // eta)
+    finite = sorted((v for v in rung_values if _finite(v)), reverse=direction == "maximize")
+    if len(finite) < keep:
+        return True
+    threshold = finite[keep - 1]
+    return value >= threshold - margin if direction == "maximize" else value <= threshold + margin
+
+
+def check_cost_options(budget_seconds: float | None, max_unjudged_share: float) -> None:
+    """Raise :class:`ConfigError` unless the budget is positive (or None) and the unjudged
+    share in (0, 1]."""
+    if budget_seconds is not None and not budget_seconds > 0:
+        raise ConfigError("budget_seconds", f"must be > 0, got {budget_seconds!r}")
+    if not 0 < max_unjudged_share <= 1:
+        raise ConfigError("max_unjudged_share", f"must be in (0, 1], got {max_unjudged_share!r}")
+
+
+def cost_scale(trial: FrozenTrial, history: Iterable[FrozenTrial]) -> Callable[[FrozenTrial], float]:
+    """Each trial's cost factor (:func:`cost_factor`) against the median seconds per epoch
+    of ``history`` and ``trial`` (its own newest timing wins over a stale copy in history)."""
+    costs = {t.number: seconds_per_step(t) for t in history if t.number != trial.number}
+    costs[trial.number] = seconds_per_step(trial)
+    ref = reference_cost(costs.values())
+    return lambda t: cost_factor(costs.get(t.number), ref)
+
+
+def unjudged_too_long(trial: FrozenTrial, history: Iterable[FrozenTrial], budget_seconds: float | None,
+                      share: float, first_rung: int) -> bool:
+    """Whether ``trial`` has spent more than ``share`` of the study's ``budget_seconds``
+    while no other trial has reached ``first_rung`` (so nothing could judge it yet)."""
+    timed = elapsed_seconds(trial)
+    if budget_seconds is None or timed is None or timed[1] < share * budget_seconds:
+        return False
+    return not any(t.number != trial.number and (t.last_step or 0) >= first_rung for t in history)
+
+
+def leads_by_epochs(trial: FrozenTrial, step: int, peers: Iterable[FrozenTrial], direction: Direction,
+                    compare: str = "last") -> bool:
+    """Whether ``trial``'s value at ``step`` is at least as good as every value its peers
+    had at that many epochs (their first report at or past ``step``). A costly trial that
+    its time would stop is spared while this holds: it leads, so its cost buys the best
+    curve seen so far. With no peer that far, it holds."""
+    own = compared_curve(trial.intermediate_values, compare, direction).get(step)
+    if own is None or not math.isfinite(own):
+        return False
+    values = [v for v in (rung_value(compared_curve(p.intermediate_values, compare, direction), step)
+                          for p in peers if p.number != trial.number) if v is not None]
+    return promotable([*values, own], own, len(values) + 1, direction)
 
 
 def budget_rungs(expected_trials: float, max_resource: int, *, grace: int = 1,
