@@ -8,16 +8,19 @@ nntune's own ``ASHA`` with the options named, decides on the study's history so 
 exactly as in a live study. Nothing trains, so a hundred replays of a dozen rules take
 a minute or two.
 
-Printed per rule, over the replays: the share of arrivals from the recorded best quarter
+Printed per rule, over the replays (replay k of every rule draws the same configurations
+in the same order): the share of arrivals from the recorded best quarter
 (by final value) that were stopped, the same for the best configuration, the median
 seconds and epochs (summed over workers) until a finished trial reached the target (the
 recorded finals' top-10% value unless ``--target``), the share of replays reaching it
-within the budget, the median best final value within the budget, and the trials started.
+within the budget, the median best final value within the budget, and the trials started;
+then each rule's difference from the first rule named in the share reaching the target,
+paired over the same arrivals, with a 90% bootstrap interval.
 
     python benchmarks/few_trials_replay.py                    # benchmarks/data/mnist_cnn_curves.jsonl
     python benchmarks/few_trials_replay.py --replays 200 --budget 180 --workers 2 --target 0.976
     python benchmarks/few_trials_replay.py --file benchmarks/data/wide_mlp_curves.jsonl --budget 120 \
-        --rules "asha g1 (default)" "asha g1 cost strict" "asha g1 cost spare"   # costs 10-100x apart
+        --rules "asha g1" "asha g1 cost strict" "asha g1 cost spare"   # costs 10-100x apart
 
 A cost-aware rule's trials record their seconds as a live study's reports do (``elapsed_s``)
 and it is given the simulated budget (``plan_budget``), so its unjudged cap applies.
@@ -74,25 +77,33 @@ def load(path: Path, cost: str = "cpu_s") -> list[Recorded]:
 # The rules: name -> a fresh scheduler (ASHA's options; ``none`` trains everything).
 RULES: dict[str, Callable[[], Any]] = {
     "none": NoScheduler,
-    "asha g1 (default)": lambda: ASHA(1, None, 3),
+    "asha g1": lambda: ASHA(1, None, 3),
     "asha g2": lambda: ASHA(2, None, 3),
     "asha g3": lambda: ASHA(3, None, 3),
     "asha g1 best": lambda: ASHA(1, None, 3, compare="best"),
     "asha g1 smoothed": lambda: ASHA(1, None, 3, compare="smoothed"),
     "asha g1 eta2-first": lambda: ASHA(1, None, 3, first_reduction_factor=2),
     "asha g2 eta2-first": lambda: ASHA(2, None, 3, first_reduction_factor=2),
-    "asha g1 noise x1": lambda: ASHA(1, None, 3, noise_margin=1.0),
+    "asha g1 noise x1": lambda: ASHA(1, None, 3, noise_margin=1.0),  # create_study()'s scheduler
     "asha g1 noise x2": lambda: ASHA(1, None, 3, noise_margin=2.0),
     "asha g1 eta2-first noise x1": lambda: ASHA(1, None, 3, first_reduction_factor=2, noise_margin=1.0),
     "asha auto-grace rho>=0.6": lambda: ASHA(1, None, 3, auto_grace=True, min_rank_corr=0.6),
     "asha auto-grace rho>=0.8": lambda: ASHA(1, None, 3, auto_grace=True, min_rank_corr=0.8),
-    # Cost-aware positions (a trial's epochs times its cost against the median epoch), the
-    # unjudged cap at its default quarter of the budget unless named, leaders spared or not.
+    # Cost-aware positions (a trial's epochs times its cost against the median epoch, from
+    # 4x unless named), the unjudged cap at its default quarter of the budget unless named,
+    # leaders spared or not.
     "asha g1 cost strict": lambda: ASHA(1, None, 3, cost_aware=True, spare_leaders=False),
     "asha g1 cost spare": lambda: ASHA(1, None, 3, cost_aware=True),
     "asha g1 cost spare cap 0.5": lambda: ASHA(1, None, 3, cost_aware=True, max_unjudged_share=0.5),
     "asha g1 cost spare no cap": lambda: ASHA(1, None, 3, cost_aware=True, max_unjudged_share=1.0),
+    "asha g1 noise x1 cost strict": lambda: ASHA(1, None, 3, noise_margin=1.0, cost_aware=True, spare_leaders=False),
     "asha g1 noise x1 cost spare": lambda: ASHA(1, None, 3, noise_margin=1.0, cost_aware=True),
+    **{f"asha g1 noise x1 cost spare from {k}x": (lambda k=k: ASHA(1, None, 3, noise_margin=1.0, cost_aware=True,
+                                                                   min_cost_factor=k)) for k in (1, 2, 8)},
+    "asha g1 noise x1 cost spare cap 0.5": lambda: ASHA(1, None, 3, noise_margin=1.0, cost_aware=True,
+                                                         max_unjudged_share=0.5),
+    "asha g1 noise x1 cost spare no cap": lambda: ASHA(1, None, 3, noise_margin=1.0, cost_aware=True,
+                                                        max_unjudged_share=1.0),
 }
 
 
@@ -164,6 +175,15 @@ def replay(pool: Sequence[Recorded], rule: Any, budget: float, workers: int, tar
     return out
 
 
+def paired(flags: Sequence[bool], base: Sequence[bool], rng: np.random.Generator,
+           n: int = 2000) -> tuple[float, float, float]:
+    """The difference of two variants' win shares over the same seed pairs, with its 90%
+    bootstrap interval (the seeds resampled together, so Optuna's luck cancels)."""
+    d = np.asarray(flags, dtype=float) - np.asarray(base[:len(flags)], dtype=float)
+    means = d[rng.integers(len(d), size=(n, len(d)))].mean(axis=1)
+    return float(d.mean()), float(np.quantile(means, 0.05)), float(np.quantile(means, 0.95))
+
+
 def summarize(name: str, outs: Sequence[Outcome]) -> dict[str, float]:
     def share(a: str, b: str) -> float:
         n = sum(getattr(o, b) for o in outs)
@@ -179,7 +199,7 @@ def summarize(name: str, outs: Sequence[Outcome]) -> dict[str, float]:
            "started": statistics.median(o.started for o in outs)}
     secs = "-" if math.isinf(row["to_target_s"]) else f"{row['to_target_s']:.0f}"
     eps = "-" if math.isinf(row["to_target_epochs"]) else f"{row['to_target_epochs']:.0f}"
-    print(f"{name:30s} {row['top_stopped']:8.0%} {row['best_stopped']:8.0%} {secs:>8s} {eps:>7s} "
+    print(f"{name:36s} {row['top_stopped']:8.0%} {row['best_stopped']:8.0%} {secs:>8s} {eps:>7s} "
           f"{row['reached']:8.0%} {row['best']:8.4f} {row['started']:7.0f}", flush=True)
     return row
 
@@ -205,14 +225,25 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
           f"{epoch_s:.2f} s ({args.cost}); finals: best {finals[0]:.4f}, top quarter from "
           f"{finals[len(finals) // 4 - 1]:.4f}, median {statistics.median(finals):.4f}; target {target:.4f}")
     print(f"{args.replays} replays of {args.budget:g} simulated s on {args.workers} workers\n")
-    print(f"{'rule':30s} {'top 1/4':>8s} {'best':>8s} {'to tgt s':>8s} {'epochs':>7s} {'reached':>8s} "
+    print(f"{'rule':36s} {'top 1/4':>8s} {'best':>8s} {'to tgt s':>8s} {'epochs':>7s} {'reached':>8s} "
           f"{'best val':>8s} {'started':>7s}")
-    print(f"{'':30s} {'stopped':>8s} {'stopped':>8s}")
+    print(f"{'':36s} {'stopped':>8s} {'stopped':>8s}")
     rows = {}
+    reached: dict[str, list[bool]] = {}
     for name in args.rules:
-        rng = np.random.default_rng(args.seed)  # the same arrivals for every rule
-        outs = [replay(pool, RULES[name](), args.budget, args.workers, target, rng) for _ in range(args.replays)]
+        # Replay k of every rule draws the same configurations in the same order.
+        outs = [replay(pool, RULES[name](), args.budget, args.workers, target, np.random.default_rng([args.seed, k]))
+                for k in range(args.replays)]
         rows[name] = summarize(name, outs)
+        reached[name] = [math.isfinite(o.to_target_s) for o in outs]
+    base = args.rules[0]
+    if len(args.rules) > 1:
+        print(f"\nreached the target, against {base!r} over the same arrivals (points, 90% interval):")
+        rng = np.random.default_rng(args.seed)
+        for name in args.rules[1:]:
+            d, lo, hi = paired(reached[name], reached[base], rng)
+            rows[name]["reached_vs_first"] = d
+            print(f"  {name:36s} {100 * d:+5.0f}  ({100 * lo:+.0f}..{100 * hi:+.0f})")
     return rows
 
 

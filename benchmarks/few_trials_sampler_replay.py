@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from few_trials_replay import DEFAULT_FILE, Recorded, load_rows  # noqa: E402
+from few_trials_replay import DEFAULT_FILE, Recorded, load_rows, paired  # noqa: E402
 
 import nntune  # noqa: E402
 from nntune._defaults import DEFAULT_STARTUP_TRIALS, default_scheduler  # noqa: E402
@@ -314,15 +314,6 @@ def interval(flags: Sequence[bool], rng: np.random.Generator, n: int = 2000) -> 
     a = np.asarray(flags, dtype=float)
     shares = a[rng.integers(len(a), size=(n, len(a)))].mean(axis=1)
     return float(np.quantile(shares, 0.05)), float(np.quantile(shares, 0.95))
-
-
-def paired(flags: Sequence[bool], base: Sequence[bool], rng: np.random.Generator,
-           n: int = 2000) -> tuple[float, float, float]:
-    """The difference of two variants' win shares over the same seed pairs, with its 90%
-    bootstrap interval (the seeds resampled together, so Optuna's luck cancels)."""
-    d = np.asarray(flags, dtype=float) - np.asarray(base[:len(flags)], dtype=float)
-    means = d[rng.integers(len(d), size=(n, len(d)))].mean(axis=1)
-    return float(d.mean()), float(np.quantile(means, 0.05)), float(np.quantile(means, 0.95))
 
 
 def summarize(name: str, runs: Sequence[Run], target: float, optuna_runs: Sequence[Run] | None,

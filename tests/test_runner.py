@@ -141,3 +141,15 @@ def test_accuracy_on_a_rare_class_warns_and_the_warning_is_kept(tmp_path):
     warned = [n for n in summary.notes if "class 1 is only 10%" in n]
     assert len(warned) == 1 and "rare disease" in warned[0]
     assert summary.storage.load_study("digits-mlp").attrs["metric_notes"] == warned
+
+
+@pytest.mark.parametrize("scheduler", ["asha", "hyperband"])
+def test_a_cost_aware_scheduler_caps_unjudged_trials_at_a_share_of_search_timeout(scheduler):
+    def built(**options):
+        cfg = parse_config({"space": SPACE, "fixed": {"epochs": 9},
+                            "search": {"scheduler": scheduler, "timeout": 300,
+                                       "scheduler_options": {"cost_aware": True, **options}}})
+        return build_scheduler(cfg)
+
+    assert built().budget_seconds == 300.0 and built().cost_aware
+    assert built(budget_seconds=120).budget_seconds == 120.0  # given explicitly: kept

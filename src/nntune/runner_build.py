@@ -61,7 +61,11 @@ def build_scheduler(cfg: Config) -> Scheduler:
     if name in ("hyperband", "bohb", "pbt"):
         # Processes sharing a study must agree on brackets and draws: seed from the study.
         options.setdefault("seed", cfg.search.seed)
-    return _build(make_scheduler, name, "search.scheduler_options", options)
+    scheduler = _build(make_scheduler, name, "search.scheduler_options", options)
+    plan = getattr(scheduler, "plan_budget", None)
+    if plan is not None:  # a cost-aware scheduler's unjudged cap is a share of search.timeout
+        plan(cfg.search.timeout)
+    return scheduler
 
 
 def trainable_subspace(space: Space) -> Space:

@@ -267,3 +267,21 @@ def test_cost_aware_hyperband_caps_an_unjudged_trial_and_takes_the_budget() -> N
 
     made = make_scheduler("hyperband", max_resource=9, cost_aware=True, spare_leaders=False)
     assert isinstance(made, Hyperband) and made.cost_aware and not made.spare_leaders
+
+
+def test_only_a_trial_many_times_as_costly_is_judged_by_its_time() -> None:
+    assert cost_factor(3.0, 1.0, 4.0) == 1.0 and cost_factor(5.0, 1.0, 4.0) == 5.0 and cost_factor(3.0, 1.0) == 3.0
+    # Five cheap trials trained 9 epochs at 1 s each; this one costs 3 s an epoch and trails
+    # their third epochs but not their first.
+    cheap = [trial(i, {e: 0.5 + 0.04 * e + 0.01 * i for e in range(1, 10)}, cost=1.0) for i in range(5)]
+    thrice = trial(9, {1: 0.60}, cost=3.0)
+    history = [*cheap, thrice]
+    assert ASHA(1, 27, 3, cost_aware=True).decide(thrice, 1, history, "maximize") == Decision.CONTINUE
+    assert ASHA(1, 27, 3, cost_aware=True, min_cost_factor=1,
+                spare_leaders=False).decide(thrice, 1, history, "maximize") == Decision.STOP
+    assert "min_cost_factor=1" in repr(ASHA(cost_aware=True, min_cost_factor=1))
+    for bad in (0.5, math.inf, True, "4"):
+        with pytest.raises(ConfigError, match="min_cost_factor"):
+            ASHA(cost_aware=True, min_cost_factor=bad)  # type: ignore[arg-type]
+        with pytest.raises(ConfigError, match="min_cost_factor"):
+            Hyperband(cost_aware=True, min_cost_factor=bad)  # type: ignore[arg-type]

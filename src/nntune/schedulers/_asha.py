@@ -95,23 +95,20 @@ def halving_decision(trial: FrozenTrial, step: int, peers: Iterable[FrozenTrial]
 
 def cost_aware_decision(trial: FrozenTrial, step: int, history: Sequence[FrozenTrial], peers: Callable[[], Iterable[FrozenTrial]],
                         rungs: Callable[[float], Sequence[int]], eta: int, direction: Direction, *,
-                        spare_leaders: bool, compare: str = "last", **options: Any) -> Decision:
+                        spare_leaders: bool, min_cost_factor: float = 1.0, compare: str = "last",
+                        **options: Any) -> Decision:
     """Successive halving by time spent (a trial's position is its epochs times its cost
-    factor, :func:`cost_scale`, read over ``history``); ``peers()`` gives the trials it is
+    factor, :func:`cost_scale`, read over ``history``, counted only from ``min_cost_factor``); ``peers()`` gives the trials it is
     compared with, ``rungs(position)`` the rungs up to a position. With ``spare_leaders`` a
-    costly trial meets its own epochs' rungs as any trial does, and its time's rungs stop
-    it only when it does not lead at its own epochs (:func:`leads_by_epochs`)."""
-    scale = cost_scale(trial, history)
+    costly trial that its time's rungs would stop goes on while it leads its peers at its
+    own epochs (:func:`leads_by_epochs`)."""
+    scale = cost_scale(trial, history, min_cost_factor)
     timed = halving_decision(trial, step, peers(), rungs(step * scale(trial)), eta, direction,
                              compare=compare, scale=scale, **options)
-    if not spare_leaders or scale(trial) <= 1:
-        return timed
-    if halving_decision(trial, step, peers(), rungs(step), eta, direction, compare=compare,
-                        **options) == Decision.STOP:
-        return Decision.STOP
-    if timed == Decision.STOP and not leads_by_epochs(trial, step, peers(), direction, compare):
-        return Decision.STOP
-    return Decision.CONTINUE
+    if timed == Decision.STOP and spare_leaders and scale(trial) > 1 \
+            and leads_by_epochs(trial, step, peers(), direction, compare):
+        return Decision.CONTINUE
+    return timed
 
 
 def rung_index(last_step: int | None, rungs: Sequence[int]) -> int | None:
@@ -155,7 +152,8 @@ class ASHA:
     def __init__(self, min_resource: int = 1, max_resource: int | None = None,
                  reduction_factor: int = 3, *, compare: str = "last", cost_aware: bool = False,
                  budget_seconds: float | None = None, max_unjudged_share: float = 0.25,
-                 spare_leaders: bool = True, first_reduction_factor: int | None = None, noise_margin: float = 0.0,
+                 spare_leaders: bool = True, min_cost_factor: float = 4.0,
+                 first_reduction_factor: int | None = None, noise_margin: float = 0.0,
                  auto_grace: bool = False, min_rank_corr: float = 0.6) -> None:
         check_resources(min_resource, max_resource, reduction_factor)
         check_compare(compare)
@@ -174,7 +172,7 @@ class ASHA:
         self.auto_grace = bool(auto_grace)
         self.min_rank_corr = float(min_rank_corr)
         self._chosen_grace: int | None = None  # the first rung auto_grace chose last
-        check_cost_options(budget_seconds, max_unjudged_share)
+        check_cost_options(budget_seconds, max_unjudged_share, min_cost_factor)
         self.min_resource = min_resource
         self.max_resource = max_resource
         self.reduction_factor = reduction_factor
@@ -183,6 +181,7 @@ class ASHA:
         self.budget_seconds = budget_seconds
         self.max_unjudged_share = float(max_unjudged_share)
         self.spare_leaders = bool(spare_leaders)
+        self.min_cost_factor = float(min_cost_factor)
 
     @classmethod
     def for_budget(cls, expected_trials: float, max_resource: int, **options: Any) -> ASHA:
@@ -238,7 +237,8 @@ class ASHA:
         if unjudged_too_long(trial, history, self.budget_seconds, self.max_unjudged_share, self.grace):
             return Decision.STOP
         return cost_aware_decision(trial, step, history, lambda: history, self.rungs, self.reduction_factor,
-                                   direction, spare_leaders=self.spare_leaders, **options)
+                                   direction, spare_leaders=self.spare_leaders,
+                                   min_cost_factor=self.min_cost_factor, **options)
 
     def rung_of(self, trial: FrozenTrial) -> int | None:
         """The highest rung ``trial`` reached: for a pruned trial, the rung where it stopped."""
@@ -253,6 +253,7 @@ class ASHA:
         extra = "" if self.compare == "last" else f", compare={self.compare!r}"
         extra += ", cost_aware=True" if self.cost_aware else ""
         extra += ", spare_leaders=False" if self.cost_aware and not self.spare_leaders else ""
+        extra += f", min_cost_factor={self.min_cost_factor:g}" if self.cost_aware and self.min_cost_factor != 4 else ""
         extra += (f", first_reduction_factor={self.first_reduction_factor}"
                   if self.first_reduction_factor is not None else "")
         extra += f", noise_margin={self.noise_margin:g}" if self.noise_margin else ""

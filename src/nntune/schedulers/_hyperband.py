@@ -70,8 +70,8 @@ class Hyperband:
     starting at 1, 3, 9, 27 and 81 epochs. Every trial may train ``max_resource`` epochs
     (the budget the trainer should be given); the brackets decide who stops earlier.
     Share ``seed`` between processes that share a study so they agree on the brackets.
-    ``compare``, ``cost_aware``, ``budget_seconds``, ``max_unjudged_share`` and
-    ``spare_leaders`` as :class:`ASHA`'s: under ``cost_aware`` a trial meets its
+    ``compare``, ``cost_aware``, ``budget_seconds``, ``max_unjudged_share``,
+    ``spare_leaders`` and ``min_cost_factor`` as :class:`ASHA`'s: under ``cost_aware`` a trial meets its
     bracket's rungs by the time it spent (its epochs times its cost factor against the
     study's median epoch, over every bracket), and a trial nothing can be compared with
     yet stops after its share of the budget, whatever its bracket (bracket 0 included)."""
@@ -79,14 +79,15 @@ class Hyperband:
     def __init__(self, min_resource: int = 1, max_resource: int = 81, reduction_factor: int = 3,
                  seed: int = 0, *, compare: str = "last", cost_aware: bool = False,
                  budget_seconds: float | None = None, max_unjudged_share: float = 0.25,
-                 spare_leaders: bool = True) -> None:
+                 spare_leaders: bool = True, min_cost_factor: float = 4.0) -> None:
         check_compare(compare)
-        check_cost_options(budget_seconds, max_unjudged_share)
+        check_cost_options(budget_seconds, max_unjudged_share, min_cost_factor)
         self.compare = compare
         self.cost_aware = bool(cost_aware)
         self.budget_seconds = budget_seconds
         self.max_unjudged_share = float(max_unjudged_share)
         self.spare_leaders = bool(spare_leaders)
+        self.min_cost_factor = float(min_cost_factor)
         self.brackets = brackets(max_resource, reduction_factor, min_resource)
         self.min_resource = min_resource
         self.max_resource = max_resource
@@ -127,7 +128,7 @@ class Hyperband:
             return Decision.STOP
         return cost_aware_decision(trial, step, history, peers, lambda _: self.rungs(bracket),
                                    self.reduction_factor, direction, spare_leaders=self.spare_leaders,
-                                   compare=self.compare)
+                                   min_cost_factor=self.min_cost_factor, compare=self.compare)
 
     def rung_of(self, trial: FrozenTrial) -> int | None:
         """The highest rung of its bracket ``trial`` reached (where a pruned trial stopped)."""

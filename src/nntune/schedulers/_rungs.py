@@ -87,11 +87,13 @@ def reference_cost(costs: Iterable[float | None]) -> float | None:
     return statistics.median(known) if known else None
 
 
-def cost_factor(cost: float | None, reference: float | None) -> float:
-    """How many typical epochs one of this trial's epochs is worth (never below 1)."""
+def cost_factor(cost: float | None, reference: float | None, min_factor: float = 1.0) -> float:
+    """How many typical epochs one of this trial's epochs is worth (never below 1); 1 when
+    it is worth fewer than ``min_factor`` (only a trial many times as costly is scaled)."""
     if cost is None or reference is None or reference <= 0:
         return 1.0
-    return max(1.0, cost / reference)
+    factor = cost / reference
+    return factor if factor >= max(1.0, min_factor) else 1.0
 
 
 def rung_value(curve: Mapping[int, float], rung: int, scale: float = 1.0) -> float | None:
@@ -124,22 +126,27 @@ def promotable(rung_values: Sequence[float], value: float, eta: int, direction: 
     return value >= threshold - margin if direction == "maximize" else value <= threshold + margin
 
 
-def check_cost_options(budget_seconds: float | None, max_unjudged_share: float) -> None:
-    """Raise :class:`ConfigError` unless the budget is positive (or None) and the unjudged
-    share in (0, 1]."""
+def check_cost_options(budget_seconds: float | None, max_unjudged_share: float, min_cost_factor: float = 1.0) -> None:
+    """Raise :class:`ConfigError` unless the budget is positive (or None), the unjudged
+    share in (0, 1] and the smallest scaled cost factor a finite number >= 1."""
+    if isinstance(min_cost_factor, bool) or not isinstance(min_cost_factor, (int, float)) \
+            or not 1 <= min_cost_factor < math.inf:
+        raise ConfigError("min_cost_factor", f"must be a number >= 1, got {min_cost_factor!r}")
     if budget_seconds is not None and not budget_seconds > 0:
         raise ConfigError("budget_seconds", f"must be > 0, got {budget_seconds!r}")
     if not 0 < max_unjudged_share <= 1:
         raise ConfigError("max_unjudged_share", f"must be in (0, 1], got {max_unjudged_share!r}")
 
 
-def cost_scale(trial: FrozenTrial, history: Iterable[FrozenTrial]) -> Callable[[FrozenTrial], float]:
-    """Each trial's cost factor (:func:`cost_factor`) against the median seconds per epoch
-    of ``history`` and ``trial`` (its own newest timing wins over a stale copy in history)."""
+def cost_scale(trial: FrozenTrial, history: Iterable[FrozenTrial],
+               min_factor: float = 1.0) -> Callable[[FrozenTrial], float]:
+    """Each trial's cost factor (:func:`cost_factor`, ``min_factor`` as there) against the
+    median seconds per epoch of ``history`` and ``trial`` (its own newest timing wins over
+    a stale copy in history)."""
     costs = {t.number: seconds_per_step(t) for t in history if t.number != trial.number}
     costs[trial.number] = seconds_per_step(trial)
     ref = reference_cost(costs.values())
-    return lambda t: cost_factor(costs.get(t.number), ref)
+    return lambda t: cost_factor(costs.get(t.number), ref, min_factor)
 
 
 def unjudged_too_long(trial: FrozenTrial, history: Iterable[FrozenTrial], budget_seconds: float | None,
