@@ -75,6 +75,8 @@ LABELS = {"nntune-tpe-asha": "nntune TPE+ASHA", "nntune-robust": "nntune TPE+ASH
           "nntune-default-2jobs": "nntune defaults, n_jobs=2",
           "nntune-default-eager": "nntune defaults, plain ASHA",
           "nntune-default-eager-2jobs": "nntune defaults, plain ASHA, n_jobs=2",
+          "nntune-default-cost": "nntune defaults, cost-aware ASHA",
+          "nntune-default-cost-2jobs": "nntune defaults, cost-aware ASHA, n_jobs=2",
           "nntune-sobol-hyperband": "nntune TPE(5 Sobol+centre)+Hyperband",
           "nntune-curve": "nntune defaults' TPE, curve extrapolation",
           "nntune-curve-2jobs": "nntune defaults' TPE, curve extrapolation, n_jobs=2",
@@ -120,6 +122,9 @@ def nntune_study(method: str, seed: int, epochs: int, expected: float = EXPECTED
         return nntune.create_study(direction="maximize", seed=seed, scheduler=CurveExtrapolation())
     if method == "nntune-default-eager":  # the defaults before the noise cut: plain ASHA(1, None, 3)
         return nntune.create_study(direction="maximize", seed=seed, scheduler=ASHA(1, None, 3))
+    if method == "nntune-default-cost":  # the defaults' ASHA, judging a trial 4x as costly by its time
+        return nntune.create_study(direction="maximize", seed=seed,
+                                   scheduler=ASHA(1, None, 3, noise_margin=1.0, cost_aware=True))
     if method == "nntune-startup5":
         return nntune.create_study(direction="maximize", sampler=TPESampler(seed=seed, n_startup_trials=5),
                                    scheduler=ASHA(1, epochs, 3))
