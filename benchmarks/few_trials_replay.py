@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from nntune.schedulers import ASHA, Decision, NoScheduler
+from nntune.schedulers import ASHA, CurveExtrapolation, Decision, NoScheduler
 from nntune.trial import FrozenTrial, TrialState
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "data" / "mnist_cnn_curves.jsonl"
@@ -77,6 +77,7 @@ def load(path: Path, cost: str = "cpu_s") -> list[Recorded]:
 # The rules: name -> a fresh scheduler (ASHA's options; ``none`` trains everything).
 RULES: dict[str, Callable[[], Any]] = {
     "none": NoScheduler,
+    "curve": CurveExtrapolation,  # learning-curve extrapolation at its defaults
     "asha g1": lambda: ASHA(1, None, 3),
     "asha g2": lambda: ASHA(2, None, 3),
     "asha g3": lambda: ASHA(3, None, 3),
