@@ -9,7 +9,8 @@ Pure functions under ASHA and Hyperband:
   ``s * max(1, c / c_ref)`` where ``c`` is its seconds per epoch (from the ``elapsed_s``
   system attribute its reports record, by the study's clock) and ``c_ref`` the study's median; a trial whose epochs cost ten times the typical one reaches the rung
   at 9 epochs after its first epoch, so it is judged by the time it spent as well as by
-  its epochs.
+  its epochs. ASHA and Hyperband count the factor only from ``min_cost_factor`` (4): where
+  the good configurations cost 2-3x the median, scaling them stopped the best ones.
 - :func:`cost_scale`: each trial's cost factor against the study's median epoch, read
   once per decision; :func:`unjudged_too_long`: the cap on a trial no other trial can be
   compared with yet; :func:`leads_by_epochs`: whether a costly trial leads its peers at its
