@@ -8,6 +8,9 @@ replays stopping rules on the file. ``--jobs 2`` trains two at a time in threads
 
     python benchmarks/few_trials_record.py --minutes 25 --jobs 2     # about 150 mnist_cnn curves
     # the file the replay reads by default:  benchmarks/data/mnist_cnn_curves.jsonl
+    python benchmarks/few_trials_record.py --task wide_mlp --minutes 40            # about 130 curves
+    python benchmarks/few_trials_record.py --task wide_mlp --minutes 30 --seed 1 --out /tmp/more.jsonl
+    # benchmarks/data/wide_mlp_curves.jsonl holds both (235 curves, epochs 0.17x-10x the median cost)
 """
 
 from __future__ import annotations
