@@ -41,6 +41,7 @@ first ``--gp-seeds`` seeds only, against the same Optuna seeds and the same targ
 
     python benchmarks/few_trials_sampler_replay.py              # 100 seed pairs, every variant
     python benchmarks/few_trials_sampler_replay.py --seeds 20 --variants defaults "startup 8"
+    python benchmarks/few_trials_sampler_replay.py --task wide_mlp --budget 120   # the batch-norm MLP's space
 """
 
 from __future__ import annotations
@@ -76,6 +77,12 @@ SPACE: dict[str, Distribution] = {
     "lr": Float(1e-4, 3e-2, log=True), "batch_size": Choice((32, 64, 128, 256)),
     "weight_decay": Float(1e-6, 1e-3, log=True), "optimizer": Choice(("adam", "sgd")),
 }
+# The batch-norm MLP's (few_trials_tasks.py: bn_mlp(), then the same four).
+WIDE_MLP_SPACE: dict[str, Distribution] = {
+    "width": Int(16, 1024, log=True), "depth": Int(1, 3), "dropout": Float(0.0, 0.5),
+    **{n: d for n, d in SPACE.items() if n not in ("filters", "hidden", "dropout")},
+}
+SPACES = {"mnist_cnn": SPACE, "wide_mlp": WIDE_MLP_SPACE}
 CATEGORICAL_GAP = 10.0  # beyond the unit cube's diagonal in the numeric dimensions (sqrt(5))
 
 
@@ -170,7 +177,7 @@ class NntuneDriver(Driver):
 
     def start(self) -> tuple[Any, Recorded]:
         trial = self.study.ask()
-        return trial, self.surrogate.curve(suggest_all(trial))
+        return trial, self.surrogate.curve(suggest_all(trial, self.surrogate.space))
 
     def report(self, handle: Any, value: float, epoch: int) -> bool:
         handle.report(value, epoch)
@@ -197,7 +204,7 @@ class OptunaDriver(Driver):
         d = optuna.distributions
         self.dists = {n: d.CategoricalDistribution(list(x.values)) if isinstance(x, Choice)
                       else d.IntDistribution(x.low, x.high, log=x.log) if isinstance(x, Int)
-                      else d.FloatDistribution(x.low, x.high, log=x.log) for n, x in SPACE.items()}
+                      else d.FloatDistribution(x.low, x.high, log=x.log) for n, x in surrogate.space.items()}
 
     def start(self) -> tuple[Any, Recorded]:
         trial = self.study.ask(self.dists)
@@ -343,7 +350,9 @@ def summarize(name: str, runs: Sequence[Run], target: float, optuna_runs: Sequen
 
 def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--file", type=Path, default=DEFAULT_FILE)
+    ap.add_argument("--task", choices=list(SPACES), default="mnist_cnn",
+                    help="whose space the samplers search (default file: benchmarks/data/<task>_curves.jsonl)")
+    ap.add_argument("--file", type=Path, default=None)
     ap.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     ap.add_argument("--seeds", type=int, default=100, help="simulated seed pairs")
     ap.add_argument("--gp-seeds", type=int, default=20,
@@ -352,10 +361,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, dict[str, float]]:
     args = ap.parse_args(argv)
     if args.seeds < 1 or args.budget <= 0:
         ap.error("--seeds and --budget must be positive")
-    rows = load_rows(args.file, "cpu_s")
-    surrogate = Surrogate(rows)
+    path = args.file or DEFAULT_FILE.with_name(f"{args.task}_curves.jsonl")
+    rows = load_rows(path, "cpu_s")
+    space = SPACES[args.task]
+    if any(set(p) != set(space) for p, _ in rows):
+        ap.error(f"{path}: its configurations do not have {args.task}'s parameters ({', '.join(space)})")
+    surrogate = Surrogate(rows, space)
     pearson, spearman = leave_one_out(rows, surrogate)
-    print(f"{len(rows)} recorded configurations from {args.file.name}; leave-one-out, own final against "
+    print(f"{len(rows)} recorded configurations from {path.name}; leave-one-out, own final against "
           f"the nearest other's: Pearson {pearson:.2f}, Spearman {spearman:.2f}")
     t0 = time.process_time()
     epochs = len(rows[0][1].values)
