@@ -92,3 +92,15 @@ def test_optuna_missing_the_target_counts_as_a_win_only_when_nntune_reached_it()
     hit, miss = bench.Run(done=[(10.0, 0.97)]), bench.Run(done=[(5.0, 0.90)])
     assert bench.wins([hit, miss, hit], [miss, miss, bench.Run(done=[(15.0, 0.97)])], 0.96) == [True, False, False]
     assert bench.wins([hit], [bench.Run(done=[(20.0, 0.97)])], 0.96) == [True]
+
+
+def test_the_wide_mlp_space_matches_its_recording_and_a_file_of_another_space_is_refused(tmp_path: Path) -> None:
+    bench = load()
+    recorded = bench.DEFAULT_FILE.with_name("wide_mlp_curves.jsonl")
+    params = [json.loads(line)["params"] for line in recorded.read_text().splitlines()[:20]]
+    space = bench.SPACES["wide_mlp"]
+    assert all(list(p) == list(space) for p in params)  # the objective's order of suggest_* calls
+    assert all(space[n].contains(v) for p in params for n, v in p.items())
+    cnn_file = write(tmp_path / "cnn.jsonl", [({}, 0.9, 1.0), ({"filters": 16}, 0.95, 1.0)])
+    with pytest.raises(SystemExit):
+        bench.main(["--task", "wide_mlp", "--file", str(cnn_file), "--seeds", "1", "--variants", "defaults"])
