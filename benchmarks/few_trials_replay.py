@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from nntune.schedulers import ASHA, CurveExtrapolation, Decision, NoScheduler
+from nntune.schedulers import ASHA, CurveExtrapolation, Decision, Hyperband, NoScheduler
 from nntune.trial import FrozenTrial, TrialState
 
 DEFAULT_FILE = Path(__file__).resolve().parent / "data" / "mnist_cnn_curves.jsonl"
@@ -101,6 +101,9 @@ RULES: dict[str, Callable[[], Any]] = {
     "asha g1 noise x1 cost spare": lambda: ASHA(1, None, 3, noise_margin=1.0, cost_aware=True),
     **{f"asha g1 noise x1 cost spare from {k}x": (lambda k=k: ASHA(1, None, 3, noise_margin=1.0, cost_aware=True,
                                                                    min_cost_factor=k)) for k in (1, 2, 8)},
+    "hyperband": lambda: Hyperband(1, 6, 3),  # the recordings' 6 epochs
+    "hyperband cost spare": lambda: Hyperband(1, 6, 3, cost_aware=True),
+    "hyperband cost from 1x": lambda: Hyperband(1, 6, 3, cost_aware=True, min_cost_factor=1),
     "asha g1 noise x1 cost spare cap 0.5": lambda: ASHA(1, None, 3, noise_margin=1.0, cost_aware=True,
                                                          max_unjudged_share=0.5),
     "asha g1 noise x1 cost spare no cap": lambda: ASHA(1, None, 3, noise_margin=1.0, cost_aware=True,
