@@ -161,18 +161,21 @@ class BOHB:
     Give the study both halves: ``create_study(scheduler=bohb, sampler=bohb.sampler)``
     (a study given only ``scheduler=bohb`` takes ``bohb.sampler`` itself). Processes that
     share a study should share ``seed``: it fixes the brackets as well as the draws.
+    ``halving`` takes :class:`Hyperband`'s keyword options (``compare``, ``cost_aware``,
+    ``budget_seconds``, ``max_unjudged_share``, ``spare_leaders``, ``min_cost_factor``),
+    which decide who stops; the model that proposes configurations is unchanged by them.
     """
 
     def __init__(self, min_resource: int = 1, max_resource: int = 81, reduction_factor: int = 3,
                  seed: int | None = None, random_fraction: float = 1 / 3,
-                 min_points: int | None = None) -> None:
+                 min_points: int | None = None, **halving: Any) -> None:
         if not 0 <= random_fraction <= 1:
             raise ConfigError("random_fraction", f"must be in [0, 1], got {random_fraction!r}")
         if min_points is not None and (isinstance(min_points, bool) or not isinstance(min_points, int)
                                        or min_points < 2):
             raise ConfigError("min_points", f"must be an integer >= 2, got {min_points!r}")
         self.seed = resolve_seed(seed)
-        self.hyperband = Hyperband(min_resource, max_resource, reduction_factor, seed=self.seed)
+        self.hyperband = Hyperband(min_resource, max_resource, reduction_factor, seed=self.seed, **halving)
         self.sampler = BOHBSampler(budgets_of(self.hyperband), max_resource, self.seed,
                                    random_fraction, min_points)
 
@@ -192,6 +195,14 @@ class BOHB:
     def brackets(self) -> list[Bracket]:
         return self.hyperband.brackets
 
+    @property
+    def cost_aware(self) -> bool:
+        """Whether trials record their seconds at each report (Hyperband's ``cost_aware``)."""
+        return self.hyperband.cost_aware
+
+    def plan_budget(self, seconds: float | None) -> None:
+        self.hyperband.plan_budget(seconds)
+
     def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
                direction: Direction) -> Decision:
         return self.hyperband.decide(trial, step, history, direction)
@@ -208,4 +219,6 @@ class BOHB:
     def __repr__(self) -> str:
         return (f"BOHB(min_resource={self.min_resource}, max_resource={self.max_resource}, "
                 f"reduction_factor={self.reduction_factor}, seed={self.seed}, "
-                f"random_fraction={self.sampler.random_fraction:g})")
+                f"random_fraction={self.sampler.random_fraction:g}"
+                + ("" if self.hyperband.compare == "last" else f", compare={self.hyperband.compare!r}")
+                + (", cost_aware=True" if self.cost_aware else "") + ")")
