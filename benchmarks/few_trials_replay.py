@@ -21,7 +21,7 @@ paired over the same arrivals, with a 90% bootstrap interval.
     python benchmarks/few_trials_replay.py                    # benchmarks/data/mnist_cnn_curves.jsonl
     python benchmarks/few_trials_replay.py --replays 200 --budget 180 --workers 2 --target 0.976
     python benchmarks/few_trials_replay.py --file benchmarks/data/wide_mlp_curves.jsonl --budget 120 \
-        --rules "asha g1" "asha g1 cost strict" "asha g1 cost spare"   # costs 10-100x apart
+        --rules "asha g1 noise x1" "asha g1 noise x1 cost spare" "asha g1 noise x1 cost spare from 1x"  # costs 60x apart
 
 A cost-aware rule's trials record their seconds as a live study's reports do (``elapsed_s``)
 and it is given the simulated budget (``plan_budget``), so its unjudged cap applies.
@@ -182,8 +182,8 @@ def replay(pool: Sequence[Recorded], rule: Any, budget: float, workers: int, tar
 
 def paired(flags: Sequence[bool], base: Sequence[bool], rng: np.random.Generator,
            n: int = 2000) -> tuple[float, float, float]:
-    """The difference of two variants' win shares over the same seed pairs, with its 90%
-    bootstrap interval (the seeds resampled together, so Optuna's luck cancels)."""
+    """The mean difference of two runs' flags over the same seeds (or arrivals), with its
+    90% bootstrap interval: the seeds are resampled together, so what they share cancels."""
     d = np.asarray(flags, dtype=float) - np.asarray(base[:len(flags)], dtype=float)
     means = d[rng.integers(len(d), size=(n, len(d)))].mean(axis=1)
     return float(d.mean()), float(np.quantile(means, 0.05)), float(np.quantile(means, 0.95))

@@ -293,20 +293,10 @@ def test_bohb_takes_hyperbands_stopping_options() -> None:
     bohb = BOHB(1, 9, 3, seed=0, compare="best", cost_aware=True, max_unjudged_share=0.5)
     assert bohb.cost_aware and bohb.hyperband.compare == "best" and bohb.hyperband.max_unjudged_share == 0.5
     assert "compare='best', cost_aware=True" in repr(bohb)
-    late = trial(0, {1: 0.5, 2: 0.6, 3: 0.65}, cost=20.0)  # 60 s, nobody to compare with
-    study = nntune.create_study(direction="maximize", scheduler=bohb)
-
-    def objective(t: nntune.Trial) -> float:
-        x = t.suggest_float("x", 0.0, 1.0)
-        for epoch in range(1, 4):
-            t.report(x * epoch / 3, epoch)
-            if t.should_prune():
-                raise nntune.TrialPruned()
-        return x
-
-    study.optimize(objective, n_trials=3, timeout=100)
-    assert bohb.hyperband.budget_seconds == 100
-    assert all("elapsed_s" in t.system_attrs for t in study.get_trials())  # reports record seconds
-    assert bohb.decide(late, 3, [late], "maximize") == Decision.STOP  # past half of 100 s, unjudged
+    trials = slow_and_cheap_study(bohb, good_when_slow=False, n_trials=6)  # optimize(timeout=10_000)
+    assert bohb.hyperband.budget_seconds == 10_000
+    assert all("elapsed_s" in t.system_attrs for t in trials)  # its reports record seconds
+    late = trial(0, {1: 0.5, 2: 0.6, 3: 0.65}, cost=2000.0)  # 6,000 s, nobody to compare with
+    assert bohb.decide(late, 3, [late], "maximize") == Decision.STOP  # past half the budget, unjudged
     with pytest.raises(ConfigError, match="min_cost_factor"):
         BOHB(cost_aware=True, min_cost_factor=0)

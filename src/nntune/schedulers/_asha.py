@@ -19,8 +19,8 @@ from typing import Any
 
 from nntune.exceptions import ConfigError
 from nntune.schedulers._base import Decision
-from nntune.schedulers._rungs import (check_compare, check_cost_options, compared_curve, cost_scale, leads_by_epochs,
-                                      promotable, rung_value, unjudged_too_long)
+from nntune.schedulers._rungs import (DEFAULT_MIN_COST_FACTOR, check_compare, check_cost_options, compared_curve,
+                                      cost_scale, leads_by_epochs, promotable, rung_value, unjudged_too_long)
 from nntune.schedulers._robust import epoch_noise, rank_grace
 from nntune.trial import Direction, FrozenTrial, TrialState
 
@@ -93,15 +93,16 @@ def halving_decision(trial: FrozenTrial, step: int, peers: Iterable[FrozenTrial]
     return Decision.CONTINUE
 
 
-def cost_aware_decision(trial: FrozenTrial, step: int, history: Sequence[FrozenTrial], peers: Callable[[], Iterable[FrozenTrial]],
-                        rungs: Callable[[float], Sequence[int]], eta: int, direction: Direction, *,
-                        spare_leaders: bool, min_cost_factor: float = 1.0, compare: str = "last",
-                        **options: Any) -> Decision:
-    """Successive halving by time spent (a trial's position is its epochs times its cost
-    factor, :func:`cost_scale`, read over ``history``, counted only from ``min_cost_factor``); ``peers()`` gives the trials it is
-    compared with, ``rungs(position)`` the rungs up to a position. With ``spare_leaders`` a
-    costly trial that its time's rungs would stop goes on while it leads its peers at its
-    own epochs (:func:`leads_by_epochs`)."""
+def cost_aware_decision(trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
+                        peers: Callable[[], Iterable[FrozenTrial]], rungs: Callable[[float], Sequence[int]],
+                        eta: int, direction: Direction, *, spare_leaders: bool, min_cost_factor: float,
+                        compare: str = "last", **options: Any) -> Decision:
+    """Successive halving by time spent: a trial's position is its epochs times its cost
+    factor (:func:`cost_scale` over ``history``, counted only from ``min_cost_factor``).
+    ``peers()`` gives the trials it is compared with, ``rungs(position)`` the rungs up to a
+    position, ``options`` :func:`halving_decision`'s. With ``spare_leaders`` a costly trial
+    that its time's rungs would stop goes on while it leads its peers at its own epochs
+    (:func:`leads_by_epochs`)."""
     scale = cost_scale(trial, history, min_cost_factor)
     timed = halving_decision(trial, step, peers(), rungs(step * scale(trial)), eta, direction,
                              compare=compare, scale=scale, **options)
@@ -133,11 +134,12 @@ class ASHA:
     expensive trial meets the rungs early; and a trial no other has been compared with yet
     stops once it has spent ``max_unjudged_share`` of ``budget_seconds`` (the study's time
     budget; ``Study.optimize(timeout=...)`` sets it when it is ``None``). Seconds are those
-    the trials' reports record (``elapsed_s``, by the study's injected clock). With
-    ``spare_leaders`` a costly trial meets its own epochs' rungs as any trial does, and its
-    time's rungs stop it only when it does not lead its peers at its own epochs
-    (:func:`nntune.schedulers._rungs.leads_by_epochs`): where cost and quality go together
-    (wide layers), the expensive configurations are the good ones.
+    the trials' reports record (``elapsed_s``, by the study's injected clock). Only a trial
+    whose epochs cost at least ``min_cost_factor`` (4) of the median is judged by its time.
+    With ``spare_leaders`` such a trial goes on when its time's rungs would stop it but it
+    leads its peers at its own epochs (:func:`nntune.schedulers._rungs.leads_by_epochs`):
+    where cost and quality go together (wide layers), the expensive configurations are the
+    good ones.
 
     A less eager first rung: ``first_reduction_factor`` keeps the best ``1/k`` there (2:
     half) and ``reduction_factor`` at the later rungs; ``noise_margin`` stops a trial only
@@ -152,7 +154,7 @@ class ASHA:
     def __init__(self, min_resource: int = 1, max_resource: int | None = None,
                  reduction_factor: int = 3, *, compare: str = "last", cost_aware: bool = False,
                  budget_seconds: float | None = None, max_unjudged_share: float = 0.25,
-                 spare_leaders: bool = True, min_cost_factor: float = 4.0,
+                 spare_leaders: bool = True, min_cost_factor: float = DEFAULT_MIN_COST_FACTOR,
                  first_reduction_factor: int | None = None, noise_margin: float = 0.0,
                  auto_grace: bool = False, min_rank_corr: float = 0.6) -> None:
         check_resources(min_resource, max_resource, reduction_factor)
@@ -253,7 +255,8 @@ class ASHA:
         extra = "" if self.compare == "last" else f", compare={self.compare!r}"
         extra += ", cost_aware=True" if self.cost_aware else ""
         extra += ", spare_leaders=False" if self.cost_aware and not self.spare_leaders else ""
-        extra += f", min_cost_factor={self.min_cost_factor:g}" if self.cost_aware and self.min_cost_factor != 4 else ""
+        if self.cost_aware and self.min_cost_factor != DEFAULT_MIN_COST_FACTOR:
+            extra += f", min_cost_factor={self.min_cost_factor:g}"
         extra += (f", first_reduction_factor={self.first_reduction_factor}"
                   if self.first_reduction_factor is not None else "")
         extra += f", noise_margin={self.noise_margin:g}" if self.noise_margin else ""

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from nntune.schedulers._asha import check_resources, cost_aware_decision, halving_decision, rung_index, rung_steps
-from nntune.schedulers._rungs import check_compare, check_cost_options, unjudged_too_long
+from nntune.schedulers._rungs import DEFAULT_MIN_COST_FACTOR, check_compare, check_cost_options, unjudged_too_long
 from nntune.schedulers._base import Decision
 from nntune.trial import Direction, FrozenTrial
 
@@ -71,15 +71,15 @@ class Hyperband:
     (the budget the trainer should be given); the brackets decide who stops earlier.
     Share ``seed`` between processes that share a study so they agree on the brackets.
     ``compare``, ``cost_aware``, ``budget_seconds``, ``max_unjudged_share``,
-    ``spare_leaders`` and ``min_cost_factor`` as :class:`ASHA`'s: under ``cost_aware`` a trial meets its
-    bracket's rungs by the time it spent (its epochs times its cost factor against the
+    ``spare_leaders`` and ``min_cost_factor`` as :class:`ASHA`'s: under ``cost_aware`` a
+    trial meets its bracket's rungs by the time it spent (its epochs times its cost factor against the
     study's median epoch, over every bracket), and a trial nothing can be compared with
     yet stops after its share of the budget, whatever its bracket (bracket 0 included)."""
 
     def __init__(self, min_resource: int = 1, max_resource: int = 81, reduction_factor: int = 3,
                  seed: int = 0, *, compare: str = "last", cost_aware: bool = False,
                  budget_seconds: float | None = None, max_unjudged_share: float = 0.25,
-                 spare_leaders: bool = True, min_cost_factor: float = 4.0) -> None:
+                 spare_leaders: bool = True, min_cost_factor: float = DEFAULT_MIN_COST_FACTOR) -> None:
         check_compare(compare)
         check_cost_options(budget_seconds, max_unjudged_share, min_cost_factor)
         self.compare = compare
