@@ -52,21 +52,26 @@ def studies(
 def export(
     study: str = typer.Option(..., "--study", help="Study name."),
     storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
-    fmt: str = typer.Option("csv", "--format", help="csv | parquet | json"),
+    fmt: Optional[str] = typer.Option(None, "--format",
+                                      help="csv | parquet | json (default: the output's suffix, else csv)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (default: stdout)."),
 ) -> None:
     """Write one row per trial (Optuna's trials_dataframe columns) as CSV, Parquet or JSON."""
     import io
 
-    from nntune.studies import export_study, open_existing
+    from nntune._files import check_writable_file, write_atomic
+    from nntune.studies import export_format, export_study, open_existing
 
+    if output is not None:
+        check_writable_file(output, "--output")
+    fmt = fmt or export_format(output)
     buf = io.BytesIO()
     rows = export_study(open_existing(storage), study, fmt, buf)
     if output is None:
         sys.stdout.buffer.write(buf.getvalue())
         sys.stdout.flush()
         return
-    output.write_bytes(buf.getvalue())
+    write_atomic(output, buf.getvalue(), field="--output")
     print(f"{rows} trials written to {output}", file=sys.stderr)
 
 

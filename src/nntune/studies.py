@@ -62,6 +62,20 @@ def studies_table(data: dict[str, Any]) -> Any:
     return table
 
 
+def export_format(output: str | Path | None) -> str:
+    """The export format an output file's suffix names (``.csv``, ``.parquet``, ``.json``);
+    csv for standard output. Any other suffix is refused rather than written as csv."""
+    if output is None:
+        return "csv"
+    suffix = Path(output).suffix.lower().lstrip(".")
+    if suffix == "pq":
+        suffix = "parquet"
+    if suffix not in EXPORT_FORMATS:
+        raise ConfigError("--format", f"cannot tell the format from {Path(output).name!r}; "
+                                      f"give --format {' | '.join(EXPORT_FORMATS)}")
+    return suffix
+
+
 def export_study(store: Storage, study: str, fmt: str, out: IO[bytes]) -> int:
     """Write the study's trials (``report.browse.export_rows``) as csv, parquet or json to the
     binary stream ``out``; returns the number of rows."""

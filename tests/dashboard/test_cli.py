@@ -69,6 +69,25 @@ def test_export_to_stdout_and_bad_input(call_cli, db, tmp_path):
     assert code == 2 and "storage" in err and not missing.exists()
 
 
+def test_export_takes_its_format_from_the_suffix_and_refuses_a_path_it_cannot_write(call_cli, db, tmp_path):
+    code, _, err = call_cli("export", "--study", "s1", "--storage", db, "-o", str(tmp_path / "rows.parquet"))
+    assert code == 0, err
+    assert len(pd.read_parquet(tmp_path / "rows.parquet")) == 3  # the suffix chose parquet
+    code, _, err = call_cli("export", "--study", "s1", "--storage", db, "-o", str(tmp_path / "rows.xlsx"))
+    assert code == 2 and err.strip() == ("nntune: error: --format: cannot tell the format from 'rows.xlsx'; "
+                                         "give --format csv | parquet | json")
+    code, _, err = call_cli("export", "--study", "s1", "--storage", db, "--format", "json",
+                            "-o", str(tmp_path / "rows.xlsx"))
+    assert code == 0 and len(json.loads((tmp_path / "rows.xlsx").read_text())) == 3
+    (tmp_path / "a_file").write_text("kept")
+    for bad, says in ((tmp_path / "a_file" / "rows.csv", "a_file is a file, not a folder"),
+                      (tmp_path, "is a folder; give a file name")):
+        code, _, err = call_cli("export", "--study", "s1", "--storage", db, "-o", str(bad))
+        assert code == 2 and err.startswith("nntune: error: --output: ") and says in err, err
+        assert len(err.strip().splitlines()) == 1
+    assert (tmp_path / "a_file").read_text() == "kept"
+
+
 def test_delete_study_asks_first(call_cli, db, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
     code, _, err = call_cli("delete-study", "--study", "s1", "--storage", db)

@@ -27,6 +27,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from nntune._files import write_atomic
 from nntune.exceptions import ConfigError, TrialDiverged
 from nntune.train import Splits, fit, load_splits
 
@@ -251,6 +252,4 @@ pre {{ background: #f6f8fa; padding: 1em; overflow-x: auto; font-size: 85%; }}
 <pre>{numbers}</pre>
 </body></html>
 """
-    path = out_dir / f"{lab.name}.html"
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_atomic(out_dir / f"{lab.name}.html", page)

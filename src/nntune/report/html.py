@@ -6,8 +6,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
+from nntune._files import write_atomic
 from nntune.report import figures
 from nntune.report.data import build_report_data
 from nntune.storage import Storage
@@ -310,17 +309,9 @@ def render_html(data: Mapping[str, Any]) -> str:
 
 
 def write_report(storage: str | Storage, study_name: str, path: str | Path, *, top_k: int = 5,
-                 seed: int = 0) -> Path:
-    """Write the study's report to ``path`` (atomically) and return the path."""
-    target = Path(path)
+                 seed: int = 0, field: str | None = None) -> Path:
+    """Write the study's report to ``path`` (atomically) and return the path. With
+    ``field`` (the option that named the path), a path that cannot be written is a
+    :class:`~nntune.exceptions.ConfigError` naming it."""
     page = render_html(build_report_data(storage, study_name, top_k=top_k, seed=seed))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(page)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomic(path, page, field=field)

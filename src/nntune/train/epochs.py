@@ -9,8 +9,6 @@ stopping ends a run, and how a checkpoint reaches the disk.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Mapping
@@ -20,6 +18,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from nntune._files import replaced_atomically
 from nntune.train.metrics import predictions_numpy, scores
 
 
@@ -110,13 +109,5 @@ class EarlyStopping:
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
     """torch.save to a temporary file beside ``path``, then an atomic rename over it."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(payload, handle)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replaced_atomically(path) as handle:
+        torch.save(payload, handle)
