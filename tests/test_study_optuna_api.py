@@ -197,3 +197,49 @@ def test_module_paths_optuna_users_import():
     assert nntune.study.MaxTrialsCallback is MaxTrialsCallback
     assert nntune.visualization.plot_slice and nntune.importance.get_param_importances
     assert nntune.storages.RDBStorage and nntune.artifacts.upload_artifact
+
+
+def test_a_value_that_is_not_a_number_fails_the_trial_and_the_study_goes_on():
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        return "not a number" if trial.number == 0 else x
+
+    study = nntune.create_study()
+    with pytest.warns(UserWarning, match="trial 0 failed: objective returned 'not a number', which is not a number"):
+        study.optimize(objective, n_trials=3)
+    assert [t.state for t in study.trials] == [TrialState.FAILED, TrialState.COMPLETE, TrialState.COMPLETE]
+    assert study.trials[0].value is None and "not a number" in study.trials[0].error
+
+    asked = study.ask()
+    with pytest.warns(UserWarning, match="2 values for 1 directions"):
+        told = study.tell(asked, [0.5, 0.25])
+    assert told.state == TrialState.FAILED and told.value is None
+    assert study.storage.get_trial(study.id, asked.number).state == TrialState.FAILED  # never left running
+
+
+def test_a_parameter_asked_again_another_way_in_one_trial_is_refused():
+    study = nntune.create_study()
+
+    def float_then_int(trial):
+        trial.suggest_float("w", 0, 1)
+        return trial.suggest_int("w", 0, 5)
+
+    with pytest.raises(ConfigError, match="w: suggested as int after float in the same trial"):
+        study.optimize(float_then_int, n_trials=1)
+    assert study.trials[-1].state == TrialState.FAILED
+
+    def other_choices(trial):
+        trial.suggest_categorical("act", ["relu", "tanh"])
+        return trial.suggest_categorical("act", ["relu", "gelu"])
+
+    with pytest.raises(ConfigError, match="act: suggested with choices"):
+        study.optimize(other_choices, n_trials=1)
+
+    def same_kind_twice(trial):  # a changed range is allowed, as in Optuna: the first value stands
+        first = trial.suggest_float("v", 0, 1)
+        assert trial.suggest_float("v", 0, 2) == first and trial.suggest_categorical("c", [1, 2]) == \
+            trial.suggest_categorical("c", [1, 2])
+        return first
+
+    study.optimize(same_kind_twice, n_trials=2)
+    assert [t.state for t in study.trials[-2:]] == [TrialState.COMPLETE] * 2

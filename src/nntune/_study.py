@@ -13,6 +13,7 @@ import math
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -21,7 +22,7 @@ from nntune._frame import DATAFRAME_ATTRS, trials_frame
 from nntune._loop import Heartbeat, run_optimize
 from nntune._studies import StudyDirection, add_frozen_trials
 from nntune._trial import Trial
-from nntune._values import as_values, log_told, show_values
+from nntune._values import as_values, log_told, show_returned, show_values
 from nntune.exceptions import TrialDiverged, TrialPruned
 from nntune.samplers import ConstrainedView, ParetoView, RandomSampler, Sampler, is_feasible, resolve_seed
 from nntune.schedulers import Scheduler
@@ -244,16 +245,26 @@ class Study:
                 return current
         if live is not None:
             live._flush()
-        vector = as_values(value if values is None else values)
         state = TrialState.COMPLETE if state is None else TrialState(state)
+        returned = value if values is None else values
+        try:
+            vector = as_values(returned)
+        except (TypeError, ValueError):
+            # As Optuna: a value that is not a number fails the trial (with a warning), and
+            # the study goes on; the trial is never left running.
+            vector, state = None, TrialState.FAILED
+            error = error or f"objective returned {show_returned(returned)}, which is not a number"
         if vector is not None and len(vector) != len(self._directions):
             state, error = TrialState.FAILED, error or (f"objective returned {len(vector)} values for "
                                                         f"{len(self._directions)} directions")
+            vector = None
         elif state == TrialState.COMPLETE:
             if vector is None:
                 state, error = TrialState.FAILED, error or "objective returned no value"
             elif not all(math.isfinite(v) for v in vector):
                 state, error = TrialState.DIVERGED, error or f"objective returned {show_values(vector)}"
+        if state == TrialState.FAILED and error and error.startswith("objective returned"):
+            warnings.warn(f"trial {number} failed: {error}", UserWarning, stacklevel=2)
         first = None if vector is None else vector[0]
         if state == TrialState.PRUNED and first is None:
             current = self.storage.get_trial(self.id, number, with_metrics=False)

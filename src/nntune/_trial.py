@@ -86,6 +86,7 @@ class Trial:
     def suggest(self, name: str, dist: Distribution) -> Any:
         """The value of ``name`` in this trial, drawn from ``dist`` on first use."""
         if name in self._params:
+            _check_same_kind(name, self._dists.get(name), dist)
             return self._params[name]
         if name in self._fixed:
             value = self._fixed[name]
@@ -212,3 +213,18 @@ def _named(name: str, build: Any) -> Distribution:
 # Optuna users import the live trial as ``optuna.trial.Trial``; nntune.trial holds the
 # plain records and cannot import this module (it sits below it), so the name is set here.
 _records.Trial = Trial  # type: ignore[attr-defined]
+
+
+def _check_same_kind(name: str, earlier: Distribution | None, now: Distribution) -> None:
+    """A parameter asked for again in one trial must be asked the same way (as Optuna): a
+    float asked as an int, or a choice among other values, would silently turn the stored
+    value into another one. A changed range is allowed; the first value stands."""
+    if earlier is None:
+        return
+    if type(earlier) is not type(now):
+        raise ConfigError(name, f"suggested as {type(now).__name__.lower()} after "
+                                f"{type(earlier).__name__.lower()} in the same trial; use another name")
+    if isinstance(now, Choice) and tuple(now.values) != tuple(earlier.values):
+        raise ConfigError(name, f"suggested with choices {list(now.values)!r} after {list(earlier.values)!r} "
+                                "in the same trial")
+

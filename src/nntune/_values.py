@@ -24,6 +24,12 @@ def as_values(value: Any) -> list[float] | None:
     return [float(value)]
 
 
+def show_returned(value: Any) -> str:
+    """An objective's return as it reads in a one-line error (its repr, cut at 80 characters)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def show_values(values: Sequence[float]) -> str:
     return f"{values[0]!r}" if len(values) == 1 else repr(list(values))
 
