@@ -1,0 +1,94 @@
+"""The config's checks across fields: executor and population, enqueued points, priors, the space's order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from nntune.exceptions import ConfigError
+from nntune.samplers import check_priors
+
+if TYPE_CHECKING:
+    from nntune.config import Config
+
+
+def _check_execution(cfg: Config) -> None:
+    """Cross-field checks of ``search`` and ``resources``, one line naming the field."""
+    if cfg.search.ray_address is not None and cfg.search.executor != "ray":
+        raise ConfigError("search.ray_address", "only used with executor: ray")
+    _check_population(cfg)
+    gpus = cfg.resources.gpus
+    if gpus > 1 and gpus != int(gpus):
+        raise ConfigError("resources.gpus", f"a fraction of one GPU or a whole number, got {gpus:g}")
+    if cfg.search.executor == "ray" and cfg.storage.strip() == "memory":
+        raise ConfigError("storage", "the ray executor needs a storage every node reaches "
+                                     "(postgresql://..., or sqlite:///file on one machine)")
+
+
+def _check_population(cfg: Config) -> None:
+    population = cfg.search.population
+    if isinstance(population, bool) or (isinstance(population, int) and population < 1):
+        raise ConfigError("search.population", f"must be an integer >= 1 or auto, got {population!r}")
+    if population != "auto" and cfg.search.executor != "population":  # (a dumped config holds auto)
+        raise ConfigError("search.population", "only used with executor: population")
+    block = cfg.search.structure_block
+    if isinstance(block, bool) or (isinstance(block, int) and block < 1):
+        raise ConfigError("search.structure_block", f"must be an integer >= 1 or auto, got {block!r}")
+    if block != "auto" and cfg.search.executor != "population":
+        raise ConfigError("search.structure_block", "only used with executor: population")
+    stackable = ("mlp", "cnn")  # what the stacked trainer builds (nntune.train.stack_models)
+    model = cfg.space["model"].values if "model" in cfg.space and cfg.space["model"].values else \
+        [cfg.fixed.get("model", cfg.task.model)]
+    if cfg.search.executor == "population" and any(m not in stackable for m in model):
+        raise ConfigError("task.model", f"the population executor stacks {' and '.join(stackable)} models, "
+                                        f"not {next(m for m in model if m not in stackable)!r}; use executor: local")
+    if cfg.search.executor == "population" and cfg.resources.memory_mb is not None:
+        raise ConfigError("resources.memory_mb", "the population executor trains every member in this process; "
+                                                 "a per-trial memory limit needs worker processes (executor: local)")
+    if cfg.search.executor == "population" and cfg.search.workers > 1 and cfg.storage.strip() == "memory":
+        raise ConfigError("storage", "population processes on several devices (search.workers > 1) need a "
+                                     "storage they all reach (sqlite:///file or postgresql://...)")
+
+
+def parents_first(names: list[str], conditions: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """``names`` in their written order, except that a parameter named in another's
+    ``when`` moves before it: a config written by hand keeps its order (and so its draws),
+    and one whose keys were sorted or reordered (a YAML dump, a PostgreSQL JSON column)
+    still builds. A condition on an unknown name is left for the space to report."""
+    out: list[str] = []
+    visiting: set[str] = set()
+
+    def place(name: str) -> None:
+        if name in out:
+            return
+        if name in visiting:
+            raise ConfigError(f"space.{name}.when", "conditions refer to each other in a cycle")
+        visiting.add(name)
+        for parent in conditions.get(name, {}):
+            if parent in names:
+                place(parent)
+        visiting.discard(name)
+        out.append(name)
+
+    for name in names:
+        place(name)
+    return out
+
+
+def _check_priors(cfg: Config) -> None:
+    check_priors(cfg.build_space(), cfg.priors())
+    if (cfg.priors() or cfg.search.default_priors) and cfg.search.sampler == "grid":
+        raise ConfigError("search.sampler", "a grid runs every point in order; priors need a sampler "
+                                            "that draws (random, tpe, gp, qmc, coarse_to_fine)")
+
+
+def _check_enqueue(cfg: Config) -> None:
+    space = cfg.build_space()
+    for i, params in enumerate(cfg.search.enqueue):
+        for name, value in params.items():
+            where = f"search.enqueue[{i}].{name}"
+            if name not in space.params:
+                raise ConfigError(where, f"not in space; enqueued values are for searched names "
+                                         f"({', '.join(space.params) or 'the space is empty'})")
+            if not space.params[name].contains(value):
+                raise ConfigError(where, f"{value!r} lies outside the space's {name}")
