@@ -70,3 +70,42 @@ def test_a_config_that_is_a_folder_or_not_text_is_one_line(call_cli, tmp_path, m
     assert code == 2 and out == "" and len(err.splitlines()) == 1
     assert err.startswith("nntune: error: config: cannot read model.yaml as YAML text: ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["configs", "model.yaml"]
+
+
+@pytest.mark.parametrize("args, problem", [
+    (("tune", "--report", "a_file/r.html"), "--report: cannot write a_file/r.html: "),
+    (("tune", "--report", "a_folder", "--dry-run"), "--report: a_folder is a folder; give a file name"),
+    (("tune", "--scheduler", "pbt", "--set", "search.checkpoint_dir=a_file"),
+     "search.checkpoint_dir: a_file is a file, not a folder"),
+    (("babysit", "--set", "search.checkpoint_dir=a_file/runs", "--set", "epochs=1"),
+     "search.checkpoint_dir: cannot write a_file/runs/digits-mlp: "),
+    (("lab", "underfit", "--out", "a_file"), "--out: a_file is a file, not a folder"),
+])
+def test_a_place_that_cannot_be_written_is_refused_before_any_work(call_cli, tmp_path, monkeypatch, args, problem):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a_file").write_text("kept")
+    (tmp_path / "a_folder").mkdir()
+    code, out, err = call_cli(*args, "--storage", f"sqlite:///{tmp_path / 'x.db'}") if args[0] != "lab" \
+        else call_cli(*args)
+    assert code == 2 and out == ""
+    (line,) = err.splitlines()
+    assert line.startswith(f"nntune: error: {problem}"), line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file", "a_folder"]  # no study, no report
+
+
+def test_report_to_a_place_that_cannot_be_written(call_cli, tmp_path, monkeypatch):
+    import nntune
+
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    nntune.create_study(study_name="s", storage=url).optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    (tmp_path / "a_file").write_text("kept")
+    code, out, err = call_cli("report", "--study", "s", "--storage", url, "--output", "a_file/r.html")
+    assert code == 2 and out == ""
+    assert err.startswith("nntune: error: --output: cannot write a_file/r.html: ") and len(err.splitlines()) == 1
+    code, out, err = call_cli("report", "--study", "s", "--storage", url, "--output", "new/r.html")
+    assert code == 0, err
+    from nntune._files import _umask
+
+    # the user's umask decides who may read it, not the private temporary file it was written to
+    assert (tmp_path / "new" / "r.html").stat().st_mode & 0o777 == 0o666 & ~_umask()

@@ -18,6 +18,7 @@ from nntune import cli_studies
 from nntune.cli_panda import assignments, babysit_run, trial_app
 from nntune.cli_text import _fmt, _objectives_text, _params_text, _print_dry_run, leaderboard_table, print_test
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
+from nntune._files import check_writable_dir, check_writable_file
 from nntune.exceptions import ConfigError
 
 # Everything else loads where it is used: ``nntune --help`` must not wait for torch,
@@ -111,6 +112,8 @@ def tune(
     for assignment in set_ or ():
         _assign(raw, assignment)
     cfg = parse_config(raw, str(config) if config else "default")
+    # The report is written after the search: a path that cannot take it fails now.
+    report_path = check_writable_file(report_path or default_report_path(cfg.study), "--report")
     # Human output goes to stderr with --json so that stdout ends with the JSON line alone.
     out = Console(stderr=json_out)
     prepared = prepare(cfg)
@@ -158,7 +161,7 @@ def tune(
             out.print(line, markup=False, highlight=False)
     from nntune.report import write_report
 
-    written = write_report(summary.storage, summary.study, report_path or default_report_path(summary.study))
+    written = write_report(summary.storage, summary.study, report_path, field="--report")
     out.print(f"report: {written}")
     if json_out:
         print(json.dumps(summary.to_json()), flush=True)
@@ -234,7 +237,8 @@ def report(
     """Write a study's report: one HTML file that opens with no network and no server."""
     from nntune.report import write_report
 
-    path = write_report(storage, study, output or default_report_path(study))
+    path = write_report(storage, study, check_writable_file(output or default_report_path(study), "--output"),
+                        field="--output")
     print(f"report written to {path}")
 
 
@@ -258,7 +262,7 @@ def lab(
         for lab_name, description in list_labs():
             print(f"{lab_name:18s} {description}")
         return
-    result = run_lab(name, out, seed=seed)
+    result = run_lab(name, check_writable_dir(out, "--out"), seed=seed)
     con = Console(stderr=json_out)
     verdict = "[green]held[/]" if result.held else "[red]did not hold[/]"
     con.print(f"[bold]{result.name}[/]: {result.claim} -> {verdict} ({result.seconds:.1f}s)")

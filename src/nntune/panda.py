@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nntune._files import check_writable_dir
 from nntune._trial import Trial
 from nntune.builtin import load_task_splits, make_objective
 from nntune.changes import CHANGEABLE, STOP
@@ -36,6 +37,7 @@ OnEpoch = Callable[[Trial, int, dict[str, Any]], None]
 
 def open_babysit_study(cfg: Config) -> Study:
     """The config's study (created, or resumed when it exists), remembering the config."""
+    check_writable_dir(checkpoint_dir(cfg), "search.checkpoint_dir")  # before the study is touched
     many = cfg.task.is_multi_objective  # task.metric a list: one value per entry, as nntune tune
     study = create_study(cfg.study, get_storage(cfg.storage), direction=None if many else cfg.task.resolved_direction,
                          directions=cfg.task.directions if many else None, load_if_exists=True, seed=cfg.search.seed,
@@ -183,6 +185,7 @@ class Babysat:
 def train_queued(study: Study, cfg: Config, number: int, *, device: str | None = None,
                  on_epoch: OnEpoch | None = None) -> Babysat:
     """Claim queued trial ``number`` of ``study`` and train it here to its end."""
+    check_writable_dir(checkpoint_dir(cfg), "search.checkpoint_dir")  # before the trial is claimed
     splits = load_task_splits(cfg)
     trial = study.try_ask(None, space=Space({}), waiting_only=True, number=number)
     if trial is None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nntune._files import check_writable_dir
 from nntune.builtin import (
     TestResult,
     evaluate_on_test,
@@ -120,6 +121,8 @@ def prepare(cfg: Config) -> Prepared:
     space = cfg.build_space()
     scheduler = build_scheduler(cfg)
     sampler = build_sampler(cfg, scheduler)
+    if isinstance(scheduler, PBT):  # its members' checkpoints: a folder that cannot be written fails now
+        check_writable_dir(cfg.search.checkpoint_dir, "search.checkpoint_dir")
     splits = load_task_splits(cfg)
     training_augment(cfg, splits, cfg.fixed, cfg.search.seed)  # a bad augmentation fails now
     return Prepared(cfg, space, sampler, scheduler, splits, budget_epochs(cfg, scheduler))
