@@ -10,9 +10,7 @@ with backoff. Error messages name the database by its redacted URL (no password)
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
-import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -24,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from nntune.space import Distribution, dist_from_json
+from nntune.space import Distribution
 from nntune.storage._base import (
     DuplicatedStudyError,
     ParamChange,
@@ -33,33 +31,18 @@ from nntune.storage._base import (
     StudySummary,
     TrialChanges,
     TrialStateError,
-    interruption_outcome,
     utcnow,
 )
 from nntune.storage import _sql_changes as _changes
+from nntune.storage import _sql_claims as _claims
 from nntune.storage._engines import READ_ONLY, create_schema, is_in_memory_sqlite, is_transient, make_engine
 from nntune.storage._schema import meta, migrate, param_changes, steps, studies, test_evals, trials
+from nntune.storage._sql_rows import _dumps, _finite, _study, _trial
+from nntune.storage._sql_rows import _distributions, _json_default, _object  # noqa: F401 (still importable from here)
 from nntune.storage._sql_watch import changed_rows, summaries
 from nntune.trial import FrozenTrial, TrialState
 
 T = TypeVar("T")
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"), default=_json_default)
-
-
-def _json_default(obj: Any) -> Any:
-    # numpy scalars and the like: their Python equivalent
-    if hasattr(obj, "item"):
-        return obj.item()
-    if isinstance(obj, (set, tuple)):
-        return list(obj)
-    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
-
-
-def _finite(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
 
 
 class SQLStorage:
@@ -195,78 +178,14 @@ class SQLStorage:
         return self._tx(run)
 
     def claim_waiting_trial(self, study_id: int) -> int | None:
-        def run(conn: Connection) -> int | None:
-            row = conn.execute(sa.select(trials.c.id, trials.c.number)
-                               .where(trials.c.study_id == study_id,
-                                      trials.c.state == TrialState.WAITING.value)
-                               .order_by(trials.c.number).limit(1).with_for_update()).first()
-            if row is None:
-                return None
-            now = utcnow()
-            # The state guard makes the claim safe even where row locks are not available.
-            res = conn.execute(trials.update().where(trials.c.id == row.id,
-                                                     trials.c.state == TrialState.WAITING.value)
-                               .values(state=TrialState.RUNNING.value, datetime_start=now, heartbeat=now,
-                                       updated=now))
-            return int(row.number) if res.rowcount == 1 else None
-        return self._tx(run)
+        return self._tx(lambda conn: _claims.claim_waiting(conn, study_id))
 
     def claim_trial(self, study_id: int, *, max_trials: int | None = None,
                     system_attrs: Mapping[str, Any] | None = None,
                     waiting_only: bool = False, number: int | None = None) -> FrozenTrial | None:
         extra = dict(system_attrs or {})
-
-        def run(conn: Connection) -> FrozenTrial | None:
-            # The study's row lock makes counting, claiming and numbering one step.
-            if conn.execute(sa.select(studies.c.id).where(studies.c.id == study_id)
-                            .with_for_update()).first() is None:
-                raise StudyNotFoundError(f"no study with id {study_id}")
-            if max_trials is not None:
-                held = conn.execute(sa.select(sa.func.count()).select_from(trials).where(
-                    trials.c.study_id == study_id, trials.c.state != TrialState.WAITING.value)).scalar()
-                if int(held or 0) >= max_trials:
-                    return None
-            now = utcnow()
-            waiting = sa.select(trials).where(trials.c.study_id == study_id,
-                                              trials.c.state == TrialState.WAITING.value)
-            if number is not None:
-                waiting = waiting.where(trials.c.number == number)
-            row = conn.execute(waiting.order_by(trials.c.number).limit(1)).first()
-            if row is not None:
-                attrs = _dumps({**json.loads(row.system_attrs), **extra})
-                conn.execute(trials.update().where(trials.c.id == row.id).values(
-                    state=TrialState.RUNNING.value, datetime_start=now, heartbeat=now, system_attrs=attrs,
-                    updated=now))
-                claimed = SimpleNamespace(**{**row._mapping, "state": TrialState.RUNNING.value,
-                                             "datetime_start": now, "system_attrs": attrs})
-                return _trial(claimed, [], False)
-            if waiting_only or number is not None:
-                return None
-            last = conn.execute(sa.select(sa.func.max(trials.c.number))
-                                .where(trials.c.study_id == study_id)).scalar()
-            new = 0 if last is None else int(last) + 1
-            conn.execute(trials.insert().values(
-                study_id=study_id, number=new, state=TrialState.RUNNING.value, params="{}",
-                distributions="{}", user_attrs="{}", system_attrs=_dumps(extra),
-                datetime_start=now, heartbeat=now, updated=now))
-            return FrozenTrial(number=new, state=TrialState.RUNNING, system_attrs=json.loads(_dumps(extra)),
-                               datetime_start=now)
-        return self._tx(run)
-
-    def _recover(self, conn: Connection, row: Any, reason: str, max_retries: int) -> TrialState:
-        state, attrs, error = interruption_outcome(json.loads(row.system_attrs), reason, max_retries)
-        now = utcnow()
-        if state == TrialState.WAITING:
-            conn.execute(steps.delete().where(steps.c.trial_id == row.id))
-            conn.execute(trials.update().where(trials.c.id == row.id).values(
-                state=state.value, params="{}", distributions="{}", user_attrs="{}",
-                system_attrs=_dumps(attrs), datetime_start=None, heartbeat=None, value=None, error=None,
-                updated=now))
-        else:
-            conn.execute(trials.update().where(trials.c.id == row.id).values(
-                state=state.value, system_attrs=_dumps(attrs), error=error, value=None,
-                datetime_complete=now, updated=now))
-        return state
+        return self._tx(lambda conn: _claims.claim(conn, study_id, extra, max_trials=max_trials,
+                                                   waiting_only=waiting_only, number=number))
 
     def recover_trial(self, study_id: int, number: int, reason: str, *,
                       max_retries: int = 0) -> TrialState | None:
@@ -277,7 +196,7 @@ class SQLStorage:
                 raise KeyError(f"no trial {number} in study {study_id}")
             if row.state != TrialState.RUNNING.value:
                 return None
-            return self._recover(conn, row, reason, max_retries)
+            return _claims.recover(conn, row, reason, max_retries)
         return self._tx(run)
 
     def recover_stale_trials(self, study_id: int, grace_seconds: float, *, max_retries: int = 0,
@@ -290,7 +209,7 @@ class SQLStorage:
             rows = conn.execute(sa.select(trials).where(
                 trials.c.study_id == study_id, trials.c.state == TrialState.RUNNING.value,
                 last_sign < cutoff).order_by(trials.c.number).with_for_update()).all()
-            return {int(r.number): self._recover(conn, r, reason, max_retries) for r in rows}
+            return {int(r.number): _claims.recover(conn, r, reason, max_retries) for r in rows}
         return self._tx(run)
 
     def _update_json(self, study_id: int, number: int, updates: Mapping[str, Mapping[str, Any]],
@@ -447,30 +366,3 @@ class SQLStorage:
             return [{"trial": r.trial_number, "time": r.created_at, "metrics": json.loads(r.metrics)}
                     for r in rows]
         return self._tx(run, read_only=True)
-
-
-def _study(row: Any) -> StudyRecord:
-    return StudyRecord(row.id, row.name, row.direction, json.loads(row.attrs), row.created_at)
-
-
-@functools.lru_cache(maxsize=4096)
-def _distributions(text: str) -> dict[str, Distribution]:
-    """Decoded distributions by their JSON text: trials of a study share a handful of texts,
-    and distributions are immutable, so a history read decodes each text once."""
-    return {k: dist_from_json(d) for k, d in json.loads(text).items()}
-
-
-def _object(text: str) -> dict[str, Any]:
-    return {} if text == "{}" else dict(json.loads(text))
-
-
-def _trial(row: Any, step_rows: list[Any], with_metrics: bool) -> FrozenTrial:
-    metrics: list[dict[str, Any]] = []
-    if with_metrics:
-        metrics = [{"step": s.step, **json.loads(s.metrics)} for s in step_rows if s.metrics is not None]
-    return FrozenTrial(
-        number=row.number, state=TrialState(row.state), params=_object(row.params),
-        distributions=dict(_distributions(row.distributions)), value=row.value,
-        intermediate_values={s.step: s.value for s in step_rows if s.value is not None},
-        metrics=metrics, user_attrs=_object(row.user_attrs), system_attrs=_object(row.system_attrs),
-        datetime_start=row.datetime_start, datetime_complete=row.datetime_complete, error=row.error)
