@@ -195,11 +195,12 @@ def pareto_front(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> li
 
 
 def __getattr__(name: str) -> Any:
-    """``nntune.trial.Trial``, as scripts written for Optuna import it (``from optuna.trial
-    import Trial``): the live trial of ``nntune._trial``, which sits above this module and
-    is loaded on first use (it then sets the name here itself)."""
-    if name == "Trial":
+    """``nntune.trial.Trial`` and ``FixedTrial``, as scripts written for Optuna import them
+    (``from optuna.trial import Trial``): the live trial of ``nntune._trial`` and the fixed
+    one of ``nntune._fixed_trial``, which sit above this module and are loaded on first use."""
+    if name in ("Trial", "FixedTrial"):
         import importlib
 
-        return importlib.import_module("nntune._trial").Trial
+        return getattr(importlib.import_module("nntune._fixed_trial" if name == "FixedTrial" else "nntune._trial"),
+                       name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,121 @@
+"""``FixedTrial``: a trial whose parameters are given, not drawn, with no study or storage
+behind it, as Optuna's. It runs an objective once at known values: to check an objective
+before a search, or to train the best configuration again (``objective(FixedTrial(
+study.best_params))``)."""
+
+from __future__ import annotations
+
+import datetime
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from nntune._trial import _check_same_kind, derive_seed
+from nntune.space import Beta, Choice, Distribution, Float, Int
+
+
+class FixedTrial:
+    """Answers each ``suggest_*`` with ``params[name]``; a name not given raises ValueError,
+    a value outside the asked range or choices is returned with a warning (as Optuna).
+    ``report`` keeps the curve in ``intermediate_values``; ``should_prune`` is always False."""
+
+    def __init__(self, params: Mapping[str, Any], number: int = 0, *, seed: int = 0) -> None:
+        self._given = dict(params)
+        self.number = int(number)
+        self._study_seed = int(seed)
+        self._params: dict[str, Any] = {}
+        self._dists: dict[str, Distribution] = {}
+        self._user_attrs: dict[str, Any] = {}
+        self._system_attrs: dict[str, Any] = {}
+        self.intermediate_values: dict[int, float] = {}
+        self.datetime_start = datetime.datetime.now()
+
+    @property
+    def seed(self) -> int:
+        """The per-trial seed a study seeded ``seed`` would give trial ``number``."""
+        return derive_seed(self._study_seed, self.number)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self._params)
+
+    @property
+    def distributions(self) -> dict[str, Distribution]:
+        return dict(self._dists)
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        return dict(self._user_attrs)
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        return dict(self._system_attrs)
+
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
+                      log: bool = False) -> float:
+        return float(self.suggest(name, Float(low, high, log=log, step=step)))
+
+    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
+        return int(self.suggest(name, Int(low, high, log=log, step=step)))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        return self.suggest(name, Choice(tuple(choices)))
+
+    def suggest_beta(self, name: str, low: float, high: float) -> float:
+        return float(self.suggest(name, Beta(low, high)))
+
+    def suggest(self, name: str, dist: Distribution) -> Any:
+        """``params[name]``, checked against ``dist`` (a warning when outside it)."""
+        if name in self._params:
+            _check_same_kind(name, self._dists.get(name), dist)
+            return self._params[name]
+        if name not in self._given:
+            raise ValueError(f"{name}: no value given; pass it in the FixedTrial's params")
+        value = self._given[name]
+        if not _inside(dist, value):
+            warnings.warn(f"{name}: the given value {value!r} is outside {_described(dist)}", UserWarning,
+                          stacklevel=3)
+        self._params[name] = value
+        self._dists[name] = dist
+        return value
+
+    def report(self, value: float, step: int, metrics: Mapping[str, Any] | None = None) -> None:
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise ValueError(f"step must be a non-negative integer, got {step!r}")
+        self.intermediate_values[step] = float(value)
+
+    def should_prune(self) -> bool:
+        return False
+
+    def pending_changes(self) -> dict[str, Any]:
+        return {}  # nobody can change a fixed trial while it trains
+
+    def take_changes(self, epoch: int, current: Mapping[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        self._user_attrs[key] = value
+
+    def set_user_attrs(self, attrs: Mapping[str, Any]) -> None:
+        self._user_attrs.update(attrs)
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        self._system_attrs[key] = value
+
+
+def _inside(dist: Distribution, value: Any) -> bool:
+    if isinstance(dist, Choice):
+        return dist.contains(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return False
+    return dist.low <= value <= dist.high
+
+
+def _described(dist: Distribution) -> str:
+    if isinstance(dist, Choice):
+        return f"the choices {list(dist.values)!r}"
+    return f"[{dist.low:g}, {dist.high:g}]"
+
+
+__all__ = ["FixedTrial"]
