@@ -1,6 +1,16 @@
-"""``get_param_importances(study)``: each parameter's share of the value's variation, as
-the report measures it (a random forest fitted to the complete trials, then permutation
-importance, ``nntune.analysis.param_importance``), largest first, summing to 1."""
+"""``get_param_importances(study, evaluator=)``: each parameter's share of the value's
+variation, largest first, summing to 1, as Optuna's.
+
+Three evaluators, each fitting a random forest to the complete trials with every parameter
+on its own scale in the unit cube (``nntune.analysis.encode``):
+
+- :class:`PermutationImportanceEvaluator` (the default, and what the report shows): how
+  much the forest's fit drops when one parameter's column is shuffled.
+- :class:`FanovaImportanceEvaluator`: the share of the forest's variance over the search
+  box that each parameter explains alone (functional ANOVA, ``nntune._fanova``).
+- :class:`MeanDecreaseImpurityImportanceEvaluator`: how much the forest's splits on each
+  parameter reduce its squared error (scikit-learn's ``feature_importances_``).
+"""
 
 from __future__ import annotations
 
@@ -8,20 +18,17 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from nntune.analysis import IMPORTANCE_MIN_TRIALS, param_importance, study_space
+import numpy as np
+
+from nntune.analysis import (IMPORTANCE_MIN_TRIALS, IMPORTANCE_TREES, INACTIVE_CODE, complete_trials, encode,
+                             param_importance, study_space)
 from nntune.space import Space
 from nntune.trial import FrozenTrial, TrialState
 
 
-def get_param_importances(study: Any, *, evaluator: Any = None, params: Sequence[str] | None = None,
-                          target: Callable[[FrozenTrial], float] | None = None,
-                          normalize: bool = True) -> dict[str, float]:
-    """Importances by parameter name, largest first. Needs a few complete trials whose
-    values vary (``IMPORTANCE_MIN_TRIALS``); raises ValueError otherwise."""
-    if evaluator is not None:
-        raise ValueError("nntune measures importance one way (random forest + permutation); leave evaluator out")
-    if not normalize:
-        raise ValueError("nntune reports importances as shares that sum to 1; leave normalize at True")
+def _trials_and_space(study: Any, params: Sequence[str] | None,
+                      target: Callable[[FrozenTrial], float] | None) -> tuple[list[FrozenTrial], Space]:
+    """The study's trials (their values replaced by ``target``'s) and the space to explain."""
     trials = list(study.get_trials(deepcopy=False))
     if target is not None:
         trials = [dataclasses.replace(t, value=float(target(t))) if t.state == TrialState.COMPLETE else t
@@ -31,12 +38,98 @@ def get_param_importances(study: Any, *, evaluator: Any = None, params: Sequence
     rec = study.storage.load_study(study.study_name)
     space = study_space(trials, rec.attrs if rec else None)
     if params is not None:
-        space = Space({p: space.params[p] for p in params if p in space.params})
-    result = param_importance(trials, space, seed=study.seed)
-    if not result["importance"]:
-        raise ValueError(f"importance needs at least {IMPORTANCE_MIN_TRIALS} complete trials whose values "
-                         f"vary; this study has {result['n_trials']}")
-    return dict(result["importance"])
+        unknown = [p for p in params if p not in space.params]
+        if unknown:
+            raise ValueError(f"params: {unknown} are not parameters of study {study.study_name!r}")
+        space = Space({p: space.params[p] for p in params})
+    return trials, space
 
 
-__all__ = ["get_param_importances"]
+def _too_few(n: int) -> ValueError:
+    return ValueError(f"importance needs at least {IMPORTANCE_MIN_TRIALS} complete trials whose values "
+                      f"vary; this study has {n}")
+
+
+class PermutationImportanceEvaluator:
+    """A random forest's drop in fit when one parameter is shuffled (scikit-learn's
+    ``permutation_importance``), as the report measures importance. ``seed`` defaults to
+    the study's."""
+
+    def __init__(self, *, seed: int | None = None) -> None:
+        self.seed = seed
+
+    def evaluate(self, study: Any, params: Sequence[str] | None = None, *,
+                 target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
+        trials, space = _trials_and_space(study, params, target)
+        result = param_importance(trials, space, seed=study.seed if self.seed is None else self.seed)
+        if not result["importance"]:
+            raise _too_few(result["n_trials"])
+        return dict(result["importance"])
+
+
+class _ForestEvaluator:
+    """A forest as Optuna's evaluators fit it: ``n_trees`` trees of depth at most
+    ``max_depth``, grown to single-trial leaves, seeded by ``seed``."""
+
+    def __init__(self, *, n_trees: int = IMPORTANCE_TREES, max_depth: int = 64, seed: int | None = None) -> None:
+        if n_trees < 1 or max_depth < 1:
+            raise ValueError(f"n_trees and max_depth must be at least 1, got {n_trees} and {max_depth}")
+        self.n_trees, self.max_depth, self.seed = int(n_trees), int(max_depth), seed
+
+    def evaluate(self, study: Any, params: Sequence[str] | None = None, *,
+                 target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
+        from sklearn.ensemble import RandomForestRegressor
+
+        trials, space = _trials_and_space(study, params, target)
+        done = complete_trials(trials)
+        names = [n for n in space.params if any(n in t.params for t in done)]
+        y = np.array([t.value for t in done], dtype=float)
+        if len(done) < IMPORTANCE_MIN_TRIALS or not names or float(np.ptp(y)) == 0.0:
+            raise _too_few(len(done))
+        x = encode(Space({n: space.params[n] for n in names}), done)
+        forest = RandomForestRegressor(n_estimators=self.n_trees, max_depth=self.max_depth, random_state=self.seed,
+                                       n_jobs=1).fit(x, y)
+        scores = self._scores(forest, x)
+        return {n: float(s) for n, s in zip(names, scores)}
+
+    def _scores(self, forest: Any, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class FanovaImportanceEvaluator(_ForestEvaluator):
+    """Functional ANOVA on the forest: the share of its variance over the search box that
+    each parameter explains alone, averaged over the trees. A conditional parameter's box
+    side includes its 'inactive' code, so being left out counts as one of its values."""
+
+    def _scores(self, forest: Any, x: np.ndarray) -> np.ndarray:
+        from nntune._fanova import Tree, fanova_importances
+
+        lows = np.where((x < 0).any(axis=0), INACTIVE_CODE, 0.0)
+        return fanova_importances([Tree.from_sklearn(e) for e in forest.estimators_], lows, np.ones(x.shape[1]))
+
+
+class MeanDecreaseImpurityImportanceEvaluator(_ForestEvaluator):
+    """The forest's mean decrease in squared error from splits on each parameter."""
+
+    def _scores(self, forest: Any, x: np.ndarray) -> np.ndarray:
+        return np.asarray(forest.feature_importances_, dtype=float)
+
+
+def get_param_importances(study: Any, *, evaluator: Any = None, params: Sequence[str] | None = None,
+                          target: Callable[[FrozenTrial], float] | None = None,
+                          normalize: bool = True) -> dict[str, float]:
+    """Importances by parameter name, largest first; with ``normalize`` shares summing to 1.
+    ``evaluator``: any object with Optuna's ``evaluate(study, params, *, target)``
+    (default :class:`PermutationImportanceEvaluator`). Needs a few complete trials whose
+    values vary (``IMPORTANCE_MIN_TRIALS``); raises ValueError otherwise."""
+    evaluator = evaluator if evaluator is not None else PermutationImportanceEvaluator()
+    scores = {name: max(0.0, float(v)) for name, v in evaluator.evaluate(study, params, target=target).items()}
+    total = sum(scores.values())
+    if normalize:
+        scores = {n: v / total for n, v in scores.items()} if total > 0 else \
+            {n: 1.0 / len(scores) for n in scores}
+    return dict(sorted(scores.items(), key=lambda kv: -kv[1]))
+
+
+__all__ = ["FanovaImportanceEvaluator", "MeanDecreaseImpurityImportanceEvaluator", "PermutationImportanceEvaluator",
+           "get_param_importances"]

@@ -91,3 +91,9 @@ def test_storages(both):
 def test_constraints(both):
     ref, ours = both("constraints.py")
     assert ours == ref
+
+
+def test_fixed_trial_and_importance_evaluators(both):
+    ref, ours = both("fixed_trial_importance.py")
+    assert ours == ref
+    assert ours["fanova_order"] == ["c", "x", "y"] and ours["missing_param"] == "ValueError"

@@ -27,7 +27,10 @@ distributions.CategoricalDistribution logging.set_verbosity logging.get_verbosit
 visualization.plot_optimization_history visualization.plot_intermediate_values
 visualization.plot_parallel_coordinate visualization.plot_contour visualization.plot_slice
 visualization.plot_param_importances visualization.plot_edf visualization.plot_timeline
-visualization.plot_pareto_front importance.get_param_importances""".split()
+visualization.plot_pareto_front importance.get_param_importances importance.FanovaImportanceEvaluator
+importance.MeanDecreaseImpurityImportanceEvaluator importance.FanovaImportanceEvaluator.evaluate trial.FixedTrial
+trial.FixedTrial.suggest_float trial.FixedTrial.suggest_int trial.FixedTrial.suggest_categorical
+trial.FixedTrial.report""".split()
 
 # Optuna arguments nntune does not take, and why (a script passing one stops with a TypeError).
 NOT_TAKEN = {
