@@ -47,6 +47,15 @@ def test_importances_sum_to_one_and_find_the_parameter_that_matters(study):
         get_param_importances(nntune.create_study())
 
 
+def test_the_importance_plot_draws_any_evaluators_shares(study):
+    from nntune.importance import FanovaImportanceEvaluator
+
+    shares = get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=0))
+    fig = vis.plot_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=0))
+    bars = fig.data[0]
+    assert dict(zip(bars.y, bars.x)) == pytest.approx(shares) and list(bars.y)[-1] == "y"
+
+
 def test_several_objectives_need_a_target_except_for_the_front():
     s = nntune.create_study(directions=["minimize", "maximize"])
     s.optimize(lambda t: (t.suggest_float("a", 0, 1), t.suggest_float("b", 0, 1)), n_trials=6)

@@ -101,11 +101,15 @@ def plot_timeline(study: Any, n_recent_trials: int | None = None) -> Any:
 
 def plot_param_importances(study: Any, evaluator: Any = None, params: Sequence[str] | None = None, *,
                            target: Target | None = None, target_name: str = "Objective Value") -> Any:
-    """Each parameter's share of the value's variation (random forest + permutation)."""
-    if evaluator is not None:
-        raise ValueError("nntune measures importance one way (random forest + permutation); leave evaluator out")
-    trials = _trials(study, target)
-    return figures.importance_figure(param_importance(trials, _space(study, trials, params), seed=study.seed))
+    """Each parameter's share of the value's variation: random forest + permutation (with
+    its spread over the repeats, as the report draws it), or ``evaluator``'s shares."""
+    if evaluator is None:
+        trials = _trials(study, target)
+        return figures.importance_figure(param_importance(trials, _space(study, trials, params), seed=study.seed))
+    from nntune.importance import get_param_importances
+
+    shares = get_param_importances(study, evaluator=evaluator, params=params, target=target)
+    return figures.importance_figure({"importance": shares, "std": {n: 0.0 for n in shares}})
 
 
 def plot_pareto_front(study: Any, *, target_names: Sequence[str] | None = None,
