@@ -1,0 +1,135 @@
+"""The Lightning callback: each epoch of a ``lightning.pytorch`` fit reported to a trial.
+
+What Optuna's callback reports is one number per epoch, the ``monitor`` metric. This one
+reports that number as the trial's value at the epoch and, beside it, the record the
+built-in trainer writes, so that ``nntune show``, the report and the dashboard diagnose a
+Lightning model's curves as they do their own:
+
+- every scalar the module logged (``self.log``), ``/`` read as ``_`` so that ``val/loss``
+  is ``val_loss``, and ``x_epoch`` also as ``x``;
+- the learning rate of the first optimizer's first parameter group;
+- each Linear or Conv layer's gradient norm and activation statistics, measured on the
+  first training batch of the epoch (``nntune.train.stats.LayerProbe``; ``layer_stats=False``
+  leaves them out).
+
+The step reported is the number of epochs trained (1 after the first), as the built-in
+trainer counts them and ASHA's rungs are set; Optuna's callback reports Lightning's
+0-based ``current_epoch``. The report is made when the training epoch ends, after its validation: Lightning runs the
+validation inside the training epoch, so at the validation's end the epoch's training
+metrics are not aggregated yet. An epoch without a validation (``check_val_every_n_epoch``)
+is not reported, unless the fit has no validation at all.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from contextlib import AbstractContextManager
+from typing import Any
+
+import lightning.pytorch as pl
+
+from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
+from nntune.train.stats import LayerProbe
+
+
+def scalar_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """Logged metrics as plain floats under names diagnosis reads: ``val/loss`` as
+    ``val_loss``; ``train_loss_epoch`` as ``train_loss`` too, unless that is logged itself.
+    Anything that is not one number is left out."""
+    out: dict[str, float] = {}
+    for key, value in metrics.items():
+        try:
+            number = float(value.item() if hasattr(value, "item") else value)
+        except (TypeError, ValueError, RuntimeError):
+            continue  # a tensor of several values, or text
+        out[key.replace("/", "_")] = number
+    for key in list(out):
+        if key.endswith("_epoch") and key[: -len("_epoch")] not in out:
+            out[key[: -len("_epoch")]] = out[key]
+    return out
+
+
+class PyTorchLightningPruningCallback(pl.Callback):
+    """Report ``monitor`` (a name the module logs, e.g. ``"val_acc"``) to ``trial`` at the
+    end of each validated epoch, with the epoch's full record, and raise
+    :class:`~nntune.exceptions.TrialPruned` out of ``trainer.fit`` when the study's scheduler
+    stops the trial (as Optuna's callback does in one process), or
+    :class:`~nntune.exceptions.TrialDiverged` when the monitored value or a loss is not
+    finite. The objective lets either propagate; the study records the trial as pruned or
+    diverged."""
+
+    def __init__(self, trial: Any, monitor: str, *, layer_stats: bool = True) -> None:
+        super().__init__()
+        self._trial = trial
+        self.monitor = monitor
+        self.layer_stats = bool(layer_stats)
+        self._probe: LayerProbe | None = None
+        self._capturing: AbstractContextManager[None] | None = None
+        self._probe_state = "idle"  # "wanted" at an epoch's start, "grads" after its forward pass, "done"
+        self._validated = False
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.world_size > 1:
+            raise ConfigError("trainer", f"the pruning callback reports from one process; this fit runs "
+                                         f"{trainer.world_size} (train each trial on one device)")
+        self._probe = LayerProbe(pl_module) if self.layer_stats else None
+
+    # the layer probe: the first batch of each epoch --------------------------------------------
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._validated = False
+        self._probe_state = "wanted" if self._probe is not None and self._probe.layers else "idle"
+
+    def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any,
+                             batch_idx: int) -> None:
+        if self._probe_state == "wanted" and self._probe is not None:
+            self._capturing = self._probe.capture()
+            self._capturing.__enter__()
+
+    def on_before_backward(self, trainer: pl.Trainer, pl_module: pl.LightningModule, loss: Any) -> None:
+        if self._capturing is not None:  # the forward pass is over: keep its activations
+            self._capturing.__exit__(None, None, None)
+            self._capturing = None
+            self._probe_state = "grads"
+
+    def on_before_optimizer_step(self, trainer: pl.Trainer, pl_module: pl.LightningModule, optimizer: Any) -> None:
+        # Here the gradients are whole (accumulated) and unscaled under mixed precision.
+        if self._probe_state == "grads" and self._probe is not None:
+            self._probe.grad_norms()
+            self._probe_state = "done"
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
+                           batch_idx: int) -> None:
+        if self._capturing is not None:  # a step that ran no backward: close the hooks, try the next
+            self._capturing.__exit__(None, None, None)
+            self._capturing = None
+
+    # the report ---------------------------------------------------------------------------
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not trainer.sanity_checking:
+            self._validated = True
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        has_validation = sum(trainer.num_val_batches or [0]) > 0
+        if has_validation and not self._validated:
+            return
+        metrics = scalar_metrics(dict(trainer.callback_metrics))
+        name = self.monitor.replace("/", "_")
+        if name not in metrics:
+            warnings.warn(f"the metric {self.monitor!r} is not among the logged metrics "
+                          f"{sorted(trainer.callback_metrics)}; nothing reported for epoch {trainer.current_epoch + 1}",
+                          UserWarning, stacklevel=2)
+            return
+        epoch = int(trainer.current_epoch) + 1  # epochs trained, the step every nntune scheduler counts in
+        record: dict[str, Any] = dict(metrics)
+        if trainer.optimizers:
+            record["lr"] = float(trainer.optimizers[0].param_groups[0]["lr"])
+        if self._probe_state == "done" and self._probe is not None:
+            record["layers"] = self._probe.records()
+        value = record["value"] = metrics[name]
+        self._trial.report(value, epoch, metrics=record)
+        losses = [v for k, v in metrics.items() if k in ("train_loss", "val_loss", name)]
+        if not all(math.isfinite(v) for v in losses):  # recorded as diverged at this epoch, not as failed
+            raise TrialDiverged(epoch, f"{self.monitor} or a loss is not finite at epoch {epoch}")
+        if self._trial.should_prune():
+            raise TrialPruned(f"trial was pruned at epoch {epoch}")

@@ -1,0 +1,123 @@
+"""The Lightning callback in real fits: each validated epoch reported with the record the
+diagnosis reads, trials stopped by the study's scheduler, a diverging one recorded as
+diverged."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import pytest
+import torch
+from torch import nn
+
+pl = pytest.importorskip("lightning.pytorch")
+
+import nntune  # noqa: E402
+from nntune.diagnose import diagnose  # noqa: E402
+from nntune.integration import PyTorchLightningPruningCallback  # noqa: E402
+from nntune.trial import TrialState  # noqa: E402
+
+
+def digits_loaders(n: int = 600) -> tuple[torch.utils.data.DataLoader, torch.utils.data.DataLoader]:
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    x = torch.tensor(x[:n] / 16.0, dtype=torch.float32)
+    y = torch.tensor(y[:n])
+    cut = int(0.75 * n)
+    train = torch.utils.data.TensorDataset(x[:cut], y[:cut])
+    val = torch.utils.data.TensorDataset(x[cut:], y[cut:])
+    return (torch.utils.data.DataLoader(train, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0)),
+            torch.utils.data.DataLoader(val, batch_size=128))
+
+
+class Classifier(pl.LightningModule):
+    def __init__(self, lr: float, units: int) -> None:
+        super().__init__()
+        self.lr = lr
+        self.net = nn.Sequential(nn.Linear(64, units), nn.ReLU(), nn.Linear(units, 10))
+
+    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
+        x, y = batch
+        logits = self.net(x)
+        loss = nn.functional.cross_entropy(logits, y)
+        self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True)
+        self.log(f"{stage}_acc", (logits.argmax(1) == y).float().mean(), on_step=False, on_epoch=True)
+        return loss
+
+    def training_step(self, batch, batch_idx):
+        return self._step(batch, "train")
+
+    def validation_step(self, batch, batch_idx):
+        self._step(batch, "val")
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=self.lr)
+
+
+def fit(trial, lr: float, units: int, epochs: int, **callback_options) -> float:
+    torch.manual_seed(trial.number)
+    train, val = digits_loaders()
+    callback = PyTorchLightningPruningCallback(trial, monitor="val_acc", **callback_options)
+    trainer = pl.Trainer(max_epochs=epochs, callbacks=[callback], logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False, accelerator="cpu", devices=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Lightning's own advice on workers and logging
+        trainer.fit(Classifier(lr, units), train, val)
+    return float(trainer.callback_metrics["val_acc"])
+
+
+def test_each_epoch_is_reported_with_the_record_diagnosis_reads():
+    study = nntune.create_study(direction="maximize", pruner=nntune.pruners.NopPruner())
+    study.optimize(lambda t: fit(t, lr=t.suggest_float("lr", 0.5, 0.5), units=32, epochs=3), n_trials=1)
+    (trial,) = study.trials
+    assert trial.state == TrialState.COMPLETE and sorted(trial.intermediate_values) == [1, 2, 3]
+    assert trial.epochs == 3  # steps count epochs trained, as the built-in trainer's do
+    records = trial.metrics
+    assert [r["step"] for r in records] == [1, 2, 3]
+    last = records[-1]
+    assert {"train_loss", "val_loss", "train_acc", "val_acc", "value", "lr"} <= set(last)
+    assert last["value"] == trial.intermediate_values[3] == pytest.approx(trial.value)
+    assert last["lr"] == 0.5 and last["train_loss"] < records[0]["train_loss"]
+    layers = last["layers"]
+    assert [layer["name"] for layer in layers] == ["net.0", "net.2"]
+    assert all(layer["grad_norm"] > 0 and math.isfinite(layer["act_std"]) for layer in layers)
+    assert 0.0 < layers[0]["act_zero_frac"] < 1.0  # the ReLU after the first layer
+    assert trial.value > 0.3  # well above the 0.1 of chance after 45 steps
+
+
+def test_a_tiny_learning_rate_is_diagnosed_and_a_huge_one_diverges():
+    study = nntune.create_study(direction="maximize", pruner=nntune.pruners.NopPruner())
+    for lr in (1e-4, 1e20):
+        study.enqueue_trial({"lr": lr})
+    study.optimize(lambda t: fit(t, lr=t.suggest_float("lr", 1e-4, 1e20, log=True), units=16, epochs=4,
+                                 layer_stats=False), n_trials=2)
+    slow, huge = study.trials
+    kinds = {f.kind for f in diagnose(slow, direction="maximize", metric="acc")}
+    assert slow.state == TrialState.COMPLETE and "lr_too_small" in kinds
+    assert "layers" not in slow.metrics[-1]
+    assert huge.state == TrialState.DIVERGED and "not finite" in huge.error
+
+
+def test_the_studys_scheduler_stops_trials_inside_fit():
+    # Every trial after the first two is far worse than them at its first epoch: the
+    # median rule stops it there, out of trainer.fit, and the study records it pruned.
+    study = nntune.create_study(direction="maximize",
+                                pruner=nntune.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0))
+    study.optimize(lambda t: fit(t, lr=t.suggest_float("lr", 0.5, 0.5) if t.number < 2 else 1e-5, units=32, epochs=3),
+                   n_trials=4)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2 + [TrialState.PRUNED] * 2
+    assert all(sorted(t.intermediate_values) == [1] for t in study.trials[2:])
+
+
+def test_a_metric_that_is_not_logged_is_warned_about_and_not_reported():
+    study = nntune.create_study(direction="maximize")
+    trial = study.ask()
+    train, val = digits_loaders(200)
+    callback = PyTorchLightningPruningCallback(trial, monitor="val_f1")
+    trainer = pl.Trainer(max_epochs=1, callbacks=[callback], logger=False, enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False, accelerator="cpu", devices=1)
+    with pytest.warns(UserWarning, match="the metric 'val_f1' is not among the logged metrics"):
+        trainer.fit(Classifier(0.1, 8), train, val)
+    assert study.storage.get_trial(study.id, trial.number).intermediate_values == {}
