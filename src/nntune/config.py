@@ -22,12 +22,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from nntune.exceptions import ConfigError
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
-from nntune.config_checks import _check_enqueue, _check_execution, _check_priors, parents_first
+from nntune.config_checks import _check_enqueue, _check_execution, _check_priors, _unknown, own_model_parameters
+from nntune.config_checks import parents_first
 from nntune.config_checks import _check_population  # noqa: F401 (still importable from here)
 from nntune.config_errors import validation_problem
 from nntune.config_objectives import Bound, check_objectives, check_objectives_config
 from nntune.train.costs import COSTS
 from nntune.train.metrics import METRIC_NAMES, metric_direction
+from nntune.train.custom_model import is_custom, load_builder
 from nntune.train.schema import hyperparameter_problem
 
 # Names the built-in trainer understands, and the values of its categorical ones. A typo in
@@ -144,8 +146,14 @@ class TaskConfig(_Strict):
     @field_validator("model")
     @classmethod
     def _model(cls, v: str) -> str:
-        if v not in CATEGORICAL_VALUES["model"]:
-            raise ValueError(f"unknown model {v!r}; choose from {', '.join(CATEGORICAL_VALUES['model'])}")
+        if is_custom(v):  # the user's own module: importable, and taking (input_shape, n_outputs)
+            try:
+                load_builder(v)
+            except ConfigError as err:
+                raise ValueError(err.problem) from None
+        elif v not in CATEGORICAL_VALUES["model"]:
+            raise ValueError(f"unknown model {v!r}; choose from {', '.join(CATEGORICAL_VALUES['model'])} "
+                             "or module:Name for your own")
         return v
 
     @property
@@ -277,8 +285,14 @@ def _check_trainer_value(where: str, name: str, value: Any) -> None:
 def _check_values(where: str, name: str, values: tuple[Any, ...] | list[Any]) -> None:
     allowed = CATEGORICAL_VALUES[name]
     for v in values:
-        if v not in allowed:
-            raise ConfigError(where, f"unknown {name} {v!r}; choose from {', '.join(map(str, allowed))}")
+        if name == "model" and is_custom(v):
+            try:
+                load_builder(v)
+            except ConfigError as err:
+                raise ConfigError(where, err.problem) from None
+        elif v not in allowed:
+            raise ConfigError(where, f"unknown {name} {v!r}; choose from {', '.join(map(str, allowed))}"
+                                     + (" or module:Name for your own" if name == "model" else ""))
 
 
 DEFAULT_YAML = """\
@@ -322,15 +336,18 @@ def parse_config(data: Any, source: str = "config") -> Config:
         loc, msg = validation_problem(err.errors())
         raise ConfigError(loc, msg) from None
     cfg.build_space()  # bounds, conditions and names are checked before anything runs
+    if "model" in cfg.fixed and not isinstance(cfg.fixed["model"], (list, dict)):
+        _check_values("fixed.model", "model", [cfg.fixed["model"]])  # importable before its names are read
+    own = own_model_parameters(cfg)
     for name, value in cfg.fixed.items():
-        if not is_hyperparameter(name):
-            raise ConfigError(f"fixed.{name}", "unknown hyperparameter")
+        if not is_hyperparameter(name) and name not in own:
+            raise _unknown(f"fixed.{name}", name, own)
         if name in CATEGORICAL_VALUES and not isinstance(value, (list, dict)):
             _check_values(f"fixed.{name}", name, [value])
         _check_trainer_value(f"fixed.{name}", name, value)
     for name in cfg.space:
-        if not is_hyperparameter(name):
-            raise ConfigError(f"space.{name}", "unknown hyperparameter")
+        if not is_hyperparameter(name) and name not in own:
+            raise _unknown(f"space.{name}", name, own)
         if name in cfg.fixed:
             raise ConfigError(f"fixed.{name}", "is also in space; give it in one place")
         spec = cfg.space[name]

@@ -1,4 +1,5 @@
-"""The config's checks across fields: executor and population, enqueued points, priors, the space's order."""
+"""The config's checks across fields: executor and population, enqueued points, priors, the space's order,
+the hyperparameters of the user's own models."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from nntune.exceptions import ConfigError
 from nntune.samplers import check_priors
+from nntune.train.custom_model import is_custom, model_hyperparameters
 
 if TYPE_CHECKING:
     from nntune.config import Config
@@ -92,3 +94,27 @@ def _check_enqueue(cfg: Config) -> None:
                                          f"({', '.join(space.params) or 'the space is empty'})")
             if not space.params[name].contains(value):
                 raise ConfigError(where, f"{value!r} lies outside the space's {name}")
+
+
+def model_names(cfg: Config) -> list[str]:
+    """Every model a config may train: the task's, a fixed one, and those the space chooses among."""
+    names = [cfg.task.model, cfg.fixed.get("model")]
+    spec = cfg.space.get("model")
+    names += list(spec.values or []) if spec is not None else []
+    return list(dict.fromkeys(n for n in names if isinstance(n, str)))
+
+
+def own_model_parameters(cfg: Config) -> dict[str, str]:
+    """The hyperparameters the config's own models take (name -> the model taking it)."""
+    out: dict[str, str] = {}
+    for name in model_names(cfg):
+        if is_custom(name):
+            for p in model_hyperparameters(name):
+                out.setdefault(p, name)
+    return out
+
+
+def _unknown(where: str, name: str, own: Mapping[str, str]) -> ConfigError:
+    takes = sorted(set(own))
+    return ConfigError(where, "unknown hyperparameter" + (f" (nor one your model takes: {', '.join(takes)})"
+                                                          if takes else ""))

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from nntune.builtin import constraints_func, default_priors
-from nntune.config import FIXED_DURING_TRAINING, Config
+from nntune.config import FIXED_DURING_TRAINING, Config, is_hyperparameter
 from nntune.exceptions import ConfigError
 from nntune.samplers import PriorSampler, Sampler, make_sampler
 from nntune.schedulers import ASHA, Hyperband, Scheduler, equal_budget_sampler, make_scheduler
@@ -70,8 +70,9 @@ def build_scheduler(cfg: Config) -> Scheduler:
 
 def trainable_subspace(space: Space) -> Space:
     """The part of ``space`` a model can change while it trains (for PBT's explore step);
-    a conditional parameter stays only if its parents do."""
-    keep = {n: d for n, d in space.params.items() if n not in FIXED_DURING_TRAINING}
+    a conditional parameter stays only if its parents do. The hyperparameters of a model of
+    the user's own shape it (``hidden``, ``depth``): like ``units``, they stay fixed."""
+    keep = {n: d for n, d in space.params.items() if n not in FIXED_DURING_TRAINING and is_hyperparameter(n)}
     keep = {n: d for n, d in keep.items() if all(p in keep for p in space.conditions.get(n, {}))}
     return Space(keep, {n: c for n, c in space.conditions.items() if n in keep})
 

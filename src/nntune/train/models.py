@@ -18,6 +18,7 @@ from torch import nn
 
 from nntune.exceptions import ConfigError
 from nntune.train.cnn_plan import plan_cnn
+from nntune.train.custom_model import build_custom, is_custom
 
 MODELS = ("mlp", "cnn", "resnet18", "resnet34", "resnet50")
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -199,7 +200,8 @@ def build_model(
     *,
     generator: torch.Generator | None = None,
 ) -> nn.Module:
-    """Build the model named by ``params["model"]`` for inputs of ``input_shape`` (no batch dim).
+    """Build the model named by ``params["model"]`` for inputs of ``input_shape`` (no batch dim):
+    a built-in one, or the user's own (``module:Name``, :mod:`nntune.train.custom_model`).
 
     Weights are initialized with ``params["init"]`` (see :func:`nntune.train.optim.init_weights`)
     drawing from ``generator``; then ``pretrained_weights`` (a local file) is loaded over them,
@@ -207,9 +209,12 @@ def build_model(
     """
     from nntune.train.optim import init_weights
 
-    name = choice(params, "model", MODELS)
-    builders = {"mlp": build_mlp, "cnn": build_cnn}
-    model = builders.get(name, build_resnet)({**MODEL_DEFAULTS, **params, "model": name}, input_shape, n_outputs)
+    if is_custom(params.get("model")):  # the user's own module: its builder, then the same init
+        model = build_custom(params["model"], params, input_shape, n_outputs)
+    else:
+        name = choice(params, "model", MODELS)
+        builders = {"mlp": build_mlp, "cnn": build_cnn}
+        model = builders.get(name, build_resnet)({**MODEL_DEFAULTS, **params, "model": name}, input_shape, n_outputs)
     init_weights(model, params, generator=generator)
     if params.get("pretrained_weights"):
         load_pretrained(model, params["pretrained_weights"])

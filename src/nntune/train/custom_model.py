@@ -1,0 +1,106 @@
+"""A model of the user's own, trained by nntune's loop like a built-in one.
+
+``model: "mymodels:Net"`` (a module on the path, or ``"path/to/file.py:Net"`` relative to
+where nntune runs) names a callable, a function or an ``nn.Module`` class, called as
+``Net(input_shape, n_outputs, **hyperparameters)``: the input shape without the batch
+dimension (``(64,)``, ``(1, 28, 28)``), the number of outputs (classes, or 1 for a
+regression), and the model's own hyperparameters. Those are the keyword parameters it
+declares after the first two (``def __init__(self, input_shape, n_outputs, *, hidden=64,
+dropout=0.0)``): a config may search or fix them like the trainer's own, a name that is
+neither is still refused, and a parameter not given keeps the builder's default. The name
+is plain text, so a study's storage, worker processes and Ray actors rebuild the model from
+it. Everything else (optimizer, learning rate and its schedule, batch size, epochs, L1/L2,
+gradient clipping, initialization, early stopping, the records and diagnosis, PBT's
+checkpoints, the sealed test) is the trainer's as for ``mlp`` or ``cnn``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from nntune.exceptions import ConfigError
+
+Builder = Callable[..., nn.Module]
+
+
+def is_custom(name: Any) -> bool:
+    """Whether a model name points at the user's own code (``module:attr``)."""
+    return isinstance(name, str) and ":" in name
+
+
+@functools.lru_cache(maxsize=64)
+def _load(name: str, cwd: str) -> Builder:
+    where, _, attr = name.rpartition(":")
+    if not where or not attr:
+        raise ConfigError("model", f"{name!r}: expected module:name or file.py:name")
+    if where.endswith(".py"):
+        path = Path(where) if Path(where).is_absolute() else Path(cwd) / where
+        if not path.is_file():
+            raise ConfigError("model", f"{name!r}: no such file {path}")
+        spec = importlib.util.spec_from_file_location(f"nntune_user_model_{abs(hash(str(path)))}", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as err:
+            raise ConfigError("model", f"{name!r}: {path} fails to import: {type(err).__name__}: {err}") from err
+    else:
+        if cwd not in sys.path:  # a module beside the config, as `python -m` would find it
+            sys.path.append(cwd)
+        try:
+            module = importlib.import_module(where)
+        except ImportError as err:
+            raise ConfigError("model", f"{name!r}: cannot import {where}: {err}") from err
+    builder = getattr(module, attr, None)
+    if not callable(builder):
+        raise ConfigError("model", f"{name!r}: {where} has no function or class named {attr}")
+    own_parameters(builder, name)  # a builder that cannot take the two arguments fails here
+    return builder
+
+
+def load_builder(name: str) -> Builder:
+    """The callable ``name`` points at, imported once per process and working folder."""
+    return _load(name, os.getcwd())
+
+
+def own_parameters(builder: Builder, name: str = "model") -> dict[str, Any]:
+    """The model's own hyperparameters: the builder's parameters after ``input_shape`` and
+    ``n_outputs``, by name, with their defaults (``inspect.Parameter.empty`` when required)."""
+    try:
+        params = list(inspect.signature(builder).parameters.values())
+    except (TypeError, ValueError) as err:
+        raise ConfigError("model", f"{name!r}: cannot read its parameters: {err}") from err
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(positional) < 2 and not any(p.kind == p.VAR_POSITIONAL for p in params):
+        raise ConfigError("model", f"{name!r} must take (input_shape, n_outputs, **hyperparameters), "
+                                   f"takes ({', '.join(p.name for p in params)})")
+    own = positional[2:] + [p for p in params if p.kind == p.KEYWORD_ONLY]
+    return {p.name: p.default for p in own}
+
+
+def model_hyperparameters(name: str) -> frozenset[str]:
+    """The names the model ``name`` takes, for the config's check of hyperparameter names."""
+    return frozenset(own_parameters(load_builder(name), name))
+
+
+def build_custom(name: str, params: Mapping[str, Any], input_shape: Sequence[int], n_outputs: int) -> nn.Module:
+    """The model ``name`` built with the hyperparameters it declares, taken from ``params``."""
+    builder = load_builder(name)
+    own = own_parameters(builder, name)
+    missing = [p for p, default in own.items() if default is inspect.Parameter.empty and p not in params]
+    if missing:
+        raise ConfigError("model", f"{name!r} needs {', '.join(missing)}; give it in fixed or space")
+    model = builder(tuple(int(d) for d in input_shape), int(n_outputs), **{p: params[p] for p in own if p in params})
+    if not isinstance(model, nn.Module):
+        raise ConfigError("model", f"{name!r} returned {type(model).__name__}, not a torch.nn.Module")
+    return model
