@@ -37,6 +37,7 @@ _EXPORTS = {
     "create_trial": "trial",
     "FrozenTrial": "trial",
     "TrialState": "trial",
+    "load_model": "model_file",
 }
 
 __all__ = [
@@ -60,6 +61,7 @@ __all__ = [
     "exceptions",
     "get_all_study_names",
     "get_all_study_summaries",
+    "load_model",
     "load_study",
     "logging",
     "pruners",
@@ -84,6 +86,7 @@ if TYPE_CHECKING:
         get_all_study_summaries,
         load_study,
     )
+    from nntune.model_file import load_model
     from nntune.trial import FrozenTrial, TrialState, create_trial
 
 

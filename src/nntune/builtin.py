@@ -273,26 +273,47 @@ def test_front(study: Study, cfg: Config, splits: Splits, front: Sequence[Frozen
             for t in front]
 
 
-def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTrial, *,
-                     device: str | None = None, epochs: int | None = None) -> TestResult:
-    """Open the sealed test split once for the best trial's model and record that look.
-
-    The model is the trial's own final checkpoint where one was kept (population-based
-    training, whose weights come from a lineage of trials); otherwise the configuration is
-    retrained with the trial's seed, which gives the same weights on CPU.
-    """
-    params = trial_hyperparameters(cfg, best.params, epochs)
-    transform = evaluation_transform(cfg, params)
-    checkpoint = best.system_attrs.get("checkpoint")
+def rebuild_model(study: Study, cfg: Config, splits: Splits, trial: FrozenTrial, *, device: str | None = None,
+                  epochs: int | None = None) -> torch.nn.Module:
+    """The trained model of ``trial``, without opening the test split: the trial's own final
+    checkpoint where one was kept (population-based training, whose weights come from a
+    lineage of trials); otherwise the configuration retrained with the trial's seed, which
+    gives the same weights on CPU."""
+    params = trial_hyperparameters(cfg, trial.params, epochs)
+    checkpoint = trial.system_attrs.get("checkpoint")
     if checkpoint and Path(checkpoint).is_file():
         n_out = splits.n_classes if splits.task_type == "classification" else 1
         model = build_model(params, splits.input_shape, n_out)
         model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["model"])
-    else:
-        seed = derive_seed(study.seed, best.number)
-        use_threads(device=device)
-        model = fit(params, splits, metric=cfg.task.trained_metric, report=None, seed=seed, device=device,
-                    augment=training_augment(cfg, splits, params, seed), eval_transform=transform).model
+        return model
+    seed = derive_seed(study.seed, trial.number)
+    use_threads(device=device)
+    return fit(params, splits, metric=cfg.task.trained_metric, report=None, seed=seed, device=device,
+               augment=training_augment(cfg, splits, params, seed),
+               eval_transform=evaluation_transform(cfg, params)).model
+
+
+def save_trial_model(path: str | Path, model: torch.nn.Module, study: Study, cfg: Config, splits: Splits,
+                     trial: FrozenTrial, *, epochs: int | None = None, test: Mapping[str, Any] | None = None,
+                     field: str | None = None) -> Path:
+    """``trial``'s model as a model file (:mod:`nntune.model_file`)."""
+    from nntune.model_file import save_model_file
+    from nntune.train.augment import eval_size
+
+    params = trial_hyperparameters(cfg, trial.params, epochs)
+    return save_model_file(path, model, params, splits, study=study.study_name, trial=trial.number,
+                           validation=trial.value, test=test, field=field,
+                           resize=eval_size(cfg.task.augment, params) if cfg.task.augment else None)
+
+
+def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTrial, *,
+                     device: str | None = None, epochs: int | None = None,
+                     model_file: str | Path | None = None) -> TestResult:
+    """Open the sealed test split once for the best trial's model (:func:`rebuild_model`)
+    and record that look; with ``model_file``, write that model there too."""
+    params = trial_hyperparameters(cfg, best.params, epochs)
+    transform = evaluation_transform(cfg, params)
+    model = rebuild_model(study, cfg, splits, best, device=device, epochs=epochs)
     train_batch = resolve_batch_size(resolve_params(params, splits.task_type)["batch_size"], len(splits.y_train))
     x_test, y_test = splits.test.open(f"final evaluation of trial {best.number} of study {study.study_name}")
     base = CLASSIFICATION_METRICS if splits.task_type == "classification" else REGRESSION_METRICS
@@ -305,6 +326,8 @@ def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTria
     if splits.task_type == "regression":
         metrics["residuals"] = residual_sample(model, x_test, y_test, splits)
     looks = study.storage.record_test_evaluation(study.id, best.number, metrics)
+    if model_file is not None:
+        save_trial_model(model_file, model, study, cfg, splits, best, epochs=epochs, test=metrics, field="--model-file")
     return TestResult(best.number, metrics, looks)
 
 

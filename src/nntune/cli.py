@@ -8,17 +8,19 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 from rich.console import Console
 
 from nntune._usage import click_exception_types, flags_take_no_value_in_help, usage_error_line
-from nntune import cli_studies
+from nntune import cli_model, cli_studies
+from nntune.cli_model import default_model_path, safe_name
 from nntune.cli_panda import assignments, babysit_run, trial_app
 from nntune.cli_text import _fmt, _objectives_text, _params_text, _print_dry_run, leaderboard_table, print_test
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
 from nntune._files import check_writable_dir, check_writable_file
+from nntune.cli_config import _assign, _override
 from nntune.exceptions import ConfigError
 
 # Everything else loads where it is used: ``nntune --help`` must not wait for torch,
@@ -29,39 +31,6 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 
 flags_take_no_value_in_help()
-
-
-def _override(raw: dict[str, Any], section: str | None, key: str, value: Any) -> None:
-    if value is None:
-        return
-    if section is None:
-        raw[key] = value
-        return
-    sub = raw.setdefault(section, {})
-    if not isinstance(sub, dict):
-        raise ConfigError(section, "must be a mapping")
-    sub[key] = value
-
-
-def _assign(raw: dict[str, Any], assignment: str) -> None:
-    """Apply ``--set a.b.c=value``; the value is read as YAML (numbers, lists, true/false)."""
-    import yaml
-
-    path, sep, text = assignment.partition("=")
-    keys = path.strip().split(".")
-    if not sep or not all(keys):
-        raise ConfigError("--set", f"expected KEY.PATH=VALUE, got {assignment!r}")
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        raise ConfigError(path, f"cannot read value {text!r}") from None
-    node = raw
-    for i, key in enumerate(keys[:-1]):
-        child = node.setdefault(key, {})
-        if not isinstance(child, dict):
-            raise ConfigError(".".join(keys[: i + 1]), "is not a mapping; cannot set a key inside it")
-        node = child
-    node[keys[-1]] = value
 
 
 @app.command()
@@ -93,6 +62,8 @@ def tune(
                                              "--set fixed.epochs=5 --set task.train_size=0.1 (repeatable)."),
     report_path: Optional[Path] = typer.Option(None, "--report",
                                                help="Where to write the HTML report (default reports/STUDY.html)."),
+    model_file: Optional[Path] = typer.Option(None, "--model-file", help="Where to write the best trial's model "
+                                              "when the test split is opened for it (default models/STUDY.pt)."),
 ) -> None:
     """Search hyperparameters, then evaluate the best configuration once on the sealed test split."""
     from nntune.config import parse_config, read_raw
@@ -114,6 +85,7 @@ def tune(
     cfg = parse_config(raw, str(config) if config else "default")
     # The report is written after the search: a path that cannot take it fails now.
     report_path = check_writable_file(report_path or default_report_path(cfg.study), "--report")
+    model_file = check_writable_file(model_file or default_model_path(cfg.study), "--model-file")
     # Human output goes to stderr with --json so that stdout ends with the JSON line alone.
     out = Console(stderr=json_out)
     prepared = prepare(cfg)
@@ -131,7 +103,8 @@ def tune(
     if cfg.search.executor == "population":  # a stack's members were all interrupted
         _interrupted[0] = _interrupted[0].replace("an interrupted one is", "the interrupted ones are")
     try:
-        summary = run_tune(prepared, on_start=progress.on_start, on_trial=progress.on_trial)
+        summary = run_tune(prepared, on_start=progress.on_start, on_trial=progress.on_trial,
+                           model_file=None if cfg.task.is_multi_objective else model_file)
     finally:
         progress.close()
 
@@ -149,6 +122,8 @@ def tune(
                   f"{_fmt(summary.best.value)} with {_params_text(summary.best.params)}")
     if summary.test is not None:
         print_test(out, summary.study, summary.test)
+        if not summary.test.recorded and summary.objectives == []:
+            out.print(f"model: {model_file} (nntune.load_model)")
     if summary.objectives:  # several objectives: the Pareto front, each trial with its one test look
         from nntune.show import render_front
 
@@ -176,29 +151,9 @@ def look_at_test(
     json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON line of the result."),
 ) -> None:
     """Look at the sealed test split again for the study's best trial; the look is counted."""
-    from nntune.config import parse_config, read_raw
     from nntune.runner import look_again, prepare
-    from nntune.show import open_study as open_stored
 
-    stored: Any = None
-    if config is not None:
-        raw = read_raw(config)
-        _override(raw, None, "storage", storage)
-        _override(raw, None, "study", study)
-        if raw.get("storage") != "memory":
-            _, rec = open_stored(raw.get("storage", "sqlite:///nntune.db"), raw.get("study", "digits-mlp"))
-            stored = rec.attrs.get("config")
-    else:
-        url, name = storage or "sqlite:///nntune.db", study or "digits-mlp"
-        _, rec = open_stored(url, name)
-        if not isinstance(rec.attrs.get("config"), dict):
-            raise ConfigError("config", f"study {name!r} stores no config; give the YAML it was tuned with")
-        raw = {**rec.attrs["config"], "storage": url, "study": name}
-    cfg = parse_config(raw, str(config) if config else "stored")
-    if isinstance(stored, dict):
-        from nntune.config_compare import check_same_model
-
-        check_same_model(cfg, stored)
+    cfg = cli_model.study_config(config, storage, study)
     out = Console(stderr=json_out)
     test = look_again(prepare(cfg))
     print_test(out, cfg.study, test)
@@ -243,8 +198,7 @@ def report(
 
 
 def default_report_path(study: str) -> Path:
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in study)
-    return Path("reports") / f"{safe}.html"
+    return Path("reports") / f"{safe_name(study)}.html"
 
 
 @app.command()
@@ -274,6 +228,7 @@ def lab(
         print(json.dumps(result.to_json()), flush=True)
 
 
+app.command("export-model")(cli_model.export_model)
 app.command()(cli_studies.dashboard)
 app.command()(cli_studies.studies)
 app.command()(cli_studies.export)

@@ -157,7 +157,10 @@ def remaining_trials(study: Study, total: int) -> int:
 
 def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = None,
              on_trial: Callable[[Study, FrozenTrial], None] | None = None,
-             device: str | None = None, evaluate_test: bool = True) -> TuneSummary:
+             device: str | None = None, evaluate_test: bool = True,
+             model_file: str | Path | None = None) -> TuneSummary:
+    """Search, then open the test split once for the best trial (its model written to
+    ``model_file`` when given)."""
     if p.cfg.search.executor == "population" and p.cfg.search.workers > 1:
         from nntune.runner_population import check_devices
 
@@ -211,7 +214,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     elif best is not None and evaluate_test:
         # The same best trial as at the last look: its recorded result, the split stays shut.
         test = recorded_look(study, best) or evaluate_on_test(study, cfg, p.splits, best, device=device,
-                                                              epochs=p.epochs)
+                                                              epochs=p.epochs, model_file=model_file)
     elif best is None:
         notes.append("no feasible trial completed, so the test split stays sealed" if cfg.task.constraints
                      else "no trial completed, so the test split stays sealed")

@@ -307,15 +307,22 @@ def make_eval_transform(names: Sequence[str | Mapping[str, Any]],
                         params: Mapping[str, Any] | None = None) -> Callable[[torch.Tensor], torch.Tensor] | None:
     """The deterministic resize validation/test batches need to match the augmented
     training size (e.g. 224x224 for ``cifar10_train``), or None when sizes already match."""
+    size = eval_size(names, params)
+    if size is None:
+        return None
     from torchvision.transforms.v2 import functional as TF  # slow import, only for images
+
+    target = list(size)
+    return lambda x: TF.resize(x, target, antialias=True)
+
+
+def eval_size(names: Sequence[str | Mapping[str, Any]], params: Mapping[str, Any] | None = None) -> tuple[int, int] | None:
+    """The (height, width) :func:`make_eval_transform` resizes to, or None."""
     size: tuple[int, int] | None = None
     for name, p in parse_steps(names, params):
         if name in ("random_resized_crop", "resize") and p["size"] is not None:
             size = p["size"]
-    if size is None:
-        return None
-    target = list(size)
-    return lambda x: TF.resize(x, target, antialias=True)
+    return None if size is None else (int(size[0]), int(size[1]))
 
 
 def augment_for(splits: Any, names: Sequence[str | Mapping[str, Any]], params: Mapping[str, Any] | None = None,

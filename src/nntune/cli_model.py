@@ -1,0 +1,95 @@
+"""``nntune export-model``: a stored study's trained model as a file, the test split shut;
+and the config a command reads for a stored study (the YAML given, else the stored one)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from nntune._files import check_writable_file
+from nntune.cli_config import _override
+from nntune.exceptions import ConfigError
+
+
+def safe_name(study: str) -> str:
+    """A study name as a file name: anything but letters, digits, ``-_.`` becomes ``_``."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in study)
+
+
+def default_model_path(study: str) -> Path:
+    return Path("models") / f"{safe_name(study)}.pt"
+
+
+def study_config(config: Optional[Path], storage: Optional[str], study: Optional[str]) -> Any:
+    """The config of a stored study: ``config`` (checked to describe the same model as the
+    one the study stored) or, without it, the stored config itself."""
+    from nntune.config import parse_config, read_raw
+    from nntune.show import open_study as open_stored
+
+    stored: Any = None
+    if config is not None:
+        raw = read_raw(config)
+        _override(raw, None, "storage", storage)
+        _override(raw, None, "study", study)
+        if raw.get("storage") != "memory":
+            _, rec = open_stored(raw.get("storage", "sqlite:///nntune.db"), raw.get("study", "digits-mlp"))
+            stored = rec.attrs.get("config")
+    else:
+        url, name = storage or "sqlite:///nntune.db", study or "digits-mlp"
+        _, rec = open_stored(url, name)
+        if not isinstance(rec.attrs.get("config"), dict):
+            raise ConfigError("config", f"study {name!r} stores no config; give the YAML it was tuned with")
+        raw = {**rec.attrs["config"], "storage": url, "study": name}
+    cfg = parse_config(raw, str(config) if config else "stored")
+    if isinstance(stored, dict):
+        from nntune.config_compare import check_same_model
+
+        check_same_model(cfg, stored)
+    return cfg
+
+
+def export_model(
+    config: Optional[Path] = typer.Argument(None, help="The YAML the study was tuned with; without it, "
+                                                        "the config stored with the study."),
+    storage: Optional[str] = typer.Option(None, "--storage", help="Storage URL (default sqlite:///nntune.db)."),
+    study: Optional[str] = typer.Option(None, "--study", help="Study name (default digits-mlp)."),
+    trial: Optional[int] = typer.Option(None, "--trial", help="A complete trial (default: the best)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (default models/STUDY.pt)."),
+    json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON line."),
+) -> None:
+    """Write a trial's trained model (the best by default) as a file for nntune.load_model;
+    the test split stays shut."""
+    from nntune.builtin import rebuild_model, save_trial_model
+    from nntune.runner import prepare
+    from nntune.samplers import is_feasible
+    from nntune.study import load_study
+    from nntune.trial import TrialState, best_trial
+
+    cfg = study_config(config, storage, study)
+    path = check_writable_file(output or default_model_path(cfg.study), "--output")
+    p = prepare(cfg)
+    st = load_study(cfg.study, cfg.storage)
+    trials = st.get_trials(deepcopy=False)
+    if trial is None:
+        if st.is_multi_objective:
+            raise ConfigError("--trial", f"{cfg.study!r} has several objectives; name a trial of its front")
+        chosen = best_trial([t for t in trials if is_feasible(t)], st.direction)
+        if chosen is None:
+            raise ConfigError("study", f"{cfg.study!r} has no complete trial to export")
+    else:
+        chosen = next((t for t in trials if t.number == trial), None)
+        if chosen is None or chosen.state != TrialState.COMPLETE:
+            state = "no such trial" if chosen is None else f"it is {chosen.state.value}"
+            raise ConfigError("--trial", f"trial {trial} of {cfg.study!r} cannot be exported: {state}")
+    looks = [look for look in st.storage.get_test_evaluations(st.id) if look["trial"] == chosen.number]
+    model = rebuild_model(st, cfg, p.splits, chosen, epochs=p.epochs)
+    save_trial_model(path, model, st, cfg, p.splits, chosen, epochs=p.epochs,
+                     test=looks[-1]["metrics"] if looks else None, field="--output")
+    print(f"trial {chosen.number} of {cfg.study} (validation {cfg.task.trained_metric} {chosen.value:.4g}) "
+          f"written to {path}; the test split stays shut", file=sys.stderr if json_out else sys.stdout)
+    if json_out:
+        print(json.dumps({"study": cfg.study, "trial": chosen.number, "path": str(path)}), flush=True)

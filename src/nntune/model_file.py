@@ -1,0 +1,131 @@
+"""The tuned model as one file: its weights, the hyperparameters that rebuild it, and what
+turns the data it was trained on into its inputs and its outputs into predictions.
+
+``nntune tune`` writes the best trial's model (``models/STUDY.pt``) when it opens the test
+split for it, and ``nntune export-model`` rebuilds it without opening that split. In Python,
+:func:`load_model` gives it back as a module that takes inputs as the data loader produced
+them (before normalization: features as in the file, pixels in [0, 1]) and returns logits
+for a classification, or predictions in the target's own units for a regression.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from nntune._files import replaced_atomically
+from nntune.exceptions import ConfigError
+
+FORMAT = "nntune-model/1"
+
+
+def save_model_file(path: str | Path, model: nn.Module, params: Mapping[str, Any], splits: Any, *,
+                    study: str, trial: int, validation: float | None = None,
+                    test: Mapping[str, Any] | None = None, resize: Sequence[int] | None = None,
+                    field: str | None = None) -> Path:
+    """Write ``model`` (its state on the CPU) with everything :func:`load_model` needs;
+    ``resize``: the (height, width) its evaluation batches were resized to."""
+    info = splits.info if isinstance(getattr(splits, "info", None), Mapping) else {}
+    payload = {
+        "format": FORMAT,
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "params": dict(params),
+        "input_shape": [int(d) for d in splits.x_train.shape[1:]],
+        "n_outputs": int(splits.n_classes) if splits.task_type == "classification" else
+        (int(splits.y_train.shape[1]) if splits.y_train.dim() > 1 else 1),
+        "task_type": splits.task_type,
+        "classes": [str(c) for c in info.get("classes", [])],
+        "feature_names": list(info.get("feature_names", [])),
+        "normalization": info.get("normalization"),
+        "target": {"mean": float(splits.target_mean), "std": float(splits.target_std)},
+        "resize": None if resize is None else [int(d) for d in resize],
+        "study": study,
+        "trial": int(trial),
+        "validation": validation,
+        "test": {k: v for k, v in (test or {}).items() if isinstance(v, (int, float, str))},
+    }
+    with replaced_atomically(path, field=field) as handle:
+        torch.save(payload, handle)
+    return Path(path)
+
+
+class TunedModel(nn.Module):
+    """A tuned network between the data's normalization and the target's units."""
+
+    def __init__(self, network: nn.Module, shift: torch.Tensor, scale: torch.Tensor, target_mean: float,
+                 target_std: float, *, task_type: str, classes: Sequence[str], params: Mapping[str, Any],
+                 meta: Mapping[str, Any], resize: Sequence[int] | None = None) -> None:
+        super().__init__()
+        self.network = network
+        self.register_buffer("shift", shift)
+        self.register_buffer("scale", scale)
+        self.task_type = task_type
+        self.target_mean, self.target_std = float(target_mean), float(target_std)
+        self.classes = list(classes)
+        self.params = dict(params)
+        self.meta = dict(meta)
+        self.resize = None if resize is None else [int(d) for d in resize]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = (x - self.shift) / self.scale
+        if self.resize is not None:  # as the validation and test batches were (beside random crops)
+            from torchvision.transforms.v2 import functional as TF
+
+            x = TF.resize(x, self.resize, antialias=True)
+        out = self.network(x)
+        if self.task_type == "regression":
+            out = out * self.target_std + self.target_mean
+            return out.squeeze(-1) if out.dim() > 1 and out.shape[-1] == 1 else out
+        return out
+
+    @torch.no_grad()
+    def predict(self, x: torch.Tensor) -> torch.Tensor | list[str]:
+        """Class names (a classification) or target values (a regression) for a batch."""
+        self.eval()
+        out = self(x)
+        if self.task_type == "regression":
+            return out
+        index = out.argmax(dim=-1)
+        return [self.classes[i] for i in index.tolist()] if self.classes else index
+
+
+def _stats(normalization: Any, input_shape: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    image = len(input_shape) == 3
+    view = (1, -1, 1, 1) if image else (1, -1)
+    if not isinstance(normalization, Mapping):
+        return torch.zeros(1), torch.ones(1)
+    shift = torch.tensor(normalization["shift"], dtype=torch.float32)
+    scale = torch.tensor(normalization["scale"], dtype=torch.float32)
+    if not image and len(input_shape) == 1 and shift.numel() != input_shape[0]:
+        # images flattened for an MLP: one statistic per channel over its pixels
+        per = input_shape[0] // max(shift.numel(), 1)
+        return shift.repeat_interleave(per).reshape(1, -1), scale.repeat_interleave(per).reshape(1, -1)
+    return shift.reshape(view), scale.reshape(view)
+
+
+def load_model(path: str | Path, *, map_location: str | torch.device = "cpu") -> TunedModel:
+    """The model a model file holds, in evaluation mode, rebuilt from its hyperparameters
+    (a model of your own is imported by its ``module:Name``)."""
+    from nntune.train.models import build_model
+
+    try:
+        payload = torch.load(Path(path), map_location=map_location, weights_only=True)
+    except FileNotFoundError:
+        raise ConfigError("path", f"no model file at {path}") from None
+    except Exception as err:  # not a torch file, or not one of ours
+        raise ConfigError("path", f"{path} is not an nntune model file: {type(err).__name__}: {err}") from None
+    if not isinstance(payload, Mapping) or payload.get("format") != FORMAT:
+        raise ConfigError("path", f"{path} is not an nntune model file ({FORMAT})")
+    shape = payload["input_shape"]
+    network = build_model(payload["params"], shape, payload["n_outputs"])
+    network.load_state_dict(payload["model"])
+    shift, scale = _stats(payload.get("normalization"), shape)
+    meta = {k: payload.get(k) for k in ("study", "trial", "validation", "test", "feature_names")}
+    model = TunedModel(network, shift, scale, payload["target"]["mean"], payload["target"]["std"],
+                       task_type=payload["task_type"], classes=payload.get("classes", []),
+                       params=payload["params"], meta=meta, resize=payload.get("resize"))
+    return model.to(map_location).eval()

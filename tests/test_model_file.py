@@ -1,0 +1,103 @@
+"""The tuned model as a file: written by ``nntune tune`` at the test look and by
+``nntune export-model`` with the test split shut, loaded back by ``nntune.load_model`` as a
+module that takes the data as loaded (before normalization) and answers in the target's
+units."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import yaml
+
+import nntune
+from nntune.config import DEFAULT_YAML
+from nntune.exceptions import ConfigError
+from nntune.model_file import _stats
+from nntune.train import fit, load_splits
+
+
+def raw_inputs(x: torch.Tensor, normalization: dict) -> torch.Tensor:
+    """Undo the loader's normalization: the inputs as a user holds them."""
+    view = (1, -1, 1, 1) if x.dim() == 4 else (1, -1)
+    shift = torch.tensor(normalization["shift"]).reshape(view)
+    scale = torch.tensor(normalization["scale"]).reshape(view)
+    return x * scale + shift
+
+
+@pytest.fixture
+def tuned(call_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw.update(storage=f"sqlite:///{tmp_path / 't.db'}")
+    raw["search"]["trials"] = 3
+    raw["fixed"]["epochs"] = 3
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    code, out, err = call_cli("tune", "t.yaml", "--json")
+    assert code == 0, err
+    return tmp_path, raw, json.loads(out.strip().splitlines()[-1])
+
+
+def test_tune_writes_the_best_model_and_it_answers_raw_inputs(tuned):
+    folder, raw, summary = tuned
+    model = nntune.load_model(folder / "models" / "digits-mlp.pt")
+    assert model.meta["trial"] == summary["best"]["trial"] and not model.training
+    assert model.meta["test"]["accuracy"] == pytest.approx(summary["test"]["accuracy"])
+    assert model.params["lr"] == pytest.approx(summary["best"]["params"]["lr"])
+    splits = load_splits("digits", seed=0)
+    x = raw_inputs(splits.x_val, splits.info["normalization"])
+    with torch.no_grad():
+        assert torch.allclose(model(x), model.network(splits.x_val), atol=1e-5)
+        accuracy = float((model(x).argmax(1) == splits.y_val).float().mean())
+    assert accuracy == pytest.approx(summary["best"]["value"], abs=1e-6)  # the trial's own validation value
+    with torch.no_grad():
+        names = [str(int(i)) for i in model(x[:5]).argmax(1)]
+    assert model.predict(x[:5]) == names and model.classes == [str(c) for c in range(10)]
+
+
+def test_export_model_rebuilds_the_same_weights_with_the_test_split_shut(tuned, call_cli):
+    folder, raw, summary = tuned
+    code, out, err = call_cli("export-model", "--storage", raw["storage"], "-o", "again.pt", "--json")
+    assert code == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["trial"] == summary["best"]["trial"]
+    first = torch.load(folder / "models" / "digits-mlp.pt", weights_only=True)
+    again = torch.load(folder / "again.pt", weights_only=True)
+    assert all(torch.equal(first["model"][k], again["model"][k]) for k in first["model"])  # retrained by its seed
+    code, out, _ = call_cli("show", "--storage", raw["storage"], "--json")
+    assert json.loads(out)["test_evaluations"] == 1  # the export did not look
+    for args, says in ((("--trial", "99"), "--trial: trial 99 of 'digits-mlp' cannot be exported: no such trial"),
+                       (("-o", str(folder)), "--output: ")):
+        code, out, err = call_cli("export-model", "--storage", raw["storage"], *args)
+        assert code == 2 and err.startswith(f"nntune: error: {says}") and len(err.splitlines()) == 1
+
+
+def test_a_regression_answers_in_the_targets_units(tmp_path):
+    from nntune.model_file import save_model_file
+
+    splits = load_splits("diabetes", seed=0)
+    params = {"epochs": 3, "units": 16, "layers": 1}
+    result = fit(params, splits, metric="rmse", seed=0)
+    path = save_model_file(tmp_path / "r.pt", result.model, params, splits, study="s", trial=0)
+    model = nntune.load_model(path)
+    x = raw_inputs(splits.x_val, splits.info["normalization"])
+    with torch.no_grad():
+        expected = result.model(splits.x_val).squeeze(-1) * splits.target_std + splits.target_mean
+        assert torch.allclose(model(x), expected, atol=1e-4)
+    assert model.predict(x[:4]).shape == (4,)
+
+
+def test_flattened_images_repeat_each_channels_statistics():
+    shift, scale = _stats({"shift": [0.5, 0.25], "scale": [2.0, 4.0]}, (2 * 3 * 3,))
+    assert shift.tolist() == [[0.5] * 9 + [0.25] * 9] and scale.tolist() == [[2.0] * 9 + [4.0] * 9]
+    shift, _ = _stats({"shift": [0.5, 0.25], "scale": [2.0, 4.0]}, (2, 3, 3))
+    assert shift.shape == (1, 2, 1, 1)
+
+
+def test_a_file_that_is_not_a_model_file_is_one_line(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    torch.save({"weights": torch.zeros(1)}, tmp_path / "other.pt")
+    for name, says in (("nothing.pt", "no model file at"), ("notes.txt", "is not an nntune model file"),
+                       ("other.pt", "is not an nntune model file")):
+        with pytest.raises(ConfigError, match=says):
+            nntune.load_model(tmp_path / name)
