@@ -38,7 +38,7 @@ RATIO_TOLERANCE = 1e-6
 LABEL_SHARE_THRESHOLD = 0.05  # largest class-share gap beyond rounding (1 / split size)
 FEATURE_SHIFT_THRESHOLD = 4.0  # largest |z| of a feature-mean difference between splits
 GENERAL_OPTIONS = ("grayscale", "resize", "mean", "std", "flatten", "as_image")
-LOADER_KEYS = ("kind", "path", "target", "sep", "features", "task", "classes")
+LOADER_KEYS = ("kind", "path", "target", "sep", "features", "task", "classes", "x", "y", "x_test", "y_test")
 RESIZE_CHUNK = 4096
 
 
@@ -318,7 +318,7 @@ def load_splits(data: str | Mapping[str, Any], *, split: Sequence[float] = (0.6,
     """Load ``data`` and return train/validation tensors and a sealed test split.
 
     ``data`` is a bundled name (:func:`dataset_names`) or a dict with ``kind`` csv,
-    image_folder, cifar10 or idx and a ``path``. ``options``: ``grayscale``, ``resize``
+    image_folder, cifar10, idx or npz and a ``path``. ``options``: ``grayscale``, ``resize``
     (int or [h, w]), ``mean``/``std`` (per channel, instead of training statistics),
     ``flatten`` (images as (N, C*H*W)), ``as_image`` (digits as (N, 1, 8, 8)).
     """

@@ -351,8 +351,14 @@ def read_idx(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     return raw
 
 
+def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
+    from nntune.train.datasets_npz import read_npz as read
+
+    return read(spec, opts)
+
+
 LOCAL: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], RawData]] = {
-    "csv": read_csv, "image_folder": read_image_folder, "cifar10": read_cifar10, "idx": read_idx,
+    "csv": read_csv, "image_folder": read_image_folder, "cifar10": read_cifar10, "idx": read_idx, "npz": read_npz,
 }
 
 

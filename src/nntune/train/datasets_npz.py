@@ -1,0 +1,107 @@
+"""Arrays saved with numpy (``np.savez("data.npz", x=x, y=y)``) as a data set.
+
+``task.data: {kind: npz, path: data.npz}`` reads the arrays ``x`` and ``y`` (other names with
+``x: features, y: labels``), and ``x_test``/``y_test`` when the file has them, as the data
+set's own test split. ``x`` of shape (N, F) is a table; (N, H, W), (N, C, H, W) or
+(N, H, W, C) with 1, 3 or 4 channels are images (uint8 pixels are scaled to [0, 1]). ``y``
+is a class label when it is text, boolean, or integral with at most 20 values (``task:``
+forces it either way); class names come from ``classes:`` or an array ``classes`` in the
+file. An array ``feature_names`` names a table's columns. ``allow_pickle`` stays off: a
+file cannot run code when it is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from nntune.exceptions import ConfigError
+from nntune.train.datasets import CSV_MAX_CLASSES, RawData, TaskType, _require_path
+
+CHANNELS = (1, 3, 4)
+
+
+def _images(x: np.ndarray, where: str) -> np.ndarray:
+    """Image arrays as (N, C, H, W)."""
+    if x.ndim == 3:
+        return x[:, None]
+    if x.shape[1] in CHANNELS:
+        return x
+    if x.shape[-1] in CHANNELS:
+        return np.ascontiguousarray(np.moveaxis(x, -1, 1))
+    raise ConfigError(where, f"images of shape {x.shape[1:]} have no channel axis of 1, 3 or 4 first or last")
+
+
+def _inputs(x: np.ndarray, where: str) -> tuple[np.ndarray, str]:
+    if x.dtype.kind not in "biuf":
+        raise ConfigError(where, f"must hold numbers, got {x.dtype}")
+    if x.ndim == 2:
+        out, modality = x.astype(np.float32), "tabular"
+    elif x.ndim in (3, 4):
+        out = _images(x, where)
+        modality = "image"
+        out = out if out.dtype == np.uint8 else out.astype(np.float32)
+    else:
+        raise ConfigError(where, f"must be (N, features) or images, got shape {x.shape}")
+    if out.dtype != np.uint8 and not np.isfinite(out).all():
+        raise ConfigError(where, "has missing or infinite values")
+    return out, modality
+
+
+def _task(y: np.ndarray, forced: Any) -> TaskType:
+    if forced is not None:
+        if forced not in ("classification", "regression"):
+            raise ConfigError("task.data.task", f"must be classification or regression, got {forced!r}")
+        return forced  # type: ignore[no-any-return]
+    if y.dtype.kind in "bUSO":
+        return "classification"
+    if y.ndim > 1:
+        return "regression"
+    integral = y.dtype.kind in "iu" or bool(np.all(np.mod(y, 1) == 0))
+    return "classification" if integral and len(np.unique(y)) <= CSV_MAX_CLASSES else "regression"
+
+
+def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
+    path = _require_path(spec, want_dir=False)
+    try:
+        arrays = dict(np.load(path, allow_pickle=False))
+    except (OSError, ValueError, EOFError) as err:
+        raise ConfigError("task.data.path", f"cannot read {path.name} as a numpy .npz file: {err}") from None
+    names = {key: str(spec.get(key, key)) for key in ("x", "y", "x_test", "y_test")}
+    for key in ("x", "y"):
+        if names[key] not in arrays:
+            raise ConfigError(f"task.data.{key}", f"{path.name} has no array {names[key]!r}; it has {sorted(arrays)}")
+    x, modality = _inputs(arrays[names["x"]], "task.data.x")
+    y = arrays[names["y"]]
+    if len(y) != len(x):
+        raise ConfigError("task.data.y", f"{len(y)} targets for {len(x)} inputs in {path.name}")
+    has_test = names["x_test"] in arrays or names["y_test"] in arrays
+    if has_test and not (names["x_test"] in arrays and names["y_test"] in arrays):
+        raise ConfigError("task.data.x_test", f"{path.name} needs both {names['x_test']!r} and {names['y_test']!r}")
+    x_test = y_test = None
+    if has_test:
+        x_test, test_modality = _inputs(arrays[names["x_test"]], "task.data.x_test")
+        y_test = arrays[names["y_test"]]
+        if test_modality != modality or x_test.shape[1:] != x.shape[1:] or len(y_test) != len(x_test):
+            raise ConfigError("task.data.x_test", f"shape {arrays[names['x_test']].shape} does not match "
+                                                  f"{arrays[names['x']].shape} (or its targets' count)")
+    task = _task(y, spec.get("task"))
+    classes: list[str] = []
+    if task == "classification":
+        both = y if y_test is None else np.concatenate([y, y_test])
+        uniques, codes = np.unique(both, return_inverse=True)
+        y, y_test = codes[: len(y)].astype(np.int64), None if y_test is None else codes[len(y):].astype(np.int64)
+        given = spec.get("classes") or (arrays["classes"].tolist() if "classes" in arrays else None)
+        classes = [str(c) for c in (given if given is not None else uniques.tolist())]
+        if len(classes) < len(uniques):
+            raise ConfigError("task.data.classes", f"{len(classes)} names for {len(uniques)} classes")
+    else:
+        y = y.astype(np.float32)
+        y_test = None if y_test is None else y_test.astype(np.float32)
+        if not np.isfinite(y).all():
+            raise ConfigError("task.data.y", "has missing or infinite targets")
+    features = [str(f) for f in arrays["feature_names"].tolist()] if "feature_names" in arrays else []
+    return RawData(x, y, task, modality, path.stem, f"npz file {path}", classes=classes,  # type: ignore[arg-type]
+                   x_test=x_test, y_test=y_test, feature_names=features)

@@ -1,0 +1,74 @@
+"""Arrays saved with numpy as a data set (``kind: npz``), on small generated files."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nntune.exceptions import ConfigError
+from nntune.train import load_splits
+
+
+def save(path: Path, **arrays: np.ndarray) -> dict:
+    np.savez(path, **arrays)
+    return {"kind": "npz", "path": str(path)}
+
+
+def test_a_table_with_text_labels_and_its_own_test_split(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x, x_test = rng.normal(size=(120, 5)), rng.normal(size=(30, 5))
+    y = np.array(["cat", "dog", "eel"])[np.arange(120) % 3]
+    spec = save(tmp_path / "t.npz", x=x, y=y, x_test=x_test, y_test=np.array(["eel", "cat", "dog"] * 10),
+                feature_names=np.array(list("abcde")))
+    splits = load_splits(spec, seed=0)
+    assert splits.task_type == "classification" and splits.info["classes"] == ["cat", "dog", "eel"]
+    assert splits.info["own_test_split"] and len(splits.test) == 30
+    assert splits.info["feature_names"] == list("abcde") and splits.info["modality"] == "tabular"
+    assert len(splits.y_train) + len(splits.y_val) == 120
+
+
+@pytest.mark.parametrize("shape", [(40, 6, 6), (40, 1, 6, 6), (40, 6, 6, 1), (40, 3, 6, 6), (40, 6, 6, 3)])
+def test_images_in_every_layout_become_nchw_pixels_in_0_1(tmp_path: Path, shape: tuple[int, ...]) -> None:
+    pixels = np.full(shape, 255, dtype=np.uint8)
+    spec = save(tmp_path / "i.npz", x=pixels, y=np.arange(40) % 2)
+    splits = load_splits(spec, seed=0, normalize="none")
+    channels = 3 if 3 in shape[1:] else 1
+    assert tuple(splits.x_train.shape[1:]) == (channels, 6, 6) and splits.info["modality"] == "image"
+    assert float(splits.x_train.max()) == 1.0  # uint8 scaled to [0, 1]
+
+
+def test_a_regression_with_named_arrays(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(100, 3))
+    spec = {**save(tmp_path / "r.npz", features=x, target=x @ [1.0, 2.0, 3.0] + 0.5), "x": "features", "y": "target"}
+    splits = load_splits(spec, seed=0)
+    assert splits.task_type == "regression" and splits.n_classes == 0 and splits.target_std > 1.0
+    forced = load_splits({**save(tmp_path / "c.npz", x=x, y=np.arange(100) % 4 + 0.0), "task": "regression"})
+    assert forced.task_type == "regression"
+
+
+@pytest.mark.parametrize("arrays, spec, field, says", [
+    ({"x": np.zeros((4, 2))}, {}, "task.data.y", "has no array 'y'; it has ['x']"),
+    ({"x": np.zeros((4, 2)), "y": np.zeros(3)}, {}, "task.data.y", "3 targets for 4 inputs"),
+    ({"x": np.array([[1.0, np.nan]] * 4), "y": np.zeros(4)}, {}, "task.data.x", "missing or infinite values"),
+    ({"x": np.zeros((4, 2, 2, 2, 2)), "y": np.zeros(4)}, {}, "task.data.x", "must be (N, features) or images"),
+    ({"x": np.zeros((4, 5, 5, 5)), "y": np.zeros(4)}, {}, "task.data.x", "no channel axis of 1, 3 or 4"),
+    ({"x": np.zeros((4, 2)), "y": np.zeros(4), "x_test": np.zeros((2, 2))}, {}, "task.data.x_test", "needs both"),
+    ({"x": np.zeros((4, 2)), "y": np.zeros(4)}, {"task": "clustering"}, "task.data.task", "must be classification"),
+    ({"x": np.zeros((4, 2)), "y": np.arange(4) % 2}, {"classes": ["one"]}, "task.data.classes", "1 names for 2"),
+])
+def test_bad_files_are_one_line_naming_the_field(tmp_path: Path, arrays: dict, spec: dict, field: str,
+                                                  says: str) -> None:
+    with pytest.raises(ConfigError, match=rf"^{field}: .*{re.escape(says)}"):
+        load_splits({**save(tmp_path / "b.npz", **arrays), **spec})
+
+
+def test_a_file_that_would_unpickle_is_refused(tmp_path: Path) -> None:
+    np.savez(tmp_path / "o.npz", x=np.array([{"a": 1}] * 4, dtype=object), y=np.zeros(4))
+    (tmp_path / "text.npz").write_text("not numpy")
+    for name in ("o.npz", "text.npz"):
+        with pytest.raises(ConfigError, match=rf"^task.data.path: cannot read {name} as a numpy .npz file"):
+            load_splits({"kind": "npz", "path": str(tmp_path / name)})
