@@ -72,6 +72,19 @@ def test_export_model_rebuilds_the_same_weights_with_the_test_split_shut(tuned, 
         assert code == 2 and err.startswith(f"nntune: error: {says}") and len(err.splitlines()) == 1
 
 
+def test_several_objectives_write_each_trial_of_the_front(call_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = ("tune", "--storage", f"sqlite:///{tmp_path / 'm.db'}", "--trials", "4", "--set", "fixed.epochs=2",
+            "--set", "task.metric=[accuracy, params]", "--set", "task.direction=[maximize, minimize]", "--json")
+    code, out, err = call_cli(*args)
+    assert code == 0, err
+    front = [row["trial"] for row in json.loads(out.strip().splitlines()[-1])["front"]]
+    written = sorted(p.name for p in (tmp_path / "models").iterdir())
+    assert written == sorted(f"digits-mlp-trial{n}.pt" for n in front) and front
+    model = nntune.load_model(tmp_path / "models" / written[0])
+    assert model.meta["trial"] in front and "accuracy" in model.meta["test"]
+
+
 def test_a_regression_answers_in_the_targets_units(tmp_path):
     from nntune.model_file import save_model_file
 

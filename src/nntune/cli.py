@@ -103,8 +103,7 @@ def tune(
     if cfg.search.executor == "population":  # a stack's members were all interrupted
         _interrupted[0] = _interrupted[0].replace("an interrupted one is", "the interrupted ones are")
     try:
-        summary = run_tune(prepared, on_start=progress.on_start, on_trial=progress.on_trial,
-                           model_file=None if cfg.task.is_multi_objective else model_file)
+        summary = run_tune(prepared, on_start=progress.on_start, on_trial=progress.on_trial, model_file=model_file)
     finally:
         progress.close()
 
@@ -122,13 +121,18 @@ def tune(
                   f"{_fmt(summary.best.value)} with {_params_text(summary.best.params)}")
     if summary.test is not None:
         print_test(out, summary.study, summary.test)
-        if not summary.test.recorded and summary.objectives == []:
+        if not summary.test.recorded:
             out.print(f"model: {model_file} (nntune.load_model)")
     if summary.objectives:  # several objectives: the Pareto front, each trial with its one test look
         from nntune.show import render_front
 
         rows = [{"number": f["trial"], **f} for f in summary.front_json()]
         render_front({"names": summary.objectives, "directions": cfg.task.directions, "rows": rows}, summary.study, out)
+        from nntune.builtin import front_model_file
+
+        written = [front_model_file(model_file, t.trial) for t in summary.front_tests if not t.recorded]
+        if written:
+            out.print(f"models: {', '.join(map(str, written))} (nntune.load_model)")
     if summary.ensemble is not None:
         from nntune.ensemble_study import ensemble_lines
 

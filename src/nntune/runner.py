@@ -207,7 +207,8 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     if study.is_multi_objective:
         from nntune.runner_pareto import multi_objective_summary
 
-        summary = multi_objective_summary(p, study, history, stop_reason, todo, notes, device, evaluate_test)
+        summary = multi_objective_summary(p, study, history, stop_reason, todo, notes, device, evaluate_test,
+                                          model_file)
         if summary is not None:
             return summary
         notes.append("no feasible trial completed, so the test split stays sealed")
