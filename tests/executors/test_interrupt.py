@@ -50,3 +50,33 @@ def test_being_interrupted_often_never_fails_the_trial():
             run_serial(s, interrupted, total=1)
     (only,) = s.trials
     assert only.state == TrialState.WAITING and only.system_attrs["retries"] == 4
+
+
+def test_a_trial_claimed_by_a_worker_the_supervisor_had_not_heard_from_is_queued_again(tmp_path):
+    # A worker killed (by Ctrl-C's shutdown) after claiming a trial but before telling the
+    # supervisor which one: the trial carries that worker's identity and goes back to the
+    # queue with the others, instead of staying running until a heartbeat expires.
+    import multiprocessing as mp
+    import sys
+    import time
+
+    from nntune.executors import WorkerOptions
+    from nntune.executors._common import worker_identity
+    from nntune.executors._processes import ProcessPool, Slot
+
+    s = nntune.create_study("k", f"sqlite:///{tmp_path / 'k.db'}", sampler=RandomSampler(0), seed=0)
+    ctx = mp.get_context("spawn")
+    proc = ctx.Process(target=time.sleep, args=(60,))
+    proc.start()
+    try:
+        ours, _ = ctx.Pipe()
+        claimed = s.try_ask(None, system_attrs={"worker": worker_identity(proc.pid)})
+        pool = ProcessPool(None, s, total=4, workers=1, options=WorkerOptions(), timeout=None, callbacks=[],
+                           clock=time.monotonic)
+        pool.slots.append(Slot(0, proc, ours))  # the supervisor does not know its trial
+        pool.shutdown(INTERRUPTED, max_retries=sys.maxsize)
+    finally:
+        proc.kill()
+    (trial,) = nntune.load_study("k", s.storage.url).trials
+    assert trial.number == claimed.number and trial.state == TrialState.WAITING
+    assert trial.system_attrs["interrupted"] == INTERRUPTED and not proc.is_alive()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import pickle
+import socket
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -277,14 +278,21 @@ class ProcessPool:
     def shutdown(self, reason: str, max_retries: int | None = None) -> None:
         """Kill every worker; their trials go back to the queue (or fail past the retries,
         the options' unless ``max_retries`` is given)."""
+        retries = self.options.max_retries if max_retries is None else max_retries
+        pids = {slot.proc.pid for slot in self.slots}
         for slot in self.slots:
             self.kill(slot, reason)
         for slot in self.slots:
             slot.proc.join(timeout=10)
             if slot.trial is not None:
-                self.study.storage.recover_trial(
-                    self.study.id, slot.trial, reason,
-                    max_retries=self.options.max_retries if max_retries is None else max_retries)
+                self.study.storage.recover_trial(self.study.id, slot.trial, reason, max_retries=retries)
+        # A worker killed between claiming a trial and telling us which one left it running
+        # under its own identity: queue it again for the same reason.
+        host = socket.gethostname()
+        for t in self.study.storage.get_trials(self.study.id, [TrialState.RUNNING], with_metrics=False):
+            who = t.system_attrs.get("worker")
+            if isinstance(who, dict) and who.get("host") == host and who.get("pid") in pids:
+                self.study.storage.recover_trial(self.study.id, t.number, reason, max_retries=retries)
         self.slots = []
 
 
