@@ -8,14 +8,14 @@ from __future__ import annotations
 import datetime
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from nntune._trial import _check_same_kind, derive_seed
-from nntune.space import Beta, Choice, Distribution, Float, Int
+from nntune._trial import Suggestions, _check_same_kind, derive_seed
+from nntune.space import Choice, Distribution
 
 
-class FixedTrial:
+class FixedTrial(Suggestions):
     """Answers each ``suggest_*`` with ``params[name]``; a name not given raises ValueError,
     a value outside the asked range or choices is returned with a warning (as Optuna).
     ``report`` keeps the curve in ``intermediate_values``; ``should_prune`` is always False."""
@@ -37,33 +37,8 @@ class FixedTrial:
         return derive_seed(self._study_seed, self.number)
 
     @property
-    def params(self) -> dict[str, Any]:
-        return dict(self._params)
-
-    @property
-    def distributions(self) -> dict[str, Distribution]:
-        return dict(self._dists)
-
-    @property
-    def user_attrs(self) -> dict[str, Any]:
-        return dict(self._user_attrs)
-
-    @property
     def system_attrs(self) -> dict[str, Any]:
         return dict(self._system_attrs)
-
-    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
-                      log: bool = False) -> float:
-        return float(self.suggest(name, Float(low, high, log=log, step=step)))
-
-    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
-        return int(self.suggest(name, Int(low, high, log=log, step=step)))
-
-    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
-        return self.suggest(name, Choice(tuple(choices)))
-
-    def suggest_beta(self, name: str, low: float, high: float) -> float:
-        return float(self.suggest(name, Beta(low, high)))
 
     def suggest(self, name: str, dist: Distribution) -> Any:
         """``params[name]``, checked against ``dist`` (a warning when outside it)."""

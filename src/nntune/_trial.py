@@ -29,7 +29,45 @@ def derive_seed(study_seed: int, number: int) -> int:
     return int(np.random.SeedSequence([int(study_seed), int(number)]).generate_state(1)[0] & 0x7FFFFFFF)
 
 
-class Trial:
+class Suggestions:
+    """What every trial offers an objective: Optuna's ``suggest_*`` over :meth:`suggest`
+    (each bound error prefixed with the parameter's name), and what it has suggested."""
+
+    _params: dict[str, Any]
+    _dists: dict[str, Distribution]
+    _user_attrs: dict[str, Any]
+
+    def suggest(self, name: str, dist: Distribution) -> Any:
+        raise NotImplementedError
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self._params)
+
+    @property
+    def distributions(self) -> dict[str, Distribution]:
+        return dict(self._dists)
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        return dict(self._user_attrs)
+
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
+                      log: bool = False) -> float:
+        return float(self.suggest(name, _named(name, lambda: Float(low, high, log=log, step=step))))
+
+    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
+        return int(self.suggest(name, _named(name, lambda: Int(low, high, log=log, step=step))))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        return self.suggest(name, _named(name, lambda: Choice(tuple(choices))))
+
+    def suggest_beta(self, name: str, low: float, high: float) -> float:
+        """An averaging coefficient in [low, high], searched on the (1 - beta) log scale."""
+        return float(self.suggest(name, _named(name, lambda: Beta(low, high))))
+
+
+class Trial(Suggestions):
     """One running trial. Parameters are drawn on first use and kept; reports go to storage."""
 
     def __init__(self, study: Study, number: int, *, fixed_params: Mapping[str, Any] | None = None,
@@ -55,33 +93,6 @@ class Trial:
     def seed(self) -> int:
         """Seed for this trial's own randomness (weights, batches): derived, never global."""
         return derive_seed(self.study.seed, self.number)
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return dict(self._params)
-
-    @property
-    def distributions(self) -> dict[str, Distribution]:
-        return dict(self._dists)
-
-    @property
-    def user_attrs(self) -> dict[str, Any]:
-        return dict(self._user_attrs)
-
-    # define-by-run suggestions --------------------------------------------------------
-    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
-                      log: bool = False) -> float:
-        return float(self.suggest(name, _named(name, lambda: Float(low, high, log=log, step=step))))
-
-    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
-        return int(self.suggest(name, _named(name, lambda: Int(low, high, log=log, step=step))))
-
-    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
-        return self.suggest(name, _named(name, lambda: Choice(tuple(choices))))
-
-    def suggest_beta(self, name: str, low: float, high: float) -> float:
-        """An averaging coefficient in [low, high], searched on the (1 - beta) log scale."""
-        return float(self.suggest(name, _named(name, lambda: Beta(low, high))))
 
     def suggest(self, name: str, dist: Distribution) -> Any:
         """The value of ``name`` in this trial, drawn from ``dist`` on first use."""
