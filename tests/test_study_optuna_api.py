@@ -131,7 +131,8 @@ def test_several_objectives():
     with pytest.raises(RuntimeError, match="best_trials"):
         study.best_trial
     assert list(study.trials_dataframe(attrs=("number", "value")).columns) == ["number", "values_0", "values_1"]
-    bad = study.tell(study.ask(), values=[1.0])
+    with pytest.warns(UserWarning, match="1 values for 2 directions"):
+        bad = study.tell(study.ask(), values=[1.0])
     assert bad.state == TrialState.FAILED and "1 values for 2 directions" in bad.error
     with pytest.raises(ConfigError, match="pruner: pruning compares one value"):
         nntune.create_study(directions=["minimize", "minimize"], pruner=MedianPruner())
