@@ -73,13 +73,35 @@ def test_paths_that_cannot_be_written_are_refused_before_any_work(tmp_path: Path
     assert not (tmp_path / "not").exists() and not (tmp_path / "new").exists()  # checking creates nothing
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into any folder")
-def test_a_folder_without_write_permission_is_refused(tmp_path: Path) -> None:
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o500)
+def _refusals_without_permission(locked: str, closed: str) -> list[str]:
+    """In a child process that is not root (root may write anywhere), what a file in a
+    folder it may not write, and in one it may not enter, is refused with."""
+    if os.geteuid() == 0:
+        os.setgid(65534)
+        os.setuid(65534)  # nobody
+    said = []
+    for folder in (locked, closed):
+        try:
+            check_writable_file(Path(folder) / "sub" / "r.html", "--report")
+            said.append("accepted")
+        except ConfigError as err:
+            said.append(str(err))
+    return said
+
+
+def test_folders_without_permission_are_refused() -> None:
+    import multiprocessing as mp
+    import shutil
+    import tempfile
+
+    root = Path(tempfile.mkdtemp())  # not under pytest's own 0700 folder, which nobody may enter
     try:
-        with pytest.raises(ConfigError, match="no permission to write in"):
-            check_writable_file(locked / "r.html", "--report")
+        root.chmod(0o755)
+        (root / "locked").mkdir(mode=0o555)  # enter and read, never write
+        (root / "closed").mkdir(mode=0o700)  # root's alone
+        with mp.get_context("fork").Pool(1) as pool:
+            locked, closed = pool.apply(_refusals_without_permission, (str(root / "locked"), str(root / "closed")))
     finally:
-        locked.chmod(0o700)
+        shutil.rmtree(root)
+    assert locked.startswith("--report: cannot write") and "no permission to write in" in locked
+    assert closed.startswith("--report: cannot write") and "no permission to" in closed

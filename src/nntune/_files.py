@@ -48,8 +48,11 @@ def check_writable_file(path: str | Path, field: str) -> Path:
     """Refuse, before any work, a file path that cannot be written: an existing folder, a
     parent that is a file, or a folder without write permission. Nothing is created."""
     target = Path(path)
-    if target.is_dir():
-        raise ConfigError(field, f"{target} is a folder; give a file name")
+    try:
+        if target.is_dir():
+            raise ConfigError(field, f"{target} is a folder; give a file name")
+    except PermissionError:
+        pass  # said by the folder's check below
     _check_folder(target.parent, field, target)
     return target
 
@@ -64,8 +67,12 @@ def check_writable_dir(path: str | Path, field: str) -> Path:
 
 
 def _check_folder(folder: Path, field: str, asked: Path) -> None:
-    base = _first_existing(folder)
-    if not base.is_dir():
+    try:
+        base = _first_existing(folder)
+        is_dir = base.is_dir()
+    except PermissionError as err:  # a folder on the way that this user may not enter
+        raise ConfigError(field, f"cannot write {asked}: no permission to reach {err.filename or folder}") from None
+    if not is_dir:
         raise ConfigError(field, f"cannot write {asked}: {base} is a file, not a folder")
     if not os.access(base, os.W_OK | os.X_OK):
         raise ConfigError(field, f"cannot write {asked}: no permission to write in {base}")
