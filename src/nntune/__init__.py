@@ -38,6 +38,7 @@ _EXPORTS = {
     "FrozenTrial": "trial",
     "TrialState": "trial",
     "load_model": "model_file",
+    "tune": "tuning",
 }
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "schedulers",
     "search_space",
     "trial",
+    "tune",
 ]
 
 if TYPE_CHECKING:
@@ -87,6 +89,7 @@ if TYPE_CHECKING:
         load_study,
     )
     from nntune.model_file import load_model
+    from nntune.tuning import tune
     from nntune.trial import FrozenTrial, TrialState, create_trial
 
 

@@ -109,3 +109,18 @@ def write_atomic(path: str | Path, data: bytes | str, *, field: str | None = Non
     with replaced_atomically(path, field=field) as handle:
         handle.write(data.encode("utf-8") if isinstance(data, str) else data)
     return Path(path)
+
+
+def safe_name(study: str) -> str:
+    """A study name as a file name: anything but letters, digits, ``-_.`` becomes ``_``."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in study)
+
+
+def default_report_path(study: str) -> Path:
+    """Where a study's report goes unless told: ``reports/STUDY.html``."""
+    return Path("reports") / f"{safe_name(study)}.html"
+
+
+def default_model_path(study: str) -> Path:
+    """Where a study's best model goes unless told: ``models/STUDY.pt``."""
+    return Path("models") / f"{safe_name(study)}.pt"

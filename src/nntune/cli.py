@@ -15,12 +15,11 @@ from rich.console import Console
 
 from nntune._usage import click_exception_types, flags_take_no_value_in_help, usage_error_line
 from nntune import cli_model, cli_studies
-from nntune.cli_model import default_model_path, safe_name
 from nntune.cli_panda import assignments, babysit_run, trial_app
 from nntune.cli_text import _fmt, _objectives_text, _params_text, _print_dry_run, leaderboard_table, print_test
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
-from nntune._files import check_writable_dir, check_writable_file
-from nntune.cli_config import _assign, _override
+from nntune._files import check_writable_dir, check_writable_file, default_model_path, default_report_path
+from nntune.config_overrides import _assign, _override
 from nntune.exceptions import ConfigError
 
 # Everything else loads where it is used: ``nntune --help`` must not wait for torch,
@@ -199,10 +198,6 @@ def report(
     path = write_report(storage, study, check_writable_file(output or default_report_path(study), "--output"),
                         field="--output")
     print(f"report written to {path}")
-
-
-def default_report_path(study: str) -> Path:
-    return Path("reports") / f"{safe_name(study)}.html"
 
 
 @app.command()

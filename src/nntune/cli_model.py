@@ -10,18 +10,9 @@ from typing import Any, Optional
 
 import typer
 
-from nntune._files import check_writable_file
-from nntune.cli_config import _override
+from nntune._files import check_writable_file, default_model_path
+from nntune.config_overrides import _override
 from nntune.exceptions import ConfigError
-
-
-def safe_name(study: str) -> str:
-    """A study name as a file name: anything but letters, digits, ``-_.`` becomes ``_``."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in study)
-
-
-def default_model_path(study: str) -> Path:
-    return Path("models") / f"{safe_name(study)}.pt"
 
 
 def study_config(config: Optional[Path], storage: Optional[str], study: Optional[str]) -> Any:

@@ -4,6 +4,7 @@ front, the test looks, and the ``--json`` object built from them."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from nntune.builtin import TestResult
@@ -30,6 +31,8 @@ class TuneSummary:
     ensemble: Any = None  # an EnsembleResult with search.ensemble
     storage: Any = None  # the study's storage, for the report
     first_error: str | None = None  # the error of the lowest-numbered failed trial
+    report_path: Path | None = None  # where nntune.tune wrote the report
+    model_path: Path | None = None  # where nntune.tune wrote the best trial's model (this run's look)
 
     def to_json(self) -> dict[str, Any]:
         """The ``--json`` object of ``nntune tune`` (its keys are a public interface)."""
