@@ -114,3 +114,22 @@ def test_a_file_that_is_not_a_model_file_is_one_line(tmp_path):
                        ("other.pt", "is not an nntune model file")):
         with pytest.raises(ConfigError, match=says):
             nntune.load_model(tmp_path / name)
+
+
+def test_a_babysat_trial_is_exported_from_its_own_checkpoint(call_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    code, out, err = call_cli("babysit", "--set", "epochs=2", "--set", "units=24", "--set", "layers=1",
+                              "--study", "b", "--storage", url, "--json")
+    assert code == 0, err
+    code, out, err = call_cli("export-model", "--study", "b", "--storage", url, "--trial", "0", "-o", "b.pt")
+    assert code == 0, err
+    model = nntune.load_model(tmp_path / "b.pt")
+    trial = nntune.load_study(study_name="b", storage=url).trials[0]
+    splits = load_splits("digits", seed=0)
+    with torch.no_grad():
+        accuracy = float((model(raw_inputs(splits.x_val, splits.info["normalization"])).argmax(1)
+                          == splits.y_val).float().mean())
+    widths = [m.out_features for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    assert widths == [24, 10]  # the babysat configuration, from the study's stored babysit config
+    assert accuracy == pytest.approx(trial.metrics[-1]["val_accuracy"], abs=1e-6)  # the last epoch's weights

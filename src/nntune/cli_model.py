@@ -28,19 +28,28 @@ def study_config(config: Optional[Path], storage: Optional[str], study: Optional
         _override(raw, None, "study", study)
         if raw.get("storage") != "memory":
             _, rec = open_stored(raw.get("storage", "sqlite:///nntune.db"), raw.get("study", "digits-mlp"))
-            stored = rec.attrs.get("config")
+            stored = _stored(rec.attrs)
     else:
         url, name = storage or "sqlite:///nntune.db", study or "digits-mlp"
         _, rec = open_stored(url, name)
-        if not isinstance(rec.attrs.get("config"), dict):
+        kept = _stored(rec.attrs)
+        if kept is None:
             raise ConfigError("config", f"study {name!r} stores no config; give the YAML it was tuned with")
-        raw = {**rec.attrs["config"], "storage": url, "study": name}
+        raw = {**kept, "storage": url, "study": name}
     cfg = parse_config(raw, str(config) if config else "stored")
     if isinstance(stored, dict):
         from nntune.config_compare import check_same_model
 
         check_same_model(cfg, stored)
     return cfg
+
+
+def _stored(attrs: Any) -> dict[str, Any] | None:
+    """The config a study keeps: ``nntune tune``'s, or the one ``nntune babysit`` started it with."""
+    for kept in (attrs.get("config"), (attrs.get("babysit") or {}).get("config")):
+        if isinstance(kept, dict):
+            return kept
+    return None
 
 
 def export_model(
