@@ -314,7 +314,8 @@ def save_trial_model(path: str | Path, model: torch.nn.Module, study: Study, cfg
     params = trial_hyperparameters(cfg, trial.params, epochs)
     return save_model_file(path, model, params, splits, study=study.study_name, trial=trial.number,
                            validation=trial.value, test=test, field=field,
-                           resize=eval_size(cfg.task.augment, params) if cfg.task.augment else None)
+                           resize=eval_size(cfg.task.augment, params) if cfg.task.augment else None,
+                           data=cfg.task.data)
 
 
 def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTrial, *,

@@ -228,6 +228,7 @@ def lab(
 
 
 app.command("export-model")(cli_model.export_model)
+app.command()(cli_model.predict)
 app.command()(cli_studies.dashboard)
 app.command()(cli_studies.studies)
 app.command()(cli_studies.export)

@@ -93,3 +93,42 @@ def export_model(
           f"written to {path}; the test split stays shut", file=sys.stderr if json_out else sys.stdout)
     if json_out:
         print(json.dumps({"study": cfg.study, "trial": chosen.number, "path": str(path)}), flush=True)
+
+
+def predict(
+    model: Path = typer.Argument(..., help="A model file (nntune tune's models/STUDY.pt, or export-model's)."),
+    inputs: Path = typer.Argument(..., help="New rows: a CSV with the training's columns, or an .npz file of x."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write: .csv, .parquet or .json "
+                                          "(default: CSV on stdout)."),
+) -> None:
+    """A model file's predictions for new data: each row's prediction, and each class's
+    probability for a classification."""
+    import io
+
+    from nntune.model_file import load_model
+    from nntune.predict import predict_file
+    from nntune.studies import export_format
+
+    try:
+        fmt = export_format(output)
+    except ConfigError:
+        raise ConfigError("--output", f"write .csv, .parquet or .json, got {output.name!r}") from None
+    if output is not None:
+        check_writable_file(output, "--output")
+    table = predict_file(load_model(model), inputs)
+    if fmt == "json":
+        data = table.to_json(orient="records").encode() + b"\n"
+    elif fmt == "parquet":
+        buf = io.BytesIO()
+        table.to_parquet(buf, index=False)
+        data = buf.getvalue()
+    else:
+        data = table.to_csv(index=False).encode()
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    from nntune._files import write_atomic
+
+    write_atomic(output, data, field="--output")
+    print(f"{len(table)} predictions written to {output}", file=sys.stderr)

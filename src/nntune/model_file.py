@@ -26,7 +26,7 @@ FORMAT = "nntune-model/1"
 def save_model_file(path: str | Path, model: nn.Module, params: Mapping[str, Any], splits: Any, *,
                     study: str, trial: int, validation: float | None = None,
                     test: Mapping[str, Any] | None = None, resize: Sequence[int] | None = None,
-                    field: str | None = None) -> Path:
+                    data: Any = None, field: str | None = None) -> Path:
     """Write ``model`` (its state on the CPU) with everything :func:`load_model` needs;
     ``resize``: the (height, width) its evaluation batches were resized to."""
     info = splits.info if isinstance(getattr(splits, "info", None), Mapping) else {}
@@ -43,6 +43,7 @@ def save_model_file(path: str | Path, model: nn.Module, params: Mapping[str, Any
         "normalization": info.get("normalization"),
         "target": {"mean": float(splits.target_mean), "std": float(splits.target_std)},
         "resize": None if resize is None else [int(d) for d in resize],
+        "data": data if isinstance(data, (str, Mapping)) else None,  # task.data: how new inputs are read
         "study": study,
         "trial": int(trial),
         "validation": validation,
@@ -124,7 +125,8 @@ def load_model(path: str | Path, *, map_location: str | torch.device = "cpu") ->
     network = build_model(payload["params"], shape, payload["n_outputs"])
     network.load_state_dict(payload["model"])
     shift, scale = _stats(payload.get("normalization"), shape)
-    meta = {k: payload.get(k) for k in ("study", "trial", "validation", "test", "feature_names")}
+    meta = {k: payload.get(k) for k in ("study", "trial", "validation", "test", "feature_names", "data",
+                                        "input_shape")}
     model = TunedModel(network, shift, scale, payload["target"]["mean"], payload["target"]["std"],
                        task_type=payload["task_type"], classes=payload.get("classes", []),
                        params=payload["params"], meta=meta, resize=payload.get("resize"))

@@ -1,0 +1,97 @@
+"""``nntune predict``: a model file's predictions for new rows, read the way its training data
+was (a CSV's text columns one-hot encoded to the same columns; an npz file's ``x``), written
+as a table: the prediction, and each class's probability for a classification."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from nntune.exceptions import ConfigError
+from nntune.model_file import TunedModel
+
+BATCH = 4096
+
+
+def csv_inputs(path: Path, feature_names: Sequence[str], data: Any) -> tuple[pd.DataFrame, torch.Tensor]:
+    """The CSV's rows and their inputs in the training columns' order: numbers as they are,
+    text columns one-hot with the training's column names (a value the training never saw
+    is all zeros). A column the model needs and the file lacks is an error."""
+    spec = data if isinstance(data, Mapping) else {}
+    try:
+        table = pd.read_csv(path, sep=spec.get("sep", ","))
+    except (OSError, pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise ConfigError("input", f"cannot read {path} as CSV: {str(err).strip()}") from None
+    target = spec.get("target")
+    features = list(spec.get("features") or [c for c in table.columns if c != target])
+    absent = [c for c in features if c not in table.columns]
+    if absent:
+        raise ConfigError("input", f"{path.name} lacks the columns {absent} the model was trained on")
+    frame = pd.get_dummies(table[features], dtype=np.float32)
+    text = [c for c in features if not pd.api.types.is_numeric_dtype(table[c])]
+    needed = [f for f in feature_names if f not in frame.columns and not any(f.startswith(f"{c}_") for c in text)]
+    if needed:
+        raise ConfigError("input", f"{path.name} gives no column {needed[0]!r} the model was trained on")
+    x = frame.reindex(columns=list(feature_names), fill_value=0.0).to_numpy(dtype=np.float32)
+    if np.isnan(x).any():
+        rows = sorted({int(r) for r in np.nonzero(np.isnan(x))[0]})[:5]
+        raise ConfigError("input", f"{path.name} has missing values (rows {rows})")
+    return table, torch.from_numpy(x)
+
+
+def npz_inputs(path: Path, data: Any) -> torch.Tensor:
+    """The ``x`` array (or the name the training data used) of an npz file, as the npz
+    loader reads it."""
+    from nntune.train.datasets_npz import _inputs
+
+    spec = data if isinstance(data, Mapping) else {}
+    name = str(spec.get("x", "x"))
+    try:
+        arrays = np.load(path, allow_pickle=False)
+        if name not in arrays.files:
+            raise ConfigError("input", f"{path.name} has no array {name!r}; it has {sorted(arrays.files)}")
+        x, modality = _inputs(arrays[name], "input")
+    except (OSError, ValueError, EOFError) as err:
+        if isinstance(err, ConfigError):
+            raise
+        raise ConfigError("input", f"cannot read {path} as a numpy .npz file: {err}") from None
+    t = torch.from_numpy(np.ascontiguousarray(x))
+    return t.float().div_(255.0) if t.dtype == torch.uint8 else t.float()
+
+
+def predictions(model: TunedModel, x: torch.Tensor) -> pd.DataFrame:
+    """One row per input: ``prediction`` (a class name or a value) and, for a
+    classification, ``p_<class>`` for each class."""
+    shape = tuple(model.meta.get("input_shape") or ())
+    if shape and tuple(x.shape[1:]) != shape:
+        raise ConfigError("input", f"inputs of shape {tuple(x.shape[1:])}, the model takes {shape}")
+    with torch.no_grad():
+        out = torch.cat([model(x[i:i + BATCH]) for i in range(0, len(x), BATCH)]) if len(x) else torch.empty(0)
+    if model.task_type == "regression":
+        values = out.reshape(len(x), -1).numpy()
+        if values.shape[1] == 1:
+            return pd.DataFrame({"prediction": values[:, 0]})
+        return pd.DataFrame({f"prediction_{i}": values[:, i] for i in range(values.shape[1])})
+    probs = torch.softmax(out, dim=-1).numpy()
+    names = model.classes or [str(i) for i in range(probs.shape[1])]
+    table = pd.DataFrame({"prediction": [names[i] for i in probs.argmax(axis=1)]})
+    for i, name in enumerate(names):
+        table[f"p_{name}"] = probs[:, i]
+    return table
+
+
+def predict_file(model: TunedModel, path: Path) -> pd.DataFrame:
+    """The predictions for a CSV (its rows, then the prediction columns) or an npz file."""
+    if not path.is_file():
+        raise ConfigError("input", f"no such file: {path}")
+    if path.suffix.lower() == ".npz":
+        return predictions(model, npz_inputs(path, model.meta.get("data")))
+    if not model.meta.get("feature_names"):
+        raise ConfigError("input", "the model was trained on images; give them as an .npz file of x")
+    table, x = csv_inputs(path, model.meta["feature_names"], model.meta.get("data"))
+    return pd.concat([table.reset_index(drop=True), predictions(model, x)], axis=1)

@@ -1,0 +1,84 @@
+"""``nntune predict``: a model file's predictions for new rows, read as its training data was."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import nntune
+from nntune.exceptions import ConfigError
+from nntune.predict import predict_file
+
+
+@pytest.fixture(scope="module")
+def houses(tmp_path_factory):
+    """A CSV classification with a text column, tuned once: (folder, model file)."""
+    folder = tmp_path_factory.mktemp("houses")
+    rng = np.random.default_rng(0)
+    n = 300
+    size = rng.uniform(30, 200, n)
+    area = rng.choice(["north", "south", "east"], n)
+    price = np.where(size + np.where(area == "south", 60, 0) > 130, "high", "low")
+    pd.DataFrame({"size": size, "area": area, "rooms": rng.integers(1, 6, n), "price": price}).to_csv(
+        folder / "houses.csv", index=False)
+    summary = nntune.tune({"study": "houses", "storage": f"sqlite:///{folder / 'h.db'}",
+                           "task": {"data": {"kind": "csv", "path": str(folder / "houses.csv"), "target": "price"}},
+                           "search": {"trials": 2, "sampler": "random"},
+                           "space": {"lr": {"type": "float", "low": 3e-3, "high": 3e-2, "log": True}},
+                           "fixed": {"epochs": 15, "optimizer": "adam"}},
+                          report=False, model_file=folder / "houses.pt")
+    return folder, summary.model_path
+
+
+def test_a_csv_is_encoded_as_the_training_was(houses):
+    folder, path = houses
+    model = nntune.load_model(path)
+    new = pd.DataFrame({"rooms": [2, 3, 4], "area": ["south", "west", "north"], "size": [100.0, 150.0, 40.0]})
+    new.to_csv(folder / "new.csv", index=False)  # columns reordered, no target, an area never seen
+    table = predict_file(model, folder / "new.csv")
+    assert list(table.columns) == ["rooms", "area", "size", "prediction", "p_high", "p_low"]
+    assert np.allclose(table[["p_high", "p_low"]].sum(axis=1), 1.0, atol=1e-5)
+    assert set(table["prediction"]) <= {"high", "low"}
+    train = predict_file(model, folder / "houses.csv")
+    assert (train["prediction"] == train["price"]).mean() > 0.8  # it learned the rule
+
+
+def test_predict_on_the_command_line(houses, call_cli, tmp_path):
+    folder, path = houses
+    code, out, err = call_cli("predict", str(path), str(folder / "houses.csv"), "-o", str(tmp_path / "p.json"))
+    assert code == 0, err
+    rows = json.loads((tmp_path / "p.json").read_text())
+    assert len(rows) == 300 and {"prediction", "p_high", "p_low", "price"} <= set(rows[0])
+    code, out, _ = call_cli("predict", str(path), str(folder / "houses.csv"))
+    assert code == 0 and out.splitlines()[0].endswith("prediction,p_high,p_low")
+    pd.DataFrame({"size": [1.0], "area": ["north"]}).to_csv(tmp_path / "short.csv", index=False)
+    pd.DataFrame({"size": [1.0, None], "area": ["north"] * 2, "rooms": [1, 2]}).to_csv(tmp_path / "gap.csv", index=False)
+    for args, says in (((str(tmp_path / "short.csv"),), "input: short.csv gives no column 'rooms' the model was trained on"),
+                       ((str(tmp_path / "gap.csv"),), "input: gap.csv has missing values (rows [1])"),
+                       ((str(tmp_path / "none.csv"),), "input: no such file"),
+                       ((str(folder / "houses.csv"), "-o", "p.xlsx"), "--output: write .csv, .parquet or .json")):
+        code, out, err = call_cli("predict", str(path), *args)
+        assert code == 2 and err.startswith(f"nntune: error: {says}") and len(err.splitlines()) == 1, err
+
+
+def test_images_from_an_npz_file(tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.arange(60) % 2
+    x = (rng.uniform(0, 60, (60, 8, 8)) + y[:, None, None] * 150).astype(np.uint8)
+    np.savez(tmp_path / "img.npz", x=x, y=y)
+    summary = nntune.tune({"study": "img", "storage": f"sqlite:///{tmp_path / 'i.db'}",
+                           "task": {"data": {"kind": "npz", "path": str(tmp_path / "img.npz")}, "model": "cnn"},
+                           "search": {"trials": 1}, "space": {}, "fixed": {"epochs": 3, "optimizer": "adam"}},
+                          report=False, model_file=tmp_path / "img.pt")
+    model = nntune.load_model(summary.model_path)
+    np.savez(tmp_path / "new.npz", x=x[:10])
+    table = predict_file(model, tmp_path / "new.npz")
+    assert len(table) == 10 and (table["prediction"].astype(int) == y[:10]).mean() >= 0.8
+    np.savez(tmp_path / "wrong.npz", x=np.zeros((2, 6, 6), dtype=np.uint8))
+    with pytest.raises(ConfigError, match=r"inputs of shape \(1, 6, 6\), the model takes \(1, 8, 8\)"):
+        predict_file(model, tmp_path / "wrong.npz")
+    with pytest.raises(ConfigError, match="trained on images; give them as an .npz file"):
+        predict_file(model, tmp_path / "img.pt")
