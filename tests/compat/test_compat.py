@@ -97,3 +97,9 @@ def test_fixed_trial_and_importance_evaluators(both):
     ref, ours = both("fixed_trial_importance.py")
     assert ours == ref
     assert ours["fanova_order"] == ["c", "x", "y"] and ours["missing_param"] == "ValueError"
+
+
+def test_journal_storage_shared_by_two_processes(both):
+    ref, ours = both("journal.py")
+    assert ours == ref
+    assert ours["numbers"] == list(range(12)) and ours["exit_codes"] == [0, 0]

@@ -2,7 +2,7 @@ import pytest
 
 from nntune.storage import InMemoryStorage, SQLStorage
 
-STORAGES = ["memory", "sqlite-file", "sqlite-memory", "postgresql"]
+STORAGES = ["memory", "sqlite-file", "sqlite-memory", "postgresql", "journal"]
 
 
 @pytest.fixture(params=STORAGES)
@@ -10,6 +10,10 @@ def storage(request, tmp_path):
     """Every storage nntune has; PostgreSQL is a real server (skipped without its binaries)."""
     if request.param == "memory":
         return InMemoryStorage()
+    if request.param == "journal":
+        from nntune.storage.journal import JournalStorage
+
+        return JournalStorage(tmp_path / "contract.log")
     if request.param == "sqlite-file":
         return SQLStorage(f"sqlite:///{tmp_path / 'contract.db'}")
     if request.param == "postgresql":

@@ -36,13 +36,21 @@ __all__ = [
 
 
 def get_storage(url: str | Storage | None) -> Storage:
-    """``None`` or ``"memory"``: in-process; ``sqlite:///file.db`` or ``postgresql://...``: SQL."""
+    """``None`` or ``"memory"``: in-process; ``sqlite:///file.db`` or ``postgresql://...``: SQL;
+    ``journal:///path/file.log``: one append-only file (:mod:`nntune.storage.journal`)."""
     if url is None or url == "memory":
         return InMemoryStorage()
     if not isinstance(url, str):
         return url
     if "://" not in url:
         raise ConfigError("storage", f"expected a URL such as sqlite:///nntune.db, got {url!r}")
+    if url.startswith("journal://"):  # journal:///abs/path.log or journal://relative/path.log
+        from nntune.storage.journal import JournalStorage
+
+        path = url[len("journal://"):]
+        if not path:
+            raise ConfigError("storage", "journal:// needs a file: journal:///path/to/study.log")
+        return JournalStorage(path)
     try:
         return SQLStorage(url)
     except ConfigError:
@@ -55,6 +63,8 @@ def get_storage(url: str | Storage | None) -> Storage:
 def existing_storage(url: str | Storage) -> Storage:
     """The storage at ``url`` for a command that reads a study: an SQLite file that does not
     exist is a ConfigError, never a new empty database."""
+    if isinstance(url, str) and url.startswith("journal://") and not Path(url[len("journal://"):]).expanduser().is_file():
+        raise ConfigError("storage", f"no such journal file: {url[len('journal://'):]}")
     if isinstance(url, str) and url.startswith("sqlite:"):
         from sqlalchemy.engine import make_url
 

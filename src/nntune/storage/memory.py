@@ -58,7 +58,8 @@ def _plain(obj: Any) -> Any:
 class InMemoryStorage:
     url = "memory"
 
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self._clock = clock  # when each change happened (a journal replays changes at their own time)
         self._lock = threading.RLock()
         self._studies: dict[int, StudyRecord] = {}
         self._trials: dict[int, list[FrozenTrial]] = {}
@@ -82,7 +83,7 @@ class InMemoryStorage:
                 raise DuplicatedStudyError(f"study {name!r} already exists")
             sid = max(self._studies, default=0) + 1
             self._studies[sid] = StudyRecord(sid, name, direction, _json(dict(attrs or {})),
-                                             utcnow())
+                                             self._clock())
             self._trials[sid] = []
             self._tests[sid] = []
             self._waiting[sid] = []
@@ -157,7 +158,7 @@ class InMemoryStorage:
         t = self._lookup(study_id, number)
         if number < len(self._views.get(study_id, ())):
             self._stale.setdefault(study_id, set()).add(number)
-        self._updated.setdefault(study_id, {})[number] = utcnow()
+        self._updated.setdefault(study_id, {})[number] = self._clock()
         return t
 
     def _running(self, study_id: int, number: int) -> FrozenTrial:
@@ -173,12 +174,12 @@ class InMemoryStorage:
         with self._lock:
             trials = self._trials[study_id]
             number = len(trials)
-            self._updated.setdefault(study_id, {})[number] = utcnow()
+            self._updated.setdefault(study_id, {})[number] = self._clock()
             trials.append(FrozenTrial(
                 number=number, state=TrialState(state), params=_json(dict(params or {})),
                 distributions=dict(distributions or {}),
                 system_attrs=_json(dict(system_attrs or {})),
-                datetime_start=utcnow() if state == TrialState.RUNNING else None))
+                datetime_start=self._clock() if state == TrialState.RUNNING else None))
             if state == TrialState.WAITING:
                 heapq.heappush(self._waiting[study_id], number)
             return number
@@ -202,7 +203,7 @@ class InMemoryStorage:
             t = self._trial(study_id, number)
             if system_attrs:
                 t.system_attrs.update(_json(dict(system_attrs)))
-            self._heartbeats[(study_id, number)] = t.datetime_start or utcnow()
+            self._heartbeats[(study_id, number)] = t.datetime_start or self._clock()
             # What the caller needs of a trial that just started: no metrics, fresh dicts.
             return FrozenTrial(number=number, state=t.state, params=_json(t.params),
                                system_attrs=_json(t.system_attrs), datetime_start=t.datetime_start)
@@ -220,12 +221,12 @@ class InMemoryStorage:
                 self._heartbeats.pop((study_id, number), None)
             else:
                 t.state, t.system_attrs, t.error, t.value = state, attrs, error, None
-                t.datetime_complete = utcnow()
+                t.datetime_complete = self._clock()
             return state
 
     def recover_stale_trials(self, study_id: int, grace_seconds: float, *, max_retries: int = 0,
                              now: datetime | None = None) -> dict[int, TrialState]:
-        cutoff = (now or utcnow()) - timedelta(seconds=float(grace_seconds))
+        cutoff = (now or self._clock()) - timedelta(seconds=float(grace_seconds))
         reason = f"no heartbeat for {grace_seconds:g}s: its worker vanished"
         with self._lock:
             stale = [t.number for t in self._trials[study_id] if t.state == TrialState.RUNNING
@@ -245,7 +246,7 @@ class InMemoryStorage:
         waiting.remove(number)
         heapq.heapify(waiting)
         t = self._trial(study_id, number)
-        t.state, t.datetime_start = TrialState.RUNNING, utcnow()
+        t.state, t.datetime_start = TrialState.RUNNING, self._clock()
         if system_attrs:
             t.system_attrs.update(_json(dict(system_attrs)))
         self._heartbeats[(study_id, number)] = t.datetime_start
@@ -259,7 +260,7 @@ class InMemoryStorage:
                 return None
             t = self._trial(study_id, heapq.heappop(waiting))
             t.state = TrialState.RUNNING
-            t.datetime_start = utcnow()
+            t.datetime_start = self._clock()
             return t.number
 
     def set_trial_params(self, study_id: int, number: int, params: Mapping[str, Any],
@@ -273,7 +274,7 @@ class InMemoryStorage:
                metrics: Mapping[str, Any] | None = None) -> None:
         with self._lock:
             t = self._running(study_id, number)
-            self._heartbeats[(study_id, number)] = utcnow()
+            self._heartbeats[(study_id, number)] = self._clock()
             if value is not None and math.isfinite(value):
                 t.intermediate_values[int(step)] = float(value)
             if metrics is not None:
@@ -297,7 +298,7 @@ class InMemoryStorage:
         with self._lock:
             if self._lookup(study_id, number).state != TrialState.RUNNING:
                 self._running(study_id, number)  # raises TrialStateError
-            self._heartbeats[(study_id, number)] = utcnow()
+            self._heartbeats[(study_id, number)] = self._clock()
 
     def finish_trial(self, study_id: int, number: int, state: TrialState, value: float | None = None,
                      error: str | None = None) -> FrozenTrial:
@@ -308,7 +309,7 @@ class InMemoryStorage:
             t = self._running(study_id, number)
             finite = value is not None and math.isfinite(value)
             t.state, t.value, t.error = state, (float(value) if finite else None), error
-            t.datetime_complete = utcnow()
+            t.datetime_complete = self._clock()
             return self._copy(t, False)
 
     def get_trial(self, study_id: int, number: int, *, with_metrics: bool = True) -> FrozenTrial:
@@ -368,7 +369,7 @@ class InMemoryStorage:
             if t.state not in (TrialState.RUNNING, TrialState.WAITING):
                 raise TrialStateError(f"trial {number} is {t.state.value}, not running")
             values = _json(dict(changes))
-            now, added = utcnow(), []
+            now, added = self._clock(), []
             for param, new in values.items():
                 self._change_ids += 1
                 added.append(ParamChange(self._change_ids, number, param, new, who, now))
@@ -398,7 +399,7 @@ class InMemoryStorage:
                                metrics: Mapping[str, Any]) -> int:
         with self._lock:
             evals = self._tests[study_id]
-            evals.append({"trial": trial_number, "time": utcnow(), "metrics": _json(dict(metrics))})
+            evals.append({"trial": trial_number, "time": self._clock(), "metrics": _json(dict(metrics))})
             return len(evals)
 
     def get_test_evaluations(self, study_id: int) -> list[dict[str, Any]]:

@@ -1,0 +1,177 @@
+"""A storage in one append-only file, as Optuna's ``JournalStorage``: for several processes
+on one machine or on a shared file system, with no database server.
+
+Every change is one JSON line: the storage method, its arguments and the time it happened.
+A process replays the lines it has not read yet into its own :class:`InMemoryStorage`
+before each read, so every process sees the same history; a change is made under an
+exclusive ``flock`` on the file, after replaying, so changes apply in the file's order
+everywhere. The replay runs each change at its own recorded time (the memory storage's
+injected clock), so start times, heartbeats and stale-trial recovery agree between
+processes. A change whose outcome is not a function of the history (``merge_study_attr``'s
+callable) is written as its result.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from nntune.exceptions import ConfigError
+from nntune.space import Distribution, dist_from_json
+from nntune.storage._base import utcnow
+from nntune.storage.memory import InMemoryStorage
+
+# The storage's changes; everything else it offers is a read.
+WRITES = frozenset({
+    "create_study", "delete_study", "set_study_attr", "create_trial", "claim_trial", "claim_waiting_trial",
+    "recover_trial", "recover_stale_trials", "set_trial_params", "report", "set_trial_user_attr",
+    "set_trial_user_attrs", "set_trial_system_attr", "heartbeat", "finish_trial", "add_param_changes",
+    "take_param_changes", "record_test_evaluation",
+})
+READS = frozenset({
+    "load_study", "list_studies", "study_summaries", "get_trial", "get_trials", "get_trials_since",
+    "get_param_changes", "get_test_evaluations",
+})
+
+
+def _encode(value: Any) -> Any:
+    """Arguments as JSON: distributions, states and times tagged so they come back as themselves."""
+    if isinstance(value, Distribution):
+        return {"__dist__": value.to_json()}
+    if isinstance(value, Enum):
+        return {"__enum__": value.value}
+    if isinstance(value, datetime):
+        return {"__time__": value.isoformat()}
+    if isinstance(value, Mapping):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_encode(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()  # numpy scalars
+    return value
+
+
+def _decode(value: Any) -> Any:
+    from nntune.trial import TrialState
+
+    if isinstance(value, dict):
+        if "__dist__" in value and len(value) == 1:
+            return dist_from_json(value["__dist__"])
+        if "__enum__" in value and len(value) == 1:
+            return TrialState(value["__enum__"])
+        if "__time__" in value and len(value) == 1:
+            return datetime.fromisoformat(value["__time__"])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+class JournalStorage:
+    """Studies kept in the journal file at ``path`` (created when missing)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path).expanduser().absolute()
+        if self.path.is_dir():
+            raise ConfigError("storage", f"{self.path} is a folder; a journal is a file")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.touch(exist_ok=True)
+        except OSError as err:
+            raise ConfigError("storage", f"cannot open the journal {self.path}: {err.strerror or err}") from None
+        self.url = f"journal://{self.path}"  # the path is absolute: journal:///...
+        self._at: datetime | None = None  # the time of the change being applied
+        self._mem = InMemoryStorage(clock=lambda: self._at or utcnow())
+        self._read = 0  # bytes of the file replayed so far
+        self._lock = threading.RLock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path}  # a worker process replays the file itself
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["path"])  # type: ignore[misc]
+
+    # the file ---------------------------------------------------------------------------
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        with open(self.path, "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _replay(self) -> None:
+        """Apply the lines written since the last replay; a line still being written (no
+        newline yet) waits for the next one."""
+        with open(self.path, "rb") as handle:
+            handle.seek(self._read)
+            data = handle.read()
+        end = data.rfind(b"\n") + 1
+        offset = self._read
+        for line in data[:end].splitlines(keepends=True):
+            if line.strip():
+                try:
+                    change = json.loads(line)
+                except ValueError:
+                    raise ConfigError("storage", f"{self.path}: the line at byte {offset} is not a journal "
+                                                 "entry (the file was changed by something else)") from None
+                self._apply(change)
+            offset += len(line)
+            self._read = offset
+
+    def _apply(self, change: Mapping[str, Any]) -> Any:
+        self._at = datetime.fromisoformat(change["t"])
+        try:
+            return getattr(self._mem, change["m"])(*_decode(change["a"]), **_decode(change["k"]))
+        finally:
+            self._at = None
+
+    def _change(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        with self._lock, self._exclusive():
+            self._replay()
+            return self._append(method, args, kwargs)
+
+    def _append(self, method: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
+        """Apply a change to the replayed history and write it (the file lock held)."""
+        change = {"m": method, "t": utcnow().isoformat(), "a": _encode(args), "k": _encode(kwargs)}
+        line = (json.dumps(change, separators=(",", ":")) + "\n").encode()
+        result = self._apply(change)  # a change the history refuses raises here, and is not written
+        with open(self.path, "r+b") as handle:
+            # Past the last whole line there can only be what a writer killed mid-line left
+            # (we hold the lock): it never became a change, so it goes.
+            handle.truncate(self._read)
+            handle.seek(self._read)
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+        self._read += len(line)
+        return result
+
+    # the storage ------------------------------------------------------------------------
+    def merge_study_attr(self, study_id: int, key: str, merge: Callable[[Any], Any]) -> Any:
+        """``merge`` runs once, here, under the file lock; the journal keeps its result."""
+        with self._lock, self._exclusive():
+            self._replay()
+            value = self._mem.merge_study_attr(study_id, key, merge)  # a KeyError for no such study
+            self._append("set_study_attr", (study_id, key, value), {})
+            return value
+
+    def __getattr__(self, name: str) -> Any:
+        if name in WRITES:
+            return lambda *args, **kwargs: self._change(name, *args, **kwargs)
+        if name in READS:
+            def read(*args: Any, **kwargs: Any) -> Any:
+                with self._lock:
+                    self._replay()
+                    return getattr(self._mem, name)(*args, **kwargs)
+            return read
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")

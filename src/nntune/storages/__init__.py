@@ -1,0 +1,115 @@
+"""Storages by Optuna's names: ``RDBStorage(url, heartbeat_interval=, grace_period=,
+failed_trial_callback=)``, ``RetryFailedTrialCallback(max_retry=)`` and
+``JournalStorage(journal.JournalFileBackend(path))`` (one append-only file, no server).
+
+``RDBStorage`` is nntune's SQL storage with Optuna's heartbeat settings: while a trial of
+``Study.optimize`` runs, a thread beats every ``heartbeat_interval`` seconds, and before each
+trial starts, trials silent for ``grace_period`` seconds (their process died) are recovered.
+With ``RetryFailedTrialCallback(max_retry=n)`` such a trial runs again, at most ``n`` times,
+under its own number (nntune re-queues it; Optuna fails it and enqueues a copy); any other
+callback is called with the study and the failed trial.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from nntune.exceptions import ConfigError
+from nntune.storage import InMemoryStorage, SQLStorage, Storage
+from nntune.storage.journal import JournalStorage as _Journal
+from nntune.storages import journal  # noqa: F401 (storages.journal.JournalFileBackend, as Optuna's)
+from nntune.trial import FrozenTrial
+
+
+class RetryFailedTrialCallback:
+    """Run a trial whose process died again, at most ``max_retry`` times (None: always)."""
+
+    def __init__(self, max_retry: int | None = None, inherit_intermediate_values: bool = False) -> None:
+        if max_retry is not None and (isinstance(max_retry, bool) or not isinstance(max_retry, int) or max_retry < 0):
+            raise ConfigError("max_retry", f"must be an integer >= 0 or None, got {max_retry!r}")
+        if inherit_intermediate_values:
+            raise ConfigError("inherit_intermediate_values", "a re-run trial starts its curve again")
+        self.max_retry = max_retry
+
+    @property
+    def max_retries(self) -> int:
+        return sys.maxsize if self.max_retry is None else self.max_retry
+
+    def __call__(self, study: Any, trial: FrozenTrial) -> None:
+        """Nothing to do after the fact: the storage re-queued the trial while retries were left."""
+
+    @staticmethod
+    def retried_trial_number(trial: FrozenTrial) -> int | None:
+        """The trial's own number once it has been re-run (nntune keeps the number)."""
+        return trial.number if trial.system_attrs.get("retries") else None
+
+    @staticmethod
+    def retry_history(trial: FrozenTrial) -> list[int]:
+        return [trial.number] * int(trial.system_attrs.get("retries", 0))
+
+
+FailedTrialCallback = Callable[[Any, FrozenTrial], None]
+
+
+class RDBStorage(SQLStorage):
+    """SQL storage (SQLite, PostgreSQL, ...) with Optuna's heartbeat arguments."""
+
+    def __init__(self, url: str, engine_kwargs: Mapping[str, Any] | None = None,
+                 skip_compatibility_check: bool = False, *, heartbeat_interval: int | None = None,
+                 grace_period: int | None = None, failed_trial_callback: FailedTrialCallback | None = None,
+                 skip_table_creation: bool = False,
+                 heartbeat_stale_trial_callback: FailedTrialCallback | None = None) -> None:
+        # Optuna 4.9 renamed failed_trial_callback to heartbeat_stale_trial_callback; take either.
+        failed_trial_callback = failed_trial_callback or heartbeat_stale_trial_callback
+        if heartbeat_interval is not None and not (isinstance(heartbeat_interval, (int, float)) and heartbeat_interval > 0):
+            raise ConfigError("heartbeat_interval", f"must be a number of seconds > 0, got {heartbeat_interval!r}")
+        if grace_period is not None and not (isinstance(grace_period, (int, float)) and grace_period > 0):
+            raise ConfigError("grace_period", f"must be a number of seconds > 0, got {grace_period!r}")
+        if heartbeat_interval is None and (grace_period is not None or failed_trial_callback is not None):
+            raise ConfigError("heartbeat_interval", "grace_period and failed_trial_callback need a heartbeat")
+        super().__init__(url, engine_kwargs=engine_kwargs)
+        self.heartbeat_interval = heartbeat_interval
+        # Optuna's default grace: twice the interval.
+        self.grace_period = grace_period if grace_period is not None or heartbeat_interval is None \
+            else 2 * heartbeat_interval
+        self.failed_trial_callback = failed_trial_callback
+
+
+def recover_silent_trials(study: Any) -> None:
+    """Before a trial starts: recover the study's trials silent past the storage's grace
+    period (re-queued under a ``RetryFailedTrialCallback``, else failed and reported to
+    the storage's ``failed_trial_callback``)."""
+    storage = study.storage
+    grace = getattr(storage, "grace_period", None)
+    if grace is None:
+        return
+    callback = getattr(storage, "failed_trial_callback", None)
+    retries = callback.max_retries if isinstance(callback, RetryFailedTrialCallback) else 0
+    outcome = storage.recover_stale_trials(study.id, grace, max_retries=retries)
+    if callback is not None and not isinstance(callback, RetryFailedTrialCallback):
+        for number, state in sorted(outcome.items()):
+            if state.value == "failed":
+                callback(study, storage.get_trial(study.id, number, with_metrics=False))
+
+
+class JournalStorage(_Journal):
+    """The journal storage (:mod:`nntune.storage.journal`) with Optuna's argument: a
+    ``journal.JournalFileBackend`` (or a file path)."""
+
+    def __init__(self, log_storage: Any) -> None:
+        path = getattr(log_storage, "file_path", log_storage)
+        if not isinstance(path, (str, os.PathLike)):
+            raise ConfigError("log_storage", f"give storages.journal.JournalFileBackend(path), got "
+                                             f"{type(log_storage).__name__}")
+        super().__init__(path)
+
+
+# Optuna 3's name for the journal file: ``JournalStorage(JournalFileStorage(path))``.
+JournalFileStorage = journal.JournalFileBackend
+
+
+__all__ = ["InMemoryStorage", "JournalFileStorage", "JournalStorage", "RDBStorage", "RetryFailedTrialCallback",
+           "Storage", "recover_silent_trials"]

@@ -1,0 +1,32 @@
+"""``storages.journal``, by Optuna's names: the file behind a ``JournalStorage``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from nntune.exceptions import ConfigError
+
+
+class JournalFileBackend:
+    """A journal file at ``file_path``. Changes are serialized with ``flock`` on the file
+    itself, so any ``lock_obj`` (Optuna's open or symlink lock) is accepted and not needed;
+    the file system must support ``flock`` (local disks do, and NFS from v4)."""
+
+    def __init__(self, file_path: str | os.PathLike[str], lock_obj: Any = None) -> None:
+        if not isinstance(file_path, (str, os.PathLike)) or not str(file_path):
+            raise ConfigError("file_path", f"give the journal file's path, got {file_path!r}")
+        self.file_path = os.fspath(file_path)
+        self.lock_obj = lock_obj
+
+
+class JournalFileOpenLock:
+    """Optuna's lock for file systems without ``flock``; nntune locks with ``flock``."""
+
+    def __init__(self, filepath: str, grace_period: int | None = 30) -> None:
+        self.filepath = filepath
+
+
+JournalFileSymlinkLock = JournalFileOpenLock
+
+__all__ = ["JournalFileBackend", "JournalFileOpenLock", "JournalFileSymlinkLock"]

@@ -1,0 +1,65 @@
+"""The journal storage beyond the contract every storage meets: several readers and writers
+of one file agree, times replay as they were, and a line torn by a killed writer is dropped."""
+
+from __future__ import annotations
+
+import pytest
+
+from nntune.exceptions import ConfigError
+from nntune.storage import get_storage
+from nntune.storage.journal import JournalStorage
+from nntune.trial import TrialState
+
+
+def test_two_handles_on_one_file_see_each_others_changes_at_their_times(tmp_path):
+    a, b = JournalStorage(tmp_path / "j.log"), get_storage(f"journal://{tmp_path / 'j.log'}")
+    sid = a.create_study("s", "minimize")
+    number = b.create_trial(sid)
+    a.report(sid, number, 1, 0.5)
+    started = a.get_trial(sid, number).datetime_start
+    assert b.get_trial(sid, number).datetime_start == started  # the writer's time, not the replay's
+    assert b.get_trial(sid, number).intermediate_values == {1: 0.5}
+    assert a.recover_stale_trials(sid, 3600) == {}  # its heartbeat is recent for both
+    assert b.recover_stale_trials(sid, 0.0, max_retries=1) == {number: TrialState.WAITING}
+    assert a.get_trial(sid, number).state == TrialState.WAITING
+    assert a.merge_study_attr(sid, "n", lambda v: (v or 0) + 1) == 1
+    assert b.merge_study_attr(sid, "n", lambda v: (v or 0) + 1) == 2 and a.load_study("s").attrs["n"] == 2
+
+
+def test_a_line_torn_by_a_killed_writer_is_dropped(tmp_path):
+    path = tmp_path / "j.log"
+    a = JournalStorage(path)
+    sid = a.create_study("s", "minimize")
+    with open(path, "ab") as f:
+        f.write(b'{"m":"create_trial","t":"2026-')  # a writer killed in the middle of its line
+    b = JournalStorage(path)
+    assert [r.name for r in b.list_studies()] == ["s"] and b.get_trials(sid) == []
+    number = b.create_trial(sid)  # the next change replaces the torn tail
+    assert number == 0 and path.read_bytes().count(b"\n") == 2
+    assert [t.number for t in JournalStorage(path).get_trials(sid)] == [0]
+
+
+def test_a_file_that_is_not_a_journal_is_one_line(tmp_path):
+    (tmp_path / "notes.log").write_text("hello\n")
+    with pytest.raises(ConfigError, match=r"^storage: .*notes.log: the line at byte 0 is not a journal entry"):
+        JournalStorage(tmp_path / "notes.log").list_studies()
+    with pytest.raises(ConfigError, match="is a folder; a journal is a file"):
+        JournalStorage(tmp_path)
+    from nntune.storage import existing_storage
+
+    with pytest.raises(ConfigError, match="no such journal file"):
+        existing_storage(f"journal://{tmp_path / 'missing.log'}")
+
+
+@pytest.mark.slow
+def test_nntune_tune_with_two_worker_processes_on_a_journal(run_cli, tmp_path):
+    import json
+
+    url = f"journal://{tmp_path / 'study.log'}"
+    done = run_cli("tune", "--storage", url, "--workers", "2", "--trials", "4", "--set", "fixed.epochs=2",
+                   "--set", "task.train_size=0.3", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["trials"]["complete"] == 4 and summary["test_evaluations"] == 1
+    listed = run_cli("studies", "--storage", url, "--json")
+    assert json.loads(listed.stdout)["studies"][0]["n_trials"] == 4
