@@ -103,3 +103,9 @@ def test_journal_storage_shared_by_two_processes(both):
     ref, ours = both("journal.py")
     assert ours == ref
     assert ours["numbers"] == list(range(12)) and ours["exit_codes"] == [0, 0]
+
+
+def test_cmaes_reaches_the_minimum_under_both(both):
+    pytest.importorskip("cmaes")  # Optuna's CMA-ES needs it; nntune's does not
+    ref, ours = both("cmaes.py")
+    assert ours == ref == {"states": ["COMPLETE"], "close_to_the_minimum": True}

@@ -10,6 +10,7 @@ from nntune.samplers._constraints import (
     is_feasible,
     violation,
 )
+from nntune.samplers._cmaes import CmaEsSampler
 from nntune.samplers._coarse_to_fine import CoarseToFineSampler, narrow
 from nntune.samplers._gp import GPSampler
 from nntune.samplers._grid import GridSampler
@@ -20,13 +21,13 @@ from nntune.samplers._qmc import QMCSampler
 from nntune.samplers._random import RandomSampler
 from nntune.samplers._tpe import TPESampler
 
-__all__ = ["ConstrainedView", "ConstraintsFunc", "constrained_view", "is_feasible", "violation", "NSGAIISampler", "ParetoView", "pareto_view", "BaseSampler", "BruteForceSampler", "PartialFixedSampler", "CoarseToFineSampler", "GPSampler", "GridSampler", "PriorSampler", "QMCSampler", "RandomSampler",
+__all__ = ["CmaEsSampler", "ConstrainedView", "ConstraintsFunc", "constrained_view", "is_feasible", "violation", "NSGAIISampler", "ParetoView", "pareto_view", "BaseSampler", "BruteForceSampler", "PartialFixedSampler", "CoarseToFineSampler", "GPSampler", "GridSampler", "PriorSampler", "QMCSampler", "RandomSampler",
            "Sampler", "TPESampler", "check_priors", "independent_draw", "make_sampler", "narrow", "resolve_seed",
            "trial_rng", "SAMPLERS"]
 
 SAMPLERS = {"random": RandomSampler, "grid": GridSampler, "qmc": QMCSampler,
             "coarse_to_fine": CoarseToFineSampler, "tpe": TPESampler, "gp": GPSampler,
-            "nsga2": NSGAIISampler}  # NSGA-II: for several objectives (task.metric a list)
+            "nsga2": NSGAIISampler, "cmaes": CmaEsSampler}  # NSGA-II: for several objectives (task.metric a list)
 
 
 def make_sampler(name: str, seed: int | None = None, **options: object) -> Sampler:
