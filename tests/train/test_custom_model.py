@@ -126,3 +126,18 @@ def test_nntune_tune_runs_it_on_two_workers_with_the_sealed_test(models: Path, r
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["trials"]["complete"] == 4 and set(summary["best"]["params"]) == {"lr", "hidden"}
     assert summary["test"]["accuracy"] > 0.5
+
+
+def test_an_edited_model_file_is_read_again(models: Path) -> None:
+    import os
+    import time
+
+    path = models / "edited.py"
+    path.write_text("from torch import nn\ndef build(input_shape, n_outputs, *, width=4):\n"
+                    "    return nn.Linear(input_shape[0], n_outputs)\n")
+    assert own_parameters(load_builder("edited.py:build")) == {"width": 4}
+    path.write_text("from torch import nn\ndef build(input_shape, n_outputs, *, depth=2):\n"
+                    "    return nn.Linear(input_shape[0], n_outputs)\n")
+    later = time.time() + 5
+    os.utime(path, (later, later))  # a new modification time, however coarse the file system's clock
+    assert own_parameters(load_builder("edited.py:build")) == {"depth": 2}

@@ -39,7 +39,7 @@ def is_custom(name: Any) -> bool:
 
 
 @functools.lru_cache(maxsize=64)
-def _load(name: str, cwd: str) -> Builder:
+def _load(name: str, cwd: str, mtime: float | None) -> Builder:
     where, _, attr = name.rpartition(":")
     if not where or not attr:
         raise ConfigError("model", f"{name!r}: expected module:name or file.py:name")
@@ -69,8 +69,15 @@ def _load(name: str, cwd: str) -> Builder:
 
 
 def load_builder(name: str) -> Builder:
-    """The callable ``name`` points at, imported once per process and working folder."""
-    return _load(name, os.getcwd())
+    """The callable ``name`` points at, imported once per process and working folder (a
+    ``file.py`` again when the file changed, as it does while a notebook's model is edited)."""
+    cwd = os.getcwd()
+    where = name.rpartition(":")[0]
+    mtime = None
+    if where.endswith(".py"):
+        path = Path(where) if Path(where).is_absolute() else Path(cwd) / where
+        mtime = path.stat().st_mtime if path.is_file() else None
+    return _load(name, cwd, mtime)
 
 
 def own_parameters(builder: Builder, name: str = "model") -> dict[str, Any]:
