@@ -272,6 +272,14 @@ def test_engine_overhead_times_the_bare_loop_and_fit(capsys) -> None:
     assert "ratio fit / bare        " in out and "(goal <= 1.10)" in out
 
 
+def test_journal_writes_and_reads_both_storages(capsys) -> None:
+    bench = load_benchmark("journal.py", "journal_bench")
+    results = bench.main(["--trials", "3", "--epochs", "2"])
+    assert list(results) == ["journal", "sqlite"]
+    assert all(sane(r["write_s"]) and sane(r["file_mb"]) and sane(r["first_read_s"]) for r in results.values())
+    assert "| journal |" in capsys.readouterr().out
+
+
 def test_thread_crossover_times_each_run_on_one_and_two_threads(capsys, threads_put_back) -> None:
     bench = load_benchmark("thread_crossover.py", "thread_crossover_bench")
     rows = bench.main(["--units", "64", "--k", "2", "--repeats", "1", "--epochs", "1"])
