@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 import pytest
 
@@ -28,7 +29,7 @@ def study():
 
 def test_every_plot_is_a_plotly_figure_with_the_trials(study):
     figures = {name: getattr(vis, name)(study) for name in vis.__all__ if name.startswith("plot_")
-               and name != "plot_pareto_front"}
+               and name not in ("plot_pareto_front", "plot_hypervolume_history")}
     assert all(isinstance(f, go.Figure) and f.data for f in figures.values())
     history = figures["plot_optimization_history"]
     assert len(history.data[0].x) == 24
@@ -54,6 +55,30 @@ def test_the_importance_plot_draws_any_evaluators_shares(study):
     fig = vis.plot_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=0))
     bars = fig.data[0]
     assert dict(zip(bars.y, bars.x)) == pytest.approx(shares) and list(bars.y)[-1] == "y"
+
+
+def test_plot_rank_colors_every_pair_by_the_values_rank(study):
+    fig = vis.plot_rank(study, params=["x", "y"])
+    (splom,) = fig.data
+    assert [d["label"] for d in splom.dimensions] == ["log10 x", "y"]
+    best = min(range(len(splom.marker.color)), key=lambda i: splom.marker.color[i])
+    assert splom.marker.color[best] == 0.0 and splom.text[best].endswith(f"Objective Value {study.best_value:.4g}")
+
+
+def test_the_hypervolume_history_of_two_objectives():
+    from nntune._hypervolume import hypervolume
+
+    s = nntune.create_study(directions=["maximize", "minimize"], sampler=nntune.samplers.RandomSampler(seed=0))
+    s.optimize(lambda t: (t.suggest_float("a", 0, 1), t.suggest_float("b", 0, 1)), n_trials=12)
+    fig = vis.plot_hypervolume_history(s, reference_point=[0.0, 1.0])
+    volumes = list(fig.data[0].y)
+    front = np.array([[-t.values[0], t.values[1]] for t in s.best_trials])
+    assert volumes[-1] == pytest.approx(hypervolume(front, np.array([0.0, 1.0])))
+    assert all(b >= a for a, b in zip(volumes, volumes[1:])) and list(fig.data[0].x) == list(range(12))
+    with pytest.raises(ValueError, match="reference_point needs 2 finite values"):
+        vis.plot_hypervolume_history(s, reference_point=[1.0])
+    with pytest.raises(ValueError, match="several objectives"):
+        vis.plot_hypervolume_history(nntune.create_study(), reference_point=[1.0])
 
 
 def test_several_objectives_need_a_target_except_for_the_front():

@@ -136,11 +136,42 @@ def plot_pareto_front(study: Any, *, target_names: Sequence[str] | None = None,
     return figures.pareto_figure(data)
 
 
+def plot_rank(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
+              target_name: str = "Objective Value") -> Any:
+    """Every pair of parameters, each complete trial colored by the rank of its value."""
+    trials = _trials(study, target)
+    data = parallel_data(trials, _space(study, trials, params))
+    if not data["value"]:
+        raise ValueError("plot_rank needs complete trials")
+    return figures.rank_figure(data, target_name, _direction(study, target))
+
+
+def plot_hypervolume_history(study: Any, reference_point: Sequence[float]) -> Any:
+    """The hypervolume of the complete feasible trials' values (a study of several
+    objectives), bounded by ``reference_point`` in the objectives' own units, after each
+    trial."""
+    import numpy as np
+
+    from nntune._hypervolume import hypervolume_history
+    from nntune.samplers import is_feasible
+
+    if not study.is_multi_objective:
+        raise ValueError("the hypervolume needs a study of several objectives (create_study(directions=[...]))")
+    sign = np.array([-1.0 if str(d) == "maximize" else 1.0 for d in study.directions])
+    reference = np.asarray(reference_point, dtype=float)
+    if reference.shape != sign.shape or not np.all(np.isfinite(reference)):
+        raise ValueError(f"reference_point needs {len(sign)} finite values, one per objective, got {reference_point!r}")
+    done = [t for t in study.get_trials(deepcopy=False)
+            if t.state == TrialState.COMPLETE and t.values is not None and is_feasible(t)]
+    volumes = hypervolume_history([list(sign * np.asarray(t.values)) for t in done], sign * reference)
+    return figures.hypervolume_figure([t.number for t in done], volumes)
+
+
 def is_available() -> bool:
     """Plotly is a dependency of nntune, so always."""
     return True
 
 
-__all__ = ["is_available", "plot_contour", "plot_edf", "plot_intermediate_values", "plot_optimization_history",
-           "plot_parallel_coordinate", "plot_param_importances", "plot_pareto_front", "plot_slice",
-           "plot_timeline"]
+__all__ = ["is_available", "plot_contour", "plot_edf", "plot_hypervolume_history", "plot_intermediate_values",
+           "plot_optimization_history", "plot_parallel_coordinate", "plot_param_importances", "plot_pareto_front",
+           "plot_rank", "plot_slice", "plot_timeline"]

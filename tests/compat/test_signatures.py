@@ -30,7 +30,8 @@ visualization.plot_param_importances visualization.plot_edf visualization.plot_t
 visualization.plot_pareto_front importance.get_param_importances importance.FanovaImportanceEvaluator
 importance.MeanDecreaseImpurityImportanceEvaluator importance.FanovaImportanceEvaluator.evaluate trial.FixedTrial
 trial.FixedTrial.suggest_float trial.FixedTrial.suggest_int trial.FixedTrial.suggest_categorical
-trial.FixedTrial.report storages.JournalStorage storages.journal.JournalFileBackend samplers.CmaEsSampler""".split()
+trial.FixedTrial.report storages.JournalStorage storages.journal.JournalFileBackend samplers.CmaEsSampler
+visualization.plot_rank visualization.plot_hypervolume_history""".split()
 
 # Optuna arguments nntune does not take, and why (a script passing one stops with a TypeError).
 NOT_TAKEN = {

@@ -270,3 +270,29 @@ def pareto_figure(data: Mapping[str, Any]) -> go.Figure:
                                      marker={"size": 7, "color": color}))
     layout: dict[str, Any] = {"xaxis_title": names[0], "yaxis_title": names[1] if len(names) > 1 else None}
     return _fig(fig, 460, **layout)
+
+
+def rank_figure(data: Mapping[str, Any], metric: str, direction: str) -> go.Figure:
+    """Every pair of parameters (``parallel_data``'s columns), each complete trial colored by
+    its value's rank: where the best trials lie, whatever the value's scale."""
+    values = np.asarray(data["value"], dtype=float)
+    order = np.argsort(-values if direction == "maximize" else values, kind="stable")
+    rank = np.empty(len(values))
+    rank[order] = np.arange(len(values)) / max(1, len(values) - 1)
+    dims = [{"label": d["name"], "values": _arr(d["values"])} for d in data["dimensions"]]
+    text = [f"trial {n}<br>{metric} {v:.4g}" for n, v in zip(data["number"], values)]
+    fig = go.Figure(go.Splom(dimensions=dims, text=text, hovertemplate="%{text}<extra></extra>", showupperhalf=False,
+                             diagonal={"visible": False},
+                             marker={"size": 6, "color": rank, "colorscale": "RdYlBu", "showscale": True,
+                                     "colorbar": {"title": "rank (0 best)"}}))
+    side = 140 + 160 * max(1, len(dims))
+    return _fig(fig, min(side, 900), width=min(side + 80, 980))
+
+
+def hypervolume_figure(numbers: Sequence[int], volumes: Sequence[float]) -> go.Figure:
+    """The hypervolume the complete trials so far dominate, trial by trial."""
+    fig = go.Figure(go.Scatter(x=list(numbers), y=list(volumes), mode="lines+markers", name="hypervolume",
+                               line={"shape": "hv", "color": "#1f77b4"},
+                               hovertemplate="after trial %{x}<br>hypervolume %{y:.4g}<extra></extra>"))
+    return _fig(fig, 360, xaxis_title="trial number", yaxis_title="hypervolume")
+
