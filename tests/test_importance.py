@@ -67,3 +67,18 @@ def test_bad_requests(study):
             return {"x": 0.0, "c": 2.0, "y": 2.0}
 
     assert get_param_importances(study, evaluator=Constant()) == {"c": 0.5, "y": 0.5, "x": 0.0}
+
+
+def test_ped_anova_finds_what_the_best_trials_agree_on(study):
+    from nntune.importance import PedAnovaImportanceEvaluator
+
+    raw = PedAnovaImportanceEvaluator().evaluate(study)
+    # Nearly all of the best 10% have c = "a" (all of them would give 2, the most three
+    # values allow), while x and y only narrow to part of their ranges.
+    top = sorted(study.trials, key=lambda t: t.value)[:30]
+    assert sum(t.params["c"] == "a" for t in top) >= 27
+    assert 1.5 < raw["c"] <= 2.1 and raw["c"] > 2 * max(raw["x"], raw["y"])
+    shares = get_param_importances(study, evaluator=PedAnovaImportanceEvaluator(target_quantile=0.2))
+    assert list(shares)[0] == "c" and sum(shares.values()) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="need 0 < target_quantile < region_quantile <= 1"):
+        PedAnovaImportanceEvaluator(target_quantile=0.5, region_quantile=0.4)

@@ -10,11 +10,15 @@ on its own scale in the unit cube (``nntune.analysis.encode``):
   box that each parameter explains alone (functional ANOVA, ``nntune._fanova``).
 - :class:`MeanDecreaseImpurityImportanceEvaluator`: how much the forest's splits on each
   parameter reduce its squared error (scikit-learn's ``feature_importances_``).
+
+and one without a model, :class:`PedAnovaImportanceEvaluator`: how differently each
+parameter is spread among the best trials than among all.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,7 +26,7 @@ import numpy as np
 
 from nntune.analysis import (IMPORTANCE_MIN_TRIALS, IMPORTANCE_TREES, INACTIVE_CODE, complete_trials, encode,
                              param_importance, study_space)
-from nntune.space import Space
+from nntune.space import Choice, Space
 from nntune.trial import FrozenTrial, TrialState
 
 
@@ -115,6 +119,60 @@ class MeanDecreaseImpurityImportanceEvaluator(_ForestEvaluator):
         return np.asarray(forest.feature_importances_, dtype=float)
 
 
+class PedAnovaImportanceEvaluator:
+    """PED-ANOVA (Watanabe et al., 2023): how differently a parameter is spread among the
+    best ``target_quantile`` of the trials than among the best ``region_quantile`` (all by
+    default), as the Pearson divergence of the two Gaussian-kernel densities on the
+    parameter's own unit scale; ``evaluate_on_local`` reads the densities only over the
+    range the region's trials span. It says which parameters the best trials agree on."""
+
+    GRID = 50  # points the densities are compared at
+
+    def __init__(self, *, target_quantile: float = 0.1, region_quantile: float = 1.0,
+                 evaluate_on_local: bool = True) -> None:
+        if not 0.0 < target_quantile < region_quantile <= 1.0:
+            raise ValueError(f"need 0 < target_quantile < region_quantile <= 1, got {target_quantile} and "
+                             f"{region_quantile}")
+        self.target_quantile, self.region_quantile = float(target_quantile), float(region_quantile)
+        self.evaluate_on_local = bool(evaluate_on_local)
+
+    def evaluate(self, study: Any, params: Sequence[str] | None = None, *,
+                 target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
+        trials, space = _trials_and_space(study, params, target)
+        done = complete_trials(trials)
+        if len(done) < IMPORTANCE_MIN_TRIALS:
+            raise _too_few(len(done))
+        maximize = target is None and str(study.direction) == "maximize"
+        done.sort(key=lambda t: -t.value if maximize else t.value)  # type: ignore[operator]
+        n_target = max(2, math.ceil(self.target_quantile * len(done)))
+        n_region = max(n_target + 1, math.ceil(self.region_quantile * len(done)))
+        units = encode(space, done[:n_region])
+        out: dict[str, float] = {}
+        for j, (name, dist) in enumerate(space.params.items()):
+            region = units[:, j][units[:, j] >= 0]
+            top = units[:n_target, j][units[:n_target, j] >= 0]
+            if len(top) < 2 or len(region) < 2:
+                continue
+            if isinstance(dist, Choice):
+                k = len(dist.values)
+                p_top = (np.bincount(np.minimum((top * k).astype(int), k - 1), minlength=k) + 1 / k) / (len(top) + 1)
+                p_reg = (np.bincount(np.minimum((region * k).astype(int), k - 1), minlength=k) + 1 / k) / (len(region) + 1)
+            else:
+                lo, hi = (region.min(), region.max()) if self.evaluate_on_local else (0.0, 1.0)
+                grid = np.linspace(lo, hi, self.GRID) if hi > lo else np.array([lo])
+                p_top, p_reg = _kde(top, grid), _kde(region, grid)
+            out[name] = float(np.sum(p_reg * (p_top / p_reg - 1.0) ** 2))
+        return out
+
+
+def _kde(points: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """A Gaussian-kernel density of ``points`` (Scott's bandwidth, at least 1/GRID of the
+    unit scale) at ``grid``, normalized over it."""
+    width = max(float(np.std(points)) * len(points) ** -0.2, 1.0 / PedAnovaImportanceEvaluator.GRID)
+    dens = np.exp(-0.5 * ((grid[:, None] - points[None, :]) / width) ** 2).sum(axis=1) + 1e-12
+    return dens / dens.sum()
+
+
 def get_param_importances(study: Any, *, evaluator: Any = None, params: Sequence[str] | None = None,
                           target: Callable[[FrozenTrial], float] | None = None,
                           normalize: bool = True) -> dict[str, float]:
@@ -131,5 +189,5 @@ def get_param_importances(study: Any, *, evaluator: Any = None, params: Sequence
     return dict(sorted(scores.items(), key=lambda kv: -kv[1]))
 
 
-__all__ = ["FanovaImportanceEvaluator", "MeanDecreaseImpurityImportanceEvaluator", "PermutationImportanceEvaluator",
-           "get_param_importances"]
+__all__ = ["FanovaImportanceEvaluator", "MeanDecreaseImpurityImportanceEvaluator", "PedAnovaImportanceEvaluator",
+           "PermutationImportanceEvaluator", "get_param_importances"]

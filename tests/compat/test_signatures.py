@@ -31,7 +31,7 @@ visualization.plot_pareto_front importance.get_param_importances importance.Fano
 importance.MeanDecreaseImpurityImportanceEvaluator importance.FanovaImportanceEvaluator.evaluate trial.FixedTrial
 trial.FixedTrial.suggest_float trial.FixedTrial.suggest_int trial.FixedTrial.suggest_categorical
 trial.FixedTrial.report storages.JournalStorage storages.journal.JournalFileBackend samplers.CmaEsSampler
-visualization.plot_rank visualization.plot_hypervolume_history""".split()
+visualization.plot_rank visualization.plot_hypervolume_history importance.PedAnovaImportanceEvaluator""".split()
 
 # Optuna arguments nntune does not take, and why (a script passing one stops with a TypeError).
 NOT_TAKEN = {
