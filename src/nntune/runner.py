@@ -15,7 +15,6 @@ from nntune.builtin import (
     evaluate_on_test,
     load_task_splits,
     make_objective,
-    recorded_look,
     pbt_objective_factory,
     training_augment,
 )
@@ -35,6 +34,7 @@ from nntune.study import Objective
 from nntune.runner_build import budget_epochs, build_sampler, build_scheduler  # noqa: F401 (the CLI's and workers' names)
 from nntune.trial import FrozenTrial, TrialState, best_trial, counts_by_state, ranked
 from nntune.runner_summary import TuneSummary
+from nntune.sealed_look import look_once
 
 
 @dataclass
@@ -162,9 +162,9 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
             return summary
         notes.append("no feasible trial completed, so the test split stays sealed")
     elif best is not None and evaluate_test:
-        # The same best trial as at the last look: its recorded result, the split stays shut.
-        test = recorded_look(study, best) or evaluate_on_test(study, cfg, p.splits, best, device=device,
-                                                              epochs=p.epochs, model_file=model_file)
+        # The same best trial as at the last look: its recorded result, the split stays shut;
+        # another process finishing this study at the same time looks once for both.
+        test = look_once(study, cfg, p.splits, best, device=device, epochs=p.epochs, model_file=model_file)
     elif best is None:
         notes.append("no feasible trial completed, so the test split stays sealed" if cfg.task.constraints
                      else "no trial completed, so the test split stays sealed")

@@ -1,0 +1,62 @@
+"""One look at the sealed test split per best trial, even when several processes finish the
+same study at once (the same ``nntune tune`` started in two terminals).
+
+The process that ends a search claims the look in the study's storage, atomically
+(``merge_study_attr``). Another process finishing with the same best trial finds the claim,
+waits for the claimant's recorded result and shows it, so the split is opened once. A claim
+whose process is gone (on this machine), or older than :data:`CLAIM_WAIT_S`, is taken over.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nntune.builtin import TestResult, evaluate_on_test, recorded_look
+from nntune.config import Config
+from nntune.executors._common import is_gone, worker_identity
+from nntune.study import Study
+from nntune.trial import FrozenTrial
+
+CLAIM_KEY = "test_look_claim"
+# How long another process's look is waited for: a test look retrains the best trial once,
+# which for the networks tuned here takes minutes, not hours.
+CLAIM_WAIT_S = 1800.0
+POLL_S = 1.0
+
+
+def claim_look(study: Study, best: FrozenTrial, *, now: float, me: dict[str, Any]) -> dict[str, Any]:
+    """The claim on ``best``'s test look that holds after this call: another live process's
+    for the same trial, else ours."""
+    host = socket.gethostname()
+
+    def merge(current: Any) -> dict[str, Any]:
+        if isinstance(current, dict) and current.get("trial") == best.number and current.get("by") != me \
+                and now - float(current.get("at", 0.0)) < CLAIM_WAIT_S \
+                and not (isinstance(current.get("by"), dict) and is_gone(current["by"], host)):
+            return current
+        return {"trial": best.number, "by": me, "at": now}
+
+    return study.storage.merge_study_attr(study.id, CLAIM_KEY, merge)  # type: ignore[no-any-return]
+
+
+def look_once(study: Study, cfg: Config, splits: Any, best: FrozenTrial, *, device: str | None = None,
+              epochs: int | None = None, model_file: str | Path | None = None,
+              clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> TestResult:
+    """``best``'s test look: the recorded one when there is one; else this process's own,
+    unless another process claimed it, whose result is waited for."""
+    recorded = recorded_look(study, best)
+    if recorded is not None:
+        return recorded
+    me = worker_identity()
+    claim = claim_look(study, best, now=clock(), me=me)
+    while claim["by"] != me:  # another process is looking: wait for what it records
+        sleep(POLL_S)
+        recorded = recorded_look(study, best)
+        if recorded is not None:
+            return recorded
+        claim = claim_look(study, best, now=clock(), me=me)  # ours once it is gone or too old
+    return evaluate_on_test(study, cfg, splits, best, device=device, epochs=epochs, model_file=model_file)
