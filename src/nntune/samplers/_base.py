@@ -75,6 +75,16 @@ def independent_draw(seed: int, number: int, name: str, dist: Distribution) -> A
     return dist.from_unit(keyed_uniform(seed, number, name_salt(name)))
 
 
+def independent_draws(space: Space, seed: int, number: int, given: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``given`` completed with an :func:`independent_draw` for every other parameter of
+    ``space`` that is active, in the space's order (a parent decides its children)."""
+    out = dict(given or {})
+    for name, dist in space.params.items():
+        if name not in out and space.is_active(name, out):
+            out[name] = independent_draw(seed, number, name, dist)
+    return out
+
+
 def finished(history: Sequence[FrozenTrial]) -> list[FrozenTrial]:
     """Trials whose outcome is known (complete with a value); samplers learn from these."""
     return [t for t in history if t.state == TrialState.COMPLETE and t.value is not None]

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from nntune.exceptions import ConfigError
-from nntune.samplers._base import independent_draw, resolve_seed, trial_rng
+from nntune.samplers._base import independent_draw, independent_draws, resolve_seed, trial_rng
 from nntune.samplers._define_by_run import rank_key
 from nntune.space import Choice, Distribution, Space
 from nntune.trial import FrozenTrial
@@ -182,10 +182,7 @@ class CmaEsSampler:
             x0 = np.array([numeric.params[n].to_unit(self.x0[n]) if n in self.x0 else 0.5 for n in numeric.params])
             state = replay(points, losses, x0, self.sigma0, strategy)
             out.update(numeric.from_unit(sample(state, trial_rng(self.seed, number, 17))))
-        for name, dist in space.params.items():
-            if name not in out and space.is_active(name, out):
-                out[name] = independent_draw(self.seed, number, name, dist)
-        return out
+        return independent_draws(space, self.seed, number, out)
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:

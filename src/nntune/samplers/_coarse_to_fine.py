@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from nntune.samplers._base import independent_draw, resolve_seed
+from nntune.samplers._base import independent_draw, independent_draws, resolve_seed
 from nntune.samplers._define_by_run import encode, history_for, ranked, single
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
 from nntune.trial import FrozenTrial
@@ -103,11 +103,7 @@ class CoarseToFineSampler:
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:
         current = self.space_for(space, history, direction, number)
-        out: dict[str, Any] = {}
-        for name, dist in current.params.items():
-            if current.is_active(name, out):
-                out[name] = independent_draw(self.seed, number, name, dist)
-        return out
+        return independent_draws(current, self.seed, number)
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:

@@ -32,7 +32,7 @@ import numpy as np
 from scipy import special
 from threadpoolctl import ThreadpoolController
 
-from nntune.samplers._base import independent_draw, resolve_seed, trial_rng
+from nntune.samplers._base import independent_draw, independent_draws, resolve_seed, trial_rng
 from nntune.samplers._constraints import ConstraintsFunc
 from nntune.samplers._define_by_run import decode, encode, signed, snap
 from nntune.space import Choice, Distribution, Space
@@ -301,11 +301,7 @@ class GPSampler:
         units, losses = observations(space, history, direction)
         n_done = sum(1 for t in history if t.state == TrialState.COMPLETE)
         if n_done < max(1, self.n_startup_trials) or len(losses) < 2:
-            out: dict[str, Any] = {}
-            for name, dist in space.params.items():
-                if space.is_active(name, out):
-                    out[name] = independent_draw(self.seed, number, name, dist)
-            return out
+            return independent_draws(space, self.seed, number)
         with _blas().limit(limits=1, user_api="blas"):
             return self._model_suggest(space, units, losses, number)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from nntune.samplers._base import independent_draw, resolve_seed, trial_rng
+from nntune.samplers._base import independent_draw, independent_draws, resolve_seed, trial_rng
 from nntune.samplers._constraints import ConstraintsFunc, is_feasible
 from nntune.space import Distribution, Space
 from nntune.trial import FrozenTrial, TrialState, dominates
@@ -134,11 +134,7 @@ class NSGAIISampler:
             [t for t in self.parents(history, number, direction) if all(n in t.params for n in space.params
                                                                         if n not in space.conditions)]
         if len(elite) < 2:  # the first generation, or too few parents: random
-            out: dict[str, Any] = {}
-            for name, dist in space.params.items():
-                if space.is_active(name, out):
-                    out[name] = independent_draw(self.seed, number, name, dist)
-            return out
+            return independent_draws(space, self.seed, number)
         rng = trial_rng(self.seed, number, 7)
 
         def tournament() -> FrozenTrial:

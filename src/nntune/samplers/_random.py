@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from nntune.samplers._base import independent_draw, resolve_seed
+from nntune.samplers._base import independent_draw, independent_draws, resolve_seed
 from nntune.space import Distribution, Space
 from nntune.trial import FrozenTrial
 
@@ -19,11 +19,7 @@ class RandomSampler:
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, dist in space.params.items():
-            if space.is_active(name, out):
-                out[name] = independent_draw(self.seed, number, name, dist)
-        return out
+        return independent_draws(space, self.seed, number)
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:
