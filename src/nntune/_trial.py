@@ -7,6 +7,7 @@ written for Optuna runs after changing its import line.
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ def derive_seed(study_seed: int, number: int) -> int:
     return int(np.random.SeedSequence([int(study_seed), int(number)]).generate_state(1)[0] & 0x7FFFFFFF)
 
 
-class Suggestions:
+class Suggestions(abc.ABC):
     """What every trial offers an objective: Optuna's ``suggest_*`` over :meth:`suggest`
     (each bound error prefixed with the parameter's name), and what it has suggested."""
 
@@ -37,8 +38,9 @@ class Suggestions:
     _dists: dict[str, Distribution]
     _user_attrs: dict[str, Any]
 
+    @abc.abstractmethod
     def suggest(self, name: str, dist: Distribution) -> Any:
-        raise NotImplementedError
+        """The value of ``name`` in this trial, for ``dist`` (drawn, given or kept)."""
 
     @property
     def params(self) -> dict[str, Any]:

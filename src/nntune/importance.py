@@ -71,7 +71,7 @@ class PermutationImportanceEvaluator:
         return dict(result["importance"])
 
 
-class _ForestEvaluator:
+class _Forest:
     """A forest as Optuna's evaluators fit it: ``n_trees`` trees of depth at most
     ``max_depth``, grown to single-trial leaves, seeded by ``seed``."""
 
@@ -80,8 +80,10 @@ class _ForestEvaluator:
             raise ValueError(f"n_trees and max_depth must be at least 1, got {n_trees} and {max_depth}")
         self.n_trees, self.max_depth, self.seed = int(n_trees), int(max_depth), seed
 
-    def evaluate(self, study: Any, params: Sequence[str] | None = None, *,
-                 target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
+    def _fit(self, study: Any, params: Sequence[str] | None,
+             target: Callable[[FrozenTrial], float] | None) -> tuple[list[str], Any, np.ndarray]:
+        """The parameters explained, the forest fitted to the complete trials, and their
+        unit-cube encoding."""
         from sklearn.ensemble import RandomForestRegressor
 
         trials, space = _trials_and_space(study, params, target)
@@ -93,30 +95,31 @@ class _ForestEvaluator:
         x = encode(Space({n: space.params[n] for n in names}), done)
         forest = RandomForestRegressor(n_estimators=self.n_trees, max_depth=self.max_depth, random_state=self.seed,
                                        n_jobs=1).fit(x, y)
-        scores = self._scores(forest, x)
-        return {n: float(s) for n, s in zip(names, scores)}
-
-    def _scores(self, forest: Any, x: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        return names, forest, x
 
 
-class FanovaImportanceEvaluator(_ForestEvaluator):
+class FanovaImportanceEvaluator(_Forest):
     """Functional ANOVA on the forest: the share of its variance over the search box that
     each parameter explains alone, averaged over the trees. A conditional parameter's box
     side includes its 'inactive' code, so being left out counts as one of its values."""
 
-    def _scores(self, forest: Any, x: np.ndarray) -> np.ndarray:
+    def evaluate(self, study: Any, params: Sequence[str] | None = None, *,
+                 target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
         from nntune._fanova import Tree, fanova_importances
 
+        names, forest, x = self._fit(study, params, target)
         lows = np.where((x < 0).any(axis=0), INACTIVE_CODE, 0.0)
-        return fanova_importances([Tree.from_sklearn(e) for e in forest.estimators_], lows, np.ones(x.shape[1]))
+        shares = fanova_importances([Tree.from_sklearn(e) for e in forest.estimators_], lows, np.ones(x.shape[1]))
+        return {n: float(v) for n, v in zip(names, shares)}
 
 
-class MeanDecreaseImpurityImportanceEvaluator(_ForestEvaluator):
+class MeanDecreaseImpurityImportanceEvaluator(_Forest):
     """The forest's mean decrease in squared error from splits on each parameter."""
 
-    def _scores(self, forest: Any, x: np.ndarray) -> np.ndarray:
-        return np.asarray(forest.feature_importances_, dtype=float)
+    def evaluate(self, study: Any, params: Sequence[str] | None = None, *,
+                 target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
+        names, forest, _ = self._fit(study, params, target)
+        return {n: float(v) for n, v in zip(names, forest.feature_importances_)}
 
 
 class PedAnovaImportanceEvaluator:
