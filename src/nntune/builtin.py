@@ -28,7 +28,7 @@ from nntune.schedulers import PBT, Proposal
 from nntune.train import Splits, build_model, evaluate, fit, load_splits
 from nntune.train.augment import augment_for, make_eval_transform
 from nntune.train.costs import model_costs
-from nntune.train.basics import eval_batch_size, predict, resolve_batch_size, resolve_params
+from nntune.train.basics import count_outputs, eval_batch_size, predict, resolve_batch_size, resolve_params
 from nntune.train.metrics import check_metric, metric_options, predictions_numpy, targets_numpy
 from nntune.train.threads import use_threads
 from nntune.trial import FrozenTrial
@@ -293,8 +293,7 @@ def rebuild_model(study: Study, cfg: Config, splits: Splits, trial: FrozenTrial,
     params = trial_hyperparameters(cfg, trial.params, epochs)
     checkpoint = trial.system_attrs.get("checkpoint")
     if checkpoint and Path(checkpoint).is_file():
-        n_out = splits.n_classes if splits.task_type == "classification" else 1
-        model = build_model(params, splits.input_shape, n_out)
+        model = build_model(params, splits.input_shape, count_outputs(splits))
         model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["model"])
         return model
     seed = derive_seed(study.seed, trial.number)

@@ -29,14 +29,15 @@ def save_model_file(path: str | Path, model: nn.Module, params: Mapping[str, Any
                     data: Any = None, field: str | None = None) -> Path:
     """Write ``model`` (its state on the CPU) with everything :func:`load_model` needs;
     ``resize``: the (height, width) its evaluation batches were resized to."""
+    from nntune.train.basics import count_outputs
+
     info = splits.info if isinstance(getattr(splits, "info", None), Mapping) else {}
     payload = {
         "format": FORMAT,
         "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "params": dict(params),
         "input_shape": [int(d) for d in splits.x_train.shape[1:]],
-        "n_outputs": int(splits.n_classes) if splits.task_type == "classification" else
-        (int(splits.y_train.shape[1]) if splits.y_train.dim() > 1 else 1),
+        "n_outputs": count_outputs(splits),
         "task_type": splits.task_type,
         "classes": [str(c) for c in info.get("classes", [])],
         "feature_names": list(info.get("feature_names", [])),

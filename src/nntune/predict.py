@@ -46,22 +46,26 @@ def csv_inputs(path: Path, feature_names: Sequence[str], data: Any) -> tuple[pd.
 
 def npz_inputs(path: Path, data: Any) -> torch.Tensor:
     """The ``x`` array (or the name the training data used) of an npz file, as the npz
-    loader reads it."""
+    loader and the image scaling of training read it."""
+    from nntune.train.data import _images_to_float
+    from nntune.train.datasets import size_pair
     from nntune.train.datasets_npz import _inputs
 
     spec = data if isinstance(data, Mapping) else {}
     name = str(spec.get("x", "x"))
     try:
-        arrays = np.load(path, allow_pickle=False)
-        if name not in arrays.files:
-            raise ConfigError("input", f"{path.name} has no array {name!r}; it has {sorted(arrays.files)}")
-        x, modality = _inputs(arrays[name], "input")
+        with np.load(path, allow_pickle=False) as arrays:
+            found = {k: arrays[k] for k in arrays.files if k == name}
+            names = sorted(arrays.files)
     except (OSError, ValueError, EOFError) as err:
-        if isinstance(err, ConfigError):
-            raise
         raise ConfigError("input", f"cannot read {path} as a numpy .npz file: {err}") from None
-    t = torch.from_numpy(np.ascontiguousarray(x))
-    return t.float().div_(255.0) if t.dtype == torch.uint8 else t.float()
+    if name not in found:
+        raise ConfigError("input", f"{path.name} has no array {name!r}; it has {names}")
+    x, modality = _inputs(found[name], "input")
+    if modality == "image":
+        size = size_pair(spec["resize"]) if spec.get("resize") is not None else None
+        return _images_to_float(x, bool(spec.get("grayscale", False)), size)
+    return torch.from_numpy(np.ascontiguousarray(x))
 
 
 def predictions(model: TunedModel, x: torch.Tensor) -> pd.DataFrame:
