@@ -63,7 +63,7 @@ def export_model(
 ) -> None:
     """Write a trial's trained model (the best by default) as a file for nntune.load_model;
     the test split stays shut."""
-    from nntune.builtin import rebuild_model, save_trial_model
+    from nntune.builtin import rebuild_model, recorded_looks, save_trial_model
     from nntune.runner import prepare
     from nntune.samplers import is_feasible
     from nntune.study import load_study
@@ -85,10 +85,10 @@ def export_model(
         if chosen is None or chosen.state != TrialState.COMPLETE:
             state = "no such trial" if chosen is None else f"it is {chosen.state.value}"
             raise ConfigError("--trial", f"trial {trial} of {cfg.study!r} cannot be exported: {state}")
-    looks = [look for look in st.storage.get_test_evaluations(st.id) if look["trial"] == chosen.number]
+    look = recorded_looks(st, [chosen]).get(chosen.number)  # shown in the file, never a new one
     model = rebuild_model(st, cfg, p.splits, chosen, epochs=p.epochs)
     save_trial_model(path, model, st, cfg, p.splits, chosen, epochs=p.epochs,
-                     test=looks[-1]["metrics"] if looks else None, field="--output")
+                     test=look.metrics if look else None, field="--output")
     print(f"trial {chosen.number} of {cfg.study} (validation {cfg.task.trained_metric} {chosen.value:.4g}) "
           f"written to {path}; the test split stays shut", file=sys.stderr if json_out else sys.stdout)
     if json_out:
@@ -103,11 +103,9 @@ def predict(
 ) -> None:
     """A model file's predictions for new data: each row's prediction, and each class's
     probability for a classification."""
-    import io
-
     from nntune.model_file import load_model
     from nntune.predict import predict_file
-    from nntune.studies import export_format
+    from nntune.studies import export_format, frame_bytes
 
     try:
         fmt = export_format(output)
@@ -116,14 +114,7 @@ def predict(
     if output is not None:
         check_writable_file(output, "--output")
     table = predict_file(load_model(model), inputs)
-    if fmt == "json":
-        data = table.to_json(orient="records").encode() + b"\n"
-    elif fmt == "parquet":
-        buf = io.BytesIO()
-        table.to_parquet(buf, index=False)
-        data = buf.getvalue()
-    else:
-        data = table.to_csv(index=False).encode()
+    data = frame_bytes(table, fmt)
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

@@ -93,12 +93,20 @@ def export_study(store: Storage, study: str, fmt: str, out: IO[bytes]) -> int:
 
     frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else ["number", "value", "datetime_start",
                                                                     "datetime_complete", "duration", "state"])
-    if fmt == "csv":
-        out.write(frame.to_csv(index=False).encode())
-    else:  # parquet columns hold one type: mixed ones (a user attribute of several kinds) as text
-        for col in frame.columns[frame.dtypes == object]:
-            frame[col] = frame[col].map(lambda v: v if v is None or isinstance(v, str) else json.dumps(v))
-        buf = io.BytesIO()
-        frame.to_parquet(buf, index=False)
-        out.write(buf.getvalue())
+    out.write(frame_bytes(frame, fmt))
     return len(rows)
+
+
+def frame_bytes(frame: Any, fmt: str) -> bytes:
+    """A pandas table as csv, json (one object per row) or parquet bytes."""
+    if fmt == "csv":
+        return frame.to_csv(index=False).encode()  # type: ignore[no-any-return]
+    if fmt == "json":
+        return frame.to_json(orient="records").encode() + b"\n"  # type: ignore[no-any-return]
+    # parquet columns hold one type: mixed ones (a user attribute of several kinds) as text
+    frame = frame.copy()
+    for col in frame.columns[frame.dtypes == object]:
+        frame[col] = frame[col].map(lambda v: v if v is None or isinstance(v, str) else json.dumps(v))
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    return buf.getvalue()
