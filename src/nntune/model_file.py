@@ -118,8 +118,8 @@ def load_model(path: str | Path, *, map_location: str | torch.device = "cpu") ->
         payload = torch.load(Path(path), map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise ConfigError("path", f"no model file at {path}") from None
-    except Exception as err:  # not a torch file, or not one of ours
-        raise ConfigError("path", f"{path} is not an nntune model file: {type(err).__name__}: {err}") from None
+    except Exception:  # not a torch file, or one holding more than plain tensors and values
+        raise ConfigError("path", f"{path} is not an nntune model file ({FORMAT})") from None
     if not isinstance(payload, Mapping) or payload.get("format") != FORMAT:
         raise ConfigError("path", f"{path} is not an nntune model file ({FORMAT})")
     shape = payload["input_shape"]

@@ -11,19 +11,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from nntune.exceptions import ConfigError
-from nntune.storage import Storage, get_storage, redact_url
+from nntune.storage import Storage, existing_storage
 
 EXPORT_FORMATS = ("csv", "parquet", "json")
 
 
 def open_existing(url: str) -> Storage:
-    """The storage at ``url``; a :class:`ConfigError` for an SQLite file that does not exist
-    (a command that only reads must not leave an empty database behind)."""
-    if url.startswith("sqlite:///") and url not in ("sqlite:///:memory:",):
-        path = Path(url[len("sqlite:///"):])
-        if not path.exists():
-            raise ConfigError("storage", f"no database at {path} ({redact_url(url)})")
-    return get_storage(url)
+    """The storage at ``url``; a :class:`ConfigError` for an SQLite or journal file that does
+    not exist (a command that only reads must not leave an empty one behind)."""
+    return existing_storage(url)
 
 
 def check_port(host: str, port: int) -> None:
