@@ -1,9 +1,10 @@
 """nntune's samplers against Optuna's, side by side, on six problems.
 
-Methods: nntune random, qmc, coarse_to_fine, tpe, gp; Optuna RandomSampler, TPESampler,
-GPSampler (default settings). Problems: Branin (2-d), Hartmann-6, Rosenbrock-4, Ackley-5, a
-mixed problem (a Choice, a log-scale float, an integer, a Beta and a float) and a digits
-MLP (validation cross-entropy after a few epochs of a small torch network).
+Methods: nntune random, qmc, coarse_to_fine, tpe, gp, cmaes; Optuna RandomSampler,
+TPESampler, GPSampler, CmaEsSampler (default settings; Optuna's CMA-ES needs the ``cmaes``
+package). Problems: Branin (2-d), Hartmann-6, Rosenbrock-4, Ackley-5, a mixed problem (a
+Choice, a log-scale float, an integer, a Beta and a float) and a digits MLP (validation
+cross-entropy after a few epochs of a small torch network).
 
 For each (problem, method, seed) a study runs ``--evals`` evaluations; the table gives the
 median over seeds of the best regret (best value minus the known optimum; the MLP's loss
@@ -43,6 +44,7 @@ import numpy as np  # noqa: E402
 
 import nntune  # noqa: E402
 from nntune.samplers import (  # noqa: E402
+    CmaEsSampler,
     CoarseToFineSampler,
     GPSampler,
     QMCSampler,
@@ -168,8 +170,9 @@ NNTUNE: dict[str, Callable[[int], Any]] = {
     "random": lambda s: RandomSampler(seed=s), "qmc": lambda s: QMCSampler(seed=s),
     "coarse_to_fine": lambda s: CoarseToFineSampler(seed=s, stages=3, trials_per_stage=20),
     "tpe": lambda s: TPESampler(seed=s), "gp": lambda s: GPSampler(seed=s),
+    "cmaes": lambda s: CmaEsSampler(seed=s),
 }
-OPTUNA = ("optuna-random", "optuna-tpe", "optuna-gp")
+OPTUNA = ("optuna-random", "optuna-tpe", "optuna-gp", "optuna-cmaes")
 METHODS = (*NNTUNE, *OPTUNA)
 
 
@@ -177,7 +180,7 @@ def _optuna_sampler(method: str, seed: int) -> Any:
     import optuna
 
     return {"optuna-random": optuna.samplers.RandomSampler, "optuna-tpe": optuna.samplers.TPESampler,
-            "optuna-gp": optuna.samplers.GPSampler}[method](seed=seed)
+            "optuna-gp": optuna.samplers.GPSampler, "optuna-cmaes": optuna.samplers.CmaEsSampler}[method](seed=seed)
 
 
 def _optuna_suggest(trial: Any, space: Space) -> Params:

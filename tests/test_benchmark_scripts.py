@@ -314,6 +314,10 @@ def test_samplers_smallest_run_prints_regrets_and_the_comparison(capsys) -> None
     assert all(math.isfinite(regret) and regret >= 0 for regret in median.values())
     out = capsys.readouterr().out
     assert "Median best regret after 5 evaluations" in out and "ratio ours/opt" in out
+    median = bench.main(["--seeds", "1", "--evals", "12", "--problems", "branin", "--methods", "cmaes",
+                         "optuna-cmaes", "--workers", "1", "--no-timing"])
+    assert set(median) == {("branin", "cmaes"), ("branin", "optuna-cmaes")}
+    assert all(math.isfinite(regret) and regret >= 0 for regret in median.values())
 
 
 def test_report_scale_writes_and_reads_a_small_study(tmp_path: Path, capsys) -> None:
