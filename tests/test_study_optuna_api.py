@@ -244,3 +244,25 @@ def test_a_parameter_asked_again_another_way_in_one_trial_is_refused():
 
     study.optimize(same_kind_twice, n_trials=2)
     assert [t.state for t in study.trials[-2:]] == [TrialState.COMPLETE] * 2
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "journal"])
+def test_params_keep_the_order_they_were_suggested_in(tmp_path, kind):
+    # Optuna's scripts print best_params in the order the objective asked: not alphabetical.
+    storage = {"memory": None, "sqlite": f"sqlite:///{tmp_path / 's.db'}",
+               "journal": f"journal:///{tmp_path / 's.log'}"}[kind]
+
+    def objective(trial):
+        n = trial.suggest_int("n_layers", 1, 3)
+        units = [trial.suggest_int(f"units_{i}", 4, 8) for i in range(n)]
+        lr = trial.suggest_float("lr", 1e-3, 1.0, log=True)
+        return lr * sum(units) + (trial.suggest_categorical("act", ["relu", "tanh"]) == "tanh")
+
+    study = nntune.create_study(study_name="order", storage=storage, sampler=nntune.samplers.RandomSampler(seed=3))
+    study.optimize(objective, n_trials=6)
+    study = nntune.load_study(study_name="order", storage=storage or study.storage)
+    for t in study.trials:
+        n = t.params["n_layers"]
+        expected = ["n_layers", *(f"units_{i}" for i in range(n)), "lr", "act"]
+        assert list(t.params) == expected and list(t.distributions) == expected
+    assert list(study.best_params) == list(study.best_trial.params)

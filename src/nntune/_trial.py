@@ -82,7 +82,7 @@ class Trial(Suggestions):
         self._relative_space = relative_space
         self._params: dict[str, Any] = {}
         self._dists: dict[str, Distribution] = {}
-        self._unsaved: set[str] = set()
+        self._unsaved: dict[str, None] = {}  # in the order suggested: params keep Optuna's order
         self._intermediate: dict[int, float] = {}
         self._user_attrs: dict[str, Any] = {}
         self._history: LazyHistory | None = None
@@ -110,7 +110,7 @@ class Trial(Suggestions):
             value = self._sample_one(name, dist)
         self._params[name] = value
         self._dists[name] = dist
-        self._unsaved.add(name)
+        self._unsaved[name] = None
         if self.eager:
             self._flush()
         return value
@@ -135,7 +135,7 @@ class Trial(Suggestions):
 
     def _flush(self) -> None:
         if self._unsaved:
-            names = sorted(self._unsaved)
+            names = list(self._unsaved)
             self.study.storage.set_trial_params(self.study.id, self.number,
                                                 {n: self._params[n] for n in names},
                                                 {n: self._dists[n] for n in names})
