@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 import nntune
 from nntune.exceptions import ConfigError
@@ -82,3 +83,29 @@ def test_images_from_an_npz_file(tmp_path):
         predict_file(model, tmp_path / "wrong.npz")
     with pytest.raises(ConfigError, match="trained on images; give them as an .npz file"):
         predict_file(model, tmp_path / "img.pt")
+
+
+def test_a_model_trained_with_missing_mean_fills_new_rows_as_its_training_did(tmp_path):
+    rng = np.random.default_rng(1)
+    n = 240
+    size = rng.uniform(0, 10, n)
+    frame = pd.DataFrame({"size": size, "noise": rng.normal(size=n), "label": np.where(size > 5, "big", "small")})
+    frame.loc[frame.index % 5 == 0, "noise"] = np.nan
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    summary = nntune.tune({"study": "gaps", "storage": f"sqlite:///{tmp_path / 'g.db'}",
+                           "task": {"data": {"kind": "csv", "path": str(tmp_path / "t.csv"), "target": "label",
+                                             "missing": "mean"}},
+                           "search": {"trials": 1}, "space": {}, "fixed": {"epochs": 10, "optimizer": "adam"}},
+                          report=False, model_file=tmp_path / "g.pt")
+    model = nntune.load_model(summary.model_path)
+    fill = model.meta["missing"]["fill"]
+    assert model.meta["missing"]["method"] == "mean" and len(fill) == 2
+    new = pd.DataFrame({"size": [2.0, 8.0, 8.0], "noise": [None, None, fill[1]]})
+    new.to_csv(tmp_path / "new.csv", index=False)
+    table = predict_file(model, tmp_path / "new.csv")
+    assert list(table["prediction"]) == ["small", "big", "big"]
+    assert table.loc[1, "p_big"] == pytest.approx(table.loc[2, "p_big"], abs=1e-6)  # NaN took the training mean
+    x = torch.tensor([[8.0, float("nan")], [8.0, fill[1]]])
+    with torch.no_grad():
+        out = model(x)
+    assert torch.allclose(out[0], out[1]) and not torch.isnan(out).any()

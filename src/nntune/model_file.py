@@ -42,6 +42,7 @@ def save_model_file(path: str | Path, model: nn.Module, params: Mapping[str, Any
         "classes": [str(c) for c in info.get("classes", [])],
         "feature_names": list(info.get("feature_names", [])),
         "normalization": info.get("normalization"),
+        "missing": info.get("missing"),  # the training split's fill for a missing feature, if any
         "target": {"mean": float(splits.target_mean), "std": float(splits.target_std)},
         "resize": None if resize is None else [int(d) for d in resize],
         "data": data if isinstance(data, (str, Mapping)) else None,  # task.data: how new inputs are read
@@ -60,11 +61,13 @@ class TunedModel(nn.Module):
 
     def __init__(self, network: nn.Module, shift: torch.Tensor, scale: torch.Tensor, target_mean: float,
                  target_std: float, *, task_type: str, classes: Sequence[str], params: Mapping[str, Any],
-                 meta: Mapping[str, Any], resize: Sequence[int] | None = None) -> None:
+                 meta: Mapping[str, Any], resize: Sequence[int] | None = None,
+                 fill: torch.Tensor | None = None) -> None:
         super().__init__()
         self.network = network
         self.register_buffer("shift", shift)
         self.register_buffer("scale", scale)
+        self.register_buffer("fill", fill)  # task.data.missing mean or median: NaN features take it
         self.task_type = task_type
         self.target_mean, self.target_std = float(target_mean), float(target_std)
         self.classes = list(classes)
@@ -73,6 +76,8 @@ class TunedModel(nn.Module):
         self.resize = None if resize is None else [int(d) for d in resize]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fill is not None:
+            x = torch.where(torch.isnan(x), self.fill, x)
         x = (x - self.shift) / self.scale
         if self.resize is not None:  # as the validation and test batches were (beside random crops)
             from torchvision.transforms.v2 import functional as TF
@@ -127,8 +132,11 @@ def load_model(path: str | Path, *, map_location: str | torch.device = "cpu") ->
     network.load_state_dict(payload["model"])
     shift, scale = _stats(payload.get("normalization"), shape)
     meta = {k: payload.get(k) for k in ("study", "trial", "validation", "test", "feature_names", "data",
-                                        "input_shape")}
+                                        "input_shape", "missing")}
+    missing = payload.get("missing")
+    fill = torch.tensor(missing["fill"], dtype=torch.float32).reshape(1, -1) \
+        if isinstance(missing, Mapping) and "fill" in missing else None
     model = TunedModel(network, shift, scale, payload["target"]["mean"], payload["target"]["std"],
                        task_type=payload["task_type"], classes=payload.get("classes", []),
-                       params=payload["params"], meta=meta, resize=payload.get("resize"))
+                       params=payload["params"], meta=meta, resize=payload.get("resize"), fill=fill)
     return model.to(map_location).eval()

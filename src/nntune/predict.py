@@ -18,10 +18,13 @@ from nntune.model_file import TunedModel
 BATCH = 4096
 
 
-def csv_inputs(path: Path, feature_names: Sequence[str], data: Any) -> tuple[pd.DataFrame, torch.Tensor]:
+def csv_inputs(path: Path, feature_names: Sequence[str], data: Any,
+               fills: bool = False) -> tuple[pd.DataFrame, torch.Tensor]:
     """The CSV's rows and their inputs in the training columns' order: numbers as they are,
-    text columns one-hot with the training's column names (a value the training never saw
-    is all zeros). A column the model needs and the file lacks is an error."""
+    text columns one-hot with the training's column names (a value the training never saw,
+    or none, is all zeros). A column the model needs and the file lacks is an error, and so
+    is a missing number unless the model ``fills`` it (trained with ``missing: mean`` or
+    ``median``: the model takes NaN and puts the training split's value in its place)."""
     spec = data if isinstance(data, Mapping) else {}
     try:
         table = pd.read_csv(path, sep=spec.get("sep", ","))
@@ -38,9 +41,10 @@ def csv_inputs(path: Path, feature_names: Sequence[str], data: Any) -> tuple[pd.
     if needed:
         raise ConfigError("input", f"{path.name} gives no column {needed[0]!r} the model was trained on")
     x = frame.reindex(columns=list(feature_names), fill_value=0.0).to_numpy(dtype=np.float32)
-    if np.isnan(x).any():
+    if not fills and np.isnan(x).any():
         rows = sorted({int(r) for r in np.nonzero(np.isnan(x))[0]})[:5]
-        raise ConfigError("input", f"{path.name} has missing values (rows {rows})")
+        raise ConfigError("input", f"{path.name} has missing values (rows {rows}); the model was trained "
+                                   "without filling them (task.data.missing: mean or median would)")
     return table, torch.from_numpy(x)
 
 
@@ -97,5 +101,6 @@ def predict_file(model: TunedModel, path: Path) -> pd.DataFrame:
         return predictions(model, npz_inputs(path, model.meta.get("data")))
     if not model.meta.get("feature_names"):
         raise ConfigError("input", "the model was trained on images; give them as an .npz file of x")
-    table, x = csv_inputs(path, model.meta["feature_names"], model.meta.get("data"))
+    table, x = csv_inputs(path, model.meta["feature_names"], model.meta.get("data"),
+                          fills=getattr(model, "fill", None) is not None)
     return pd.concat([table.reset_index(drop=True), predictions(model, x)], axis=1)

@@ -38,7 +38,8 @@ RATIO_TOLERANCE = 1e-6
 LABEL_SHARE_THRESHOLD = 0.05  # largest class-share gap beyond rounding (1 / split size)
 FEATURE_SHIFT_THRESHOLD = 4.0  # largest |z| of a feature-mean difference between splits
 GENERAL_OPTIONS = ("grayscale", "resize", "mean", "std", "flatten", "as_image")
-LOADER_KEYS = ("kind", "path", "target", "sep", "features", "task", "classes", "x", "y", "x_test", "y_test")
+LOADER_KEYS = ("kind", "path", "target", "sep", "features", "task", "missing", "classes", "x", "y", "x_test",
+               "y_test")
 RESIZE_CHUNK = 4096
 
 
@@ -296,6 +297,25 @@ def _inputs(raw: RawData, idx: np.ndarray, test: bool, opts: Mapping[str, Any]) 
     return torch.as_tensor(np.ascontiguousarray(x), dtype=torch.float32)
 
 
+def fill_missing(parts: Mapping[str, tuple[torch.Tensor, torch.Tensor]],
+                 raw: RawData) -> tuple[dict[str, tuple[torch.Tensor, torch.Tensor]], dict[str, Any] | None]:
+    """Each split's missing features (NaN) filled with the training split's mean or median
+    of the column (``raw.missing``; 0 for a column the training rows never have), and what
+    was done: ``{"method", "fill", "filled_rows": {"train", "val"}}``, ``{"method": "drop",
+    "dropped_rows"}``, or None (missing values refused). The test split is filled with the
+    same training values and never counted: what it holds stays sealed."""
+    if raw.missing == "drop":
+        return dict(parts), {"method": "drop", "dropped_rows": raw.dropped_rows}
+    x_train = parts["train"][0]
+    if raw.missing not in ("mean", "median") or x_train.dim() != 2:
+        return dict(parts), None
+    stat = torch.nanmean(x_train, dim=0) if raw.missing == "mean" else torch.nanquantile(x_train, 0.5, dim=0)
+    fill = torch.nan_to_num(stat, nan=0.0)
+    filled = {name: int(torch.isnan(x).any(dim=1).sum()) for name, (x, _) in parts.items() if name != "test"}
+    out = {name: (torch.where(torch.isnan(x), fill, x), y) for name, (x, y) in parts.items()}
+    return out, {"method": raw.missing, "fill": fill.tolist(), "filled_rows": filled}
+
+
 def _check_scalars(seed: int, normalize: str) -> None:
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigError("task.seed", f"must be an int, got {seed!r}")
@@ -338,6 +358,7 @@ def load_splits(data: str | Mapping[str, Any], *, split: Sequence[float] = (0.6,
     parts = {name: (_inputs(raw, idx, name == "test" and raw.has_own_test, opts),
                     _targets(raw, idx, name == "test" and raw.has_own_test))
              for name, idx in (("train", train), ("val", val), ("test", test))}
+    parts, missing = fill_missing(parts, raw)
     norm = fit_normalizer(parts["train"][0], normalize, opts)
     parts = {name: (norm.apply_(x), y) for name, (x, y) in parts.items()}
     target_mean, target_std = 0.0, 1.0
@@ -358,7 +379,7 @@ def load_splits(data: str | Mapping[str, Any], *, split: Sequence[float] = (0.6,
         "split": list(ratios), "seed": seed, "stratified": stratified, "own_test_split": raw.has_own_test,
         "train_size": train_size, "image_shape": image_shape if raw.modality == "image" else None,
         "flattened": bool(opts.get("flatten")) and raw.modality == "image",
-        "feature_names": list(raw.feature_names), "normalization": norm.to_info(),
+        "feature_names": list(raw.feature_names), "normalization": norm.to_info(), "missing": missing,
         "distribution_check": check, "split_fingerprint": _fingerprint(train, val, None if raw.has_own_test else test),
     }
     return Splits(x_train=parts["train"][0], y_train=parts["train"][1], x_val=parts["val"][0],

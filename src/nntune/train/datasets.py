@@ -30,6 +30,10 @@ CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck"]
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 CSV_MAX_CLASSES = 20  # an integral target with at most this many values is a class label
+# What a CSV's missing feature values become (``task.data.missing``): refused, their rows
+# dropped before splitting, or filled with the training split's mean or median of the column
+# (computed on the training rows alone, so validation and test tell nothing to the fill).
+MISSING = ("error", "drop", "mean", "median")
 
 
 @dataclass
@@ -46,6 +50,8 @@ class RawData:
     x_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
     feature_names: list[str] = field(default_factory=list)
+    missing: str = "error"  # how NaN features are treated: see MISSING
+    dropped_rows: int = 0  # rows with a missing value dropped under missing: drop
 
     @property
     def has_own_test(self) -> bool:
@@ -166,10 +172,21 @@ def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     table = table.dropna(subset=[target])
     if table.empty:
         raise ConfigError("task.data.path", f"{path.name} has no rows with a {target!r} value")
-    frame = pd.get_dummies(table[features], dtype=np.float32)
-    if frame.isna().to_numpy().any():
+    missing = spec.get("missing", "error")
+    if missing not in MISSING:
+        raise ConfigError("task.data.missing", f"must be one of {', '.join(MISSING)}, got {missing!r}")
+    frame = pd.get_dummies(table[features], dtype=np.float32)  # a missing text value: all its columns 0
+    gaps = frame.isna().any(axis=1).to_numpy()
+    dropped = 0
+    if gaps.any() and missing == "error":
         bad = [c for c in frame.columns if frame[c].isna().any()]
-        raise ConfigError("task.data.path", f"{path.name} has missing values in {bad}")
+        raise ConfigError("task.data.path", f"{path.name} has missing values in {bad} ({int(gaps.sum())} of "
+                                            f"{len(gaps)} rows); set task.data.missing to drop, mean or median")
+    if gaps.any() and missing == "drop":
+        dropped = int(gaps.sum())
+        table, frame = table[~gaps], frame[~gaps]
+        if table.empty:
+            raise ConfigError("task.data.missing", f"drop leaves no row of {path.name}: every row misses a value")
     task = _csv_task(table[target], spec.get("task"))
     if task == "classification":
         codes, uniques = pd.factorize(table[target], sort=True)
@@ -177,7 +194,8 @@ def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     else:
         y, classes = table[target].to_numpy(dtype=np.float32), []
     return RawData(frame.to_numpy(dtype=np.float32), y, task, "tabular", path.stem,
-                   f"csv file {path}", classes=classes, feature_names=list(frame.columns))
+                   f"csv file {path}", classes=classes, feature_names=list(frame.columns),
+                   missing=str(missing), dropped_rows=dropped)
 
 
 def _pil_mode(images: list[Any], grayscale: bool) -> str:
@@ -375,4 +393,6 @@ def load_raw(data: str | Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     kind = data.get("kind")
     if kind not in LOCAL:
         raise ConfigError("task.data.kind", f"unknown kind {kind!r}; choose from {', '.join(LOCAL)}")
+    if "missing" in data and kind != "csv":
+        raise ConfigError("task.data.missing", f"applies to csv files; a {kind} data set may hold no missing value")
     return LOCAL[kind](data, opts)

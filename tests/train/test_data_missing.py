@@ -1,0 +1,93 @@
+"""A CSV with missing feature values: refused with the way out in one line, its rows
+dropped before splitting, or filled with the training split's own mean or median, so that
+neither validation nor the sealed test split tells anything to the fill."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from nntune.exceptions import ConfigError
+from nntune.train import load_splits
+from nntune.train.data import SplitDistributionWarning, split_indices
+
+
+@pytest.fixture()
+def gappy(tmp_path: Path) -> tuple[Path, pd.DataFrame]:
+    """120 rows, 3 classes; 'a' misses every 7th value, 'colour' (text) every 11th."""
+    rng = np.random.default_rng(4)
+    n = 120
+    frame = pd.DataFrame({"a": rng.normal(5.0, 2.0, n), "b": rng.normal(size=n),
+                          "colour": rng.choice(["red", "blue"], n), "kind": np.repeat(["x", "y", "z"], n // 3)})
+    frame.loc[frame.index % 7 == 3, "a"] = np.nan
+    frame.loc[frame.index % 11 == 5, "colour"] = np.nan
+    path = tmp_path / "gappy.csv"
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+def spec(path: Path, **extra: object) -> dict:
+    return {"kind": "csv", "path": str(path), "target": "kind", **extra}
+
+
+def test_missing_values_are_refused_by_default_and_the_line_says_the_way_out(gappy):
+    path, frame = gappy
+    with pytest.raises(ConfigError) as caught:
+        load_splits(spec(path))
+    assert caught.value.field == "task.data.path"
+    assert str(caught.value.problem) == ("gappy.csv has missing values in ['a'] (17 of 120 rows); "
+                                         "set task.data.missing to drop, mean or median")
+    with pytest.raises(ConfigError) as caught:
+        load_splits(spec(path, missing="avg"))
+    assert caught.value.field == "task.data.missing" and "got 'avg'" in caught.value.problem
+    with pytest.raises(ConfigError, match="applies to csv files; a npz data set may hold no missing value"):
+        load_splits({"kind": "npz", "path": str(path), "missing": "mean"})
+
+
+def test_drop_removes_the_rows_before_splitting(gappy):
+    path, frame = gappy
+    s = load_splits(spec(path, missing="drop"))
+    kept = int(frame["a"].notna().sum())
+    assert s.info["n_train"] + s.info["n_val"] + s.info["n_test"] == kept == 103
+    assert s.info["missing"] == {"method": "drop", "dropped_rows": 17}
+    assert not torch.isnan(s.x_train).any() and not torch.isnan(s.x_val).any()
+    everything = frame.copy()
+    everything["a"] = everything["a"].fillna(0.0)
+    everything.to_csv(path, index=False)
+    assert load_splits(spec(path, missing="drop")).info["missing"] == {"method": "drop", "dropped_rows": 0}
+    frame.assign(a=np.nan).to_csv(path, index=False)
+    with pytest.raises(ConfigError, match="drop leaves no row of gappy.csv"):
+        load_splits(spec(path, missing="drop"))
+
+
+@pytest.mark.parametrize("method, stat", [("mean", np.nanmean), ("median", np.nanmedian)])
+def test_the_fill_is_the_training_rows_own_statistic(gappy, method, stat):
+    path, frame = gappy
+    s = load_splits(spec(path, missing=method), seed=3)
+    y = pd.factorize(frame["kind"], sort=True)[0]
+    train, val, test, _ = split_indices(y, (0.6, 0.2, 0.2), 3, stratify=True)
+    info = s.info["missing"]
+    columns = s.info["feature_names"]
+    assert info["method"] == method and columns == ["a", "b", "colour_blue", "colour_red"]
+    a = frame["a"].to_numpy()
+    assert info["fill"][0] == pytest.approx(stat(a[train]), rel=1e-6)
+    assert info["filled_rows"] == {"train": int(np.isnan(a[train]).sum()), "val": int(np.isnan(a[val]).sum())}
+    assert "test" not in info["filled_rows"]  # the sealed split is filled, never described
+    # The filled entries hold the fill (normalized like the column), nowhere a NaN.
+    norm = s.info["normalization"]
+    filled = (info["fill"][0] - norm["shift"][0]) / norm["scale"][0]
+    holes = np.isnan(a[train])
+    assert torch.allclose(s.x_train[torch.from_numpy(holes), 0], torch.tensor(filled, dtype=torch.float32))
+    assert not any(torch.isnan(x).any() for x in (s.x_train, s.x_val, s.test.open("test")[0]))
+
+    # Changing the validation and test rows' values does not move the fill.
+    shifted = frame.copy()
+    shifted.loc[np.concatenate([val, test]), "a"] += 1000.0
+    shifted.to_csv(path, index=False)
+    with pytest.warns(SplitDistributionWarning):  # as it should: the splits now differ a lot
+        again = load_splits(spec(path, missing=method), seed=3).info["missing"]
+    assert again["fill"] == info["fill"]
