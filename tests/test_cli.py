@@ -211,3 +211,12 @@ def test_dry_run_of_a_cnn_prints_pixels_times_maps(call_cli, tmp_path):
 def test_ensemble_of_a_missing_study_is_one_line(call_cli, tmp_path):
     code, _, err = call_cli("ensemble", "--study", "nope", "--storage", f"sqlite:///{tmp_path / 'x.db'}")
     assert code == 2 and err.count("\n") == 1 and "nope" in err
+
+
+def test_a_config_without_a_space_is_warned_that_every_trial_is_the_same(call_cli, tmp_path):
+    cfg = small_config(tmp_path, space={}, fixed={"epochs": 1}, search__trials=2)
+    code, out, err = call_cli("tune", str(cfg), "--dry-run")
+    assert code == 0, err
+    assert "warning: the config has no space, so every trial trains the same configuration" in out
+    code, out, err = call_cli("tune", str(small_config(tmp_path)), "--dry-run")
+    assert code == 0 and "no space" not in out

@@ -89,6 +89,9 @@ def tune(
     # Human output goes to stderr with --json so that stdout ends with the JSON line alone.
     out = Console(stderr=json_out)
     prepared = prepare(cfg)
+    if not len(prepared.space) and cfg.search.trials != 1:
+        out.print("warning: the config has no space, so every trial trains the same configuration (only "
+                  "their seeds differ); a space: section says what to search (see the README)", markup=False)
     if dry_run:
         _print_dry_run(out, prepared)
         return
