@@ -118,3 +118,30 @@ def test_pareto_front_options():
     on_front = [tr for tr in feasible.data if tr.name == "Pareto front"][0]
     assert sorted(on_front.x) == [0.1, 0.5]
     assert len(vis.plot_timeline(s, n_recent_trials=2).data[0].y) == 2
+
+
+def test_contour_of_more_than_two_parameters_draws_every_pair(study):
+    fig = vis.plot_contour(study)  # x (log), y, kind: a 3 x 3 matrix, the diagonal empty
+    axes = {k for k in fig.layout.to_plotly_json() if k.startswith("xaxis")}
+    assert axes == {"xaxis"} | {f"xaxis{i}" for i in range(2, 10)}
+    surfaces = [t for t in fig.data if isinstance(t, go.Contour)]
+    points = [t for t in fig.data if isinstance(t, go.Scatter)]
+    assert len(points) == 6 and len(surfaces) == 2  # only x and y are both numeric
+    assert all(len(t.x) == 24 for t in points) and all(t.coloraxis == "coloraxis" for t in surfaces)
+    assert sorted((t.xaxis, t.yaxis) for t in points) == sorted(
+        (f"x{'' if i == 1 else i}", f"y{'' if i == 1 else i}") for i in (2, 3, 4, 6, 7, 8))
+    assert fig.layout.xaxis7.title.text == "x" and fig.layout.yaxis7.title.text == "kind"
+    assert fig.layout.xaxis4.type == "log" and fig.layout.xaxis8.type is None
+    pair = vis.plot_contour(study, params=["y", "x"])
+    assert pair.layout.xaxis.title.text == "y" and pair.layout.yaxis.type == "log" and len(pair.data) == 2
+    with pytest.raises(ValueError, match="a contour needs two parameters"):
+        vis.plot_contour(study, params=["x"])
+
+
+def test_edf_of_several_studies_draws_a_line_each(study):
+    other = nntune.create_study(study_name="other", sampler=nntune.samplers.RandomSampler(seed=1))
+    other.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=5)
+    fig = vis.plot_edf([study, other])
+    assert [t.name for t in fig.data] == [study.study_name, "other"]
+    assert list(fig.data[1].x) == sorted(t.value for t in other.trials) and fig.data[1].y[-1] == 1.0
+    assert len(vis.plot_edf(study).data) == 1

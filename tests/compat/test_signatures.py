@@ -31,7 +31,12 @@ visualization.plot_pareto_front importance.get_param_importances importance.Fano
 importance.MeanDecreaseImpurityImportanceEvaluator importance.FanovaImportanceEvaluator.evaluate trial.FixedTrial
 trial.FixedTrial.suggest_float trial.FixedTrial.suggest_int trial.FixedTrial.suggest_categorical
 trial.FixedTrial.report storages.JournalStorage storages.journal.JournalFileBackend samplers.CmaEsSampler
-visualization.plot_rank visualization.plot_hypervolume_history importance.PedAnovaImportanceEvaluator""".split()
+visualization.plot_rank visualization.plot_hypervolume_history importance.PedAnovaImportanceEvaluator
+visualization.matplotlib.plot_optimization_history visualization.matplotlib.plot_intermediate_values
+visualization.matplotlib.plot_parallel_coordinate visualization.matplotlib.plot_contour
+visualization.matplotlib.plot_slice visualization.matplotlib.plot_param_importances visualization.matplotlib.plot_edf
+visualization.matplotlib.plot_timeline visualization.matplotlib.plot_pareto_front visualization.matplotlib.plot_rank
+visualization.matplotlib.plot_hypervolume_history visualization.matplotlib.is_available""".split()
 
 # Optuna arguments nntune does not take, and why (a script passing one stops with a TypeError).
 NOT_TAKEN = {

@@ -210,27 +210,64 @@ def residuals_figure(res: Mapping[str, Sequence[float]]) -> go.Figure:
     return _fig(fig, 400, xaxis_title="predicted", yaxis_title="actual - predicted")
 
 
-def contour_figure(data: Mapping[str, Any], metric: str) -> go.Figure:
-    """The value over two parameters: an interpolated surface under the trials' points."""
-    fig = go.Figure()
+def _contour_traces(data: Mapping[str, Any], metric: str, shared: bool = False,
+                    showlegend: bool = True) -> list[Any]:
+    """An interpolated surface (when both axes are numeric) under the trials' points;
+    ``shared``: the surface takes the figure's one colour axis."""
+    traces: list[Any] = []
     if data["grid"] is not None:
         g = data["grid"]
-        fig.add_trace(go.Contour(x=g["x"], y=g["y"], z=g["z"], colorscale="Blues", name=metric,
-                                 colorbar={"title": metric}, contours={"coloring": "heatmap"}))
-    fig.add_trace(go.Scatter(x=data["x"]["values"], y=data["y"]["values"], mode="markers", name="trials",
+        scale: dict[str, Any] = ({"coloraxis": "coloraxis"} if shared else
+                                 {"colorscale": "Blues", "colorbar": {"title": metric}})
+        traces.append(go.Contour(x=g["x"], y=g["y"], z=g["z"], name=metric, contours={"coloring": "heatmap"},
+                                 **scale))
+    traces.append(go.Scatter(x=data["x"]["values"], y=data["y"]["values"], mode="markers", name="trials",
                              marker={"size": 6, "color": "#d62728", "line": {"width": 1, "color": "white"}},
                              text=[f"trial {n}: {v:.4g}" for n, v in zip(data["number"], data["value"])],
-                             hovertemplate="%{text}<extra></extra>"))
+                             hovertemplate="%{text}<extra></extra>", legendgroup="trials", showlegend=showlegend))
+    return traces
+
+
+def _axis_type(axis: Mapping[str, Any]) -> str | None:
+    return "log" if axis["log"] else "category" if axis["categorical"] else None
+
+
+def contour_figure(data: Mapping[str, Any], metric: str) -> go.Figure:
+    """The value over two parameters: an interpolated surface under the trials' points."""
+    fig = go.Figure(_contour_traces(data, metric))
     return _fig(fig, 460, xaxis_title=data["x"]["name"], yaxis_title=data["y"]["name"],
-                xaxis_type="log" if data["x"]["log"] else None, yaxis_type="log" if data["y"]["log"] else None)
+                xaxis_type=_axis_type(data["x"]), yaxis_type=_axis_type(data["y"]))
 
 
-def edf_figure(data: Mapping[str, Any], metric: str) -> go.Figure:
-    """The empirical distribution of the complete trials' values."""
-    fig = go.Figure(go.Scatter(x=_arr(data["value"]), y=_arr(data["share"]), mode="lines", name="trials",
-                               line={"shape": "hv", "color": PALETTE[0]}))
+def contour_matrix_figure(params: Sequence[str], cells: Mapping[tuple[str, str], Mapping[str, Any]],
+                          metric: str) -> go.Figure:
+    """Every pair of parameters: in row ``y``, column ``x`` off the diagonal, the contour of
+    ``cells[(x, y)]``, all on one colour scale; names along the bottom and left edges."""
+    n = len(params)
+    fig = make_subplots(rows=n, cols=n, horizontal_spacing=0.3 / n, vertical_spacing=0.3 / n)
+    for r, y in enumerate(params, start=1):
+        for c, x in enumerate(params, start=1):
+            fig.update_xaxes(title_text=x if r == n else None, row=r, col=c)
+            fig.update_yaxes(title_text=y if c == 1 else None, row=r, col=c)
+            if x == y:
+                continue
+            data = cells[(x, y)]
+            for trace in _contour_traces(data, metric, shared=True, showlegend=len(fig.data) == 0):
+                fig.add_trace(trace, row=r, col=c)
+            fig.update_xaxes(type=_axis_type(data["x"]), row=r, col=c)
+            fig.update_yaxes(type=_axis_type(data["y"]), row=r, col=c)
+    side = 120 + 220 * n
+    return _fig(fig, min(side, 1400), width=min(side + 120, 1600),
+                coloraxis={"colorscale": "Blues", "colorbar": {"title": {"text": metric}}})
+
+
+def edf_figure(curves: Sequence[Mapping[str, Any]], metric: str) -> go.Figure:
+    """The empirical distribution of the complete trials' values, a line per study (``name``)."""
+    fig = go.Figure([go.Scatter(x=_arr(d["value"]), y=_arr(d["share"]), mode="lines", name=d["name"],
+                                line={"shape": "hv", "color": PALETTE[i % len(PALETTE)]})
+                     for i, d in enumerate(curves)])
     return _fig(fig, 380, xaxis_title=metric, yaxis_title="share of complete trials at or below",
-                yaxis_range=[0, 1.02])
+                yaxis_range=[0, 1.02], showlegend=True)
 
 
 TIMELINE_COLORS = {"complete": "#1f77b4", "pruned": "#ff7f0e", "failed": "#d62728", "diverged": "#9467bd",
@@ -272,13 +309,10 @@ def pareto_figure(data: Mapping[str, Any]) -> go.Figure:
     return _fig(fig, 460, **layout)
 
 
-def rank_figure(data: Mapping[str, Any], metric: str, direction: str) -> go.Figure:
+def rank_figure(data: Mapping[str, Any], metric: str) -> go.Figure:
     """Every pair of parameters (``parallel_data``'s columns), each complete trial colored by
-    its value's rank: where the best trials lie, whatever the value's scale."""
-    values = np.asarray(data["value"], dtype=float)
-    order = np.argsort(-values if direction == "maximize" else values, kind="stable")
-    rank = np.empty(len(values))
-    rank[order] = np.arange(len(values)) / max(1, len(values) - 1)
+    its value's ``rank`` (0 the best): where the best trials lie, whatever the value's scale."""
+    values, rank = _arr(data["value"]), _arr(data["rank"])
     dims = [{"label": d["name"], "values": _arr(d["values"])} for d in data["dimensions"]]
     text = [f"trial {n}<br>{metric} {v:.4g}" for n, v in zip(data["number"], values)]
     fig = go.Figure(go.Splom(dimensions=dims, text=text, hovertemplate="%{text}<extra></extra>", showupperhalf=False,

@@ -1,0 +1,114 @@
+"""Optuna's plots by Optuna's names (``nntune.visualization.plot_optimization_history(study)``),
+each a plotly figure drawn by the report's own code (``report/figures.py``) from the same
+plain data (``report/data.py``, ``report/study_data.py``), chosen by ``_data``.
+``nntune.visualization.matplotlib`` draws the same data with matplotlib.
+
+``target`` (a function of a trial) plots another number than the value; a study of several
+objectives needs it, except for ``plot_pareto_front``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from nntune.report import figures
+from nntune.trial import FrozenTrial
+from nntune.visualization import _data
+from nntune.visualization._data import Target
+
+if TYPE_CHECKING:
+    from nntune.visualization import matplotlib  # noqa: F401  (loaded on first use, below)
+
+
+def plot_optimization_history(study: Any, *, target: Target | None = None,
+                              target_name: str = "Objective Value", error_bar: bool = False) -> Any:
+    """Each trial's value and the best so far."""
+    return figures.history_figure(_data.history(study, target), target_name)
+
+
+def plot_intermediate_values(study: Any) -> Any:
+    """Every trial's reported curve, with the 10/50/90% band per step."""
+    return figures.intermediate_figure(_data.intermediate(study), "Objective Value")
+
+
+def plot_parallel_coordinate(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
+                             target_name: str = "Objective Value") -> Any:
+    """A line per complete trial through its parameters and its value."""
+    return figures.parallel_figure(_data.parallel(study, params, target), target_name,
+                                   _data.direction_of(study, target))
+
+
+def plot_slice(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
+               target_name: str = "Objective Value") -> Any:
+    """Each parameter's values against the value, complete and pruned trials apart."""
+    return figures.slices_figure(_data.slices(study, params, target), target_name)
+
+
+def plot_contour(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
+                 target_name: str = "Objective Value") -> Any:
+    """The value over a pair of parameters; with more than two, every pair as a matrix."""
+    data = _data.contours(study, params, target)
+    if len(data["params"]) == 2:
+        return figures.contour_figure(next(iter(data["cells"].values())), target_name)
+    return figures.contour_matrix_figure(data["params"], data["cells"], target_name)
+
+
+def plot_edf(study: Any, *, target: Target | None = None, target_name: str = "Objective Value") -> Any:
+    """The share of complete trials at or below each value: a line per study (a study, or
+    a sequence of them)."""
+    return figures.edf_figure(_data.edfs(study, target), target_name)
+
+
+def plot_timeline(study: Any, n_recent_trials: int | None = None) -> Any:
+    """Each trial's run from start to end (the last ``n_recent_trials`` only, if given)."""
+    return figures.timeline_figure(_data.timeline(study, n_recent_trials))
+
+
+def plot_param_importances(study: Any, evaluator: Any = None, params: Sequence[str] | None = None, *,
+                           target: Target | None = None, target_name: str = "Objective Value") -> Any:
+    """Each parameter's share of the value's variation: random forest + permutation (with
+    its spread over the repeats, as the report draws it), or ``evaluator``'s shares."""
+    return figures.importance_figure(_data.importances(study, evaluator, params, target))
+
+
+def plot_pareto_front(study: Any, *, target_names: Sequence[str] | None = None,
+                      include_dominated_trials: bool = True, targets: Callable[[FrozenTrial], Sequence[float]] | None = None,
+                      constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None) -> Any:
+    """The complete trials on the study's objectives (or on ``targets(trial)``), the
+    Pareto-optimal ones highlighted; infeasible trials (stored constraint values, or
+    ``constraints_func``) are never on the front."""
+    return figures.pareto_figure(_data.pareto(study, target_names, include_dominated_trials, targets,
+                                              constraints_func))
+
+
+def plot_rank(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
+              target_name: str = "Objective Value") -> Any:
+    """Every pair of parameters, each complete trial colored by the rank of its value."""
+    return figures.rank_figure(_data.ranks(study, params, target), target_name)
+
+
+def plot_hypervolume_history(study: Any, reference_point: Sequence[float]) -> Any:
+    """The hypervolume of the complete feasible trials' values (a study of several
+    objectives), bounded by ``reference_point`` in the objectives' own units, after each
+    trial."""
+    data = _data.hypervolumes(study, reference_point)
+    return figures.hypervolume_figure(data["number"], data["volume"])
+
+
+def is_available() -> bool:
+    """Plotly is a dependency of nntune, so always."""
+    return True
+
+
+def __getattr__(name: str) -> Any:
+    """``visualization.matplotlib`` loads on first use: plotting with plotly does not import matplotlib."""
+    if name == "matplotlib":
+        return importlib.import_module("nntune.visualization.matplotlib")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["is_available", "plot_contour", "plot_edf", "plot_hypervolume_history", "plot_intermediate_values",
+           "plot_optimization_history", "plot_parallel_coordinate", "plot_param_importances", "plot_pareto_front",
+           "plot_rank", "plot_slice", "plot_timeline"]

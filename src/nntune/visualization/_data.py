@@ -1,0 +1,176 @@
+"""What each of Optuna's plots shows, read from a study as plain data: the rules both front
+ends follow (plotly in ``visualization``, matplotlib in ``visualization.matplotlib``), and
+the errors they raise on bad input. The data itself is built by ``report/data.py`` and
+``report/study_data.py``; this module picks the trials, the space and the direction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from nntune.analysis import param_importance, study_space
+from nntune.report.data import history_data, intermediate_data, parallel_data, rank, slices_data
+from nntune.report.study_data import contour_data, edf_data, pareto_data, timeline_data
+from nntune.space import Choice, Space
+from nntune.trial import FrozenTrial, TrialState
+
+Target = Callable[[FrozenTrial], float]
+Targets = Callable[[FrozenTrial], Sequence[float]]
+
+
+def trials_of(study: Any, target: Target | None) -> list[FrozenTrial]:
+    """The study's trials, complete ones valued by ``target`` when given; a study of several
+    objectives needs it."""
+    trials = study.get_trials(deepcopy=False)
+    if target is None:
+        if study.is_multi_objective:
+            raise ValueError("a study of several objectives needs target= to say which number to plot")
+        return list(trials)
+    return [dataclasses.replace(t, value=float(target(t))) if t.state == TrialState.COMPLETE else t
+            for t in trials]
+
+
+def space_of(study: Any, trials: Sequence[FrozenTrial], params: Sequence[str] | None) -> Space:
+    """The study's space, or its ``params`` in their given order (an unknown name is a ValueError)."""
+    rec = study.storage.load_study(study.study_name)
+    space = study_space(trials, rec.attrs if rec else None)
+    if params is None:
+        return space
+    unknown = [p for p in params if p not in space.params]
+    if unknown:
+        raise ValueError(f"no parameter named {', '.join(map(repr, unknown))} in this study")
+    return Space({p: space.params[p] for p in params})
+
+
+def direction_of(study: Any, target: Target | None) -> str:
+    """The direction the plotted number improves in (a ``target`` is taken as minimized)."""
+    return "minimize" if target is not None else str(study.direction)
+
+
+def history(study: Any, target: Target | None) -> dict[str, Any]:
+    """Complete and pruned trials' values and the best so far (``report.data.history_data``)."""
+    return history_data(trials_of(study, target), direction_of(study, target))
+
+
+def intermediate(study: Any) -> dict[str, Any]:
+    """Every trial's reported curve and the quantile band per step."""
+    trials = trials_of(study, None)
+    return intermediate_data(trials, rank(trials, str(study.direction)))
+
+
+def parallel(study: Any, params: Sequence[str] | None, target: Target | None) -> dict[str, Any]:
+    """The columns of the complete trials: parameters, then the value."""
+    trials = trials_of(study, target)
+    return parallel_data(trials, space_of(study, trials, params))
+
+
+def slices(study: Any, params: Sequence[str] | None, target: Target | None) -> list[dict[str, Any]]:
+    """One slice per parameter: its values against the value, complete and pruned trials."""
+    trials = trials_of(study, target)
+    return slices_data(trials, space_of(study, trials, params))
+
+
+def contours(study: Any, params: Sequence[str] | None, target: Target | None) -> dict[str, Any]:
+    """``{"params": names, "cells": {(x, y): contour_data}}``: the one pair of two
+    parameters, or every ordered pair of more (a matrix, row ``y``, column ``x``); a
+    choice's axis also carries its ``categories``. Fewer than two parameters: ValueError."""
+    trials = trials_of(study, target)
+    space = space_of(study, trials, params)
+    names = list(space.params)
+    if len(names) < 2:
+        raise ValueError("a contour needs two parameters")
+    pairs = [(names[0], names[1])] if len(names) == 2 else list(itertools.permutations(names, 2))
+    cells = {(x, y): contour_data(trials, space, x, y) for x, y in pairs}
+    for cell in cells.values():  # a choice's axis lists its labels in the space's order
+        for axis in (cell["x"], cell["y"]):
+            dist = space.params[axis["name"]]
+            if isinstance(dist, Choice):
+                axis["categories"] = [str(v) for v in dist.values]
+    return {"params": names, "cells": cells}
+
+
+def edfs(studies: Any, target: Target | None) -> list[dict[str, Any]]:
+    """One empirical distribution per study (a study, or a sequence of them), named by the study."""
+    group = [studies] if hasattr(studies, "get_trials") else list(studies)
+    return [{"name": str(s.study_name), **edf_data(trials_of(s, target))} for s in group]
+
+
+def timeline(study: Any, n_recent_trials: int | None) -> dict[str, Any]:
+    """Each trial's start, end and state (the last ``n_recent_trials`` only, if given)."""
+    trials = study.get_trials(deepcopy=False)
+    if n_recent_trials is not None:
+        trials = trials[-n_recent_trials:] if n_recent_trials > 0 else []
+    return timeline_data(trials)
+
+
+def importances(study: Any, evaluator: Any, params: Sequence[str] | None,
+                target: Target | None) -> dict[str, Any]:
+    """``{"importance": {name: share}, "std": {name: spread}}``, largest first: random forest
+    + permutation (the report's measure, with its spread over the repeats) or ``evaluator``'s."""
+    if evaluator is None:
+        trials = trials_of(study, target)
+        return param_importance(trials, space_of(study, trials, params), seed=study.seed)
+    from nntune.importance import get_param_importances
+
+    shares = get_param_importances(study, evaluator=evaluator, params=params, target=target)
+    return {"importance": shares, "std": {n: 0.0 for n in shares}}
+
+
+def pareto(study: Any, target_names: Sequence[str] | None, include_dominated_trials: bool,
+           targets: Targets | None, constraints_func: Targets | None) -> dict[str, Any]:
+    """The complete trials on the study's objectives (or on ``targets(trial)``), the
+    Pareto-optimal ones marked; infeasible trials (stored constraint values, or
+    ``constraints_func``) are never on the front."""
+    if not study.is_multi_objective and targets is None:
+        raise ValueError("a Pareto front needs a study of several objectives (create_study(directions=[...]))")
+    trials = list(study.get_trials(deepcopy=False))
+    if targets is not None:
+        trials = [dataclasses.replace(t, system_attrs={**t.system_attrs, "values": list(targets(t))})
+                  if t.state == TrialState.COMPLETE else t for t in trials]
+    if constraints_func is not None:
+        trials = [dataclasses.replace(t, system_attrs={**t.system_attrs, "constraints": list(constraints_func(t))})
+                  if t.state == TrialState.COMPLETE else t for t in trials]
+    n = len(study.directions) if targets is None else len(next((t.values for t in trials if t.values), [0, 0]))
+    dirs = [str(d) for d in study.directions] if targets is None else ["minimize"] * n
+    data = pareto_data(trials, dirs, target_names)
+    if not include_dominated_trials:
+        keep = [i for i, p in enumerate(data["pareto"]) if p]
+        data = {**data, **{k: [data[k][i] for i in keep] for k in ("number", "values", "pareto", "params")}}
+    return data
+
+
+def ranks(study: Any, params: Sequence[str] | None, target: Target | None) -> dict[str, Any]:
+    """The complete trials' columns (``parallel``) and each one's ``rank`` by value, from 0
+    (the best) to 1 (the worst), ties in trial order."""
+    data = parallel(study, params, target)
+    if not data["value"]:
+        raise ValueError("plot_rank needs complete trials")
+    values = [-v for v in data["value"]] if direction_of(study, target) == "maximize" else data["value"]
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    rank = [0.0] * len(values)
+    for place, i in enumerate(order):
+        rank[i] = place / max(1, len(values) - 1)
+    return {**data, "rank": rank}
+
+
+def hypervolumes(study: Any, reference_point: Sequence[float]) -> dict[str, Any]:
+    """``{"number", "volume"}``: the hypervolume of the complete feasible trials' values
+    after each of them, bounded by ``reference_point`` in the objectives' own units."""
+    import numpy as np
+
+    from nntune._hypervolume import hypervolume_history
+    from nntune.samplers import is_feasible
+
+    if not study.is_multi_objective:
+        raise ValueError("the hypervolume needs a study of several objectives (create_study(directions=[...]))")
+    sign = np.array([-1.0 if str(d) == "maximize" else 1.0 for d in study.directions])
+    reference = np.asarray(reference_point, dtype=float)
+    if reference.shape != sign.shape or not np.all(np.isfinite(reference)):
+        raise ValueError(f"reference_point needs {len(sign)} finite values, one per objective, got {reference_point!r}")
+    done = [t for t in study.get_trials(deepcopy=False)
+            if t.state == TrialState.COMPLETE and t.values is not None and is_feasible(t)]
+    volumes = hypervolume_history([list(sign * np.asarray(t.values)) for t in done], sign * reference)
+    return {"number": [t.number for t in done], "volume": [float(v) for v in volumes]}

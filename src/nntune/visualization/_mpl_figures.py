@@ -1,0 +1,347 @@
+"""Matplotlib drawings of Optuna's plots, each from the plain data ``visualization._data``
+gathers (the data ``report/figures.py`` draws with plotly), on ``pyplot.subplots()`` so
+``plt.show()`` and ``plt.savefig()`` work as usual. Each returns its Axes, or a numpy array
+of Axes for a figure of several panels.
+
+Conventions: log-scaled parameters on log axes, choices by their labels, pruned trials as
+grey crosses apart from the complete ones, every panel titled and labelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import dates as mdates
+from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
+from matplotlib.collections import LineCollection
+from matplotlib.colors import Normalize
+
+from nntune.report.figures import PALETTE, TIMELINE_COLORS
+
+COMPLETE, PRUNED, BEST, BAND = "#1f77b4", "#7f7f7f", "#d62728", "#bbbbbb"
+
+
+def _arr(values: Sequence[Any]) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _legend(ax: Axes) -> None:
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best", fontsize="small")
+
+
+def history_axes(h: Mapping[str, Any], target_name: str) -> Axes:
+    """Complete trials' values, pruned trials' last values (crosses) and the best so far (a step line)."""
+    _, ax = plt.subplots(tight_layout=True)
+    ax.set(title="Optimization History Plot", xlabel="Trial", ylabel=target_name)
+    ax.scatter(h["number"], h["value"], s=18, color=COMPLETE, alpha=0.8, label=target_name, gid="complete")
+    if h["pruned_number"]:
+        ax.scatter(h["pruned_number"], h["pruned_value"], s=18, marker="x", color=PRUNED,
+                   label="pruned (value where it stopped)", gid="pruned")
+    if h["best_number"]:
+        ax.step(h["best_number"], h["best_value"], where="post", color=BEST, lw=2, label="Best Value", gid="best")
+    _legend(ax)
+    return ax
+
+
+def intermediate_axes(data: Mapping[str, Any]) -> Axes:
+    """Every reported curve (pruned ones apart, a cross where they stopped), the 10-90% band
+    and median per step over all trials, and stored learning-curve predictions (dashed)."""
+    _, ax = plt.subplots(tight_layout=True)
+    ax.set(title="Intermediate Values Plot", xlabel="Step", ylabel="Intermediate Value")
+    steps, band = data["band_steps"], data["band"]
+    if steps:
+        ax.fill_between(steps, band["q10"], band["q90"], color=BAND, alpha=0.4, lw=0, label="10-90% of all trials")
+        ax.plot(steps, band["q50"], color="#555555", ls=":", lw=2, label="median of all trials")
+    labelled: set[str] = set()
+    for c in data["curves"]:
+        state = "pruned" if c["state"] == "pruned" else "complete"
+        label = "_nolegend_" if state in labelled else f"{state} trials"
+        labelled.add(state)
+        ax.plot(c["steps"], _arr(c["values"]), lw=1, alpha=0.7, color=PRUNED if state == "pruned" else COMPLETE,
+                label=label, gid=f"trial {c['number']}")
+    ends = [c for c in data["curves"] if c["state"] == "pruned" and c["steps"]]
+    if ends:
+        ax.scatter([c["steps"][-1] for c in ends], [c["values"][-1] for c in ends], marker="x", color=BEST,
+                   zorder=3, label="where pruned")
+    for i, p in enumerate(data.get("predictions", ())):
+        color = PALETTE[i % len(PALETTE)]
+        ax.fill_between(p["steps"], p["low"], p["high"], color=color, alpha=0.15, lw=0)
+        xs = ([p["step"]] if p["value"] is not None else []) + list(p["steps"])
+        ys = ([p["value"]] if p["value"] is not None else []) + list(p["mean"])
+        ax.plot(xs, ys, ls="--", lw=2, color=color, label=f"trial {p['number']} predicted at step {p['step']}")
+    _legend(ax)
+    return ax
+
+
+def _plain_name(dim: Mapping[str, Any]) -> str:
+    """A parameter's name (``parallel_data`` names a log-scaled column ``log10 <name>``)."""
+    name = str(dim["name"])
+    return name[len("log10 "):] if dim["scale"] == "log" and name.startswith("log10 ") else name
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.3g}"
+
+
+def parallel_axes(data: Mapping[str, Any], target_name: str, direction: str) -> Axes:
+    """A line per complete trial through its parameters (each axis scaled to its range,
+    log-scaled ones by decades, choices by label) and its value, coloured by the value."""
+    dims = [*data["dimensions"], {"name": target_name, "values": data["value"], "scale": "linear"}]
+    fig, ax = plt.subplots(figsize=(max(6.4, 1.8 * len(dims)), 4.8), tight_layout=True)
+    ax.set_title("Parallel Coordinate Plot")
+    cols = [_arr(d["values"]) for d in dims]
+    spans = [(float(np.nanmin(c)), float(np.nanmax(c))) if np.isfinite(c).any() else (0.0, 1.0) for c in cols]
+    unit = [(c - lo) / (hi - lo) if hi > lo else np.full(c.shape, 0.5) for c, (lo, hi) in zip(cols, spans)]
+    lines = [[(i, float(u[k])) for i, u in enumerate(unit) if np.isfinite(u[k])] for k in range(len(data["value"]))]
+    cmap = "viridis_r" if direction == "minimize" else "viridis"
+    lc = LineCollection(lines, cmap=cmap, array=_arr(data["value"]), lw=1.2, alpha=0.8, gid="trials")
+    ax.add_collection(lc)
+    fig.colorbar(lc, ax=ax, label=target_name)
+    for i, (d, (lo, hi)) in enumerate(zip(dims, spans)):
+        ax.axvline(i, color="black", lw=1)
+        if d["scale"] == "categorical":
+            labels = d["ticktext"]
+            marks = [((j - lo) / (hi - lo) if hi > lo else 0.5, t) for j, t in enumerate(labels) if lo <= j <= hi]
+        else:
+            show = (lambda v: _fmt(10 ** v)) if d["scale"] == "log" else _fmt
+            marks = [(0.0, show(lo)), (1.0, show(hi))] if hi > lo else [(0.5, show(lo))]
+        for y, text in marks:
+            ax.text(i + 0.03, y, text, fontsize="small", va="center")
+    ax.set_xticks(range(len(dims)), [_plain_name(d) + (" (log)" if d["scale"] == "log" else "") for d in dims],
+                  rotation=20)
+    ax.set(yticks=[], xlim=(-0.2, len(dims) - 0.6), ylim=(-0.05, 1.05))
+    return ax
+
+
+def _place(values: Sequence[Any], categories: Sequence[str] | None) -> np.ndarray:
+    """Numeric positions: a choice by its index among ``categories``."""
+    if categories is None:
+        return _arr(values)
+    return np.array([categories.index(str(v)) if str(v) in categories else np.nan for v in values], dtype=float)
+
+
+def _slice_panel(ax: Axes, s: Mapping[str, Any], vmax: float) -> Any:
+    """One parameter's slice; the complete trials' scatter (coloured by trial number) comes back."""
+    done = [j for j, p in enumerate(s["pruned"]) if not p]
+    stopped = [j for j, p in enumerate(s["pruned"]) if p]
+    xs = [1 - v if s.get("beta") else v for v in s["x"]]
+    pos = _place(xs, s["categories"] if s["categorical"] else None)
+    sc = ax.scatter(pos[done], [s["value"][j] for j in done], c=[s["number"][j] for j in done], cmap="Blues",
+                    vmin=0, vmax=vmax, edgecolors="grey", s=24, label="complete", gid="complete")
+    if stopped:
+        ax.scatter(pos[stopped], [s["value"][j] for j in stopped], marker="x", color=PRUNED, s=24,
+                   label="pruned", gid="pruned")
+    ax.set_xlabel(f"1 - {s['name']}" if s.get("beta") else s["name"])
+    if s["log"] or s.get("beta"):
+        ax.set_xscale("log")
+    if s.get("beta"):
+        ax.invert_xaxis()  # beta near 1 to the right
+    if s["categorical"]:
+        ax.set_xticks(range(len(s["categories"])), s["categories"])
+        ax.set_xlim(-0.5, len(s["categories"]) - 0.5)
+    return sc
+
+
+def slice_axes(slices: Sequence[Mapping[str, Any]], target_name: str) -> Axes | np.ndarray:
+    """A panel per parameter, in one row sharing the value axis, and a colorbar of trial numbers."""
+    if not slices:
+        _, ax = plt.subplots()
+        ax.set_title("Slice Plot")
+        return ax
+    n = len(slices)
+    width, height = plt.rcParams["figure.figsize"]
+    fig, axs = plt.subplots(1, n, sharey=True, squeeze=False, figsize=(max(width, 3.2 * n), height))
+    fig.suptitle("Slice Plot")
+    vmax = max([max(s["number"], default=0) for s in slices] + [1])
+    for ax, s in zip(axs[0], slices):
+        sc = _slice_panel(ax, s, vmax)
+    axs[0, 0].set_ylabel(target_name)
+    if any(any(s["pruned"]) for s in slices):
+        axs[0, 0].legend(loc="best", fontsize="small")
+    fig.colorbar(sc, ax=axs[0].tolist(), label="Trial")
+    return axs[0, 0] if n == 1 else axs[0]
+
+
+def _contour_cell(ax: Axes, data: Mapping[str, Any], norm: Normalize) -> None:
+    """An interpolated surface under the trials' points where both axes are numeric; points
+    coloured by their value where not (a choice: by its label, in the space's order)."""
+    if data["grid"] is not None:
+        g = data["grid"]
+        z = np.array(g["z"], dtype=float)
+        levels = np.linspace(norm.vmin, norm.vmax, 16) if norm.vmax > norm.vmin else 15
+        ax.contourf(g["x"], g["y"], z, levels=levels, cmap="Blues", norm=norm)
+        ax.contour(g["x"], g["y"], z, levels=levels, colors="black", linewidths=0.4)
+        ax.scatter(data["x"]["values"], data["y"]["values"], color=BEST, edgecolors="white", s=22, zorder=3,
+                   label="trials", gid="trials")
+    else:
+        xs, ys = (_place(a["values"], a.get("categories")) for a in (data["x"], data["y"]))
+        ax.scatter(xs, ys, c=data["value"], cmap="Blues", norm=norm, edgecolors="grey", s=28, zorder=3,
+                   label="trials", gid="trials")
+    for axis, set_scale, set_ticks, set_lim in ((data["x"], ax.set_xscale, ax.set_xticks, ax.set_xlim),
+                                                (data["y"], ax.set_yscale, ax.set_yticks, ax.set_ylim)):
+        if axis["log"]:
+            set_scale("log")
+        if axis.get("categories") is not None:
+            set_ticks(range(len(axis["categories"])), axis["categories"])
+            set_lim(-0.5, len(axis["categories"]) - 0.5)
+
+
+def contour_axes(params: Sequence[str], cells: Mapping[tuple[str, str], Mapping[str, Any]],
+                 target_name: str) -> Axes | np.ndarray:
+    """The value over two parameters, or with more every pair as a matrix (row ``y``,
+    column ``x``, names on the diagonal), on one colour scale."""
+    values = [v for c in cells.values() for v in c["value"]]
+    values += [v for c in cells.values() if c["grid"] is not None for row in c["grid"]["z"] for v in row]
+    norm = Normalize(min(values, default=0.0), max(values, default=1.0))
+    n = len(params)
+    if n == 2:
+        fig, ax = plt.subplots(tight_layout=True)
+        ax.set(title="Contour Plot", xlabel=params[0], ylabel=params[1])
+        _contour_cell(ax, cells[(params[0], params[1])], norm)
+        axs: Any = ax
+    else:
+        fig, axs = plt.subplots(n, n, figsize=(min(3.0 * n, 24), min(3.0 * n, 24)), squeeze=False)
+        fig.suptitle("Contour Plot")
+        for r, y in enumerate(params):
+            for c, x in enumerate(params):
+                ax = axs[r, c]
+                if x == y:
+                    ax.text(0.5, 0.5, x, ha="center", va="center", transform=ax.transAxes)
+                    ax.set(xticks=[], yticks=[])
+                else:
+                    _contour_cell(ax, cells[(x, y)], norm)
+                ax.set_xlabel(x if r == n - 1 else "")
+                ax.set_ylabel(y if c == 0 else "")
+    fig.colorbar(ScalarMappable(norm=norm, cmap="Blues"), ax=axs, label=target_name)
+    return axs
+
+
+def edf_axes(curves: Sequence[Mapping[str, Any]], target_name: str) -> Axes:
+    """The share of complete trials at or below each value, a step line per study."""
+    _, ax = plt.subplots(tight_layout=True)
+    ax.set(title="Empirical Distribution Function Plot", xlabel=target_name, ylabel="Cumulative Probability",
+           ylim=(0, 1.02))
+    for i, d in enumerate(curves):
+        ax.step(d["value"], d["share"], where="post", color=PALETTE[i % len(PALETTE)], label=d["name"])
+    _legend(ax)
+    return ax
+
+
+def timeline_axes(data: Mapping[str, Any]) -> Axes:
+    """A bar per trial from its start to its end (a running trial: its start), coloured by state."""
+    _, ax = plt.subplots(tight_layout=True)
+    ax.set(title="Timeline Plot", xlabel="Datetime", ylabel="Trial")
+    for state, color in TIMELINE_COLORS.items():
+        rows = [r for r in data["rows"] if r["state"] == state]
+        if not rows:
+            continue
+        start = mdates.date2num([datetime.fromisoformat(r["start"]) for r in rows])
+        end = mdates.date2num([datetime.fromisoformat(r["end"] or r["start"]) for r in rows])
+        ax.barh([r["number"] for r in rows], end - start, left=start, height=0.8, color=color, label=state)
+    ax.xaxis_date()
+    _legend(ax)
+    return ax
+
+
+def importance_axes(imp: Mapping[str, Any], target_name: str) -> Axes:
+    """Each parameter's share (largest on top), with its spread as an error bar."""
+    _, ax = plt.subplots(tight_layout=True)
+    ax.set(title="Hyperparameter Importances", xlabel="Hyperparameter Importance", ylabel="Hyperparameter",
+           xlim=(0, 1.15))
+    names = list(imp["importance"])[::-1]
+    shares = [float(imp["importance"][n]) for n in names]
+    bars = ax.barh(range(len(names)), shares, xerr=[float(imp["std"].get(n, 0.0)) for n in names],
+                   color=COMPLETE, label=target_name)
+    ax.bar_label(bars, labels=[f"{v:.0%}" for v in shares], padding=3)
+    ax.set_yticks(range(len(names)), names)
+    _legend(ax)
+    return ax
+
+
+def pareto_axes(data: Mapping[str, Any]) -> Axes:
+    """Trials on two (or the first three) objectives, dominated ones grey, the front red."""
+    names, k = data["names"], min(3, len(data["names"]))
+    kw: dict[str, Any] = {"subplot_kw": {"projection": "3d"}} if k == 3 else {"tight_layout": True}
+    _, ax = plt.subplots(**kw)
+    ax.set(title="Pareto-front Plot", xlabel=names[0], ylabel=names[1])
+    if k == 3:
+        ax.set_zlabel(names[2])  # type: ignore[attr-defined]
+    for on_front, label, color in ((False, "dominated", PRUNED), (True, "Pareto front", BEST)):
+        idx = [i for i, p in enumerate(data["pareto"]) if p == on_front]
+        if idx:
+            cols = [[data["values"][i][j] for i in idx] for j in range(k)]
+            ax.scatter(*cols, color=color, s=24, label=label, gid="front" if on_front else "dominated")
+    _legend(ax)
+    return ax
+
+
+Column = tuple[np.ndarray, list[str] | None, bool]  # values as drawn, a choice's labels, log-scaled
+
+
+def _dim_axis(dim: Mapping[str, Any]) -> Column:
+    """A ``parallel_data`` column as drawn: log10 undone, choices as indices with their labels."""
+    v = _arr(dim["values"])
+    if dim["scale"] == "log":
+        return 10 ** v, None, True
+    return v, dim.get("ticktext") if dim["scale"] == "categorical" else None, False
+
+
+def _rank_cell(ax: Axes, x: Column, y: Column, rank: np.ndarray) -> None:
+    """The trials at ``x`` against ``y``, coloured by rank (0 the best, red)."""
+    ax.scatter(x[0], y[0], c=rank, cmap="RdYlBu", vmin=0, vmax=1, edgecolors="grey", s=24, gid="trials")
+    for (_, labels, log), set_scale, set_ticks in ((x, ax.set_xscale, ax.set_xticks),
+                                                   (y, ax.set_yscale, ax.set_yticks)):
+        if log:
+            set_scale("log")
+        if labels is not None:
+            set_ticks(range(len(labels)), labels)
+
+
+def rank_axes(data: Mapping[str, Any], target_name: str) -> Axes | np.ndarray:
+    """Parameters against each other (one parameter: against the value), each complete trial
+    coloured by its value's ``rank``, 0 the best; with more than two, every pair as a matrix."""
+    values, rank = _arr(data["value"]), _arr(data["rank"])
+    dims = data["dimensions"]
+    names = [_plain_name(d) for d in dims]
+    axes = [_dim_axis(d) for d in dims]
+    title = f"Rank ({target_name})"
+    if len(dims) <= 2:
+        fig, ax = plt.subplots(tight_layout=True)
+        ax.set_title(title)
+        if not dims:
+            return ax
+        y = axes[1] if len(dims) == 2 else (values, None, False)
+        _rank_cell(ax, axes[0], y, rank)
+        ax.set(xlabel=names[0], ylabel=names[1] if len(dims) == 2 else target_name)
+        out: Any = ax
+    else:
+        n = len(dims)
+        fig, out = plt.subplots(n, n, figsize=(min(3.0 * n, 24), min(3.0 * n, 24)), squeeze=False)
+        fig.suptitle(title)
+        for r in range(n):
+            for c in range(n):
+                ax = out[r, c]
+                if r == c:
+                    ax.text(0.5, 0.5, names[r], ha="center", va="center", transform=ax.transAxes)
+                    ax.set(xticks=[], yticks=[])
+                else:
+                    _rank_cell(ax, axes[c], axes[r], rank)
+                ax.set_xlabel(names[c] if r == n - 1 else "")
+                ax.set_ylabel(names[r] if c == 0 else "")
+    fig.colorbar(ScalarMappable(norm=Normalize(0, 1), cmap="RdYlBu"), ax=out, label="rank (0 best)")
+    return out
+
+
+def hypervolume_axes(numbers: Sequence[int], volumes: Sequence[float]) -> Axes:
+    """The hypervolume the complete trials so far dominate, trial by trial."""
+    _, ax = plt.subplots(tight_layout=True)
+    ax.set(title="Hypervolume History Plot", xlabel="Trial", ylabel="Hypervolume")
+    ax.step(list(numbers), list(volumes), where="post", marker="o", color=COMPLETE, label="Hypervolume")
+    _legend(ax)
+    return ax
