@@ -66,3 +66,13 @@ def test_bad_heartbeat_settings_name_the_field(tmp_path, kwargs, field):
     assert err.value.field == field
     with pytest.raises(ConfigError, match="max_retry"):
         RetryFailedTrialCallback(max_retry=-1)
+
+
+def test_fail_stale_trials_fails_the_silent_trial_at_once(tmp_path):
+    from nntune.storages import fail_stale_trials
+
+    told = []
+    study = abandoned_study(f"sqlite:///{tmp_path}/s.db", lambda s, t: told.append(t.number))
+    assert study.trials[0].state == TrialState.RUNNING
+    fail_stale_trials(study)
+    assert study.trials[0].state == TrialState.FAILED and told == [0]

@@ -13,8 +13,10 @@ DATAFRAME_ATTRS = ("number", "value", "datetime_start", "datetime_complete", "du
 _NESTED = ("params", "user_attrs", "system_attrs", "intermediate_values")
 
 
-def trial_row(t: FrozenTrial, attrs: Sequence[str], n_objectives: int) -> dict[tuple[str, str], Any]:
-    """A trial's columns as (attribute, key) pairs: key "" for plain attributes."""
+def trial_row(t: FrozenTrial, attrs: Sequence[str], n_objectives: int,
+              metric_names: Sequence[str] | None = None) -> dict[tuple[str, str], Any]:
+    """A trial's columns as (attribute, key) pairs: key "" for plain attributes; the value's
+    key is the objective's index, or its name once ``Study.set_metric_names`` gave one."""
     row: dict[tuple[str, str], Any] = {}
     for attr in attrs:
         if attr in _NESTED:
@@ -25,10 +27,11 @@ def trial_row(t: FrozenTrial, attrs: Sequence[str], n_objectives: int) -> dict[t
         elif attr in ("value", "values"):
             values = t.values
             if n_objectives == 1:
-                row[("value", "")] = None if values is None else values[0]
+                row[("value", metric_names[0] if metric_names else "")] = None if values is None else values[0]
             else:
                 for i in range(n_objectives):
-                    row[("values", str(i))] = None if values is None else values[i]
+                    key = metric_names[i] if metric_names else str(i)
+                    row[("values", key)] = None if values is None else values[i]
         elif attr == "duration":
             row[(attr, "")] = None if t.duration is None else timedelta(seconds=t.duration)
         elif attr == "state":
@@ -39,17 +42,26 @@ def trial_row(t: FrozenTrial, attrs: Sequence[str], n_objectives: int) -> dict[t
 
 
 def trials_frame(trials: Sequence[FrozenTrial], attrs: Sequence[str] = DATAFRAME_ATTRS, *,
-                 multi_index: bool = False, n_objectives: int = 1) -> Any:
-    """Optuna's table: ``params_lr``, ``user_attrs_note``, ``values_0``..., states in
-    capitals (``COMPLETE``, ``PRUNED``, ``FAIL``; nntune's ``DIVERGED`` too)."""
+                 multi_index: bool = False, n_objectives: int = 1,
+                 metric_names: Sequence[str] | None = None) -> Any:
+    """Optuna's table: ``params_lr``, ``user_attrs_note``, ``values_0``... (``values_NAME``
+    with metric names), states in capitals (``COMPLETE``, ``PRUNED``, ``FAIL``; nntune's
+    ``DIVERGED`` too)."""
     import pandas as pd
 
-    rows = [trial_row(t, attrs, n_objectives) for t in trials]
+    rows = [trial_row(t, attrs, n_objectives, metric_names) for t in trials]
     columns: list[tuple[str, str]] = []
     for r in rows:
         columns.extend(c for c in r if c not in columns)
     order = {a: i for i, a in enumerate(attrs)}
-    columns.sort(key=lambda c: (order.get(c[0] if c[0] != "values" else "value", len(order)), c[1]))
+
+    def place(c: tuple[str, str]) -> tuple[int, int, str]:
+        if c[0] in ("value", "values"):  # the objectives in their own order (values_10 after values_9)
+            keys = list(metric_names) if metric_names else [str(i) for i in range(n_objectives)]
+            return order.get("value", len(order)), keys.index(c[1]) if c[1] in keys else 0, ""
+        return order.get(c[0], len(order)), 0, c[1]
+
+    columns.sort(key=place)
     df = pd.DataFrame([[r.get(c) for c in columns] for r in rows], columns=pd.MultiIndex.from_tuples(columns)
                       if columns else None)
     if not multi_index and columns:

@@ -153,7 +153,24 @@ class Study:
         ``datetime_start``, ``datetime_complete``, ``duration``, ``params_*``,
         ``user_attrs_*``, ``system_attrs_*``, ``state``), as pandas."""
         return trials_frame(self._history(), attrs, multi_index=multi_index,
-                            n_objectives=len(self._directions))
+                            n_objectives=len(self._directions), metric_names=self.metric_names)
+
+    @property
+    def metric_names(self) -> list[str] | None:
+        """The objectives' names given by :meth:`set_metric_names`, else None."""
+        rec = self.storage.load_study(self.study_name)
+        names = rec.attrs.get("metric_names") if rec else None
+        return [str(n) for n in names] if isinstance(names, list) else None
+
+    def set_metric_names(self, metric_names: list[str]) -> None:
+        """Name the objectives, one name per direction: ``trials_dataframe`` then has
+        ``values_NAME`` columns (``value_NAME`` for one objective) and the report and
+        dashboard use the names."""
+        names = [str(n) for n in metric_names]
+        if len(names) != len(self._directions):
+            raise ValueError("The number of objectives must match the length of the metric names.")
+        self.storage.set_study_attr(self.id, "metric_names", names)
+        self.storage.set_study_attr(self.id, "metrics", names)
 
     # ask and tell ---------------------------------------------------------------------
     def enqueue_trial(self, params: Mapping[str, Any], user_attrs: Mapping[str, Any] | None = None,

@@ -68,6 +68,19 @@ class Suggestions(abc.ABC):
         """An averaging coefficient in [low, high], searched on the (1 - beta) log scale."""
         return float(self.suggest(name, _named(name, lambda: Beta(low, high))))
 
+    # Optuna 2's names, still in many scripts (Optuna keeps them, deprecated).
+    def suggest_uniform(self, name: str, low: float, high: float) -> float:
+        """``suggest_float(name, low, high)``."""
+        return self.suggest_float(name, low, high)
+
+    def suggest_loguniform(self, name: str, low: float, high: float) -> float:
+        """``suggest_float(name, low, high, log=True)``."""
+        return self.suggest_float(name, low, high, log=True)
+
+    def suggest_discrete_uniform(self, name: str, low: float, high: float, q: float) -> float:
+        """``suggest_float(name, low, high, step=q)``."""
+        return self.suggest_float(name, low, high, step=q)
+
 
 class Trial(Suggestions):
     """One running trial. Parameters are drawn on first use and kept; reports go to storage."""

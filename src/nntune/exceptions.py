@@ -1,10 +1,38 @@
-"""Exceptions an objective raises to tell the study how a trial ended."""
+"""Exceptions an objective raises to tell the study how a trial ended, and the errors
+nntune raises under Optuna's names (``except optuna.exceptions.DuplicatedStudyError``
+keeps working after ``import nntune as optuna``)."""
 
 from __future__ import annotations
 
 
-class TrialPruned(Exception):
+class OptunaError(Exception):
+    """The base of the errors raised by Optuna's names: ``except OptunaError`` catches them."""
+
+
+class TrialPruned(OptunaError):
     """Raise inside an objective when ``trial.should_prune()`` says stop (Optuna-compatible)."""
+
+
+class DuplicatedStudyError(OptunaError, ValueError):
+    """``create_study`` found a study of that name already (``load_if_exists=True`` loads it)."""
+
+
+class TrialStateError(OptunaError, RuntimeError):
+    """A write that the trial's state forbids (e.g. reporting to a finished trial)."""
+
+
+UpdateFinishedTrialError = TrialStateError  # Optuna's name for it
+
+
+class StorageInternalError(OptunaError):
+    """Optuna's name for a storage's own failure. nntune's storages let the database
+    driver's error through instead (SQLAlchemy's, with its cause); the name is here so that
+    scripts which catch it import."""
+
+
+class ExperimentalWarning(Warning):
+    """Optuna warns with it for experimental features; nntune has none to warn about, and
+    ``warnings.filterwarnings("ignore", category=ExperimentalWarning)`` keeps working."""
 
 
 class TrialDiverged(Exception):

@@ -17,6 +17,7 @@ parameter is spread among the best trials than among all.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import math
 from collections.abc import Callable, Sequence
@@ -49,12 +50,23 @@ def _trials_and_space(study: Any, params: Sequence[str] | None,
     return trials, space
 
 
+class BaseImportanceEvaluator(abc.ABC):
+    """What ``get_param_importances(evaluator=...)`` calls: ``evaluate`` answers each
+    parameter's importance (any object with that method works; subclass this to say so)."""
+
+    @abc.abstractmethod
+    def evaluate(self, study: Any, params: Sequence[str] | None = None, *,
+                 target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
+        """Each parameter's importance in ``study`` (``params`` only, if given), for the
+        value or for ``target(trial)``."""
+
+
 def _too_few(n: int) -> ValueError:
     return ValueError(f"importance needs at least {IMPORTANCE_MIN_TRIALS} complete trials whose values "
                       f"vary; this study has {n}")
 
 
-class PermutationImportanceEvaluator:
+class PermutationImportanceEvaluator(BaseImportanceEvaluator):
     """A random forest's drop in fit when one parameter is shuffled (scikit-learn's
     ``permutation_importance``), as the report measures importance. ``seed`` defaults to
     the study's."""
@@ -71,7 +83,7 @@ class PermutationImportanceEvaluator:
         return dict(result["importance"])
 
 
-class _Forest:
+class _Forest(BaseImportanceEvaluator):
     """A forest as Optuna's evaluators fit it: ``n_trees`` trees of depth at most
     ``max_depth``, grown to single-trial leaves, seeded by ``seed``."""
 
@@ -122,7 +134,7 @@ class MeanDecreaseImpurityImportanceEvaluator(_Forest):
         return {n: float(v) for n, v in zip(names, forest.feature_importances_)}
 
 
-class PedAnovaImportanceEvaluator:
+class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
     """PED-ANOVA (Watanabe et al., 2023): how differently a parameter is spread among the
     best ``target_quantile`` of the trials than among the best ``region_quantile`` (all by
     default), as the Pearson divergence of the two Gaussian-kernel densities on the
@@ -192,5 +204,5 @@ def get_param_importances(study: Any, *, evaluator: Any = None, params: Sequence
     return dict(sorted(scores.items(), key=lambda kv: -kv[1]))
 
 
-__all__ = ["FanovaImportanceEvaluator", "MeanDecreaseImpurityImportanceEvaluator", "PedAnovaImportanceEvaluator",
+__all__ = ["BaseImportanceEvaluator", "FanovaImportanceEvaluator", "MeanDecreaseImpurityImportanceEvaluator", "PedAnovaImportanceEvaluator",
            "PermutationImportanceEvaluator", "get_param_importances"]

@@ -195,12 +195,14 @@ def pareto_front(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> li
 
 
 def __getattr__(name: str) -> Any:
-    """``nntune.trial.Trial`` and ``FixedTrial``, as scripts written for Optuna import them
+    """``nntune.trial.Trial``, ``FixedTrial`` and ``BaseTrial``, as scripts written for Optuna import them
     (``from optuna.trial import Trial``): the live trial of ``nntune._trial`` and the fixed
     one of ``nntune._fixed_trial``, which sit above this module and are loaded on first use."""
-    if name in ("Trial", "FixedTrial"):
+    if name in ("Trial", "FixedTrial", "BaseTrial"):
         import importlib
 
+        if name == "BaseTrial":  # what Trial and FixedTrial share: suggest_*, params, user_attrs
+            return importlib.import_module("nntune._trial").Suggestions
         return getattr(importlib.import_module("nntune._fixed_trial" if name == "FixedTrial" else "nntune._trial"),
                        name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,12 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol, overload
 
+from nntune.exceptions import DuplicatedStudyError, TrialStateError
 from nntune.space import Distribution
 from nntune.trial import FrozenTrial, TrialState
-
-
-class DuplicatedStudyError(ValueError):
-    """``create_study`` found a study of that name already."""
 
 
 class StudyNotFoundError(KeyError):
@@ -25,10 +22,6 @@ class StudyNotFoundError(KeyError):
 
     def __str__(self) -> str:  # KeyError quotes its message; keep it one plain line
         return str(self.args[0]) if self.args else "study not found"
-
-
-class TrialStateError(RuntimeError):
-    """A write that the trial's state forbids (e.g. reporting to a finished trial)."""
 
 
 @dataclass(frozen=True)

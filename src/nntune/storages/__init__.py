@@ -95,6 +95,13 @@ def recover_silent_trials(study: Any) -> None:
                 callback(study, storage.get_trial(study.id, number, with_metrics=False))
 
 
+def fail_stale_trials(study: Any) -> None:
+    """Optuna's name for it: the study's running trials whose heartbeat went silent past the
+    storage's grace period are failed (or re-queued under ``RetryFailedTrialCallback``)
+    now, as :func:`recover_silent_trials` does before every trial."""
+    recover_silent_trials(study)
+
+
 class JournalStorage(_Journal):
     """The journal storage (:mod:`nntune.storage.journal`) with Optuna's argument: a
     ``journal.JournalFileBackend`` (or a file path)."""
@@ -112,4 +119,4 @@ JournalFileStorage = journal.JournalFileBackend
 
 
 __all__ = ["InMemoryStorage", "JournalFileStorage", "JournalStorage", "RDBStorage", "RetryFailedTrialCallback",
-           "Storage", "recover_silent_trials"]
+           "Storage", "fail_stale_trials", "recover_silent_trials"]
