@@ -145,3 +145,25 @@ def test_edf_of_several_studies_draws_a_line_each(study):
     assert [t.name for t in fig.data] == [study.study_name, "other"]
     assert list(fig.data[1].x) == sorted(t.value for t in other.trials) and fig.data[1].y[-1] == 1.0
     assert len(vis.plot_edf(study).data) == 1
+
+
+def test_history_band_is_the_mean_and_spread_of_runs_per_trial_number():
+    import dataclasses
+
+    from nntune.trial import create_trial
+    from nntune.visualization._data import history_band
+
+    def run(values):
+        out = []
+        for i, v in enumerate(values):
+            t = create_trial(value=v, params={}, distributions={}) if v is not None else \
+                create_trial(state=nntune.TrialState.PRUNED, value=None, params={}, distributions={})
+            out.append(dataclasses.replace(t, number=i))
+        return out
+
+    band = history_band([run([3.0, 1.0, 2.0]), run([None, 5.0])], "minimize")
+    assert band["number"] == [0, 1, 2] and band["n_runs"] == 2
+    assert band["value_mean"] == [3.0, 3.0, 2.0] and band["value_std"] == [0.0, 2.0, 0.0]
+    # best so far: run A 3, 1, 1; run B none, 5, 5 (it has no trial 2: its best stays)
+    assert band["best_mean"] == [3.0, 3.0, 3.0] and band["best_std"] == [0.0, 2.0, 2.0]
+    assert history_band([run([1.0, 3.0])], "maximize")["best_mean"] == [1.0, 3.0]

@@ -273,3 +273,39 @@ print(len(ax))
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "2" and (tmp_path / "slice.png").stat().st_size > 0
+
+
+def test_history_of_several_studies_draws_each_and_with_error_bar_their_mean_and_spread(study):
+    other = make_study("second", 1, 20)
+    ax = mvis.plot_optimization_history([study, other])
+    by_gid = {c.get_gid(): c for c in ax.collections}
+    assert set(by_gid) == {"first trials", "second trials"}
+    complete = [t for t in other.trials if t.state == TrialState.COMPLETE]
+    assert np.allclose(by_gid["second trials"].get_offsets()[:, 1], [t.value for t in complete])
+    lines = {line.get_gid(): line for line in ax.get_lines()}
+    assert lines["second best"].get_ydata()[-1] == pytest.approx(min(t.value for t in complete))
+    plt.close("all")
+
+    ax = mvis.plot_optimization_history([study, other], error_bar=True)
+    best = next(line for line in ax.get_lines() if line.get_gid() == "best")
+    n = len(study.trials)
+    assert len(best.get_xdata()) == n  # the longer run sets the length
+
+    def best_after(s, k):
+        values = [t.value for t in s.trials[:k + 1] if t.state == TrialState.COMPLETE]
+        return min(values) if values else None
+
+    k = 15  # both runs have complete trials by then
+    pair = [best_after(study, k), best_after(other, k)]
+    assert best.get_ydata()[k] == pytest.approx(np.mean(pair))
+    plotly_band = vis.plot_optimization_history([study, other], error_bar=True)
+    assert plotly_band.data[1].y[k] == pytest.approx(np.mean(pair))
+    assert list(plotly_band.data[2].error_y.array)[k] is not None
+    plt.close("all")
+    maximized = nntune.create_study(direction="maximize")
+    maximized.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    for plot in (mvis.plot_optimization_history, vis.plot_optimization_history):
+        with pytest.raises(ValueError, match="different directions"):
+            plot([study, maximized])
+        with pytest.raises(ValueError, match="not an empty sequence"):
+            plot([])

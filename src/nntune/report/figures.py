@@ -43,6 +43,37 @@ def history_figure(h: Mapping[str, Any], metric: str) -> go.Figure:
                 xaxis_range=[-0.5, max(h["n_trials"], 2) - 0.5])
 
 
+def histories_figure(curves: Sequence[Mapping[str, Any]], metric: str) -> go.Figure:
+    """Several studies' histories on one axis, a colour per study (``name``): each complete
+    trial's value and the best so far."""
+    fig = go.Figure()
+    for i, h in enumerate(curves):
+        color = PALETTE[i % len(PALETTE)]
+        fig.add_trace(go.Scatter(x=_arr(h["number"]), y=_arr(h["value"]), mode="markers", name=f"{h['name']}: trials",
+                                 legendgroup=h["name"], marker={"size": 5, "color": _fade(color, 0.5)}))
+        fig.add_trace(go.Scatter(x=h["best_number"], y=h["best_value"], mode="lines", name=f"{h['name']}: best",
+                                 legendgroup=h["name"], line={"color": color, "width": 2, "shape": "hv"}))
+    return _fig(fig, 380, xaxis_title="trial number", yaxis_title=metric)
+
+
+def history_band_figure(band: Mapping[str, Any], metric: str) -> go.Figure:
+    """Runs of one search (a study each) per trial number: the values' mean with one
+    standard deviation as error bars, and the best so far's mean in a band of one standard
+    deviation."""
+    x = np.array(band["number"], dtype=float)
+    best, spread = _arr(band["best_mean"]), _arr(band["best_std"])
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([best + spread, (best - spread)[::-1]]),
+                             fill="toself", fillcolor=_fade(PALETTE[1]), line={"width": 0}, hoverinfo="skip",
+                             name="best so far ± 1 std"))
+    fig.add_trace(go.Scatter(x=x, y=best, mode="lines", name=f"best so far, mean of {band['n_runs']} studies",
+                             line={"color": PALETTE[1], "width": 2, "shape": "hv"}))
+    fig.add_trace(go.Scatter(x=x, y=_arr(band["value_mean"]), mode="markers", name="trial value, mean ± 1 std",
+                             error_y={"type": "data", "array": _arr(band["value_std"]), "thickness": 1},
+                             marker={"size": 5, "color": PALETTE[0]}))
+    return _fig(fig, 380, xaxis_title="trial number", yaxis_title=metric)
+
+
 def learning_curves_figure(curves: Sequence[Mapping[str, Any]], metric: str) -> go.Figure:
     fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", metric), horizontal_spacing=0.08)
     for i, c in enumerate(curves):

@@ -24,8 +24,14 @@ if TYPE_CHECKING:
 
 def plot_optimization_history(study: Any, *, target: Target | None = None,
                               target_name: str = "Objective Value", error_bar: bool = False) -> Any:
-    """Each trial's value and the best so far."""
-    return figures.history_figure(_data.history(study, target), target_name)
+    """Each trial's value and the best so far. ``study`` may be a sequence of studies (runs
+    of one search, e.g. over seeds): a colour each, or with ``error_bar`` their mean and
+    standard deviation per trial number."""
+    if error_bar:
+        return figures.history_band_figure(_data.history_bands(study, target), target_name)
+    if hasattr(study, "get_trials"):
+        return figures.history_figure(_data.history(study, target), target_name)
+    return figures.histories_figure(_data.histories(study, target), target_name)
 
 
 def plot_intermediate_values(study: Any) -> Any:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
+
+import numpy as np
 
 from nntune.analysis import param_importance, study_space
 from nntune.report.data import history_data, intermediate_data, parallel_data, rank, slices_data
@@ -55,6 +58,66 @@ def history(study: Any, target: Target | None) -> dict[str, Any]:
     return history_data(trials_of(study, target), direction_of(study, target))
 
 
+def studies_of(studies: Any) -> list[Any]:
+    """A study, or a sequence of them, as a list (at least one)."""
+    group = [studies] if hasattr(studies, "get_trials") else list(studies)
+    if not group:
+        raise ValueError("give a study or a sequence of studies, not an empty sequence")
+    return group
+
+
+def histories(studies: Any, target: Target | None) -> list[dict[str, Any]]:
+    """:func:`history` of each study (a sequence of them), named by the study; they must
+    improve in one direction to share an axis."""
+    group = studies_of(studies)
+    directions = {direction_of(s, target) for s in group}
+    if len(directions) > 1:
+        raise ValueError("the studies improve in different directions; plot them one at a time")
+    return [{"name": str(s.study_name), **history(s, target)} for s in group]
+
+
+def history_band(runs: Sequence[Sequence[FrozenTrial]], direction: str) -> dict[str, Any]:
+    """Several runs of one search (a study each) as a mean and standard deviation per trial
+    number: of the complete trials' values, and of the best value so far (a run counts from
+    its first complete trial). ``{"number", "value_mean", "value_std", "best_mean",
+    "best_std", "n_runs"}``; a trial number no run completed has None."""
+    better = (lambda a, b: a > b) if direction == "maximize" else (lambda a, b: a < b)
+    length = max((t.number + 1 for run in runs for t in run), default=0)
+    values = np.full((len(runs), length), np.nan)
+    bests = np.full((len(runs), length), np.nan)
+    for i, run in enumerate(runs):
+        for t in run:
+            if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value):
+                values[i, t.number] = float(t.value)
+        best = math.nan
+        for n in range(length):
+            v = values[i, n]
+            if not math.isnan(v) and (math.isnan(best) or better(v, best)):
+                best = v
+            bests[i, n] = best
+
+    def stats(a: np.ndarray) -> tuple[list[float | None], list[float | None]]:
+        seen = ~np.isnan(a)
+        counts = seen.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(counts > 0, np.nansum(a, axis=0) / np.maximum(counts, 1), np.nan)
+            spread = np.sqrt(np.where(counts > 0, np.nansum((a - mean) ** 2, axis=0) / np.maximum(counts, 1), np.nan))
+        plain = (lambda xs: [None if math.isnan(x) else float(x) for x in xs])
+        return plain(mean), plain(spread)
+
+    value_mean, value_std = stats(values)
+    best_mean, best_std = stats(bests)
+    return {"number": list(range(length)), "value_mean": value_mean, "value_std": value_std,
+            "best_mean": best_mean, "best_std": best_std, "n_runs": len(runs)}
+
+
+def history_bands(studies: Any, target: Target | None) -> dict[str, Any]:
+    """:func:`history_band` over a study, or a sequence of studies of one direction."""
+    group = studies_of(studies)
+    histories(group, target)  # the same direction check
+    return history_band([trials_of(s, target) for s in group], direction_of(group[0], target))
+
+
 def intermediate(study: Any) -> dict[str, Any]:
     """Every trial's reported curve and the quantile band per step."""
     trials = trials_of(study, None)
@@ -94,8 +157,7 @@ def contours(study: Any, params: Sequence[str] | None, target: Target | None) ->
 
 def edfs(studies: Any, target: Target | None) -> list[dict[str, Any]]:
     """One empirical distribution per study (a study, or a sequence of them), named by the study."""
-    group = [studies] if hasattr(studies, "get_trials") else list(studies)
-    return [{"name": str(s.study_name), **edf_data(trials_of(s, target))} for s in group]
+    return [{"name": str(s.study_name), **edf_data(trials_of(s, target))} for s in studies_of(studies)]
 
 
 def timeline(study: Any, n_recent_trials: int | None) -> dict[str, Any]:

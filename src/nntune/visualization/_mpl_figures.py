@@ -49,6 +49,38 @@ def history_axes(h: Mapping[str, Any], target_name: str) -> Axes:
     return ax
 
 
+def histories_axes(curves: Sequence[Mapping[str, Any]], target_name: str) -> Axes:
+    """Several studies' histories on one axes, a colour per study: values and best so far."""
+    _, ax = plt.subplots(tight_layout=True)
+    ax.set(title="Optimization History Plot", xlabel="Trial", ylabel=target_name)
+    for i, h in enumerate(curves):
+        color = PALETTE[i % len(PALETTE)]
+        ax.scatter(h["number"], h["value"], s=14, color=color, alpha=0.45, label=f"{h['name']}: trials",
+                   gid=f"{h['name']} trials")
+        if h["best_number"]:
+            ax.step(h["best_number"], h["best_value"], where="post", color=color, lw=2, label=f"{h['name']}: best",
+                    gid=f"{h['name']} best")
+    _legend(ax)
+    return ax
+
+
+def history_band_axes(band: Mapping[str, Any], target_name: str) -> Axes:
+    """Runs of one search per trial number: the values' mean with one standard deviation as
+    error bars, and the best so far's mean in a band of one standard deviation."""
+    _, ax = plt.subplots(tight_layout=True)
+    ax.set(title="Optimization History Plot", xlabel="Trial", ylabel=target_name)
+    x = np.array(band["number"], dtype=float)
+    best, spread = _arr(band["best_mean"]), _arr(band["best_std"])
+    ax.fill_between(x, best - spread, best + spread, step="post", color=BEST, alpha=0.15, lw=0,
+                    label="best so far ± 1 std", gid="best band")
+    ax.step(x, best, where="post", color=BEST, lw=2, label=f"best so far, mean of {band['n_runs']} studies",
+            gid="best")
+    ax.errorbar(x, _arr(band["value_mean"]), yerr=_arr(band["value_std"]), fmt="o", ms=3, color=COMPLETE,
+                elinewidth=1, label="trial value, mean ± 1 std", gid="values")
+    _legend(ax)
+    return ax
+
+
 def intermediate_axes(data: Mapping[str, Any]) -> Axes:
     """Every reported curve (pruned ones apart, a cross where they stopped), the 10-90% band
     and median per step over all trials, and stored learning-curve predictions (dashed)."""

@@ -24,8 +24,14 @@ from nntune.visualization._data import Target
 
 def plot_optimization_history(study: Any, *, target: Target | None = None, target_name: str = "Objective Value",
                               error_bar: bool = False) -> Axes:
-    """Each complete trial's value, pruned trials' last values, and the best so far."""
-    return draw.history_axes(_data.history(study, target), target_name)
+    """Each complete trial's value, pruned trials' last values, and the best so far. ``study``
+    may be a sequence of studies (runs of one search): a colour each, or with ``error_bar``
+    their mean and standard deviation per trial number."""
+    if error_bar:
+        return draw.history_band_axes(_data.history_bands(study, target), target_name)
+    if hasattr(study, "get_trials"):
+        return draw.history_axes(_data.history(study, target), target_name)
+    return draw.histories_axes(_data.histories(study, target), target_name)
 
 
 def plot_intermediate_values(study: Any) -> Axes:
