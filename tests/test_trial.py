@@ -47,3 +47,10 @@ def test_show_and_report_rank_as_the_leaderboard_does():
     order = [t.number for t in ranked(trials, "maximize")]
     assert [r["number"] for r in ranked_rows({"direction": "maximize", "trials": rows})] == order
     assert [t.number for t in rank(trials, "maximize")] == order
+
+
+def test_epochs_count_the_reports_whether_steps_start_at_0_or_1():
+    assert FrozenTrial(0, TrialState.COMPLETE, intermediate_values={e: 0.5 for e in range(10)}).epochs == 10
+    assert FrozenTrial(1, TrialState.COMPLETE, intermediate_values={e: 0.5 for e in range(1, 11)}).epochs == 10
+    assert FrozenTrial(2, TrialState.PRUNED, intermediate_values={0: 0.5}).epochs == 1
+    assert FrozenTrial(3, TrialState.FAILED).epochs == 0

@@ -74,8 +74,12 @@ class FrozenTrial:
 
     @property
     def epochs(self) -> int:
-        """Epochs trained: the largest reported step, 0 when nothing was reported."""
-        return self.last_step or 0
+        """Epochs trained: the largest reported step, one more when steps count from 0 (as an
+        Optuna objective's ``for epoch in range(n): trial.report(v, epoch)`` does); 0 when
+        nothing was reported."""
+        if not self.intermediate_values:
+            return 0
+        return max(self.intermediate_values) + (1 if 0 in self.intermediate_values else 0)
 
     @property
     def values(self) -> list[float] | None:
