@@ -27,11 +27,9 @@ def plot_optimization_history(study: Any, *, target: Target | None = None,
     """Each trial's value and the best so far. ``study`` may be a sequence of studies (runs
     of one search, e.g. over seeds): a colour each, or with ``error_bar`` their mean and
     standard deviation per trial number."""
-    if error_bar:
-        return figures.history_band_figure(_data.history_bands(study, target), target_name)
-    if hasattr(study, "get_trials"):
-        return figures.history_figure(_data.history(study, target), target_name)
-    return figures.histories_figure(_data.histories(study, target), target_name)
+    kind, data = _data.history_view(study, target, error_bar)
+    draw = {"band": figures.history_band_figure, "one": figures.history_figure, "many": figures.histories_figure}
+    return draw[kind](data, target_name)
 
 
 def plot_intermediate_values(study: Any) -> Any:

@@ -111,6 +111,16 @@ def history_band(runs: Sequence[Sequence[FrozenTrial]], direction: str) -> dict[
             "best_mean": best_mean, "best_std": best_std, "n_runs": len(runs)}
 
 
+def history_view(studies: Any, target: Target | None, error_bar: bool) -> tuple[str, Any]:
+    """What ``plot_optimization_history`` draws: ``("band", history_bands)`` with
+    ``error_bar``, ``("one", history)`` for a study, ``("many", histories)`` for several."""
+    if error_bar:
+        return "band", history_bands(studies, target)
+    if hasattr(studies, "get_trials"):
+        return "one", history(studies, target)
+    return "many", histories(studies, target)
+
+
 def history_bands(studies: Any, target: Target | None) -> dict[str, Any]:
     """:func:`history_band` over a study, or a sequence of studies of one direction."""
     group = studies_of(studies)

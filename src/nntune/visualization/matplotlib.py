@@ -27,11 +27,9 @@ def plot_optimization_history(study: Any, *, target: Target | None = None, targe
     """Each complete trial's value, pruned trials' last values, and the best so far. ``study``
     may be a sequence of studies (runs of one search): a colour each, or with ``error_bar``
     their mean and standard deviation per trial number."""
-    if error_bar:
-        return draw.history_band_axes(_data.history_bands(study, target), target_name)
-    if hasattr(study, "get_trials"):
-        return draw.history_axes(_data.history(study, target), target_name)
-    return draw.histories_axes(_data.histories(study, target), target_name)
+    kind, data = _data.history_view(study, target, error_bar)
+    drawers = {"band": draw.history_band_axes, "one": draw.history_axes, "many": draw.histories_axes}
+    return drawers[kind](data, target_name)
 
 
 def plot_intermediate_values(study: Any) -> Axes:
