@@ -12,6 +12,7 @@ from nntune.pruners._pruners import (
     SuccessiveHalvingPruner,
     ThresholdPruner,
 )
+from nntune.pruners._wilcoxon import WilcoxonPruner
 
 __all__ = ["BasePruner", "HyperbandPruner", "MedianPruner", "NopPruner", "PatientPruner", "PercentilePruner",
-           "SuccessiveHalvingPruner", "ThresholdPruner"]
+           "SuccessiveHalvingPruner", "ThresholdPruner", "WilcoxonPruner"]
