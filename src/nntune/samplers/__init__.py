@@ -15,24 +15,26 @@ from nntune.samplers._coarse_to_fine import CoarseToFineSampler, narrow
 from nntune.samplers._gp import GPSampler
 from nntune.samplers._grid import GridSampler
 from nntune.samplers._nsga import NSGAIISampler, ParetoView, pareto_view
+from nntune.samplers._nsga3 import NSGAIIISampler
 from nntune.samplers._optuna import BaseSampler, BruteForceSampler, PartialFixedSampler
 from nntune.samplers._prior import PriorSampler, check_priors
 from nntune.samplers._qmc import QMCSampler
 from nntune.samplers._random import RandomSampler
 from nntune.samplers._tpe import TPESampler
 
-__all__ = ["CmaEsSampler", "ConstrainedView", "ConstraintsFunc", "constrained_view", "is_feasible", "violation", "NSGAIISampler", "ParetoView", "pareto_view", "BaseSampler", "BruteForceSampler", "PartialFixedSampler", "CoarseToFineSampler", "GPSampler", "GridSampler", "PriorSampler", "QMCSampler", "RandomSampler",
+__all__ = ["CmaEsSampler", "ConstrainedView", "ConstraintsFunc", "constrained_view", "is_feasible", "violation", "NSGAIISampler", "NSGAIIISampler", "ParetoView", "pareto_view", "BaseSampler", "BruteForceSampler", "PartialFixedSampler", "CoarseToFineSampler", "GPSampler", "GridSampler", "PriorSampler", "QMCSampler", "RandomSampler",
            "Sampler", "TPESampler", "check_priors", "independent_draw", "make_sampler", "narrow", "resolve_seed",
            "trial_rng", "SAMPLERS"]
 
 SAMPLERS = {"random": RandomSampler, "grid": GridSampler, "qmc": QMCSampler,
             "coarse_to_fine": CoarseToFineSampler, "tpe": TPESampler, "gp": GPSampler,
-            "nsga2": NSGAIISampler, "cmaes": CmaEsSampler}  # NSGA-II: for several objectives (task.metric a list)
+            "nsga2": NSGAIISampler, "nsga3": NSGAIIISampler, "cmaes": CmaEsSampler}
+# NSGA-II and NSGA-III: for several objectives (task.metric a list); NSGA-III spreads over three or more.
 
 
 def make_sampler(name: str, seed: int | None = None, **options: object) -> Sampler:
     """A sampler by its config name (``random``, ``grid``, ``qmc``, ``coarse_to_fine``,
-    ``tpe``, ``gp``, ``nsga2``)."""
+    ``tpe``, ``gp``, ``nsga2``, ``nsga3``, ``cmaes``)."""
     from nntune.exceptions import ConfigError
 
     try:

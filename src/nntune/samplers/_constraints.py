@@ -59,6 +59,13 @@ class ConstrainedView(Sequence[FrozenTrial]):
         self._history, self._direction = history, direction
         self._view: list[FrozenTrial] | None = None
 
+    @property
+    def directions(self) -> list[str] | None:
+        """The objectives' directions of the history this view wraps, where it has them (a
+        ``ParetoView``): the ranking here changes values, not what they mean."""
+        inner = getattr(self._history, "directions", None)
+        return None if inner is None else list(inner)
+
     def _load(self) -> list[FrozenTrial]:
         if self._view is None:
             self._view = constrained_view(list(self._history), self._direction)

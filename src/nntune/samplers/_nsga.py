@@ -1,4 +1,4 @@
-"""Several objectives for samplers built for one, and NSGA-II.
+"""Several objectives for samplers built for one, and the genetic samplers' shared parts.
 
 A study of several objectives hands its sampler a view of the history in which each
 complete trial's value is its place in the non-dominated sorting: the index of its Pareto
@@ -6,7 +6,8 @@ front (0 for the front itself), plus a fraction below one half that is smaller t
 isolated the trial is on its front (crowding distance). Lower is better. TPE splitting
 that view into good and bad trials is the multi-objective TPE's split (by front, then by
 spread); NSGA-II's elitist selection and binary tournaments are an ordering on it.
-"""
+NSGA-III (``_nsga3.py``) keeps the generations, tournaments, crossover and mutation of
+:class:`GenerationalSampler` and chooses its elite from the values themselves."""
 
 from __future__ import annotations
 
@@ -20,34 +21,55 @@ import numpy as np
 from nntune.samplers._base import independent_draw, independent_draws, resolve_seed, trial_rng
 from nntune.samplers._constraints import ConstraintsFunc, is_feasible
 from nntune.space import Distribution, Space
-from nntune.trial import FrozenTrial, TrialState, dominates
+from nntune.trial import FrozenTrial, TrialState
+
+
+def is_scored(trial: FrozenTrial, n_objectives: int) -> bool:
+    """Whether a trial takes part in the non-dominated sorting: complete, with a finite
+    value for each of the ``n_objectives``."""
+    values = trial.values if trial.state == TrialState.COMPLETE else None
+    return values is not None and len(values) == n_objectives and all(math.isfinite(v) for v in values)
+
+
+def minimized(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> np.ndarray:
+    """The trials' values as rows to minimize: a maximized objective's sign is flipped, so
+    every rule after this one reads lower as better."""
+    sign = np.array([-1.0 if d == "maximize" else 1.0 for d in directions])
+    return np.array([t.values for t in trials], dtype=float).reshape(len(trials), len(directions)) * sign
+
+
+def dominance(points: np.ndarray, block: int = 256) -> np.ndarray:
+    """``out[i, j]``: whether row ``i`` dominates row ``j`` (:func:`nntune.trial.dominates`
+    on rows to minimize, for all pairs at once), built ``block`` rows at a time so the
+    comparison needs little memory beyond the answer's one byte per pair."""
+    n, m = points.shape
+    out = np.zeros((n, n), dtype=bool)
+    for lo in range(0, n, block):
+        rows = points[lo:lo + block]
+        no_worse = np.ones((len(rows), n), dtype=bool)
+        better = np.zeros((len(rows), n), dtype=bool)
+        for k in range(m):  # one objective at a time: a few 2-d comparisons, no 3-d temporary
+            no_worse &= rows[:, k, None] <= points[None, :, k]
+            better |= rows[:, k, None] < points[None, :, k]
+        out[lo:lo + block] = no_worse & better
+    return out
 
 
 def nondominated_fronts(points: np.ndarray) -> list[list[int]]:
-    """Row indices of ``points`` (to minimize on every column) by Pareto front, best first."""
-    n = len(points)
-    dominated_by = [0] * n
-    beats: list[list[int]] = [[] for _ in range(n)]
-    signs = ["minimize"] * points.shape[1] if n else []
-    for i in range(n):
-        for j in range(i + 1, n):
-            if dominates(points[i], points[j], signs):
-                beats[i].append(j)
-                dominated_by[j] += 1
-            elif dominates(points[j], points[i], signs):
-                beats[j].append(i)
-                dominated_by[i] += 1
+    """Row indices of ``points`` (to minimize on every column) by Pareto front, best first,
+    each front in index order. Vectorized: a study's whole history is sorted on every ask."""
+    if not len(points):
+        return []
+    beats = dominance(np.asarray(points, dtype=float).reshape(len(points), -1))
+    dominated_by = beats.sum(axis=0)
+    placed = np.zeros(len(beats), dtype=bool)
     fronts: list[list[int]] = []
-    current = [i for i in range(n) if dominated_by[i] == 0]
-    while current:
-        fronts.append(current)
-        following = []
-        for i in current:
-            for j in beats[i]:
-                dominated_by[j] -= 1
-                if dominated_by[j] == 0:
-                    following.append(j)
-        current = sorted(following)
+    current = np.flatnonzero(dominated_by == 0)
+    while len(current):
+        fronts.append([int(i) for i in current])
+        placed[current] = True
+        dominated_by = dominated_by - beats[current].sum(axis=0)
+        current = np.flatnonzero((dominated_by == 0) & ~placed)
     return fronts
 
 
@@ -79,26 +101,27 @@ def pareto_scores(points: np.ndarray) -> np.ndarray:
 def pareto_view(history: Sequence[FrozenTrial], directions: Sequence[str]) -> list[FrozenTrial]:
     """The history with each feasible complete trial's value replaced by its Pareto score
     (to minimize); other trials unchanged. A pure view: storage is untouched."""
-    sign = np.array([-1.0 if d == "maximize" else 1.0 for d in directions])
-    done = [i for i, t in enumerate(history) if t.state == TrialState.COMPLETE and t.values is not None
-            and len(t.values) == len(directions) and all(math.isfinite(v) for v in t.values)
+    done = [i for i, t in enumerate(history) if is_scored(t, len(directions))
             and is_feasible(t)]  # infeasible trials are ranked by constrained_view, after these
     out = list(history)
     if not done:
         return out
-    points = np.array([history[i].values for i in done], dtype=float) * sign
+    points = minimized([history[i] for i in done], directions)
     for i, score in zip(done, pareto_scores(points)):
         out[i] = dataclasses.replace(history[i], value=float(score))
     return out
 
 
-class NSGAIISampler:
-    """NSGA-II: trials come in generations of ``population_size``; a child's parents win
-    binary tournaments among the best ``population_size`` complete trials of earlier
-    generations (by Pareto front, then crowding), its parameters are the parents'
-    crossed over uniformly in the unit cube (with ``crossover_prob``; each taken from the
-    second parent with ``swapping_prob``), then each mutated (drawn anew) with
-    ``mutation_prob`` (default 1 / number of parameters). The first generation is random."""
+class GenerationalSampler:
+    """What NSGA-II and NSGA-III share: trials come in generations of ``population_size``
+    (the first drawn at random); a child's parents win binary tournaments among the elite
+    that :meth:`elite` chooses from the complete trials of earlier generations, its
+    parameters are the parents' crossed over uniformly in the unit cube (with
+    ``crossover_prob``; each taken from the second parent with ``swapping_prob``), then each
+    mutated (drawn anew) with ``mutation_prob`` (default 1 / number of parameters).
+
+    Stateless: the elite is rebuilt from the history on every ask, so the same seed and
+    history give the same suggestion in any process."""
 
     def __init__(self, *, population_size: int = 50, mutation_prob: float | None = None,
                  crossover_prob: float = 0.9, swapping_prob: float = 0.5, seed: int | None = None,
@@ -109,7 +132,7 @@ class NSGAIISampler:
             raise ConfigError("population_size", f"must be an integer >= 2, got {population_size!r}")
         for name, p in (("crossover_prob", crossover_prob), ("swapping_prob", swapping_prob),
                         ("mutation_prob", 0.0 if mutation_prob is None else mutation_prob)):
-            if not (isinstance(p, (int, float)) and 0.0 <= p <= 1.0):
+            if isinstance(p, bool) or not (isinstance(p, (int, float)) and 0.0 <= p <= 1.0):
                 raise ConfigError(name, f"must be a probability in [0, 1], got {p!r}")
         self.population_size = population_size
         self.mutation_prob = mutation_prob
@@ -118,28 +141,33 @@ class NSGAIISampler:
         self.seed = resolve_seed(seed)
         self.constraints_func = constraints_func  # the study stores them and ranks infeasible trials last
 
-    def parents(self, history: Sequence[FrozenTrial], number: int, direction: str) -> list[FrozenTrial]:
-        """The elite of the generations before trial ``number``'s: best first."""
-        generation_start = number // self.population_size * self.population_size
-        pool = [t for t in history if t.state == TrialState.COMPLETE and t.value is not None
-                and math.isfinite(t.value) and t.number < generation_start]
-        sign = -1.0 if direction == "maximize" else 1.0
-        return sorted(pool, key=lambda t: (sign * float(t.value), t.number))[:self.population_size]  # type: ignore[arg-type]
+    def generation_start(self, number: int) -> int:
+        """The number of the first trial of trial ``number``'s generation."""
+        return number // self.population_size * self.population_size
+
+    def elite(self, history: Sequence[FrozenTrial], number: int,
+              direction: str) -> tuple[list[FrozenTrial], list[float]]:
+        """The parents' pool for trial ``number`` and each member's rank (lower wins a
+        tournament; equal ranks are a coin toss)."""
+        raise NotImplementedError
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:
         if not len(space):
             return {}
-        elite = [] if number < self.population_size else \
-            [t for t in self.parents(history, number, direction) if all(n in t.params for n in space.params
-                                                                        if n not in space.conditions)]
+        members, ranks = ([], []) if number < self.population_size else self.elite(history, number, direction)
+        complete = [i for i, t in enumerate(members)
+                    if all(n in t.params for n in space.params if n not in space.conditions)]
+        elite, rank = [members[i] for i in complete], [ranks[i] for i in complete]
         if len(elite) < 2:  # the first generation, or too few parents: random
             return independent_draws(space, self.seed, number)
         rng = trial_rng(self.seed, number, 7)
 
         def tournament() -> FrozenTrial:
-            a, b = rng.choice(len(elite), size=2, replace=False)
-            return elite[min(a, b)]  # elite is sorted best first
+            a, b = (int(i) for i in rng.choice(len(elite), size=2, replace=False))
+            if rank[a] == rank[b]:
+                return elite[a if rng.random() < 0.5 else b]
+            return elite[a if rank[a] < rank[b] else b]
 
         first, second = tournament(), tournament()
         u1, u2 = space.to_unit(first.params), space.to_unit(second.params)
@@ -157,6 +185,32 @@ class NSGAIISampler:
                     number: int, direction: str = "minimize") -> Any:
         return independent_draw(self.seed, number, name, dist)
 
+
+class NSGAIISampler(GenerationalSampler):
+    """NSGA-II: the elite is the best ``population_size`` complete trials of earlier
+    generations by Pareto front, then crowding (the score of :func:`pareto_view`, which the
+    study hands its sampler for several objectives); the rest is :class:`GenerationalSampler`."""
+
+    def __init__(self, *, population_size: int = 50, mutation_prob: float | None = None,
+                 crossover_prob: float = 0.9, swapping_prob: float = 0.5, seed: int | None = None,
+                 constraints_func: ConstraintsFunc | None = None) -> None:
+        super().__init__(population_size=population_size, mutation_prob=mutation_prob,
+                         crossover_prob=crossover_prob, swapping_prob=swapping_prob, seed=seed,
+                         constraints_func=constraints_func)
+
+    def parents(self, history: Sequence[FrozenTrial], number: int, direction: str) -> list[FrozenTrial]:
+        """The elite of the generations before trial ``number``'s: best first."""
+        generation_start = self.generation_start(number)
+        pool = [t for t in history if t.state == TrialState.COMPLETE and t.value is not None
+                and math.isfinite(t.value) and t.number < generation_start]
+        sign = -1.0 if direction == "maximize" else 1.0
+        return sorted(pool, key=lambda t: (sign * float(t.value), t.number))[:self.population_size]  # type: ignore[arg-type]
+
+    def elite(self, history: Sequence[FrozenTrial], number: int,
+              direction: str) -> tuple[list[FrozenTrial], list[float]]:
+        best = self.parents(history, number, direction)
+        return best, [float(i) for i in range(len(best))]  # the better place wins
+
     def __repr__(self) -> str:
         return f"NSGAIISampler(population_size={self.population_size}, seed={self.seed})"
 
@@ -169,6 +223,12 @@ class ParetoView(Sequence[FrozenTrial]):
         self._history = history
         self._directions = list(directions)
         self._view: list[FrozenTrial] | None = None
+
+    @property
+    def directions(self) -> list[str]:
+        """Each objective's direction: a sampler that needs the values themselves (NSGA-III)
+        reads them here, since the scores it is handed are all to minimize."""
+        return list(self._directions)
 
     def _load(self) -> list[FrozenTrial]:
         if self._view is None:
