@@ -50,3 +50,18 @@ def test_a_rerun_with_nothing_to_run_prints_one_line_and_no_bar(call_cli, tmp_pa
 
     code, out, _ = call_cli("tune", str(cfg))  # and without --json, on stdout
     assert code == 0 and bar_lines(out) == [] and out.count("nothing to run") == 1
+
+
+def test_resuming_a_study_with_another_task_or_budget_is_refused_before_anything_runs(call_cli, tmp_path):
+    cfg = tiny_config(tmp_path)
+    code, _, err = call_cli("tune", str(cfg), "--json")
+    assert code == 0, err
+    for change, field in ((("--set", "task.data=wine"), "task.data"), (("--set", "fixed.epochs=3"), "fixed.epochs"),
+                          (("--seed", "7"), "search.seed")):
+        code, out, err = call_cli("tune", str(cfg), "--trials", "3", *change)
+        assert code == 2 and err.startswith(f"nntune: error: {field}: ") and len(err.splitlines()) == 1, err
+        assert "keep that config to resume the study, or tune another one (--study NAME)" in err
+    # What only extends the search is fine: more trials, another sampler.
+    code, out, err = call_cli("tune", str(cfg), "--trials", "3", "--sampler", "tpe", "--json")
+    assert code == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["trials"]["complete"] == 3

@@ -43,7 +43,8 @@ def config_difference(given: Mapping[str, Any], stored: Mapping[str, Any]) -> tu
     return None
 
 
-def check_same_model(cfg: Any, stored: Mapping[str, Any]) -> None:
+def check_same_model(cfg: Any, stored: Mapping[str, Any],
+                     advice: str = "give that config, or none to use the stored one") -> None:
     """Refuse (ConfigError naming the field) a config that would rebuild another model or
     other splits than the study's stored config."""
     from nntune.exceptions import ConfigError
@@ -52,4 +53,4 @@ def check_same_model(cfg: Any, stored: Mapping[str, Any]) -> None:
     if found is not None:
         field, given, was = found
         raise ConfigError(field, f"{given!r} here, {was!r} in the config study {cfg.study!r} was tuned with; "
-                                 "give that config, or none to use the stored one")
+                                 f"{advice}")

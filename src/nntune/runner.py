@@ -20,6 +20,7 @@ from nntune.builtin import (
 )
 from nntune.config import Config
 from nntune.config import parse_config
+from nntune.config_compare import check_same_model
 from nntune.exceptions import ConfigError
 from nntune.executors import WorkerOptions, run_processes, run_ray, run_serial
 from nntune.metric_choice import all_positive_finding, imbalance_warning
@@ -28,7 +29,7 @@ from nntune.samplers import CoarseToFineSampler, GridSampler, Sampler, is_feasib
 from nntune.schedulers import PBT, pbt_objective, pbt_replacer
 from nntune.schedulers import Scheduler
 from nntune.space import Space
-from nntune.storage import StudyNotFoundError, get_storage, redact_url
+from nntune.storage import StudyNotFoundError, existing_storage, get_storage, redact_url
 from nntune.study import Study, create_study, load_study
 from nntune.study import Objective
 from nntune.runner_build import budget_epochs, build_sampler, build_scheduler  # noqa: F401 (the CLI's and workers' names)
@@ -77,12 +78,29 @@ def prepare(cfg: Config) -> Prepared:
     return Prepared(cfg, space, sampler, scheduler, splits, budget_epochs(cfg, scheduler))
 
 
+def check_resumable(cfg: Config, storage: Any = None) -> None:
+    """Refuse (ConfigError naming the field) to resume a stored study with a config that
+    trains another task, budget or split: its trials were trained on the stored one, and
+    mixing in others would rank them together and look at the test split for the wrong
+    model. A new study, or one stored without a config, passes."""
+    if storage is None:
+        try:
+            storage = existing_storage(cfg.storage)  # asking creates no database file
+        except ConfigError:  # none yet: nothing stored to resume
+            return
+    rec = storage.load_study(cfg.study)
+    stored = rec.attrs.get("config") if rec is not None else None
+    if isinstance(stored, Mapping):
+        check_same_model(cfg, stored, "keep that config to resume the study, or tune another one (--study NAME)")
+
+
 def open_study(p: Prepared) -> Study:
     """Create the study (the configurations of ``search.enqueue`` queued first), or resume
     the stored one of that name. Under population-based training the rest of the founding
     members are queued too, their parameters drawn as they are claimed: workers then only
     claim queued trials, so two of them never both add a member to an almost full population."""
     storage = get_storage(p.cfg.storage)
+    check_resumable(p.cfg, storage)
     many = p.cfg.task.is_multi_objective
     study = create_study(p.cfg.study, storage, direction=None if many else p.cfg.task.resolved_direction,
                          directions=p.cfg.task.directions if many else None, sampler=p.sampler,
