@@ -37,3 +37,46 @@ def test_bad_input_writes_nothing(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="is not a mapping"):
         nntune.tune(set={"search.trials.n": 3})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_arrays_in_memory_are_the_studys_data_file(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    from sklearn.datasets import load_iris
+
+    monkeypatch.chdir(tmp_path)
+    x, y = load_iris(return_X_y=True)
+    names = load_iris().target_names[y]  # text labels
+    cfg = {"study": "mem", "storage": f"sqlite:///{tmp_path / 'm.db'}", "search": {"trials": 2},
+           "fixed": {"epochs": 3}, "space": {"lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True}}}
+    summary = nntune.tune(cfg, data=(torch.tensor(x, dtype=torch.float32), list(names)), report=False)
+    files = sorted((tmp_path / "data").iterdir())
+    assert len(files) == 1 and files[0].name.startswith("mem-") and files[0].suffix == ".npz"
+    study = nntune.load_study(study_name="mem", storage=cfg["storage"])
+    stored = study.storage.load_study("mem").attrs["config"]["task"]["data"]
+    assert stored == {"kind": "npz", "path": str(files[0].relative_to(tmp_path))}
+    model = nntune.load_model(summary.model_path)
+    assert model.classes == ["setosa", "versicolor", "virginica"]
+    assert set(model.predict(torch.tensor(x[:10], dtype=torch.float32))) <= set(model.classes)
+
+    # The same arrays again (as a dict, from numpy) resume the study from the same file.
+    again = nntune.tune({**cfg, "search": {"trials": 3}}, data={"x": x.astype("float32"), "y": names}, report=False)
+    assert again.counts["complete"] == 3 and len(list((tmp_path / "data").iterdir())) == 1
+    # Other arrays are another task: refused before anything is written, the file not left.
+    with pytest.raises(ConfigError, match=r"^task\.data\.path: .*keep that config to resume the study"):
+        nntune.tune({**cfg, "search": {"trials": 4}}, data=(x[:120], names[:120]), report=False)
+    assert len(list((tmp_path / "data").iterdir())) == 1
+
+
+def test_arrays_the_trainer_refuses_are_one_line_and_leave_no_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    storage = f"sqlite:///{tmp_path / 'b.db'}"
+    x = [[0.0, 1.0]] * 12
+    for data, says in ((([1.0] * 12,), "data: give (x, y)"),
+                       ({"x": x, "labels": [0] * 12}, "data: unknown keys ['labels']"),
+                       ({"x": x}, "data.y: is missing"),
+                       ((x, [0, 1] * 3), "task.data.y: 6 targets for 12 inputs")):
+        with pytest.raises(ConfigError) as caught:
+            nntune.tune({"study": "b", "storage": storage}, data=data, report=False)
+        assert str(caught.value).startswith(says) and "\n" not in str(caught.value)
+    assert not (tmp_path / "data").exists() or not list((tmp_path / "data").iterdir())
+    assert not (tmp_path / "b.db").exists()

@@ -4,19 +4,29 @@ the summary instead of printing it."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+import hashlib
+import io
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from nntune._files import check_writable_file, default_model_path, default_report_path
+import numpy as np
+
+from nntune._files import check_writable_file, default_model_path, default_report_path, safe_name, write_atomic
 from nntune.config_overrides import set_value
+from nntune.exceptions import ConfigError
 from nntune.runner_summary import TuneSummary
 from nntune.study import Study
 from nntune.trial import FrozenTrial
 
 
+ARRAY_KEYS = ("x", "y", "x_test", "y_test", "classes", "feature_names")
+DATA_DIR = Path("data")
+
+
 def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[str, Any] | None = None,
-         report: str | Path | bool = True, model_file: str | Path | bool = True,
+         data: Mapping[str, Any] | Sequence[Any] | None = None, report: str | Path | bool = True,
+         model_file: str | Path | bool = True,
          on_trial: Callable[[Study, FrozenTrial], None] | None = None) -> TuneSummary:
     """Tune the built-in trainer as ``nntune tune`` does: ``config`` is a YAML file, a dict
     of the same shape, or None for the embedded default; ``set`` changes values by dotted
@@ -25,17 +35,43 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
     True for ``reports/STUDY.html``, False for none) and the model file (``model_file``,
     likewise ``models/STUDY.pt``) are written; the summary's ``report_path`` and
     ``model_path`` say where. ``on_trial(study, trial)`` is called as each trial ends.
-    Bad input raises :class:`~nntune.exceptions.ConfigError` before anything is written."""
+    Bad input raises :class:`~nntune.exceptions.ConfigError` before anything is written.
+
+    ``data`` trains on arrays in memory (numpy, torch tensors or lists) instead of
+    ``task.data``: ``(x, y)``, ``(x, y, x_test, y_test)`` or a dict with those keys (and
+    ``classes``, ``feature_names``), read as an npz file is. They are written once to
+    ``data/STUDY-<digest>.npz`` and the study's config names that file, so worker processes,
+    a resumed run and ``nntune export-model`` read the same data, and a run with other
+    arrays is a changed config, not a silent resume."""
     from nntune.config import parse_config, read_raw
-    from nntune.runner import prepare, run_tune
+    from nntune.runner import check_resumable, prepare, run_tune
 
     raw = copy.deepcopy(dict(config)) if isinstance(config, Mapping) else read_raw(config)
     for path, value in (set or {}).items():
         set_value(raw, str(path), value)
-    cfg = parse_config(raw, str(config) if isinstance(config, (str, Path)) else "dict" if config else "default")
+    source = str(config) if isinstance(config, (str, Path)) else "dict" if config else "default"
+    cfg = parse_config(raw, source)
     report_path = _output(report, default_report_path(cfg.study), "report")
     model_path = _output(model_file, default_model_path(cfg.study), "model_file")
-    summary = run_tune(prepare(cfg), on_trial=on_trial, model_file=model_path)
+    written: Path | None = None
+    if data is not None:
+        blob = npz_bytes(data)
+        target = DATA_DIR / f"{safe_name(cfg.study)}-{hashlib.sha256(blob).hexdigest()[:12]}.npz"
+        check_writable_file(target, "data")
+        given = cfg.task.data if isinstance(cfg.task.data, Mapping) else {}
+        keep = {k: v for k, v in given.items() if k in ("task", "missing")}  # how to read it, not where
+        set_value(raw, "task.data", {**keep, "kind": "npz", "path": str(target)})
+        cfg = parse_config(raw, source)
+        check_resumable(cfg)  # other arrays for a stored study: refused before their file is written
+        if not target.is_file():  # the same arrays again (a resumed study): the file is there
+            written = write_atomic(target, blob, field="data")
+    try:
+        prepared = prepare(cfg)
+    except BaseException:
+        if written is not None:  # arrays the trainer refuses leave nothing behind
+            written.unlink(missing_ok=True)
+        raise
+    summary = run_tune(prepared, on_trial=on_trial, model_file=model_path)
     if report_path is not None:
         from nntune.report import write_report
 
@@ -49,3 +85,33 @@ def _output(given: str | Path | bool, default: Path, field: str) -> Path | None:
     if given is False:
         return None
     return check_writable_file(default if given is True else Path(given), field)
+
+
+def npz_bytes(data: Mapping[str, Any] | Sequence[Any]) -> bytes:
+    """``data`` (``(x, y[, x_test, y_test])`` or a dict of :data:`ARRAY_KEYS`) as the bytes of
+    an npz file (no pickled objects: text labels become a string array)."""
+    if isinstance(data, Mapping):
+        unknown = sorted(str(k) for k in data if k not in ARRAY_KEYS)
+        if unknown:
+            raise ConfigError("data", f"unknown keys {unknown}; give {', '.join(ARRAY_KEYS)}")
+        arrays = dict(data)
+    elif isinstance(data, Sequence) and not isinstance(data, (str, bytes)) and len(data) in (2, 4):
+        arrays = dict(zip(ARRAY_KEYS, data))
+    else:
+        raise ConfigError("data", "give (x, y), (x, y, x_test, y_test) or a dict of arrays")
+    for key in ("x", "y"):
+        if arrays.get(key) is None:
+            raise ConfigError(f"data.{key}", "is missing")
+    out = {}
+    for key, value in arrays.items():
+        if value is None:
+            continue
+        if hasattr(value, "detach"):  # a torch tensor, wherever it lives
+            value = value.detach().cpu().numpy()
+        array = np.asarray(value)
+        if array.dtype == object:
+            array = array.astype(str)
+        out[key] = array
+    buffer = io.BytesIO()
+    np.savez(buffer, **out)
+    return buffer.getvalue()
