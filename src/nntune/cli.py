@@ -42,7 +42,7 @@ def tune(
                                           help="sqlite:///file.db, postgresql://..., journal:///file.log, or memory."),
     study: Optional[str] = typer.Option(None, "--study", help="Study name (resumed when it exists)."),
     sampler: Optional[str] = typer.Option(None, "--sampler",
-                                          help="random | grid | qmc | coarse_to_fine | tpe | gp | cmaes"),
+                                          help="random | grid | qmc | coarse_to_fine | tpe | gp | cmaes | nsga2 | nsga3"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler",
                                             help="none | median | asha | hyperband | bohb | pbt | curve"),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the sampler, splits and trials."),

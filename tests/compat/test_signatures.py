@@ -34,7 +34,7 @@ trial.FixedTrial.report storages.JournalStorage storages.journal.JournalFileBack
 visualization.plot_rank visualization.plot_hypervolume_history importance.PedAnovaImportanceEvaluator
 trial.Trial.suggest_uniform trial.Trial.suggest_loguniform trial.Trial.suggest_discrete_uniform
 study.Study.set_metric_names storages.fail_stale_trials importance.BaseImportanceEvaluator.evaluate
-pruners.WilcoxonPruner
+pruners.WilcoxonPruner samplers.NSGAIIISampler
 visualization.matplotlib.plot_optimization_history visualization.matplotlib.plot_intermediate_values
 visualization.matplotlib.plot_parallel_coordinate visualization.matplotlib.plot_contour
 visualization.matplotlib.plot_slice visualization.matplotlib.plot_param_importances visualization.matplotlib.plot_edf
@@ -54,6 +54,8 @@ NOT_TAKEN = {
     # One crossover (uniform in the unit cube) and one mutation (a fresh uniform draw).
     "samplers.NSGAIISampler": {"mutation", "crossover", "elite_population_selection_strategy",
                                "child_generation_strategy", "after_trial_strategy"},
+    "samplers.NSGAIIISampler": {"mutation", "crossover", "elite_population_selection_strategy",
+                                "child_generation_strategy", "after_trial_strategy"},
 }
 
 

@@ -8,15 +8,16 @@ import pytest
 
 import nntune
 from nntune import Beta, Choice, Float, Int, Space, TrialPruned, TrialState
-from nntune.samplers import SAMPLERS, NSGAIISampler, PartialFixedSampler, PriorSampler, make_sampler
+from nntune.samplers import SAMPLERS, PartialFixedSampler, PriorSampler, make_sampler
 from nntune.trial import FrozenTrial
 
 # Small settings so that the model-based samplers leave their random start within a test.
 FAST = {"tpe": {"n_startup_trials": 4}, "gp": {"n_startup_trials": 4, "n_candidates": 128},
-        "coarse_to_fine": {"trials_per_stage": 4, "top_k": 2}, "grid": {"points": 2}}
+        "coarse_to_fine": {"trials_per_stage": 4, "top_k": 2}, "grid": {"points": 2},
+        "nsga2": {"population_size": 4}, "nsga3": {"population_size": 4}}  # generations within the tests' trials
 # "prior": TPE with priors (PriorSampler), which must keep the same contract; so must the
-# samplers Optuna users name that have no config name (NSGA-II, partial fixing).
-NAMES = [*sorted(SAMPLERS), "prior", "nsga2", "partial_fixed"]
+# samplers Optuna users name that have no config name (partial fixing).
+NAMES = [*sorted(SAMPLERS), "prior", "partial_fixed"]
 PRIORS = {"optimizer": "adam", "lr": 1e-3, "units": 32}
 
 SPACE = Space({
@@ -32,8 +33,6 @@ SPACE = Space({
 def sampler(name: str, seed: int = 0):
     if name == "prior":
         return PriorSampler(sampler("tpe", seed), PRIORS)
-    if name == "nsga2":
-        return NSGAIISampler(population_size=4, seed=seed)
     if name == "partial_fixed":
         return PartialFixedSampler({"layers": 2}, sampler("tpe", seed))
     return make_sampler(name, seed=seed, **FAST.get(name, {}))
