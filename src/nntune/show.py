@@ -10,7 +10,6 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -154,16 +153,13 @@ def pareto_ranks(trials: list[FrozenTrial], directions: list[str]) -> dict[int, 
     themselves first; trials that break the study's constraints come after every feasible
     one, ranked the same way among themselves. Trials without a finite value per objective
     have no rank."""
-    from nntune.samplers._nsga import nondominated_fronts
+    from nntune.samplers._nsga import is_scored, minimized, nondominated_fronts
 
-    sign = [-1.0 if d == "maximize" else 1.0 for d in directions]
-    done = [t for t in trials if t.state.value == "complete" and t.values is not None
-            and len(t.values) == len(directions) and all(math.isfinite(v) for v in t.values)]
+    done = [t for t in trials if is_scored(t, len(directions))]
     ranks: dict[int, int] = {}
     for group in ([t for t in done if is_feasible(t)], [t for t in done if not is_feasible(t)]):
-        points = np.array([[s * v for s, v in zip(sign, t.values or [])] for t in group]).reshape(len(group), len(sign))
         offset = max(ranks.values(), default=0)
-        for index, front in enumerate(nondominated_fronts(points), start=1):
+        for index, front in enumerate(nondominated_fronts(minimized(group, directions)), start=1):
             for i in front:
                 ranks[group[i].number] = offset + index
     return ranks
