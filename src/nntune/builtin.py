@@ -288,8 +288,9 @@ def rebuild_model(study: Study, cfg: Config, splits: Splits, trial: FrozenTrial,
                   epochs: int | None = None) -> torch.nn.Module:
     """The trained model of ``trial``, without opening the test split: the trial's own final
     checkpoint where one was kept (population-based training, whose weights come from a
-    lineage of trials); otherwise the configuration retrained with the trial's seed, which
-    gives the same weights on CPU."""
+    lineage of trials); otherwise the configuration retrained with the trial's seed, taking
+    the changes it took at the same epochs (:func:`taken_changes`), which gives the same
+    weights on CPU."""
     params = trial_hyperparameters(cfg, trial.params, epochs)
     checkpoint = trial.system_attrs.get("checkpoint")
     if checkpoint and Path(checkpoint).is_file():
@@ -298,9 +299,22 @@ def rebuild_model(study: Study, cfg: Config, splits: Splits, trial: FrozenTrial,
         return model
     seed = derive_seed(study.seed, trial.number)
     use_threads(device=device)
+    taken = taken_changes(study, trial.number)
     return fit(params, splits, metric=cfg.task.trained_metric, report=None, seed=seed, device=device,
                augment=training_augment(cfg, splits, params, seed),
-               eval_transform=evaluation_transform(cfg, params)).model
+               eval_transform=evaluation_transform(cfg, params),
+               changes=(lambda epoch, hp: taken.get(epoch, {})) if taken else None).model
+
+
+def taken_changes(study: Study, number: int) -> dict[int, dict[str, Any]]:
+    """The hyperparameter changes a trial took while it trained (``nntune trial set``), by
+    the epoch after which each applied: a retrain takes them at the same boundaries, so it
+    rebuilds the model the trial's value describes, not the one it started as."""
+    out: dict[int, dict[str, Any]] = {}
+    for change in study.storage.get_param_changes(study.id, number):
+        if change.epoch is not None and change.param != STOP:
+            out.setdefault(int(change.epoch), {})[change.param] = change.new
+    return out
 
 
 def save_trial_model(path: str | Path, model: torch.nn.Module, study: Study, cfg: Config, splits: Splits,
