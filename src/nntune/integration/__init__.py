@@ -3,13 +3,18 @@
 ``PyTorchLightningPruningCallback(trial, monitor)`` reports a Lightning model's epochs to
 the trial, with the whole epoch record nntune's diagnosis reads, and stops the fit when
 the study's scheduler says so. Lightning is imported only when the name is used.
+
+``TensorBoardCallback(dirname, metric_name)``, passed to ``study.optimize(callbacks=...)``,
+writes each completed trial for TensorBoard's HParams dashboard: its hyperparameters, its
+value, and its learning curve when it reported intermediate values. The ``tensorboard``
+package is imported only when the callback is made.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PyTorchLightningPruningCallback"]
+__all__ = ["PyTorchLightningPruningCallback", "TensorBoardCallback"]
 
 
 def __getattr__(name: str) -> Any:
@@ -17,4 +22,8 @@ def __getattr__(name: str) -> Any:
         from nntune.integration._lightning import PyTorchLightningPruningCallback
 
         return PyTorchLightningPruningCallback
+    if name == "TensorBoardCallback":
+        from nntune.integration._tensorboard import TensorBoardCallback
+
+        return TensorBoardCallback
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
