@@ -1,0 +1,369 @@
+"""Optuna's command-line ask-and-tell: ``create-study``, ``ask``, ``tell``, ``best-trial``,
+``best-trials`` and ``trials``, so that a shell script or a training program in any
+language can drive a study: ``nntune ask`` prints a trial's parameters, the program trains
+with them, ``nntune tell`` stores the value, and the sampler sees every told trial at the
+next ask.
+
+The options are Optuna's (``--study-name``, ``--search-space``, ``--sampler``,
+``--sampler-kwargs``, ``--values``, ``-f json|yaml|table|value``, ``--flatten``...), with
+nntune's ``--study`` beside ``--study-name``; the output has Optuna's keys. Bad input is one
+``ConfigError`` line, raised before anything is written. Heavy imports stay inside the
+functions, so ``nntune --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Optional
+
+import typer
+from typer.core import TyperCommand
+
+from nntune.cli_ask_inputs import check_tell, make_sampler, parse_search_space, parse_state, parse_values
+from nntune.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from nntune.samplers import Sampler
+    from nntune.trial import FrozenTrial
+
+DEFAULT_STORAGE = "sqlite:///nntune.db"
+FORMATS = ("json", "yaml", "table", "value")
+
+# ---------------------------------------------------------------- output in Optuna's shapes
+
+
+def trial_rows(trials: Sequence[FrozenTrial], n_objectives: int,
+               metric_names: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """One row per trial with the keys Optuna's ``trials`` prints: number, value (values for
+    several objectives), datetime_start, datetime_complete, duration, params and user_attrs
+    (when any trial has them), state."""
+    with_params = any(t.params for t in trials)
+    with_attrs = any(t.user_attrs for t in trials)
+    rows = []
+    for t in trials:
+        row: dict[str, Any] = {"number": t.number}
+        if n_objectives == 1:
+            row["value"] = {metric_names[0]: t.value} if metric_names else t.value
+        else:
+            values = list(t.values) if t.values is not None else [None] * n_objectives
+            row["values"] = dict(zip(metric_names, values)) if metric_names else values
+        row["datetime_start"] = _when(t.datetime_start)
+        row["datetime_complete"] = _when(t.datetime_complete)
+        row["duration"] = None if t.duration is None else str(timedelta(seconds=t.duration))
+        if with_params:
+            row["params"] = dict(sorted(t.params.items()))
+        if with_attrs:
+            row["user_attrs"] = dict(sorted(t.user_attrs.items()))
+        row["state"] = t.state.name
+        rows.append(row)
+    return rows
+
+
+def _when(moment: datetime | None) -> str | None:
+    """A time as Optuna's CLI prints it (to the second), as stored (UTC)."""
+    return None if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def flatten(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """``--flatten``: nested columns become ``params_lr``, ``values_0``, ``user_attrs_note``."""
+    header: list[str] = []
+    flat: list[dict[str, Any]] = [{} for _ in rows]
+    for col in columns:
+        nested = any(isinstance(r.get(col), (dict, list)) for r in rows)
+        if not nested:
+            header.append(col)
+            for row, out in zip(rows, flat):
+                if col in row:
+                    out[col] = row[col]
+            continue
+        keys: dict[Any, None] = {}
+        for row, out in zip(rows, flat):
+            value = row.get(col)
+            for key, item in (value.items() if isinstance(value, dict) else enumerate(value or [])):
+                out[f"{col}_{key}"] = item
+                keys[key] = None
+        # Several trials' parameters line up by name; one trial's (ask) keep the order drawn.
+        by_name = col in ("params", "user_attrs") and len(rows) > 1
+        header.extend(f"{col}_{k}" for k in (sorted(keys, key=str) if by_name else keys))
+    return [{h: out[h] for h in header if h in out} for out in flat], header
+
+
+def render(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str, *, flat: bool = False,
+           single: bool = False) -> str:
+    """Rows as Optuna's CLI prints them: a JSON list (an object when ``single``), YAML, an
+    ASCII table, or ``value`` (one line per row, cells separated by spaces)."""
+    shown, header = flatten(rows, columns) if flat else ([dict(r) for r in rows], list(columns))
+    if fmt == "json":
+        return json.dumps(shown[0] if single else shown)
+    if fmt == "yaml":
+        import yaml
+
+        return str(yaml.safe_dump(shown[0] if single else shown)).strip()
+    if fmt == "value":
+        return "\n".join(" ".join("" if r.get(h) is None else str(r[h]) for h in header) for r in shown).strip()
+    return _table(shown, header)
+
+
+def _table(rows: Sequence[Mapping[str, Any]], header: Sequence[str]) -> str:
+    """Optuna's ASCII table: numeric columns to the right, others to the left, empty cells blank."""
+    cells = [["" if r.get(h) is None else str(r[h]) for h in header] for r in rows]
+    numeric = [all(r.get(h) is None or isinstance(r[h], (int, float)) for r in rows) for h in header]
+    widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(header)]
+
+    def line(texts: Sequence[str]) -> str:
+        return "| " + " | ".join(t.rjust(w) if num else t.ljust(w)
+                                 for t, w, num in zip(texts, widths, numeric)) + " |"
+
+    rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+    return "\n".join([rule, line(header), rule, *(line(c) for c in cells), rule])
+
+
+def _output_format(fmt: str, json_out: bool) -> str:
+    """``-f``, checked; nntune's usual ``--json`` is ``-f json``."""
+    if json_out:
+        return "json"
+    if fmt not in FORMATS:
+        raise ConfigError("--format", f"must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    return fmt
+
+
+# ---------------------------------------------------------------- Optuna's several-word options
+
+
+class ManyValuesCommand(TyperCommand):
+    """Optuna's ``--values 0.93 1200`` and ``--directions maximize minimize`` (argparse's
+    nargs='+'): click gives an option one word, so the words after it are passed as the
+    option repeated. A negative number is a value, not an option."""
+
+    many = ("--values", "--directions")
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        out: list[str] = []
+        current, given = None, False
+        for i, token in enumerate(args):
+            if token == "--":
+                out.extend(args[i:])
+                break
+            if current is not None and not _is_option(token):
+                out += [current, token]
+                given = True
+                continue
+            if current is not None and not given:
+                out.append(current)  # left without a value: click says so
+            current, given = (token, False) if token in self.many else (None, False)
+            if current is None:
+                out.append(token)
+        if current is not None and not given:
+            out.append(current)
+        return super().parse_args(ctx, out)  # type: ignore[no-any-return]
+
+
+def _is_option(token: str) -> bool:
+    """Whether a word starts the next option (``-0.5`` and ``-inf`` are values)."""
+    if not token.startswith("-"):
+        return False
+    try:
+        float(token)
+        return False
+    except ValueError:
+        return True
+
+
+# ---------------------------------------------------------------- the commands
+
+_STORAGE_HELP = "sqlite:///file.db, postgresql://... or journal:///file.log."
+_FORMAT_HELP = "json | yaml | table | value."
+
+
+def _storage_option() -> Any:
+    """``--storage``, defaulting to the storage the other nntune commands read."""
+    return typer.Option(DEFAULT_STORAGE, "--storage", help=_STORAGE_HELP)
+
+
+def _study_option(help_: str) -> Any:
+    """Optuna's required ``--study-name``, with nntune's ``--study`` as another name for it."""
+    return typer.Option(..., "--study-name", "--study", help=help_)
+
+
+def _open_study(storage: str, study_name: str, sampler: Sampler | None = None) -> Any:
+    """The stored study (never a new storage: an SQLite file that is not there is an error)."""
+    from nntune.storage import StudyNotFoundError, existing_storage, redact_url
+    from nntune.study import load_study
+
+    store = existing_storage(storage)
+    if store.load_study(study_name) is None:
+        raise StudyNotFoundError(f"no study named {study_name!r} in {redact_url(store.url)} "
+                                 f"(nntune create-study makes one)")
+    return load_study(study_name, store, sampler=sampler)
+
+
+def create_study(
+    study_name: Optional[str] = typer.Option(None, "--study-name", "--study",
+                                             help="Name of the study (default: a generated one)."),
+    storage: str = _storage_option(),
+    direction: Optional[str] = typer.Option(None, "--direction", help="minimize (default) | maximize."),
+    directions: Optional[list[str]] = typer.Option(None, "--directions", metavar="DIRECTION...",
+                                                   help="One direction per objective: --directions maximize minimize."),
+    skip_if_exists: bool = typer.Option(False, "--skip-if-exists", help="Use the study if it exists already."),
+    search_space: Optional[str] = typer.Option(None, "--search-space", help="Store a space (as ask takes it): "
+                                               "ask without --search-space then draws from it."),
+) -> None:
+    """Create a study for ask and tell; prints its name."""
+    from nntune.storage import DuplicatedStudyError, redact_url
+    from nntune.study import create_study as create
+
+    for given in ([direction] if direction is not None else []) + list(directions or ()):
+        if given not in ("minimize", "maximize"):
+            raise ConfigError("--directions" if directions else "--direction",
+                              f"must be minimize or maximize, got {given!r}")
+    if direction is not None and directions:
+        raise ConfigError("--directions", "give --direction or --directions, not both")
+    if storage == "memory":
+        raise ConfigError("--storage", "an in-memory study ends with the command; give sqlite:///FILE.db, "
+                                       "postgresql://... or journal:///FILE.log")
+    space = parse_search_space(search_space) if search_space is not None else None
+    try:
+        study = create(study_name, storage, direction=direction, directions=directions or None,
+                       load_if_exists=skip_if_exists, space=space)
+    except DuplicatedStudyError:
+        raise ConfigError("--study-name", f"a study named {study_name!r} exists in {redact_url(storage)}; "
+                                          f"--skip-if-exists uses it") from None
+    except ConfigError as err:  # the existing study's directions differ: name the option
+        raise ConfigError(f"--{err.field}" if err.field in ("direction", "directions") else err.field,
+                          err.problem) from None
+    print(study.study_name)
+
+
+def ask(
+    study_name: str = _study_option("The study to draw a trial for."),
+    storage: str = _storage_option(),
+    search_space: Optional[str] = typer.Option(None, "--search-space", help="The parameters, as JSON or YAML (or "
+                                               "a file): Optuna's {\"x\": {\"name\": \"FloatDistribution\", "
+                                               "\"attributes\": {\"low\": 0, \"high\": 1}}} or nntune's {\"x\": "
+                                               "{\"type\": \"float\", \"low\": 0, \"high\": 1}}; default: the "
+                                               "space stored with the study."),
+    sampler: Optional[str] = typer.Option(None, "--sampler", help="TPESampler, RandomSampler, GPSampler, "
+                                          "QMCSampler, CmaEsSampler, NSGAIISampler, NSGAIIISampler, GridSampler... "
+                                          "or tpe, random, gp, ... (default: the study's)."),
+    sampler_kwargs: Optional[str] = typer.Option(None, "--sampler-kwargs", help="The sampler's keyword "
+                                                 "arguments as JSON: '{\"seed\": 0}'."),
+    fmt: str = typer.Option("json", "-f", "--format", help=_FORMAT_HELP),
+    flat: bool = typer.Option(False, "--flatten", help="params_x keys instead of a params object."),
+    json_out: bool = typer.Option(False, "--json", help="The same as -f json."),
+) -> None:
+    """Start a trial and print its number and parameters, drawn from the study's told trials."""
+    from nntune.trial import TrialState
+
+    fmt = _output_format(fmt, json_out)
+    if sampler_kwargs is not None and sampler is None:
+        raise ConfigError("--sampler-kwargs", "given without --sampler; name the sampler they are for")
+    chosen = make_sampler(sampler, sampler_kwargs) if sampler is not None else None
+    space = parse_search_space(search_space) if search_space is not None else None
+    study = _open_study(storage, study_name, chosen)
+    space = space if space is not None else study.space
+    if space is None:
+        from nntune.space import Space
+
+        space = Space({})
+    if chosen is not None and len(space):  # a sampler that cannot draw this space says so before a trial starts
+        try:
+            chosen.suggest(space, [], number=0)
+        except ConfigError as err:
+            raise ConfigError(f"--sampler.{err.field}" if err.field else "--sampler", err.problem) from None
+    # Which command started the trial; unique, so a trial whose sampling failed is found again.
+    # (Not "worker": tune would take the ended ask process for a lost worker and recover the trial.)
+    token = {"command": "nntune ask", "pid": os.getpid(), "at": datetime.now().isoformat()}
+    try:
+        trial = study.try_ask(None, space=space if len(space) else None, system_attrs={"asked_by": token})
+        assert trial is not None
+        params = trial.suggest_space(space)
+        if params:  # stored now: the trial outlives this command
+            study.storage.set_trial_params(study.id, trial.number, params,
+                                           {n: trial.distributions[n] for n in params})
+    except Exception as err:  # the sampler failed: the trial it started is failed, not left running
+        for t in study.get_trials(deepcopy=False, states=[TrialState.RUNNING]):
+            if t.system_attrs.get("asked_by") == token:
+                study.tell(t.number, state=TrialState.FAILED, error=f"nntune ask: {err}")
+        if isinstance(err, ConfigError):
+            raise ConfigError(f"--sampler.{err.field}" if err.field else "--sampler", err.problem) from None
+        raise
+    print(render([{"number": trial.number, "params": params}], ["number", "params"], fmt, flat=flat, single=True))
+
+
+def tell(
+    study_name: str = _study_option("The study of the trial."),
+    storage: str = _storage_option(),
+    trial_number: int = typer.Option(..., "--trial-number", help="The number ask printed."),
+    values: Optional[list[str]] = typer.Option(None, "--values", metavar="VALUE...", help="The objective values: --values 0.93 "
+                                               "(one per direction)."),
+    state: Optional[str] = typer.Option(None, "--state", help="complete (default) | pruned | fail."),
+    skip_if_finished: bool = typer.Option(False, "--skip-if-finished",
+                                          help="A trial finished already is left as it is, without an error."),
+) -> None:
+    """Finish a trial that ask started, with its values (or as pruned or failed)."""
+    numbers, ending = parse_values(values or []), parse_state(state)
+    study = _open_study(storage, study_name)
+    try:
+        current = study.storage.get_trial(study.id, trial_number, with_metrics=False)
+    except KeyError:
+        n = len(study.get_trials(deepcopy=False))
+        raise ConfigError("--trial-number", f"no trial {trial_number} in study {study_name!r} "
+                                            f"({'no trials' if not n else f'trials 0 to {n - 1}'})") from None
+    if current.state.is_finished():
+        if skip_if_finished:
+            print(f"trial {trial_number} is {current.state.value} already; left as it is", file=sys.stderr)
+            return
+        raise ConfigError("--trial-number", f"trial {trial_number} is {current.state.value} already "
+                                            f"(--skip-if-finished leaves it without an error)")
+    if current.state.value == "waiting":
+        raise ConfigError("--trial-number", f"trial {trial_number} is waiting: nntune ask starts it first")
+    check_tell(ending, numbers, len(study.directions))
+    told = study.tell(trial_number, numbers or None, state=ending)
+    shown = "" if told.values is None else " with " + " ".join(f"{v:.6g}" for v in told.values)
+    print(f"trial {trial_number} told: {told.state.value}{shown}", file=sys.stderr)
+
+
+def _show_trials(which: str, doc: str) -> Callable[..., None]:
+    """``trials``, ``best-trial`` or ``best-trials``: one command body, Optuna's options."""
+
+    def command(
+        study_name: str = _study_option("The study to read."),
+        storage: str = _storage_option(),
+        fmt: str = typer.Option("table", "-f", "--format", help=_FORMAT_HELP),
+        flat: bool = typer.Option(False, "--flatten", help="params_x columns instead of a params object."),
+        json_out: bool = typer.Option(False, "--json", help="The same as -f json."),
+    ) -> None:
+        fmt = _output_format(fmt, json_out)
+        study = _open_study(storage, study_name)
+        trials = study.get_trials(deepcopy=False)
+        rows = trial_rows(trials, len(study.directions), study.metric_names)
+        columns = list(rows[0]) if rows else ["number", "value", "datetime_start", "datetime_complete",
+                                              "duration", "state"]
+        if which == "best-trial" and study.is_multi_objective:
+            raise ConfigError("--study-name", f"study {study_name!r} has {len(study.directions)} objectives "
+                                              f"and no single best trial; best-trials prints its Pareto front")
+        if which != "trials":
+            best = {t.number for t in study.best_trials}
+            if which == "best-trial" and not best:
+                raise ConfigError("--study-name", f"study {study_name!r} has no complete trial yet")
+            rows = [r for r in rows if r["number"] in best]
+        print(render(rows, columns, fmt, flat=flat, single=which == "best-trial"))
+
+    command.__doc__ = doc
+    return command
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ask-and-tell commands to the ``nntune`` command."""
+    app.command("create-study", cls=ManyValuesCommand)(create_study)
+    app.command()(ask)
+    app.command(cls=ManyValuesCommand)(tell)
+    app.command("trials")(_show_trials("trials", "Print every trial of a study: number, value, times, "
+                                                 "params, state (Optuna's columns)."))
+    app.command("best-trial")(_show_trials("best-trial", "Print the study's best complete trial."))
+    app.command("best-trials")(_show_trials("best-trials", "Print the trials no other complete trial beats on "
+                                                           "every objective (the best one, for one)."))

@@ -1,0 +1,253 @@
+"""What ``nntune ask``, ``tell`` and ``create-study`` read from the command line, as pure
+functions tested on their own: a search space (Optuna's distribution JSON or nntune's space
+shape, JSON or YAML, inline or in a file), a sampler by Optuna's class name or nntune's
+config name with its keyword arguments, and the values and state a trial is told with.
+
+Every problem is a :class:`ConfigError` naming the option, raised before anything is
+written. Nothing here loads torch or scikit-learn: an ask must start in under a second.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from nntune.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from nntune.samplers import Sampler
+    from nntune.space import Distribution, Space
+    from nntune.trial import TrialState
+
+# Optuna's distribution names (its JSON's "name") with the attributes each takes: required, optional.
+OPTUNA_DISTRIBUTIONS = {
+    "FloatDistribution": (("low", "high"), ("log", "step")),
+    "IntDistribution": (("low", "high"), ("log", "step")),
+    "CategoricalDistribution": (("choices",), ()),
+    "UniformDistribution": (("low", "high"), ()),
+    "LogUniformDistribution": (("low", "high"), ()),
+    "DiscreteUniformDistribution": (("low", "high", "q"), ()),
+    "IntUniformDistribution": (("low", "high"), ("step",)),
+    "IntLogUniformDistribution": (("low", "high"), ("step",)),
+}
+# nntune's config shape: each type with the keys it takes (besides type and when).
+NNTUNE_TYPES = {"float": ("low", "high", "log", "step"), "int": ("low", "high", "log", "step"),
+                "choice": ("values",), "beta": ("low", "high")}
+_STATES = {"complete": "complete", "pruned": "pruned", "fail": "failed", "failed": "failed"}
+
+
+def parse_search_space(text: str, field: str = "--search-space") -> Space:
+    """The space a JSON or YAML text (or a file of either) describes. Each parameter is
+    given as Optuna serialises a distribution (``{"name": "FloatDistribution", "attributes":
+    {"low": 0, "high": 1}}``, Optuna 2's names included) or as an nntune config's space entry
+    (``{"type": "float", "low": 1e-4, "high": 1, "log": true}``, with ``when`` conditions);
+    the two may be mixed. A document with a ``space:`` mapping (an nntune config) gives that."""
+    from pathlib import Path
+
+    from nntune.space import Space
+
+    source = text
+    if text.strip() and text.lstrip()[0] not in "{[" and Path(text).expanduser().is_file():
+        source = Path(text).expanduser().read_text()
+    doc = _load_document(source, field)
+    if isinstance(doc, Mapping) and isinstance(doc.get("space"), Mapping) and not _is_distribution(doc["space"]):
+        doc = doc["space"]
+    if not isinstance(doc, Mapping):
+        got = f"{doc!r}, which is no file either" if isinstance(doc, str) or doc is None else type(doc).__name__
+        raise ConfigError(field, f"expected a mapping of parameter names to distributions, got {got}")
+    dists: dict[str, Distribution] = {}
+    conditions: dict[str, dict[str, list[Any]]] = {}
+    for name, entry in doc.items():
+        where = f"{field}.{name}"
+        if not isinstance(entry, Mapping) or not _is_distribution(entry):
+            raise ConfigError(where, 'expected {"name": "FloatDistribution", "attributes": {...}} (Optuna) '
+                                     'or {"type": "float", "low": ..., "high": ...} (nntune)')
+        if "type" in entry:
+            dists[str(name)], when = _nntune_distribution(where, entry)
+            if when:
+                conditions[str(name)] = when
+        else:
+            dists[str(name)] = _optuna_distribution(where, entry)
+    try:
+        order = _parents_first(field, list(dists), conditions)
+        return Space({n: dists[n] for n in order}, conditions)
+    except ConfigError as err:
+        raise ConfigError(err.field.replace("space.", f"{field}.", 1), err.problem) from None
+
+
+def _load_document(text: str, field: str) -> Any:
+    """JSON (Optuna's form) first, then YAML (nntune's configs); neither is one error line."""
+    try:
+        return json.loads(text)
+    except ValueError as json_err:
+        import yaml
+
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise ConfigError(field, f"not JSON ({json_err}) nor YAML") from None
+
+
+def _is_distribution(entry: Mapping[str, Any]) -> bool:
+    """Whether a mapping describes one parameter (either shape) rather than holding several."""
+    return "type" in entry or "name" in entry or "attributes" in entry
+
+
+def _optuna_distribution(where: str, entry: Mapping[str, Any]) -> Distribution:
+    """What Optuna's ``distribution_to_json`` wrote, built as nntune's distribution of that name."""
+    from nntune import distributions
+
+    kind, attrs = entry.get("name"), entry.get("attributes", {})
+    extra = set(entry) - {"name", "attributes"}
+    if extra:
+        raise ConfigError(f"{where}.{sorted(extra)[0]}", "unknown key (an Optuna distribution has name and attributes)")
+    if kind not in OPTUNA_DISTRIBUTIONS:
+        raise ConfigError(f"{where}.name", f"unknown distribution {kind!r}; choose from "
+                                           f"{', '.join(OPTUNA_DISTRIBUTIONS)}")
+    if not isinstance(attrs, Mapping):
+        raise ConfigError(f"{where}.attributes", f"expected a mapping, got {type(attrs).__name__}")
+    required, optional = OPTUNA_DISTRIBUTIONS[kind]
+    for key in attrs:
+        if key not in required + optional:
+            raise ConfigError(f"{where}.attributes.{key}", f"not an attribute of {kind} "
+                                                          f"(it takes {', '.join(required + optional)})")
+    for key in required:
+        if key not in attrs:
+            raise ConfigError(f"{where}.attributes.{key}", f"{kind} needs {key}")
+    given = {k: v for k, v in attrs.items() if not (k == "step" and v is None and kind == "FloatDistribution")}
+    if not isinstance(given.get("log", False), bool):
+        raise ConfigError(f"{where}.attributes.log", f"expected true or false, got {given['log']!r}")
+    if kind == "CategoricalDistribution" and not isinstance(given["choices"], (list, tuple)):
+        raise ConfigError(f"{where}.attributes.choices", "expected a list of values")
+    try:
+        return getattr(distributions, kind)(**given)  # type: ignore[no-any-return]
+    except ConfigError as err:
+        raise ConfigError(f"{where}.attributes.{err.field}", err.problem) from None
+
+
+def _nntune_distribution(where: str, entry: Mapping[str, Any]) -> tuple[Distribution, dict[str, list[Any]]]:
+    """An nntune config's space entry. Read here rather than by ``nntune.config``, which
+    loads torch and scikit-learn: an ask must start in well under a second."""
+    from nntune.space import Beta, Choice, Float, Int
+
+    kind = entry.get("type")
+    if kind not in NNTUNE_TYPES:
+        raise ConfigError(f"{where}.type", f"must be {', '.join(NNTUNE_TYPES)}, got {kind!r}")
+    for key in entry:
+        if key == "prior":
+            raise ConfigError(f"{where}.prior", "read by nntune tune's samplers only; ask draws without priors")
+        if key not in (*NNTUNE_TYPES[kind], "type", "when"):
+            raise ConfigError(f"{where}.{key}", f"unknown key (a {kind} takes {', '.join(NNTUNE_TYPES[kind])})")
+    for key in ("values",) if kind == "choice" else ("low", "high"):
+        if entry.get(key) is None:
+            raise ConfigError(f"{where}.{key}", f"a {kind} needs {key}")
+    if not isinstance(entry.get("log", False), bool):
+        raise ConfigError(f"{where}.log", f"expected true or false, got {entry['log']!r}")
+    when = entry.get("when") or {}
+    if not isinstance(when, Mapping):
+        raise ConfigError(f"{where}.when", "expected a mapping of earlier parameters to lists of their values")
+    if kind == "choice" and not isinstance(entry["values"], (list, tuple)):
+        raise ConfigError(f"{where}.values", "expected a list of values")
+    try:
+        if kind == "choice":
+            dist: Distribution = Choice(tuple(entry["values"]))
+        elif kind == "beta":
+            dist = Beta(entry["low"], entry["high"])
+        elif kind == "float":
+            dist = Float(entry["low"], entry["high"], entry.get("log", False), entry.get("step"))
+        else:
+            step = entry.get("step")
+            dist = Int(entry["low"], entry["high"], entry.get("log", False), 1 if step is None else step)
+    except ConfigError as err:
+        raise ConfigError(f"{where}.{err.field}", err.problem) from None
+    return dist, {str(k): list(v) if isinstance(v, (list, tuple)) else [v] for k, v in when.items()}
+
+
+def _parents_first(field: str, names: list[str], conditions: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """``names`` in their given order, except that a parameter named in another's ``when``
+    moves before it (a sorted JSON dump still builds)."""
+    out: list[str] = []
+
+    def place(name: str, path: frozenset[str]) -> None:
+        if name in path:
+            raise ConfigError(f"{field}.{name}.when", "conditions refer to each other in a cycle")
+        for parent in conditions.get(name, {}):
+            if parent in names and parent not in out:
+                place(parent, path | {name})
+        if name not in out:
+            out.append(name)
+
+    for name in names:
+        place(name, frozenset())
+    return out
+
+
+def sampler_classes() -> dict[str, type]:
+    """Every sampler ``--sampler`` takes: Optuna's class names and nntune's config names."""
+    from nntune.samplers import SAMPLERS, BruteForceSampler
+
+    named: dict[str, type] = {cls.__name__: cls for cls in SAMPLERS.values()}
+    named[BruteForceSampler.__name__] = BruteForceSampler
+    return {**named, **SAMPLERS}
+
+
+def make_sampler(name: str, kwargs_text: str | None = None) -> Sampler:
+    """The sampler ``--sampler NAME --sampler-kwargs JSON`` asks for (``TPESampler`` or ``tpe``)."""
+    import inspect
+
+    classes = sampler_classes()
+    if name not in classes:
+        from nntune.samplers import SAMPLERS
+
+        shown = ", ".join(f"{cls.__name__} ({key})" for key, cls in SAMPLERS.items())
+        raise ConfigError("--sampler", f"unknown sampler {name!r}; choose from {shown}, BruteForceSampler")
+    cls = classes[name]
+    kwargs = {} if kwargs_text is None else _load_document(kwargs_text, "--sampler-kwargs")
+    if not isinstance(kwargs, Mapping):
+        raise ConfigError("--sampler-kwargs", f"expected a JSON object of keyword arguments, got {kwargs_text!r}")
+    taken = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    for key in kwargs:
+        if key not in taken:
+            raise ConfigError(f"--sampler-kwargs.{key}", f"{cls.__name__} takes no {key!r}; it takes {', '.join(taken)}")
+    try:
+        return cls(**kwargs)  # type: ignore[no-any-return]
+    except ConfigError as err:
+        raise ConfigError(f"--sampler-kwargs.{err.field}", err.problem) from None
+    except (TypeError, ValueError) as err:
+        raise ConfigError("--sampler-kwargs", f"{cls.__name__}: {err}") from None
+
+
+def parse_values(tokens: Sequence[str]) -> list[float]:
+    """``--values 0.93`` or ``--values 0.93 1200``: the numbers, one per objective."""
+    out = []
+    for token in tokens:
+        try:
+            out.append(float(token))
+        except ValueError:
+            raise ConfigError("--values", f"{token!r} is not a number") from None
+    return out
+
+
+def parse_state(text: str | None) -> TrialState:
+    """``--state``: complete (the default), pruned or fail (Optuna's names; failed too)."""
+    from nntune.trial import TrialState
+
+    name = _STATES.get((text or "complete").lower())
+    if name is None:
+        raise ConfigError("--state", f"must be complete, pruned or fail, got {text!r}")
+    return TrialState(name)
+
+
+def check_tell(state: TrialState, values: Sequence[float], n_objectives: int) -> None:
+    """Optuna's rule for a tell: complete needs one value per objective, pruned and fail
+    take none (a pruned trial keeps its last reported value)."""
+    if state.value != "complete":
+        if values:
+            raise ConfigError("--values", f"a {state.value} trial takes no values; leave --values out")
+        return
+    if not values:
+        raise ConfigError("--values", "needed to complete a trial (or --state fail, --state pruned)")
+    if len(values) != n_objectives:
+        raise ConfigError("--values", f"got {len(values)} values for a study of {n_objectives} "
+                                      f"objective{'s' if n_objectives > 1 else ''}")
