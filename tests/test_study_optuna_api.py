@@ -266,3 +266,14 @@ def test_params_keep_the_order_they_were_suggested_in(tmp_path, kind):
         expected = ["n_layers", *(f"units_{i}" for i in range(n)), "lr", "act"]
         assert list(t.params) == expected and list(t.distributions) == expected
     assert list(study.best_params) == list(study.best_trial.params)
+
+
+def test_an_asked_trials_params_are_stored_at_once_and_survive_a_tell_by_number(tmp_path):
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    study = nntune.create_study(study_name="a", storage=url)
+    trial = study.ask({"x": FloatDistribution(0.0, 1.0)})
+    y = trial.suggest_int("y", 1, 9)
+    other = nntune.load_study(study_name="a", storage=url)  # as another process sees it
+    assert other.trials[0].params == {"x": trial.params["x"], "y": y}
+    study.tell(trial.number, 0.5)  # by number: Optuna scripts do
+    assert list(study.trials[0].params) == ["x", "y"] and study.trials[0].state == TrialState.COMPLETE

@@ -200,10 +200,19 @@ class Study:
     def ask(self, fixed_distributions: Mapping[str, Distribution] | Space | None = None) -> Trial:
         """Start a trial: an enqueued one first, else a new one with sampled parameters.
         ``fixed_distributions`` (Optuna's) suggests those parameters at once; a
-        :class:`~nntune.space.Space` is searched jointly by the sampler."""
+        :class:`~nntune.space.Space` is searched jointly by the sampler. Each suggestion is
+        stored at once, as Optuna does: a trial told by its number, or read by another
+        process while it runs, has its parameters."""
+        return self._ask(fixed_distributions, eager=True)
+
+    def _ask(self, fixed_distributions: Mapping[str, Distribution] | Space | None = None, *,
+             eager: bool = False) -> Trial:
+        """:meth:`ask`; ``optimize``'s trials (``eager`` False, unless threads share the study)
+        keep their suggestions until a report or the end: fewer writes."""
         space = fixed_distributions if isinstance(fixed_distributions, Space) else None
         trial = self.try_ask(None, space=space)
         assert trial is not None
+        trial.eager = trial.eager or eager
         if isinstance(fixed_distributions, Mapping):
             for name, dist in fixed_distributions.items():
                 trial.suggest(name, dist)
@@ -315,7 +324,7 @@ class Study:
         interval = getattr(self.storage, "heartbeat_interval", None)
         if interval is not None:
             recover_silent_trials(self)
-        trial = self.ask()
+        trial = self._ask()
         with Heartbeat(self.storage, self.id, trial.number, interval):
             return self.run_trial(trial, objective, catch)
 
