@@ -147,6 +147,12 @@ def _directions(attrs: Mapping[str, Any]) -> list[str]:
     return [str(d) for d in directions] if isinstance(directions, list) and len(directions) > 1 else []
 
 
+def how_often_opened(looks: int) -> str:
+    """``has never been evaluated``, ``has been evaluated once`` or ``... N times``."""
+    return "has never been evaluated" if looks == 0 else \
+        f"has been evaluated {'once' if looks == 1 else f'{looks} times'}"
+
+
 def pareto_ranks(trials: list[FrozenTrial], directions: list[str]) -> dict[int, int]:
     """Each complete trial's non-dominated rank by trial number: 1 for the Pareto front, 2
     for the front once that one is set aside, and so on. Feasible trials are ranked among
@@ -282,9 +288,7 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
         console.print(data["memory"]["text"], markup=False, highlight=False)
     if data.get("population"):
         console.print(data["population"]["text"], markup=False, highlight=False)
-    looks = int(data.get("test_evaluations", 0))
-    times = "never" if looks == 0 else "once" if looks == 1 else f"{looks} times"
-    console.print(f"the test split of {data['study']} has been evaluated {times}")
+    console.print(f"the test split of {data['study']} {how_often_opened(int(data.get('test_evaluations', 0)))}")
 
 
 def _pareto_board(rows: list[Mapping[str, Any]], front: Mapping[str, Any], study: str) -> Table:

@@ -115,7 +115,7 @@ def test_regression_studies_get_residuals_and_an_unopened_test_split_says_so(sto
     assert data["summary"]["metric"] == "mae" and data["test"]["confusion_matrix"] is None
     assert len(data["test"]["residuals"]["predicted"]) == 50
     make_study(storage, "sealed", test_looks=0)
-    assert build_report_data(storage, "sealed")["test"]["statement"].endswith("evaluated never.")
+    assert build_report_data(storage, "sealed")["test"]["statement"].endswith("has never been evaluated.")
 
 
 def test_define_by_run_studies_without_records_or_declared_space(storage, make_study):

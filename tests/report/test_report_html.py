@@ -86,7 +86,7 @@ def test_a_study_with_nothing_to_draw_still_has_every_section(storage, tmp_path)
     page = write_report(storage, "empty", tmp_path / "e.html").read_text(encoding="utf-8")
     for sid in SECTION_IDS:
         assert f'<section id="{sid}">' in page
-    assert plot_ids(page) == [] and "has been evaluated never" in page
+    assert plot_ids(page) == [] and "has never been evaluated" in page
 
 
 def test_text_from_storage_is_escaped(storage, make_study):

@@ -21,7 +21,7 @@ from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
 from nntune.report.study_data import memory_data, study_front
 from nntune.samplers import is_feasible
-from nntune.show import open_study, study_metric
+from nntune.show import how_often_opened, open_study, study_metric
 from nntune.space import Beta, Choice, Space
 from nntune.storage import Storage, redact_url
 from nntune.trial import FrozenTrial, TrialState, counts_by_state, tie_break
@@ -204,7 +204,6 @@ def test_data(evaluations: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Every look at the test split (trial, time, scalar metrics), the latest look's
     confusion matrix or residuals, and the sentence saying how often it was opened."""
     looks = len(evaluations)
-    times = "never" if looks == 0 else "once" if looks == 1 else f"{looks} times"
     rows = []
     for e in evaluations:
         m = e.get("metrics", {})
@@ -212,7 +211,7 @@ def test_data(evaluations: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                      "metrics": {k: v for k, v in m.items()
                                  if isinstance(v, (int, float)) and not isinstance(v, bool)}})
     last = evaluations[-1].get("metrics", {}) if evaluations else {}
-    return {"looks": looks, "statement": f"The test split of this study has been evaluated {times}.",
+    return {"looks": looks, "statement": f"The test split of this study {how_often_opened(looks)}.",
             "evaluations": rows, "confusion_matrix": last.get("confusion_matrix"),
             "residuals": residuals_of(last.get("residuals"))}
 
