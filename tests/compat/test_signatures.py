@@ -44,10 +44,9 @@ visualization.matplotlib.plot_hypervolume_history visualization.matplotlib.is_av
 # Optuna arguments nntune does not take, and why (a script passing one stops with a TypeError).
 NOT_TAKEN = {
     # nntune's TPE has its own Parzen estimator: no prior/magic-clip/endpoint switches, no
-    # weights function; its multivariate mode already models conditional groups; it never
-    # warns about independent sampling.
-    "samplers.TPESampler": {"consider_prior", "consider_magic_clip", "consider_endpoints", "weights", "group",
-                            "warn_independent_sampling"},
+    # weights function (group and warn_independent_sampling are taken: its multivariate mode
+    # already models conditional groups, and it never samples a joint parameter alone).
+    "samplers.TPESampler": {"consider_prior", "consider_magic_clip", "consider_endpoints", "weights"},
     # Parameters outside the joint space get the sampler's own one-dimensional draw.
     "samplers.QMCSampler": {"independent_sampler", "warn_asynchronous_seeding", "warn_independent_sampling"},
     "samplers.GPSampler": {"independent_sampler", "deterministic_objective", "warn_independent_sampling"},

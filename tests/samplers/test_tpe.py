@@ -227,3 +227,20 @@ def test_rank_cache_matches_ranked_as_a_history_grows_and_changes() -> None:
             assert [t.number for t in got] == [t.number for t in ranked(history, direction)]
     other = history[:40]  # another history altogether
     assert [t.number for t in cache.ranked(other, "minimize")] == [t.number for t in ranked(other, "minimize")]
+
+
+def test_optunas_group_recipe_runs_on_a_conditional_space():
+    from nntune.exceptions import ConfigError
+
+    def objective(trial):
+        kind = trial.suggest_categorical("kind", ["a", "b"])
+        x = trial.suggest_float(f"x_{kind}", -3, 3)
+        return (x - (1 if kind == "a" else -2)) ** 2 + (kind == "b") * 0.5
+
+    sampler = nntune.samplers.TPESampler(seed=0, multivariate=True, group=True, warn_independent_sampling=False,
+                                         n_startup_trials=8)
+    study = nntune.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=40)
+    assert study.best_value < 0.05 and study.best_params["kind"] == "a"
+    with pytest.raises(ConfigError, match="^group: needs multivariate=True"):
+        nntune.samplers.TPESampler(multivariate=False, group=True)

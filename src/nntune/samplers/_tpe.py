@@ -341,7 +341,15 @@ class TPESampler:
                  gamma: Callable[[int], int] | float = default_gamma, multivariate: bool = True,
                  consider_pruned: bool = True, prior_weight: float = 1.0, constant_liar: bool = False,
                  constraints_func: ConstraintsFunc | None = None, startup: str = "random",
-                 centre_first: bool = False) -> None:
+                 centre_first: bool = False, group: bool = False, warn_independent_sampling: bool = True) -> None:
+        # Optuna's group=True asks multivariate TPE to model each set of parameters that occur
+        # together on the trials where they do: nntune's multivariate kernels always do (an
+        # inactive parameter is integrated out), so the switch only keeps Optuna's check.
+        # nntune never samples a joint-space parameter alone, so it has no warning to switch off.
+        if group and not multivariate:
+            from nntune.exceptions import ConfigError
+
+            raise ConfigError("group", "needs multivariate=True, as in Optuna")
         self.seed = resolve_seed(seed)
         self.startup, self.centre_first = check_startup(startup), bool(centre_first)
         self.constant_liar = constant_liar
