@@ -80,3 +80,22 @@ def test_arrays_the_trainer_refuses_are_one_line_and_leave_no_file(tmp_path, mon
         assert str(caught.value).startswith(says) and "\n" not in str(caught.value)
     assert not (tmp_path / "data").exists() or not list((tmp_path / "data").iterdir())
     assert not (tmp_path / "b.db").exists()
+
+
+def test_arrays_with_gaps_are_filled_from_the_training_rows_and_so_are_new_ones(tmp_path, monkeypatch):
+    import numpy as np
+
+    from nntune.predict import predict_file
+
+    monkeypatch.chdir(tmp_path)
+    rng = np.random.default_rng(2)
+    x = rng.uniform(0, 10, size=(200, 2)).astype(np.float32)
+    y = (x[:, 0] > 5).astype(int)
+    x[::7, 1] = np.nan
+    cfg = {"study": "gaps", "storage": f"sqlite:///{tmp_path / 'g.db'}", "task": {"data": {"missing": "mean"}},
+           "search": {"trials": 1}, "space": {}, "fixed": {"epochs": 10, "optimizer": "adam"}}
+    summary = nntune.tune(cfg, data=(x, y), report=False)
+    model = nntune.load_model(summary.model_path)
+    assert model.meta["missing"]["method"] == "mean"
+    np.savez(tmp_path / "new.npz", x=np.array([[2.0, np.nan], [8.0, np.nan]], dtype=np.float32))
+    assert list(predict_file(model, tmp_path / "new.npz")["prediction"]) == ["0", "1"]

@@ -48,7 +48,7 @@ def csv_inputs(path: Path, feature_names: Sequence[str], data: Any,
     return table, torch.from_numpy(x)
 
 
-def npz_inputs(path: Path, data: Any) -> torch.Tensor:
+def npz_inputs(path: Path, data: Any, fills: bool = False) -> torch.Tensor:
     """The ``x`` array (or the name the training data used) of an npz file, as the npz
     loader and the image scaling of training read it."""
     from nntune.train.data import _images_to_float
@@ -65,7 +65,7 @@ def npz_inputs(path: Path, data: Any) -> torch.Tensor:
         raise ConfigError("input", f"cannot read {path} as a numpy .npz file: {err}") from None
     if name not in found:
         raise ConfigError("input", f"{path.name} has no array {name!r}; it has {names}")
-    x, modality = _inputs(found[name], "input")
+    x, modality = _inputs(found[name], "input", gaps=fills)  # NaN only where the model fills it
     if modality == "image":
         size = size_pair(spec["resize"]) if spec.get("resize") is not None else None
         return _images_to_float(x, bool(spec.get("grayscale", False)), size)
@@ -98,7 +98,7 @@ def predict_file(model: TunedModel, path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise ConfigError("input", f"no such file: {path}")
     if path.suffix.lower() == ".npz":
-        return predictions(model, npz_inputs(path, model.meta.get("data")))
+        return predictions(model, npz_inputs(path, model.meta.get("data"), fills=getattr(model, "fill", None) is not None))
     if not model.meta.get("feature_names"):
         raise ConfigError("input", "the model was trained on images; give them as an .npz file of x")
     table, x = csv_inputs(path, model.meta["feature_names"], model.meta.get("data"),

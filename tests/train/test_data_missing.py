@@ -44,8 +44,8 @@ def test_missing_values_are_refused_by_default_and_the_line_says_the_way_out(gap
     with pytest.raises(ConfigError) as caught:
         load_splits(spec(path, missing="avg"))
     assert caught.value.field == "task.data.missing" and "got 'avg'" in caught.value.problem
-    with pytest.raises(ConfigError, match="applies to csv files; a npz data set may hold no missing value"):
-        load_splits({"kind": "npz", "path": str(path), "missing": "mean"})
+    with pytest.raises(ConfigError, match="applies to csv and npz tables; a image_folder data set"):
+        load_splits({"kind": "image_folder", "path": str(path.parent), "missing": "mean"})
 
 
 def test_drop_removes_the_rows_before_splitting(gappy):
@@ -91,3 +91,28 @@ def test_the_fill_is_the_training_rows_own_statistic(gappy, method, stat):
     with pytest.warns(SplitDistributionWarning):  # as it should: the splits now differ a lot
         again = load_splits(spec(path, missing=method), seed=3).info["missing"]
     assert again["fill"] == info["fill"]
+
+
+def test_an_npz_tables_gaps_are_refused_dropped_or_filled_like_a_csvs(tmp_path):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(90, 3)).astype(np.float32)
+    x[::9, 1] = np.nan  # 10 rows
+    y = np.repeat([0, 1, 2], 30)
+    np.savez(tmp_path / "t.npz", x=x, y=y)
+    spec = {"kind": "npz", "path": str(tmp_path / "t.npz")}
+    with pytest.raises(ConfigError, match="set task.data.missing to drop, mean or median"):
+        load_splits(spec)
+    dropped = load_splits({**spec, "missing": "drop"})
+    assert dropped.info["missing"] == {"method": "drop", "dropped_rows": 10}
+    assert dropped.info["n_train"] + dropped.info["n_val"] + dropped.info["n_test"] == 80
+    filled = load_splits({**spec, "missing": "median"}, seed=1)
+    train, _, _, _ = split_indices(y, (0.6, 0.2, 0.2), 1, stratify=True)
+    assert filled.info["missing"]["fill"][1] == pytest.approx(float(np.nanmedian(x[train, 1])), rel=1e-6)
+    x[0, 0] = np.inf
+    np.savez(tmp_path / "t.npz", x=x, y=y)
+    with pytest.raises(ConfigError, match="has missing or infinite values$"):
+        load_splits({**spec, "missing": "mean"})
+    images = rng.integers(0, 255, size=(20, 8, 8)).astype(np.float32)
+    np.savez(tmp_path / "i.npz", x=images, y=np.arange(20) % 2)
+    with pytest.raises(ConfigError, match="applies to tables; i.npz holds images"):
+        load_splits({"kind": "npz", "path": str(tmp_path / "i.npz"), "missing": "mean"})

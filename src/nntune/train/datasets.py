@@ -393,6 +393,7 @@ def load_raw(data: str | Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     kind = data.get("kind")
     if kind not in LOCAL:
         raise ConfigError("task.data.kind", f"unknown kind {kind!r}; choose from {', '.join(LOCAL)}")
-    if "missing" in data and kind != "csv":
-        raise ConfigError("task.data.missing", f"applies to csv files; a {kind} data set may hold no missing value")
+    if "missing" in data and kind not in ("csv", "npz"):
+        raise ConfigError("task.data.missing", f"applies to csv and npz tables; a {kind} data set may hold "
+                                               "no missing value")
     return LOCAL[kind](data, opts)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from nntune.exceptions import ConfigError
-from nntune.train.datasets import CSV_MAX_CLASSES, RawData, TaskType, _require_path
+from nntune.train.datasets import CSV_MAX_CLASSES, MISSING, RawData, TaskType, _require_path
 
 CHANNELS = (1, 3, 4)
 
@@ -34,7 +34,9 @@ def _images(x: np.ndarray, where: str) -> np.ndarray:
     raise ConfigError(where, f"images of shape {x.shape[1:]} have no channel axis of 1, 3 or 4 first or last")
 
 
-def _inputs(x: np.ndarray, where: str) -> tuple[np.ndarray, str]:
+def _inputs(x: np.ndarray, where: str, gaps: bool = False) -> tuple[np.ndarray, str]:
+    """``x`` as float32 features or (N, C, H, W) images, and which; with ``gaps`` a table
+    may hold NaN (``task.data.missing`` says what becomes of them), never infinities."""
     if x.dtype.kind not in "biuf":
         raise ConfigError(where, f"must hold numbers, got {x.dtype}")
     if x.ndim == 2:
@@ -46,8 +48,17 @@ def _inputs(x: np.ndarray, where: str) -> tuple[np.ndarray, str]:
     else:
         raise ConfigError(where, f"must be (N, features) or images, got shape {x.shape}")
     if out.dtype != np.uint8 and not np.isfinite(out).all():
-        raise ConfigError(where, "has missing or infinite values")
+        if not (gaps and modality == "tabular" and not np.isinf(out).any()):
+            raise ConfigError(where, "has missing or infinite values" + (
+                "; set task.data.missing to drop, mean or median for missing ones"
+                if modality == "tabular" and not np.isinf(out).any() else ""))
     return out, modality
+
+
+def _drop_gaps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """The rows of a table without a missing value, and how many were dropped."""
+    keep = ~np.isnan(x).any(axis=1)
+    return x[keep], y[keep], int((~keep).sum())
 
 
 def _task(y: np.ndarray, forced: Any) -> TaskType:
@@ -73,17 +84,31 @@ def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     for key in ("x", "y"):
         if names[key] not in arrays:
             raise ConfigError(f"task.data.{key}", f"{path.name} has no array {names[key]!r}; it has {sorted(arrays)}")
-    x, modality = _inputs(arrays[names["x"]], "task.data.x")
+    missing = spec.get("missing", "error")
+    if missing not in MISSING:
+        raise ConfigError("task.data.missing", f"must be one of {', '.join(MISSING)}, got {missing!r}")
+    gaps = missing != "error"
+    x, modality = _inputs(arrays[names["x"]], "task.data.x", gaps)
+    if gaps and modality != "tabular":
+        raise ConfigError("task.data.missing", f"applies to tables; {path.name} holds images")
     y = arrays[names["y"]]
     if len(y) != len(x):
         raise ConfigError("task.data.y", f"{len(y)} targets for {len(x)} inputs in {path.name}")
+    dropped = 0
+    if missing == "drop":
+        x, y, dropped = _drop_gaps(x, y)
+        if not len(x):
+            raise ConfigError("task.data.missing", f"drop leaves no row of {path.name}: every row misses a value")
     has_test = names["x_test"] in arrays or names["y_test"] in arrays
     if has_test and not (names["x_test"] in arrays and names["y_test"] in arrays):
         raise ConfigError("task.data.x_test", f"{path.name} needs both {names['x_test']!r} and {names['y_test']!r}")
     x_test = y_test = None
     if has_test:
-        x_test, test_modality = _inputs(arrays[names["x_test"]], "task.data.x_test")
+        x_test, test_modality = _inputs(arrays[names["x_test"]], "task.data.x_test", gaps)
         y_test = arrays[names["y_test"]]
+        if missing == "drop" and test_modality == "tabular" and len(y_test) == len(x_test):
+            x_test, y_test, dropped_test = _drop_gaps(x_test, y_test)
+            dropped += dropped_test
         if test_modality != modality or x_test.shape[1:] != x.shape[1:] or len(y_test) != len(x_test):
             raise ConfigError("task.data.x_test", f"shape {arrays[names['x_test']].shape} does not match "
                                                   f"{arrays[names['x']].shape} (or its targets' count)")
@@ -104,4 +129,5 @@ def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
             raise ConfigError("task.data.y", "has missing or infinite targets")
     features = [str(f) for f in arrays["feature_names"].tolist()] if "feature_names" in arrays else []
     return RawData(x, y, task, modality, path.stem, f"npz file {path}", classes=classes,  # type: ignore[arg-type]
-                   x_test=x_test, y_test=y_test, feature_names=features)
+                   x_test=x_test, y_test=y_test, feature_names=features, missing=str(missing),
+                   dropped_rows=dropped)
