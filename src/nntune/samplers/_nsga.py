@@ -11,6 +11,7 @@ NSGA-III (``_nsga3.py``) keeps the generations, tournaments, crossover and mutat
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import math
 from collections.abc import Sequence
@@ -112,7 +113,7 @@ def pareto_view(history: Sequence[FrozenTrial], directions: Sequence[str]) -> li
     return out
 
 
-class GenerationalSampler:
+class GenerationalSampler(abc.ABC):
     """What NSGA-II and NSGA-III share: trials come in generations of ``population_size``
     (the first drawn at random); a child's parents win binary tournaments among the elite
     that :meth:`elite` chooses from the complete trials of earlier generations, its
@@ -145,11 +146,11 @@ class GenerationalSampler:
         """The number of the first trial of trial ``number``'s generation."""
         return number // self.population_size * self.population_size
 
+    @abc.abstractmethod
     def elite(self, history: Sequence[FrozenTrial], number: int,
               direction: str) -> tuple[list[FrozenTrial], list[float]]:
         """The parents' pool for trial ``number`` and each member's rank (lower wins a
         tournament; equal ranks are a coin toss)."""
-        raise NotImplementedError
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:
