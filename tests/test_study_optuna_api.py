@@ -277,3 +277,14 @@ def test_an_asked_trials_params_are_stored_at_once_and_survive_a_tell_by_number(
     assert other.trials[0].params == {"x": trial.params["x"], "y": y}
     study.tell(trial.number, 0.5)  # by number: Optuna scripts do
     assert list(study.trials[0].params) == ["x", "y"] and study.trials[0].state == TrialState.COMPLETE
+
+
+def test_a_step_reported_twice_keeps_its_first_value_with_a_warning():
+    study = nntune.create_study()
+    trial = study.ask()
+    trial.report(0.5, 3)
+    with pytest.warns(UserWarning, match="step 3 of trial 0 is ignored"):
+        trial.report(0.9, 3)
+    trial.report(0.7, 4)
+    study.tell(trial, 0.7)
+    assert study.trials[0].intermediate_values == {3: 0.5, 4: 0.7}

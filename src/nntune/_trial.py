@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -160,6 +161,10 @@ class Trial(Suggestions):
         optional full record (losses, learning rate, per-layer statistics) beside it."""
         if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
             raise ValueError(f"step must be a non-negative integer, got {step!r}")
+        if int(step) in self._intermediate:  # as Optuna: the first value of a step stands
+            warnings.warn(f"the value reported for step {int(step)} of trial {self.number} is ignored: that step "
+                          "was reported already", UserWarning, stacklevel=2)
+            return
         value = float(value)
         self._flush()
         self._intermediate[int(step)] = value
