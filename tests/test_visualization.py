@@ -35,7 +35,7 @@ def test_every_plot_is_a_plotly_figure_with_the_trials(study):
     assert len(history.data[0].x) == 24
     contour = vis.plot_contour(study, params=["x", "y"])
     assert contour.layout.xaxis.type == "log" and isinstance(contour.data[0], go.Contour)
-    with pytest.raises(ValueError, match="no parameter named 'z'"):
+    with pytest.raises(ValueError, match=r"params: \['z'\] are not parameters of study"):
         vis.plot_slice(study, params=["z"])
 
 

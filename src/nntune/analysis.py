@@ -11,8 +11,9 @@ the top trials exactly as the coarse-to-fine sampler does, so it can seed its ne
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,30 @@ def complete_trials(trials: Sequence[FrozenTrial]) -> list[FrozenTrial]:
     """Complete trials with a finite value, in number order."""
     return sorted((t for t in trials if t.state == TrialState.COMPLETE and t.value is not None
                    and math.isfinite(t.value)), key=lambda t: t.number)
+
+
+def valued_trials(study: Any, target: Callable[[FrozenTrial], float] | None, use: str = "plot") -> list[FrozenTrial]:
+    """The study's trials, complete ones valued by ``target`` when given (a study of several
+    objectives needs it, to say which number to ``use``)."""
+    trials = list(study.get_trials(deepcopy=False))
+    if target is None:
+        if study.is_multi_objective:
+            raise ValueError(f"a study of several objectives needs target= to say which number to {use}")
+        return trials
+    return [dataclasses.replace(t, value=float(target(t))) if t.state == TrialState.COMPLETE else t for t in trials]
+
+
+def chosen_space(study: Any, trials: Sequence[FrozenTrial], params: Sequence[str] | None) -> Space:
+    """The study's space (:func:`study_space`), or its ``params`` in their given order; a
+    name the study does not have is a ValueError naming it."""
+    rec = study.storage.load_study(study.study_name)
+    space = study_space(trials, rec.attrs if rec else None)
+    if params is None:
+        return space
+    unknown = [p for p in params if p not in space.params]
+    if unknown:
+        raise ValueError(f"params: {unknown} are not parameters of study {study.study_name!r}")
+    return Space({p: space.params[p] for p in params})
 
 
 def study_space(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any] | None = None) -> Space:

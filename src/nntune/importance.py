@@ -18,36 +18,23 @@ parameter is spread among the best trials than among all.
 from __future__ import annotations
 
 import abc
-import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from nntune.analysis import (IMPORTANCE_MIN_TRIALS, IMPORTANCE_TREES, INACTIVE_CODE, complete_trials, encode,
-                             param_importance, study_space)
+from nntune.analysis import (IMPORTANCE_MIN_TRIALS, IMPORTANCE_TREES, INACTIVE_CODE, chosen_space, complete_trials,
+                             encode, param_importance, valued_trials)
 from nntune.space import Choice, Space
-from nntune.trial import FrozenTrial, TrialState
+from nntune.trial import FrozenTrial
 
 
 def _trials_and_space(study: Any, params: Sequence[str] | None,
                       target: Callable[[FrozenTrial], float] | None) -> tuple[list[FrozenTrial], Space]:
     """The study's trials (their values replaced by ``target``'s) and the space to explain."""
-    trials = list(study.get_trials(deepcopy=False))
-    if target is not None:
-        trials = [dataclasses.replace(t, value=float(target(t))) if t.state == TrialState.COMPLETE else t
-                  for t in trials]
-    elif study.is_multi_objective:
-        raise ValueError("a study of several objectives needs target= to say which number to explain")
-    rec = study.storage.load_study(study.study_name)
-    space = study_space(trials, rec.attrs if rec else None)
-    if params is not None:
-        unknown = [p for p in params if p not in space.params]
-        if unknown:
-            raise ValueError(f"params: {unknown} are not parameters of study {study.study_name!r}")
-        space = Space({p: space.params[p] for p in params})
-    return trials, space
+    trials = valued_trials(study, target, "explain")
+    return trials, chosen_space(study, trials, params)
 
 
 class BaseImportanceEvaluator(abc.ABC):

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from nntune.analysis import param_importance, study_space
+from nntune.analysis import chosen_space, param_importance, valued_trials
 from nntune.report.data import history_data, intermediate_data, parallel_data, rank, slices_data
 from nntune.report.study_data import contour_data, edf_data, pareto_data, timeline_data
 from nntune.space import Choice, Space
@@ -27,25 +27,12 @@ Targets = Callable[[FrozenTrial], Sequence[float]]
 def trials_of(study: Any, target: Target | None) -> list[FrozenTrial]:
     """The study's trials, complete ones valued by ``target`` when given; a study of several
     objectives needs it."""
-    trials = study.get_trials(deepcopy=False)
-    if target is None:
-        if study.is_multi_objective:
-            raise ValueError("a study of several objectives needs target= to say which number to plot")
-        return list(trials)
-    return [dataclasses.replace(t, value=float(target(t))) if t.state == TrialState.COMPLETE else t
-            for t in trials]
+    return valued_trials(study, target, "plot")
 
 
 def space_of(study: Any, trials: Sequence[FrozenTrial], params: Sequence[str] | None) -> Space:
     """The study's space, or its ``params`` in their given order (an unknown name is a ValueError)."""
-    rec = study.storage.load_study(study.study_name)
-    space = study_space(trials, rec.attrs if rec else None)
-    if params is None:
-        return space
-    unknown = [p for p in params if p not in space.params]
-    if unknown:
-        raise ValueError(f"no parameter named {', '.join(map(repr, unknown))} in this study")
-    return Space({p: space.params[p] for p in params})
+    return chosen_space(study, trials, params)
 
 
 def direction_of(study: Any, target: Target | None) -> str:
