@@ -12,7 +12,8 @@ import nntune
 from nntune import Beta, Choice, Float, Int, Space, TrialState
 from nntune.samplers import RandomSampler, TPESampler
 from nntune.samplers._define_by_run import rank_key, ranked
-from nntune.samplers._tpe import Layout, bandwidths, default_gamma, fit_parzen, log_density, sample_parzen, split, tpe_choose
+from nntune.samplers._parzen import Layout, bandwidths, fit_parzen, log_density, sample_parzen
+from nntune.samplers._tpe import default_gamma, split, tpe_choose
 from nntune.space import grid_values
 from nntune.trial import FrozenTrial
 

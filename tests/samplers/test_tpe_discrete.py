@@ -7,7 +7,7 @@ import statistics
 import numpy as np
 
 from nntune.samplers import TPESampler
-from nntune.samplers._tpe import DISCRETE_MIN_STEPS, Layout, bandwidths
+from nntune.samplers._parzen import DISCRETE_MIN_STEPS, Layout, bandwidths
 from nntune.space import Float, Int, Space
 from nntune.study import create_study
 
