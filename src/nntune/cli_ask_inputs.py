@@ -45,7 +45,7 @@ def parse_search_space(text: str, field: str = "--search-space") -> Space:
     the two may be mixed. A document with a ``space:`` mapping (an nntune config) gives that."""
     from pathlib import Path
 
-    from nntune.space import Space
+    from nntune.space import Space, parents_first
 
     source = text
     if text.strip() and text.lstrip()[0] not in "{[" and Path(text).expanduser().is_file():
@@ -70,7 +70,7 @@ def parse_search_space(text: str, field: str = "--search-space") -> Space:
         else:
             dists[str(name)] = _optuna_distribution(where, entry)
     try:
-        order = _parents_first(field, list(dists), conditions)
+        order = parents_first(list(dists), conditions)
         return Space({n: dists[n] for n in order}, conditions)
     except ConfigError as err:
         raise ConfigError(err.field.replace("space.", f"{field}.", 1), err.problem) from None
@@ -162,25 +162,6 @@ def _nntune_distribution(where: str, entry: Mapping[str, Any]) -> tuple[Distribu
     except ConfigError as err:
         raise ConfigError(f"{where}.{err.field}", err.problem) from None
     return dist, {str(k): list(v) if isinstance(v, (list, tuple)) else [v] for k, v in when.items()}
-
-
-def _parents_first(field: str, names: list[str], conditions: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """``names`` in their given order, except that a parameter named in another's ``when``
-    moves before it (a sorted JSON dump still builds)."""
-    out: list[str] = []
-
-    def place(name: str, path: frozenset[str]) -> None:
-        if name in path:
-            raise ConfigError(f"{field}.{name}.when", "conditions refer to each other in a cycle")
-        for parent in conditions.get(name, {}):
-            if parent in names and parent not in out:
-                place(parent, path | {name})
-        if name not in out:
-            out.append(name)
-
-    for name in names:
-        place(name, frozenset())
-    return out
 
 
 def sampler_classes() -> dict[str, type]:

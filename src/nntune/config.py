@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from nntune.exceptions import ConfigError
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
 from nntune.config_checks import _check_enqueue, _check_execution, _check_priors, _unknown, own_model_parameters
-from nntune.config_checks import parents_first
+from nntune.space import parents_first
 from nntune.config_checks import _check_population  # noqa: F401 (still importable from here)
 from nntune.config_errors import validation_problem
 from nntune.config_objectives import Bound, check_objectives, check_objectives_config

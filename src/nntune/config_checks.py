@@ -4,7 +4,7 @@ the hyperparameters of the user's own models."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nntune.exceptions import ConfigError
 from nntune.samplers import check_priors
@@ -50,31 +50,6 @@ def _check_population(cfg: Config) -> None:
     if cfg.search.executor == "population" and cfg.search.workers > 1 and cfg.storage.strip() == "memory":
         raise ConfigError("storage", "population processes on several devices (search.workers > 1) need a "
                                      "storage they all reach (sqlite:///file or postgresql://...)")
-
-
-def parents_first(names: list[str], conditions: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """``names`` in their written order, except that a parameter named in another's
-    ``when`` moves before it: a config written by hand keeps its order (and so its draws),
-    and one whose keys were sorted or reordered (a YAML dump, a PostgreSQL JSON column)
-    still builds. A condition on an unknown name is left for the space to report."""
-    out: list[str] = []
-    visiting: set[str] = set()
-
-    def place(name: str) -> None:
-        if name in out:
-            return
-        if name in visiting:
-            raise ConfigError(f"space.{name}.when", "conditions refer to each other in a cycle")
-        visiting.add(name)
-        for parent in conditions.get(name, {}):
-            if parent in names:
-                place(parent)
-        visiting.discard(name)
-        out.append(name)
-
-    for name in names:
-        place(name)
-    return out
 
 
 def _check_priors(cfg: Config) -> None:

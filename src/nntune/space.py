@@ -331,6 +331,31 @@ class Space:
                    data.get("conditions", {}))
 
 
+def parents_first(names: list[str], conditions: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """``names`` in their written order, except that a parameter named in another's
+    ``when`` moves before it: a config written by hand keeps its order (and so its draws),
+    and one whose keys were sorted or reordered (a YAML dump, a PostgreSQL JSON column)
+    still builds. A condition on an unknown name is left for the space to report."""
+    out: list[str] = []
+    visiting: set[str] = set()
+
+    def place(name: str) -> None:
+        if name in out:
+            return
+        if name in visiting:
+            raise ConfigError(f"space.{name}.when", "conditions refer to each other in a cycle")
+        visiting.add(name)
+        for parent in conditions.get(name, {}):
+            if parent in names:
+                place(parent)
+        visiting.discard(name)
+        out.append(name)
+
+    for name in names:
+        place(name)
+    return out
+
+
 def grid_values(dist: Distribution, points: int) -> list[Value]:
     """The grid axis of one parameter (see :meth:`Space.grid`)."""
     if isinstance(dist, Choice):
