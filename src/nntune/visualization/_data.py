@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -68,27 +69,19 @@ def history_band(runs: Sequence[Sequence[FrozenTrial]], direction: str) -> dict[
     number: of the complete trials' values, and of the best value so far (a run counts from
     its first complete trial). ``{"number", "value_mean", "value_std", "best_mean",
     "best_std", "n_runs"}``; a trial number no run completed has None."""
-    better = (lambda a, b: a > b) if direction == "maximize" else (lambda a, b: a < b)
     length = max((t.number + 1 for run in runs for t in run), default=0)
     values = np.full((len(runs), length), np.nan)
-    bests = np.full((len(runs), length), np.nan)
     for i, run in enumerate(runs):
         for t in run:
             if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value):
                 values[i, t.number] = float(t.value)
-        best = math.nan
-        for n in range(length):
-            v = values[i, n]
-            if not math.isnan(v) and (math.isnan(best) or better(v, best)):
-                best = v
-            bests[i, n] = best
+    # fmax/fmin skip NaN: a run's best so far is NaN only before its first complete trial.
+    bests = (np.fmax if direction == "maximize" else np.fmin).accumulate(values, axis=1)
 
     def stats(a: np.ndarray) -> tuple[list[float | None], list[float | None]]:
-        seen = ~np.isnan(a)
-        counts = seen.sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(counts > 0, np.nansum(a, axis=0) / np.maximum(counts, 1), np.nan)
-            spread = np.sqrt(np.where(counts > 0, np.nansum((a - mean) ** 2, axis=0) / np.maximum(counts, 1), np.nan))
+        with warnings.catch_warnings():  # a trial number no run completed: NaN, said as None
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean, spread = np.nanmean(a, axis=0), np.nanstd(a, axis=0)
         plain = (lambda xs: [None if math.isnan(x) else float(x) for x in xs])
         return plain(mean), plain(spread)
 
