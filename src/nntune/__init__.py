@@ -2,7 +2,7 @@
 
 The define-by-run API follows Optuna's, so ``import nntune as optuna`` is often all an
 existing script needs: its submodules (``trial``, ``study``, ``samplers``, ``pruners``,
-``distributions``, ``storages``, ``artifacts``, ``visualization``, ``importance``,
+``distributions``, ``storages``, ``artifacts``, ``visualization``, ``importance``, ``terminator``,
 ``logging``, ``exceptions``) carry Optuna's names.
 """
 

@@ -27,6 +27,7 @@ from nntune.space import parents_first
 from nntune.config_checks import _check_population  # noqa: F401 (still importable from here)
 from nntune.config_errors import validation_problem
 from nntune.config_objectives import Bound, check_objectives, check_objectives_config
+from nntune.config_terminator import TerminatorConfig, check_terminator
 from nntune.train.costs import COSTS
 from nntune.train.metrics import METRIC_NAMES, metric_direction
 from nntune.train.custom_model import is_custom, load_builder
@@ -226,6 +227,9 @@ class SearchConfig(_Strict):
     ensemble: Union[int, None] = Field(default=None, ge=1)
     prior_weight: float = Field(default=0.5, ge=0, le=1)
     prior_spread: float = Field(default=0.15, gt=0, le=1)
+    # Stop once the room left for improvement is below the best value's noise: true for
+    # the defaults, or the settings of nntune.config_terminator.
+    terminator: Union[bool, TerminatorConfig] = False
 
 
 class ResourcesConfig(_Strict):
@@ -357,6 +361,7 @@ def parse_config(data: Any, source: str = "config") -> Config:
                     _check_trainer_value(f"space.{name}.{field}", name, value)
     _check_execution(cfg)
     check_objectives_config(cfg)
+    check_terminator(cfg.search.terminator, cfg.task.trained_metric, len(cfg.task.objectives))
     _check_enqueue(cfg)
     _check_priors(cfg)
     return cfg

@@ -7,21 +7,40 @@ from typing import Any
 
 # How pydantic names the member of a Union a value failed (``int``, ``literal['auto']``,
 # ``list[str]``): never a config key, so never shown as part of the field's name.
-_UNION_MEMBER = re.compile(r"^(int|float|str|bool|none|[a-z-]+\[.*\])$")
+_UNION_MEMBER = re.compile(r"^(int|float|str|bool|none|[a-z-]+\[.*\]|[A-Z][A-Za-z]*Config)$")
+# A settings model that is one member of a Union (``search.terminator: true | {...}``).
+_MODEL_MEMBER = re.compile(r"^[A-Z][A-Za-z]*Config$")
 _KINDS = {"int": "an integer", "float": "a number", "str": "a string", "bool": "true or false",
           "none": "empty", "list": "a list", "dict": "a mapping", "tuple": "a list"}
 
 
 def _kind(member: str) -> str:
+    if _MODEL_MEMBER.match(member):
+        return "a mapping"
     if member.startswith("literal["):
         return " or ".join(v.strip() for v in member[len("literal["):-1].split(","))
     return _KINDS.get(member.split("[", 1)[0], member)
+
+
+def _inside_models(errors: list[Any]) -> list[Any]:
+    """The errors found inside a Union's settings model, with the model's name dropped from
+    their path: a mapping given for ``search.terminator`` was meant for its settings, so
+    ``search.terminator.improvement``'s problem is the one to show, not that it is no bool."""
+    out = []
+    for e in errors:
+        loc = [str(p) for p in e["loc"]]
+        at = next((i for i, p in enumerate(loc) if _MODEL_MEMBER.match(p)), None)
+        if at is not None and len(loc) > at + 1:
+            out.append({**e, "loc": tuple(loc[:at] + loc[at + 1:])})
+    return out
 
 
 def validation_problem(errors: list[Any]) -> tuple[str, str]:
     """The field and the problem of pydantic's first error, as one line. A value that fits
     no member of a Union (``population: abc``) is named by its field alone, with what each
     member would have taken: ``search.population``, ``expected an integer or 'auto', got 'abc'``."""
+    inside = _inside_models(errors)
+    errors = inside or errors
     first = errors[0]
     path = [str(p) for p in first["loc"]]
     if path and _UNION_MEMBER.match(path[-1]):

@@ -32,7 +32,7 @@ from nntune.space import Space
 from nntune.storage import StudyNotFoundError, existing_storage, get_storage, redact_url
 from nntune.study import Study, create_study, load_study
 from nntune.study import Objective
-from nntune.runner_build import budget_epochs, build_sampler, build_scheduler  # noqa: F401 (the CLI's and workers' names)
+from nntune.runner_build import budget_epochs, build_sampler, build_scheduler, build_terminator  # noqa: F401 (the CLI's and workers' names)
 from nntune.trial import FrozenTrial, TrialState, best_trial, counts_by_state, ranked
 from nntune.runner_summary import TuneSummary
 from nntune.sealed_look import look_once
@@ -155,6 +155,9 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         callbacks.append(on_trial)
     if cfg.search.patience is not None:
         callbacks.append(_patience_callback(cfg.search.patience))
+    terminator = build_terminator(cfg, len(p.splits.y_val))
+    if terminator is not None:
+        callbacks.append(terminator)
     if isinstance(p.scheduler, PBT):
         # A member PBT stops is replaced by a perturbed copy of a better one, enqueued here
         # (in the process that watches the workers) for any worker to claim.

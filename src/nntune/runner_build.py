@@ -9,6 +9,7 @@ from typing import Any
 
 from nntune.builtin import constraints_func, default_priors
 from nntune.config import FIXED_DURING_TRAINING, Config, is_hyperparameter
+from nntune.config_terminator import terminator_settings
 from nntune.exceptions import ConfigError
 from nntune.samplers import PriorSampler, Sampler, make_sampler
 from nntune.schedulers import ASHA, Hyperband, Scheduler, equal_budget_sampler, make_scheduler
@@ -115,3 +116,29 @@ def budget_epochs(cfg: Config, scheduler: Scheduler) -> int | None:
     if cfg.search.scheduler in MULTI_FIDELITY:
         return getattr(scheduler, "max_resource", None)
     return None
+
+
+def build_terminator(cfg: Config, n_val: int) -> Any:
+    """The ``TerminatorCallback`` that ``search.terminator`` asks for, or None; ``n_val``:
+    the validation split's size, for the sampling error of an accuracy."""
+    settings = terminator_settings(cfg.search.terminator)
+    if settings is None:
+        return None
+    from nntune import terminator as t  # scipy and scikit-learn, only for a study that asks
+
+    seed = cfg.search.seed
+    improvement: t.BaseImprovementEvaluator = {
+        "regret_bound": lambda: t.RegretBoundEvaluator(min_n_trials=settings.min_trials, seed=seed),
+        "emmr": lambda: t.EMMREvaluator(seed=seed),
+        "stagnation": lambda: t.BestValueStagnationEvaluator(settings.max_stagnation_trials),
+    }[settings.improvement]()
+    error: t.BaseErrorEvaluator | None = None  # stagnation and EMMR: their own default
+    if not isinstance(settings.error, str):
+        error = t.StaticErrorEvaluator(settings.error)
+    elif settings.error == "curve":
+        error = t.CurveNoiseErrorEvaluator()
+    elif settings.error == "split":
+        error = t.SplitNoiseErrorEvaluator(n_val)
+    elif settings.improvement == "regret_bound":
+        error = t.AutoErrorEvaluator(n_val, cfg.task.trained_metric)
+    return t.TerminatorCallback(t.Terminator(improvement, error, min_n_trials=settings.min_trials))

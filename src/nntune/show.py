@@ -102,6 +102,7 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         "priorities": priority_rows(importance["importance"]),
         "memory": memory_data(trials, rec.attrs),
         "population": population_data(rec.attrs.get("population"), rec.attrs.get("population_block")),
+        "terminator": terminator_data(rec.attrs.get("terminator")),
         "trials": rows,
     }
 
@@ -114,6 +115,15 @@ def bound_reason(auto: Mapping[str, Any]) -> str:
     """``, <what set auto's bound>`` where the figures say, else nothing."""
     reason = BOUND_REASONS.get(str(auto.get("bound_by", "")))
     return f", {reason}" if reason else ""
+
+
+def terminator_data(stored: Any) -> dict[str, Any] | None:
+    """The terminator's last reading (``search.terminator`` or a ``TerminatorCallback``)
+    with a ``text`` line in plain words; None without one."""
+    from nntune.terminator import Reading
+
+    reading = Reading.stored(stored)
+    return None if reading is None else {**stored, "text": reading.text()}
 
 
 def population_data(stats: Any, block: Any = None) -> dict[str, Any] | None:
@@ -286,8 +296,9 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
     console.print(", ".join(f"{v} {k}" for k, v in counts.items()))
     if data.get("memory"):
         console.print(data["memory"]["text"], markup=False, highlight=False)
-    if data.get("population"):
-        console.print(data["population"]["text"], markup=False, highlight=False)
+    for extra in ("population", "terminator"):
+        if data.get(extra):
+            console.print(data[extra]["text"], markup=False, highlight=False)
     console.print(f"the test split of {data['study']} {how_often_opened(int(data.get('test_evaluations', 0)))}")
 
 

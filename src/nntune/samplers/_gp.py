@@ -25,7 +25,7 @@ import functools
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -43,6 +43,7 @@ INACTIVE_AT = -0.5
 NEAR_TOP, NEAR_EACH, NEAR_SD = 5, 8, 0.05
 START_AT_BEST = True  # also start one L-BFGS-B run at the best trial (refines the incumbent)
 _SQRT5 = math.sqrt(5.0)
+MIN_NOISE = 1e-6  # the observation noise's floor, as a share of the standardized targets' variance
 
 
 @functools.lru_cache(maxsize=1)
@@ -137,6 +138,13 @@ class Posterior:
         var = self.amplitude - float(v @ v)
         return float(k[0] @ self.alpha), max(var, 1e-12), dk.T @ self.alpha, -2.0 * dk.T @ w
 
+    def covariance(self, q: np.ndarray) -> np.ndarray:
+        """The posterior covariance matrix between the points ``q`` (noise excluded)."""
+        k, _, _ = self._cross(q)
+        prior, _, _ = replace(self, x=q)._cross(q)  # the kernel between the points themselves
+        v = _solve_lower(self.chol, k.T)
+        return prior - v.T @ v
+
 
 def _solve_lower(chol: np.ndarray, b: np.ndarray, trans: bool = False) -> np.ndarray:
     from scipy.linalg import solve_triangular
@@ -171,9 +179,11 @@ class HyperPrior:
         return float(0.5 * np.sum(z * z)), z / sd
 
 
-def fit_gp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_restarts: int = 1) -> Posterior:
+def fit_gp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_restarts: int = 1, *,
+           deterministic: bool = False) -> Posterior:
     """Fit C * Matern52(ARD) + White to standardized targets ``y`` (hyperparameters at the
-    mode of :class:`HyperPrior` times the likelihood); return the posterior."""
+    mode of :class:`HyperPrior` times the likelihood); return the posterior. A
+    ``deterministic`` objective keeps the noise at its floor instead of fitting it."""
     # scikit-learn is imported here so that importing nntune stays quick.
     from scipy import optimize
     from sklearn.exceptions import ConvergenceWarning
@@ -185,13 +195,14 @@ def fit_gp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_restarts: i
     length0 = float(np.clip(math.exp(prior.log_length_mean), 0.02, 50.0))
     kernel = (ConstantKernel(1.0, (0.05, 20.0))
               * Matern(length_scale=np.full(p, length0), length_scale_bounds=(0.01, 100.0), nu=2.5)
-              + WhiteKernel(1e-3, (1e-6, 0.5)))
+              + (WhiteKernel(MIN_NOISE, "fixed") if deterministic else WhiteKernel(1e-3, (MIN_NOISE, 0.5))))
 
     def map_optimizer(obj: Any, theta0: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, float]:
         def total(theta: np.ndarray) -> tuple[float, np.ndarray]:
             value, grad = obj(theta, eval_gradient=True)
-            pv, pg = prior.neg_log(theta)
-            return float(value) + pv, np.asarray(grad) + pg
+            # A fixed noise is not among theta: the prior sees it at its own mean (no pull).
+            pv, pg = prior.neg_log(np.append(theta, prior.log_noise_mean) if deterministic else theta)
+            return float(value) + pv, np.asarray(grad) + pg[:len(theta)]
 
         res = optimize.minimize(total, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
                                 options={"maxiter": 200})

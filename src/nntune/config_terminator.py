@@ -1,0 +1,52 @@
+"""``search.terminator``: stop the search once the room left for improvement is below the
+noise of the best value (:mod:`nntune.terminator`). ``true`` takes the defaults:
+
+- ``improvement``: ``regret_bound`` (a Gaussian process's bound on how far the optimum
+  may lie beyond the best trial), ``emmr``, or ``stagnation`` (trials left before the
+  best value has not moved for ``max_stagnation_trials``);
+- ``error``: ``auto`` (the validation split's sampling error for an accuracy, else the
+  best trials' epoch-to-epoch noise), ``split``, ``curve``, or a number (a fixed
+  threshold, in the metric's units); for ``stagnation`` the default is 0 and for
+  ``emmr`` its own early median, as in Optuna;
+- ``min_trials``: complete trials before the first check (20).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from nntune.exceptions import ConfigError
+from nntune.noise import PROPORTION_METRICS
+
+
+class TerminatorConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    improvement: Literal["regret_bound", "emmr", "stagnation"] = "regret_bound"
+    error: Union[Literal["auto", "split", "curve"], float] = "auto"
+    min_trials: int = Field(default=20, ge=2)
+    max_stagnation_trials: int = Field(default=30, ge=0)
+
+
+def terminator_settings(value: Union[bool, TerminatorConfig]) -> TerminatorConfig | None:
+    """The settings ``search.terminator`` asks for (None: no terminator)."""
+    if isinstance(value, TerminatorConfig):
+        return value
+    return TerminatorConfig() if value else None
+
+
+def check_terminator(value: Union[bool, TerminatorConfig], metric: str, n_objectives: int) -> None:
+    """Refuse a terminator a study cannot use, before anything is written."""
+    settings = terminator_settings(value)
+    if settings is None:
+        return
+    if n_objectives > 1:
+        raise ConfigError("search.terminator", f"needs one best value, undefined for {n_objectives} objectives "
+                                               "(task.metric); leave it out")
+    if settings.error == "split" and metric not in PROPORTION_METRICS:
+        raise ConfigError("search.terminator.error", f"split is the sampling error of an accuracy; the metric "
+                                                     f"is {metric}: use auto, curve or a number")
+    if not isinstance(settings.error, str) and settings.error < 0:
+        raise ConfigError("search.terminator.error", f"must be a number >= 0, got {settings.error:g}")
