@@ -167,3 +167,24 @@ def test_history_band_is_the_mean_and_spread_of_runs_per_trial_number():
     # best so far: run A 3, 1, 1; run B none, 5, 5 (it has no trial 2: its best stays)
     assert band["best_mean"] == [3.0, 3.0, 3.0] and band["best_std"] == [0.0, 2.0, 2.0]
     assert history_band([run([1.0, 3.0])], "maximize")["best_mean"] == [1.0, 3.0]
+
+
+def test_the_terminator_improvement_is_the_evaluators_reading_on_each_prefix():
+    from nntune.terminator import BestValueStagnationEvaluator, StaticErrorEvaluator
+
+    s = nntune.create_study(direction="maximize", sampler=nntune.samplers.RandomSampler(seed=0))
+    s.optimize(lambda t: -(t.suggest_float("x", -5, 5) - 1) ** 2, n_trials=12)
+    s.tell(s.ask(), state=nntune.TrialState.PRUNED)  # drawn after the last complete trial, reading unchanged
+    stagnation = BestValueStagnationEvaluator(5)
+    fig = vis.plot_terminator_improvement(s, plot_error=True, improvement_evaluator=stagnation, min_n_trials=4)
+    done = s.trials[:12]
+    expected = [stagnation.evaluate(done[:i + 1], "maximize") for i in range(12)]
+    light, solid, error = fig.data
+    assert list(light.x) == list(range(5)) and list(solid.x) == list(range(4, 13))
+    assert list(light.y) + list(solid.y)[1:] == expected + expected[-1:]
+    assert list(error.y) == [0.0] * 13  # stagnation's own default error
+    plain = vis.plot_terminator_improvement(s, improvement_evaluator=stagnation,
+                                            error_evaluator=StaticErrorEvaluator(3.0))
+    assert len(plain.data) == 1  # no error unless asked; all 13 points before min_n_trials=20
+    with pytest.raises(ValueError, match="one objective"):
+        vis.plot_terminator_improvement(nntune.create_study(directions=["minimize", "maximize"]))

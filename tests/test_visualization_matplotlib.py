@@ -237,6 +237,7 @@ def _bad_inputs(study, two_objectives):
         ("plot_pareto_front", (single,), {}),
         ("plot_hypervolume_history", (two_objectives,), {"reference_point": [1.0]}),
         ("plot_hypervolume_history", (single,), {"reference_point": [1.0]}),
+        ("plot_terminator_improvement", (two_objectives,), {}),
     ]
 
 
@@ -309,3 +310,15 @@ def test_history_of_several_studies_draws_each_and_with_error_bar_their_mean_and
             plot([study, maximized])
         with pytest.raises(ValueError, match="not an empty sequence"):
             plot([])
+
+
+def test_terminator_improvement_matches_the_plotly_one(study):
+    from nntune.terminator import RegretBoundEvaluator, StaticErrorEvaluator
+
+    kwargs = {"plot_error": True, "error_evaluator": StaticErrorEvaluator(0.05), "min_n_trials": 10}
+    ax = mvis.plot_terminator_improvement(study, improvement_evaluator=RegretBoundEvaluator(seed=3), **kwargs)
+    plotly = vis.plot_terminator_improvement(study, improvement_evaluator=RegretBoundEvaluator(seed=3), **kwargs)
+    light, solid, error = ax.lines
+    assert list(light.get_xdata()) + list(solid.get_xdata())[1:] == list(plotly.data[0].x) + list(plotly.data[1].x)[1:]
+    assert list(solid.get_ydata()) == pytest.approx(list(plotly.data[1].y))
+    assert list(error.get_ydata()) == [0.05] * len(error.get_ydata()) and ax.get_ylabel() == "Terminator Improvement"

@@ -361,3 +361,28 @@ def hypervolume_figure(numbers: Sequence[int], volumes: Sequence[float]) -> go.F
                                hovertemplate="after trial %{x}<br>hypervolume %{y:.4g}<extra></extra>"))
     return _fig(fig, 360, xaxis_title="trial number", yaxis_title="hypervolume")
 
+
+
+def terminator_figure(data: Mapping[str, Any], min_n_trials: int) -> go.Figure:
+    """The room left for improvement after each trial (lighter before ``min_n_trials``,
+    where the terminator does not decide yet) and, when given, the noise it is compared
+    with: the search stops where the first falls below the second."""
+    numbers, gains = list(data["number"]), list(data["improvement"])
+    fig = go.Figure()
+    for part, shade, legend in ((slice(0, min_n_trials + 1), "rgba(31, 119, 180, 0.3)", len(numbers) <= min_n_trials),
+                                (slice(min_n_trials, None), "#1f77b4", True)):
+        if numbers[part]:
+            fig.add_trace(go.Scatter(x=numbers[part], y=gains[part], mode="lines+markers", name="improvement",
+                                     line={"color": shade}, legendgroup="improvement", showlegend=legend,
+                                     hovertemplate="after trial %{x}<br>improvement %{y:.4g}<extra></extra>"))
+    if data.get("error") is not None:
+        fig.add_trace(go.Scatter(x=numbers, y=list(data["error"]), mode="lines+markers", name="error",
+                                 line={"color": "#d62728"},
+                                 hovertemplate="after trial %{x}<br>error %{y:.4g}<extra></extra>"))
+    shown = gains[min_n_trials:] or gains
+    values = shown + list(data.get("error") or [])
+    layout: dict[str, Any] = {}
+    if values:
+        pad = 0.05 * ((max(values) - min(values)) or 1.0)
+        layout["yaxis_range"] = [min(values + gains) - pad, max(values) + pad]
+    return _fig(fig, 360, xaxis_title="trial number", yaxis_title="terminator improvement", **layout)

@@ -101,6 +101,16 @@ def plot_hypervolume_history(study: Any, reference_point: Sequence[float]) -> An
     return figures.hypervolume_figure(data["number"], data["volume"])
 
 
+def plot_terminator_improvement(study: Any, plot_error: bool = False, improvement_evaluator: Any = None,
+                                error_evaluator: Any = None, min_n_trials: int = 20) -> Any:
+    """The terminator's room left for improvement after each trial (default: the regret
+    bound) and, with ``plot_error``, the noise it is compared with (default: as
+    ``Terminator`` picks it); the points before ``min_n_trials`` are lighter. Each point
+    refits the evaluator's model, so a long study takes a while."""
+    data = _data.terminator_improvements(study, plot_error, improvement_evaluator, error_evaluator)
+    return figures.terminator_figure(data, min_n_trials)
+
+
 def is_available() -> bool:
     """Plotly is a dependency of nntune, so always."""
     return True
@@ -115,4 +125,4 @@ def __getattr__(name: str) -> Any:
 
 __all__ = ["is_available", "plot_contour", "plot_edf", "plot_hypervolume_history", "plot_intermediate_values",
            "plot_optimization_history", "plot_parallel_coordinate", "plot_param_importances", "plot_pareto_front",
-           "plot_rank", "plot_slice", "plot_timeline"]
+           "plot_rank", "plot_slice", "plot_terminator_improvement", "plot_timeline"]

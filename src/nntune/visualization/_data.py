@@ -226,3 +226,31 @@ def hypervolumes(study: Any, reference_point: Sequence[float]) -> dict[str, Any]
             if t.state == TrialState.COMPLETE and t.values is not None and is_feasible(t)]
     volumes = hypervolume_history([list(sign * np.asarray(t.values)) for t in done], sign * reference)
     return {"number": [t.number for t in done], "volume": [float(v) for v in volumes]}
+
+
+def terminator_improvements(study: Any, plot_error: bool, improvement_evaluator: Any,
+                            error_evaluator: Any) -> dict[str, Any]:
+    """``{"number", "improvement", "error"}``: the terminator's improvement (and, with
+    ``plot_error``, its error; else None) on the complete trials up to each trial, as
+    ``Terminator`` would have read them then."""
+    from nntune import terminator as t
+    from nntune.terminator._terminator import default_error_evaluator
+
+    if study.is_multi_objective:
+        raise ValueError("the terminator's improvement needs a study of one objective")
+    improvement = improvement_evaluator or t.RegretBoundEvaluator()
+    error = error_evaluator or default_error_evaluator(improvement, study)
+    numbers: list[int] = []
+    gains: list[float] = []
+    errors: list[float] = []
+    done: list[FrozenTrial] = []
+    for trial in study.get_trials(deepcopy=False):
+        if trial.state == TrialState.COMPLETE:
+            done.append(trial)
+        if not done:
+            continue
+        numbers.append(trial.number)
+        gains.append(float(improvement.evaluate(list(done), study.direction)))
+        if plot_error:
+            errors.append(float(error.evaluate(list(done), study.direction)))
+    return {"number": numbers, "improvement": gains, "error": errors if plot_error else None}

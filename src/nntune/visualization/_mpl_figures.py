@@ -377,3 +377,24 @@ def hypervolume_axes(numbers: Sequence[int], volumes: Sequence[float]) -> Axes:
     ax.step(list(numbers), list(volumes), where="post", marker="o", color=COMPLETE, label="Hypervolume")
     _legend(ax)
     return ax
+
+
+def terminator_axes(data: Mapping[str, Any], min_n_trials: int) -> Axes:
+    """The room left for improvement after each trial (lighter before ``min_n_trials``) and
+    the error it is compared with, when given."""
+    _, ax = plt.subplots(tight_layout=True)
+    ax.set(title="Terminator Improvement Plot", xlabel="Trial", ylabel="Terminator Improvement")
+    numbers, gains = list(data["number"]), list(data["improvement"])
+    ax.plot(numbers[:min_n_trials + 1], gains[:min_n_trials + 1], marker="o", color=COMPLETE, alpha=0.3,
+            label="Terminator Improvement" if len(numbers) <= min_n_trials else None)
+    if len(numbers) > min_n_trials:
+        ax.plot(numbers[min_n_trials:], gains[min_n_trials:], marker="o", color=COMPLETE,
+                label="Terminator Improvement")
+    if data.get("error") is not None:
+        ax.plot(numbers, list(data["error"]), marker="o", color="tab:red", label="Error")
+    shown = (gains[min_n_trials:] or gains) + list(data.get("error") or [])
+    if shown:
+        pad = 0.05 * ((max(shown) - min(shown)) or 1.0)
+        ax.set_ylim(min(shown + gains) - pad, max(shown) + pad)
+    _legend(ax)
+    return ax

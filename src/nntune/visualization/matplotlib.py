@@ -95,6 +95,14 @@ def plot_hypervolume_history(study: Any, reference_point: Sequence[float]) -> Ax
     return draw.hypervolume_axes(data["number"], data["volume"])
 
 
+def plot_terminator_improvement(study: Any, plot_error: bool = False, improvement_evaluator: Any = None,
+                                error_evaluator: Any = None, min_n_trials: int = 20) -> Axes:
+    """The terminator's room left for improvement after each trial and, with
+    ``plot_error``, the noise it is compared with; lighter before ``min_n_trials``."""
+    data = _data.terminator_improvements(study, plot_error, improvement_evaluator, error_evaluator)
+    return draw.terminator_axes(data, min_n_trials)
+
+
 def is_available() -> bool:
     """Whether matplotlib can be imported (a dependency of nntune, so normally always)."""
     return importlib.util.find_spec("matplotlib") is not None
@@ -102,4 +110,4 @@ def is_available() -> bool:
 
 __all__ = ["is_available", "plot_contour", "plot_edf", "plot_hypervolume_history", "plot_intermediate_values",
            "plot_optimization_history", "plot_parallel_coordinate", "plot_param_importances", "plot_pareto_front",
-           "plot_rank", "plot_slice", "plot_timeline"]
+           "plot_rank", "plot_slice", "plot_terminator_improvement", "plot_timeline"]
