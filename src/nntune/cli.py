@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from nntune._usage import click_exception_types, flags_take_no_value_in_help, usage_error_line
-from nntune import cli_ask, cli_model, cli_studies
+from nntune import cli_ask, cli_model, cli_studies, cli_study
 from nntune.cli_panda import assignments, babysit_run, trial_app
 from nntune.cli_text import _fmt, _objectives_text, _params_text, _print_dry_run, leaderboard_table, print_test
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
@@ -238,6 +238,7 @@ app.command()(cli_studies.studies)
 app.command()(cli_studies.export)
 app.command("delete-study")(cli_studies.delete_study)
 cli_ask.register(app)  # create-study, ask, tell, trials, best-trial, best-trials
+cli_study.register(app)  # study-names, study set-user-attr, storage upgrade
 
 # ---------------------------------------------------------------- the Panda: babysit one model
 

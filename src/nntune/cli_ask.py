@@ -4,11 +4,11 @@ language can drive a study: ``nntune ask`` prints a trial's parameters, the prog
 with them, ``nntune tell`` stores the value, and the sampler sees every told trial at the
 next ask.
 
-The options are Optuna's (``--study-name``, ``--search-space``, ``--sampler``,
-``--sampler-kwargs``, ``--values``, ``-f json|yaml|table|value``, ``--flatten``...), with
-nntune's ``--study`` beside ``--study-name``; the output has Optuna's keys. Bad input is one
-``ConfigError`` line, raised before anything is written. Heavy imports stay inside the
-functions, so ``nntune --help`` stays fast.
+The options are Optuna's (``--study-name``, ``--storage-class``, ``--search-space``,
+``--sampler``, ``--sampler-kwargs``, ``--values``, ``-f json|yaml|table|value``,
+``--flatten``...), with nntune's ``--study`` beside ``--study-name``; the output has
+Optuna's keys. Bad input is one ``ConfigError`` line, raised before anything is written.
+Heavy imports stay inside the functions, so ``nntune --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ import typer
 from typer.core import TyperCommand
 
 from nntune.cli_ask_inputs import check_tell, make_sampler, parse_search_space, parse_state, parse_values
+from nntune.cli_ask_inputs import storage_url
 from nntune.exceptions import ConfigError
 
 if TYPE_CHECKING:
     from nntune.samplers import Sampler
+    from nntune.storage import Storage, StudyRecord
     from nntune.trial import FrozenTrial
 
 DEFAULT_STORAGE = "sqlite:///nntune.db"
@@ -184,20 +186,35 @@ def _storage_option() -> Any:
     return typer.Option(DEFAULT_STORAGE, "--storage", help=_STORAGE_HELP)
 
 
+def _storage_class_option() -> Any:
+    """Optuna's ``--storage-class``: which storage ``--storage`` is for."""
+    return typer.Option(None, "--storage-class", help="Optuna's storage class: RDBStorage (an SQL URL) or "
+                        "JournalFileBackend (--storage is the journal file's path).")
+
+
 def _study_option(help_: str) -> Any:
     """Optuna's required ``--study-name``, with nntune's ``--study`` as another name for it."""
     return typer.Option(..., "--study-name", "--study", help=help_)
 
 
-def _open_study(storage: str, study_name: str, sampler: Sampler | None = None) -> Any:
-    """The stored study (never a new storage: an SQLite file that is not there is an error)."""
+def open_record(storage: str, study_name: str) -> tuple[Storage, StudyRecord]:
+    """The storage and its study's record (never a new storage: an SQLite file that is not
+    there is an error); a study that is not there is one line naming it."""
     from nntune.storage import StudyNotFoundError, existing_storage, redact_url
-    from nntune.study import load_study
 
     store = existing_storage(storage)
-    if store.load_study(study_name) is None:
+    record = store.load_study(study_name)
+    if record is None:
         raise StudyNotFoundError(f"no study named {study_name!r} in {redact_url(store.url)} "
                                  f"(nntune create-study makes one)")
+    return store, record
+
+
+def _open_study(storage: str, study_name: str, sampler: Sampler | None = None) -> Any:
+    """The stored study, loaded as ``nntune.load_study`` loads it."""
+    from nntune.study import load_study
+
+    store, _ = open_record(storage, study_name)
     return load_study(study_name, store, sampler=sampler)
 
 
@@ -205,6 +222,7 @@ def create_study(
     study_name: Optional[str] = typer.Option(None, "--study-name", "--study",
                                              help="Name of the study (default: a generated one)."),
     storage: str = _storage_option(),
+    storage_class: Optional[str] = _storage_class_option(),
     direction: Optional[str] = typer.Option(None, "--direction", help="minimize (default) | maximize."),
     directions: Optional[list[str]] = typer.Option(None, "--directions", metavar="DIRECTION...",
                                                    help="One direction per objective: --directions maximize minimize."),
@@ -216,6 +234,7 @@ def create_study(
     from nntune.storage import DuplicatedStudyError, redact_url
     from nntune.study import create_study as create
 
+    storage = storage_url(storage, storage_class)
     for given in ([direction] if direction is not None else []) + list(directions or ()):
         if given not in ("minimize", "maximize"):
             raise ConfigError("--directions" if directions else "--direction",
@@ -241,6 +260,7 @@ def create_study(
 def ask(
     study_name: str = _study_option("The study to draw a trial for."),
     storage: str = _storage_option(),
+    storage_class: Optional[str] = _storage_class_option(),
     search_space: Optional[str] = typer.Option(None, "--search-space", help="The parameters, as JSON or YAML (or "
                                                "a file): Optuna's {\"x\": {\"name\": \"FloatDistribution\", "
                                                "\"attributes\": {\"low\": 0, \"high\": 1}}} or nntune's {\"x\": "
@@ -259,6 +279,7 @@ def ask(
     from nntune.trial import TrialState
 
     fmt = _output_format(fmt, json_out)
+    storage = storage_url(storage, storage_class)
     if sampler_kwargs is not None and sampler is None:
         raise ConfigError("--sampler-kwargs", "given without --sampler; name the sampler they are for")
     chosen = make_sampler(sampler, sampler_kwargs) if sampler is not None else None
@@ -297,6 +318,7 @@ def ask(
 def tell(
     study_name: str = _study_option("The study of the trial."),
     storage: str = _storage_option(),
+    storage_class: Optional[str] = _storage_class_option(),
     trial_number: int = typer.Option(..., "--trial-number", help="The number ask printed."),
     values: Optional[list[str]] = typer.Option(None, "--values", metavar="VALUE...", help="The objective values: --values 0.93 "
                                                "(one per direction)."),
@@ -306,7 +328,7 @@ def tell(
 ) -> None:
     """Finish a trial that ask started, with its values (or as pruned or failed)."""
     numbers, ending = parse_values(values or []), parse_state(state)
-    study = _open_study(storage, study_name)
+    study = _open_study(storage_url(storage, storage_class), study_name)
     try:
         current = study.storage.get_trial(study.id, trial_number, with_metrics=False)
     except KeyError:
@@ -333,12 +355,13 @@ def _show_trials(which: str, doc: str) -> Callable[..., None]:
     def command(
         study_name: str = _study_option("The study to read."),
         storage: str = _storage_option(),
+        storage_class: Optional[str] = _storage_class_option(),
         fmt: str = typer.Option("table", "-f", "--format", help=_FORMAT_HELP),
         flat: bool = typer.Option(False, "--flatten", help="params_x columns instead of a params object."),
         json_out: bool = typer.Option(False, "--json", help="The same as -f json."),
     ) -> None:
         fmt = _output_format(fmt, json_out)
-        study = _open_study(storage, study_name)
+        study = _open_study(storage_url(storage, storage_class), study_name)
         trials = study.get_trials(deepcopy=False)
         rows = trial_rows(trials, len(study.directions), study.metric_names)
         columns = list(rows[0]) if rows else ["number", "value", "datetime_start", "datetime_complete",

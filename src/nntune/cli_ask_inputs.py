@@ -1,7 +1,8 @@
 """What ``nntune ask``, ``tell`` and ``create-study`` read from the command line, as pure
 functions tested on their own: a search space (Optuna's distribution JSON or nntune's space
 shape, JSON or YAML, inline or in a file), a sampler by Optuna's class name or nntune's
-config name with its keyword arguments, and the values and state a trial is told with.
+config name with its keyword arguments, the values and state a trial is told with, and
+the storage that Optuna's ``--storage-class`` names.
 
 Every problem is a :class:`ConfigError` naming the option, raised before anything is
 written. Nothing here loads torch or scikit-learn: an ask must start in under a second.
@@ -232,3 +233,37 @@ def check_tell(state: TrialState, values: Sequence[float], n_objectives: int) ->
     if len(values) != n_objectives:
         raise ConfigError("--values", f"got {len(values)} values for a study of {n_objectives} "
                                       f"objective{'s' if n_objectives > 1 else ''}")
+
+
+# Optuna's --storage-class names, by what nntune opens for them. Optuna 3's JournalFileStorage
+# is the older name of JournalFileBackend; both are a journal file, as nntune's journal:// is.
+SQL_CLASSES = ("RDBStorage",)
+JOURNAL_FILE_CLASSES = ("JournalFileBackend", "JournalFileStorage")
+# Optuna's Redis journal needs a Redis server; nntune has no storage for one.
+REDIS_CLASSES = ("JournalRedisBackend", "JournalRedisStorage")
+
+
+def storage_url(url: str, storage_class: str | None) -> str:
+    """The nntune storage URL for ``--storage URL --storage-class CLASS`` (Optuna's hint of
+    which storage a URL is for): ``RDBStorage`` keeps an SQL URL as it is; ``JournalFileBackend``
+    (or ``JournalFileStorage``) reads ``--storage`` as the journal file's path, as Optuna does,
+    and gives nntune's ``journal://PATH``. Without a class, the URL's scheme decides."""
+    if storage_class is None:
+        return url
+    if storage_class in SQL_CLASSES:
+        if "://" not in url or url.startswith("journal://"):
+            raise ConfigError("--storage-class", f"{storage_class} takes a database URL as --storage "
+                                                 f"(sqlite:///FILE.db, postgresql://...), got {url!r}")
+        return url
+    if storage_class in JOURNAL_FILE_CLASSES:
+        if url.startswith("journal://"):
+            return url
+        if "://" in url or not url.strip():
+            raise ConfigError("--storage-class", f"{storage_class} takes a journal file's path as --storage, "
+                                                 f"got {url!r}")
+        return f"journal://{url}"
+    if storage_class in REDIS_CLASSES:
+        raise ConfigError("--storage-class", f"{storage_class} needs a Redis server, which nntune does not "
+                                             f"support; use RDBStorage or JournalFileBackend")
+    raise ConfigError("--storage-class", f"must be RDBStorage or JournalFileBackend (JournalFileStorage, "
+                                         f"its older name), got {storage_class!r}")

@@ -1,0 +1,187 @@
+"""Optuna's ``study-names``, ``study set-user-attr`` and ``storage upgrade``, with its option
+names (``--study-name``, ``--key``/``-k``, ``--value``, ``-f``, ``--storage-class``).
+
+Registered by cli.py. Bad input is one ``ConfigError`` line with exit code 2, raised before
+anything is written; SQLAlchemy and the storages load inside the functions, so ``nntune
+--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any, Optional
+
+import typer
+
+from nntune.cli_ask import _FORMAT_HELP, _output_format, _storage_class_option, _storage_option, _study_option
+from nntune.cli_ask import open_record, render
+from nntune.cli_ask_inputs import storage_url
+from nntune.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+study_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                        help="Change a stored study (Optuna's study subcommands).")
+storage_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                          help="Maintain a storage (Optuna's storage subcommands).")
+
+# A table name to its column names and its index names.
+Schema = dict[str, tuple[set[str], set[str]]]
+
+
+def study_names(
+    storage: str = _storage_option(),
+    storage_class: Optional[str] = _storage_class_option(),
+    fmt: str = typer.Option("value", "-f", "--format", help=_FORMAT_HELP),
+    json_out: bool = typer.Option(False, "--json", help="The same as -f json."),
+) -> None:
+    """Print the names of the storage's studies, oldest first."""
+    from nntune.storage import existing_storage
+
+    fmt = _output_format(fmt, json_out)
+    store = existing_storage(storage_url(storage, storage_class))
+    # Optuna's one column, "name"; its -f value prints nothing but the names.
+    print(render([{"name": record.name} for record in store.list_studies()], ["name"], fmt))
+
+
+@study_app.command("set-user-attr")
+def set_user_attr(
+    study_name: str = _study_option("The study to set the attribute of."),
+    key: str = typer.Option(..., "--key", "-k", help="The attribute's name."),
+    value: str = typer.Option(..., "--value", help="The attribute's value, stored as the string given."),
+    storage: str = _storage_option(),
+    storage_class: Optional[str] = _storage_class_option(),
+) -> None:
+    """Set a user attribute of a study (study.user_attrs in Python)."""
+    if not key:
+        raise ConfigError("--key", "must not be empty")
+    store, record = open_record(storage_url(storage, storage_class), study_name)
+
+    def merged(current: Any) -> dict[str, Any]:
+        return {**(current if isinstance(current, dict) else {}), key: value}
+
+    # One transaction (one locked append for a journal), so that two commands setting two
+    # keys at once keep both, which a read of user_attrs followed by a write would not.
+    store.merge_study_attr(record.id, "user_attrs", merged)
+    print(f"study {study_name!r}: user attribute {key!r} set to {value!r}", file=sys.stderr)
+
+
+@storage_app.command("upgrade")
+def upgrade(
+    storage: str = _storage_option(),
+    storage_class: Optional[str] = _storage_class_option(),
+) -> None:
+    """Bring a storage written by an earlier nntune up to the current schema."""
+    url = storage_url(storage, storage_class)
+    if url == "memory":
+        raise ConfigError("storage", "an in-memory storage has no schema to upgrade; give sqlite:///FILE.db, "
+                                     "postgresql://... or journal:///FILE.log")
+    if url.startswith("journal://") or "://" not in url:
+        print(_journal_upgrade(url))
+    else:
+        print(_sql_upgrade(url))
+
+
+def _journal_upgrade(url: str) -> str:
+    """A journal has no schema: every line is a change, read the same by every version.
+    Replaying it shows that it is a journal at all."""
+    from nntune.storage import existing_storage
+
+    store = existing_storage(url)  # a URL that is none (no ://) is refused here
+    with open(store.path, "rb") as handle:  # type: ignore[attr-defined]
+        # Every change is a JSON object on its own line; a replay skips a file without a
+        # newline (an SQLite file, say) as a line still being written, so look at it here.
+        if handle.read(1) not in (b"", b"{"):
+            raise ConfigError("storage", f"{store.url} is not an nntune journal")
+    try:
+        store.list_studies()
+    except ConfigError:
+        raise
+    except (KeyError, TypeError, ValueError):  # JSON lines, but not changes nntune wrote
+        raise ConfigError("storage", f"{store.url} is not an nntune journal") from None
+    return f"{store.url} is up to date (a journal file has no schema to upgrade)"
+
+
+def _sql_upgrade(url: str) -> str:
+    """Look at the tables first (a database that is not nntune's is refused untouched), open
+    the storage (which creates missing tables and migrates older ones) and say what changed."""
+    from nntune.storage import get_storage, redact_url
+    from nntune.storage._schema import meta
+
+    shown = redact_url(url)
+    before = _schema_of(url)
+    if "studies" not in before:
+        raise ConfigError("storage", f"{shown} {_what_it_is(before)}, not an nntune storage; "
+                                     f"nntune create-study makes one")
+    if not {"id", "name", "direction", "attrs"} <= before["studies"][0]:
+        raise ConfigError("storage", f"{shown} {_what_it_is(before)}: its studies table is not nntune's")
+    store = get_storage(url)
+    try:
+        after = _inspect(store.engine)  # type: ignore[attr-defined]
+    finally:
+        store.engine.dispose()  # type: ignore[attr-defined]
+    changes = [f"table {t}" for t in meta.tables if t in after and t not in before]
+    for table in meta.tables:
+        if table in before and table in after:
+            changes += [f"column {table}.{c}" for c in sorted(after[table][0] - before[table][0])]
+            changes += [f"index {i}" for i in sorted(after[table][1] - before[table][1])]
+    if not changes:
+        return f"{shown} is up to date; nothing to change"
+    return f"{shown} upgraded, now up to date: added {', '.join(changes)}"
+
+
+def _schema_of(url: str) -> Schema:
+    """The tables of the database at ``url``, read without writing: an SQLite file that is
+    not there is an error, never a new empty database."""
+    import sqlalchemy as sa
+
+    from nntune.storage import redact_url
+    from nntune.storage._engines import driver_url
+
+    if url.startswith("sqlite"):
+        from pathlib import Path
+
+        try:
+            database = sa.engine.make_url(url).database
+        except Exception:  # malformed: create_engine below says why
+            database = None
+        if not database or database == ":memory:":
+            raise ConfigError("storage", f"{url} is an in-memory SQLite database, gone when the command ends; "
+                                         f"give sqlite:///FILE.db")
+        if not Path(database).expanduser().is_file():
+            raise ConfigError("storage", f"no such SQLite file: {database}")
+    try:
+        engine = sa.create_engine(driver_url(url))
+        try:
+            return _inspect(engine)
+        finally:
+            engine.dispose()
+    except Exception as err:  # a bad driver name, an unreachable server, a file that is no database
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ConfigError("storage", f"cannot open {redact_url(url)}: {first}") from None
+
+
+def _inspect(engine: Engine) -> Schema:
+    import sqlalchemy as sa
+
+    inspector = sa.inspect(engine)
+    return {table: ({c["name"] for c in inspector.get_columns(table)},
+                    {str(ix["name"]) for ix in inspector.get_indexes(table) if ix.get("name")})
+            for table in inspector.get_table_names()}
+
+
+def _what_it_is(tables: Schema) -> str:
+    """What a database that is not nntune's holds, in a few words."""
+    if not tables:
+        return "is an empty database"
+    if "alembic_version" in tables or "version_info" in tables:  # the tables Optuna's RDBStorage versions by
+        return "is Optuna's storage (optuna storage upgrade upgrades it)"
+    return f"holds other tables ({', '.join(sorted(tables)[:5])})"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``study-names``, ``study set-user-attr`` and ``storage upgrade`` to ``nntune``."""
+    app.command("study-names")(study_names)
+    app.add_typer(study_app, name="study")
+    app.add_typer(storage_app, name="storage")
