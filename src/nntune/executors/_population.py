@@ -22,267 +22,40 @@ under PBT, PBT's population (the stack follows PBT: no more members train at onc
 accelerator the size past which a timed training step no longer costs each member less
 (:mod:`nntune.train.stack_size`); the timings are stored with the figures.
 
-PBT inside the stack: a replacement the PBT scheduler queued continues its parent by a slice
-copy (``Stack.copy``: weights, batch-norm statistics, optimizer state, schedule) when the
-parent is in a stack at the replacement's start epoch, else from the parent's snapshot of
-that epoch; then its own perturbed hyperparameters are set in place (``Stack.set_params``).
-The lineage is stored as under every executor (the queued trial's parent marks).
+PBT inside the stack: a replacement the PBT scheduler queued continues its parent's state
+(a slice copy, or the parent's snapshot), then takes its own perturbed hyperparameters.
 
 Like the other executors it recovers trials a crashed run left running (re-queued, and
 started again from their first epoch), asks within the budget, heartbeats every running
 member, and records the process's peak memory beside each trial. On Ctrl-C every member it
 runs goes back to the queue at once (``requeue_members``) and the interrupt is raised again.
+
+This module holds the entry point, the structure-asking policy (:func:`asker_for`) and the
+loop; the state of one run, which starts, trains and ends the members, is
+:class:`~nntune.executors._population_stacks.Population`.
 """
 
 from __future__ import annotations
 
 import time
-import traceback
-from collections.abc import Callable, Hashable, Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from nntune.changes import STOP
 from nntune.exceptions import ConfigError
 from nntune.executors._common import (
     WAIT_SECONDS, Callback, WorkerOptions, admission, recover_interrupted, worker_identity,
 )
-from nntune.executors._members import (
-    Live, MembersHeartbeat, Occupancy, merge_stats, requeue_members, slot_of, starting_capacity,
-)
-from nntune.executors._memory import PeakMemory
-from nntune.storage import TrialStateError
+from nntune.executors._members import MembersHeartbeat, Occupancy, merge_stats, requeue_members, starting_capacity
+from nntune.executors._population_stacks import STRUCTURES_ATTR, Population
 from nntune.samplers._partial_fixed import StructureAsker, structure_block
-from nntune.trial import TrialState
 
 if TYPE_CHECKING:
-    from nntune._trial import Trial
-    from nntune.builtin_stack import MemberPlan, StackTrainer
     from nntune.study import Study
-    from nntune.train.stack import Stack, StackResult
 
 REFUSAL = ("a define-by-run objective cannot be stacked: run it with the local executor "
            "(serial or --workers N) or ray; the population executor trains a config's task")
 STATS_ATTR = "population"
-STRUCTURES_ATTR, BLOCK_ATTR = "population_structures", "population_block"
-
-
-class Population:
-    """The state of one population run: live stacks and members, and what they did."""
-
-    def __init__(self, study: Study, trainer: StackTrainer, capacity: int | str, options: WorkerOptions,
-                 callbacks: Sequence[Callback], clock: Callable[[], float]) -> None:
-        self.study, self.trainer, self.options, self.callbacks, self.clock = study, trainer, options, callbacks, clock
-        self.population = capacity
-        self.capacity: int | None = None if capacity == "auto" else int(capacity)
-        self.stacks: dict[Hashable, Stack] = {}
-        self.live: dict[int, Live] = {}
-        self.stats = Occupancy(self.capacity or 0)
-        self.best: tuple[float, str] | None = None  # the kept model of the best complete member
-        self.identity = worker_identity()
-        self.peak = PeakMemory()
-        self.kept_structures = 0
-
-    # ------------------------------------------------------------ starting members
-
-    def room(self) -> int:
-        """Members that may start now (one, to size the stacks, while ``auto`` is unsized)."""
-        return (1 if self.capacity is None else self.capacity) - len(self.live)
-
-    def start(self, trial: Trial, heartbeat: MembersHeartbeat) -> None:
-        """Put an asked trial into the stack of its structure (a new one if none is live)."""
-        plan = None
-        try:
-            plan = self.trainer.plan(trial)
-            self.keep_structures()
-            if self.capacity is None:  # auto: timed on the device with this first structure
-                sized = self.trainer.auto_size(plan)
-                self.capacity = self.stats.capacity = sized.k
-                self.stats.auto = sized.to_json()
-            stack = self.stacks.get(plan.structure)
-            if stack is None:  # as many slots as there is room now; it grows as older stacks drain
-                stack = self.trainer.stack(plan, starting_capacity(self.capacity, self.capacity - len(self.live)))
-                self.stacks[plan.structure] = stack
-                self.stats.stacks_started += 1
-            slot = stack.add(plan.params, seed=plan.seed, key=trial.number)
-            self.live[trial.number] = Live(trial, plan, plan.structure, self.clock())
-            heartbeat.numbers.add(trial.number)
-            if plan.proposal is not None:
-                self.inherit(trial, plan, stack, slot)
-        except Exception as err:  # noqa: BLE001 - this trial fails; the others go on
-            self.live.pop(trial.number, None)
-            heartbeat.numbers.discard(trial.number)
-            stack = self.stacks.get(plan.structure) if plan is not None else None
-            slot = slot_of(stack, trial.number) if stack is not None else None
-            if stack is not None and slot is not None:
-                stack.remove(slot)
-                if not stack.members:
-                    del self.stacks[plan.structure]  # type: ignore[union-attr]
-            self.fail(trial, err)
-
-    def keep_structures(self) -> None:
-        """Store each block's structure with the study once asked, so a resumed run (or a
-        model-based sampler that would ask differently now) holds the same ones."""
-        asker = self.study.sampler
-        if isinstance(asker, StructureAsker) and len(asker.structures) != self.kept_structures:
-            ours = {str(b): s for b, s in sorted(asker.structures.items())}
-            # Blocks a sibling process stored first stay as stored.
-            self.study.storage.merge_study_attr(self.study.id, STRUCTURES_ATTR, lambda stored: {
-                **ours, **(stored if isinstance(stored, dict) else {})})
-            self.kept_structures = len(asker.structures)
-
-    def inherit(self, trial: Trial, plan: MemberPlan, stack: Stack, slot: int) -> None:
-        """A PBT replacement continues its parent: a slice copy when the parent trains in this
-        stack at the start epoch, else the parent's snapshot; then its own parameters."""
-        from nntune.control import record_inherited
-        from nntune.train.models import dropout_rate
-
-        proposal = plan.proposal
-        assert proposal is not None
-        parent = self.live.get(proposal.parent)
-        parent_slot = slot_of(stack, proposal.parent) if parent is not None and parent.stack == plan.structure else None
-        if parent_slot is not None and stack.members[parent_slot].epoch == proposal.parent_step:
-            stack.copy(parent_slot, slot)
-            trial.set_system_attr("inherited_by", "slice copy")
-        else:
-            weights = self.trainer.parent_weights(proposal)
-            if weights is None:
-                raise RuntimeError(f"trial {proposal.parent}'s state at epoch {proposal.parent_step} "
-                                   "is neither in a stack nor saved")
-            stack.net.load_member(slot, weights, dropout_rate(stack.members[slot].hp))
-            trial.set_system_attr("inherited_by", "snapshot")
-        stack.set_params(slot, plan.params)
-        member = stack.members[slot]
-        member.epoch = proposal.parent_step  # it reports the steps after its parent's
-        member.iterations = proposal.parent_step * len(stack.starts)
-        record_inherited(self.study.storage, self.study.id, trial.number, proposal.parent,
-                         proposal.parent_step, plan.params, "pbt")
-
-    # ------------------------------------------------------------ training
-
-    def report(self, key: Hashable, epoch: int, record: dict[str, Any]) -> bool:
-        """A member's epoch, reported as a solo trial reports it; True stops it."""
-        live = self.live[int(key)]  # type: ignore[call-overload]
-        trial = live.trial
-        stack = self.stacks[live.stack]
-        slot = slot_of(stack, trial.number)
-        if slot is not None:
-            self.trainer.snapshot(stack, slot, trial.number, epoch)
-        trial.report(record["value"], epoch, metrics=record)
-        taken = trial.take_changes(epoch, stack.members[slot].hp if slot is not None else live.plan.params)
-        if taken.pop(STOP, False):
-            live.stop = True
-        live.changes.update(taken)
-        if live.stop:
-            trial.set_system_attr("stopped_by", "user")
-            return True
-        return trial.should_prune()
-
-    def epoch(self, key: Hashable, heartbeat: MembersHeartbeat) -> None:
-        """One epoch of one stack; its ended members told, their slots refilled by the caller."""
-        stack = self.stacks[key]
-        if len(stack.members) < stack.capacity:
-            # No trial takes a free slot before this epoch (the refills came first), and a
-            # stack trains every slot it holds: an empty one would cost a member's epoch for
-            # nothing, dropping it costs one copy of the members' tensors.
-            stack.compact()
-        trained, computed = len(stack.members), stack.capacity
-        self.peak.reset()
-        try:
-            ended = stack.run_epoch(self.report)
-        except Exception as err:  # noqa: BLE001 - the stack's members fail, other stacks go on
-            for number in [n for n, live in self.live.items() if live.stack == key]:
-                heartbeat.numbers.discard(number)
-                self.fail(self.live.pop(number).trial, err)
-            del self.stacks[key]
-            return
-        self.stats.member_epochs += trained
-        self.stats.slot_epochs += computed
-        self.stats.stack_epochs += 1
-        for result in ended:
-            self.end(int(result.key), result, heartbeat)  # type: ignore[call-overload]
-        for number, live in list(self.live.items()):
-            if live.stack != key:
-                continue
-            slot = slot_of(stack, number)
-            if live.changes and slot is not None:
-                stack.set_params(slot, {**stack.members[slot].hp, **live.changes})
-                live.changes.clear()
-            limit = self.options.trial_timeout
-            if limit is not None and slot is not None and self.clock() - live.started > limit:
-                stack.remove(slot)
-                heartbeat.numbers.discard(number)
-                del self.live[number]
-                self.fail(live.trial, TimeoutError(f"the trial ran longer than its timeout of {limit:g}s "
-                                                   "(checked between epochs)"), record=False)
-
-    def end(self, number: int, result: StackResult, heartbeat: MembersHeartbeat) -> None:
-        live = self.live.pop(number)
-        heartbeat.numbers.discard(number)
-        trial = live.trial
-        self.measure(trial)
-        try:
-            if result.diverged is not None:
-                trial.set_system_attr("diverged_epoch", result.epochs)
-                frozen = self.study.tell(trial, state=TrialState.DIVERGED, error=result.diverged)
-            else:
-                value = self.trainer.finish(trial, live.plan, result)
-                if result.stopped_by_report:
-                    frozen = self.study.tell(trial, state=TrialState.PRUNED)
-                else:
-                    self.keep_if_best(trial, result, value)
-                    frozen = self.study.tell(trial, value)
-        except TrialStateError:
-            return  # recovered elsewhere meanwhile (a heartbeat gap): it is no longer ours
-        for cb in self.callbacks:
-            cb(self.study, frozen)
-
-    def keep_if_best(self, trial: Trial, result: StackResult, value: float) -> None:
-        """Keep the model of the best complete member for the sealed test look (one file)."""
-        better = self.best is None or (value > self.best[0] if self.study.direction == "maximize"
-                                       else value < self.best[0])
-        if not better:
-            return
-        path = self.trainer.keep_model(trial, result)
-        if path is None:
-            return
-        if self.best is not None and self.best[1] != path:
-            Path(self.best[1]).unlink(missing_ok=True)
-        self.best = (value, path)
-
-    def measure(self, trial: Trial) -> None:
-        from nntune.executors._memory import gpu_peak_mb
-
-        trial.set_system_attr("peak_rss_mb", self.peak.peak_mb())
-        gpu = gpu_peak_mb()
-        if gpu is not None:
-            trial.set_system_attr("peak_gpu_mb", gpu)
-
-    def fail(self, trial: Trial, err: BaseException, *, record: bool = True) -> None:
-        message = f"{type(err).__name__}: {err}".splitlines()[0][:500]
-        if record:
-            trial.set_system_attr("traceback", traceback.format_exc()[-4000:])
-        try:
-            frozen = self.study.tell(trial, state=TrialState.FAILED, error=message)
-        except TrialStateError:
-            return
-        for cb in self.callbacks:
-            cb(self.study, frozen)
-
-    def round(self, heartbeat: MembersHeartbeat, fill: Callable[[], bool]) -> None:
-        """Every live stack trains one epoch; freed slots are refilled after each."""
-        from nntune.train.threads import use_threads
-
-        use_threads(device=self.trainer.device)  # the solo trainer's thread rule, each round
-        keys = list(self.stacks)
-        self.stats.rounds += 1
-        self.stats.split_rounds += len(keys) > 1
-        for key in keys:
-            if key in self.stacks:
-                self.epoch(key, heartbeat)
-                fill()  # the freed slots first: this structure's next trial reuses the stack
-        for key in [k for k, stack in self.stacks.items() if not stack.members]:
-            del self.stacks[key]  # drained: its structure has no trial left here
+BLOCK_ATTR = "population_block"
 
 
 def run_population(study: Study, trainer: Any, *, total: int, population: int | str = "auto",
@@ -414,4 +187,4 @@ def _run(study: Study, trainer: Any, total: int, population: int | str, timeout:
     return reason
 
 
-__all__ = ["REFUSAL", "Occupancy", "run_population", "starting_capacity"]
+__all__ = ["REFUSAL", "Occupancy", "Population", "run_population", "starting_capacity"]
