@@ -20,6 +20,7 @@ from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
 from nntune.samplers import is_feasible
 from nntune.storage import Storage, StudyNotFoundError, existing_storage, redact_url
+from nntune.terminator._terminator import reading_data
 from nntune.trial import FrozenTrial, counts_by_state, ranked, validation_loss
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -102,7 +103,7 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         "priorities": priority_rows(importance["importance"]),
         "memory": memory_data(trials, rec.attrs),
         "population": population_data(rec.attrs.get("population"), rec.attrs.get("population_block")),
-        "terminator": terminator_data(rec.attrs.get("terminator")),
+        "terminator": reading_data(rec.attrs.get("terminator")),
         "trials": rows,
     }
 
@@ -115,15 +116,6 @@ def bound_reason(auto: Mapping[str, Any]) -> str:
     """``, <what set auto's bound>`` where the figures say, else nothing."""
     reason = BOUND_REASONS.get(str(auto.get("bound_by", "")))
     return f", {reason}" if reason else ""
-
-
-def terminator_data(stored: Any) -> dict[str, Any] | None:
-    """The terminator's last reading (``search.terminator`` or a ``TerminatorCallback``)
-    with a ``text`` line in plain words; None without one."""
-    from nntune.terminator import Reading
-
-    reading = Reading.stored(stored)
-    return None if reading is None else {**stored, "text": reading.text()}
 
 
 def population_data(stats: Any, block: Any = None) -> dict[str, Any] | None:

@@ -89,12 +89,13 @@ DIGITS = {"study": "t", "task": {"data": "digits", "split": [0.6, 0.2, 0.2], "mo
 
 def test_nntune_tune_stops_on_its_terminator_and_show_says_so(tmp_path):
     settings = {"improvement": "stagnation", "max_stagnation_trials": 1, "min_trials": 3}
-    summary = nntune.tune({**DIGITS, "storage": f"sqlite:///{tmp_path / 't.db'}"}, report=False, model_file=False,
-                          set={"search.trials": 30, "search.terminator": settings})
+    summary = nntune.tune({**DIGITS, "storage": f"sqlite:///{tmp_path / 't.db'}"}, report=tmp_path / "r.html",
+                          model_file=False, set={"search.trials": 30, "search.terminator": settings})
     shown = show_data(f"sqlite:///{tmp_path / 't.db'}", "t")
     n = sum(shown["counts"].values())
     assert 3 <= n < 30 and "the terminator" in summary.stop_reason
     assert shown["terminator"]["terminate"] and shown["terminator"]["text"].startswith("stopped by the terminator")
+    assert "<p>stopped by the terminator: after" in (tmp_path / "r.html").read_text()
 
 
 def test_nntune_tune_reads_the_split_error_by_default(tmp_path):

@@ -24,6 +24,7 @@ from nntune.samplers import is_feasible
 from nntune.show import how_often_opened, open_study, study_metric
 from nntune.space import Beta, Choice, Space
 from nntune.storage import Storage, redact_url
+from nntune.terminator._terminator import reading_data
 from nntune.trial import FrozenTrial, TrialState, counts_by_state, tie_break
 
 TOP_TRIALS = 5  # learning curves and diagnoses are shown for this many best trials
@@ -57,7 +58,7 @@ def summary_data(rec: Any, storage_url: str, trials: Sequence[FrozenTrial], rank
     return {"study": rec.name, "storage": redact_url(storage_url), "direction": rec.direction,
             "metric": metric, "n_trials": len(trials), "counts": counts_by_state(trials),
             "best": None if best is None else {"number": best.number, "value": best.value, "params": best.params},
-            "memory": memory_data(trials, rec.attrs)}
+            "memory": memory_data(trials, rec.attrs), "terminator": reading_data(rec.attrs.get("terminator"))}
 
 
 def history_data(trials: Sequence[FrozenTrial], direction: str) -> dict[str, Any]:

@@ -98,7 +98,7 @@ def summary_section(d: Mapping[str, Any]) -> str:
     return (f"<p>{s['n_trials']} trials ({html.escape(counts)}); the study is to {s['direction']} the validation "
             f"{html.escape(s['metric'])}.</p><p><b>{html.escape(best_text)}</b></p>"
             f"<p>{html.escape(d['test']['statement'])}</p>"
-            + (f"<p>{html.escape(s['memory']['text'])}</p>" if s.get("memory") else ""))
+            + "".join(f"<p>{html.escape(s[key]['text'])}</p>" for key in ("memory", "terminator") if s.get(key)))
 
 
 def history_section(d: Mapping[str, Any]) -> str:

@@ -68,6 +68,13 @@ class Reading:
             return None
 
 
+def reading_data(stored: Any) -> dict[str, Any] | None:
+    """A reading as a :class:`TerminatorCallback` stored it, with its ``text`` line, for
+    ``nntune show`` and the report; None when the study has none."""
+    reading = Reading.stored(stored)
+    return None if reading is None else {**stored, "text": reading.text()}
+
+
 def default_error_evaluator(improvement: BaseImprovementEvaluator, study: Any = None) -> BaseErrorEvaluator:
     """The error an improvement evaluator is compared with when none is given: 0 for
     stagnation (it counts trials), its own early median for EMMR (its reading is
