@@ -1,0 +1,81 @@
+"""What a finding of the curve diagnosis is: its kinds, each with a severity and the advice
+of the lecture notes, and the :class:`Finding` a rule returns (:func:`finding` fills in the
+severity and the advice of its kind).
+
+The rules that decide when a finding holds are in :mod:`nntune.diagnose_rules`;
+:mod:`nntune.diagnose` reads a trial and calls them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Severity = Literal["info", "warning", "error"]
+
+ADVICE: dict[str, str] = {
+    "overfitting": "The model memorizes the training data. Regularize (L2 weight decay, dropout, "
+                   "data augmentation), use a smaller network, stop earlier (early stopping), "
+                   "or collect more data.",
+    "underfitting": "The model cannot fit even the training data. Use a bigger network (more "
+                    "layers or units), train for more epochs, or try another architecture; "
+                    "more data will not help.",
+    "lr_too_small": "The validation loss was still falling steadily at the end: the learning "
+                    "rate is too small to converge in time. Train for more epochs or raise the "
+                    "learning rate a little.",
+    "lr_too_large": "The loss oscillates up and down, or falls and then climbs again: the "
+                    "learning rate is too large. Lower it, or use a decay schedule (step, "
+                    "exponential, plateau).",
+    "diverged": "The loss blew up (NaN, infinite or exploding): the learning rate is far too "
+                "large. Lower it; also consider gradient clipping, normalized inputs and a "
+                "smaller initialization (Xavier/He).",
+    "vanishing_gradients": "Gradients shrink towards the first layers, so those layers barely "
+                           "learn. Use fewer layers or residual connections, ReLU instead of "
+                           "sigmoid/tanh, Xavier/He initialization, normalized inputs or batch "
+                           "normalization, and less weight decay.",
+    "exploding_gradients": "Gradients grow towards the first layers. Lower the learning rate, "
+                           "clip gradients, normalize the inputs, initialize weights smaller "
+                           "(Xavier/He), or add weight decay.",
+    "saturated_activations": "Sigmoid/tanh outputs sit at their bounds, where the gradient is "
+                             "almost zero. Initialize weights smaller (Xavier instead of std 1), "
+                             "normalize the inputs, add batch normalization, or use ReLU.",
+    "collapsed_activations": "Activations collapse towards a constant layer after layer, so the "
+                             "signal (and its gradient) vanishes. Initialize weights larger "
+                             "(Xavier/He instead of std 0.01) or add batch normalization.",
+    "dead_relus": "Most ReLU outputs are exactly zero, so those units no longer learn. Lower "
+                  "the learning rate, use He initialization, or try leaky ReLU / ELU.",
+}
+SEVERITY: dict[str, Severity] = {
+    "overfitting": "warning",
+    "underfitting": "warning",
+    "lr_too_small": "info",
+    "lr_too_large": "warning",
+    "diverged": "error",
+    "vanishing_gradients": "warning",
+    "exploding_gradients": "warning",
+    "saturated_activations": "warning",
+    "collapsed_activations": "warning",
+    "dead_relus": "warning",
+}
+KINDS = tuple(ADVICE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One diagnosis: what (``kind``), how bad, the numbers it rests on, what to do.
+    ``summary`` says in one line what was seen (it may name layers)."""
+
+    kind: str
+    severity: Severity
+    evidence: dict[str, float]
+    advice: str
+    summary: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "severity": self.severity, "evidence": dict(self.evidence),
+                "advice": self.advice, "summary": self.summary}
+
+
+def finding(kind: str, evidence: Mapping[str, float], summary: str) -> Finding:
+    return Finding(kind, SEVERITY[kind], {k: float(v) for k, v in evidence.items()}, ADVICE[kind], summary)
