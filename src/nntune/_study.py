@@ -3,12 +3,13 @@ thin loop over that. Built by :func:`nntune.study.create_study` or :func:`~nntun
 
 The study holds no state of its own beyond handles: every trial, value and test evaluation
 lives in storage, so resuming a study is loading it again and several processes can share
-one by sharing the storage.
+one by sharing the storage. What a study reads back from it (its trials, the best of them,
+its attributes and metric names) is :class:`~nntune._study_reads.StudyReads`, which
+:class:`Study` extends.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import threading
 import time
@@ -18,28 +19,29 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from nntune import logging as _logging
-from nntune._frame import DATAFRAME_ATTRS, trials_frame
 from nntune._loop import Heartbeat, run_optimize
 from nntune._studies import StudyDirection, add_frozen_trials
+from nntune._study_reads import StudyReads
 from nntune._trial import Trial
 from nntune._values import as_values, log_told, show_returned, show_values
 from nntune.exceptions import TrialDiverged, TrialPruned
-from nntune.samplers import ConstrainedView, ParetoView, RandomSampler, Sampler, is_feasible, resolve_seed
+from nntune.samplers import ConstrainedView, ParetoView, RandomSampler, Sampler, resolve_seed
 from nntune.schedulers import Scheduler
 from nntune.search_space import InferredSpace
 from nntune.space import Distribution, Space
 from nntune.storage import ParamChange, Storage, redact_url
 from nntune.storage._base import LazyHistory
 from nntune.storages import recover_silent_trials
-from nntune.trial import Direction, FrozenTrial, TrialState, best_trial, counts_by_state, pareto_front
+from nntune.trial import Direction, FrozenTrial, TrialState
 
 Objective = Callable[[Trial], "float | Sequence[float]"]
 Callback = Callable[["Study", FrozenTrial], None]
 _log = _logging.get_logger("nntune.study")  # the public module's name, which users configure
 
 
-class Study:
-    """Handle on one stored study. Build it with :func:`create_study` or :func:`load_study`."""
+class Study(StudyReads):
+    """Handle on one stored study. Build it with :func:`create_study` or :func:`load_study`.
+    What it reads back (trials, ``best_*``, attributes, metric names) is :class:`StudyReads`."""
 
     def __init__(self, *, name: str, storage: Storage, study_id: int, direction: Direction,
                  sampler: Sampler, scheduler: Scheduler, space: Space | None = None,
@@ -64,15 +66,6 @@ class Study:
         self.sampling_lock = threading.RLock()
         self._eager_params = False  # threads: store each suggestion at once (constant liar)
 
-    @property
-    def directions(self) -> list[StudyDirection]:
-        """Each objective's direction (one for a single-objective study)."""
-        return list(self._directions)
-
-    @property
-    def is_multi_objective(self) -> bool:
-        return len(self._directions) > 1
-
     def sampler_view(self, history: Sequence[FrozenTrial]) -> tuple[Sequence[FrozenTrial], str]:
         """The history and direction a sampler is handed: with several objectives, each
         complete trial's place in the non-dominated sorting, to minimize (``ParetoView``)."""
@@ -82,95 +75,6 @@ class Study:
         if getattr(self.sampler, "constraints_func", None) is not None:
             seen = ConstrainedView(seen, direction)
         return seen, direction
-
-    # reading --------------------------------------------------------------------------
-    def _history(self) -> list[FrozenTrial]:
-        return self.storage.get_trials(self.id)
-
-    def _feasible(self) -> list[FrozenTrial]:
-        """Trials that meet their constraints (all, without constraints): best ones come from these."""
-        return [t for t in self._history() if is_feasible(t)]
-
-    @property
-    def trials(self) -> list[FrozenTrial]:
-        """All trials, in number order, with their per-step metric records."""
-        return self.storage.get_trials(self.id, with_metrics=True)
-
-    def get_trials(self, deepcopy: bool = True, states: Iterable[TrialState] | None = None,
-                   with_metrics: bool = False) -> list[FrozenTrial]:
-        """Trials in number order. With ``deepcopy=False`` they may be shared with the
-        storage's other readers (cheaper; do not change them), as in Optuna."""
-        trials = self.storage.get_trials(self.id, states, with_metrics=with_metrics)
-        return [copy.deepcopy(t) for t in trials] if deepcopy and not with_metrics else trials
-
-    @property
-    def best_trial(self) -> FrozenTrial:
-        if self.is_multi_objective:
-            raise RuntimeError("a study of several objectives has no single best trial; read best_trials "
-                               "(the Pareto front)")
-        best = best_trial(self._feasible(), self.direction)
-        if best is None:
-            raise ValueError(f"study {self.study_name!r} has no complete trial yet")
-        return self.storage.get_trial(self.id, best.number)
-
-    @property
-    def best_value(self) -> float:
-        value = self.best_trial.value
-        assert value is not None
-        return value
-
-    @property
-    def best_params(self) -> dict[str, Any]:
-        return self.best_trial.params
-
-    @property
-    def best_trials(self) -> list[FrozenTrial]:
-        """The Pareto front: complete trials no other complete trial beats on every objective
-        (the best trial, alone, for one objective)."""
-        if not self.is_multi_objective:
-            best = best_trial(self._feasible(), self.direction)
-            return [] if best is None else [self.storage.get_trial(self.id, best.number)]
-        return pareto_front(self._feasible(), [str(d) for d in self._directions])
-
-    @property
-    def system_attrs(self) -> dict[str, Any]:
-        rec = self.storage.load_study(self.study_name)
-        return {k: v for k, v in rec.attrs.items() if k != "user_attrs"} if rec else {}
-
-    @property
-    def user_attrs(self) -> dict[str, Any]:
-        rec = self.storage.load_study(self.study_name)
-        return dict(rec.attrs.get("user_attrs", {})) if rec else {}
-
-    def set_user_attr(self, key: str, value: Any) -> None:
-        self.storage.set_study_attr(self.id, "user_attrs", {**self.user_attrs, key: value})
-
-    def counts(self) -> dict[str, int]:
-        return counts_by_state(self._history())
-
-    def trials_dataframe(self, attrs: Sequence[str] = DATAFRAME_ATTRS, multi_index: bool = False) -> Any:
-        """One row per trial with Optuna's columns (``number``, ``value`` or ``values_0``...,
-        ``datetime_start``, ``datetime_complete``, ``duration``, ``params_*``,
-        ``user_attrs_*``, ``system_attrs_*``, ``state``), as pandas."""
-        return trials_frame(self._history(), attrs, multi_index=multi_index,
-                            n_objectives=len(self._directions), metric_names=self.metric_names)
-
-    @property
-    def metric_names(self) -> list[str] | None:
-        """The objectives' names given by :meth:`set_metric_names`, else None."""
-        rec = self.storage.load_study(self.study_name)
-        names = rec.attrs.get("metric_names") if rec else None
-        return [str(n) for n in names] if isinstance(names, list) else None
-
-    def set_metric_names(self, metric_names: list[str]) -> None:
-        """Name the objectives, one name per direction: ``trials_dataframe`` then has
-        ``values_NAME`` columns (``value_NAME`` for one objective) and the report and
-        dashboard use the names."""
-        names = [str(n) for n in metric_names]
-        if len(names) != len(self._directions):
-            raise ValueError("The number of objectives must match the length of the metric names.")
-        self.storage.set_study_attr(self.id, "metric_names", names)
-        self.storage.set_study_attr(self.id, "metrics", names)
 
     # ask and tell ---------------------------------------------------------------------
     def enqueue_trial(self, params: Mapping[str, Any], user_attrs: Mapping[str, Any] | None = None,

@@ -1,0 +1,129 @@
+"""What a :class:`~nntune._study.Study` reads back from storage: its objectives' directions,
+its trials, the best of them (the Pareto front for several objectives), the study's
+attributes and its metric names, and the two a user sets beside their reading (a user
+attribute, the metric names). Every one is read from storage on each call: the study holds
+no state of its own.
+
+:class:`StudyReads` is the part of ``Study`` that does this; ``Study`` (in
+:mod:`nntune._study`) adds asking, telling, running and changing trials.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from nntune._frame import DATAFRAME_ATTRS, trials_frame
+from nntune._studies import StudyDirection
+from nntune.samplers import is_feasible
+from nntune.storage import Storage
+from nntune.trial import Direction, FrozenTrial, TrialState, best_trial, counts_by_state, pareto_front
+
+
+class StudyReads:
+    """A study's trials, best trials, attributes and metric names, read from its storage."""
+
+    # Set by Study.__init__.
+    study_name: str
+    storage: Storage
+    id: int
+    direction: Direction
+    _directions: list[StudyDirection]
+
+    @property
+    def directions(self) -> list[StudyDirection]:
+        """Each objective's direction (one for a single-objective study)."""
+        return list(self._directions)
+
+    @property
+    def is_multi_objective(self) -> bool:
+        return len(self._directions) > 1
+
+    def _history(self) -> list[FrozenTrial]:
+        return self.storage.get_trials(self.id)
+
+    def _feasible(self) -> list[FrozenTrial]:
+        """Trials that meet their constraints (all, without constraints): best ones come from these."""
+        return [t for t in self._history() if is_feasible(t)]
+
+    @property
+    def trials(self) -> list[FrozenTrial]:
+        """All trials, in number order, with their per-step metric records."""
+        return self.storage.get_trials(self.id, with_metrics=True)
+
+    def get_trials(self, deepcopy: bool = True, states: Iterable[TrialState] | None = None,
+                   with_metrics: bool = False) -> list[FrozenTrial]:
+        """Trials in number order. With ``deepcopy=False`` they may be shared with the
+        storage's other readers (cheaper; do not change them), as in Optuna."""
+        trials = self.storage.get_trials(self.id, states, with_metrics=with_metrics)
+        return [copy.deepcopy(t) for t in trials] if deepcopy and not with_metrics else trials
+
+    @property
+    def best_trial(self) -> FrozenTrial:
+        if self.is_multi_objective:
+            raise RuntimeError("a study of several objectives has no single best trial; read best_trials "
+                               "(the Pareto front)")
+        best = best_trial(self._feasible(), self.direction)
+        if best is None:
+            raise ValueError(f"study {self.study_name!r} has no complete trial yet")
+        return self.storage.get_trial(self.id, best.number)
+
+    @property
+    def best_value(self) -> float:
+        value = self.best_trial.value
+        assert value is not None
+        return value
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        return self.best_trial.params
+
+    @property
+    def best_trials(self) -> list[FrozenTrial]:
+        """The Pareto front: complete trials no other complete trial beats on every objective
+        (the best trial, alone, for one objective)."""
+        if not self.is_multi_objective:
+            best = best_trial(self._feasible(), self.direction)
+            return [] if best is None else [self.storage.get_trial(self.id, best.number)]
+        return pareto_front(self._feasible(), [str(d) for d in self._directions])
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        rec = self.storage.load_study(self.study_name)
+        return {k: v for k, v in rec.attrs.items() if k != "user_attrs"} if rec else {}
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        rec = self.storage.load_study(self.study_name)
+        return dict(rec.attrs.get("user_attrs", {})) if rec else {}
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        self.storage.set_study_attr(self.id, "user_attrs", {**self.user_attrs, key: value})
+
+    def counts(self) -> dict[str, int]:
+        return counts_by_state(self._history())
+
+    def trials_dataframe(self, attrs: Sequence[str] = DATAFRAME_ATTRS, multi_index: bool = False) -> Any:
+        """One row per trial with Optuna's columns (``number``, ``value`` or ``values_0``...,
+        ``datetime_start``, ``datetime_complete``, ``duration``, ``params_*``,
+        ``user_attrs_*``, ``system_attrs_*``, ``state``), as pandas."""
+        return trials_frame(self._history(), attrs, multi_index=multi_index,
+                            n_objectives=len(self._directions), metric_names=self.metric_names)
+
+    @property
+    def metric_names(self) -> list[str] | None:
+        """The objectives' names given by :meth:`set_metric_names`, else None."""
+        rec = self.storage.load_study(self.study_name)
+        names = rec.attrs.get("metric_names") if rec else None
+        return [str(n) for n in names] if isinstance(names, list) else None
+
+    def set_metric_names(self, metric_names: list[str]) -> None:
+        """Name the objectives, one name per direction: ``trials_dataframe`` then has
+        ``values_NAME`` columns (``value_NAME`` for one objective) and the report and
+        dashboard use the names."""
+        names = [str(n) for n in metric_names]
+        if len(names) != len(self._directions):
+            raise ValueError("The number of objectives must match the length of the metric names.")
+        self.storage.set_study_attr(self.id, "metric_names", names)
+        self.storage.set_study_attr(self.id, "metrics", names)
