@@ -1,10 +1,12 @@
-"""In-process storage: fast, thread-safe, gone when the process ends. For tests and notebooks."""
+"""In-process storage: fast, thread-safe, gone when the process ends. For tests and notebooks.
+
+What it takes in and hands out are copies (:mod:`nntune.storage._memory_copies`).
+"""
 
 from __future__ import annotations
 
 import copy
 import heapq
-import json
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -25,34 +27,8 @@ from nntune.storage._base import (
     summarize_study,
     utcnow,
 )
+from nntune.storage._memory_copies import _copy_trial, _json
 from nntune.trial import FrozenTrial, TrialState
-
-
-def _json(value: Any) -> Any:
-    """A copy through JSON, so this storage accepts and returns exactly what SQL storage does."""
-    if type(value) is dict and not value:
-        return {}
-    return json.loads(json.dumps(value, default=_plain))
-
-
-def _clone(value: Any) -> Any:
-    """A deep copy of JSON data (dicts, lists, scalars): what ``copy.deepcopy`` does, faster."""
-    if type(value) is dict:
-        return {k: _clone(v) if type(v) in _NESTED else v for k, v in value.items()}
-    if type(value) is list:
-        return [_clone(v) if type(v) in _NESTED else v for v in value]
-    return value
-
-
-_NESTED = (dict, list)
-
-
-def _plain(obj: Any) -> Any:
-    if hasattr(obj, "item"):  # numpy scalars
-        return obj.item()
-    if isinstance(obj, (set, tuple)):
-        return list(obj)
-    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
 
 
 class InMemoryStorage:
@@ -349,17 +325,7 @@ class InMemoryStorage:
         views.extend(self._copy(t, False) for t in trials[len(views):])
         return views
 
-    @staticmethod
-    def _copy(t: FrozenTrial, with_metrics: bool) -> FrozenTrial:
-        out = object.__new__(FrozenTrial)  # a shallow copy without copy.copy's generic path
-        out.__dict__.update(t.__dict__)
-        out.params = _clone(t.params)
-        out.distributions = dict(t.distributions)
-        out.intermediate_values = dict(t.intermediate_values)
-        out.metrics = _clone(t.metrics) if with_metrics else []
-        out.user_attrs = _clone(t.user_attrs)
-        out.system_attrs = _clone(t.system_attrs)
-        return out
+    _copy = staticmethod(_copy_trial)
 
     # changes while training ---------------------------------------------------------
     def add_param_changes(self, study_id: int, number: int, changes: Mapping[str, Any], *,
