@@ -361,7 +361,9 @@ def parse_config(data: Any, source: str = "config") -> Config:
                     _check_trainer_value(f"space.{name}.{field}", name, value)
     _check_execution(cfg)
     check_objectives_config(cfg)
-    check_terminator(cfg.search.terminator, cfg.task.trained_metric, len(cfg.task.objectives))
+    epochs = cfg.space["epochs"].high if "epochs" in cfg.space else cfg.fixed.get("epochs", 10)  # the trainer's default
+    check_terminator(cfg.search.terminator, cfg.task.trained_metric, len(cfg.task.objectives),
+                     int(epochs) if isinstance(epochs, (int, float)) else 10)
     _check_enqueue(cfg)
     _check_priors(cfg)
     return cfg

@@ -20,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from nntune.exceptions import ConfigError
 from nntune.noise import PROPORTION_METRICS
 
+MIN_CURVE_EPOCHS = 3  # a second difference needs three consecutive epochs
+
 
 class TerminatorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -37,8 +39,9 @@ def terminator_settings(value: Union[bool, TerminatorConfig]) -> TerminatorConfi
     return TerminatorConfig() if value else None
 
 
-def check_terminator(value: Union[bool, TerminatorConfig], metric: str, n_objectives: int) -> None:
-    """Refuse a terminator a study cannot use, before anything is written."""
+def check_terminator(value: Union[bool, TerminatorConfig], metric: str, n_objectives: int, max_epochs: int) -> None:
+    """Refuse a terminator a study cannot use, before anything is written (``max_epochs``:
+    the most epochs a trial trains, so the most steps a curve has)."""
     settings = terminator_settings(value)
     if settings is None:
         return
@@ -50,3 +53,8 @@ def check_terminator(value: Union[bool, TerminatorConfig], metric: str, n_object
                                                      f"is {metric}: use auto, curve or a number")
     if not isinstance(settings.error, str) and settings.error < 0:
         raise ConfigError("search.terminator.error", f"must be a number >= 0, got {settings.error:g}")
+    by_curve = settings.error == "curve" or (settings.error == "auto" and settings.improvement == "regret_bound"
+                                             and metric not in PROPORTION_METRICS)
+    if by_curve and max_epochs < MIN_CURVE_EPOCHS:
+        raise ConfigError("search.terminator.error", f"the curves' noise needs trials of at least {MIN_CURVE_EPOCHS} "
+                                                     f"epochs, and these train at most {max_epochs}: give a number")

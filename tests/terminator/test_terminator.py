@@ -114,6 +114,7 @@ def test_nntune_tune_reads_the_split_error_by_default(tmp_path):
     ({"min_trials": 1}, "search.terminator.min_trials", "greater than or equal to 2"),
     ("maybe", "search.terminator", "true or false or a mapping"),
     ({"minimum": 3}, "search.terminator.minimum", "unknown key"),
+    ({"error": "curve"}, "search.terminator.error", "needs trials of at least 3 epochs, and these train at most 2"),
 ])
 def test_bad_settings_name_the_field_and_write_nothing(tmp_path, value, field, problem):
     with pytest.raises(ConfigError) as err:

@@ -18,7 +18,7 @@ from nntune.terminator._improvement import (DEFAULT_MIN_N_TRIALS, BaseImprovemen
 from nntune.trial import FrozenTrial
 
 log = logging.getLogger("nntune.terminator")
-STUDY_ATTR = "terminator"  # the last reading, for show, the report and the dashboard
+STUDY_ATTR = "terminator"  # the last reading, for nntune show and the report
 # What each evaluator reads, in words (a user's own evaluator goes by its class name).
 WORDS = {
     "RegretBoundEvaluator": "a Gaussian process's bound on the regret",
