@@ -39,7 +39,13 @@ visualization.matplotlib.plot_optimization_history visualization.matplotlib.plot
 visualization.matplotlib.plot_parallel_coordinate visualization.matplotlib.plot_contour
 visualization.matplotlib.plot_slice visualization.matplotlib.plot_param_importances visualization.matplotlib.plot_edf
 visualization.matplotlib.plot_timeline visualization.matplotlib.plot_pareto_front visualization.matplotlib.plot_rank
-visualization.matplotlib.plot_hypervolume_history visualization.matplotlib.is_available""".split()
+visualization.matplotlib.plot_hypervolume_history visualization.matplotlib.is_available
+visualization.plot_terminator_improvement visualization.matplotlib.plot_terminator_improvement
+terminator.Terminator terminator.TerminatorCallback terminator.BaseTerminator.should_terminate
+terminator.RegretBoundEvaluator terminator.EMMREvaluator terminator.BestValueStagnationEvaluator
+terminator.BaseImprovementEvaluator.evaluate terminator.BaseErrorEvaluator.evaluate
+terminator.CrossValidationErrorEvaluator terminator.StaticErrorEvaluator terminator.MedianErrorEvaluator
+terminator.report_cross_validation_scores""".split()
 
 # Optuna arguments nntune does not take, and why (a script passing one stops with a TypeError).
 NOT_TAKEN = {
@@ -49,7 +55,7 @@ NOT_TAKEN = {
     "samplers.TPESampler": {"consider_prior", "consider_magic_clip", "consider_endpoints", "weights"},
     # Parameters outside the joint space get the sampler's own one-dimensional draw.
     "samplers.QMCSampler": {"independent_sampler", "warn_asynchronous_seeding", "warn_independent_sampling"},
-    "samplers.GPSampler": {"independent_sampler", "deterministic_objective", "warn_independent_sampling"},
+    "samplers.GPSampler": {"independent_sampler", "warn_independent_sampling"},
     # One crossover (uniform in the unit cube) and one mutation (a fresh uniform draw).
     "samplers.NSGAIISampler": {"mutation", "crossover", "elite_population_selection_strategy",
                                "child_generation_strategy", "after_trial_strategy"},

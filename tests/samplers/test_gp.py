@@ -120,3 +120,16 @@ def test_integers_and_choices_are_rounded_and_direction_is_respected():
         assert space.contains(t.params)
     best = study.best_params
     assert best["c"] == "b" and abs(best["n"] - 7) <= 1 and abs(best["x"] - 0.3) < 0.15
+
+
+def test_a_deterministic_objective_is_interpolated_not_smoothed():
+    rng = np.random.default_rng(1)
+    x = rng.random((20, 2))
+    y = np.sin(6 * x[:, 0]) + 0.3 * rng.standard_normal(20)  # wiggles a noise fit would smooth away
+    y = (y - y.mean()) / y.std()
+    exact = fit_gp(x, y, np.random.default_rng(0), deterministic=True).predict(x)[0]
+    smooth = fit_gp(x, y, np.random.default_rng(0)).predict(x)[0]
+    assert np.max(np.abs(exact - y)) < 1e-2 < np.max(np.abs(smooth - y))
+    study = nntune.create_study(sampler=GPSampler(seed=0, n_startup_trials=4, deterministic_objective=True))
+    study.optimize(lambda t: (t.suggest_float("a", -2, 2) - 1) ** 2 + t.suggest_float("b", -2, 2) ** 2, n_trials=12)
+    assert study.best_value < 0.5

@@ -297,8 +297,12 @@ class GPSampler:
     outside the joint space (a conditional branch) is drawn at random on its own scale."""
 
     def __init__(self, seed: int | None = None, n_startup_trials: int = 10, n_candidates: int = 1024,
-                 n_starts: int = 5, n_restarts: int = 1, *, constraints_func: ConstraintsFunc | None = None) -> None:
+                 n_starts: int = 5, n_restarts: int = 1, *, constraints_func: ConstraintsFunc | None = None,
+                 deterministic_objective: bool = False) -> None:
         self.seed = resolve_seed(seed)
+        # An objective that gives the same value twice (no training noise): the model
+        # interpolates its trials instead of fitting their noise.
+        self.deterministic_objective = deterministic_objective
         self.constraints_func = constraints_func  # the study stores them and ranks infeasible trials last
         self.n_startup_trials = n_startup_trials
         self.n_candidates = n_candidates
@@ -321,7 +325,7 @@ class GPSampler:
         rng = trial_rng(self.seed, number, 3)
         enc = Encoding.of(space)
         y = warp(losses)
-        post = fit_gp(enc.features(units), y, rng, self.n_restarts)
+        post = fit_gp(enc.features(units), y, rng, self.n_restarts, deterministic=self.deterministic_objective)
         best = float(y.min())
         top = units[np.argsort(y)[:NEAR_TOP]]
         near = np.repeat(np.nan_to_num(top, nan=0.5), NEAR_EACH, axis=0)
