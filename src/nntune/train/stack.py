@@ -9,11 +9,15 @@ epochs (:meth:`Stack.add`, :meth:`Stack.remove`, :meth:`Stack.copy`,
 :meth:`Stack.set_params`, :meth:`Stack.compact`); a member whose loss turns NaN or
 infinite is marked diverged and removed while the others go on.
 
-:func:`fit_stack` trains a list of configurations this way and returns one
-:class:`StackResult` per configuration, in order. Member k follows exactly the rules of
-:func:`~nntune.train.loop.fit` (same initial weights, batch order, records, early
+:func:`~nntune.train.stack_run.fit_stack` trains a list of configurations this way and
+returns one :class:`StackResult` per configuration, in order. Member k follows exactly the
+rules of :func:`~nntune.train.loop.fit` (same initial weights, batch order, records, early
 stopping), so its curves match ``fit(params_k, seed=seeds[k])`` up to float rounding;
 only dropout masks are drawn differently.
+
+What a stack gives back of one member (a solo model, its result, a checkpoint) is
+:class:`~nntune.train.stack_results.MemberResults`, which :class:`Stack` extends; this
+module holds the members' comings and goings and the training.
 """
 
 from __future__ import annotations
@@ -22,21 +26,20 @@ import time
 from collections.abc import Callable, Hashable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from nntune.exceptions import ConfigError
-from nntune.train.epochs import EarlyStopping, divergence, epoch_record, epoch_scores, save_checkpoint
+from nntune.train.epochs import EarlyStopping, divergence, epoch_record, epoch_scores
 from nntune.train.heap import retained_heap
 from nntune.train.basics import (
     EVAL_BATCH, batch_starts, count_outputs, derive_seed, model_input_shape, pick_device, resolve_batch_size,
     resolve_params,
 )
 from nntune.train.metrics import best_possible, check_metric, metric_direction, metric_options, targets_numpy
-from nntune.train.models import build_model, dropout_rate, set_dropout, summarize
+from nntune.train.models import build_model, dropout_rate
 from nntune.train.optim import current_lr, number, restore_optimizer
 from nntune.train.splits import Splits
 from nntune.train.stack_models import (
@@ -45,9 +48,11 @@ from nntune.train.stack_models import (
 )
 from nntune.train.stack_member import Member, StackReport, StackResult, clock_for
 from nntune.train.stack_optim import StackedOptimizer, member_hyperparams
+from nntune.train.stack_results import MemberResults
 from nntune.train.threads import SizedThreads, step_flops
 
-class Stack:
+
+class Stack(MemberResults):
     """Members of one structure on one device. ``structure`` is any member's params.
 
     Two settings change how the convolutions run, never what they compute (beyond float
@@ -217,53 +222,6 @@ class Stack:
         l1[(idx < 0).to(self.device)] = 0
         self.l1 = l1
         self.members = {new: self.members[old] for new, old in enumerate(index) if old >= 0}
-
-    # ------------------------------------------------------------ results
-
-    def member_model(self, slot: int, *, best: bool = True) -> nn.Module:
-        """Member ``slot`` as a solo model of :mod:`nntune.train.models` (its best weights
-        when early stopping kept them), on the stack's device, in eval mode."""
-        m = self.members[slot]
-        model, m.spare = m.spare, None  # given away once: a later call must not overwrite it
-        if model is None or (dropout_rate(m.hp) > 0) != any(isinstance(x, nn.Dropout) for x in model.modules()):
-            with torch.random.fork_rng(devices=[]):
-                model = build_model({**m.hp, "init": "zeros"}, self.input_shape, self.n_outputs)
-        set_dropout(model, dropout_rate(m.hp))
-        state = m.best_state if best and m.best_state is not None else self.net.member_state(slot)
-        # Moved first, without waiting on the device: the member's weights are then copied on
-        # the device, not through the host.
-        model = model.to(self.device, non_blocking=True)
-        model.load_state_dict(state)
-        return model.eval()
-
-    def result(self, slot: int) -> StackResult:
-        m = self.members[slot]
-        model = self.member_model(slot)
-        return StackResult(
-            model=model, history=m.history, epochs=m.epoch, iterations=m.iterations,
-            best_epoch=m.stopping.best_epoch, best_value=m.stopping.best_value,
-            stopped_by_report=m.stopped_by_report,
-            stopped_early=m.stopped_early,
-            summary=self._summary(dropout_rate(m.hp) > 0, model), diverged=m.diverged, key=m.key,
-        )
-
-    def _summary(self, key: Hashable, model: nn.Module) -> list[dict[str, Any]]:
-        """The layer table of a member's model, made once per stack and ``key``: members
-        share the structure, and whether dropout is on is all that adds or drops a layer."""
-        if key not in self._summaries:
-            self._summaries[key] = summarize(model, self.input_shape)
-        return [dict(row) for row in self._summaries[key]]
-
-    def save_member(self, slot: int, path: str | Path) -> None:
-        """Member ``slot`` as a checkpoint that ``fit(resume_from=path)`` continues: weights,
-        batch-norm statistics, epoch, params and batch order. The fused optimizer state is not
-        in torch.optim's layout, so a resumed ``fit`` starts its optimizer and schedule afresh."""
-        m = self.members[slot]
-        save_checkpoint(path, {
-            "model": {n: t.cpu() for n, t in self.net.member_state(slot).items()}, "optimizer": None,
-            "scheduler": None, "epoch": m.epoch, "iterations": m.iterations, "params": dict(m.hp),
-            "rng": {"torch": torch.get_rng_state(), "batches": m.batch_gen.get_state()},
-        })
 
     # ------------------------------------------------------------ training
 
