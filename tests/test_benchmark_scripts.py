@@ -364,3 +364,12 @@ def test_overhead_smallest_run_sums_up_every_storage_and_sampler(capsys) -> None
     assert all(rows), summary
     assert [row[1] for row in rows] == ["memory/random", "memory/tpe", "sqlite/random", "sqlite/tpe", "2 workers"]
     assert all(sane(float(row[2])) and sane(float(row[3])) and sane(float(row[4])) for row in rows)
+
+
+def test_terminator_replays_every_rule_on_a_short_search(capsys) -> None:
+    summary = load_benchmark("terminator.py", "terminator_bench").main(
+        ["--trials", "6", "--seeds", "1", "--samplers", "random", "--epochs", "3", "--min-trials", "3"])
+    assert set(summary) == {"regret+split", "regret+curve", "emmr+median", "stagnation"}
+    assert all(s["runs"] == 1 and 0 <= s["saved"] < 1 and s["loss_points"] >= 0 for s in summary.values())
+    out = capsys.readouterr().out
+    assert "stops after" in out and json.loads(out.strip().splitlines()[-1]) == summary
