@@ -67,6 +67,7 @@ def tune(
 ) -> None:
     """Search hyperparameters, then evaluate the best configuration once on the sealed test split."""
     from nntune.config import parse_config, read_raw
+    from nntune.config_terminator import random_terminator
     from nntune.runner import prepare, run_tune
     from nntune.storage import redact_url
 
@@ -92,6 +93,10 @@ def tune(
     if not len(prepared.space) and cfg.search.trials != 1:
         out.print("warning: the config has no space, so every trial trains the same configuration (only "
                   "their seeds differ); a space: section says what to search (see the README)", markup=False)
+    if random_terminator(cfg):
+        out.print("warning: search.terminator's regret bound stays wide under random search (measured: it never "
+                  "stopped a 100-trial search of the default task); use sampler tpe or gp, or "
+                  "{improvement: stagnation}", markup=False)
     if dry_run:
         _print_dry_run(out, prepared)
         return

@@ -13,7 +13,7 @@ noise of the best value (:mod:`nntune.terminator`). ``true`` takes the defaults:
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -58,3 +58,11 @@ def check_terminator(value: Union[bool, TerminatorConfig], metric: str, n_object
     if by_curve and max_epochs < MIN_CURVE_EPOCHS:
         raise ConfigError("search.terminator.error", f"the curves' noise needs trials of at least {MIN_CURVE_EPOCHS} "
                                                      f"epochs, and these train at most {max_epochs}: give a number")
+
+
+def random_terminator(cfg: Any) -> bool:
+    """Whether a config asks for the regret bound over random draws, where the model stays
+    unsure of the space's best corner and the bound does not fall (benchmarks/terminator.py)."""
+    settings = terminator_settings(cfg.search.terminator)
+    return (settings is not None and settings.improvement != "stagnation"
+            and cfg.search.sampler in ("random", "qmc", "grid"))

@@ -130,3 +130,17 @@ def test_split_needs_an_accuracy_and_one_objective(tmp_path):
     with pytest.raises(ConfigError, match="needs one best value, undefined for 2 objectives"):
         nntune.tune({**DIGITS, "storage": f"sqlite:///{tmp_path / 't.db'}"},
                     set={"search.terminator": True, "task.metric": ["accuracy", "params"]})
+
+
+def test_the_command_warns_that_random_search_keeps_the_bound_wide(tmp_path):
+    from typer.testing import CliRunner
+
+    from nntune.cli import app
+
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    warned = CliRunner().invoke(app, ["tune", "--set", f"storage={url}", "--set", "search.terminator=true", "--dry-run"])
+    assert warned.exit_code == 0 and "regret bound stays wide under random search" in warned.output
+    for fine in (["--set", "search.sampler=tpe"], ["--set", "search.terminator={improvement: stagnation}"]):
+        quiet = CliRunner().invoke(app, ["tune", "--set", f"storage={url}", "--set", "search.terminator=true", *fine,
+                                         "--dry-run"])
+        assert quiet.exit_code == 0 and "stays wide" not in quiet.output
