@@ -139,7 +139,7 @@ def test_the_command_warns_that_random_search_keeps_the_bound_wide(tmp_path):
 
     url = f"sqlite:///{tmp_path / 't.db'}"
     warned = CliRunner().invoke(app, ["tune", "--set", f"storage={url}", "--set", "search.terminator=true", "--dry-run"])
-    assert warned.exit_code == 0 and "regret bound stays wide under random search" in warned.output
+    assert warned.exit_code == 0 and "regret bound stays wide under random draws" in warned.output
     for fine in (["--set", "search.sampler=tpe"], ["--set", "search.terminator={improvement: stagnation}"]):
         quiet = CliRunner().invoke(app, ["tune", "--set", f"storage={url}", "--set", "search.terminator=true", *fine,
                                          "--dry-run"])
