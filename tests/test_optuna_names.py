@@ -116,3 +116,52 @@ def test_metric_names_name_the_tables_value_columns(tmp_path):
     columns = [c for c in eleven.trials_dataframe().columns if c.startswith("values_")]
     assert columns == [f"values_{i}" for i in range(11)]
     assert eleven.trials_dataframe()["values_10"][0] == 10
+
+
+def test_distributions_serialise_as_optunas_and_read_optunas():
+    optuna = pytest.importorskip("optuna")
+    for dist in (D.FloatDistribution(0, 1), D.FloatDistribution(1e-4, 1, log=True), D.FloatDistribution(0, 1, step=0.1),
+                 D.IntDistribution(1, 9, step=2), D.IntDistribution(1, 64, log=True),
+                 D.CategoricalDistribution(["a", 1, None])):
+        ours = D.distribution_to_json(dist)
+        assert ours == optuna.distributions.distribution_to_json(optuna.distributions.json_to_distribution(ours))
+        assert D.json_to_distribution(ours) == dist
+    old = '{"name": "LogUniformDistribution", "attributes": {"low": 0.001, "high": 1.0}}'
+    assert D.json_to_distribution(old) == D.FloatDistribution(0.001, 1.0, log=True)
+    assert D.json_to_distribution({"type": "int", "low": 1, "high": 4}) == D.IntDistribution(1, 4)  # nntune's shape
+    with pytest.raises(ValueError, match="distribution.name: unknown distribution 'Foo'"):
+        D.json_to_distribution('{"name": "Foo", "attributes": {}}')
+
+
+def test_a_handler_on_optunas_logger_hears_the_study(capsys):
+    import logging
+    import sys
+
+    nntune.logging.set_verbosity(nntune.logging.INFO)
+    nntune.logging.disable_default_handler()
+    handler = logging.StreamHandler(sys.stdout)
+    nntune.logging.get_logger("optuna").addHandler(handler)
+    try:
+        nntune.create_study(study_name="heard").optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    finally:
+        nntune.logging.get_logger("optuna").removeHandler(handler)
+        nntune.logging.enable_default_handler()
+        nntune.logging.set_verbosity(nntune.logging.WARNING)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "A new study created in memory with name: heard."
+    assert [line.split(" finished")[0] for line in lines[1:]] == ["Trial 0", "Trial 1"]
+    assert nntune.logging.get_logger("optuna.study").name == "nntune.study"
+
+
+@pytest.mark.parametrize("storage", [None, "sqlite"])
+def test_telling_a_finished_trial_is_a_value_error_and_changes_nothing(tmp_path, storage):
+    url = None if storage is None else f"sqlite:///{tmp_path / 't.db'}"
+    study = nntune.create_study(directions=["minimize", "minimize"], storage=url)
+    trial = study.ask()
+    study.tell(trial, [1.0, 2.0])
+    with pytest.raises(ValueError, match="cannot tell trial 0: trial 0 is complete"):
+        study.tell(trial.number, [5.0, 6.0])
+    with pytest.raises(exceptions.UpdateFinishedTrialError):
+        study.tell(trial, [5.0, 6.0])
+    assert study.trials[0].values == [1.0, 2.0]
+    assert study.tell(trial, [7.0, 8.0], skip_if_finished=True).values == [1.0, 2.0]

@@ -10,12 +10,13 @@ its attributes and metric names) is :class:`~nntune._study_reads.StudyReads`, wh
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from nntune import logging as _logging
@@ -24,7 +25,7 @@ from nntune._studies import StudyDirection, add_frozen_trials
 from nntune._study_reads import StudyReads
 from nntune._trial import Trial
 from nntune._values import as_values, log_told, show_returned, show_values
-from nntune.exceptions import TrialDiverged, TrialPruned
+from nntune.exceptions import FinishedTrialTellError, TrialDiverged, TrialPruned, TrialStateError
 from nntune.samplers import ConstrainedView, ParetoView, RandomSampler, Sampler, resolve_seed
 from nntune.schedulers import Scheduler
 from nntune.search_space import InferredSpace
@@ -37,6 +38,16 @@ from nntune.trial import Direction, FrozenTrial, TrialState
 Objective = Callable[[Trial], "float | Sequence[float]"]
 Callback = Callable[["Study", FrozenTrial], None]
 _log = _logging.get_logger("nntune.study")  # the public module's name, which users configure
+
+
+@contextlib.contextmanager
+def _told_once(number: int) -> Iterator[None]:
+    """A write of ``tell`` to a trial that has already finished: Optuna's tell raises
+    ``ValueError`` there, nntune's storages ``TrialStateError``; the error is both."""
+    try:
+        yield
+    except TrialStateError as err:
+        raise FinishedTrialTellError(f"cannot tell trial {number}: {err}") from None
 
 
 class Study(StudyReads):
@@ -174,7 +185,8 @@ class Study(StudyReads):
             if current.state.is_finished():
                 return current
         if live is not None:
-            live._flush()
+            with _told_once(number):
+                live._flush()
         state = TrialState.COMPLETE if state is None else TrialState(state)
         returned = value if values is None else values
         try:
@@ -200,11 +212,17 @@ class Study(StudyReads):
             current = self.storage.get_trial(self.id, number, with_metrics=False)
             if current.intermediate_values:
                 first = current.intermediate_values[max(current.intermediate_values)]
-        if state == TrialState.COMPLETE and vector is not None and len(vector) > 1:
-            self.storage.set_trial_system_attr(self.id, number, "values", vector)
-        constraints = getattr(self.sampler, "constraints_func", None)
         stored = None if first is None or not math.isfinite(float(first)) else float(first)
-        frozen = self.storage.finish_trial(self.id, number, state, stored, error)
+        with _told_once(number):
+            if state == TrialState.COMPLETE and vector is not None and len(vector) > 1:
+                # The values are written before the trial finishes, so a finished trial must
+                # be refused here, before its stored values are overwritten.
+                now = self.storage.get_trial(self.id, number, with_metrics=False).state
+                if now.is_finished():
+                    raise TrialStateError(f"trial {number} is {now.value}, not running")
+                self.storage.set_trial_system_attr(self.id, number, "values", vector)
+            frozen = self.storage.finish_trial(self.id, number, state, stored, error)
+        constraints = getattr(self.sampler, "constraints_func", None)
         if constraints is not None and state in (TrialState.COMPLETE, TrialState.PRUNED):
             values = [float(c) for c in constraints(frozen)]
             self.storage.set_trial_system_attr(self.id, number, "constraints", values)

@@ -24,6 +24,11 @@ class TrialStateError(OptunaError, RuntimeError):
 UpdateFinishedTrialError = TrialStateError  # Optuna's name for it
 
 
+class FinishedTrialTellError(TrialStateError, ValueError):
+    """``study.tell`` of a trial that has already finished. Optuna raises ``ValueError``
+    there, so scripts catch that; it is also nntune's ``TrialStateError``."""
+
+
 class StorageInternalError(OptunaError):
     """Optuna's name for a storage's own failure. nntune's storages let the database
     driver's error through instead (SQLAlchemy's, with its cause); the name is here so that
