@@ -8,6 +8,7 @@ They are nntune's own :class:`~nntune.space.Float`, :class:`~nntune.space.Int` a
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -79,12 +80,36 @@ class IntLogUniformDistribution(metaclass=_OldName):
     kind = staticmethod(lambda d: isinstance(d, Int) and d.log)
 
 
-def distribution_to_json(dist: Distribution) -> dict[str, Any]:
-    return dist.to_json()
+def distribution_to_json(dist: Distribution) -> str:
+    """Optuna's serialisation: ``'{"name": "FloatDistribution", "attributes": {...}}'``, so a
+    distribution written here is read by Optuna and the reverse. A :class:`~nntune.space.Beta`
+    (nntune's own (1 - beta) scale, which Optuna has not) keeps nntune's shape."""
+    if isinstance(dist, Float):
+        body: dict[str, Any] = {"name": "FloatDistribution",
+                                "attributes": {"step": None if dist.step is None else float(dist.step),
+                                               "low": float(dist.low), "high": float(dist.high), "log": dist.log}}
+    elif isinstance(dist, Int):
+        body = {"name": "IntDistribution",
+                "attributes": {"log": dist.log, "step": int(dist.step), "low": int(dist.low), "high": int(dist.high)}}
+    elif isinstance(dist, Choice):
+        body = {"name": "CategoricalDistribution", "attributes": {"choices": list(dist.values)}}
+    else:
+        body = dist.to_json()
+    return json.dumps(body)
 
 
-def json_to_distribution(data: dict[str, Any]) -> Distribution:
-    return dist_from_json(data)
+def json_to_distribution(json_str: str | dict[str, Any]) -> Distribution:
+    """The distribution :func:`distribution_to_json` wrote (Optuna's shape, its Optuna 2
+    names included), or one in nntune's config shape (``{"type": "float", ...}``), as a JSON
+    string or a mapping. A malformed one raises ``ValueError`` naming the key."""
+    from nntune.cli_ask_inputs import _optuna_distribution  # the one reader of Optuna's shape
+
+    data = json.loads(json_str) if isinstance(json_str, str) else dict(json_str)
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a JSON object for a distribution, got {type(data).__name__}")
+    if "type" in data:
+        return dist_from_json(data)
+    return _optuna_distribution("distribution", data)
 
 
 __all__ = ["BaseDistribution", "CategoricalDistribution", "DiscreteUniformDistribution", "FloatDistribution",

@@ -23,9 +23,14 @@ _handler: _std.Handler | None = None
 
 
 def get_logger(name: str) -> _std.Logger:
-    """The logger of an nntune module (under the ``nntune`` logger, whose level this sets)."""
+    """The logger of an nntune module (under the ``nntune`` logger, whose level this sets).
+    ``"optuna"`` is the library's own logger, as it is in an Optuna script
+    (``get_logger("optuna").addHandler(...)`` receives every trial's line), and
+    ``"optuna.x"`` is ``"nntune.x"``."""
     _configure()
-    return _std.getLogger(name if name.startswith(_ROOT) else f"{_ROOT}.{name}")
+    if name == "optuna" or name.startswith("optuna."):
+        name = _ROOT + name[len("optuna"):]
+    return _std.getLogger(name if name == _ROOT or name.startswith(_ROOT + ".") else f"{_ROOT}.{name}")
 
 
 def _configure() -> None:

@@ -24,12 +24,17 @@ from nntune._studies import (
 )
 from nntune._study import Callback, Objective, Study  # noqa: F401  Callback and Objective: imported from here too
 from nntune.exceptions import ConfigError
+from nntune.logging import get_logger
 from nntune.samplers import Sampler, resolve_seed
 from nntune.schedulers import NoScheduler, Scheduler
 from nntune.search_space import infer_space
 from nntune.space import Space
 from nntune.storage import DuplicatedStudyError, Storage, StudyNotFoundError, get_storage, redact_url
 from nntune.trial import Direction
+
+_log = get_logger("nntune.study")
+# How Optuna's "A new study created in ..." line names each kind of storage.
+STORAGE_KINDS = {"InMemoryStorage": "memory", "JournalStorage": "Journal", "SQLStorage": "RDB"}
 
 
 def _check_direction(direction: str) -> Direction:
@@ -76,9 +81,11 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
         attrs["space"] = space.to_json()
     try:
         sid = store.create_study(name, direction_, attrs)
+        _log.info("A new study created in %s with name: %s.", STORAGE_KINDS.get(type(store).__name__, "RDB"), name)
     except DuplicatedStudyError:
         if not load_if_exists:
             raise
+        _log.info("Using an existing study with name '%s' instead of creating a new one.", name)
         rec = store.load_study(name)
         assert rec is not None
         stored = rec.attrs.get("directions", [rec.direction])
