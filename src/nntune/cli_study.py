@@ -19,15 +19,12 @@ from nntune.cli_ask_inputs import storage_url
 from nntune.exceptions import ConfigError
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from nntune.storage._recognize import Schema
 
 study_app = typer.Typer(add_completion=False, no_args_is_help=True,
                         help="Change a stored study (Optuna's study subcommands).")
 storage_app = typer.Typer(add_completion=False, no_args_is_help=True,
                           help="Maintain a storage (Optuna's storage subcommands).")
-
-# A table name to its column names and its index names.
-Schema = dict[str, tuple[set[str], set[str]]]
 
 
 def study_names(
@@ -104,21 +101,24 @@ def _journal_upgrade(url: str) -> str:
 
 
 def _sql_upgrade(url: str) -> str:
-    """Look at the tables first (a database that is not nntune's is refused untouched), open
-    the storage (which creates missing tables and migrates older ones) and say what changed."""
+    """Look at the tables first (a database that is not nntune's is refused untouched, by the
+    rule every opening of a storage follows), open the storage (which creates missing tables
+    and migrates older ones) and say what changed."""
     from nntune.storage import get_storage, redact_url
+    from nntune.storage._recognize import foreign_problem, read_schema, what_it_is
     from nntune.storage._schema import meta
 
     shown = redact_url(url)
     before = _schema_of(url)
-    if "studies" not in before:
-        raise ConfigError("storage", f"{shown} {_what_it_is(before)}, not an nntune storage; "
+    if not before:  # opening would make it a new storage: nothing to upgrade
+        raise ConfigError("storage", f"{shown} {what_it_is(before)}, not an nntune storage; "
                                      f"nntune create-study makes one")
-    if not {"id", "name", "direction", "attrs"} <= before["studies"][0]:
-        raise ConfigError("storage", f"{shown} {_what_it_is(before)}: its studies table is not nntune's")
+    problem = foreign_problem(before, before.get("studies", (set(), set()))[0])
+    if problem is not None:
+        raise ConfigError("storage", f"{shown} {problem}")
     store = get_storage(url)
     try:
-        after = _inspect(store.engine)  # type: ignore[attr-defined]
+        after = read_schema(store.engine)  # type: ignore[attr-defined]
     finally:
         store.engine.dispose()  # type: ignore[attr-defined]
     changes = [f"table {t}" for t in meta.tables if t in after and t not in before]
@@ -138,6 +138,7 @@ def _schema_of(url: str) -> Schema:
 
     from nntune.storage import redact_url
     from nntune.storage._engines import driver_url
+    from nntune.storage._recognize import read_schema
 
     if url.startswith("sqlite"):
         from pathlib import Path
@@ -154,30 +155,12 @@ def _schema_of(url: str) -> Schema:
     try:
         engine = sa.create_engine(driver_url(url))
         try:
-            return _inspect(engine)
+            return read_schema(engine)
         finally:
             engine.dispose()
     except Exception as err:  # a bad driver name, an unreachable server, a file that is no database
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConfigError("storage", f"cannot open {redact_url(url)}: {first}") from None
-
-
-def _inspect(engine: Engine) -> Schema:
-    import sqlalchemy as sa
-
-    inspector = sa.inspect(engine)
-    return {table: ({c["name"] for c in inspector.get_columns(table)},
-                    {str(ix["name"]) for ix in inspector.get_indexes(table) if ix.get("name")})
-            for table in inspector.get_table_names()}
-
-
-def _what_it_is(tables: Schema) -> str:
-    """What a database that is not nntune's holds, in a few words."""
-    if not tables:
-        return "is an empty database"
-    if "alembic_version" in tables or "version_info" in tables:  # the tables Optuna's RDBStorage versions by
-        return "is Optuna's storage (optuna storage upgrade upgrades it)"
-    return f"holds other tables ({', '.join(sorted(tables)[:5])})"
 
 
 def register(app: typer.Typer) -> None:

@@ -15,6 +15,7 @@ from nntune.storage._base import (
     TrialChanges,
     TrialStateError,
 )
+from nntune.storage._engines import redact_url
 from nntune.storage.memory import InMemoryStorage
 from nntune.storage.sql import SQLStorage
 
@@ -75,14 +76,3 @@ def existing_storage(url: str | Storage) -> Storage:
         if database and database != ":memory:" and not Path(database).expanduser().is_file():
             raise ConfigError("storage", f"no such SQLite file: {database}")
     return get_storage(url)
-
-
-def redact_url(url: str) -> str:
-    """The URL with any password replaced by ***, safe to print."""
-    try:
-        from sqlalchemy.engine import make_url
-
-        parsed = make_url(url)
-        return parsed.render_as_string(hide_password=True) if parsed.password else url
-    except Exception:
-        return url

@@ -2,7 +2,9 @@
 
 SQLite: WAL mode, a busy timeout, and BEGIN IMMEDIATE for every transaction that may write
 (two writers never deadlock on a lock upgrade); read-only transactions take a plain
-deferred BEGIN so that readers never wait on writers. PostgreSQL: ``postgresql://`` goes
+deferred BEGIN so that readers never wait on writers. WAL mode is written into the file, so an
+engine sets it only once :func:`create_schema` has seen that the database is nntune's (or
+new): another program's file is left as it was found. PostgreSQL: ``postgresql://`` goes
 through whichever driver is installed (psycopg 3 or psycopg2), connections are checked
 before use, and schema creation is serialized with an advisory lock so that many workers
 may open a fresh database at once.
@@ -19,6 +21,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 READ_ONLY = "nntune_read_only"  # execution option: this transaction only reads
+# Engine execution option: create_schema found nntune's database (or a new one) behind this
+# engine, so its SQLite connections may switch the file to WAL mode.
+CHECKED = "nntune_checked"
 _SCHEMA_LOCK = 7_352_901  # pg_advisory_xact_lock key while creating tables
 
 TRANSIENT = ("locked", "busy", "deadlock", "could not serialize", "connection", "server closed",
@@ -41,6 +46,15 @@ def driver_url(url: str, *, has_module: Callable[[str], bool] | None = None) -> 
             driver = "psycopg" if has("psycopg") or not has("psycopg2") else "psycopg2"
             return f"postgresql+{driver}://" + url[len(prefix):]
     return url
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ***, safe to print."""
+    try:
+        parsed = sa.engine.make_url(url)
+        return parsed.render_as_string(hide_password=True) if parsed.password else url
+    except Exception:
+        return url
 
 
 def is_transient(err: DBAPIError) -> bool:
@@ -71,7 +85,8 @@ def _sqlite_engine(url: str, kwargs: dict[str, Any]) -> Engine:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA busy_timeout=30000")
         if not in_memory:
-            cur.execute("PRAGMA journal_mode=WAL")
+            if engine.get_execution_options().get(CHECKED, False):
+                cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode up to the last checkpoint
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
@@ -85,12 +100,31 @@ def _sqlite_engine(url: str, kwargs: dict[str, Any]) -> Engine:
 
 
 def create_schema(engine: Engine, meta: sa.MetaData,
-                  migrate: Callable[[Connection], None] | None = None) -> None:
+                  migrate: Callable[[Connection], None] | None = None,
+                  check: Callable[[Connection], None] | None = None) -> None:
     """Create missing tables and bring older ones up to date with ``migrate``; on PostgreSQL
-    one process at a time (creation is not atomic)."""
+    one process at a time (creation is not atomic).
+
+    ``check`` looks at the tables first and raises for a database that is not nntune's. On an
+    SQLite file it runs in a read-only transaction before WAL mode is written into the file
+    (the first change a foreign file would see), and again, as on PostgreSQL, inside the
+    transaction that creates tables, so that nothing is created in a database that another
+    program filled in the meantime."""
+    if (engine.dialect.name == "sqlite" and not is_in_memory_sqlite(str(engine.url))
+            and not engine.get_execution_options().get(CHECKED, False)):
+        with engine.connect() as conn:
+            if check is not None:
+                with conn.execution_options(**{READ_ONLY: True}).begin():  # a deferred BEGIN takes no write lock
+                    check(conn)
+            # The connect hook left WAL out of this connection: drop it, so that the next one
+            # sets WAL there, where a locked file is an error that is retried like any other.
+            conn.invalidate()
+        engine.update_execution_options(**{CHECKED: True})
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
+        if check is not None:
+            check(conn)
         meta.create_all(conn)
         if migrate is not None:
             migrate(conn)

@@ -37,6 +37,7 @@ from nntune.storage import _sql_changes as _changes
 from nntune.storage import _sql_claims as _claims
 from nntune.storage._engines import READ_ONLY, create_schema, is_in_memory_sqlite, is_transient, make_engine
 from nntune.storage._schema import meta, migrate, param_changes, steps, studies, test_evals, trials
+from nntune.storage._recognize import refuse_foreign
 from nntune.storage._sql_rows import _dumps, _finite, _study, _trial
 from nntune.storage._sql_rows import _distributions, _json_default, _object  # noqa: F401 (still importable from here)
 from nntune.storage._sql_watch import changed_rows, summaries
@@ -57,7 +58,13 @@ class SQLStorage:
         # Trials as last decoded by get_trials, by row id, with the row they came from.
         self._decoded_rows: dict[int, tuple[tuple[Any, ...], FrozenTrial]] = {}
         # A wrong address should fail in about a second, not after the full retry budget.
-        self._retry(lambda: create_schema(self.engine, meta, lambda conn: migrate(conn, utcnow())), attempts=4)
+        # Another program's database is refused before anything is written to it.
+        try:
+            self._retry(lambda: create_schema(self.engine, meta, lambda conn: migrate(conn, utcnow()),
+                                              lambda conn: refuse_foreign(conn, url)), attempts=4)
+        except BaseException:
+            self.engine.dispose()  # close the file or the server connection now, not at garbage collection
+            raise
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError("an SQLStorage holds open connections; give a worker its URL instead")
