@@ -110,12 +110,12 @@ def _sql_upgrade(url: str) -> str:
 
     shown = redact_url(url)
     before = _schema_of(url)
-    if not before:  # opening would make it a new storage: nothing to upgrade
-        raise ConfigError("storage", f"{shown} {what_it_is(before)}, not an nntune storage; "
-                                     f"nntune create-study makes one")
-    problem = foreign_problem(before, before.get("studies", (set(), set()))[0])
+    problem = foreign_problem(before, before.get("studies", (set(), set()))[0], shared=not url.startswith("sqlite"))
     if problem is not None:
         raise ConfigError("storage", f"{shown} {problem}")
+    if "studies" not in before:  # opening would make it a new storage: nothing to upgrade
+        raise ConfigError("storage", f"{shown} {what_it_is(before)}, not an nntune storage; "
+                                     f"nntune create-study makes one")
     store = get_storage(url)
     try:
         after = read_schema(store.engine)  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ import nntune
 from nntune.exceptions import ConfigError
 from nntune.storage import SQLStorage, get_storage
 from nntune.storage._engines import driver_url
-from nntune.storage._recognize import foreign_problem
+from nntune.storage._recognize import ELSEWHERE, foreign_problem
 
 OPTUNA = "is Optuna's storage (optuna storage upgrade upgrades it), not an nntune storage"
 OTHER = "holds other tables (notes, people), not an nntune storage"
@@ -93,7 +93,7 @@ def test_a_foreign_sqlite_file_is_refused_byte_identical(call_cli, tmp_path, mak
     assert before[2] == "delete"
     url = f"sqlite:///{path}"
     line = OPENERS[opener](call_cli)(url)
-    assert f"storage: {url} {problem}; give nntune a new SQLite file or an empty database" in line, line
+    assert f"storage: {url} {problem}; {ELSEWHERE}" in line, line
     assert look(path) == before
 
 
@@ -174,11 +174,36 @@ def optuna_postgres(url: str) -> str:
     return OPTUNA
 
 
-@pytest.mark.parametrize("make", [optuna_postgres, other_postgres])
+def colliding_postgres(url: str) -> str:
+    engine = sa.create_engine(driver_url(url))
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE trials (patient TEXT)"))  # another program's trials
+    engine.dispose()
+    return "holds other tables (trials)"
+
+
+@pytest.mark.parametrize("make", [optuna_postgres, colliding_postgres])
 @pytest.mark.parametrize("opener", ["cli study-names", "cli storage upgrade", "load_study", "create_study"])
 def test_a_foreign_postgresql_database_is_refused_without_new_tables(call_cli, postgresql_url, make, opener):
     problem = make(postgresql_url)
     before = tables_and_rows(postgresql_url)
     line = OPENERS[opener](call_cli)(postgresql_url)
-    assert f"storage: {postgresql_url} {problem}; give nntune a new SQLite file or an empty database" in line, line
+    assert f"storage: {postgresql_url} {problem}" in line and ELSEWHERE in line, line
     assert tables_and_rows(postgresql_url) == before
+
+
+def test_a_shared_postgresql_database_takes_nntunes_tables_beside_the_others(postgresql_url):
+    other_postgres(postgresql_url)
+    study = nntune.create_study(study_name="beside", storage=postgresql_url)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    tables = tables_and_rows(postgresql_url)
+    assert tables["notes"] == [("keep me",)] and tables["people"] == []
+    assert {"studies", "trials"} <= set(tables)
+    assert len(nntune.load_study(study_name="beside", storage=postgresql_url).trials) == 2
+
+
+def test_a_shared_database_is_nntunes_unless_one_of_its_table_names_is_taken():
+    assert foreign_problem(["notes", "people"], [], shared=True) is None
+    assert "holds other tables (notes, people)" in (foreign_problem(["notes", "people"], []) or "")  # an SQLite file
+    assert "holds other tables (notes, trials)" in (foreign_problem(["notes", "trials"], [], shared=True) or "")
+    assert "Optuna's storage" in (foreign_problem(["alembic_version", "studies"], ["study_id"], shared=True) or "")

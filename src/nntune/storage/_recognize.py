@@ -4,7 +4,10 @@ anything is written to it.
 
 nntune's database is one with nntune's ``studies`` table (its other tables, or columns added
 later, may be missing: an older nntune left them so, and opening it adds them). A database
-without any table is new and becomes nntune's. Anything else belongs to another program.
+without any table is new and becomes nntune's. An SQLite file with other tables belongs to
+another program. A PostgreSQL database is a server's, often shared by several programs:
+there nntune's tables may sit beside others, and only a table of one of nntune's names
+that is not nntune's (Optuna's ``studies`` and ``trials``, say) makes it another's.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from nntune.exceptions import ConfigError
 from nntune.storage._engines import redact_url
+from nntune.storage._schema import meta
 
 # A table name to its column names and its index names (what storage upgrade compares).
 Schema = dict[str, tuple[set[str], set[str]]]
@@ -23,8 +27,8 @@ Schema = dict[str, tuple[set[str], set[str]]]
 # The columns every nntune ``studies`` table has had; Optuna's has study_id and study_name.
 STUDY_COLUMNS = frozenset({"id", "name", "direction", "attrs"})
 
-# Where to go instead: nntune never shares a database with another program's tables.
-ELSEWHERE = "give nntune a new SQLite file or an empty database"
+# Where to go instead.
+ELSEWHERE = "give nntune a new SQLite file, or a PostgreSQL database without tables of nntune's names"
 
 
 def read_schema(bind: Engine | Connection) -> Schema:
@@ -49,11 +53,14 @@ def what_it_is(tables: Collection[str]) -> str:
     return f"holds other tables ({', '.join(sorted(tables)[:5])})"
 
 
-def foreign_problem(tables: Collection[str], study_columns: Collection[str]) -> str | None:
+def foreign_problem(tables: Collection[str], study_columns: Collection[str], *, shared: bool = False) -> str | None:
     """``None`` for nntune's database, an older one included, and for a database without
-    tables; else what the database is, to follow its URL in a message."""
+    tables (or, ``shared``, without any of nntune's table names); else what the database is,
+    to follow its URL in a message."""
     if not tables or ("studies" in tables and STUDY_COLUMNS <= set(study_columns)):
         return None
+    if shared and not is_optuna(tables) and not set(tables) & set(meta.tables):
+        return None  # other programs' tables only: nntune's go beside them
     if "studies" in tables and not is_optuna(tables):  # the one name in common is the surprise
         return f"{what_it_is(tables)}: its studies table is not nntune's; {ELSEWHERE}"
     return f"{what_it_is(tables)}, not an nntune storage; {ELSEWHERE}"
@@ -67,6 +74,6 @@ def refuse_foreign(conn: Connection, url: str) -> None:
     inspector = sa.inspect(conn)
     tables = inspector.get_table_names()
     columns = {c["name"] for c in inspector.get_columns("studies")} if "studies" in tables else set()
-    problem = foreign_problem(tables, columns)
+    problem = foreign_problem(tables, columns, shared=conn.dialect.name != "sqlite")
     if problem is not None:
         raise ConfigError("storage", f"{redact_url(url)} {problem}")
