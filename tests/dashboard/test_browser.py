@@ -58,6 +58,10 @@ def test_study_page_follows_a_running_study(browser_context, tmp_path, screensho
     try:
         store = SQLStorage(url)
         wait_for_study(store, "live")
+        # The terminator's last reading, as a TerminatorCallback stores it, is shown under the best trial.
+        reading = {"n_complete": 20, "improvement": 0.05, "error": 0.008, "terminate": False,
+                   "improvement_by": "a Gaussian process's bound on the regret", "error_by": "a fixed threshold"}
+        store.set_study_attr(store.load_study("live").id, "terminator", reading)
         with RunningServer(create_app(store)) as server:
             page = browser_context.new_page()
             errors = watch_console(page)
@@ -85,6 +89,7 @@ def test_study_page_follows_a_running_study(browser_context, tmp_path, screensho
                                    timeout=10000)
             page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(screenshots / "study-finished.png"), full_page=True)
+            assert page.text_content("#terminator-line").startswith("the terminator's last check, after 20 complete")
 
             states = column(page, 2)
             n_complete = states.count("complete")

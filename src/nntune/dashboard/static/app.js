@@ -439,6 +439,8 @@ async function refreshOverview() {
   const d = await api("/api/overview", [["study", S.study]]);
   S.overviewVersion = d.version;
   if (d.summary && d.summary.metric) S.metric = d.summary.metric;
+  // The terminator's last reading (search.terminator or a TerminatorCallback), in words.
+  $("#terminator-line").textContent = (d.summary && d.summary.terminator && d.summary.terminator.text) || "";
   S.overviewAt = Date.now();
   drawOverview(d);
 }
