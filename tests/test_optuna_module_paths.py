@@ -27,6 +27,15 @@ def test_a_script_imports_optunas_names_from_their_submodules_first_thing():
     assert done.stdout.strip() == "ok"
 
 
+def test_optunas_private_trial_state_path_imports_first_thing():
+    # Optuna's tutorial 20_recipes/006_user_defined_pruner imports TrialState from here.
+    script = ("from nntune.trial._state import TrialState\nimport nntune.trial\n"
+              "assert TrialState is nntune.trial.TrialState is nntune.trial._state.TrialState\nprint('ok')")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
 def test_an_unknown_name_is_still_an_import_error():
     done = subprocess.run([sys.executable, "-c", "from nntune.trial import Trail"], capture_output=True,
                           text=True, timeout=120)

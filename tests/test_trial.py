@@ -1,6 +1,14 @@
 """Ranking trials: ties of the validation value go to the lower validation loss, then to
-fewer epochs, then to the lower number."""
+fewer epochs, then to the lower number. A finished trial as a trial an objective runs on,
+as Optuna's FrozenTrial."""
 
+import inspect
+import warnings
+
+import pytest
+
+import nntune
+from nntune.exceptions import ConfigError
 from nntune.report.data import rank
 from nntune.show import ranked_rows
 from nntune.trial import FrozenTrial, TrialState, best_trial, ranked, tie_break, validation_loss
@@ -54,3 +62,78 @@ def test_epochs_count_the_reports_whether_steps_start_at_0_or_1():
     assert FrozenTrial(1, TrialState.COMPLETE, intermediate_values={e: 0.5 for e in range(1, 11)}).epochs == 10
     assert FrozenTrial(2, TrialState.PRUNED, intermediate_values={0: 0.5}).epochs == 1
     assert FrozenTrial(3, TrialState.FAILED).epochs == 0
+
+
+def detailed_objective(trial):
+    lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+    layers = trial.suggest_int("layers", 1, 4)
+    act = trial.suggest_categorical("act", ["relu", "tanh"])
+    for epoch in range(3):
+        trial.report(lr * (epoch + 1), epoch)
+        if trial.should_prune():
+            raise nntune.TrialPruned()
+    trial.set_user_attr("act", act)
+    return lr * layers + (act == "tanh")
+
+
+def test_an_objective_runs_again_on_the_best_trial():
+    # Optuna's tutorial 20_recipes/010_reuse_best_trial: detailed_objective(study.best_trial).
+    study = nntune.create_study(sampler=nntune.samplers.TPESampler(seed=0, n_startup_trials=4))
+    study.optimize(detailed_objective, n_trials=8)
+    best = study.best_trial
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every value lies in what the objective asks
+        assert detailed_objective(best) == study.best_value
+    assert best.user_attrs["act"] == best.params["act"] and best.intermediate_values == \
+        study.best_trial.intermediate_values  # report did nothing
+    best.set_user_attr("note", 1)
+    best.set_system_attr("seen", True)
+    assert best.user_attrs["note"] == 1 and best.system_attrs["seen"] is True
+    assert "note" not in study.best_trial.user_attrs  # set on the object, never in storage
+    assert best.suggest_uniform("lr", 1e-4, 1e-1) == best.suggest_loguniform("lr", 1e-4, 1e-1) == \
+        best.suggest_discrete_uniform("lr", 0.0, 1.0, 1e-4) == best.params["lr"]
+
+
+def frozen():
+    return nntune.trial.create_trial(params={"x": 0.5, "n": 3, "kind": "a"}, value=1.0,
+                                     distributions={"x": nntune.distributions.FloatDistribution(0.0, 1.0),
+                                                    "n": nntune.distributions.IntDistribution(1, 5),
+                                                    "kind": nntune.distributions.CategoricalDistribution(["a", "b"])})
+
+
+def test_a_frozen_trial_answers_as_optunas_does():
+    trial = frozen()
+    with pytest.raises(ValueError, match=r"^y: not among this trial's parameters \(x, n, kind\)$"):
+        trial.suggest_float("y", 0.0, 1.0)
+    with pytest.warns(UserWarning, match=r"x: the given value 0.5 is outside \[0.6, 1\]") as seen:
+        assert trial.suggest_float("x", 0.6, 1.0) == 0.5
+    assert seen[0].filename == __file__  # the objective's line
+    assert trial.distributions["x"] == nntune.distributions.FloatDistribution(0.6, 1.0)  # as asked, as Optuna
+    with pytest.raises(ConfigError, match=r"kind: suggested with choices \['b', 'c'\] after \['a', 'b'\]"):
+        trial.suggest_categorical("kind", ["b", "c"])  # Optuna: no changing choices either
+    with pytest.raises(ConfigError, match="n: suggested as float after int"):
+        trial.suggest_float("n", 1.0, 5.0)
+    assert trial.suggest_int("n", 1, 5) == 3 and trial.should_prune() is False
+    assert trial.report(0.3, 1) is None and trial.intermediate_values == {}
+
+
+def test_the_same_mistakes_raise_and_warn_as_in_optuna():
+    optuna = pytest.importorskip("optuna")
+    theirs = optuna.trial.create_trial(params={"x": 0.5, "n": 3}, value=1.0,
+                                       distributions={"x": optuna.distributions.FloatDistribution(0.0, 1.0),
+                                                      "n": optuna.distributions.IntDistribution(1, 5)})
+    for trial in (theirs, frozen()):
+        with pytest.raises(ValueError):
+            trial.suggest_float("y", 0.0, 1.0)
+        with pytest.warns(UserWarning):
+            assert trial.suggest_float("x", 0.6, 1.0) == 0.5
+        with pytest.raises(ValueError):
+            trial.suggest_float("n", 1.0, 5.0)
+        with pytest.raises(ValueError):
+            trial.suggest_categorical("x", [0.5])
+    for name in ("suggest_float", "suggest_int", "suggest_categorical", "suggest_uniform", "suggest_loguniform",
+                 "suggest_discrete_uniform", "report", "should_prune", "set_user_attr", "set_system_attr"):
+        if not hasattr(optuna.trial.FrozenTrial, name):
+            continue  # set_system_attr: deprecated in Optuna 3.1, gone in 5 (nntune keeps it)
+        wanted = set(inspect.signature(getattr(optuna.trial.FrozenTrial, name)).parameters)
+        assert wanted <= set(inspect.signature(getattr(FrozenTrial, name)).parameters), name

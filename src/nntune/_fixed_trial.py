@@ -42,17 +42,9 @@ class FixedTrial(Suggestions):
 
     def suggest(self, name: str, dist: Distribution) -> Any:
         """``params[name]``, checked against ``dist`` (a warning when outside it)."""
-        if name in self._params:
-            _check_same_kind(name, self._dists.get(name), dist)
-            return self._params[name]
-        if name not in self._given:
-            raise ValueError(f"{name}: no value given; pass it in the FixedTrial's params")
-        value = self._given[name]
-        if not _inside(dist, value):
-            warnings.warn(f"{name}: the given value {value!r} is outside {_described(dist)}", UserWarning,
-                          stacklevel=3)
+        value = given_value(name, dist, self._given, self._dists, missing="no value given; pass it in the "
+                                                                           "FixedTrial's params")
         self._params[name] = value
-        self._dists[name] = dist
         return value
 
     def report(self, value: float, step: int, metrics: Mapping[str, Any] | None = None) -> None:
@@ -79,6 +71,27 @@ class FixedTrial(Suggestions):
         self._system_attrs[key] = value
 
 
+def given_value(name: str, dist: Distribution, given: Mapping[str, Any], asked: dict[str, Distribution], *,
+                missing: str, stacklevel: int = 4) -> Any:
+    """``given[name]``, the answer to a ``suggest_*`` asking for ``dist``: the rule of a trial
+    whose values are known beforehand (FixedTrial, and a FrozenTrial an objective runs on),
+    as Optuna's. A name not given raises ValueError (``missing`` says why); a distribution of
+    another kind than ``asked[name]`` (how the name was known or asked before) raises
+    ConfigError, a ValueError, as Optuna does, since the value was drawn for another kind;
+    a value outside ``dist`` is returned with a warning (a range may change between searches).
+    ``asked[name]`` becomes ``dist``. ``stacklevel`` points the warning at the objective's
+    line (by default: this helper, the trial's suggest, Suggestions' suggest_*, the caller)."""
+    if name not in given:
+        raise ValueError(f"{name}: {missing}")
+    _check_same_kind(name, asked.get(name), dist)
+    value = given[name]
+    if not _inside(dist, value):
+        warnings.warn(f"{name}: the given value {value!r} is outside {_described(dist)}", UserWarning,
+                      stacklevel=stacklevel)
+    asked[name] = dist
+    return value
+
+
 def _inside(dist: Distribution, value: Any) -> bool:
     if isinstance(dist, Choice):
         return dist.contains(value)
@@ -93,4 +106,4 @@ def _described(dist: Distribution) -> str:
     return f"[{dist.low:g}, {dist.high:g}]"
 
 
-__all__ = ["FixedTrial"]
+__all__ = ["FixedTrial", "given_value"]

@@ -7,7 +7,10 @@ read. The live, define-by-run ``Trial`` handed to objectives lives in ``nntune._
 from __future__ import annotations
 
 import enum
+import importlib
 import math
+import sys
+import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -89,6 +92,60 @@ class FrozenTrial:
         if stored is not None and self.value is not None:
             return [float(v) for v in stored]
         return None if self.value is None else [self.value]
+
+    # An objective runs on a finished trial as on a live one, as in Optuna (its tutorial
+    # re-runs the best trial: ``detailed_objective(study.best_trial)``): each suggest_* answers
+    # with the value the trial ran with, by FixedTrial's rule; reports and pruning do nothing;
+    # attributes are set on this object, never in storage. The rule and the suggest_* family
+    # live above this module (nntune._fixed_trial, nntune._trial) and are loaded on first use.
+    def suggest(self, name: str, dist: Distribution) -> Any:
+        """``params[name]``: a name the trial lacks raises ValueError, a distribution of
+        another kind than the one it ran with raises ConfigError (a ValueError), a value
+        outside ``dist`` warns; ``distributions[name]`` becomes ``dist``."""
+        given_value = importlib.import_module("nntune._fixed_trial").given_value
+        missing = f"not among this trial's parameters ({', '.join(self.params) or 'it has none'})"
+        # The objective's line: the helper, this method, Suggestions' suggest_*, ours below.
+        return given_value(name, dist, self.params, self.distributions, missing=missing, stacklevel=5)
+
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
+                      log: bool = False) -> float:
+        return float(_suggestions().suggest_float(self, name, low, high, step=step, log=log))
+
+    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
+        return int(_suggestions().suggest_int(self, name, low, high, step=step, log=log))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        return _suggestions().suggest_categorical(self, name, choices)
+
+    def suggest_beta(self, name: str, low: float, high: float) -> float:
+        return float(_suggestions().suggest_beta(self, name, low, high))
+
+    def suggest_uniform(self, name: str, low: float, high: float) -> float:
+        return self.suggest_float(name, low, high)
+
+    def suggest_loguniform(self, name: str, low: float, high: float) -> float:
+        return self.suggest_float(name, low, high, log=True)
+
+    def suggest_discrete_uniform(self, name: str, low: float, high: float, q: float) -> float:
+        return self.suggest_float(name, low, high, step=q)
+
+    def report(self, value: float, step: int) -> None:
+        """Nothing: a finished trial's curve is what it reported while it ran."""
+
+    def should_prune(self) -> bool:
+        return False
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        self.user_attrs[key] = value
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        self.system_attrs[key] = value
+
+
+def _suggestions() -> Any:
+    """``nntune._trial.Suggestions``: the suggest_* family every trial shares, each a call of
+    ``self.suggest`` with the distribution it builds (this module sits below it)."""
+    return importlib.import_module("nntune._trial").Suggestions
 
 
 def is_better(a: float, b: float | None, direction: Direction) -> bool:
@@ -203,10 +260,16 @@ def __getattr__(name: str) -> Any:
     (``from optuna.trial import Trial``): the live trial of ``nntune._trial`` and the fixed
     one of ``nntune._fixed_trial``, which sit above this module and are loaded on first use."""
     if name in ("Trial", "FixedTrial", "BaseTrial"):
-        import importlib
-
         if name == "BaseTrial":  # what Trial and FixedTrial share: suggest_*, params, user_attrs
             return importlib.import_module("nntune._trial").Suggestions
         return getattr(importlib.import_module("nntune._fixed_trial" if name == "FixedTrial" else "nntune._trial"),
                        name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# Optuna's tutorial on pruners imports ``from optuna.trial._state import TrialState``, Optuna's
+# private module path; this module stands in for Optuna's package, so the path is a module of
+# its own registered under that name (Python finds a registered submodule before any search).
+_state = types.ModuleType(f"{__name__}._state", "Optuna's optuna.trial._state: TrialState.")
+_state.TrialState = TrialState  # type: ignore[attr-defined]
+sys.modules.setdefault(_state.__name__, _state)

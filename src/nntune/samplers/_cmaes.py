@@ -23,6 +23,7 @@ import numpy as np
 from nntune.exceptions import ConfigError
 from nntune.samplers._base import independent_draw, independent_draws, resolve_seed, trial_rng
 from nntune.samplers._define_by_run import rank_key
+from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Choice, Distribution, Space
 from nntune.trial import FrozenTrial
 
@@ -137,7 +138,7 @@ def replay(points: np.ndarray, losses: np.ndarray, x0: np.ndarray, sigma0: float
     return state
 
 
-class CmaEsSampler:
+class CmaEsSampler(OptunaMethods):
     """``CmaEsSampler(x0=None, sigma0=None, n_startup_trials=1, seed=None, *, popsize=None,
     consider_pruned_trials=False)``, with Optuna's names: random for the first
     ``n_startup_trials`` finished trials, then CMA-ES over the numeric parameters, started at

@@ -23,6 +23,7 @@ import numpy as np
 
 from nntune.samplers._base import independent_draw, independent_draws, resolve_seed
 from nntune.samplers._define_by_run import encode, history_for, ranked, single
+from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
 from nntune.trial import FrozenTrial
 
@@ -67,7 +68,7 @@ def narrow(space: Space, top_trials: Sequence[FrozenTrial], margin: float) -> Sp
     return Space(params, conditions)
 
 
-class CoarseToFineSampler:
+class CoarseToFineSampler(OptunaMethods):
     """``CoarseToFineSampler(stages=3, trials_per_stage=10, top_k=5, margin=0.1)``: random
     search in a space that narrows ``stages - 1`` times around the best ``top_k`` trials."""
 

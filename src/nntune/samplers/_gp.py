@@ -35,6 +35,7 @@ from threadpoolctl import ThreadpoolController
 from nntune.samplers._base import independent_draw, independent_draws, resolve_seed, trial_rng
 from nntune.samplers._constraints import ConstraintsFunc
 from nntune.samplers._define_by_run import decode, encode, signed, snap
+from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Choice, Distribution, Space
 from nntune.trial import FrozenTrial, TrialState
 
@@ -288,7 +289,7 @@ def observations(space: Space, history: Sequence[FrozenTrial], direction: str) -
     return units, np.array(losses + [max(losses)] * len(blown))
 
 
-class GPSampler:
+class GPSampler(OptunaMethods):
     """``GPSampler(seed=0)``: random for the first ``n_startup_trials`` complete trials, then
     the point of largest expected improvement under a Gaussian-process model.
 

@@ -13,11 +13,12 @@ from typing import Any
 import numpy as np
 
 from nntune.samplers._base import independent_draw, resolve_seed
+from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Distribution, Space, grid_from_lists
 from nntune.trial import FrozenTrial, TrialState, params_key
 
 
-class GridSampler:
+class GridSampler(OptunaMethods):
     """``GridSampler({"lr": [0.1, 0.01], "units": [32, 64]})`` (Optuna style), or
     ``GridSampler(points=5)`` to grid the study's declared space with 5 values per number."""
 
@@ -29,7 +30,9 @@ class GridSampler:
         self._grid_cache: tuple[Any, list[dict[str, Any]]] | None = None
 
     def grid(self, space: Space) -> list[dict[str, Any]]:
-        key = id(space) if self.search_space is None else "lists"
+        # Keyed by the space's value, not its id: a space built for one call (Optuna's
+        # sample_relative) is freed after it, and a later one may reuse its id.
+        key: Any = space if self.search_space is None else "lists"
         if self._grid_cache is None or self._grid_cache[0] != key:
             points = grid_from_lists(self.search_space) if self.search_space is not None \
                 else space.grid(self.points)
@@ -59,6 +62,18 @@ class GridSampler:
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:
         return independent_draw(self.seed, number, name, dist)
+
+    # As Optuna's grid sampler: a grid of given values has no joint space to infer, and a
+    # parameter of the grid takes its value in the trial's grid point when asked by name.
+    def infer_relative_search_space(self, study: Any, trial: FrozenTrial) -> dict[str, Distribution]:
+        return {} if self.search_space is not None else super().infer_relative_search_space(study, trial)
+
+    def _sample_independent(self, study: Any, trial: FrozenTrial, param_name: str,
+                            param_distribution: Distribution) -> Any:
+        if self.search_space is not None and param_name in self.search_space:
+            seen, direction = self._history(study)
+            return self.suggest(Space({}), seen, number=trial.number, direction=direction)[param_name]
+        return super()._sample_independent(study, trial, param_name, param_distribution)
 
     def __repr__(self) -> str:
         return f"GridSampler(points={self.points}, seed={self.seed})"

@@ -21,6 +21,7 @@ import numpy as np
 
 from nntune.samplers._base import independent_draw, independent_draws, resolve_seed, trial_rng
 from nntune.samplers._constraints import ConstraintsFunc, is_feasible
+from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Distribution, Space
 from nntune.trial import FrozenTrial, TrialState
 
@@ -113,7 +114,7 @@ def pareto_view(history: Sequence[FrozenTrial], directions: Sequence[str]) -> li
     return out
 
 
-class GenerationalSampler(abc.ABC):
+class GenerationalSampler(OptunaMethods, abc.ABC):
     """What NSGA-II and NSGA-III share: trials come in generations of ``population_size``
     (the first drawn at random); a child's parents win binary tournaments among the elite
     that :meth:`elite` chooses from the complete trials of earlier generations, its

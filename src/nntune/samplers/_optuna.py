@@ -18,6 +18,7 @@ import numpy as np
 
 from nntune.exceptions import ConfigError
 from nntune.samplers._base import Sampler, name_salt, resolve_seed, trial_rng
+from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Choice, Distribution, Float, Int, Space, Value
 from nntune.trial import FrozenTrial, TrialState, params_key
 
@@ -53,7 +54,7 @@ class BaseSampler(abc.ABC):
         """Called when threads share the sampler (nntune's own samplers need no reseeding)."""
 
 
-class PartialFixedSampler:
+class PartialFixedSampler(OptunaMethods):
     """``PartialFixedSampler({"units": 128}, base_sampler)``: ``units`` is always 128, the
     other parameters are ``base_sampler``'s choice over the rest of the space."""
 
@@ -76,6 +77,13 @@ class PartialFixedSampler:
         if name in self.fixed_params:
             return self.fixed_params[name]
         return self.base_sampler.suggest_one(name, dist, history, number=number, direction=direction)
+
+    def infer_relative_search_space(self, study: Any, trial: FrozenTrial) -> dict[str, Distribution]:
+        """The base's joint space less the fixed parameters, as Optuna's (``sample_independent``
+        gives those)."""
+        infer = getattr(self.base_sampler, "infer_relative_search_space", None)
+        space = infer(study, trial) if infer is not None else super().infer_relative_search_space(study, trial)
+        return {k: d for k, d in space.items() if k not in self.fixed_params}
 
     def __repr__(self) -> str:
         return f"PartialFixedSampler({self.fixed_params!r}, {self.base_sampler!r})"
@@ -101,7 +109,7 @@ def _tried(history: Sequence[FrozenTrial], names: Sequence[str]) -> set[str]:
             for t in history if t.state != TrialState.WAITING}
 
 
-class BruteForceSampler:
+class BruteForceSampler(OptunaMethods):
     """Every combination of a discrete space once, in a seeded random order; the study
     stops when all have been tried (running ones included). Parameters first seen in a trial
     take a value no earlier trial used, where one is left. Under threads or processes a

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from nntune.samplers._optuna_methods import UNSEEN_BY_STUDY, OptunaMethods
 from nntune.space import Distribution, Space
 from nntune.trial import FrozenTrial
 
@@ -36,7 +37,7 @@ STRUCTURAL: frozenset[str] = frozenset({
 })
 
 
-class PartialFixedSampler:
+class PartialFixedSampler(OptunaMethods):
     """``base`` with the parameters of ``fixed_params`` held at those values."""
 
     def __init__(self, fixed_params: Mapping[str, Any], base_sampler: Any) -> None:
@@ -62,7 +63,9 @@ class PartialFixedSampler:
         return self.base.suggest_one(name, dist, history, number=number, direction=direction)
 
     def __getattr__(self, name: str) -> Any:  # after_trial, is_exhausted, constraints_func, ...
-        if name == "base":
+        # Optuna's methods are this sampler's own; those hidden from the study's probes must
+        # not be found on the base instead, or the study would ask the base past the holding.
+        if name == "base" or name in UNSEEN_BY_STUDY:
             raise AttributeError(name)
         return getattr(self.base, name)
 
@@ -110,7 +113,7 @@ def structure_block(trials: int, timeout: float | None = None, accelerator: bool
     return block if timeout is None else min(block, TIMED_BLOCK)
 
 
-class StructureAsker:
+class StructureAsker(OptunaMethods):
     """The sampler a population study asks through: ``base`` with each block's structure held.
 
     ``structures`` maps block numbers to their structure (plain data: the executor stores it
@@ -167,7 +170,7 @@ class StructureAsker:
         return self.base.suggest_one(name, dist, history, number=number, direction=direction)
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("base", "structures", "block", "hold", "settle"):
+        if name in ("base", "structures", "block", "hold", "settle") or name in UNSEEN_BY_STUDY:
             raise AttributeError(name)
         return getattr(self.base, name)
 

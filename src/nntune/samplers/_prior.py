@@ -32,6 +32,7 @@ from scipy.special import ndtr, ndtri
 
 from nntune.exceptions import ConfigError
 from nntune.samplers._base import Sampler, independent_draw, keyed_uniform, name_salt
+from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Choice, Distribution, Space, Value
 from nntune.trial import FrozenTrial
 
@@ -72,7 +73,7 @@ def check_priors(space: Space, priors: Mapping[str, Value]) -> None:
             raise ConfigError(f"space.{name}.prior", f"{value!r} lies outside the space's {name}")
 
 
-class PriorSampler:
+class PriorSampler(OptunaMethods):
     """``base``'s suggestions, with a share ``weight`` of the trials drawn near ``priors``
     (``{name: value}``) and trial 0 at the priors exactly (see the module's docstring)."""
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from nntune.samplers._base import name_salt, resolve_seed
+from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Distribution, Space
 from nntune.trial import FrozenTrial
 
@@ -42,7 +43,7 @@ def sobol_point(dim: int, index: int, seed: int, *salt: int, scramble: bool = Tr
         return engine.random(1)[0]
 
 
-class QMCSampler:
+class QMCSampler(OptunaMethods):
     """``QMCSampler(seed=0)``: trial ``number`` gets Sobol point ``number`` of the joint
     space; a parameter outside it (define-by-run) gets point ``number`` of its own
     one-dimensional sequence, scrambled by the parameter's name."""

@@ -31,6 +31,7 @@ import numpy as np
 from nntune.samplers._base import independent_draw, name_salt, resolve_seed, trial_rng
 from nntune.samplers._constraints import ConstraintsFunc
 from nntune.samplers._define_by_run import RankCache, RowCache, decode, history_for, ranked, single, snap
+from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.samplers._parzen import UNIVARIATE_MIN_SHARE, Layout, fit_parzen, log_density, sample_parzen
 from nntune.samplers._startup import check_startup, startup_unit
 from nntune.space import Distribution, Space
@@ -72,7 +73,7 @@ def with_liars(history: Sequence[FrozenTrial], direction: str) -> list[FrozenTri
             if t.state == TrialState.RUNNING and t.params else t for t in history]
 
 
-class TPESampler:
+class TPESampler(OptunaMethods):
     """``TPESampler(seed=0)``: start-up points for the first ``n_startup_trials`` ranked
     trials, then the candidate among ``n_ei_candidates`` draws from l(x) with the best
     l(x) / g(x). ``startup`` ("random" or "sobol") and ``centre_first`` choose the start-up
