@@ -27,6 +27,7 @@ from nntune._trial import Trial
 from nntune._values import as_values, log_told, show_returned, show_values
 from nntune.exceptions import FinishedTrialTellError, TrialDiverged, TrialPruned, TrialStateError
 from nntune.samplers import ConstrainedView, ParetoView, RandomSampler, Sampler, resolve_seed
+from nntune.samplers._optuna_methods import asked_like_optuna
 from nntune.schedulers import Scheduler
 from nntune.search_space import InferredSpace
 from nntune.space import Distribution, Space
@@ -146,7 +147,7 @@ class Study(StudyReads):
         if claimed is None:
             return None
         fixed = dict(claimed.system_attrs.get("fixed_params", {}))
-        if hasattr(self.sampler, "sample_relative"):  # a sampler written for Optuna
+        if asked_like_optuna(self.sampler, "sample_relative"):  # a sampler written for Optuna
             return self._ask_optuna_sampler(claimed, fixed)
         space = space or self.space
         history = LazyHistory(self.storage, self.id)  # read only if the sampler looks

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nntune.exceptions import ConfigError, PruningUndefined
+from nntune.samplers._optuna_methods import asked_like_optuna
 from nntune.schedulers import Decision
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
 from nntune.storage._base import LazyHistory
@@ -132,7 +133,7 @@ class Trial(Suggestions):
     def _sample_one(self, name: str, dist: Distribution) -> Any:
         sampler: Any = self.study.sampler
         with self.study.sampling_lock:
-            if hasattr(sampler, "sample_independent"):  # a sampler written for Optuna
+            if asked_like_optuna(sampler, "sample_independent"):  # a sampler written for Optuna
                 return sampler.sample_independent(self.study, self.frozen(), name, dist)
             if self._history is None:  # one bulk read per trial, and only if the sampler looks
                 self._history = LazyHistory(self.study.storage, self.study.id)

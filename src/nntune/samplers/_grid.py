@@ -68,12 +68,12 @@ class GridSampler(OptunaMethods):
     def infer_relative_search_space(self, study: Any, trial: FrozenTrial) -> dict[str, Distribution]:
         return {} if self.search_space is not None else super().infer_relative_search_space(study, trial)
 
-    def _sample_independent(self, study: Any, trial: FrozenTrial, param_name: str,
+    def sample_independent(self, study: Any, trial: FrozenTrial, param_name: str,
                             param_distribution: Distribution) -> Any:
         if self.search_space is not None and param_name in self.search_space:
             seen, direction = self._history(study)
             return self.suggest(Space({}), seen, number=trial.number, direction=direction)[param_name]
-        return super()._sample_independent(study, trial, param_name, param_distribution)
+        return super().sample_independent(study, trial, param_name, param_distribution)
 
     def __repr__(self) -> str:
         return f"GridSampler(points={self.points}, seed={self.seed})"

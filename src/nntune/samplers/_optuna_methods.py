@@ -13,7 +13,6 @@ the sampler would have drawn for that trial had the study asked it directly.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -22,34 +21,21 @@ from nntune.search_space import infer_space
 from nntune.space import Distribution, Space
 from nntune.trial import FrozenTrial, TrialState
 
-# The study's own modules tell a sampler written for Optuna (a user's BaseSampler) from one of
-# nntune's by probing hasattr(sampler, "sample_relative") (nntune._study) and
-# hasattr(sampler, "sample_independent") (nntune._trial). A built-in must stay on nntune's
-# path: only there is it handed the space the caller asked for (study.ask(space), `nntune
-# ask`), the history read once per trial and the views for several objectives and
-# constraints. So these two methods are not found by look-ups made in those two modules, and
-# by no others: scripts and users' samplers see and call them, and a subclass that overrides
-# one has a plain function there again, so the study asks it through its override. A sampler
-# that hands unknown names on to another (``__getattr__``) must not hand these on.
-# (Were the probes to ask "does the class override OptunaMethods'?", this could go.)
-_STUDY_MODULES = frozenset({"nntune._study", "nntune._trial"})
-UNSEEN_BY_STUDY = frozenset({"sample_relative", "sample_independent"})
 
 
-class _UnseenByStudy:
-    """Optuna's method ``name``, carried out by ``_name`` (what a sampler overrides), and not
-    found by attribute look-ups made in ``_STUDY_MODULES``."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._name = name
-
-    def __get__(self, obj: object, owner: type | None = None) -> Any:
-        if obj is None:  # on the class: the function itself (help(), inspect.signature)
-            return getattr(owner, f"_{self._name}")
-        # Frame 1 is the code that looked the name up: hasattr and getattr add no Python frame.
-        if sys._getframe(1).f_globals.get("__name__") in _STUDY_MODULES:
-            raise AttributeError(f"{type(obj).__name__} is asked by the study through suggest, not {self._name}")
-        return getattr(obj, f"_{self._name}")
+def asked_like_optuna(sampler: Any, method: str) -> bool:
+    """Whether the study asks ``sampler`` through Optuna's ``method`` (``sample_relative``,
+    ``sample_independent``) rather than nntune's ``suggest``: a sampler written for Optuna
+    has the method itself; one of nntune's has it from :class:`OptunaMethods` only, and stays
+    on nntune's path, the only one that hands it the space the caller asked for
+    (``study.ask(space)``, ``nntune ask``), the history read once per trial and the views for
+    several objectives and constraints. A subclass of one of nntune's that overrides the
+    method is asked through its override. The class is asked, not the object, so a wrapper
+    that hands unknown names on to another sampler (``__getattr__``) is not mistaken for it."""
+    own = getattr(type(sampler), method, None)
+    if own is None:
+        return False
+    return not isinstance(sampler, OptunaMethods) or own is not getattr(OptunaMethods, method)
 
 
 class _StudyTrials(Sequence[FrozenTrial]):
@@ -95,21 +81,18 @@ class OptunaMethods:
         space = declared if isinstance(declared, Space) else infer_space(_StudyTrials(study))
         return dict(space.params)
 
-    def _sample_relative(self, study: Any, trial: FrozenTrial,
+    def sample_relative(self, study: Any, trial: FrozenTrial,
                          search_space: Mapping[str, Distribution]) -> dict[str, Any]:
         """Values for ``search_space`` drawn together: ``suggest`` for the trial's number.
         Called even for an empty space, since a grid gives its whole point whatever the space."""
         seen, direction = self._history(study)
         return dict(self.suggest(_as_space(study, search_space), seen, number=trial.number, direction=direction))
 
-    def _sample_independent(self, study: Any, trial: FrozenTrial, param_name: str,
+    def sample_independent(self, study: Any, trial: FrozenTrial, param_name: str,
                             param_distribution: Distribution) -> Any:
         """A value for one parameter outside the joint space: ``suggest_one``."""
         seen, direction = self._history(study)
         return self.suggest_one(param_name, param_distribution, seen, number=trial.number, direction=direction)
-
-    sample_relative = _UnseenByStudy()
-    sample_independent = _UnseenByStudy()
 
     def before_trial(self, study: Any, trial: FrozenTrial) -> None:
         """Nothing to prepare: a draw depends on the seed, the trial's number and the history."""
@@ -157,4 +140,4 @@ def _as_space(study: Any, search_space: Mapping[str, Distribution]) -> Space:
     return Space(dict(search_space))
 
 
-__all__ = ["UNSEEN_BY_STUDY", "OptunaMethods"]
+__all__ = ["OptunaMethods", "asked_like_optuna"]

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from nntune.samplers._optuna_methods import UNSEEN_BY_STUDY, OptunaMethods
+from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Distribution, Space
 from nntune.trial import FrozenTrial
 
@@ -62,10 +62,8 @@ class PartialFixedSampler(OptunaMethods):
             return self.fixed_params[name]
         return self.base.suggest_one(name, dist, history, number=number, direction=direction)
 
-    def __getattr__(self, name: str) -> Any:  # after_trial, is_exhausted, constraints_func, ...
-        # Optuna's methods are this sampler's own; those hidden from the study's probes must
-        # not be found on the base instead, or the study would ask the base past the holding.
-        if name == "base" or name in UNSEEN_BY_STUDY:
+    def __getattr__(self, name: str) -> Any:  # is_exhausted, constraints_func, ...
+        if name == "base":
             raise AttributeError(name)
         return getattr(self.base, name)
 
@@ -170,7 +168,7 @@ class StructureAsker(OptunaMethods):
         return self.base.suggest_one(name, dist, history, number=number, direction=direction)
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("base", "structures", "block", "hold", "settle") or name in UNSEEN_BY_STUDY:
+        if name in ("base", "structures", "block", "hold", "settle"):
             raise AttributeError(name)
         return getattr(self.base, name)
 
