@@ -137,3 +137,16 @@ def test_the_same_mistakes_raise_and_warn_as_in_optuna():
             continue  # set_system_attr: deprecated in Optuna 3.1, gone in 5 (nntune keeps it)
         wanted = set(inspect.signature(getattr(optuna.trial.FrozenTrial, name)).parameters)
         assert wanted <= set(inspect.signature(getattr(FrozenTrial, name)).parameters), name
+
+
+def test_duration_is_seconds_and_answers_optunas_total_seconds():
+    import json
+
+    study = nntune.create_study()
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+    duration = study.trials[0].duration
+    assert isinstance(duration, float) and duration >= 0
+    assert duration.total_seconds() == float(duration)
+    assert json.loads(json.dumps({"d": duration}))["d"] == float(duration)
+    running = study.ask()
+    assert study.storage.get_trial(study.id, running.number).duration is None
