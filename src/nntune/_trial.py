@@ -18,10 +18,10 @@ import numpy as np
 from nntune.exceptions import ConfigError, PruningUndefined
 from nntune.samplers._optuna_methods import asked_like_optuna
 from nntune.schedulers import Decision
-from nntune.space import Beta, Choice, Distribution, Float, Int, Space
+from nntune.space import Choice, Distribution, Space
 from nntune.storage._base import LazyHistory
 from nntune import trial as _records
-from nntune.trial import FrozenTrial, TrialState
+from nntune.trial import FrozenTrial, SuggestFamily, TrialState
 
 if TYPE_CHECKING:
     from nntune.study import Study
@@ -32,9 +32,9 @@ def derive_seed(study_seed: int, number: int) -> int:
     return int(np.random.SeedSequence([int(study_seed), int(number)]).generate_state(1)[0] & 0x7FFFFFFF)
 
 
-class Suggestions(abc.ABC):
+class Suggestions(SuggestFamily, abc.ABC):
     """What every trial offers an objective: Optuna's ``suggest_*`` over :meth:`suggest`
-    (each bound error prefixed with the parameter's name), and what it has suggested."""
+    (:class:`~nntune.trial.SuggestFamily`), and what it has suggested."""
 
     _params: dict[str, Any]
     _dists: dict[str, Distribution]
@@ -55,33 +55,6 @@ class Suggestions(abc.ABC):
     @property
     def user_attrs(self) -> dict[str, Any]:
         return dict(self._user_attrs)
-
-    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
-                      log: bool = False) -> float:
-        return float(self.suggest(name, _named(name, lambda: Float(low, high, log=log, step=step))))
-
-    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
-        return int(self.suggest(name, _named(name, lambda: Int(low, high, log=log, step=step))))
-
-    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
-        return self.suggest(name, _named(name, lambda: Choice(tuple(choices))))
-
-    def suggest_beta(self, name: str, low: float, high: float) -> float:
-        """An averaging coefficient in [low, high], searched on the (1 - beta) log scale."""
-        return float(self.suggest(name, _named(name, lambda: Beta(low, high))))
-
-    # Optuna 2's names, still in many scripts (Optuna keeps them, deprecated).
-    def suggest_uniform(self, name: str, low: float, high: float) -> float:
-        """``suggest_float(name, low, high)``."""
-        return self.suggest_float(name, low, high)
-
-    def suggest_loguniform(self, name: str, low: float, high: float) -> float:
-        """``suggest_float(name, low, high, log=True)``."""
-        return self.suggest_float(name, low, high, log=True)
-
-    def suggest_discrete_uniform(self, name: str, low: float, high: float, q: float) -> float:
-        """``suggest_float(name, low, high, step=q)``."""
-        return self.suggest_float(name, low, high, step=q)
 
 
 class Trial(Suggestions):
@@ -232,14 +205,6 @@ class Trial(Suggestions):
 
     def __repr__(self) -> str:
         return f"Trial(number={self.number}, params={self._params})"
-
-
-def _named(name: str, build: Any) -> Distribution:
-    """Build a distribution, prefixing any bound error with the parameter's name."""
-    try:
-        return build()  # type: ignore[no-any-return]
-    except ConfigError as err:
-        raise ConfigError(f"{name}.{err.field}" if err.field else name, err.problem) from None
 
 
 # Optuna users import the live trial as ``optuna.trial.Trial``; nntune.trial holds the

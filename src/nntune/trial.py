@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from nntune.space import Distribution
+from nntune.exceptions import ConfigError
+from nntune.space import Beta, Choice, Distribution, Float, Int
 
 Direction = Literal["minimize", "maximize"]
 
@@ -55,8 +56,53 @@ class Seconds(float):
 FINISHED_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED, TrialState.DIVERGED)
 
 
+class SuggestFamily:
+    """Optuna's ``suggest_*`` over one ``suggest(name, dist)``: each builds the distribution
+    (a bound error prefixed with the parameter's name) and asks ``suggest`` for the value.
+    Every trial shares it: the live one draws, a fixed one gives, a finished one answers
+    with what it ran with."""
+
+    def suggest(self, name: str, dist: Distribution) -> Any:
+        raise NotImplementedError
+
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
+                      log: bool = False) -> float:
+        return float(self.suggest(name, _named(name, lambda: Float(low, high, log=log, step=step))))
+
+    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
+        return int(self.suggest(name, _named(name, lambda: Int(low, high, log=log, step=step))))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        return self.suggest(name, _named(name, lambda: Choice(tuple(choices))))
+
+    def suggest_beta(self, name: str, low: float, high: float) -> float:
+        """An averaging coefficient in [low, high], searched on the (1 - beta) log scale."""
+        return float(self.suggest(name, _named(name, lambda: Beta(low, high))))
+
+    # Optuna 2's names, still in many scripts (Optuna keeps them, deprecated).
+    def suggest_uniform(self, name: str, low: float, high: float) -> float:
+        """``suggest_float(name, low, high)``."""
+        return self.suggest_float(name, low, high)
+
+    def suggest_loguniform(self, name: str, low: float, high: float) -> float:
+        """``suggest_float(name, low, high, log=True)``."""
+        return self.suggest_float(name, low, high, log=True)
+
+    def suggest_discrete_uniform(self, name: str, low: float, high: float, q: float) -> float:
+        """``suggest_float(name, low, high, step=q)``."""
+        return self.suggest_float(name, low, high, step=q)
+
+
+def _named(name: str, build: Any) -> Distribution:
+    """Build a distribution, prefixing any bound error with the parameter's name."""
+    try:
+        return build()  # type: ignore[no-any-return]
+    except ConfigError as err:
+        raise ConfigError(f"{name}.{err.field}" if err.field else name, err.problem) from None
+
+
 @dataclass
-class FrozenTrial:
+class FrozenTrial(SuggestFamily):
     """One trial as stored. ``intermediate_values`` maps a step (epoch) to the reported
     objective value; ``metrics`` holds the full per-step records a trainer reported."""
 
@@ -106,38 +152,16 @@ class FrozenTrial:
     # An objective runs on a finished trial as on a live one, as in Optuna (its tutorial
     # re-runs the best trial: ``detailed_objective(study.best_trial)``): each suggest_* answers
     # with the value the trial ran with, by FixedTrial's rule; reports and pruning do nothing;
-    # attributes are set on this object, never in storage. The rule and the suggest_* family
-    # live above this module (nntune._fixed_trial, nntune._trial) and are loaded on first use.
+    # attributes are set on this object, never in storage. The rule lives above this module
+    # (nntune._fixed_trial) and is loaded on first use.
     def suggest(self, name: str, dist: Distribution) -> Any:
         """``params[name]``: a name the trial lacks raises ValueError, a distribution of
         another kind than the one it ran with raises ConfigError (a ValueError), a value
         outside ``dist`` warns; ``distributions[name]`` becomes ``dist``."""
         given_value = importlib.import_module("nntune._fixed_trial").given_value
         missing = f"not among this trial's parameters ({', '.join(self.params) or 'it has none'})"
-        # The objective's line: the helper, this method, Suggestions' suggest_*, ours below.
-        return given_value(name, dist, self.params, self.distributions, missing=missing, stacklevel=5)
-
-    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
-                      log: bool = False) -> float:
-        return float(_suggestions().suggest_float(self, name, low, high, step=step, log=log))
-
-    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
-        return int(_suggestions().suggest_int(self, name, low, high, step=step, log=log))
-
-    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
-        return _suggestions().suggest_categorical(self, name, choices)
-
-    def suggest_beta(self, name: str, low: float, high: float) -> float:
-        return float(_suggestions().suggest_beta(self, name, low, high))
-
-    def suggest_uniform(self, name: str, low: float, high: float) -> float:
-        return self.suggest_float(name, low, high)
-
-    def suggest_loguniform(self, name: str, low: float, high: float) -> float:
-        return self.suggest_float(name, low, high, log=True)
-
-    def suggest_discrete_uniform(self, name: str, low: float, high: float, q: float) -> float:
-        return self.suggest_float(name, low, high, step=q)
+        # The objective's line: the helper, this method, SuggestFamily's suggest_*, the caller.
+        return given_value(name, dist, self.params, self.distributions, missing=missing, stacklevel=4)
 
     def report(self, value: float, step: int) -> None:
         """Nothing: a finished trial's curve is what it reported while it ran."""
@@ -150,12 +174,6 @@ class FrozenTrial:
 
     def set_system_attr(self, key: str, value: Any) -> None:
         self.system_attrs[key] = value
-
-
-def _suggestions() -> Any:
-    """``nntune._trial.Suggestions``: the suggest_* family every trial shares, each a call of
-    ``self.suggest`` with the distribution it builds (this module sits below it)."""
-    return importlib.import_module("nntune._trial").Suggestions
 
 
 def is_better(a: float, b: float | None, direction: Direction) -> bool:
