@@ -38,7 +38,8 @@ def built_ins() -> dict[str, object]:
             "grid": GridSampler({"x": [0.0, 1.0]}, seed=0), "qmc": QMCSampler(seed=0),
             "cmaes": CmaEsSampler(seed=0), "nsga2": NSGAIISampler(seed=0), "nsga3": NSGAIIISampler(seed=0),
             "brute_force": BruteForceSampler(seed=0), "partial_fixed": PartialFixedSampler({"x": 1.0}, RandomSampler()),
-            "coarse_to_fine": CoarseToFineSampler(seed=0), "prior": PriorSampler(RandomSampler(seed=0), {"x": 0.5})}
+            "coarse_to_fine": CoarseToFineSampler(seed=0), "prior": PriorSampler(RandomSampler(seed=0), {"x": 0.5}),
+            "bohb": nntune.schedulers.BOHB(max_resource=9, seed=0).sampler}
 
 
 @pytest.mark.parametrize("name", sorted(built_ins()))

@@ -372,11 +372,11 @@ def terminator_figure(data: Mapping[str, Any], min_n_trials: int) -> go.Figure:
     for part, shade, legend in ((slice(0, min_n_trials + 1), "rgba(31, 119, 180, 0.3)", len(numbers) <= min_n_trials),
                                 (slice(min_n_trials, None), "#1f77b4", True)):
         if numbers[part]:
-            fig.add_trace(go.Scatter(x=numbers[part], y=gains[part], mode="lines+markers", name="improvement",
+            fig.add_trace(go.Scatter(x=numbers[part], y=gains[part], mode="lines+markers", name="Terminator Improvement",
                                      line={"color": shade}, legendgroup="improvement", showlegend=legend,
                                      hovertemplate="after trial %{x}<br>improvement %{y:.4g}<extra></extra>"))
     if data.get("error") is not None:
-        fig.add_trace(go.Scatter(x=numbers, y=list(data["error"]), mode="lines+markers", name="error",
+        fig.add_trace(go.Scatter(x=numbers, y=list(data["error"]), mode="lines+markers", name="Error",
                                  line={"color": "#d62728"},
                                  hovertemplate="after trial %{x}<br>error %{y:.4g}<extra></extra>"))
     shown = gains[min_n_trials:] or gains
@@ -385,4 +385,5 @@ def terminator_figure(data: Mapping[str, Any], min_n_trials: int) -> go.Figure:
     if values:
         pad = 0.05 * ((max(values) - min(values)) or 1.0)
         layout["yaxis_range"] = [min(values + gains) - pad, max(values) + pad]
-    return _fig(fig, 360, xaxis_title="trial number", yaxis_title="terminator improvement", **layout)
+    return _fig(fig, 360, title="Terminator Improvement Plot", xaxis_title="Trial", yaxis_title="Terminator Improvement",
+                **layout)

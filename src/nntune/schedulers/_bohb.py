@@ -21,6 +21,7 @@ from typing import Any
 
 from nntune.exceptions import ConfigError
 from nntune.samplers import RandomSampler, Sampler, TPESampler, resolve_seed, trial_rng
+from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.schedulers._asha import ASHA, rung_value
 from nntune.schedulers._base import Decision
 from nntune.schedulers._hyperband import Bracket, Hyperband
@@ -70,8 +71,9 @@ def model_budget(history: Sequence[FrozenTrial], budgets: Sequence[int], max_res
     return None
 
 
-class BOHBSampler:
-    """The sampler half of :class:`BOHB` (a Sampler: ``suggest`` / ``suggest_one``), and,
+class BOHBSampler(OptunaMethods):
+    """The sampler half of :class:`BOHB` (a Sampler: ``suggest`` / ``suggest_one``, and
+    Optuna's sampler methods as every built-in has them), and,
     with a ``model`` given, any model-based sampler seen at equal budgets
     (:func:`equal_budget_sampler`): without one, each fit is a TPE whose start-up is
     ``min_points``; with one, that sampler is shown the history at the chosen budget.
