@@ -80,7 +80,7 @@ def given_value(name: str, dist: Distribution, given: Mapping[str, Any], asked: 
     ConfigError, a ValueError, as Optuna does, since the value was drawn for another kind;
     a value outside ``dist`` is returned with a warning (a range may change between searches).
     ``asked[name]`` becomes ``dist``. ``stacklevel`` points the warning at the objective's
-    line (by default: this helper, the trial's suggest, Suggestions' suggest_*, the caller)."""
+    line (by default: this helper, the trial's suggest, SuggestFamily's suggest_*, the caller)."""
     if name not in given:
         raise ValueError(f"{name}: {missing}")
     _check_same_kind(name, asked.get(name), dist)

@@ -69,7 +69,7 @@ class GridSampler(OptunaMethods):
         return {} if self.search_space is not None else super().infer_relative_search_space(study, trial)
 
     def sample_independent(self, study: Any, trial: FrozenTrial, param_name: str,
-                            param_distribution: Distribution) -> Any:
+                           param_distribution: Distribution) -> Any:
         if self.search_space is not None and param_name in self.search_space:
             seen, direction = self._history(study)
             return self.suggest(Space({}), seen, number=trial.number, direction=direction)[param_name]

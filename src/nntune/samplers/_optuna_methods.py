@@ -22,7 +22,6 @@ from nntune.space import Distribution, Space
 from nntune.trial import FrozenTrial, TrialState
 
 
-
 def asked_like_optuna(sampler: Any, method: str) -> bool:
     """Whether the study asks ``sampler`` through Optuna's ``method`` (``sample_relative``,
     ``sample_independent``) rather than nntune's ``suggest``: a sampler written for Optuna
@@ -82,14 +81,14 @@ class OptunaMethods:
         return dict(space.params)
 
     def sample_relative(self, study: Any, trial: FrozenTrial,
-                         search_space: Mapping[str, Distribution]) -> dict[str, Any]:
+                        search_space: Mapping[str, Distribution]) -> dict[str, Any]:
         """Values for ``search_space`` drawn together: ``suggest`` for the trial's number.
         Called even for an empty space, since a grid gives its whole point whatever the space."""
         seen, direction = self._history(study)
         return dict(self.suggest(_as_space(study, search_space), seen, number=trial.number, direction=direction))
 
     def sample_independent(self, study: Any, trial: FrozenTrial, param_name: str,
-                            param_distribution: Distribution) -> Any:
+                           param_distribution: Distribution) -> Any:
         """A value for one parameter outside the joint space: ``suggest_one``."""
         seen, direction = self._history(study)
         return self.suggest_one(param_name, param_distribution, seen, number=trial.number, direction=direction)
