@@ -141,4 +141,4 @@ def build_terminator(cfg: Config, n_val: int) -> Any:
         error = t.SplitNoiseErrorEvaluator(n_val)
     elif settings.improvement == "regret_bound":
         error = t.AutoErrorEvaluator(n_val, cfg.task.trained_metric)
-    return t.TerminatorCallback(t.Terminator(improvement, error, min_n_trials=settings.min_trials))
+    return t.TerminatorCallback(t.Terminator(improvement, error, min_n_trials=settings.min_trials), keep_going=True)

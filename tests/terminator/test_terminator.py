@@ -144,3 +144,24 @@ def test_the_command_warns_that_random_search_keeps_the_bound_wide(tmp_path):
         quiet = CliRunner().invoke(app, ["tune", "--set", f"storage={url}", "--set", "search.terminator=true", *fine,
                                          "--dry-run"])
         assert quiet.exit_code == 0 and "stays wide" not in quiet.output
+
+
+def test_an_unreadable_study_raises_or_with_keep_going_runs_on_with_one_warning():
+    from nntune.terminator import CurveNoiseErrorEvaluator
+
+    def one_report(trial) -> float:  # curves of one step: no epoch noise to read
+        value = quadratic(trial)
+        trial.report(value, 1)
+        return value
+
+    def terminator() -> Terminator:
+        return Terminator(BestValueStagnationEvaluator(0), CurveNoiseErrorEvaluator(), min_n_trials=2)
+
+    strict = nntune.create_study(direction="maximize")
+    with pytest.raises(ValueError, match="too few steps"):
+        strict.optimize(one_report, n_trials=5, callbacks=[TerminatorCallback(terminator())])
+    lenient = nntune.create_study(direction="maximize")
+    with pytest.warns(UserWarning, match="cannot read study .* so it does not stop it: CurveNoise") as caught:
+        lenient.optimize(one_report, n_trials=5, callbacks=[TerminatorCallback(terminator(), keep_going=True)])
+    assert len(lenient.trials) == 5 and "terminator" not in (lenient.stop_reason or "")
+    assert sum("cannot read study" in str(w.message) for w in caught) == 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import abc
 import logging
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -144,17 +145,33 @@ class TerminatorCallback:
     """``study.optimize(..., callbacks=[TerminatorCallback()])``: after each finished trial,
     stop the study when its terminator says so (default :class:`Terminator`). The reading
     is stored as the study's ``terminator`` attribute, so ``nntune show`` can say how
-    close the search came to its noise."""
+    close the search came to its noise.
 
-    def __init__(self, terminator: BaseTerminator | None = None) -> None:
+    An evaluator that cannot read the study (no cross-validation scores, curves too short)
+    raises, as Optuna's does. With ``keep_going=True`` (what ``nntune tune`` passes) the
+    search goes on instead, unstopped, with one warning saying why: a search of hours is
+    not lost because its stopping rule found nothing to read yet."""
+
+    def __init__(self, terminator: BaseTerminator | None = None, *, keep_going: bool = False) -> None:
         self._terminator = terminator or Terminator()
+        self._keep_going = keep_going
+        self._warned = False
 
     def __call__(self, study: Any, trial: FrozenTrial) -> None:
         if not isinstance(self._terminator, Terminator):
             if self._terminator.should_terminate(study):
                 study.stop("stopped by the terminator")
             return
-        reading = self._terminator.read(study)
+        try:
+            reading = self._terminator.read(study)
+        except ValueError as err:
+            if not self._keep_going:
+                raise
+            if not self._warned:
+                self._warned = True
+                warnings.warn(f"the terminator cannot read study {study.study_name} yet, so it does not stop "
+                              f"it: {err}", UserWarning, stacklevel=2)
+            return
         if reading is None:
             return
         study.storage.set_study_attr(study.id, STUDY_ATTR, {**asdict(reading), "trial": trial.number})
