@@ -14,7 +14,7 @@ import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from nntune.exceptions import ConfigError
 from nntune.space import Beta, Choice, Distribution, Float, Int
@@ -62,8 +62,8 @@ class SuggestFamily:
     Every trial shares it: the live one draws, a fixed one gives, a finished one answers
     with what it ran with."""
 
-    def suggest(self, name: str, dist: Distribution) -> Any:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # what each trial that takes this family defines
+        def suggest(self, name: str, dist: Distribution) -> Any: ...
 
     def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
                       log: bool = False) -> float:
