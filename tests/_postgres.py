@@ -118,3 +118,19 @@ def postgres_server() -> Iterator[Server]:
 def postgresql_url(postgres_server: Server) -> str:
     """A fresh, empty database on the session's PostgreSQL server."""
     return postgres_server.create_database()
+
+
+def run_sql(url: str, *statements: str) -> None:
+    """Run ``statements`` in one transaction on the database at an nntune storage URL
+    (SQLite or PostgreSQL): how a test makes another program's tables, or an older schema."""
+    import sqlalchemy as sa
+
+    from nntune.storage._engines import driver_url
+
+    engine = sa.create_engine(driver_url(url))
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.execute(sa.text(statement))
+    finally:
+        engine.dispose()

@@ -18,6 +18,7 @@ from nntune.cli_ask_inputs import storage_url
 from nntune.exceptions import ConfigError
 from nntune.storage import SQLStorage
 from nntune.storage._engines import driver_url
+from _postgres import run_sql
 from test_cli_ask import dump, ok, optuna_cli
 
 X = json.dumps({"x": {"type": "float", "low": 0, "high": 1}})
@@ -140,12 +141,8 @@ def older_url(request, tmp_path: Path) -> str:
     for value in (1.0, 2.0):
         study.tell(study.ask(), value)
     study.storage.engine.dispose()
-    engine = sa.create_engine(driver_url(url))
-    with engine.begin() as conn:
-        conn.execute(sa.text("DROP INDEX ix_trials_study_updated"))
-        conn.execute(sa.text("ALTER TABLE trials DROP COLUMN updated"))
-        conn.execute(sa.text("DROP TABLE param_changes"))
-    engine.dispose()
+    run_sql(url, "DROP INDEX ix_trials_study_updated", "ALTER TABLE trials DROP COLUMN updated",
+            "DROP TABLE param_changes")
     return url
 
 

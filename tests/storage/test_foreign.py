@@ -17,6 +17,7 @@ from nntune.exceptions import ConfigError
 from nntune.storage import SQLStorage, get_storage
 from nntune.storage._engines import driver_url
 from nntune.storage._recognize import ELSEWHERE, foreign_problem
+from _postgres import run_sql
 
 OPTUNA = "is Optuna's storage (optuna storage upgrade upgrades it), not an nntune storage"
 OTHER = "holds other tables (notes, people), not an nntune storage"
@@ -156,12 +157,8 @@ def tables_and_rows(url: str) -> dict[str, list[tuple]]:
 
 
 def other_postgres(url: str) -> str:
-    engine = sa.create_engine(driver_url(url))
-    with engine.begin() as conn:
-        conn.execute(sa.text("CREATE TABLE notes (text TEXT)"))
-        conn.execute(sa.text("CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT)"))
-        conn.execute(sa.text("INSERT INTO notes VALUES ('keep me')"))
-    engine.dispose()
+    run_sql(url, "CREATE TABLE notes (text TEXT)", "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT)",
+            "INSERT INTO notes VALUES ('keep me')")
     return OTHER
 
 
@@ -175,10 +172,7 @@ def optuna_postgres(url: str) -> str:
 
 
 def colliding_postgres(url: str) -> str:
-    engine = sa.create_engine(driver_url(url))
-    with engine.begin() as conn:
-        conn.execute(sa.text("CREATE TABLE trials (patient TEXT)"))  # another program's trials
-    engine.dispose()
+    run_sql(url, "CREATE TABLE trials (patient TEXT)")  # another program's trials
     return "holds other tables (trials)"
 
 
