@@ -22,8 +22,9 @@ import numpy as np
 
 from nntune.noise import PROPORTION_METRICS, binomial_se
 from nntune.schedulers._robust import epoch_noise
-from nntune.terminator._improvement import BaseImprovementEvaluator, complete
-from nntune.trial import FrozenTrial
+from nntune.analysis import complete_trials
+from nntune.terminator._improvement import BaseImprovementEvaluator
+from nntune.trial import FrozenTrial, best_trial, ranked
 
 CV_SCORES_KEY = "terminator:cv_scores"  # Optuna's key, so trials reported either way read alike
 
@@ -37,17 +38,11 @@ class BaseErrorEvaluator(abc.ABC):
 
 
 def best_complete(trials: Sequence[FrozenTrial], direction: str, evaluator: str) -> FrozenTrial:
-    done = complete(trials)
-    if not done:
+    """The best complete trial, as the study ranks them (:func:`nntune.trial.best_trial`)."""
+    best = best_trial(complete_trials(trials), direction)  # type: ignore[arg-type]
+    if best is None:
         raise ValueError(f"{evaluator}: no trial has completed yet")
-    pick = min if str(direction) == "minimize" else max
-    return pick(done, key=lambda t: float(t.value))  # type: ignore[arg-type]
-
-
-def ranked(trials: Sequence[FrozenTrial], direction: str) -> list[FrozenTrial]:
-    """Complete trials, best first (ties by number)."""
-    sign = 1.0 if str(direction) == "minimize" else -1.0
-    return sorted(complete(trials), key=lambda t: (sign * float(t.value), t.number))  # type: ignore[arg-type]
+    return best
 
 
 def report_cross_validation_scores(trial: Any, scores: Sequence[float]) -> None:
@@ -116,7 +111,7 @@ class MedianErrorEvaluator(BaseErrorEvaluator):
     def evaluate(self, trials: list[FrozenTrial], study_direction: str) -> float:
         if self._threshold is not None:
             return self._threshold
-        done = sorted(complete(trials), key=lambda t: t.number)
+        done = complete_trials(trials)  # in number order
         if len(done) < self._warm_up_trials + self._n_initial_trials:
             return -sys.float_info.min  # readings are never negative: no stop yet
         start = self._warm_up_trials
@@ -158,7 +153,7 @@ class CurveNoiseErrorEvaluator(BaseErrorEvaluator):
         self.top_trials = top_trials
 
     def evaluate(self, trials: list[FrozenTrial], study_direction: str) -> float:
-        curves = [t.intermediate_values for t in ranked(trials, study_direction)[:self.top_trials]]
+        curves = [t.intermediate_values for t in ranked(complete_trials(trials), study_direction)[:self.top_trials]]
         noise = epoch_noise(curves)
         if noise is None:
             raise ValueError("CurveNoiseErrorEvaluator: the best trials reported too few steps to read their "

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nntune.analysis import complete_trials
 from nntune.samplers._base import resolve_seed
 from nntune.samplers._define_by_run import encode, snap
 from nntune.samplers._gp import MIN_NOISE, Encoding, Posterior, _blas, fit_gp
@@ -35,12 +36,6 @@ class BaseImprovementEvaluator(abc.ABC):
         """The room left for improvement, given the study's ``trials`` (any states)."""
 
 
-def complete(trials: Sequence[FrozenTrial]) -> list[FrozenTrial]:
-    """The complete trials with a finite value, in the order given."""
-    return [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None
-            and math.isfinite(t.value)]
-
-
 @dataclass(frozen=True)
 class GPInputs:
     """The complete trials as a GP sees them: the space they share, their GP features and
@@ -53,7 +48,7 @@ class GPInputs:
 
     @classmethod
     def of(cls, trials: Sequence[FrozenTrial], direction: str, evaluator: str) -> GPInputs:
-        done = complete(trials)
+        done = complete_trials(trials)
         if not done:
             raise ValueError(f"{evaluator}: no trial has completed yet, so there is no improvement to bound")
         shared = intersection_search_space(done)
@@ -115,7 +110,7 @@ class BestValueStagnationEvaluator(BaseImprovementEvaluator):
         self._max_stagnation_trials = max_stagnation_trials
 
     def evaluate(self, trials: list[FrozenTrial], study_direction: str) -> float:
-        done = complete(trials)
+        done = complete_trials(trials)
         if not done:
             raise ValueError("BestValueStagnationEvaluator: no trial has completed yet")
         sign = -1.0 if str(study_direction) == "minimize" else 1.0
@@ -148,7 +143,7 @@ class EMMREvaluator(BaseImprovementEvaluator):
         self._rng = np.random.default_rng(resolve_seed(seed))
 
     def evaluate(self, trials: list[FrozenTrial], study_direction: str) -> float:
-        done = complete(trials)
+        done = complete_trials(trials)
         if len(done) < self.min_n_trials:
             return self.NEVER
         if not intersection_search_space(done):

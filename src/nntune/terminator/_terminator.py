@@ -11,11 +11,11 @@ import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from nntune.analysis import complete_trials
 from nntune.terminator._errors import (AutoErrorEvaluator, BaseErrorEvaluator, MedianErrorEvaluator,
                                        StaticErrorEvaluator)
 from nntune.terminator._improvement import (DEFAULT_MIN_N_TRIALS, BaseImprovementEvaluator,
-                                            BestValueStagnationEvaluator, EMMREvaluator, RegretBoundEvaluator,
-                                            complete)
+                                            BestValueStagnationEvaluator, EMMREvaluator, RegretBoundEvaluator)
 from nntune.trial import FrozenTrial
 
 log = logging.getLogger("nntune.terminator")
@@ -85,10 +85,7 @@ def default_error_evaluator(improvement: BaseImprovementEvaluator, study: Any = 
         return StaticErrorEvaluator(0.0)
     if isinstance(improvement, EMMREvaluator):
         return MedianErrorEvaluator(improvement)
-    attrs: dict[str, Any] = {}
-    if study is not None:
-        rec = study.storage.load_study(study.study_name)
-        attrs = rec.attrs if rec is not None else {}
+    attrs: dict[str, Any] = study.system_attrs if study is not None else {}
     n_val = attrs.get("n_val")
     return AutoErrorEvaluator(n_val if isinstance(n_val, int) else None, attrs.get("metric"))
 
@@ -122,7 +119,7 @@ class Terminator(BaseTerminator):
         if study.is_multi_objective:
             raise ValueError("the terminator takes single-objective studies only")
         trials: list[FrozenTrial] = study.get_trials(deepcopy=False)
-        n = len(complete(trials))
+        n = len(complete_trials(trials))
         if n < self._min_n_trials:
             return None
         if self._error_evaluator is None:
