@@ -190,7 +190,6 @@ def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | 
         plan(timeout)
     loop = Loop(study, n_trials, timeout, study._clock())
     progress = Progress(n_trials, timeout) if show_progress_bar else None
-    study._stop = False
     study._eager_params = jobs > 1
     errors: list[BaseException] = []
 
@@ -214,21 +213,22 @@ def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | 
                 errors.append(err)
                 study._stop = True
 
-    try:
-        if jobs == 1:
-            work()
-        else:
-            workers = [threading.Thread(target=work, name=f"nntune-trial-{i}", daemon=True) for i in range(jobs)]
-            for t in workers:
-                t.start()
-            for t in workers:
-                t.join()
-    finally:
-        study._eager_params = False
-        if jobs > 1:
-            threads.restore()
-        if progress is not None:
-            progress.close()
+    with study._searching():
+        try:
+            if jobs == 1:
+                work()
+            else:
+                workers = [threading.Thread(target=work, name=f"nntune-trial-{i}", daemon=True) for i in range(jobs)]
+                for t in workers:
+                    t.start()
+                for t in workers:
+                    t.join()
+        finally:
+            study._eager_params = False
+            if jobs > 1:
+                threads.restore()
+            if progress is not None:
+                progress.close()
     if errors:
         raise errors[0]
 

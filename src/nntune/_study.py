@@ -73,6 +73,7 @@ class Study(StudyReads):
         self._clock = clock
         self._stop = False
         self.stop_reason: str | None = None
+        self._searches = 0  # searches running on this object (any thread), for stop()
         self._inferred = InferredSpace()
         # Samplers keep caches; threads of one optimize take turns at them.
         self.sampling_lock = threading.RLock()
@@ -322,9 +323,25 @@ class Study(StudyReads):
         return self._stop
 
     def stop(self, reason: str = "stopped by a callback") -> None:
-        """Finish the trial in progress, then return from ``optimize``."""
+        """Finish the trial in progress, then return from ``optimize`` (or whichever search
+        runs the study). Called from an objective, a callback or another thread while a
+        search runs; outside one it raises ``RuntimeError``, as Optuna's does, since a flag
+        set then would be cleared by the next search before anything read it."""
+        if self._searches == 0:
+            raise RuntimeError("study.stop() is meant for an objective or a callback while the "
+                               "study runs (optimize, or an executor's run); no search is running")
         self._stop = True
         self.stop_reason = reason
+
+    @contextlib.contextmanager
+    def _searching(self) -> Iterator[None]:
+        """Around one search loop: a fresh stop flag, and ``stop()`` allowed while it runs."""
+        self._stop = False
+        self._searches += 1
+        try:
+            yield
+        finally:
+            self._searches -= 1
 
     def __repr__(self) -> str:
         return (f"Study(name={self.study_name!r}, direction={self.direction!r}, "

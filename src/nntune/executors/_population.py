@@ -83,7 +83,8 @@ def run_population(study: Study, trainer: Any, *, total: int, population: int | 
     base = study.sampler
     study.sampler = asker_for(study, base, total, timeout, structure_block, accelerator=trainer.device.type != "cpu")
     try:
-        return _run(study, trainer, total, population, timeout, callbacks, options, clock, process)
+        with study._searching():
+            return _run(study, trainer, total, population, timeout, callbacks, options, clock, process)
     except KeyboardInterrupt:
         requeue_members(study, worker_identity())  # the same command continues them
         raise
@@ -128,7 +129,6 @@ def _run(study: Study, trainer: Any, total: int, population: int | str, timeout:
          process: str | None = None) -> str:
     run = Population(study, trainer, population, options, callbacks, clock)
     start = last_sweep = clock()
-    study._stop = False
     reason: str | None = None  # why no more trials start: the search ends once none trains
 
     def stop_now() -> str | None:

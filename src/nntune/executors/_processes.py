@@ -168,8 +168,11 @@ class ProcessPool:
         return self.stop_reason is not None
 
     def run(self) -> str:
+        with self.study._searching():
+            return self._search()
+
+    def _search(self) -> str:
         recover_interrupted(self.study, self.options)
-        self.study._stop = False
         last_sweep = self.clock()
         try:
             for i in range(self.workers):

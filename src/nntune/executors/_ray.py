@@ -137,8 +137,11 @@ class RayDriver:
         return self.stop_reason is not None
 
     def run(self) -> str:
+        with self.study._searching():
+            return self._search()
+
+    def _search(self) -> str:
         recover_interrupted(self.study, self.options)
-        self.study._stop = False
         self.start_actors(self.workers)
         last_sweep = self.clock()
         try:

@@ -36,8 +36,8 @@ def run_serial(study: Study, objective: Objective, *, total: int, timeout: float
     recover_interrupted(study, options)
     identity = worker_identity()
     start = last_sweep = clock()
-    study._stop = False
-    with Heartbeat(study.storage, study.id, options.heartbeat_interval, PeakMemory()) as heartbeat:
+    with study._searching(), Heartbeat(study.storage, study.id, options.heartbeat_interval,
+                                       PeakMemory()) as heartbeat:
         while True:
             if study._stop:
                 return study.stop_reason or "stopped by a callback"

@@ -272,16 +272,17 @@ def run_pbt(study: Any, objective_factory: Callable[[Proposal | None], Callable[
 
     done = 0
     start = clock()
-    while done < n_trials:
-        if timeout is not None and clock() - start >= timeout:
-            study.stop(f"timeout of {timeout:g}s reached")
-            break
-        if pbt.admission(study.get_trials(deepcopy=False)) not in ("ask", "queued"):
-            break  # nothing to start here (members running elsewhere replace themselves)
-        study.optimize(objective, n_trials=1, callbacks=[replace, *callbacks], catch=catch)
-        done += 1
-        if getattr(study, "stop_requested", False):
-            break
+    with study._searching():  # study.stop() is a search's, here as in optimize
+        while done < n_trials:
+            if timeout is not None and clock() - start >= timeout:
+                study.stop(f"timeout of {timeout:g}s reached")
+                break
+            if pbt.admission(study.get_trials(deepcopy=False)) not in ("ask", "queued"):
+                break  # nothing to start here (members running elsewhere replace themselves)
+            study.optimize(objective, n_trials=1, callbacks=[replace, *callbacks], catch=catch)
+            done += 1
+            if getattr(study, "stop_requested", False):
+                break
     return done
 
 

@@ -89,6 +89,21 @@ def stop_at_three(study, trial):
 study = optuna.create_study()
 study.optimize(objective, n_trials=10, callbacks=[stop_at_three])
 RESULT["stop_n"] = len(study.trials)
+try:  # outside a search there is nothing to stop
+    study.stop()
+    RESULT["stop_outside"] = "no error"
+except RuntimeError:
+    RESULT["stop_outside"] = "RuntimeError"
+
+
+def stop_from_the_objective(trial):
+    if trial.number == 1:
+        trial.study.stop()
+    return objective(trial)
+
+
+study.optimize(stop_from_the_objective, n_trials=10)
+RESULT["stop_from_objective_n"] = len(study.trials)
 
 # Studies in a database: load, list, copy, delete.
 url = "sqlite:///" + os.path.join(WORKDIR, "studies.db")  # noqa: F821 - given by the runner
