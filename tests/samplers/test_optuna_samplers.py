@@ -181,3 +181,27 @@ def test_constraints_func_is_stored_and_best_trials_are_feasible():
         population_size=4, seed=0, constraints_func=lambda t: [t.params["x"] - 0.5]))
     multi.optimize(lambda t: (t.suggest_float("x", 0, 1), 1.0), n_trials=8)
     assert all(t.params["x"] <= 0.5 for t in multi.best_trials) and multi.best_trials
+
+
+def test_partial_fixed_over_a_sampler_written_for_optuna_holds_its_values_and_forwards_the_hooks():
+    user = MidpointSampler()
+    study = nntune.create_study(sampler=PartialFixedSampler({"n": 2}, user))
+    study.optimize(lambda t: t.suggest_float("x", 0.0, 4.0) + t.suggest_int("n", 1, 3), n_trials=3)
+    assert [t.params for t in study.trials] == [{"x": 0.0, "n": 2}, {"x": 2.0, "n": 2}, {"x": 2.0, "n": 2}]
+    # The held parameter left the base's joint space; the base saw each trial end.
+    assert ("relative", 1, ["x"]) in user.log and ("independent", 1, "n") not in user.log
+    assert [e[:2] for e in user.log if e[0] == "after"] == [("after", 0), ("after", 1), ("after", 2)]
+    assert isinstance(study.sampler, PartialFixedSampler)
+
+
+def test_partial_fixed_forwards_the_trial_hooks_to_an_nntune_base():
+    class Counting(TPESampler):
+        ended: list[int] = []
+
+        def after_trial(self, study, trial, state, values):
+            self.ended.append(trial.number)
+
+    base = Counting(seed=0, n_startup_trials=2)
+    study = nntune.create_study(sampler=PartialFixedSampler({"n": 2}, base))
+    study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0) + t.suggest_int("n", 1, 3), n_trials=3)
+    assert base.ended == [0, 1, 2] and all(t.params["n"] == 2 for t in study.trials)

@@ -1,7 +1,7 @@
 """The stack-asking wrapper: a block's structure held, every other parameter the base's own."""
 
 from nntune.samplers import GridSampler, RandomSampler, TPESampler
-from nntune.samplers._partial_fixed import PartialFixedSampler, StructureAsker, structural_names, structure_block
+from nntune.samplers._partial_fixed import HeldSampler, StructureAsker, structural_names, structure_block
 from nntune.space import Choice, Float, Int, Space
 
 SPACE = Space({"lr": Float(1e-4, 1.0, log=True), "optimizer": Choice(("sgd", "momentum", "adam")),
@@ -13,7 +13,7 @@ def test_fixed_parameters_are_held_and_the_rest_is_the_base_suggestion():
     base = RandomSampler(3)
     for number in range(20):
         plain = base.suggest(SPACE, [], number=number)
-        held = PartialFixedSampler({"units": 17, "layers": 2}, base).suggest(SPACE, [], number=number)
+        held = HeldSampler({"units": 17, "layers": 2}, base).suggest(SPACE, [], number=number)
         assert held["units"] == 17 and held["layers"] == 2
         assert {k: v for k, v in held.items() if k not in ("units", "layers")} == \
             {k: v for k, v in plain.items() if k not in ("units", "layers")}
@@ -21,9 +21,9 @@ def test_fixed_parameters_are_held_and_the_rest_is_the_base_suggestion():
 
 def test_a_held_parent_switches_its_children_on_and_off():
     base = RandomSampler(0)
-    off = PartialFixedSampler({"optimizer": "sgd"}, base).suggest(SPACE, [], number=1)
+    off = HeldSampler({"optimizer": "sgd"}, base).suggest(SPACE, [], number=1)
     assert "momentum" not in off
-    sampler = PartialFixedSampler({"optimizer": "momentum"}, base)
+    sampler = HeldSampler({"optimizer": "momentum"}, base)
     on = sampler.suggest(SPACE, [], number=1)
     value = on.get("momentum", sampler.suggest_one("momentum", SPACE.params["momentum"], [], number=1))
     assert 0.8 <= value <= 0.99

@@ -18,7 +18,7 @@ import numpy as np
 
 from nntune.exceptions import ConfigError
 from nntune.samplers._base import Sampler, name_salt, resolve_seed, trial_rng
-from nntune.samplers._optuna_methods import OptunaMethods
+from nntune.samplers._optuna_methods import OptunaMethods, asked_like_optuna
 from nntune.space import Choice, Distribution, Float, Int, Space, Value
 from nntune.trial import FrozenTrial, TrialState, params_key
 
@@ -56,12 +56,38 @@ class BaseSampler(abc.ABC):
 
 class PartialFixedSampler(OptunaMethods):
     """``PartialFixedSampler({"units": 128}, base_sampler)``: ``units`` is always 128, the
-    other parameters are ``base_sampler``'s choice over the rest of the space."""
+    other parameters are ``base_sampler``'s choice over the rest of the space.
 
-    def __init__(self, fixed_params: Mapping[str, Any], base_sampler: Sampler) -> None:
+    The base is one of nntune's samplers or one written for Optuna (a ``BaseSampler``
+    subclass): for the latter the study asks through Optuna's methods, as it would ask the
+    base itself. Either way the base hears ``before_trial`` and ``after_trial``."""
+
+    def __new__(cls, fixed_params: Mapping[str, Any], base_sampler: Any) -> PartialFixedSampler:
+        if cls is PartialFixedSampler and asked_like_optuna(base_sampler, "sample_relative"):
+            cls = _PartialFixedOptunaSampler
+        return super().__new__(cls)
+
+    def __init__(self, fixed_params: Mapping[str, Any], base_sampler: Any) -> None:
         self.fixed_params = dict(fixed_params)
         self.base_sampler = base_sampler
-        self.seed = base_sampler.seed
+        self.seed = getattr(base_sampler, "seed", None)
+
+    # A base of nntune's own sampler protocol may have none of these three.
+    def before_trial(self, study: Any, trial: FrozenTrial) -> None:
+        hook = getattr(self.base_sampler, "before_trial", None)
+        if hook is not None:
+            hook(study, trial)
+
+    def after_trial(self, study: Any, trial: FrozenTrial, state: TrialState,
+                    values: Sequence[float] | None) -> None:
+        hook = getattr(self.base_sampler, "after_trial", None)
+        if hook is not None:
+            hook(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        hook = getattr(self.base_sampler, "reseed_rng", None)
+        if hook is not None:
+            hook()
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:
@@ -107,6 +133,25 @@ def discrete_values(name: str, dist: Distribution) -> list[Value]:
 def _tried(history: Sequence[FrozenTrial], names: Sequence[str]) -> set[str]:
     return {params_key({k: t.params[k] for k in names if k in t.params})
             for t in history if t.state != TrialState.WAITING}
+
+
+class _PartialFixedOptunaSampler(PartialFixedSampler):
+    """:class:`PartialFixedSampler` over a sampler written for Optuna, as Optuna's own is:
+    the held parameters leave the base's joint space and are answered one at a time."""
+
+    def infer_relative_search_space(self, study: Any, trial: FrozenTrial) -> dict[str, Distribution]:
+        space = self.base_sampler.infer_relative_search_space(study, trial) or {}
+        return {k: d for k, d in space.items() if k not in self.fixed_params}
+
+    def sample_relative(self, study: Any, trial: FrozenTrial,
+                        search_space: Mapping[str, Distribution]) -> dict[str, Any]:
+        return dict(self.base_sampler.sample_relative(study, trial, dict(search_space)) or {})
+
+    def sample_independent(self, study: Any, trial: FrozenTrial, param_name: str,
+                           param_distribution: Distribution) -> Any:
+        if param_name in self.fixed_params:
+            return self.fixed_params[param_name]
+        return self.base_sampler.sample_independent(study, trial, param_name, param_distribution)
 
 
 class BruteForceSampler(OptunaMethods):

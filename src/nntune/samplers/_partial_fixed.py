@@ -1,6 +1,7 @@
 """Asking a sampler for trials that can share a stack: some parameters held fixed.
 
-:class:`PartialFixedSampler` is Optuna's PartialFixedSampler for nntune's sampler seam: the
+:class:`HeldSampler` is a partial fixing for nntune's sampler seam, unlike the public
+``PartialFixedSampler`` (Optuna's, which asks the base over the free parameters only): the
 base sampler's suggestion with the ``fixed`` parameters overwritten (a parameter that the
 fixed values switch on but the base left out is drawn by the base's ``suggest_one`` when
 the trial reaches it). The base never learns that anything was held.
@@ -37,7 +38,7 @@ STRUCTURAL: frozenset[str] = frozenset({
 })
 
 
-class PartialFixedSampler(OptunaMethods):
+class HeldSampler(OptunaMethods):
     """``base`` with the parameters of ``fixed_params`` held at those values."""
 
     def __init__(self, fixed_params: Mapping[str, Any], base_sampler: Any) -> None:
@@ -68,7 +69,7 @@ class PartialFixedSampler(OptunaMethods):
         return getattr(self.base, name)
 
     def __repr__(self) -> str:
-        return f"PartialFixedSampler({self.fixed_params!r}, {self.base!r})"
+        return f"HeldSampler({self.fixed_params!r}, {self.base!r})"
 
 
 def is_augmentation(name: str) -> bool:
@@ -149,8 +150,8 @@ class StructureAsker(OptunaMethods):
         return self.structures[block]
 
     def fixed_for(self, number: int, space: Space, history: Sequence[FrozenTrial],
-                  direction: str = "minimize") -> PartialFixedSampler:
-        return PartialFixedSampler(self.structure_for(number, space, history, direction) if self.hold else {},
+                  direction: str = "minimize") -> HeldSampler:
+        return HeldSampler(self.structure_for(number, space, history, direction) if self.hold else {},
                                    self.base)
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
