@@ -78,8 +78,11 @@ def ctrl_c_when(cmd: list[str], cwd: Path, ready, waiting_for: str,
     import signal
     import time
 
+    # Python's fault handler writes every thread's stack on SIGABRT: what a process that
+    # does not end after the Ctrl-C was doing is in the failure's message.
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True,
+                            start_new_session=True, env=env,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + timeout
@@ -88,11 +91,31 @@ def ctrl_c_when(cmd: list[str], cwd: Path, ready, waiting_for: str,
             assert time.monotonic() < deadline, f"{waiting_for} never happened"
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        try:
+            out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            left = _group_left(proc.pid)
+            os.killpg(proc.pid, signal.SIGABRT)
+            out, err = proc.communicate(timeout=30)
+            raise AssertionError(f"still running 60 s after Ctrl-C: {left}\n{err[-6000:]}") from None
     finally:
         if proc.poll() is None:
             proc.kill()
     return proc.returncode, out, err
+
+
+def _group_left(pgid: int) -> list[str]:
+    """The processes of group ``pgid`` still there: pid, state and command line."""
+    import psutil
+
+    left = []
+    for p in psutil.process_iter(["pid", "status", "cmdline"]):
+        try:
+            if os.getpgid(p.pid) == pgid:
+                left.append(f"{p.pid} {p.info['status']} {' '.join(p.info['cmdline'] or [])[:120]}")
+        except (OSError, psutil.Error):
+            continue
+    return left
 
 
 @pytest.fixture
