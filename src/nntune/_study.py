@@ -81,13 +81,13 @@ class Study(StudyReads):
 
     def sampler_view(self, history: Sequence[FrozenTrial]) -> tuple[Sequence[FrozenTrial], str]:
         """The history and direction a sampler is handed: with several objectives, each
-        complete trial's place in the non-dominated sorting, to minimize (``ParetoView``)."""
+        complete trial's place in the non-dominated sorting, to minimize (``ParetoView``);
+        infeasible trials ranked below the feasible (``ConstrainedView``: the history as it
+        is where no trial broke a constraint, and read only if the sampler looks)."""
         seen, direction = history, self._direction_names[0]
         if len(self._direction_names) > 1:
             seen, direction = ParetoView(history, self._direction_names), "minimize"
-        if getattr(self.sampler, "constraints_func", None) is not None:
-            seen = ConstrainedView(seen, direction)
-        return seen, direction
+        return ConstrainedView(seen, direction), direction
 
     # ask and tell ---------------------------------------------------------------------
     def enqueue_trial(self, params: Mapping[str, Any], user_attrs: Mapping[str, Any] | None = None,

@@ -196,6 +196,11 @@ class Trial(Suggestions):
     def set_system_attr(self, key: str, value: Any) -> None:
         self.study.storage.set_trial_system_attr(self.study.id, self.number, key, value)
 
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        """The trial's system attributes as stored now (its constraints among them)."""
+        return dict(self.study.storage.get_trial(self.study.id, self.number, with_metrics=False).system_attrs)
+
     def frozen(self) -> FrozenTrial:
         """This trial as plain data, as a scheduler sees it."""
         return FrozenTrial(number=self.number, state=TrialState.RUNNING, params=dict(self._params),

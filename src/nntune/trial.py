@@ -56,14 +56,64 @@ class Seconds(float):
 FINISHED_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED, TrialState.DIVERGED)
 
 
+# A trial's constraint values (feasible when all are <= 0) live in its system attributes:
+# one ``constraints:<key>`` per ``set_constraint``, as Optuna 5 stores them, and the list a
+# ``constraints_func`` returned under ``constraints`` (keys "0", "1", ...), as before it.
+CONSTRAINTS_KEY = "constraints"
+
+
+def constraint_values(system_attrs: Mapping[str, Any]) -> dict[str, float]:
+    """Every constraint value stored in ``system_attrs``, by key (a keyed one wins over a
+    listed one of the same key)."""
+    out = {str(i): float(v) for i, v in enumerate(system_attrs.get(CONSTRAINTS_KEY) or ())}
+    prefix = CONSTRAINTS_KEY + ":"
+    out.update({k[len(prefix):]: float(v) for k, v in system_attrs.items() if k.startswith(prefix)})
+    return out
+
+
+def constraint_attr(key: str, value: Any) -> tuple[str, float]:
+    """The system attribute that holds constraint ``key`` and its checked value: a value
+    that is no number raises TypeError, NaN ValueError (as Optuna's ``set_constraint``)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"constraint {key!r}: the value must be a float, got {type(value).__name__}") from None
+    if math.isnan(number):
+        raise ValueError(f"constraint {key!r}: NaN is not allowed")
+    return f"{CONSTRAINTS_KEY}:{key}", number
+
+
 class SuggestFamily:
     """Optuna's ``suggest_*`` over one ``suggest(name, dist)``: each builds the distribution
     (a bound error prefixed with the parameter's name) and asks ``suggest`` for the value.
     Every trial shares it: the live one draws, a fixed one gives, a finished one answers
-    with what it ran with."""
+    with what it ran with. Constraints (``set_constraint``, ``constraints``) are shared too,
+    over each trial's own ``system_attrs`` and ``set_system_attr``."""
 
     if TYPE_CHECKING:  # what each trial that takes this family defines
         def suggest(self, name: str, dist: Distribution) -> Any: ...
+
+        @property
+        def system_attrs(self) -> dict[str, Any]: ...
+
+        def set_system_attr(self, key: str, value: Any) -> None: ...
+
+    @property
+    def constraints(self) -> dict[str, float]:
+        """The trial's constraint values by key; it is feasible when all are <= 0."""
+        return constraint_values(self.system_attrs)
+
+    def set_constraint(self, key: str, value: float) -> None:
+        """Constraint ``key`` of this trial (feasible when <= 0), as Optuna's: set once, a
+        second value for the same key is ignored with a warning. Samplers then rank
+        infeasible trials below feasible ones, and best trials come from the feasible."""
+        attr, number = constraint_attr(key, value)
+        if attr in self.system_attrs:
+            import warnings
+
+            warnings.warn(f"constraint {key!r} is already set; the new value is ignored", stacklevel=2)
+            return
+        self.set_system_attr(attr, number)
 
     def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
                       log: bool = False) -> float:
@@ -236,7 +286,7 @@ def create_trial(*, state: TrialState = TrialState.COMPLETE, value: float | None
                  distributions: Mapping[str, Distribution] | None = None,
                  user_attrs: Mapping[str, Any] | None = None, system_attrs: Mapping[str, Any] | None = None,
                  intermediate_values: Mapping[int, float] | None = None,
-                 constraints: Sequence[float] | None = None) -> FrozenTrial:
+                 constraints: Mapping[str, float] | Sequence[float] | None = None) -> FrozenTrial:
     """A finished trial as data, for ``Study.add_trial`` (Optuna's ``create_trial``); its
     number (-1 here) is given when it is added."""
     if value is not None and values is not None:
@@ -257,8 +307,10 @@ def create_trial(*, state: TrialState = TrialState.COMPLETE, value: float | None
     sys_attrs = dict(system_attrs or {})
     if vals is not None and len(vals) > 1:
         sys_attrs["values"] = vals
-    if constraints is not None:
-        sys_attrs["constraints"] = [float(c) for c in constraints]
+    if isinstance(constraints, Mapping):  # Optuna 5: by key
+        sys_attrs.update(constraint_attr(str(k), v) for k, v in constraints.items())
+    elif constraints is not None:
+        sys_attrs[CONSTRAINTS_KEY] = [float(c) for c in constraints]
     now = None if not state.is_finished() else datetime.now(timezone.utc).replace(tzinfo=None)
     return FrozenTrial(number=-1, state=state, params=params, distributions=distributions,
                        value=None if vals is None else vals[0],

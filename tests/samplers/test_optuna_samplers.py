@@ -183,6 +183,30 @@ def test_constraints_func_is_stored_and_best_trials_are_feasible():
     assert all(t.params["x"] <= 0.5 for t in multi.best_trials) and multi.best_trials
 
 
+def test_constraints_set_by_the_objective_are_read_by_every_sampler_and_the_best_trial():
+    from nntune.samplers import RandomSampler
+    from nntune.trial import constraint_values
+
+    # Both stored forms read together; a keyed value wins over a listed one of its key.
+    assert constraint_values({"constraints": [1.0, -2.0], "constraints:0": -1.0, "constraints:cost": 3}) == \
+        {"0": -1.0, "1": -2.0, "cost": 3.0}
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        trial.set_constraint("x_at_most_half", x - 0.5)
+        return x
+
+    for sampler in (TPESampler(seed=0, n_startup_trials=3), RandomSampler(seed=0)):
+        study = nntune.create_study(direction="maximize", sampler=sampler)
+        study.optimize(objective, n_trials=12)
+        assert all(t.constraints == {"x_at_most_half": t.params["x"] - 0.5} for t in study.trials)
+        assert study.best_value <= 0.5 and any(t.value > 0.5 for t in study.trials)
+        # What the sampler is handed: every infeasible trial below every feasible one.
+        seen, direction = study.sampler_view(study.get_trials(deepcopy=False))
+        feasible = [t.value for t in seen if t.params["x"] <= 0.5]
+        assert max(t.value for t in seen if t.params["x"] > 0.5) < min(feasible)
+
+
 def test_partial_fixed_over_a_sampler_written_for_optuna_holds_its_values_and_forwards_the_hooks():
     user = MidpointSampler()
     study = nntune.create_study(sampler=PartialFixedSampler({"n": 2}, user))

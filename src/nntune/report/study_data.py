@@ -13,7 +13,7 @@ import numpy as np
 from nntune.analysis import complete_trials, thin
 from nntune.space import Choice, Space
 from nntune.samplers import is_feasible
-from nntune.trial import FrozenTrial, pareto_front
+from nntune.trial import FrozenTrial, constraint_values, pareto_front
 
 MAX_POINTS = 2000
 
@@ -99,7 +99,7 @@ def front_data(trials: Sequence[FrozenTrial], directions: Sequence[str], names: 
     points = pareto_data(trials, directions, names)
     front = pareto_front([t for t in trials if is_feasible(t)], directions)
     rows = [{"number": t.number, "values": list(t.values or []), "params": t.params,
-             "constraints": t.system_attrs.get("constraints"), "test": looks.get(t.number)} for t in front]
+             "constraints": constraint_values(t.system_attrs) or None, "test": looks.get(t.number)} for t in front]
     infeasible = sum(1 for t in trials if t.state.value == "complete" and not is_feasible(t))
     return {"names": points["names"], "directions": list(directions), "rows": rows, "points": points,
             "infeasible": infeasible}

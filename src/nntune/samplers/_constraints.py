@@ -1,7 +1,9 @@
-"""Constraints: ``constraints_func(trial) -> [c1, c2, ...]``, each satisfied when <= 0.
+"""Constraints: ``trial.set_constraint(key, c)`` in the objective (Optuna 5), or a
+sampler's ``constraints_func(trial) -> [c1, c2, ...]``, each satisfied when <= 0.
 
-The study stores a finished trial's constraint values beside it (``system_attrs
-["constraints"]``) and hands a sampler that was given a ``constraints_func`` a view of the
+The trial keeps its constraint values in its system attributes (``constraints:<key>``, or
+the ``constraints`` list the study stores from a ``constraints_func``; read together by
+:func:`~nntune.trial.constraint_values`), and the study hands every sampler a view of the
 history in which every infeasible trial ranks below every feasible one, the further from
 feasible the lower. So feasible trials are preferred by any sampler that ranks trials
 (TPE's good group holds feasible ones first; NSGA-II's elite likewise), and the infeasible
@@ -15,7 +17,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from nntune.trial import FrozenTrial, TrialState
+from nntune.trial import FrozenTrial, TrialState, constraint_values
 
 ConstraintsFunc = Callable[[FrozenTrial], Sequence[float]]
 
@@ -23,10 +25,8 @@ ConstraintsFunc = Callable[[FrozenTrial], Sequence[float]]
 def violation(trial: FrozenTrial) -> float:
     """How far the trial is from feasible: the sum of its positive constraint values (0
     when feasible or without constraint values)."""
-    values = trial.system_attrs.get("constraints")
-    if not values:
-        return 0.0
-    return float(sum(max(0.0, float(v)) if math.isfinite(float(v)) else math.inf for v in values))
+    values = constraint_values(trial.system_attrs).values()
+    return float(sum(max(0.0, v) if math.isfinite(v) else math.inf for v in values))
 
 
 def is_feasible(trial: FrozenTrial) -> bool:
@@ -38,14 +38,15 @@ def constrained_view(history: Sequence[FrozenTrial], direction: str) -> list[Fro
     feasible one by one plus its violation; feasible and unfinished trials unchanged."""
     complete = [t for t in history if t.state == TrialState.COMPLETE and t.value is not None
                 and math.isfinite(t.value)]
-    if not any(not is_feasible(t) for t in complete):
+    infeasible = {id(t) for t in complete if not is_feasible(t)}
+    if not infeasible:
         return list(history)
-    feasible = [float(t.value) for t in complete if is_feasible(t)]  # type: ignore[arg-type]
+    feasible = [float(t.value) for t in complete if id(t) not in infeasible]  # type: ignore[arg-type]
     sign = -1.0 if direction == "maximize" else 1.0
     worst = (max(sign * v for v in feasible) if feasible else 0.0)
     out = []
     for t in history:
-        if t in complete and not is_feasible(t):
+        if id(t) in infeasible:
             penalty = violation(t)
             t = dataclasses.replace(t, value=sign * (worst + 1.0 + (penalty if math.isfinite(penalty) else 1e12)))
         out.append(t)

@@ -115,7 +115,7 @@ class OptunaMethods:
 
     def _history(self, study: Any) -> tuple[Sequence[FrozenTrial], str]:
         """The history and direction as the study hands them to its own sampler
-        (``Study.sampler_view``), with this sampler's constraints rather than the study's."""
+        (``Study.sampler_view``): several objectives as one ranking, infeasible trials last."""
         from nntune.samplers._nsga import ParetoView  # _nsga's samplers build on this module
 
         directions = [str(d) for d in getattr(study, "directions", None) or [study.direction]]
@@ -123,9 +123,7 @@ class OptunaMethods:
         direction = directions[0]
         if len(directions) > 1:
             seen, direction = ParetoView(seen, directions), "minimize"
-        if getattr(self, "constraints_func", None) is not None:
-            seen = ConstrainedView(seen, direction)
-        return seen, direction
+        return ConstrainedView(seen, direction), direction
 
 
 def _as_space(study: Any, search_space: Mapping[str, Distribution]) -> Space:

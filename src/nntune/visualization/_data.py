@@ -19,7 +19,7 @@ from nntune.analysis import chosen_space, param_importance, valued_trials
 from nntune.report.data import history_data, intermediate_data, parallel_data, rank, slices_data
 from nntune.report.study_data import contour_data, edf_data, pareto_data, timeline_data
 from nntune.space import Choice, Space
-from nntune.trial import FrozenTrial, TrialState
+from nntune.trial import CONSTRAINTS_KEY, FrozenTrial, TrialState
 
 Target = Callable[[FrozenTrial], float]
 Targets = Callable[[FrozenTrial], Sequence[float]]
@@ -183,7 +183,10 @@ def pareto(study: Any, target_names: Sequence[str] | None, include_dominated_tri
         trials = [dataclasses.replace(t, system_attrs={**t.system_attrs, "values": list(targets(t))})
                   if t.state == TrialState.COMPLETE else t for t in trials]
     if constraints_func is not None:
-        trials = [dataclasses.replace(t, system_attrs={**t.system_attrs, "constraints": list(constraints_func(t))})
+        # The function's values replace any the trials stored, as Optuna's plot reads them.
+        trials = [dataclasses.replace(t, system_attrs={**{k: v for k, v in t.system_attrs.items()
+                                                          if not k.startswith(CONSTRAINTS_KEY)},
+                                                       CONSTRAINTS_KEY: list(constraints_func(t))})
                   if t.state == TrialState.COMPLETE else t for t in trials]
     n = len(study.directions) if targets is None else len(next((t.values for t in trials if t.values), [0, 0]))
     dirs = [str(d) for d in study.directions] if targets is None else ["minimize"] * n
