@@ -245,3 +245,57 @@ def test_optunas_group_recipe_runs_on_a_conditional_space():
     assert study.best_value < 0.05 and study.best_params["kind"] == "a"
     with pytest.raises(ConfigError, match="^group: needs multivariate=True"):
         nntune.samplers.TPESampler(multivariate=False, group=True)
+
+
+def test_kernel_weights_set_each_kernels_share_and_a_zero_prior_drops_the_uniform_part():
+    layout = Layout.of(Space({"x": Float(0, 1)}))
+    mu = np.r_[np.full(8, 0.2), np.full(8, 0.8)][:, None]  # two tight groups of 8 kernels
+    even, heavy = fit_parzen(mu, layout), fit_parzen(mu, layout, weights=np.r_[np.full(8, 3.0), np.ones(8)])
+    at = np.array([[0.2], [0.8], [0.5]])
+    d_even, d_heavy = np.exp(log_density(even, layout, at)), np.exp(log_density(heavy, layout, at))
+    assert d_even[0] == pytest.approx(d_even[1], rel=1e-6) and d_heavy[0] > 2.5 * d_heavy[1]
+    draws = sample_parzen(heavy, layout, np.random.default_rng(0), 4000)[:, 0]
+    assert np.mean(draws < 0.5) == pytest.approx((24 + 0.5) / 33, abs=0.03)  # kernels 24:8, the prior split
+    for est in (even, heavy):  # still a density
+        g = np.linspace(0, 1, 4001)[:, None]
+        assert np.trapezoid(np.exp(log_density(est, layout, g)), g[:, 0]) == pytest.approx(1.0, abs=2e-3)
+    far = np.array([[0.999]])
+    no_prior = fit_parzen(np.array([[0.2]] * 8), layout, prior_weight=0.0)
+    assert log_density(no_prior, layout, far)[0] < log_density(fit_parzen(np.array([[0.2]] * 8), layout), layout, far)[0] - 5
+    assert np.isfinite(log_density(fit_parzen(np.empty((0, 1)), layout, prior_weight=0.0), layout, far)).all()
+    with pytest.raises(ValueError, match="weights"):
+        fit_parzen(mu, layout, weights=np.array([1.0]))
+
+
+def test_without_the_magic_clip_clustered_kernels_narrow_past_its_floor():
+    layout = Layout.of(Space({"x": Float(0, 1)}))
+    cluster = np.full((30, 1), 0.5) + np.linspace(0, 1e-4, 30)[:, None]
+    assert bandwidths(cluster, layout, min_share=1.0)[0][0] == pytest.approx(1 / 31)  # one-axis: 1 / (m + 1)
+    unclipped = bandwidths(cluster, layout, min_share=1.0, clip=False)[0][0]
+    assert unclipped < 1 / 31 and unclipped == bandwidths(cluster, layout, clip=False)[0][0]  # Scott's rule alone
+    crowd = np.full((20000, 1), 0.5)
+    assert bandwidths(crowd, layout)[0][0] == pytest.approx(0.01)  # the floor of 1 / 100
+    assert bandwidths(crowd, layout, clip=False)[0][0] < 0.005
+
+
+def test_optunas_parzen_switches_are_taken_and_weights_favour_the_trials_they_weigh():
+    from nntune.samplers._tpe import group_weights
+
+    # weights(n) is handed out oldest trial first whatever the rank order.
+    assert list(group_weights([7, 2, 5], lambda n: np.arange(1.0, n + 1))) == [3.0, 1.0, 2.0]
+    with pytest.raises(ValueError, match="must return 3 values"):
+        group_weights([7, 2, 5], lambda n: np.ones(n + 1))
+    rnd = statistics.median(best_after(RandomSampler(seed=s)) for s in range(3))
+    for kwargs in ({"consider_prior": False}, {"consider_magic_clip": False}, {"consider_endpoints": True},
+                   {"weights": lambda n: np.linspace(0.1, 1.0, n)}):
+        best = statistics.median(best_after(TPESampler(seed=s, **kwargs)) for s in range(3))
+        assert best < rnd / 4, (kwargs, best, rnd)  # each still learns the quadratic
+    # Weight only the newest trial: every suggestion after the start-up lands near the last one.
+    sampler = TPESampler(seed=0, n_startup_trials=5, prior_weight=1e-9, gamma=0.5,
+                         weights=lambda n: np.r_[np.zeros(n - 1), 1.0] if n else np.ones(0))
+    space = Space({"x": Float(0, 1)})
+    history = [FrozenTrial(number=i, state=TrialState.COMPLETE, params={"x": x}, value=abs(x - 0.5),
+                           distributions={"x": Float(0, 1)})
+               for i, x in enumerate([0.45, 0.55, 0.1, 0.9, 0.51, 0.05])]
+    picks = [sampler.suggest(space, history, number=6 + k)["x"] for k in range(8)]
+    assert all(abs(p - 0.51) < 0.2 for p in picks), picks

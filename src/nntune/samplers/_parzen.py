@@ -49,18 +49,27 @@ class Parzen:
     """A fitted estimator: kernel centres ``mu`` (n, d) in unit coordinates (NaN where a
     trial lacks the parameter), numeric bandwidths ``sigma`` (d,), the probability
     ``move`` (d,) that a Choice kernel leaves the trial's value, the log mass of each
-    numeric kernel inside [0, 1] ``log_z`` (n, d), and the prior's share of the mixture."""
+    numeric kernel inside [0, 1] ``log_z`` (n, d), the prior's weight in the mixture and
+    each kernel's (``weights`` (n,); ``None``: 1 each)."""
 
     mu: np.ndarray
     sigma: np.ndarray
     move: np.ndarray
     log_z: np.ndarray
     prior_weight: float
+    weights: np.ndarray | None = None
+
+    @property
+    def kernel_weights(self) -> np.ndarray:
+        return np.ones(len(self.mu)) if self.weights is None else self.weights
 
     @property
     def log_weights(self) -> tuple[np.ndarray, float]:
-        total = len(self.mu) + self.prior_weight
-        return np.full(len(self.mu), -math.log(total)), math.log(self.prior_weight / total)
+        """The log shares of the kernels and of the prior (``-inf`` for a prior of weight 0)."""
+        w = self.kernel_weights
+        total = float(w.sum()) + self.prior_weight
+        with np.errstate(divide="ignore"):
+            return np.log(w / total), (math.log(self.prior_weight / total) if self.prior_weight > 0 else -math.inf)
 
 
 # Bandwidth rule constants (see ``bandwidths``).
@@ -68,6 +77,7 @@ SCOTT = 1.06
 PSEUDO_COUNT = 0.5
 UNIFORM_VAR = 1.0 / 12.0
 MIN_SIGMA = 0.01
+NO_CLIP_SIGMA = 1e-12
 # One-parameter fits keep each kernel at least 1 / (m + 1) wide (m trials on the axis).
 UNIVARIATE_MIN_SHARE = 1.0
 CHOICE_MOVE = 0.6
@@ -76,7 +86,8 @@ CHOICE_MOVE = 0.6
 DISCRETE_MIN_STEPS = 2.0
 
 
-def bandwidths(mu: np.ndarray, layout: Layout, min_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def bandwidths(mu: np.ndarray, layout: Layout, min_share: float = 0.0,
+               clip: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Numeric bandwidths and Choice move probabilities for kernels centred at ``mu``.
 
     A Scott-style rule, 1.06 * spread * n^(-1/(d+4)), where the spread on each axis is the
@@ -88,6 +99,9 @@ def bandwidths(mu: np.ndarray, layout: Layout, min_share: float = 0.0) -> tuple[
     ``min_share`` > 0 keeps numeric kernels at least ``min_share / (m + 1)`` wide. One-axis
     fits need it: there the good trials often agree on an axis only because they descend
     from one another, and kernels that narrow on that agreement lock the axis in place.
+    Together with the floor of ``MIN_SIGMA`` this is Optuna's "magic clip" (a kernel at
+    least 1 / min(100, m + 1) of the range wide); ``clip=False`` drops both, keeping only
+    ``NO_CLIP_SIGMA`` so that no kernel is a point.
 
     In joint fits (``min_share`` 0) a kernel on an integer or stepped axis is at least
     ``DISCRETE_MIN_STEPS`` steps wide: narrower, every draw snaps back onto the centre's value, so
@@ -108,7 +122,8 @@ def bandwidths(mu: np.ndarray, layout: Layout, min_share: float = 0.0) -> tuple[
                                / (m + PSEUDO_COUNT))
             joint = min_share == 0.0  # one-axis fits keep their own floor
             floor = DISCRETE_MIN_STEPS / n_values(layout.dists[j]) if joint and layout.kinds[j] == DISCRETE else 0.0
-            sigma[j] = min(1.0, max(MIN_SIGMA, floor, min_share / (m + 1), SCOTT * spread * shrink))
+            clipped = max(MIN_SIGMA, min_share / (m + 1)) if clip else NO_CLIP_SIGMA
+            sigma[j] = min(1.0, max(clipped, floor, SCOTT * spread * shrink))
     return sigma, move
 
 
@@ -118,12 +133,20 @@ def n_values(dist: Distribution) -> int:
     return int(round((float(dist.high) - float(dist.low)) / float(step))) + 1  # type: ignore[attr-defined]
 
 
-def fit_parzen(mu: np.ndarray, layout: Layout, prior_weight: float = 1.0, min_share: float = 0.0) -> Parzen:
-    """The estimator with one kernel per row of ``mu`` plus a uniform prior component."""
-    sigma, move = bandwidths(mu, layout, min_share)
+def fit_parzen(mu: np.ndarray, layout: Layout, prior_weight: float = 1.0, min_share: float = 0.0,
+               weights: np.ndarray | None = None, clip: bool = True) -> Parzen:
+    """The estimator with one kernel per row of ``mu`` (weighted by ``weights``, 1 each by
+    default) plus a uniform prior component of weight ``prior_weight`` (the prior alone,
+    at weight 1, when there is no row: an empty mixture has no density)."""
+    sigma, move = bandwidths(mu, layout, min_share, clip)
     with np.errstate(invalid="ignore"):
         log_z = _log_mass((0.0 - mu) / sigma, (1.0 - mu) / sigma)
-    return Parzen(mu, sigma, move, np.where(np.isnan(mu), 0.0, log_z), prior_weight)
+    if weights is not None and (len(weights) != len(mu) or np.any(np.asarray(weights) < 0)
+                                or not np.all(np.isfinite(weights)) or (len(mu) and not np.any(weights))):
+        raise ValueError(f"weights must be {len(mu)} finite values >= 0, not all 0, got {weights!r}")
+    prior = prior_weight if len(mu) else max(prior_weight, 1.0)
+    return Parzen(mu, sigma, move, np.where(np.isnan(mu), 0.0, log_z), prior,
+                  None if weights is None else np.asarray(weights, dtype=float))
 
 
 def _log_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -245,7 +268,7 @@ def log_density(parzen: Parzen, layout: Layout, x: np.ndarray) -> np.ndarray:
 def sample_parzen(parzen: Parzen, layout: Layout, rng: np.random.Generator, size: int) -> np.ndarray:
     """``size`` points of the unit cube drawn from the estimator (unsnapped)."""
     n, d = parzen.mu.shape
-    weights = np.append(np.ones(n), parzen.prior_weight)
+    weights = np.append(parzen.kernel_weights, parzen.prior_weight)
     comp = rng.choice(n + 1, size=size, p=weights / weights.sum())
     out = rng.random((size, d))  # the prior, and axes a trial does not have, are uniform
     for j in range(d):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -50,14 +50,29 @@ def split(n: int, gamma: Callable[[int], int] | float) -> int:
 
 
 def tpe_choose(space: Space, good: np.ndarray, bad: np.ndarray, rng: np.random.Generator,
-               n_candidates: int, prior_weight: float = 1.0, min_share: float = 0.0) -> np.ndarray:
+               n_candidates: int, prior_weight: float = 1.0, min_share: float = 0.0,
+               weights: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+               clip: bool = True) -> np.ndarray:
     """The snapped candidate (from l = Parzen(good)) with the largest l(x) / g(x)."""
     layout = Layout.of(space)
-    l_est = fit_parzen(good, layout, prior_weight, min_share)
-    g_est = fit_parzen(bad, layout, prior_weight, min_share)
+    l_est = fit_parzen(good, layout, prior_weight, min_share, weights[0], clip)
+    g_est = fit_parzen(bad, layout, prior_weight, min_share, weights[1], clip)
     cand = snap(space, sample_parzen(l_est, layout, rng, n_candidates))
     score = log_density(l_est, layout, cand) - log_density(g_est, layout, cand)
     return cand[int(np.argmax(score))]
+
+
+def group_weights(numbers: Sequence[int], weights: Callable[[int], Any] | None) -> np.ndarray | None:
+    """Each row's kernel weight: ``weights(n)`` handed out oldest trial first, as Optuna
+    does (its ``default_weights`` ramps down all but the newest 25); ``None``: 1 each."""
+    if weights is None:
+        return None
+    w = np.asarray(weights(len(numbers)), dtype=float)
+    if w.shape != (len(numbers),):
+        raise ValueError(f"weights({len(numbers)}) must return {len(numbers)} values, got shape {w.shape}")
+    out = np.empty(len(numbers))
+    out[np.argsort(np.asarray(numbers), kind="stable")] = w
+    return out
 
 
 def with_liars(history: Sequence[FrozenTrial], direction: str) -> list[FrozenTrial]:
@@ -73,6 +88,20 @@ def with_liars(history: Sequence[FrozenTrial], direction: str) -> list[FrozenTri
             if t.state == TrialState.RUNNING and t.params else t for t in history]
 
 
+class Groups(NamedTuple):
+    """The good and bad trials' rows in the unit cube, and their kernel weights."""
+
+    good: np.ndarray
+    bad: np.ndarray
+    weights: tuple[np.ndarray | None, np.ndarray | None]
+
+
+def _rows_of(weights: tuple[np.ndarray | None, np.ndarray | None], good: np.ndarray,
+             bad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The weights of the rows kept (``good``, ``bad``: boolean masks of each group)."""
+    return (None if weights[0] is None else weights[0][good], None if weights[1] is None else weights[1][bad])
+
+
 class TPESampler(OptunaMethods):
     """``TPESampler(seed=0)``: start-up points for the first ``n_startup_trials`` ranked
     trials, then the candidate among ``n_ei_candidates`` draws from l(x) with the best
@@ -83,7 +112,9 @@ class TPESampler(OptunaMethods):
                  gamma: Callable[[int], int] | float = default_gamma, multivariate: bool = True,
                  consider_pruned: bool = True, prior_weight: float = 1.0, constant_liar: bool = False,
                  constraints_func: ConstraintsFunc | None = None, startup: str = "random",
-                 centre_first: bool = False, group: bool = False, warn_independent_sampling: bool = True) -> None:
+                 centre_first: bool = False, group: bool = False, warn_independent_sampling: bool = True,
+                 *, consider_prior: bool = True, consider_magic_clip: bool = True, consider_endpoints: bool = False,
+                 weights: Callable[[int], Any] | None = None) -> None:
         # Optuna's group=True asks multivariate TPE to model each set of parameters that occur
         # together on the trials where they do: nntune's multivariate kernels always do (an
         # inactive parameter is integrated out), so the switch only keeps Optuna's check.
@@ -101,12 +132,21 @@ class TPESampler(OptunaMethods):
         self.gamma = gamma
         self.multivariate = multivariate
         self.consider_pruned = consider_pruned
-        self.prior_weight = prior_weight
+        # Optuna's switches of its Parzen estimators. consider_prior=False drops the uniform
+        # component; consider_magic_clip=False drops the kernels' minimum width; weights(n)
+        # weighs each group's kernels, oldest trial first. consider_endpoints widens
+        # Optuna's univariate kernels measured from their neighbours: nntune's widths come
+        # from each group's spread (Scott's rule), never from neighbours, so it is kept for
+        # scripts written for Optuna and changes nothing.
+        self.prior_weight = prior_weight if consider_prior else 0.0
+        self.consider_magic_clip = bool(consider_magic_clip)
+        self.consider_endpoints = bool(consider_endpoints)
+        self.weights = weights
         self._rows = RowCache()  # encoding 1,000 trials at every ask would dominate its cost
         self._ranks = RankCache()  # and so would sorting them
 
     def _split(self, space: Space, history: Sequence[FrozenTrial], direction: str,
-               slot: str | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+               slot: str | None = None) -> Groups | None:
         if slot is None:  # the joint space sees the whole history: rank it incrementally
             trials = self._ranks.ranked(history, direction, consider_pruned=self.consider_pruned)
         else:
@@ -115,7 +155,9 @@ class TPESampler(OptunaMethods):
             return None
         points = self._rows.encode(space, trials, slot)
         n_good = split(len(trials), self.gamma)
-        return points[:n_good], points[n_good:]
+        numbers = [t.number for t in trials]
+        return Groups(points[:n_good], points[n_good:], (group_weights(numbers[:n_good], self.weights),
+                                                         group_weights(numbers[n_good:], self.weights)))
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:
@@ -133,16 +175,18 @@ class TPESampler(OptunaMethods):
                 if space.is_active(name, out):
                     out[name] = independent_draw(self.seed, number, name, dist)
             return out
-        good, bad = groups
+        good, bad, weights = groups
         rng = trial_rng(self.seed, number, 1)
         if self.multivariate:
-            return decode(space, tpe_choose(space, good, bad, rng, self.n_ei_candidates, self.prior_weight))
+            return decode(space, tpe_choose(space, good, bad, rng, self.n_ei_candidates, self.prior_weight,
+                                            weights=weights, clip=self.consider_magic_clip))
         params: dict[str, Any] = {}
         for j, (name, dist) in enumerate(space.params.items()):
             if space.is_active(name, params):
-                g, b = good[:, [j]], bad[:, [j]]
-                row = tpe_choose(single(name, dist), g[~np.isnan(g[:, 0])], b[~np.isnan(b[:, 0])],
-                                 rng, self.n_ei_candidates, self.prior_weight, UNIVARIATE_MIN_SHARE)
+                g_has, b_has = ~np.isnan(good[:, j]), ~np.isnan(bad[:, j])
+                row = tpe_choose(single(name, dist), good[g_has][:, [j]], bad[b_has][:, [j]],
+                                 rng, self.n_ei_candidates, self.prior_weight, UNIVARIATE_MIN_SHARE,
+                                 weights=_rows_of(weights, g_has, b_has), clip=self.consider_magic_clip)
                 params[name] = dist.from_unit(float(row[0]))
         return params
 
@@ -157,8 +201,8 @@ class TPESampler(OptunaMethods):
                              centre_first=self.centre_first)
             return independent_draw(self.seed, number, name, dist) if u is None else dist.from_unit(float(u[0]))
         rng = trial_rng(self.seed, number, 2, name_salt(name))
-        row = tpe_choose(space, groups[0], groups[1], rng, self.n_ei_candidates, self.prior_weight,
-                         UNIVARIATE_MIN_SHARE)
+        row = tpe_choose(space, groups.good, groups.bad, rng, self.n_ei_candidates, self.prior_weight,
+                         UNIVARIATE_MIN_SHARE, weights=groups.weights, clip=self.consider_magic_clip)
         return dist.from_unit(float(row[0]))
 
     def __repr__(self) -> str:
