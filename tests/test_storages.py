@@ -9,21 +9,25 @@ import pytest
 
 import nntune
 from nntune.exceptions import ConfigError
-from nntune.storages import RDBStorage, RetryFailedTrialCallback
+from nntune.storages import RDBStorage, RetryFailedTrialCallback, RetryHeartbeatStaleTrialCallback
 from nntune.trial import TrialState
 
 
-def abandoned_study(url: str, callback):
+def abandoned_study(url: str, callback, keyword: str = "failed_trial_callback"):
     """A study with trial 0 started by a process that then went silent."""
-    storage = RDBStorage(url, heartbeat_interval=0.05, grace_period=0.2, failed_trial_callback=callback)
+    storage = RDBStorage(url, heartbeat_interval=0.05, grace_period=0.2, **{keyword: callback})
     study = nntune.create_study(study_name="s", storage=storage)
     study.ask().suggest_float("x", 0, 1)
     time.sleep(0.3)  # longer than the grace period, with no heartbeat
     return study
 
 
-def test_a_silent_trial_runs_again_under_retry(tmp_path):
-    study = abandoned_study(f"sqlite:///{tmp_path}/r.db", RetryFailedTrialCallback(max_retry=2))
+@pytest.mark.parametrize("callback, keyword", [
+    (RetryFailedTrialCallback, "failed_trial_callback"),  # Optuna 2.8-4.8's names
+    (RetryHeartbeatStaleTrialCallback, "heartbeat_stale_trial_callback"),  # Optuna 4.9's
+])
+def test_a_silent_trial_runs_again_under_retry(tmp_path, callback, keyword):
+    study = abandoned_study(f"sqlite:///{tmp_path}/r.db", callback(max_retry=2), keyword)
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
     first = study.trials[0]
     assert first.state == TrialState.COMPLETE and first.system_attrs["retries"] == 1

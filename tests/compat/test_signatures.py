@@ -21,7 +21,7 @@ samplers.TPESampler samplers.RandomSampler samplers.GridSampler samplers.QMCSamp
 samplers.BruteForceSampler samplers.PartialFixedSampler samplers.NSGAIISampler
 samplers.BaseSampler.infer_relative_search_space samplers.BaseSampler.sample_relative
 samplers.BaseSampler.sample_independent search_space.intersection_search_space
-storages.RDBStorage storages.RetryFailedTrialCallback artifacts.FileSystemArtifactStore artifacts.upload_artifact
+storages.RDBStorage storages.RetryFailedTrialCallback storages.RetryHeartbeatStaleTrialCallback artifacts.FileSystemArtifactStore artifacts.upload_artifact
 artifacts.download_artifact distributions.FloatDistribution distributions.IntDistribution
 distributions.CategoricalDistribution logging.set_verbosity logging.get_verbosity
 visualization.plot_optimization_history visualization.plot_intermediate_values
@@ -49,10 +49,6 @@ terminator.report_cross_validation_scores""".split()
 
 # Optuna arguments nntune does not take, and why (a script passing one stops with a TypeError).
 NOT_TAKEN = {
-    # nntune's TPE has its own Parzen estimator: no prior/magic-clip/endpoint switches, no
-    # weights function (group and warn_independent_sampling are taken: its multivariate mode
-    # already models conditional groups, and it never samples a joint parameter alone).
-    "samplers.TPESampler": {"consider_prior", "consider_magic_clip", "consider_endpoints", "weights"},
     # Parameters outside the joint space get the sampler's own one-dimensional draw.
     "samplers.QMCSampler": {"independent_sampler", "warn_asynchronous_seeding", "warn_independent_sampling"},
     "samplers.GPSampler": {"independent_sampler", "warn_independent_sampling"},

@@ -24,8 +24,9 @@ from nntune.storages import journal  # noqa: F401 (storages.journal.JournalFileB
 from nntune.trial import FrozenTrial
 
 
-class RetryFailedTrialCallback:
-    """Run a trial whose process died again, at most ``max_retry`` times (None: always)."""
+class RetryHeartbeatStaleTrialCallback:
+    """Run a trial whose process died again, at most ``max_retry`` times (None: always).
+    Optuna 4.9's name; ``RetryFailedTrialCallback``, the older one, is the same class."""
 
     def __init__(self, max_retry: int | None = None, inherit_intermediate_values: bool = False) -> None:
         if max_retry is not None and (isinstance(max_retry, bool) or not isinstance(max_retry, int) or max_retry < 0):
@@ -51,6 +52,7 @@ class RetryFailedTrialCallback:
         return [trial.number] * int(trial.system_attrs.get("retries", 0))
 
 
+RetryFailedTrialCallback = RetryHeartbeatStaleTrialCallback
 FailedTrialCallback = Callable[[Any, FrozenTrial], None]
 
 
@@ -114,9 +116,14 @@ class JournalStorage(_Journal):
         super().__init__(path)
 
 
-# Optuna 3's name for the journal file: ``JournalStorage(JournalFileStorage(path))``.
+# Optuna 3's names: ``JournalStorage(JournalFileStorage(path))``, the locks beside it, and
+# ``BaseStorage`` for the interface every storage implements.
 JournalFileStorage = journal.JournalFileBackend
+JournalFileOpenLock = journal.JournalFileOpenLock
+JournalFileSymlinkLock = journal.JournalFileSymlinkLock
+BaseStorage = Storage
 
 
-__all__ = ["InMemoryStorage", "JournalFileStorage", "JournalStorage", "RDBStorage", "RetryFailedTrialCallback",
+__all__ = ["BaseStorage", "InMemoryStorage", "JournalFileOpenLock", "JournalFileStorage", "JournalFileSymlinkLock",
+           "JournalStorage", "RDBStorage", "RetryFailedTrialCallback", "RetryHeartbeatStaleTrialCallback",
            "Storage", "fail_stale_trials", "recover_silent_trials"]
