@@ -150,3 +150,23 @@ def test_duration_is_seconds_and_answers_optunas_total_seconds():
     assert json.loads(json.dumps({"d": duration}))["d"] == float(duration)
     running = study.ask()
     assert study.storage.get_trial(study.id, running.number).duration is None
+
+
+def test_a_frozen_trial_is_built_with_optunas_keywords():
+    from datetime import datetime
+
+    from nntune.space import Float
+    from nntune.trial import FrozenTrial, TrialState
+
+    now = datetime.now()
+    common = dict(number=3, state=TrialState.COMPLETE, datetime_start=now, datetime_complete=now, params={"x": 0.5},
+                  distributions={"x": Float(0, 1)}, user_attrs={}, system_attrs={}, intermediate_values={1: 0.2},
+                  trial_id=12)
+    one = FrozenTrial(value=0.2, **common)
+    two = FrozenTrial(value=None, values=[0.2, 7.0], **common)
+    assert one.values == [0.2] and one._trial_id == 12 and one.last_step == 1
+    assert two.value == 0.2 and two.values == [0.2, 7.0] and two.system_attrs == {"values": [0.2, 7.0]}
+    assert common["system_attrs"] == {}  # the caller's dict is left as it was
+    assert FrozenTrial(number=4, state=TrialState.RUNNING)._trial_id == 4
+    with pytest.raises(ValueError, match="value or values"):
+        FrozenTrial(value=1.0, values=[1.0, 2.0], **common)

@@ -168,6 +168,13 @@ class FrozenTrial(SuggestFamily):
     datetime_start: datetime | None = None
     datetime_complete: datetime | None = None
     error: str | None = None
+    # Optuna's storage id of the trial: kept where a caller gives it (nntune's storages
+    # number trials within their study, and this is never compared or shown).
+    trial_id: int | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def _trial_id(self) -> int:
+        return self.number if self.trial_id is None else self.trial_id
 
     @property
     def duration(self) -> Seconds | None:
@@ -224,6 +231,26 @@ class FrozenTrial(SuggestFamily):
 
     def set_system_attr(self, key: str, value: Any) -> None:
         self.system_attrs[key] = value
+
+
+_fields_init = FrozenTrial.__init__
+
+
+def _init_with_values(self: FrozenTrial, *args: Any, values: Sequence[float] | None = None, **kwargs: Any) -> None:
+    """The dataclass's ``__init__``, also taking Optuna's ``values=`` (several objectives;
+    with ``value`` left None), which the ``values`` property then reads back."""
+    _fields_init(self, *args, **kwargs)
+    if values is None:
+        return
+    if self.value is not None:
+        raise ValueError("give value or values, not both")
+    vals = [float(v) for v in values]
+    self.value = vals[0] if vals else None
+    if len(vals) > 1:
+        self.system_attrs = {**self.system_attrs, "values": vals}
+
+
+FrozenTrial.__init__ = _init_with_values  # type: ignore[method-assign]
 
 
 def is_better(a: float, b: float | None, direction: Direction) -> bool:
