@@ -288,3 +288,28 @@ def test_a_step_reported_twice_keeps_its_first_value_with_a_warning():
     trial.report(0.7, 4)
     study.tell(trial, 0.7)
     assert study.trials[0].intermediate_values == {3: 0.5, 4: 0.7}
+
+
+def test_load_if_exists_without_a_direction_opens_the_study_as_it_was_made(tmp_path):
+    url = f"sqlite:///{tmp_path}/l.db"
+    nntune.create_study(study_name="mx", storage=url, direction="maximize").optimize(
+        lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    nntune.create_study(study_name="two", storage=url, directions=["maximize", "minimize"])
+    again = nntune.create_study(study_name="mx", storage=url, load_if_exists=True)  # a worker's line
+    assert again.direction == "maximize" and len(again.trials) == 2
+    again.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+    assert again.best_value == max(t.value for t in again.trials)
+    both = nntune.create_study(study_name="two", storage=url, load_if_exists=True)
+    assert [str(d) for d in both.directions] == ["maximize", "minimize"]
+    both.optimize(lambda t: (t.suggest_float("x", 0, 1), 1.0), n_trials=1)
+    with pytest.raises(ConfigError, match="created to maximize"):  # a direction that says otherwise
+        nntune.create_study(study_name="mx", storage=url, direction="minimize", load_if_exists=True)
+
+
+def test_load_study_without_a_name_opens_the_only_study(tmp_path):
+    url = f"sqlite:///{tmp_path}/one.db"
+    nntune.create_study(study_name="only", storage=url)
+    assert nntune.load_study(study_name=None, storage=url).study_name == "only"
+    nntune.create_study(study_name="second", storage=url)
+    with pytest.raises(ValueError, match="exactly one study"):
+        nntune.load_study(study_name=None, storage=url)

@@ -66,6 +66,12 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
         raise ConfigError("directions", "needs at least one direction")
     direction_ = dirs[0]
     store = get_storage(storage)
+    if load_if_exists and direction is None and directions is None and study_name is not None:
+        # Loading a study the caller did not describe: it keeps the directions it was made with.
+        rec = store.load_study(study_name)
+        if rec is not None:
+            dirs = list(rec.attrs.get("directions", [rec.direction]))
+            direction_ = dirs[0]
     scheduler = scheduler or pruner or default_scheduler(len(dirs))
     if len(dirs) > 1 and not isinstance(scheduler, NoScheduler):
         raise ConfigError("pruner", f"pruning compares one value per step, which is undefined for "
@@ -98,10 +104,17 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
                  scheduler=scheduler, space=space, seed=seed, clock=clock, directions=dirs)
 
 
-def load_study(study_name: str, storage: str | Storage, *, sampler: Sampler | None = None,
+def load_study(study_name: str | None, storage: str | Storage, *, sampler: Sampler | None = None,
                scheduler: Scheduler | None = None, pruner: Scheduler | None = None) -> Study:
-    """Open an existing study (its direction, seed and declared space come from storage)."""
+    """Open an existing study (its direction, seed and declared space come from storage);
+    ``study_name=None`` opens the storage's only study, as Optuna's does."""
     store = get_storage(storage)
+    if study_name is None:
+        names = [s.name for s in store.list_studies()]
+        if len(names) != 1:
+            raise ValueError(f"study_name=None needs a storage with exactly one study; "
+                             f"{redact_url(store.url)} has {len(names)}: give the name")
+        study_name = names[0]
     rec = store.load_study(study_name)
     if rec is None:
         raise StudyNotFoundError(f"no study named {study_name!r} in {redact_url(store.url)}")
