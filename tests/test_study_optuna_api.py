@@ -313,3 +313,37 @@ def test_load_study_without_a_name_opens_the_only_study(tmp_path):
     nntune.create_study(study_name="second", storage=url)
     with pytest.raises(ValueError, match="exactly one study"):
         nntune.load_study(study_name=None, storage=url)
+
+
+def test_telling_an_end_explicitly_is_checked_before_anything_is_written():
+    study = nntune.create_study()
+    trial = study.ask()
+    trial.suggest_float("x", 0, 1)
+    for kwargs, words in (({"state": TrialState.COMPLETE}, "needs its values"),
+                          ({"values": 1.0, "state": TrialState.FAILED}, "takes no values"),
+                          ({"values": 1.0, "state": TrialState.PRUNED}, "takes no values"),
+                          ({"values": [1.0, 2.0], "state": TrialState.COMPLETE}, "2 values for a study of 1")):
+        with pytest.raises(ValueError, match=words):
+            study.tell(trial, **kwargs)
+        assert study.trials[0].state == TrialState.RUNNING  # left as it was
+    with pytest.raises(ValueError, match="no such trial"):
+        study.tell(99, 1.0)
+    assert study.tell(trial, 0.5, state=TrialState.COMPLETE).value == 0.5
+    # Without a state, as in optimize, a missing value fails the trial with a warning.
+    other = study.ask()
+    with pytest.warns(UserWarning, match="no value"):
+        assert study.tell(other).state == TrialState.FAILED
+
+
+def test_optimize_inside_optimize_is_refused_in_every_thread():
+    study = nntune.create_study()
+
+    def nested(trial):
+        study.optimize(lambda t: 0.0, n_trials=1)
+        return 0.0
+
+    for jobs in (1, 2):
+        with pytest.raises(RuntimeError, match="nested optimize"):
+            study.optimize(nested, n_trials=2, n_jobs=jobs, catch=())
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)  # the study still runs after
+    assert study.trials[-1].state == TrialState.COMPLETE

@@ -178,6 +178,9 @@ def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | 
                  show_progress_bar: bool) -> None:
     """``Study.optimize``: trials one after another, or in ``n_jobs`` threads sharing a
     :class:`Loop`; an error in any thread stops them all and is raised here."""
+    if getattr(study._in_optimize, "active", False):
+        raise RuntimeError("nested optimize: study.optimize was called from an objective or a callback of "
+                           "the same study, which Optuna refuses too; queue trials with enqueue_trial instead")
     catch_types = (catch,) if isinstance(catch, type) else tuple(catch)
     jobs = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
     if jobs < 1:
@@ -194,6 +197,7 @@ def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | 
     errors: list[BaseException] = []
 
     def work() -> None:
+        study._in_optimize.active = True
         try:
             while loop.take():
                 if jobs > 1:
@@ -212,6 +216,8 @@ def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | 
             with loop.lock:
                 errors.append(err)
                 study._stop = True
+        finally:
+            study._in_optimize.active = False
 
     with study._searching():
         try:

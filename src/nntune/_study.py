@@ -24,7 +24,7 @@ from nntune._loop import Heartbeat, run_optimize
 from nntune._studies import StudyDirection, add_frozen_trials
 from nntune._study_reads import StudyReads
 from nntune._trial import Trial
-from nntune._values import as_values, log_told, show_returned, show_values
+from nntune._values import as_values, log_told, show_returned, show_values, tell_problem
 from nntune.exceptions import FinishedTrialTellError, TrialDiverged, TrialPruned, TrialStateError
 from nntune.samplers import ConstrainedView, ParetoView, RandomSampler, Sampler, resolve_seed
 from nntune.samplers._optuna_methods import asked_like_optuna
@@ -74,6 +74,7 @@ class Study(StudyReads):
         self._stop = False
         self.stop_reason: str | None = None
         self._searches = 0  # searches running on this object (any thread), for stop()
+        self._in_optimize = threading.local()  # .active: this thread runs optimize's trials
         self._inferred = InferredSpace()
         # Samplers keep caches; threads of one optimize take turns at them.
         self.sampling_lock = threading.RLock()
@@ -182,10 +183,23 @@ class Study(StudyReads):
         finished trial again returns it unchanged instead of raising."""
         live = trial if isinstance(trial, Trial) else None
         number = trial.number if isinstance(trial, Trial) else int(trial)
-        if skip_if_finished:
-            current = self.storage.get_trial(self.id, number, with_metrics=False)
-            if current.state.is_finished():
+        if skip_if_finished or live is None:
+            try:
+                current = self.storage.get_trial(self.id, number, with_metrics=False)
+            except KeyError:
+                raise ValueError(f"cannot tell trial {number}: the study has no such trial") from None
+            if skip_if_finished and current.state.is_finished():
                 return current
+        if state is not None:  # an end told explicitly is checked as Optuna does, before any write
+            try:
+                count = len(as_values(value if values is None else values) or [])
+            except (TypeError, ValueError):
+                raise ValueError(f"cannot tell trial {number} complete: {show_returned(values)} "
+                                 f"is not a number") from None
+            problem = tell_problem(TrialState(state), count, len(self._directions)) \
+                if TrialState(state) in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED) else None
+            if problem is not None:
+                raise ValueError(f"cannot tell trial {number}: {problem}")
         if live is not None:
             with _told_once(number):
                 live._flush()

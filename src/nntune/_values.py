@@ -24,6 +24,19 @@ def as_values(value: Any) -> list[float] | None:
     return [float(value)]
 
 
+def tell_problem(state: TrialState, n_values: int, n_objectives: int) -> str | None:
+    """What is wrong with telling a trial's end as ``state`` with ``n_values`` values
+    (Optuna's rule; None: nothing): complete needs one value per objective, pruned and
+    failed take none (a pruned trial keeps its last reported value)."""
+    if state != TrialState.COMPLETE:
+        return f"a {state.value} trial takes no values" if n_values else None
+    if not n_values:
+        return "a complete trial needs its values"
+    if n_values != n_objectives:
+        return f"got {n_values} values for a study of {n_objectives} objective{'s' if n_objectives > 1 else ''}"
+    return None
+
+
 def show_returned(value: Any) -> str:
     """An objective's return as it reads in a one-line error (its repr, cut at 80 characters)."""
     text = repr(value)

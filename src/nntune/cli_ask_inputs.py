@@ -222,17 +222,15 @@ def parse_state(text: str | None) -> TrialState:
 
 
 def check_tell(state: TrialState, values: Sequence[float], n_objectives: int) -> None:
-    """Optuna's rule for a tell: complete needs one value per objective, pruned and fail
-    take none (a pruned trial keeps its last reported value)."""
-    if state.value != "complete":
-        if values:
-            raise ConfigError("--values", f"a {state.value} trial takes no values; leave --values out")
+    """Optuna's rule for a tell (:func:`nntune._values.tell_problem`), with the flags to use."""
+    from nntune._values import tell_problem
+
+    problem = tell_problem(state, len(values), n_objectives)
+    if problem is None:
         return
-    if not values:
-        raise ConfigError("--values", "needed to complete a trial (or --state fail, --state pruned)")
-    if len(values) != n_objectives:
-        raise ConfigError("--values", f"got {len(values)} values for a study of {n_objectives} "
-                                      f"objective{'s' if n_objectives > 1 else ''}")
+    hint = ("leave --values out" if values and state.value != "complete"
+            else "or --state fail, --state pruned" if not values else "")
+    raise ConfigError("--values", problem + (f"; {hint}" if hint else ""))
 
 
 # Optuna's --storage-class names, by what nntune opens for them. Optuna 3's JournalFileStorage
