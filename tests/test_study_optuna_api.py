@@ -347,3 +347,12 @@ def test_optimize_inside_optimize_is_refused_in_every_thread():
             study.optimize(nested, n_trials=2, n_jobs=jobs, catch=())
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)  # the study still runs after
     assert study.trials[-1].state == TrialState.COMPLETE
+
+
+def test_a_live_trial_knows_when_it_started_and_what_was_drawn_together():
+    study = nntune.create_study(sampler=nntune.samplers.TPESampler(seed=0, n_startup_trials=1))
+    study.optimize(quadratic, n_trials=1)
+    trial = study.ask()
+    assert trial.datetime_start == study.get_trials(deepcopy=False)[-1].datetime_start is not None
+    assert set(trial.relative_params) == {"x"}  # the space inferred from the first trial
+    assert trial.suggest_float("x", -5, 5) == trial.relative_params["x"]

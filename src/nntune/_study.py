@@ -160,7 +160,8 @@ class Study(StudyReads):
                 space = Space({}) if type(self.sampler) is RandomSampler else self._inferred.update(history)
             seen, direction = self.sampler_view(history)
             relative = self.sampler.suggest(space, seen, number=claimed.number, direction=direction)
-        trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative, relative_space=space)
+        trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative, relative_space=space,
+                      datetime_start=claimed.datetime_start)
         trial.eager = self._eager_params
         return trial
 
@@ -171,7 +172,7 @@ class Study(StudyReads):
             space = dict(sampler.infer_relative_search_space(self, claimed) or {})
             relative = dict(sampler.sample_relative(self, claimed, space) or {})
         trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative,
-                      relative_space=Space(space))
+                      relative_space=Space(space), datetime_start=claimed.datetime_start)
         trial.eager = self._eager_params
         return trial
 

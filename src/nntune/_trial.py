@@ -11,6 +11,7 @@ import abc
 import math
 import warnings
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -62,9 +63,10 @@ class Trial(Suggestions):
 
     def __init__(self, study: Study, number: int, *, fixed_params: Mapping[str, Any] | None = None,
                  relative_params: Mapping[str, Any] | None = None,
-                 relative_space: Space | None = None) -> None:
+                 relative_space: Space | None = None, datetime_start: datetime | None = None) -> None:
         self.study = study
         self.number = number
+        self.datetime_start = datetime_start  # when the study started it, as stored (Optuna's name)
         self._fixed = dict(fixed_params or {})
         self._relative = dict(relative_params or {})
         self._relative_space = relative_space
@@ -83,6 +85,11 @@ class Trial(Suggestions):
     def seed(self) -> int:
         """Seed for this trial's own randomness (weights, batches): derived, never global."""
         return derive_seed(self.study.seed, self.number)
+
+    @property
+    def relative_params(self) -> dict[str, Any]:
+        """The parameters the sampler drew together at ask (Optuna's name)."""
+        return dict(self._relative)
 
     def suggest(self, name: str, dist: Distribution) -> Any:
         """The value of ``name`` in this trial, drawn from ``dist`` on first use."""

@@ -8,13 +8,17 @@ the study's scheduler says so. Lightning is imported only when the name is used.
 writes each completed trial for TensorBoard's HParams dashboard: its hyperparameters, its
 value, and its learning curve when it reported intermediate values. The ``tensorboard``
 package is imported only when the callback is made.
+
+``TorchDistributedTrial(trial)`` shares one trial among the processes of a torch.distributed
+(DDP) job: rank 0 wraps the study's trial, the others wrap ``None``, and each call runs on
+rank 0 with its answer, or its error, broadcast to every rank.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PyTorchLightningPruningCallback", "TensorBoardCallback"]
+__all__ = ["PyTorchLightningPruningCallback", "TensorBoardCallback", "TorchDistributedTrial"]
 
 
 def __getattr__(name: str) -> Any:
@@ -26,4 +30,8 @@ def __getattr__(name: str) -> Any:
         from nntune.integration._tensorboard import TensorBoardCallback
 
         return TensorBoardCallback
+    if name == "TorchDistributedTrial":
+        from nntune.integration._distributed import TorchDistributedTrial
+
+        return TorchDistributedTrial
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
