@@ -356,3 +356,16 @@ def test_a_live_trial_knows_when_it_started_and_what_was_drawn_together():
     assert trial.datetime_start == study.get_trials(deepcopy=False)[-1].datetime_start is not None
     assert set(trial.relative_params) == {"x"}  # the space inferred from the first trial
     assert trial.suggest_float("x", -5, 5) == trial.relative_params["x"]
+
+
+def test_an_in_memory_study_is_saved_with_pickle_and_goes_on_where_it_stopped(tmp_path):
+    import pickle
+
+    study = nntune.create_study(direction="maximize", sampler=nntune.samplers.TPESampler(seed=0, n_startup_trials=3))
+    study.optimize(quadratic, n_trials=4)
+    (tmp_path / "study.pkl").write_bytes(pickle.dumps(study))  # Optuna's FAQ, with joblib.dump
+    again = pickle.loads((tmp_path / "study.pkl").read_bytes())
+    assert [t.params for t in again.trials] == [t.params for t in study.trials]
+    again.optimize(quadratic, n_trials=2, n_jobs=2)  # its locks are new ones
+    assert len(again.trials) == 6 and len(study.trials) == 4
+    assert again.best_value == max(t.value for t in again.trials)

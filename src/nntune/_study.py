@@ -80,6 +80,20 @@ class Study(StudyReads):
         self.sampling_lock = threading.RLock()
         self._eager_params = False  # threads: store each suggestion at once (constant liar)
 
+    # A study pickles with its storage (an in-memory one whole, Optuna's FAQ way to save it;
+    # a journal by its path); the locks and the running search's marks are this process's.
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for own in ("sampling_lock", "_in_optimize"):
+            del state[own]
+        state["_searches"], state["_stop"] = 0, False
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.sampling_lock = threading.RLock()
+        self._in_optimize = threading.local()
+
     def sampler_view(self, history: Sequence[FrozenTrial]) -> tuple[Sequence[FrozenTrial], str]:
         """The history and direction a sampler is handed: with several objectives, each
         complete trial's place in the non-dominated sorting, to minimize (``ParetoView``);

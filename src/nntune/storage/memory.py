@@ -52,6 +52,17 @@ class InMemoryStorage:
         self._changes: dict[int, list[ParamChange]] = {}  # per study, oldest first
         self._change_ids = 0
 
+    # Pickled whole (Optuna's FAQ saves an in-memory study with joblib.dump): the lock is
+    # the only part of it that is this process's own.
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
     # studies --------------------------------------------------------------------------
     def create_study(self, name: str, direction: str, attrs: Mapping[str, Any] | None = None) -> int:
         with self._lock:
