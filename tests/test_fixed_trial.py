@@ -46,8 +46,8 @@ def test_missing_outside_and_changed_kinds():
     with pytest.warns(UserWarning, match=r"lr: the given value 2.0 is outside \[1e-05, 0.1\]") as seen:
         objective(FixedTrial({"lr": 2.0, "layers": 1, "act": "relu", "momentum": 0.9}))
     assert seen[0].filename == __file__  # the objective's line (FrozenTrial shares the rule: test_trial)
-    with pytest.warns(UserWarning, match="act: the given value 'gelu' is outside the choices"):
-        objective(FixedTrial({"lr": 1e-3, "layers": 1, "act": "gelu", "momentum": 0.9}))
+    with pytest.raises(ValueError, match=r"act: the given value 'gelu' is not among the choices \['relu', 'tanh'\]"):
+        objective(FixedTrial({"lr": 1e-3, "layers": 1, "act": "gelu", "momentum": 0.9}))  # as Optuna's
     trial = FixedTrial({"w": 0.5})
     trial.suggest_float("w", 0, 1)
     with pytest.raises(ConfigError, match="w: suggested as int after float"):

@@ -369,3 +369,14 @@ def test_an_in_memory_study_is_saved_with_pickle_and_goes_on_where_it_stopped(tm
     again.optimize(quadratic, n_trials=2, n_jobs=2)  # its locks are new ones
     assert len(again.trials) == 6 and len(study.trials) == 4
     assert again.best_value == max(t.value for t in again.trials)
+
+
+def test_an_enqueued_value_is_checked_against_what_the_objective_asks():
+    study = nntune.create_study()
+    study.enqueue_trial({"n": 2.7, "c": "zzz", "x": 9.0})
+    trial = study.ask()
+    assert trial.suggest_int("n", 0, 5) == 2 and trial.params["n"] == 2  # the integer part, as Optuna
+    with pytest.raises(ValueError, match="'zzz' is not among the choices"):
+        trial.suggest_categorical("c", ["a", "b"])
+    with pytest.warns(UserWarning, match="enqueued value 9.0 is outside"):
+        assert trial.suggest_float("x", 0, 1) == 9.0  # out of range: used, with a warning

@@ -6,13 +6,11 @@ study.best_params))``)."""
 from __future__ import annotations
 
 import datetime
-import math
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from nntune._trial import Suggestions, _check_same_kind, derive_seed
-from nntune.space import Choice, Distribution
+from nntune._trial import Suggestions, _check_same_kind, derive_seed, known_value
+from nntune.space import Distribution
 
 
 class FixedTrial(Suggestions):
@@ -78,32 +76,15 @@ def given_value(name: str, dist: Distribution, given: Mapping[str, Any], asked: 
     as Optuna's. A name not given raises ValueError (``missing`` says why); a distribution of
     another kind than ``asked[name]`` (how the name was known or asked before) raises
     ConfigError, a ValueError, as Optuna does, since the value was drawn for another kind;
-    a value outside ``dist`` is returned with a warning (a range may change between searches).
+    the value itself is checked by :func:`~nntune._trial.known_value`.
     ``asked[name]`` becomes ``dist``. ``stacklevel`` points the warning at the objective's
     line (by default: this helper, the trial's suggest, SuggestFamily's suggest_*, the caller)."""
     if name not in given:
         raise ValueError(f"{name}: {missing}")
     _check_same_kind(name, asked.get(name), dist)
-    value = given[name]
-    if not _inside(dist, value):
-        warnings.warn(f"{name}: the given value {value!r} is outside {_described(dist)}", UserWarning,
-                      stacklevel=stacklevel)
+    value = known_value(name, dist, given[name], "given", stacklevel=stacklevel + 1)
     asked[name] = dist
     return value
-
-
-def _inside(dist: Distribution, value: Any) -> bool:
-    if isinstance(dist, Choice):
-        return dist.contains(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return False
-    return dist.low <= value <= dist.high
-
-
-def _described(dist: Distribution) -> str:
-    if isinstance(dist, Choice):
-        return f"the choices {list(dist.values)!r}"
-    return f"[{dist.low:g}, {dist.high:g}]"
 
 
 __all__ = ["FixedTrial", "given_value"]

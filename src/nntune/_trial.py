@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ import numpy as np
 from nntune.exceptions import ConfigError, PruningUndefined
 from nntune.samplers._optuna_methods import asked_like_optuna
 from nntune.schedulers import Decision
-from nntune.space import Choice, Distribution, Space
+from nntune.space import Choice, Distribution, Int, Space
 from nntune.storage._base import LazyHistory
 from nntune import trial as _records
 from nntune.trial import FrozenTrial, SuggestFamily, TrialState
@@ -97,7 +97,7 @@ class Trial(Suggestions):
             _check_same_kind(name, self._dists.get(name), dist)
             return self._params[name]
         if name in self._fixed:
-            value = self._fixed[name]
+            value = known_value(name, dist, self._fixed[name], "enqueued", stacklevel=5)
         elif name in self._relative and (self._relative_space is None or name not in self._relative_space
                                          or self._relative_space.params[name] == dist):
             value = self._relative[name]
@@ -222,6 +222,38 @@ class Trial(Suggestions):
 # Optuna users import the live trial as ``optuna.trial.Trial``; nntune.trial holds the
 # plain records and cannot import this module (it sits below it), so the name is set here.
 _records.Trial = Trial  # type: ignore[attr-defined]
+
+
+def known_value(name: str, dist: Distribution, value: Any, source: str, stacklevel: int = 4) -> Any:
+    """A value known before the trial asks for it (enqueued, fixed, given) as the answer to a
+    ``suggest_*`` of ``dist``, by Optuna's rule: a choice that is not among the choices
+    raises ValueError; an integer parameter takes the value's integer part; a number outside
+    the range is returned with a warning (a range may change between searches)."""
+    if isinstance(dist, Choice):
+        if not dist.contains(value):
+            raise ValueError(f"{name}: the {source} value {value!r} is not among the choices {list(dist.values)!r}")
+        return value
+    if isinstance(dist, Int) and isinstance(value, float) and math.isfinite(value):
+        value = int(value)
+    if not _inside(dist, value):
+        warnings.warn(f"{name}: the {source} value {value!r} is outside {_described(dist)}", UserWarning,
+                      stacklevel=stacklevel)
+    return value
+
+
+def _inside(dist: Distribution, value: Any) -> bool:
+    if isinstance(dist, Choice):
+        return dist.contains(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return False
+    return dist.low <= value <= dist.high
+
+
+def _described(dist: Distribution) -> str:
+    if isinstance(dist, Choice):
+        return f"the choices {list(dist.values)!r}"
+    return f"[{dist.low:g}, {dist.high:g}]"
+
 
 
 def _check_same_kind(name: str, earlier: Distribution | None, now: Distribution) -> None:

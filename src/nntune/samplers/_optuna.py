@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from nntune.exceptions import ConfigError
-from nntune.samplers._base import Sampler, name_salt, resolve_seed, trial_rng
+from nntune.samplers._base import name_salt, resolve_seed, trial_rng
 from nntune.samplers._optuna_methods import OptunaMethods, asked_like_optuna
 from nntune.space import Choice, Distribution, Float, Int, Space, Value
 from nntune.trial import FrozenTrial, TrialState, params_key
