@@ -380,3 +380,19 @@ def test_an_enqueued_value_is_checked_against_what_the_objective_asks():
         trial.suggest_categorical("c", ["a", "b"])
     with pytest.warns(UserWarning, match="enqueued value 9.0 is outside"):
         assert trial.suggest_float("x", 0, 1) == 9.0  # out of range: used, with a warning
+
+
+def test_optunas_small_names_on_trials_states_and_the_study():
+    assert [TrialState(i) for i in range(5)] == [TrialState.RUNNING, TrialState.COMPLETE, TrialState.PRUNED,
+                                                 TrialState.FAIL, TrialState.WAITING]  # Optuna's numbers
+    seen = []
+
+    class Watching(nntune.samplers.TPESampler):
+        def before_trial(self, study, trial):
+            seen.append(trial.number)
+
+    study = nntune.create_study(sampler=Watching(seed=0), pruner=MedianPruner())
+    study.optimize(quadratic, n_trials=3)
+    assert seen == [0, 1, 2]  # a subclass's hook is called as each trial starts
+    assert isinstance(study.pruner, MedianPruner) and study.pruner is study.scheduler
+    assert [t.number for t in sorted(reversed(study.trials))] == [0, 1, 2]

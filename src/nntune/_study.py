@@ -80,6 +80,15 @@ class Study(StudyReads):
         self.sampling_lock = threading.RLock()
         self._eager_params = False  # threads: store each suggestion at once (constant liar)
 
+    @property
+    def pruner(self) -> Scheduler:
+        """Optuna's name for the study's scheduler (what decides a trial stops early)."""
+        return self.scheduler
+
+    @pruner.setter
+    def pruner(self, value: Scheduler) -> None:
+        self.scheduler = value
+
     # A study pickles with its storage (an in-memory one whole, Optuna's FAQ way to save it;
     # a journal by its path); the locks and the running search's marks are this process's.
     def __getstate__(self) -> dict[str, Any]:
@@ -167,7 +176,10 @@ class Study(StudyReads):
             return self._ask_optuna_sampler(claimed, fixed)
         space = space or self.space
         history = LazyHistory(self.storage, self.id)  # read only if the sampler looks
+        before = getattr(self.sampler, "before_trial", None)  # a subclass's hook, as Optuna calls it
         with self.sampling_lock:
+            if before is not None:
+                before(self, claimed)
             if space is None:
                 # Random draws are independent per parameter: define-by-run suggestions give the
                 # same values, so there is no joint space to infer (and no history to read).

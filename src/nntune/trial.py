@@ -33,9 +33,12 @@ class TrialState(str, enum.Enum):
     FAILED = "failed"
     DIVERGED = "diverged"
 
-    # Optuna's value for the failed state is "fail"; read it as nntune's.
+    # Optuna's value for the failed state is "fail", and its states are numbered (an int
+    # stored by a script or a table): read both as nntune's.
     @classmethod
     def _missing_(cls, value: object) -> TrialState | None:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return dict(enumerate((cls.RUNNING, cls.COMPLETE, cls.PRUNED, cls.FAILED, cls.WAITING))).get(value)
         return {"fail": cls.FAILED}.get(str(value).lower())
 
     def is_finished(self) -> bool:
@@ -231,6 +234,12 @@ class FrozenTrial(SuggestFamily):
 
     def set_system_attr(self, key: str, value: Any) -> None:
         self.system_attrs[key] = value
+
+    def __lt__(self, other: FrozenTrial) -> bool:
+        """By number, as Optuna's: ``sorted(study.trials)`` is the trials in the order they began."""
+        if not isinstance(other, FrozenTrial):
+            return NotImplemented
+        return self.number < other.number
 
 
 _fields_init = FrozenTrial.__init__
