@@ -9,6 +9,11 @@ writes each completed trial for TensorBoard's HParams dashboard: its hyperparame
 value, and its learning curve when it reported intermediate values. The ``tensorboard``
 package is imported only when the callback is made.
 
+``MLflowCallback(tracking_uri, metric_name)`` and ``WeightsAndBiasesCallback(metric_name,
+wandb_kwargs)`` log each finished trial to MLflow or W&B as Optuna's do, with its learning
+curve when it reported intermediate values; mlflow and wandb are imported only when a
+callback is made.
+
 ``TorchDistributedTrial(trial)`` shares one trial among the processes of a torch.distributed
 (DDP) job: rank 0 wraps the study's trial, the others wrap ``None``, and each call runs on
 rank 0 with its answer, or its error, broadcast to every rank.
@@ -18,7 +23,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PyTorchLightningPruningCallback", "TensorBoardCallback", "TorchDistributedTrial"]
+__all__ = ["MLflowCallback", "PyTorchLightningPruningCallback", "TensorBoardCallback", "TorchDistributedTrial",
+           "WeightsAndBiasesCallback"]
 
 
 def __getattr__(name: str) -> Any:
@@ -30,6 +36,14 @@ def __getattr__(name: str) -> Any:
         from nntune.integration._tensorboard import TensorBoardCallback
 
         return TensorBoardCallback
+    if name == "MLflowCallback":
+        from nntune.integration._mlflow import MLflowCallback
+
+        return MLflowCallback
+    if name == "WeightsAndBiasesCallback":
+        from nntune.integration._wandb import WeightsAndBiasesCallback
+
+        return WeightsAndBiasesCallback
     if name == "TorchDistributedTrial":
         from nntune.integration._distributed import TorchDistributedTrial
 
