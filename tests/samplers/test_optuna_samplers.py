@@ -157,6 +157,38 @@ def test_nsga2_on_two_objectives_finds_a_front():
     assert front and all(t.params["y"] < 0.5 for t in front[-3:])
 
 
+def test_brute_force_tries_every_path_of_a_conditional_space_once():
+    def objective(trial):
+        if trial.suggest_categorical("model", ["mlp", "cnn"]) == "mlp":
+            return trial.suggest_int("layers", 1, 3)
+        return trial.suggest_categorical("kernel", [3, 5]) / 10
+
+    for seed in range(4):
+        for jobs in (1, 2):
+            study = nntune.create_study(sampler=BruteForceSampler(seed=seed))
+            study.optimize(objective, n_trials=50, n_jobs=jobs)
+            paths = {tuple(t.params.items()) for t in study.trials}
+            assert len(paths) == 5, (seed, jobs, paths)  # 3 MLPs and 2 CNNs
+            assert len(study.trials) == 5 if jobs == 1 else len(study.trials) <= 5 + 2
+
+
+def test_the_brute_force_tree_knows_what_is_left_at_each_node():
+    from nntune.samplers._brute_force import Node, choose, exhausted, grow
+
+    root = Node()
+    grow(root, [("a", 3, 0), ("b", 2, "x")], finished=True)
+    grow(root, [("a", 3, 0), ("b", 2, "y")], finished=True)
+    grow(root, [("a", 3, 1)], finished=False)  # running: it may ask more
+    assert not exhausted(root)
+    rng = np.random.default_rng(0)
+    assert {choose(root, {}, "a", [0, 1, 2], rng) for _ in range(20)} == {2}  # the value nobody took
+    grow(root, [("a", 3, 2)], finished=True)
+    assert exhausted(root, running_counts=True) and not exhausted(root, running_counts=False)
+    assert choose(root, {"a": 1}, "c", [7, 8], rng) in (7, 8)  # past the known tree anything is new
+    with pytest.raises(ConfigError, match="same parameter after the same values"):
+        grow(root, [("z", 2, 0)], finished=True)
+
+
 def test_constrained_view_ranks_infeasible_trials_below_feasible_ones():
     from nntune.samplers import constrained_view, violation
 

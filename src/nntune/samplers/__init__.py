@@ -16,7 +16,8 @@ from nntune.samplers._gp import GPSampler
 from nntune.samplers._grid import GridSampler
 from nntune.samplers._nsga import NSGAIISampler, ParetoView, pareto_view
 from nntune.samplers._nsga3 import NSGAIIISampler
-from nntune.samplers._optuna import BaseSampler, BruteForceSampler, PartialFixedSampler
+from nntune.samplers._brute_force import BruteForceSampler
+from nntune.samplers._optuna import BaseSampler, PartialFixedSampler
 from nntune.samplers._prior import PriorSampler, check_priors
 from nntune.samplers._qmc import QMCSampler
 from nntune.samplers._random import RandomSampler

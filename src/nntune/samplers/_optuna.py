@@ -1,26 +1,21 @@
-"""Samplers Optuna users name: a base class for their own, partial fixing, brute force.
+"""Samplers Optuna users name: a base class for their own, and partial fixing.
 
 ``BaseSampler`` is Optuna's interface for a sampler written by a user: it is handed the
 study and the trial (``infer_relative_search_space``, ``sample_relative``,
 ``sample_independent``), as in Optuna, and the study calls it through those. nntune's own
 samplers keep the narrower seam of ``_base.py`` (space and history in, parameters out);
-``PartialFixedSampler`` and ``BruteForceSampler`` are such samplers.
+``PartialFixedSampler`` is such a sampler (brute force is in ``_brute_force``).
 """
 
 from __future__ import annotations
 
 import abc
-import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
-from nntune.exceptions import ConfigError
-from nntune.samplers._base import name_salt, resolve_seed, trial_rng
 from nntune.samplers._optuna_methods import OptunaMethods, asked_like_optuna
-from nntune.space import Choice, Distribution, Float, Int, Space, Value
-from nntune.trial import FrozenTrial, TrialState, params_key
+from nntune.space import Distribution, Space
+from nntune.trial import FrozenTrial, TrialState
 
 
 class BaseSampler(abc.ABC):
@@ -115,26 +110,6 @@ class PartialFixedSampler(OptunaMethods):
         return f"PartialFixedSampler({self.fixed_params!r}, {self.base_sampler!r})"
 
 
-def discrete_values(name: str, dist: Distribution) -> list[Value]:
-    """Every value of a discrete distribution; a float range needs a step."""
-    if isinstance(dist, Choice):
-        return list(dist.values)
-    if isinstance(dist, Int):
-        if dist.log:
-            return list(range(dist.low, dist.high + 1))
-        return list(range(dist.low, dist.high + 1, dist.step))
-    if isinstance(dist, Float) and dist.step is not None:
-        n = int(round((dist.high - dist.low) / dist.step)) + 1
-        return [min(dist.high, dist.low + i * dist.step) for i in range(n)]
-    raise ConfigError(name, f"brute force needs a discrete distribution (choices, integers or a float "
-                            f"with a step), got {dist!r}")
-
-
-def _tried(history: Sequence[FrozenTrial], names: Sequence[str]) -> set[str]:
-    return {params_key({k: t.params[k] for k in names if k in t.params})
-            for t in history if t.state != TrialState.WAITING}
-
-
 class _PartialFixedOptunaSampler(PartialFixedSampler):
     """:class:`PartialFixedSampler` over a sampler written for Optuna, as Optuna's own is:
     the held parameters leave the base's joint space and are answered one at a time."""
@@ -152,46 +127,3 @@ class _PartialFixedOptunaSampler(PartialFixedSampler):
         if param_name in self.fixed_params:
             return self.fixed_params[param_name]
         return self.base_sampler.sample_independent(study, trial, param_name, param_distribution)
-
-
-class BruteForceSampler(OptunaMethods):
-    """Every combination of a discrete space once, in a seeded random order; the study
-    stops when all have been tried (running ones included). Parameters first seen in a trial
-    take a value no earlier trial used, where one is left. Under threads or processes a
-    combination can run twice, as in Optuna: a trial's values are stored as its objective
-    asks for them, so another worker choosing in between does not see them yet."""
-
-    def __init__(self, seed: int | None = None, avoid_premature_stop: bool = False) -> None:
-        self.seed = resolve_seed(seed)
-        self.avoid_premature_stop = avoid_premature_stop
-
-    def _untried(self, space: Space, history: Sequence[FrozenTrial]) -> list[dict[str, Any]]:
-        names = list(space.params)
-        axes = [discrete_values(n, space.params[n]) for n in names]
-        seen = _tried(history, names)
-        return [dict(zip(names, combo)) for combo in itertools.product(*axes)
-                if params_key(dict(zip(names, combo))) not in seen]
-
-    def is_exhausted(self, space: Space, history: Sequence[FrozenTrial]) -> bool:
-        return bool(len(space)) and not self._untried(space, history)
-
-    def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
-                direction: str = "minimize") -> dict[str, Any]:
-        if not len(space):
-            return {}
-        untried = self._untried(space, history)
-        if not untried:
-            return {}
-        return untried[int(trial_rng(self.seed, number).integers(len(untried)))]
-
-    def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
-                    number: int, direction: str = "minimize") -> Any:
-        values = discrete_values(name, dist)
-        used = {params_key({name: t.params[name]}) for t in history
-                if name in t.params and t.state != TrialState.WAITING}
-        fresh = [v for v in values if params_key({name: v}) not in used] or values
-        rng = np.random.default_rng([self.seed, number, name_salt(name)])
-        return fresh[int(rng.integers(len(fresh)))]
-
-    def __repr__(self) -> str:
-        return f"BruteForceSampler(seed={self.seed})"

@@ -1,0 +1,178 @@
+"""Brute force: every combination of a discrete space once, conditional parameters included.
+
+A define-by-run objective asks some parameters only after others took certain values
+(``b`` only when ``a == 0``), so the combinations are the paths of a tree, not the product
+of the axes. The tree is rebuilt from the history at each draw (:func:`tree_of`): a node
+is a parameter reached after the values above it, its children the values trials took
+there, and a path ends where a trial asked nothing more. A value no trial took is
+unexplored; the search is over when no node has one left (:func:`exhausted`). Each new
+value is drawn among the unexplored ones at its node, else among the values whose
+subtrees still hold some (:func:`choose`), so a conditional parameter is tried under every
+value that switches it on.
+
+The sampler is asked one parameter at a time with the trial's values so far (Optuna's
+``sample_independent``), the only way to know where in the tree a trial stands; nntune's
+``suggest`` over a declared space walks the same tree in the space's order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nntune.exceptions import ConfigError
+from nntune.samplers._base import name_salt, resolve_seed
+from nntune.samplers._optuna_methods import OptunaMethods
+from nntune.space import Choice, Distribution, Float, Int, Space, Value
+from nntune.trial import FrozenTrial, TrialState
+
+# Finished trials mark their path explored; a failed one does not (its combination runs
+# again), nor does a waiting one (not started).
+EXPLORED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.DIVERGED)
+
+
+def discrete_values(name: str, dist: Distribution) -> list[Value]:
+    """Every value of a discrete distribution; a float range needs a step."""
+    if isinstance(dist, Choice):
+        return list(dist.values)
+    if isinstance(dist, Int):
+        if dist.log:
+            return list(range(dist.low, dist.high + 1))
+        return list(range(dist.low, dist.high + 1, dist.step))
+    if isinstance(dist, Float) and dist.step is not None:
+        n = int(round((dist.high - dist.low) / dist.step)) + 1
+        return [min(dist.high, dist.low + i * dist.step) for i in range(n)]
+    raise ConfigError(name, f"brute force needs a discrete distribution (choices, integers or a float "
+                            f"with a step), got {dist!r}")
+
+
+def value_key(value: Any) -> tuple[str, Any]:
+    """A value as a tree key: 2 and 2.0 are one value, True and 1 are not."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return ("number", float(value))
+    return ("value", value)
+
+
+@dataclass
+class Node:
+    """A parameter reached after the values above it (``name``, its ``size`` values, the
+    subtree of each value taken), or the end of paths (``name`` None): ``ended`` when a
+    finished trial asked nothing more here, ``running`` when a running trial is here."""
+
+    name: str | None = None
+    size: int = 0
+    children: dict[tuple[str, Any], Node] = field(default_factory=dict)
+    ended: bool = False
+    running: bool = False
+
+
+def grow(root: Node, path: Sequence[tuple[str, int, Any]], finished: bool) -> None:
+    """Add one trial's path ``(name, number of values, value)`` in the order it asked."""
+    node = root
+    for name, size, value in path:
+        if node.name is None:
+            node.name, node.size = name, size
+        elif node.name != name:
+            raise ConfigError(name, f"brute force needs the same parameter after the same values: a trial asked "
+                                    f"{name!r} where another asked {node.name!r}")
+        node = node.children.setdefault(value_key(value), Node())
+    if finished:
+        node.ended = True
+    else:
+        node.running = True
+
+
+def tree_of(history: Sequence[FrozenTrial], skip: int | None = None) -> Node:
+    """The tree of the trials' paths (``skip``: a trial number left out, the one asking)."""
+    root = Node()
+    for t in history:
+        if t.number == skip or not (t.state in EXPLORED or t.state == TrialState.RUNNING):
+            continue
+        path = [(name, len(discrete_values(name, t.distributions[name])), value)
+                for name, value in t.params.items() if name in t.distributions]
+        grow(root, path, finished=t.state != TrialState.RUNNING)
+    return root
+
+
+def exhausted(node: Node, running_counts: bool = True) -> bool:
+    """Whether every path below ``node`` was tried (by a running trial too, if it counts)."""
+    if node.name is None:
+        return node.ended or (running_counts and node.running)
+    return len(node.children) >= node.size and all(exhausted(c, running_counts) for c in node.children.values())
+
+
+def choose(root: Node, prefix: Mapping[str, Any], name: str, values: Sequence[Value],
+           rng: np.random.Generator) -> Value:
+    """A value of ``name`` for a trial whose values so far are ``prefix`` (in the order it
+    asked): one no trial took at this node, else one whose subtree is not exhausted (by
+    finished trials and then by running ones), else any (every path here was tried)."""
+    node: Node | None = root
+    for asked, value in prefix.items():
+        if node is None or node.name != asked:
+            node = None
+            break
+        node = node.children.get(value_key(value))
+    if node is None or node.name != name:  # off the known tree: every value is a new path
+        return values[int(rng.integers(len(values)))]
+    for keep in (lambda c: c is None, lambda c: not exhausted(c, True), lambda c: not exhausted(c, False)):
+        open_ = [v for v in values if keep(node.children.get(value_key(v)))]
+        if open_:
+            return open_[int(rng.integers(len(open_)))]
+    return values[int(rng.integers(len(values)))]
+
+
+class BruteForceSampler(OptunaMethods):
+    """Every path of a discrete, possibly conditional, space once, in a seeded random order;
+    the study stops once all have been tried (by running trials too, unless
+    ``avoid_premature_stop``, which waits for them to finish, as Optuna's). Under threads or
+    processes a path can run twice, as in Optuna: a trial's values are stored as its
+    objective asks for them, so another worker choosing in between does not see them yet."""
+
+    def __init__(self, seed: int | None = None, avoid_premature_stop: bool = False) -> None:
+        self.seed = resolve_seed(seed)
+        self.avoid_premature_stop = avoid_premature_stop
+
+    def _rng(self, number: int, name: str) -> np.random.Generator:
+        return np.random.default_rng([self.seed, number, name_salt(name)])
+
+    def is_exhausted(self, space: Space, history: Sequence[FrozenTrial]) -> bool:
+        root = tree_of(history)
+        return root.name is not None and exhausted(root, running_counts=not self.avoid_premature_stop)
+
+    # nntune's seam: a declared space, walked in its order.
+    def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
+                direction: str = "minimize") -> dict[str, Any]:
+        root = tree_of(history, skip=number)
+        out: dict[str, Any] = {}
+        for name, dist in space.params.items():
+            if space.is_active(name, out):
+                out[name] = choose(root, out, name, discrete_values(name, dist), self._rng(number, name))
+        return out
+
+    def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
+                    number: int, direction: str = "minimize") -> Any:
+        return choose(tree_of(history, skip=number), {}, name, discrete_values(name, dist), self._rng(number, name))
+
+    # Optuna's seam, which the study uses: each parameter as the objective asks for it,
+    # with the trial's values so far.
+    def infer_relative_search_space(self, study: Any, trial: FrozenTrial) -> dict[str, Distribution]:
+        return {}
+
+    def sample_relative(self, study: Any, trial: FrozenTrial,
+                        search_space: Mapping[str, Distribution]) -> dict[str, Any]:
+        return {}
+
+    def sample_independent(self, study: Any, trial: FrozenTrial, param_name: str,
+                           param_distribution: Distribution) -> Any:
+        root = tree_of(study.get_trials(deepcopy=False), skip=trial.number)
+        return choose(root, trial.params, param_name, discrete_values(param_name, param_distribution),
+                      self._rng(trial.number, param_name))
+
+    def __repr__(self) -> str:
+        return f"BruteForceSampler(seed={self.seed})"
+
+
+__all__ = ["BruteForceSampler", "choose", "discrete_values", "exhausted", "grow", "tree_of"]
