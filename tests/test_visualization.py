@@ -134,8 +134,21 @@ def test_contour_of_more_than_two_parameters_draws_every_pair(study):
     assert fig.layout.xaxis4.type == "log" and fig.layout.xaxis8.type is None
     pair = vis.plot_contour(study, params=["y", "x"])
     assert pair.layout.xaxis.title.text == "y" and pair.layout.yaxis.type == "log" and len(pair.data) == 2
-    with pytest.raises(ValueError, match="a contour needs two parameters"):
-        vis.plot_contour(study, params=["x"])
+    with pytest.warns(UserWarning, match="a contour needs two parameters; there is 1"):
+        lone = vis.plot_contour(study, params=["x"])
+    assert not lone.data and "needs two parameters" in lone.layout.title.text
+
+
+@pytest.mark.parametrize("front", ["plotly", "matplotlib"])
+def test_plots_of_a_study_with_nothing_to_draw_are_empty_figures_with_the_reason(front):
+    plots = vis if front == "plotly" else vis.matplotlib
+    empty = nntune.create_study()
+    for name, words in (("plot_slice", "no complete trial"), ("plot_contour", "needs two parameters"),
+                        ("plot_rank", "needs complete trials")):
+        with pytest.warns(UserWarning, match=words):
+            drawn = getattr(plots, name)(empty)
+        title = drawn.layout.title.text if front == "plotly" else drawn.get_title()
+        assert words in title, (name, title)
 
 
 def test_edf_of_several_studies_draws_a_line_each(study):

@@ -10,6 +10,7 @@ objectives needs it, except for ``plot_pareto_front``.
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -44,19 +45,32 @@ def plot_parallel_coordinate(study: Any, params: Sequence[str] | None = None, *,
                                    _data.direction_of(study, target))
 
 
+def _or_empty(draw: Callable[[], Any]) -> Any:
+    """``draw()``, or an empty figure titled with the reason when there is nothing to draw."""
+    try:
+        return draw()
+    except _data.NothingToPlot as why:
+        import plotly.graph_objects as go
+
+        warnings.warn(str(why), UserWarning, stacklevel=3)
+        return go.Figure(layout={"title": {"text": str(why)}})
+
+
 def plot_slice(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
                target_name: str = "Objective Value") -> Any:
     """Each parameter's values against the value, complete and pruned trials apart."""
-    return figures.slices_figure(_data.slices(study, params, target), target_name)
+    return _or_empty(lambda: figures.slices_figure(_data.slices(study, params, target), target_name))
 
 
 def plot_contour(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
                  target_name: str = "Objective Value") -> Any:
     """The value over a pair of parameters; with more than two, every pair as a matrix."""
-    data = _data.contours(study, params, target)
-    if len(data["params"]) == 2:
-        return figures.contour_figure(next(iter(data["cells"].values())), target_name)
-    return figures.contour_matrix_figure(data["params"], data["cells"], target_name)
+    def draw() -> Any:
+        data = _data.contours(study, params, target)
+        if len(data["params"]) == 2:
+            return figures.contour_figure(next(iter(data["cells"].values())), target_name)
+        return figures.contour_matrix_figure(data["params"], data["cells"], target_name)
+    return _or_empty(draw)
 
 
 def plot_edf(study: Any, *, target: Target | None = None, target_name: str = "Objective Value") -> Any:
@@ -90,7 +104,7 @@ def plot_pareto_front(study: Any, *, target_names: Sequence[str] | None = None,
 def plot_rank(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
               target_name: str = "Objective Value") -> Any:
     """Every pair of parameters, each complete trial colored by the rank of its value."""
-    return figures.rank_figure(_data.ranks(study, params, target), target_name)
+    return _or_empty(lambda: figures.rank_figure(_data.ranks(study, params, target), target_name))
 
 
 def plot_hypervolume_history(study: Any, reference_point: Sequence[float]) -> Any:

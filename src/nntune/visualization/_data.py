@@ -25,6 +25,12 @@ Target = Callable[[FrozenTrial], float]
 Targets = Callable[[FrozenTrial], Sequence[float]]
 
 
+
+class NothingToPlot(ValueError):
+    """The study holds nothing a plot draws (no complete trial, fewer parameters than it
+    needs): the plot is an empty figure titled with the reason, with a warning, as Optuna's."""
+
+
 def trials_of(study: Any, target: Target | None) -> list[FrozenTrial]:
     """The study's trials, complete ones valued by ``target`` when given; a study of several
     objectives needs it."""
@@ -123,7 +129,10 @@ def parallel(study: Any, params: Sequence[str] | None, target: Target | None) ->
 def slices(study: Any, params: Sequence[str] | None, target: Target | None) -> list[dict[str, Any]]:
     """One slice per parameter: its values against the value, complete and pruned trials."""
     trials = trials_of(study, target)
-    return slices_data(trials, space_of(study, trials, params))
+    slices = slices_data(trials, space_of(study, trials, params))
+    if not slices:
+        raise NothingToPlot("no parameter to plot: the study has no complete trial yet")
+    return slices
 
 
 def contours(study: Any, params: Sequence[str] | None, target: Target | None) -> dict[str, Any]:
@@ -134,7 +143,8 @@ def contours(study: Any, params: Sequence[str] | None, target: Target | None) ->
     space = space_of(study, trials, params)
     names = list(space.params)
     if len(names) < 2:
-        raise ValueError("a contour needs two parameters")
+        raise NothingToPlot(f"a contour needs two parameters; there {'is' if len(names) == 1 else 'are'} "
+                            f"{len(names) or 'none'}")
     pairs = [(names[0], names[1])] if len(names) == 2 else list(itertools.permutations(names, 2))
     cells = {(x, y): contour_data(trials, space, x, y) for x, y in pairs}
     for cell in cells.values():  # a choice's axis lists its labels in the space's order
@@ -202,7 +212,7 @@ def ranks(study: Any, params: Sequence[str] | None, target: Target | None) -> di
     (the best) to 1 (the worst), ties in trial order."""
     data = parallel(study, params, target)
     if not data["value"]:
-        raise ValueError("plot_rank needs complete trials")
+        raise NothingToPlot("plot_rank needs complete trials; the study has none yet")
     values = [-v for v in data["value"]] if direction_of(study, target) == "maximize" else data["value"]
     order = sorted(range(len(values)), key=lambda i: values[i])
     rank = [0.0] * len(values)

@@ -10,6 +10,7 @@ several panels: ``plot_slice`` of more than one parameter (one row), ``plot_cont
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,6 +21,19 @@ from nntune.trial import FrozenTrial
 from nntune.visualization import _data
 from nntune.visualization import _mpl_figures as draw
 from nntune.visualization._data import Target
+
+
+def _or_empty(drawn: Callable[[], Any]) -> Any:
+    """``drawn()``, or empty axes titled with the reason when there is nothing to draw."""
+    try:
+        return drawn()
+    except _data.NothingToPlot as why:
+        import matplotlib.pyplot as plt
+
+        warnings.warn(str(why), UserWarning, stacklevel=3)
+        _, ax = plt.subplots()
+        ax.set_title(str(why))
+        return ax
 
 
 def plot_optimization_history(study: Any, *, target: Target | None = None, target_name: str = "Objective Value",
@@ -46,14 +60,16 @@ def plot_parallel_coordinate(study: Any, params: Sequence[str] | None = None, *,
 def plot_slice(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
                target_name: str = "Objective Value") -> Axes | np.ndarray:
     """A panel per parameter: its values against the value, complete and pruned trials apart."""
-    return draw.slice_axes(_data.slices(study, params, target), target_name)
+    return _or_empty(lambda: draw.slice_axes(_data.slices(study, params, target), target_name))
 
 
 def plot_contour(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
                  target_name: str = "Objective Value") -> Axes | np.ndarray:
     """The value over two parameters; with more, every pair as a matrix of panels."""
-    data = _data.contours(study, params, target)
-    return draw.contour_axes(data["params"], data["cells"], target_name)
+    def contours() -> Axes | np.ndarray:
+        data = _data.contours(study, params, target)
+        return draw.contour_axes(data["params"], data["cells"], target_name)
+    return _or_empty(contours)
 
 
 def plot_edf(study: Any, *, target: Target | None = None, target_name: str = "Objective Value") -> Axes:
@@ -85,7 +101,7 @@ def plot_rank(study: Any, params: Sequence[str] | None = None, *, target: Target
               target_name: str = "Objective Value") -> Axes | np.ndarray:
     """Parameters against each other, each complete trial coloured by its value's rank;
     with more than two, every pair as a matrix of panels."""
-    return draw.rank_axes(_data.ranks(study, params, target), target_name)
+    return _or_empty(lambda: draw.rank_axes(_data.ranks(study, params, target), target_name))
 
 
 def plot_hypervolume_history(study: Any, reference_point: Sequence[float]) -> Axes:
