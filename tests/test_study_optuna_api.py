@@ -396,3 +396,21 @@ def test_optunas_small_names_on_trials_states_and_the_study():
     assert seen == [0, 1, 2]  # a subclass's hook is called as each trial starts
     assert isinstance(study.pruner, MedianPruner) and study.pruner is study.scheduler
     assert [t.number for t in sorted(reversed(study.trials))] == [0, 1, 2]
+
+
+def test_small_misuses_are_named_as_optuna_names_them():
+    two = nntune.create_study(directions=["minimize", "minimize"])
+    with pytest.raises(ValueError, match="needs 2 values, got 1"):
+        two.add_trial(create_trial(value=1.0))
+    assert two.trials == []
+    grid = nntune.create_study(sampler=nntune.samplers.GridSampler({"x": [0, 1]}))
+    with pytest.raises(ValueError, match="y: not in the grid"):
+        grid.optimize(lambda t: t.suggest_int("x", 0, 1) + t.suggest_float("y", 0, 1), n_trials=1, catch=())
+    study = nntune.create_study()
+    trial = study.ask()
+    with pytest.raises(TypeError, match="must be a number, got str"):
+        trial.report("abc", 1)
+    study.optimize(quadratic, n_trials=2)
+    frame = study.trials_dataframe(attrs=("number", "distributions"))
+    assert list(frame.columns) == ["number", "distributions_x"]
+    assert frame["distributions_x"].iloc[1] == FloatDistribution(-5, 5)

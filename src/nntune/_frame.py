@@ -10,7 +10,7 @@ from nntune.trial import FrozenTrial
 
 DATAFRAME_ATTRS = ("number", "value", "datetime_start", "datetime_complete", "duration", "params",
                    "user_attrs", "system_attrs", "state")
-_NESTED = ("params", "user_attrs", "system_attrs", "intermediate_values")
+_NESTED = ("params", "distributions", "user_attrs", "system_attrs", "intermediate_values")
 
 
 def trial_row(t: FrozenTrial, attrs: Sequence[str], n_objectives: int,

@@ -133,10 +133,17 @@ class Study(StudyReads):
     def add_trial(self, trial: FrozenTrial) -> None:
         """Store a finished trial made elsewhere (``nntune.trial.create_trial``), e.g. to
         give a sampler results it did not ask for."""
-        add_frozen_trials(self.storage, self.id, [trial])
+        self.add_trials([trial])
 
     def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
-        add_frozen_trials(self.storage, self.id, list(trials))
+        """Store several (each checked before any is stored): a complete trial needs one
+        value per objective of this study, as Optuna's."""
+        trials = list(trials)
+        for t in trials:
+            if t.state == TrialState.COMPLETE and len(t.values or []) != len(self._directions):
+                raise ValueError(f"a complete trial added to this study needs {len(self._directions)} "
+                                 f"value{'s' if len(self._directions) > 1 else ''}, got {len(t.values or [])}")
+        add_frozen_trials(self.storage, self.id, trials)
 
     def ask(self, fixed_distributions: Mapping[str, Distribution] | Space | None = None) -> Trial:
         """Start a trial: an enqueued one first, else a new one with sampled parameters.

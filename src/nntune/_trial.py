@@ -146,7 +146,11 @@ class Trial(Suggestions):
             warnings.warn(f"the value reported for step {int(step)} of trial {self.number} is ignored: that step "
                           "was reported already", UserWarning, stacklevel=2)
             return
-        value = float(value)
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"trial.report: the value must be a number, got {type(value).__name__} {value!r}") \
+                from None
         self._flush()
         self._intermediate[int(step)] = value
         if getattr(self.study.scheduler, "cost_aware", False):  # seconds by the study's clock

@@ -61,6 +61,9 @@ class GridSampler(OptunaMethods):
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:
+        if self.search_space is not None:  # a grid of given values: a parameter off it is a mistake
+            raise ValueError(f"{name}: not in the grid (its parameters: {', '.join(self.search_space)}); "
+                             "add its values to the GridSampler's search_space")
         return independent_draw(self.seed, number, name, dist)
 
     # As Optuna's grid sampler: a grid of given values has no joint space to infer, and a
