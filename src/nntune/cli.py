@@ -266,7 +266,8 @@ def babysit(
 
     It shows the curves, learning rate and diagnosis; nntune trial set changes it from another terminal."""
     from nntune.config import parse_config, read_raw
-    from nntune.panda import load_babysit_study, open_babysit_study, queue_new, queue_resume
+    from nntune.panda import (declared_ranges, load_babysit_study, open_babysit_study, pinned_ranges, queue_new,
+                              queue_resume)
 
     if resume:
         if study is None or trial is None:
@@ -283,23 +284,25 @@ def babysit(
     raw = read_raw(config)
     _override(raw, None, "storage", storage)
     _override(raw, None, "study", study)
+    pinned: dict[str, object] = {}  # space entries replaced by --set values
     for assignment in set_ or ():
         name = assignment.partition("=")[0].strip()
         if "." in name:
             _assign(raw, assignment)
             continue
-        if isinstance(raw.get("space"), dict):
-            raw["space"].pop(name, None)  # given a value, it is no longer a range
+        if isinstance(raw.get("space"), dict) and name in raw["space"]:
+            pinned[name] = raw["space"].pop(name)  # no longer searched; its range still bounds changes
         fixed = raw.setdefault("fixed", {})
         if not isinstance(fixed, dict):
             raise ConfigError("fixed", "must be a mapping")
         fixed.update(assignments([assignment], "--set"))
     cfg = parse_config(raw, str(config) if config else "default")
+    declared = declared_ranges(cfg, pinned_ranges(pinned))  # a pinned value outside its range stops here
     from nntune.builtin import load_task_splits
 
     load_task_splits(cfg)  # bad data fails before the study is touched
     st = open_babysit_study(cfg)
-    babysit_run(st, cfg, queue_new(st, cfg), json_out)
+    babysit_run(st, cfg, queue_new(st, cfg, declared), json_out)
 
 
 @app.command()

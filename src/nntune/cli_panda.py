@@ -49,18 +49,26 @@ def babysit_run(study: Any, cfg: Any, number: int, json_out: bool) -> None:
 
     out = Console(stderr=json_out)
     records: list[dict[str, Any]] = []
+    store, sid = study.storage, study.id
+
+    def show(final: bool) -> None:
+        """The view now; ``final``: as the trial ended (its state, its changes never taken)."""
+        changes = store.get_param_changes(sid, number)
+        trial = store.get_trial(sid, number, with_metrics=False)
+        live.update(render(view_data(study.study_name, number, records, metric=cfg.task.trained_metric,
+                                     direction=cfg.task.resolved_direction, changes=changes,
+                                     epochs=params_at(trial, changes).get("epochs"), final=trial if final else None)))
 
     def on_epoch(trial: Any, epoch: int, record: dict[str, Any]) -> None:
         records.append({**record, "step": epoch})
-        store, sid = trial.study.storage, trial.study.id
-        changes = store.get_param_changes(sid, trial.number)
-        epochs = params_at(store.get_trial(sid, trial.number, with_metrics=False), changes).get("epochs")
-        live.update(render(view_data(study.study_name, trial.number, records, metric=cfg.task.trained_metric,
-                                     direction=cfg.task.resolved_direction, epochs=epochs, changes=changes)))
+        show(final=False)
 
     with Live(console=out, refresh_per_second=4, transient=False) as live:
-        done = train_queued(study, cfg, number, on_epoch=on_epoch).trial
-    t = done
+        train_queued(study, cfg, number, on_epoch=on_epoch)
+        # Once more as it ended: the changes it took (or never took) and how it ended (a
+        # divergence after the last epoch shown), not the last epoch's view.
+        show(final=True)
+    t = store.get_trial(sid, number, with_metrics=False)
     how = f"{t.state.value}" + (" (stopped by the user)" if t.system_attrs.get("stopped_by") == "user" else "")
     out.print(f"trial {t.number} of study {study.study_name}: {how}, validation {cfg.task.trained_metric} "
               f"{_fmt(t.value) if t.value is not None else '-'} after {len(records)} epochs")
@@ -132,8 +140,10 @@ def trial_changes(
     json_out: bool = typer.Option(False, "--json", help="One JSON list on stdout."),
 ) -> None:
     """The history of changes: epoch, parameter, old value, new value, who."""
-    rows = [{"trial": c.trial, "epoch": c.epoch, "param": c.param, "old": c.old, "new": c.new, "who": c.who}
-            for c in _open_trial_study(storage, study).param_changes(trial)]
+    from nntune.control import change_rows
+
+    st = _open_trial_study(storage, study)
+    rows = change_rows(st.storage, st.id, trial)
     if json_out:
         print(json.dumps(rows))
         return
@@ -141,9 +151,21 @@ def trial_changes(
     for col in ("trial", "after epoch", "parameter", "old", "new", "who"):
         table.add_column(col)
     for r in rows:
-        table.add_row(str(r["trial"]), "pending" if r["epoch"] is None else str(r["epoch"]), r["param"],
-                      _fmt(r["old"]), _fmt(r["new"]), r["who"])
+        table.add_row(str(r["trial"]), when_taken(r), r["param"], _fmt(r["old"]), _fmt(r["new"]), r["who"])
+    if any(r["status"] in ("carried", "dropped") for r in rows):
+        table.caption = "carried, dropped: asked of a trial that ended before taking it"
     Console().print(table)
+
+
+def when_taken(row: dict[str, Any]) -> str:
+    """The table's "after epoch" cell: the epoch, or why there is none (see ``change_rows``)."""
+    if row["status"] == "applied":
+        return str(row["epoch"])
+    if row["status"] == "carried":
+        return f"carried to trial {row['carried_to']}"  # never taken here; queue_resume moved it
+    if row["status"] == "dropped":
+        return "dropped (never taken)"
+    return "pending"
 
 
 def _redact(url: str) -> str:

@@ -7,7 +7,7 @@ requests raise ``ConfigError(field, problem)`` before anything is written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from nntune.changes import CHANGEABLE, STOP, check_changes, fold
@@ -76,10 +76,61 @@ def fork_trial(storage: Storage, study_id: int, study: str, number: int, epoch: 
         span = f"{steps[0]}..{steps[-1]}" if steps else "none yet"
         raise ConfigError("from_epoch", f"trial {number} has no epoch {epoch!r} (epochs: {span})")
     checked = check_changes(changes, parent.distributions) if changes else {}
-    params = {**params_at(parent, storage.get_param_changes(study_id, number), epoch), **checked}
-    return storage.create_trial(study_id, state=TrialState.WAITING, distributions=parent.distributions,
-                                system_attrs={"fixed_params": params, "parent": number,
-                                              "parent_step": epoch, "fork": kind})
+    before = params_at(parent, storage.get_param_changes(study_id, number), epoch)
+    child = storage.create_trial(study_id, state=TrialState.WAITING, distributions=parent.distributions,
+                                 system_attrs={"fixed_params": {**before, **checked}, "parent": number,
+                                               "parent_step": epoch, "fork": kind})
+    # The fork's own values are queued with it as its first changes, taken after the parent's
+    # epoch when it starts: a change asked while it waits comes after them, so the latest wins.
+    differ = differences(before, checked)
+    if differ:
+        storage.add_param_changes(study_id, child, differ, who=USER)
+    return child
+
+
+def differences(before: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """The changeable ``params`` whose value is not what ``before`` has (absent: the
+    trainer's default, so any value differs)."""
+    return {k: v for k, v in params.items() if k in CHANGEABLE and (k not in before or before[k] != v)}
+
+
+def resumed_by(trials: Iterable[FrozenTrial]) -> dict[int, int]:
+    """Trial number -> the first trial that continues it (``babysit --resume``), which took
+    over the changes it was asked and never took (a stop excepted)."""
+    out: dict[int, int] = {}
+    for t in trials:
+        parent = t.system_attrs.get("parent")
+        if t.system_attrs.get("fork") == "resume" and isinstance(parent, int):
+            out.setdefault(parent, t.number)
+    return out
+
+
+def change_status(change: ParamChange, state: TrialState, continued_by: int | None) -> str:
+    """``applied`` (taken after ``change.epoch``), ``pending`` (its trial may still take it),
+    or, for a change its trial ended without taking: ``carried`` (its continuation
+    ``continued_by`` took it over) or ``dropped`` (never trained with)."""
+    if not change.pending:
+        return "applied"
+    if not state.is_finished():
+        return "pending"
+    return "carried" if continued_by is not None and change.param != STOP else "dropped"
+
+
+def change_rows(storage: Storage, study_id: int, number: int | None = None) -> list[dict[str, Any]]:
+    """Every change of trial ``number`` (or of all), oldest first, as ``{"trial", "epoch",
+    "param", "old", "new", "who", "status", "carried_to"}`` (see :func:`change_status`)."""
+    changes = storage.get_param_changes(study_id, number)
+    # Only a change not taken needs its trial's state: the usual history reads no trials.
+    trials = storage.get_trials(study_id) if any(c.pending for c in changes) else []
+    states = {t.number: t.state for t in trials}
+    continued = resumed_by(trials)
+    rows = []
+    for c in changes:
+        status = change_status(c, states.get(c.trial, TrialState.RUNNING), continued.get(c.trial))
+        rows.append({"trial": c.trial, "epoch": c.epoch, "param": c.param, "old": c.old, "new": c.new,
+                     "who": c.who, "status": status,
+                     "carried_to": continued.get(c.trial) if status == "carried" else None})
+    return rows
 
 
 def changes_by_trial(store: Storage, study_id: int) -> dict[int, list[dict[str, Any]]]:
@@ -96,8 +147,10 @@ def changes_by_trial(store: Storage, study_id: int) -> dict[int, list[dict[str, 
 def record_inherited(storage: Storage, study_id: int, number: int, parent: int, step: int,
                      params: Mapping[str, Any], who: str) -> list[ParamChange]:
     """Record, as changes taken after ``step``, how trial ``number``'s starting ``params``
-    differ from what its parent trained with at that epoch (a fork's ``--set``, PBT's
-    explore step), so its curve, the parent's up to ``step``, carries the marks."""
+    differ from what its parent trained with at that epoch (PBT's explore step; a fork
+    queued before :func:`fork_trial` stored its values as changes), so its curve, the
+    parent's up to ``step``, carries the marks. It takes every pending change of the trial:
+    call it only where none was asked (a fork's are queued with it, see :func:`fork_trial`)."""
     before = params_at(storage.get_trial(study_id, parent, with_metrics=False),
                        storage.get_param_changes(study_id, parent), step)
     diff = {k: v for k, v in params.items() if k in CHANGEABLE and k in before and before[k] != v}

@@ -22,11 +22,11 @@ from nntune._trial import Trial
 from nntune.builtin import load_task_splits, make_objective
 from nntune.changes import CHANGEABLE, STOP
 from nntune.config import CheckpointsConfig, Config, parse_config
-from nntune.control import find_trial, fork_trial, record_inherited
+from nntune.control import find_trial, fork_trial, params_at, record_inherited
 from nntune.exceptions import ConfigError, TrialPruned
 from nntune.samplers import RandomSampler
 from nntune.schedulers import NoScheduler, Proposal
-from nntune.space import Space
+from nntune.space import Distribution, Space
 from nntune.storage import StudyRecord, get_storage
 from nntune.study import Study, create_study, load_study
 from nntune.trial import FrozenTrial, TrialState
@@ -142,22 +142,25 @@ def babysit_objective(cfg: Config, splits: Any, *, device: str | None = None,
         params = dict(stored.system_attrs.get("fixed_params") or cfg.hyperparameters())
         store.set_trial_params(sid, trial.number, params, {})
         trial.set_system_attr("babysit", {"pid": os.getpid(), "host": socket.gethostname()})
-        proposal = None
+        proposal, before = None, params
         parent = stored.system_attrs.get("parent")
         if isinstance(parent, int):
             step = int(stored.system_attrs["parent_step"])
             proposal = Proposal(params, parent, step)
-            for record in store.get_trial(sid, parent).metrics:
+            full = store.get_trial(sid, parent)
+            before = params_at(full, store.get_param_changes(sid, parent), step)
+            for record in full.metrics:
                 if record["step"] <= step:  # the fork's curve up to there is the parent's
                     trial.report(record["value"], record["step"],
                                  metrics={k: v for k, v in record.items() if k != "step"})
                     if on_epoch is not None:
                         on_epoch(trial, record["step"], record)
-        if proposal is not None:  # what a fork's --set changed, marked after the parent's epoch
-            record_inherited(store, sid, trial.number, proposal.parent, proposal.parent_step, params, "user")
-        # Changes asked while it waited are taken before its first epoch: after the parent's
+            if not store.get_param_changes(sid, trial.number):  # a fork queued without its changes stored
+                record_inherited(store, sid, trial.number, parent, step, params, "user")
+        # Taken before its first epoch, in the order asked (the latest wins): a fork's own
+        # values (queued with it), then what was asked while it waited; after the parent's
         # epoch for a fork or resume, after epoch 0 for a new trial.
-        early = trial.take_changes(proposal.parent_step if proposal else 0, params)
+        early = trial.take_changes(proposal.parent_step if proposal else 0, before)
         if early.pop(STOP, False):
             trial.set_system_attr("stopped_by", "user")
             raise TrialPruned()
@@ -194,12 +197,33 @@ def train_queued(study: Study, cfg: Config, number: int, *, device: str | None =
     return Babysat(study, frozen)
 
 
-def queue_new(study: Study, cfg: Config) -> int:
-    """Queue the config's configuration: its fixed values, the trainer's defaults for the
-    rest. The ``space`` is not searched; its ranges of changeable parameters become the
-    trial's declared ranges, which later changes must respect."""
+def pinned_ranges(specs: Mapping[str, Any]) -> dict[str, Distribution]:
+    """The ranges of the changeable parameters whose ``space:`` entries (``specs``, as in
+    YAML) ``babysit --set`` replaced by a value: no longer searched, they still bound changes."""
+    kept = {name: {k: v for k, v in spec.items() if k not in ("when", "prior")}  # the range alone
+            for name, spec in specs.items() if name in CHANGEABLE and isinstance(spec, dict)}
+    return dict(parse_config({"space": kept}, "--set").build_space().params) if kept else {}
+
+
+def declared_ranges(cfg: Config, pinned: Mapping[str, Distribution] | None = None) -> dict[str, Distribution]:
+    """The ranges later changes must respect: the space's, for changeable parameters, and
+    ``pinned`` (see :func:`pinned_ranges`). A pinned value outside its range is refused, as
+    the same value given by ``nntune trial set`` would be."""
     declared = {n: d for n, d in cfg.build_space().params.items() if n in CHANGEABLE}
-    return study.storage.create_trial(study.id, state=TrialState.WAITING, distributions=declared,
+    start = cfg.hyperparameters()
+    for name, dist in (pinned or {}).items():
+        if name in start and not dist.contains(start[name]):
+            raise ConfigError(name, f"{start[name]!r} is outside the range the space gives it, {dist!r}")
+        declared[name] = dist
+    return declared
+
+
+def queue_new(study: Study, cfg: Config, declared: Mapping[str, Distribution] | None = None) -> int:
+    """Queue the config's configuration: its fixed values, the trainer's defaults for the
+    rest. The ``space`` is not searched; ``declared`` (by default the space's ranges of
+    changeable parameters, see :func:`declared_ranges`) bounds later changes."""
+    ranges = dict(declared_ranges(cfg) if declared is None else declared)
+    return study.storage.create_trial(study.id, state=TrialState.WAITING, distributions=ranges,
                                       system_attrs={"fixed_params": cfg.hyperparameters()})
 
 

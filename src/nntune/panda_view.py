@@ -42,6 +42,7 @@ class ViewData:
     lr: float | None
     changes: list[str] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
+    state: str | None = None  # how it ended; None while it trains
 
 
 def _float(value: Any) -> float:
@@ -51,24 +52,36 @@ def _float(value: Any) -> float:
         return math.nan
 
 
+def change_lines(changes: Sequence[ParamChange], ended: bool) -> list[str]:
+    """The changes as the view lists them: taken ones after their epoch, then the rest,
+    which wait for the next epoch boundary while the trial trains and were never trained
+    with once it ended."""
+    lines = [f"after epoch {c.epoch}: {c.param} {c.old!r} -> {c.new!r} ({c.who})" for c in changes if not c.pending]
+    waiting = [c for c in changes if c.pending]
+    if ended:
+        return lines + [f"not taken: {c.param} = {c.new!r} ({c.who}); the trial ended first" for c in waiting]
+    return lines + [f"pending: {c.param} = {c.new!r} ({c.who}), taken at the next epoch boundary" for c in waiting]
+
+
 def view_data(study: str, number: int, records: Sequence[dict[str, Any]], *, metric: str, direction: str,
-              epochs: int | None, changes: Sequence[ParamChange]) -> ViewData:
+              epochs: int | None, changes: Sequence[ParamChange], final: FrozenTrial | None = None) -> ViewData:
     """What the view shows after the records so far (each with ``step``) and the trial's
-    changes (applied ones at their epoch, pending ones waiting for the next boundary)."""
+    changes (applied ones at their epoch, pending ones waiting for the next boundary);
+    ``final``: the trial as it ended, whose state (diverged, say) the diagnosis reads too."""
     names = ("train_loss", "val_loss", f"train_{metric}", f"val_{metric}", "lr")
     curves = {n: [_float(r.get(n)) for r in records] for n in names}
     last = {n: c[-1] for n, c in curves.items() if c}
-    lines = [f"after epoch {c.epoch}: {c.param} {c.old!r} -> {c.new!r} ({c.who})" for c in changes if not c.pending]
-    lines += [f"pending: {c.param} = {c.new!r} ({c.who}), taken at the next epoch boundary"
-              for c in changes if c.pending]
+    ended = final is not None and final.state.is_finished()
     findings: list[str] = []
-    if len(records) >= 3:
-        frozen = FrozenTrial(number=number, state=TrialState.RUNNING,
+    if len(records) >= 3 or ended:  # an end (a divergence) is news however short the curve
+        frozen = FrozenTrial(number=number, state=final.state if final else TrialState.RUNNING,
                              intermediate_values={int(r["step"]): _float(r.get("value")) for r in records},
-                             metrics=[dict(r) for r in records])
+                             metrics=[dict(r) for r in records], error=final.error if final else None,
+                             system_attrs=dict(final.system_attrs) if final else {})
         findings = [f"{f.summary or f.kind}: {f.advice}" for f in diagnose(frozen, direction=direction, metric=metric)]
     epoch = int(records[-1]["step"]) if records else 0
-    return ViewData(study, number, epoch, epochs, metric, curves, last, last.get("lr"), lines, findings)
+    return ViewData(study, number, epoch, epochs, metric, curves, last, last.get("lr"),
+                    change_lines(changes, ended), findings, final.state.value if ended and final else None)
 
 
 def render(data: ViewData) -> Any:
@@ -90,8 +103,9 @@ def render(data: ViewData) -> Any:
         parts.append("[bold]changes[/]\n" + "\n".join(data.changes[-6:]))
     parts.append("[bold]diagnosis[/]\n" + ("\n".join(data.findings) if data.findings else
                                           "nothing to say yet" if data.epoch < 3 else "the curves look healthy"))
-    title = (f"study {data.study}, trial {data.trial}: epoch {data.epoch}{total}, "
-             f"lr {data.lr:.3g}" if data.lr is not None and math.isfinite(data.lr) else
-             f"study {data.study}, trial {data.trial}: epoch {data.epoch}{total}")
+    title = f"study {data.study}, trial {data.trial}" + (f" ({data.state})" if data.state else "")
+    title += f": epoch {data.epoch}{total}"
+    if data.lr is not None and math.isfinite(data.lr):
+        title += f", lr {data.lr:.3g}"
     return Panel(Group(*parts), title=title,
                  subtitle="Ctrl-C stops cleanly; nntune trial set|stop|fork from another terminal")
