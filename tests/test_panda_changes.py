@@ -3,7 +3,6 @@ over a fork's values, the last view tells how the run ended, and a change its tr
 without taking reads as dropped or carried over, never as pending."""
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,20 +32,6 @@ def config(tmp_path: Path, **fixed: Any):
     })
 
 
-def nntune(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
-    """The command run in this process: (exit code, stdout, stderr)."""
-    from nntune import cli
-
-    monkeypatch.setattr(sys, "argv", ["nntune", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def refused(code: int, err: str, message: str) -> bool:
     return code == 2 and len(err.strip().splitlines()) == 1 and err.startswith(f"nntune: error: {message}")
 
@@ -64,23 +49,23 @@ def test_the_space_range_of_a_pinned_value_still_bounds_it():
         declared_ranges(cfg.model_copy(update={"fixed": {"lr": 50}}), pinned)
 
 
-def test_babysit_set_keeps_the_default_space_range_of_what_it_pins(tmp_path, capsys, monkeypatch):
+def test_babysit_set_keeps_the_default_space_range_of_what_it_pins(tmp_path, call_cli):
     url = f"sqlite:///{tmp_path / 'b.db'}"
     small = ("--set", "layers=1", "--set", "units=16", "--set", "task.train_size=0.5", "--study", "b",
              "--storage", url)
-    code, _, err = nntune(capsys, monkeypatch, "babysit", "--set", "lr=50", "--set", "epochs=2", *small)
+    code, _, err = call_cli("babysit", "--set", "lr=50", "--set", "epochs=2", *small)
     assert refused(code, err, "lr: 50 is outside the range the space gives it"), err
     assert not (tmp_path / "b.db").exists()  # refused before the study is made
 
-    code, _, err = nntune(capsys, monkeypatch, "babysit", "--set", "lr=3e-3", "--set", "epochs=2", *small)
+    code, _, err = call_cli("babysit", "--set", "lr=3e-3", "--set", "epochs=2", *small)
     assert code == 0, err
     study, cfg = load_babysit_study(url, "b")
     assert study.get_trials()[0].distributions["lr"] == Float(1e-4, 1.0, log=True)  # the default space's
-    code, _, err = nntune(capsys, monkeypatch, "trial", "fork", "--study", "b", "--trial", "0", "--from-epoch",
+    code, _, err = call_cli("trial", "fork", "--study", "b", "--trial", "0", "--from-epoch",
                           "1", "--set", "lr=50", "--storage", url)
     assert refused(code, err, "lr: 50.0 is outside the trial's declared range"), err
     waiting = queue_fork(study, cfg, 0, 1)
-    code, _, err = nntune(capsys, monkeypatch, "trial", "set", "--study", "b", "--trial", str(waiting), "lr=50",
+    code, _, err = call_cli("trial", "set", "--study", "b", "--trial", str(waiting), "lr=50",
                           "--storage", url)
     assert refused(code, err, "lr: 50.0 is outside the trial's declared range"), err
     assert study.param_changes() == [] and len(study.get_trials()) == 2
@@ -102,15 +87,15 @@ def test_a_change_asked_while_a_fork_waits_wins_over_the_forks_value(tmp_path):
     assert params_at(full, changes)["lr"] == 0.005 and params_at(full, changes)["momentum"] == 0.5
 
 
-def test_the_last_view_shows_the_changes_taken_and_the_divergence(tmp_path, capsys, monkeypatch):
+def test_the_last_view_shows_the_changes_taken_and_the_divergence(tmp_path, call_cli):
     cfg = config(tmp_path, optimizer="sgd")
     study = open_babysit_study(cfg)
     train_queued(study, cfg, queue_new(study, cfg))
     fork = queue_fork(study, cfg, 0, 2, {"lr": 0.005})  # from the dashboard, say
-    code, _, err = nntune(capsys, monkeypatch, "trial", "set", "--study", "panda", "--trial", str(fork), "lr=1e6",
+    code, _, err = call_cli("trial", "set", "--study", "panda", "--trial", str(fork), "lr=1e6",
                           "--storage", cfg.storage)
     assert code == 0, err
-    code, out, err = nntune(capsys, monkeypatch, "babysit", "--resume", "--study", "panda", "--trial", str(fork),
+    code, out, err = call_cli("babysit", "--resume", "--study", "panda", "--trial", str(fork),
                             "--storage", cfg.storage)
     assert code == 0, err
     assert study.storage.get_trial(study.id, fork).state == TrialState.DIVERGED
@@ -121,7 +106,7 @@ def test_the_last_view_shows_the_changes_taken_and_the_divergence(tmp_path, caps
     assert "pending" not in panel and "healthy" not in panel
 
 
-def test_changes_a_trial_ended_without_taking_are_not_pending(tmp_path, capsys, monkeypatch):
+def test_changes_a_trial_ended_without_taking_are_not_pending(tmp_path, call_cli):
     cfg = config(tmp_path)
     study = open_babysit_study(cfg)
     number = queue_new(study, cfg)
@@ -145,13 +130,13 @@ def test_changes_a_trial_ended_without_taking_are_not_pending(tmp_path, capsys, 
         resumed, {"epochs": 6})).trial
     assert last.state == TrialState.COMPLETE
 
-    code, out, _ = nntune(capsys, monkeypatch, "trial", "changes", "--study", "panda", "--storage", cfg.storage,
+    code, out, _ = call_cli("trial", "changes", "--study", "panda", "--storage", cfg.storage,
                           "--json")
     assert code == 0
     assert [(r["trial"], r["param"], r["epoch"], r["status"], r["carried_to"]) for r in json.loads(out)] == [
         (number, "lr", None, "carried", resumed), (number, "stop", None, "dropped", None),
         (resumed, "lr", 2, "applied", None), (resumed, "epochs", None, "dropped", None)]
-    code, out, _ = nntune(capsys, monkeypatch, "trial", "changes", "--study", "panda", "--storage", cfg.storage)
+    code, out, _ = call_cli("trial", "changes", "--study", "panda", "--storage", cfg.storage)
     assert code == 0 and "pending" not in out
     assert f"carried to trial {resumed}" in out and out.count("dropped (never taken)") == 2
 

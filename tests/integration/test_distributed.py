@@ -118,7 +118,7 @@ def _objective(rank: int, log: list[dict[str, Any]]) -> Callable[[Any], float]:
             seen.update(lr=lr, width=width, act=act, params=trial.params,
                         distributions=sorted(trial.distributions))
             if trial.number == 2:
-                trial.suggest_int("layers", 4, 1)  # low > high: raised on rank 0, sent to rank 1
+                trial.suggest_int("lr", 1, 5)  # asked again as another kind: raised on rank 0, sent to rank 1
             torch.manual_seed(trial.seed)
             model = nn.parallel.DistributedDataParallel(
                 nn.Sequential(nn.Linear(4, width), nn.ReLU() if act == "relu" else nn.Tanh(), nn.Linear(width, 1)))
@@ -214,8 +214,8 @@ def check_sqlite_study(folder: Path, records: list[dict[str, Any]]) -> None:
     assert first[1]["steps"] == second[1]["steps"] == [1, 2, 3]
     assert first[1]["raised"]["type"] == second[1]["raised"]["type"] == "TrialPruned"
 
-    # the empty range raised on rank 0 reached rank 1 as the same error
-    assert failed.state == TrialState.FAILED and "layers" in (failed.error or "")
+    # the error raised by rank 0's trial (lr asked again as an int) reached rank 1 as the same error
+    assert failed.state == TrialState.FAILED and "lr: suggested as int after float" in (failed.error or "")
     assert first[2]["raised"]["type"] == second[2]["raised"]["type"] == "ConfigError"
     assert first[2]["raised"]["message"] == second[2]["raised"]["message"]
     assert first[2]["steps"] == second[2]["steps"] == []

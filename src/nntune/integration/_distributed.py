@@ -30,19 +30,19 @@ from __future__ import annotations
 import datetime
 import pickle
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
 import torch
 import torch.distributed as tdist
 
 from nntune.space import Distribution, Space
-from nntune.trial import SuggestFamily, constraint_values
+from nntune.trial import SuggestFamily
 
 _T = TypeVar("_T")
 
 
-class TorchDistributedTrial:
+class TorchDistributedTrial(SuggestFamily):
     """``trial`` (an nntune trial on rank 0 of ``group``, ``None`` on every other rank)
     shared by the ranks of ``group`` (the default group when None). Made by every rank
     together, once per trial; every method is then called by every rank together."""
@@ -96,10 +96,6 @@ class TorchDistributedTrial:
         return dict(self._system_attrs)
 
     @property
-    def constraints(self) -> dict[str, float]:
-        return constraint_values(self._system_attrs)
-
-    @property
     def datetime_start(self) -> datetime.datetime | None:
         return self._datetime_start
 
@@ -109,37 +105,14 @@ class TorchDistributedTrial:
         what must agree across ranks, such as a ``DistributedSampler``'s shuffling."""
         return self._seed
 
-    # suggestions -------------------------------------------------------------------------
+    # suggestions: every suggest_* (SuggestFamily's) builds its distribution on each rank, so
+    # a bad range is raised everywhere at once, and asks rank 0 through this one call.
     def suggest(self, name: str, dist: Distribution) -> Any:
         return self._call(lambda t: t.suggest(name, dist))
-
-    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
-                      log: bool = False) -> float:
-        return float(self._call(lambda t: t.suggest_float(name, low, high, step=step, log=log)))
-
-    def suggest_int(self, name: str, low: int, high: int, step: int = 1, log: bool = False) -> int:
-        return int(self._call(lambda t: t.suggest_int(name, low, high, step=step, log=log)))
-
-    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
-        return self._call(lambda t: t.suggest_categorical(name, choices))
-
-    def suggest_beta(self, name: str, low: float, high: float) -> float:
-        """An averaging coefficient in [low, high], searched on the (1 - beta) log scale."""
-        return float(self._call(lambda t: t.suggest_beta(name, low, high)))
 
     def suggest_space(self, space: Space) -> dict[str, Any]:
         """Every parameter of ``space`` active given the others, in one call (one broadcast)."""
         return dict(self._call(lambda t: t.suggest_space(space)))
-
-    # Optuna 2's names, still in many scripts.
-    def suggest_uniform(self, name: str, low: float, high: float) -> float:
-        return self.suggest_float(name, low, high)
-
-    def suggest_loguniform(self, name: str, low: float, high: float) -> float:
-        return self.suggest_float(name, low, high, log=True)
-
-    def suggest_discrete_uniform(self, name: str, low: float, high: float, q: float) -> float:
-        return self.suggest_float(name, low, high, step=q)
 
     # reports and pruning -----------------------------------------------------------------
     def report(self, value: float, step: int, metrics: Mapping[str, Any] | None = None) -> None:
