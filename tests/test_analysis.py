@@ -118,3 +118,23 @@ def test_param_points_and_thinning():
     assert pts["lr"]["number"] == list(range(10)) and len(pts["lr"]["x"]) == 10
     assert thin(list(range(10)), 4) == [0, 3, 6, 9]
     assert thin(list(range(3)), 10) == [0, 1, 2]
+
+
+def test_best_region_ranks_as_the_leaderboard_and_leaves_out_infeasible_trials(tmp_path):
+    import nntune
+
+    study = nntune.create_study(study_name="region", storage=f"sqlite:///{tmp_path / 'region.db'}",
+                                direction="maximize", sampler=nntune.samplers.RandomSampler(seed=0))
+    # Trials 0 and 1 tie at 0.9, and 1 has the lower validation loss; 2 is the most accurate
+    # but breaks its constraint; 3 is complete and feasible, below them.
+    for value, loss, constraint in ((0.9, 0.3, -1.0), (0.9, 0.1, -1.0), (0.99, 0.1, 1.0), (0.8, 0.2, -1.0)):
+        trial = study.ask()
+        trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+        trial.set_user_attr("val_loss", loss)
+        trial.set_constraint("size", constraint)
+        study.tell(trial, value)
+    trials = study.get_trials()
+    region = best_region(trials, study_space(trials), "maximize", top_k=3)
+    assert region["top_trials"] == [1, 0, 3]
+    assert region["params"]["lr"]["best"] == study.best_trial.params["lr"] == trials[1].params["lr"]
+    assert region["params"]["lr"]["in_best"] is True

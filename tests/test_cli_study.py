@@ -55,6 +55,29 @@ def test_study_names_defaults_to_one_name_a_line(call_cli, url):
         {"name": "b"}, {"name": "a"}, {"name": "with space"}]
 
 
+# ---------------------------------------------------------------- trials: strict JSON
+
+
+def test_trials_json_is_strict_a_non_finite_attribute_is_null(call_cli, url):
+    study = nntune.create_study(study_name="s", storage=url)
+
+    def objective(trial: nntune.Trial) -> float:
+        trial.set_user_attr("inf", float("inf"))
+        trial.set_user_attr("nested", {"nan": float("nan")})
+        return trial.suggest_float("x", 0.0, 1.0)
+
+    study.optimize(objective, n_trials=2)
+
+    def refuse(name: str) -> None:
+        raise ValueError(f"not JSON: {name}")
+
+    for command in ("trials", "best-trial", "best-trials"):
+        out = ok(call_cli, command, "--storage", url, "--study-name", "s", "--json")
+        rows = json.loads(out, parse_constant=refuse)
+        for row in rows if isinstance(rows, list) else [rows]:
+            assert row["user_attrs"] == {"inf": None, "nested": {"nan": None}}
+
+
 # ---------------------------------------------------------------- study set-user-attr
 
 

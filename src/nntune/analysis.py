@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from nntune.samplers import is_feasible
 from nntune.samplers._coarse_to_fine import narrow
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
-from nntune.trial import Direction, FrozenTrial, TrialState
+from nntune.trial import Direction, FrozenTrial, TrialState, ranked
 
 # Fewer complete trials than this say nothing about which parameter matters.
 IMPORTANCE_MIN_TRIALS = 8
@@ -187,21 +188,25 @@ def describe_dist(dist: Distribution) -> dict[str, Any]:
 
 def best_region(trials: Sequence[FrozenTrial], space: Space, direction: Direction, *,
                 top_k: int = 10, margin: float = 0.0) -> dict[str, Any]:
-    """The region of the ``top_k`` best complete trials.
+    """The region of the ``top_k`` best complete trials that meet the study's constraints,
+    ranked as every leaderboard ranks them (:func:`nntune.trial.ranked`: ties go to the
+    lower validation loss, fewer epochs, the lower number), so its first trial is the best
+    trial; a trial that breaks a constraint is no region to search next.
 
     ``space`` is the narrowed space as JSON (``Space.to_json``: usable as the next
     coarse-to-fine stage, or as a config's ``space``); ``params`` gives, per parameter, the
-    full range, the narrowed one on the parameter's own scale and the best trial's value.
+    full range, the narrowed one on the parameter's own scale, the best trial's value
+    (``best``) and whether the best trial has the parameter at all (``in_best``: a
+    conditional one may be absent, which ``best`` None cannot tell from a None choice).
     """
-    done = complete_trials(trials)
-    sign = -1.0 if direction == "maximize" else 1.0
-    top = sorted(done, key=lambda t: (sign * float(t.value), t.number))[:max(1, top_k)]  # type: ignore[arg-type]
+    top = ranked([t for t in complete_trials(trials) if is_feasible(t)], direction)[:max(1, top_k)]
     narrowed = narrow(space, top, margin) if top else space
     params: dict[str, Any] = {}
     for name, dist in space.params.items():
         used = [t.params[name] for t in top if name in t.params]
         params[name] = {"full": describe_dist(dist), "region": describe_dist(narrowed.params[name]),
-                        "best": top[0].params.get(name) if top else None, "n_used": len(used)}
+                        "best": top[0].params.get(name) if top else None,
+                        "in_best": bool(top) and name in top[0].params, "n_used": len(used)}
     return {"top_trials": [t.number for t in top], "margin": margin, "space": narrowed.to_json(),
             "params": params}
 

@@ -13,7 +13,6 @@ Heavy imports stay inside the functions, so ``nntune --help`` stays fast.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 from typer.core import TyperCommand
 
+from nntune._json import dumps
 from nntune.cli_ask_inputs import check_tell, make_sampler, parse_search_space, parse_state, parse_values
 from nntune.cli_ask_inputs import storage_url
 from nntune.exceptions import ConfigError
@@ -99,8 +99,8 @@ def render(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str, 
     """Rows as Optuna's CLI prints them: a JSON list (an object when ``single``), YAML, an
     ASCII table, or ``value`` (one line per row, cells separated by spaces)."""
     shown, header = flatten(rows, columns) if flat else ([dict(r) for r in rows], list(columns))
-    if fmt == "json":
-        return json.dumps(shown[0] if single else shown)
+    if fmt == "json":  # strict JSON: a non-finite number (a user attribute of inf) as null
+        return dumps(shown[0] if single else shown)
     if fmt == "yaml":
         import yaml
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Optional
@@ -40,11 +39,12 @@ def studies(
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
 ) -> None:
     """List the studies of a storage: trials by state, best value, last activity."""
+    from nntune._json import dumps
     from nntune.studies import list_studies, open_existing, studies_table
 
     data = list_studies(open_existing(storage))
     if json_out:
-        print(json.dumps(data))
+        print(dumps(data))
         return
     Console().print(studies_table(data))
 

@@ -36,7 +36,12 @@ def schedule_text(t: FrozenTrial) -> str:
 
 
 def leaderboard_table(trials: list[FrozenTrial], metric: str, title: str) -> Table:
+    """The trials as given (the runner ranks them by :func:`nntune.trial.ranked`, the order
+    of ``show`` and the report), a trial that breaks the study's constraints marked as
+    ``show`` marks it: the best trial is the first complete one without the mark."""
     from rich.table import Table
+
+    from nntune.samplers import is_feasible
 
     table = Table(title=title, title_justify="left")
     schedule = [schedule_text(t) for t in trials]
@@ -46,7 +51,8 @@ def leaderboard_table(trials: list[FrozenTrial], metric: str, title: str) -> Tab
     for col, justify in (*columns, ("params", "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for t, sched in zip(trials, schedule):
-        row = [str(t.number), t.state.value, _fmt(t.value), str(t.epochs)]
+        state = t.state.value if is_feasible(t) else f"{t.state.value}, infeasible"
+        row = [str(t.number), state, _fmt(t.value), str(t.epochs)]
         if any(schedule):
             row.append(sched)
         table.add_row(*row, _params_text(t.params))

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from nntune._json import plain
 from nntune.control import changes_by_trial
 from nntune.diagnose import diagnose_trials, infer_metric
 from nntune.noise import split_warning, standard_error
@@ -21,7 +22,7 @@ from nntune.priorities import priority_rows
 from nntune.samplers import is_feasible
 from nntune.storage import Storage, StudyNotFoundError, existing_storage, redact_url
 from nntune.terminator._terminator import reading_data
-from nntune.trial import FrozenTrial, counts_by_state, ranked, validation_loss
+from nntune.trial import FrozenTrial, TrialState, ranked, validation_loss
 
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -61,7 +62,10 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     members a stack held and why, how full its slots were), else None. ``findings`` lists
     the kinds of each trial's findings; ``diagnosis`` holds them in full (severity,
     evidence, advice); ``error`` is a failed or diverged trial's error (else
-    ``None``). Trials are in number order.
+    ``None``). Trials are in number order. ``counts`` has every state, ``running`` and
+    ``waiting`` included, and ``activity`` says which trials are in flight (else None).
+    Plain JSON data: a non-finite number anywhere (a diagnosis's evidence) is None, so
+    ``--json`` is strict JSON.
     """
     store, rec = open_study(storage, study_name)
     trials = store.get_trials(rec.id, with_metrics=True)
@@ -87,12 +91,13 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         rows.append(row)
     importance = study_importance(trials, rec.attrs)
     evaluations = store.get_test_evaluations(rec.id)
-    from nntune.report.study_data import memory_data
-    return {
+    from nntune.report.study_data import activity_text, memory_data, state_counts
+    return plain({
         "study": rec.name,
         "direction": rec.direction,
         "metric": metric,
-        "counts": counts_by_state(trials),
+        "counts": state_counts(trials),
+        "activity": activity_text(trials),
         "best": best[0].number if best else None,
         "test_evaluations": len(evaluations),
         "front": front_rows(rec.attrs, trials, evaluations),
@@ -105,7 +110,7 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         "population": population_data(rec.attrs.get("population"), rec.attrs.get("population_block")),
         "terminator": reading_data(rec.attrs.get("terminator")),
         "trials": rows,
-    }
+    })
 
 
 BOUND_REASONS = {"memory": "what fits the memory", "device": "the most for this kind of device",
@@ -196,18 +201,31 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def row_trial(row: Mapping[str, Any]) -> FrozenTrial:
+    """A row of :func:`show_data` as the trial the ranking rule reads: its number, state,
+    value, epochs, and the validation loss :func:`nntune.trial.tie_break` reads (the row's
+    ``val_loss`` is that trial's :func:`~nntune.trial.validation_loss`). The rule then
+    lives in one place, and the rows rank exactly as the trials they came from."""
+    epochs, loss = int(row.get("epochs") or 0), row.get("val_loss")
+    return FrozenTrial(number=int(row["number"]), state=TrialState(row["state"]), value=row["value"],
+                       user_attrs={} if loss is None else {"val_loss": loss},
+                       # one step at the last epoch: FrozenTrial.epochs reads ``epochs`` back
+                       intermediate_values={epochs: row["value"]} if epochs else {})
+
+
 def ranked_rows(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """Trials with a value, best first; at equal value complete before pruned, then the
-    lower validation loss, fewer epochs, the lower number (as :func:`nntune.trial.ranked`).
-    Several objectives: by non-dominated rank (:func:`pareto_ranks`), see :func:`pareto_order`."""
+    """The leaderboard's rows, best first, in the report's and the best trial's order
+    (:func:`nntune.report.data.rank`, which is :func:`nntune.trial.ranked`: by value, at
+    equal value complete before pruned, then the lower validation loss, fewer epochs, the
+    lower number). Several objectives: by non-dominated rank (:func:`pareto_ranks`), see
+    :func:`pareto_order`."""
     if data.get("front"):
         return pareto_order(data["trials"], data["front"]["directions"])
-    sign = -1.0 if data["direction"] == "maximize" else 1.0
-    scored = [r for r in data["trials"] if r["value"] is not None]
-    scored.sort(key=lambda r: (sign * r["value"], r["state"] != "complete",
-                               math.inf if r.get("val_loss") is None else r["val_loss"],
-                               r["epochs"], r["number"]))
-    return scored
+    from nntune.report.data import rank
+
+    by_number = {r["number"]: r for r in data["trials"]}
+    scored = [row_trial(r) for r in data["trials"] if r["value"] is not None]
+    return [by_number[t.number] for t in rank(scored, data["direction"])]
 
 
 def pareto_order(rows: list[Mapping[str, Any]], directions: list[str]) -> list[Mapping[str, Any]]:
@@ -227,35 +245,36 @@ def pareto_order(rows: list[Mapping[str, Any]], directions: list[str]) -> list[M
 
 
 def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> None:
-    """Print the leaderboard (top ``top`` trials with their findings), the diagnoses of
-    those trials, the counts by state and how often the test split was evaluated."""
+    """Print the leaderboard (top ``top`` trials with their findings), which trials are
+    running or waiting, the failed and diverged trials with their errors, the diagnoses and
+    changes while training of all those trials, the counts by state and how often the test
+    split was evaluated."""
     rows = ranked_rows(data)[:top]
+    failed = [r for r in data["trials"] if r["state"] in ("failed", "diverged")]
+    active = [r for r in data["trials"] if r["state"] in ("running", "waiting")]
     front = data.get("front")
     if front:
         console.print(_pareto_board(rows, front, data["study"]))
+    elif rows:
+        console.print(_board(rows, data))
     else:
-        board = Table(title=f"top {len(rows)} trials of {data['study']} ({data['direction']} validation "
-                            f"{data['metric']})", title_justify="left")
-        for col, justify in (("trial", "right"), ("state", "left"), (data["metric"], "right"),
-                             ("epochs", "right"), ("findings", "left"), ("params", "left")):
-            board.add_column(col, justify=justify)  # type: ignore[arg-type]
-        for r in rows:
-            value = _fmt(r["value"]) + (f" ± {r['std_error']:.2g}" if r.get("std_error") is not None else "")
-            state = r["state"] if r.get("feasible", True) else f"{r['state']}, infeasible"
-            board.add_row(str(r["number"]), state, value, str(r["epochs"]),
-                          ", ".join(r["findings"]) or "-",
-                          " ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items()))
-        console.print(board)
+        console.print(f"no trial of {data['study']} has a value yet", markup=False, highlight=False)
+    if data.get("activity"):
+        console.print(data["activity"], markup=False, highlight=False)
     if data.get("split_warning"):
         console.print(f"[yellow]warning:[/] {data['split_warning']}")
     for note in data.get("metric_notes", []):
         console.print(note, markup=False, highlight=False)
     render_priorities(data.get("priorities", []), console)
-
+    if failed:
+        console.print(_errors_table(failed, top))
+    # Every trial listed above: a failed or diverged trial's diagnosis (a divergence is a
+    # finding) and a running one's changes say most about what went wrong or is going on.
+    shown = [*rows, *failed[:top], *active[:top]]
     notes = Table(title="diagnosis of those trials", title_justify="left", show_lines=True)
     for col in ("trial", "finding", "what was seen", "advice"):
         notes.add_column(col)
-    for r in rows:
+    for r in shown:
         for f in r.get("diagnosis", []):
             style = SEVERITY_STYLE.get(f["severity"], "")
             notes.add_row(str(r["number"]), f"[{style}]{f['kind']}[/]", f.get("summary", ""), f["advice"])
@@ -263,21 +282,10 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
         console.print(notes)
     elif rows:
         console.print("no findings for those trials: their curves look healthy")
-    failed = [r for r in data["trials"] if r["state"] in ("failed", "diverged") and r["value"] is None]
-    if failed:
-        errors = Table(title=f"{len(failed)} trials failed or diverged (no value, not ranked)",
-                       title_justify="left")
-        for col in ("trial", "state", "error"):
-            errors.add_column(col, justify="right" if col == "trial" else "left")
-        for r in failed[:top]:
-            errors.add_row(str(r["number"]), r["state"], Text(r.get("error") or "no error recorded"))
-        if len(failed) > top:
-            errors.add_row("...", "", f"{len(failed) - top} more (see --json)")
-        console.print(errors)
     marks = Table(title="changes while training", title_justify="left")
     for col in ("trial", "after epoch", "parameter", "old", "new", "who"):
         marks.add_column(col)
-    for r in rows:
+    for r in shown:
         for c in r.get("changes", []):
             marks.add_row(str(r["number"]), str(c["epoch"]), c["param"], _fmt(c["old"]), _fmt(c["new"]), c["who"])
     if marks.row_count:
@@ -292,6 +300,33 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
         if data.get(extra):
             console.print(data[extra]["text"], markup=False, highlight=False)
     console.print(f"the test split of {data['study']} {how_often_opened(int(data.get('test_evaluations', 0)))}")
+
+
+def _board(rows: list[Mapping[str, Any]], data: Mapping[str, Any]) -> Table:
+    """The leaderboard of a study of one objective."""
+    board = Table(title=f"top {len(rows)} trials of {data['study']} ({data['direction']} validation "
+                        f"{data['metric']})", title_justify="left")
+    for col, justify in (("trial", "right"), ("state", "left"), (data["metric"], "right"),
+                         ("epochs", "right"), ("findings", "left"), ("params", "left")):
+        board.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in rows:
+        value = _fmt(r["value"]) + (f" ± {r['std_error']:.2g}" if r.get("std_error") is not None else "")
+        state = r["state"] if r.get("feasible", True) else f"{r['state']}, infeasible"
+        board.add_row(str(r["number"]), state, value, str(r["epochs"]),
+                      ", ".join(r["findings"]) or "-", " ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items()))
+    return board
+
+
+def _errors_table(failed: list[Mapping[str, Any]], top: int) -> Table:
+    """The failed and diverged trials (the first ``top``) with their errors."""
+    errors = Table(title=f"{len(failed)} trials failed or diverged (not ranked)", title_justify="left")
+    for col in ("trial", "state", "error"):
+        errors.add_column(col, justify="right" if col == "trial" else "left")
+    for r in failed[:top]:
+        errors.add_row(str(r["number"]), r["state"], Text(r.get("error") or "no error recorded"))
+    if len(failed) > top:
+        errors.add_row("...", "", f"{len(failed) - top} more (see --json)")
+    return errors
 
 
 def _pareto_board(rows: list[Mapping[str, Any]], front: Mapping[str, Any], study: str) -> Table:

@@ -5,15 +5,18 @@ open an existing storage (never create one), list its studies, write one row per
 from __future__ import annotations
 
 import io
-import json
 import socket
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from nntune._json import dumps
 from nntune.exceptions import ConfigError
-from nntune.storage import Storage, existing_storage
+from nntune.storage import Storage, StudyRecord, existing_storage
+from nntune.trial import FrozenTrial, TrialState
 
 EXPORT_FORMATS = ("csv", "parquet", "json")
+_NO_TRIAL = FrozenTrial(number=-1, state=TrialState.WAITING)  # what an empty study's header is built from
 
 
 def open_existing(url: str) -> Storage:
@@ -36,26 +39,61 @@ def check_port(host: str, port: int) -> None:
 
 
 def list_studies(store: Storage) -> dict[str, Any]:
+    """:func:`nntune.report.browse.studies_data`, each study of several objectives with its
+    ``objectives`` (:func:`objectives_data`)."""
     from nntune.report.browse import studies_data
 
-    return studies_data(store.study_summaries(), store.url)
+    data = studies_data(store.study_summaries(), store.url)
+    records = {rec.name: rec for rec in store.list_studies()}
+    for row in data["studies"]:
+        rec = records.get(row["name"])
+        if rec is not None:
+            row["objectives"] = objectives_data(store, rec)
+    return data
+
+
+def objectives_data(store: Storage, rec: StudyRecord) -> dict[str, Any] | None:
+    """A study of several objectives: ``{"names", "directions", "front"}``, its objectives'
+    names and directions and how many trials its Pareto front holds (the front ``show`` and
+    the report draw, :func:`nntune.report.study_data.study_front`); None for one objective,
+    whose best value says it all (its trials are not read)."""
+    directions = rec.attrs.get("directions")
+    if not isinstance(directions, list) or len(directions) < 2:
+        return None
+    from nntune.report.study_data import study_front
+
+    front = study_front(rec.attrs, store.get_trials(rec.id), [])
+    assert front is not None
+    return {"names": front["names"], "directions": front["directions"], "front": len(front["rows"])}
 
 
 def studies_table(data: dict[str, Any]) -> Any:
     from rich.table import Table
 
     table = Table(title=f"studies in {data['storage']}", title_justify="left")
-    for col, justify in (("study", "left"), ("direction", "left"), ("trials", "right"), ("complete", "right"),
-                         ("pruned", "right"), ("failed", "right"), ("running", "right"), ("best", "right"),
-                         ("last activity (UTC)", "left")):
+    # A diverged trial (a NaN or infinite loss) says something else than a failed one (an
+    # error), so each has its column, as in the --json counts.
+    states = ("complete", "pruned", "failed", "diverged", "running", "waiting")
+    for col, justify in (("study", "left"), ("direction", "left"), ("trials", "right"),
+                         *[(state, "right") for state in states], ("best", "right"), ("last activity (UTC)", "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for s in data["studies"]:
         c = s["counts"]
-        best = "-" if s["best_value"] is None else f"{s['best_value']:.4g}"
-        table.add_row(s["name"], s["direction"], str(s["n_trials"]), str(c["complete"]), str(c["pruned"]),
-                      str(c["failed"] + c["diverged"]), str(c["running"]), best,
-                      (s["last_activity"] or "-").replace("T", " "))
+        direction, best = objectives_cells(s)
+        table.add_row(s["name"], direction, str(s["n_trials"]), *[str(c.get(state, 0)) for state in states],
+                      best, (s["last_activity"] or "-").replace("T", " "))
     return table
+
+
+def objectives_cells(row: Mapping[str, Any]) -> tuple[str, str]:
+    """The direction and best cells of a study's row: a study of several objectives has no
+    one best value (the first objective's would mislead), so it says how many objectives
+    it has, each with its direction, and the size of its Pareto front."""
+    objectives = row.get("objectives")
+    if objectives:
+        names = ", ".join(f"{d} {n}" for n, d in zip(objectives["names"], objectives["directions"]))
+        return f"{len(objectives['names'])} objectives: {names}", f"front of {objectives['front']}"
+    return row["direction"], "-" if row["best_value"] is None else f"{row['best_value']:.4g}"
 
 
 def export_format(output: str | Path | None) -> str:
@@ -81,16 +119,27 @@ def export_study(store: Storage, study: str, fmt: str, out: IO[bytes]) -> int:
     from nntune.show import open_study
 
     store, rec = open_study(store, study)
-    rows = export_rows(store.get_trials(rec.id))
+    n_objectives, names = objectives_of(rec.attrs)
+    rows = export_rows(store.get_trials(rec.id), n_objectives=n_objectives, metric_names=names)
     if fmt == "json":
-        out.write((json.dumps(rows, default=str) + "\n").encode())
+        out.write((dumps(rows) + "\n").encode())
         return len(rows)
     import pandas as pd
 
-    frame = pd.DataFrame(rows, columns=list(rows[0]) if rows else ["number", "value", "datetime_start",
-                                                                    "datetime_complete", "duration", "state"])
+    # No trial: the header alone, with the objectives' columns as a trial would have them.
+    columns = list(rows[0] if rows else export_rows([_NO_TRIAL], n_objectives=n_objectives, metric_names=names)[0])
+    frame = pd.DataFrame(rows, columns=columns)
     out.write(frame_bytes(frame, fmt))
     return len(rows)
+
+
+def objectives_of(attrs: Mapping[str, Any]) -> tuple[int, list[str] | None]:
+    """How many objectives a stored study has (its ``directions``) and the names
+    ``Study.set_metric_names`` gave them (``metric_names``), as ``trials_dataframe`` reads them."""
+    directions = attrs.get("directions")
+    n = len(directions) if isinstance(directions, list) and directions else 1
+    names = attrs.get("metric_names")
+    return n, [str(m) for m in names] if isinstance(names, list) and len(names) == n else None
 
 
 def frame_bytes(frame: Any, fmt: str) -> bytes:
@@ -102,7 +151,7 @@ def frame_bytes(frame: Any, fmt: str) -> bytes:
     # parquet columns hold one type: mixed ones (a user attribute of several kinds) as text
     frame = frame.copy()
     for col in frame.columns[frame.dtypes == object]:
-        frame[col] = frame[col].map(lambda v: v if v is None or isinstance(v, str) else json.dumps(v))
+        frame[col] = frame[col].map(lambda v: v if v is None or isinstance(v, str) else dumps(v))
     buf = io.BytesIO()
     frame.to_parquet(buf, index=False)
     return buf.getvalue()

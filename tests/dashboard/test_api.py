@@ -198,3 +198,67 @@ def test_trial_controls_write_the_same_rows_as_the_cli_and_refuse_bad_requests(t
             {"epoch": 1, "param": "dropout", "old": 0.0, "new": 0.3, "who": "user"}]
     assert [(c.param, c.new) for c in store.get_param_changes(sid)] == [("lr", 3e-4), ("dropout", 0.3), ("stop", True)]
     assert len(store.get_trials(sid)) == 1
+
+
+def mixed_objective(trial) -> float:  # noqa: ANN001
+    """The tester's study: a choice of five kinds (None, an int, a string, a float, a bool)."""
+    c = trial.suggest_categorical("c", [None, 1, "a", 2.5, True])
+    d = trial.suggest_categorical("d", [None, "x"])
+    trial.report(0.1, 1)
+    return {None: 0.0, 1: 1.0, "a": 2.0, 2.5: 3.0, True: 4.0}.get(c, 5.0) + (0 if d is None else 0.5)
+
+
+@pytest.fixture(scope="module")
+def views(store):
+    """Studies made with nntune's API on the served storage: ``mixed`` (mixed_objective) and
+    ``mo`` (accuracy maximized, cost minimized, named)."""
+    import nntune
+
+    mixed = nntune.create_study(study_name="mixed", storage=store.url, sampler=nntune.samplers.RandomSampler(seed=0))
+    mixed.optimize(mixed_objective, n_trials=12)
+    mo = nntune.create_study(study_name="mo", storage=store.url, directions=["maximize", "minimize"],
+                             sampler=nntune.samplers.RandomSampler(seed=0))
+    mo.set_metric_names(["acc", "cost"])
+    mo.optimize(lambda t: (t.suggest_float("x", 0.0, 1.0), 2.0 * t.params["x"]), n_trials=3)
+    return {"mixed": mixed, "mo": mo}
+
+
+def test_a_choice_of_mixed_kinds_sorts_either_way_with_none_last(server, views):
+    cs = [t.params["c"] for t in views["mixed"].trials]
+    assert {type(c) for c in cs} == {type(None), int, str, float, bool}
+    present = [c for c in cs if c is not None]
+    # Numbers by value, then the other kinds by their type's name (bool, str), missing last.
+    expected = (sorted(c for c in present if not isinstance(c, (bool, str)))
+                + [c for c in present if isinstance(c, bool)] + sorted(c for c in present if isinstance(c, str)))
+    orders = {}
+    for order in ("asc", "desc"):
+        code, page, _ = get(f"{server.url}/api/trials?study=mixed&sort=param:c&order={order}&size=50")
+        assert code == 200, page
+        orders[order] = [r["params"]["c"] for r in page["rows"]]
+        assert orders[order][len(present):] == [None] * (len(cs) - len(present))
+    assert orders["asc"][:len(present)] == expected and orders["desc"][:len(present)] == expected[::-1]
+
+
+def test_none_choices_keep_their_points_in_the_slices(server, views):
+    code, overview, _ = get(f"{server.url}/api/overview?study=mixed")
+    assert code == 200
+    for s in overview["slices"]:
+        assert None not in s["x"] and "None" in s["x"] and set(s["x"]) <= set(s["categories"])
+
+
+def test_a_missing_trial_number_is_a_400_naming_it(server, views, store):
+    code, body, _ = get(f"{server.url}/api/trial?study=mixed")
+    assert code == 400 and body["error"] == "number: missing"
+    with RunningServer(create_app(store, allow_control=True)) as srv:
+        code, body, _ = get(f"{srv.url}/api/trial/control?study=mixed&action=stop", "POST")
+    assert code == 400 and body["error"] == "number: missing"
+
+
+def test_rows_and_a_trial_carry_every_objective(server, views):
+    trials = views["mo"].trials
+    code, page, _ = get(f"{server.url}/api/trials?study=mo")
+    assert code == 200 and [r["values"] for r in page["rows"]] == [t.values for t in trials]
+    code, one, _ = get(f"{server.url}/api/trial?study=mo&number=1")
+    assert code == 200 and one["values"] == trials[1].values and one["value"] == trials[1].values[0]
+    code, single, _ = get(f"{server.url}/api/trials?study=mixed&size=1")
+    assert single["rows"][0]["values"] == [single["rows"][0]["value"]]

@@ -156,3 +156,85 @@ def test_dashboard_refuses_a_taken_port_and_a_missing_database(call_cli, db, tmp
     assert code == 2 and err.startswith("nntune: error: port:")
     code, _, err = call_cli("dashboard", "--storage", f"sqlite:///{tmp_path / 'none.db'}", "--no-browser")
     assert code == 2 and "storage" in err and not (tmp_path / "none.db").exists()
+
+
+def strict(text: str) -> object:
+    """JSON as a strict parser reads it: NaN or Infinity is an error."""
+    def refuse(name: str) -> None:
+        raise ValueError(f"not JSON: {name}")
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.fixture
+def api_db(tmp_path):
+    """Studies made with nntune's API: ``one`` (one complete trial with a user attribute of
+    inf, one failed, two diverged) and ``mo`` (accuracy maximized, cost minimized, named)."""
+    import nntune
+
+    url = f"sqlite:///{tmp_path / 'api.db'}"
+    one = nntune.create_study(study_name="one", storage=url, sampler=nntune.samplers.RandomSampler(seed=0))
+
+    def objective(trial):  # noqa: ANN001, ANN202
+        x = trial.suggest_float("x", 0.0, 1.0)
+        trial.set_user_attr("inf", float("inf"))
+        if trial.number == 1:
+            raise RuntimeError("boom")
+        return x if trial.number == 0 else float("nan")
+
+    one.optimize(objective, n_trials=4, catch=(RuntimeError,))
+    mo = nntune.create_study(study_name="mo", storage=url, directions=["maximize", "minimize"],
+                             sampler=nntune.samplers.RandomSampler(seed=0))
+    mo.set_metric_names(["acc", "cost"])
+    mo.optimize(lambda t: (t.suggest_float("x", 0.0, 1.0), t.suggest_int("y", 1, 10) * (1 - t.params["x"])),
+                n_trials=6)
+    return url
+
+
+def table_row(text: str, name: str) -> list[str]:
+    line = next(line for line in text.splitlines() if line.startswith(f"│ {name} "))
+    return [cell.strip() for cell in line.split("│")[1:-1]]
+
+
+def test_studies_table_counts_diverged_apart_and_names_each_objective(call_cli, api_db, monkeypatch):
+    import nntune
+
+    monkeypatch.setenv("COLUMNS", "250")  # rich's width off a terminal: no cell cut short
+    code, out, err = call_cli("studies", "--storage", api_db)
+    assert code == 0, err
+    header = table_row(out.replace("┃", "│"), "study")
+    assert header[3:9] == ["complete", "pruned", "failed", "diverged", "running", "waiting"]
+    assert table_row(out, "one")[2:9] == ["4", "1", "0", "1", "2", "0", "0"]
+    front = len(nntune.load_study(study_name="mo", storage=api_db).best_trials)
+    mo = table_row(out, "mo")
+    assert mo[1] == "2 objectives: maximize acc, minimize cost" and mo[9] == f"front of {front}"
+    code, out, _ = call_cli("studies", "--storage", api_db, "--json")
+    rows = {s["name"]: s for s in strict(out)["studies"]}
+    assert rows["one"]["counts"]["diverged"] == 2 and rows["one"]["objectives"] is None
+    assert rows["mo"]["objectives"] == {"names": ["acc", "cost"], "directions": ["maximize", "minimize"],
+                                        "front": front}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet"])
+def test_export_of_several_objectives_has_every_objective_as_trials_dataframe_names_it(call_cli, api_db, tmp_path,
+                                                                                     fmt):
+    import nntune
+
+    target = tmp_path / f"mo.{fmt}"
+    code, _, err = call_cli("export", "--study", "mo", "--storage", api_db, "-o", str(target))
+    assert code == 0, err
+    frame = {"csv": pd.read_csv, "json": lambda p: pd.DataFrame(strict(p.read_text())),
+             "parquet": pd.read_parquet}[fmt](target)
+    study = nntune.load_study(study_name="mo", storage=api_db)
+    expected = study.trials_dataframe(attrs=("number", "value", "datetime_start", "datetime_complete", "duration",
+                                             "params", "user_attrs", "state"))
+    assert list(frame.columns) == list(expected.columns)
+    assert list(frame.columns[1:3]) == ["values_acc", "values_cost"]
+    for col in ("values_acc", "values_cost"):
+        assert list(frame[col]) == pytest.approx(list(expected[col]))
+
+
+def test_export_writes_strict_json(call_cli, api_db):
+    code, out, err = call_cli("export", "--study", "one", "--storage", api_db, "--format", "json")
+    assert code == 0, err
+    rows = strict(out)
+    assert [r["user_attrs_inf"] for r in rows] == [None] * 4 and rows[0]["value"] is not None

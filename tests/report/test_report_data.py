@@ -41,7 +41,7 @@ def test_every_section_is_plain_json_data(storage, make_study):
     json.dumps(data, allow_nan=False)  # plain data, no NaN
     s = data["summary"]
     assert (s["study"], s["direction"], s["metric"], s["n_trials"]) == ("demo", "maximize", "accuracy", 30)
-    assert s["counts"] == {"complete": 21, "pruned": 6, "failed": 0, "diverged": 3}
+    assert s["counts"] == {"complete": 21, "pruned": 6, "failed": 0, "diverged": 3, "running": 0, "waiting": 0}
 
 
 def test_history_is_the_best_value_so_far(storage, make_study):

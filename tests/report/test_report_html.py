@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import nntune
 from nntune.report import SECTION_IDS, render_html, write_report
 from nntune.report.data import build_report_data
 
@@ -93,6 +94,45 @@ def test_text_from_storage_is_escaped(storage, make_study):
     make_study(storage, "<b>x</b>")
     page = render_html(build_report_data(storage, "<b>x</b>"))
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+
+
+def section(page: str, sid: str) -> str:
+    start = page.index(f'<section id="{sid}">')
+    return page[start:page.index("</section>", start)]
+
+
+def test_failed_and_diverged_trials_show_their_error_cut_short_and_escaped(tmp_path):
+    url = f"sqlite:///{tmp_path / 'errors.db'}"
+    study = nntune.create_study(study_name="errors", storage=url, sampler=nntune.samplers.RandomSampler(seed=0))
+
+    def objective(trial: nntune.Trial) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        trial.report(x, 1)
+        if trial.number == 1:
+            raise RuntimeError("boom <script>alert(1)</script> " + "L" * 500)
+        return float("nan") if trial.number == 2 else x
+
+    study.optimize(objective, n_trials=3, catch=(RuntimeError,))
+    page = render_html(build_report_data(url, "errors"))
+    trials = section(page, "trials")
+    assert "<th>error</th>" in trials and "objective returned nan" in trials
+    assert "RuntimeError: boom &lt;script&gt;alert(1)&lt;/script&gt; LLL" in trials
+    assert "<script>alert" not in page and "L" * 200 not in trials and "…" in trials
+
+
+def test_a_none_choice_reads_none_and_keeps_its_points_in_the_slices(tmp_path):
+    url = f"sqlite:///{tmp_path / 'none.db'}"
+    study = nntune.create_study(study_name="none", storage=url, sampler=nntune.samplers.RandomSampler(seed=0))
+    study.enqueue_trial({"act": None})
+    study.enqueue_trial({"act": "relu"})
+    study.optimize(lambda t: 0.0 if t.suggest_categorical("act", [None, "relu"]) is None else 1.0, n_trials=2)
+    data = build_report_data(url, "none")
+    act = next(s for s in data["slices"] if s["name"] == "act")
+    assert sorted(act["x"]) == ["None", "relu"] and act["categories"] == ["None", "relu"]
+    page = render_html(data)
+    assert "act=None" in section(page, "summary") and "act=None" in section(page, "trials")
+    region = section(page, "best-region")
+    assert "<td>None, relu</td>" in region and "<td>None</td>" in region
 
 
 @pytest.mark.slow

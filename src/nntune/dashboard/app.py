@@ -12,8 +12,6 @@ in :mod:`nntune.report`. A bad parameter gets a 400 with one line, an unknown st
 from __future__ import annotations
 
 import hmac
-import json
-import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -29,9 +27,10 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from nntune._json import dumps
 from nntune.dashboard.live import LiveStudies
 from nntune.exceptions import ConfigError
-from nntune.dashboard.query import BadQuery, integer, required, trial_query
+from nntune.dashboard.query import BadQuery, integer, required, required_integer, trial_query
 from nntune.report.browse import (
     compare_data,
     query_trials,
@@ -59,19 +58,9 @@ def plotly_js() -> Path:
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
-def _plain(obj: Any) -> Any:
-    """JSON-ready: non-finite floats become null (JSON has no NaN)."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    return obj
-
-
 def json_body(data: Any) -> str:
-    return json.dumps(_plain(data), separators=(",", ":"), default=str)
+    """Strict JSON (non-finite numbers as null), as every JSON nntune writes."""
+    return dumps(data, separators=(",", ":"))
 
 
 def json_response(data: Any, status: int = 200) -> Response:
@@ -140,7 +129,7 @@ class Dashboard:
     def trial(self, request: Request) -> Response:
         q = _multi(request)
         live = self.live.get(required(q, "study"))
-        number = integer(q, "number", -1, 0, 10**9)
+        number = required_integer(q, "number", 0, 10**9)
         if number not in live.trials:
             return error(404, f"number: no trial {number} in study {live.rec.name!r}")
         full = live.read_trial(number)  # the rows served from now on show this same read
@@ -200,7 +189,7 @@ class Dashboard:
 
         q = _multi(request)
         live = self.live.get(required(q, "study"))
-        number = integer(q, "number", -1, 0, 10**9)
+        number = required_integer(q, "number", 0, 10**9)
         try:
             return json_response(act(self.store, live.rec, number, required(q, "action"), q))
         except ConfigError as err:

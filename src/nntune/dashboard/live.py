@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from nntune.report.browse import lineage_data, stages_data
-from nntune.report.data import rank, study_sections
+from nntune.report.data import best_of, rank, study_sections
 from nntune.storage import Storage, StudyNotFoundError, StudyRecord
 from nntune.trial import FrozenTrial, TrialState
 
@@ -78,8 +78,8 @@ class LiveStudy:
             if best is not None and best.number in {t.number for t in fresh}:
                 self._best = None  # the best trial itself changed: rank them all again
             else:  # the ranking key is the trial's own: the best of the old best and the fresh ones
-                ranked = rank(([best] if best is not None else []) + fresh, self.rec.direction)
-                self._best = (self.version, next((t for t in ranked if t.state == TrialState.COMPLETE), None))
+                self._best = (self.version, best_of(rank(([best] if best is not None else []) + fresh,
+                                                         self.rec.direction)))
 
     def refresh(self, *, force: bool = False) -> None:
         """Read what changed since the last read (everything the first time); at most once
@@ -122,12 +122,11 @@ class LiveStudy:
         return self._ordered[1]
 
     def best(self) -> FrozenTrial | None:
-        """The best complete trial (one ranking per version)."""
+        """The best trial, as the report and ``show`` choose it (one ranking per version)."""
         held = self._best
         if held is None or held[0] != self.version:
             version, trials = self.version, self.ordered()
-            ranked = rank(trials, self.rec.direction)
-            held = (version, next((t for t in ranked if t.state == TrialState.COMPLETE), None))
+            held = (version, best_of(rank(trials, self.rec.direction)))
             self._best = held
         return held[1]
 

@@ -44,6 +44,13 @@ def integer(params: Mapping[str, Sequence[str]], name: str, default: int, low: i
     return value
 
 
+def required_integer(params: Mapping[str, Sequence[str]], name: str, low: int, high: int) -> int:
+    """An integer the request must give (a trial's ``number``): missing is a BadQuery naming
+    it, never a default that reads as "no such trial"."""
+    required(params, name)
+    return integer(params, name, low, low, high)
+
+
 def number(text: str, name: str) -> float | None:
     if text == "":
         return None

@@ -17,9 +17,10 @@ from operator import attrgetter
 from datetime import datetime
 from typing import Any
 
+from nntune._json import dumps
 from nntune.analysis import study_space
 from nntune.diagnose import diagnose
-from nntune.report.data import curve_of, history_data, rank, scheduler_info
+from nntune.report.data import best_of, curve_of, history_data, rank, scheduler_info
 from nntune.storage import StudySummary, redact_url
 from nntune.trial import FrozenTrial, TrialState
 
@@ -80,11 +81,20 @@ def _matches(t: FrozenTrial, q: TrialQuery) -> bool:
     return all(_in(t.params.get(r.name), r.low, r.high) for r in q.ranges)
 
 
+def missing_last(v: Any) -> tuple[int, tuple[Any, ...]]:
+    """A cell's place in a sorted column: ``(1, ())`` when missing (None, NaN, infinite),
+    sorted after the rest whichever the order; else ``(0, key)``. A categorical column may
+    mix kinds (``[None, 1, "a", 2.5, True]``), and Python cannot compare 1 with "a": numbers
+    (bools apart) come first by value, then every other kind grouped by its type's name and
+    ordered by its text, so any mix sorts, and always the same way."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return (1, ())
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return (0, (0, "", v, ""))
+    return (0, (1, type(v).__name__, 0.0, str(v)))
+
+
 def _sort_key(sort: str) -> Any:
-    def missing_last(v: Any) -> tuple[int, Any]:
-        if v is None or (isinstance(v, float) and not math.isfinite(v)):
-            return (1, 0)
-        return (0, v) if isinstance(v, (int, float)) and not isinstance(v, bool) else (0, str(v))
     if sort.startswith("param:"):
         name = sort[len("param:"):]
         return lambda t: (missing_last(t.params.get(name)), t.number)
@@ -96,9 +106,12 @@ def _sort_key(sort: str) -> Any:
 
 
 def trial_row(t: FrozenTrial) -> dict[str, Any]:
-    return {"number": t.number, "state": t.state.value, "value": _finite(t.value), "epochs": t.epochs,
-            "duration": t.duration, "start": iso(t.datetime_start), "end": iso(t.datetime_complete),
-            "params": t.params, "scheduler": scheduler_info(t), "error": t.error}
+    """A trial's row of the table: ``value`` is the first objective's, ``values`` every
+    objective's (one for a study of one objective; None without a value)."""
+    values = None if t.values is None else [_finite(v) for v in t.values]
+    return {"number": t.number, "state": t.state.value, "value": _finite(t.value), "values": values,
+            "epochs": t.epochs, "duration": t.duration, "start": iso(t.datetime_start),
+            "end": iso(t.datetime_complete), "params": t.params, "scheduler": scheduler_info(t), "error": t.error}
 
 
 def query_trials(trials: Sequence[FrozenTrial], q: TrialQuery) -> dict[str, Any]:
@@ -170,8 +183,7 @@ def stages_data(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any], directi
     out = []
     for stage in sampler.stages_for(study_space(trials, attrs), trials, direction):
         members = [t for t in trials if sampler.stage_of(t.number) == stage["stage"]]
-        ranked = rank(members, direction)
-        best = next((t for t in ranked if t.state == TrialState.COMPLETE), None)
+        best = best_of(rank(members, direction))
         out.append({**stage, "n_trials": len(members),
                     "best": None if best is None else {"number": best.number, "value": best.value}})
     return out
@@ -186,14 +198,28 @@ def compare_data(studies: Sequence[tuple[Any, Sequence[FrozenTrial]]]) -> list[d
 OPTUNA_STATE = {TrialState.FAILED: "FAIL"}
 
 
-def export_rows(trials: Sequence[FrozenTrial]) -> list[dict[str, Any]]:
-    """One row per trial with Optuna's ``trials_dataframe`` columns: number, value,
-    datetime_start, datetime_complete, duration (seconds), params_*, user_attrs_*, state."""
+def objective_columns(t: FrozenTrial, n_objectives: int, metric_names: Sequence[str] | None) -> dict[str, Any]:
+    """A trial's objective columns named as ``Study.trials_dataframe`` names them (one rule,
+    :func:`nntune._frame.trial_row`): ``value``, ``value_NAME`` for one named objective,
+    ``values_0``, ``values_1``... or ``values_NAME`` for several; a non-finite value empty."""
+    from nntune._frame import trial_row as frame_row
+
+    cells = frame_row(t, ("value",), n_objectives, metric_names)
+    return {f"{attr}_{key}" if key else attr: _finite(v) for (attr, key), v in cells.items()}
+
+
+def export_rows(trials: Sequence[FrozenTrial], *, n_objectives: int = 1,
+                metric_names: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """One row per trial with Optuna's ``trials_dataframe`` columns: number, value (every
+    objective of a study of ``n_objectives``, named as there), datetime_start,
+    datetime_complete, duration (seconds), params_*, user_attrs_*, state."""
+    names = list(metric_names) if metric_names and len(metric_names) == n_objectives else None
     params = sorted({k for t in trials for k in t.params})
     users = sorted({k for t in trials for k in t.user_attrs})
     rows = []
     for t in trials:
-        row: dict[str, Any] = {"number": t.number, "value": _finite(t.value), "datetime_start": iso(t.datetime_start),
+        row: dict[str, Any] = {"number": t.number, **objective_columns(t, n_objectives, names),
+                               "datetime_start": iso(t.datetime_start),
                                "datetime_complete": iso(t.datetime_complete), "duration": t.duration}
         row.update({f"params_{k}": t.params.get(k) for k in params})
         row.update({f"user_attrs_{k}": _scalar(t.user_attrs.get(k)) for k in users})
@@ -203,9 +229,7 @@ def export_rows(trials: Sequence[FrozenTrial]) -> list[dict[str, Any]]:
 
 
 def _scalar(v: Any) -> Any:
-    """A cell value: scalars as they are, lists and mappings as their JSON text."""
+    """A cell value: scalars as they are, lists and mappings as their (strict) JSON text."""
     if v is None or isinstance(v, (str, int, float, bool)):
         return v
-    import json
-
-    return json.dumps(v, default=str)
+    return dumps(v)

@@ -19,13 +19,14 @@ from nntune.control import changes_by_trial
 from nntune.diagnose import diagnose
 from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
-from nntune.report.study_data import memory_data, study_front
+from nntune.report.study_data import activity_text, memory_data, state_counts, study_front
 from nntune.samplers import is_feasible
 from nntune.show import how_often_opened, open_study, study_metric
 from nntune.space import Beta, Choice, Space
 from nntune.storage import Storage, redact_url
 from nntune.terminator._terminator import reading_data
-from nntune.trial import FrozenTrial, TrialState, counts_by_state, tie_break
+from nntune.trial import FrozenTrial, TrialState
+from nntune.trial import ranked as trial_ranked  # the one ranking rule (local names "ranked" are its results)
 
 TOP_TRIALS = 5  # learning curves and diagnoses are shown for this many best trials
 MAX_CURVES = 200  # intermediate-value curves drawn; the rest appear in the quantile band
@@ -33,6 +34,8 @@ MAX_POINTS = 2000  # points per scatter (history, slices)
 MAX_LINES = 1000  # lines in the parallel-coordinates plot
 MAX_PREDICTIONS = 6  # stored learning-curve predictions drawn (scheduler ``curve``)
 TABLE_ROWS = 50  # rows of the trials table
+ERROR_CHARS = 160  # a trial's error is cut to this many characters in the trials table
+FAILED_ROWS = 10  # failed or diverged trials the trials table always lists, with their errors
 BAND_QUANTILES = (0.1, 0.5, 0.9)
 # Scheduler information a trial may carry (system or user attributes), as table columns.
 SCHEDULER_KEYS = {"rung": "rung", "rung_step": "rung step", "bracket": "bracket", "parent": "parent",
@@ -40,23 +43,29 @@ SCHEDULER_KEYS = {"rung": "rung", "rung_step": "rung step", "bracket": "bracket"
 
 
 def rank(trials: Sequence[FrozenTrial], direction: str) -> list[FrozenTrial]:
-    """Complete trials best first (those meeting the study's constraints before the rest),
-    then pruned ones by their last value (ties: lower validation loss, fewer epochs, lower
-    number)."""
-    sign = -1.0 if direction == "maximize" else 1.0
-    def key(t: FrozenTrial) -> tuple[Any, ...]:
-        return (t.state != TrialState.COMPLETE, not is_feasible(t), sign * float(t.value),  # type: ignore[arg-type]
-                *tie_break(t))
+    """The leaderboard of the report, ``show`` and the dashboard: complete and pruned trials
+    with a finite value, in the one order every leaderboard shares (:func:`nntune.trial.ranked`:
+    by value; at equal value complete before pruned, then the lower validation loss, fewer
+    epochs, the lower number). A pruned trial whose value where it stopped beats a complete
+    one ranks above it, as the README states; the best trial is the first complete one that
+    meets the constraints (:func:`best_of`)."""
     scored = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)
               and t.value is not None and math.isfinite(t.value)]
-    return sorted(scored, key=key)
+    return trial_ranked(scored, direction)  # type: ignore[arg-type]
+
+
+def best_of(leaderboard: Sequence[FrozenTrial]) -> FrozenTrial | None:
+    """The best trial of a ranking: its first complete trial that meets the study's
+    constraints, as :func:`nntune.trial.best_trial` on the feasible trials chooses."""
+    return next((t for t in leaderboard if t.state == TrialState.COMPLETE and is_feasible(t)), None)
 
 
 def summary_data(rec: Any, storage_url: str, trials: Sequence[FrozenTrial], ranked: Sequence[FrozenTrial],
                  metric: str) -> dict[str, Any]:
-    best = next((t for t in ranked if t.state == TrialState.COMPLETE and is_feasible(t)), None)
+    best = best_of(ranked)
     return {"study": rec.name, "storage": redact_url(storage_url), "direction": rec.direction,
-            "metric": metric, "n_trials": len(trials), "counts": counts_by_state(trials),
+            "metric": metric, "n_trials": len(trials), "counts": state_counts(trials),
+            "activity": activity_text(trials),
             "best": None if best is None else {"number": best.number, "value": best.value, "params": best.params},
             "memory": memory_data(trials, rec.attrs), "terminator": reading_data(rec.attrs.get("terminator"))}
 
@@ -188,11 +197,13 @@ def _log_or_plain(v: Any, log: bool) -> float | None:
 
 def slices_data(trials: Sequence[FrozenTrial], space: Space) -> list[dict[str, Any]]:
     """One slice per parameter: its values against the objective, complete and pruned
-    trials (thinned to MAX_POINTS)."""
+    trials (thinned to MAX_POINTS). A choice's values are given as the text of its
+    ``categories`` (a ``None`` choice as "None", never a JSON null a plot would drop)."""
     out = []
     for name, pts in param_points(trials, space, include_pruned=True).items():
         dist = space.params[name]
-        rows = thin(list(zip(pts["x"], pts["value"], pts["number"], pts["state"])), MAX_POINTS)
+        xs = [str(v) for v in pts["x"]] if isinstance(dist, Choice) else pts["x"]
+        rows = thin(list(zip(xs, pts["value"], pts["number"], pts["state"])), MAX_POINTS)
         out.append({"name": name, "x": [r[0] for r in rows], "value": [r[1] for r in rows],
                     "number": [r[2] for r in rows], "pruned": [r[3] == "pruned" for r in rows],
                     "log": bool(getattr(dist, "log", False)), "beta": isinstance(dist, Beta),
@@ -232,18 +243,34 @@ def scheduler_info(trial: FrozenTrial) -> dict[str, Any]:
 
 
 def trials_table(trials: Sequence[FrozenTrial], ranked: Sequence[FrozenTrial]) -> dict[str, Any]:
-    """The top TABLE_ROWS trials (ranked, then the rest by number) with scheduler columns
-    (rung, bracket, PBT parent) when any trial carries them."""
-    seen = {t.number for t in ranked[:TABLE_ROWS]}
-    rows_src = list(ranked[:TABLE_ROWS]) + [t for t in trials if t.number not in seen][:max(0, TABLE_ROWS - len(seen))]
+    """The top TABLE_ROWS trials (ranked), then the first FAILED_ROWS failed or diverged
+    ones (their errors are shown nowhere else), then the rest by number up to TABLE_ROWS
+    rows, with scheduler columns (rung, bracket, PBT parent) when any trial carries them."""
+    top = list(ranked[:TABLE_ROWS])
+    seen = {t.number for t in top}
+    ended_badly = [t for t in trials if t.state in (TrialState.FAILED, TrialState.DIVERGED)
+                   and t.number not in seen][:FAILED_ROWS]
+    seen |= {t.number for t in ended_badly}
+    rest = [t for t in trials if t.number not in seen][:max(0, TABLE_ROWS - len(seen))]
+    rows_src = top + ended_badly + rest
     columns: list[str] = []
     for t in trials:
         for label in scheduler_info(t):
             if label not in columns:
                 columns.append(label)
     rows = [{"number": t.number, "state": t.state.value, "value": t.value, "epochs": t.epochs,
-             "params": t.params, "scheduler": scheduler_info(t)} for t in rows_src]
+             "params": t.params, "scheduler": scheduler_info(t), "feasible": is_feasible(t),
+             "error": short_error(t.error)} for t in rows_src]
     return {"rows": rows, "scheduler_columns": columns, "n_trials": len(trials)}
+
+
+def short_error(error: str | None, limit: int = ERROR_CHARS) -> str | None:
+    """A failed or diverged trial's error on one line of at most ``limit`` characters: what
+    went wrong fits a table cell, its first words (the exception's name) kept."""
+    if not error:
+        return None
+    line = " ".join(error.split())
+    return line if len(line) <= limit else line[:limit - 1].rstrip() + "…"
 
 
 def build_report_data(storage: str | Storage, study_name: str, *, top_k: int = TOP_TRIALS,
@@ -261,7 +288,8 @@ def study_sections(store: Storage, rec: Any, trials: Sequence[FrozenTrial], *, t
     top = [store.get_trial(rec.id, t.number, with_metrics=True) for t in ranked[:top_k]]
     metric = study_metric(top, rec.attrs)
     space = study_space(trials, rec.attrs)
-    best_value = next((t.value for t in ranked if t.state == TrialState.COMPLETE), None)
+    best = best_of(ranked)
+    best_value = None if best is None else best.value
     importance = param_importance(trials, space, seed=seed)
     n_val = rec.attrs.get("n_val") if isinstance(rec.attrs.get("n_val"), int) else None
     changes = changes_by_trial(store, rec.id)

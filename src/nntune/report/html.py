@@ -81,8 +81,13 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequen
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def param_text(value: Any) -> str:
+    """A parameter's value: a ``None`` choice reads "None", since "-" marks a missing value."""
+    return "None" if value is None else fmt(value)
+
+
 def params_text(params: Mapping[str, Any]) -> str:
-    return " ".join(f"{k}={fmt(v)}" for k, v in params.items())
+    return " ".join(f"{k}={param_text(v)}" for k, v in params.items())
 
 
 # ---------------------------------------------------------------- sections
@@ -95,8 +100,9 @@ def summary_section(d: Mapping[str, Any]) -> str:
     best_text = "no trial has completed yet" if best is None else (
         f"best trial {best['number']}: validation {s['metric']} {fmt(best['value'])} "
         f"with {params_text(best['params'])}")
+    activity = f"<p>{html.escape(s['activity'])}.</p>" if s.get("activity") else ""
     return (f"<p>{s['n_trials']} trials ({html.escape(counts)}); the study is to {s['direction']} the validation "
-            f"{html.escape(s['metric'])}.</p><p><b>{html.escape(best_text)}</b></p>"
+            f"{html.escape(s['metric'])}.</p>{activity}<p><b>{html.escape(best_text)}</b></p>"
             f"<p>{html.escape(d['test']['statement'])}</p>"
             + "".join(f"<p>{html.escape(s[key]['text'])}</p>" for key in ("memory", "terminator") if s.get(key)))
 
@@ -175,14 +181,17 @@ def priorities_table(rows: Sequence[Mapping[str, Any]]) -> str:
 
 def span(dist: Mapping[str, Any]) -> str:
     """A described distribution as text: its values, or ``low .. high``."""
-    return ", ".join(map(fmt, dist["values"])) if "values" in dist else f"{fmt(dist['low'])} .. {fmt(dist['high'])}"
+    if "values" in dist:
+        return ", ".join(map(param_text, dist["values"]))
+    return f"{fmt(dist['low'])} .. {fmt(dist['high'])}"
 
 
 def best_region_section(d: Mapping[str, Any]) -> str:
     r = d["best_region"]
     if not r["top_trials"]:
         return empty("No complete trial yet.")
-    rows = [[name, p["full"]["scale"], span(p["full"]), span(p["region"]), p["best"]]
+    rows = [[name, p["full"]["scale"], span(p["full"]), span(p["region"]),
+             param_text(p["best"]) if p.get("in_best", p["best"] is not None) else None]
             for name, p in r["params"].items()]
     note = (f'<p class="note">The range of the {len(r["top_trials"])} best complete trials '
             f'({", ".join(map(str, r["top_trials"]))}) on each parameter\'s own scale. The space below can seed '
@@ -243,9 +252,13 @@ def diagnosis_section(d: Mapping[str, Any]) -> str:
 def trials_section(d: Mapping[str, Any]) -> str:
     tt = d["trials"]
     cols = tt["scheduler_columns"]
-    rows = [[r["number"], r["state"], r["value"], r.get("std_error"), r["epochs"],
-             *[r["scheduler"].get(c) for c in cols], params_text(r["params"])] for r in tt["rows"]]
-    note = f'<p class="note">The {len(rows)} best of {tt["n_trials"]} trials'
+    # The error of a failed or diverged trial (cut short, escaped by the table like any cell).
+    errors = any(r.get("error") for r in tt["rows"])
+    rows = [[r["number"], r["state"] if r.get("feasible", True) else f"{r['state']}, infeasible", r["value"],
+             r.get("std_error"), r["epochs"], *[r["scheduler"].get(c) for c in cols], params_text(r["params"]),
+             *([r.get("error")] if errors else [])] for r in tt["rows"]]
+    note = f'<p class="note">{len(rows)} of {tt["n_trials"]} trials, the best first'
+    note += ", then those that failed or diverged, with their errors" if errors else ""
     note += (f", with the scheduler's {', '.join(cols)}" if cols else "") + "."
     if tt.get("n_val"):
         note += (f" ± is the value's standard error on the {tt['n_val']} validation samples: "
@@ -253,8 +266,8 @@ def trials_section(d: Mapping[str, Any]) -> str:
     note += "</p>"
     if d.get("split_warning"):
         note += f'<p class="sev-warning">{html.escape(d["split_warning"])}</p>'
-    return note + table(["trial", "state", "value", "±", "epochs", *cols, "params"], rows,
-                        [True, False, True, True, True, *[True] * len(cols)])
+    return note + table(["trial", "state", "value", "±", "epochs", *cols, "params", *(["error"] if errors else [])],
+                        rows, [True, False, True, True, True, *[True] * len(cols)])
 
 
 RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {

@@ -1,6 +1,7 @@
 """Plain data for the plots Optuna users draw beside the report's own: a contour of two
 parameters, the empirical distribution of values, the timeline of trials, and the Pareto
-front of a study of several objectives. Pure functions of the trials."""
+front of a study of several objectives; and what ``nntune show`` and the report both say
+of a study (its memory, its trials by state, which are running). Pure functions of the trials."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 from nntune.analysis import complete_trials, thin
 from nntune.space import Choice, Space
 from nntune.samplers import is_feasible
-from nntune.trial import FrozenTrial, constraint_values, pareto_front
+from nntune.trial import FrozenTrial, TrialState, constraint_values, counts_by_state, pareto_front
 
 MAX_POINTS = 2000
 
@@ -150,3 +151,34 @@ def memory_data(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any]) -> dict
         scope = "trial"
     return {"scope": scope, "peak_rss_mb": largest, "median_mb": median, "max_trial": at,
             "n_trials": len(measured), "text": text}
+
+
+ACTIVE_STATES = (TrialState.RUNNING, TrialState.WAITING)
+
+
+def state_counts(trials: Sequence[FrozenTrial]) -> dict[str, int]:
+    """Trials by state: the finished states (:func:`nntune.trial.counts_by_state`'s keys),
+    then ``running`` and ``waiting`` (queued), so a trial in flight is counted too."""
+    counts = counts_by_state(trials)
+    for state in ACTIVE_STATES:
+        counts[state.value] = sum(t.state == state for t in trials)
+    return counts
+
+
+def activity_text(trials: Sequence[FrozenTrial], limit: int = 5) -> str | None:
+    """Which trials are running (with their epochs so far) and how many wait in the queue,
+    as a sentence; None when none is. A running trial has no value yet, so no leaderboard
+    shows it: this says it is there (a trial whose process was killed stays running until
+    it is recovered)."""
+    running = sorted((t for t in trials if t.state == TrialState.RUNNING), key=lambda t: t.number)
+    waiting = sum(t.state == TrialState.WAITING for t in trials)
+    parts = []
+    if running:
+        shown = ", ".join(f"{t.number} ({t.epochs} epoch{'s' if t.epochs != 1 else ''} so far)"
+                          for t in running[:limit])
+        more = f" and {len(running) - limit} more" if len(running) > limit else ""
+        parts.append(f"trial{'s' if len(running) > 1 else ''} {shown}{more} "
+                     f"{'are' if len(running) > 1 else 'is'} running")
+    if waiting:
+        parts.append(f"{waiting} trial{'s' if waiting > 1 else ''} waiting in the queue")
+    return "; ".join(parts) if parts else None

@@ -22,6 +22,12 @@ function fmt(v) {
   return String(v);
 }
 
+// A parameter's cell: a None choice reads "None"; "–" is for a trial without the parameter.
+function paramText(params, name) {
+  if (!(name in params)) return "–";
+  return params[name] === null ? "None" : fmt(params[name]);
+}
+
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -191,7 +197,7 @@ async function refreshTable() {
       el("td", { class: "num" }, r.number), el("td", {}, el("span", { class: `st st-${r.state}` }, r.state)),
       el("td", { class: "num" }, fmt(r.value)), el("td", { class: "num" }, r.epochs), el("td", { class: "num" }, fmt(r.duration)),
       el("td", {}, r.start ? r.start.replace("T", " ") : "–"));
-    for (const p of data.params) tr.append(el("td", { class: "num" }, fmt(r.params[p])));
+    for (const p of data.params) tr.append(el("td", { class: "num" }, paramText(r.params, p)));
     for (const c of data.scheduler_columns) tr.append(el("td", {}, fmt(r.scheduler[c])));
     return tr;
   }));
