@@ -5,7 +5,6 @@ Every bad input ends as one line on stderr naming the field, with exit code 2.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Optional
@@ -13,6 +12,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from nntune import _json
 from nntune._usage import click_exception_types, flags_take_no_value_in_help, usage_error_line
 from nntune import cli_ask, cli_model, cli_studies, cli_study
 from nntune.cli_panda import assignments, babysit_run, trial_app
@@ -151,7 +151,7 @@ def tune(
     written = write_report(summary.storage, summary.study, report_path, field="--report")
     out.print(f"report: {written}")
     if json_out:
-        print(json.dumps(summary.to_json()), flush=True)
+        print(_json.dumps(summary.to_json()), flush=True)
 
 
 @app.command("test")
@@ -171,7 +171,7 @@ def look_at_test(
     print_test(out, cfg.study, test)
     if json_out:
         metrics = {k: v for k, v in test.metrics.items() if isinstance(v, (int, float))}
-        print(json.dumps({"study": cfg.study, "trial": test.trial, "test": metrics,
+        print(_json.dumps({"study": cfg.study, "trial": test.trial, "test": metrics,
                           "test_evaluations": test.looks}), flush=True)
 
 
@@ -189,7 +189,7 @@ def show(
         raise ConfigError("--top", f"must be at least 1, got {top}")
     data = show_data(storage, study)
     if json_out:
-        print(json.dumps(data))
+        print(_json.dumps(data))
         return
     render_show(data, Console(), top=top)
 
@@ -233,7 +233,7 @@ def lab(
     if getattr(result, "page", None):
         con.print(f"  page: {result.page}")
     if json_out:
-        print(json.dumps(result.to_json()), flush=True)
+        print(_json.dumps(result.to_json()), flush=True)
 
 
 app.command("export-model")(cli_model.export_model)
@@ -325,7 +325,7 @@ def ensemble(
     for line in ensemble_lines(result):
         con.print(line, markup=False, highlight=False)
     if json_out:
-        print(json.dumps(result.to_json()), flush=True)
+        print(_json.dumps(result.to_json()), flush=True)
 
 
 # The line a Ctrl-C ends with; ``tune`` says how its study was left.

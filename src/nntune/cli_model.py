@@ -3,13 +3,13 @@ and the config a command reads for a stored study (the YAML given, else the stor
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
+from nntune import _json
 from nntune._files import check_writable_file, default_model_path
 from nntune.config_overrides import _override
 from nntune.exceptions import ConfigError
@@ -92,7 +92,7 @@ def export_model(
     print(f"trial {chosen.number} of {cfg.study} (validation {cfg.task.trained_metric} {chosen.value:.4g}) "
           f"written to {path}; the test split stays shut", file=sys.stderr if json_out else sys.stdout)
     if json_out:
-        print(json.dumps({"study": cfg.study, "trial": chosen.number, "path": str(path)}), flush=True)
+        print(_json.dumps({"study": cfg.study, "trial": chosen.number, "path": str(path)}), flush=True)
 
 
 def predict(

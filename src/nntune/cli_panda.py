@@ -5,7 +5,6 @@ Registered by cli.py; heavy imports stay inside the functions so ``nntune --help
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any, Optional
 
@@ -13,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from nntune import _json
 from nntune.changes import parse_value
 from nntune.exceptions import ConfigError
 
@@ -78,7 +78,7 @@ def babysit_run(study: Any, cfg: Any, number: int, json_out: bool) -> None:
     if t.error:
         out.print(f"error: {t.error}")
     if json_out:
-        print(json.dumps({"study": study.study_name, "trial": t.number, "state": t.state.value,
+        print(_json.dumps({"study": study.study_name, "trial": t.number, "state": t.state.value,
                           "value": t.value, "epochs": len(records)}), flush=True)
 
 
@@ -145,7 +145,7 @@ def trial_changes(
     st = _open_trial_study(storage, study)
     rows = change_rows(st.storage, st.id, trial)
     if json_out:
-        print(json.dumps(rows))
+        print(_json.dumps(rows))
         return
     table = Table(title=f"changes in study {study}")
     for col in ("trial", "after epoch", "parameter", "old", "new", "who"):
