@@ -37,6 +37,14 @@ def test_each_evaluator_finds_the_known_shares(study, evaluator):
     assert shares["y"] < 0.15
 
 
+def test_without_normalizing_the_permutation_importances_are_the_drops_in_fit(study):
+    evaluator = PermutationImportanceEvaluator(seed=0)
+    raw = get_param_importances(study, evaluator=evaluator, normalize=False)
+    shares = get_param_importances(study, evaluator=evaluator)
+    assert sum(raw.values()) > 1.0  # shuffling c or x alone costs the forest most of its R^2
+    assert list(raw) == list(shares) and raw["c"] / sum(raw.values()) == pytest.approx(shares["c"])
+
+
 def test_mean_decrease_in_impurity_leans_to_the_many_valued_parameter(study):
     # Trees grown to single trials split a continuous parameter far more often than a
     # three-valued one, and each split counts: the known bias of this measure, which is why

@@ -54,9 +54,9 @@ def _too_few(n: int) -> ValueError:
 
 
 class PermutationImportanceEvaluator(BaseImportanceEvaluator):
-    """A random forest's drop in fit when one parameter is shuffled (scikit-learn's
-    ``permutation_importance``), as the report measures importance. ``seed`` defaults to
-    the study's."""
+    """A random forest's drop in fit (R^2) when one parameter is shuffled (scikit-learn's
+    ``permutation_importance``), as the report measures importance; ``get_param_importances``
+    makes the drops shares unless ``normalize=False``. ``seed`` defaults to the study's."""
 
     def __init__(self, *, seed: int | None = None) -> None:
         self.seed = seed
@@ -67,7 +67,7 @@ class PermutationImportanceEvaluator(BaseImportanceEvaluator):
         result = param_importance(trials, space, seed=study.seed if self.seed is None else self.seed)
         if not result["importance"]:
             raise _too_few(result["n_trials"])
-        return dict(result["importance"])
+        return dict(result["drop"])
 
 
 class _Forest(BaseImportanceEvaluator):
