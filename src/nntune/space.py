@@ -31,8 +31,30 @@ def _check_number(name: str, value: Any) -> float:
     return float(value)
 
 
+class OptunaRepr:
+    """Optuna's methods on a distribution, for samplers written for Optuna: ``single()``
+    (one value only), and the float a sampler works in (``to_internal_repr``: the number,
+    or a choice's index) and back (``to_external_repr``)."""
+
+    def single(self) -> bool:
+        if isinstance(self, Choice):
+            return len(self.values) == 1
+        if isinstance(self, Int):
+            return self.n_values == 1
+        low, high, step = self.low, self.high, getattr(self, "step", None)  # type: ignore[attr-defined]
+        return low == high or (step is not None and high - low < step)
+
+    def to_internal_repr(self, value: Any) -> float:
+        return float(self.index(value)) if isinstance(self, Choice) else float(value)
+
+    def to_external_repr(self, internal: float) -> Value:
+        if isinstance(self, Choice):
+            return self.values[int(internal)]
+        return int(internal) if isinstance(self, Int) else float(internal)
+
+
 @dataclass(frozen=True)
-class Float:
+class Float(OptunaRepr):
     """A real number in [low, high]; ``log=True`` searches it evenly over decades."""
 
     low: float
@@ -77,7 +99,7 @@ class Float:
 
 
 @dataclass(frozen=True)
-class Int:
+class Int(OptunaRepr):
     """An integer in [low, high] (both included), every ``step``; ``log=True`` for widths."""
 
     low: int
@@ -131,7 +153,7 @@ class Int:
 
 
 @dataclass(frozen=True)
-class Choice:
+class Choice(OptunaRepr):
     """One of a list of values (numbers, strings, booleans or None)."""
 
     values: tuple[Value, ...]
@@ -180,7 +202,7 @@ class Choice:
 
 
 @dataclass(frozen=True)
-class Beta:
+class Beta(OptunaRepr):
     """An averaging coefficient in [low, high] within (0, 1), searched on the (1 - beta) log scale.
 
     beta = 1 - 10^r with r uniform in [log10(1 - high), log10(1 - low)], so 0.9..0.99 and

@@ -25,6 +25,18 @@ def test_distributions_by_optunas_names_are_nntunes():
     assert not isinstance(Float(0, 1), CategoricalDistribution)
 
 
+def test_distributions_have_the_methods_an_optuna_sampler_calls():
+    c = CategoricalDistribution(choices=["a", None, 3])
+    assert [c.to_internal_repr(v) for v in ("a", None, 3)] == [0.0, 1.0, 2.0]
+    assert [c.to_external_repr(r) for r in (0.0, 1.0, 2.0)] == ["a", None, 3]
+    assert IntDistribution(1, 9).to_external_repr(4.0) == 4 and FloatDistribution(0, 1).to_internal_repr(1) == 1.0
+    assert [d.single() for d in (c, CategoricalDistribution(["x"]), IntDistribution(2, 2), IntDistribution(1, 3, step=5),
+                                 FloatDistribution(0.5, 0.5), FloatDistribution(0, 1))] == \
+        [False, True, True, True, True, False]
+    with pytest.raises(ValueError):
+        c.to_internal_repr("zzz")
+
+
 class MidpointSampler(BaseSampler):
     """Relative: the middle of each float range; independent: the low end."""
 
