@@ -204,7 +204,7 @@ def other_database(path: Path) -> None:
     (optuna_database, "sqlite:///{}", "is Optuna's storage (optuna storage upgrade upgrades it)"),
     (other_database, "journal://{}", "is not an nntune journal"),
     (lambda p: p.write_text("{broken\n"), "journal://{}", "is not a journal entry"),
-    (lambda p: p.write_text("{\"m\": \"create_study\"}\n"), "journal://{}", "is not an nntune journal"),
+    (lambda p: p.write_text("{\"m\": \"create_study\"}\n"), "journal://{}", "is not a journal entry"),
     (lambda p: p.write_text("[1]\n"), "journal://{}", "is not an nntune journal"),
     (None, "sqlite:///{}", "no such SQLite file"),
     (None, "journal://{}", "no such journal file"),

@@ -65,6 +65,17 @@ def test_predict_on_the_command_line(houses, call_cli, tmp_path):
         assert code == 2 and err.startswith(f"nntune: error: {says}") and len(err.splitlines()) == 1, err
 
 
+def test_a_value_that_is_not_a_number_and_a_file_without_rows_are_named_as_such(houses, call_cli, tmp_path):
+    folder, path = houses
+    (tmp_path / "text.csv").write_text("size,area,rooms\n100,north,2\n120,south,abc\n")
+    (tmp_path / "header.csv").write_text("size,area,rooms\n")
+    for name, says in (("text.csv", "input: text.csv: column 'rooms' holds 'abc' in row 1, not a number"),
+                       ("header.csv", "input: header.csv has no rows to predict, only its header")):
+        code, out, err = call_cli("predict", str(path), str(tmp_path / name), "-o", str(tmp_path / "p.csv"))
+        assert code == 2 and err.startswith(f"nntune: error: {says}") and len(err.splitlines()) == 1, err
+        assert not (tmp_path / "p.csv").exists()
+
+
 def test_images_from_an_npz_file(tmp_path):
     rng = np.random.default_rng(0)
     y = np.arange(60) % 2

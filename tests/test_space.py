@@ -95,3 +95,32 @@ def test_space_json_round_trip():
     again = Space.from_json(space.to_json())
     assert again.params == space.params and again.conditions == space.conditions
     assert math.isnan(space.to_unit({"b": 1})[1])
+
+
+def test_a_step_that_does_not_divide_the_range_moves_high_down_onto_the_grid():
+    with pytest.warns(UserWarning, match=r"high: 32 is not low \(8\) plus a whole number of steps \(5\); "
+                                         r"the range ends at 28 instead"):
+        units = Int(8, 32, step=5)
+    assert units.high == 28 and set(draws(units, n=2000).tolist()) == {8, 13, 18, 23, 28}
+    with pytest.warns(UserWarning, match="the range ends at 0.5 instead"):
+        dropout = Float(0.0, 0.9, step=0.5)
+    assert dropout.high == 0.5 and set(draws(dropout, n=2000).tolist()) | {dropout.from_unit(1.0)} == {0.0, 0.5}
+    with pytest.warns(UserWarning):
+        assert Float(0.1, 0.6, step=0.2).high == 0.5  # the decimal value, not 0.1 + 0.4's rounding
+    assert dist_from_json(units.to_json()) == units  # stored snapped, so it loads without a second warning
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("dist", [
+    Float(0.0, 0.3, step=0.1), Float(0.0, 1.0, step=0.1), Float(0.1, 0.7, step=0.2),
+    Float(0.1, 0.30000000000000004, step=0.05),  # a range a sampler narrowed onto the grid
+    Int(0, 100, step=25), Float(-1.0, 1.0, step=0.25),
+])
+def test_a_step_that_divides_the_range_up_to_rounding_keeps_high_and_draws_only_grid_values(dist):
+    before = dist.high
+    dist = type(dist)(dist.low, dist.high, dist.log, dist.step)  # no warning (an error here)
+    assert dist.high == before
+    values = [*draws(dist, n=2000).tolist(), dist.from_unit(0.0), dist.from_unit(1.0)]
+    steps = [(v - dist.low) / dist.step for v in values]
+    assert all(abs(k - round(k)) < 1e-9 for k in steps) and dist.low <= min(values) and max(values) <= dist.high
+    assert dist.from_unit(1.0) == dist.high

@@ -30,11 +30,20 @@ def csv_inputs(path: Path, feature_names: Sequence[str], data: Any,
         table = pd.read_csv(path, sep=spec.get("sep", ","))
     except (OSError, pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
         raise ConfigError("input", f"cannot read {path} as CSV: {str(err).strip()}") from None
+    if table.empty:
+        # Without rows pandas cannot tell numbers from text, so every column would look absent.
+        raise ConfigError("input", f"{path.name} has no rows to predict, only its header")
     target = spec.get("target")
     features = list(spec.get("features") or [c for c in table.columns if c != target])
     absent = [c for c in features if c not in table.columns]
     if absent:
         raise ConfigError("input", f"{path.name} lacks the columns {absent} the model was trained on")
+    numeric = set(feature_names)  # a column trained on as text is there only as its one-hot columns
+    for column in features:
+        bad = _first_non_number(table[column]) if column in numeric else None
+        if bad is not None:
+            raise ConfigError("input", f"{path.name}: column {column!r} holds {bad[1]!r} in row {bad[0]}, not a "
+                                       "number; the model was trained on numbers there")
     frame = pd.get_dummies(table[features], dtype=np.float32)
     text = [c for c in features if not pd.api.types.is_numeric_dtype(table[c])]
     needed = [f for f in feature_names if f not in frame.columns and not any(f.startswith(f"{c}_") for c in text)]
@@ -46,6 +55,18 @@ def csv_inputs(path: Path, feature_names: Sequence[str], data: Any,
         raise ConfigError("input", f"{path.name} has missing values (rows {rows}); the model was trained "
                                    "without filling them (task.data.missing: mean or median would)")
     return table, torch.from_numpy(x)
+
+
+def _first_non_number(column: pd.Series) -> tuple[int, Any] | None:
+    """The first row (counted from 0, as the missing-values message counts) whose value is
+    there but is not a number, with that value; None when every value is a number or empty."""
+    if pd.api.types.is_numeric_dtype(column):
+        return None
+    bad = pd.to_numeric(column, errors="coerce").isna() & column.notna()
+    if not bad.any():
+        return None
+    row = int(np.argmax(bad.to_numpy()))
+    return row, column.iloc[row]
 
 
 def npz_inputs(path: Path, data: Any, fills: bool = False) -> torch.Tensor:

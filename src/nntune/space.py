@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Union
 
 import numpy as np
@@ -29,6 +31,40 @@ def _check_number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigError(name, f"must be a finite number, got {value!r}")
     return float(value)
+
+
+# How far (in steps) a float range may miss a whole number of steps and still count as
+# one: 0.3 / 0.1 is 2.9999999999999996, and a range narrowed onto the grid by a sampler
+# carries such rounding too.
+_GRID_TOLERANCE = 1e-9
+
+
+def _steps(low: float, high: float, step: float) -> tuple[int, bool]:
+    """The whole steps from low that stay within high, and whether high is the last of
+    them (up to float rounding; integers are exact)."""
+    if isinstance(low, int) and isinstance(high, int) and isinstance(step, int):
+        k, rest = divmod(high - low, step)
+        return k, rest == 0
+    r = (high - low) / step
+    if abs(r - round(r)) <= _GRID_TOLERANCE * max(1.0, abs(r)):
+        return round(r), True
+    return math.floor(r), False
+
+
+def _on_grid_high(low: Any, high: Any, step: Any) -> Any:
+    """``high`` moved down onto the grid ``low + k * step``, as Optuna does, with a warning
+    when it moves: a value past the last step could never be drawn (Int), or would be drawn
+    off the grid (Float)."""
+    k, exact = _steps(low, high, step)
+    if exact:
+        return high  # kept as written: 0.3 stays 0.3, not 0.1 * 3
+    if isinstance(low, int) and isinstance(step, int) and isinstance(high, int):
+        snapped: Any = low + k * step
+    else:
+        snapped = float(Decimal(str(low)) + k * Decimal(str(step)))  # 0.1 + 2 * 0.2 is 0.5, not 0.5000000000000001
+    warnings.warn(f"high: {high!r} is not low ({low!r}) plus a whole number of steps ({step!r}); "
+                  f"the range ends at {snapped!r} instead", UserWarning, stacklevel=4)
+    return snapped
 
 
 class OptunaRepr:
@@ -72,6 +108,8 @@ class Float(OptunaRepr):
             raise ConfigError("step", "step and log=True cannot be combined")
         if self.step is not None and _check_number("step", self.step) <= 0:
             raise ConfigError("step", f"must be > 0, got {self.step!r}")
+        if self.step is not None:
+            object.__setattr__(self, "high", _on_grid_high(self.low, self.high, self.step))
 
     def to_unit(self, value: float) -> float:
         lo, hi, v = (math.log(self.low), math.log(self.high), math.log(value)) if self.log else (
@@ -87,7 +125,10 @@ class Float(OptunaRepr):
         else:
             x = self.low + u * (self.high - self.low)
         if self.step is not None:
-            x = self.low + round((x - self.low) / self.step) * self.step
+            # A whole number of steps, the last one being high itself: never off the grid.
+            last, _ = _steps(self.low, self.high, self.step)
+            k = min(last, max(0, round((x - self.low) / self.step)))
+            return self.high if k == last else self.low + k * self.step
         return min(self.high, max(self.low, x))
 
     def contains(self, value: Any) -> bool:
@@ -122,6 +163,7 @@ class Int(OptunaRepr):
             raise ConfigError("low", f"a log-scale range needs low >= 1, got {self.low}")
         if self.log and self.step != 1:
             raise ConfigError("step", "step and log=True cannot be combined")
+        object.__setattr__(self, "high", _on_grid_high(self.low, self.high, self.step))
 
     @property
     def n_values(self) -> int:

@@ -4,6 +4,7 @@ open an existing storage (never create one), list its studies, write one row per
 
 from __future__ import annotations
 
+import errno
 import io
 import socket
 from collections.abc import Mapping
@@ -26,16 +27,22 @@ def open_existing(url: str) -> Storage:
 
 
 def check_port(host: str, port: int) -> None:
-    """A :class:`ConfigError` unless ``host:port`` can be bound now."""
+    """A :class:`ConfigError` unless ``host:port`` can be bound now, naming the option at
+    fault: ``--host`` for an address that does not resolve or is not this machine's,
+    ``--port`` for a port out of range, taken, or reserved to the administrator."""
     if not 0 < port < 65536:
-        raise ConfigError("port", f"must be between 1 and 65535, got {port}")
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        raise ConfigError("--port", f"must be between 1 and 65535, got {port}")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as err:
+        raise ConfigError("--host", f"cannot resolve {host!r}: {getattr(err, 'strerror', None) or err}") from None
+    with socket.socket(family, kind, proto) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((host, port))
+            sock.bind(address)
         except OSError as err:
-            raise ConfigError("port", f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+            field = "--port" if err.errno in (errno.EADDRINUSE, errno.EACCES) else "--host"
+            raise ConfigError(field, f"cannot listen on {host}:{port}: {err.strerror or err}") from None
 
 
 def list_studies(store: Storage) -> dict[str, Any]:

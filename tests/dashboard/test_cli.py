@@ -153,9 +153,20 @@ def test_dashboard_refuses_a_taken_port_and_a_missing_database(call_cli, db, tmp
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         code, _, err = call_cli("dashboard", "--storage", db, "--no-browser", "--port", str(taken.getsockname()[1]))
-    assert code == 2 and err.startswith("nntune: error: port:")
+    assert code == 2 and err.startswith("nntune: error: --port: cannot listen on 127.0.0.1:") and "in use" in err
     code, _, err = call_cli("dashboard", "--storage", f"sqlite:///{tmp_path / 'none.db'}", "--no-browser")
     assert code == 2 and "storage" in err and not (tmp_path / "none.db").exists()
+
+
+@pytest.mark.parametrize("args, says", [
+    (("--host", "999.1.1.1", "--port", "8123"), "--host: cannot resolve '999.1.1.1'"),
+    (("--host", "no-such-host.invalid"), "--host: cannot resolve 'no-such-host.invalid'"),
+    (("--host", "192.0.2.1"), "--host: cannot listen on 192.0.2.1:8080"),  # TEST-NET-1: never this machine's
+    (("--port", "0"), "--port: must be between 1 and 65535, got 0"),
+])
+def test_dashboard_names_the_option_at_fault(call_cli, db, args, says):
+    code, out, err = call_cli("dashboard", "--storage", db, "--no-browser", *args)
+    assert code == 2 and err.startswith(f"nntune: error: {says}") and len(err.splitlines()) == 1, err
 
 
 def strict(text: str) -> object:

@@ -201,3 +201,13 @@ def test_a_shared_database_is_nntunes_unless_one_of_its_table_names_is_taken():
     assert "holds other tables (notes, people)" in (foreign_problem(["notes", "people"], []) or "")  # an SQLite file
     assert "holds other tables (notes, trials)" in (foreign_problem(["notes", "trials"], [], shared=True) or "")
     assert "Optuna's storage" in (foreign_problem(["alembic_version", "studies"], ["study_id"], shared=True) or "")
+
+
+@pytest.mark.parametrize("opener", ["cli study-names", "cli studies", "cli trials", "cli show", "cli storage upgrade"])
+def test_a_reading_command_refuses_an_empty_sqlite_file_and_leaves_it_empty(call_cli, tmp_path, opener):
+    path = tmp_path / "e.db"
+    path.write_bytes(b"")
+    url = f"sqlite:///{path}"
+    line = OPENERS[opener](call_cli)(url)
+    assert f"storage: {url} is an empty database, not an nntune storage; nntune create-study makes one" in line, line
+    assert path.stat().st_size == 0 and [p.name for p in tmp_path.iterdir()] == ["e.db"]

@@ -51,6 +51,37 @@ def test_a_file_that_is_not_a_journal_is_one_line(tmp_path):
         existing_storage(f"journal://{tmp_path / 'missing.log'}")
 
 
+@pytest.mark.parametrize("line", [
+    '{"op": 1}', "[1, 2]", "3", '"text"', "null",
+    '{"m": "report", "t": "2026-01-01T00:00:00", "a": [], "k": {}}',  # arguments that do not fit
+    '{"m": "os.remove", "t": "2026-01-01T00:00:00", "a": [], "k": {}}',  # not a storage change
+    '{"m": "create_trial", "t": "yesterday", "a": [0], "k": {}}',
+])
+def test_a_json_line_that_is_not_a_journal_record_is_one_line(tmp_path, line):
+    (tmp_path / "j.log").write_text(line + "\n")
+    with pytest.raises(ConfigError, match=r"^storage: .*j.log: the line at byte 0 is not a journal entry"):
+        JournalStorage(tmp_path / "j.log").list_studies()
+
+
+def test_a_record_the_history_before_it_refuses_is_one_line(tmp_path):
+    path = tmp_path / "j.log"
+    JournalStorage(path).create_study("s", "minimize")
+    with open(path, "a") as f:
+        f.write('{"m": "report", "t": "2026-01-01T00:00:00", "a": [0, 7, 1, 0.5], "k": {}}\n')
+    with pytest.raises(ConfigError, match=r"j.log: the line at byte \d+ does not follow from the lines before it "
+                                          r"\(no trial 7 in study 0;"):
+        JournalStorage(path).get_trials(0)
+
+
+@pytest.mark.parametrize("command", ["studies", "study-names"])
+def test_the_cli_on_a_json_line_that_is_not_a_journal_record_is_one_line(call_cli, tmp_path, command):
+    (tmp_path / "j.log").write_text('{"op": 1}\n')
+    code, out, err = call_cli(command, "--storage", f"journal://{tmp_path / 'j.log'}")
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "the line at byte 0 is not a journal entry" in err
+    assert (tmp_path / "j.log").read_text() == '{"op": 1}\n'
+
+
 @pytest.mark.slow
 def test_nntune_tune_with_two_worker_processes_on_a_journal(run_cli, tmp_path):
     import json

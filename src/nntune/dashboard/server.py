@@ -67,7 +67,7 @@ def serve(store: Storage, *, host: str = "127.0.0.1", port: int = 8080, allow_co
     token = secrets.token_urlsafe(16) if allow_control and not is_loopback(host) else None
     hosts = ["127.0.0.1", "localhost", "::1", "[::1]"] if is_loopback(host) else None
     app = create_app(store, allow_control=allow_control, token=token, hosts=hosts)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host  # IPv6 in brackets
     url = f"http://{shown}:{port}/"
     say(f"nntune dashboard on {url} over {redact_url(store.url)} "
         f"({'control allowed' if allow_control else 'read-only'}); Ctrl+C stops it")

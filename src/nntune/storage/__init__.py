@@ -63,7 +63,7 @@ def get_storage(url: str | Storage | None) -> Storage:
 
 def existing_storage(url: str | Storage) -> Storage:
     """The storage at ``url`` for a command that reads a study: an SQLite file that does not
-    exist is a ConfigError, never a new empty database."""
+    exist, or is empty (0 bytes), is a ConfigError, never a new empty database."""
     if isinstance(url, str) and url.startswith("journal://") and not Path(url[len("journal://"):]).expanduser().is_file():
         raise ConfigError("storage", f"no such journal file: {url[len('journal://'):]}")
     if isinstance(url, str) and url.startswith("sqlite:"):
@@ -75,4 +75,10 @@ def existing_storage(url: str | Storage) -> Storage:
             database = None
         if database and database != ":memory:" and not Path(database).expanduser().is_file():
             raise ConfigError("storage", f"no such SQLite file: {database}")
+        if database and database != ":memory:" and Path(database).expanduser().stat().st_size == 0:
+            # SQLite takes a 0-byte file for a new database, and opening it would create
+            # nntune's tables: a reading command must leave it as it is.
+            from nntune.storage._recognize import not_a_storage_yet
+
+            raise ConfigError("storage", f"{redact_url(url)} {not_a_storage_yet(())}")
     return get_storage(url)

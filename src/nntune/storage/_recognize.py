@@ -53,6 +53,13 @@ def what_it_is(tables: Collection[str]) -> str:
     return f"holds other tables ({', '.join(sorted(tables)[:5])})"
 
 
+def not_a_storage_yet(tables: Collection[str]) -> str:
+    """What a database without nntune's ``studies`` table is, to follow its URL in a message
+    from a command that reads studies (or upgrades them): opening it would make it a new
+    storage, which is a write such a command must not make."""
+    return f"{what_it_is(tables)}, not an nntune storage; nntune create-study makes one"
+
+
 def foreign_problem(tables: Collection[str], study_columns: Collection[str], *, shared: bool = False) -> str | None:
     """``None`` for nntune's database, an older one included, and for a database without
     tables (or, ``shared``, without any of nntune's table names); else what the database is,

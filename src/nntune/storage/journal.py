@@ -14,6 +14,8 @@ callable) is written as its result.
 from __future__ import annotations
 
 import fcntl
+import functools
+import inspect
 import json
 import os
 import threading
@@ -24,7 +26,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from nntune.exceptions import ConfigError
+from nntune.exceptions import ConfigError, TrialStateError
 from nntune.space import Distribution, dist_from_json
 from nntune.storage._base import utcnow
 from nntune.storage.memory import InMemoryStorage
@@ -75,6 +77,32 @@ def _decode(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=None)
+def _signature(method: str) -> inspect.Signature:
+    """A write's signature, looked up once: a replay checks every line against it."""
+    return inspect.signature(getattr(InMemoryStorage, method))
+
+
+def _record(line: bytes) -> dict[str, Any] | None:
+    """The change a journal line holds, or None when the line is not one this module wrote:
+    any JSON is not enough, since replaying a foreign shape would fail deep inside the
+    memory storage with a bare KeyError or TypeError instead of naming the file."""
+    try:
+        change = json.loads(line)
+    except ValueError:
+        return None
+    if not (isinstance(change, dict) and change.keys() == {"m", "t", "a", "k"} and change["m"] in WRITES
+            and isinstance(change["t"], str) and isinstance(change["a"], list) and isinstance(change["k"], dict)):
+        return None
+    try:
+        datetime.fromisoformat(change["t"])
+        # Arguments that do not fit the method are as foreign as a missing key.
+        _signature(change["m"]).bind(None, *change["a"], **change["k"])
+    except (TypeError, ValueError):
+        return None
+    return change
+
+
 class JournalStorage:
     """Studies kept in the journal file at ``path`` (created when missing)."""
 
@@ -119,12 +147,19 @@ class JournalStorage:
         offset = self._read
         for line in data[:end].splitlines(keepends=True):
             if line.strip():
-                try:
-                    change = json.loads(line)
-                except ValueError:
+                change = _record(line)
+                if change is None:
                     raise ConfigError("storage", f"{self.path}: the line at byte {offset} is not a journal "
-                                                 "entry (the file was changed by something else)") from None
-                self._apply(change)
+                                                 "entry (the file was changed by something else)")
+                try:
+                    self._apply(change)
+                except (LookupError, ValueError, TypeError, TrialStateError) as err:
+                    # Every change was applied before it was written, so one the history
+                    # refuses now was written by something else.
+                    why = err.args[0] if err.args else err  # a KeyError's text without its quotes
+                    raise ConfigError("storage", f"{self.path}: the line at byte {offset} does not follow from "
+                                                 f"the lines before it ({why}; the file was changed by something "
+                                                 "else)") from None
             offset += len(line)
             self._read = offset
 
