@@ -28,12 +28,14 @@ def test_a_bad_bound_in_space_stops_too(call_cli, tmp_path, monkeypatch):
 
 
 def test_failed_trials_show_their_first_error_in_tune_and_show(call_cli, tmp_path, monkeypatch):
-    # Each value passes on its own; together they cannot build a model (3 layers, 2 widths).
+    # Each value passes on its own; together they cannot build a model (3 or 1 layers, 2 widths).
+    # The centre of the space (2 layers) builds, so tune's check before the study lets them run.
     monkeypatch.chdir(tmp_path)
     cfg = {"study": "broken", "storage": f"sqlite:///{tmp_path / 's.db'}",
-           "search": {"trials": 2, "seed": 0},
-           "space": {"lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True}},
-           "fixed": {"epochs": 1, "layers": 3, "units": [32, 32]}}
+           "search": {"trials": 2, "seed": 0, "enqueue": [{"layers": 3}, {"layers": 1}]},
+           "space": {"lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True},
+                     "layers": {"type": "int", "low": 1, "high": 3}},
+           "fixed": {"epochs": 1, "units": [32, 32]}}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
     code, out, err = call_cli("tune", "c.yaml", "--json")
     assert code == 0, err

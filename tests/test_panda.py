@@ -157,13 +157,18 @@ def test_babysit_from_the_command_line_then_fork_and_resume(tmp_path, capsys, mo
     assert first == {"study": "b", "trial": 0, "state": "complete", "value": first["value"], "epochs": 3}
     fork = run("trial", "fork", "--study", "b", "--trial", "0", "--from-epoch", "2", "--set", "lr=1e-3",
                "--storage", url, "--json")
-    resumed = run("babysit", "--resume", "--study", "b", "--trial", "1", "--storage", url, "--json")
-    assert (fork["trial"], fork["epochs"], resumed["trial"], resumed["epochs"]) == (1, 3, 2, 3)
+    assert (fork["trial"], fork["epochs"]) == (1, 3)
+    # The fork trained every epoch: there is nothing to resume, and nothing is queued for it.
+    monkeypatch.setattr(sys, "argv", ["nntune", "babysit", "--resume", "--study", "b", "--trial", "1",
+                                      "--storage", url])
+    with pytest.raises(SystemExit) as refused:
+        cli.main()
+    assert refused.value.code == 2 and "trial 1 is complete" in capsys.readouterr().err
     study, _ = load_babysit_study(url, "b")
     trials = study.get_trials()
     assert trials[0].params["lr"] == 3e-3 and trials[1].params["lr"] == 1e-3
     assert [(t.system_attrs.get("parent"), t.system_attrs.get("fork")) for t in trials] == [
-        (None, None), (0, "fork"), (1, "resume")]
+        (None, None), (0, "fork")]
     # Of several queued trials, --resume trains the one it names, not the oldest.
     study, cfg = load_babysit_study(url, "b")
     older, newer = queue_fork(study, cfg, 0, 2), queue_fork(study, cfg, 0, 3)

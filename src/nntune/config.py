@@ -13,19 +13,20 @@ Shape (every section optional; what is left out takes the embedded default)::
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from nntune.exceptions import ConfigError
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
 from nntune.config_checks import _check_enqueue, _check_execution, _check_priors, _unknown, own_model_parameters
 from nntune.space import parents_first
 from nntune.config_checks import _check_population  # noqa: F401 (still importable from here)
-from nntune.config_errors import validation_problem
+from nntune.config_errors import StrictModel, validation_problem
 from nntune.config_objectives import Bound, check_objectives, check_objectives_config
 from nntune.config_terminator import TerminatorConfig, check_terminator
 from nntune.train.costs import COSTS
@@ -71,8 +72,7 @@ METRIC_DIRECTIONS: dict[str, Literal["minimize", "maximize"]] = {
     name: metric_direction(name) for name in METRIC_NAMES}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Strict = StrictModel  # every section: unknown keys and bools for numbers refused (config_errors)
 
 
 class ParamSpec(_Strict):
@@ -102,16 +102,25 @@ class ParamSpec(_Strict):
                 if getattr(self, field) is None:
                     raise ConfigError(f"{where}.{field}", f"a {self.type} needs {field}")
         try:
-            if self.type == "float":
-                return Float(self.low, self.high, log=self.log, step=self.step)  # type: ignore[arg-type]
-            if self.type == "int":
-                return Int(self.low, self.high, log=self.log,  # type: ignore[arg-type]
-                           step=1 if self.step is None else self.step)  # type: ignore[arg-type]
-            if self.type == "beta":
-                return Beta(self.low, self.high)  # type: ignore[arg-type]
-            return Choice(tuple(self.values or ()))
+            # A warning about the range (a high off the step's grid) names the parameter too.
+            with warnings.catch_warnings(record=True) as said:
+                warnings.simplefilter("always")
+                dist = self._build()
+            for w in said:
+                warnings.warn(f"{where}.{w.message}", w.category, stacklevel=2)
+            return dist
         except ConfigError as err:
             raise ConfigError(f"{where}.{err.field}", err.problem) from None
+
+    def _build(self) -> Distribution:
+        if self.type == "float":
+            return Float(self.low, self.high, log=self.log, step=self.step)  # type: ignore[arg-type]
+        if self.type == "int":
+            return Int(self.low, self.high, log=self.log,  # type: ignore[arg-type]
+                       step=1 if self.step is None else self.step)  # type: ignore[arg-type]
+        if self.type == "beta":
+            return Beta(self.low, self.high)  # type: ignore[arg-type]
+        return Choice(tuple(self.values or ()))
 
 
 class TaskConfig(_Strict):
@@ -193,7 +202,7 @@ class TaskConfig(_Strict):
 class SearchConfig(_Strict):
     sampler: str = "random"
     trials: int = Field(default=20, gt=0)
-    seed: int = 0
+    seed: int = 0  # >= 0: numpy's generators refuse a negative seed (checked in _seed below)
     timeout: Union[float, None] = Field(default=None, gt=0)
     scheduler: str = "none"
     patience: Union[int, None] = Field(default=None, gt=0)
@@ -230,6 +239,13 @@ class SearchConfig(_Strict):
     # Stop once the room left for improvement is below the best value's noise: true for
     # the defaults, or the settings of nntune.config_terminator.
     terminator: Union[bool, TerminatorConfig] = False
+
+    @field_validator("seed")
+    @classmethod
+    def _seed(cls, v: int) -> int:
+        if v < 0:
+            raise ValueError("must be an integer >= 0")
+        return v
 
 
 class ResourcesConfig(_Strict):
@@ -369,6 +385,31 @@ def parse_config(data: Any, source: str = "config") -> Config:
     return cfg
 
 
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: Any, line: int, first: int) -> None:
+        super().__init__(f"duplicate key {key!r}")
+        self.key, self.line, self.first = key, line, first
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping: plain PyYAML keeps
+    the last silently, so ``study: s1`` ... ``study: s2`` would tune s2 without a word."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # ``<<: *base``: overriding it is the point
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                if key in seen:
+                    raise _DuplicateKey(key, key_node.start_mark.line + 1, seen[key])
+                seen[key] = key_node.start_mark.line + 1
+            except TypeError:  # an unhashable key: the base loader says why
+                continue
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_raw(path: str | Path | None) -> dict[str, Any]:
     """The YAML document at ``path`` as a dict (``None``: the embedded default)."""
     if path is None:
@@ -379,9 +420,11 @@ def read_raw(path: str | Path | None) -> dict[str, Any]:
     if not p.is_file():
         raise ConfigError("config", f"no such file: {p}")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = yaml.load(p.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)  # noqa: S506 (a safe loader)
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError("config", f"cannot read {p} as YAML text: {err}") from None
+    except _DuplicateKey as err:
+        raise ConfigError(str(err.key), f"{p}: given twice (lines {err.first} and {err.line}); keep one") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

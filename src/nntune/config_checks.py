@@ -22,9 +22,46 @@ def _check_execution(cfg: Config) -> None:
     gpus = cfg.resources.gpus
     if gpus > 1 and gpus != int(gpus):
         raise ConfigError("resources.gpus", f"a fraction of one GPU or a whole number, got {gpus:g}")
-    if cfg.search.executor == "ray" and cfg.storage.strip() == "memory":
+    _check_shared_storage(cfg)
+
+
+def is_in_memory_storage(url: str) -> bool:
+    """``memory``, ``sqlite://`` or ``sqlite:///:memory:``: a storage that lives in one process."""
+    url = url.strip()
+    if url == "memory":
+        return True
+    scheme, sep, rest = url.partition("://")
+    if not sep or not scheme.startswith("sqlite"):
+        return False
+    database = rest.partition("?")[0]
+    return database in ("", "/", "/:memory:") or database.startswith("/file::memory:")
+
+
+def uses_worker_processes(cfg: Config) -> bool:
+    """Whether trials run outside this process: Ray actors, several population processes, or
+    local worker processes (several of them, or one that a trial timeout or memory limit can kill)."""
+    search = cfg.search
+    if search.executor == "ray":
+        return True
+    if search.executor == "population":
+        return search.workers > 1
+    return search.workers > 1 or search.trial_timeout is not None or cfg.resources.memory_mb is not None
+
+
+def _check_shared_storage(cfg: Config) -> None:
+    """Trials outside this process open the study anew: an in-memory storage would be a new,
+    empty one in each of them (their trials lost, or a KeyError for one they were given)."""
+    if not uses_worker_processes(cfg) or not is_in_memory_storage(cfg.storage):
+        return
+    if cfg.search.executor == "ray":
         raise ConfigError("storage", "the ray executor needs a storage every node reaches "
                                      "(postgresql://..., or sqlite:///file on one machine)")
+    if cfg.search.executor == "population":
+        raise ConfigError("storage", "population processes on several devices (search.workers > 1) need a "
+                                     "storage they all reach (sqlite:///file or postgresql://...)")
+    raise ConfigError("storage", "worker processes (search.workers > 1, search.trial_timeout or "
+                                 "resources.memory_mb) cannot share an in-memory storage; use "
+                                 "sqlite:///file or postgresql://...")
 
 
 def _check_population(cfg: Config) -> None:
@@ -47,9 +84,6 @@ def _check_population(cfg: Config) -> None:
     if cfg.search.executor == "population" and cfg.resources.memory_mb is not None:
         raise ConfigError("resources.memory_mb", "the population executor trains every member in this process; "
                                                  "a per-trial memory limit needs worker processes (executor: local)")
-    if cfg.search.executor == "population" and cfg.search.workers > 1 and cfg.storage.strip() == "memory":
-        raise ConfigError("storage", "population processes on several devices (search.workers > 1) need a "
-                                     "storage they all reach (sqlite:///file or postgresql://...)")
 
 
 def _check_priors(cfg: Config) -> None:

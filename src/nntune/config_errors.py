@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+import types
+from typing import Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 # How pydantic names the member of a Union a value failed (``int``, ``literal['auto']``,
 # ``list[str]``): never a config key, so never shown as part of the field's name.
@@ -57,3 +60,54 @@ def validation_problem(errors: list[Any]) -> tuple[str, str]:
     elif msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     return ".".join(path), msg[0].lower() + msg[1:] if msg else msg
+
+
+def _number_kind(annotation: Any) -> str | None:
+    """``an integer`` or ``a number`` when ``annotation`` takes numbers but no bool, else None."""
+    if annotation is bool or annotation is Any:
+        return None
+    if annotation is int:
+        return "an integer"
+    if annotation is float:
+        return "a number"
+    if get_origin(annotation) in (Union, types.UnionType):
+        members = get_args(annotation)
+        if bool in members or Any in members:
+            return None
+        kinds = [k for k in map(_number_kind, members) if k]
+        if not kinds:
+            return None
+        words = ["a number" if "a number" in kinds else "an integer"]
+        words += [str(v) for m in members if get_origin(m) is Literal for v in get_args(m)]
+        return " or ".join(words)
+    return None
+
+
+def bool_where_number(annotation: Any, value: Any) -> str | None:
+    """The problem when a YAML ``true``/``false`` stands where a number is wanted (pydantic
+    would read it as 1 or 0: ``trials: true`` as one trial), or None. Lists are looked into."""
+    if isinstance(value, bool):
+        kind = _number_kind(annotation)
+        return f"expected {kind}, got {str(value).lower()}" if kind else None
+    if isinstance(value, list) and get_origin(annotation) is list:
+        (item,) = get_args(annotation) or (Any,)
+        for i, v in enumerate(value):
+            problem = bool_where_number(item, v)
+            if problem:
+                return f"item {i}: {problem}"
+    return None
+
+
+class StrictModel(BaseModel):
+    """A config section: unknown keys are errors, and a bool is never taken for a number."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_number(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name is not None:
+            problem = bool_where_number(cls.model_fields[info.field_name].annotation, value)
+            if problem:
+                raise ValueError(problem)
+        return value

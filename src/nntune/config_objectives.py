@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Union
 
-from pydantic import BaseModel, ConfigDict
+from nntune.config_errors import StrictModel
 
 from nntune.exceptions import ConfigError
 from nntune.train.costs import COSTS
@@ -17,10 +17,8 @@ from nntune.train.metrics import METRIC_NAMES
 TRAINED: frozenset[str] = frozenset(METRIC_NAMES)
 
 
-class Bound(BaseModel):
+class Bound(StrictModel):
     """``{min: a, max: b}``: a constraint's bounds (at least one)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     min: Union[float, None] = None
     max: Union[float, None] = None

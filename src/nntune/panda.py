@@ -245,6 +245,10 @@ def queue_resume(study: Study, cfg: Config, number: int) -> int:
     trial = find_trial(study.storage, study.id, study.study_name, number)
     if trial.state == TrialState.WAITING:
         return number  # a queued fork (from the dashboard): train it as it is
+    if trial.state == TrialState.COMPLETE:  # it trained every epoch: a continuation has none left
+        raise ConfigError("trial", f"trial {number} is complete; nothing is left to resume (nntune trial fork "
+                                   f"--study {study.study_name} --trial {number} --from-epoch E trains on "
+                                   "from an epoch's checkpoint)")
     kept = sorted(e for e in snapshots(checkpoint_dir(cfg), number) if e in trial.intermediate_values)
     if not kept:
         raise ConfigError("trial", f"trial {number} has no kept checkpoint to continue from")

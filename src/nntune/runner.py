@@ -20,6 +20,7 @@ from nntune.builtin import (
 )
 from nntune.config import Config
 from nntune.config import parse_config
+from nntune.config_checks import uses_worker_processes
 from nntune.config_compare import check_same_model
 from nntune.exceptions import ConfigError
 from nntune.executors import WorkerOptions, run_processes, run_ray, run_serial
@@ -75,7 +76,36 @@ def prepare(cfg: Config) -> Prepared:
         check_writable_dir(cfg.search.checkpoint_dir, "search.checkpoint_dir")
     splits = load_task_splits(cfg)
     training_augment(cfg, splits, cfg.fixed, cfg.search.seed)  # a bad augmentation fails now
+    check_model_builds(cfg, space, splits)
     return Prepared(cfg, space, sampler, scheduler, splits, budget_epochs(cfg, scheduler))
+
+
+def config_field(cfg: Config, name: str) -> str:
+    """Where the config sets hyperparameter ``name``: ``space.X``, ``fixed.X``, or for the
+    model ``task.model``; a name it does not set (a trainer default) stays as it is."""
+    if name in cfg.space:
+        return f"space.{name}"
+    if name in cfg.fixed:
+        return f"fixed.{name}"
+    return "task.model" if name == "model" else name
+
+
+def check_model_builds(cfg: Config, space: Space, splits: Any) -> None:
+    """Build the model at the centre of the space for the data's input, as ``--dry-run``
+    shows it: a model that cannot take this data (a CNN on iris's 4 columns, five kernel
+    sizes for four blocks) would fail every trial, so it stops here, before any study is
+    written, as one line naming the config's field."""
+    from nntune.builtin import evaluation_transform
+    from nntune.train import build_model
+    from nntune.train.basics import model_input_shape
+
+    example = {**cfg.hyperparameters(), **space.from_unit([0.5] * len(space))}
+    shape = model_input_shape(splits, evaluation_transform(cfg, example))
+    n_out = splits.n_classes if splits.task_type == "classification" else 1
+    try:
+        build_model(example, shape, n_out)
+    except ConfigError as err:
+        raise ConfigError(config_field(cfg, err.field), err.problem) from None
 
 
 def check_resumable(cfg: Config, storage: Any = None) -> None:
@@ -332,7 +362,7 @@ def search(p: Prepared, study: Study, callbacks: Sequence[Callable[[Study, Froze
         workers = cfg.search.workers if "workers" in cfg.search.model_fields_set else None
         return run_ray(setup, study, total=total, workers=workers, options=options,
                        address=cfg.search.ray_address, timeout=timeout, callbacks=callbacks)
-    if cfg.search.workers > 1 or options.trial_timeout is not None or options.memory_mb is not None:
+    if uses_worker_processes(cfg):
         return run_processes(setup, study, total=total, workers=cfg.search.workers, options=options,
                              timeout=timeout, callbacks=callbacks)
     return run_serial(study, builtin_objective(p, device), total=total, timeout=timeout, callbacks=callbacks, options=options)
