@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, Union
 
 import numpy as np
 
+from nntune._distribution_extras import OptunaRepr, on_grid_high, steps_in
 from nntune.exceptions import ConfigError
 
 Value = Union[float, int, str, bool, None]
@@ -31,62 +30,6 @@ def _check_number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigError(name, f"must be a finite number, got {value!r}")
     return float(value)
-
-
-# How far (in steps) a float range may miss a whole number of steps and still count as
-# one: 0.3 / 0.1 is 2.9999999999999996, and a range narrowed onto the grid by a sampler
-# carries such rounding too.
-_GRID_TOLERANCE = 1e-9
-
-
-def _steps(low: float, high: float, step: float) -> tuple[int, bool]:
-    """The whole steps from low that stay within high, and whether high is the last of
-    them (up to float rounding; integers are exact)."""
-    if isinstance(low, int) and isinstance(high, int) and isinstance(step, int):
-        k, rest = divmod(high - low, step)
-        return k, rest == 0
-    r = (high - low) / step
-    if abs(r - round(r)) <= _GRID_TOLERANCE * max(1.0, abs(r)):
-        return round(r), True
-    return math.floor(r), False
-
-
-def _on_grid_high(low: Any, high: Any, step: Any) -> Any:
-    """``high`` moved down onto the grid ``low + k * step``, as Optuna does, with a warning
-    when it moves: a value past the last step could never be drawn (Int), or would be drawn
-    off the grid (Float)."""
-    k, exact = _steps(low, high, step)
-    if exact:
-        return high  # kept as written: 0.3 stays 0.3, not 0.1 * 3
-    if isinstance(low, int) and isinstance(step, int) and isinstance(high, int):
-        snapped: Any = low + k * step
-    else:
-        snapped = float(Decimal(str(low)) + k * Decimal(str(step)))  # 0.1 + 2 * 0.2 is 0.5, not 0.5000000000000001
-    warnings.warn(f"high: {high!r} is not low ({low!r}) plus a whole number of steps ({step!r}); "
-                  f"the range ends at {snapped!r} instead", UserWarning, stacklevel=4)
-    return snapped
-
-
-class OptunaRepr:
-    """Optuna's methods on a distribution, for samplers written for Optuna: ``single()``
-    (one value only), and the float a sampler works in (``to_internal_repr``: the number,
-    or a choice's index) and back (``to_external_repr``)."""
-
-    def single(self) -> bool:
-        if isinstance(self, Choice):
-            return len(self.values) == 1
-        if isinstance(self, Int):
-            return self.n_values == 1
-        low, high, step = self.low, self.high, getattr(self, "step", None)  # type: ignore[attr-defined]
-        return low == high or (step is not None and high - low < step)
-
-    def to_internal_repr(self, value: Any) -> float:
-        return float(self.index(value)) if isinstance(self, Choice) else float(value)
-
-    def to_external_repr(self, internal: float) -> Value:
-        if isinstance(self, Choice):
-            return self.values[int(internal)]
-        return int(internal) if isinstance(self, Int) else float(internal)
 
 
 @dataclass(frozen=True)
@@ -109,7 +52,7 @@ class Float(OptunaRepr):
         if self.step is not None and _check_number("step", self.step) <= 0:
             raise ConfigError("step", f"must be > 0, got {self.step!r}")
         if self.step is not None:
-            object.__setattr__(self, "high", _on_grid_high(self.low, self.high, self.step))
+            object.__setattr__(self, "high", on_grid_high(self.low, self.high, self.step))
 
     def to_unit(self, value: float) -> float:
         lo, hi, v = (math.log(self.low), math.log(self.high), math.log(value)) if self.log else (
@@ -126,7 +69,7 @@ class Float(OptunaRepr):
             x = self.low + u * (self.high - self.low)
         if self.step is not None:
             # A whole number of steps, the last one being high itself: never off the grid.
-            last, _ = _steps(self.low, self.high, self.step)
+            last, _ = steps_in(self.low, self.high, self.step)
             k = min(last, max(0, round((x - self.low) / self.step)))
             return self.high if k == last else self.low + k * self.step
         return min(self.high, max(self.low, x))
@@ -163,7 +106,7 @@ class Int(OptunaRepr):
             raise ConfigError("low", f"a log-scale range needs low >= 1, got {self.low}")
         if self.log and self.step != 1:
             raise ConfigError("step", "step and log=True cannot be combined")
-        object.__setattr__(self, "high", _on_grid_high(self.low, self.high, self.step))
+        object.__setattr__(self, "high", on_grid_high(self.low, self.high, self.step))
 
     @property
     def n_values(self) -> int:
