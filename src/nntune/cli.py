@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import typer
 from rich.console import Console
@@ -16,7 +16,8 @@ from nntune import _json
 from nntune._usage import click_exception_types, flags_take_no_value_in_help, usage_error_line
 from nntune import cli_ask, cli_model, cli_studies, cli_study
 from nntune.cli_panda import assignments, babysit_run, trial_app
-from nntune.cli_text import _fmt, _objectives_text, _params_text, _print_dry_run, leaderboard_table, print_test
+from nntune.cli_text import (_fmt, _objectives_text, _params_text, _print_dry_run, dry_run_json, leaderboard_table,
+                             own_warnings_as_lines, print_test)
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
 from nntune._files import check_writable_dir, check_writable_file, default_model_path, default_report_path
 from nntune.config_overrides import _assign, _override
@@ -154,18 +155,6 @@ def tune(
     out.print(f"report: {written}")
     if json_out:
         print(_json.dumps(summary.to_json()), flush=True)
-
-
-def dry_run_json(p: Any, storage: str) -> dict[str, Any]:
-    """``tune --dry-run --json``'s line: what was checked (the study, space, budget, data),
-    the same facts as the text; nothing ran, so no trial and no result."""
-    cfg, splits = p.cfg, p.splits
-    return {"dry_run": True, "study": cfg.study, "storage": storage, "model": cfg.task.model,
-            "objectives": cfg.task.objectives, "directions": cfg.task.directions,
-            "sampler": cfg.search.sampler, "scheduler": cfg.search.scheduler, "trials": cfg.search.trials,
-            "seed": cfg.search.seed, "space": p.space.to_json(), "fixed": cfg.fixed,
-            "data": {"train": len(splits.y_train), "validation": len(splits.y_val), "test": len(splits.test),
-                     "input_shape": list(splits.input_shape)}}
 
 
 @app.command("test")
@@ -344,46 +333,6 @@ def ensemble(
 
 # The line a Ctrl-C ends with; ``tune`` says how its study was left.
 _interrupted = ["nntune: interrupted"]
-
-
-_PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def is_own_warning(filename: str) -> bool:
-    """Whether a warning was raised from nntune's own modules (not torch's, not the user's)."""
-    try:
-        return Path(filename).resolve().is_relative_to(_PACKAGE_DIR)
-    except (OSError, ValueError):
-        return False
-
-
-def own_warnings_as_lines() -> None:
-    """On the command line nntune's warnings are one line, ``nntune: warning: <message>``, not
-    Python's ``file:line: Category: message`` plus a line of nntune's source; others' warnings
-    keep Python's form. Set in ``main`` only: a library user's warnings are theirs to format."""
-    import warnings
-
-    python_form = warnings.showwarning
-    if getattr(python_form, "nntune_lines", False):  # already set (main called again in one process)
-        return
-    said: set[str] = set()  # a config read several times (prepare, workers) says a thing once
-
-    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-             file: Any = None, line: str | None = None) -> None:
-        if not is_own_warning(filename):
-            python_form(message, category, filename, lineno, file, line)
-            return
-        text = " ".join(str(message).split())  # one line, whatever the message holds
-        if text in said:
-            return
-        said.add(text)
-        try:
-            print(f"nntune: warning: {text}", file=file or sys.stderr)
-        except OSError:  # a closed stderr: a warning is not worth a crash
-            pass
-
-    show.nntune_lines = True  # type: ignore[attr-defined]
-    warnings.showwarning = show
 
 
 def main() -> None:
