@@ -49,9 +49,6 @@ terminator.report_cross_validation_scores""".split()
 
 # Optuna arguments nntune does not take, and why (a script passing one stops with a TypeError).
 NOT_TAKEN = {
-    # Parameters outside the joint space get the sampler's own one-dimensional draw.
-    "samplers.QMCSampler": {"independent_sampler", "warn_asynchronous_seeding", "warn_independent_sampling"},
-    "samplers.GPSampler": {"independent_sampler", "warn_independent_sampling"},
     # One crossover (uniform in the unit cube) and one mutation (a fresh uniform draw).
     "samplers.NSGAIISampler": {"mutation", "crossover", "elite_population_selection_strategy",
                                "child_generation_strategy", "after_trial_strategy"},

@@ -169,6 +169,31 @@ def test_nsga2_on_two_objectives_finds_a_front():
     assert front and all(t.params["y"] < 0.5 for t in front[-3:])
 
 
+@pytest.mark.parametrize("make", [lambda **kw: QMCSampler(seed=0, **kw),
+                                  lambda **kw: nntune.samplers.GPSampler(seed=0, n_startup_trials=2, **kw)],
+                         ids=["qmc", "gp"])
+def test_a_parameter_outside_the_joint_space_is_warned_of_and_drawn_by_the_independent_sampler(make):
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        if trial.number == 3:  # a branch no earlier trial took
+            return x + trial.suggest_float("extra", 0, 1)
+        return x
+
+    import warnings
+
+    quiet = nntune.create_study(sampler=make(warn_independent_sampling=False))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # silenced: not a word
+        quiet.optimize(objective, n_trials=4)
+    loud = nntune.create_study(sampler=make(independent_sampler=nntune.samplers.RandomSampler(seed=5)))
+    with pytest.warns(UserWarning, match="extra in trial 3 is drawn on its own by RandomSampler"):
+        loud.optimize(objective, n_trials=4)
+    assert loud.trials[3].params["extra"] == nntune.samplers.RandomSampler(seed=5).suggest_one(
+        "extra", FloatDistribution(0, 1), [], number=3)
+    with pytest.raises(ConfigError, match="independent_sampler: needs one of nntune's samplers"):
+        make(independent_sampler=MidpointSampler())
+
+
 def test_brute_force_tries_every_path_of_a_conditional_space_once():
     def objective(trial):
         if trial.suggest_categorical("model", ["mlp", "cnn"]) == "mlp":

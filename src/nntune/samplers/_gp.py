@@ -35,6 +35,7 @@ from threadpoolctl import ThreadpoolController
 from nntune.samplers._base import independent_draw, independent_draws, resolve_seed, trial_rng
 from nntune.samplers._constraints import ConstraintsFunc
 from nntune.samplers._define_by_run import decode, encode, signed, snap
+from nntune.samplers._independent import checked_independent, draw_independent
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Choice, Distribution, Space
 from nntune.trial import FrozenTrial, TrialState
@@ -295,12 +296,16 @@ class GPSampler(OptunaMethods):
 
     Made for small budgets (tens to a few hundred trials): each suggestion refits the model,
     whose cost grows with the cube of the number of trials. A define-by-run parameter
-    outside the joint space (a conditional branch) is drawn at random on its own scale."""
+    outside the joint space (a conditional branch) is drawn at random on its own scale (or by
+    ``independent_sampler``), with a warning unless ``warn_independent_sampling=False``."""
 
     def __init__(self, seed: int | None = None, n_startup_trials: int = 10, n_candidates: int = 1024,
                  n_starts: int = 5, n_restarts: int = 1, *, constraints_func: ConstraintsFunc | None = None,
-                 deterministic_objective: bool = False) -> None:
+                 deterministic_objective: bool = False, independent_sampler: Any = None,
+                 warn_independent_sampling: bool = True) -> None:
         self.seed = resolve_seed(seed)
+        self.independent_sampler = checked_independent(independent_sampler)
+        self.warn_independent_sampling = bool(warn_independent_sampling)
         # An objective that gives the same value twice (no training noise): the model
         # interpolates its trials instead of fitting their noise.
         self.deterministic_objective = deterministic_objective
@@ -344,7 +349,8 @@ class GPSampler(OptunaMethods):
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:
-        return independent_draw(self.seed, number, name, dist)
+        return draw_independent(self, name, dist, history, number, direction,
+                                lambda: independent_draw(self.seed, number, name, dist))
 
     def __repr__(self) -> str:
         return (f"GPSampler(seed={self.seed}, n_startup_trials={self.n_startup_trials}, "

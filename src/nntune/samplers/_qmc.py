@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from nntune.samplers._base import name_salt, resolve_seed
+from nntune.samplers._independent import checked_independent, draw_independent
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Distribution, Space
 from nntune.trial import FrozenTrial
@@ -46,9 +47,12 @@ def sobol_point(dim: int, index: int, seed: int, *salt: int, scramble: bool = Tr
 class QMCSampler(OptunaMethods):
     """``QMCSampler(seed=0)``: trial ``number`` gets Sobol point ``number`` of the joint
     space; a parameter outside it (define-by-run) gets point ``number`` of its own
-    one-dimensional sequence, scrambled by the parameter's name."""
+    one-dimensional sequence, scrambled by the parameter's name (or ``independent_sampler``'s
+    draw), with a warning unless ``warn_independent_sampling=False``."""
 
-    def __init__(self, seed: int | None = None, scramble: bool = True, *, qmc_type: str = "sobol") -> None:
+    def __init__(self, seed: int | None = None, scramble: bool = True, *, qmc_type: str = "sobol",
+                 independent_sampler: Any = None, warn_independent_sampling: bool = True,
+                 warn_asynchronous_seeding: bool = True) -> None:
         if qmc_type not in QMC_TYPES:
             from nntune.exceptions import ConfigError
 
@@ -56,6 +60,11 @@ class QMCSampler(OptunaMethods):
         self.seed = resolve_seed(seed)
         self.scramble = scramble
         self.qmc_type = qmc_type
+        self.independent_sampler = checked_independent(independent_sampler)
+        self.warn_independent_sampling = bool(warn_independent_sampling)
+        # Optuna warns when workers seeded apart would draw the same points; nntune's seed is
+        # drawn once and stored with the study, so every worker shares it: nothing to warn of.
+        self.warn_asynchronous_seeding = bool(warn_asynchronous_seeding)
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:
@@ -66,9 +75,10 @@ class QMCSampler(OptunaMethods):
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:
-        u = sobol_point(1, number, self.seed, name_salt(name), scramble=self.scramble,
-                        qmc_type=self.qmc_type)
-        return dist.from_unit(float(u[0]))
+        def own() -> Any:
+            u = sobol_point(1, number, self.seed, name_salt(name), scramble=self.scramble, qmc_type=self.qmc_type)
+            return dist.from_unit(float(u[0]))
+        return draw_independent(self, name, dist, history, number, direction, own)
 
     def __repr__(self) -> str:
         return f"QMCSampler(seed={self.seed}, scramble={self.scramble})"
