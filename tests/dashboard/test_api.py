@@ -194,9 +194,15 @@ def test_trial_controls_write_the_same_rows_as_the_cli_and_refuse_bad_requests(t
         store.take_param_changes(sid, n, 1, {"lr": 0.01, "dropout": 0.0})
         code, body, _ = get(f"{srv.url}/api/trial?study=s&number=0")
         assert code == 200 and body["changes"] == [  # the marks the trial's curves draw
-            {"epoch": 1, "param": "lr", "old": 0.01, "new": 3e-4, "who": "user"},
-            {"epoch": 1, "param": "dropout", "old": 0.0, "new": 0.3, "who": "user"}]
-    assert [(c.param, c.new) for c in store.get_param_changes(sid)] == [("lr", 3e-4), ("dropout", 0.3), ("stop", True)]
+            {"epoch": 1, "param": "lr", "old": 0.01, "new": 3e-4, "who": "user", "status": "applied", "carried_to": None},
+            {"epoch": 1, "param": "dropout", "old": 0.0, "new": 0.3, "who": "user", "status": "applied",
+             "carried_to": None}]
+        store.add_param_changes(sid, n, {"lr": 1e-3}, who="user")  # asked, then the trial fails untaken
+        store.finish_trial(sid, n, TrialState.FAILED, error="killed")
+        code, body, _ = get(f"{srv.url}/api/trial?study=s&number=0")
+        assert body["changes"][-1]["status"] == "dropped" and body["changes"][-1]["epoch"] is None
+    assert [(c.param, c.new) for c in store.get_param_changes(sid)] == [("lr", 3e-4), ("dropout", 0.3), ("stop", True),
+                                                                        ("lr", 1e-3)]
     assert len(store.get_trials(sid)) == 1
 
 

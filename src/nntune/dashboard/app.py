@@ -28,6 +28,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from nntune._json import dumps
+from nntune.control import change_rows
 from nntune.dashboard.live import LiveStudies
 from nntune.exceptions import ConfigError
 from nntune.dashboard.query import BadQuery, integer, required, required_integer, trial_query
@@ -137,8 +138,10 @@ class Dashboard:
         metric = study_metric([full], live.rec.attrs)
         detail = trial_detail(full, metric=metric, direction=live.rec.direction,
                               study_best=None if best is None else best.value)
-        changes = [{"epoch": c.epoch, "param": c.param, "old": c.old, "new": c.new, "who": c.who}
-                   for c in self.store.get_param_changes(live.rec.id, number) if c.param != "stop"]
+        # Each change with what became of it (applied, pending, carried to a continuation,
+        # dropped), as ``nntune trial changes`` shows it.
+        changes = [{k: r[k] for k in ("epoch", "param", "old", "new", "who", "status", "carried_to")}
+                   for r in change_rows(self.store, live.rec.id, number) if r["param"] != "stop"]
         return json_response({**detail, "changes": changes,
                               "version": live.version})
 
