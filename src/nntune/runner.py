@@ -33,7 +33,8 @@ from nntune.space import Space
 from nntune.storage import StudyNotFoundError, existing_storage, get_storage, redact_url
 from nntune.study import Study, create_study, load_study
 from nntune.study import Objective
-from nntune.runner_build import budget_epochs, build_sampler, build_scheduler, build_terminator  # noqa: F401 (the CLI's and workers' names)
+from nntune.runner_build import (budget_epochs, build_sampler, build_scheduler, build_terminator,  # noqa: F401
+                                 check_model_builds)  # (the CLI's and workers' names)
 from nntune.trial import FrozenTrial, TrialState, best_trial, counts_by_state, ranked
 from nntune.runner_summary import TuneSummary
 from nntune.sealed_look import look_once
@@ -78,34 +79,6 @@ def prepare(cfg: Config) -> Prepared:
     training_augment(cfg, splits, cfg.fixed, cfg.search.seed)  # a bad augmentation fails now
     check_model_builds(cfg, space, splits)
     return Prepared(cfg, space, sampler, scheduler, splits, budget_epochs(cfg, scheduler))
-
-
-def config_field(cfg: Config, name: str) -> str:
-    """Where the config sets hyperparameter ``name``: ``space.X``, ``fixed.X``, or for the
-    model ``task.model``; a name it does not set (a trainer default) stays as it is."""
-    if name in cfg.space:
-        return f"space.{name}"
-    if name in cfg.fixed:
-        return f"fixed.{name}"
-    return "task.model" if name == "model" else name
-
-
-def check_model_builds(cfg: Config, space: Space, splits: Any) -> None:
-    """Build the model at the centre of the space for the data's input, as ``--dry-run``
-    shows it: a model that cannot take this data (a CNN on iris's 4 columns, five kernel
-    sizes for four blocks) would fail every trial, so it stops here, before any study is
-    written, as one line naming the config's field."""
-    from nntune.builtin import evaluation_transform
-    from nntune.train import build_model
-    from nntune.train.basics import model_input_shape
-
-    example = {**cfg.hyperparameters(), **space.from_unit([0.5] * len(space))}
-    shape = model_input_shape(splits, evaluation_transform(cfg, example))
-    n_out = splits.n_classes if splits.task_type == "classification" else 1
-    try:
-        build_model(example, shape, n_out)
-    except ConfigError as err:
-        raise ConfigError(config_field(cfg, err.field), err.problem) from None
 
 
 def check_resumable(cfg: Config, storage: Any = None) -> None:

@@ -1,6 +1,7 @@
 """The sampler and scheduler a config names, built with its options: a bad option is one
 line naming it, processes sharing a study build the same ones (seeded from the study), and
-model-based samplers see equal budgets under successive halving."""
+model-based samplers see equal budgets under successive halving. Also the model the config
+would train, built once at the space's centre before any study is written."""
 
 from __future__ import annotations
 
@@ -142,3 +143,31 @@ def build_terminator(cfg: Config, n_val: int) -> Any:
     elif settings.improvement == "regret_bound":
         error = t.AutoErrorEvaluator(n_val, cfg.task.trained_metric)
     return t.TerminatorCallback(t.Terminator(improvement, error, min_n_trials=settings.min_trials), keep_going=True)
+
+
+def config_field(cfg: Config, name: str) -> str:
+    """Where the config sets hyperparameter ``name``: ``space.X``, ``fixed.X``, or for the
+    model ``task.model``; a name it does not set (a trainer default) stays as it is."""
+    if name in cfg.space:
+        return f"space.{name}"
+    if name in cfg.fixed:
+        return f"fixed.{name}"
+    return "task.model" if name == "model" else name
+
+
+def check_model_builds(cfg: Config, space: Space, splits: Any) -> None:
+    """Build the model at the centre of the space for the data's input, as ``--dry-run``
+    shows it: a model that cannot take this data (a CNN on iris's 4 columns, five kernel
+    sizes for four blocks) would fail every trial, so it stops here, before any study is
+    written, as one line naming the config's field."""
+    from nntune.builtin import evaluation_transform
+    from nntune.train import build_model
+    from nntune.train.basics import model_input_shape
+
+    example = {**cfg.hyperparameters(), **space.from_unit([0.5] * len(space))}
+    shape = model_input_shape(splits, evaluation_transform(cfg, example))
+    n_out = splits.n_classes if splits.task_type == "classification" else 1
+    try:
+        build_model(example, shape, n_out)
+    except ConfigError as err:
+        raise ConfigError(config_field(cfg, err.field), err.problem) from None
