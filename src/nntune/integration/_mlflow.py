@@ -29,22 +29,12 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from nntune.integration._optional import optional_module
 from nntune.space import Choice, Float, Int
 from nntune.trial import FrozenTrial
 
 RUN_ID_ATTRIBUTE_KEY = "mlflow_run_id"  # Optuna's key: the system attribute holding the trial's run
 _INSTALL = "MLflowCallback needs the mlflow package: pip install mlflow-skinny (or mlflow)"
-
-
-def _import_mlflow() -> Any:
-    """The ``mlflow`` module, or one ImportError that says what to install."""
-    try:
-        import mlflow
-    except ImportError as err:
-        if err.name not in (None, "mlflow"):
-            raise
-        raise ImportError(_INSTALL) from None
-    return mlflow
 
 
 def check_metric_name(metric_name: Any) -> str | Sequence[str]:
@@ -117,7 +107,7 @@ class MLflowCallback:
     def __init__(self, tracking_uri: str | None = None, metric_name: str | Sequence[str] = "value",
                  create_experiment: bool = True, mlflow_kwargs: dict[str, Any] | None = None,
                  tag_study_user_attrs: bool = False, tag_trial_user_attrs: bool = True) -> None:
-        self._mlflow = _import_mlflow()
+        self._mlflow = optional_module("mlflow", _INSTALL)
         self._tracking_uri = tracking_uri
         self._metric_name = check_metric_name(metric_name)
         self._create_experiment = create_experiment

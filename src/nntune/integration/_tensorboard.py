@@ -38,6 +38,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from nntune.integration._optional import optional_module
 from nntune.space import Beta, Choice, Float, Int
 from nntune.trial import FrozenTrial, TrialState
 
@@ -49,12 +50,7 @@ def _import_tensorboard() -> tuple[Any, Any]:
     """The hparams summaries and torch's SummaryWriter, or one ImportError that says what to
     install. (``tensorboard.plugins.hparams.api`` would import TensorFlow for its Keras
     callback; ``summary_v2`` holds the same names without it.)"""
-    try:
-        import tensorboard  # noqa: F401
-    except ImportError as err:
-        if err.name not in (None, "tensorboard"):
-            raise
-        raise ImportError(_INSTALL) from None
+    optional_module("tensorboard", _INSTALL)
     from tensorboard.plugins.hparams import summary_v2
     from torch.utils.tensorboard import SummaryWriter
 

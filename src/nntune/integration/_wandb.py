@@ -35,20 +35,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from nntune.integration._mlflow import check_metric_name, curve_key, learning_curve, metric_names
+from nntune.integration._optional import optional_module
 from nntune.trial import FrozenTrial
 
 _INSTALL = "WeightsAndBiasesCallback needs the wandb package: pip install wandb"
-
-
-def _import_wandb() -> Any:
-    """The ``wandb`` module, or one ImportError that says what to install."""
-    try:
-        import wandb
-    except ImportError as err:
-        if err.name not in (None, "wandb"):
-            raise
-        raise ImportError(_INSTALL) from None
-    return wandb
 
 
 class WeightsAndBiasesCallback:
@@ -65,7 +55,7 @@ class WeightsAndBiasesCallback:
 
     def __init__(self, metric_name: str | Sequence[str] = "value", wandb_kwargs: dict[str, Any] | None = None,
                  as_multirun: bool = False) -> None:
-        self._wandb = _import_wandb()
+        self._wandb = optional_module("wandb", _INSTALL)
         self._metric_name = check_metric_name(metric_name)
         self._wandb_kwargs = wandb_kwargs or {}
         self._as_multirun = as_multirun
