@@ -225,13 +225,14 @@ class Study(StudyReads):
             if skip_if_finished and current.state.is_finished():
                 return current
         if state is not None:  # an end told explicitly is checked as Optuna does, before any write
+            told = value if values is None else values
             try:
-                count = len(as_values(value if values is None else values) or [])
+                count = len(as_values(told) or [])
             except (TypeError, ValueError):
-                raise ValueError(f"cannot tell trial {number} complete: {show_returned(values)} "
-                                 f"is not a number") from None
-            problem = tell_problem(TrialState(state), count, len(self._directions)) \
-                if TrialState(state) in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED) else None
+                raise ValueError(f"cannot tell trial {number}: {show_returned(told)} is not a number") from None
+            ending = TrialState(state)
+            problem = tell_problem(ending, count, len(self._directions)) \
+                if ending in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED) else None
             if problem is not None:
                 raise ValueError(f"cannot tell trial {number}: {problem}")
         if live is not None:

@@ -29,7 +29,9 @@ def draw_independent(owner: Any, name: str, dist: Distribution, history: Sequenc
     else ``own()``; warned about once a complete trial exists (the first trial's parameters
     are all drawn this way, by design)."""
     other = getattr(owner, "independent_sampler", None)
-    if getattr(owner, "warn_independent_sampling", False) and any(t.state == TrialState.COMPLETE for t in history):
+    # Trial 0 draws everything this way by design: no need to read the history for it.
+    if getattr(owner, "warn_independent_sampling", False) and number > 0 \
+            and any(t.state == TrialState.COMPLETE for t in history):
         by = type(other).__name__ if other is not None else f"{type(owner).__name__}'s one-dimensional draw"
         warnings.warn(f"{name} in trial {number} is drawn on its own by {by}, outside {type(owner).__name__}'s "
                       f"joint space (a define-by-run branch the earlier trials did not share); "
