@@ -171,9 +171,10 @@ def test_babysit_from_the_command_line_then_fork_and_resume(tmp_path, capsys, mo
         (None, None), (0, "fork")]
     # Of several queued trials, --resume trains the one it names, not the oldest.
     study, cfg = load_babysit_study(url, "b")
-    older, newer = queue_fork(study, cfg, 0, 2), queue_fork(study, cfg, 0, 3)
+    older, newer = queue_fork(study, cfg, 0, 2), queue_fork(study, cfg, 0, 1)
     named = run("babysit", "--resume", "--study", "b", "--trial", str(newer), "--storage", url, "--json")
-    assert named["trial"] == newer and study.storage.get_trial(study.id, older).state == TrialState.WAITING
+    assert (named["trial"], named["state"]) == (newer, "complete")
+    assert study.storage.get_trial(study.id, older).state == TrialState.WAITING
 
 
 def test_a_killed_babysit_loses_at_most_its_current_epoch(tmp_path):
