@@ -101,6 +101,18 @@ def test_auto_resources_wait_for_the_first_complete_trial():
     assert hb.max_resource == 9  # last step 8, plus one, as Optuna
 
 
+def test_auto_resources_read_the_longest_complete_trial():
+    """Trials told before the first look (another worker's, or added) count as in Optuna:
+    the longest complete one sets the resources, not the lowest-numbered."""
+    history = [done(0, {s: 1.0 for s in range(50)}), done(1, {s: 1.0 for s in range(400)})]
+    sh = SuccessiveHalvingPruner()
+    sh.decide(running(2, {0: 9.0}), 0, history, "minimize")
+    assert sh.min_resource == 3  # 399 // 100
+    hb = HyperbandPruner(min_resource=1, reduction_factor=3)
+    hb.decide(running(2, {0: 9.0}), 0, history, "minimize")
+    assert hb.max_resource == 400
+
+
 def test_a_pruner_written_for_optuna_is_asked_through_prune():
     seen = []
 

@@ -123,17 +123,18 @@ class PatientPruner(BasePruner):
         return self.wrapped_pruner.decide(trial, step, history, direction)  # type: ignore[no-any-return]
 
 
-def first_complete_steps(history: Sequence[FrozenTrial]) -> int | None:
-    """The last step of the lowest-numbered complete trial that reported (None: none yet);
-    what Optuna's "auto" resources are read from."""
-    done = [t for t in history if t.state == TrialState.COMPLETE and t.last_step is not None]
-    return min(done, key=lambda t: t.number).last_step if done else None
+def complete_steps(history: Sequence[FrozenTrial]) -> int | None:
+    """The last step of the longest complete trial that reported (None: none yet); what
+    Optuna's "auto" resources are read from. The longest, not the first: trials added or
+    finished by other workers before the first look may have run further."""
+    steps = [t.last_step for t in history if t.state == TrialState.COMPLETE and t.last_step is not None]
+    return max(steps) if steps else None
 
 
 class SuccessiveHalvingPruner(ASHA, BasePruner):
     """Asynchronous successive halving (nntune's ASHA) under Optuna's argument names. With
     ``min_resource="auto"`` nothing is pruned until a trial completes; the first rung is
-    then a hundredth of that trial's steps (at least one), as in Optuna."""
+    then a hundredth of the longest complete trial's steps (at least one), as in Optuna."""
 
     def __init__(self, min_resource: int | str = "auto", reduction_factor: int = 4,
                  min_early_stopping_rate: int = 0, bootstrap_count: int = 0) -> None:
@@ -149,7 +150,7 @@ class SuccessiveHalvingPruner(ASHA, BasePruner):
     def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
                direction: Direction) -> Decision:
         if self._auto:
-            steps = first_complete_steps(history)
+            steps = complete_steps(history)
             if steps is None:
                 return Decision.CONTINUE
             self.min_resource = max(steps // 100, 1) * self.reduction_factor ** self.min_early_stopping_rate
@@ -159,8 +160,8 @@ class SuccessiveHalvingPruner(ASHA, BasePruner):
 
 class HyperbandPruner(Hyperband, BasePruner):
     """nntune's Hyperband under Optuna's argument names. With ``max_resource="auto"``
-    nothing is pruned until a trial completes; its last step plus one is then the budget,
-    as in Optuna. Share ``seed`` between processes that share a study."""
+    nothing is pruned until a trial completes; the longest complete trial's last step plus
+    one is then the budget, as in Optuna. Share ``seed`` between processes that share a study."""
 
     def __init__(self, min_resource: int = 1, max_resource: int | str = "auto", reduction_factor: int = 3,
                  bootstrap_count: int = 0, *, seed: int = 0) -> None:
@@ -181,7 +182,7 @@ class HyperbandPruner(Hyperband, BasePruner):
     def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
                direction: Direction) -> Decision:
         if not self._ready:
-            steps = first_complete_steps(history)
+            steps = complete_steps(history)
             if steps is None:
                 return Decision.CONTINUE
             self._setup(steps + 1)
