@@ -113,6 +113,23 @@ def test_auto_resources_read_the_longest_complete_trial():
     assert hb.max_resource == 400
 
 
+def test_optimize_runs_under_the_default_hyperband_pruner():
+    """``HyperbandPruner()`` (max_resource "auto") as most scripts write it: the search plans
+    its budget before any bracket exists."""
+    def objective(trial):
+        for step in range(9):
+            trial.report(float(step + trial.number), step)
+            if trial.should_prune():
+                raise nntune.TrialPruned()
+        return 1.0
+
+    study = nntune.create_study(pruner=HyperbandPruner())
+    study.optimize(objective, n_trials=6, timeout=60)
+    assert len(study.trials) == 6
+    assert study.pruner.max_resource == 9
+    assert TrialState.PRUNED in {t.state for t in study.trials}
+
+
 def test_a_pruner_written_for_optuna_is_asked_through_prune():
     seen = []
 

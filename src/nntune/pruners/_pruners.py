@@ -188,6 +188,12 @@ class HyperbandPruner(Hyperband, BasePruner):
             self._setup(steps + 1)
         return super().decide(trial, step, history, direction)
 
+    def plan_budget(self, seconds: float | None) -> None:
+        # Before the first complete trial there are no brackets to give the budget to, and
+        # this Hyperband, not cost-aware, judges by epochs alone.
+        if self._ready:
+            super().plan_budget(seconds)
+
     def describe(self, trial: FrozenTrial) -> dict[str, Any]:
         return super().describe(trial) if self._ready else {}
 
