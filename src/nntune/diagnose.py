@@ -8,15 +8,21 @@ and the advice of the lecture notes:
   validation loss rising while the training loss falls -> regularize (L2, dropout,
   augmentation), a smaller network, early stopping, more data;
 - underfitting: both errors high and close (14% vs 15%) -> a bigger network, more epochs,
-  another architecture; more data does not help;
-- learning rate: validation loss still falling steadily at the end -> too small;
-  oscillating -> too large; rising or non-finite -> far too large (diverged);
+  another architecture, weaker regularization; more data does not help;
+- learning rate: validation loss still falling steadily at the end, at its lowest ->
+  too small (then not underfitting: it has not converged); oscillating, or a training
+  loss that blew up within an epoch -> too large; rising or non-finite -> far too large
+  (diverged);
 - gradients and activations: first layers' gradient norms orders of magnitude below or
   above the last layer's; bounded activations (sigmoid, tanh) pinned at their bounds
-  (weights initialized with std 1); activations collapsed towards zero (std 0.01);
-  ReLU outputs that are almost all zero.
+  from the first epoch on (weights initialized with std 1); activations collapsed towards
+  zero (std 0.01); ReLU outputs that are almost all zero.
 
-Every rule is a pure function of plain numbers in :mod:`nntune.diagnose_rules`, where each
+A trial still running, or pruned, is not yet at its end: it is not called underfitting
+or too slow. Underfitting also needs a few epochs of errors.
+
+Every rule is a pure function of plain numbers in :mod:`nntune.diagnose_rules` (the
+curves) or :mod:`nntune.diagnose_layers` (the layers' statistics), where each
 threshold is a named constant with the reason for its value. A healthy trial yields no
 finding.
 """
@@ -25,27 +31,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import numpy as np
 
-from nntune.diagnose_rules import (
+from nntune.diagnose_findings import ADVICE, KINDS, SEVERITY, Finding, Severity
+from nntune.diagnose_layers import (
     ACTIVATION_NAMES,
-    ADVICE,
-    KINDS,
     LAYER_EPOCHS,
     LAYER_TYPES,
-    SEVERITY,
-    Finding,
-    Severity,
     activation_findings,
-    divergence_finding,
-    fit_findings,
     gradient_findings,
     last_finite_layers,
-    learning_rate_findings,
 )
+from nntune.diagnose_rules import divergence_finding, fit_findings, learning_rate_findings
 from nntune.trial import FrozenTrial, TrialState
 
 ScoreT = TypeVar("ScoreT", float, np.ndarray)
@@ -60,6 +60,7 @@ class Curves:
     train_error: np.ndarray = field(default_factory=lambda: np.empty(0))
     val_error: np.ndarray = field(default_factory=lambda: np.empty(0))
     layers: list[list[dict[str, Any]]] = field(default_factory=list)  # the last LAYER_EPOCHS epochs
+    first_layers: list[dict[str, Any]] = field(default_factory=list)  # the first epoch with layer records
     nonfinite: bool = False  # a loss or value reported as NaN or infinite
 
 
@@ -101,7 +102,9 @@ def curves_of(trial: FrozenTrial, direction: str, metric: str) -> Curves:
             type(r.get(k)) is float and math.isnan(r[k]) for r in records for k in ("train_loss", "val_loss", "value"))
         return Curves(train_loss=table[:, 0], val_loss=table[:, 1], train_error=error_of(table[:, 2], direction),
                       val_error=error_of(table[:, 3], direction),
-                      layers=[r.get("layers") or [] for r in records[-LAYER_EPOCHS:]], nonfinite=nonfinite)
+                      layers=[r.get("layers") or [] for r in records[-LAYER_EPOCHS:]],
+                      first_layers=next((list(r["layers"]) for r in records if r.get("layers")), []),
+                      nonfinite=nonfinite)
     steps = sorted(trial.intermediate_values)
     values = np.array([trial.intermediate_values[s] for s in steps], dtype=float)
     return Curves(val_loss=-values if direction == "maximize" else values,
@@ -149,7 +152,9 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
     """
     curves = curves_of(trial, direction, metric)
     bounded = direction == "maximize"
-    complete = trial.state != TrialState.PRUNED
+    # A trial still running (a babysat one, the dashboard's followed one) has not reached its
+    # end: its loss is expected to fall still, and its errors to be high early on.
+    complete = trial.state.is_finished() and trial.state != TrialState.PRUNED
     out: list[Finding] = []
     epoch = trial.system_attrs.get("diverged_epoch")
     div = divergence_finding(curves.train_loss, diverged=trial.state == TrialState.DIVERGED or curves.nonfinite,
@@ -162,17 +167,33 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
         rate = learning_rate_findings(curves.val_loss, complete=complete,
                                       train_loss=curves.train_loss if curves.train_loss.size else None)
         unstable = any(f.kind == "lr_too_large" for f in rate)
-        out += fit_findings(curves.train_error, curves.val_error, curves.train_loss, curves.val_loss,
-                            bounded=bounded, best_error=best_error, complete=complete,
-                            unstable=unstable)
+        fit = fit_findings(curves.train_error, curves.val_error, curves.train_loss, curves.val_loss,
+                           bounded=bounded, best_error=best_error, complete=complete, unstable=unstable,
+                           still_falling=any(f.kind == "lr_too_small" for f in rate))
+        out += [_with_regularization(f, trial.params) if f.kind == "underfitting" else f for f in fit]
         out += rate
     out += gradient_findings(curves.layers)
     last = last_finite_layers(curves.layers)
     if last:
         names = [str(l.get("name", "")) for l in last]
         kinds = {str(l["name"]): _kind(l.get("activation")) for l in last if "activation" in l}
-        out += activation_findings(last, kinds or activation_kinds(trial, names))
+        out += activation_findings(last, kinds or activation_kinds(trial, names),
+                                   first=curves.first_layers or None)
     return out
+
+
+REGULARIZERS = ("weight_decay", "l1", "dropout")
+
+
+def _with_regularization(found: Finding, params: Mapping[str, Any]) -> Finding:
+    """An underfitting finding that also names the trial's regularization, if any: too strong
+    a penalty (or dropout) shrinks what the network can fit, and weakening it is the cure."""
+    used = {k: params[k] for k in REGULARIZERS
+            if isinstance(params.get(k), (int, float)) and not isinstance(params[k], bool) and params[k] > 0}
+    if not used:
+        return found
+    named = ", ".join(f"{k} {v:g}" for k, v in used.items())
+    return replace(found, summary=f"{found.summary}, with regularization ({named})")
 
 
 def _kind(value: Any) -> str | None:

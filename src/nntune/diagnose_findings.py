@@ -20,16 +20,18 @@ ADVICE: dict[str, str] = {
                    "or collect more data.",
     "underfitting": "The model cannot fit even the training data. Use a bigger network (more "
                     "layers or units), train for more epochs, or try another architecture; "
-                    "more data will not help.",
+                    "weaken the regularization if there is any (less weight decay or "
+                    "dropout); more data will not help.",
     "lr_too_small": "The validation loss was still falling steadily at the end: the learning "
                     "rate is too small to converge in time. Train for more epochs or raise the "
                     "learning rate a little.",
-    "lr_too_large": "The loss oscillates up and down, or falls and then climbs again: the "
-                    "learning rate is too large. Lower it, or use a decay schedule (step, "
-                    "exponential, plateau).",
+    "lr_too_large": "The loss oscillates up and down, falls and then climbs again, or blew "
+                    "up within an epoch: the learning rate is too large. Lower it, or use a "
+                    "decay schedule (step, exponential, plateau).",
     "diverged": "The loss blew up (NaN, infinite or exploding): the learning rate is far too "
-                "large. Lower it; also consider gradient clipping, normalized inputs and a "
-                "smaller initialization (Xavier/He).",
+                "large, or the gradients exploded (weights initialized too large, a deep "
+                "stack). Lower the learning rate; also consider gradient clipping, normalized "
+                "inputs and a smaller initialization (Xavier/He).",
     "vanishing_gradients": "Gradients shrink towards the first layers, so those layers barely "
                            "learn. Use fewer layers or residual connections, ReLU instead of "
                            "sigmoid/tanh, Xavier/He initialization, normalized inputs or batch "

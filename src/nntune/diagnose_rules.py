@@ -1,20 +1,18 @@
 """The rules of the curve diagnosis, as pure functions of plain numbers, with their thresholds.
 
 :mod:`nntune.diagnose` reads a trial and calls these; each threshold is a named constant
-with the reason for its value. See that module for what each finding means, and
+with the reason for its value. The per-layer rules (gradients, activations) are in
+:mod:`nntune.diagnose_layers`. See that module for what each finding means, and
 :mod:`nntune.diagnose_findings` for the kinds, severities and advice a finding carries.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
 
-# The vocabulary of findings; ADVICE, KINDS, SEVERITY and Severity are still importable from here.
-from nntune.diagnose_findings import ADVICE, KINDS, SEVERITY, Finding, Severity, finding  # noqa: F401
+from nntune.diagnose_findings import Finding, finding
 
 # ---------------------------------------------------------------- thresholds
 
@@ -26,8 +24,9 @@ OVERFIT_MIN_GAP = 0.05
 # of 14% vs 15% (underfitting in the notes) are 1.07x; 1% vs 10% is 10x.
 OVERFIT_MIN_RATIO = 2.0
 # The curve signature: validation loss ended 10% or more above its minimum while the
-# training loss kept falling after that minimum. Epoch-to-epoch noise of a converged
-# validation loss is a few percent.
+# training loss kept falling after that minimum, both read as means over LAST_EPOCHS
+# epochs. Epoch-to-epoch noise of a converged validation loss is a few percent; on a
+# small or unnormalized validation split it is 20-40%, which the means absorb.
 OVERFIT_LOSS_RISE = 0.10
 # Underfitting: training error at least 75% of validation error, i.e. the gap is small
 # next to the error itself (14% vs 15% is 93%; 1% vs 10% is 10%).
@@ -39,6 +38,8 @@ UNDERFIT_MIN_EXCESS = 0.05
 # Without a study best, a bounded training error of 10% or more is high (the notes'
 # underfitting example trains at 14%). Unbounded errors (mae, rmse) need a study best.
 UNDERFIT_ABS_ERROR = 0.10
+# Underfitting needs MIN_EPOCHS_FOR_TREND epochs of errors: an early training error says how
+# far training got, not what the network can fit (digits after one epoch: 46% vs 23%).
 # Errors are averaged over the last few epochs: the training score is measured on the
 # batches as they are trained (dropout on) and is noisy from epoch to epoch.
 LAST_EPOCHS = 3
@@ -53,6 +54,9 @@ TREND_MIN_WINDOW = 3
 # a too-small learning rate gives a nearly straight line (rate share near 1).
 STEADY_FRACTION = 0.7
 LR_SMALL_RATE_SHARE = 0.5
+# ... and the curve ends at its lowest point, within 5% of its range: a loss drifting down
+# 25% above its epoch-5 minimum (a tanh MLP at lr 1e-2) is not still converging.
+LR_SMALL_MAX_ABOVE_MIN = 0.05
 # Oscillation, judged on the second half of the curve (after the first descent): the
 # curve goes up and down (the direction of the step flips at least half the time, or it
 # turns at least twice and travels at least twice as far as it gets, as a zig-zag does
@@ -73,35 +77,12 @@ TRAIN_RISE_FACTOR = 2.0
 TRAIN_RISE_SHARE = 0.25
 # Exploding loss: the training loss ended 10x above its minimum and above where it started.
 EXPLODE_FACTOR = 10.0
-
-# Layer statistics are read from the last 5 epochs: the state training ended in, with a
-# median over epochs against one noisy probe batch.
-LAYER_EPOCHS = 5
-# Gradients: first vs last layer gradient norm, "orders of magnitude" = 2 decades (100x).
-# Healthy MLPs and CNNs keep the ratio within about one decade.
-GRAD_RATIO_DECADES = 2.0
-# Bounded activations: the variance of a value confined to [lo, hi] with mean m is at most
-# (hi - m)(m - lo) (Bhatia-Davis), reached only when every value sits on a bound. Variance
-# at 80% of that maximum means most outputs are pinned near the bounds (tanh layers fed by
-# std-1 weights reach 90-95%; a healthy tanh layer stays near 40%).
-SATURATION_SHARE = 0.8
-# Collapsed activations: a hidden layer whose outputs vary by less than 0.01 (std); with
-# std-0.01 weights a tanh stack shrinks them to 1e-2, 1e-3, ... layer after layer.
-COLLAPSED_STD = 0.01
-# Dead ReLUs: 90% of a layer's outputs exactly zero. A healthy ReLU layer sits near 50%
-# (half of the pre-activations are negative); only ReLU-like units output exact zeros.
-DEAD_ZERO_FRACTION = 0.9
-
-BOUNDED_ACTIVATIONS: dict[str, tuple[float, float]] = {
-    "sigmoid": (0.0, 1.0),
-    "tanh": (-1.0, 1.0),
-    "hardtanh": (-1.0, 1.0),
-    "hardsigmoid": (0.0, 1.0),
-    "softsign": (-1.0, 1.0),
-}
-ACTIVATION_NAMES = {"relu", "leakyrelu", "leaky_relu", "elu", "gelu", "silu", "softplus", *BOUNDED_ACTIVATIONS}
-LAYER_TYPES = {"Linear", "Conv1d", "Conv2d", "Conv3d"}
-
+# A loss that blew up within an epoch and came back: the epoch's mean training loss a
+# million times the validation loss measured right after it. A healthy first epoch's mean
+# counts its untrained first batches, so a fast learner can reach tens or, on a noiseless
+# regression, thousands of times the loss it ends at; a blow-up is astronomical (SGD at
+# lr 10 on digits averages 1.8e11 in its first epoch, then sits at chance with 2.4).
+SPIKE_FACTOR = 1e6
 
 # ---------------------------------------------------------------- the rules (pure)
 
@@ -113,13 +94,17 @@ def _tail_mean(x: np.ndarray, n: int = LAST_EPOCHS) -> float:
 
 def fit_findings(train_error: np.ndarray, val_error: np.ndarray, train_loss: np.ndarray,
                  val_loss: np.ndarray, *, bounded: bool, best_error: float | None,
-                 complete: bool = True, unstable: bool = False) -> list[Finding]:
+                 complete: bool = True, unstable: bool = False, still_falling: bool = False) -> list[Finding]:
     """Overfitting and underfitting from the error and loss curves (see the thresholds).
 
     ``unstable``: the learning rate was found too large (the loss oscillates or climbs
     again), so a validation loss ending above its minimum is that, not the overfitting
     signature; the error gap still counts.
-    ``complete``: False for a trial stopped early, which is not called underfitting."""
+    ``complete``: False for a trial stopped early, which is not called underfitting.
+    ``still_falling``: the learning rate was found too small (the validation loss still
+    falls steadily), which is not called underfitting either: the network has not yet
+    converged, so its errors say nothing of what it can fit, and a bigger one would not
+    help (at lr 1e-6 a digits MLP sits at 87% error that the same MLP brings to 0%)."""
     out: list[Finding] = []
     tr, va = _tail_mean(train_error), _tail_mean(val_error)
     have_errors = math.isfinite(tr) and math.isfinite(va)
@@ -138,7 +123,9 @@ def fit_findings(train_error: np.ndarray, val_error: np.ndarray, train_loss: np.
             parts.append(f"validation loss rose from {rise[0]:.4g} (epoch {rise[1]}) to {rise[2]:.4g} "
                          f"while the training loss fell")
         out.append(finding("overfitting", evidence, "; ".join(parts)))
-    elif have_errors and complete and _high(tr, bounded, best_error) and tr >= UNDERFIT_CLOSE_RATIO * va:
+    elif (have_errors and complete and not still_falling
+          and _epochs_of_errors(train_error, val_error) >= MIN_EPOCHS_FOR_TREND
+          and _high(tr, bounded, best_error) and tr >= UNDERFIT_CLOSE_RATIO * va):
         evidence = {"train_error": tr, "val_error": va}
         if best_error is not None:
             evidence["best_error"] = best_error
@@ -147,6 +134,12 @@ def fit_findings(train_error: np.ndarray, val_error: np.ndarray, train_loss: np.
                            f"training error {_fmt_err(tr, bounded)} and validation error "
                            f"{_fmt_err(va, bounded)} are both high{ref}"))
     return out
+
+
+def _epochs_of_errors(train_error: np.ndarray, val_error: np.ndarray) -> int:
+    if train_error.size != val_error.size:
+        return 0
+    return int(np.sum(np.isfinite(train_error) & np.isfinite(val_error)))
 
 
 def _high(train_error: float, bounded: bool, best_error: float | None) -> bool:
@@ -163,7 +156,11 @@ def _fmt_err(e: float, bounded: bool) -> str:
 
 def _loss_rise(train_loss: np.ndarray, val_loss: np.ndarray) -> tuple[float, int, float] | None:
     """(min, its epoch, last) of the validation loss when it rose OVERFIT_LOSS_RISE above its
-    minimum while the training loss fell after that minimum; else None."""
+    minimum while the training loss fell after that minimum; else None.
+
+    The rise is judged on means over LAST_EPOCHS epochs (the last ones against the lowest
+    stretch): a noisy validation loss (a small split, unnormalized inputs) jumps 20-40% from
+    epoch to epoch, and its last value one epoch after a lucky low is no trend."""
     if val_loss.size != train_loss.size:
         return None
     ok = np.isfinite(val_loss) & np.isfinite(train_loss)
@@ -171,8 +168,12 @@ def _loss_rise(train_loss: np.ndarray, val_loss: np.ndarray) -> tuple[float, int
         return None
     v, t = val_loss[ok], train_loss[ok]
     epochs = np.flatnonzero(ok) + 1
-    i = int(np.argmin(v))
-    if i >= v.size - 1 or v[-1] < v[i] * (1 + OVERFIT_LOSS_RISE) or not t[-1] < t[i]:
+    k = min(LAST_EPOCHS, v.size - 1)
+    means = np.convolve(v, np.ones(k) / k, mode="valid")  # means[j] = mean of v[j:j + k]
+    j = int(np.argmin(means))
+    i = j + int(np.argmin(v[j:j + k]))  # the lowest epoch of the lowest stretch
+    if j >= means.size - 1 or i >= v.size - 1 or means[-1] < means[j] * (1 + OVERFIT_LOSS_RISE) \
+            or not t[-1] < t[i]:
         return None
     return float(v[i]), int(epochs[i]), float(v[-1])
 
@@ -190,7 +191,8 @@ def learning_rate_findings(loss: np.ndarray, *, complete: bool = True,
         steps = np.diff(x[-(w + 1):])
         total = x[0] - x[-1]
         recent = x[-(w + 1)] - x[-1]
-        if total > 0 and steps[-1] < 0:
+        at_min = x[-1] - x.min() <= LR_SMALL_MAX_ABOVE_MIN * (x.max() - x.min())
+        if total > 0 and steps[-1] < 0 and at_min:
             share = (recent / w) / (total / (n - 1))
             down = float(np.mean(steps < 0))
             if down >= STEADY_FRACTION and share >= LR_SMALL_RATE_SHARE:
@@ -223,7 +225,28 @@ def learning_rate_findings(loss: np.ndarray, *, complete: bool = True,
         out.append(finding("lr_too_large", {"train_loss_min": rise[0], "train_loss_min_epoch": rise[1],
                                             "train_loss_last": rise[2]},
                            f"the training loss fell to {rise[0]:.4g} (epoch {rise[1]}), then rose to {rise[2]:.4g}"))
+        return out
+    spike = _train_spike(train_loss, loss) if train_loss is not None else None
+    if spike is not None:
+        out.append(finding("lr_too_large", {"epoch": spike[0], "train_loss": spike[1], "val_loss": spike[2]},
+                           f"the training loss blew up to {spike[1]:.4g} during epoch {spike[0]} "
+                           f"(validation loss {spike[2]:.4g} after it)"))
     return out
+
+
+def _train_spike(train_loss: np.ndarray, val_loss: np.ndarray) -> tuple[int, float, float] | None:
+    """(epoch, training loss, validation loss) of the epoch whose mean training loss was
+    SPIKE_FACTOR times the validation loss after it or more (the worst one); else None."""
+    if train_loss.size != val_loss.size:
+        return None
+    ok = np.isfinite(train_loss) & np.isfinite(val_loss) & (val_loss > 0)
+    if not ok.any():
+        return None
+    ratio = np.where(ok, train_loss, 0.0) / np.where(ok, val_loss, 1.0)
+    i = int(np.argmax(ratio))
+    if ratio[i] < SPIKE_FACTOR:
+        return None
+    return i + 1, float(train_loss[i]), float(val_loss[i])
 
 
 def _train_rise(train_loss: np.ndarray) -> tuple[float, int, float] | None:
@@ -258,88 +281,3 @@ def divergence_finding(train_loss: np.ndarray, *, diverged: bool, diverged_epoch
         else:
             return None
     return finding("diverged", evidence, summary)
-
-
-def gradient_findings(layers_by_epoch: Sequence[Sequence[Mapping[str, Any]]]) -> list[Finding]:
-    """Vanishing / exploding gradients: the median over epochs of log10(first / last layer
-    gradient norm). Layers with a zero norm (frozen) are skipped."""
-    ratios: list[float] = []
-    first_last: list[tuple[str, float, str, float]] = []
-    for layers in layers_by_epoch:
-        norms = [(l.get("name", ""), l.get("grad_norm")) for l in layers]
-        norms = [(str(n), float(g)) for n, g in norms if type(g) in (float, int) and 0 < g < math.inf]
-        if len(norms) >= 2:
-            ratios.append(math.log10(norms[0][1] / norms[-1][1]))
-            first_last.append((norms[0][0], norms[0][1], norms[-1][0], norms[-1][1]))
-    if not ratios:
-        return []
-    i = sorted(range(len(ratios)), key=ratios.__getitem__)[len(ratios) // 2]
-    median = ratios[i]
-    fname, fg, lname, lg = first_last[i]
-    evidence = {"log10_ratio": median, "first_grad_norm": fg, "last_grad_norm": lg}
-    if median <= -GRAD_RATIO_DECADES:
-        return [finding("vanishing_gradients", evidence,
-                        f"gradient norm of {fname} is 10^{median:.1f} times that of {lname} ({fg:.2g} vs {lg:.2g})")]
-    if median >= GRAD_RATIO_DECADES:
-        return [finding("exploding_gradients", evidence,
-                        f"gradient norm of {fname} is 10^{median:.1f} times that of {lname} ({fg:.2g} vs {lg:.2g})")]
-    return []
-
-
-def activation_findings(layers: Sequence[Mapping[str, Any]], kinds: Mapping[str, str | None]) -> list[Finding]:
-    """Saturated, collapsed and dead activations of the hidden layers in one epoch's records.
-
-    ``kinds`` maps layer names to their activation (``None``: an output layer). With no
-    entry for any layer, every layer but the last counts as hidden (bounds unknown)."""
-    if not layers:
-        return []
-    if kinds:
-        hidden = [(l, kinds[str(l.get("name"))]) for l in layers if kinds.get(str(l.get("name"))) is not None]
-    else:
-        hidden = [(l, None) for l in layers[:-1]]
-    saturated, collapsed, dead = [], [], []
-    for layer, kind in hidden:
-        name = str(layer.get("name", ""))
-        mean, std = float(layer.get("act_mean", math.nan)), float(layer.get("act_std", math.nan))
-        zeros = float(layer.get("act_zero_frac", math.nan))
-        if math.isfinite(zeros) and zeros >= DEAD_ZERO_FRACTION:
-            dead.append((name, zeros))
-            continue
-        if not math.isfinite(std):
-            continue
-        if std < COLLAPSED_STD:
-            collapsed.append((name, std))
-        elif kind in BOUNDED_ACTIVATIONS and math.isfinite(mean):
-            lo, hi = BOUNDED_ACTIVATIONS[kind]
-            room = (hi - mean) * (mean - lo)
-            share = std**2 / room if room > 0 else 1.0
-            if share >= SATURATION_SHARE:
-                saturated.append((name, share))
-    out: list[Finding] = []
-    if saturated:
-        worst = max(saturated, key=lambda s: s[1])
-        out.append(finding("saturated_activations",
-                           {"layers": len(saturated), "max_saturation": worst[1]},
-                           f"{_names(saturated)}: output variance at {100 * worst[1]:.0f}% of the "
-                           f"largest possible for the activation's range"))
-    if collapsed:
-        low = min(collapsed, key=lambda s: s[1])
-        out.append(finding("collapsed_activations", {"layers": len(collapsed), "min_std": low[1]},
-                           f"{_names(collapsed)}: activation std down to {low[1]:.2g}"))
-    if dead:
-        worst = max(dead, key=lambda s: s[1])
-        out.append(finding("dead_relus", {"layers": len(dead), "max_zero_fraction": worst[1]},
-                           f"{_names(dead)}: up to {100 * worst[1]:.0f}% of outputs are zero"))
-    return out
-
-
-def _names(items: Sequence[tuple[str, float]]) -> str:
-    names = [n for n, _ in items]
-    return ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-
-
-def last_finite_layers(layers_by_epoch: Sequence[Sequence[Mapping[str, Any]]]) -> list[Mapping[str, Any]]:
-    for layers in reversed(layers_by_epoch):
-        if layers and all(math.isfinite(float(l.get("act_std", math.nan))) for l in layers):
-            return list(layers)
-    return []

@@ -19,7 +19,10 @@ import torch
 from torch import nn
 
 LAYER_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
-ACTIVATION_TYPES = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.Tanh, nn.Sigmoid, nn.SiLU, nn.Softplus)
+# Every activation the diagnosis reads (nntune.diagnose_layers: the bounded ones are judged
+# against their range, so theirs must be the outputs measured, not the layer's pre-activations).
+ACTIVATION_TYPES = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.Tanh, nn.Sigmoid, nn.SiLU, nn.Softplus,
+                    nn.Hardtanh, nn.Hardsigmoid, nn.Softsign)
 
 
 @dataclass
