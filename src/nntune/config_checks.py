@@ -81,9 +81,31 @@ def _check_population(cfg: Config) -> None:
     if cfg.search.executor == "population" and any(m not in stackable for m in model):
         raise ConfigError("task.model", f"the population executor stacks {' and '.join(stackable)} models, "
                                         f"not {next(m for m in model if m not in stackable)!r}; use executor: local")
+    if cfg.search.executor == "population":
+        _check_stacked_training(cfg)
     if cfg.search.executor == "population" and cfg.resources.memory_mb is not None:
         raise ConfigError("resources.memory_mb", "the population executor trains every member in this process; "
                                                  "a per-trial memory limit needs worker processes (executor: local)")
+
+
+# What the stacked trainer cannot do: it trains every layer from scratch at one rate.
+UNSTACKABLE = ("pretrained_weights", "freeze_backbone", "backbone_lr_mult")
+
+
+def _is_on(name: str, value: object) -> bool:
+    """Whether a fixed ``value`` of one of :data:`UNSTACKABLE` asks for what a stack cannot do."""
+    if name == "backbone_lr_mult":
+        return value is not None and float(value) != 1.0  # type: ignore[arg-type]
+    return bool(value)
+
+
+def _check_stacked_training(cfg: Config) -> None:
+    """Refused before the study is opened, rather than failing every trial in its stack."""
+    for name in UNSTACKABLE:
+        field = f"space.{name}" if name in cfg.space else f"fixed.{name}" if _is_on(name, cfg.fixed.get(name)) else None
+        if field is not None:
+            raise ConfigError(field, "the population executor trains every layer from scratch at one rate; "
+                                     "use executor: local")
 
 
 def _check_priors(cfg: Config) -> None:
