@@ -181,6 +181,15 @@ def test_lab_list_and_one_lab_with_json(call_cli, tmp_path):
     assert code == 2 and "lab: unknown lab 'nosuchlab'" in err
 
 
+def test_lab_quick_runs_the_smaller_version(call_cli):
+    code, out, err = call_cli("lab", "underfit", "--quick", "--json")
+    assert code == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["quick"] is True and result["held"] is True
+    curve = result["numbers"]["learning_curves"]["small (1 x 2 units)"]
+    assert [row["train_size"] for row in curve][:2] == [100, 400] and len(curve) == 3  # 5 sizes in full
+
+
 def test_report_command_and_the_report_written_by_tune(call_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     cfg = small_config(tmp_path)

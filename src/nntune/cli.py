@@ -219,6 +219,7 @@ def lab(
     json_out: bool = typer.Option(False, "--json", help="End stdout with the lab's JSON summary."),
     list_: bool = typer.Option(False, "--list", help="List the labs, one line each."),
     seed: int = typer.Option(0, "--seed", help="Seed of every random draw in the lab."),
+    quick: bool = typer.Option(False, "--quick", help="Fewer epochs, samples or trials; the claim is still checked."),
 ) -> None:
     """Reproduce an experiment of the lecture notes: its figures, its numbers, its claim checked."""
     from nntune.labs import list_labs, run_lab
@@ -227,7 +228,7 @@ def lab(
         for lab_name, description in list_labs():
             print(f"{lab_name:18s} {description}")
         return
-    result = run_lab(name, check_writable_dir(out, "--out"), seed=seed)
+    result = run_lab(name, check_writable_dir(out, "--out"), seed=seed, quick=quick)
     con = Console(stderr=json_out)
     verdict = "[green]held[/]" if result.held else "[red]did not hold[/]"
     con.print(f"[bold]{result.name}[/]: {result.claim} -> {verdict} ({result.seconds:.1f}s)")
