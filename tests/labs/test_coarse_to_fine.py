@@ -18,3 +18,24 @@ def test_stages_narrow_around_the_best(tmp_path):
     mean = n["mean_val_accuracy_per_stage"]
     assert mean[-1] > mean[0]
     assert result.held and (tmp_path / "coarse-to-fine.png").is_file()
+
+
+def test_a_stage_that_leaves_out_its_best_trials_fails_the_claim(monkeypatch):
+    """The claim that each stage's ranges narrow around the best trials found so far is
+    checked on the numbers: stages whose weight-decay range (still narrowing) leaves out
+    trials they were narrowed around do not hold it."""
+    from nntune.samplers import CoarseToFineSampler
+
+    real = CoarseToFineSampler.stages_for
+
+    def off_target(self, space, history, direction):
+        stages = real(self, space, history, direction)
+        for stage in stages[1:]:
+            stage["space"]["params"]["weight_decay"].update(low=1e-8, high=1e-8 * (1 + 1e-9))
+        return stages
+
+    monkeypatch.setattr(CoarseToFineSampler, "stages_for", off_target)
+    result = run_lab("coarse-to-fine", seed=0, quick=True)
+    checks = result.numbers["checks"]
+    assert checks["every stage's ranges hold the best trials it narrowed around"] is False
+    assert not result.held

@@ -180,7 +180,9 @@ LABS = [
         name="underfit",
         description="A too-small network: both errors high, and a learning curve showing more data does not help it.",
         claim="A network of 2 hidden units keeps training and validation errors both high and close together, and "
-              "more data barely moves them; a network of 64 units on the same data halves the error at least.",
+              "more data does not bring them down: its training error is no lower with all the data than with 100 "
+              "samples and its validation error stays at 30% or more; a network of 64 units on the same data halves "
+              "the error at least.",
         text="sklearn's 8x8 digits at training sizes from 100 samples to the whole 60% training split, each run "
              "trained by nntune's trainer with Adam (lr 0.01, batches of 32) for about 400 updates, so the data is "
              "the only difference between the points of one curve.",

@@ -23,8 +23,8 @@ MAX_STEPS = 500
 TARGET = 1e-3
 MIN_SWING = 1e-3  # a y step smaller than this is numerical chatter, not a zig-zag
 
-# The notes' learning rates; RMSProp's is AdaGrad's 1.5 times sqrt(1 - 0.99): with
-# torch's smoothing 0.99 its first steps then match AdaGrad's.
+# The learning rates of the notes' script optimizer_compare_naive.py; RMSProp's is AdaGrad's
+# 1.5 times sqrt(1 - 0.99): with torch's smoothing 0.99 its first steps then match AdaGrad's.
 TOY_OPTIMIZERS: dict[str, tuple[float, Callable[[list[torch.Tensor], float], torch.optim.Optimizer]]] = {
     "SGD": (0.95, lambda p, lr: torch.optim.SGD(p, lr=lr)),
     "Momentum": (0.1, lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9)),
@@ -196,10 +196,10 @@ LABS = [
         claim="SGD zig-zags across the steep y axis (the most reversals of its y step, the longest path); "
               "AdaGrad and RMSProp reach f < 1e-3 in fewer steps than SGD; Adam sways less than Momentum.",
         text="Each optimizer is the real torch.optim implementation stepping a 2-parameter tensor. Learning rates "
-             "are the notes' (SGD 0.95, Momentum 0.1 with momentum 0.9, AdaGrad 1.5, Adam 0.3); RMSProp uses "
-             "0.15 = 1.5 * sqrt(1 - 0.99), so that with smoothing 0.99 its first steps match AdaGrad's. A y "
-             "reversal is a sign change between two consecutive y steps larger than 0.001, counted over the 30 "
-             "drawn updates; steps to reach count up to 500 updates.",
+             "are those of the notes' script optimizer_compare_naive.py (SGD 0.95, Momentum 0.1 with momentum 0.9, "
+             "AdaGrad 1.5, Adam 0.3); RMSProp uses 0.15 = 1.5 * sqrt(1 - 0.99), so that with smoothing 0.99 its "
+             "first steps match AdaGrad's. A y reversal is a sign change between two consecutive y steps larger "
+             "than 0.001, counted over the 30 drawn updates; steps to reach count up to 500 updates.",
         measure=measure_toy,
         draw=draw_toy,
     ),
@@ -208,9 +208,10 @@ LABS = [
         description="SGD, Momentum, AdaGrad, RMSProp and Adam training a 5-layer MLP on real handwritten digits.",
         claim="SGD is the slowest: its training loss stays above every other optimizer's.",
         text="A 5-layer MLP (4 hidden ReLU layers of 100 units, He initialization, batches of 128) as in the notes, "
-             "trained on the bundled 5,000 MNIST digits with the notes' learning rates (SGD, Momentum and AdaGrad "
-             "0.01, Adam 0.001; RMSProp 0.001, since torch's RMSProp with 0.01 jumps far on its first epoch). "
-             "The curves are per-epoch means of the training loss.",
+             "trained on the bundled 5,000 MNIST digits with the learning rates of the notes' script "
+             "optimizer_compare_mnist.py (SGD, Momentum and AdaGrad 0.01, Adam 0.001; RMSProp 0.001, since "
+             "torch's RMSProp with 0.01 jumps far on its first epoch). The curves are per-epoch means of the "
+             "training loss.",
         measure=measure_mnist,
         draw=draw_mnist,
     ),

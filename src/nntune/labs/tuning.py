@@ -122,6 +122,11 @@ def log_width(space_json: dict[str, Any], name: str) -> float:
     return float(np.log10(spec["high"]) - np.log10(spec["low"]))
 
 
+def inside(space_json: dict[str, Any], trial: dict[str, Any]) -> bool:
+    """Whether every searched value of ``trial`` lies in the ranges of ``space_json``."""
+    return all(spec["low"] <= trial[name] <= spec["high"] for name, spec in space_json["params"].items())
+
+
 def measure_coarse(seed: int, quick: bool) -> Measured:
     splits = digit_splits(seed, train_size=300, split=(0.8, 0.1, 0.1))
     per_stage, epochs = (6, 4) if quick else (10, 6)
@@ -143,8 +148,11 @@ def measure_coarse(seed: int, quick: bool) -> Measured:
     widths = [{name: log_width(st["space"], name) for name in CTF_SPACE.params} for st in stages]
     best = max(trials, key=lambda t: t["val_accuracy"])
     final = stages[-1]["space"]["params"]
+    by_number = {t["trial"]: t for t in trials}
     checks = {
-        "every stage's ranges are no wider than the last's, and the last is narrower in both parameters":
+        "every stage's ranges hold the best trials it narrowed around":
+            all(n in by_number and inside(st["space"], by_number[n]) for st in stages[1:] for n in st["narrowed_around"]),
+        "every stage's ranges are no wider than the stage before's, and the last is narrower in both parameters":
             all(widths[i + 1][p] <= widths[i][p] + 1e-9 for i in range(len(widths) - 1) for p in CTF_SPACE.params)
             and all(widths[-1][p] < widths[0][p] for p in CTF_SPACE.params),
         "the last stage's learning-rate range holds the best trial found": final["lr"]["low"] <= best["lr"] <= final["lr"]["high"],
@@ -203,7 +211,7 @@ LABS = [
     Lab(
         name="coarse-to-fine",
         description="Coarse-to-fine search over learning rate and weight decay: the stages narrowing, drawn.",
-        claim="Each stage's ranges narrow around the best trials of the stage before, the last stage's range still "
+        claim="Each stage's ranges narrow around the best trials found so far, the last stage's range still "
               "holds the best trial, and its trials score better on average than the first stage's.",
         text="nntune's CoarseToFineSampler (3 stages, the top 4 trials kept, 10% margin) over a learning rate in "
              "[1e-5, 1] and weight decay in [1e-8, 0.1], both on a log scale; each trial trains a 3-layer MLP for a "
