@@ -59,3 +59,25 @@ def test_a_positive_class_beyond_the_data_names_the_field():
     raw["task"]["positive_class"] = 0
     splits = load_task_splits(parse_config(raw))
     assert splits.info["positive_class"] == 0 and splits.info["beta"] == 1.0
+
+
+def test_r2_on_a_one_row_validation_split_is_refused(tmp_path):
+    """R^2 of one sample is undefined: every trial would end diverged, so the config is
+    refused before the search, naming the split."""
+    import numpy as np
+    import yaml
+
+    from nntune.builtin import load_task_splits
+
+    rng = np.random.default_rng(0)
+    rows = ["x1,x2,y"] + [f"{a:.3f},{b:.3f},{a + 2 * b + 0.5:.3f}" for a, b in rng.normal(size=(12, 2))]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw["task"].update(data={"kind": "csv", "path": str(tmp_path / "t.csv"), "target": "y"}, metric="r2",
+                       split=[0.8, 0.1, 0.1])
+    raw["task"].pop("model", None)
+    with pytest.raises(ConfigError) as err:
+        load_task_splits(parse_config(raw))
+    assert err.value.field == "task.split" and "r2 needs 2 or more validation samples" in err.value.problem
+    raw["task"].update(split=[0.6, 0.2, 0.2])
+    assert len(load_task_splits(parse_config(raw)).y_val) >= 2

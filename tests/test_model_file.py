@@ -98,6 +98,9 @@ def test_a_regression_answers_in_the_targets_units(tmp_path):
         expected = result.model(splits.x_val).squeeze(-1) * splits.target_std + splits.target_mean
         assert torch.allclose(model(x), expected, atol=1e-4)
     assert model.predict(x[:4]).shape == (4,)
+    as_numpy = x[:4].double().numpy()  # a table as numpy or pandas hold it: float64
+    assert torch.allclose(model.predict(as_numpy), model.predict(x[:4]), atol=1e-4)
+    assert torch.allclose(model(torch.from_numpy(as_numpy)), model(x[:4]), atol=1e-4)
 
 
 def test_flattened_images_repeat_each_channels_statistics():

@@ -120,3 +120,102 @@ def test_a_model_trained_with_missing_mean_fills_new_rows_as_its_training_did(tm
     with torch.no_grad():
         out = model(x)
     assert torch.allclose(out[0], out[1]) and not torch.isnan(out).any()
+
+
+def test_a_text_column_holding_numbers_or_nothing_is_still_text(houses, tmp_path):
+    folder, path = houses
+    model = nntune.load_model(path)
+    unseen_areas = pd.DataFrame({"size": [100.0, 150.0], "area": ["west", "up"], "rooms": [2, 3]})
+    unseen_areas.to_csv(tmp_path / "w.csv", index=False)
+    unseen = predict_file(model, tmp_path / "w.csv")
+    for name, area in (("numbers.csv", [7, 8]), ("empty.csv", [None, None])):
+        pd.DataFrame({"size": [100.0, 150.0], "area": area, "rooms": [2, 3]}).to_csv(tmp_path / name, index=False)
+        table = predict_file(model, tmp_path / name)  # categories never seen: all their columns 0
+        assert np.allclose(table[["p_high", "p_low"]], unseen[["p_high", "p_low"]], atol=1e-6)
+
+
+def test_an_infinite_value_is_refused_not_predicted(houses, call_cli, tmp_path):
+    folder, path = houses
+    (tmp_path / "inf.csv").write_text("size,area,rooms\n100,north,2\ninf,south,3\n")
+    code, out, err = call_cli("predict", str(path), str(tmp_path / "inf.csv"), "-o", str(tmp_path / "p.csv"))
+    assert code == 2 and err == "nntune: error: input: inf.csv: column 'size' holds an infinite value in row 1\n", err
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_images_resized_and_flattened_by_task_options_are_read_the_same_way(tmp_path):
+    rng = np.random.default_rng(0)
+    y = np.arange(60) % 2
+    x = (rng.uniform(0, 60, (60, 8, 8)) + y[:, None, None] * 150).astype(np.uint8)
+    np.savez(tmp_path / "img.npz", x=x, y=y)
+    summary = nntune.tune({"study": "flat", "storage": f"sqlite:///{tmp_path / 'f.db'}",
+                           "task": {"data": {"kind": "npz", "path": str(tmp_path / "img.npz")}, "model": "mlp",
+                                    "options": {"resize": 6, "flatten": True}},
+                           "search": {"trials": 1}, "space": {}, "fixed": {"epochs": 5, "optimizer": "adam"}},
+                          report=False, model_file=tmp_path / "flat.pt")
+    model = nntune.load_model(summary.model_path)
+    assert model.meta["input_shape"] == [36]
+    np.savez(tmp_path / "new.npz", x=x[:10])
+    table = predict_file(model, tmp_path / "new.npz")
+    assert len(table) == 10 and (table["prediction"].astype(int) == y[:10]).mean() >= 0.8
+
+
+def test_a_table_without_column_names_is_not_called_images(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 3))
+    np.savez(tmp_path / "t.npz", x=x, y=(x[:, 0] > 0).astype(int))
+    summary = nntune.tune({"study": "tab", "storage": f"sqlite:///{tmp_path / 't.db'}",
+                           "task": {"data": {"kind": "npz", "path": str(tmp_path / "t.npz")}},
+                           "search": {"trials": 1}, "space": {}, "fixed": {"epochs": 2}},
+                          report=False, model_file=tmp_path / "t.pt")
+    model = nntune.load_model(summary.model_path)
+    pd.DataFrame(x[:3]).to_csv(tmp_path / "rows.csv", index=False)
+    with pytest.raises(ConfigError) as caught:
+        predict_file(model, tmp_path / "rows.csv")
+    assert str(caught.value) == ("input: the model was trained on a table without column names (no feature_names "
+                                 "in its npz file); give them as an .npz file of x")
+
+
+def test_a_csv_without_its_header_line_says_so(houses, call_cli, tmp_path):
+    folder, path = houses
+    (tmp_path / "bare.csv").write_text("100,north,2\n120,south,3\n")
+    code, out, err = call_cli("predict", str(path), str(tmp_path / "bare.csv"))
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert err.startswith("nntune: error: input: bare.csv names none of the columns the model was trained on "
+                          "(size, rooms, area_east, area_north, ...); its first line, read as the header, is "
+                          "['100', 'north', '2']"), err
+
+
+def test_npz_rows_that_cannot_be_predicted_name_the_file_and_the_rows(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 3))
+    np.savez(tmp_path / "t.npz", x=x, y=(x[:, 0] > 0).astype(int))
+    summary = nntune.tune({"study": "rows", "storage": f"sqlite:///{tmp_path / 't.db'}",
+                           "task": {"data": {"kind": "npz", "path": str(tmp_path / "t.npz")}},
+                           "search": {"trials": 1}, "space": {}, "fixed": {"epochs": 1}},
+                          report=False, model_file=tmp_path / "t.pt")
+    model = nntune.load_model(summary.model_path)
+    gaps, wide = x[:4].copy(), x[:4].copy()
+    gaps[2, 1], wide[3, 0] = np.nan, np.inf
+    np.savez(tmp_path / "gaps.npz", x=gaps)
+    np.savez(tmp_path / "wide.npz", x=wide)
+    np.savez(tmp_path / "text.npz", x=x[:4].astype(str))
+    np.savez(tmp_path / "none.npz", x=x[:0])
+    for name, says in (("none.npz", "none.npz: array 'x' has no rows to predict"),
+                       ("gaps.npz", "gaps.npz: array 'x' has missing values (rows [2]); the model was trained "
+                                    "without filling them (task.data.missing: mean or median would)"),
+                       ("wide.npz", "wide.npz: array 'x' has infinite values (rows [3])"),
+                       ("text.npz", "text.npz: array 'x' must hold numbers, got <U")):
+        with pytest.raises(ConfigError) as caught:
+            predict_file(model, tmp_path / name)
+        assert str(caught.value).startswith(f"input: {says}"), str(caught.value)
+
+
+def test_an_earlier_prediction_can_be_predicted_again(houses, call_cli, tmp_path):
+    folder, path = houses
+    code, _, err = call_cli("predict", str(path), str(folder / "houses.csv"), "-o", str(tmp_path / "first.csv"))
+    assert code == 0, err
+    code, _, err = call_cli("predict", str(path), str(tmp_path / "first.csv"), "-o", str(tmp_path / "again.json"))
+    assert code == 0, err
+    rows = json.loads((tmp_path / "again.json").read_text())
+    first = pd.read_csv(tmp_path / "first.csv")
+    assert list(rows[0]) == list(first.columns) and [r["prediction"] for r in rows] == list(first["prediction"])

@@ -46,6 +46,9 @@ def load_task_splits(cfg: Config) -> Splits:
         check_metric(task.trained_metric, splits.task_type)
     except ConfigError as err:
         raise ConfigError("task.metric", err.problem) from None
+    if task.trained_metric == "r2" and len(splits.y_val) < 2:
+        # R^2 of one sample is undefined (NaN): every trial would end as diverged
+        raise ConfigError("task.split", f"r2 needs 2 or more validation samples; the split leaves {len(splits.y_val)}")
     if task.positive_class is not None:
         if splits.task_type != "classification" or task.positive_class >= splits.n_classes:
             raise ConfigError("task.positive_class", f"{task.positive_class} is not a class of {splits.name or 'the data'} "

@@ -43,6 +43,7 @@ def save_model_file(path: str | Path, model: nn.Module, params: Mapping[str, Any
         "feature_names": list(info.get("feature_names", [])),
         "normalization": info.get("normalization"),
         "missing": info.get("missing"),  # the training split's fill for a missing feature, if any
+        "load_options": dict(info.get("load_options") or {}),  # grayscale, resize, flatten of images
         "target": {"mean": float(splits.target_mean), "std": float(splits.target_std)},
         "resize": None if resize is None else [int(d) for d in resize],
         "data": data if isinstance(data, (str, Mapping)) else None,  # task.data: how new inputs are read
@@ -75,7 +76,12 @@ class TunedModel(nn.Module):
         self.meta = dict(meta)
         self.resize = None if resize is None else [int(d) for d in resize]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: Any) -> torch.Tensor:
+        """Logits (a classification) or target values (a regression) for ``x``: a tensor, a
+        numpy array or nested lists, of any numeric dtype."""
+        # as the network's float32: numpy's float64 would stop at the first layer
+        x = torch.as_tensor(x, device=self.shift.device)
+        x = x if x.dtype == self.shift.dtype else x.to(self.shift.dtype)
         if self.fill is not None:
             x = torch.where(torch.isnan(x), self.fill, x)
         x = (x - self.shift) / self.scale
@@ -90,7 +96,7 @@ class TunedModel(nn.Module):
         return out
 
     @torch.no_grad()
-    def predict(self, x: torch.Tensor) -> torch.Tensor | list[str]:
+    def predict(self, x: Any) -> torch.Tensor | list[str]:
         """Class names (a classification) or target values (a regression) for a batch."""
         self.eval()
         out = self(x)
@@ -132,7 +138,7 @@ def load_model(path: str | Path, *, map_location: str | torch.device = "cpu") ->
     network.load_state_dict(payload["model"])
     shift, scale = _stats(payload.get("normalization"), shape)
     meta = {k: payload.get(k) for k in ("study", "trial", "validation", "test", "feature_names", "data",
-                                        "input_shape", "missing")}
+                                        "input_shape", "missing", "load_options")}
     missing = payload.get("missing")
     fill = torch.tensor(missing["fill"], dtype=torch.float32).reshape(1, -1) \
         if isinstance(missing, Mapping) and "fill" in missing else None

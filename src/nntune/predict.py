@@ -33,28 +33,52 @@ def csv_inputs(path: Path, feature_names: Sequence[str], data: Any,
     if table.empty:
         # Without rows pandas cannot tell numbers from text, so every column would look absent.
         raise ConfigError("input", f"{path.name} has no rows to predict, only its header")
-    target = spec.get("target")
-    features = list(spec.get("features") or [c for c in table.columns if c != target])
+    numeric = set(feature_names)  # a column trained on as text is there only as its one-hot columns
+
+    def used(column: Any) -> bool:  # a column of the training's: a number, or text one-hot encoded
+        return column in numeric or any(f.startswith(f"{column}_") for f in feature_names)
+
+    given = spec.get("features")
+    # Other columns (the target, an earlier prediction's) are left out: one-hot encoding them
+    # could make a column per row.
+    features = [given] if isinstance(given, str) else list(given or [c for c in table.columns if used(c)])
     absent = [c for c in features if c not in table.columns]
     if absent:
         raise ConfigError("input", f"{path.name} lacks the columns {absent} the model was trained on")
-    numeric = set(feature_names)  # a column trained on as text is there only as its one-hot columns
+    if not any(used(c) for c in table.columns):
+        names = ", ".join(map(str, list(feature_names)[:4])) + (", ..." if len(feature_names) > 4 else "")
+        raise ConfigError("input", f"{path.name} names none of the columns the model was trained on ({names}); "
+                                   f"its first line, read as the header, is {[str(c) for c in table.columns[:4]]}")
     for column in features:
         bad = _first_non_number(table[column]) if column in numeric else None
         if bad is not None:
             raise ConfigError("input", f"{path.name}: column {column!r} holds {bad[1]!r} in row {bad[0]}, not a "
                                        "number; the model was trained on numbers there")
-    frame = pd.get_dummies(table[features], dtype=np.float32)
-    text = [c for c in features if not pd.api.types.is_numeric_dtype(table[c])]
+    text = [c for c in features if c not in numeric]
+    frame = pd.get_dummies(_as_text(table[features], text), dtype=np.float32)
     needed = [f for f in feature_names if f not in frame.columns and not any(f.startswith(f"{c}_") for c in text)]
     if needed:
         raise ConfigError("input", f"{path.name} gives no column {needed[0]!r} the model was trained on")
-    x = frame.reindex(columns=list(feature_names), fill_value=0.0).to_numpy(dtype=np.float32)
+    # a copy: pandas may hand out a read-only view, which torch warns about
+    x = frame.reindex(columns=list(feature_names), fill_value=0.0).to_numpy(dtype=np.float32, copy=True)
+    if np.isinf(x).any():  # no model output means anything for them, and no fill replaces them
+        row, col = (int(i) for i in np.argwhere(np.isinf(x))[0])
+        raise ConfigError("input", f"{path.name}: column {feature_names[col]!r} holds an infinite value in row {row}")
     if not fills and np.isnan(x).any():
         rows = sorted({int(r) for r in np.nonzero(np.isnan(x))[0]})[:5]
         raise ConfigError("input", f"{path.name} has missing values (rows {rows}); the model was trained "
                                    "without filling them (task.data.missing: mean or median would)")
     return table, torch.from_numpy(x)
+
+
+def _as_text(table: pd.DataFrame, text: Sequence[str]) -> pd.DataFrame:
+    """``table`` with the columns trained on as text read as text, whatever they hold now:
+    a number or an empty column there is a category (unseen ones one-hot to all zeros), as
+    the training's one-hot encoding has it."""
+    out = table.copy()
+    for column in text:
+        out[column] = out[column].map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+    return out
 
 
 def _first_non_number(column: pd.Series) -> tuple[int, Any] | None:
@@ -69,14 +93,15 @@ def _first_non_number(column: pd.Series) -> tuple[int, Any] | None:
     return row, column.iloc[row]
 
 
-def npz_inputs(path: Path, data: Any, fills: bool = False) -> torch.Tensor:
+def npz_inputs(path: Path, data: Any, fills: bool = False, options: Mapping[str, Any] | None = None) -> torch.Tensor:
     """The ``x`` array (or the name the training data used) of an npz file, as the npz
-    loader and the image scaling of training read it."""
+    loader and the image scaling of training read it; ``options``: the training's
+    ``grayscale``, ``resize`` and ``flatten`` of images, wherever the config gave them."""
     from nntune.train.data import _images_to_float
     from nntune.train.datasets import size_pair
     from nntune.train.datasets_npz import _inputs
 
-    spec = data if isinstance(data, Mapping) else {}
+    spec = {**(options or {}), **(data if isinstance(data, Mapping) else {})}
     name = str(spec.get("x", "x"))
     try:
         with np.load(path, allow_pickle=False) as arrays:
@@ -86,11 +111,32 @@ def npz_inputs(path: Path, data: Any, fills: bool = False) -> torch.Tensor:
         raise ConfigError("input", f"cannot read {path} as a numpy .npz file: {err}") from None
     if name not in found:
         raise ConfigError("input", f"{path.name} has no array {name!r}; it has {names}")
-    x, modality = _inputs(found[name], "input", gaps=fills)  # NaN only where the model fills it
+    if found[name].ndim >= 1 and not len(found[name]):
+        raise ConfigError("input", f"{path.name}: array {name!r} has no rows to predict")
+    _check_finite(found[name], f"{path.name}: array {name!r}", fills)
+    try:
+        x, modality = _inputs(found[name], "input", gaps=fills)  # NaN only where the model fills it
+    except ConfigError as err:
+        raise ConfigError("input", f"{path.name}: array {name!r} {err.problem}") from None
     if modality == "image":
         size = size_pair(spec["resize"]) if spec.get("resize") is not None else None
-        return _images_to_float(x, bool(spec.get("grayscale", False)), size)
+        images = _images_to_float(x, bool(spec.get("grayscale", False)), size)
+        return images.flatten(1) if spec.get("flatten") else images
     return torch.from_numpy(np.ascontiguousarray(x))
+
+
+def _check_finite(x: np.ndarray, where: str, fills: bool) -> None:
+    """Infinite inputs are refused, and missing ones unless the model fills them, naming
+    the first rows (counted from 0), in words that fit a prediction, not a training."""
+    if x.dtype.kind != "f" or x.ndim < 1 or not x.size:
+        return
+    rows = x.reshape(len(x), -1)
+    for bad, what in ((np.isinf(rows), "infinite"), (np.isnan(rows) if not fills else None, "missing")):
+        if bad is not None and bad.any():
+            first = np.nonzero(bad.any(axis=1))[0][:5].tolist()
+            hint = "; the model was trained without filling them (task.data.missing: mean or median would)" \
+                if what == "missing" else ""
+            raise ConfigError("input", f"{where} has {what} values (rows {first}){hint}")
 
 
 def predictions(model: TunedModel, x: torch.Tensor) -> pd.DataFrame:
@@ -114,14 +160,28 @@ def predictions(model: TunedModel, x: torch.Tensor) -> pd.DataFrame:
     return table
 
 
+def _trained_on_a_table(model: TunedModel) -> bool:
+    """Whether the model's inputs were rows of features, not images (flattened or not)."""
+    data = model.meta.get("data")
+    flattened = {**(data if isinstance(data, Mapping) else {}), **(model.meta.get("load_options") or {})}.get("flatten")
+    return len(model.meta.get("input_shape") or ()) == 1 and not flattened
+
+
 def predict_file(model: TunedModel, path: Path) -> pd.DataFrame:
     """The predictions for a CSV (its rows, then the prediction columns) or an npz file."""
     if not path.is_file():
         raise ConfigError("input", f"no such file: {path}")
+    fills = getattr(model, "fill", None) is not None
     if path.suffix.lower() == ".npz":
-        return predictions(model, npz_inputs(path, model.meta.get("data"), fills=getattr(model, "fill", None) is not None))
+        return predictions(model, npz_inputs(path, model.meta.get("data"), fills=fills,
+                                             options=model.meta.get("load_options")))
     if not model.meta.get("feature_names"):
-        raise ConfigError("input", "the model was trained on images; give them as an .npz file of x")
-    table, x = csv_inputs(path, model.meta["feature_names"], model.meta.get("data"),
-                          fills=getattr(model, "fill", None) is not None)
-    return pd.concat([table.reset_index(drop=True), predictions(model, x)], axis=1)
+        what = "a table without column names (no feature_names in its npz file)" if _trained_on_a_table(model) \
+            else "images"
+        raise ConfigError("input", f"the model was trained on {what}; give them as an .npz file of x")
+    table, x = csv_inputs(path, model.meta["feature_names"], model.meta.get("data"), fills=fills)
+    answers = predictions(model, x)
+    # a file that already holds such columns (an earlier prediction's output) gets them anew:
+    # a table of two "prediction" columns could not be written as JSON or parquet
+    kept = table.drop(columns=[c for c in answers.columns if c in table.columns]).reset_index(drop=True)
+    return pd.concat([kept, answers], axis=1)

@@ -23,3 +23,44 @@ def test_an_unusable_csv_is_one_line(tmp_path: Path, content: bytes, problem: st
         load_splits({"kind": "csv", "path": str(tmp_path / "t.csv"), "target": "y"})
     assert caught.value.field == "task.data.path" and caught.value.problem.startswith(problem)
     assert "\n" not in str(caught.value)
+
+
+GOOD = "a,b,kind,y\n" + "".join(f"{i},{i % 3},{'xy'[i % 2]},{'cd'[i % 2]}\n" for i in range(20))
+
+
+@pytest.mark.parametrize("spec, content, field, problem", [
+    ({}, GOOD.replace("\n4,", "\ninf,", 1), "task.data.path", "t.csv has infinite values in ['a']"),
+    ({"task": "regression"}, GOOD, "task.data.task", "a regression needs numbers, but target 'y' of t.csv holds 'c'"),
+    ({"task": "regression"}, "a,y\n" + "".join(f"{i},{i * 1.5}\n" for i in range(19)) + "19,-inf\n",
+     "task.data.target", "target 'y' of t.csv has infinite values"),
+    ({"features": ["a", "y"]}, GOOD, "task.data.features", "lists the target column 'y'"),
+    ({}, "y\n" + "1\n2\n" * 10, "task.data.features", "t.csv has no column besides the target 'y'"),
+    ({"target": ["y"]}, GOOD, "task.data.target", "give one column name, got ['y']"),
+    ({}, GOOD.replace(",c\n", ",d\n"), "task.data", "t has one class only ('d') to train on"),
+    ({}, "a,y\n" + "".join(f"{i * 0.5},{'cd'[i % 2]}\n" for i in range(29)) + "?,c\n", "task.data.path",
+     "t.csv: column 'a' holds numbers but '?' in row 29; leave a missing number empty, or the column is read "
+     "as text, one one-hot column per value"),
+    ({}, "a,y\n" + "".join(f"{i},{i * 0.5}\n" for i in range(29)) + "29,unknown\n", "task.data.path",
+     "t.csv: column 'y' holds numbers but 'unknown' in row 29; leave a missing number empty, or the column is read "
+     "as text, one class per value"),
+])
+def test_a_csv_nntune_cannot_learn_from_is_one_line_naming_the_field(tmp_path: Path, spec: dict, content: str,
+                                                                     field: str, problem: str) -> None:
+    (tmp_path / "t.csv").write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        load_splits({"kind": "csv", "path": str(tmp_path / "t.csv"), "target": "y", **spec})
+    assert caught.value.field == field and caught.value.problem.startswith(problem), str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_one_feature_named_as_a_string_is_that_column(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text(GOOD.replace("a,b,", "ab,b,"))
+    splits = load_splits({"kind": "csv", "path": str(tmp_path / "t.csv"), "target": "y", "features": "ab"})
+    assert splits.info["feature_names"] == ["ab"] and splits.input_shape == (1,)
+
+
+def test_a_text_column_of_a_few_codes_stays_one_hot(tmp_path: Path) -> None:
+    rows = "".join(f"{i},{['1', '2', 'x'][i % 3]},{'cd'[i % 2]}\n" for i in range(30))
+    (tmp_path / "t.csv").write_text("a,code,y\n" + rows)
+    splits = load_splits({"kind": "csv", "path": str(tmp_path / "t.csv"), "target": "y"})
+    assert splits.info["feature_names"] == ["a", "code_1", "code_2", "code_x"]

@@ -59,6 +59,15 @@ def test_a_regression_with_named_arrays(tmp_path: Path) -> None:
     ({"x": np.zeros((4, 2)), "y": np.zeros(4), "x_test": np.zeros((2, 2))}, {}, "task.data.x_test", "needs both"),
     ({"x": np.zeros((4, 2)), "y": np.zeros(4)}, {"task": "clustering"}, "task.data.task", "must be classification"),
     ({"x": np.zeros((4, 2)), "y": np.arange(4) % 2}, {"classes": ["one"]}, "task.data.classes", "1 names for 2"),
+    ({"x": np.zeros((4, 2)), "y": np.array(1)}, {}, "task.data.y", "'y' in b.npz is one value"),
+    ({"x": np.zeros((4, 2)), "y": np.array(list("abab"))}, {"task": "regression"}, "task.data.task",
+     "a regression needs numbers, but 'y' holds <U1"),
+    ({"x": np.zeros((4, 2)), "y": np.arange(4) * 1.5, "x_test": np.zeros((2, 2)), "y_test": np.array([1, np.nan])},
+     {"task": "regression"}, "task.data.y_test", "has missing or infinite targets"),
+    ({"x": np.zeros((4, 2)), "y": np.zeros((4, 2)), "x_test": np.zeros((2, 2)), "y_test": np.zeros(2)},
+     {"task": "regression"}, "task.data.y_test", "targets of shape (2,) do not match (4, 2)"),
+    ({"x": np.zeros((20, 2)), "y": np.full(20, 7)}, {}, "task.data", "b has one class only ('7') to train on"),
+    ({"x": np.zeros((0, 2)), "y": np.zeros(0)}, {}, "task.data", "b holds no samples"),
 ])
 def test_bad_files_are_one_line_naming_the_field(tmp_path: Path, arrays: dict, spec: dict, field: str,
                                                   says: str) -> None:
@@ -72,3 +81,26 @@ def test_a_file_that_would_unpickle_is_refused(tmp_path: Path) -> None:
     for name in ("o.npz", "text.npz"):
         with pytest.raises(ConfigError, match=rf"^task.data.path: cannot read {name} as a numpy .npz file"):
             load_splits({"kind": "npz", "path": str(tmp_path / name)})
+
+
+def test_a_regression_of_two_targets_is_reported_in_their_own_units(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(100, 3))
+    y = np.stack([x @ [1.0, 2.0, 3.0] + 100.0, x[:, 0] * 10.0], axis=1)
+    splits = load_splits(save(tmp_path / "r2.npz", x=x, y=y), seed=0)
+    assert splits.task_type == "regression" and tuple(splits.y_train.shape) == (60, 2)
+    train = splits.y_train.numpy() * splits.target_std + splits.target_mean
+    assert np.isclose(splits.target_mean, train.mean()) and np.isclose(splits.target_std, train.std())
+    assert all(np.isclose(y, row, atol=1e-3).all(axis=1).any() for row in train)  # rows of y, as stored
+
+
+def test_class_names_follow_integer_labels_even_when_a_class_has_no_sample(tmp_path: Path) -> None:
+    x = np.random.default_rng(3).normal(size=(90, 2))
+    y = np.array([0, 1, 3] * 30)  # no sample of class 2
+    spec = save(tmp_path / "g.npz", x=x, y=y, classes=np.array(["zero", "one", "two", "three"]))
+    splits = load_splits(spec, seed=0)
+    assert splits.info["classes"] == ["zero", "one", "two", "three"] and splits.n_classes == 4
+    names = [splits.info["classes"][i] for i in splits.y_train.tolist()]
+    assert set(names) == {"zero", "one", "three"}
+    ranked = load_splits(save(tmp_path / "r.npz", x=x, y=y + 5, classes=np.array(["a", "b", "c"])), seed=0)
+    assert ranked.info["classes"] == ["a", "b", "c"] and set(ranked.y_train.tolist()) == {0, 1, 2}

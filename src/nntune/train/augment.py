@@ -126,16 +126,17 @@ def _size(value: Any, where: str) -> tuple[int, int] | None:
 def _checked(name: str, p: dict[str, Any]) -> dict[str, Any]:
     where = f"augment.{name}"
     if name in ("hflip", "vflip"):
-        if not 0.0 <= float(p["p"]) <= 1.0:
-            raise ConfigError(f"{where}.p", f"must lie in [0, 1], got {p['p']}")
-        return {"p": float(p["p"])}
+        chance = p["p"]
+        if isinstance(chance, bool) or not isinstance(chance, (int, float)) or not 0.0 <= chance <= 1.0:
+            raise ConfigError(f"{where}.p", f"must be a number in [0, 1], got {chance!r}")
+        return {"p": float(chance)}
     if name == "random_resized_crop":
         scale, ratio = _pair(p["scale"], f"{where}.scale"), _pair(p["ratio"], f"{where}.ratio")
         if not (0.0 < scale[0] and scale[1] <= 1.0) or ratio[0] <= 0:
             raise ConfigError(where, f"scale must lie in (0, 1] and ratio be positive, got {scale}, {ratio}")
         return {"scale": scale, "ratio": ratio, "size": _size(p["size"], f"{where}.size")}
     if name == "random_crop":
-        if not isinstance(p["padding"], int) or p["padding"] < 0:
+        if isinstance(p["padding"], bool) or not isinstance(p["padding"], int) or p["padding"] < 0:
             raise ConfigError(f"{where}.padding", f"must be a non-negative int, got {p['padding']!r}")
         return {"padding": p["padding"]}
     if name == "rotation":

@@ -28,23 +28,19 @@ from sklearn.model_selection import train_test_split
 from nntune.exceptions import ConfigError
 from nntune.train.augment import IMAGENET_MEAN, IMAGENET_STD
 from nntune.train.datasets import RawData, dataset_names, load_raw, size_pair
+from nntune.train.split_check import (FEATURE_SHIFT_THRESHOLD, LABEL_SHARE_THRESHOLD, SplitDistributionWarning,
+                                      distribution_check)
 from nntune.train.splits import SealedSplit, Splits
 
-__all__ = ["load_splits", "dataset_names", "split_indices", "check_ratios",
+__all__ = ["load_splits", "dataset_names", "split_indices", "check_ratios", "distribution_check",
            "SplitDistributionWarning", "LABEL_SHARE_THRESHOLD", "FEATURE_SHIFT_THRESHOLD"]
 
 NORMALIZE_METHODS = ("standard", "minmax", "none", "imagenet")
 RATIO_TOLERANCE = 1e-6
-LABEL_SHARE_THRESHOLD = 0.05  # largest class-share gap beyond rounding (1 / split size)
-FEATURE_SHIFT_THRESHOLD = 4.0  # largest |z| of a feature-mean difference between splits
 GENERAL_OPTIONS = ("grayscale", "resize", "mean", "std", "flatten", "as_image")
 LOADER_KEYS = ("kind", "path", "target", "sep", "features", "task", "missing", "classes", "x", "y", "x_test",
                "y_test")
 RESIZE_CHUNK = 4096
-
-
-class SplitDistributionWarning(UserWarning):
-    """The validation or test split does not follow the training split's distribution."""
 
 
 # ---------------------------------------------------------------- arguments
@@ -76,7 +72,7 @@ def _collect_options(data: str | Mapping[str, Any], options: Mapping[str, Any]) 
                 opts[key] = value
     for key, value in options.items():
         if key not in GENERAL_OPTIONS:
-            raise ConfigError(f"task.{key}", f"unknown data option; known: {', '.join(GENERAL_OPTIONS)}")
+            raise ConfigError(f"task.options.{key}", f"unknown data option; known: {', '.join(GENERAL_OPTIONS)}")
         opts[key] = value
     return opts
 
@@ -202,16 +198,16 @@ def _given_stats(opts: Mapping[str, Any], method: str, channels: int) -> tuple[t
     if opts.get("mean") is None and opts.get("std") is None:
         return None
     if method != "standard":
-        raise ConfigError("task.mean", "mean/std options apply with normalize: standard")
+        raise ConfigError("task.options.mean", "mean/std options apply with normalize: standard")
     stats = []
     for key in ("mean", "std"):
         value = opts.get(key)
         vals = [float(value)] * channels if isinstance(value, (int, float)) else list(value or [])
         if len(vals) != channels:
-            raise ConfigError(f"task.{key}", f"give {channels} values (one per channel), got {value!r}")
+            raise ConfigError(f"task.options.{key}", f"give {channels} values (one per channel), got {value!r}")
         stats.append(torch.tensor(vals, dtype=torch.float32))
     if bool((stats[1] <= 0).any()):
-        raise ConfigError("task.std", "every std must be positive")
+        raise ConfigError("task.options.std", "every std must be positive")
     return stats[0], stats[1]
 
 
@@ -233,51 +229,6 @@ def fit_normalizer(x_train: torch.Tensor, method: str, opts: Mapping[str, Any] |
         shift, scale = torch.zeros(x_train.shape[1]), torch.ones(x_train.shape[1])
     scale = torch.where(scale > 0, scale, torch.ones_like(scale))
     return Normalizer(method, shift.reshape(shape).float(), scale.reshape(shape).float())
-
-
-# ---------------------------------------------------------------- distribution check
-
-
-def _features(x: torch.Tensor) -> np.ndarray:
-    """What the check compares: per-image channel means for images, the features otherwise."""
-    return (x.mean(dim=(2, 3)) if x.dim() == 4 else x).double().numpy()
-
-
-def _max_z(a: np.ndarray, b: np.ndarray) -> float:
-    if len(a) < 2 or len(b) < 2:
-        return 0.0
-    diff = np.abs(a.mean(axis=0) - b.mean(axis=0))
-    pooled = (a.var(axis=0) + b.var(axis=0)) / 2.0
-    se = np.sqrt(pooled * (1.0 / len(a) + 1.0 / len(b)))
-    z = np.divide(diff, se, out=np.zeros_like(diff), where=se > 1e-12)
-    return float(np.max(z)) if z.size else 0.0
-
-
-def distribution_check(parts: Mapping[str, tuple[torch.Tensor, torch.Tensor]], n_classes: int) -> dict[str, Any]:
-    """Compare every split with ``parts['train']``: class shares and feature-mean z scores."""
-    x_tr, y_tr = parts["train"]
-    f_tr, t_tr = _features(x_tr), y_tr.double().numpy().reshape(len(y_tr), -1)
-    report: dict[str, Any] = {"thresholds": {"label_share": LABEL_SHARE_THRESHOLD,
-                                             "feature_mean_z": FEATURE_SHIFT_THRESHOLD}, "splits": {}}
-    problems = []
-    for name, (x, y) in parts.items():
-        if name == "train":
-            continue
-        row: dict[str, float] = {"feature_mean_z": _max_z(f_tr, _features(x))}
-        limits = {"feature_mean_z": FEATURE_SHIFT_THRESHOLD}
-        if n_classes:
-            share_tr = np.bincount(y_tr.numpy(), minlength=n_classes) / max(len(y_tr), 1)
-            share = np.bincount(y.numpy(), minlength=n_classes) / max(len(y), 1)
-            row["label_share"] = float(np.max(np.abs(share - share_tr)))
-            limits["label_share"] = LABEL_SHARE_THRESHOLD + 1.0 / max(len(y), 1)
-        else:
-            row["target_mean_z"] = _max_z(t_tr, y.double().numpy().reshape(len(y), -1))
-            limits["target_mean_z"] = FEATURE_SHIFT_THRESHOLD
-        report["splits"][name] = row
-        problems += [f"{name} {key} {row[key]:.3g} > {limits[key]:.3g}" for key in row if row[key] > limits[key]]
-    report["passed"] = not problems
-    report["problems"] = problems
-    return report
 
 
 # ---------------------------------------------------------------- the entry point
@@ -316,6 +267,12 @@ def fill_missing(parts: Mapping[str, tuple[torch.Tensor, torch.Tensor]],
     return out, {"method": raw.missing, "fill": fill.tolist(), "filled_rows": filled}
 
 
+def _image_options(opts: Mapping[str, Any]) -> dict[str, Any]:
+    """What turned the stored images into the model's inputs (``task.options`` as much as
+    ``task.data``), so that new images can be read the same way."""
+    return {key: opts[key] for key in ("grayscale", "resize", "flatten") if opts.get(key) not in (None, False)}
+
+
 def _check_scalars(seed: int, normalize: str) -> None:
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfigError("task.seed", f"must be an int, got {seed!r}")
@@ -323,11 +280,57 @@ def _check_scalars(seed: int, normalize: str) -> None:
         raise ConfigError("task.normalize", f"choose from {', '.join(NORMALIZE_METHODS)}, got {normalize!r}")
 
 
+def _check_labels(raw: RawData) -> None:
+    """Samples to split, and for a classification two classes among those it trains on: with
+    one, every model is perfect and the search compares nothing."""
+    if not len(raw.y):
+        raise ConfigError("task.data", f"{raw.name} holds no samples")
+    if raw.task_type != "classification":
+        return
+    labels = np.concatenate([raw.y, raw.y_test if raw.y_test is not None else raw.y[:0]])
+    outside = labels[(labels < 0) | (labels >= len(raw.classes))]
+    if len(outside):  # the model has one output per class name, and a label is an output's index
+        raise ConfigError("task.data", f"{raw.name} holds the label {int(outside[0])} but names {len(raw.classes)} "
+                                       f"classes (labels 0 to {len(raw.classes) - 1})")
+    present = np.unique(raw.y)
+    if len(present) < 2:
+        name = raw.classes[int(present[0])] if len(present) and int(present[0]) < len(raw.classes) else "none"
+        raise ConfigError("task.data", f"{raw.name} has one class only ({name!r}) to train on; a classification "
+                                       "needs two or more")
+
+
+def _check_training_classes(raw: RawData, train: np.ndarray, subsampled: bool) -> None:
+    """The training split must hold two classes: a model trained on one learns nothing. A
+    class too rare to reach every split, or a small ``train_size``, can leave it one."""
+    if raw.task_type != "classification":
+        return
+    present = np.unique(raw.y[train])
+    if len(present) >= 2:
+        return
+    only = raw.classes[int(present[0])]
+    if subsampled:
+        raise ConfigError("task.train_size", f"keeps {len(train)} training samples, all of the class {only!r}")
+    counts = np.bincount(raw.y, minlength=len(raw.classes))
+    rare = [f"{raw.classes[c]!r} ({counts[c]})" for c in np.argsort(counts) if counts[c] and c not in present]
+    raise ConfigError("task.split", f"the training split of {raw.name} holds the class {only!r} only; the others "
+                                    f"have too few samples to reach it: {', '.join(rare[:5])}")
+
+
+def _standardized_target(parts: Mapping[str, tuple[torch.Tensor, torch.Tensor]]
+                         ) -> tuple[dict[str, tuple[torch.Tensor, torch.Tensor]], float, float]:
+    """Regression targets scaled by the training split's mean and standard deviation, and
+    those two numbers. One pair for all columns of a (N, k) target: models and metrics undo
+    it with one mean and one scale."""
+    var, mean = torch.var_mean(parts["train"][1].float(), correction=0)
+    target_mean, target_std = float(mean), float(var.sqrt()) or 1.0
+    return {name: (x, (y - target_mean) / target_std) for name, (x, y) in parts.items()}, target_mean, target_std
+
+
 def _check_modality(normalize: str, raw: RawData, opts: Mapping[str, Any]) -> None:
     if raw.modality == "tabular":
         for key in ("grayscale", "resize", "mean", "std"):
             if opts.get(key) not in (None, False):
-                raise ConfigError(f"task.{key}", f"applies to image data; {raw.name} is tabular")
+                raise ConfigError(f"task.options.{key}", f"applies to image data; {raw.name} is tabular")
         if normalize == "imagenet":
             raise ConfigError("task.normalize", f"imagenet applies to image data; {raw.name} is tabular")
 
@@ -347,12 +350,15 @@ def load_splits(data: str | Mapping[str, Any], *, split: Sequence[float] = (0.6,
     opts = _collect_options(data, options)
     raw = load_raw(data, opts)
     _check_modality(normalize, raw, opts)
+    _check_labels(raw)
     classify = raw.task_type == "classification"
     train, val, test, stratified = split_indices(raw.y, ratios, seed, stratify=classify, own_test=raw.has_own_test)
     n_train_full = len(train)
+    _check_training_classes(raw, train, subsampled=False)
     if train_size is not None:
         train, ok = _subsample(train, train_size, raw.y if classify else None, seed)
         stratified = stratified and ok
+        _check_training_classes(raw, train, subsampled=True)
     if test is None:
         test = np.arange(len(raw.y_test))  # type: ignore[arg-type]
     parts = {name: (_inputs(raw, idx, name == "test" and raw.has_own_test, opts),
@@ -363,9 +369,7 @@ def load_splits(data: str | Mapping[str, Any], *, split: Sequence[float] = (0.6,
     parts = {name: (norm.apply_(x), y) for name, (x, y) in parts.items()}
     target_mean, target_std = 0.0, 1.0
     if not classify and standardize_target:
-        var, mean = torch.var_mean(parts["train"][1], dim=0, correction=0)
-        target_mean, target_std = float(mean), float(var.sqrt()) or 1.0
-        parts = {name: (x, (y - target_mean) / target_std) for name, (x, y) in parts.items()}
+        parts, target_mean, target_std = _standardized_target(parts)
     check = distribution_check(parts, len(raw.classes) if classify else 0)
     if not check["passed"]:
         warnings.warn(f"{raw.name}: splits differ in distribution: {'; '.join(check['problems'])}",
@@ -380,6 +384,7 @@ def load_splits(data: str | Mapping[str, Any], *, split: Sequence[float] = (0.6,
         "train_size": train_size, "image_shape": image_shape if raw.modality == "image" else None,
         "flattened": bool(opts.get("flatten")) and raw.modality == "image",
         "feature_names": list(raw.feature_names), "normalization": norm.to_info(), "missing": missing,
+        "load_options": _image_options(opts) if raw.modality == "image" else {},
         "distribution_check": check, "split_fingerprint": _fingerprint(train, val, None if raw.has_own_test else test),
     }
     return Splits(x_train=parts["train"][0], y_train=parts["train"][1], x_val=parts["val"][0],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import pickle
 import struct
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,6 @@ FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                          "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck"]
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 CSV_MAX_CLASSES = 20  # an integral target with at most this many values is a class label
 # What a CSV's missing feature values become (``task.data.missing``): refused, their rows
 # dropped before splitting, or filled with the training split's mean or median of the column
@@ -142,106 +142,24 @@ def _require_path(spec: Mapping[str, Any], want_dir: bool) -> Path:
     return path
 
 
-def _csv_task(target: pd.Series, forced: str | None) -> TaskType:
-    if forced is not None:
-        if forced not in ("classification", "regression"):
-            raise ConfigError("task.data.task", f"must be classification or regression, got {forced!r}")
-        return forced  # type: ignore[return-value]
-    if not pd.api.types.is_numeric_dtype(target) or pd.api.types.is_bool_dtype(target):
-        return "classification"
-    values = target.to_numpy(dtype=np.float64)
-    integral = bool(np.all(np.mod(values, 1) == 0))
-    return "classification" if integral and target.nunique() <= CSV_MAX_CLASSES else "regression"
-
-
 def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
-    """A table with one target column; text feature columns become one-hot columns."""
-    path = _require_path(spec, want_dir=False)
-    target = spec.get("target")
-    try:
-        table = pd.read_csv(path, sep=spec.get("sep", ","))
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise ConfigError("task.data.path", f"cannot read {path.name} as CSV: {str(err).strip()}") from None
-    if target is None or target not in table.columns:
-        raise ConfigError("task.data.target",
-                          f"name the target column; {path.name} has {list(table.columns)}")
-    features = list(spec.get("features") or [c for c in table.columns if c != target])
-    missing = [c for c in features if c not in table.columns]
-    if missing:
-        raise ConfigError("task.data.features", f"unknown columns {missing}")
-    table = table.dropna(subset=[target])
-    if table.empty:
-        raise ConfigError("task.data.path", f"{path.name} has no rows with a {target!r} value")
-    missing = spec.get("missing", "error")
-    if missing not in MISSING:
-        raise ConfigError("task.data.missing", f"must be one of {', '.join(MISSING)}, got {missing!r}")
-    frame = pd.get_dummies(table[features], dtype=np.float32)  # a missing text value: all its columns 0
-    gaps = frame.isna().any(axis=1).to_numpy()
-    dropped = 0
-    if gaps.any() and missing == "error":
-        bad = [c for c in frame.columns if frame[c].isna().any()]
-        raise ConfigError("task.data.path", f"{path.name} has missing values in {bad} ({int(gaps.sum())} of "
-                                            f"{len(gaps)} rows); set task.data.missing to drop, mean or median")
-    if gaps.any() and missing == "drop":
-        dropped = int(gaps.sum())
-        table, frame = table[~gaps], frame[~gaps]
-        if table.empty:
-            raise ConfigError("task.data.missing", f"drop leaves no row of {path.name}: every row misses a value")
-    task = _csv_task(table[target], spec.get("task"))
-    if task == "classification":
-        codes, uniques = pd.factorize(table[target], sort=True)
-        y, classes = codes.astype(np.int64), [str(u) for u in uniques]
-    else:
-        y, classes = table[target].to_numpy(dtype=np.float32), []
-    return RawData(frame.to_numpy(dtype=np.float32), y, task, "tabular", path.stem,
-                   f"csv file {path}", classes=classes, feature_names=list(frame.columns),
-                   missing=str(missing), dropped_rows=dropped)
+    from nntune.train.datasets_csv import read_csv as read
 
-
-def _pil_mode(images: list[Any], grayscale: bool) -> str:
-    if grayscale or all(im.mode in ("L", "1", "I", "I;16") for im in images):
-        return "L"
-    return "RGB"
+    return read(spec, opts)
 
 
 def size_pair(resize: Any) -> tuple[int, int]:
     """``resize`` as (height, width); an int means a square."""
     pair = (resize, resize) if isinstance(resize, int) else tuple(resize)
     if len(pair) != 2 or not all(isinstance(v, int) and v > 0 for v in pair):
-        raise ConfigError("task.resize", f"give a positive int or [height, width], got {resize!r}")
+        raise ConfigError("task.options.resize", f"give a positive int or [height, width], got {resize!r}")
     return int(pair[0]), int(pair[1])
 
 
 def read_image_folder(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
-    """One sub-folder per class, each holding image files; all images must share a size
-    unless ``resize`` is given."""
-    from PIL import Image
+    from nntune.train.datasets_images import read_image_folder as read
 
-    root = _require_path(spec, want_dir=True)
-    class_dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
-    files = [(f, label) for label, d in enumerate(class_dirs)
-             for f in sorted(d.iterdir()) if f.suffix.lower() in IMAGE_EXTENSIONS]
-    if len(class_dirs) < 2 or not files:
-        raise ConfigError("task.data.path",
-                          f"{root} needs one sub-folder per class (at least two) holding images")
-    images = [Image.open(f) for f, _ in files]
-    mode = _pil_mode(images, bool(opts.get("grayscale", False)))
-    size = size_pair(opts["resize"]) if opts.get("resize") is not None else None
-    arrays = []
-    for im in images:
-        im = im.convert(mode)
-        if size is not None and im.size != (size[1], size[0]):
-            im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-        arrays.append(np.asarray(im, dtype=np.uint8))
-        im.close()
-    shapes = sorted({a.shape[:2] for a in arrays})
-    if len(shapes) > 1:
-        raise ConfigError("task.resize", f"images in {root} differ in size {shapes[:4]}; set resize")
-    x = np.stack(arrays)
-    x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
-    labels = np.array([label for _, label in files], dtype=np.int64)
-    return RawData(np.ascontiguousarray(x), labels, "classification", "image", root.name,
-                   f"image folder {root}", classes=[d.name for d in class_dirs])
+    return read(spec, opts)
 
 
 class _ArrayUnpickler(pickle.Unpickler):
@@ -312,7 +230,11 @@ def parse_idx(blob: bytes, where: str = "IDX data") -> np.ndarray:
     if len(blob) < 4 or blob[0] != 0 or blob[1] != 0 or blob[2] not in IDX_DTYPES:
         raise ConfigError("task.data.path", f"{where} is not an IDX file")
     ndim = blob[3]
+    if len(blob) < 4 + 4 * ndim:
+        raise ConfigError("task.data.path", f"{where} is truncated (in its header)")
     dims = struct.unpack(f">{ndim}i", blob[4:4 + 4 * ndim])
+    if ndim == 0 or min(dims) < 0:
+        raise ConfigError("task.data.path", f"{where} has the impossible dimensions {list(dims)}")
     dtype = np.dtype(IDX_DTYPES[blob[2]])
     count = int(np.prod(dims))
     body = blob[4 + 4 * ndim:]
@@ -331,8 +253,17 @@ def _find_idx(root: Path, prefix: str, kind: str) -> Path | None:
     return None
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def _read_idx_file(path: Path) -> np.ndarray:
-    blob = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    """One IDX file, gunzipped when it is gzip data (told by its first bytes, not its name)."""
+    blob = path.read_bytes()
+    if blob.startswith(GZIP_MAGIC):
+        try:
+            blob = gzip.decompress(blob)
+        except (OSError, EOFError, zlib.error) as err:
+            raise ConfigError("task.data.path", f"cannot gunzip {path}: {err}") from None
     return parse_idx(blob, str(path))
 
 
@@ -343,6 +274,8 @@ def _idx_pair(root: Path, prefix: str) -> tuple[np.ndarray, np.ndarray] | None:
     x, y = _read_idx_file(images), _read_idx_file(labels).astype(np.int64).reshape(-1)
     if x.ndim not in (3, 4) or len(x) != len(y):
         raise ConfigError("task.data.path", f"{images.name}/{labels.name}: shapes {x.shape} vs {y.shape}")
+    if len(y) and y.min() < 0:
+        raise ConfigError("task.data.path", f"{labels.name} holds the label {int(y.min())}; labels count from 0")
     x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
     if x.dtype != np.uint8:
         x = x.astype(np.float32)
@@ -355,6 +288,12 @@ def read_idx_dir(root: Path, name: str) -> RawData:
     if train is None:
         raise ConfigError("task.data.path", f"no train-images-idx3-ubyte / train-labels-idx1-ubyte in {root}")
     test = _idx_pair(root, "t10k")
+    if test is None and (_find_idx(root, "t10k", "images") or _find_idx(root, "t10k", "labels")):
+        raise ConfigError("task.data.path", f"{root} holds t10k images or labels without the other: "
+                                            "give both (the test split) or neither")
+    if test is not None and test[0].shape[1:] != train[0].shape[1:]:
+        raise ConfigError("task.data.path", f"the t10k images in {root} are {list(test[0].shape[1:])}, the "
+                                            f"train images {list(train[0].shape[1:])}")
     n_classes = int(max(train[1].max(), test[1].max() if test else 0)) + 1
     return RawData(train[0], train[1], "classification", "image", name, f"IDX files in {root}",
                    classes=[str(c) for c in range(n_classes)],
@@ -365,7 +304,10 @@ def read_idx(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     root = _require_path(spec, want_dir=True)
     raw = read_idx_dir(root, name=root.name)
     if spec.get("classes"):
-        raw.classes = [str(c) for c in spec["classes"]]
+        names = [str(c) for c in spec["classes"]]
+        if len(names) < len(raw.classes):  # a label without a name has no output of the model
+            raise ConfigError("task.data.classes", f"{len(names)} names for labels 0 to {len(raw.classes) - 1}")
+        raw.classes = names
     return raw
 
 

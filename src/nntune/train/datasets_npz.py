@@ -74,6 +74,20 @@ def _task(y: np.ndarray, forced: Any) -> TaskType:
     return "classification" if integral and len(np.unique(y)) <= CSV_MAX_CLASSES else "regression"
 
 
+def _class_codes(labels: np.ndarray, names: Any) -> tuple[np.ndarray, list[str]]:
+    """Labels as class indices 0..n-1, and the class names. Integer labels that all index
+    the given ``names`` keep their values (name i is label i, present or not); other labels
+    are numbered in sorted order, and the names, if given, follow that order."""
+    if names is not None and labels.dtype.kind in "biu" and (not len(labels) or (
+            labels.min() >= 0 and labels.max() < len(names))):
+        return labels.astype(np.int64), [str(c) for c in names]
+    uniques, codes = np.unique(labels, return_inverse=True)
+    classes = [str(c) for c in (names if names is not None else uniques.tolist())]
+    if len(classes) < len(uniques):
+        raise ConfigError("task.data.classes", f"{len(classes)} names for {len(uniques)} classes")
+    return codes.reshape(-1).astype(np.int64), classes
+
+
 def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     path = _require_path(spec, want_dir=False)
     try:
@@ -92,6 +106,8 @@ def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     if gaps and modality != "tabular":
         raise ConfigError("task.data.missing", f"applies to tables; {path.name} holds images")
     y = arrays[names["y"]]
+    if y.ndim == 0:
+        raise ConfigError("task.data.y", f"{names['y']!r} in {path.name} is one value; give one target per input")
     if len(y) != len(x):
         raise ConfigError("task.data.y", f"{len(y)} targets for {len(x)} inputs in {path.name}")
     dropped = 0
@@ -106,6 +122,8 @@ def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     if has_test:
         x_test, test_modality = _inputs(arrays[names["x_test"]], "task.data.x_test", gaps)
         y_test = arrays[names["y_test"]]
+        if y_test.ndim != y.ndim or y_test.shape[1:] != y.shape[1:]:
+            raise ConfigError("task.data.y_test", f"targets of shape {y_test.shape} do not match {y.shape}")
         if missing == "drop" and test_modality == "tabular" and len(y_test) == len(x_test):
             x_test, y_test, dropped_test = _drop_gaps(x_test, y_test)
             dropped += dropped_test
@@ -116,17 +134,22 @@ def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     classes: list[str] = []
     if task == "classification":
         both = y if y_test is None else np.concatenate([y, y_test])
-        uniques, codes = np.unique(both, return_inverse=True)
-        y, y_test = codes[: len(y)].astype(np.int64), None if y_test is None else codes[len(y):].astype(np.int64)
         given = spec.get("classes") or (arrays["classes"].tolist() if "classes" in arrays else None)
-        classes = [str(c) for c in (given if given is not None else uniques.tolist())]
-        if len(classes) < len(uniques):
-            raise ConfigError("task.data.classes", f"{len(classes)} names for {len(uniques)} classes")
+        if both.ndim > 1 and int(np.prod(both.shape[1:])) != 1:
+            raise ConfigError("task.data.y", f"a classification takes one label per input, got shape {y.shape}")
+        codes, classes = _class_codes(both.reshape(len(both)), given)
+        y, y_test = codes[: len(y)], None if y_test is None else codes[len(y):]
     else:
+        for key, values in (("y", y), ("y_test", y_test)):
+            if values is not None and values.dtype.kind not in "biuf":
+                raise ConfigError("task.data.task", f"a regression needs numbers, but {names[key]!r} holds "
+                                                    f"{values.dtype}")
         y = y.astype(np.float32)
         y_test = None if y_test is None else y_test.astype(np.float32)
         if not np.isfinite(y).all():
             raise ConfigError("task.data.y", "has missing or infinite targets")
+        if y_test is not None and not np.isfinite(y_test).all():  # the test look would score NaN
+            raise ConfigError("task.data.y_test", "has missing or infinite targets")
     features = [str(f) for f in arrays["feature_names"].tolist()] if "feature_names" in arrays else []
     return RawData(x, y, task, modality, path.stem, f"npz file {path}", classes=classes,  # type: ignore[arg-type]
                    x_test=x_test, y_test=y_test, feature_names=features, missing=str(missing),

@@ -1,0 +1,89 @@
+"""A folder of images as a data set: ``task.data: {kind: image_folder, path: photos/}`` with
+one sub-folder per class. Every file is opened one at a time (a folder of thousands would
+exceed the open-file limit otherwise), 16-bit grayscale is scaled to 8 bits rather than
+clipped, and a file that is not an image, or a class folder without one, is named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nntune.exceptions import ConfigError
+from nntune.train.datasets import RawData, _require_path, size_pair
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+WIDE_GRAY = ("I;16", "I;16B", "I;16L")  # 16-bit grayscale (PNG, TIFF) as PIL opens it
+
+
+def _pil_mode(modes: list[str], grayscale: bool) -> str:
+    if grayscale or all(mode in ("L", "1", "I", *WIDE_GRAY) for mode in modes):
+        return "L"
+    return "RGB"
+
+
+def _open_image(path: Path) -> Any:
+    """``path`` opened with PIL (only its header is read until the pixels are asked for)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        return Image.open(path)
+    except (UnidentifiedImageError, OSError) as err:
+        raise ConfigError("task.data.path", f"cannot read {path} as an image: {err}") from None
+
+
+def _eight_bits(pixels: np.ndarray) -> np.ndarray:
+    """16-bit grayscale pixels scaled to 0..255 (65535 becomes 255)."""
+    return np.round(np.clip(pixels.astype(np.float64), 0, 65535) / 257.0).astype(np.uint8)
+
+
+def _image_array(path: Path, mode: str, size: tuple[int, int] | None) -> np.ndarray:
+    """One image's pixels, converted to ``mode`` and resized to ``size`` (height, width)."""
+    from PIL import Image
+
+    with _open_image(path) as im:
+        try:
+            if im.mode in WIDE_GRAY:  # PIL's convert would clip every value above 255 to white
+                im = Image.fromarray(_eight_bits(np.asarray(im)), "L")
+            im = im.convert(mode)
+        except OSError as err:  # a header that reads, pixels that do not (a truncated file)
+            raise ConfigError("task.data.path", f"cannot read {path} as an image: {err}") from None
+        if size is not None and im.size != (size[1], size[0]):
+            im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+        return np.asarray(im, dtype=np.uint8)
+
+
+def read_image_folder(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
+    """One sub-folder per class, each holding image files; all images must share a size
+    unless ``resize`` is given."""
+    root = _require_path(spec, want_dir=True)
+    class_dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    files = [(f, label) for label, d in enumerate(class_dirs)
+             for f in sorted(d.iterdir()) if f.suffix.lower() in IMAGE_EXTENSIONS]
+    if len(class_dirs) < 2 or not files:
+        raise ConfigError("task.data.path",
+                          f"{root} needs one sub-folder per class (at least two) holding images")
+    present = {label for _, label in files}
+    empty = [d.name for label, d in enumerate(class_dirs) if label not in present]
+    if empty:  # a class without an example: an output never trained, a recall of 0 in every average
+        raise ConfigError("task.data.path", f"the class folders {empty} in {root} hold no image "
+                                            f"({', '.join(IMAGE_EXTENSIONS)})")
+    # One file open at a time: a folder of thousands of images would exhaust the open-file limit.
+    modes = []
+    for f, _ in files:
+        with _open_image(f) as im:
+            modes.append(im.mode)
+    mode = _pil_mode(modes, bool(opts.get("grayscale", False)))
+    size = size_pair(opts["resize"]) if opts.get("resize") is not None else None
+    arrays = [_image_array(f, mode, size) for f, _ in files]
+    shapes = sorted({a.shape[:2] for a in arrays})
+    if len(shapes) > 1:
+        raise ConfigError("task.options.resize", f"images in {root} differ in size {shapes[:4]}; set resize")
+    x = np.stack(arrays)
+    x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
+    labels = np.array([label for _, label in files], dtype=np.int64)
+    return RawData(np.ascontiguousarray(x), labels, "classification", "image", root.name,
+                   f"image folder {root}", classes=[d.name for d in class_dirs])

@@ -1,0 +1,75 @@
+"""Image folders (``kind: image_folder``): a file that is not an image, a class without
+images and folders larger than the open-file limit."""
+
+from __future__ import annotations
+
+import resource
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nntune.exceptions import ConfigError
+from nntune.train import load_splits
+
+
+def write_folder(root: Path, counts: dict[str, int], size: int = 4) -> dict:
+    rng = np.random.default_rng(0)
+    for label, n in counts.items():
+        (root / label).mkdir(parents=True)
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 256, (size, size), dtype=np.uint8), "L").save(root / label / f"{i}.png")
+    return {"kind": "image_folder", "path": str(root)}
+
+
+def test_a_file_that_is_not_an_image_is_named(tmp_path: Path) -> None:
+    spec = write_folder(tmp_path / "f", {"a": 6, "b": 6})
+    (tmp_path / "f" / "b" / "bad.png").write_bytes(b"not a png")
+    with pytest.raises(ConfigError) as caught:
+        load_splits(spec)
+    assert caught.value.field == "task.data.path"
+    assert caught.value.problem.startswith(f"cannot read {tmp_path / 'f' / 'b' / 'bad.png'} as an image")
+
+
+def test_a_truncated_image_is_named(tmp_path: Path) -> None:
+    spec = write_folder(tmp_path / "f", {"a": 6, "b": 6}, size=64)
+    whole = (tmp_path / "f" / "a" / "0.png").read_bytes()
+    (tmp_path / "f" / "a" / "0.png").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ConfigError, match=r"^task\.data\.path: cannot read .*0\.png as an image"):
+        load_splits(spec)
+
+
+def test_a_class_folder_without_images_is_refused(tmp_path: Path) -> None:
+    spec = write_folder(tmp_path / "f", {"a": 6, "b": 6})
+    (tmp_path / "f" / "c").mkdir()
+    (tmp_path / "f" / "c" / "notes.txt").write_text("no images here")
+    with pytest.raises(ConfigError) as caught:
+        load_splits(spec)
+    assert str(caught.value).startswith(f"task.data.path: the class folders ['c'] in {tmp_path / 'f'} hold no image")
+
+
+def test_more_images_than_the_open_file_limit(tmp_path: Path) -> None:
+    spec = write_folder(tmp_path / "f", {"a": 150, "b": 150})
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    opened = len(list(Path("/proc/self/fd").iterdir()))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (opened + 100, hard))  # fewer than the 300 images
+    try:
+        splits = load_splits(spec)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert splits.info["n_train"] + splits.info["n_val"] + splits.info["n_test"] == 300
+
+
+def test_sixteen_bit_grayscale_is_scaled_not_clipped(tmp_path: Path) -> None:
+    spec = write_folder(tmp_path / "f", {"a": 6, "b": 6})
+    wide = np.full((4, 4), 65535, dtype=np.uint16)
+    wide[0, 0], wide[0, 1] = 0, 32896  # black, and the middle: 128 of 255 in 8 bits
+    for label in ("a", "b"):
+        for i in range(6):
+            Image.fromarray(wide).save(tmp_path / "f" / label / f"{i}.png")
+    assert Image.open(tmp_path / "f" / "a" / "0.png").mode.startswith("I")
+    splits = load_splits(spec, normalize="none")
+    pixels = splits.x_train[0, 0]
+    assert pixels[0, 0].item() == 0.0 and pixels[0, 1].item() == pytest.approx(128 / 255)
+    assert pixels[1, 1].item() == 1.0
