@@ -92,8 +92,9 @@ def delete_study(*, study_name: str, storage: str | Storage) -> None:
 
 def copy_study(*, from_study_name: str, from_storage: str | Storage, to_storage: str | Storage,
                to_study_name: str | None = None) -> None:
-    """Copy a study (its attributes and every finished or waiting trial, with their steps)
-    into another storage, under ``to_study_name`` or the same name."""
+    """Copy a study (its attributes, every finished or waiting trial with its steps and times,
+    and its looks at the test split) into another storage, under ``to_study_name`` or the
+    same name."""
     source = get_storage(from_storage)
     rec = source.load_study(from_study_name)
     if rec is None:
@@ -102,6 +103,9 @@ def copy_study(*, from_study_name: str, from_storage: str | Storage, to_storage:
     sid = target.create_study(to_study_name or rec.name, rec.direction, rec.attrs)
     trials = [source.get_trial(rec.id, t.number, with_metrics=True) for t in source.get_trials(rec.id)]
     add_frozen_trials(target, sid, [t for t in trials if t.state != TrialState.RUNNING])
+    # Looks at the test split are counted per study: the copy has had them too.
+    for look in source.get_test_evaluations(rec.id):
+        target.record_test_evaluation(sid, look["trial"], look["metrics"])
 
 
 def add_frozen_trials(storage: Storage, study_id: int, trials: Sequence[FrozenTrial]) -> None:
@@ -120,8 +124,12 @@ def add_frozen_trials(storage: Storage, study_id: int, trials: Sequence[FrozenTr
             if t.user_attrs:
                 storage.set_trial_user_attrs(study_id, number, t.user_attrs)
             continue
+        # Its own times, where it has them (as Optuna keeps them); passed only then, so that a
+        # journal line of a trial without them reads as before.
+        started = {"datetime_start": t.datetime_start} if t.datetime_start is not None else {}
+        ended = {"datetime_complete": t.datetime_complete} if t.datetime_complete is not None else {}
         number = storage.create_trial(study_id, params=t.params, distributions=t.distributions,
-                                      system_attrs=system)
+                                      system_attrs=system, **started)
         records = {int(m["step"]): {k: v for k, v in m.items() if k != "step"} for m in t.metrics}
         for step in sorted(set(t.intermediate_values) | set(records)):
             storage.report(study_id, number, step, t.intermediate_values.get(step), records.get(step))
@@ -133,7 +141,7 @@ def add_frozen_trials(storage: Storage, study_id: int, trials: Sequence[FrozenTr
         value = t.value
         if state == TrialState.PRUNED and value is None and t.intermediate_values:  # as Study.tell does
             value = t.intermediate_values[max(t.intermediate_values)]
-        storage.finish_trial(study_id, number, state, value, t.error)
+        storage.finish_trial(study_id, number, state, value, t.error, **ended)
 
 
 __all__ = ["add_frozen_trials", "MaxTrialsCallback", "StudyDirection", "StudySummary", "copy_study", "delete_study",

@@ -49,7 +49,8 @@ def test_being_interrupted_often_never_fails_the_trial():
         with pytest.raises(KeyboardInterrupt):
             run_serial(s, interrupted, total=1)
     (only,) = s.trials
-    assert only.state == TrialState.WAITING and only.system_attrs["retries"] == 4
+    assert only.state == TrialState.WAITING and only.system_attrs["interruptions"] == 4
+    assert "retries" not in only.system_attrs  # those are for crashes
 
 
 def test_a_trial_claimed_by_a_worker_the_supervisor_had_not_heard_from_is_queued_again(tmp_path):
@@ -57,7 +58,6 @@ def test_a_trial_claimed_by_a_worker_the_supervisor_had_not_heard_from_is_queued
     # supervisor which one: the trial carries that worker's identity and goes back to the
     # queue with the others, instead of staying running until a heartbeat expires.
     import multiprocessing as mp
-    import sys
     import time
 
     from nntune.executors import WorkerOptions
@@ -74,9 +74,36 @@ def test_a_trial_claimed_by_a_worker_the_supervisor_had_not_heard_from_is_queued
         pool = ProcessPool(None, s, total=4, workers=1, options=WorkerOptions(), timeout=None, callbacks=[],
                            clock=time.monotonic)
         pool.slots.append(Slot(0, proc, ours))  # the supervisor does not know its trial
-        pool.shutdown(INTERRUPTED, max_retries=sys.maxsize)
+        pool.shutdown(INTERRUPTED, counted=False)
     finally:
         proc.kill()
     (trial,) = nntune.load_study("k", s.storage.url).trials
     assert trial.number == claimed.number and trial.state == TrialState.WAITING
     assert trial.system_attrs["interrupted"] == INTERRUPTED and not proc.is_alive()
+
+
+def test_interruptions_leave_a_crashed_trial_its_retries(tmp_path):
+    # Ctrl-C twice on one trial, then its worker dies: the retries are for crashes, so the
+    # trial is queued again instead of failing as if it had crashed twice already.
+    import socket
+    import subprocess
+
+    from nntune.executors import WorkerOptions, recover_interrupted
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    s = nntune.create_study("r", url, sampler=RandomSampler(0), seed=0)
+
+    def interrupted(trial):  # noqa: ANN001, ANN202
+        trial.suggest_float("x", -1.0, 1.0)
+        raise KeyboardInterrupt
+
+    for _ in range(2):
+        with pytest.raises(KeyboardInterrupt):
+            run_serial(s, interrupted, total=1)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = {"host": socket.gethostname(), "pid": gone.pid, "started": 1.0}
+    claimed = s.storage.claim_trial(s.id, system_attrs={"worker": dead})
+    assert recover_interrupted(s, WorkerOptions(max_retries=2)) == {claimed.number: TrialState.WAITING}
+    (trial,) = nntune.load_study("r", url).trials
+    assert trial.state == TrialState.WAITING and trial.system_attrs["retries"] == 1

@@ -54,3 +54,30 @@ def alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_a_worker_whose_supervisor_is_gone_exits_quietly(tmp_path, capfd):
+    # The supervisor was killed while the worker was still setting up (importing torch, on a
+    # busy machine, takes seconds): its first message finds nobody listening. That is an end,
+    # not an error: no traceback on the terminal the user is looking at.
+    import multiprocessing as mp
+    import pickle
+
+    import _objectives as ob
+    import nntune
+    from nntune.executors import WorkerOptions, study_setup
+    from nntune.executors._worker import worker_main
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    nntune.create_study("s", url)
+    ctx = mp.get_context("spawn")
+    ours, theirs = ctx.Pipe()
+    proc = ctx.Process(target=worker_main, args=(pickle.dumps(study_setup(url, "s", ob.quadratic)), theirs,
+                                                 WorkerOptions(), 3, {}, 1, os.getpid()))
+    proc.start()
+    theirs.close()
+    ours.close()  # the supervisor's end: gone before the worker says a word
+    proc.join(120)
+    err = capfd.readouterr().err
+    assert proc.exitcode == 0 and "Traceback" not in err, err
+    assert nntune.load_study("s", url).trials == []  # it started nothing

@@ -47,6 +47,7 @@ from nntune.executors._common import (
 from nntune.executors._running import INTERRUPTED
 from nntune.executors._memory import private_mb
 from nntune.executors._worker import Setup, worker_main
+from nntune.storage._base import StudyNotFoundError
 from nntune.trial import TrialState
 
 if TYPE_CHECKING:
@@ -186,9 +187,9 @@ class ProcessPool:
                     for i in range(self.workers):  # re-queued work and nobody left to run it
                         self.spawn(i)
         except KeyboardInterrupt:
-            # Ctrl-C is no crash: the trials go back to the queue with no retry limit, as
-            # under the serial executor, however often a user interrupts them.
-            self.shutdown(INTERRUPTED, max_retries=sys.maxsize)
+            # Ctrl-C is no crash: the trials go back to the queue using up none of their
+            # retries, as under the serial executor, however often a user interrupts them.
+            self.shutdown(INTERRUPTED, counted=False)
             raise
         except BaseException:
             self.shutdown("the search was interrupted")
@@ -230,6 +231,9 @@ class ProcessPool:
         elif kind == "error":
             self.shutdown("a worker could not start")
             raise WorkerSetupError(f"a worker could not start: {msg[1]}")
+        elif kind == "deleted":  # nntune delete-study under the search: stop, with its line
+            self.shutdown("the study was deleted")
+            raise StudyNotFoundError(str(msg[1]))
 
     def police(self, slot: Slot) -> None:
         """Kill a worker whose trial ran past the timeout or whose memory passed the limit."""
@@ -278,25 +282,32 @@ class ProcessPool:
         held = sum(t.state != TrialState.WAITING for t in self.study.get_trials(deepcopy=False))
         return held < self.total and not any(r in EXHAUSTED for r in self.finished_reasons)
 
-    def shutdown(self, reason: str, max_retries: int | None = None) -> None:
-        """Kill every worker; their trials go back to the queue (or fail past the retries,
-        the options' unless ``max_retries`` is given)."""
-        retries = self.options.max_retries if max_retries is None else max_retries
+    def shutdown(self, reason: str, *, counted: bool = True) -> None:
+        """Kill every worker; their trials go back to the queue (or fail past the options'
+        retries; not ``counted``, for Ctrl-C, they always go back and use up no retry)."""
+        retries = self.options.max_retries
         pids = {slot.proc.pid for slot in self.slots}
         for slot in self.slots:
             self.kill(slot, reason)
         for slot in self.slots:
             slot.proc.join(timeout=10)
-            if slot.trial is not None:
-                self.study.storage.recover_trial(self.study.id, slot.trial, reason, max_retries=retries)
-        # A worker killed between claiming a trial and telling us which one left it running
-        # under its own identity: queue it again for the same reason.
-        host = socket.gethostname()
-        for t in self.study.storage.get_trials(self.study.id, [TrialState.RUNNING], with_metrics=False):
-            who = t.system_attrs.get("worker")
-            if isinstance(who, dict) and who.get("host") == host and who.get("pid") in pids:
-                self.study.storage.recover_trial(self.study.id, t.number, reason, max_retries=retries)
-        self.slots = []
+        try:
+            for slot in self.slots:
+                if slot.trial is not None:
+                    self.study.storage.recover_trial(self.study.id, slot.trial, reason, max_retries=retries,
+                                                     counted=counted)
+            # A worker killed between claiming a trial and telling us which one left it running
+            # under its own identity: queue it again for the same reason.
+            host = socket.gethostname()
+            for t in self.study.storage.get_trials(self.study.id, [TrialState.RUNNING], with_metrics=False):
+                who = t.system_attrs.get("worker")
+                if isinstance(who, dict) and who.get("host") == host and who.get("pid") in pids:
+                    self.study.storage.recover_trial(self.study.id, t.number, reason, max_retries=retries,
+                                                     counted=counted)
+        except StudyNotFoundError:
+            pass  # deleted meanwhile: nothing is left to queue again, and the search stops with that
+        finally:
+            self.slots = []
 
 
 def run_processes(setup: Setup, study: Study, *, total: int, workers: int,

@@ -31,7 +31,7 @@ from nntune.executors._common import (
 )
 from nntune.executors._memory import MB, PeakMemory
 from nntune.executors._processes import WorkerSetupError
-from nntune.executors._running import Heartbeat, run_measured
+from nntune.executors._running import INTERRUPTED, Heartbeat, run_measured
 from nntune.executors._worker import Setup, limit_threads
 from nntune.trial import TrialState
 
@@ -154,6 +154,11 @@ class RayDriver:
                 if self.clock() - last_sweep >= self.options.stale_grace / 2:
                     last_sweep = self.clock()
                     self.report(recover_interrupted(self.study, self.options))
+        except KeyboardInterrupt:
+            # Ctrl-C is no crash: the trials go back to the queue using up no retry.
+            for slot in list(self.slots):
+                self.settle(slot, INTERRUPTED, self.options.max_retries, counted=False)
+            raise
         finally:
             for slot in list(self.slots):  # interrupted: their trials go back to the queue
                 self.settle(slot, "the search was interrupted", self.options.max_retries)
@@ -191,14 +196,15 @@ class RayDriver:
         if not self.stopping():
             self.start_actors(1)
 
-    def settle(self, slot: ActorSlot, reason: str, max_retries: int) -> None:
-        """Kill the actor and recover the trial it was running with ``reason``."""
+    def settle(self, slot: ActorSlot, reason: str, max_retries: int, *, counted: bool = True) -> None:
+        """Kill the actor and recover the trial it was running with ``reason`` (not
+        ``counted``: Ctrl-C, which uses up no retry)."""
         self.retire(slot)
         states: dict[int, TrialState] = {}
         for t in self.study.storage.get_trials(self.study.id, [TrialState.RUNNING]):
             if t.system_attrs.get("worker") == slot.identity:
                 state = self.study.storage.recover_trial(self.study.id, t.number, reason,
-                                                         max_retries=max_retries)
+                                                         max_retries=max_retries, counted=counted)
                 if state is not None:
                     states[t.number] = state
         self.report(states)

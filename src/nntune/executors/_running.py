@@ -3,7 +3,6 @@ recorded beside it, memory handed back after it."""
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -106,7 +105,7 @@ def run_measured(study: Study, trial: Trial, objective: Objective, heartbeat: He
     except _Interrupted:
         heartbeat.current = None
         # Never failed for it, however often it is interrupted: the retries are for crashes.
-        study.storage.recover_trial(study.id, trial.number, INTERRUPTED, max_retries=sys.maxsize)
+        study.storage.recover_trial(study.id, trial.number, INTERRUPTED, counted=False)
         raise KeyboardInterrupt from None
     finally:
         heartbeat.current = None

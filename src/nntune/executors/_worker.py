@@ -3,7 +3,8 @@ report -> tell against the shared storage, asking the supervisor before each tri
 
 Messages to the supervisor: ``("ready",)`` before each trial, ``("start", number)`` once a
 trial is claimed, ``("end", number)`` once it is told, ``("done", why)`` when the study has
-no more room, ``("error", text)`` when setting up failed. Answers: ``("go",)``, ``("stop",)``.
+no more room, ``("error", text)`` when setting up failed, ``("deleted", text)`` when the study
+was deleted under it. Answers: ``("go",)``, ``("stop",)``.
 The worker exits when its parent dies (it never outlives the ``nntune`` process).
 """
 
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from nntune.executors._common import WAIT_SECONDS, WorkerOptions, admission, worker_identity
 from nntune.executors._memory import PeakMemory
 from nntune.executors._running import Heartbeat, run_measured
+from nntune.storage._base import StudyNotFoundError
 
 if TYPE_CHECKING:
     from nntune.study import Objective, Study
@@ -114,6 +116,22 @@ def worker_main(setup_payload: bytes, conn: Connection, options: WorkerOptions, 
         # run_measured has queued its trial again and the supervisor says so in one line,
         # so nothing is printed here (multiprocessing would print the worker's name).
         return
+    except SUPERVISOR_GONE:
+        # The supervisor died (kill -9) before this worker's death signal was armed, e.g.
+        # while it was still setting up: an end, not an error. A trial it had claimed still
+        # names this process, so the next run queues it again at once.
+        return
+    except StudyNotFoundError as err:
+        # The study was deleted under the search (nntune delete-study): the supervisor meets
+        # the same error and says so in one line; a traceback per worker would bury it.
+        try:
+            conn.send(("deleted", str(err)))
+        except SUPERVISOR_GONE:
+            pass
+
+
+# What talking to a supervisor that no longer exists raises.
+SUPERVISOR_GONE = (BrokenPipeError, ConnectionResetError, EOFError)
 
 
 def set_up_worker(setup_payload: bytes, conn: Connection, env: dict[str, str], threads: int) -> Any:

@@ -67,12 +67,7 @@ def existing_storage(url: str | Storage) -> Storage:
     if isinstance(url, str) and url.startswith("journal://") and not Path(url[len("journal://"):]).expanduser().is_file():
         raise ConfigError("storage", f"no such journal file: {url[len('journal://'):]}")
     if isinstance(url, str) and url.startswith("sqlite:"):
-        from sqlalchemy.engine import make_url
-
-        try:
-            database = make_url(url).database
-        except Exception:  # malformed: get_storage says why
-            database = None
+        database = sqlite_file(url)
         if database and database != ":memory:" and not Path(database).expanduser().is_file():
             raise ConfigError("storage", f"no such SQLite file: {database}")
         if database and database != ":memory:" and Path(database).expanduser().stat().st_size == 0:
@@ -82,3 +77,18 @@ def existing_storage(url: str | Storage) -> Storage:
 
             raise ConfigError("storage", f"{redact_url(url)} {not_a_storage_yet(())}")
     return get_storage(url)
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file an ``sqlite:`` URL names, also in SQLite's URI form
+    (``sqlite:///file:path.db?mode=ro&uri=true``); None for a malformed URL."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # malformed: get_storage says why
+        return None
+    database = parsed.database
+    if database and str(parsed.query.get("uri", "")).lower() == "true" and database.startswith("file:"):
+        return database[len("file:"):].split("?", 1)[0] or None
+    return database

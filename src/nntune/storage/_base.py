@@ -24,6 +24,24 @@ class StudyNotFoundError(KeyError):
         return str(self.args[0]) if self.args else "study not found"
 
 
+def missing_trial(study_id: int, number: int, *, study_exists: bool) -> KeyError:
+    """What looking up a trial that is not there raises: a StudyNotFoundError when its whole
+    study is gone (deleted while a search ran: the search stops with that one line), a
+    KeyError for the trial otherwise."""
+    if not study_exists:
+        return StudyNotFoundError(f"no trial {number} in study {study_id}: {GONE}")
+    return KeyError(f"no trial {number} in study {study_id}")
+
+
+GONE = "the study was deleted while it was in use"
+
+
+def study_gone(study_id: int) -> StudyNotFoundError:
+    """A study id that no longer names a study: ids come from the storage itself, so the
+    study was there when it was opened and has been deleted since."""
+    return StudyNotFoundError(f"no study with id {study_id}: {GONE}")
+
+
 @dataclass(frozen=True)
 class StudyRecord:
     id: int
@@ -108,20 +126,25 @@ def utcnow() -> datetime:
 ATTEMPT_ATTRS = ("worker", "peak_rss_mb", "peak_gpu_mb", "traceback")
 
 
-def interruption_outcome(system_attrs: Mapping[str, Any], reason: str,
-                         max_retries: int) -> tuple[TrialState, dict[str, Any], str | None]:
+def interruption_outcome(system_attrs: Mapping[str, Any], reason: str, max_retries: int, *,
+                         counted: bool = True) -> tuple[TrialState, dict[str, Any], str | None]:
     """What recovering an interrupted trial does: (new state, new system attrs, error).
 
     A trial is re-queued while it has been retried fewer than ``max_retries`` times (so a
     trial that kills its process every time cannot loop forever), then failed with the
     reason. ``system_attrs["retries"]`` counts the re-queues, ``["interrupted"]`` says why.
+    Not ``counted`` (a stop the user asked for, Ctrl-C): always re-queued and counted in
+    ``["interruptions"]`` instead, so that it leaves the trial every retry a crash may need.
     """
     retries = int(system_attrs.get("retries", 0))
     attrs = dict(system_attrs)
-    if retries < max_retries:
+    if retries < max_retries or not counted:
         for key in ATTEMPT_ATTRS:
             attrs.pop(key, None)
-        attrs.update(retries=retries + 1, interrupted=reason)
+        if counted:
+            attrs.update(retries=retries + 1, interrupted=reason)
+        else:
+            attrs.update(interruptions=int(attrs.get("interruptions", 0)) + 1, interrupted=reason)
         return TrialState.WAITING, attrs, None
     suffix = f" (after {retries} retr{'y' if retries == 1 else 'ies'})" if retries else ""
     return TrialState.FAILED, attrs, f"{reason}{suffix}"
@@ -147,8 +170,10 @@ class Storage(Protocol):
     def create_trial(self, study_id: int, *, state: TrialState = TrialState.RUNNING,
                      params: Mapping[str, Any] | None = None,
                      distributions: Mapping[str, Distribution] | None = None,
-                     system_attrs: Mapping[str, Any] | None = None) -> int:
-        """Add a trial and return its number (0, 1, 2, ... per study, never reused)."""
+                     system_attrs: Mapping[str, Any] | None = None,
+                     datetime_start: datetime | None = None) -> int:
+        """Add a trial and return its number (0, 1, 2, ... per study, never reused); a running
+        one started now, or at ``datetime_start`` (a trial copied from elsewhere)."""
     def claim_waiting_trial(self, study_id: int) -> int | None:
         """Atomically move the oldest ``waiting`` trial to ``running``; its number or None."""
     def set_trial_params(self, study_id: int, number: int, params: Mapping[str, Any],
@@ -171,18 +196,20 @@ class Storage(Protocol):
         ``system_attrs`` are merged into the started trial's. ``number``: start that waiting
         trial only (None when it is not waiting), never another."""
     def recover_trial(self, study_id: int, number: int, reason: str, *,
-                      max_retries: int = 0) -> TrialState | None:
+                      max_retries: int = 0, counted: bool = True) -> TrialState | None:
         """A running trial whose process is gone: back to ``waiting`` (parameters, steps and
         user attributes cleared) while it has been retried fewer than ``max_retries`` times,
-        else ``failed`` with the reason. The new state, or None if it was not running."""
+        else ``failed`` with the reason. Not ``counted`` (Ctrl-C): back to ``waiting`` without
+        using up a retry. The new state, or None if it was not running."""
     def recover_stale_trials(self, study_id: int, grace_seconds: float, *, max_retries: int = 0,
                              now: datetime | None = None) -> dict[int, TrialState]:
         """``recover_trial`` for every running trial without a heartbeat for ``grace_seconds``
         (by ``now``, default the current UTC time); their numbers and new states."""
     def finish_trial(self, study_id: int, number: int, state: TrialState, value: float | None = None,
-                     error: str | None = None) -> FrozenTrial:
-        """Move a running trial to a finished state and return it as stored (without the
-        per-step metric records); finishing twice raises TrialStateError."""
+                     error: str | None = None, *, datetime_complete: datetime | None = None) -> FrozenTrial:
+        """Move a running trial to a finished state (now, or at ``datetime_complete``) and
+        return it as stored (without the per-step metric records); finishing twice raises
+        TrialStateError."""
     def get_trial(self, study_id: int, number: int, *, with_metrics: bool = True) -> FrozenTrial: ...
     def get_trials(self, study_id: int, states: Iterable[TrialState] | None = None, *,
                    with_metrics: bool = False) -> list[FrozenTrial]:

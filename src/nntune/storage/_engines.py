@@ -65,6 +65,20 @@ def is_transient(err: DBAPIError) -> bool:
     return any(s in text for s in TRANSIENT)
 
 
+# What SQLite (a file nntune may not write) and PostgreSQL (a read-only transaction: a
+# standby, default_transaction_read_only) say when a write is refused for good.
+READ_ONLY_SIGNS = ("readonly database", "read-only transaction", "read-only file system")
+
+
+def read_only_problem(err: DBAPIError) -> str | None:
+    """The database's own line when ``err`` says the database cannot be written at all (no
+    retry helps), else None."""
+    text = str(getattr(err, "orig", err)).strip()
+    if not any(sign in text.lower() for sign in READ_ONLY_SIGNS):
+        return None
+    return text.splitlines()[0] if text else None
+
+
 def make_engine(url: str, kwargs: dict[str, Any]) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url, kwargs)

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from nntune.storage._base import StudyNotFoundError, interruption_outcome, utcnow
+from nntune.storage._base import interruption_outcome, study_gone, utcnow
 from nntune.storage._schema import steps, studies, trials
 from nntune.storage._sql_rows import _dumps, _trial
 from nntune.trial import FrozenTrial, TrialState
@@ -40,7 +40,7 @@ def claim(conn: Connection, study_id: int, extra: dict[str, Any], *, max_trials:
     # The study's row lock makes counting, claiming and numbering one step.
     if conn.execute(sa.select(studies.c.id).where(studies.c.id == study_id)
                     .with_for_update()).first() is None:
-        raise StudyNotFoundError(f"no study with id {study_id}")
+        raise study_gone(study_id)
     if max_trials is not None:
         held = conn.execute(sa.select(sa.func.count()).select_from(trials).where(
             trials.c.study_id == study_id, trials.c.state != TrialState.WAITING.value)).scalar()
@@ -73,9 +73,9 @@ def claim(conn: Connection, study_id: int, extra: dict[str, Any], *, max_trials:
                        datetime_start=now)
 
 
-def recover(conn: Connection, row: Any, reason: str, max_retries: int) -> TrialState:
+def recover(conn: Connection, row: Any, reason: str, max_retries: int, *, counted: bool = True) -> TrialState:
     """An interrupted running trial's row, queued again (waiting) or failed."""
-    state, attrs, error = interruption_outcome(json.loads(row.system_attrs), reason, max_retries)
+    state, attrs, error = interruption_outcome(json.loads(row.system_attrs), reason, max_retries, counted=counted)
     now = utcnow()
     if state == TrialState.WAITING:
         conn.execute(steps.delete().where(steps.c.trial_id == row.id))

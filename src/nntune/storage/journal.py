@@ -111,8 +111,9 @@ class JournalStorage:
         if self.path.is_dir():
             raise ConfigError("storage", f"{self.path} is a folder; a journal is a file")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.touch(exist_ok=True)
+            if not self.path.exists():  # one that exists is only read here: it may be read-only
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.touch(exist_ok=True)
         except OSError as err:
             raise ConfigError("storage", f"cannot open the journal {self.path}: {err.strerror or err}") from None
         self.url = f"journal://{self.path}"  # the path is absolute: journal:///...
@@ -130,7 +131,11 @@ class JournalStorage:
     # the file ---------------------------------------------------------------------------
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
-        with open(self.path, "a+b") as handle:
+        try:
+            handle = open(self.path, "a+b")
+        except OSError as err:  # before any change is applied: nothing to undo
+            raise ConfigError("storage", f"cannot write the journal {self.path}: {err.strerror or err}") from None
+        with handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

@@ -24,6 +24,8 @@ from nntune.storage._base import (
     TrialStateError,
     applied_changes,
     interruption_outcome,
+    missing_trial,
+    study_gone,
     summarize_study,
     utcnow,
 )
@@ -40,6 +42,7 @@ class InMemoryStorage:
         self._studies: dict[int, StudyRecord] = {}
         self._trials: dict[int, list[FrozenTrial]] = {}
         self._tests: dict[int, list[dict[str, Any]]] = {}
+        self._deleted: set[int] = set()  # ids of deleted studies: a search still using one is told so
         # Copies already handed out by get_trials, per study in number order, and the
         # numbers changed since: a trial is copied again only after it changed, so reading
         # a long history costs one list copy.
@@ -68,7 +71,7 @@ class InMemoryStorage:
         with self._lock:
             if any(s.name == name for s in self._studies.values()):
                 raise DuplicatedStudyError(f"study {name!r} already exists")
-            sid = max(self._studies, default=0) + 1
+            sid = max(max(self._studies, default=0), max(self._deleted, default=0)) + 1  # never reused
             self._studies[sid] = StudyRecord(sid, name, direction, _json(dict(attrs or {})),
                                              self._clock())
             self._trials[sid] = []
@@ -94,6 +97,7 @@ class InMemoryStorage:
                 raise StudyNotFoundError(f"no study named {name!r}")
             for table in (self._studies, self._trials, self._tests, self._waiting):
                 del table[rec.id]
+            self._deleted.add(rec.id)
             self._views.pop(rec.id, None)
             self._stale.pop(rec.id, None)
             self._changes.pop(rec.id, None)
@@ -134,11 +138,14 @@ class InMemoryStorage:
         return max(stamps) if stamps else None
 
     # trials ---------------------------------------------------------------------------
+    def _absent(self, study_id: int) -> StudyNotFoundError:
+        return study_gone(study_id) if study_id in self._deleted else StudyNotFoundError(f"no study with id {study_id}")
+
     def _lookup(self, study_id: int, number: int) -> FrozenTrial:
         try:
             return self._trials[study_id][number]
         except (KeyError, IndexError):
-            raise KeyError(f"no trial {number} in study {study_id}") from None
+            raise missing_trial(study_id, number, study_exists=study_id not in self._deleted) from None
 
     def _trial(self, study_id: int, number: int) -> FrozenTrial:
         """The stored trial, for a change: its shared read-only view is renewed on the next read."""
@@ -157,16 +164,21 @@ class InMemoryStorage:
     def create_trial(self, study_id: int, *, state: TrialState = TrialState.RUNNING,
                      params: Mapping[str, Any] | None = None,
                      distributions: Mapping[str, Distribution] | None = None,
-                     system_attrs: Mapping[str, Any] | None = None) -> int:
+                     system_attrs: Mapping[str, Any] | None = None,
+                     datetime_start: datetime | None = None) -> int:
         with self._lock:
             trials = self._trials[study_id]
             number = len(trials)
-            self._updated.setdefault(study_id, {})[number] = self._clock()
+            now = self._clock()
+            self._updated.setdefault(study_id, {})[number] = now
+            running = state == TrialState.RUNNING
             trials.append(FrozenTrial(
                 number=number, state=TrialState(state), params=_json(dict(params or {})),
                 distributions=dict(distributions or {}),
                 system_attrs=_json(dict(system_attrs or {})),
-                datetime_start=self._clock() if state == TrialState.RUNNING else None))
+                datetime_start=(datetime_start or now) if running else None))
+            if running and datetime_start is not None:
+                self._heartbeats[(study_id, number)] = now  # an old start is not a silence
             if state == TrialState.WAITING:
                 heapq.heappush(self._waiting[study_id], number)
             return number
@@ -176,7 +188,7 @@ class InMemoryStorage:
                     waiting_only: bool = False, number: int | None = None) -> FrozenTrial | None:
         with self._lock:
             if study_id not in self._trials:
-                raise StudyNotFoundError(f"no study with id {study_id}")
+                raise self._absent(study_id)
             trials = self._trials[study_id]
             if max_trials is not None and len(trials) - len(self._waiting[study_id]) >= max_trials:
                 return None
@@ -196,12 +208,12 @@ class InMemoryStorage:
                                system_attrs=_json(t.system_attrs), datetime_start=t.datetime_start)
 
     def recover_trial(self, study_id: int, number: int, reason: str, *,
-                      max_retries: int = 0) -> TrialState | None:
+                      max_retries: int = 0, counted: bool = True) -> TrialState | None:
         with self._lock:
             t = self._trial(study_id, number)
             if t.state != TrialState.RUNNING:
                 return None
-            state, attrs, error = interruption_outcome(t.system_attrs, reason, max_retries)
+            state, attrs, error = interruption_outcome(t.system_attrs, reason, max_retries, counted=counted)
             if state == TrialState.WAITING:
                 self._trials[study_id][number] = FrozenTrial(number=number, state=state, system_attrs=attrs)
                 heapq.heappush(self._waiting[study_id], number)
@@ -288,7 +300,7 @@ class InMemoryStorage:
             self._heartbeats[(study_id, number)] = self._clock()
 
     def finish_trial(self, study_id: int, number: int, state: TrialState, value: float | None = None,
-                     error: str | None = None) -> FrozenTrial:
+                     error: str | None = None, *, datetime_complete: datetime | None = None) -> FrozenTrial:
         state = TrialState(state)
         if not state.is_finished():
             raise TrialStateError(f"{state.value} is not a finished state")
@@ -296,7 +308,7 @@ class InMemoryStorage:
             t = self._running(study_id, number)
             finite = value is not None and math.isfinite(value)
             t.state, t.value, t.error = state, (float(value) if finite else None), error
-            t.datetime_complete = self._clock()
+            t.datetime_complete = datetime_complete or self._clock()
             return self._copy(t, False)
 
     def get_trial(self, study_id: int, number: int, *, with_metrics: bool = True) -> FrozenTrial:
@@ -308,7 +320,7 @@ class InMemoryStorage:
         wanted = None if states is None else {TrialState(s) for s in states}
         with self._lock:
             if study_id not in self._trials:
-                raise StudyNotFoundError(f"no study with id {study_id}")
+                raise self._absent(study_id)
             if with_metrics:
                 return [self._copy(t, True) for t in self._trials[study_id]
                         if wanted is None or t.state in wanted]
@@ -319,7 +331,7 @@ class InMemoryStorage:
                          with_metrics: bool = False) -> TrialChanges:
         with self._lock:
             if study_id not in self._trials:
-                raise StudyNotFoundError(f"no study with id {study_id}")
+                raise self._absent(study_id)
             changed, latest = [], since
             updated = self._updated.get(study_id, {})
             for t in self._trials[study_id]:
@@ -367,7 +379,7 @@ class InMemoryStorage:
     def get_param_changes(self, study_id: int, number: int | None = None) -> list[ParamChange]:
         with self._lock:
             if study_id not in self._trials:
-                raise StudyNotFoundError(f"no study with id {study_id}")
+                raise self._absent(study_id)
             return [copy.deepcopy(c) for c in self._changes.get(study_id, [])
                     if number is None or c.trial == number]
 

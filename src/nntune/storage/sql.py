@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from nntune.exceptions import ConfigError
 from nntune.space import Distribution
 from nntune.storage._base import (
     DuplicatedStudyError,
@@ -31,11 +32,14 @@ from nntune.storage._base import (
     StudySummary,
     TrialChanges,
     TrialStateError,
+    missing_trial,
+    study_gone,
     utcnow,
 )
 from nntune.storage import _sql_changes as _changes
 from nntune.storage import _sql_claims as _claims
-from nntune.storage._engines import READ_ONLY, create_schema, is_in_memory_sqlite, is_transient, make_engine
+from nntune.storage._engines import (READ_ONLY, create_schema, is_in_memory_sqlite, is_transient, make_engine,
+                                     read_only_problem, redact_url)
 from nntune.storage._schema import meta, migrate, param_changes, steps, studies, test_evals, trials
 from nntune.storage._recognize import refuse_foreign
 from nntune.storage._sql_rows import _dumps, _finite, _study, _trial
@@ -77,6 +81,11 @@ class SQLStorage:
             try:
                 return fn()
             except DBAPIError as err:
+                refused = read_only_problem(err)
+                if refused is not None:  # bad input, not a crash: one line that names the storage
+                    raise ConfigError("storage", f"{redact_url(self.url)} cannot be written ({refused}); "
+                                                 "nntune writes every trial there: give it a file or "
+                                                 "database it may write") from err
                 if attempt == attempts - 1 or not is_transient(err):
                     raise
                 time.sleep(delay)
@@ -96,8 +105,12 @@ class SQLStorage:
         row = conn.execute(sa.select(trials).where(trials.c.study_id == study_id,
                                                    trials.c.number == number)).first()
         if row is None:
-            raise KeyError(f"no trial {number} in study {study_id}")
+            raise self._missing(conn, study_id, number)
         return row
+
+    def _missing(self, conn: Connection, study_id: int, number: int) -> KeyError:
+        exists = conn.execute(sa.select(studies.c.id).where(studies.c.id == study_id)).first() is not None
+        return missing_trial(study_id, number, study_exists=exists)
 
     def _running_row(self, conn: Connection, study_id: int, number: int) -> Any:
         row = self._trial_row(conn, study_id, number)
@@ -151,7 +164,7 @@ class SQLStorage:
             row = conn.execute(sa.select(studies.c.attrs).where(studies.c.id == study_id)
                                .with_for_update()).first()
             if row is None:
-                raise StudyNotFoundError(f"no study with id {study_id}")
+                raise study_gone(study_id)
             attrs = json.loads(row.attrs)
             attrs[key] = json.loads(_dumps(merge(attrs.get(key))))
             conn.execute(studies.update().where(studies.c.id == study_id).values(attrs=_dumps(attrs)))
@@ -162,14 +175,15 @@ class SQLStorage:
     def create_trial(self, study_id: int, *, state: TrialState = TrialState.RUNNING,
                      params: Mapping[str, Any] | None = None,
                      distributions: Mapping[str, Distribution] | None = None,
-                     system_attrs: Mapping[str, Any] | None = None) -> int:
+                     system_attrs: Mapping[str, Any] | None = None,
+                     datetime_start: datetime | None = None) -> int:
         state = TrialState(state)
 
         def run(conn: Connection) -> int:
             # Lock the study row so concurrent creators number their trials one at a time.
             if conn.execute(sa.select(studies.c.id).where(studies.c.id == study_id)
                             .with_for_update()).first() is None:
-                raise StudyNotFoundError(f"no study with id {study_id}")
+                raise study_gone(study_id)
             last = conn.execute(sa.select(sa.func.max(trials.c.number))
                                 .where(trials.c.study_id == study_id)).scalar()
             number = 0 if last is None else int(last) + 1
@@ -180,7 +194,8 @@ class SQLStorage:
                 params=_dumps(dict(params or {})),
                 distributions=_dumps({k: d.to_json() for k, d in (distributions or {}).items()}),
                 user_attrs="{}", system_attrs=_dumps(dict(system_attrs or {})),
-                datetime_start=now, heartbeat=now, updated=updated))
+                datetime_start=(datetime_start or now) if now is not None else None, heartbeat=now,
+                updated=updated))
             return number
         return self._tx(run)
 
@@ -195,15 +210,15 @@ class SQLStorage:
                                                    waiting_only=waiting_only, number=number))
 
     def recover_trial(self, study_id: int, number: int, reason: str, *,
-                      max_retries: int = 0) -> TrialState | None:
+                      max_retries: int = 0, counted: bool = True) -> TrialState | None:
         def run(conn: Connection) -> TrialState | None:
             row = conn.execute(sa.select(trials).where(
                 trials.c.study_id == study_id, trials.c.number == number).with_for_update()).first()
             if row is None:
-                raise KeyError(f"no trial {number} in study {study_id}")
+                raise self._missing(conn, study_id, number)
             if row.state != TrialState.RUNNING.value:
                 return None
-            return _claims.recover(conn, row, reason, max_retries)
+            return _claims.recover(conn, row, reason, max_retries, counted=counted)
         return self._tx(run)
 
     def recover_stale_trials(self, study_id: int, grace_seconds: float, *, max_retries: int = 0,
@@ -265,7 +280,7 @@ class SQLStorage:
         self._tx(run)
 
     def finish_trial(self, study_id: int, number: int, state: TrialState, value: float | None = None,
-                     error: str | None = None) -> FrozenTrial:
+                     error: str | None = None, *, datetime_complete: datetime | None = None) -> FrozenTrial:
         state = TrialState(state)
         if not state.is_finished():
             raise TrialStateError(f"{state.value} is not a finished state")
@@ -273,7 +288,8 @@ class SQLStorage:
         def run(conn: Connection) -> FrozenTrial:
             row = self._running_row(conn, study_id, number)
             now = utcnow()
-            done = {"state": state.value, "value": _finite(value), "error": error, "datetime_complete": now}
+            done = {"state": state.value, "value": _finite(value), "error": error,
+                    "datetime_complete": datetime_complete or now}
             conn.execute(trials.update().where(trials.c.id == row.id).values(**done, updated=now))
             step_rows = conn.execute(sa.select(steps.c.step, steps.c.value).where(steps.c.trial_id == row.id)
                                      .order_by(steps.c.step)).all()
@@ -314,7 +330,7 @@ class SQLStorage:
                          with_metrics: bool = False) -> TrialChanges:
         def run(conn: Connection) -> TrialChanges:
             if conn.execute(sa.select(studies.c.id).where(studies.c.id == study_id)).first() is None:
-                raise StudyNotFoundError(f"no study with id {study_id}")
+                raise study_gone(study_id)
             rows, by_trial, latest = changed_rows(conn, study_id, since, with_metrics)
             if with_metrics:
                 return TrialChanges([_trial(r, by_trial.get(r.id, []), True) for r in rows], latest)

@@ -1,0 +1,50 @@
+"""``copy_study`` (and ``add_trials`` of finished trials) keep what the trials were, as Optuna
+does: when each started and ended, so durations, the timeline and the report read the same
+in the copy; and the copy keeps the looks at the test split, so none is a first look again."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import nntune
+from nntune.samplers import RandomSampler
+from nntune.trial import TrialState
+
+TARGETS = {
+    "sqlite": lambda tmp: f"sqlite:///{tmp / 'to.db'}",
+    "journal": lambda tmp: f"journal://{tmp / 'to.log'}",
+    "memory": lambda tmp: nntune.storages.InMemoryStorage(),
+}
+
+
+def _source(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'from.db'}"
+    study = nntune.create_study("s", url, sampler=RandomSampler(0), seed=0)
+
+    def objective(trial: nntune.Trial) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        trial.report(x, 1)
+        time.sleep(0.05)
+        if trial.number == 1:
+            raise nntune.TrialPruned()
+        return x
+
+    study.optimize(objective, n_trials=3)
+    study.storage.record_test_evaluation(study.id, 0, {"accuracy": 0.5})
+    return url
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_a_copied_study_keeps_its_trials_times_and_test_looks(tmp_path, target):
+    url = _source(tmp_path)
+    to = TARGETS[target](tmp_path)
+    nntune.copy_study(from_study_name="s", from_storage=url, to_storage=to)
+    source, copy = nntune.load_study("s", url), nntune.load_study("s", to)
+    assert [t.state for t in copy.trials] == [TrialState.COMPLETE, TrialState.PRUNED, TrialState.COMPLETE]
+    for a, b in zip(source.trials, copy.trials):
+        assert (b.number, b.params, b.value) == (a.number, a.params, a.value)
+        assert (b.datetime_start, b.datetime_complete) == (a.datetime_start, a.datetime_complete)
+    assert len(copy.storage.get_test_evaluations(copy.id)) == 1
+
