@@ -67,3 +67,31 @@ def test_auto_timed_probes_real_stacks_of_the_first_structure():
     sizes = [k for k, _ in sized.timings]
     assert sizes == [1, 2, 4][:len(sizes)] and len(sizes) >= 2 and all(s > 0 for _, s in sized.timings)
     assert sized.k == pick_population(sized.timings) and sized.bound == 4
+
+
+def run_population_study(task, space, trials=4):
+    from nntune.runner import run_tune
+
+    cfg = parse_config({"study": "s", "storage": "memory", "task": {"data": "wine", "model": "mlp", **task},
+                        "search": {"executor": "population", "population": 2, "seed": 0, "trials": trials},
+                        "space": space, "fixed": {"epochs": 2, "layers": 1, "optimizer": "adam", "lr": 0.02}})
+    summary = run_tune(prepare(cfg), evaluate_test=False)
+    return summary.storage.get_trials(summary.storage.load_study("s").id)
+
+
+UNITS = {"units": {"type": "choice", "values": [4, 64]}}
+
+
+def test_a_member_measures_the_costs_its_constraints_compare():
+    trials = run_population_study({"metric": "accuracy", "constraints": {"params": {"max": 600}}}, UNITS)
+    assert len(trials) == 4 and all(t.state.name == "COMPLETE" for t in trials)
+    for t in trials:  # wine: 13 features, 3 classes; one hidden layer
+        assert t.user_attrs["params"] == 13 * t.params["units"] + t.params["units"] + t.params["units"] * 3 + 3
+        assert (t.system_attrs["constraints"][0] <= 0) == (t.params["units"] == 4)
+
+
+def test_a_member_of_a_study_of_several_objectives_is_told_one_value_per_objective():
+    trials = run_population_study({"metric": ["accuracy", "params"]}, UNITS)
+    assert len(trials) == 4 and all(t.state.name == "COMPLETE" for t in trials)
+    for t in trials:
+        assert t.values[1] == t.user_attrs["params"] and 0 <= t.values[0] <= 1

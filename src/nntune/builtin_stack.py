@@ -17,7 +17,9 @@ from typing import Any
 import torch
 
 from nntune._trial import Trial
-from nntune.builtin import checkpoint_file, evaluation_transform, trial_hyperparameters, training_augment
+from nntune.builtin import (
+    checkpoint_file, evaluation_transform, objective_values, trial_costs, trial_hyperparameters, training_augment,
+)
 from nntune.config import Config
 from nntune.schedulers import PBT, Proposal
 from nntune.space import Space
@@ -58,7 +60,7 @@ class StackTrainer:
         self.device = pick_device(device)
         self.checkpoints = checkpoints
         self.pbt = pbt
-        self.metric = cfg.task.metric
+        self.metric = cfg.task.trained_metric  # what each epoch scores (task.metric may list costs too)
         self.input_shape = model_input_shape(splits, evaluation_transform(cfg, cfg.fixed))
         self.n_outputs = count_outputs(splits)
 
@@ -147,15 +149,29 @@ class StackTrainer:
             return None
         return dict(torch.load(path, map_location="cpu", weights_only=True)["model"])
 
-    def finish(self, trial: Trial, plan: MemberPlan, result: StackResult) -> float:
-        """Store what the solo objective stores beside a finished member; returns its value."""
+    def finish(self, trial: Trial, plan: MemberPlan, result: StackResult) -> float | tuple[float, ...]:
+        """Store what the solo objective stores beside a finished member (its costs too, which
+        task.constraints and cost objectives compare); returns its value, one per objective in
+        a study of several."""
         restored = result.stopped_early or bool(plan.params.get("early_stopping"))
         chosen = next((r for r in result.history if r["epoch"] == result.best_epoch), result.history[-1]) \
             if restored else result.history[-1]
         trial.set_user_attrs({"epochs": result.epochs, "iterations": result.iterations,
                               "best_epoch": result.best_epoch, "model_summary": result.summary,
                               "val_loss": chosen["val_loss"]})
-        return float(result.best_value if restored else result.history[-1]["value"])
+        costs = trial_costs(self.cfg, result.model, self.splits, evaluation_transform(self.cfg, plan.params))
+        if costs:
+            trial.set_user_attrs(costs)
+        value = float(result.best_value if restored else result.history[-1]["value"])
+        return objective_values(self.cfg, value, costs) if self.cfg.task.is_multi_objective else value
+
+    def retrain_differs(self, plan: MemberPlan) -> bool:
+        """Whether retraining ``plan`` alone (``export-model``, the test look of a front)
+        would give another model than the member's: a stack draws dropout masks and
+        augmented batches its own way, and a PBT replacement starts from its parent's weights."""
+        from nntune.train.models import dropout_rate
+
+        return plan.proposal is not None or dropout_rate(plan.params) > 0 or bool(self.cfg.task.augment)
 
     def keep_model(self, trial: Trial, result: StackResult) -> str | None:
         """Save a complete member's model where the sealed test look finds it."""
@@ -164,5 +180,7 @@ class StackTrainer:
         self.checkpoints.mkdir(parents=True, exist_ok=True)
         path = checkpoint_file(self.checkpoints, trial.number)
         torch.save({"model": {k: v.detach().cpu() for k, v in result.model.state_dict().items()}}, path)
+        # Absolute: export-model and the test look may run from another folder than tune.
+        path = path.resolve()
         trial.set_system_attr("checkpoint", str(path))
         return str(path)

@@ -315,3 +315,78 @@ def test_kill_9_mid_stack_then_resume_loses_and_duplicates_nothing(tmp_path):
         final = next(t for t in after if t.number == number)
         assert (final.params, final.value) == record
     assert json.loads(done.stdout.strip().splitlines()[-1])["test_evaluations"] == 1
+
+
+def test_a_grid_is_covered_point_for_point_when_members_start_together():
+    # Members asked back to back, before any of them reports: each must see the points the
+    # others took, or several members train one point and the grid is left part covered.
+    space = {"lr": {"type": "choice", "values": [0.01, 0.1]},
+             "units": {"type": "choice", "values": [8, 16]}, "optimizer": {"type": "choice", "values": ["adam", "sgd"]}}
+    summary = run_tune(prepare(config(trials=8, population=3, sampler="grid", space=space, fixed={"epochs": 1})),
+                       evaluate_test=False)
+    trials = summary.storage.get_trials(summary.storage.load_study("pop").id)
+    points = {tuple(sorted(t.params.items())) for t in trials}
+    assert len(trials) == 8 and len(points) == 8
+
+
+@pytest.mark.parametrize("search", [
+    # Dropout masks are drawn per stack, not as fit draws them: a solo retrain differs.
+    {"space": {**LR, "dropout": {"type": "float", "low": 0.3, "high": 0.5}}},
+    # A PBT replacement starts from its parent's weights: a retrain from scratch differs.
+    {"scheduler": "pbt", "scheduler_options": {"population": 2, "ready_epochs": 1, "refill": True}},
+])
+def test_every_complete_member_s_model_is_the_one_its_value_describes(search, tmp_path):
+    from nntune.builtin import rebuild_model
+    from nntune.train.basics import evaluate
+
+    p = prepare(config(trials=6, population=2, checkpoint_dir=str(tmp_path), fixed={"epochs": 3}, **search))
+    summary = run_tune(p, evaluate_test=False)
+    study = nntune.load_study(study_name="pop", storage=summary.storage)
+    complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    assert len(complete) >= 2
+    if "scheduler" in search:  # a replacement that is not the best member
+        assert len([t for t in complete if "pbt_parent" in t.user_attrs]) >= 2
+    for t in complete:
+        model = rebuild_model(study, p.cfg, p.splits, t, epochs=p.epochs)
+        got = evaluate(model, p.splits.x_val, p.splits.y_val, task_type="classification", metrics=["accuracy"],
+                       n_classes=10)["accuracy"]
+        assert got == pytest.approx(t.value, abs=1e-9), t.number
+
+
+def test_a_kept_model_is_found_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # checkpoint_dir is relative to where tune ran, export-model may run elsewhere
+    summary = run_tune(prepare(config(trials=2, population=2, checkpoint_dir="runs", fixed={"epochs": 1})),
+                       evaluate_test=False)
+    kept = [t.system_attrs["checkpoint"] for t in summary.storage.get_trials(summary.storage.load_study("pop").id)
+            if "checkpoint" in t.system_attrs]
+    assert kept and all(Path(path).is_absolute() and Path(path).is_file() for path in kept)
+
+
+def test_a_change_a_member_takes_while_it_trains_is_taken_as_fit_takes_it():
+    from nntune._trial import derive_seed
+    from nntune.builtin import trial_hyperparameters
+    from nntune.builtin_stack import StackTrainer
+    from nntune.runner import open_study
+    from nntune.train.loop import fit
+
+    p = prepare(config(trials=1, population=1, enqueue=[{"lr": 0.05}],
+                       fixed={"epochs": 6, "optimizer": "momentum", "lr_schedule": "cosine"}))
+    study = open_study(p)
+    study.set_trial_params(0, {"epochs": 3})  # taken after epoch 1: the cosine's period shrinks to 3 epochs
+    run_population(study, StackTrainer(p.cfg, p.space, p.splits, epochs=p.epochs), total=1, population=1)
+    (trial,) = study.storage.get_trials(study.id, with_metrics=True)
+    params = trial_hyperparameters(p.cfg, trial.params, p.epochs)
+    solo = fit(params, p.splits, seed=derive_seed(study.seed, 0), changes=lambda epoch, hp: {"epochs": 3} if epoch == 1 else {})
+    assert [r["lr"] for r in trial.metrics] == pytest.approx([r["lr"] for r in solo.history], rel=1e-9)
+    assert trial.value == pytest.approx(solo.history[-1]["value"], abs=1e-9)
+
+
+def test_a_resumed_study_s_figures_count_every_run(tmp_path):
+    url = f"sqlite:///{tmp_path / 'pop.db'}"
+    for trials in (4, 6):  # the second run resumes the study and trains two more trials
+        summary = run_tune(prepare(config(trials=trials, population=2, storage=url, fixed={"epochs": 2})),
+                           evaluate_test=False)
+    trials = summary.storage.get_trials(summary.storage.load_study("pop").id)
+    stats = summary.storage.load_study("pop").attrs["population"]
+    assert len(trials) == 6 and stats["member_epochs"] == sum(len(t.intermediate_values) for t in trials) == 12
+    assert stats["rounds"] == 6 and stats["stack_epochs"] == 6 and stats["unfilled_share"] == 0.0

@@ -47,7 +47,8 @@ def test_ctrl_c_in_a_stack_requeues_every_running_member_and_the_next_run_contin
     finished = {t.number: (t.params, t.value) for t in trials if t.state == TrialState.COMPLETE}
     for t in trials:
         if t.state == TrialState.WAITING:
-            assert t.system_attrs["interrupted"] == INTERRUPTED and t.system_attrs["retries"] == 1
+            assert t.system_attrs["interrupted"] == INTERRUPTED and t.system_attrs["interruptions"] == 1
+            assert "retries" not in t.system_attrs  # those are for crashes
             assert t.intermediate_values == {} and t.error is None
 
     assert run_population(study, trainer(), total=total, population=3) == f"the study holds {total} trials"
@@ -81,8 +82,8 @@ def test_ctrl_c_on_the_command_line_exits_130_in_one_line_and_the_same_command_c
     assert all(t.state in (TrialState.COMPLETE, TrialState.WAITING) for t in left), [(t.state, t.system_attrs) for t in left]
     waiting = [t for t in left if t.state == TrialState.WAITING]
     assert len(waiting) >= 2  # every member of the stack, at once: no stale-heartbeat wait
-    assert all(t.system_attrs["interrupted"] == INTERRUPTED and t.system_attrs["retries"] == 1
-               and t.intermediate_values == {} for t in waiting), [t.system_attrs for t in waiting]
+    assert all(t.system_attrs["interrupted"] == INTERRUPTED and t.system_attrs["interruptions"] == 1
+               and "retries" not in t.system_attrs and t.intermediate_values == {} for t in waiting), [t.system_attrs for t in waiting]
     finished = {t.number: (t.params, t.value) for t in left if t.state == TrialState.COMPLETE}
 
     again = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)

@@ -51,3 +51,9 @@ def test_the_cpu_memory_budget_stops_the_doubling():
     assert [t.batch_size for t in result.tried] == [64, 128, 256]
     assert result.tried[-1].samples_per_second is None and "budget" in result.tried[-1].reason
     assert result.chosen == 128
+
+
+def test_a_batch_norm_model_is_measured_and_left_in_training_mode():
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 2))
+    assert step_bytes(model, torch.randn(16, 4), 32) > 0
+    assert model.training

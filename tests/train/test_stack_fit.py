@@ -116,3 +116,15 @@ def test_a_member_s_layer_table_is_its_solo_model_s_with_and_without_dropout(dig
     for config, result in zip(configs, results):
         assert result.summary == fit(config, digits, seed=0).summary
     assert len(results[1].summary) > len(results[0].summary)  # the dropout layers are listed
+
+
+def test_members_with_their_own_huber_delta_match_fit_alone(diabetes: Splits) -> None:
+    base = {"layers": 1, "units": 16, "batch_size": 32, "optimizer": "sgd", "lr": 0.05, "epochs": 3, "loss": "huber"}
+    configs = [{**base, "huber_delta": 0.5}, {**base, "huber_delta": 2.0}]
+    stacked = fit_stack(configs, diabetes, seeds=[0, 1], metric="mae")
+    for config, seed, result in zip(configs, [0, 1], stacked):
+        solo = fit(config, diabetes, seed=seed, metric="mae")
+        for a, b in zip(solo.history, result.history):
+            assert b["train_loss"] == pytest.approx(a["train_loss"], rel=1e-4)
+            assert b["val_loss"] == pytest.approx(a["val_loss"], rel=1e-4)
+            assert b["value"] == pytest.approx(a["value"], rel=1e-4)

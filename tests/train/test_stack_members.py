@@ -211,3 +211,23 @@ def test_each_result_is_its_own_model_with_the_members_dropout(digits: Splits) -
     rates = [m.p for m in stack.member_model(retuned).modules() if isinstance(m, torch.nn.Dropout)]
     assert rates and all(p == 0.3 for p in rates)
     assert not any(isinstance(m, torch.nn.Dropout) for m in first.modules())
+
+
+@pytest.mark.parametrize("change", [
+    {"epochs": 5},  # under a cosine schedule: its period shrinks to the new end
+    {"lr_schedule": "step"},  # a new kind continues from the rate reached
+    {"epochs": 6, "lr": 0.1, "momentum": 0.9, "weight_decay": 1e-3},
+])
+def test_a_change_taken_at_an_epoch_boundary_trains_as_fit_takes_it(change: dict[str, Any], digits: Splits) -> None:
+    """``nntune trial set`` on a member: the same run as on a trial that fit trains alone."""
+    config = {**BASE, "lr": 0.05, "momentum": 0.8, "weight_decay": 1e-4, "epochs": 8, "lr_schedule": "cosine",
+              "warmup_epochs": 1}
+    solo = fit(config, digits, seed=0, changes=lambda epoch, hp: dict(change) if epoch == 2 else {})
+    stack = Stack(config, digits, capacity=1)
+    slot = stack.add(config, seed=0)
+    stack.run_epoch()
+    stack.run_epoch()
+    stack.change_params(slot, change)
+    (result,) = stack.run()
+    assert [r["lr"] for r in result.history] == pytest.approx([r["lr"] for r in solo.history], rel=1e-9)
+    assert curves(result.history) == pytest.approx(curves(solo.history), rel=1e-4)

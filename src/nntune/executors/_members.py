@@ -4,7 +4,6 @@ what the stacks computed, and how many slots a new stack starts with."""
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -96,14 +95,32 @@ def slot_of(stack: Stack, number: int) -> int | None:
     return next((s for s, m in stack.members.items() if m.key == number), None)
 
 
+COUNTS = ("rounds", "member_epochs", "slot_epochs", "stacks_started", "split_rounds", "stack_epochs")
+
+
+def add_stats(stored: Any, stats: Occupancy) -> dict[str, Any]:
+    """The study's ``population`` figures once one more run in one process has ended: its
+    counts added to those the earlier runs of a resumed study stored (the shares over all of
+    them), K and ``auto`` the latest run's. Figures of several processes start afresh."""
+    if not isinstance(stored, dict) or "processes" in stored:
+        return stats.to_json()
+    total = {k: int(stored.get(k, 0)) + int(getattr(stats, k)) for k in COUNTS}
+    # The K member places of each round: K may differ between runs.
+    places = int(stored.get("places", int(stored.get("capacity", 0)) * int(stored.get("rounds", 0)))) \
+        + stats.capacity * stats.rounds
+    member, slot = total["member_epochs"], total["slot_epochs"]
+    return {**stats.to_json(), **total, "places": places,
+            "idle_share": round(0.0 if slot == 0 else 1.0 - member / slot, 4),
+            "unfilled_share": round(0.0 if places == 0 else max(0.0, 1.0 - member / places), 4)}
+
+
 def merge_stats(stored: Any, process: str, stats: Occupancy) -> dict[str, Any]:
     """The study's ``population`` figures once ``process`` (one of several processes, one per
     device) has stored its own: each process's figures under ``processes``, and beside them
     the sums and shares over all of them (what one process would show alone)."""
     kept = stored.get("processes") if isinstance(stored, dict) else None
     processes = {**(kept if isinstance(kept, dict) else {}), process: stats.to_json()}
-    counts = ("capacity", "rounds", "member_epochs", "slot_epochs", "stacks_started", "split_rounds",
-              "stack_epochs")
+    counts = ("capacity", *COUNTS)
     total = {k: sum(int(p.get(k, 0)) for p in processes.values()) for k in counts}
     places = sum(int(p.get("capacity", 0)) * int(p.get("rounds", 0)) for p in processes.values())
     member, slot = total["member_epochs"], total["slot_epochs"]
@@ -116,9 +133,9 @@ def requeue_members(study: Study, identity: Mapping[str, Any]) -> list[int]:
     """Ctrl-C: every trial this process runs (its stacks' members, and one asked but not yet
     in a stack) back to the queue at once, as a crashed worker's are re-queued, without
     waiting for a later run to find them silent. Like the serial executor's, an interrupted
-    trial is never failed for it (its retries are counted, no limit applies). The numbers."""
+    trial is never failed for it and uses up none of the retries a crash gets. The numbers."""
     mine = [t.number for t in study.storage.get_trials(study.id, [TrialState.RUNNING])
             if t.system_attrs.get("worker") == dict(identity)]
     for number in mine:
-        study.storage.recover_trial(study.id, number, INTERRUPTED, max_retries=sys.maxsize)
+        study.storage.recover_trial(study.id, number, INTERRUPTED, counted=False)
     return mine

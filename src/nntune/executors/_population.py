@@ -45,7 +45,9 @@ from nntune.exceptions import ConfigError
 from nntune.executors._common import (
     WAIT_SECONDS, Callback, WorkerOptions, admission, recover_interrupted, worker_identity,
 )
-from nntune.executors._members import MembersHeartbeat, Occupancy, merge_stats, requeue_members, starting_capacity
+from nntune.executors._members import (
+    MembersHeartbeat, Occupancy, add_stats, merge_stats, requeue_members, starting_capacity,
+)
 from nntune.executors._population_stacks import STRUCTURES_ATTR, Population
 from nntune.samplers._partial_fixed import StructureAsker, structure_block
 
@@ -179,7 +181,7 @@ def _run(study: Study, trainer: Any, total: int, population: int | str, timeout:
                 continue
             run.round(heartbeat, fill)
     if process is None:
-        study.storage.set_study_attr(study.id, STATS_ATTR, run.stats.to_json())
+        study.storage.merge_study_attr(study.id, STATS_ATTR, lambda stored: add_stats(stored, run.stats))
     else:
         study.storage.merge_study_attr(study.id, STATS_ATTR, lambda stored: merge_stats(
             stored, process, run.stats))

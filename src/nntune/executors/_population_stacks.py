@@ -47,7 +47,8 @@ class Population:
         self.stacks: dict[Hashable, Stack] = {}
         self.live: dict[int, Live] = {}
         self.stats = Occupancy(self.capacity or 0)
-        self.best: tuple[float, str] | None = None  # the kept model of the best complete member
+        # The best complete member's value and its kept model (None: a file kept for good).
+        self.best: tuple[float, str | None] | None = None
         self.identity = worker_identity()
         self.peak = PeakMemory()
         self.kept_structures = 0
@@ -63,6 +64,10 @@ class Population:
         plan = None
         try:
             plan = self.trainer.plan(trial)
+            # Stored now, not at the first report: the next trial is asked before any member
+            # trains, and a sampler that reads the running trials (a grid's unused points)
+            # would otherwise give it this one's point again.
+            trial._flush()
             self.keep_structures()
             if self.capacity is None:  # auto: timed on the device with this first structure
                 sized = self.trainer.auto_size(plan)
@@ -145,7 +150,8 @@ class Population:
         if live.stop:
             trial.set_system_attr("stopped_by", "user")
             return True
-        return trial.should_prune()
+        # One value per step cannot rank trials on several objectives: such a study prunes none.
+        return not self.study.is_multi_objective and trial.should_prune()
 
     def epoch(self, key: Hashable, heartbeat: MembersHeartbeat) -> None:
         """One epoch of one stack; its ended members told, their slots refilled by the caller."""
@@ -175,7 +181,7 @@ class Population:
                 continue
             slot = slot_of(stack, number)
             if live.changes and slot is not None:
-                stack.set_params(slot, {**stack.members[slot].hp, **live.changes})
+                stack.change_params(slot, live.changes)
                 live.changes.clear()
             limit = self.options.trial_timeout
             if limit is not None and slot is not None and self.clock() - live.started > limit:
@@ -199,25 +205,30 @@ class Population:
                 if result.stopped_by_report:
                     frozen = self.study.tell(trial, state=TrialState.PRUNED)
                 else:
-                    self.keep_if_best(trial, result, value)
+                    self.keep(trial, live.plan, result, value)
                     frozen = self.study.tell(trial, value)
         except TrialStateError:
             return  # recovered elsewhere meanwhile (a heartbeat gap): it is no longer ours
         for cb in self.callbacks:
             cb(self.study, frozen)
 
-    def keep_if_best(self, trial: Trial, result: StackResult, value: float) -> None:
-        """Keep the model of the best complete member for the sealed test look (one file)."""
-        better = self.best is None or (value > self.best[0] if self.study.direction == "maximize"
-                                       else value < self.best[0])
-        if not better:
+    def keep(self, trial: Trial, plan: MemberPlan, result: StackResult, value: float | tuple[float, ...]) -> None:
+        """Keep a complete member's model where the test look and ``export-model`` find it:
+        every member that a solo retrain would not reproduce (dropout, augmentation, a PBT
+        replacement), and otherwise the best member's alone (one file; the others are
+        retrained exactly). A study of several objectives has no one best."""
+        single = None if isinstance(value, tuple) else float(value)
+        better = single is not None and (self.best is None or (
+            single > self.best[0] if self.study.direction == "maximize" else single < self.best[0]))
+        kept_for_good = self.trainer.retrain_differs(plan)
+        if not (better or kept_for_good):
             return
         path = self.trainer.keep_model(trial, result)
-        if path is None:
+        if path is None or single is None or not better:
             return
-        if self.best is not None and self.best[1] != path:
+        if self.best is not None and self.best[1] not in (None, path):
             Path(self.best[1]).unlink(missing_ok=True)
-        self.best = (value, path)
+        self.best = (single, None if kept_for_good else path)
 
     def measure(self, trial: Trial) -> None:
         from nntune.executors._memory import gpu_peak_mb

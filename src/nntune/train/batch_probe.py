@@ -84,10 +84,15 @@ def step_bytes(model: torch.nn.Module, x: torch.Tensor, batch_size: int) -> int:
 
     leaves = [m for m in model.modules() if not list(m.children())]
     hooks = [m.register_forward_hook(count) for m in leaves]
+    training = model.training
     try:
+        # In eval mode: batch norm cannot take one sample in training mode, and the
+        # outputs' sizes are the same in both.
+        model.eval()
         with torch.no_grad():
             model(x[:1])
     finally:
+        model.train(training)
         for h in hooks:
             h.remove()
     params = sum(p.numel() for p in model.parameters())

@@ -2,11 +2,11 @@
 
 :class:`Stack` holds up to ``capacity`` members in slots. Each member has its own
 hyperparameters (lr and schedule, optimizer settings, weight decay, l1, dropout,
-grad_clip, init, seed, epochs, early stopping), its own batch order drawn from its own
+grad_clip, Huber delta, init, seed, epochs, early stopping), its own batch order drawn from its own
 seed, its own batch-norm statistics and its own records; only the structure
 (:func:`~nntune.train.stack_models.structure_key`) is shared. Members come and go between
 epochs (:meth:`Stack.add`, :meth:`Stack.remove`, :meth:`Stack.copy`,
-:meth:`Stack.set_params`, :meth:`Stack.compact`); a member whose loss turns NaN or
+:meth:`Stack.set_params`, :meth:`Stack.change_params`, :meth:`Stack.compact`); a member whose loss turns NaN or
 infinite is marked diverged and removed while the others go on.
 
 :func:`~nntune.train.stack_run.fit_stack` trains a list of configurations this way and
@@ -29,11 +29,12 @@ from dataclasses import replace
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from nntune.exceptions import ConfigError
 from nntune.train.epochs import EarlyStopping, divergence, epoch_record, epoch_scores
 from nntune.train.heap import retained_heap
+from nntune.train.live import apply_changes
 from nntune.train.basics import (
     EVAL_BATCH, batch_starts, count_outputs, derive_seed, model_input_shape, pick_device, resolve_batch_size,
     resolve_params,
@@ -91,12 +92,13 @@ class Stack(MemberResults):
         self.family = OPTIMIZER_FAMILY[hp["optimizer"]]
         self.opt = StackedOptimizer(self.net.parameters(), [self.net.decay[n] for n in self.net.params], self.family)
         self.l1 = torch.zeros(capacity, device=self.device)
+        self.huber = torch.ones(capacity, device=self.device)  # each member's Huber delta
         self._summaries: dict[Hashable, list[dict[str, Any]]] = {}
         self.members: dict[int, Member] = {}
         self.augment, self.eval_transform, self.auto_compact = augment, eval_transform, auto_compact
         self.use_amp = bool(hp["amp"]) and self.device.type == "cuda"
         self.drop_gen = torch.Generator(device=self.device).manual_seed(derive_seed(seed, 2))
-        self.loss_fn = stacked_loss(hp["loss"], task, self.n_classes, float(hp["huber_delta"]))
+        self._loss = stacked_loss(hp["loss"], task, self.n_classes)
         y_dtype = torch.long if task == "classification" else torch.float32
         self.x_train, self.x_val = splits.x_train.to(self.device), splits.x_val.to(self.device)
         self.y_train, self.y_val = splits.y_train.to(self.device, y_dtype), splits.y_val.to(self.device, y_dtype)
@@ -163,6 +165,7 @@ class Stack(MemberResults):
         self.net.set_dropout(slot, dropout_rate(m.hp))
         m.l1 = number(m.hp, "l1", 0.0)
         self.l1[slot] = m.l1
+        self.huber[slot] = number(m.hp, "huber_delta", 1.0)
 
     def remove(self, slot: int) -> StackResult:
         """Take member ``slot`` out (its slot is freed) and return its result so far."""
@@ -207,6 +210,24 @@ class Stack(MemberResults):
                              bad_epochs=old.bad_epochs)
         self._apply(slot)
 
+    def change_params(self, slot: int, changes: Mapping[str, Any]) -> None:
+        """Changes a running member takes at an epoch boundary (``nntune trial set``), as
+        ``fit`` takes them (:func:`~nntune.train.live.apply_changes`), where :meth:`set_params`
+        is a resume's (PBT's explore): the schedule goes on from the rate reached, and under
+        a cosine schedule new ``epochs`` stretch or shrink its period."""
+        m = self.members[slot]
+        hp = self._resolve({**m.hp, **changes})  # a structural change is refused here
+        live = dict(m.hp)
+        # The member's clock is its solo optimizer at the rate reached. Its dropout is a rate
+        # of the stacked net (written by _apply), not a module of a solo model.
+        m.schedule = apply_changes({k: hp[k] for k in changes if k != "dropout"}, live, nn.Module(), m.clock,
+                                   m.schedule)
+        m.hp = {**live, "dropout": hp["dropout"]}
+        old = m.stopping
+        m.stopping = replace(self._stopping(m.hp), best_epoch=old.best_epoch, best_value=old.best_value,
+                             bad_epochs=old.bad_epochs)
+        self._apply(slot)
+
     def compact(self) -> dict[int, int]:
         """Drop the free slots so they cost nothing; returns {old slot: new slot}. An empty
         stack keeps one free slot: the per-member tensors are gathered from an existing slot."""
@@ -221,9 +242,14 @@ class Stack(MemberResults):
         l1 = self.l1[idx.clamp(min=0).to(self.device)].clone()
         l1[(idx < 0).to(self.device)] = 0
         self.l1 = l1
+        self.huber = self.huber[idx.clamp(min=0).to(self.device)].clone()
         self.members = {new: self.members[old] for new, old in enumerate(index) if old >= 0}
 
     # ------------------------------------------------------------ training
+
+    def loss_fn(self, out: Tensor, y: Tensor) -> Tensor:
+        """Each slot's mean loss [K] of outputs [K, batch, n] against targets [K, batch, ...]."""
+        return self._loss(out, y, self.huber)
 
     def predict(self, x: Tensor) -> Tensor:
         """Every slot's raw outputs [K, len(x), n_outputs] (eval mode), in chunks."""

@@ -104,7 +104,7 @@ def structure_key(hp: Mapping[str, Any], input_shape: Sequence[int], n_outputs: 
     norm, input and output shape, loss, batch size, AMP, the optimizer family (sgd,
     momentum and nesterov; adam and adamw; rmsprop; adagrad) and for CNNs conv_layers,
     filters, filters_growth, kernel_size, stride, padding and pooling. Everything else
-    (lr and its schedule, momentum, betas, eps, rho, weight decay, l1, dropout, grad_clip,
+    (lr and its schedule, momentum, betas, eps, rho, weight decay, l1, dropout, grad_clip, huber_delta,
     init, seed, epochs, early stopping) may differ from member to member."""
     if hp["model"] not in STACKABLE_MODELS:
         raise ConfigError("model", f"only {', '.join(STACKABLE_MODELS)} can be stacked, got {hp['model']!r}")
@@ -366,20 +366,27 @@ def probe_moments(probe: Mapping[str, list[Tensor]], layer_names: Sequence[str],
     return [Moments(s[k], nz[k], counts) for k in range(s.shape[0])]
 
 
-def stacked_loss(name: str, task: str, n_classes: int, huber_delta: float) -> Callable[[Tensor, Tensor], Tensor]:
-    """Each member's mean batch loss, [K], from outputs [K, batch, n] and targets [K, batch, ...];
-    the same definitions as :func:`nntune.train.loop.make_loss`."""
+def huber_per_member(out: Tensor, target: Tensor, delta: Tensor) -> Tensor:
+    """``F.huber_loss(reduction="none")`` with each member's own ``delta`` [K] (outputs and
+    targets [K, batch, ...]): quadratic within delta of the target, linear beyond."""
+    d = delta.view(-1, *([1] * (target.dim() - 1)))
+    r = (out - target).abs()
+    return torch.where(r < d, 0.5 * r * r, d * (r - 0.5 * d))
+
+
+def stacked_loss(name: str, task: str, n_classes: int) -> Callable[[Tensor, Tensor, Tensor], Tensor]:
+    """Each member's mean batch loss, [K], from outputs [K, batch, n], targets [K, batch, ...]
+    and each member's Huber delta [K] (read by ``huber`` only: it may differ from member to
+    member); the same definitions as :func:`nntune.train.loop.make_loss`."""
     def per_member(values: Tensor) -> Tensor:
         return values.reshape(values.shape[0], -1).mean(1)
 
     if task == "classification":
         if name == "cross_entropy":  # classes on dim 1: several times faster than [K*batch, classes] on the CPU
-            return lambda out, y: per_member(F.cross_entropy(out.transpose(1, 2), y, reduction="none"))
-        return lambda out, y: per_member(
+            return lambda out, y, _delta: per_member(F.cross_entropy(out.transpose(1, 2), y, reduction="none"))
+        return lambda out, y, _delta: per_member(
             F.mse_loss(out.float().softmax(-1), F.one_hot(y, n_classes).float(), reduction="none"))
-    regression: dict[str, Callable[..., Tensor]] = {
-        "mse": F.mse_loss, "mae": F.l1_loss,
-        "huber": lambda o, t, reduction: F.huber_loss(o, t, reduction=reduction, delta=huber_delta),
-    }
-    fn = regression[name]
-    return lambda out, y: per_member(fn(out.float().view_as(y), y, reduction="none"))
+    if name == "huber":
+        return lambda out, y, delta: per_member(huber_per_member(out.float().view_as(y), y, delta))
+    fn: Callable[..., Tensor] = {"mse": F.mse_loss, "mae": F.l1_loss}[name]
+    return lambda out, y, _delta: per_member(fn(out.float().view_as(y), y, reduction="none"))
