@@ -4,6 +4,7 @@ import sqlite3
 import pytest
 import yaml
 
+import nntune
 from nntune.config import DEFAULT_YAML
 
 
@@ -115,6 +116,18 @@ def test_grid_sampler_from_the_cli(call_cli, tmp_path):
     summary = json.loads(out.strip().splitlines()[-1])
     assert sum(summary["trials"].values()) == 4  # the 2 x 2 grid, then it stops
     assert "every grid point" in summary["stop_reason"]
+
+
+def test_a_grid_shared_by_two_workers_is_covered_point_for_point(call_cli, tmp_path):
+    """Each worker's trial stores its point when it starts, not at its first epoch, so the
+    other worker's next ask sees it taken."""
+    cfg = small_config(tmp_path, space={"lr": {"type": "choice", "values": [0.001, 0.01, 0.1, 0.3]},
+                                        "units": {"type": "choice", "values": [8, 16]}})
+    code, _, err = call_cli("tune", str(cfg), "--sampler", "grid", "--trials", "8", "--workers", "2")
+    assert code == 0, err
+    study = nntune.load_study(study_name=None, storage=f"sqlite:///{tmp_path / 'small.db'}")
+    points = [(t.params["lr"], t.params["units"]) for t in study.trials]
+    assert len(points) == 8 and len(set(points)) == 8
 
 
 @pytest.mark.parametrize("content, args, field", [

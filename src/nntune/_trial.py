@@ -126,6 +126,10 @@ class Trial(Suggestions):
         for name, dist in space.params.items():
             if space.is_active(name, out):
                 out[name] = self.suggest(name, dist)
+        # Stored at once, in one write, before the trial trains: a sampler in another worker
+        # that reads the running trials (a grid's unused points) must see this configuration
+        # taken, or it hands it out again.
+        self._flush()
         return out
 
     def _flush(self) -> None:
