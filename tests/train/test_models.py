@@ -132,3 +132,18 @@ def test_summary_rows_count_parameters_and_shapes() -> None:
     assert model.training  # summarizing does not leave the model in eval mode
     text = format_summary(rows)
     assert "fc1" in text and f"{by_name['total']['params']:,}" in text
+
+
+@pytest.mark.parametrize("content", [b"", b"not a checkpoint", None])
+def test_unreadable_pretrained_weights_name_the_field(tmp_path: Path, content: bytes | None) -> None:
+    """An empty, corrupt or tensor-less file is one line naming the field (an empty file's
+    EOFError reached the command line as an abort)."""
+    path = tmp_path / "w.pt"
+    if content is None:
+        torch.save([1, 2, 3], path)
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ConfigError) as err:
+        build_model({"layers": 1, "units": 16, "pretrained_weights": str(path)}, (12,), 3)
+    assert err.value.field == "pretrained_weights" and str(path) in err.value.problem
+    assert "\n" not in str(err.value)

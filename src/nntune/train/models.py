@@ -8,6 +8,7 @@ the optimizer can freeze or slow down everything else (transfer learning).
 
 from __future__ import annotations
 
+import pickle
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -169,13 +170,20 @@ def load_pretrained(model: nn.Module, path: str | Path) -> None:
     file = Path(path)
     if not file.is_file():
         raise ConfigError("pretrained_weights", f"no such file: {file}")
-    state = torch.load(file, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(file, map_location="cpu", weights_only=True)
+    except (EOFError, RuntimeError, ValueError, OSError, pickle.UnpicklingError) as err:
+        # An EOFError (an empty file) would otherwise reach the command line as an abort.
+        why = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise ConfigError("pretrained_weights", f"cannot read {file} as PyTorch weights: {why}") from None
     if isinstance(state, dict) and isinstance(state.get("model"), dict):
         state = state["model"]
+    if not isinstance(state, Mapping):
+        raise ConfigError("pretrained_weights", f"{file} holds a {type(state).__name__}, not a state dict")
     own = model.state_dict()
     usable: dict[str, torch.Tensor] = {}
     for key, tensor in state.items():
-        if key not in own:
+        if key not in own or not isinstance(tensor, torch.Tensor):
             continue
         if tensor.shape == own[key].shape:
             usable[key] = tensor
