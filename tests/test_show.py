@@ -77,6 +77,16 @@ def test_a_missing_study_names_itself(storage):
         show_data(storage, "nope")
 
 
+def test_a_missing_study_lists_the_studies_the_storage_holds(storage):
+    # `nntune show --storage URL` without --study asks for the default name; the user's
+    # own study is named in the answer, so the next command is one copy away.
+    build(storage)
+    with pytest.raises(StudyNotFoundError, match=r"it holds: s \(--study NAME\)$"):
+        show_data(storage, "digits-mlp")
+    with pytest.raises(StudyNotFoundError, match=r"no study named 'x' in memory: it holds no study$"):
+        show_data(InMemoryStorage(), "x")
+
+
 def test_show_reads_the_study_in_bulk():
     calls: list[str] = []
 
@@ -216,3 +226,55 @@ def test_show_prints_the_population_line_of_a_population_study():
     assert data["population"]["text"].startswith("stacks of up to 4 members (auto: 4, the most for this kind of device")
     assert data["population"]["text"].endswith("; each structure held for 4 trials")  # 2 trials: the smallest block
     assert show_data(summary.storage, "pop")["population"]["stack_epochs"] >= 1
+
+
+def test_an_objective_that_minimizes_the_validation_loss_is_shown_as_the_loss(tmp_path):
+    # A define-by-run objective reports its validation loss as the value, with the epoch's
+    # record (losses and accuracies) beside it: the value is the loss, not the accuracy the
+    # record also holds, and the rules read the loss as the error (an accuracy of 0.9 is
+    # no "error" of 0.9).
+    import nntune
+
+    url = f"sqlite:///{tmp_path / 'loss.db'}"
+    study = nntune.create_study(study_name="loss", storage=url, direction="minimize")
+
+    def objective(trial):
+        trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+        for epoch, (train, val) in enumerate(zip(converging(0.05), converging(0.08)), start=1):
+            trial.report(2 * val, epoch, metrics={"train_loss": 2 * train, "val_loss": 2 * val,
+                                                  "train_accuracy": 1 - train, "val_accuracy": 1 - val})
+        return 2 * val
+
+    study.optimize(objective, n_trials=2)
+    data = show_data(url, "loss")
+    assert data["metric"] == "loss"
+    assert all(not t["findings"] for t in data["trials"]), [t["findings"] for t in data["trials"]]
+    out = Console(record=True, width=120)
+    render_show(data, out)
+    assert "minimize validation loss" in out.export_text()
+
+
+def test_a_study_of_an_objective_of_its_own_claims_no_sealed_test_split(tmp_path):
+    # nntune seals the test split of the studies it trains (the config's data); an objective
+    # of the user's own never hands nntune its test data, so there is no split to be opened.
+    import nntune
+
+    url = f"sqlite:///{tmp_path / 'own.db'}"
+    study = nntune.create_study(study_name="own", storage=url)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    data = show_data(url, "own")
+    assert data["sealed"] is False
+    out = Console(record=True, width=160)
+    render_show(data, out)
+    text = out.export_text()
+    assert "own has no sealed test split: its objective is its own" in text
+    assert "has never been evaluated" not in text
+
+
+def test_a_study_trained_by_nntune_says_how_often_its_split_was_opened(storage):
+    build(storage)
+    storage.set_study_attr(storage.load_study("s").id, "config", {"study": "s"})
+    data = show_data(storage, "s")
+    out = Console(record=True, width=160)
+    render_show(data, out)
+    assert data["sealed"] is True and "the test split of s has been evaluated once" in out.export_text()

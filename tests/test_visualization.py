@@ -120,6 +120,50 @@ def test_pareto_front_options():
     assert len(vis.plot_timeline(s, n_recent_trials=2).data[0].y) == 2
 
 
+
+@pytest.mark.parametrize("front", ["plotly", "matplotlib"])
+def test_the_front_names_its_axes_by_the_studys_metric_names(front):
+    s = nntune.create_study(directions=["maximize", "minimize"])
+    s.set_metric_names(["accuracy", "parameters"])
+    s.optimize(lambda t: (t.suggest_float("a", 0, 1), t.suggest_float("b", 0, 1)), n_trials=4)
+    plots = vis if front == "plotly" else vis.matplotlib
+
+    def titles(drawn):
+        if front == "plotly":
+            return drawn.layout.xaxis.title.text, drawn.layout.yaxis.title.text
+        return drawn.get_xlabel(), drawn.get_ylabel()
+
+    assert titles(plots.plot_pareto_front(s)) == ("accuracy", "parameters")  # as Optuna's plot names them
+    assert titles(plots.plot_pareto_front(s, target_names=["a", "b"])) == ("a", "b")  # given names win
+
+
+def test_parallel_coordinates_keep_the_trials_without_a_conditional_parameter():
+    # units_l1 exists only in trials of two layers; plotly draws no line that has a NaN on any
+    # axis, so the one-layer trials would vanish from the plot, value and all.
+    s = nntune.create_study(sampler=nntune.samplers.RandomSampler(seed=0))
+    for p in ({"n_layers": 1, "units_l0": 20, "act": "relu"}, {"n_layers": 1, "units_l0": 120},
+              {"n_layers": 2, "units_l0": 60, "units_l1": 100, "act": "tanh"}):
+        s.enqueue_trial(p)
+
+    def objective(trial):
+        layers = trial.suggest_int("n_layers", 1, 2)
+        units = [trial.suggest_int(f"units_l{i}", 16, 128) for i in range(layers)]
+        if trial.number != 1:
+            trial.suggest_categorical("act", ["relu", "tanh"])
+        return float(sum(units))
+
+    s.optimize(objective, n_trials=3)
+    dims = {d.label: d for d in vis.plot_parallel_coordinate(s).data[0].dimensions}
+    assert all(np.isfinite(np.asarray(d.values, dtype=float)).all() for d in dims.values())
+    units_l1 = dims["units_l1"]
+    slot = units_l1.values[0]
+    assert list(units_l1.values) == [slot, slot, 100.0] and slot < 100.0
+    assert units_l1.ticktext[list(units_l1.tickvals).index(slot)] == "none"
+    assert units_l1.range[0] <= slot and units_l1.range[1] == 100.0
+    act = dims["act"]
+    assert list(act.ticktext) == ["relu", "tanh", "none"] and list(act.values) == [0.0, 2.0, 1.0]
+    assert list(dims["units_l0"].values) == [20.0, 120.0, 60.0] and dims["units_l0"].ticktext is None
+
 def test_contour_of_more_than_two_parameters_draws_every_pair(study):
     fig = vis.plot_contour(study)  # x (log), y, kind: a 3 x 3 matrix, the diagonal empty
     axes = {k for k in fig.layout.to_plotly_json() if k.startswith("xaxis")}
@@ -150,6 +194,19 @@ def test_plots_of_a_study_with_nothing_to_draw_are_empty_figures_with_the_reason
         title = drawn.layout.title.text if front == "plotly" else drawn.get_title()
         assert words in title, (name, title)
 
+
+
+@pytest.mark.parametrize("front", ["plotly", "matplotlib"])
+def test_importance_of_too_few_trials_says_why_instead_of_empty_bars(front):
+    plots = vis if front == "plotly" else vis.matplotlib
+    few = nntune.create_study(sampler=nntune.samplers.RandomSampler(seed=0))
+    few.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_float("y", 0, 1) ** 2, n_trials=5)
+    with pytest.raises(ValueError, match="at least 8 complete trials") as raised:
+        get_param_importances(few)
+    with pytest.warns(UserWarning, match="at least 8 complete trials"):
+        drawn = plots.plot_param_importances(few)
+    title = drawn.layout.title.text if front == "plotly" else drawn.get_title()
+    assert title == str(raised.value)  # the reason get_param_importances gives, word for word
 
 def test_edf_of_several_studies_draws_a_line_each(study):
     other = nntune.create_study(study_name="other", sampler=nntune.samplers.RandomSampler(seed=1))

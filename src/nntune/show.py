@@ -33,14 +33,30 @@ def open_study(storage: str | Storage, study_name: str) -> tuple[Storage, Any]:
     store = existing_storage(storage)
     rec = store.load_study(study_name)
     if rec is None:
-        raise StudyNotFoundError(f"no study named {study_name!r} in {redact_url(store.url)}")
+        raise StudyNotFoundError(f"no study named {study_name!r} in {redact_url(store.url)}: "
+                                 f"{held_studies([r.name for r in store.list_studies()])}")
     return store, rec
 
 
+def held_studies(names: list[str], limit: int = 10) -> str:
+    """The studies a storage holds, for the line that says the asked one is not there (a
+    command run without ``--study`` asks for the default name, not the user's study)."""
+    if not names:
+        return "it holds no study"
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"it holds: {', '.join(names[:limit])}{more} (--study NAME)"
+
+
 def study_metric(trials: list[FrozenTrial], attrs: Mapping[str, Any]) -> str:
-    """The validation metric the trials report (``val_<metric>`` in their records)."""
+    """The validation metric the trials report (``val_<metric>`` in their records): the
+    one that holds their reported value, else the first a record pairs with a training one."""
     if isinstance(attrs.get("metric"), str):
         return str(attrs["metric"])
+    from nntune.report.study_data import reported_metric
+
+    reported = reported_metric(trials)
+    if reported is not None:
+        return reported
     for t in trials:
         if t.metrics:
             found = infer_metric(t.metrics)
@@ -91,7 +107,7 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         rows.append(row)
     importance = study_importance(trials, rec.attrs)
     evaluations = store.get_test_evaluations(rec.id)
-    from nntune.report.study_data import activity_text, memory_data, state_counts
+    from nntune.report.study_data import activity_text, memory_data, sealed_split, state_counts
     return plain({
         "study": rec.name,
         "direction": rec.direction,
@@ -99,7 +115,7 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         "counts": state_counts(trials),
         "activity": activity_text(trials),
         "best": best[0].number if best else None,
-        "test_evaluations": len(evaluations),
+        "test_evaluations": len(evaluations), "sealed": sealed_split(rec.attrs),
         "front": front_rows(rec.attrs, trials, evaluations),
         "n_val": n_val,
         "metric_notes": [str(n) for n in rec.attrs.get("metric_notes", [])],
@@ -152,12 +168,6 @@ def _directions(attrs: Mapping[str, Any]) -> list[str]:
     """The directions of a study of several objectives; empty for one objective."""
     directions = attrs.get("directions")
     return [str(d) for d in directions] if isinstance(directions, list) and len(directions) > 1 else []
-
-
-def how_often_opened(looks: int) -> str:
-    """``has never been evaluated``, ``has been evaluated once`` or ``... N times``."""
-    return "has never been evaluated" if looks == 0 else \
-        f"has been evaluated {'once' if looks == 1 else f'{looks} times'}"
 
 
 def pareto_ranks(trials: list[FrozenTrial], directions: list[str]) -> dict[int, int]:
@@ -299,7 +309,9 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
     for extra in ("population", "terminator"):
         if data.get(extra):
             console.print(data[extra]["text"], markup=False, highlight=False)
-    console.print(f"the test split of {data['study']} {how_often_opened(int(data.get('test_evaluations', 0)))}")
+    from nntune.report.study_data import split_line
+
+    console.print(split_line(data["study"], int(data.get("test_evaluations", 0)), bool(data.get("sealed", True))))
 
 
 def _board(rows: list[Mapping[str, Any]], data: Mapping[str, Any]) -> Table:

@@ -268,3 +268,12 @@ def test_rows_and_a_trial_carry_every_objective(server, views):
     assert code == 200 and one["values"] == trials[1].values and one["value"] == trials[1].values[0]
     code, single, _ = get(f"{server.url}/api/trials?study=mixed&size=1")
     assert single["rows"][0]["values"] == [single["rows"][0]["value"]]
+
+
+def test_a_study_of_several_objectives_polls_its_objectives_and_front_not_one_best(server, views):
+    code, poll, _ = get(f"{server.url}/api/poll?study=mo")
+    assert code == 200
+    assert poll["objectives"] == [{"name": "acc", "direction": "maximize"}, {"name": "cost", "direction": "minimize"}]
+    assert poll["front"] == [t.number for t in views["mo"].best_trials]
+    code, single, _ = get(f"{server.url}/api/poll?study=mixed")
+    assert single["objectives"] is None and single["front"] is None and single["best"] is not None

@@ -115,6 +115,7 @@ def test_regression_studies_get_residuals_and_an_unopened_test_split_says_so(sto
     assert data["summary"]["metric"] == "mae" and data["test"]["confusion_matrix"] is None
     assert len(data["test"]["residuals"]["predicted"]) == 50
     make_study(storage, "sealed", test_looks=0)
+    storage.set_study_attr(storage.load_study("sealed").id, "config", {"study": "sealed"})  # trained by nntune
     assert build_report_data(storage, "sealed")["test"]["statement"].endswith("has never been evaluated.")
 
 

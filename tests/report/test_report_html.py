@@ -87,7 +87,7 @@ def test_a_study_with_nothing_to_draw_still_has_every_section(storage, tmp_path)
     page = write_report(storage, "empty", tmp_path / "e.html").read_text(encoding="utf-8")
     for sid in SECTION_IDS:
         assert f'<section id="{sid}">' in page
-    assert plot_ids(page) == [] and "has never been evaluated" in page
+    assert plot_ids(page) == [] and "This study has no sealed test split" in page
 
 
 def test_text_from_storage_is_escaped(storage, make_study):
@@ -157,3 +157,68 @@ def test_the_report_renders_in_a_headless_browser_without_errors(storage, make_s
     rendered = int(re.search(r'data-plots="(\d+)"', dom).group(1))  # type: ignore[union-attr]
     assert rendered == len(plot_ids(page)) == 8
     assert len(re.findall(r'class="main-svg"', dom)) >= rendered
+
+
+def test_a_study_of_several_objectives_is_summed_up_by_its_front_not_one_best_value(tmp_path):
+    url = f"sqlite:///{tmp_path / 'front.db'}"
+    study = nntune.create_study(study_name="front", storage=url, directions=["maximize", "minimize"])
+    study.set_metric_names(["accuracy", "parameters"])
+    for a, b in ((0.9, 900.0), (0.5, 100.0), (0.4, 800.0)):
+        study.enqueue_trial({"a": a, "b": b})
+    study.optimize(lambda t: (t.suggest_float("a", 0, 1), t.suggest_float("b", 0, 1000)), n_trials=3)
+    summary = section(render_html(build_report_data(url, "front")), "summary")
+    assert "maximize accuracy and minimize parameters" in summary
+    assert "2 trials on the Pareto front (0, 1)" in summary
+    assert "best trial" not in summary and "validation value" not in summary
+
+
+def test_a_conditional_choice_missing_from_some_trials_is_drawn_not_a_crash(tmp_path):
+    url = f"sqlite:///{tmp_path / 'conditional.db'}"
+    study = nntune.create_study(study_name="conditional", storage=url, sampler=nntune.samplers.RandomSampler(seed=0))
+    for p in ({"optimizer": "sgd", "nesterov": True}, {"optimizer": "adam"}, {"optimizer": "sgd", "nesterov": False}):
+        study.enqueue_trial(p)
+
+    def objective(trial: nntune.Trial) -> float:
+        if trial.suggest_categorical("optimizer", ["adam", "sgd"]) == "sgd":
+            trial.suggest_categorical("nesterov", [True, False])
+        return trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+
+    study.optimize(objective, n_trials=3)
+    data = build_report_data(url, "conditional")
+    nesterov = next(d for d in data["parallel"]["dimensions"] if d["name"] == "nesterov")
+    assert nesterov["values"] == [0.0, None, 1.0]
+    assert "plot-parallel" in plot_ids(render_html(data))
+
+
+def test_a_study_of_an_objective_of_its_own_has_no_sealed_split_to_open(tmp_path):
+    url = f"sqlite:///{tmp_path / 'own.db'}"
+    study = nntune.create_study(study_name="own", storage=url)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    page = render_html(build_report_data(url, "own"))
+    for sid in ("summary", "test"):
+        text = section(page, sid)
+        assert "This study has no sealed test split: its objective is its own" in text
+        assert "never been evaluated" not in text and "sealed test split has not been opened" not in text
+
+
+def test_an_objective_of_the_validation_loss_draws_its_logged_metric_beside_the_loss(tmp_path):
+    # The value is the validation loss, which has a panel of its own: the second panel draws
+    # the accuracy the records hold, not the loss a second time.
+    url = f"sqlite:///{tmp_path / 'loss.db'}"
+    study = nntune.create_study(study_name="loss", storage=url, direction="minimize")
+
+    def objective(trial: nntune.Trial) -> float:
+        trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+        for epoch in (1, 2, 3):
+            loss = 1.0 / epoch
+            trial.report(loss, epoch, metrics={"train_loss": 0.9 * loss, "val_loss": loss,
+                                               "train_accuracy": 1 - 0.3 * loss, "val_accuracy": 1 - 0.4 * loss})
+        return loss
+
+    study.optimize(objective, n_trials=1)
+    data = build_report_data(url, "loss")
+    assert data["summary"]["metric"] == "loss"
+    curve = data["learning_curves"][0]
+    assert curve["metric"] == "accuracy" and curve["val_metric"] == pytest.approx([0.6, 0.8, 1 - 0.4 / 3])
+    page = section(render_html(data), "learning-curves")
+    assert '"text":"accuracy"' in page.replace(" ", "")  # the second panel's title

@@ -29,7 +29,7 @@ from starlette.staticfiles import StaticFiles
 
 from nntune._json import dumps
 from nntune.control import change_rows
-from nntune.dashboard.live import LiveStudies
+from nntune.dashboard.live import LiveStudies, objectives_of
 from nntune.exceptions import ConfigError
 from nntune.dashboard.query import BadQuery, integer, required, required_integer, trial_query
 from nntune.report.browse import (
@@ -116,6 +116,7 @@ class Dashboard:
             "metric": live.rec.attrs.get("metric") if isinstance(live.rec.attrs.get("metric"), str) else None,
             "status": live.status(), "version": live.version, "n_trials": len(trials), "counts": counts,
             "best": None if best is None else {"number": best.number, "value": best.value, "params": best.params},
+            "objectives": objectives_of(live.rec.attrs), "front": live.front(),
             "changed": [trial_row(t) for t in changed], "read_seconds": live.last_read_seconds,
             "running": [t.number for t in trials if t.state == TrialState.RUNNING][-MAX_RUNNING:],
             "control": self.allow_control})

@@ -18,8 +18,9 @@ from typing import Any
 
 from nntune.report.browse import lineage_data, stages_data
 from nntune.report.data import best_of, rank, study_sections
+from nntune.samplers import is_feasible
 from nntune.storage import Storage, StudyNotFoundError, StudyRecord
-from nntune.trial import FrozenTrial, TrialState
+from nntune.trial import FrozenTrial, TrialState, pareto_front
 
 # A writer stamps a change before its transaction commits: read again this far back.
 COMMIT_MARGIN = timedelta(seconds=2)
@@ -31,6 +32,18 @@ MIN_OVERVIEW_PERIOD = 1.0
 OVERVIEW_COST_FACTOR = 5.0
 WARM_STUDIES = 10  # studies read in the background when the dashboard starts
 FREEZE_AFTER = 1000  # trials read at once that are worth keeping out of the collector's sight
+
+
+def objectives_of(attrs: dict[str, Any]) -> list[dict[str, str]] | None:
+    """Each objective's name and direction for a study of several (its ``directions`` and
+    ``metrics`` attributes, as the report reads them), None for one objective."""
+    directions = attrs.get("directions")
+    if not isinstance(directions, list) or len(directions) < 2:
+        return None
+    names = attrs.get("metrics")
+    if not isinstance(names, list) or len(names) != len(directions):
+        names = [f"objective {i}" for i in range(len(directions))]
+    return [{"name": str(n), "direction": str(d)} for n, d in zip(names, directions)]
 
 
 def _same(a: FrozenTrial, b: FrozenTrial) -> bool:
@@ -54,6 +67,7 @@ class LiveStudy:
     _rebuilding: threading.Thread | None = None
     _ordered: tuple[int, list[FrozenTrial]] | None = None
     _best: tuple[int, FrozenTrial | None] | None = None
+    _front: tuple[int, list[int]] | None = None
     counts: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in TrialState})
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -128,6 +142,21 @@ class LiveStudy:
             version, trials = self.version, self.ordered()
             held = (version, best_of(rank(trials, self.rec.direction)))
             self._best = held
+        return held[1]
+
+    def front(self) -> list[int] | None:
+        """A study of several objectives has no one best trial: the numbers of its Pareto
+        front's feasible trials, as the report lists them (one computation per version);
+        None for one objective."""
+        objectives = objectives_of(self.rec.attrs)
+        if objectives is None:
+            return None
+        held = self._front
+        if held is None or held[0] != self.version:
+            version, trials = self.version, self.ordered()
+            directions = [o["direction"] for o in objectives]
+            held = (version, [t.number for t in pareto_front([t for t in trials if is_feasible(t)], directions)])
+            self._front = held
         return held[1]
 
     @property

@@ -16,12 +16,12 @@ import numpy as np
 
 from nntune.analysis import best_region, complete_trials, history, param_importance, param_points, study_space, thin
 from nntune.control import changes_by_trial
-from nntune.diagnose import diagnose
+from nntune.diagnose import diagnose, infer_metric
 from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
-from nntune.report.study_data import activity_text, memory_data, state_counts, study_front
+from nntune.report.study_data import activity_text, memory_data, sealed_split, split_line, state_counts, study_front
 from nntune.samplers import is_feasible
-from nntune.show import how_often_opened, open_study, study_metric
+from nntune.show import open_study, study_metric
 from nntune.space import Beta, Choice, Space
 from nntune.storage import Storage, redact_url
 from nntune.terminator._terminator import reading_data
@@ -88,14 +88,17 @@ def history_data(trials: Sequence[FrozenTrial], direction: str) -> dict[str, Any
 
 
 def curve_of(trial: FrozenTrial, metric: str) -> dict[str, Any]:
-    """Train and validation loss and metric per epoch, from a trial's records."""
+    """Train and validation loss and metric per epoch, from a trial's records. A study of
+    the validation loss draws the loss in its own panel, so its ``metric`` panel shows the
+    metric the records pair with it (``accuracy``), named by the curve's ``metric``."""
     recs = sorted(trial.metrics, key=lambda r: r.get("step", r.get("epoch", 0)))
+    shown = (infer_metric(recs) or metric) if metric == "loss" else metric
     def col(key: str) -> list[float | None]:
         return [_num(r.get(key)) for r in recs]
-    return {"number": trial.number, "state": trial.state.value, "value": trial.value,
+    return {"number": trial.number, "state": trial.state.value, "value": trial.value, "metric": shown,
             "epoch": [r.get("epoch", r.get("step")) for r in recs],
             "train_loss": col("train_loss"), "val_loss": col("val_loss"),
-            "train_metric": col(f"train_{metric}"), "val_metric": col(f"val_{metric}"),
+            "train_metric": col(f"train_{shown}"), "val_metric": col(f"val_{shown}"),
             "lr": col("lr"), "layers": layer_series(recs)}
 
 
@@ -178,7 +181,9 @@ def parallel_data(trials: Sequence[FrozenTrial], space: Space) -> dict[str, Any]
             continue
         if isinstance(dist, Choice):
             labels = [str(v) for v in dist.values]
-            vals = [float(dist.index(t.params[name])) if dist.contains(t.params[name]) else None for t in done]
+            # None where a trial lacks the parameter (a conditional one) or holds a value off the list
+            vals = [float(dist.index(t.params[name])) if name in t.params and dist.contains(t.params[name]) else None
+                    for t in done]
             dims.append({"name": name, "values": vals, "ticktext": labels, "scale": "categorical"})
         else:
             log = bool(getattr(dist, "log", False))
@@ -212,9 +217,10 @@ def slices_data(trials: Sequence[FrozenTrial], space: Space) -> list[dict[str, A
     return out
 
 
-def test_data(evaluations: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def test_data(evaluations: Sequence[Mapping[str, Any]], sealed: bool = True) -> dict[str, Any]:
     """Every look at the test split (trial, time, scalar metrics), the latest look's
-    confusion matrix or residuals, and the sentence saying how often it was opened."""
+    confusion matrix or residuals, and the sentence saying how often it was opened (or, for
+    a study nntune did not train, that it has no sealed split: ``sealed`` False)."""
     looks = len(evaluations)
     rows = []
     for e in evaluations:
@@ -223,7 +229,8 @@ def test_data(evaluations: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
                      "metrics": {k: v for k, v in m.items()
                                  if isinstance(v, (int, float)) and not isinstance(v, bool)}})
     last = evaluations[-1].get("metrics", {}) if evaluations else {}
-    return {"looks": looks, "statement": f"The test split of this study {how_often_opened(looks)}.",
+    line = split_line("this study", looks, sealed)
+    return {"looks": looks, "sealed": sealed, "statement": f"{line[0].upper()}{line[1:]}.",
             "evaluations": rows, "confusion_matrix": last.get("confusion_matrix"),
             "residuals": residuals_of(last.get("residuals"))}
 
@@ -307,7 +314,7 @@ def study_sections(store: Storage, rec: Any, trials: Sequence[FrozenTrial], *, t
         "importance": importance,
         "priorities": priority_rows(importance["importance"]),
         "best_region": best_region(trials, space, rec.direction, top_k=10),
-        "test": test_data(evaluations),
+        "test": test_data(evaluations, sealed=sealed_split(rec.attrs)),
         "pareto": study_front(rec.attrs, trials, evaluations),  # None for one objective
         "diagnosis": diagnoses,
         "trials": with_std_errors(trials_table(trials, ranked), metric, n_val),

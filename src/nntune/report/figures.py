@@ -166,13 +166,26 @@ def _fade(hex_color: str, alpha: float = 0.15) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+def parcoords_dimension(d: Mapping[str, Any]) -> dict[str, Any]:
+    """One axis of the parallel coordinates. Plotly drops a line missing any value, so a trial
+    without a conditional parameter passes a "none" slot (after a choice's values, below a range)."""
+    values = _arr(d["values"])
+    missing = np.isnan(values)
+    if d["scale"] == "categorical":
+        ticktext = list(d["ticktext"]) + (["none"] if missing.any() else [])
+        return {"label": d["name"], "values": np.where(missing, len(d["ticktext"]), values),
+                "tickvals": list(range(len(ticktext))), "ticktext": ticktext}
+    if not missing.any() or missing.all():
+        return {"label": d["name"], "values": values}
+    lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+    slot = lo - 0.2 * (hi - lo if hi > lo else 1.0)
+    ticks = [float(v) for v in np.linspace(lo, hi, 5)] if hi > lo else [lo]
+    return {"label": d["name"], "values": np.where(missing, slot, values), "range": [slot, hi],
+            "tickvals": [slot, *ticks], "ticktext": ["none", *(f"{v:.3g}" for v in ticks)]}
+
+
 def parallel_figure(data: Mapping[str, Any], metric: str, direction: str) -> go.Figure:
-    dims = []
-    for d in data["dimensions"]:
-        dim: dict[str, Any] = {"label": d["name"], "values": _arr(d["values"])}
-        if d["scale"] == "categorical":
-            dim.update(tickvals=list(range(len(d["ticktext"]))), ticktext=d["ticktext"])
-        dims.append(dim)
+    dims = [parcoords_dimension(d) for d in data["dimensions"]]
     dims.append({"label": metric, "values": _arr(data["value"])})
     fig = go.Figure(go.Parcoords(dimensions=dims, line={
         "color": _arr(data["value"]), "colorscale": "Viridis", "reversescale": direction == "minimize",

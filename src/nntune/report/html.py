@@ -93,16 +93,31 @@ def params_text(params: Mapping[str, Any]) -> str:
 # ---------------------------------------------------------------- sections
 
 
+def goal_and_best(d: Mapping[str, Any]) -> tuple[str, str]:
+    """What the study is to do, and its best: one value's best trial, or, for several
+    objectives, the Pareto front (no trial is best on its own; the first objective's best
+    would pass over the others)."""
+    s, front = d["summary"], d.get("pareto")
+    if front:
+        goal = " and ".join(f"{dr} {n}" for n, dr in zip(front["names"], front["directions"]))
+        numbers = ", ".join(str(r["number"]) for r in front["rows"])
+        best = (f"{len(front['rows'])} trials on the Pareto front ({numbers})" if front["rows"]
+                else "no trial has completed yet")
+        return goal, best
+    best_trial = s["best"]
+    best = "no trial has completed yet" if best_trial is None else (
+        f"best trial {best_trial['number']}: validation {s['metric']} {fmt(best_trial['value'])} "
+        f"with {params_text(best_trial['params'])}")
+    return f"{s['direction']} the validation {s['metric']}", best
+
+
 def summary_section(d: Mapping[str, Any]) -> str:
     s = d["summary"]
     counts = ", ".join(f"{v} {k}" for k, v in s["counts"].items())
-    best = s["best"]
-    best_text = "no trial has completed yet" if best is None else (
-        f"best trial {best['number']}: validation {s['metric']} {fmt(best['value'])} "
-        f"with {params_text(best['params'])}")
+    goal, best_text = goal_and_best(d)
     activity = f"<p>{html.escape(s['activity'])}.</p>" if s.get("activity") else ""
-    return (f"<p>{s['n_trials']} trials ({html.escape(counts)}); the study is to {s['direction']} the validation "
-            f"{html.escape(s['metric'])}.</p>{activity}<p><b>{html.escape(best_text)}</b></p>"
+    return (f"<p>{s['n_trials']} trials ({html.escape(counts)}); the study is to {html.escape(goal)}.</p>"
+            f"{activity}<p><b>{html.escape(best_text)}</b></p>"
             f"<p>{html.escape(d['test']['statement'])}</p>"
             + "".join(f"<p>{html.escape(s[key]['text'])}</p>" for key in ("memory", "terminator") if s.get(key)))
 
@@ -124,7 +139,8 @@ def learning_curves_section(d: Mapping[str, Any]) -> str:
                      "no training curves to compare.")
     note = ('<p class="note">Training (solid) against validation (dashed). A validation curve far above the '
             'training one is overfitting; both high and close is underfitting.</p>')
-    return note + plot(figures.learning_curves_figure(curves, d["summary"]["metric"]), "plot-learning-curves")
+    metric = curves[0].get("metric") or d["summary"]["metric"]  # a loss objective's panel shows its logged metric
+    return note + plot(figures.learning_curves_figure(curves, metric), "plot-learning-curves")
 
 
 def intermediate_section(d: Mapping[str, Any]) -> str:
@@ -211,7 +227,8 @@ def test_section(d: Mapping[str, Any]) -> str:
     t = d["test"]
     out = f'<p class="statement">{html.escape(t["statement"])}</p>'
     if not t["evaluations"]:
-        return out + empty("The sealed test split has not been opened: the search never looks at it.")
+        return out + (empty("The sealed test split has not been opened: the search never looks at it.")
+                      if t.get("sealed", True) else "")
     names = list(dict.fromkeys(k for e in t["evaluations"] for k in e["metrics"]))
     rows = [[e["trial"], e["time"], *[e["metrics"].get(k) for k in names]] for e in t["evaluations"]]
     out += table(["trial", "time", *names], rows, [True, False, *[True] * len(names)])

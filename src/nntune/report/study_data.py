@@ -182,3 +182,44 @@ def activity_text(trials: Sequence[FrozenTrial], limit: int = 5) -> str | None:
     if waiting:
         parts.append(f"{waiting} trial{'s' if waiting > 1 else ''} waiting in the queue")
     return "; ".join(parts) if parts else None
+
+
+def reported_metric(trials: Sequence[FrozenTrial]) -> str | None:
+    """The ``m`` of the ``val_<m>`` its records hold where a trial reported it as its value
+    (``loss`` for an objective that minimizes the validation loss beside a logged accuracy),
+    read from the trials' records and intermediate values; None when no record holds the value."""
+    votes: dict[str, int] = {}
+    for t in trials:
+        for rec in t.metrics:
+            value = t.intermediate_values.get(rec.get("step"))  # type: ignore[arg-type]
+            if value is None:
+                continue
+            for key, v in rec.items():
+                if key.startswith("val_") and _same_number(v, value):
+                    votes[key[4:]] = votes.get(key[4:], 0) + 1
+    return max(votes, key=lambda m: votes[m]) if votes else None
+
+
+def _same_number(a: Any, b: float) -> bool:
+    """Whether a record's entry is the reported value (stored as JSON, so within rounding)."""
+    return isinstance(a, (int, float)) and not isinstance(a, bool) and math.isclose(float(a), b, rel_tol=1e-9,
+                                                                                     abs_tol=1e-12)
+
+
+def how_often_opened(looks: int) -> str:
+    """``has never been evaluated``, ``has been evaluated once`` or ``... N times``."""
+    return "has never been evaluated" if looks == 0 else \
+        f"has been evaluated {'once' if looks == 1 else f'{looks} times'}"
+
+
+def sealed_split(attrs: Mapping[str, Any]) -> bool:
+    """Whether nntune trained the study from a config (``tune``, ``babysit``), whose test split it seals."""
+    return "config" in attrs or isinstance(attrs.get("babysit"), Mapping)
+
+
+def split_line(study: str, looks: int, sealed: bool) -> str:
+    """How often the study's test split was opened; a study nntune did not train (no config:
+    a define-by-run objective) never gave nntune its test data, so it has no sealed split."""
+    if looks == 0 and not sealed:
+        return f"{study} has no sealed test split: its objective is its own, and nntune never held its test data"
+    return f"the test split of {study} {how_often_opened(looks)}"

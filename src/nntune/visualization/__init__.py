@@ -88,7 +88,7 @@ def plot_param_importances(study: Any, evaluator: Any = None, params: Sequence[s
                            target: Target | None = None, target_name: str = "Objective Value") -> Any:
     """Each parameter's share of the value's variation: random forest + permutation (with
     its spread over the repeats, as the report draws it), or ``evaluator``'s shares."""
-    return figures.importance_figure(_data.importances(study, evaluator, params, target))
+    return _or_empty(lambda: figures.importance_figure(_data.importances(study, evaluator, params, target)))
 
 
 def plot_pareto_front(study: Any, *, target_names: Sequence[str] | None = None,

@@ -174,7 +174,12 @@ def importances(study: Any, evaluator: Any, params: Sequence[str] | None,
     + permutation (the report's measure, with its spread over the repeats) or ``evaluator``'s."""
     if evaluator is None:
         trials = trials_of(study, target)
-        return param_importance(trials, space_of(study, trials, params), seed=study.seed)
+        result = param_importance(trials, space_of(study, trials, params), seed=study.seed)
+        if not result["importance"]:  # too few trials, or values that never vary: say so, as the API does
+            from nntune.importance import _too_few
+
+            raise NothingToPlot(str(_too_few(result["n_trials"])))
+        return result
     from nntune.importance import get_param_importances
 
     shares = get_param_importances(study, evaluator=evaluator, params=params, target=target)
@@ -200,6 +205,8 @@ def pareto(study: Any, target_names: Sequence[str] | None, include_dominated_tri
                   if t.state == TrialState.COMPLETE else t for t in trials]
     n = len(study.directions) if targets is None else len(next((t.values for t in trials if t.values), [0, 0]))
     dirs = [str(d) for d in study.directions] if targets is None else ["minimize"] * n
+    if target_names is None and targets is None:  # the names set_metric_names gave, as Optuna's plot takes them
+        target_names = getattr(study, "metric_names", None)
     data = pareto_data(trials, dirs, target_names)
     if not include_dominated_trials:
         keep = [i for i, p in enumerate(data["pareto"]) if p]

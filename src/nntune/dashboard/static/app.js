@@ -238,9 +238,14 @@ async function refreshTrial() {
     annotations: taken.map((m, i) => ({ xref: "x", yref: "paper", x: m.epoch + 0.5, y: 1 - 0.08 * (i % 4), text: `${m.param} ${fmt(m.old)}→${fmt(m.new)}`, showarrow: false, font: { size: 9 }, hovertext: `after epoch ${m.epoch}, by ${m.who}` })),
   };
   if (hasRecords) {
-    drawn.push(draw("curve-loss", [line(c.train_loss, "training loss"), line(c.val_loss, "validation loss", "dot")], { title: { text: "loss", font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, ...marks }));
-    drawn.push(draw("curve-metric", [line(c.train_metric, `training ${t.metric}`), line(c.val_metric, `validation ${t.metric}`, "dot"), ...predicted(t.prediction)], { title: { text: t.metric, font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, ...marks }));
-    drawn.push(draw("curve-lr", [line(c.lr, "learning rate")], { title: { text: "learning rate", font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, yaxis: { type: "log" }, ...marks }));
+    // A study of the validation loss: its metric panel shows the metric logged beside the loss,
+    // and a predicted curve of the value belongs with the loss.
+    const m = c.metric || t.metric, ofLoss = m !== t.metric;
+    drawn.push(draw("curve-loss", [line(c.train_loss, "training loss"), line(c.val_loss, "validation loss", "dot"), ...(ofLoss ? predicted(t.prediction) : [])], { title: { text: "loss", font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, ...marks }));
+    drawn.push(draw("curve-metric", [line(c.train_metric, `training ${m}`), line(c.val_metric, `validation ${m}`, "dot"), ...(ofLoss ? [] : predicted(t.prediction))], { title: { text: m, font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, ...marks }));
+    // An objective of the user's own may record no learning rate: a note, not empty log axes.
+    if (c.lr.some((v) => v !== null)) drawn.push(draw("curve-lr", [line(c.lr, "learning rate")], { title: { text: "learning rate", font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, yaxis: { type: "log" }, ...marks }));
+    else emptyNote("curve-lr", "No learning rate recorded.");
   } else {
     drawn.push(draw("curve-loss", [{ x: t.intermediate.steps, y: t.intermediate.values, name: "reported value", mode: "lines+markers" }, ...predicted(t.prediction)], { title: { text: "intermediate values", font: { size: 13 } }, xaxis: { title: { text: "step" } } }));
     emptyNote("curve-metric", "This trial reports no per-epoch records (loss, metric).");
@@ -472,8 +477,12 @@ function studyPage() {
     const status = $("#status");
     status.textContent = p.status === "running" ? "running" : p.status === "finished" ? "finished" : "no trials yet";
     status.className = `badge ${p.status}`;
-    $("#study-line").replaceChildren(`${p.direction} ${S.metric} · ${p.n_trials} trials · storage ${p.storage} · `, stateBadges(p.counts));
-    $("#best-line").textContent = p.best ? `best: trial #${p.best.number}, value ${fmt(p.best.value)}` : "no complete trial yet";
+    // Several objectives: every one with its direction, and the Pareto front in place of one best trial.
+    const goal = p.objectives ? p.objectives.map((o) => `${o.direction} ${o.name}`).join(", ") : `${p.direction} ${S.metric}`;
+    $("#study-line").replaceChildren(`${goal} · ${p.n_trials} trials · storage ${p.storage} · `, stateBadges(p.counts));
+    $("#best-line").textContent = p.objectives
+      ? (p.front && p.front.length ? `Pareto front: trials ${p.front.map((n) => `#${n}`).join(", ")}` : "no complete trial yet")
+      : p.best ? `best: trial #${p.best.number}, value ${fmt(p.best.value)}` : "no complete trial yet";
     const changed = first || p.version !== S.version;
     const numbers = new Set(p.changed.map((r) => r.number));
     S.version = p.version;
