@@ -143,6 +143,20 @@ def test_lr_too_small_when_the_validation_loss_still_falls_steadily():
     assert f.evidence["recent_rate_share"] == pytest.approx(1.0) and "more epochs" in f.advice
 
 
+def test_a_value_only_curve_is_named_as_the_reported_value_improving_its_own_way():
+    """A define-by-run trial that reported values alone: a still-rising accuracy is not
+    described as a falling validation loss."""
+    acc = np.linspace(0.30, 0.60, EPOCHS)
+    t = FrozenTrial(number=0, state=TrialState.COMPLETE, value=float(acc[-1]),
+                    intermediate_values={i: float(v) for i, v in enumerate(acc)})
+    f = next(f for f in diagnose(t, direction="maximize") if f.kind == "lr_too_small")
+    assert f.summary.startswith("the reported value was still rising at the end")
+    loss = FrozenTrial(number=1, state=TrialState.COMPLETE, value=float(2 - acc[-1]),
+                       intermediate_values={i: float(2 - v) for i, v in enumerate(acc)})
+    f = next(f for f in diagnose(loss, direction="minimize") if f.kind == "lr_too_small")
+    assert f.summary.startswith("the reported value was still falling at the end")
+
+
 def test_lr_too_large_when_the_validation_loss_oscillates():
     rng = np.random.default_rng(0)
     val_loss = decay(2.3, 0.8) + 0.3 * np.array([1, -1] * (EPOCHS // 2)) * rng.uniform(0.5, 1.0, EPOCHS)

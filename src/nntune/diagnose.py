@@ -62,6 +62,10 @@ class Curves:
     layers: list[list[dict[str, Any]]] = field(default_factory=list)  # the last LAYER_EPOCHS epochs
     first_layers: list[dict[str, Any]] = field(default_factory=list)  # the first epoch with layer records
     nonfinite: bool = False  # a loss or value reported as NaN or infinite
+    # What val_loss holds, in the words a finding uses: the trial's reported values, read as
+    # a loss, when it reported no records (``better``: the way those values improve).
+    val_name: str = "validation loss"
+    better: str = "falling"
 
 
 # ---------------------------------------------------------------- reading a trial
@@ -108,7 +112,8 @@ def curves_of(trial: FrozenTrial, direction: str, metric: str) -> Curves:
     steps = sorted(trial.intermediate_values)
     values = np.array([trial.intermediate_values[s] for s in steps], dtype=float)
     return Curves(val_loss=-values if direction == "maximize" else values,
-                  nonfinite=not bool(np.isfinite(values).all()))
+                  nonfinite=not bool(np.isfinite(values).all()), val_name="reported value",
+                  better="rising" if direction == "maximize" else "falling")
 
 
 def activation_kinds(trial: FrozenTrial, layer_names: Sequence[str]) -> dict[str, str | None]:
@@ -164,7 +169,7 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
         out.append(div)
     best_error = None if study_best is None or not math.isfinite(study_best) else error_of(study_best, direction)
     if div is None:
-        rate = learning_rate_findings(curves.val_loss, complete=complete,
+        rate = learning_rate_findings(curves.val_loss, complete=complete, name=curves.val_name, better=curves.better,
                                       train_loss=curves.train_loss if curves.train_loss.size else None)
         unstable = any(f.kind == "lr_too_large" for f in rate)
         fit = fit_findings(curves.train_error, curves.val_error, curves.train_loss, curves.val_loss,

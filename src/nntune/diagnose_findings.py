@@ -22,7 +22,7 @@ ADVICE: dict[str, str] = {
                     "layers or units), train for more epochs, or try another architecture; "
                     "weaken the regularization if there is any (less weight decay or "
                     "dropout); more data will not help.",
-    "lr_too_small": "The validation loss was still falling steadily at the end: the learning "
+    "lr_too_small": "The validation curve was still improving steadily at the end: the learning "
                     "rate is too small to converge in time. Train for more epochs or raise the "
                     "learning rate a little.",
     "lr_too_large": "The loss oscillates up and down, falls and then climbs again, or blew "

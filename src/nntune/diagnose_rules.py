@@ -178,11 +178,13 @@ def _loss_rise(train_loss: np.ndarray, val_loss: np.ndarray) -> tuple[float, int
     return float(v[i]), int(epochs[i]), float(v[-1])
 
 
-def learning_rate_findings(loss: np.ndarray, *, complete: bool = True,
-                           train_loss: np.ndarray | None = None) -> list[Finding]:
+def learning_rate_findings(loss: np.ndarray, *, complete: bool = True, train_loss: np.ndarray | None = None,
+                           name: str = "validation loss", better: str = "falling") -> list[Finding]:
     """``lr_too_small`` (still falling steadily at the end) and ``lr_too_large``
     (oscillating, or the training loss rising again) from a loss-like validation curve,
-    lower is better, and the training loss when there is one."""
+    lower is better, and the training loss when there is one. ``name`` and ``better`` say
+    in the findings what the curve is (a maximized value is read negated, so it improves
+    by rising)."""
     x = loss[np.isfinite(loss)]
     out: list[Finding] = []
     n = x.size
@@ -199,8 +201,8 @@ def learning_rate_findings(loss: np.ndarray, *, complete: bool = True,
                 out.append(finding("lr_too_small",
                                    {"recent_rate_share": share, "falling_steps": down, "last_value": x[-1],
                                     "drop_last_window": recent, "window_epochs": w},
-                                   f"still falling at the end: the last {w} epochs went down at "
-                                   f"{100 * share:.0f}% of the average rate"))
+                                   f"the {name} was still {better} at the end: the last {w} epochs "
+                                   f"improved it at {100 * share:.0f}% of the average rate"))
     if n >= OSCILLATION_MIN_POINTS:
         tail = x[-max(OSCILLATION_MIN_POINTS, n // 2):]
         d = np.diff(tail)
@@ -217,7 +219,7 @@ def learning_rate_findings(loss: np.ndarray, *, complete: bool = True,
         if (flips >= LR_LARGE_SIGN_CHANGES or zigzag) and min(amplitude, of_range) >= LR_LARGE_AMPLITUDE:
             out.append(finding("lr_too_large", {"sign_change_fraction": flips, "relative_amplitude": amplitude,
                                                 "share_of_range": of_range, "path_over_net": path / max(net, 1e-12)},
-                               f"the validation loss changes direction {100 * flips:.0f}% of the time, "
+                               f"the {name} changes direction {100 * flips:.0f}% of the time, "
                                f"by {100 * amplitude:.0f}% of its level"))
             return out
     rise = _train_rise(train_loss) if train_loss is not None else None
