@@ -226,3 +226,22 @@ def test_the_package_loads_its_names_and_submodules_on_first_use():
             "try:\n    nntune.no_such_name\nexcept AttributeError:\n    print('ok')\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+@pytest.mark.parametrize("directions", [["minimize"], ["minimize", "maximize"]])
+def test_telling_a_trial_taken_from_this_process_changes_nothing(directions):
+    from nntune.storage import TrialTakenOver
+
+    study = nntune.create_study(directions=directions, sampler=RandomSampler(seed=0))
+    trial = study.ask()
+    trial.suggest_float("x", 0, 1)
+    # Its heartbeat stopped: the trial was recovered, claimed again and finished by that claim.
+    store = study.storage
+    store.recover_trial(study.id, trial.number, "no heartbeat", max_retries=1)
+    other = store.claim_trial(study.id, number=trial.number).system_attrs["claim"]
+    store.set_trial_system_attr(study.id, trial.number, "values", [0.5] * len(directions), claim=other)
+    store.finish_trial(study.id, trial.number, TrialState.COMPLETE, 0.5, claim=other)
+    with pytest.raises(TrialTakenOver, match="taken from this worker"):
+        study.tell(trial, [0.9] * len(directions))
+    stored = store.get_trial(study.id, trial.number)
+    assert stored.params == {} and stored.value == 0.5 and stored.values == [0.5] * len(directions)

@@ -11,6 +11,9 @@ from nntune.trial import FrozenTrial
 DATAFRAME_ATTRS = ("number", "value", "datetime_start", "datetime_complete", "duration", "params",
                    "user_attrs", "system_attrs", "state")
 _NESTED = ("params", "distributions", "user_attrs", "system_attrs", "intermediate_values")
+# System attributes that are storage bookkeeping, not the trial's: shown as values_0, ...
+# (the values) or not at all (the claim number that guards a running trial's writes).
+_HIDDEN_SYSTEM = ("values", "claim")
 
 
 def trial_row(t: FrozenTrial, attrs: Sequence[str], n_objectives: int,
@@ -21,7 +24,7 @@ def trial_row(t: FrozenTrial, attrs: Sequence[str], n_objectives: int,
     for attr in attrs:
         if attr in _NESTED:
             for key, v in getattr(t, attr).items():
-                if attr == "system_attrs" and key == "values":  # shown as values_0, values_1, ...
+                if attr == "system_attrs" and key in _HIDDEN_SYSTEM:
                     continue
                 row[(attr, str(key))] = v
         elif attr in ("value", "values"):

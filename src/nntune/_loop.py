@@ -144,10 +144,14 @@ class Progress:
 
 class Heartbeat:
     """``with Heartbeat(storage, study_id, number, interval):`` says every ``interval``
-    seconds that the trial's process is alive (nothing when ``interval`` is None)."""
+    seconds that the trial's process is alive (nothing when ``interval`` is None). With
+    ``claim`` (the trial's claim number) a beat of a trial taken over by another worker is
+    refused, so a resumed process cannot keep alive a trial that is no longer its own."""
 
-    def __init__(self, storage: Any, study_id: int, number: int, interval: float | None) -> None:
+    def __init__(self, storage: Any, study_id: int, number: int, interval: float | None,
+                 claim: int | None = None) -> None:
         self.storage, self.study_id, self.number, self.interval = storage, study_id, number, interval
+        self.claim = claim
         self._done: threading.Event | None = None
         self._thread: threading.Thread | None = None
 
@@ -155,7 +159,10 @@ class Heartbeat:
         assert self.interval is not None and self._done is not None
         while not self._done.wait(self.interval):
             try:
-                self.storage.heartbeat(self.study_id, self.number)
+                if self.claim is None:
+                    self.storage.heartbeat(self.study_id, self.number)
+                else:
+                    self.storage.heartbeat(self.study_id, self.number, claim=self.claim)
             except Exception:  # the trial finished between the wait and the beat
                 return
 

@@ -25,30 +25,21 @@ from nntune._studies import StudyDirection, add_frozen_trials
 from nntune._study_reads import StudyReads
 from nntune._trial import Trial
 from nntune._values import as_values, log_told, show_returned, show_values, tell_problem
-from nntune.exceptions import FinishedTrialTellError, TrialDiverged, TrialPruned, TrialStateError
+from nntune._values import told_once as _told_once
+from nntune.exceptions import TrialDiverged, TrialPruned, TrialStateError
 from nntune.samplers import ConstrainedView, ParetoView, RandomSampler, Sampler, resolve_seed
 from nntune.samplers._optuna_methods import asked_like_optuna
 from nntune.schedulers import Scheduler
 from nntune.search_space import InferredSpace
 from nntune.space import Distribution, Space
 from nntune.storage import ParamChange, Storage, redact_url
-from nntune.storage._base import LazyHistory
+from nntune.storage._base import CLAIM, LazyHistory, TrialTakenOver, check_claim
 from nntune.storages import recover_silent_trials
 from nntune.trial import Direction, FrozenTrial, TrialState
 
 Objective = Callable[[Trial], "float | Sequence[float]"]
 Callback = Callable[["Study", FrozenTrial], None]
 _log = _logging.get_logger("nntune.study")  # the public module's name, which users configure
-
-
-@contextlib.contextmanager
-def _told_once(number: int) -> Iterator[None]:
-    """A write of ``tell`` to a trial that has already finished: Optuna's tell raises
-    ``ValueError`` there, nntune's storages ``TrialStateError``; the error is both."""
-    try:
-        yield
-    except TrialStateError as err:
-        raise FinishedTrialTellError(f"cannot tell trial {number}: {err}") from None
 
 
 class Study(StudyReads):
@@ -195,7 +186,7 @@ class Study(StudyReads):
             relative = self.sampler.suggest(space, seen, number=claimed.number, direction=direction)
         trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative, relative_space=space,
                       datetime_start=claimed.datetime_start)
-        trial.eager = self._eager_params
+        trial.eager, trial.claim = self._eager_params, claimed.system_attrs.get(CLAIM)
         return trial
 
     def _ask_optuna_sampler(self, claimed: FrozenTrial, fixed: Mapping[str, Any]) -> Trial:
@@ -206,7 +197,7 @@ class Study(StudyReads):
             relative = dict(sampler.sample_relative(self, claimed, space) or {})
         trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative,
                       relative_space=Space(space), datetime_start=claimed.datetime_start)
-        trial.eager = self._eager_params
+        trial.eager, trial.claim = self._eager_params, claimed.system_attrs.get(CLAIM)
         return trial
 
     def tell(self, trial: Trial | int, values: float | Sequence[float] | None = None,
@@ -268,11 +259,12 @@ class Study(StudyReads):
             if state == TrialState.COMPLETE and vector is not None and len(vector) > 1:
                 # The values are written before the trial finishes, so a finished trial must
                 # be refused here, before its stored values are overwritten.
-                now = self.storage.get_trial(self.id, number, with_metrics=False).state
-                if now.is_finished():
-                    raise TrialStateError(f"trial {number} is {now.value}, not running")
-                self.storage.set_trial_system_attr(self.id, number, "values", vector)
-            frozen = self.storage.finish_trial(self.id, number, state, stored, error)
+                now = self.storage.get_trial(self.id, number, with_metrics=False)
+                check_claim(number, now.system_attrs, live.claim if live else None)  # a lost claim says so first
+                if now.state.is_finished():
+                    raise TrialStateError(f"trial {number} is {now.state.value}, not running")
+                self.storage.set_trial_system_attr(self.id, number, "values", vector, **(live._held if live else {}))
+            frozen = self.storage.finish_trial(self.id, number, state, stored, error, **(live._held if live else {}))
         constraints = getattr(self.sampler, "constraints_func", None)
         if constraints is not None and state in (TrialState.COMPLETE, TrialState.PRUNED):
             values = [float(c) for c in constraints(frozen)]
@@ -298,8 +290,12 @@ class Study(StudyReads):
         if interval is not None:
             recover_silent_trials(self)
         trial = self._ask()
-        with Heartbeat(self.storage, self.id, trial.number, interval):
-            return self.run_trial(trial, objective, catch)
+        with Heartbeat(self.storage, self.id, trial.number, interval, trial.claim):
+            try:
+                return self.run_trial(trial, objective, catch)
+            except TrialTakenOver as err:  # its result is discarded: this process runs another trial
+                _log.warning("%s", err)
+        return self._run_one(objective, catch)
 
     def run_trial(self, trial: Trial, objective: Objective,
                   catch: tuple[type[BaseException], ...] = (Exception,)) -> FrozenTrial:

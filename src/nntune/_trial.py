@@ -79,6 +79,9 @@ class Trial(Suggestions):
         self._started = study._clock()  # a cost-aware scheduler reads seconds per epoch
         self._elapsed: list[float] | None = None  # [step, seconds since the start]
         self.eager = False  # store each suggestion at once (threads sharing a study read them)
+        # The number of the claim that started it here (``system_attrs["claim"]``): its writes
+        # carry it, and storage refuses them once the trial was taken back (None: unchecked).
+        self.claim: int | None = None
 
     # identity -------------------------------------------------------------------------
     @property
@@ -137,7 +140,7 @@ class Trial(Suggestions):
             names = list(self._unsaved)
             self.study.storage.set_trial_params(self.study.id, self.number,
                                                 {n: self._params[n] for n in names},
-                                                {n: self._dists[n] for n in names})
+                                                {n: self._dists[n] for n in names}, **self._held)
             self._unsaved.clear()
 
     # reporting and pruning ------------------------------------------------------------
@@ -161,7 +164,7 @@ class Trial(Suggestions):
             self._elapsed = [int(step), float(self.study._clock() - self._started)]
             self.set_system_attr("elapsed_s", self._elapsed)
         self.study.storage.report(self.study.id, self.number, int(step),
-                                  value if math.isfinite(value) else None, metrics)
+                                  value if math.isfinite(value) else None, metrics, **self._held)
 
     def should_prune(self) -> bool:
         """Whether the study's scheduler says this trial should stop now. A study of several
@@ -205,11 +208,16 @@ class Trial(Suggestions):
 
     def set_user_attrs(self, attrs: Mapping[str, Any]) -> None:
         """Several user attributes in one storage write (one transaction on a database)."""
-        self.study.storage.set_trial_user_attrs(self.study.id, self.number, attrs)
+        self.study.storage.set_trial_user_attrs(self.study.id, self.number, attrs, **self._held)
         self._user_attrs.update(attrs)
 
     def set_system_attr(self, key: str, value: Any) -> None:
-        self.study.storage.set_trial_system_attr(self.study.id, self.number, key, value)
+        self.study.storage.set_trial_system_attr(self.study.id, self.number, key, value, **self._held)
+
+    @property
+    def _held(self) -> dict[str, int]:
+        """The claim keyword of this trial's writes (none for a trial not claimed here)."""
+        return {} if self.claim is None else {"claim": self.claim}
 
     @property
     def system_attrs(self) -> dict[str, Any]:

@@ -1,12 +1,15 @@
-"""An objective's return as values, and the line logged as a trial ends."""
+"""An objective's return as values, the errors of telling it, and the line logged as a trial ends."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from nntune.exceptions import FinishedTrialTellError, TrialStateError
 from nntune.samplers import is_feasible
+from nntune.storage._base import TrialTakenOver
 from nntune.trial import FrozenTrial, TrialState, best_trial
 
 if TYPE_CHECKING:
@@ -22,6 +25,20 @@ def as_values(value: Any) -> list[float] | None:
     if isinstance(value, Sequence) and not isinstance(value, str):
         return [float(v.item() if hasattr(v, "item") else v) for v in value]
     return [float(value)]
+
+
+@contextlib.contextmanager
+def told_once(number: int) -> Iterator[None]:
+    """A write of ``tell`` to a trial that has already finished: Optuna's tell raises
+    ``ValueError`` there, nntune's storages ``TrialStateError``; the error is both. A trial
+    taken from this worker is no finished tell of its own: that error passes unchanged, so
+    the worker can tell it apart and go on."""
+    try:
+        yield
+    except TrialTakenOver:
+        raise
+    except TrialStateError as err:
+        raise FinishedTrialTellError(f"cannot tell trial {number}: {err}") from None
 
 
 def tell_problem(state: TrialState, n_values: int, n_objectives: int) -> str | None:

@@ -163,3 +163,20 @@ def test_workers_fork_from_a_server_that_preloaded_torch_and_only_their_own_memo
         done.set()
         proc.join(30)
     assert proc.exitcode == 0 and "torch" in sys.modules
+
+
+@pytest.mark.slow
+def test_a_worker_whose_trial_was_taken_from_it_goes_on(shared_url, make_study):
+    from executors import _taken
+
+    study = make_study(shared_url)
+    seen = []
+    reason = run_processes(study_setup(shared_url, "s", _taken.taken_once), study, total=3, workers=1,
+                           callbacks=[lambda s, t: seen.append(t.number)])
+    assert reason == "the study holds 3 trials"
+    trials = by_number(study)
+    # Trial 0 holds the other claim's end only; the worker dropped its run and went on.
+    assert (trials[0].state, trials[0].value, trials[0].intermediate_values) == (TrialState.COMPLETE, 0.0625, {})
+    assert "traceback" not in trials[0].system_attrs and "peak_rss_mb" not in trials[0].system_attrs
+    assert trials[1].state == trials[2].state == TrialState.COMPLETE and seen == [1, 2]
+    assert trials[1].system_attrs["worker"]["pid"] == trials[2].system_attrs["worker"]["pid"]  # the same worker

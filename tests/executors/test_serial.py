@@ -58,3 +58,42 @@ def test_failures_are_recorded_and_the_study_goes_on():
     run_serial(s, lambda t: 1 / 0, total=3)
     failed = s.trials[2]
     assert failed.state == TrialState.FAILED and failed.error.startswith("ZeroDivisionError")
+
+
+def test_a_trial_taken_from_this_worker_is_dropped_and_the_study_goes_on():
+    import logging
+
+    from nntune.space import Float
+
+    s = study()
+    store = s.storage
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("nntune.executors").addHandler(handler)
+    announced: list[int] = []
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        if trial.number == 0:
+            # This worker stalls past the grace period: the trial is recovered, and another
+            # worker claims it and finishes it before this one writes again.
+            store.recover_trial(s.id, 0, "no heartbeat", max_retries=1)
+            other = store.claim_trial(s.id, number=0).system_attrs["claim"]
+            store.set_trial_params(s.id, 0, {"x": 0.25}, {"x": Float(0, 1)}, claim=other)
+            store.finish_trial(s.id, 0, TrialState.COMPLETE, 0.0625, claim=other)
+        trial.report(x, 0)
+        return x
+
+    try:
+        assert run_serial(s, objective, total=3, callbacks=[lambda st, t: announced.append(t.number)]) \
+            == "the study holds 3 trials"
+    finally:
+        logging.getLogger("nntune.executors").removeHandler(handler)
+    taken, *rest = s.trials
+    assert (taken.state, taken.params, taken.value) == (TrialState.COMPLETE, {"x": 0.25}, 0.0625)
+    assert taken.intermediate_values == {} and "peak_rss_mb" not in taken.system_attrs
+    assert "traceback" not in taken.system_attrs
+    assert [t.state for t in rest] == [TrialState.COMPLETE] * 2 and announced == [1, 2]
+    assert lines == ["trial 0 was taken from this worker after its heartbeat stopped (it may run in another "
+                     "worker now); this worker's result is discarded"]

@@ -99,7 +99,7 @@ def test_waiting_trials_are_claimed_once_in_order(storage):
     assert storage.claim_waiting_trial(sid) == b
     assert storage.claim_waiting_trial(sid) is None
     assert storage.get_trial(sid, b).state == TrialState.RUNNING
-    assert storage.get_trial(sid, b).system_attrs == {"fixed_params": {"x": 2}}
+    assert storage.get_trial(sid, b).system_attrs == {"fixed_params": {"x": 2}, "claim": 1}
 
 
 def test_concurrent_trial_creation_numbers_are_unique(storage):
@@ -145,9 +145,9 @@ def test_claim_trial_takes_waiting_first_then_numbers_new_ones(storage):
     storage.create_trial(sid, state=TrialState.WAITING, system_attrs={"fixed_params": {"x": 1}})
     first = storage.claim_trial(sid, system_attrs={"worker": {"pid": 1}})
     assert first.number == 0 and first.state == TrialState.RUNNING
-    assert first.system_attrs == {"fixed_params": {"x": 1}, "worker": {"pid": 1}}
+    assert first.system_attrs == {"fixed_params": {"x": 1}, "worker": {"pid": 1}, "claim": 1}
     second = storage.claim_trial(sid, system_attrs={"worker": {"pid": 2}})
-    assert second.number == 1 and second.system_attrs == {"worker": {"pid": 2}}
+    assert second.number == 1 and second.system_attrs == {"worker": {"pid": 2}, "claim": 1}
     assert storage.get_trial(sid, 0).system_attrs["worker"] == {"pid": 1}
     assert storage.get_trial(sid, 1).state == TrialState.RUNNING
     with pytest.raises(StudyNotFoundError):
@@ -193,7 +193,7 @@ def test_recover_trial_requeues_then_fails_with_the_reason(storage):
     assert storage.recover_trial(sid, n, "worker died", max_retries=1) == TrialState.WAITING
     t = storage.get_trial(sid, n)
     assert t.state == TrialState.WAITING and t.params == {} and t.intermediate_values == {}
-    assert t.user_attrs == {} and t.system_attrs == {"retries": 1, "interrupted": "worker died"}
+    assert t.user_attrs == {} and t.system_attrs == {"retries": 1, "interrupted": "worker died", "claim": 2}
     assert storage.claim_trial(sid).number == n  # the same number runs again
     assert storage.recover_trial(sid, n, "worker died", max_retries=1) == TrialState.FAILED
     t = storage.get_trial(sid, n)
@@ -276,7 +276,7 @@ def test_claim_trial_by_number_starts_that_waiting_trial_or_none(storage):
     sid = storage.create_study("s", "minimize")
     first, second = (storage.create_trial(sid, state=TrialState.WAITING) for _ in range(2))
     started = storage.claim_trial(sid, number=second, system_attrs={"by": "name"})
-    assert started.number == second and started.system_attrs == {"by": "name"}
+    assert started.number == second and started.system_attrs == {"by": "name", "claim": 1}
     assert storage.claim_trial(sid, number=second) is None  # running now, not waiting
     assert storage.claim_trial(sid, number=7) is None  # no such trial: none is numbered either
     assert storage.get_trial(sid, first).state == TrialState.WAITING

@@ -22,7 +22,7 @@ from nntune.changes import STOP
 from nntune.executors._common import Callback, WorkerOptions, worker_identity
 from nntune.executors._members import Live, MembersHeartbeat, Occupancy, slot_of, starting_capacity
 from nntune.executors._memory import PeakMemory
-from nntune.storage import TrialStateError
+from nntune.storage import TrialStateError, TrialTakenOver
 from nntune.samplers._partial_fixed import StructureAsker
 from nntune.trial import TrialState
 
@@ -142,7 +142,11 @@ class Population:
         slot = slot_of(stack, trial.number)
         if slot is not None:
             self.trainer.snapshot(stack, slot, trial.number, epoch)
-        trial.report(record["value"], epoch, metrics=record)
+        try:
+            trial.report(record["value"], epoch, metrics=record)
+        except TrialTakenOver:  # taken from this process after a heartbeat gap: it runs elsewhere now
+            live.stop = True
+            return True
         taken = trial.take_changes(epoch, stack.members[slot].hp if slot is not None else live.plan.params)
         if taken.pop(STOP, False):
             live.stop = True
@@ -195,8 +199,8 @@ class Population:
         live = self.live.pop(number)
         heartbeat.numbers.discard(number)
         trial = live.trial
-        self.measure(trial)
         try:
+            self.measure(trial)
             if result.diverged is not None:
                 trial.set_system_attr("diverged_epoch", result.epochs)
                 frozen = self.study.tell(trial, state=TrialState.DIVERGED, error=result.diverged)
@@ -240,9 +244,9 @@ class Population:
 
     def fail(self, trial: Trial, err: BaseException, *, record: bool = True) -> None:
         message = f"{type(err).__name__}: {err}".splitlines()[0][:500]
-        if record:
-            trial.set_system_attr("traceback", traceback.format_exc()[-4000:])
         try:
+            if record:
+                trial.set_system_attr("traceback", traceback.format_exc()[-4000:])
             frozen = self.study.tell(trial, state=TrialState.FAILED, error=message)
         except TrialStateError:
             return

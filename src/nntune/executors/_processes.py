@@ -225,6 +225,8 @@ class ProcessPool:
         elif kind == "end":
             number, slot.trial = int(msg[1]), None
             self.announce(number)
+        elif kind == "taken":  # taken from the worker after it stalled: announced where it ends
+            slot.trial = None
         elif kind == "done":
             slot.finished = str(msg[1])
             self.finished_reasons.append(slot.finished)

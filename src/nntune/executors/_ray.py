@@ -69,7 +69,8 @@ class TrialRunner:
             return None, WAIT  # another actor took the queued trial first: the driver asks again
         if trial is None:
             return None, f"the study holds {total} trials"
-        run_measured(self.study, trial, self.objective, self.heartbeat)
+        if run_measured(self.study, trial, self.objective, self.heartbeat) is None:
+            return None, WAIT  # taken from this actor after it stalled: it is announced where it ends
         return trial.number, ""
 
 

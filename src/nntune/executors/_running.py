@@ -7,14 +7,17 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from nntune import logging as _logging
 from nntune.executors._memory import MemoryKeeper, PeakMemory, gpu_peak_mb
-from nntune.storage import TrialStateError
+from nntune.storage import TrialStateError, TrialTakenOver
 from nntune.trial import FrozenTrial
 
 if TYPE_CHECKING:
     from nntune._trial import Trial
     from nntune.storage import Storage
     from nntune.study import Objective, Study
+
+_log = _logging.get_logger("nntune.executors")
 
 
 class Heartbeat:
@@ -30,6 +33,7 @@ class Heartbeat:
         self.peak = peak
         self.keeper = MemoryKeeper()
         self.current: int | None = None
+        self.claim: int | None = None  # the claim the current trial runs under (None: unchecked)
         self._is_orphan = is_orphan
         self._on_orphan = on_orphan
         self._done = threading.Event()
@@ -58,11 +62,12 @@ class Heartbeat:
                 self.beat()
 
     def beat(self) -> None:
-        number = self.current
+        number, claim = self.current, self.claim
         if number is None:
             return
         try:
-            self.storage.heartbeat(self.study_id, number)
+            # A claim taken back is refused: a stalled worker never keeps alive a trial it lost.
+            self.storage.heartbeat(self.study_id, number, **({} if claim is None else {"claim": claim}))
         except (TrialStateError, KeyError):
             pass  # finished (or recovered by another process) meanwhile
         except Exception:  # a storage hiccup must not kill the worker; the next beat retries
@@ -78,9 +83,13 @@ class _Interrupted(BaseException):
 
 
 def run_measured(study: Study, trial: Trial, objective: Objective, heartbeat: Heartbeat,
-                 catch: tuple[type[BaseException], ...] = (Exception,)) -> FrozenTrial:
+                 catch: tuple[type[BaseException], ...] = (Exception,)) -> FrozenTrial | None:
     """``study.run_trial`` with heartbeats, ``system_attrs["peak_rss_mb"]`` (and
     ``["peak_gpu_mb"]`` on a GPU) recorded before the trial is told, memory given back after.
+
+    None when the trial was taken from this worker while it ran (it stalled past the
+    heartbeat grace period and the trial was recovered, perhaps run elsewhere now): storage
+    refused its writes, so its result is discarded with one logged line and the worker goes on.
 
     A Ctrl-C while the objective runs puts the trial back in the queue, as a crashed
     worker's trial is (``system_attrs["interrupted"]`` says why), then is raised again:
@@ -99,9 +108,13 @@ def run_measured(study: Study, trial: Trial, objective: Objective, heartbeat: He
                 t.set_system_attr("peak_gpu_mb", gpu)
 
     peak.reset()
+    heartbeat.claim = trial.claim
     heartbeat.current = trial.number
     try:
         return study.run_trial(trial, measured, catch)
+    except TrialTakenOver as err:
+        _log.warning("%s", err)
+        return None
     except _Interrupted:
         heartbeat.current = None
         # Never failed for it, however often it is interrupted: the retries are for crashes.

@@ -58,5 +58,7 @@ def run_serial(study: Study, objective: Objective, *, total: int, timeout: float
             if trial is None:
                 return f"the study holds {total} trials"
             frozen = run_measured(study, trial, objective, heartbeat, catch)
+            if frozen is None:  # taken from this process while it stalled: it runs elsewhere
+                continue
             for cb in callbacks:
                 cb(study, frozen)

@@ -2,7 +2,8 @@
 report -> tell against the shared storage, asking the supervisor before each trial.
 
 Messages to the supervisor: ``("ready",)`` before each trial, ``("start", number)`` once a
-trial is claimed, ``("end", number)`` once it is told, ``("done", why)`` when the study has
+trial is claimed, ``("end", number)`` once it is told (``("taken", number)`` when it was
+taken from this worker after it stalled past the heartbeat grace), ``("done", why)`` when the study has
 no more room, ``("error", text)`` when setting up failed, ``("deleted", text)`` when the study
 was deleted under it. Answers: ``("go",)``, ``("stop",)``.
 The worker exits when its parent dies (it never outlives the ``nntune`` process).
@@ -172,7 +173,9 @@ def _loop(study: Study, objective: Objective, conn: Connection, options: WorkerO
             conn.send(("done", f"the study holds {total} trials"))
             return
         conn.send(("start", trial.number))
-        run_measured(study, trial, objective, heartbeat)
-        conn.send(("end", trial.number))
+        if run_measured(study, trial, objective, heartbeat) is None:
+            conn.send(("taken", trial.number))  # it runs elsewhere now: nothing to announce
+        else:
+            conn.send(("end", trial.number))
         ran += 1
     conn.send(("done", "recycled"))

@@ -14,6 +14,7 @@ from nntune.storage._base import (
     ParamChange,
     TrialChanges,
     TrialStateError,
+    TrialTakenOver,
 )
 from nntune.storage._engines import redact_url
 from nntune.storage.memory import InMemoryStorage
@@ -30,6 +31,7 @@ __all__ = [
     "ParamChange",
     "TrialChanges",
     "TrialStateError",
+    "TrialTakenOver",
     "existing_storage",
     "get_storage",
     "redact_url",

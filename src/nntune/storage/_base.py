@@ -125,6 +125,29 @@ def utcnow() -> datetime:
 # System attributes that describe one attempt at a trial, dropped when it is re-queued.
 ATTEMPT_ATTRS = ("worker", "peak_rss_mb", "peak_gpu_mb", "traceback")
 
+# The system attribute that numbers the claims of a trial. A worker keeps the number its
+# claim got and passes it with its writes; once the trial was recovered (and perhaps
+# claimed by another worker) the number has moved on and those writes are refused, so a
+# worker that stalled past the grace period cannot mix its results into another's run.
+CLAIM = "claim"
+
+
+class TrialTakenOver(TrialStateError):
+    """A write to a trial from a claim that is no longer the trial's own: the trial was
+    recovered after its heartbeat stopped and may run in another worker now."""
+
+
+def next_claim(system_attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """``system_attrs`` with the claim number moved on (a claim, or a recovery revoking one)."""
+    return {**system_attrs, CLAIM: int(system_attrs.get(CLAIM, 0)) + 1}
+
+
+def check_claim(number: int, system_attrs: Mapping[str, Any], claim: int | None) -> None:
+    """Refuse a write made under ``claim`` unless it is the trial's current claim (None: unchecked)."""
+    if claim is not None and system_attrs.get(CLAIM) != claim:
+        raise TrialTakenOver(f"trial {number} was taken from this worker after its heartbeat stopped (it may run "
+                             "in another worker now); this worker's result is discarded")
+
 
 def interruption_outcome(system_attrs: Mapping[str, Any], reason: str, max_retries: int, *,
                          counted: bool = True) -> tuple[TrialState, dict[str, Any], str | None]:
@@ -137,7 +160,8 @@ def interruption_outcome(system_attrs: Mapping[str, Any], reason: str, max_retri
     ``["interruptions"]`` instead, so that it leaves the trial every retry a crash may need.
     """
     retries = int(system_attrs.get("retries", 0))
-    attrs = dict(system_attrs)
+    # The claim that ran it is revoked: its holder's late writes are refused from now on.
+    attrs = next_claim(system_attrs) if CLAIM in system_attrs else dict(system_attrs)
     if retries < max_retries or not counted:
         for key in ATTEMPT_ATTRS:
             attrs.pop(key, None)
@@ -177,15 +201,20 @@ class Storage(Protocol):
     def claim_waiting_trial(self, study_id: int) -> int | None:
         """Atomically move the oldest ``waiting`` trial to ``running``; its number or None."""
     def set_trial_params(self, study_id: int, number: int, params: Mapping[str, Any],
-                         distributions: Mapping[str, Distribution]) -> None:
-        """Add (or overwrite) parameters of a running trial, with their distributions."""
+                         distributions: Mapping[str, Distribution], *, claim: int | None = None) -> None:
+        """Add (or overwrite) parameters of a running trial, with their distributions.
+        ``claim``: the writer's claim number (``system_attrs["claim"]`` as it claimed the
+        trial); a claim that is no longer the trial's raises :class:`TrialTakenOver` and
+        writes nothing. The same holds for every write below that takes one."""
     def report(self, study_id: int, number: int, step: int, value: float | None,
-               metrics: Mapping[str, Any] | None = None) -> None: ...
+               metrics: Mapping[str, Any] | None = None, *, claim: int | None = None) -> None: ...
     def set_trial_user_attr(self, study_id: int, number: int, key: str, value: Any) -> None: ...
-    def set_trial_user_attrs(self, study_id: int, number: int, attrs: Mapping[str, Any]) -> None:
+    def set_trial_user_attrs(self, study_id: int, number: int, attrs: Mapping[str, Any], *,
+                             claim: int | None = None) -> None:
         """Several user attributes in one write: all of them, or none if one is not JSON."""
-    def set_trial_system_attr(self, study_id: int, number: int, key: str, value: Any) -> None: ...
-    def heartbeat(self, study_id: int, number: int) -> None:
+    def set_trial_system_attr(self, study_id: int, number: int, key: str, value: Any, *,
+                              claim: int | None = None) -> None: ...
+    def heartbeat(self, study_id: int, number: int, *, claim: int | None = None) -> None:
         """Say that a running trial's process is alive (``report`` says it too)."""
     def claim_trial(self, study_id: int, *, max_trials: int | None = None,
                     system_attrs: Mapping[str, Any] | None = None,
@@ -194,19 +223,22 @@ class Storage(Protocol):
         ``waiting_only``) a new one. None when there is none to start or the study already
         holds ``max_trials`` trials that are running or finished.
         ``system_attrs`` are merged into the started trial's. ``number``: start that waiting
-        trial only (None when it is not waiting), never another."""
+        trial only (None when it is not waiting), never another. Each claim moves the
+        trial's ``system_attrs["claim"]`` on, so no two claims share a number."""
     def recover_trial(self, study_id: int, number: int, reason: str, *,
                       max_retries: int = 0, counted: bool = True) -> TrialState | None:
         """A running trial whose process is gone: back to ``waiting`` (parameters, steps and
         user attributes cleared) while it has been retried fewer than ``max_retries`` times,
         else ``failed`` with the reason. Not ``counted`` (Ctrl-C): back to ``waiting`` without
-        using up a retry. The new state, or None if it was not running."""
+        using up a retry. Either way the claim it ran under is revoked. The new state, or
+        None if it was not running."""
     def recover_stale_trials(self, study_id: int, grace_seconds: float, *, max_retries: int = 0,
                              now: datetime | None = None) -> dict[int, TrialState]:
         """``recover_trial`` for every running trial without a heartbeat for ``grace_seconds``
         (by ``now``, default the current UTC time); their numbers and new states."""
     def finish_trial(self, study_id: int, number: int, state: TrialState, value: float | None = None,
-                     error: str | None = None, *, datetime_complete: datetime | None = None) -> FrozenTrial:
+                     error: str | None = None, *, datetime_complete: datetime | None = None,
+                     claim: int | None = None) -> FrozenTrial:
         """Move a running trial to a finished state (now, or at ``datetime_complete``) and
         return it as stored (without the per-step metric records); finishing twice raises
         TrialStateError."""

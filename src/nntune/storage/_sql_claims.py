@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from nntune.storage._base import interruption_outcome, study_gone, utcnow
+from nntune.storage._base import CLAIM, interruption_outcome, next_claim, study_gone, utcnow
 from nntune.storage._schema import steps, studies, trials
 from nntune.storage._sql_rows import _dumps, _trial
 from nntune.trial import FrozenTrial, TrialState
@@ -18,7 +18,7 @@ from nntune.trial import FrozenTrial, TrialState
 
 def claim_waiting(conn: Connection, study_id: int) -> int | None:
     """The number of the first waiting trial, now running; None when none waits or another took it."""
-    row = conn.execute(sa.select(trials.c.id, trials.c.number)
+    row = conn.execute(sa.select(trials.c.id, trials.c.number, trials.c.system_attrs)
                        .where(trials.c.study_id == study_id,
                               trials.c.state == TrialState.WAITING.value)
                        .order_by(trials.c.number).limit(1).with_for_update()).first()
@@ -29,7 +29,7 @@ def claim_waiting(conn: Connection, study_id: int) -> int | None:
     res = conn.execute(trials.update().where(trials.c.id == row.id,
                                              trials.c.state == TrialState.WAITING.value)
                        .values(state=TrialState.RUNNING.value, datetime_start=now, heartbeat=now,
-                               updated=now))
+                               system_attrs=_dumps(next_claim(json.loads(row.system_attrs))), updated=now))
     return int(row.number) if res.rowcount == 1 else None
 
 
@@ -53,7 +53,7 @@ def claim(conn: Connection, study_id: int, extra: dict[str, Any], *, max_trials:
         waiting = waiting.where(trials.c.number == number)
     row = conn.execute(waiting.order_by(trials.c.number).limit(1)).first()
     if row is not None:
-        attrs = _dumps({**json.loads(row.system_attrs), **extra})
+        attrs = _dumps(next_claim({**json.loads(row.system_attrs), **extra}))
         conn.execute(trials.update().where(trials.c.id == row.id).values(
             state=TrialState.RUNNING.value, datetime_start=now, heartbeat=now, system_attrs=attrs,
             updated=now))
@@ -65,11 +65,12 @@ def claim(conn: Connection, study_id: int, extra: dict[str, Any], *, max_trials:
     last = conn.execute(sa.select(sa.func.max(trials.c.number))
                         .where(trials.c.study_id == study_id)).scalar()
     new = 0 if last is None else int(last) + 1
+    attrs = _dumps({**extra, CLAIM: 1})
     conn.execute(trials.insert().values(
         study_id=study_id, number=new, state=TrialState.RUNNING.value, params="{}",
-        distributions="{}", user_attrs="{}", system_attrs=_dumps(extra),
+        distributions="{}", user_attrs="{}", system_attrs=attrs,
         datetime_start=now, heartbeat=now, updated=now))
-    return FrozenTrial(number=new, state=TrialState.RUNNING, system_attrs=json.loads(_dumps(extra)),
+    return FrozenTrial(number=new, state=TrialState.RUNNING, system_attrs=json.loads(attrs),
                        datetime_start=now)
 
 

@@ -14,21 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from nntune.space import Distribution
-from nntune.storage._base import (
-    DuplicatedStudyError,
-    ParamChange,
-    StudyNotFoundError,
-    StudyRecord,
-    StudySummary,
-    TrialChanges,
-    TrialStateError,
-    applied_changes,
-    interruption_outcome,
-    missing_trial,
-    study_gone,
-    summarize_study,
-    utcnow,
-)
+from nntune.storage._base import (CLAIM, DuplicatedStudyError, ParamChange, StudyNotFoundError, StudyRecord,
+                                  StudySummary, TrialChanges, TrialStateError, applied_changes, check_claim,
+                                  interruption_outcome, missing_trial, next_claim, study_gone, summarize_study,
+                                  utcnow)
 from nntune.storage._memory_copies import _copy_trial, _json
 from nntune.trial import FrozenTrial, TrialState
 
@@ -155,7 +144,8 @@ class InMemoryStorage:
         self._updated.setdefault(study_id, {})[number] = self._clock()
         return t
 
-    def _running(self, study_id: int, number: int) -> FrozenTrial:
+    def _running(self, study_id: int, number: int, claim: int | None = None) -> FrozenTrial:
+        check_claim(number, self._lookup(study_id, number).system_attrs, claim)
         t = self._trial(study_id, number)
         if t.state != TrialState.RUNNING:
             raise TrialStateError(f"trial {number} is {t.state.value}, not running")
@@ -198,7 +188,7 @@ class InMemoryStorage:
             if number is None and waiting_only:
                 return None
             if number is None:
-                number = self.create_trial(study_id)
+                number = self.create_trial(study_id, system_attrs={CLAIM: 1})
             t = self._trial(study_id, number)
             if system_attrs:
                 t.system_attrs.update(_json(dict(system_attrs)))
@@ -246,6 +236,7 @@ class InMemoryStorage:
         heapq.heapify(waiting)
         t = self._trial(study_id, number)
         t.state, t.datetime_start = TrialState.RUNNING, self._clock()
+        t.system_attrs = next_claim(t.system_attrs)
         if system_attrs:
             t.system_attrs.update(_json(dict(system_attrs)))
         self._heartbeats[(study_id, number)] = t.datetime_start
@@ -258,21 +249,21 @@ class InMemoryStorage:
             if not waiting:
                 return None
             t = self._trial(study_id, heapq.heappop(waiting))
-            t.state = TrialState.RUNNING
+            t.state, t.system_attrs = TrialState.RUNNING, next_claim(t.system_attrs)
             t.datetime_start = self._clock()
             return t.number
 
     def set_trial_params(self, study_id: int, number: int, params: Mapping[str, Any],
-                         distributions: Mapping[str, Distribution]) -> None:
+                         distributions: Mapping[str, Distribution], *, claim: int | None = None) -> None:
         with self._lock:
-            t = self._running(study_id, number)
+            t = self._running(study_id, number, claim)
             t.params.update(_json(dict(params)))
             t.distributions.update(distributions)
 
     def report(self, study_id: int, number: int, step: int, value: float | None,
-               metrics: Mapping[str, Any] | None = None) -> None:
+               metrics: Mapping[str, Any] | None = None, *, claim: int | None = None) -> None:
         with self._lock:
-            t = self._running(study_id, number)
+            t = self._running(study_id, number, claim)
             self._heartbeats[(study_id, number)] = self._clock()
             if value is not None and math.isfinite(value):
                 t.intermediate_values[int(step)] = float(value)
@@ -284,28 +275,35 @@ class InMemoryStorage:
     def set_trial_user_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
         self.set_trial_user_attrs(study_id, number, {key: value})
 
-    def set_trial_user_attrs(self, study_id: int, number: int, attrs: Mapping[str, Any]) -> None:
+    def set_trial_user_attrs(self, study_id: int, number: int, attrs: Mapping[str, Any], *,
+                             claim: int | None = None) -> None:
         plain = _json(dict(attrs))  # every value checked before any is stored
         with self._lock:
+            check_claim(number, self._lookup(study_id, number).system_attrs, claim)
             self._trial(study_id, number).user_attrs.update(plain)
 
-    def set_trial_system_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
+    def set_trial_system_attr(self, study_id: int, number: int, key: str, value: Any, *,
+                              claim: int | None = None) -> None:
         with self._lock:
+            check_claim(number, self._lookup(study_id, number).system_attrs, claim)
             self._trial(study_id, number).system_attrs[key] = _json(value)
 
-    def heartbeat(self, study_id: int, number: int) -> None:
+    def heartbeat(self, study_id: int, number: int, *, claim: int | None = None) -> None:
         with self._lock:
-            if self._lookup(study_id, number).state != TrialState.RUNNING:
+            t = self._lookup(study_id, number)
+            check_claim(number, t.system_attrs, claim)
+            if t.state != TrialState.RUNNING:
                 self._running(study_id, number)  # raises TrialStateError
             self._heartbeats[(study_id, number)] = self._clock()
 
     def finish_trial(self, study_id: int, number: int, state: TrialState, value: float | None = None,
-                     error: str | None = None, *, datetime_complete: datetime | None = None) -> FrozenTrial:
+                     error: str | None = None, *, datetime_complete: datetime | None = None,
+                     claim: int | None = None) -> FrozenTrial:
         state = TrialState(state)
         if not state.is_finished():
             raise TrialStateError(f"{state.value} is not a finished state")
         with self._lock:
-            t = self._running(study_id, number)
+            t = self._running(study_id, number, claim)
             finite = value is not None and math.isfinite(value)
             t.state, t.value, t.error = state, (float(value) if finite else None), error
             t.datetime_complete = datetime_complete or self._clock()

@@ -24,18 +24,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from nntune.exceptions import ConfigError
 from nntune.space import Distribution
-from nntune.storage._base import (
-    DuplicatedStudyError,
-    ParamChange,
-    StudyNotFoundError,
-    StudyRecord,
-    StudySummary,
-    TrialChanges,
-    TrialStateError,
-    missing_trial,
-    study_gone,
-    utcnow,
-)
+from nntune.storage._base import (DuplicatedStudyError, ParamChange, StudyNotFoundError, StudyRecord, StudySummary,
+                                  TrialChanges, TrialStateError, check_claim, missing_trial, study_gone, utcnow)
 from nntune.storage import _sql_changes as _changes
 from nntune.storage import _sql_claims as _claims
 from nntune.storage._engines import (READ_ONLY, create_schema, is_in_memory_sqlite, is_transient, make_engine,
@@ -101,19 +91,23 @@ class SQLStorage:
                     return fn(conn)
         return self._retry(run)
 
-    def _trial_row(self, conn: Connection, study_id: int, number: int) -> Any:
-        row = conn.execute(sa.select(trials).where(trials.c.study_id == study_id,
-                                                   trials.c.number == number)).first()
+    def _trial_row(self, conn: Connection, study_id: int, number: int, claim: int | None = None) -> Any:
+        """The trial's row; with ``claim``, locked (no recovery or claim slips in before the
+        write) and refused unless that claim still holds the trial."""
+        q = sa.select(trials).where(trials.c.study_id == study_id, trials.c.number == number)
+        row = conn.execute(q if claim is None else q.with_for_update()).first()
         if row is None:
             raise self._missing(conn, study_id, number)
+        if claim is not None:
+            check_claim(number, json.loads(row.system_attrs), claim)
         return row
 
     def _missing(self, conn: Connection, study_id: int, number: int) -> KeyError:
         exists = conn.execute(sa.select(studies.c.id).where(studies.c.id == study_id)).first() is not None
         return missing_trial(study_id, number, study_exists=exists)
 
-    def _running_row(self, conn: Connection, study_id: int, number: int) -> Any:
-        row = self._trial_row(conn, study_id, number)
+    def _running_row(self, conn: Connection, study_id: int, number: int, claim: int | None = None) -> Any:
+        row = self._trial_row(conn, study_id, number, claim)
         if row.state != TrialState.RUNNING.value:
             raise TrialStateError(f"trial {number} is {row.state}, not running")
         return row
@@ -235,24 +229,24 @@ class SQLStorage:
         return self._tx(run)
 
     def _update_json(self, study_id: int, number: int, updates: Mapping[str, Mapping[str, Any]],
-                     *, running: bool) -> None:
+                     *, running: bool, claim: int | None = None) -> None:
         """Merge ``updates[column]`` into the JSON object stored in each ``column``."""
         def run(conn: Connection) -> None:
-            row = (self._running_row if running else self._trial_row)(conn, study_id, number)
+            row = (self._running_row if running else self._trial_row)(conn, study_id, number, claim)
             values = {col: _dumps({**json.loads(getattr(row, col)), **new}) for col, new in updates.items()}
             conn.execute(trials.update().where(trials.c.id == row.id).values(**values, updated=utcnow()))
         self._tx(run)
 
     def set_trial_params(self, study_id: int, number: int, params: Mapping[str, Any],
-                         distributions: Mapping[str, Distribution]) -> None:
+                         distributions: Mapping[str, Distribution], *, claim: int | None = None) -> None:
         self._update_json(study_id, number, {
             "params": dict(params),
-            "distributions": {k: d.to_json() for k, d in distributions.items()}}, running=True)
+            "distributions": {k: d.to_json() for k, d in distributions.items()}}, running=True, claim=claim)
 
     def report(self, study_id: int, number: int, step: int, value: float | None,
-               metrics: Mapping[str, Any] | None = None) -> None:
+               metrics: Mapping[str, Any] | None = None, *, claim: int | None = None) -> None:
         def run(conn: Connection) -> None:
-            row = self._running_row(conn, study_id, number)
+            row = self._running_row(conn, study_id, number, claim)
             conn.execute(steps.delete().where(steps.c.trial_id == row.id, steps.c.step == int(step)))
             conn.execute(steps.insert().values(
                 trial_id=row.id, step=int(step), value=_finite(value) if value is not None else None,
@@ -264,14 +258,18 @@ class SQLStorage:
     def set_trial_user_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
         self.set_trial_user_attrs(study_id, number, {key: value})
 
-    def set_trial_user_attrs(self, study_id: int, number: int, attrs: Mapping[str, Any]) -> None:
-        self._update_json(study_id, number, {"user_attrs": dict(attrs)}, running=False)
+    def set_trial_user_attrs(self, study_id: int, number: int, attrs: Mapping[str, Any], *,
+                             claim: int | None = None) -> None:
+        self._update_json(study_id, number, {"user_attrs": dict(attrs)}, running=False, claim=claim)
 
-    def set_trial_system_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
-        self._update_json(study_id, number, {"system_attrs": {key: value}}, running=False)
+    def set_trial_system_attr(self, study_id: int, number: int, key: str, value: Any, *,
+                              claim: int | None = None) -> None:
+        self._update_json(study_id, number, {"system_attrs": {key: value}}, running=False, claim=claim)
 
-    def heartbeat(self, study_id: int, number: int) -> None:
+    def heartbeat(self, study_id: int, number: int, *, claim: int | None = None) -> None:
         def run(conn: Connection) -> None:
+            if claim is not None:
+                self._running_row(conn, study_id, number, claim)  # refused unless the claim still holds
             res = conn.execute(trials.update().where(
                 trials.c.study_id == study_id, trials.c.number == number,
                 trials.c.state == TrialState.RUNNING.value).values(heartbeat=utcnow()))
@@ -280,13 +278,14 @@ class SQLStorage:
         self._tx(run)
 
     def finish_trial(self, study_id: int, number: int, state: TrialState, value: float | None = None,
-                     error: str | None = None, *, datetime_complete: datetime | None = None) -> FrozenTrial:
+                     error: str | None = None, *, datetime_complete: datetime | None = None,
+                     claim: int | None = None) -> FrozenTrial:
         state = TrialState(state)
         if not state.is_finished():
             raise TrialStateError(f"{state.value} is not a finished state")
 
         def run(conn: Connection) -> FrozenTrial:
-            row = self._running_row(conn, study_id, number)
+            row = self._running_row(conn, study_id, number, claim)
             now = utcnow()
             done = {"state": state.value, "value": _finite(value), "error": error,
                     "datetime_complete": datetime_complete or now}
