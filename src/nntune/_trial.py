@@ -104,6 +104,10 @@ class Trial(Suggestions):
         elif name in self._relative and (self._relative_space is None or name not in self._relative_space
                                          or self._relative_space.params[name] == dist):
             value = self._relative[name]
+            if self._relative_space is None or name not in self._relative_space:
+                # Chosen without this distribution (a grid of given values): Optuna's rule, a
+                # value off the choices is a ValueError and a number off the range a warning.
+                value = known_value(name, dist, value, "grid", stacklevel=5)
         else:
             value = self._sample_one(name, dist)
         self._params[name] = value

@@ -51,6 +51,7 @@ def _option_problem(make: Callable[..., Any], name: str, options: Mapping[str, A
 def build_scheduler(cfg: Config) -> Scheduler:
     options = dict(cfg.search.scheduler_options)
     name = cfg.search.scheduler
+    given = set(options)
     if name in MULTI_FIDELITY:
         # The largest budget is the configured number of epochs unless given explicitly.
         options.setdefault("max_resource", int(cfg.fixed.get("epochs", 10)))
@@ -63,7 +64,13 @@ def build_scheduler(cfg: Config) -> Scheduler:
     if name in ("hyperband", "bohb", "pbt"):
         # Processes sharing a study must agree on brackets and draws: seed from the study.
         options.setdefault("seed", cfg.search.seed)
-    scheduler = _build(make_scheduler, name, "search.scheduler_options", options)
+    try:
+        scheduler = _build(make_scheduler, name, "search.scheduler_options", options)
+    except ConfigError as err:
+        if err.field != "search.scheduler_options.max_resource" or "max_resource" in given:
+            raise
+        # The largest budget came from fixed.epochs: name what the user wrote.
+        raise ConfigError("fixed.epochs", f"{name} takes it as its max_resource, which {err.problem}") from None
     plan = getattr(scheduler, "plan_budget", None)
     if plan is not None:  # a cost-aware scheduler's unjudged cap is a share of search.timeout
         plan(cfg.search.timeout)

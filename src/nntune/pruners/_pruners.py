@@ -9,7 +9,7 @@ Hyperband under Optuna's argument names. A ``BasePruner`` subclass written for O
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from nntune.exceptions import ConfigError
@@ -81,6 +81,18 @@ class NopPruner(NoScheduler, BasePruner):
     """Never prunes."""
 
 
+def _bound(name: str, value: Any) -> float:
+    """A threshold as a number (Optuna takes anything ``float`` converts); NaN is refused,
+    since no value is ever outside a NaN bound and nothing would be pruned by it."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(name, f"must be a number, got {value!r}") from None
+    if math.isnan(number):
+        raise ConfigError(name, f"must be a number, got {value!r}")
+    return number
+
+
 class ThresholdPruner(BasePruner):
     """Stop a trial whose latest value is NaN or outside [lower, upper]."""
 
@@ -88,8 +100,8 @@ class ThresholdPruner(BasePruner):
                  interval_steps: int = 1) -> None:
         if lower is None and upper is None:
             raise ConfigError("lower", "give lower, upper or both")
-        self.lower = -math.inf if lower is None else float(lower)
-        self.upper = math.inf if upper is None else float(upper)
+        self.lower = -math.inf if lower is None else _bound("lower", lower)
+        self.upper = math.inf if upper is None else _bound("upper", upper)
         if self.lower > self.upper:
             raise ConfigError("lower", f"lower ({self.lower:g}) must not exceed upper ({self.upper:g})")
         self.n_warmup_steps = _check_int("n_warmup_steps", n_warmup_steps, 0)
@@ -105,22 +117,47 @@ class ThresholdPruner(BasePruner):
 
 class PatientPruner(BasePruner):
     """Ask ``wrapped_pruner`` (or stop, when None) only once the curve has not improved by
-    more than ``min_delta`` for ``patience`` reports."""
+    more than ``min_delta`` for ``patience`` reports. The wrapped pruner may be nntune's or
+    one written for Optuna (``prune(study, trial)`` only): then this one is asked through
+    ``prune`` too, since only there is the study at hand."""
 
     def __init__(self, wrapped_pruner: Any, patience: int, min_delta: float = 0.0) -> None:
+        if wrapped_pruner is not None and not callable(getattr(wrapped_pruner, "decide", None)) \
+                and not callable(getattr(wrapped_pruner, "prune", None)):
+            # Checked here: otherwise the first stalled curve raises AttributeError mid-trial.
+            raise ConfigError("wrapped_pruner", f"must be a pruner or None, got {wrapped_pruner!r}")
         self.wrapped_pruner = wrapped_pruner
         self.patience = _check_int("patience", patience, 0)
         if not (isinstance(min_delta, (int, float)) and min_delta >= 0):
             raise ConfigError("min_delta", f"must be a number >= 0, got {min_delta!r}")
         self.min_delta = float(min_delta)
 
-    def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
-               direction: Direction) -> Decision:
+    def _asks_prune(self) -> bool:
+        return self.wrapped_pruner is not None and not callable(getattr(self.wrapped_pruner, "decide", None))
+
+    @property
+    def decide(self) -> Callable[[FrozenTrial, int, Sequence[FrozenTrial], Direction], Decision]:
+        # Absent (AttributeError) when the wrapped pruner has only prune(study, trial), so a
+        # trial asks this one through prune, with the study the wrapped one needs.
+        if self._asks_prune():
+            raise AttributeError("decide")
+        return self._decide
+
+    def _decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
+                direction: Direction) -> Decision:
         if not stalled(trial.intermediate_values, self.patience, self.min_delta, direction):
             return Decision.CONTINUE
         if self.wrapped_pruner is None:
             return Decision.STOP
         return self.wrapped_pruner.decide(trial, step, history, direction)  # type: ignore[no-any-return]
+
+    def prune(self, study: Any, trial: FrozenTrial) -> bool:
+        if not self._asks_prune():
+            return super().prune(study, trial)
+        if trial.last_step is None or not stalled(trial.intermediate_values, self.patience, self.min_delta,
+                                                  study.direction):
+            return False
+        return bool(self.wrapped_pruner.prune(study, trial))
 
 
 def complete_steps(history: Sequence[FrozenTrial]) -> int | None:

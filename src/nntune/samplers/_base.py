@@ -8,6 +8,7 @@ workers share the study and in whatever order they finish.
 
 from __future__ import annotations
 
+import operator
 import secrets
 import zlib
 from collections.abc import Sequence
@@ -33,8 +34,19 @@ class Sampler(Protocol):
 
 
 def resolve_seed(seed: int | None) -> int:
-    """A fixed seed, or a fresh one drawn once so later draws are still reproducible from it."""
-    return int(seed) if seed is not None else secrets.randbits(31)
+    """A fixed seed, or a fresh one drawn once so later draws are still reproducible from it.
+    A seed that is not an integer is refused: ``1.5`` would quietly be seed 1 and ``"abc"``
+    a ValueError from ``int``."""
+    if seed is None:
+        return secrets.randbits(31)
+    try:
+        if isinstance(seed, bool):
+            raise TypeError
+        return operator.index(seed)
+    except TypeError:
+        from nntune.exceptions import ConfigError
+
+        raise ConfigError("seed", f"must be an integer, got {seed!r}") from None
 
 
 def trial_rng(seed: int, number: int, *salt: int) -> np.random.Generator:

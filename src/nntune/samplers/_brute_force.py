@@ -25,6 +25,7 @@ import numpy as np
 
 from nntune.exceptions import ConfigError
 from nntune.samplers._base import name_salt, resolve_seed
+from nntune.samplers._checks import check_flag
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Choice, Distribution, Float, Int, Space, Value
 from nntune.trial import FrozenTrial, TrialState
@@ -133,7 +134,7 @@ class BruteForceSampler(OptunaMethods):
 
     def __init__(self, seed: int | None = None, avoid_premature_stop: bool = False) -> None:
         self.seed = resolve_seed(seed)
-        self.avoid_premature_stop = avoid_premature_stop
+        self.avoid_premature_stop = check_flag("avoid_premature_stop", avoid_premature_stop)
 
     def _rng(self, number: int, name: str) -> np.random.Generator:
         return np.random.default_rng([self.seed, number, name_salt(name)])

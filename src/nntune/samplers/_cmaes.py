@@ -14,7 +14,7 @@ parameters under a condition are drawn independently, as Optuna's CMA-ES does.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ import numpy as np
 
 from nntune.exceptions import ConfigError
 from nntune.samplers._base import independent_draw, independent_draws, resolve_seed, trial_rng
+from nntune.samplers._checks import check_count, check_flag
 from nntune.samplers._define_by_run import rank_key
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Choice, Distribution, Space
@@ -161,10 +162,14 @@ class CmaEsSampler(OptunaMethods):
         if popsize is not None and (isinstance(popsize, bool) or not isinstance(popsize, int) or popsize < 2):
             raise ConfigError("popsize", f"must be an integer >= 2, got {popsize!r}")
         self.seed = resolve_seed(seed)
+        if x0 is not None and not isinstance(x0, Mapping):
+            raise ConfigError("x0", f"must map parameter names to values, got {x0!r}")
         self.x0 = dict(x0 or {})
         self.sigma0 = 1 / 6 if sigma0 is None else float(sigma0)
-        self.n_startup_trials = int(n_startup_trials)
-        self.consider_pruned_trials = bool(consider_pruned_trials)
+        self.n_startup_trials = check_count("n_startup_trials", n_startup_trials, 0)
+        self.consider_pruned_trials = check_flag("consider_pruned_trials", consider_pruned_trials)
+        check_count("inc_popsize", inc_popsize, 1)  # kept for Optuna's signature: no restarts to grow
+        check_flag("warn_independent_sampling", warn_independent_sampling)
         self.popsize = popsize
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
@@ -180,6 +185,7 @@ class CmaEsSampler(OptunaMethods):
             points = np.array([numeric.to_unit(t.params) for _, t in counted])
             losses = _ranks([k for k, _ in counted])
             strategy = Strategy.of(len(numeric), self.popsize)
+            check_x0(self.x0, numeric)
             x0 = np.array([numeric.params[n].to_unit(self.x0[n]) if n in self.x0 else 0.5 for n in numeric.params])
             state = replay(points, losses, x0, self.sigma0, strategy)
             out.update(numeric.from_unit(sample(state, trial_rng(self.seed, number, 17))))
@@ -191,6 +197,19 @@ class CmaEsSampler(OptunaMethods):
 
     def __repr__(self) -> str:
         return f"CmaEsSampler(seed={self.seed}, sigma0={self.sigma0:g}, popsize={self.popsize})"
+
+
+def check_x0(x0: dict[str, Any], numeric: Space) -> None:
+    """Raise :class:`ConfigError` for a start value of a numeric parameter that is not a
+    number in its range: the mean would start outside the unit cube, where every draw is
+    clipped to an end. Other names are left alone, as Optuna leaves them (a choice is
+    drawn independently; a conditional parameter is not in the joint space)."""
+    for name, dist in numeric.params.items():
+        if name not in x0:
+            continue
+        value = x0[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not dist.low <= value <= dist.high:
+            raise ConfigError("x0", f"{name}: must be a number in [{dist.low:g}, {dist.high:g}], got {value!r}")
 
 
 def _ranks(keys: list[tuple[Any, ...]]) -> np.ndarray:

@@ -21,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from nntune.exceptions import ConfigError
 from nntune.samplers._base import independent_draw, independent_draws, resolve_seed
+from nntune.samplers._checks import check_count
 from nntune.samplers._define_by_run import encode, history_for, ranked, single
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
@@ -74,15 +76,14 @@ class CoarseToFineSampler(OptunaMethods):
 
     def __init__(self, seed: int | None = None, stages: int = 3, trials_per_stage: int = 10,
                  top_k: int = 5, margin: float = 0.1) -> None:
-        if stages < 1 or trials_per_stage < 1 or top_k < 1:
-            raise ValueError("stages, trials_per_stage and top_k must all be >= 1")
-        if not 0.0 <= margin <= 1.0:
-            raise ValueError(f"margin is a fraction of the range in [0, 1], got {margin}")
+        # ConfigError (a ValueError) names the option: a config's bad value is one line.
+        self.stages = check_count("stages", stages, 1)
+        self.trials_per_stage = check_count("trials_per_stage", trials_per_stage, 1)
+        self.top_k = check_count("top_k", top_k, 1)
+        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0.0 <= margin <= 1.0:
+            raise ConfigError("margin", f"must be a fraction of the range in [0, 1], got {margin!r}")
+        self.margin = float(margin)
         self.seed = resolve_seed(seed)
-        self.stages = stages
-        self.trials_per_stage = trials_per_stage
-        self.top_k = top_k
-        self.margin = margin
 
     def stage_of(self, number: int) -> int:
         return min(self.stages - 1, number // self.trials_per_stage)

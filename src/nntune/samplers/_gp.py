@@ -34,6 +34,7 @@ from threadpoolctl import ThreadpoolController
 
 from nntune.samplers._base import independent_draw, independent_draws, resolve_seed, trial_rng
 from nntune.samplers._constraints import ConstraintsFunc
+from nntune.samplers._checks import check_callable, check_count, check_flag
 from nntune.samplers._define_by_run import decode, encode, signed, snap
 from nntune.samplers._independent import checked_independent, draw_independent
 from nntune.samplers._optuna_methods import OptunaMethods
@@ -305,15 +306,15 @@ class GPSampler(OptunaMethods):
                  warn_independent_sampling: bool = True) -> None:
         self.seed = resolve_seed(seed)
         self.independent_sampler = checked_independent(independent_sampler)
-        self.warn_independent_sampling = bool(warn_independent_sampling)
+        self.warn_independent_sampling = check_flag("warn_independent_sampling", warn_independent_sampling)
         # An objective that gives the same value twice (no training noise): the model
         # interpolates its trials instead of fitting their noise.
-        self.deterministic_objective = deterministic_objective
-        self.constraints_func = constraints_func  # the study stores them and ranks infeasible trials last
-        self.n_startup_trials = n_startup_trials
-        self.n_candidates = n_candidates
-        self.n_starts = n_starts
-        self.n_restarts = n_restarts
+        self.deterministic_objective = check_flag("deterministic_objective", deterministic_objective)
+        self.constraints_func = check_callable("constraints_func", constraints_func)  # the study stores them and ranks infeasible trials last
+        self.n_startup_trials = check_count("n_startup_trials", n_startup_trials, 0)
+        self.n_candidates = check_count("n_candidates", n_candidates, 1)
+        self.n_starts = check_count("n_starts", n_starts, 1)
+        self.n_restarts = check_count("n_restarts", n_restarts, 0)
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:

@@ -13,9 +13,44 @@ from typing import Any
 import numpy as np
 
 from nntune.samplers._base import independent_draw, resolve_seed
+from nntune.samplers._checks import check_count
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Distribution, Space, grid_from_lists
 from nntune.trial import FrozenTrial, TrialState, params_key
+
+
+def _fits(name: str, value: Any, space: Space) -> bool:
+    """Whether a trial may take the grid's ``value`` as it is: the trial takes a suggested
+    value unchecked where the space holds the parameter, so Optuna's rule is applied here. A
+    number off the range is kept with a warning; a value off the choices is left out, so the
+    trial asks for it (:meth:`GridSampler.sample_independent`) and fails inside the
+    objective with Optuna's ValueError, instead of the study's ask leaving it running."""
+    dist = space.params.get(name)
+    if dist is None:
+        return True
+    from nntune._trial import known_value  # _trial imports the samplers
+
+    try:
+        known_value(name, dist, value, "grid", stacklevel=4)
+    except ValueError:
+        return False
+    return True
+
+
+def pick_point(grid: Sequence[dict[str, Any]], unused: Sequence[dict[str, Any]], number: int,
+               pending: int = 0) -> dict[str, Any]:
+    """Trial ``number``'s grid point: the first unused one, skipping one for each of the
+    ``pending`` trials numbered below it that were started and have stored no point yet, and
+    once none is left its slot of the grid. Running trials count as used, but two workers
+    may ask at the same moment, before either has stored its point: the later one sees the
+    earlier one pending and leaves it the point it will take (the first unused point for
+    every asker handed one point to both)."""
+    return unused[pending % len(unused)] if unused else grid[number % len(grid)]
+
+
+def pending_before(history: Sequence[FrozenTrial], number: int, keys: set[str]) -> int:
+    """How many running trials numbered below ``number`` hold none of the grid's parameters."""
+    return sum(1 for t in history if t.number < number and t.state == TrialState.RUNNING and not keys & t.params.keys())
 
 
 class GridSampler(OptunaMethods):
@@ -25,7 +60,7 @@ class GridSampler(OptunaMethods):
     def __init__(self, search_space: Mapping[str, Sequence[Any]] | None = None, *,
                  points: int = 5, seed: int | None = None) -> None:
         self.search_space = None if search_space is None else {k: list(v) for k, v in search_space.items()}
-        self.points = points
+        self.points = check_count("points", points, 1)
         self.seed = resolve_seed(seed)
         self._grid_cache: tuple[Any, list[dict[str, Any]]] | None = None
 
@@ -48,6 +83,11 @@ class GridSampler(OptunaMethods):
         return [g for g in grid if params_key(g) not in seen]
 
     def is_exhausted(self, space: Space, history: Sequence[FrozenTrial]) -> bool:
+        if not len(space) and self.search_space is None and any(t.params for t in history):
+            # No parameter is shared by every complete trial (a range changed between runs
+            # of a define-by-run study): the grid is unknown, not used up. Its one empty
+            # point matches every trial and would end the study after a single trial.
+            return False
         return not self._unused(space, history)
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
@@ -55,9 +95,11 @@ class GridSampler(OptunaMethods):
         grid = self.grid(space)
         if not grid:
             return {}
-        unused = self._unused(space, history)
-        # Running trials are in the history too, so parallel workers take different points.
-        return dict(unused[0] if unused else grid[number % len(grid)])
+        keys = {k for g in grid for k in g}
+        point = dict(pick_point(grid, self._unused(space, history), number, pending_before(history, number, keys)))
+        if self.search_space is not None:
+            point = {k: v for k, v in point.items() if _fits(k, v, space)}
+        return point
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:
@@ -75,7 +117,11 @@ class GridSampler(OptunaMethods):
                            param_distribution: Distribution) -> Any:
         if self.search_space is not None and param_name in self.search_space:
             seen, direction = self._history(study)
-            return self.suggest(Space({}), seen, number=trial.number, direction=direction)[param_name]
+            value = self.suggest(Space({}), seen, number=trial.number, direction=direction)[param_name]
+            # As Optuna's: a value off the choices is a ValueError, a number off the range a warning.
+            from nntune._trial import known_value  # _trial imports the samplers
+
+            return known_value(param_name, param_distribution, value, "grid", stacklevel=3)
         return super().sample_independent(study, trial, param_name, param_distribution)
 
     def __repr__(self) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from nntune.samplers._base import independent_draw, independent_draws, resolve_seed, trial_rng
+from nntune.samplers._checks import check_callable
 from nntune.samplers._constraints import ConstraintsFunc, is_feasible
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Distribution, Space
@@ -141,7 +142,7 @@ class GenerationalSampler(OptunaMethods, abc.ABC):
         self.crossover_prob = float(crossover_prob)
         self.swapping_prob = float(swapping_prob)
         self.seed = resolve_seed(seed)
-        self.constraints_func = constraints_func  # the study stores them and ranks infeasible trials last
+        self.constraints_func = check_callable("constraints_func", constraints_func)  # the study stores them and ranks infeasible trials last
 
     def generation_start(self, number: int) -> int:
         """The number of the first trial of trial ``number``'s generation."""

@@ -79,9 +79,9 @@ class PriorSampler(OptunaMethods):
 
     def __init__(self, base: Sampler, priors: Mapping[str, Value], *, weight: float = 0.5,
                  spread: float = 0.15) -> None:
-        if not 0.0 <= weight <= 1.0:
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0.0 <= weight <= 1.0:
             raise ConfigError("prior_weight", f"must lie in [0, 1], got {weight!r}")
-        if not (isinstance(spread, (int, float)) and math.isfinite(spread) and spread > 0):
+        if isinstance(spread, bool) or not (isinstance(spread, (int, float)) and math.isfinite(spread) and spread > 0):
             raise ConfigError("prior_spread", f"must be a number > 0, got {spread!r}")
         self.base, self.priors = base, dict(priors)
         self.weight, self.spread = float(weight), float(spread)

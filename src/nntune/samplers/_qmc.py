@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from nntune.samplers._base import name_salt, resolve_seed
+from nntune.samplers._checks import check_flag
 from nntune.samplers._independent import checked_independent, draw_independent
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Distribution, Space
@@ -58,13 +59,13 @@ class QMCSampler(OptunaMethods):
 
             raise ConfigError("qmc_type", f"must be one of {', '.join(QMC_TYPES)}, got {qmc_type!r}")
         self.seed = resolve_seed(seed)
-        self.scramble = scramble
+        self.scramble = check_flag("scramble", scramble)
         self.qmc_type = qmc_type
         self.independent_sampler = checked_independent(independent_sampler)
-        self.warn_independent_sampling = bool(warn_independent_sampling)
+        self.warn_independent_sampling = check_flag("warn_independent_sampling", warn_independent_sampling)
         # Optuna warns when workers seeded apart would draw the same points; nntune's seed is
         # drawn once and stored with the study, so every worker shares it: nothing to warn of.
-        self.warn_asynchronous_seeding = bool(warn_asynchronous_seeding)
+        self.warn_asynchronous_seeding = check_flag("warn_asynchronous_seeding", warn_asynchronous_seeding)
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nntune.samplers._base import independent_draw, name_salt, resolve_seed, trial_rng
+from nntune.samplers._checks import check_callable, check_count, check_flag, check_gamma, check_positive
 from nntune.samplers._constraints import ConstraintsFunc
 from nntune.samplers._define_by_run import RankCache, RowCache, decode, history_for, ranked, single, snap
 from nntune.samplers._optuna_methods import OptunaMethods
@@ -119,29 +120,35 @@ class TPESampler(OptunaMethods):
         # together on the trials where they do: nntune's multivariate kernels always do (an
         # inactive parameter is integrated out), so the switch only keeps Optuna's check.
         # nntune never samples a joint-space parameter alone, so it has no warning to switch off.
+        for flag, value in (("multivariate", multivariate), ("group", group), ("constant_liar", constant_liar),
+                            ("consider_pruned", consider_pruned), ("centre_first", centre_first),
+                            ("consider_prior", consider_prior), ("consider_magic_clip", consider_magic_clip),
+                            ("consider_endpoints", consider_endpoints),
+                            ("warn_independent_sampling", warn_independent_sampling)):
+            check_flag(flag, value)
         if group and not multivariate:
             from nntune.exceptions import ConfigError
 
             raise ConfigError("group", "needs multivariate=True, as in Optuna")
         self.seed = resolve_seed(seed)
         self.startup, self.centre_first = check_startup(startup), bool(centre_first)
-        self.constant_liar = constant_liar
-        self.constraints_func = constraints_func  # the study stores them and ranks infeasible trials last
-        self.n_startup_trials = n_startup_trials
-        self.n_ei_candidates = n_ei_candidates
-        self.gamma = gamma
-        self.multivariate = multivariate
-        self.consider_pruned = consider_pruned
+        self.constant_liar = bool(constant_liar)
+        self.constraints_func = check_callable("constraints_func", constraints_func)  # the study stores them and ranks infeasible trials last
+        self.n_startup_trials = check_count("n_startup_trials", n_startup_trials, 0)
+        self.n_ei_candidates = check_count("n_ei_candidates", n_ei_candidates, 1)
+        self.gamma = check_gamma(gamma)
+        self.multivariate = bool(multivariate)
+        self.consider_pruned = bool(consider_pruned)
         # Optuna's switches of its Parzen estimators. consider_prior=False drops the uniform
         # component; consider_magic_clip=False drops the kernels' minimum width; weights(n)
         # weighs each group's kernels, oldest trial first. consider_endpoints widens
         # Optuna's univariate kernels measured from their neighbours: nntune's widths come
         # from each group's spread (Scott's rule), never from neighbours, so it is kept for
         # scripts written for Optuna and changes nothing.
-        self.prior_weight = prior_weight if consider_prior else 0.0
+        self.prior_weight = check_positive("prior_weight", prior_weight) if consider_prior else 0.0
         self.consider_magic_clip = bool(consider_magic_clip)
         self.consider_endpoints = bool(consider_endpoints)
-        self.weights = weights
+        self.weights = check_callable("weights", weights)
         self._rows = RowCache()  # encoding 1,000 trials at every ask would dominate its cost
         self._ranks = RankCache()  # and so would sorting them
 

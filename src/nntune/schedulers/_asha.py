@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from nntune.exceptions import ConfigError
+from nntune.schedulers._options import check_flag
 from nntune.schedulers._base import Decision
 from nntune.schedulers._rungs import (DEFAULT_MIN_COST_FACTOR, check_compare, check_cost_options, compared_curve,
                                       cost_scale, leads_by_epochs, promotable, rung_value, unjudged_too_long)
@@ -171,7 +172,7 @@ class ASHA:
             raise ConfigError("min_rank_corr", f"must be in [-1, 1], got {min_rank_corr!r}")
         self.first_reduction_factor = first_reduction_factor
         self.noise_margin = float(noise_margin)
-        self.auto_grace = bool(auto_grace)
+        self.auto_grace = check_flag("auto_grace", auto_grace)
         self.min_rank_corr = float(min_rank_corr)
         self._chosen_grace: int | None = None  # the first rung auto_grace chose last
         check_cost_options(budget_seconds, max_unjudged_share, min_cost_factor)
@@ -179,10 +180,10 @@ class ASHA:
         self.max_resource = max_resource
         self.reduction_factor = reduction_factor
         self.compare = compare
-        self.cost_aware = bool(cost_aware)
+        self.cost_aware = check_flag("cost_aware", cost_aware)
         self.budget_seconds = budget_seconds
         self.max_unjudged_share = float(max_unjudged_share)
-        self.spare_leaders = bool(spare_leaders)
+        self.spare_leaders = check_flag("spare_leaders", spare_leaders)
         self.min_cost_factor = float(min_cost_factor)
 
     @classmethod

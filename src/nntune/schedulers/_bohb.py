@@ -24,6 +24,7 @@ from nntune.samplers import RandomSampler, Sampler, TPESampler, resolve_seed, tr
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.schedulers._asha import ASHA, rung_value
 from nntune.schedulers._base import Decision
+from nntune.schedulers._options import check_number
 from nntune.schedulers._hyperband import Bracket, Hyperband
 from nntune.space import Distribution, Space
 from nntune.trial import Direction, FrozenTrial, TrialState
@@ -171,8 +172,7 @@ class BOHB:
     def __init__(self, min_resource: int = 1, max_resource: int = 81, reduction_factor: int = 3,
                  seed: int | None = None, random_fraction: float = 1 / 3,
                  min_points: int | None = None, **halving: Any) -> None:
-        if not 0 <= random_fraction <= 1:
-            raise ConfigError("random_fraction", f"must be in [0, 1], got {random_fraction!r}")
+        check_number("random_fraction", random_fraction, 0.0, 1.0)
         if min_points is not None and (isinstance(min_points, bool) or not isinstance(min_points, int)
                                        or min_points < 2):
             raise ConfigError("min_points", f"must be an integer >= 2, got {min_points!r}")

@@ -23,7 +23,9 @@ import numpy as np
 
 from nntune.schedulers._asha import check_resources, cost_aware_decision, halving_decision, rung_index, rung_steps
 from nntune.schedulers._rungs import DEFAULT_MIN_COST_FACTOR, check_compare, check_cost_options, unjudged_too_long
+from nntune.samplers._base import resolve_seed
 from nntune.schedulers._base import Decision
+from nntune.schedulers._options import check_flag
 from nntune.trial import Direction, FrozenTrial
 
 
@@ -83,16 +85,16 @@ class Hyperband:
         check_compare(compare)
         check_cost_options(budget_seconds, max_unjudged_share, min_cost_factor)
         self.compare = compare
-        self.cost_aware = bool(cost_aware)
+        self.cost_aware = check_flag("cost_aware", cost_aware)
         self.budget_seconds = budget_seconds
         self.max_unjudged_share = float(max_unjudged_share)
-        self.spare_leaders = bool(spare_leaders)
+        self.spare_leaders = check_flag("spare_leaders", spare_leaders)
         self.min_cost_factor = float(min_cost_factor)
         self.brackets = brackets(max_resource, reduction_factor, min_resource)
         self.min_resource = min_resource
         self.max_resource = max_resource
         self.reduction_factor = reduction_factor
-        self.seed = int(seed)
+        self.seed = resolve_seed(seed)  # an integer, or one drawn for this scheduler
         self._slots = np.repeat([b.index for b in self.brackets], [b.n_configs for b in self.brackets])
         self._cycles: dict[int, np.ndarray] = {}
 

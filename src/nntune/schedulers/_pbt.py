@@ -24,6 +24,7 @@ import numpy as np
 
 from nntune.exceptions import ConfigError
 from nntune.samplers._base import resolve_seed
+from nntune.schedulers._options import check_count, check_number, is_number
 from nntune.schedulers._base import Decision
 from nntune.space import Beta, Choice, Distribution, Int, Space
 from nntune.trial import Direction, FrozenTrial, TrialState
@@ -156,12 +157,17 @@ class PBT:
         for name, v in (("population", population), ("ready_epochs", ready_epochs)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ConfigError(name, f"must be an integer >= 1, got {v!r}")
-        if not 0 < quantile <= 0.5:
-            raise ConfigError("quantile", f"must be in (0, 0.5], got {quantile!r}")
-        if not 0 <= resample_probability <= 1:
-            raise ConfigError("resample_probability", f"must be in [0, 1], got {resample_probability!r}")
-        if not perturb or any(not math.isfinite(f) or f <= 0 for f in perturb):
-            raise ConfigError("perturb", f"needs positive factors, got {list(perturb)!r}")
+        check_number("quantile", quantile, 0.0, 0.5, low_open=True)
+        check_number("resample_probability", resample_probability, 0.0, 1.0)
+        if isinstance(perturb, (str, bytes)) or not isinstance(perturb, Sequence) or not perturb \
+                or any(not is_number(f) or not math.isfinite(f) or f <= 0 for f in perturb):
+            raise ConfigError("perturb", f"needs a list of positive factors, got {perturb!r}")
+        if max_resource is not None:
+            check_count("max_resource", max_resource, 1)
+        if space is not None and not isinstance(space, Space):
+            # A config's mapping here would fail at the first exploit, mid-study.
+            raise ConfigError("space", f"must be a nntune Space (a config's PBT explores the trainable "
+                                       f"part of its own space), got {space!r}")
         if not isinstance(refill, bool):
             raise ConfigError("refill", f"must be true or false, got {refill!r}")
         self.population = population

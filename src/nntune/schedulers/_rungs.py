@@ -137,9 +137,11 @@ def check_cost_options(budget_seconds: float | None, max_unjudged_share: float, 
     if isinstance(min_cost_factor, bool) or not isinstance(min_cost_factor, (int, float)) \
             or not 1 <= min_cost_factor < math.inf:
         raise ConfigError("min_cost_factor", f"must be a number >= 1, got {min_cost_factor!r}")
-    if budget_seconds is not None and not budget_seconds > 0:
+    if budget_seconds is not None and not (not isinstance(budget_seconds, bool)
+                                           and isinstance(budget_seconds, (int, float)) and budget_seconds > 0):
         raise ConfigError("budget_seconds", f"must be > 0, got {budget_seconds!r}")
-    if not 0 < max_unjudged_share <= 1:
+    if isinstance(max_unjudged_share, bool) or not isinstance(max_unjudged_share, (int, float)) \
+            or not 0 < max_unjudged_share <= 1:
         raise ConfigError("max_unjudged_share", f"must be in (0, 1], got {max_unjudged_share!r}")
 
 

@@ -1,0 +1,64 @@
+"""Pruner options as Optuna takes them: a threshold that is no number is one line naming
+it, and PatientPruner wraps a pruner written for Optuna (``prune(study, trial)`` only)."""
+
+from __future__ import annotations
+
+import pytest
+
+import nntune
+from nntune.exceptions import ConfigError
+from nntune.pruners import BasePruner, MedianPruner, PatientPruner, ThresholdPruner
+
+
+class StopFromStep(BasePruner):
+    """A user's pruner in Optuna's form: no ``decide``, only ``prune``."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def prune(self, study: object, trial: nntune.trial.FrozenTrial) -> bool:
+        return trial.last_step is not None and trial.last_step >= self.step
+
+
+def _objective(trial: nntune.Trial) -> float:
+    for step in range(10):
+        trial.report(1.0 if step < 3 else 2.0, step)  # improves at 3, then stalls (minimizing)
+        if trial.should_prune():
+            raise nntune.TrialPruned()
+    return 1.0
+
+
+def test_patient_pruner_wraps_a_pruner_written_for_optuna() -> None:
+    # Optuna 5.1 prunes this trial at step 5: stalled since step 3 (patience 2) and the
+    # wrapped pruner says yes from step 5.
+    study = nntune.create_study(pruner=PatientPruner(StopFromStep(5), patience=2))
+    study.optimize(_objective, n_trials=1)
+    assert (study.trials[0].state, study.trials[0].last_step) == ("pruned", 5)
+
+
+def test_patient_pruner_asks_an_optuna_style_pruner_only_once_stalled() -> None:
+    study = nntune.create_study(pruner=PatientPruner(StopFromStep(0), patience=8))
+    study.optimize(_objective, n_trials=1)
+    assert study.trials[0].state == "complete"
+
+
+def test_patient_pruner_still_decides_for_nntune_pruners() -> None:
+    assert callable(PatientPruner(MedianPruner(), patience=1).decide)
+    assert callable(PatientPruner(None, patience=1).decide)
+
+
+def test_patient_pruner_refuses_what_is_no_pruner() -> None:
+    with pytest.raises(ConfigError, match="^wrapped_pruner: must be a pruner or None"):
+        PatientPruner(5, patience=1)
+
+
+@pytest.mark.parametrize(("options", "field"), [({"lower": "x"}, "lower"), ({"upper": float("nan")}, "upper"),
+                                                 ({"upper": [1]}, "upper")])
+def test_threshold_that_is_no_number_is_named(options: dict, field: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        ThresholdPruner(**options)
+    assert err.value.field == field
+
+
+def test_threshold_takes_what_float_converts_as_optuna_does() -> None:
+    assert (ThresholdPruner(lower="0.5", upper=2).lower, ThresholdPruner(upper=2).upper) == (0.5, 2.0)
