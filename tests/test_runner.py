@@ -154,3 +154,23 @@ def test_a_cost_aware_scheduler_caps_unjudged_trials_at_a_share_of_search_timeou
 
     assert built().budget_seconds == 300.0 and built().cost_aware
     assert built(budget_seconds=120).budget_seconds == 120.0  # given explicitly: kept
+
+
+def test_a_budget_taken_from_fixed_epochs_is_named_as_the_epochs():
+    """The scheduler's max_resource defaults to fixed.epochs; a value it refuses names the
+    field the user wrote, not an option they never set."""
+    import yaml
+
+    from nntune.config import DEFAULT_YAML
+    from nntune.exceptions import ConfigError
+
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw["search"]["scheduler"] = "curve"
+    raw["fixed"]["epochs"] = 3
+    with pytest.raises(ConfigError) as err:
+        build_scheduler(parse_config(raw))
+    assert err.value.field == "fixed.epochs" and "max_resource" in err.value.problem
+    raw["search"]["scheduler_options"] = {"max_resource": 3}
+    with pytest.raises(ConfigError) as err:
+        build_scheduler(parse_config(raw))
+    assert err.value.field == "search.scheduler_options.max_resource"
