@@ -9,7 +9,8 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
-from nntune._trial import Suggestions, _check_same_kind, derive_seed, known_value
+from nntune._known_values import known_value
+from nntune._trial import Suggestions, _check_same_kind, derive_seed
 from nntune.space import Distribution
 
 
@@ -76,7 +77,7 @@ def given_value(name: str, dist: Distribution, given: Mapping[str, Any], asked: 
     as Optuna's. A name not given raises ValueError (``missing`` says why); a distribution of
     another kind than ``asked[name]`` (how the name was known or asked before) raises
     ConfigError, a ValueError, as Optuna does, since the value was drawn for another kind;
-    the value itself is checked by :func:`~nntune._trial.known_value`.
+    the value itself is checked by :func:`~nntune._known_values.known_value`.
     ``asked[name]`` becomes ``dist``. ``stacklevel`` points the warning at the objective's
     line (by default: this helper, the trial's suggest, SuggestFamily's suggest_*, the caller)."""
     if name not in given:

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nntune._known_values import known_value
 from nntune.exceptions import ConfigError, PruningUndefined
 from nntune.samplers._optuna_methods import asked_like_optuna
 from nntune.schedulers import Decision
-from nntune.space import Choice, Distribution, Int, Space
+from nntune.space import Choice, Distribution, Space
 from nntune.storage._base import LazyHistory
 from nntune import trial as _records
 from nntune.trial import FrozenTrial, SuggestFamily, TrialState
@@ -242,38 +243,6 @@ class Trial(Suggestions):
 # Optuna users import the live trial as ``optuna.trial.Trial``; nntune.trial holds the
 # plain records and cannot import this module (it sits below it), so the name is set here.
 _records.Trial = Trial  # type: ignore[attr-defined]
-
-
-def known_value(name: str, dist: Distribution, value: Any, source: str, stacklevel: int = 4) -> Any:
-    """A value known before the trial asks for it (enqueued, fixed, given) as the answer to a
-    ``suggest_*`` of ``dist``, by Optuna's rule: a choice that is not among the choices
-    raises ValueError; an integer parameter takes the value's integer part; a number outside
-    the range is returned with a warning (a range may change between searches)."""
-    if isinstance(dist, Choice):
-        if not dist.contains(value):
-            raise ValueError(f"{name}: the {source} value {value!r} is not among the choices {list(dist.values)!r}")
-        return value
-    if isinstance(dist, Int) and isinstance(value, float) and math.isfinite(value):
-        value = int(value)
-    if not _inside(dist, value):
-        warnings.warn(f"{name}: the {source} value {value!r} is outside {_described(dist)}", UserWarning,
-                      stacklevel=stacklevel)
-    return value
-
-
-def _inside(dist: Distribution, value: Any) -> bool:
-    if isinstance(dist, Choice):
-        return dist.contains(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return False
-    return dist.low <= value <= dist.high
-
-
-def _described(dist: Distribution) -> str:
-    if isinstance(dist, Choice):
-        return f"the choices {list(dist.values)!r}"
-    return f"[{dist.low:g}, {dist.high:g}]"
-
 
 
 def _check_same_kind(name: str, earlier: Distribution | None, now: Distribution) -> None:

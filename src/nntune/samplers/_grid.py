@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from nntune._known_values import known_value
 from nntune.samplers._base import independent_draw, resolve_seed
 from nntune.samplers._checks import check_count
 from nntune.samplers._optuna_methods import OptunaMethods
@@ -28,8 +29,6 @@ def _fits(name: str, value: Any, space: Space) -> bool:
     dist = space.params.get(name)
     if dist is None:
         return True
-    from nntune._trial import known_value  # _trial imports the samplers
-
     try:
         known_value(name, dist, value, "grid", stacklevel=4)
     except ValueError:
@@ -119,8 +118,7 @@ class GridSampler(OptunaMethods):
             seen, direction = self._history(study)
             value = self.suggest(Space({}), seen, number=trial.number, direction=direction)[param_name]
             # As Optuna's: a value off the choices is a ValueError, a number off the range a warning.
-            from nntune._trial import known_value  # _trial imports the samplers
-
+        
             return known_value(param_name, param_distribution, value, "grid", stacklevel=3)
         return super().sample_independent(study, trial, param_name, param_distribution)
 
