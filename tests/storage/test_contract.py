@@ -374,3 +374,12 @@ def test_trials_since_see_every_state_change_and_no_bare_heartbeat(storage):
     mark = utcnow()
     storage.finish_trial(sid, n, TrialState.COMPLETE, 0.1)
     assert [t.state for t in storage.get_trials_since(sid, mark).trials] == [TrialState.COMPLETE]
+
+
+def test_a_deleted_studys_id_is_never_given_again(storage):
+    """A search still running on a deleted study writes by its id; a study created after the
+    deletion must not answer to it."""
+    storage.create_study("a", "minimize", {})
+    doomed = storage.create_study("b", "minimize", {})
+    storage.delete_study("b")
+    assert storage.create_study("c", "minimize", {}) != doomed

@@ -15,6 +15,9 @@ studies = sa.Table(
     sa.Column("direction", sa.String(16), nullable=False),
     sa.Column("attrs", sa.Text, nullable=False, default="{}"),
     sa.Column("created_at", sa.DateTime, nullable=False),
+    # A deleted study's id is never given again (SQLite reuses the largest id otherwise): a
+    # search still running on the deleted study must not write into the next one created.
+    sqlite_autoincrement=True,
 )
 trials = sa.Table(
     "trials", meta,
