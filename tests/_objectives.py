@@ -1,5 +1,6 @@
-"""Objectives that worker processes import by name: well-behaved ones and ones that fail in
-every way a trial can (raise, hang, exhaust memory, kill their own process)."""
+"""Objectives that worker processes import by name (well-behaved ones and ones that fail in
+every way a trial can: raise, hang, exhaust memory, kill their own process), and studies
+that several test files build alike."""
 
 from __future__ import annotations
 
@@ -99,3 +100,22 @@ def ray_mix(trial: Trial) -> float:
     if trial.number == 3:
         time.sleep(3600)
     return value
+
+
+def validation_loss_study(url: str, *, lr: float | None = None) -> None:
+    """Study "loss" in ``url``: one trial of an objective that is its validation loss and
+    logs accuracies beside it (and a learning rate with ``lr``), as a user's own loop does."""
+    import nntune
+
+    study = nntune.create_study(study_name="loss", storage=url, direction="minimize")
+
+    def objective(trial: Trial) -> float:
+        trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+        for epoch in (1, 2, 3):
+            loss = 1.0 / epoch
+            record = {"train_loss": 0.9 * loss, "val_loss": loss,
+                      "train_accuracy": 1 - 0.3 * loss, "val_accuracy": 1 - 0.4 * loss}
+            trial.report(loss, epoch, metrics=record if lr is None else {**record, "lr": lr})
+        return loss
+
+    study.optimize(objective, n_trials=1)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import nntune
+from _objectives import validation_loss_study
 from nntune.dashboard import RunningServer, create_app
 from nntune.storage import SQLStorage
 
@@ -65,17 +66,7 @@ def test_a_study_of_several_objectives_heads_the_page_with_them_and_its_front(br
 
 def test_a_study_of_the_validation_loss_draws_its_logged_accuracy_in_the_metric_panel(browser_context, tmp_path):
     url = f"sqlite:///{tmp_path / 'loss.db'}"
-    study = nntune.create_study(study_name="loss", storage=url, direction="minimize")
-
-    def objective(trial: nntune.Trial) -> float:
-        trial.suggest_float("lr", 1e-4, 1e-1, log=True)
-        for epoch in (1, 2, 3):
-            loss = 1.0 / epoch
-            trial.report(loss, epoch, metrics={"train_loss": 0.9 * loss, "val_loss": loss, "lr": 0.01,
-                                               "train_accuracy": 1 - 0.3 * loss, "val_accuracy": 1 - 0.4 * loss})
-        return loss
-
-    study.optimize(objective, n_trials=1)
+    validation_loss_study(url, lr=0.01)
     with RunningServer(create_app(SQLStorage(url))) as server:
         page, errors = open_page(browser_context, server.url, "loss")
         page.wait_for_function("() => { const n = document.getElementById('curve-metric');"

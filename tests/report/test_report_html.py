@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import nntune
+from _objectives import validation_loss_study
 from nntune.report import SECTION_IDS, render_html, write_report
 from nntune.report.data import build_report_data
 
@@ -205,17 +206,7 @@ def test_an_objective_of_the_validation_loss_draws_its_logged_metric_beside_the_
     # The value is the validation loss, which has a panel of its own: the second panel draws
     # the accuracy the records hold, not the loss a second time.
     url = f"sqlite:///{tmp_path / 'loss.db'}"
-    study = nntune.create_study(study_name="loss", storage=url, direction="minimize")
-
-    def objective(trial: nntune.Trial) -> float:
-        trial.suggest_float("lr", 1e-4, 1e-1, log=True)
-        for epoch in (1, 2, 3):
-            loss = 1.0 / epoch
-            trial.report(loss, epoch, metrics={"train_loss": 0.9 * loss, "val_loss": loss,
-                                               "train_accuracy": 1 - 0.3 * loss, "val_accuracy": 1 - 0.4 * loss})
-        return loss
-
-    study.optimize(objective, n_trials=1)
+    validation_loss_study(url)
     data = build_report_data(url, "loss")
     assert data["summary"]["metric"] == "loss"
     curve = data["learning_curves"][0]
