@@ -10,7 +10,7 @@ from torch import nn
 from nntune.exceptions import ConfigError
 from nntune.train.splits import Splits
 from nntune.train.stack import Stack
-from nntune.train.stack_models import StackedLinear, cudnn_benchmark, relu_after_max_pool
+from nntune.train.stack_models import StackedLinear, cudnn_benchmark, relu_after_max_pool, stacked_product
 
 
 def test_relu_moves_after_max_pooling_with_the_same_outputs_and_gradients() -> None:
@@ -37,6 +37,33 @@ def test_stacked_linear_gradients_match_autograd_and_keep_the_weight_layout() ->
     torch.autograd.gradcheck(StackedLinear.apply, (x, w, b))
     StackedLinear.apply(x, w, b).sum().backward()
     assert w.grad is not None and w.grad.is_contiguous() and w.grad.shape == w.shape
+
+
+@pytest.mark.parametrize(("m", "inner", "n", "transposed"), [
+    (64, 128, 10, True),  # an output layer: few columns, a batch of full registers
+    (23, 128, 10, True),
+    (64, 128, 87, True),
+    (55, 128, 87, False),  # neither side a multiple of 16: as asked
+    (64, 128, 128, False),
+    (10, 64, 128, False),  # the transposed product is the slower one this way round
+    (8, 16, 10, False),
+])
+def test_stacked_product_equals_bmm_in_either_layout(m: int, inner: int, n: int, transposed: bool) -> None:
+    gen = torch.Generator().manual_seed(3)
+    a, b = torch.randn(3, m, inner, generator=gen), torch.randn(3, inner, n, generator=gen)
+    out = stacked_product(a, b)
+    assert out.shape == (3, m, n)
+    assert out.is_contiguous() is not transposed or n == 1
+    torch.testing.assert_close(out, torch.bmm(a, b), rtol=1e-5, atol=1e-5)
+
+
+def test_stacked_linear_gradients_keep_the_weight_layout_when_the_product_is_transposed() -> None:
+    gen = torch.Generator().manual_seed(4)
+    x, w, b = (torch.randn(*shape, generator=gen, dtype=torch.float64, requires_grad=True)
+               for shape in ((2, 32, 30), (2, 10, 30), (2, 10)))  # 10 outputs, 30 inputs: both products transposed
+    torch.autograd.gradcheck(StackedLinear.apply, (x, w, b))
+    StackedLinear.apply(x, w, b).sum().backward()
+    assert w.grad is not None and w.grad.is_contiguous()
 
 
 def test_stacked_linear_with_its_relu_matches_the_two_steps_apart() -> None:

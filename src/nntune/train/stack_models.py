@@ -122,6 +122,20 @@ def structure_key(hp: Mapping[str, Any], input_shape: Sequence[int], n_outputs: 
     )
 
 
+def stacked_product(a: Tensor, b: Tensor) -> Tensor:
+    """``torch.bmm(a, b)`` [K, m, n]; on the CPU, where ``n`` is not a multiple of 16 (the
+    floats of one AVX-512 register) and ``m`` is, or ``n`` is below 16 and ``m`` is not, as
+    the transpose of ``b^T a^T``: the same dot products, in the layout the CPU's batched
+    product runs well. Measured on one thread of a Zen 4 core, K = 16: a digits output
+    layer (batch 64, 128 units, 10 classes) 184 us as asked against 50 us transposed, 87
+    units out 345 against 271 us; the other way round (``n`` a multiple of 16, ``m`` not)
+    the transposed product was up to 10x slower, so it is kept for the cases above."""
+    m, n = a.shape[1], b.shape[2]
+    if a.device.type == "cpu" and n % 16 and m >= 16 and (n < 16 or m % 16 == 0):
+        return torch.bmm(b.transpose(1, 2), a.transpose(1, 2)).transpose(1, 2)
+    return torch.bmm(a, b)
+
+
 class StackedLinear(torch.autograd.Function):
     """``bmm(x, w^T) + b``, then a ReLU when ``relu``, whose weight gradient comes out in the
     weight's own layout: autograd's would be the transpose of a contiguous product, which
@@ -132,7 +146,7 @@ class StackedLinear(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: Any, x: Tensor, w: Tensor, b: Tensor, relu: bool = False) -> Tensor:  # type: ignore[override]
-        out = torch.bmm(x, w.transpose(1, 2)).add_(b.unsqueeze(1))
+        out = stacked_product(x, w.transpose(1, 2)).add_(b.unsqueeze(1))
         if relu:
             out.relu_()
             ctx.save_for_backward(x, w, out)
@@ -148,7 +162,7 @@ class StackedLinear(torch.autograd.Function):
             grad = torch.ops.aten.threshold_backward(grad, out, 0)  # ReLU's own backward
         else:
             x, w = ctx.saved_tensors
-        grad_x = torch.bmm(grad, w) if ctx.needs_input_grad[0] else None
+        grad_x = stacked_product(grad, w) if ctx.needs_input_grad[0] else None
         grad_w = torch.bmm(grad.transpose(1, 2), x) if ctx.needs_input_grad[1] else None
         grad_b = grad.sum(1) if ctx.needs_input_grad[2] else None
         return grad_x, grad_w, grad_b, None
