@@ -414,3 +414,15 @@ def test_small_misuses_are_named_as_optuna_names_them():
     frame = study.trials_dataframe(attrs=("number", "distributions"))
     assert list(frame.columns) == ["number", "distributions_x"]
     assert frame["distributions_x"].iloc[1] == FloatDistribution(-5, 5)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite", "journal"])
+def test_a_told_trial_refuses_user_attrs_as_optunas_does(tmp_path, kind):
+    storage = {"memory": None, "sqlite": f"sqlite:///{tmp_path}/s.db", "journal": f"journal:///{tmp_path}/s.log"}[kind]
+    study = nntune.create_study(storage=storage, study_name="s")
+    trial = study.ask()
+    trial.set_user_attr("before", 1)
+    study.tell(trial, trial.suggest_float("x", 0, 1))
+    with pytest.raises(nntune.exceptions.UpdateFinishedTrialError, match="trial 0 has already finished"):
+        trial.set_user_attr("after", 2)
+    assert study.trials[0].user_attrs == {"before": 1}

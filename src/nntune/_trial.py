@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nntune._known_values import known_value
-from nntune.exceptions import ConfigError, PruningUndefined
+from nntune.exceptions import ConfigError, PruningUndefined, TrialStateError
 from nntune.samplers._optuna_methods import asked_like_optuna
 from nntune.schedulers import Decision
 from nntune.space import Choice, Distribution, Space
@@ -212,7 +212,15 @@ class Trial(Suggestions):
         self.set_user_attrs({key: value})
 
     def set_user_attrs(self, attrs: Mapping[str, Any]) -> None:
-        """Several user attributes in one storage write (one transaction on a database)."""
+        """Several user attributes in one storage write (one transaction on a database).
+        A trial this process runs refuses them once it has been told, as Optuna's does
+        (``UpdateFinishedTrialError``): a value set after the end would describe a trial
+        whose record was already read as final. Storage-level writes (the CLI, copies)
+        may still annotate a finished trial."""
+        if self.claim is not None:
+            state = self.study.storage.get_trial(self.study.id, self.number, with_metrics=False).state
+            if state.is_finished():
+                raise TrialStateError(f"trial {self.number} has already finished ({state.value}) and cannot be updated")
         self.study.storage.set_trial_user_attrs(self.study.id, self.number, attrs, **self._held)
         self._user_attrs.update(attrs)
 
