@@ -426,3 +426,17 @@ def test_a_told_trial_refuses_user_attrs_as_optunas_does(tmp_path, kind):
     with pytest.raises(nntune.exceptions.UpdateFinishedTrialError, match="trial 0 has already finished"):
         trial.set_user_attr("after", 2)
     assert study.trials[0].user_attrs == {"before": 1}
+
+
+def test_a_callback_reads_the_trials_per_step_metrics():
+    seen = []
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        for step in range(2):
+            trial.report(x, step, metrics={"val_accuracy": step / 10})
+        return x
+
+    study = nntune.create_study()
+    study.optimize(objective, n_trials=2, callbacks=[lambda s, t: seen.append(t.metrics)])
+    assert seen == [[{"step": 0, "val_accuracy": 0.0}, {"step": 1, "val_accuracy": 0.1}]] * 2

@@ -210,6 +210,8 @@ def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | 
                 if jobs > 1:
                     threads.apply()
                 frozen = study._run_one(objective, catch_types)
+                if callbacks:  # tell's record leaves out the per-step metrics a callback may read
+                    frozen = study.storage.get_trial(study.id, frozen.number)
                 with loop.lock:
                     for cb in callbacks or ():
                         cb(study, frozen)
