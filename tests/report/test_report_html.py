@@ -173,6 +173,24 @@ def test_a_study_of_several_objectives_is_summed_up_by_its_front_not_one_best_va
     assert "best trial" not in summary and "validation value" not in summary
 
 
+def test_a_study_of_several_objectives_says_which_one_each_single_value_section_reads(tmp_path):
+    url = f"sqlite:///{tmp_path / 'front.db'}"
+    study = nntune.create_study(study_name="front", storage=url, directions=["maximize", "minimize"])
+    study.set_metric_names(["accuracy", "parameters"])
+    for a, b in ((0.9, 900.0), (0.5, 100.0)):
+        study.enqueue_trial({"a": a, "b": b})
+    study.optimize(lambda t: (t.suggest_float("a", 0, 1), t.suggest_float("b", 0, 1000)), n_trials=2)
+    page = render_html(build_report_data(url, "front"))
+    note = "ranks and plots trials by the first, accuracy (maximize)"
+    for sid in ("history", "slices", "importance", "best-region", "diagnosis", "trials"):
+        assert note in section(page, sid), sid
+    assert note not in section(page, "pareto-front") and note not in section(page, "summary")
+    trials = section(page, "trials")
+    assert "<th>accuracy</th><th>parameters</th>" in trials and ">900<" in trials  # every objective's value
+    # The objective is the script's own: no sealed test split was held, none is promised.
+    assert "sealed test split is evaluated" not in section(page, "pareto-front")
+
+
 def test_a_conditional_choice_missing_from_some_trials_is_drawn_not_a_crash(tmp_path):
     url = f"sqlite:///{tmp_path / 'conditional.db'}"
     study = nntune.create_study(study_name="conditional", storage=url, sampler=nntune.samplers.RandomSampler(seed=0))

@@ -265,7 +265,7 @@ def trials_table(trials: Sequence[FrozenTrial], ranked: Sequence[FrozenTrial]) -
         for label in scheduler_info(t):
             if label not in columns:
                 columns.append(label)
-    rows = [{"number": t.number, "state": t.state.value, "value": t.value, "epochs": t.epochs,
+    rows = [{"number": t.number, "state": t.state.value, "value": t.value, "values": t.values, "epochs": t.epochs,
              "params": t.params, "scheduler": scheduler_info(t), "feasible": is_feasible(t),
              "error": short_error(t.error)} for t in rows_src]
     return {"rows": rows, "scheduler_columns": columns, "n_trials": len(trials)}

@@ -271,9 +271,11 @@ def trials_section(d: Mapping[str, Any]) -> str:
     cols = tt["scheduler_columns"]
     # The error of a failed or diverged trial (cut short, escaped by the table like any cell).
     errors = any(r.get("error") for r in tt["rows"])
-    rows = [[r["number"], r["state"] if r.get("feasible", True) else f"{r['state']}, infeasible", r["value"],
-             r.get("std_error"), r["epochs"], *[r["scheduler"].get(c) for c in cols], params_text(r["params"]),
-             *([r.get("error")] if errors else [])] for r in tt["rows"]]
+    front = d.get("pareto")
+    names = front["names"] if front else ["value"]
+    rows = [[r["number"], r["state"] if r.get("feasible", True) else f"{r['state']}, infeasible",
+             *objective_cells(r, len(names)), r.get("std_error"), r["epochs"], *[r["scheduler"].get(c) for c in cols],
+             params_text(r["params"]), *([r.get("error")] if errors else [])] for r in tt["rows"]]
     note = f'<p class="note">{len(rows)} of {tt["n_trials"]} trials, the best first'
     note += ", then those that failed or diverged, with their errors" if errors else ""
     note += (f", with the scheduler's {', '.join(cols)}" if cols else "") + "."
@@ -283,8 +285,31 @@ def trials_section(d: Mapping[str, Any]) -> str:
     note += "</p>"
     if d.get("split_warning"):
         note += f'<p class="sev-warning">{html.escape(d["split_warning"])}</p>'
-    return note + table(["trial", "state", "value", "±", "epochs", *cols, "params", *(["error"] if errors else [])],
-                        rows, [True, False, True, True, True, *[True] * len(cols)])
+    return note + table(["trial", "state", *names, "±", "epochs", *cols, "params", *(["error"] if errors else [])],
+                        rows, [True, False, *[True] * len(names), True, True, *[True] * len(cols)])
+
+
+def objective_cells(row: Mapping[str, Any], n: int) -> list[Any]:
+    """A trials-table row's value, or with several objectives each of its values."""
+    if n == 1:
+        return [row["value"]]
+    values = list(row.get("values") or [])
+    return values + [None] * (n - len(values))
+
+
+# Sections that rank or plot trials by one value: with several objectives they read the first.
+FIRST_OBJECTIVE_SECTIONS = frozenset({"history", "parallel-coordinates", "slices", "importance", "best-region",
+                                      "diagnosis", "trials"})
+
+
+def first_objective_note(d: Mapping[str, Any], section: str) -> str:
+    """For a study of several objectives, which one a single-value section reads."""
+    front = d.get("pareto")
+    if not front or section not in FIRST_OBJECTIVE_SECTIONS:
+        return ""
+    return (f'<p class="note">With {len(front["names"])} objectives this section ranks and plots trials by the '
+            f'first, {html.escape(front["names"][0])} ({html.escape(front["directions"][0])}); the Pareto front '
+            f'weighs them all.</p>')
 
 
 RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
@@ -303,7 +328,7 @@ def pareto_section(d: Mapping[str, Any]) -> str:
     names = front["names"]
     note = (f'<p class="note">{len(front["rows"])} trials no other feasible trial beats on every objective ('
             + ", ".join(f"{html.escape(dr)} {html.escape(n)}" for n, dr in zip(names, front["directions"]))
-            + "); the sealed test split is evaluated once for each of them.")
+            + (")." if not d["test"]["sealed"] else "); the sealed test split is evaluated once for each of them."))
     if front["infeasible"]:
         note += f' {front["infeasible"]} complete trials broke the study\'s constraints and are left off the front.'
     note += "</p>"
@@ -329,8 +354,8 @@ def render_html(data: Mapping[str, Any]) -> str:
     sections = page_sections(data)
     renderers = {**RENDERERS, "pareto-front": pareto_section}
     nav = "".join(f'<a href="#{sid}">{html.escape(title)}</a>' for sid, title in sections)
-    body = "".join(f'<section id="{sid}"><h2>{html.escape(title)}</h2>{renderers[sid](data)}</section>'
-                   for sid, title in sections)
+    body = "".join(f'<section id="{sid}"><h2>{html.escape(title)}</h2>{first_objective_note(data, sid)}'
+                   f'{renderers[sid](data)}</section>' for sid, title in sections)
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>nntune report: '
             f'{html.escape(s["study"])}</title><style>{CSS}</style>'
             f'<script type="text/javascript">{get_plotlyjs()}</script></head><body>'
