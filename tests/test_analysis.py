@@ -138,3 +138,11 @@ def test_best_region_ranks_as_the_leaderboard_and_leaves_out_infeasible_trials(t
     assert region["top_trials"] == [1, 0, 3]
     assert region["params"]["lr"]["best"] == study.best_trial.params["lr"] == trials[1].params["lr"]
     assert region["params"]["lr"]["in_best"] is True
+
+
+def test_the_best_so_far_counts_only_trials_that_meet_the_constraints():
+    from nntune.trial import CONSTRAINTS_KEY
+
+    ts = [FrozenTrial(number=i, state=TrialState.COMPLETE, value=v, system_attrs={CONSTRAINTS_KEY: [c]})
+          for i, (v, c) in enumerate(((0.1, 1.0), (0.5, 0.0), (0.05, 0.5), (0.3, -1.0)))]
+    assert history(ts, "minimize")["best"] == [None, 0.5, 0.5, 0.3]

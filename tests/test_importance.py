@@ -98,3 +98,63 @@ def test_ped_anova_finds_what_the_best_trials_agree_on(study):
     assert list(shares)[0] == "c" and sum(shares.values()) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="need 0 < target_quantile < region_quantile <= 1"):
         PedAnovaImportanceEvaluator(target_quantile=0.5, region_quantile=0.4)
+
+
+@pytest.mark.parametrize("evaluator", [None, PermutationImportanceEvaluator(seed=0), FanovaImportanceEvaluator(seed=0),
+                                       MeanDecreaseImpurityImportanceEvaluator(seed=0)],
+                         ids=lambda e: type(e).__name__)
+def test_no_parameter_asked_for_is_no_importance_as_in_optuna(study, evaluator):
+    assert get_param_importances(study, evaluator=evaluator, params=[]) == {}
+
+
+def test_values_that_never_vary_are_named_as_the_reason():
+    flat = nntune.create_study(sampler=nntune.samplers.RandomSampler(seed=0))
+    flat.optimize(lambda t: t.suggest_float("x", 0, 1) * 0 + 1.5, n_trials=10)
+    for evaluator in (None, FanovaImportanceEvaluator(seed=0)):
+        with pytest.raises(ValueError, match="all 10 of this study's have the value 1.5"):
+            get_param_importances(flat, evaluator=evaluator)
+
+
+def test_ped_anova_gives_every_parameter_even_one_the_best_trials_left_out():
+    from nntune.importance import PedAnovaImportanceEvaluator
+
+    def objective(trial):
+        kind = trial.suggest_categorical("kind", ["deep", "wide"])
+        depth = trial.suggest_int("depth", 1, 8) if kind == "deep" else 0
+        return trial.suggest_float("x", 0, 1) + 10 * (kind == "deep") + depth
+
+    s = nntune.create_study(sampler=nntune.samplers.RandomSampler(seed=0))
+    s.optimize(objective, n_trials=40)
+    raw = PedAnovaImportanceEvaluator().evaluate(s)
+    assert set(raw) == {"kind", "depth", "x"} and raw["depth"] == 0.0  # none of the best went deep
+    assert get_param_importances(s, evaluator=PedAnovaImportanceEvaluator(), params=["depth"]) == {"depth": 1.0}
+
+
+def test_ped_anova_warns_that_a_target_is_explained_low_as_optuna_does(study):
+    from nntune.importance import PedAnovaImportanceEvaluator
+
+    with pytest.warns(UserWarning, match="explains what makes the target low"):
+        get_param_importances(study, evaluator=PedAnovaImportanceEvaluator(), target=lambda t: -t.value)
+
+
+@pytest.mark.parametrize("given, shown", [(FanovaImportanceEvaluator, "the class FanovaImportanceEvaluator"),
+                                          ("fanova", "'fanova'")])
+def test_an_evaluator_that_is_no_evaluator_is_named(study, given, shown):
+    with pytest.raises(TypeError, match=f"evaluator: needs an object with evaluate.*got {shown}"):
+        get_param_importances(study, evaluator=given)
+
+
+def test_ped_anova_off_local_compares_the_best_trials_with_the_whole_space():
+    from nntune.importance import PedAnovaImportanceEvaluator
+
+    s = nntune.create_study()
+    for i in range(40):  # every trial drew x from a tenth of its range; the value does not depend on it
+        s.enqueue_trial({"x": 0.45 + 0.1 * ((i * 7) % 40) / 40, "y": i / 39})
+    s.optimize(lambda t: t.suggest_float("x", 0, 1) * 0 + t.suggest_float("y", 0, 1), n_trials=40)
+    local = PedAnovaImportanceEvaluator().evaluate(s)
+    everywhere = PedAnovaImportanceEvaluator(evaluate_on_local=False).evaluate(s)
+    # Where the trials went, x's best are spread like the rest; against the whole range of
+    # x, all of them sit in a tenth of it, which the search space alone does not explain.
+    assert local["x"] < 1.0 < everywhere["x"]
+    with pytest.warns(UserWarning, match="region_quantile has no effect"):
+        PedAnovaImportanceEvaluator(region_quantile=0.5, evaluate_on_local=False)

@@ -188,7 +188,8 @@ def test_plots_of_a_study_with_nothing_to_draw_are_empty_figures_with_the_reason
     plots = vis if front == "plotly" else vis.matplotlib
     empty = nntune.create_study()
     for name, words in (("plot_slice", "no complete trial"), ("plot_contour", "needs two parameters"),
-                        ("plot_rank", "needs complete trials")):
+                        ("plot_rank", "needs complete trials"),
+                        ("plot_intermediate_values", "no intermediate values to plot: report them")):
         with pytest.warns(UserWarning, match=words):
             drawn = getattr(plots, name)(empty)
         title = drawn.layout.title.text if front == "plotly" else drawn.get_title()
@@ -258,3 +259,168 @@ def test_the_terminator_improvement_is_the_evaluators_reading_on_each_prefix():
     assert len(plain.data) == 1  # no error unless asked; all 13 points before min_n_trials=20
     with pytest.raises(ValueError, match="one objective"):
         vis.plot_terminator_improvement(nntune.create_study(directions=["minimize", "maximize"]))
+
+
+@pytest.mark.parametrize("front", ["plotly", "matplotlib"])
+def test_the_curves_of_a_study_of_several_objectives_are_drawn(front):
+    plots = vis if front == "plotly" else vis.matplotlib
+    s = nntune.create_study(directions=["minimize", "minimize"], sampler=nntune.samplers.RandomSampler(seed=0))
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        for step in (1, 4, 9):  # irregular steps
+            trial.report(x * step, step)
+        return x, 1 - x
+
+    s.optimize(objective, n_trials=4)
+    drawn = plots.plot_intermediate_values(s)
+    if front == "plotly":  # the curves share one trace, NaN between them
+        curves = [tr for tr in drawn.data if tr.name == "other trials"][0]
+        assert [x for x in curves.x if not np.isnan(x)] == [1, 4, 9] * 4
+    else:
+        curves = [line for line in drawn.get_lines() if str(line.get_gid()).startswith("trial ")]
+        assert [list(line.get_xdata()) for line in curves] == [[1, 4, 9]] * 4
+
+
+@pytest.mark.parametrize("front", ["plotly", "matplotlib"])
+def test_the_front_refuses_targets_and_names_of_the_wrong_length_by_name(front):
+    plots = vis if front == "plotly" else vis.matplotlib
+    s = nntune.create_study(directions=["minimize", "minimize"])
+    s.optimize(lambda t: (t.suggest_float("a", 0, 1), t.suggest_float("b", 0, 1)), n_trials=3)
+    with pytest.raises(ValueError, match="targets: must return 2 or 3 values per trial to plot, got 1"):
+        plots.plot_pareto_front(s, targets=lambda t: (t.values[0],))
+    with pytest.raises(ValueError, match="target_names: needs 2 names, one per objective, got 1"):
+        plots.plot_pareto_front(s, target_names=["a"])
+    with pytest.raises(ValueError, match="target_names: needs 3 names, one per target, got 2"):
+        plots.plot_pareto_front(s, targets=lambda t: (*t.values, t.params["a"]), target_names=["a", "b"])
+
+
+@pytest.mark.parametrize("front", ["plotly", "matplotlib"])
+def test_importance_of_no_parameter_says_so(front, study):
+    plots = vis if front == "plotly" else vis.matplotlib
+    with pytest.warns(UserWarning, match="no parameter to plot: params is empty"):
+        plots.plot_param_importances(study, params=[])
+
+
+def _constrained_study() -> nntune.Study:
+    """x is the value; x < 0.2 breaks the constraint, so the best feasible trial is 0.3."""
+    s = nntune.create_study(sampler=nntune.samplers.TPESampler(seed=0, constraints_func=lambda t: t.user_attrs["c"]))
+    for x in (0.5, 0.1, 0.7, 0.3, 0.05):
+        s.enqueue_trial({"x": x})
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        trial.set_user_attr("c", [0.2 - x])
+        return x
+
+    s.optimize(objective, n_trials=5)
+    return s
+
+
+@pytest.mark.parametrize("front", ["plotly", "matplotlib"])
+def test_the_best_so_far_skips_trials_that_break_the_constraints(front):
+    plots = vis if front == "plotly" else vis.matplotlib
+    s = _constrained_study()
+    assert s.best_value == 0.3
+    drawn = plots.plot_optimization_history(s)
+    if front == "plotly":
+        best = [tr for tr in drawn.data if tr.name == "best so far"][0]
+        assert list(best.x) == [0, 3, 4] and list(best.y) == [0.5, 0.3, 0.3]
+    else:
+        best = [line for line in drawn.get_lines() if line.get_gid() == "best"][0]
+        assert list(best.get_xdata()) == [0, 3, 4] and list(best.get_ydata()) == [0.5, 0.3, 0.3]
+    band = vis._data.history_bands([s, s], None)
+    assert band["best_mean"] == [0.5, 0.5, 0.5, 0.3, 0.3]
+
+
+@pytest.mark.parametrize("front", ["plotly", "matplotlib"])
+def test_a_target_has_no_best_so_far_and_its_name_is_the_axis(front):
+    plots = vis if front == "plotly" else vis.matplotlib
+    s = nntune.create_study(direction="maximize", sampler=nntune.samplers.RandomSampler(seed=0))
+    s.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=6)
+    # Which way a target improves is unknown: a minimum so far would be a wrong "best" here.
+    for drawn in (plots.plot_optimization_history(s, target=lambda t: t.value, target_name="accuracy"),
+                  plots.plot_optimization_history([s, s], target=lambda t: t.value, target_name="accuracy",
+                                                  error_bar=True)):
+        if front == "plotly":
+            assert not [tr for tr in drawn.data if "best" in str(tr.name)]
+            assert drawn.layout.yaxis.title.text == "accuracy"
+        else:
+            assert not [line for line in drawn.get_lines() if "best" in str(line.get_gid())]
+            assert drawn.get_ylabel() == "accuracy"
+
+
+def test_the_importance_bars_are_named_by_target_name(study):
+    fig = vis.plot_param_importances(study, target_name="val loss")
+    assert fig.data[0].name == "val loss" and "val loss" in fig.data[0].hovertemplate
+
+
+@pytest.mark.parametrize("front", ["plotly", "matplotlib"])
+@pytest.mark.parametrize("bad", [0, -2, 2.5, True])
+def test_the_timeline_refuses_a_count_of_recent_trials_that_is_not_positive(front, bad, study):
+    plots = vis if front == "plotly" else vis.matplotlib
+    with pytest.raises(ValueError, match=rf"n_recent_trials: must be a positive integer or None, got {bad!r}"):
+        plots.plot_timeline(study, n_recent_trials=bad)
+
+
+@pytest.mark.parametrize("front", ["plotly", "matplotlib"])
+def test_the_terminator_plot_counts_complete_trials_for_min_n_trials_and_reads_each_once(front):
+    from nntune.terminator import BestValueStagnationEvaluator
+
+    plots = vis if front == "plotly" else vis.matplotlib
+    s = nntune.create_study(sampler=nntune.samplers.RandomSampler(seed=0))
+    for i in range(12):  # complete and pruned in turn, as a pruner leaves a study
+        trial = s.ask()
+        x = trial.suggest_float("x", 0, 1)
+        s.tell(trial, x) if i % 2 == 0 else s.tell(trial, state=nntune.TrialState.PRUNED)
+
+    class Counted(BestValueStagnationEvaluator):
+        calls = 0
+
+        def evaluate(self, trials, study_direction):
+            Counted.calls += 1
+            return super().evaluate(trials, study_direction)
+
+    drawn = plots.plot_terminator_improvement(s, improvement_evaluator=Counted(5), min_n_trials=3)
+    assert Counted.calls == 6  # once per complete trial, not again for the pruned ones
+    # The terminator decides from the 3rd complete trial on; the line turns solid after it
+    # (trial 6, the 4th complete one), not after the 3rd point of the plot.
+    if front == "plotly":
+        light, solid = drawn.data
+        assert list(light.x) == list(range(7)) and list(solid.x) == list(range(6, 12))
+    else:
+        light, solid = drawn.get_lines()[:2]
+        assert list(light.get_xdata()) == list(range(7)) and list(solid.get_xdata()) == list(range(6, 12))
+
+
+@pytest.mark.parametrize("front", ["plotly", "matplotlib"])
+def test_a_target_leaves_out_pruned_trials_whose_value_is_in_other_units(front):
+    plots = vis if front == "plotly" else vis.matplotlib
+    s = nntune.create_study(sampler=nntune.samplers.RandomSampler(seed=0))
+    for i in range(6):
+        trial = s.ask()
+        x = trial.suggest_float("x", 0, 1)
+        trial.set_user_attr("ms", 1000.0 + i)
+        trial.report(x, 1)  # a pruned trial's value: x where it stopped
+        s.tell(trial, state=nntune.TrialState.PRUNED) if i % 2 else s.tell(trial, x)
+    target = {"target": lambda t: t.user_attrs["ms"], "target_name": "ms"}
+    for drawn in (plots.plot_optimization_history(s, **target), plots.plot_slice(s, **target)):
+        if front == "plotly":
+            shown = [y for tr in drawn.data for y in tr.y]
+        else:
+            shown = [y for c in drawn.collections for _, y in c.get_offsets()]
+        assert sorted(shown) == [1000.0, 1002.0, 1004.0]
+
+
+def test_the_rank_of_one_parameter_is_drawn_against_the_value(study):
+    fig = vis.plot_rank(study, params=["y"], target_name="loss")
+    splom = fig.data[0]  # a matrix without its diagonal and upper half: its one cell must be a pair
+    assert [d.label for d in splom.dimensions] == ["y", "loss"]
+    assert list(splom.dimensions[1].values) == [t.value for t in study.trials]
+
+
+@pytest.mark.parametrize("front", ["plotly", "matplotlib"])
+def test_a_slice_of_no_parameter_says_why_without_denying_the_complete_trials(front, study):
+    plots = vis if front == "plotly" else vis.matplotlib
+    with pytest.warns(UserWarning, match="^no parameter to plot: params is empty$"):
+        plots.plot_slice(study, params=[])

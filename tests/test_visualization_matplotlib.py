@@ -322,3 +322,19 @@ def test_terminator_improvement_matches_the_plotly_one(study):
     assert list(light.get_xdata()) + list(solid.get_xdata())[1:] == list(plotly.data[0].x) + list(plotly.data[1].x)[1:]
     assert list(solid.get_ydata()) == pytest.approx(list(plotly.data[1].y))
     assert list(error.get_ydata()) == [0.05] * len(error.get_ydata()) and ax.get_ylabel() == "Terminator Improvement"
+
+
+def test_curves_of_failed_and_running_trials_are_not_called_complete():
+    s = nntune.create_study()
+
+    def diverging(trial):
+        x = trial.suggest_float("x", 0, 1)
+        trial.report(x, 1)
+        trial.report(x * 2, 2)
+        raise RuntimeError("diverged")
+
+    s.optimize(diverging, n_trials=2, catch=(RuntimeError,))
+    s.ask().report(0.5, 1)  # still running
+    ax = mvis.plot_intermediate_values(s)
+    labels = {line.get_label() for line in ax.lines if str(line.get_gid()).startswith("trial ")}
+    assert labels == {"failed trials", "running trials", "_nolegend_"}

@@ -53,7 +53,10 @@ def valued_trials(study: Any, target: Callable[[FrozenTrial], float] | None, use
         if study.is_multi_objective:
             raise ValueError(f"a study of several objectives needs target= to say which number to {use}")
         return trials
-    return [dataclasses.replace(t, value=float(target(t))) if t.state == TrialState.COMPLETE else t for t in trials]
+    # A pruned trial's value is the objective where it stopped, in other units than the
+    # target's: it has no target value to show (Optuna's plots of a target skip it too).
+    return [dataclasses.replace(t, value=float(target(t))) if t.state == TrialState.COMPLETE else
+            dataclasses.replace(t, value=None) if t.state == TrialState.PRUNED else t for t in trials]
 
 
 def chosen_space(study: Any, trials: Sequence[FrozenTrial], params: Sequence[str] | None) -> Space:
@@ -108,14 +111,15 @@ def unit_or_none(dist: Distribution, value: Any) -> float | None:
 
 def history(trials: Sequence[FrozenTrial], direction: Direction) -> dict[str, list[Any]]:
     """Optimization history: each complete trial's number and value, and the best value so
-    far after it (``best``), in number order."""
+    far after it (``best``), in number order. The best counts only trials that meet the
+    study's constraints, as ``study.best_value`` does (None before the first of them)."""
     numbers: list[int] = []
     values: list[float] = []
-    best: list[float] = []
+    best: list[float | None] = []
     current: float | None = None
     for t in complete_trials(trials):
         v = float(t.value)  # type: ignore[arg-type]
-        if current is None or (v > current if direction == "maximize" else v < current):
+        if is_feasible(t) and (current is None or (v > current if direction == "maximize" else v < current)):
             current = v
         numbers.append(t.number)
         values.append(v)

@@ -13,19 +13,19 @@ noise of the best value (:mod:`nntune.terminator`). ``true`` takes the defaults:
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from nntune.config_errors import StrictModel
 from nntune.exceptions import ConfigError
 from nntune.noise import PROPORTION_METRICS
 
 MIN_CURVE_EPOCHS = 3  # a second difference needs three consecutive epochs
 
 
-class TerminatorConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class TerminatorConfig(StrictModel):  # a YAML true is no threshold of 1, nor one stagnant trial
     improvement: Literal["regret_bound", "emmr", "stagnation"] = "regret_bound"
     error: Union[Literal["auto", "split", "curve"], float] = "auto"
     min_trials: int = Field(default=20, ge=2)
@@ -51,8 +51,9 @@ def check_terminator(value: Union[bool, TerminatorConfig], metric: str, n_object
     if settings.error == "split" and metric not in PROPORTION_METRICS:
         raise ConfigError("search.terminator.error", f"split is the sampling error of an accuracy; the metric "
                                                      f"is {metric}: use auto, curve or a number")
-    if not isinstance(settings.error, str) and settings.error < 0:
-        raise ConfigError("search.terminator.error", f"must be a number >= 0, got {settings.error:g}")
+    if not isinstance(settings.error, str) and not (math.isfinite(settings.error) and settings.error >= 0):
+        # NaN would never stop the search and infinity would stop it at its first check.
+        raise ConfigError("search.terminator.error", f"must be a finite number >= 0, got {settings.error:g}")
     by_curve = settings.error == "curve" or (settings.error == "auto" and settings.improvement == "regret_bound"
                                              and metric not in PROPORTION_METRICS)
     if by_curve and max_epochs < MIN_CURVE_EPOCHS:

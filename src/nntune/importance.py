@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import abc
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -53,6 +54,18 @@ def _too_few(n: int) -> ValueError:
                       f"vary; this study has {n}")
 
 
+def cannot_explain(trials: Sequence[FrozenTrial], n_params: int) -> ValueError:
+    """Why no importance can be measured from ``trials``, naming the actual problem: too
+    few complete trials, no parameter any of them used, or one value for all of them."""
+    values = [float(t.value) for t in complete_trials(trials)]  # type: ignore[arg-type]
+    if len(values) < IMPORTANCE_MIN_TRIALS:
+        return _too_few(len(values))
+    if n_params == 0:
+        return ValueError("params: no complete trial used any of the parameters to explain")
+    return ValueError(f"importance needs complete trials whose values vary; all {len(values)} of this "
+                      f"study's have the value {values[0]:g}")
+
+
 class PermutationImportanceEvaluator(BaseImportanceEvaluator):
     """A random forest's drop in fit (R^2) when one parameter is shuffled (scikit-learn's
     ``permutation_importance``), as the report measures importance; ``get_param_importances``
@@ -63,10 +76,12 @@ class PermutationImportanceEvaluator(BaseImportanceEvaluator):
 
     def evaluate(self, study: Any, params: Sequence[str] | None = None, *,
                  target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
+        if params is not None and not params:  # nothing asked, nothing to explain (Optuna answers {} too)
+            return {}
         trials, space = _trials_and_space(study, params, target)
         result = param_importance(trials, space, seed=study.seed if self.seed is None else self.seed)
         if not result["importance"]:
-            raise _too_few(result["n_trials"])
+            raise cannot_explain(trials, len(used_params(space, trials)))
         return dict(result["drop"])
 
 
@@ -82,15 +97,17 @@ class _Forest(BaseImportanceEvaluator):
     def _fit(self, study: Any, params: Sequence[str] | None,
              target: Callable[[FrozenTrial], float] | None) -> tuple[list[str], Any, np.ndarray]:
         """The parameters explained, the forest fitted to the complete trials, and their
-        unit-cube encoding."""
+        unit-cube encoding (no parameter asked for: no forest, None)."""
         from sklearn.ensemble import RandomForestRegressor
 
+        if params is not None and not params:  # nothing asked, nothing to explain (Optuna answers {} too)
+            return [], None, np.zeros((0, 0))
         trials, space = _trials_and_space(study, params, target)
         done = complete_trials(trials)
-        names = [n for n in space.params if any(n in t.params for t in done)]
+        names = used_params(space, done)
         y = np.array([t.value for t in done], dtype=float)
         if len(done) < IMPORTANCE_MIN_TRIALS or not names or float(np.ptp(y)) == 0.0:
-            raise _too_few(len(done))
+            raise cannot_explain(done, len(names))
         x = encode(Space({n: space.params[n] for n in names}), done)
         forest = RandomForestRegressor(n_estimators=self.n_trees, max_depth=self.max_depth, random_state=self.seed,
                                        n_jobs=1).fit(x, y)
@@ -107,6 +124,8 @@ class FanovaImportanceEvaluator(_Forest):
         from nntune._fanova import Tree, fanova_importances
 
         names, forest, x = self._fit(study, params, target)
+        if not names:
+            return {}
         lows = np.where((x < 0).any(axis=0), INACTIVE_CODE, 0.0)
         shares = fanova_importances([Tree.from_sklearn(e) for e in forest.estimators_], lows, np.ones(x.shape[1]))
         return {n: float(v) for n, v in zip(names, shares)}
@@ -118,7 +137,7 @@ class MeanDecreaseImpurityImportanceEvaluator(_Forest):
     def evaluate(self, study: Any, params: Sequence[str] | None = None, *,
                  target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
         names, forest, _ = self._fit(study, params, target)
-        return {n: float(v) for n, v in zip(names, forest.feature_importances_)}
+        return {n: float(v) for n, v in zip(names, forest.feature_importances_)} if names else {}
 
 
 class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
@@ -126,7 +145,11 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
     best ``target_quantile`` of the trials than among the best ``region_quantile`` (all by
     default), as the Pearson divergence of the two Gaussian-kernel densities on the
     parameter's own unit scale; ``evaluate_on_local`` reads the densities only over the
-    range the region's trials span. It says which parameters the best trials agree on."""
+    range the region's trials span, and ``evaluate_on_local=False`` compares the best trials
+    with the whole search space instead (a uniform density over each parameter's range, as
+    Optuna's does). It says which parameters the best trials agree on.
+    A ``target``'s best trials are its lowest, whatever the study's direction (as Optuna's,
+    with the same warning): negate it to explain its highest."""
 
     GRID = 50  # points the densities are compared at
 
@@ -135,6 +158,9 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
         if not 0.0 < target_quantile < region_quantile <= 1.0:
             raise ValueError(f"need 0 < target_quantile < region_quantile <= 1, got {target_quantile} and "
                              f"{region_quantile}")
+        if region_quantile != 1.0 and not evaluate_on_local:
+            warnings.warn("PedAnovaImportanceEvaluator: region_quantile has no effect when evaluate_on_local is "
+                          "False", UserWarning, stacklevel=2)
         self.target_quantile, self.region_quantile = float(target_quantile), float(region_quantile)
         self.evaluate_on_local = bool(evaluate_on_local)
 
@@ -145,6 +171,9 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
         if len(done) < IMPORTANCE_MIN_TRIALS:
             raise _too_few(len(done))
         maximize = target is None and str(study.direction) == "maximize"
+        if target is not None:
+            warnings.warn("PedAnovaImportanceEvaluator explains what makes the target low; to explain high "
+                          "values, negate it (target=lambda t: -...)", UserWarning, stacklevel=2)
         done.sort(key=lambda t: -t.value if maximize else t.value)  # type: ignore[operator]
         n_target = max(2, math.ceil(self.target_quantile * len(done)))
         n_region = max(n_target + 1, math.ceil(self.region_quantile * len(done)))
@@ -153,7 +182,8 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
         for j, (name, dist) in enumerate(space.params.items()):
             region = units[:, j][units[:, j] >= 0]
             top = units[:n_target, j][units[:n_target, j] >= 0]
-            if len(top) < 2 or len(region) < 2:
+            if len(top) < 2 or len(region) < 2:  # too few of the best used it to tell: no importance shown
+                out[name] = 0.0
                 continue
             if isinstance(dist, Choice):
                 k = len(dist.values)
@@ -163,8 +193,16 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
                 lo, hi = (region.min(), region.max()) if self.evaluate_on_local else (0.0, 1.0)
                 grid = np.linspace(lo, hi, self.GRID) if hi > lo else np.array([lo])
                 p_top, p_reg = _kde(top, grid), _kde(region, grid)
+            if not self.evaluate_on_local:  # against the search space itself, not where the trials went
+                p_reg = np.full(len(p_top), 1.0 / len(p_top))
             out[name] = float(np.sum(p_reg * (p_top / p_reg - 1.0) ** 2))
         return out
+
+
+def used_params(space: Space, trials: Sequence[FrozenTrial]) -> list[str]:
+    """The names of ``space`` that some complete trial of ``trials`` used, in its order."""
+    done = complete_trials(trials)
+    return [n for n in space.params if any(n in t.params for t in done)]
 
 
 def _kde(points: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -183,6 +221,10 @@ def get_param_importances(study: Any, *, evaluator: Any = None, params: Sequence
     (default :class:`PermutationImportanceEvaluator`). Needs a few complete trials whose
     values vary (``IMPORTANCE_MIN_TRIALS``); raises ValueError otherwise."""
     evaluator = evaluator if evaluator is not None else PermutationImportanceEvaluator()
+    if isinstance(evaluator, type) or not callable(getattr(evaluator, "evaluate", None)):
+        shown = f"the class {evaluator.__name__}" if isinstance(evaluator, type) else repr(evaluator)
+        raise TypeError(f"evaluator: needs an object with evaluate(study, params, *, target) such as "
+                        f"FanovaImportanceEvaluator(), got {shown}")
     scores = {name: max(0.0, float(v)) for name, v in evaluator.evaluate(study, params, target=target).items()}
     total = sum(scores.values())
     if normalize:

@@ -110,7 +110,11 @@ def test_nntune_tune_reads_the_split_error_by_default(tmp_path):
 @pytest.mark.parametrize("value, field, problem", [
     ({"improvement": "foo"}, "search.terminator.improvement", "'regret_bound', 'emmr' or 'stagnation'"),
     ({"error": "x"}, "search.terminator.error", "'auto' or 'split' or 'curve' or a number"),
-    ({"error": -1}, "search.terminator.error", "must be a number >= 0"),
+    ({"error": -1}, "search.terminator.error", "must be a finite number >= 0, got -1"),
+    ({"error": float("nan")}, "search.terminator.error", "must be a finite number >= 0, got nan"),
+    ({"error": float("inf")}, "search.terminator.error", "must be a finite number >= 0, got inf"),
+    ({"error": True}, "search.terminator.error", "expected a number or auto or split or curve, got true"),
+    ({"max_stagnation_trials": True}, "search.terminator.max_stagnation_trials", "expected an integer, got true"),
     ({"min_trials": 1}, "search.terminator.min_trials", "greater than or equal to 2"),
     ("maybe", "search.terminator", "true or false or a mapping"),
     ({"minimum": 3}, "search.terminator.minimum", "unknown key"),

@@ -25,17 +25,27 @@ if TYPE_CHECKING:
 
 def plot_optimization_history(study: Any, *, target: Target | None = None,
                               target_name: str = "Objective Value", error_bar: bool = False) -> Any:
-    """Each trial's value and the best so far. ``study`` may be a sequence of studies (runs
-    of one search, e.g. over seeds): a colour each, or with ``error_bar`` their mean and
-    standard deviation per trial number."""
+    """Each trial's value and the best so far among the trials that meet the constraints
+    (none for a ``target``, as in Optuna: which way it improves is unknown). ``study`` may be
+    a sequence of studies (runs of one search, e.g. over seeds): a colour each, or with
+    ``error_bar`` their mean and standard deviation per trial number."""
     kind, data = _data.history_view(study, target, error_bar)
     draw = {"band": figures.history_band_figure, "one": figures.history_figure, "many": figures.histories_figure}
-    return draw[kind](data, target_name)
+    fig = draw[kind](data, target_name)
+    # The axis is the number plotted, named as given (the report's figure says "validation"),
+    # and a line without points (no best so far for a target) is no legend entry.
+    fig.data = [tr for tr in fig.data if _has_points(tr.y)]
+    return fig.update_layout(yaxis_title=target_name)
+
+
+def _has_points(ys: Any) -> bool:
+    """Whether a trace's ``y`` holds a number to draw (not only None or NaN)."""
+    return ys is not None and any(y is not None and y == y for y in ys)
 
 
 def plot_intermediate_values(study: Any) -> Any:
     """Every trial's reported curve, with the 10/50/90% band per step."""
-    return figures.intermediate_figure(_data.intermediate(study), "Objective Value")
+    return _or_empty(lambda: figures.intermediate_figure(_data.intermediate(study), "Objective Value"))
 
 
 def plot_parallel_coordinate(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
@@ -88,7 +98,11 @@ def plot_param_importances(study: Any, evaluator: Any = None, params: Sequence[s
                            target: Target | None = None, target_name: str = "Objective Value") -> Any:
     """Each parameter's share of the value's variation: random forest + permutation (with
     its spread over the repeats, as the report draws it), or ``evaluator``'s shares."""
-    return _or_empty(lambda: figures.importance_figure(_data.importances(study, evaluator, params, target)))
+    def draw() -> Any:
+        fig = figures.importance_figure(_data.importances(study, evaluator, params, target))
+        # Bars of the importance for target_name, as Optuna's hover names them.
+        return fig.update_traces(name=target_name, hovertemplate=f"%{{y}}: %{{x:.3f}} of {target_name}<extra></extra>")
+    return _or_empty(draw)
 
 
 def plot_pareto_front(study: Any, *, target_names: Sequence[str] | None = None,
@@ -104,7 +118,13 @@ def plot_pareto_front(study: Any, *, target_names: Sequence[str] | None = None,
 def plot_rank(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
               target_name: str = "Objective Value") -> Any:
     """Every pair of parameters, each complete trial colored by the rank of its value."""
-    return _or_empty(lambda: figures.rank_figure(_data.ranks(study, params, target), target_name))
+    def draw() -> Any:
+        data = _data.ranks(study, params, target)
+        if len(data["dimensions"]) == 1:  # one parameter: against the value, as Optuna draws it
+            value = {"name": target_name, "values": data["value"], "scale": "linear"}
+            data = {**data, "dimensions": [*data["dimensions"], value]}
+        return figures.rank_figure(data, target_name)
+    return _or_empty(draw)
 
 
 def plot_hypervolume_history(study: Any, reference_point: Sequence[float]) -> Any:
@@ -119,10 +139,10 @@ def plot_terminator_improvement(study: Any, plot_error: bool = False, improvemen
                                 error_evaluator: Any = None, min_n_trials: int = 20) -> Any:
     """The terminator's room left for improvement after each trial (default: the regret
     bound) and, with ``plot_error``, the noise it is compared with (default: as
-    ``Terminator`` picks it); the points before ``min_n_trials`` are lighter. Each point
-    refits the evaluator's model, so a long study takes a while."""
+    ``Terminator`` picks it); the points before ``min_n_trials`` complete trials are
+    lighter. Each complete trial refits the evaluator's model, so a long study takes a while."""
     data = _data.terminator_improvements(study, plot_error, improvement_evaluator, error_evaluator)
-    return figures.terminator_figure(data, min_n_trials)
+    return figures.terminator_figure(data, _data.deciding_from(data, min_n_trials))
 
 
 def is_available() -> bool:

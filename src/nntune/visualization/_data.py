@@ -18,6 +18,7 @@ import numpy as np
 from nntune.analysis import chosen_space, param_importance, valued_trials
 from nntune.report.data import history_data, intermediate_data, parallel_data, rank, slices_data
 from nntune.report.study_data import contour_data, edf_data, pareto_data, timeline_data
+from nntune.samplers import is_feasible
 from nntune.space import Choice, Space
 from nntune.trial import CONSTRAINTS_KEY, FrozenTrial, TrialState
 
@@ -48,8 +49,15 @@ def direction_of(study: Any, target: Target | None) -> str:
 
 
 def history(study: Any, target: Target | None) -> dict[str, Any]:
-    """Complete and pruned trials' values and the best so far (``report.data.history_data``)."""
-    return history_data(trials_of(study, target), direction_of(study, target))
+    """Complete and pruned trials' values and the best so far (``report.data.history_data``)
+    among the trials that meet the study's constraints, as ``study.best_value`` counts it.
+    A ``target`` has no best so far: which way it improves is unknown (Optuna draws none either)."""
+    data = history_data(trials_of(study, target), direction_of(study, target))
+    if target is not None:
+        return {**data, "best_number": [], "best_value": []}
+    # Before the first feasible trial there is no best yet: the line starts there.
+    steps = [(n, v) for n, v in zip(data["best_number"], data["best_value"]) if v is not None]
+    return {**data, "best_number": [n for n, _ in steps], "best_value": [v for _, v in steps]}
 
 
 def studies_of(studies: Any) -> list[Any]:
@@ -70,19 +78,24 @@ def histories(studies: Any, target: Target | None) -> list[dict[str, Any]]:
     return [{"name": str(s.study_name), **history(s, target)} for s in group]
 
 
-def history_band(runs: Sequence[Sequence[FrozenTrial]], direction: str) -> dict[str, Any]:
+def history_band(runs: Sequence[Sequence[FrozenTrial]], direction: str | None) -> dict[str, Any]:
     """Several runs of one search (a study each) as a mean and standard deviation per trial
-    number: of the complete trials' values, and of the best value so far (a run counts from
-    its first complete trial). ``{"number", "value_mean", "value_std", "best_mean",
+    number: of the complete trials' values, and of the best value so far among those that
+    meet the constraints (a run counts from its first such trial; no ``direction``, as for a
+    ``target``: None throughout). ``{"number", "value_mean", "value_std", "best_mean",
     "best_std", "n_runs"}``; a trial number no run completed has None."""
     length = max((t.number + 1 for run in runs for t in run), default=0)
     values = np.full((len(runs), length), np.nan)
+    feasible = np.full((len(runs), length), np.nan)
     for i, run in enumerate(runs):
         for t in run:
             if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value):
                 values[i, t.number] = float(t.value)
-    # fmax/fmin skip NaN: a run's best so far is NaN only before its first complete trial.
-    bests = (np.fmax if direction == "maximize" else np.fmin).accumulate(values, axis=1)
+                if is_feasible(t):
+                    feasible[i, t.number] = float(t.value)
+    # fmax/fmin skip NaN: a run's best so far is NaN only before its first feasible complete trial.
+    bests = (np.full_like(feasible, np.nan) if direction is None else
+             (np.fmax if direction == "maximize" else np.fmin).accumulate(feasible, axis=1))
 
     def stats(a: np.ndarray) -> tuple[list[float | None], list[float | None]]:
         with warnings.catch_warnings():  # a trial number no run completed: NaN, said as None
@@ -111,13 +124,20 @@ def history_bands(studies: Any, target: Target | None) -> dict[str, Any]:
     """:func:`history_band` over a study, or a sequence of studies of one direction."""
     group = studies_of(studies)
     histories(group, target)  # the same direction check
-    return history_band([trials_of(s, target) for s in group], direction_of(group[0], target))
+    return history_band([trials_of(s, target) for s in group], None if target is not None else
+                        direction_of(group[0], target))
 
 
 def intermediate(study: Any) -> dict[str, Any]:
-    """Every trial's reported curve and the quantile band per step."""
-    trials = trials_of(study, None)
-    return intermediate_data(trials, rank(trials, str(study.direction)))
+    """Every trial's reported curve and the quantile band per step. Curves are reported
+    values, not objectives, so a study of several objectives draws them too; it has no one
+    ranking to favour its best curves by, so they are taken evenly by number."""
+    trials = list(study.get_trials(deepcopy=False))
+    if not any(t.intermediate_values for t in trials):  # Optuna warns of this too
+        raise NothingToPlot("no intermediate values to plot: report them in the objective with "
+                            "trial.report(value, step)")
+    best = [] if study.is_multi_objective else rank(trials, str(study.direction))
+    return intermediate_data(trials, best)
 
 
 def parallel(study: Any, params: Sequence[str] | None, target: Target | None) -> dict[str, Any]:
@@ -131,8 +151,17 @@ def slices(study: Any, params: Sequence[str] | None, target: Target | None) -> l
     trials = trials_of(study, target)
     slices = slices_data(trials, space_of(study, trials, params))
     if not slices:
-        raise NothingToPlot("no parameter to plot: the study has no complete trial yet")
+        raise NothingToPlot(_no_parameter(trials, params))
     return slices
+
+
+def _no_parameter(trials: Sequence[FrozenTrial], params: Sequence[str] | None) -> str:
+    """Why a plot of parameters has none to draw, as its title says it."""
+    if params is not None and not params:
+        return "no parameter to plot: params is empty"
+    if not any(t.state == TrialState.COMPLETE for t in trials):
+        return "no parameter to plot: the study has no complete trial yet"
+    return "no parameter to plot: no complete trial used any of them"
 
 
 def contours(study: Any, params: Sequence[str] | None, target: Target | None) -> dict[str, Any]:
@@ -162,9 +191,12 @@ def edfs(studies: Any, target: Target | None) -> list[dict[str, Any]]:
 
 def timeline(study: Any, n_recent_trials: int | None) -> dict[str, Any]:
     """Each trial's start, end and state (the last ``n_recent_trials`` only, if given)."""
+    if n_recent_trials is not None and (isinstance(n_recent_trials, bool) or not isinstance(n_recent_trials, int)
+                                        or n_recent_trials <= 0):
+        raise ValueError(f"n_recent_trials: must be a positive integer or None, got {n_recent_trials!r}")
     trials = study.get_trials(deepcopy=False)
     if n_recent_trials is not None:
-        trials = trials[-n_recent_trials:] if n_recent_trials > 0 else []
+        trials = trials[-n_recent_trials:]
     return timeline_data(trials)
 
 
@@ -172,13 +204,16 @@ def importances(study: Any, evaluator: Any, params: Sequence[str] | None,
                 target: Target | None) -> dict[str, Any]:
     """``{"importance": {name: share}, "std": {name: spread}}``, largest first: random forest
     + permutation (the report's measure, with its spread over the repeats) or ``evaluator``'s."""
+    from nntune.importance import cannot_explain, used_params
+
     if evaluator is None:
         trials = trials_of(study, target)
-        result = param_importance(trials, space_of(study, trials, params), seed=study.seed)
+        if params is not None and not params:
+            raise NothingToPlot(_no_parameter(trials, params))
+        space = space_of(study, trials, params)
+        result = param_importance(trials, space, seed=study.seed)
         if not result["importance"]:  # too few trials, or values that never vary: say so, as the API does
-            from nntune.importance import _too_few
-
-            raise NothingToPlot(str(_too_few(result["n_trials"])))
+            raise NothingToPlot(str(cannot_explain(trials, len(used_params(space, trials)))))
         return result
     from nntune.importance import get_param_importances
 
@@ -204,6 +239,11 @@ def pareto(study: Any, target_names: Sequence[str] | None, include_dominated_tri
                                                        CONSTRAINTS_KEY: list(constraints_func(t))})
                   if t.state == TrialState.COMPLETE else t for t in trials]
     n = len(study.directions) if targets is None else len(next((t.values for t in trials if t.values), [0, 0]))
+    if targets is not None and n not in (2, 3):
+        raise ValueError(f"targets: must return 2 or 3 values per trial to plot, got {n}")
+    if target_names is not None and len(target_names) != n:
+        raise ValueError(f"target_names: needs {n} names, one per {'target' if targets else 'objective'}, "
+                         f"got {len(target_names)}")
     dirs = [str(d) for d in study.directions] if targets is None else ["minimize"] * n
     if target_names is None and targets is None:  # the names set_metric_names gave, as Optuna's plot takes them
         target_names = getattr(study, "metric_names", None)
@@ -234,7 +274,6 @@ def hypervolumes(study: Any, reference_point: Sequence[float]) -> dict[str, Any]
     import numpy as np
 
     from nntune._hypervolume import hypervolume_history
-    from nntune.samplers import is_feasible
 
     if not study.is_multi_objective:
         raise ValueError("the hypervolume needs a study of several objectives (create_study(directions=[...]))")
@@ -250,9 +289,10 @@ def hypervolumes(study: Any, reference_point: Sequence[float]) -> dict[str, Any]
 
 def terminator_improvements(study: Any, plot_error: bool, improvement_evaluator: Any,
                             error_evaluator: Any) -> dict[str, Any]:
-    """``{"number", "improvement", "error"}``: the terminator's improvement (and, with
-    ``plot_error``, its error; else None) on the complete trials up to each trial, as
-    ``Terminator`` would have read them then."""
+    """``{"number", "improvement", "error", "n_complete"}``: the terminator's improvement
+    (and, with ``plot_error``, its error; else None) on the complete trials up to each
+    trial, as ``Terminator`` would have read them then, and how many those were. A trial
+    that did not complete leaves the reading as it was (no refit on the same trials)."""
     from nntune import terminator as t
     from nntune.terminator._terminator import default_error_evaluator
 
@@ -263,14 +303,24 @@ def terminator_improvements(study: Any, plot_error: bool, improvement_evaluator:
     numbers: list[int] = []
     gains: list[float] = []
     errors: list[float] = []
+    counts: list[int] = []
     done: list[FrozenTrial] = []
     for trial in study.get_trials(deepcopy=False):
         if trial.state == TrialState.COMPLETE:
             done.append(trial)
         if not done:
             continue
+        fresh = not counts or counts[-1] != len(done)
         numbers.append(trial.number)
-        gains.append(float(improvement.evaluate(list(done), study.direction)))
+        counts.append(len(done))
+        gains.append(float(improvement.evaluate(list(done), study.direction)) if fresh else gains[-1])
         if plot_error:
-            errors.append(float(error.evaluate(list(done), study.direction)))
-    return {"number": numbers, "improvement": gains, "error": errors if plot_error else None}
+            errors.append(float(error.evaluate(list(done), study.direction)) if fresh else errors[-1])
+    return {"number": numbers, "improvement": gains, "error": errors if plot_error else None, "n_complete": counts}
+
+
+def deciding_from(data: dict[str, Any], min_n_trials: int) -> int:
+    """The index of the first point drawn as decided: the one after ``min_n_trials``
+    complete trials, as Optuna's plot (whose points are complete trials only) draws it;
+    pruned or failed trials in between do not count. All points: none decided yet."""
+    return next((i for i, n in enumerate(data["n_complete"]) if n > min_n_trials), len(data["n_complete"]))

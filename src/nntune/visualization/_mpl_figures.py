@@ -71,10 +71,11 @@ def history_band_axes(band: Mapping[str, Any], target_name: str) -> Axes:
     ax.set(title="Optimization History Plot", xlabel="Trial", ylabel=target_name)
     x = np.array(band["number"], dtype=float)
     best, spread = _arr(band["best_mean"]), _arr(band["best_std"])
-    ax.fill_between(x, best - spread, best + spread, step="post", color=BEST, alpha=0.15, lw=0,
-                    label="best so far ± 1 std", gid="best band")
-    ax.step(x, best, where="post", color=BEST, lw=2, label=f"best so far, mean of {band['n_runs']} studies",
-            gid="best")
+    if np.isfinite(best).any():  # none for a target, whose better direction is unknown
+        ax.fill_between(x, best - spread, best + spread, step="post", color=BEST, alpha=0.15, lw=0,
+                        label="best so far ± 1 std", gid="best band")
+        ax.step(x, best, where="post", color=BEST, lw=2, label=f"best so far, mean of {band['n_runs']} studies",
+                gid="best")
     ax.errorbar(x, _arr(band["value_mean"]), yerr=_arr(band["value_std"]), fmt="o", ms=3, color=COMPLETE,
                 elinewidth=1, label="trial value, mean ± 1 std", gid="values")
     _legend(ax)
@@ -92,11 +93,11 @@ def intermediate_axes(data: Mapping[str, Any]) -> Axes:
         ax.plot(steps, band["q50"], color="#555555", ls=":", lw=2, label="median of all trials")
     labelled: set[str] = set()
     for c in data["curves"]:
-        state = "pruned" if c["state"] == "pruned" else "complete"
+        state = str(c["state"])  # a failed or running trial's curve is no complete one
         label = "_nolegend_" if state in labelled else f"{state} trials"
         labelled.add(state)
-        ax.plot(c["steps"], _arr(c["values"]), lw=1, alpha=0.7, color=PRUNED if state == "pruned" else COMPLETE,
-                label=label, gid=f"trial {c['number']}")
+        color = {"complete": COMPLETE, "pruned": PRUNED}.get(state, TIMELINE_COLORS.get(state, BAND))
+        ax.plot(c["steps"], _arr(c["values"]), lw=1, alpha=0.7, color=color, label=label, gid=f"trial {c['number']}")
     ends = [c for c in data["curves"] if c["state"] == "pruned" and c["steps"]]
     if ends:
         ax.scatter([c["steps"][-1] for c in ends], [c["values"][-1] for c in ends], marker="x", color=BEST,

@@ -38,9 +38,10 @@ def _or_empty(drawn: Callable[[], Any]) -> Any:
 
 def plot_optimization_history(study: Any, *, target: Target | None = None, target_name: str = "Objective Value",
                               error_bar: bool = False) -> Axes:
-    """Each complete trial's value, pruned trials' last values, and the best so far. ``study``
-    may be a sequence of studies (runs of one search): a colour each, or with ``error_bar``
-    their mean and standard deviation per trial number."""
+    """Each complete trial's value, pruned trials' last values, and the best so far among the
+    trials that meet the constraints (none for a ``target``). ``study`` may be a sequence of
+    studies (runs of one search): a colour each, or with ``error_bar`` their mean and
+    standard deviation per trial number."""
     kind, data = _data.history_view(study, target, error_bar)
     drawers = {"band": draw.history_band_axes, "one": draw.history_axes, "many": draw.histories_axes}
     return drawers[kind](data, target_name)
@@ -48,7 +49,7 @@ def plot_optimization_history(study: Any, *, target: Target | None = None, targe
 
 def plot_intermediate_values(study: Any) -> Axes:
     """Every trial's reported curve (pruned ones apart), with the 10-90% band per step."""
-    return draw.intermediate_axes(_data.intermediate(study))
+    return _or_empty(lambda: draw.intermediate_axes(_data.intermediate(study)))
 
 
 def plot_parallel_coordinate(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
@@ -116,7 +117,7 @@ def plot_terminator_improvement(study: Any, plot_error: bool = False, improvemen
     """The terminator's room left for improvement after each trial and, with
     ``plot_error``, the noise it is compared with; lighter before ``min_n_trials``."""
     data = _data.terminator_improvements(study, plot_error, improvement_evaluator, error_evaluator)
-    return draw.terminator_axes(data, min_n_trials)
+    return draw.terminator_axes(data, _data.deciding_from(data, min_n_trials))
 
 
 def is_available() -> bool:
