@@ -6,8 +6,10 @@ writing it, so a refused change writes nothing. ``train/live.py`` applies accept
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
+
+import numpy as np
 
 from nntune.exceptions import ConfigError
 from nntune.space import Distribution
@@ -37,13 +39,22 @@ _BOOLS = ("early_stopping",)
 CHANGEABLE = frozenset({*_FLOATS, *_INTS, *_BOOLS, "lr_schedule"})
 
 
-def check_change(name: str, value: Any, dist: Distribution | None = None) -> Any:
+def check_change(name: str, value: Any, dist: Distribution | None = None, known: Collection[str] = ()) -> Any:
     """``value`` as the trainer will take it, or ConfigError(name, problem): a structural
-    parameter, a value of the wrong kind, or one outside ``dist`` (the trial's declared
-    range for ``name``) or outside what the trainer accepts."""
+    parameter (one of the trainer's, or of ``known``: the trial's own names), a name no
+    one knows (a typo: learning_rate), a value of the wrong kind, or one outside ``dist``
+    (the trial's declared range for ``name``) or outside what the trainer accepts. A numpy
+    scalar (np.float32 from an array) is taken as the Python value it holds."""
+    if isinstance(value, np.generic):
+        value = value.item()
     if name not in CHANGEABLE:
-        raise ConfigError(name, "cannot change while a model trains (it shapes the model, the data or the "
-                                f"optimizer's kind); changeable: {', '.join(sorted(CHANGEABLE))}")
+        from nntune.config import is_hyperparameter  # read for the message only
+
+        changeable = ", ".join(sorted(CHANGEABLE))
+        if name in known or is_hyperparameter(name):
+            raise ConfigError(name, "cannot change while a model trains (it shapes the model, the data or the "
+                                    f"optimizer's kind); changeable: {changeable}")
+        raise ConfigError(name, f"unknown hyperparameter; changeable: {changeable}")
     if name in _BOOLS:
         if not isinstance(value, bool):
             raise ConfigError(name, f"must be true or false, got {value!r}")
@@ -66,11 +77,13 @@ def check_change(name: str, value: Any, dist: Distribution | None = None) -> Any
     return value
 
 
-def check_changes(changes: Mapping[str, Any], distributions: Mapping[str, Distribution]) -> dict[str, Any]:
-    """Every change checked (the first bad one raises), in the order given."""
+def check_changes(changes: Mapping[str, Any], distributions: Mapping[str, Distribution],
+                  known: Collection[str] = ()) -> dict[str, Any]:
+    """Every change checked (the first bad one raises), in the order given; ``known``: the
+    trial's own parameter names (see :func:`check_change`)."""
     if not changes:
         raise ConfigError("changes", "name at least one NAME=VALUE")
-    return {name: check_change(name, value, distributions.get(name)) for name, value in changes.items()}
+    return {name: check_change(name, value, distributions.get(name), known) for name, value in changes.items()}
 
 
 def fold(params: Mapping[str, Any], changes: Iterable[tuple[str, Any]]) -> dict[str, Any]:

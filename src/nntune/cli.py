@@ -270,8 +270,8 @@ def babysit(
 
     It shows the curves, learning rate and diagnosis; nntune trial set changes it from another terminal."""
     from nntune.config import parse_config, read_raw
-    from nntune.panda import (declared_ranges, load_babysit_study, open_babysit_study, pinned_ranges, queue_new,
-                              queue_resume)
+    from nntune.panda import (declared_ranges, load_babysit_study, open_babysit_study, pin, pinned_ranges,
+                              queue_new, queue_resume)
 
     if resume:
         if study is None or trial is None:
@@ -295,7 +295,7 @@ def babysit(
             _assign(raw, assignment)
             continue
         if isinstance(raw.get("space"), dict) and name in raw["space"]:
-            pinned[name] = raw["space"].pop(name)  # no longer searched; its range still bounds changes
+            pinned[name] = pin(raw["space"], name)  # no longer searched; its range still bounds changes
         fixed = raw.setdefault("fixed", {})
         if not isinstance(fixed, dict):
             raise ConfigError("fixed", "must be a mapping")

@@ -68,18 +68,41 @@ def babysit_run(study: Any, cfg: Any, number: int, json_out: bool) -> None:
         # Once more as it ended: the changes it took (or never took) and how it ended (a
         # divergence after the last epoch shown), not the last epoch's view.
         show(final=True)
+    if not out.is_terminal:
+        out.line()  # rich ends a Live's last frame without a newline where there is no terminal (a log)
     t = store.get_trial(sid, number, with_metrics=False)
     how = f"{t.state.value}" + (" (stopped by the user)" if t.system_attrs.get("stopped_by") == "user" else "")
-    out.print(f"trial {t.number} of study {study.study_name}: {how}, validation {cfg.task.trained_metric} "
-              f"{_fmt(t.value) if t.value is not None else '-'} after {len(records)} epochs")
-    if t.state.value in ("pruned", "failed"):
+    values = objective_values(cfg.task, t)
+    shown = ", ".join(f"{'' if name in cfg.task.costs else 'validation '}{name} {_fmt(v) if v is not None else '-'}"
+                      for name, v in values.items())  # a cost (params) is the model's, not the split's
+    out.print(f"trial {t.number} of study {study.study_name}: {how}, {shown} after {len(records)} epochs")
+    if t.state.value in ("pruned", "failed") and resumable(cfg, t):
         out.print(f"continue it with: nntune babysit --resume --study {study.study_name} --trial {t.number}"
                   f" --storage {_redact(study.storage.url)}")
     if t.error:
         out.print(f"error: {t.error}")
     if json_out:
-        print(_json.dumps({"study": study.study_name, "trial": t.number, "state": t.state.value,
-                          "value": t.value, "epochs": len(records)}), flush=True)
+        # As nntune trials --format json: "values" by metric where the study has several objectives.
+        result = {"values": values} if len(values) > 1 else {"value": t.value}
+        print(_json.dumps({"study": study.study_name, "trial": t.number, "state": t.state.value, **result,
+                           "epochs": len(records)}), flush=True)
+
+
+def objective_values(task: Any, trial: Any) -> dict[str, Any]:
+    """The trial's value of each objective by name, in the study's order; a trial ended
+    without them (stopped: its last epoch's value) has the trained metric's alone."""
+    values = trial.values or []
+    if len(values) == len(task.objectives) > 1:
+        return dict(zip(task.objectives, values))
+    return {task.trained_metric: trial.value}
+
+
+def resumable(cfg: Any, trial: Any) -> bool:
+    """Whether ``babysit --resume`` has a kept checkpoint of ``trial`` to continue from
+    (stopped before its first epoch ended, it has none: it is started again instead)."""
+    from nntune.panda import checkpoint_dir, snapshots
+
+    return any(e in trial.intermediate_values for e in snapshots(checkpoint_dir(cfg), trial.number))
 
 
 def _open_trial_study(storage: str, study: str) -> Any:
@@ -124,9 +147,10 @@ def trial_fork(
     json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON summary line."),
 ) -> None:
     """Start a new trial from a trial's checkpoint at an epoch, with changes, and train it here."""
-    from nntune.panda import load_babysit_study, queue_fork
+    from nntune.panda import load_babysit_study, queue_fork, task_splits
 
     st, cfg = load_babysit_study(storage, study)
+    task_splits(cfg)  # data that cannot be read here stops before the fork is queued
     number = queue_fork(st, cfg, trial, from_epoch, assignments(set_ or [], "--set"))
     Console(stderr=json_out).print(f"trial {number} forks trial {trial} at epoch {from_epoch}")
     babysit_run(st, cfg, number, json_out)
@@ -140,9 +164,11 @@ def trial_changes(
     json_out: bool = typer.Option(False, "--json", help="One JSON list on stdout."),
 ) -> None:
     """The history of changes: epoch, parameter, old value, new value, who."""
-    from nntune.control import change_rows
+    from nntune.control import change_rows, find_trial
 
     st = _open_trial_study(storage, study)
+    if trial is not None:
+        find_trial(st.storage, st.id, study, trial)  # an unknown trial is a mistake, not an empty history
     rows = change_rows(st.storage, st.id, trial)
     if json_out:
         print(_json.dumps(rows))

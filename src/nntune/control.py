@@ -44,7 +44,29 @@ def set_trial_params(storage: Storage, study_id: int, study: str, number: int,
                      changes: Mapping[str, Any], *, who: str = USER) -> list[ParamChange]:
     """Queue hyperparameter changes for trial ``number``, taken at its next epoch boundary."""
     trial = _live(storage, study_id, study, number)
-    return _add(storage, study_id, number, check_changes(changes, trial.distributions), who)
+    checked = check_changes(changes, trial.distributions, own_names(trial))
+    epochs = checked.get("epochs")
+    if epochs is not None:
+        done = epochs_behind(storage.get_trial(study_id, number) if trial.state == TrialState.RUNNING else trial)
+        if epochs <= done:
+            # Taken after the epoch in progress, it would end the trial past its new length.
+            raise ConfigError("epochs", f"trial {number} has trained {done} epoch{'s' if done != 1 else ''} "
+                                        f"already; give more than {done}, or stop it")
+    return _add(storage, study_id, number, checked, who)
+
+
+def epochs_behind(trial: FrozenTrial) -> int:
+    """The epochs trial has trained: the last one the built-in trainer recorded, or for a
+    fork that waits, its parent's epoch it starts after."""
+    recorded = [int(r["epoch"]) for r in trial.metrics if isinstance(r.get("epoch"), (int, float))]
+    start = trial.system_attrs.get("parent_step")
+    return max(recorded + ([start] if isinstance(start, int) and not isinstance(start, bool) else []), default=0)
+
+
+def own_names(trial: FrozenTrial) -> set[str]:
+    """The names of the trial's parameters: searched, and fixed where it was started with them."""
+    start = trial.system_attrs.get("fixed_params")
+    return {*trial.params, *trial.distributions, *(start if isinstance(start, dict) else ())}
 
 
 def stop_trial(storage: Storage, study_id: int, study: str, number: int, *, who: str = USER) -> ParamChange:
@@ -75,7 +97,7 @@ def fork_trial(storage: Storage, study_id: int, study: str, number: int, epoch: 
     if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch not in steps:
         span = f"{steps[0]}..{steps[-1]}" if steps else "none yet"
         raise ConfigError("from_epoch", f"trial {number} has no epoch {epoch!r} (epochs: {span})")
-    checked = check_changes(changes, parent.distributions) if changes else {}
+    checked = check_changes(changes, parent.distributions, own_names(parent)) if changes else {}
     before = params_at(parent, storage.get_param_changes(study_id, number), epoch)
     epochs = {**before, **checked}.get("epochs")
     if isinstance(epochs, int) and not isinstance(epochs, bool) and epoch >= epochs:

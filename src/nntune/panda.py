@@ -9,10 +9,11 @@ parent's epoch snapshot, and :func:`~nntune.builtin.make_objective` resumes it.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from nntune._trial import Trial
 from nntune.builtin import load_task_splits, make_objective
 from nntune.changes import CHANGEABLE, STOP
 from nntune.config import CheckpointsConfig, Config, parse_config
+from nntune.config_compare import config_difference
 from nntune.control import find_trial, fork_trial, params_at, record_inherited
 from nntune.exceptions import ConfigError, TrialPruned
 from nntune.samplers import RandomSampler
@@ -35,11 +37,35 @@ ATTR = "babysit"
 OnEpoch = Callable[[Trial, int, dict[str, Any]], None]
 
 
+def check_same_task(cfg: Config, rec: StudyRecord) -> None:
+    """Refuse (ConfigError naming the field, nothing written) a config whose task differs
+    from the one the existing study ``rec`` was tuned or babysat with: its trials' values
+    would be relabelled with another metric, or a resume of them trained on other data."""
+    stored_metric = rec.attrs.get("metric")
+    if isinstance(stored_metric, str) and stored_metric != cfg.task.trained_metric:
+        raise ConfigError("task.metric", f"{cfg.task.trained_metric!r} here, but study {rec.name!r} measures "
+                                         f"{stored_metric!r}; babysit another study (--study NAME)")
+    babysat = rec.attrs.get(ATTR)
+    given = {"task": cfg.model_dump(mode="json")["task"]}
+    for stored in (rec.attrs.get("config"), babysat.get("config") if isinstance(babysat, dict) else None):
+        task = stored.get("task") if isinstance(stored, Mapping) else None
+        found = config_difference(given, {"task": task}) if isinstance(task, Mapping) else None
+        if found is not None:
+            field, here, was = found
+            raise ConfigError(field, f"{here!r} here, {was!r} in the config study {rec.name!r} was trained with; "
+                                     "babysit another study (--study NAME)")
+
+
 def open_babysit_study(cfg: Config) -> Study:
-    """The config's study (created, or resumed when it exists), remembering the config."""
+    """The config's study (created, or resumed when it exists, with the same task),
+    remembering the config."""
     check_writable_dir(checkpoint_dir(cfg), "search.checkpoint_dir")  # before the study is touched
     many = cfg.task.is_multi_objective  # task.metric a list: one value per entry, as nntune tune
-    study = create_study(cfg.study, get_storage(cfg.storage), direction=None if many else cfg.task.resolved_direction,
+    storage = get_storage(cfg.storage)
+    existing = storage.load_study(cfg.study)
+    if existing is not None:
+        check_same_task(cfg, existing)
+    study = create_study(cfg.study, storage, direction=None if many else cfg.task.resolved_direction,
                          directions=cfg.task.directions if many else None, load_if_exists=True, seed=cfg.search.seed,
                          sampler=RandomSampler(cfg.search.seed), scheduler=NoScheduler())  # a person decides
     study.storage.set_study_attr(study.id, "metric", cfg.task.trained_metric)
@@ -70,6 +96,21 @@ def babysit_config(rec: StudyRecord) -> Config:
     return parse_config(info["config"], f"study {rec.name}")
 
 
+def task_splits(cfg: Config) -> Any:
+    """The config's data (see :func:`~nntune.builtin.load_task_splits`), kept until a trial
+    trains on it: a fork or resume reads it before it is queued, so data that cannot be read
+    (a relative path from another folder) leaves no queued trial behind, and trains on it.
+    Not for a process that only queues (the dashboard): it would hold the data for nothing."""
+    key = json.dumps([cfg.task.model_dump(mode="json"), cfg.search.seed], sort_keys=True)  # what the data is
+    if key not in _LOADED:
+        _LOADED.clear()  # one data set at a time
+        _LOADED[key] = load_task_splits(cfg)
+    return _LOADED[key]
+
+
+_LOADED: dict[str, Any] = {}
+
+
 def checkpoint_dir(cfg: Config) -> Path:
     return Path(cfg.search.checkpoint_dir) / cfg.study
 
@@ -86,15 +127,16 @@ def snapshots(folder: Path, number: int) -> dict[int, Path]:
 
 
 def snapshots_to_drop(sizes: Mapping[int, int], values: Mapping[int, float], direction: str,
-                      policy: CheckpointsConfig) -> list[int]:
+                      policy: CheckpointsConfig, needed: Collection[int] = ()) -> list[int]:
     """The epochs whose snapshots the retention ``policy`` drops, oldest first. ``sizes``:
     bytes per kept epoch; ``values``: the trial's value per epoch. The newest snapshot (what
-    a resume continues from) and, with ``keep_best``, the best epoch's are always kept."""
+    a resume continues from), those ``needed`` (by forks not yet started from them) and,
+    with ``keep_best``, the best epoch's are always kept."""
     epochs = sorted(sizes)
     if not epochs:
         return []
-    keep = set(epochs if policy.keep_last is None else epochs[-policy.keep_last:])
-    protected = {epochs[-1]}
+    keep = set(epochs if policy.keep_last is None else epochs[-policy.keep_last:]) | set(needed)
+    protected = {epochs[-1], *needed}
     scored = [e for e in epochs if e in values and values[e] == values[e]]  # NaN never best
     if policy.keep_best and scored:
         best = (max if direction == "maximize" else min)(scored, key=lambda e: (values[e], -e))
@@ -115,11 +157,23 @@ def snapshots_to_drop(sizes: Mapping[int, int], values: Mapping[int, float], dir
 def retention(folder: Path, policy: CheckpointsConfig, direction: str) -> OnEpoch:
     """``on_epoch`` that applies ``policy`` to the trial's snapshots after each epoch."""
     def apply(trial: Trial, epoch: int, record: dict[str, Any]) -> None:
-        kept = snapshots(folder, trial.number)
         values = trial.study.storage.get_trial(trial.study.id, trial.number, with_metrics=False).intermediate_values
-        for e in snapshots_to_drop({e: p.stat().st_size for e, p in kept.items()}, values, direction, policy):
+        # Only this trial's epochs: a file of an epoch it never reached is another trial's of
+        # that number (a deleted study of this name), and must not push its own out.
+        kept = {e: p for e, p in snapshots(folder, trial.number).items() if e in values}
+        needed = fork_points(trial.study.storage.get_trials(trial.study.id), trial.number)
+        for e in snapshots_to_drop({e: p.stat().st_size for e, p in kept.items()}, values, direction, policy,
+                                   needed):
             kept[e].unlink(missing_ok=True)
     return apply
+
+
+def fork_points(trials: Iterable[FrozenTrial], number: int) -> set[int]:
+    """The epochs of trial ``number`` that forks and resumes still to start (waiting, or
+    running and perhaps not yet loaded) begin from."""
+    return {int(t.system_attrs["parent_step"]) for t in trials
+            if t.system_attrs.get("parent") == number and isinstance(t.system_attrs.get("parent_step"), int)
+            and not t.state.is_finished()}
 
 
 def babysit_objective(cfg: Config, splits: Any, *, device: str | None = None,
@@ -137,6 +191,13 @@ def babysit_objective(cfg: Config, splits: Any, *, device: str | None = None,
             on_epoch(trial, epoch, record)
 
     def objective(trial: Trial) -> float | tuple[float, ...]:
+        try:
+            return train(trial)
+        except KeyboardInterrupt:  # in an epoch, or while a fork replays its parent's curve
+            trial.set_system_attr("stopped_by", "user")
+            raise TrialPruned() from None
+
+    def train(trial: Trial) -> float | tuple[float, ...]:
         store, sid = trial.study.storage, trial.study.id
         stored = store.get_trial(sid, trial.number, with_metrics=False)
         params = dict(stored.system_attrs.get("fixed_params") or cfg.hyperparameters())
@@ -170,12 +231,8 @@ def babysit_objective(cfg: Config, splits: Any, *, device: str | None = None,
         run = make_objective(cfg.model_copy(update={"fixed": params}), Space({}), splits, device=device,
                              checkpoints=folder, snapshot_every=1, proposal=proposal, on_epoch=after_epoch,
                              resumed_by=None)
-        try:
-            value = run(trial)  # one value per task.metric entry with several objectives
-            return tuple(float(v) for v in value) if isinstance(value, tuple) else float(value)
-        except KeyboardInterrupt:
-            trial.set_system_attr("stopped_by", "user")
-            raise TrialPruned() from None
+        value = run(trial)  # one value per task.metric entry with several objectives
+        return tuple(float(v) for v in value) if isinstance(value, tuple) else float(value)
     return objective
 
 
@@ -189,12 +246,26 @@ def train_queued(study: Study, cfg: Config, number: int, *, device: str | None =
                  on_epoch: OnEpoch | None = None) -> Babysat:
     """Claim queued trial ``number`` of ``study`` and train it here to its end."""
     check_writable_dir(checkpoint_dir(cfg), "search.checkpoint_dir")  # before the trial is claimed
-    splits = load_task_splits(cfg)
+    splits = task_splits(cfg)
+    _LOADED.clear()  # the next run reads the data again (a file may change between runs)
     trial = study.try_ask(None, space=Space({}), waiting_only=True, number=number)
     if trial is None:
         raise ConfigError("trial", f"trial {number} of study {study.study_name!r} is not queued to train")
     frozen = study.run_trial(trial, babysit_objective(cfg, splits, device=device, on_epoch=on_epoch))
     return Babysat(study, frozen)
+
+
+def pin(space: dict[str, Any], name: str) -> Any:
+    """Take ``name``'s entry out of ``space`` (entries as in YAML) for ``babysit --set`` to
+    fix its value, and drop the conditions other entries put on it (momentum's ``when:
+    {optimizer: [momentum]}``): nothing is searched, the ranges left only bound changes.
+    Returns the entry taken (see :func:`pinned_ranges`)."""
+    taken = space.pop(name)
+    for spec in space.values():
+        when = spec.get("when") if isinstance(spec, dict) else None
+        if isinstance(when, dict) and name in when:
+            spec["when"] = {k: v for k, v in when.items() if k != name}
+    return taken
 
 
 def pinned_ranges(specs: Mapping[str, Any]) -> dict[str, Distribution]:
@@ -231,10 +302,12 @@ def queue_fork(study: Study, cfg: Config, number: int, epoch: int,
                changes: Mapping[str, Any] | None = None) -> int:
     """Queue a fork of trial ``number`` at ``epoch``; refused (nothing written) when that
     epoch's snapshot is not kept."""
-    kept = snapshots(checkpoint_dir(cfg), number)
+    parent = find_trial(study.storage, study.id, study.study_name, number)  # "no trial 7", not "no checkpoint"
+    kept = {e: p for e, p in snapshots(checkpoint_dir(cfg), number).items() if e in parent.intermediate_values}
     if epoch not in kept and isinstance(epoch, int):
         have = ", ".join(map(str, sorted(kept))) or "none"
-        raise ConfigError("from_epoch", f"no checkpoint of trial {number} at epoch {epoch} (kept: {have})")
+        raise ConfigError("from_epoch", f"no checkpoint of trial {number} at epoch {epoch} in {checkpoint_dir(cfg)} "
+                                        f"(kept: {have})")
     return fork_trial(study.storage, study.id, study.study_name, number, epoch, changes)
 
 
@@ -243,15 +316,21 @@ def queue_resume(study: Study, cfg: Config, number: int) -> int:
     still marked running whose babysit process is gone (kill -9, a lost machine) is failed
     first; one whose process still runs here is refused."""
     trial = find_trial(study.storage, study.id, study.study_name, number)
-    if trial.state == TrialState.WAITING:
-        return number  # a queued fork (from the dashboard): train it as it is
+    if trial.state == TrialState.WAITING:  # a queued fork (from the dashboard): train it as it is
+        parent, step = trial.system_attrs.get("parent"), trial.system_attrs.get("parent_step")
+        if isinstance(parent, int) and step not in snapshots(checkpoint_dir(cfg), parent):
+            raise ConfigError("trial", f"trial {number} starts from trial {parent}'s checkpoint at epoch {step}, "
+                                       f"which is not kept in {checkpoint_dir(cfg)}")
+        task_splits(cfg)  # data that cannot be read here fails nothing
+        return number
     if trial.state == TrialState.COMPLETE:  # it trained every epoch: a continuation has none left
         raise ConfigError("trial", f"trial {number} is complete; nothing is left to resume (nntune trial fork "
                                    f"--study {study.study_name} --trial {number} --from-epoch E trains on "
                                    "from an epoch's checkpoint)")
     kept = sorted(e for e in snapshots(checkpoint_dir(cfg), number) if e in trial.intermediate_values)
     if not kept:
-        raise ConfigError("trial", f"trial {number} has no kept checkpoint to continue from")
+        raise ConfigError("trial", f"trial {number} has no kept checkpoint in {checkpoint_dir(cfg)} to continue from")
+    task_splits(cfg)  # data that cannot be read here stops before anything is written
     if trial.state == TrialState.RUNNING:
         owner = trial.system_attrs.get("babysit") or {}
         if owner.get("host") == socket.gethostname() and _alive(int(owner.get("pid", 0))):

@@ -93,7 +93,8 @@ def render(data: ViewData) -> Any:
     table = Table(show_header=True, box=None, pad_edge=False)
     table.add_column("curve")
     table.add_column("last", justify="right")
-    table.add_column(f"epochs 1..{data.epoch}" if data.epoch <= WIDTH else f"last {WIDTH} epochs")
+    table.add_column("epochs" if data.epoch < 1 else f"epochs 1..{data.epoch}" if data.epoch <= WIDTH
+                     else f"last {WIDTH} epochs")
     for name, values in data.curves.items():
         value = data.last.get(name, math.nan)
         table.add_row(name, f"{value:.4g}" if math.isfinite(value) else "-", sparkline(values))

@@ -1,0 +1,80 @@
+"""What ``nntune babysit`` says as a trial ends: how to continue it only where a checkpoint
+is kept to continue from."""
+
+from pathlib import Path
+from typing import Any
+
+from nntune.config import parse_config
+from nntune.panda import open_babysit_study, queue_fork, queue_new, train_queued
+
+
+def config(tmp_path: Path, **fixed: Any):
+    return parse_config({
+        "study": "panda", "storage": f"sqlite:///{tmp_path / 'p.db'}",
+        "task": {"data": "digits", "model": "mlp", "metric": "accuracy"},
+        "search": {"checkpoint_dir": str(tmp_path / "runs")},
+        "fixed": {"epochs": 3, "layers": 1, "units": 16, "batch_size": 128, "lr": 0.01, **fixed},
+    })
+
+
+def test_a_trial_stopped_before_its_first_epoch_is_not_offered_a_resume(tmp_path, call_cli):
+    cfg = config(tmp_path)
+    study = open_babysit_study(cfg)
+    train_queued(study, cfg, queue_new(study, cfg))
+    fork = queue_fork(study, cfg, 0, 1, {"lr": 0.001})
+    study.stop_trial(fork)  # asked while it waits: it ends before training an epoch of its own
+    code, out, err = call_cli("babysit", "--resume", "--study", "panda", "--trial", str(fork),
+                              "--storage", cfg.storage)
+    assert code == 0 and "pruned (stopped by the user)" in out, err
+    assert "--resume" not in out
+    code, _, err = call_cli("babysit", "--resume", "--study", "panda", "--trial", str(fork), "--storage", cfg.storage)
+    assert code == 2 and "has no kept checkpoint" in err
+
+
+def test_the_summary_starts_its_own_line_after_the_last_view(tmp_path, call_cli):
+    code, out, err = call_cli("babysit", "--set", "epochs=1", "--set", "layers=1", "--set", "units=16",
+                              "--set", "task.train_size=0.5", "--study", "b", "--storage",
+                              f"sqlite:///{tmp_path / 'b.db'}")
+    assert code == 0, err
+    assert "╯\ntrial 0 of study b: complete" in out  # in a log, not glued to the panel's border
+
+
+def test_the_view_of_a_trial_without_an_epoch_names_no_range():
+    from rich.console import Console
+
+    from nntune.panda_view import render, view_data
+
+    console = Console(width=100, record=True)
+    console.print(render(view_data("s", 0, [], metric="accuracy", direction="maximize", epochs=5, changes=[])))
+    text = console.export_text()
+    assert "epochs 1..0" not in text and "epoch 0/5" in text
+
+
+def test_ctrl_c_while_a_fork_replays_its_parents_curve_stops_it_cleanly(tmp_path):
+    from nntune.trial import TrialState
+
+    cfg = config(tmp_path)
+    study = open_babysit_study(cfg)
+    train_queued(study, cfg, queue_new(study, cfg))
+    fork = queue_fork(study, cfg, 0, 2, {"lr": 0.001})
+
+    def ctrl_c(trial, epoch, record):
+        raise KeyboardInterrupt
+
+    ended = train_queued(study, cfg, fork, on_epoch=ctrl_c).trial
+    assert ended.state == TrialState.PRUNED and ended.system_attrs["stopped_by"] == "user"
+
+
+def test_the_summary_of_several_objectives_names_each_value(tmp_path, call_cli):
+    import json
+
+    (tmp_path / "mo.yaml").write_text(f"study: mo\nstorage: sqlite:///{tmp_path / 'mo.db'}\n"
+                                      "task: {data: digits, model: mlp, metric: [params, accuracy], train_size: 0.5}\n"
+                                      "fixed: {epochs: 1, layers: 1, units: 16}\n")
+    code, out, err = call_cli("babysit", str(tmp_path / "mo.yaml"), "--json")
+    assert code == 0, err
+    line = json.loads(out.strip().splitlines()[-1])
+    assert set(line["values"]) == {"params", "accuracy"} and line["values"]["params"] == 1210  # 64*16+16 + 16*10+10
+    assert "value" not in line
+    assert f"complete, params 1210, validation accuracy {line['values']['accuracy']:.4g} after 1 epochs" in \
+        " ".join(err.split())
