@@ -16,6 +16,17 @@ _NESTED = ("params", "distributions", "user_attrs", "system_attrs", "intermediat
 _HIDDEN_SYSTEM = ("values", "claim")
 
 
+def objective_values(t: FrozenTrial, n_objectives: int) -> list[float | None]:
+    """The trial's value for each of ``n_objectives`` objectives, None where it has none. A
+    trial that stored fewer (a multi-objective trial that diverged keeps only its first
+    value) has no vector of the study's shape: every objective is None, as for Optuna's
+    failed trial."""
+    values = t.values
+    if values is None or len(values) != n_objectives:
+        return [None] * n_objectives
+    return list(values)
+
+
 def trial_row(t: FrozenTrial, attrs: Sequence[str], n_objectives: int,
               metric_names: Sequence[str] | None = None) -> dict[tuple[str, str], Any]:
     """A trial's columns as (attribute, key) pairs: key "" for plain attributes; the value's
@@ -28,13 +39,12 @@ def trial_row(t: FrozenTrial, attrs: Sequence[str], n_objectives: int,
                     continue
                 row[(attr, str(key))] = v
         elif attr in ("value", "values"):
-            values = t.values
+            values = objective_values(t, n_objectives)
             if n_objectives == 1:
-                row[("value", metric_names[0] if metric_names else "")] = None if values is None else values[0]
+                row[("value", metric_names[0] if metric_names else "")] = values[0]
             else:
-                for i in range(n_objectives):
-                    key = metric_names[i] if metric_names else str(i)
-                    row[("values", key)] = None if values is None else values[i]
+                for i, v in enumerate(values):
+                    row[("values", metric_names[i] if metric_names else str(i))] = v
         elif attr == "duration":
             row[(attr, "")] = None if t.duration is None else timedelta(seconds=t.duration)
         elif attr == "state":
@@ -65,7 +75,9 @@ def trials_frame(trials: Sequence[FrozenTrial], attrs: Sequence[str] = DATAFRAME
         return order.get(c[0], len(order)), 0, c[1]
 
     columns.sort(key=place)
-    df = pd.DataFrame([[r.get(c) for c in columns] for r in rows], columns=pd.MultiIndex.from_tuples(columns)
+    # Optuna keys an unnamed objective by its index, an int: df[("values", 0)], df["values"][1].
+    index = [(a, int(k)) if a == "values" and not metric_names else (a, k) for a, k in columns]
+    df = pd.DataFrame([[r.get(c) for c in columns] for r in rows], columns=pd.MultiIndex.from_tuples(index)
                       if columns else None)
     if not multi_index and columns:
         df.columns = [f"{a}_{k}" if k else a for a, k in columns]

@@ -255,6 +255,10 @@ class Study(StudyReads):
             if current.intermediate_values:
                 first = current.intermediate_values[max(current.intermediate_values)]
         stored = None if first is None or not math.isfinite(float(first)) else float(first)
+        if state == TrialState.DIVERGED and len(self._directions) > 1:
+            # Its vector is not stored (only a complete trial's is): a first value alone would
+            # read as values of one objective in a study of several.
+            stored = None
         with _told_once(number):
             if state == TrialState.COMPLETE and vector is not None and len(vector) > 1:
                 # The values are written before the trial finishes, so a finished trial must

@@ -206,9 +206,11 @@ def report(
 ) -> None:
     """Write a study's report: one HTML file that opens with no network and no server."""
     from nntune.report import write_report
+    from nntune.studies import check_not_storage, open_existing
 
-    path = write_report(storage, study, check_writable_file(output or default_report_path(study), "--output"),
-                        field="--output")
+    target = check_writable_file(output or default_report_path(study), "--output")
+    check_not_storage(target, open_existing(storage), "--output")  # -o nntune.db would overwrite the studies
+    path = write_report(storage, study, target, field="--output")
     print(f"report written to {path}")
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -23,9 +23,10 @@ import typer
 from typer.core import TyperCommand
 
 from nntune._json import dumps
-from nntune.cli_ask_inputs import check_tell, make_sampler, parse_search_space, parse_state, parse_values
-from nntune.cli_ask_inputs import storage_url
-from nntune.exceptions import ConfigError
+from nntune.cli_ask_inputs import check_grid, check_tell, make_sampler, parse_search_space, parse_state, parse_values
+from nntune.cli_ask_inputs import in_memory, storage_url
+from nntune.cli_text import flatten, render  # noqa: F401 (Optuna's output shapes, importable from here)
+from nntune.exceptions import ConfigError, TrialStateError
 
 if TYPE_CHECKING:
     from nntune.samplers import Sampler
@@ -43,15 +44,17 @@ def trial_rows(trials: Sequence[FrozenTrial], n_objectives: int,
     """One row per trial with the keys Optuna's ``trials`` prints: number, value (values for
     several objectives), datetime_start, datetime_complete, duration, params and user_attrs
     (when any trial has them), state."""
+    from nntune._frame import objective_values
+
     with_params = any(t.params for t in trials)
     with_attrs = any(t.user_attrs for t in trials)
     rows = []
     for t in trials:
         row: dict[str, Any] = {"number": t.number}
+        values = objective_values(t, n_objectives)
         if n_objectives == 1:
-            row["value"] = {metric_names[0]: t.value} if metric_names else t.value
+            row["value"] = {metric_names[0]: values[0]} if metric_names else values[0]
         else:
-            values = list(t.values) if t.values is not None else [None] * n_objectives
             row["values"] = dict(zip(metric_names, values)) if metric_names else values
         row["datetime_start"] = _when(t.datetime_start)
         row["datetime_complete"] = _when(t.datetime_complete)
@@ -68,60 +71,6 @@ def trial_rows(trials: Sequence[FrozenTrial], n_objectives: int,
 def _when(moment: datetime | None) -> str | None:
     """A time as Optuna's CLI prints it (to the second), as stored (UTC)."""
     return None if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def flatten(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """``--flatten``: nested columns become ``params_lr``, ``values_0``, ``user_attrs_note``."""
-    header: list[str] = []
-    flat: list[dict[str, Any]] = [{} for _ in rows]
-    for col in columns:
-        nested = any(isinstance(r.get(col), (dict, list)) for r in rows)
-        if not nested:
-            header.append(col)
-            for row, out in zip(rows, flat):
-                if col in row:
-                    out[col] = row[col]
-            continue
-        keys: dict[Any, None] = {}
-        for row, out in zip(rows, flat):
-            value = row.get(col)
-            for key, item in (value.items() if isinstance(value, dict) else enumerate(value or [])):
-                out[f"{col}_{key}"] = item
-                keys[key] = None
-        # Several trials' parameters line up by name; one trial's (ask) keep the order drawn.
-        by_name = col in ("params", "user_attrs") and len(rows) > 1
-        header.extend(f"{col}_{k}" for k in (sorted(keys, key=str) if by_name else keys))
-    return [{h: out[h] for h in header if h in out} for out in flat], header
-
-
-def render(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str, *, flat: bool = False,
-           single: bool = False) -> str:
-    """Rows as Optuna's CLI prints them: a JSON list (an object when ``single``), YAML, an
-    ASCII table, or ``value`` (one line per row, cells separated by spaces)."""
-    shown, header = flatten(rows, columns) if flat else ([dict(r) for r in rows], list(columns))
-    if fmt == "json":  # strict JSON: a non-finite number (a user attribute of inf) as null
-        return dumps(shown[0] if single else shown)
-    if fmt == "yaml":
-        import yaml
-
-        return str(yaml.safe_dump(shown[0] if single else shown)).strip()
-    if fmt == "value":
-        return "\n".join(" ".join("" if r.get(h) is None else str(r[h]) for h in header) for r in shown).strip()
-    return _table(shown, header)
-
-
-def _table(rows: Sequence[Mapping[str, Any]], header: Sequence[str]) -> str:
-    """Optuna's ASCII table: numeric columns to the right, others to the left, empty cells blank."""
-    cells = [["" if r.get(h) is None else str(r[h]) for h in header] for r in rows]
-    numeric = [all(r.get(h) is None or isinstance(r[h], (int, float)) for r in rows) for h in header]
-    widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(header)]
-
-    def line(texts: Sequence[str]) -> str:
-        return "| " + " | ".join(t.rjust(w) if num else t.ljust(w)
-                                 for t, w, num in zip(texts, widths, numeric)) + " |"
-
-    rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
-    return "\n".join([rule, line(header), rule, *(line(c) for c in cells), rule])
 
 
 def _output_format(fmt: str, json_out: bool) -> str:
@@ -241,7 +190,7 @@ def create_study(
                               f"must be minimize or maximize, got {given!r}")
     if direction is not None and directions:
         raise ConfigError("--directions", "give --direction or --directions, not both")
-    if storage == "memory":
+    if in_memory(storage):
         raise ConfigError("--storage", "an in-memory study ends with the command; give sqlite:///FILE.db, "
                                        "postgresql://... or journal:///FILE.log")
     space = parse_search_space(search_space) if search_space is not None else None
@@ -251,10 +200,25 @@ def create_study(
     except DuplicatedStudyError:
         raise ConfigError("--study-name", f"a study named {study_name!r} exists in {redact_url(storage)}; "
                                           f"--skip-if-exists uses it") from None
-    except ConfigError as err:  # the existing study's directions differ: name the option
-        raise ConfigError(f"--{err.field}" if err.field in ("direction", "directions") else err.field,
-                          err.problem) from None
+    except ConfigError as err:  # the existing study's directions differ: name the option given
+        given = "--directions" if directions else "--direction"
+        raise ConfigError(given if err.field in ("direction", "directions") else err.field, err.problem) from None
+    if space is not None and skip_if_exists:
+        _check_stored_space(storage, study.study_name, space)
     print(study.study_name)
+
+
+def _check_stored_space(storage: str, study_name: str, space: Any) -> None:
+    """An existing study keeps the space it was created with: a ``--search-space`` that
+    differs would be dropped without a word, and ask would draw from the old one."""
+    import json
+
+    _, record = open_record(storage, study_name)
+    stored = record.attrs.get("space")
+    if stored != json.loads(dumps(space.to_json())):
+        had = "another space" if stored else "no space"
+        raise ConfigError("--search-space", f"study {study_name!r} exists with {had}, which --skip-if-exists "
+                                            f"keeps; give the space to ask --search-space, or create a new study")
 
 
 def ask(
@@ -291,10 +255,14 @@ def ask(
 
         space = Space({})
     if chosen is not None and len(space):  # a sampler that cannot draw this space says so before a trial starts
+        check_grid(chosen, space)
         try:
             chosen.suggest(space, [], number=0)
         except ConfigError as err:
             raise ConfigError(f"--sampler.{err.field}" if err.field else "--sampler", err.problem) from None
+        except (TypeError, ValueError) as err:  # a keyword argument its constructor let through
+            raise ConfigError("--sampler-kwargs" if sampler_kwargs else "--sampler",
+                              f"{type(chosen).__name__}: {' '.join(str(err).split())}") from None
     # Which command started the trial; unique, so a trial whose sampling failed is found again.
     # (Not "worker": tune would take the ended ask process for a lost worker and recover the trial.)
     token = {"command": "nntune ask", "pid": os.getpid(), "at": datetime.now().isoformat()}
@@ -305,12 +273,15 @@ def ask(
         if params:  # stored now: the trial outlives this command
             study.storage.set_trial_params(study.id, trial.number, params,
                                            {n: trial.distributions[n] for n in params})
-    except Exception as err:  # the sampler failed: the trial it started is failed, not left running
+    except BaseException as err:  # the sampler failed, or Ctrl-C before the trial was printed:
+        # the trial it started is failed, not left running with a number nobody was given
         for t in study.get_trials(deepcopy=False, states=[TrialState.RUNNING]):
             if t.system_attrs.get("asked_by") == token:
-                study.tell(t.number, state=TrialState.FAILED, error=f"nntune ask: {err}")
+                study.tell(t.number, state=TrialState.FAILED, error=f"nntune ask: {err or type(err).__name__}")
         if isinstance(err, ConfigError):
             raise ConfigError(f"--sampler.{err.field}" if err.field else "--sampler", err.problem) from None
+        if isinstance(err, ValueError):  # the sampler refused the space: its reason, in one line
+            raise ConfigError("--sampler", " ".join(str(err).split())) from None
         raise
     print(render([{"number": trial.number, "params": params}], ["number", "params"], fmt, flat=flat, single=True))
 
@@ -331,7 +302,7 @@ def tell(
     study = _open_study(storage_url(storage, storage_class), study_name)
     try:
         current = study.storage.get_trial(study.id, trial_number, with_metrics=False)
-    except KeyError:
+    except (KeyError, OverflowError):  # OverflowError: past SQLite's integers, so no such trial either
         n = len(study.get_trials(deepcopy=False))
         raise ConfigError("--trial-number", f"no trial {trial_number} in study {study_name!r} "
                                             f"({'no trials' if not n else f'trials 0 to {n - 1}'})") from None
@@ -344,8 +315,17 @@ def tell(
     if current.state.value == "waiting":
         raise ConfigError("--trial-number", f"trial {trial_number} is waiting: nntune ask starts it first")
     check_tell(ending, numbers, len(study.directions))
-    told = study.tell(trial_number, numbers or None, state=ending)
-    shown = "" if told.values is None else " with " + " ".join(f"{v:.6g}" for v in told.values)
+    try:
+        told = study.tell(trial_number, numbers or None, state=ending)
+    except TrialStateError:  # another command finished it since it was read above
+        now = study.storage.get_trial(study.id, trial_number, with_metrics=False)
+        if skip_if_finished and now.state.is_finished():
+            print(f"trial {trial_number} is {now.state.value} already; left as it is", file=sys.stderr)
+            return
+        raise ConfigError("--trial-number", f"trial {trial_number} was finished meanwhile by another command "
+                                            f"({now.state.value}); left as it is") from None
+    # The values as given: a diverged trial (a nan or inf among them) stores none of its own.
+    shown = " with " + " ".join(f"{v:.6g}" for v in numbers) if numbers else ""
     print(f"trial {trial_number} told: {told.state.value}{shown}", file=sys.stderr)
 
 

@@ -123,8 +123,9 @@ def _optuna_distribution(where: str, entry: Mapping[str, Any]) -> Distribution:
         raise ConfigError(f"{where}.attributes.choices", "expected a list of values")
     try:
         return getattr(distributions, kind)(**given)  # type: ignore[no-any-return]
-    except ConfigError as err:
-        raise ConfigError(f"{where}.attributes.{err.field}", err.problem) from None
+    except ConfigError as err:  # nntune's Choice calls its choices "values": name the key given
+        key = "choices" if kind == "CategoricalDistribution" and err.field == "values" else err.field
+        raise ConfigError(f"{where}.attributes.{key}", err.problem) from None
 
 
 def _nntune_distribution(where: str, entry: Mapping[str, Any]) -> tuple[Distribution, dict[str, list[Any]]]:
@@ -192,12 +193,28 @@ def make_sampler(name: str, kwargs_text: str | None = None) -> Sampler:
     for key in kwargs:
         if key not in taken:
             raise ConfigError(f"--sampler-kwargs.{key}", f"{cls.__name__} takes no {key!r}; it takes {', '.join(taken)}")
+    grid = kwargs.get("search_space")
+    if grid is not None and not (isinstance(grid, Mapping) and all(isinstance(v, list) for v in grid.values())):
+        raise ConfigError("--sampler-kwargs.search_space", f"expected a mapping of parameter names to lists of "
+                                                           f"values, got {json.dumps(grid)}")
     try:
         return cls(**kwargs)  # type: ignore[no-any-return]
     except ConfigError as err:
         raise ConfigError(f"--sampler-kwargs.{err.field}", err.problem) from None
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, AttributeError) as err:  # a value of the wrong shape ("search_space": "abc")
         raise ConfigError("--sampler-kwargs", f"{cls.__name__}: {err}") from None
+
+
+def check_grid(sampler: Sampler, space: Space) -> None:
+    """A GridSampler given its own grid (``--sampler-kwargs '{"search_space": ...}'``) draws
+    nothing else: a parameter of the space off the grid is refused before a trial starts."""
+    grid = getattr(sampler, "search_space", None)
+    if not isinstance(grid, Mapping):
+        return
+    missing = [name for name in space.params if name not in grid]
+    if missing:
+        raise ConfigError("--sampler-kwargs.search_space", f"has no values for {', '.join(missing)} of the search "
+                                                           f"space (the grid holds {', '.join(grid) or 'nothing'})")
 
 
 def parse_values(tokens: Sequence[str]) -> list[float]:
@@ -239,6 +256,22 @@ SQL_CLASSES = ("RDBStorage",)
 JOURNAL_FILE_CLASSES = ("JournalFileBackend", "JournalFileStorage")
 # Optuna's Redis journal needs a Redis server; nntune has no storage for one.
 REDIS_CLASSES = ("JournalRedisBackend", "JournalRedisStorage")
+
+
+def in_memory(url: str) -> bool:
+    """Whether a storage URL keeps nothing after the command: ``memory``, or an SQLite
+    database with no file (``sqlite://``, ``sqlite:///:memory:``)."""
+    if url == "memory":
+        return True
+    if not url.startswith("sqlite"):
+        return False
+    import sqlalchemy as sa
+
+    try:
+        database = sa.engine.make_url(url).database
+    except Exception:  # malformed: opening it says why
+        return False
+    return not database or database == ":memory:"
 
 
 def storage_url(url: str, storage_class: str | None) -> str:

@@ -1,5 +1,6 @@
 """The commands that browse a storage: ``dashboard``, ``studies``, ``export`` and
-``delete-study``. Registered by cli.py; heavy imports stay inside the functions so
+``delete-study``, which take Optuna's option names too (``--study-name``, ``--storage-class``,
+``studies -f``). Registered by cli.py; heavy imports stay inside the functions so
 ``nntune --help`` stays fast."""
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+
+from nntune.cli_ask import _output_format, _storage_class_option, render
+from nntune.cli_ask_inputs import storage_url
+from nntune.exceptions import ConfigError
 
 
 def dashboard(
@@ -36,13 +41,26 @@ def dashboard(
 
 def studies(
     storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
+    storage_class: Optional[str] = _storage_class_option(),
     json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
+    fmt: Optional[str] = typer.Option(None, "-f", "--format", help="json | yaml | table | value: Optuna's "
+                                      "columns (name, direction, n_trials, datetime_start, user_attrs)."),
+    flat: bool = typer.Option(False, "--flatten", help="With -f: direction_0, direction_1... columns."),
 ) -> None:
     """List the studies of a storage: trials by state, best value, last activity."""
     from nntune._json import dumps
-    from nntune.studies import list_studies, open_existing, studies_table
+    from nntune.studies import list_studies, open_existing, optuna_study_rows, studies_table
 
-    data = list_studies(open_existing(storage))
+    if json_out and fmt is not None:
+        raise ConfigError("--format", "give --json (nntune's object) or -f FORMAT (Optuna's rows), not both")
+    store = open_existing(storage_url(storage, storage_class))
+    if fmt is not None:  # Optuna's ``studies`` output
+        rows, columns = optuna_study_rows(store)
+        print(render(rows, columns, _output_format(fmt, False), flat=flat))
+        return
+    if flat:
+        raise ConfigError("--flatten", "flattens -f FORMAT's rows; give -f json, yaml, table or value")
+    data = list_studies(store)
     if json_out:
         print(dumps(data))
         return
@@ -50,8 +68,9 @@ def studies(
 
 
 def export(
-    study: str = typer.Option(..., "--study", help="Study name."),
+    study: str = typer.Option(..., "--study", "--study-name", help="Study name."),
     storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
+    storage_class: Optional[str] = _storage_class_option(),
     fmt: Optional[str] = typer.Option(None, "--format",
                                       help="csv | parquet | json (default: the output's suffix, else csv)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (default: stdout)."),
@@ -60,13 +79,16 @@ def export(
     import io
 
     from nntune._files import check_writable_file, write_atomic
-    from nntune.studies import export_format, export_study, open_existing
+    from nntune.studies import check_not_storage, export_format, export_study, open_existing
 
     if output is not None:
         check_writable_file(output, "--output")
     fmt = fmt or export_format(output)
+    store = open_existing(storage_url(storage, storage_class))
+    if output is not None:
+        check_not_storage(output, store, "--output")
     buf = io.BytesIO()
-    rows = export_study(open_existing(storage), study, fmt, buf)
+    rows = export_study(store, study, fmt, buf)
     if output is None:
         sys.stdout.buffer.write(buf.getvalue())
         sys.stdout.flush()
@@ -76,8 +98,9 @@ def export(
 
 
 def delete_study(
-    study: str = typer.Option(..., "--study", help="Study name."),
+    study: str = typer.Option(..., "--study", "--study-name", help="Study name."),
     storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
+    storage_class: Optional[str] = _storage_class_option(),
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
 ) -> None:
     """Delete a study with its trials, steps and test looks (asks first unless --yes)."""
@@ -86,9 +109,17 @@ def delete_study(
 
     from nntune.storage import redact_url
 
-    store, rec = open_study(open_existing(storage), study)
+    store, rec = open_study(open_existing(storage_url(storage, storage_class)), study)
     n = len(store.get_trials(rec.id))
-    if not yes and not typer.confirm(f"delete study {study!r} and its {n} trials from {redact_url(store.url)}?"):
+    try:
+        confirmed = yes or typer.confirm(f"delete study {study!r} and its {n} trials from {redact_url(store.url)}?")
+    except typer.Abort:
+        if sys.stdin.isatty():  # Ctrl-C at the question
+            raise
+        # No terminal to answer on (a script, a CI job): say what to give, not "aborted".
+        raise ConfigError("--yes", "standard input ended before the deletion was confirmed; nothing deleted "
+                                   "(--yes deletes without asking)") from None
+    if not confirmed:
         print("nntune: nothing deleted", file=sys.stderr)
         sys.exit(1)
     store.delete_study(study)

@@ -1,12 +1,16 @@
 """The command's text: numbers, parameters, the leaderboard table, a test look, a dry run
-(its --json line too), and nntune's own warnings as one line each."""
+(its --json line too), rows as Optuna's CLI prints them (json, yaml, an ASCII table, value),
+and nntune's own warnings as one line each."""
 
 from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from nntune._json import dumps
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -118,15 +122,82 @@ def dry_run_json(p: Any, storage: str) -> dict[str, Any]:
                      "input_shape": list(splits.input_shape)}}
 
 
+def flatten(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """``--flatten``: nested columns become ``params_lr``, ``values_0``, ``user_attrs_note``."""
+    header: list[str] = []
+    flat: list[dict[str, Any]] = [{} for _ in rows]
+    for col in columns:
+        nested = any(isinstance(r.get(col), (dict, list)) for r in rows)
+        if not nested:
+            header.append(col)
+            for row, out in zip(rows, flat):
+                if col in row:
+                    out[col] = row[col]
+            continue
+        keys: dict[Any, None] = {}
+        for row, out in zip(rows, flat):
+            value = row.get(col)
+            for key, item in (value.items() if isinstance(value, dict) else enumerate(value or [])):
+                out[f"{col}_{key}"] = item
+                keys[key] = None
+        # Several trials' parameters line up by name; one trial's (ask) keep the order drawn.
+        by_name = col in ("params", "user_attrs") and len(rows) > 1
+        header.extend(f"{col}_{k}" for k in (sorted(keys, key=str) if by_name else keys))
+    return [{h: out[h] for h in header if h in out} for out in flat], header
+
+
+def render(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: str, *, flat: bool = False,
+           single: bool = False) -> str:
+    """Rows as Optuna's CLI prints them: a JSON list (an object when ``single``), YAML, an
+    ASCII table, or ``value`` (one line per row, cells separated by spaces)."""
+    shown, header = flatten(rows, columns) if flat else ([dict(r) for r in rows], list(columns))
+    if fmt == "json":  # strict JSON: a non-finite number (a user attribute of inf) as null
+        return dumps(shown[0] if single else shown)
+    if fmt == "yaml":
+        import yaml
+
+        return str(yaml.safe_dump(shown[0] if single else shown)).strip()
+    if fmt == "value":
+        return "\n".join(" ".join("" if r.get(h) is None else str(r[h]) for h in header) for r in shown).strip()
+    return _table(shown, header)
+
+
+def _table(rows: Sequence[Mapping[str, Any]], header: Sequence[str]) -> str:
+    """Optuna's ASCII table: numeric columns to the right, others to the left, empty cells blank."""
+    cells = [["" if r.get(h) is None else str(r[h]) for h in header] for r in rows]
+    numeric = [all(r.get(h) is None or isinstance(r[h], (int, float)) for r in rows) for h in header]
+    widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(header)]
+
+    def line(texts: Sequence[str]) -> str:
+        return "| " + " | ".join(t.rjust(w) if num else t.ljust(w)
+                                 for t, w, num in zip(texts, widths, numeric)) + " |"
+
+    rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+    return "\n".join([rule, line(header), rule, *(line(c) for c in cells), rule])
+
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def is_own_warning(filename: str) -> bool:
-    """Whether a warning was raised from nntune's own modules (not torch's, not the user's)."""
+    """Whether a warning was raised from nntune's own modules (not torch's, not the user's).
+    One whose stack level, meant to point at a library user's line, reaches the command's
+    own caller (typer or click, which call nntune's commands) is nntune's too."""
     try:
-        return Path(filename).resolve().is_relative_to(_PACKAGE_DIR)
+        path = Path(filename).resolve()
     except (OSError, ValueError):
         return False
+    return any(path.is_relative_to(folder) for folder in (_PACKAGE_DIR, *_command_callers()))
+
+
+def _command_callers() -> list[Path]:
+    """The folders of the packages that call nntune's commands (only those loaded)."""
+    folders = []
+    for name in ("typer", "click"):
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, "__file__", None):
+            folders.append(Path(module.__file__).resolve().parent)  # type: ignore[arg-type]
+    return folders
 
 
 def own_warnings_as_lines() -> None:

@@ -74,6 +74,22 @@ def objectives_data(store: Storage, rec: StudyRecord) -> dict[str, Any] | None:
     return {"names": front["names"], "directions": front["directions"], "front": len(front["rows"])}
 
 
+def optuna_study_rows(store: Storage) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rows and columns Optuna's ``studies`` command prints: name, direction (a list of
+    MINIMIZE/MAXIMIZE), n_trials, datetime_start (its first trial's start, to the second) and,
+    when a study has any, user_attrs."""
+    from nntune._studies import get_all_study_summaries
+
+    summaries = get_all_study_summaries(store, include_best_trial=False)
+    rows = [{"name": s.study_name, "direction": [d.name for d in s.directions], "n_trials": s.n_trials,
+             "datetime_start": None if s.datetime_start is None else s.datetime_start.strftime("%Y-%m-%d %H:%M:%S"),
+             "user_attrs": s.user_attrs} for s in summaries]
+    columns = ["name", "direction", "n_trials", "datetime_start"]
+    if any(row["user_attrs"] for row in rows):
+        return rows, [*columns, "user_attrs"]
+    return [{k: row[k] for k in columns} for row in rows], columns
+
+
 def studies_table(data: dict[str, Any]) -> Any:
     from rich.table import Table
 
@@ -103,6 +119,29 @@ def objectives_cells(row: Mapping[str, Any]) -> tuple[str, str]:
     return row["direction"], "-" if row["best_value"] is None else f"{row['best_value']:.4g}"
 
 
+def storage_file(store: Storage) -> Path | None:
+    """The file a storage keeps its studies in (a journal, an SQLite database); None for a
+    database server or memory."""
+    path = getattr(store, "path", None)
+    if path is not None:
+        return Path(path)
+    url = str(getattr(store, "url", ""))
+    if not url.startswith("sqlite"):
+        return None
+    import sqlalchemy as sa
+
+    database = sa.engine.make_url(url).database
+    return Path(database).expanduser() if database and database != ":memory:" else None
+
+
+def check_not_storage(output: Path, store: Storage, field: str) -> None:
+    """A :class:`ConfigError` when ``output`` is the storage's own file, which writing the
+    output over would destroy."""
+    kept = storage_file(store)
+    if kept is not None and output.expanduser().resolve() == kept.resolve():
+        raise ConfigError(field, f"{output} is the storage itself; writing there would destroy its studies")
+
+
 def export_format(output: str | Path | None) -> str:
     """The export format an output file's suffix names (``.csv``, ``.parquet``, ``.json``);
     csv for standard output. Any other suffix is refused rather than written as csv."""
@@ -127,7 +166,11 @@ def export_study(store: Storage, study: str, fmt: str, out: IO[bytes]) -> int:
 
     store, rec = open_study(store, study)
     n_objectives, names = objectives_of(rec.attrs)
-    rows = export_rows(store.get_trials(rec.id), n_objectives=n_objectives, metric_names=names)
+    trials = store.get_trials(rec.id)
+    rows = export_rows(trials, n_objectives=n_objectives, metric_names=names)
+    for row, t in zip(rows, trials):  # to the microsecond, as trials_dataframe has them (not as shown)
+        row.update({key: None if when is None else when.isoformat(timespec="microseconds") for key, when in
+                    (("datetime_start", t.datetime_start), ("datetime_complete", t.datetime_complete))})
     if fmt == "json":
         out.write((dumps(rows) + "\n").encode())
         return len(rows)
@@ -136,6 +179,9 @@ def export_study(store: Storage, study: str, fmt: str, out: IO[bytes]) -> int:
     # No trial: the header alone, with the objectives' columns as a trial would have them.
     columns = list(rows[0] if rows else export_rows([_NO_TRIAL], n_objectives=n_objectives, metric_names=names)[0])
     frame = pd.DataFrame(rows, columns=columns)
+    if fmt == "parquet":  # typed columns, as trials_dataframe's: timestamps, not text
+        for key in ("datetime_start", "datetime_complete"):
+            frame[key] = pd.to_datetime(frame[key], format="ISO8601")
     out.write(frame_bytes(frame, fmt))
     return len(rows)
 

@@ -1,0 +1,49 @@
+"""``studies``, ``export`` and ``delete-study`` take Optuna's option names: ``--study-name``,
+``--storage-class`` and (``studies``) ``-f``/``--flatten`` with Optuna's columns."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+import nntune
+
+
+@pytest.fixture
+def url(tmp_path):
+    url = f"sqlite:///{tmp_path / 'o.db'}"
+    one = nntune.create_study(study_name="one", storage=url, direction="maximize")
+    one.set_user_attr("owner", "ann")
+    trial = one.ask()
+    one.tell(trial, 1.0)
+    nntune.create_study(study_name="two", storage=url, directions=["minimize", "maximize"])
+    return url
+
+
+def test_studies_prints_optunas_rows_in_each_format(call_cli, url):
+    code, out, err = call_cli("studies", "--storage", url, "--storage-class", "RDBStorage", "-f", "json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [list(r) for r in rows] == [["name", "direction", "n_trials", "datetime_start", "user_attrs"]] * 2
+    assert rows[0]["direction"] == ["MAXIMIZE"] and rows[0]["n_trials"] == 1 and rows[0]["datetime_start"]
+    assert rows[1] == {"name": "two", "direction": ["MINIMIZE", "MAXIMIZE"], "n_trials": 0,
+                       "datetime_start": None, "user_attrs": {}}
+    assert rows[0]["user_attrs"] == {"owner": "ann"}
+    code, out, _ = call_cli("studies", "--storage", url, "-f", "yaml")
+    assert code == 0 and yaml.safe_load(out) == rows
+    code, out, _ = call_cli("studies", "--storage", url, "-f", "table", "--flatten")
+    assert code == 0 and "direction_1" in out.splitlines()[1] and "user_attrs_owner" in out.splitlines()[1]
+    code, _, err = call_cli("studies", "--storage", url, "-f", "xml")
+    assert code == 2 and err.startswith("nntune: error: --format:")
+
+
+def test_export_and_delete_study_take_study_name_and_storage_class(call_cli, url):
+    code, out, err = call_cli("export", "--storage", url, "--storage-class", "RDBStorage", "--study-name", "one")
+    assert code == 0, err
+    assert out.startswith("number,value,")
+    code, _, err = call_cli("delete-study", "--storage", url, "--storage-class", "RDBStorage",
+                            "--study-name", "two", "--yes")
+    assert code == 0, err
+    assert nntune.get_all_study_names(url) == ["one"]
