@@ -277,3 +277,60 @@ def test_a_study_of_several_objectives_polls_its_objectives_and_front_not_one_be
     assert poll["front"] == [t.number for t in views["mo"].best_trials]
     code, single, _ = get(f"{server.url}/api/poll?study=mixed")
     assert single["objectives"] is None and single["front"] is None and single["best"] is not None
+
+
+def test_the_studies_list_gives_a_study_of_several_objectives_its_objectives_and_front(server, views):
+    code, data, _ = get(f"{server.url}/api/studies")
+    rows = {s["name"]: s for s in data["studies"]}
+    assert rows["mo"]["objectives"] == {"names": ["acc", "cost"], "directions": ["maximize", "minimize"],
+                                        "front": len(views["mo"].best_trials)}
+    assert rows["mixed"]["objectives"] is None
+
+
+def test_the_history_of_a_study_of_several_objectives_follows_each_in_its_own_direction(server, views):
+    trials = views["mo"].trials
+    code, data, _ = get(f"{server.url}/api/history?study=mo")
+    assert code == 200 and [o["name"] for o in data["objectives"]] == ["acc", "cost"]
+    acc, cost = (o["history"] for o in data["objectives"])
+    assert acc["value"] == [t.values[0] for t in trials] and cost["value"] == [t.values[1] for t in trials]
+    assert acc["best_value"][-1] == max(t.values[0] for t in trials)
+    assert cost["best_value"][-1] == min(t.values[1] for t in trials)
+    assert "objectives" not in get(f"{server.url}/api/history?study=mixed")[1]
+
+
+def test_a_range_filter_takes_a_parameter_whose_name_holds_colons(server, store):
+    sid = store.create_study("colons", "minimize")
+    for x in (0.1, 0.5, 0.9):
+        n = store.create_trial(sid, params={"encoder:lr": x}, distributions={})
+        store.finish_trial(sid, n, TrialState.COMPLETE, x)
+    code, page, _ = get(f"{server.url}/api/trials?study=colons&range=encoder:lr:0.2:1")
+    assert code == 200, page
+    assert [r["params"]["encoder:lr"] for r in page["rows"]] == [0.5, 0.9]
+    code, body, _ = get(f"{server.url}/api/trials?study=colons&range=encoder:0.2")
+    assert code == 400 and body["error"] == "range: expected NAME:LOW:HIGH, got 'encoder:0.2'"
+
+
+def test_compare_names_the_objective_a_study_of_several_is_drawn_by(server, views):
+    code, data, _ = get(f"{server.url}/api/compare?study=mo&study=mixed")
+    assert code == 200 and [s["objective"] for s in data["studies"]] == ["acc", None]
+    assert data["studies"][0]["history"]["value"] == [t.values[0] for t in views["mo"].trials]
+
+
+def test_a_range_over_a_choice_that_is_not_numbers_is_refused_not_an_empty_table(server, views, store):
+    code, body, _ = get(f"{server.url}/api/trials?study=mixed&range=d::")
+    assert code == 400 and body["error"] == "range: parameter 'd' takes values that are not numbers"
+    code, body, _ = get(f"{server.url}/api/trials?study=mixed&range=nope:0:1")
+    assert code == 400 and body["error"] == "range: no parameter 'nope' in study 'mixed'"
+    sid = store.create_study("choices", "minimize")
+    for size, kind in ((32, "adam"), (64, "sgd")):
+        n = store.create_trial(sid, params={"batch_size": size, "optimizer": kind}, distributions={})
+        store.finish_trial(sid, n, TrialState.COMPLETE, size / 100)
+    code, page, _ = get(f"{server.url}/api/trials?study=choices&range=batch_size:50:")
+    assert code == 200 and [r["params"]["batch_size"] for r in page["rows"]] == [64]
+    assert page["params"] == ["batch_size", "optimizer"] and page["numeric_params"] == ["batch_size"]
+
+
+def test_sorting_by_a_parameter_the_study_does_not_have_is_refused(server, views):
+    code, body, _ = get(f"{server.url}/api/trials?study=mixed&sort=param:nope")
+    assert code == 400 and body["error"] == "sort: no parameter 'nope' in study 'mixed'"
+    assert get(f"{server.url}/api/trials?study=mixed&sort=param:c")[0] == 200

@@ -156,3 +156,74 @@ def test_study_page_follows_a_running_study(browser_context, tmp_path, screensho
     finally:
         writer.kill()
         writer.wait()
+
+
+def test_a_narrow_window_scrolls_wide_tables_inside_their_section_and_stacks_the_curves(browser_context, tmp_path):
+    url = f"sqlite:///{tmp_path / 'narrow.db'}"
+    writer = subprocess.run([sys.executable, str(WRITER), url, "a study with a rather long name", "2", "3", "0"],
+                            capture_output=True, timeout=60)
+    assert writer.returncode == 0, writer.stdout
+    with RunningServer(create_app(SQLStorage(url))) as server:
+        page = browser_context.new_page()
+        errors = watch_console(page)
+        page.set_viewport_size({"width": 400, "height": 800})
+        page.goto(f"{server.url}/")
+        page.wait_for_selector("#studies tbody tr")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 400
+        page.goto(f"{server.url}/study?study=a%20study%20with%20a%20rather%20long%20name")
+        page.wait_for_function("() => (document.getElementById('curve-loss').data || []).length > 0", timeout=15000)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 400
+        assert page.evaluate("document.getElementById('curve-loss').getBoundingClientRect().width") > 300
+        assert errors == []
+
+
+def test_the_compare_page_follows_the_studies_started_and_deleted_while_it_is_open(browser_context, tmp_path):
+    store = SQLStorage(f"sqlite:///{tmp_path / 'compare.db'}")
+    for name in ("first", "second"):
+        sid = store.create_study(name, "minimize")
+        store.finish_trial(sid, store.create_trial(sid), TrialState.COMPLETE, 0.5)
+    with RunningServer(create_app(store)) as server:
+        page = browser_context.new_page()
+        errors = watch_console(page)
+        page.goto(f"{server.url}/compare?study=first&study=second")
+        page.wait_for_function("() => (document.getElementById('compare-plot').data || []).length === 4")
+        sid = store.create_study("started later", "minimize")
+        store.finish_trial(sid, store.create_trial(sid), TrialState.COMPLETE, 0.4)
+        page.wait_for_selector("#pick input[value='started later']", timeout=10000)
+        page.check("#pick input[value='started later']")
+        page.wait_for_function("() => (document.getElementById('compare-plot').data || []).length === 6", timeout=10000)
+        store.delete_study("second")
+        page.wait_for_function("() => (document.getElementById('compare-plot').data || []).length === 4", timeout=10000)
+        names = page.evaluate("document.getElementById('compare-plot').data.map(t => t.name)")
+        assert names[0].startswith("first") and names[2].startswith("started later")
+        assert page.locator("#pick input[value='second']").count() == 0 and errors == []
+
+
+def test_a_study_page_for_a_name_the_storage_lacks_says_so_in_its_heading(browser_context, tmp_path):
+    store = SQLStorage(f"sqlite:///{tmp_path / 'missing.db'}")
+    with RunningServer(create_app(store)) as server:
+        page = browser_context.new_page()
+        page.goto(f"{server.url}/study?study=typo")
+        page.wait_for_function("() => document.getElementById('status').textContent === 'not found'", timeout=10000)
+        assert page.inner_text("#study-line").startswith("study: no study named 'typo' in this storage")
+        sid = store.create_study("typo", "minimize")  # made after all: the page follows it
+        store.finish_trial(sid, store.create_trial(sid), TrialState.COMPLETE, 0.5)
+        page.wait_for_function("() => document.getElementById('status').textContent === 'finished'", timeout=10000)
+        assert page.inner_text("#study-line").startswith("minimize value · 1 trials")
+
+
+def test_a_page_open_across_a_restart_of_the_dashboard_reads_the_study_again(browser_context, tmp_path):
+    store = SQLStorage(f"sqlite:///{tmp_path / 'restart.db'}")
+    sid = store.create_study("s", "minimize")
+    store.finish_trial(sid, store.create_trial(sid), TrialState.COMPLETE, 0.5)
+    page = browser_context.new_page()
+    with RunningServer(create_app(store)) as first:
+        port = first.port
+        page.goto(f"{first.url}/study?study=s")
+        page.wait_for_function("() => document.querySelectorAll('#trial-table tbody tr').length === 1")
+        assert page.evaluate("S.version") == 1
+    # Changed while no dashboard ran: the restarted one reads it all at its own version 1.
+    store.finish_trial(sid, store.create_trial(sid), TrialState.COMPLETE, 0.25)
+    with RunningServer(create_app(store), port=port):
+        page.wait_for_function("() => document.querySelectorAll('#trial-table tbody tr').length === 2", timeout=10000)
+        page.wait_for_function("() => document.getElementById('best-line').textContent.includes('#1')")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from nntune.dashboard.live import FINISH_GRACE, MIN_REFRESH, LiveStudies
+from nntune.dashboard.live import FINISH_GRACE, MIN_OVERVIEW_PERIOD, MIN_REFRESH, LiveStudies
 from nntune.storage import SQLStorage
 from nntune.trial import TrialState
 
@@ -155,3 +155,28 @@ def test_counts_and_best_follow_the_changes_as_a_full_ranking_would(tmp_path):
     store.finish_trial(sid, 5, TrialState.COMPLETE, 0.8)
     clock.now += MIN_REFRESH
     assert studies.get("s").best().number == 5 and live.counts["running"] == 0
+
+
+def test_a_test_look_or_an_attribute_stored_after_the_last_trial_is_a_new_version(tmp_path):
+    store = SQLStorage(f"sqlite:///{tmp_path / 'live.db'}")
+    sid = store.create_study("s", "maximize")
+    n = store.create_trial(sid)
+    store.finish_trial(sid, n, TrialState.COMPLETE, 0.9)
+    clock = Clock()
+    studies = LiveStudies(store, clock)
+    live = studies.get("s")
+    first = live.version
+    assert live.overview()["test"]["looks"] == 0
+    # What nntune tune does once the search is over: the test split opened for the best trial.
+    store.record_test_evaluation(sid, n, {"accuracy": 0.95})
+    clock.now += MIN_OVERVIEW_PERIOD
+    studies.get("s")
+    assert live.version == first + 1 and live.overview()["test"]["looks"] == 1
+    store.set_study_attr(sid, "terminator", {"n_complete": 1, "improvement": 0.1, "error": 0.2, "terminate": True})
+    clock.now += MIN_REFRESH
+    studies.get("s")
+    assert live.version == first + 2 and live.rec.attrs["terminator"]["terminate"] is True
+    clock.now += MIN_REFRESH
+    studies.get("s")
+    assert live.version == first + 2  # nothing changed since
+

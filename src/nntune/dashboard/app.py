@@ -4,7 +4,7 @@ Pages (static files of this package; plotly.js from the installed plotly package
 CDN): ``/`` the studies, ``/study?study=S`` one study, ``/compare?study=A&study=B``.
 API: ``/api/studies``, ``/api/poll?study=S&since=V`` (status, counts and the trial rows
 changed since version V), ``/api/trials`` (a filtered, sorted page), ``/api/trial`` (one trial
-in full), ``/api/history`` (cheap: redrawn at every change), ``/api/overview`` (the report's plot sections, lineage, stages), ``/api/compare``,
+in full), ``/api/history`` (cheap: redrawn at every change; each objective's for several), ``/api/overview`` (the report's plot sections, lineage, stages), ``/api/compare``,
 and, only with control allowed, ``POST /api/delete`` and ``POST /api/trial/control`` (change, stop, fork). Every JSON body comes from the builders
 in :mod:`nntune.report`. A bad parameter gets a 400 with one line, an unknown study a 404.
 """
@@ -12,9 +12,11 @@ in :mod:`nntune.report`. A bad parameter gets a 400 with one line, an unknown st
 from __future__ import annotations
 
 import hmac
+import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,10 +31,11 @@ from starlette.staticfiles import StaticFiles
 
 from nntune._json import dumps
 from nntune.control import change_rows
-from nntune.dashboard.live import LiveStudies, objectives_of
+from nntune.dashboard.live import LiveStudies, LiveStudy, objectives_of
 from nntune.exceptions import ConfigError
 from nntune.dashboard.query import BadQuery, integer, required, required_integer, trial_query
 from nntune.report.browse import (
+    TrialQuery,
     compare_data,
     query_trials,
     studies_data,
@@ -42,7 +45,7 @@ from nntune.report.browse import (
 from nntune.report.data import history_data
 from nntune.show import study_metric
 from nntune.storage import Storage, StudyNotFoundError, redact_url
-from nntune.trial import TrialState
+from nntune.trial import FrozenTrial, TrialState
 
 STATIC = Path(__file__).parent / "static"
 TOKEN_HEADER = "x-nntune-token"
@@ -84,7 +87,11 @@ class Dashboard:
         self.allow_control = allow_control
         self.token = token
         self.live = LiveStudies(store, clock)
+        # Versions count from 0 again in a restarted dashboard: a page polling across the
+        # restart tells by this that its version means nothing here.
+        self.instance = secrets.token_hex(8)
         self._bodies: dict[str, tuple[Any, str]] = {}  # per study, the last overview and its JSON
+        self._numeric: dict[str, tuple[int, frozenset[str]]] = {}  # per study, its version's numeric params
         self._lock = threading.Lock()
 
     # pages ----------------------------------------------------------------------------
@@ -100,9 +107,26 @@ class Dashboard:
     # API ------------------------------------------------------------------------------
     def studies(self, request: Request) -> Response:
         data = studies_data(self.store.study_summaries(), self.store.url)
+        attrs = {rec.name: rec.attrs for rec in self.store.list_studies()}
+        for row in data["studies"]:
+            row["objectives"] = self._objectives(row["name"], attrs.get(row["name"], {}))
         data["control"] = self.allow_control
         data["token_required"] = self.token is not None
         return json_response(data)
+
+    def _objectives(self, name: str, attrs: dict[str, Any]) -> dict[str, Any] | None:
+        """A study of several objectives has no one best value (the first objective's would
+        mislead): its objectives and the size of its Pareto front, as ``nntune studies``
+        shows them; None for one objective (its trials are not read)."""
+        objectives = objectives_of(attrs)
+        if objectives is None:
+            return None
+        try:
+            front = self.live.get(name).front() or []
+        except StudyNotFoundError:  # deleted since the summaries were read
+            return None
+        return {"names": [o["name"] for o in objectives], "directions": [o["direction"] for o in objectives],
+                "front": len(front)}
 
     def poll(self, request: Request) -> Response:
         live = self.live.get(required(_multi(request), "study"))
@@ -119,14 +143,28 @@ class Dashboard:
             "objectives": objectives_of(live.rec.attrs), "front": live.front(),
             "changed": [trial_row(t) for t in changed], "read_seconds": live.last_read_seconds,
             "running": [t.number for t in trials if t.state == TrialState.RUNNING][-MAX_RUNNING:],
-            "control": self.allow_control})
+            "control": self.allow_control, "server": self.instance})
 
     def trials(self, request: Request) -> Response:
         q = _multi(request)
         live = self.live.get(required(q, "study"))
-        data = query_trials(live.ordered(), trial_query(q))
+        query = trial_query(q)
+        numeric = self._numeric_params(live)
+        check_params(query, live.ordered(), numeric, live.rec.name)
+        data = query_trials(live.ordered(), query)
+        data["numeric_params"] = [n for n in data["params"] if n in numeric]
         data["version"] = live.version
         return json_response(data)
+
+    def _numeric_params(self, live: LiveStudy) -> frozenset[str]:
+        """The parameters a range can filter (one scan per study version)."""
+        with self._lock:
+            held = self._numeric.get(live.rec.name)
+        if held is None or held[0] != live.version:
+            held = (live.version, numeric_params(live.ordered()))
+            with self._lock:
+                self._numeric[live.rec.name] = held
+        return held[1]
 
     def trial(self, request: Request) -> Response:
         q = _multi(request)
@@ -148,7 +186,13 @@ class Dashboard:
 
     def history(self, request: Request) -> Response:
         live = self.live.get(required(_multi(request), "study"))
-        return json_response({"history": history_data(live.ordered(), live.rec.direction), "version": live.version})
+        trials = live.ordered()
+        body: dict[str, Any] = {"history": history_data(trials, live.rec.direction), "version": live.version}
+        objectives = objectives_of(live.rec.attrs)
+        if objectives is not None:  # each objective's own history, best so far in its own direction
+            body["objectives"] = [{**o, "history": history_data(objective_trials(trials, i), o["direction"])}
+                                  for i, o in enumerate(objectives)]
+        return json_response(body)
 
     def overview(self, request: Request) -> Response:
         live = self.live.get(required(_multi(request), "study"))
@@ -168,7 +212,11 @@ class Dashboard:
         if len(names) > MAX_COMPARE:
             raise BadQuery("study", f"at most {MAX_COMPARE} studies at once, got {len(names)}")
         lives = [self.live.get(n) for n in dict.fromkeys(names)]
-        return json_response({"studies": compare_data([(lv.rec, lv.ordered()) for lv in lives])})
+        studies = compare_data([(lv.rec, lv.ordered()) for lv in lives])
+        for row, lv in zip(studies, lives):  # several objectives: the first one's history, named
+            objectives = objectives_of(lv.rec.attrs)
+            row["objective"] = None if objectives is None else objectives[0]["name"]
+        return json_response({"studies": studies})
 
     def _refused(self, request: Request, what: str) -> Response | None:
         """Why a control request is refused (read-only, another origin, no token), or None."""
@@ -209,6 +257,38 @@ class Dashboard:
         with self._lock:
             self._bodies.pop(name, None)
         return json_response({"deleted": name})
+
+
+def numeric_params(trials: Sequence[FrozenTrial]) -> frozenset[str]:
+    """The parameters whose every value is a number (a choice of numbers too; bools and None
+    are no numbers)."""
+    numeric: dict[str, bool] = {}
+    for t in trials:
+        for name, v in t.params.items():
+            numeric[name] = numeric.get(name, True) and isinstance(v, (int, float)) and not isinstance(v, bool)
+    return frozenset(n for n, ok in numeric.items() if ok)
+
+
+def check_params(query: TrialQuery, trials: Sequence[FrozenTrial], numeric: frozenset[str], study: str) -> None:
+    """Refuse a range or a sort naming a parameter the study lacks, and a range over a
+    parameter that is not a number (it would match nothing, silently)."""
+    def known(name: str) -> bool:
+        return name in numeric or any(name in t.params for t in trials)
+    for r in query.ranges:
+        if r.name not in numeric:
+            raise BadQuery("range", f"parameter {r.name!r} takes values that are not numbers" if known(r.name)
+                           else f"no parameter {r.name!r} in study {study!r}")
+    name = query.sort[len("param:"):] if query.sort.startswith("param:") else None
+    if name is not None and not known(name):
+        raise BadQuery("sort", f"no parameter {name!r} in study {study!r}")
+
+
+def objective_trials(trials: Sequence[FrozenTrial], index: int) -> list[FrozenTrial]:
+    """The trials valued by objective ``index`` (a complete trial without it has no value)."""
+    def valued(t: FrozenTrial) -> FrozenTrial:
+        values = t.values
+        return replace(t, value=values[index] if values is not None and index < len(values) else None)
+    return [valued(t) if t.state == TrialState.COMPLETE else t for t in trials]
 
 
 def _multi(request: Request) -> dict[str, list[str]]:

@@ -63,6 +63,7 @@ class LiveStudy:
     read_at: float = -1e9
     idle_since: float | None = None
     last_read_seconds: float = 0.0
+    looks: int | None = None  # test looks stored at the last read
     _overview: tuple[int, float, float, dict[str, Any]] | None = None  # (version, built at, cost, data)
     _rebuilding: threading.Thread | None = None
     _ordered: tuple[int, list[FrozenTrial]] | None = None
@@ -107,6 +108,7 @@ class LiveStudy:
             since = None if self.cursor is None else self.cursor - COMMIT_MARGIN
             changes = self.store.get_trials_since(self.rec.id, since)
             self._merge(changes.trials)
+            self._read_study()
             if changes.latest is not None and (self.cursor is None or changes.latest > self.cursor):
                 self.cursor = changes.latest
             elif self.cursor is None:  # nothing stored yet: follow from the first change
@@ -119,6 +121,19 @@ class LiveStudy:
             elif self.idle_since is None:  # a study found idle at the first look has finished already
                 self.idle_since = now - FINISH_GRACE if first else now
             self.read_at = now
+
+    def _read_study(self) -> None:
+        """Take the study's attributes (its metric, the terminator's last reading, the objectives'
+        names) and its test looks as they are now: a change to them changes no trial row but
+        changes what the page shows, so it is a new version too. A study deleted meanwhile
+        is not found."""
+        rec = self.store.load_study(self.rec.name)
+        if rec is None or rec.id != self.rec.id:
+            raise StudyNotFoundError(f"no study named {self.rec.name!r}")
+        looks = len(self.store.get_test_evaluations(rec.id))
+        if self.looks is not None and (rec.attrs != self.rec.attrs or looks != self.looks):
+            self.version += 1
+        self.rec, self.looks = rec, looks
 
     def read_trial(self, number: int) -> FrozenTrial:
         """One trial in full (its per-epoch records too), read now and taken into the held

@@ -73,7 +73,7 @@ def trial_query(params: Mapping[str, Sequence[str]]) -> TrialQuery:
         raise BadQuery("state", f"unknown state {unknown[0]!r} (expected one of {', '.join(sorted(STATES))})")
     ranges = []
     for text in params.get("range", []):
-        parts = text.split(":")
+        parts = text.rsplit(":", 2)  # a define-by-run parameter's name may hold colons itself
         if len(parts) != 3 or not parts[0]:
             raise BadQuery("range", f"expected NAME:LOW:HIGH, got {text!r}")
         low, high = number(parts[1], "range"), number(parts[2], "range")

@@ -12,7 +12,7 @@ async function api(path, params) {
   for (const [k, v] of params || []) url.searchParams.append(k, v);
   const res = await fetch(url, { cache: "no-store" });
   const body = await res.json();
-  if (!res.ok) throw new Error(body.error || res.statusText);
+  if (!res.ok) throw Object.assign(new Error(body.error || res.statusText), { status: res.status });
   return body;
 }
 
@@ -124,8 +124,8 @@ function studiesPage() {
     const rows = data.studies.map((s) => el("tr", { "data-study": s.name },
       el("td", {}, el("input", Object.assign({ type: "checkbox", value: s.name }, checked.has(s.name) ? { checked: "" } : {}))),
       el("td", {}, el("a", { href: `/study?study=${encodeURIComponent(s.name)}` }, s.name)),
-      el("td", {}, s.direction), el("td", {}, stateBadges(s.counts)), el("td", { class: "num" }, s.n_trials),
-      el("td", { class: "num" }, fmt(s.best_value)), el("td", {}, s.last_activity ? s.last_activity.replace("T", " ") : "–"),
+      el("td", {}, objectivesText(s) || s.direction), el("td", {}, stateBadges(s.counts)), el("td", { class: "num" }, s.n_trials),
+      el("td", { class: "num" }, s.objectives ? `front of ${s.objectives.front}` : fmt(s.best_value)), el("td", {}, s.last_activity ? s.last_activity.replace("T", " ") : "–"),
       el("td", {}, data.control ? el("button", { type: "button", class: "danger", onclick: () => deleteStudy(s, data.token_required) }, "delete") : "")));
     $("#studies tbody").replaceChildren(...rows);
     $("#empty").hidden = data.studies.length > 0;
@@ -136,6 +136,13 @@ function studiesPage() {
     for (const n of names) url.searchParams.append("study", n);
     window.location.href = url.toString();
   });
+}
+
+// A study of several objectives has no one direction or best value: each objective with its
+// direction, and its Pareto front's size in the best column (as nntune studies prints them).
+function objectivesText(s) {
+  const o = s.objectives;
+  return o ? `${o.names.length} objectives: ${o.names.map((n, i) => `${o.directions[i]} ${n}`).join(", ")}` : "";
 }
 
 // Only offered when the dashboard was started with --allow-control.
@@ -154,7 +161,7 @@ async function deleteStudy(study, tokenRequired) {
 
 // ---------------------------------------------------------------- one study
 const S = { study: "", version: -1, sort: "number", order: "desc", page: 0, selected: null, follow: true,
-  overviewVersion: -1, overviewAt: 0, params: [], metric: "value", direction: "minimize" };
+  overviewVersion: -1, overviewAt: 0, params: [], metric: "value", direction: "minimize", objectives: null };
 
 function tableQuery() {
   const q = [["study", S.study], ["sort", S.sort], ["order", S.order], ["page", S.page], ["size", $("#page-size").value]];
@@ -168,10 +175,13 @@ function tableQuery() {
 }
 
 function header(params, sched) {
-  const cols = [["number", "#"], ["state", "State"], ["value", "Value"], ["epochs", "Epochs"], ["duration", "Seconds"], ["start", "Started (UTC)"]]
+  // Several objectives: a column for each, named (the first sorts as the value; the others cannot be sorted).
+  const values = S.objectives ? S.objectives.map((o, i) => [i === 0 ? "value" : null, o.name]) : [["value", "Value"]];
+  const cols = [["number", "#"], ["state", "State"], ...values, ["epochs", "Epochs"], ["duration", "Seconds"], ["start", "Started (UTC)"]]
     .concat(params.map((p) => [`param:${p}`, p]));
   const tr = el("tr");
   for (const [key, label] of cols) {
+    if (key === null) { tr.append(el("th", {}, label)); continue; }
     const cls = "sortable" + (S.sort === key ? ` sorted-${S.order}` : "");
     tr.append(el("th", { class: cls, "data-sort": key, onclick: () => { S.order = S.sort === key && S.order === "asc" ? "desc" : "asc"; S.sort = key; S.page = 0; refreshTable(); } }, label));
   }
@@ -184,10 +194,11 @@ async function refreshTable() {
   try { data = await api("/api/trials", tableQuery()); $("#filter-error").hidden = true; } catch (err) {
     $("#filter-error").textContent = err.message; $("#filter-error").hidden = false; return;
   }
-  if (data.params.join() !== S.params.join()) {
-    S.params = data.params;
+  // Only the parameters a range can filter (numbers): a choice of strings would match nothing.
+  if (data.numeric_params.join() !== S.params.join()) {
+    S.params = data.numeric_params;
     const sel = $("#range-param"), keep = sel.value;
-    sel.replaceChildren(el("option", { value: "" }, "(none)"), ...data.params.map((p) => el("option", { value: p }, p)));
+    sel.replaceChildren(el("option", { value: "" }, "(none)"), ...data.numeric_params.map((p) => el("option", { value: p }, p)));
     sel.value = keep;
   }
   $("#trial-table thead").replaceChildren(header(data.params, data.scheduler_columns));
@@ -195,7 +206,7 @@ async function refreshTable() {
     const tr = el("tr", { "data-number": r.number, class: r.number === S.selected ? "selected" : "",
       onclick: () => { S.follow = false; $("#follow").checked = false; select(r.number); } },
       el("td", { class: "num" }, r.number), el("td", {}, el("span", { class: `st st-${r.state}` }, r.state)),
-      el("td", { class: "num" }, fmt(r.value)), el("td", { class: "num" }, r.epochs), el("td", { class: "num" }, fmt(r.duration)),
+      ...objectiveValues(r).map((v) => el("td", { class: "num" }, fmt(v))), el("td", { class: "num" }, r.epochs), el("td", { class: "num" }, fmt(r.duration)),
       el("td", {}, r.start ? r.start.replace("T", " ") : "–"));
     for (const p of data.params) tr.append(el("td", { class: "num" }, paramText(r.params, p)));
     for (const c of data.scheduler_columns) tr.append(el("td", {}, fmt(r.scheduler[c])));
@@ -206,15 +217,28 @@ async function refreshTable() {
   $("#next").disabled = data.page + 1 >= data.pages;
 }
 
+// A trial's value, or each of its values in a study of several objectives (none before it completes).
+function objectiveValues(t) {
+  if (!S.objectives) return [t.value];
+  return S.objectives.map((_, i) => (t.values && i < t.values.length ? t.values[i] : null));
+}
+
+function valuesText(t) {
+  if (!S.objectives) return `value ${fmt(t.value)}`;
+  const v = objectiveValues(t);
+  return S.objectives.map((o, i) => `${o.name} ${fmt(v[i])}`).join(", ");
+}
+
 // The table row of the trial the panel shows, brought to the panel's read of it in the same
 // step as the panel's title (the table itself is redrawn at the next poll).
 function showRow(t) {
   const tr = document.querySelector(`#trial-table tbody tr[data-number='${t.number}']`);
-  if (!tr || tr.cells.length < 5) return;
+  const v = objectiveValues(t);
+  if (!tr || tr.cells.length < 4 + v.length) return;
   tr.cells[1].replaceChildren(el("span", { class: `st st-${t.state}` }, t.state));
-  tr.cells[2].textContent = fmt(t.value);
-  tr.cells[3].textContent = t.epochs;
-  tr.cells[4].textContent = fmt(t.duration);
+  v.forEach((x, i) => { tr.cells[2 + i].textContent = fmt(x); });
+  tr.cells[2 + v.length].textContent = t.epochs;
+  tr.cells[3 + v.length].textContent = fmt(t.duration);
 }
 
 async function select(number) {
@@ -226,7 +250,7 @@ async function select(number) {
 async function refreshTrial() {
   if (S.selected === null) { $("#trial-title").textContent = "(none yet)"; return; }
   const t = await api("/api/trial", [["study", S.study], ["number", S.selected]]);
-  $("#trial-title").textContent = `#${t.number} · ${t.state} · value ${fmt(t.value)} · ${t.epochs} epochs`;
+  $("#trial-title").textContent = `#${t.number} · ${t.state} · ${valuesText(t)} · ${t.epochs} epochs`;
   showRow(t);
   const c = t.curve, hasRecords = c.epoch.length > 0;
   const line = (y, name, dash) => ({ x: c.epoch, y, name, mode: "lines+markers", line: { dash: dash || "solid" } });
@@ -251,10 +275,28 @@ async function refreshTrial() {
     emptyNote("curve-metric", "This trial reports no per-epoch records (loss, metric).");
     emptyNote("curve-lr", "No learning rate recorded.");
   }
+  $("#trial-info").replaceChildren(...trialInfo(t));
   const box = $("#trial-findings");
-  box.replaceChildren(...(t.findings.length ? t.findings.map(findingNode) : [el("p", { class: "empty" }, t.error ? `error: ${t.error}` : "No finding: the curves look healthy.")]));
+  box.replaceChildren(...(t.findings.length ? t.findings.map(findingNode) : [el("p", { class: "empty" }, t.error ? "No finding." : "No finding: the curves look healthy.")]));
   renderControls(t);
   await Promise.all(drawn);
+}
+
+// The trial's error, parameters and user attributes (the set_user_attr values), as Optuna's
+// dashboard lists them; the attributes fold away, and stay open across the live redraws.
+function trialInfo(t) {
+  const out = [];
+  if (t.error) out.push(el("p", { class: "error" }, `error: ${t.error}`));
+  const names = Object.keys(t.params || {});
+  out.push(el("p", {}, el("b", {}, "Parameters: "), names.length ? names.map((k) => `${k}=${paramText(t.params, k)}`).join(", ") : "none"));
+  const attrs = Object.entries(t.user_attrs || {});
+  if (attrs.length) {
+    const details = el("details", { ontoggle: (e) => { S.attrsOpen = e.target.open; } }, el("summary", {}, `User attributes (${attrs.length})`),
+      el("table", {}, ...attrs.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", { class: "attr" }, v !== null && typeof v === "object" ? JSON.stringify(v) : fmt(v))))));
+    details.open = Boolean(S.attrsOpen);
+    out.push(details);
+  }
+  return out;
 }
 
 // Change, stop and fork controls: only offered when the dashboard was started with --allow-control.
@@ -309,8 +351,7 @@ function trialAxis(n) {
   return Object.assign({ title: { text: "trial" }, tickformat: "d", zeroline: false }, n <= 12 ? { dtick: 1 } : {});
 }
 
-function drawHistory(h) {
-  const m = S.metric;
+function drawHistory(h, m) {
   if (h.n_trials) {
     return draw("history-plot", [
       { x: h.number, y: h.value, mode: "markers", name: "complete", marker: { color: COLORS.complete, size: 6 } },
@@ -323,15 +364,24 @@ function drawHistory(h) {
 
 async function refreshHistory() {
   const d = await api("/api/history", [["study", S.study]]);
+  // Several objectives: the history of the one picked, its best so far in its own direction.
+  const pick = $("#history-objective");
+  if (d.objectives && pick.options.length !== d.objectives.length) {
+    pick.replaceChildren(...d.objectives.map((o, i) => el("option", { value: i }, `${o.name} (${o.direction})`)));
+    pick.onchange = () => { S.historyKey = null; refreshHistory(); };
+  }
+  pick.hidden = !d.objectives;
+  const shown = d.objectives ? d.objectives[Number(pick.value) || 0] : { history: d.history, name: S.metric };
   // A new epoch of a running trial leaves the history as it was: no redraw (thousands of points).
-  const key = JSON.stringify(d.history);
+  const key = JSON.stringify([shown.history, shown.name]);
   if (key === S.historyKey) return;
   S.historyKey = key;
-  await drawHistory(d.history);
+  await drawHistory(shown.history, shown.name);
 }
 
 function drawOverview(d) {
-  const m = S.metric;
+  // The plots of a study of several objectives show its first objective's values: named so.
+  const m = S.objectives ? S.objectives[0].name : S.metric;
   const iv = d.intermediate;
   if (iv.curves.length) {
     const traces = [];
@@ -340,13 +390,16 @@ function drawOverview(d) {
     const kind = (name, color) => ({ x: [], y: [], text: [], name, mode: "lines", hoverinfo: "x+y+text", line: { width: 1, color } });
     const ran = kind("trials", "rgba(31,119,180,.45)"), stopped = kind("stopped early", "rgba(239,108,0,.55)");
     const ends = { x: [], y: [], text: [], name: "stopped here", mode: "markers", hoverinfo: "x+y+text", marker: { symbol: "x", color: COLORS.pruned, size: 8 } };
+    // A curve of one reported value has no line to draw: a dot instead.
+    const lone = { x: [], y: [], text: [], name: "one value", mode: "markers", hoverinfo: "x+y+text", showlegend: false, marker: { color: "rgba(31,119,180,.6)", size: 5 } };
     for (const c of iv.curves) {
+      if (c.steps.length === 1 && c.state !== "pruned") { lone.x.push(c.steps[0]); lone.y.push(c.values[0]); lone.text.push(`#${c.number} ${c.state}`); }
       const pruned = c.state === "pruned", t = pruned ? stopped : ran, label = `#${c.number} ${c.state}`;
       for (let i = 0; i < c.steps.length; i++) { t.x.push(c.steps[i]); t.y.push(c.values[i]); t.text.push(label); }
       t.x.push(null); t.y.push(null); t.text.push("");
       if (pruned) { ends.x.push(c.steps[c.steps.length - 1]); ends.y.push(c.values[c.values.length - 1]); ends.text.push(`#${c.number} stopped early`); }
     }
-    traces.push(ran, stopped, ends);
+    traces.push(ran, stopped, ends, lone);
     const shown = iv.n_shown < iv.n_trials ? ` (${iv.n_shown} of ${iv.n_trials} trials drawn, the best among them; the band is over all)` : "";
     later("intermediate-plot", [iv, m], () => draw("intermediate-plot", traces, { title: { text: shown, font: { size: 11 } }, xaxis: { title: { text: "epoch" } }, yaxis: { title: { text: m } }, height: 360 }));
   } else emptyNote("intermediate-plot", "No intermediate values reported yet.");
@@ -370,7 +423,8 @@ function drawOverview(d) {
       return t;
     };
     later(`slice-${s.name}`, [s, m], () => draw(`slice-${s.name}`, [part(false), part(true)],
-      { title: { text: s.name, font: { size: 13 } }, height: 270, xaxis: { type: s.log ? "log" : s.categorical ? "category" : "linear" }, yaxis: { title: { text: m } } }));
+      // A choice's axis in the order of its choices (32, 64, 128), not in the order trials drew them.
+      { title: { text: s.name, font: { size: 13 } }, height: 270, xaxis: s.categorical ? { type: "category", categoryorder: "array", categoryarray: s.categories || [] } : { type: s.log ? "log" : "linear" }, yaxis: { title: { text: m } } }));
   }
   if (!d.slices.length) box.replaceChildren(el("p", { class: "empty" }, "No parameters yet."));
   const imp = d.importance, names = Object.keys(imp.importance || {});
@@ -378,7 +432,7 @@ function drawOverview(d) {
   if (names.length) later("importance-plot", imp, () => draw("importance-plot", [{ type: "bar", orientation: "h", x: names.map((n) => imp.importance[n]).reverse(), y: names.slice().reverse(), error_x: { type: "data", array: names.map((n) => imp.std[n]).reverse() } }], { xaxis: { title: { text: "share of importance" } }, margin: { l: 120, r: 15, t: 20, b: 40 } }));
   else emptyNote("importance-plot", "Importance needs at least 8 complete trials.");
   $("#diagnosis-list").replaceChildren(...(d.diagnosis.length ? d.diagnosis.map((t) => el("div", {},
-    el("h3", {}, `Trial #${t.number} (${t.state}, value ${fmt(t.value)})`),
+    el("h3", {}, `Trial #${t.number} (${t.state}, ${S.objectives ? S.objectives[0].name : "value"} ${fmt(t.value)})`),
     ...(t.findings.length ? t.findings.map(findingNode) : [el("p", { class: "empty" }, "No finding.")]))) : [el("p", { class: "empty" }, "No ranked trial yet.")]));
   const test = d.test;
   $("#test-statement").textContent = test.statement;
@@ -387,6 +441,28 @@ function drawOverview(d) {
       el("td", {}, Object.entries(e.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(", "))))) : el("span"));
   drawLineage(d.lineage);
   drawStages(d.stages);
+  drawPareto(d.pareto);
+}
+
+// Several objectives: every complete trial on the first two (or three) objectives, the front
+// of the feasible ones highlighted, as the report and plot_pareto_front draw it.
+function drawPareto(front) {
+  $("#pareto-section").hidden = $("#pareto-link").hidden = !front;
+  if (!front) return;
+  const pts = front.points, names = pts.names, three = names.length >= 3;
+  const axis = (k) => `${names[k]} (${pts.directions[k]})`;
+  $("#pareto-note").textContent = `${front.rows.length} trials no other feasible trial beats on every objective (${names.map((n, i) => `${pts.directions[i]} ${n}`).join(", ")}).`
+    + (front.infeasible ? ` ${front.infeasible} complete trials broke the study's constraints and are left off the front.` : "");
+  if (!pts.number.length) { emptyNote("pareto-plot", "No complete trial yet."); return; }
+  const part = (onFront) => {
+    const idx = pts.pareto.map((p, i) => (p === onFront ? i : -1)).filter((i) => i >= 0);
+    const col = (k) => idx.map((i) => pts.values[i][k]);
+    return Object.assign({ x: col(0), y: col(1), text: idx.map((i) => `#${pts.number[i]}`), mode: "markers", name: onFront ? "Pareto front" : "dominated",
+      marker: { size: three ? 4 : 7, color: onFront ? "#d62728" : "rgba(120,120,120,0.5)" } }, three ? { type: "scatter3d", z: col(2) } : {});
+  };
+  const layout = three ? { height: 460, scene: { xaxis: { title: { text: axis(0) } }, yaxis: { title: { text: axis(1) } }, zaxis: { title: { text: axis(2) } } } }
+    : { height: 420, xaxis: { title: { text: axis(0) } }, yaxis: { title: { text: axis(1) } } };
+  later("pareto-plot", pts, () => draw("pareto-plot", [part(false), part(true)], layout));
 }
 
 // Parcoords needs WebGL; where plotly finds none it can use (a remote desktop, a headless
@@ -470,10 +546,22 @@ function studyPage() {
   let overviewBusy = false;
   every(POLL_MS, async () => {
     const first = S.version < 0;
-    const p = await api("/api/poll", [["study", S.study], ["since", S.version]]);
+    let p;
+    try { p = await api("/api/poll", [["study", S.study], ["since", S.version]]); } catch (err) {
+      // A mistyped name, or a study deleted meanwhile: said where the study's line would be
+      // (asked again each second: a study about to be created shows as soon as it is).
+      if (err.status === 404) {
+        $("#status").textContent = "not found";
+        $("#status").className = "badge empty";
+        $("#study-line").textContent = `${err.message} in this storage; the studies page lists those it holds.`;
+        $("#best-line").textContent = "";
+      }
+      throw err;
+    }
     S.direction = p.direction;
     S.metric = p.metric || S.metric;
     S.control = Boolean(p.control);
+    S.objectives = p.objectives || null;
     const status = $("#status");
     status.textContent = p.status === "running" ? "running" : p.status === "finished" ? "finished" : "no trials yet";
     status.className = `badge ${p.status}`;
@@ -483,8 +571,12 @@ function studyPage() {
     $("#best-line").textContent = p.objectives
       ? (p.front && p.front.length ? `Pareto front: trials ${p.front.map((n) => `#${n}`).join(", ")}` : "no complete trial yet")
       : p.best ? `best: trial #${p.best.number}, value ${fmt(p.best.value)}` : "no complete trial yet";
-    const changed = first || p.version !== S.version;
-    const numbers = new Set(p.changed.map((r) => r.number));
+    // A dashboard restarted meanwhile counts versions anew: everything is read again.
+    const restarted = !first && p.server !== S.server;
+    S.server = p.server;
+    if (restarted) S.overviewVersion = -1;
+    const changed = first || restarted || p.version !== S.version;
+    const numbers = new Set(restarted && S.selected !== null ? [S.selected] : p.changed.map((r) => r.number));
     S.version = p.version;
     if (!changed) return;
     // The first table is drawn before plotly.js is evaluated: that takes the browser's only
@@ -512,20 +604,23 @@ function studyPage() {
 // ---------------------------------------------------------------- compare
 function comparePage() {
   const wanted = new Set(new URLSearchParams(window.location.search).getAll("study"));
-  let built = false;
+  $("#pick").addEventListener("change", () => { for (const c of document.querySelectorAll("#pick input")) { if (c.checked) wanted.add(c.value); else wanted.delete(c.value); } });
+  let listed = null;
   every(2000, async () => {
-    if (!built) {
-      const list = await api("/api/studies");
-      $("#pick").replaceChildren(...list.studies.map((s) => el("label", {}, el("input", Object.assign({ type: "checkbox", value: s.name }, wanted.has(s.name) ? { checked: "" } : {})), ` ${s.name}`)));
-      $("#pick").addEventListener("change", () => { for (const c of document.querySelectorAll("#pick input")) { if (c.checked) wanted.add(c.value); else wanted.delete(c.value); } });
-      built = true;
+    // The storage's studies as they are now: one started since the page opened can be picked,
+    // one deleted meanwhile leaves the plot (and is no longer asked for).
+    const names = (await api("/api/studies")).studies.map((s) => s.name);
+    for (const n of [...wanted]) if (!names.includes(n)) wanted.delete(n);
+    if (listed !== JSON.stringify(names)) {
+      listed = JSON.stringify(names);
+      $("#pick").replaceChildren(...names.map((n) => el("label", {}, el("input", Object.assign({ type: "checkbox", value: n }, wanted.has(n) ? { checked: "" } : {})), ` ${n}`)));
     }
-    if (!wanted.size) { emptyNote("compare-plot", "Pick two or more studies."); return; }
+    if (!wanted.size) { emptyNote("compare-plot", "Pick one or more studies."); return; }
     const d = await api("/api/compare", [...wanted].map((n) => ["study", n]));
     const traces = [];
     d.studies.forEach((s, i) => {
       const color = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"][i % 8];
-      traces.push({ x: s.history.number, y: s.history.value, mode: "markers", name: `${s.name} (${s.direction})`, marker: { color, size: 5, opacity: 0.5 } });
+      traces.push({ x: s.history.number, y: s.history.value, mode: "markers", name: `${s.name}${s.objective ? `: ${s.objective}` : ""} (${s.direction})`, marker: { color, size: 5, opacity: 0.5 } });
       traces.push({ x: s.history.best_number, y: s.history.best_value, mode: "lines", name: `${s.name}: best so far`, line: { shape: "hv", color, width: 2 } });
     });
     draw("compare-plot", traces, { height: 480, xaxis: trialAxis(Math.max(0, ...d.studies.map((st) => st.history.n_trials))), yaxis: { title: { text: "value" } } });
