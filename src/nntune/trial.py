@@ -74,6 +74,11 @@ def constraint_values(system_attrs: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
+def meets_constraints(system_attrs: Mapping[str, Any]) -> bool:
+    """Whether every stored constraint value is a finite number <= 0 (true without any)."""
+    return all(math.isfinite(v) and v <= 0 for v in constraint_values(system_attrs).values())
+
+
 def constraint_attr(key: str, value: Any) -> tuple[str, float]:
     """The system attribute that holds constraint ``key`` and its checked value: a value
     that is no number raises TypeError, NaN ValueError (as Optuna's ``set_constraint``)."""

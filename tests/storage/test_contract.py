@@ -318,6 +318,15 @@ def test_study_summaries_count_states_and_pick_the_best(storage):
     assert storage.study_summaries()[2].last_activity >= before - timedelta(seconds=1)
 
 
+def test_study_summaries_pick_the_best_among_trials_that_meet_their_constraints(storage):
+    sid = storage.create_study("c", "minimize")
+    for value, attrs in ((0.01, {"constraints": [0.4]}), (0.3, {"constraints": [-0.1]}),
+                         (0.02, {"constraints:size": float("nan")}), (0.5, {})):
+        n = storage.create_trial(sid, system_attrs=attrs)
+        storage.finish_trial(sid, n, TrialState.COMPLETE, value)
+    assert storage.study_summaries()[0].best_value == 0.3  # as study.best_value: 0.01 and 0.02 break theirs
+
+
 def test_trials_since_follow_starts_steps_and_ends(storage):
     sid = storage.create_study("s", "minimize")
     old = storage.create_trial(sid)

@@ -19,7 +19,7 @@ from nntune.storage._base import (CLAIM, DuplicatedStudyError, ParamChange, Stud
                                   interruption_outcome, missing_trial, next_claim, study_gone, summarize_study,
                                   utcnow)
 from nntune.storage._memory_copies import _copy_trial, _json
-from nntune.trial import FrozenTrial, TrialState
+from nntune.trial import FrozenTrial, TrialState, meets_constraints
 
 
 class InMemoryStorage:
@@ -111,8 +111,8 @@ class InMemoryStorage:
                 last = None
                 for t in self._trials[sid]:
                     counts[t.state.value] = counts.get(t.state.value, 0) + 1
-                    if t.state == TrialState.COMPLETE and t.value is not None:
-                        done.append(t.value)
+                    if t.state == TrialState.COMPLETE and t.value is not None and meets_constraints(t.system_attrs):
+                        done.append(t.value)  # the best is a feasible one, as study.best_value's
                     changed = self._changed_at(sid, t)
                     if changed is not None and (last is None or changed > last):
                         last = changed
