@@ -14,6 +14,7 @@ import mimetypes
 import os
 import shutil
 import uuid
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -85,9 +86,35 @@ def _owner(study_or_trial: Any, storage: Any) -> tuple[Any, int, int | None]:
     return study_or_trial.storage, study_or_trial.id, None
 
 
-def upload_artifact(*, artifact_store: ArtifactStore, file_path: str, study_or_trial: Any, storage: Any = None,
-                    mimetype: str | None = None, encoding: str | None = None) -> str:
-    """Put the file into the store and note it on the trial (or study); its artifact id."""
+_OLD_ORDER = ("study_or_trial", "file_path", "artifact_store")  # Optuna 3's positional arguments
+
+
+def upload_artifact(*args: Any, artifact_store: ArtifactStore | None = None, file_path: str | None = None,
+                    study_or_trial: Any = None, storage: Any = None, mimetype: str | None = None,
+                    encoding: str | None = None) -> str:
+    """Put the file into the store and note it on the trial (or study); its artifact id.
+    Optuna 3's positional order, ``upload_artifact(trial, file_path, artifact_store)``, is
+    still taken with Optuna's FutureWarning, as Optuna takes it until its 6.0."""
+    given = {"artifact_store": artifact_store, "file_path": file_path, "study_or_trial": study_or_trial}
+    if args:
+        if len(args) > len(_OLD_ORDER):
+            raise TypeError(f"upload_artifact takes at most {len(_OLD_ORDER)} positional arguments "
+                            f"({', '.join(_OLD_ORDER)}), got {len(args)}")
+        twice = [name for name in _OLD_ORDER[:len(args)] if given[name] is not None]
+        if twice:
+            raise TypeError(f"upload_artifact got multiple values for argument {twice[0]!r}")
+        warnings.warn(f"positional arguments {list(_OLD_ORDER[:len(args)])} to upload_artifact are deprecated "
+                      "(as in Optuna 4.0); pass them by keyword", FutureWarning, stacklevel=2)
+        given.update(zip(_OLD_ORDER, args))
+    missing = [name for name, value in given.items() if value is None]
+    if missing:
+        raise TypeError(f"upload_artifact needs {', '.join(missing)} (keyword arguments)")
+    return _upload(given["artifact_store"], str(given["file_path"]), given["study_or_trial"], storage,
+                   mimetype, encoding)
+
+
+def _upload(artifact_store: ArtifactStore, file_path: str, study_or_trial: Any, storage: Any,
+            mimetype: str | None, encoding: str | None) -> str:
     store, study_id, number = _owner(study_or_trial, storage)
     guessed, guessed_encoding = mimetypes.guess_type(file_path)
     meta = ArtifactMeta(artifact_id=str(uuid.uuid4()), filename=os.path.basename(file_path),

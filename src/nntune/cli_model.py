@@ -28,11 +28,11 @@ def study_config(config: Optional[Path], storage: Optional[str], study: Optional
         _override(raw, None, "study", study)
         if raw.get("storage") != "memory":
             _, rec = open_stored(raw.get("storage", "sqlite:///nntune.db"), raw.get("study", "digits-mlp"))
-            stored = _stored(rec.attrs)
+            stored = stored_config(rec.attrs)
     else:
         url, name = storage or "sqlite:///nntune.db", study or "digits-mlp"
         _, rec = open_stored(url, name)
-        kept = _stored(rec.attrs)
+        kept = stored_config(rec.attrs)
         if kept is None:
             raise ConfigError("config", f"study {name!r} stores no config; give the YAML it was tuned with")
         raw = {**kept, "storage": url, "study": name}
@@ -44,7 +44,7 @@ def study_config(config: Optional[Path], storage: Optional[str], study: Optional
     return cfg
 
 
-def _stored(attrs: Any) -> dict[str, Any] | None:
+def stored_config(attrs: Any) -> dict[str, Any] | None:
     """The config a study keeps: ``nntune tune``'s, or the one ``nntune babysit`` started it with."""
     for kept in (attrs.get("config"), (attrs.get("babysit") or {}).get("config")):
         if isinstance(kept, dict):
@@ -87,6 +87,7 @@ def export_model(
             raise ConfigError("--trial", f"trial {trial} of {cfg.study!r} cannot be exported: {state}")
     look = recorded_looks(st, [chosen]).get(chosen.number)  # shown in the file, never a new one
     model = rebuild_model(st, cfg, p.splits, chosen, epochs=p.epochs)
+    warn_if_another_model(cfg, p.splits, model, chosen, p.epochs)
     save_trial_model(path, model, st, cfg, p.splits, chosen, epochs=p.epochs,
                      test=look.metrics if look else None, field="--output")
     print(f"trial {chosen.number} of {cfg.study} (validation {cfg.task.trained_metric} {chosen.value:.4g}) "
@@ -95,9 +96,30 @@ def export_model(
         print(_json.dumps({"study": cfg.study, "trial": chosen.number, "path": str(path)}), flush=True)
 
 
+def warn_if_another_model(cfg: Any, splits: Any, model: Any, trial: Any, epochs: Optional[int]) -> None:
+    """Say so when the rebuilt model does not score the trial's recorded validation value:
+    the data file (or the code) changed since the study ran, so the file would hold another
+    model than the one the trial describes. A retrain on CPU matches to rounding; a GPU's
+    nondeterminism stays well inside the 1% allowed."""
+    import math
+
+    from nntune.ensemble_study import validation_score
+
+    recorded = trial.value
+    if recorded is None or not math.isfinite(recorded):
+        return
+    measured = validation_score(cfg, splits, model, dict(trial.params), epochs)
+    if not math.isclose(measured, recorded, rel_tol=1e-2, abs_tol=1e-6):
+        metric = cfg.task.trained_metric
+        print(f"warning: the rebuilt model of trial {trial.number} scores validation {metric} {measured:.4g}, "
+              f"not the {recorded:.4g} the trial recorded: the data (or nntune) changed since the study ran",
+              file=sys.stderr)
+
+
 def predict(
     model: Path = typer.Argument(..., help="A model file (nntune tune's models/STUDY.pt, or export-model's)."),
-    inputs: Path = typer.Argument(..., help="New rows: a CSV with the training's columns, or an .npz file of x."),
+    inputs: Path = typer.Argument(..., help="New rows: a CSV with the training's columns, an .npz file of x, "
+                                               "or image files (one, or a folder of them)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write: .csv, .parquet or .json "
                                           "(default: CSV on stdout)."),
 ) -> None:

@@ -1,7 +1,9 @@
 """An ensemble of a stored study's best trials, scored once on the sealed test split.
 
-The top K complete trials (by validation value) are rebuilt: from their checkpoint when
-they kept one, else retrained with their own seed, which gives the same weights on CPU.
+The top K complete trials (by validation value) are rebuilt as ``nntune export-model``
+rebuilds one: from their checkpoint when they kept one, else retrained with their own seed,
+for the epochs they trained (a multi-fidelity scheduler's largest budget) and with the
+changes they took while training, which gives the same weights on CPU.
 ``average`` averages their predicted probabilities (outputs for regression); ``greedy``
 picks members with replacement on the validation split (Caruana et al., 2004). Every
 choice is made on validation data; then the test split is opened once, the look recorded
@@ -11,25 +13,18 @@ like the single best's, and the ensemble is scored beside the single best.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from nntune._trial import derive_seed
-from nntune.builtin import (
-    CLASSIFICATION_METRICS,
-    REGRESSION_METRICS,
-    evaluation_transform,
-    trial_hyperparameters,
-    training_augment,
-)
+from nntune.builtin import CLASSIFICATION_METRICS, REGRESSION_METRICS, evaluation_transform, rebuild_model, \
+    trial_hyperparameters
 from nntune.config import Config
 from nntune.ensemble import average, greedy_selection, member_weights
 from nntune.exceptions import ConfigError
 from nntune.study import Study
-from nntune.train import Splits, build_model, fit
+from nntune.train import Splits
 from nntune.train.basics import predict
 from nntune.train.metrics import metric_direction, metric_options, scores
 from nntune.trial import FrozenTrial, TrialState, ranked
@@ -58,27 +53,37 @@ class EnsembleResult:
 
 
 def top_trials(study: Study, k: int) -> list[FrozenTrial]:
-    done = [t for t in ranked(study.get_trials(deepcopy=False), study.direction) if t.state == TrialState.COMPLETE]
+    """The ``k`` best complete trials that meet the study's constraints (task.constraints),
+    as its best trial and ``nntune export-model`` choose them."""
+    from nntune.samplers import is_feasible
+
     if k < 1:
         raise ConfigError("top", f"must be at least 1, got {k}")
+    if study.is_multi_objective:
+        raise ConfigError("study", f"{study.study_name} has {len(study.directions)} objectives; an ensemble of "
+                                   "the best trials needs one best value")
+    complete = [t for t in ranked(study.get_trials(deepcopy=False), study.direction) if t.state == TrialState.COMPLETE]
+    done = [t for t in complete if is_feasible(t)]
     if not done:
-        raise ConfigError("study", f"{study.study_name} has no complete trial to build an ensemble from")
+        which = "that meets its constraints " if complete else ""
+        raise ConfigError("study", f"{study.study_name} has no complete trial {which}to build an ensemble from")
     return done[:k]
 
 
-def member_model(cfg: Config, splits: Splits, study: Study, trial: FrozenTrial, device: str | None) -> Any:
-    """The trial's model: its checkpoint when it kept one, else retrained with its seed."""
-    params = trial_hyperparameters(cfg, trial.params)
-    checkpoint = trial.system_attrs.get("checkpoint")
-    if checkpoint and Path(checkpoint).is_file():
-        n_out = splits.n_classes if splits.task_type == "classification" else 1
-        model = build_model(params, splits.input_shape, n_out)
-        model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["model"])
-        return model
-    seed = derive_seed(study.seed, trial.number)
-    return fit(params, splits, metric=cfg.task.trained_metric, seed=seed, device=device,
-               augment=training_augment(cfg, splits, params, seed),
-               eval_transform=evaluation_transform(cfg, params)).model
+def budget(cfg: Config) -> int | None:
+    """The epochs every trial trained under a multi-fidelity scheduler (its largest budget,
+    which ``scheduler_options.max_resource`` may set apart from ``fixed.epochs``), else None."""
+    from nntune.runner_build import MULTI_FIDELITY, budget_epochs, build_scheduler
+
+    return budget_epochs(cfg, build_scheduler(cfg)) if cfg.search.scheduler in MULTI_FIDELITY else None
+
+
+def member_model(cfg: Config, splits: Splits, study: Study, trial: FrozenTrial, device: str | None,
+                 epochs: int | None = None) -> Any:
+    """The trial's model, the one its value describes (the model ``nntune export-model``
+    writes): its checkpoint when it kept one, else retrained with its seed for ``epochs``
+    and with the changes it took while training."""
+    return rebuild_model(study, cfg, splits, trial, device=device, epochs=epochs)
 
 
 def outputs(model: Any, x: torch.Tensor, splits: Splits, transform: Any) -> np.ndarray:
@@ -97,6 +102,15 @@ def score_of(metric: str, splits: Splits, pred: np.ndarray, y: torch.Tensor, nam
     return scores(names, "regression", truth, pred)
 
 
+def validation_score(cfg: Config, splits: Splits, model: Any, params: dict[str, Any],
+                     epochs: int | None = None) -> float:
+    """The trained metric of ``model`` (a trial's, of ``params``) on the validation split,
+    as the trial measured it."""
+    metric = cfg.task.trained_metric
+    transform = evaluation_transform(cfg, trial_hyperparameters(cfg, params, epochs))
+    return score_of(metric, splits, outputs(model, splits.x_val, splits, transform), splits.y_val, (metric,))[metric]
+
+
 def build_ensemble(cfg: Config, splits: Splits, study: Study, *, top: int, method: str = "average",
                    device: str | None = None) -> EnsembleResult:
     """Rebuild the top ``top`` trials, choose the members on validation, then open the
@@ -105,8 +119,9 @@ def build_ensemble(cfg: Config, splits: Splits, study: Study, *, top: int, metho
         raise ConfigError("method", f"unknown {method!r}; choose from {', '.join(METHODS)}")
     metric = cfg.task.trained_metric
     trials = top_trials(study, top)
-    models = [member_model(cfg, splits, study, t, device) for t in trials]
-    transforms = [evaluation_transform(cfg, trial_hyperparameters(cfg, t.params)) for t in trials]
+    epochs = budget(cfg)
+    models = [member_model(cfg, splits, study, t, device, epochs) for t in trials]
+    transforms = [evaluation_transform(cfg, trial_hyperparameters(cfg, t.params, epochs)) for t in trials]
     val = [outputs(m, splits.x_val, splits, tf) for m, tf in zip(models, transforms)]
     sign = 1.0 if metric_direction(metric) == "maximize" else -1.0
     if method == "greedy":
@@ -134,20 +149,32 @@ def build_ensemble(cfg: Config, splits: Splits, study: Study, *, top: int, metho
 def ensemble_for_study(storage: str, study_name: str, *, top: int, method: str = "average",
                        config: dict[str, Any] | None = None, device: str | None = None) -> EnsembleResult:
     """:func:`build_ensemble` for a stored study, with the config it was tuned with (stored
-    with the study by ``nntune tune``) unless ``config`` is given."""
+    with the study by ``nntune tune``) unless ``config`` is given, which must then describe
+    the same model and data (as ``nntune export-model`` checks): another one would retrain
+    other models and record their test look with this study."""
     from nntune.builtin import load_task_splits
+    from nntune.cli_model import stored_config
     from nntune.config import parse_config
+    from nntune.config_compare import check_same_model
     from nntune.storage import StudyNotFoundError, get_storage, redact_url
     from nntune.study import load_study
 
+    # the command's own flags, refused before the storage is opened or the data loaded
+    if top < 1:
+        raise ConfigError("--top", f"must be at least 1, got {top}")
+    if method not in METHODS:
+        raise ConfigError("--method", f"unknown {method!r}; choose from {', '.join(METHODS)}")
     store = get_storage(storage)
     rec = store.load_study(study_name)
     if rec is None:
         raise StudyNotFoundError(f"no study named {study_name!r} in {redact_url(store.url)}")
-    raw = config if config is not None else rec.attrs.get("config")
+    stored = stored_config(rec.attrs)
+    raw = config if config is not None else stored
     if not isinstance(raw, dict):
         raise ConfigError("config", f"study {study_name} stores no config; pass the config file it was tuned with")
     cfg = parse_config({**raw, "storage": storage, "study": study_name}, "ensemble")
+    if config is not None and stored is not None:
+        check_same_model(cfg, stored)
     return build_ensemble(cfg, load_task_splits(cfg), load_study(study_name, store), top=top, method=method,
                           device=device)
 

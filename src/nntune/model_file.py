@@ -78,10 +78,14 @@ class TunedModel(nn.Module):
 
     def forward(self, x: Any) -> torch.Tensor:
         """Logits (a classification) or target values (a regression) for ``x``: a tensor, a
-        numpy array or nested lists, of any numeric dtype."""
+        numpy array or nested lists, of any numeric dtype, or a pandas DataFrame of a table's
+        rows (its columns by name, text ones one-hot as the training's were)."""
+        if hasattr(x, "columns") and hasattr(x, "to_numpy"):  # a DataFrame: read as nntune predict reads a CSV
+            x = self._table_inputs(x)
         # as the network's float32: numpy's float64 would stop at the first layer
         x = torch.as_tensor(x, device=self.shift.device)
         x = x if x.dtype == self.shift.dtype else x.to(self.shift.dtype)
+        self._check_shape(tuple(x.shape))
         if self.fill is not None:
             x = torch.where(torch.isnan(x), self.fill, x)
         x = (x - self.shift) / self.scale
@@ -94,6 +98,28 @@ class TunedModel(nn.Module):
             out = out * self.target_std + self.target_mean
             return out.squeeze(-1) if out.dim() > 1 and out.shape[-1] == 1 else out
         return out
+
+    def _table_inputs(self, table: Any) -> torch.Tensor:
+        from nntune.predict import table_inputs
+
+        names = self.meta.get("feature_names")
+        if not names:
+            raise ValueError("the model was trained on inputs without column names; give an array, not a DataFrame")
+        return table_inputs(table, names, self.meta.get("data"), fills=self.fill is not None)
+
+    def _check_shape(self, shape: tuple[int, ...]) -> None:
+        """A batch (or one input) of the shape the model was trained on, or one ValueError
+        that says so, rather than torch's complaint about two tensors deep inside."""
+        taken = tuple(int(d) for d in self.meta.get("input_shape") or ())
+        if not taken:
+            return
+        one = shape[1:] if len(shape) == len(taken) + 1 else shape if len(shape) == len(taken) else None
+        # images resized on the way in (task.augment) may come at any size, with the right channels
+        fits = one is not None and (one == taken or (self.resize is not None and len(taken) == 3
+                                                     and one[0] == taken[0]))
+        if not fits:
+            raise ValueError(f"inputs of shape {shape}; the model takes a batch of shape "
+                             f"(N, {', '.join(map(str, taken))})")
 
     @torch.no_grad()
     def predict(self, x: Any) -> torch.Tensor | list[str]:

@@ -1,6 +1,7 @@
 """``nntune predict``: a model file's predictions for new rows, read the way its training data
-was (a CSV's text columns one-hot encoded to the same columns; an npz file's ``x``), written
-as a table: the prediction, and each class's probability for a classification."""
+was (a CSV's text columns one-hot encoded to the same columns; an npz file's ``x``; image
+files, one or a folder of them, as an image folder's), written as a table: the prediction,
+and each class's probability for a classification."""
 
 from __future__ import annotations
 
@@ -20,11 +21,7 @@ BATCH = 4096
 
 def csv_inputs(path: Path, feature_names: Sequence[str], data: Any,
                fills: bool = False) -> tuple[pd.DataFrame, torch.Tensor]:
-    """The CSV's rows and their inputs in the training columns' order: numbers as they are,
-    text columns one-hot with the training's column names (a value the training never saw,
-    or none, is all zeros). A column the model needs and the file lacks is an error, and so
-    is a missing number unless the model ``fills`` it (trained with ``missing: mean`` or
-    ``median``: the model takes NaN and puts the training split's value in its place)."""
+    """The CSV's rows and their inputs in the training columns' order (:func:`table_inputs`)."""
     spec = data if isinstance(data, Mapping) else {}
     try:
         table = pd.read_csv(path, sep=spec.get("sep", ","))
@@ -33,6 +30,21 @@ def csv_inputs(path: Path, feature_names: Sequence[str], data: Any,
     if table.empty:
         # Without rows pandas cannot tell numbers from text, so every column would look absent.
         raise ConfigError("input", f"{path.name} has no rows to predict, only its header")
+    return table, table_inputs(table, feature_names, data, fills, where=path.name)
+
+
+def table_inputs(table: pd.DataFrame, feature_names: Sequence[str], data: Any, fills: bool = False,
+                 where: str | None = None) -> torch.Tensor:
+    """A table's inputs in the training columns' order: numbers as they are, text columns
+    one-hot with the training's column names (a value the training never saw, or none, is
+    all zeros). A column the model needs and the table lacks is an error, and so is a
+    missing number unless the model ``fills`` it (trained with ``missing: mean`` or
+    ``median``: the model takes NaN and puts the training split's value in its place).
+    ``where``: the file the table was read from, named in errors (else "the table")."""
+    spec = data if isinstance(data, Mapping) else {}
+    name = where or "the table"
+    if table.empty:
+        raise ConfigError("input", f"{name} has no rows to predict")
     numeric = set(feature_names)  # a column trained on as text is there only as its one-hot columns
 
     def used(column: Any) -> bool:  # a column of the training's: a number, or text one-hot encoded
@@ -44,31 +56,32 @@ def csv_inputs(path: Path, feature_names: Sequence[str], data: Any,
     features = [given] if isinstance(given, str) else list(given or [c for c in table.columns if used(c)])
     absent = [c for c in features if c not in table.columns]
     if absent:
-        raise ConfigError("input", f"{path.name} lacks the columns {absent} the model was trained on")
+        raise ConfigError("input", f"{name} lacks the columns {absent} the model was trained on")
     if not any(used(c) for c in table.columns):
         names = ", ".join(map(str, list(feature_names)[:4])) + (", ..." if len(feature_names) > 4 else "")
-        raise ConfigError("input", f"{path.name} names none of the columns the model was trained on ({names}); "
-                                   f"its first line, read as the header, is {[str(c) for c in table.columns[:4]]}")
+        header = "its first line, read as the header, is" if where else "its columns are"
+        raise ConfigError("input", f"{name} names none of the columns the model was trained on ({names}); "
+                                   f"{header} {[str(c) for c in table.columns[:4]]}")
     for column in features:
         bad = _first_non_number(table[column]) if column in numeric else None
         if bad is not None:
-            raise ConfigError("input", f"{path.name}: column {column!r} holds {bad[1]!r} in row {bad[0]}, not a "
+            raise ConfigError("input", f"{name}: column {column!r} holds {bad[1]!r} in row {bad[0]}, not a "
                                        "number; the model was trained on numbers there")
     text = [c for c in features if c not in numeric]
     frame = pd.get_dummies(_as_text(table[features], text), dtype=np.float32)
     needed = [f for f in feature_names if f not in frame.columns and not any(f.startswith(f"{c}_") for c in text)]
     if needed:
-        raise ConfigError("input", f"{path.name} gives no column {needed[0]!r} the model was trained on")
+        raise ConfigError("input", f"{name} gives no column {needed[0]!r} the model was trained on")
     # a copy: pandas may hand out a read-only view, which torch warns about
     x = frame.reindex(columns=list(feature_names), fill_value=0.0).to_numpy(dtype=np.float32, copy=True)
     if np.isinf(x).any():  # no model output means anything for them, and no fill replaces them
         row, col = (int(i) for i in np.argwhere(np.isinf(x))[0])
-        raise ConfigError("input", f"{path.name}: column {feature_names[col]!r} holds an infinite value in row {row}")
+        raise ConfigError("input", f"{name}: column {feature_names[col]!r} holds an infinite value in row {row}")
     if not fills and np.isnan(x).any():
         rows = sorted({int(r) for r in np.nonzero(np.isnan(x))[0]})[:5]
-        raise ConfigError("input", f"{path.name} has missing values (rows {rows}); the model was trained "
+        raise ConfigError("input", f"{name} has missing values (rows {rows}); the model was trained "
                                    "without filling them (task.data.missing: mean or median would)")
-    return table, torch.from_numpy(x)
+    return torch.from_numpy(x)
 
 
 def _as_text(table: pd.DataFrame, text: Sequence[str]) -> pd.DataFrame:
@@ -139,6 +152,33 @@ def _check_finite(x: np.ndarray, where: str, fills: bool) -> None:
             raise ConfigError("input", f"{where} has {what} values (rows {first}){hint}")
 
 
+def image_inputs(path: Path, options: Mapping[str, Any], shape: Sequence[int]) -> tuple[list[str], torch.Tensor]:
+    """An image file, or every image file under a folder (its class sub-folders too), as the
+    image folder loader reads them (``options``: the training's grayscale, resize, flatten;
+    ``shape``: the model's input shape, whose channels say grayscale or RGB)."""
+    from nntune.train.data import _images_to_float
+    from nntune.train.datasets import size_pair
+    from nntune.train.datasets_images import IMAGE_EXTENSIONS, _image_array
+
+    files = [path] if path.is_file() else sorted(f for f in path.rglob("*")
+                                                 if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS)
+    if not files:
+        raise ConfigError("input", f"{path} holds no image file ({', '.join(IMAGE_EXTENSIONS)})")
+    gray = bool(options.get("grayscale")) or (len(shape) == 3 and shape[0] == 1)
+    size = size_pair(options["resize"]) if options.get("resize") is not None else None
+    try:
+        arrays = [_image_array(f, "L" if gray else "RGB", size) for f in files]
+    except ConfigError as err:
+        raise ConfigError("input", err.problem) from None
+    sizes = sorted({a.shape[:2] for a in arrays})
+    if len(sizes) > 1:
+        raise ConfigError("input", f"the images under {path} differ in size {sizes[:4]}; the model takes one size")
+    x = np.stack(arrays)
+    x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
+    images = _images_to_float(x, False, None)
+    return [str(f) for f in files], images.flatten(1) if options.get("flatten") else images
+
+
 def predictions(model: TunedModel, x: torch.Tensor) -> pd.DataFrame:
     """One row per input: ``prediction`` (a class name or a value) and, for a
     classification, ``p_<class>`` for each class."""
@@ -168,9 +208,19 @@ def _trained_on_a_table(model: TunedModel) -> bool:
 
 
 def predict_file(model: TunedModel, path: Path) -> pd.DataFrame:
-    """The predictions for a CSV (its rows, then the prediction columns) or an npz file."""
-    if not path.is_file():
+    """The predictions for a CSV (its rows, then the prediction columns), an npz file, or
+    image files (one, or a folder of them: the file, then the prediction columns)."""
+    from nntune.train.datasets_images import IMAGE_EXTENSIONS
+
+    if not path.exists():
         raise ConfigError("input", f"no such file: {path}")
+    if path.is_dir() or path.suffix.lower() in IMAGE_EXTENSIONS:
+        if _trained_on_a_table(model):
+            raise ConfigError("input", "the model was trained on a table, not images; give a CSV or an .npz file")
+        data = model.meta.get("data")
+        options = {**(model.meta.get("load_options") or {}), **(data if isinstance(data, Mapping) else {})}
+        files, x = image_inputs(path, options, model.meta.get("input_shape") or ())
+        return pd.concat([pd.DataFrame({"file": files}), predictions(model, x)], axis=1)
     fills = getattr(model, "fill", None) is not None
     if path.suffix.lower() == ".npz":
         return predictions(model, npz_inputs(path, model.meta.get("data"), fills=fills,
@@ -178,7 +228,8 @@ def predict_file(model: TunedModel, path: Path) -> pd.DataFrame:
     if not model.meta.get("feature_names"):
         what = "a table without column names (no feature_names in its npz file)" if _trained_on_a_table(model) \
             else "images"
-        raise ConfigError("input", f"the model was trained on {what}; give them as an .npz file of x")
+        also = ", an image file or a folder of them" if what == "images" else ""
+        raise ConfigError("input", f"the model was trained on {what}; give them as an .npz file of x{also}")
     table, x = csv_inputs(path, model.meta["feature_names"], model.meta.get("data"), fills=fills)
     answers = predictions(model, x)
     # a file that already holds such columns (an earlier prediction's output) gets them anew:

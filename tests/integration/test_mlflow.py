@@ -29,7 +29,7 @@ from nntune.integration._mlflow import MLflowCallback, optuna_text  # noqa: E402
 from nntune.trial import TrialState  # noqa: E402
 
 METRIC = "loss"
-CURVE = f"{METRIC}/intermediate"
+CURVE = f"{METRIC}_intermediate"
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,8 @@
 
 ``PyTorchLightningPruningCallback(trial, monitor)`` reports a Lightning model's epochs to
 the trial, with the whole epoch record nntune's diagnosis reads, and stops the fit when
-the study's scheduler says so. Lightning is imported only when the name is used.
+the study's scheduler says so. Lightning is imported only when the name is used; without it,
+making the callback raises an ImportError that says what to install.
 
 ``TensorBoardCallback(dirname, metric_name)``, passed to ``study.optimize(callbacks=...)``,
 writes each completed trial for TensorBoard's HParams dashboard: its hyperparameters, its
@@ -29,8 +30,14 @@ __all__ = ["MLflowCallback", "PyTorchLightningPruningCallback", "TensorBoardCall
 
 def __getattr__(name: str) -> Any:
     if name == "PyTorchLightningPruningCallback":
-        from nntune.integration._lightning import PyTorchLightningPruningCallback
+        try:
+            from nntune.integration._lightning import PyTorchLightningPruningCallback
+        except ImportError as err:
+            if err.name not in ("lightning", "lightning.pytorch"):
+                raise  # Lightning is there but lacks a dependency of its own: that error names it
+            from nntune.integration._optional import unavailable
 
+            return unavailable(name, f"{name} needs the lightning package: pip install lightning")
         return PyTorchLightningPruningCallback
     if name == "TensorBoardCallback":
         from nntune.integration._tensorboard import TensorBoardCallback

@@ -18,6 +18,12 @@ trainer counts them and ASHA's rungs are set; Optuna's callback reports Lightnin
 validation inside the training epoch, so at the validation's end the epoch's training
 metrics are not aggregated yet. An epoch without a validation (``check_val_every_n_epoch``)
 is not reported, unless the fit has no validation at all.
+
+A DDP fit (several processes) needs the trial shared among them: each rank wraps it in
+:class:`~nntune.integration.TorchDistributedTrial` (rank 0 the study's trial, the others
+``None``) and gives that to its callback. Every rank then reports rank 0's record and gets
+the same answer to ``should_prune``, and a loss that is not finite on any rank ends the
+trial on all of them, so no rank trains on while the others wait.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from typing import Any
 import lightning.pytorch as pl
 
 from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
+from nntune.integration._distributed import TorchDistributedTrial
 from nntune.train.stats import LayerProbe
 
 
@@ -70,9 +77,9 @@ class PyTorchLightningPruningCallback(pl.Callback):
         self._validated = False
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if trainer.world_size > 1:
-            raise ConfigError("trainer", f"the pruning callback reports from one process; this fit runs "
-                                         f"{trainer.world_size} (train each trial on one device)")
+        if trainer.world_size > 1 and not isinstance(self._trial, TorchDistributedTrial):
+            raise ConfigError("trainer", f"this fit runs {trainer.world_size} processes: give the callback the "
+                                         "trial wrapped in TorchDistributedTrial on every rank, or train on one device")
         self._probe = LayerProbe(pl_module) if self.layer_stats else None
 
     # the layer probe: the first batch of each epoch --------------------------------------------
@@ -129,7 +136,10 @@ class PyTorchLightningPruningCallback(pl.Callback):
         value = record["value"] = metrics[name]
         self._trial.report(value, epoch, metrics=record)
         losses = [v for k, v in metrics.items() if k in ("train_loss", "val_loss", name)]
-        if not all(math.isfinite(v) for v in losses):  # recorded as diverged at this epoch, not as failed
+        finite = all(math.isfinite(v) for v in losses)
+        if trainer.world_size > 1:  # every rank stops together, or none does
+            finite = bool(trainer.strategy.reduce_boolean_decision(finite, all=True))
+        if not finite:  # recorded as diverged at this epoch, not as failed
             raise TrialDiverged(epoch, f"{self.monitor} or a loss is not finite at epoch {epoch}")
         if self._trial.should_prune():
             raise TrialPruned(f"trial was pruned at epoch {epoch}")

@@ -12,9 +12,11 @@ attributes. ``track_in_mlflow()`` opens the trial's run around the objective, so
 the objective logs lands in the run the callback then completes.
 
 What this one adds: a trial that reported intermediate values gets them as the metric
-``"<metric_name>/intermediate"`` with the reported steps, a history MLflow charts as the
+``"<metric_name>_intermediate"`` with the reported steps, a history MLflow charts as the
 trial's learning curve. They cannot share the key ``metric_name``: MLflow shows a metric's
 value at its largest step, which would then be the curve's last point, not the trial's value.
+Nor can the key be ``"<metric_name>/intermediate"``, as in TensorBoard and W&B: MLflow's file
+store keeps the metric ``"loss"`` as a file, so ``"loss/..."`` cannot be written beside it.
 
 The ``mlflow`` package (``mlflow-skinny`` suffices) is imported when the callback is made,
 so the name can be imported without it.
@@ -58,11 +60,12 @@ def metric_names(metric_name: str | Sequence[str], n_values: int) -> list[str]:
     return list(metric_name)
 
 
-def curve_key(metric_name: str | Sequence[str]) -> str:
-    """The learning curve's metric: ``"<metric_name>/intermediate"``, after the first name
-    when several are given (a trial reports one intermediate value per step)."""
+def curve_key(metric_name: str | Sequence[str], separator: str = "/") -> str:
+    """The learning curve's metric: ``"<metric_name>/intermediate"`` (``separator`` between
+    the two), after the first name when several are given (a trial reports one intermediate
+    value per step)."""
     name = metric_name if isinstance(metric_name, str) else (list(metric_name) or ["value"])[0]
-    return f"{name}/intermediate"
+    return f"{name}{separator}intermediate"
 
 
 def learning_curve(trial: FrozenTrial) -> list[tuple[int, float]]:
@@ -101,7 +104,7 @@ class MLflowCallback:
 
     Each run holds the trial's parameters, value(s), state and times as Optuna's callback
     logs them and, when the trial reported intermediate values, its learning curve as
-    ``"<metric_name>/intermediate"`` by step.
+    ``"<metric_name>_intermediate"`` by step.
     """
 
     def __init__(self, tracking_uri: str | None = None, metric_name: str | Sequence[str] = "value",
@@ -177,7 +180,7 @@ class MLflowCallback:
         from mlflow.entities import Metric
         from mlflow.tracking import MlflowClient
 
-        key, now = curve_key(self._metric_name), int(time.time() * 1000)
+        key, now = curve_key(self._metric_name, "_"), int(time.time() * 1000)
         MlflowClient().log_batch(run_id, metrics=[Metric(key, value, now, step) for step, value in curve])
 
     def _tags(self, study: Any, trial: FrozenTrial) -> dict[str, str]:

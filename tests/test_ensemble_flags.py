@@ -1,0 +1,15 @@
+"""``nntune ensemble``'s flags: a bad ``--top`` or ``--method`` is one line naming the flag,
+before any storage is opened or data loaded."""
+
+import pytest
+
+
+@pytest.mark.parametrize(("flag", "value", "says"), [("--top", "0", "--top: must be at least 1, got 0"),
+                                                     ("--method", "vote", "--method: unknown 'vote'; choose from "
+                                                                          "average, greedy")])
+def test_a_bad_flag_is_named_before_the_storage_is_opened(call_cli, tmp_path, flag, value, says):
+    code, out, err = call_cli("ensemble", "--study", "s", "--storage", f"sqlite:///{tmp_path / 'none.db'}",
+                              flag, value)
+    assert code == 2 and out == ""
+    assert err == f"nntune: error: {says}\n"
+    assert list(tmp_path.iterdir()) == []
