@@ -14,9 +14,12 @@ and the advice of the lecture notes:
   loss that blew up within an epoch -> too large; rising or non-finite -> far too large
   (diverged);
 - gradients and activations: first layers' gradient norms orders of magnitude below or
-  above the last layer's; bounded activations (sigmoid, tanh) pinned at their bounds
-  from the first epoch on (weights initialized with std 1); activations collapsed towards
-  zero (std 0.01); ReLU outputs that are almost all zero.
+  above the last layer's; gradient norms orders of magnitude above a healthy network's,
+  from the first probe (the initialization or the inputs) or later (the learning rate,
+  named in its own finding when the curves already blame it), clipped or not; bounded
+  activations (sigmoid, tanh) pinned at their bounds from the first epoch on (weights
+  initialized with std 1); activations collapsed towards zero (std 0.01); ReLU outputs
+  that are almost all zero.
 
 A trial still running, or pruned, is not yet at its end: it is not called underfitting
 or too slow. Underfitting also needs a few epochs of errors.
@@ -42,8 +45,13 @@ from nntune.diagnose_layers import (
     LAYER_EPOCHS,
     LAYER_TYPES,
     activation_findings,
+    exploding_finding,
     gradient_findings,
+    gradient_peak,
+    largest_grad_norm,
     last_finite_layers,
+    peak_evidence,
+    peak_words,
 )
 from nntune.diagnose_rules import divergence_finding, fit_findings, learning_rate_findings
 from nntune.trial import FrozenTrial, TrialState
@@ -61,6 +69,8 @@ class Curves:
     val_error: np.ndarray = field(default_factory=lambda: np.empty(0))
     layers: list[list[dict[str, Any]]] = field(default_factory=list)  # the last LAYER_EPOCHS epochs
     first_layers: list[dict[str, Any]] = field(default_factory=list)  # the first epoch with layer records
+    # (epoch, layer, norm) of the largest gradient norm of every epoch with layer records.
+    grad_peaks: list[tuple[int, str, float]] = field(default_factory=list)
     nonfinite: bool = False  # a loss or value reported as NaN or infinite
     # What val_loss holds, in the words a finding uses: the trial's reported values, read as
     # a loss, when it reported no records (``better``: the way those values improve).
@@ -108,12 +118,23 @@ def curves_of(trial: FrozenTrial, direction: str, metric: str) -> Curves:
                       val_error=error_of(table[:, 3], direction),
                       layers=[r.get("layers") or [] for r in records[-LAYER_EPOCHS:]],
                       first_layers=next((list(r["layers"]) for r in records if r.get("layers")), []),
-                      nonfinite=nonfinite)
+                      grad_peaks=_grad_peaks(records), nonfinite=nonfinite)
     steps = sorted(trial.intermediate_values)
     values = np.array([trial.intermediate_values[s] for s in steps], dtype=float)
     return Curves(val_loss=-values if direction == "maximize" else values,
                   nonfinite=not bool(np.isfinite(values).all()), val_name="reported value",
                   better="rising" if direction == "maximize" else "falling")
+
+
+def _grad_peaks(records: Sequence[Mapping[str, Any]]) -> list[tuple[int, str, float]]:
+    peaks = []
+    for i, rec in enumerate(records, start=1):
+        layers = rec.get("layers")
+        top = largest_grad_norm(layers) if isinstance(layers, list) else None
+        if top is not None:
+            epoch = rec.get("epoch")
+            peaks.append((epoch if type(epoch) is int else i, *top))
+    return peaks
 
 
 def activation_kinds(trial: FrozenTrial, layer_names: Sequence[str]) -> dict[str, str | None]:
@@ -177,7 +198,7 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
                            still_falling=any(f.kind == "lr_too_small" for f in rate))
         out += [_with_regularization(f, trial.params) if f.kind == "underfitting" else f for f in fit]
         out += rate
-    out += gradient_findings(curves.layers)
+    out = _with_gradient_peak(out + gradient_findings(curves.layers), curves.grad_peaks, trial.params)
     last = last_finite_layers(curves.layers)
     if last:
         names = [str(l.get("name", "")) for l in last]
@@ -185,6 +206,36 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
         out += activation_findings(last, kinds or activation_kinds(trial, names),
                                    first=curves.first_layers or None)
     return out
+
+
+BLAMES_THE_RATE = ("lr_too_large", "diverged")
+
+
+def _with_gradient_peak(found: list[Finding], peaks: Sequence[tuple[int, str, float]],
+                        params: Mapping[str, Any]) -> list[Finding]:
+    """The findings with exploding gradients (see GRAD_NORM_EXPLODED) named, and its cause.
+
+    Gradients already exploded before any update (the first probe) are the initialization's
+    or the inputs': ``exploding_gradients`` says so and replaces the ratio rule's. Gradients
+    that exploded after a normal start were made by the steps: where the learning rate is
+    already blamed (``lr_too_large``, ``diverged``), that finding wins and names the spike,
+    as the notes explain it (a large rate makes the weights, then the gradients, large);
+    otherwise, as when clipping keeps the loss calm, ``exploding_gradients`` names it. Either
+    way ``lr_too_small`` goes: a loss crawling under exploded (or clipped) gradients is no
+    sign that a larger rate would help."""
+    peak = gradient_peak(peaks)
+    if peak is None:
+        return found
+    if not peak.at_start:
+        for i, f in enumerate(found):
+            if f.kind in BLAMES_THE_RATE:
+                evidence = {**f.evidence, **peak_evidence(peak)}
+                found[i] = replace(f, summary=f.summary + peak_words(peak), evidence=evidence)
+                return found
+    clip = params.get("grad_clip")
+    clip = float(clip) if isinstance(clip, (int, float)) and not isinstance(clip, bool) else 0.0
+    kept = [f for f in found if f.kind not in ("exploding_gradients", "lr_too_small")]
+    return kept + [exploding_finding(peak, grad_clip=clip)]
 
 
 REGULARIZERS = ("weight_decay", "l1", "dropout")

@@ -36,9 +36,11 @@ ADVICE: dict[str, str] = {
                            "learn. Use fewer layers or residual connections, ReLU instead of "
                            "sigmoid/tanh, Xavier/He initialization, normalized inputs or batch "
                            "normalization, and less weight decay.",
-    "exploding_gradients": "Gradients grow towards the first layers. Lower the learning rate, "
-                           "clip gradients, normalize the inputs, initialize weights smaller "
-                           "(Xavier/He), or add weight decay.",
+    "exploding_gradients": "Gradient norms are orders of magnitude above a healthy network's, "
+                           "or grow towards the first layers: the steps overshoot, and clipping "
+                           "only hides it. Large from the start: initialize weights smaller "
+                           "(Xavier/He) and normalize the inputs. Large later: lower the learning "
+                           "rate. Clipping and weight decay help too.",
     "saturated_activations": "Sigmoid/tanh outputs sit at their bounds, where the gradient is "
                              "almost zero. Initialize weights smaller (Xavier instead of std 1), "
                              "normalize the inputs, add batch normalization, or use ReLU.",
