@@ -296,6 +296,16 @@ def test_the_front_refuses_targets_and_names_of_the_wrong_length_by_name(front):
 
 
 @pytest.mark.parametrize("front", ["plotly", "matplotlib"])
+def test_a_front_of_four_objectives_asks_for_the_targets_to_draw(front):
+    plots = vis if front == "plotly" else vis.matplotlib
+    s = nntune.create_study(directions=["minimize"] * 4)
+    s.optimize(lambda t: tuple(t.suggest_float(n, 0, 1) for n in "abcd"), n_trials=3)
+    with pytest.raises(ValueError, match="4 objectives and a Pareto plot has 2 or 3 axes; give targets="):
+        plots.plot_pareto_front(s)
+    plots.plot_pareto_front(s, targets=lambda t: t.values[:2])  # two of them, chosen
+
+
+@pytest.mark.parametrize("front", ["plotly", "matplotlib"])
 def test_importance_of_no_parameter_says_so(front, study):
     plots = vis if front == "plotly" else vis.matplotlib
     with pytest.warns(UserWarning, match="no parameter to plot: params is empty"):

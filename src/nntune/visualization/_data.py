@@ -241,6 +241,9 @@ def pareto(study: Any, target_names: Sequence[str] | None, include_dominated_tri
     n = len(study.directions) if targets is None else len(next((t.values for t in trials if t.values), [0, 0]))
     if targets is not None and n not in (2, 3):
         raise ValueError(f"targets: must return 2 or 3 values per trial to plot, got {n}")
+    if targets is None and n > 3:  # the front is over every objective: three axes would hide the rest
+        raise ValueError(f"the study has {n} objectives and a Pareto plot has 2 or 3 axes; give targets= that "
+                         "returns the 2 or 3 values to draw")
     if target_names is not None and len(target_names) != n:
         raise ValueError(f"target_names: needs {n} names, one per {'target' if targets else 'objective'}, "
                          f"got {len(target_names)}")
