@@ -8,6 +8,7 @@ The trainer knows nothing about search: it gets a dict of hyperparameters, the s
 from __future__ import annotations
 
 import shutil
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -300,6 +301,10 @@ def rebuild_model(study: Study, cfg: Config, splits: Splits, trial: FrozenTrial,
         model = build_model(params, splits.input_shape, count_outputs(splits))
         model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["model"])
         return model
+    if checkpoint:  # its weights came from its lineage: a retrain from scratch is another model
+        warnings.warn(f"trial {trial.number}'s checkpoint {checkpoint} is gone; its configuration is retrained "
+                      "from scratch, which is not the model its value describes (population-based training "
+                      "copied weights into it)", UserWarning, stacklevel=2)
     seed = derive_seed(study.seed, trial.number)
     use_threads(device=device)
     taken = taken_changes(study, trial.number)

@@ -1,0 +1,27 @@
+"""A trial whose kept checkpoint is gone is retrained from scratch, and says so: its weights
+came from other trials (population-based training), so the retrain is another model."""
+
+from __future__ import annotations
+
+import pytest
+
+from nntune.builtin import rebuild_model
+from nntune.config import parse_config
+from nntune.runner import open_study, prepare
+from nntune.trial import TrialState
+
+
+def test_a_missing_checkpoint_warns_that_the_retrain_is_another_model(tmp_path):
+    cfg = parse_config({"study": "gone", "storage": f"sqlite:///{tmp_path / 'g.db'}",
+                        "task": {"data": "digits", "model": "mlp", "metric": "accuracy", "train_size": 0.2},
+                        "search": {"trials": 1, "seed": 3}, "space": {},
+                        "fixed": {"epochs": 1, "layers": 1, "units": 8, "optimizer": "sgd", "lr": 0.1}})
+    p = prepare(cfg)
+    study = open_study(p)
+    trial = study.ask()
+    study.storage.set_trial_system_attr(study.id, trial.number, "checkpoint", str(tmp_path / "trial-0.pt"))
+    study.tell(trial, 0.5)
+    frozen = study.storage.get_trial(study.id, trial.number)
+    assert frozen.state == TrialState.COMPLETE
+    with pytest.warns(UserWarning, match=r"trial 0's checkpoint .*trial-0.pt is gone; its configuration is retrained"):
+        rebuild_model(study, cfg, p.splits, frozen)
