@@ -119,3 +119,18 @@ def validation_loss_study(url: str, *, lr: float | None = None) -> None:
         return loss
 
     study.optimize(objective, n_trials=1)
+
+
+FRONT = ((0.9, 900.0), (0.5, 100.0), (0.4, 800.0))  # trials 0 and 1 on the front, 2 dominated
+
+
+def front_study(url: str, name: str, n_trials: int = 3, points: tuple[tuple[float, float], ...] = FRONT) -> None:
+    """Study ``name`` in ``url`` of two objectives (maximize accuracy, minimize parameters)
+    whose first ``n_trials`` trials are ``points`` in turn."""
+    import nntune
+
+    study = nntune.create_study(study_name=name, storage=url, directions=["maximize", "minimize"])
+    study.set_metric_names(["accuracy", "parameters"])
+    for a, b in points[:n_trials]:
+        study.enqueue_trial({"a": a, "b": b})
+    study.optimize(lambda t: (t.suggest_float("a", 0, 1), t.suggest_float("b", 0, 1000)), n_trials=n_trials)

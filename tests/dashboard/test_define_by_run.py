@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import nntune
-from _objectives import validation_loss_study
+from _objectives import front_study, validation_loss_study
 from nntune.dashboard import RunningServer, create_app
 from nntune.storage import SQLStorage
 
@@ -50,11 +50,7 @@ def test_a_record_without_a_learning_rate_says_so_instead_of_empty_axes(browser_
 
 def test_a_study_of_several_objectives_heads_the_page_with_them_and_its_front(browser_context, tmp_path):
     url = f"sqlite:///{tmp_path / 'front.db'}"
-    study = nntune.create_study(study_name="front", storage=url, directions=["maximize", "minimize"])
-    study.set_metric_names(["accuracy", "parameters"])
-    for a, b in ((0.9, 900.0), (0.5, 100.0), (0.4, 800.0)):
-        study.enqueue_trial({"a": a, "b": b})
-    study.optimize(lambda t: (t.suggest_float("a", 0, 1), t.suggest_float("b", 0, 1000)), n_trials=3)
+    front_study(url, "front")
     with RunningServer(create_app(SQLStorage(url))) as server:
         page, errors = open_page(browser_context, server.url, "front")
         page.wait_for_function("() => (document.getElementById('best-line').textContent || '').includes('Pareto')",
@@ -84,11 +80,7 @@ def test_a_study_of_the_validation_loss_draws_its_logged_accuracy_in_the_metric_
 
 def test_a_study_of_several_objectives_shows_every_objective_in_the_lists_and_the_history(browser_context, tmp_path):
     url = f"sqlite:///{tmp_path / 'objectives.db'}"
-    study = nntune.create_study(study_name="objectives", storage=url, directions=["maximize", "minimize"])
-    study.set_metric_names(["accuracy", "parameters"])
-    for a, b in ((0.5, 100.0), (0.9, 900.0), (0.4, 50.0)):
-        study.enqueue_trial({"a": a, "b": b})
-    study.optimize(lambda t: (t.suggest_float("a", 0, 1), t.suggest_float("b", 0, 1000)), n_trials=3)
+    front_study(url, "objectives", points=((0.5, 100.0), (0.9, 900.0), (0.4, 50.0)))
     with RunningServer(create_app(SQLStorage(url))) as server:
         page, errors = open_page(browser_context, server.url, "objectives")
         page.wait_for_selector("#trial-table tbody tr[data-number='1']")
@@ -181,11 +173,7 @@ def test_a_slice_of_a_choice_orders_its_axis_as_the_choices_are_ordered(browser_
 
 def test_a_study_of_several_objectives_draws_its_pareto_front(browser_context, tmp_path):
     url = f"sqlite:///{tmp_path / 'pareto.db'}"
-    study = nntune.create_study(study_name="pareto", storage=url, directions=["maximize", "minimize"])
-    study.set_metric_names(["accuracy", "parameters"])
-    for a, b in ((0.9, 900.0), (0.5, 100.0), (0.4, 800.0)):
-        study.enqueue_trial({"a": a, "b": b})
-    study.optimize(lambda t: (t.suggest_float("a", 0, 1), t.suggest_float("b", 0, 1000)), n_trials=3)
+    front_study(url, "pareto")
     with RunningServer(create_app(SQLStorage(url))) as server:
         page, errors = open_page(browser_context, server.url, "pareto")
         page.wait_for_selector("#pareto-section:not([hidden])", timeout=15000)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import nntune
-from _objectives import validation_loss_study
+from _objectives import front_study, validation_loss_study
 from nntune.report import SECTION_IDS, render_html, write_report
 from nntune.report.data import build_report_data
 
@@ -162,11 +162,7 @@ def test_the_report_renders_in_a_headless_browser_without_errors(storage, make_s
 
 def test_a_study_of_several_objectives_is_summed_up_by_its_front_not_one_best_value(tmp_path):
     url = f"sqlite:///{tmp_path / 'front.db'}"
-    study = nntune.create_study(study_name="front", storage=url, directions=["maximize", "minimize"])
-    study.set_metric_names(["accuracy", "parameters"])
-    for a, b in ((0.9, 900.0), (0.5, 100.0), (0.4, 800.0)):
-        study.enqueue_trial({"a": a, "b": b})
-    study.optimize(lambda t: (t.suggest_float("a", 0, 1), t.suggest_float("b", 0, 1000)), n_trials=3)
+    front_study(url, "front")
     summary = section(render_html(build_report_data(url, "front")), "summary")
     assert "maximize accuracy and minimize parameters" in summary
     assert "2 trials on the Pareto front (0, 1)" in summary
@@ -175,11 +171,7 @@ def test_a_study_of_several_objectives_is_summed_up_by_its_front_not_one_best_va
 
 def test_a_study_of_several_objectives_says_which_one_each_single_value_section_reads(tmp_path):
     url = f"sqlite:///{tmp_path / 'front.db'}"
-    study = nntune.create_study(study_name="front", storage=url, directions=["maximize", "minimize"])
-    study.set_metric_names(["accuracy", "parameters"])
-    for a, b in ((0.9, 900.0), (0.5, 100.0)):
-        study.enqueue_trial({"a": a, "b": b})
-    study.optimize(lambda t: (t.suggest_float("a", 0, 1), t.suggest_float("b", 0, 1000)), n_trials=2)
+    front_study(url, "front", n_trials=2)
     page = render_html(build_report_data(url, "front"))
     note = "ranks and plots trials by the first, accuracy (maximize)"
     for sid in ("history", "slices", "importance", "best-region", "diagnosis", "trials"):
