@@ -471,3 +471,14 @@ def test_a_sampler_that_fails_after_the_trial_started_leaves_it_failed_not_runni
     assert code == 2 and out == "" and err.strip() == "nntune: error: --sampler.x: cannot draw"
     trial = nntune.load_study(study_name="s", storage=url).trials[1]
     assert trial.state.value == "failed" and "cannot draw" in trial.error
+
+
+def test_best_trials_of_one_objective_print_every_tie_and_best_trial_one(call_cli, url):
+    ok(call_cli, "create-study", "--storage", url, "--study-name", "s", "--direction", "maximize")
+    for number, value in enumerate(("1", "3", "3", "2")):
+        ask(call_cli, url)
+        tell(call_cli, url, number, "--values", value)
+    ties = json.loads(ok(call_cli, "best-trials", "--storage", url, "--study", "s", "-f", "json"))
+    assert [row["number"] for row in ties] == [1, 2]  # as optuna best-trials prints them
+    best = json.loads(ok(call_cli, "best-trial", "--storage", url, "--study", "s", "-f", "json"))
+    assert best["number"] == 1 and best["value"] == 3.0

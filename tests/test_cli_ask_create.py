@@ -41,3 +41,13 @@ def test_an_in_memory_storage_is_refused_rather_than_a_study_that_vanishes(call_
     code, out, err = call_cli("create-study", "--storage", storage, "--study-name", "gone")
     assert code == 2 and out == ""
     assert err.startswith("nntune: error: --storage: an in-memory study ends with the command")
+
+
+def test_an_empty_study_name_is_refused_not_replaced_by_a_generated_one(call_cli, tmp_path):
+    # Optuna stores a study named "": nntune's configs refuse that name, and a report of it
+    # would be reports/.html, so the name is refused before the storage is made.
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    code, out, err = call_cli("create-study", "--storage", url, "--study-name", "")
+    assert (code, out) == (2, "") and err == "nntune: error: --study-name: must not be empty; leave it out for " \
+                                            "a generated name\n"
+    assert not (tmp_path / "e.db").exists()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 import nntune
 
 
@@ -29,3 +31,26 @@ def test_multi_index_keys_unnamed_objectives_by_their_index_as_optuna(tmp_path):
     df = _two_objectives(tmp_path).trials_dataframe(multi_index=True)
     assert ("values", 0) in df.columns and ("values", 1) in df.columns
     assert df["values"][1][0] == 1.0
+
+
+# Optuna 5's columns for each attrs, for one objective (values give values_0 beside value)
+# and for two ("value" reads as "values"); columns follow the order of attrs.
+@pytest.mark.parametrize("n, names, attrs, flat, multi", [
+    (1, False, ("number", "values"), ["number", "values_0"], [("number", ""), ("values", 0)]),
+    (1, False, ("value", "values"), ["value", "values_0"], [("value", ""), ("values", 0)]),
+    (1, True, ("number", "values"), ["number", "values_m0"], [("number", ""), ("values", "m0")]),
+    (1, True, ("value", "values"), ["value_m0", "values_m0"], [("value", "m0"), ("values", "m0")]),
+    (1, False, ("values", "number", "state"), ["values_0", "number", "state"],
+     [("values", 0), ("number", ""), ("state", "")]),
+    (2, False, ("state", "values", "number"), ["state", "values_0", "values_1", "number"],
+     [("state", ""), ("values", 0), ("values", 1), ("number", "")]),
+    (2, True, ("value", "number"), ["values_m0", "values_m1", "number"],
+     [("values", "m0"), ("values", "m1"), ("number", "")]),
+])
+def test_columns_are_optunas_for_every_value_attribute(n, names, attrs, flat, multi):
+    study = nntune.create_study(directions=["minimize"] * n)
+    study.tell(study.ask(), [0.5] * n if n > 1 else 0.5)
+    if names:
+        study.set_metric_names([f"m{i}" for i in range(n)])
+    assert list(study.trials_dataframe(attrs=attrs).columns) == flat
+    assert list(study.trials_dataframe(attrs=attrs, multi_index=True).columns) == multi

@@ -74,6 +74,9 @@ def test_conditions_and_sampling():
     assert not space.contains({"optimizer": "momentum"})
     with pytest.raises(ConfigError, match="declared before"):
         Space({"m": Float(0, 1), "opt": Choice(("a", "b"))}, {"m": {"opt": ["a"]}})
+    with pytest.raises(ConfigError, match=r"refers to 'optim', which the space does not declare \(it declares "
+                                          r"'m', 'opt'\)"):  # a misspelt parent is not "declared later"
+        Space({"m": Float(0, 1), "opt": Choice(("a", "b"))}, {"m": {"optim": ["a"]}})
     with pytest.raises(ConfigError, match="not possible"):
         Space({"opt": Choice(("a", "b")), "m": Float(0, 1)}, {"m": {"opt": ["c"]}})
 

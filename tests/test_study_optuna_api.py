@@ -440,3 +440,12 @@ def test_a_callback_reads_the_trials_per_step_metrics():
     study = nntune.create_study()
     study.optimize(objective, n_trials=2, callbacks=[lambda s, t: seen.append(t.metrics)])
     assert seen == [[{"step": 0, "val_accuracy": 0.0}, {"step": 1, "val_accuracy": 0.1}]] * 2
+
+
+def test_best_trials_of_one_objective_are_every_trial_tied_at_the_best_value():
+    study = nntune.create_study(direction="maximize")  # Optuna gives trials [1, 2] for these values
+    for value in (1.0, 3.0, 3.0, 2.0):
+        study.tell(study.ask(), value)
+    assert [t.number for t in study.best_trials] == [1, 2]
+    assert study.best_trial.number == 1 and study.best_value == 3.0
+    assert nntune.create_study().best_trials == []

@@ -39,8 +39,10 @@ def trial_row(t: FrozenTrial, attrs: Sequence[str], n_objectives: int,
                     continue
                 row[(attr, str(key))] = v
         elif attr in ("value", "values"):
+            # As in Optuna: "value" of one objective is one column, value (value_NAME); "values"
+            # (and "value" of several objectives) is one column per objective, values_0 or values_NAME.
             values = objective_values(t, n_objectives)
-            if n_objectives == 1:
+            if attr == "value" and n_objectives == 1:
                 row[("value", metric_names[0] if metric_names else "")] = values[0]
             else:
                 for i, v in enumerate(values):
@@ -66,13 +68,17 @@ def trials_frame(trials: Sequence[FrozenTrial], attrs: Sequence[str] = DATAFRAME
     columns: list[tuple[str, str]] = []
     for r in rows:
         columns.extend(c for c in r if c not in columns)
-    order = {a: i for i, a in enumerate(attrs)}
+    order: dict[str, int] = {}
+    for i, a in enumerate(attrs):
+        order.setdefault(a, i)
+    # Columns in the order of attrs, as Optuna's; "values" comes from "value" for several objectives.
+    order.setdefault("values", order.get("value", len(attrs)))
 
     def place(c: tuple[str, str]) -> tuple[int, int, str]:
         if c[0] in ("value", "values"):  # the objectives in their own order (values_10 after values_9)
             keys = list(metric_names) if metric_names else [str(i) for i in range(n_objectives)]
-            return order.get("value", len(order)), keys.index(c[1]) if c[1] in keys else 0, ""
-        return order.get(c[0], len(order)), 0, c[1]
+            return order[c[0]], keys.index(c[1]) if c[1] in keys else 0, ""
+        return order.get(c[0], len(attrs)), 0, c[1]
 
     columns.sort(key=place)
     # Optuna keys an unnamed objective by its index, an int: df[("values", 0)], df["values"][1].

@@ -81,11 +81,16 @@ class StudyReads:
 
     @property
     def best_trials(self) -> list[FrozenTrial]:
-        """The Pareto front: complete trials no other complete trial beats on every objective
-        (the best trial, alone, for one objective)."""
+        """The Pareto front: complete trials no other complete trial beats on every objective.
+        For one objective, as in Optuna, every complete trial tied at the best value, in
+        number order (``best_trial`` picks one of them)."""
         if not self.is_multi_objective:
-            best = best_trial(self._feasible(), self.direction)
-            return [] if best is None else [self.storage.get_trial(self.id, best.number)]
+            feasible = self._feasible()
+            best = best_trial(feasible, self.direction)
+            if best is None:
+                return []
+            return [self.storage.get_trial(self.id, t.number) for t in feasible
+                    if t.state == TrialState.COMPLETE and t.value == best.value]
         return pareto_front(self._feasible(), [str(d) for d in self._directions])
 
     @property

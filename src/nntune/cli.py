@@ -32,6 +32,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 flags_take_no_value_in_help()
 
+app.callback()(cli_study.global_options)  # Optuna's --storage before the command, and OPTUNA_STORAGE
+
 
 @app.command()
 def tune(

@@ -126,7 +126,8 @@ def _is_option(token: str) -> bool:
 
 # ---------------------------------------------------------------- the commands
 
-_STORAGE_HELP = "sqlite:///file.db, postgresql://... or journal:///file.log."
+_STORAGE_HELP = ("sqlite:///file.db, postgresql://... or journal:///file.log; without it, nntune's --storage "
+                 "before the command, then $OPTUNA_STORAGE, then sqlite:///nntune.db.")
 _FORMAT_HELP = "json | yaml | table | value."
 
 
@@ -183,6 +184,8 @@ def create_study(
     from nntune.storage import DuplicatedStudyError, redact_url
     from nntune.study import create_study as create
 
+    if study_name == "":  # Optuna stores it; nntune's configs refuse it and its report would be .html
+        raise ConfigError("--study-name", "must not be empty; leave it out for a generated name")
     storage = storage_url(storage, storage_class)
     for given in ([direction] if direction is not None else []) + list(directions or ()):
         if given not in ("minimize", "maximize"):
@@ -350,9 +353,12 @@ def _show_trials(which: str, doc: str) -> Callable[..., None]:
             raise ConfigError("--study-name", f"study {study_name!r} has {len(study.directions)} objectives "
                                               f"and no single best trial; best-trials prints its Pareto front")
         if which != "trials":
+            # best-trial prints Optuna's study.best_trial alone; best-trials every trial tied with it
             best = {t.number for t in study.best_trials}
             if which == "best-trial" and not best:
                 raise ConfigError("--study-name", f"study {study_name!r} has no complete trial yet")
+            if which == "best-trial":
+                best = {study.best_trial.number}
             rows = [r for r in rows if r["number"] in best]
         print(render(rows, columns, fmt, flat=flat, single=which == "best-trial"))
 
@@ -369,4 +375,5 @@ def register(app: typer.Typer) -> None:
                                                  "params, state (Optuna's columns)."))
     app.command("best-trial")(_show_trials("best-trial", "Print the study's best complete trial."))
     app.command("best-trials")(_show_trials("best-trials", "Print the trials no other complete trial beats on "
-                                                           "every objective (the best one, for one)."))
+                                                           "every objective (for one, every trial tied at the "
+                                                           "best value)."))

@@ -1,5 +1,7 @@
 """Optuna's ``study-names``, ``study set-user-attr`` and ``storage upgrade``, with its option
-names (``--study-name``, ``--key``/``-k``, ``--value``, ``-f``, ``--storage-class``).
+names (``--study-name``, ``--key``/``-k``, ``--value``, ``-f``, ``--storage-class``), and its
+global ``--storage``/``--storage-class`` (before the command) and ``OPTUNA_STORAGE``, which
+every study command reads.
 
 Registered by cli.py. Bad input is one ``ConfigError`` line with exit code 2, raised before
 anything is written; SQLAlchemy and the storages load inside the functions, so ``nntune
@@ -8,7 +10,9 @@ anything is written; SQLAlchemy and the storages load inside the functions, so `
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
@@ -20,6 +24,44 @@ from nntune.exceptions import ConfigError
 
 if TYPE_CHECKING:
     from nntune.storage._recognize import Schema
+
+# Optuna's study commands, which read Optuna's global --storage and --storage-class (given
+# before the command) and its OPTUNA_STORAGE: their own --storage wins over the global one,
+# which wins over the variable. ``tune`` and the others keep their own defaults.
+GLOBAL_STORAGE_COMMANDS: dict[str, tuple[str, ...]] = {
+    "create-study": (), "ask": (), "tell": (), "trials": (), "best-trial": (), "best-trials": (),
+    "study-names": (), "studies": (), "export": (), "delete-study": (),
+    "study": ("set-user-attr",), "storage": ("upgrade",)}
+
+
+def global_storage_defaults(storage: str | None, storage_class: str | None,
+                            environ: Mapping[str, str]) -> dict[str, Any]:
+    """The click ``default_map`` that hands the global options (or ``OPTUNA_STORAGE``) to each
+    study command as its --storage and --storage-class when it is not given them itself."""
+    chosen = {"storage": storage or environ.get("OPTUNA_STORAGE") or None, "storage_class": storage_class}
+    chosen = {k: v for k, v in chosen.items() if v is not None}
+    if not chosen:
+        return {}
+    return {name: {sub: dict(chosen) for sub in subs} if subs else dict(chosen)
+            for name, subs in GLOBAL_STORAGE_COMMANDS.items()}
+
+
+def global_options(
+    ctx: typer.Context,
+    storage: Optional[str] = typer.Option(None, "--storage", help="Optuna's global --storage, for the study "
+                                          "commands (create-study, ask, tell, trials, studies, ...) that are "
+                                          "not given their own; also read from $OPTUNA_STORAGE."),
+    storage_class: Optional[str] = typer.Option(None, "--storage-class",
+                                                help="Optuna's global --storage-class, for the same commands."),
+) -> None:
+    """Hyperparameter tuning for neural networks."""
+    command = ctx.invoked_subcommand
+    given = "--storage" if storage is not None else "--storage-class" if storage_class is not None else None
+    if given and command not in GLOBAL_STORAGE_COMMANDS:
+        raise ConfigError(given, f"before the command it is for Optuna's study commands (create-study, ask, tell, "
+                                 f"trials, studies, ...); give {command} its own {given} after its name")
+    ctx.default_map = global_storage_defaults(storage, storage_class, os.environ)
+
 
 study_app = typer.Typer(add_completion=False, no_args_is_help=True,
                         help="Change a stored study (Optuna's study subcommands).")

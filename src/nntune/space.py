@@ -266,7 +266,10 @@ class Space:
             if name not in self.params:
                 raise ConfigError(f"space.{name}.when", "condition on an undeclared parameter")
             for parent, allowed in cond.items():
-                if parent not in self.params or names.index(parent) >= names.index(name):
+                if parent not in self.params:
+                    raise ConfigError(f"space.{name}.when", f"refers to {parent!r}, which the space does not "
+                                                            f"declare (it declares {', '.join(map(repr, names))})")
+                if names.index(parent) >= names.index(name):
                     raise ConfigError(f"space.{name}.when",
                                       f"refers to {parent!r}, which must be declared before {name!r}")
                 bad = [v for v in allowed if not self.params[parent].contains(v)]
