@@ -18,3 +18,24 @@ def test_delete_without_yes_and_without_a_terminal_says_to_give_yes(tmp_path):
     assert done.stderr.strip() == ("nntune: error: --yes: standard input ended before the deletion was confirmed; "
                                    "nothing deleted (--yes deletes without asking)")
     assert nntune.get_all_study_names(url) == ["d"]
+
+
+def test_delete_names_the_folder_where_a_babysat_studys_checkpoints_stay(tmp_path, call_cli):
+    from nntune.config import parse_config
+    from nntune.panda import checkpoint_dir, open_babysit_study, queue_new, train_queued
+
+    cfg = parse_config({"study": "p", "storage": f"sqlite:///{tmp_path / 'p.db'}",
+                        "task": {"data": "digits", "model": "mlp", "metric": "accuracy"},
+                        "search": {"checkpoint_dir": str(tmp_path / "runs")},
+                        "fixed": {"epochs": 1, "layers": 1, "units": 8, "batch_size": 128}})
+    study = open_babysit_study(cfg)
+    train_queued(study, cfg, queue_new(study, cfg))
+    folder = checkpoint_dir(cfg, study)
+    nntune.create_study(study_name="plain", storage=cfg.storage)
+    code, out, err = call_cli("delete-study", "--storage", cfg.storage, "--study", "p", "--yes")
+    assert code == 0, err
+    assert out.splitlines() == ["deleted study 'p' (1 trial)",
+                                f"its checkpoints stay in {folder} (remove the folder when they are no longer needed)"]
+    assert list(folder.glob("trial-0-epoch-1.pt"))  # left as they were
+    code, out, _ = call_cli("delete-study", "--storage", cfg.storage, "--study", "plain", "--yes")
+    assert out.splitlines() == ["deleted study 'plain' (0 trials)"]

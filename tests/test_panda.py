@@ -40,7 +40,7 @@ def test_a_fork_continues_its_parent_exactly_and_takes_its_change(tmp_path):
     cfg = config(tmp_path)
     study = open_babysit_study(cfg)
     parent = train_queued(study, cfg, queue_new(study, cfg)).trial
-    assert parent.state == TrialState.COMPLETE and sorted(snapshots(checkpoint_dir(cfg), 0)) == [1, 2, 3, 4]
+    assert parent.state == TrialState.COMPLETE and sorted(snapshots(checkpoint_dir(cfg, study), 0)) == [1, 2, 3, 4]
     assert parent.params["lr"] == 0.01
 
     assert queue_fork(study, cfg, 0, 2) == 1
@@ -66,7 +66,7 @@ def test_refused_forks_write_nothing(tmp_path):
     cfg = config(tmp_path, keep_last=1, keep_best=False)
     study = open_babysit_study(cfg)
     train_queued(study, cfg, queue_new(study, cfg))
-    assert sorted(snapshots(checkpoint_dir(cfg), 0)) == [4]
+    assert sorted(snapshots(checkpoint_dir(cfg, study), 0)) == [4]
     for epoch, changes, message in ((2, None, "no checkpoint of trial 0 at epoch 2"),
                                     (4, {"units": 64}, "units: cannot change"),
                                     (4, {"dropout": 1.5}, "dropout: must be in")):

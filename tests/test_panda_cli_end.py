@@ -22,11 +22,9 @@ def test_a_trial_stopped_before_its_first_epoch_is_not_offered_a_resume(tmp_path
     study = open_babysit_study(cfg)
     train_queued(study, cfg, queue_new(study, cfg))
     fork = queue_fork(study, cfg, 0, 1, {"lr": 0.001})
-    study.stop_trial(fork)  # asked while it waits: it ends before training an epoch of its own
-    code, out, err = call_cli("babysit", "--resume", "--study", "panda", "--trial", str(fork),
-                              "--storage", cfg.storage)
-    assert code == 0 and "pruned (stopped by the user)" in out, err
-    assert "--resume" not in out
+    code, out, err = call_cli("trial", "stop", "--study", "panda", "--trial", str(fork), "--storage", cfg.storage)
+    assert code == 0 and out == f"trial {fork} of study panda was waiting: it ends now, before its first epoch\n", err
+    assert study.storage.get_trial(study.id, fork).state.value == "pruned"  # without training an epoch of its own
     code, _, err = call_cli("babysit", "--resume", "--study", "panda", "--trial", str(fork), "--storage", cfg.storage)
     assert code == 2 and "has no kept checkpoint" in err
 
@@ -37,6 +35,7 @@ def test_the_summary_starts_its_own_line_after_the_last_view(tmp_path, call_cli)
                               f"sqlite:///{tmp_path / 'b.db'}")
     assert code == 0, err
     assert "╯\ntrial 0 of study b: complete" in out  # in a log, not glued to the panel's border
+    assert out.splitlines()[-1].endswith(" after 1 epoch")
 
 
 def test_the_view_of_a_trial_without_an_epoch_names_no_range():
@@ -76,5 +75,32 @@ def test_the_summary_of_several_objectives_names_each_value(tmp_path, call_cli):
     line = json.loads(out.strip().splitlines()[-1])
     assert set(line["values"]) == {"params", "accuracy"} and line["values"]["params"] == 1210  # 64*16+16 + 16*10+10
     assert "value" not in line
-    assert f"complete, params 1210, validation accuracy {line['values']['accuracy']:.4g} after 1 epochs" in \
+    assert f"complete, params 1210, validation accuracy {line['values']['accuracy']:.4g} after 1 epoch" in \
         " ".join(err.split())
+
+
+def test_a_trial_stopped_after_its_last_epoch_is_offered_a_fork_not_a_resume(tmp_path, call_cli):
+    from nntune.cli_panda import end_hint
+
+    cfg = config(tmp_path, epochs=2)
+    study = open_babysit_study(cfg)
+    number = queue_new(study, cfg)
+    stopped = train_queued(study, cfg, number, on_epoch=lambda t, e, r: e == 1 and study.stop_trial(number)).trial
+    assert stopped.state.value == "pruned" and sorted(stopped.intermediate_values) == [1, 2]
+    hint = end_hint(cfg, study, stopped)
+    assert hint is not None and hint.startswith("it trained all its epochs; train on with: nntune trial fork "
+                                                "--study panda --trial 0 --storage ")
+    assert hint.endswith(" --from-epoch 2 --set epochs=12")
+    code, _, err = call_cli("babysit", "--resume", "--study", "panda", "--trial", "0", "--storage", cfg.storage)
+    assert code == 2 and "has none left" in err  # what the old hint led to
+
+
+def test_pending_changes_show_no_old_value(tmp_path, call_cli):
+    cfg = config(tmp_path)
+    study = open_babysit_study(cfg)
+    number = queue_new(study, cfg)
+    study.set_trial_params(number, {"lr": 0.002})
+    code, out, err = call_cli("trial", "changes", "--study", "panda", "--storage", cfg.storage)
+    assert code == 0, err
+    row = next(line for line in out.splitlines() if "lr" in line)
+    assert "None" not in row and "pending" in row and "-" in row

@@ -76,8 +76,8 @@ def test_a_deleted_studys_checkpoints_do_not_push_out_the_new_ones(tmp_path):
         update={"keep_last": 2, "keep_best": False})})
     study = open_babysit_study(again)
     train_queued(study, again, queue_new(study, again))  # trial 0 again: epochs 1 and 2
-    assert {1, 2} <= set(snapshots(checkpoint_dir(again), 0))
-    with pytest.raises(ConfigError, match=r"no checkpoint of trial 0 at epoch 3 in .*runs.panda \(kept: 1, 2\)"):
+    assert {1, 2} <= set(snapshots(checkpoint_dir(again, study), 0))
+    with pytest.raises(ConfigError, match=r"no checkpoint of trial 0 at epoch 3 in .*runs.panda.\w+ \(kept: 1, 2\)"):
         queue_fork(study, again, 0, 3)
     assert queue_fork(study, again, 0, 2, {"epochs": 3}) == 1
 
@@ -119,7 +119,7 @@ def test_a_queued_fork_whose_checkpoint_is_gone_is_refused_and_stays_queued(tmp_
     study = open_babysit_study(cfg)
     train_queued(study, cfg, queue_new(study, cfg))
     fork = fork_trial(study.storage, study.id, "panda", 0, 1, {"lr": 0.001})  # as the dashboard queues it
-    (checkpoint_dir(cfg) / "trial-0-epoch-1.pt").unlink()
+    (checkpoint_dir(cfg, study) / "trial-0-epoch-1.pt").unlink()
     code, _, err = call_cli("babysit", "--resume", "--study", "panda", "--trial", str(fork), "--storage", cfg.storage)
     assert refused(code, err, "trial: trial 1 starts from trial 0's checkpoint at epoch 1, which is not kept"), err
     assert study.storage.get_trial(study.id, fork).state.value == "waiting"

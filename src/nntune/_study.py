@@ -348,7 +348,8 @@ class Study(StudyReads):
         return set_trial_params(self.storage, self.id, self.study_name, number, params)
 
     def stop_trial(self, number: int) -> ParamChange:
-        """End a waiting or running trial after its current epoch, as pruned by the user."""
+        """End a running trial after its current epoch, as pruned by the user; a waiting one
+        ends now, before its first epoch (the returned stop is then already taken)."""
         from nntune.control import stop_trial
 
         return stop_trial(self.storage, self.id, self.study_name, number)

@@ -75,10 +75,11 @@ def babysit_run(study: Any, cfg: Any, number: int, json_out: bool) -> None:
     values = objective_values(cfg.task, t)
     shown = ", ".join(f"{'' if name in cfg.task.costs else 'validation '}{name} {_fmt(v) if v is not None else '-'}"
                       for name, v in values.items())  # a cost (params) is the model's, not the split's
-    out.print(f"trial {t.number} of study {study.study_name}: {how}, {shown} after {len(records)} epochs")
-    if t.state.value in ("pruned", "failed") and resumable(cfg, t):
-        out.print(f"continue it with: nntune babysit --resume --study {study.study_name} --trial {t.number}"
-                  f" --storage {_redact(study.storage.url)}")
+    n = len(records)
+    out.print(f"trial {t.number} of study {study.study_name}: {how}, {shown} after {n} epoch{'' if n == 1 else 's'}")
+    hint = end_hint(cfg, study, t)
+    if hint:
+        out.print(hint)
     if t.error:
         out.print(f"error: {t.error}")
     if json_out:
@@ -97,12 +98,34 @@ def objective_values(task: Any, trial: Any) -> dict[str, Any]:
     return {task.trained_metric: trial.value}
 
 
-def resumable(cfg: Any, trial: Any) -> bool:
-    """Whether ``babysit --resume`` has a kept checkpoint of ``trial`` to continue from
-    (stopped before its first epoch ended, it has none: it is started again instead)."""
+def end_hint(cfg: Any, study: Any, trial: Any) -> str | None:
+    """How to train on a trial that ended before it was done (pruned or failed), or None."""
+    last = resumable(cfg, study, trial) if trial.state.value in ("pruned", "failed") else None
+    if last is None:
+        return None
+    where = f"--study {study.study_name} --trial {trial.number} --storage {_redact(study.storage.url)}"
+    if not trained_all(trial, study.storage.get_param_changes(study.id, trial.number), last):
+        return f"continue it with: nntune babysit --resume {where}"
+    # Stopped after its last epoch: a continuation would have none left; a fork given more does.
+    return (f"it trained all its epochs; train on with: nntune trial fork {where} --from-epoch {last} "
+            f"--set epochs={last + 10}")
+
+
+def resumable(cfg: Any, study: Any, trial: Any) -> int | None:
+    """The newest kept checkpoint of ``trial`` that ``babysit --resume`` would continue
+    from (None when stopped before its first epoch ended: it has none)."""
     from nntune.panda import checkpoint_dir, snapshots
 
-    return any(e in trial.intermediate_values for e in snapshots(checkpoint_dir(cfg), trial.number))
+    kept = [e for e in snapshots(checkpoint_dir(cfg, study), trial.number) if e in trial.intermediate_values]
+    return max(kept, default=None)
+
+
+def trained_all(trial: Any, changes: Any, epoch: int) -> bool:
+    """Whether ``trial`` had no epoch left after ``epoch`` (stopped after its last one)."""
+    from nntune.control import params_at
+
+    epochs = params_at(trial, changes).get("epochs")
+    return isinstance(epochs, int) and not isinstance(epochs, bool) and epoch >= epochs
 
 
 def _open_trial_study(storage: str, study: str) -> Any:
@@ -110,6 +133,11 @@ def _open_trial_study(storage: str, study: str) -> Any:
     from nntune.study import load_study
 
     return load_study(study, open_existing(storage))
+
+
+def _study_attrs(study: Any) -> dict[str, Any]:
+    rec = study.storage.load_study(study.study_name)
+    return rec.attrs if rec is not None else {}
 
 
 @trial_app.command("set")
@@ -120,10 +148,14 @@ def trial_set(
     storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
 ) -> None:
     """Change hyperparameters of a running trial from its next epoch boundary."""
+    from nntune.control import effect_note
+
     values = assignments(changes, "changes")
-    added = _open_trial_study(storage, study).set_trial_params(trial, values)
+    st = _open_trial_study(storage, study)
+    added = st.set_trial_params(trial, values)
+    when = effect_note(_study_attrs(st))
     for c in added:
-        print(f"trial {trial} of study {study}: {c.param} = {c.new!r} from its next epoch")
+        print(f"trial {trial} of study {study}: {c.param} = {c.new!r} {when}")
 
 
 @trial_app.command("stop")
@@ -132,9 +164,12 @@ def trial_stop(
     trial: int = typer.Option(..., "--trial", help="Trial number."),
     storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
 ) -> None:
-    """End a running trial after its current epoch, as pruned by the user."""
-    _open_trial_study(storage, study).stop_trial(trial)
-    print(f"trial {trial} of study {study} stops after its current epoch")
+    """End a running trial after its current epoch (a waiting one now), as pruned by the user."""
+    from nntune.control import stop_note
+
+    st = _open_trial_study(storage, study)
+    stop = st.stop_trial(trial)
+    print(f"trial {trial} of study {study} {stop_note(stop, _study_attrs(st))}")
 
 
 @trial_app.command("fork")
@@ -177,7 +212,9 @@ def trial_changes(
     for col in ("trial", "after epoch", "parameter", "old", "new", "who"):
         table.add_column(col)
     for r in rows:
-        table.add_row(str(r["trial"]), when_taken(r), r["param"], _fmt(r["old"]), _fmt(r["new"]), r["who"])
+        # Not yet taken (or a value the trainer had not set): no old value to show.
+        old = _fmt(r["old"]) if r["status"] == "applied" and r["old"] is not None else "-"
+        table.add_row(str(r["trial"]), when_taken(r), r["param"], old, _fmt(r["new"]), r["who"])
     if any(r["status"] in ("carried", "dropped") for r in rows):
         table.caption = "carried, dropped: asked of a trial that ended before taking it"
     Console().print(table)

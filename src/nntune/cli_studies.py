@@ -103,9 +103,10 @@ def delete_study(
     storage_class: Optional[str] = _storage_class_option(),
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
 ) -> None:
-    """Delete a study with its trials, steps and test looks (asks first unless --yes)."""
+    """Delete a study with its trials, steps and test looks (asks first unless --yes); its
+    checkpoint files stay on disk, and the folders they are in are named."""
     from nntune.show import open_study
-    from nntune.studies import open_existing
+    from nntune.studies import checkpoints_left, open_existing
 
     from nntune.storage import redact_url
 
@@ -123,4 +124,6 @@ def delete_study(
         print("nntune: nothing deleted", file=sys.stderr)
         sys.exit(1)
     store.delete_study(study)
-    print(f"deleted study {study!r} ({n} trials)")
+    print(f"deleted study {study!r} ({n} trial{'' if n == 1 else 's'})")
+    for folder in checkpoints_left(rec):
+        print(f"its checkpoints stay in {folder} (remove the folder when they are no longer needed)")

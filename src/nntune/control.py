@@ -70,9 +70,62 @@ def own_names(trial: FrozenTrial) -> set[str]:
 
 
 def stop_trial(storage: Storage, study_id: int, study: str, number: int, *, who: str = USER) -> ParamChange:
-    """Ask trial ``number`` to end after its current epoch, as pruned by ``who``."""
-    _live(storage, study_id, study, number)
-    return _add(storage, study_id, number, {STOP: True}, who)[0]
+    """Ask trial ``number`` to end after its current epoch, as pruned by ``who``. A trial
+    still waiting ends now, before its first epoch, whoever would have run it (``nntune
+    tune`` or ``babysit``): the stop comes back taken (``epoch`` set), with the changes it
+    was asked, as babysit takes them before a first epoch."""
+    trial = _live(storage, study_id, study, number)
+    stop = _add(storage, study_id, number, {STOP: True}, who)[0]
+    if trial.state != TrialState.WAITING:
+        return stop
+    claimed = storage.claim_trial(study_id, waiting_only=True, number=number)
+    if claimed is None:  # started meanwhile: it takes the stop after its current epoch
+        return stop
+    step = claimed.system_attrs.get("parent_step")
+    epoch = step if isinstance(step, int) and not isinstance(step, bool) else 0
+    taken = storage.take_param_changes(study_id, number, epoch, starting_params(storage, study_id, claimed))
+    claim = {"claim": claimed.system_attrs["claim"]} if "claim" in claimed.system_attrs else {}
+    storage.set_trial_system_attr(study_id, number, "stopped_by", who, **claim)
+    storage.finish_trial(study_id, number, TrialState.PRUNED, **claim)
+    return next(c for c in taken if c.id == stop.id)
+
+
+def starting_params(storage: Storage, study_id: int, trial: FrozenTrial) -> dict[str, Any]:
+    """What trial would train its first epoch with before its changes: its parent's
+    parameters at the epoch it forks from, else those it was queued with."""
+    parent, step = trial.system_attrs.get("parent"), trial.system_attrs.get("parent_step")
+    if isinstance(parent, int) and isinstance(step, int):
+        try:
+            full = storage.get_trial(study_id, parent, with_metrics=False)
+        except KeyError:
+            pass
+        else:
+            return params_at(full, storage.get_param_changes(study_id, parent), step)
+    return params_at(trial, [])
+
+
+def runs_builtin_trainer(study_attrs: Mapping[str, Any]) -> bool:
+    """Whether a study's trials train with nntune's own trainer (``nntune tune`` stores its
+    config, ``nntune babysit`` its own), which takes every change at its next epoch
+    boundary. A study of a Python objective takes them only where the objective calls
+    ``trial.take_changes``, so that no promise about epochs can be made for it."""
+    return "config" in study_attrs or "babysit" in study_attrs
+
+
+def effect_note(study_attrs: Mapping[str, Any]) -> str:
+    """When a queued change takes effect, as said to the person who asked it."""
+    if runs_builtin_trainer(study_attrs):
+        return "from its next epoch"
+    return "when its objective calls trial.take_changes (an objective that never does trains on unchanged)"
+
+
+def stop_note(stop: ParamChange, study_attrs: Mapping[str, Any]) -> str:
+    """What becomes of a trial asked to stop (``stop``: the row :func:`stop_trial` wrote)."""
+    if not stop.pending:
+        return "was waiting: it ends now, before its first epoch"
+    if runs_builtin_trainer(study_attrs):
+        return "stops after its current epoch"
+    return "stops when its objective calls trial.take_changes (an objective that never does runs to its end)"
 
 
 def params_at(trial: FrozenTrial, changes: Sequence[ParamChange], epoch: int | None = None) -> dict[str, Any]:

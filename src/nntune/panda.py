@@ -13,6 +13,7 @@ import json
 import os
 import re
 import socket
+import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,11 @@ from nntune.study import Study, create_study, load_study
 from nntune.trial import FrozenTrial, TrialState
 
 ATTR = "babysit"
+# A babysat trial beats as an executor's does; silent this long, its process is taken for gone
+# (the executors' defaults, see nntune.executors.WorkerOptions).
+HEARTBEAT_SECONDS = 5.0
+STALE_SECONDS = 60.0
+FOLDER = "folder"  # in the study's ATTR: its own subfolder of <checkpoint_dir>/<study>
 OnEpoch = Callable[[Trial, int, dict[str, Any]], None]
 
 
@@ -59,7 +65,7 @@ def check_same_task(cfg: Config, rec: StudyRecord) -> None:
 def open_babysit_study(cfg: Config) -> Study:
     """The config's study (created, or resumed when it exists, with the same task),
     remembering the config."""
-    check_writable_dir(checkpoint_dir(cfg), "search.checkpoint_dir")  # before the study is touched
+    check_writable_dir(_named_dir(cfg), "search.checkpoint_dir")  # before the study is touched
     many = cfg.task.is_multi_objective  # task.metric a list: one value per entry, as nntune tune
     storage = get_storage(cfg.storage)
     existing = storage.load_study(cfg.study)
@@ -71,8 +77,20 @@ def open_babysit_study(cfg: Config) -> Study:
     study.storage.set_study_attr(study.id, "metric", cfg.task.trained_metric)
     if many:
         study.storage.set_study_attr(study.id, "metrics", cfg.task.objectives)
-    study.storage.set_study_attr(study.id, ATTR, {"config": cfg.model_dump(mode="json")})
+    config = cfg.model_dump(mode="json")
+    # A resume or fork from another folder (or the dashboard) finds the same checkpoints.
+    config["search"]["checkpoint_dir"] = str(Path(cfg.search.checkpoint_dir).expanduser().resolve())
+    study.storage.merge_study_attr(study.id, ATTR, lambda old: remembered(old, config, uuid.uuid4().hex[:12]))
     return study
+
+
+def remembered(old: Any, config: dict[str, Any], key: str) -> dict[str, Any]:
+    """The study's ATTR with ``config``: its checkpoint folder key kept; a new study's is
+    ``key``. A study babysat before folders had keys keeps none, so its checkpoints (in
+    <checkpoint_dir>/<study>) still resume and fork."""
+    if isinstance(old, dict) and "config" in old:
+        return {**old, "config": config}
+    return {"config": config, FOLDER: key}
 
 
 def load_babysit_study(storage: str, name: str) -> tuple[Study, Config]:
@@ -111,8 +129,24 @@ def task_splits(cfg: Config) -> Any:
 _LOADED: dict[str, Any] = {}
 
 
-def checkpoint_dir(cfg: Config) -> Path:
+def _named_dir(cfg: Config) -> Path:
     return Path(cfg.search.checkpoint_dir) / cfg.study
+
+
+def checkpoint_dir(cfg: Config, study: Study | StudyRecord) -> Path:
+    """Where ``study``'s trials keep their epoch snapshots: <checkpoint_dir>/<study>/<key>,
+    the key random and kept with the study, so a study of the same name in another storage
+    (or one deleted and made again) never reads or overwrites these files. A study babysat
+    before keys existed keeps <checkpoint_dir>/<study>."""
+    attrs = study.attrs if isinstance(study, StudyRecord) else _study_attrs(study)
+    info = attrs.get(ATTR)
+    key = info.get(FOLDER) if isinstance(info, dict) else None
+    return _named_dir(cfg) / key if isinstance(key, str) and re.fullmatch(r"[0-9a-f]+", key) else _named_dir(cfg)
+
+
+def _study_attrs(study: Study) -> dict[str, Any]:
+    rec = study.storage.load_study(study.study_name)
+    return rec.attrs if rec is not None else {}
 
 
 def snapshots(folder: Path, number: int) -> dict[int, Path]:
@@ -176,13 +210,12 @@ def fork_points(trials: Iterable[FrozenTrial], number: int) -> set[int]:
             and not t.state.is_finished()}
 
 
-def babysit_objective(cfg: Config, splits: Any, *, device: str | None = None,
+def babysit_objective(cfg: Config, splits: Any, folder: Path, *, device: str | None = None,
                       on_epoch: OnEpoch | None = None) -> Callable[[Trial], float]:
     """The objective of a babysat trial: the parameters it was queued with (``fixed_params``),
     fresh weights or, for a fork or resume, its parent's snapshot at ``parent_step`` after the
     parent's curve up to there; a snapshot every epoch under the retention policy; Ctrl-C
-    ends it as pruned by the user."""
-    folder = checkpoint_dir(cfg)
+    ends it as pruned by the user. ``folder``: the study's (see :func:`checkpoint_dir`)."""
     keep = retention(folder, cfg.checkpoints, cfg.task.resolved_direction)
 
     def after_epoch(trial: Trial, epoch: int, record: dict[str, Any]) -> None:
@@ -245,13 +278,21 @@ class Babysat:
 def train_queued(study: Study, cfg: Config, number: int, *, device: str | None = None,
                  on_epoch: OnEpoch | None = None) -> Babysat:
     """Claim queued trial ``number`` of ``study`` and train it here to its end."""
-    check_writable_dir(checkpoint_dir(cfg), "search.checkpoint_dir")  # before the trial is claimed
+    folder = checkpoint_dir(cfg, study)
+    check_writable_dir(folder, "search.checkpoint_dir")  # before the trial is claimed
     splits = task_splits(cfg)
     _LOADED.clear()  # the next run reads the data again (a file may change between runs)
     trial = study.try_ask(None, space=Space({}), waiting_only=True, number=number)
     if trial is None:
         raise ConfigError("trial", f"trial {number} of study {study.study_name!r} is not queued to train")
-    frozen = study.run_trial(trial, babysit_objective(cfg, splits, device=device, on_epoch=on_epoch))
+    from nntune.executors._memory import PeakMemory
+    from nntune.executors._running import Heartbeat
+
+    # Beats while an epoch runs, so a resume from another machine sees that it still trains.
+    with Heartbeat(study.storage, study.id, HEARTBEAT_SECONDS, PeakMemory()) as heartbeat:
+        heartbeat.current, heartbeat.claim = trial.number, trial.claim
+        frozen = study.run_trial(trial, babysit_objective(cfg, splits, folder, device=device, on_epoch=on_epoch))
+        heartbeat.current = None
     return Babysat(study, frozen)
 
 
@@ -303,39 +344,39 @@ def queue_fork(study: Study, cfg: Config, number: int, epoch: int,
     """Queue a fork of trial ``number`` at ``epoch``; refused (nothing written) when that
     epoch's snapshot is not kept."""
     parent = find_trial(study.storage, study.id, study.study_name, number)  # "no trial 7", not "no checkpoint"
-    kept = {e: p for e, p in snapshots(checkpoint_dir(cfg), number).items() if e in parent.intermediate_values}
+    folder = checkpoint_dir(cfg, study)
+    kept = {e: p for e, p in snapshots(folder, number).items() if e in parent.intermediate_values}
     if epoch not in kept and isinstance(epoch, int):
         have = ", ".join(map(str, sorted(kept))) or "none"
-        raise ConfigError("from_epoch", f"no checkpoint of trial {number} at epoch {epoch} in {checkpoint_dir(cfg)} "
+        raise ConfigError("from_epoch", f"no checkpoint of trial {number} at epoch {epoch} in {folder} "
                                         f"(kept: {have})")
     return fork_trial(study.storage, study.id, study.study_name, number, epoch, changes)
 
 
 def queue_resume(study: Study, cfg: Config, number: int) -> int:
     """Queue the continuation of trial ``number`` from its newest kept snapshot. A trial
-    still marked running whose babysit process is gone (kill -9, a lost machine) is failed
-    first; one whose process still runs here is refused."""
+    still marked running whose process is gone (kill -9 here, or elsewhere silent for
+    ``STALE_SECONDS``: a lost machine) is failed first; one whose process still runs here,
+    or whose heartbeat is fresher elsewhere, is refused."""
     trial = find_trial(study.storage, study.id, study.study_name, number)
+    folder = checkpoint_dir(cfg, study)
     if trial.state == TrialState.WAITING:  # a queued fork (from the dashboard): train it as it is
         parent, step = trial.system_attrs.get("parent"), trial.system_attrs.get("parent_step")
-        if isinstance(parent, int) and step not in snapshots(checkpoint_dir(cfg), parent):
+        if isinstance(parent, int) and step not in snapshots(folder, parent):
             raise ConfigError("trial", f"trial {number} starts from trial {parent}'s checkpoint at epoch {step}, "
-                                       f"which is not kept in {checkpoint_dir(cfg)}")
+                                       f"which is not kept in {folder}")
         task_splits(cfg)  # data that cannot be read here fails nothing
         return number
     if trial.state == TrialState.COMPLETE:  # it trained every epoch: a continuation has none left
         raise ConfigError("trial", f"trial {number} is complete; nothing is left to resume (nntune trial fork "
                                    f"--study {study.study_name} --trial {number} --from-epoch E trains on "
                                    "from an epoch's checkpoint)")
-    kept = sorted(e for e in snapshots(checkpoint_dir(cfg), number) if e in trial.intermediate_values)
+    kept = sorted(e for e in snapshots(folder, number) if e in trial.intermediate_values)
     if not kept:
-        raise ConfigError("trial", f"trial {number} has no kept checkpoint in {checkpoint_dir(cfg)} to continue from")
+        raise ConfigError("trial", f"trial {number} has no kept checkpoint in {folder} to continue from")
     task_splits(cfg)  # data that cannot be read here stops before anything is written
     if trial.state == TrialState.RUNNING:
-        owner = trial.system_attrs.get("babysit") or {}
-        if owner.get("host") == socket.gethostname() and _alive(int(owner.get("pid", 0))):
-            raise ConfigError("trial", f"trial {number} is still training (process {owner['pid']})")
-        study.storage.finish_trial(study.id, number, TrialState.FAILED, error="interrupted: its process is gone")
+        fail_if_gone(study, trial)
     child = fork_trial(study.storage, study.id, study.study_name, number, kept[-1], kind="resume")
     # What was asked of the interrupted trial and never taken goes to its continuation.
     pending = {c.param: c.new for c in study.storage.get_param_changes(study.id, number)
@@ -343,6 +384,27 @@ def queue_resume(study: Study, cfg: Config, number: int) -> int:
     if pending:
         study.storage.add_param_changes(study.id, child, pending)
     return child
+
+
+def fail_if_gone(study: Study, trial: FrozenTrial) -> None:
+    """Fail running ``trial`` when its process is gone, else refuse (ConfigError, nothing
+    written): a babysat process of this machine is asked directly; any other (another
+    machine's, or a worker of nntune tune) is gone once its heartbeat is older than
+    ``STALE_SECONDS``. Other trials of the study silent that long are failed with it, as an
+    executor does before it starts a trial."""
+    owner = trial.system_attrs.get("babysit")
+    owner = owner if isinstance(owner, dict) else {}
+    pid = owner.get("pid") if isinstance(owner.get("pid"), int) else 0
+    if owner.get("host") == socket.gethostname():
+        if _alive(pid):
+            raise ConfigError("trial", f"trial {trial.number} is still training (process {pid})")
+        study.storage.finish_trial(study.id, trial.number, TrialState.FAILED, error="interrupted: its process is gone")
+        return
+    if trial.number not in study.storage.recover_stale_trials(study.id, STALE_SECONDS):
+        where = f" (process {pid} on {owner['host']})" if owner.get("host") else ""
+        raise ConfigError("trial", f"trial {trial.number} is still training elsewhere{where}: its heartbeat is "
+                                   f"under {STALE_SECONDS:g}s old; stop it with nntune trial stop, or resume it once "
+                                   "its process is gone")
 
 
 def _alive(pid: int) -> bool:

@@ -160,7 +160,7 @@ def export_study(store: Storage, study: str, fmt: str, out: IO[bytes]) -> int:
     """Write the study's trials (``report.browse.export_rows``) as csv, parquet or json to the
     binary stream ``out``; returns the number of rows."""
     if fmt not in EXPORT_FORMATS:
-        raise ConfigError("format", f"expected one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
+        raise ConfigError("--format", f"expected one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}")
     from nntune.report.browse import export_rows
     from nntune.show import open_study
 
@@ -208,3 +208,23 @@ def frame_bytes(frame: Any, fmt: str) -> bytes:
     buf = io.BytesIO()
     frame.to_parquet(buf, index=False)
     return buf.getvalue()
+
+
+def checkpoints_left(rec: StudyRecord) -> list[Path]:
+    """The folders that hold study ``rec``'s checkpoints (``nntune babysit``'s epoch
+    snapshots, population-based training's): deleting the study from its storage leaves
+    them, since files outside the storage may be kept on purpose (a model to fork again,
+    weights to read); a relative folder is read from the current directory."""
+    folders: list[Path] = []
+    if isinstance(rec.attrs.get("babysit"), Mapping):
+        from nntune.panda import babysit_config, checkpoint_dir  # torch loads only for a babysat study
+
+        try:
+            folders.append(checkpoint_dir(babysit_config(rec), rec))
+        except ConfigError:
+            pass  # a config this version cannot read: no folder to name
+    tuned = rec.attrs.get("config")
+    search = tuned.get("search") if isinstance(tuned, Mapping) else None
+    if isinstance(search, Mapping) and isinstance(search.get("checkpoint_dir"), str):
+        folders.append(Path(search["checkpoint_dir"]) / rec.name)
+    return [f.resolve() for f in dict.fromkeys(folders) if f.is_dir() and any(f.glob("trial-*.pt"))]

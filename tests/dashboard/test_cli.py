@@ -61,7 +61,7 @@ def test_export_to_stdout_and_bad_input(call_cli, db, tmp_path):
     code, out, _ = call_cli("export", "--study", "s1", "--storage", db)
     assert code == 0 and len(pd.read_csv(io.StringIO(out))) == 3
     code, _, err = call_cli("export", "--study", "s1", "--storage", db, "--format", "xml")
-    assert code == 2 and err.strip().startswith("nntune: error: format:") and len(err.strip().splitlines()) == 1
+    assert code == 2 and err.strip().startswith("nntune: error: --format:") and len(err.strip().splitlines()) == 1
     code, _, err = call_cli("export", "--study", "nope", "--storage", db)
     assert code == 2 and "nope" in err
     missing = tmp_path / "missing.db"

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nntune.changes import parse_value
-from nntune.control import set_trial_params, stop_trial
+from nntune.control import effect_note, set_trial_params, stop_note, stop_trial
 from nntune.exceptions import ConfigError
 from nntune.storage import Storage, StudyRecord
 
@@ -21,10 +21,10 @@ def act(store: Storage, rec: StudyRecord, number: int, action: str,
     if action == "set":
         added = set_trial_params(store, rec.id, rec.name, number, values)
         return {"changes": [{"param": c.param, "new": c.new} for c in added],
-                "note": f"taken at trial {number}'s next epoch"}
+                "note": f"trial {number}: {', '.join(c.param for c in added)} {effect_note(rec.attrs)}"}
     if action == "stop":
-        stop_trial(store, rec.id, rec.name, number)
-        return {"stopping": number, "note": f"trial {number} stops after its current epoch"}
+        stop = stop_trial(store, rec.id, rec.name, number)
+        return {"stopping": number, "note": f"trial {number} {stop_note(stop, rec.attrs)}"}
     if action == "fork":
         from nntune.panda import babysit_config, queue_fork
         from nntune.study import load_study
