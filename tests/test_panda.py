@@ -13,10 +13,9 @@ from nntune.panda import (
     queue_fork,
     queue_new,
     queue_resume,
-    snapshots,
-    snapshots_to_drop,
     train_queued,
 )
+from nntune.panda_snapshots import snapshots, snapshots_to_drop
 from nntune.trial import TrialState
 
 LOSSES = ("train_loss", "val_loss", "val_accuracy", "lr", "iterations")

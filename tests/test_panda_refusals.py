@@ -66,7 +66,8 @@ def test_an_unknown_trial_is_named_as_such(tmp_path, call_cli):
 
 
 def test_a_deleted_studys_checkpoints_do_not_push_out_the_new_ones(tmp_path):
-    from nntune.panda import checkpoint_dir, snapshots
+    from nntune.panda import checkpoint_dir
+    from nntune.panda_snapshots import snapshots
 
     cfg = config(tmp_path, epochs=4)
     old = open_babysit_study(cfg)
@@ -83,7 +84,7 @@ def test_a_deleted_studys_checkpoints_do_not_push_out_the_new_ones(tmp_path):
 
 
 def test_retention_keeps_the_checkpoint_a_queued_fork_starts_from(tmp_path):
-    from nntune.panda import snapshots_to_drop
+    from nntune.panda_snapshots import snapshots_to_drop
     from nntune.trial import TrialState
 
     cfg = config(tmp_path, epochs=3).model_copy(update={"checkpoints": config(tmp_path).checkpoints.model_copy(

@@ -114,7 +114,8 @@ def end_hint(cfg: Any, study: Any, trial: Any) -> str | None:
 def resumable(cfg: Any, study: Any, trial: Any) -> int | None:
     """The newest kept checkpoint of ``trial`` that ``babysit --resume`` would continue
     from (None when stopped before its first epoch ended: it has none)."""
-    from nntune.panda import checkpoint_dir, snapshots
+    from nntune.panda import checkpoint_dir
+    from nntune.panda_snapshots import snapshots
 
     kept = [e for e in snapshots(checkpoint_dir(cfg, study), trial.number) if e in trial.intermediate_values]
     return max(kept, default=None)
