@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from nntune.trial import FrozenTrial, TrialState, constraint_values
+from nntune.trial import FrozenTrial, TrialState, constraint_values, meets_constraints
 
 ConstraintsFunc = Callable[[FrozenTrial], Sequence[float]]
 
@@ -30,7 +30,7 @@ def violation(trial: FrozenTrial) -> float:
 
 
 def is_feasible(trial: FrozenTrial) -> bool:
-    return violation(trial) == 0.0
+    return meets_constraints(trial.system_attrs)
 
 
 def constrained_view(history: Sequence[FrozenTrial], direction: str) -> list[FrozenTrial]:
