@@ -82,6 +82,29 @@ SLOW_CURVES = [
     (1.98, 1.965, 0.7785, 0.7772), (1.94, 1.923, 0.7841, 0.7772), (1.897, 1.879, 0.7887, 0.7827),
 ]
 
+# Digits, the default MLP, Momentum at lr 0.2, 15 epochs (seed 1): the training loss falls to
+# 0.0044 at epoch 12, then climbs back to 0.030 (6.8x) while the validation loss rises from
+# 0.54 to 0.68: the steps overshoot; overfitting would need the training loss to keep falling.
+OVERSHOOT_CURVES = [
+    (1.395, 0.519, 0.6135, 0.883), (0.6511, 0.972, 0.8823, 0.8412), (0.4811, 0.8806, 0.8897, 0.8969),
+    (0.1713, 0.4791, 0.962, 0.9331), (0.05196, 0.5069, 0.9842, 0.9554), (0.06251, 0.5912, 0.9842, 0.9415),
+    (0.06742, 0.6146, 0.9842, 0.9359), (0.0366, 0.5683, 0.9907, 0.9582), (0.02357, 0.5183, 0.9935, 0.961),
+    (0.01725, 0.5643, 0.9954, 0.9554), (0.007688, 0.5196, 0.9972, 0.9694), (0.004399, 0.5376, 0.9991, 0.9694),
+    (0.02172, 0.5418, 0.9944, 0.9554), (0.03653, 0.7069, 0.9917, 0.9526), (0.02984, 0.6845, 0.9907, 0.9582),
+]
+# Breast cancer, the default MLP, Adam at lr 0.03, 20 epochs (seed 2): the training loss
+# wobbles near zero (0.00034 -> 0.026 at epochs 15-18) and ends falling again, while the
+# validation loss sits 7.7x above its epoch-1 minimum: overfitting, as before.
+WOBBLE_CURVES = [
+    (0.3201, 0.07537, 0.8328, 0.9737), (0.2098, 0.09358, 0.9619, 0.9649), (0.08309, 0.08252, 0.9765, 0.9737),
+    (0.06557, 0.1532, 0.9824, 0.9737), (0.06127, 0.2939, 0.9765, 0.9561), (0.05464, 0.5734, 0.9795, 0.9386),
+    (0.05181, 0.4708, 0.9824, 0.9474), (0.01576, 0.4159, 0.9971, 0.9474), (0.009731, 0.4824, 0.9941, 0.9561),
+    (0.007333, 0.5976, 0.9971, 0.9386), (0.007915, 0.6571, 0.9941, 0.9386), (0.002385, 0.6514, 1.0, 0.9298),
+    (0.005817, 0.5979, 0.9971, 0.9561), (0.003727, 0.6059, 0.9971, 0.9561), (0.0003357, 0.6198, 1.0, 0.9561),
+    (0.01744, 0.5948, 0.9971, 0.9386), (0.009266, 0.6459, 0.9941, 0.9474), (0.02639, 0.5921, 0.9971, 0.9386),
+    (0.002655, 0.5729, 1.0, 0.9386), (0.003176, 0.5774, 0.9971, 0.9386),
+]
+
 
 def recorded(curves: Sequence[Curve], last_layers: Sequence[LayerRow] = HEALTHY_LAST,
              params: Mapping[str, Any] | None = None) -> FrozenTrial:
@@ -126,6 +149,18 @@ def test_a_data_loss_pulled_up_by_heavy_weight_decay_is_still_underfitting():
 
 def test_a_straight_slow_descent_is_still_a_rate_too_small():
     assert kinds(recorded(SLOW_CURVES), best=0.972) == ["lr_too_small"]
+
+
+def test_both_losses_climbing_at_the_end_is_a_rate_too_large_not_overfitting():
+    found = diagnose(recorded(OVERSHOOT_CURVES), study_best=0.972)
+    assert [f.kind for f in found] == ["lr_too_large"]
+    assert found[0].evidence["train_loss_min"] == pytest.approx(0.004399)
+    assert found[0].evidence["train_loss_min_epoch"] == 12
+    assert "climbed back" in found[0].summary
+
+
+def test_a_training_loss_wobbling_near_zero_and_falling_again_is_still_overfitting():
+    assert kinds(recorded(WOBBLE_CURVES), best=0.982) == ["overfitting"]
 
 
 # ---------------------------------------------------------------- trained here

@@ -8,11 +8,14 @@ and the advice of the lecture notes:
   validation loss rising while the training loss falls -> regularize (L2, dropout,
   augmentation), a smaller network, early stopping, more data;
 - underfitting: both errors high and close (14% vs 15%) -> a bigger network, more epochs,
-  another architecture, weaker regularization; more data does not help;
+  another architecture, weaker regularization; more data does not help. A hidden layer
+  narrower than the output caps the error however long it trains, so such a network is
+  called underfitting even while its loss still falls (and not told to raise the rate);
 - learning rate: validation loss still falling steadily at the end, at its lowest, with
   no jump on the way -> too small (then not underfitting: it has not converged);
-  oscillating, a training loss that climbs back up after its minimum, or one that blew up
-  within an epoch -> too large (then not underfitting either: the steps overshoot);
+  oscillating, a training loss that climbs back up after its minimum, both losses climbing
+  over the last epochs, or a training loss that blew up within an epoch -> too large (then
+  not underfitting, nor overfitting by the validation loss: the steps overshoot);
   rising or non-finite -> far too large (diverged);
 - gradients and activations: first layers' gradient norms orders of magnitude below or
   above the last layer's; gradient norms orders of magnitude above a healthy network's,
@@ -195,10 +198,16 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
         rate = learning_rate_findings(curves.val_loss, complete=complete, name=curves.val_name, better=curves.better,
                                       train_loss=curves.train_loss if curves.train_loss.size else None)
         unstable = any(f.kind == "lr_too_large" for f in rate)
+        narrow = has_bottleneck(trial)
         fit = fit_findings(curves.train_error, curves.val_error, curves.train_loss, curves.val_loss,
                            bounded=bounded, best_error=best_error, complete=complete, unstable=unstable,
-                           still_falling=still_converging(curves.val_loss, complete=complete))
+                           still_falling=still_converging(curves.val_loss, complete=complete),
+                           capped=bool(_regularizers(trial.params)), narrow=narrow)
         out += [_with_regularization(f, trial.params) if f.kind == "underfitting" else f for f in fit]
+        # A narrow layer caps the error: its slow descent is no sign that a larger rate would
+        # get much further (a 2-unit digits MLP ends near 70% error at any rate).
+        if narrow and any(f.kind == "underfitting" for f in fit):
+            rate = [f for f in rate if f.kind != "lr_too_small"]
         out += rate
     out = _with_gradient_peak(out + gradient_findings(curves.layers), curves.grad_peaks, trial.params)
     last = last_finite_layers(curves.layers)
@@ -263,11 +272,28 @@ def _with_gradient_peak(found: list[Finding], peaks: Sequence[tuple[int, str, fl
 REGULARIZERS = ("weight_decay", "l1", "dropout")
 
 
+def _regularizers(params: Mapping[str, Any]) -> dict[str, float]:
+    return {k: params[k] for k in REGULARIZERS
+            if isinstance(params.get(k), (int, float)) and not isinstance(params[k], bool) and params[k] > 0}
+
+
+def has_bottleneck(trial: FrozenTrial) -> bool:
+    """A hidden Linear layer of the model summary is narrower than the output layer: fewer
+    units than classes (2 units for digits' 10) cannot carry what the output needs."""
+    summary = trial.user_attrs.get("model_summary")
+    if not isinstance(summary, list):
+        return False
+    widths = [row["output_shape"][-1] for row in summary
+              if isinstance(row, Mapping) and row.get("type") == "Linear"
+              and isinstance(row.get("output_shape"), list) and row["output_shape"]
+              and type(row["output_shape"][-1]) is int]
+    return len(widths) >= 2 and min(widths[:-1]) < widths[-1]
+
+
 def _with_regularization(found: Finding, params: Mapping[str, Any]) -> Finding:
     """An underfitting finding that also names the trial's regularization, if any: too strong
     a penalty (or dropout) shrinks what the network can fit, and weakening it is the cure."""
-    used = {k: params[k] for k in REGULARIZERS
-            if isinstance(params.get(k), (int, float)) and not isinstance(params[k], bool) and params[k] > 0}
+    used = _regularizers(params)
     if not used:
         return found
     named = ", ".join(f"{k} {v:g}" for k, v in used.items())
@@ -291,4 +317,4 @@ def diagnose_trials(trials: Sequence[FrozenTrial], direction: str,
 
 
 __all__ = ["ADVICE", "KINDS", "SEVERITY", "Curves", "Finding", "Severity", "activation_kinds", "curves_of",
-           "diagnose", "diagnose_trials", "error_of", "infer_metric"]
+           "diagnose", "diagnose_trials", "error_of", "has_bottleneck", "infer_metric"]
