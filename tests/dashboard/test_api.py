@@ -63,9 +63,20 @@ def test_studies_pages_and_assets(server):
     assert code == 200 and [s["name"] for s in data["studies"]][:2] == ["demo", "other"]
     assert data["studies"][0]["n_trials"] == 30 and data["control"] is False
     assert "default-src 'self'" in head["content-security-policy"]
-    for page in ("/", "/study?study=demo", "/compare?study=demo&study=other"):
+    # Each page loads the shared script first and its own last (that one starts the page), and
+    # only what it needs; every script in the package is one some page loads.
+    loaded: set[str] = set()
+    for page, own in (("/", "studies.js"), ("/study?study=demo", "study.js"),
+                      ("/compare?study=demo&study=other", "compare.js")):
         code, body, _ = get(server.url + page)
-        assert code == 200 and b"/static/app.js" in body
+        scripts = re.findall(r'<script src="/static/([^"]+)"></script>', body.decode())
+        assert code == 200 and scripts[0] == "common.js" and scripts[-1] == own, (page, scripts)
+        assert not {"studies.js", "study.js", "compare.js"} - {own} & set(scripts), (page, scripts)
+        loaded.update(scripts)
+        for name in scripts:
+            code, text, head = get(f"{server.url}/static/{name}")
+            assert code == 200 and "javascript" in head["content-type"] and text == (STATIC / name).read_bytes()
+    assert loaded == {p.name for p in STATIC.glob("*.js")}
     code, body, _ = get(f"{server.url}/static/plotly.min.js")
     assert code == 200 and body == plotly_js().read_bytes()
 
@@ -161,6 +172,25 @@ def test_read_only_unless_control_is_allowed_and_then_with_the_token(tmp_path):
         code, body, _ = get(f"{srv.url}/api/delete?study=doomed", "POST", own)
         assert code == 200 and store.load_study("doomed") is None
         assert get(f"{srv.url}/api/poll?study=doomed")[0] == 404
+
+
+def test_a_deletion_names_the_checkpoint_folders_it_leaves_on_disk(tmp_path):
+    store = SQLStorage(f"sqlite:///{tmp_path / 'ckpt.db'}")
+    runs = tmp_path / "runs"
+    store.create_study("pbt", "minimize", attrs={"config": {"search": {"checkpoint_dir": str(runs)}}})
+    (runs / "pbt").mkdir(parents=True)
+    (runs / "pbt" / "trial-0.pt").write_bytes(b"weights")
+    store.create_study("plain", "minimize")
+    with RunningServer(create_app(store, allow_control=True)) as srv:
+        code, body, _ = get(f"{srv.url}/api/delete?study=pbt", "POST")
+        assert code == 200 and body["deleted"] == "pbt" and body["checkpoints_left"] == [str(runs / "pbt")]
+        assert body["note"] == (f"deleted study pbt; its checkpoints stay in {runs / 'pbt'} "
+                                "(remove the folder when they are no longer needed)")
+        assert (runs / "pbt" / "trial-0.pt").exists() and store.load_study("pbt") is None
+        code, body, _ = get(f"{srv.url}/api/delete?study=plain", "POST")
+        assert code == 200 and body == {"deleted": "plain", "checkpoints_left": [], "note": "deleted study plain"}
+        code, body, _ = get(f"{srv.url}/api/delete?study=plain", "POST")
+        assert code == 404 and body["error"] == "study: no study named 'plain'"
 
 
 def test_a_loopback_dashboard_answers_only_to_its_own_names(tmp_path):

@@ -1,7 +1,8 @@
 """The dashboard in a real browser (Debian's chromium) while a study runs in another process:
 the table gains rows and the followed trial's curve gains points without a reload, nothing
 is logged to the console as an error, filters and sorting work, and a trial queued by hand
-shows as waiting; started with control allowed, the studies page deletes a study."""
+shows as waiting; started with control allowed, the studies page deletes a study and says
+where its checkpoints stay."""
 
 from __future__ import annotations
 
@@ -227,3 +228,22 @@ def test_a_page_open_across_a_restart_of_the_dashboard_reads_the_study_again(bro
     with RunningServer(create_app(store), port=port):
         page.wait_for_function("() => document.querySelectorAll('#trial-table tbody tr').length === 2", timeout=10000)
         page.wait_for_function("() => document.getElementById('best-line').textContent.includes('#1')")
+
+
+def test_deleting_a_study_on_the_studies_page_says_where_its_checkpoints_stay(browser_context, tmp_path):
+    store = SQLStorage(f"sqlite:///{tmp_path / 'ckpt.db'}")
+    runs = tmp_path / "runs"
+    store.create_study("pbt", "minimize", attrs={"config": {"search": {"checkpoint_dir": str(runs)}}})
+    (runs / "pbt").mkdir(parents=True)
+    (runs / "pbt" / "trial-0.pt").write_bytes(b"weights")
+    with RunningServer(create_app(store, allow_control=True)) as server:
+        page = browser_context.new_page()
+        errors = watch_console(page)
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(f"{server.url}/")
+        page.click("tr[data-study=pbt] button.danger")
+        page.wait_for_selector("#delete-note:not([hidden])", timeout=10000)
+        page.wait_for_selector("tr[data-study=pbt]", state="detached", timeout=10000)
+        assert page.inner_text("#delete-note") == (f"deleted study pbt; its checkpoints stay in {runs / 'pbt'} "
+                                                   "(remove the folder when they are no longer needed)")
+        assert (runs / "pbt" / "trial-0.pt").exists() and errors == []

@@ -142,7 +142,7 @@ def test_dashboard_command_prints_its_address_and_guards_control_with_a_token(db
         assert refused.value.code == 403
         req.add_header("X-NNTune-Token", token)
         with urllib.request.urlopen(req) as res:
-            assert json.loads(res.read()) == {"deleted": "s2"}
+            assert json.loads(res.read()) == {"deleted": "s2", "checkpoints_left": [], "note": "deleted study s2"}
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -5,7 +5,7 @@ CDN): ``/`` the studies, ``/study?study=S`` one study, ``/compare?study=A&study=
 API: ``/api/studies``, ``/api/poll?study=S&since=V`` (status, counts and the trial rows
 changed since version V), ``/api/trials`` (a filtered, sorted page), ``/api/trial`` (one trial
 in full), ``/api/history`` (cheap: redrawn at every change; each objective's for several), ``/api/overview`` (the report's plot sections, lineage, stages), ``/api/compare``,
-and, only with control allowed, ``POST /api/delete`` and ``POST /api/trial/control`` (change, stop, fork). Every JSON body comes from the builders
+and, only with control allowed, ``POST /api/delete`` (naming the checkpoint folders it leaves) and ``POST /api/trial/control`` (change, stop, fork). Every JSON body comes from the builders
 in :mod:`nntune.report`. A bad parameter gets a 400 with one line, an unknown study a 404.
 """
 
@@ -251,12 +251,14 @@ class Dashboard:
         refused = self._refused(request, "delete studies")
         if refused is not None:
             return refused
+        from nntune.dashboard.control import delete
+
         name = required(_multi(request), "study")
-        self.store.delete_study(name)
+        answer = delete(self.store, name)  # with the folders of the checkpoints it leaves
         self.live.forget(name)
         with self._lock:
             self._bodies.pop(name, None)
-        return json_response({"deleted": name})
+        return json_response(answer)
 
 
 def numeric_params(trials: Sequence[FrozenTrial]) -> frozenset[str]:

@@ -1,5 +1,6 @@
-"""The trial controls of a dashboard started with ``--allow-control``: change, stop, fork.
-The same rows in storage as ``nntune trial set|stop|fork``; a refused request writes nothing."""
+"""The controls of a dashboard started with ``--allow-control``: a trial's change, stop and
+fork, the same rows in storage as ``nntune trial set|stop|fork`` (a refused request writes
+nothing), and a study's deletion, as ``nntune delete-study --yes``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from nntune.changes import parse_value
 from nntune.control import effect_note, set_trial_params, stop_note, stop_trial
 from nntune.exceptions import ConfigError
 from nntune.storage import Storage, StudyRecord
+from nntune.studies import checkpoints_left
 
 QUERY_KEYS = frozenset({"study", "number", "action", "epoch", "token"})
 
@@ -36,3 +38,17 @@ def act(store: Storage, rec: StudyRecord, number: int, action: str,
         return {"forked": child, "note": f"queued; train it with: nntune babysit --resume --study {rec.name} "
                                          f"--trial {child}"}
     raise ConfigError("action", f"unknown {action!r}; choose from set, stop, fork")
+
+
+def delete(store: Storage, name: str) -> dict[str, Any]:
+    """Delete study ``name`` (an unknown one raises StudyNotFoundError) and name the folders of
+    its checkpoints: they stay on disk, as ``nntune delete-study`` says, since files outside the
+    storage may be kept on purpose."""
+    rec = store.load_study(name)
+    store.delete_study(name)
+    left = [] if rec is None else [str(f) for f in checkpoints_left(rec)]
+    note = f"deleted study {name}"
+    if left:
+        note += (f"; its checkpoints stay in {', '.join(left)} "
+                 f"(remove the folder{'s' if len(left) > 1 else ''} when they are no longer needed)")
+    return {"deleted": name, "checkpoints_left": left, "note": note}

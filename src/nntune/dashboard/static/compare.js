@@ -1,0 +1,29 @@
+// nntune dashboard: the compare page (several studies' histories on one plot).
+"use strict";
+
+function comparePage() {
+  const wanted = new Set(new URLSearchParams(window.location.search).getAll("study"));
+  $("#pick").addEventListener("change", () => { for (const c of document.querySelectorAll("#pick input")) { if (c.checked) wanted.add(c.value); else wanted.delete(c.value); } });
+  let listed = null;
+  every(2000, async () => {
+    // The storage's studies as they are now: one started since the page opened can be picked,
+    // one deleted meanwhile leaves the plot (and is no longer asked for).
+    const names = (await api("/api/studies")).studies.map((s) => s.name);
+    for (const n of [...wanted]) if (!names.includes(n)) wanted.delete(n);
+    if (listed !== JSON.stringify(names)) {
+      listed = JSON.stringify(names);
+      $("#pick").replaceChildren(...names.map((n) => el("label", {}, el("input", Object.assign({ type: "checkbox", value: n }, wanted.has(n) ? { checked: "" } : {})), ` ${n}`)));
+    }
+    if (!wanted.size) { emptyNote("compare-plot", "Pick one or more studies."); return; }
+    const d = await api("/api/compare", [...wanted].map((n) => ["study", n]));
+    const traces = [];
+    d.studies.forEach((s, i) => {
+      const color = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"][i % 8];
+      traces.push({ x: s.history.number, y: s.history.value, mode: "markers", name: `${s.name}${s.objective ? `: ${s.objective}` : ""} (${s.direction})`, marker: { color, size: 5, opacity: 0.5 } });
+      traces.push({ x: s.history.best_number, y: s.history.best_value, mode: "lines", name: `${s.name}: best so far`, line: { shape: "hv", color, width: 2 } });
+    });
+    draw("compare-plot", traces, { height: 480, xaxis: trialAxis(Math.max(0, ...d.studies.map((st) => st.history.n_trials))), yaxis: { title: { text: "value" } } });
+  });
+}
+
+comparePage();

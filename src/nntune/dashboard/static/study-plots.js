@@ -1,0 +1,183 @@
+// nntune dashboard, study page: the optimization history and the overview's plot sections.
+"use strict";
+
+function drawHistory(h, m) {
+  if (h.n_trials) {
+    return draw("history-plot", [
+      { x: h.number, y: h.value, mode: "markers", name: "complete", marker: { color: COLORS.complete, size: 6 } },
+      { x: h.pruned_number, y: h.pruned_value, mode: "markers", name: "pruned", marker: { color: COLORS.pruned, symbol: "x", size: 6 } },
+      { x: h.best_number, y: h.best_value, mode: "lines", name: "best so far", line: { shape: "hv", color: "#c62828" } }],
+      { xaxis: trialAxis(h.n_trials), yaxis: { title: { text: m } } });
+  }
+  return emptyNote("history-plot", "No finished trial yet.");
+}
+
+async function refreshHistory() {
+  const d = await api("/api/history", [["study", S.study]]);
+  // Several objectives: the history of the one picked, its best so far in its own direction.
+  const pick = $("#history-objective");
+  if (d.objectives && pick.options.length !== d.objectives.length) {
+    pick.replaceChildren(...d.objectives.map((o, i) => el("option", { value: i }, `${o.name} (${o.direction})`)));
+    pick.onchange = () => { S.historyKey = null; refreshHistory(); };
+  }
+  pick.hidden = !d.objectives;
+  const shown = d.objectives ? d.objectives[Number(pick.value) || 0] : { history: d.history, name: S.metric };
+  // A new epoch of a running trial leaves the history as it was: no redraw (thousands of points).
+  const key = JSON.stringify([shown.history, shown.name]);
+  if (key === S.historyKey) return;
+  S.historyKey = key;
+  await drawHistory(shown.history, shown.name);
+}
+
+function drawOverview(d) {
+  // The plots of a study of several objectives show its first objective's values: named so.
+  const m = S.objectives ? S.objectives[0].name : S.metric;
+  const iv = d.intermediate;
+  if (iv.curves.length) {
+    const traces = [];
+    for (const [q, name] of [["q10", "10%"], ["q50", "median"], ["q90", "90%"]]) traces.push({ x: iv.band_steps, y: iv.band[q], name: `${name} of all`, mode: "lines", line: { color: "#999", dash: q === "q50" ? "dash" : "dot" } });
+    // All curves of a kind in one trace, split by gaps: plotly's cost grows with the number of traces.
+    const kind = (name, color) => ({ x: [], y: [], text: [], name, mode: "lines", hoverinfo: "x+y+text", line: { width: 1, color } });
+    const ran = kind("trials", "rgba(31,119,180,.45)"), stopped = kind("stopped early", "rgba(239,108,0,.55)");
+    const ends = { x: [], y: [], text: [], name: "stopped here", mode: "markers", hoverinfo: "x+y+text", marker: { symbol: "x", color: COLORS.pruned, size: 8 } };
+    // A curve of one reported value has no line to draw: a dot instead.
+    const lone = { x: [], y: [], text: [], name: "one value", mode: "markers", hoverinfo: "x+y+text", showlegend: false, marker: { color: "rgba(31,119,180,.6)", size: 5 } };
+    for (const c of iv.curves) {
+      if (c.steps.length === 1 && c.state !== "pruned") { lone.x.push(c.steps[0]); lone.y.push(c.values[0]); lone.text.push(`#${c.number} ${c.state}`); }
+      const pruned = c.state === "pruned", t = pruned ? stopped : ran, label = `#${c.number} ${c.state}`;
+      for (let i = 0; i < c.steps.length; i++) { t.x.push(c.steps[i]); t.y.push(c.values[i]); t.text.push(label); }
+      t.x.push(null); t.y.push(null); t.text.push("");
+      if (pruned) { ends.x.push(c.steps[c.steps.length - 1]); ends.y.push(c.values[c.values.length - 1]); ends.text.push(`#${c.number} stopped early`); }
+    }
+    traces.push(ran, stopped, ends, lone);
+    const shown = iv.n_shown < iv.n_trials ? ` (${iv.n_shown} of ${iv.n_trials} trials drawn, the best among them; the band is over all)` : "";
+    later("intermediate-plot", [iv, m], () => draw("intermediate-plot", traces, { title: { text: shown, font: { size: 11 } }, xaxis: { title: { text: "epoch" } }, yaxis: { title: { text: m } }, height: 360 }));
+  } else emptyNote("intermediate-plot", "No intermediate values reported yet.");
+  const pc = d.parallel;
+  if (pc.value.length >= 2 && pc.dimensions.length) {
+    const dims = pc.dimensions.map((dim) => dim.scale === "categorical"
+      ? { label: dim.name, values: dim.values, tickvals: dim.ticktext.map((_, i) => i), ticktext: dim.ticktext }
+      : { label: dim.name, values: dim.values });
+    dims.push({ label: m, values: pc.value });
+    later("parallel-plot", [pc, m, S.direction], () => drawParallel(dims, pc.value));
+  } else emptyNote("parallel-plot", "Two complete trials are needed.");
+  const box = $("#slices-plots");
+  const want = d.slices.map((s) => `slice-${s.name}`);
+  if ([...box.children].map((c) => c.id).join() !== want.join()) box.replaceChildren(...want.map((id) => el("div", { id })));
+  for (const s of d.slices) {
+    // Two traces of one marker each (complete, pruned): per-point styles cost plotly far more.
+    const part = (pruned) => {
+      const t = { x: [], y: [], text: [], mode: "markers", name: pruned ? "pruned" : "complete", showlegend: false,
+        marker: { size: 6, color: pruned ? COLORS.pruned : COLORS.complete, symbol: pruned ? "x" : "circle" } };
+      s.x.forEach((x, i) => { if (s.pruned[i] === pruned) { t.x.push(x); t.y.push(s.value[i]); t.text.push(`#${s.number[i]}`); } });
+      return t;
+    };
+    later(`slice-${s.name}`, [s, m], () => draw(`slice-${s.name}`, [part(false), part(true)],
+      // A choice's axis in the order of its choices (32, 64, 128), not in the order trials drew them.
+      { title: { text: s.name, font: { size: 13 } }, height: 270, xaxis: s.categorical ? { type: "category", categoryorder: "array", categoryarray: s.categories || [] } : { type: s.log ? "log" : "linear" }, yaxis: { title: { text: m } } }));
+  }
+  if (!d.slices.length) box.replaceChildren(el("p", { class: "empty" }, "No parameters yet."));
+  const imp = d.importance, names = Object.keys(imp.importance || {});
+  $("#importance-note").textContent = names.length ? `${imp.method} over ${imp.n_trials} complete trials (fit R² ${fmt(imp.r2)}).` : "";
+  if (names.length) later("importance-plot", imp, () => draw("importance-plot", [{ type: "bar", orientation: "h", x: names.map((n) => imp.importance[n]).reverse(), y: names.slice().reverse(), error_x: { type: "data", array: names.map((n) => imp.std[n]).reverse() } }], { xaxis: { title: { text: "share of importance" } }, margin: { l: 120, r: 15, t: 20, b: 40 } }));
+  else emptyNote("importance-plot", "Importance needs at least 8 complete trials.");
+  $("#diagnosis-list").replaceChildren(...(d.diagnosis.length ? d.diagnosis.map((t) => el("div", {},
+    el("h3", {}, `Trial #${t.number} (${t.state}, ${S.objectives ? S.objectives[0].name : "value"} ${fmt(t.value)})`),
+    ...(t.findings.length ? t.findings.map(findingNode) : [el("p", { class: "empty" }, "No finding.")]))) : [el("p", { class: "empty" }, "No ranked trial yet.")]));
+  const test = d.test;
+  $("#test-statement").textContent = test.statement;
+  $("#test-table").replaceChildren(test.evaluations.length ? el("table", {}, el("tr", {}, el("th", {}, "Look"), el("th", {}, "Trial"), el("th", {}, "When (UTC)"), el("th", {}, "Metrics")),
+    ...test.evaluations.map((e, i) => el("tr", {}, el("td", {}, i + 1), el("td", {}, e.trial), el("td", {}, e.time),
+      el("td", {}, Object.entries(e.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(", "))))) : el("span"));
+  drawLineage(d.lineage);
+  drawStages(d.stages);
+  drawPareto(d.pareto);
+}
+
+// Several objectives: every complete trial on the first two (or three) objectives, the front
+// of the feasible ones highlighted, as the report and plot_pareto_front draw it.
+function drawPareto(front) {
+  $("#pareto-section").hidden = $("#pareto-link").hidden = !front;
+  if (!front) return;
+  const pts = front.points, names = pts.names, three = names.length >= 3;
+  const axis = (k) => `${names[k]} (${pts.directions[k]})`;
+  $("#pareto-note").textContent = `${front.rows.length} trials no other feasible trial beats on every objective (${names.map((n, i) => `${pts.directions[i]} ${n}`).join(", ")}).`
+    + (front.infeasible ? ` ${front.infeasible} complete trials broke the study's constraints and are left off the front.` : "");
+  if (!pts.number.length) { emptyNote("pareto-plot", "No complete trial yet."); return; }
+  const part = (onFront) => {
+    const idx = pts.pareto.map((p, i) => (p === onFront ? i : -1)).filter((i) => i >= 0);
+    const col = (k) => idx.map((i) => pts.values[i][k]);
+    return Object.assign({ x: col(0), y: col(1), text: idx.map((i) => `#${pts.number[i]}`), mode: "markers", name: onFront ? "Pareto front" : "dominated",
+      marker: { size: three ? 4 : 7, color: onFront ? "#d62728" : "rgba(120,120,120,0.5)" } }, three ? { type: "scatter3d", z: col(2) } : {});
+  };
+  const layout = three ? { height: 460, scene: { xaxis: { title: { text: axis(0) } }, yaxis: { title: { text: axis(1) } }, zaxis: { title: { text: axis(2) } } } }
+    : { height: 420, xaxis: { title: { text: axis(0) } }, yaxis: { title: { text: axis(1) } } };
+  later("pareto-plot", pts, () => draw("pareto-plot", [part(false), part(true)], layout));
+}
+
+// Parcoords needs WebGL; where plotly finds none it can use (a remote desktop, a headless
+// browser) each trial is drawn as a polyline over the axes scaled to [0, 1], in five colour
+// bands of the objective.
+let webglWorks = true;
+
+async function drawParallel(dims, value) {
+  const id = "parallel-plot", node = document.getElementById(id);
+  if (webglWorks) {
+    await draw(id, [{ type: "parcoords", dimensions: dims, line: { color: value, colorscale: "Viridis", showscale: true, reversescale: S.direction === "minimize" } }], { height: 380, margin: { l: 60, r: 60, t: 50, b: 30 } });
+    if (!node.querySelector(".no-webgl")) return;
+    webglWorks = false;
+    Plotly.purge(node);
+    node.replaceChildren();
+  }
+  await draw(id, parallelLines(dims, value), { height: 380, showlegend: false, xaxis: { tickvals: dims.map((_, i) => i), ticktext: dims.map((d) => d.label), range: [-0.1, dims.length - 0.9], zeroline: false }, yaxis: { title: { text: "position in each axis' range" }, range: [-0.05, 1.05], zeroline: false } });
+}
+
+function parallelLines(dims, value) {
+  const scaled = dims.map((d) => {
+    const vals = d.values.filter((v) => v !== null), lo = Math.min(...vals), hi = Math.max(...vals);
+    return d.values.map((v) => (v === null ? null : hi > lo ? (v - lo) / (hi - lo) : 0.5));
+  });
+  const lo = Math.min(...value), hi = Math.max(...value), bands = 5, better = S.direction === "maximize";
+  const palette = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
+  const traces = palette.map((color) => ({ x: [], y: [], mode: "lines", line: { color, width: 1 }, hoverinfo: "skip" }));
+  value.forEach((v, i) => {
+    let b = hi > lo ? Math.min(bands - 1, Math.floor(((v - lo) / (hi - lo)) * bands)) : bands - 1;
+    if (!better) b = bands - 1 - b;
+    const t = traces[b];
+    scaled.forEach((col, j) => { t.x.push(j); t.y.push(col[i]); });
+    t.x.push(null); t.y.push(null);
+  });
+  return traces;
+}
+
+function drawLineage(lin) {
+  const box = $("#lineage");
+  if (!lin.nodes.length) { box.replaceChildren(el("p", { class: "empty" }, "This study has no population-based training.")); return; }
+  if (!box.querySelector("#lineage-plot")) box.replaceChildren(el("div", { id: "lineage-plot", class: "plot" }));
+  const byNumber = new Map(lin.nodes.map((n) => [n.number, n]));
+  const ex = [], ey = [];
+  for (const n of lin.nodes) if (n.parent !== null && byNumber.has(n.parent)) { ex.push(n.parent, n.number, null); ey.push(byNumber.get(n.parent).value, n.value, null); }
+  later("lineage-plot", [lin, S.metric], () => draw("lineage-plot", [{ x: ex, y: ey, mode: "lines", name: "copied from", line: { color: "#aaa" } },
+    { x: lin.nodes.map((n) => n.number), y: lin.nodes.map((n) => n.value), mode: "markers", name: "member",
+      text: lin.nodes.map((n) => (n.parent === null ? `#${n.number}` : `#${n.number} from #${n.parent} at epoch ${n.parent_step}`)),
+      marker: { color: lin.nodes.map((n) => COLORS[n.state] || "#777"), size: 8 } }], { xaxis: { title: { text: "trial" } }, yaxis: { title: { text: S.metric } } }));
+}
+
+function drawStages(stages) {
+  const box = $("#stages");
+  if (!stages.length) { box.replaceChildren(el("p", { class: "empty" }, "This study does not search coarse to fine.")); return; }
+  box.replaceChildren(el("table", {}, el("tr", {}, ...["Stage", "First trial", "Trials", "Best", "Narrowed around", "Ranges"].map((h) => el("th", {}, h))),
+    ...stages.map((s) => el("tr", {}, el("td", {}, s.stage), el("td", {}, s.first_trial), el("td", {}, s.n_trials),
+      el("td", {}, s.best ? `#${s.best.number}: ${fmt(s.best.value)}` : "–"), el("td", {}, s.narrowed_around.map((n) => `#${n}`).join(" ")),
+      el("td", {}, Object.entries((s.space && s.space.params) || s.space || {}).map(([k, v]) => `${k} ${v.low !== undefined ? `[${fmt(v.low)}, ${fmt(v.high)}]` : JSON.stringify(v.values || v)}`).join("; "))))));
+}
+
+async function refreshOverview() {
+  const d = await api("/api/overview", [["study", S.study]]);
+  S.overviewVersion = d.version;
+  if (d.summary && d.summary.metric) S.metric = d.summary.metric;
+  // The terminator's last reading (search.terminator or a TerminatorCallback), in words.
+  $("#terminator-line").textContent = (d.summary && d.summary.terminator && d.summary.terminator.text) || "";
+  S.overviewAt = Date.now();
+  drawOverview(d);
+}
