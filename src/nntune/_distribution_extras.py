@@ -62,6 +62,20 @@ class OptunaRepr:
     def to_internal_repr(self, value: Any) -> float:
         return float(self.index(value)) if hasattr(self, "values") else float(value)  # type: ignore[attr-defined]
 
+    def _contains(self, internal: float) -> bool:
+        """Whether a sampler's float (a choice's index) stands for a value of this
+        distribution, on its grid where it has a step, as Optuna's samplers check it."""
+        x = float(internal)
+        if math.isnan(x):
+            return False
+        if hasattr(self, "values"):
+            return x.is_integer() and 0 <= x < len(self.values)  # type: ignore[attr-defined]
+        low, high = float(self.low), float(self.high)  # type: ignore[attr-defined]
+        step = getattr(self, "step", None)
+        if not low <= x <= high:
+            return False
+        return step is None or abs((x - low) / step - round((x - low) / step)) < 1e-8
+
     def to_external_repr(self, internal: float) -> Any:
         if hasattr(self, "values"):
             return self.values[int(internal)]  # type: ignore[attr-defined]

@@ -5,11 +5,14 @@ storage's studies: ``StudyDirection``, ``MaxTrialsCallback``, ``StudySummary``,
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from nntune._values import show_values
+from nntune.exceptions import ConfigError
 from nntune.storage import Storage, StudyNotFoundError, get_storage, redact_url
 from nntune.trial import FrozenTrial, TrialState, best_trial
 
@@ -60,18 +63,29 @@ class StudySummary:
     system_attrs: dict[str, Any] = field(default_factory=dict)
 
 
+def open_storage(storage: str | Storage | None) -> Storage:
+    """``get_storage``, refusing in one line what is neither a URL nor an nntune storage (a
+    path object, an Optuna storage) before a missing method of it would raise."""
+    store = get_storage(storage)
+    if not all(callable(getattr(store, m, None)) for m in ("create_study", "load_study", "claim_trial")):
+        kind = type(storage)
+        raise ConfigError("storage", f"expected a URL or a storage of nntune.storages (RDBStorage, JournalStorage, "
+                                     f"InMemoryStorage), got {kind.__module__}.{kind.__qualname__}")
+    return store
+
+
 def directions_of(direction: str, attrs: dict[str, Any]) -> list[StudyDirection]:
     return [StudyDirection(d) for d in attrs.get("directions", [direction])]
 
 
 def get_all_study_names(storage: str | Storage) -> list[str]:
     """The names of every study in ``storage``, oldest first."""
-    return [rec.name for rec in get_storage(storage).list_studies()]
+    return [rec.name for rec in open_storage(storage).list_studies()]
 
 
 def get_all_study_summaries(storage: str | Storage, include_best_trial: bool = True) -> list[StudySummary]:
     """A :class:`StudySummary` per study in ``storage`` (one bulk read of each study's trials)."""
-    store = get_storage(storage)
+    store = open_storage(storage)
     out = []
     for rec in store.list_studies():
         trials = store.get_trials(rec.id)
@@ -87,7 +101,7 @@ def get_all_study_summaries(storage: str | Storage, include_best_trial: bool = T
 
 def delete_study(*, study_name: str, storage: str | Storage) -> None:
     """Remove a study and everything stored with it."""
-    get_storage(storage).delete_study(study_name)
+    open_storage(storage).delete_study(study_name)
 
 
 def copy_study(*, from_study_name: str, from_storage: str | Storage, to_storage: str | Storage,
@@ -95,28 +109,54 @@ def copy_study(*, from_study_name: str, from_storage: str | Storage, to_storage:
     """Copy a study (its attributes, every finished or waiting trial with its steps and times,
     and its looks at the test split) into another storage, under ``to_study_name`` or the
     same name."""
-    source = get_storage(from_storage)
+    source = open_storage(from_storage)
     rec = source.load_study(from_study_name)
     if rec is None:
         raise StudyNotFoundError(f"no study named {from_study_name!r} in {redact_url(source.url)}")
-    target = get_storage(to_storage)
+    target = open_storage(to_storage)
+    trials = [source.get_trial(rec.id, t.number, with_metrics=True) for t in source.get_trials(rec.id)
+              if t.state != TrialState.RUNNING]
+    for t in trials:  # checked before the copy is created: a refused trial leaves no half-copied study
+        problem = adding_problem(t, check_params=False)
+        if problem:
+            raise ValueError(f"cannot copy trial {t.number} of {rec.name!r}: {problem}")
     sid = target.create_study(to_study_name or rec.name, rec.direction, rec.attrs)
-    trials = [source.get_trial(rec.id, t.number, with_metrics=True) for t in source.get_trials(rec.id)]
-    add_frozen_trials(target, sid, [t for t in trials if t.state != TrialState.RUNNING])
+    add_frozen_trials(target, sid, trials, check_params=False)
     # Looks at the test split are counted per study: the copy has had them too.
     for look in source.get_test_evaluations(rec.id):
         target.record_test_evaluation(sid, look["trial"], look["metrics"])
 
 
-def add_frozen_trials(storage: Storage, study_id: int, trials: Sequence[FrozenTrial]) -> None:
+def adding_problem(t: FrozenTrial, check_params: bool = True) -> str | None:
+    """Why a trial cannot be added to a study (None when it can), as Optuna's checks go;
+    ``check_params``: also its params against its distributions."""
+    state = TrialState(t.state)
+    if state == TrialState.RUNNING:
+        return "a trial is added finished or waiting, not running"
+    if state == TrialState.COMPLETE and t.value is None:
+        return "a complete trial needs its value"
+    if not check_params:
+        return None
+    if set(t.params) != set(t.distributions) and state != TrialState.WAITING:
+        return f"params and distributions name different parameters: {sorted(t.params)} vs {sorted(t.distributions)}"
+    outside = [name for name, dist in t.distributions.items() if name in t.params and not dist.contains(t.params[name])]
+    if outside:
+        return f"{outside[0]}: {t.params[outside[0]]!r} is outside its distribution {t.distributions[outside[0]]!r}"
+    return None
+
+
+def add_frozen_trials(storage: Storage, study_id: int, trials: Sequence[FrozenTrial], *,
+                      check_params: bool = True) -> None:
     """Store trials made elsewhere (``create_trial``, another study): parameters, steps,
-    attributes, state and values. Their numbers are the study's next ones."""
+    attributes, state and values. Their numbers are the study's next ones. Every trial is
+    checked before any is stored: a refused one leaves the study as it was (``check_params``
+    False: trials a study already held, copied as they are)."""
+    for t in trials:
+        problem = adding_problem(t, check_params)
+        if problem:
+            raise ValueError(f"cannot add trial {t.number}: {problem}" if t.number >= 0 else problem)
     for t in trials:
         state = TrialState(t.state)
-        if state == TrialState.RUNNING:
-            raise ValueError("a trial is added finished or waiting, not running")
-        if state == TrialState.COMPLETE and t.value is None:
-            raise ValueError("a complete trial needs its value")
         system = {k: v for k, v in t.system_attrs.items() if k != "values"}
         if state == TrialState.WAITING:
             number = storage.create_trial(study_id, state=state, system_attrs={
@@ -135,14 +175,36 @@ def add_frozen_trials(storage: Storage, study_id: int, trials: Sequence[FrozenTr
             storage.report(study_id, number, step, t.intermediate_values.get(step), records.get(step))
         if t.user_attrs:
             storage.set_trial_user_attrs(study_id, number, t.user_attrs)
-        values = t.values
-        if values is not None and len(values) > 1:
-            storage.set_trial_system_attr(study_id, number, "values", values)
-        value = t.value
+        values, value, error = t.values, t.value, t.error
         if state == TrialState.PRUNED and value is None and t.intermediate_values:  # as Study.tell does
             value = t.intermediate_values[max(t.intermediate_values)]
-        storage.finish_trial(study_id, number, state, value, t.error, **ended)
+        if state == TrialState.COMPLETE and not all(math.isfinite(v) for v in values or []):
+            # As Study.tell does: storage keeps no infinite value, and a complete trial without
+            # its value would read as a result that was never there.
+            state, value = TrialState.DIVERGED, None
+            error = error or f"objective returned {show_values(values or [])}"
+        elif values is not None and len(values) > 1:
+            storage.set_trial_system_attr(study_id, number, "values", values)
+        storage.finish_trial(study_id, number, state, value, error, **ended)
+
+
+def same_params(known: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
+    """Optuna's test of ``enqueue_trial(skip_if_exists=True)``: the same names (a trial that
+    also drew others is another trial), each value of the same type and equal (floats up to
+    a relative 1e-5)."""
+    if known.keys() != params.keys():
+        return False
+    for name, value in params.items():
+        old = known[name]
+        if not isinstance(value, type(old)):
+            return False
+        if isinstance(value, float) and not math.isclose(value, float(old), rel_tol=1e-5):
+            if not (math.isnan(value) and math.isnan(old)):
+                return False
+        elif not isinstance(value, float) and value != old:
+            return False
+    return True
 
 
 __all__ = ["add_frozen_trials", "MaxTrialsCallback", "StudyDirection", "StudySummary", "copy_study", "delete_study",
-           "get_all_study_names", "get_all_study_summaries"]
+           "get_all_study_names", "get_all_study_summaries", "open_storage", "same_params"]

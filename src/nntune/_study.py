@@ -21,7 +21,7 @@ from typing import Any
 
 from nntune import logging as _logging
 from nntune._loop import Heartbeat, run_optimize
-from nntune._studies import StudyDirection, add_frozen_trials
+from nntune._studies import StudyDirection, add_frozen_trials, same_params
 from nntune._study_reads import StudyReads
 from nntune._trial import Trial
 from nntune._values import as_values, log_told, show_returned, show_values, tell_problem
@@ -38,6 +38,7 @@ from nntune.storages import recover_silent_trials
 from nntune.trial import Direction, FrozenTrial, TrialState
 
 Objective = Callable[[Trial], "float | Sequence[float]"]
+
 Callback = Callable[["Study", FrozenTrial], None]
 _log = _logging.get_logger("nntune.study")  # the public module's name, which users configure
 
@@ -108,9 +109,9 @@ class Study(StudyReads):
     def enqueue_trial(self, params: Mapping[str, Any], user_attrs: Mapping[str, Any] | None = None,
                       skip_if_exists: bool = False) -> int | None:
         """Manual search: run these parameters next (before any sampled trial). With
-        ``skip_if_exists``, not when a trial (in any state) already has these values."""
-        if skip_if_exists and any(all(k in t.params and t.params[k] == v for k, v in params.items())
-                                  or t.system_attrs.get("fixed_params") == dict(params)
+        ``skip_if_exists``, not when a trial (in any state) was enqueued with, or ran with exactly,
+        these parameters (the same names and values, as Optuna compares them)."""
+        if skip_if_exists and any(same_params(t.system_attrs.get("fixed_params", t.params), params)
                                   for t in self._history()):
             return None
         number = self.storage.create_trial(self.id, state=TrialState.WAITING,
@@ -170,6 +171,9 @@ class Study(StudyReads):
         if claimed is None:
             return None
         fixed = dict(claimed.system_attrs.get("fixed_params", {}))
+        if "fixed_params" in claimed.system_attrs and not claimed.user_attrs:
+            # An enqueued trial's user_attrs were stored with it; a claim returns none of them.
+            claimed.user_attrs = self.storage.get_trial(self.id, claimed.number, with_metrics=False).user_attrs
         if asked_like_optuna(self.sampler, "sample_relative"):  # a sampler written for Optuna
             return self._ask_optuna_sampler(claimed, fixed)
         space = space or self.space
@@ -185,7 +189,7 @@ class Study(StudyReads):
             seen, direction = self.sampler_view(history)
             relative = self.sampler.suggest(space, seen, number=claimed.number, direction=direction)
         trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative, relative_space=space,
-                      datetime_start=claimed.datetime_start)
+                      datetime_start=claimed.datetime_start, user_attrs=claimed.user_attrs)
         trial.eager, trial.claim = self._eager_params, claimed.system_attrs.get(CLAIM)
         return trial
 
@@ -196,7 +200,8 @@ class Study(StudyReads):
             space = dict(sampler.infer_relative_search_space(self, claimed) or {})
             relative = dict(sampler.sample_relative(self, claimed, space) or {})
         trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative,
-                      relative_space=Space(space), datetime_start=claimed.datetime_start)
+                      relative_space=Space(space), datetime_start=claimed.datetime_start,
+                      user_attrs=claimed.user_attrs)
         trial.eager, trial.claim = self._eager_params, claimed.system_attrs.get(CLAIM)
         return trial
 
@@ -296,15 +301,18 @@ class Study(StudyReads):
         trial = self._ask()
         with Heartbeat(self.storage, self.id, trial.number, interval, trial.claim):
             try:
-                return self.run_trial(trial, objective, catch)
+                return self.run_trial(trial, objective, catch, warn_failure=True)
             except TrialTakenOver as err:  # its result is discarded: this process runs another trial
                 _log.warning("%s", err)
         return self._run_one(objective, catch)
 
     def run_trial(self, trial: Trial, objective: Objective,
-                  catch: tuple[type[BaseException], ...] = (Exception,)) -> FrozenTrial:
+                  catch: tuple[type[BaseException], ...] = (Exception,), *,
+                  warn_failure: bool = False) -> FrozenTrial:
         """Run ``objective`` on an asked trial and tell how it ended: pruned, diverged, failed
-        (with the error and its traceback; raised again unless its type is in ``catch``)."""
+        (with the error and its traceback; raised again unless its type is in ``catch``).
+        ``warn_failure``: log a failure as a warning (``optimize``'s trials; the CLI's searches
+        sum failures up instead)."""
         try:
             value = objective(trial)
         except TrialPruned:
@@ -316,6 +324,11 @@ class Study(StudyReads):
             message = f"{type(err).__name__}: {err}".splitlines()[0][:500]
             trial.set_system_attr("traceback", traceback.format_exc()[-4000:])
             frozen = self.tell(trial, state=TrialState.FAILED, error=message)
+            if warn_failure and not isinstance(err, KeyboardInterrupt):
+                # As Optuna's optimize: a failure is a warning, shown with per-trial lines
+                # silenced (and the only word of one that ``catch`` lets pass).
+                _log.warning("Trial %d failed with parameters: %s because of the following error: %s",
+                             frozen.number, frozen.params, message)
             if isinstance(err, KeyboardInterrupt) or not isinstance(err, catch):
                 raise
             return frozen

@@ -64,7 +64,8 @@ class Trial(Suggestions):
 
     def __init__(self, study: Study, number: int, *, fixed_params: Mapping[str, Any] | None = None,
                  relative_params: Mapping[str, Any] | None = None,
-                 relative_space: Space | None = None, datetime_start: datetime | None = None) -> None:
+                 relative_space: Space | None = None, datetime_start: datetime | None = None,
+                 user_attrs: Mapping[str, Any] | None = None) -> None:
         self.study = study
         self.number = number
         self.datetime_start = datetime_start  # when the study started it, as stored (Optuna's name)
@@ -75,7 +76,8 @@ class Trial(Suggestions):
         self._dists: dict[str, Distribution] = {}
         self._unsaved: dict[str, None] = {}  # in the order suggested: params keep Optuna's order
         self._intermediate: dict[int, float] = {}
-        self._user_attrs: dict[str, Any] = {}
+        # Those it was enqueued with (``enqueue_trial(..., user_attrs=)``), as Optuna's trial shows them.
+        self._user_attrs: dict[str, Any] = dict(user_attrs or {})
         self._history: LazyHistory | None = None
         self._started = study._clock()  # a cost-aware scheduler reads seconds per epoch
         self._elapsed: list[float] | None = None  # [step, seconds since the start]

@@ -112,6 +112,23 @@ def json_to_distribution(json_str: str | dict[str, Any]) -> Distribution:
     return _optuna_distribution("distribution", data)
 
 
+def check_distribution_compatibility(dist_old: Distribution, dist_new: Distribution) -> None:
+    """Optuna's rule for asking one parameter again with another distribution: the same kind,
+    the same log scale, and for a choice the same choices (a range may change); else
+    ``ValueError``."""
+    if type(dist_old) is not type(dist_new):
+        raise ValueError(f"cannot ask one parameter as {type(dist_new).__name__} after "
+                         f"{type(dist_old).__name__}: the kinds differ")
+    if isinstance(dist_old, Choice):
+        if dist_old != dist_new:
+            raise ValueError(f"cannot change a categorical parameter's choices from "
+                             f"{list(dist_old.values)!r} to {list(dist_new.values)!r}")
+        return
+    if getattr(dist_old, "log", False) != getattr(dist_new, "log", False):
+        raise ValueError("cannot change a parameter's log scale (log=True and log=False differ)")
+
+
 __all__ = ["BaseDistribution", "CategoricalDistribution", "DiscreteUniformDistribution", "FloatDistribution",
            "IntDistribution", "IntLogUniformDistribution", "IntUniformDistribution", "LogUniformDistribution",
-           "UniformDistribution", "distribution_to_json", "json_to_distribution"]
+           "UniformDistribution", "check_distribution_compatibility", "distribution_to_json",
+           "json_to_distribution"]

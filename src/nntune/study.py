@@ -21,6 +21,7 @@ from nntune._studies import (
     delete_study,
     get_all_study_names,
     get_all_study_summaries,
+    open_storage,
 )
 from nntune._study import Callback, Objective, Study  # noqa: F401  Callback and Objective: imported from here too
 from nntune.exceptions import ConfigError
@@ -29,7 +30,7 @@ from nntune.samplers import Sampler, resolve_seed
 from nntune.schedulers import NoScheduler, Scheduler
 from nntune.search_space import infer_space
 from nntune.space import Space
-from nntune.storage import DuplicatedStudyError, Storage, StudyNotFoundError, get_storage, redact_url
+from nntune.storage import DuplicatedStudyError, Storage, StudyNotFoundError, redact_url
 from nntune.trial import Direction
 
 _log = get_logger("nntune.study")
@@ -53,19 +54,25 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
     """Create a study in ``storage`` (a URL, a Storage, or None for in-memory).
 
     ``pruner`` is accepted as Optuna's name for ``scheduler``. With ``load_if_exists`` an
-    existing study of that name is resumed: its trials stay and new ones continue the count.
+    existing study of that name is resumed: its trials stay and new ones continue the count;
+    a direction given then must be the stored one (Optuna would load it anyway, and the script
+    would read its best trial the wrong way round), left out it is the stored one.
     ``directions=["maximize", "minimize"]`` makes a study of several objectives: the
     objective returns one value per direction and ``best_trials`` is the Pareto front.
     Without a sampler or scheduler it uses :mod:`nntune._defaults` (TPE from the centre and
     Sobol start-up points, and ASHA, for one objective), seeded by ``seed``.
+    ``study_name=None`` generates a name; an empty name is refused (Optuna stores one, which
+    reports, model files and the CLI could not name).
     """
+    if study_name is not None and not str(study_name).strip():
+        raise ConfigError("study_name", "must not be empty; leave it out for a generated name")
     if direction is not None and directions is not None:
         raise ConfigError("directions", "give direction or directions, not both")
     dirs = [_check_direction(d) for d in (directions if directions is not None else [direction or "minimize"])]
     if not dirs:
         raise ConfigError("directions", "needs at least one direction")
     direction_ = dirs[0]
-    store = get_storage(storage)
+    store = open_storage(storage)
     if load_if_exists and direction is None and directions is None and study_name is not None:
         # Loading a study the caller did not describe: it keeps the directions it was made with.
         rec = store.load_study(study_name)
@@ -79,7 +86,7 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
     # A scheduler that also chooses configurations (BOHB) brings its own sampler.
     sampler = sampler or getattr(scheduler, "sampler", None) or default_sampler(seed, len(dirs))
     sampler_seed = resolve_seed(getattr(sampler, "seed", None) if seed is None else seed)
-    name = study_name or f"study-{sampler_seed}-{int(time.time() * 1000) % 10**8}"
+    name = f"study-{sampler_seed}-{int(time.time() * 1000) % 10**8}" if study_name is None else study_name
     attrs: dict[str, Any] = {"seed": sampler_seed}
     if len(dirs) > 1:
         attrs["directions"] = dirs
@@ -108,7 +115,7 @@ def load_study(study_name: str | None, storage: str | Storage, *, sampler: Sampl
                scheduler: Scheduler | None = None, pruner: Scheduler | None = None) -> Study:
     """Open an existing study (its direction, seed and declared space come from storage);
     ``study_name=None`` opens the storage's only study, as Optuna's does."""
-    store = get_storage(storage)
+    store = open_storage(storage)
     if study_name is None:
         names = [s.name for s in store.list_studies()]
         if len(names) != 1:

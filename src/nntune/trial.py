@@ -214,6 +214,15 @@ class FrozenTrial(SuggestFamily):
             return [float(v) for v in stored]
         return None if self.value is None else [self.value]
 
+    @values.setter
+    def values(self, values: Sequence[float] | None) -> None:
+        """As Optuna's ``trial.values = [...]`` on a trial about to be added to a study."""
+        vals = None if values is None else [float(v) for v in values]
+        self.value = vals[0] if vals else None
+        self.system_attrs = {k: v for k, v in self.system_attrs.items() if k != "values"}
+        if vals is not None and len(vals) > 1:
+            self.system_attrs["values"] = vals
+
     # An objective runs on a finished trial as on a live one, as in Optuna (its tutorial
     # re-runs the best trial: ``detailed_objective(study.best_trial)``): each suggest_* answers
     # with the value the trial ran with, by FixedTrial's rule; reports and pruning do nothing;
@@ -250,9 +259,23 @@ class FrozenTrial(SuggestFamily):
 _fields_init = FrozenTrial.__init__
 
 
+# Optuna's positional order: ``FrozenTrial(number, state, value, datetime_start, ...)``.
+_OPTUNA_ORDER = ("number", "state", "value", "datetime_start", "datetime_complete", "params", "distributions",
+                 "user_attrs", "system_attrs", "intermediate_values", "trial_id")
+
+
 def _init_with_values(self: FrozenTrial, *args: Any, values: Sequence[float] | None = None, **kwargs: Any) -> None:
     """The dataclass's ``__init__``, also taking Optuna's ``values=`` (several objectives;
-    with ``value`` left None), which the ``values`` property then reads back."""
+    with ``value`` left None), which the ``values`` property then reads back, and Optuna's
+    positional order (a third argument that is no mapping is the value, not the params)."""
+    if len(args) > 2 and not isinstance(args[2], Mapping):
+        if len(args) > len(_OPTUNA_ORDER):
+            raise TypeError(f"FrozenTrial takes at most {len(_OPTUNA_ORDER)} positional arguments")
+        clash = sorted(set(_OPTUNA_ORDER[:len(args)]) & set(kwargs))
+        if clash:
+            raise TypeError(f"FrozenTrial got multiple values for {', '.join(clash)}")
+        kwargs.update(zip(_OPTUNA_ORDER, args))
+        args = ()
     _fields_init(self, *args, **kwargs)
     if values is None:
         return
@@ -345,6 +368,11 @@ def create_trial(*, state: TrialState = TrialState.COMPLETE, value: float | None
         vals = [float(value)]
     if state == TrialState.COMPLETE and vals is None:
         raise ValueError("a complete trial needs its value")
+    # As Optuna's: NaN is no result, and a failed trial has none.
+    if vals is not None and any(math.isnan(v) for v in vals):
+        raise ValueError(f"values must not be NaN, got {vals}")
+    if vals is not None and state == TrialState.FAILED:
+        raise ValueError(f"a failed trial has no value, got {vals}")
     sys_attrs = dict(system_attrs or {})
     if vals is not None and len(vals) > 1:
         sys_attrs["values"] = vals

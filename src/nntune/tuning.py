@@ -46,6 +46,10 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
     from nntune.config import parse_config, read_raw
     from nntune.runner import check_resumable, prepare, run_tune
 
+    if config is not None and not isinstance(config, (str, Path, Mapping)):
+        raise ConfigError("config", f"give a YAML file's path or a dict, got {type(config).__name__}")
+    if set is not None and not isinstance(set, Mapping):
+        raise ConfigError("set", f"give a dict of dotted names to values, got {type(set).__name__}")
     raw = copy.deepcopy(dict(config)) if isinstance(config, Mapping) else read_raw(config)
     for path, value in (set or {}).items():
         set_value(raw, str(path), value)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from nntune.exceptions import ConfigError
-from nntune.storage import InMemoryStorage, SQLStorage, Storage
+from nntune.storage import InMemoryStorage, SQLStorage, Storage, redact_url
 from nntune.storage.journal import JournalStorage as _Journal
 from nntune.storages import journal  # noqa: F401 (storages.journal.JournalFileBackend, as Optuna's)
 from nntune.trial import FrozenTrial
@@ -72,7 +72,15 @@ class RDBStorage(SQLStorage):
             raise ConfigError("grace_period", f"must be a number of seconds > 0, got {grace_period!r}")
         if heartbeat_interval is None and (grace_period is not None or failed_trial_callback is not None):
             raise ConfigError("heartbeat_interval", "grace_period and failed_trial_callback need a heartbeat")
-        super().__init__(url, engine_kwargs=engine_kwargs)
+        if not isinstance(url, str) or "://" not in url:
+            raise ConfigError("url", f"expected a database URL such as sqlite:///nntune.db, got {url!r}")
+        try:
+            super().__init__(url, engine_kwargs=engine_kwargs)
+        except ConfigError:
+            raise
+        except Exception as err:  # as get_storage says it: a bad driver, a missing folder, no server
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise ConfigError("url", f"cannot open {redact_url(url)}: {first}") from err
         self.heartbeat_interval = heartbeat_interval
         # Optuna's default grace: twice the interval.
         self.grace_period = grace_period if grace_period is not None or heartbeat_interval is None \
@@ -121,9 +129,10 @@ class JournalStorage(_Journal):
 JournalFileStorage = journal.JournalFileBackend
 JournalFileOpenLock = journal.JournalFileOpenLock
 JournalFileSymlinkLock = journal.JournalFileSymlinkLock
+JournalRedisStorage = journal.JournalRedisStorage
 BaseStorage = Storage
 
 
 __all__ = ["BaseStorage", "InMemoryStorage", "JournalFileOpenLock", "JournalFileStorage", "JournalFileSymlinkLock",
-           "JournalStorage", "RDBStorage", "RetryFailedTrialCallback", "RetryHeartbeatStaleTrialCallback",
-           "Storage", "fail_stale_trials", "recover_silent_trials"]
+           "JournalRedisStorage", "JournalStorage", "RDBStorage", "RetryFailedTrialCallback",
+           "RetryHeartbeatStaleTrialCallback", "Storage", "fail_stale_trials", "recover_silent_trials"]

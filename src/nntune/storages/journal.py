@@ -29,4 +29,18 @@ class JournalFileOpenLock:
 
 JournalFileSymlinkLock = JournalFileOpenLock
 
-__all__ = ["JournalFileBackend", "JournalFileOpenLock", "JournalFileSymlinkLock"]
+
+class JournalRedisBackend:
+    """Optuna's Redis journal, which nntune has no storage for: building one says so in one
+    line (as the CLI's ``--storage-class JournalRedisBackend`` does) instead of the name
+    being missing."""
+
+    def __init__(self, url: str, use_cluster: bool = False, prefix: str = "") -> None:
+        raise ConfigError("log_storage", "JournalRedisBackend needs a Redis server, which nntune does not "
+                                         "support; use JournalFileBackend(path) or RDBStorage(url)")
+
+
+JournalRedisStorage = JournalRedisBackend  # Optuna 3's name
+
+__all__ = ["JournalFileBackend", "JournalFileOpenLock", "JournalFileSymlinkLock", "JournalRedisBackend",
+           "JournalRedisStorage"]
