@@ -24,7 +24,7 @@ from nntune._loop import Heartbeat, run_optimize
 from nntune._studies import StudyDirection, add_frozen_trials, same_params
 from nntune._study_reads import StudyReads
 from nntune._trial import Trial
-from nntune._values import as_values, log_told, show_returned, show_values, tell_problem
+from nntune._values import as_values, log_told, show_returned, tell_problem, told_ending
 from nntune._values import told_once as _told_once
 from nntune.exceptions import TrialDiverged, TrialPruned, TrialStateError
 from nntune.samplers import ConstrainedView, ParetoView, RandomSampler, Sampler, resolve_seed
@@ -234,24 +234,7 @@ class Study(StudyReads):
         if live is not None:
             with _told_once(number):
                 live._flush()
-        state = TrialState.COMPLETE if state is None else TrialState(state)
-        returned = value if values is None else values
-        try:
-            vector = as_values(returned)
-        except (TypeError, ValueError):
-            # As Optuna: a value that is not a number fails the trial (with a warning), and
-            # the study goes on; the trial is never left running.
-            vector, state = None, TrialState.FAILED
-            error = error or f"objective returned {show_returned(returned)}, which is not a number"
-        if vector is not None and len(vector) != len(self._directions):
-            state, error = TrialState.FAILED, error or (f"objective returned {len(vector)} values for "
-                                                        f"{len(self._directions)} directions")
-            vector = None
-        elif state == TrialState.COMPLETE:
-            if vector is None:
-                state, error = TrialState.FAILED, error or "objective returned no value"
-            elif not all(math.isfinite(v) for v in vector):
-                state, error = TrialState.DIVERGED, error or f"objective returned {show_values(vector)}"
+        state, vector, error = told_ending(state, value if values is None else values, len(self._directions), error)
         if state == TrialState.FAILED and error and error.startswith("objective returned"):
             warnings.warn(f"trial {number} failed: {error}", UserWarning, stacklevel=2)
         first = None if vector is None else vector[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,27 @@ def tell_problem(state: TrialState, n_values: int, n_objectives: int) -> str | N
     if n_values != n_objectives:
         return f"got {n_values} values for a study of {n_objectives} objective{'s' if n_objectives > 1 else ''}"
     return None
+
+
+def told_ending(state: TrialState | None, returned: Any, n_objectives: int,
+                error: str | None) -> tuple[TrialState, list[float] | None, str | None]:
+    """How a told trial ends: (state, its values or None, the error). As Optuna, an objective
+    that returned no number, or the wrong count of them, fails its trial (the study goes on;
+    the trial is never left running); a complete trial with a value that is not finite
+    diverged. ``state`` None is a complete trial."""
+    state = TrialState.COMPLETE if state is None else TrialState(state)
+    try:
+        vector = as_values(returned)
+    except (TypeError, ValueError):
+        return TrialState.FAILED, None, error or f"objective returned {show_returned(returned)}, which is not a number"
+    if vector is not None and len(vector) != n_objectives:
+        return TrialState.FAILED, None, error or f"objective returned {len(vector)} values for {n_objectives} directions"
+    if state == TrialState.COMPLETE:
+        if vector is None:
+            return TrialState.FAILED, None, error or "objective returned no value"
+        if not all(math.isfinite(v) for v in vector):
+            return TrialState.DIVERGED, vector, error or f"objective returned {show_values(vector)}"
+    return state, vector, error
 
 
 def show_returned(value: Any) -> str:
