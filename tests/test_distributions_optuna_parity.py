@@ -35,3 +35,21 @@ def test_check_distribution_compatibility_follows_optuna() -> None:
 def test_contains_takes_the_internal_float_as_optuna_samplers_pass_it(dist, inside, outside) -> None:
     assert all(dist._contains(v) for v in inside)
     assert not any(dist._contains(v) for v in outside)
+
+
+def test_float_bounds_and_step_are_floats_as_in_optuna() -> None:
+    dist = FloatDistribution(0, 10, step=2)
+    assert [type(v) for v in (dist.low, dist.high, dist.step)] == [float, float, float]
+    assert type(FloatDistribution(0, 1).low) is float
+    assert type(dist.from_unit(0.4)) is float  # a suggest_float never answers an int
+
+
+def test_categorical_internal_repr_is_the_int_index_as_in_optuna() -> None:
+    internal = CategoricalDistribution(["a", "b"]).to_internal_repr("b")
+    assert internal == 1 and type(internal) is int
+
+
+def test_discrete_uniform_keeps_q_as_the_step() -> None:
+    from nntune.distributions import DiscreteUniformDistribution
+
+    assert DiscreteUniformDistribution(0, 1, 0.25).q == 0.25

@@ -135,7 +135,7 @@ def test_add_trials_checks_every_trial_before_storing_any(tmp_path: Path) -> Non
     from nntune.distributions import FloatDistribution
 
     bad_ones = [
-        create_trial(state=TrialState.RUNNING),
+        create_trial(state=TrialState.RUNNING, value=1.0),
         FrozenTrial(number=-1, state=TrialState.COMPLETE, value=1.0, params={"x": 5.0},
                     distributions={"x": FloatDistribution(0, 1)}),
         FrozenTrial(number=-1, state=TrialState.COMPLETE, value=1.0, params={"x": 0.5}),
@@ -159,3 +159,43 @@ def test_copy_study_refusing_a_trial_creates_no_half_copy(tmp_path: Path) -> Non
     with pytest.raises(ValueError, match="^cannot copy trial 1 of 's': a complete trial needs its value$"):
         nntune.copy_study(from_study_name="s", from_storage=source, to_storage=target)
     assert nntune.get_all_study_names(target) == []
+
+
+def test_a_running_trial_is_added_started_and_is_told_or_recovered_later(tmp_path: Path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from nntune.distributions import FloatDistribution
+
+    made = create_trial(state=TrialState.RUNNING, params={"x": 0.5}, distributions={"x": FloatDistribution(0, 1)},
+                        intermediate_values={0: 3.0})
+    assert made.datetime_start is not None and made.datetime_complete is None  # as Optuna's
+    for storage in _storages(tmp_path):
+        study = nntune.create_study(storage=storage)
+        study.add_trial(made)
+        added = study.trials[0]
+        assert (added.state, added.params, added.intermediate_values) == (TrialState.RUNNING, {"x": 0.5}, {0: 3.0})
+        study.tell(0, 1.5)
+        assert (study.trials[0].state, study.trials[0].value) == (TrialState.COMPLETE, 1.5)
+        # One started long ago, with no worker behind it: not stale at once, recovered once silent.
+        old = create_trial(state=TrialState.RUNNING)
+        old.datetime_start = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=1)
+        study.add_trial(old)
+        assert study.storage.recover_stale_trials(study.id, 60) == {}
+        later = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(seconds=120)
+        assert list(study.storage.recover_stale_trials(study.id, 60, now=later)) == [1]
+
+
+def test_rdb_grace_period_without_heartbeat_is_accepted_and_fails_nothing(tmp_path: Path) -> None:
+    import time
+
+    from nntune.storages import RDBStorage, fail_stale_trials
+
+    with pytest.warns(UserWarning, match="^heartbeat_interval: not given, so no heartbeat runs"):
+        storage = RDBStorage(f"sqlite:///{tmp_path}/g.db", grace_period=0.05)
+    assert (storage.heartbeat_interval, storage.grace_period) == (None, 0.05)  # as Optuna keeps them
+    study = nntune.create_study(storage=storage)
+    study.ask()
+    time.sleep(0.1)  # past the grace period, yet with no heartbeat running no trial is silent
+    fail_stale_trials(study)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+    assert [t.state for t in study.trials] == [TrialState.RUNNING, TrialState.COMPLETE]

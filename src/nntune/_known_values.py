@@ -8,35 +8,45 @@ import math
 import warnings
 from typing import Any
 
+from nntune._distribution_extras import steps_in
 from nntune.space import Choice, Distribution, Int
 
 
 def known_value(name: str, dist: Distribution, value: Any, source: str, stacklevel: int = 4) -> Any:
     """A value known before the trial asks for it (enqueued, fixed, given) as the answer to a
     ``suggest_*`` of ``dist``, by Optuna's rule: a choice that is not among the choices
-    raises ValueError; an integer parameter takes the value's integer part; a number outside
-    the range is returned with a warning (a range may change between searches)."""
+    raises ValueError; a number written as a string ("1e-3", from a CSV or a command line)
+    is read as the number, and one that is no number raises ValueError; an integer parameter
+    takes the value's integer part; a number outside the range or off its grid (3.5 for an
+    integer, 0.33 for a step of 0.1) is returned with a warning (a range may change between
+    searches)."""
     if isinstance(dist, Choice):
         if not dist.contains(value):
             raise ValueError(f"{name}: the {source} value {value!r} is not among the choices {list(dist.values)!r}")
         return value
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"{name}: the {source} value {value!r} is not a number") from None
+    problem = _problem(dist, value)
+    if problem:
+        warnings.warn(f"{name}: the {source} value {value!r} {problem}", UserWarning, stacklevel=stacklevel)
     if isinstance(dist, Int) and isinstance(value, float) and math.isfinite(value):
         value = int(value)
-    if not _inside(dist, value):
-        warnings.warn(f"{name}: the {source} value {value!r} is outside {_described(dist)}", UserWarning,
-                      stacklevel=stacklevel)
     return value
 
 
-def _inside(dist: Distribution, value: Any) -> bool:
-    if isinstance(dist, Choice):
-        return dist.contains(value)
+def _problem(dist: Distribution, value: Any) -> str:
+    """Why ``value`` is not a value of the numeric ``dist`` (checked before an integer
+    parameter truncates it, so 3.5 is reported), or '' when it is one."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return False
-    return dist.low <= value <= dist.high
-
-
-def _described(dist: Distribution) -> str:
-    if isinstance(dist, Choice):
-        return f"the choices {list(dist.values)!r}"
-    return f"[{dist.low:g}, {dist.high:g}]"
+        return f"is not a finite number in [{dist.low:g}, {dist.high:g}]"
+    if not dist.low <= value <= dist.high:
+        return f"is outside [{dist.low:g}, {dist.high:g}]"
+    step = getattr(dist, "step", None)
+    if isinstance(dist, Int) and not float(value).is_integer():
+        return f"is not an integer; {int(value)} is used"
+    if step is not None and not steps_in(dist.low, value, step)[1]:
+        return f"is off the grid {dist.low:g}, {dist.low + step:g}, ... of step {step:g}"
+    return ""

@@ -131,8 +131,9 @@ def adding_problem(t: FrozenTrial, check_params: bool = True) -> str | None:
     """Why a trial cannot be added to a study (None when it can), as Optuna's checks go;
     ``check_params``: also its params against its distributions."""
     state = TrialState(t.state)
-    if state == TrialState.RUNNING:
-        return "a trial is added finished or waiting, not running"
+    if state == TrialState.RUNNING and t.values is not None:
+        # Optuna would store it, yet a running trial's value is what tell gives it.
+        return f"a running trial has no value yet, got {t.values}; tell it once it ends"
     if state == TrialState.COMPLETE and t.value is None:
         return "a complete trial needs its value"
     if not check_params:
@@ -185,7 +186,8 @@ def add_frozen_trials(storage: Storage, study_id: int, trials: Sequence[FrozenTr
             error = error or f"objective returned {show_values(values or [])}"
         elif values is not None and len(values) > 1:
             storage.set_trial_system_attr(study_id, number, "values", values)
-        storage.finish_trial(study_id, number, state, value, error, **ended)
+        if state != TrialState.RUNNING:  # a running one is told, or recovered once silent
+            storage.finish_trial(study_id, number, state, value, error, **ended)
 
 
 def same_params(known: Mapping[str, Any], params: Mapping[str, Any]) -> bool:

@@ -123,8 +123,9 @@ class Study(StudyReads):
     enqueue = enqueue_trial
 
     def add_trial(self, trial: FrozenTrial) -> None:
-        """Store a finished trial made elsewhere (``nntune.trial.create_trial``), e.g. to
-        give a sampler results it did not ask for."""
+        """Store a trial made elsewhere (``nntune.trial.create_trial``): a finished one, e.g.
+        to give a sampler results it did not ask for, a waiting one, or a running one to
+        ``tell`` later (recovered, like any running trial, once silent past the grace period)."""
         self.add_trials([trial])
 
     def add_trials(self, trials: Iterable[FrozenTrial]) -> None:

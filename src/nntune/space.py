@@ -45,6 +45,9 @@ class Float(OptunaRepr):
         low, high = _check_number("low", self.low), _check_number("high", self.high)
         if low > high:
             raise ConfigError("low", f"low ({low:g}) must not exceed high ({high:g})")
+        # Floats, as Optuna keeps them: Float(0, 10, step=2) draws 4.0, not the int 4.
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
         if self.log and low <= 0:
             raise ConfigError("low", f"a log-scale range needs low > 0, got {low:g}")
         if self.log and self.step is not None:
@@ -52,7 +55,13 @@ class Float(OptunaRepr):
         if self.step is not None and _check_number("step", self.step) <= 0:
             raise ConfigError("step", f"must be > 0, got {self.step!r}")
         if self.step is not None:
+            object.__setattr__(self, "step", float(self.step))
             object.__setattr__(self, "high", on_grid_high(self.low, self.high, self.step))
+
+    @property
+    def q(self) -> float | None:
+        """The step, by the name of Optuna's (deprecated) ``DiscreteUniformDistribution``."""
+        return self.step
 
     def to_unit(self, value: float) -> float:
         lo, hi, v = (math.log(self.low), math.log(self.high), math.log(value)) if self.log else (
@@ -168,6 +177,9 @@ class Choice(OptunaRepr):
             if v == value:
                 return i
         raise ValueError(f"{value!r} is not one of {list(self.values)}")
+
+    def to_internal_repr(self, value: Any) -> int:  # the index, an int as in Optuna
+        return self.index(value)
 
     def to_unit(self, value: Any) -> float:
         return (self.index(value) + 0.5) / len(self.values)

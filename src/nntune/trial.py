@@ -13,7 +13,7 @@ import sys
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from nntune.exceptions import ConfigError
@@ -345,49 +345,6 @@ def params_key(params: Mapping[str, Any]) -> str:
                        for k, v in params.items()))
 
 
-def create_trial(*, state: TrialState = TrialState.COMPLETE, value: float | None = None,
-                 values: Sequence[float] | None = None, params: Mapping[str, Any] | None = None,
-                 distributions: Mapping[str, Distribution] | None = None,
-                 user_attrs: Mapping[str, Any] | None = None, system_attrs: Mapping[str, Any] | None = None,
-                 intermediate_values: Mapping[int, float] | None = None,
-                 constraints: Mapping[str, float] | Sequence[float] | None = None) -> FrozenTrial:
-    """A finished trial as data, for ``Study.add_trial`` (Optuna's ``create_trial``); its
-    number (-1 here) is given when it is added."""
-    if value is not None and values is not None:
-        raise ValueError("give value or values, not both")
-    state = TrialState(state)
-    params, distributions = dict(params or {}), dict(distributions or {})
-    if set(params) != set(distributions):
-        raise ValueError(f"params and distributions name different parameters: "
-                         f"{sorted(params)} vs {sorted(distributions)}")
-    for name, v in params.items():
-        if not distributions[name].contains(v):
-            raise ValueError(f"{name}: {v!r} is outside its distribution {distributions[name]!r}")
-    vals = None if values is None else [float(v) for v in values]
-    if value is not None:
-        vals = [float(value)]
-    if state == TrialState.COMPLETE and vals is None:
-        raise ValueError("a complete trial needs its value")
-    # As Optuna's: NaN is no result, and a failed trial has none.
-    if vals is not None and any(math.isnan(v) for v in vals):
-        raise ValueError(f"values must not be NaN, got {vals}")
-    if vals is not None and state == TrialState.FAILED:
-        raise ValueError(f"a failed trial has no value, got {vals}")
-    sys_attrs = dict(system_attrs or {})
-    if vals is not None and len(vals) > 1:
-        sys_attrs["values"] = vals
-    if isinstance(constraints, Mapping):  # Optuna 5: by key
-        sys_attrs.update(constraint_attr(str(k), v) for k, v in constraints.items())
-    elif constraints is not None:
-        sys_attrs[CONSTRAINTS_KEY] = [float(c) for c in constraints]
-    now = None if not state.is_finished() else datetime.now(timezone.utc).replace(tzinfo=None)
-    return FrozenTrial(number=-1, state=state, params=params, distributions=distributions,
-                       value=None if vals is None else vals[0],
-                       intermediate_values={int(k): float(v) for k, v in (intermediate_values or {}).items()},
-                       user_attrs=dict(user_attrs or {}), system_attrs=sys_attrs,
-                       datetime_start=now, datetime_complete=now)
-
-
 def dominates(a: Sequence[float], b: Sequence[float], directions: Sequence[str]) -> bool:
     """Whether values ``a`` are at least as good as ``b`` on every objective and better on one."""
     sign = [-1.0 if d == "maximize" else 1.0 for d in directions]
@@ -405,9 +362,12 @@ def pareto_front(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> li
 
 
 def __getattr__(name: str) -> Any:
-    """``nntune.trial.Trial``, ``FixedTrial`` and ``BaseTrial``, as scripts written for Optuna import them
-    (``from optuna.trial import Trial``): the live trial of ``nntune._trial`` and the fixed
-    one of ``nntune._fixed_trial``, which sit above this module and are loaded on first use."""
+    """``nntune.trial.Trial``, ``FixedTrial``, ``BaseTrial`` and ``create_trial``, as scripts written
+    for Optuna import them (``from optuna.trial import Trial``): the live trial of ``nntune._trial``,
+    the fixed one of ``nntune._fixed_trial`` and ``nntune._create_trial``, which sit above this
+    module and are loaded on first use."""
+    if name == "create_trial":
+        return importlib.import_module("nntune._create_trial").create_trial
     if name in ("Trial", "FixedTrial", "BaseTrial"):
         if name == "BaseTrial":  # what Trial and FixedTrial share: suggest_*, params, user_attrs
             return importlib.import_module("nntune._trial").Suggestions

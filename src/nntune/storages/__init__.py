@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -71,7 +72,10 @@ class RDBStorage(SQLStorage):
         if grace_period is not None and not (isinstance(grace_period, (int, float)) and grace_period > 0):
             raise ConfigError("grace_period", f"must be a number of seconds > 0, got {grace_period!r}")
         if heartbeat_interval is None and (grace_period is not None or failed_trial_callback is not None):
-            raise ConfigError("heartbeat_interval", "grace_period and failed_trial_callback need a heartbeat")
+            # Accepted, as Optuna does (a setting kept for when the heartbeat is turned on),
+            # but said: without a heartbeat no trial is ever found silent.
+            warnings.warn("heartbeat_interval: not given, so no heartbeat runs and grace_period and "
+                          "failed_trial_callback have no effect", UserWarning, stacklevel=2)
         if not isinstance(url, str) or "://" not in url:
             raise ConfigError("url", f"expected a database URL such as sqlite:///nntune.db, got {url!r}")
         try:
@@ -94,8 +98,8 @@ def recover_silent_trials(study: Any) -> None:
     the storage's ``failed_trial_callback``)."""
     storage = study.storage
     grace = getattr(storage, "grace_period", None)
-    if grace is None:
-        return
+    if grace is None or getattr(storage, "heartbeat_interval", None) is None:
+        return  # no heartbeat, as in Optuna: a trial is never silent, however long it runs
     callback = getattr(storage, "failed_trial_callback", None)
     retries = callback.max_retries if isinstance(callback, RetryFailedTrialCallback) else 0
     outcome = storage.recover_stale_trials(study.id, grace, max_retries=retries)
