@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-import nntune
+from _diagnose_runs import one_thread_digits, trained
 from nntune.diagnose import diagnose
 from nntune.diagnose_layers import GRAD_NORM_EXPLODED, gradient_peak
 from nntune.trial import FrozenTrial, TrialState
@@ -123,33 +123,7 @@ def test_a_spike_after_a_normal_start_with_a_calm_loss_is_exploding_gradients():
 
 @pytest.fixture(scope="module")
 def digits() -> Any:
-    import torch
-
-    from nntune.train import load_splits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield load_splits("digits")
-    torch.set_num_threads(before)
-
-
-def trained(params: dict[str, Any], splits: Any) -> FrozenTrial:
-    from nntune.train import fit
-
-    def objective(t: nntune.Trial) -> float:
-        for key, value in params.items():
-            t.suggest_categorical(key, [value])
-
-        def report(epoch: int, record: dict[str, Any]) -> bool:
-            t.report(record["value"], epoch, metrics=record)
-            return False
-
-        result = fit(params, splits, metric="accuracy", report=report, seed=0)
-        return float(result.history[-1]["value"])
-
-    study = nntune.create_study(direction="maximize")
-    study.optimize(objective, n_trials=1)
-    return study.trials[0]
+    yield from one_thread_digits()
 
 
 def test_a_real_clipped_run_with_a_large_initialization_has_exploding_gradients(digits):

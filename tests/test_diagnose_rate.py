@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-import nntune
+from _diagnose_runs import one_thread_digits, trained
 from nntune.diagnose import diagnose
 from nntune.trial import FrozenTrial, TrialState
 
@@ -168,34 +168,7 @@ def test_a_training_loss_wobbling_near_zero_and_falling_again_is_still_overfitti
 
 @pytest.fixture(scope="module")
 def digits() -> Any:
-    import torch
-
-    from nntune.train import load_splits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield load_splits("digits")
-    torch.set_num_threads(before)
-
-
-def trained(params: dict[str, Any], splits: Any) -> FrozenTrial:
-    from nntune.train import fit
-
-    def objective(t: nntune.Trial) -> float:
-        for key, value in params.items():
-            t.suggest_categorical(key, [value])
-
-        def report(epoch: int, record: dict[str, Any]) -> bool:
-            t.report(record["value"], epoch, metrics=record)
-            return False
-
-        result = fit(params, splits, metric="accuracy", report=report, seed=0)
-        t.set_user_attr("model_summary", result.summary)
-        return float(result.history[-1]["value"])
-
-    study = nntune.create_study(direction="maximize")
-    study.optimize(objective, n_trials=1)
-    return study.trials[0]
+    yield from one_thread_digits()
 
 
 def test_momentum_too_large_on_a_deep_relu_net_is_not_told_to_grow_the_network(digits):

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-import nntune
+from _diagnose_runs import one_thread_digits, trained
 from nntune.diagnose import diagnose
 from nntune.trial import FrozenTrial, TrialState
 
@@ -145,35 +145,7 @@ def test_a_noisy_validation_loss_ending_one_epoch_after_a_lucky_low_is_not_overf
 
 @pytest.fixture(scope="module")
 def digits() -> Any:
-    import torch
-
-    from nntune.train import load_splits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny MLPs: one thread is faster and leaves the other cores alone
-    yield load_splits("digits")
-    torch.set_num_threads(before)
-
-
-def trained(params: dict[str, Any], splits: Any) -> FrozenTrial:
-    """One trial of the built-in trainer, its epochs reported as `nntune tune` reports them."""
-    from nntune.train import fit
-
-    def objective(t: nntune.Trial) -> float:
-        for key, value in params.items():  # as a searched space would, so the trial's params hold them
-            t.suggest_categorical(key, [value])
-
-        def report(epoch: int, record: dict[str, Any]) -> bool:
-            t.report(record["value"], epoch, metrics=record)
-            return False
-
-        result = fit(params, splits, metric="accuracy", report=report, seed=0)
-        t.set_user_attr("model_summary", result.summary)
-        return float(result.history[-1]["value"])
-
-    study = nntune.create_study(direction="maximize")
-    study.optimize(objective, n_trials=1)
-    return study.trials[0]
+    yield from one_thread_digits()
 
 
 @pytest.mark.parametrize("epochs", [1, 2])

@@ -1,0 +1,44 @@
+"""Real runs of the built-in trainer for the diagnosis tests: digits on one thread, and one
+trial trained and reported as `nntune tune` reports its epochs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import nntune
+from nntune.trial import FrozenTrial
+
+
+def one_thread_digits() -> Iterator[Any]:
+    """The digits splits, torch on one thread meanwhile (tiny MLPs: one thread is faster and
+    leaves the other cores alone); a module fixture yields from it."""
+    import torch
+
+    from nntune.train import load_splits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield load_splits("digits")
+    torch.set_num_threads(before)
+
+
+def trained(params: dict[str, Any], splits: Any) -> FrozenTrial:
+    """One trial of the built-in trainer, its epochs reported as `nntune tune` reports them."""
+    from nntune.train import fit
+
+    def objective(t: nntune.Trial) -> float:
+        for key, value in params.items():  # as a searched space would, so the trial's params hold them
+            t.suggest_categorical(key, [value])
+
+        def report(epoch: int, record: dict[str, Any]) -> bool:
+            t.report(record["value"], epoch, metrics=record)
+            return False
+
+        result = fit(params, splits, metric="accuracy", report=report, seed=0)
+        t.set_user_attr("model_summary", result.summary)
+        return float(result.history[-1]["value"])
+
+    study = nntune.create_study(direction="maximize")
+    study.optimize(objective, n_trials=1)
+    return study.trials[0]
