@@ -44,6 +44,8 @@ def test_one_metric_stays_a_single_objective_and_a_constraint_asks_for_its_cost(
     ({"constraints": {"params": {"min": 9, "max": 1}}}, {}, "task.constraints.params", "above max"),
     ({"constraints": {"params": {"most": 9}}}, {}, "task.constraints.params.most", "unknown key"),
     ({"constraints": {"params": {"max": "many"}}}, {}, "task.constraints.params.max", "number"),
+    ({"constraints": {"params": {"max": float("nan")}}}, {}, "task.constraints.params.max", "finite"),
+    ({"constraints": {"accuracy": {"min": float("-inf")}}}, {}, "task.constraints.accuracy.min", "finite"),
     ({"metric": ["accuracy", "params"]}, {"scheduler": "asha"}, "search.scheduler", "undefined for 2 objectives"),
     ({"metric": ["accuracy", "params"]}, {"scheduler": "median"}, "search.scheduler", "undefined"),
     ({"metric": ["accuracy", "params"]}, {"patience": 3}, "search.patience", "one best value"),

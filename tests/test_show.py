@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+import nntune
 from nntune.show import render_show, show_data
 from nntune.space import Float
 from nntune.storage import InMemoryStorage, StudyNotFoundError, get_storage
@@ -278,3 +279,11 @@ def test_a_study_trained_by_nntune_says_how_often_its_split_was_opened(storage):
     out = Console(record=True, width=160)
     render_show(data, out)
     assert data["sealed"] is True and "the test split of s has been evaluated once" in out.export_text()
+
+
+def test_a_study_of_several_objectives_has_no_single_best_trial_in_json(tmp_path):
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    study = nntune.create_study(study_name="two", storage=url, directions=["maximize", "minimize"])
+    study.optimize(lambda t: (t.suggest_float("x", 0, 1), t.suggest_float("y", 0, 1)), n_trials=4)
+    data = show_data(url, "two")
+    assert data["best"] is None and data["front"]["rows"]  # the front, as Optuna has best_trials only

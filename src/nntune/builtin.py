@@ -268,18 +268,6 @@ def recorded_looks(study: Study, trials: Sequence[FrozenTrial]) -> dict[int, Tes
     return out
 
 
-def test_front(study: Study, cfg: Config, splits: Splits, front: Sequence[FrozenTrial], *,
-               device: str | None = None, epochs: int | None = None,
-               model_file: str | Path | None = None) -> list[TestResult]:
-    """One look at the test split for each Pareto-optimal trial, in number order: a trial
-    looked at before shows that recorded look again, so each is evaluated once. With
-    ``model_file``, each newly evaluated trial's model is written beside it (``STEM-trialN``)."""
-    seen = recorded_looks(study, front)
-    return [seen.get(t.number) or evaluate_on_test(study, cfg, splits, t, device=device, epochs=epochs,
-                                                   model_file=front_model_file(model_file, t.number))
-            for t in front]
-
-
 def front_model_file(model_file: str | Path | None, number: int) -> Path | None:
     """Where trial ``number`` of a Pareto front is written beside ``model_file``."""
     if model_file is None:

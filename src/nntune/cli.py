@@ -120,8 +120,10 @@ def tune(
     finally:
         progress.close()
 
+    ranking = " by Pareto rank (infeasible last)" if summary.objectives else ""  # show's order, see runner_pareto
     out.print(leaderboard_table(summary.leaderboard, cfg.task.trained_metric,
-                                f"top {len(summary.leaderboard)} trials of {summary.study}"))
+                                f"top {len(summary.leaderboard)} trials of {summary.study}{ranking}",
+                                summary.objectives))
     c = summary.counts
     out.print(f"trials: {c['complete']} complete, {c['pruned']} pruned, {c['failed']} failed, "
               f"{c['diverged']} diverged; stopped because: {summary.stop_reason}")

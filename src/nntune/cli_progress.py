@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from nntune.samplers import is_feasible
 from nntune.trial import FrozenTrial
 
 
@@ -43,7 +44,8 @@ class TuneProgress:
 
     def on_trial(self, study: Any, frozen: FrozenTrial) -> None:
         value = frozen.value
-        if value is not None and frozen.state.value == "complete" and not math.isnan(value):
+        # A trial that breaks task.constraints is never the best one (show, the report, the summary).
+        if value is not None and frozen.state.value == "complete" and not math.isnan(value) and is_feasible(frozen):
             if self.best is None or (value > self.best) == (study.direction == "maximize"):
                 self.best = value
         if self.task is not None:

@@ -42,24 +42,30 @@ def schedule_text(t: FrozenTrial) -> str:
     return ", ".join(parts)
 
 
-def leaderboard_table(trials: list[FrozenTrial], metric: str, title: str) -> Table:
+def leaderboard_table(trials: list[FrozenTrial], metric: str, title: str,
+                      objectives: Sequence[str] = ()) -> Table:
     """The trials as given (the runner ranks them by :func:`nntune.trial.ranked`, the order
     of ``show`` and the report), a trial that breaks the study's constraints marked as
-    ``show`` marks it: the best trial is the first complete one without the mark."""
+    ``show`` marks it: the best trial is the first complete one without the mark. With
+    several ``objectives`` a column for each of them, as ``show`` has."""
     from rich.table import Table
 
     from nntune.samplers import is_feasible
 
     table = Table(title=title, title_justify="left")
     schedule = [schedule_text(t) for t in trials]
-    columns = [("trial", "right"), ("state", "left"), (f"val {metric}", "right"), ("epochs", "right")]
+    names = [f"val {m}" if m == metric else m for m in objectives] or [f"val {metric}"]
+    columns = [("trial", "right"), ("state", "left"), *((n, "right") for n in names), ("epochs", "right")]
     if any(schedule):
         columns.append(("schedule", "left"))
-    for col, justify in (*columns, ("params", "left")):
+    # "params" names an objective (the model's size) here: the front table's word for the column
+    last = "hyperparameters" if "params" in objectives else "params"
+    for col, justify in (*columns, (last, "left")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for t, sched in zip(trials, schedule):
         state = t.state.value if is_feasible(t) else f"{t.state.value}, infeasible"
-        row = [str(t.number), state, _fmt(t.value), str(t.epochs)]
+        values = list(t.values or [t.value]) if objectives else [t.value]
+        row = [str(t.number), state, *(_fmt(v) for v in values), str(t.epochs)]
         if any(schedule):
             row.append(sched)
         table.add_row(*row, _params_text(t.params))

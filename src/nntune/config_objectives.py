@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Union
 
+from pydantic import FiniteFloat
+
 from nntune.config_errors import StrictModel
 
 from nntune.exceptions import ConfigError
@@ -18,10 +20,11 @@ TRAINED: frozenset[str] = frozenset(METRIC_NAMES)
 
 
 class Bound(StrictModel):
-    """``{min: a, max: b}``: a constraint's bounds (at least one)."""
+    """``{min: a, max: b}``: a constraint's bounds (at least one), finite: a NaN bound
+    would make every trial infeasible and leave the front empty."""
 
-    min: Union[float, None] = None
-    max: Union[float, None] = None
+    min: Union[FiniteFloat, None] = None
+    max: Union[FiniteFloat, None] = None
 
 
 def check_objectives(names: list[str]) -> None:

@@ -51,9 +51,11 @@ def positive_share(confusion: Sequence[Sequence[int]], positive: int) -> float:
     return float(cm[:, positive].sum() / total) if total > 0 and positive < cm.shape[1] else 0.0
 
 
-def all_positive_finding(metric: str, confusion: Sequence[Sequence[int]], positive: int | None) -> str | None:
-    """A finding when a study maximizing recall ends with a best model that predicts the
-    positive class for nearly every sample (ALL_POSITIVE_SHARE or more); None otherwise."""
+def all_positive_finding(metric: str, confusion: Sequence[Sequence[int]], positive: int | None, *,
+                         model: str = "the best model") -> str | None:
+    """A finding when a study maximizing recall ends with a best model (or ``model``: a
+    trial of a Pareto front) that predicts the positive class for nearly every sample
+    (ALL_POSITIVE_SHARE or more); None otherwise."""
     if metric not in RECALL_METRICS or not confusion:
         return None
     pos = 1 if positive is None else int(positive)
@@ -62,6 +64,6 @@ def all_positive_finding(metric: str, confusion: Sequence[Sequence[int]], positi
         return None
     cm = np.asarray(confusion, dtype=float)
     truly = float(cm[pos].sum() / cm.sum())
-    return (f"the best model predicts class {pos} for {share:.0%} of the test samples (only {truly:.0%} are): "
+    return (f"{model} predicts class {pos} for {share:.0%} of the test samples (only {truly:.0%} are): "
             f"its recall is high because it calls nearly everything positive. Optimize f1 or fbeta "
             f"(task.beta above 1 still favours recall), or watch precision and specificity beside recall")

@@ -141,8 +141,8 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         p, batch_note = auto_batch_size(p, study, device)
     cfg = p.cfg
     study.storage.set_study_attr(study.id, "metric", cfg.task.trained_metric)
-    if cfg.task.is_multi_objective:  # the objectives' names, for show and the report
-        study.storage.set_study_attr(study.id, "metrics", cfg.task.objectives)
+    if cfg.task.is_multi_objective:  # the objectives' names: show, the report, Optuna's values_NAME columns
+        study.set_metric_names(list(cfg.task.objectives))
     if isinstance(p.sampler, CoarseToFineSampler):  # so a report or dashboard can redraw the stages
         study.storage.set_study_attr(study.id, "coarse_to_fine", {
             k: getattr(p.sampler, k) for k in ("seed", "stages", "trials_per_stage", "top_k", "margin")})
@@ -276,12 +276,27 @@ def look_again(p: Prepared, *, device: str | None = None) -> TestResult:
         raise StudyNotFoundError(f"no study named {p.cfg.study!r} in {redact_url(storage.url)}")
     study = load_study(p.cfg.study, storage)
     if study.is_multi_objective:
-        raise ConfigError("study", f"{p.cfg.study!r} has {len(study.directions)} objectives and no single best "
-                                   "trial; each trial of its Pareto front was looked at once (nntune show)")
+        raise ConfigError("study", front_look_problem(study, p.cfg.study))
     best = best_trial([t for t in study.get_trials(deepcopy=False) if is_feasible(t)], study.direction)
     if best is None:
         raise ConfigError("study", f"{p.cfg.study!r} has no complete feasible trial to evaluate")
     return evaluate_on_test(study, p.cfg, p.splits, best, device=device, epochs=p.epochs)
+
+
+def front_look_problem(study: Study, name: str) -> str:
+    """Why ``nntune test`` refuses a study of several objectives, and what to run instead
+    when trials joined its front after the search (``nntune babysit``, ``trial tell``) and
+    were never looked at: ``nntune tune`` on the same config looks at each of them once."""
+    from nntune.builtin import recorded_looks
+
+    front = study.best_trials
+    seen = recorded_looks(study, front)
+    unseen = [str(t.number) for t in front if t.number not in seen]
+    why = f"{name!r} has {len(study.directions)} objectives and no single best trial; "
+    if not unseen:
+        return why + "each trial of its Pareto front was looked at once (nntune show)"
+    return why + (f"trial{'s' if len(unseen) > 1 else ''} {', '.join(unseen)} of its Pareto front "
+                  "had no look yet: nntune tune with the study's config looks at each once")
 
 
 def worker_options(cfg: Config) -> WorkerOptions:

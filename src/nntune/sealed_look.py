@@ -1,5 +1,6 @@
-"""One look at the sealed test split per best trial, even when several processes finish the
-same study at once (the same ``nntune tune`` started in two terminals).
+"""One look at the sealed test split per best trial (or per trial of the Pareto front), even
+when several processes finish the same study at once (the same ``nntune tune`` started in
+two terminals).
 
 The process that ends a search claims the look in the study's storage, atomically
 (``merge_study_attr``). Another process finishing with the same best trial finds the claim,
@@ -11,11 +12,11 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from nntune.builtin import TestResult, evaluate_on_test, recorded_look
+from nntune.builtin import TestResult, evaluate_on_test, front_model_file, recorded_look, recorded_looks
 from nntune.config import Config
 from nntune.executors._common import is_gone, worker_identity
 from nntune.study import Study
@@ -48,15 +49,42 @@ def look_once(study: Study, cfg: Config, splits: Any, best: FrozenTrial, *, devi
               clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> TestResult:
     """``best``'s test look: the recorded one when there is one; else this process's own,
     unless another process claimed it, whose result is waited for."""
-    recorded = recorded_look(study, best)
-    if recorded is not None:
-        return recorded
+    return claimed_look(study, best, lambda: recorded_look(study, best),
+                        lambda: evaluate_on_test(study, cfg, splits, best, device=device, epochs=epochs,
+                                                 model_file=model_file), clock=clock, sleep=sleep)
+
+
+def look_at_front(study: Study, cfg: Config, splits: Any, front: Sequence[FrozenTrial], *,
+                  device: str | None = None, epochs: int | None = None, model_file: str | Path | None = None,
+                  clock: Callable[[], float] = time.time,
+                  sleep: Callable[[float], None] = time.sleep) -> list[TestResult]:
+    """One look per trial of the Pareto front, in its order, each claimed as :func:`look_once`
+    claims the best trial's: a trial looked at before shows that look again, and a trial
+    another process is looking at is waited for, so the split is opened once per trial. Each
+    newly evaluated trial's model is written beside ``model_file`` (``STEM-trialN``)."""
+    def one(t: FrozenTrial) -> TestResult:
+        return claimed_look(study, t, lambda: recorded_looks(study, [t]).get(t.number),
+                            lambda: evaluate_on_test(study, cfg, splits, t, device=device, epochs=epochs,
+                                                     model_file=front_model_file(model_file, t.number)),
+                            clock=clock, sleep=sleep)
+
+    return [one(t) for t in front]
+
+
+def claimed_look(study: Study, trial: FrozenTrial, recorded: Callable[[], TestResult | None],
+                 evaluate: Callable[[], TestResult], *, clock: Callable[[], float],
+                 sleep: Callable[[float], None]) -> TestResult:
+    """``trial``'s recorded look, else the one another live process claimed (waited for),
+    else this process's own (``evaluate``) once its claim holds."""
+    found = recorded()
+    if found is not None:
+        return found
     me = worker_identity()
-    claim = claim_look(study, best, now=clock(), me=me)
+    claim = claim_look(study, trial, now=clock(), me=me)
     while claim["by"] != me:  # another process is looking: wait for what it records
         sleep(POLL_S)
-        recorded = recorded_look(study, best)
-        if recorded is not None:
-            return recorded
-        claim = claim_look(study, best, now=clock(), me=me)  # ours once it is gone or too old
-    return evaluate_on_test(study, cfg, splits, best, device=device, epochs=epochs, model_file=model_file)
+        found = recorded()
+        if found is not None:
+            return found
+        claim = claim_look(study, trial, now=clock(), me=me)  # ours once it is gone or too old
+    return evaluate()

@@ -80,6 +80,7 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     evidence, advice); ``error`` is a failed or diverged trial's error (else
     ``None``). Trials are in number order. ``counts`` has every state, ``running`` and
     ``waiting`` included, and ``activity`` says which trials are in flight (else None).
+    ``best`` is None for several objectives (as Optuna's ``best_trial``): ``front`` holds them.
     Plain JSON data: a non-finite number anywhere (a diagnosis's evidence) is None, so
     ``--json`` is strict JSON.
     """
@@ -114,7 +115,7 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         "metric": metric,
         "counts": state_counts(trials),
         "activity": activity_text(trials),
-        "best": best[0].number if best else None,
+        "best": best[0].number if best and not directions else None,  # several objectives: a front, no best
         "test_evaluations": len(evaluations), "sealed": sealed_split(rec.attrs),
         "front": front_rows(rec.attrs, trials, evaluations),
         "n_val": n_val,
@@ -252,6 +253,15 @@ def pareto_order(rows: list[Mapping[str, Any]], directions: list[str]) -> list[M
         return (rank is None, rank or 0, objective, r["number"])
 
     return sorted((r for r in rows if r["value"] is not None), key=key)
+
+
+def pareto_ranked(trials: list[FrozenTrial], directions: list[str]) -> list[FrozenTrial]:
+    """Trials of several objectives in ``show``'s order (:func:`pareto_order` over
+    :func:`pareto_ranks`): feasible fronts first, infeasible trials after them."""
+    ranks, by_number = pareto_ranks(trials, directions), {t.number: t for t in trials}
+    rows = [{"number": t.number, "value": _finite(t.value), "pareto_rank": ranks.get(t.number),
+             "values": None if t.values is None else [_finite(v) for v in t.values]} for t in trials]
+    return [by_number[r["number"]] for r in pareto_order(rows, directions)]
 
 
 def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> None:

@@ -47,7 +47,8 @@ def check_port(host: str, port: int) -> None:
 
 def list_studies(store: Storage) -> dict[str, Any]:
     """:func:`nntune.report.browse.studies_data`, each study of several objectives with its
-    ``objectives`` (:func:`objectives_data`)."""
+    ``objectives`` (:func:`objectives_data`) and no ``best_value`` (None, as Optuna has no
+    best value there: the first objective's alone would mislead, as in the table)."""
     from nntune.report.browse import studies_data
 
     data = studies_data(store.study_summaries(), store.url)
@@ -56,6 +57,8 @@ def list_studies(store: Storage) -> dict[str, Any]:
         rec = records.get(row["name"])
         if rec is not None:
             row["objectives"] = objectives_data(store, rec)
+            if row["objectives"] is not None:
+                row["best_value"] = None
     return data
 
 

@@ -54,6 +54,19 @@ def rank(trials: Sequence[FrozenTrial], direction: str) -> list[FrozenTrial]:
     return trial_ranked(scored, direction)  # type: ignore[arg-type]
 
 
+def objectives_rank(trials: Sequence[FrozenTrial], direction: str, directions: Any) -> list[FrozenTrial]:
+    """:func:`rank`'s trials; for several objectives (``directions`` a list of two or more)
+    in ``show``'s order (:func:`nntune.show.pareto_ranked`: feasible fronts first, trials
+    that break a constraint after them), not by the first objective alone."""
+    ranked = rank(trials, direction)
+    if not (isinstance(directions, list) and len(directions) > 1):
+        return ranked
+    from nntune.show import pareto_ranked  # show reads the report's data: imported here
+
+    kept = {t.number for t in ranked}
+    return [t for t in pareto_ranked(list(ranked), [str(d) for d in directions]) if t.number in kept]
+
+
 def best_of(leaderboard: Sequence[FrozenTrial]) -> FrozenTrial | None:
     """The best trial of a ranking: its first complete trial that meets the study's
     constraints, as :func:`nntune.trial.best_trial` on the feasible trials chooses."""
@@ -291,7 +304,7 @@ def study_sections(store: Storage, rec: Any, trials: Sequence[FrozenTrial], *, t
                    seed: int = 0) -> dict[str, Any]:
     """The report's sections from trials already read (bulk, without per-epoch records):
     the report reads them once, the dashboard keeps them up to date between calls."""
-    ranked = rank(trials, rec.direction)
+    ranked = objectives_rank(trials, rec.direction, rec.attrs.get("directions"))
     top = [store.get_trial(rec.id, t.number, with_metrics=True) for t in ranked[:top_k]]
     metric = study_metric(top, rec.attrs)
     space = study_space(trials, rec.attrs)
