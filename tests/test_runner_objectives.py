@@ -127,3 +127,12 @@ def test_with_no_complete_trial_the_split_stays_sealed_and_the_front_is_empty(tm
     assert out["trials"]["failed"] == 2 and out["front"] == [] and out["test_evaluations"] == 0
     assert out["objectives"] == ["accuracy", "params"]
     assert "no feasible trial completed, so the test split stays sealed" in summary.notes
+
+
+def test_constraints_no_trial_meets_are_said_so_and_the_test_split_stays_sealed(tmp_path):
+    cfg = config(tmp_path, {"sampler": "random", "trials": 2, "seed": 1}, metric="accuracy",
+                 constraints={"params": {"max": 10}})  # no MLP on digits is that small
+    summary = run_tune(prepare(cfg))
+    assert summary.best is None and summary.test is None
+    assert "2 complete trials broke task.constraints; none met them" in summary.notes
+    assert "no feasible trial completed, so the test split stays sealed" in summary.notes

@@ -176,7 +176,9 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     notes: list[str] = [batch_note] if batch_note else []
     if len(feasible) < len(history) and any(t.state == TrialState.COMPLETE for t in history):
         infeasible = sum(1 for t in history if t.state == TrialState.COMPLETE and not is_feasible(t))
-        notes.append(f"{infeasible} complete trials broke task.constraints; the best are chosen among the rest")
+        met = any(t.state == TrialState.COMPLETE for t in feasible)
+        notes.append(f"{infeasible} complete trial{'' if infeasible == 1 else 's'} broke task.constraints; "
+                     + ("the best are chosen among the rest" if met else "none met them"))
     if study.is_multi_objective:
         from nntune.runner_pareto import multi_objective_summary
 
