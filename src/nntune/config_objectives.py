@@ -5,10 +5,11 @@ the constraint values a sampler's ``constraints_func`` hands the study."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, Union
 
-from pydantic import FiniteFloat
+from pydantic import field_validator
 
 from nntune.config_errors import StrictModel
 
@@ -23,8 +24,15 @@ class Bound(StrictModel):
     """``{min: a, max: b}``: a constraint's bounds (at least one), finite: a NaN bound
     would make every trial infeasible and leave the front empty."""
 
-    min: Union[FiniteFloat, None] = None
-    max: Union[FiniteFloat, None] = None
+    min: Union[float, None] = None
+    max: Union[float, None] = None
+
+    @field_validator("min", "max")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError(f"must be a finite number, got {value}")
+        return value
 
 
 def check_objectives(names: list[str]) -> None:
