@@ -134,3 +134,15 @@ def front_study(url: str, name: str, n_trials: int = 3, points: tuple[tuple[floa
     for a, b in points[:n_trials]:
         study.enqueue_trial({"a": a, "b": b})
     study.optimize(lambda t: (t.suggest_float("a", 0, 1), t.suggest_float("b", 0, 1000)), n_trials=n_trials)
+
+
+def tiny_front_config(tmp_path, study: str):  # -> nntune.config.Config
+    """``nntune tune``'s config of two objectives (accuracy, params) on 300 digits: two
+    random trials of one epoch, a one-layer MLP of 8 units, only the learning rate searched."""
+    from nntune.config import parse_config
+
+    return parse_config({"study": study, "storage": f"sqlite:///{tmp_path / 's.db'}",
+                         "task": {"data": "digits", "train_size": 300, "metric": ["accuracy", "params"]},
+                         "search": {"sampler": "random", "trials": 2, "seed": 0},
+                         "space": {"lr": {"type": "float", "low": 1e-2, "high": 1e-1, "log": True}},
+                         "fixed": {"epochs": 1, "units": 8, "layers": 1}})

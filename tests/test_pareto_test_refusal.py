@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nntune.config import parse_config
+from _objectives import tiny_front_config
 from nntune.exceptions import ConfigError
 from nntune.runner import look_again, prepare, run_tune
 from nntune.study import load_study
@@ -13,11 +13,7 @@ from nntune.trial import create_trial
 
 
 def test_a_front_trial_without_a_look_is_named_and_tune_looks_at_it(tmp_path):
-    cfg = parse_config({"study": "late", "storage": f"sqlite:///{tmp_path / 's.db'}",
-                        "task": {"data": "digits", "train_size": 300, "metric": ["accuracy", "params"]},
-                        "search": {"sampler": "random", "trials": 2, "seed": 0},
-                        "space": {"lr": {"type": "float", "low": 1e-2, "high": 1e-1, "log": True}},
-                        "fixed": {"epochs": 1, "units": 8, "layers": 1}})
+    cfg = tiny_front_config(tmp_path, "late")
     first = run_tune(prepare(cfg))
     study = load_study("late", cfg.storage)
     done = first.front[0]

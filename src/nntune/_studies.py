@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from nntune._values import show_values
-from nntune.exceptions import ConfigError
 from nntune.storage import Storage, StudyNotFoundError, get_storage, redact_url
 from nntune.trial import FrozenTrial, TrialState, best_trial
 
@@ -63,29 +62,18 @@ class StudySummary:
     system_attrs: dict[str, Any] = field(default_factory=dict)
 
 
-def open_storage(storage: str | Storage | None) -> Storage:
-    """``get_storage``, refusing in one line what is neither a URL nor an nntune storage (a
-    path object, an Optuna storage) before a missing method of it would raise."""
-    store = get_storage(storage)
-    if not all(callable(getattr(store, m, None)) for m in ("create_study", "load_study", "claim_trial")):
-        kind = type(storage)
-        raise ConfigError("storage", f"expected a URL or a storage of nntune.storages (RDBStorage, JournalStorage, "
-                                     f"InMemoryStorage), got {kind.__module__}.{kind.__qualname__}")
-    return store
-
-
 def directions_of(direction: str, attrs: dict[str, Any]) -> list[StudyDirection]:
     return [StudyDirection(d) for d in attrs.get("directions", [direction])]
 
 
 def get_all_study_names(storage: str | Storage) -> list[str]:
     """The names of every study in ``storage``, oldest first."""
-    return [rec.name for rec in open_storage(storage).list_studies()]
+    return [rec.name for rec in get_storage(storage).list_studies()]
 
 
 def get_all_study_summaries(storage: str | Storage, include_best_trial: bool = True) -> list[StudySummary]:
     """A :class:`StudySummary` per study in ``storage`` (one bulk read of each study's trials)."""
-    store = open_storage(storage)
+    store = get_storage(storage)
     out = []
     for rec in store.list_studies():
         trials = store.get_trials(rec.id)
@@ -101,7 +89,7 @@ def get_all_study_summaries(storage: str | Storage, include_best_trial: bool = T
 
 def delete_study(*, study_name: str, storage: str | Storage) -> None:
     """Remove a study and everything stored with it."""
-    open_storage(storage).delete_study(study_name)
+    get_storage(storage).delete_study(study_name)
 
 
 def copy_study(*, from_study_name: str, from_storage: str | Storage, to_storage: str | Storage,
@@ -109,11 +97,11 @@ def copy_study(*, from_study_name: str, from_storage: str | Storage, to_storage:
     """Copy a study (its attributes, every finished or waiting trial with its steps and times,
     and its looks at the test split) into another storage, under ``to_study_name`` or the
     same name."""
-    source = open_storage(from_storage)
+    source = get_storage(from_storage)
     rec = source.load_study(from_study_name)
     if rec is None:
         raise StudyNotFoundError(f"no study named {from_study_name!r} in {redact_url(source.url)}")
-    target = open_storage(to_storage)
+    target = get_storage(to_storage)
     trials = [source.get_trial(rec.id, t.number, with_metrics=True) for t in source.get_trials(rec.id)
               if t.state != TrialState.RUNNING]
     for t in trials:  # checked before the copy is created: a refused trial leaves no half-copied study
@@ -209,4 +197,4 @@ def same_params(known: Mapping[str, Any], params: Mapping[str, Any]) -> bool:
 
 
 __all__ = ["add_frozen_trials", "MaxTrialsCallback", "StudyDirection", "StudySummary", "copy_study", "delete_study",
-           "get_all_study_names", "get_all_study_summaries", "open_storage", "same_params"]
+           "get_all_study_names", "get_all_study_summaries", "same_params"]

@@ -21,7 +21,6 @@ from nntune._studies import (
     delete_study,
     get_all_study_names,
     get_all_study_summaries,
-    open_storage,
 )
 from nntune._study import Callback, Objective, Study  # noqa: F401  Callback and Objective: imported from here too
 from nntune.exceptions import ConfigError
@@ -30,7 +29,7 @@ from nntune.samplers import Sampler, resolve_seed
 from nntune.schedulers import NoScheduler, Scheduler
 from nntune.search_space import infer_space
 from nntune.space import Space
-from nntune.storage import DuplicatedStudyError, Storage, StudyNotFoundError, redact_url
+from nntune.storage import DuplicatedStudyError, Storage, StudyNotFoundError, get_storage, redact_url
 from nntune.trial import Direction
 
 _log = get_logger("nntune.study")
@@ -72,7 +71,7 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
     if not dirs:
         raise ConfigError("directions", "needs at least one direction")
     direction_ = dirs[0]
-    store = open_storage(storage)
+    store = get_storage(storage)
     if load_if_exists and direction is None and directions is None and study_name is not None:
         # Loading a study the caller did not describe: it keeps the directions it was made with.
         rec = store.load_study(study_name)
@@ -115,7 +114,7 @@ def load_study(study_name: str | None, storage: str | Storage, *, sampler: Sampl
                scheduler: Scheduler | None = None, pruner: Scheduler | None = None) -> Study:
     """Open an existing study (its direction, seed and declared space come from storage);
     ``study_name=None`` opens the storage's only study, as Optuna's does."""
-    store = open_storage(storage)
+    store = get_storage(storage)
     if study_name is None:
         names = [s.name for s in store.list_studies()]
         if len(names) != 1:

@@ -44,6 +44,11 @@ def get_storage(url: str | Storage | None) -> Storage:
     if url is None or url == "memory":
         return InMemoryStorage()
     if not isinstance(url, str):
+        if not all(callable(getattr(url, m, None)) for m in ("create_study", "load_study", "claim_trial")):
+            # a path object or an Optuna storage: refused here, not by a missing method later
+            kind = type(url)
+            raise ConfigError("storage", f"expected a URL or a storage of nntune.storages (RDBStorage, "
+                                         f"JournalStorage, InMemoryStorage), got {kind.__module__}.{kind.__qualname__}")
         return url
     if "://" not in url:
         raise ConfigError("storage", f"expected a URL such as sqlite:///nntune.db, got {url!r}")
