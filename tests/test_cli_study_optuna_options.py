@@ -47,3 +47,12 @@ def test_export_and_delete_study_take_study_name_and_storage_class(call_cli, url
                             "--study-name", "two", "--yes")
     assert code == 0, err
     assert nntune.get_all_study_names(url) == ["one"]
+
+
+def test_the_studies_table_written_to_a_pipe_cuts_nothing_short(call_cli, tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    study = nntune.create_study(study_name="a-study-with-a-long-descriptive-name", storage=url, direction="maximize")
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    code, out, err = call_cli("studies", "--storage", url)
+    assert code == 0, err
+    assert "a-study-with-a-long-descriptive-name" in out and "maximize" in out and "…" not in out

@@ -64,7 +64,11 @@ def studies(
     if json_out:
         print(dumps(data))
         return
-    Console().print(studies_table(data))
+    console, table = Console(), studies_table(data)
+    if not console.is_terminal:  # a pipe or a file has no screen to fit: cut no name, number or time short
+        natural = console.measure(table, options=console.options.update_width(10_000)).maximum
+        console = Console(width=max(console.width, natural))
+    console.print(table)
 
 
 def export(
@@ -113,7 +117,7 @@ def delete_study(
     store, rec = open_study(open_existing(storage_url(storage, storage_class)), study)
     n = len(store.get_trials(rec.id))
     try:
-        confirmed = yes or typer.confirm(f"delete study {study!r} and its {n} trials from {redact_url(store.url)}?")
+        confirmed = yes or typer.confirm(f"delete study {study!r} and its {n} trial{'' if n == 1 else 's'} from {redact_url(store.url)}?")
     except typer.Abort:
         if sys.stdin.isatty():  # Ctrl-C at the question
             raise
