@@ -117,7 +117,8 @@ def delete_study(
     store, rec = open_study(open_existing(storage_url(storage, storage_class)), study)
     n = len(store.get_trials(rec.id))
     try:
-        confirmed = yes or typer.confirm(f"delete study {study!r} and its {n} trial{'' if n == 1 else 's'} from {redact_url(store.url)}?")
+        trials = f"{n} trial{'' if n == 1 else 's'}"
+        confirmed = yes or typer.confirm(f"delete study {study!r} and its {trials} from {redact_url(store.url)}?")
     except typer.Abort:
         if sys.stdin.isatty():  # Ctrl-C at the question
             raise
