@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from nntune.train.optim import OPTIM_DEFAULTS, build_optimizer, decoupled_step
-from nntune.train.stack_models import OPTIMIZER_FAMILY
+from nntune.train.stack_key import OPTIMIZER_FAMILY
 from nntune.train.stack_optim import NEUTRAL, StackedOptimizer, member_hyperparams
 
 MEMBERS: dict[str, list[dict[str, Any]]] = {

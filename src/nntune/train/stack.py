@@ -4,7 +4,7 @@
 hyperparameters (lr and schedule, optimizer settings, weight decay, l1, dropout,
 grad_clip, Huber delta, init, seed, epochs, early stopping), its own batch order drawn from its own
 seed, its own batch-norm statistics and its own records; only the structure
-(:func:`~nntune.train.stack_models.structure_key`) is shared. Members come and go between
+(:func:`~nntune.train.stack_key.structure_key`) is shared. Members come and go between
 epochs (:meth:`Stack.add`, :meth:`Stack.remove`, :meth:`Stack.copy`,
 :meth:`Stack.set_params`, :meth:`Stack.change_params`, :meth:`Stack.compact`); a member whose loss turns NaN or
 infinite is marked diverged and removed while the others go on.
@@ -40,15 +40,16 @@ from nntune.train.basics import (
     resolve_params,
 )
 from nntune.train.metrics import best_possible, check_metric, metric_direction, metric_options, targets_numpy
-from nntune.train.models import build_model, dropout_rate
-from nntune.train.optim import current_lr, number, restore_optimizer
+from nntune.train.models import build_model
+from nntune.train.optim import current_lr, restore_optimizer
 from nntune.train.splits import Splits
+from nntune.train.stack_key import OPTIMIZER_FAMILY, structure_difference, structure_key
 from nntune.train.stack_models import (
-    OPTIMIZER_FAMILY, StackedNet, check_conv_layout, cudnn_benchmark, default_cudnn_benchmark, probe_moments,
-    stacked_loss, structure_key,
+    StackedNet, check_conv_layout, cudnn_benchmark, default_cudnn_benchmark, probe_moments, stacked_loss,
 )
-from nntune.train.stack_member import Member, StackReport, StackResult, clock_for
-from nntune.train.stack_optim import StackedOptimizer, member_hyperparams
+from nntune.train.stack_member import (Member, Settings, StackReport, StackResult, check_member, clock_for,
+                                       member_seed, member_settings, positive_count)
+from nntune.train.stack_optim import StackedOptimizer
 from nntune.train.stack_results import MemberResults
 from nntune.train.threads import SizedThreads, step_flops
 
@@ -69,6 +70,7 @@ class Stack(MemberResults):
                  eval_transform: Callable[[Tensor], Tensor] | None = None, auto_compact: bool = True,
                  conv_layout: str | None = None, cudnn_benchmark: bool | None = None) -> None:
         task = splits.task_type
+        capacity = positive_count("capacity", capacity)
         if len(splits.y_train) == 0 or len(splits.y_val) == 0:
             raise ConfigError("splits", "the training and validation splits must both hold samples")
         check_metric(metric, task)
@@ -97,7 +99,7 @@ class Stack(MemberResults):
         self.members: dict[int, Member] = {}
         self.augment, self.eval_transform, self.auto_compact = augment, eval_transform, auto_compact
         self.use_amp = bool(hp["amp"]) and self.device.type == "cuda"
-        self.drop_gen = torch.Generator(device=self.device).manual_seed(derive_seed(seed, 2))
+        self.drop_gen = torch.Generator(device=self.device).manual_seed(derive_seed(member_seed(seed), 2))
         self._loss = stacked_loss(hp["loss"], task, self.n_classes)
         y_dtype = torch.long if task == "classification" else torch.float32
         self.x_train, self.x_val = splits.x_train.to(self.device), splits.x_val.to(self.device)
@@ -125,47 +127,51 @@ class Stack(MemberResults):
         hp = resolve_params(params, self.task)
         theirs = structure_key(hp, self.input_shape, self.n_outputs)
         if theirs != self.key:
-            field_name = next(a for (a, x), (_, y) in zip(self.key, theirs) if x != y)
-            raise ConfigError(field_name, "differs from the stack's structure; members of one stack share it")
+            raise structure_difference(self.key, theirs, hp)
         return hp
 
     def add(self, params: Mapping[str, Any], *, seed: int = 0, key: Hashable = None) -> int:
         """Put a new configuration into a free slot (the stack grows when none is free):
         weights initialized as ``fit(params, seed=seed)`` would, fresh optimizer state."""
+        seed = member_seed(seed)
         hp = self._resolve(params)
-        free = self.free_slots()
-        if not free:
-            self._reindex(list(range(self.capacity)) + [-1] * max(1, self.capacity))
-            free = self.free_slots()
-        slot = free[0]
+        # Everything that may refuse a value comes before the stack changes: a refused
+        # configuration leaves no member, weights or larger capacity behind.
+        clock, schedule = clock_for(hp)
+        settings, stopping = member_settings(hp, clock), self._stopping(hp)
         with torch.random.fork_rng(devices=[]):  # the caller's global generator is left as it was
             # PyTorch's default initialization draws from it, as in fit; the model is built on the
             # CPU, so its generator alone (seeding every device type records a stack trace per call)
             torch.default_generator.manual_seed(seed)
             solo = build_model(hp, self.input_shape, self.n_outputs,
                                generator=torch.Generator().manual_seed(derive_seed(seed, 0)))
-        self.net.load_member(slot, solo.state_dict(), dropout_rate(hp))
-        clock, schedule = clock_for(hp)
+        free = self.free_slots()
+        if not free:
+            self._reindex(list(range(self.capacity)) + [-1] * max(1, self.capacity))
+            free = self.free_slots()
+        slot = free[0]
+        self.net.load_member(slot, solo.state_dict(), settings.dropout)
         member = Member(key=slot if key is None else key, hp=hp, seed=seed, clock=clock,
                         batch_gen=torch.Generator().manual_seed(derive_seed(seed, 1)),
-                        schedule=schedule, stopping=self._stopping(hp), l1=0.0, spare=solo)
+                        schedule=schedule, stopping=stopping, l1=0.0, spare=solo)
         self.members[slot] = member
         self.opt.reset_member(slot)
-        self._apply(slot)
+        self._apply(slot, settings)
         return slot
 
     def _stopping(self, hp: Mapping[str, Any]) -> EarlyStopping:
         return EarlyStopping(metric_direction(self.metric), best_possible(self.metric), float(hp["min_delta"]),
                              int(hp["patience"]), bool(hp["early_stopping"]))
 
-    def _apply(self, slot: int) -> None:
-        """Write member ``slot``'s settings into the per-member tensors."""
+    def _apply(self, slot: int, settings: Settings | None = None) -> None:
+        """Write member ``slot``'s settings (by default made from its params) into the per-member tensors."""
         m = self.members[slot]
-        self.opt.set_member(slot, member_hyperparams(m.clock, number(m.hp, "grad_clip", 0.0)))
-        self.net.set_dropout(slot, dropout_rate(m.hp))
-        m.l1 = number(m.hp, "l1", 0.0)
+        values = member_settings(m.hp, m.clock) if settings is None else settings
+        self.opt.set_member(slot, values.optimizer)
+        self.net.set_dropout(slot, values.dropout)
+        m.l1 = values.l1
         self.l1[slot] = m.l1
-        self.huber[slot] = number(m.hp, "huber_delta", 1.0)
+        self.huber[slot] = values.huber_delta
 
     def remove(self, slot: int) -> StackResult:
         """Take member ``slot`` out (its slot is freed) and return its result so far."""
@@ -185,38 +191,41 @@ class Stack(MemberResults):
     def copy(self, src: int, dst: int) -> None:
         """Member ``dst`` takes ``src``'s weights, batch-norm statistics, optimizer state,
         hyperparameters and lr-schedule progress; it keeps its own history and batch order."""
-        a, b = self.members[src], self.members[dst]
+        a, b = self.member(src), self.member(dst)
         self.net.copy_member(src, dst)
         self.opt.copy_member(src, dst)
         b.hp = dict(a.hp)
         b.clock, b.schedule = clock_for(b.hp)
         b.clock.load_state_dict(a.clock.state_dict())
         b.schedule.load_state_dict(a.schedule.state_dict())
-        b.stopping = self._stopping(b.hp)
+        b.stopping, b.stopped_early = self._stopping(b.hp), False  # a stop change_params left pending is dropped
         self._apply(dst)
 
     def set_params(self, slot: int, params: Mapping[str, Any]) -> None:
         """New hyperparameters for a member between epochs, kept as a resumed ``fit`` keeps
         them: a new lr rescales the schedule, the optimizer state carries over."""
-        m = self.members[slot]
+        m = self.member(slot)
         hp = self._resolve(params)
         clock, schedule = clock_for(hp)
         saved = {"params": m.hp, "optimizer": m.clock.state_dict(), "scheduler": m.schedule.state_dict()}
-        if not restore_optimizer(clock, schedule, saved, hp):
+        carried = restore_optimizer(clock, schedule, saved, hp)  # only the new clock changes here
+        settings, stopping = member_settings(hp, clock), self._stopping(hp)  # refused values change nothing
+        if not carried:
             self.opt.reset_member(slot)
         m.hp, m.clock, m.schedule = hp, clock, schedule
         old = m.stopping  # the best epoch so far stays; patience and min_delta are the new ones
-        m.stopping = replace(self._stopping(hp), best_epoch=old.best_epoch, best_value=old.best_value,
-                             bad_epochs=old.bad_epochs)
-        self._apply(slot)
+        m.stopping = replace(stopping, best_epoch=old.best_epoch, best_value=old.best_value, bad_epochs=old.bad_epochs)
+        m.stopped_early = False  # a resumed fit trains before it asks its early stopping again
+        self._apply(slot, settings)
 
     def change_params(self, slot: int, changes: Mapping[str, Any]) -> None:
         """Changes a running member takes at an epoch boundary (``nntune trial set``), as
         ``fit`` takes them (:func:`~nntune.train.live.apply_changes`), where :meth:`set_params`
         is a resume's (PBT's explore): the schedule goes on from the rate reached, and under
         a cosine schedule new ``epochs`` stretch or shrink its period."""
-        m = self.members[slot]
+        m = self.member(slot)
         hp = self._resolve({**m.hp, **changes})  # a structural change is refused here
+        check_member(hp)  # every value first: a change refused halfway would leave the member half changed
         live = dict(m.hp)
         # The member's clock is its solo optimizer at the rate reached. Its dropout is a rate
         # of the stacked net (written by _apply), not a module of a solo model.
@@ -226,6 +235,8 @@ class Stack(MemberResults):
         old = m.stopping
         m.stopping = replace(self._stopping(m.hp), best_epoch=old.best_epoch, best_value=old.best_value,
                              bad_epochs=old.bad_epochs)
+        # fit asks its early stopping again right after a change: ended by the next run_epoch, untrained
+        m.stopped_early = bool(m.history) and m.stopping.should_stop(m.history[-1]["value"])
         self._apply(slot)
 
     def compact(self) -> dict[int, int]:
@@ -264,7 +275,8 @@ class Stack(MemberResults):
     @retained_heap()  # stacked activations are tens of MB: reused, not faulted in every step
     def run_epoch(self, report: StackReport | None = None) -> list[StackResult]:
         """Train every member one epoch; returns the results of the members that ended
-        (their epochs done, stopped early or by ``report``, or diverged), now removed.
+        (their epochs done, stopped early or by ``report``, or diverged), now removed; one
+        whose epochs or early stopping a change ended already ends untrained, as ``fit`` ends it.
         Threads are sized to the whole stack's work per step (every slot's), as ``fit``
         sizes them to one model's."""
         with SizedThreads() as threads, self.conv_settings():
@@ -297,8 +309,13 @@ class Stack(MemberResults):
         return loss, out
 
     def _epoch(self, report: StackReport | None) -> list[StackResult]:
-        if not self.members:
-            return []
+        # Members that end untrained, as fit ends them right after a change: their epochs
+        # lowered to those done (change_params, set_params) or early stopping changed to stop.
+        finished = [slot for slot, m in sorted(self.members.items()) if m.stopped_early or m.epoch >= m.hp["epochs"]]
+        results = [self._take_out(slot, clear=True) for slot in finished]
+        return results + self._train_epoch(report) if self.members else results
+
+    def _train_epoch(self, report: StackReport | None) -> list[StackResult]:
         t0 = time.perf_counter()
         active = sorted(self.members)
         k = self.capacity

@@ -29,15 +29,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nntune.exceptions import ConfigError
+from nntune.train.stack_key import frozen, structure_key  # noqa: F401 - the structure key's first home
 from nntune.train.stats import Moments, find_layers
 
-COMMON_KEYS = ("model", "layers", "units", "activation", "batchnorm", "loss", "batch_size", "amp")
-CNN_KEYS = ("conv_layers", "filters", "filters_growth", "kernel_size", "stride", "padding", "pool")
-OPTIMIZER_FAMILY = {
-    "sgd": "sgd", "momentum": "sgd", "nesterov": "sgd",
-    "adam": "adam", "adamw": "adam", "rmsprop": "rmsprop", "adagrad": "adagrad",
-}
-STACKABLE_MODELS = ("mlp", "cnn")
 CONV_LAYOUTS = {"channels_last": torch.channels_last, "nchw": torch.contiguous_format}
 # The layout of a stack's convolutions by device type when none is asked for, each measured
 # (benchmarks/stack_kernels.py). CPU: channels-last, pooling and the grouped convolution
@@ -93,33 +87,6 @@ def cudnn_benchmark(enabled: bool | None, device: torch.device) -> Iterator[None
         yield
     finally:
         torch.backends.cudnn.benchmark = before
-
-
-def frozen(value: Any) -> Any:
-    return tuple(frozen(v) for v in value) if isinstance(value, (list, tuple)) else value
-
-
-def structure_key(hp: Mapping[str, Any], input_shape: Sequence[int], n_outputs: int) -> tuple[tuple[str, Any], ...]:
-    """What members of one stack must share: model type, layers, units, activation, batch
-    norm, input and output shape, loss, batch size, AMP, the optimizer family (sgd,
-    momentum and nesterov; adam and adamw; rmsprop; adagrad) and for CNNs conv_layers,
-    filters, filters_growth, kernel_size, stride, padding and pooling. Everything else
-    (lr and its schedule, momentum, betas, eps, rho, weight decay, l1, dropout, grad_clip, huber_delta,
-    init, seed, epochs, early stopping) may differ from member to member."""
-    if hp["model"] not in STACKABLE_MODELS:
-        raise ConfigError("model", f"only {', '.join(STACKABLE_MODELS)} can be stacked, got {hp['model']!r}")
-    for key, ok in (("pretrained_weights", not hp.get("pretrained_weights")),
-                    ("freeze_backbone", not hp.get("freeze_backbone")),
-                    ("backbone_lr_mult", float(hp.get("backbone_lr_mult", 1.0)) == 1.0)):
-        if not ok:
-            raise ConfigError(key, "the stacked trainer trains every layer from scratch at one rate; use fit")
-    keys = COMMON_KEYS + (CNN_KEYS if hp["model"] == "cnn" else ())
-    return (
-        ("input_shape", tuple(input_shape)),
-        ("n_outputs", int(n_outputs)),
-        ("optimizer_family", OPTIMIZER_FAMILY[hp["optimizer"]]),
-        *((key, frozen(hp.get(key))) for key in keys),
-    )
 
 
 def stacked_product(a: Tensor, b: Tensor) -> Tensor:

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from nntune.exceptions import ConfigError
 from nntune.train.epochs import save_checkpoint
 from nntune.train.models import build_model, dropout_rate, set_dropout, summarize
 from nntune.train.stack_member import Member, StackResult
@@ -33,10 +34,18 @@ class MemberResults:
     n_outputs: int
     _summaries: dict[Hashable, list[dict[str, Any]]]
 
+    def member(self, slot: int) -> Member:
+        """The member in ``slot``; a ConfigError naming the slot when it holds none."""
+        try:
+            return self.members[slot]
+        except KeyError:
+            held = sorted(self.members)
+            raise ConfigError("slot", f"no member in slot {slot!r}; members are in slots {held}") from None
+
     def member_model(self, slot: int, *, best: bool = True) -> nn.Module:
         """Member ``slot`` as a solo model of :mod:`nntune.train.models` (its best weights
         when early stopping kept them), on the stack's device, in eval mode."""
-        m = self.members[slot]
+        m = self.member(slot)
         model, m.spare = m.spare, None  # given away once: a later call must not overwrite it
         if model is None or (dropout_rate(m.hp) > 0) != any(isinstance(x, nn.Dropout) for x in model.modules()):
             with torch.random.fork_rng(devices=[]):
@@ -50,7 +59,7 @@ class MemberResults:
         return model.eval()
 
     def result(self, slot: int) -> StackResult:
-        m = self.members[slot]
+        m = self.member(slot)
         model = self.member_model(slot)
         return StackResult(
             model=model, history=m.history, epochs=m.epoch, iterations=m.iterations,
@@ -71,7 +80,7 @@ class MemberResults:
         """Member ``slot`` as a checkpoint that ``fit(resume_from=path)`` continues: weights,
         batch-norm statistics, epoch, params and batch order. The fused optimizer state is not
         in torch.optim's layout, so a resumed ``fit`` starts its optimizer and schedule afresh."""
-        m = self.members[slot]
+        m = self.member(slot)
         save_checkpoint(path, {
             "model": {n: t.cpu() for n, t in self.net.member_state(slot).items()}, "optimizer": None,
             "scheduler": None, "epoch": m.epoch, "iterations": m.iterations, "params": dict(m.hp),

@@ -1,6 +1,6 @@
 """:func:`fit_stack`: train many configurations, grouped into stacks that fit the device.
 
-Configurations are grouped by structure (:func:`~nntune.train.stack_models.structure_key`);
+Configurations are grouped by structure (:func:`~nntune.train.stack_key.structure_key`);
 each group is cut into stacks of at most ``population`` members. ``population="auto"``
 takes the largest count whose estimated memory fits: on CUDA the free memory reported by
 ``torch.cuda.mem_get_info``, on the CPU a budget (``memory_budget`` bytes, by default half
@@ -40,7 +40,8 @@ from nntune.train.basics import count_outputs, model_input_shape, pick_device, r
 from nntune.train.models import build_model
 from nntune.train.splits import Splits
 from nntune.train.stack import Stack, StackReport, StackResult
-from nntune.train.stack_models import OPTIMIZER_FAMILY, structure_key
+from nntune.train.stack_key import OPTIMIZER_FAMILY, structure_key
+from nntune.train.stack_member import as_int, check_member, member_seed
 from nntune.train.stack_optim import STATE
 from nntune.train.threads import (SizedThreads, asked_threads, runs_active, step_flops, thread_cap,
                                   threads_for_work)
@@ -166,6 +167,17 @@ def split_even(chunk: Sequence[int], n: int) -> list[list[int]]:
     return [list(chunk[i * len(chunk) // n:(i + 1) * len(chunk) // n]) for i in range(n)]
 
 
+def check_population(population: Any) -> int | str | None:
+    """``population`` as fit_stack takes it: None, ``"auto"`` or an integer >= 1 (numpy's
+    integers too); anything else, a float among them, is a ConfigError naming it."""
+    if population is None or isinstance(population, str) and population == "auto":
+        return population
+    value = as_int(population)
+    if value is None or value < 1:
+        raise ConfigError("population", f"must be an integer >= 1 or 'auto', got {population!r}")
+    return value
+
+
 def fit_stack(
     params: Sequence[Mapping[str, Any]],
     splits: Splits,
@@ -190,19 +202,20 @@ def fit_stack(
     (:func:`shard_count`; ``"auto"``: as many as the threads nntune's rule gives the stack on
     the CPU, one elsewhere).
     """
-    seeds = list(seeds) if seeds is not None else [0] * len(params)
+    seeds = [member_seed(s) for s in seeds] if seeds is not None else [0] * len(params)
     if len(seeds) != len(params):
         raise ConfigError("seeds", f"need one seed per configuration ({len(params)}), got {len(seeds)}")
-    if isinstance(population, str) and population != "auto" or isinstance(population, bool) or (
-            isinstance(population, int) and population < 1):
-        raise ConfigError("population", f"must be an integer >= 1 or 'auto', got {population!r}")
-    if shards != "auto" and (isinstance(shards, bool) or not isinstance(shards, int) or shards < 1):
-        raise ConfigError("shards", f"must be an integer >= 1 or 'auto', got {shards!r}")
+    population = check_population(population)
+    if not (isinstance(shards, str) and shards == "auto"):
+        if (count := as_int(shards)) is None or count < 1:
+            raise ConfigError("shards", f"must be an integer >= 1 or 'auto', got {shards!r}")
+        shards = count
     dev = pick_device(device)
     input_shape = model_input_shape(splits, eval_transform)
     groups: dict[tuple, list[int]] = {}
     for i, p in enumerate(params):
         hp = resolve_params(p, splits.task_type)
+        check_member(hp)  # a refused configuration stops fit_stack before any stack trains, not after
         groups.setdefault(structure_key(hp, input_shape, count_outputs(splits)), []).append(i)
     results: dict[int, StackResult] = {}
     for members in groups.values():
@@ -220,6 +233,13 @@ def fit_stack(
     return [results[i] for i in range(len(params))]
 
 
+def out_of_memory(err: BaseException) -> bool:
+    """Whether ``err`` says memory ran out: torch's OutOfMemoryError (CUDA and other
+    accelerators) or the CPU allocator's refusal, which torch raises as a plain RuntimeError."""
+    return isinstance(err, torch.OutOfMemoryError) or (
+        isinstance(err, RuntimeError) and "DefaultCPUAllocator: can't allocate memory" in str(err))
+
+
 def split_on_oom(chunks: Sequence[Sequence[int]], run: Callable[[Sequence[int]], dict[int, StackResult]],
                  device: torch.device) -> dict[int, StackResult]:
     """``run`` each chunk of configuration indices; a chunk that runs out of device memory
@@ -231,8 +251,8 @@ def split_on_oom(chunks: Sequence[Sequence[int]], run: Callable[[Sequence[int]],
         chunk = pending.pop(0)
         try:
             results.update(run(chunk))
-        except torch.OutOfMemoryError:
-            if len(chunk) == 1:
+        except RuntimeError as err:
+            if len(chunk) == 1 or not out_of_memory(err):
                 raise
             if device.type == "cuda":
                 torch.cuda.empty_cache()
