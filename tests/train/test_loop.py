@@ -340,3 +340,10 @@ def test_cnn_on_cpu_trains_channels_last_and_predicts_either_layout(digits_image
     assert conv.weight.is_contiguous(memory_format=torch.channels_last)
     x = digits_images.x_val[:8]
     assert torch.allclose(result.model(x), result.model(x.contiguous(memory_format=torch.channels_last)), atol=1e-5)
+
+
+@pytest.mark.parametrize("field", ["l1", "grad_clip"])
+def test_a_negative_l1_or_grad_clip_is_refused_as_a_stack_member_s_is(digits: Splits, fast: Params, field: str) -> None:
+    """A negative L1 strength would reward large weights; a negative clip was silently off."""
+    with pytest.raises(ConfigError, match=f"^{field}: must be a number >= 0.0, got -1$"):
+        fit(fast(epochs=1, **{field: -1}), digits)

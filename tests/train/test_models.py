@@ -147,3 +147,9 @@ def test_unreadable_pretrained_weights_name_the_field(tmp_path: Path, content: b
         build_model({"layers": 1, "units": 16, "pretrained_weights": str(path)}, (12,), 3)
     assert err.value.field == "pretrained_weights" and str(path) in err.value.problem
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("dropout", ["x", None, True, float("nan"), 1.0])
+def test_a_dropout_that_is_not_a_rate_is_refused_naming_it(dropout: object) -> None:
+    with pytest.raises(ConfigError, match="^dropout: must be in \\[0, 1\\), got "):
+        build_model({"layers": 1, "units": 4, "dropout": dropout}, (3,), 2)

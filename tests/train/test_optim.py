@@ -220,3 +220,14 @@ def test_plateau_inside_fit_reacts_to_a_stalled_validation_loss(
 def test_unknown_schedule_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="lr_schedule"):
         lrs_per_epoch({"lr_schedule": "triangle"}, 2)
+
+
+@pytest.mark.parametrize(("params", "field"), [({"optimizer": "adam", "beta1": 1.0}, "beta1"),
+                                               ({"optimizer": "adamw", "beta2": 1.5}, "beta2"),
+                                               ({"optimizer": "rmsprop", "rho": 2}, "rho"),
+                                               ({"optimizer": "momentum", "momentum": 1.0}, "momentum"),
+                                               ({"lr_schedule": "plateau", "lr_factor": 1.5}, "lr_factor")])
+def test_a_decay_rate_of_one_or_more_is_refused_naming_it(params: dict[str, Any], field: str) -> None:
+    """At 1 Adam's bias correction divides by zero; above it every moment grows without bound."""
+    with pytest.raises(ConfigError, match=f"^{field}: must be a number in \\[0, 1\\), got "):
+        LrSchedule(build_optimizer(nn.Linear(2, 2), params), params, 3)

@@ -41,7 +41,7 @@ from nntune.train.epochs import EarlyStopping, divergence, epoch_record, epoch_s
 from nntune.train.live import Changes, apply_changes
 from nntune.train.metrics import best_possible, check_metric, metric_direction, metric_options, targets_numpy
 from nntune.train.models import build_model, summarize
-from nntune.train.optim import LrSchedule, build_optimizer, current_lr, decoupled_step, l1_penalty
+from nntune.train.optim import LrSchedule, build_optimizer, current_lr, decoupled_step, l1_penalty, number
 from nntune.train.splits import Splits
 from nntune.train.stats import LayerProbe
 from nntune.train.threads import SizedThreads, ThreadChoice, step_flops
@@ -180,7 +180,7 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
     y_val_np = targets_numpy(y_val, task, mean, std)
     autocast = torch.autocast(dev.type, dtype=torch.float16) if use_amp else nullcontext()
     batch_sizes = torch.tensor([min(bs, n_train - s) for s in starts], dtype=torch.float32, device=dev)
-    grad_clip, l1 = float(hp["grad_clip"]), float(hp["l1"])
+    grad_clip, l1 = number(hp, "grad_clip", 0.0), number(hp, "l1", 0.0)
     eval_batch = eval_batch_size(bs, eval_transform is not None)
 
     history: list[dict[str, Any]] = []
@@ -250,7 +250,7 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
             save_checkpoint(checkpoint_path, checkpoint(model, optimizer, schedule, epoch, iterations, hp, batch_gen))
         if changes is not None:
             schedule = apply_changes(changes(epoch, hp), hp, model, optimizer, schedule)
-            grad_clip, l1 = float(hp["grad_clip"]), float(hp["l1"])
+            grad_clip, l1 = number(hp, "grad_clip", 0.0), number(hp, "l1", 0.0)
             stopping.enabled, stopping.patience = bool(hp["early_stopping"]), int(hp["patience"])
             stopping.min_delta = float(hp["min_delta"])
         if report is not None and report(epoch, record):

@@ -8,6 +8,7 @@ the optimizer can freeze or slow down everything else (transfer learning).
 
 from __future__ import annotations
 
+import numbers
 import pickle
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -68,10 +69,10 @@ def positive_int(params: Mapping[str, Any], key: str, *, allow_zero: bool = Fals
 
 
 def dropout_rate(params: Mapping[str, Any]) -> float:
-    p = float(params.get("dropout", 0.0))
-    if not 0.0 <= p < 1.0:
-        raise ConfigError("dropout", f"must be in [0, 1), got {p}")
-    return p
+    value = params.get("dropout", 0.0)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
+        raise ConfigError("dropout", f"must be in [0, 1), got {value!r}")
+    return float(value)
 
 
 def activation(params: Mapping[str, Any]) -> nn.Module:

@@ -69,6 +69,15 @@ def number(params: Mapping[str, Any], key: str, default: float, *, low: float = 
     return float(value)
 
 
+def fraction(params: Mapping[str, Any], key: str, default: float) -> float:
+    """``params[key]`` in [0, 1) (a decay rate: momentum, rho, the betas, a plateau's factor),
+    or a ConfigError naming it: at 1 or above the optimizer divides by zero or diverges."""
+    value = number(params, key, default)
+    if value >= 1.0:
+        raise ConfigError(key, f"must be a number in [0, 1), got {params.get(key, default)!r}")
+    return value
+
+
 def default_lr(optimizer: str) -> float:
     """1e-3 for the Adam family, 0.01 for SGD-like optimizers."""
     return 1e-3 if optimizer in ("adam", "adamw") else 0.01
@@ -194,7 +203,7 @@ def apply_hyperparams(optimizer: torch.optim.Optimizer, params: Mapping[str, Any
     lr = number(params, "lr", default_lr(name))
     wd = number(params, "weight_decay", 0.0)
     decoupled = weight_decay_mode(params) == "decoupled"
-    momentum = number(params, "momentum", OPTIM_DEFAULTS["momentum"])
+    momentum = fraction(params, "momentum", OPTIM_DEFAULTS["momentum"])
     if name == "nesterov" and momentum == 0:
         raise ConfigError("momentum", "nesterov needs momentum > 0")
     for group in optimizer.param_groups:
@@ -209,9 +218,9 @@ def apply_hyperparams(optimizer: torch.optim.Optimizer, params: Mapping[str, Any
         elif name == "sgd":
             group["momentum"] = 0.0
         if name == "rmsprop":
-            group["alpha"] = number(params, "rho", OPTIM_DEFAULTS["rho"])
+            group["alpha"] = fraction(params, "rho", OPTIM_DEFAULTS["rho"])
         if name in ("adam", "adamw"):
-            group["betas"] = (number(params, "beta1", 0.9), number(params, "beta2", 0.999))
+            group["betas"] = (fraction(params, "beta1", 0.9), fraction(params, "beta2", 0.999))
         if name in ("adagrad", "rmsprop", "adam", "adamw"):
             group["eps"] = number(params, "eps", OPTIM_DEFAULTS["eps"])
 
@@ -271,7 +280,7 @@ class LrSchedule:
             self.main = lr_scheduler.ReduceLROnPlateau(
                 optimizer,
                 mode="min",
-                factor=number(params, "lr_factor", OPTIM_DEFAULTS["lr_factor"]),
+                factor=fraction(params, "lr_factor", OPTIM_DEFAULTS["lr_factor"]),
                 patience=int(number(params, "lr_patience", OPTIM_DEFAULTS["lr_patience"])),
                 min_lr=number(params, "lr_min", 0.0),
             )
