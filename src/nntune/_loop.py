@@ -4,6 +4,8 @@ progress bar."""
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import sys
 import threading
@@ -179,6 +181,78 @@ class Heartbeat:
             self._thread.join()
 
 
+def _whole(value: Any) -> bool:
+    """An integer, or a float that holds one (``10.0`` from a config or argparse, which Optuna takes)."""
+    return not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value) \
+        and float(value).is_integer()
+
+
+def check_counts(n_trials: Any, timeout: Any, n_jobs: Any) -> None:
+    """Refuse, before any trial, counts that would otherwise run no trial, or a rounded
+    number of them, without a word (Optuna takes ``n_trials=-1`` or ``n_jobs=1.5``)."""
+    if n_trials is not None and (not _whole(n_trials) or n_trials < 0):
+        raise ConfigError("n_trials", f"must be an integer >= 0 or None (no limit), got {n_trials!r}")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, numbers.Real)
+                                or not 0 <= timeout < math.inf):
+        raise ConfigError("timeout", f"must be a number of seconds >= 0 or None (no limit), got {timeout!r}")
+    if not _whole(n_jobs) or (n_jobs < 1 and n_jobs != -1):
+        raise ConfigError("n_jobs", f"must be an integer >= 1 or -1 (one per core this process may use), got {n_jobs!r}")
+
+
+def check_catch(catch: Any) -> tuple[type[BaseException], ...]:
+    """``catch`` as a tuple of exception classes: one class, or an iterable of them. Checked
+    before any trial, since ``isinstance`` would otherwise refuse it only once one failed."""
+    items = (catch,) if isinstance(catch, (type, str, bytes)) else catch
+    try:
+        types = tuple(items)
+    except TypeError:
+        types = (catch,)
+    bad = [c for c in types if not (isinstance(c, type) and issubclass(c, BaseException))]
+    if bad:
+        raise ConfigError("catch", f"must be an exception class or a tuple of them, got {bad[0]!r}")
+    return types
+
+
+def check_callbacks(callbacks: Any) -> list[Callable[[Any, FrozenTrial], None]]:
+    """``callbacks`` as Optuna takes them, a list of ``f(study, frozen_trial)`` or None, as
+    a list (a generator is read once, not once a trial)."""
+    if callbacks is None:
+        return []
+    if callable(callbacks) or isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Iterable):
+        raise ConfigError("callbacks", f"must be a list of callables f(study, trial), got {callbacks!r} "
+                                       "(a single one goes in a list: callbacks=[f])")
+    listed = list(callbacks)
+    bad = [c for c in listed if not callable(c)]
+    if bad:
+        raise ConfigError("callbacks", f"must be a list of callables f(study, trial), got {bad[0]!r} in it")
+    return listed
+
+
+def _in_threads(work: Callable[[threading.Event], None], jobs: int, loop: Loop) -> None:
+    """Run ``work`` in ``jobs`` threads until each has set its event. Ctrl-C reaches only
+    the caller's thread, so on it (or any error there) no trial starts any more and those
+    in flight finish and are told, as in Optuna, before it is raised: otherwise the threads
+    would go on starting trials after ``optimize`` has returned. A second Ctrl-C stops the
+    waiting. (Events, not ``Thread.join``: a join broken by Ctrl-C can mark a running
+    thread ended.)"""
+    threads: list[tuple[threading.Thread, threading.Event]] = []
+    try:
+        for i in range(jobs):
+            done = threading.Event()
+            threads.append((threading.Thread(target=work, args=(done,), name=f"nntune-trial-{i}", daemon=True), done))
+            threads[-1][0].start()
+        for _, done in threads:
+            done.wait()
+    except BaseException:
+        with loop.lock:
+            loop.study._stop = True
+            loop.study.stop_reason = "interrupted"
+        for thread, done in threads:
+            if thread.ident is not None:  # one that starts from now on takes no trial
+                done.wait()
+        raise
+
+
 def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | None, timeout: float | None,
                  n_jobs: int, catch: Iterable[type[BaseException]] | type[BaseException],
                  callbacks: Sequence[Callable[[Any, FrozenTrial], None]] | None, gc_after_trial: bool,
@@ -188,10 +262,13 @@ def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | 
     if getattr(study._in_optimize, "active", False):
         raise RuntimeError("nested optimize: study.optimize was called from an objective or a callback of "
                            "the same study, which Optuna refuses too; queue trials with enqueue_trial instead")
-    catch_types = (catch,) if isinstance(catch, type) else tuple(catch)
-    jobs = (os.cpu_count() or 1) if n_jobs == -1 else int(n_jobs)
-    if jobs < 1:
-        raise ConfigError("n_jobs", f"must be >= 1 or -1 (one per CPU), got {n_jobs!r}")
+    check_counts(n_trials, timeout, n_jobs)
+    n_trials = None if n_trials is None else int(n_trials)
+    catch_types = check_catch(catch)
+    callbacks = check_callbacks(callbacks)
+    # -1: one per core this process may run on (Optuna counts the machine's: on a cluster
+    # node that gave the job 2 of 64 cores, that is 64 trials at once on 2 cores).
+    jobs = cores() if n_jobs == -1 else int(n_jobs)
     threads = JobThreads(jobs)
     if jobs > 1:
         threads.remember()  # a bad NNTUNE_THREADS is refused here, before any trial
@@ -203,7 +280,7 @@ def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | 
     study._eager_params = jobs > 1
     errors: list[BaseException] = []
 
-    def work() -> None:
+    def work(ended: threading.Event | None = None) -> None:
         study._in_optimize.active = True
         try:
             while loop.take():
@@ -213,7 +290,7 @@ def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | 
                 if callbacks:  # tell's record leaves out the per-step metrics a callback may read
                     frozen = study.storage.get_trial(study.id, frozen.number)
                 with loop.lock:
-                    for cb in callbacks or ():
+                    for cb in callbacks:
                         cb(study, frozen)
                     if progress is not None:
                         progress.update(1)
@@ -227,17 +304,15 @@ def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | 
                 study._stop = True
         finally:
             study._in_optimize.active = False
+            if ended is not None:
+                ended.set()
 
     with study._searching():
         try:
             if jobs == 1:
                 work()
             else:
-                workers = [threading.Thread(target=work, name=f"nntune-trial-{i}", daemon=True) for i in range(jobs)]
-                for t in workers:
-                    t.start()
-                for t in workers:
-                    t.join()
+                _in_threads(work, jobs, loop)
         finally:
             study._eager_params = False
             if jobs > 1:

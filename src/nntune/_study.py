@@ -323,10 +323,14 @@ class Study(StudyReads):
                  callbacks: Sequence[Callback] | None = None, gc_after_trial: bool = False,
                  show_progress_bar: bool = False) -> None:
         """Run ``n_trials`` more trials (or until ``timeout`` seconds, or ``stop()``), in
-        ``n_jobs`` threads of this process (-1: one per CPU), as Optuna does.
+        ``n_jobs`` threads of this process (-1: one per core this process may use; Optuna
+        counts the machine's), as Optuna does.
 
         As in Optuna, an exception from the objective marks the trial failed and is raised
         again unless its type is in ``catch``; a pruned or diverged trial never stops the study.
+        Ctrl-C under threads starts no more trials and lets those running finish before it
+        is raised (a second Ctrl-C stops the waiting). Counts, ``catch`` and ``callbacks``
+        that are not what Optuna documents are refused before any trial.
         Threads suit objectives that release the GIL (PyTorch kernels); separate processes
         (``nntune.executors``) suit the rest.
         """
@@ -382,8 +386,11 @@ class Study(StudyReads):
 
     @contextlib.contextmanager
     def _searching(self) -> Iterator[None]:
-        """Around one search loop: a fresh stop flag, and ``stop()`` allowed while it runs."""
+        """Around one search loop: a fresh stop flag and reason (the last search's would
+        otherwise be reported for this one), and ``stop()`` allowed while it runs."""
         self._stop = False
+        if self._searches == 0:
+            self.stop_reason = None
         self._searches += 1
         try:
             yield

@@ -1,0 +1,103 @@
+"""``study.optimize(objective, n_jobs=N)`` with a user's objective: what an Optuna user sees
+when one of the threads' trials, or the caller, is interrupted."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+import nntune
+from nntune.exceptions import ConfigError
+from nntune.trial import TrialState
+
+
+def test_ctrl_c_under_threads_lets_the_trials_in_flight_finish_and_starts_no_more():
+    started = threading.Semaphore(0)
+    release = threading.Event()
+
+    def objective(trial: nntune.Trial) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        started.release()
+        release.wait(5)
+        return x
+
+    def interrupt_once_two_run() -> None:
+        started.acquire(timeout=5)
+        started.acquire(timeout=5)
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, or a notebook's interrupt
+        time.sleep(0.2)
+        release.set()
+
+    study = nntune.create_study(seed=0)
+    threading.Thread(target=interrupt_once_two_run, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(objective, n_trials=40, n_jobs=2)
+    # As Optuna: the two trials in flight are told before the interrupt is raised ...
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.COMPLETE]
+    time.sleep(0.3)
+    # ... and no thread goes on starting trials after optimize has returned.
+    assert len(study.trials) == 2
+    assert not [t for t in threading.enumerate() if t.name.startswith("nntune-trial-") and t.is_alive()]
+
+
+def _objective(trial: nntune.Trial) -> float:
+    return trial.suggest_float("x", 0.0, 1.0)
+
+
+@pytest.mark.parametrize(("options", "field"), [
+    ({"n_trials": -1}, "n_trials"),     # ran no trial without a word
+    ({"n_trials": 1.5}, "n_trials"),    # ran two
+    ({"timeout": -1}, "timeout"),
+    ({"timeout": float("nan")}, "timeout"),
+    ({"n_jobs": 1.5}, "n_jobs"),        # ran in one thread
+    ({"n_jobs": "2"}, "n_jobs"),
+    ({"n_jobs": True}, "n_jobs"),
+    ({"catch": "ValueError"}, "catch"),  # refused only once a trial had failed
+    ({"catch": None}, "catch"),
+    ({"catch": [ValueError, 3]}, "catch"),
+    ({"callbacks": lambda study, trial: None}, "callbacks"),  # refused after the first trial
+    ({"callbacks": [print, "log"]}, "callbacks"),
+])
+def test_optimizes_bad_arguments_are_refused_in_one_line_naming_them_before_any_trial(options, field):
+    study = nntune.create_study(seed=0)
+    with pytest.raises(ConfigError, match=f"^{field}: ") as err:
+        study.optimize(_objective, **{"n_trials": 2, **options})
+    assert "\n" not in str(err.value)
+    assert study.trials == []
+
+
+def test_optimizes_good_arguments_in_every_form_optuna_takes():
+    import numpy as np
+
+    study = nntune.create_study(seed=0)
+    seen: list[int] = []
+    study.optimize(_objective, n_trials=np.int64(2), timeout=np.float64(60), n_jobs=-1, catch=ValueError,
+                   callbacks=(lambda s, t: seen.append(t.number) for _ in range(1)))
+    study.optimize(_objective, n_trials=0, catch=[ValueError, KeyError], callbacks=None)
+    assert len(study.trials) == 2 and sorted(seen) == [0, 1]  # a generator of callbacks serves every trial
+    study.optimize(_objective, n_trials=1.0, n_jobs=2.0)  # whole floats, as a config or argparse gives them
+    assert len(study.trials) == 3 and study.stop_reason == "ran 1 trials"
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs two cores to give one away")
+def test_n_jobs_minus_one_runs_one_trial_per_core_this_process_may_use():
+    # A job given some of a node's cores (taskset, a cluster's allocation) ran one thread per
+    # core of the machine on them.
+    saved = os.sched_getaffinity(0)
+    seen: set[str] = set()
+
+    def objective(trial: nntune.Trial) -> float:
+        seen.add(threading.current_thread().name)
+        return trial.suggest_float("x", 0.0, 1.0)
+
+    try:
+        os.sched_setaffinity(0, {min(saved)})
+        nntune.create_study(seed=0).optimize(objective, n_trials=4, n_jobs=-1)
+    finally:
+        os.sched_setaffinity(0, saved)
+    assert seen == {threading.main_thread().name}  # one core: one trial at a time, in the caller's thread
