@@ -25,6 +25,7 @@ from nntune._studies import (
 from nntune._study import Callback, Objective, Study  # noqa: F401  Callback and Objective: imported from here too
 from nntune.exceptions import ConfigError
 from nntune.logging import get_logger
+from nntune.pruners._pruners import check_pruner
 from nntune.samplers import Sampler, resolve_seed
 from nntune.schedulers import NoScheduler, Scheduler
 from nntune.search_space import infer_space
@@ -78,7 +79,7 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
         if rec is not None:
             dirs = list(rec.attrs.get("directions", [rec.direction]))
             direction_ = dirs[0]
-    scheduler = scheduler or pruner or default_scheduler(len(dirs))
+    scheduler = check_pruner(scheduler, "scheduler") or check_pruner(pruner) or default_scheduler(len(dirs))
     if len(dirs) > 1 and not isinstance(scheduler, NoScheduler):
         raise ConfigError("pruner", f"pruning compares one value per step, which is undefined for "
                                     f"{len(dirs)} objectives; leave pruner out")
@@ -127,7 +128,7 @@ def load_study(study_name: str | None, storage: str | Storage, *, sampler: Sampl
     space = Space.from_json(rec.attrs["space"]) if "space" in rec.attrs else None
     seed = rec.attrs.get("seed")
     n_objectives = len(rec.attrs.get("directions") or [rec.direction])
-    scheduler = scheduler or pruner or default_scheduler(n_objectives)
+    scheduler = check_pruner(scheduler, "scheduler") or check_pruner(pruner) or default_scheduler(n_objectives)
     sampler = sampler or getattr(scheduler, "sampler", None) or default_sampler(seed, n_objectives)
     return Study(name=rec.name, storage=store, study_id=rec.id, direction=rec.direction,  # type: ignore[arg-type]
                  sampler=sampler, scheduler=scheduler, space=space, seed=seed,

@@ -62,3 +62,42 @@ def test_threshold_that_is_no_number_is_named(options: dict, field: str) -> None
 
 def test_threshold_takes_what_float_converts_as_optuna_does() -> None:
     assert (ThresholdPruner(lower="0.5", upper=2).lower, ThresholdPruner(upper=2).upper) == (0.5, 2.0)
+
+
+@pytest.mark.parametrize(("make", "field"), [
+    # A reduction factor that is no integer was named as min_resource (2.5 ** 0 is 1.0),
+    # or was a TypeError from ``**``.
+    (lambda: nntune.pruners.SuccessiveHalvingPruner(reduction_factor=2.5), "reduction_factor"),
+    (lambda: nntune.pruners.SuccessiveHalvingPruner(reduction_factor="4"), "reduction_factor"),
+    # A seed that is no integer was a ValueError or TypeError from int().
+    (lambda: nntune.pruners.HyperbandPruner(seed="x"), "seed"),
+    # A budget below the first rung was lowered to it without a word.
+    (lambda: nntune.pruners.HyperbandPruner(min_resource=10, max_resource=5), "max_resource"),
+])
+def test_halving_pruners_name_a_bad_argument(make, field: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        make()
+    assert err.value.field == field
+
+
+def test_hyperband_pruner_takes_no_seed_as_its_samplers_do() -> None:
+    pruner = nntune.pruners.HyperbandPruner(max_resource=9, seed=None)
+    assert isinstance(pruner.seed, int)
+    study = nntune.create_study(pruner=nntune.pruners.HyperbandPruner(seed=None))
+    study.optimize(_objective, n_trials=3)
+    assert len(study.trials) == 3
+
+
+def test_check_pruner_names_the_class_given_for_an_instance() -> None:
+    from nntune.pruners._pruners import check_pruner
+
+    with pytest.raises(ConfigError, match=r"^pruner: got the class MedianPruner, not a pruner: call it, "
+                                          r"pruner=MedianPruner\(\)$"):
+        check_pruner(MedianPruner)
+    with pytest.raises(ConfigError, match="^scheduler: must be a pruner"):
+        check_pruner("median", "scheduler")
+    with pytest.raises(ConfigError, match="^pruner: Forgot subclasses BasePruner but defines no prune"):
+        check_pruner(type("Forgot", (BasePruner,), {})())
+    assert check_pruner(None) is None
+    own = StopFromStep(1)
+    assert check_pruner(own) is own

@@ -122,3 +122,17 @@ def test_resolution_is_the_smallest_step_a_curve_moved_by() -> None:
     assert resolution([[1.0, 1.0], [0.9], []]) == 0.0  # nothing ever moved
     assert resolution([[0.3, math.nan, 0.2, 0.25]]) == pytest.approx(0.05)
     assert resolution([[0.5, 0.4]]) == pytest.approx(0.1)  # a fall counts as a rise does
+
+
+def test_a_far_horizon_is_predicted_at_a_bounded_number_of_steps() -> None:
+    # An objective that reports every batch: a horizon of 100,000 steps was predicted (and
+    # stored with the trial at each report) at every one of them, 0.9 s a fit.
+    f = lambda x: 0.9 - 0.5 * math.exp(-x / 4000)  # noqa: E731
+    steps = list(range(1, 2001))
+    near = fit_curve(steps, [f(s) for s in steps], 2150)
+    far = fit_curve(steps, [f(s) for s in steps], 100_000)
+    assert near is not None and near.steps == tuple(range(2001, 2151))  # close: every step
+    assert far is not None and len(far.steps) <= 200 == len(far.mean) == len(far.spread)
+    assert far.steps[0] == 2001 and far.steps[-1] == 100_000 and list(far.steps) == sorted(set(far.steps))
+    shifted = fit_curve([s - 1 for s in steps], [f(s) for s in steps], 99_999)  # reported from step 0
+    assert shifted is not None and shifted.steps[-1] == 99_999 and math.isclose(shifted.final_mean, far.final_mean)

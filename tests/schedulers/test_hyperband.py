@@ -107,3 +107,12 @@ def test_hyperband_study_end_to_end_prunes_within_brackets() -> None:
             assert t.intermediate_values == {e: t.params["q"] + 1 / e for e in range(1, t.last_step + 1)}
         if bracket.index == 0:
             assert t.state == TrialState.COMPLETE
+
+
+@pytest.mark.parametrize("make", [lambda: Hyperband(1, 9, 3, seed=-1),
+                                  lambda: nntune.pruners.HyperbandPruner(max_resource=9, seed=-1),
+                                  lambda: nntune.pruners.HyperbandPruner(seed=-1)])
+def test_a_negative_seed_is_refused_where_it_is_given(make) -> None:
+    # It was taken, and the first trial to reach a report failed in numpy's generator.
+    with pytest.raises(ConfigError, match="^seed: must be an integer >= 0, got -1$"):
+        make()

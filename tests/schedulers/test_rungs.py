@@ -300,3 +300,24 @@ def test_bohb_takes_hyperbands_stopping_options() -> None:
     assert bohb.decide(late, 3, [late], "maximize") == Decision.STOP  # past half the budget, unjudged
     with pytest.raises(ConfigError, match="min_cost_factor"):
         BOHB(cost_aware=True, min_cost_factor=0)
+
+
+@pytest.mark.parametrize("make", [lambda **kw: ASHA(1, 27, 3, cost_aware=True, **kw),
+                                  lambda **kw: Hyperband(1, 27, 3, cost_aware=True, **kw)])
+def test_each_optimize_caps_unjudged_trials_by_its_own_timeout(make) -> None:
+    import nntune
+
+    def objective(t: nntune.Trial) -> float:
+        return t.suggest_float("x", 0, 1)
+
+    study = nntune.create_study(pruner=make())
+    study.optimize(objective, n_trials=1, timeout=8)
+    assert study.scheduler.budget_seconds == 8
+    # A longer search next: its cap was still a share of the first one's 8 s.
+    study.optimize(objective, n_trials=1, timeout=800)
+    assert study.scheduler.budget_seconds == 800
+    study.optimize(objective, n_trials=1)  # no timeout: no cap, as for a fresh scheduler
+    assert study.scheduler.budget_seconds is None
+    own = nntune.create_study(pruner=make(budget_seconds=50))
+    own.optimize(objective, n_trials=1, timeout=8)
+    assert own.scheduler.budget_seconds == 50  # the scheduler's own budget stays

@@ -14,6 +14,7 @@ from typing import Any
 
 from nntune.exceptions import ConfigError
 from nntune.pruners._rules import best_of_curve, first_in_interval, outside, percentile_cut, stalled, worse_than
+from nntune.samplers._base import resolve_seed
 from nntune.schedulers import ASHA, Decision, Hyperband, NoScheduler
 from nntune.trial import Direction, FrozenTrial, TrialState
 
@@ -28,6 +29,25 @@ class BasePruner:
         if step is None:
             return False
         return decide(trial, step, study.get_trials(deepcopy=False), study.direction) == Decision.STOP
+
+
+def check_pruner(value: Any, field: str = "pruner") -> Any:
+    """``value`` if it can judge trials (nntune's ``decide`` or Optuna's ``prune``) or is
+    None; else a one-line error naming ``field``, at ``create_study`` rather than at the
+    first ``should_prune``. The class itself, not an instance, is the usual slip."""
+    if value is None:
+        return None
+    if isinstance(value, type):
+        raise ConfigError(field, f"got the class {value.__name__}, not a pruner: call it, "
+                                 f"{field}={value.__name__}()")
+    decides = callable(getattr(value, "decide", None))
+    if not decides and not callable(getattr(value, "prune", None)):
+        raise ConfigError(field, f"must be a pruner such as nntune.pruners.MedianPruner(), got {value!r}")
+    if not decides and getattr(type(value), "prune", None) is BasePruner.prune:
+        # Optuna's BasePruner is abstract: such a subclass cannot even be made there.
+        raise ConfigError(field, f"{type(value).__name__} subclasses BasePruner but defines no "
+                                 "prune(study, trial)")
+    return value
 
 
 def _check_int(name: str, value: Any, least: int) -> int:
@@ -176,6 +196,8 @@ class SuccessiveHalvingPruner(ASHA, BasePruner):
     def __init__(self, min_resource: int | str = "auto", reduction_factor: int = 4,
                  min_early_stopping_rate: int = 0, bootstrap_count: int = 0) -> None:
         self.min_early_stopping_rate = _check_int("min_early_stopping_rate", min_early_stopping_rate, 0)
+        # Checked before the first rung is computed from it, so the error names this argument.
+        _check_int("reduction_factor", reduction_factor, 2)
         if bootstrap_count:
             raise ConfigError("bootstrap_count", "only 0 is supported: a rung promotes as soon as a trial "
                                                  "is in its top share")
@@ -201,14 +223,20 @@ class HyperbandPruner(Hyperband, BasePruner):
     one is then the budget, as in Optuna. Share ``seed`` between processes that share a study."""
 
     def __init__(self, min_resource: int = 1, max_resource: int | str = "auto", reduction_factor: int = 3,
-                 bootstrap_count: int = 0, *, seed: int = 0) -> None:
+                 bootstrap_count: int = 0, *, seed: int | None = 0) -> None:
         if bootstrap_count:
             raise ConfigError("bootstrap_count", "only 0 is supported")
+        drawn = resolve_seed(seed)  # None: drawn once, so every bracket comes from one seed
+        if drawn < 0:  # refused here: with max_resource="auto" Hyperband is built mid-trial
+            raise ConfigError("seed", f"must be an integer >= 0, got {seed!r}")
         self._args = (_check_int("min_resource", min_resource, 1), _check_int("reduction_factor", reduction_factor, 2),
-                      int(seed))
+                      drawn)
         self._ready = max_resource != "auto"
         if self._ready:
-            self._setup(_check_int("max_resource", max_resource, 1))
+            if _check_int("max_resource", max_resource, 1) < min_resource:
+                # An "auto" budget below min_resource lowers the first rung to it; one given is a mistake.
+                raise ConfigError("max_resource", f"must be >= min_resource ({min_resource}), got {max_resource!r}")
+            self._setup(max_resource)  # type: ignore[arg-type]
 
     def _setup(self, max_resource: int) -> None:
         min_resource, reduction_factor, seed = self._args

@@ -21,7 +21,8 @@ from nntune.exceptions import ConfigError
 from nntune.schedulers._options import check_flag
 from nntune.schedulers._base import Decision
 from nntune.schedulers._rungs import (DEFAULT_MIN_COST_FACTOR, check_compare, check_cost_options, compared_curve,
-                                      cost_scale, leads_by_epochs, promotable, rung_value, unjudged_too_long)
+                                      cost_scale, leads_by_epochs, promotable, rung_value, search_budget,
+                                      unjudged_too_long)
 from nntune.schedulers._robust import epoch_noise, rank_grace
 from nntune.trial import Direction, FrozenTrial, TrialState
 
@@ -182,6 +183,7 @@ class ASHA:
         self.compare = compare
         self.cost_aware = check_flag("cost_aware", cost_aware)
         self.budget_seconds = budget_seconds
+        self._given_budget = budget_seconds
         self.max_unjudged_share = float(max_unjudged_share)
         self.spare_leaders = check_flag("spare_leaders", spare_leaders)
         self.min_cost_factor = float(min_cost_factor)
@@ -197,10 +199,9 @@ class ASHA:
         return cls(min(grace, max_resource), max_resource, eta, **options)
 
     def plan_budget(self, seconds: float | None) -> None:
-        """Take the study's time budget if none was given (a cost-aware ASHA caps an
-        unjudged trial's share of it)."""
-        if self.budget_seconds is None and seconds is not None and seconds > 0:
-            self.budget_seconds = float(seconds)
+        """Take the search's time budget if none was given (a cost-aware ASHA caps an
+        unjudged trial's share of it), each search its own (:func:`search_budget`)."""
+        self.budget_seconds = search_budget(self._given_budget, seconds)
 
     def rungs(self, upto: int | float | None = None) -> list[int]:
         """The rung steps; without ``max_resource``, those at or below ``upto``."""

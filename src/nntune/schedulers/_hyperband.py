@@ -21,8 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from nntune.exceptions import ConfigError
 from nntune.schedulers._asha import check_resources, cost_aware_decision, halving_decision, rung_index, rung_steps
-from nntune.schedulers._rungs import DEFAULT_MIN_COST_FACTOR, check_compare, check_cost_options, unjudged_too_long
+from nntune.schedulers._rungs import (DEFAULT_MIN_COST_FACTOR, check_compare, check_cost_options, search_budget,
+                                      unjudged_too_long)
 from nntune.samplers._base import resolve_seed
 from nntune.schedulers._base import Decision
 from nntune.schedulers._options import check_flag
@@ -87,6 +89,7 @@ class Hyperband:
         self.compare = compare
         self.cost_aware = check_flag("cost_aware", cost_aware)
         self.budget_seconds = budget_seconds
+        self._given_budget = budget_seconds
         self.max_unjudged_share = float(max_unjudged_share)
         self.spare_leaders = check_flag("spare_leaders", spare_leaders)
         self.min_cost_factor = float(min_cost_factor)
@@ -95,6 +98,8 @@ class Hyperband:
         self.max_resource = max_resource
         self.reduction_factor = reduction_factor
         self.seed = resolve_seed(seed)  # an integer, or one drawn for this scheduler
+        if self.seed < 0:  # numpy's generators take none, and the first trial would fail on it
+            raise ConfigError("seed", f"must be an integer >= 0, got {seed!r}")
         self._slots = np.repeat([b.index for b in self.brackets], [b.n_configs for b in self.brackets])
         self._cycles: dict[int, np.ndarray] = {}
 
@@ -111,9 +116,8 @@ class Hyperband:
         return rung_steps(bracket.min_resource, self.reduction_factor, self.max_resource)
 
     def plan_budget(self, seconds: float | None) -> None:
-        """Take the study's time budget if none was given (as :meth:`ASHA.plan_budget`)."""
-        if self.budget_seconds is None and seconds is not None and seconds > 0:
-            self.budget_seconds = float(seconds)
+        """Take the search's time budget if none was given (as :meth:`ASHA.plan_budget`)."""
+        self.budget_seconds = search_budget(self._given_budget, seconds)
 
     def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
                direction: Direction) -> Decision:

@@ -145,6 +145,16 @@ def check_cost_options(budget_seconds: float | None, max_unjudged_share: float, 
         raise ConfigError("max_unjudged_share", f"must be in (0, 1], got {max_unjudged_share!r}")
 
 
+def search_budget(given: float | None, timeout: float | None) -> float | None:
+    """The seconds an unjudged trial's share is taken from: the scheduler's own
+    ``budget_seconds`` when one was given, else the timeout of the search that runs now
+    (None: no cap). A budget taken from one ``optimize(timeout=...)`` is not kept for the
+    next one, which may run longer, or without a timeout."""
+    if given is not None:
+        return given
+    return float(timeout) if timeout is not None and timeout > 0 else None
+
+
 def cost_scale(trial: FrozenTrial, history: Iterable[FrozenTrial],
                min_factor: float = 1.0) -> Callable[[FrozenTrial], float]:
     """Each trial's cost factor (:func:`cost_factor`, ``min_factor`` as there) against the
