@@ -173,7 +173,7 @@ class Driver:
 class NntuneDriver(Driver):
     def __init__(self, study: Any, surrogate: Surrogate) -> None:
         self.study, self.surrogate = study, surrogate
-        study._eager_params = True  # as optimize(n_jobs>1): the liar sees running trials' params
+        study._parallel_jobs = 2  # as optimize(n_jobs=2): the liar sees running trials' params
 
     def start(self) -> tuple[Any, Recorded]:
         trial = self.study.ask()

@@ -101,3 +101,26 @@ def test_n_jobs_minus_one_runs_one_trial_per_core_this_process_may_use():
     finally:
         os.sched_setaffinity(0, saved)
     assert seen == {threading.main_thread().name}  # one core: one trial at a time, in the caller's thread
+
+
+def test_a_second_optimize_ending_leaves_the_first_ones_threads_storing_suggestions_at_once():
+    # Each suggestion of a trial that runs beside others is stored at once, so the samplers
+    # of the others see it (constant liar). A second optimize call on the same study, from
+    # another thread, switched that off for the first call's threads when it ended.
+    study = nntune.create_study(seed=0)
+    release = threading.Event()
+    eager: list[bool] = []
+
+    def first(trial: nntune.Trial) -> float:
+        eager.append(trial.eager)
+        release.wait(10)
+        return trial.suggest_float("x", 0.0, 1.0)
+
+    runner = threading.Thread(target=study.optimize, args=(first,), kwargs={"n_trials": 4, "n_jobs": 2})
+    runner.start()
+    while len(eager) < 2:
+        time.sleep(0.01)
+    study.optimize(_objective, n_trials=1)  # ends while the first call's trials wait
+    release.set()
+    runner.join(10)
+    assert eager == [True] * 4 and study._parallel_jobs == 0

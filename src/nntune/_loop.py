@@ -277,7 +277,8 @@ def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | 
         plan(timeout)
     loop = Loop(study, n_trials, timeout, study._clock())
     progress = Progress(n_trials, timeout) if show_progress_bar else None
-    study._eager_params = jobs > 1
+    with study.sampling_lock:  # two optimize calls from two threads count each other's jobs
+        study._parallel_jobs += jobs
     errors: list[BaseException] = []
 
     def work(ended: threading.Event | None = None) -> None:
@@ -314,7 +315,8 @@ def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | 
             else:
                 _in_threads(work, jobs, loop)
         finally:
-            study._eager_params = False
+            with study.sampling_lock:
+                study._parallel_jobs -= jobs
             if jobs > 1:
                 threads.restore()
             if progress is not None:

@@ -70,7 +70,9 @@ class Study(StudyReads):
         self._inferred = InferredSpace()
         # Samplers keep caches; threads of one optimize take turns at them.
         self.sampling_lock = threading.RLock()
-        self._eager_params = False  # threads: store each suggestion at once (constant liar)
+        # Trials that may run at once in this process (every optimize's n_jobs, summed): above
+        # one, each suggestion is stored at once, so the others' samplers see it (constant liar).
+        self._parallel_jobs = 0
 
     @property
     def pruner(self) -> Scheduler:
@@ -191,7 +193,7 @@ class Study(StudyReads):
             relative = self.sampler.suggest(space, seen, number=claimed.number, direction=direction)
         trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative, relative_space=space,
                       datetime_start=claimed.datetime_start, user_attrs=claimed.user_attrs)
-        trial.eager, trial.claim = self._eager_params, claimed.system_attrs.get(CLAIM)
+        trial.eager, trial.claim = self._parallel_jobs > 1, claimed.system_attrs.get(CLAIM)
         return trial
 
     def _ask_optuna_sampler(self, claimed: FrozenTrial, fixed: Mapping[str, Any]) -> Trial:
@@ -203,7 +205,7 @@ class Study(StudyReads):
         trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative,
                       relative_space=Space(space), datetime_start=claimed.datetime_start,
                       user_attrs=claimed.user_attrs)
-        trial.eager, trial.claim = self._eager_params, claimed.system_attrs.get(CLAIM)
+        trial.eager, trial.claim = self._parallel_jobs > 1, claimed.system_attrs.get(CLAIM)
         return trial
 
     def tell(self, trial: Trial | int, values: float | Sequence[float] | None = None,
