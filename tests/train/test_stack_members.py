@@ -87,6 +87,20 @@ def test_compaction_drops_free_slots_without_changing_anyone(digits: Splits) -> 
     assert curves(a[0].history) == pytest.approx(curves(b[0].history), rel=1e-6)
 
 
+def test_default_keys_stay_distinct_after_compaction(digits: Splits) -> None:
+    # A member moved from slot 3 to slot 0 keeps its key 3; a newcomer in slot 3 took key 3 too.
+    stack = Stack(BASE, digits, capacity=4, auto_compact=False)
+    for i in range(4):
+        stack.add({**BASE, "lr": 0.01}, seed=i)
+    for slot in range(3):
+        stack.remove(slot)
+    stack.compact()
+    assert [m.key for m in stack.members.values()] == [3]
+    slots = [stack.add({**BASE, "lr": 0.01}, seed=i) for i in range(3)]
+    keys = [m.key for m in stack.members.values()]
+    assert slots == [1, 2, 3] and sorted(keys) == [1, 2, 3, 4]
+
+
 def test_an_emptied_stack_takes_new_members(digits: Splits) -> None:
     stack = Stack(BASE, digits, capacity=2)
     for i in range(2):

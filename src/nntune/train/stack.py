@@ -132,7 +132,9 @@ class Stack(MemberResults):
 
     def add(self, params: Mapping[str, Any], *, seed: int = 0, key: Hashable = None) -> int:
         """Put a new configuration into a free slot (the stack grows when none is free):
-        weights initialized as ``fit(params, seed=seed)`` would, fresh optimizer state."""
+        weights initialized as ``fit(params, seed=seed)`` would, fresh optimizer state.
+        ``key`` names its result; by default its slot, or, where a member moved there by
+        :meth:`compact` holds that key, the next integer no member holds."""
         seed = member_seed(seed)
         hp = self._resolve(params)
         # Everything that may refuse a value comes before the stack changes: a refused
@@ -151,13 +153,19 @@ class Stack(MemberResults):
             free = self.free_slots()
         slot = free[0]
         self.net.load_member(slot, solo.state_dict(), settings.dropout)
-        member = Member(key=slot if key is None else key, hp=hp, seed=seed, clock=clock,
+        member = Member(key=self._default_key(slot) if key is None else key, hp=hp, seed=seed, clock=clock,
                         batch_gen=torch.Generator().manual_seed(derive_seed(seed, 1)),
                         schedule=schedule, stopping=stopping, l1=0.0, spare=solo)
         self.members[slot] = member
         self.opt.reset_member(slot)
         self._apply(slot, settings)
         return slot
+
+    def _default_key(self, slot: int) -> int:
+        taken = {m.key for m in self.members.values()}
+        if slot not in taken:
+            return slot
+        return max(k for k in taken if isinstance(k, int) and not isinstance(k, bool)) + 1
 
     def _stopping(self, hp: Mapping[str, Any]) -> EarlyStopping:
         return EarlyStopping(metric_direction(self.metric), best_possible(self.metric), float(hp["min_delta"]),
