@@ -1,6 +1,6 @@
 """The per-epoch rules every trainer follows, each written once.
 
-:func:`~nntune.train.loop.fit` (one model) and :func:`~nntune.train.stack.fit_stack`
+:func:`~nntune.train.loop.fit` (one model) and :func:`~nntune.train.stack_run.fit_stack`
 (many models in one batched computation) both use them: what an epoch's record holds,
 when a loss counts as diverged, how training and validation are scored, when early
 stopping ends a run, and how a checkpoint reaches the disk.
