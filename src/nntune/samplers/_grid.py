@@ -7,12 +7,13 @@ the comparison.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from nntune._known_values import known_value
+from nntune.exceptions import ConfigError
 from nntune.samplers._base import independent_draw, resolve_seed
 from nntune.samplers._checks import check_count
 from nntune.samplers._optuna_methods import OptunaMethods
@@ -47,9 +48,53 @@ def pick_point(grid: Sequence[dict[str, Any]], unused: Sequence[dict[str, Any]],
     return unused[pending % len(unused)] if unused else grid[number % len(grid)]
 
 
+def used_points(grid: Sequence[dict[str, Any]], history: Sequence[FrozenTrial]) -> set[int]:
+    """The indices of the grid points the trials took, one point per trial, as Optuna
+    counts them. A trial stores only the parameters its objective asked for: one that left
+    a grid parameter unasked (``filters`` only for a CNN) matches every point that agrees
+    on the ones it asked, and takes the first of them not taken yet. Matching whole points
+    left such a point untaken for ever, and every later trial repeated it."""
+    keys = sorted({k for g in grid for k in g})
+    indexes: dict[tuple[str, ...], dict[str, list[int]]] = {}
+    used: set[int] = set()
+    for t in sorted(history, key=lambda t: t.number):
+        asked = tuple(k for k in keys if k in t.params)
+        if t.state == TrialState.WAITING or (keys and not asked):  # asked nothing of the grid
+            continue
+        if asked not in indexes:  # built once per set of asked names
+            index: dict[str, list[int]] = {}
+            for i, g in enumerate(grid):
+                if all(k in g for k in asked):
+                    index.setdefault(params_key({k: g[k] for k in asked}), []).append(i)
+            indexes[asked] = index
+        for i in indexes[asked].get(params_key({k: t.params[k] for k in asked}), ()):
+            if i not in used:
+                used.add(i)
+                break
+    return used
+
+
 def pending_before(history: Sequence[FrozenTrial], number: int, keys: set[str]) -> int:
     """How many running trials numbered below ``number`` hold none of the grid's parameters."""
     return sum(1 for t in history if t.number < number and t.state == TrialState.RUNNING and not keys & t.params.keys())
+
+
+def grid_lists(search_space: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
+    """``search_space`` as lists of values, each checked here in one line naming the
+    parameter: an empty list would make an empty grid that ends the study before its first
+    trial, a lone number has no values to iterate, and a string would be its characters."""
+    if not isinstance(search_space, Mapping):
+        raise ConfigError("search_space", f"must map parameter names to lists of values, got {search_space!r}")
+    out = {}
+    for name, values in search_space.items():
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            raise ConfigError(str(name), f"the grid's values must be a list, got {values!r}")
+        # numpy's scalars (np.linspace, np.arange) as Python's: a stored trial holds Python
+        # values, and np.int64(1) or np.str_("a") never matched them, so no point was used up.
+        out[str(name)] = [v.item() if isinstance(v, np.generic) else v for v in values]
+        if not out[str(name)]:
+            raise ConfigError(str(name), "the grid's list of values is empty; give at least one value")
+    return out
 
 
 class GridSampler(OptunaMethods):
@@ -58,7 +103,7 @@ class GridSampler(OptunaMethods):
 
     def __init__(self, search_space: Mapping[str, Sequence[Any]] | None = None, *,
                  points: int = 5, seed: int | None = None) -> None:
-        self.search_space = None if search_space is None else {k: list(v) for k, v in search_space.items()}
+        self.search_space = None if search_space is None else grid_lists(search_space)
         self.points = check_count("points", points, 1)
         self.seed = resolve_seed(seed)
         self._grid_cache: tuple[Any, list[dict[str, Any]]] | None = None
@@ -76,10 +121,8 @@ class GridSampler(OptunaMethods):
 
     def _unused(self, space: Space, history: Sequence[FrozenTrial]) -> list[dict[str, Any]]:
         grid = self.grid(space)
-        keys = {k for g in grid for k in g}
-        seen = {params_key({k: v for k, v in t.params.items() if k in keys})
-                for t in history if t.state != TrialState.WAITING}
-        return [g for g in grid if params_key(g) not in seen]
+        used = used_points(grid, history)
+        return [g for i, g in enumerate(grid) if i not in used]
 
     def is_exhausted(self, space: Space, history: Sequence[FrozenTrial]) -> bool:
         if not len(space) and self.search_space is None and any(t.params for t in history):
@@ -118,7 +161,6 @@ class GridSampler(OptunaMethods):
             seen, direction = self._history(study)
             value = self.suggest(Space({}), seen, number=trial.number, direction=direction)[param_name]
             # As Optuna's: a value off the choices is a ValueError, a number off the range a warning.
-        
             return known_value(param_name, param_distribution, value, "grid", stacklevel=3)
         return super().sample_independent(study, trial, param_name, param_distribution)
 

@@ -10,9 +10,11 @@ samplers keep the narrower seam of ``_base.py`` (space and history in, parameter
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from nntune._known_values import known_value
 from nntune.samplers._optuna_methods import OptunaMethods, asked_like_optuna
 from nntune.space import Distribution, Space
 from nntune.trial import FrozenTrial, TrialState
@@ -89,14 +91,41 @@ class PartialFixedSampler(OptunaMethods):
         free = Space({k: d for k, d in space.params.items() if k not in self.fixed_params},
                      {k: c for k, c in space.conditions.items()
                       if k not in self.fixed_params and not set(c) & set(self.fixed_params)})
-        out = dict(self.base_sampler.suggest(free, history, number=number, direction=direction))
-        out.update({k: v for k, v in self.fixed_params.items() if k in space.params})
+        out = dict(self.base_sampler.suggest(free, self._seen(history), number=number, direction=direction))
+        out.update({k: self._fixed(k, space.params[k]) for k in self.fixed_params if k in space.params})
         return out
+
+    @property
+    def is_exhausted(self) -> Callable[[Space, Sequence[FrozenTrial]], bool]:
+        """Whether the base has run out (a grid's points), as Optuna's base stops the study
+        through this wrapper. Only where the base can run out: the study reads the whole
+        history before each trial for a sampler that has it."""
+        exhausted = getattr(self.base_sampler, "is_exhausted", None)
+        if exhausted is None:
+            raise AttributeError("is_exhausted")
+        return lambda space, history: bool(exhausted(space, self._seen(history)))
+
+    def _seen(self, history: Sequence[FrozenTrial]) -> Sequence[FrozenTrial]:
+        """The history as a base that counts whole points (a grid, brute force: it has
+        ``is_exhausted``) must see it: without the fixed parameters, which it never chose,
+        so a grid that also lists one still counts each of its points once, as Optuna's."""
+        if getattr(self.base_sampler, "is_exhausted", None) is None:
+            return history
+        fixed = self.fixed_params.keys()
+        return [dataclasses.replace(t, params={k: v for k, v in t.params.items() if k not in fixed},
+                                    distributions={k: d for k, d in t.distributions.items() if k not in fixed})
+                if fixed & t.params.keys() else t for t in history]
+
+    def _fixed(self, name: str, dist: Distribution) -> Any:
+        """The fixed value as the answer to ``dist``, by Optuna's rule: an integer parameter
+        takes its integer part, a number out of the range is kept with a warning, a string
+        that is no number or a value off the choices is a one-line ValueError."""
+        return known_value(name, dist, self.fixed_params[name], "fixed", stacklevel=6)
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:
         if name in self.fixed_params:
-            return self.fixed_params[name]
+            return self._fixed(name, dist)
         return self.base_sampler.suggest_one(name, dist, history, number=number, direction=direction)
 
     def infer_relative_search_space(self, study: Any, trial: FrozenTrial) -> dict[str, Distribution]:
@@ -125,5 +154,5 @@ class _PartialFixedOptunaSampler(PartialFixedSampler):
     def sample_independent(self, study: Any, trial: FrozenTrial, param_name: str,
                            param_distribution: Distribution) -> Any:
         if param_name in self.fixed_params:
-            return self.fixed_params[param_name]
+            return self._fixed(param_name, param_distribution)
         return self.base_sampler.sample_independent(study, trial, param_name, param_distribution)
