@@ -147,7 +147,17 @@ class StructureAsker(OptunaMethods):
                 if names else {}
             asked = {n: first[n] for n in names if n in first}
             self.structures[block] = dict(self.settle(block, asked)) if self.settle is not None else asked
-        return self.structures[block]
+        held = self.structures[block]
+        stale = [n for n, v in held.items() if n in space.params and not space.params[n].contains(v)]
+        if stale:
+            # Stored by an earlier run over a wider space (a resumed study whose units or
+            # choices were narrowed since): held as they are, the block's trials would be
+            # stored with values outside their distributions. The base's suggestion for
+            # the block's first trial takes their place, for every trial of the block.
+            first = dict(self.base.suggest(space, history, number=block * self.block, direction=direction))
+            held = {n: first[n] if n in stale else v for n, v in held.items() if n not in stale or n in first}
+            self.structures[block] = held
+        return held
 
     def fixed_for(self, number: int, space: Space, history: Sequence[FrozenTrial],
                   direction: str = "minimize") -> HeldSampler:

@@ -83,9 +83,21 @@ class PriorSampler(OptunaMethods):
             raise ConfigError("prior_weight", f"must lie in [0, 1], got {weight!r}")
         if isinstance(spread, bool) or not (isinstance(spread, (int, float)) and math.isfinite(spread) and spread > 0):
             raise ConfigError("prior_spread", f"must be a number > 0, got {spread!r}")
+        from nntune.samplers._grid import GridSampler
+
+        if isinstance(base, GridSampler):  # as search.sampler: grid with priors in a config
+            raise ConfigError("priors", "a grid runs every point in order; priors need a sampler that draws "
+                                        "(random, tpe, gp, ...)")
         self.base, self.priors = base, dict(priors)
         self.weight, self.spread = float(weight), float(spread)
         self.seed = base.seed
+
+    def __getattr__(self, name: str) -> Any:
+        """The base's other settings (``constraints_func``, ``is_exhausted``, ...), so the
+        study finds them through the wrapper: a constrained TPE's constraints were lost."""
+        if name in ("base", "priors", "weight", "spread"):
+            raise AttributeError(name)
+        return getattr(self.base, name)
 
     def from_prior(self, number: int) -> bool:
         """Whether trial ``number`` is a prior draw (trial 0 always is)."""
