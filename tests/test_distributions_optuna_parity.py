@@ -11,6 +11,7 @@ from nntune.distributions import (
     FloatDistribution,
     IntDistribution,
     check_distribution_compatibility,
+    json_to_distribution,
 )
 
 
@@ -53,3 +54,15 @@ def test_discrete_uniform_keeps_q_as_the_step() -> None:
     from nntune.distributions import DiscreteUniformDistribution
 
     assert DiscreteUniformDistribution(0, 1, 0.25).q == 0.25
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"type": "float"}', "^distribution.low: a float distribution needs low$"),
+    ('{"type": "choice"}', "^distribution.values: a choice distribution needs values$"),
+    ('{"type": "float", "low": 0.001, "high": 1, "log": "false"}',  # was log=True
+     "^distribution.log: must be true or false, got 'false'$"),
+])
+def test_nntunes_shape_missing_or_mistyping_a_key_is_one_line_naming_it(text: str, message: str):
+    # It was a bare KeyError('low'), though the reader promises a ValueError naming the key.
+    with pytest.raises(ValueError, match=message):
+        json_to_distribution(text)

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from nntune.exceptions import ConfigError
 from nntune.space import Beta, Choice, Distribution, Float, Int, Value, dist_from_json
 
 FloatDistribution = Float
@@ -108,7 +109,13 @@ def json_to_distribution(json_str: str | dict[str, Any]) -> Distribution:
     if not isinstance(data, dict):
         raise ValueError(f"expected a JSON object for a distribution, got {type(data).__name__}")
     if "type" in data:
-        return dist_from_json(data)
+        if not isinstance(data.get("log", False), bool):  # "false" would be true to Python
+            raise ConfigError("distribution.log", f"must be true or false, got {data['log']!r}")
+        try:
+            return dist_from_json(data)
+        except KeyError as missing:  # {"type": "float"} alone: one line naming the key
+            key = missing.args[0]
+            raise ConfigError(f"distribution.{key}", f"a {data['type']} distribution needs {key}") from None
     return _optuna_distribution("distribution", data)
 
 

@@ -98,3 +98,12 @@ def test_options_it_does_not_offer_are_refused_and_a_config_names_it():
             CmaEsSampler(**options)
     sampler = make_sampler("cmaes", seed=4, popsize=8, consider_pruned_trials=True)
     assert isinstance(sampler, CmaEsSampler) and sampler.popsize == 8 and sampler.consider_pruned_trials
+
+
+def test_an_x0_out_of_range_is_refused_at_the_first_ask_over_a_declared_space():
+    # It was checked only once the start-up trials had trained (trial 5 here).
+    space = nntune.Space({"x": nntune.Float(0, 1)})
+    study = nntune.create_study(sampler=CmaEsSampler(seed=0, x0={"x": 5}, n_startup_trials=5), space=space)
+    with pytest.raises(ConfigError, match=r"^x0: x: must be a number in \[0, 1\], got 5$"):
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=8)
+    assert [t.state.name for t in study.trials if t.state.name == "COMPLETE"] == []

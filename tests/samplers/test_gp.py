@@ -88,6 +88,14 @@ def test_warp_keeps_order_and_tames_only_a_heavy_bad_tail():
     assert warp(good_tail) == pytest.approx(z)
 
 
+def test_equal_losses_give_a_model_not_nan():
+    # [0.1] * 3 has a std of float rounding (1.4e-17), which once gave NaN targets.
+    assert np.all(np.isfinite(warp(np.array([0.1, 0.1, 0.1]))))
+    study = nntune.create_study(sampler=GPSampler(seed=0, n_startup_trials=3), pruner=nntune.pruners.NopPruner())
+    study.optimize(lambda t: t.suggest_float("a", 0, 1) * 0 + 0.1, n_trials=5)
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 5
+
+
 def branin(p: dict) -> float:
     x1, x2 = p["x1"], p["x2"]
     return ((x2 - 5.1 / (4 * math.pi**2) * x1**2 + 5 / math.pi * x1 - 6) ** 2

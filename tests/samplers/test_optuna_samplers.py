@@ -298,3 +298,22 @@ def test_partial_fixed_forwards_the_trial_hooks_to_an_nntune_base():
     study = nntune.create_study(sampler=PartialFixedSampler({"n": 2}, base))
     study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0) + t.suggest_int("n", 1, 3), n_trials=3)
     assert base.ended == [0, 1, 2] and all(t.params["n"] == 2 for t in study.trials)
+
+
+def test_a_model_based_sampler_warns_of_a_branch_only_after_its_start_up_trials():
+    # Optuna's GP sampler warns once its start-up trials are complete: before that every
+    # parameter is drawn on its own anyway (a warning per trial was noise).
+    def objective(trial):
+        if trial.suggest_categorical("k", ["a", "b"]) == "a":
+            return trial.suggest_float("y", 0, 1)
+        return trial.suggest_float("z", 0, 1)
+
+    import warnings
+
+    study = nntune.create_study(sampler=nntune.samplers.GPSampler(seed=0, n_startup_trials=5))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        study.optimize(objective, n_trials=7)
+    warned = sorted({int(str(w.message).split(" in trial ")[1].split()[0]) for w in caught
+                     if "is drawn on its own" in str(w.message)})
+    assert warned and warned[0] >= 5

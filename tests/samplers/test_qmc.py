@@ -63,3 +63,21 @@ def test_through_a_study():
     study = nntune.create_study(sampler=QMCSampler(seed=0), space=SPACE)
     study.optimize(lambda t: sum(abs(v) for v in t.suggest_space(SPACE).values()), n_trials=8)
     assert [t.params for t in study.trials] == suggestions(QMCSampler(seed=0), 8)
+
+
+def test_a_qmc_sampler_without_a_seed_warns_as_optunas_since_processes_would_not_share_its_sequence(tmp_path):
+    import warnings
+
+    import pytest
+
+    import nntune
+
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    with pytest.warns(UserWarning, match="QMCSampler got no seed and drew .*: processes sharing a study must give"):
+        first = nntune.create_study(study_name="q", storage=url, sampler=QMCSampler())
+    with pytest.warns(UserWarning, match="QMCSampler got no seed"):
+        second = nntune.load_study(study_name="q", storage=url, sampler=QMCSampler())
+    assert first.sampler.seed != second.sampler.seed  # two sequences: what the warning is about
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        QMCSampler(seed=1), QMCSampler(scramble=False), QMCSampler(warn_asynchronous_seeding=False)

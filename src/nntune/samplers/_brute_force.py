@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from nntune._distribution_extras import steps_in
 from nntune.exceptions import ConfigError
 from nntune.samplers._base import name_salt, resolve_seed
 from nntune.samplers._checks import check_flag
@@ -35,19 +36,29 @@ from nntune.trial import FrozenTrial, TrialState
 EXPLORED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.DIVERGED)
 
 
+# More values than this for one parameter is a search that would never end (and a list
+# of 2**62 integers that Python cannot build): refused in one line instead.
+MAX_VALUES = 10**6
+
+
 def discrete_values(name: str, dist: Distribution) -> list[Value]:
     """Every value of a discrete distribution; a float range needs a step."""
     if isinstance(dist, Choice):
         return list(dist.values)
     if isinstance(dist, Int):
-        if dist.log:
-            return list(range(dist.low, dist.high + 1))
-        return list(range(dist.low, dist.high + 1, dist.step))
-    if isinstance(dist, Float) and dist.step is not None:
-        n = int(round((dist.high - dist.low) / dist.step)) + 1
-        return [min(dist.high, dist.low + i * dist.step) for i in range(n)]
-    raise ConfigError(name, f"brute force needs a discrete distribution (choices, integers or a float "
-                            f"with a step), got {dist!r}")
+        n = dist.high - dist.low + 1 if dist.log else dist.n_values
+    elif isinstance(dist, Float) and dist.step is not None:
+        n = steps_in(dist.low, dist.high, dist.step)[0] + 1
+    else:
+        raise ConfigError(name, f"brute force needs a discrete distribution (choices, integers or a float "
+                                f"with a step), got {dist!r}")
+    if n > MAX_VALUES:
+        raise ConfigError(name, f"brute force over {n} values would never finish (at most {MAX_VALUES}); "
+                                f"narrow the range or raise the step")
+    if isinstance(dist, Int):
+        return list(range(dist.low, dist.high + 1, 1 if dist.log else dist.step))
+    # The last value is high itself, as the other samplers draw it (0.9, not 0.8999999999999999).
+    return [dist.low + i * dist.step for i in range(n - 1)] + [dist.high]  # type: ignore[operator]
 
 
 def value_key(value: Any) -> tuple[str, Any]:

@@ -55,3 +55,26 @@ def check_callable(name: str, value: Any) -> Any:
     if value is not None and not callable(value):
         raise ConfigError(name, f"must be a function or None, got {value!r}")
     return value
+
+
+def check_study_sampler(sampler: Any) -> Any:
+    """``sampler`` unless it is one of Optuna's own (``optuna.samplers.TPESampler()``, or a
+    subclass of one): those read Optuna's study internals (``study._is_multi_objective``)
+    and Optuna's distribution classes, so the first trial would end in a traceback from
+    inside Optuna. A sampler written on Optuna's ``BaseSampler`` alone is asked through
+    Optuna's methods and stays welcome."""
+    for cls in type(sampler).__mro__:
+        module = getattr(cls, "__module__", "") or ""
+        if (module == "optuna" or module.startswith("optuna.")) and cls.__name__ not in ("BaseSampler", "object"):
+            import nntune.samplers as own
+
+            name = cls.__name__
+            instead = f"nntune.samplers.{name} (the same arguments)" if hasattr(own, name) else \
+                "one of nntune.samplers"
+            raise ConfigError("sampler", f"optuna.samplers.{name} works on Optuna's own study, not nntune's; "
+                                         f"use {instead}")
+    for wrapped in ("base_sampler", "base"):  # PartialFixedSampler's base, PriorSampler's
+        inner = vars(sampler).get(wrapped) if hasattr(sampler, "__dict__") else None
+        if inner is not None:
+            check_study_sampler(inner)
+    return sampler

@@ -180,12 +180,14 @@ class CmaEsSampler(OptunaMethods):
         counted = [(k, t) for t in history
                    if (k := rank_key(t, direction, consider_pruned=self.consider_pruned_trials)) is not None
                    and all(n in t.params for n in numeric.params)]
+        # Checked at the first ask over the space, not once the start-up trials have
+        # trained: an x0 out of range then ended the search after they had run.
+        check_x0(self.x0, numeric)
         if len(numeric) and len(counted) >= max(1, self.n_startup_trials):
             counted.sort(key=lambda kt: kt[1].number)
             points = np.array([numeric.to_unit(t.params) for _, t in counted])
             losses = _ranks([k for k, _ in counted])
             strategy = Strategy.of(len(numeric), self.popsize)
-            check_x0(self.x0, numeric)
             x0 = np.array([numeric.params[n].to_unit(self.x0[n]) if n in self.x0 else 0.5 for n in numeric.params])
             state = replay(points, losses, x0, self.sigma0, strategy)
             out.update(numeric.from_unit(sample(state, trial_rng(self.seed, number, 17))))

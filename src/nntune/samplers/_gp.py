@@ -90,13 +90,20 @@ class Encoding:
         return out
 
 
+# Losses whose spread is at most this share of their size count as equal.
+_FLAT = 1e-12
+
+
 def warp(losses: np.ndarray) -> np.ndarray:
     """Standardized Yeo-Johnson transform of ``losses`` (order preserved), with the power
     fitted by maximum likelihood but at most 1, so only a heavy bad tail is compressed."""
     y = np.asarray(losses, dtype=float)
     scale = y.std()
-    if len(y) < 3 or scale == 0 or not np.isfinite(scale):
-        return (y - y.mean()) / (scale if scale > 0 else 1.0)
+    # Equal losses have a std of float rounding, not 0 ([0.1] * 3: 1.4e-17): dividing by it
+    # gives zeros, and the power transform's 0 / 0 then NaN targets for the model.
+    flat = not scale > _FLAT * max(1.0, float(np.abs(y).max(initial=0.0)))
+    if len(y) < 3 or flat or not np.isfinite(scale):
+        return (y - y.mean()) / (1.0 if flat else scale)
     z = (y - y.mean()) / scale
     from scipy import stats
 

@@ -27,11 +27,14 @@ def draw_independent(owner: Any, name: str, dist: Distribution, history: Sequenc
                      direction: str, own: Callable[[], Any]) -> Any:
     """``name``'s value for trial ``number``: ``owner.independent_sampler``'s if it has one,
     else ``own()``; warned about once a complete trial exists (the first trial's parameters
-    are all drawn this way, by design)."""
+    are all drawn this way, by design) and, for a model-based owner, once its start-up
+    trials are over, as Optuna's GP and CMA-ES samplers warn: before that every parameter
+    is drawn on its own anyway, and a branch is not worth a warning per trial."""
     other = getattr(owner, "independent_sampler", None)
+    startup = max(1, int(getattr(owner, "n_startup_trials", 1)))
     # Trial 0 draws everything this way by design: no need to read the history for it.
     if getattr(owner, "warn_independent_sampling", False) and number > 0 \
-            and any(t.state == TrialState.COMPLETE for t in history):
+            and sum(1 for t in history if t.state == TrialState.COMPLETE) >= startup:
         by = type(other).__name__ if other is not None else f"{type(owner).__name__}'s one-dimensional draw"
         warnings.warn(f"{name} in trial {number} is drawn on its own by {by}, outside {type(owner).__name__}'s "
                       f"joint space (a define-by-run branch the earlier trials did not share); "

@@ -63,9 +63,14 @@ class QMCSampler(OptunaMethods):
         self.qmc_type = qmc_type
         self.independent_sampler = checked_independent(independent_sampler)
         self.warn_independent_sampling = check_flag("warn_independent_sampling", warn_independent_sampling)
-        # Optuna warns when workers seeded apart would draw the same points; nntune's seed is
-        # drawn once and stored with the study, so every worker shares it: nothing to warn of.
         self.warn_asynchronous_seeding = check_flag("warn_asynchronous_seeding", warn_asynchronous_seeding)
+        if seed is None and self.scramble and self.warn_asynchronous_seeding:
+            # As Optuna warns: each QMCSampler() scrambles its own sequence, so a second
+            # process (load_study, another `nntune ask`) would not continue the first one's
+            # points but draw from another sequence, and the trials would lose their spread.
+            warnings.warn(f"QMCSampler got no seed and drew {self.seed}: processes sharing a study must give every "
+                          "QMCSampler the same seed to draw from one sequence; warn_asynchronous_seeding=False "
+                          "silences this", UserWarning, stacklevel=2)
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:
