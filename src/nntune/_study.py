@@ -173,6 +173,17 @@ class Study(StudyReads):
                                            waiting_only=waiting_only, number=number)
         if claimed is None:
             return None
+        try:
+            return self._start(claimed, space)
+        except BaseException as err:
+            # The sampler failed (a bad option met at this trial): the claimed trial ends
+            # failed with the reason, as Optuna's does, not running for ever.
+            with contextlib.suppress(Exception):
+                self.tell(claimed.number, state=TrialState.FAILED, error=f"{type(err).__name__}: {err}")
+            raise
+
+    def _start(self, claimed: FrozenTrial, space: Space | None) -> Trial:
+        """The claimed trial with the sampler's suggestion."""
         fixed = dict(claimed.system_attrs.get("fixed_params", {}))
         if "fixed_params" in claimed.system_attrs and not claimed.user_attrs:
             # An enqueued trial's user_attrs were stored with it; a claim returns none of them.

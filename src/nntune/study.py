@@ -27,6 +27,7 @@ from nntune.exceptions import ConfigError
 from nntune.logging import get_logger
 from nntune.pruners._pruners import check_pruner
 from nntune.samplers import Sampler, resolve_seed
+from nntune.samplers._checks import check_study_sampler
 from nntune.schedulers import NoScheduler, Scheduler
 from nntune.search_space import infer_space
 from nntune.space import Space
@@ -84,7 +85,7 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
         raise ConfigError("pruner", f"pruning compares one value per step, which is undefined for "
                                     f"{len(dirs)} objectives; leave pruner out")
     # A scheduler that also chooses configurations (BOHB) brings its own sampler.
-    sampler = sampler or getattr(scheduler, "sampler", None) or default_sampler(seed, len(dirs))
+    sampler = check_study_sampler(sampler or getattr(scheduler, "sampler", None) or default_sampler(seed, len(dirs)))
     sampler_seed = resolve_seed(getattr(sampler, "seed", None) if seed is None else seed)
     name = f"study-{sampler_seed}-{int(time.time() * 1000) % 10**8}" if study_name is None else study_name
     attrs: dict[str, Any] = {"seed": sampler_seed}
@@ -129,7 +130,7 @@ def load_study(study_name: str | None, storage: str | Storage, *, sampler: Sampl
     seed = rec.attrs.get("seed")
     n_objectives = len(rec.attrs.get("directions") or [rec.direction])
     scheduler = check_pruner(scheduler, "scheduler") or check_pruner(pruner) or default_scheduler(n_objectives)
-    sampler = sampler or getattr(scheduler, "sampler", None) or default_sampler(seed, n_objectives)
+    sampler = check_study_sampler(sampler or getattr(scheduler, "sampler", None) or default_sampler(seed, n_objectives))
     return Study(name=rec.name, storage=store, study_id=rec.id, direction=rec.direction,  # type: ignore[arg-type]
                  sampler=sampler, scheduler=scheduler, space=space, seed=seed,
                  directions=rec.attrs.get("directions"))
