@@ -465,7 +465,7 @@ def test_a_sampler_that_fails_after_the_trial_started_leaves_it_failed_not_runni
 
     ok(call_cli, "create-study", "--storage", url, "--study", "s")
     ask(call_cli, url, "--search-space", json.dumps(X))
-    monkeypatch.setattr(nntune.cli_ask, "make_sampler", lambda name, kwargs: Failing())
+    monkeypatch.setattr(nntune.cli_ask, "make_sampler", lambda name, kwargs, seed=None: Failing())
     code, out, err = call_cli("ask", "--storage", url, "--study", "s", "--search-space", json.dumps(X),
                               "--sampler", "failing")
     assert code == 2 and out == "" and err.strip() == "nntune: error: --sampler.x: cannot draw"

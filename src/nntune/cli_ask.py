@@ -249,7 +249,9 @@ def ask(
     storage = storage_url(storage, storage_class)
     if sampler_kwargs is not None and sampler is None:
         raise ConfigError("--sampler-kwargs", "given without --sampler; name the sampler they are for")
-    chosen = make_sampler(sampler, sampler_kwargs) if sampler is not None else None
+    # Seeded from the study, so every ask draws from one sequence (as the study's own sampler does).
+    chosen = make_sampler(sampler, sampler_kwargs, seed=open_record(storage, study_name)[1].attrs.get("seed")) \
+        if sampler is not None else None
     space = parse_search_space(search_space) if search_space is not None else None
     study = _open_study(storage, study_name, chosen)
     space = space if space is not None else study.space

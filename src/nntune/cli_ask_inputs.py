@@ -175,8 +175,11 @@ def sampler_classes() -> dict[str, type]:
     return {**named, **SAMPLERS}
 
 
-def make_sampler(name: str, kwargs_text: str | None = None) -> Sampler:
-    """The sampler ``--sampler NAME --sampler-kwargs JSON`` asks for (``TPESampler`` or ``tpe``)."""
+def make_sampler(name: str, kwargs_text: str | None = None, seed: int | None = None) -> Sampler:
+    """The sampler ``--sampler NAME --sampler-kwargs JSON`` asks for (``TPESampler`` or ``tpe``),
+    seeded by ``seed`` (the study's stored one) unless the keyword arguments give a seed: each
+    ``nntune ask`` is a process of its own, and a fresh seed per ask drew every trial from
+    another sequence (QMC's points lost their spread, and no ask could be repeated)."""
     import inspect
 
     classes = sampler_classes()
@@ -197,6 +200,8 @@ def make_sampler(name: str, kwargs_text: str | None = None) -> Sampler:
     if grid is not None and not (isinstance(grid, Mapping) and all(isinstance(v, list) for v in grid.values())):
         raise ConfigError("--sampler-kwargs.search_space", f"expected a mapping of parameter names to lists of "
                                                            f"values, got {json.dumps(grid)}")
+    if seed is not None and "seed" in taken and "seed" not in kwargs:
+        kwargs = {**kwargs, "seed": seed}
     try:
         return cls(**kwargs)  # type: ignore[no-any-return]
     except ConfigError as err:
