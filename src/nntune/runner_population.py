@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from nntune.config import Config, parse_config
+from nntune.executors._population import check_checkpoints
 from nntune.executors._population_workers import PopulationJob, population_devices, run_population_workers
 from nntune.runner import Prepared, absolute_sqlite, open_study, prepare, worker_options
 from nntune.schedulers import PBT
@@ -53,6 +54,7 @@ def search_population_workers(p: Prepared, study: Study, callbacks: Sequence[Cal
 
     cfg = p.cfg
     devices = check_devices(cfg, device)
+    check_checkpoints(p.checkpoints)  # here, once: a process that cannot would only be started again
     config = cfg.model_dump(mode="json")
     config["storage"] = absolute_sqlite(cfg.storage)  # processes may start elsewhere
     config["search"]["checkpoint_dir"] = str(Path(cfg.search.checkpoint_dir).expanduser().resolve())

@@ -327,6 +327,12 @@ def test_a_grid_is_covered_point_for_point_when_members_start_together():
     trials = summary.storage.get_trials(summary.storage.load_study("pop").id)
     points = {tuple(sorted(t.params.items())) for t in trials}
     assert len(trials) == 8 and len(points) == 8
+    # No block holds a structure, so show does not say that one did.
+    from nntune.show import population_data
+
+    attrs = summary.storage.load_study("pop").attrs
+    assert "population_block" not in attrs
+    assert "held for" not in population_data(attrs["population"], attrs.get("population_block"))["text"]
 
 
 @pytest.mark.parametrize("search", [
@@ -353,12 +359,29 @@ def test_every_complete_member_s_model_is_the_one_its_value_describes(search, tm
         assert got == pytest.approx(t.value, abs=1e-9), t.number
 
 
+def test_a_best_member_s_file_dropped_for_a_better_one_leaves_no_record_of_it(tmp_path, recwarn):
+    from nntune.builtin import rebuild_model
+
+    # lr rising over the enqueued trials: each later member beats the earlier ones.
+    enqueue = [{"lr": lr} for lr in (0.001, 0.01, 0.1)]
+    p = prepare(config(trials=3, population=1, checkpoint_dir=str(tmp_path), enqueue=enqueue, fixed={"epochs": 2}))
+    summary = run_tune(p, evaluate_test=False)
+    study = nntune.load_study(study_name="pop", storage=summary.storage)
+    values = [t.value for t in study.trials]
+    assert values == sorted(values) and len(set(values)) == 3
+    kept = {t.number: t.system_attrs.get("checkpoint") for t in study.trials}
+    assert kept[2] is not None and Path(kept[2]).is_file()
+    assert kept[0] is None and kept[1] is None and len(list(tmp_path.rglob("*.pt"))) == 1
+    rebuild_model(study, p.cfg, p.splits, study.trials[0], epochs=p.epochs)
+    assert not [w for w in recwarn if "is gone" in str(w.message)]
+
+
 def test_a_kept_model_is_found_from_any_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # checkpoint_dir is relative to where tune ran, export-model may run elsewhere
     summary = run_tune(prepare(config(trials=2, population=2, checkpoint_dir="runs", fixed={"epochs": 1})),
                        evaluate_test=False)
     kept = [t.system_attrs["checkpoint"] for t in summary.storage.get_trials(summary.storage.load_study("pop").id)
-            if "checkpoint" in t.system_attrs]
+            if t.system_attrs.get("checkpoint")]
     assert kept and all(Path(path).is_absolute() and Path(path).is_file() for path in kept)
 
 

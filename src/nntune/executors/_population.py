@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nntune.exceptions import ConfigError
@@ -81,6 +82,7 @@ def run_population(study: Study, trainer: Any, *, total: int, population: int | 
     if structure_block != "auto" and (isinstance(structure_block, bool) or not isinstance(structure_block, int)
                                       or structure_block < 1):
         raise ConfigError("search.structure_block", f"must be an integer >= 1 or 'auto', got {structure_block!r}")
+    check_checkpoints(trainer.checkpoints)
     recover_interrupted(study, options)
     base = study.sampler
     study.sampler = asker_for(study, base, total, timeout, structure_block, accelerator=trainer.device.type != "cpu")
@@ -94,6 +96,17 @@ def run_population(study: Study, trainer: Any, *, total: int, population: int | 
         study.sampler = base
 
 
+def check_checkpoints(folder: Path | None) -> None:
+    """The folder the members' models are kept in, made before any trial starts: where it
+    cannot be, every member would otherwise end in an error with the run left half done."""
+    if folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError("search.checkpoint_dir", f"cannot make {str(folder)!r}: {err.strerror or err}") from None
+
+
 def asker_for(study: Study, base: Any, total: int, timeout: float | None = None,
               block: int | str = "auto", *, accelerator: bool = False) -> StructureAsker:
     """``base`` behind the stack-asking policy, with the block size (``block``, or with
@@ -104,6 +117,9 @@ def asker_for(study: Study, base: Any, total: int, timeout: float | None = None,
 
     if isinstance(base, StructureAsker):
         return base
+    inner = getattr(base, "base", base)  # a grid behind priors or an equal-budget view
+    # A grid is never bent: each point keeps its own structure, so no block holds one.
+    hold = not isinstance(inner, GridSampler) and not isinstance(base, GridSampler)
     rec = study.storage.load_study(study.study_name)
     attrs = rec.attrs if rec is not None else {}
     stored_block = attrs.get(BLOCK_ATTR)
@@ -111,10 +127,10 @@ def asker_for(study: Study, base: Any, total: int, timeout: float | None = None,
         block = stored_block
     else:
         block = structure_block(total, timeout, accelerator) if block == "auto" else int(block)
-        study.storage.set_study_attr(study.id, BLOCK_ATTR, block)
+        if hold:  # stored for a resumed run, and for show ("each structure held for N trials")
+            study.storage.set_study_attr(study.id, BLOCK_ATTR, block)
     stored = attrs.get(STRUCTURES_ATTR)
     structures = {int(b): s for b, s in stored.items()} if isinstance(stored, dict) else {}
-    inner = getattr(base, "base", base)  # a grid behind priors or an equal-budget view
 
     def settle(number: int, asked: dict[str, Any]) -> dict[str, Any]:
         """The block's structure as stored first (by this process or a sibling)."""
@@ -122,8 +138,7 @@ def asker_for(study: Study, base: Any, total: int, timeout: float | None = None,
             str(number): asked, **(kept if isinstance(kept, dict) else {})})
         return dict(stored[str(number)])
 
-    return StructureAsker(base, block, structures, hold=not isinstance(inner, GridSampler)
-                          and not isinstance(base, GridSampler), settle=settle)
+    return StructureAsker(base, block, structures, hold=hold, settle=settle)
 
 
 def _run(study: Study, trainer: Any, total: int, population: int | str, timeout: float | None,

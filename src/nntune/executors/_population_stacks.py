@@ -47,8 +47,8 @@ class Population:
         self.stacks: dict[Hashable, Stack] = {}
         self.live: dict[int, Live] = {}
         self.stats = Occupancy(self.capacity or 0)
-        # The best complete member's value and its kept model (None: a file kept for good).
-        self.best: tuple[float, str | None] | None = None
+        # The best complete member's value, number and kept model (None: a file kept for good).
+        self.best: tuple[float, int, str | None] | None = None
         self.identity = worker_identity()
         self.peak = PeakMemory()
         self.kept_structures = 0
@@ -213,6 +213,9 @@ class Population:
                     frozen = self.study.tell(trial, value)
         except TrialStateError:
             return  # recovered elsewhere meanwhile (a heartbeat gap): it is no longer ours
+        except Exception as err:  # noqa: BLE001 - as a solo objective's error: this trial fails, the others go on
+            self.fail(trial, err)
+            return
         for cb in self.callbacks:
             cb(self.study, frozen)
 
@@ -230,9 +233,12 @@ class Population:
         path = self.trainer.keep_model(trial, result)
         if path is None or single is None or not better:
             return
-        if self.best is not None and self.best[1] not in (None, path):
-            Path(self.best[1]).unlink(missing_ok=True)
-        self.best = (single, None if kept_for_good else path)
+        if self.best is not None and self.best[2] not in (None, path):
+            # The older best is retrained exactly from now on: its record says so first, since
+            # a record naming a file that is gone reads as a lineage's weights lost (a warning).
+            self.study.storage.set_trial_system_attr(self.study.id, self.best[1], "checkpoint", None)
+            Path(self.best[2]).unlink(missing_ok=True)
+        self.best = (single, trial.number, None if kept_for_good else path)
 
     def measure(self, trial: Trial) -> None:
         from nntune.executors._memory import gpu_peak_mb
