@@ -18,7 +18,7 @@ import yaml
 from nntune.config import parse_config
 from nntune.diagnose import curves_of, diagnose_trials
 from nntune.exceptions import ConfigError
-from nntune.executors._members import Occupancy, merge_stats
+from nntune.executors._members import Occupancy, add_stats, merge_stats
 from nntune.executors._population import STRUCTURES_ATTR, asker_for
 from nntune.executors._population_workers import READY_ATTR, population_devices, wait_for_siblings
 from nntune.runner_population import check_devices
@@ -114,11 +114,33 @@ def test_each_process_keeps_its_own_figures_and_the_sums_cover_both():
     b = Occupancy(4, rounds=5, member_epochs=10, slot_epochs=20, stacks_started=1, split_rounds=1)
     merged = merge_stats(merge_stats(None, "cuda:0", a), "cuda:1", b)
     assert set(merged["processes"]) == {"cuda:0", "cuda:1"}
-    assert merged["member_epochs"] == 46 and merged["slot_epochs"] == 60 and merged["capacity"] == 8
+    assert merged["member_epochs"] == 46 and merged["slot_epochs"] == 60 and merged["capacity"] == 4
     assert merged["idle_share"] == round(1 - 46 / 60, 4)
     assert merged["unfilled_share"] == round(1 - 46 / (4 * 10 + 4 * 5), 4)
+    # A resumed study's next run on the same device adds its counts to that device's.
     again = merge_stats(merged, "cuda:1", Occupancy(4, rounds=1, member_epochs=4, slot_epochs=4))
-    assert again["processes"]["cuda:0"] == a.to_json() and again["member_epochs"] == 40  # replaced, not added
+    assert again["processes"]["cuda:0"] == a.to_json() and again["member_epochs"] == 50
+    assert again["processes"]["cuda:1"]["rounds"] == 6 and again["rounds"] == 16
+    assert again["unfilled_share"] == round(1 - 50 / (4 * 16), 4)
+
+
+def test_a_resumed_study_s_figures_count_every_run_in_one_process_or_several():
+    one = add_stats(None, Occupancy(2, rounds=3, member_epochs=6, slot_epochs=6))
+    several = merge_stats(merge_stats(one, "cpu:0", Occupancy(4, rounds=2, member_epochs=8, slot_epochs=8)),
+                          "cpu:1", Occupancy(4, rounds=2, member_epochs=6, slot_epochs=8))
+    assert several["member_epochs"] == 20 and several["rounds"] == 7 and several["places"] == 2 * 3 + 4 * 4
+    again = add_stats(several, Occupancy(3, rounds=1, member_epochs=3, slot_epochs=3))
+    assert again["member_epochs"] == 23 and again["slot_epochs"] == 25 and again["places"] == 22 + 3
+    assert again["idle_share"] == round(1 - 23 / 25, 4) and again["capacity"] == 3
+
+
+def test_show_says_each_stack_s_size_not_the_sum_over_processes():
+    from nntune.show import population_data
+
+    merged = merge_stats(merge_stats(None, "cpu:0", Occupancy(4, rounds=2, member_epochs=8, slot_epochs=8)),
+                         "cpu:1", Occupancy(4, rounds=2, member_epochs=8, slot_epochs=8))
+    assert merged["capacity"] == 4
+    assert population_data(merged)["text"].startswith("stacks of up to 4 members")
 
 
 def nntune_command():

@@ -98,35 +98,50 @@ def slot_of(stack: Stack, number: int) -> int | None:
 COUNTS = ("rounds", "member_epochs", "slot_epochs", "stacks_started", "split_rounds", "stack_epochs")
 
 
+def _places(figures: Mapping[str, Any]) -> int:
+    """The K member places of every round the figures cover (K may differ between runs)."""
+    return int(figures.get("places", int(figures.get("capacity", 0)) * int(figures.get("rounds", 0))))
+
+
+def _shares(member: int, slot: int, places: int) -> dict[str, float]:
+    return {"idle_share": round(0.0 if slot == 0 else 1.0 - member / slot, 4),
+            "unfilled_share": round(0.0 if places == 0 else max(0.0, 1.0 - member / places), 4)}
+
+
 def add_stats(stored: Any, stats: Occupancy) -> dict[str, Any]:
     """The study's ``population`` figures once one more run in one process has ended: its
-    counts added to those the earlier runs of a resumed study stored (the shares over all of
-    them), K and ``auto`` the latest run's. Figures of several processes start afresh."""
-    if not isinstance(stored, dict) or "processes" in stored:
+    counts added to those the earlier runs of a resumed study stored (in one process or
+    several: their sums), the shares over all of them, K and ``auto`` the latest run's."""
+    if not isinstance(stored, dict):
         return stats.to_json()
     total = {k: int(stored.get(k, 0)) + int(getattr(stats, k)) for k in COUNTS}
-    # The K member places of each round: K may differ between runs.
-    places = int(stored.get("places", int(stored.get("capacity", 0)) * int(stored.get("rounds", 0)))) \
-        + stats.capacity * stats.rounds
-    member, slot = total["member_epochs"], total["slot_epochs"]
+    places = _places(stored) + stats.capacity * stats.rounds
     return {**stats.to_json(), **total, "places": places,
-            "idle_share": round(0.0 if slot == 0 else 1.0 - member / slot, 4),
-            "unfilled_share": round(0.0 if places == 0 else max(0.0, 1.0 - member / places), 4)}
+            **_shares(total["member_epochs"], total["slot_epochs"], places)}
+
+
+# Where the figures of a study's earlier runs in one process go once it is resumed with several.
+EARLIER = "earlier runs in one process"
 
 
 def merge_stats(stored: Any, process: str, stats: Occupancy) -> dict[str, Any]:
     """The study's ``population`` figures once ``process`` (one of several processes, one per
-    device) has stored its own: each process's figures under ``processes``, and beside them
-    the sums and shares over all of them (what one process would show alone)."""
-    kept = stored.get("processes") if isinstance(stored, dict) else None
-    processes = {**(kept if isinstance(kept, dict) else {}), process: stats.to_json()}
-    counts = ("capacity", *COUNTS)
-    total = {k: sum(int(p.get(k, 0)) for p in processes.values()) for k in counts}
-    places = sum(int(p.get("capacity", 0)) * int(p.get("rounds", 0)) for p in processes.values())
-    member, slot = total["member_epochs"], total["slot_epochs"]
-    return {**total, "idle_share": round(0.0 if slot == 0 else 1.0 - member / slot, 4),
-            "unfilled_share": round(0.0 if places == 0 else max(0.0, 1.0 - member / places), 4),
-            "processes": processes}
+    device) has stored its own: each process's figures under ``processes`` (added to what a
+    process of that name stored in an earlier run of a resumed study, as :func:`add_stats`
+    adds a run's), and beside them the sums and shares over all of them (what one process
+    would show alone), but for ``capacity``: the most members one stack may hold (the
+    largest process's K; ``show`` says "stacks of up to K members")."""
+    if isinstance(stored, dict) and isinstance(stored.get("processes"), dict):
+        kept = dict(stored["processes"])
+    elif isinstance(stored, dict) and "rounds" in stored:  # earlier runs in one process
+        kept = {EARLIER: stored}
+    else:
+        kept = {}
+    processes = {**kept, process: add_stats(kept.get(process), stats)}
+    total = {k: sum(int(p.get(k, 0)) for p in processes.values()) for k in COUNTS}
+    places = sum(_places(p) for p in processes.values())
+    return {"capacity": max(int(p.get("capacity", 0)) for p in processes.values()), **total, "places": places,
+            **_shares(total["member_epochs"], total["slot_epochs"], places), "processes": processes}
 
 
 def requeue_members(study: Study, identity: Mapping[str, Any]) -> list[int]:
