@@ -73,7 +73,9 @@ def prepare(cfg: Config) -> Prepared:
     space = cfg.build_space()
     scheduler = build_scheduler(cfg)
     sampler = build_sampler(cfg, scheduler)
-    if isinstance(scheduler, PBT):  # its members' checkpoints: a folder that cannot be written fails now
+    # PBT's members' checkpoints, the population's kept models: a folder that cannot be
+    # written fails now, before the study is opened.
+    if isinstance(scheduler, PBT) or cfg.search.executor == "population":
         check_writable_dir(cfg.search.checkpoint_dir, "search.checkpoint_dir")
     splits = load_task_splits(cfg)
     training_augment(cfg, splits, cfg.fixed, cfg.search.seed)  # a bad augmentation fails now
