@@ -24,3 +24,13 @@ def test_the_clock_is_injected():
     ticks = itertools.count(0.0, 0.5)
     run = sgd_run(splits, 32, 2, seed=0, clock=lambda: next(ticks))
     assert run["epoch_seconds"] == [1.0, 1.0]  # two updates per epoch, each 0.5 s on the fake clock
+
+
+def test_updates_are_placed_at_the_epochs_they_end():
+    from nntune.labs.training import epochs_at_updates
+
+    # 400 samples in batches of 32: 12 full batches and one of 16 per epoch; epoch ends fall on 1.0 and 2.0.
+    at = epochs_at_updates(400, 32, 2)
+    assert len(at) == 26 and at[12] == 1.0 and at[-1] == 2.0 and at[0] == 32 / 400
+    assert list(epochs_at_updates(4, 4, 3)) == [1.0, 2.0, 3.0]
+    assert list(epochs_at_updates(3, 1, 1)) == [1 / 3, 2 / 3, 1.0]

@@ -39,3 +39,15 @@ def test_a_stage_that_leaves_out_its_best_trials_fails_the_claim(monkeypatch):
     checks = result.numbers["checks"]
     assert checks["every stage's ranges hold the best trials it narrowed around"] is False
     assert not result.held
+
+
+def test_every_check_can_fail_on_its_own():
+    """"The last stage holds the best trial" follows from the first check (the best so far is among
+    the trials a stage narrows around) or holds by construction (a last-stage trial is drawn inside
+    its ranges), so it is not counted as separate evidence."""
+    result = run_lab("coarse-to-fine", seed=0, quick=True)
+    assert list(result.numbers["checks"]) == [
+        "every stage's ranges hold the best trials it narrowed around",
+        "every stage's ranges are no wider than the stage before's, and the last is narrower in both parameters",
+        "the last stage's trials score better on average than the first's",
+    ]

@@ -8,8 +8,8 @@ from nntune.exceptions import ConfigError
 from nntune.labs import LABS, list_labs, run_lab
 
 NAMES = ["decision-boundary", "underfit", "optimizers", "optimizers-mnist", "init-activations", "init-compare",
-         "batchnorm", "overfit", "learning-rate", "lr-decay", "batch-size", "normalization", "search-scale",
-         "grid-vs-random", "hpo-random", "ensemble", "coarse-to-fine"]
+         "batchnorm", "overfit", "early-stopping", "learning-rate", "lr-decay", "batch-size", "normalization",
+         "search-scale", "grid-vs-random", "hpo-random", "ensemble", "coarse-to-fine"]
 
 
 def test_every_lab_is_listed_with_a_one_line_description():
@@ -51,3 +51,45 @@ def test_non_finite_numbers_become_null():
 
     result = LabResult("x", "claim", False, {"a": float("nan"), "b": [float("inf"), 1.5]})
     assert json.loads(json.dumps(result.to_json()))["numbers"] == {"a": None, "b": [None, 1.5]}
+
+
+@pytest.mark.parametrize("seed", [-1, True, 1.5, "3"])
+def test_a_seed_that_is_not_a_non_negative_integer_is_refused(seed):
+    with pytest.raises(ConfigError, match="seed: must be an integer >= 0"):
+        run_lab("search-scale", seed=seed)
+
+
+def test_cli_refuses_a_negative_seed_in_one_line(call_cli, tmp_path):
+    code, out, err = call_cli("lab", "grid-vs-random", "--seed", "-1", "--out", str(tmp_path))
+    assert code == 2
+    assert err.strip().splitlines() == ["nntune: error: seed: must be an integer >= 0, got -1"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_folder_that_cannot_be_made_is_one_line(call_cli, tmp_path):
+    with pytest.raises(ConfigError, match="out_dir: cannot create /proc/nntune-lab/x"):
+        run_lab("search-scale", "/proc/nntune-lab/x")
+    code, out, err = call_cli("lab", "search-scale", "--out", "/proc/nntune-lab/x")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "out_dir: cannot create" in err
+
+
+def test_a_folder_in_the_way_of_a_figure_is_one_line_and_leaves_no_temporary_file(tmp_path):
+    (tmp_path / "search-scale.png").mkdir()
+    with pytest.raises(ConfigError, match="out_dir"):
+        run_lab("search-scale", tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["search-scale.png"]
+
+
+def test_cli_names_the_failed_checks(call_cli, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from nntune.labs import Measured
+
+    def measure(seed: int, quick: bool) -> Measured:
+        return Measured({}, {"a part that held": True, "a part in [0.1, 1] that failed": False}, remarks=["why [it] failed"])
+
+    monkeypatch.setitem(LABS, "search-scale", replace(LABS["search-scale"], measure=measure, draw=lambda m, d: []))
+    code, out, err = call_cli("lab", "search-scale", "--out", str(tmp_path))
+    assert code == 0 and "did not hold" in out
+    assert "not held: a part in [0.1, 1] that failed" in out and "a part that held" not in out
+    assert "note: why [it] failed" in out

@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
+
 from nntune.exceptions import ConfigError
 from nntune.labs import capacity, init, learning_rate, optimizers, regularization, search, training, tuning
 from nntune.labs._common import Lab, LabResult, Measured, torch_threads, write_page
@@ -30,6 +32,21 @@ def list_labs() -> list[tuple[str, str]]:
     return [(lab.name, lab.description) for lab in LABS.values()]
 
 
+def check_seed(seed: object) -> int:
+    """``seed`` as an int >= 0: numpy's seed sequences, which every lab draws from, refuse negatives."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError("seed", f"must be an integer >= 0, got {seed!r}")
+    return int(seed)
+
+
+def make_folder(folder: Path) -> None:
+    """Create the output folder; an OS error (a read-only place, a missing mount) becomes one line."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError("out_dir", f"cannot create {folder}: {err.strerror or err}") from None
+
+
 def run_lab(name: str, out_dir: Path | str | None = None, seed: int = 0, *, quick: bool = False,
             threads: int | None = DEFAULT_THREADS) -> LabResult:
     """Run lab ``name`` with every random draw derived from ``seed``.
@@ -42,17 +59,18 @@ def run_lab(name: str, out_dir: Path | str | None = None, seed: int = 0, *, quic
     lab = LABS.get(name)
     if lab is None:
         raise ConfigError("lab", f"unknown lab {name!r}; choose from {', '.join(LABS)}")
+    seed = check_seed(seed)
     start = time.perf_counter()
     with torch_threads(threads):
-        measured: Measured = lab.measure(int(seed), bool(quick))
+        measured: Measured = lab.measure(seed, bool(quick))
         figures: list[Path] = []
         folder = None if out_dir is None else Path(out_dir)
         if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
+            make_folder(folder)
             figures = lab.draw(measured, folder)
     numbers = {**measured.numbers, "checks": dict(measured.checks), "remarks": list(measured.remarks)}
     result = LabResult(name=lab.name, claim=lab.claim, held=measured.held, numbers=numbers, figures=figures,
-                       seed=int(seed), quick=bool(quick), seconds=time.perf_counter() - start)
+                       seed=seed, quick=bool(quick), seconds=time.perf_counter() - start)
     if folder is not None:
         result.page = write_page(lab, result, measured, folder)
         result.seconds = time.perf_counter() - start

@@ -27,7 +27,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from nntune._files import write_atomic
+from nntune._files import replaced_atomically, write_atomic
 from nntune.exceptions import ConfigError, TrialDiverged
 from nntune.train import Splits, fit, load_splits
 
@@ -208,9 +208,10 @@ def new_figure(width: float, height: float) -> Figure:
 
 
 def save_figure(fig: Figure, out_dir: Path, name: str) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """``<out_dir>/<name>.png``, whole or not at all: an interrupted run leaves no half PNG."""
     path = out_dir / f"{name}.png"
-    fig.savefig(path, dpi=DPI)
+    with replaced_atomically(path, field="out_dir") as handle:
+        fig.savefig(handle, format="png", dpi=DPI)
     return path
 
 
@@ -252,4 +253,4 @@ pre {{ background: #f6f8fa; padding: 1em; overflow-x: auto; font-size: 85%; }}
 <pre>{numbers}</pre>
 </body></html>
 """
-    return write_atomic(out_dir / f"{lab.name}.html", page)
+    return write_atomic(out_dir / f"{lab.name}.html", page, field="out_dir")

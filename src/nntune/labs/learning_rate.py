@@ -74,7 +74,15 @@ def curve_numbers(trial: FrozenTrial) -> dict[str, Any]:
         "final_train_loss": train[-1] if train else math.nan,
         "train_loss_rises": rises,
         "still_falling_at_end": len(train) >= 4 and all(b < a for a, b in zip(train[-4:], train[-3:])),
+        "share_shed_since_first_epoch": shed_since_first(train),
     }
+
+
+def shed_since_first(train: list[float]) -> float:
+    """The share of the first epoch's training loss gone by the last epoch (0 when it did not fall)."""
+    if len(train) < 2 or not all(math.isfinite(v) for v in (train[0], train[-1])) or train[0] <= 0:
+        return 0.0
+    return max(0.0, 1.0 - train[-1] / train[0])
 
 
 def read_diagnosis(trials: dict[str, FrozenTrial]) -> tuple[dict[str, list[str]] | None, str | None]:
@@ -103,8 +111,8 @@ def measure(seed: int, quick: bool) -> Measured:
     tiny, good, large, far = (per[k] for k in RATES)
     start = math.log(10)
     checks = {
-        "tiny: the loss is still falling at the end, yet has come down less than a fifth of the way":
-            tiny["still_falling_at_end"] and tiny["final_train_loss"] > 0.8 * start,
+        "tiny: the loss is still falling at the end, yet has shed less than a fifth of its first epoch's value":
+            tiny["still_falling_at_end"] and tiny["share_shed_since_first_epoch"] < 0.2,
         "good: the lowest final training loss of the four":
             good["final_train_loss"] < min(tiny["final_train_loss"], large["final_train_loss"]),
         "large: falls fast, then stalls above the good rate (final loss 3x higher or more) and oscillates":

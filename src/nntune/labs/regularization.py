@@ -1,6 +1,6 @@
-"""Labs ``batchnorm`` and ``overfit``: batch normalization across initial scales, and the
-train-validation gap of a large network on 300 samples with and without regularization
-(figures 6-18 to 6-23)."""
+"""Labs ``batchnorm``, ``overfit`` and ``early-stopping``: batch normalization across initial
+scales, the train-validation gap of a large network on 300 samples with and without
+regularization (figures 6-18 to 6-23), and stopping such a network when validation stops improving."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from nntune.labs._common import COLORS, Curve, Lab, Measured, data_info, digit_splits, new_figure, save_figure, sub_seed, train_curve
+from nntune.train import fit
 
 # ---------------------------------------------------------------- batch norm
 
@@ -166,6 +167,76 @@ def draw_overfit(measured: Measured, out_dir: Path) -> list[Path]:
     return [save_figure(fig, out_dir, "overfit")]
 
 
+# ---------------------------------------------------------------- early stopping
+
+STOP_NET = {"model": "mlp", "layers": 2, "units": 256, "activation": "relu", "init": "he_normal", "optimizer": "adam",
+            "lr": 1e-3, "batch_size": 32}
+PATIENCE = 5
+STOP_TOLERANCE = 0.01  # the kept weights may trail the full run's final validation accuracy by at most 1 point
+
+
+def measure_stopping(seed: int, quick: bool) -> Measured:
+    """The same training twice from the same seed: once for every epoch, once with the
+    trainer's early stopping on validation accuracy, which keeps the best epoch's weights."""
+    splits = digit_splits(seed, train_size=300)
+    epochs = 40 if quick else 80
+    run_seed = sub_seed(seed, "early-stopping")
+    full = train_curve("every epoch", {**STOP_NET, "epochs": epochs}, splits, run_seed)
+    stopped: list[dict[str, float]] = []
+
+    def report(_epoch: int, record: dict[str, Any]) -> bool:
+        stopped.append({k: float(record[k]) for k in ("epoch", "train_loss", "val_loss", "val_accuracy")})
+        return False
+
+    result = fit({**STOP_NET, "epochs": epochs, "early_stopping": True, "patience": PATIENCE}, splits,
+                 report=report, seed=run_seed)
+    val_loss, val_acc = full.column("val_loss"), full.column("val_accuracy")
+    lowest = int(np.argmin(val_loss)) + 1
+    kept_loss = stopped[result.best_epoch - 1]["val_loss"] if result.best_epoch else float("nan")
+    checks = {
+        "without stopping the network overfits: validation loss bottoms out in the first half and ends 5% or more "
+        "above its minimum": lowest <= epochs // 2 and val_loss[-1] >= 1.05 * min(val_loss),
+        f"early stopping ends the run {PATIENCE} epochs (the patience) after its best validation accuracy, "
+        "before the last epoch": result.stopped_early and result.epochs == result.best_epoch + PATIENCE < epochs,
+        "the weights it keeps (the best epoch's) trail the full run's final validation accuracy by 1 point at most":
+            result.best_value >= val_acc[-1] - STOP_TOLERANCE,
+        "and have a lower validation loss than the full run ends with": kept_loss < val_loss[-1],
+    }
+    numbers = {**data_info(splits), "epochs": epochs, "network": STOP_NET, "patience": PATIENCE,
+               "monitored": "val_accuracy", "full_run": {"lowest_val_loss_epoch": lowest, "min_val_loss": min(val_loss),
+                                                        "final_val_loss": val_loss[-1], "final_val_accuracy": val_acc[-1]},
+               "early_stopped": {"stopped_at_epoch": result.epochs, "best_epoch": result.best_epoch,
+                                 "best_val_accuracy": result.best_value, "val_loss_at_best": kept_loss,
+                                 "epochs_saved": epochs - result.epochs},
+               "train_loss": full.column("train_loss"), "val_loss": val_loss, "val_accuracy": val_acc}
+    return Measured(numbers, checks, series={"full": full, "best": result.best_epoch, "stop": result.epochs})
+
+
+def draw_stopping(measured: Measured, out_dir: Path) -> list[Path]:
+    full: Curve = measured.series["full"]
+    best, stop = measured.series["best"], measured.series["stop"]
+    n = measured.numbers
+    fig = new_figure(13, 4.8)
+    loss_ax, acc_ax = fig.subplots(1, 2)
+    epochs = full.column("epoch")
+    loss_ax.plot(epochs, full.column("train_loss"), "-", color=COLORS[0], label="training loss")
+    loss_ax.plot(epochs, full.column("val_loss"), "-", color=COLORS[1], label="validation loss")
+    loss_ax.set_yscale("log")
+    loss_ax.set_ylabel("loss (log)")
+    acc_ax.plot(epochs, full.column("train_accuracy"), "-", color=COLORS[0], label="training accuracy")
+    acc_ax.plot(epochs, full.column("val_accuracy"), "-", color=COLORS[1], label="validation accuracy")
+    acc_ax.set_ylabel("accuracy")
+    for ax in (loss_ax, acc_ax):
+        ax.axvline(best, color=COLORS[2], linestyle="--", label=f"best validation accuracy (epoch {best}): kept")
+        ax.axvline(stop, color="k", linestyle=":", label=f"early stop (epoch {stop}, patience {n['patience']})")
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"Early stopping on {n['n_train']} training images of {n['data']}: the full run's curves, where "
+                 f"the trainer stops and which weights it keeps (notes 003, 004 4.7.3)")
+    return [save_figure(fig, out_dir, "early-stopping")]
+
+
 LABS = [
     Lab(
         name="batchnorm",
@@ -191,5 +262,18 @@ LABS = [
              "run with the same seed. Weight decay is coupled (the gradient of lambda/2 ||W||^2), as in the notes.",
         measure=measure_overfit,
         draw=draw_overfit,
+    ),
+    Lab(
+        name="early-stopping",
+        description="A network that overfits 300 samples, trained to the end and with early stopping on validation accuracy.",
+        claim="Trained to the end, the network overfits (validation loss bottoms out early and climbs); early stopping "
+              "ends the run a patience after the best epoch and keeps weights about as accurate as the full run's "
+              "last, with a lower validation loss.",
+        text="A 3-layer MLP (2 hidden ReLU layers of 256 units, He initialization, Adam lr 0.001, batches of 32) on "
+             "300 MNIST digits, trained twice from the same seed by nntune's trainer: once for every epoch, once with "
+             "early_stopping on validation accuracy (patience 5), which stops after 5 epochs without a better one and "
+             "restores the best epoch's weights. The test split stays sealed.",
+        measure=measure_stopping,
+        draw=draw_stopping,
     ),
 ]

@@ -164,12 +164,18 @@ def measure_batch(seed: int, quick: bool, clock: Clock = time.perf_counter) -> M
                     remarks=["epoch times are wall-clock on this machine and vary with its load"])
 
 
+def epochs_at_updates(n: int, batch_size: int, epochs: int) -> np.ndarray:
+    """Where each update ends, in epochs: an epoch's last batch holds what is left (n % batch_size)."""
+    sizes = np.minimum(batch_size, n - np.arange(0, n, batch_size))
+    return np.cumsum(np.tile(sizes, epochs)) / n
+
+
 def draw_batch(measured: Measured, out_dir: Path) -> list[Path]:
     runs = measured.series["runs"]
     fig = new_figure(14, 5)
     ax_step, ax_time = fig.subplots(1, 2)
     for color, (label, run) in zip(COLORS, runs.items()):
-        updates = np.arange(1, run["updates"] + 1) * run["batch_size"] / measured.numbers["n_train"]
+        updates = epochs_at_updates(measured.numbers["n_train"], run["batch_size"], len(run["epoch_seconds"]))
         ax_step.plot(updates, run["batch_loss"], "-", color=color, alpha=0.35, linewidth=0.6)
         ax_step.plot(updates, run["full_loss"], "-", color=color, linewidth=1.6,
                      label=f"batch {label}: noise {run['relative_loss_noise']:.2f}, "

@@ -147,7 +147,6 @@ def measure_coarse(seed: int, quick: bool) -> Measured:
     by_stage = [[t["val_accuracy"] for t in trials if t["stage"] == s] for s in range(STAGES)]
     widths = [{name: log_width(st["space"], name) for name in CTF_SPACE.params} for st in stages]
     best = max(trials, key=lambda t: t["val_accuracy"])
-    final = stages[-1]["space"]["params"]
     by_number = {t["trial"]: t for t in trials}
     checks = {
         "every stage's ranges hold the best trials it narrowed around":
@@ -155,7 +154,8 @@ def measure_coarse(seed: int, quick: bool) -> Measured:
         "every stage's ranges are no wider than the stage before's, and the last is narrower in both parameters":
             all(widths[i + 1][p] <= widths[i][p] + 1e-9 for i in range(len(widths) - 1) for p in CTF_SPACE.params)
             and all(widths[-1][p] < widths[0][p] for p in CTF_SPACE.params),
-        "the last stage's learning-rate range holds the best trial found": final["lr"]["low"] <= best["lr"] <= final["lr"]["high"],
+        # No separate "the last stage holds the best trial": the best so far is among the trials the last
+        # stage narrows around (checked above), and a best found in the last stage was drawn inside it.
         "the last stage's trials score better on average than the first's": float(np.mean(by_stage[-1])) > float(np.mean(by_stage[0])),
     }
     numbers = {**data_info(splits), "epochs": epochs, "network": CTF_NET, "stages": stages, "trials_per_stage": per_stage,
@@ -211,8 +211,8 @@ LABS = [
     Lab(
         name="coarse-to-fine",
         description="Coarse-to-fine search over learning rate and weight decay: the stages narrowing, drawn.",
-        claim="Each stage's ranges narrow around the best trials found so far, the last stage's range still "
-              "holds the best trial, and its trials score better on average than the first stage's.",
+        claim="Each stage's ranges narrow around (and hold) the best trials found so far, and the last stage's "
+              "trials score better on average than the first stage's.",
         text="nntune's CoarseToFineSampler (3 stages, the top 4 trials kept, 10% margin) over a learning rate in "
              "[1e-5, 1] and weight decay in [1e-8, 0.1], both on a log scale; each trial trains a 3-layer MLP for a "
              "few epochs on 300 MNIST digits (the notes' steps 0 to 3: set ranges, draw, score, narrow).",
