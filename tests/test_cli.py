@@ -184,7 +184,7 @@ def test_show_unknown_study_is_one_line(call_cli, tmp_path):
 def test_lab_list_and_one_lab_with_json(call_cli, tmp_path):
     code, out, _ = call_cli("lab", "--list")
     names = [line.split()[0] for line in out.strip().splitlines()]
-    assert code == 0 and len(names) == 17 and {"optimizers", "search-scale", "hpo-random"} <= set(names)
+    assert code == 0 and len(names) == 18 and {"optimizers", "search-scale", "hpo-random"} <= set(names)
     code, out, err = call_cli("lab", "grid-vs-random", "--out", str(tmp_path / "labs"), "--json")
     assert code == 0, err
     result = json.loads(out.strip().splitlines()[-1])

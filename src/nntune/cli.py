@@ -228,6 +228,8 @@ def lab(
     quick: bool = typer.Option(False, "--quick", help="Fewer epochs, samples or trials; the claim is still checked."),
 ) -> None:
     """Reproduce an experiment of the lecture notes: its figures, its numbers, its claim checked."""
+    from rich.markup import escape
+
     from nntune.labs import list_labs, run_lab
 
     if list_ or name is None:
@@ -238,6 +240,11 @@ def lab(
     con = Console(stderr=json_out)
     verdict = "[green]held[/]" if result.held else "[red]did not hold[/]"
     con.print(f"[bold]{result.name}[/]: {result.claim} -> {verdict} ({result.seconds:.1f}s)")
+    for check, ok in result.numbers["checks"].items():  # which part of the claim failed, without opening the page
+        if not ok:
+            con.print(f"  [red]not held:[/] {escape(check)}", highlight=False)
+    for remark in result.numbers["remarks"]:
+        con.print(f"  note: {remark}", markup=False, highlight=False)
     for fig in result.figures:
         con.print(f"  figure: {fig}")
     if getattr(result, "page", None):
