@@ -107,3 +107,23 @@ def test_interruptions_leave_a_crashed_trial_its_retries(tmp_path):
     assert recover_interrupted(s, WorkerOptions(max_retries=2)) == {claimed.number: TrialState.WAITING}
     (trial,) = nntune.load_study("r", url).trials
     assert trial.state == TrialState.WAITING and trial.system_attrs["retries"] == 1
+
+
+def test_sigterm_and_sighup_interrupt_only_while_searching_and_a_programs_own_handler_is_kept():
+    import signal
+
+    from nntune.executors._running import termination_as_interrupt
+
+    def own(signum, frame):  # noqa: ANN001, ANN202
+        pass
+
+    previous = signal.signal(signal.SIGHUP, own)
+    try:
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        with termination_as_interrupt():
+            with pytest.raises(KeyboardInterrupt):
+                signal.raise_signal(signal.SIGTERM)
+            assert signal.getsignal(signal.SIGHUP) is own
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGHUP, previous)

@@ -69,6 +69,8 @@ def test_a_study_runs_through_local_ray(local_ray, shared_url, make_study):
     assert all(trials[n].state == TrialState.COMPLETE for n in (0, 4, 5, 6, 7))
     pids = {t.system_attrs["worker"]["pid"] for t in trials.values()}
     assert os.getpid() not in pids and len(pids) >= 2  # trials ran in the actors, not here
+    # Each names this driver: killed with it, an actor's trial uses up no retry.
+    assert {t.system_attrs["worker"]["supervisor"]["pid"] for t in trials.values()} == {os.getpid()}
 
 
 @pytest.mark.slow

@@ -71,6 +71,14 @@ def is_gone(identity: Mapping[str, Any], host: str) -> bool:
     return started is None or (identity.get("started") is not None and started != identity["started"])
 
 
+def supervisor_gone(identity: Mapping[str, Any], host: str) -> bool:
+    """Whether the search process that started the worker ``identity`` of this ``host`` (its
+    ``supervisor``: pid, start time and, for a Ray driver, host) no longer exists either;
+    False for a worker that names none (a serial run's own process)."""
+    supervisor = identity.get("supervisor")
+    return isinstance(supervisor, dict) and is_gone({"host": identity.get("host"), **supervisor}, host)
+
+
 def recover_interrupted(study: Study, options: WorkerOptions, *,
                         host: str | None = None) -> dict[int, TrialState]:
     """Re-queue (or, past ``max_retries``, fail) running trials whose worker is gone: a dead
@@ -80,8 +88,14 @@ def recover_interrupted(study: Study, options: WorkerOptions, *,
     for t in study.storage.get_trials(study.id, [TrialState.RUNNING]):
         identity = t.system_attrs.get("worker")
         if isinstance(identity, dict) and is_gone(identity, host):
-            reason = f"its worker process {identity.get('pid')} on {host} died while it ran"
-            state = study.storage.recover_trial(study.id, t.number, reason, max_retries=options.max_retries)
+            # A worker dies with the search that started it (kill -9, the terminal closed, the
+            # machine restarted): that ends no trial's chances, so it uses up no retry, however
+            # often the same command is killed and run again. A worker that died alone did.
+            ended = supervisor_gone(identity, host)
+            reason = (f"the search process {identity['supervisor'].get('pid')} on {host} that ran it ended"
+                      if ended else f"its worker process {identity.get('pid')} on {host} died while it ran")
+            state = study.storage.recover_trial(study.id, t.number, reason, max_retries=options.max_retries,
+                                                counted=not ended)
             if state is not None:
                 out[t.number] = state
     out.update(study.storage.recover_stale_trials(study.id, options.stale_grace,
@@ -151,6 +165,14 @@ def admission(study: Study, total: int | None = None) -> tuple[str, str]:
 def budget_used(history: Sequence[FrozenTrial]) -> int:
     """Trials that count against the budget: running or finished (not those still queued)."""
     return sum(t.state != TrialState.WAITING for t in history)
+
+
+def useful_workers(study: Study, total: int, workers: int) -> int:
+    """How many of ``workers`` can have a trial: no more than the trials the study may still
+    start (``total`` less those running or finished), and at least one, which says why the
+    search is over. More would only be started to stop, and share the cores with nothing."""
+    room = total - budget_used(study.get_trials(deepcopy=False))
+    return max(1, min(workers, room))
 
 
 def budget_reached(total: int) -> str:

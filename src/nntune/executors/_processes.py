@@ -7,7 +7,9 @@ the search between trials), runs the callbacks here as trials end, and isolates 
 a trial past ``trial_timeout`` or a worker past ``memory_mb`` is killed and the trial
 failed with the reason; a worker that dies mid-trial (a segfault, the OOM killer, kill -9)
 has its trial re-queued (up to ``max_retries`` times, then failed); every dead worker is
-replaced while there is work left. Each worker gets one GPU where there are GPUs
+replaced while there is work left. A worker killed with this process (kill -9 of the search)
+uses up no retry of its trial, and SIGTERM or SIGHUP end the search as Ctrl-C does. No more
+workers start than the study has trials left to start. Each worker gets one GPU where there are GPUs
 (``CUDA_VISIBLE_DEVICES``) and a share of the CPU cores for torch's threads.
 
 Workers start from a fork server that has imported torch and nntune once (:func:`worker_context`):
@@ -42,9 +44,10 @@ from nntune.executors._common import (
     recover_interrupted,
     stop_reason_now,
     thread_share,
+    useful_workers,
     visible_gpus,
 )
-from nntune.executors._running import INTERRUPTED
+from nntune.executors._running import INTERRUPTED, termination_as_interrupt
 from nntune.executors._memory import private_mb
 from nntune.executors._worker import Setup, worker_main
 from nntune.storage._base import StudyNotFoundError
@@ -169,11 +172,13 @@ class ProcessPool:
         return self.stop_reason is not None
 
     def run(self) -> str:
-        with self.study._searching():
+        with termination_as_interrupt(), self.study._searching():
             return self._search()
 
     def _search(self) -> str:
         recover_interrupted(self.study, self.options)
+        self.workers = useful_workers(self.study, self.total, self.workers)
+        self.threads = thread_share(self.workers, os.cpu_count() or 1, self.options.cpus)
         last_sweep = self.clock()
         try:
             for i in range(self.workers):

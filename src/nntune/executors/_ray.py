@@ -12,6 +12,8 @@ trial of an actor that died, and replaces dead actors while there is work.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,11 +29,12 @@ from nntune.executors._common import (
     WAIT_SECONDS,
     admission,
     stop_reason_now,
+    useful_workers,
     worker_identity,
 )
 from nntune.executors._memory import MB, PeakMemory
 from nntune.executors._processes import WorkerSetupError
-from nntune.executors._running import INTERRUPTED, Heartbeat, run_measured
+from nntune.executors._running import INTERRUPTED, Heartbeat, run_measured, termination_as_interrupt
 from nntune.executors._worker import Setup, limit_threads
 from nntune.trial import TrialState
 
@@ -44,11 +47,13 @@ if TYPE_CHECKING:
 class TrialRunner:
     """The body of one Ray actor: opens the study once, then runs one trial per call."""
 
-    def __init__(self, setup: Setup, threads: int, heartbeat_interval: float) -> None:
+    def __init__(self, setup: Setup, threads: int, heartbeat_interval: float,
+                 driver: dict[str, Any] | None = None) -> None:
         limit_threads(threads, native=False)  # the libraries themselves once set-up loaded all
         self.study, self.objective = setup()
         limit_threads(threads)
-        self.identity = worker_identity()
+        # Who runs the trial, and the driver whose search it is (see supervisor_gone).
+        self.identity = {**worker_identity(), **({"supervisor": driver} if driver else {})}
         self.heartbeat = Heartbeat(self.study.storage, self.study.id, heartbeat_interval, PeakMemory())
         self.heartbeat.__enter__()
 
@@ -72,6 +77,36 @@ class TrialRunner:
         if run_measured(self.study, trial, self.objective, self.heartbeat) is None:
             return None, WAIT  # taken from this actor after it stalled: it is announced where it ends
         return trial.number, ""
+
+
+def gcs_endpoint(address: str | None) -> tuple[str, int] | None:
+    """The host and port of a Ray head given as ``HOST:PORT`` (or, without an address, in
+    ``RAY_ADDRESS``, which Ray reads then); None for ``auto``, ``local``, ``ray://`` or none."""
+    address = address or os.environ.get("RAY_ADDRESS")
+    if not address or address in ("auto", "local") or "://" in address:
+        return None
+    host, _, port = address.rpartition(":")
+    return (host.strip("[]"), int(port)) if host and port.isdigit() else None
+
+
+def connect(ray: Any, address: str | None, *, wait_s: float = 5.0) -> None:
+    """``ray.init`` at ``address``, refused in one line when there is no Ray there: Ray
+    itself keeps trying an address that does not answer for many minutes, without a word."""
+    endpoint = gcs_endpoint(address)
+    if endpoint is not None:
+        try:
+            socket.create_connection(endpoint, timeout=wait_s).close()
+        except OSError as err:
+            raise ConfigError("search.ray_address", f"no Ray head answers at {endpoint[0]}:{endpoint[1]} "
+                                                    f"({err.strerror or err}); start one there with "
+                                                    "`ray start --head`") from None
+    try:
+        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
+    except ConnectionError as err:  # "auto" and no cluster on this machine
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ConfigError("search.ray_address", f"{first.split('. ')[0]} ({address or 'RAY_ADDRESS'}); "
+                                                "start one with `ray start --head`, or leave "
+                                                "--ray-address out to start Ray here") from None
 
 
 def actors_for(resources: dict[str, float], cpus: float, gpus: float) -> int:
@@ -107,10 +142,11 @@ class RayDriver:
         self.stop_reason: str | None = None
         self.done_reasons: list[str] = []
         self.start_time = clock()
+        self.driver = worker_identity()
 
     def start_actors(self, count: int) -> None:
-        actors = [self.actor_class.remote(self.setup, self.threads, self.options.heartbeat_interval)
-                  for _ in range(count)]
+        actors = [self.actor_class.remote(self.setup, self.threads, self.options.heartbeat_interval,
+                                          self.driver) for _ in range(count)]
         try:
             identities = self.ray.get([a.who.remote() for a in actors])
         except self.ray.exceptions.RayError as err:
@@ -138,12 +174,12 @@ class RayDriver:
         return self.stop_reason is not None
 
     def run(self) -> str:
-        with self.study._searching():
+        with termination_as_interrupt(), self.study._searching():
             return self._search()
 
     def _search(self) -> str:
         recover_interrupted(self.study, self.options)
-        self.start_actors(self.workers)
+        self.start_actors(useful_workers(self.study, self.total, self.workers))
         last_sweep = self.clock()
         try:
             while self.slots:
@@ -234,7 +270,7 @@ def run_ray(setup: Setup, study: Study, *, total: int, workers: int | None = Non
         raise ConfigError("search.executor", "ray is not installed; pip install 'nntune[ray]'") from None
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
+        connect(ray, address)
     try:
         cpus = options.cpus if options.cpus is not None else 1.0
         count = workers or actors_for(ray.cluster_resources(), cpus, options.gpus)

@@ -3,8 +3,10 @@ recorded beside it, memory handed back after it."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from nntune import logging as _logging
@@ -74,7 +76,35 @@ class Heartbeat:
             pass
 
 
-INTERRUPTED = "interrupted (Ctrl-C) while it ran"
+INTERRUPTED = "interrupted (Ctrl-C or kill) while it ran"
+
+# The signals that end a search from outside it: ``kill`` (and systemd, docker stop, a batch
+# scheduler's preemption), and a closed terminal or dropped SSH connection.
+TERMINATING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def termination_as_interrupt() -> Iterator[None]:
+    """While the search runs, SIGTERM and SIGHUP end it as Ctrl-C does: the running trials
+    go back to the queue using up none of their retries (which are for trials that crash
+    their process), instead of the process dying and its trials being found dead on the
+    next run, so that one trial killed with its search three times would fail. Only in the
+    main thread, and only for a signal still at its default action (a handler of the
+    program's own is left alone)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _interrupt) for sig in TERMINATING
+                if signal.getsignal(sig) is signal.SIG_DFL}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class _Interrupted(BaseException):

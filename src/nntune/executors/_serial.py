@@ -21,7 +21,7 @@ from nntune.executors._common import (
     worker_identity,
 )
 from nntune.executors._memory import PeakMemory
-from nntune.executors._running import Heartbeat, run_measured
+from nntune.executors._running import Heartbeat, run_measured, termination_as_interrupt
 
 if TYPE_CHECKING:
     from nntune.study import Objective, Study
@@ -36,8 +36,8 @@ def run_serial(study: Study, objective: Objective, *, total: int, timeout: float
     recover_interrupted(study, options)
     identity = worker_identity()
     start = last_sweep = clock()
-    with study._searching(), Heartbeat(study.storage, study.id, options.heartbeat_interval,
-                                       PeakMemory()) as heartbeat:
+    with termination_as_interrupt(), study._searching(), \
+            Heartbeat(study.storage, study.id, options.heartbeat_interval, PeakMemory()) as heartbeat:
         while True:
             if study._stop:
                 return study.stop_reason or "stopped by a callback"

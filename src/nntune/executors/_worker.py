@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from nntune.executors._common import WAIT_SECONDS, WorkerOptions, admission, worker_identity
 from nntune.executors._memory import PeakMemory
-from nntune.executors._running import Heartbeat, run_measured
+from nntune.executors._running import Heartbeat, run_measured, termination_as_interrupt
 from nntune.storage._base import StudyNotFoundError
 
 if TYPE_CHECKING:
@@ -107,10 +107,13 @@ def worker_main(setup_payload: bytes, conn: Connection, options: WorkerOptions, 
         if built is None:
             return
         study, objective = built
-        identity = worker_identity()
+        # Who runs the trial, and the search process that started it (see supervisor_gone).
+        supervisor = worker_identity(parent_pid)
+        identity = {**worker_identity(), "supervisor": {"pid": parent_pid, "started": supervisor["started"]}}
         peak = PeakMemory()
-        with Heartbeat(study.storage, study.id, options.heartbeat_interval, peak,
-                       is_orphan=lambda: not alive(parent_pid), on_orphan=lambda: os._exit(1)) as hb:
+        with termination_as_interrupt(), Heartbeat(study.storage, study.id, options.heartbeat_interval, peak,
+                                                   is_orphan=lambda: not alive(parent_pid),
+                                                   on_orphan=lambda: os._exit(1)) as hb:
             _loop(study, objective, conn, options, total, identity, hb)
     except KeyboardInterrupt:
         # Ctrl-C reaches the whole process group, also while a worker is still setting up:
