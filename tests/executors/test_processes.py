@@ -180,3 +180,23 @@ def test_a_worker_whose_trial_was_taken_from_it_goes_on(shared_url, make_study):
     assert "traceback" not in trials[0].system_attrs and "peak_rss_mb" not in trials[0].system_attrs
     assert trials[1].state == trials[2].state == TrialState.COMPLETE and seen == [1, 2]
     assert trials[1].system_attrs["worker"]["pid"] == trials[2].system_attrs["worker"]["pid"]  # the same worker
+
+
+def test_no_more_workers_start_than_the_study_has_trials_left_to_start(tmp_path, make_study):
+    import functools
+
+    from executors import _counted
+
+    url = f"sqlite:///{tmp_path / 'few.db'}"
+    study = make_study(url)
+    study.optimize(ob.quadratic, n_trials=1)  # one of the three is done already
+    folder = tmp_path / "started"
+    folder.mkdir()
+    reason = run_processes(study_setup(url, "s", ob.quadratic), study, total=3, workers=8,
+                           target=functools.partial(_counted.counted_worker, str(folder)))
+    assert reason == "the study holds 3 trials"
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 3
+    started = list(folder.iterdir())
+    assert len(started) == 2  # not eight, six of them only to be told to stop
+    # The cores are shared between the two that run, not eight.
+    assert {int(f.read_text()) for f in started} == {max(1, (os.cpu_count() or 1) // 2)}
