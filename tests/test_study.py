@@ -61,6 +61,19 @@ def test_enqueue_runs_named_configurations_first():
     assert study.best_trial.number == 0
 
 
+def test_a_trial_enqueued_with_user_attrs_gets_them_back_when_requeued(tmp_path):
+    # A PBT replacement is enqueued with its parent's marks: after a crash or Ctrl-C it must
+    # still continue its parent, not start afresh as an unmarked trial.
+    study = nntune.create_study(storage=f"sqlite:///{tmp_path / 's.db'}", direction="maximize")
+    study.enqueue_trial({"x": 0.5}, user_attrs={"pbt_parent": 3, "pbt_parent_step": 4})
+    trial = study.ask()
+    trial.set_user_attr("epochs", 2)
+    assert study.storage.recover_trial(study.id, trial.number, "Ctrl-C", counted=False) == TrialState.WAITING
+    again = study.ask()
+    assert again.number == trial.number and again.suggest_float("x", 0, 1) == 0.5
+    assert study.storage.get_trial(study.id, trial.number).user_attrs == {"pbt_parent": 3, "pbt_parent_step": 4}
+
+
 def test_states_pruned_diverged_failed():
     def objective(trial):
         mode = trial.suggest_categorical("mode", ["ok", "prune", "nan", "diverge", "raise", "none"])

@@ -116,8 +116,12 @@ class Study(StudyReads):
         if skip_if_exists and any(same_params(t.system_attrs.get("fixed_params", t.params), params)
                                   for t in self._history()):
             return None
-        number = self.storage.create_trial(self.id, state=TrialState.WAITING,
-                                           system_attrs={"fixed_params": dict(params)})
+        # The user_attrs are kept beside the parameters too: a trial re-queued after a crash
+        # or Ctrl-C runs again as it was enqueued (a PBT replacement still continues its parent).
+        system_attrs: dict[str, Any] = {"fixed_params": dict(params)}
+        if user_attrs:
+            system_attrs["fixed_user_attrs"] = dict(user_attrs)
+        number = self.storage.create_trial(self.id, state=TrialState.WAITING, system_attrs=system_attrs)
         for key, value in (user_attrs or {}).items():
             self.storage.set_trial_user_attr(self.id, number, key, value)
         return number

@@ -184,6 +184,17 @@ def test_concurrent_claims_never_exceed_the_budget(storage):
     assert sorted(claimed) == list(range(40))
 
 
+def test_a_recovered_trial_keeps_the_user_attrs_it_was_enqueued_with(storage):
+    sid = storage.create_study("s", "maximize")
+    n = storage.create_trial(sid, state=TrialState.WAITING, system_attrs={
+        "fixed_params": {"x": 0.5}, "fixed_user_attrs": {"pbt_parent": 3, "pbt_parent_step": 4}})
+    storage.set_trial_user_attrs(sid, n, {"pbt_parent": 3, "pbt_parent_step": 4})
+    assert storage.claim_trial(sid, system_attrs={"worker": {"pid": 7}}).number == n
+    storage.set_trial_user_attr(sid, n, "epochs", 2)  # written by the run: cleared
+    assert storage.recover_trial(sid, n, "worker died", max_retries=1) == TrialState.WAITING
+    assert storage.get_trial(sid, n).user_attrs == {"pbt_parent": 3, "pbt_parent_step": 4}
+
+
 def test_recover_trial_requeues_then_fails_with_the_reason(storage):
     sid = storage.create_study("s", "minimize")
     n = storage.claim_trial(sid, system_attrs={"worker": {"pid": 7}}).number

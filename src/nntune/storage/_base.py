@@ -123,7 +123,10 @@ def utcnow() -> datetime:
 
 
 # System attributes that describe one attempt at a trial, dropped when it is re-queued.
-ATTEMPT_ATTRS = ("worker", "peak_rss_mb", "peak_gpu_mb", "traceback")
+ATTEMPT_ATTRS = ("worker", "peak_rss_mb", "peak_gpu_mb", "traceback", "inherited_by")
+# The user_attrs a trial was enqueued with (``Study.enqueue_trial``): a recovered trial
+# gets them back, as it gets back its ``fixed_params``, while what a run wrote is cleared.
+ENQUEUED_USER_ATTRS = "fixed_user_attrs"
 
 # The system attribute that numbers the claims of a trial. A worker keeps the number its
 # claim got and passes it with its writes; once the trial was recovered (and perhaps

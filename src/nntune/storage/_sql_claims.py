@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from nntune.storage._base import CLAIM, interruption_outcome, next_claim, study_gone, utcnow
+from nntune.storage._base import CLAIM, ENQUEUED_USER_ATTRS, interruption_outcome, next_claim, study_gone, utcnow
 from nntune.storage._schema import steps, studies, trials
 from nntune.storage._sql_rows import _dumps, _trial
 from nntune.trial import FrozenTrial, TrialState
@@ -81,7 +81,7 @@ def recover(conn: Connection, row: Any, reason: str, max_retries: int, *, counte
     if state == TrialState.WAITING:
         conn.execute(steps.delete().where(steps.c.trial_id == row.id))
         conn.execute(trials.update().where(trials.c.id == row.id).values(
-            state=state.value, params="{}", distributions="{}", user_attrs="{}",
+            state=state.value, params="{}", distributions="{}", user_attrs=_dumps(attrs.get(ENQUEUED_USER_ATTRS, {})),
             system_attrs=_dumps(attrs), datetime_start=None, heartbeat=None, value=None, error=None,
             updated=now))
     else:

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from nntune.space import Distribution
-from nntune.storage._base import (CLAIM, DuplicatedStudyError, ParamChange, StudyNotFoundError, StudyRecord,
-                                  StudySummary, TrialChanges, TrialStateError, applied_changes, check_claim,
+from nntune.storage._base import (CLAIM, ENQUEUED_USER_ATTRS, DuplicatedStudyError, ParamChange,
+                                  StudyNotFoundError, StudyRecord, StudySummary, TrialChanges, TrialStateError, applied_changes, check_claim,
                                   interruption_outcome, missing_trial, next_claim, study_gone, summarize_study,
                                   utcnow)
 from nntune.storage._memory_copies import _copy_trial, _json
@@ -205,7 +205,8 @@ class InMemoryStorage:
                 return None
             state, attrs, error = interruption_outcome(t.system_attrs, reason, max_retries, counted=counted)
             if state == TrialState.WAITING:
-                self._trials[study_id][number] = FrozenTrial(number=number, state=state, system_attrs=attrs)
+                self._trials[study_id][number] = FrozenTrial(number=number, state=state, system_attrs=attrs,
+                                                             user_attrs=dict(attrs.get(ENQUEUED_USER_ATTRS, {})))
                 heapq.heappush(self._waiting[study_id], number)
                 self._heartbeats.pop((study_id, number), None)
             else:
