@@ -42,7 +42,7 @@ def tune(
     trials: Optional[int] = typer.Option(None, "--trials", help="Total finished trials the study should hold."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Stop starting trials after S seconds."),
     storage: Optional[str] = typer.Option(None, "--storage",
-                                          help="sqlite:///file.db, postgresql://..., journal:///file.log, or memory."),
+                                          help="sqlite:///file.db, postgresql://..., journal:///ABS/PATH.log (journal://REL.log), or memory."),
     study: Optional[str] = typer.Option(None, "--study", help="Study name (resumed when it exists)."),
     sampler: Optional[str] = typer.Option(None, "--sampler",
                                           help="random | grid | qmc | coarse_to_fine | tpe | gp | cmaes | nsga2 | nsga3"),

@@ -126,7 +126,7 @@ def _is_option(token: str) -> bool:
 
 # ---------------------------------------------------------------- the commands
 
-_STORAGE_HELP = ("sqlite:///file.db, postgresql://... or journal:///file.log; without it, nntune's --storage "
+_STORAGE_HELP = ("sqlite:///file.db, postgresql://... or journal:///ABS/PATH.log (journal://REL.log); without it, nntune's --storage "
                  "before the command, then $OPTUNA_STORAGE, then sqlite:///nntune.db.")
 _FORMAT_HELP = "json | yaml | table | value."
 
