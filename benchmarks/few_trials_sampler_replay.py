@@ -296,6 +296,11 @@ VARIANTS: dict[str, tuple[Any, ...]] = {
     "GP after start-up": (StartupThenGP, 2),
     "defaults, 1 worker": (tpe, 1),
     "plain ASHA": (tpe, 2, lambda: ASHA(1, None, 3)),
+    "ASHA eta 3, noise 1x": (tpe, 2, lambda: ASHA(1, None, 3, noise_margin=1.0)),  # the default before 2026-12-05
+    "ASHA eta 2, noise 1x": (tpe, 2, lambda: ASHA(1, None, 2, noise_margin=1.0)),
+    "ASHA eta 3, grace 2": (tpe, 2, lambda: ASHA(2, None, 3, noise_margin=1.0)),
+    "ASHA eta 2, noise 3x": (tpe, 2, lambda: ASHA(1, None, 2, noise_margin=3.0)),
+    "ASHA eta 2, grace 2, noise 2x": (tpe, 2, lambda: ASHA(2, None, 2, noise_margin=2.0)),
     "median stopping": (tpe, 2, lambda: MedianStopping()),
     "curve extrapolation": (tpe, 2, lambda: CurveExtrapolation()),
     "no stopping": (tpe, 2, lambda: NoScheduler()),

@@ -23,8 +23,8 @@ def test_a_study_without_sampler_or_scheduler_gets_the_measured_defaults():
     assert isinstance(study.sampler, TPESampler) and isinstance(study.scheduler, ASHA)
     s = study.sampler
     assert (s.seed, s.n_startup_trials, s.startup, s.centre_first) == (5, 5, "sobol", True)
-    assert (study.scheduler.min_resource, study.scheduler.max_resource, study.scheduler.reduction_factor) == (1, None, 3)
-    assert study.scheduler.noise_margin == 1.0 and study.scheduler.first_reduction_factor is None
+    assert (study.scheduler.min_resource, study.scheduler.max_resource, study.scheduler.reduction_factor) == (1, None, 2)
+    assert study.scheduler.noise_margin == 2.0 and study.scheduler.first_reduction_factor is None
     # Either one given keeps the other's default; Optuna's name for the scheduler too.
     assert isinstance(nntune.create_study(pruner=MedianStopping()).sampler, TPESampler)
     assert isinstance(nntune.create_study(sampler=RandomSampler(0)).scheduler, ASHA)

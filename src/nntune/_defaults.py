@@ -4,10 +4,13 @@ Chosen for neural-network objectives in the few-trial regime, where a dozen tria
 budget (``docs/few-trials.md`` has the measurements): TPE that starts from the centre of
 the space and fills the next four start-up trials from a scrambled Sobol sequence, then
 models from trial six on (stopped trials included, ranked by how far they got); and ASHA
-judging at epochs 1, 3, 9, ... and keeping the best third, but stopping a trial only when it
-is behind the last one kept by more than the epoch-to-epoch noise of the study's own curves
-(`noise_margin=1`: replayed on 162 recorded curves, it stopped 27% of the best quarter
-where plain ASHA stopped 55%). Trials still running count as
+judging at epochs 1, 2, 4, 8, ... and keeping the better half, but stopping a trial only when
+it is behind the last one kept by more than twice the epoch-to-epoch noise of the study's own
+curves. On these tasks the first epochs rank configurations barely better than chance, so
+the less eager rule wins: replayed on two sets of recorded curves against Optuna
+TPE+Hyperband (300 seed pairs each), it reached Optuna's target in at most half its time 12
+and 7 points more often than ASHA keeping the best third with the noise cut at 1x, the
+default before. Trials still running count as
 the worst value seen (the constant liar), which matters only when several run at once. An objective that never reports
 intermediate values is never stopped, so the scheduler costs nothing there.
 
@@ -21,7 +24,8 @@ from nntune.samplers import RandomSampler, Sampler, TPESampler
 from nntune.schedulers import ASHA, NoScheduler, Scheduler
 
 DEFAULT_STARTUP_TRIALS = 5
-DEFAULT_NOISE_MARGIN = 1.0  # ASHA stops a trial only when behind its rung's cut by more than the noise
+DEFAULT_NOISE_MARGIN = 2.0  # ASHA stops a trial only when behind its rung's cut by more than twice the noise
+DEFAULT_REDUCTION_FACTOR = 2  # the better half of each rung goes on
 
 
 def default_sampler(seed: int | None, n_objectives: int = 1) -> Sampler:
@@ -39,4 +43,5 @@ def default_scheduler(n_objectives: int = 1) -> Scheduler:
     """The scheduler of a study created without one."""
     if n_objectives > 1:
         return NoScheduler()
-    return ASHA(min_resource=1, max_resource=None, reduction_factor=3, noise_margin=DEFAULT_NOISE_MARGIN)
+    return ASHA(min_resource=1, max_resource=None, reduction_factor=DEFAULT_REDUCTION_FACTOR,
+                noise_margin=DEFAULT_NOISE_MARGIN)
