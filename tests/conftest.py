@@ -97,7 +97,9 @@ def ctrl_c_when(cmd: list[str], cwd: Path, ready, waiting_for: str,
             left = _group_left(proc.pid)
             os.killpg(proc.pid, signal.SIGABRT)
             out, err = proc.communicate(timeout=30)
-            raise AssertionError(f"still running 60 s after Ctrl-C: {left}\n{err[-6000:]}") from None
+            # The fault handler's dump (every thread's stack) without the loaded modules' list after it.
+            dump = err[max(0, err.find("Fatal Python error")):].split("\nExtension modules:")[0]
+            raise AssertionError(f"still running 60 s after Ctrl-C: {left}\n{dump[-8000:]}") from None
     finally:
         if proc.poll() is None:
             proc.kill()

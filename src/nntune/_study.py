@@ -26,7 +26,7 @@ from nntune._study_reads import StudyReads
 from nntune._trial import Trial
 from nntune._values import as_values, log_told, show_returned, tell_problem, told_ending
 from nntune._values import told_once as _told_once
-from nntune.exceptions import TrialDiverged, TrialPruned, TrialStateError
+from nntune.exceptions import TrialDiverged, TrialPruned, TrialStateError, caused_by_ctrl_c
 from nntune.samplers import ConstrainedView, ParetoView, RandomSampler, Sampler, resolve_seed
 from nntune.samplers._optuna_methods import asked_like_optuna
 from nntune.schedulers import Scheduler
@@ -179,11 +179,13 @@ class Study(StudyReads):
             return None
         try:
             return self._start(claimed, space)
-        except BaseException as err:
+        except Exception as err:
             # The sampler failed (a bad option met at this trial): the claimed trial ends
-            # failed with the reason, as Optuna's does, not running for ever.
-            with contextlib.suppress(Exception):
-                self.tell(claimed.number, state=TrialState.FAILED, error=f"{type(err).__name__}: {err}")
+            # failed with the reason, as Optuna's does, not running for ever. (A Ctrl-C is
+            # the caller's to handle: executors re-queue the trial, `nntune ask` fails it.)
+            if not caused_by_ctrl_c(err):
+                with contextlib.suppress(Exception):
+                    self.tell(claimed.number, state=TrialState.FAILED, error=f"{type(err).__name__}: {err}")
             raise
 
     def _start(self, claimed: FrozenTrial, space: Space | None) -> Trial:

@@ -21,7 +21,7 @@ from nntune.cli_text import (_fmt, _objectives_text, _params_text, _print_dry_ru
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
 from nntune._files import check_writable_dir, check_writable_file, default_model_path, default_report_path
 from nntune.config_overrides import _assign, _override
-from nntune.exceptions import ConfigError
+from nntune.exceptions import ConfigError, caused_by_ctrl_c
 
 # Everything else loads where it is used: ``nntune --help`` must not wait for torch,
 # scikit-learn, scipy or SQLAlchemy.
@@ -374,6 +374,10 @@ def main() -> None:
         sys.exit(2)
     except Exception as err:
         from nntune.storage import StudyNotFoundError  # only now: it loads SQLAlchemy
+
+        if caused_by_ctrl_c(err):  # a Ctrl-C that landed in a module's import
+            print(_interrupted[0], file=sys.stderr)
+            sys.exit(130)
 
         if isinstance(err, StudyNotFoundError):
             print(f"nntune: error: study: {err}", file=sys.stderr)

@@ -61,3 +61,17 @@ class ConfigError(ValueError):
         self.field = field
         self.problem = problem
         super().__init__(f"{field}: {problem}" if field else problem)
+
+
+def caused_by_ctrl_c(err: BaseException) -> bool:
+    """Whether ``err`` is a Ctrl-C, or came of one: a KeyboardInterrupt that lands while a
+    C extension module initializes (a lazy ``from scipy import stats``) reaches the caller
+    as ``ImportError: initialization failed``, with the interrupt as its cause."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

@@ -42,7 +42,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nntune.exceptions import ConfigError
+from nntune.exceptions import ConfigError, caused_by_ctrl_c
 from nntune.executors._common import (
     WAIT_SECONDS, Callback, WorkerOptions, admission, recover_interrupted, worker_identity,
 )
@@ -89,9 +89,13 @@ def run_population(study: Study, trainer: Any, *, total: int, population: int | 
     try:
         with study._searching():
             return _run(study, trainer, total, population, timeout, callbacks, options, clock, process)
-    except KeyboardInterrupt:
+    except BaseException as err:
+        if not caused_by_ctrl_c(err):
+            raise
         requeue_members(study, worker_identity())  # the same command continues them
-        raise
+        if isinstance(err, KeyboardInterrupt):
+            raise
+        raise KeyboardInterrupt from err  # a Ctrl-C that landed in a module's import
     finally:
         study.sampler = base
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from nntune import logging as _logging
+from nntune.exceptions import caused_by_ctrl_c
 from nntune.executors._memory import MemoryKeeper, PeakMemory, gpu_peak_mb
 from nntune.storage import TrialStateError, TrialTakenOver
 from nntune.trial import FrozenTrial
@@ -129,8 +130,10 @@ def run_measured(study: Study, trial: Trial, objective: Objective, heartbeat: He
     def measured(t: Trial) -> Any:
         try:
             return objective(t)
-        except KeyboardInterrupt as err:
-            raise _Interrupted() from err
+        except BaseException as err:
+            if caused_by_ctrl_c(err):  # a KeyboardInterrupt, or one that landed in an import
+                raise _Interrupted() from err
+            raise
         finally:
             t.set_system_attr("peak_rss_mb", peak.peak_mb())
             gpu = gpu_peak_mb()
