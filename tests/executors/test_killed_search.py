@@ -70,22 +70,34 @@ def _running_under_new_worker(url: str, seen: set[int], deadline: float) -> bool
     return False
 
 
-@pytest.mark.slow
-def test_killing_the_search_again_and_again_never_fails_the_trial(tmp_path):
-    url = f"sqlite:///{tmp_path / 'k.db'}"
+def _search_script(tmp_path: Path, template: str) -> tuple[str, Path, Path, dict[str, str]]:
+    """A fresh study, the search ``template`` written for it, the file whose existence lets
+    its trial end, and the environment naming that file: (url, script, release, env)."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
     nntune.create_study("s", url, sampler=RandomSampler(0), seed=0)
     script = tmp_path / "search.py"
-    script.write_text(SEARCH.format(tests=TESTS, url=url))
+    script.write_text(template.format(tests=TESTS, url=url))
     release = tmp_path / "release"
-    env = {**os.environ, "NNTUNE_TEST_RELEASE": str(release)}
+    return url, script, release, {**os.environ, "NNTUNE_TEST_RELEASE": str(release)}
+
+
+def _end_while_running(script: Path, url: str, env: dict[str, str], sig: int, seen: set[int]) -> int:
+    """Start the search ``script``, send ``sig`` once its trial runs under a new worker, and
+    return the search's exit code."""
+    search = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert _running_under_new_worker(url, seen, time.monotonic() + 120)
+    finally:
+        os.kill(search.pid, sig)
+    return search.wait(timeout=60)
+
+
+@pytest.mark.slow
+def test_killing_the_search_again_and_again_never_fails_the_trial(tmp_path):
+    url, script, release, env = _search_script(tmp_path, SEARCH)
     seen: set[int] = set()
     for _ in range(3):  # one more than the retries a trial gets for its own crashes
-        search = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True)
-        try:
-            assert _running_under_new_worker(url, seen, time.monotonic() + 120)
-        finally:
-            os.kill(search.pid, signal.SIGKILL)
-            search.wait()
+        _end_while_running(script, url, env, signal.SIGKILL, seen)
     release.touch()
     done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -116,20 +128,10 @@ def test_a_serial_search_ended_by_sigterm_again_and_again_never_fails_the_trial(
     # Serially the trial runs in the search process itself: kill -9 cannot tell a trial that
     # crashed it from a user, but `kill` (SIGTERM), a closed terminal (SIGHUP) or a batch
     # scheduler's preemption ends the search as Ctrl-C does.
-    url = f"sqlite:///{tmp_path / 't.db'}"
-    nntune.create_study("s", url, sampler=RandomSampler(0), seed=0)
-    script = tmp_path / "serial.py"
-    script.write_text(SERIAL.format(tests=TESTS, url=url))
-    release = tmp_path / "release"
-    env = {**os.environ, "NNTUNE_TEST_RELEASE": str(release)}
+    url, script, release, env = _search_script(tmp_path, SERIAL)
     seen: set[int] = set()
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGTERM):
-        search = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True)
-        try:
-            assert _running_under_new_worker(url, seen, time.monotonic() + 120)
-        finally:
-            os.kill(search.pid, sig)
-            assert search.wait(timeout=60) == 130
+        assert _end_while_running(script, url, env, sig, seen) == 130
         (trial,) = nntune.load_study("s", url).trials
         assert trial.state == TrialState.WAITING  # queued again at once, not left running
     release.touch()
