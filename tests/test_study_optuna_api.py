@@ -242,8 +242,10 @@ def test_a_parameter_asked_again_another_way_in_one_trial_is_refused():
             trial.suggest_categorical("c", [1, 2])
         return first
 
-    study.optimize(same_kind_twice, n_trials=2)
+    with pytest.warns(RuntimeWarning, match=r"v: asked again in this trial as Float\(low=0.0, high=2.0") as seen:
+        study.optimize(same_kind_twice, n_trials=2)
     assert [t.state for t in study.trials[-2:]] == [TrialState.COMPLETE] * 2
+    assert len(seen) == 2 and all(w.filename == __file__ for w in seen)  # pointed at the objective's line
 
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite", "journal"])

@@ -100,7 +100,13 @@ class Trial(Suggestions):
     def suggest(self, name: str, dist: Distribution) -> Any:
         """The value of ``name`` in this trial, drawn from ``dist`` on first use."""
         if name in self._params:
-            _check_same_kind(name, self._dists.get(name), dist)
+            earlier = self._dists.get(name)
+            _check_same_kind(name, earlier, dist)
+            if earlier is not None and earlier != dist:
+                # Optuna's rule: the first value stands, and a changed range is most often a
+                # mistake in the objective, so it says so rather than staying silent.
+                warnings.warn(f"{name}: asked again in this trial as {dist!r} after {earlier!r}; "
+                              f"the first value {self._params[name]!r} stands", RuntimeWarning, stacklevel=3)
             return self._params[name]
         if name in self._fixed:
             value = known_value(name, dist, self._fixed[name], "enqueued", stacklevel=5)
