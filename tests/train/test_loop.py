@@ -345,5 +345,20 @@ def test_cnn_on_cpu_trains_channels_last_and_predicts_either_layout(digits_image
 @pytest.mark.parametrize("field", ["l1", "grad_clip"])
 def test_a_negative_l1_or_grad_clip_is_refused_as_a_stack_member_s_is(digits: Splits, fast: Params, field: str) -> None:
     """A negative L1 strength would reward large weights; a negative clip was silently off."""
-    with pytest.raises(ConfigError, match=f"^{field}: must be a number >= 0.0, got -1$"):
+    with pytest.raises(ConfigError, match=f"^{field}: must be a number >= 0, got -1$"):
         fit(fast(epochs=1, **{field: -1}), digits)
+
+
+@pytest.mark.parametrize(("field", "value", "problem"), [
+    ("patience", -1, "must be an integer >= 0, got -1"),
+    ("min_delta", -0.5, "must be a number >= 0, got -0.5"),
+    ("dropout", 1.0, r"must be a number in \[0, 1\), got 1.0"),
+    ("units", [64, 0], r"each must be an integer >= 1, got \[64, 0\]"),
+    ("early_stopping", "yes", "must be true or false, got 'yes'"),
+])
+def test_fit_refuses_what_the_config_refuses_before_training(digits: Splits, fast: Params, field: str,
+                                                             value: object, problem: str) -> None:
+    """One table says what each hyperparameter accepts: a value a config would refuse with
+    one line is refused by ``fit`` with the same line (a negative patience stopped at once)."""
+    with pytest.raises(ConfigError, match=f"^{field}: {problem}$"):
+        fit(fast(epochs=1, **{field: value}), digits)

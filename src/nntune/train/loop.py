@@ -37,7 +37,8 @@ from nntune.train.basics import (  # re-exported: the trainer's helpers were fir
     resolve_params,
 )
 from nntune.train.checkpoints import checkpoint, resume
-from nntune.train.epochs import EarlyStopping, divergence, epoch_record, epoch_scores, save_checkpoint
+from nntune.train.epochs import (EarlyStopping, divergence, epoch_record, epoch_scores, save_checkpoint,
+                                  stopping_settings)
 from nntune.train.live import Changes, apply_changes
 from nntune.train.metrics import best_possible, check_metric, metric_direction, metric_options, targets_numpy
 from nntune.train.models import build_model, summarize
@@ -184,7 +185,8 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
     eval_batch = eval_batch_size(bs, eval_transform is not None)
 
     history: list[dict[str, Any]] = []
-    stopping = EarlyStopping(direction, ceiling, float(hp["min_delta"]), int(hp["patience"]), bool(hp["early_stopping"]))
+    enabled, patience, min_delta = stopping_settings(hp)
+    stopping = EarlyStopping(direction, ceiling, min_delta, patience, enabled)
     best_state = None
     stopped_by_report = stopped_early = False
     epoch = start_epoch
@@ -251,8 +253,7 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
         if changes is not None:
             schedule = apply_changes(changes(epoch, hp), hp, model, optimizer, schedule)
             grad_clip, l1 = number(hp, "grad_clip", 0.0), number(hp, "l1", 0.0)
-            stopping.enabled, stopping.patience = bool(hp["early_stopping"]), int(hp["patience"])
-            stopping.min_delta = float(hp["min_delta"])
+            stopping.enabled, stopping.patience, stopping.min_delta = stopping_settings(hp)
         if report is not None and report(epoch, record):
             stopped_by_report = True
             break

@@ -65,7 +65,7 @@ def pick(params: Mapping[str, Any], key: str, options: Iterable[str]) -> str:
 def number(params: Mapping[str, Any], key: str, default: float, *, low: float = 0.0) -> float:
     value = params.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < low:
-        raise ConfigError(key, f"must be a number >= {low}, got {value!r}")
+        raise ConfigError(key, f"must be a number >= {low:g}, got {value!r}")
     return float(value)
 
 

@@ -32,7 +32,7 @@ import torch
 from torch import Tensor, nn
 
 from nntune.exceptions import ConfigError
-from nntune.train.epochs import EarlyStopping, divergence, epoch_record, epoch_scores
+from nntune.train.epochs import EarlyStopping, divergence, epoch_record, epoch_scores, stopping_settings
 from nntune.train.heap import retained_heap
 from nntune.train.live import apply_changes
 from nntune.train.basics import (
@@ -168,8 +168,8 @@ class Stack(MemberResults):
         return max(k for k in taken if isinstance(k, int) and not isinstance(k, bool)) + 1
 
     def _stopping(self, hp: Mapping[str, Any]) -> EarlyStopping:
-        return EarlyStopping(metric_direction(self.metric), best_possible(self.metric), float(hp["min_delta"]),
-                             int(hp["patience"]), bool(hp["early_stopping"]))
+        enabled, patience, min_delta = stopping_settings(hp)
+        return EarlyStopping(metric_direction(self.metric), best_possible(self.metric), min_delta, patience, enabled)
 
     def _apply(self, slot: int, settings: Settings | None = None) -> None:
         """Write member ``slot``'s settings (by default made from its params) into the per-member tensors."""

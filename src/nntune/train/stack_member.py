@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from nntune.exceptions import ConfigError
-from nntune.train.epochs import EarlyStopping
+from nntune.train.epochs import EarlyStopping, stopping_settings
 from nntune.train.loop import FitResult
 from nntune.train.models import dropout_rate
 from nntune.train.optim import LrSchedule, build_optimizer, init_weights, number
@@ -95,7 +95,7 @@ def check_member(hp: Mapping[str, Any]) -> None:
     schedule, initializer or early stopping ``fit`` cannot take, before any stack trains."""
     member_settings(hp, clock_for(hp)[0])
     init_weights(_Clock(), hp)  # the scheme and its std; a clock has no layer to fill
-    _ = float(hp["min_delta"]), int(hp["patience"])  # read as fit reads them: a word there stops it
+    stopping_settings(hp)  # as fit reads them
 
 
 @dataclass
