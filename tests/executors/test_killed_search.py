@@ -101,7 +101,7 @@ def test_killing_the_search_again_and_again_never_fails_the_trial(tmp_path):
     release.touch()
     done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip().splitlines()[-1] == "the study holds 1 trials"
+    assert done.stdout.strip().splitlines()[-1] == "the study holds 1 trial"
     (trial,) = nntune.load_study("s", url).trials
     assert trial.state == TrialState.COMPLETE and "retries" not in trial.system_attrs
     assert "the search process" in trial.system_attrs["interrupted"]

@@ -176,7 +176,8 @@ def useful_workers(study: Study, total: int, workers: int) -> int:
 
 
 def budget_reached(total: int) -> str:
-    return f"the study holds {total} trials"
+    """Why a search ended at its budget, in the words the CLI prints."""
+    return f"the study holds {total} trial{'' if total == 1 else 's'}"
 
 
 def thread_share(workers: int, cores: int, cpus: float | None = None) -> int:

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from nntune.exceptions import ConfigError, caused_by_ctrl_c
 from nntune.executors._common import (
+    budget_reached,
     WAIT_SECONDS, Callback, WorkerOptions, admission, recover_interrupted, worker_identity,
 )
 from nntune.executors._members import (
@@ -181,7 +182,7 @@ def _run(study: Study, trainer: Any, total: int, population: int | str, timeout:
                                       waiting_only=verdict == "queued")
                 if trial is None:
                     if verdict != "queued":
-                        reason = f"the study holds {total} trials"
+                        reason = budget_reached(total)
                     break
                 run.start(trial, heartbeat)
             return reason is not None or waiting

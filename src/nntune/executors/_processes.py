@@ -34,6 +34,7 @@ from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Any
 
 from nntune.executors._common import (
+    budget_reached,
     EXHAUSTED,
     Callback,
     announce,
@@ -200,7 +201,7 @@ class ProcessPool:
             self.shutdown("the search was interrupted")
             raise
         done = [s for s in self.finished_reasons if s != "recycled"]
-        return self.stop_reason or (done[0] if done else f"the study holds {self.total} trials")
+        return self.stop_reason or (done[0] if done else budget_reached(self.total))
 
     def step(self) -> None:
         waitables: list[Any] = [s.conn for s in self.slots] + [s.proc.sentinel for s in self.slots]

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from nntune.exceptions import ConfigError
 from nntune.executors._common import (
+    budget_reached,
     Callback,
     WorkerOptions,
     announce,
@@ -73,7 +74,7 @@ class TrialRunner:
         if trial is None and verdict == "queued":
             return None, WAIT  # another actor took the queued trial first: the driver asks again
         if trial is None:
-            return None, f"the study holds {total} trials"
+            return None, budget_reached(total)
         if run_measured(self.study, trial, self.objective, self.heartbeat) is None:
             return None, WAIT  # taken from this actor after it stalled: it is announced where it ends
         return trial.number, ""
@@ -200,7 +201,7 @@ class RayDriver:
             for slot in list(self.slots):  # interrupted: their trials go back to the queue
                 self.settle(slot, "the search was interrupted", self.options.max_retries)
         return self.stop_reason or (self.done_reasons[0] if self.done_reasons
-                                    else f"the study holds {self.total} trials")
+                                    else budget_reached(self.total))
 
     def collect(self, slot: ActorSlot) -> None:
         try:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from nntune.executors._common import (
+    budget_reached,
     Callback,
     WorkerOptions,
     recover_interrupted,
@@ -56,7 +57,7 @@ def run_serial(study: Study, objective: Objective, *, total: int, timeout: float
             if trial is None and verdict == "queued":
                 continue  # another process took the queued trial first
             if trial is None:
-                return f"the study holds {total} trials"
+                return budget_reached(total)
             frozen = run_measured(study, trial, objective, heartbeat, catch)
             if frozen is None:  # taken from this process while it stalled: it runs elsewhere
                 continue

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from nntune.executors._common import WAIT_SECONDS, WorkerOptions, admission, worker_identity
+from nntune.executors._common import budget_reached, WAIT_SECONDS, WorkerOptions, admission, worker_identity
 from nntune.executors._memory import PeakMemory
 from nntune.executors._running import Heartbeat, run_measured, termination_as_interrupt
 from nntune.storage._base import StudyNotFoundError
@@ -173,7 +173,7 @@ def _loop(study: Study, objective: Objective, conn: Connection, options: WorkerO
         if trial is None and verdict == "queued":
             continue  # another worker took the queued trial first: look again
         if trial is None:
-            conn.send(("done", f"the study holds {total} trials"))
+            conn.send(("done", budget_reached(total)))
             return
         conn.send(("start", trial.number))
         if run_measured(study, trial, objective, heartbeat) is None:
