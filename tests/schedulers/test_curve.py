@@ -10,7 +10,8 @@ import pytest
 import nntune
 from nntune.exceptions import ConfigError
 from nntune.schedulers import ASHA, CurveExtrapolation, Decision, MedianStopping, make_scheduler
-from nntune.schedulers._curve import cached_fit, horizon_of, own_step_records, past_records, target_value
+from nntune.schedulers._curve import (cached_fit, horizon_of, judged_step, own_step_records, past_records,
+                                     target_value)
 from nntune.schedulers._curve_fit import calibration_factor
 from nntune.trial import FrozenTrial, TrialState
 
@@ -307,3 +308,22 @@ def test_stopped_trials_flat_at_one_do_not_send_the_spread_to_the_cap() -> None:
     flat_rule = CurveExtrapolation(max_resource=E)
     decide(flat_rule, {e: 1.0 - one for e in range(1, E + 1)}, 6, history)
     assert flat_rule.annotation(99)["curve"]["finals"][-1][2] == pytest.approx(one)
+
+
+def test_a_curve_of_batches_is_judged_less_often_the_longer_it_gets() -> None:
+    # Judged at every report, an objective reporting every batch paid a fit of its whole
+    # curve and a stored prediction at each one (4-12 ms a report at 1,000 steps, growing).
+    assert [s for s in range(130) if judged_step(s, 4)] == list(range(4, 128)) + [128]
+    judged = [s for s in range(1, 100_001) if judged_step(s, 4)]
+    assert len(judged) < 64 * 12 + 130  # about 64 per doubling
+    assert all(judged_step(s, 4) for s in range(4, 128, 1)) and not judged_step(129, 4)
+    assert [s for s in range(4, 40) if judged_step(s, 4, interval_steps=3)] == list(range(4, 40, 3))
+    # A steady report of every batch: a 4,000-step trial is judged a few hundred times.
+    rule = CurveExtrapolation()
+    calls = []
+    rule._fit = lambda curve, horizon, direction: calls.append(len(curve))  # type: ignore[method-assign]
+    history = [done(0, {s: 0.9 for s in range(1, 4001)}), done(1, {s: 0.8 for s in range(1, 4001)})]
+    curve = {s: 0.5 for s in range(1, 4001)}
+    for step in range(1, 4000):
+        rule.decide(running(curve, step), step, history, "maximize")
+    assert 300 < len(calls) < 450

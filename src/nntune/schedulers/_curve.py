@@ -51,6 +51,25 @@ def cached_fit(steps: tuple[int, ...], values: tuple[float, ...], horizon: int, 
     return fit_curve(steps, values, horizon, window=window)
 
 
+DENSE_STEPS = 64  # judged steps per doubling of a long curve (every step below 2 * this)
+
+
+def judged_step(step: int, min_steps: int, interval_steps: int = 1) -> bool:
+    """Whether a curve is judged at ``step``: every ``interval_steps`` from ``min_steps``
+    on, and on a longer curve about :data:`DENSE_STEPS` times per doubling of its steps
+    (the stride doubles with the step). An objective that reports every batch reaches
+    thousands of steps, each fit costs in proportion to the points fitted and each
+    judgment is stored with the trial: judged at every step, a 1,000-step curve cost 4-12
+    ms a report, growing, against about 0.4 ms thinned. A curve of epochs (under 128
+    steps) is judged at every step as before. The rule depends on the step alone, so every
+    trial is judged at the same steps and the finished trials' predictions at a step
+    (:func:`past_records`) are there for the judged one's."""
+    if step < min_steps:
+        return False
+    stride = interval_steps * 2 ** max(0, int(math.log2(step / DENSE_STEPS)))
+    return (step - min_steps) % stride == 0
+
+
 def horizon_of(history: Sequence[FrozenTrial], max_resource: int | None) -> int | None:
     """The epoch predictions aim at: ``max_resource``, else the longest complete curve."""
     if max_resource is not None:
@@ -171,7 +190,7 @@ class CurveExtrapolation:
     # the scheduler seam ------------------------------------------------------------------
     def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
                direction: Direction) -> Decision:
-        if step < self.min_steps or (step - self.min_steps) % self.interval_steps:
+        if not judged_step(step, self.min_steps, self.interval_steps):
             return Decision.CONTINUE
         history = list(history)
         horizon = horizon_of(history, self.max_resource)
