@@ -101,3 +101,25 @@ def test_check_pruner_names_the_class_given_for_an_instance() -> None:
     assert check_pruner(None) is None
     own = StopFromStep(1)
     assert check_pruner(own) is own
+
+
+def test_patient_pruner_keeps_what_its_wrapped_scheduler_asks_of_a_trial() -> None:
+    # Wrapped, a cost-aware ASHA got no seconds from the trials (it judged them by epochs
+    # alone) and the curve scheduler's predictions were never stored with the trial.
+    from nntune.schedulers import ASHA, CurveExtrapolation
+
+    def rising(trial):  # then a little lower from step 4: the patient pruner asks the wrapped one
+        for step in range(1, 9):
+            trial.report(1.0 - 0.5 ** step if step < 4 else 0.85, step)
+            if trial.should_prune():
+                raise nntune.TrialPruned()
+        return 1.0
+
+    costed = nntune.create_study(direction="maximize", pruner=PatientPruner(ASHA(1, 8, 2, cost_aware=True), patience=1))
+    costed.optimize(rising, n_trials=1)
+    assert costed.trials[0].system_attrs["elapsed_s"][0] == 8
+    curved = nntune.create_study(direction="maximize", pruner=PatientPruner(CurveExtrapolation(), patience=1))
+    curved.optimize(rising, n_trials=2)
+    assert curved.trials[1].system_attrs["curve"]["finals"][0][0] == 5  # stalled at 5
+    assert not hasattr(PatientPruner(MedianPruner(), patience=1), "annotation")
+    assert PatientPruner(None, patience=1).cost_aware is False

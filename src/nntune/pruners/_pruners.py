@@ -155,6 +155,19 @@ class PatientPruner(BasePruner):
     def _asks_prune(self) -> bool:
         return self.wrapped_pruner is not None and not callable(getattr(self.wrapped_pruner, "decide", None))
 
+    # What a trial asks of its study's scheduler besides decisions is the wrapped one's: a
+    # cost-aware ASHA needs each report's seconds, the curve scheduler keeps its predictions.
+    @property
+    def cost_aware(self) -> bool:
+        return bool(getattr(self.wrapped_pruner, "cost_aware", False))
+
+    @property
+    def annotation(self) -> Callable[[int], dict[str, Any] | None]:
+        found = getattr(self.wrapped_pruner, "annotation", None)
+        if found is None:
+            raise AttributeError("annotation")
+        return found  # type: ignore[no-any-return]
+
     @property
     def decide(self) -> Callable[[FrozenTrial, int, Sequence[FrozenTrial], Direction], Decision]:
         # Absent (AttributeError) when the wrapped pruner has only prune(study, trial), so a
