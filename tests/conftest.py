@@ -72,11 +72,14 @@ def nntune_command() -> list[str]:
 
 
 def ctrl_c_when(cmd: list[str], cwd: Path, ready, waiting_for: str,
-                timeout: float = 120) -> tuple[int, str, str]:
+                timeout: float = 120, sig: int | None = None) -> tuple[int, str, str]:
     """Run ``cmd`` in its own process group and, once ``ready()`` holds, send SIGINT to the
-    whole group, as a terminal does on Ctrl-C. The exit code, stdout and stderr."""
+    whole group, as a terminal does on Ctrl-C (or ``sig``: SIGTERM as ``kill`` or a batch
+    scheduler sends it). The exit code, stdout and stderr."""
     import signal
     import time
+
+    sig = signal.SIGINT if sig is None else sig
 
     # Python's fault handler writes every thread's stack on SIGABRT: what a process that
     # does not end after the Ctrl-C was doing is in the failure's message.
@@ -90,7 +93,7 @@ def ctrl_c_when(cmd: list[str], cwd: Path, ready, waiting_for: str,
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, f"{waiting_for} never happened"
             time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, sig)
         try:
             out, err = proc.communicate(timeout=60)
         except subprocess.TimeoutExpired:

@@ -3,6 +3,7 @@ failure counted, its epochs dropped), the interrupt raised again, and the same r
 to the total with nothing lost or duplicated; on the command line, exit 130 and one line."""
 
 import json
+import signal
 import subprocess
 
 import pytest
@@ -60,7 +61,10 @@ def test_ctrl_c_in_a_stack_requeues_every_running_member_and_the_next_run_contin
 
 
 @pytest.mark.slow
-def test_ctrl_c_on_the_command_line_exits_130_in_one_line_and_the_same_command_continues(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_on_the_command_line_exits_130_in_one_line_and_the_same_command_continues(tmp_path, sig):
+    # SIGTERM (kill, a batch scheduler's preemption) ends the search as Ctrl-C does: before,
+    # the process died and its members stayed running until a later run found them dead.
     total = 4
     url = f"sqlite:///{tmp_path / 'pop.db'}"
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw_config(url, total, 60)))
@@ -73,7 +77,7 @@ def test_ctrl_c_on_the_command_line_exits_130_in_one_line_and_the_same_command_c
 
     code, out, err = ctrl_c_when(
         cmd, tmp_path, lambda: sum(t.state == TrialState.RUNNING and bool(t.intermediate_values)
-                                   for t in trials(with_metrics=True)) >= 2, "a stack training")
+                                   for t in trials(with_metrics=True)) >= 2, "a stack training", sig=sig)
     assert code == 130, err
     last = err.strip().splitlines()[-1]
     assert last.startswith("nntune: interrupted;") and "the interrupted ones are queued again" in last

@@ -50,6 +50,7 @@ from nntune.executors._common import (
 from nntune.executors._members import (
     MembersHeartbeat, Occupancy, add_stats, merge_stats, requeue_members, starting_capacity,
 )
+from nntune.executors._running import termination_as_interrupt
 from nntune.executors._population_stacks import STRUCTURES_ATTR, Population
 from nntune.samplers._partial_fixed import StructureAsker, structure_block
 
@@ -88,7 +89,7 @@ def run_population(study: Study, trainer: Any, *, total: int, population: int | 
     base = study.sampler
     study.sampler = asker_for(study, base, total, timeout, structure_block, accelerator=trainer.device.type != "cpu")
     try:
-        with study._searching():
+        with termination_as_interrupt(), study._searching():  # kill ends it as Ctrl-C does
             return _run(study, trainer, total, population, timeout, callbacks, options, clock, process)
     except BaseException as err:
         if not caused_by_ctrl_c(err):
