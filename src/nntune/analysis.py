@@ -62,6 +62,8 @@ def valued_trials(study: Any, target: Callable[[FrozenTrial], float] | None, use
 def chosen_space(study: Any, trials: Sequence[FrozenTrial], params: Sequence[str] | None) -> Space:
     """The study's space (:func:`study_space`), or its ``params`` in their given order; a
     name the study does not have is a ValueError naming it."""
+    if isinstance(params, str):  # iterated, "lr" would be the parameters "l" and "r"
+        raise ValueError(f"params: give a list of parameter names such as [{params!r}], not the string {params!r}")
     rec = study.storage.load_study(study.study_name)
     space = study_space(trials, rec.attrs if rec else None)
     if params is None:

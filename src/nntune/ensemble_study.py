@@ -12,6 +12,8 @@ like the single best's, and the ensemble is scored beside the single best.
 
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +113,20 @@ def validation_score(cfg: Config, splits: Splits, model: Any, params: dict[str, 
     return score_of(metric, splits, outputs(model, splits.x_val, splits, transform), splits.y_val, (metric,))[metric]
 
 
+def warn_if_other_models(trials: list[FrozenTrial], measured: list[float], metric: str) -> None:
+    """Say so, before the test split is opened, when rebuilt members do not score the
+    validation values their trials recorded (as ``nntune export-model`` says it of one): the
+    config, the data or the training differ from the study's, so the ensemble would combine
+    other models than the ones its members were ranked by. A retrain on CPU matches to
+    rounding; a GPU's nondeterminism stays well inside the 1% allowed."""
+    off = [(t, m) for t, m in zip(trials, measured) if t.value is not None and math.isfinite(t.value)
+           and not math.isclose(m, t.value, rel_tol=1e-2, abs_tol=1e-6)]
+    if off:
+        shown = ", ".join(f"trial {t.number} scores {m:.4g}, recorded {t.value:.4g}" for t, m in off)
+        warnings.warn(f"the rebuilt members do not score the validation {metric} their trials recorded ({shown}): "
+                      "the config, the data or the training differ from the study's", UserWarning, stacklevel=3)
+
+
 def build_ensemble(cfg: Config, splits: Splits, study: Study, *, top: int, method: str = "average",
                    device: str | None = None) -> EnsembleResult:
     """Rebuild the top ``top`` trials, choose the members on validation, then open the
@@ -123,6 +139,7 @@ def build_ensemble(cfg: Config, splits: Splits, study: Study, *, top: int, metho
     models = [member_model(cfg, splits, study, t, device, epochs) for t in trials]
     transforms = [evaluation_transform(cfg, trial_hyperparameters(cfg, t.params, epochs)) for t in trials]
     val = [outputs(m, splits.x_val, splits, tf) for m, tf in zip(models, transforms)]
+    warn_if_other_models(trials, [score_of(metric, splits, v, splits.y_val, (metric,))[metric] for v in val], metric)
     sign = 1.0 if metric_direction(metric) == "maximize" else -1.0
     if method == "greedy":
         picked = greedy_selection(val, splits.y_val,

@@ -13,6 +13,12 @@ on its own scale in the unit cube (``nntune.analysis.encode``):
 
 and one without a model, :class:`PedAnovaImportanceEvaluator`: how differently each
 parameter is spread among the best trials than among all.
+
+A conditional parameter (``momentum`` drawn only for SGD, ``units_2`` only for three
+layers) is explained with every complete trial: the forests see its absence as one more
+value, so its importance includes whether it was drawn at all; PED-ANOVA compares it among
+the trials that drew it. Optuna's evaluators instead explain only the parameters every
+trial drew, unless ``params`` names others, and then keep only the trials that drew them all.
 """
 
 from __future__ import annotations
@@ -49,21 +55,26 @@ class BaseImportanceEvaluator(abc.ABC):
         value or for ``target(trial)``."""
 
 
-def _too_few(n: int) -> ValueError:
-    return ValueError(f"importance needs at least {IMPORTANCE_MIN_TRIALS} complete trials whose values "
-                      f"vary; this study has {n}")
+class CannotExplain(ValueError):
+    """The study holds too little to measure importance from (too few complete trials, none
+    that used a parameter, or values that never vary): a plot of it is empty, not an error."""
 
 
-def cannot_explain(trials: Sequence[FrozenTrial], n_params: int) -> ValueError:
+def _too_few(n: int) -> CannotExplain:
+    return CannotExplain(f"importance needs at least {IMPORTANCE_MIN_TRIALS} complete trials whose values "
+                         f"vary; this study has {n}")
+
+
+def cannot_explain(trials: Sequence[FrozenTrial], n_params: int) -> CannotExplain:
     """Why no importance can be measured from ``trials``, naming the actual problem: too
     few complete trials, no parameter any of them used, or one value for all of them."""
     values = [float(t.value) for t in complete_trials(trials)]  # type: ignore[arg-type]
     if len(values) < IMPORTANCE_MIN_TRIALS:
         return _too_few(len(values))
     if n_params == 0:
-        return ValueError("params: no complete trial used any of the parameters to explain")
-    return ValueError(f"importance needs complete trials whose values vary; all {len(values)} of this "
-                      f"study's have the value {values[0]:g}")
+        return CannotExplain("params: no complete trial used any of the parameters to explain")
+    return CannotExplain(f"importance needs complete trials whose values vary; all {len(values)} of this "
+                         f"study's have the value {values[0]:g}")
 
 
 class PermutationImportanceEvaluator(BaseImportanceEvaluator):
@@ -149,14 +160,19 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
     with the whole search space instead (a uniform density over each parameter's range, as
     Optuna's does). It says which parameters the best trials agree on.
     A ``target``'s best trials are its lowest, whatever the study's direction (as Optuna's,
-    with the same warning): negate it to explain its highest."""
+    with the same warning): negate it to explain its highest. ``baseline_quantile`` is
+    Optuna's name for ``target_quantile``."""
 
     GRID = 50  # points the densities are compared at
 
-    def __init__(self, *, target_quantile: float = 0.1, region_quantile: float = 1.0,
-                 evaluate_on_local: bool = True) -> None:
+    def __init__(self, *, target_quantile: float | None = None, region_quantile: float = 1.0,
+                 evaluate_on_local: bool = True, baseline_quantile: float | None = None) -> None:
+        if target_quantile is not None and baseline_quantile is not None:
+            raise ValueError("give target_quantile or baseline_quantile (Optuna's name for it), not both")
+        named = "baseline_quantile" if baseline_quantile is not None else "target_quantile"
+        target_quantile = next((q for q in (target_quantile, baseline_quantile) if q is not None), 0.1)
         if not 0.0 < target_quantile < region_quantile <= 1.0:
-            raise ValueError(f"need 0 < target_quantile < region_quantile <= 1, got {target_quantile} and "
+            raise ValueError(f"need 0 < {named} < region_quantile <= 1, got {target_quantile} and "
                              f"{region_quantile}")
         if region_quantile != 1.0 and not evaluate_on_local:
             warnings.warn("PedAnovaImportanceEvaluator: region_quantile has no effect when evaluate_on_local is "
@@ -168,15 +184,20 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
                  target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
         trials, space = _trials_and_space(study, params, target)
         done = complete_trials(trials)
-        if len(done) < IMPORTANCE_MIN_TRIALS:
-            raise _too_few(len(done))
+        names = used_params(space, done)  # as the forests: a parameter no complete trial used is not explained
+        if len(done) < IMPORTANCE_MIN_TRIALS or not names:
+            raise cannot_explain(done, len(names))
+        space = Space({n: space.params[n] for n in names})
         maximize = target is None and str(study.direction) == "maximize"
         if target is not None:
             warnings.warn("PedAnovaImportanceEvaluator explains what makes the target low; to explain high "
                           "values, negate it (target=lambda t: -...)", UserWarning, stacklevel=2)
         done.sort(key=lambda t: -t.value if maximize else t.value)  # type: ignore[operator]
-        n_target = max(2, math.ceil(self.target_quantile * len(done)))
-        n_region = max(n_target + 1, math.ceil(self.region_quantile * len(done)))
+        keys = np.array([-t.value if maximize else t.value for t in done], dtype=float)  # type: ignore[operator]
+        if float(np.ptp(keys)) == 0.0:  # no best trials to tell apart from the rest
+            raise cannot_explain(done, len(names))
+        n_target = _with_ties(keys, max(2, math.ceil(self.target_quantile * len(done))))
+        n_region = _with_ties(keys, max(n_target + 1, math.ceil(self.region_quantile * len(done))))
         units = encode(space, done[:n_region])
         out: dict[str, float] = {}
         for j, (name, dist) in enumerate(space.params.items()):
@@ -197,6 +218,14 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
                 p_reg = np.full(len(p_top), 1.0 / len(p_top))
             out[name] = float(np.sum(p_reg * (p_top / p_reg - 1.0) ** 2))
         return out
+
+
+def _with_ties(sorted_keys: np.ndarray, n: int) -> int:
+    """How many of the first trials (``sorted_keys`` ascending, best first) are as good as the
+    ``n``-th: trials tied at the cut are all in or all out (as Optuna's quantile filter keeps
+    every value at or below its cutoff), never split by trial number."""
+    n = min(n, len(sorted_keys))
+    return int(np.searchsorted(sorted_keys, sorted_keys[n - 1], side="right"))
 
 
 def used_params(space: Space, trials: Sequence[FrozenTrial]) -> list[str]:

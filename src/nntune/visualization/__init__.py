@@ -4,7 +4,8 @@ plain data (``report/data.py``, ``report/study_data.py``), chosen by ``_data``.
 ``nntune.visualization.matplotlib`` draws the same data with matplotlib.
 
 ``target`` (a function of a trial) plots another number than the value; a study of several
-objectives needs it, except for ``plot_pareto_front``.
+objectives needs it, except for ``plot_pareto_front`` and ``plot_param_importances`` (a bar
+per objective without it, as Optuna's).
 """
 
 from __future__ import annotations
@@ -77,10 +78,24 @@ def plot_contour(study: Any, params: Sequence[str] | None = None, *, target: Tar
     """The value over a pair of parameters; with more than two, every pair as a matrix."""
     def draw() -> Any:
         data = _data.contours(study, params, target)
-        if len(data["params"]) == 2:
-            return figures.contour_figure(next(iter(data["cells"].values())), target_name)
-        return figures.contour_matrix_figure(data["params"], data["cells"], target_name)
+        names = data["params"]
+        if len(names) == 2:
+            fig = figures.contour_figure(next(iter(data["cells"].values())), target_name)
+            return _reverse_beta_axes(fig, data["cells"], {(names[0], names[1]): (None, None)})
+        fig = figures.contour_matrix_figure(names, data["cells"], target_name)
+        return _reverse_beta_axes(fig, data["cells"], {(x, y): (names.index(y) + 1, names.index(x) + 1)
+                                                       for x, y in data["cells"]})
     return _or_empty(draw)
+
+
+def _reverse_beta_axes(fig: Any, cells: Any, places: dict[tuple[str, str], tuple[int | None, int | None]]) -> Any:
+    """A Beta's ``1 - b`` axes reversed (beta grows to the right and up, as the slice draws
+    it); ``places`` gives each cell's (row, col) in the figure, (None, None) for one panel."""
+    for key, (row, col) in places.items():
+        for axis, update in (("x", fig.update_xaxes), ("y", fig.update_yaxes)):
+            if cells[key][axis].get("reversed"):
+                update(autorange="reversed", row=row, col=col)
+    return fig
 
 
 def plot_edf(study: Any, *, target: Target | None = None, target_name: str = "Objective Value") -> Any:
@@ -97,11 +112,20 @@ def plot_timeline(study: Any, n_recent_trials: int | None = None) -> Any:
 def plot_param_importances(study: Any, evaluator: Any = None, params: Sequence[str] | None = None, *,
                            target: Target | None = None, target_name: str = "Objective Value") -> Any:
     """Each parameter's share of the value's variation: random forest + permutation (with
-    its spread over the repeats, as the report draws it), or ``evaluator``'s shares."""
+    its spread over the repeats, as the report draws it), or ``evaluator``'s shares. A study
+    of several objectives without ``target``: a bar per objective, as Optuna draws it."""
     def draw() -> Any:
-        fig = figures.importance_figure(_data.importances(study, evaluator, params, target))
-        # Bars of the importance for target_name, as Optuna's hover names them.
-        return fig.update_traces(name=target_name, hovertemplate=f"%{{y}}: %{{x:.3f}} of {target_name}<extra></extra>")
+        groups = _data.importance_groups(study, evaluator, params, target, target_name)
+        # Bars of the importance for each objective, as Optuna's hover names them.
+        bars = [figures.importance_figure(data).update_traces(
+            name=name, marker_color=figures.PALETTE[k % len(figures.PALETTE)],
+            hovertemplate=f"%{{y}}: %{{x:.3f}} of {name}<extra></extra>") for k, (name, data) in enumerate(groups)]
+        fig = bars[0]
+        if len(bars) > 1:
+            fig.add_traces([b.data[0] for b in bars[1:]])
+            fig.update_layout(barmode="group", showlegend=True, height=fig.layout.height + 16 * len(
+                groups[0][1]["importance"]) * (len(bars) - 1))
+        return fig
     return _or_empty(draw)
 
 
@@ -123,7 +147,12 @@ def plot_rank(study: Any, params: Sequence[str] | None = None, *, target: Target
         if len(data["dimensions"]) == 1:  # one parameter: against the value, as Optuna draws it
             value = {"name": target_name, "values": data["value"], "scale": "linear"}
             data = {**data, "dimensions": [*data["dimensions"], value]}
-        return figures.rank_figure(data, target_name)
+        fig = figures.rank_figure(data, target_name)
+        for i, dim in enumerate(data["dimensions"], start=1):  # a Beta's axes: beta grows to the right and up
+            if dim.get("reversed"):
+                fig.update_layout({f"xaxis{i if i > 1 else ''}": {"autorange": "reversed"},
+                                   f"yaxis{i if i > 1 else ''}": {"autorange": "reversed"}})
+        return fig
     return _or_empty(draw)
 
 

@@ -19,7 +19,7 @@ from nntune.analysis import chosen_space, param_importance, valued_trials
 from nntune.report.data import history_data, intermediate_data, parallel_data, rank, slices_data
 from nntune.report.study_data import contour_data, edf_data, pareto_data, timeline_data
 from nntune.samplers import is_feasible
-from nntune.space import Choice, Space
+from nntune.space import Beta, Choice, Float, Space
 from nntune.trial import CONSTRAINTS_KEY, FrozenTrial, TrialState
 
 Target = Callable[[FrozenTrial], float]
@@ -140,10 +140,43 @@ def intermediate(study: Any) -> dict[str, Any]:
     return intermediate_data(trials, best)
 
 
+def beta_as_decades(trials: Sequence[FrozenTrial], space: Space) -> tuple[list[FrozenTrial], Space]:
+    """``trials`` and ``space`` with each Beta parameter ``b`` as the ``1 - b`` it is searched
+    by, a log-scaled range named ``1 - b``: a plot then spreads 0.9, 0.99 and 0.999 evenly by
+    decades, as the sampler does (a linear axis crams all but the first into one edge)."""
+    betas = {n: f"1 - {n}" for n, d in space.params.items() if isinstance(d, Beta)}
+    if not betas:
+        return list(trials), space
+    params = {betas.get(n, n): Float(1 - d.high, 1 - d.low, log=True) if n in betas else d
+              for n, d in space.params.items()}
+
+    def flipped(t: FrozenTrial) -> FrozenTrial:
+        return dataclasses.replace(t, params={betas.get(k, k): _one_minus(v) if k in betas else v
+                                              for k, v in t.params.items()})
+    return [flipped(t) for t in trials], Space(params)
+
+
+def _one_minus(v: Any) -> Any:
+    """``1 - v`` for a number (a stored beta), else ``v`` as it is (off the range: left out)."""
+    return 1 - float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+
+def is_decades_of_beta(name: str, space: Space) -> bool:
+    """Whether ``name`` is a Beta parameter's ``1 - b`` axis (:func:`beta_as_decades`), drawn
+    reversed so that beta grows to the right, as the slice plot draws it."""
+    return name.startswith("1 - ") and isinstance(space.params.get(name[len("1 - "):]), Beta)
+
+
 def parallel(study: Any, params: Sequence[str] | None, target: Target | None) -> dict[str, Any]:
-    """The columns of the complete trials: parameters, then the value."""
+    """The columns of the complete trials: parameters (a Beta as log10 of ``1 - b``, its
+    ``reversed`` flag set), then the value."""
     trials = trials_of(study, target)
-    return parallel_data(trials, space_of(study, trials, params))
+    space = space_of(study, trials, params)
+    data = parallel_data(*beta_as_decades(trials, space))
+    for dim in data["dimensions"]:
+        if dim["scale"] == "log" and is_decades_of_beta(dim["name"][len("log10 "):], space):
+            dim.update(name=f"log10({dim['name'][len('log10 '):]})", reversed=True)
+    return data
 
 
 def slices(study: Any, params: Sequence[str] | None, target: Target | None) -> list[dict[str, Any]]:
@@ -167,9 +200,11 @@ def _no_parameter(trials: Sequence[FrozenTrial], params: Sequence[str] | None) -
 def contours(study: Any, params: Sequence[str] | None, target: Target | None) -> dict[str, Any]:
     """``{"params": names, "cells": {(x, y): contour_data}}``: the one pair of two
     parameters, or every ordered pair of more (a matrix, row ``y``, column ``x``); a
-    choice's axis also carries its ``categories``. Fewer than two parameters: ValueError."""
+    choice's axis also carries its ``categories``, a Beta's is its ``1 - b`` on a log scale
+    (``reversed``: beta grows to the right). Fewer than two parameters: ValueError."""
     trials = trials_of(study, target)
-    space = space_of(study, trials, params)
+    declared = space_of(study, trials, params)
+    trials, space = beta_as_decades(trials, declared)
     names = list(space.params)
     if len(names) < 2:
         raise NothingToPlot(f"a contour needs two parameters; there {'is' if len(names) == 1 else 'are'} "
@@ -181,6 +216,7 @@ def contours(study: Any, params: Sequence[str] | None, target: Target | None) ->
             dist = space.params[axis["name"]]
             if isinstance(dist, Choice):
                 axis["categories"] = [str(v) for v in dist.values]
+            axis["reversed"] = is_decades_of_beta(axis["name"], declared)
     return {"params": names, "cells": cells}
 
 
@@ -204,21 +240,49 @@ def importances(study: Any, evaluator: Any, params: Sequence[str] | None,
                 target: Target | None) -> dict[str, Any]:
     """``{"importance": {name: share}, "std": {name: spread}}``, largest first: random forest
     + permutation (the report's measure, with its spread over the repeats) or ``evaluator``'s."""
-    from nntune.importance import cannot_explain, used_params
+    from nntune.importance import CannotExplain, cannot_explain, get_param_importances, used_params
 
+    trials = trials_of(study, target)
+    if params is not None and not params:
+        raise NothingToPlot(_no_parameter(trials, params))
     if evaluator is None:
-        trials = trials_of(study, target)
-        if params is not None and not params:
-            raise NothingToPlot(_no_parameter(trials, params))
         space = space_of(study, trials, params)
         result = param_importance(trials, space, seed=study.seed)
         if not result["importance"]:  # too few trials, or values that never vary: say so, as the API does
             raise NothingToPlot(str(cannot_explain(trials, len(used_params(space, trials)))))
         return result
-    from nntune.importance import get_param_importances
-
-    shares = get_param_importances(study, evaluator=evaluator, params=params, target=target)
+    try:
+        shares = get_param_importances(study, evaluator=evaluator, params=params, target=target)
+    except CannotExplain as why:  # an empty plot saying why, whichever evaluator measured
+        raise NothingToPlot(str(why)) from None
     return {"importance": shares, "std": {n: 0.0 for n in shares}}
+
+
+def importance_groups(study: Any, evaluator: Any, params: Sequence[str] | None, target: Target | None,
+                      target_name: str) -> list[tuple[str, dict[str, Any]]]:
+    """``[(name, importances)]``: one for the value (named by ``set_metric_names`` when given)
+    or ``target``; for a study of several objectives without ``target``, one per objective,
+    named by its metric name or ``"<target_name> <i>"``, as Optuna's plot draws them. Every
+    group lists every group's parameters, in the first one's order."""
+    names = getattr(study, "metric_names", None)
+    if target is not None or not study.is_multi_objective:
+        return [(names[0] if names and target is None else target_name, importances(study, evaluator, params, target))]
+    groups = []
+    for i, direction in enumerate(study.directions):
+        # A maximized objective turned round: PED-ANOVA explains the lowest values of a
+        # target; a forest's shares are the same either way.
+        sign = -1.0 if str(direction) == "maximize" else 1.0
+        name = names[i] if names else f"{target_name} {i}"
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="PedAnovaImportanceEvaluator explains what makes the target low")
+            try:
+                groups.append((name, importances(study, evaluator, params,
+                                                 lambda t, i=i, sign=sign: sign * t.values[i])))
+            except NothingToPlot as why:
+                raise NothingToPlot(f"{name}: {why}") from None
+    order = list(dict.fromkeys(n for _, data in groups for n in data["importance"]))
+    return [(name, {**data, "importance": {n: data["importance"].get(n, 0.0) for n in order},
+                    "std": {n: data["std"].get(n, 0.0) for n in order}}) for name, data in groups]
 
 
 def pareto(study: Any, target_names: Sequence[str] | None, include_dominated_trials: bool,

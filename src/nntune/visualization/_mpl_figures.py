@@ -9,6 +9,7 @@ grey crosses apart from the complete ones, every panel titled and labelled.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -113,8 +114,11 @@ def intermediate_axes(data: Mapping[str, Any]) -> Axes:
 
 
 def _plain_name(dim: Mapping[str, Any]) -> str:
-    """A parameter's name (``parallel_data`` names a log-scaled column ``log10 <name>``)."""
+    """A parameter's name (``parallel_data`` names a log-scaled column ``log10 <name>``, and a
+    Beta's ``log10(1 - <name>)``)."""
     name = str(dim["name"])
+    if dim["scale"] == "log" and name.startswith("log10(") and name.endswith(")"):
+        return name[len("log10("):-1]
     return name[len("log10 "):] if dim["scale"] == "log" and name.startswith("log10 ") else name
 
 
@@ -207,19 +211,23 @@ def _contour_cell(ax: Axes, data: Mapping[str, Any], norm: Normalize) -> None:
     if data["grid"] is not None:
         g = data["grid"]
         z = np.array(g["z"], dtype=float)
-        levels = np.linspace(norm.vmin, norm.vmax, 16) if norm.vmax > norm.vmin else 15
+        levels = np.linspace(norm.vmin, norm.vmax, 16)
         ax.contourf(g["x"], g["y"], z, levels=levels, cmap="Blues", norm=norm)
-        ax.contour(g["x"], g["y"], z, levels=levels, colors="black", linewidths=0.4)
+        if np.ptp(z) > 1e-9 * (norm.vmax - norm.vmin):  # a flat surface has no contour lines to draw
+            ax.contour(g["x"], g["y"], z, levels=levels, colors="black", linewidths=0.4)
         ax.scatter(data["x"]["values"], data["y"]["values"], color=BEST, edgecolors="white", s=22, zorder=3,
                    label="trials", gid="trials")
     else:
         xs, ys = (_place(a["values"], a.get("categories")) for a in (data["x"], data["y"]))
         ax.scatter(xs, ys, c=data["value"], cmap="Blues", norm=norm, edgecolors="grey", s=28, zorder=3,
                    label="trials", gid="trials")
-    for axis, set_scale, set_ticks, set_lim in ((data["x"], ax.set_xscale, ax.set_xticks, ax.set_xlim),
-                                                (data["y"], ax.set_yscale, ax.set_yticks, ax.set_ylim)):
+    for axis, set_scale, set_ticks, set_lim, invert in (
+            (data["x"], ax.set_xscale, ax.set_xticks, ax.set_xlim, ax.invert_xaxis),
+            (data["y"], ax.set_yscale, ax.set_yticks, ax.set_ylim, ax.invert_yaxis)):
         if axis["log"]:
             set_scale("log")
+        if axis.get("reversed"):
+            invert()  # a Beta's 1 - b: beta grows to the right and up
         if axis.get("categories") is not None:
             set_ticks(range(len(axis["categories"])), axis["categories"])
             set_lim(-0.5, len(axis["categories"]) - 0.5)
@@ -231,7 +239,11 @@ def contour_axes(params: Sequence[str], cells: Mapping[tuple[str, str], Mapping[
     column ``x``, names on the diagonal), on one colour scale."""
     values = [v for c in cells.values() for v in c["value"]]
     values += [v for c in cells.values() if c["grid"] is not None for row in c["grid"]["z"] for v in row]
-    norm = Normalize(min(values, default=0.0), max(values, default=1.0))
+    low, high = min(values, default=0.0), max(values, default=1.0)
+    if math.isclose(low, high, rel_tol=1e-9, abs_tol=1e-12):  # one value (interpolation may add rounding):
+        pad = 0.05 * abs(low) or 0.5  # a colour scale around it, with levels that increase
+        low, high = low - pad, high + pad
+    norm = Normalize(low, high)
     n = len(params)
     if n == 2:
         fig, ax = plt.subplots(tight_layout=True)
@@ -282,16 +294,20 @@ def timeline_axes(data: Mapping[str, Any]) -> Axes:
     return ax
 
 
-def importance_axes(imp: Mapping[str, Any], target_name: str) -> Axes:
-    """Each parameter's share (largest on top), with its spread as an error bar."""
+def importance_axes(groups: Sequence[tuple[str, Mapping[str, Any]]]) -> Axes:
+    """Each parameter's share (largest on top), with its spread as an error bar: a bar per
+    ``(name, importances)`` group (an objective each), the first on top of each parameter."""
     _, ax = plt.subplots(tight_layout=True)
     ax.set(title="Hyperparameter Importances", xlabel="Hyperparameter Importance", ylabel="Hyperparameter",
            xlim=(0, 1.15))
-    names = list(imp["importance"])[::-1]
-    shares = [float(imp["importance"][n]) for n in names]
-    bars = ax.barh(range(len(names)), shares, xerr=[float(imp["std"].get(n, 0.0)) for n in names],
-                   color=COMPLETE, label=target_name)
-    ax.bar_label(bars, labels=[f"{v:.0%}" for v in shares], padding=3)
+    names = list(groups[0][1]["importance"])[::-1]
+    height = 0.8 / len(groups)
+    for k, (label, imp) in enumerate(groups):
+        shares = [float(imp["importance"].get(n, 0.0)) for n in names]
+        place = np.arange(len(names)) + ((len(groups) - 1) / 2 - k) * height
+        bars = ax.barh(place, shares, height=height, xerr=[float(imp["std"].get(n, 0.0)) for n in names],
+                       color=COMPLETE if k == 0 else PALETTE[k % len(PALETTE)], label=label)
+        ax.bar_label(bars, labels=[f"{v:.0%}" for v in shares], padding=3)
     ax.set_yticks(range(len(names)), names)
     _legend(ax)
     return ax
@@ -314,24 +330,27 @@ def pareto_axes(data: Mapping[str, Any]) -> Axes:
     return ax
 
 
-Column = tuple[np.ndarray, list[str] | None, bool]  # values as drawn, a choice's labels, log-scaled
+# values as drawn, a choice's labels, log-scaled, reversed (a Beta's 1 - b)
+Column = tuple[np.ndarray, list[str] | None, bool, bool]
 
 
 def _dim_axis(dim: Mapping[str, Any]) -> Column:
     """A ``parallel_data`` column as drawn: log10 undone, choices as indices with their labels."""
     v = _arr(dim["values"])
     if dim["scale"] == "log":
-        return 10 ** v, None, True
-    return v, dim.get("ticktext") if dim["scale"] == "categorical" else None, False
+        return 10 ** v, None, True, bool(dim.get("reversed"))
+    return v, dim.get("ticktext") if dim["scale"] == "categorical" else None, False, False
 
 
 def _rank_cell(ax: Axes, x: Column, y: Column, rank: np.ndarray) -> None:
     """The trials at ``x`` against ``y``, coloured by rank (0 the best, red)."""
     ax.scatter(x[0], y[0], c=rank, cmap="RdYlBu", vmin=0, vmax=1, edgecolors="grey", s=24, gid="trials")
-    for (_, labels, log), set_scale, set_ticks in ((x, ax.set_xscale, ax.set_xticks),
-                                                   (y, ax.set_yscale, ax.set_yticks)):
+    for (_, labels, log, flip), set_scale, set_ticks, invert in ((x, ax.set_xscale, ax.set_xticks, ax.invert_xaxis),
+                                                                 (y, ax.set_yscale, ax.set_yticks, ax.invert_yaxis)):
         if log:
             set_scale("log")
+        if flip:
+            invert()  # beta grows to the right and up
         if labels is not None:
             set_ticks(range(len(labels)), labels)
 
@@ -349,7 +368,7 @@ def rank_axes(data: Mapping[str, Any], target_name: str) -> Axes | np.ndarray:
         ax.set_title(title)
         if not dims:
             return ax
-        y = axes[1] if len(dims) == 2 else (values, None, False)
+        y = axes[1] if len(dims) == 2 else (values, None, False, False)
         _rank_cell(ax, axes[0], y, rank)
         ax.set(xlabel=names[0], ylabel=names[1] if len(dims) == 2 else target_name)
         out: Any = ax

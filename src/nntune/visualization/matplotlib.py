@@ -86,8 +86,10 @@ def plot_timeline(study: Any, n_recent_trials: int | None = None) -> Axes:
 
 def plot_param_importances(study: Any, evaluator: Any = None, params: Sequence[str] | None = None, *,
                            target: Target | None = None, target_name: str = "Objective Value") -> Axes:
-    """Each parameter's share of the value's variation (``get_param_importances``), largest on top."""
-    return _or_empty(lambda: draw.importance_axes(_data.importances(study, evaluator, params, target), target_name))
+    """Each parameter's share of the value's variation (``get_param_importances``), largest on
+    top; a study of several objectives without ``target``: a bar per objective."""
+    return _or_empty(lambda: draw.importance_axes(_data.importance_groups(study, evaluator, params, target,
+                                                                          target_name)))
 
 
 def plot_pareto_front(study: Any, *, target_names: Sequence[str] | None = None, include_dominated_trials: bool = True,

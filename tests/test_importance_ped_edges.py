@@ -1,0 +1,59 @@
+"""PED-ANOVA at the edges: trials tied at the cut of the best ones are all among them (as
+Optuna's quantile filter keeps every value at or below its cutoff); values that never vary,
+and parameters no complete trial used, are not explained, as by the other evaluators."""
+
+from __future__ import annotations
+
+import pytest
+
+import nntune
+from nntune.importance import PedAnovaImportanceEvaluator, get_param_importances
+from nntune.space import Float
+
+
+def _study(rows):
+    study = nntune.create_study()
+    dists = {"x": Float(0.0, 1.0), "z": Float(0.0, 1.0)}
+    study.add_trials(nntune.create_trial(value=v, params={"x": x, "z": z}, distributions=dists) for x, z, v in rows)
+    return study
+
+
+def test_trials_tied_at_the_cut_are_all_among_the_best():
+    # Ten trials tie for the best value, x spread evenly among them as among the rest; the first
+    # two by number happen to share an x. z alone tells the best from the rest.
+    best = [(0.05, 0.1, 0.0), (0.06, 0.12, 0.0)] + [(i / 8, 0.1 + i / 100, 0.0) for i in range(8)]
+    rest = [(i / 9, 0.8 + i / 100, 1.0) for i in range(10)]
+    raw = PedAnovaImportanceEvaluator().evaluate(_study(best + rest))
+    assert raw["z"] > 0.5 and raw["x"] < 0.1 * raw["z"]  # x's share came from splitting the tie by number
+
+
+def test_values_that_never_vary_are_refused_as_by_the_other_evaluators():
+    study = _study([(i / 11, 1 - i / 11, 1.0) for i in range(12)])
+    with pytest.raises(ValueError, match="whose values vary; all 12 of this study's have the value 1"):
+        get_param_importances(study, evaluator=PedAnovaImportanceEvaluator())
+
+
+def test_a_parameter_no_complete_trial_used_is_left_out_as_by_the_forests():
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        if trial.number == 3:  # only a pruned trial drew it
+            trial.suggest_float("pruned_only", 0, 1)
+            raise nntune.TrialPruned()
+        return x
+
+    study = nntune.create_study(sampler=nntune.samplers.RandomSampler(seed=0))
+    study.optimize(objective, n_trials=12)
+    assert set(PedAnovaImportanceEvaluator().evaluate(study)) == {"x"}
+    with pytest.raises(ValueError, match="params: no complete trial used any of the parameters"):
+        get_param_importances(study, evaluator=PedAnovaImportanceEvaluator(), params=["pruned_only"])
+
+
+def test_optunas_baseline_quantile_is_the_share_of_best_trials():
+    rows = [(i / 19, i / 19, float(i)) for i in range(20)]
+    study = _study(rows)
+    assert PedAnovaImportanceEvaluator(baseline_quantile=0.3).evaluate(study) == \
+        PedAnovaImportanceEvaluator(target_quantile=0.3).evaluate(study)
+    with pytest.raises(ValueError, match="not both"):
+        PedAnovaImportanceEvaluator(target_quantile=0.2, baseline_quantile=0.3)
+    with pytest.raises(ValueError, match=r"need 0 < baseline_quantile < region_quantile <= 1, got 1.0 and 1.0"):
+        PedAnovaImportanceEvaluator(baseline_quantile=1.0)
