@@ -38,7 +38,7 @@ def test_a_dataframe_is_encoded_as_a_csv_is(houses, tmp_path) -> None:
     expected = predict_file(model, tmp_path / "new.csv")["prediction"].to_numpy()
     assert np.allclose(model.predict(new).numpy(), expected, atol=1e-4)
     assert np.allclose(model(new).detach().numpy(), expected, atol=1e-4)
-    with pytest.raises(ConfigError, match="the table gives no column 'city_a'"):
+    with pytest.raises(ConfigError, match="the table gives no column 'city'"):
         model.predict(new.drop(columns="city"))
 
 

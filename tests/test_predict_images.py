@@ -56,3 +56,13 @@ def test_images_that_cannot_be_predicted_are_one_line(photos, tmp_path):
         with pytest.raises(ConfigError, match=says) as raised:
             predict_file(model, path)
         assert raised.value.field == "input" and "\n" not in str(raised.value)
+
+
+def test_hidden_files_in_a_folder_are_not_predicted(photos, tmp_path):
+    """A folder unzipped on macOS holds "._name.png" beside each image: no image to read."""
+    folder, model = photos
+    (tmp_path / "new").mkdir()
+    Image.open(folder / "photos" / "red" / "0.png").save(tmp_path / "new" / "0.png")
+    (tmp_path / "new" / "._0.png").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    table = predict_file(model, tmp_path / "new")
+    assert list(table["file"]) == [str(tmp_path / "new" / "0.png")]

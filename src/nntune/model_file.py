@@ -41,6 +41,7 @@ def save_model_file(path: str | Path, model: nn.Module, params: Mapping[str, Any
         "task_type": splits.task_type,
         "classes": [str(c) for c in info.get("classes", [])],
         "feature_names": list(info.get("feature_names", [])),
+        "text_columns": info.get("text_columns"),  # a CSV's columns one-hot encoded (None: not known)
         "normalization": info.get("normalization"),
         "missing": info.get("missing"),  # the training split's fill for a missing feature, if any
         "load_options": dict(info.get("load_options") or {}),  # grayscale, resize, flatten of images
@@ -105,7 +106,8 @@ class TunedModel(nn.Module):
         names = self.meta.get("feature_names")
         if not names:
             raise ValueError("the model was trained on inputs without column names; give an array, not a DataFrame")
-        return table_inputs(table, names, self.meta.get("data"), fills=self.fill is not None)
+        return table_inputs(table, names, self.meta.get("data"), fills=self.fill is not None,
+                            text_columns=self.meta.get("text_columns"))
 
     def _check_shape(self, shape: tuple[int, ...]) -> None:
         """A batch (or one input) of the shape the model was trained on, or one ValueError
@@ -163,8 +165,8 @@ def load_model(path: str | Path, *, map_location: str | torch.device = "cpu") ->
     network = build_model(payload["params"], shape, payload["n_outputs"])
     network.load_state_dict(payload["model"])
     shift, scale = _stats(payload.get("normalization"), shape)
-    meta = {k: payload.get(k) for k in ("study", "trial", "validation", "test", "feature_names", "data",
-                                        "input_shape", "missing", "load_options")}
+    meta = {k: payload.get(k) for k in ("study", "trial", "validation", "test", "feature_names", "text_columns",
+                                        "data", "input_shape", "missing", "load_options")}
     missing = payload.get("missing")
     fill = torch.tensor(missing["fill"], dtype=torch.float32).reshape(1, -1) \
         if isinstance(missing, Mapping) and "fill" in missing else None

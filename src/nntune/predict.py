@@ -19,8 +19,8 @@ from nntune.model_file import TunedModel
 BATCH = 4096
 
 
-def csv_inputs(path: Path, feature_names: Sequence[str], data: Any,
-               fills: bool = False) -> tuple[pd.DataFrame, torch.Tensor]:
+def csv_inputs(path: Path, feature_names: Sequence[str], data: Any, fills: bool = False,
+               text_columns: Sequence[str] | None = None) -> tuple[pd.DataFrame, torch.Tensor]:
     """The CSV's rows and their inputs in the training columns' order (:func:`table_inputs`)."""
     spec = data if isinstance(data, Mapping) else {}
     try:
@@ -30,24 +30,30 @@ def csv_inputs(path: Path, feature_names: Sequence[str], data: Any,
     if table.empty:
         # Without rows pandas cannot tell numbers from text, so every column would look absent.
         raise ConfigError("input", f"{path.name} has no rows to predict, only its header")
-    return table, table_inputs(table, feature_names, data, fills, where=path.name)
+    return table, table_inputs(table, feature_names, data, fills, where=path.name, text_columns=text_columns)
 
 
 def table_inputs(table: pd.DataFrame, feature_names: Sequence[str], data: Any, fills: bool = False,
-                 where: str | None = None) -> torch.Tensor:
+                 where: str | None = None, text_columns: Sequence[str] | None = None) -> torch.Tensor:
     """A table's inputs in the training columns' order: numbers as they are, text columns
     one-hot with the training's column names (a value the training never saw, or none, is
     all zeros). A column the model needs and the table lacks is an error, and so is a
     missing number unless the model ``fills`` it (trained with ``missing: mean`` or
     ``median``: the model takes NaN and puts the training split's value in its place).
-    ``where``: the file the table was read from, named in errors (else "the table")."""
+    ``where``: the file the table was read from, named in errors (else "the table").
+    ``text_columns``: the training's columns one-hot encoded; a model file of an earlier
+    nntune does not say, and a column is then taken as text when a feature name starts
+    with its name and "_"."""
     spec = data if isinstance(data, Mapping) else {}
     name = where or "the table"
     if table.empty:
         raise ConfigError("input", f"{name} has no rows to predict")
     numeric = set(feature_names)  # a column trained on as text is there only as its one-hot columns
+    known_text = None if text_columns is None else {str(c) for c in text_columns}
 
     def used(column: Any) -> bool:  # a column of the training's: a number, or text one-hot encoded
+        if known_text is not None:
+            return column in numeric or column in known_text
         return column in numeric or any(f.startswith(f"{column}_") for f in feature_names)
 
     given = spec.get("features")
@@ -68,10 +74,11 @@ def table_inputs(table: pd.DataFrame, feature_names: Sequence[str], data: Any, f
             raise ConfigError("input", f"{name}: column {column!r} holds {bad[1]!r} in row {bad[0]}, not a "
                                        "number; the model was trained on numbers there")
     text = [c for c in features if c not in numeric]
-    frame = pd.get_dummies(_as_text(table[features], text), dtype=np.float32)
+    frame = pd.get_dummies(_as_typed(table[features], text), dtype=np.float32)
     needed = [f for f in feature_names if f not in frame.columns and not any(f.startswith(f"{c}_") for c in text)]
     if needed:
-        raise ConfigError("input", f"{name} gives no column {needed[0]!r} the model was trained on")
+        raise ConfigError("input", f"{name} gives no column {_column_of(needed[0], known_text)!r} the model was "
+                                   "trained on")
     # a copy: pandas may hand out a read-only view, which torch warns about
     x = frame.reindex(columns=list(feature_names), fill_value=0.0).to_numpy(dtype=np.float32, copy=True)
     if np.isinf(x).any():  # no model output means anything for them, and no fill replaces them
@@ -84,13 +91,25 @@ def table_inputs(table: pd.DataFrame, feature_names: Sequence[str], data: Any, f
     return torch.from_numpy(x)
 
 
-def _as_text(table: pd.DataFrame, text: Sequence[str]) -> pd.DataFrame:
-    """``table`` with the columns trained on as text read as text, whatever they hold now:
-    a number or an empty column there is a category (unseen ones one-hot to all zeros), as
-    the training's one-hot encoding has it."""
+def _column_of(feature: str, text_columns: set[str] | None) -> str:
+    """The column of the file a feature came from: a text column for one of its one-hot
+    columns (the longest name that prefixes it), else the feature itself."""
+    owners = [c for c in text_columns or () if feature.startswith(f"{c}_")]
+    return max(owners, key=len) if owners else feature
+
+
+def _as_typed(table: pd.DataFrame, text: Sequence[str]) -> pd.DataFrame:
+    """``table`` with each column read as the training read it, whatever it holds now: a
+    column trained on as text is text (a number or an empty column there is a category,
+    unseen ones one-hot to all zeros, as the training's one-hot encoding has it), and every
+    other one numbers (True and False with a gap among them, which pandas keeps as objects,
+    are 1, 0 and a missing value, not two one-hot columns)."""
     out = table.copy()
-    for column in text:
-        out[column] = out[column].map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+    for column in out.columns:
+        if column in text:
+            out[column] = out[column].map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+        elif not pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = pd.to_numeric(out[column])  # numbers, as _first_non_number found them
     return out
 
 
@@ -158,10 +177,9 @@ def image_inputs(path: Path, options: Mapping[str, Any], shape: Sequence[int]) -
     ``shape``: the model's input shape, whose channels say grayscale or RGB)."""
     from nntune.train.data import _images_to_float
     from nntune.train.datasets import size_pair
-    from nntune.train.datasets_images import IMAGE_EXTENSIONS, _image_array
+    from nntune.train.datasets_images import IMAGE_EXTENSIONS, _image_array, image_files
 
-    files = [path] if path.is_file() else sorted(f for f in path.rglob("*")
-                                                 if f.is_file() and f.suffix.lower() in IMAGE_EXTENSIONS)
+    files = [path] if path.is_file() else image_files(path)
     if not files:
         raise ConfigError("input", f"{path} holds no image file ({', '.join(IMAGE_EXTENSIONS)})")
     gray = bool(options.get("grayscale")) or (len(shape) == 3 and shape[0] == 1)
@@ -230,7 +248,8 @@ def predict_file(model: TunedModel, path: Path) -> pd.DataFrame:
             else "images"
         also = ", an image file or a folder of them" if what == "images" else ""
         raise ConfigError("input", f"the model was trained on {what}; give them as an .npz file of x{also}")
-    table, x = csv_inputs(path, model.meta["feature_names"], model.meta.get("data"), fills=fills)
+    table, x = csv_inputs(path, model.meta["feature_names"], model.meta.get("data"), fills=fills,
+                          text_columns=model.meta.get("text_columns"))
     answers = predictions(model, x)
     # a file that already holds such columns (an earlier prediction's output) gets them anew:
     # a table of two "prediction" columns could not be written as JSON or parquet

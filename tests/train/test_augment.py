@@ -97,7 +97,11 @@ def test_params_override_in_nested_and_flat_form() -> None:
 @pytest.mark.parametrize("names, params, field", [
     (["zoom"], None, "augment[0]"), ([{"rotation": {"angle": 3}}], None, "augment.rotation"),
     (["hflip"], {"hflip.p": 2.0}, "augment.hflip.p"), ([{"color_jitter": {"hue": 0.9}}], None, "augment.color_jitter.hue"),
-    ([{"random_resized_crop": {"size": 0}}], None, "augment.random_resized_crop.size"), ([3], None, "augment[0]")])
+    ([{"random_resized_crop": {"size": 0}}], None, "augment.random_resized_crop.size"), ([3], None, "augment[0]"),
+    ([{"random_resized_crop": {"size": 224.0}}], None, "augment.random_resized_crop.size"),
+    ([{"resize": {"size": "64"}}], None, "augment.resize.size"),
+    ([{"rotation": {"degrees": float("nan")}}], None, "augment.rotation.degrees"),
+    ([{"color_jitter": {"brightness": [0.5, float("inf")]}}], None, "augment.color_jitter.brightness")])
 def test_bad_augmentations_raise(names: list, params: dict | None, field: str) -> None:
     with pytest.raises(ConfigError) as err:
         make_augment(names, params)

@@ -138,7 +138,10 @@ def test_bad_ratios_raise(ratios: tuple, text: str) -> None:
     ({"data": "iris", "train_size": 0}, "task.train_size"), ({"data": "iris", "train_size": 1.5}, "task.train_size"),
     ({"data": "iris", "train_size": 10_000}, "task.train_size"), ({"data": "iris", "colour": True}, "task.options.colour"),
     ({"data": "iris", "resize": 8}, "task.options.resize"), ({"data": "iris", "seed": "x"}, "task.seed"),
-    ({"data": "mnist_5k", "mean": [0.1, 0.2]}, "task.options.mean"), ({"data": "mnist_5k", "resize": 0}, "task.options.resize")])
+    ({"data": "mnist_5k", "mean": [0.1, 0.2]}, "task.options.mean"), ({"data": "mnist_5k", "resize": 0}, "task.options.resize"),
+    ({"data": "digits", "as_image": True, "resize": 8.0}, "task.options.resize"),
+    ({"data": "digits", "as_image": True, "resize": True}, "task.options.resize"),
+    ({"data": "iris", "as_image": True}, "task.options.as_image")])
 def test_bad_inputs_name_the_field(kwargs: dict, field: str) -> None:
     data = kwargs.pop("data")
     with pytest.raises(ConfigError) as err:

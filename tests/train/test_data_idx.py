@@ -65,6 +65,9 @@ def test_fewer_class_names_than_labels_are_refused(tmp_path: Path) -> None:
         load_splits({**spec, "classes": ["a", "b"]})
     assert str(caught.value) == "task.data.classes: 2 names for labels 0 to 2"
     assert load_splits({**spec, "classes": ["a", "b", "c"]}).info["classes"] == ["a", "b", "c"]
+    with pytest.raises(ConfigError) as caught:  # not the three classes 'a', 'b' and 'c'
+        load_splits({**spec, "classes": "abc"})
+    assert str(caught.value) == "task.data.classes: give a list of class names, got 'abc'"
 
 
 def test_one_label_only_is_refused(tmp_path: Path) -> None:

@@ -73,3 +73,32 @@ def test_sixteen_bit_grayscale_is_scaled_not_clipped(tmp_path: Path) -> None:
     pixels = splits.x_train[0, 0]
     assert pixels[0, 0].item() == 0.0 and pixels[0, 1].item() == pytest.approx(128 / 255)
     assert pixels[1, 1].item() == 1.0
+
+
+@pytest.mark.filterwarnings("ignore:f. splits differ")  # three random images per split
+def test_images_in_a_class_folders_sub_folders_count_and_hidden_files_do_not(tmp_path: Path) -> None:
+    """As torchvision's ImageFolder: photos/cat/2019/*.png are cats. A hidden file (macOS's
+    "._0.png" beside each image it zips) or folder is no image of the class."""
+    spec = write_folder(tmp_path / "f", {"a": 4, "b": 4})
+    write_folder(tmp_path / "f" / "a" / "2019", {"more": 4})
+    (tmp_path / "f" / "b" / "._0.png").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    write_folder(tmp_path / "f" / "b" / ".thumbnails", {"x": 3})
+    (tmp_path / "f" / "__MACOSX" / "a").mkdir(parents=True)  # macOS's zip metadata beside the classes
+    (tmp_path / "f" / "__MACOSX" / "a" / "._0.png").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    splits = load_splits(spec, split=(0.5, 0.25, 0.25))
+    assert splits.info["n_train"] + splits.info["n_val"] + splits.info["n_test"] == 12
+    counts = np.bincount(np.concatenate([splits.y_train.numpy(), splits.y_val.numpy()]), minlength=2)
+    assert counts[0] > counts[1] and splits.info["classes"] == ["a", "b"]  # 8 images of a, 4 of b
+
+
+def test_the_extensions_torchvisions_image_folder_reads_are_read(tmp_path: Path) -> None:
+    """The ORL faces come as .pgm files in one folder per person; .ppm is PPM's colour twin."""
+    rng = np.random.default_rng(0)
+    for label, ext, mode in (("s1", ".pgm", "L"), ("s2", ".ppm", "RGB"), ("s3", ".jfif", "RGB")):
+        (tmp_path / "f" / label).mkdir(parents=True)
+        for i in range(4):
+            shape = (4, 4) if mode == "L" else (4, 4, 3)
+            Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8), mode).save(
+                tmp_path / "f" / label / f"{i}{ext}", format="JPEG" if ext == ".jfif" else None)
+    splits = load_splits({"kind": "image_folder", "path": str(tmp_path / "f")}, split=(0.5, 0.25, 0.25))
+    assert splits.info["classes"] == ["s1", "s2", "s3"] and splits.input_shape == (3, 4, 4)

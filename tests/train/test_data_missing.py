@@ -44,7 +44,8 @@ def test_missing_values_are_refused_by_default_and_the_line_says_the_way_out(gap
     with pytest.raises(ConfigError) as caught:
         load_splits(spec(path, missing="avg"))
     assert caught.value.field == "task.data.missing" and "got 'avg'" in caught.value.problem
-    with pytest.raises(ConfigError, match="applies to csv and npz tables; a image_folder data set"):
+    with pytest.raises(ConfigError, match="applies to csv and npz data, not to image_folder data; it holds no "
+                                          "missing value"):
         load_splits({"kind": "image_folder", "path": str(path.parent), "missing": "mean"})
 
 

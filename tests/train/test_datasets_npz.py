@@ -104,3 +104,39 @@ def test_class_names_follow_integer_labels_even_when_a_class_has_no_sample(tmp_p
     assert set(names) == {"zero", "one", "three"}
     ranked = load_splits(save(tmp_path / "r.npz", x=x, y=y + 5, classes=np.array(["a", "b", "c"])), seed=0)
     assert ranked.info["classes"] == ["a", "b", "c"] and set(ranked.y_train.tolist()) == {0, 1, 2}
+
+
+def test_a_column_of_integer_labels_is_a_classification(tmp_path: Path) -> None:
+    """Keras' datasets give labels as (N, 1): one class label each, not a regression target."""
+    rng = np.random.default_rng(0)
+    y = (np.arange(60) % 3).reshape(-1, 1).astype(np.uint8)
+    splits = load_splits(save(tmp_path / "k.npz", x=rng.normal(size=(60, 4)), y=y), seed=0)
+    assert splits.task_type == "classification" and splits.info["classes"] == ["0", "1", "2"]
+    assert splits.y_train.dim() == 1
+    wide = save(tmp_path / "w.npz", x=rng.normal(size=(60, 4)), y=rng.normal(size=(60, 2)))
+    assert load_splits(wide, seed=0).task_type == "regression"  # two targets per input stay a regression
+
+
+def test_feature_names_must_name_every_column(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    spec = save(tmp_path / "f.npz", x=rng.normal(size=(60, 4)), y=np.arange(60) % 2,
+                feature_names=np.array(["a", "b"]))
+    with pytest.raises(ConfigError, match=re.escape("task.data.path: f.npz: feature_names holds 2 names for 'x' "
+                                                    "of 4 columns")):
+        load_splits(spec, seed=0)
+
+
+def test_class_names_are_a_list(tmp_path: Path) -> None:
+    spec = save(tmp_path / "c.npz", x=np.zeros((40, 2)), y=np.arange(40) % 3)
+    with pytest.raises(ConfigError, match=re.escape("task.data.classes: give a list of class names, got 'abc'")):
+        load_splits({**spec, "classes": "abc"}, seed=0)
+    assert load_splits({**spec, "classes": ["a", "b", "c"]}, seed=0).info["classes"] == ["a", "b", "c"]
+
+
+def test_sixteen_bit_images_are_pixels_in_0_1(tmp_path: Path) -> None:
+    """As an image folder's 16-bit PNGs are: colour changes and padding of augmentation act
+    on pixels in [0, 1], and white is 65535 here."""
+    pixels = np.full((40, 6, 6), 65535, dtype=np.uint16)
+    pixels[:, :3] = 0
+    splits = load_splits(save(tmp_path / "w.npz", x=pixels, y=np.arange(40) % 2), seed=0, normalize="none")
+    assert float(splits.x_train.max()) == 1.0 and float(splits.x_train.min()) == 0.0

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 
 from nntune.exceptions import ConfigError
 
-__all__ = ["make_augment", "make_eval_transform", "augment_for", "Augment", "AUGMENTATIONS",
+__all__ = ["make_augment", "make_eval_transform", "augment_for", "check_parameter", "Augment", "AUGMENTATIONS",
            "PRESETS", "IMAGENET_MEAN", "IMAGENET_STD"]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -101,6 +101,32 @@ def parse_steps(names: Sequence[str | Mapping[str, Any]], params: Mapping[str, A
     return steps
 
 
+def check_parameter(names: Sequence[str | Mapping[str, Any]], name: str, values: Sequence[tuple[str, Any]],
+                    where: str) -> None:
+    """One augmentation parameter (``rotation.degrees``) that ``fixed`` gives or a search
+    may draw: its augmentation must be one of ``names`` (else it would change nothing), and
+    each value one it takes; else a ConfigError naming ``where`` (plus the value's own
+    suffix: ``values`` are (suffix, value) pairs such as (".low", 0.0) or ("", 0.5))."""
+    augmentation, _, key = name.partition(".")
+    if augmentation not in AUGMENTATIONS:  # a dotted name is an augmentation's parameter or nothing
+        raise ConfigError(where, f"unknown name; a dotted name is an augmentation's parameter, and "
+                                 f"{augmentation!r} is no augmentation ({', '.join(AUGMENTATIONS)})")
+    try:
+        present = [step for step, _ in parse_steps(names)] if names else []
+    except ConfigError as err:
+        raise ConfigError(f"task.{err.field}", err.problem) from None
+    if augmentation not in present:
+        listed = f"task.augment holds {', '.join(dict.fromkeys(present))}" if present else "task.augment is empty"
+        raise ConfigError(where, f"{listed}; {name} would change nothing (add {augmentation} to task.augment)")
+    if key not in AUGMENTATIONS[augmentation]:
+        raise ConfigError(where, f"{augmentation} has no parameter {key!r}; known: {sorted(AUGMENTATIONS[augmentation])}")
+    for suffix, value in values:
+        try:
+            parse_steps(names, {name: value})
+        except ConfigError as err:
+            raise ConfigError(f"{where}{suffix}", f"{name}: {err.problem}") from None
+
+
 def _pair(value: Any, where: str, symmetric: bool = False) -> tuple[float, float]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         low, high = (-float(value), float(value)) if symmetric else (float(value), float(value))
@@ -109,6 +135,8 @@ def _pair(value: Any, where: str, symmetric: bool = False) -> tuple[float, float
             low, high = (float(v) for v in value)
         except (TypeError, ValueError) as err:
             raise ConfigError(where, f"give a number or [low, high], got {value!r}") from err
+    if not (math.isfinite(low) and math.isfinite(high)):  # NaN would blank every image, silently
+        raise ConfigError(where, f"give finite numbers, got {value!r}")
     if low > high:
         raise ConfigError(where, f"low {low} exceeds high {high}")
     return low, high
@@ -117,7 +145,7 @@ def _pair(value: Any, where: str, symmetric: bool = False) -> tuple[float, float
 def _size(value: Any, where: str) -> tuple[int, int] | None:
     if value is None:
         return None
-    pair = (value, value) if isinstance(value, int) else tuple(value)
+    pair = (value, value) if not isinstance(value, (list, tuple)) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in pair):
         raise ConfigError(where, f"give a positive int or [height, width], got {value!r}")
     return int(pair[0]), int(pair[1])

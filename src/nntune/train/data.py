@@ -15,7 +15,6 @@ The order is fixed so that nothing leaks from validation or test into training:
 from __future__ import annotations
 
 import hashlib
-import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,20 +22,18 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 
 from nntune.exceptions import ConfigError
 from nntune.train.augment import IMAGENET_MEAN, IMAGENET_STD
 from nntune.train.datasets import RawData, dataset_names, load_raw, size_pair
 from nntune.train.split_check import (FEATURE_SHIFT_THRESHOLD, LABEL_SHARE_THRESHOLD, SplitDistributionWarning,
                                       distribution_check)
-from nntune.train.splits import SealedSplit, Splits
+from nntune.train.splits import SealedSplit, Splits, check_ratios, split_indices, subsample
 
 __all__ = ["load_splits", "dataset_names", "split_indices", "check_ratios", "distribution_check",
            "SplitDistributionWarning", "LABEL_SHARE_THRESHOLD", "FEATURE_SHIFT_THRESHOLD"]
 
 NORMALIZE_METHODS = ("standard", "minmax", "none", "imagenet")
-RATIO_TOLERANCE = 1e-6
 GENERAL_OPTIONS = ("grayscale", "resize", "mean", "std", "flatten", "as_image")
 LOADER_KEYS = ("kind", "path", "target", "sep", "features", "task", "missing", "classes", "x", "y", "x_test",
                "y_test")
@@ -44,22 +41,6 @@ RESIZE_CHUNK = 4096
 
 
 # ---------------------------------------------------------------- arguments
-
-
-def check_ratios(split: Sequence[float]) -> tuple[float, ...]:
-    """Two (train, val) or three (train, val, test) ratios, each in (0, 1), summing to 1."""
-    try:
-        ratios = tuple(float(r) for r in split)
-    except (TypeError, ValueError) as err:
-        raise ConfigError("task.split", f"give 2 or 3 numbers, got {split!r}") from err
-    if len(ratios) not in (2, 3):
-        raise ConfigError("task.split", f"give 2 (train, val) or 3 (train, val, test) ratios, got {len(ratios)}")
-    if not all(0.0 < r < 1.0 for r in ratios):
-        raise ConfigError("task.split", f"each ratio must lie in (0, 1), got {list(ratios)}")
-    total = math.fsum(ratios)
-    if abs(total - 1.0) > RATIO_TOLERANCE:
-        raise ConfigError("task.split", f"ratios must sum to 1, got {total:g}")
-    return ratios
 
 
 def _collect_options(data: str | Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,73 +59,6 @@ def _collect_options(data: str | Mapping[str, Any], options: Mapping[str, Any]) 
 
 
 # ---------------------------------------------------------------- splitting
-
-
-def _seeds(seed: int) -> list[int]:
-    return [int(s) for s in np.random.default_rng(seed).integers(0, 2**31 - 1, size=3)]
-
-
-def _cut(idx: np.ndarray, n_out: int, labels: np.ndarray | None, state: int) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Split ``idx`` into (kept, cut-off of size n_out), stratified when labels allow it."""
-    if labels is not None:
-        try:
-            keep, out = train_test_split(idx, test_size=n_out, stratify=labels, random_state=state)
-            return np.asarray(keep), np.asarray(out), True
-        except ValueError:
-            pass  # a class too rare for this split size: fall back to a plain shuffle
-    keep, out = train_test_split(idx, test_size=n_out, random_state=state)
-    return np.asarray(keep), np.asarray(out), False
-
-
-def _count(ratio: float, n: int, part: str) -> int:
-    count = int(round(ratio * n))
-    if count < 1:
-        raise ConfigError("task.split", f"ratio {ratio:g} of {n} samples leaves the {part} split empty")
-    return count
-
-
-def split_indices(y: np.ndarray, ratios: Sequence[float], seed: int, *, stratify: bool,
-                  own_test: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, bool]:
-    """Indices (train, val, test, stratified) into ``y``; test is None when ``own_test``.
-
-    Without an own test split three ratios are needed. With one, validation takes
-    ``ratios[1]`` of the samples and training the rest.
-    """
-    ratios = check_ratios(ratios)
-    n = len(y)
-    if not own_test and len(ratios) != 3:
-        raise ConfigError("task.split", "this data set has no test split of its own; give train, val and test ratios")
-    seeds = _seeds(seed)
-    labels = y if stratify else None
-    idx = np.arange(n)
-    test: np.ndarray | None = None
-    strat = stratify
-    if not own_test:
-        idx, test, ok = _cut(idx, _count(ratios[2], n, "test"), labels, seeds[0])
-        strat = strat and ok
-    n_val = _count(ratios[1], n, "validation")
-    if n_val >= len(idx):
-        raise ConfigError("task.split", f"ratios {list(ratios)} leave the training split empty")
-    train, val, ok = _cut(idx, n_val, None if labels is None else labels[idx], seeds[1])
-    return train, val, test, strat and ok
-
-
-def _subsample(train: np.ndarray, train_size: int | float, y: np.ndarray | None, seed: int) -> tuple[np.ndarray, bool]:
-    n = len(train)
-    if isinstance(train_size, bool) or not isinstance(train_size, (int, float)):
-        raise ConfigError("task.train_size", f"give an int count or a fraction, got {train_size!r}")
-    if isinstance(train_size, int):
-        if not 1 <= train_size <= n:
-            raise ConfigError("task.train_size", f"must lie in [1, {n}] (the training split), got {train_size}")
-        keep_n = train_size
-    else:
-        if not 0.0 < train_size <= 1.0:
-            raise ConfigError("task.train_size", f"a fraction must lie in (0, 1], got {train_size}")
-        keep_n = max(1, int(round(train_size * n)))
-    if keep_n == n:
-        return train, True
-    keep, _, ok = _cut(train, n - keep_n, None if y is None else y[train], _seeds(seed)[2])
-    return keep, ok
 
 
 def _fingerprint(*parts: np.ndarray | None) -> str:
@@ -327,6 +241,8 @@ def _standardized_target(parts: Mapping[str, tuple[torch.Tensor, torch.Tensor]]
 
 
 def _check_modality(normalize: str, raw: RawData, opts: Mapping[str, Any]) -> None:
+    if opts.get("as_image") not in (None, False) and raw.source != "sklearn.datasets.load_digits":
+        raise ConfigError("task.options.as_image", f"applies to the digits data set (8x8 images); {raw.name} is not it")
     if raw.modality == "tabular":
         for key in ("grayscale", "resize", "mean", "std"):
             if opts.get(key) not in (None, False):
@@ -356,7 +272,7 @@ def load_splits(data: str | Mapping[str, Any], *, split: Sequence[float] = (0.6,
     n_train_full = len(train)
     _check_training_classes(raw, train, subsampled=False)
     if train_size is not None:
-        train, ok = _subsample(train, train_size, raw.y if classify else None, seed)
+        train, ok = subsample(train, train_size, raw.y if classify else None, seed)
         stratified = stratified and ok
         _check_training_classes(raw, train, subsampled=True)
     if test is None:
@@ -383,7 +299,8 @@ def load_splits(data: str | Mapping[str, Any], *, split: Sequence[float] = (0.6,
         "split": list(ratios), "seed": seed, "stratified": stratified, "own_test_split": raw.has_own_test,
         "train_size": train_size, "image_shape": image_shape if raw.modality == "image" else None,
         "flattened": bool(opts.get("flatten")) and raw.modality == "image",
-        "feature_names": list(raw.feature_names), "normalization": norm.to_info(), "missing": missing,
+        "feature_names": list(raw.feature_names), "text_columns": list(raw.text_columns),
+        "normalization": norm.to_info(), "missing": missing,
         "load_options": _image_options(opts) if raw.modality == "image" else {},
         "distribution_check": check, "split_fingerprint": _fingerprint(train, val, None if raw.has_own_test else test),
     }

@@ -52,6 +52,7 @@ class RawData:
     feature_names: list[str] = field(default_factory=list)
     missing: str = "error"  # how NaN features are treated: see MISSING
     dropped_rows: int = 0  # rows with a missing value dropped under missing: drop
+    text_columns: list[str] = field(default_factory=list)  # a CSV's columns one-hot encoded as text
 
     @property
     def has_own_test(self) -> bool:
@@ -150,8 +151,8 @@ def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
 
 def size_pair(resize: Any) -> tuple[int, int]:
     """``resize`` as (height, width); an int means a square."""
-    pair = (resize, resize) if isinstance(resize, int) else tuple(resize)
-    if len(pair) != 2 or not all(isinstance(v, int) and v > 0 for v in pair):
+    pair = (resize, resize) if not isinstance(resize, (list, tuple)) else tuple(resize)
+    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in pair):
         raise ConfigError("task.options.resize", f"give a positive int or [height, width], got {resize!r}")
     return int(pair[0]), int(pair[1])
 
@@ -300,11 +301,21 @@ def read_idx_dir(root: Path, name: str) -> RawData:
                    x_test=test[0] if test else None, y_test=test[1] if test else None)
 
 
+def given_classes(spec: Mapping[str, Any]) -> list[str] | None:
+    """``classes:`` of a data spec as names (label i is named by the i-th), or None."""
+    given = spec.get("classes")
+    if given is None:
+        return None
+    if not isinstance(given, (list, tuple)) or not given:
+        raise ConfigError("task.data.classes", f"give a list of class names, got {given!r}")
+    return [str(c) for c in given]
+
+
 def read_idx(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     root = _require_path(spec, want_dir=True)
     raw = read_idx_dir(root, name=root.name)
-    if spec.get("classes"):
-        names = [str(c) for c in spec["classes"]]
+    names = given_classes(spec)
+    if names is not None:
         if len(names) < len(raw.classes):  # a label without a name has no output of the model
             raise ConfigError("task.data.classes", f"{len(names)} names for labels 0 to {len(raw.classes) - 1}")
         raw.classes = names
@@ -322,6 +333,24 @@ LOCAL: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], RawData]] = {
 }
 
 
+# What each kind's reader takes besides ``kind`` and ``path`` (the image options apply to all).
+KIND_KEYS: dict[str, tuple[str, ...]] = {
+    "csv": ("target", "sep", "features", "task", "missing"), "image_folder": (), "cifar10": (),
+    "idx": ("classes",), "npz": ("x", "y", "x_test", "y_test", "task", "missing", "classes"),
+}
+
+
+def _check_kind_keys(kind: str, data: Mapping[str, Any]) -> None:
+    """A key another kind's reader takes would be ignored here (``features:`` of an npz
+    file, ``target:`` of an image folder): refuse it rather than train on what it meant to
+    change."""
+    for key in data:
+        takers = [k for k, keys in KIND_KEYS.items() if key in keys]
+        if takers and kind not in takers:
+            why = "; it holds no missing value" if key == "missing" else ""
+            raise ConfigError(f"task.data.{key}", f"applies to {' and '.join(takers)} data, not to {kind} data{why}")
+
+
 def load_raw(data: str | Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     """Read a bundled data set by name or a local one described by a dict with ``kind``."""
     if isinstance(data, str):
@@ -335,7 +364,5 @@ def load_raw(data: str | Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     kind = data.get("kind")
     if kind not in LOCAL:
         raise ConfigError("task.data.kind", f"unknown kind {kind!r}; choose from {', '.join(LOCAL)}")
-    if "missing" in data and kind not in ("csv", "npz"):
-        raise ConfigError("task.data.missing", f"applies to csv and npz tables; a {kind} data set may hold "
-                                               "no missing value")
+    _check_kind_keys(kind, data)
     return LOCAL[kind](data, opts)

@@ -35,10 +35,17 @@ def _csv_task(target: pd.Series, forced: str | None) -> TaskType:
 def _csv_features(spec: Mapping[str, Any], columns: list[Any], target: str, name: str) -> list[Any]:
     """The feature columns: ``features:`` (one name or a list) or every column but the target."""
     given = spec.get("features")
+    if given is not None and not isinstance(given, (str, list, tuple)):
+        raise ConfigError("task.data.features", f"give a column name or a list of them, got {given!r}")
+    if given is not None and not len(given):
+        raise ConfigError("task.data.features", "lists no column; leave it out for every column but the target")
     features = [given] if isinstance(given, str) else list(given or [c for c in columns if c != target])
     unknown = [c for c in features if c not in columns]
     if unknown:
         raise ConfigError("task.data.features", f"unknown columns {unknown}")
+    twice = sorted({str(c) for c in features if features.count(c) > 1})
+    if twice:  # one column twice is two identical inputs, and a table no new row can be read into
+        raise ConfigError("task.data.features", f"lists {twice} more than once")
     if target in features:  # the answer among the inputs: every model would score perfectly
         raise ConfigError("task.data.features", f"lists the target column {target!r}")
     if not features:
@@ -64,6 +71,20 @@ def _check_number_columns(table: pd.DataFrame, columns: list[Any], target: str, 
                                                 f"text, {read_as}")
 
 
+def _check_text_columns(table: pd.DataFrame, text: list[str], name: str) -> None:
+    """A text column with a value for most rows (a name, an id, free text) is no category:
+    one-hot encoded it makes a column per row, which the model learns by heart and which
+    no new row matches, and on a large file more columns than memory holds. Refuse it,
+    naming it, rather than train on that."""
+    for column in text:
+        distinct = int(table[column].nunique())
+        if distinct > CSV_MAX_CLASSES and distinct > len(table) / 2:
+            raise ConfigError("task.data.features", f"{name}: text column {column!r} holds {distinct} different "
+                                                    f"values in {len(table)} rows, a one-hot column for each: an "
+                                                    "identifier or free text, not a category; list the other "
+                                                    "columns in task.data.features")
+
+
 def _infinite_columns(frame: pd.DataFrame) -> list[str]:
     values = frame.to_numpy(dtype=np.float64)
     return [str(c) for c, bad in zip(frame.columns, np.isinf(values).any(axis=0)) if bad]
@@ -72,6 +93,10 @@ def _infinite_columns(frame: pd.DataFrame) -> list[str]:
 def _csv_target(column: pd.Series, task: TaskType, name: str) -> tuple[np.ndarray, list[str]]:
     """Class codes and names, or regression values (finite numbers only)."""
     if task == "classification":
+        labels = column.to_numpy()
+        if pd.api.types.is_float_dtype(column) and bool(np.all((np.mod(labels, 1) == 0) & (np.abs(labels) < 2**53))):
+            # whole numbers read as floats because a row lacked its label: the classes are 0 and 1, not 0.0 and 1.0
+            column = column.astype(np.int64)
         codes, uniques = pd.factorize(column, sort=True)
         return codes.astype(np.int64), [str(u) for u in uniques]
     values = pd.to_numeric(column, errors="coerce")
@@ -91,10 +116,18 @@ def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     target = spec.get("target")
     if target is not None and not isinstance(target, str):
         raise ConfigError("task.data.target", f"give one column name, got {target!r}")
+    sep = spec.get("sep", ",")
+    if not isinstance(sep, str) or not sep:
+        raise ConfigError("task.data.sep", f"give the character between columns (',', ';', '\\t'), got {sep!r}")
     try:
-        table = pd.read_csv(path, sep=spec.get("sep", ","))
+        table = pd.read_csv(path, sep=sep)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
         raise ConfigError("task.data.path", f"cannot read {path.name} as CSV: {str(err).strip()}") from None
+    header = str(table.columns[0])
+    if len(table.columns) == 1 and target not in (None, header) and any(c in header for c in ",;\t|"):
+        # "a;b;y" read as one column: the file's columns are split by another character
+        raise ConfigError("task.data.sep", f"{path.name} reads as the one column {header!r} split "
+                                           f"by {sep!r}; give the character between its columns")
     if target is None or target not in table.columns:
         raise ConfigError("task.data.target",
                           f"name the target column; {path.name} has {list(table.columns)}")
@@ -106,6 +139,10 @@ def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     if missing not in MISSING:
         raise ConfigError("task.data.missing", f"must be one of {', '.join(MISSING)}, got {missing!r}")
     _check_number_columns(table, [*features, target], target, path.name)
+    # the columns pandas one-hot encodes (its own choice of dtypes), kept by name so that new
+    # rows lacking one are told the column they lack, not one of its one-hot columns
+    text = [str(c) for c in table[features].select_dtypes(include=["object", "string", "category"]).columns]
+    _check_text_columns(table, text, path.name)
     frame = pd.get_dummies(table[features], dtype=np.float32)  # a missing text value: all its columns 0
     infinite = _infinite_columns(frame)
     if infinite:  # no fill makes sense of them, and one spoils the normalization of every row
@@ -125,4 +162,4 @@ def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     y, classes = _csv_target(table[target], task, path.name)
     return RawData(frame.to_numpy(dtype=np.float32), y, task, "tabular", path.stem,
                    f"csv file {path}", classes=classes, feature_names=list(frame.columns),
-                   missing=str(missing), dropped_rows=dropped)
+                   missing=str(missing), dropped_rows=dropped, text_columns=text)

@@ -1,7 +1,8 @@
 """A folder of images as a data set: ``task.data: {kind: image_folder, path: photos/}`` with
-one sub-folder per class. Every file is opened one at a time (a folder of thousands would
-exceed the open-file limit otherwise), 16-bit grayscale is scaled to 8 bits rather than
-clipped, and a file that is not an image, or a class folder without one, is named.
+one sub-folder per class (the images in its own sub-folders count too). Every file is
+opened one at a time (a folder of thousands would exceed the open-file limit otherwise),
+16-bit grayscale is scaled to 8 bits rather than clipped, and a file that is not an image,
+or a class folder without one, is named.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import numpy as np
 from nntune.exceptions import ConfigError
 from nntune.train.datasets import RawData, _require_path, size_pair
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+# torchvision's ImageFolder's extensions (.pgm and .ppm: the ORL faces, among others) and a few more PIL reads
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".jfif", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm",
+                    ".pbm", ".pnm")
 WIDE_GRAY = ("I;16", "I;16B", "I;16L")  # 16-bit grayscale (PNG, TIFF) as PIL opens it
 
 
@@ -56,13 +59,22 @@ def _image_array(path: Path, mode: str, size: tuple[int, int] | None) -> np.ndar
         return np.asarray(im, dtype=np.uint8)
 
 
+def image_files(folder: Path) -> list[Path]:
+    """The image files under ``folder``, its sub-folders too (as torchvision's ImageFolder
+    finds them), in sorted order; hidden files and folders are left out, such as the
+    "._name.jpg" companions macOS writes into a folder it zips."""
+    return sorted(f for f in folder.rglob("*") if f.suffix.lower() in IMAGE_EXTENSIONS and f.is_file()
+                  and not any(part.startswith(".") or part == "__MACOSX" for part in f.relative_to(folder).parts))
+
+
 def read_image_folder(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     """One sub-folder per class, each holding image files; all images must share a size
     unless ``resize`` is given."""
     root = _require_path(spec, want_dir=True)
-    class_dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
-    files = [(f, label) for label, d in enumerate(class_dirs)
-             for f in sorted(d.iterdir()) if f.suffix.lower() in IMAGE_EXTENSIONS]
+    # macOS's zip of a folder adds __MACOSX beside its class folders: metadata, not a class
+    class_dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")
+                        and d.name != "__MACOSX")
+    files = [(f, label) for label, d in enumerate(class_dirs) for f in image_files(d)]
     if len(class_dirs) < 2 or not files:
         raise ConfigError("task.data.path",
                           f"{root} needs one sub-folder per class (at least two) holding images")

@@ -3,11 +3,11 @@
 ``task.data: {kind: npz, path: data.npz}`` reads the arrays ``x`` and ``y`` (other names with
 ``x: features, y: labels``), and ``x_test``/``y_test`` when the file has them, as the data
 set's own test split. ``x`` of shape (N, F) is a table; (N, H, W), (N, C, H, W) or
-(N, H, W, C) with 1, 3 or 4 channels are images (uint8 pixels are scaled to [0, 1]). ``y``
-is a class label when it is text, boolean, or integral with at most 20 values (``task:``
-forces it either way); class names come from ``classes:`` or an array ``classes`` in the
-file. An array ``feature_names`` names a table's columns. ``allow_pickle`` stays off: a
-file cannot run code when it is read.
+(N, H, W, C) with 1, 3 or 4 channels are images (uint8 and uint16 pixels are scaled to
+[0, 1]). ``y`` is a class label when it is text, boolean, or integral with at most 20 values
+(``task:`` forces it either way); class names come from ``classes:`` or an array
+``classes`` in the file. An array ``feature_names`` names a table's columns.
+``allow_pickle`` stays off: a file cannot run code when it is read.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from nntune.exceptions import ConfigError
-from nntune.train.datasets import CSV_MAX_CLASSES, MISSING, RawData, TaskType, _require_path
+from nntune.train.datasets import CSV_MAX_CLASSES, MISSING, RawData, TaskType, _require_path, given_classes
 
 CHANNELS = (1, 3, 4)
 
@@ -44,6 +44,8 @@ def _inputs(x: np.ndarray, where: str, gaps: bool = False) -> tuple[np.ndarray, 
     elif x.ndim in (3, 4):
         out = _images(x, where)
         modality = "image"
+        if out.dtype == np.uint16:  # 16-bit pixels (medical, astronomy) in [0, 1] as 8-bit ones are
+            out = out.astype(np.float32) / np.float32(65535.0)
         out = out if out.dtype == np.uint8 else out.astype(np.float32)
     else:
         raise ConfigError(where, f"must be (N, features) or images, got shape {x.shape}")
@@ -68,8 +70,9 @@ def _task(y: np.ndarray, forced: Any) -> TaskType:
         return forced  # type: ignore[no-any-return]
     if y.dtype.kind in "bUSO":
         return "classification"
-    if y.ndim > 1:
+    if y.ndim > 1 and int(np.prod(y.shape[1:])) != 1:
         return "regression"
+    y = y.reshape(len(y))  # a column of labels (N, 1), as Keras' datasets give them, is one label each
     integral = y.dtype.kind in "iu" or bool(np.all(np.mod(y, 1) == 0))
     return "classification" if integral and len(np.unique(y)) <= CSV_MAX_CLASSES else "regression"
 
@@ -134,7 +137,7 @@ def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     classes: list[str] = []
     if task == "classification":
         both = y if y_test is None else np.concatenate([y, y_test])
-        given = spec.get("classes") or (arrays["classes"].tolist() if "classes" in arrays else None)
+        given = given_classes(spec) or (arrays["classes"].tolist() if "classes" in arrays else None)
         if both.ndim > 1 and int(np.prod(both.shape[1:])) != 1:
             raise ConfigError("task.data.y", f"a classification takes one label per input, got shape {y.shape}")
         codes, classes = _class_codes(both.reshape(len(both)), given)
@@ -150,7 +153,11 @@ def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
             raise ConfigError("task.data.y", "has missing or infinite targets")
         if y_test is not None and not np.isfinite(y_test).all():  # the test look would score NaN
             raise ConfigError("task.data.y_test", "has missing or infinite targets")
-    features = [str(f) for f in arrays["feature_names"].tolist()] if "feature_names" in arrays else []
+    features = [str(f) for f in arrays["feature_names"].reshape(-1).tolist()] if "feature_names" in arrays else []
+    if features and (modality != "tabular" or len(features) != x.shape[1]):  # a CSV to predict is read by them
+        columns = f"{x.shape[1]} columns" if modality == "tabular" else "images"
+        raise ConfigError("task.data.path", f"{path.name}: feature_names holds {len(features)} names for "
+                                            f"{names['x']!r} of {columns}")
     return RawData(x, y, task, modality, path.stem, f"npz file {path}", classes=classes,  # type: ignore[arg-type]
                    x_test=x_test, y_test=y_test, feature_names=features, missing=str(missing),
                    dropped_rows=dropped)
