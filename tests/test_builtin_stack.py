@@ -6,12 +6,12 @@ from nntune.runner import prepare
 
 
 def trainer(augment):
+    rotation = {"rotation.degrees": {"type": "float", "low": 0.0, "high": 30.0}} if augment else {}
     cfg = parse_config({"study": "s", "storage": "memory",
                         "task": {"data": "digits", "model": "cnn", "metric": "accuracy",
                                  "options": {"as_image": True}, **augment},
                         "search": {"executor": "population", "seed": 0},
-                        "space": {"lr": {"type": "float", "low": 1.0e-3, "high": 1.0e-1, "log": True},
-                                  "rotation.degrees": {"type": "float", "low": 0.0, "high": 30.0}},
+                        "space": {"lr": {"type": "float", "low": 1.0e-3, "high": 1.0e-1, "log": True}, **rotation},
                         "fixed": {"epochs": 1, "conv_layers": 1, "filters": 4}})
     p = prepare(cfg)
     return StackTrainer(cfg, p.space, p.splits, device="cpu", epochs=1)

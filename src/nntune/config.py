@@ -24,7 +24,8 @@ from pydantic import Field, ValidationError, field_validator
 from nntune.config_files import read_yaml_file
 from nntune.exceptions import ConfigError
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
-from nntune.config_checks import _check_enqueue, _check_execution, _check_priors, _unknown, own_model_parameters
+from nntune.config_checks import (_check_augment_parameters, _check_enqueue, _check_execution, _check_priors,
+                                   _unknown, own_model_parameters)
 from nntune.space import parents_first
 from nntune.config_checks import _check_population  # noqa: F401 (still importable from here)
 from nntune.config_errors import StrictModel, validation_problem
@@ -376,6 +377,7 @@ def parse_config(data: Any, source: str = "config") -> Config:
             for value in values:
                 if value is not None:
                     _check_trainer_value(f"space.{name}.{field}", name, value)
+    _check_augment_parameters(cfg)
     _check_execution(cfg)
     check_objectives_config(cfg)
     epochs = cfg.space["epochs"].high if "epochs" in cfg.space else cfg.fixed.get("epochs", 10)  # the trainer's default

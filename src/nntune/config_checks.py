@@ -108,6 +108,27 @@ def _check_stacked_training(cfg: Config) -> None:
                                      "use executor: local")
 
 
+def _check_augment_parameters(cfg: Config) -> None:
+    """An augmentation parameter (``rotation.degrees``), fixed or searched, belongs to an
+    augmentation of ``task.augment`` and takes every value it may be given (each end of
+    its range, each choice): else the search would tune a number that changes nothing, or
+    fail trial after trial on the values it draws."""
+    from nntune.train.augment import check_parameter
+
+    for name, value in cfg.fixed.items():
+        if "." in name:
+            check_parameter(cfg.task.augment, name, [("", value)], f"fixed.{name}")
+    for name, spec in cfg.space.items():
+        if "." not in name:
+            continue
+        if spec.type == "choice":
+            values = [(f".values[{i}]", v) for i, v in enumerate(spec.values or [])]
+        else:  # as the sampler draws them: a float range gives floats, whatever its ends are written as
+            cast = int if spec.type == "int" else float
+            values = [(f".{end}", cast(getattr(spec, end))) for end in ("low", "high")]
+        check_parameter(cfg.task.augment, name, values, f"space.{name}")
+
+
 def _check_priors(cfg: Config) -> None:
     check_priors(cfg.build_space(), cfg.priors())
     if (cfg.priors() or cfg.search.default_priors) and cfg.search.sampler == "grid":
