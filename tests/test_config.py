@@ -105,3 +105,20 @@ def test_a_condition_may_name_a_parameter_written_after_it():
                        "b": {"type": "choice", "values": [1, 2], "when": {"a": [1]}}}}
     with pytest.raises(ConfigError, match="cycle"):
         parse_config(cycle).build_space()
+
+
+def test_set_keeps_a_dotted_hyperparameter_name_whole() -> None:
+    # `--set fixed.hflip.p=0.3` said "fixed.hflip: unknown hyperparameter": the name's own dot
+    # was read as one more level of the config.
+    from nntune.config_overrides import set_value
+
+    raw: dict = {"space": {"lr": {"type": "float", "low": 1e-3, "high": 1e-1}, "hflip.p": {"type": "float", "low": 0, "high": 1}}}
+    set_value(raw, "fixed.hflip.p", 0.3)
+    set_value(raw, "space.hflip.p.high", 0.5)
+    set_value(raw, "space.lr.low", 1e-4)
+    set_value(raw, "space.rotation.degrees", {"type": "float", "low": 0, "high": 30})
+    set_value(raw, "task.data.sep", ";")
+    assert raw["fixed"] == {"hflip.p": 0.3}
+    assert raw["space"]["hflip.p"]["high"] == 0.5 and raw["space"]["lr"]["low"] == 1e-4
+    assert raw["space"]["rotation.degrees"] == {"type": "float", "low": 0, "high": 30}
+    assert raw["task"] == {"data": {"sep": ";"}}

@@ -40,6 +40,7 @@ def set_value(raw: dict[str, Any], path: str, value: Any, *, field: str = "set")
     keys = path.split(".")
     if not all(keys):
         raise ConfigError(field, f"expected KEY.PATH, got {path!r}")
+    keys = _named(raw, keys)
     node = raw
     for i, key in enumerate(keys[:-1]):
         child = node.setdefault(key, {})
@@ -47,3 +48,19 @@ def set_value(raw: dict[str, Any], path: str, value: Any, *, field: str = "set")
             raise ConfigError(".".join(keys[: i + 1]), "is not a mapping; cannot set a key inside it")
         node = child
     node[keys[-1]] = value
+
+
+def _named(raw: dict[str, Any], keys: list[str]) -> list[str]:
+    """``keys`` with a hyperparameter's own dots kept in one key: ``fixed.hflip.p`` sets the
+    name ``hflip.p`` (an augmentation's parameter), ``space.hflip.p.high`` the ``high`` of
+    the searched ``hflip.p`` when the space holds that name, else ``space.rotation.degrees``
+    is a whole name."""
+    if len(keys) <= 2 or keys[0] not in ("fixed", "space"):
+        return keys
+    rest = keys[1:]
+    if keys[0] == "space":
+        space = raw.get("space")
+        owner = ".".join(rest[:-1])
+        if isinstance(space, dict) and owner in space:
+            return ["space", owner, rest[-1]]
+    return [keys[0], ".".join(rest)]

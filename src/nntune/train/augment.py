@@ -124,7 +124,7 @@ def check_parameter(names: Sequence[str | Mapping[str, Any]], name: str, values:
         try:
             parse_steps(names, {name: value})
         except ConfigError as err:
-            raise ConfigError(f"{where}{suffix}", f"{name}: {err.problem}") from None
+            raise ConfigError(f"{where}{suffix}", err.problem) from None
 
 
 def _pair(value: Any, where: str, symmetric: bool = False) -> tuple[float, float]:
