@@ -242,3 +242,20 @@ def test_a_config_without_a_space_is_warned_that_every_trial_is_the_same(call_cl
     assert "warning: the config has no space, so every trial trains the same configuration" in out
     code, out, err = call_cli("tune", str(small_config(tmp_path)), "--dry-run")
     assert code == 0 and "no space" not in out
+
+
+def test_dry_run_says_which_rows_of_a_csv_no_split_holds(call_cli, tmp_path):
+    # Rows without a label, and rows dropped under missing: drop, left the splits without a word.
+    rows = ["a,b,y"] + [f"{i / 100},{'' if i % 17 == 0 else i % 7},{'' if i % 15 == 0 else i % 2}" for i in range(100)]
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    cfg = {"study": "c", "storage": "memory", "search": {"trials": 1}, "fixed": {"epochs": 1},
+           "task": {"data": {"kind": "csv", "path": str(tmp_path / "t.csv"), "target": "y", "missing": "drop"},
+                    "model": "mlp", "metric": "accuracy"}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
+    code, out, err = call_cli("tune", str(tmp_path / "c.yaml"), "--dry-run")
+    assert code == 0, err
+    assert "rows left out of every split: 7 without a target value, 5 with a missing value" in " ".join(out.split())
+    code, out, err = call_cli("tune", str(tmp_path / "c.yaml"), "--dry-run", "--json")
+    data = json.loads(out.strip().splitlines()[-1])["data"]
+    assert data["rows_left_out"] == {"no_target": 7, "missing_values": 5}
+    assert data["train"] + data["validation"] + data["test"] == 100 - 7 - 5

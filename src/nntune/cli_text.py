@@ -105,6 +105,9 @@ def _print_dry_run(out: Console, p: Any) -> None:
     resized = "" if shape == tuple(splits.input_shape) else f", resized to {shape} for the model"
     out.print(f"data: {len(splits.y_train)} train, {len(splits.y_val)} validation, "
               f"{len(splits.test)} test (sealed); input {tuple(splits.input_shape)}{resized}")
+    left_out = rows_left_out(splits.info)
+    if left_out:
+        out.print(f"rows left out of every split: {left_out}")
     out.print(f"model at the centre of the space ({_params_text(example)}):")
     n_out = splits.n_classes if splits.task_type == "classification" else 1
     model = build_model(example, shape, n_out)
@@ -116,6 +119,15 @@ def _print_dry_run(out: Console, p: Any) -> None:
             out.print(line, markup=False, highlight=False)
 
 
+def rows_left_out(info: Mapping[str, Any]) -> str:
+    """The data file's rows no split holds, in words ('' when none): rows without a target
+    value, and rows with a missing value under ``missing: drop``."""
+    left = info.get("rows_left_out") or {}
+    parts = [f"{left['no_target']} without a target value" if left.get("no_target") else "",
+             f"{left['missing_values']} with a missing value (missing: drop)" if left.get("missing_values") else ""]
+    return ", ".join(p for p in parts if p)
+
+
 def dry_run_json(p: Any, storage: str) -> dict[str, Any]:
     """``tune --dry-run --json``'s line: what was checked (the study, space, budget, data),
     the same facts as the text; nothing ran, so no trial and no result."""
@@ -125,7 +137,8 @@ def dry_run_json(p: Any, storage: str) -> dict[str, Any]:
             "sampler": cfg.search.sampler, "scheduler": cfg.search.scheduler, "trials": cfg.search.trials,
             "seed": cfg.search.seed, "space": p.space.to_json(), "fixed": cfg.fixed,
             "data": {"train": len(splits.y_train), "validation": len(splits.y_val), "test": len(splits.test),
-                     "input_shape": list(splits.input_shape)}}
+                     "input_shape": list(splits.input_shape),
+                     "rows_left_out": dict(splits.info.get("rows_left_out") or {"no_target": 0, "missing_values": 0})}}
 
 
 def flatten(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:

@@ -301,6 +301,7 @@ def load_splits(data: str | Mapping[str, Any], *, split: Sequence[float] = (0.6,
         "flattened": bool(opts.get("flatten")) and raw.modality == "image",
         "feature_names": list(raw.feature_names), "text_columns": list(raw.text_columns),
         "normalization": norm.to_info(), "missing": missing,
+        "rows_left_out": {"no_target": raw.unlabelled_rows, "missing_values": raw.dropped_rows},
         "load_options": _image_options(opts) if raw.modality == "image" else {},
         "distribution_check": check, "split_fingerprint": _fingerprint(train, val, None if raw.has_own_test else test),
     }

@@ -52,6 +52,7 @@ class RawData:
     feature_names: list[str] = field(default_factory=list)
     missing: str = "error"  # how NaN features are treated: see MISSING
     dropped_rows: int = 0  # rows with a missing value dropped under missing: drop
+    unlabelled_rows: int = 0  # rows without a target value, left out of every split
     text_columns: list[str] = field(default_factory=list)  # a CSV's columns one-hot encoded as text
 
     @property

@@ -132,6 +132,7 @@ def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
         raise ConfigError("task.data.target",
                           f"name the target column; {path.name} has {list(table.columns)}")
     features = _csv_features(spec, list(table.columns), target, path.name)
+    unlabelled = int(table[target].isna().sum())
     table = table.dropna(subset=[target])
     if table.empty:
         raise ConfigError("task.data.path", f"{path.name} has no rows with a {target!r} value")
@@ -162,4 +163,4 @@ def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     y, classes = _csv_target(table[target], task, path.name)
     return RawData(frame.to_numpy(dtype=np.float32), y, task, "tabular", path.stem,
                    f"csv file {path}", classes=classes, feature_names=list(frame.columns),
-                   missing=str(missing), dropped_rows=dropped, text_columns=text)
+                   missing=str(missing), dropped_rows=dropped, text_columns=text, unlabelled_rows=unlabelled)
