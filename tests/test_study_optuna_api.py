@@ -451,3 +451,12 @@ def test_best_trials_of_one_objective_are_every_trial_tied_at_the_best_value():
     assert [t.number for t in study.best_trials] == [1, 2]
     assert study.best_trial.number == 1 and study.best_value == 3.0
     assert nntune.create_study().best_trials == []
+
+
+def test_a_study_of_several_objectives_has_no_single_direction_as_in_optuna():
+    study = nntune.create_study(directions=["minimize", "maximize"])
+    with pytest.raises(RuntimeError, match="no single direction; read directions"):
+        _ = study.direction
+    assert [str(d) for d in study.directions] == ["minimize", "maximize"]
+    assert "directions=" in repr(study)
+    assert nntune.create_study(direction="maximize").direction == "maximize"

@@ -54,8 +54,6 @@ class Study(StudyReads):
         self.study_name = name
         self.storage = storage
         self.id = study_id
-        # The first objective's direction: what samplers and schedulers are handed.
-        self.direction: Direction = StudyDirection(direction)  # type: ignore[assignment]
         self._directions = [StudyDirection(d) for d in (directions or [direction])]
         self._direction_names = [d.value for d in self._directions]  # plain strings, for samplers
         self.sampler = sampler
@@ -417,5 +415,6 @@ class Study(StudyReads):
             self._searches -= 1
 
     def __repr__(self) -> str:
-        return (f"Study(name={self.study_name!r}, direction={self.direction!r}, "
+        return (f"Study(name={self.study_name!r}, direction{'s' if self.is_multi_objective else ''}="
+                f"{self._directions if self.is_multi_objective else self._directions[0]!r}, "
                 f"storage={redact_url(self.storage.url)!r})")

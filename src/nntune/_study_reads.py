@@ -28,8 +28,16 @@ class StudyReads:
     study_name: str
     storage: Storage
     id: int
-    direction: Direction
     _directions: list[StudyDirection]
+
+    @property
+    def direction(self) -> Direction:
+        """The objective's direction; a study of several objectives has none, as in Optuna
+        (``directions`` holds each)."""
+        if self.is_multi_objective:
+            raise RuntimeError("a study of several objectives has no single direction; read directions "
+                               "(one for each objective)")
+        return self._directions[0]  # type: ignore[return-value]
 
     @property
     def directions(self) -> list[StudyDirection]:

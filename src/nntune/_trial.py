@@ -196,7 +196,7 @@ class Trial(Suggestions):
         if not hasattr(scheduler, "decide"):  # a pruner written for Optuna: prune(study, trial)
             return bool(scheduler.prune(self.study, self.frozen()))
         history = LazyHistory(self.study.storage, self.study.id)
-        decision = scheduler.decide(self.frozen(), step, history, self.study.direction)
+        decision = scheduler.decide(self.frozen(), step, history, self.study.directions[0])
         annotate = getattr(scheduler, "annotation", None)  # what it predicted, kept with the trial
         for key, value in ((annotate(self.number) or {}) if annotate is not None else {}).items():
             self.study.storage.set_trial_system_attr(self.study.id, self.number, key, value)

@@ -96,6 +96,6 @@ def log_told(log: logging.Logger, study: Study, frozen: FrozenTrial) -> None:
     if study.is_multi_objective:
         log.info("Trial %d finished with values: %s and parameters: %s.", frozen.number, shown, frozen.params)
         return
-    best = best_trial([t for t in study.get_trials(deepcopy=False) if is_feasible(t)], study.direction)
+    best = best_trial([t for t in study.get_trials(deepcopy=False) if is_feasible(t)], study.directions[0])
     log.info("Trial %d finished with value: %s and parameters: %s. Best is trial %d with value: %s.",
              frozen.number, shown, frozen.params, best.number if best else -1, best.value if best else None)

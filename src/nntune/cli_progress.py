@@ -46,7 +46,7 @@ class TuneProgress:
         value = frozen.value
         # A trial that breaks task.constraints is never the best one (show, the report, the summary).
         if value is not None and frozen.state.value == "complete" and not math.isnan(value) and is_feasible(frozen):
-            if self.best is None or (value > self.best) == (study.direction == "maximize"):
+            if self.best is None or (value > self.best) == (study.directions[0] == "maximize"):
                 self.best = value
         if self.task is not None:
             self.bar.update(self.task, advance=1,

@@ -64,7 +64,7 @@ def top_trials(study: Study, k: int) -> list[FrozenTrial]:
     if study.is_multi_objective:
         raise ConfigError("study", f"{study.study_name} has {len(study.directions)} objectives; an ensemble of "
                                    "the best trials needs one best value")
-    complete = [t for t in ranked(study.get_trials(deepcopy=False), study.direction) if t.state == TrialState.COMPLETE]
+    complete = [t for t in ranked(study.get_trials(deepcopy=False), study.directions[0]) if t.state == TrialState.COMPLETE]
     done = [t for t in complete if is_feasible(t)]
     if not done:
         which = "that meets its constraints " if complete else ""

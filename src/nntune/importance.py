@@ -188,7 +188,7 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
         if len(done) < IMPORTANCE_MIN_TRIALS or not names:
             raise cannot_explain(done, len(names))
         space = Space({n: space.params[n] for n in names})
-        maximize = target is None and str(study.direction) == "maximize"
+        maximize = target is None and str(study.directions[0]) == "maximize"
         if target is not None:
             warnings.warn("PedAnovaImportanceEvaluator explains what makes the target low; to explain high "
                           "values, negate it (target=lambda t: -...)", UserWarning, stacklevel=2)

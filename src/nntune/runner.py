@@ -173,7 +173,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         stop_reason = f"the study already holds {cfg.search.trials} finished trials"
     history = study.get_trials(deepcopy=False)
     feasible = [t for t in history if is_feasible(t)]
-    best = None if study.is_multi_objective else best_trial(feasible, study.direction)
+    best = None if study.is_multi_objective else best_trial(feasible, study.directions[0])
     test = None
     notes: list[str] = [batch_note] if batch_note else []
     if len(feasible) < len(history) and any(t.state == TrialState.COMPLETE for t in history):
@@ -198,7 +198,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
                      else "no trial completed, so the test split stays sealed")
     if isinstance(p.sampler, GridSampler) and p.sampler.is_exhausted(p.space, history):
         notes.append("every grid point has been tried")
-    notes.extend(split_notes(cfg.task.trained_metric, ranked(feasible, study.direction), len(p.splits.y_val), len(p.splits.test)))
+    notes.extend(split_notes(cfg.task.trained_metric, ranked(feasible, study.directions[0]), len(p.splits.y_val), len(p.splits.test)))
     about_metric = metric_notes(cfg, p.splits, test)
     notes.extend(about_metric)
     if about_metric:  # kept with the study, so nntune show repeats them
@@ -209,8 +209,8 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
 
         ensemble = build_ensemble(cfg, p.splits, study, top=cfg.search.ensemble, device=device)
     return TuneSummary(
-        study=study.study_name, direction=study.direction, metric=cfg.task.trained_metric,
-        counts=counts_by_state(history), best=best, leaderboard=ranked(history, study.direction)[:10],
+        study=study.study_name, direction=study.directions[0], metric=cfg.task.trained_metric,
+        counts=counts_by_state(history), best=best, leaderboard=ranked(history, study.directions[0])[:10],
         test=test, stop_reason=stop_reason, new_trials=todo, notes=notes, storage=study.storage, ensemble=ensemble,
         first_error=first_failure(history), objectives=cfg.task.objectives if study.is_multi_objective else [])
 
@@ -281,7 +281,7 @@ def look_again(p: Prepared, *, device: str | None = None) -> TestResult:
     study = load_study(p.cfg.study, storage)
     if study.is_multi_objective:
         raise ConfigError("study", front_look_problem(study, p.cfg.study))
-    best = best_trial([t for t in study.get_trials(deepcopy=False) if is_feasible(t)], study.direction)
+    best = best_trial([t for t in study.get_trials(deepcopy=False) if is_feasible(t)], study.directions[0])
     if best is None:
         raise ConfigError("study", f"{p.cfg.study!r} has no complete feasible trial to evaluate")
     return evaluate_on_test(study, p.cfg, p.splits, best, device=device, epochs=p.epochs)
@@ -378,7 +378,7 @@ def _patience_callback(patience: int) -> Callable[[Study, FrozenTrial], None]:
     """Stop the study after ``patience`` finished trials without a better best value."""
     def callback(study: Study, _trial: FrozenTrial) -> None:
         history = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
-        best = best_trial(history, study.direction)
+        best = best_trial(history, study.directions[0])
         if best is None:
             since = len(history)
         else:

@@ -34,7 +34,7 @@ def multi_objective_summary(p: Prepared, study: Study, history: list[FrozenTrial
     notes.extend(metric_notes(cfg, p.splits, None))
     notes.extend(front_findings(cfg.task.trained_metric, cfg.task.positive_class, tests))
     return TuneSummary(
-        study=study.study_name, direction=study.direction, metric=cfg.task.trained_metric,
+        study=study.study_name, direction=study.directions[0], metric=cfg.task.trained_metric,
         counts=counts_by_state(history), best=None, leaderboard=pareto_ranked(history, cfg.task.directions)[:10],
         test=None, stop_reason=stop_reason, new_trials=todo, notes=notes, storage=study.storage,
         first_error=first_failure(history), objectives=cfg.task.objectives, front=front, front_tests=tests)

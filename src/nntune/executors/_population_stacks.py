@@ -226,7 +226,7 @@ class Population:
         retrained exactly). A study of several objectives has no one best."""
         single = None if isinstance(value, tuple) else float(value)
         better = single is not None and (self.best is None or (
-            single > self.best[0] if self.study.direction == "maximize" else single < self.best[0]))
+            single > self.best[0] if self.study.directions[0] == "maximize" else single < self.best[0]))
         kept_for_good = self.trainer.retrain_differs(plan)
         if not (better or kept_for_good):
             return

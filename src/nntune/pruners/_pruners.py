@@ -28,7 +28,7 @@ class BasePruner:
         step = trial.last_step
         if step is None:
             return False
-        return decide(trial, step, study.get_trials(deepcopy=False), study.direction) == Decision.STOP
+        return decide(trial, step, study.get_trials(deepcopy=False), study.directions[0]) == Decision.STOP
 
 
 def check_pruner(value: Any, field: str = "pruner") -> Any:
@@ -188,7 +188,7 @@ class PatientPruner(BasePruner):
         if not self._asks_prune():
             return super().prune(study, trial)
         if trial.last_step is None or not stalled(trial.intermediate_values, self.patience, self.min_delta,
-                                                  study.direction):
+                                                  study.directions[0]):
             return False
         return bool(self.wrapped_pruner.prune(study, trial))
 

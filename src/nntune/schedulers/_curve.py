@@ -267,7 +267,7 @@ class CurveExtrapolation:
         step = trial.last_step
         if step is None:
             return False
-        return self.decide(trial, step, study.get_trials(deepcopy=False), study.direction) == Decision.STOP
+        return self.decide(trial, step, study.get_trials(deepcopy=False), study.directions[0]) == Decision.STOP
 
     def __repr__(self) -> str:
         return (f"CurveExtrapolation(threshold={self.threshold:g}, min_steps={self.min_steps}, "

@@ -314,7 +314,7 @@ def pbt_replacer(pbt: PBT, total: int | None = None) -> Callable[[Any, FrozenTri
             history = study.get_trials(deepcopy=False)
             if total is not None and len(history) >= total:
                 return
-            proposal = pbt.propose(frozen, history, study.direction)
+            proposal = pbt.propose(frozen, history, study.directions[0])
             if proposal is not None:
                 study.enqueue_trial(proposal.params, user_attrs=proposal.to_attrs())
     return replace

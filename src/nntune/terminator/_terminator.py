@@ -124,8 +124,8 @@ class Terminator(BaseTerminator):
             return None
         if self._error_evaluator is None:
             self._error_evaluator = default_error_evaluator(self._improvement_evaluator, study)
-        improvement = self._improvement_evaluator.evaluate(trials, study.direction)
-        error = self._error_evaluator.evaluate(trials, study.direction)
+        improvement = self._improvement_evaluator.evaluate(trials, study.directions[0])
+        error = self._error_evaluator.evaluate(trials, study.directions[0])
         name = type(self._error_evaluator).__name__
         error_by = getattr(self._error_evaluator, "source", None) or WORDS.get(name, name)
         name = type(self._improvement_evaluator).__name__

@@ -45,7 +45,7 @@ def space_of(study: Any, trials: Sequence[FrozenTrial], params: Sequence[str] | 
 
 def direction_of(study: Any, target: Target | None) -> str:
     """The direction the plotted number improves in (a ``target`` is taken as minimized)."""
-    return "minimize" if target is not None else str(study.direction)
+    return "minimize" if target is not None else str(study.directions[0])
 
 
 def history(study: Any, target: Target | None) -> dict[str, Any]:
@@ -136,7 +136,7 @@ def intermediate(study: Any) -> dict[str, Any]:
     if not any(t.intermediate_values for t in trials):  # Optuna warns of this too
         raise NothingToPlot("no intermediate values to plot: report them in the objective with "
                             "trial.report(value, step)")
-    best = [] if study.is_multi_objective else rank(trials, str(study.direction))
+    best = [] if study.is_multi_objective else rank(trials, str(study.directions[0]))
     return intermediate_data(trials, best)
 
 
@@ -380,9 +380,9 @@ def terminator_improvements(study: Any, plot_error: bool, improvement_evaluator:
         fresh = not counts or counts[-1] != len(done)
         numbers.append(trial.number)
         counts.append(len(done))
-        gains.append(float(improvement.evaluate(list(done), study.direction)) if fresh else gains[-1])
+        gains.append(float(improvement.evaluate(list(done), study.directions[0])) if fresh else gains[-1])
         if plot_error:
-            errors.append(float(error.evaluate(list(done), study.direction)) if fresh else errors[-1])
+            errors.append(float(error.evaluate(list(done), study.directions[0])) if fresh else errors[-1])
     return {"number": numbers, "improvement": gains, "error": errors if plot_error else None, "n_complete": counts}
 
 
