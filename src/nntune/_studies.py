@@ -94,16 +94,18 @@ def delete_study(*, study_name: str, storage: str | Storage) -> None:
 
 def copy_study(*, from_study_name: str, from_storage: str | Storage, to_storage: str | Storage,
                to_study_name: str | None = None) -> None:
-    """Copy a study (its attributes, every finished or waiting trial with its steps and times,
-    and its looks at the test split) into another storage, under ``to_study_name`` or the
-    same name."""
+    """Copy a study (its attributes, every trial with its steps and times, and its looks at
+    the test split) into another storage, under ``to_study_name`` or the same name.
+
+    As in Optuna, running trials are copied too, running: the copy's trials keep the
+    source's numbers, and a copied running trial that nobody tells is recovered (run again
+    or failed) once its heartbeat is silent, as any trial whose process is gone."""
     source = get_storage(from_storage)
     rec = source.load_study(from_study_name)
     if rec is None:
         raise StudyNotFoundError(f"no study named {from_study_name!r} in {redact_url(source.url)}")
     target = get_storage(to_storage)
-    trials = [source.get_trial(rec.id, t.number, with_metrics=True) for t in source.get_trials(rec.id)
-              if t.state != TrialState.RUNNING]
+    trials = [source.get_trial(rec.id, t.number, with_metrics=True) for t in source.get_trials(rec.id)]
     for t in trials:  # checked before the copy is created: a refused trial leaves no half-copied study
         problem = adding_problem(t, check_params=False)
         if problem:

@@ -174,7 +174,7 @@ def _schema_of(url: str) -> Schema:
     import sqlalchemy as sa
 
     from nntune.storage import redact_url
-    from nntune.storage._engines import driver_url
+    from nntune.storage._engines import make_engine
     from nntune.storage._recognize import read_schema
 
     if url.startswith("sqlite"):
@@ -190,11 +190,15 @@ def _schema_of(url: str) -> Schema:
         if not Path(database).expanduser().is_file():
             raise ConfigError("storage", f"no such SQLite file: {database}")
     try:
-        engine = sa.create_engine(driver_url(url))
+        # A server's engine as storage opens it (a connect timeout: no hang on a silent host);
+        # a plain one for SQLite, whose storage engine would write WAL mode into the file.
+        engine = sa.create_engine(url) if url.startswith("sqlite") else make_engine(url, {})
         try:
             return read_schema(engine)
         finally:
             engine.dispose()
+    except ConfigError:
+        raise
     except Exception as err:  # a bad driver name, an unreachable server, a file that is no database
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConfigError("storage", f"cannot open {redact_url(url)}: {first}") from None

@@ -403,3 +403,18 @@ def test_a_deleted_studys_id_is_never_given_again(storage):
     doomed = storage.create_study("b", "minimize", {})
     storage.delete_study("b")
     assert storage.create_study("c", "minimize", {}) != doomed
+
+
+def test_array_values_are_kept_as_lists(storage):
+    """A numpy array or a torch tensor (predictions, a confusion matrix) given as an attribute
+    or metric is kept as nested lists by every storage, not refused for not being a scalar."""
+    np = pytest.importorskip("numpy")
+    torch = pytest.importorskip("torch")
+    sid = storage.create_study("a", "minimize")
+    n = storage.create_trial(sid)
+    storage.set_trial_user_attrs(sid, n, {"cm": np.array([[3, 1], [0, 4]]), "p": torch.tensor([0.5, 0.25]),
+                                          "nested": {"a": np.arange(2)}, "one": np.float32(1.5)})
+    storage.report(sid, n, 1, 0.5, {"per_class": np.array([0.5, 1.0])})
+    trial = storage.get_trial(sid, n)
+    assert trial.user_attrs == {"cm": [[3, 1], [0, 4]], "p": [0.5, 0.25], "nested": {"a": [0, 1]}, "one": 1.5}
+    assert trial.metrics == [{"step": 1, "per_class": [0.5, 1.0]}]

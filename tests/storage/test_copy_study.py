@@ -48,3 +48,25 @@ def test_a_copied_study_keeps_its_trials_times_and_test_looks(tmp_path, target):
         assert (b.datetime_start, b.datetime_complete) == (a.datetime_start, a.datetime_complete)
     assert len(copy.storage.get_test_evaluations(copy.id)) == 1
 
+
+
+@pytest.mark.parametrize("target", ["sqlite", "postgresql"])
+def test_running_trials_are_copied_running_under_the_same_numbers(tmp_path, request, target):
+    """As Optuna's copy_study: every trial, a running one too, so the copy's numbers are the
+    source's (trial 2 is trial 2 in both, as logs and notes name it)."""
+    url = f"sqlite:///{tmp_path / 'from.db'}"
+    study = nntune.create_study("s", url, sampler=RandomSampler(0))
+    study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=1)
+    running = study.ask()
+    x = running.suggest_float("x", 0.0, 1.0)
+    running.report(0.25, 1)
+    study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=1)
+    to = (request.getfixturevalue("postgresql_url") if target == "postgresql"
+          else f"sqlite:///{tmp_path / 'to.db'}")
+    nntune.copy_study(from_study_name="s", from_storage=url, to_storage=to)
+    copy = nntune.load_study("s", to)
+    assert [(t.number, t.state) for t in copy.trials] == [
+        (0, TrialState.COMPLETE), (1, TrialState.RUNNING), (2, TrialState.COMPLETE)]
+    assert [t.params for t in copy.trials] == [t.params for t in study.trials]
+    assert (copy.trials[1].params, copy.trials[1].intermediate_values) == ({"x": x}, {1: 0.25})
+    assert copy.trials[1].datetime_start == study.trials[1].datetime_start

@@ -211,3 +211,18 @@ def test_a_reading_command_refuses_an_empty_sqlite_file_and_leaves_it_empty(call
     line = OPENERS[opener](call_cli)(url)
     assert f"storage: {url} is an empty database, not an nntune storage; nntune create-study makes one" in line, line
     assert path.stat().st_size == 0 and [p.name for p in tmp_path.iterdir()] == ["e.db"]
+
+
+@pytest.mark.parametrize("opener", ["cli study-names", "cli studies", "cli trials", "cli show"])
+@pytest.mark.parametrize("others", [False, True])
+def test_a_reading_command_refuses_a_postgresql_database_without_nntunes_tables(call_cli, postgresql_url,
+                                                                                opener, others):
+    """As an empty SQLite file: a command that reads studies (given the wrong database, the
+    server's ``postgres`` one, say) creates no tables there; a search or create-study does."""
+    if others:
+        other_postgres(postgresql_url)
+    before = tables_and_rows(postgresql_url)
+    line = OPENERS[opener](call_cli)(postgresql_url)
+    what = "holds other tables (notes, people)" if others else "is an empty database"
+    assert f"storage: {postgresql_url} {what}, not an nntune storage; nntune create-study makes one" in line, line
+    assert tables_and_rows(postgresql_url) == before

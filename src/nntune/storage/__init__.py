@@ -16,7 +16,7 @@ from nntune.storage._base import (
     TrialStateError,
     TrialTakenOver,
 )
-from nntune.storage._engines import redact_url
+from nntune.storage._engines import is_in_memory_sqlite, redact_url
 from nntune.storage.memory import InMemoryStorage
 from nntune.storage.sql import SQLStorage
 
@@ -59,8 +59,12 @@ def get_storage(url: str | Storage | None) -> Storage:
         if not path:
             raise ConfigError("storage", "journal:// needs a file: journal:///path/to/study.log")
         return JournalStorage(path)
+    return _open_sql(url)
+
+
+def _open_sql(url: str, *, existing: bool = False) -> SQLStorage:
     try:
-        return SQLStorage(url)
+        return SQLStorage(url, existing=existing)
     except ConfigError:
         raise
     except Exception as err:  # a bad driver name, an unreachable server, ...
@@ -70,7 +74,8 @@ def get_storage(url: str | Storage | None) -> Storage:
 
 def existing_storage(url: str | Storage) -> Storage:
     """The storage at ``url`` for a command that reads a study: an SQLite file that does not
-    exist, or is empty (0 bytes), is a ConfigError, never a new empty database."""
+    exist, or is empty (0 bytes), and a database (a PostgreSQL one too) without nntune's
+    tables, are a ConfigError, never a new empty storage."""
     if isinstance(url, str) and url.startswith("journal://") and not Path(url[len("journal://"):]).expanduser().is_file():
         raise ConfigError("storage", f"no such journal file: {url[len('journal://'):]}")
     if isinstance(url, str) and url.startswith("sqlite:"):
@@ -83,6 +88,8 @@ def existing_storage(url: str | Storage) -> Storage:
             from nntune.storage._recognize import not_a_storage_yet
 
             raise ConfigError("storage", f"{redact_url(url)} {not_a_storage_yet(())}")
+    if isinstance(url, str) and "://" in url and not url.startswith("journal://") and not is_in_memory_sqlite(url):
+        return _open_sql(url, existing=True)
     return get_storage(url)
 
 

@@ -20,11 +20,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from nntune.exceptions import ConfigError
+
 READ_ONLY = "nntune_read_only"  # execution option: this transaction only reads
 # Engine execution option: create_schema found nntune's database (or a new one) behind this
 # engine, so its SQLite connections may switch the file to WAL mode.
 CHECKED = "nntune_checked"
 _SCHEMA_LOCK = 7_352_901  # pg_advisory_xact_lock key while creating tables
+# Seconds to wait for a PostgreSQL server to answer a new connection. Without it, a host that
+# drops packets (a firewall, a machine gone) holds each attempt for libpq's 130 s, and every
+# retry again. A URL's own ``?connect_timeout=`` (or ``connect_args``) wins.
+CONNECT_TIMEOUT = 10
 
 TRANSIENT = ("locked", "busy", "deadlock", "could not serialize", "connection", "server closed",
              "terminating connection", "too many clients", "timeout", "timed out")
@@ -49,12 +55,37 @@ def driver_url(url: str, *, has_module: Callable[[str], bool] | None = None) -> 
 
 
 def redact_url(url: str) -> str:
-    """The URL with any password replaced by ***, safe to print."""
-    try:
-        parsed = sa.engine.make_url(url)
-        return parsed.render_as_string(hide_password=True) if parsed.password else url
-    except Exception:
+    """The URL with any password replaced by ***, safe to print.
+
+    Read from the text, not from SQLAlchemy's parse: a URL it cannot parse (a port that is
+    no number) would come back whole, and a password with a raw ``@`` or ``/`` would be
+    split at the wrong place, printing its tail as the host. Everything from the user's
+    ``:`` to the authority's last ``@`` is hidden, so a part of a password never shows."""
+    user = _user_info(url)
+    if user is None or ":" not in user:
         return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{user.split(':', 1)[0]}:***{rest[len(user):]}"
+
+
+def _user_info(url: str) -> str | None:
+    """What comes between ``://`` and the last ``@`` before the query: the user and password
+    of a database URL (None without them, and for a file's URL, which has none)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.startswith(("sqlite", "journal")):
+        return None
+    user, at, _ = rest.split("?", 1)[0].split("#", 1)[0].rpartition("@")
+    return user if at else None
+
+
+def url_problem(url: str) -> str | None:
+    """Why a database URL cannot be what its writer meant (None when it can): a raw ``@`` in
+    the password ends it there for every URL parser, and the rest is taken for the host,
+    which the driver's error would then print."""
+    user = _user_info(url)
+    if user is not None and "@" in user:
+        return "its user or password holds a raw @: write it as %40 (and : as %3A, / as %2F)"
+    return None
 
 
 def is_transient(err: DBAPIError) -> bool:
@@ -70,20 +101,41 @@ def is_transient(err: DBAPIError) -> bool:
 READ_ONLY_SIGNS = ("readonly database", "read-only transaction", "read-only file system")
 
 
-def read_only_problem(err: DBAPIError) -> str | None:
-    """The database's own line when ``err`` says the database cannot be written at all (no
-    retry helps), else None."""
+# PostgreSQL's SQLSTATE for "permission denied": a role without a privilege nntune needs.
+INSUFFICIENT_PRIVILEGE = "42501"
+
+
+def refusal(err: DBAPIError) -> str | None:
+    """What to say, after the storage's URL, when the database refuses for good (no retry
+    helps): it cannot be written at all, or the URL's user lacks a privilege; else None."""
     text = str(getattr(err, "orig", err)).strip()
-    if not any(sign in text.lower() for sign in READ_ONLY_SIGNS):
-        return None
-    return text.splitlines()[0] if text else None
+    line = text.splitlines()[0] if text else type(err).__name__
+    if any(sign in text.lower() for sign in READ_ONLY_SIGNS):
+        return f"cannot be written ({line}); nntune writes every trial there: give it a file or database it may write"
+    code = getattr(err.orig, "sqlstate", None) or getattr(err.orig, "pgcode", None)
+    if code == INSUFFICIENT_PRIVILEGE:
+        return (f"refuses the URL's user ({line}); nntune needs SELECT, INSERT, UPDATE and DELETE on its "
+                f"tables, USAGE on their sequences, and CREATE on the schema for a new database")
+    return None
+
+
+def is_connect_timeout(err: DBAPIError) -> bool:
+    """No answer to a new connection within its timeout: another attempt waits as long again."""
+    text = str(getattr(err, "orig", err)).lower()
+    return "timeout expired" in text or "timed out" in text
 
 
 def make_engine(url: str, kwargs: dict[str, Any]) -> Engine:
+    problem = url_problem(url)
+    if problem is not None:
+        raise ConfigError("storage", f"cannot open {redact_url(url)}: {problem}")
     if url.startswith("sqlite"):
         return _sqlite_engine(url, kwargs)
     kwargs.setdefault("pool_pre_ping", True)
-    return sa.create_engine(driver_url(url), **kwargs)
+    full = sa.engine.make_url(driver_url(url))
+    if full.get_backend_name() == "postgresql" and "connect_timeout" not in full.query:
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT, **(kwargs.get("connect_args") or {})}
+    return sa.create_engine(full, **kwargs)
 
 
 def _sqlite_engine(url: str, kwargs: dict[str, Any]) -> Engine:

@@ -31,7 +31,11 @@ _NESTED = (dict, list)
 
 
 def _plain(obj: Any) -> Any:
-    if hasattr(obj, "item"):  # numpy scalars
+    """What JSON cannot write, as what it can: numpy and torch values, scalars and arrays
+    alike (as numbers and nested lists), sets and tuples (as lists)."""
+    if callable(getattr(obj, "tolist", None)):  # numpy arrays and scalars, torch tensors
+        return obj.tolist()
+    if hasattr(obj, "item"):  # other scalars of array libraries
         return obj.item()
     if isinstance(obj, (set, tuple)):
         return list(obj)

@@ -73,8 +73,10 @@ def foreign_problem(tables: Collection[str], study_columns: Collection[str], *, 
     return f"{what_it_is(tables)}, not an nntune storage; {ELSEWHERE}"
 
 
-def refuse_foreign(conn: Connection, url: str) -> None:
-    """Raise a ConfigError naming ``url`` when the database on ``conn`` is another program's.
+def refuse_foreign(conn: Connection, url: str, *, existing: bool = False) -> None:
+    """Raise a ConfigError naming ``url`` when the database on ``conn`` is another program's,
+    or, ``existing`` (a command that reads studies), when it is not a storage yet: opening it
+    would create nntune's tables there, in a database that may be the wrong one.
 
     Reads only the table names and the columns of ``studies``: this runs at every opening of
     a storage, and a shared PostgreSQL database may hold many other tables."""
@@ -82,5 +84,7 @@ def refuse_foreign(conn: Connection, url: str) -> None:
     tables = inspector.get_table_names()
     columns = {c["name"] for c in inspector.get_columns("studies")} if "studies" in tables else set()
     problem = foreign_problem(tables, columns, shared=conn.dialect.name != "sqlite")
+    if problem is None and existing and "studies" not in tables:
+        problem = not_a_storage_yet(tables)
     if problem is not None:
         raise ConfigError("storage", f"{redact_url(url)} {problem}")

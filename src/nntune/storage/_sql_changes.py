@@ -4,14 +4,25 @@ Each function runs inside the caller's transaction."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from nntune.exceptions import ConfigError
 from nntune.storage._base import ParamChange, applied_changes, utcnow
 from nntune.storage._schema import param_changes, trials
+from nntune.storage._sql_rows import name_problem
+
+
+def check_names(params: Iterable[str]) -> None:
+    """A ConfigError naming the first parameter whose name the table cannot hold."""
+    for param in params:
+        problem = name_problem(param, param_changes.c.param.type.length)
+        if problem is not None:
+            shown = param if len(param) <= 40 else f"{param[:40]}..."
+            raise ConfigError(repr(shown), f"{problem}; such a parameter cannot be changed while training")
 
 
 def add(conn: Connection, trial_id: int, number: int, texts: Mapping[str, str], who: str) -> list[ParamChange]:

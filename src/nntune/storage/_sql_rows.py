@@ -9,6 +9,7 @@ from typing import Any
 
 from nntune.space import Distribution, dist_from_json
 from nntune.storage._base import StudyRecord
+from nntune.storage._memory_copies import _plain
 from nntune.trial import FrozenTrial, TrialState
 
 
@@ -16,13 +17,24 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), default=_json_default)
 
 
-def _json_default(obj: Any) -> Any:
-    # numpy scalars and the like: their Python equivalent
-    if hasattr(obj, "item"):
-        return obj.item()
-    if isinstance(obj, (set, tuple)):
-        return list(obj)
-    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+_json_default = _plain  # the memory storage's rule, so both keep the same values
+
+
+def plain_text(text: str | None) -> str | None:
+    """``text`` as a text column of every database keeps it: PostgreSQL refuses a NUL
+    character (an exception's message may hold one), so it is written as the escape ``\\x00``."""
+    return None if text is None else text.replace("\x00", "\\x00")
+
+
+def name_problem(name: str, limit: int) -> str | None:
+    """Why a name cannot be a key of a column of ``limit`` characters (None when it can): the
+    same on SQLite, which would keep it, as on PostgreSQL, which refuses it, so that a study
+    kept in one can be copied to the other."""
+    if len(name) > limit:
+        return f"is {len(name)} characters long; an SQL storage keeps names of at most {limit}"
+    if "\x00" in name:
+        return "holds a NUL character (\\x00), which PostgreSQL cannot store"
+    return None
 
 
 def _finite(value: float | None) -> float | None:

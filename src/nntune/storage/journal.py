@@ -56,8 +56,10 @@ def _encode(value: Any) -> Any:
         return {str(k): _encode(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_encode(v) for v in value]
+    if callable(getattr(value, "tolist", None)) and not isinstance(value, (str, bytes)):
+        return value.tolist()  # numpy and torch values, arrays too, as the other storages keep them
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        return value.item()  # numpy scalars
+        return value.item()  # other scalars of array libraries
     return value
 
 

@@ -28,11 +28,11 @@ from nntune.storage._base import (DuplicatedStudyError, ParamChange, StudyNotFou
                                   TrialChanges, TrialStateError, check_claim, missing_trial, study_gone, utcnow)
 from nntune.storage import _sql_changes as _changes
 from nntune.storage import _sql_claims as _claims
-from nntune.storage._engines import (READ_ONLY, create_schema, is_in_memory_sqlite, is_transient, make_engine,
-                                     read_only_problem, redact_url)
+from nntune.storage._engines import (READ_ONLY, create_schema, is_connect_timeout, is_in_memory_sqlite, is_transient,
+                                     make_engine, redact_url, refusal)
 from nntune.storage._schema import meta, migrate, param_changes, steps, studies, test_evals, trials
 from nntune.storage._recognize import refuse_foreign
-from nntune.storage._sql_rows import _dumps, _finite, _study, _trial
+from nntune.storage._sql_rows import _dumps, _finite, _study, _trial, name_problem, plain_text
 from nntune.storage._sql_rows import _distributions, _json_default, _object  # noqa: F401 (still importable from here)
 from nntune.storage._sql_watch import changed_rows, summaries
 from nntune.trial import FrozenTrial, TrialState
@@ -43,7 +43,9 @@ T = TypeVar("T")
 class SQLStorage:
     """Storage in any SQLAlchemy database (``sqlite:///path.db``, ``postgresql://...``)."""
 
-    def __init__(self, url: str, *, retries: int = 20, engine_kwargs: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, url: str, *, retries: int = 20, engine_kwargs: Mapping[str, Any] | None = None,
+                 existing: bool = False) -> None:
+        """``existing``: refuse a database without nntune's tables rather than create them."""
         self.url = url
         self._retries = retries
         self.engine = make_engine(url, dict(engine_kwargs or {}))
@@ -51,11 +53,13 @@ class SQLStorage:
         self._serial = threading.Lock() if is_in_memory_sqlite(url) else None
         # Trials as last decoded by get_trials, by row id, with the row they came from.
         self._decoded_rows: dict[int, tuple[tuple[Any, ...], FrozenTrial]] = {}
-        # A wrong address should fail in about a second, not after the full retry budget.
+        # A wrong address should fail in about a second, not after the full retry budget, and
+        # a server that does not answer after one connect timeout, not after four.
         # Another program's database is refused before anything is written to it.
         try:
             self._retry(lambda: create_schema(self.engine, meta, lambda conn: migrate(conn, utcnow()),
-                                              lambda conn: refuse_foreign(conn, url)), attempts=4)
+                                              lambda conn: refuse_foreign(conn, url, existing=existing)),
+                        attempts=4, final=is_connect_timeout)
         except BaseException:
             self.engine.dispose()  # close the file or the server connection now, not at garbage collection
             raise
@@ -64,19 +68,19 @@ class SQLStorage:
         raise TypeError("an SQLStorage holds open connections; give a worker its URL instead")
 
     # plumbing -------------------------------------------------------------------------
-    def _retry(self, fn: Callable[[], T], *, attempts: int | None = None) -> T:
+    def _retry(self, fn: Callable[[], T], *, attempts: int | None = None,
+               final: Callable[[DBAPIError], bool] | None = None) -> T:
+        """``fn()``, again after a transient error (unless ``final`` says not this one)."""
         attempts = attempts or self._retries
         delay = 0.01
         for attempt in range(attempts):
             try:
                 return fn()
             except DBAPIError as err:
-                refused = read_only_problem(err)
+                refused = refusal(err)
                 if refused is not None:  # bad input, not a crash: one line that names the storage
-                    raise ConfigError("storage", f"{redact_url(self.url)} cannot be written ({refused}); "
-                                                 "nntune writes every trial there: give it a file or "
-                                                 "database it may write") from err
-                if attempt == attempts - 1 or not is_transient(err):
+                    raise ConfigError("storage", f"{redact_url(self.url)} {refused}") from err
+                if attempt == attempts - 1 or not is_transient(err) or (final is not None and final(err)):
                     raise
                 time.sleep(delay)
                 delay = min(1.0, delay * 2)
@@ -114,6 +118,10 @@ class SQLStorage:
 
     # studies --------------------------------------------------------------------------
     def create_study(self, name: str, direction: str, attrs: Mapping[str, Any] | None = None) -> int:
+        problem = name_problem(name, studies.c.name.type.length)
+        if problem is not None:
+            raise ConfigError("study_name", problem)
+
         def run(conn: Connection) -> int:
             res = conn.execute(studies.insert().values(
                 name=name, direction=direction, attrs=_dumps(dict(attrs or {})), created_at=utcnow()))
@@ -124,6 +132,9 @@ class SQLStorage:
             raise DuplicatedStudyError(f"study {name!r} already exists") from None
 
     def load_study(self, name: str) -> StudyRecord | None:
+        if "\x00" in name:  # no study has one (create_study refuses it), and PostgreSQL cannot compare it
+            return None
+
         def run(conn: Connection) -> StudyRecord | None:
             row = conn.execute(sa.select(studies).where(studies.c.name == name)).first()
             return None if row is None else _study(row)
@@ -135,7 +146,8 @@ class SQLStorage:
 
     def delete_study(self, name: str) -> None:
         def run(conn: Connection) -> None:
-            row = conn.execute(sa.select(studies.c.id).where(studies.c.name == name)).first()
+            row = None if "\x00" in name else conn.execute(
+                sa.select(studies.c.id).where(studies.c.name == name)).first()
             if row is None:
                 raise StudyNotFoundError(f"no study named {name!r}")
             ids = sa.select(trials.c.id).where(trials.c.study_id == row.id)
@@ -287,7 +299,7 @@ class SQLStorage:
         def run(conn: Connection) -> FrozenTrial:
             row = self._running_row(conn, study_id, number, claim)
             now = utcnow()
-            done = {"state": state.value, "value": _finite(value), "error": error,
+            done = {"state": state.value, "value": _finite(value), "error": plain_text(error),
                     "datetime_complete": datetime_complete or now}
             conn.execute(trials.update().where(trials.c.id == row.id).values(**done, updated=now))
             step_rows = conn.execute(sa.select(steps.c.step, steps.c.value).where(steps.c.trial_id == row.id)
@@ -351,6 +363,7 @@ class SQLStorage:
     def add_param_changes(self, study_id: int, number: int, changes: Mapping[str, Any], *,
                           who: str = "user") -> list[ParamChange]:
         texts = {param: _dumps(new) for param, new in changes.items()}  # not JSON: nothing written
+        _changes.check_names(texts)
 
         def run(conn: Connection) -> list[ParamChange]:
             row = self._trial_row(conn, study_id, number)
