@@ -287,3 +287,38 @@ def test_a_study_of_several_objectives_has_no_single_best_trial_in_json(tmp_path
     study.optimize(lambda t: (t.suggest_float("x", 0, 1), t.suggest_float("y", 0, 1)), n_trials=4)
     data = show_data(url, "two")
     assert data["best"] is None and data["front"]["rows"]  # the front, as Optuna has best_trials only
+
+
+def test_show_says_why_and_in_how_many_processes_with_one_process_per_device():
+    # --executor population --workers 2: each process stores its own figures (auto's choice
+    # among them); the line still says why K was chosen, and that each process had its stacks.
+    from nntune.executors._members import Occupancy, merge_stats
+    from nntune.show import population_data
+
+    auto = {"chosen": 4, "bound": 4, "bound_by": "device", "rule": "bound", "gain": 0.15, "step_seconds": []}
+    merged = merge_stats(merge_stats(None, "cpu:0", Occupancy(4, rounds=2, member_epochs=8, slot_epochs=8, auto=auto)),
+                         "cpu:1", Occupancy(4, rounds=2, member_epochs=8, slot_epochs=8, auto=auto))
+    text = population_data(merged)["text"]
+    assert text.startswith("stacks of up to 4 members in each of 2 processes (cpu:0, cpu:1) "
+                           "(auto: 4, the most for this kind of device, not timed on a CPU)")
+
+
+def test_the_leaderboard_says_where_a_scheduler_left_each_trial_as_tune_s_does():
+    # A PBT member copied from another at an epoch, and a trial Hyperband stopped at a rung.
+    storage = InMemoryStorage()
+    sid = storage.create_study("s", "maximize")
+    for value, marks in ((0.9, {}), (0.95, {"pbt_parent": 0, "pbt_parent_step": 4})):
+        n = storage.create_trial(sid)
+        storage.set_trial_user_attrs(sid, n, marks)
+        storage.report(sid, n, 8, value)
+        storage.finish_trial(sid, n, TrialState.COMPLETE, value)
+    n = storage.create_trial(sid)
+    storage.report(sid, n, 1, 0.5)
+    storage.finish_trial(sid, n, TrialState.PRUNED, 0.5)
+    storage.set_trial_system_attr(sid, n, "scheduler", {"bracket": 1, "rung": 0, "rung_step": 1})
+    data = show_data(storage, "s")
+    assert [r["schedule"] for r in data["trials"]] == ["", "from #0 at epoch 4", "bracket 1, rung 0 (epoch 1)"]
+    console = Console(record=True, width=200)
+    render_show(data, console)
+    board = console.export_text().split("\n\n")[0]
+    assert "schedule" in board and "from #0 at epoch 4" in board and "bracket 1, rung 0 (epoch 1)" in board

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from nntune._json import plain
+from nntune.cli_text import schedule_text
 from nntune.control import changes_by_trial
 from nntune.diagnose import diagnose_trials, infer_metric
 from nntune.noise import split_warning, standard_error
@@ -72,7 +73,8 @@ def _finite(value: float | None) -> float | None:
 def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     """``{"study", "direction", "metric", "counts", "best", "test_evaluations", "trials":
     [{"number", "state", "value", "params", "epochs", "findings", "diagnosis", "error",
-    "val_loss"}]}``.
+    "val_loss", "schedule"}]}``; ``schedule`` says where a scheduler left the trial (bracket
+    and rung, or the PBT member it was copied from), empty where none did.
 
     ``population``: the population executor's figures, with a ``text`` line (how many
     members a stack held and why, how full its slots were), else None. ``findings`` lists
@@ -101,7 +103,8 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
                "std_error": standard_error(metric, _finite(t.value), n_val),
                "epochs": t.epochs, "findings": [f.kind for f in found],
                "diagnosis": [f.to_json() for f in found], "changes": changes.get(t.number, []),
-               "error": t.error, "val_loss": validation_loss(t), "feasible": is_feasible(t)}
+               "error": t.error, "val_loss": validation_loss(t), "feasible": is_feasible(t),
+               "schedule": schedule_text(t)}
         if directions:  # several objectives: every value, and the trial's non-dominated rank
             row["values"] = None if t.values is None else [_finite(v) for v in t.values]
             row["pareto_rank"] = fronts.get(t.number)
@@ -130,39 +133,11 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     })
 
 
-BOUND_REASONS = {"memory": "what fits the memory", "device": "the most for this kind of device",
-                 "pbt": "PBT's population"}
-
-
-def bound_reason(auto: Mapping[str, Any]) -> str:
-    """``, <what set auto's bound>`` where the figures say, else nothing."""
-    reason = BOUND_REASONS.get(str(auto.get("bound_by", "")))
-    return f", {reason}" if reason else ""
-
-
 def population_data(stats: Any, block: Any = None) -> dict[str, Any] | None:
-    """The population executor's figures (stored with the study) and a line that says how
-    many members a stack held, why, how full its slots were, and for how many trials each
-    structure was held (``block``, as stored); None without them."""
-    if not isinstance(stats, dict) or not isinstance(stats.get("capacity"), int):
-        return None
-    auto = stats.get("auto")
-    why = ""
-    if isinstance(auto, dict) and auto.get("rule") == "timed":
-        steps = ", ".join(f"{k}: {float(sec) * 1e3:.3g} ms" for k, sec in auto.get("step_seconds", []))
-        why = (f" (auto: a training step of 1, 2, 4, ... members timed ({steps}); the largest whose time per "
-               f"member still fell by {float(auto.get('gain', 0.15)):.0%} a doubling, within "
-               f"{auto.get('bound')}{bound_reason(auto)})")
-    elif isinstance(auto, dict):
-        why = f" (auto: {auto.get('bound')}{bound_reason(auto)}, not timed on a CPU)"
-    text = f"stacks of up to {stats['capacity']} members{why}"
-    if stats.get("slot_epochs"):
-        text += f"; {float(stats.get('idle_share', 0.0)):.1%} of the slots trained held no member"
-    if stats.get("stack_epochs"):
-        text += f"; {int(stats.get('member_epochs', 0)) / int(stats['stack_epochs']):.1f} members per stack epoch"
-    if isinstance(block, int) and not isinstance(block, bool):
-        text += f"; each structure held for {block} trial{'s' if block != 1 else ''}"
-    return {**stats, "text": text}
+    """The population executor's figures with their line (:func:`nntune.report.population.population_data`)."""
+    from nntune.report.population import population_data as figures  # the report package reads show
+
+    return figures(stats, block)
 
 
 def _directions(attrs: Mapping[str, Any]) -> list[str]:
@@ -328,13 +303,17 @@ def _board(rows: list[Mapping[str, Any]], data: Mapping[str, Any]) -> Table:
     """The leaderboard of a study of one objective."""
     board = Table(title=f"top {len(rows)} trials of {data['study']} ({data['direction']} validation "
                         f"{data['metric']})", title_justify="left")
-    for col, justify in (("trial", "right"), ("state", "left"), (data["metric"], "right"),
-                         ("epochs", "right"), ("findings", "left"), ("params", "left")):
+    # Where a scheduler left each trial (bracket and rung, or its PBT parent), as the board
+    # ``nntune tune`` ends with has it.
+    scheduled = any(r.get("schedule") for r in rows)
+    for col, justify in (("trial", "right"), ("state", "left"), (data["metric"], "right"), ("epochs", "right"),
+                         *((("schedule", "left"),) if scheduled else ()), ("findings", "left"), ("params", "left")):
         board.add_column(col, justify=justify)  # type: ignore[arg-type]
     for r in rows:
         value = _fmt(r["value"]) + (f" ± {r['std_error']:.2g}" if r.get("std_error") is not None else "")
         state = r["state"] if r.get("feasible", True) else f"{r['state']}, infeasible"
         board.add_row(str(r["number"]), state, value, str(r["epochs"]),
+                      *((r.get("schedule") or "-",) if scheduled else ()),
                       ", ".join(r["findings"]) or "-", " ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items()))
     return board
 

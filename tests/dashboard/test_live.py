@@ -180,3 +180,23 @@ def test_a_test_look_or_an_attribute_stored_after_the_last_trial_is_a_new_versio
     studies.get("s")
     assert live.version == first + 2  # nothing changed since
 
+
+
+def test_where_a_scheduler_left_a_trial_reaches_the_rows_after_the_trial_ended(tmp_path):
+    # A study finishes a trial, then stores where Hyperband left it (system_attrs["scheduler"]);
+    # a read between the two writes must not keep the row without it.
+    store = SQLStorage(f"sqlite:///{tmp_path / 'live.db'}")
+    sid = store.create_study("s", "maximize")
+    clock = Clock()
+    studies = LiveStudies(store, clock)
+    n = store.create_trial(sid)
+    store.report(sid, n, 1, 0.5)
+    store.finish_trial(sid, n, TrialState.PRUNED, 0.5)
+    live = studies.get("s")
+    before = live.version
+    time.sleep(0.01)
+    store.set_trial_system_attr(sid, n, "scheduler", {"bracket": 1, "rung": 0, "rung_step": 1})
+    clock.now += MIN_REFRESH
+    studies.get("s")
+    assert live.version == before + 1 and [t.number for t in live.changed_since(before)] == [n]
+    assert live.trials[n].system_attrs["scheduler"] == {"bracket": 1, "rung": 0, "rung_step": 1}

@@ -11,12 +11,12 @@ from nntune.report.browse import (
     TrialQuery,
     compare_data,
     export_rows,
-    lineage_data,
     query_trials,
     stages_data,
     studies_data,
     trial_detail,
 )
+from nntune.report.study_data import lineage_data
 from nntune.samplers import CoarseToFineSampler
 from nntune.space import Float, Space
 from nntune.storage import InMemoryStorage
@@ -74,6 +74,27 @@ def test_lineage_links_children_to_parents(demo):
     numbers = {n["number"] for n in lin["nodes"]}
     assert all(c["parent"] in numbers for c in children)
     assert lineage_data([t for t in trials if "pbt_parent" not in t.user_attrs])["nodes"] == []
+
+
+def test_a_pbt_study_before_its_first_exploit_is_told_apart_from_a_study_without_pbt():
+    # Founding members train their first ready_epochs before any copies another: the
+    # lineage is empty then, but the study is a PBT study all the same.
+    store = InMemoryStorage()
+    sid = store.create_study("pbt", "maximize", {"config": {"search": {"scheduler": "pbt"}}})
+    for value in (0.5, 0.7):
+        number = store.create_trial(sid)
+        store.set_trial_user_attr(sid, number, "pbt_founder", True)
+        store.report(sid, number, 1, value)
+    trials = store.get_trials(sid)
+    lin = lineage_data(trials, store.load_study("pbt").attrs)
+    assert lin["nodes"] == [] and lin["pbt"] is True
+    assert lineage_data(trials)["pbt"] is True  # the founders' marks alone say so
+    unmarked = store.create_study("api", "maximize", {"config": {"search": {"scheduler": "pbt"}}})
+    store.report(unmarked, store.create_trial(unmarked), 1, 0.5)
+    assert lineage_data(store.get_trials(unmarked), store.load_study("api").attrs)["pbt"] is True  # the config says so
+    other = store.create_study("asha", "maximize", {"config": {"search": {"scheduler": "asha"}}})
+    store.finish_trial(other, store.create_trial(other), TrialState.COMPLETE, 0.5)
+    assert lineage_data(store.get_trials(other), store.load_study("asha").attrs)["pbt"] is False
 
 
 def test_stages_redrawn_from_the_recorded_sampler():

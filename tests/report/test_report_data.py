@@ -37,7 +37,7 @@ def test_every_section_is_plain_json_data(storage, make_study):
     data = build_report_data(storage, "demo")
     assert set(data) == {"summary", "history", "learning_curves", "intermediate", "parallel", "slices",
                          "importance", "priorities", "best_region", "test", "diagnosis", "trials", "split_warning",
-                         "pareto"}
+                         "pareto", "lineage"}
     json.dumps(data, allow_nan=False)  # plain data, no NaN
     s = data["summary"]
     assert (s["study"], s["direction"], s["metric"], s["n_trials"]) == ("demo", "maximize", "accuracy", 30)
@@ -191,3 +191,33 @@ def test_stored_curve_predictions_are_drawn_for_the_best_and_the_latest_stopped(
     first = storage.get_trial(sid, drawn[0]["number"], with_metrics=True)
     assert trial_detail(first, metric="accuracy", direction="maximize", study_best=None)["prediction"]["steps"] \
         == drawn[0]["steps"]
+
+
+def test_a_real_hyperband_study_shows_each_trials_bracket_and_rung(storage):
+    # A study stores where Hyperband left each trial under system_attrs["scheduler"]; the
+    # report's table and the dashboard's rows read it there.
+    import nntune
+    from nntune.report.browse import query_trials, TrialQuery
+    from nntune.schedulers import Hyperband
+
+    study = nntune.create_study("hb", storage, direction="maximize", seed=0,
+                                scheduler=Hyperband(min_resource=1, max_resource=4, reduction_factor=2, seed=0))
+
+    def objective(trial: Any) -> float:
+        x = trial.suggest_float("x", 0.0, 1.0)
+        for step in range(1, 5):
+            trial.report(x * step, step)
+            if trial.should_prune():
+                raise nntune.TrialPruned()
+        return x * 4
+
+    study.optimize(objective, n_trials=8)
+    table = build_report_data(storage, "hb")["trials"]
+    assert {"bracket", "rung", "rung step"} <= set(table["scheduler_columns"])
+    stored = {t.number: t.system_attrs["scheduler"] for t in study.get_trials()}
+    for row in table["rows"]:
+        assert row["scheduler"]["bracket"] == stored[row["number"]]["bracket"]
+        assert row["scheduler"].get("rung") == stored[row["number"]].get("rung")
+    page = query_trials(study.get_trials(), TrialQuery(size=50))
+    assert {"bracket", "rung"} <= set(page["scheduler_columns"])
+    assert all(r["scheduler"]["bracket"] == stored[r["number"]]["bracket"] for r in page["rows"])

@@ -42,7 +42,8 @@ def test_every_section_is_present_and_nothing_is_fetched(storage, make_study, tm
     assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']https?:", page, re.I)
     assert page.count("<script") == 1 + len(plot_ids(page))  # plotly.js once, then one per plot
     assert set(plot_ids(page)) == {"plot-history", "plot-learning-curves", "plot-intermediate", "plot-parallel",
-                                   "plot-slices", "plot-importance", "plot-confusion", "plot-layers"}
+                                   "plot-slices", "plot-importance", "plot-confusion", "plot-layers",
+                                   "plot-lineage"}  # the demo study has PBT children
     assert '<div id="confusion-matrix">' in page
     assert "The test split of this study has been evaluated once." in page
     assert not list(out.parent.glob(".report.html.*"))  # the temporary file was renamed
@@ -156,7 +157,7 @@ def test_the_report_renders_in_a_headless_browser_without_errors(storage, make_s
     assert errors is not None, "the page never finished loading"
     assert json.loads(errors.group(1).replace("&quot;", '"')) == []
     rendered = int(re.search(r'data-plots="(\d+)"', dom).group(1))  # type: ignore[union-attr]
-    assert rendered == len(plot_ids(page)) == 8
+    assert rendered == len(plot_ids(page)) == 9  # the lineage too: the demo study has PBT children
     assert len(re.findall(r'class="main-svg"', dom)) >= rendered
 
 
@@ -223,3 +224,39 @@ def test_an_objective_of_the_validation_loss_draws_its_logged_metric_beside_the_
     assert curve["metric"] == "accuracy" and curve["val_metric"] == pytest.approx([0.6, 0.8, 1 - 0.4 / 3])
     page = section(render_html(data), "learning-curves")
     assert '"text":"accuracy"' in page.replace(" ", "")  # the second panel's title
+
+
+def test_a_population_study_s_report_says_how_its_stacks_were_filled(storage, make_study):
+    # The figures the population executor stores with the study, in the words nntune show uses.
+    from nntune.executors._members import Occupancy
+    from nntune.show import population_data
+
+    sid = make_study(storage)
+    figures = Occupancy(4, rounds=3, member_epochs=10, slot_epochs=12, stack_epochs=3).to_json()
+    storage.set_study_attr(sid, "population", figures)
+    storage.set_study_attr(sid, "population_block", 4)
+    data = build_report_data(storage, "demo")
+    line = population_data(figures, 4)["text"]
+    assert data["summary"]["population"]["text"] == line and "16.7% of the slots trained held no member" in line
+    summary = re.search(r'<section id="summary">(.*?)</section>', render_html(data), re.S).group(1)
+    assert f"<p>{line}</p>" in summary
+
+
+def test_the_report_draws_the_lineage_of_trials_that_continued_others(storage, make_study):
+    # README: a PBT member's or a fork's lineage (parent, parent_step) is drawn in the report.
+    make_study(storage)
+    data = build_report_data(storage, "demo")
+    children = [n for n in data["lineage"]["nodes"] if n["parent"] is not None]
+    assert children and data["lineage"]["n_children"] == len(children)
+    page = render_html(data)
+    section = re.search(r'<section id="lineage">(.*?)</section>', page, re.S).group(1)
+    assert 'id="plot-lineage"' in section and '<a href="#lineage">' in page
+    for child in children:
+        assert f'<td class="num">{child["number"]}</td>' in section
+    from nntune.storage import InMemoryStorage
+    from nntune.trial import TrialState
+
+    other = InMemoryStorage()
+    sid = other.create_study("none", "maximize")
+    other.finish_trial(sid, other.create_trial(sid), TrialState.COMPLETE, 0.5)
+    assert 'id="lineage"' not in render_html(build_report_data(other, "none"))

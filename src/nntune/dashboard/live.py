@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from nntune.report.browse import lineage_data, stages_data
+from nntune.report.browse import stages_data
 from nntune.report.data import best_of, rank, study_sections
 from nntune.samplers import is_feasible
 from nntune.storage import Storage, StudyNotFoundError, StudyRecord
@@ -47,8 +47,10 @@ def objectives_of(attrs: dict[str, Any]) -> list[dict[str, str]] | None:
 
 
 def _same(a: FrozenTrial, b: FrozenTrial) -> bool:
-    return (a.state, a.value, a.intermediate_values, a.params, a.datetime_complete, a.user_attrs) == \
-        (b.state, b.value, b.intermediate_values, b.params, b.datetime_complete, b.user_attrs)
+    """Whether a trial read again shows nothing new. Its system attributes count: a study
+    stores where a scheduler left a trial (bracket, rung) just after the trial ended."""
+    return (a.state, a.value, a.intermediate_values, a.params, a.datetime_complete, a.user_attrs, a.system_attrs) == \
+        (b.state, b.value, b.intermediate_values, b.params, b.datetime_complete, b.user_attrs, b.system_attrs)
 
 
 @dataclass
@@ -218,10 +220,9 @@ class LiveStudy:
         return data
 
     def _sections(self, rec: StudyRecord, trials: list[FrozenTrial]) -> dict[str, Any]:
-        """The report's sections, PBT lineage and coarse-to-fine stages; the table is paged
+        """The report's sections (PBT lineage among them) and coarse-to-fine stages; the table is paged
         by its own call."""
         data = study_sections(self.store, rec, trials)
-        data["lineage"] = lineage_data(trials)
         data["stages"] = stages_data(trials, rec.attrs, rec.direction)
         data.pop("trials", None)
         return data

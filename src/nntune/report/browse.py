@@ -1,5 +1,5 @@
 """Plain data for browsing studies: the list of studies, a filtered, sorted page of trials,
-one trial in full (curves, learning rate, diagnosis), PBT lineage, coarse-to-fine stages,
+one trial in full (curves, learning rate, diagnosis), coarse-to-fine stages,
 several studies' histories side by side, and one row per trial for export.
 
 The same builders serve ``nntune dashboard`` (as JSON), ``nntune studies`` and
@@ -151,22 +151,6 @@ def trial_detail(trial: FrozenTrial, *, metric: str, direction: str, study_best:
             "intermediate": {"steps": steps, "values": [trial.intermediate_values[s] for s in steps]},
             "user_attrs": trial.user_attrs, "findings": [f.to_json() for f in findings],
             "prediction": trial.system_attrs.get("curve")}  # scheduler ``curve``: the last extrapolation
-
-
-def lineage_data(trials: Sequence[FrozenTrial]) -> dict[str, Any]:
-    """PBT lineage: every trial that has a parent or is one, with its parent and the step it
-    was copied at. Empty ``nodes`` for a study without population-based training."""
-    parent_of: dict[int, tuple[int, Any]] = {}
-    for t in trials:
-        attrs = {**t.system_attrs, **t.user_attrs}
-        parent = attrs.get("pbt_parent", attrs.get("parent"))
-        if isinstance(parent, int) and not isinstance(parent, bool):
-            parent_of[t.number] = (parent, attrs.get("pbt_parent_step", attrs.get("parent_step")))
-    involved = set(parent_of) | {p for p, _ in parent_of.values()}
-    nodes = [{"number": t.number, "state": t.state.value, "value": _finite(t.value),
-              "parent": parent_of.get(t.number, (None, None))[0], "parent_step": parent_of.get(t.number, (None, None))[1]}
-             for t in trials if t.number in involved]
-    return {"nodes": nodes, "n_children": len(parent_of)}
 
 
 def stages_data(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any], direction: str) -> list[dict[str, Any]]:

@@ -19,7 +19,9 @@ from nntune.control import changes_by_trial
 from nntune.diagnose import diagnose, infer_metric
 from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
-from nntune.report.study_data import activity_text, memory_data, sealed_split, split_line, state_counts, study_front
+from nntune.report.population import population_data
+from nntune.report.study_data import (activity_text, lineage_data, memory_data, sealed_split, split_line, state_counts,
+                                      study_front)
 from nntune.samplers import is_feasible
 from nntune.show import open_study, study_metric
 from nntune.space import Beta, Choice, Space
@@ -38,7 +40,7 @@ ERROR_CHARS = 160  # a trial's error is cut to this many characters in the trial
 FAILED_ROWS = 10  # failed or diverged trials the trials table always lists, with their errors
 BAND_QUANTILES = (0.1, 0.5, 0.9)
 # Scheduler information a trial may carry (system or user attributes), as table columns.
-SCHEDULER_KEYS = {"rung": "rung", "rung_step": "rung step", "bracket": "bracket", "parent": "parent",
+SCHEDULER_KEYS = {"bracket": "bracket", "rung": "rung", "rung_step": "rung step", "parent": "parent",
                   "pbt_parent": "parent", "parent_step": "parent step", "pbt_parent_step": "parent step"}
 
 
@@ -80,7 +82,8 @@ def summary_data(rec: Any, storage_url: str, trials: Sequence[FrozenTrial], rank
             "metric": metric, "n_trials": len(trials), "counts": state_counts(trials),
             "activity": activity_text(trials),
             "best": None if best is None else {"number": best.number, "value": best.value, "params": best.params},
-            "memory": memory_data(trials, rec.attrs), "terminator": reading_data(rec.attrs.get("terminator"))}
+            "memory": memory_data(trials, rec.attrs), "terminator": reading_data(rec.attrs.get("terminator")),
+            "population": population_data(rec.attrs.get("population"), rec.attrs.get("population_block"))}
 
 
 def history_data(trials: Sequence[FrozenTrial], direction: str) -> dict[str, Any]:
@@ -258,7 +261,10 @@ def residuals_of(raw: Any) -> dict[str, list[float]] | None:
 
 
 def scheduler_info(trial: FrozenTrial) -> dict[str, Any]:
-    attrs = {**trial.user_attrs, **trial.system_attrs}
+    """Where a scheduler left the trial: its bracket, rung and rung step (which a study stores
+    under ``system_attrs["scheduler"]`` as each trial ends), and its PBT parent."""
+    described = trial.system_attrs.get("scheduler")
+    attrs = {**trial.user_attrs, **trial.system_attrs, **(described if isinstance(described, Mapping) else {})}
     return {label: attrs[key] for key, label in SCHEDULER_KEYS.items() if key in attrs}
 
 
@@ -329,6 +335,7 @@ def study_sections(store: Storage, rec: Any, trials: Sequence[FrozenTrial], *, t
         "best_region": best_region(trials, space, rec.direction, top_k=10),
         "test": test_data(evaluations, sealed=sealed_split(rec.attrs)),
         "pareto": study_front(rec.attrs, trials, evaluations),  # None for one objective
+        "lineage": lineage_data(trials, rec.attrs),  # PBT members and forks: whom each continued
         "diagnosis": diagnoses,
         "trials": with_std_errors(trials_table(trials, ranked), metric, n_val),
         "split_warning": split_warning(metric, [float(t.value) for t in ranked[:2] if t.value is not None

@@ -17,6 +17,7 @@ from plotly.offline import get_plotlyjs
 from nntune._files import write_atomic
 from nntune.report import figures
 from nntune.report.data import build_report_data
+from nntune.report.lineage import lineage_figure, lineage_note, lineage_rows
 from nntune.storage import Storage
 
 # Every section, always present (with a note when it has nothing to show), in page order.
@@ -119,7 +120,7 @@ def summary_section(d: Mapping[str, Any]) -> str:
     return (f"<p>{s['n_trials']} trials ({html.escape(counts)}); the study is to {html.escape(goal)}.</p>"
             f"{activity}<p><b>{html.escape(best_text)}</b></p>"
             f"<p>{html.escape(d['test']['statement'])}</p>"
-            + "".join(f"<p>{html.escape(s[key]['text'])}</p>" for key in ("memory", "terminator") if s.get(key)))
+            + "".join(f"<p>{html.escape(s[key]['text'])}</p>" for key in ("memory", "population", "terminator") if s.get(key)))
 
 
 def history_section(d: Mapping[str, Any]) -> str:
@@ -339,20 +340,33 @@ def pareto_section(d: Mapping[str, Any]) -> str:
                     [True] * (1 + 2 * len(names)) + [False]))
 
 
+def lineage_section(d: Mapping[str, Any]) -> str:
+    """PBT members and forks: the trial each continued from, and at which epoch."""
+    lin = d["lineage"]
+    return (lineage_note(lin) + plot(lineage_figure(lin, d["summary"]["metric"]), "plot-lineage")
+            + table(["trial", "state", "value", "continued from", "at epoch"], lineage_rows(lin),
+                    [True, False, True, True, True]))
+
+
 def page_sections(data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     """The report's sections; a study of several objectives adds its Pareto front after
-    the optimization history."""
+    the optimization history, one whose trials continued others (PBT, forks) their lineage
+    before the trials table."""
+    sections = SECTIONS
+    if (data.get("lineage") or {}).get("nodes"):
+        at = SECTION_IDS.index("trials")
+        sections = (*sections[:at], ("lineage", "Lineage"), *sections[at:])
     if not data.get("pareto"):
-        return SECTIONS
+        return sections
     at = SECTION_IDS.index("history") + 1
-    return (*SECTIONS[:at], ("pareto-front", "Pareto front"), *SECTIONS[at:])
+    return (*sections[:at], ("pareto-front", "Pareto front"), *sections[at:])
 
 
 def render_html(data: Mapping[str, Any]) -> str:
     """The whole page for ``data`` (from :func:`build_report_data`)."""
     s = data["summary"]
     sections = page_sections(data)
-    renderers = {**RENDERERS, "pareto-front": pareto_section}
+    renderers = {**RENDERERS, "pareto-front": pareto_section, "lineage": lineage_section}
     nav = "".join(f'<a href="#{sid}">{html.escape(title)}</a>' for sid, title in sections)
     body = "".join(f'<section id="{sid}"><h2>{html.escape(title)}</h2>{first_objective_note(data, sid)}'
                    f'{renderers[sid](data)}</section>' for sid, title in sections)

@@ -1,7 +1,8 @@
 """Plain data for the plots Optuna users draw beside the report's own: a contour of two
-parameters, the empirical distribution of values, the timeline of trials, and the Pareto
-front of a study of several objectives; and what ``nntune show`` and the report both say
-of a study (its memory, its trials by state, which are running). Pure functions of the trials."""
+parameters, the empirical distribution of values, the timeline of trials, the Pareto front
+of a study of several objectives, and the lineage of PBT members and forks; and what
+``nntune show`` and the report both say of a study (its memory, its trials by state, which
+are running). Pure functions of the trials."""
 
 from __future__ import annotations
 
@@ -223,3 +224,34 @@ def split_line(study: str, looks: int, sealed: bool) -> str:
     if looks == 0 and not sealed:
         return f"{study} has no sealed test split: its objective is its own, and nntune never held its test data"
     return f"the test split of {study} {how_often_opened(looks)}"
+
+
+def is_pbt_study(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any] | None = None) -> bool:
+    """Whether the study trains by population-based training: its stored config names PBT,
+    or a trial is marked as a founding member or as a copy of another."""
+    config = (attrs or {}).get("config")
+    search = config.get("search") if isinstance(config, Mapping) else None
+    if isinstance(search, Mapping) and search.get("scheduler") == "pbt":
+        return True
+    return any("pbt_founder" in t.user_attrs or "pbt_parent" in t.user_attrs for t in trials)
+
+
+def lineage_data(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """PBT lineage: every trial that has a parent or is one, with its parent and the step it
+    was copied at. Empty ``nodes`` for a study without population-based training, and for a
+    PBT study (``pbt`` true) before any member copied another."""
+    parent_of: dict[int, tuple[int, Any]] = {}
+    for t in trials:
+        marks = {**t.system_attrs, **t.user_attrs}
+        parent = marks.get("pbt_parent", marks.get("parent"))
+        if isinstance(parent, int) and not isinstance(parent, bool):
+            parent_of[t.number] = (parent, marks.get("pbt_parent_step", marks.get("parent_step")))
+    involved = set(parent_of) | {p for p, _ in parent_of.values()}
+    nodes = [{"number": t.number, "state": t.state.value, "value": _finite_value(t.value),
+              "parent": parent_of.get(t.number, (None, None))[0], "parent_step": parent_of.get(t.number, (None, None))[1]}
+             for t in trials if t.number in involved]
+    return {"nodes": nodes, "n_children": len(parent_of), "pbt": bool(parent_of) or is_pbt_study(trials, attrs)}
+
+
+def _finite_value(v: float | None) -> float | None:
+    return float(v) if v is not None and math.isfinite(v) else None

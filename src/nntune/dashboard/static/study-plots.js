@@ -152,7 +152,11 @@ function parallelLines(dims, value) {
 
 function drawLineage(lin) {
   const box = $("#lineage");
-  if (!lin.nodes.length) { box.replaceChildren(el("p", { class: "empty" }, "This study has no population-based training.")); return; }
+  if (!lin.nodes.length) {
+    box.replaceChildren(el("p", { class: "empty" }, lin.pbt ? "No member has copied a better one yet: each exploit adds a line here."
+      : "This study has no population-based training."));
+    return;
+  }
   if (!box.querySelector("#lineage-plot")) box.replaceChildren(el("div", { id: "lineage-plot", class: "plot" }));
   const byNumber = new Map(lin.nodes.map((n) => [n.number, n]));
   const ex = [], ey = [];
@@ -178,6 +182,8 @@ async function refreshOverview() {
   if (d.summary && d.summary.metric) S.metric = d.summary.metric;
   // The terminator's last reading (search.terminator or a TerminatorCallback), in words.
   $("#terminator-line").textContent = (d.summary && d.summary.terminator && d.summary.terminator.text) || "";
+  // The population executor's stacks: how many members, why, how full (as nntune show says it).
+  $("#population-line").textContent = (d.summary && d.summary.population && d.summary.population.text) || "";
   S.overviewAt = Date.now();
   drawOverview(d);
 }
