@@ -84,8 +84,9 @@ def test_slices_parallel_coordinates_and_importance_use_each_parameters_scale(st
     assert slices["optimizer"]["categorical"] and slices["optimizer"]["categories"] == ["sgd", "adam"]
     assert sum(slices["lr"]["pruned"]) == 12 and len(slices["lr"]["x"]) == 54  # pruned trials too, marked
     dims = {d["name"]: d for d in data["parallel"]["dimensions"]}
-    assert set(dims) == {"log10 lr", "log10 units", "dropout", "optimizer", "beta1"}
+    assert set(dims) == {"log10 lr", "log10 units", "dropout", "optimizer", "log10(1 - beta1)"}
     assert slices["beta1"]["beta"] and not slices["beta1"]["log"]
+    assert all(-3.01 <= v <= math.log10(0.5) + 1e-9 for v in dims["log10(1 - beta1)"]["values"])  # Beta(0.5, 0.999)
     assert all(-5 <= v <= 0 for v in dims["log10 lr"]["values"])
     imp = data["importance"]["importance"]
     assert max(imp, key=imp.get) == "lr"  # the synthetic curves depend on lr alone

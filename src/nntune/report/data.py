@@ -188,7 +188,8 @@ def prediction_data(trials: Sequence[FrozenTrial], ranked: Sequence[FrozenTrial]
 
 def parallel_data(trials: Sequence[FrozenTrial], space: Space) -> dict[str, Any]:
     """Columns of the parallel-coordinates plot for up to MAX_LINES complete trials: numeric
-    parameters as values (log10 of log-scaled ones), choices as indices, then the value."""
+    parameters as values (log10 of log-scaled ones, log10 of 1 - b for a Beta b), choices as
+    indices, then the value."""
     done = thin(complete_trials(trials), MAX_LINES)
     dims = []
     for name, dist in space.params.items():
@@ -201,6 +202,10 @@ def parallel_data(trials: Sequence[FrozenTrial], space: Space) -> dict[str, Any]
             vals = [float(dist.index(t.params[name])) if name in t.params and dist.contains(t.params[name]) else None
                     for t in done]
             dims.append({"name": name, "values": vals, "ticktext": labels, "scale": "categorical"})
+        elif isinstance(dist, Beta):  # by decades of 1 - beta, as it is searched: 0.9, 0.99, 0.999 evenly apart
+            vals = [_log_or_plain(1 - v if isinstance(v, (int, float)) and not isinstance(v, bool) else None, True)
+                    for v in (t.params.get(name) for t in done)]
+            dims.append({"name": f"log10(1 - {name})", "values": vals, "scale": "log", "reversed": True})
         else:
             log = bool(getattr(dist, "log", False))
             vals = [_log_or_plain(t.params.get(name), log) for t in done]
