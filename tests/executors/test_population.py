@@ -119,6 +119,21 @@ def test_pbt_exploit_is_a_slice_copy_of_the_better_member(monkeypatch, tmp_path)
     assert any(c.system_attrs["inherited_by"] == "slice copy" for c in children)
 
 
+def test_a_hopeless_member_that_reports_first_is_still_replaced_by_pbt():
+    # Members were judged one by one as they reported: the first to report an epoch met no
+    # peer at its step, so trial 0 (an lr that learns nothing) trained to the end.
+    cfg = config(trials=8, population=4, scheduler="pbt", enqueue=[{"lr": 1.0e-3}],
+                 space={"lr": {"type": "float", "low": 1.0e-3, "high": 1.0, "log": True}},
+                 scheduler_options={"population": 4, "ready_epochs": 2}, fixed={"epochs": 4, "optimizer": "sgd",
+                                                                                  "momentum": 0.0})
+    summary = run_tune(prepare(cfg), evaluate_test=False)
+    trials = summary.storage.get_trials(summary.storage.load_study("pop").id, with_metrics=True)
+    first = trials[0]
+    assert first.params["lr"] == 1.0e-3 and first.state == TrialState.PRUNED, (first.state, first.intermediate_values)
+    assert max(first.intermediate_values) == 2  # replaced at its first ready epoch
+    assert any(t.user_attrs.get("pbt_parent") not in (None, 0) for t in trials[4:])
+
+
 @pytest.mark.parametrize("search", [
     # PBT keeps 4 members training, a stack has room for 16.
     {"scheduler": "pbt", "scheduler_options": {"population": 4, "ready_epochs": 2, "refill": True}},

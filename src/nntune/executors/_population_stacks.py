@@ -52,6 +52,7 @@ class Population:
         self.identity = worker_identity()
         self.peak = PeakMemory()
         self.kept_structures = 0
+        self.to_judge: list[int] = []  # members that reported this stack epoch, judged after it
 
     # ------------------------------------------------------------ starting members
 
@@ -155,7 +156,27 @@ class Population:
             trial.set_system_attr("stopped_by", "user")
             return True
         # One value per step cannot rank trials on several objectives: such a study prunes none.
-        return not self.study.is_multi_objective and trial.should_prune()
+        if self.study.is_multi_objective:
+            return False
+        if slot is not None and epoch < stack.members[slot].hp["epochs"]:
+            # Judged once every member of the stack has reported this epoch (:meth:`judge`):
+            # asked one by one, the first to report met no peer at its step, so a hopeless
+            # member that reported first was never replaced by PBT's exploit.
+            self.to_judge.append(trial.number)
+            return False
+        return trial.should_prune()  # its last epoch: judged now, as a solo trial is
+
+    def judge(self, stack: Stack, heartbeat: MembersHeartbeat) -> None:
+        """The scheduler's word on each member that reported this epoch and trains on, now
+        that its peers' reports of the epoch are stored; a member it stops ends pruned."""
+        numbers, self.to_judge = self.to_judge, []
+        for number in numbers:
+            live = self.live.get(number)
+            slot = slot_of(stack, number)
+            if live is None or slot is None or not live.trial.should_prune():
+                continue
+            stack.members[slot].stopped_by_report = True
+            self.end(number, stack.remove(slot), heartbeat)
 
     def epoch(self, key: Hashable, heartbeat: MembersHeartbeat) -> None:
         """One epoch of one stack; its ended members told, their slots refilled by the caller."""
@@ -167,6 +188,7 @@ class Population:
             stack.compact()
         trained, computed = len(stack.members), stack.capacity
         self.peak.reset()
+        self.to_judge = []
         try:
             ended = stack.run_epoch(self.report)
         except Exception as err:  # noqa: BLE001 - the stack's members fail, other stacks go on
@@ -180,6 +202,7 @@ class Population:
         self.stats.stack_epochs += 1
         for result in ended:
             self.end(int(result.key), result, heartbeat)  # type: ignore[call-overload]
+        self.judge(stack, heartbeat)
         for number, live in list(self.live.items()):
             if live.stack != key:
                 continue
