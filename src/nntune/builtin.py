@@ -29,7 +29,8 @@ from nntune.schedulers import PBT, Proposal
 from nntune.train import Splits, build_model, evaluate, fit, load_splits
 from nntune.train.augment import augment_for, make_eval_transform
 from nntune.train.costs import model_costs
-from nntune.train.basics import count_outputs, eval_batch_size, predict, resolve_batch_size, resolve_params
+from nntune.train.basics import (count_outputs, eval_batch_size, model_input_shape, predict, resolve_batch_size,
+                                 resolve_params)
 from nntune.train.metrics import check_metric, metric_options, predictions_numpy, targets_numpy
 from nntune.train.threads import use_threads
 from nntune.trial import FrozenTrial
@@ -286,7 +287,10 @@ def rebuild_model(study: Study, cfg: Config, splits: Splits, trial: FrozenTrial,
     params = trial_hyperparameters(cfg, trial.params, epochs)
     checkpoint = trial.system_attrs.get("checkpoint")
     if checkpoint and Path(checkpoint).is_file():
-        model = build_model(params, splits.input_shape, count_outputs(splits))
+        # The checkpoint holds every weight: the pretrained file (perhaps moved since) is not read.
+        # The model was built for its inputs after the evaluation resize (224x224), not the data's.
+        shape = model_input_shape(splits, evaluation_transform(cfg, params))
+        model = build_model(params, shape, count_outputs(splits), pretrained=False)
         model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["model"])
         return model
     if checkpoint:  # its weights came from its lineage: a retrain from scratch is another model

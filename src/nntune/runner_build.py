@@ -169,12 +169,15 @@ def check_model_builds(cfg: Config, space: Space, splits: Any) -> None:
     written, as one line naming the config's field."""
     from nntune.builtin import evaluation_transform
     from nntune.train import build_model
-    from nntune.train.basics import model_input_shape
+    from nntune.train.basics import count_outputs, model_input_shape
+    from nntune.train.custom_model import check_forward, is_custom
 
     example = {**cfg.hyperparameters(), **space.from_unit([0.5] * len(space))}
     shape = model_input_shape(splits, evaluation_transform(cfg, example))
-    n_out = splits.n_classes if splits.task_type == "classification" else 1
+    n_out = count_outputs(splits)
     try:
-        build_model(example, shape, n_out)
+        model = build_model(example, shape, n_out)
+        if is_custom(example.get("model")):  # the built-in ones always answer (batch, n_out)
+            check_forward(model, example["model"], shape, n_out)
     except ConfigError as err:
         raise ConfigError(config_field(cfg, err.field), err.problem) from None

@@ -68,6 +68,16 @@ def conv_output_size(height: int, width: int, kernel: int, stride: int, padding:
     return (height + 2 * pad - kernel) // stride + 1, (width + 2 * pad - kernel) // stride + 1
 
 
+def no_room(index: int, kernel: int, padding: int | str, hw: tuple[int, int]) -> tuple[str, str]:
+    """The field and problem of a block whose kernel is larger than its padded input. In the
+    first block the kernel is at fault (the image is what the data gives); in a later one,
+    the blocks before it shrank the image, and fewer of them also fits."""
+    fix = "padding 'same' or a smaller kernel_size" + (" or fewer conv_layers" if index > 1 else "")
+    problem = (f"block {index}'s {kernel}x{kernel} kernel is larger than its {hw[0]}x{hw[1]} input "
+               f"padded by {padding}, which leaves no pixel; use {fix}")
+    return ("kernel_size" if index == 1 else "conv_layers"), problem
+
+
 def growth_of(params: Mapping[str, Any]) -> float | None:
     """``filters_growth`` as a factor per block, or None for ``auto``."""
     growth = params.get("filters_growth", 2.0)
@@ -93,7 +103,7 @@ def plan_cnn(params: Mapping[str, Any], input_shape: Sequence[int], *, n_blocks:
         padding = conv_padding(params.get("padding", "same"), kernel, stride)
         conv_hw = conv_output_size(height, width, kernel, stride, padding)
         if conv_hw[0] < 1 or conv_hw[1] < 1:
-            raise ConfigError("conv_layers", f"block {i} shrinks the image to nothing; use padding 'same' or fewer blocks")
+            raise ConfigError(*no_room(i, kernel, padding, (height, width)))
         if not blocks:
             out = filters
         elif growth is not None:

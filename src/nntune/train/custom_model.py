@@ -11,7 +11,11 @@ neither is still refused, and a parameter not given keeps the builder's default.
 is plain text, so a study's storage, worker processes and Ray actors rebuild the model from
 it. Everything else (optimizer, learning rate and its schedule, batch size, epochs, L1/L2,
 gradient clipping, initialization, early stopping, the records and diagnosis, PBT's
-checkpoints, the sealed test) is the trainer's as for ``mlp`` or ``cnn``.
+checkpoints, the sealed test) is the trainer's as for ``mlp`` or ``cnn``. Its output
+layer, which ``freeze_backbone`` and ``backbone_lr_mult`` leave at full rate, is its
+``head`` module or else its last module with parameters; before a study is written the
+model answers one batch of two zero inputs, and anything but one tensor of shape
+``(batch, n_outputs)`` is refused in one line (:func:`check_forward`).
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
+from torch.nn.parameter import is_lazy
 
 from nntune.exceptions import ConfigError
 
@@ -63,7 +69,12 @@ def _load(name: str, cwd: str, mtime: float | None) -> Builder:
             raise ConfigError("model", f"{name!r}: cannot import {where}: {err}") from err
     builder = getattr(module, attr, None)
     if not callable(builder):
-        raise ConfigError("model", f"{name!r}: {where} has no function or class named {attr}")
+        # Where it was found: the working folder comes last on the path, so an installed
+        # module of the same name (the standard library's `test`) wins over the user's file.
+        found = getattr(module, "__file__", None)
+        shadowed = found and Path(found).parent != Path(cwd) and not where.endswith(".py")
+        elsewhere = f" (read from {found})" if shadowed else ""
+        raise ConfigError("model", f"{name!r}: {where} has no function or class named {attr}{elsewhere}")
     own_parameters(builder, name)  # a builder that cannot take the two arguments fails here
     return builder
 
@@ -107,7 +118,54 @@ def build_custom(name: str, params: Mapping[str, Any], input_shape: Sequence[int
     missing = [p for p, default in own.items() if default is inspect.Parameter.empty and p not in params]
     if missing:
         raise ConfigError("model", f"{name!r} needs {', '.join(missing)}; give it in fixed or space")
-    model = builder(tuple(int(d) for d in input_shape), int(n_outputs), **{p: params[p] for p in own if p in params})
+    given = {p: params[p] for p in own if p in params}
+    try:
+        model = builder(tuple(int(d) for d in input_shape), int(n_outputs), **given)
+    except ConfigError:
+        raise
+    except Exception as err:  # the user's own code: one line naming it, not a traceback
+        shown = ", ".join(f"{k}={v!r}" for k, v in given.items())
+        raise ConfigError("model", f"{name!r} fails to build{f' with {shown}' if shown else ''}: "
+                                   f"{first_line(err)}") from err
     if not isinstance(model, nn.Module):
         raise ConfigError("model", f"{name!r} returned {type(model).__name__}, not a torch.nn.Module")
+    if any(is_lazy(p) for p in model.parameters()):
+        # nn.LazyLinear and kin take their shapes from a first batch, as PyTorch's docs do it
+        # with a dry run: before the trainer initializes, counts or optimizes them.
+        check_forward(model, name, input_shape, None)
     return model
+
+
+def first_line(err: BaseException) -> str:
+    """``Type: message`` of an exception, its message cut to one line."""
+    lines = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
+
+
+def check_forward(model: nn.Module, name: str, input_shape: Sequence[int], n_outputs: int | None) -> None:
+    """Run ``model`` once on a batch of two zero inputs (eval mode, no gradients) and refuse,
+    in one line, an output the trainer cannot use: the loss needs one tensor of shape
+    ``(batch, n_outputs)`` (a regression's ``(batch,)`` too), not a tuple or a dict of them,
+    so such a model would otherwise fail every trial with an error from deep in the loss.
+    ``n_outputs=None`` only runs it (lazy modules take their shapes)."""
+    batch = (2, *(int(d) for d in input_shape))
+    was_training = model.training
+    first = next(model.parameters(), None)
+    try:
+        model.eval()
+        with torch.no_grad():
+            out = model(torch.zeros(batch, device=first.device if first is not None else None))
+    except Exception as err:
+        raise ConfigError("model", f"{name!r} fails on a batch of shape {batch}: {first_line(err)}") from err
+    finally:
+        model.train(was_training)
+    if n_outputs is None:
+        return
+    wanted = f"one tensor of shape (batch, {n_outputs})"
+    if not isinstance(out, torch.Tensor):
+        raise ConfigError("model", f"{name!r} returns a {type(out).__name__}; its forward must return {wanted} "
+                                   f"(the {'logits' if n_outputs > 1 else 'prediction'})")
+    fits = tuple(out.shape) == (2, n_outputs) or (n_outputs == 1 and tuple(out.shape) == (2,))
+    if not fits:
+        raise ConfigError("model", f"{name!r} returns shape {tuple(out.shape)} for a batch of 2; the task needs "
+                                   f"{wanted}")

@@ -152,21 +152,33 @@ def build_resnet(params: Mapping[str, Any], input_shape: Sequence[int], n_output
 
 
 def head_name(model: nn.Module) -> str:
-    """Name of the output layer: ``fc`` for torchvision ResNets, ``head`` for nntune's own."""
-    return "fc" if hasattr(model, "fc") and hasattr(model, "layer1") else "head"
+    """Name of the output layer: ``fc`` for torchvision ResNets, ``head`` for nntune's own
+    and for a model of the user's own that names one so; else the last module with
+    parameters of its own (``out``, or ``3`` in an ``nn.Sequential``), which is where a
+    network's output layer sits. Without that fallback, ``freeze_backbone`` would freeze a
+    whole model of the user's own and ``backbone_lr_mult`` would slow all of it."""
+    if hasattr(model, "fc") and hasattr(model, "layer1"):
+        return "fc"
+    if isinstance(getattr(model, "head", None), nn.Module):
+        return "head"
+    owners = [name for name, module in model.named_modules()
+              if name and next(module.parameters(recurse=False), None) is not None]
+    return owners[-1] if owners else "head"
 
 
 def is_head_parameter(model: nn.Module, parameter_name: str) -> bool:
     return parameter_name.startswith(head_name(model) + ".")
 
 
-def load_pretrained(model: nn.Module, path: str | Path) -> None:
+def load_pretrained(model: nn.Module, path: str | Path, *, whole_backbone: bool = True) -> None:
     """Load a local state-dict file into ``model``, skipping tensors whose shape differs.
 
     The skipped tensors are the old head (another number of classes), so the task gets a
     fresh head. A first convolution trained on RGB is summed over its colour channels when
     the data has one channel. A file written by nntune's checkpoints (``{"model": ...}``)
-    works too.
+    works too, and so does one that keeps them under ``state_dict`` (Lightning's). With
+    ``whole_backbone`` (the built-in models) every weight outside the head must come from
+    the file; a model of the user's own may take part of it (an encoder).
     """
     file = Path(path)
     if not file.is_file():
@@ -177,8 +189,11 @@ def load_pretrained(model: nn.Module, path: str | Path) -> None:
         # An EOFError (an empty file) would otherwise reach the command line as an abort.
         why = (str(err).strip().splitlines() or [type(err).__name__])[0]
         raise ConfigError("pretrained_weights", f"cannot read {file} as PyTorch weights: {why}") from None
-    if isinstance(state, dict) and isinstance(state.get("model"), dict):
-        state = state["model"]
+    # nntune's checkpoints and model files keep the weights under "model"; Lightning's and
+    # many published checkpoints under "state_dict".
+    if isinstance(state, dict):
+        wrapped = next((k for k in ("model", "state_dict") if isinstance(state.get(k), dict)), None)
+        state = state[wrapped] if wrapped is not None else state
     if not isinstance(state, Mapping):
         raise ConfigError("pretrained_weights", f"{file} holds a {type(state).__name__}, not a state dict")
     own = model.state_dict()
@@ -192,7 +207,23 @@ def load_pretrained(model: nn.Module, path: str | Path) -> None:
             usable[key] = tensor.sum(dim=1, keepdim=True)
     if not usable:
         raise ConfigError("pretrained_weights", f"no tensor in {file} fits model {type(model).__name__}")
+    if whole_backbone:
+        check_backbone_filled(model, usable, file)
     model.load_state_dict(usable, strict=False)
+
+
+def check_backbone_filled(model: nn.Module, usable: Mapping[str, torch.Tensor], file: Path) -> None:
+    """Refuse weights that leave part of a built-in model's backbone at random: ResNet-18's
+    file read into a ResNet-50 fits 98 of its tensors by name and shape (the stem, the batch
+    norms), and the rest would train from scratch, silently, as if pretrained."""
+    head = head_name(model) + "."
+    backbone = [name for name, _ in model.named_parameters() if not name.startswith(head)]
+    left = [name for name in backbone if name not in usable]
+    if left:
+        shape = tuple(model.get_parameter(left[0]).shape)
+        raise ConfigError("pretrained_weights", f"{file} fills {len(backbone) - len(left)} of the {len(backbone)} "
+                                                f"weight tensors of the model's backbone (none fits {left[0]}, shape "
+                                                f"{shape}); are they another network's weights?")
 
 
 def set_dropout(model: nn.Module, p: float) -> None:
@@ -208,26 +239,46 @@ def build_model(
     n_outputs: int,
     *,
     generator: torch.Generator | None = None,
+    pretrained: bool = True,
 ) -> nn.Module:
     """Build the model named by ``params["model"]`` for inputs of ``input_shape`` (no batch dim):
-    a built-in one, or the user's own (``module:Name``, :mod:`nntune.train.custom_model`).
+    a built-in one, or the user's own (``module:Name``, :mod:`nntune.train.custom_model`),
+    whose declared trainer names (``dropout``) not in ``params`` get the trainer's defaults.
 
     Weights are initialized with ``params["init"]`` (see :func:`nntune.train.optim.init_weights`)
     drawing from ``generator``; then ``pretrained_weights`` (a local file) is loaded over them,
-    except for the head, which stays fresh for the task's ``n_outputs``.
+    except for the head, which stays fresh for the task's ``n_outputs``. ``pretrained=False``
+    skips that file: trained weights are about to replace them all (a model file, a
+    checkpoint), and the file need not exist where the model is loaded again.
     """
     from nntune.train.optim import init_weights
 
     if is_custom(params.get("model")):  # the user's own module: its builder, then the same init
-        model = build_custom(params["model"], params, input_shape, n_outputs)
+        model = build_custom(params["model"], {**trainer_defaults(), **params}, input_shape, n_outputs)
     else:
         name = choice(params, "model", MODELS)
         builders = {"mlp": build_mlp, "cnn": build_cnn}
         model = builders.get(name, build_resnet)({**MODEL_DEFAULTS, **params, "model": name}, input_shape, n_outputs)
     init_weights(model, params, generator=generator)
-    if params.get("pretrained_weights"):
-        load_pretrained(model, params["pretrained_weights"])
+    if pretrained and params.get("pretrained_weights"):
+        load_pretrained(model, params["pretrained_weights"], whole_backbone=not is_custom(params.get("model")))
+    if bool(params.get("freeze_backbone", False)):
+        # Frozen here, not first by the optimizer, so that the model's summary (the dry run,
+        # each trial's record) counts only the head as trainable.
+        head = head_name(model) + "."
+        for name, parameter in model.named_parameters():
+            if not name.startswith(head):
+                parameter.requires_grad_(False)
     return model
+
+
+def trainer_defaults() -> dict[str, Any]:
+    """The trainer's default of every hyperparameter that has one (a model, a checkpoint and
+    a model file are rebuilt from the values a trial gave, which leave the defaults out)."""
+    from nntune.train.basics import LOOP_DEFAULTS
+    from nntune.train.optim import OPTIM_DEFAULTS
+
+    return {k: v for k, v in {**MODEL_DEFAULTS, **OPTIM_DEFAULTS, **LOOP_DEFAULTS}.items() if v is not None}
 
 
 def summarize(model: nn.Module, input_shape: Sequence[int]) -> list[dict[str, Any]]:
