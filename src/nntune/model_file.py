@@ -162,7 +162,13 @@ def load_model(path: str | Path, *, map_location: str | torch.device = "cpu") ->
     if not isinstance(payload, Mapping) or payload.get("format") != FORMAT:
         raise ConfigError("path", f"{path} is not an nntune model file ({FORMAT})")
     shape = payload["input_shape"]
-    network = build_model(payload["params"], shape, payload["n_outputs"])
+    resize = payload.get("resize")
+    # The network was built for its inputs after the resize (224x224 beside random crops),
+    # not the data's own size: a CNN's dense layer depends on it.
+    built_for = [shape[0], *resize] if resize is not None and len(shape) == 3 else shape
+    # The file holds every weight: a pretrained_weights file the study started from is not
+    # read again (it need not exist where the model is used).
+    network = build_model(payload["params"], built_for, payload["n_outputs"], pretrained=False)
     network.load_state_dict(payload["model"])
     shift, scale = _stats(payload.get("normalization"), shape)
     meta = {k: payload.get(k) for k in ("study", "trial", "validation", "test", "feature_names", "text_columns",
