@@ -21,7 +21,7 @@ def test_every_default_of_the_trainer_fits_its_own_rule():
     ("epochs", True, "integer"),
     ("batch_size", "abc", "'full'"),
     ("dropout", 1.0, "[0, 1)"),
-    ("lr", 0.0, ">="),
+    ("lr", 0.0, "> 0"),
     ("lr", float("nan"), "number"),
     ("units", [64, 0], ">= 1"),
     ("kernel_size", [5, 0], ">= 1"),
@@ -41,3 +41,12 @@ def test_values_the_trainer_rejects(name, value, words):
 ])
 def test_values_the_trainer_takes(name, value):
     assert hyperparameter_problem(name, value) is None
+
+
+def test_a_bound_that_only_keeps_zero_out_reads_as_greater_than_zero() -> None:
+    # "must be a number >= 1e-300" told the user the table's own stand-in for "above zero".
+    from nntune.train.schema import hyperparameter_problem
+
+    assert hyperparameter_problem("filters_growth", 0) == "must be a number > 0 or 'auto', got 0"
+    assert hyperparameter_problem("lr_factor", 0) == "must be a number in (0, 1), got 0"
+    assert hyperparameter_problem("lr_gamma", 2) == "must be a number in (0, 1], got 2"

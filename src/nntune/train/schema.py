@@ -52,7 +52,10 @@ class Rule:
     def describe(self) -> str:
         what = "an integer" if self.kind == "int" else "a number"
         if self.low is not None and self.high is not None:
-            what += f" in [{_num(self.low)}, {_num(self.high)}{')' if self.open_high else ']'}"
+            opening = "(0" if self.low == TINY else f"[{_num(self.low)}"
+            what += f" in {opening}, {_num(self.high)}{')' if self.open_high else ']'}"
+        elif self.low == TINY:  # a closed bound standing for "greater than zero"
+            what += " > 0"
         elif self.low is not None:
             what += f" >= {_num(self.low)}"
         if self.words:
