@@ -82,6 +82,8 @@ def test_ctrl_c_on_the_command_line_exits_130_in_one_line_and_the_same_command_c
     last = err.strip().splitlines()[-1]
     assert last.startswith("nntune: interrupted;") and "the interrupted ones are queued again" in last
     assert "Traceback" not in err and out == ""  # no JSON summary for a run that did not finish
+    figures = store.load_study("pop").attrs["population"]  # the stacks that trained are the study's too
+    assert figures["capacity"] == 3 and figures["member_epochs"] >= 2
     left = trials(with_metrics=True)
     assert all(t.state in (TrialState.COMPLETE, TrialState.WAITING) for t in left), [(t.state, t.system_attrs) for t in left]
     waiting = [t for t in left if t.state == TrialState.WAITING]

@@ -151,8 +151,7 @@ def _run(study: Study, trainer: Any, total: int, population: int | str, timeout:
          callbacks: Sequence[Callback], options: WorkerOptions, clock: Callable[[], float],
          process: str | None = None) -> str:
     run = Population(study, trainer, population, options, callbacks, clock)
-    start = last_sweep = clock()
-    reason: str | None = None  # why no more trials start: the search ends once none trains
+    start = clock()
 
     def stop_now() -> str | None:
         if study.stop_requested:
@@ -161,6 +160,30 @@ def _run(study: Study, trainer: Any, total: int, population: int | str, timeout:
             return f"timeout of {timeout:g}s reached"
         return None
 
+    try:
+        reason = _search(study, run, total, options, clock, stop_now)
+    except BaseException as err:
+        if caused_by_ctrl_c(err):  # the stacks that trained until then are part of the study
+            _keep_figures(study, run, process)
+        raise
+    _keep_figures(study, run, process)
+    return reason
+
+
+def _keep_figures(study: Study, run: Population, process: str | None) -> None:
+    """The run's stack figures, added to the study's (or, under ``process``, merged)."""
+    if process is None:
+        study.storage.merge_study_attr(study.id, STATS_ATTR, lambda stored: add_stats(stored, run.stats))
+    else:
+        study.storage.merge_study_attr(study.id, STATS_ATTR, lambda stored: merge_stats(
+            stored, process, run.stats))
+
+
+def _search(study: Study, run: Population, total: int, options: WorkerOptions, clock: Callable[[], float],
+            stop_now: Callable[[], str | None]) -> str:
+    """Start, train and refill members until the budget, the timeout or a stop; why it ended."""
+    reason: str | None = None  # why no more trials start: the search ends once none trains
+    last_sweep = clock()
     with MembersHeartbeat(study.storage, study.id, options.heartbeat_interval, run.peak) as heartbeat:
         waiting = False  # PBT: nothing to start until a running member is replaced
 
@@ -201,11 +224,6 @@ def _run(study: Study, trainer: Any, total: int, population: int | str, timeout:
                 time.sleep(WAIT_SECONDS)
                 continue
             run.round(heartbeat, fill)
-    if process is None:
-        study.storage.merge_study_attr(study.id, STATS_ATTR, lambda stored: add_stats(stored, run.stats))
-    else:
-        study.storage.merge_study_attr(study.id, STATS_ATTR, lambda stored: merge_stats(
-            stored, process, run.stats))
     assert reason is not None  # the loop ends only with one
     return reason
 
