@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -194,3 +195,20 @@ def create_schema(engine: Engine, meta: sa.MetaData,
         meta.create_all(conn)
         if migrate is not None:
             migrate(conn)
+
+
+def server_skew(engine: Engine, clock: Callable[[], datetime]) -> timedelta:
+    """How far the database server's clock is ahead of ``clock`` (UTC, read once, at the
+    midpoint of the round trip). Heartbeats are compared across machines: a worker whose
+    clock lags the others' by more than the grace period would look dead to them while it
+    trains, and its trial would be run again. Optuna's RDB storage stamps them with the
+    server's time for the same reason. A SQLite file's clock is this machine's: not asked."""
+    before = clock()
+    with engine.connect() as conn:
+        server = conn.execute(sa.select(sa.func.current_timestamp())).scalar()
+    after = clock()
+    if not isinstance(server, datetime):
+        return timedelta(0)
+    if server.tzinfo is not None:
+        server = server.astimezone(timezone.utc).replace(tzinfo=None)
+    return server - (before + (after - before) / 2)

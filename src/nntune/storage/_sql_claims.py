@@ -4,6 +4,7 @@ stays readable. Each function runs inside the caller's transaction."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,15 +17,16 @@ from nntune.storage._sql_rows import _dumps, _trial
 from nntune.trial import FrozenTrial, TrialState
 
 
-def claim_waiting(conn: Connection, study_id: int) -> int | None:
-    """The number of the first waiting trial, now running; None when none waits or another took it."""
+def claim_waiting(conn: Connection, study_id: int, now: datetime | None = None) -> int | None:
+    """The number of the first waiting trial, now running; None when none waits or another took it.
+    ``now``: the database's time (:meth:`SQLStorage.now`), stamped as its start and heartbeat."""
     row = conn.execute(sa.select(trials.c.id, trials.c.number, trials.c.system_attrs)
                        .where(trials.c.study_id == study_id,
                               trials.c.state == TrialState.WAITING.value)
                        .order_by(trials.c.number).limit(1).with_for_update()).first()
     if row is None:
         return None
-    now = utcnow()
+    now = now or utcnow()
     # The state guard makes the claim safe even where row locks are not available.
     res = conn.execute(trials.update().where(trials.c.id == row.id,
                                              trials.c.state == TrialState.WAITING.value)
@@ -34,7 +36,7 @@ def claim_waiting(conn: Connection, study_id: int) -> int | None:
 
 
 def claim(conn: Connection, study_id: int, extra: dict[str, Any], *, max_trials: int | None,
-          waiting_only: bool, number: int | None) -> FrozenTrial | None:
+          waiting_only: bool, number: int | None, now: datetime | None = None) -> FrozenTrial | None:
     """A waiting trial (``number``, or the first) or else a new one, running with ``extra`` in
     its system attributes; None when the study holds ``max_trials`` or none waits."""
     # The study's row lock makes counting, claiming and numbering one step.
@@ -46,7 +48,7 @@ def claim(conn: Connection, study_id: int, extra: dict[str, Any], *, max_trials:
             trials.c.study_id == study_id, trials.c.state != TrialState.WAITING.value)).scalar()
         if int(held or 0) >= max_trials:
             return None
-    now = utcnow()
+    now = now or utcnow()
     waiting = sa.select(trials).where(trials.c.study_id == study_id,
                                       trials.c.state == TrialState.WAITING.value)
     if number is not None:
@@ -74,10 +76,11 @@ def claim(conn: Connection, study_id: int, extra: dict[str, Any], *, max_trials:
                        datetime_start=now)
 
 
-def recover(conn: Connection, row: Any, reason: str, max_retries: int, *, counted: bool = True) -> TrialState:
+def recover(conn: Connection, row: Any, reason: str, max_retries: int, *, counted: bool = True,
+            now: datetime | None = None) -> TrialState:
     """An interrupted running trial's row, queued again (waiting) or failed."""
     state, attrs, error = interruption_outcome(json.loads(row.system_attrs), reason, max_retries, counted=counted)
-    now = utcnow()
+    now = now or utcnow()
     if state == TrialState.WAITING:
         conn.execute(steps.delete().where(steps.c.trial_id == row.id))
         conn.execute(trials.update().where(trials.c.id == row.id).values(

@@ -29,7 +29,7 @@ from nntune.storage._base import (DuplicatedStudyError, ParamChange, StudyNotFou
 from nntune.storage import _sql_changes as _changes
 from nntune.storage import _sql_claims as _claims
 from nntune.storage._engines import (READ_ONLY, create_schema, is_connect_timeout, is_in_memory_sqlite, is_transient,
-                                     make_engine, redact_url, refusal)
+                                     make_engine, redact_url, refusal, server_skew)
 from nntune.storage._schema import meta, migrate, param_changes, steps, studies, test_evals, trials
 from nntune.storage._recognize import refuse_foreign
 from nntune.storage._sql_rows import _dumps, _finite, _study, _trial, name_problem, plain_text
@@ -44,10 +44,13 @@ class SQLStorage:
     """Storage in any SQLAlchemy database (``sqlite:///path.db``, ``postgresql://...``)."""
 
     def __init__(self, url: str, *, retries: int = 20, engine_kwargs: Mapping[str, Any] | None = None,
-                 existing: bool = False) -> None:
-        """``existing``: refuse a database without nntune's tables rather than create them."""
+                 existing: bool = False, clock: Callable[[], datetime] = utcnow) -> None:
+        """``existing``: refuse a database without nntune's tables rather than create them.
+        ``clock``: this machine's UTC time, corrected to the database server's (:meth:`now`)."""
         self.url = url
         self._retries = retries
+        self._clock = clock
+        self._skew = timedelta(0)
         self.engine = make_engine(url, dict(engine_kwargs or {}))
         # An in-memory SQLite database is one shared connection: take turns on it.
         self._serial = threading.Lock() if is_in_memory_sqlite(url) else None
@@ -57,12 +60,18 @@ class SQLStorage:
         # a server that does not answer after one connect timeout, not after four.
         # Another program's database is refused before anything is written to it.
         try:
-            self._retry(lambda: create_schema(self.engine, meta, lambda conn: migrate(conn, utcnow()),
+            self._retry(lambda: create_schema(self.engine, meta, lambda conn: migrate(conn, self._clock()),
                                               lambda conn: refuse_foreign(conn, url, existing=existing)),
                         attempts=4, final=is_connect_timeout)
+            if self.engine.dialect.name != "sqlite":
+                self._skew = self._retry(lambda: server_skew(self.engine, self._clock))
         except BaseException:
             self.engine.dispose()  # close the file or the server connection now, not at garbage collection
             raise
+
+    def now(self) -> datetime:
+        """The database's UTC time as this machine reads it: what every timestamp is written in."""
+        return self._clock() + self._skew
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError("an SQLStorage holds open connections; give a worker its URL instead")
@@ -124,7 +133,7 @@ class SQLStorage:
 
         def run(conn: Connection) -> int:
             res = conn.execute(studies.insert().values(
-                name=name, direction=direction, attrs=_dumps(dict(attrs or {})), created_at=utcnow()))
+                name=name, direction=direction, attrs=_dumps(dict(attrs or {})), created_at=self.now()))
             return int(res.inserted_primary_key[0])
         try:
             return self._tx(run)
@@ -193,7 +202,7 @@ class SQLStorage:
             last = conn.execute(sa.select(sa.func.max(trials.c.number))
                                 .where(trials.c.study_id == study_id)).scalar()
             number = 0 if last is None else int(last) + 1
-            updated = utcnow()
+            updated = self.now()
             now = updated if state == TrialState.RUNNING else None
             conn.execute(trials.insert().values(
                 study_id=study_id, number=number, state=state.value,
@@ -206,14 +215,14 @@ class SQLStorage:
         return self._tx(run)
 
     def claim_waiting_trial(self, study_id: int) -> int | None:
-        return self._tx(lambda conn: _claims.claim_waiting(conn, study_id))
+        return self._tx(lambda conn: _claims.claim_waiting(conn, study_id, self.now()))
 
     def claim_trial(self, study_id: int, *, max_trials: int | None = None,
                     system_attrs: Mapping[str, Any] | None = None,
                     waiting_only: bool = False, number: int | None = None) -> FrozenTrial | None:
         extra = dict(system_attrs or {})
         return self._tx(lambda conn: _claims.claim(conn, study_id, extra, max_trials=max_trials,
-                                                   waiting_only=waiting_only, number=number))
+                                                   waiting_only=waiting_only, number=number, now=self.now()))
 
     def recover_trial(self, study_id: int, number: int, reason: str, *,
                       max_retries: int = 0, counted: bool = True) -> TrialState | None:
@@ -224,12 +233,12 @@ class SQLStorage:
                 raise self._missing(conn, study_id, number)
             if row.state != TrialState.RUNNING.value:
                 return None
-            return _claims.recover(conn, row, reason, max_retries, counted=counted)
+            return _claims.recover(conn, row, reason, max_retries, counted=counted, now=self.now())
         return self._tx(run)
 
     def recover_stale_trials(self, study_id: int, grace_seconds: float, *, max_retries: int = 0,
                              now: datetime | None = None) -> dict[int, TrialState]:
-        cutoff = (now or utcnow()) - timedelta(seconds=float(grace_seconds))
+        cutoff = (now or self.now()) - timedelta(seconds=float(grace_seconds))
         reason = f"no heartbeat for {grace_seconds:g}s: its worker vanished"
 
         def run(conn: Connection) -> dict[int, TrialState]:
@@ -237,7 +246,7 @@ class SQLStorage:
             rows = conn.execute(sa.select(trials).where(
                 trials.c.study_id == study_id, trials.c.state == TrialState.RUNNING.value,
                 last_sign < cutoff).order_by(trials.c.number).with_for_update()).all()
-            return {int(r.number): _claims.recover(conn, r, reason, max_retries) for r in rows}
+            return {int(r.number): _claims.recover(conn, r, reason, max_retries, now=self.now()) for r in rows}
         return self._tx(run)
 
     def _update_json(self, study_id: int, number: int, updates: Mapping[str, Mapping[str, Any]],
@@ -246,7 +255,7 @@ class SQLStorage:
         def run(conn: Connection) -> None:
             row = (self._running_row if running else self._trial_row)(conn, study_id, number, claim)
             values = {col: _dumps({**json.loads(getattr(row, col)), **new}) for col, new in updates.items()}
-            conn.execute(trials.update().where(trials.c.id == row.id).values(**values, updated=utcnow()))
+            conn.execute(trials.update().where(trials.c.id == row.id).values(**values, updated=self.now()))
         self._tx(run)
 
     def set_trial_params(self, study_id: int, number: int, params: Mapping[str, Any],
@@ -263,7 +272,7 @@ class SQLStorage:
             conn.execute(steps.insert().values(
                 trial_id=row.id, step=int(step), value=_finite(value) if value is not None else None,
                 metrics=None if metrics is None else _dumps(dict(metrics))))
-            now = utcnow()
+            now = self.now()
             conn.execute(trials.update().where(trials.c.id == row.id).values(heartbeat=now, updated=now))
         self._tx(run)
 
@@ -284,7 +293,7 @@ class SQLStorage:
                 self._running_row(conn, study_id, number, claim)  # refused unless the claim still holds
             res = conn.execute(trials.update().where(
                 trials.c.study_id == study_id, trials.c.number == number,
-                trials.c.state == TrialState.RUNNING.value).values(heartbeat=utcnow()))
+                trials.c.state == TrialState.RUNNING.value).values(heartbeat=self.now()))
             if res.rowcount != 1:
                 self._running_row(conn, study_id, number)  # raises KeyError or TrialStateError
         self._tx(run)
@@ -298,7 +307,7 @@ class SQLStorage:
 
         def run(conn: Connection) -> FrozenTrial:
             row = self._running_row(conn, study_id, number, claim)
-            now = utcnow()
+            now = self.now()
             done = {"state": state.value, "value": _finite(value), "error": plain_text(error),
                     "datetime_complete": datetime_complete or now}
             conn.execute(trials.update().where(trials.c.id == row.id).values(**done, updated=now))
@@ -389,7 +398,7 @@ class SQLStorage:
                                metrics: Mapping[str, Any]) -> int:
         def run(conn: Connection) -> int:
             conn.execute(test_evals.insert().values(study_id=study_id, trial_number=trial_number,
-                                                    created_at=utcnow(), metrics=_dumps(dict(metrics))))
+                                                    created_at=self.now(), metrics=_dumps(dict(metrics))))
             return int(conn.execute(sa.select(sa.func.count()).select_from(test_evals)
                                     .where(test_evals.c.study_id == study_id)).scalar())
         return self._tx(run)
