@@ -63,8 +63,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from few_trials_replay import DEFAULT_FILE, Recorded, load_rows, paired  # noqa: E402
 
 import nntune  # noqa: E402
-from nntune._defaults import DEFAULT_STARTUP_TRIALS, default_scheduler  # noqa: E402
+from nntune._defaults import DEFAULT_STARTUP_TRIALS, default_scheduler, few_trials_gamma  # noqa: E402
 from nntune.samplers import GPSampler, TPESampler  # noqa: E402
+from nntune.samplers._tpe import default_gamma  # noqa: E402
 from nntune.samplers._define_by_run import ranked  # noqa: E402
 from nntune.schedulers import ASHA, CurveExtrapolation, MedianStopping, NoScheduler  # noqa: E402
 from nntune.space import Choice, Distribution, Float, Int, Space  # noqa: E402
@@ -281,8 +282,13 @@ class StartupThenGP:
 def tpe(seed: int, **changes: Any) -> TPESampler:
     """The default sampler (``nntune._defaults.default_sampler``) with ``changes``."""
     options: dict[str, Any] = dict(n_startup_trials=DEFAULT_STARTUP_TRIALS, startup="sobol", centre_first=True,
-                                   constant_liar=True)
+                                   constant_liar=True, gamma=few_trials_gamma)
     return TPESampler(seed=seed, **{**options, **changes})
+
+
+def one_less_gamma(n: int) -> int:
+    """Optuna's good group less one trial: a single good trial up to 20 ranked ones."""
+    return max(1, min(25, math.ceil(0.1 * n) - 1))
 
 
 # name -> (sampler for a seed, workers[, scheduler]); without a scheduler, the default one.
@@ -295,6 +301,13 @@ VARIANTS: dict[str, tuple[Any, ...]] = {
     "no constant liar": (lambda s: tpe(s, constant_liar=False), 2),
     "GP after start-up": (StartupThenGP, 2),
     "defaults, 1 worker": (tpe, 1),
+    "TPE gamma 0.1": (lambda s: tpe(s, gamma=default_gamma), 2),  # the default before 2026-12-05, Optuna's
+    "TPE gamma 0.2": (lambda s: tpe(s, gamma=0.2), 2),
+    "TPE gamma one less": (lambda s: tpe(s, gamma=one_less_gamma), 2),
+    "TPE 96 candidates": (lambda s: tpe(s, n_ei_candidates=96), 2),
+    "TPE independent": (lambda s: tpe(s, multivariate=False), 2),
+    "TPE without stopped trials": (lambda s: tpe(s, consider_pruned=False), 2),
+    "TPE prior weight 0.25": (lambda s: tpe(s, prior_weight=0.25), 2),
     "plain ASHA": (tpe, 2, lambda: ASHA(1, None, 3)),
     "ASHA eta 3, noise 1x": (tpe, 2, lambda: ASHA(1, None, 3, noise_margin=1.0)),  # the default before 2026-12-05
     "ASHA eta 2, noise 1x": (tpe, 2, lambda: ASHA(1, None, 2, noise_margin=1.0)),
