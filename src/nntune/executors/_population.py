@@ -44,14 +44,13 @@ from typing import TYPE_CHECKING, Any
 
 from nntune.exceptions import ConfigError, caused_by_ctrl_c
 from nntune.executors._common import (
-    budget_reached,
-    WAIT_SECONDS, Callback, WorkerOptions, admission, recover_interrupted, worker_identity,
+    WAIT_SECONDS, Callback, WorkerOptions, admission, budget_reached, recover_interrupted, worker_identity,
 )
 from nntune.executors._members import (
     MembersHeartbeat, Occupancy, add_stats, merge_stats, requeue_members, starting_capacity,
 )
-from nntune.executors._running import termination_as_interrupt
 from nntune.executors._population_stacks import STRUCTURES_ATTR, Population
+from nntune.executors._running import termination_as_interrupt
 from nntune.samplers._partial_fixed import StructureAsker, structure_block
 
 if TYPE_CHECKING:

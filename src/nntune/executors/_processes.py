@@ -34,7 +34,6 @@ from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Any
 
 from nntune.executors._common import (
-    budget_reached,
     EXHAUSTED,
     Callback,
     announce,
@@ -47,6 +46,7 @@ from nntune.executors._common import (
     thread_share,
     useful_workers,
     visible_gpus,
+    budget_reached,
 )
 from nntune.executors._running import INTERRUPTED, termination_as_interrupt
 from nntune.executors._memory import private_mb

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from nntune.exceptions import ConfigError
 from nntune.executors._common import (
-    budget_reached,
     Callback,
     WorkerOptions,
     announce,
@@ -32,6 +31,7 @@ from nntune.executors._common import (
     stop_reason_now,
     useful_workers,
     worker_identity,
+    budget_reached,
 )
 from nntune.executors._memory import MB, PeakMemory
 from nntune.executors._processes import WorkerSetupError

@@ -13,13 +13,13 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from nntune.executors._common import (
-    budget_reached,
     Callback,
     WorkerOptions,
     recover_interrupted,
     WAIT_SECONDS,
     admission,
     worker_identity,
+    budget_reached,
 )
 from nntune.executors._memory import PeakMemory
 from nntune.executors._running import Heartbeat, run_measured, termination_as_interrupt

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from nntune.executors._common import budget_reached, WAIT_SECONDS, WorkerOptions, admission, worker_identity
+from nntune.executors._common import WAIT_SECONDS, WorkerOptions, admission, budget_reached, worker_identity
 from nntune.executors._memory import PeakMemory
 from nntune.executors._running import Heartbeat, run_measured, termination_as_interrupt
 from nntune.storage._base import StudyNotFoundError

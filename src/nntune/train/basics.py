@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nntune.exceptions import ConfigError
-from nntune.train.schema import hyperparameter_problem
+from nntune.train.schema import check_hyperparameters
 from nntune.train.metrics import confusion, predictions_numpy, scores, targets_numpy
 from nntune.train.models import MODEL_DEFAULTS
 from nntune.train.optim import OPTIM_DEFAULTS, OPTIMIZERS, default_lr, pick
@@ -45,10 +45,7 @@ def resolve_params(params: Mapping[str, Any], task_type: str) -> dict[str, Any]:
         hp["loss"] = LOSSES[task_type][0]
     if hp["loss"] not in LOSSES[task_type]:
         raise ConfigError("loss", f"unknown {hp['loss']!r} for {task_type}; choose from {', '.join(LOSSES[task_type])}")
-    for name, value in hp.items():  # the config's own table: a value it refuses, fit refuses
-        problem = hyperparameter_problem(name, value)
-        if problem is not None:
-            raise ConfigError(name, problem)
+    check_hyperparameters(hp)  # the config's own table: a value it refuses, fit refuses
     return hp
 
 

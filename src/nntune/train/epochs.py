@@ -19,8 +19,7 @@ import torch
 from torch import Tensor
 
 from nntune._files import replaced_atomically
-from nntune.exceptions import ConfigError
-from nntune.train.schema import hyperparameter_problem
+from nntune.train.schema import check_hyperparameters
 from nntune.train.metrics import predictions_numpy, scores
 
 
@@ -87,10 +86,7 @@ def stopping_settings(hp: Mapping[str, Any]) -> tuple[bool, int, float]:
     """``early_stopping``, ``patience`` and ``min_delta`` of ``hp``, or a ConfigError naming
     the one the trainer's table refuses (a negative patience or min_delta would stop a run
     that is still improving); read again when a running model's settings change."""
-    for name in ("early_stopping", "patience", "min_delta"):
-        problem = hyperparameter_problem(name, hp[name])
-        if problem is not None:
-            raise ConfigError(name, problem)
+    check_hyperparameters(hp, ("early_stopping", "patience", "min_delta"))
     return bool(hp["early_stopping"]), int(hp["patience"]), float(hp["min_delta"])
 
 

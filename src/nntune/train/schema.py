@@ -10,8 +10,11 @@ lists of values) pass. No torch here: the config imports this module.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from nntune.exceptions import ConfigError
 
 
 @dataclass(frozen=True)
@@ -129,3 +132,12 @@ def hyperparameter_problem(name: str, value: Any) -> str | None:
     if rule is None:
         return None
     return rule.problem(value)
+
+
+def check_hyperparameters(hp: Mapping[str, Any], names: Iterable[str] | None = None) -> None:
+    """A ConfigError naming the first of ``names`` (default: all of ``hp``) whose value the
+    trainer cannot take: ``fit`` and the stack refuse what a config would refuse."""
+    for name in hp if names is None else names:
+        problem = hyperparameter_problem(name, hp[name])
+        if problem is not None:
+            raise ConfigError(name, problem)
