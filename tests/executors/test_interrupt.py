@@ -127,3 +127,19 @@ def test_sigterm_and_sighup_interrupt_only_while_searching_and_a_programs_own_ha
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     finally:
         signal.signal(signal.SIGHUP, previous)
+
+
+def test_a_ctrl_c_between_a_claim_and_its_objective_queues_the_trial_again(tmp_path):
+    # Ctrl-C while the sampler draws (or a kill a batch scheduler sends at that moment): the
+    # trial was claimed, its objective never ran, and it stayed running until its heartbeat
+    # went silent, so a rerun of the same command had to wait for it.
+    class InterruptedWhileDrawing(RandomSampler):
+        def suggest(self, *args, **kwargs):
+            raise KeyboardInterrupt
+
+    study = nntune.create_study(storage=f"sqlite:///{tmp_path / 's.db'}", sampler=InterruptedWhileDrawing(0))
+    with pytest.raises(KeyboardInterrupt):
+        run_serial(study, lambda t: t.suggest_float("x", 0, 1), total=3)
+    (trial,) = study.trials
+    assert trial.state == TrialState.WAITING and trial.system_attrs["interrupted"] == INTERRUPTED
+    assert "retries" not in trial.system_attrs

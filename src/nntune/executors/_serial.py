@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from nntune.exceptions import caused_by_ctrl_c
 
 from nntune.executors._common import (
     Callback,
@@ -21,6 +23,7 @@ from nntune.executors._common import (
     worker_identity,
     budget_reached,
 )
+from nntune.executors._members import requeue_members
 from nntune.executors._memory import PeakMemory
 from nntune.executors._running import Heartbeat, run_measured, termination_as_interrupt
 
@@ -36,6 +39,20 @@ def run_serial(study: Study, objective: Objective, *, total: int, timeout: float
     pass, or a callback calls ``study.stop()``. Returns why it stopped."""
     recover_interrupted(study, options)
     identity = worker_identity()
+    try:
+        return _search(study, objective, total, timeout, callbacks, options, catch, clock, identity)
+    except BaseException as err:
+        # A Ctrl-C or kill that lands between a trial's claim and its objective (while the
+        # sampler draws, say) leaves a running trial no one re-queues until its heartbeat
+        # goes silent: every trial this process still runs goes back to the queue now.
+        if caused_by_ctrl_c(err):
+            requeue_members(study, identity)
+        raise
+
+
+def _search(study: Study, objective: Objective, total: int, timeout: float | None, callbacks: Sequence[Callback],
+            options: WorkerOptions, catch: tuple[type[BaseException], ...], clock: Callable[[], float],
+            identity: dict[str, Any]) -> str:
     start = last_sweep = clock()
     with termination_as_interrupt(), study._searching(), \
             Heartbeat(study.storage, study.id, options.heartbeat_interval, PeakMemory()) as heartbeat:
