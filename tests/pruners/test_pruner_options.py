@@ -48,8 +48,21 @@ def test_patient_pruner_still_decides_for_nntune_pruners() -> None:
 
 
 def test_patient_pruner_refuses_what_is_no_pruner() -> None:
-    with pytest.raises(ConfigError, match="^wrapped_pruner: must be a pruner or None"):
+    with pytest.raises(ConfigError, match="^wrapped_pruner: must be a pruner"):
         PatientPruner(5, patience=1)
+
+
+def test_patient_pruner_refuses_a_pruner_class() -> None:
+    # The class has a decide attribute too (an unbound function): it failed at the first
+    # stalled curve with "decide() missing 1 required positional argument".
+    with pytest.raises(ConfigError, match=r"^wrapped_pruner: got the class MedianPruner, .*MedianPruner\(\)"):
+        PatientPruner(MedianPruner, patience=1)
+
+
+@pytest.mark.parametrize("min_delta", [True, "0.1", -1.0, float("nan")])
+def test_patient_pruner_refuses_a_min_delta_that_is_no_number(min_delta: object) -> None:
+    with pytest.raises(ConfigError, match="^min_delta: must be a number >= 0"):
+        PatientPruner(None, patience=1, min_delta=min_delta)
 
 
 @pytest.mark.parametrize(("options", "field"), [({"lower": "x"}, "lower"), ({"upper": float("nan")}, "upper"),
@@ -123,3 +136,23 @@ def test_patient_pruner_keeps_what_its_wrapped_scheduler_asks_of_a_trial() -> No
     assert curved.trials[1].system_attrs["curve"]["finals"][0][0] == 5  # stalled at 5
     assert not hasattr(PatientPruner(MedianPruner(), patience=1), "annotation")
     assert PatientPruner(None, patience=1).cost_aware is False
+
+
+def test_numpy_integers_are_integers() -> None:
+    # Optuna takes them; they were refused as "must be an integer >= 0, got np.int64(5)".
+    import numpy as np
+
+    from nntune.pruners import HyperbandPruner, SuccessiveHalvingPruner, WilcoxonPruner
+
+    i = np.int64
+    median = MedianPruner(i(5), i(2), i(3), n_min_trials=i(2))
+    assert (median.n_startup_trials, median.n_warmup_steps, median.interval_steps, median.n_min_trials) == (5, 2, 3, 2)
+    assert SuccessiveHalvingPruner(i(2), i(3), i(1), i(1)).min_resource == 6
+    assert HyperbandPruner(i(1), i(9), i(3)).max_resource == 9
+    assert PatientPruner(None, i(2)).patience == 2
+    assert ThresholdPruner(upper=1.0, n_warmup_steps=i(1), interval_steps=i(2)).interval_steps == 2
+    assert WilcoxonPruner(n_startup_steps=i(3)).n_startup_steps == 3
+    # and numpy's numbers are numbers
+    assert nntune.pruners.PercentilePruner(i(25)).percentile == 25.0
+    assert WilcoxonPruner(p_threshold=np.float32(0.25)).p_threshold == 0.25
+    assert PatientPruner(None, 1, min_delta=np.float32(0.5)).min_delta == 0.5

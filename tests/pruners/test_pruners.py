@@ -81,7 +81,10 @@ def test_threshold_and_patient_and_nop():
     (lambda: ThresholdPruner(), "lower"),
     (lambda: ThresholdPruner(lower=2, upper=1), "lower"),
     (lambda: PatientPruner(None, patience=-1), "patience"),
-    (lambda: SuccessiveHalvingPruner(bootstrap_count=2), "bootstrap_count"),
+    (lambda: SuccessiveHalvingPruner(bootstrap_count=2), "bootstrap_count"),  # with "auto", as Optuna
+    (lambda: SuccessiveHalvingPruner(min_resource=1, bootstrap_count=-1), "bootstrap_count"),
+    (lambda: SuccessiveHalvingPruner(min_resource=1, bootstrap_count=1.5), "bootstrap_count"),
+    (lambda: HyperbandPruner(bootstrap_count=1), "bootstrap_count"),  # max_resource="auto"
     (lambda: HyperbandPruner(max_resource=0), "max_resource"),
 ])
 def test_bad_arguments_name_the_field(make, field):
@@ -158,3 +161,26 @@ def test_builtin_pruners_answer_optunas_prune_too():
         study.add_trial(nntune.create_trial(value=v, intermediate_values={0: v}))
     assert MedianPruner(n_startup_trials=1).prune(study, running(3, {0: 2.5}))
     assert not MedianPruner(n_startup_trials=1).prune(study, running(3, {0: 1.5}))
+
+
+def test_bootstrap_count_stops_the_first_arrivals_at_each_rung_as_optuna() -> None:
+    # Optuna 5.1 on these curves: trials 0 and 1 stop at rung 1 (step 1) as its first two
+    # arrivals, trials 2 and 4 are behind trial 0 there, trial 3 leads rung 1 and is the
+    # first arrival at rung 2 (step 2).
+    levels = [0.1, 0.2, 0.3, 0.05, 0.15]
+
+    def objective(trial: nntune.Trial) -> float:
+        for step in range(4):
+            trial.report(levels[trial.number], step)
+            if trial.should_prune():
+                raise nntune.TrialPruned()
+        return levels[trial.number]
+
+    pruner = SuccessiveHalvingPruner(min_resource=1, reduction_factor=2, bootstrap_count=2)
+    study = nntune.create_study(pruner=pruner)
+    study.optimize(objective, n_trials=len(levels))
+    assert [(t.state, t.last_step) for t in study.trials] == [
+        ("pruned", 1), ("pruned", 1), ("pruned", 1), ("pruned", 2), ("pruned", 1)]
+    hyperband = HyperbandPruner(min_resource=1, max_resource=9, reduction_factor=3, bootstrap_count=1)
+    number = next(n for n in range(30) if hyperband.bracket_of(n).min_resource == 1)  # rungs at 1 and 3
+    assert hyperband.decide(running(number, {0: 0.0, 1: 0.0}), 1, [], "minimize") == Decision.STOP

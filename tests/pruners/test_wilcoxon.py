@@ -170,6 +170,24 @@ def test_warns_when_values_are_not_finite():
         assert WilcoxonPruner().decide(running, 4, history, "minimize") == Decision.CONTINUE
 
 
+@pytest.mark.filterwarnings("ignore:the values of trial 0 include NaN")
+def test_an_instance_where_the_best_trial_was_not_finite_is_left_out_with_a_warning():
+    # Stored curves keep finite values only: the best trial's NaN at instance 2 is no value.
+    def objective(trial: nntune.Trial) -> float:
+        values = [0.0, 0.0, math.nan, 0.0, 0.0, 0.0] if trial.number == 0 else [1.0] * 6
+        for step, value in enumerate(values):
+            trial.report(value, step)
+            if trial.should_prune():
+                raise nntune.TrialPruned()
+        return float(np.nanmean(values))
+
+    study = nntune.create_study(pruner=WilcoxonPruner(p_threshold=0.1))
+    with pytest.warns(UserWarning, match=r"trial 1 reported steps the best trial \(trial 0\) did not"):
+        study.optimize(objective, n_trials=2)
+    assert study.trials[0].intermediate_values == {0: 0.0, 1: 0.0, 3: 0.0, 4: 0.0, 5: 0.0}
+    assert (study.trials[1].state, study.trials[1].last_step) == ("pruned", 4)
+
+
 @pytest.mark.parametrize("kwargs, field", [
     ({"p_threshold": -0.01}, "p_threshold"),
     ({"p_threshold": 1.5}, "p_threshold"),

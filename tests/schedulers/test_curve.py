@@ -327,3 +327,30 @@ def test_a_curve_of_batches_is_judged_less_often_the_longer_it_gets() -> None:
     for step in range(1, 4000):
         rule.decide(running(curve, step), step, history, "maximize")
     assert 300 < len(calls) < 450
+
+
+def test_a_curve_reported_every_few_steps_is_judged_at_its_first_report_past_each_grid_step() -> None:
+    # Only the grid steps themselves were judged: reports at even steps with min_steps=5
+    # met none of them with interval_steps=2, and none past step 128 with any interval.
+    assert [s for s in range(2, 20, 2) if judged_step(s, 5, 2, previous=s - 2)] == [6, 8, 10, 12, 14, 16, 18]
+    evens = list(range(2, 2001, 2))
+    judged = [s for prev, s in zip([-1, *evens], evens) if judged_step(s, 5, previous=prev)]
+    assert judged[:3] == [6, 8, 10] and judged[-1] > 1900
+    assert len([s for s in judged if s > 128]) < 64 * 4 + 10  # still thinned as the curve grows
+
+
+def test_a_hopeless_trial_reported_every_other_step_is_stopped() -> None:
+    levels = [0.9, 0.88, 0.3]  # maximizing: trial 2 ends far below the others
+
+    def objective(trial: nntune.Trial) -> float:
+        for step in range(2, 121, 2):
+            trial.report(levels[trial.number] - 0.5 * math.exp(-step / 20), step)
+            if trial.should_prune():
+                raise nntune.TrialPruned()
+        return levels[trial.number] - 0.5 * math.exp(-6)
+
+    rule = CurveExtrapolation(min_steps=5, interval_steps=2)
+    study = nntune.create_study(direction="maximize", pruner=rule)
+    study.optimize(objective, n_trials=len(levels))
+    assert [t.state for t in study.trials] == ["complete", "complete", "pruned"]
+    assert study.trials[2].last_step < 20

@@ -146,7 +146,7 @@ def test_a_stopped_member_gets_a_perturbed_copy_of_a_top_member_as_plain_data() 
 
 @pytest.mark.parametrize("kwargs", [{"quantile": 0.0}, {"quantile": 0.6}, {"ready_epochs": 0},
                                     {"perturb": ()}, {"resample_probability": 1.5},
-                                    {"refill": "yes"}])
+                                    {"refill": "yes"}, {"seed": -1}])  # -1 failed at the first proposal
 def test_bad_settings_name_the_field(kwargs: dict) -> None:
     with pytest.raises(ConfigError) as err:
         PBT(**kwargs)
@@ -276,3 +276,11 @@ def test_refill_keeps_a_serial_population_going_until_the_trial_count() -> None:
     assert ran == 10 and len(trials) == 10
     assert len([t for t in trials if PARENT not in t.user_attrs]) > 3  # new members joined
 
+
+
+def test_run_pbt_without_a_pbt_names_its_own_argument() -> None:
+    # It named search.scheduler, a config's field, to a script that wrote no config.
+    study = nntune.create_study()
+    with pytest.raises(ConfigError, match=r"^pbt: run_pbt needs a PBT: pass pbt=PBT\(...\) or create the study"):
+        run_pbt(study, lambda proposal: lambda trial: 1.0, n_trials=2)
+    assert study.trials == []

@@ -121,6 +121,18 @@ def test_budget_rungs_respect_the_measured_grace_period() -> None:
         budget_rungs(0, 9)
 
 
+@pytest.mark.parametrize(("args", "options", "message"), [
+    ((12, 0), {}, "^max_resource: must be an integer >= 1, got 0$"),  # it named expected_trials, got 12
+    ((12, 2.5), {}, "^max_resource: must be an integer >= 1, got 2.5$"),
+    ((float("nan"), 9), {}, "^expected_trials: must be a number > 0, got nan$"),  # it gave an ASHA that never stops
+    (("12", 9), {}, "^expected_trials: must be a number > 0, got '12'$"),  # a TypeError from '<='
+    ((12, 9), {"min_resource": "2"}, "^min_resource: must be an integer >= 1, got '2'$"),
+])
+def test_for_budget_names_the_bad_argument(args: tuple, options: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        ASHA.for_budget(*args, **options)
+
+
 def test_halving_decision_without_scale_is_unchanged() -> None:
     history = [trial(i, {1: v}) for i, v in enumerate([0.9, 0.1, 0.5])]
     assert halving_decision(history[1], 1, history, [1, 3], 3, "minimize") == Decision.CONTINUE

@@ -9,12 +9,14 @@ Hyperband under Optuna's argument names. A ``BasePruner`` subclass written for O
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from nntune.exceptions import ConfigError
 from nntune.pruners._rules import best_of_curve, first_in_interval, outside, percentile_cut, stalled, worse_than
 from nntune.samplers._base import resolve_seed
+from nntune.schedulers._options import check_count
 from nntune.schedulers import ASHA, Decision, Hyperband, NoScheduler
 from nntune.trial import Direction, FrozenTrial, TrialState
 
@@ -51,9 +53,8 @@ def check_pruner(value: Any, field: str = "pruner") -> Any:
 
 
 def _check_int(name: str, value: Any, least: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise ConfigError(name, f"must be an integer >= {least}, got {value!r}")
-    return value
+    """``value`` as Python's int ``>= least`` (numpy's integers too; a bool is no count)."""
+    return check_count(name, value, least)
 
 
 class PercentilePruner(BasePruner):
@@ -62,7 +63,7 @@ class PercentilePruner(BasePruner):
 
     def __init__(self, percentile: float, n_startup_trials: int = 5, n_warmup_steps: int = 0,
                  interval_steps: int = 1, *, n_min_trials: int = 1) -> None:
-        if isinstance(percentile, bool) or not isinstance(percentile, (int, float)) or not 0 <= percentile <= 100:
+        if isinstance(percentile, bool) or not isinstance(percentile, numbers.Real) or not 0 <= percentile <= 100:
             raise ConfigError("percentile", f"must be a number in [0, 100], got {percentile!r}")
         self.percentile = float(percentile)
         self.n_startup_trials = _check_int("n_startup_trials", n_startup_trials, 0)
@@ -142,13 +143,11 @@ class PatientPruner(BasePruner):
     ``prune`` too, since only there is the study at hand."""
 
     def __init__(self, wrapped_pruner: Any, patience: int, min_delta: float = 0.0) -> None:
-        if wrapped_pruner is not None and not callable(getattr(wrapped_pruner, "decide", None)) \
-                and not callable(getattr(wrapped_pruner, "prune", None)):
-            # Checked here: otherwise the first stalled curve raises AttributeError mid-trial.
-            raise ConfigError("wrapped_pruner", f"must be a pruner or None, got {wrapped_pruner!r}")
-        self.wrapped_pruner = wrapped_pruner
+        # Checked here: otherwise the first stalled curve raises mid-trial (AttributeError,
+        # or a TypeError for the class itself, whose decide is an unbound function).
+        self.wrapped_pruner = check_pruner(wrapped_pruner, "wrapped_pruner")
         self.patience = _check_int("patience", patience, 0)
-        if not (isinstance(min_delta, (int, float)) and min_delta >= 0):
+        if isinstance(min_delta, bool) or not (isinstance(min_delta, numbers.Real) and min_delta >= 0):
             raise ConfigError("min_delta", f"must be a number >= 0, got {min_delta!r}")
         self.min_delta = float(min_delta)
 
@@ -201,20 +200,31 @@ def complete_steps(history: Sequence[FrozenTrial]) -> int | None:
     return max(steps) if steps else None
 
 
+def _check_bootstrap(bootstrap_count: Any, auto: bool, resource: str) -> int:
+    """Optuna's ``bootstrap_count``: an integer >= 0, and 0 when the resources are "auto"
+    (the first rung is not known before a trial completes)."""
+    count = _check_int("bootstrap_count", bootstrap_count, 0)
+    if count and auto:
+        raise ConfigError("bootstrap_count", f"must be 0 with {resource}='auto' (as in Optuna), got {count}")
+    return count
+
+
 class SuccessiveHalvingPruner(ASHA, BasePruner):
     """Asynchronous successive halving (nntune's ASHA) under Optuna's argument names. With
     ``min_resource="auto"`` nothing is pruned until a trial completes; the first rung is
-    then a hundredth of the longest complete trial's steps (at least one), as in Optuna."""
+    then a hundredth of the longest complete trial's steps (at least one), as in Optuna.
+    The trials that ran before are members of the rungs their curves reached, so the second
+    trial is already compared with the first (Optuna's rungs hold only the trials judged
+    after the estimate). ``bootstrap_count``: as in Optuna, the first that many trials to reach a rung stop there
+    (no trial waits for a rung to fill)."""
 
     def __init__(self, min_resource: int | str = "auto", reduction_factor: int = 4,
                  min_early_stopping_rate: int = 0, bootstrap_count: int = 0) -> None:
         self.min_early_stopping_rate = _check_int("min_early_stopping_rate", min_early_stopping_rate, 0)
         # Checked before the first rung is computed from it, so the error names this argument.
         _check_int("reduction_factor", reduction_factor, 2)
-        if bootstrap_count:
-            raise ConfigError("bootstrap_count", "only 0 is supported: a rung promotes as soon as a trial "
-                                                 "is in its top share")
         self._auto = min_resource == "auto"
+        self.bootstrap_count = _check_bootstrap(bootstrap_count, self._auto, "min_resource")
         base = 1 if self._auto else _check_int("min_resource", min_resource, 1)
         super().__init__(min_resource=base * reduction_factor ** min_early_stopping_rate, max_resource=None,
                          reduction_factor=reduction_factor)
@@ -233,12 +243,13 @@ class SuccessiveHalvingPruner(ASHA, BasePruner):
 class HyperbandPruner(Hyperband, BasePruner):
     """nntune's Hyperband under Optuna's argument names. With ``max_resource="auto"``
     nothing is pruned until a trial completes; the longest complete trial's last step plus
-    one is then the budget, as in Optuna. Share ``seed`` between processes that share a study."""
+    one is then the budget, as in Optuna. ``bootstrap_count`` as
+    :class:`SuccessiveHalvingPruner`'s, within each bracket. Share ``seed`` between processes
+    that share a study."""
 
     def __init__(self, min_resource: int = 1, max_resource: int | str = "auto", reduction_factor: int = 3,
                  bootstrap_count: int = 0, *, seed: int | None = 0) -> None:
-        if bootstrap_count:
-            raise ConfigError("bootstrap_count", "only 0 is supported")
+        self.bootstrap_count = _check_bootstrap(bootstrap_count, max_resource == "auto", "max_resource")
         drawn = resolve_seed(seed)  # None: drawn once, so every bracket comes from one seed
         if drawn < 0:  # refused here: with max_resource="auto" Hyperband is built mid-trial
             raise ConfigError("seed", f"must be an integer >= 0, got {seed!r}")

@@ -16,8 +16,11 @@ The rule, as in Optuna:
   constraint values); with none yet, nothing is pruned;
 - only instances both trials reported count; with fewer than ``max(2, n_startup_steps)``
   of them nothing is pruned;
-- a trial whose values, or the best trial's, include NaN or infinity is never pruned
-  (and a warning says so), nor is one compared with a best trial that reported nothing;
+- a trial whose own values include NaN or infinity is never pruned (and a warning says
+  so), nor is one compared with a best trial that reported nothing; a stored trial keeps
+  finite values only, so an instance where the best trial's value was NaN or infinite is
+  one it did not report, left out of the comparison (with a warning) where Optuna would
+  prune nothing against that best trial;
 - zero differences are split between the ranks (scipy's ``zero_method="zsplit"``), so a
   trial identical to the best is never pruned and ties need no special case;
 - the test is one-sided in the study's direction: a lower loss, or a higher accuracy, is
@@ -33,6 +36,7 @@ gives the same answer, and any number of threads or processes can share it.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Literal, NamedTuple
@@ -43,6 +47,7 @@ from nntune.exceptions import ConfigError
 from nntune.pruners._pruners import BasePruner
 from nntune.samplers import is_feasible
 from nntune.schedulers import Decision
+from nntune.schedulers._options import check_count
 from nntune.trial import Direction, FrozenTrial, best_trial
 
 Note = Literal["", "no values", "not finite", "best has no values", "best not finite", "unpaired steps"]
@@ -101,8 +106,8 @@ def wilcoxon_verdict(values: Mapping[int, float | None], best: Mapping[int, floa
     """Whether a trial that reported ``values`` (instance id -> value) should stop, given the
     best complete trial's ``best`` values (None: there is no complete trial yet).
 
-    A missing (``None``) value stands for a non-finite one, as storage keeps NaN and
-    infinity. See the module's docstring for the rule.
+    A ``None`` value stands for a non-finite one (storage keeps finite values only, so
+    such values come from data built by hand). See the module's docstring for the rule.
     """
     if not values:
         return WilcoxonVerdict(False, math.nan, "no values")
@@ -163,13 +168,11 @@ class WilcoxonPruner(BasePruner):
     """
 
     def __init__(self, *, p_threshold: float = 0.1, n_startup_steps: int = 2) -> None:
-        if (isinstance(p_threshold, bool) or not isinstance(p_threshold, (int, float))
+        if (isinstance(p_threshold, bool) or not isinstance(p_threshold, numbers.Real)
                 or not 0.0 <= p_threshold <= 1.0):
             raise ConfigError("p_threshold", f"must be a number in [0, 1], got {p_threshold!r}")
-        if isinstance(n_startup_steps, bool) or not isinstance(n_startup_steps, int) or n_startup_steps < 0:
-            raise ConfigError("n_startup_steps", f"must be an integer >= 0, got {n_startup_steps!r}")
         self.p_threshold = float(p_threshold)
-        self.n_startup_steps = n_startup_steps
+        self.n_startup_steps = check_count("n_startup_steps", n_startup_steps, 0)
 
     def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
                direction: Direction) -> Decision:

@@ -6,19 +6,24 @@ at that rung so far, its own included. The first arrivals at a rung go on when t
 best so far, so no trial waits for a rung to fill: that is what makes it asynchronous and
 lets any number of workers share a study.
 
-Everything is read from the stored curves. A trial's value at a rung is its value at the
-first reported step at or past the rung, so the rung where a pruned trial stopped is a pure
-function of its curve (:meth:`ASHA.rung_of`) and needs no extra record.
+Everything is read from stored data. A trial's value at a rung is its value at the first
+reported step at or past the rung. One report may pass several rungs (reports every few
+epochs, steps that do not start at 0); the trial is judged at each in turn, as in Optuna,
+and one stopped at the lower of them is no member of the higher ones: the rung where it
+stopped is kept with it (system attribute :data:`STOPPED_AT`), else it would fill rungs it
+never reached and make them keep more trials than they should.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from nntune.exceptions import ConfigError
-from nntune.schedulers._options import check_flag
+from nntune.schedulers._options import check_count, check_flag
 from nntune.schedulers._base import Decision
 from nntune.schedulers._rungs import (DEFAULT_MIN_COST_FACTOR, check_compare, check_cost_options, compared_curve,
                                       cost_scale, leads_by_epochs, promotable, rung_value, search_budget,
@@ -27,21 +32,65 @@ from nntune.schedulers._robust import epoch_noise, rank_grace
 from nntune.trial import Direction, FrozenTrial, TrialState
 
 
-def check_resources(min_resource: int, max_resource: int | None, reduction_factor: int) -> None:
-    """Raise :class:`ConfigError` unless 1 <= min_resource <= max_resource and eta >= 2."""
-    for name, v in (("min_resource", min_resource), ("reduction_factor", reduction_factor)):
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise ConfigError(name, f"must be an integer, got {v!r}")
+def as_integer(name: str, value: Any) -> int:
+    """``value`` as Python's int: numpy's integers are integers too (``np.arange`` gives
+    them), while a bool, ``2.5`` or ``"3"`` is a one-line error naming ``name``."""
+    if isinstance(value, bool):
+        raise ConfigError(name, f"must be an integer, got {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise ConfigError(name, f"must be an integer, got {value!r}") from None
+
+
+def check_resources(min_resource: int, max_resource: int | None,
+                    reduction_factor: int) -> tuple[int, int | None, int]:
+    """``(min_resource, max_resource, reduction_factor)`` as ints; a :class:`ConfigError`
+    unless 1 <= min_resource <= max_resource and eta >= 2."""
+    min_resource = as_integer("min_resource", min_resource)
+    reduction_factor = as_integer("reduction_factor", reduction_factor)
     if min_resource < 1:
         raise ConfigError("min_resource", f"must be >= 1, got {min_resource}")
     if reduction_factor < 2:
         raise ConfigError("reduction_factor", f"must be >= 2, got {reduction_factor}")
     if max_resource is not None:
-        if isinstance(max_resource, bool) or not isinstance(max_resource, int):
-            raise ConfigError("max_resource", f"must be an integer, got {max_resource!r}")
+        max_resource = as_integer("max_resource", max_resource)
         if max_resource < min_resource:
             raise ConfigError("max_resource", f"must be >= min_resource ({min_resource}), "
                                               f"got {max_resource}")
+    return min_resource, max_resource, reduction_factor
+
+
+STOPPED_AT = "stopped_at_rung"  # system attribute: the rung (step or position) a trial stopped at
+
+
+def stopped_at(trial: FrozenTrial) -> float:
+    """The rung where successive halving stopped ``trial`` (infinity: it did not, or it
+    stopped before that was recorded, so it counts at every rung its curve reaches). Only a
+    pruned trial has one: a trial that trained on when told to stop, or that was run
+    again, was judged at the rungs after it too."""
+    if trial.state != TrialState.PRUNED:
+        return math.inf
+    rung = trial.system_attrs.get(STOPPED_AT)
+    return float(rung) if isinstance(rung, (int, float)) and not isinstance(rung, bool) else math.inf
+
+
+class StopRecords:
+    """Where this scheduler stopped each trial, until the trial stores it with its record
+    (the study asks :meth:`annotation` after each decision and keeps what it gives)."""
+
+    def _stopped(self) -> dict[int, int]:
+        # Made on first use: HyperbandPruner builds its Hyperband only once a trial completes.
+        return self.__dict__.setdefault("_stopped_rungs", {})  # type: ignore[no-any-return]
+
+    def _keep_stop(self, number: int, decision: Decision, rung: int | None) -> Decision:
+        if decision == Decision.STOP and rung is not None:
+            self._stopped()[number] = rung
+        return decision
+
+    def annotation(self, number: int) -> dict[str, Any] | None:
+        rung = self._stopped().pop(number, None)
+        return None if rung is None else {STOPPED_AT: rung}
 
 
 def rung_steps(min_resource: int, eta: int, below: int) -> list[int]:
@@ -69,7 +118,8 @@ def halving_decision(trial: FrozenTrial, step: int, peers: Iterable[FrozenTrial]
                      rungs: Sequence[int], eta: int, direction: Direction, *, compare: str = "last",
                      scale: Callable[[FrozenTrial], float] | None = None,
                      first_eta: int | None = None,
-                     margin: float | Callable[[], float] = 0.0) -> Decision:
+                     margin: float | Callable[[], float] = 0.0,
+                     stops: dict[str, int] | None = None, bootstrap: int = 0) -> Decision:
     """Successive halving at the rungs ``trial`` just crossed, against ``peers``' values
     there (the trial itself is skipped among the peers; its own curve comes from ``trial``).
 
@@ -77,20 +127,26 @@ def halving_decision(trial: FrozenTrial, step: int, peers: Iterable[FrozenTrial]
     trial's cost factor, so that its position at step ``s`` is ``s * scale(trial)``;
     ``first_eta`` the reduction factor at the first rung (``eta`` when ``None``);
     ``margin`` how far behind the last kept value a trial may be and still go on (a
-    callable is asked only when a rung is crossed: it may read the whole history)."""
+    callable is asked only when a rung is crossed: it may read the whole history);
+    ``stops["rung"]`` is set to the rung where the trial stops. A peer stopped at a lower
+    rung (:func:`stopped_at`) is no member of the higher ones. ``bootstrap``: as Optuna's
+    ``bootstrap_count``, a trial among the first ``bootstrap`` to reach a rung stops there
+    (no trial waits for a rung to fill, so they cannot be judged later)."""
     curve = dict(trial.intermediate_values)
     own_scale = 1.0 if scale is None else scale(trial)
     crossed = crossed_rungs(curve, step, rungs, own_scale)
     if not crossed:
         return Decision.CONTINUE
-    others = [(compared_curve(p.intermediate_values, compare, direction), 1.0 if scale is None else scale(p))
-              for p in peers if p.number != trial.number]
+    others = [(compared_curve(p.intermediate_values, compare, direction), 1.0 if scale is None else scale(p),
+               stopped_at(p)) for p in peers if p.number != trial.number]
     own = compared_curve(curve, compare, direction).get(step, math.nan) if step in curve else math.nan
     margin = margin() if callable(margin) else margin
     for rung in crossed:
-        values = [v for v in (rung_value(c, rung, f) for c, f in others) if v is not None]
+        values = [v for v in (rung_value(c, rung, f) for c, f, stop in others if rung <= stop) if v is not None]
         k = first_eta if first_eta is not None and rungs and rung == rungs[0] else eta
-        if not promotable([*values, own], own, k, direction, margin):
+        if len(values) + 1 <= bootstrap or not promotable([*values, own], own, k, direction, margin):
+            if stops is not None:
+                stops["rung"] = rung
             return Decision.STOP
     return Decision.CONTINUE
 
@@ -114,15 +170,16 @@ def cost_aware_decision(trial: FrozenTrial, step: int, history: Sequence[FrozenT
     return timed
 
 
-def rung_index(last_step: int | None, rungs: Sequence[int]) -> int | None:
-    """Index of the highest rung at or below ``last_step``; ``None`` below the first."""
+def rung_index(last_step: int | None, rungs: Sequence[int], stop: float = math.inf) -> int | None:
+    """Index of the highest rung at or below ``last_step`` and ``stop`` (the rung where the
+    trial was stopped, :func:`stopped_at`); ``None`` below the first."""
     if last_step is None:
         return None
-    reached = [k for k, r in enumerate(rungs) if r <= last_step]
+    reached = [k for k, r in enumerate(rungs) if r <= last_step and r <= stop]
     return reached[-1] if reached else None
 
 
-class ASHA:
+class ASHA(StopRecords):
     """Asynchronous successive halving.
 
     ``ASHA(min_resource=1, max_resource=27, reduction_factor=3)`` judges trials at epochs 1,
@@ -153,22 +210,22 @@ class ASHA:
     finished, and past the budget (no stopping) when no epoch does.
     """
 
+    bootstrap_count = 0  # SuccessiveHalvingPruner's Optuna option (halving_decision's bootstrap)
+
     def __init__(self, min_resource: int = 1, max_resource: int | None = None,
                  reduction_factor: int = 3, *, compare: str = "last", cost_aware: bool = False,
                  budget_seconds: float | None = None, max_unjudged_share: float = 0.25,
                  spare_leaders: bool = True, min_cost_factor: float = DEFAULT_MIN_COST_FACTOR,
                  first_reduction_factor: int | None = None, noise_margin: float = 0.0,
                  auto_grace: bool = False, min_rank_corr: float = 0.6) -> None:
-        check_resources(min_resource, max_resource, reduction_factor)
+        min_resource, max_resource, reduction_factor = check_resources(min_resource, max_resource, reduction_factor)
         check_compare(compare)
-        if first_reduction_factor is not None and (isinstance(first_reduction_factor, bool) or not
-                                                   isinstance(first_reduction_factor, int)
-                                                   or first_reduction_factor < 2):
-            raise ConfigError("first_reduction_factor", f"must be an integer >= 2, got {first_reduction_factor!r}")
-        if isinstance(noise_margin, bool) or not isinstance(noise_margin, (int, float)) \
+        if first_reduction_factor is not None:
+            first_reduction_factor = check_count("first_reduction_factor", first_reduction_factor, 2)
+        if isinstance(noise_margin, bool) or not isinstance(noise_margin, numbers.Real) \
                 or not 0 <= noise_margin < math.inf:
             raise ConfigError("noise_margin", f"must be a number >= 0, got {noise_margin!r}")
-        if isinstance(min_rank_corr, bool) or not isinstance(min_rank_corr, (int, float)) \
+        if isinstance(min_rank_corr, bool) or not isinstance(min_rank_corr, numbers.Real) \
                 or not -1 <= min_rank_corr <= 1:
             raise ConfigError("min_rank_corr", f"must be in [-1, 1], got {min_rank_corr!r}")
         self.first_reduction_factor = first_reduction_factor
@@ -233,20 +290,24 @@ class ASHA:
                direction: Direction) -> Decision:
         if self.auto_grace:
             self._update_grace(history)
+        stops: dict[str, int] = {}
         options: dict[str, Any] = {"compare": self.compare, "first_eta": self.first_reduction_factor,
-                                   "margin": lambda: self._margin(history)}
+                                   "margin": lambda: self._margin(history), "stops": stops,
+                                   "bootstrap": self.bootstrap_count}
         if not self.cost_aware:
-            return halving_decision(trial, step, history, self.rungs(step), self.reduction_factor,
-                                    direction, **options)
+            decision = halving_decision(trial, step, history, self.rungs(step), self.reduction_factor,
+                                        direction, **options)
+            return self._keep_stop(trial.number, decision, stops.get("rung"))
         if unjudged_too_long(trial, history, self.budget_seconds, self.max_unjudged_share, self.grace):
             return Decision.STOP
-        return cost_aware_decision(trial, step, history, lambda: history, self.rungs, self.reduction_factor,
-                                   direction, spare_leaders=self.spare_leaders,
-                                   min_cost_factor=self.min_cost_factor, **options)
+        decision = cost_aware_decision(trial, step, history, lambda: history, self.rungs, self.reduction_factor,
+                                       direction, spare_leaders=self.spare_leaders,
+                                       min_cost_factor=self.min_cost_factor, **options)
+        return self._keep_stop(trial.number, decision, stops.get("rung"))
 
     def rung_of(self, trial: FrozenTrial) -> int | None:
         """The highest rung ``trial`` reached: for a pruned trial, the rung where it stopped."""
-        return rung_index(trial.last_step, self.rungs(trial.last_step))
+        return rung_index(trial.last_step, self.rungs(trial.last_step), stopped_at(trial))
 
     def describe(self, trial: FrozenTrial) -> dict[str, Any]:
         """Plain data for reports: ``{"rung": k, "rung_step": epochs}`` (empty below rung 0)."""

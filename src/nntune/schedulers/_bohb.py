@@ -24,7 +24,7 @@ from nntune.samplers import RandomSampler, Sampler, TPESampler, resolve_seed, tr
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.schedulers._asha import ASHA, rung_value
 from nntune.schedulers._base import Decision
-from nntune.schedulers._options import check_number
+from nntune.schedulers._options import check_count, check_number
 from nntune.schedulers._hyperband import Bracket, Hyperband
 from nntune.space import Distribution, Space
 from nntune.trial import Direction, FrozenTrial, TrialState
@@ -173,9 +173,8 @@ class BOHB:
                  seed: int | None = None, random_fraction: float = 1 / 3,
                  min_points: int | None = None, **halving: Any) -> None:
         check_number("random_fraction", random_fraction, 0.0, 1.0)
-        if min_points is not None and (isinstance(min_points, bool) or not isinstance(min_points, int)
-                                       or min_points < 2):
-            raise ConfigError("min_points", f"must be an integer >= 2, got {min_points!r}")
+        if min_points is not None:
+            min_points = check_count("min_points", min_points, 2)
         self.seed = resolve_seed(seed)
         self.hyperband = Hyperband(min_resource, max_resource, reduction_factor, seed=self.seed, **halving)
         self.sampler = BOHBSampler(budgets_of(self.hyperband), max_resource, self.seed,
@@ -208,6 +207,9 @@ class BOHB:
     def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
                direction: Direction) -> Decision:
         return self.hyperband.decide(trial, step, history, direction)
+
+    def annotation(self, number: int) -> dict[str, Any] | None:
+        return self.hyperband.annotation(number)
 
     def bracket_of(self, number: int) -> Bracket:
         return self.hyperband.bracket_of(number)

@@ -30,6 +30,7 @@ often it is asked about.
 from __future__ import annotations
 
 import math
+import numbers
 import threading
 import functools
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ from typing import Any
 from nntune.exceptions import ConfigError
 from nntune.schedulers._base import Decision
 from nntune.schedulers._curve_fit import CurveFit, calibration_factor, fit_curve, probability_above, resolution
+from nntune.schedulers._options import check_count
 from nntune.trial import Direction, FrozenTrial, TrialState
 
 ATTR = "curve"  # the system attribute holding a trial's predictions
@@ -54,20 +56,40 @@ def cached_fit(steps: tuple[int, ...], values: tuple[float, ...], horizon: int, 
 DENSE_STEPS = 64  # judged steps per doubling of a long curve (every step below 2 * this)
 
 
-def judged_step(step: int, min_steps: int, interval_steps: int = 1) -> bool:
-    """Whether a curve is judged at ``step``: every ``interval_steps`` from ``min_steps``
-    on, and on a longer curve about :data:`DENSE_STEPS` times per doubling of its steps
-    (the stride doubles with the step). An objective that reports every batch reaches
-    thousands of steps, each fit costs in proportion to the points fitted and each
-    judgment is stored with the trial: judged at every step, a 1,000-step curve cost 4-12
-    ms a report, growing, against about 0.4 ms thinned. A curve of epochs (under 128
-    steps) is judged at every step as before. The rule depends on the step alone, so every
-    trial is judged at the same steps and the finished trials' predictions at a step
-    (:func:`past_records`) are there for the judged one's."""
+def judged_steps_upto(step: int, min_steps: int, interval_steps: int = 1) -> int:
+    """How many of the judged steps (:func:`judged_step`'s grid) are at or below ``step``:
+    counted band by band, the stride being ``interval_steps`` below ``2 * DENSE_STEPS`` and
+    doubling with each doubling of the step above it."""
+    total, k = 0, 0
+    while True:
+        low, high = (0, 2 * DENSE_STEPS) if k == 0 else (DENSE_STEPS * 2 ** k, DENSE_STEPS * 2 ** (k + 1))
+        if low > step:
+            return total
+        first, last = max(low, min_steps), min(high - 1, step)
+        if first <= last:
+            stride = interval_steps * 2 ** k
+            total += (last - min_steps) // stride - (first - 1 - min_steps) // stride
+        k += 1
+
+
+def judged_step(step: int, min_steps: int, interval_steps: int = 1, previous: int | None = None) -> bool:
+    """Whether a curve is judged at ``step``: at its first report at or past each step of a
+    grid, every ``interval_steps`` from ``min_steps`` on, and on a longer curve about
+    :data:`DENSE_STEPS` times per doubling of its steps (the stride doubles with the step).
+    ``previous`` is the curve's report before ``step`` (``step - 1``, a report every step,
+    when None). An objective that reports every batch reaches thousands of steps, each fit
+    costs in proportion to the points fitted and each judgment is stored with the trial:
+    judged at every step, a 1,000-step curve cost 4-12 ms a report, growing, against about
+    0.4 ms thinned. A curve of epochs (under 128 steps) is judged at every step as before.
+    The grid depends on the step alone, so every trial that reports the same steps is
+    judged at the same steps and the finished trials' predictions at a step
+    (:func:`past_records`) are there for the judged one's; a curve reported every few
+    steps is judged at its first report past each grid step, where asking for the grid
+    step itself would skip it forever once the stride outgrows its spacing."""
     if step < min_steps:
         return False
-    stride = interval_steps * 2 ** max(0, int(math.log2(step / DENSE_STEPS)))
-    return (step - min_steps) % stride == 0
+    before = step - 1 if previous is None else previous
+    return judged_steps_upto(step, min_steps, interval_steps) > judged_steps_upto(before, min_steps, interval_steps)
 
 
 def horizon_of(history: Sequence[FrozenTrial], max_resource: int | None) -> int | None:
@@ -157,19 +179,23 @@ class CurveExtrapolation:
     def __init__(self, threshold: float = 0.02, min_steps: int = 4, n_startup_trials: int = 2,
                  max_resource: int | None = None, top: float = 0.0, interval_steps: int = 1,
                  default_calibration: float = 2.0, window: float = 1.0, calibrate_stopped: bool = True) -> None:
-        for name, v, least in (("min_steps", min_steps, 4), ("n_startup_trials", n_startup_trials, 1),
-                               ("interval_steps", interval_steps, 1)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < least:
-                raise ConfigError(name, f"must be an integer >= {least}, got {v!r}")
-        if max_resource is not None and (isinstance(max_resource, bool) or not isinstance(max_resource, int)
-                                         or max_resource <= min_steps):
-            raise ConfigError("max_resource", f"must be an integer > min_steps ({min_steps}), got {max_resource!r}")
+        min_steps = check_count("min_steps", min_steps, 4)
+        n_startup_trials = check_count("n_startup_trials", n_startup_trials, 1)
+        interval_steps = check_count("interval_steps", interval_steps, 1)
+        if max_resource is not None:
+            # numpy's integers are integers; the message names the bound that matters here
+            given = max_resource
+            try:
+                max_resource = check_count("max_resource", max_resource, min_steps + 1)
+            except ConfigError:
+                raise ConfigError("max_resource", f"must be an integer > min_steps ({min_steps}), "
+                                                  f"got {given!r}") from None
         for name, v, lo, hi in (("threshold", threshold, 0.0, 1.0), ("top", top, 0.0, 1.0)):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v < hi:
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not lo <= v < hi:
                 raise ConfigError(name, f"must be a number in [{lo:g}, {hi:g}), got {v!r}")
-        if isinstance(window, bool) or not isinstance(window, (int, float)) or not 0 < window <= 1:
+        if isinstance(window, bool) or not isinstance(window, numbers.Real) or not 0 < window <= 1:
             raise ConfigError("window", f"must be a number in (0, 1], got {window!r}")
-        if isinstance(default_calibration, bool) or not isinstance(default_calibration, (int, float)) \
+        if isinstance(default_calibration, bool) or not isinstance(default_calibration, numbers.Real) \
                 or not default_calibration >= 1:
             raise ConfigError("default_calibration", f"must be a number >= 1, got {default_calibration!r}")
         if not isinstance(calibrate_stopped, bool):
@@ -190,7 +216,8 @@ class CurveExtrapolation:
     # the scheduler seam ------------------------------------------------------------------
     def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
                direction: Direction) -> Decision:
-        if not judged_step(step, self.min_steps, self.interval_steps):
+        previous = max((s for s in trial.intermediate_values if s < step), default=-1)
+        if not judged_step(step, self.min_steps, self.interval_steps, previous):
             return Decision.CONTINUE
         history = list(history)
         horizon = horizon_of(history, self.max_resource)

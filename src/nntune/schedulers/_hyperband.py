@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from nntune.exceptions import ConfigError
-from nntune.schedulers._asha import check_resources, cost_aware_decision, halving_decision, rung_index, rung_steps
+from nntune.schedulers._asha import (StopRecords, check_resources, cost_aware_decision, halving_decision,
+                                     rung_index, rung_steps, stopped_at)
 from nntune.schedulers._rungs import (DEFAULT_MIN_COST_FACTOR, check_compare, check_cost_options, search_budget,
                                       unjudged_too_long)
 from nntune.samplers._base import resolve_seed
@@ -53,7 +54,9 @@ def brackets(max_resource: int, eta: int, min_resource: int = 1) -> list[Bracket
     ``min_resource * eta**s <= max_resource``; bracket ``s`` starts at
     ``min_resource * eta**(s_max - s)`` epochs (the paper's ``R * eta**-s`` when
     ``max_resource / min_resource`` is a power of ``eta``)."""
-    check_resources(min_resource, max_resource, eta)
+    if max_resource is None:  # ASHA's "no budget" has no brackets to split it into
+        raise ConfigError("max_resource", "must be an integer, got None")
+    min_resource, max_resource, eta = check_resources(min_resource, max_resource, eta)  # type: ignore[assignment]
     s_max = _s_max(max_resource, eta, min_resource)
     out = []
     for s in range(s_max, -1, -1):
@@ -69,7 +72,7 @@ def halvings(bracket: Bracket, max_resource: int, eta: int) -> list[tuple[int, i
     return [(bracket.n_configs // eta ** i, r) for i, r in enumerate(rungs)]
 
 
-class Hyperband:
+class Hyperband(StopRecords):
     """``Hyperband(min_resource=1, max_resource=81, reduction_factor=3)``: five brackets
     starting at 1, 3, 9, 27 and 81 epochs. Every trial may train ``max_resource`` epochs
     (the budget the trainer should be given); the brackets decide who stops earlier.
@@ -79,6 +82,8 @@ class Hyperband:
     trial meets its bracket's rungs by the time it spent (its epochs times its cost factor against the
     study's median epoch, over every bracket), and a trial nothing can be compared with
     yet stops after its share of the budget, whatever its bracket (bracket 0 included)."""
+
+    bootstrap_count = 0  # HyperbandPruner's Optuna option (halving_decision's bootstrap)
 
     def __init__(self, min_resource: int = 1, max_resource: int = 81, reduction_factor: int = 3,
                  seed: int = 0, *, compare: str = "last", cost_aware: bool = False,
@@ -94,6 +99,8 @@ class Hyperband:
         self.spare_leaders = check_flag("spare_leaders", spare_leaders)
         self.min_cost_factor = float(min_cost_factor)
         self.brackets = brackets(max_resource, reduction_factor, min_resource)
+        min_resource, max_resource, reduction_factor = check_resources(  # type: ignore[assignment]
+            min_resource, max_resource, reduction_factor)
         self.min_resource = min_resource
         self.max_resource = max_resource
         self.reduction_factor = reduction_factor
@@ -127,18 +134,23 @@ class Hyperband:
                 if self.bracket_of(t.number) == bracket:
                     yield t
 
+        stops: dict[str, int] = {}
         if not self.cost_aware:
-            return halving_decision(trial, step, peers(), self.rungs(bracket), self.reduction_factor,
-                                    direction, compare=self.compare)
+            decision = halving_decision(trial, step, peers(), self.rungs(bracket), self.reduction_factor,
+                                        direction, compare=self.compare, stops=stops,
+                                        bootstrap=self.bootstrap_count)
+            return self._keep_stop(trial.number, decision, stops.get("rung"))
         if unjudged_too_long(trial, history, self.budget_seconds, self.max_unjudged_share, self.min_resource):
             return Decision.STOP
-        return cost_aware_decision(trial, step, history, peers, lambda _: self.rungs(bracket),
-                                   self.reduction_factor, direction, spare_leaders=self.spare_leaders,
-                                   min_cost_factor=self.min_cost_factor, compare=self.compare)
+        decision = cost_aware_decision(trial, step, history, peers, lambda _: self.rungs(bracket),
+                                       self.reduction_factor, direction, spare_leaders=self.spare_leaders,
+                                       min_cost_factor=self.min_cost_factor, compare=self.compare, stops=stops,
+                                       bootstrap=self.bootstrap_count)
+        return self._keep_stop(trial.number, decision, stops.get("rung"))
 
     def rung_of(self, trial: FrozenTrial) -> int | None:
         """The highest rung of its bracket ``trial`` reached (where a pruned trial stopped)."""
-        return rung_index(trial.last_step, self.rungs(self.bracket_of(trial.number)))
+        return rung_index(trial.last_step, self.rungs(self.bracket_of(trial.number)), stopped_at(trial))
 
     def describe(self, trial: FrozenTrial) -> dict[str, Any]:
         """Plain data for reports: ``{"bracket": s, "rung": k, "rung_step": epochs}``."""

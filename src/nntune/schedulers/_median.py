@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from nntune.exceptions import ConfigError
 from nntune.schedulers._base import Decision
+from nntune.schedulers._options import check_count
 from nntune.trial import Direction, FrozenTrial, TrialState
 
 _JUDGED = (TrialState.COMPLETE, TrialState.PRUNED)
@@ -60,15 +60,10 @@ class MedianStopping:
 
     def __init__(self, n_startup_trials: int = 5, n_warmup_steps: int = 5, interval_steps: int = 1,
                  min_trials: int = 1) -> None:
-        for name, v, least in (("n_startup_trials", n_startup_trials, 0),
-                               ("n_warmup_steps", n_warmup_steps, 0),
-                               ("interval_steps", interval_steps, 1), ("min_trials", min_trials, 1)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < least:
-                raise ConfigError(name, f"must be an integer >= {least}, got {v!r}")
-        self.n_startup_trials = n_startup_trials
-        self.n_warmup_steps = n_warmup_steps
-        self.interval_steps = interval_steps
-        self.min_trials = min_trials
+        self.n_startup_trials = check_count("n_startup_trials", n_startup_trials, 0)
+        self.n_warmup_steps = check_count("n_warmup_steps", n_warmup_steps, 0)
+        self.interval_steps = check_count("interval_steps", interval_steps, 1)
+        self.min_trials = check_count("min_trials", min_trials, 1)
 
     def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
                direction: Direction) -> Decision:

@@ -6,6 +6,7 @@ read as true."""
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 from nntune.exceptions import ConfigError
@@ -16,7 +17,7 @@ __all__ = ["check_count", "check_flag", "check_number", "is_number"]
 
 def is_number(value: Any) -> bool:
     """A real number that is not a bool (``True < 1`` would otherwise pass as 1)."""
-    return not isinstance(value, bool) and isinstance(value, (int, float)) and not math.isnan(value)
+    return not isinstance(value, bool) and isinstance(value, numbers.Real) and not math.isnan(value)
 
 
 def check_number(name: str, value: Any, low: float, high: float, *, low_open: bool = False,

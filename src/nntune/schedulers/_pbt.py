@@ -154,16 +154,15 @@ class PBT:
                  perturb: Sequence[float] = (0.8, 1.2), resample_probability: float = 0.25,
                  space: Space | None = None, seed: int | None = None,
                  max_resource: int | None = None, refill: bool = False) -> None:
-        for name, v in (("population", population), ("ready_epochs", ready_epochs)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ConfigError(name, f"must be an integer >= 1, got {v!r}")
+        population = check_count("population", population, 1)
+        ready_epochs = check_count("ready_epochs", ready_epochs, 1)
         check_number("quantile", quantile, 0.0, 0.5, low_open=True)
         check_number("resample_probability", resample_probability, 0.0, 1.0)
         if isinstance(perturb, (str, bytes)) or not isinstance(perturb, Sequence) or not perturb \
                 or any(not is_number(f) or not math.isfinite(f) or f <= 0 for f in perturb):
             raise ConfigError("perturb", f"needs a list of positive factors, got {perturb!r}")
         if max_resource is not None:
-            check_count("max_resource", max_resource, 1)
+            max_resource = check_count("max_resource", max_resource, 1)
         if space is not None and not isinstance(space, Space):
             # A config's mapping here would fail at the first exploit, mid-study.
             raise ConfigError("space", f"must be a nntune Space (a config's PBT explores the trainable "
@@ -177,6 +176,8 @@ class PBT:
         self.resample_probability = resample_probability
         self.space = space
         self.seed = resolve_seed(seed)
+        if self.seed < 0:  # numpy's generators take none: the first proposal would fail on it
+            raise ConfigError("seed", f"must be an integer >= 0, got {seed!r}")
         # The last epoch a member trains: stopping there saves nothing and a copy made
         # there would have nothing left to train.
         self.max_resource = max_resource
@@ -271,7 +272,9 @@ def run_pbt(study: Any, objective_factory: Callable[[Proposal | None], Callable[
     """
     pbt = pbt or study.scheduler
     if not isinstance(pbt, PBT):
-        raise ConfigError("search.scheduler", f"run_pbt needs a PBT scheduler, got {pbt!r}")
+        # Named as the caller passes it: run_pbt is Python's, no config's search.scheduler.
+        raise ConfigError("pbt", f"run_pbt needs a PBT: pass pbt=PBT(...) or create the study with "
+                                 f"scheduler=PBT(...); the study's scheduler is {pbt!r}")
 
     objective = pbt_objective(objective_factory)
     replace = pbt_replacer(pbt)

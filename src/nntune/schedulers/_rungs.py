@@ -23,10 +23,12 @@ Pure functions under ASHA and Hyperband:
 from __future__ import annotations
 
 import math
+import numbers
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from nntune.exceptions import ConfigError
+from nntune.samplers._checks import check_count, check_positive
 from nntune.trial import Direction, FrozenTrial
 
 COMPARES = ("last", "best", "smoothed")
@@ -134,13 +136,13 @@ def promotable(rung_values: Sequence[float], value: float, eta: int, direction: 
 def check_cost_options(budget_seconds: float | None, max_unjudged_share: float, min_cost_factor: float) -> None:
     """Raise :class:`ConfigError` unless the budget is positive (or None), the unjudged
     share in (0, 1] and the smallest scaled cost factor a finite number >= 1."""
-    if isinstance(min_cost_factor, bool) or not isinstance(min_cost_factor, (int, float)) \
+    if isinstance(min_cost_factor, bool) or not isinstance(min_cost_factor, numbers.Real) \
             or not 1 <= min_cost_factor < math.inf:
         raise ConfigError("min_cost_factor", f"must be a number >= 1, got {min_cost_factor!r}")
     if budget_seconds is not None and not (not isinstance(budget_seconds, bool)
-                                           and isinstance(budget_seconds, (int, float)) and budget_seconds > 0):
+                                           and isinstance(budget_seconds, numbers.Real) and budget_seconds > 0):
         raise ConfigError("budget_seconds", f"must be > 0, got {budget_seconds!r}")
-    if isinstance(max_unjudged_share, bool) or not isinstance(max_unjudged_share, (int, float)) \
+    if isinstance(max_unjudged_share, bool) or not isinstance(max_unjudged_share, numbers.Real) \
             or not 0 < max_unjudged_share <= 1:
         raise ConfigError("max_unjudged_share", f"must be in (0, 1], got {max_unjudged_share!r}")
 
@@ -200,9 +202,10 @@ def budget_rungs(expected_trials: float, max_resource: int, *, grace: int = 1,
     ``grace`` and the largest reduction factor of 3 and 2 with which about ``finishers``
     trials still pass every rung (``n / eta**rungs >= finishers``). With too few trials for
     any rung, ``(max_resource, 3)``: no rung below the budget, every trial finishes."""
-    if expected_trials <= 0 or max_resource < 1:
-        raise ConfigError("expected_trials", f"must be positive, got {expected_trials}")
-    for g in range(max(1, grace), max_resource):
+    expected_trials = check_positive("expected_trials", expected_trials)
+    max_resource = check_count("max_resource", max_resource, 1)
+    grace = check_count("min_resource", grace, 1)  # the grace given to ASHA.for_budget
+    for g in range(grace, max_resource):
         for eta in (3, 2):
             rungs = 0
             r = g
