@@ -61,8 +61,24 @@ def test_discrete_uniform_keeps_q_as_the_step() -> None:
     ('{"type": "choice"}', "^distribution.values: a choice distribution needs values$"),
     ('{"type": "float", "low": 0.001, "high": 1, "log": "false"}',  # was log=True
      "^distribution.log: must be true or false, got 'false'$"),
+    ('{"type": "choice", "values": "abc"}', "^distribution.values: must be a list of choices, got 'abc'$"),  # was a, b, c
+    ('{"type": "float", "low": 1, "high": 0}', r"^distribution.low: low \(1\) must not exceed high \(0\)$"),  # was "low: "
 ])
 def test_nntunes_shape_missing_or_mistyping_a_key_is_one_line_naming_it(text: str, message: str):
     # It was a bare KeyError('low'), though the reader promises a ValueError naming the key.
     with pytest.raises(ValueError, match=message):
         json_to_distribution(text)
+
+
+def test_categorical_choice_type_is_importable_as_from_optuna() -> None:
+    # ``from optuna.distributions import CategoricalChoiceType`` (a typed script's annotation)
+    # raised ImportError.
+    from nntune.distributions import CategoricalChoiceType
+
+    choices: list[CategoricalChoiceType] = [None, True, 1, 2.5, "adam"]
+    assert CategoricalDistribution(choices).choices == tuple(choices)
+
+
+def test_an_int_of_null_step_has_the_default_step() -> None:
+    # {"step": null} (as a float's "no step" is written) raised "step: must be an integer, got None".
+    assert json_to_distribution('{"type": "int", "low": 0, "high": 3, "step": null}') == IntDistribution(0, 3)

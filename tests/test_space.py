@@ -1,8 +1,10 @@
 import math
+import warnings
 
 import numpy as np
 import pytest
 
+import nntune
 from nntune.exceptions import ConfigError
 from nntune.space import Beta, Choice, Float, Int, Space, dist_from_json, grid_values
 
@@ -127,3 +129,30 @@ def test_a_step_that_divides_the_range_up_to_rounding_keeps_high_and_draws_only_
     steps = [(v - dist.low) / dist.step for v in values]
     assert all(abs(k - round(k)) < 1e-9 for k in steps) and dist.low <= min(values) and max(values) <= dist.high
     assert dist.from_unit(1.0) == dist.high
+
+
+def test_a_grid_never_repeats_a_value_of_a_small_or_single_point_range():
+    # A stepped float of 3 values on a 5-point axis gave [0.0, 0.0, 0.1, 0.2, 0.2]: the grid
+    # sampler trained the same configuration twice.
+    assert grid_values(Float(0, 0.2, step=0.1), 5) == [0.0, 0.1, 0.2]
+    assert grid_values(Float(0, 0.4, step=0.1), 5) == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])
+    assert grid_values(Float(1.0, 1.0), 5) == [1.0] and grid_values(Beta(0.9, 0.9), 3) == [0.9]
+    assert len(Space({"x": Float(0, 1, step=0.5), "c": Choice(("a", "b"))}).grid(5)) == 6
+
+
+def test_a_value_outside_a_log_range_maps_to_its_end_of_the_unit_interval():
+    # An enqueued units=0 for a log-scale int (kept, with a warning) raised "math domain
+    # error" in to_unit, and CMA-ES then failed every later trial of the study.
+    assert Int(1, 64, log=True).to_unit(0) == Int(1, 64, log=True).to_unit(1)
+    assert Int(0, 10).to_unit(20) == Int(0, 10).to_unit(10) < 1
+    assert Float(1e-3, 1.0, log=True).to_unit(-1.0) == 0.0 and Float(1e-3, 1.0, log=True).to_unit(5.0) == 1.0
+
+
+def test_cma_es_reads_a_history_holding_an_enqueued_value_outside_a_log_range():
+    study = nntune.create_study(sampler=nntune.samplers.CmaEsSampler(seed=0, n_startup_trials=1))
+    study.enqueue_trial({"units": 0, "lr": -1.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the enqueued values are outside their ranges
+        study.optimize(lambda t: t.suggest_int("units", 1, 64, log=True) * t.suggest_float("lr", 1e-3, 1, log=True),
+                       n_trials=4)
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 4

@@ -2,6 +2,7 @@
 fewer epochs, then to the lower number. A finished trial as a trial an objective runs on,
 as Optuna's FrozenTrial."""
 
+import datetime
 import inspect
 import warnings
 
@@ -90,9 +91,13 @@ def test_an_objective_runs_again_on_the_best_trial():
     best.set_system_attr("seen", True)
     assert best.user_attrs["note"] == 1 and best.system_attrs["seen"] is True
     assert "note" not in study.best_trial.user_attrs  # set on the object, never in storage
-    assert best.suggest_uniform("lr", 1e-4, 1e-1) == best.suggest_loguniform("lr", 1e-4, 1e-1) == best.params["lr"]
-    with pytest.warns(UserWarning, match="lr: the given value .* is off the grid"):  # a drawn lr, as Optuna warns
-        assert best.suggest_discrete_uniform("lr", 0.0, 1.0, 1e-4) == best.params["lr"]
+    assert best.suggest_loguniform("lr", 1e-4, 1e-1) == best.params["lr"]
+    # The lr was drawn on a log scale: asked on a linear one (uniform, discrete uniform) it
+    # raises, as Optuna's FrozenTrial does (check_distribution_compatibility).
+    with pytest.raises(ValueError, match="lr: suggested with log=False after log=True"):
+        best.suggest_uniform("lr", 1e-4, 1e-1)
+    with pytest.raises(ValueError, match="lr: suggested with log=False after log=True"):
+        best.suggest_discrete_uniform("lr", 0.0, 1.0, 1e-4)
 
 
 def frozen():
@@ -171,3 +176,14 @@ def test_a_frozen_trial_is_built_with_optunas_keywords():
     assert FrozenTrial(number=4, state=TrialState.RUNNING)._trial_id == 4
     with pytest.raises(ValueError, match="value or values"):
         FrozenTrial(value=1.0, values=[1.0, 2.0], **common)
+
+
+def test_a_user_attribute_json_cannot_hold_is_refused_naming_its_key(tmp_path):
+    # It raised "datetime is not JSON serializable", naming no attribute.
+    for storage in (None, f"sqlite:///{tmp_path / 'a.db'}"):
+        study = nntune.create_study(storage=storage)
+        trial = study.ask()
+        with pytest.raises(TypeError, match=r"^user attribute 'when': datetime is not JSON serializable; store"):
+            trial.set_user_attr("when", datetime.datetime(2024, 1, 1))
+        trial.set_user_attr("ok", 1)
+        assert study.trials[0].user_attrs == trial.user_attrs == {"ok": 1}  # nothing half-written

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
+
+import nntune
 from nntune.distributions import FloatDistribution
-from nntune.trial import FrozenTrial, TrialState
+from nntune.trial import FixedTrial, FrozenTrial, TrialState
 
 
 def test_frozen_trial_takes_optunas_positional_order() -> None:
@@ -18,3 +21,40 @@ def test_frozen_trial_takes_optunas_positional_order() -> None:
     assert trial._trial_id == 7
     # nntune's own order (params third) still reads as before.
     assert FrozenTrial(1, TrialState.COMPLETE, {"x": 1}, value=2.0).params == {"x": 1}
+
+
+def test_asking_one_parameter_again_on_another_scale_raises_as_in_optuna() -> None:
+    # It only warned, and the value drawn on the linear scale stood for a log-scale ask.
+    trial = nntune.create_study().ask()
+    trial.suggest_float("lr", 1e-3, 1.0)
+    with pytest.raises(ValueError, match=r"^lr: suggested with log=True after log=False in the same trial$"):
+        trial.suggest_float("lr", 1e-3, 1.0, log=True)
+    fixed = FixedTrial({"units": 16})
+    fixed.suggest_int("units", 8, 64, log=True)
+    with pytest.raises(ValueError, match="units: suggested with log=False after log=True"):
+        fixed.suggest_int("units", 8, 64)
+    fixed.suggest_int("units", 8, 128, log=True)  # a changed range is still allowed
+
+
+def test_a_warning_about_an_enqueued_or_grid_value_points_at_the_objectives_line() -> None:
+    # It pointed one frame too far out: at nntune's own study loop, or at nothing ("sys").
+    study = nntune.create_study(sampler=nntune.samplers.RandomSampler(seed=0))
+    study.enqueue_trial({"x": 5.0})
+    with pytest.warns(UserWarning, match=r"x: the enqueued value 5.0 is outside \[0, 1\]") as seen:
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+    assert seen[0].filename == __file__
+    grid = nntune.create_study(sampler=nntune.samplers.GridSampler({"x": [2.0]}))
+    with pytest.warns(UserWarning, match=r"x: the grid value 2.0 is outside \[0, 1\]") as seen:
+        grid.ask().suggest_float("x", 0, 1)
+    assert seen[0].filename == __file__
+
+
+def test_a_parameter_name_that_is_no_string_is_refused_in_one_line() -> None:
+    # suggest_float(1, ...) ended in "AttributeError: 'int' object has no attribute 'encode'"
+    # inside the sampler.
+    trial = nntune.create_study().ask()
+    with pytest.raises(TypeError, match=r"^parameter 1: a parameter's name must be a string, got int \(use '1'\)$"):
+        trial.suggest_float(1, 0.0, 1.0)
+    with pytest.raises(TypeError, match="a parameter's name must be a string"):
+        FixedTrial({1: 0.5}).suggest_categorical(1, [0.5])
+    assert trial.suggest_float("1", 0.0, 1.0) == trial.params["1"]

@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from nntune.space import Distribution
+from nntune._distribution_extras import plain
+from nntune.space import Choice, Distribution, Int
 from nntune.trial import CONSTRAINTS_KEY, FrozenTrial, TrialState, constraint_attr
 
 
@@ -27,9 +28,7 @@ def create_trial(*, state: TrialState = TrialState.COMPLETE, value: float | None
     if set(params) != set(distributions):
         raise ValueError(f"params and distributions name different parameters: "
                          f"{sorted(params)} vs {sorted(distributions)}")
-    for name, v in params.items():
-        if not distributions[name].contains(v):
-            raise ValueError(f"{name}: {v!r} is outside its distribution {distributions[name]!r}")
+    params = {name: _checked(name, v, distributions[name]) for name, v in params.items()}
     vals = None if values is None else [float(v) for v in values]
     if value is not None:
         vals = [float(value)]
@@ -54,6 +53,20 @@ def create_trial(*, state: TrialState = TrialState.COMPLETE, value: float | None
                        intermediate_values={int(k): float(v) for k, v in (intermediate_values or {}).items()},
                        user_attrs=dict(user_attrs or {}), system_attrs=sys_attrs,
                        datetime_start=now, datetime_complete=now if state.is_finished() else None)
+
+
+def _checked(name: str, value: Any, dist: Distribution) -> Any:
+    """``value`` as the trial keeps it, checked as Optuna's ``create_trial`` checks it: a
+    number inside the range and on the grid of its step (an integer parameter may be written
+    2.0, as a CSV or JSON gives it), or one of the choices; else ValueError."""
+    value = plain(value)  # a NumPy number is the number it holds
+    if isinstance(dist, Choice):
+        if not dist.contains(value):
+            raise ValueError(f"{name}: {value!r} is not among the choices {list(dist.values)!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not dist._contains(float(value)):
+        raise ValueError(f"{name}: {value!r} is outside its distribution {dist!r} (its range, or the grid of its step)")
+    return int(value) if isinstance(dist, Int) else float(value)
 
 
 __all__ = ["create_trial"]

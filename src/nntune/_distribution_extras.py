@@ -1,7 +1,7 @@
 """What a distribution of :mod:`nntune.space` needs beside its own scale: the grid of a
-stepped range (a ``high`` off the grid is moved onto it, as Optuna does) and the methods a
-sampler written for Optuna calls on a distribution. Kept apart so ``space`` stays about the
-scales."""
+stepped range (a ``high`` off the grid is moved onto it, as Optuna does), the methods a
+sampler written for Optuna calls on a distribution, and NumPy numbers read as Python's.
+Kept apart so ``space`` stays about the scales."""
 
 from __future__ import annotations
 
@@ -10,11 +10,20 @@ import warnings
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
+
 
 # How far (in steps) a float range may miss a whole number of steps and still count as
 # one: 0.3 / 0.1 is 2.9999999999999996, and a range narrowed onto the grid by a sampler
 # carries such rounding too.
 _GRID_TOLERANCE = 1e-9
+
+
+def plain(value: Any) -> Any:
+    """A NumPy scalar (``np.float32(0.1)``, ``np.int64(3)``, ``np.bool_(True)``) as the Python
+    value it holds, as Optuna takes them: bounds and choices read from an array are numbers
+    like any other, and are stored as JSON."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def steps_in(low: float, high: float, step: float) -> tuple[int, bool]:

@@ -9,6 +9,7 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
+from nntune._distribution_extras import plain
 from nntune._known_values import known_value
 from nntune._trial import Suggestions, _check_same_kind, derive_seed
 from nntune.space import Distribution
@@ -47,6 +48,7 @@ class FixedTrial(Suggestions):
         return value
 
     def report(self, value: float, step: int, metrics: Mapping[str, Any] | None = None) -> None:
+        step = plain(step)  # an epoch counted by NumPy, as the live trial takes it
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:
             raise ValueError(f"step must be a non-negative integer, got {step!r}")
         self.intermediate_values[step] = float(value)
@@ -83,7 +85,8 @@ def given_value(name: str, dist: Distribution, given: Mapping[str, Any], asked: 
     if name not in given:
         raise ValueError(f"{name}: {missing}")
     _check_same_kind(name, asked.get(name), dist)
-    value = known_value(name, dist, given[name], "given", stacklevel=stacklevel + 1)
+    # A NumPy number (a value read from an array or a DataFrame) is the number it holds.
+    value = known_value(name, dist, plain(given[name]), "given", stacklevel=stacklevel + 1)
     asked[name] = dist
     return value
 

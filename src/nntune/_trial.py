@@ -108,15 +108,17 @@ class Trial(Suggestions):
                 warnings.warn(f"{name}: asked again in this trial as {dist!r} after {earlier!r}; "
                               f"the first value {self._params[name]!r} stands", RuntimeWarning, stacklevel=3)
             return self._params[name]
+        # A warning about a known value points at the objective's line: known_value, this
+        # method, SuggestFamily's suggest_*, the objective.
         if name in self._fixed:
-            value = known_value(name, dist, self._fixed[name], "enqueued", stacklevel=5)
+            value = known_value(name, dist, self._fixed[name], "enqueued", stacklevel=4)
         elif name in self._relative and (self._relative_space is None or name not in self._relative_space
                                          or self._relative_space.params[name] == dist):
             value = self._relative[name]
             if self._relative_space is None or name not in self._relative_space:
                 # Chosen without this distribution (a grid of given values): Optuna's rule, a
                 # value off the choices is a ValueError and a number off the range a warning.
-                value = known_value(name, dist, value, "grid", stacklevel=5)
+                value = known_value(name, dist, value, "grid", stacklevel=4)
         else:
             value = self._sample_one(name, dist)
         self._params[name] = value
@@ -229,7 +231,14 @@ class Trial(Suggestions):
             state = self.study.storage.get_trial(self.study.id, self.number, with_metrics=False).state
             if state.is_finished():
                 raise TrialStateError(f"trial {self.number} has already finished ({state.value}) and cannot be updated")
-        self.study.storage.set_trial_user_attrs(self.study.id, self.number, attrs, **self._held)
+        try:
+            self.study.storage.set_trial_user_attrs(self.study.id, self.number, attrs, **self._held)
+        except TypeError as err:
+            if "JSON serializable" not in str(err):
+                raise
+            # A value JSON cannot hold (a datetime, an object): say whose.
+            raise TypeError(f"user attribute {', '.join(map(repr, attrs))}: {err}; store numbers, strings, "
+                            "lists or mappings of them (str() a date)") from None
         self._user_attrs.update(attrs)
 
     def set_system_attr(self, key: str, value: Any) -> None:
@@ -264,7 +273,8 @@ _records.Trial = Trial  # type: ignore[attr-defined]
 def _check_same_kind(name: str, earlier: Distribution | None, now: Distribution) -> None:
     """A parameter asked for again in one trial must be asked the same way (as Optuna): a
     float asked as an int, or a choice among other values, would silently turn the stored
-    value into another one. A changed range is allowed; the first value stands."""
+    value into another one, and so would a changed log scale. A changed range is allowed;
+    the first value stands."""
     if earlier is None:
         return
     if type(earlier) is not type(now):
@@ -273,4 +283,8 @@ def _check_same_kind(name: str, earlier: Distribution | None, now: Distribution)
     if isinstance(now, Choice) and tuple(now.values) != tuple(earlier.values):
         raise ConfigError(name, f"suggested with choices {list(now.values)!r} after {list(earlier.values)!r} "
                                 "in the same trial")
+    if getattr(now, "log", False) != getattr(earlier, "log", False):
+        # As Optuna's: the value was drawn on the other scale, which the second ask did not mean.
+        raise ConfigError(name, f"suggested with log={getattr(now, 'log', False)} after "
+                                f"log={getattr(earlier, 'log', False)} in the same trial")
 

@@ -18,6 +18,8 @@ from nntune.space import Beta, Choice, Distribution, Float, Int, Value, dist_fro
 FloatDistribution = Float
 IntDistribution = Int
 BaseDistribution = (Float, Int, Choice, Beta)
+# What a choice may be, by Optuna's name (typed scripts annotate suggest_categorical's values with it).
+CategoricalChoiceType = Value
 
 
 class _ChoiceAlias(type):
@@ -116,6 +118,8 @@ def json_to_distribution(json_str: str | dict[str, Any]) -> Distribution:
         except KeyError as missing:  # {"type": "float"} alone: one line naming the key
             key = missing.args[0]
             raise ConfigError(f"distribution.{key}", f"a {data['type']} distribution needs {key}") from None
+        except ConfigError as err:  # named as the keys of what was read: distribution.values
+            raise ConfigError(f"distribution.{err.field}", err.problem) from None
     return _optuna_distribution("distribution", data)
 
 
@@ -135,7 +139,7 @@ def check_distribution_compatibility(dist_old: Distribution, dist_new: Distribut
         raise ValueError("cannot change a parameter's log scale (log=True and log=False differ)")
 
 
-__all__ = ["BaseDistribution", "CategoricalDistribution", "DiscreteUniformDistribution", "FloatDistribution",
-           "IntDistribution", "IntLogUniformDistribution", "IntUniformDistribution", "LogUniformDistribution",
-           "UniformDistribution", "check_distribution_compatibility", "distribution_to_json",
-           "json_to_distribution"]
+__all__ = ["BaseDistribution", "CategoricalChoiceType", "CategoricalDistribution", "DiscreteUniformDistribution",
+           "FloatDistribution", "IntDistribution", "IntLogUniformDistribution", "IntUniformDistribution",
+           "LogUniformDistribution", "UniformDistribution", "check_distribution_compatibility",
+           "distribution_to_json", "json_to_distribution"]

@@ -69,7 +69,9 @@ class IntersectionSearchSpace:
     def __init__(self, include_pruned: bool = False) -> None:
         self.include_pruned = include_pruned
 
-    def calculate(self, study: Any) -> dict[str, Distribution]:
+    def calculate(self, study: Any, use_cache: bool = False) -> dict[str, Distribution]:
+        """The intersection over the study's trials. ``use_cache`` is Optuna's (its TPE passes
+        it positionally); the trials are read afresh either way."""
         return intersection_search_space(study.get_trials(deepcopy=False), self.include_pruned)
 
 

@@ -20,13 +20,14 @@ from typing import Any, Union
 
 import numpy as np
 
-from nntune._distribution_extras import OptunaRepr, on_grid_high, steps_in
+from nntune._distribution_extras import OptunaRepr, on_grid_high, plain, steps_in
 from nntune.exceptions import ConfigError
 
 Value = Union[float, int, str, bool, None]
 
 
 def _check_number(name: str, value: Any) -> float:
+    value = plain(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigError(name, f"must be a finite number, got {value!r}")
     return float(value)
@@ -64,8 +65,11 @@ class Float(OptunaRepr):
         return self.step
 
     def to_unit(self, value: float) -> float:
+        # A value outside the range (enqueued or given, kept with a warning) sits at its end:
+        # the log of an enqueued 0 must not end a sampler's read of the history.
+        value = min(self.high, max(self.low, float(value)))
         lo, hi, v = (math.log(self.low), math.log(self.high), math.log(value)) if self.log else (
-            self.low, self.high, float(value))
+            self.low, self.high, value)
         return 0.5 if hi == lo else min(1.0, max(0.0, (v - lo) / (hi - lo)))
 
     def from_unit(self, u: float) -> float:
@@ -84,6 +88,7 @@ class Float(OptunaRepr):
         return min(self.high, max(self.low, x))
 
     def contains(self, value: Any) -> bool:
+        value = plain(value)
         return isinstance(value, (int, float)) and not isinstance(value, bool) and \
             self.low <= value <= self.high
 
@@ -102,7 +107,7 @@ class Int(OptunaRepr):
 
     def __post_init__(self) -> None:
         for name in ("low", "high", "step"):
-            v = getattr(self, name)
+            v = plain(getattr(self, name))
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) and not (
                     isinstance(v, float) and v.is_integer()):
                 raise ConfigError(name, f"must be an integer, got {v!r}")
@@ -123,7 +128,9 @@ class Int(OptunaRepr):
 
     def to_unit(self, value: int) -> float:
         # Each integer owns an equal slice of the unit interval on its scale; map to the
-        # slice's centre so that from_unit(to_unit(v)) == v.
+        # slice's centre so that from_unit(to_unit(v)) == v. A value outside the range
+        # (enqueued, kept with a warning) sits at its end, inside the unit interval.
+        value = min(self.high, max(self.low, value))
         if self.log:
             lo, hi = math.log(self.low - 0.5), math.log(self.high + 0.5)
             return (math.log(value) - lo) / (hi - lo)
@@ -153,7 +160,7 @@ class Choice(OptunaRepr):
     values: tuple[Value, ...]
 
     def __post_init__(self) -> None:
-        values = tuple(self.values) if not isinstance(self.values, (str, bytes)) else None
+        values = tuple(map(plain, self.values)) if not isinstance(self.values, (str, bytes)) else None
         if not values:
             raise ConfigError("values", "needs a non-empty list of choices")
         for v in values:
@@ -170,6 +177,7 @@ class Choice(OptunaRepr):
         return self.values
 
     def index(self, value: Any) -> int:
+        value = plain(value)
         for i, v in enumerate(self.values):
             if v == value and type(v) is type(value) or (v is None and value is None):
                 return i
@@ -216,6 +224,8 @@ class Beta(OptunaRepr):
                               f"beta bounds must lie strictly between 0 and 1, got [{low:g}, {high:g}]")
         if low > high:
             raise ConfigError("low", f"low ({low:g}) must not exceed high ({high:g})")
+        object.__setattr__(self, "low", low)  # floats, as Float keeps them (JSON, equality)
+        object.__setattr__(self, "high", high)
 
     def to_unit(self, value: float) -> float:
         lo, hi = math.log10(1 - self.high), math.log10(1 - self.low)
@@ -229,6 +239,7 @@ class Beta(OptunaRepr):
         return min(self.high, max(self.low, 1 - 10 ** (hi - u * (hi - lo))))
 
     def contains(self, value: Any) -> bool:
+        value = plain(value)
         return isinstance(value, (int, float)) and not isinstance(value, bool) and \
             self.low <= value <= self.high
 
@@ -244,10 +255,14 @@ def dist_from_json(data: Mapping[str, Any]) -> Distribution:
     kind = data.get("type")
     if kind == "float":
         return Float(data["low"], data["high"], bool(data.get("log", False)), data.get("step"))
-    if kind == "int":
-        return Int(data["low"], data["high"], bool(data.get("log", False)), data.get("step", 1))
+    if kind == "int":  # a step of null is the default step, as a float's null is no step
+        return Int(data["low"], data["high"], bool(data.get("log", False)),
+                   1 if data.get("step") is None else data["step"])
     if kind == "choice":
-        return Choice(tuple(data["values"]))
+        values = data["values"]
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):  # "abc" is no list of a, b, c
+            raise ConfigError("values", f"must be a list of choices, got {values!r}")
+        return Choice(tuple(values))
     if kind == "beta":
         return Beta(data["low"], data["high"])
     raise ConfigError("type", f"unknown distribution type {kind!r}; choose from float, int, choice, beta")
@@ -384,6 +399,11 @@ def grid_values(dist: Distribution, points: int) -> list[Value]:
         return list(dist.values)
     if isinstance(dist, Int) and dist.n_values <= points:
         return [dist.low + k * dist.step for k in range(dist.n_values)]
+    if isinstance(dist, Float) and dist.step is not None and steps_in(dist.low, dist.high, dist.step)[0] < points:
+        # Every value of a grid no larger than the axis: even spacing would round several
+        # points onto one value, and the grid would train the same configuration again.
+        last = steps_in(dist.low, dist.high, dist.step)[0]
+        return [dist.from_unit(k / last) if last else dist.low for k in range(last + 1)]
     if points == 1:
         return [dist.from_unit(0.5)]
     if isinstance(dist, Int):
@@ -393,8 +413,9 @@ def grid_values(dist: Distribution, points: int) -> list[Value]:
         vals = [int(round(math.exp(r))) if dist.log else
                 dist.low + int(round((r - dist.low) / dist.step)) * dist.step for r in raw]
         return list(dict.fromkeys(min(dist.high, max(dist.low, v)) for v in vals))
-    # Float and Beta: endpoints included, even spacing on the parameter's own scale.
-    return [dist.from_unit(k / (points - 1)) for k in range(points)]
+    # Float and Beta: endpoints included, even spacing on the parameter's own scale (one
+    # value once: a range of one point is one point).
+    return list(dict.fromkeys(dist.from_unit(k / (points - 1)) for k in range(points)))
 
 
 def grid_size(space: Space, points: int = 5) -> int:

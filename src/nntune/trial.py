@@ -153,6 +153,9 @@ class SuggestFamily:
 
 def _named(name: str, build: Any) -> Distribution:
     """Build a distribution, prefixing any bound error with the parameter's name."""
+    if not isinstance(name, str):  # stored, compared and shown as text: a 1 would come back "1"
+        raise TypeError(f"parameter {name!r}: a parameter's name must be a string, got {type(name).__name__} "
+                        f"(use {str(name)!r})")
     try:
         return build()  # type: ignore[no-any-return]
     except ConfigError as err:
