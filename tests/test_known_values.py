@@ -7,6 +7,8 @@ import warnings
 import pytest
 
 import nntune
+from nntune._known_values import known_value
+from nntune.space import Float
 
 
 def test_an_integer_parameter_given_a_fraction_warns_and_takes_the_integer_part() -> None:
@@ -40,3 +42,14 @@ def test_a_number_written_as_a_string_is_read_without_a_false_warning() -> None:
         assert trial.suggest_float("x", 0, 2) == 1.0
     with pytest.raises(ValueError, match=r"bad: the given value 'abc' is not a number"):
         trial.suggest_float("bad", 0, 1)
+
+
+@pytest.mark.parametrize("value", [None, [1], {"a": 1}])
+def test_a_known_value_that_is_no_number_is_a_one_line_error_naming_the_parameter(value) -> None:
+    with pytest.raises(ValueError, match=r"^x: the enqueued value .* is not a number$"):
+        known_value("x", Float(0.0, 1.0), value, "enqueued")
+    study = nntune.create_study()
+    study.enqueue_trial({"x": value})
+    trial = study.ask()
+    with pytest.raises(ValueError, match="x: the enqueued value"):
+        trial.suggest_float("x", 0.0, 1.0)

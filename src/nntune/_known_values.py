@@ -8,6 +8,8 @@ import math
 import warnings
 from typing import Any
 
+import numpy as np
+
 from nntune._distribution_extras import steps_in
 from nntune.space import Choice, Distribution, Int
 
@@ -29,6 +31,10 @@ def known_value(name: str, dist: Distribution, value: Any, source: str, stacklev
             value = float(value)
         except ValueError:
             raise ValueError(f"{name}: the {source} value {value!r} is not a number") from None
+    if not isinstance(value, (bool, int, float, np.integer, np.floating)):
+        # None, a list, a dict: no number at all, so no suggest_* could return it (it was a
+        # bare "float() argument must be ..." TypeError from the caller's conversion).
+        raise ValueError(f"{name}: the {source} value {value!r} is not a number")
     problem = _problem(dist, value)
     if problem:
         warnings.warn(f"{name}: the {source} value {value!r} {problem}", UserWarning, stacklevel=stacklevel)

@@ -64,27 +64,36 @@ class Float(OptunaRepr):
         """The step, by the name of Optuna's (deprecated) ``DiscreteUniformDistribution``."""
         return self.step
 
+    @property
+    def n_steps(self) -> int:
+        """How many values a stepped range holds (``step`` set): low, low + step, ..., high."""
+        return steps_in(self.low, self.high, self.step)[0] + 1 if self.step is not None else 0
+
     def to_unit(self, value: float) -> float:
         # A value outside the range (enqueued or given, kept with a warning) sits at its end:
         # the log of an enqueued 0 must not end a sampler's read of the history.
         value = min(self.high, max(self.low, float(value)))
+        if self.step is not None:
+            # As an integer's: each value of the grid owns an equal slice, mapped to its centre,
+            # so a uniform draw gives every value the same chance (the ends too, as Optuna's).
+            k = self.n_steps - 1 if value == self.high else round((value - self.low) / self.step)
+            return (min(self.n_steps - 1, max(0, k)) + 0.5) / self.n_steps
         lo, hi, v = (math.log(self.low), math.log(self.high), math.log(value)) if self.log else (
             self.low, self.high, value)
         return 0.5 if hi == lo else min(1.0, max(0.0, (v - lo) / (hi - lo)))
 
     def from_unit(self, u: float) -> float:
         u = min(1.0, max(0.0, float(u)))
+        if self.step is not None:
+            # The slice u falls in; the last value is high itself: never off the grid.
+            k = min(self.n_steps - 1, int(u * self.n_steps))
+            return self.high if k == self.n_steps - 1 else self.low + k * self.step
         if self.log:
             if u in (0.0, 1.0):  # exact endpoints, free of exp/log rounding
                 return self.low if u == 0.0 else self.high
             x = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
         else:
             x = self.low + u * (self.high - self.low)
-        if self.step is not None:
-            # A whole number of steps, the last one being high itself: never off the grid.
-            last, _ = steps_in(self.low, self.high, self.step)
-            k = min(last, max(0, round((x - self.low) / self.step)))
-            return self.high if k == last else self.low + k * self.step
         return min(self.high, max(self.low, x))
 
     def contains(self, value: Any) -> bool:
@@ -399,11 +408,10 @@ def grid_values(dist: Distribution, points: int) -> list[Value]:
         return list(dist.values)
     if isinstance(dist, Int) and dist.n_values <= points:
         return [dist.low + k * dist.step for k in range(dist.n_values)]
-    if isinstance(dist, Float) and dist.step is not None and steps_in(dist.low, dist.high, dist.step)[0] < points:
+    if isinstance(dist, Float) and dist.step is not None and dist.n_steps <= points:
         # Every value of a grid no larger than the axis: even spacing would round several
         # points onto one value, and the grid would train the same configuration again.
-        last = steps_in(dist.low, dist.high, dist.step)[0]
-        return [dist.from_unit(k / last) if last else dist.low for k in range(last + 1)]
+        return [dist.from_unit((k + 0.5) / dist.n_steps) for k in range(dist.n_steps)]
     if points == 1:
         return [dist.from_unit(0.5)]
     if isinstance(dist, Int):

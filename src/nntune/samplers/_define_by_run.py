@@ -168,6 +168,11 @@ def unit_column(dist: Distribution, values: Sequence[Any]) -> np.ndarray:
                 u = (np.log(x) - lo) / (hi - lo)
             else:
                 u = ((x - dist.low) / dist.step + 0.5) / dist.n_values
+        elif isinstance(dist, Float) and dist.step is not None:
+            # As Float.to_unit: the centre of the grid value's equal slice.
+            last = dist.n_steps - 1
+            k = np.where(x == dist.high, last, np.round((x - dist.low) / dist.step))
+            u = (np.clip(k, 0, last) + 0.5) / dist.n_steps
         elif isinstance(dist, Beta):
             lo, hi = math.log10(1 - dist.high), math.log10(1 - dist.low)
             r = np.log10(np.maximum(1e-300, 1 - x))
@@ -250,10 +255,10 @@ def snap(space: Space, u: np.ndarray) -> np.ndarray:
         if isinstance(dist, Choice):
             k = len(dist.values)
             out[:, j] = (np.minimum(k - 1, np.floor(col * k)) + 0.5) / k
-        elif isinstance(dist, Int) and not dist.log:
-            k = dist.n_values
+        elif isinstance(dist, (Int, Float)) and not dist.log and (dist.step is not None):
+            k = dist.n_values if isinstance(dist, Int) else dist.n_steps
             out[:, j] = (np.minimum(k - 1, np.floor(col * k)) + 0.5) / k
-        elif isinstance(dist, Int) or (isinstance(dist, Float) and dist.step is not None):
+        elif isinstance(dist, Int):
             out[:, j] = [dist.to_unit(v) for v in decode_column(dist, col)]
         else:
             out[:, j] = col

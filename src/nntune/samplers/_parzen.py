@@ -180,21 +180,14 @@ def slice_edges(layout: Layout, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if layout.kinds[j] != DISCRETE:
             continue
         u = x[:, j]
-        if isinstance(dist, Int) and not dist.log:
-            k = np.floor(u * dist.n_values)
-            lo[:, j], hi[:, j] = k / dist.n_values, (k + 1) / dist.n_values
-        elif isinstance(dist, Int):
+        if isinstance(dist, Int) and dist.log:
             a, b = math.log(dist.low - 0.5), math.log(dist.high + 0.5)
             v = np.round(np.exp(a + u * (b - a)))
             lo[:, j], hi[:, j] = (np.log(v - 0.5) - a) / (b - a), (np.log(v + 0.5) - a) / (b - a)
-        else:
-            assert isinstance(dist, Float) and dist.step is not None
-            width = dist.high - dist.low
-            if width == 0:
-                lo[:, j], hi[:, j] = 0.0, 1.0
-                continue
-            half = 0.5 * dist.step / width
-            lo[:, j], hi[:, j] = np.maximum(0.0, u - half), np.minimum(1.0, u + half)
+        else:  # an integer or a stepped float: equal slices, one per value (Float.to_unit)
+            n = n_values(dist)
+            k = np.minimum(n - 1, np.floor(u * n))
+            lo[:, j], hi[:, j] = k / n, (k + 1) / n
     return lo, hi
 
 
