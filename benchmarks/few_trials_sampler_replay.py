@@ -65,7 +65,7 @@ from few_trials_replay import DEFAULT_FILE, Recorded, load_rows, paired  # noqa:
 import nntune  # noqa: E402
 from nntune._defaults import DEFAULT_STARTUP_TRIALS, default_scheduler, few_trials_gamma  # noqa: E402
 from nntune.samplers import GPSampler, TPESampler  # noqa: E402
-from nntune.samplers._tpe import default_gamma  # noqa: E402
+from nntune.samplers._tpe import Groups, default_gamma, split  # noqa: E402
 from nntune.samplers._define_by_run import ranked  # noqa: E402
 from nntune.schedulers import ASHA, CurveExtrapolation, MedianStopping, NoScheduler  # noqa: E402
 from nntune.space import Choice, Distribution, Float, Int, Space  # noqa: E402
@@ -286,6 +286,66 @@ def tpe(seed: int, **changes: Any) -> TPESampler:
     return TPESampler(seed=seed, **{**options, **changes})
 
 
+def rung_reliability(completes: Sequence[FrozenTrial], step: int) -> float:
+    """How well the value at ``step`` ranks the complete trials by their final value: the
+    Spearman correlation over those that reported it, clipped to [0, 1]; 1 (trust the
+    rung) until 4 complete trials reported it."""
+    pairs = [(t.intermediate_values[step], t.value) for t in completes
+             if step in t.intermediate_values and t.value is not None]
+    if len(pairs) < 4:
+        return 1.0
+    a, b = np.asarray(pairs, dtype=float).T
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return 0.0
+    rho = float(np.corrcoef(np.argsort(np.argsort(a)), np.argsort(np.argsort(b)))[0, 1])
+    return min(1.0, max(0.0, rho))
+
+
+class TPEStoppedRule(TPESampler):
+    """The default TPE with another rule for stopped trials (``rule``):
+
+    - ``"complete start-up"``: the model counts stopped trials, the start-up waits for
+      ``n_startup_trials`` complete ones (isolates ``consider_pruned=False``'s longer start-up);
+    - ``"left out, start-up on all"``: stopped trials out of the model, the start-up counts
+      them (isolates the model without them);
+    - ``"rung weights"``: a stopped trial's kernel weighs the Spearman correlation, over the
+      study's complete trials, between the value at its last rung and the final value."""
+
+    def __init__(self, seed: int, rule: str, **changes: Any) -> None:
+        options: dict[str, Any] = dict(n_startup_trials=DEFAULT_STARTUP_TRIALS, startup="sobol",
+                                       centre_first=True, constant_liar=True, gamma=few_trials_gamma)
+        super().__init__(seed=seed, **{**options, **changes})
+        self.rule = rule
+
+    def _split(self, space: Space, history: Sequence[FrozenTrial], direction: str,
+               slot: str | None = None) -> Groups | None:
+        all_ranked = ranked(history, direction)
+        completes = [t for t in all_ranked if t.state == TrialState.COMPLETE]
+        if self.rule == "complete start-up":
+            return None if len(completes) < self.n_startup_trials else super()._split(space, history, direction, slot)
+        if self.rule == "left out, start-up on all":
+            if len(all_ranked) < self.n_startup_trials or len(completes) < 2:
+                return None
+            trials = completes
+        else:
+            if len(all_ranked) < self.n_startup_trials:
+                return None
+            trials = all_ranked
+        points = self._rows.encode(space, trials, slot)
+        n_good = split(len(trials), self.gamma)
+        weights = np.ones(len(trials))
+        if self.rule == "rung weights":
+            real = [t for t in completes if t.datetime_complete is not None]  # not a constant liar
+            cache: dict[int, float] = {}
+            for i, t in enumerate(trials):
+                if t.state == TrialState.PRUNED and t.intermediate_values:
+                    step = max(t.intermediate_values)
+                    if step not in cache:
+                        cache[step] = rung_reliability(real, step)
+                    weights[i] = max(0.02, cache[step])
+        return Groups(points[:n_good], points[n_good:], (weights[:n_good], weights[n_good:]))
+
+
 def one_less_gamma(n: int) -> int:
     """Optuna's good group less one trial: a single good trial up to 20 ranked ones."""
     return max(1, min(25, math.ceil(0.1 * n) - 1))
@@ -308,6 +368,9 @@ VARIANTS: dict[str, tuple[Any, ...]] = {
     "TPE independent": (lambda s: tpe(s, multivariate=False), 2),
     "TPE without stopped trials": (lambda s: tpe(s, consider_pruned=False), 2),
     "TPE prior weight 0.25": (lambda s: tpe(s, prior_weight=0.25), 2),
+    "TPE start-up on complete trials": (lambda s: TPEStoppedRule(s, "complete start-up"), 2),
+    "TPE without stopped, start-up on all": (lambda s: TPEStoppedRule(s, "left out, start-up on all"), 2),
+    "TPE stopped weighed by rung": (lambda s: TPEStoppedRule(s, "rung weights"), 2),
     "plain ASHA": (tpe, 2, lambda: ASHA(1, None, 3)),
     "ASHA eta 3, noise 1x": (tpe, 2, lambda: ASHA(1, None, 3, noise_margin=1.0)),  # the default before 2026-12-05
     "ASHA eta 2, noise 1x": (tpe, 2, lambda: ASHA(1, None, 2, noise_margin=1.0)),

@@ -104,3 +104,28 @@ def test_the_wide_mlp_space_matches_its_recording_and_a_file_of_another_space_is
     cnn_file = write(tmp_path / "cnn.jsonl", [({}, 0.9, 1.0), ({"filters": 16}, 0.95, 1.0)])
     with pytest.raises(SystemExit):
         bench.main(["--task", "wide_mlp", "--file", str(cnn_file), "--seeds", "1", "--variants", "defaults"])
+
+
+def test_a_rung_is_trusted_by_how_well_it_ranked_the_complete_trials() -> None:
+    from nntune.trial import FrozenTrial, TrialState
+
+    bench = load()
+
+    def done(n: int, first: float, final: float) -> FrozenTrial:
+        return FrozenTrial(number=n, state=TrialState.COMPLETE, value=final, intermediate_values={1: first, 6: final})
+
+    same = [done(n, 0.1 * n, 0.5 + 0.1 * n) for n in range(5)]
+    reverse = [done(n, -0.1 * n, 0.5 + 0.1 * n) for n in range(5)]
+    assert bench.rung_reliability(same, 1) == pytest.approx(1.0)
+    assert bench.rung_reliability(reverse, 1) == 0.0  # clipped: a rung ranking backwards earns nothing
+    assert bench.rung_reliability(same[:3], 1) == 1.0  # too few complete trials: trusted
+    assert bench.rung_reliability(same, 3) == 1.0  # nobody reported that step
+
+
+@pytest.mark.parametrize("variant", ["TPE start-up on complete trials", "TPE without stopped, start-up on all",
+                                     "TPE stopped weighed by rung"])
+def test_the_stopped_trial_rules_run_a_simulated_study(rows: list, variant: str) -> None:
+    bench = load()
+    run = bench.nntune_run(variant, 0, bench.Surrogate(rows), 40.0)
+    check_times(run, 40.0, 6 * 0.25)
+    assert run.done
