@@ -89,6 +89,22 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+SQLITE_BUSY_SECONDS = 30  # how long one SQLite statement waits for another process's write lock
+LOCK_NOTICE_AFTER = 5.0  # seconds of waiting on a lock before the user is told why nothing moves
+
+
+def is_lock_wait(err: DBAPIError) -> bool:
+    """Another process holds the database's write lock (SQLite's "database is locked")."""
+    text = str(getattr(err, "orig", err)).lower()
+    return "locked" in text or "busy" in text
+
+
+def lock_wait_message(url: str, waited: float, attempts_left: int) -> str:
+    """One line for a write that has waited ``waited`` seconds on another process's lock."""
+    return (f"storage {redact_url(url)}: the database is locked by another process (a long write, or a "
+            f"program holding it open); waited {waited:.0f} s so far, trying {attempts_left} more times")
+
+
 def is_transient(err: DBAPIError) -> bool:
     """A lock, a serialization conflict or a dropped connection: retrying may succeed."""
     if getattr(err, "connection_invalidated", False):
@@ -143,14 +159,14 @@ def _sqlite_engine(url: str, kwargs: dict[str, Any]) -> Engine:
     in_memory = is_in_memory_sqlite(url)
     if in_memory:
         kwargs.setdefault("poolclass", sa.pool.StaticPool)
-    kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
+    kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS})
     engine = sa.create_engine(url, **kwargs)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # let the "begin" hook below issue BEGIN
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
         if not in_memory:
             if engine.get_execution_options().get(CHECKED, False):
                 cur.execute("PRAGMA journal_mode=WAL")

@@ -23,12 +23,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from nntune.exceptions import ConfigError
+from nntune.logging import get_logger
 from nntune.space import Distribution
 from nntune.storage._base import (DuplicatedStudyError, ParamChange, StudyNotFoundError, StudyRecord, StudySummary,
                                   TrialChanges, TrialStateError, check_claim, missing_trial, study_gone, utcnow)
 from nntune.storage import _sql_changes as _changes
 from nntune.storage import _sql_claims as _claims
-from nntune.storage._engines import (READ_ONLY, create_schema, is_connect_timeout, is_in_memory_sqlite, is_transient,
+from nntune.storage._engines import (LOCK_NOTICE_AFTER, READ_ONLY, create_schema, is_connect_timeout,
+                                     is_in_memory_sqlite, is_lock_wait, is_transient, lock_wait_message,
                                      make_engine, redact_url, refusal, server_skew)
 from nntune.storage._schema import meta, migrate, param_changes, steps, studies, test_evals, trials
 from nntune.storage._recognize import refuse_foreign
@@ -38,6 +40,7 @@ from nntune.storage._sql_watch import changed_rows, summaries
 from nntune.trial import FrozenTrial, TrialState
 
 T = TypeVar("T")
+_log = get_logger("nntune.storage")
 
 
 class SQLStorage:
@@ -81,7 +84,7 @@ class SQLStorage:
                final: Callable[[DBAPIError], bool] | None = None) -> T:
         """``fn()``, again after a transient error (unless ``final`` says not this one)."""
         attempts = attempts or self._retries
-        delay = 0.01
+        delay, start = 0.01, time.monotonic()
         for attempt in range(attempts):
             try:
                 return fn()
@@ -91,6 +94,9 @@ class SQLStorage:
                     raise ConfigError("storage", f"{redact_url(self.url)} {refused}") from err
                 if attempt == attempts - 1 or not is_transient(err) or (final is not None and final(err)):
                     raise
+                waited = time.monotonic() - start
+                if is_lock_wait(err) and waited >= LOCK_NOTICE_AFTER:  # else minutes of silence
+                    _log.warning(lock_wait_message(self.url, waited, attempts - attempt - 1))
                 time.sleep(delay)
                 delay = min(1.0, delay * 2)
         raise AssertionError("unreachable")
