@@ -156,3 +156,15 @@ def test_cma_es_reads_a_history_holding_an_enqueued_value_outside_a_log_range():
         study.optimize(lambda t: t.suggest_int("units", 1, 64, log=True) * t.suggest_float("lr", 1e-3, 1, log=True),
                        n_trials=4)
     assert [t.state.name for t in study.trials] == ["COMPLETE"] * 4
+
+
+def test_a_condition_on_true_does_not_enable_its_branch_for_the_integer_1() -> None:
+    import numpy as np
+
+    from nntune.samplers._define_by_run import snap
+
+    space = Space({"c": Choice((True, 1)), "n": Int(0, 3)}, {"n": {"c": [1]}})
+    assert space.is_active("n", {"c": 1}) and not space.is_active("n", {"c": True})
+    rows = snap(space, np.array([[0.25, 0.5], [0.75, 0.5]]))  # c = True, then c = 1
+    assert np.isnan(rows[0, 1]) and not np.isnan(rows[1, 1])
+    assert space.from_unit(rows[0]) == {"c": True} and space.from_unit(rows[1])["c"] == 1

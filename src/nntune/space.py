@@ -281,6 +281,12 @@ def is_numeric(dist: Distribution) -> bool:
     return not isinstance(dist, Choice)
 
 
+def same_value(a: Any, b: Any) -> bool:
+    """Whether a parameter's value is a condition's value: equal, and a bool only to a bool
+    (Python's ``True == 1`` would make a choice of ``[True, 1]`` enable both branches)."""
+    return a == b and isinstance(a, bool) == isinstance(b, bool)
+
+
 @dataclass(frozen=True)
 class Space:
     """Named distributions, in order, with optional conditions.
@@ -325,7 +331,7 @@ class Space:
     def is_active(self, name: str, params: Mapping[str, Any]) -> bool:
         """Whether ``name`` exists given the values chosen so far."""
         for parent, allowed in self.conditions.get(name, {}).items():
-            if parent not in params or not any(params[parent] == v for v in allowed):
+            if parent not in params or not any(same_value(params[parent], v) for v in allowed):
                 return False
         return True
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from nntune.space import Beta, Choice, Distribution, Float, Int, Space
+from nntune.space import Beta, Choice, Distribution, Float, Int, Space, same_value
 from nntune.trial import FrozenTrial, TrialState
 
 INACTIVE = np.nan
@@ -267,7 +267,7 @@ def snap(space: Space, u: np.ndarray) -> np.ndarray:
     for j, name in enumerate(space.params):
         for parent, allowed in space.conditions.get(name, {}).items():
             pj = list(space.params).index(parent)
-            ok = np.array([not math.isnan(out[i, pj]) and any(v == a for a in allowed)
+            ok = np.array([not math.isnan(out[i, pj]) and any(same_value(v, a) for a in allowed)
                            for i, v in enumerate(decoded[parent])], dtype=bool)
             out[~ok, j] = INACTIVE
     return out
