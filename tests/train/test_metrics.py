@@ -55,13 +55,13 @@ def sklearn_classification(name: str, t: np.ndarray, p: np.ndarray, n: int) -> f
             return float(skm.balanced_accuracy_score(t, p))
     kind, _, average = name.partition("_")
     mode = average or ("binary" if n == 2 else "macro")
-    if kind == "specificity":  # the recall of "not class k", for k = 1 (binary) or averaged over every k
-        ks = [1] if mode == "binary" else list(range(n))
+    if kind == "specificity":  # the recall of "not class k", for k = 1 (binary) or averaged over the classes seen
+        ks = [1] if mode == "binary" else sorted(set(t.tolist()) | set(p.tolist()))
         return float(np.mean([skm.recall_score(t != k, p != k, zero_division=0) for k in ks]))
     fn = {"precision": skm.precision_score, "recall": skm.recall_score, "f1": skm.f1_score,
           "fbeta": lambda *a, **k: skm.fbeta_score(*a, beta=1.0, **k)}[kind]
-    labels = None if mode == "binary" else list(range(n))
-    return float(fn(t, p, average=mode, labels=labels, zero_division=0))
+    # scikit-learn's default labels: the classes in the truth or the predictions.
+    return float(fn(t, p, average=mode, zero_division=0))
 
 
 @pytest.mark.parametrize("n_classes", [2, 3, 5])
@@ -151,3 +151,31 @@ def test_positive_class_and_specificity() -> None:
     everyone = np.ones_like(B_TRUE)
     assert score("recall", "classification", B_TRUE, everyone, 2) == 1.0
     assert score("specificity", "classification", B_TRUE, everyone, 2) == 0.0
+
+
+def test_two_class_labels_without_n_classes_are_binary_as_sklearn_infers() -> None:
+    # n_classes left at 0 (evaluate's default): two labels are a binary task, not macro.
+    for name, fn in (("precision", skm.precision_score), ("recall", skm.recall_score), ("f1", skm.f1_score)):
+        assert score(name, "classification", B_TRUE, B_PRED) == pytest.approx(fn(B_TRUE, B_PRED))
+        only_negatives = np.zeros_like(B_TRUE)
+        assert score(name, "classification", only_negatives, only_negatives) == fn(
+            only_negatives, only_negatives, zero_division=0)
+    model = nn.Linear(2, 2, bias=False)
+    with torch.no_grad():
+        model.weight.copy_(torch.eye(2))
+    x = torch.eye(2)[torch.tensor(B_PRED)]
+    result = evaluate(model, x, torch.tensor(B_TRUE), task_type="classification", metrics=["f1", "recall"])
+    assert result["f1"] == pytest.approx(skm.f1_score(B_TRUE, B_PRED))
+    assert result["recall"] == pytest.approx(skm.recall_score(B_TRUE, B_PRED))
+
+
+def test_a_macro_average_leaves_out_a_class_neither_true_nor_predicted() -> None:
+    # Three classes; the validation split holds no class 2 and the model never predicts it.
+    t, p = np.array([0, 1, 0, 1, 0]), np.array([0, 1, 1, 1, 0])
+    for name, fn in (("precision", skm.precision_score), ("recall", skm.recall_score), ("f1", skm.f1_score)):
+        assert score(name, "classification", t, p, 3) == pytest.approx(fn(t, p, average="macro"))
+        assert score(f"{name}_macro", "classification", t, p, 3) == pytest.approx(fn(t, p, average="macro"))
+    # A class predicted but never true still counts, with precision 0, as in scikit-learn.
+    q = np.array([0, 1, 2, 1, 0])
+    assert score("precision", "classification", t, q, 3) == pytest.approx(
+        skm.precision_score(t, q, average="macro", zero_division=0))

@@ -80,6 +80,12 @@ def resolve_batch_size(value: Any, n_train: int) -> int:
     return min(value, n_train)
 
 
+def float_inputs(x: Tensor) -> Tensor:
+    """float64 inputs (numpy's default, so ``torch.tensor(array)``'s too) as float32, the
+    models' own type; any other tensor as it is (a model of your own may take token ids)."""
+    return x.float() if x.dtype == torch.float64 else x
+
+
 def model_input_shape(splits: Splits, eval_transform: Callable[[Tensor], Tensor] | None) -> tuple[int, ...]:
     """The input a model is built for: one sample as the evaluation transform leaves it
     (224x224 after a resize), which is also the size of the augmented training batches."""
@@ -128,6 +134,7 @@ def predict(model: nn.Module, x: Tensor, *, amp: bool = False, batch: int = EVAL
     ``transform`` (e.g. a resize to 224x224) is applied batch by batch on the model's device,
     so the enlarged copy of a whole split never exists at once.
     """
+    x = float_inputs(x)
     model.eval()
     dev = next(model.parameters(), x).device  # a model without parameters runs where x is
     autocast = torch.autocast(dev.type, dtype=torch.float16) if amp else nullcontext()

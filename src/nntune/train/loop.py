@@ -28,6 +28,7 @@ from nntune.train.basics import (  # re-exported: the trainer's helpers were fir
     derive_seed,
     eval_batch_size,
     evaluate,
+    float_inputs,
     make_loss,
     model_input_shape,
     pick_device,
@@ -36,12 +37,12 @@ from nntune.train.basics import (  # re-exported: the trainer's helpers were fir
     resolve_batch_size,
     resolve_params,
 )
-from nntune.train.checkpoints import checkpoint, resume
+from nntune.train.checkpoints import check_checkpoint_path, checkpoint, resume
 from nntune.train.epochs import (EarlyStopping, divergence, epoch_record, epoch_scores, save_checkpoint,
                                   stopping_settings)
 from nntune.train.live import Changes, apply_changes
 from nntune.train.metrics import best_possible, check_metric, metric_direction, metric_options, targets_numpy
-from nntune.train.models import build_model, summarize
+from nntune.train.models import BATCH_NORMS, build_model, summarize, train_mode
 from nntune.train.optim import LrSchedule, build_optimizer, current_lr, decoupled_step, l1_penalty, number
 from nntune.train.splits import Splits
 from nntune.train.stats import LayerProbe
@@ -104,7 +105,10 @@ def fit(
     (``stopped_by_report``). ``record["value"]`` is ``val_<metric>``. A non-finite training
     or validation loss raises :class:`TrialDiverged`. ``train_loss`` is the mean data loss
     of the epoch's batches (penalties excluded) and ``train_<metric>`` is scored on the
-    predictions made while training (dropout on), which costs no extra pass.
+    predictions made while training (dropout on), which costs no extra pass. A regression
+    trains on ``splits.y_*`` as they are, which ``load_splits`` standardizes: its losses
+    and ``huber_delta`` are then in standard deviations of the training target, and its
+    metrics in the target's own units (``target_mean``, ``target_std`` undo the scaling).
     With ``checkpoint_path`` the state is saved after every epoch (the current weights, not
     the best ones); ``resume_from`` continues such a checkpoint up to ``params["epochs"]``
     with the new params in effect: a new ``lr`` rescales the schedule (new_lr/old_lr), and
@@ -118,6 +122,8 @@ def fit(
     change from the next epoch on (:func:`~nntune.train.live.apply_changes`).
     A model whose steps are too small for several threads trains on one
     (:class:`~nntune.train.threads.SizedThreads`); torch's threads are as before afterwards.
+    ``amp`` (float16 mixed precision with a gradient scaler) takes effect on CUDA only: on
+    the CPU the run is the float32 one, ``amp`` or not.
     """
     with SizedThreads() as threads:
         result = _fit(params, splits, metric=metric, report=report, seed=seed, device=device,
@@ -136,6 +142,7 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
         raise ConfigError("splits", "the training and validation splits must both hold samples")
     hp = resolve_params(params, task)
     check_metric(metric, task)
+    check_checkpoint_path(checkpoint_path)
     options = metric_options(splits.info)  # the task's positive class and beta, if any
     direction, ceiling = metric_direction(metric), best_possible(metric)
     dev = pick_device(device)
@@ -159,7 +166,7 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
     scaler = torch.amp.GradScaler(dev.type, enabled=use_amp)
     loss_fn = make_loss(hp["loss"], task, n_classes, float(hp["huber_delta"]))
     probe = LayerProbe(model)
-    has_bn = any(isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)) for m in model.modules())
+    has_bn = any(isinstance(m, BATCH_NORMS) for m in model.modules())
     if has_bn and hp["batch_size"] == 1:
         raise ConfigError("batch_size", "batch normalization needs batches of 2 or more")
 
@@ -168,7 +175,7 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
         start_epoch, iterations = resume(resume_from, hp, model, optimizer, schedule, dev, batch_gen)
 
     # Tensors move to the device once; batches are index slices of them.
-    x_train, x_val = splits.x_train.to(dev, **layout), splits.x_val.to(dev, **layout)
+    x_train, x_val = float_inputs(splits.x_train).to(dev, **layout), float_inputs(splits.x_val).to(dev, **layout)
     y_dtype = torch.long if task == "classification" else torch.float32
     y_train, y_val = splits.y_train.to(dev, y_dtype), splits.y_val.to(dev, y_dtype)
     n_train = len(y_train)
@@ -193,7 +200,7 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
     while epoch < hp["epochs"]:  # epochs may change while training
         epoch += 1
         t0 = time.perf_counter()
-        model.train()
+        train_mode(model)  # a frozen backbone's batch norms keep their statistics
         order = torch.randperm(n_train, generator=batch_gen).to(dev)
         # Per-batch losses and predictions stay on the device until the epoch ends: one
         # host sync per epoch instead of one per step.

@@ -1,12 +1,15 @@
 """Scores for trained models.
 
 Classification metrics take class labels. ``precision``, ``recall``, ``f1``, ``fbeta`` and
-``specificity`` are binary for two classes (positive class 1 unless ``positive`` names
+``specificity`` are binary for two classes (``n_classes`` 2, or, when it is 0, labels no
+larger than 1, as scikit-learn infers it; positive class 1 unless ``positive`` names
 another) and for any number of classes when ``positive`` is given (that class against the
 rest), and macro-averaged otherwise; ``fbeta`` weighs recall ``beta`` times as much as
-precision (F1 is beta = 1); the ``_macro``,
-``_micro`` and ``_weighted`` variants name the averaging explicitly; a ratio with a zero
-denominator counts as 0, as scikit-learn's ``zero_division=0``. They are read off one
+precision (F1 is beta = 1); the ``_macro``, ``_micro`` and ``_weighted`` variants name the
+averaging explicitly. A macro average is over the classes that occur in the truth or the
+predictions, as scikit-learn's default labels: a class the validation split lacks and the
+model never predicts has no precision or recall to count. A ratio with a zero denominator
+counts as 0, as scikit-learn's ``zero_division=0``. They are read off one
 confusion matrix (a ``bincount``): the trainer scores the validation split every epoch,
 and scikit-learn's functions, which check and re-encode their labels on every call, took
 3-7 ms per epoch there, as long as a whole epoch of a small model. The tests hold every
@@ -63,7 +66,9 @@ def _averaged(kind: str, average: str | None) -> ScoreFn:
     def score(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int, *, positive: int | None = None,
               beta: float = 1.0) -> float:
         cm = confusion_matrix(y_true, y_pred, n_classes)
-        mode = average or ("binary" if n_classes == 2 or positive is not None else "macro")
+        # n_classes 0 (not given) counts the labels seen, as scikit-learn does: two or fewer
+        # are a binary task, scored for class 1 and not macro-averaged.
+        mode = average or ("binary" if (n_classes or len(cm)) <= 2 or positive is not None else "macro")
         values = _per_class(cm, "fbeta" if kind == "f1" else kind, 1.0 if kind == "f1" else beta)
         if mode == "binary":
             pos = 1 if positive is None else int(positive)
@@ -71,8 +76,9 @@ def _averaged(kind: str, average: str | None) -> ScoreFn:
         if mode == "micro":  # pooled counts: tp over predictions (precision) or truths (recall)
             tp, total = np.trace(cm), cm.sum()
             return float(_ratio(tp, total)) if kind != "f1" else float(_ratio(2 * tp, 2 * total))
-        if mode == "macro":
-            return float(values.mean())
+        if mode == "macro":  # over the classes in the truth or the predictions, as scikit-learn's labels
+            seen = (cm.sum(axis=0) + cm.sum(axis=1)) > 0
+            return float(values[seen].mean()) if seen.any() else 0.0
         support = cm.sum(axis=1)
         return float(_ratio((values * support).sum(), support.sum()))
 

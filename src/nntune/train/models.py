@@ -32,6 +32,7 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "sigmoid": nn.Sigmoid,
 }
 POOLS = ("max", "avg", "none")
+BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
 MODEL_DEFAULTS: dict[str, Any] = {
     "model": "mlp",
@@ -227,10 +228,71 @@ def check_backbone_filled(model: nn.Module, usable: Mapping[str, torch.Tensor], 
 
 
 def set_dropout(model: nn.Module, p: float) -> None:
-    """Set every Dropout module's rate (a resumed run with a new ``dropout`` really uses it)."""
+    """Set every Dropout module's rate, so a changed or resumed run's new ``dropout`` really
+    is used. A built-in model built without dropout first gets its Dropout modules where its
+    builder puts them (a model of your own keeps the ones it has)."""
+    if p > 0 and not any(isinstance(module, nn.Dropout) for module in model.modules()):
+        add_dropout(model)
     for module in model.modules():
         if isinstance(module, nn.Dropout):
             module.p = p
+
+
+def add_dropout(model: nn.Module) -> None:
+    """Dropout modules (rate 0 until set) where :func:`build_model` puts them for a positive
+    ``dropout``: after each hidden activation of an mlp, after a cnn's dense layer, before a
+    ResNet's output layer. The weights keep their names, so checkpoints and model files
+    still fit: a ResNet's ``fc`` stays itself, its input dropped out by a hook."""
+    if isinstance(model, nn.Sequential) and "head" in model._modules:  # nntune's mlp and cnn
+        names = list(model._modules)
+        after = ["act_fc"] if "act_fc" in names else [n for n in names if n.startswith("act") and n[3:].isdigit()]
+        children = list(model.named_children())
+        for name, _ in children:
+            del model._modules[name]
+        for name, module in children:  # in order again, each activation followed by its dropout
+            model.add_module(name, module)
+            if name in after:
+                model.add_module("drop" + name[3:], nn.Dropout(0.0))
+    elif type(model).__name__ == "ResNet" and isinstance(getattr(model, "fc", None), nn.Linear):
+        model.add_module("drop_fc", nn.Dropout(0.0))
+        model.fc.register_forward_pre_hook(DropInput(model.drop_fc))
+
+
+class DropInput:
+    """A forward pre-hook that drops out a layer's input. An object, not a closure, so that a
+    deep copy of the model (best weights kept, an ensemble member) drops out through its own
+    copy of the Dropout module rather than the original's."""
+
+    def __init__(self, drop: nn.Dropout) -> None:
+        self.drop = drop
+
+    def __call__(self, _layer: nn.Module, inputs: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        return (self.drop(inputs[0]), *inputs[1:])
+
+
+def renamed_head(state: Mapping[str, torch.Tensor], model: nn.Module) -> dict[str, torch.Tensor]:
+    """A ResNet's saved weights with its output layer named as in ``model``: ``fc`` without
+    dropout, ``fc.out`` with it, so a checkpoint resumes with dropout switched on or off."""
+    keys = set(model.state_dict())
+    renamed = {}
+    for key, value in state.items():
+        if key not in keys and key.startswith("fc.out.") and "fc." + key[7:] in keys:
+            key = "fc." + key[7:]
+        elif key not in keys and key.startswith("fc.") and "fc.out." + key[3:] in keys:
+            key = "fc.out." + key[3:]
+        renamed[key] = value
+    return renamed
+
+
+def train_mode(model: nn.Module) -> None:
+    """``model.train()``, except for a frozen batch norm (its scale and shift not trained, as
+    in a frozen backbone): it keeps normalizing by its running statistics and leaves them as
+    they are, so a frozen layer computes the same function all along (Keras's
+    ``trainable = False`` does the same). A trained batch norm learns its statistics as usual."""
+    model.train()
+    for module in model.modules():
+        if isinstance(module, BATCH_NORMS) and module.weight is not None and not module.weight.requires_grad:
+            module.eval()
 
 
 def build_model(

@@ -252,12 +252,36 @@ def current_lr(optimizer: torch.optim.Optimizer) -> float:
 # ---------------------------------------------------------------- schedules
 
 
+def floors(optimizer: torch.optim.Optimizer, lr_min: float) -> list[float]:
+    """Each group's lowest rate: ``lr_min`` times its ``lr_mult``, so a backbone's rate stays
+    its multiple of the head's down to the floor (and never climbs towards ``lr_min``)."""
+    return [lr_min * group.get("lr_mult", 1.0) for group in optimizer.param_groups]
+
+
+class GroupCosineLR(lr_scheduler.CosineAnnealingLR):
+    """torch's cosine annealing (the same recursive steps) with each group's floor at
+    :func:`floors` instead of one ``eta_min`` for all."""
+
+    def get_lr(self) -> list[float]:  # type: ignore[override]
+        t, period = self.last_epoch, self.T_max
+        groups = self.optimizer.param_groups
+        etas = floors(self.optimizer, self.eta_min)
+        if t == 0:  # built: the rate as the optimizer (or a warm-up) left it
+            return [float(g["lr"]) for g in groups]
+        if (t - 1 - period) % (2 * period) == 0:
+            return [g["lr"] + (base - eta) * (1 - math.cos(math.pi / period)) / 2
+                    for g, base, eta in zip(groups, self.base_lrs, etas)]
+        ratio = (1 + math.cos(math.pi * t / period)) / (1 + math.cos(math.pi * (t - 1) / period))
+        return [ratio * (g["lr"] - eta) + eta for g, eta in zip(groups, etas)]
+
+
 class LrSchedule:
     """An optional linear warm-up followed by the main schedule; stepped once per epoch.
 
     With ``warmup_epochs`` = w, epoch k (1-based, k <= w) trains at lr * k/(w+1) and epoch
     w+1 at the full rate; the main schedule counts its epochs from there. ``plateau``
-    watches the validation loss passed to :meth:`step`.
+    watches the validation loss passed to :meth:`step`. ``lr_min`` (cosine, plateau) is the
+    floor of the base rate; a backbone's floor is ``lr_min * backbone_lr_mult``.
     """
 
     def __init__(self, optimizer: torch.optim.Optimizer, params: Mapping[str, Any], epochs: int) -> None:
@@ -282,11 +306,11 @@ class LrSchedule:
                 mode="min",
                 factor=fraction(params, "lr_factor", OPTIM_DEFAULTS["lr_factor"]),
                 patience=int(number(params, "lr_patience", OPTIM_DEFAULTS["lr_patience"])),
-                min_lr=number(params, "lr_min", 0.0),
+                min_lr=floors(optimizer, number(params, "lr_min", 0.0)),
             )
         elif kind == "cosine":
             t_max = max(1, epochs - self.warmup_epochs)
-            self.main = lr_scheduler.CosineAnnealingLR(optimizer, T_max=t_max, eta_min=number(params, "lr_min", 0.0))
+            self.main = GroupCosineLR(optimizer, T_max=t_max, eta_min=number(params, "lr_min", 0.0))
         else:
             self.main = None
 
