@@ -112,6 +112,9 @@ def test_resuming_a_complete_trial_is_refused_and_writes_nothing(call_cli, tmp_p
     ({"data": "iris", "model": "cnn"}, {"epochs": 1}, "task.model"),
     ({"data": "digits", "model": "cnn", "options": {"as_image": True}},
      {"epochs": 1, "kernel_size": [3, 3, 3, 3, 3]}, "fixed.kernel_size"),
+    ({"data": "iris"}, {"epochs": 1, "optimizer": "adamw", "weight_decay_mode": "coupled"},
+     "fixed.weight_decay_mode"),
+    ({"data": "iris"}, {"epochs": 1, "optimizer": "nesterov", "momentum": 0.0}, "fixed.momentum"),
 ])
 def test_a_model_that_cannot_be_built_stops_tune_before_the_study(call_cli, tmp_path, task, fixed, field, dry_run):
     cfg = {"study": "c", "storage": "sqlite:///c.db", "task": task, "search": {"trials": 1}, "fixed": fixed}

@@ -164,13 +164,15 @@ def config_field(cfg: Config, name: str) -> str:
 
 def check_model_builds(cfg: Config, space: Space, splits: Any) -> None:
     """Build the model at the centre of the space for the data's input, as ``--dry-run``
-    shows it: a model that cannot take this data (a CNN on iris's 4 columns, five kernel
-    sizes for four blocks) would fail every trial, so it stops here, before any study is
-    written, as one line naming the config's field."""
+    shows it, and its optimizer: a model that cannot take this data (a CNN on iris's 4
+    columns, five kernel sizes for four blocks) or an optimizer the trainer refuses would
+    fail every trial, so it stops here, before any study is written, as one line naming the
+    config's field."""
     from nntune.builtin import evaluation_transform
     from nntune.train import build_model
     from nntune.train.basics import count_outputs, model_input_shape
     from nntune.train.custom_model import check_forward, is_custom
+    from nntune.train.optim import build_optimizer
 
     example = {**cfg.hyperparameters(), **space.from_unit([0.5] * len(space))}
     shape = model_input_shape(splits, evaluation_transform(cfg, example))
@@ -179,5 +181,8 @@ def check_model_builds(cfg: Config, space: Space, splits: Any) -> None:
         model = build_model(example, shape, n_out)
         if is_custom(example.get("model")):  # the built-in ones always answer (batch, n_out)
             check_forward(model, example["model"], shape, n_out)
+        # Values the trainer refuses together (adamw with coupled decay, nesterov without
+        # momentum) would fail every trial just the same.
+        build_optimizer(model, example)
     except ConfigError as err:
         raise ConfigError(config_field(cfg, err.field), err.problem) from None

@@ -82,10 +82,12 @@ def test_a_refused_change_leaves_the_member_as_it_was(digits: Splits, change: di
     assert (dict(member.hp), current_lr(member.clock)) == before[:2]
 
 
-@pytest.mark.parametrize(("change", "stopped_early"), [({"epochs": 2}, False),
-                                                       ({"early_stopping": True, "patience": 0, "min_delta": 5.0}, True)])
-def test_a_change_that_ends_a_member_ends_it_untrained_as_in_fit(
-        digits: Splits, change: dict[str, Any], stopped_early: bool) -> None:
+@pytest.mark.parametrize(("change", "stopped_early", "epochs"), [
+    ({"epochs": 2}, False, 3),
+    # Patience 0 after an improving epoch 3: epoch 4 cannot improve by 5.0, and ends the run.
+    ({"early_stopping": True, "patience": 0, "min_delta": 5.0}, True, 4)])
+def test_a_change_that_ends_a_member_ends_it_as_in_fit(
+        digits: Splits, change: dict[str, Any], stopped_early: bool, epochs: int) -> None:
     config = {**BASE, "epochs": 5}
     solo = fit(config, digits, seed=1, changes=lambda epoch, hp: change if epoch == 3 else {})
     stack = Stack(config, digits, capacity=2, auto_compact=False)
@@ -97,8 +99,8 @@ def test_a_change_that_ends_a_member_ends_it_untrained_as_in_fit(
     ended = stack.run_epoch()
     assert [r.key for r in ended] == ["changed"] and sorted(stack.members) == [1]
     result = ended[0]
-    assert (result.epochs, len(result.history), result.stopped_early) == (solo.epochs, 3, stopped_early)
-    assert solo.epochs == 3 and solo.stopped_early is stopped_early
+    assert (result.epochs, len(result.history), result.stopped_early) == (solo.epochs, epochs, stopped_early)
+    assert solo.epochs == epochs and solo.stopped_early is stopped_early
     assert stack.members[1].epoch == 4  # the other member trained on
 
 
@@ -174,8 +176,12 @@ def test_a_stop_left_pending_by_a_change_is_dropped_by_set_params_and_copy(digit
     stack = Stack(config, digits, capacity=2, auto_compact=False)
     a, b = stack.add(config, seed=1), stack.add(config, seed=2)
     stack.run_epoch()
-    for slot in (a, b):
-        stack.change_params(slot, {"early_stopping": True, "patience": 0, "min_delta": 5.0})
+    for slot in (a, b):  # epoch 2 cannot improve by 5.0: an epoch without improvement
+        stack.change_params(slot, {"min_delta": 5.0})
+    stack.run_epoch()
+    for slot in (a, b):  # patience 0 after an epoch without improvement: a stop is pending
+        stack.change_params(slot, {"early_stopping": True, "patience": 0})
+    assert all(stack.members[slot].stopped_early for slot in (a, b))
     stack.set_params(a, config)
     stack.copy(a, b)
     assert stack.run_epoch() == [] and sorted(stack.members) == [a, b]

@@ -111,9 +111,12 @@ class EarlyStopping:
         return False
 
     def should_stop(self, value: float) -> bool:
+        # Only an epoch without improvement spends patience, as in Keras and Lightning: a
+        # patience of 0 stops at the first such epoch, never after an improving one.
         # At the metric's bound no later epoch can count as better: waiting out the patience
         # would only spend time, and the weights returned would be this epoch's all the same.
-        return self.enabled and (self.bad_epochs >= self.patience or value == self.ceiling)
+        waited = self.bad_epochs > 0 and self.bad_epochs >= self.patience
+        return self.enabled and (waited or value == self.ceiling)
 
 
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:

@@ -14,6 +14,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from nntune.changes import CHANGEABLE
+from nntune.exceptions import ConfigError
 from nntune.train.models import set_dropout
 from nntune.train.optim import LrSchedule, restore_optimizer
 
@@ -27,20 +29,23 @@ def apply_changes(changes: Mapping[str, Any], hp: dict[str, Any], model: nn.Modu
 
     A new ``lr`` rescales the schedule's progress so far (new_lr / old_lr), as a resume
     does; a new schedule kind or warm-up starts that schedule afresh; under a cosine
-    schedule new ``epochs`` stretch or shrink its period. The optimizer's state (momentum
-    buffers, Adam moments) always carries over. Loop-level values (epochs, grad_clip, l1,
-    early stopping) take effect because the loop reads them from ``hp``. The parameter
-    groups stay as built: weight decay switched on from 0 mid-run decays biases too.
+    schedule new ``epochs`` stretch or shrink its period, the rate becoming the new
+    period's at the epochs done (:meth:`~nntune.train.optim.LrSchedule.fit_length`).
+    The optimizer's state (momentum buffers, Adam moments) always carries over. Loop-level
+    values (epochs, grad_clip, l1, early stopping) take effect because the loop reads them
+    from ``hp``. The parameter groups stay as built: weight decay switched on from 0
+    mid-run decays biases too.
     """
     if not changes:
         return schedule
+    for name in changes:  # a structural name would be written into hp while the model stays as built
+        if name not in CHANGEABLE:
+            raise ConfigError(name, f"cannot change while a model trains; changeable: {', '.join(sorted(CHANGEABLE))}")
     old = dict(hp)
     hp.update(changes)
     if "dropout" in changes:
         set_dropout(model, float(hp["dropout"]))
     saved = {"optimizer": optimizer.state_dict(), "scheduler": schedule.state_dict(), "params": old}
     fresh = LrSchedule(optimizer, hp, int(hp["epochs"]))
-    restore_optimizer(optimizer, fresh, saved, hp)
-    if fresh.kind == "cosine" and fresh.main is not None:
-        fresh.main.T_max = max(1, int(hp["epochs"]) - fresh.warmup_epochs)  # type: ignore[attr-defined]
+    restore_optimizer(optimizer, fresh, saved, hp)  # new epochs give a cosine its new length
     return fresh

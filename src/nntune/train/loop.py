@@ -111,8 +111,9 @@ def fit(
     metrics in the target's own units (``target_mean``, ``target_std`` undo the scaling).
     With ``checkpoint_path`` the state is saved after every epoch (the current weights, not
     the best ones); ``resume_from`` continues such a checkpoint up to ``params["epochs"]``
-    with the new params in effect: a new ``lr`` rescales the schedule (new_lr/old_lr), and
-    momentum, betas, weight decay and dropout are rewritten into the optimizer and the model.
+    with the new params in effect: a new ``lr`` rescales the schedule (new_lr/old_lr), new
+    ``epochs`` give a cosine schedule that length, and momentum, betas, weight decay and
+    dropout are rewritten into the optimizer and the model.
     ``history`` then holds only the epochs run by this call. ``seed`` also reseeds torch's
     global generator (dropout and PyTorch's default initialization draw from it).
     ``augment`` changes each training batch (random crops, flips); ``eval_transform`` is

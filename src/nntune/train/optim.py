@@ -50,6 +50,8 @@ OPTIM_DEFAULTS: dict[str, Any] = {
     "lr_min": 0.0,
     "warmup_epochs": 0,
 }
+# A torch scheduler's attributes that hold a schedule's settings rather than its progress.
+SCHEDULE_SETTINGS = ("step_size", "gamma", "eta_min", "factor", "patience", "min_lrs")
 # Exponential decay with the notes' pace (x0.1 over 8 epochs) when lr_gamma is not given.
 EXPONENTIAL_GAMMA = 0.1 ** (1 / 8)
 
@@ -324,6 +326,30 @@ class LrSchedule:
         elif self.main is not None:
             self.main.step()
 
+    def fit_length(self, epochs: int) -> None:
+        """Make ``epochs`` a cosine schedule's length from now on (other kinds have none).
+
+        The period becomes epochs - warm-up and the rate the one that period gives at the
+        epochs done, as if the run had been planned that long. Going on from the rate
+        reached instead would leave a run whose old period had ended at ``lr_min`` there for
+        all its new epochs (torch's cosine steps multiply the rate reached).
+        """
+        if not isinstance(self.main, lr_scheduler.CosineAnnealingLR):
+            return
+        t_max = max(1, epochs - self.warmup_epochs)
+        if self.main.T_max == t_max:
+            return
+        self.main.T_max = t_max
+        done = self.main.last_epoch
+        if done <= 0:  # still warming up: the warm-up sets the rate, the cosine starts later
+            return
+        factor = (1 + math.cos(math.pi * min(done, t_max) / t_max)) / 2
+        etas = floors(self.main.optimizer, self.main.eta_min)
+        rates = [eta + (base - eta) * factor for base, eta in zip(self.main.base_lrs, etas)]
+        for group, rate in zip(self.main.optimizer.param_groups, rates):
+            group["lr"] = rate
+        self.main._last_lr = rates  # type: ignore[attr-defined]
+
     def state_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
@@ -338,7 +364,10 @@ class LrSchedule:
 
         A resumed run with a new ``lr`` passes new_lr / old_lr, so the whole schedule is
         rescaled rather than restarted. A saved schedule of another kind or warm-up length
-        is ignored (returns False): the new schedule starts from its first epoch.
+        is ignored (returns False): the new schedule starts from its first epoch. The
+        schedule's own settings (``lr_gamma``, ``lr_step_epochs``, ``lr_min``, a plateau's
+        ``lr_factor`` and ``lr_patience``) stay the ones this schedule was built with: the new
+        params', not the saved ones.
         """
         if state.get("kind") != self.kind or state.get("warmup_epochs") != self.warmup_epochs:
             return False
@@ -346,7 +375,10 @@ class LrSchedule:
         for scheduler, saved in ((self.warmup, state["warmup"]), (self.main, state["main"])):
             if scheduler is None or saved is None:
                 continue
+            ours = {name: getattr(scheduler, name) for name in SCHEDULE_SETTINGS if hasattr(scheduler, name)}
             scheduler.load_state_dict(dict(saved))
+            for name, value in ours.items():
+                setattr(scheduler, name, value)
             for attr in ("base_lrs", "_last_lr"):
                 values = getattr(scheduler, attr, None)
                 if isinstance(values, list):
@@ -365,7 +397,8 @@ def restore_optimizer(
     The optimizer state (momentum buffers, Adam moments) carries over when the optimizer
     kind and the parameter grouping are unchanged; the schedule's progress carries over
     when its kind is unchanged too. A new ``lr`` rescales the schedule: the rate becomes
-    new_lr * (the schedule's factor reached so far). Momentum, betas, eps and weight decay
+    new_lr * (the schedule's factor reached so far). New ``epochs`` give a cosine schedule
+    that length (:meth:`LrSchedule.fit_length`). Momentum, betas, eps and weight decay
     always take their new values. Returns whether the optimizer state carried over.
     """
     old = saved.get("params") or {}
@@ -393,4 +426,6 @@ def restore_optimizer(
         for group in optimizer.param_groups:
             group["initial_lr"] = new_lr * group["lr_mult"]
     apply_hyperparams(optimizer, params, lr_scale=progress)
+    if params.get("epochs") is not None:
+        schedule.fit_length(int(params["epochs"]))
     return carried

@@ -36,8 +36,8 @@ from nntune.train.epochs import EarlyStopping, divergence, epoch_record, epoch_s
 from nntune.train.heap import retained_heap
 from nntune.train.live import apply_changes
 from nntune.train.basics import (
-    EVAL_BATCH, batch_starts, count_outputs, derive_seed, model_input_shape, pick_device, resolve_batch_size,
-    resolve_params,
+    EVAL_BATCH, batch_starts, count_outputs, derive_seed, float_inputs, model_input_shape, pick_device,
+    resolve_batch_size, resolve_params,
 )
 from nntune.train.metrics import best_possible, check_metric, metric_direction, metric_options, targets_numpy
 from nntune.train.models import build_model
@@ -102,7 +102,9 @@ class Stack(MemberResults):
         self.drop_gen = torch.Generator(device=self.device).manual_seed(derive_seed(member_seed(seed), 2))
         self._loss = stacked_loss(hp["loss"], task, self.n_classes)
         y_dtype = torch.long if task == "classification" else torch.float32
-        self.x_train, self.x_val = splits.x_train.to(self.device), splits.x_val.to(self.device)
+        # float64 features (numpy's default) as float32, as fit takes them
+        self.x_train = float_inputs(splits.x_train).to(self.device)
+        self.x_val = float_inputs(splits.x_val).to(self.device)
         self.y_train, self.y_val = splits.y_train.to(self.device, y_dtype), splits.y_val.to(self.device, y_dtype)
         self.n_train = len(self.y_train)
         has_bn = bool(hp["batchnorm"])
