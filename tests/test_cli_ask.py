@@ -482,3 +482,8 @@ def test_best_trials_of_one_objective_print_every_tie_and_best_trial_one(call_cl
     assert [row["number"] for row in ties] == [1, 2]  # as optuna best-trials prints them
     best = json.loads(ok(call_cli, "best-trial", "--storage", url, "--study", "s", "-f", "json"))
     assert best["number"] == 1 and best["value"] == 3.0
+
+
+def test_a_yaml_search_space_reads_1e_4_as_a_number():
+    space = parse_search_space("{wd: {type: choice, values: [1e-5, 1e-4]}}")
+    assert space.params["wd"].values == (1e-5, 1e-4)

@@ -143,8 +143,8 @@ def test_bools_stay_valid_where_the_config_takes_them():
 
 @pytest.mark.parametrize("text, key", [
     ("study: s1\nstorage: sqlite:///h.db\nstudy: s2\n", "study"),
-    ("task: {data: iris, data: digits}\n", "data"),
-    ("fixed:\n  epochs: 1\n  epochs: 2\n", "epochs"),
+    ("task: {data: iris, data: digits}\n", "task.data"),
+    ("fixed:\n  epochs: 1\n  epochs: 2\n", "fixed.epochs"),
 ])
 def test_a_key_given_twice_is_refused(call_cli, tmp_path, text, key):
     (tmp_path / "dup.yaml").write_text(text)

@@ -122,3 +122,34 @@ def test_set_keeps_a_dotted_hyperparameter_name_whole() -> None:
     assert raw["space"]["hflip.p"]["high"] == 0.5 and raw["space"]["lr"]["low"] == 1e-4
     assert raw["space"]["rotation.degrees"] == {"type": "float", "low": 0, "high": 30}
     assert raw["task"] == {"data": {"sep": ";"}}
+
+
+def test_the_model_trained_is_the_fixed_one_over_the_task_s():
+    assert parse_config({}).model_name == "mlp"
+    assert parse_config({"task": {"model": "cnn"}}).model_name == "cnn"
+    assert parse_config({"fixed": {"model": "cnn"}}).model_name == "cnn"
+
+
+def test_a_curve_terminator_counts_the_epochs_of_a_searched_choice():
+    raw = {"search": {"terminator": {"error": "curve"}}, "space": {"epochs": {"type": "choice", "values": [1, 2]}}}
+    with pytest.raises(ConfigError, match="^search.terminator.error: .* these train at most 2"):
+        parse_config(raw)
+    raw["space"]["epochs"]["values"] = [1, 5]
+    assert parse_config(raw).search.terminator.error == "curve"
+
+
+def test_a_condition_on_a_continuous_range_is_refused_and_on_a_grid_taken():
+    space = {"lr": {"type": "float", "low": 1e-3, "high": 0.1},
+             "momentum": {"type": "beta", "low": 0.8, "high": 0.9, "when": {"lr": [0.01]}}}
+    with pytest.raises(ConfigError, match=r"^space.momentum.when.lr: lr is a continuous float range, which never"):
+        parse_config({"space": space})
+    space["lr"]["step"] = 1e-3
+    assert parse_config({"space": space}).build_space().conditions["momentum"] == {"lr": [0.01]}
+
+
+def test_an_enqueued_float_for_an_int_range_is_named_as_such():
+    raw = {"space": {"units": {"type": "int", "low": 16, "high": 64}}, "search": {"enqueue": [{"units": 32.0}]}}
+    with pytest.raises(ConfigError, match=r"^search.enqueue\[0\].units: units is an int range; give an integer, got 32.0$"):
+        parse_config(raw)
+    raw["search"]["enqueue"] = [{"units": 32}]
+    assert parse_config(raw).search.enqueue == [{"units": 32}]

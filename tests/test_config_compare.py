@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from nntune.config import DEFAULT_YAML, parse_config
@@ -37,3 +38,27 @@ def test_a_key_an_older_version_did_not_store_is_no_difference():
     del stored["task"]["split"]
     del stored["fixed"]
     assert config_difference(dumped(), stored) is None
+
+
+def test_a_direction_left_out_agrees_with_the_metric_s_own_written_out():
+    written = dumped()  # the default config writes direction: maximize for its accuracy
+    left_out = dumped(task__direction=None)
+    assert config_difference(left_out, written) is None and config_difference(written, left_out) is None
+    assert config_difference(dumped(task__direction=["maximize"]), left_out) is None
+    assert config_difference(dumped(task__direction="minimize"), left_out) == \
+        ("task.direction", "minimize", "maximize")
+    pareto = dumped(task__metric=["accuracy", "params"], task__direction=None)
+    written = dumped(task__metric=["accuracy", "params"], task__direction=["maximize", "minimize"])
+    assert config_difference(pareto, written) is None
+
+
+@pytest.mark.slow  # two short tuning runs
+def test_a_study_resumes_with_its_config_written_without_the_direction(call_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert call_cli("tune", "--trials", "1", "--set", "fixed.epochs=1", "--set", "space={}")[0] == 0
+    raw = yaml.safe_load(DEFAULT_YAML)
+    del raw["task"]["direction"]
+    raw["fixed"]["epochs"], raw["space"], raw["search"]["trials"] = 1, {}, 2
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
+    code, out, err = call_cli("tune", "c.yaml")
+    assert code == 0, err

@@ -50,6 +50,8 @@ def test_one_metric_stays_a_single_objective_and_a_constraint_asks_for_its_cost(
     ({"metric": ["accuracy", "params"]}, {"scheduler": "median"}, "search.scheduler", "undefined"),
     ({"metric": ["accuracy", "params"]}, {"patience": 3}, "search.patience", "one best value"),
     ({"metric": ["accuracy", "params"]}, {"ensemble": 3}, "search.ensemble", "one best value"),
+    ({"metric": "recall", "beta": 2}, {}, "task.beta", "fbeta only"),
+    ({"metric": ["accuracy", "params"], "beta": 0.5}, {}, "task.beta", "fbeta only"),
 ])
 def test_bad_objectives_and_constraints_name_the_field(fields, search, field, words):
     with pytest.raises(ConfigError) as err:
@@ -71,3 +73,9 @@ def test_a_scheduler_with_several_objectives_stops_the_cli_before_anything_is_wr
     assert code == 2, err
     assert err.strip().splitlines() == [err.strip()] and err.startswith("nntune: error: search.scheduler: ")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_beta_is_taken_with_fbeta_and_left_at_one_elsewhere():
+    assert task(metric="fbeta", beta=2).task.beta == 2.0
+    assert task(metric=["fbeta", "params"], beta=0.5).task.beta == 0.5
+    assert task(metric="accuracy", beta=1.0).task.beta == 1.0  # as a stored config holds it

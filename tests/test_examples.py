@@ -77,8 +77,11 @@ def test_cifar10_resnet50_example_runs_on_generated_files(call_cli, tmp_path, mo
     assert summary["trials"]["complete"] == 1, summary
     assert summary["best"]["params"] == {"lr": 1.0e-3, "optimizer": "sgd", "backbone_lr_mult": 1.0}
     assert 0.0 <= summary["test"]["accuracy"] <= 1.0
+    # The dry run of the study just tuned: with the same overrides, or it would be refused as
+    # the real run would (another split or epochs than the study was tuned with).
     code, out, err = call_cli("tune", str(EXAMPLES / "cifar10-resnet50.yaml"), "--dry-run",
-                              "--storage", f"sqlite:///{tmp_path / 'ex.db'}")
+                              "--storage", f"sqlite:///{tmp_path / 'ex.db'}", "--set", "fixed.epochs=1",
+                              "--set", "fixed.batch_size=6", "--set", "task.split=[0.7, 0.3]")
     assert code == 0, err
     assert "224" in out  # the model summary shows the resized input
 

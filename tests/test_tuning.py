@@ -30,7 +30,7 @@ def test_tune_from_a_dict_with_set_writes_the_report_and_the_model(tmp_path, mon
 
 def test_bad_input_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ConfigError, match="^fixed.epochz: unknown hyperparameter$"):
+    with pytest.raises(ConfigError, match="^fixed.epochz: unknown hyperparameter; did you mean 'epochs'\\?$"):
         nntune.tune(set={"fixed.epochz": 3, "storage": f"sqlite:///{tmp_path / 'x.db'}"})
     with pytest.raises(ConfigError, match="^model_file: .* is a folder; give a file name$"):
         nntune.tune(set={"storage": f"sqlite:///{tmp_path / 'x.db'}"}, model_file=tmp_path)

@@ -93,6 +93,10 @@ def tune(
     # Human output goes to stderr with --json so that stdout ends with the JSON line alone.
     out = Console(stderr=json_out)
     prepared = prepare(cfg)
+    if dry_run:  # a stored study's config refuses this one: the run would stop there, before any output
+        from nntune.runner import check_resumable
+
+        check_resumable(cfg)
     if not len(prepared.space) and cfg.search.trials != 1:
         out.print("warning: the config has no space, so every trial trains the same configuration (only "
                   "their seeds differ); a space: section says what to search (see the README)", markup=False)
@@ -108,7 +112,7 @@ def tune(
 
     from nntune.cli_progress import TuneProgress
 
-    progress = TuneProgress(out, cfg, f"study [bold]{cfg.study}[/] in {redact_url(cfg.storage)}: {cfg.task.model} on "
+    progress = TuneProgress(out, cfg, f"study [bold]{cfg.study}[/] in {redact_url(cfg.storage)}: {cfg.model_name} on "
                             f"{cfg.task.data if isinstance(cfg.task.data, str) else cfg.task.data.get('kind')}, "
                             f"{_objectives_text(cfg)}")
     _interrupted[0] = ("nntune: interrupted; finished trials are kept and an interrupted one is queued again: "
@@ -317,6 +321,8 @@ def babysit(
             raise ConfigError("fixed", "must be a mapping")
         fixed.update(assignments([assignment], "--set"))
     cfg = parse_config(raw, str(config) if config else "default")
+    if cfg.fixed.get("batch_size") == "auto":  # tune resolves it for a study; a babysat trial would fail
+        raise ConfigError("fixed.batch_size", "auto is chosen by nntune tune for a study; give babysit a number")
     declared = declared_ranges(cfg, pinned_ranges(pinned))  # a pinned value outside its range stops here
     from nntune.builtin import load_task_splits
 

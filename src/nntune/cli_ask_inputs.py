@@ -84,8 +84,10 @@ def _load_document(text: str, field: str) -> Any:
     except ValueError as json_err:
         import yaml
 
+        from nntune.config_files import load_yaml_text  # 1e-4 a number, as in a config file
+
         try:
-            return yaml.safe_load(text)
+            return load_yaml_text(text)
         except yaml.YAMLError:
             raise ConfigError(field, f"not JSON ({json_err}) nor YAML") from None
 

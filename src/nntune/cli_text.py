@@ -132,7 +132,7 @@ def dry_run_json(p: Any, storage: str) -> dict[str, Any]:
     """``tune --dry-run --json``'s line: what was checked (the study, space, budget, data),
     the same facts as the text; nothing ran, so no trial and no result."""
     cfg, splits = p.cfg, p.splits
-    return {"dry_run": True, "study": cfg.study, "storage": storage, "model": cfg.task.model,
+    return {"dry_run": True, "study": cfg.study, "storage": storage, "model": cfg.model_name,
             "objectives": cfg.task.objectives, "directions": cfg.task.directions,
             "sampler": cfg.search.sampler, "scheduler": cfg.search.scheduler, "trials": cfg.search.trials,
             "seed": cfg.search.seed, "space": p.space.to_json(), "fixed": cfg.fixed,

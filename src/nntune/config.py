@@ -1,6 +1,8 @@
 """The YAML config of ``nntune tune``: validated with pydantic, errors as one line naming the field.
 
-Shape (every section optional; what is left out takes the embedded default)::
+Shape (every key optional: a key left out takes the value below, except that a file without
+``space`` searches nothing and one without ``fixed`` leaves every hyperparameter at the
+trainer's default, 10 epochs among them; only no file at all runs the embedded default)::
 
     study: digits-mlp
     storage: sqlite:///nntune.db
@@ -18,14 +20,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, Union
 
-import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from nntune.config_files import read_yaml_file
+from nntune.config_files import DEFAULT_YAML, read_raw  # noqa: F401 (importable from here)
 from nntune.exceptions import ConfigError
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
-from nntune.config_checks import (_check_augment_parameters, _check_enqueue, _check_execution, _check_priors,
-                                   _unknown, own_model_parameters)
+from nntune.config_checks import (_check_augment_parameters, _check_conditions, _check_enqueue, _check_execution,
+                                   _check_priors, _unknown, own_model_parameters)
 from nntune.space import parents_first
 from nntune.config_checks import _check_population  # noqa: F401 (still importable from here)
 from nntune.config_errors import StrictModel, validation_problem
@@ -97,12 +98,20 @@ class ParamSpec(_Strict):
             for field in ("low", "high", "step"):
                 if getattr(self, field) is not None:
                     raise ConfigError(f"{where}.{field}", "not used by a choice (give values)")
+            if self.log:
+                raise ConfigError(f"{where}.log", "not used by a choice (its values are drawn alike)")
         else:
             if self.values is not None:
                 raise ConfigError(f"{where}.values", f"not used by a {self.type} (give low and high)")
             for field in ("low", "high"):
                 if getattr(self, field) is None:
                     raise ConfigError(f"{where}.{field}", f"a {self.type} needs {field}")
+            if self.type == "beta" and self.step is not None:  # drawn on the (1 - beta) log scale, with no grid
+                raise ConfigError(f"{where}.step", "not used by a beta; use a float with step for a grid")
+        for parent, values in self.when.items():
+            if not values:  # the condition never holds: the parameter would never be searched
+                raise ConfigError(f"{where}.when.{parent}", "an empty list; give the values of "
+                                                            f"{parent} under which {name} is searched")
         try:
             # A warning about the range (a high off the step's grid) names the parameter too.
             with warnings.catch_warnings(record=True) as said:
@@ -278,6 +287,14 @@ class Config(_Strict):
     space: dict[str, ParamSpec] = Field(default_factory=dict)
     fixed: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("storage")
+    @classmethod
+    def _storage(cls, v: str) -> str:
+        # The URL's form is checked here so that --dry-run refuses what opening it would.
+        if v != "memory" and "://" not in v:
+            raise ValueError(f"expected a URL such as sqlite:///nntune.db, or memory, got {v!r}")
+        return v
+
     def build_space(self) -> Space:
         conditions = {name: spec.when for name, spec in self.space.items() if spec.when}
         order = parents_first(list(self.space), conditions)
@@ -291,6 +308,12 @@ class Config(_Strict):
     def priors(self) -> dict[str, Any]:
         """The priors given in the space (``space.<name>.prior``), by name."""
         return {name: spec.prior for name, spec in self.space.items() if spec.prior is not None}
+
+    @property
+    def model_name(self) -> str:
+        """The model a trial trains unless the space chooses one: ``fixed.model`` over ``task.model``."""
+        fixed = self.fixed.get("model")
+        return fixed if isinstance(fixed, str) else self.task.model
 
     def hyperparameters(self) -> dict[str, Any]:
         """The fixed hyperparameters, with the task's model as the default architecture."""
@@ -317,33 +340,16 @@ def _check_values(where: str, name: str, values: tuple[Any, ...] | list[Any]) ->
                                      + (" or module:Name for your own" if name == "model" else ""))
 
 
-DEFAULT_YAML = """\
-study: digits-mlp
-storage: sqlite:///nntune.db
-task:
-  data: digits
-  split: [0.6, 0.2, 0.2]
-  model: mlp
-  metric: accuracy
-  direction: maximize
-search:
-  sampler: random
-  trials: 20
-  seed: 0
-space:
-  # The notes' order of tuning: the learning rate first; then momentum, the mini-batch size
-  # and the hidden units; then the layers and the learning-rate decay. Adam's beta1, beta2
-  # and eps stay at their defaults (0.9, 0.999, 1e-8).
-  lr: {type: float, low: 1.0e-4, high: 1.0, log: true}
-  optimizer: {type: choice, values: [sgd, momentum, adam, rmsprop, adagrad]}
-  momentum: {type: beta, low: 0.8, high: 0.99, when: {optimizer: [momentum]}}
-  batch_size: {type: choice, values: [32, 64, 128, 256]}
-  units: {type: int, low: 16, high: 512, log: true}
-  layers: {type: int, low: 1, high: 4}
-  lr_schedule: {type: choice, values: [constant, cosine]}
-fixed:
-  epochs: 30
-"""
+def _most_epochs(cfg: Config) -> int:
+    """The most epochs a trial trains: the top of a searched range or choice, else the fixed
+    value, else the trainer's default (10)."""
+    spec = cfg.space.get("epochs")
+    if spec is None:
+        values = [cfg.fixed.get("epochs", 10)]
+    else:
+        values = list(spec.values or []) if spec.type == "choice" else [spec.high]
+    numbers = [int(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return max(numbers, default=10)
 
 
 def parse_config(data: Any, source: str = "config") -> Config:
@@ -355,21 +361,22 @@ def parse_config(data: Any, source: str = "config") -> Config:
     try:
         cfg = Config.model_validate(dict(data))
     except ValidationError as err:
-        loc, msg = validation_problem(err.errors())
+        loc, msg = validation_problem(err.errors(), Config)
         raise ConfigError(loc, msg) from None
     cfg.build_space()  # bounds, conditions and names are checked before anything runs
+    _check_conditions(cfg)
     if "model" in cfg.fixed and not isinstance(cfg.fixed["model"], (list, dict)):
         _check_values("fixed.model", "model", [cfg.fixed["model"]])  # importable before its names are read
     own = own_model_parameters(cfg)
     for name, value in cfg.fixed.items():
         if not is_hyperparameter(name) and name not in own:
-            raise _unknown(f"fixed.{name}", name, own)
+            raise _unknown(f"fixed.{name}", name, own, HYPERPARAMETERS)
         if name in CATEGORICAL_VALUES and not isinstance(value, (list, dict)):
             _check_values(f"fixed.{name}", name, [value])
         _check_trainer_value(f"fixed.{name}", name, value)
     for name in cfg.space:
         if not is_hyperparameter(name) and name not in own:
-            raise _unknown(f"space.{name}", name, own)
+            raise _unknown(f"space.{name}", name, own, HYPERPARAMETERS)
         if name in cfg.fixed:
             raise ConfigError(f"fixed.{name}", "is also in space; give it in one place")
         spec = cfg.space[name]
@@ -377,22 +384,16 @@ def parse_config(data: Any, source: str = "config") -> Config:
             for value in values:
                 if value is not None:
                     _check_trainer_value(f"space.{name}.{field}", name, value)
+                if name == "batch_size" and value == "auto":  # the trainer takes only the number tune chose
+                    raise ConfigError(f"space.batch_size.{field}", "auto is chosen once per study: give it as "
+                                                                   "fixed.batch_size, or search numbers")
     _check_augment_parameters(cfg)
     _check_execution(cfg)
     check_objectives_config(cfg)
-    epochs = cfg.space["epochs"].high if "epochs" in cfg.space else cfg.fixed.get("epochs", 10)  # the trainer's default
-    check_terminator(cfg.search.terminator, cfg.task.trained_metric, len(cfg.task.objectives),
-                     int(epochs) if isinstance(epochs, (int, float)) else 10)
+    check_terminator(cfg.search.terminator, cfg.task.trained_metric, len(cfg.task.objectives), _most_epochs(cfg))
     _check_enqueue(cfg)
     _check_priors(cfg)
     return cfg
-
-
-def read_raw(path: str | Path | None) -> dict[str, Any]:
-    """The YAML document at ``path`` as a dict (``None``: the embedded default)."""
-    if path is None:
-        return dict(yaml.safe_load(DEFAULT_YAML))
-    return read_yaml_file(path)
 
 
 def load_config(path: str | Path | None) -> Config:

@@ -3,11 +3,14 @@ the hyperparameters of the user's own models."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from numbers import Integral
 from typing import TYPE_CHECKING
 
+from nntune.config_errors import did_you_mean
 from nntune.exceptions import ConfigError
 from nntune.samplers import check_priors
+from nntune.space import Int
 from nntune.train.custom_model import is_custom, model_hyperparameters
 
 if TYPE_CHECKING:
@@ -108,6 +111,18 @@ def _check_stacked_training(cfg: Config) -> None:
                                      "use executor: local")
 
 
+def _check_conditions(cfg: Config) -> None:
+    """A condition on a continuous parameter (``when: {lr: [0.01]}``, lr a float range)
+    would hold only when a draw hits that number exactly, that is never."""
+    for name, spec in cfg.space.items():
+        for parent in spec.when:
+            parent_spec = cfg.space.get(parent)
+            if parent_spec is not None and parent_spec.type in ("float", "beta") and parent_spec.step is None:
+                raise ConfigError(f"space.{name}.when.{parent}", f"{parent} is a continuous {parent_spec.type} range, "
+                                                                 "which never draws exactly these values; condition "
+                                                                 "on a choice or an int")
+
+
 def _check_augment_parameters(cfg: Config) -> None:
     """An augmentation parameter (``rotation.degrees``), fixed or searched, belongs to an
     augmentation of ``task.augment`` and takes every value it may be given (each end of
@@ -144,7 +159,10 @@ def _check_enqueue(cfg: Config) -> None:
             if name not in space.params:
                 raise ConfigError(where, f"not in space; enqueued values are for searched names "
                                          f"({', '.join(space.params) or 'the space is empty'})")
-            if not space.params[name].contains(value):
+            dist = space.params[name]
+            if isinstance(dist, Int) and (isinstance(value, bool) or not isinstance(value, Integral)):  # numpy's too
+                raise ConfigError(where, f"{name} is an int range; give an integer, got {value!r}")
+            if not dist.contains(value):
                 raise ConfigError(where, f"{value!r} lies outside the space's {name}")
 
 
@@ -166,7 +184,18 @@ def own_model_parameters(cfg: Config) -> dict[str, str]:
     return out
 
 
-def _unknown(where: str, name: str, own: Mapping[str, str]) -> ConfigError:
+# The names Optuna's examples, Keras and PyTorch give the trainer's hyperparameters.
+OTHER_NAMES = {"learning_rate": "lr", "n_layers": "layers", "num_layers": "layers", "n_units": "units",
+               "hidden_size": "units", "hidden_units": "units", "num_epochs": "epochs", "max_epochs": "epochs",
+               "n_epochs": "epochs", "dropout_rate": "dropout", "optim": "optimizer", "lr_scheduler": "lr_schedule",
+               "bs": "batch_size", "clip_grad_norm": "grad_clip"}
+
+
+def _unknown(where: str, name: str, own: Mapping[str, str], known: Iterable[str] = ()) -> ConfigError:
+    """An unknown hyperparameter, with the known name (the trainer's, ``known``, or the
+    user's model's) it may be a misspelling or another library's name of."""
     takes = sorted(set(own))
+    other = OTHER_NAMES.get(name.lower())
+    hint = f"; did you mean {other!r}?" if other in known else did_you_mean(name, [*known, *takes])
     return ConfigError(where, "unknown hyperparameter" + (f" (nor one your model takes: {', '.join(takes)})"
-                                                          if takes else ""))
+                                                          if takes else "") + hint)

@@ -25,10 +25,32 @@ def _first_difference(given: Any, stored: Any, path: tuple[str, ...], *,
     return None if given == stored else (".".join(path), given, stored)
 
 
+def _directions(task: Any) -> Any:
+    """``task.direction`` as the directions it stands for (one word for one metric): left
+    out, each metric's own, so ``direction: maximize`` and none agree for an accuracy."""
+    if not isinstance(task, Mapping) or "direction" not in task:
+        return task
+    from nntune.train.costs import COSTS
+    from nntune.train.metrics import metric_direction
+
+    direction, metric = task["direction"], task.get("metric")
+    metrics = [metric] if isinstance(metric, str) else list(metric or [])
+    if direction is None:
+        try:
+            direction = [COSTS[m] if m in COSTS else metric_direction(m) for m in metrics]
+        except (KeyError, ValueError):  # a metric this version does not know: compared as written
+            return task
+    elif isinstance(direction, str):
+        direction = [direction] * max(len(metrics), 1)
+    return {**task, "direction": direction[0] if len(direction) == 1 else direction}
+
+
 def config_difference(given: Mapping[str, Any], stored: Mapping[str, Any]) -> tuple[str, Any, Any] | None:
     """The first field (dotted) where ``given`` and ``stored`` (both ``Config.model_dump(mode=
     "json")``) differ in what builds the model and the splits, with both values; None when
     they agree."""
+    given = {**given, "task": _directions(given.get("task"))} if "task" in given else given
+    stored = {**stored, "task": _directions(stored.get("task"))} if "task" in stored else stored
     for section in COMPARED:
         a: Any = given
         b: Any = stored

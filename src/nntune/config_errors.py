@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import types
 from typing import Any, Literal, Union, get_args, get_origin
@@ -31,35 +32,105 @@ def _inside_models(errors: list[Any]) -> list[Any]:
     ``search.terminator.improvement``'s problem is the one to show, not that it is no bool."""
     out = []
     for e in errors:
-        loc = [str(p) for p in e["loc"]]
-        at = next((i for i, p in enumerate(loc) if _MODEL_MEMBER.match(p)), None)
+        loc = list(e["loc"])
+        at = next((i for i, p in enumerate(loc) if _MODEL_MEMBER.match(str(p))), None)
         if at is not None and len(loc) > at + 1:
             out.append({**e, "loc": tuple(loc[:at] + loc[at + 1:])})
     return out
 
 
-def validation_problem(errors: list[Any]) -> tuple[str, str]:
+def _inside_matching_member(errors: list[Any], field: list[Any], value: Any) -> list[Any]:
+    """The errors inside the Union member of ``field`` that has the shape of ``value`` (a list's
+    for a list, a mapping's for a mapping), with the member's name dropped from their path."""
+    shape = "list[" if isinstance(value, list) else "dict[" if isinstance(value, dict) else None
+    n = len(field)
+    return [{**e, "loc": (*field, *e["loc"][n + 1:])} for e in errors
+            if shape and len(e["loc"]) > n + 1 and list(e["loc"][:n]) == field and str(e["loc"][n]).startswith(shape)]
+
+
+def _dotted(loc: Any) -> str:
+    """A field's path as the config's errors write it: ``search.enqueue[1].lr``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out
+
+
+# pydantic's errors for a value of the wrong shape, as the kind the field takes.
+_SHAPES = {"model_type": "a mapping", "dict_type": "a mapping", "list_type": "a list"}
+
+
+def _section_path(model: type[BaseModel] | None, path: list[str]) -> type[BaseModel] | None:
+    """The settings model at ``path`` below ``model`` (``["space", "lr"]``: a parameter's),
+    through Unions holding one and mappings of them, whose own keys (``lr``) are skipped;
+    None where there is none."""
+    here = model
+    i = 0
+    while here is not None and i < len(path):
+        annotation: Any = here.model_fields[path[i]].annotation if path[i] in here.model_fields else None
+        if annotation is None:
+            return None
+        i += 1
+        annotation = _model_member(annotation)
+        if get_origin(annotation) is dict:  # ``space: {lr: {...}}``: the next key is a name
+            i += 1
+            annotation = _model_member(get_args(annotation)[1])
+        here = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    return here
+
+
+def _model_member(annotation: Any) -> Any:
+    """A Union's settings model or mapping (``bool | TerminatorConfig``: the model), else as given."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        return next((m for m in get_args(annotation) if get_origin(m) is dict
+                     or isinstance(m, type) and issubclass(m, BaseModel)), annotation)
+    return annotation
+
+
+def did_you_mean(word: str, known: Any) -> str:
+    """``; did you mean 'trials'?`` for a name close to one of ``known``, else nothing."""
+    close = difflib.get_close_matches(word, sorted(map(str, known)), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _unknown_first(errors: list[Any]) -> list[Any]:
+    """An unknown key before the required field it leaves missing: ``typ: float`` is the
+    mistake, the missing ``type`` only its consequence."""
+    return sorted(errors, key=lambda e: e["type"] != "extra_forbidden")
+
+
+def validation_problem(errors: list[Any], model: type[BaseModel] | None = None) -> tuple[str, str]:
     """The field and the problem of pydantic's first error, as one line. A value that fits
     no member of a Union (``population: abc``) is named by its field alone, with what each
-    member would have taken: ``search.population``, ``expected an integer or 'auto', got 'abc'``."""
+    member would have taken: ``search.population``, ``expected an integer or 'auto', got 'abc'``.
+    An unknown key says which key of ``model``'s section it may be a misspelling of."""
     inside = _inside_models(errors)
-    errors = inside or errors
+    errors = _unknown_first(inside or errors)
     first = errors[0]
-    path = [str(p) for p in first["loc"]]
+    loc = list(first["loc"])
+    path = [str(p) for p in loc]
     if path and _UNION_MEMBER.match(path[-1]):
+        inner = _inside_matching_member(errors, loc[:-1], first.get("input"))
+        if inner:  # ``metric: [accuracy, 5]``: the list's item is wrong, not that it is no string
+            return validation_problem(inner, model)
         field = path[:-1]
         members = [str(e["loc"][-1]) for e in errors
                    if [str(p) for p in e["loc"][:-1]] == field and e["loc"] and _UNION_MEMBER.match(str(e["loc"][-1]))]
         kinds = list(dict.fromkeys(_kind(m) for m in members))
         if "a number" in kinds and "an integer" in kinds:  # an integer is a number
             kinds.remove("an integer")
-        return ".".join(field), f"expected {' or '.join(kinds)}, got {first.get('input')!r}"
+        return _dotted(loc[:-1]), f"expected {' or '.join(kinds)}, got {first.get('input')!r}"
+    if path and path[-1] == "[key]":  # ``1: {...}`` in a mapping of names
+        return _dotted(loc[:-2]), f"key {loc[-2]!r} is not a name; write it as text"
+    if first["type"] in _SHAPES:
+        return _dotted(loc), f"expected {_SHAPES[first['type']]}, got {first.get('input')!r}"
     msg = first["msg"]
     if first["type"] == "extra_forbidden":
-        msg = "unknown key"
+        section = _section_path(model, path[:-1])
+        msg = "unknown key" + (did_you_mean(path[-1], section.model_fields) if section is not None else "")
     elif msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
-    return ".".join(path), msg[0].lower() + msg[1:] if msg else msg
+    return _dotted(loc), msg[0].lower() + msg[1:] if msg else msg
 
 
 def _number_kind(annotation: Any) -> str | None:

@@ -60,6 +60,8 @@ def check_objectives_config(cfg: Any) -> None:
     if isinstance(task.direction, str) and n > 1:
         raise ConfigError("task.direction", f"task.metric lists {n} objectives: give a list of {n} "
                                             "directions, or leave it out (each metric's own)")
+    if task.beta != 1.0 and "fbeta" not in (*task.objectives, *task.constraints):  # (a stored config holds 1.0)
+        raise ConfigError("task.beta", "weighs recall in fbeta only, and task.metric is not fbeta; leave it out")
     for name, bound in task.constraints.items():
         where = f"task.constraints.{name}"
         if name not in COSTS and name != task.trained_metric:

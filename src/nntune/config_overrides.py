@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nntune.config_files import load_yaml_text
 from nntune.exceptions import ConfigError
 
 
@@ -17,18 +18,19 @@ def _override(raw: dict[str, Any], section: str | None, key: str, value: Any) ->
     sub = raw.setdefault(section, {})
     if not isinstance(sub, dict):
         raise ConfigError(section, "must be a mapping")
-    sub[key] = value
+    raw[section] = {**sub, key: value}  # a copy: a YAML alias (``*base``) shares the mapping
 
 
 def _assign(raw: dict[str, Any], assignment: str) -> None:
-    """Apply ``--set a.b.c=value``; the value is read as YAML (numbers, lists, true/false)."""
+    """Apply ``--set a.b.c=value``; the value is read as the config file's YAML is (numbers,
+    ``1e-3`` too, lists, true/false)."""
     import yaml
 
     path, sep, text = assignment.partition("=")
     if not sep:
         raise ConfigError("--set", f"expected KEY.PATH=VALUE, got {assignment!r}")
     try:
-        value = yaml.safe_load(text)
+        value = load_yaml_text(text)
     except yaml.YAMLError:
         raise ConfigError(path, f"cannot read value {text!r}") from None
     set_value(raw, path.strip(), value, field="--set")
@@ -36,16 +38,18 @@ def _assign(raw: dict[str, Any], assignment: str) -> None:
 
 def set_value(raw: dict[str, Any], path: str, value: Any, *, field: str = "set") -> None:
     """``raw[a][b][c] = value`` for the dotted ``path`` ``a.b.c``, making the mappings on
-    the way; a non-mapping on the way is an error naming it."""
+    the way; a non-mapping on the way is an error naming it. The mappings on the way are
+    copied first: one a YAML alias shares (``lr_min: *lr``) must not change with it."""
     keys = path.split(".")
     if not all(keys):
         raise ConfigError(field, f"expected KEY.PATH, got {path!r}")
     keys = _named(raw, keys)
     node = raw
     for i, key in enumerate(keys[:-1]):
-        child = node.setdefault(key, {})
+        child = node.get(key, {})
         if not isinstance(child, dict):
             raise ConfigError(".".join(keys[: i + 1]), "is not a mapping; cannot set a key inside it")
+        node[key] = child = dict(child)
         node = child
     node[keys[-1]] = value
 

@@ -104,7 +104,7 @@ def test_a_config_searches_the_models_own_hyperparameters(models: Path) -> None:
     assert set(cfg.build_space().params) == {"lr", "hidden", "depth"}
     assert list(trainable_subspace(cfg.build_space()).params) == ["lr"]  # PBT never reshapes a model
     with pytest.raises(ConfigError, match=r"^space.hiden: unknown hyperparameter \(nor one your model takes: "
-                                          r"depth, dropout, hidden\)$"):
+                                          r"depth, dropout, hidden\); did you mean 'hidden'\?$"):
         parse_config(config(hiden={"type": "int", "low": 8, "high": 64}))
     with pytest.raises(ConfigError, match=r"^task.model: .*'mynets:Nope': mynets has no function or class named Nope"):
         parse_config({**config(), "task": {"data": "digits", "model": "mynets:Nope"}})
