@@ -54,3 +54,17 @@ def test_columns_are_optunas_for_every_value_attribute(n, names, attrs, flat, mu
         study.set_metric_names([f"m{i}" for i in range(n)])
     assert list(study.trials_dataframe(attrs=attrs).columns) == flat
     assert list(study.trials_dataframe(attrs=attrs, multi_index=True).columns) == multi
+
+
+def test_intermediate_values_are_keyed_by_their_step_in_step_order_as_optuna():
+    study = nntune.create_study()
+    trial = study.ask()
+    for step in (2, 10, 0):
+        trial.report(float(step), step)
+    study.tell(trial, 1.0)
+    attrs = ("number", "intermediate_values")
+    assert list(study.trials_dataframe(attrs=attrs).columns) == [
+        "number", "intermediate_values_0", "intermediate_values_2", "intermediate_values_10"]
+    df = study.trials_dataframe(attrs=attrs, multi_index=True)
+    assert list(df.columns)[1:] == [("intermediate_values", 0), ("intermediate_values", 2), ("intermediate_values", 10)]
+    assert df[("intermediate_values", 10)][0] == 10.0

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from nntune.trial import FrozenTrial
+from nntune.exceptions import ConfigError
+from nntune.trial import FrozenTrial, TrialState
 
 DATAFRAME_ATTRS = ("number", "value", "datetime_start", "datetime_complete", "duration", "params",
                    "user_attrs", "system_attrs", "state")
@@ -30,16 +31,17 @@ def objective_values(t: FrozenTrial, n_objectives: int) -> list[float | None]:
 
 
 def trial_row(t: FrozenTrial, attrs: Sequence[str], n_objectives: int,
-              metric_names: Sequence[str] | None = None) -> dict[tuple[str, str], Any]:
+              metric_names: Sequence[str] | None = None) -> dict[tuple[str, Any], Any]:
     """A trial's columns as (attribute, key) pairs: key "" for plain attributes; the value's
     key is the objective's index, or its name once ``Study.set_metric_names`` gave one."""
-    row: dict[tuple[str, str], Any] = {}
+    row: dict[tuple[str, Any], Any] = {}
     for attr in attrs:
         if attr in _NESTED:
             for key, v in getattr(t, attr).items():
                 if attr == "system_attrs" and key in _HIDDEN_SYSTEM:
                     continue
-                row[(attr, str(key))] = v
+                # A step stays an int, as Optuna keys it: df[("intermediate_values", 10)].
+                row[(attr, key if attr == "intermediate_values" else str(key))] = v
         elif attr in ("value", "values"):
             # As in Optuna: "value" of one objective is one column, value (value_NAME); "values"
             # (and "value" of several objectives) is one column per objective, values_0 or values_NAME.
@@ -53,9 +55,24 @@ def trial_row(t: FrozenTrial, attrs: Sequence[str], n_objectives: int,
             row[(attr, "")] = None if t.duration is None else timedelta(seconds=t.duration)
         elif attr == "state":
             row[(attr, "")] = t.state.name
-        else:
-            row[(attr, "")] = getattr(t, attr)
+        else:  # Optuna's column of "_trial_id" is "trial_id"
+            row[(attr[1:] if attr.startswith("_") else attr, "")] = getattr(t, attr)
     return row
+
+
+def check_attrs(attrs: Any) -> tuple[str, ...]:
+    """``attrs`` as a tuple of FrozenTrial's field names; a ConfigError for a lone string
+    (read letter by letter it would name no field) or a name that is no field."""
+    if isinstance(attrs, (str, bytes)) or not isinstance(attrs, Iterable):
+        raise ConfigError("attrs", f"must be a tuple of FrozenTrial's field names such as ('number', 'value'), "
+                                   f"got {attrs!r}")
+    out = tuple(attrs)
+    probe = FrozenTrial(number=0, state=TrialState.COMPLETE)
+    for attr in out:
+        if not isinstance(attr, str) or not hasattr(probe, attr):
+            raise ConfigError("attrs", f"{attr!r} is not a field of FrozenTrial; expected some of "
+                                       f"{', '.join(DATAFRAME_ATTRS)}, values, intermediate_values, distributions")
+    return out
 
 
 def trials_frame(trials: Sequence[FrozenTrial], attrs: Sequence[str] = DATAFRAME_ATTRS, *,
@@ -66,20 +83,23 @@ def trials_frame(trials: Sequence[FrozenTrial], attrs: Sequence[str] = DATAFRAME
     ``DIVERGED`` too)."""
     import pandas as pd
 
+    attrs = check_attrs(attrs)
     rows = [trial_row(t, attrs, n_objectives, metric_names) for t in trials]
-    columns: list[tuple[str, str]] = []
+    columns: list[tuple[str, Any]] = []
     for r in rows:
         columns.extend(c for c in r if c not in columns)
     order: dict[str, int] = {}
     for i, a in enumerate(attrs):
-        order.setdefault(a, i)
+        order.setdefault(a[1:] if a.startswith("_") else a, i)
     # Columns in the order of attrs, as Optuna's; "values" comes from "value" for several objectives.
     order.setdefault("values", order.get("value", len(attrs)))
 
-    def place(c: tuple[str, str]) -> tuple[int, int, str]:
+    def place(c: tuple[str, Any]) -> tuple[int, int, str]:
         if c[0] in ("value", "values"):  # the objectives in their own order (values_10 after values_9)
             keys = list(metric_names) if metric_names else [str(i) for i in range(n_objectives)]
             return order[c[0]], keys.index(c[1]) if c[1] in keys else 0, ""
+        if c[0] == "intermediate_values":  # steps in number order (step 10 after step 9), as Optuna's
+            return order[c[0]], c[1], ""
         return order.get(c[0], len(attrs)), 0, c[1]
 
     columns.sort(key=place)
@@ -88,5 +108,5 @@ def trials_frame(trials: Sequence[FrozenTrial], attrs: Sequence[str] = DATAFRAME
     df = pd.DataFrame([[r.get(c) for c in columns] for r in rows], columns=pd.MultiIndex.from_tuples(index)
                       if columns else None)
     if not multi_index and columns:
-        df.columns = [f"{a}_{k}" if k else a for a, k in columns]
+        df.columns = [f"{a}_{k}" if k != "" else a for a, k in columns]  # step 0 is a key too
     return df

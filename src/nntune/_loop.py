@@ -4,6 +4,7 @@ progress bar."""
 
 from __future__ import annotations
 
+import gc
 import math
 import numbers
 import os
@@ -262,6 +263,8 @@ def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | 
     if getattr(study._in_optimize, "active", False):
         raise RuntimeError("nested optimize: study.optimize was called from an objective or a callback of "
                            "the same study, which Optuna refuses too; queue trials with enqueue_trial instead")
+    if not callable(objective):  # otherwise every trial would be stored failed with the TypeError
+        raise ConfigError("func", f"must be a callable objective f(trial), got {objective!r}")
     check_counts(n_trials, timeout, n_jobs)
     n_trials = None if n_trials is None else int(n_trials)
     catch_types = check_catch(catch)
@@ -287,7 +290,11 @@ def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | 
             while loop.take():
                 if jobs > 1:
                     threads.apply()
-                frozen = study._run_one(objective, catch_types)
+                try:
+                    frozen = study._run_one(objective, catch_types)
+                finally:  # as Optuna: after a trial whose error stops optimize too, before the callbacks
+                    if gc_after_trial:
+                        gc.collect()
                 if callbacks:  # tell's record leaves out the per-step metrics a callback may read
                     frozen = study.storage.get_trial(study.id, frozen.number)
                 with loop.lock:
@@ -295,10 +302,6 @@ def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | 
                         cb(study, frozen)
                     if progress is not None:
                         progress.update(1)
-                if gc_after_trial:
-                    import gc
-
-                    gc.collect()
         except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
             with loop.lock:
                 errors.append(err)

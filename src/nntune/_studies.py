@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import enum
 import math
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from nntune._values import show_values
+from nntune.exceptions import ConfigError
+from nntune.samplers._constraints import is_feasible
 from nntune.storage import Storage, StudyNotFoundError, get_storage, redact_url
 from nntune.trial import FrozenTrial, TrialState, best_trial
 
@@ -39,12 +42,32 @@ class MaxTrialsCallback:
     counting trials of every process that shares the study."""
 
     def __init__(self, n_trials: int, states: Iterable[TrialState] | None = (TrialState.COMPLETE,)) -> None:
+        # Checked here: a bad count or state would otherwise surface only after the first trial.
+        if isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Real) \
+                or not float(n_trials).is_integer() or n_trials < 0:
+            raise ConfigError("n_trials", f"must be an integer >= 0, got {n_trials!r}")
         self.n_trials = int(n_trials)
-        self.states = None if states is None else tuple(TrialState(s) for s in states)
+        self.states = None if states is None else counted_states(states)
 
     def __call__(self, study: Study, trial: FrozenTrial) -> None:
         if len(study.get_trials(deepcopy=False, states=self.states)) >= self.n_trials:
             study.stop(f"{self.n_trials} trials reached")
+
+
+def counted_states(states: Any) -> tuple[TrialState, ...]:
+    """``states`` as TrialStates: each a TrialState (nntune's or Optuna's) or its name
+    (``"COMPLETE"``, ``"pruned"``); one state alone goes in a tuple, as Optuna's takes it."""
+    names = ", ".join(dict.fromkeys(s.name for s in TrialState))
+    if isinstance(states, (str, bytes, enum.Enum)) or not isinstance(states, Iterable):
+        raise ConfigError("states", f"must be a tuple of TrialState ({names}) or None, got {states!r}")
+    out = []
+    for state in states:
+        name = getattr(state, "name", state)
+        found = TrialState.__members__.get(name.upper()) if isinstance(name, str) else None
+        if found is None:
+            raise ConfigError("states", f"{state!r} is not a trial state; expected one of {names}")
+        out.append(found)
+    return tuple(out)
 
 
 @dataclass
@@ -78,7 +101,10 @@ def get_all_study_summaries(storage: str | Storage, include_best_trial: bool = T
     for rec in store.list_studies():
         trials = store.get_trials(rec.id)
         dirs = directions_of(rec.direction, rec.attrs)
-        best = best_trial(trials, rec.direction) if include_best_trial and len(dirs) == 1 else None  # type: ignore[arg-type]
+        # Of the trials that meet their constraints, as Study.best_trial and Optuna's summary pick it.
+        feasible = [t for t in trials if is_feasible(t)]
+        best = (best_trial(feasible, rec.direction)  # type: ignore[arg-type]
+                if include_best_trial and len(dirs) == 1 else None)
         starts = [t.datetime_start for t in trials if t.datetime_start is not None]
         out.append(StudySummary(study_name=rec.name, direction=dirs[0], directions=dirs, best_trial=best,
                                 n_trials=len(trials), datetime_start=min(starts) if starts else None,
@@ -87,9 +113,15 @@ def get_all_study_summaries(storage: str | Storage, include_best_trial: bool = T
     return out
 
 
+def _check_name(field: str, name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(field, f"must name a study (a non-empty string), got {name!r}")
+    return name
+
+
 def delete_study(*, study_name: str, storage: str | Storage) -> None:
     """Remove a study and everything stored with it."""
-    get_storage(storage).delete_study(study_name)
+    get_storage(storage).delete_study(_check_name("study_name", study_name))
 
 
 def copy_study(*, from_study_name: str, from_storage: str | Storage, to_storage: str | Storage,
@@ -101,7 +133,7 @@ def copy_study(*, from_study_name: str, from_storage: str | Storage, to_storage:
     source's numbers, and a copied running trial that nobody tells is recovered (run again
     or failed) once its heartbeat is silent, as any trial whose process is gone."""
     source = get_storage(from_storage)
-    rec = source.load_study(from_study_name)
+    rec = source.load_study(_check_name("from_study_name", from_study_name))
     if rec is None:
         raise StudyNotFoundError(f"no study named {from_study_name!r} in {redact_url(source.url)}")
     target = get_storage(to_storage)
@@ -146,6 +178,8 @@ def add_frozen_trials(storage: Storage, study_id: int, trials: Sequence[FrozenTr
         problem = adding_problem(t, check_params)
         if problem:
             raise ValueError(f"cannot add trial {t.number}: {problem}" if t.number >= 0 else problem)
+    if check_params:
+        check_same_kinds(storage.get_trials(study_id), trials)
     for t in trials:
         state = TrialState(t.state)
         system = {k: v for k, v in t.system_attrs.items() if k != "values"}
@@ -178,6 +212,25 @@ def add_frozen_trials(storage: Storage, study_id: int, trials: Sequence[FrozenTr
             storage.set_trial_system_attr(study_id, number, "values", values)
         if state != TrialState.RUNNING:  # a running one is told, or recovered once silent
             storage.finish_trial(study_id, number, state, value, error, **ended)
+
+
+def check_same_kinds(held: Sequence[FrozenTrial], added: Sequence[FrozenTrial]) -> None:
+    """Optuna's rule for a parameter across a study's trials, applied to trials added to it:
+    the same kind (and log scale, and choices) as the trials before; a ValueError otherwise,
+    since one parameter drawn as a number here and as a choice there breaks the samplers'
+    and the plots' reading of it."""
+    from nntune.distributions import check_distribution_compatibility
+
+    known = {name: dist for t in held for name, dist in t.distributions.items()}
+    for t in added:
+        for name, dist in t.distributions.items():
+            if name in known:
+                try:
+                    check_distribution_compatibility(known[name], dist)
+                except ValueError as err:
+                    raise ValueError(f"cannot add trial {t.number}: {name}: {err}" if t.number >= 0
+                                     else f"{name}: {err}") from None
+            known.setdefault(name, dist)
 
 
 def same_params(known: Mapping[str, Any], params: Mapping[str, Any]) -> bool:

@@ -321,16 +321,16 @@ class Study(StudyReads):
         except TrialDiverged as err:
             trial.set_system_attr("diverged_epoch", err.epoch)
             return self.tell(trial, state=TrialState.DIVERGED, error=str(err))
-        except (Exception, KeyboardInterrupt) as err:
+        except BaseException as err:  # SystemExit too (a training script's argparse): never left running
             message = f"{type(err).__name__}: {err}".splitlines()[0][:500]
             trial.set_system_attr("traceback", traceback.format_exc()[-4000:])
             frozen = self.tell(trial, state=TrialState.FAILED, error=message)
-            if warn_failure and not isinstance(err, KeyboardInterrupt):
+            if warn_failure and isinstance(err, Exception):
                 # As Optuna's optimize: a failure is a warning, shown with per-trial lines
                 # silenced (and the only word of one that ``catch`` lets pass).
                 _log.warning("Trial %d failed with parameters: %s because of the following error: %s",
                              frozen.number, frozen.params, message)
-            if isinstance(err, KeyboardInterrupt) or not isinstance(err, catch):
+            if not isinstance(err, Exception) or not isinstance(err, catch):
                 raise
             return frozen
         return self.tell(trial, value)

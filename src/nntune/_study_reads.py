@@ -112,7 +112,8 @@ class StudyReads:
         return dict(rec.attrs.get("user_attrs", {})) if rec else {}
 
     def set_user_attr(self, key: str, value: Any) -> None:
-        self.storage.set_study_attr(self.id, "user_attrs", {**self.user_attrs, key: value})
+        # One atomic step: threads and processes sharing the study each keep their key.
+        self.storage.merge_study_attr(self.id, "user_attrs", lambda old: {**(old or {}), key: value})
 
     def counts(self) -> dict[str, int]:
         return counts_by_state(self._history())
@@ -138,5 +139,10 @@ class StudyReads:
         names = [str(n) for n in metric_names]
         if len(names) != len(self._directions):
             raise ValueError("The number of objectives must match the length of the metric names.")
+        # Each name keys its objective's column: two alike would show one objective's values
+        # under both, and an empty one a column named "values" alone.
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated or "" in names:
+            raise ValueError(f"metric_names: each objective needs its own non-empty name, got {names}")
         self.storage.set_study_attr(self.id, "metric_names", names)
         self.storage.set_study_attr(self.id, "metrics", names)

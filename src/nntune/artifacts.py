@@ -16,7 +16,7 @@ import shutil
 import uuid
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -57,15 +57,29 @@ class FileSystemArtifactStore:
     def write(self, artifact_id: str, content_body: BinaryIO) -> None:
         target = self._path(artifact_id)
         partial = target.with_name(target.name + ".partial")
-        with open(partial, "wb") as out:
-            shutil.copyfileobj(content_body, out)
-        os.replace(partial, target)  # a reader never sees half a file
+        _write_whole(content_body, partial, target)
 
     def remove(self, artifact_id: str) -> None:
         try:
             self._path(artifact_id).unlink()
         except FileNotFoundError:
             raise ArtifactNotFound(f"no artifact {artifact_id!r} in {self.base_path}") from None
+
+
+def _write_whole(content_body: BinaryIO, partial: Path, target: Path) -> None:
+    """Copy ``content_body`` to ``target`` through ``partial``: a reader never sees half a
+    file, and a copy that breaks off (a full disk, a dropped connection) leaves nothing."""
+    try:
+        out = open(partial, "wb")
+    except OSError as err:  # a missing or read-only folder: said of the file asked for
+        raise type(err)(err.errno, err.strerror, str(target)) from None
+    try:
+        with out:
+            shutil.copyfileobj(content_body, out)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 @dataclass
@@ -77,13 +91,23 @@ class ArtifactMeta:
 
 
 def _owner(study_or_trial: Any, storage: Any) -> tuple[Any, int, int | None]:
-    """(storage, study id, trial number or None) of a study, a live trial or a stored one."""
+    """(storage, study id, trial number or None) of a study or a live trial."""
+    from nntune._study import Study
+    from nntune._trial import Trial
+
     if isinstance(study_or_trial, FrozenTrial):
         raise ValueError("give the live trial or the study: a stored trial does not say which study it is in")
-    if hasattr(study_or_trial, "study") and hasattr(study_or_trial, "number"):  # a live trial
+    if isinstance(study_or_trial, Trial):
         study = study_or_trial.study
         return study.storage, study.id, study_or_trial.number
-    return study_or_trial.storage, study_or_trial.id, None
+    if isinstance(study_or_trial, Study):
+        return study_or_trial.storage, study_or_trial.id, None
+    raise _not_owner(study_or_trial, "a Study or a live Trial")
+
+
+def _not_owner(given: Any, expected: str) -> TypeError:
+    # A FixedTrial (or a name) belongs to no stored study: nothing could keep or find its files.
+    return TypeError(f"study_or_trial: expected {expected}, got {type(given).__name__} {given!r}"[:300])
 
 
 _OLD_ORDER = ("study_or_trial", "file_path", "artifact_store")  # Optuna 3's positional arguments
@@ -123,10 +147,17 @@ def _upload(artifact_store: ArtifactStore, file_path: str, study_or_trial: Any, 
     with open(file_path, "rb") as f:
         artifact_store.write(meta.artifact_id, f)
     key, value = _PREFIX + meta.artifact_id, json.dumps(asdict(meta))
-    if number is None:
-        store.set_study_attr(study_id, key, value)
-    else:
-        store.set_trial_system_attr(study_id, number, key, value)
+    try:
+        if number is None:
+            store.set_study_attr(study_id, key, value)
+        else:
+            store.set_trial_system_attr(study_id, number, key, value)
+    except BaseException:
+        # Nothing would ever name the stored file (a deleted study, a trial taken over);
+        # the error raised is the one that says why, not the clean-up's.
+        with suppress(Exception):
+            artifact_store.remove(meta.artifact_id)
+        raise
     return meta.artifact_id
 
 
@@ -134,8 +165,9 @@ def download_artifact(*, artifact_store: ArtifactStore, file_path: str, artifact
     """Write the artifact to ``file_path`` (which must not exist yet)."""
     if os.path.exists(file_path):
         raise FileExistsError(f"{file_path} already exists")
-    with _reader(artifact_store, artifact_id) as src, open(file_path, "wb") as dst:
-        shutil.copyfileobj(src, dst)
+    target = Path(file_path)
+    with _reader(artifact_store, artifact_id) as src:
+        _write_whole(src, target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.partial"), target)
 
 
 @contextmanager
@@ -149,13 +181,18 @@ def _reader(artifact_store: ArtifactStore, artifact_id: str) -> Iterator[BinaryI
 
 def get_all_artifact_meta(study_or_trial: Any, *, storage: Any = None) -> list[ArtifactMeta]:
     """What was uploaded for a trial (a live one, or a stored one: ``FrozenTrial``) or a study."""
+    from nntune._study import Study
+    from nntune._trial import Trial
+
     if isinstance(study_or_trial, FrozenTrial):
         attrs: dict[str, Any] = study_or_trial.system_attrs
-    elif hasattr(study_or_trial, "study") and hasattr(study_or_trial, "number"):
+    elif isinstance(study_or_trial, Trial):
         study = study_or_trial.study
         attrs = study.storage.get_trial(study.id, study_or_trial.number, with_metrics=False).system_attrs
-    else:
+    elif isinstance(study_or_trial, Study):
         attrs = study_or_trial.system_attrs
+    else:
+        raise _not_owner(study_or_trial, "a Study, a live Trial or a FrozenTrial")
     return [ArtifactMeta(**json.loads(v)) for k, v in attrs.items() if k.startswith(_PREFIX)]
 
 

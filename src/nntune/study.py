@@ -69,6 +69,9 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
         raise ConfigError("study_name", "must not be empty; leave it out for a generated name")
     if direction is not None and directions is not None:
         raise ConfigError("directions", "give direction or directions, not both")
+    if isinstance(directions, str):  # else read letter by letter: "got 'm'"
+        raise ConfigError("directions", f"must be a list, one direction per objective, such as "
+                                        f"[{directions!r}], got {directions!r}")
     dirs = [_check_direction(d) for d in (directions if directions is not None else [direction or "minimize"])]
     if not dirs:
         raise ConfigError("directions", "needs at least one direction")
