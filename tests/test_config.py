@@ -153,3 +153,11 @@ def test_an_enqueued_float_for_an_int_range_is_named_as_such():
         parse_config(raw)
     raw["search"]["enqueue"] = [{"units": 32}]
     assert parse_config(raw).search.enqueue == [{"units": 32}]
+
+
+def test_a_section_whose_lines_are_all_commented_out_is_an_empty_one():
+    cfg = parse_config(yaml.safe_load("task:\n  # data: iris\nfixed:\n  # epochs: 3\nspace:\nsearch:\n"))
+    assert cfg.fixed == {} and cfg.space == {}
+    assert cfg.task == parse_config({}).task and cfg.search == parse_config({}).search
+    with pytest.raises(ConfigError, match="^study"):
+        parse_config({"study": None})  # a value, not a section: still refused

@@ -45,8 +45,9 @@ def test_a_direction_left_out_agrees_with_the_metric_s_own_written_out():
     left_out = dumped(task__direction=None)
     assert config_difference(left_out, written) is None and config_difference(written, left_out) is None
     assert config_difference(dumped(task__direction=["maximize"]), left_out) is None
-    assert config_difference(dumped(task__direction="minimize"), left_out) == \
-        ("task.direction", "minimize", "maximize")
+    older = dumped()  # a study stored before a direction against the metric was refused
+    older["task"]["direction"] = "minimize"
+    assert config_difference(older, left_out) == ("task.direction", "minimize", "maximize")
     pareto = dumped(task__metric=["accuracy", "params"], task__direction=None)
     written = dumped(task__metric=["accuracy", "params"], task__direction=["maximize", "minimize"])
     assert config_difference(pareto, written) is None

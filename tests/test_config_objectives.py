@@ -79,3 +79,16 @@ def test_beta_is_taken_with_fbeta_and_left_at_one_elsewhere():
     assert task(metric="fbeta", beta=2).task.beta == 2.0
     assert task(metric=["fbeta", "params"], beta=0.5).task.beta == 0.5
     assert task(metric="accuracy", beta=1.0).task.beta == 1.0  # as a stored config holds it
+
+
+@pytest.mark.parametrize("task, message", [
+    ({"data": "diabetes", "metric": "rmse", "direction": "maximize"}, "maximize rmse, where lower is better"),
+    ({"data": "digits", "metric": "accuracy", "direction": "minimize"}, "minimize accuracy, where higher is better"),
+    ({"data": "digits", "metric": ["accuracy", "params"], "direction": ["minimize", "minimize"]},
+     "minimize accuracy"),
+])
+def test_a_direction_against_the_metrics_own_is_refused(task, message):
+    from nntune.config import parse_config
+
+    with pytest.raises(ConfigError, match=f"^task.direction: {message}"):
+        parse_config({"task": task})

@@ -352,14 +352,19 @@ def _most_epochs(cfg: Config) -> int:
     return max(numbers, default=10)
 
 
+_SECTIONS = frozenset(k for k, f in Config.model_fields.items() if f.default_factory is not None)
+
+
 def parse_config(data: Any, source: str = "config") -> Config:
     """Validate a parsed YAML document; every problem becomes one ConfigError line."""
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
         raise ConfigError("", f"{source}: expected a mapping at the top level, got {type(data).__name__}")
+    # A section whose every line is commented out (``fixed:`` alone) is an empty one.
+    data = {k: {} if v is None and k in _SECTIONS else v for k, v in data.items()}
     try:
-        cfg = Config.model_validate(dict(data))
+        cfg = Config.model_validate(data)
     except ValidationError as err:
         loc, msg = validation_problem(err.errors(), Config)
         raise ConfigError(loc, msg) from None

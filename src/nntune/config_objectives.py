@@ -15,7 +15,7 @@ from nntune.config_errors import StrictModel
 
 from nntune.exceptions import ConfigError
 from nntune.train.costs import COSTS
-from nntune.train.metrics import METRIC_NAMES
+from nntune.train.metrics import METRIC_NAMES, metric_direction
 
 TRAINED: frozenset[str] = frozenset(METRIC_NAMES)
 
@@ -60,6 +60,13 @@ def check_objectives_config(cfg: Any) -> None:
     if isinstance(task.direction, str) and n > 1:
         raise ConfigError("task.direction", f"task.metric lists {n} objectives: give a list of {n} "
                                             "directions, or leave it out (each metric's own)")
+    given = task.direction if isinstance(task.direction, list) else [task.direction] * n
+    for name, direction in zip(task.objectives, given):
+        if direction is not None and name in TRAINED and direction != metric_direction(name):
+            # Optimizing an error upwards (or accuracy downwards) searches for the worst model.
+            better = "higher" if metric_direction(name) == "maximize" else "lower"
+            raise ConfigError("task.direction", f"{direction} {name}, where {better} is better: the search would "
+                                                f"look for the worst model; leave direction out (each metric's own)")
     if task.beta != 1.0 and "fbeta" not in (*task.objectives, *task.constraints):  # (a stored config holds 1.0)
         raise ConfigError("task.beta", "weighs recall in fbeta only, and task.metric is not fbeta; leave it out")
     for name, bound in task.constraints.items():
