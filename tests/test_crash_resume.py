@@ -1,6 +1,7 @@
 """kill -9 the real ``nntune tune`` at seeded random moments, run it again: nothing lost.
 
-Against a real SQLite file and a real PostgreSQL server. The process is killed while it has
+Against a real SQLite file, a real PostgreSQL server and a journal file (where a kill may
+also tear the line being written). The process is killed while it has
 trials running; the same command then resumes the study to the requested number of trials.
 No complete trial is lost, changed or duplicated, and no trial is left running: those that
 were running at a kill are re-queued and run again (or failed with the reason after their
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from nntune.executors._common import process_start_time
-from nntune.storage import SQLStorage
+from nntune.storage import SQLStorage, get_storage
 from nntune.trial import TrialState
 
 TINY = """\
@@ -37,10 +38,12 @@ def nntune_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "nntune.cli"]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "journal"])
 def url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'crash.db'}"
+    if request.param == "journal":
+        return f"journal://{tmp_path / 'crash.log'}"
     return request.getfixturevalue("postgresql_url")
 
 
@@ -101,7 +104,7 @@ def test_kill_9_ten_times_then_resume(url, tmp_path):
     total = 80  # more than ten short runs can finish, however fast the machine
     (tmp_path / "tiny.yaml").write_text(TINY % total)
     cmd = [*nntune_command(), "tune", "tiny.yaml", "--storage", url]
-    store = SQLStorage(url)
+    store = get_storage(url)
     rng = random.Random(20240607)
     seen: dict[int, tuple] = {}
     kills: list[int] = []

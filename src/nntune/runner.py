@@ -309,7 +309,10 @@ def worker_options(cfg: Config) -> WorkerOptions:
 
 
 def absolute_sqlite(url: str) -> str:
-    """An SQLite URL with a relative path made absolute (workers may start elsewhere)."""
+    """An SQLite or journal URL with a relative path made absolute (workers, and Ray actors
+    of a head started in another folder, may start elsewhere)."""
+    if url.startswith("journal://"):
+        return "journal://" + str(Path(url[len("journal://"):]).expanduser().absolute())
     prefix = "sqlite:///"
     if not url.startswith(prefix) or url.startswith(prefix + "/") or url == prefix + ":memory:":
         return url

@@ -104,3 +104,16 @@ def test_actors_fit_the_cluster():
     assert actors_for({"CPU": 8.0, "GPU": 2.0}, 1.0, 0.5) == 4
     assert actors_for({"CPU": 2.0}, 0.5, 0.0) == 4
     assert actors_for({"CPU": 1.0}, 4.0, 0.0) == 1
+
+
+@pytest.mark.slow
+def test_more_actors_than_the_cluster_holds_wait_for_room(local_ray, tmp_path, make_study):
+    # Three actors of one CPU on two CPUs: the third waits for room instead of the search
+    # waiting for the third (which hung it for ever, before any trial).
+    url = f"journal://{tmp_path / 'more.log'}"
+    study = make_study(url)
+    reason = run_ray(study_setup(url, "s", ob.quadratic), study, total=4, workers=3,
+                     options=WorkerOptions(cpus=1, trial_timeout=60))
+    assert reason == "the study holds 4 trials"
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 4
+    assert os.getpid() not in {t.system_attrs["worker"]["pid"] for t in study.trials}

@@ -42,3 +42,29 @@ def test_the_command_line_refuses_it_with_exit_code_2(run_cli):
     assert done.returncode == 2, done.stderr[-2000:]
     assert done.stderr.strip().splitlines()[-1].startswith("nntune: error: search.ray_address: no Ray head")
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("address, problem", [
+    ("nonsense", "search.ray_address: Invalid address format: nonsense; give auto, HOST:PORT or ray://HOST:PORT"),
+    ("", "search.ray_address: is empty; give auto, HOST:PORT or ray://HOST:PORT"),
+])
+def test_an_address_of_no_form_ray_reads_is_one_line(address, problem):
+    ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'nntune[ray]')")
+    with pytest.raises(ConfigError, match=rf"^{problem}"):
+        connect(ray, address)
+    assert not ray.is_initialized()
+
+
+def test_without_an_address_ray_starts_here_even_beside_a_ray_start_cluster(tmp_path, monkeypatch):
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    pytest.importorskip("ray", reason="ray is not installed (pip install 'nntune[ray]')")
+    from ray._private.services import canonicalize_bootstrap_address
+
+    from nntune.executors._ray import init_address
+
+    # What `ray start --head` leaves on this machine for Ray's default to join.
+    (tmp_path / "ray_current_cluster").write_text("127.0.0.1:6399")
+    assert canonicalize_bootstrap_address(None, str(tmp_path)).endswith(":6399")  # joined
+    assert canonicalize_bootstrap_address(init_address(None, {}), str(tmp_path)) is None  # started here
+    assert init_address(None, {"RAY_ADDRESS": "head:6379"}) is None  # Ray reads RAY_ADDRESS itself
+    assert init_address("auto", {}) == "auto" and init_address("10.0.0.5:6379", {}) == "10.0.0.5:6379"

@@ -35,7 +35,7 @@ def test_a_line_torn_by_a_killed_writer_is_dropped(tmp_path):
     b = JournalStorage(path)
     assert [r.name for r in b.list_studies()] == ["s"] and b.get_trials(sid) == []
     number = b.create_trial(sid)  # the next change replaces the torn tail
-    assert number == 0 and path.read_bytes().count(b"\n") == 2
+    assert number == 0 and path.read_bytes().count(b"\n") == 2 and b"\0" not in path.read_bytes()
     assert [t.number for t in JournalStorage(path).get_trials(sid)] == [0]
 
 
@@ -94,3 +94,37 @@ def test_nntune_tune_with_two_worker_processes_on_a_journal(run_cli, tmp_path):
     assert summary["trials"]["complete"] == 4 and summary["test_evaluations"] == 1
     listed = run_cli("studies", "--storage", url, "--json")
     assert json.loads(listed.stdout)["studies"][0]["n_trials"] == 4
+
+
+@pytest.mark.parametrize("value", [
+    {"__enum__": "complete"}, {"__time__": "2020-01-01T00:00:00"}, {"__map__": {"a": 1}},
+    {"__dist__": {"type": "float", "low": 0.0, "high": 1.0}}, {"outer": {"__enum__": "failed"}},
+])
+def test_a_user_attribute_shaped_like_the_journal_s_own_tags_comes_back_as_it_was(tmp_path, value):
+    a = JournalStorage(tmp_path / "j.log")
+    sid = a.create_study("s", "minimize")
+    number = a.create_trial(sid)
+    a.set_study_attr(sid, "user:k", value)
+    a.set_trial_user_attr(sid, number, "k", value)
+    b = JournalStorage(tmp_path / "j.log")  # replayed from the file
+    for store in (a, b):
+        assert store.load_study("s").attrs["user:k"] == value
+        assert store.get_trial(sid, number).user_attrs["k"] == value
+
+
+def test_optuna_s_own_journal_is_named_as_such(call_cli, tmp_path):
+    optuna = pytest.importorskip("optuna")
+    from optuna.storages import JournalStorage as OptunaJournal
+    from optuna.storages.journal import JournalFileBackend
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    path = tmp_path / "optuna.log"
+    optuna.create_study(study_name="s1", storage=OptunaJournal(JournalFileBackend(str(path))))
+    before = path.read_bytes()
+    code, out, err = call_cli("studies", "--storage", f"journal://{path}")
+    assert code == 2 and "Traceback" not in err
+    assert err.strip() == f"nntune: error: storage: {path} is Optuna's journal, not an nntune journal (nntune reads " \
+                          "only the lines it writes)"
+    with pytest.raises(ConfigError, match="is Optuna's journal"):
+        JournalStorage(path).create_study("s2", "minimize")
+    assert path.read_bytes() == before

@@ -2,7 +2,8 @@
 per-trial resources (``cpus``, ``gpus``, fractions allowed; ``memory_mb``).
 
 Every actor opens the study itself (the storage must be reachable from every node:
-PostgreSQL, or an SQLite file when the cluster is this one machine) and, like a local
+PostgreSQL, or an SQLite or journal file when the cluster is this one machine or the file
+is on a file system every node shares) and, like a local
 worker, claims a trial within the study's budget, runs it with heartbeats and tells it.
 The driver here supervises: it runs the callbacks as trials end, fails a trial past
 ``trial_timeout`` by killing its actor, re-queues (or, past ``max_retries``, fails) the
@@ -15,7 +16,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -90,9 +91,19 @@ def gcs_endpoint(address: str | None) -> tuple[str, int] | None:
     return (host.strip("[]"), int(port)) if host and port.isdigit() else None
 
 
+def init_address(address: str | None, environ: Mapping[str, str] = os.environ) -> str | None:
+    """What ``ray.init`` is given: without an address (nor ``RAY_ADDRESS``), ``"local"``, since
+    Ray's own default joins a cluster that ``ray start`` left running on this machine, where
+    nntune's ``--ray-address`` promises a Ray started here."""
+    return address if address or environ.get("RAY_ADDRESS") else "local"
+
+
 def connect(ray: Any, address: str | None, *, wait_s: float = 5.0) -> None:
     """``ray.init`` at ``address``, refused in one line when there is no Ray there: Ray
     itself keeps trying an address that does not answer for many minutes, without a word."""
+    if address is not None and not address.strip():
+        raise ConfigError("search.ray_address", "is empty; give auto, HOST:PORT or ray://HOST:PORT, or leave "
+                                                "--ray-address out to start Ray here")
     endpoint = gcs_endpoint(address)
     if endpoint is not None:
         try:
@@ -102,12 +113,32 @@ def connect(ray: Any, address: str | None, *, wait_s: float = 5.0) -> None:
                                                     f"({err.strerror or err}); start one there with "
                                                     "`ray start --head`") from None
     try:
-        ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING)
+        ray.init(address=init_address(address), include_dashboard=False, logging_level=logging.WARNING)
+    except ValueError as err:  # an address of no form Ray reads ("head" with no port)
+        raise ConfigError("search.ray_address", f"{err}; give auto, HOST:PORT or ray://HOST:PORT") from None
     except ConnectionError as err:  # "auto" and no cluster on this machine
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConfigError("search.ray_address", f"{first.split('. ')[0]} ({address or 'RAY_ADDRESS'}); "
                                                 "start one with `ray start --head`, or leave "
                                                 "--ray-address out to start Ray here") from None
+
+
+def unfit_request(nodes: Sequence[dict[str, Any]], cpus: float, gpus: float,
+                  memory_mb: float | None) -> ConfigError | None:
+    """Why no live node of the cluster can hold one trial's actor, or None when one can:
+    Ray keeps an actor it cannot place pending for ever, without a word."""
+    request = {"resources.cpus": ("CPU", cpus, 1.0, "CPUs"), "resources.gpus": ("GPU", gpus, 1.0, "GPUs"),
+               "resources.memory_mb": ("memory", memory_mb or 0.0, MB, "MB of memory")}
+    offers = [n.get("Resources", {}) for n in nodes if n.get("Alive", True)]
+    for field, (key, wanted, unit, what) in request.items():
+        if wanted > 0 and not any(o.get(key, 0.0) >= wanted * unit for o in offers):
+            most = max((o.get(key, 0.0) for o in offers), default=0.0) / unit
+            return ConfigError(field, f"each trial asks for {wanted:g} {what}, but no node of the Ray cluster "
+                                      f"has more than {most:g}")
+    if not any(all(o.get(k, 0.0) >= w * u for k, w, u, _ in request.values()) for o in offers):
+        return ConfigError("resources", "no single node of the Ray cluster has the CPUs, GPUs and memory "
+                                        "that one trial asks for")
+    return None
 
 
 def actors_for(resources: dict[str, float], cpus: float, gpus: float) -> int:
@@ -120,8 +151,10 @@ def actors_for(resources: dict[str, float], cpus: float, gpus: float) -> int:
 
 @dataclass
 class ActorSlot:
+    """One actor; ``identity`` is None until Ray has placed it (its ``call`` is then ``who``)."""
+
     actor: Any
-    identity: dict[str, Any]
+    identity: dict[str, Any] | None
     call: Any = None
     started: float = 0.0
 
@@ -146,18 +179,20 @@ class RayDriver:
         self.driver = worker_identity()
 
     def start_actors(self, count: int) -> None:
-        actors = [self.actor_class.remote(self.setup, self.threads, self.options.heartbeat_interval,
-                                          self.driver) for _ in range(count)]
+        """Ask Ray for ``count`` actors. Each starts trials once placed: more actors than the
+        cluster holds at once wait for room instead of holding up the ones placed."""
+        for _ in range(count):
+            actor = self.actor_class.remote(self.setup, self.threads, self.options.heartbeat_interval, self.driver)
+            self.slots.append(ActorSlot(actor, None, actor.who.remote(), self.clock()))
+
+    def placed(self, slot: ActorSlot) -> None:
+        """An actor answered ``who``: it runs trials from now on."""
         try:
-            identities = self.ray.get([a.who.remote() for a in actors])
+            slot.identity = self.ray.get(slot.call)
         except self.ray.exceptions.RayError as err:
-            for actor in actors:
-                self.ray.kill(actor, no_restart=True)
+            self.retire(slot)
             raise WorkerSetupError(f"a Ray actor could not start: {err}") from err
-        for actor, identity in zip(actors, identities):
-            slot = ActorSlot(actor, identity)
-            self.slots.append(slot)
-            self.submit(slot)
+        self.submit(slot)
 
     def submit(self, slot: ActorSlot) -> None:
         if self.stopping():
@@ -188,6 +223,9 @@ class RayDriver:
                 ready, _ = self.ray.wait(calls, num_returns=1, timeout=self.options.poll_interval)
                 for slot in [s for s in self.slots if s.call in ready]:
                     self.collect(slot)
+                if self.done_reasons or self.stop_reason is not None:
+                    for slot in [s for s in self.slots if s.identity is None]:
+                        self.retire(slot)  # still waiting for room, and no trial is left for it
                 self.police()
                 if self.clock() - last_sweep >= self.options.stale_grace / 2:
                     last_sweep = self.clock()
@@ -204,6 +242,9 @@ class RayDriver:
                                     else budget_reached(self.total))
 
     def collect(self, slot: ActorSlot) -> None:
+        if slot.identity is None:
+            self.placed(slot)
+            return
         try:
             number, why = self.ray.get(slot.call)
         except self.ray.exceptions.RayError as err:  # the actor died (OOM, segfault, kill)
@@ -223,7 +264,7 @@ class RayDriver:
     def police(self) -> None:
         limit = self.options.trial_timeout
         for slot in list(self.slots):
-            if limit is not None and self.clock() - slot.started > limit:
+            if slot.identity is not None and limit is not None and self.clock() - slot.started > limit:
                 done, _ = self.ray.wait([slot.call], timeout=0)
                 if not done:  # (a call that finished meanwhile is collected next round)
                     self.lost(slot, f"timed out after {limit:g}s (trial timeout)", 0)
@@ -238,6 +279,8 @@ class RayDriver:
         """Kill the actor and recover the trial it was running with ``reason`` (not
         ``counted``: Ctrl-C, which uses up no retry)."""
         self.retire(slot)
+        if slot.identity is None:
+            return  # never placed: it ran no trial
         states: dict[int, TrialState] = {}
         for t in self.study.storage.get_trials(self.study.id, [TrialState.RUNNING]):
             if t.system_attrs.get("worker") == slot.identity:
@@ -262,8 +305,9 @@ def run_ray(setup: Setup, study: Study, *, total: int, workers: int | None = Non
 
     Uses the Ray instance this process is connected to; else connects to ``address``
     (``"auto"``: the cluster this machine belongs to) or, without one, starts Ray here and
-    stops it at the end. ``workers`` trials run at once (default: as many as the cluster's
-    CPUs and GPUs fit). Returns why the search stopped.
+    stops it at the end; per-trial resources no node of a Ray started here holds are a
+    ConfigError (a cluster joined may be autoscaling). ``workers`` trials run at once
+    (default: as many as the cluster's CPUs and GPUs fit). Returns why the search stopped.
     """
     try:
         import ray
@@ -274,6 +318,10 @@ def run_ray(setup: Setup, study: Study, *, total: int, workers: int | None = Non
         connect(ray, address)
     try:
         cpus = options.cpus if options.cpus is not None else 1.0
+        if started_here:  # (a cluster joined may be autoscaling: a node that fits may come)
+            unfit = unfit_request(ray.nodes(), cpus, options.gpus, options.memory_mb)
+            if unfit is not None:
+                raise unfit
         count = workers or actors_for(ray.cluster_resources(), cpus, options.gpus)
         driver = RayDriver(ray, setup, study, total=total, workers=count, options=options,
                            timeout=timeout, callbacks=callbacks, clock=clock)

@@ -76,7 +76,8 @@ def existing_storage(url: str | Storage) -> Storage:
     """The storage at ``url`` for a command that reads a study: an SQLite file that does not
     exist, or is empty (0 bytes), and a database (a PostgreSQL one too) without nntune's
     tables, are a ConfigError, never a new empty storage."""
-    if isinstance(url, str) and url.startswith("journal://") and not Path(url[len("journal://"):]).expanduser().is_file():
+    # (a folder there goes on, to be refused as one)
+    if isinstance(url, str) and url.startswith("journal://") and not Path(url[len("journal://"):]).expanduser().exists():
         raise ConfigError("storage", f"no such journal file: {url[len('journal://'):]}")
     if isinstance(url, str) and url.startswith("sqlite:"):
         database = sqlite_file(url)

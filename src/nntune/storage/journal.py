@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from nntune.exceptions import ConfigError, TrialStateError
 from nntune.space import Distribution, dist_from_json
@@ -44,6 +44,11 @@ READS = frozenset({
 })
 
 
+# A tagged value is a dict of one of these keys; a caller's own dict of that shape (a user
+# attribute ``{"__time__": "..."}``) is wrapped in ``__map__`` so it comes back as a dict.
+TAGS = frozenset({"__dist__", "__enum__", "__time__", "__map__"})
+
+
 def _encode(value: Any) -> Any:
     """Arguments as JSON: distributions, states and times tagged so they come back as themselves."""
     if isinstance(value, Distribution):
@@ -53,7 +58,8 @@ def _encode(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"__time__": value.isoformat()}
     if isinstance(value, Mapping):
-        return {str(k): _encode(v) for k, v in value.items()}
+        encoded = {str(k): _encode(v) for k, v in value.items()}
+        return {"__map__": encoded} if len(encoded) == 1 and encoded.keys() <= TAGS else encoded
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_encode(v) for v in value]
     if callable(getattr(value, "tolist", None)) and not isinstance(value, (str, bytes)):
@@ -73,6 +79,8 @@ def _decode(value: Any) -> Any:
             return TrialState(value["__enum__"])
         if "__time__" in value and len(value) == 1:
             return datetime.fromisoformat(value["__time__"])
+        if "__map__" in value and len(value) == 1 and isinstance(value["__map__"], dict):
+            return {k: _decode(v) for k, v in value["__map__"].items()}
         return {k: _decode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_decode(v) for v in value]
@@ -105,6 +113,18 @@ def _record(line: bytes) -> dict[str, Any] | None:
     return change
 
 
+def _optuna_record(line: bytes) -> bool:
+    """Whether a line is one of Optuna's ``JournalStorage`` (an ``op_code`` and a ``worker_id``)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and {"op_code", "worker_id"} <= record.keys()
+
+
+GONE = "the journal file is gone (deleted or moved while this process used it)"
+
+
 class JournalStorage:
     """Studies kept in the journal file at ``path`` (created when missing)."""
 
@@ -122,6 +142,7 @@ class JournalStorage:
         self._at: datetime | None = None  # the time of the change being applied
         self._mem = InMemoryStorage(clock=lambda: self._at or utcnow())
         self._read = 0  # bytes of the file replayed so far
+        self._file: tuple[int, int] | None = None  # the device and inode replayed
         self._lock = threading.RLock()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -132,29 +153,47 @@ class JournalStorage:
 
     # the file ---------------------------------------------------------------------------
     @contextmanager
-    def _exclusive(self) -> Iterator[None]:
+    def _exclusive(self) -> Iterator[BinaryIO]:
+        # Appends land at the end, wherever the handle was read. A file replayed already is
+        # not created again when it is gone: that history is lost, not empty.
+        flags = os.O_RDWR | os.O_APPEND | (0 if self._read else os.O_CREAT)
         try:
-            handle = open(self.path, "a+b")
+            handle = os.fdopen(os.open(self.path, flags, 0o666), "a+b")
+        except FileNotFoundError:
+            raise ConfigError("storage", f"{self.path}: {GONE}") from None
         except OSError as err:  # before any change is applied: nothing to undo
             raise ConfigError("storage", f"cannot write the journal {self.path}: {err.strerror or err}") from None
         with handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                yield
+                yield handle
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _replay(self) -> None:
+    def _replay(self, handle: BinaryIO | None = None) -> None:
         """Apply the lines written since the last replay; a line still being written (no
         newline yet) waits for the next one."""
-        with open(self.path, "rb") as handle:
-            handle.seek(self._read)
-            data = handle.read()
+        if handle is None:
+            try:
+                handle = open(self.path, "rb")
+            except FileNotFoundError:
+                raise ConfigError("storage", f"{self.path}: {GONE}") from None
+            with handle:
+                # Shared: a writer cutting a torn tail off under this read would splice the
+                # tail's first bytes to its own line's last ones in what is read.
+                fcntl.flock(handle, fcntl.LOCK_SH)
+                return self._replay(handle)
+        self._same_file(os.fstat(handle.fileno()))
+        handle.seek(self._read)
+        data = handle.read()
         end = data.rfind(b"\n") + 1
         offset = self._read
         for line in data[:end].splitlines(keepends=True):
             if line.strip():
                 change = _record(line)
+                if change is None and _optuna_record(line):
+                    raise ConfigError("storage", f"{self.path} is Optuna's journal, not an nntune journal (nntune "
+                                                 "reads only the lines it writes)")
                 if change is None:
                     raise ConfigError("storage", f"{self.path}: the line at byte {offset} is not a journal "
                                                  "entry (the file was changed by something else)")
@@ -170,6 +209,21 @@ class JournalStorage:
             offset += len(line)
             self._read = offset
 
+    def _same_file(self, stat: os.stat_result) -> None:
+        """Refuse a journal that is no longer the file replayed so far: deleted and created
+        again, or cut short. Its history is not this process's, and a change written at this
+        process's offset would land after a gap of zero bytes that no one can read."""
+        if self._read == 0:
+            self._file = (stat.st_dev, stat.st_ino)
+        elif (stat.st_dev, stat.st_ino) != self._file or stat.st_size < self._read:
+            raise ConfigError("storage", f"{self.path}: the journal was replaced or cut short while this process "
+                                         "used it; open it again")
+
+    def _forget(self) -> None:
+        """Drop the replayed history: the next read replays the file from its start."""
+        self._mem = InMemoryStorage(clock=lambda: self._at or utcnow())
+        self._read = 0
+
     def _apply(self, change: Mapping[str, Any]) -> Any:
         self._at = datetime.fromisoformat(change["t"])
         try:
@@ -178,33 +232,35 @@ class JournalStorage:
             self._at = None
 
     def _change(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        with self._lock, self._exclusive():
-            self._replay()
-            return self._append(method, args, kwargs)
+        with self._lock, self._exclusive() as handle:
+            self._replay(handle)
+            return self._append(handle, method, args, kwargs)
 
-    def _append(self, method: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
+    def _append(self, handle: BinaryIO, method: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
         """Apply a change to the replayed history and write it (the file lock held)."""
         change = {"m": method, "t": utcnow().isoformat(), "a": _encode(args), "k": _encode(kwargs)}
         line = (json.dumps(change, separators=(",", ":")) + "\n").encode()
         result = self._apply(change)  # a change the history refuses raises here, and is not written
-        with open(self.path, "r+b") as handle:
+        try:
             # Past the last whole line there can only be what a writer killed mid-line left
             # (we hold the lock): it never became a change, so it goes.
             handle.truncate(self._read)
-            handle.seek(self._read)
             handle.write(line)
             handle.flush()
             os.fsync(handle.fileno())
+        except OSError as err:  # a full disk: the change is in memory only, so memory goes
+            self._forget()
+            raise ConfigError("storage", f"cannot write the journal {self.path}: {err.strerror or err}") from None
         self._read += len(line)
         return result
 
     # the storage ------------------------------------------------------------------------
     def merge_study_attr(self, study_id: int, key: str, merge: Callable[[Any], Any]) -> Any:
         """``merge`` runs once, here, under the file lock; the journal keeps its result."""
-        with self._lock, self._exclusive():
-            self._replay()
+        with self._lock, self._exclusive() as handle:
+            self._replay(handle)
             value = self._mem.merge_study_attr(study_id, key, merge)  # a KeyError for no such study
-            self._append("set_study_attr", (study_id, key, value), {})
+            self._append(handle, "set_study_attr", (study_id, key, value), {})
             return value
 
     def __getattr__(self, name: str) -> Any:
