@@ -21,7 +21,7 @@ from nntune.cli_text import (_fmt, _objectives_text, _params_text, _print_dry_ru
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
 from nntune._files import check_writable_dir, check_writable_file, default_model_path, default_report_path
 from nntune.config_overrides import _assign, _override
-from nntune.exceptions import ConfigError, caused_by_ctrl_c
+from nntune.exceptions import ConfigError, caused_by_ctrl_c, last_line
 
 # Everything else loads where it is used: ``nntune --help`` must not wait for torch,
 # scikit-learn, scipy or SQLAlchemy.
@@ -391,6 +391,9 @@ def main() -> None:
         if isinstance(err, StudyNotFoundError):
             print(f"nntune: error: study: {err}", file=sys.stderr)
             sys.exit(2)
+        if type(err).__name__ == "WorkerSetupError":  # the worker's traceback is in its own log
+            print(f"nntune: error: {last_line(err)}", file=sys.stderr)
+            sys.exit(1)
         raise
 
 

@@ -18,7 +18,8 @@ from nntune.exceptions import ConfigError
 
 
 def dashboard(
-    storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL (SQLite or PostgreSQL)."),
+    storage: str = typer.Option("sqlite:///nntune.db", "--storage",
+                                help="Storage URL (sqlite:///FILE, postgresql://..., journal://FILE)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
     port: int = typer.Option(8080, "--port", help="Port to listen on."),
     no_browser: bool = typer.Option(False, "--no-browser", help="Do not open a browser."),

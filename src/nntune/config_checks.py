@@ -58,13 +58,13 @@ def _check_shared_storage(cfg: Config) -> None:
         return
     if cfg.search.executor == "ray":
         raise ConfigError("storage", "the ray executor needs a storage every node reaches "
-                                     "(postgresql://..., or sqlite:///file on one machine)")
+                                     "(postgresql://..., or sqlite:///file or journal://file on one machine)")
     if cfg.search.executor == "population":
         raise ConfigError("storage", "population processes on several devices (search.workers > 1) need a "
-                                     "storage they all reach (sqlite:///file or postgresql://...)")
+                                     "storage they all reach (sqlite:///file, journal://file or postgresql://...)")
     raise ConfigError("storage", "worker processes (search.workers > 1, search.trial_timeout or "
                                  "resources.memory_mb) cannot share an in-memory storage; use "
-                                 "sqlite:///file or postgresql://...")
+                                 "sqlite:///file, journal://file or postgresql://...")
 
 
 def _check_population(cfg: Config) -> None:

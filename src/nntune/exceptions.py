@@ -75,3 +75,12 @@ def caused_by_ctrl_c(err: BaseException) -> bool:
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return False
+
+
+def last_line(err: BaseException) -> str:
+    """``err`` in one line: a message that carries a traceback (a worker's, a Ray actor's)
+    keeps its first line, which says what failed, and its last, which says why."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return lines[0] if lines else type(err).__name__
+    return f"{lines[0]} ... {lines[-1]}"

@@ -36,6 +36,16 @@ def test_a_study_name_with_a_nul_is_refused_and_never_found(url):
         nntune.delete_study(study_name="a\x00b", storage=url)
 
 
+def test_a_study_name_with_a_lone_surrogate_is_refused_in_one_line(url):
+    with pytest.raises(ConfigError, match="^study_name: is not valid Unicode text"):
+        nntune.create_study(study_name="a\ud800", storage=url)
+    assert nntune.get_all_study_names(url) == []
+    with pytest.raises(StudyNotFoundError):
+        nntune.load_study(study_name="a\ud800", storage=url)
+    with pytest.raises(StudyNotFoundError):
+        nntune.delete_study(study_name="a\ud800", storage=url)
+
+
 def test_an_error_message_with_a_nul_fails_the_trial_and_the_search_goes_on(url):
     study = nntune.create_study(storage=url)
 

@@ -34,7 +34,17 @@ def name_problem(name: str, limit: int) -> str | None:
         return f"is {len(name)} characters long; an SQL storage keeps names of at most {limit}"
     if "\x00" in name:
         return "holds a NUL character (\\x00), which PostgreSQL cannot store"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (a file name decoded with surrogateescape)
+        return "is not valid Unicode text (it holds a lone surrogate), which no database stores"
     return None
+
+
+def never_stored(name: str) -> bool:
+    """A name :func:`name_problem` refuses for its characters: no study has it, and a query
+    for it would fail (PostgreSQL cannot compare a NUL, no driver encodes a lone surrogate)."""
+    return "\x00" in name or not name.isascii() and name_problem(name, len(name)) is not None
 
 
 def _finite(value: float | None) -> float | None:

@@ -34,7 +34,7 @@ from nntune.storage._engines import (LOCK_NOTICE_AFTER, READ_ONLY, create_schema
                                      make_engine, redact_url, refusal, server_skew)
 from nntune.storage._schema import meta, migrate, param_changes, steps, studies, test_evals, trials
 from nntune.storage._recognize import refuse_foreign
-from nntune.storage._sql_rows import _dumps, _finite, _study, _trial, name_problem, plain_text
+from nntune.storage._sql_rows import _dumps, _finite, _study, _trial, name_problem, never_stored, plain_text
 from nntune.storage._sql_rows import _distributions, _json_default, _object  # noqa: F401 (still importable from here)
 from nntune.storage._sql_watch import changed_rows, summaries
 from nntune.trial import FrozenTrial, TrialState
@@ -147,7 +147,7 @@ class SQLStorage:
             raise DuplicatedStudyError(f"study {name!r} already exists") from None
 
     def load_study(self, name: str) -> StudyRecord | None:
-        if "\x00" in name:  # no study has one (create_study refuses it), and PostgreSQL cannot compare it
+        if never_stored(name):  # no study has one (create_study refuses it), and a query would fail
             return None
 
         def run(conn: Connection) -> StudyRecord | None:
@@ -161,7 +161,7 @@ class SQLStorage:
 
     def delete_study(self, name: str) -> None:
         def run(conn: Connection) -> None:
-            row = None if "\x00" in name else conn.execute(
+            row = None if never_stored(name) else conn.execute(
                 sa.select(studies.c.id).where(studies.c.name == name)).first()
             if row is None:
                 raise StudyNotFoundError(f"no study named {name!r}")
