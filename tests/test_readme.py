@@ -1,5 +1,7 @@
-"""What the README and the docs show holds: its local-data lines are configs nntune reads, naming every
-kind it has; its list of examples is the examples folder; the code of docs/few-trials.md runs."""
+"""What the README and the docs show holds: its default config is the embedded one; its lists of samplers,
+schedulers, flags, labs and Python names are the ones there are; its local-data lines are configs nntune
+reads, naming every kind it has; its list of examples is the examples folder; the code of
+docs/few-trials.md runs."""
 
 import re
 from pathlib import Path
@@ -40,3 +42,96 @@ def test_the_scheduler_options_shown_in_few_trials_md_run():
     page = README.parent / "docs" / "few-trials.md"
     block = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)[0]
     exec(compile(block, str(page), "exec"), {})
+
+
+def test_the_readme_config_is_the_embedded_default():
+    """`nntune tune` without a file runs "the embedded default below": the block is that file."""
+    from nntune.config_files import DEFAULT_YAML
+
+    blocks = re.findall(r"```yaml\n(.*?)```", README.read_text(), flags=re.S)
+    block = next(b for b in blocks if "study: digits-mlp" in b)
+    assert yaml.safe_load(block) == yaml.safe_load(DEFAULT_YAML)
+
+
+def test_the_samplers_and_schedulers_the_readme_lists_are_the_ones_there_are():
+    from nntune.samplers import SAMPLERS
+    from nntune.schedulers import SCHEDULERS
+
+    text = README.read_text()
+    listed = re.search(r"sampler: random +# (.*)\n", text).group(1).split(" | ")
+    assert sorted(listed) == sorted(SAMPLERS)
+    start = text.index("Early stopping of poor trials (`--scheduler`)")
+    named = set(re.findall(r"`([a-z]+)`", text[start:text.index("(learning-curve extrapolation, below)", start)]))
+    assert set(SCHEDULERS) - {"none"} <= named
+
+
+def test_the_flags_the_readme_says_override_the_file_are_options_of_tune():
+    from typer.testing import CliRunner
+
+    from nntune.cli import app
+
+    text = README.read_text()
+    start = text.index("command-line flags override the file (")
+    flags = re.findall(r"`(--[a-z-]+)`", text[start:text.index(")", start)])
+    assert len(flags) >= 9
+    shown = CliRunner().invoke(app, ["tune", "--help"], env={"COLUMNS": "200"}).output
+    assert [f for f in flags if f not in shown] == []
+
+
+def test_every_python_name_the_readme_gives_in_full_exists():
+    import importlib
+
+    names = sorted(set(re.findall(r"\b(nntune(?:\.\w+)+)", " ".join(re.findall(r"`([^`]*)`", README.read_text())))))
+    names = [n for n in names if n != "nntune.db"]
+    assert "nntune.tune" in names
+    for name in names:
+        parts = name.split(".")
+        obj = importlib.import_module(parts[0])
+        for i, part in enumerate(parts[1:], start=2):
+            obj = getattr(obj, part, None) or importlib.import_module(".".join(parts[:i]))
+        assert obj is not None, name
+
+
+def test_the_readme_counts_the_labs_there_are():
+    from nntune.labs import LABS
+
+    count = re.search(r"the (\d+) lecture experiments", README.read_text()).group(1)
+    assert int(count) == len(LABS)
+
+
+def test_the_rare_class_warning_is_given_where_the_readme_says():
+    """"(two classes: under 20%; ten: under 5%)": just under each warns, just over does not."""
+    import numpy as np
+
+    from nntune.metric_choice import imbalance_warning
+
+    text = " ".join(README.read_text().split())
+    two, ten = map(int, re.search(r"\(two classes: under (\d+)%; ten: under (\d+)%\)", text).groups())
+    for n_classes, limit in ((2, two), (10, ten)):
+        for share, warns in ((limit - 1, True), (limit + 1, False)):
+            rare = int(share * 10)  # of 1,000 labels
+            y = np.concatenate([np.zeros(rare), np.arange(1, n_classes).repeat((1000 - rare) // (n_classes - 1) + 1)])
+            assert (imbalance_warning("accuracy", y[:1000], n_classes) is not None) is warns, (n_classes, share)
+    suggested = text[text.index("warns (the rare-disease argument) and suggests"):text.index("is a metric too")]
+    assert "`specificity` or" not in suggested
+
+
+def test_the_readme_lists_every_hyperparameter_a_trial_set_may_change():
+    """"Changeable: `lr` and its schedule (...), ...": each name outside the schedule's is listed."""
+    from nntune.changes import CHANGEABLE
+
+    text = README.read_text()
+    start = text.index("Changeable: ")
+    listed = set(re.findall(r"`(\w+)`", text[start:text.index("Structural ones", start)]))
+    schedule = {n for n in CHANGEABLE if n.startswith(("lr_", "warmup_"))}
+    assert sorted(CHANGEABLE - schedule - listed) == []
+    assert listed <= CHANGEABLE
+
+
+def test_the_population_bound_the_docs_give_is_the_one_auto_uses():
+    from nntune.builtin_stack import AUTO_LIMIT
+
+    for page in (README, README.parent / "docs" / "architecture.md"):
+        text = " ".join(page.read_text().split())
+        cuda, cpu = map(int, re.search(r"at most (\d+) members on CUDA, (\d+) on a CPU", text).groups())
+        assert {"cuda": cuda, "cpu": cpu} == AUTO_LIMIT, page.name
