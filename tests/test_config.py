@@ -161,3 +161,15 @@ def test_a_section_whose_lines_are_all_commented_out_is_an_empty_one():
     assert cfg.task == parse_config({}).task and cfg.search == parse_config({}).search
     with pytest.raises(ConfigError, match="^study"):
         parse_config({"study": None})  # a value, not a section: still refused
+
+
+def test_priors_on_a_grid_name_every_sampler_that_takes_them():
+    from nntune.samplers import SAMPLERS
+
+    raw = base()
+    raw["space"]["lr"]["prior"] = 3e-3
+    raw.setdefault("search", {})["sampler"] = "grid"
+    with pytest.raises(ConfigError, match="^search.sampler: a grid runs every point in order") as err:
+        parse_config(raw)
+    for name in SAMPLERS:
+        assert (f"{name}," in str(err.value) or f"{name})" in str(err.value)) is (name != "grid"), name

@@ -13,3 +13,10 @@ def test_a_bad_flag_is_named_before_the_storage_is_opened(call_cli, tmp_path, fl
     assert code == 2 and out == ""
     assert err == f"nntune: error: {says}\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_storage_that_does_not_exist_is_refused_not_created(call_cli, tmp_path):
+    code, out, err = call_cli("ensemble", "--study", "s", "--storage", f"sqlite:///{tmp_path / 'none.db'}")
+    assert code == 2 and out == ""
+    assert err == f"nntune: error: storage: no such SQLite file: {tmp_path / 'none.db'}\n"
+    assert list(tmp_path.iterdir()) == []

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from nntune.config_errors import did_you_mean
 from nntune.exceptions import ConfigError
-from nntune.samplers import check_priors
+from nntune.samplers import SAMPLERS, check_priors
 from nntune.space import Int
 from nntune.train.custom_model import is_custom, model_hyperparameters
 
@@ -147,8 +147,9 @@ def _check_augment_parameters(cfg: Config) -> None:
 def _check_priors(cfg: Config) -> None:
     check_priors(cfg.build_space(), cfg.priors())
     if (cfg.priors() or cfg.search.default_priors) and cfg.search.sampler == "grid":
-        raise ConfigError("search.sampler", "a grid runs every point in order; priors need a sampler "
-                                            "that draws (random, tpe, gp, qmc, coarse_to_fine)")
+        drawing = ", ".join(name for name in SAMPLERS if name != "grid")  # every other sampler takes priors
+        raise ConfigError("search.sampler", f"a grid runs every point in order; priors need a sampler "
+                                            f"that draws ({drawing})")
 
 
 def _check_enqueue(cfg: Config) -> None:

@@ -173,7 +173,7 @@ def ensemble_for_study(storage: str, study_name: str, *, top: int, method: str =
     from nntune.cli_model import stored_config
     from nntune.config import parse_config
     from nntune.config_compare import check_same_model
-    from nntune.storage import StudyNotFoundError, get_storage, redact_url
+    from nntune.storage import StudyNotFoundError, existing_storage, redact_url
     from nntune.study import load_study
 
     # the command's own flags, refused before the storage is opened or the data loaded
@@ -181,7 +181,7 @@ def ensemble_for_study(storage: str, study_name: str, *, top: int, method: str =
         raise ConfigError("--top", f"must be at least 1, got {top}")
     if method not in METHODS:
         raise ConfigError("--method", f"unknown {method!r}; choose from {', '.join(METHODS)}")
-    store = get_storage(storage)
+    store = existing_storage(storage)  # it only reads the study: a mistyped path is not a new database
     rec = store.load_study(study_name)
     if rec is None:
         raise StudyNotFoundError(f"no study named {study_name!r} in {redact_url(store.url)}")
