@@ -146,3 +146,15 @@ def test_the_best_so_far_counts_only_trials_that_meet_the_constraints():
     ts = [FrozenTrial(number=i, state=TrialState.COMPLETE, value=v, system_attrs={CONSTRAINTS_KEY: [c]})
           for i, (v, c) in enumerate(((0.1, 1.0), (0.5, 0.0), (0.05, 0.5), (0.3, -1.0)))]
     assert history(ts, "minimize")["best"] == [None, 0.5, 0.5, 0.3]
+
+
+def test_a_few_trials_of_x_plus_y_give_both_parameters_a_share():
+    import nntune
+    from nntune.analysis import importance_min_leaf
+    from nntune.samplers import RandomSampler
+
+    assert [importance_min_leaf(n) for n in (8, 15, 16, 23, 24, 1000)] == [1, 1, 2, 2, 3, 3]
+    study = nntune.create_study(sampler=RandomSampler(0))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_float("y", 0, 1), n_trials=8)
+    shares = nntune.importance.get_param_importances(study)
+    assert min(shares.values()) > 0.1  # leaves of 3 trials gave {"x": 1.0, "y": 0.0}
