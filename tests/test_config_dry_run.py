@@ -21,3 +21,11 @@ def test_dry_run_of_a_new_study_creates_no_storage(call_cli, tmp_path, monkeypat
     code, _, err = call_cli("tune", "--set", "fixed.epochs=1", "--set", "space={}", "--dry-run")
     assert code == 0, err
     assert not (tmp_path / "nntune.db").exists()
+
+
+def test_a_refused_resume_prints_no_warning_before_its_error(call_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    assert call_cli("tune", "--trials", "1", "--set", "fixed.epochs=1", "--storage", url)[0] == 0
+    code, out, err = call_cli("tune", "--set", "fixed.epochs=2", "--set", "space={}", "--storage", url)
+    assert code == 2 and err.startswith("nntune: error: fixed.epochs") and "warning" not in out + err

@@ -93,10 +93,9 @@ def tune(
     # Human output goes to stderr with --json so that stdout ends with the JSON line alone.
     out = Console(stderr=json_out)
     prepared = prepare(cfg)
-    if dry_run:  # a stored study's config refuses this one: the run would stop there, before any output
-        from nntune.runner import check_resumable
+    from nntune.runner import check_resumable
 
-        check_resumable(cfg)
+    check_resumable(cfg)  # a stored study's config that refuses this one: said first, before any warning
     if not len(prepared.space) and cfg.search.trials != 1:
         out.print("warning: the config has no space, so every trial trains the same configuration (only "
                   "their seeds differ); a space: section says what to search (see the README)", markup=False)

@@ -230,7 +230,8 @@ class SearchConfig(_Strict):
     population: Union[int, Literal["auto"]] = "auto"
     # ``executor: population``: trials per structure (the sampler is asked for the structural
     # parameters once per block of this many trials, so that they can share a stack), or
-    # ``auto``: an eighth of the trials, 4 to 64, at most 8 under a timeout.
+    # ``auto``: an eighth of the trials, 4 to 64; under a timeout at most 8 on a CPU and up to
+    # 128 on a GPU (samplers/_partial_fixed.structure_block).
     structure_block: Union[int, Literal["auto"]] = "auto"
     ray_address: Union[str, None] = None  # "auto" joins a running cluster; None starts one here
     trial_timeout: Union[float, None] = Field(default=None, gt=0)  # seconds, then the trial fails
