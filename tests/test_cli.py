@@ -231,7 +231,14 @@ def test_dry_run_of_a_cnn_prints_pixels_times_maps(call_cli, tmp_path):
 
 
 def test_ensemble_of_a_missing_study_is_one_line(call_cli, tmp_path):
-    code, _, err = call_cli("ensemble", "--study", "nope", "--storage", f"sqlite:///{tmp_path / 'x.db'}")
+    import nntune
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    code, _, err = call_cli("ensemble", "--study", "nope", "--storage", url)
+    assert code == 2 and err.count("\n") == 1 and "no such SQLite file" in err
+    assert not (tmp_path / "x.db").exists()  # a mistyped storage is not created
+    nntune.create_study(study_name="other", storage=url)
+    code, _, err = call_cli("ensemble", "--study", "nope", "--storage", url)
     assert code == 2 and err.count("\n") == 1 and "nope" in err
 
 
