@@ -321,7 +321,9 @@ class Study(StudyReads):
         except TrialDiverged as err:
             trial.set_system_attr("diverged_epoch", err.epoch)
             return self.tell(trial, state=TrialState.DIVERGED, error=str(err))
-        except BaseException as err:  # SystemExit too (a training script's argparse): never left running
+        # SystemExit too (a training script's argparse): never left running. Other base
+        # exceptions pass untold: an executor's own (a Ctrl-C it re-queues the trial for).
+        except (Exception, KeyboardInterrupt, SystemExit) as err:
             message = f"{type(err).__name__}: {err}".splitlines()[0][:500]
             trial.set_system_attr("traceback", traceback.format_exc()[-4000:])
             frozen = self.tell(trial, state=TrialState.FAILED, error=message)
