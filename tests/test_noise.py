@@ -28,3 +28,12 @@ def test_a_small_split_cannot_separate_close_trials():
     assert split_warning("accuracy", [0.95, 0.94], 10_000) is None
     assert split_warning("accuracy", [0.95], 100) is None
     assert split_warning("rmse", [1.0, 1.01], 100) is None
+
+
+def test_a_test_split_warning_says_its_values_are_validation_values():
+    # the test split scores the best trial only: the two values compared are validation values
+    text = split_warning("accuracy", [0.9582, 0.9526], 359, "test")
+    assert text is not None and text.startswith("the test split (359 samples)")
+    assert "validation accuracy 0.9582 vs 0.9526" in text
+    assert "standard error 0.0106 a test accuracy near 0.9582 would have there" in text
+    assert "validation accuracy 0.95 vs 0.94" in split_warning("accuracy", [0.95, 0.94], 100)

@@ -350,6 +350,8 @@ def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTria
     metrics.update(model_costs(model, x_test[:1], cfg.task.costs, transform=transform))
     if splits.task_type == "regression":
         metrics["residuals"] = residual_sample(model, x_test, y_test, splits)
+    elif splits.info.get("classes"):  # the confusion matrix's rows by name: breast_cancer's 0 is not scikit-learn's
+        metrics["classes"] = [str(c) for c in splits.info["classes"]]
     looks = study.storage.record_test_evaluation(study.id, best.number, metrics)
     if model_file is not None:
         save_trial_model(model_file, model, study, cfg, splits, best, epochs=epochs, test=metrics, field="--model-file")

@@ -17,7 +17,7 @@ from nntune._usage import click_exception_types, flags_take_no_value_in_help, us
 from nntune import cli_ask, cli_model, cli_studies, cli_study
 from nntune.cli_panda import assignments, babysit_run, trial_app
 from nntune.cli_text import (_fmt, _objectives_text, _params_text, _print_dry_run, dry_run_json, leaderboard_table,
-                             own_warnings_as_lines, print_test)
+                             own_warnings_as_lines, positive_class_name, print_test)
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
 from nntune._files import check_writable_dir, check_writable_file, default_model_path, default_report_path
 from nntune.config_overrides import _assign, _override
@@ -99,6 +99,11 @@ def tune(
     if not len(prepared.space) and cfg.search.trials != 1:
         out.print("warning: the config has no space, so every trial trains the same configuration (only "
                   "their seeds differ); a space: section says what to search (see the README)", markup=False)
+    from nntune.runner_build import idle_scheduler_warning
+
+    idle = idle_scheduler_warning(cfg)
+    if idle:
+        out.print(f"warning: {idle}", markup=False)
     if random_terminator(cfg):
         out.print(f"warning: search.terminator's regret bound stays wide under {cfg.search.sampler} draws, which "
                   "follow no model (measured under random: it never stopped a 100-trial search of the default task); "
@@ -135,10 +140,11 @@ def tune(
     for note in summary.notes:
         out.print(note)
     if summary.best is not None:
+        searched = f"with {_params_text(summary.best.params)}" if summary.best.params else "(no searched parameters)"
         out.print(f"best trial {summary.best.number}: validation {cfg.task.trained_metric} "
-                  f"{_fmt(summary.best.value)} with {_params_text(summary.best.params)}")
+                  f"{_fmt(summary.best.value)} {searched}")
     if summary.test is not None:
-        print_test(out, summary.study, summary.test)
+        print_test(out, summary.study, summary.test, positive_class_name(prepared.splits, cfg.task.positive_class))
         if not summary.test.recorded:
             out.print(f"model: {model_file} (nntune.load_model)")
     if summary.objectives:  # several objectives: the Pareto front, each trial with its one test look
@@ -177,8 +183,9 @@ def look_at_test(
 
     cfg = cli_model.study_config(config, storage, study)
     out = Console(stderr=json_out)
-    test = look_again(prepare(cfg))
-    print_test(out, cfg.study, test)
+    prepared = prepare(cfg)
+    test = look_again(prepared)
+    print_test(out, cfg.study, test, positive_class_name(prepared.splits, cfg.task.positive_class))
     if json_out:
         metrics = {k: v for k, v in test.metrics.items() if isinstance(v, (int, float))}
         print(_json.dumps({"study": cfg.study, "trial": test.trial, "test": metrics,

@@ -78,9 +78,23 @@ def _objectives_text(cfg: Any) -> str:
                      for m, d in zip(cfg.task.objectives, cfg.task.directions))
 
 
-def print_test(out: Console, study: str, test: Any) -> None:
-    """A look at the test split: its metrics, and how many looks the study has had."""
+def positive_class_name(splits: Any, positive: int | None) -> str | None:
+    """The class binary precision, recall, f1 and specificity are of (class 1 of two, or
+    task.positive_class; see nntune.train.metrics), None where they are macro averages."""
+    if splits.task_type != "classification" or (positive is None and splits.n_classes > 2):
+        return None
+    classes = splits.info.get("classes") or []
+    index = 1 if positive is None else int(positive)
+    return str(classes[index]) if index < len(classes) else str(index)
+
+
+def print_test(out: Console, study: str, test: Any, positive: str | None = None) -> None:
+    """A look at the test split: its metrics, and how many looks the study has had;
+    ``positive`` names the class the binary metrics are of (a recall of 1 for the common
+    class of two says nothing about the rare one)."""
     shown = ", ".join(f"{k} {_fmt(v)}" for k, v in test.metrics.items() if isinstance(v, float))
+    if positive is not None and any(k in test.metrics for k in ("precision", "recall", "f1", "specificity")):
+        shown += f" (precision, recall, f1 and specificity of class {positive} against the rest)"
     times = "once" if test.looks == 1 else f"{test.looks} times"
     if getattr(test, "recorded", False):
         out.print(f"test ({test.trial}, as recorded at the last look; the best trial is unchanged "

@@ -64,9 +64,12 @@ def check_objectives_config(cfg: Any) -> None:
     for name, direction in zip(task.objectives, given):
         if direction is not None and name in TRAINED and direction != metric_direction(name):
             # Optimizing an error upwards (or accuracy downwards) searches for the worst model.
+            # The embedded default says "maximize" (accuracy's): --set task.metric=rmse alone must
+            # learn how to change it, since there is no direction of the user's own to leave out.
             better = "higher" if metric_direction(name) == "maximize" else "lower"
             raise ConfigError("task.direction", f"{direction} {name}, where {better} is better: the search would "
-                                                f"look for the worst model; leave direction out (each metric's own)")
+                                                f"look for the worst model; leave direction out (each metric's own) "
+                                                f"or set it to {metric_direction(name)}")
     if task.beta != 1.0 and "fbeta" not in (*task.objectives, *task.constraints):  # (a stored config holds 1.0)
         raise ConfigError("task.beta", "weighs recall in fbeta only, and task.metric is not fbeta; leave it out")
     for name, bound in task.constraints.items():

@@ -35,14 +35,17 @@ def standard_error(metric: str, value: float | None, n: int | None) -> float | N
 
 def split_warning(metric: str, values: Sequence[float], n: int | None, split: str = "validation") -> str | None:
     """A one-line warning when the ``split`` of ``n`` samples is too small to separate the
-    two best ``values`` (best first): the best value's standard error exceeds their gap.
-    None when it separates them, or when there is no standard error to compare."""
+    two best validation ``values`` (best first): the best value's standard error exceeds
+    their gap. None when it separates them, or when there is no standard error to compare.
+    The values are always validation values (the test split scores one trial only), so
+    for another split the line says whose values they are and where the error would lie."""
     if len(values) < 2 or n is None:
         return None
     se = standard_error(metric, values[0], n)
     gap = abs(float(values[0]) - float(values[1]))
     if se is None or se <= gap:
         return None
+    where = "" if split == "validation" else f" a {split} {metric} near {values[0]:.4g} would have there"
     return (f"the {split} split ({n} samples) is too small to separate the top trials: "
-            f"{metric} {values[0]:.4g} vs {values[1]:.4g} differ by {gap:.3g}, less than the standard error "
-            f"{se:.3g}; {ADVICE}")
+            f"validation {metric} {values[0]:.4g} vs {values[1]:.4g} differ by {gap:.3g}, less than the "
+            f"standard error {se:.3g}{where}; {ADVICE}")

@@ -5,6 +5,7 @@ would train, built once at the space's centre before any study is written."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -13,7 +14,7 @@ from nntune.config import FIXED_DURING_TRAINING, Config, is_hyperparameter
 from nntune.config_terminator import terminator_settings
 from nntune.exceptions import ConfigError
 from nntune.samplers import PriorSampler, Sampler, make_sampler
-from nntune.schedulers import ASHA, Hyperband, Scheduler, equal_budget_sampler, make_scheduler
+from nntune.schedulers import ASHA, Hyperband, MedianStopping, Scheduler, equal_budget_sampler, make_scheduler
 from nntune.space import Space
 
 
@@ -75,6 +76,22 @@ def build_scheduler(cfg: Config) -> Scheduler:
     if plan is not None:  # a cost-aware scheduler's unjudged cap is a share of search.timeout
         plan(cfg.search.timeout)
     return scheduler
+
+
+def idle_scheduler_warning(cfg: Config) -> str | None:
+    """A warning when median stopping can stop no trial: it judges a trial only after its
+    first ``n_warmup_steps`` epochs (5 by default, where Optuna's MedianPruner has 0), so
+    with no more epochs than that every trial runs to the end, however poor."""
+    if cfg.search.scheduler != "median" or not isinstance(cfg.fixed.get("epochs"), int):
+        return None
+    default = inspect.signature(MedianStopping).parameters["n_warmup_steps"].default
+    warmup = cfg.search.scheduler_options.get("n_warmup_steps", default)
+    epochs = cfg.fixed["epochs"]
+    if not isinstance(warmup, int) or warmup < epochs:
+        return None
+    return (f"median stopping judges a trial only after its first {warmup} epochs "
+            f"(search.scheduler_options.n_warmup_steps), and fixed.epochs is {epochs}: it will stop no trial; "
+            f"give n_warmup_steps below {epochs}")
 
 
 def trainable_subspace(space: Space) -> Space:

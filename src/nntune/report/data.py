@@ -252,7 +252,7 @@ def test_data(evaluations: Sequence[Mapping[str, Any]], sealed: bool = True) -> 
     last = evaluations[-1].get("metrics", {}) if evaluations else {}
     line = split_line("this study", looks, sealed)
     return {"looks": looks, "sealed": sealed, "statement": f"{line[0].upper()}{line[1:]}.",
-            "evaluations": rows, "confusion_matrix": last.get("confusion_matrix"),
+            "evaluations": rows, "confusion_matrix": last.get("confusion_matrix"), "classes": last.get("classes"),
             "residuals": residuals_of(last.get("residuals"))}
 
 

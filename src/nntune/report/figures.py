@@ -237,8 +237,11 @@ def importance_figure(imp: Mapping[str, Any]) -> go.Figure:
                 margin={"l": 140, "r": 20, "t": 20, "b": 50})
 
 
-def confusion_figure(matrix: Sequence[Sequence[int]]) -> go.Figure:
-    labels = [str(i) for i in range(len(matrix))]
+def confusion_figure(matrix: Sequence[Sequence[int]], classes: Sequence[str] | None = None) -> go.Figure:
+    """Rows true, columns predicted, labelled by class name when the look stored them (a
+    look recorded without names, or with a different count, keeps the class numbers)."""
+    names = [str(c) for c in classes or []]
+    labels = names if len(names) == len(matrix) and len(set(names)) == len(names) else [str(i) for i in range(len(matrix))]
     fig = go.Figure(go.Heatmap(z=matrix, x=labels, y=labels, colorscale="Blues", text=matrix,
                                texttemplate="%{text}", hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", title_text="true class", type="category")

@@ -108,7 +108,7 @@ def goal_and_best(d: Mapping[str, Any]) -> tuple[str, str]:
     best_trial = s["best"]
     best = "no trial has completed yet" if best_trial is None else (
         f"best trial {best_trial['number']}: validation {s['metric']} {fmt(best_trial['value'])} "
-        f"with {params_text(best_trial['params'])}")
+        + (f"with {params_text(best_trial['params'])}" if best_trial["params"] else "(no searched parameters)"))
     return f"{s['direction']} the validation {s['metric']}", best
 
 
@@ -237,7 +237,7 @@ def test_section(d: Mapping[str, Any]) -> str:
     if t["confusion_matrix"]:
         out += f'<p class="note">Confusion matrix of the latest test evaluation (trial {last}): rows are the true ' \
                f'classes, columns the predicted ones.</p>'
-        out += '<div id="confusion-matrix">' + plot(figures.confusion_figure(t["confusion_matrix"]),
+        out += '<div id="confusion-matrix">' + plot(figures.confusion_figure(t["confusion_matrix"], t.get("classes")),
                                                    "plot-confusion") + "</div>"
     elif t["residuals"]:
         out += f'<p class="note">Residuals of the latest test evaluation (trial {last}) against the prediction: ' \
@@ -274,20 +274,25 @@ def trials_section(d: Mapping[str, Any]) -> str:
     errors = any(r.get("error") for r in tt["rows"])
     front = d.get("pareto")
     names = front["names"] if front else ["value"]
+    # A value has a standard error only as a share of the validation samples (accuracy): an
+    # rmse or f1 study gets no column of dashes and no sentence about them.
+    se = any(r.get("std_error") is not None for r in tt["rows"])
     rows = [[r["number"], r["state"] if r.get("feasible", True) else f"{r['state']}, infeasible",
-             *objective_cells(r, len(names)), r.get("std_error"), r["epochs"], *[r["scheduler"].get(c) for c in cols],
+             *objective_cells(r, len(names)), *([r.get("std_error")] if se else []), r["epochs"],
+             *[r["scheduler"].get(c) for c in cols],
              params_text(r["params"]), *([r.get("error")] if errors else [])] for r in tt["rows"]]
     note = f'<p class="note">{len(rows)} of {tt["n_trials"]} trials, the best first'
     note += ", then those that failed or diverged, with their errors" if errors else ""
     note += (f", with the scheduler's {', '.join(cols)}" if cols else "") + "."
-    if tt.get("n_val"):
+    if tt.get("n_val") and se:
         note += (f" ± is the value's standard error on the {tt['n_val']} validation samples: "
                  "a difference smaller than it may be noise.")
     note += "</p>"
     if d.get("split_warning"):
         note += f'<p class="sev-warning">{html.escape(d["split_warning"])}</p>'
-    return note + table(["trial", "state", *names, "±", "epochs", *cols, "params", *(["error"] if errors else [])],
-                        rows, [True, False, *[True] * len(names), True, True, *[True] * len(cols)])
+    return note + table(["trial", "state", *names, *(["±"] if se else []), "epochs", *cols, "params",
+                         *(["error"] if errors else [])],
+                        rows, [True, False, *[True] * len(names), *([True] if se else []), True, *[True] * len(cols)])
 
 
 def objective_cells(row: Mapping[str, Any], n: int) -> list[Any]:
