@@ -79,10 +79,20 @@ def build_scheduler(cfg: Config) -> Scheduler:
 
 
 def idle_scheduler_warning(cfg: Config) -> str | None:
-    """A warning when median stopping can stop no trial: it judges a trial only after its
-    first ``n_warmup_steps`` epochs (5 by default, where Optuna's MedianPruner has 0), so
-    with no more epochs than that every trial runs to the end, however poor."""
-    if cfg.search.scheduler != "median" or not isinstance(cfg.fixed.get("epochs"), int):
+    """A warning when the scheduler can stop no trial in the configured epochs: median
+    stopping judges a trial only after its first ``n_warmup_steps`` epochs (5 by default,
+    where Optuna's MedianPruner has 0), successive halving first at ``min_resource`` and
+    never at the last epoch, so with no more epochs than that every trial runs to the end."""
+    if not isinstance(cfg.fixed.get("epochs"), int):
+        return None
+    if cfg.search.scheduler in MULTI_FIDELITY:
+        first = cfg.search.scheduler_options.get("min_resource", 1)
+        epochs = cfg.fixed["epochs"]
+        if not isinstance(first, int) or first < epochs:
+            return None
+        return (f"{cfg.search.scheduler} judges a trial first after epoch {first} (its min_resource) and never at "
+                f"the last, and fixed.epochs is {epochs}: it will stop no trial; train more epochs")
+    if cfg.search.scheduler != "median":
         return None
     default = inspect.signature(MedianStopping).parameters["n_warmup_steps"].default
     warmup = cfg.search.scheduler_options.get("n_warmup_steps", default)
