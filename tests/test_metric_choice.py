@@ -81,3 +81,10 @@ def test_r2_on_a_one_row_validation_split_is_refused(tmp_path):
     assert err.value.field == "task.split" and "r2 needs 2 or more validation samples" in err.value.problem
     raw["task"].update(split=[0.6, 0.2, 0.2])
     assert len(load_task_splits(parse_config(raw)).y_val) >= 2
+
+
+def test_the_rare_class_is_named_by_the_datas_own_label_too():
+    y = np.array([0] * 12 + [1] * 88)
+    assert "class 0 (sick) is only 12%" in imbalance_warning("accuracy", y, 2, ["sick", "well"])
+    assert "class 0 is only 12%" in imbalance_warning("accuracy", y, 2, [0, 1])  # no name beyond the index
+    assert "class 0 is only 12%" in imbalance_warning("accuracy", y, 2)

@@ -12,6 +12,7 @@ check that its best model does not.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,17 +28,21 @@ def class_shares(y: np.ndarray, n_classes: int) -> np.ndarray:
     return counts / max(1, counts.sum())
 
 
-def imbalance_warning(metric: str, y: np.ndarray, n_classes: int) -> str | None:
+def imbalance_warning(metric: str, y: np.ndarray, n_classes: int,
+                      classes: Sequence[Any] = ()) -> str | None:
     """A one-line warning when ``metric`` is accuracy and the smallest class of ``y`` holds
     under RARE_SHARE of the samples and under half its share in balanced data (1 / classes,
-    so ten balanced classes of 10% each do not warn); None otherwise."""
+    so ten balanced classes of 10% each do not warn); None otherwise. ``classes``: the
+    data's own names of the class indices, shown beside the index."""
     if metric not in ACCURACY_METRICS or n_classes < 2:
         return None
     shares = class_shares(y, n_classes)
     rare = int(np.argmin(shares))
     if shares[rare] >= min(RARE_SHARE, 0.5 / n_classes):
         return None
-    return (f"class {rare} is only {shares[rare]:.0%} of the training samples, and accuracy rewards ignoring it: "
+    named = f" ({classes[rare]})" if rare < len(classes) and str(classes[rare]) != str(rare) else ""
+    return (f"class {rare}{named} is only {shares[rare]:.0%} of the training samples, and accuracy rewards "
+            f"ignoring it: "
             f"where 1% of patients have a rare disease, calling everyone healthy is 99% accurate and finds no one. "
             f"Consider task.metric recall, precision, f1 or fbeta (with task.positive_class {rare} and task.beta), "
             f"or balanced_accuracy")

@@ -252,7 +252,8 @@ def metric_notes(cfg: Config, splits: Any, test: TestResult | None) -> list[str]
     if splits.task_type != "classification":
         return []
     notes = []
-    imbalance = imbalance_warning(cfg.task.trained_metric, splits.y_train.numpy(), splits.n_classes)
+    imbalance = imbalance_warning(cfg.task.trained_metric, splits.y_train.numpy(), splits.n_classes,
+                                  splits.info.get("classes") or ())
     if imbalance:
         notes.append(f"warning: {imbalance}")
     if test is not None:
