@@ -110,6 +110,11 @@ class EarlyStopping:
         self.bad_epochs += 1
         return False
 
+    def restart(self, epoch: int, value: float) -> None:
+        """Judge from ``epoch`` on, as if it were the first: early stopping switched on while
+        the model trains has kept no weights from before, so it cannot count on them."""
+        self.best_epoch, self.best_value, self.bad_epochs = epoch, value, 0
+
     def should_stop(self, value: float) -> bool:
         # Only an epoch without improvement spends patience, as in Keras and Lightning: a
         # patience of 0 stops at the first such epoch, never after an improving one.

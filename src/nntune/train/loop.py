@@ -261,7 +261,13 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
         if changes is not None:
             schedule = apply_changes(changes(epoch, hp), hp, model, optimizer, schedule)
             grad_clip, l1 = number(hp, "grad_clip", 0.0), number(hp, "l1", 0.0)
+            was_on = stopping.enabled
             stopping.enabled, stopping.patience, stopping.min_delta = stopping_settings(hp)
+            if stopping.enabled and not was_on:  # switched on now: the best so far is this epoch
+                stopping.restart(epoch, val_score)
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            elif was_on and not stopping.enabled:  # switched off: the last epoch's weights are the result
+                best_state = None
         if report is not None and report(epoch, record):
             stopped_by_report = True
             break
