@@ -99,11 +99,11 @@ def tune(
     if not len(prepared.space) and cfg.search.trials != 1:
         out.print("warning: the config has no space, so every trial trains the same configuration (only "
                   "their seeds differ); a space: section says what to search (see the README)", markup=False)
-    from nntune.runner_build import idle_scheduler_warning
+    from nntune.runner_build import idle_scheduler_warning, unread_setting_warning
 
-    idle = idle_scheduler_warning(cfg)
-    if idle:
-        out.print(f"warning: {idle}", markup=False)
+    for warning in (idle_scheduler_warning(cfg), unread_setting_warning(cfg)):
+        if warning:
+            out.print(f"warning: {warning}", markup=False)
     if random_terminator(cfg):
         out.print(f"warning: search.terminator's regret bound stays wide under {cfg.search.sampler} draws, which "
                   "follow no model (measured under random: it never stopped a 100-trial search of the default task); "
