@@ -99,6 +99,12 @@ def _owner(study_or_trial: Any, storage: Any) -> tuple[Any, int, int | None]:
         raise ValueError("give the live trial or the study: a stored trial does not say which study it is in")
     if isinstance(study_or_trial, Trial):
         study = study_or_trial.study
+        state = study.storage.get_trial(study.id, study_or_trial.number, with_metrics=False).state
+        if state.is_finished():  # as Optuna's UpdateFinishedTrialError: its record is closed
+            from nntune.exceptions import TrialStateError
+
+            raise TrialStateError(f"trial {study_or_trial.number} has already finished ({state.value}); upload "
+                                  "its artifacts before it ends, or to the study")
         return study.storage, study.id, study_or_trial.number
     if isinstance(study_or_trial, Study):
         return study_or_trial.storage, study_or_trial.id, None
