@@ -154,8 +154,10 @@ def fork_trial(storage: Storage, study_id: int, study: str, number: int, epoch: 
     before = params_at(parent, storage.get_param_changes(study_id, number), epoch)
     epochs = {**before, **checked}.get("epochs")
     if isinstance(epochs, int) and not isinstance(epochs, bool) and epoch >= epochs:
-        # It would start with nothing left to train and end failed: say so before writing it.
-        raise ConfigError("from_epoch", f"trial {number} trains {epochs} epoch{'s' if epochs != 1 else ''}, so a "
+        # It would start with nothing left to train and end failed: say so before writing it,
+        # naming whose length it is (the fork's own epochs=, or the parent's).
+        whose = "the fork would train" if "epochs" in checked else f"trial {number} trains"
+        raise ConfigError("from_epoch", f"{whose} {epochs} epoch{'s' if epochs != 1 else ''}, so a "
                                         f"fork from epoch {epoch} has none left; give it more (epochs={epoch + 10})")
     child = storage.create_trial(study_id, state=TrialState.WAITING, distributions=parent.distributions,
                                  system_attrs={"fixed_params": {**before, **checked}, "parent": number,

@@ -14,7 +14,7 @@ import os
 import re
 import socket
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from nntune.exceptions import ConfigError, TrialPruned
 from nntune.samplers import RandomSampler
 from nntune.schedulers import NoScheduler, Proposal
 from nntune.space import Distribution, Space
+from nntune.train.basics import resolve_params
 from nntune.storage import StudyRecord, get_storage
 from nntune.study import Study, create_study, load_study
 from nntune.trial import FrozenTrial, TrialState
@@ -193,7 +194,10 @@ def babysit_objective(cfg: Config, splits: Any, folder: Path, *, device: str | N
         # Taken before its first epoch, in the order asked (the latest wins): a fork's own
         # values (queued with it), then what was asked while it waited; after the parent's
         # epoch for a fork or resume, after epoch 0 for a new trial.
-        early = trial.take_changes(proposal.parent_step if proposal else 0, before)
+        # Old values as the trainer holds them: a parameter left at its default (dropout 0.0)
+        # shows that default, as a change taken after a trained epoch does, not "-".
+        early = trial.take_changes(proposal.parent_step if proposal else 0,
+                                   resolve_params(before, splits.task_type))
         if early.pop(STOP, False):
             trial.set_system_attr("stopped_by", "user")
             raise TrialPruned()
@@ -286,10 +290,22 @@ def queue_fork(study: Study, cfg: Config, number: int, epoch: int,
     folder = checkpoint_dir(cfg, study)
     kept = {e: p for e, p in snapshots(folder, number).items() if e in parent.intermediate_values}
     if epoch not in kept and isinstance(epoch, int):
-        have = ", ".join(map(str, sorted(kept))) or "none"
+        have = epoch_spans(kept) or "none"
         raise ConfigError("from_epoch", f"no checkpoint of trial {number} at epoch {epoch} in {folder} "
                                         f"(kept: {have})")
     return fork_trial(study.storage, study.id, study.study_name, number, epoch, changes)
+
+
+def epoch_spans(epochs: Iterable[int]) -> str:
+    """Epochs as runs of consecutive ones, ``1..135, 140``: a trial keeps a snapshot per
+    epoch, so listing each would make an error of hundreds of numbers."""
+    runs: list[list[int]] = []
+    for e in sorted(set(epochs)):
+        if runs and e == runs[-1][1] + 1:
+            runs[-1][1] = e
+        else:
+            runs.append([e, e])
+    return ", ".join(str(a) if a == b else f"{a}, {b}" if b == a + 1 else f"{a}..{b}" for a, b in runs)
 
 
 def queue_resume(study: Study, cfg: Config, number: int) -> int:

@@ -32,7 +32,7 @@ def act(store: Storage, rec: StudyRecord, number: int, action: str,
         from nntune.study import load_study
 
         text = (query.get("epoch") or [""])[-1]
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):  # "²" is a digit to str.isdigit, not to int()
             raise ConfigError("epoch", f"must be a whole number, got {text!r}")
         child = queue_fork(load_study(rec.name, store), babysit_config(rec), number, int(text), values)
         return {"forked": child, "note": f"queued; train it with: nntune babysit --resume --study {rec.name} "
