@@ -74,7 +74,7 @@ def test_arrays_the_trainer_refuses_are_one_line_and_leave_no_file(tmp_path, mon
     for data, says in ((([1.0] * 12,), "data: give (x, y)"),
                        ({"x": x, "labels": [0] * 12}, "data: unknown keys ['labels']"),
                        ({"x": x}, "data.y: is missing"),
-                       ((x, [0, 1] * 3), "task.data.y: 6 targets for 12 inputs")):
+                       ((x, [0, 1] * 3), "data.y: 6 targets for 12 inputs")):
         with pytest.raises(ConfigError) as caught:
             nntune.tune({"study": "b", "storage": storage}, data=data, report=False)
         assert str(caught.value).startswith(says) and "\n" not in str(caught.value)

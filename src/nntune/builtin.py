@@ -134,6 +134,7 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
     metric = cfg.task.trained_metric
 
     def objective(trial: Trial) -> float | tuple[float, ...]:
+        warn_direction(cfg, trial.study)
         params = trial_hyperparameters(cfg, trial.suggest_space(space), epochs)
         augment = training_augment(cfg, splits, params, trial.seed)
         path = resume = None
@@ -194,6 +195,18 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
         return objective_values(cfg, value, costs) if cfg.task.is_multi_objective else value
 
     return objective
+
+
+def warn_direction(cfg: Config, study: Study) -> None:
+    """Warn when the study runs the other way than the task: ``create_study()`` minimizes,
+    and an accuracy minimized makes the worst model the study's best."""
+    have = [str(getattr(d, "value", d)) for d in study.directions]
+    if have != list(cfg.task.directions):
+        word = "directions" if len(have) > 1 else "direction"
+        wanted = cfg.task.directions if len(have) > 1 else repr(cfg.task.directions[0])
+        warnings.warn(f"the study is to {' and '.join(have)} but the task's {', '.join(cfg.task.objectives)} "
+                      f"is to {' and '.join(cfg.task.directions)}: create the study with {word}={wanted}",
+                      UserWarning, stacklevel=3)
 
 
 def trial_costs(cfg: Config, model: torch.nn.Module, splits: Splits, transform: Any = None) -> dict[str, float]:

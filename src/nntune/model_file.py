@@ -83,6 +83,10 @@ class TunedModel(nn.Module):
         rows (its columns by name, text ones one-hot as the training's were)."""
         if hasattr(x, "columns") and hasattr(x, "to_numpy"):  # a DataFrame: read as nntune predict reads a CSV
             x = self._table_inputs(x)
+        if getattr(getattr(x, "flags", None), "writeable", True) is False:
+            # pandas' to_numpy(), np.load(mmap_mode="r"): torch warns of undefined behaviour
+            # on a read-only array; the model only reads it, so read a copy
+            x = x.copy()
         # as the network's float32: numpy's float64 would stop at the first layer
         x = torch.as_tensor(x, device=self.shift.device)
         x = x if x.dtype == self.shift.dtype else x.to(self.shift.dtype)

@@ -48,6 +48,12 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
 
     if config is not None and not isinstance(config, (str, Path, Mapping)):
         raise ConfigError("config", f"give a YAML file's path or a dict, got {type(config).__name__}")
+    if isinstance(data, (str, Path)):  # a name or a file is the config's task.data, not arrays
+        kind = Path(data).suffix.lstrip(".").lower()
+        column = ", 'target': ..." if kind == "csv" else ""
+        spec = f"{{'kind': {kind!r}, 'path': {str(data)!r}{column}}}" if kind else repr(str(data))
+        raise ConfigError("data", f"takes arrays; give a data set by name or file as task.data: "
+                                  f"set={{'task.data': {spec}}}")
     if set is not None and not isinstance(set, Mapping):
         raise ConfigError("set", f"give a dict of dotted names to values, got {type(set).__name__}")
     raw = copy.deepcopy(dict(config)) if isinstance(config, Mapping) else read_raw(config)
@@ -71,9 +77,11 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
             written = write_atomic(target, blob, field="data")
     try:
         prepared = prepare(cfg)
-    except BaseException:
+    except BaseException as err:
         if written is not None:  # arrays the trainer refuses leave nothing behind
             written.unlink(missing_ok=True)
+        if data is not None and isinstance(err, ConfigError):
+            raise arrays_error(err, target) from None
         raise
     summary = run_tune(prepared, on_trial=on_trial, model_file=model_path)
     if report_path is not None:
@@ -83,6 +91,16 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
     fresh = summary.test is not None and not summary.test.recorded
     summary.model_path = model_path if fresh and model_path is not None and model_path.is_file() else None
     return summary
+
+
+def arrays_error(err: ConfigError, file: Path) -> ConfigError:
+    """A refusal of the npz file written from ``data=``, in the terms of the arrays given:
+    ``data.y``, not ``task.data.y`` of a file the caller never named."""
+    key = err.field.removeprefix("task.data.")
+    if key not in (*ARRAY_KEYS, "path"):  # task.data.missing and the like are the config's own
+        return err
+    problem = err.problem.replace(f" in {file.name}", "").replace(f"{file.name}: ", "")
+    return ConfigError("data" if key == "path" else f"data.{key}", problem)
 
 
 def _output(given: str | Path | bool, default: Path, field: str) -> Path | None:
@@ -106,6 +124,11 @@ def npz_bytes(data: Mapping[str, Any] | Sequence[Any]) -> bytes:
     for key in ("x", "y"):
         if arrays.get(key) is None:
             raise ConfigError(f"data.{key}", "is missing")
+    columns = getattr(arrays["x"], "columns", None)
+    if columns is not None and arrays.get("feature_names") is None:
+        # A DataFrame's column names are its features' names: the model file keeps them, so
+        # its predict takes a DataFrame of new rows by name, as after a CSV.
+        arrays["feature_names"] = [str(c) for c in columns]
     out = {}
     for key, value in arrays.items():
         if value is None:

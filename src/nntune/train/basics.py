@@ -150,7 +150,7 @@ def evaluate(
     y: Tensor,
     *,
     task_type: str,
-    metrics: Sequence[str],
+    metrics: str | Sequence[str],
     n_classes: int = 0,
     target_mean: float = 0.0,
     target_std: float = 1.0,
@@ -171,7 +171,8 @@ def evaluate(
         outputs = outputs.view_as(y)
     y_true = targets_numpy(y, task_type, target_mean, target_std)
     y_pred = predictions_numpy(outputs, task_type, target_mean, target_std)
-    result: dict[str, Any] = scores(metrics, task_type, y_true, y_pred, n_classes, **(options or {}))
+    names = [metrics] if isinstance(metrics, str) else metrics  # "accuracy" is one metric, not eight letters
+    result: dict[str, Any] = scores(names, task_type, y_true, y_pred, n_classes, **(options or {}))
     if task_type == "classification":
         result["confusion_matrix"] = confusion(y_true, y_pred, n_classes or int(max(y_true.max(), y_pred.max())) + 1)
     return result

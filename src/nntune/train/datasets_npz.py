@@ -63,12 +63,20 @@ def _drop_gaps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, in
     return x[keep], y[keep], int((~keep).sum())
 
 
+def one_hot(y: np.ndarray) -> bool:
+    """Rows of zeros with a single one, as Keras' ``to_categorical`` gives labels."""
+    return (y.ndim == 2 and y.shape[1] > 1 and y.dtype.kind in "biuf" and bool(np.isin(y, (0, 1)).all())
+            and bool((y.sum(axis=1) == 1).all()))
+
+
 def _task(y: np.ndarray, forced: Any) -> TaskType:
     if forced is not None:
         if forced not in ("classification", "regression"):
             raise ConfigError("task.data.task", f"must be classification or regression, got {forced!r}")
         return forced  # type: ignore[no-any-return]
     if y.dtype.kind in "bUSO":
+        return "classification"
+    if one_hot(y):
         return "classification"
     if y.ndim > 1 and int(np.prod(y.shape[1:])) != 1:
         return "regression"
@@ -137,6 +145,8 @@ def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     classes: list[str] = []
     if task == "classification":
         both = y if y_test is None else np.concatenate([y, y_test])
+        if one_hot(both):  # column i is class i
+            both = both.argmax(axis=1)
         given = given_classes(spec) or (arrays["classes"].tolist() if "classes" in arrays else None)
         if both.ndim > 1 and int(np.prod(both.shape[1:])) != 1:
             raise ConfigError("task.data.y", f"a classification takes one label per input, got shape {y.shape}")

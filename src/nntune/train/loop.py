@@ -134,6 +134,20 @@ def fit(
     return result
 
 
+def check_names(params: Mapping[str, Any]) -> None:
+    """A name that neither the trainer nor the model takes (``optimiser``, ``learning_rate``)
+    is refused as the config refuses it, not left silently unused."""
+    from nntune.config import HYPERPARAMETERS, is_hyperparameter  # the config imports the trainer
+    from nntune.config_checks import _unknown
+    from nntune.train.custom_model import is_custom, model_hyperparameters
+
+    model = params.get("model")
+    own = {p: str(model) for p in model_hyperparameters(model)} if is_custom(model) else {}
+    for name in params:
+        if not is_hyperparameter(name) and name not in own:
+            raise _unknown(name, name, own, HYPERPARAMETERS)
+
+
 def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Report | None, seed: int,
          device: str | torch.device | None, checkpoint_path: str | Path | None, resume_from: str | Path | None,
          augment: Callable[[Tensor], Tensor] | None, eval_transform: Callable[[Tensor], Tensor] | None,
@@ -141,6 +155,7 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
     task = splits.task_type
     if len(splits.y_train) == 0 or len(splits.y_val) == 0:
         raise ConfigError("splits", "the training and validation splits must both hold samples")
+    check_names(params)
     hp = resolve_params(params, task)
     check_metric(metric, task)
     check_checkpoint_path(checkpoint_path)

@@ -133,6 +133,8 @@ def best_possible(name: str) -> float:
 
 def check_metric(name: str, task_type: str) -> None:
     """ConfigError unless ``name`` is a metric of ``task_type``."""
+    if task_type not in ("classification", "regression"):  # else its metrics would be called the wrong ones
+        raise ConfigError("task_type", f"unknown {task_type!r}; choose from classification, regression")
     table = CLASSIFICATION if task_type == "classification" else REGRESSION
     if name not in table:
         raise ConfigError("metric", f"{name!r} is not a {task_type} metric; choose from {', '.join(table)}")

@@ -27,12 +27,17 @@ class SealedSplitError(RuntimeError):
     """Raised when code tries to read the test split without opening it on purpose."""
 
 
+def as_tensor(values: Any) -> torch.Tensor:
+    """A tensor as it is; numpy arrays and lists, as a notebook holds them, as tensors."""
+    return values if isinstance(values, torch.Tensor) else torch.as_tensor(np.asarray(values))
+
+
 class SealedSplit:
     """The test split, readable only through :meth:`open` with a stated reason."""
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        self._x = x
-        self._y = y
+        self._x = as_tensor(x)
+        self._y = as_tensor(y)
         self.openings: list[str] = []
 
     def __len__(self) -> int:
@@ -69,6 +74,10 @@ class Splits:
     target_mean: float = 0.0
     target_std: float = 1.0
     info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("x_train", "y_train", "x_val", "y_val"):
+            setattr(self, name, as_tensor(getattr(self, name)))
 
     @property
     def input_shape(self) -> tuple[int, ...]:
