@@ -49,6 +49,20 @@ def resolve_params(params: Mapping[str, Any], task_type: str) -> dict[str, Any]:
     return hp
 
 
+def check_names(params: Mapping[str, Any]) -> None:
+    """A name that neither the trainer nor the model takes (``optimiser``, ``learning_rate``)
+    is refused as the config refuses it, not left silently unused (``fit`` and ``fit_stack``)."""
+    from nntune.config import HYPERPARAMETERS, is_hyperparameter  # the config imports the trainer
+    from nntune.config_checks import _unknown
+    from nntune.train.custom_model import is_custom, model_hyperparameters
+
+    model = params.get("model")
+    own = {p: str(model) for p in model_hyperparameters(model)} if is_custom(model) else {}
+    for name in params:
+        if not is_hyperparameter(name) and name not in own:
+            raise _unknown(name, name, own, HYPERPARAMETERS)
+
+
 def plain(value: Any) -> Any:
     """numpy scalars and tuples turned into Python numbers and lists."""
     if isinstance(value, np.generic):

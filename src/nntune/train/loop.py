@@ -25,6 +25,7 @@ from nntune.train.basics import (  # re-exported: the trainer's helpers were fir
     LOSSES,
     batch_starts,
     count_outputs,
+    check_names,
     derive_seed,
     eval_batch_size,
     evaluate,
@@ -132,20 +133,6 @@ def fit(
                       eval_transform=eval_transform, changes=changes, threads=threads)
     result.threads = threads.capped
     return result
-
-
-def check_names(params: Mapping[str, Any]) -> None:
-    """A name that neither the trainer nor the model takes (``optimiser``, ``learning_rate``)
-    is refused as the config refuses it, not left silently unused."""
-    from nntune.config import HYPERPARAMETERS, is_hyperparameter  # the config imports the trainer
-    from nntune.config_checks import _unknown
-    from nntune.train.custom_model import is_custom, model_hyperparameters
-
-    model = params.get("model")
-    own = {p: str(model) for p in model_hyperparameters(model)} if is_custom(model) else {}
-    for name in params:
-        if not is_hyperparameter(name) and name not in own:
-            raise _unknown(name, name, own, HYPERPARAMETERS)
 
 
 def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Report | None, seed: int,

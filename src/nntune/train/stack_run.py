@@ -36,7 +36,8 @@ import torch
 from torch import Tensor
 
 from nntune.exceptions import ConfigError
-from nntune.train.basics import count_outputs, model_input_shape, pick_device, resolve_batch_size, resolve_params
+from nntune.train.basics import (check_names, count_outputs, model_input_shape, pick_device, resolve_batch_size,
+                                 resolve_params)
 from nntune.train.models import build_model
 from nntune.train.splits import Splits
 from nntune.train.stack import Stack, StackReport, StackResult
@@ -214,6 +215,7 @@ def fit_stack(
     input_shape = model_input_shape(splits, eval_transform)
     groups: dict[tuple, list[int]] = {}
     for i, p in enumerate(params):
+        check_names(p)
         hp = resolve_params(p, splits.task_type)
         check_member(hp)  # a refused configuration stops fit_stack before any stack trains, not after
         groups.setdefault(structure_key(hp, input_shape, count_outputs(splits)), []).append(i)
