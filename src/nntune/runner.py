@@ -24,8 +24,6 @@ from nntune.config_checks import uses_worker_processes
 from nntune.config_compare import check_same_model
 from nntune.exceptions import ConfigError
 from nntune.executors import WorkerOptions, run_processes, run_ray, run_serial
-from nntune.metric_choice import all_positive_finding, imbalance_warning
-from nntune.noise import split_warning
 from nntune.samplers import CoarseToFineSampler, GridSampler, Sampler, is_feasible
 from nntune.schedulers import PBT, pbt_objective, pbt_replacer
 from nntune.schedulers import Scheduler
@@ -36,6 +34,7 @@ from nntune.study import Objective
 from nntune.runner_build import (budget_epochs, build_sampler, build_scheduler, build_terminator,  # noqa: F401
                                  check_model_builds)  # (the CLI's and workers' names)
 from nntune.trial import FrozenTrial, TrialState, best_trial, counts_by_state, ranked
+from nntune.runner_notes import first_failure, metric_notes, split_notes
 from nntune.runner_summary import TuneSummary
 from nntune.sealed_look import look_once
 
@@ -236,40 +235,6 @@ def auto_batch_size(p: Prepared, study: Study, device: str | None) -> tuple[Prep
         chosen, note = result.chosen, result.describe()
     cfg = p.cfg.model_copy(update={"fixed": {**p.cfg.fixed, "batch_size": chosen}})
     return replace(p, cfg=cfg), note
-
-
-def split_notes(metric: str, leaders: Sequence[FrozenTrial], n_val: int, n_test: int) -> list[str]:
-    """Warnings when the validation split, or a test split as small, cannot separate the
-    two best trials: the gap between their values is below the best value's standard error."""
-    values = [float(t.value) for t in leaders[:2] if t.state == TrialState.COMPLETE and t.value is not None]
-    found = [split_warning(metric, values, n_val, "validation"), split_warning(metric, values, n_test, "test")]
-    return [f"warning: {w}" for w in found if w]
-
-
-def metric_notes(cfg: Config, splits: Any, test: TestResult | None) -> list[str]:
-    """The notes' advice on the metric: accuracy on imbalanced classes, and a recall won by
-    calling nearly everything positive (read off the test look's confusion matrix)."""
-    if splits.task_type != "classification":
-        return []
-    notes = []
-    imbalance = imbalance_warning(cfg.task.trained_metric, splits.y_train.numpy(), splits.n_classes,
-                                  splits.info.get("classes") or ())
-    if imbalance:
-        notes.append(f"warning: {imbalance}")
-    if test is not None:
-        finding = all_positive_finding(cfg.task.trained_metric, test.metrics.get("confusion_matrix") or [],
-                                       cfg.task.positive_class)
-        if finding:
-            notes.append(f"finding (predicts_all_positive): {finding}")
-    return notes
-
-
-def first_failure(trials: Sequence[FrozenTrial]) -> str | None:
-    """``trial N: <its error>`` for the lowest-numbered failed trial, ``None`` when none failed."""
-    failed = sorted((t for t in trials if t.state == TrialState.FAILED), key=lambda t: t.number)
-    if not failed:
-        return None
-    return f"trial {failed[0].number}: {failed[0].error or 'no error recorded'}"
 
 
 def look_again(p: Prepared, *, device: str | None = None) -> TestResult:

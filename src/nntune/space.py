@@ -12,7 +12,6 @@ Distributions are frozen dataclasses that round-trip through JSON (``to_json`` /
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +19,9 @@ from typing import Any, Union
 
 import numpy as np
 
+from nntune._conditions import check_conditions, parents_first, same_value
 from nntune._distribution_extras import OptunaRepr, on_grid_high, plain, steps_in
+from nntune._space_grid import grid_from_lists, grid_size, grid_values, space_grid
 from nntune.exceptions import ConfigError
 
 Value = Union[float, int, str, bool, None]
@@ -281,12 +282,6 @@ def is_numeric(dist: Distribution) -> bool:
     return not isinstance(dist, Choice)
 
 
-def same_value(a: Any, b: Any) -> bool:
-    """Whether a parameter's value is a condition's value: equal, and a bool only to a bool
-    (Python's ``True == 1`` would make a choice of ``[True, 1]`` enable both branches)."""
-    return a == b and isinstance(a, bool) == isinstance(b, bool)
-
-
 @dataclass(frozen=True)
 class Space:
     """Named distributions, in order, with optional conditions.
@@ -303,21 +298,7 @@ class Space:
         object.__setattr__(self, "params", dict(self.params))
         object.__setattr__(self, "conditions", {k: {p: list(v) for p, v in c.items()}
                                                 for k, c in self.conditions.items()})
-        names = list(self.params)
-        for name, cond in self.conditions.items():
-            if name not in self.params:
-                raise ConfigError(f"space.{name}.when", "condition on an undeclared parameter")
-            for parent, allowed in cond.items():
-                if parent not in self.params:
-                    raise ConfigError(f"space.{name}.when", f"refers to {parent!r}, which the space does not "
-                                                            f"declare (it declares {', '.join(map(repr, names))})")
-                if names.index(parent) >= names.index(name):
-                    raise ConfigError(f"space.{name}.when",
-                                      f"refers to {parent!r}, which must be declared before {name!r}")
-                bad = [v for v in allowed if not self.params[parent].contains(v)]
-                if bad:
-                    raise ConfigError(f"space.{name}.when",
-                                      f"values {bad} are not possible for {parent!r}")
+        check_conditions(self.params, self.conditions)
 
     def __len__(self) -> int:
         return len(self.params)
@@ -359,19 +340,7 @@ class Space:
         """Every combination: all values of a Choice or a small Int, ``points`` evenly spaced
         values (on the parameter's scale) of the rest. Conditional parameters are enumerated
         only under parents that activate them, so nested spaces yield no duplicates."""
-        if points < 1:
-            raise ConfigError("grid_points", f"must be >= 1, got {points}")
-        axes = {name: grid_values(dist, points) for name, dist in self.params.items()}
-        combos: list[dict[str, Value]] = [{}]
-        for name in self.params:
-            nxt: list[dict[str, Value]] = []
-            for partial in combos:
-                if self.is_active(name, partial):
-                    nxt.extend({**partial, name: v} for v in axes[name])
-                else:
-                    nxt.append(partial)
-            combos = nxt
-        return combos
+        return space_grid(self, points)
 
     def to_json(self) -> dict[str, Any]:
         return {"params": {n: d.to_json() for n, d in self.params.items()},
@@ -383,60 +352,6 @@ class Space:
                    data.get("conditions", {}))
 
 
-def parents_first(names: list[str], conditions: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """``names`` in their written order, except that a parameter named in another's
-    ``when`` moves before it: a config written by hand keeps its order (and so its draws),
-    and one whose keys were sorted or reordered (a YAML dump, a PostgreSQL JSON column)
-    still builds. A condition on an unknown name is left for the space to report."""
-    out: list[str] = []
-    visiting: set[str] = set()
-
-    def place(name: str) -> None:
-        if name in out:
-            return
-        if name in visiting:
-            raise ConfigError(f"space.{name}.when", "conditions refer to each other in a cycle")
-        visiting.add(name)
-        for parent in conditions.get(name, {}):
-            if parent in names:
-                place(parent)
-        visiting.discard(name)
-        out.append(name)
-
-    for name in names:
-        place(name)
-    return out
-
-
-def grid_values(dist: Distribution, points: int) -> list[Value]:
-    """The grid axis of one parameter (see :meth:`Space.grid`)."""
-    if isinstance(dist, Choice):
-        return list(dist.values)
-    if isinstance(dist, Int) and dist.n_values <= points:
-        return [dist.low + k * dist.step for k in range(dist.n_values)]
-    if isinstance(dist, Float) and dist.step is not None and dist.n_steps <= points:
-        # Every value of a grid no larger than the axis: even spacing would round several
-        # points onto one value, and the grid would train the same configuration again.
-        return [dist.from_unit((k + 0.5) / dist.n_steps) for k in range(dist.n_steps)]
-    if points == 1:
-        return [dist.from_unit(0.5)]
-    if isinstance(dist, Int):
-        # Even spacing on the scale, endpoints included, duplicates from rounding dropped.
-        lo, hi = (math.log(dist.low), math.log(dist.high)) if dist.log else (dist.low, dist.high)
-        raw = [lo + k * (hi - lo) / (points - 1) for k in range(points)]
-        vals = [int(round(math.exp(r))) if dist.log else
-                dist.low + int(round((r - dist.low) / dist.step)) * dist.step for r in raw]
-        return list(dict.fromkeys(min(dist.high, max(dist.low, v)) for v in vals))
-    # Float and Beta: endpoints included, even spacing on the parameter's own scale (one
-    # value once: a range of one point is one point).
-    return list(dict.fromkeys(dist.from_unit(k / (points - 1)) for k in range(points)))
-
-
-def grid_size(space: Space, points: int = 5) -> int:
-    return len(space.grid(points))
-
-
-def grid_from_lists(axes: Mapping[str, Sequence[Value]]) -> list[dict[str, Value]]:
-    """An Optuna-style grid given as ``{name: [values]}``."""
-    names = list(axes)
-    return [dict(zip(names, combo)) for combo in itertools.product(*(axes[n] for n in names))]
+# The grids (nntune._space_grid) and the conditions' helpers (nntune._conditions), importable from here.
+__all__ = ["Beta", "Choice", "Distribution", "Float", "Int", "Space", "Value", "dist_from_json", "grid_from_lists",
+           "grid_size", "grid_values", "is_numeric", "parents_first", "same_value"]

@@ -1,4 +1,6 @@
-"""Weight initializers, optimizers and learning-rate schedules.
+"""Weight initializers and optimizers; the learning-rate schedules they run under are
+:mod:`nntune.train.schedules`'s, re-exported here with the settings of
+:mod:`nntune.train.optim_settings`.
 
 Weight decay comes in two modes, chosen by ``weight_decay_mode``:
 
@@ -17,72 +19,17 @@ dimensions), never to biases or batch-norm scales and shifts.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import nn
-from torch.optim import lr_scheduler
 
 from nntune.exceptions import ConfigError
 from nntune.train.models import is_head_parameter
-
-INITS = ("default", "zeros", "normal", "xavier_normal", "xavier_uniform", "he_normal", "he_uniform", "uniform_inv_n2")
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
-SCHEDULES = ("constant", "step", "exponential", "plateau", "cosine")
-SGD_LIKE = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop")
-
-OPTIM_DEFAULTS: dict[str, Any] = {
-    "init": "default",
-    "init_std": 0.01,
-    "optimizer": "adam",
-    "momentum": 0.9,
-    "rho": 0.99,
-    "beta1": 0.9,
-    "beta2": 0.999,
-    "eps": 1e-8,
-    "weight_decay": 0.0,
-    "l1": 0.0,
-    "lr_schedule": "constant",
-    "lr_step_epochs": 8,
-    "lr_patience": 5,
-    "lr_factor": 0.1,
-    "lr_min": 0.0,
-    "warmup_epochs": 0,
-}
-# A torch scheduler's attributes that hold a schedule's settings rather than its progress.
-SCHEDULE_SETTINGS = ("step_size", "gamma", "eta_min", "factor", "patience", "min_lrs")
-# Exponential decay with the notes' pace (x0.1 over 8 epochs) when lr_gamma is not given.
-EXPONENTIAL_GAMMA = 0.1 ** (1 / 8)
-
-
-def pick(params: Mapping[str, Any], key: str, options: Iterable[str]) -> str:
-    options = tuple(options)
-    value = params.get(key, OPTIM_DEFAULTS.get(key))
-    if value not in options:
-        raise ConfigError(key, f"unknown {value!r}; choose from {', '.join(options)}")
-    return str(value)
-
-
-def number(params: Mapping[str, Any], key: str, default: float, *, low: float = 0.0) -> float:
-    value = params.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < low:
-        raise ConfigError(key, f"must be a number >= {low:g}, got {value!r}")
-    return float(value)
-
-
-def fraction(params: Mapping[str, Any], key: str, default: float) -> float:
-    """``params[key]`` in [0, 1) (a decay rate: momentum, rho, the betas, a plateau's factor),
-    or a ConfigError naming it: at 1 or above the optimizer divides by zero or diverges."""
-    value = number(params, key, default)
-    if value >= 1.0:
-        raise ConfigError(key, f"must be a number in [0, 1), got {params.get(key, default)!r}")
-    return value
-
-
-def default_lr(optimizer: str) -> float:
-    """1e-3 for the Adam family, 0.01 for SGD-like optimizers."""
-    return 1e-3 if optimizer in ("adam", "adamw") else 0.01
+from nntune.train.optim_settings import (INITS, OPTIM_DEFAULTS, OPTIMIZERS, SCHEDULES, SGD_LIKE, default_lr,
+                                         fraction, number, pick)
+from nntune.train.schedules import EXPONENTIAL_GAMMA, SCHEDULE_SETTINGS, GroupCosineLR, LrSchedule, floors
 
 
 # ---------------------------------------------------------------- initializers
@@ -251,141 +198,6 @@ def current_lr(optimizer: torch.optim.Optimizer) -> float:
     return float(group["lr"]) / group["lr_mult"]
 
 
-# ---------------------------------------------------------------- schedules
-
-
-def floors(optimizer: torch.optim.Optimizer, lr_min: float) -> list[float]:
-    """Each group's lowest rate: ``lr_min`` times its ``lr_mult``, so a backbone's rate stays
-    its multiple of the head's down to the floor (and never climbs towards ``lr_min``)."""
-    return [lr_min * group.get("lr_mult", 1.0) for group in optimizer.param_groups]
-
-
-class GroupCosineLR(lr_scheduler.CosineAnnealingLR):
-    """torch's cosine annealing (the same recursive steps) with each group's floor at
-    :func:`floors` instead of one ``eta_min`` for all."""
-
-    def get_lr(self) -> list[float]:  # type: ignore[override]
-        t, period = self.last_epoch, self.T_max
-        groups = self.optimizer.param_groups
-        etas = floors(self.optimizer, self.eta_min)
-        if t == 0:  # built: the rate as the optimizer (or a warm-up) left it
-            return [float(g["lr"]) for g in groups]
-        if (t - 1 - period) % (2 * period) == 0:
-            return [g["lr"] + (base - eta) * (1 - math.cos(math.pi / period)) / 2
-                    for g, base, eta in zip(groups, self.base_lrs, etas)]
-        ratio = (1 + math.cos(math.pi * t / period)) / (1 + math.cos(math.pi * (t - 1) / period))
-        return [ratio * (g["lr"] - eta) + eta for g, eta in zip(groups, etas)]
-
-
-class LrSchedule:
-    """An optional linear warm-up followed by the main schedule; stepped once per epoch.
-
-    With ``warmup_epochs`` = w, epoch k (1-based, k <= w) trains at lr * k/(w+1) and epoch
-    w+1 at the full rate; the main schedule counts its epochs from there. ``plateau``
-    watches the validation loss passed to :meth:`step`. ``lr_min`` (cosine, plateau) is the
-    floor of the base rate; a backbone's floor is ``lr_min * backbone_lr_mult``.
-    """
-
-    def __init__(self, optimizer: torch.optim.Optimizer, params: Mapping[str, Any], epochs: int) -> None:
-        kind = pick(params, "lr_schedule", SCHEDULES)
-        self.kind = kind
-        self.warmup_epochs = int(number(params, "warmup_epochs", 0))
-        self.epochs_done = 0
-        self.warmup: lr_scheduler.LinearLR | None = None
-        if self.warmup_epochs > 0:
-            self.warmup = lr_scheduler.LinearLR(
-                optimizer, start_factor=1 / (self.warmup_epochs + 1), end_factor=1.0, total_iters=self.warmup_epochs
-            )
-        self.main: lr_scheduler.LRScheduler | None
-        if kind == "step":
-            step = int(number(params, "lr_step_epochs", OPTIM_DEFAULTS["lr_step_epochs"], low=1))
-            self.main = lr_scheduler.StepLR(optimizer, step_size=step, gamma=number(params, "lr_gamma", 0.1))
-        elif kind == "exponential":
-            self.main = lr_scheduler.ExponentialLR(optimizer, gamma=number(params, "lr_gamma", EXPONENTIAL_GAMMA))
-        elif kind == "plateau":
-            self.main = lr_scheduler.ReduceLROnPlateau(
-                optimizer,
-                mode="min",
-                factor=fraction(params, "lr_factor", OPTIM_DEFAULTS["lr_factor"]),
-                patience=int(number(params, "lr_patience", OPTIM_DEFAULTS["lr_patience"])),
-                min_lr=floors(optimizer, number(params, "lr_min", 0.0)),
-            )
-        elif kind == "cosine":
-            t_max = max(1, epochs - self.warmup_epochs)
-            self.main = GroupCosineLR(optimizer, T_max=t_max, eta_min=number(params, "lr_min", 0.0))
-        else:
-            self.main = None
-
-    def step(self, val_loss: float) -> None:
-        """Advance one epoch (call after the epoch's validation)."""
-        self.epochs_done += 1
-        if self.warmup is not None and self.epochs_done <= self.warmup_epochs:
-            self.warmup.step()
-        elif isinstance(self.main, lr_scheduler.ReduceLROnPlateau):
-            self.main.step(val_loss)
-        elif self.main is not None:
-            self.main.step()
-
-    def fit_length(self, epochs: int) -> None:
-        """Make ``epochs`` a cosine schedule's length from now on (other kinds have none).
-
-        The period becomes epochs - warm-up and the rate the one that period gives at the
-        epochs done, as if the run had been planned that long. Going on from the rate
-        reached instead would leave a run whose old period had ended at ``lr_min`` there for
-        all its new epochs (torch's cosine steps multiply the rate reached).
-        """
-        if not isinstance(self.main, lr_scheduler.CosineAnnealingLR):
-            return
-        t_max = max(1, epochs - self.warmup_epochs)
-        if self.main.T_max == t_max:
-            return
-        self.main.T_max = t_max
-        done = self.main.last_epoch
-        if done <= 0:  # still warming up: the warm-up sets the rate, the cosine starts later
-            return
-        factor = (1 + math.cos(math.pi * min(done, t_max) / t_max)) / 2
-        etas = floors(self.main.optimizer, self.main.eta_min)
-        rates = [eta + (base - eta) * factor for base, eta in zip(self.main.base_lrs, etas)]
-        for group, rate in zip(self.main.optimizer.param_groups, rates):
-            group["lr"] = rate
-        self.main._last_lr = rates  # type: ignore[attr-defined]
-
-    def state_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "warmup_epochs": self.warmup_epochs,
-            "epochs_done": self.epochs_done,
-            "warmup": None if self.warmup is None else self.warmup.state_dict(),
-            "main": None if self.main is None else self.main.state_dict(),
-        }
-
-    def load_state_dict(self, state: Mapping[str, Any], *, lr_scale: float = 1.0) -> bool:
-        """Restore the schedule's progress, its base rates scaled by ``lr_scale``.
-
-        A resumed run with a new ``lr`` passes new_lr / old_lr, so the whole schedule is
-        rescaled rather than restarted. A saved schedule of another kind or warm-up length
-        is ignored (returns False): the new schedule starts from its first epoch. The
-        schedule's own settings (``lr_gamma``, ``lr_step_epochs``, ``lr_min``, a plateau's
-        ``lr_factor`` and ``lr_patience``) stay the ones this schedule was built with: the new
-        params', not the saved ones.
-        """
-        if state.get("kind") != self.kind or state.get("warmup_epochs") != self.warmup_epochs:
-            return False
-        self.epochs_done = int(state["epochs_done"])
-        for scheduler, saved in ((self.warmup, state["warmup"]), (self.main, state["main"])):
-            if scheduler is None or saved is None:
-                continue
-            ours = {name: getattr(scheduler, name) for name in SCHEDULE_SETTINGS if hasattr(scheduler, name)}
-            scheduler.load_state_dict(dict(saved))
-            for name, value in ours.items():
-                setattr(scheduler, name, value)
-            for attr in ("base_lrs", "_last_lr"):
-                values = getattr(scheduler, attr, None)
-                if isinstance(values, list):
-                    setattr(scheduler, attr, [v * lr_scale for v in values])
-        return True
-
-
 def restore_optimizer(
     optimizer: torch.optim.Optimizer,
     schedule: LrSchedule,
@@ -429,3 +241,10 @@ def restore_optimizer(
     if params.get("epochs") is not None:
         schedule.fit_length(int(params["epochs"]))
     return carried
+
+
+# The settings (optim_settings.py) and the schedules (schedules.py), importable from here.
+__all__ = ["EXPONENTIAL_GAMMA", "INITS", "OPTIMIZERS", "OPTIM_DEFAULTS", "SCHEDULES", "SCHEDULE_SETTINGS", "SGD_LIKE",
+           "GroupCosineLR", "LrSchedule", "apply_hyperparams", "build_optimizer", "current_lr", "decoupled_step",
+           "default_lr", "floors", "fraction", "init_tensor", "init_weights", "l1_penalty", "number", "param_groups",
+           "pick", "restore_optimizer", "weight_decay_mode"]

@@ -16,8 +16,9 @@ stopping), so its curves match ``fit(params_k, seed=seeds[k])`` up to float roun
 only dropout masks are drawn differently.
 
 What a stack gives back of one member (a solo model, its result, a checkpoint) is
-:class:`~nntune.train.stack_results.MemberResults`, which :class:`Stack` extends; this
-module holds the members' comings and goings and the training.
+:class:`~nntune.train.stack_results.MemberResults`, and the members' comings and goings are
+:class:`~nntune.train.stack_slots.MemberSlots`, its subclass, which :class:`Stack` extends;
+this module builds the stack and holds the training.
 """
 
 from __future__ import annotations
@@ -25,36 +26,33 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Hashable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import replace
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from nntune.exceptions import ConfigError
-from nntune.train.epochs import EarlyStopping, divergence, epoch_record, epoch_scores, stopping_settings
+from nntune.train.epochs import divergence, epoch_record, epoch_scores
 from nntune.train.heap import retained_heap
-from nntune.train.live import apply_changes
 from nntune.train.basics import (
     EVAL_BATCH, batch_starts, count_outputs, derive_seed, float_inputs, model_input_shape, pick_device,
     resolve_batch_size, resolve_params,
 )
-from nntune.train.metrics import best_possible, check_metric, metric_direction, metric_options, targets_numpy
+from nntune.train.metrics import check_metric, metric_options, targets_numpy
 from nntune.train.models import build_model
-from nntune.train.optim import current_lr, restore_optimizer
+from nntune.train.optim import current_lr
 from nntune.train.splits import Splits
-from nntune.train.stack_key import OPTIMIZER_FAMILY, structure_difference, structure_key
+from nntune.train.stack_key import OPTIMIZER_FAMILY, structure_key
 from nntune.train.stack_models import (
     StackedNet, check_conv_layout, cudnn_benchmark, default_cudnn_benchmark, probe_moments, stacked_loss,
 )
-from nntune.train.stack_member import (Member, Settings, StackReport, StackResult, check_member, clock_for,
-                                       member_seed, member_settings, positive_count)
+from nntune.train.stack_member import Member, StackReport, StackResult, member_seed, positive_count
 from nntune.train.stack_optim import StackedOptimizer
-from nntune.train.stack_results import MemberResults
+from nntune.train.stack_slots import MemberSlots
 from nntune.train.threads import SizedThreads, step_flops
 
 
-class Stack(MemberResults):
+class Stack(MemberSlots):
     """Members of one structure on one device. ``structure`` is any member's params.
 
     Two settings change how the convolutions run, never what they compute (beyond float
@@ -115,156 +113,6 @@ class Stack(MemberResults):
         self.batch_sizes = torch.tensor([min(self.bs, self.n_train - s) for s in self.starts], device=self.device)
         self.mean, self.std = float(splits.target_mean), float(splits.target_std)
         self.y_val_np = targets_numpy(self.y_val, task, self.mean, self.std)
-
-    # ------------------------------------------------------------ membership
-
-    @property
-    def capacity(self) -> int:
-        return self.net.capacity
-
-    def free_slots(self) -> list[int]:
-        return [s for s in range(self.capacity) if s not in self.members]
-
-    def _resolve(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        hp = resolve_params(params, self.task)
-        theirs = structure_key(hp, self.input_shape, self.n_outputs)
-        if theirs != self.key:
-            raise structure_difference(self.key, theirs, hp)
-        return hp
-
-    def add(self, params: Mapping[str, Any], *, seed: int = 0, key: Hashable = None) -> int:
-        """Put a new configuration into a free slot (the stack grows when none is free):
-        weights initialized as ``fit(params, seed=seed)`` would, fresh optimizer state.
-        ``key`` names its result; by default its slot, or, where a member moved there by
-        :meth:`compact` holds that key, the next integer no member holds."""
-        seed = member_seed(seed)
-        hp = self._resolve(params)
-        # Everything that may refuse a value comes before the stack changes: a refused
-        # configuration leaves no member, weights or larger capacity behind.
-        clock, schedule = clock_for(hp)
-        settings, stopping = member_settings(hp, clock), self._stopping(hp)
-        with torch.random.fork_rng(devices=[]):  # the caller's global generator is left as it was
-            # PyTorch's default initialization draws from it, as in fit; the model is built on the
-            # CPU, so its generator alone (seeding every device type records a stack trace per call)
-            torch.default_generator.manual_seed(seed)
-            solo = build_model(hp, self.input_shape, self.n_outputs,
-                               generator=torch.Generator().manual_seed(derive_seed(seed, 0)))
-        free = self.free_slots()
-        if not free:
-            self._reindex(list(range(self.capacity)) + [-1] * max(1, self.capacity))
-            free = self.free_slots()
-        slot = free[0]
-        self.net.load_member(slot, solo.state_dict(), settings.dropout)
-        member = Member(key=self._default_key(slot) if key is None else key, hp=hp, seed=seed, clock=clock,
-                        batch_gen=torch.Generator().manual_seed(derive_seed(seed, 1)),
-                        schedule=schedule, stopping=stopping, l1=0.0, spare=solo)
-        self.members[slot] = member
-        self.opt.reset_member(slot)
-        self._apply(slot, settings)
-        return slot
-
-    def _default_key(self, slot: int) -> int:
-        taken = {m.key for m in self.members.values()}
-        if slot not in taken:
-            return slot
-        return max(k for k in taken if isinstance(k, int) and not isinstance(k, bool)) + 1
-
-    def _stopping(self, hp: Mapping[str, Any]) -> EarlyStopping:
-        enabled, patience, min_delta = stopping_settings(hp)
-        return EarlyStopping(metric_direction(self.metric), best_possible(self.metric), min_delta, patience, enabled)
-
-    def _apply(self, slot: int, settings: Settings | None = None) -> None:
-        """Write member ``slot``'s settings (by default made from its params) into the per-member tensors."""
-        m = self.members[slot]
-        values = member_settings(m.hp, m.clock) if settings is None else settings
-        self.opt.set_member(slot, values.optimizer)
-        self.net.set_dropout(slot, values.dropout)
-        m.l1 = values.l1
-        self.l1[slot] = m.l1
-        self.huber[slot] = values.huber_delta
-
-    def remove(self, slot: int) -> StackResult:
-        """Take member ``slot`` out (its slot is freed) and return its result so far."""
-        return self._take_out(slot, clear=True)
-
-    def _take_out(self, slot: int, *, clear: bool) -> StackResult:
-        """:meth:`remove`; without ``clear`` the slot keeps its numbers, for a compaction
-        that drops it right after."""
-        result = self.result(slot)
-        del self.members[slot]
-        if clear:
-            self.net.clear_member(slot)
-            self.opt.clear_member(slot)
-            self.l1[slot] = 0
-        return result
-
-    def copy(self, src: int, dst: int) -> None:
-        """Member ``dst`` takes ``src``'s weights, batch-norm statistics, optimizer state,
-        hyperparameters and lr-schedule progress; it keeps its own history and batch order."""
-        a, b = self.member(src), self.member(dst)
-        self.net.copy_member(src, dst)
-        self.opt.copy_member(src, dst)
-        b.hp = dict(a.hp)
-        b.clock, b.schedule = clock_for(b.hp)
-        b.clock.load_state_dict(a.clock.state_dict())
-        b.schedule.load_state_dict(a.schedule.state_dict())
-        b.stopping, b.stopped_early = self._stopping(b.hp), False  # a stop change_params left pending is dropped
-        self._apply(dst)
-
-    def set_params(self, slot: int, params: Mapping[str, Any]) -> None:
-        """New hyperparameters for a member between epochs, kept as a resumed ``fit`` keeps
-        them: a new lr rescales the schedule, the optimizer state carries over."""
-        m = self.member(slot)
-        hp = self._resolve(params)
-        clock, schedule = clock_for(hp)
-        saved = {"params": m.hp, "optimizer": m.clock.state_dict(), "scheduler": m.schedule.state_dict()}
-        carried = restore_optimizer(clock, schedule, saved, hp)  # only the new clock changes here
-        settings, stopping = member_settings(hp, clock), self._stopping(hp)  # refused values change nothing
-        if not carried:
-            self.opt.reset_member(slot)
-        m.hp, m.clock, m.schedule = hp, clock, schedule
-        old = m.stopping  # the best epoch so far stays; patience and min_delta are the new ones
-        m.stopping = replace(stopping, best_epoch=old.best_epoch, best_value=old.best_value, bad_epochs=old.bad_epochs)
-        m.stopped_early = False  # a resumed fit trains before it asks its early stopping again
-        self._apply(slot, settings)
-
-    def change_params(self, slot: int, changes: Mapping[str, Any]) -> None:
-        """Changes a running member takes at an epoch boundary (``nntune trial set``), as
-        ``fit`` takes them (:func:`~nntune.train.live.apply_changes`), where :meth:`set_params`
-        is a resume's (PBT's explore): the schedule goes on from the rate reached, and under
-        a cosine schedule new ``epochs`` stretch or shrink its period."""
-        m = self.member(slot)
-        hp = self._resolve({**m.hp, **changes})  # a structural change is refused here
-        check_member(hp)  # every value first: a change refused halfway would leave the member half changed
-        live = dict(m.hp)
-        # The member's clock is its solo optimizer at the rate reached. Its dropout is a rate
-        # of the stacked net (written by _apply), not a module of a solo model.
-        m.schedule = apply_changes({k: hp[k] for k in changes if k != "dropout"}, live, nn.Module(), m.clock,
-                                   m.schedule)
-        m.hp = {**live, "dropout": hp["dropout"]}
-        old = m.stopping
-        m.stopping = replace(self._stopping(m.hp), best_epoch=old.best_epoch, best_value=old.best_value,
-                             bad_epochs=old.bad_epochs)
-        # fit asks its early stopping again right after a change: ended by the next run_epoch, untrained
-        m.stopped_early = bool(m.history) and m.stopping.should_stop(m.history[-1]["value"])
-        self._apply(slot)
-
-    def compact(self) -> dict[int, int]:
-        """Drop the free slots so they cost nothing; returns {old slot: new slot}. An empty
-        stack keeps one free slot: the per-member tensors are gathered from an existing slot."""
-        order = sorted(self.members)
-        self._reindex(order or [-1])
-        return {old: new for new, old in enumerate(order)}
-
-    def _reindex(self, index: list[int]) -> None:
-        idx = torch.tensor(index, dtype=torch.long)
-        self.net.reindex(idx)
-        self.opt.reindex(idx, self.net.parameters())
-        l1 = self.l1[idx.clamp(min=0).to(self.device)].clone()
-        l1[(idx < 0).to(self.device)] = 0
-        self.l1 = l1
-        self.huber = self.huber[idx.clamp(min=0).to(self.device)].clone()
-        self.members = {new: self.members[old] for new, old in enumerate(index) if old >= 0}
 
     # ------------------------------------------------------------ training
 

@@ -3,8 +3,9 @@ model of :mod:`nntune.train.models` (its best weights when early stopping kept t
 :class:`~nntune.train.stack_member.StackResult` with the model's layer table, and a checkpoint
 that ``fit(resume_from=...)`` continues.
 
-:class:`MemberResults` is the part of ``Stack`` that does this; ``Stack`` (in
-:mod:`nntune.train.stack`) adds the members' comings and goings and the training.
+:class:`MemberResults` is the part of ``Stack`` that does this;
+:class:`~nntune.train.stack_slots.MemberSlots` adds the members' comings and goings, and
+``Stack`` (in :mod:`nntune.train.stack`) the training.
 """
 
 from __future__ import annotations

@@ -1,0 +1,72 @@
+"""``nntune babysit``: one configuration trained with no search, checkpointed every epoch,
+in a live view (a new trial from a config and ``--set`` values, or ``--resume`` of a stored
+one). The ``nntune trial`` commands that change it from another terminal are
+:mod:`nntune.cli_panda`'s; :mod:`nntune.cli` registers this command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from nntune.cli_panda import assignments, babysit_run
+from nntune.config_overrides import _assign, _override
+from nntune.exceptions import ConfigError
+
+
+def babysit(
+    config: Optional[Path] = typer.Argument(None, help="YAML config; without it the embedded default "
+                                                        "(an MLP on scikit-learn's digits)."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="A hyperparameter (lr=3e-4) or any config "
+                                             "value (task.train_size=0.1); repeatable."),
+    study: Optional[str] = typer.Option(None, "--study", help="Study name (created when it does not exist)."),
+    storage: Optional[str] = typer.Option(None, "--storage", help="sqlite:///file.db or postgresql://..."),
+    resume: bool = typer.Option(False, "--resume", help="Continue --trial N from its last checkpoint."),
+    trial: Optional[int] = typer.Option(None, "--trial", help="The trial to continue (with --resume)."),
+    json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON summary line."),
+) -> None:
+    """Train one configuration (no search), checkpointed every epoch, with a live view.
+
+    It shows the curves, learning rate and diagnosis; nntune trial set changes it from another terminal."""
+    from nntune.config import parse_config, read_raw
+    from nntune.panda import (declared_ranges, load_babysit_study, open_babysit_study, pin, pinned_ranges,
+                              queue_new, queue_resume)
+
+    if resume:
+        if study is None or trial is None:
+            raise ConfigError("--resume", "needs --study S and --trial N")
+        if config is not None or set_:
+            raise ConfigError("--resume", "continues with the study's own config; change values with nntune trial set")
+        st, cfg = load_babysit_study(storage or "sqlite:///nntune.db", study)
+        number = queue_resume(st, cfg, trial)
+        Console(stderr=json_out).print(f"trial {number} continues trial {trial}")
+        babysit_run(st, cfg, number, json_out)
+        return
+    if trial is not None:
+        raise ConfigError("--trial", "only with --resume")
+    raw = read_raw(config)
+    _override(raw, None, "storage", storage)
+    _override(raw, None, "study", study)
+    pinned: dict[str, object] = {}  # space entries replaced by --set values
+    for assignment in set_ or ():
+        name = assignment.partition("=")[0].strip()
+        if "." in name:
+            _assign(raw, assignment)
+            continue
+        if isinstance(raw.get("space"), dict) and name in raw["space"]:
+            pinned[name] = pin(raw["space"], name)  # no longer searched; its range still bounds changes
+        fixed = raw.setdefault("fixed", {})
+        if not isinstance(fixed, dict):
+            raise ConfigError("fixed", "must be a mapping")
+        fixed.update(assignments([assignment], "--set"))
+    cfg = parse_config(raw, str(config) if config else "default")
+    if cfg.fixed.get("batch_size") == "auto":  # tune resolves it for a study; a babysat trial would fail
+        raise ConfigError("fixed.batch_size", "auto is chosen by nntune tune for a study; give babysit a number")
+    declared = declared_ranges(cfg, pinned_ranges(pinned))  # a pinned value outside its range stops here
+    from nntune.builtin import load_task_splits
+
+    load_task_splits(cfg)  # bad data fails before the study is touched
+    st = open_babysit_study(cfg)
+    babysit_run(st, cfg, queue_new(st, cfg, declared), json_out)

@@ -1,0 +1,51 @@
+"""What ``nntune tune`` says beside its results: a validation or test split too small to tell
+the two best trials apart, the notes' advice on the metric (accuracy on imbalanced classes,
+a recall won by calling everything positive), and the first failed trial's error.
+:mod:`nntune.runner` re-exports these names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from nntune.metric_choice import all_positive_finding, imbalance_warning
+from nntune.noise import split_warning
+from nntune.trial import FrozenTrial, TrialState
+
+if TYPE_CHECKING:
+    from nntune.builtin import TestResult
+    from nntune.config import Config
+
+
+def split_notes(metric: str, leaders: Sequence[FrozenTrial], n_val: int, n_test: int) -> list[str]:
+    """Warnings when the validation split, or a test split as small, cannot separate the
+    two best trials: the gap between their values is below the best value's standard error."""
+    values = [float(t.value) for t in leaders[:2] if t.state == TrialState.COMPLETE and t.value is not None]
+    found = [split_warning(metric, values, n_val, "validation"), split_warning(metric, values, n_test, "test")]
+    return [f"warning: {w}" for w in found if w]
+
+
+def metric_notes(cfg: Config, splits: Any, test: TestResult | None) -> list[str]:
+    """The notes' advice on the metric: accuracy on imbalanced classes, and a recall won by
+    calling nearly everything positive (read off the test look's confusion matrix)."""
+    if splits.task_type != "classification":
+        return []
+    notes = []
+    imbalance = imbalance_warning(cfg.task.trained_metric, splits.y_train.numpy(), splits.n_classes,
+                                  splits.info.get("classes") or ())
+    if imbalance:
+        notes.append(f"warning: {imbalance}")
+    if test is not None:
+        finding = all_positive_finding(cfg.task.trained_metric, test.metrics.get("confusion_matrix") or [],
+                                       cfg.task.positive_class)
+        if finding:
+            notes.append(f"finding (predicts_all_positive): {finding}")
+    return notes
+
+
+def first_failure(trials: Sequence[FrozenTrial]) -> str | None:
+    """``trial N: <its error>`` for the lowest-numbered failed trial, ``None`` when none failed."""
+    failed = sorted((t for t in trials if t.state == TrialState.FAILED), key=lambda t: t.number)
+    if not failed:
+        return None
+    return f"trial {failed[0].number}: {failed[0].error or 'no error recorded'}"
