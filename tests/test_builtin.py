@@ -44,3 +44,29 @@ def test_retraining_the_best_trial_reproduces_its_validation_value():
                  seed=derive_seed(p.cfg.search.seed, best.number))
     assert result.history[-1]["value"] == best.value
     assert not p.splits.test.openings
+
+
+def test_a_binary_test_look_names_the_notes_tp_fp_fn_tn():
+    # breast_cancer: malignant is class 0 in scikit-learn's labels, named as the positive class.
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw.update(storage="memory")
+    raw["task"].update(data="breast_cancer", metric="recall", positive_class=0)
+    raw["fixed"]["epochs"] = 2
+    raw["search"]["trials"] = 1
+    p = prepare(parse_config(raw))
+    m = run_tune(p).test.metrics
+    cm = m["confusion_matrix"]
+    assert {"tp", "fp", "fn", "tn"} <= set(m) and m["tp"] + m["fp"] + m["fn"] + m["tn"] == len(p.splits.test)
+    positive = int(p.splits.info["positive_class"])
+    assert (m["tp"], m["fn"]) == (cm[positive][positive], sum(cm[positive]) - cm[positive][positive])
+    assert m["recall"] == m["tp"] / (m["tp"] + m["fn"])
+    assert m["precision"] == m["tp"] / (m["tp"] + m["fp"])
+
+
+def test_a_test_look_of_many_classes_without_a_positive_class_has_no_binary_counts():
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw.update(storage="memory")
+    raw["fixed"]["epochs"] = 1
+    raw["search"]["trials"] = 1
+    m = run_tune(prepare(parse_config(raw))).test.metrics
+    assert not {"tp", "fp", "fn", "tn"} & set(m)

@@ -359,3 +359,31 @@ def test_real_trials_that_overfit_diverge_and_learn_too_slowly(one_thread, tmp_p
     page = write_report(study.storage, study.study_name, tmp_path / "r.html").read_text(encoding="utf-8")
     diagnosis = page[page.index('<section id="diagnosis">'):page.index('<section id="trials">')]
     assert "overfitting" in diagnosis and "lr_too_small" in diagnosis
+
+
+def test_a_bounded_layer_of_exact_zeros_is_collapsed_not_dead_relus():
+    from nntune.diagnose_layers import activation_findings
+
+    layers = [{"name": "fc1", "act_mean": 0.0, "act_std": 0.0, "act_zero_frac": 1.0},
+              {"name": "head", "act_mean": 0.1, "act_std": 0.5, "act_zero_frac": 0.0}]
+    tanh = activation_findings(layers, {"fc1": "tanh", "head": None})
+    assert [f.kind for f in tanh] == ["collapsed_activations"]
+    relu = activation_findings(layers, {"fc1": "relu", "head": None})
+    assert [f.kind for f in relu] == ["dead_relus"]
+
+
+def test_an_error_gap_under_steps_too_large_is_overfitting_only_where_training_fit():
+    import numpy as np
+
+    from nntune.diagnose_rules import fit_findings
+
+    # Adam at lr 1 on diabetes (RMSE; the study's best 53): its batches score 215, its
+    # validation pass 4536, as the weights swing. Nothing was memorized.
+    train = np.array([410.5, 286.8, 251.5, 232.5, 213.5, 198.2])
+    val = np.array([4520.4, 4527.5, 4531.7, 4534.3, 4535.7, 4536.6])
+    loss = np.linspace(1.0, 0.5, 6)
+    swinging = fit_findings(train, val, loss, loss * 300, bounded=False, best_error=53.0, unstable=True)
+    assert swinging == []
+    # The same gap from a training error as low as the best trial's is memorization.
+    fitted = fit_findings(train / 8, val / 40, loss, loss, bounded=False, best_error=53.0, unstable=True)
+    assert [f.kind for f in fitted] == ["overfitting"]

@@ -230,3 +230,71 @@ def test_bounded_activations_the_diagnosis_knows_are_the_ones_the_probe_measures
     lo, hi = BOUNDED_ACTIVATIONS[activation.lower()]
     # The layer's record is its activation's output, which stays within the activation's range.
     assert lo <= hidden["act_mean"] <= hi and hidden["act_std"] <= (hi - lo) / 2
+
+
+@pytest.mark.parametrize("lr", [1.0, 0.1])
+def test_a_learning_rate_too_large_is_not_called_overfitting(digits, lr):
+    # Adam at 1000x (100x) its default rate: training error 84% (34%) against 82% (38%) on
+    # validation, both high and close, while the validation loss swings up (2.2 -> 24):
+    # nothing was memorized, the steps overshoot, and regularizing would be the wrong cure.
+    t = trained({"optimizer": "adam", "lr": lr, "epochs": 10}, digits)
+    found = diagnose(t, study_best=0.972)
+    assert "overfitting" not in [f.kind for f in found], found
+    assert "underfitting" not in [f.kind for f in found], found
+    assert any("lower the learning rate" in f.advice.lower() for f in found), found
+
+
+def test_gradients_exploded_by_the_steps_mean_high_errors_are_no_underfitting(digits):
+    # A tanh MLP at Adam lr 5: its gradient norms spike after a normal start (0.58 -> 43)
+    # while both errors sit near 25%; a bigger network would not help, a smaller rate would.
+    t = trained({"optimizer": "adam", "lr": 5.0, "epochs": 10, "activation": "tanh"}, digits)
+    found = diagnose(t, study_best=0.972)
+    assert not {"underfitting", "overfitting"} & {f.kind for f in found}, found
+    assert any(f.kind in ("lr_too_large", "exploding_gradients", "diverged") for f in found), found
+
+
+def test_overfitting_advice_follows_the_notes_on_dropout_and_lambda(digits):
+    # A 6-hidden-layer MLP on 300 digits keeps overfitting under light dropout and decay:
+    # the finding says which of them to raise (dropout towards 0.5, as the notes do).
+    from nntune.train.splits import Splits
+
+    few = Splits(digits.x_train[:300], digits.y_train[:300], digits.x_val, digits.y_val, digits.test,
+                 digits.task_type, digits.n_classes, info=digits.info)
+    t = trained({"optimizer": "adam", "lr": 1e-3, "layers": 6, "units": 100, "epochs": 30,
+                 "dropout": 0.1, "weight_decay": 1e-5}, few)
+    found = {f.kind: f for f in diagnose(t, study_best=0.972)}
+    assert "overfitting" in found, found
+    summary = found["overfitting"].summary
+    assert "despite regularization (weight_decay 1e-05, dropout 0.1)" in summary, summary
+    assert "raise weight_decay and dropout towards 0.5" in summary, summary
+    assert "start at p 0.3, raise it towards 0.5" in found["overfitting"].advice
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_weights_started_at_zero_are_named_as_the_cause(digits, activation):
+    # The notes: zero weights keep every unit of a layer identical, so the network never
+    # learns. The diagnosis names that, not a network too small or ReLUs that died (a tanh
+    # layer of zeros has no ReLU to die).
+    t = trained({"init": "zeros", "activation": activation, "optimizer": "sgd", "lr": 0.1, "epochs": 8}, digits)
+    found = diagnose(t, study_best=0.972)
+    kinds_found = [f.kind for f in found]
+    assert kinds_found[0] == "symmetric_weights", found
+    assert not {"underfitting", "dead_relus", "lr_too_small"} & set(kinds_found), found
+    assert "He for ReLU, Xavier for sigmoid/tanh" in found[0].advice
+
+
+def test_a_logistic_regression_from_zero_weights_is_not_called_symmetric(digits):
+    t = trained({"init": "zeros", "layers": 0, "optimizer": "sgd", "lr": 0.1, "epochs": 8}, digits)
+    assert "symmetric_weights" not in kinds(t, study_best=0.972)
+
+
+def test_a_deep_sigmoid_stack_at_chance_is_told_its_gradients_vanish_not_to_grow(digits):
+    # Ten sigmoid layers: the first layer's gradient is 1e-8 of the last's and the network
+    # sits at chance. "A bigger network (more layers)" would deepen the problem.
+    t = trained({"layers": 10, "units": 64, "activation": "sigmoid", "optimizer": "sgd", "lr": 0.01,
+                 "epochs": 8}, digits)
+    found = diagnose(t, study_best=0.972)
+    assert "underfitting" not in [f.kind for f in found], found
+    vanishing = next(f for f in found if f.kind == "vanishing_gradients")
+    assert "the vanishing gradients, not the network's size, hold it back" in vanishing.summary
+    assert vanishing.evidence["train_error"] > 0.8

@@ -31,7 +31,7 @@ from nntune.train.augment import augment_for, make_eval_transform
 from nntune.train.costs import model_costs
 from nntune.train.basics import (count_outputs, eval_batch_size, model_input_shape, predict, resolve_batch_size,
                                  resolve_params)
-from nntune.train.metrics import check_metric, metric_options, predictions_numpy, targets_numpy
+from nntune.train.metrics import binary_counts, check_metric, metric_options, predictions_numpy, targets_numpy
 from nntune.train.threads import use_threads
 from nntune.trial import FrozenTrial
 
@@ -361,6 +361,10 @@ def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTria
                        target_std=splits.target_std, device=device, transform=transform,
                        batch=eval_batch_size(train_batch, transform is not None), options=metric_options(splits.info))
     metrics.update(model_costs(model, x_test[:1], cfg.task.costs, transform=transform))
+    positive = metric_options(splits.info)["positive"]
+    if splits.task_type == "classification" and (splits.n_classes == 2 or positive is not None):
+        # The notes' TP/FP/FN/TN (FP: Type I errors, FN: Type II) for the class the binary metrics are of.
+        metrics.update(binary_counts(metrics["confusion_matrix"], positive))
     if splits.task_type == "regression":
         metrics["residuals"] = residual_sample(model, x_test, y_test, splits)
     elif splits.info.get("classes"):  # the confusion matrix's rows by name: breast_cancer's 0 is not scikit-learn's

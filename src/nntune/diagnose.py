@@ -5,8 +5,9 @@ only its intermediate values) into :class:`Finding` s, each with the numbers it 
 and the advice of the lecture notes:
 
 - overfitting: training error low, validation error much higher (1% vs 10%), or the
-  validation loss rising while the training loss falls -> regularize (L2, dropout,
-  augmentation), a smaller network, early stopping, more data;
+  validation loss rising while the training loss falls, unless both errors are high and
+  close (then nothing was memorized) -> regularize (L2, dropout, augmentation), a smaller
+  network, early stopping, more data;
 - underfitting: both errors high and close (14% vs 15%) -> a bigger network, more epochs,
   another architecture, weaker regularization; more data does not help. A hidden layer
   narrower than the output caps the error however long it trains, so such a network is
@@ -15,7 +16,8 @@ and the advice of the lecture notes:
   no jump on the way -> too small (then not underfitting: it has not converged);
   oscillating, a training loss that climbs back up after its minimum, both losses climbing
   over the last epochs, or a training loss that blew up within an epoch -> too large (then
-  not underfitting, nor overfitting by the validation loss: the steps overshoot);
+  not underfitting, nor overfitting by the validation loss: the steps overshoot; so too
+  when the gradient norms exploded after a normal start);
   rising or non-finite -> far too large (diverged);
 - gradients and activations: first layers' gradient norms orders of magnitude below or
   above the last layer's; gradient norms orders of magnitude above a healthy network's,
@@ -24,7 +26,11 @@ and the advice of the lecture notes:
   activations (sigmoid, tanh) pinned at their bounds from the first epoch on (weights
   initialized with std 1); activations collapsed towards zero (std 0.01); ReLU outputs
   that are almost all zero (which, with both errors high, is named instead of
-  underfitting: dead units, not the network's size, hold it back).
+  underfitting: dead units, not the network's size, hold it back; vanishing gradients
+  likewise, which more layers would only deepen);
+- initialization: weights that all start at zero (the notes' failed initialization) keep
+  the units of a layer identical -> ``symmetric_weights``, named in place of the
+  underfitting, dead units or slow rate it causes.
 
 A trial still running, or pruned, is not yet at its end: it is not called underfitting
 or too slow. Underfitting also needs a few epochs of errors.
@@ -44,9 +50,11 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from nntune.diagnose_causes import cause_over_underfitting, symmetric_over_consequences
 from nntune.diagnose_findings import ADVICE, KINDS, SEVERITY, Finding, Severity
 from nntune.diagnose_layers import (
     ACTIVATION_NAMES,
+    GRAD_NORM_EXPLODED,
     LAYER_EPOCHS,
     LAYER_TYPES,
     activation_findings,
@@ -197,13 +205,18 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
     if div is None:
         rate = learning_rate_findings(curves.val_loss, complete=complete, name=curves.val_name, better=curves.better,
                                       train_loss=curves.train_loss if curves.train_loss.size else None)
-        unstable = any(f.kind == "lr_too_large" for f in rate)
+        # Gradients that exploded after a normal start were made by the steps: the rate is
+        # too large even where the loss curves alone do not show it, so a validation loss
+        # swinging up is the overshoot, not overfitting, and high errors are no underfitting.
+        peak = gradient_peak(curves.grad_peaks)
+        stepped_up = peak is not None and not peak.at_start and peak.start < GRAD_NORM_EXPLODED
+        unstable = stepped_up or any(f.kind == "lr_too_large" for f in rate)
         narrow = has_bottleneck(trial)
         fit = fit_findings(curves.train_error, curves.val_error, curves.train_loss, curves.val_loss,
                            bounded=bounded, best_error=best_error, complete=complete, unstable=unstable,
                            still_falling=still_converging(curves.val_loss, complete=complete),
                            capped=bool(_regularizers(trial.params)), narrow=narrow)
-        out += [_with_regularization(f, trial.params) if f.kind == "underfitting" else f for f in fit]
+        out += [_with_regularization(f, trial.params) for f in fit]
         # A narrow layer caps the error: its slow descent is no sign that a larger rate would
         # get much further (a 2-unit digits MLP ends near 70% error at any rate).
         if narrow and any(f.kind == "underfitting" for f in fit):
@@ -216,27 +229,7 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
         kinds = {str(l["name"]): _kind(l.get("activation")) for l in last if "activation" in l}
         out += activation_findings(last, kinds or activation_kinds(trial, names),
                                    first=curves.first_layers or None)
-    return _dead_units_over_underfitting(out)
-
-
-def _dead_units_over_underfitting(found: list[Finding]) -> list[Finding]:
-    """The findings with ``underfitting`` folded into ``dead_relus`` when both hold.
-
-    Errors that stay high while most ReLU outputs are zero come from units that died (a
-    rate too large: Adam 0.1 on a Fashion-MNIST MLP ends at 17-47% accuracy with 99-100%
-    zeros, its loss flat from the first epoch), not from a network too small, so "a bigger
-    network" is the wrong advice; the dead-unit finding keeps the errors as its evidence.
-    On 252 real runs no network made too small or too regularized (1-4 units, L2 0.1-1)
-    had dead ReLUs."""
-    under = next((f for f in found if f.kind == "underfitting"), None)
-    dead = next((i for i, f in enumerate(found) if f.kind == "dead_relus"), None)
-    if under is None or dead is None:
-        return found
-    f = found[dead]
-    found[dead] = replace(f, evidence={**f.evidence, **under.evidence},
-                          summary=f"{f.summary}; {under.summary}: the dead units, not the network's size, "
-                                  f"hold it back")
-    return [x for x in found if x is not under]
+    return cause_over_underfitting(symmetric_over_consequences(out, trial.params, trial.user_attrs))
 
 
 BLAMES_THE_RATE = ("lr_too_large", "diverged")
@@ -290,14 +283,26 @@ def has_bottleneck(trial: FrozenTrial) -> bool:
     return len(widths) >= 2 and min(widths[:-1]) < widths[-1]
 
 
+# The notes' range for the dropout rate (004): start at 0.3, raise it towards 0.5 while
+# the model overfits.
+DROPOUT_CEILING = 0.5
+
+
 def _with_regularization(found: Finding, params: Mapping[str, Any]) -> Finding:
-    """An underfitting finding that also names the trial's regularization, if any: too strong
-    a penalty (or dropout) shrinks what the network can fit, and weakening it is the cure."""
+    """A fit finding that also names the trial's regularization, if any. Underfitting: too
+    strong a penalty (or dropout) shrinks what the network can fit, and weakening it is the
+    cure. Overfitting: the regularization in place is too weak (the notes: raise lambda while
+    the gap persists; dropout from 0.3 towards 0.5), so the finding says which to raise."""
     used = _regularizers(params)
-    if not used:
+    if found.kind not in ("underfitting", "overfitting") or not used:
         return found
     named = ", ".join(f"{k} {v:g}" for k, v in used.items())
-    return replace(found, summary=f"{found.summary}, with regularization ({named})")
+    if found.kind == "underfitting":
+        return replace(found, summary=f"{found.summary}, with regularization ({named})")
+    raise_ = [k if k != "dropout" else f"dropout towards {DROPOUT_CEILING:g}" for k in used
+              if k != "dropout" or used[k] < DROPOUT_CEILING]
+    what = f": raise {' and '.join(raise_)}" if raise_ else ""
+    return replace(found, summary=f"{found.summary}, despite regularization ({named}){what}")
 
 
 def _kind(value: Any) -> str | None:

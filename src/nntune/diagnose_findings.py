@@ -15,9 +15,10 @@ from typing import Any, Literal
 Severity = Literal["info", "warning", "error"]
 
 ADVICE: dict[str, str] = {
-    "overfitting": "The model memorizes the training data. Regularize (L2 weight decay, dropout, "
-                   "data augmentation), use a smaller network, stop earlier (early stopping), "
-                   "or collect more data.",
+    "overfitting": "The model memorizes the training data. Regularize: L2 weight decay (raise "
+                   "lambda while the gap persists), dropout (start at p 0.3, raise it towards 0.5 "
+                   "if the model still overfits), data augmentation; or use a smaller network, stop "
+                   "earlier (early stopping), or collect more data.",
     "underfitting": "The model cannot fit even the training data. Use a bigger network (more "
                     "layers or units), train for more epochs, or try another architecture; "
                     "weaken the regularization if there is any (less weight decay or "
@@ -49,6 +50,11 @@ ADVICE: dict[str, str] = {
                              "(Xavier/He instead of std 0.01) or add batch normalization.",
     "dead_relus": "Most ReLU outputs are exactly zero, so those units no longer learn. Lower "
                   "the learning rate, use He initialization, or try leaky ReLU / ELU.",
+    "symmetric_weights": "Every weight started at the same value (zero), so all units of a layer "
+                         "compute the same output and backpropagation updates them alike: the "
+                         "layer acts as one unit, and with ReLU or tanh the signal and its "
+                         "gradient are zero from the start. Initialize the weights randomly "
+                         "(He for ReLU, Xavier for sigmoid/tanh); only the biases start at 0.",
 }
 SEVERITY: dict[str, Severity] = {
     "overfitting": "warning",
@@ -61,6 +67,7 @@ SEVERITY: dict[str, Severity] = {
     "saturated_activations": "warning",
     "collapsed_activations": "warning",
     "dead_relus": "warning",
+    "symmetric_weights": "error",
 }
 KINDS = tuple(ADVICE)
 

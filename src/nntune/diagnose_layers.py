@@ -199,7 +199,9 @@ def activation_findings(layers: Sequence[Mapping[str, Any]], kinds: Mapping[str,
     for layer, kind in hidden:
         name = str(layer.get("name", ""))
         std, zeros = float(layer.get("act_std", math.nan)), float(layer.get("act_zero_frac", math.nan))
-        if math.isfinite(zeros) and zeros >= DEAD_ZERO_FRACTION:
+        # Only ReLU-like units die; a tanh layer of exact zeros (weights started at 0) has
+        # collapsed to a constant, and "try leaky ReLU" would be advice for another network.
+        if math.isfinite(zeros) and zeros >= DEAD_ZERO_FRACTION and kind not in BOUNDED_ACTIVATIONS:
             dead.append((name, zeros))
             continue
         if not math.isfinite(std):

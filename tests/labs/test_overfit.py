@@ -25,3 +25,17 @@ def test_title_and_numbers_count_layers_the_same_way():
     assert OVERFIT_DEPTH == f"{hidden + 1}-layer ({hidden} hidden + output)"
     lab = next(lab for lab in LABS if lab.name == "overfit")
     assert OVERFIT_DEPTH in lab.description and f"{hidden} hidden" in lab.text
+
+
+def test_dropout_scaling_matches_the_notes_test_time_rule():
+    # The notes multiply every unit by 1 - p at test time; torch divides the kept ones by
+    # 1 - p while training. The lab measures that both give the same expected output.
+    from nntune.labs.regularization import LABS, dropout_scaling
+
+    d = dropout_scaling(0.15, seed=0)
+    assert d["test_units_dropped"] == 0.0 and d["test_output"] == 1.0
+    assert d["kept_scale_in_training"] == pytest.approx(1 / 0.85)
+    assert d["kept_share"] == pytest.approx(0.85, abs=0.01)
+    assert d["mean_training_output"] == pytest.approx(d["test_output"], abs=0.02)
+    lab = next(lab for lab in LABS if lab.name == "overfit")
+    assert "1 - p" in lab.text and "dropout_scaling" in lab.text

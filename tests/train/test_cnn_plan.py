@@ -57,3 +57,27 @@ def test_describe_lists_every_block_and_the_warnings():
     assert len(lines) == 4  # a fall of exactly 4x (a 2x2 pooling) is no warning
     shrinking = describe_cnn({"model": "cnn", "conv_layers": 2, "filters": 4, "filters_growth": 0.5}, (1, 8, 8))
     assert shrinking[-1].startswith("warning: block 2: pixels x maps falls 8.0x from block 1")
+
+
+def test_layout_advice_follows_note_003_on_kernels_and_strides():
+    from nntune.train.cnn_plan import layout_advice
+
+    def advice(params, shape):
+        full = {**BASE, **params}
+        return layout_advice(plan_cnn(full, shape, n_blocks=len(full["kernel_size"]), filters=8, pool="max"), shape)
+
+    # The notes' own layouts: 5x5 then 3x3 on 28x28; 11x11 stride 4 first over 224x224.
+    assert advice({"kernel_size": [5, 5, 3], "stride": [1, 1, 1]}, (1, 28, 28)) == []
+    assert advice({"kernel_size": [11, 5, 3], "stride": [4, 1, 1]}, (3, 224, 224)) == []
+    small_stride = advice({"kernel_size": [3, 3], "stride": [2, 1]}, (1, 28, 28))
+    assert len(small_stride) == 1 and small_stride[0].startswith("block 1: 3x3 kernel, stride 2: a stride above 1 over a small 28-pixel input")
+    late_stride = advice({"kernel_size": [11, 3], "stride": [4, 2]}, (3, 224, 224))
+    assert len(late_stride) == 1 and "block 2" in late_stride[0] and "away from the input" in late_stride[0]
+    assert "5x5 on 28-32" in advice({"kernel_size": [11, 3], "stride": [1, 1]}, (3, 32, 32))[0]
+    assert "3x3 kernels from the third stage" in advice({"kernel_size": [5, 5, 5], "stride": [1, 1, 1]}, (1, 28, 28))[0]
+    assert "first layer only" in advice({"kernel_size": [5, 11], "stride": [4, 1]}, (3, 224, 224))[0]
+
+
+def test_describe_ends_with_the_layout_advice():
+    lines = describe_cnn({"model": "cnn", "conv_layers": 2, "filters": 4, "stride": [2, 1]}, (1, 28, 28))
+    assert lines[-1].startswith("advice: block 1: 3x3 kernel, stride 2")

@@ -179,3 +179,16 @@ def test_a_macro_average_leaves_out_a_class_neither_true_nor_predicted() -> None
     q = np.array([0, 1, 2, 1, 0])
     assert score("precision", "classification", t, q, 3) == pytest.approx(
         skm.precision_score(t, q, average="macro", zero_division=0))
+
+
+def test_binary_counts_are_scikit_learns_cells_for_the_positive_class() -> None:
+    from nntune.train.metrics import binary_counts
+
+    truth, pred = [0, 0, 1, 1, 1, 2, 2, 0], [0, 1, 1, 0, 1, 2, 1, 2]
+    cm = skm.confusion_matrix(truth, pred, labels=[0, 1, 2])
+    tn, fp, fn, tp = skm.confusion_matrix([t == 1 for t in truth], [p == 1 for p in pred]).ravel()
+    assert binary_counts(cm, 1) == {"tp": tp, "fp": fp, "fn": fn, "tn": tn}
+    tn, fp, fn, tp = skm.confusion_matrix([1, 0, 1, 1], [1, 1, 0, 1]).ravel()
+    assert binary_counts(skm.confusion_matrix([1, 0, 1, 1], [1, 1, 0, 1])) == {"tp": tp, "fp": fp, "fn": fn, "tn": tn}
+    with pytest.raises(ConfigError, match="positive_class"):
+        binary_counts(cm, 3)

@@ -37,6 +37,42 @@ def mean_accuracy(curve: Curve, epochs: int) -> float:
     return float(np.mean(accs + [CHANCE] * (epochs - len(accs))))
 
 
+def batch_norm_layer(seed: int) -> dict[str, Any]:
+    """The trainer's batch-norm layer checked against the notes' formulas on one batch.
+
+    Training normalizes by the mini-batch mean and (biased) variance with eps 1e-5, then
+    scales by a learnable gamma and shifts by beta; each batch moves the running mean and
+    variance by an exponentially weighted average (momentum 0.1: 10% new, 90% old), and
+    the test pass normalizes by those. The mean it subtracts also cancels any bias of the
+    layer before it, which is why that bias is redundant (note 001)."""
+    import torch
+
+    from nntune.train.models import build_model
+
+    gen = torch.Generator().manual_seed(sub_seed(seed, "bn-layer"))
+    model = build_model({**BN_NET, "batchnorm": True, "init_std": 0.1}, (64,), 10, generator=gen)
+    fc, bn = model.get_submodule("fc1"), model.get_submodule("bn1")
+    x = torch.randn(32, 64, generator=gen)
+    with torch.no_grad():
+        z = fc(x)
+        mean, var = z.mean(0), z.var(0, unbiased=False)
+        bn.train()
+        trained = bn(z)
+        by_formula = bn.weight * (z - mean) / torch.sqrt(var + bn.eps) + bn.bias
+        running_ok = torch.allclose(bn.running_mean, bn.momentum * mean, atol=1e-6)
+        bn.eval()
+        tested = bn(z)
+        by_running = bn.weight * (z - bn.running_mean) / torch.sqrt(bn.running_var + bn.eps) + bn.bias
+        bn.train()
+        shifted = bn(z + torch.randn(z.shape[1], generator=gen))  # another bias before the layer
+    return {"eps": float(bn.eps), "momentum": float(bn.momentum),
+            "gamma_beta_learnable": bool(bn.weight.requires_grad and bn.bias.requires_grad),
+            "training_matches_formula": bool(torch.allclose(trained, by_formula, atol=1e-5)),
+            "running_mean_is_weighted_average": bool(running_ok),
+            "test_uses_running_statistics": bool(torch.allclose(tested, by_running, atol=1e-5)),
+            "bias_before_changes_output_by": float((shifted - trained).abs().max())}
+
+
 def measure_batchnorm(seed: int, quick: bool) -> Measured:
     splits = digit_splits(seed, train_size=1000)
     epochs = 10 if quick else 20
@@ -58,7 +94,13 @@ def measure_batchnorm(seed: int, quick: bool) -> Measured:
         "batch norm depends less on the initial scale: it learns (final training accuracy >= 0.5) at more scales":
             learned["with"] > learned["without"],
     }
-    numbers = {**data_info(splits), "epochs": epochs, "network": BN_NET, "weight_std": scales,
+    layer = batch_norm_layer(seed)
+    checks["the layer follows the notes: batch statistics and eps 1e-5 in training, running averages at test"] = (
+        layer["eps"] == 1e-5 and layer["gamma_beta_learnable"] and layer["training_matches_formula"]
+        and layer["running_mean_is_weighted_average"] and layer["test_uses_running_statistics"])
+    checks["a bias before batch norm is redundant (it does not change the output)"] = \
+        layer["bias_before_changes_output_by"] < 1e-4
+    numbers = {**data_info(splits), "epochs": epochs, "network": BN_NET, "weight_std": scales, "layer": layer,
                "final_train_accuracy": final, "mean_train_accuracy": mean,
                "scales_where_batch_norm_is_faster": faster, "scales_learned": learned,
                "diverged_epoch": {k: [c.diverged_epoch for c in cs] for k, cs in runs.items()}}
@@ -113,6 +155,35 @@ GAP_EPOCHS = 10  # the gap is averaged over the last 10 epochs
 OVERFIT_DEPTH = f"{OVERFIT_NET['layers'] + 1}-layer ({OVERFIT_NET['layers']} hidden + output)"
 
 
+DROPOUT_DRAWS = 4000  # training-mode passes averaged against the one test-time pass
+
+
+def dropout_scaling(p: float, seed: int) -> dict[str, float]:
+    """How the trainer's dropout layer scales, measured on a hidden layer of ones.
+
+    The notes drop units only while training and multiply every unit by (1 - p) at test
+    time; PyTorch (inverted dropout) divides the kept units by (1 - p) while training and
+    passes every unit unscaled at test time. Either way the test-time output is the mean
+    training-time output; the factor only moves from the test pass into the training one."""
+    import torch
+
+    from nntune.train.models import build_model
+
+    model = build_model({**OVERFIT_NET, "dropout": p}, (OVERFIT_NET["units"],), 10)
+    drop = model.get_submodule("drop1")
+    ones = torch.ones(DROPOUT_DRAWS, OVERFIT_NET["units"])
+    with torch.random.fork_rng(devices=[]):  # the masks' draws leave the lab's random streams alone
+        torch.manual_seed(sub_seed(seed, "dropout"))
+        drop.train()
+        trained = drop(ones)
+    drop.eval()
+    tested = drop(ones[:1])
+    return {"p": p, "kept_share": float((trained > 0).float().mean()),
+            "kept_scale_in_training": float(trained.max()), "test_output": float(tested.mean()),
+            "test_units_dropped": float((tested == 0).float().mean()),
+            "mean_training_output": float(trained.mean())}
+
+
 def measure_overfit(seed: int, quick: bool) -> Measured:
     """Each case is trained twice with the same seed, hence the same weights, batches and
     dropout masks: once scored on the validation split, once with the training split in
@@ -137,8 +208,12 @@ def measure_overfit(seed: int, quick: bool) -> Measured:
         "each twin run retraced the same training (identical training losses)":
             all(c["same_run"] for c in curves.values()),
     }
+    dropout = dropout_scaling(OVERFIT_CASES["dropout 0.15"]["dropout"], seed)
+    checks["dropout passes every unit at test time, and its test output is the mean training output"] = (
+        dropout["test_units_dropped"] == 0.0 and abs(dropout["mean_training_output"] - dropout["test_output"]) < 0.02
+        and abs(dropout["kept_scale_in_training"] * (1 - dropout["p"]) - 1.0) < 1e-6)
     numbers = {**data_info(splits), "epochs": epochs, "network": OVERFIT_NET, "depth": OVERFIT_DEPTH,
-               "cases": OVERFIT_CASES,
+               "cases": OVERFIT_CASES, "dropout_scaling": dropout,
                "gap_last_10_epochs": gaps,
                "final_train_accuracy": {n: c["train"][-1] for n, c in curves.items()},
                "final_val_accuracy": {n: c["val"][-1] for n, c in curves.items()},
@@ -245,7 +320,11 @@ LABS = [
         text="A 6-layer MLP (5 hidden ReLU layers of 100 units, batch norm before each ReLU or none) trained with "
              "SGD at lr 0.01 on 1,000 MNIST digits, its weights drawn from a normal distribution whose std runs "
              "from 1 down to 1e-4 (the notes' figure 6-19 uses 16 such scales). A run whose loss turns "
-             "non-finite counts as guessing (accuracy 0.1) from there on.",
+             "non-finite counts as guessing (accuracy 0.1) from there on. The layer itself is checked against the "
+             "notes' formulas (numbers: layer): mini-batch mean and variance with eps 1e-5 while training, learnable "
+             "gamma and beta, running averages (momentum 0.1) at test time, and a bias before it that changes "
+             "nothing, since the batch mean takes it away (note 001). Its slight regularizing effect, the noise of "
+             "the batch statistics, fades as batches grow: it is no regularizer to rely on.",
         measure=measure_batchnorm,
         draw=draw_batchnorm,
     ),
@@ -259,7 +338,10 @@ LABS = [
              "of 100) on 300 training images. The notes compare train and test accuracy; here the second curve is "
              "the validation split, because nntune keeps the test split sealed until a final evaluation. Training "
              "accuracy is measured on the whole training set with dropout off after every epoch, through a twin "
-             "run with the same seed. Weight decay is coupled (the gradient of lambda/2 ||W||^2), as in the notes.",
+             "run with the same seed. Weight decay is coupled (the gradient of lambda/2 ||W||^2), as in the notes. "
+             "The notes scale dropout at test time (every unit on, multiplied by 1 - p); PyTorch's dropout "
+             "divides the kept units by 1 - p while training instead and leaves the test pass unscaled, which "
+             "gives the same expected output: the page's numbers measure it (dropout_scaling).",
         measure=measure_overfit,
         draw=draw_overfit,
     ),

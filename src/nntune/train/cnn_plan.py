@@ -134,6 +134,37 @@ def capacity_warnings(blocks: Sequence[Block], input_shape: Sequence[int]) -> li
     return warnings
 
 
+# Note 003's kernels and strides: 5x5 on small inputs (28x28, 32x32), 11x11 or 15x15 with
+# stride 4 only in the first layer over a large input, 3x3 from the third stage on; several
+# small kernels beat one large one; stride 1 with pooling is usually best. "Small" is read
+# up to 64 pixels on the shorter side, twice the notes' 32.
+SMALL_INPUT = 64
+LARGE_KERNEL = 11
+THIRD_STAGE_KERNEL = 3
+
+
+def layout_advice(blocks: Sequence[Block], input_shape: Sequence[int]) -> list[str]:
+    """Where the kernels or strides depart from note 003's advice, one line per block."""
+    side = min(int(input_shape[1]), int(input_shape[2]))
+    small = side <= SMALL_INPUT
+    out = []
+    for b in blocks:
+        where = f"block {b.index}: {b.kernel}x{b.kernel} kernel, stride {b.stride}"
+        if b.stride > 1 and (b.index > 1 or small):
+            place = "away from the input" if b.index > 1 else f"over a small {side}-pixel input"
+            out.append(f"{where}: a stride above 1 {place}; the notes keep stride 1 and let pooling shrink "
+                       f"the image (a larger stride only in the first layer, over a large input)")
+        elif b.kernel >= LARGE_KERNEL and small:
+            out.append(f"{where}: a large kernel over a small {side}-pixel input; the notes use 5x5 on 28-32 "
+                       f"pixel inputs and keep 11x11 or 15x15 for the first layer over large ones")
+        elif b.index >= 3 and b.kernel > THIRD_STAGE_KERNEL:
+            out.append(f"{where}: the notes use 3x3 kernels from the third stage on (several small kernels "
+                       f"beat one large one)")
+        elif b.index > 1 and b.kernel >= LARGE_KERNEL:
+            out.append(f"{where}: 11x11 or 15x15 kernels belong in the first layer only")
+    return out
+
+
 def plan_lines(blocks: Sequence[Block], input_shape: Sequence[int]) -> list[str]:
     """One line per block for ``--dry-run``: kernel, stride, maps, pixels and their product."""
     c, h, w = (int(v) for v in input_shape)
@@ -154,4 +185,5 @@ def describe_cnn(params: Mapping[str, Any], input_shape: Sequence[int]) -> list[
     blocks = plan_cnn(full, input_shape, n_blocks=int(full["conv_layers"]), filters=int(full["filters"]),
                       pool=str(full["pool"]))
     return ["pixels x feature maps per block (note 003: keep it about constant):",
-            *plan_lines(blocks, input_shape), *(f"warning: {w}" for w in capacity_warnings(blocks, input_shape))]
+            *plan_lines(blocks, input_shape), *(f"warning: {w}" for w in capacity_warnings(blocks, input_shape)),
+            *(f"advice: {a}" for a in layout_advice(blocks, input_shape))]

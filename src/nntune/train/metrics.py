@@ -172,6 +172,20 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> list[li
     return confusion_matrix(y_true, y_pred, n_classes).astype(int).tolist()
 
 
+def binary_counts(matrix: Sequence[Sequence[int]], positive: int | None = None) -> dict[str, int]:
+    """The four cells of note 004's table for the positive class (1 unless ``positive``
+    names another; with more classes, that class against the rest): ``tp`` (true
+    positives), ``fp`` (false positives: Type I errors), ``fn`` (false negatives: Type II
+    errors) and ``tn`` (true negatives), read off a confusion matrix (rows: true class)."""
+    cm = np.asarray(matrix, dtype=np.int64)
+    pos = 1 if positive is None else int(positive)
+    if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or not 0 <= pos < len(cm):
+        raise ConfigError("task.positive_class", f"class {pos} is not a class of a {len(cm)}-class confusion matrix")
+    tp = int(cm[pos, pos])
+    fp, fn = int(cm[:, pos].sum()) - tp, int(cm[pos, :].sum()) - tp
+    return {"tp": tp, "fp": fp, "fn": fn, "tn": int(cm.sum()) - tp - fp - fn}
+
+
 def predictions_numpy(outputs: torch.Tensor, task_type: str, target_mean: float = 0.0, target_std: float = 1.0) -> np.ndarray:
     """Model outputs as metric inputs: class labels (argmax of logits; labels pass through),
     or regression values in the target's own units."""

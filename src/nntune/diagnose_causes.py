@@ -1,0 +1,81 @@
+"""Findings that explain others: when a layer-level cause holds a trial's errors high, it is
+named in place of the findings whose advice would not help (a bigger network, another rate).
+
+:func:`nntune.diagnose.diagnose` applies these last, to the findings of every rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from nntune.diagnose_findings import ADVICE, SEVERITY, Finding
+from nntune.diagnose_layers import LAYER_TYPES
+
+# Findings a zero initialization explains, whose own advice (a bigger network, a lower or
+# larger rate) would not help: the units of each layer stay identical whatever is changed.
+SYMMETRY_HIDES = ("underfitting", "dead_relus", "lr_too_small")
+
+# Layer-level causes of errors that stay high, in the order one is named, with their words:
+# each makes "a bigger network" the wrong advice (more layers deepen a vanishing gradient).
+CAUSES_OF_HIGH_ERRORS = {"dead_relus": "the dead units", "vanishing_gradients": "the vanishing gradients"}
+
+
+def starts_symmetric(params: Mapping[str, Any]) -> bool:
+    """The weights start at one value: ``init: zeros``, or ``normal`` with std 0."""
+    std = params.get("init_std")
+    return params.get("init") == "zeros" or (
+        params.get("init") == "normal" and isinstance(std, (int, float)) and not isinstance(std, bool) and std == 0)
+
+
+def weight_layers(user_attrs: Mapping[str, Any]) -> int | None:
+    """The Linear and convolution layers of a trial's model summary; None without one."""
+    summary = user_attrs.get("model_summary")
+    if not isinstance(summary, list):
+        return None
+    return sum(1 for row in summary if isinstance(row, Mapping) and row.get("type") in LAYER_TYPES)
+
+
+def symmetric_over_consequences(found: list[Finding], params: Mapping[str, Any],
+                                user_attrs: Mapping[str, Any]) -> list[Finding]:
+    """The findings with ``symmetric_weights`` first when the weights started at zero (the
+    notes' failed initialization), in place of what it explains (SYMMETRY_HIDES). A network
+    without hidden layers (a logistic regression) learns from zeros: its loss is convex."""
+    if not starts_symmetric(params):
+        return found
+    layers = weight_layers(user_attrs)
+    depth = layers if layers is not None else 1 + int(params.get("layers", 1) or 0)
+    if depth < 2:
+        return found
+    under = next((f for f in found if f.kind == "underfitting"), None)
+    evidence: dict[str, float] = {} if layers is None else {"weight_layers": float(layers)}
+    if under is not None:
+        evidence.update(under.evidence)
+    errors = "" if under is None else f"; {under.summary}"
+    summary = f"init {params['init']}: every unit of a hidden layer started identical{errors}"
+    first = Finding("symmetric_weights", SEVERITY["symmetric_weights"], evidence, ADVICE["symmetric_weights"],
+                    summary)
+    return [first, *(f for f in found if f.kind not in SYMMETRY_HIDES)]
+
+
+def cause_over_underfitting(found: list[Finding]) -> list[Finding]:
+    """The findings with ``underfitting`` folded into a layer-level cause when both hold.
+
+    Errors that stay high while most ReLU outputs are zero come from units that died (a
+    rate too large: Adam 0.1 on a Fashion-MNIST MLP ends at 17-47% accuracy with 99-100%
+    zeros, its loss flat from the first epoch), not from a network too small, so "a bigger
+    network" is the wrong advice; the dead-unit finding keeps the errors as its evidence.
+    On 252 real runs no network made too small or too regularized (1-4 units, L2 0.1-1)
+    had dead ReLUs. So too with gradients that vanish towards the first layers (a 10-layer
+    sigmoid MLP on digits sits at chance, its first layer's gradient 1e-8 of the last's):
+    more layers would make it worse."""
+    under = next((f for f in found if f.kind == "underfitting"), None)
+    at = next((i for kind in CAUSES_OF_HIGH_ERRORS for i, f in enumerate(found) if f.kind == kind), None)
+    if under is None or at is None:
+        return found
+    f = found[at]
+    found[at] = replace(f, evidence={**f.evidence, **under.evidence},
+                        summary=f"{f.summary}; {under.summary}: {CAUSES_OF_HIGH_ERRORS[f.kind]}, not the "
+                                f"network's size, hold it back")
+    return [x for x in found if x is not under]
