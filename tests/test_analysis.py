@@ -63,6 +63,13 @@ def test_importance_needs_enough_varied_trials():
     assert param_importance(flat, SPACE)["importance"] == {}
 
 
+def test_importance_from_fewer_trials_when_asked_but_never_from_one():
+    few = trials_where_lr_matters(IMPORTANCE_MIN_TRIALS - 1)
+    shares = param_importance(few, SPACE, min_trials=2)["importance"]
+    assert set(shares) == set(SPACE.params) and sum(shares.values()) == pytest.approx(1.0)
+    assert param_importance(trials_where_lr_matters(1), SPACE, min_trials=0)["importance"] == {}
+
+
 def test_importance_thins_large_studies_and_handles_conditional_parameters():
     ts = trials_where_lr_matters(60)
     for t in ts[::2]:

@@ -65,3 +65,25 @@ def test_resuming_a_study_with_another_task_or_budget_is_refused_before_anything
     code, out, err = call_cli("tune", str(cfg), "--trials", "3", "--sampler", "tpe", "--json")
     assert code == 0, err
     assert json.loads(out.strip().splitlines()[-1])["trials"]["complete"] == 3
+
+
+def test_resuming_with_a_space_entry_of_another_type_is_refused_before_any_trial_fails(call_cli, tmp_path):
+    from nntune.storage import get_storage
+
+    cfg = tiny_config(tmp_path)
+    code, _, err = call_cli("tune", str(cfg))
+    assert code == 0, err
+    raw = yaml.safe_load(cfg.read_text())
+    raw["search"]["trials"] = 3
+    raw["space"]["units"] = {"type": "choice", "values": [32, 64]}  # an int range before
+    cfg.write_text(yaml.safe_dump(raw, sort_keys=False))
+    code, _, err = call_cli("tune", str(cfg))
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert err.startswith("nntune: error: space.units: type choice here, but the stored trials of study ")
+    storage = get_storage(raw["storage"])
+    assert len(storage.get_trials(storage.load_study(raw["study"]).id)) == 2  # no trial started, none failed
+    # A new range of the same type resumes: the values stay comparable.
+    raw["space"]["units"] = {"type": "int", "low": 16, "high": 48}
+    cfg.write_text(yaml.safe_dump(raw, sort_keys=False))
+    code, _, err = call_cli("tune", str(cfg))
+    assert code == 0, err

@@ -54,3 +54,9 @@ def test_missing_outside_and_changed_kinds():
         trial.suggest_int("w", 0, 1)
     with pytest.raises(ValueError, match="step must be a non-negative integer"):
         trial.report(1.0, -1)
+
+
+@pytest.mark.parametrize("params", [None, [("x", 1.0)], "x"])
+def test_params_that_are_no_dict_are_refused_in_one_line(params):
+    with pytest.raises(TypeError, match="^params: must be a dict of parameter values by name, got"):
+        FixedTrial(params)

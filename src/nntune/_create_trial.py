@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 from nntune._distribution_extras import plain
+from nntune.distributions import BaseDistribution, own_distribution
 from nntune.space import Choice, Distribution, Int
 from nntune.trial import CONSTRAINTS_KEY, FrozenTrial, TrialState, constraint_attr
 
@@ -24,14 +26,20 @@ def create_trial(*, state: TrialState = TrialState.COMPLETE, value: float | None
     if value is not None and values is not None:
         raise ValueError("give value or values, not both")
     state = TrialState(state)
-    params, distributions = dict(params or {}), dict(distributions or {})
+    params = dict(params or {})
+    distributions = {name: own_distribution(name, d) for name, d in (distributions or {}).items()}
     if set(params) != set(distributions):
         raise ValueError(f"params and distributions name different parameters: "
                          f"{sorted(params)} vs {sorted(distributions)}")
     params = {name: _checked(name, v, distributions[name]) for name, v in params.items()}
-    vals = None if values is None else [float(v) for v in values]
+    if isinstance(values, (str, bytes)) or (values is not None and not isinstance(values, Iterable)):
+        # A string would be read letter by letter: values="12" as [1.0, 2.0].
+        raise TypeError(f"values: must be a list of numbers, one per objective, got {values!r}")
+    vals = None if values is None else [_number(f"values[{i}]", v) for i, v in enumerate(values)]
+    if vals == []:
+        raise ValueError("values: needs one number per objective, got none")
     if value is not None:
-        vals = [float(value)]
+        vals = [_number("value", value)]
     if state == TrialState.COMPLETE and vals is None:
         raise ValueError("a complete trial needs its value")
     # As Optuna's: NaN is no result, and a failed trial has none.
@@ -50,9 +58,60 @@ def create_trial(*, state: TrialState = TrialState.COMPLETE, value: float | None
     now = None if state == TrialState.WAITING else datetime.now(timezone.utc).replace(tzinfo=None)
     return FrozenTrial(number=-1, state=state, params=params, distributions=distributions,
                        value=None if vals is None else vals[0],
-                       intermediate_values={int(k): float(v) for k, v in (intermediate_values or {}).items()},
+                       intermediate_values={_step(k): _number(f"intermediate_values[{k!r}]", v)
+                                            for k, v in (intermediate_values or {}).items()},
                        user_attrs=dict(user_attrs or {}), system_attrs=sys_attrs,
                        datetime_start=now, datetime_complete=now if state.is_finished() else None)
+
+
+def _number(field: str, value: Any) -> float:
+    """``value`` as a float (a NumPy or torch scalar, or a numeric string, as Optuna casts
+    it); else one line naming ``field``."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{field}: must be a number, got {value!r}") from None
+
+
+def _step(step: Any) -> int:
+    """A step of ``intermediate_values``: an integer >= 0 ("3" from JSON keys too)."""
+    try:
+        number = int(step)
+    except (TypeError, ValueError):
+        number = -1
+    if isinstance(step, bool) or number < 0 or (isinstance(step, float) and step != number):
+        raise ValueError(f"intermediate_values: each step must be an integer >= 0, got {step!r}")
+    return number
+
+
+def as_frozen_trial(trial: Any) -> FrozenTrial:
+    """A trial to add to a study, as nntune's record: nntune's as it is (with Optuna's
+    distributions made nntune's), or one of Optuna's (``optuna_study.trials``: Optuna's way to
+    carry trials over, ``study.add_trials(other.trials)``) read field by field. Optuna's times
+    are its process's local time, nntune's UTC: they are moved, so durations and the order of
+    trials stay right."""
+    if isinstance(trial, FrozenTrial):
+        if all(isinstance(d, BaseDistribution) for d in trial.distributions.values()):
+            return trial
+        return dataclasses.replace(trial, distributions={n: own_distribution(n, d)
+                                                         for n, d in trial.distributions.items()})
+    if not all(hasattr(trial, a) for a in ("state", "values", "params", "distributions", "intermediate_values")):
+        raise TypeError(f"trial: must be a FrozenTrial (nntune.trial.create_trial, or a study's trials), got "
+                        f"{type(trial).__name__} {trial!r}"[:300])
+    return FrozenTrial(number=int(getattr(trial, "number", -1)), state=TrialState(trial.state), values=trial.values,
+                       params=dict(trial.params),
+                       distributions={n: own_distribution(n, d) for n, d in trial.distributions.items()},
+                       intermediate_values={int(k): float(v) for k, v in trial.intermediate_values.items()},
+                       user_attrs=dict(getattr(trial, "user_attrs", {})),
+                       system_attrs=dict(getattr(trial, "system_attrs", {})),
+                       datetime_start=_utc(getattr(trial, "datetime_start", None)),
+                       datetime_complete=_utc(getattr(trial, "datetime_complete", None)))
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A local time without zone (Optuna's ``datetime.now()``), or one with a zone, as UTC
+    without zone, as nntune's storages keep times."""
+    return None if moment is None else moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def _checked(name: str, value: Any, dist: Distribution) -> Any:

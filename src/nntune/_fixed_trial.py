@@ -21,6 +21,9 @@ class FixedTrial(Suggestions):
     ``report`` keeps the curve in ``intermediate_values``; ``should_prune`` is always False."""
 
     def __init__(self, params: Mapping[str, Any], number: int = 0, *, seed: int = 0) -> None:
+        if not isinstance(params, Mapping):  # FixedTrial(None) or a list of pairs: a slip, said in one line
+            raise TypeError(f"params: must be a dict of parameter values by name, got {type(params).__name__} "
+                            f"{params!r}")
         self._given = dict(params)
         self.number = int(number)
         self._study_seed = int(seed)

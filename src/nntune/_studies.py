@@ -5,9 +5,10 @@ storage's studies: ``StudyDirection``, ``MaxTrialsCallback``, ``StudySummary``,
 from __future__ import annotations
 
 import enum
+import json
 import math
 import numbers
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,8 @@ from nntune._values import show_values
 from nntune.exceptions import ConfigError
 from nntune.samplers._constraints import is_feasible
 from nntune.storage import Storage, StudyNotFoundError, get_storage, redact_url
+from nntune.storage._memory_copies import _plain  # the storages' rule for what JSON keeps
+from nntune.space import Distribution
 from nntune.trial import FrozenTrial, TrialState, best_trial
 
 if TYPE_CHECKING:
@@ -75,7 +78,6 @@ class StudySummary:
     """One study at a glance, as ``get_all_study_summaries`` lists it."""
 
     study_name: str
-    direction: StudyDirection
     directions: list[StudyDirection]
     best_trial: FrozenTrial | None
     n_trials: int
@@ -83,6 +85,15 @@ class StudySummary:
     study_id: int
     user_attrs: dict[str, Any] = field(default_factory=dict)
     system_attrs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def direction(self) -> StudyDirection:
+        """The study's one direction. A study of several objectives has none, and says so
+        as Optuna's summary does, rather than answer its first objective's."""
+        if len(self.directions) > 1:
+            raise RuntimeError(f"study {self.study_name!r} has {len(self.directions)} objectives and no single "
+                               "direction; read directions (one for each objective)")
+        return self.directions[0]
 
 
 def directions_of(direction: str, attrs: dict[str, Any]) -> list[StudyDirection]:
@@ -106,7 +117,7 @@ def get_all_study_summaries(storage: str | Storage, include_best_trial: bool = T
         best = (best_trial(feasible, rec.direction)  # type: ignore[arg-type]
                 if include_best_trial and len(dirs) == 1 else None)
         starts = [t.datetime_start for t in trials if t.datetime_start is not None]
-        out.append(StudySummary(study_name=rec.name, direction=dirs[0], directions=dirs, best_trial=best,
+        out.append(StudySummary(study_name=rec.name, directions=dirs, best_trial=best,
                                 n_trials=len(trials), datetime_start=min(starts) if starts else None,
                                 study_id=rec.id, user_attrs=dict(rec.attrs.get("user_attrs", {})),
                                 system_attrs={k: v for k, v in rec.attrs.items() if k != "user_attrs"}))
@@ -136,6 +147,8 @@ def copy_study(*, from_study_name: str, from_storage: str | Storage, to_storage:
     rec = source.load_study(_check_name("from_study_name", from_study_name))
     if rec is None:
         raise StudyNotFoundError(f"no study named {from_study_name!r} in {redact_url(source.url)}")
+    if to_study_name is not None:
+        _check_name("to_study_name", to_study_name)
     target = get_storage(to_storage)
     trials = [source.get_trial(rec.id, t.number, with_metrics=True) for t in source.get_trials(rec.id)]
     for t in trials:  # checked before the copy is created: a refused trial leaves no half-copied study
@@ -158,6 +171,13 @@ def adding_problem(t: FrozenTrial, check_params: bool = True) -> str | None:
         return f"a running trial has no value yet, got {t.values}; tell it once it ends"
     if state == TrialState.COMPLETE and t.value is None:
         return "a complete trial needs its value"
+    for field_name in ("user_attrs", "system_attrs"):
+        # Checked here, not found by the storage half-way through writing the trial (which
+        # would leave it running, with the trials before it stored).
+        try:
+            json.dumps(getattr(t, field_name), default=_plain)
+        except (TypeError, ValueError) as err:
+            return f"{field_name}: {err}; store numbers, strings, lists or mappings of them"
     if not check_params:
         return None
     if set(t.params) != set(t.distributions) and state != TrialState.WAITING:
@@ -212,6 +232,34 @@ def add_frozen_trials(storage: Storage, study_id: int, trials: Sequence[FrozenTr
             storage.set_trial_system_attr(study_id, number, "values", values)
         if state != TrialState.RUNNING:  # a running one is told, or recovered once silent
             storage.finish_trial(study_id, number, state, value, error, **ended)
+
+
+class ParamKinds:
+    """Optuna's rule for one parameter across a study's trials, as to its kind: a float, an
+    int, a choice or a beta wherever the study first drew it; else ConfigError, and the
+    trial fails, as Optuna's storage refuses it (samplers, plots and importance read a
+    parameter's values as one kind). A range, a log scale or a list of choices may change (a
+    resumed config with one more optimizer): nntune stores values, not indices into the
+    choices. The first distributions are read from storage once, then kept up with this
+    process's suggestions and added trials; other processes' later first suggestions are
+    not seen. Callers hold the study's lock."""
+
+    def __init__(self) -> None:
+        self.first: dict[str, Distribution] | None = None  # None: not read yet
+
+    def check(self, name: str, dist: Distribution, history: Callable[[], Sequence[FrozenTrial]]) -> None:
+        if self.first is None:
+            self.first = {}
+            self.add(history())
+        first = self.first.setdefault(name, dist)
+        if type(first) is not type(dist):
+            raise ConfigError(name, f"asked as {type(dist).__name__.lower()} where earlier trials of this study "
+                                    f"asked {type(first).__name__.lower()}; use another name for the other kind")
+
+    def add(self, trials: Iterable[FrozenTrial]) -> None:
+        for t in trials if self.first is not None else ():
+            for name, dist in t.distributions.items():
+                self.first.setdefault(name, dist)
 
 
 def check_same_kinds(held: Sequence[FrozenTrial], added: Sequence[FrozenTrial]) -> None:

@@ -21,10 +21,12 @@ from typing import Any
 
 from nntune import logging as _logging
 from nntune._loop import Heartbeat, run_optimize
-from nntune._studies import StudyDirection, add_frozen_trials, same_params
+from nntune._create_trial import as_frozen_trial
+from nntune._studies import ParamKinds, StudyDirection, add_frozen_trials, same_params
 from nntune._study_reads import StudyReads
 from nntune._trial import Trial
-from nntune._values import as_values, log_told, show_returned, tell_problem, told_ending
+from nntune.distributions import fixed_distributions as fixed_distributions_of
+from nntune._values import as_values, log_told, show_returned, tell_problem, told_ending, told_number
 from nntune._values import told_once as _told_once
 from nntune.exceptions import TrialDiverged, TrialPruned, TrialStateError, caused_by_ctrl_c
 from nntune.samplers import ConstrainedView, ParetoView, RandomSampler, Sampler, resolve_seed
@@ -71,6 +73,7 @@ class Study(StudyReads):
         # Trials that may run at once in this process (every optimize's n_jobs, summed): above
         # one, each suggestion is stored at once, so the others' samplers see it (constant liar).
         self._parallel_jobs = 0
+        self._kinds = ParamKinds()  # each parameter's first distribution in the study
 
     @property
     def pruner(self) -> Scheduler:
@@ -87,13 +90,18 @@ class Study(StudyReads):
         state = self.__dict__.copy()
         for own in ("sampling_lock", "_in_optimize"):
             del state[own]
-        state["_searches"], state["_stop"] = 0, False
+        state["_searches"], state["_stop"], state["_kinds"] = 0, False, ParamKinds()
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.sampling_lock = threading.RLock()
         self._in_optimize = threading.local()
+
+    def check_param_kind(self, name: str, dist: Distribution) -> None:
+        """One kind per parameter across the study (:class:`~nntune._studies.ParamKinds`)."""
+        with self.sampling_lock:
+            self._kinds.check(name, dist, self._history)
 
     def sampler_view(self, history: Sequence[FrozenTrial]) -> tuple[Sequence[FrozenTrial], str]:
         """The history and direction a sampler is handed: with several objectives, each
@@ -111,6 +119,9 @@ class Study(StudyReads):
         """Manual search: run these parameters next (before any sampled trial). With
         ``skip_if_exists``, not when a trial (in any state) was enqueued with, or ran with exactly,
         these parameters (the same names and values, as Optuna compares them)."""
+        if not isinstance(params, Mapping):
+            raise TypeError(f"params: must be a dict of parameter values by name, got {type(params).__name__} "
+                            f"{params!r}")
         if skip_if_exists and any(same_params(t.system_attrs.get("fixed_params", t.params), params)
                                   for t in self._history()):
             return None
@@ -134,13 +145,16 @@ class Study(StudyReads):
 
     def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
         """Store several (each checked before any is stored): a complete trial needs one
-        value per objective of this study, as Optuna's."""
-        trials = list(trials)
+        value per objective of this study, as Optuna's. An Optuna study's trials are taken
+        too (``study.add_trials(optuna_study.trials)`` carries it over)."""
+        trials = [as_frozen_trial(t) for t in trials]  # Optuna's own trials too, to carry a study over
         for t in trials:
             if t.state == TrialState.COMPLETE and len(t.values or []) != len(self._directions):
                 raise ValueError(f"a complete trial added to this study needs {len(self._directions)} "
                                  f"value{'s' if len(self._directions) > 1 else ''}, got {len(t.values or [])}")
         add_frozen_trials(self.storage, self.id, trials)
+        with self.sampling_lock:
+            self._kinds.add(trials)
 
     def ask(self, fixed_distributions: Mapping[str, Distribution] | Space | None = None) -> Trial:
         """Start a trial: an enqueued one first, else a new one with sampled parameters.
@@ -154,6 +168,7 @@ class Study(StudyReads):
              eager: bool = False) -> Trial:
         """:meth:`ask`; ``optimize``'s trials (``eager`` False, unless threads share the study)
         keep their suggestions until a report or the end: fewer writes."""
+        fixed_distributions = fixed_distributions_of(fixed_distributions)  # checked before a trial starts
         space = fixed_distributions if isinstance(fixed_distributions, Space) else None
         trial = self.try_ask(None, space=space)
         assert trial is not None
@@ -229,8 +244,13 @@ class Study(StudyReads):
         """Finish a trial with its value (``values``: one per objective). A non-finite value
         marks it diverged; pruned keeps its last value. ``skip_if_finished``: telling a
         finished trial again returns it unchanged instead of raising."""
+        if isinstance(trial, Trial) and trial.study is not self:
+            # A trial asked from another study (a loop over several): by its number here it
+            # would finish this study's trial of that number instead, and leave its own running.
+            # Its own study tells it, with the sampler that asked it.
+            return trial.study.tell(trial, values, state, skip_if_finished, value=value, error=error)
         live = trial if isinstance(trial, Trial) else None
-        number = trial.number if isinstance(trial, Trial) else int(trial)
+        number = trial.number if isinstance(trial, Trial) else told_number(trial)
         if skip_if_finished or live is None:
             try:
                 current = self.storage.get_trial(self.id, number, with_metrics=False)

@@ -108,6 +108,7 @@ class Trial(Suggestions):
                 warnings.warn(f"{name}: asked again in this trial as {dist!r} after {earlier!r}; "
                               f"the first value {self._params[name]!r} stands", RuntimeWarning, stacklevel=3)
             return self._params[name]
+        self.study.check_param_kind(name, dist)
         # A warning about a known value points at the objective's line: known_value, this
         # method, SuggestFamily's suggest_*, the objective.
         if name in self._fixed:

@@ -1,10 +1,12 @@
-"""An objective's return as values, the errors of telling it, and the line logged as a trial ends."""
+"""An objective's return as values, the errors of telling it (a trial told by a number that
+is none among them), and the line logged as a trial ends."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import math
+import numbers
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -99,3 +101,14 @@ def log_told(log: logging.Logger, study: Study, frozen: FrozenTrial) -> None:
     best = best_trial([t for t in study.get_trials(deepcopy=False) if is_feasible(t)], study.directions[0])
     log.info("Trial %d finished with value: %s and parameters: %s. Best is trial %d with value: %s.",
              frozen.number, shown, frozen.params, best.number if best else -1, best.value if best else None)
+
+
+def told_number(trial: Any) -> int:
+    """A trial told by its number: a whole number >= 0. Storage reads numbers as list
+    positions, so -1 would tell the study's last trial and 1.5 or True trial 1."""
+    if isinstance(trial, bool) or not isinstance(trial, numbers.Integral):
+        raise TypeError(f"trial: must be a Trial or a trial number (an integer >= 0), got "
+                        f"{type(trial).__name__} {trial!r}")
+    if trial < 0:
+        raise ValueError(f"cannot tell trial {trial}: the study has no such trial (numbers start at 0)")
+    return int(trial)

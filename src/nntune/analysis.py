@@ -23,8 +23,11 @@ from nntune.samplers._coarse_to_fine import narrow
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space
 from nntune.trial import Direction, FrozenTrial, TrialState, ranked
 
-# Fewer complete trials than this say nothing about which parameter matters.
+# Fewer complete trials than this say little about which parameter matters: the report
+# shows no importance below it, and get_param_importances answers with a warning.
 IMPORTANCE_MIN_TRIALS = 8
+# Below this, no importance at all: one trial has no variation to explain.
+IMPORTANCE_FEWEST_TRIALS = 2
 # A forest on more than this many trials adds time, not insight: larger studies are
 # thinned to an evenly spaced subset (by trial number), which keeps the report fast.
 IMPORTANCE_MAX_TRIALS = 1000
@@ -149,14 +152,15 @@ def thin(items: Sequence[Any], limit: int) -> list[Any]:
 
 
 def param_importance(trials: Sequence[FrozenTrial], space: Space, *, seed: int = 0,
-                     max_trials: int = IMPORTANCE_MAX_TRIALS) -> dict[str, Any]:
+                     max_trials: int = IMPORTANCE_MAX_TRIALS,
+                     min_trials: int = IMPORTANCE_MIN_TRIALS) -> dict[str, Any]:
     """Permutation importance of each parameter for a random-forest fit of the objective.
 
     Returns ``{"method", "n_trials", "r2", "importance": {name: share}, "std": {name: ...},
     "drop": {name: ...}}`` with shares that sum to 1 (negative drops count as 0), largest
     first, and each parameter's drop in the forest's R^2 as measured (``drop``); ``importance`` is
-    empty with fewer than :data:`IMPORTANCE_MIN_TRIALS` complete trials or when the values
-    do not vary.
+    empty with fewer than ``min_trials`` complete trials (:data:`IMPORTANCE_MIN_TRIALS`
+    unless given) or when the values do not vary.
     """
     from sklearn.ensemble import RandomForestRegressor
     from sklearn.inspection import permutation_importance
@@ -166,7 +170,7 @@ def param_importance(trials: Sequence[FrozenTrial], space: Space, *, seed: int =
     result: dict[str, Any] = {"method": "random forest + permutation importance (scikit-learn)",
                               "n_trials": len(done), "r2": None, "importance": {}, "std": {}, "drop": {}}
     y = np.array([t.value for t in done], dtype=float)
-    if len(done) < IMPORTANCE_MIN_TRIALS or not names or float(np.ptp(y)) == 0.0:
+    if len(done) < max(min_trials, IMPORTANCE_FEWEST_TRIALS) or not names or float(np.ptp(y)) == 0.0:
         return result
     sub = Space({n: space.params[n] for n in names})
     x = encode(sub, done)

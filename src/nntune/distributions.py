@@ -9,11 +9,11 @@ They are nntune's own :class:`~nntune.space.Float`, :class:`~nntune.space.Int` a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from nntune.exceptions import ConfigError
-from nntune.space import Beta, Choice, Distribution, Float, Int, Value, dist_from_json
+from nntune.space import Beta, Choice, Distribution, Float, Int, Space, Value, dist_from_json
 
 FloatDistribution = Float
 IntDistribution = Int
@@ -137,6 +137,34 @@ def check_distribution_compatibility(dist_old: Distribution, dist_new: Distribut
         return
     if getattr(dist_old, "log", False) != getattr(dist_new, "log", False):
         raise ValueError("cannot change a parameter's log scale (log=True and log=False differ)")
+
+
+def own_distribution(name: str, dist: Any) -> Distribution:
+    """``dist`` as nntune's: one of Optuna's own (``optuna.distributions.FloatDistribution``,
+    from a script that imports both, or a trial of an Optuna study) becomes the same
+    distribution here, read through Optuna's JSON; anything else raises TypeError naming
+    ``name``."""
+    if isinstance(dist, BaseDistribution):
+        return dist
+    if type(dist).__module__.split(".")[0] == "optuna":
+        from optuna.distributions import distribution_to_json  # present: the object is Optuna's
+
+        return json_to_distribution(distribution_to_json(dist))
+    raise TypeError(f"{name}: must be a distribution such as FloatDistribution(0, 1), got "
+                    f"{type(dist).__name__} {dist!r}")
+
+
+def fixed_distributions(given: Any) -> Mapping[str, Distribution] | Space | None:
+    """``Study.ask``'s ``fixed_distributions`` as nntune's: None, a Space, or distributions by
+    parameter name (Optuna's converted); anything else is refused before a trial starts
+    (an ``(0, 1)`` tuple would otherwise fail inside the first suggestion and leave that
+    trial running)."""
+    if given is None or isinstance(given, Space):
+        return given
+    if not isinstance(given, Mapping):
+        raise TypeError(f"fixed_distributions: must be a dict of distributions by parameter name, got "
+                        f"{type(given).__name__} {given!r}")
+    return {name: own_distribution(f"fixed_distributions[{name!r}]", dist) for name, dist in given.items()}
 
 
 __all__ = ["BaseDistribution", "CategoricalChoiceType", "CategoricalDistribution", "DiscreteUniformDistribution",

@@ -96,6 +96,27 @@ def check_resumable(cfg: Config, storage: Any = None) -> None:
     stored = rec.attrs.get("config") if rec is not None else None
     if isinstance(stored, Mapping):
         check_same_model(cfg, stored, "keep that config to resume the study, or tune another one (--study NAME)")
+    if rec is not None:
+        check_same_kinds_as_stored(cfg, storage.get_trials(rec.id))
+
+
+def check_same_kinds_as_stored(cfg: Config, trials: Sequence[FrozenTrial]) -> None:
+    """Refuse a space entry whose kind (float, int, choice, beta) differs from the one the
+    stored trials drew it as: the study would fail every new trial on it (one parameter keeps
+    one kind across a study, as in Optuna), so the config is refused before any runs. A new
+    range, log scale or list of choices is kept: the values stay comparable."""
+    first: dict[str, Any] = {}
+    for t in trials:
+        for name, dist in t.distributions.items():
+            first.setdefault(name, dist)
+    for name, spec in cfg.space.items():
+        if name not in first:
+            continue
+        dist = spec.distribution(name)
+        if type(dist) is not type(first[name]):
+            raise ConfigError(f"space.{name}", f"type {type(dist).__name__.lower()} here, but the stored trials of "
+                                               f"study {cfg.study!r} drew it as type {type(first[name]).__name__.lower()}; "
+                                               "keep its type to resume the study, or tune another one (--study NAME)")
 
 
 def open_study(p: Prepared) -> Study:

@@ -46,6 +46,20 @@ def _check_direction(direction: str) -> Direction:
     return d  # type: ignore[return-value]
 
 
+def _check_sampler(value: Any) -> Any:
+    """``value`` if it can draw parameters (nntune's ``suggest``, or Optuna's
+    ``sample_independent``) or is None; else a one-line error at ``create_study`` rather than
+    an AttributeError from inside the first trial. The class itself is the usual slip."""
+    if value is None:
+        return None
+    if isinstance(value, type):
+        raise ConfigError("sampler", f"got the class {value.__name__}, not a sampler: call it, "
+                                     f"sampler={value.__name__}()")
+    if not callable(getattr(value, "suggest", None)) and not callable(getattr(value, "sample_independent", None)):
+        raise ConfigError("sampler", f"must be a sampler such as nntune.samplers.TPESampler(), got {value!r}")
+    return value
+
+
 def create_study(study_name: str | None = None, storage: str | Storage | None = None, *,
                  direction: str | None = None, sampler: Sampler | None = None,
                  scheduler: Scheduler | None = None, pruner: Scheduler | None = None,
@@ -65,7 +79,9 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
     ``study_name=None`` generates a name; an empty name is refused (Optuna stores one, which
     reports, model files and the CLI could not name).
     """
-    if study_name is not None and not str(study_name).strip():
+    if study_name is not None and not isinstance(study_name, str):  # else stored as 5 or ['a'], or a deep TypeError
+        raise TypeError(f"study_name: must be a string, got {type(study_name).__name__} {study_name!r}")
+    if study_name is not None and not study_name.strip():
         raise ConfigError("study_name", "must not be empty; leave it out for a generated name")
     if direction is not None and directions is not None:
         raise ConfigError("directions", "give direction or directions, not both")
@@ -83,6 +99,7 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
         if rec is not None:
             dirs = list(rec.attrs.get("directions", [rec.direction]))
             direction_ = dirs[0]
+    _check_sampler(sampler)
     scheduler = check_pruner(scheduler, "scheduler") or check_pruner(pruner) or default_scheduler(len(dirs))
     if len(dirs) > 1 and not isinstance(scheduler, NoScheduler):
         raise ConfigError("pruner", f"pruning compares one value per step, which is undefined for "
@@ -119,6 +136,8 @@ def load_study(study_name: str | None, storage: str | Storage, *, sampler: Sampl
                scheduler: Scheduler | None = None, pruner: Scheduler | None = None) -> Study:
     """Open an existing study (its direction, seed and declared space come from storage);
     ``study_name=None`` opens the storage's only study, as Optuna's does."""
+    if study_name is not None and not isinstance(study_name, str):
+        raise TypeError(f"study_name: must be a string, got {type(study_name).__name__} {study_name!r}")
     store = get_storage(storage)
     if study_name is None:
         names = [s.name for s in store.list_studies()]
@@ -132,6 +151,7 @@ def load_study(study_name: str | None, storage: str | Storage, *, sampler: Sampl
     space = Space.from_json(rec.attrs["space"]) if "space" in rec.attrs else None
     seed = rec.attrs.get("seed")
     n_objectives = len(rec.attrs.get("directions") or [rec.direction])
+    _check_sampler(sampler)
     scheduler = check_pruner(scheduler, "scheduler") or check_pruner(pruner) or default_scheduler(n_objectives)
     sampler = check_study_sampler(sampler or getattr(scheduler, "sampler", None) or default_sampler(seed, n_objectives))
     return Study(name=rec.name, storage=store, study_id=rec.id, direction=rec.direction,  # type: ignore[arg-type]

@@ -34,12 +34,15 @@ class TrialState(str, enum.Enum):
     DIVERGED = "diverged"
 
     # Optuna's value for the failed state is "fail", and its states are numbered (an int
-    # stored by a script or a table): read both as nntune's.
+    # stored by a script or a table): read both as nntune's, and a state's name
+    # ("COMPLETE", as Optuna's TrialState.COMPLETE.name reads) as the state.
     @classmethod
     def _missing_(cls, value: object) -> TrialState | None:
         if isinstance(value, int) and not isinstance(value, bool):
             return dict(enumerate((cls.RUNNING, cls.COMPLETE, cls.PRUNED, cls.FAILED, cls.WAITING))).get(value)
-        return {"fail": cls.FAILED}.get(str(value).lower())
+        if isinstance(value, str):
+            return cls.__members__.get(value.upper())
+        return None
 
     def is_finished(self) -> bool:
         return self not in (TrialState.WAITING, TrialState.RUNNING)

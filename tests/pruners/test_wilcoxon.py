@@ -182,7 +182,8 @@ def test_an_instance_where_the_best_trial_was_not_finite_is_left_out_with_a_warn
         return float(np.nanmean(values))
 
     study = nntune.create_study(pruner=WilcoxonPruner(p_threshold=0.1))
-    with pytest.warns(UserWarning, match=r"trial 1 reported steps the best trial \(trial 0\) did not"):
+    with pytest.warns(UserWarning, match=r"trial 1 reported steps for which the best trial \(trial 0\) has no "
+                                         r"value \(not reported, or NaN or infinite\)"):
         study.optimize(objective, n_trials=2)
     assert study.trials[0].intermediate_values == {0: 0.0, 1: 0.0, 3: 0.0, 4: 0.0, 5: 0.0}
     assert (study.trials[1].state, study.trials[1].last_step) == ("pruned", 4)

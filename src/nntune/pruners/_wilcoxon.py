@@ -145,8 +145,10 @@ _WARNINGS: dict[Note, str] = {
                           "with it (a trial added with add_trial needs intermediate_values)",
     "best not finite": "the values of the best trial (trial {best}) include NaN or infinity: WilcoxonPruner "
                        "does not prune trial {trial}",
-    "unpaired steps": "trial {trial} reported steps the best trial (trial {best}) did not: WilcoxonPruner "
-                      "leaves them out of the comparison",
+    # "did not report" alone would be wrong where the best trial reported NaN or infinity,
+    # which its stored curve does not keep.
+    "unpaired steps": "trial {trial} reported steps for which the best trial (trial {best}) has no value (not "
+                      "reported, or NaN or infinite): WilcoxonPruner leaves them out of the comparison",
 }
 
 
