@@ -38,8 +38,9 @@ def test_failed_trials_show_their_first_error_in_tune_and_show(call_cli, tmp_pat
            "fixed": {"epochs": 1, "units": [32, 32]}}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg))
     code, out, err = call_cli("tune", "c.yaml", "--json")
-    assert code == 0, err
+    assert code == 1, err  # no trial completed: the search failed, its report and JSON line still written
     assert json.loads(out.strip().splitlines()[-1])["trials"]["failed"] == 2
+    assert (tmp_path / "reports" / "broken.html").is_file()
     assert "first failure: trial 0: ConfigError: units:" in err
     code, out, err = call_cli("show", "--storage", cfg["storage"], "--study", "broken")
     assert code == 0, err

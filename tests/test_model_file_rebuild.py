@@ -1,6 +1,7 @@
 """``nntune export-model`` retrains the trial from the study's data file: when that file has
-changed since the study ran, the rebuilt model is another one, and the command says so
-rather than label it with the trial's recorded validation value."""
+changed since the study ran, the rebuilt model would be another one. A study that kept the
+digest of its rows refuses the export; one stored without it (an older version's) is
+warned about rather than labelled with the trial's recorded validation value."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 import nntune
+from nntune.config_data import ATTR
 
 
 def test_a_changed_data_file_is_warned_about(call_cli, tmp_path, monkeypatch):
@@ -27,6 +29,10 @@ def test_a_changed_data_file_is_warned_about(call_cli, tmp_path, monkeypatch):
     code, _, err = call_cli("export-model", "--storage", url, "--study", "houses", "-o", "same.pt")
     assert code == 0 and "warning" not in err  # the same data: the same model, to rounding
     table.assign(price=table.price * 10).to_csv("houses.csv", index=False)
+    code, _, err = call_cli("export-model", "--storage", url, "--study", "houses", "-o", "other.pt")
+    assert code == 2 and err.startswith("nntune: error: task.data: the data read here is not the data study")
+    storage = nntune.load_study(study_name="houses", storage=url).storage
+    storage.set_study_attr(storage.load_study("houses").id, ATTR, None)  # as an older version stored it
     code, _, err = call_cli("export-model", "--storage", url, "--study", "houses", "-o", "other.pt")
     assert code == 0
     (line,) = [w for w in err.splitlines() if w.startswith("warning:")]

@@ -16,8 +16,9 @@ from nntune import _json
 from nntune._usage import click_exception_types, flags_take_no_value_in_help, usage_error_line
 from nntune import cli_ask, cli_babysit, cli_model, cli_studies, cli_study
 from nntune.cli_panda import trial_app
+from nntune.cli_signals import terminations_as_ctrl_c
 from nntune.cli_text import (_fmt, _objectives_text, _params_text, _print_dry_run, dry_run_json, leaderboard_table,
-                             own_warnings_as_lines, positive_class_name, print_test)
+                             own_warnings_as_lines, positive_class_name, print_test, unencodable_as_escapes)
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
 from nntune._files import check_writable_dir, check_writable_file, default_model_path, default_report_path
 from nntune.config_overrides import _assign, _override
@@ -90,8 +91,11 @@ def tune(
     # The report is written after the search: a path that cannot take it fails now.
     report_path = check_writable_file(report_path or default_report_path(cfg.study), "--report")
     model_file = check_writable_file(model_file or default_model_path(cfg.study), "--model-file")
-    # Human output goes to stderr with --json so that stdout ends with the JSON line alone.
-    out = Console(stderr=json_out)
+    # Human output goes to stderr with --json so that stdout ends with the JSON line alone; a
+    # reader that leaves early (| head) costs the lines, not the test look's model or the report.
+    from nntune.cli_progress import ReaderlessConsole
+
+    out = ReaderlessConsole(stderr=json_out)
     prepared = prepare(cfg)
     from nntune.runner import check_resumable
 
@@ -114,11 +118,9 @@ def tune(
             print(_json.dumps(dry_run_json(prepared, redact_url(cfg.storage))), flush=True)
         return
 
-    from nntune.cli_progress import TuneProgress
+    from nntune.cli_progress import TuneProgress, tune_header
 
-    progress = TuneProgress(out, cfg, f"study [bold]{cfg.study}[/] in {redact_url(cfg.storage)}: {cfg.model_name} on "
-                            f"{cfg.task.data if isinstance(cfg.task.data, str) else cfg.task.data.get('kind')}, "
-                            f"{_objectives_text(cfg)}")
+    progress = TuneProgress(out, cfg, tune_header(cfg, redact_url(cfg.storage), _objectives_text(cfg)))
     _interrupted[0] = ("nntune: interrupted; finished trials are kept and an interrupted one is queued again: "
                        "the same command continues")
     if cfg.search.executor == "population":  # a stack's members were all interrupted
@@ -142,11 +144,11 @@ def tune(
     if summary.best is not None:
         searched = f"with {_params_text(summary.best.params)}" if summary.best.params else "(no searched parameters)"
         out.print(f"best trial {summary.best.number}: validation {cfg.task.trained_metric} "
-                  f"{_fmt(summary.best.value)} {searched}")
+                  f"{_fmt(summary.best.value)} {searched}", markup=False)  # choice values are the user's words
     if summary.test is not None:
         print_test(out, summary.study, summary.test, positive_class_name(prepared.splits, cfg.task.positive_class))
         if not summary.test.recorded:
-            out.print(f"model: {model_file} (nntune.load_model)")
+            out.print(f"model: {model_file} (nntune.load_model)", markup=False)
     if summary.objectives:  # several objectives: the Pareto front, each trial with its one test look
         from nntune.show import render_front
 
@@ -156,7 +158,7 @@ def tune(
 
         written = [front_model_file(model_file, t.trial) for t in summary.front_tests if not t.recorded]
         if written:
-            out.print(f"models: {', '.join(map(str, written))} (nntune.load_model)")
+            out.print(f"models: {', '.join(map(str, written))} (nntune.load_model)", markup=False)
     if summary.ensemble is not None:
         from nntune.ensemble_study import ensemble_lines
 
@@ -165,9 +167,11 @@ def tune(
     from nntune.report import write_report
 
     written = write_report(summary.storage, summary.study, report_path, field="--report")
-    out.print(f"report: {written}")
+    out.print(f"report: {written}", markup=False)
     if json_out:
         print(_json.dumps(summary.to_json()), flush=True)
+    if not c["complete"] and c["failed"]:  # every trial crashed: a script must not carry on as if tuned
+        raise typer.Exit(1)
 
 
 @app.command("test")
@@ -310,7 +314,9 @@ _interrupted = ["nntune: interrupted"]
 
 def main() -> None:
     """Entry point: run the app, turning bad input into one line and exit code 2."""
+    terminations_as_ctrl_c()  # kill and a closed terminal end every command as Ctrl-C does
     own_warnings_as_lines()
+    unencodable_as_escapes()
     try:
         code = app(standalone_mode=False)
         if code == 130:  # Ctrl-C (Typer turns it into this exit code)

@@ -64,6 +64,7 @@ def export_model(
     """Write a trial's trained model (the best by default) as a file for nntune.load_model;
     the test split stays shut."""
     from nntune.builtin import rebuild_model, recorded_looks, save_trial_model
+    from nntune.config_data import check_same_data
     from nntune.runner import prepare
     from nntune.samplers import is_feasible
     from nntune.study import load_study
@@ -73,6 +74,7 @@ def export_model(
     path = check_writable_file(output or default_model_path(cfg.study), "--output")
     p = prepare(cfg)
     st = load_study(cfg.study, cfg.storage)
+    check_same_data(st.storage.load_study(cfg.study).attrs, cfg.study, p.splits)  # a model of these rows, not others
     trials = st.get_trials(deepcopy=False)
     if trial is None:
         if st.is_multi_objective:

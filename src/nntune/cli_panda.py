@@ -76,12 +76,14 @@ def babysit_run(study: Any, cfg: Any, number: int, json_out: bool) -> None:
     shown = ", ".join(f"{'' if name in cfg.task.costs else 'validation '}{name} {_fmt(v) if v is not None else '-'}"
                       for name, v in values.items())  # a cost (params) is the model's, not the split's
     n = len(records)
-    out.print(f"trial {t.number} of study {study.study_name}: {how}, {shown} after {n} epoch{'' if n == 1 else 's'}")
+    # Study names, hints and errors are the user's and the trainer's words: printed as they are, not as markup.
+    out.print(f"trial {t.number} of study {study.study_name}: {how}, {shown} after {n} epoch{'' if n == 1 else 's'}",
+              markup=False)
     hint = end_hint(cfg, study, t)
     if hint:
-        out.print(hint)
+        out.print(hint, markup=False)
     if t.error:
-        out.print(f"error: {t.error}")
+        out.print(f"error: {t.error}", markup=False)
     if json_out:
         # As nntune trials --format json: "values" by metric where the study has several objectives.
         result = {"values": values} if len(values) > 1 else {"value": t.value}
@@ -218,7 +220,7 @@ def trial_changes(
         table.add_row(str(r["trial"]), when_taken(r), r["param"], old, _fmt(r["new"]), r["who"])
     if any(r["status"] in ("carried", "dropped") for r in rows):
         table.caption = "carried, dropped: asked of a trial that ended before taking it"
-    Console().print(table)
+    Console(markup=False).print(table)  # names and values as stored, never read as markup
 
 
 def when_taken(row: dict[str, Any]) -> str:

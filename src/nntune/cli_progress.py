@@ -5,10 +5,12 @@ run, one plain line and no bar."""
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from nntune.samplers import is_feasible
 from nntune.trial import FrozenTrial
@@ -20,10 +22,35 @@ def _fmt(value: float | None) -> str:
     return "nan" if math.isnan(value) else f"{value:.4g}"
 
 
+class ReaderlessConsole(Console):
+    """A console whose reader may leave before the end (``nntune tune | head``, a pager quit
+    early): the rest of its output is dropped and the command's work goes on, so the search,
+    the test look and the report are finished, not cut short by rich's exit 1 at the first
+    line printed after the search."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        try:
+            fd = self.file.fileno()
+        except (AttributeError, OSError, ValueError):  # not a file (a test's StringIO): quiet is enough
+            return
+        # What Python still buffers for this stream (a final --json line) goes nowhere, not to an error at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+
+
+def tune_header(cfg: Any, storage: str, objectives: str) -> Text:
+    """``study NAME in STORAGE: MODEL on DATA, OBJECTIVES``, the name in bold. A Text, not
+    markup: a study named ``exp[bs=64]`` or a path with brackets is shown as written."""
+    data = cfg.task.data if isinstance(cfg.task.data, str) else cfg.task.data.get("kind")
+    return Text.assemble("study ", (str(cfg.study), "bold"), f" in {storage}: {cfg.model_name} on {data}, {objectives}")
+
+
 class TuneProgress:
     """``on_start`` and ``on_trial`` for :func:`nntune.runner.run_tune`; ``close`` after it."""
 
-    def __init__(self, out: Console, cfg: Any, header: str) -> None:
+    def __init__(self, out: Console, cfg: Any, header: str | Text) -> None:
         self.out = out
         self.cfg = cfg
         self.header = header

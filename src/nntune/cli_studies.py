@@ -65,10 +65,11 @@ def studies(
     if json_out:
         print(dumps(data))
         return
-    console, table = Console(), studies_table(data)
+    # Study names are the user's words (``exp[bs=64]``): shown as named, never read as markup.
+    console, table = Console(markup=False), studies_table(data)
     if not console.is_terminal:  # a pipe or a file has no screen to fit: cut no name, number or time short
         natural = console.measure(table, options=console.options.update_width(10_000)).maximum
-        console = Console(width=max(console.width, natural))
+        console = Console(width=max(console.width, natural), markup=False)
     console.print(table)
 
 
@@ -119,9 +120,12 @@ def delete_study(
     n = len(store.get_trials(rec.id))
     try:
         trials = f"{n} trial{'' if n == 1 else 's'}"
+        # A closed standard input (``<&-``, a daemon) is no stdin at all: input() raises RuntimeError.
+        if not yes and sys.stdin is None:
+            raise typer.Abort()
         confirmed = yes or typer.confirm(f"delete study {study!r} and its {trials} from {redact_url(store.url)}?")
     except typer.Abort:
-        if sys.stdin.isatty():  # Ctrl-C at the question
+        if sys.stdin is not None and sys.stdin.isatty():  # Ctrl-C at the question
             raise
         # No terminal to answer on (a script, a CI job): say what to give, not "aborted".
         raise ConfigError("--yes", "standard input ended before the deletion was confirmed; nothing deleted "

@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.markup import escape
+
 from nntune._json import dumps
 
 if TYPE_CHECKING:
@@ -52,7 +54,8 @@ def leaderboard_table(trials: list[FrozenTrial], metric: str, title: str,
 
     from nntune.samplers import is_feasible
 
-    table = Table(title=title, title_justify="left")
+    # The title names the study and the cells hold choice values: the user's words, never markup.
+    table = Table(title=escape(title), title_justify="left")
     schedule = [schedule_text(t) for t in trials]
     names = [f"val {m}" if m == metric else m for m in objectives] or [f"val {metric}"]
     columns = [("trial", "right"), ("state", "left"), *((n, "right") for n in names), ("epochs", "right")]
@@ -68,7 +71,7 @@ def leaderboard_table(trials: list[FrozenTrial], metric: str, title: str,
         row = [str(t.number), state, *(_fmt(v) for v in values), str(t.epochs)]
         if any(schedule):
             row.append(sched)
-        table.add_row(*row, _params_text(t.params))
+        table.add_row(*row, escape(_params_text(t.params)))
     return table
 
 
@@ -95,7 +98,12 @@ def print_test(out: Console, study: str, test: Any, positive: str | None = None)
     shown = ", ".join(f"{k} {_fmt(v)}" for k, v in test.metrics.items() if isinstance(v, float))
     if positive is not None and any(k in test.metrics for k in ("precision", "recall", "f1", "specificity")):
         shown += f" (precision, recall, f1 and specificity of class {positive} against the rest)"
+    if all(k in test.metrics for k in ("tp", "fp", "fn", "tn")):
+        m = test.metrics
+        shown += (f"; TP {m['tp']}, FP {m['fp']} (Type I errors), FN {m['fn']} (Type II errors), "
+                  f"TN {m['tn']}")
     times = "once" if test.looks == 1 else f"{test.looks} times"
+    study = escape(study)  # a study named ``exp[bs=64]`` is shown as named, not as a style
     if getattr(test, "recorded", False):
         out.print(f"test ({test.trial}, as recorded at the last look; the best trial is unchanged "
                   f"and the split stayed shut): {shown}", soft_wrap=True)
@@ -112,7 +120,7 @@ def _print_dry_run(out: Console, p: Any) -> None:
     from nntune.train import build_model, format_summary, summarize
 
     splits = p.splits
-    out.print(f"config OK: study {p.cfg.study}, {len(p.space)} searched parameters, "
+    out.print(f"config OK: study {escape(p.cfg.study)}, {len(p.space)} searched parameters, "
               f"sampler {p.cfg.search.sampler}, {p.cfg.search.trials} trials")
     example = {**p.cfg.hyperparameters(), **p.space.from_unit([0.5] * len(p.space))}
     shape = model_input_shape(splits, evaluation_transform(p.cfg, example))
@@ -122,15 +130,20 @@ def _print_dry_run(out: Console, p: Any) -> None:
     left_out = rows_left_out(splits.info)
     if left_out:
         out.print(f"rows left out of every split: {left_out}")
-    out.print(f"model at the centre of the space ({_params_text(example)}):")
+    out.print(f"model at the centre of the space ({_params_text(example)}):", markup=False)
     n_out = splits.n_classes if splits.task_type == "classification" else 1
     model = build_model(example, shape, n_out)
-    out.print(format_summary(summarize(model, shape)))
+    out.print(format_summary(summarize(model, shape)), markup=False)
     if example.get("model") == "cnn":
         from nntune.train.cnn_plan import describe_cnn
 
         for line in describe_cnn(example, shape):
             out.print(line, markup=False, highlight=False)
+    elif example.get("model", "mlp") == "mlp":
+        from nntune.train.mlp_plan import width_advice
+
+        for line in width_advice(example, shape):
+            out.print(f"advice: {line}", markup=False, highlight=False)
 
 
 def rows_left_out(info: Mapping[str, Any]) -> str:
@@ -260,3 +273,16 @@ def own_warnings_as_lines() -> None:
 
     show.nntune_lines = True  # type: ignore[attr-defined]
     warnings.showwarning = show
+
+
+def unencodable_as_escapes() -> None:
+    """Standard output and error write a character their encoding lacks as an escape
+    (``h\\xe9``) instead of failing: a study named ``hé`` or ``研究`` under a latin-1 or ASCII
+    locale, or redirected on Windows, is printed, not a UnicodeEncodeError after the study
+    was created. Set in ``main`` only, as :func:`own_warnings_as_lines`."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (OSError, ValueError):  # a stream that cannot change (closed, or already written to oddly)
+                pass

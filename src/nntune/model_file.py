@@ -10,6 +10,7 @@ for a classification, or predictions in the target's own units for a regression.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nntune._files import replaced_atomically
+from nntune._files import write_atomic
 from nntune.exceptions import ConfigError
 
 FORMAT = "nntune-model/1"
@@ -53,9 +54,11 @@ def save_model_file(path: str | Path, model: nn.Module, params: Mapping[str, Any
         "validation": validation,
         "test": {k: v for k, v in (test or {}).items() if isinstance(v, (int, float, str))},
     }
-    with replaced_atomically(path, field=field) as handle:
-        torch.save(payload, handle)
-    return Path(path)
+    # Serialized in memory first: torch's zip writer turns a full disk into a RuntimeError
+    # ("unexpected pos"), a plain write gives the OSError the one-line message names.
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    return write_atomic(path, buffer.getvalue(), field=field)
 
 
 class TunedModel(nn.Module):

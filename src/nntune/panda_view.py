@@ -87,6 +87,7 @@ def view_data(study: str, number: int, records: Sequence[dict[str, Any]], *, met
 def render(data: ViewData) -> Any:
     """A rich renderable of ``data``."""
     from rich.console import Group
+    from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
 
@@ -104,7 +105,7 @@ def render(data: ViewData) -> Any:
         parts.append("[bold]changes[/]\n" + "\n".join(data.changes[-6:]))
     parts.append("[bold]diagnosis[/]\n" + ("\n".join(data.findings) if data.findings else
                                           "nothing to say yet" if data.epoch < 3 else "the curves look healthy"))
-    title = f"study {data.study}, trial {data.trial}" + (f" ({data.state})" if data.state else "")
+    title = f"study {escape(data.study)}, trial {data.trial}"  # the name as written: ``b[i]`` is no style + (f" ({data.state})" if data.state else "")
     title += f": epoch {data.epoch}{total}"
     if data.lr is not None and math.isfinite(data.lr):
         title += f", lr {data.lr:.3g}"

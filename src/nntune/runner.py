@@ -22,6 +22,7 @@ from nntune.config import Config
 from nntune.config import parse_config
 from nntune.config_checks import uses_worker_processes
 from nntune.config_compare import check_same_model
+from nntune.config_data import check_same_data, remember_data
 from nntune.exceptions import ConfigError
 from nntune.executors import WorkerOptions, run_processes, run_ray, run_serial
 from nntune.samplers import CoarseToFineSampler, GridSampler, Sampler, is_feasible
@@ -158,6 +159,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
 
         check_devices(p.cfg, device)  # more processes than GPUs: refused before anything is written
     study = open_study(p)
+    remember_data(study.storage, study.id, p.cfg.study, p.splits)  # a resume reads the rows it was tuned on
     batch_note = None
     if p.cfg.fixed.get("batch_size") == "auto":
         p, batch_note = auto_batch_size(p, study, device)
@@ -265,6 +267,7 @@ def look_again(p: Prepared, *, device: str | None = None) -> TestResult:
     rec = storage.load_study(p.cfg.study)
     if rec is None:
         raise StudyNotFoundError(f"no study named {p.cfg.study!r} in {redact_url(storage.url)}")
+    check_same_data(rec.attrs, p.cfg.study, p.splits)  # a look at other rows would be counted as the study's
     study = load_study(p.cfg.study, storage)
     if study.is_multi_objective:
         raise ConfigError("study", front_look_problem(study, p.cfg.study))

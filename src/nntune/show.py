@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -296,12 +297,14 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
             console.print(data[extra]["text"], markup=False, highlight=False)
     from nntune.report.study_data import split_line
 
-    console.print(split_line(data["study"], int(data.get("test_evaluations", 0)), bool(data.get("sealed", True))))
+    console.print(split_line(data["study"], int(data.get("test_evaluations", 0)), bool(data.get("sealed", True))),
+                  markup=False)
 
 
 def _board(rows: list[Mapping[str, Any]], data: Mapping[str, Any]) -> Table:
     """The leaderboard of a study of one objective."""
-    board = Table(title=f"top {len(rows)} trials of {data['study']} ({data['direction']} validation "
+    # Study names and choice values are the user's words (``exp[bs=64]``), never markup.
+    board = Table(title=f"top {len(rows)} trials of {escape(data['study'])} ({data['direction']} validation "
                         f"{data['metric']})", title_justify="left")
     # Where a scheduler left each trial (bracket and rung, or its PBT parent), as the board
     # ``nntune tune`` ends with has it.
@@ -314,7 +317,7 @@ def _board(rows: list[Mapping[str, Any]], data: Mapping[str, Any]) -> Table:
         state = r["state"] if r.get("feasible", True) else f"{r['state']}, infeasible"
         board.add_row(str(r["number"]), state, value, str(r["epochs"]),
                       *((r.get("schedule") or "-",) if scheduled else ()),
-                      ", ".join(r["findings"]) or "-", " ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items()))
+                      ", ".join(r["findings"]) or "-", escape(" ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items())))
     return board
 
 
@@ -334,7 +337,7 @@ def _pareto_board(rows: list[Mapping[str, Any]], front: Mapping[str, Any], study
     """The leaderboard of a study of several objectives: its rows in :func:`pareto_order`,
     each with its non-dominated rank (1: on the Pareto front) and every objective's value."""
     names = list(front["names"])
-    board = Table(title=f"top {len(rows)} trials of {study} by Pareto rank ("
+    board = Table(title=f"top {len(rows)} trials of {escape(study)} by Pareto rank ("
                         + ", ".join(f"{d} {n}" for n, d in zip(names, front["directions"]))
                         + "; ties by the objectives in that order)", title_justify="left")
     for col, justify in (("trial", "right"), ("state", "left"), ("rank", "right"), *[(n, "right") for n in names],
@@ -347,7 +350,7 @@ def _pareto_board(rows: list[Mapping[str, Any]], front: Mapping[str, Any], study
         rank = r.get("pareto_rank")
         board.add_row(str(r["number"]), state, "-" if rank is None else str(rank),
                       *["-" if v is None else _fmt(v) for v in values], str(r["epochs"]),
-                      ", ".join(r["findings"]) or "-", " ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items()))
+                      ", ".join(r["findings"]) or "-", escape(" ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items())))
     return board
 
 
@@ -367,7 +370,7 @@ def render_priorities(rows: list[Mapping[str, Any]], console: Console) -> None:
 def render_front(front: Mapping[str, Any], study: str, console: Console) -> None:
     """The Pareto front: each trial's values, its test look (once per trial) and params."""
     names = front["names"]
-    table = Table(title=f"Pareto front of {study}: {len(front['rows'])} trials ("
+    table = Table(title=f"Pareto front of {escape(study)}: {len(front['rows'])} trials ("
                         + ", ".join(f"{d} {n}" for n, d in zip(names, front["directions"])) + ")",
                   title_justify="left")
     for col in ("trial", *names, *[f"test {n}" for n in names]):
@@ -377,7 +380,7 @@ def render_front(front: Mapping[str, Any], study: str, console: Console) -> None
         test = r.get("test") or {}
         table.add_row(str(r["number"]), *[_fmt(v) for v in r["values"]],
                       *[_fmt(test[n]) if n in test else "-" for n in names],
-                      " ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items()))
+                      escape(" ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items())))
     console.print(table)
     if front.get("infeasible"):
         console.print(f"{front['infeasible']} complete trials broke the study's constraints and are not on the front")

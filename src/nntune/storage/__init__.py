@@ -90,8 +90,38 @@ def existing_storage(url: str | Storage) -> Storage:
 
             raise ConfigError("storage", f"{redact_url(url)} {not_a_storage_yet(())}")
     if isinstance(url, str) and "://" in url and not url.startswith("journal://") and not is_in_memory_sqlite(url):
-        return _open_sql(url, existing=True)
+        return _open_sql(read_only_sqlite(url), existing=True)
     return get_storage(url)
+
+
+def read_only_sqlite(url: str) -> str:
+    """A plain ``sqlite:///`` URL whose file lies on a read-only file system (a read-only
+    mount, a container's ``:ro`` volume) as SQLite's immutable URI; any other URL as it is.
+    Reading a WAL database needs its ``-shm`` file beside it, which cannot be made there
+    ("unable to open database file"); nothing can change a file there either, which is
+    what ``immutable`` asks of it. A file with a ``-wal`` left beside it is opened as given:
+    immutable would read it without the transactions the WAL still holds."""
+    import os
+    from urllib.parse import quote
+
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # malformed: get_storage says why
+        return url
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or parsed.query or not database or database.startswith("file:"):
+        return url
+    path = Path(database).expanduser().absolute()
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size:
+        return url
+    try:
+        read_only = bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs (Windows), or no such folder: opened as given
+        return url
+    return f"sqlite:///file:{quote(str(path))}?immutable=1&uri=true" if read_only else url
 
 
 def sqlite_file(url: str) -> str | None:

@@ -1,0 +1,32 @@
+"""``kill`` (SIGTERM) during ``nntune tune``'s look at the test split, after the search: as
+Ctrl-C, the README says. The command ends with exit code 130 and its one line, leaves no
+half-written file, and the same command then takes the look; it used to die at once."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+
+from conftest import ctrl_c_when, nntune_command
+
+
+def test_sigterm_after_the_search_ends_as_ctrl_c(tmp_path):
+    db = tmp_path / "t.db"
+    cmd = [*nntune_command(), "tune", "--storage", f"sqlite:///{db}", "--study", "t", "--set", "search.trials=1",
+           "--set", "fixed.epochs=60", "--set", "space={}"]
+
+    def searched() -> bool:  # the one trial is complete: the test look's retrain is under way
+        try:
+            with sqlite3.connect(db) as con:
+                return con.execute("select count(*) from trials where state = 'complete'").fetchone()[0] == 1
+        except sqlite3.Error:
+            return False
+
+    code, _, err = ctrl_c_when(cmd, tmp_path, searched, "the search's end", timeout=300, sig=signal.SIGTERM)
+    assert code == 130, err
+    assert err.strip().splitlines()[-1].startswith("nntune: interrupted")
+    assert not [p for p in tmp_path.rglob("*.tmp")]
+    again = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "the test split of study t has now been evaluated once" in again.stdout
