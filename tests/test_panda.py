@@ -200,3 +200,19 @@ def test_a_killed_babysit_loses_at_most_its_current_epoch(tmp_path):
     done = study.storage.get_trial(study.id, train_queued(study, cfg, resumed).trial.number)
     assert done.number == resumed and done.system_attrs["parent_step"] == 2
     assert sorted(done.intermediate_values) == [1, 2, 3, 4] and done.state == TrialState.COMPLETE
+
+
+def test_the_disk_budget_counts_the_latest_state_kept_beside_the_snapshots(tmp_path):
+    cfg = config(tmp_path)
+    study = open_babysit_study(cfg)
+    train_queued(study, cfg, queue_new(study, cfg))
+    size = snapshots(checkpoint_dir(cfg, study), 0)[4].stat().st_size
+    # Room for two and a half copies of the model: trial-N.pt (what export-model and the
+    # test look read) and one snapshot, never the three files a budget of snapshots alone keeps.
+    budget = 2.5 * size
+    tight = config(tmp_path, max_disk_mb=budget / 2**20, keep_best=False)
+    number = train_queued(study, tight, queue_new(study, tight)).trial.number
+    folder = checkpoint_dir(tight, study)
+    files = [folder / f"trial-{number}.pt", *snapshots(folder, number).values()]
+    assert sorted(snapshots(folder, number)) == [4]  # the newest, which a resume continues from
+    assert sum(f.stat().st_size for f in files) <= budget

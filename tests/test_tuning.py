@@ -108,3 +108,22 @@ def test_a_config_or_set_of_the_wrong_type_is_one_line(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="^set: give a dict of dotted names to values, got list$"):
         nntune.tune(set=[("search.trials", 1)])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_one_data_set_tuned_as_many_studies_is_on_disk_once(tmp_path, monkeypatch):
+    import os
+
+    from sklearn.datasets import load_iris
+
+    monkeypatch.chdir(tmp_path)
+    x, y = load_iris(return_X_y=True)
+    for name in ("try0", "try1", "try2"):  # a notebook's experiments, one study each
+        nntune.tune({"study": name, "storage": f"sqlite:///{tmp_path / 'n.db'}", "search": {"trials": 1},
+                     "fixed": {"epochs": 1}}, data=(x, y), report=False, model_file=False)
+    files = sorted((tmp_path / "data").iterdir())
+    assert [f.name.split("-")[0] for f in files] == ["try0", "try1", "try2"]  # each study names its own
+    assert len({(f.stat().st_dev, f.stat().st_ino) for f in files}) == 1  # one file's bytes on disk
+    os.remove(files[0])  # removing one study's name leaves the others' data whole
+    again = nntune.tune({"study": "try1", "storage": f"sqlite:///{tmp_path / 'n.db'}", "search": {"trials": 2},
+                         "fixed": {"epochs": 1}}, data=(x, y), report=False, model_file=False)
+    assert again.counts["complete"] == 2

@@ -23,6 +23,7 @@ from nntune.control import record_inherited
 from nntune.config import Config
 from nntune.config_objectives import constraint_values
 from nntune.exceptions import ConfigError, TrialPruned
+from nntune.panda_snapshots import sweep_partial
 from nntune.space import Space
 from nntune.study import Study
 from nntune.schedulers import PBT, Proposal
@@ -140,6 +141,7 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
         path = resume = None
         if checkpoints is not None:
             checkpoints.mkdir(parents=True, exist_ok=True)
+            sweep_partial(checkpoints, trial.study.get_trials(deepcopy=False))  # saves of killed trials
             path = checkpoint_file(checkpoints, trial.number)
             trial.set_system_attr("checkpoint", str(path))
         if proposal is not None and checkpoints is not None:

@@ -105,7 +105,8 @@ def render(data: ViewData) -> Any:
         parts.append("[bold]changes[/]\n" + "\n".join(data.changes[-6:]))
     parts.append("[bold]diagnosis[/]\n" + ("\n".join(data.findings) if data.findings else
                                           "nothing to say yet" if data.epoch < 3 else "the curves look healthy"))
-    title = f"study {escape(data.study)}, trial {data.trial}"  # the name as written: ``b[i]`` is no style + (f" ({data.state})" if data.state else "")
+    # The name as written: ``b[i]`` is no style.
+    title = f"study {escape(data.study)}, trial {data.trial}" + (f" ({data.state})" if data.state else "")
     title += f": epoch {data.epoch}{total}"
     if data.lr is not None and math.isfinite(data.lr):
         title += f", lr {data.lr:.3g}"

@@ -37,6 +37,7 @@ from nntune.runner_build import (budget_epochs, build_sampler, build_scheduler, 
 from nntune.trial import FrozenTrial, TrialState, best_trial, counts_by_state, ranked
 from nntune.runner_notes import first_failure, metric_notes, split_notes
 from nntune.runner_summary import TuneSummary
+from nntune.panda_snapshots import sweep_partial
 from nntune.sealed_look import look_once
 
 
@@ -191,6 +192,8 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         callbacks.insert(0, pbt_replacer(p.scheduler, cfg.search.trials))
     if todo > 0:
         stop_reason = search(p, study, callbacks, device=device)
+        if isinstance(p.scheduler, PBT) and p.checkpoints.is_dir():  # the last trials' killed saves too
+            sweep_partial(p.checkpoints, study.get_trials(deepcopy=False))
     else:
         stop_reason = f"the study already holds {cfg.search.trials} finished trials"
     history = study.get_trials(deepcopy=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import io
+import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,8 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
     ``data`` trains on arrays in memory (numpy, torch tensors or lists) instead of
     ``task.data``: ``(x, y)``, ``(x, y, x_test, y_test)`` or a dict with those keys (and
     ``classes``, ``feature_names``), read as an npz file is. They are written once to
-    ``data/STUDY-<digest>.npz`` and the study's config names that file, so worker processes,
+    ``data/STUDY-<digest>.npz`` (a hard link to another study's file of the same arrays,
+    so the data is on disk once) and the study's config names that file, so worker processes,
     a resumed run and ``nntune export-model`` read the same data, and a run with other
     arrays is a changed config, not a silent resume."""
     from nntune.config import parse_config, read_raw
@@ -74,7 +76,7 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
         cfg = parse_config(raw, source)
         check_resumable(cfg)  # other arrays for a stored study: refused before their file is written
         if not target.is_file():  # the same arrays again (a resumed study): the file is there
-            written = write_atomic(target, blob, field="data")
+            written = store_arrays(target, blob)
     try:
         prepared = prepare(cfg)
     except BaseException as err:
@@ -91,6 +93,22 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
     fresh = summary.test is not None and not summary.test.recorded
     summary.model_path = model_path if fresh and model_path is not None and model_path.is_file() else None
     return summary
+
+
+def store_arrays(target: Path, blob: bytes) -> Path:
+    """Write ``blob`` (an npz file's bytes) to ``target``, ``data/STUDY-<digest>.npz``; where
+    another study's file holds the same bytes (``data/OTHER-<digest>.npz``), ``target`` is a
+    hard link to it: a notebook that tunes one data set as many studies keeps it once on
+    disk, and each study still has its own name for it (removing one leaves the others)."""
+    digest = target.stem.rsplit("-", 1)[-1]
+    for same in sorted(target.parent.glob(f"*-{digest}.npz")):
+        try:
+            if same.stat().st_size == len(blob) and same.read_bytes() == blob:
+                os.link(same, target)
+                return target
+        except OSError:  # gone meanwhile, or no hard links on this file system: a copy of its own
+            continue
+    return write_atomic(target, blob, field="data")
 
 
 def arrays_error(err: ConfigError, file: Path) -> ConfigError:
