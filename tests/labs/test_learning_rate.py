@@ -39,3 +39,19 @@ def test_tiny_rate_progress_is_measured_from_its_own_first_epoch():
     assert learning_rate.shed_since_first([2.0, 2.5]) == 0.0
     assert learning_rate.shed_since_first([2.0]) == 0.0
     assert learning_rate.shed_since_first([2.0, float("nan")]) == 0.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [5, 8])
+def test_tiny_rate_reads_as_too_small_at_other_seeds(seed):
+    # At 1e-5 the tiny run shed 28% of its loss at seed 5 (more than "a fifth") and at seed 8
+    # the diagnosis read it as underfitting instead of a rate too small.
+    result = run_lab("learning-rate", seed=seed, quick=True)
+    tiny = result.numbers["runs"]["tiny"]
+    assert tiny["still_falling_at_end"] and tiny["share_shed_since_first_epoch"] < 0.2
+    tiny_checks = {k: v for k, v in result.numbers["checks"].items() if "tiny" in k}
+    assert tiny_checks and all(tiny_checks.values())
+    if learning_rate.find_diagnosis() is not None:
+        assert "lr_too_small" in result.numbers["diagnosis"]["tiny"]
+        assert not set(result.numbers["diagnosis"]["good"]) & {"lr_too_small", "lr_too_large", "diverged"}
+    assert result.numbers["runs"]["far too large"]["state"] == "diverged"

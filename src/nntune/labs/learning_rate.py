@@ -23,7 +23,11 @@ from nntune.train import fit
 
 LR_NET = {"model": "mlp", "layers": 4, "units": 100, "activation": "relu", "init": "he_normal",
           "optimizer": "momentum", "momentum": 0.9, "batch_size": 128}
-RATES: dict[str, float] = {"tiny": 1e-5, "good": 0.01, "large": 0.1, "far too large": 1.0}
+# The tiny rate is 2e-6, not 1e-5: at 1e-5 the loss shed 6-32% of its first epoch over seeds 0-9
+# (more than a fifth at four of them) and at seed 8 its validation curve bent enough that the
+# diagnosis read underfitting, not a rate too small; at 2e-6 it sheds 1-14%, still falling
+# steadily, and the diagnosis names lr_too_small at every seed 0-9.
+RATES: dict[str, float] = {"tiny": 2e-6, "good": 0.01, "large": 0.1, "far too large": 1.0}
 # What the diagnosis should say of each run; "good" should get none of the learning-rate findings.
 EXPECTED: dict[str, str | None] = {"tiny": "lr_too_small", "good": None, "large": "lr_too_large",
                                    "far too large": "diverged"}
@@ -181,9 +185,10 @@ LABS = [
              "SGD and momentum 0.9 on the bundled MNIST digits, from the same initial weights and batch order for "
              "every rate. The runs are trials of an nntune study, so the diagnosis reads the stored records; "
              "a run whose loss becomes non-finite is stored as diverged and has no curve past that epoch. The "
-             "large rate sits near the edge of stability, so its curve depends on the initial weights: with seed 0 "
-             "its validation loss oscillates, with some other seeds (1 and 2) it climbs steadily instead, which the "
-             "diagnosis reads as overfitting, and the lab then reports the claim as not held.",
+             "large rate sits near the edge of stability, so its curve depends on the initial weights: its validation "
+             "loss wobbles from epoch to epoch by 4-23% of its level (seeds 0-9), and the diagnosis names the rate "
+             "too large only where the wobble reaches 10%; at the other seeds it reads the rising validation "
+             "loss as overfitting alone, and the lab then reports the claim as not held.",
         measure=measure,
         draw=draw,
     ),
