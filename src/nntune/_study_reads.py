@@ -17,8 +17,9 @@ from typing import Any
 from nntune._frame import DATAFRAME_ATTRS, trials_frame
 from nntune._studies import StudyDirection
 from nntune.samplers import is_feasible
+from nntune.samplers._nsga import pareto_trials
 from nntune.storage import Storage
-from nntune.trial import Direction, FrozenTrial, TrialState, best_trial, counts_by_state, pareto_front
+from nntune.trial import Direction, FrozenTrial, TrialState, best_trial, counts_by_state
 
 
 class StudyReads:
@@ -99,7 +100,7 @@ class StudyReads:
                 return []
             return [self.storage.get_trial(self.id, t.number) for t in feasible
                     if t.state == TrialState.COMPLETE and t.value == best.value]
-        return pareto_front(self._feasible(), [str(d) for d in self._directions])
+        return pareto_trials(self._feasible(), [str(d) for d in self._directions])
 
     @property
     def system_attrs(self) -> dict[str, Any]:

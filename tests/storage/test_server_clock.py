@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from nntune.storage import SQLStorage
 from nntune.storage._base import utcnow
+from nntune.storage._engines import server_skew
 from nntune.trial import TrialState
 
 
@@ -28,3 +29,15 @@ def test_a_lagging_workers_heartbeat_is_not_taken_for_a_dead_one(postgresql_url)
 def test_a_sqlite_file_keeps_this_machines_clock(tmp_path):
     skewed = SQLStorage(f"sqlite:///{tmp_path / 's.db'}", clock=lambda: utcnow() - timedelta(minutes=5))
     assert abs(skewed.now() - (utcnow() - timedelta(minutes=5))) < timedelta(seconds=5)
+
+
+def test_a_skew_within_the_round_trip_is_none(postgresql_url):
+    """The server on this machine shares its clock: however slow the round trip that read
+    the server's time, no skew is made of it (a skew of some milliseconds behind stamped
+    changes before a moment this machine had already read, and a reader following changes
+    from that moment missed them)."""
+    store = SQLStorage(postgresql_url)
+    slow = iter([utcnow() - timedelta(seconds=1), utcnow() + timedelta(seconds=1)])  # a 2 s round trip
+    assert server_skew(store.engine, lambda: next(slow)) == timedelta(0)
+    lagging = iter([utcnow() - timedelta(minutes=5, seconds=1), utcnow() - timedelta(minutes=5) + timedelta(seconds=1)])
+    assert abs(server_skew(store.engine, lambda: next(lagging)) - timedelta(minutes=5)) < timedelta(seconds=2)

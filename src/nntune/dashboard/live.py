@@ -19,8 +19,9 @@ from typing import Any
 from nntune.report.browse import stages_data
 from nntune.report.data import best_of, rank, study_sections
 from nntune.samplers import is_feasible
+from nntune.samplers._nsga import pareto_trials
 from nntune.storage import Storage, StudyNotFoundError, StudyRecord
-from nntune.trial import FrozenTrial, TrialState, pareto_front
+from nntune.trial import FrozenTrial, TrialState
 
 # A writer stamps a change before its transaction commits: read again this far back.
 COMMIT_MARGIN = timedelta(seconds=2)
@@ -172,7 +173,7 @@ class LiveStudy:
         if held is None or held[0] != self.version:
             version, trials = self.version, self.ordered()
             directions = [o["direction"] for o in objectives]
-            held = (version, [t.number for t in pareto_front([t for t in trials if is_feasible(t)], directions)])
+            held = (version, [t.number for t in pareto_trials([t for t in trials if is_feasible(t)], directions)])
             self._front = held
         return held[1]
 

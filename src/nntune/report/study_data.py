@@ -15,7 +15,8 @@ import numpy as np
 from nntune.analysis import complete_trials, thin
 from nntune.space import Choice, Space
 from nntune.samplers import is_feasible
-from nntune.trial import FrozenTrial, TrialState, constraint_values, counts_by_state, pareto_front
+from nntune.samplers._nsga import pareto_trials
+from nntune.trial import FrozenTrial, TrialState, constraint_values, counts_by_state
 
 MAX_POINTS = 2000
 
@@ -79,7 +80,7 @@ def timeline_data(trials: Sequence[FrozenTrial]) -> dict[str, Any]:
 def pareto_data(trials: Sequence[FrozenTrial], directions: Sequence[str],
                 names: Sequence[str] | None = None) -> dict[str, Any]:
     """Every complete trial's values, the Pareto-optimal ones marked, and the objectives' names."""
-    front = {id(t) for t in pareto_front([t for t in trials if is_feasible(t)], directions)}
+    front = {id(t) for t in pareto_trials([t for t in trials if is_feasible(t)], directions)}
     done = [t for t in trials if t.state.value == "complete" and t.values is not None
             and len(t.values) == len(directions) and all(math.isfinite(v) for v in t.values)]
     return {"names": list(names or [f"objective {i}" for i in range(len(directions))]),
@@ -99,7 +100,7 @@ def front_data(trials: Sequence[FrozenTrial], directions: Sequence[str], names: 
         looks[int(e["trial"])] = {k: v for k, v in dict(e.get("metrics", {})).items()
                                   if isinstance(v, (int, float)) and not isinstance(v, bool)}
     points = pareto_data(trials, directions, names)
-    front = pareto_front([t for t in trials if is_feasible(t)], directions)
+    front = pareto_trials([t for t in trials if is_feasible(t)], directions)
     rows = [{"number": t.number, "values": list(t.values or []), "params": t.params,
              "constraints": constraint_values(t.system_attrs) or None, "test": looks.get(t.number)} for t in front]
     infeasible = sum(1 for t in trials if t.state.value == "complete" and not is_feasible(t))

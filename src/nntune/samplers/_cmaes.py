@@ -7,12 +7,15 @@ covariance and the two evolution paths) is rebuilt for every suggestion by repla
 history: the finished trials, in number order, form generations of ``popsize``, and each
 full generation updates the state by the (mu/mu_w, lambda) rules of the tutorial. A new
 trial draws from the state so rebuilt with its own seeded generator, so a suggestion is a
-pure function of (seed, trial number, history), as every nntune sampler's. Choices and
-parameters under a condition are drawn independently, as Optuna's CMA-ES does.
+pure function of (seed, trial number, history), as every nntune sampler's. (The sampler
+keeps the states after the latest generations, to resume the next replay from: a cache,
+which changes no suggestion.) Choices and parameters under a condition are drawn
+independently, as Optuna's CMA-ES does.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +32,7 @@ from nntune.space import Choice, Distribution, Space
 from nntune.trial import FrozenTrial
 
 MAX_RESAMPLES = 100  # draws outside the unit cube are drawn again, then clipped
+MAX_MEMO = 16  # replayed generations' states a sampler keeps (see replay)
 
 
 @dataclass(frozen=True)
@@ -128,14 +132,34 @@ def sample(state: State, rng: np.random.Generator) -> np.ndarray:
     return np.clip(x, 0.0, 1.0)
 
 
-def replay(points: np.ndarray, losses: np.ndarray, x0: np.ndarray, sigma0: float, s: Strategy) -> State:
+def replay(points: np.ndarray, losses: np.ndarray, x0: np.ndarray, sigma0: float, s: Strategy,
+           memo: dict[bytes, State] | None = None) -> State:
     """The state after the full generations of ``points`` (rows in trial-number order) and
-    their ``losses`` (lower is better)."""
-    state = State.start(x0, sigma0)
+    their ``losses`` (lower is better).
+
+    ``memo`` keeps the states after the latest generations replayed, each by a digest of the
+    start and of every generation up to it. The next ask replays the same generations and
+    perhaps one more: it resumes from the latest one kept, with the very same state (the
+    replay is deterministic), instead of an eigendecomposition per generation of the study."""
+    head = np.array([sigma0, s.dim, s.popsize], dtype=float).tobytes() + np.asarray(x0, dtype=float).tobytes()
+    digest, generations = hashlib.blake2b(head, digest_size=16).digest(), []
     for start in range(0, len(points) - s.popsize + 1, s.popsize):
         block = slice(start, start + s.popsize)
-        order = np.argsort(losses[block], kind="stable")
-        state = update(state, points[block][order], s)
+        ranked = points[block][np.argsort(losses[block], kind="stable")]
+        digest = hashlib.blake2b(digest + ranked.tobytes(), digest_size=16).digest()
+        generations.append((digest, ranked))
+    memo = {} if memo is None else memo
+    done, state = 0, State.start(x0, sigma0)
+    for g in range(len(generations), 0, -1):  # .get and .pop: threads asking at once share it
+        kept = memo.get(generations[g - 1][0])
+        if kept is not None:
+            done, state = g, kept
+            break
+    for digest, ranked in generations[done:]:
+        state = update(state, ranked, s)
+        memo[digest] = state
+    for old in list(memo)[:-MAX_MEMO]:  # the oldest first: dicts keep insertion order
+        memo.pop(old, None)
     return state
 
 
@@ -171,6 +195,7 @@ class CmaEsSampler(OptunaMethods):
         check_count("inc_popsize", inc_popsize, 1)  # kept for Optuna's signature: no restarts to grow
         check_flag("warn_independent_sampling", warn_independent_sampling)
         self.popsize = popsize
+        self._memo: dict[bytes, State] = {}  # see replay
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:
@@ -189,7 +214,7 @@ class CmaEsSampler(OptunaMethods):
             losses = _ranks([k for k, _ in counted])
             strategy = Strategy.of(len(numeric), self.popsize)
             x0 = np.array([numeric.params[n].to_unit(self.x0[n]) if n in self.x0 else 0.5 for n in numeric.params])
-            state = replay(points, losses, x0, self.sigma0, strategy)
+            state = replay(points, losses, x0, self.sigma0, strategy, self._memo)
             out.update(numeric.from_unit(sample(state, trial_rng(self.seed, number, 17))))
         return independent_draws(space, self.seed, number, out)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from nntune.trial import FrozenTrial, TrialState, constraint_values, meets_constraints
@@ -74,6 +74,9 @@ class ConstrainedView(Sequence[FrozenTrial]):
 
     def __getitem__(self, index: Any) -> Any:
         return self._load()[index]
+
+    def __iter__(self) -> Iterator[FrozenTrial]:  # not Sequence's, which indexes (and loads) per item
+        return iter(self._load())
 
     def __len__(self) -> int:
         return len(self._load())

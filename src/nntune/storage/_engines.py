@@ -227,4 +227,9 @@ def server_skew(engine: Engine, clock: Callable[[], datetime]) -> timedelta:
         return timedelta(0)
     if server.tzinfo is not None:
         server = server.astimezone(timezone.utc).replace(tzinfo=None)
-    return server - (before + (after - before) / 2)
+    half = (after - before) / 2
+    skew = server - (before + half)
+    # The server stamped its time somewhere in the round trip: a skew no larger than half of
+    # it cannot be told from none (a server on this machine read as some milliseconds behind,
+    # and trials it stamped then looked changed before a moment this machine had already read).
+    return timedelta(0) if abs(skew) <= half else skew

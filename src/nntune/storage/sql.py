@@ -34,7 +34,8 @@ from nntune.storage._engines import (LOCK_NOTICE_AFTER, READ_ONLY, create_schema
                                      make_engine, redact_url, refusal, server_skew)
 from nntune.storage._schema import meta, migrate, param_changes, steps, studies, test_evals, trials
 from nntune.storage._recognize import refuse_foreign
-from nntune.storage._sql_rows import _dumps, _finite, _study, _trial, name_problem, never_stored, plain_text
+from nntune.storage._sql_rows import (DecodedTrials, _dumps, _finite, _study, _trial, name_problem, never_stored,
+                                      plain_text)
 from nntune.storage._sql_rows import _distributions, _json_default, _object  # noqa: F401 (still importable from here)
 from nntune.storage._sql_watch import changed_rows, summaries
 from nntune.trial import FrozenTrial, TrialState
@@ -57,8 +58,8 @@ class SQLStorage:
         self.engine = make_engine(url, dict(engine_kwargs or {}))
         # An in-memory SQLite database is one shared connection: take turns on it.
         self._serial = threading.Lock() if is_in_memory_sqlite(url) else None
-        # Trials as last decoded by get_trials, by row id, with the row they came from.
-        self._decoded_rows: dict[int, tuple[tuple[Any, ...], FrozenTrial]] = {}
+        # Trials as last decoded by get_trials, with the rows they came from.
+        self._decoded = DecodedTrials()
         # A wrong address should fail in about a second, not after the full retry budget, and
         # a server that does not answer after one connect timeout, not after four.
         # Another program's database is refused before anything is written to it.
@@ -339,17 +340,9 @@ class SQLStorage:
             if wanted is not None:
                 q = q.where(trials.c.state.in_(wanted))
             rows = conn.execute(q).all()
-            cols = [steps.c.trial_id, steps.c.step, steps.c.value] + ([steps.c.metrics] if with_metrics else [])
-            step_q = (sa.select(*cols).join(trials, trials.c.id == steps.c.trial_id)
-                      .where(trials.c.study_id == study_id).order_by(steps.c.trial_id, steps.c.step))
-            if wanted is not None:
-                step_q = step_q.where(trials.c.state.in_(wanted))
-            by_trial: dict[int, list[Any]] = {}
-            for s in conn.execute(step_q):
-                by_trial.setdefault(s.trial_id, []).append(s)
             if with_metrics:
-                return [_trial(r, by_trial.get(r.id, []), True) for r in rows]
-            return [self._decoded(r, by_trial.get(r.id, [])) for r in rows]
+                return self._decoded.read_with_metrics(conn, study_id, rows, wanted)
+            return self._decoded.read(conn, study_id, rows, wanted)
         return self._tx(run, read_only=True)
 
     def get_trials_since(self, study_id: int, since: datetime | None, *,
@@ -360,19 +353,8 @@ class SQLStorage:
             rows, by_trial, latest = changed_rows(conn, study_id, since, with_metrics)
             if with_metrics:
                 return TrialChanges([_trial(r, by_trial.get(r.id, []), True) for r in rows], latest)
-            return TrialChanges([self._decoded(r, by_trial.get(r.id, [])) for r in rows], latest)
+            return TrialChanges([self._decoded.decoded(r, by_trial.get(r.id, [])) for r in rows], latest)
         return self._tx(run, read_only=True)
-
-    def _decoded(self, row: Any, step_rows: list[Any]) -> FrozenTrial:
-        """``_trial`` of a row, reused while the row and its steps read the same: decoding
-        the JSON of a thousand trials at every ask would cost more than reading them."""
-        key = (tuple(row), tuple((s.step, s.value) for s in step_rows))
-        hit = self._decoded_rows.get(row.id)
-        if hit is not None and hit[0] == key:
-            return hit[1]
-        trial = _trial(row, step_rows, False)
-        self._decoded_rows[row.id] = (key, trial)
-        return trial
 
     # changes while training ---------------------------------------------------------
     def add_param_changes(self, study_id: int, number: int, changes: Mapping[str, Any], *,
