@@ -96,13 +96,15 @@ def test_kill_and_a_closed_terminal_are_ctrl_c_but_nohup_stays():
         from nntune.cli_signals import terminations_as_ctrl_c
 
         signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
-        terminations_as_ctrl_c()
-        os.kill(os.getpid(), signal.SIGHUP)  # ignored: nothing happens
-        try:
-            os.kill(os.getpid(), signal.SIGTERM)
-            signal.pause()
-        except KeyboardInterrupt:
-            print("interrupted")
+        with terminations_as_ctrl_c():
+            os.kill(os.getpid(), signal.SIGHUP)  # ignored: nothing happens
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                signal.pause()
+            except KeyboardInterrupt:
+                print("interrupted")
+        # After the command the handlers before it are back.
+        print(signal.getsignal(signal.SIGTERM) is signal.SIG_DFL, signal.getsignal(signal.SIGHUP) is signal.SIG_IGN)
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert (done.returncode, done.stdout) == (0, "interrupted\n"), done.stderr
+    assert (done.returncode, done.stdout) == (0, "interrupted\nTrue True\n"), done.stderr

@@ -314,7 +314,11 @@ _interrupted = ["nntune: interrupted"]
 
 def main() -> None:
     """Entry point: run the app, turning bad input into one line and exit code 2."""
-    terminations_as_ctrl_c()  # kill and a closed terminal end every command as Ctrl-C does
+    with terminations_as_ctrl_c():  # kill and a closed terminal end every command as Ctrl-C does
+        _main()
+
+
+def _main() -> None:
     own_warnings_as_lines()
     unencodable_as_escapes()
     try:

@@ -6,8 +6,10 @@ with Ctrl-C's one line and exit code 130, as the README says."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
+from collections.abc import Iterator
 
 TERMINATING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
@@ -16,12 +18,20 @@ def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def terminations_as_ctrl_c() -> None:
-    """SIGTERM and SIGHUP raise KeyboardInterrupt in the main thread from now on. Set in
-    ``main`` only, and only over a signal still at its default action (an ignored SIGHUP,
-    under ``nohup``, stays ignored)."""
+@contextlib.contextmanager
+def terminations_as_ctrl_c() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise KeyboardInterrupt in the main thread while the block runs
+    (``main``: the whole command), then the handlers before it are back (a command run
+    in-process, as tests and notebooks do, leaves no handler behind). Only a signal still at
+    its default action is taken: an ignored SIGHUP, under ``nohup``, stays ignored."""
     if threading.current_thread() is not threading.main_thread():
+        yield
         return
-    for sig in TERMINATING:
-        if signal.getsignal(sig) is signal.SIG_DFL:
-            signal.signal(sig, _interrupt)
+    taken = {sig: signal.getsignal(sig) for sig in TERMINATING if signal.getsignal(sig) is signal.SIG_DFL}
+    for sig in taken:
+        signal.signal(sig, _interrupt)
+    try:
+        yield
+    finally:
+        for sig, before in taken.items():
+            signal.signal(sig, before)
