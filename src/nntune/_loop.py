@@ -10,6 +10,7 @@ import numbers
 import os
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -254,6 +255,18 @@ def _in_threads(work: Callable[[threading.Event], None], jobs: int, loop: Loop) 
         raise
 
 
+def warn_pbt_without_replacer(study: Study, callbacks: Sequence[Callable[..., Any]]) -> None:
+    """PBT under a bare ``optimize`` only stops the worst members: no replacement copies a
+    better member's checkpoint, which is PBT's point, so a user expecting Ray Tune's PBT is
+    told where it is (``run_pbt``, or ``pbt_replacer`` among the callbacks)."""
+    from nntune.schedulers import PBT
+
+    if isinstance(study.scheduler, PBT) and not any(getattr(cb, "replaces_pbt_members", False) for cb in callbacks):
+        warnings.warn("PBT under study.optimize only stops the worst members and replaces none; run "
+                      "nntune.schedulers.run_pbt(study, objective_factory, n_trials), whose objective_factory(proposal) "
+                      "resumes proposal.parent's checkpoint at proposal.parent_step", UserWarning, stacklevel=4)
+
+
 def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | None, timeout: float | None,
                  n_jobs: int, catch: Iterable[type[BaseException]] | type[BaseException],
                  callbacks: Sequence[Callable[[Any, FrozenTrial], None]] | None, gc_after_trial: bool,
@@ -269,6 +282,7 @@ def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | 
     n_trials = None if n_trials is None else int(n_trials)
     catch_types = check_catch(catch)
     callbacks = check_callbacks(callbacks)
+    warn_pbt_without_replacer(study, callbacks)
     # -1: one per core this process may run on (Optuna counts the machine's: on a cluster
     # node that gave the job 2 of 64 cores, that is 64 trials at once on 2 cores).
     jobs = cores() if n_jobs == -1 else int(n_jobs)

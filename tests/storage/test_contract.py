@@ -204,7 +204,8 @@ def test_recover_trial_requeues_then_fails_with_the_reason(storage):
     assert storage.recover_trial(sid, n, "worker died", max_retries=1) == TrialState.WAITING
     t = storage.get_trial(sid, n)
     assert t.state == TrialState.WAITING and t.params == {} and t.intermediate_values == {}
-    assert t.user_attrs == {} and t.system_attrs == {"retries": 1, "interrupted": "worker died", "claim": 2}
+    assert t.user_attrs == {} and t.system_attrs == {"retries": 1, "interrupted": "worker died", "claim": 2,
+                                                     "fixed_params": {"x": 0.5}}  # it runs again as drawn
     assert storage.claim_trial(sid).number == n  # the same number runs again
     assert storage.recover_trial(sid, n, "worker died", max_retries=1) == TrialState.FAILED
     t = storage.get_trial(sid, n)
@@ -232,6 +233,17 @@ def test_stale_trials_are_found_by_their_heartbeat(storage):
         storage.heartbeat(sid, n)
     with pytest.raises(KeyError):
         storage.heartbeat(sid, 99)
+
+
+def test_a_negative_trial_number_is_no_trial(storage):
+    sid = storage.create_study("s", "minimize")
+    storage.claim_trial(sid), storage.claim_trial(sid)
+    for number in (-1, -2):
+        with pytest.raises(KeyError):
+            storage.get_trial(sid, number)
+        with pytest.raises(KeyError):
+            storage.finish_trial(sid, number, TrialState.COMPLETE, 1.0)
+    assert [t.state for t in storage.get_trials(sid)] == [TrialState.RUNNING] * 2
 
 
 def test_report_is_a_heartbeat(storage):

@@ -320,4 +320,5 @@ def pbt_replacer(pbt: PBT, total: int | None = None) -> Callable[[Any, FrozenTri
             proposal = pbt.propose(frozen, history, study.directions[0])
             if proposal is not None:
                 study.enqueue_trial(proposal.params, user_attrs=proposal.to_attrs())
+    replace.replaces_pbt_members = True  # type: ignore[attr-defined]  # optimize then runs PBT whole
     return replace

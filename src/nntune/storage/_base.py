@@ -153,7 +153,8 @@ def check_claim(number: int, system_attrs: Mapping[str, Any], claim: int | None)
 
 
 def interruption_outcome(system_attrs: Mapping[str, Any], reason: str, max_retries: int, *,
-                         counted: bool = True) -> tuple[TrialState, dict[str, Any], str | None]:
+                         counted: bool = True, params: Mapping[str, Any] | None = None,
+                         ) -> tuple[TrialState, dict[str, Any], str | None]:
     """What recovering an interrupted trial does: (new state, new system attrs, error).
 
     A trial is re-queued while it has been retried fewer than ``max_retries`` times (so a
@@ -161,6 +162,10 @@ def interruption_outcome(system_attrs: Mapping[str, Any], reason: str, max_retri
     reason. ``system_attrs["retries"]`` counts the re-queues, ``["interrupted"]`` says why.
     Not ``counted`` (a stop the user asked for, Ctrl-C): always re-queued and counted in
     ``["interruptions"]`` instead, so that it leaves the trial every retry a crash may need.
+    A re-queued trial keeps the ``params`` it had drawn as its ``fixed_params``: it runs
+    again as the same configuration (as Optuna's retried copy does), so an objective that
+    resumes from the trial's own checkpoint resumes the weights of these values, whatever
+    the sampler would draw now from a history that has grown meanwhile.
     """
     retries = int(system_attrs.get("retries", 0))
     # The claim that ran it is revoked: its holder's late writes are refused from now on.
@@ -172,6 +177,8 @@ def interruption_outcome(system_attrs: Mapping[str, Any], reason: str, max_retri
             attrs.update(retries=retries + 1, interrupted=reason)
         else:
             attrs.update(interruptions=int(attrs.get("interruptions", 0)) + 1, interrupted=reason)
+        if params:
+            attrs["fixed_params"] = {**params, **attrs.get("fixed_params", {})}
         return TrialState.WAITING, attrs, None
     suffix = f" (after {retries} retr{'y' if retries == 1 else 'ies'})" if retries else ""
     return TrialState.FAILED, attrs, f"{reason}{suffix}"

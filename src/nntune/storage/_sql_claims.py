@@ -79,7 +79,8 @@ def claim(conn: Connection, study_id: int, extra: dict[str, Any], *, max_trials:
 def recover(conn: Connection, row: Any, reason: str, max_retries: int, *, counted: bool = True,
             now: datetime | None = None) -> TrialState:
     """An interrupted running trial's row, queued again (waiting) or failed."""
-    state, attrs, error = interruption_outcome(json.loads(row.system_attrs), reason, max_retries, counted=counted)
+    state, attrs, error = interruption_outcome(json.loads(row.system_attrs), reason, max_retries, counted=counted,
+                                               params=json.loads(row.params))
     now = now or utcnow()
     if state == TrialState.WAITING:
         conn.execute(steps.delete().where(steps.c.trial_id == row.id))

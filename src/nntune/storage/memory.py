@@ -132,6 +132,8 @@ class InMemoryStorage:
 
     def _lookup(self, study_id: int, number: int) -> FrozenTrial:
         try:
+            if number < 0:  # a list index from the end, not a trial: -1 would be the last trial
+                raise IndexError(number)
             return self._trials[study_id][number]
         except (KeyError, IndexError):
             raise missing_trial(study_id, number, study_exists=study_id not in self._deleted) from None
@@ -203,7 +205,8 @@ class InMemoryStorage:
             t = self._trial(study_id, number)
             if t.state != TrialState.RUNNING:
                 return None
-            state, attrs, error = interruption_outcome(t.system_attrs, reason, max_retries, counted=counted)
+            state, attrs, error = interruption_outcome(t.system_attrs, reason, max_retries, counted=counted,
+                                                       params=t.params)
             if state == TrialState.WAITING:
                 self._trials[study_id][number] = FrozenTrial(number=number, state=state, system_attrs=attrs,
                                                              user_attrs=dict(attrs.get(ENQUEUED_USER_ATTRS, {})))
