@@ -19,13 +19,13 @@ from nntune.visualization import matplotlib as mvis  # noqa: E402
 @pytest.fixture(scope="module")
 def small():
     study = nntune.create_study(sampler=nntune.samplers.RandomSampler(seed=0))
-    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
     return study
 
 
 @pytest.mark.parametrize("evaluator", [None, FanovaImportanceEvaluator(seed=0), PedAnovaImportanceEvaluator()])
 def test_too_few_trials_give_an_empty_figure_with_the_reason(small, evaluator):
-    reason = "importance needs at least 8 complete trials whose values vary; this study has 3"
+    reason = "importance needs at least 2 complete trials whose values vary; this study has 1"
     with pytest.warns(UserWarning, match=reason):
         fig = vis.plot_param_importances(small, evaluator=evaluator)
     assert not fig.data and fig.layout.title.text == reason

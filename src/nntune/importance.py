@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from nntune.analysis import (IMPORTANCE_MIN_TRIALS, IMPORTANCE_TREES, INACTIVE_CODE, chosen_space, complete_trials,
-                             encode, param_importance, valued_trials)
+from nntune.analysis import (IMPORTANCE_FEWEST_TRIALS, IMPORTANCE_MIN_TRIALS, IMPORTANCE_TREES, INACTIVE_CODE,
+                             chosen_space, complete_trials, encode, param_importance, valued_trials)
 from nntune.space import Choice, Space
 from nntune.trial import FrozenTrial
 
@@ -61,15 +61,25 @@ class CannotExplain(ValueError):
 
 
 def _too_few(n: int) -> CannotExplain:
-    return CannotExplain(f"importance needs at least {IMPORTANCE_MIN_TRIALS} complete trials whose values "
+    return CannotExplain(f"importance needs at least {IMPORTANCE_FEWEST_TRIALS} complete trials whose values "
                          f"vary; this study has {n}")
+
+
+def _warn_if_few(n: int, stacklevel: int = 4) -> None:
+    """Importances from fewer than IMPORTANCE_MIN_TRIALS trials are answered, as Optuna's
+    are, but a forest (or a best quantile) of so few trials ranks parameters by chance
+    about as often as by effect, which the caller should know before acting on it."""
+    if n < IMPORTANCE_MIN_TRIALS:
+        warnings.warn(f"importance from {n} complete trials is rough: with so few, an unimportant parameter "
+                      f"often ranks first; {IMPORTANCE_MIN_TRIALS} or more give a steadier answer",
+                      UserWarning, stacklevel=stacklevel)  # at the caller of get_param_importances
 
 
 def cannot_explain(trials: Sequence[FrozenTrial], n_params: int) -> CannotExplain:
     """Why no importance can be measured from ``trials``, naming the actual problem: too
     few complete trials, no parameter any of them used, or one value for all of them."""
     values = [float(t.value) for t in complete_trials(trials)]  # type: ignore[arg-type]
-    if len(values) < IMPORTANCE_MIN_TRIALS:
+    if len(values) < IMPORTANCE_FEWEST_TRIALS:
         return _too_few(len(values))
     if n_params == 0:
         return CannotExplain("params: no complete trial used any of the parameters to explain")
@@ -90,9 +100,11 @@ class PermutationImportanceEvaluator(BaseImportanceEvaluator):
         if params is not None and not params:  # nothing asked, nothing to explain (Optuna answers {} too)
             return {}
         trials, space = _trials_and_space(study, params, target)
-        result = param_importance(trials, space, seed=study.seed if self.seed is None else self.seed)
+        result = param_importance(trials, space, seed=study.seed if self.seed is None else self.seed,
+                                  min_trials=IMPORTANCE_FEWEST_TRIALS)
         if not result["importance"]:
             raise cannot_explain(trials, len(used_params(space, trials)))
+        _warn_if_few(result["n_trials"])
         return dict(result["drop"])
 
 
@@ -117,8 +129,9 @@ class _Forest(BaseImportanceEvaluator):
         done = complete_trials(trials)
         names = used_params(space, done)
         y = np.array([t.value for t in done], dtype=float)
-        if len(done) < IMPORTANCE_MIN_TRIALS or not names or float(np.ptp(y)) == 0.0:
+        if len(done) < IMPORTANCE_FEWEST_TRIALS or not names or float(np.ptp(y)) == 0.0:
             raise cannot_explain(done, len(names))
+        _warn_if_few(len(done), stacklevel=5)
         x = encode(Space({n: space.params[n] for n in names}), done)
         forest = RandomForestRegressor(n_estimators=self.n_trees, max_depth=self.max_depth, random_state=self.seed,
                                        n_jobs=1).fit(x, y)
@@ -185,7 +198,7 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
         trials, space = _trials_and_space(study, params, target)
         done = complete_trials(trials)
         names = used_params(space, done)  # as the forests: a parameter no complete trial used is not explained
-        if len(done) < IMPORTANCE_MIN_TRIALS or not names:
+        if len(done) < IMPORTANCE_FEWEST_TRIALS or not names:
             raise cannot_explain(done, len(names))
         space = Space({n: space.params[n] for n in names})
         maximize = target is None and str(study.directions[0]) == "maximize"
@@ -198,6 +211,10 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
             raise cannot_explain(done, len(names))
         n_target = _with_ties(keys, max(2, math.ceil(self.target_quantile * len(done))))
         n_region = _with_ties(keys, max(n_target + 1, math.ceil(self.region_quantile * len(done))))
+        if n_target >= n_region:  # the best trials are all of them: every parameter would read 0, shown as equal shares
+            raise CannotExplain(f"PED-ANOVA compares the best trials with the others; all {len(done)} complete trials "
+                                f"are among the best {self.target_quantile:g} (ties included): it needs more trials")
+        _warn_if_few(len(done))
         units = encode(space, done[:n_region])
         out: dict[str, float] = {}
         for j, (name, dist) in enumerate(space.params.items()):
@@ -247,14 +264,17 @@ def get_param_importances(study: Any, *, evaluator: Any = None, params: Sequence
                           normalize: bool = True) -> dict[str, float]:
     """Importances by parameter name, largest first; with ``normalize`` shares summing to 1.
     ``evaluator``: any object with Optuna's ``evaluate(study, params, *, target)``
-    (default :class:`PermutationImportanceEvaluator`). Needs a few complete trials whose
-    values vary (``IMPORTANCE_MIN_TRIALS``); raises ValueError otherwise."""
+    (default :class:`PermutationImportanceEvaluator`). Needs 2 complete trials whose values
+    vary (``IMPORTANCE_FEWEST_TRIALS``), raising ValueError otherwise, and warns that the
+    answer is rough below ``IMPORTANCE_MIN_TRIALS`` (8), where the report shows none."""
     evaluator = evaluator if evaluator is not None else PermutationImportanceEvaluator()
     if isinstance(evaluator, type) or not callable(getattr(evaluator, "evaluate", None)):
         shown = f"the class {evaluator.__name__}" if isinstance(evaluator, type) else repr(evaluator)
         raise TypeError(f"evaluator: needs an object with evaluate(study, params, *, target) such as "
                         f"FanovaImportanceEvaluator(), got {shown}")
-    scores = {name: max(0.0, float(v)) for name, v in evaluator.evaluate(study, params, target=target).items()}
+    # Outside the comprehension, whose frame would shift where a warning points.
+    measured = evaluator.evaluate(study, params, target=target)
+    scores = {name: max(0.0, float(v)) for name, v in measured.items()}
     total = sum(scores.values())
     if normalize:
         scores = {n: v / total for n, v in scores.items()} if total > 0 else \
