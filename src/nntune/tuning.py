@@ -21,7 +21,7 @@ from nntune.study import Study
 from nntune.trial import FrozenTrial
 
 
-ARRAY_KEYS = ("x", "y", "x_test", "y_test", "classes", "feature_names")
+ARRAY_KEYS = ("x", "y", "x_test", "y_test", "x_val", "y_val", "classes", "feature_names")
 DATA_DIR = Path("data")
 
 
@@ -40,7 +40,8 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
 
     ``data`` trains on arrays in memory (numpy, torch tensors or lists) instead of
     ``task.data``: ``(x, y)``, ``(x, y, x_test, y_test)`` or a dict with those keys (and
-    ``classes``, ``feature_names``), read as an npz file is. They are written once to
+    ``x_val``, ``y_val`` for a validation split of your own, ``classes``, ``feature_names``),
+    read as an npz file is. They are written once to
     ``data/STUDY-<digest>.npz`` (a hard link to another study's file of the same arrays,
     so the data is on disk once) and the study's config names that file, so worker processes,
     a resumed run and ``nntune export-model`` read the same data, and a run with other

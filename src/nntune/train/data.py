@@ -4,7 +4,8 @@ The order is fixed so that nothing leaks from validation or test into training:
 
 1. read the raw data (:mod:`nntune.train.datasets`);
 2. split indices, stratified by class and seeded (the data set's own test split, if it has
-   one, stays the test split and validation comes out of its training part);
+   one, stays the test split and validation comes out of its training part; its own
+   validation split, if it has one, is the validation split and training keeps the rest);
 3. optionally keep only ``train_size`` of the training split;
 4. scale images to [0, 1], convert to grayscale, resize;
 5. fit the normalization on the training split alone and apply it to all three;
@@ -28,7 +29,7 @@ from nntune.train.augment import IMAGENET_MEAN, IMAGENET_STD
 from nntune.train.datasets import RawData, dataset_names, load_raw, size_pair
 from nntune.train.split_check import (FEATURE_SHIFT_THRESHOLD, LABEL_SHARE_THRESHOLD, SplitDistributionWarning,
                                       distribution_check)
-from nntune.train.splits import SealedSplit, Splits, check_ratios, split_indices, subsample
+from nntune.train.splits import SealedSplit, Splits, check_ratios, split_indices, split_test, subsample
 
 __all__ = ["load_splits", "dataset_names", "split_indices", "check_ratios", "distribution_check",
            "SplitDistributionWarning", "LABEL_SHARE_THRESHOLD", "FEATURE_SHIFT_THRESHOLD"]
@@ -36,7 +37,7 @@ __all__ = ["load_splits", "dataset_names", "split_indices", "check_ratios", "dis
 NORMALIZE_METHODS = ("standard", "minmax", "none", "imagenet")
 GENERAL_OPTIONS = ("grayscale", "resize", "mean", "std", "flatten", "as_image")
 LOADER_KEYS = ("kind", "path", "target", "sep", "features", "task", "missing", "classes", "x", "y", "x_test",
-               "y_test")
+               "y_test", "x_val", "y_val")
 RESIZE_CHUNK = 4096
 
 
@@ -148,14 +149,24 @@ def fit_normalizer(x_train: torch.Tensor, method: str, opts: Mapping[str, Any] |
 # ---------------------------------------------------------------- the entry point
 
 
-def _targets(raw: RawData, idx: np.ndarray, test: bool) -> torch.Tensor:
-    y = (raw.y_test if test else raw.y)[idx]  # type: ignore[index]
+def _source(raw: RawData, part: str) -> tuple[np.ndarray, np.ndarray]:
+    """The arrays a split's indices point into: the data set's own test or validation
+    arrays for that split when it has them, ``x``, ``y`` otherwise."""
+    if part == "test" and raw.x_test is not None and raw.y_test is not None:
+        return raw.x_test, raw.y_test
+    if part == "val" and raw.x_val is not None and raw.y_val is not None:
+        return raw.x_val, raw.y_val
+    return raw.x, raw.y
+
+
+def _targets(raw: RawData, idx: np.ndarray, part: str) -> torch.Tensor:
+    y = _source(raw, part)[1][idx]
     dtype = torch.int64 if raw.task_type == "classification" else torch.float32
     return torch.as_tensor(np.ascontiguousarray(y), dtype=dtype)
 
 
-def _inputs(raw: RawData, idx: np.ndarray, test: bool, opts: Mapping[str, Any]) -> torch.Tensor:
-    x = (raw.x_test if test else raw.x)[idx]  # type: ignore[index]
+def _inputs(raw: RawData, idx: np.ndarray, part: str, opts: Mapping[str, Any]) -> torch.Tensor:
+    x = _source(raw, part)[0][idx]
     if raw.modality == "image":
         size = size_pair(opts["resize"]) if opts.get("resize") is not None else None
         return _images_to_float(x, bool(opts.get("grayscale", False)), size)
@@ -201,7 +212,7 @@ def _check_labels(raw: RawData) -> None:
         raise ConfigError("task.data", f"{raw.name} holds no samples")
     if raw.task_type != "classification":
         return
-    labels = np.concatenate([raw.y, raw.y_test if raw.y_test is not None else raw.y[:0]])
+    labels = np.concatenate([part for part in (raw.y, raw.y_test, raw.y_val) if part is not None])
     outside = labels[(labels < 0) | (labels >= len(raw.classes))]
     if len(outside):  # the model has one output per class name, and a label is an output's index
         raise ConfigError("task.data", f"{raw.name} holds the label {int(outside[0])} but names {len(raw.classes)} "
@@ -259,7 +270,9 @@ def load_splits(data: str | Mapping[str, Any], *, split: Sequence[float] = (0.6,
     ``data`` is a bundled name (:func:`dataset_names`) or a dict with ``kind`` csv,
     image_folder, cifar10, idx or npz and a ``path``. ``options``: ``grayscale``, ``resize``
     (int or [h, w]), ``mean``/``std`` (per channel, instead of training statistics),
-    ``flatten`` (images as (N, C*H*W)), ``as_image`` (digits as (N, 1, 8, 8)).
+    ``flatten`` (images as (N, C*H*W)), ``as_image`` (digits as (N, 1, 8, 8)). A data set
+    with a validation split of its own (an npz file's ``x_val``/``y_val``) validates on those
+    rows: ``split``'s validation ratio is unused, its test ratio still cuts the test split.
     """
     ratios = check_ratios(split)
     _check_scalars(seed, normalize)
@@ -268,7 +281,12 @@ def load_splits(data: str | Mapping[str, Any], *, split: Sequence[float] = (0.6,
     _check_modality(normalize, raw, opts)
     _check_labels(raw)
     classify = raw.task_type == "classification"
-    train, val, test, stratified = split_indices(raw.y, ratios, seed, stratify=classify, own_test=raw.has_own_test)
+    if raw.has_own_val:  # the given validation rows, not a cut of x, y: training keeps all but the test cut
+        train, test, stratified = split_test(raw.y, ratios, seed, stratify=classify, own_test=raw.has_own_test)
+        val = np.arange(len(raw.y_val))  # type: ignore[arg-type]
+    else:
+        train, val, test, stratified = split_indices(raw.y, ratios, seed, stratify=classify,
+                                                     own_test=raw.has_own_test)
     n_train_full = len(train)
     _check_training_classes(raw, train, subsampled=False)
     if train_size is not None:
@@ -277,8 +295,7 @@ def load_splits(data: str | Mapping[str, Any], *, split: Sequence[float] = (0.6,
         _check_training_classes(raw, train, subsampled=True)
     if test is None:
         test = np.arange(len(raw.y_test))  # type: ignore[arg-type]
-    parts = {name: (_inputs(raw, idx, name == "test" and raw.has_own_test, opts),
-                    _targets(raw, idx, name == "test" and raw.has_own_test))
+    parts = {name: (_inputs(raw, idx, name, opts), _targets(raw, idx, name))
              for name, idx in (("train", train), ("val", val), ("test", test))}
     parts, missing = fill_missing(parts, raw)
     norm = fit_normalizer(parts["train"][0], normalize, opts)
@@ -297,6 +314,7 @@ def load_splits(data: str | Mapping[str, Any], *, split: Sequence[float] = (0.6,
         "source": raw.source, "classes": list(raw.classes), "modality": raw.modality,
         "n_train": len(train), "n_val": len(val), "n_test": len(test), "n_train_full": n_train_full,
         "split": list(ratios), "seed": seed, "stratified": stratified, "own_test_split": raw.has_own_test,
+        "own_val_split": raw.has_own_val,
         "train_size": train_size, "image_shape": image_shape if raw.modality == "image" else None,
         "flattened": bool(opts.get("flatten")) and raw.modality == "image",
         "feature_names": list(raw.feature_names), "text_columns": list(raw.text_columns),

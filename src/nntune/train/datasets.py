@@ -49,6 +49,8 @@ class RawData:
     classes: list[str] = field(default_factory=list)
     x_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
+    x_val: np.ndarray | None = None  # its own validation split, if any (an npz file's x_val/y_val)
+    y_val: np.ndarray | None = None
     feature_names: list[str] = field(default_factory=list)
     missing: str = "error"  # how NaN features are treated: see MISSING
     dropped_rows: int = 0  # rows with a missing value dropped under missing: drop
@@ -58,6 +60,10 @@ class RawData:
     @property
     def has_own_test(self) -> bool:
         return self.x_test is not None
+
+    @property
+    def has_own_val(self) -> bool:
+        return self.x_val is not None
 
 
 # ---------------------------------------------------------------- bundled data sets
@@ -337,7 +343,7 @@ LOCAL: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], RawData]] = {
 # What each kind's reader takes besides ``kind`` and ``path`` (the image options apply to all).
 KIND_KEYS: dict[str, tuple[str, ...]] = {
     "csv": ("target", "sep", "features", "task", "missing"), "image_folder": (), "cifar10": (),
-    "idx": ("classes",), "npz": ("x", "y", "x_test", "y_test", "task", "missing", "classes"),
+    "idx": ("classes",), "npz": ("x", "y", "x_test", "y_test", "x_val", "y_val", "task", "missing", "classes"),
 }
 
 

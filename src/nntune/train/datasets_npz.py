@@ -2,12 +2,14 @@
 
 ``task.data: {kind: npz, path: data.npz}`` reads the arrays ``x`` and ``y`` (other names with
 ``x: features, y: labels``), and ``x_test``/``y_test`` when the file has them, as the data
-set's own test split. ``x`` of shape (N, F) is a table; (N, H, W), (N, C, H, W) or
-(N, H, W, C) with 1, 3 or 4 channels are images (uint8 and uint16 pixels are scaled to
-[0, 1]). ``y`` is a class label when it is text, boolean, or integral with at most 20 values
-(``task:`` forces it either way); class names come from ``classes:`` or an array
-``classes`` in the file. An array ``feature_names`` names a table's columns.
-``allow_pickle`` stays off: a file cannot run code when it is read.
+set's own test split, and ``x_val``/``y_val`` as its own validation split (a benchmark's
+official one: training then takes all of ``x``, ``y`` but the test cut). ``x`` of shape
+(N, F) is a table; (N, H, W), (N, C, H, W) or (N, H, W, C) with 1, 3 or 4 channels are
+images (uint8 and uint16 pixels are scaled to [0, 1]). ``y`` is a class label when it is
+text, boolean, or integral with at most 20 values (``task:`` forces it either way); class
+names come from ``classes:`` or an array ``classes`` in the file. An array
+``feature_names`` names a table's columns. ``allow_pickle`` stays off: a file cannot run
+code when it is read.
 """
 
 from __future__ import annotations
@@ -99,13 +101,59 @@ def _class_codes(labels: np.ndarray, names: Any) -> tuple[np.ndarray, list[str]]
     return codes.reshape(-1).astype(np.int64), classes
 
 
+def _own_split(arrays: Mapping[str, np.ndarray], names: Mapping[str, str], part: str, x: np.ndarray,
+               y: np.ndarray, modality: str, missing: str, file: str) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """The file's own ``x_<part>``/``y_<part>`` (test or val) as inputs and targets, checked
+    against ``x``, ``y``, and how many rows ``missing: drop`` took from them; None when the
+    file has neither. One of the two alone is refused, naming the one missing."""
+    kx, ky = f"x_{part}", f"y_{part}"
+    has = {key: names[key] in arrays for key in (kx, ky)}
+    if not any(has.values()):
+        return None
+    if not all(has.values()):
+        # A validation split names the array missing; the test split's refusal has always named x_test.
+        key = (kx if not has[kx] else ky) if part == "val" else kx
+        raise ConfigError(f"task.data.{key}", f"needs both {names[kx]!r} and {names[ky]!r} in {file}")
+    x_part, part_modality = _inputs(arrays[names[kx]], f"task.data.{kx}", missing != "error")
+    y_part = arrays[names[ky]]
+    if y_part.ndim != y.ndim or y_part.shape[1:] != y.shape[1:]:
+        raise ConfigError(f"task.data.{ky}", f"targets of shape {y_part.shape} do not match {y.shape}")
+    dropped = 0
+    if missing == "drop" and part_modality == "tabular" and len(y_part) == len(x_part):
+        x_part, y_part, dropped = _drop_gaps(x_part, y_part)
+    if part_modality != modality or x_part.shape[1:] != x.shape[1:] or len(y_part) != len(x_part):
+        raise ConfigError(f"task.data.{kx}", f"shape {arrays[names[kx]].shape} does not match "
+                                             f"{arrays[names['x']].shape} (or its targets' count)")
+    if part == "val" and not len(x_part):  # every trial would score an empty split
+        raise ConfigError(f"task.data.{kx}", f"holds no rows in {file}" + (" left by missing: drop" if dropped else ""))
+    return x_part, y_part, dropped
+
+
+def _labels(y: np.ndarray) -> np.ndarray:
+    """One label per row: one-hot rows as the index of their 1."""
+    return y.argmax(axis=1) if one_hot(y) else y
+
+
+def _check_val_classes(y: np.ndarray, y_val: np.ndarray, given: Any, file: str) -> None:
+    """A validation label must be one of the classes the model is trained to tell: a label
+    of ``y`` or, for integer labels, an index of the given class names."""
+    labels, val = _labels(y).reshape(-1), _labels(y_val).reshape(-1)
+    known = np.unique(labels)
+    if given is not None and labels.dtype.kind in "biu":
+        known = np.union1d(known, np.arange(len(given)))
+    comparable = val.dtype.kind == known.dtype.kind or {val.dtype.kind, known.dtype.kind} <= set("biuf")
+    unknown = np.setdiff1d(np.unique(val), known) if comparable else np.unique(val)
+    if len(unknown):
+        raise ConfigError("task.data.y_val", f"holds the class {unknown[0].item()!r} in {file}, which y does not have")
+
+
 def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     path = _require_path(spec, want_dir=False)
     try:
         arrays = dict(np.load(path, allow_pickle=False))
     except (OSError, ValueError, EOFError) as err:
         raise ConfigError("task.data.path", f"cannot read {path.name} as a numpy .npz file: {err}") from None
-    names = {key: str(spec.get(key, key)) for key in ("x", "y", "x_test", "y_test")}
+    names = {key: str(spec.get(key, key)) for key in ("x", "y", "x_test", "y_test", "x_val", "y_val")}
     for key in ("x", "y"):
         if names[key] not in arrays:
             raise ConfigError(f"task.data.{key}", f"{path.name} has no array {names[key]!r}; it has {sorted(arrays)}")
@@ -126,34 +174,31 @@ def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
         x, y, dropped = _drop_gaps(x, y)
         if not len(x):
             raise ConfigError("task.data.missing", f"drop leaves no row of {path.name}: every row misses a value")
-    has_test = names["x_test"] in arrays or names["y_test"] in arrays
-    if has_test and not (names["x_test"] in arrays and names["y_test"] in arrays):
-        raise ConfigError("task.data.x_test", f"{path.name} needs both {names['x_test']!r} and {names['y_test']!r}")
-    x_test = y_test = None
-    if has_test:
-        x_test, test_modality = _inputs(arrays[names["x_test"]], "task.data.x_test", gaps)
-        y_test = arrays[names["y_test"]]
-        if y_test.ndim != y.ndim or y_test.shape[1:] != y.shape[1:]:
-            raise ConfigError("task.data.y_test", f"targets of shape {y_test.shape} do not match {y.shape}")
-        if missing == "drop" and test_modality == "tabular" and len(y_test) == len(x_test):
-            x_test, y_test, dropped_test = _drop_gaps(x_test, y_test)
-            dropped += dropped_test
-        if test_modality != modality or x_test.shape[1:] != x.shape[1:] or len(y_test) != len(x_test):
-            raise ConfigError("task.data.x_test", f"shape {arrays[names['x_test']].shape} does not match "
-                                                  f"{arrays[names['x']].shape} (or its targets' count)")
+    x_test = y_test = x_val = y_val = None
+    own = {part: _own_split(arrays, names, part, x, y, modality, missing, path.name) for part in ("test", "val")}
+    if own["test"] is not None:
+        x_test, y_test, dropped_test = own["test"]
+        dropped += dropped_test
+    if own["val"] is not None:
+        x_val, y_val, dropped_val = own["val"]
+        dropped += dropped_val
     task = _task(y, spec.get("task"))
     classes: list[str] = []
     if task == "classification":
-        both = y if y_test is None else np.concatenate([y, y_test])
+        given = given_classes(spec) or (arrays["classes"].tolist() if "classes" in arrays else None)
+        if y_val is not None:
+            _check_val_classes(y, y_val, given, path.name)
+        both = np.concatenate([part for part in (y, y_test, y_val) if part is not None])
         if one_hot(both):  # column i is class i
             both = both.argmax(axis=1)
-        given = given_classes(spec) or (arrays["classes"].tolist() if "classes" in arrays else None)
         if both.ndim > 1 and int(np.prod(both.shape[1:])) != 1:
             raise ConfigError("task.data.y", f"a classification takes one label per input, got shape {y.shape}")
         codes, classes = _class_codes(both.reshape(len(both)), given)
-        y, y_test = codes[: len(y)], None if y_test is None else codes[len(y):]
+        ends = np.cumsum([len(y), 0 if y_test is None else len(y_test)])
+        y, y_test, y_val = (codes[: ends[0]], None if y_test is None else codes[ends[0]:ends[1]],
+                            None if y_val is None else codes[ends[1]:])
     else:
-        for key, values in (("y", y), ("y_test", y_test)):
+        for key, values in (("y", y), ("y_test", y_test), ("y_val", y_val)):
             if values is not None and values.dtype.kind not in "biuf":
                 raise ConfigError("task.data.task", f"a regression needs numbers, but {names[key]!r} holds "
                                                     f"{values.dtype}")
@@ -163,11 +208,14 @@ def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
             raise ConfigError("task.data.y", "has missing or infinite targets")
         if y_test is not None and not np.isfinite(y_test).all():  # the test look would score NaN
             raise ConfigError("task.data.y_test", "has missing or infinite targets")
+        y_val = None if y_val is None else y_val.astype(np.float32)
+        if y_val is not None and not np.isfinite(y_val).all():  # every trial would score NaN
+            raise ConfigError("task.data.y_val", "has missing or infinite targets")
     features = [str(f) for f in arrays["feature_names"].reshape(-1).tolist()] if "feature_names" in arrays else []
     if features and (modality != "tabular" or len(features) != x.shape[1]):  # a CSV to predict is read by them
         columns = f"{x.shape[1]} columns" if modality == "tabular" else "images"
         raise ConfigError("task.data.path", f"{path.name}: feature_names holds {len(features)} names for "
                                             f"{names['x']!r} of {columns}")
     return RawData(x, y, task, modality, path.stem, f"npz file {path}", classes=classes,  # type: ignore[arg-type]
-                   x_test=x_test, y_test=y_test, feature_names=features, missing=str(missing),
-                   dropped_rows=dropped)
+                   x_test=x_test, y_test=y_test, x_val=x_val, y_val=y_val, feature_names=features,
+                   missing=str(missing), dropped_rows=dropped)

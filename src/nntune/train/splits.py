@@ -167,6 +167,24 @@ def split_indices(y: np.ndarray, ratios: Sequence[float], seed: int, *, stratify
     return train, val, test, strat and ok
 
 
+def split_test(y: np.ndarray, ratios: Sequence[float], seed: int, *, stratify: bool,
+               own_test: bool = False) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """Indices (train, test, stratified) into ``y`` for a data set with a validation split of
+    its own: training keeps every sample but the test cut (``ratios[-1]``, the rows
+    :func:`split_indices` cuts with the same seed), and all of them with a test split of its
+    own. The validation ratio cuts nothing."""
+    ratios = check_ratios(ratios)
+    idx = np.arange(len(y))
+    if own_test:
+        return idx, None, stratify
+    if len(ratios) != 3:
+        raise ConfigError("task.split", "this data set has no test split of its own; give train, val and test ratios")
+    train, test, ok = _cut(idx, _count(ratios[2], len(y), "test"), y if stratify else None, _seeds(seed)[0])
+    if not len(train):
+        raise ConfigError("task.split", f"ratios {list(ratios)} leave the training split empty")
+    return train, test, stratify and ok
+
+
 def subsample(train: np.ndarray, train_size: int | float, y: np.ndarray | None, seed: int) -> tuple[np.ndarray, bool]:
     n = len(train)
     if isinstance(train_size, bool) or not isinstance(train_size, (int, float)):
