@@ -8,6 +8,9 @@ import sqlite3
 import threading
 import time
 
+import pytest
+import sqlalchemy as sa
+
 from nntune.storage import SQLStorage
 from nntune.storage import _engines
 from nntune.storage import sql as sql_module
@@ -63,3 +66,42 @@ def test_a_lock_released_at_once_says_nothing(tmp_path, monkeypatch):
         logger.removeHandler(lines)
         holder.close()
     assert lines.lines == []
+
+
+def lock_is_free(path) -> bool:
+    other = sqlite3.connect(path, isolation_level=None, timeout=0.2)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        other.close()
+
+
+@pytest.mark.parametrize("after", ["SELECT", "DELETE", "INSERT", "UPDATE"])
+def test_a_ctrl_c_inside_a_write_leaves_no_lock_while_it_unwinds(tmp_path, after):
+    # Cleanup that runs while a Ctrl-C unwinds (the trial sent back to the queue, its peak
+    # memory) writes to the same file: the transaction the interrupt cut short must not keep
+    # the write lock, or that cleanup waits on its own process for ever.
+    path = tmp_path / "s.db"
+    storage = SQLStorage(f"sqlite:///{path}")
+    sid = storage.create_study("s", "minimize")
+    number = storage.create_trial(sid)
+
+    def interrupt(conn, cursor, statement, *args):
+        if statement.startswith(after):
+            raise KeyboardInterrupt
+
+    sa.event.listen(storage.engine, "after_cursor_execute", interrupt)
+    try:
+        storage.report(sid, number, 1, 0.5)
+    except KeyboardInterrupt:
+        assert lock_is_free(path)
+        sa.event.remove(storage.engine, "after_cursor_execute", interrupt)
+        storage.set_trial_system_attr(sid, number, "interrupted", True)  # the cleanup goes through
+    else:
+        raise AssertionError(f"no {after} statement in a report")
+    trial = storage.get_trial(sid, number)
+    assert trial.system_attrs["interrupted"] is True and trial.intermediate_values == {}

@@ -13,6 +13,7 @@ may open a fresh database at once.
 from __future__ import annotations
 
 import importlib.util
+import traceback
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -140,6 +141,19 @@ def is_connect_timeout(err: DBAPIError) -> bool:
     """No answer to a new connection within its timeout: another attempt waits as long again."""
     text = str(getattr(err, "orig", err)).lower()
     return "timeout expired" in text or "timed out" in text
+
+
+def release_interrupted_cursor(err: BaseException) -> None:
+    """Drop what the frames of an interrupt (Ctrl-C, SystemExit) still hold of the statement
+    it cut short.
+
+    SQLAlchemy closes a connection that an interrupt cut off in the middle of a statement.
+    An SQLite connection closed while a cursor still holds an unfinished statement stays
+    open underneath, with its transaction and write lock, until that cursor is freed; the
+    interrupt's traceback keeps the cursor alive, so cleanup that writes while the interrupt
+    unwinds (the trial sent back to the queue, its peak memory) waited on its own lock for
+    ever. Clearing the finished frames' locals frees the cursor, and the lock with it."""
+    traceback.clear_frames(err.__traceback__)
 
 
 def make_engine(url: str, kwargs: dict[str, Any]) -> Engine:

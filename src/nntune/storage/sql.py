@@ -31,7 +31,7 @@ from nntune.storage import _sql_changes as _changes
 from nntune.storage import _sql_claims as _claims
 from nntune.storage._engines import (LOCK_NOTICE_AFTER, READ_ONLY, create_schema, is_connect_timeout,
                                      is_in_memory_sqlite, is_lock_wait, is_transient, lock_wait_message,
-                                     make_engine, redact_url, refusal, server_skew)
+                                     make_engine, redact_url, refusal, release_interrupted_cursor, server_skew)
 from nntune.storage._schema import meta, migrate, param_changes, steps, studies, test_evals, trials
 from nntune.storage._recognize import refuse_foreign
 from nntune.storage._sql_rows import (DecodedTrials, _dumps, _finite, _study, _trial, name_problem, never_stored,
@@ -104,11 +104,16 @@ class SQLStorage:
 
     def _tx(self, fn: Callable[[Connection], T], *, read_only: bool = False) -> T:
         def run() -> T:
-            with self._serial or contextlib.nullcontext(), self.engine.connect() as conn:
-                if read_only:
-                    conn.execution_options(**{READ_ONLY: True})
-                with conn.begin():
-                    return fn(conn)
+            try:
+                with self._serial or contextlib.nullcontext(), self.engine.connect() as conn:
+                    if read_only:
+                        conn.execution_options(**{READ_ONLY: True})
+                    with conn.begin():
+                        return fn(conn)
+            except BaseException as err:
+                if not isinstance(err, Exception):
+                    release_interrupted_cursor(err)
+                raise
         return self._retry(run)
 
     def _trial_row(self, conn: Connection, study_id: int, number: int, claim: int | None = None) -> Any:
