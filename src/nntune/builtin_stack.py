@@ -25,6 +25,7 @@ from nntune.schedulers import PBT, Proposal
 from nntune.space import Space
 from nntune.train import Splits
 from nntune.train.basics import model_input_shape, count_outputs, pick_device, resolve_params
+from nntune.train.epochs import save_checkpoint
 from nntune.train.stack import Stack, StackResult
 from nntune.train.stack_models import frozen, structure_key
 from nntune.train.stack_run import available_memory, estimate_member_bytes, population_size
@@ -177,9 +178,9 @@ class StackTrainer:
         """Save a complete member's model where the sealed test look finds it."""
         if self.checkpoints is None:
             return None
-        self.checkpoints.mkdir(parents=True, exist_ok=True)
         path = checkpoint_file(self.checkpoints, trial.number)
-        torch.save({"model": {k: v.detach().cpu() for k, v in result.model.state_dict().items()}}, path)
+        # Whole or not at all: a kill while writing must not leave half a model for the test look.
+        save_checkpoint(path, {"model": {k: v.detach().cpu() for k, v in result.model.state_dict().items()}})
         # Absolute: export-model and the test look may run from another folder than tune.
         path = path.resolve()
         trial.set_system_attr("checkpoint", str(path))
