@@ -4,8 +4,9 @@ thin loop over that. Built by :func:`nntune.study.create_study` or :func:`~nntun
 The study holds no state of its own beyond handles: every trial, value and test evaluation
 lives in storage, so resuming a study is loading it again and several processes can share
 one by sharing the storage. What a study reads back from it (its trials, the best of them,
-its attributes and metric names) is :class:`~nntune._study_reads.StudyReads`, which
-:class:`Study` extends.
+its attributes and metric names) is :class:`~nntune._study_reads.StudyReads`, and changing
+trials while they train is :class:`~nntune._study_control.StudyControl`; :class:`Study`
+extends both.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from nntune import logging as _logging
 from nntune._loop import Heartbeat, run_optimize
 from nntune._create_trial import as_frozen_trial
 from nntune._studies import ParamKinds, StudyDirection, add_frozen_trials, same_params
+from nntune._study_control import StudyControl
 from nntune._study_reads import StudyReads
 from nntune._trial import Trial
 from nntune.distributions import fixed_distributions as fixed_distributions_of
@@ -34,7 +36,7 @@ from nntune.samplers._optuna_methods import asked_like_optuna
 from nntune.schedulers import Scheduler
 from nntune.search_space import InferredSpace
 from nntune.space import Distribution, Space
-from nntune.storage import ParamChange, Storage, redact_url
+from nntune.storage import Storage, redact_url
 from nntune.storage._base import CLAIM, LazyHistory, TrialTakenOver, check_claim
 from nntune.storages import recover_silent_trials
 from nntune.trial import Direction, FrozenTrial, TrialState
@@ -45,9 +47,10 @@ Callback = Callable[["Study", FrozenTrial], None]
 _log = _logging.get_logger("nntune.study")  # the public module's name, which users configure
 
 
-class Study(StudyReads):
+class Study(StudyReads, StudyControl):
     """Handle on one stored study. Build it with :func:`create_study` or :func:`load_study`.
-    What it reads back (trials, ``best_*``, attributes, metric names) is :class:`StudyReads`."""
+    What it reads back (trials, ``best_*``, attributes, metric names) is :class:`StudyReads`;
+    changing trials while they train (the Panda's levers) is :class:`StudyControl`."""
 
     def __init__(self, *, name: str, storage: Storage, study_id: int, direction: Direction,
                  sampler: Sampler, scheduler: Scheduler, space: Space | None = None,
@@ -375,37 +378,6 @@ class Study(StudyReads):
         """
         run_optimize(self, func, n_trials, timeout, n_jobs, catch, callbacks, gc_after_trial,
                      show_progress_bar)
-
-    # changing trials while they train ------------------------------------------------
-    def set_trial_params(self, number: int, params: Mapping[str, Any]) -> list[ParamChange]:
-        """Change hyperparameters of a waiting or running trial from its next epoch boundary
-        (lr and its schedule, momentum, betas, eps, weight_decay, l1, dropout, grad_clip,
-        epochs, early stopping); structural ones and values outside the trial's declared
-        range raise ConfigError and write nothing. The trial's params stay those it started
-        with; the changes are kept beside them (:meth:`param_changes`)."""
-        from nntune.control import set_trial_params
-
-        return set_trial_params(self.storage, self.id, self.study_name, number, params)
-
-    def stop_trial(self, number: int) -> ParamChange:
-        """End a running trial after its current epoch, as pruned by the user; a waiting one
-        ends now, before its first epoch (the returned stop is then already taken)."""
-        from nntune.control import stop_trial
-
-        return stop_trial(self.storage, self.id, self.study_name, number)
-
-    def fork_trial(self, number: int, epoch: int, params: Mapping[str, Any] | None = None) -> int:
-        """Queue a new trial that starts from trial ``number``'s checkpoint at ``epoch`` with
-        ``params`` changed; returns its number. The built-in objective (``nntune babysit``)
-        resumes the checkpoint; a define-by-run objective reads the lineage from the trial's
-        system attributes ``parent`` and ``parent_step``."""
-        from nntune.control import fork_trial
-
-        return fork_trial(self.storage, self.id, self.study_name, number, epoch, params)
-
-    def param_changes(self, number: int | None = None) -> list[ParamChange]:
-        """Every change of one trial (or of all), pending and applied, oldest first."""
-        return self.storage.get_param_changes(self.id, number)
 
     @property
     def stop_requested(self) -> bool:

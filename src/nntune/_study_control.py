@@ -1,0 +1,53 @@
+"""Changing a study's trials while they train, the Panda's levers: new hyperparameters from
+the next epoch boundary, a stop after the current epoch, a fork from a checkpoint, and the
+record of every change. Each writes to storage only (the training process takes the change
+at its next epoch boundary), so another process or a dashboard can call them.
+
+:class:`StudyControl` is the part of :class:`~nntune._study.Study` that does this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from nntune.storage import ParamChange, Storage
+
+
+class StudyControl:
+    """Change hyperparameters of a trial in training, stop it, or fork it."""
+
+    # Set by Study.__init__.
+    study_name: str
+    storage: Storage
+    id: int
+
+    def set_trial_params(self, number: int, params: Mapping[str, Any]) -> list[ParamChange]:
+        """Change hyperparameters of a waiting or running trial from its next epoch boundary
+        (lr and its schedule, momentum, betas, eps, weight_decay, l1, dropout, grad_clip,
+        epochs, early stopping); structural ones and values outside the trial's declared
+        range raise ConfigError and write nothing. The trial's params stay those it started
+        with; the changes are kept beside them (:meth:`param_changes`)."""
+        from nntune.control import set_trial_params
+
+        return set_trial_params(self.storage, self.id, self.study_name, number, params)
+
+    def stop_trial(self, number: int) -> ParamChange:
+        """End a running trial after its current epoch, as pruned by the user; a waiting one
+        ends now, before its first epoch (the returned stop is then already taken)."""
+        from nntune.control import stop_trial
+
+        return stop_trial(self.storage, self.id, self.study_name, number)
+
+    def fork_trial(self, number: int, epoch: int, params: Mapping[str, Any] | None = None) -> int:
+        """Queue a new trial that starts from trial ``number``'s checkpoint at ``epoch`` with
+        ``params`` changed; returns its number. The built-in objective (``nntune babysit``)
+        resumes the checkpoint; a define-by-run objective reads the lineage from the trial's
+        system attributes ``parent`` and ``parent_step``."""
+        from nntune.control import fork_trial
+
+        return fork_trial(self.storage, self.id, self.study_name, number, epoch, params)
+
+    def param_changes(self, number: int | None = None) -> list[ParamChange]:
+        """Every change of one trial (or of all), pending and applied, oldest first."""
+        return self.storage.get_param_changes(self.id, number)
