@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+import typer.main
 from rich.console import Console
 
 from nntune import _json
@@ -88,6 +89,12 @@ def tune(
     for assignment in set_ or ():
         _assign(raw, assignment)
     cfg = parse_config(raw, str(config) if config else "default")
+    if cfg.search.executor == "ray":
+        # A Ray head that is not there: said at once, not after the data, the model check
+        # (torch._dynamo's import, ~4 s) and a study written to the storage.
+        from nntune.executors._ray import check_address
+
+        check_address(cfg.search.ray_address)
     # The report is written after the search: a path that cannot take it fails now.
     report_path = check_writable_file(report_path or default_report_path(cfg.study), "--report")
     model_file = check_writable_file(model_file or default_model_path(cfg.study), "--model-file")
@@ -312,6 +319,20 @@ def ensemble(
 _interrupted = ["nntune: interrupted"]
 
 
+_command: list = []  # the app as click runs it, built on the first call of main()
+
+
+def _run_app() -> object:
+    """``app(standalone_mode=False)`` without Typer rebuilding the whole click command tree
+    from the functions' signatures at every call (50 to 100 ms): a process that calls main()
+    more than once (a test suite, a notebook) builds it once. An unexpected error shows
+    Python's own traceback (Typer's would print every frame's local variables, a storage
+    URL's password among them)."""
+    if not _command:
+        _command.append(typer.main.get_command(app))
+    return _command[0](standalone_mode=False)
+
+
 def main() -> None:
     """Entry point: run the app, turning bad input into one line and exit code 2."""
     with terminations_as_ctrl_c():  # kill and a closed terminal end every command as Ctrl-C does
@@ -322,7 +343,7 @@ def _main() -> None:
     own_warnings_as_lines()
     unencodable_as_escapes()
     try:
-        code = app(standalone_mode=False)
+        code = _run_app()
         if code == 130:  # Ctrl-C (Typer turns it into this exit code)
             print(_interrupted[0], file=sys.stderr)
         if isinstance(code, int) and code:

@@ -26,14 +26,18 @@ fixed: {epochs: 2, batch_size: 128, layers: 1, units: 16}
 
 
 @pytest.mark.slow
-def test_nntune_tune_runs_on_ray(run_cli, tmp_path):
-    # First in this module: the command starts (and stops) a Ray instance of its own.
-    pytest.importorskip("ray", reason="ray is not installed (pip install 'nntune[ray]')")
+def test_nntune_tune_runs_on_ray(call_cli, tmp_path, monkeypatch):
+    # First in this module: the command starts (and stops) a Ray instance of its own. It runs
+    # in this process (the same main as the executable, without a second start of torch).
+    ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'nntune[ray]')")
+    assert not ray.is_initialized()
+    monkeypatch.chdir(tmp_path)
     (tmp_path / "tiny.yaml").write_text(TINY)
-    done = run_cli("tune", "tiny.yaml", "--storage", "sqlite:///ray.db", "--executor", "ray",
-                   "--workers", "2", "--json")
-    assert done.returncode == 0, done.stderr[-3000:]
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    code, out, err = call_cli("tune", "tiny.yaml", "--storage", "sqlite:///ray.db", "--executor", "ray",
+                              "--workers", "2", "--json")
+    assert code == 0, err[-3000:]
+    assert not ray.is_initialized()  # stopped again at the end
+    summary = json.loads(out.strip().splitlines()[-1])
     assert summary["trials"]["complete"] == 4 and summary["stop_reason"] == "the study holds 4 trials"
     store = SQLStorage(f"sqlite:///{tmp_path / 'ray.db'}")
     trials = store.get_trials(store.load_study("ray").id)
@@ -51,6 +55,10 @@ def local_ray():
 
 
 @pytest.mark.slow
+# PostgreSQL alone, the storage a Ray cluster of several machines shares: Ray over SQLite runs
+# the other tests here, and the same deaths, failures and timeouts over SQLite in worker
+# processes are test_processes.py::test_failures_are_isolated_and_dead_workers_replaced[sqlite].
+@pytest.mark.parametrize("shared_url", ["postgresql"], indirect=True)
 def test_a_study_runs_through_local_ray(local_ray, shared_url, make_study):
     study = make_study(shared_url)
     seen = []

@@ -98,9 +98,10 @@ def init_address(address: str | None, environ: Mapping[str, str] = os.environ) -
     return address if address or environ.get("RAY_ADDRESS") else "local"
 
 
-def connect(ray: Any, address: str | None, *, wait_s: float = 5.0) -> None:
-    """``ray.init`` at ``address``, refused in one line when there is no Ray there: Ray
-    itself keeps trying an address that does not answer for many minutes, without a word."""
+def check_address(address: str | None, *, wait_s: float = 5.0) -> None:
+    """Refuse in one line an empty ``address``, or a ``HOST:PORT`` where nothing answers:
+    Ray itself keeps trying such an address for many minutes, without a word. Cheap (no
+    Ray started), so a command says it before loading data or opening the study."""
     if address is not None and not address.strip():
         raise ConfigError("search.ray_address", "is empty; give auto, HOST:PORT or ray://HOST:PORT, or leave "
                                                 "--ray-address out to start Ray here")
@@ -112,6 +113,11 @@ def connect(ray: Any, address: str | None, *, wait_s: float = 5.0) -> None:
             raise ConfigError("search.ray_address", f"no Ray head answers at {endpoint[0]}:{endpoint[1]} "
                                                     f"({err.strerror or err}); start one there with "
                                                     "`ray start --head`") from None
+
+
+def connect(ray: Any, address: str | None, *, wait_s: float = 5.0) -> None:
+    """``ray.init`` at ``address``, refused in one line when there is no Ray there."""
+    check_address(address, wait_s=wait_s)
     try:
         ray.init(address=init_address(address), include_dashboard=False, logging_level=logging.WARNING)
     except ValueError as err:  # an address of no form Ray reads ("head" with no port)
