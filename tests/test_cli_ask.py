@@ -198,11 +198,13 @@ def test_a_tpe_loop_of_40_asks_and_tells_closes_in_and_beats_random(call_cli, tm
 @pytest.mark.slow
 @pytest.mark.skipif(not has("bash"), reason="needs bash")
 def test_a_bash_script_drives_the_study(tmp_path):
+    # Three rounds: each command is a process start of its own, and the best trial's values are
+    # checked against the told ones (TPE modelling the told values is the 40-round loop's check).
     script = tmp_path / "loop.sh"
     script.write_text("""set -eu
 S=sqlite:///loop.db
 "$NNTUNE" create-study --storage $S --study-name loop --direction minimize
-for i in 1 2 3 4 5 6 7 8; do
+for i in 1 2 3; do
   read -r n x < <("$NNTUNE" ask --storage $S --study loop -f value --flatten --sampler tpe \\
       --search-space '{"x": {"type": "float", "low": -10, "high": 10}}')
   "$NNTUNE" tell --storage $S --study loop --trial-number "$n" --values "$(python3 -c "print(($x - 2) ** 2)")"
@@ -217,7 +219,7 @@ done
     best = json.loads(lines[-1])
     assert list(best) == TRIAL_KEYS and best["state"] == "COMPLETE"
     assert best["value"] == pytest.approx((best["params"]["x"] - 2) ** 2)
-    assert done.stderr.count("told: complete") == 8
+    assert done.stderr.count("told: complete") == 3
 
 
 def test_ask_and_tell_as_optuna_then_show_and_load_study_open_it(call_cli, url):

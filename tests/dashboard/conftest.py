@@ -26,21 +26,30 @@ def chromium_path() -> str | None:
     return "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
 
 
-@pytest.fixture
-def browser_context(tmp_path: Path) -> Iterator[Any]:
-    """A headless chromium with a fresh profile in tmp_path."""
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """One headless chromium for a test module: starting it takes seconds on a loaded
+    machine, and each test still gets a context of its own (see ``browser_context``)."""
     exe = chromium_path()
     if exe is None:
         pytest.skip("chromium is not installed (scripts/system-deps.sh installs it)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the dev extra)")
     with sync_api.sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "profile"), executable_path=exe, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1400, "height": 1000})
+        browser = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
         try:
-            yield context
+            yield browser
         finally:
-            context.close()
+            browser.close()
+
+
+@pytest.fixture
+def browser_context(chromium: Any) -> Iterator[Any]:
+    """A fresh browser context: its own cookies, storage and cache, as a new profile."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 @pytest.fixture
