@@ -45,6 +45,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests marked slow run first. With two processes that take work from each other
+    (``--dist worksteal``), the long ones then start early and the many short ones fill the
+    gaps at the end, instead of one long test holding the run after everything else ended."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: slow, then the rest
+
+
 @pytest.fixture(autouse=True)
 def _work_in_tmp_path(tmp_path, monkeypatch):
     """Every test runs in its own temporary folder: relative outputs (reports/, checkpoints,

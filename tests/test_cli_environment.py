@@ -8,6 +8,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 import nntune
 from conftest import nntune_command
 from nntune.cli_text import unencodable_as_escapes
@@ -37,6 +39,7 @@ def test_delete_study_with_standard_input_closed_says_to_give_yes(tmp_path):
     assert nntune.get_all_study_names(url) == ["d"]
 
 
+@pytest.mark.slow
 def test_a_model_file_on_a_full_disk_is_one_line_and_leaves_nothing(tmp_path):
     # A file size limit is a full disk that needs no root: a write past it fails with EFBIG.
     code = textwrap.dedent(f"""

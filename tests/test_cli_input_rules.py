@@ -168,6 +168,7 @@ def test_dry_run_json_ends_stdout_with_one_json_line(call_cli, tmp_path):
     _nothing_written(tmp_path)
 
 
+@pytest.mark.slow
 def test_nntunes_own_warnings_are_one_line(run_cli, tmp_path):
     result = run_cli("tune", _write(tmp_path, BASE), "--set", "task.split=[0.98, 0.01, 0.01]", "--dry-run",
                      timeout=120)

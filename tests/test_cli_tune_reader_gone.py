@@ -7,9 +7,12 @@ from __future__ import annotations
 import os
 import subprocess
 
+import pytest
+
 from conftest import nntune_command
 
 
+@pytest.mark.slow
 def test_tune_whose_reader_left_still_writes_its_report(tmp_path):
     read, write = os.pipe()
     os.close(read)  # gone before the first line: every line tune prints meets a broken pipe

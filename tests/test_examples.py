@@ -16,7 +16,8 @@ CASES = {
     "breast-cancer-recall": ["--set", "fixed.epochs=5"],
     "diabetes-rmse": ["--set", "fixed.epochs=5"],
     "mnist-cnn": ["--set", "fixed.epochs=1", "--set", "task.train_size=1000"],
-    "fashion-mnist-cnn": ["--set", "fixed.epochs=1", "--set", "task.train_size=1000"],
+    # A smaller validation cut as well: predicting 12,000 images after each epoch was most of the run.
+    "fashion-mnist-cnn": ["--set", "fixed.epochs=1", "--set", "task.train_size=1000", "--set", "task.split=[0.97,0.03]"],
     "digits-pareto": ["--set", "fixed.epochs=3"],
 }
 

@@ -58,6 +58,7 @@ def _wait_for(path: Path, seconds: float, proc: subprocess.Popen) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.slow
 def test_a_suspended_worker_cannot_finish_the_trial_another_worker_took_over(tmp_path):
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     marks = tmp_path / "marks"

@@ -32,6 +32,7 @@ def test_the_serial_search_of_a_deleted_study_says_it_was_deleted(tmp_path):
     assert nntune.get_all_study_names(url) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("url_of", [lambda tmp: f"sqlite:///{tmp / 'd.db'}", lambda tmp: f"journal://{tmp / 'd.log'}"])
 def test_workers_of_a_deleted_study_stop_without_tracebacks(tmp_path, capfd, url_of):
     url = url_of(tmp_path)

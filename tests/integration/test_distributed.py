@@ -174,6 +174,7 @@ def _sqlite_study(rank: int, out: Path) -> dict[str, Any]:
     return {"trials": log}
 
 
+@pytest.mark.slow
 def test_the_ranks_of_a_ddp_job_share_each_trial_and_each_error(tmp_path: Path) -> None:
     # One test, so that one pair of processes serves every check, whichever worker runs it.
     records = run_ranks(tmp_path)

@@ -22,6 +22,7 @@ def _in_read_only_mount(source, mount, command: list[str]) -> subprocess.Complet
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_a_study_on_a_read_only_mount_is_read(tmp_path):
     if shutil.which("unshare") is None:
         pytest.skip("no unshare to make a read-only mount with")
