@@ -21,18 +21,23 @@ from nntune.samplers import RandomSampler
 from nntune.trial import TrialState
 
 TESTS = str(Path(__file__).resolve().parents[1])
+# A search process start (and its worker's) is most of this module's time: the fewest
+# retries that still let a counted kill fail the trial, so one kill more than them suffices.
+RETRIES = 1
 
 SEARCH = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
     from executors import _released
     import nntune
-    from nntune.executors import run_processes, study_setup
+    from nntune.executors import WorkerOptions, run_processes, study_setup
 
     if __name__ == "__main__":
         url = {url!r}
         study = nntune.load_study("s", url)
-        print(run_processes(study_setup(url, "s", _released.held_until_released), study, total=1, workers=1))
+        # One retry for a trial whose own worker dies: two kills of the search are one more.
+        print(run_processes(study_setup(url, "s", _released.held_until_released), study, total=1, workers=1,
+                            options=WorkerOptions(max_retries={retries})))
 """)
 
 
@@ -76,7 +81,7 @@ def _search_script(tmp_path: Path, template: str) -> tuple[str, Path, Path, dict
     url = f"sqlite:///{tmp_path / 's.db'}"
     nntune.create_study("s", url, sampler=RandomSampler(0), seed=0)
     script = tmp_path / "search.py"
-    script.write_text(template.format(tests=TESTS, url=url))
+    script.write_text(template.format(tests=TESTS, url=url, retries=RETRIES))
     release = tmp_path / "release"
     return url, script, release, {**os.environ, "NNTUNE_TEST_RELEASE": str(release)}
 
@@ -96,7 +101,7 @@ def _end_while_running(script: Path, url: str, env: dict[str, str], sig: int, se
 def test_killing_the_search_again_and_again_never_fails_the_trial(tmp_path):
     url, script, release, env = _search_script(tmp_path, SEARCH)
     seen: set[int] = set()
-    for _ in range(3):  # one more than the retries a trial gets for its own crashes
+    for _ in range(RETRIES + 1):  # one more than the retries a trial gets for its own crashes
         _end_while_running(script, url, env, signal.SIGKILL, seen)
     release.touch()
     done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300)
