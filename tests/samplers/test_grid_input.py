@@ -56,3 +56,14 @@ def test_numpy_values_are_used_up_like_pythons():
     assert len(study.trials) == 12
     assert len({tuple(t.params.values()) for t in study.trials}) == 12
     assert {type(v) for t in study.trials for v in t.params.values()} == {float, int, str}
+
+
+def test_the_seed_is_the_second_argument_as_in_optuna():
+    # optuna.samplers.GridSampler(search_space, seed): scripts pass it by position.
+    space = {"x": [0, 1, 2, 3, 4, 5], "y": ["a", "b"]}
+    orders = []
+    for sampler in (GridSampler(space, 7), GridSampler(space, seed=7)):
+        study = nntune.create_study(sampler=sampler)
+        study.optimize(lambda t: t.suggest_int("x", 0, 5) + len(t.suggest_categorical("y", ["a", "b"])), n_trials=12)
+        orders.append([(t.params["x"], t.params["y"]) for t in study.trials])
+    assert orders[0] == orders[1] and len(set(orders[0])) == 12

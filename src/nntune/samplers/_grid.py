@@ -101,8 +101,8 @@ class GridSampler(OptunaMethods):
     """``GridSampler({"lr": [0.1, 0.01], "units": [32, 64]})`` (Optuna style), or
     ``GridSampler(points=5)`` to grid the study's declared space with 5 values per number."""
 
-    def __init__(self, search_space: Mapping[str, Sequence[Any]] | None = None, *,
-                 points: int = 5, seed: int | None = None) -> None:
+    def __init__(self, search_space: Mapping[str, Sequence[Any]] | None = None, seed: int | None = None, *,
+                 points: int = 5) -> None:  # Optuna's order: GridSampler(search_space, seed)
         self.search_space = None if search_space is None else grid_lists(search_space)
         self.points = check_count("points", points, 1)
         self.seed = resolve_seed(seed)
