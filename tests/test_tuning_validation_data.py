@@ -43,6 +43,7 @@ def test_the_given_validation_rows_score_every_trial(tmp_path: Path, monkeypatch
     ({"y_val": None}, "^data.y_val: needs both 'x_val' and 'y_val'$"),
     ({"x_val": np.zeros((30, 2))}, r"^data.x_val: shape \(30, 2\) does not match \(120, 4\)"),
     ({"y_val": np.full(30, 9)}, "^data.y_val: holds the class 9, which y does not have$"),
+    ({"y_val": np.zeros(31, dtype=int)}, "^data.y_val: 31 targets for the 30 rows of 'x_val'$"),
 ])
 def test_bad_validation_arrays_are_refused_and_leave_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                              change: dict, message: str) -> None:

@@ -101,7 +101,7 @@ def test_the_data_digest_covers_the_validation_rows(tmp_path: Path) -> None:
     ({"y_val": None}, "task.data.y_val", "needs both 'x_val' and 'y_val' in d.npz"),
     ({"x_val": None}, "task.data.x_val", "needs both 'x_val' and 'y_val' in d.npz"),
     ({"x_val": np.zeros((30, 3))}, "task.data.x_val", "shape (30, 3) does not match (120, 4)"),
-    ({"y_val": np.zeros(29, dtype=int)}, "task.data.x_val", "does not match"),
+    ({"y_val": np.zeros(29, dtype=int)}, "task.data.y_val", "29 targets for the 30 rows of 'x_val'"),
     ({"y_val": np.zeros((30, 2))}, "task.data.y_val", "targets of shape (30, 2) do not match (120,)"),
     ({"x_val": np.zeros((0, 4)), "y_val": np.zeros(0, dtype=int)}, "task.data.x_val", "holds no rows in d.npz"),
     ({"y_val": np.full(30, 7)}, "task.data.y_val", "holds the class 7 in d.npz, which y does not have"),

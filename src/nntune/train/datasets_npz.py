@@ -121,9 +121,11 @@ def _own_split(arrays: Mapping[str, np.ndarray], names: Mapping[str, str], part:
     dropped = 0
     if missing == "drop" and part_modality == "tabular" and len(y_part) == len(x_part):
         x_part, y_part, dropped = _drop_gaps(x_part, y_part)
-    if part_modality != modality or x_part.shape[1:] != x.shape[1:] or len(y_part) != len(x_part):
+    if part_modality != modality or x_part.shape[1:] != x.shape[1:]:
         raise ConfigError(f"task.data.{kx}", f"shape {arrays[names[kx]].shape} does not match "
-                                             f"{arrays[names['x']].shape} (or its targets' count)")
+                                             f"{arrays[names['x']].shape}")
+    if len(y_part) != len(x_part):
+        raise ConfigError(f"task.data.{ky}", f"{len(y_part)} targets for the {len(x_part)} rows of {names[kx]!r}")
     if part == "val" and not len(x_part):  # every trial would score an empty split
         raise ConfigError(f"task.data.{kx}", f"holds no rows in {file}" + (" left by missing: drop" if dropped else ""))
     return x_part, y_part, dropped
