@@ -143,3 +143,38 @@ def test_the_tune_leaderboard_marks_a_trial_that_breaks_a_constraint_as_show_doe
                   if line.startswith("│") and line.split("│")[1].strip().isdigit()]
         assert states == ["complete, infeasible", "complete"]
     assert study.best_trial.number == 0
+
+
+def _last_column(text: str) -> str:
+    """The last column's cells of a table's body, joined without their line breaks."""
+    body = text.split("┡", 1)[1].split("└", 1)[0]
+    return "".join(line.split("│")[-2].strip() for line in body.splitlines() if line.startswith("│"))
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_a_terminal_of_80_columns_or_fewer_shows_every_hyperparameter_whole(url, width):
+    # Rich cut long cells short with an ellipsis: an 80-column terminal read
+    # "optimizer=rms…" and "momentum=0.97…", a value lost to the reader.
+    from nntune.cli_text import leaderboard_table
+
+    study = new_study(url, "narrow", "maximize")
+    for value in (0.91, 0.93):
+        trial = study.ask()
+        for name, choices in (("optimizer", ["rmsprop", "momentum"]), ("lr_schedule", ["constant", "cosine"])):
+            trial.suggest_categorical(name, choices)
+        trial.suggest_float("momentum", 0.9, 0.999)
+        trial.report(value, 1)
+        study.tell(trial, value)
+    wanted = ["".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.params.items())
+              for t in sorted(study.trials, key=lambda t: -t.value)]
+    console = Console(record=True, width=width)
+    console.print(leaderboard_table(sorted(study.trials, key=lambda t: -t.value), "accuracy", "top 2"))
+    for text in (rendered_at(show_data(url, "narrow"), width), console.export_text()):
+        assert "…" not in text
+        assert _last_column(text) == "".join(wanted)
+
+
+def rendered_at(data: dict, width: int) -> str:
+    console = Console(record=True, width=width)
+    render_show(data, console)
+    return console.export_text()

@@ -63,8 +63,10 @@ def leaderboard_table(trials: list[FrozenTrial], metric: str, title: str,
         columns.append(("schedule", "left"))
     # "params" names an objective (the model's size) here: the front table's word for the column
     last = "hyperparameters" if "params" in objectives else "params"
-    for col, justify in (*columns, (last, "left")):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    # A value too long for its column wraps onto the next line, never cut off with an ellipsis.
+    for col, justify in columns:
+        table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    table.add_column(last, overflow="fold", ratio=1)
     for t, sched in zip(trials, schedule):
         state = t.state.value if is_feasible(t) else f"{t.state.value}, infeasible"
         values = list(t.values or [t.value]) if objectives else [t.value]

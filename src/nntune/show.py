@@ -310,15 +310,26 @@ def _board(rows: list[Mapping[str, Any]], data: Mapping[str, Any]) -> Table:
     # ``nntune tune`` ends with has it.
     scheduled = any(r.get("schedule") for r in rows)
     for col, justify in (("trial", "right"), ("state", "left"), (data["metric"], "right"), ("epochs", "right"),
-                         *((("schedule", "left"),) if scheduled else ()), ("findings", "left"), ("params", "left")):
-        board.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for r in rows:
+                         *((("schedule", "left"),) if scheduled else ())):
+        board.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    findings, params = _words_columns(board, rows, "params")
+    for r, found, text in zip(rows, findings, params):
         value = _fmt(r["value"]) + (f" ± {r['std_error']:.2g}" if r.get("std_error") is not None else "")
         state = r["state"] if r.get("feasible", True) else f"{r['state']}, infeasible"
         board.add_row(str(r["number"]), state, value, str(r["epochs"]),
-                      *((r.get("schedule") or "-",) if scheduled else ()),
-                      ", ".join(r["findings"]) or "-", escape(" ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items())))
+                      *((r.get("schedule") or "-",) if scheduled else ()), found, escape(text))
     return board
+
+
+def _words_columns(board: Table, rows: list[Mapping[str, Any]], last: str) -> tuple[list[str], list[str]]:
+    """Add the findings and hyperparameter columns, the second given twice the spare width
+    of the first; both wrap what does not fit (inside a word if need be), never cutting a
+    value off with an ellipsis. Returns their cells' texts."""
+    findings = [", ".join(r["findings"]) or "-" for r in rows]
+    params = [" ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items()) for r in rows]
+    board.add_column("findings", overflow="fold", ratio=1)
+    board.add_column(last, overflow="fold", ratio=2)
+    return findings, params
 
 
 def _errors_table(failed: list[Mapping[str, Any]], top: int) -> Table:
@@ -341,16 +352,16 @@ def _pareto_board(rows: list[Mapping[str, Any]], front: Mapping[str, Any], study
                         + ", ".join(f"{d} {n}" for n, d in zip(names, front["directions"]))
                         + "; ties by the objectives in that order)", title_justify="left")
     for col, justify in (("trial", "right"), ("state", "left"), ("rank", "right"), *[(n, "right") for n in names],
-                         ("epochs", "right"), ("findings", "left"), ("hyperparameters", "left")):
-        board.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for r in rows:
+                         ("epochs", "right")):
+        board.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    findings, params = _words_columns(board, rows, "hyperparameters")
+    for r, found, text in zip(rows, findings, params):
         values = list(r.get("values") or [r["value"]])
         values += [None] * (len(names) - len(values))
         state = r["state"] if r.get("feasible", True) else f"{r['state']}, infeasible"
         rank = r.get("pareto_rank")
         board.add_row(str(r["number"]), state, "-" if rank is None else str(rank),
-                      *["-" if v is None else _fmt(v) for v in values], str(r["epochs"]),
-                      ", ".join(r["findings"]) or "-", escape(" ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items())))
+                      *["-" if v is None else _fmt(v) for v in values], str(r["epochs"]), found, escape(text))
     return board
 
 
