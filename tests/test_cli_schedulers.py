@@ -1,8 +1,11 @@
 """Schedulers end to end through `nntune tune`: real training, stored decisions."""
 
 import json
+import os
+from pathlib import Path
 
 import pytest
+import torch
 
 import nntune
 from nntune.trial import TrialState
@@ -69,6 +72,16 @@ def test_pbt_copies_weights_and_records_lineage(call_cli, tmp_path, monkeypatch)
     assert not any(t.state == TrialState.FAILED for t in trials), [t.error for t in trials]
     assert "from #" in text
     assert summary["test_evaluations"] == 1
+    # Each snapshot a child may start from holds its epoch's state; where it is also the
+    # trial's latest state (the trial stopped there) both names share one file on disk.
+    shared = 0
+    for t in trials:
+        latest = Path(t.system_attrs["checkpoint"])
+        for snap in latest.parent.glob(f"trial-{t.number}-epoch-*.pt"):
+            epoch = int(snap.stem.rsplit("-", 1)[1])
+            assert torch.load(snap, weights_only=True)["epoch"] == epoch
+            shared += os.path.samefile(snap, latest)
+    assert shared >= len(children)  # a replaced member's last snapshot is its latest state
 
 
 @pytest.mark.slow

@@ -1,5 +1,6 @@
 """Babysitting one model: forks from an epoch, resumes, stops, checkpoint retention."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -207,12 +208,16 @@ def test_the_disk_budget_counts_the_latest_state_kept_beside_the_snapshots(tmp_p
     study = open_babysit_study(cfg)
     train_queued(study, cfg, queue_new(study, cfg))
     size = snapshots(checkpoint_dir(cfg, study), 0)[4].stat().st_size
-    # Room for two and a half copies of the model: trial-N.pt (what export-model and the
-    # test look read) and one snapshot, never the three files a budget of snapshots alone keeps.
+    # Room for two and a half copies of the model. trial-N.pt (what export-model and the test
+    # look read) is the newest snapshot's second name (a hard link, one copy on disk), so two
+    # snapshots fit, never the three a budget that left trial-N.pt out would keep.
     budget = 2.5 * size
     tight = config(tmp_path, max_disk_mb=budget / 2**20, keep_best=False)
     number = train_queued(study, tight, queue_new(study, tight)).trial.number
     folder = checkpoint_dir(tight, study)
-    files = [folder / f"trial-{number}.pt", *snapshots(folder, number).values()]
-    assert sorted(snapshots(folder, number)) == [4]  # the newest, which a resume continues from
-    assert sum(f.stat().st_size for f in files) <= budget
+    kept = snapshots(folder, number)
+    assert sorted(kept)[-1] == 4 and len(kept) == 2  # the newest (a resume continues from it) and one more
+    latest = folder / f"trial-{number}.pt"
+    assert os.path.samefile(latest, kept[4])
+    on_disk = {(f.stat().st_dev, f.stat().st_ino): f.stat().st_size for f in [latest, *kept.values()]}
+    assert sum(on_disk.values()) <= budget

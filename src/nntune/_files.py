@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -101,6 +102,19 @@ def replaced_atomically(path: str | Path, *, field: str | None = None) -> Iterat
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
+
+
+def link_or_copy(source: str | Path, target: str | Path) -> None:
+    """``target`` holds what ``source`` holds now: a hard link where the file system has them
+    (one copy on disk for both names), else a copy. ``source`` must only ever be replaced
+    whole (:func:`replaced_atomically`), never written in place: the replacement is a new
+    file, and ``target`` keeps the content it was linked to."""
+    target = Path(target)
+    target.unlink(missing_ok=True)  # a snapshot left by an earlier run of the same trial
+    try:
+        os.link(source, target)
+    except OSError:  # no hard links here (some network and FAT file systems)
+        shutil.copyfile(source, target)
 
 
 def write_atomic(path: str | Path, data: bytes | str, *, field: str | None = None) -> Path:

@@ -7,7 +7,6 @@ The trainer knows nothing about search: it gets a dict of hyperparameters, the s
 
 from __future__ import annotations
 
-import shutil
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from nntune._files import link_or_copy
 from nntune._trial import Trial, derive_seed
 from nntune.changes import STOP
 from nntune.control import record_inherited
@@ -160,9 +160,10 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
 
         def report(epoch: int, record: dict[str, Any]) -> bool:
             if path is not None and snapshot_every and epoch % snapshot_every == 0:
-                # Copy before reporting: once the value is stored, another trial may pick
-                # this one as its parent and look for the snapshot.
-                shutil.copyfile(path, checkpoint_file(path.parent, trial.number, epoch))
+                # Before reporting: once the value is stored, another trial may pick this one
+                # as its parent and look for the snapshot. A hard link, not a second copy: the
+                # next epoch's save replaces the latest state's file, never writes into it.
+                link_or_copy(path, checkpoint_file(path.parent, trial.number, epoch))
             trial.report(record["value"], epoch, metrics=record)
             if on_epoch is not None:
                 on_epoch(trial, epoch, record)
