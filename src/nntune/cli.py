@@ -328,8 +328,7 @@ def _run_app() -> object:
     """``app(standalone_mode=False)`` without Typer rebuilding the whole click command tree
     from the functions' signatures at every call (50 to 100 ms): a process that calls main()
     more than once (a test suite, a notebook) builds it once. An unexpected error shows
-    Python's own traceback (Typer's would print every frame's local variables, a storage
-    URL's password among them)."""
+    Python's own traceback, not Typer's rich rendering of it."""
     if not _command:
         _command.append(typer.main.get_command(app))
     return _command[0](standalone_mode=False)
