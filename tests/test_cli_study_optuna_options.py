@@ -56,3 +56,24 @@ def test_the_studies_table_written_to_a_pipe_cuts_nothing_short(call_cli, tmp_pa
     code, out, err = call_cli("studies", "--storage", url)
     assert code == 0, err
     assert "a-study-with-a-long-descriptive-name" in out and "maximize" in out and "…" not in out
+
+
+def test_the_leaderboard_of_show_written_to_a_pipe_keeps_each_trial_on_one_line(call_cli, tmp_path):
+    # Into a file there is no screen to fit: `nntune show > out.txt; grep optimizer=rmsprop`
+    # finds each trial's hyperparameters whole, on its row.
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    study = nntune.create_study(study_name="piped", storage=url, direction="maximize",
+                                sampler=nntune.samplers.RandomSampler(seed=0))
+
+    def objective(trial: nntune.Trial) -> float:
+        trial.suggest_categorical("optimizer", ["rmsprop", "momentum"])
+        trial.suggest_categorical("lr_schedule", ["constant", "cosine"])
+        return trial.suggest_float("a_rather_long_parameter_name", 0.0, 1.0)
+
+    study.optimize(objective, n_trials=3)
+    code, out, err = call_cli("show", "--storage", url, "--study", "piped")
+    assert code == 0, err
+    for t in study.trials:
+        (row,) = [line for line in out.splitlines() if line.startswith(f"│ {t.number:>5} │")]
+        assert f"optimizer={t.params['optimizer']}" in row and f"lr_schedule={t.params['lr_schedule']}" in row
+        assert "a_rather_long_parameter_name=" in row

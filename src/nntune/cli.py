@@ -20,8 +20,8 @@ from nntune._usage import click_exception_types, flags_take_no_value_in_help, us
 from nntune import cli_ask, cli_babysit, cli_model, cli_studies, cli_study
 from nntune.cli_panda import trial_app
 from nntune.cli_signals import terminations_as_ctrl_c
-from nntune.cli_text import (_fmt, _objectives_text, _params_text, _print_dry_run, dry_run_json, leaderboard_table,
-                             own_warnings_as_lines, positive_class_name, print_test, unencodable_as_escapes)
+from nntune.cli_text import (_fmt, _objectives_text, _params_text, _print_dry_run, console_for, dry_run_json,
+                             leaderboard_table, own_warnings_as_lines, positive_class_name, print_test, unencodable_as_escapes)
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
 from nntune._files import check_writable_dir, check_writable_file, default_model_path, default_report_path
 from nntune.config_overrides import _assign, _override
@@ -213,7 +213,7 @@ def show(
     top: int = typer.Option(10, "--top", help="Rows in the leaderboard."),
 ) -> None:
     """The leaderboard of a stored study and each trial's diagnosis."""
-    from nntune.show import render_show, show_data
+    from nntune.show import board_table, render_show, show_data
 
     if top < 1:
         raise ConfigError("--top", f"must be at least 1, got {top}")
@@ -221,7 +221,7 @@ def show(
     if json_out:
         print(_json.dumps(data))
         return
-    render_show(data, Console(), top=top)
+    render_show(data, console_for(board_table(data, top)), top=top)
 
 
 @app.command()

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
 from nntune.cli_ask import _output_format, _storage_class_option, render
 from nntune.cli_ask_inputs import storage_url
+from nntune.cli_text import console_for
 from nntune.exceptions import ConfigError
 
 
@@ -66,11 +66,8 @@ def studies(
         print(dumps(data))
         return
     # Study names are the user's words (``exp[bs=64]``): shown as named, never read as markup.
-    console, table = Console(markup=False), studies_table(data)
-    if not console.is_terminal:  # a pipe or a file has no screen to fit: cut no name, number or time short
-        natural = console.measure(table, options=console.options.update_width(10_000)).maximum
-        console = Console(width=max(console.width, natural), markup=False)
-    console.print(table)
+    table = studies_table(data)
+    console_for(table, markup=False).print(table)  # into a pipe: no name, number or time cut short
 
 
 def export(

@@ -44,6 +44,20 @@ def schedule_text(t: FrozenTrial) -> str:
     return ", ".join(parts)
 
 
+def console_for(*tables: Any, markup: bool = True) -> Console:
+    """A console for printing ``tables``: a terminal's width, but into a pipe or a file (no
+    screen to fit) at least each table's natural width, so that no cell is wrapped or cut
+    and ``grep optimizer=rmsprop`` finds it."""
+    from rich.console import Console
+
+    console = Console(markup=markup)
+    if console.is_terminal:
+        return console
+    wide = console.options.update_width(10_000)
+    natural = max((console.measure(t, options=wide).maximum for t in tables if t is not None), default=0)
+    return Console(markup=markup, width=max(console.width, natural))
+
+
 def leaderboard_table(trials: list[FrozenTrial], metric: str, title: str,
                       objectives: Sequence[str] = ()) -> Table:
     """The trials as given (the runner ranks them by :func:`nntune.trial.ranked`, the order

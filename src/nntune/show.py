@@ -248,11 +248,9 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
     rows = ranked_rows(data)[:top]
     failed = [r for r in data["trials"] if r["state"] in ("failed", "diverged")]
     active = [r for r in data["trials"] if r["state"] in ("running", "waiting")]
-    front = data.get("front")
-    if front:
-        console.print(_pareto_board(rows, front, data["study"]))
-    elif rows:
-        console.print(_board(rows, data))
+    board = board_table(data, top)
+    if board is not None:
+        console.print(board)
     else:
         console.print(f"no trial of {data['study']} has a value yet", markup=False, highlight=False)
     if data.get("activity"):
@@ -299,6 +297,15 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
 
     console.print(split_line(data["study"], int(data.get("test_evaluations", 0)), bool(data.get("sealed", True))),
                   markup=False)
+
+
+def board_table(data: Mapping[str, Any], top: int = 10) -> Table | None:
+    """The leaderboard of the ``top`` ranked trials (by Pareto rank for several
+    objectives), or None while no trial has a value."""
+    rows = ranked_rows(data)[:top]
+    if data.get("front"):
+        return _pareto_board(rows, data["front"], data["study"])
+    return _board(rows, data) if rows else None
 
 
 def _board(rows: list[Mapping[str, Any]], data: Mapping[str, Any]) -> Table:
