@@ -73,6 +73,17 @@ def test_small_study_runs_and_resumes(call_cli, tmp_path):
     assert all(t["epochs"] == 3 for t in shown["trials"] if t["state"] == "complete")
 
 
+def test_the_leaderboard_tune_ends_with_keeps_each_trial_on_one_line_in_a_file(call_cli, tmp_path):
+    # Into a pipe or a file (here stderr, beside --json's line) there is no screen to fit.
+    code, out, err = call_cli("tune", str(small_config(tmp_path)), "--trials", "3", "--json",
+                              "--set", "fixed.epochs=1")
+    assert code == 0, err
+    study = nntune.load_study(study_name="digits-mlp", storage=f"sqlite:///{tmp_path / 'small.db'}")
+    for t in study.trials:
+        (row,) = [line for line in err.splitlines() if line.startswith(f"│ {t.number:>5} │")]
+        assert f"optimizer={t.params['optimizer']}" in row and f"lr_schedule={t.params['lr_schedule']}" in row
+
+
 def test_enqueued_configurations_run_first_and_only_once(call_cli, tmp_path):
     baseline = {"lr": 0.01, "optimizer": "adam", "batch_size": 64, "units": 64, "layers": 1, "lr_schedule": "constant"}
     partial = {"lr": 0.001, "optimizer": "sgd"}  # the rest is sampled

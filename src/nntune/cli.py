@@ -21,7 +21,8 @@ from nntune import cli_ask, cli_babysit, cli_model, cli_studies, cli_study
 from nntune.cli_panda import trial_app
 from nntune.cli_signals import terminations_as_ctrl_c
 from nntune.cli_text import (_fmt, _objectives_text, _params_text, _print_dry_run, console_for, dry_run_json,
-                             leaderboard_table, own_warnings_as_lines, positive_class_name, print_test, unencodable_as_escapes)
+                             leaderboard_table, own_warnings_as_lines, positive_class_name, print_test,
+                             unencodable_as_escapes, widened_for)
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
 from nntune._files import check_writable_dir, check_writable_file, default_model_path, default_report_path
 from nntune.config_overrides import _assign, _override
@@ -140,9 +141,10 @@ def tune(
         progress.close()
 
     ranking = " by Pareto rank (infeasible last)" if summary.objectives else ""  # show's order, see runner_pareto
-    out.print(leaderboard_table(summary.leaderboard, cfg.task.trained_metric,
-                                f"top {len(summary.leaderboard)} trials of {summary.study}{ranking}",
-                                summary.objectives))
+    board = leaderboard_table(summary.leaderboard, cfg.task.trained_metric,
+                              f"top {len(summary.leaderboard)} trials of {summary.study}{ranking}",
+                              summary.objectives)
+    widened_for(out, board).print(board)
     c = summary.counts
     out.print(f"trials: {c['complete']} complete, {c['pruned']} pruned, {c['failed']} failed, "
               f"{c['diverged']} diverged; stopped because: {summary.stop_reason}")

@@ -45,17 +45,21 @@ def schedule_text(t: FrozenTrial) -> str:
 
 
 def console_for(*tables: Any, markup: bool = True) -> Console:
-    """A console for printing ``tables``: a terminal's width, but into a pipe or a file (no
-    screen to fit) at least each table's natural width, so that no cell is wrapped or cut
-    and ``grep optimizer=rmsprop`` finds it."""
+    """A console for printing ``tables`` (see :func:`widened_for`)."""
     from rich.console import Console
 
-    console = Console(markup=markup)
-    if console.is_terminal:
-        return console
-    wide = console.options.update_width(10_000)
-    natural = max((console.measure(t, options=wide).maximum for t in tables if t is not None), default=0)
-    return Console(markup=markup, width=max(console.width, natural))
+    return widened_for(Console(markup=markup), *tables)
+
+
+def widened_for(console: Console, *tables: Any) -> Console:
+    """``console`` at a terminal's width, but into a pipe or a file (no screen to fit) at
+    least each table's natural width, so that no cell is wrapped or cut and
+    ``grep optimizer=rmsprop`` finds it on its row."""
+    if not console.is_terminal:
+        wide = console.options.update_width(10_000)
+        natural = max((console.measure(t, options=wide).maximum for t in tables if t is not None), default=0)
+        console.width = max(console.width, natural)
+    return console
 
 
 def leaderboard_table(trials: list[FrozenTrial], metric: str, title: str,
