@@ -18,8 +18,8 @@ from nntune.show import ranked_rows, render_show, show_data
 from nntune.trial import TrialState
 
 
-def rendered(data: dict) -> str:
-    console = Console(record=True, width=220)
+def rendered(data: dict, width: int = 220) -> str:
+    console = Console(record=True, width=width)
     render_show(data, console)
     return console.export_text()
 
@@ -169,12 +169,6 @@ def test_a_terminal_of_80_columns_or_fewer_shows_every_hyperparameter_whole(url,
               for t in sorted(study.trials, key=lambda t: -t.value)]
     console = Console(record=True, width=width)
     console.print(leaderboard_table(sorted(study.trials, key=lambda t: -t.value), "accuracy", "top 2"))
-    for text in (rendered_at(show_data(url, "narrow"), width), console.export_text()):
+    for text in (rendered(show_data(url, "narrow"), width), console.export_text()):
         assert "…" not in text
         assert _last_column(text) == "".join(wanted)
-
-
-def rendered_at(data: dict, width: int) -> str:
-    console = Console(record=True, width=width)
-    render_show(data, console)
-    return console.export_text()

@@ -92,12 +92,9 @@ def tune(
     for assignment in set_ or ():
         _assign(raw, assignment)
     cfg = parse_config(raw, str(config) if config else "default")
-    if cfg.search.executor == "ray":
-        # A Ray head that is not there: said at once, not after the data, the model check
-        # (torch._dynamo's import, ~4 s) and a study written to the storage.
-        from nntune.executors._ray import check_address
+    from nntune.runner import check_executor
 
-        check_address(cfg.search.ray_address)
+    check_executor(cfg)  # a Ray head that is not there: said before the data, the model check and the study
     # The report is written after the search: a path that cannot take it fails now.
     report_path = check_writable_file(report_path or default_report_path(cfg.study), "--report")
     model_file = check_writable_file(model_file or default_model_path(cfg.study), "--model-file")
@@ -215,7 +212,7 @@ def show(
     top: int = typer.Option(10, "--top", help="Rows in the leaderboard."),
 ) -> None:
     """The leaderboard of a stored study and each trial's diagnosis."""
-    from nntune.show import board_table, render_show, show_data
+    from nntune.show import board_table, ranked_rows, render_show, show_data
 
     if top < 1:
         raise ConfigError("--top", f"must be at least 1, got {top}")
@@ -223,7 +220,7 @@ def show(
     if json_out:
         print(_json.dumps(data))
         return
-    render_show(data, console_for(board_table(data, top)), top=top)
+    render_show(data, console_for(board_table(data, ranked_rows(data)[:top])), top=top)
 
 
 @app.command()
@@ -324,6 +321,7 @@ _interrupted = ["nntune: interrupted"]
 
 
 _command: list = []  # the app as click runs it, built on the first call of main()
+_exit_hook: list = []  # _exit_quickly, once registered with atexit
 
 
 def _run_app() -> object:
@@ -351,8 +349,8 @@ def _exit_quickly() -> None:
 
 def main() -> None:
     """Entry point: run the app, turning bad input into one line and exit code 2."""
-    if not _command:  # once per process
-        atexit.register(_exit_quickly)
+    if not _exit_hook:  # once per process, however often main() is called
+        _exit_hook.append(atexit.register(_exit_quickly))
     with terminations_as_ctrl_c():  # kill and a closed terminal end every command as Ctrl-C does
         _main()
 

@@ -69,6 +69,15 @@ def check_weight_files(cfg: Config) -> None:
                                      "file, never downloaded)")
 
 
+def check_executor(cfg: Config) -> None:
+    """Refuse, before any data is loaded or anything written, an executor that cannot run
+    here: a Ray address where no head answers (Ray itself would keep trying for minutes)."""
+    if cfg.search.executor == "ray":
+        from nntune.executors._ray import check_address
+
+        check_address(cfg.search.ray_address)
+
+
 def prepare(cfg: Config) -> Prepared:
     check_weight_files(cfg)
     space = cfg.build_space()

@@ -248,7 +248,7 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
     rows = ranked_rows(data)[:top]
     failed = [r for r in data["trials"] if r["state"] in ("failed", "diverged")]
     active = [r for r in data["trials"] if r["state"] in ("running", "waiting")]
-    board = board_table(data, top)
+    board = board_table(data, rows)
     if board is not None:
         console.print(board)
     else:
@@ -299,10 +299,9 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
                   markup=False)
 
 
-def board_table(data: Mapping[str, Any], top: int = 10) -> Table | None:
-    """The leaderboard of the ``top`` ranked trials (by Pareto rank for several
-    objectives), or None while no trial has a value."""
-    rows = ranked_rows(data)[:top]
+def board_table(data: Mapping[str, Any], rows: list[Mapping[str, Any]]) -> Table | None:
+    """The leaderboard of ``rows`` (the first of :func:`ranked_rows`; by Pareto rank for
+    several objectives), or None while no trial has a value."""
     if data.get("front"):
         return _pareto_board(rows, data["front"], data["study"])
     return _board(rows, data) if rows else None
@@ -319,7 +318,7 @@ def _board(rows: list[Mapping[str, Any]], data: Mapping[str, Any]) -> Table:
     for col, justify in (("trial", "right"), ("state", "left"), (data["metric"], "right"), ("epochs", "right"),
                          *((("schedule", "left"),) if scheduled else ())):
         board.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    findings, params = _words_columns(board, rows, "params")
+    findings, params = _findings_and_params_columns(board, rows, "params")
     for r, found, text in zip(rows, findings, params):
         value = _fmt(r["value"]) + (f" ± {r['std_error']:.2g}" if r.get("std_error") is not None else "")
         state = r["state"] if r.get("feasible", True) else f"{r['state']}, infeasible"
@@ -328,7 +327,7 @@ def _board(rows: list[Mapping[str, Any]], data: Mapping[str, Any]) -> Table:
     return board
 
 
-def _words_columns(board: Table, rows: list[Mapping[str, Any]], last: str) -> tuple[list[str], list[str]]:
+def _findings_and_params_columns(board: Table, rows: list[Mapping[str, Any]], last: str) -> tuple[list[str], list[str]]:
     """Add the findings and hyperparameter columns, the second given twice the spare width
     of the first; both wrap what does not fit (inside a word if need be), never cutting a
     value off with an ellipsis. Returns their cells' texts."""
@@ -361,7 +360,7 @@ def _pareto_board(rows: list[Mapping[str, Any]], front: Mapping[str, Any], study
     for col, justify in (("trial", "right"), ("state", "left"), ("rank", "right"), *[(n, "right") for n in names],
                          ("epochs", "right")):
         board.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    findings, params = _words_columns(board, rows, "hyperparameters")
+    findings, params = _findings_and_params_columns(board, rows, "hyperparameters")
     for r, found, text in zip(rows, findings, params):
         values = list(r.get("values") or [r["value"]])
         values += [None] * (len(names) - len(values))

@@ -47,7 +47,7 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
     a resumed run and ``nntune export-model`` read the same data, and a run with other
     arrays is a changed config, not a silent resume."""
     from nntune.config import parse_config, read_raw
-    from nntune.runner import check_resumable, prepare, run_tune
+    from nntune.runner import check_executor, check_resumable, prepare, run_tune
 
     if config is not None and not isinstance(config, (str, Path, Mapping)):
         raise ConfigError("config", f"give a YAML file's path or a dict, got {type(config).__name__}")
@@ -64,6 +64,7 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
         set_value(raw, str(path), value)
     source = str(config) if isinstance(config, (str, Path)) else "dict" if config else "default"
     cfg = parse_config(raw, source)
+    check_executor(cfg)
     report_path = _output(report, default_report_path(cfg.study), "report")
     model_path = _output(model_file, default_model_path(cfg.study), "model_file")
     written: Path | None = None

@@ -50,6 +50,17 @@ def test_the_command_line_refuses_it_with_exit_code_2(call_cli, tmp_path, monkey
     assert not (tmp_path / "r.db").exists()  # refused before any data, model or study
 
 
+def test_nntune_tune_refuses_it_before_the_data_and_the_study(tmp_path, monkeypatch):
+    import nntune
+
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    with pytest.raises(ConfigError, match="^search.ray_address: no Ray head answers at 127.0.0.1:"):
+        nntune.tune(set={"storage": url, "search.executor": "ray", "search.trials": 1,
+                         "search.ray_address": f"127.0.0.1:{_closed_port()}"}, report=False, model_file=False)
+    assert not (tmp_path / "r.db").exists()
+
+
 @pytest.mark.parametrize("address, problem", [
     ("nonsense", "search.ray_address: Invalid address format: nonsense; give auto, HOST:PORT or ray://HOST:PORT"),
     ("", "search.ray_address: is empty; give auto, HOST:PORT or ray://HOST:PORT"),
