@@ -23,3 +23,19 @@ def test_without_lightning_the_error_says_what_to_install(monkeypatch: pytest.Mo
     namespace: dict[str, object] = {}
     exec("from nntune.integration import *", namespace)
     assert "PyTorchLightningPruningCallback" in namespace
+
+
+@pytest.mark.parametrize(("name", "packages", "module", "install"), [
+    ("PyTorchIgnitePruningHandler", ("ignite", "ignite.engine"), "_ignite", "pip install pytorch-ignite"),
+    ("SkorchPruningCallback", ("skorch", "skorch.callbacks"), "_skorch", "pip install skorch"),
+])
+def test_without_ignite_or_skorch_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch, name: str,
+                                                                  packages: tuple[str, ...], module: str,
+                                                                  install: str) -> None:
+    for package in packages:
+        monkeypatch.setitem(sys.modules, package, None)
+    monkeypatch.delitem(sys.modules, f"nntune.integration.{module}", raising=False)
+    made = getattr(nntune.integration, name)
+    with pytest.raises(ImportError, match=install) as err:
+        made(None, "accuracy")
+    assert "\n" not in str(err.value) and name in nntune.integration.__all__

@@ -15,6 +15,12 @@ wandb_kwargs)`` log each finished trial to MLflow or W&B as Optuna's do, with it
 curve when it reported intermediate values; mlflow and wandb are imported only when a
 callback is made.
 
+``PyTorchIgnitePruningHandler(trial, metric, trainer)`` (attached to an Ignite evaluator's
+``Events.COMPLETED``) and ``SkorchPruningCallback(trial, monitor)`` (among a skorch net's
+callbacks) do for Ignite and skorch what the Lightning callback does: each epoch reported
+with a record diagnosis reads, the trial stopped when the scheduler says so. Each package is
+imported only when its name is used.
+
 ``TorchDistributedTrial(trial)`` shares one trial among the processes of a torch.distributed
 (DDP) job: rank 0 wraps the study's trial, the others wrap ``None``, and each call runs on
 rank 0 with its answer, or its error, broadcast to every rank.
@@ -22,23 +28,36 @@ rank 0 with its answer, or its error, broadcast to every rank.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-__all__ = ["MLflowCallback", "PyTorchLightningPruningCallback", "TensorBoardCallback", "TorchDistributedTrial",
-           "WeightsAndBiasesCallback"]
+__all__ = ["MLflowCallback", "PyTorchIgnitePruningHandler", "PyTorchLightningPruningCallback", "SkorchPruningCallback",
+           "TensorBoardCallback", "TorchDistributedTrial", "WeightsAndBiasesCallback"]
+
+# Classes that subclass or type-check against their framework's own, so the module that
+# defines them imports the framework: name -> (module, the framework's import names, pip name).
+_FRAMEWORK_CLASSES = {
+    "PyTorchLightningPruningCallback": ("_lightning", ("lightning", "lightning.pytorch"), "lightning"),
+    "PyTorchIgnitePruningHandler": ("_ignite", ("ignite", "ignite.engine"), "pytorch-ignite"),
+    "SkorchPruningCallback": ("_skorch", ("skorch", "skorch.callbacks"), "skorch"),
+}
+
+
+def _framework_class(name: str) -> Any:
+    module, imports, package = _FRAMEWORK_CLASSES[name]
+    try:
+        return getattr(importlib.import_module(f"nntune.integration.{module}"), name)
+    except ImportError as err:
+        if err.name not in imports:
+            raise  # the framework is there but lacks a dependency of its own: that error names it
+        from nntune.integration._optional import unavailable
+
+        return unavailable(name, f"{name} needs the {package} package: pip install {package}")
 
 
 def __getattr__(name: str) -> Any:
-    if name == "PyTorchLightningPruningCallback":
-        try:
-            from nntune.integration._lightning import PyTorchLightningPruningCallback
-        except ImportError as err:
-            if err.name not in ("lightning", "lightning.pytorch"):
-                raise  # Lightning is there but lacks a dependency of its own: that error names it
-            from nntune.integration._optional import unavailable
-
-            return unavailable(name, f"{name} needs the lightning package: pip install lightning")
-        return PyTorchLightningPruningCallback
+    if name in _FRAMEWORK_CLASSES:
+        return _framework_class(name)
     if name == "TensorBoardCallback":
         from nntune.integration._tensorboard import TensorBoardCallback
 

@@ -1,0 +1,90 @@
+"""The PyTorch Ignite handler: each evaluation of an Ignite training reported to a trial.
+
+Optuna's handler reports one number per evaluation, the ``metric`` of the evaluator it is
+attached to. This one reports that number as the trial's value and, beside it, a record
+that ``nntune show``, the report and the dashboard diagnose as they do the built-in
+trainer's curves:
+
+- every scalar metric of the evaluator as ``val_<name>`` (name the loss metric ``loss``,
+  ``Loss(criterion)``, to get ``val_loss``);
+- with ``train_evaluator``, an evaluator run over the training data before this one, its
+  scalar metrics as ``train_<name>``; diagnosis compares ``train_x`` with ``val_x`` to
+  tell overfitting from underfitting;
+- with ``optimizer``, the learning rate of its first parameter group as ``lr``.
+
+The step is the trainer's ``state.epoch``, the number of epochs trained (1 after the
+first), as the built-in trainer counts them and ASHA's rungs are set; Optuna's handler
+reports the same number.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import ignite.engine
+
+from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
+
+
+def scalar_metrics(metrics: Mapping[str, Any], prefix: str) -> dict[str, float]:
+    """An Ignite engine's metrics that are one number, as plain floats named ``prefix + name``
+    (a confusion matrix or a tuple of values is left out)."""
+    out: dict[str, float] = {}
+    for name, value in metrics.items():
+        if isinstance(value, bool):
+            continue
+        try:
+            number = float(value.item() if hasattr(value, "item") else value)
+        except (TypeError, ValueError, RuntimeError):
+            continue
+        out[prefix + str(name).replace("/", "_")] = number
+    return out
+
+
+class PyTorchIgnitePruningHandler:
+    """Report ``metric`` (a metric attached to the evaluator, e.g. ``"accuracy"``) to ``trial``
+    each time the evaluator completes, at ``trainer``'s epoch, with the whole record (see the
+    module's text), and raise :class:`~nntune.exceptions.TrialPruned` when the study's
+    scheduler stops the trial, as Optuna's handler does, or
+    :class:`~nntune.exceptions.TrialDiverged` when the value or a loss is not finite.
+
+    Attach it as Optuna's: ``evaluator.add_event_handler(Events.COMPLETED, handler)``.
+    """
+
+    def __init__(self, trial: Any, metric: str, trainer: ignite.engine.Engine, *,
+                 train_evaluator: ignite.engine.Engine | None = None, optimizer: Any = None) -> None:
+        if not isinstance(trainer, ignite.engine.Engine):
+            raise ConfigError("trainer", f"expected an ignite.engine.Engine, got {type(trainer).__name__}")
+        if train_evaluator is not None and not isinstance(train_evaluator, ignite.engine.Engine):
+            raise ConfigError("train_evaluator",
+                              f"expected an ignite.engine.Engine, got {type(train_evaluator).__name__}")
+        if optimizer is not None and not hasattr(optimizer, "param_groups"):
+            raise ConfigError("optimizer", f"expected a torch.optim optimizer, got {type(optimizer).__name__}")
+        self._trial = trial
+        self._metric = metric
+        self._trainer = trainer
+        self._train_evaluator = train_evaluator
+        self._optimizer = optimizer
+
+    def __call__(self, engine: ignite.engine.Engine) -> None:
+        metrics = engine.state.metrics
+        if self._metric not in metrics:
+            raise ConfigError("metric", f"{self._metric!r} is not a metric of the evaluator; it has "
+                                        f"{', '.join(map(repr, sorted(metrics))) or 'none'}")
+        epoch = int(self._trainer.state.epoch)
+        record: dict[str, Any] = {}
+        if self._train_evaluator is not None:
+            record.update(scalar_metrics(self._train_evaluator.state.metrics, "train_"))
+        record.update(scalar_metrics(metrics, "val_"))
+        if self._optimizer is not None and self._optimizer.param_groups:
+            record["lr"] = float(self._optimizer.param_groups[0]["lr"])
+        value = float(metrics[self._metric])
+        record["value"] = value
+        self._trial.report(value, epoch, metrics=record)
+        losses = [v for k, v in record.items() if k in ("train_loss", "val_loss", "value")]
+        if not all(math.isfinite(v) for v in losses):  # recorded as diverged at this epoch, not as failed
+            raise TrialDiverged(epoch, f"{self._metric} or a loss is not finite at epoch {epoch}")
+        if self._trial.should_prune():
+            raise TrialPruned(f"trial was pruned at epoch {epoch}")

@@ -1,0 +1,84 @@
+"""The skorch callback: each epoch of a skorch net's fit reported to a trial.
+
+Optuna's callback reports one number per epoch, the ``monitor`` column of the net's
+history. This one reports that number as the trial's value and, beside it, the epoch's row
+under the names nntune's diagnosis reads, so that ``nntune show``, the report and the
+dashboard diagnose a skorch model's curves as they do the built-in trainer's:
+
+- ``train_loss`` as it is, ``valid_loss`` as ``val_loss``, ``valid_acc`` as ``val_acc`` (any
+  ``valid_`` column as ``val_``), other scores as they are;
+- the epoch's duration (``dur``) as ``epoch_time``;
+- the learning rate of the net's optimizer's first parameter group as ``lr``.
+
+Bookkeeping columns (``batches``, ``*_best`` flags, batch counts) are left out. The step is
+the history's ``epoch``, the number of epochs trained (1 after the first), as the built-in
+trainer counts them and ASHA's rungs are set; Optuna's callback reports it less one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import skorch.callbacks
+
+from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
+
+_SKIPPED = ("epoch", "dur", "batches", "train_batch_count", "valid_batch_count")
+
+
+def epoch_record(row: Mapping[str, Any]) -> dict[str, float]:
+    """One row of a skorch history as an nntune epoch record (see the module's text)."""
+    out: dict[str, float] = {}
+    for key, value in row.items():
+        if key in _SKIPPED or key.endswith("_best") or isinstance(value, bool):
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue  # a list, a string: not a curve
+        out["val_" + key[len("valid_"):] if key.startswith("valid_") else key] = number
+    if isinstance(row.get("dur"), (int, float)):
+        out["epoch_time"] = float(row["dur"])
+    return out
+
+
+class SkorchPruningCallback(skorch.callbacks.Callback):
+    """Report ``monitor`` (a column of the net's history, e.g. ``"valid_acc"``) to ``trial``
+    at the end of each epoch, with the epoch's whole record (see the module's text), and
+    raise :class:`~nntune.exceptions.TrialPruned` out of ``net.fit`` when the study's
+    scheduler stops the trial, as Optuna's callback does, or
+    :class:`~nntune.exceptions.TrialDiverged` when the value or a loss is not finite.
+
+    Give it with the net's callbacks: ``NeuralNetClassifier(..., callbacks=[SkorchPruningCallback(trial, "valid_acc")])``.
+    """
+
+    def __init__(self, trial: Any, monitor: str) -> None:
+        if not isinstance(monitor, str) or not monitor:
+            raise ConfigError("monitor", f"expected the name of a history column such as 'valid_acc', got {monitor!r}")
+        self._trial = trial
+        self.monitor = monitor
+
+    def on_epoch_end(self, net: Any, **kwargs: Any) -> None:
+        history = net.history
+        if not history:
+            return
+        row = history[-1]
+        if self.monitor not in row:
+            columns = sorted(k for k in row if k not in _SKIPPED and not k.endswith("_best"))
+            raise ConfigError("monitor", f"{self.monitor!r} is not a column of the net's history; it has "
+                                         f"{', '.join(map(repr, columns))}")
+        epoch = int(row["epoch"])
+        record: dict[str, Any] = epoch_record(row)
+        optimizer = getattr(net, "optimizer_", None)
+        if optimizer is not None and getattr(optimizer, "param_groups", None):
+            record["lr"] = float(optimizer.param_groups[0]["lr"])
+        value = float(row[self.monitor])
+        record["value"] = value
+        self._trial.report(value, epoch, metrics=record)
+        losses = [v for k, v in record.items() if k in ("train_loss", "val_loss", "value")]
+        if not all(math.isfinite(v) for v in losses):  # recorded as diverged at this epoch, not as failed
+            raise TrialDiverged(epoch, f"{self.monitor} or a loss is not finite at epoch {epoch}")
+        if self._trial.should_prune():
+            raise TrialPruned(f"trial was pruned at epoch {epoch}")

@@ -1,0 +1,103 @@
+"""The Ignite handler in real Ignite trainings: each evaluation reported with the record the
+diagnosis reads, trials stopped by the study's scheduler, a diverging one recorded as
+diverged, a metric name that is not there refused in one line."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+ignite_engine = pytest.importorskip("ignite.engine")
+ignite_metrics = pytest.importorskip("ignite.metrics")
+
+import nntune  # noqa: E402
+from nntune.diagnose import diagnose  # noqa: E402
+from nntune.exceptions import ConfigError  # noqa: E402
+from nntune.integration import PyTorchIgnitePruningHandler  # noqa: E402
+from nntune.trial import TrialState  # noqa: E402
+
+Events = ignite_engine.Events
+
+
+def digits_loaders(n: int = 600) -> tuple[torch.utils.data.DataLoader, torch.utils.data.DataLoader]:
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    x = torch.tensor(x[:n] / 16.0, dtype=torch.float32)
+    y = torch.tensor(y[:n])
+    cut = int(0.75 * n)
+    train = torch.utils.data.TensorDataset(x[:cut], y[:cut])
+    val = torch.utils.data.TensorDataset(x[cut:], y[cut:])
+    return (torch.utils.data.DataLoader(train, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0)),
+            torch.utils.data.DataLoader(val, batch_size=128))
+
+
+def fit(trial, lr: float, epochs: int, *, metric: str = "accuracy", train_metrics: bool = True) -> float:
+    """Optuna's Ignite example, with nntune's trial: a trainer, a validation evaluator with
+    the handler on its COMPLETED event, run after each training epoch."""
+    torch.manual_seed(trial.number)
+    train, val = digits_loaders()
+    model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    loss = nn.CrossEntropyLoss()
+    trainer = ignite_engine.create_supervised_trainer(model, optimizer, loss)
+    metrics = {"accuracy": ignite_metrics.Accuracy(), "loss": ignite_metrics.Loss(loss)}
+    evaluator = ignite_engine.create_supervised_evaluator(model, metrics=metrics)
+    train_evaluator = ignite_engine.create_supervised_evaluator(model, metrics=metrics) if train_metrics else None
+    handler = PyTorchIgnitePruningHandler(trial, metric, trainer, train_evaluator=train_evaluator, optimizer=optimizer)
+    evaluator.add_event_handler(Events.COMPLETED, handler)
+
+    @trainer.on(Events.EPOCH_COMPLETED)
+    def validate(engine) -> None:
+        if train_evaluator is not None:
+            train_evaluator.run(train)
+        evaluator.run(val)
+
+    trainer.run(train, max_epochs=epochs)
+    return float(evaluator.state.metrics["accuracy"])
+
+
+def test_each_evaluation_is_reported_with_the_record_diagnosis_reads():
+    study = nntune.create_study(direction="maximize", pruner=nntune.pruners.NopPruner())
+    study.optimize(lambda t: fit(t, lr=t.suggest_float("lr", 0.3, 0.3), epochs=5), n_trials=1)
+    (trial,) = study.trials
+    assert trial.state == TrialState.COMPLETE and sorted(trial.intermediate_values) == [1, 2, 3, 4, 5]
+    records = trial.metrics
+    assert [r["step"] for r in records] == [1, 2, 3, 4, 5]
+    last = records[-1]
+    assert {"train_loss", "val_loss", "train_accuracy", "val_accuracy", "value", "lr"} <= set(last)
+    assert last["value"] == last["val_accuracy"] == trial.intermediate_values[5] == pytest.approx(trial.value)
+    assert last["lr"] == 0.3 and last["train_loss"] < records[0]["train_loss"]
+    assert trial.value > 0.5  # well above the 0.1 of chance after 75 plain SGD steps
+
+
+def test_a_tiny_learning_rate_is_diagnosed_and_a_huge_one_diverges():
+    study = nntune.create_study(direction="maximize", pruner=nntune.pruners.NopPruner())
+    for lr in (1e-5, 1e30):
+        study.enqueue_trial({"lr": lr})
+    study.optimize(lambda t: fit(t, lr=t.suggest_float("lr", 1e-5, 1e30, log=True), epochs=4), n_trials=2)
+    slow, huge = study.trials
+    kinds = {f.kind for f in diagnose(slow, direction="maximize", metric="accuracy")}
+    assert slow.state == TrialState.COMPLETE and "lr_too_small" in kinds, kinds
+    assert huge.state == TrialState.DIVERGED and "not finite" in huge.error
+
+
+def test_the_studys_scheduler_stops_trials_inside_the_run():
+    # Every trial after the first two is far worse than them at its first epoch: the
+    # median rule stops it there, out of trainer.run, and the study records it pruned.
+    study = nntune.create_study(direction="maximize",
+                                pruner=nntune.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0))
+    study.optimize(lambda t: fit(t, lr=t.suggest_float("lr", 0.5, 0.5) if t.number < 2 else 1e-6, epochs=3,
+                                 train_metrics=False), n_trials=4)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2 + [TrialState.PRUNED] * 2
+    assert all(sorted(t.intermediate_values) == [1] for t in study.trials[2:])
+
+
+def test_a_metric_the_evaluator_lacks_is_one_line_naming_what_it_has():
+    study = nntune.create_study(direction="maximize")
+    trial = study.ask()
+    with pytest.raises(ConfigError, match=r"^metric: 'f1' is not a metric of the evaluator; it has 'accuracy', 'loss'$"):
+        fit(trial, lr=0.1, epochs=1, metric="f1", train_metrics=False)
+    with pytest.raises(ConfigError, match=r"^trainer: expected an ignite.engine.Engine, got str$"):
+        PyTorchIgnitePruningHandler(trial, "accuracy", "trainer")

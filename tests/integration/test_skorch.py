@@ -1,0 +1,96 @@
+"""The skorch callback in real skorch fits: each epoch reported with the record the
+diagnosis reads, trials stopped by the study's scheduler, a diverging one recorded as
+diverged, a column that is not there refused in one line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+skorch = pytest.importorskip("skorch")
+
+import nntune  # noqa: E402
+from nntune.diagnose import diagnose  # noqa: E402
+from nntune.exceptions import ConfigError  # noqa: E402
+from nntune.integration import SkorchPruningCallback  # noqa: E402
+from nntune.integration._skorch import epoch_record  # noqa: E402
+from nntune.trial import TrialState  # noqa: E402
+
+
+class Classifier(nn.Module):
+    def __init__(self, units: int = 32) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(64, units), nn.ReLU(), nn.Linear(units, 10))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def digits(n: int = 600) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    return (x[:n] / 16.0).astype(np.float32), y[:n].astype(np.int64)
+
+
+def fit(trial, lr: float, epochs: int, monitor: str = "valid_acc") -> float:
+    torch.manual_seed(trial.number)
+    net = skorch.NeuralNetClassifier(Classifier, criterion=nn.CrossEntropyLoss, optimizer=torch.optim.SGD, lr=lr,
+                                     max_epochs=epochs, batch_size=32, verbose=0,
+                                     callbacks=[SkorchPruningCallback(trial, monitor)])
+    x, y = digits()
+    net.fit(x, y)
+    return float(net.history[-1, "valid_acc"])
+
+
+def test_each_epoch_is_reported_with_the_record_diagnosis_reads():
+    study = nntune.create_study(direction="maximize", pruner=nntune.pruners.NopPruner())
+    study.optimize(lambda t: fit(t, lr=t.suggest_float("lr", 0.5, 0.5), epochs=3), n_trials=1)
+    (trial,) = study.trials
+    assert trial.state == TrialState.COMPLETE and sorted(trial.intermediate_values) == [1, 2, 3]
+    records = trial.metrics
+    assert [r["step"] for r in records] == [1, 2, 3]
+    last = records[-1]
+    assert {"train_loss", "val_loss", "val_acc", "value", "lr", "epoch_time"} <= set(last)
+    assert not any(k.endswith("_best") or k.startswith("valid_") or k == "batches" for k in last)
+    assert last["value"] == last["val_acc"] == trial.intermediate_values[3] == pytest.approx(trial.value)
+    assert last["lr"] == 0.5 and last["train_loss"] < records[0]["train_loss"] and last["epoch_time"] > 0
+    assert trial.value > 0.5
+
+
+def test_a_tiny_learning_rate_is_diagnosed_and_a_huge_one_diverges():
+    study = nntune.create_study(direction="maximize", pruner=nntune.pruners.NopPruner())
+    for lr in (1e-5, 1e30):
+        study.enqueue_trial({"lr": lr})
+    study.optimize(lambda t: fit(t, lr=t.suggest_float("lr", 1e-5, 1e30, log=True), epochs=4), n_trials=2)
+    slow, huge = study.trials
+    kinds = {f.kind for f in diagnose(slow, direction="maximize", metric="acc")}
+    assert slow.state == TrialState.COMPLETE and "lr_too_small" in kinds, kinds
+    assert huge.state == TrialState.DIVERGED and "not finite" in huge.error
+
+
+def test_the_studys_scheduler_stops_trials_inside_fit():
+    study = nntune.create_study(direction="maximize",
+                                pruner=nntune.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0))
+    study.optimize(lambda t: fit(t, lr=t.suggest_float("lr", 0.5, 0.5) if t.number < 2 else 1e-6, epochs=3),
+                   n_trials=4)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2 + [TrialState.PRUNED] * 2
+    assert all(sorted(t.intermediate_values) == [1] for t in study.trials[2:])
+
+
+def test_a_column_the_history_lacks_is_one_line_naming_what_it_has():
+    study = nntune.create_study(direction="maximize")
+    trial = study.ask()
+    with pytest.raises(ConfigError, match=r"^monitor: 'valid_f1' is not a column of the net's history; it has .*'valid_acc'"):
+        fit(trial, lr=0.1, epochs=1, monitor="valid_f1")
+    with pytest.raises(ConfigError, match=r"^monitor: expected the name of a history column"):
+        SkorchPruningCallback(trial, "")
+
+
+def test_an_epoch_row_becomes_the_record_diagnosis_reads():
+    row = {"epoch": 2, "dur": 0.25, "batches": [{"train_loss": 1.0}], "train_batch_count": 4, "train_loss": 0.5,
+           "train_loss_best": True, "valid_loss": np.float64(0.75), "valid_loss_best": False, "valid_acc": 0.8,
+           "note": "text"}
+    assert epoch_record(row) == {"train_loss": 0.5, "val_loss": 0.75, "val_acc": 0.8, "epoch_time": 0.25}
