@@ -16,21 +16,9 @@ from nntune.diagnose import diagnose  # noqa: E402
 from nntune.exceptions import ConfigError  # noqa: E402
 from nntune.integration import PyTorchIgnitePruningHandler  # noqa: E402
 from nntune.trial import TrialState  # noqa: E402
+from tests.integration.digits_data import digits_loaders  # noqa: E402
 
 Events = ignite_engine.Events
-
-
-def digits_loaders(n: int = 600) -> tuple[torch.utils.data.DataLoader, torch.utils.data.DataLoader]:
-    from sklearn.datasets import load_digits
-
-    x, y = load_digits(return_X_y=True)
-    x = torch.tensor(x[:n] / 16.0, dtype=torch.float32)
-    y = torch.tensor(y[:n])
-    cut = int(0.75 * n)
-    train = torch.utils.data.TensorDataset(x[:cut], y[:cut])
-    val = torch.utils.data.TensorDataset(x[cut:], y[cut:])
-    return (torch.utils.data.DataLoader(train, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0)),
-            torch.utils.data.DataLoader(val, batch_size=128))
 
 
 def fit(trial, lr: float, epochs: int, *, metric: str = "accuracy", train_metrics: bool = True) -> float:

@@ -17,7 +17,6 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.plugins.hparams import api_pb2, metadata  # noqa: E402
 
 import nntune  # noqa: E402
-from nntune.distributions import CategoricalDistribution, FloatDistribution, IntDistribution  # noqa: E402
 from nntune.integration import TensorBoardCallback  # noqa: E402
 from nntune.trial import TrialState  # noqa: E402
 

@@ -19,13 +19,13 @@ reports the same number.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 import ignite.engine
 
-from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
+from nntune.exceptions import ConfigError
+from nntune.integration._report import report_epoch
 
 
 def scalar_metrics(metrics: Mapping[str, Any], prefix: str) -> dict[str, float]:
@@ -80,11 +80,4 @@ class PyTorchIgnitePruningHandler:
         record.update(scalar_metrics(metrics, "val_"))
         if self._optimizer is not None and self._optimizer.param_groups:
             record["lr"] = float(self._optimizer.param_groups[0]["lr"])
-        value = float(metrics[self._metric])
-        record["value"] = value
-        self._trial.report(value, epoch, metrics=record)
-        losses = [v for k, v in record.items() if k in ("train_loss", "val_loss", "value")]
-        if not all(math.isfinite(v) for v in losses):  # recorded as diverged at this epoch, not as failed
-            raise TrialDiverged(epoch, f"{self._metric} or a loss is not finite at epoch {epoch}")
-        if self._trial.should_prune():
-            raise TrialPruned(f"trial was pruned at epoch {epoch}")
+        report_epoch(self._trial, self._metric, float(metrics[self._metric]), epoch, record)

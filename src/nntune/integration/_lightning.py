@@ -28,15 +28,15 @@ trial on all of them, so no rank trains on while the others wait.
 
 from __future__ import annotations
 
-import math
 import warnings
 from contextlib import AbstractContextManager
 from typing import Any
 
 import lightning.pytorch as pl
 
-from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
+from nntune.exceptions import ConfigError
 from nntune.integration._distributed import TorchDistributedTrial
+from nntune.integration._report import report_epoch
 from nntune.train.stats import LayerProbe
 
 
@@ -133,13 +133,6 @@ class PyTorchLightningPruningCallback(pl.Callback):
             record["lr"] = float(trainer.optimizers[0].param_groups[0]["lr"])
         if self._probe_state == "done" and self._probe is not None:
             record["layers"] = self._probe.records()
-        value = record["value"] = metrics[name]
-        self._trial.report(value, epoch, metrics=record)
-        losses = [v for k, v in metrics.items() if k in ("train_loss", "val_loss", name)]
-        finite = all(math.isfinite(v) for v in losses)
-        if trainer.world_size > 1:  # every rank stops together, or none does
-            finite = bool(trainer.strategy.reduce_boolean_decision(finite, all=True))
-        if not finite:  # recorded as diverged at this epoch, not as failed
-            raise TrialDiverged(epoch, f"{self.monitor} or a loss is not finite at epoch {epoch}")
-        if self._trial.should_prune():
-            raise TrialPruned(f"trial was pruned at epoch {epoch}")
+        agree = (lambda finite: bool(trainer.strategy.reduce_boolean_decision(finite, all=True))) \
+            if trainer.world_size > 1 else bool  # every rank stops together, or none does
+        report_epoch(self._trial, self.monitor, metrics[name], epoch, record, agree=agree)

@@ -17,13 +17,13 @@ trainer counts them and ASHA's rungs are set; Optuna's callback reports it less 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 import skorch.callbacks
 
-from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
+from nntune.exceptions import ConfigError
+from nntune.integration._report import report_epoch
 
 _SKIPPED = ("epoch", "dur", "batches", "train_batch_count", "valid_batch_count")
 
@@ -74,11 +74,4 @@ class SkorchPruningCallback(skorch.callbacks.Callback):
         optimizer = getattr(net, "optimizer_", None)
         if optimizer is not None and getattr(optimizer, "param_groups", None):
             record["lr"] = float(optimizer.param_groups[0]["lr"])
-        value = float(row[self.monitor])
-        record["value"] = value
-        self._trial.report(value, epoch, metrics=record)
-        losses = [v for k, v in record.items() if k in ("train_loss", "val_loss", "value")]
-        if not all(math.isfinite(v) for v in losses):  # recorded as diverged at this epoch, not as failed
-            raise TrialDiverged(epoch, f"{self.monitor} or a loss is not finite at epoch {epoch}")
-        if self._trial.should_prune():
-            raise TrialPruned(f"trial was pruned at epoch {epoch}")
+        report_epoch(self._trial, self.monitor, float(row[self.monitor]), epoch, record)

@@ -1,0 +1,26 @@
+"""What every framework's callback does once it has an epoch's value and record: report
+them, end a trial whose value or loss is not finite as diverged, and stop it when the
+study's scheduler says so."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from nntune.exceptions import TrialDiverged, TrialPruned
+
+
+def report_epoch(trial: Any, name: str, value: float, epoch: int, record: dict[str, Any], *,
+                 agree: Callable[[bool], bool] = bool) -> None:
+    """Report ``value`` (the monitored ``name``) at ``epoch`` with ``record``; raise
+    :class:`TrialDiverged` when it or a loss is not finite, :class:`TrialPruned` when the
+    trial should stop. ``agree`` turns this process's "all finite" into every process's (a
+    DDP fit's ranks must stop together, or the others wait for ever)."""
+    record["value"] = value
+    trial.report(value, epoch, metrics=record)
+    losses = [v for k, v in record.items() if k in ("train_loss", "val_loss", "value")]
+    if not agree(all(math.isfinite(v) for v in losses)):  # recorded as diverged at this epoch, not as failed
+        raise TrialDiverged(epoch, f"{name} or a loss is not finite at epoch {epoch}")
+    if trial.should_prune():
+        raise TrialPruned(f"trial was pruned at epoch {epoch}")
