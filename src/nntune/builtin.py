@@ -130,13 +130,22 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
     training, forks). At each epoch boundary the trial takes the changes stored for it
     (``nntune trial set`` / ``stop``); ``on_epoch(trial, epoch, record)`` runs after each report.
     A resumed trial records how its parameters differ from its parent's as changes by
-    ``resumed_by`` (None: the caller records them).
+    ``resumed_by`` (None: the caller records them). ``search.executions_per_trial`` above 1
+    trains that many seeds of each trial as one stack, worth their mean (:mod:`nntune.builtin_repeats`).
     """
     metric = cfg.task.trained_metric
+    executions = cfg.search.executions_per_trial
+    if executions > 1 and (checkpoints is not None or proposal is not None):  # babysitting, PBT
+        raise ConfigError("search.executions_per_trial", "a trial checkpointed or resumed every epoch is one "
+                                                         "model; give 1 execution per trial")
 
     def objective(trial: Trial) -> float | tuple[float, ...]:
         warn_direction(cfg, trial.study)
         params = trial_hyperparameters(cfg, trial.suggest_space(space), epochs)
+        if executions > 1:  # KerasTuner's executions_per_trial, as one stack of seeds
+            from nntune.builtin_repeats import train_executions
+
+            return train_executions(cfg, splits, trial, params, executions, device=device)
         augment = training_augment(cfg, splits, params, trial.seed)
         path = resume = None
         if checkpoints is not None:
@@ -309,11 +318,12 @@ def rebuild_model(study: Study, cfg: Config, splits: Splits, trial: FrozenTrial,
         model = build_model(params, shape, count_outputs(splits), pretrained=False)
         model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["model"])
         return model
-    if checkpoint:  # its weights came from its lineage: a retrain from scratch is another model
+    kept = trial.user_attrs.get("executions", [])[trial.user_attrs.get("execution_kept", 0):][:1]
+    if checkpoint:  # its weights came from its lineage or a stack: a retrain alone may be another model
+        why = "it trained in a stack of executions" if kept else "population-based training copied weights into it"
         warnings.warn(f"trial {trial.number}'s checkpoint {checkpoint} is gone; its configuration is retrained "
-                      "from scratch, which is not the model its value describes (population-based training "
-                      "copied weights into it)", UserWarning, stacklevel=2)
-    seed = derive_seed(study.seed, trial.number)
+                      f"from scratch, which may not be the model its value describes ({why})", UserWarning, stacklevel=2)
+    seed = int(kept[0]["seed"]) if kept else derive_seed(study.seed, trial.number)  # the execution kept
     use_threads(device=device)
     taken = taken_changes(study, trial.number)
     return fit(params, splits, metric=cfg.task.trained_metric, report=None, seed=seed, device=device,

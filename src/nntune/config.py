@@ -198,6 +198,10 @@ class SearchConfig(_Strict):
     # Stop once the room left for improvement is below the best value's noise: true for
     # the defaults, or the settings of nntune.config_terminator.
     terminator: Union[bool, TerminatorConfig] = False
+    # KerasTuner's executions_per_trial: the built-in trainer trains this many models of each
+    # trial's values, with seeds derived from the trial's, as one stack; the trial's value is
+    # the mean of theirs (nntune.builtin_repeats).
+    executions_per_trial: int = Field(default=1, ge=1)
 
     @field_validator("seed")
     @classmethod

@@ -22,6 +22,7 @@ def _check_execution(cfg: Config) -> None:
     if cfg.search.ray_address is not None and cfg.search.executor != "ray":
         raise ConfigError("search.ray_address", "only used with executor: ray")
     _check_population(cfg)
+    _check_executions(cfg)
     gpus = cfg.resources.gpus
     if gpus > 1 and gpus != int(gpus):
         raise ConfigError("resources.gpus", f"a fraction of one GPU or a whole number, got {gpus:g}")
@@ -93,6 +94,31 @@ def _check_population(cfg: Config) -> None:
 
 # What the stacked trainer cannot do: it trains every layer from scratch at one rate.
 UNSTACKABLE = ("pretrained_weights", "freeze_backbone", "backbone_lr_mult")
+
+
+def _check_executions(cfg: Config) -> None:
+    """``search.executions_per_trial`` above 1 trains a trial's executions as one stack of
+    the built-in trainer: refused, in one line, where that cannot be what runs."""
+    if cfg.search.executions_per_trial == 1:
+        return
+    field = "search.executions_per_trial"
+    if cfg.search.executor == "population":
+        raise ConfigError(field, "the population executor stacks trials, one execution each; "
+                                 "use executor: local or ray, or 1 execution per trial")
+    if cfg.search.scheduler == "pbt":
+        raise ConfigError(field, "population-based training copies one model's weights from trial to trial; "
+                                 "give it 1 execution per trial")
+    stackable = ("mlp", "cnn")  # what the stacked trainer builds (nntune.train.stack_models)
+    spec = cfg.space.get("model")
+    models = list(spec.values) if spec is not None and spec.values else [cfg.model_name]
+    other = next((m for m in models if m not in stackable), None)
+    if other is not None:
+        raise ConfigError(field, f"a trial's executions train as one stack, which builds {' and '.join(stackable)} "
+                                 f"models, not {other!r}; give 1 execution per trial")
+    for name in UNSTACKABLE:
+        if name in cfg.space or _is_on(name, cfg.fixed.get(name)):
+            raise ConfigError(field, f"a trial's executions train as one stack, which trains every layer from "
+                                     f"scratch at one rate ({name}); give 1 execution per trial")
 
 
 def _is_on(name: str, value: object) -> bool:
