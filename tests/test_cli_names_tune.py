@@ -14,7 +14,7 @@ def test_tune_and_show_print_the_study_as_named(call_cli, tmp_path, monkeypatch,
                               "--set", "search.trials=1", "--set", "fixed.epochs=1", "--set", "space={}")
     assert code == 0, err
     assert out.startswith(f"study {name} in {url}: mlp on iris")
-    assert f"top 1 trials of {name}" in out and f"the test split of study {name} has now" in out
+    assert f"top 1 trial of {name}" in out and f"the test split of study {name} has now" in out
     code, out, err = call_cli("show", "--storage", url, "--study", name)
     assert code == 0, err
-    assert f"top 1 trials of {name} " in out and f"the test split of {name} " in out
+    assert f"top 1 trial of {name} " in out and f"the test split of {name} " in out

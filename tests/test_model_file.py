@@ -52,8 +52,9 @@ def test_tune_writes_the_best_model_and_it_answers_raw_inputs(tuned):
         accuracy = float((model(x).argmax(1) == splits.y_val).float().mean())
     assert accuracy == pytest.approx(summary["best"]["value"], abs=1e-6)  # the trial's own validation value
     with torch.no_grad():
-        names = [str(int(i)) for i in model(x[:5]).argmax(1)]
-    assert model.predict(x[:5]) == names and model.classes == [str(c) for c in range(10)]
+        labels = [int(i) for i in model(x[:5]).argmax(1)]
+    # digits' labels are integers: predict gives them back as such, the file keeps their names
+    assert model.predict(x[:5]) == labels and model.classes == [str(c) for c in range(10)]
 
 
 def test_export_model_rebuilds_the_same_weights_with_the_test_split_shut(tuned, call_cli):

@@ -84,7 +84,7 @@ def test_optimizes_good_arguments_in_every_form_optuna_takes():
     study.optimize(_objective, n_trials=0, catch=[ValueError, KeyError], callbacks=None)
     assert len(study.trials) == 2 and sorted(seen) == [0, 1]  # a generator of callbacks serves every trial
     study.optimize(_objective, n_trials=1.0, n_jobs=2.0)  # whole floats, as a config or argparse gives them
-    assert len(study.trials) == 3 and study.stop_reason == "ran 1 trials"
+    assert len(study.trials) == 3 and study.stop_reason == "ran 1 trial"
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,

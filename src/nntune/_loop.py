@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from nntune._words import counted
 from nntune.exceptions import ConfigError
 
 from nntune.search_space import infer_space
@@ -41,7 +42,7 @@ class Loop:
             if study._stop:
                 return False
             if self.n_trials is not None and self.started >= self.n_trials:
-                study.stop_reason = study.stop_reason or f"ran {self.n_trials} trials"
+                study.stop_reason = study.stop_reason or f"ran {counted(self.n_trials, 'trial')}"
                 return False
             if self.timeout is not None and study._clock() - self.start >= self.timeout:
                 study.stop_reason = f"timeout of {self.timeout:g}s reached"

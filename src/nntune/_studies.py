@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from nntune._values import show_values
+from nntune._words import counted
 from nntune.exceptions import ConfigError
 from nntune.samplers._constraints import is_feasible
 from nntune.storage import Storage, StudyNotFoundError, get_storage, redact_url
@@ -54,7 +55,7 @@ class MaxTrialsCallback:
 
     def __call__(self, study: Study, trial: FrozenTrial) -> None:
         if len(study.get_trials(deepcopy=False, states=self.states)) >= self.n_trials:
-            study.stop(f"{self.n_trials} trials reached")
+            study.stop(f"{counted(self.n_trials, 'trial')} reached")
 
 
 def counted_states(states: Any) -> tuple[TrialState, ...]:

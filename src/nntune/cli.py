@@ -17,6 +17,7 @@ from rich.console import Console
 
 from nntune import _json
 from nntune._usage import click_exception_types, flags_take_no_value_in_help, usage_error_line
+from nntune._words import counted
 from nntune import cli_ask, cli_babysit, cli_model, cli_studies, cli_study
 from nntune.cli_panda import trial_app
 from nntune.cli_signals import terminations_as_ctrl_c
@@ -139,7 +140,7 @@ def tune(
 
     ranking = " by Pareto rank (infeasible last)" if summary.objectives else ""  # show's order, see runner_pareto
     board = leaderboard_table(summary.leaderboard, cfg.task.trained_metric,
-                              f"top {len(summary.leaderboard)} trials of {summary.study}{ranking}",
+                              f"top {counted(len(summary.leaderboard), 'trial')} of {summary.study}{ranking}",
                               summary.objectives)
     widened_for(out, board).print(board)
     c = summary.counts

@@ -62,6 +62,9 @@ def babysit(
             raise ConfigError("fixed", "must be a mapping")
         fixed.update(assignments([assignment], "--set"))
     cfg = parse_config(raw, str(config) if config else "default")
+    if cfg.search.executions_per_trial > 1:  # the objective refuses it too, but only once the trial started
+        raise ConfigError("search.executions_per_trial", "babysit trains one model, checkpointed every epoch; "
+                                                         "give 1 execution per trial")
     if cfg.fixed.get("batch_size") == "auto":  # tune resolves it for a study; a babysat trial would fail
         raise ConfigError("fixed.batch_size", "auto is chosen by nntune tune for a study; give babysit a number")
     declared = declared_ranges(cfg, pinned_ranges(pinned))  # a pinned value outside its range stops here

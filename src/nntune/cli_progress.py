@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from nntune._words import counted
 from nntune.samplers import is_feasible
 from nntune.trial import FrozenTrial
 
@@ -63,7 +64,7 @@ class TuneProgress:
         # Said once the storage is open: a storage that cannot be reached gets its one line alone.
         self.out.print(self.header)
         if todo == 0:  # one plain line, no empty "0/0" bar
-            self.out.print(f"study already holds {self.cfg.search.trials} finished trials; nothing to run",
+            self.out.print(f"study already holds {counted(self.cfg.search.trials, 'finished trial')}; nothing to run",
                            markup=False, highlight=False)
             return
         self.task = self.bar.add_task("trials", total=todo)

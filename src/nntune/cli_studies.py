@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 
+from nntune._words import counted
 from nntune.cli_ask import _output_format, _storage_class_option, render
 from nntune.cli_ask_inputs import storage_url
 from nntune.cli_text import console_for
@@ -97,7 +98,7 @@ def export(
         sys.stdout.flush()
         return
     write_atomic(output, buf.getvalue(), field="--output")
-    print(f"{rows} trials written to {output}", file=sys.stderr)
+    print(f"{counted(rows, 'trial')} written to {output}", file=sys.stderr)
 
 
 def delete_study(

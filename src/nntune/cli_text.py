@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 
 from nntune._json import dumps
+from nntune._words import counted
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -140,8 +141,10 @@ def _print_dry_run(out: Console, p: Any) -> None:
     from nntune.train import build_model, format_summary, summarize
 
     splits = p.splits
+    executions = p.cfg.search.executions_per_trial
+    each = f" of {executions} executions each (seeds apart, trained as one stack)" if executions > 1 else ""
     out.print(f"config OK: study {escape(p.cfg.study)}, {len(p.space)} searched parameters, "
-              f"sampler {p.cfg.search.sampler}, {p.cfg.search.trials} trials")
+              f"sampler {p.cfg.search.sampler}, {counted(p.cfg.search.trials, 'trial')}{each}")
     example = {**p.cfg.hyperparameters(), **p.space.from_unit([0.5] * len(p.space))}
     shape = model_input_shape(splits, evaluation_transform(p.cfg, example))
     resized = "" if shape == tuple(splits.input_shape) else f", resized to {shape} for the model"
@@ -182,7 +185,7 @@ def dry_run_json(p: Any, storage: str) -> dict[str, Any]:
     return {"dry_run": True, "study": cfg.study, "storage": storage, "model": cfg.model_name,
             "objectives": cfg.task.objectives, "directions": cfg.task.directions,
             "sampler": cfg.search.sampler, "scheduler": cfg.search.scheduler, "trials": cfg.search.trials,
-            "seed": cfg.search.seed, "space": p.space.to_json(), "fixed": cfg.fixed,
+            "executions_per_trial": cfg.search.executions_per_trial, "seed": cfg.search.seed, "space": p.space.to_json(), "fixed": cfg.fixed,
             "data": {"train": len(splits.y_train), "validation": len(splits.y_val), "test": len(splits.test),
                      "input_shape": list(splits.input_shape),
                      "rows_left_out": dict(splits.info.get("rows_left_out") or {"no_target": 0, "missing_values": 0})}}

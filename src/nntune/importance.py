@@ -14,6 +14,11 @@ on its own scale in the unit cube (``nntune.analysis.encode``):
 and one without a model, :class:`PedAnovaImportanceEvaluator`: how differently each
 parameter is spread among the best trials than among all.
 
+A study of several objectives needs ``target=`` (one number per trial) for the forests, as
+Optuna's; PED-ANOVA without one explains what brings trials near the Pareto front, its best
+trials chosen by front and hypervolume (:func:`nntune._pareto_subset.pareto_best`), as
+Optuna 5.1's.
+
 A conditional parameter (``momentum`` drawn only for SGD, ``units_2`` only for three
 layers) is explained with every complete trial: the forests see its absence as one more
 value, so its importance includes whether it was drawn at all; PED-ANOVA compares it among
@@ -31,6 +36,8 @@ from typing import Any
 
 import numpy as np
 
+from nntune._pareto_subset import pareto_best
+from nntune._words import counted
 from nntune.analysis import (IMPORTANCE_FEWEST_TRIALS, IMPORTANCE_MIN_TRIALS, IMPORTANCE_TREES, INACTIVE_CODE,
                              chosen_space, complete_trials, encode, param_importance, valued_trials)
 from nntune.space import Choice, Space
@@ -42,6 +49,16 @@ def _trials_and_space(study: Any, params: Sequence[str] | None,
     """The study's trials (their values replaced by ``target``'s) and the space to explain."""
     trials = valued_trials(study, target, "explain")
     return trials, chosen_space(study, trials, params)
+
+
+def _scored_trials(study: Any, params: Sequence[str] | None) -> tuple[list[FrozenTrial], Space]:
+    """A study of several objectives: its complete trials with a finite value for each, in
+    number order, and the space to explain."""
+    from nntune.samplers._nsga import is_scored
+
+    trials = list(study.get_trials(deepcopy=False))
+    n = len(study.directions)
+    return sorted((t for t in trials if is_scored(t, n)), key=lambda t: t.number), chosen_space(study, trials, params)
 
 
 class BaseImportanceEvaluator(abc.ABC):
@@ -70,7 +87,7 @@ def _warn_if_few(n: int, stacklevel: int = 4) -> None:
     are, but a forest (or a best quantile) of so few trials ranks parameters by chance
     about as often as by effect, which the caller should know before acting on it."""
     if n < IMPORTANCE_MIN_TRIALS:
-        warnings.warn(f"importance from {n} complete trials is rough: with so few, an unimportant parameter "
+        warnings.warn(f"importance from {counted(n, 'complete trial')} is rough: with so few, an unimportant parameter "
                       f"often ranks first; {IMPORTANCE_MIN_TRIALS} or more give a steadier answer",
                       UserWarning, stacklevel=stacklevel)  # at the caller of get_param_importances
 
@@ -85,6 +102,16 @@ def cannot_explain(trials: Sequence[FrozenTrial], n_params: int) -> CannotExplai
         return CannotExplain("params: no complete trial used any of the parameters to explain")
     return CannotExplain(f"importance needs complete trials whose values vary; all {len(values)} of this "
                          f"study's have the value {values[0]:g}")
+
+
+def cannot_explain_front(trials: Sequence[FrozenTrial], n_params: int) -> CannotExplain:
+    """:func:`cannot_explain` for complete trials of several objectives (``trials``)."""
+    if len(trials) < IMPORTANCE_FEWEST_TRIALS:
+        return _too_few(len(trials))
+    if n_params == 0:
+        return CannotExplain("params: no complete trial used any of the parameters to explain")
+    return CannotExplain(f"importance needs complete trials whose values vary; all {len(trials)} of this "
+                         f"study's have the values {list(trials[0].values or [])}")
 
 
 class PermutationImportanceEvaluator(BaseImportanceEvaluator):
@@ -173,8 +200,9 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
     with the whole search space instead (a uniform density over each parameter's range, as
     Optuna's does). It says which parameters the best trials agree on.
     A ``target``'s best trials are its lowest, whatever the study's direction (as Optuna's,
-    with the same warning): negate it to explain its highest. ``baseline_quantile`` is
-    Optuna's name for ``target_quantile``."""
+    with the same warning): negate it to explain its highest. Several objectives without a
+    ``target``: the best trials are the fronts in order, the one cut through split by the
+    hypervolume each adds. ``baseline_quantile`` is Optuna's name for ``target_quantile``."""
 
     GRID = 50  # points the densities are compared at
 
@@ -195,26 +223,31 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
 
     def evaluate(self, study: Any, params: Sequence[str] | None = None, *,
                  target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
-        trials, space = _trials_and_space(study, params, target)
-        done = complete_trials(trials)
-        names = used_params(space, done)  # as the forests: a parameter no complete trial used is not explained
+        if target is None and study.is_multi_objective:
+            # As Optuna's: the best trials are those nearest the Pareto front, no objective preferred.
+            done, space = _scored_trials(study, params)
+        else:
+            trials, space = _trials_and_space(study, params, target)
+            done = complete_trials(trials)
+        # as the forests: a parameter no complete trial used is not explained
+        names = [n for n in space.params if any(n in t.params for t in done)]
         if len(done) < IMPORTANCE_FEWEST_TRIALS or not names:
-            raise cannot_explain(done, len(names))
+            raise (cannot_explain_front if target is None and study.is_multi_objective else cannot_explain)(
+                done, len(names))
         space = Space({n: space.params[n] for n in names})
-        maximize = target is None and str(study.directions[0]) == "maximize"
         if target is not None:
             warnings.warn("PedAnovaImportanceEvaluator explains what makes the target low; to explain high "
                           "values, negate it (target=lambda t: -...)", UserWarning, stacklevel=2)
-        done.sort(key=lambda t: -t.value if maximize else t.value)  # type: ignore[operator]
-        keys = np.array([-t.value if maximize else t.value for t in done], dtype=float)  # type: ignore[operator]
-        if float(np.ptp(keys)) == 0.0:  # no best trials to tell apart from the rest
-            raise cannot_explain(done, len(names))
-        n_target = _with_ties(keys, max(2, math.ceil(self.target_quantile * len(done))))
-        n_region = _with_ties(keys, max(n_target + 1, math.ceil(self.region_quantile * len(done))))
+        n_done = len(done)
+        if target is None and study.is_multi_objective:
+            done, n_target, n_region = self._pareto_cut(done, [str(d) for d in study.directions], len(names))
+        else:
+            done, n_target, n_region = self._value_cut(done, target is None and str(study.directions[0]) == "maximize",
+                                                       len(names))
         if n_target >= n_region:  # the best trials are all of them: every parameter would read 0, shown as equal shares
-            raise CannotExplain(f"PED-ANOVA compares the best trials with the others; all {len(done)} complete trials "
+            raise CannotExplain(f"PED-ANOVA compares the best trials with the others; all {n_done} complete trials "
                                 f"are among the best {self.target_quantile:g} (ties included): it needs more trials")
-        _warn_if_few(len(done))
+        _warn_if_few(n_done)
         units = encode(space, done[:n_region])
         out: dict[str, float] = {}
         for j, (name, dist) in enumerate(space.params.items()):
@@ -235,6 +268,32 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
                 p_reg = np.full(len(p_top), 1.0 / len(p_top))
             out[name] = float(np.sum(p_reg * (p_top / p_reg - 1.0) ** 2))
         return out
+
+    def _value_cut(self, done: list[FrozenTrial], maximize: bool,
+                   n_params: int) -> tuple[list[FrozenTrial], int, int]:
+        """The trials best first, how many are the best (ties kept together) and how many
+        the region."""
+        done = sorted(done, key=lambda t: -t.value if maximize else t.value)  # type: ignore[operator]
+        keys = np.array([-t.value if maximize else t.value for t in done], dtype=float)  # type: ignore[operator]
+        if float(np.ptp(keys)) == 0.0:  # no best trials to tell apart from the rest
+            raise cannot_explain(done, n_params)
+        n_target = _with_ties(keys, max(2, math.ceil(self.target_quantile * len(done))))
+        return done, n_target, _with_ties(keys, max(n_target + 1, math.ceil(self.region_quantile * len(done))))
+
+    def _pareto_cut(self, done: list[FrozenTrial], directions: list[str],
+                    n_params: int) -> tuple[list[FrozenTrial], int, int]:
+        """:meth:`_value_cut` for several objectives: the best are the fronts in order, the
+        one cut through split by the hypervolume each trial adds (:func:`pareto_best`)."""
+        from nntune.samplers._nsga import minimized
+
+        points = minimized(done, directions)
+        if not np.ptp(points, axis=0).any():  # every trial scored the same: no best to tell apart
+            raise cannot_explain_front(done, n_params)
+        n_target = max(2, math.ceil(self.target_quantile * len(done)))
+        n_region = max(n_target + 1, math.ceil(self.region_quantile * len(done)))
+        best = pareto_best(points, n_target)
+        region = best + [i for i in pareto_best(points, n_region) if i not in set(best)]
+        return [done[i] for i in region], len(best), len(region)
 
 
 def _with_ties(sorted_keys: np.ndarray, n: int) -> int:

@@ -11,6 +11,7 @@ for a classification, or predictions in the target's own units for a regression.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,19 @@ from nntune._files import write_atomic
 from nntune.exceptions import ConfigError
 
 FORMAT = "nntune-model/1"
+
+# A class name as str() writes an integer label: "-3", "0", "12", never "007" or "+1" (those
+# were text in the data, not numbers).
+_INTEGER_NAME = re.compile(r"-?(?:0|[1-9][0-9]*)")
+
+
+def class_labels(names: Sequence[str]) -> list[int] | list[str]:
+    """The labels the classes had in the training data: integers when every class name is
+    one written out (a CSV or npz target of integers, digits, MNIST), else the names. Model
+    files hold the names as text, so this reading also serves the files of earlier nntunes."""
+    if names and all(_INTEGER_NAME.fullmatch(str(n)) for n in names):
+        return [int(n) for n in names]
+    return [str(n) for n in names]
 
 
 def save_model_file(path: str | Path, model: nn.Module, params: Mapping[str, Any], splits: Any, *,
@@ -130,15 +144,23 @@ class TunedModel(nn.Module):
             raise ValueError(f"inputs of shape {shape}; the model takes a batch of shape "
                              f"(N, {', '.join(map(str, taken))})")
 
+    @property
+    def labels(self) -> list[int] | list[str]:
+        """The classes as the training data's labels: integers where those were integers
+        (``classes`` holds their names as text)."""
+        return class_labels(self.classes)
+
     @torch.no_grad()
-    def predict(self, x: Any) -> torch.Tensor | list[str]:
-        """Class names (a classification) or target values (a regression) for a batch."""
+    def predict(self, x: Any) -> torch.Tensor | list[int] | list[str]:
+        """Class labels (a classification: integers where the training's were) or target
+        values (a regression) for a batch."""
         self.eval()
         out = self(x)
         if self.task_type == "regression":
             return out
         index = out.argmax(dim=-1)
-        return [self.classes[i] for i in index.tolist()] if self.classes else index
+        labels = self.labels
+        return [labels[i] for i in index.tolist()] if labels else index
 
 
 def _stats(normalization: Any, input_shape: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 
 from nntune.exceptions import ConfigError
-from nntune.model_file import TunedModel
+from nntune.model_file import TunedModel, class_labels
 
 BATCH = 4096
 
@@ -198,8 +198,8 @@ def image_inputs(path: Path, options: Mapping[str, Any], shape: Sequence[int]) -
 
 
 def predictions(model: TunedModel, x: torch.Tensor) -> pd.DataFrame:
-    """One row per input: ``prediction`` (a class name or a value) and, for a
-    classification, ``p_<class>`` for each class."""
+    """One row per input: ``prediction`` (a class label, an integer where the training's
+    labels were, or a value) and, for a classification, ``p_<class>`` for each class."""
     shape = tuple(model.meta.get("input_shape") or ())
     if shape and tuple(x.shape[1:]) != shape:
         raise ConfigError("input", f"inputs of shape {tuple(x.shape[1:])}, the model takes {shape}")
@@ -212,7 +212,8 @@ def predictions(model: TunedModel, x: torch.Tensor) -> pd.DataFrame:
         return pd.DataFrame({f"prediction_{i}": values[:, i] for i in range(values.shape[1])})
     probs = torch.softmax(out, dim=-1).numpy()
     names = model.classes or [str(i) for i in range(probs.shape[1])]
-    table = pd.DataFrame({"prediction": [names[i] for i in probs.argmax(axis=1)]})
+    labels = class_labels(names)  # 3, not "3", for a model trained on integer labels
+    table = pd.DataFrame({"prediction": [labels[i] for i in probs.argmax(axis=1)]})
     for i, name in enumerate(names):
         table[f"p_{name}"] = probs[:, i]
     return table

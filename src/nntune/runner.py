@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from nntune._files import check_writable_dir
+from nntune._words import counted
 from nntune.builtin import (
     TestResult,
     evaluate_on_test,
@@ -85,7 +86,8 @@ def prepare(cfg: Config) -> Prepared:
     sampler = build_sampler(cfg, scheduler)
     # PBT's members' checkpoints, the population's kept models: a folder that cannot be
     # written fails now, before the study is opened.
-    if isinstance(scheduler, PBT) or cfg.search.executor == "population":
+    # and the model kept of each trial of several executions (nntune.builtin_repeats)
+    if isinstance(scheduler, PBT) or cfg.search.executor == "population" or cfg.search.executions_per_trial > 1:
         check_writable_dir(cfg.search.checkpoint_dir, "search.checkpoint_dir")
     splits = load_task_splits(cfg)
     training_augment(cfg, splits, cfg.fixed, cfg.search.seed)  # a bad augmentation fails now
@@ -204,7 +206,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         if isinstance(p.scheduler, PBT) and p.checkpoints.is_dir():  # the last trials' killed saves too
             sweep_partial(p.checkpoints, study.get_trials(deepcopy=False))
     else:
-        stop_reason = f"the study already holds {cfg.search.trials} finished trials"
+        stop_reason = f"the study already holds {counted(cfg.search.trials, 'finished trial')}"
     history = study.get_trials(deepcopy=False)
     feasible = [t for t in history if is_feasible(t)]
     best = None if study.is_multi_objective else best_trial(feasible, study.directions[0])
@@ -389,7 +391,7 @@ def _patience_callback(patience: int) -> Callable[[Study, FrozenTrial], None]:
         else:
             since = sum(1 for t in history if t.number > best.number)
         if since >= patience:
-            study.stop(f"no improvement in the last {patience} finished trials (search.patience)")
+            study.stop(f"no improvement in the last {counted(patience, 'finished trial')} (search.patience)")
     return callback
 
 

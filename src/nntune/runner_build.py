@@ -9,6 +9,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from nntune._words import counted
 from nntune.builtin import constraints_func, default_priors
 from nntune.config import FIXED_DURING_TRAINING, Config, is_hyperparameter
 from nntune.config_terminator import terminator_settings
@@ -99,7 +100,7 @@ def idle_scheduler_warning(cfg: Config) -> str | None:
     epochs = cfg.fixed["epochs"]
     if not isinstance(warmup, int) or warmup < epochs:
         return None
-    return (f"median stopping judges a trial only after its first {warmup} epochs "
+    return (f"median stopping judges a trial only after its first {counted(warmup, 'epoch')} "
             f"(search.scheduler_options.n_warmup_steps), and fixed.epochs is {epochs}: it will stop no trial; "
             f"give n_warmup_steps below {epochs}")
 

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from nntune._json import plain
+from nntune._words import agreeing, counted
 from nntune.cli_text import schedule_text
 from nntune.control import changes_by_trial
 from nntune.diagnose import diagnose_trials, infer_metric
@@ -106,6 +107,8 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
                "diagnosis": [f.to_json() for f in found], "changes": changes.get(t.number, []),
                "error": t.error, "val_loss": validation_loss(t), "feasible": is_feasible(t),
                "schedule": schedule_text(t)}
+        if "executions" in t.user_attrs:  # search.executions_per_trial: each seed's value beside their mean
+            row["executions"] = t.user_attrs["executions"]
         if directions:  # several objectives: every value, and the trial's non-dominated rank
             row["values"] = None if t.values is None else [_finite(v) for v in t.values]
             row["pareto_rank"] = fronts.get(t.number)
@@ -310,7 +313,7 @@ def board_table(data: Mapping[str, Any], rows: list[Mapping[str, Any]]) -> Table
 def _board(rows: list[Mapping[str, Any]], data: Mapping[str, Any]) -> Table:
     """The leaderboard of a study of one objective."""
     # Study names and choice values are the user's words (``exp[bs=64]``), never markup.
-    board = Table(title=f"top {len(rows)} trials of {escape(data['study'])} ({data['direction']} validation "
+    board = Table(title=f"top {counted(len(rows), 'trial')} of {escape(data['study'])} ({data['direction']} validation "
                         f"{data['metric']})", title_justify="left")
     # Where a scheduler left each trial (bracket and rung, or its PBT parent), as the board
     # ``nntune tune`` ends with has it.
@@ -340,7 +343,7 @@ def _findings_and_params_columns(board: Table, rows: list[Mapping[str, Any]], la
 
 def _errors_table(failed: list[Mapping[str, Any]], top: int) -> Table:
     """The failed and diverged trials (the first ``top``) with their errors."""
-    errors = Table(title=f"{len(failed)} trials failed or diverged (not ranked)", title_justify="left")
+    errors = Table(title=f"{counted(len(failed), 'trial')} failed or diverged (not ranked)", title_justify="left")
     for col in ("trial", "state", "error"):
         errors.add_column(col, justify="right" if col == "trial" else "left")
     for r in failed[:top]:
@@ -354,7 +357,7 @@ def _pareto_board(rows: list[Mapping[str, Any]], front: Mapping[str, Any], study
     """The leaderboard of a study of several objectives: its rows in :func:`pareto_order`,
     each with its non-dominated rank (1: on the Pareto front) and every objective's value."""
     names = list(front["names"])
-    board = Table(title=f"top {len(rows)} trials of {escape(study)} by Pareto rank ("
+    board = Table(title=f"top {counted(len(rows), 'trial')} of {escape(study)} by Pareto rank ("
                         + ", ".join(f"{d} {n}" for n, d in zip(names, front["directions"]))
                         + "; ties by the objectives in that order)", title_justify="left")
     for col, justify in (("trial", "right"), ("state", "left"), ("rank", "right"), *[(n, "right") for n in names],
@@ -387,7 +390,7 @@ def render_priorities(rows: list[Mapping[str, Any]], console: Console) -> None:
 def render_front(front: Mapping[str, Any], study: str, console: Console) -> None:
     """The Pareto front: each trial's values, its test look (once per trial) and params."""
     names = front["names"]
-    table = Table(title=f"Pareto front of {escape(study)}: {len(front['rows'])} trials ("
+    table = Table(title=f"Pareto front of {escape(study)}: {counted(len(front['rows']), 'trial')} ("
                         + ", ".join(f"{d} {n}" for n, d in zip(names, front["directions"])) + ")",
                   title_justify="left")
     for col in ("trial", *names, *[f"test {n}" for n in names]):
@@ -400,4 +403,6 @@ def render_front(front: Mapping[str, Any], study: str, console: Console) -> None
                       escape(" ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items())))
     console.print(table)
     if front.get("infeasible"):
-        console.print(f"{front['infeasible']} complete trials broke the study's constraints and are not on the front")
+        bad = front["infeasible"]
+        console.print(f"{counted(bad, 'complete trial')} broke the study's constraints and "
+                      f"{agreeing(bad, 'is', 'are')} not on the front")

@@ -105,3 +105,85 @@ def test_a_ctrl_c_inside_a_write_leaves_no_lock_while_it_unwinds(tmp_path, after
         raise AssertionError(f"no {after} statement in a report")
     trial = storage.get_trial(sid, number)
     assert trial.system_attrs["interrupted"] is True and trial.intermediate_values == {}
+
+
+HOLD = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN EXCLUSIVE")
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("COMMIT")
+"""
+
+
+def test_a_long_wait_inside_one_call_is_told_after_seconds_not_after_the_call(tmp_path, monkeypatch):
+    # One SQLite call waits up to its busy timeout (30 s) before the retry loop hears of the
+    # lock: the notice must come from the wait itself, a few seconds in.
+    import subprocess
+    import sys
+
+    monkeypatch.setattr(_engines, "SQLITE_BUSY_SECONDS", 20)
+    monkeypatch.setattr(sql_module, "LOCK_NOTICE_AFTER", 0.5)
+    path = tmp_path / "s.db"
+    storage = SQLStorage(f"sqlite:///{path}")
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path), "3"], stdout=subprocess.PIPE, text=True)
+    lines = Lines()
+    logger = logging.getLogger("nntune.storage")
+    logger.addHandler(lines)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        told: list[float] = []
+        lines.emit = lambda record: (lines.lines.append(record.getMessage()), told.append(time.monotonic()))
+        t0 = time.monotonic()
+        sid = storage.create_study("waited", "minimize")  # one call, waiting on the lock inside it
+        done = time.monotonic()
+    finally:
+        logger.removeHandler(lines)
+        holder.wait(timeout=30)
+    assert storage.load_study("waited").id == sid and done - t0 >= 1.5
+    assert len(lines.lines) == 1, lines.lines  # once, not at every look
+    assert lines.lines[0].startswith(f"storage sqlite:///{path}: the database is locked by another process")
+    assert "waited 1 s so far" in lines.lines[0] or "waited 0 s so far" in lines.lines[0]
+    assert told[0] - t0 < 1.5  # told while waiting, long before the call gave up or went through
+
+
+def test_a_slow_call_on_a_free_file_is_not_called_locked(tmp_path, monkeypatch):
+    from nntune.storage._lock_watch import LockWatch
+
+    said: list[str] = []
+    watch = LockWatch(lambda url, waited, left: said.append(url))
+    path = tmp_path / "free.db"
+    sqlite3.connect(path).close()
+    with watch.watching("sqlite:///free.db", str(path), 0.05, 3):
+        time.sleep(0.4)  # slow, but nobody holds the lock
+    assert said == []
+    with watch.watching("sqlite:///gone.db", str(tmp_path / "gone.db"), 0.05, 3):
+        time.sleep(0.3)  # a file that is not there is not created by the look
+    assert said == [] and not (tmp_path / "gone.db").exists()
+
+
+def test_a_forked_child_watches_with_a_thread_of_its_own(tmp_path):
+    import os
+
+    from nntune.storage._lock_watch import LOCKS
+
+    path = tmp_path / "f.db"
+    storage = SQLStorage(f"sqlite:///{path}")
+    storage.create_study("parent", "minimize")  # the parent's watch thread runs
+    with LOCKS._cond:  # a fork while the watch holds its lock must not leave the child stuck on it
+        pid = os.fork()
+        if pid == 0:  # the child: a write goes through, watched by a fresh thread
+            try:
+                SQLStorage(f"sqlite:///{path}").create_study("child", "minimize")
+                os._exit(0 if LOCKS._thread is not None and LOCKS._thread.is_alive() else 3)
+            except BaseException:
+                os._exit(4)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert storage.load_study("child").name == "child"
+
+
+def test_the_lock_message_counts_its_tries_in_words_that_agree() -> None:
+    assert _engines.lock_wait_message("sqlite:///a.db", 61.2, 1).endswith("waited 61 s so far, trying 1 more time")
+    assert _engines.lock_wait_message("sqlite:///a.db", 5, 3).endswith("trying 3 more times")

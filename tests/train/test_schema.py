@@ -50,3 +50,18 @@ def test_a_bound_that_only_keeps_zero_out_reads_as_greater_than_zero() -> None:
     assert hyperparameter_problem("filters_growth", 0) == "must be a number > 0 or 'auto', got 0"
     assert hyperparameter_problem("lr_factor", 0) == "must be a number in (0, 1), got 0"
     assert hyperparameter_problem("lr_gamma", 2) == "must be a number in (0, 1], got 2"
+
+
+@pytest.mark.parametrize(("override", "says"), [
+    ("fixed.patience=-1", "fixed.patience: must be an integer >= 0, got -1"),
+    ("fixed.min_delta=-1", "fixed.min_delta: must be a number >= 0, got -1"),
+    ("fixed.early_stopping=maybe", "fixed.early_stopping: must be true or false, got 'maybe'"),
+    ("space.patience={type: int, low: -2, high: 3}", "space.patience.low: must be an integer >= 0, got -2"),
+    ("space.min_delta={type: choice, values: [0.0, -0.1]}", "space.min_delta.values: must be a number >= 0"),
+])
+def test_nonsensical_early_stopping_in_a_config_exits_2_naming_the_field(call_cli, override, says) -> None:
+    """The config refuses, before any trial, what ``fit`` would refuse (a negative patience
+    stopped every run at its first epoch without improvement)."""
+    code, _, err = call_cli("tune", "--set", "storage=memory", "--set", "search.trials=1",
+                            "--set", "task.data=iris", "--set", override)
+    assert code == 2 and err.startswith(f"nntune: error: {says}") and len(err.splitlines()) == 1, err

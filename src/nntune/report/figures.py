@@ -10,6 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from nntune._words import counted
+
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 COMPLETE_COLOR, PRUNED_COLOR, BAND_COLOR = "rgba(31,119,180,0.35)", "rgba(255,127,14,0.6)", "rgba(120,120,120,0.18)"
 TRIAL_SCALE = [[0.0, "#9ecae1"], [1.0, "#08306b"]]  # early trials light blue, late ones dark (never white)
@@ -66,7 +68,8 @@ def history_band_figure(band: Mapping[str, Any], metric: str) -> go.Figure:
     fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([best + spread, (best - spread)[::-1]]),
                              fill="toself", fillcolor=_fade(PALETTE[1]), line={"width": 0}, hoverinfo="skip",
                              name="best so far ± 1 std"))
-    fig.add_trace(go.Scatter(x=x, y=best, mode="lines", name=f"best so far, mean of {band['n_runs']} studies",
+    fig.add_trace(go.Scatter(x=x, y=best, mode="lines",
+                             name=f"best so far, mean of {counted(band['n_runs'], 'study', 'studies')}",
                              line={"color": PALETTE[1], "width": 2, "shape": "hv"}))
     fig.add_trace(go.Scatter(x=x, y=_arr(band["value_mean"]), mode="markers", name="trial value, mean ± 1 std",
                              error_y={"type": "data", "array": _arr(band["value_std"]), "thickness": 1},

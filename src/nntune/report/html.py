@@ -15,6 +15,7 @@ import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
 from nntune._files import write_atomic
+from nntune._words import agreeing, counted
 from nntune.report import figures
 from nntune.report.data import build_report_data
 from nntune.report.lineage import lineage_figure, lineage_note, lineage_rows
@@ -102,7 +103,7 @@ def goal_and_best(d: Mapping[str, Any]) -> tuple[str, str]:
     if front:
         goal = " and ".join(f"{dr} {n}" for n, dr in zip(front["names"], front["directions"]))
         numbers = ", ".join(str(r["number"]) for r in front["rows"])
-        best = (f"{len(front['rows'])} trials on the Pareto front ({numbers})" if front["rows"]
+        best = (f"{counted(len(front['rows']), 'trial')} on the Pareto front ({numbers})" if front["rows"]
                 else "no trial has completed yet")
         return goal, best
     best_trial = s["best"]
@@ -117,7 +118,7 @@ def summary_section(d: Mapping[str, Any]) -> str:
     counts = ", ".join(f"{v} {k}" for k, v in s["counts"].items())
     goal, best_text = goal_and_best(d)
     activity = f"<p>{html.escape(s['activity'])}.</p>" if s.get("activity") else ""
-    return (f"<p>{s['n_trials']} trials ({html.escape(counts)}); the study is to {html.escape(goal)}.</p>"
+    return (f"<p>{counted(s['n_trials'], 'trial')} ({html.escape(counts)}); the study is to {html.escape(goal)}.</p>"
             f"{activity}<p><b>{html.escape(best_text)}</b></p>"
             f"<p>{html.escape(d['test']['statement'])}</p>"
             + "".join(f"<p>{html.escape(s[key]['text'])}</p>" for key in ("memory", "population", "terminator") if s.get(key)))
@@ -148,9 +149,11 @@ def intermediate_section(d: Mapping[str, Any]) -> str:
     it = d["intermediate"]
     if not it["curves"]:
         return empty("No trial reported intermediate values.")
+    pruned = it["n_pruned"]
     note = (f'<p class="note">{it["n_shown"]} of {it["n_trials"]} curves drawn (the best first, the rest evenly '
-            f'spaced); the band holds 10-90% of all trials at each epoch. {it["n_pruned"]} trials were stopped '
-            f'early (pruned): orange, with an x where they stopped.</p>')
+            f'spaced); the band holds 10-90% of all trials at each epoch. {counted(pruned, "trial")} '
+            f'{agreeing(pruned, "was", "were")} stopped early (pruned): orange, with an x where '
+            f'{agreeing(pruned, "it", "they")} stopped.</p>')
     return note + plot(figures.intermediate_figure(it, d["summary"]["metric"]), "plot-intermediate")
 
 
@@ -158,7 +161,7 @@ def parallel_section(d: Mapping[str, Any]) -> str:
     p = d["parallel"]
     if not p["dimensions"] or not p["value"]:
         return empty("No complete trial with parameters yet.")
-    note = (f'<p class="note">{len(p["value"])} of {p["n_complete"]} complete trials; log-scaled parameters '
+    note = (f'<p class="note">{len(p["value"])} of {counted(p["n_complete"], "complete trial")}; log-scaled parameters '
             f'are shown as log10. Drag along an axis to select a range.</p>')
     return note + plot(figures.parallel_figure(p, d["summary"]["metric"], d["summary"]["direction"]),
                        "plot-parallel")
@@ -178,7 +181,7 @@ def importance_section(d: Mapping[str, Any]) -> str:
     if not imp["importance"]:
         return empty(f"Importance needs at least 8 complete trials with varying values "
                      f"({imp['n_trials']} so far).")
-    note = (f'<p class="note">{html.escape(imp["method"])} on {imp["n_trials"]} complete trials '
+    note = (f'<p class="note">{html.escape(imp["method"])} on {counted(imp["n_trials"], "complete trial")} '
             f'(forest fit R² {fmt(imp["r2"])}).</p>')
     return note + plot(figures.importance_figure(imp), "plot-importance") + priorities_table(d.get("priorities", []))
 
@@ -210,7 +213,7 @@ def best_region_section(d: Mapping[str, Any]) -> str:
     rows = [[name, p["full"]["scale"], span(p["full"]), span(p["region"]),
              param_text(p["best"]) if p.get("in_best", p["best"] is not None) else None]
             for name, p in r["params"].items()]
-    note = (f'<p class="note">The range of the {len(r["top_trials"])} best complete trials '
+    note = (f'<p class="note">The range of the {counted(len(r["top_trials"]), "best complete trial")} '
             f'({", ".join(map(str, r["top_trials"]))}) on each parameter\'s own scale. The space below can seed '
             f'the next coarse-to-fine stage.</p>')
     return (note + table(["parameter", "scale", "searched", "best region", "best trial"], rows)
@@ -281,7 +284,7 @@ def trials_section(d: Mapping[str, Any]) -> str:
              *objective_cells(r, len(names)), *([r.get("std_error")] if se else []), r["epochs"],
              *[r["scheduler"].get(c) for c in cols],
              params_text(r["params"]), *([r.get("error")] if errors else [])] for r in tt["rows"]]
-    note = f'<p class="note">{len(rows)} of {tt["n_trials"]} trials, the best first'
+    note = f'<p class="note">{len(rows)} of {counted(tt["n_trials"], "trial")}, the best first'
     note += ", then those that failed or diverged, with their errors" if errors else ""
     note += (f", with the scheduler's {', '.join(cols)}" if cols else "") + "."
     if tt.get("n_val") and se:
@@ -332,11 +335,13 @@ def pareto_section(d: Mapping[str, Any]) -> str:
     trial's one test look."""
     front = d["pareto"]
     names = front["names"]
-    note = (f'<p class="note">{len(front["rows"])} trials no other feasible trial beats on every objective ('
+    note = (f'<p class="note">{counted(len(front["rows"]), "trial")} no other feasible trial beats on every objective ('
             + ", ".join(f"{html.escape(dr)} {html.escape(n)}" for n, dr in zip(names, front["directions"]))
             + (")." if not d["test"]["sealed"] else "); the sealed test split is evaluated once for each of them."))
     if front["infeasible"]:
-        note += f' {front["infeasible"]} complete trials broke the study\'s constraints and are left off the front.'
+        bad = front["infeasible"]
+        note += (f' {counted(bad, "complete trial")} broke the study\'s constraints and '
+                 f'{agreeing(bad, "is", "are")} left off the front.')
     note += "</p>"
     rows = [[r["number"], *r["values"], *[(r["test"] or {}).get(n) for n in names], params_text(r["params"])]
             for r in front["rows"]]

@@ -9,6 +9,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from nntune._words import counted
 from nntune.report.figures import _fig
 
 STATE_COLORS = {"complete": "#1f77b4", "pruned": "#ef6c00", "failed": "#b00020", "diverged": "#6a1b9a",
@@ -41,6 +42,6 @@ def lineage_rows(lineage: Mapping[str, Any]) -> list[list[Any]]:
 
 
 def lineage_note(lineage: Mapping[str, Any]) -> str:
-    return (f'<p class="note">{lineage["n_children"]} trials continued from another trial\'s weights at an epoch '
-            f'(a PBT exploit or a fork): a line joins each to the trial it continued from. Its curve up to that '
-            f'epoch is its parent\'s.</p>')
+    return (f'<p class="note">{counted(lineage["n_children"], "trial")} continued from another trial\'s weights '
+            f'at an epoch (a PBT exploit or a fork): a line joins each to the trial it continued from. Its curve '
+            f'up to that epoch is its parent\'s.</p>')

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from nntune._words import counted
+
 BOUND_REASONS = {"memory": "what fits the memory", "device": "the most for this kind of device",
                  "pbt": "PBT's population"}
 
@@ -56,7 +58,8 @@ def population_data(stats: Any, block: Any = None) -> dict[str, Any] | None:
     structure was held (``block``, as stored); None without them."""
     if not isinstance(stats, dict) or not isinstance(stats.get("capacity"), int):
         return None
-    text = f"stacks of up to {stats['capacity']} members{processes_text(stats)}{auto_text(auto_choice(stats))}"
+    text = (f"stacks of up to {counted(stats['capacity'], 'member')}{processes_text(stats)}"
+            f"{auto_text(auto_choice(stats))}")
     if stats.get("slot_epochs"):
         text += f"; {float(stats.get('idle_share', 0.0)):.1%} of the slots trained held no member"
     if stats.get("stack_epochs"):

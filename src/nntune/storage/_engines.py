@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from nntune._words import counted
 from nntune.exceptions import ConfigError
 
 READ_ONLY = "nntune_read_only"  # execution option: this transaction only reads
@@ -41,6 +42,15 @@ TRANSIENT = ("locked", "busy", "deadlock", "could not serialize", "connection", 
 
 def is_in_memory_sqlite(url: str) -> bool:
     return url in ("sqlite://", "sqlite:///:memory:")
+
+
+def sqlite_file(engine: Engine) -> str | None:
+    """The file an SQLite engine opens; None for another database, memory, or a URI filename
+    (``file:...?mode=ro``), which names its file in words of its own."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database
 
 
 def driver_url(url: str, *, has_module: Callable[[str], bool] | None = None) -> str:
@@ -104,7 +114,7 @@ def is_lock_wait(err: DBAPIError) -> bool:
 def lock_wait_message(url: str, waited: float, attempts_left: int) -> str:
     """One line for a write that has waited ``waited`` seconds on another process's lock."""
     return (f"storage {redact_url(url)}: the database is locked by another process (a long write, or a "
-            f"program holding it open); waited {waited:.0f} s so far, trying {attempts_left} more times")
+            f"program holding it open); waited {waited:.0f} s so far, trying {counted(attempts_left, 'more time')}")
 
 
 def is_transient(err: DBAPIError) -> bool:

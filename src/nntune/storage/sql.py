@@ -31,7 +31,9 @@ from nntune.storage import _sql_changes as _changes
 from nntune.storage import _sql_claims as _claims
 from nntune.storage._engines import (LOCK_NOTICE_AFTER, READ_ONLY, create_schema, is_connect_timeout,
                                      is_in_memory_sqlite, is_lock_wait, is_transient, lock_wait_message,
-                                     make_engine, redact_url, refusal, release_interrupted_cursor, server_skew)
+                                     make_engine, redact_url, refusal, release_interrupted_cursor, server_skew,
+                                     sqlite_file)
+from nntune.storage._lock_watch import LOCKS
 from nntune.storage._schema import meta, migrate, param_changes, steps, studies, test_evals, trials
 from nntune.storage._recognize import refuse_foreign
 from nntune.storage._sql_rows import (DecodedTrials, _dumps, _finite, _study, _trial, name_problem, never_stored,
@@ -56,6 +58,7 @@ class SQLStorage:
         self._clock = clock
         self._skew = timedelta(0)
         self.engine = make_engine(url, dict(engine_kwargs or {}))
+        self._lock_path = sqlite_file(self.engine)  # the file whose lock a long wait is looked at
         # An in-memory SQLite database is one shared connection: take turns on it.
         self._serial = threading.Lock() if is_in_memory_sqlite(url) else None
         # Trials as last decoded by get_trials, with the rows they came from.
@@ -86,20 +89,23 @@ class SQLStorage:
         """``fn()``, again after a transient error (unless ``final`` says not this one)."""
         attempts = attempts or self._retries
         delay, start = 0.01, time.monotonic()
-        for attempt in range(attempts):
-            try:
-                return fn()
-            except DBAPIError as err:
-                refused = refusal(err)
-                if refused is not None:  # bad input, not a crash: one line that names the storage
-                    raise ConfigError("storage", f"{redact_url(self.url)} {refused}") from err
-                if attempt == attempts - 1 or not is_transient(err) or (final is not None and final(err)):
-                    raise
-                waited = time.monotonic() - start
-                if is_lock_wait(err) and waited >= LOCK_NOTICE_AFTER:  # else minutes of silence
-                    _log.warning(lock_wait_message(self.url, waited, attempts - attempt - 1))
-                time.sleep(delay)
-                delay = min(1.0, delay * 2)
+        # One SQLite call waits up to 30 s on a lock: the watch says so after a few seconds.
+        with LOCKS.watching(self.url, self._lock_path, LOCK_NOTICE_AFTER, attempts - 1) as retrying:
+            for attempt in range(attempts):
+                try:
+                    return fn()
+                except DBAPIError as err:
+                    refused = refusal(err)
+                    if refused is not None:  # bad input, not a crash: one line that names the storage
+                        raise ConfigError("storage", f"{redact_url(self.url)} {refused}") from err
+                    if attempt == attempts - 1 or not is_transient(err) or (final is not None and final(err)):
+                        raise
+                    waited = time.monotonic() - start
+                    if is_lock_wait(err) and waited >= LOCK_NOTICE_AFTER:  # else minutes of silence
+                        _log.warning(lock_wait_message(self.url, waited, attempts - attempt - 1))
+                    retrying(attempts - attempt - 2)
+                    time.sleep(delay)
+                    delay = min(1.0, delay * 2)
         raise AssertionError("unreachable")
 
     def _tx(self, fn: Callable[[Connection], T], *, read_only: bool = False) -> T:

@@ -11,6 +11,7 @@ import warnings
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from nntune._words import counted
 from nntune.analysis import complete_trials
 from nntune.terminator._errors import (AutoErrorEvaluator, BaseErrorEvaluator, MedianErrorEvaluator,
                                        StaticErrorEvaluator)
@@ -46,7 +47,7 @@ class Reading:
     error_by: str
 
     def reason(self) -> str:
-        return (f"the terminator: after {self.n_complete} complete trials the room left for improvement "
+        return (f"the terminator: after {counted(self.n_complete, 'complete trial')} the room left for improvement "
                 f"({self.improvement_by}, {self.improvement:.4g}) is below the noise of the best value "
                 f"({self.error_by}, {self.error:.4g})")
 
@@ -54,7 +55,7 @@ class Reading:
         """The reading in plain words, whichever way it went."""
         if self.terminate:
             return f"stopped by {self.reason()}"
-        return (f"the terminator's last check, after {self.n_complete} complete trials: room left for "
+        return (f"the terminator's last check, after {counted(self.n_complete, 'complete trial')}: room left for "
                 f"improvement {self.improvement:.4g} ({self.improvement_by}), not below the noise of the "
                 f"best value {self.error:.4g} ({self.error_by}); more trials may still find a better model")
 

@@ -36,6 +36,7 @@ from typing import Any
 
 import torch
 
+from nntune._words import counted
 from nntune.train.stack import Stack
 from nntune.train.threads import SizedThreads
 
@@ -75,7 +76,7 @@ def pick_population(timings: Sequence[tuple[int, float]], gain: float = GAIN) ->
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"a stack size must be an integer >= 1, got {k!r}")
         if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0):
-            raise ValueError(f"the step time of {k} members must be a positive number, got {seconds!r}")
+            raise ValueError(f"the step time of {counted(k, 'member')} must be a positive number, got {seconds!r}")
     ordered = sorted(dict(sorted(timings, key=lambda t: -t[1])).items())  # one (the fastest) per size
     best, per_member = ordered[0][0], ordered[0][1] / ordered[0][0]
     for k, seconds in ordered[1:]:

@@ -22,6 +22,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 
+from nntune._words import counted
 from nntune.report.figures import PALETTE, TIMELINE_COLORS
 
 COMPLETE, PRUNED, BEST, BAND = "#1f77b4", "#7f7f7f", "#d62728", "#bbbbbb"
@@ -75,8 +76,8 @@ def history_band_axes(band: Mapping[str, Any], target_name: str) -> Axes:
     if np.isfinite(best).any():  # none for a target, whose better direction is unknown
         ax.fill_between(x, best - spread, best + spread, step="post", color=BEST, alpha=0.15, lw=0,
                         label="best so far ± 1 std", gid="best band")
-        ax.step(x, best, where="post", color=BEST, lw=2, label=f"best so far, mean of {band['n_runs']} studies",
-                gid="best")
+        ax.step(x, best, where="post", color=BEST, lw=2,
+                label=f"best so far, mean of {counted(band['n_runs'], 'study', 'studies')}", gid="best")
     ax.errorbar(x, _arr(band["value_mean"]), yerr=_arr(band["value_std"]), fmt="o", ms=3, color=COMPLETE,
                 elinewidth=1, label="trial value, mean ± 1 std", gid="values")
     _legend(ax)

@@ -1,0 +1,44 @@
+"""``search.executions_per_trial`` in the commands: the dry run shows it, ``show --json`` lists
+each execution, babysit refuses it, and tune checks the folder its kept models go to."""
+
+from __future__ import annotations
+
+import json
+
+
+def test_the_dry_run_shows_the_executions(call_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call_cli("tune", "--set", "search.executions_per_trial=3", "--dry-run")
+    assert code == 0, err
+    assert "of 3 executions each" in " ".join(out.split())
+    code, out, _ = call_cli("tune", "--set", "search.executions_per_trial=3", "--dry-run", "--json")
+    assert code == 0 and json.loads(out.splitlines()[-1])["executions_per_trial"] == 3
+    code, out, _ = call_cli("tune", "--dry-run")
+    assert code == 0 and "executions" not in out
+
+
+def test_show_lists_each_execution_of_a_trial(call_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = call_cli("tune", "--trials", "1", "--set", "fixed.epochs=1", "--set", "space={}",
+                            "--set", "search.executions_per_trial=2")
+    assert code == 0, err
+    code, out, _ = call_cli("show", "--study", "digits-mlp", "--json")
+    (row,) = json.loads(out)["trials"]
+    assert len(row["executions"]) == 2 and row["value"] == sum(e["value"] for e in row["executions"]) / 2
+
+
+def test_babysit_refuses_several_executions_before_the_study_is_opened(call_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call_cli("babysit", "--set", "search.executions_per_trial=2", "--set", "epochs=1")
+    assert (code, out) == (2, "")
+    assert err.startswith("nntune: error: search.executions_per_trial: babysit trains one model")
+    assert not (tmp_path / "nntune.db").exists()
+
+
+def test_tune_checks_the_folder_of_the_kept_models_first(call_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "taken").write_text("a file, not a folder")
+    code, _, err = call_cli("tune", "--trials", "1", "--set", "search.executions_per_trial=2",
+                            "--set", f"search.checkpoint_dir={tmp_path / 'taken' / 'runs'}")
+    assert code == 2 and err.startswith("nntune: error: search.checkpoint_dir")
+    assert not (tmp_path / "nntune.db").exists()
