@@ -6,12 +6,14 @@ of ``--epochs`` full per-epoch records each (default 30; the records of
 takes seconds, with the last trial left running. Then, with the dashboard served by uvicorn
 in this process:
 
-- cold API: the first poll (the bulk read of every trial), a table page, the plot sections;
+- cold API: the first poll (the bulk read of every trial), a table page, the plot sections
+  and the timeline (their sizes too: the timeline lists every trial), the contour of the
+  default pair, then the same contour asked again with nothing changed (from the cache);
 - first render in Debian's chromium (skipped without chromium or Playwright), on a fresh
   browser profile: from navigation until the trial table is drawn, until the first screen
   is (the table, the followed trial's curves, the history: "page ready"), then the plots
-  below it, each drawn when scrolled near (the worst wait after a scroll, and the time
-  until all are drawn); live, from a new epoch written until the page's curve shows it
+  below it, each drawn when scrolled near (the wait after scrolling to each, the worst, and
+  the time until all are drawn); live, from a new epoch written until the page's curve shows it
   (the page polls once a second); and the first screen of a later visit, plotly.js from
   the browser's cache;
 - refresh: a new epoch is written to the running trial, then one poll sees it and the page
@@ -57,7 +59,8 @@ FIRST_SCREEN = ("() => document.querySelector('#trial-table tbody tr') !== null"
                 " && document.getElementById('history-plot').data !== undefined"
                 " && document.getElementById('curve-loss').data !== undefined")
 LIVE_ROUNDS = 5
-LAZY_PLOTS = ("intermediate-plot", "parallel-plot", "slices-plots", "importance-plot")
+LAZY_PLOTS = ("intermediate-plot", "parallel-plot", "slices-plots", "importance-plot", "contour-plot", "rank-plot",
+              "edf-plot", "timeline-plot")
 
 
 def build(store: SQLStorage, n_trials: int, epochs: int, seed: int = 0) -> int:
@@ -92,10 +95,16 @@ def build(store: SQLStorage, n_trials: int, epochs: int, seed: int = 0) -> int:
 
 
 def timed_get(url: str) -> tuple[float, Any]:
+    seconds, body, _ = timed_get_sized(url)
+    return seconds, body
+
+
+def timed_get_sized(url: str) -> tuple[float, Any, int]:
+    """The seconds a GET took, its JSON and its size in bytes."""
     t0 = time.perf_counter()
     with urllib.request.urlopen(url) as res:
-        body = json.loads(res.read())
-    return time.perf_counter() - t0, body
+        raw = res.read()
+    return time.perf_counter() - t0, json.loads(raw), len(raw)
 
 
 def browser_first_render(url: str, follow: Callable[[Any], None]) -> dict[str, float] | None:
@@ -122,14 +131,15 @@ def browser_first_render(url: str, follow: Callable[[Any], None]) -> dict[str, f
         # The plots below the first screen are drawn as they come near it: scroll to each in turn.
         page.wait_for_function("() => document.getElementById('importance-note').textContent !== ''", polling=20,
                                timeout=120000)
-        worst_scroll = 0.0
+        worst_scroll, each = 0.0, {}
         for plot in LAZY_PLOTS:
             t1 = time.perf_counter()
             page.evaluate(f"document.getElementById('{plot}').scrollIntoView()")
             page.wait_for_function(f"() => document.getElementById('{plot}').data !== undefined"
                                    f" || document.getElementById('{plot}').querySelector('.js-plotly-plot') !== null",
                                    polling=20, timeout=60000)
-            worst_scroll = max(worst_scroll, time.perf_counter() - t1)
+            each[f"scrolled_to_{plot.split('-')[0]}_s"] = time.perf_counter() - t1
+            worst_scroll = max(worst_scroll, each[f"scrolled_to_{plot.split('-')[0]}_s"])
         everything = time.perf_counter() - t0
         # Live: a new epoch of the followed trial, until the page's curve shows it (a poll a second).
         lags = []
@@ -153,7 +163,7 @@ def browser_first_render(url: str, follow: Callable[[Any], None]) -> dict[str, f
     return {"table_ready_s": table, "first_screen_ready_s": first_screen,
             "plot_after_scrolling_to_it_worst_s": worst_scroll, "all_plots_scrolled_through_s": everything,
             "first_screen_later_visit_s": min(again), "new_epoch_on_page_median_s": statistics.median(lags),
-            "new_epoch_on_page_worst_s": max(lags)}
+            "new_epoch_on_page_worst_s": max(lags), **each}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -184,7 +194,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         out["table_page_s"], _ = timed_get(f"{api}/trials?study={STUDY}&sort=number&order=desc&size=50")
         out["sorted_filtered_page_s"], _ = timed_get(
             f"{api}/trials?study={STUDY}&state=complete&sort=param:lr&order=asc&size=50&range=lr:0.001:0.1")
-        out["overview_s"], _ = timed_get(f"{api}/overview?study={STUDY}")
+        out["overview_s"], _, size = timed_get_sized(f"{api}/overview?study={STUDY}")
+        out["overview_kb"] = round(size / 1024)
+        out["timeline_s"], _, size = timed_get_sized(f"{api}/timeline?study={STUDY}")
+        out["timeline_kb"] = round(size / 1024)
+        out["contour_s"], _ = timed_get(f"{api}/contour?study={STUDY}")
+        out["contour_unchanged_s"], _ = timed_get(f"{api}/contour?study={STUDY}")
         rounds, version = [], first["version"]
         step = max(store.get_trial(rec.id, running).intermediate_values, default=0)
         for _ in range(args.refreshes):

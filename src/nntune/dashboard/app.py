@@ -4,7 +4,8 @@ Pages (static files of this package; plotly.js from the installed plotly package
 CDN): ``/`` the studies, ``/study?study=S`` one study, ``/compare?study=A&study=B``.
 API: ``/api/studies``, ``/api/poll?study=S&since=V`` (status, counts and the trial rows
 changed since version V), ``/api/trials`` (a filtered, sorted page), ``/api/trial`` (one trial
-in full), ``/api/history`` (cheap: redrawn at every change; each objective's for several), ``/api/overview`` (the report's plot sections, lineage, stages), ``/api/compare``,
+in full), ``/api/history`` (cheap: redrawn at every change; each objective's for several), ``/api/overview`` (the report's plot sections, lineage, stages, EDF), ``/api/contour`` (the
+value over two parameters, the trials' ranks), ``/api/timeline``, ``/api/compare``,
 and, only with control allowed, ``POST /api/delete`` (naming the checkpoint folders it leaves) and ``POST /api/trial/control`` (change, stop, fork). Every JSON body comes from the builders
 in :mod:`nntune.report`. A bad parameter gets a 400 with one line, an unknown study a 404.
 """
@@ -33,9 +34,10 @@ from nntune._json import dumps
 from nntune.control import change_rows
 from nntune.dashboard.live import LiveStudies, LiveStudy, objectives_of
 from nntune.exceptions import ConfigError
-from nntune.dashboard.query import BadQuery, integer, required, required_integer, trial_query
+from nntune.dashboard.plots import contour_body
+from nntune.dashboard.query import (BadQuery, check_params, integer, numeric_params, one, required,
+                                   required_integer, trial_query)
 from nntune.report.browse import (
-    TrialQuery,
     compare_data,
     query_trials,
     studies_data,
@@ -43,6 +45,7 @@ from nntune.report.browse import (
     trial_row,
 )
 from nntune.report.data import history_data
+from nntune.report.study_data import timeline_data
 from nntune.show import study_metric
 from nntune.storage import Storage, StudyNotFoundError, redact_url
 from nntune.trial import FrozenTrial, TrialState
@@ -92,6 +95,10 @@ class Dashboard:
         self.instance = secrets.token_hex(8)
         self._bodies: dict[str, tuple[Any, str]] = {}  # per study, the last overview and its JSON
         self._numeric: dict[str, tuple[int, frozenset[str]]] = {}  # per study, its version's numeric params
+        # per study, the last contour asked for ((version, overview version, x, y), JSON) and
+        # the last timeline (version, JSON)
+        self._contours: dict[str, tuple[Any, str]] = {}
+        self._timelines: dict[str, tuple[Any, str]] = {}
         self._lock = threading.Lock()
 
     # pages ----------------------------------------------------------------------------
@@ -205,6 +212,41 @@ class Dashboard:
                 self._bodies[live.rec.name] = cached
         return Response(cached[1], media_type="application/json", headers={"cache-control": "no-store"})
 
+    def contour(self, request: Request) -> Response:
+        """``/api/contour?study=S[&x=A&y=B]``: the value over two parameters and each point's
+        rank (by default the two most important, as the last overview measured them)."""
+        q = _multi(request)
+        live = self.live.get(required(q, "study"))
+        x, y = one(q, "x") or None, one(q, "y") or None
+        overview = live.last_overview()
+        importance = None if overview is None else overview["importance"].get("importance")
+
+        def build() -> dict[str, Any]:
+            body = contour_body(live.ordered(), live.rec.attrs, live.rec.direction, x, y, importance)
+            return {**body, "version": live.version}
+        # The default pair follows the importance: a new overview may change it.
+        key = (live.version, None if overview is None or x is not None else overview.get("version"), x, y)
+        return self._cached(self._contours, live.rec.name, key, build)
+
+    def timeline(self, request: Request) -> Response:
+        """``/api/timeline?study=S``: each started trial's start, end and state (plot_timeline's
+        data; 1 MB at 10,000 trials, so a page asks only while the plot is in sight), a running
+        trial ending at ``now``."""
+        live = self.live.get(required(_multi(request), "study"))
+        return self._cached(self._timelines, live.rec.name, live.version, lambda: {
+            **timeline_data(live.ordered()), "now": live.wall().isoformat(), "version": live.version})
+
+    def _cached(self, cache: dict[str, tuple[Any, str]], name: str, key: Any, build: Callable[[], Any]) -> Response:
+        """The JSON of ``build()`` for study ``name``, built again only when ``key`` changed: a
+        page asks at each overview it reads, mostly for what it has already."""
+        with self._lock:
+            held = cache.get(name)
+        if held is None or held[0] != key:
+            held = (key, json_body(build()))
+            with self._lock:
+                cache[name] = held
+        return Response(held[1], media_type="application/json", headers={"cache-control": "no-store"})
+
     def compare(self, request: Request) -> Response:
         names = [n for n in _multi(request).get("study", []) if n]
         if not names:
@@ -258,31 +300,9 @@ class Dashboard:
         self.live.forget(name)
         with self._lock:
             self._bodies.pop(name, None)
+            self._contours.pop(name, None)
+            self._timelines.pop(name, None)
         return json_response(answer)
-
-
-def numeric_params(trials: Sequence[FrozenTrial]) -> frozenset[str]:
-    """The parameters whose every value is a number (a choice of numbers too; bools and None
-    are no numbers)."""
-    numeric: dict[str, bool] = {}
-    for t in trials:
-        for name, v in t.params.items():
-            numeric[name] = numeric.get(name, True) and isinstance(v, (int, float)) and not isinstance(v, bool)
-    return frozenset(n for n, ok in numeric.items() if ok)
-
-
-def check_params(query: TrialQuery, trials: Sequence[FrozenTrial], numeric: frozenset[str], study: str) -> None:
-    """Refuse a range or a sort naming a parameter the study lacks, and a range over a
-    parameter that is not a number (it would match nothing, silently)."""
-    def known(name: str) -> bool:
-        return name in numeric or any(name in t.params for t in trials)
-    for r in query.ranges:
-        if r.name not in numeric:
-            raise BadQuery("range", f"parameter {r.name!r} takes values that are not numbers" if known(r.name)
-                           else f"no parameter {r.name!r} in study {study!r}")
-    name = query.sort[len("param:"):] if query.sort.startswith("param:") else None
-    if name is not None and not known(name):
-        raise BadQuery("sort", f"no parameter {name!r} in study {study!r}")
 
 
 def objective_trials(trials: Sequence[FrozenTrial], index: int) -> list[FrozenTrial]:
@@ -346,7 +366,9 @@ def create_app(store: Storage, *, allow_control: bool = False, token: str | None
         Route("/static/plotly.min.js", dash.plotly), Route("/favicon.ico", _no_icon),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         Route("/api/studies", dash.studies), Route("/api/poll", dash.poll), Route("/api/trials", dash.trials),
-        Route("/api/trial", dash.trial), Route("/api/history", dash.history), Route("/api/overview", dash.overview), Route("/api/compare", dash.compare),
+        Route("/api/trial", dash.trial), Route("/api/history", dash.history), Route("/api/overview", dash.overview), Route("/api/contour", dash.contour),
+        Route("/api/timeline", dash.timeline),
+        Route("/api/compare", dash.compare),
         Route("/api/delete", dash.delete, methods=["POST"]),
         Route("/api/trial/control", dash.control_trial, methods=["POST"]),
     ]

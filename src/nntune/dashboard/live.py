@@ -13,11 +13,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from nntune.report.browse import stages_data
 from nntune.report.data import best_of, rank, study_sections
+from nntune.report.study_data import edf_data
 from nntune.samplers import is_feasible
 from nntune.samplers._nsga import pareto_trials
 from nntune.storage import Storage, StudyNotFoundError, StudyRecord
@@ -47,6 +48,11 @@ def objectives_of(attrs: dict[str, Any]) -> list[dict[str, str]] | None:
     return [{"name": str(n), "direction": str(d)} for n, d in zip(names, directions)]
 
 
+def utc_now() -> datetime:
+    """The wall clock in the storage's terms (naive UTC, as trials' start and end are stored)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
 def _same(a: FrozenTrial, b: FrozenTrial) -> bool:
     """Whether a trial read again shows nothing new. Its system attributes count: a study
     stores where a scheduler left a trial (bracket, rung) just after the trial ended."""
@@ -59,6 +65,7 @@ class LiveStudy:
     store: Storage
     rec: StudyRecord
     clock: Callable[[], float] = time.monotonic
+    wall: Callable[[], datetime] = utc_now  # where the timeline's running trials end (/api/timeline)
     trials: dict[int, FrozenTrial] = field(default_factory=dict)
     versions: dict[int, int] = field(default_factory=dict)
     version: int = 0
@@ -225,16 +232,25 @@ class LiveStudy:
         by its own call."""
         data = study_sections(self.store, rec, trials)
         data["stages"] = stages_data(trials, rec.attrs, rec.direction)
+        data["edf"] = edf_data(trials)  # optuna-dashboard's EDF, from plot_edf's builder
         data.pop("trials", None)
         return data
+
+    def last_overview(self) -> dict[str, Any] | None:
+        """The sections last built, whatever version they reflect (None before the first);
+        builds nothing."""
+        with self._lock:
+            return None if self._overview is None else self._overview[3]
 
 
 class LiveStudies:
     """The :class:`LiveStudy` of each study a page has asked about, by name."""
 
-    def __init__(self, store: Storage, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, store: Storage, clock: Callable[[], float] = time.monotonic,
+                 wall: Callable[[], datetime] = utc_now) -> None:
         self.store = store
         self.clock = clock
+        self.wall = wall
         self._studies: dict[str, LiveStudy] = {}
         self._lock = threading.Lock()
 
@@ -247,7 +263,7 @@ class LiveStudies:
             if rec is None:
                 raise StudyNotFoundError(f"no study named {name!r}")
             with self._lock:
-                live = self._studies.setdefault(name, LiveStudy(self.store, rec, self.clock))
+                live = self._studies.setdefault(name, LiveStudy(self.store, rec, self.clock, self.wall))
         first = live.read_at < -1e8
         try:
             live.refresh()

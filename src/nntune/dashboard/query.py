@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 from nntune.report.browse import MAX_PAGE_SIZE, SORT_KEYS, ParamRange, TrialQuery
-from nntune.trial import TrialState
+from nntune.trial import FrozenTrial, TrialState
 
 STATES = frozenset(s.value for s in TrialState)
 
@@ -92,3 +92,27 @@ def trial_query(params: Mapping[str, Sequence[str]]) -> TrialQuery:
                       sort=sort, descending=order == "desc",
                       page=integer(params, "page", 0, 0, 10**9),
                       size=integer(params, "size", 50, 1, MAX_PAGE_SIZE))
+
+
+def numeric_params(trials: Sequence[FrozenTrial]) -> frozenset[str]:
+    """The parameters whose every value is a number (a choice of numbers too; bools and None
+    are no numbers)."""
+    numeric: dict[str, bool] = {}
+    for t in trials:
+        for name, v in t.params.items():
+            numeric[name] = numeric.get(name, True) and isinstance(v, (int, float)) and not isinstance(v, bool)
+    return frozenset(n for n, ok in numeric.items() if ok)
+
+
+def check_params(query: TrialQuery, trials: Sequence[FrozenTrial], numeric: frozenset[str], study: str) -> None:
+    """Refuse a range or a sort naming a parameter the study lacks, and a range over a
+    parameter that is not a number (it would match nothing, silently)."""
+    def known(name: str) -> bool:
+        return name in numeric or any(name in t.params for t in trials)
+    for r in query.ranges:
+        if r.name not in numeric:
+            raise BadQuery("range", f"parameter {r.name!r} takes values that are not numbers" if known(r.name)
+                           else f"no parameter {r.name!r} in study {study!r}")
+    name = query.sort[len("param:"):] if query.sort.startswith("param:") else None
+    if name is not None and not known(name):
+        raise BadQuery("sort", f"no parameter {name!r} in study {study!r}")

@@ -24,6 +24,9 @@ function fmt(v) {
 }
 
 // A parameter's cell: a None choice reads "None"; "–" is for a trial without the parameter.
+// "1 trial", "3 trials": a count with its noun agreeing.
+function counted(n, noun, plural) { return `${n} ${n === 1 ? noun : (plural || noun + "s")}`; }
+
 function paramText(params, name) {
   if (!(name in params)) return "–";
   return params[name] === null ? "None" : fmt(params[name]);

@@ -32,7 +32,7 @@ function objectivesText(s) {
 
 // Only offered when the dashboard was started with --allow-control.
 async function deleteStudy(study, tokenRequired) {
-  if (!window.confirm(`Delete study ${study.name} and its ${study.n_trials} trials? This cannot be undone.`)) return;
+  if (!window.confirm(`Delete study ${study.name} and its ${counted(study.n_trials, "trial")}? This cannot be undone.`)) return;
   const headers = {};
   if (tokenRequired) {
     const token = window.prompt("Control token (printed when the dashboard started):");

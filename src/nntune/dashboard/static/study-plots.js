@@ -50,7 +50,7 @@ function drawOverview(d) {
       if (pruned) { ends.x.push(c.steps[c.steps.length - 1]); ends.y.push(c.values[c.values.length - 1]); ends.text.push(`#${c.number} stopped early`); }
     }
     traces.push(ran, stopped, ends, lone);
-    const shown = iv.n_shown < iv.n_trials ? ` (${iv.n_shown} of ${iv.n_trials} trials drawn, the best among them; the band is over all)` : "";
+    const shown = iv.n_shown < iv.n_trials ? ` (${iv.n_shown} of ${counted(iv.n_trials, "trial")} drawn, the best among them; the band is over all)` : "";
     later("intermediate-plot", [iv, m], () => draw("intermediate-plot", traces, { title: { text: shown, font: { size: 11 } }, xaxis: { title: { text: "epoch" } }, yaxis: { title: { text: m } }, height: 360 }));
   } else emptyNote("intermediate-plot", "No intermediate values reported yet.");
   const pc = d.parallel;
@@ -78,7 +78,7 @@ function drawOverview(d) {
   }
   if (!d.slices.length) box.replaceChildren(el("p", { class: "empty" }, "No parameters yet."));
   const imp = d.importance, names = Object.keys(imp.importance || {});
-  $("#importance-note").textContent = names.length ? `${imp.method} over ${imp.n_trials} complete trials (fit R² ${fmt(imp.r2)}).` : "";
+  $("#importance-note").textContent = names.length ? `${imp.method} over ${counted(imp.n_trials, "complete trial")} (fit R² ${fmt(imp.r2)}).` : "";
   if (names.length) later("importance-plot", imp, () => draw("importance-plot", [{ type: "bar", orientation: "h", x: names.map((n) => imp.importance[n]).reverse(), y: names.slice().reverse(), error_x: { type: "data", array: names.map((n) => imp.std[n]).reverse() } }], { xaxis: { title: { text: "share of importance" } }, margin: { l: 120, r: 15, t: 20, b: 40 } }));
   else emptyNote("importance-plot", "Importance needs at least 8 complete trials.");
   $("#diagnosis-list").replaceChildren(...(d.diagnosis.length ? d.diagnosis.map((t) => el("div", {},
@@ -92,27 +92,46 @@ function drawOverview(d) {
   drawLineage(d.lineage);
   drawStages(d.stages);
   drawPareto(d.pareto);
+  drawEdf(d.edf, m);
+  // The timeline lists every trial (1 MB at 10,000): read only when it comes in sight.
+  later("timeline-plot", d.version, () => api("/api/timeline", [["study", S.study]]).then(drawTimeline)
+    .catch((err) => setLive(`error: ${err.message}`)));
 }
 
-// Several objectives: every complete trial on the first two (or three) objectives, the front
-// of the feasible ones highlighted, as the report and plot_pareto_front draw it.
+// Several objectives: every complete trial on two objectives (picked by the selects when there
+// are more), the front of the feasible ones over all objectives highlighted, as the report and
+// plot_pareto_front draw it; a click on a point follows its trial.
+let paretoFront = null;
+
 function drawPareto(front) {
   $("#pareto-section").hidden = $("#pareto-link").hidden = !front;
+  paretoFront = front;
   if (!front) return;
-  const pts = front.points, names = pts.names, three = names.length >= 3;
+  const pts = front.points, names = pts.names;
   const axis = (k) => `${names[k]} (${pts.directions[k]})`;
-  $("#pareto-note").textContent = `${front.rows.length} trials no other feasible trial beats on every objective (${names.map((n, i) => `${pts.directions[i]} ${n}`).join(", ")}).`
-    + (front.infeasible ? ` ${front.infeasible} complete trials broke the study's constraints and are left off the front.` : "");
+  $("#pareto-note").textContent = `${counted(front.rows.length, "trial")} no other feasible trial beats on every objective (${names.map((n, i) => `${pts.directions[i]} ${n}`).join(", ")}).`
+    + (front.infeasible ? ` ${counted(front.infeasible, "complete trial")} broke the study's constraints and ${front.infeasible === 1 ? "is" : "are"} left off the front.` : "");
+  const xs = $("#pareto-x"), ys = $("#pareto-y");
+  if (xs.options.length !== names.length) {
+    for (const [sel, k] of [[xs, 0], [ys, 1]]) {
+      sel.replaceChildren(...names.map((n, i) => el("option", { value: i }, n)));
+      sel.value = k;
+      sel.onchange = () => drawPareto(paretoFront);
+    }
+  }
+  xs.hidden = ys.hidden = names.length <= 2;
   if (!pts.number.length) { emptyNote("pareto-plot", "No complete trial yet."); return; }
+  const kx = Number(xs.value) || 0, ky = xs.value === ys.value ? (kx + 1) % names.length : Number(ys.value);
   const part = (onFront) => {
     const idx = pts.pareto.map((p, i) => (p === onFront ? i : -1)).filter((i) => i >= 0);
-    const col = (k) => idx.map((i) => pts.values[i][k]);
-    return Object.assign({ x: col(0), y: col(1), text: idx.map((i) => `#${pts.number[i]}`), mode: "markers", name: onFront ? "Pareto front" : "dominated",
-      marker: { size: three ? 4 : 7, color: onFront ? "#d62728" : "rgba(120,120,120,0.5)" } }, three ? { type: "scatter3d", z: col(2) } : {});
+    return { x: idx.map((i) => pts.values[i][kx]), y: idx.map((i) => pts.values[i][ky]), text: idx.map((i) => `#${pts.number[i]}`),
+      customdata: idx.map((i) => pts.number[i]), mode: "markers", name: onFront ? "Pareto front" : "dominated",
+      marker: { size: 7, color: onFront ? "#d62728" : "rgba(120,120,120,0.5)" } };
   };
-  const layout = three ? { height: 460, scene: { xaxis: { title: { text: axis(0) } }, yaxis: { title: { text: axis(1) } }, zaxis: { title: { text: axis(2) } } } }
-    : { height: 420, xaxis: { title: { text: axis(0) } }, yaxis: { title: { text: axis(1) } } };
-  later("pareto-plot", pts, () => draw("pareto-plot", [part(false), part(true)], layout));
+  later("pareto-plot", [pts, kx, ky], async () => {
+    await draw("pareto-plot", [part(false), part(true)], { height: 420, xaxis: { title: { text: axis(kx) } }, yaxis: { title: { text: axis(ky) } } });
+    followOnClick("pareto-plot");
+  });
 }
 
 // Parcoords needs WebGL; where plotly finds none it can use (a remote desktop, a headless
@@ -186,4 +205,6 @@ async function refreshOverview() {
   $("#population-line").textContent = (d.summary && d.summary.population && d.summary.population.text) || "";
   S.overviewAt = Date.now();
   drawOverview(d);
+  // The contour's default pair follows the importance just read; its trials, the version.
+  await refreshContour();
 }

@@ -4,7 +4,7 @@
 async function refreshTrial() {
   if (S.selected === null) { $("#trial-title").textContent = "(none yet)"; return; }
   const t = await api("/api/trial", [["study", S.study], ["number", S.selected]]);
-  $("#trial-title").textContent = `#${t.number} · ${t.state} · ${valuesText(t)} · ${t.epochs} epochs`;
+  $("#trial-title").textContent = `#${t.number} · ${t.state} · ${valuesText(t)} · ${counted(t.epochs, "epoch")}`;
   showRow(t);
   const c = t.curve, hasRecords = c.epoch.length > 0;
   const line = (y, name, dash) => ({ x: c.epoch, y, name, mode: "lines+markers", line: { dash: dash || "solid" } });

@@ -54,7 +54,7 @@ async function refreshTable() {
     for (const c of data.scheduler_columns) tr.append(el("td", {}, fmt(r.scheduler[c])));
     return tr;
   }));
-  $("#page-info").textContent = `page ${data.page + 1} of ${data.pages} · ${data.total} matching of ${data.n_trials} trials`;
+  $("#page-info").textContent = `page ${data.page + 1} of ${data.pages} · ${data.total} matching of ${counted(data.n_trials, "trial")}`;
   $("#prev").disabled = data.page === 0;
   $("#next").disabled = data.page + 1 >= data.pages;
 }
@@ -124,7 +124,7 @@ function studyPage() {
     status.className = `badge ${p.status}`;
     // Several objectives: every one with its direction, and the Pareto front in place of one best trial.
     const goal = p.objectives ? p.objectives.map((o) => `${o.direction} ${o.name}`).join(", ") : `${p.direction} ${S.metric}`;
-    $("#study-line").replaceChildren(`${goal} · ${p.n_trials} trials · storage ${p.storage} · `, stateBadges(p.counts));
+    $("#study-line").replaceChildren(`${goal} · ${counted(p.n_trials, "trial")} · storage ${p.storage} · `, stateBadges(p.counts));
     $("#best-line").textContent = p.objectives
       ? (p.front && p.front.length ? `Pareto front: trials ${p.front.map((n) => `#${n}`).join(", ")}` : "no complete trial yet")
       : p.best ? `best: trial #${p.best.number}, value ${fmt(p.best.value)}` : "no complete trial yet";

@@ -1,0 +1,85 @@
+"""The study page's plot of two chosen parameters: the value over the pair (the contour
+``nntune.visualization.plot_contour`` draws, from the same ``contour_data``, a Beta as its
+``1 - b`` on a log scale) and each trial's rank by value (``plot_rank``'s rule), built on the
+server for the pair the page's selects name.
+
+Pure functions of the trials and the space; the app caches their JSON per study version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from nntune.analysis import study_space
+from nntune.dashboard.query import BadQuery
+from nntune.report.study_data import contour_data
+from nntune.space import Choice, Space
+from nntune.trial import FrozenTrial
+from nntune.visualization._data import beta_as_decades, is_decades_of_beta
+
+
+def contour_params(space: Space) -> list[str]:
+    """The parameters a contour can interpolate over: every one that is not a choice, in the
+    space's order (a choice's axis has no distance between its values)."""
+    return [n for n, d in space.params.items() if not isinstance(d, Choice)]
+
+
+def default_pair(names: Sequence[str], importance: Mapping[str, float] | None) -> tuple[str, str] | None:
+    """The two most important of ``names`` when an importance is known (it lists the largest
+    first), the space's first two otherwise; None for fewer than two."""
+    ranked = [n for n in (importance or {}) if n in names]
+    ordered = ranked + [n for n in names if n not in ranked]
+    return (ordered[0], ordered[1]) if len(ordered) >= 2 else None
+
+
+def chosen_pair(names: Sequence[str], x: str | None, y: str | None,
+                importance: Mapping[str, float] | None) -> tuple[str, str] | None:
+    """The pair asked for (both or neither of ``x`` and ``y``), checked against ``names``;
+    the default pair when none is asked for. A bad one is a :class:`BadQuery`."""
+    if x is None and y is None:
+        return default_pair(names, importance)
+    for field, name in (("x", x), ("y", y)):
+        if name is None:
+            raise BadQuery(field, "missing (give both x and y, or neither)")
+        if name not in names:
+            raise BadQuery(field, f"no numeric parameter {name!r} (expected one of {', '.join(names) or 'none'})")
+    if x == y:
+        raise BadQuery("y", f"must differ from x ({x!r})")
+    return x, y  # type: ignore[return-value]
+
+
+def value_ranks(values: Sequence[float], direction: str) -> list[float]:
+    """Each value's rank among ``values``, from 0 (the best in ``direction``) to 1 (the worst),
+    ties in the given order: ``plot_rank``'s colours."""
+    keys = [-v for v in values] if direction == "maximize" else list(values)
+    order = sorted(range(len(keys)), key=lambda i: keys[i])
+    rank = [0.0] * len(keys)
+    for place, i in enumerate(order):
+        rank[i] = place / max(1, len(keys) - 1)
+    return rank
+
+
+def contour_view(trials: Sequence[FrozenTrial], space: Space, x: str, y: str, direction: str) -> dict[str, Any]:
+    """``plot_contour``'s data for the pair (``contour_data`` of the complete trials; a Beta's
+    axis is its ``1 - b``, ``reversed`` so that beta grows to the right) and each point's
+    ``rank`` by value."""
+    declared = Space({x: space.params[x], y: space.params[y]})
+    shown, flipped = beta_as_decades(trials, declared)
+    sx, sy = list(flipped.params)
+    cell = contour_data(shown, flipped, sx, sy)
+    for axis in (cell["x"], cell["y"]):
+        axis["reversed"] = is_decades_of_beta(axis["name"], declared)
+    cell["rank"] = value_ranks(cell["value"], direction)
+    return cell
+
+
+def contour_body(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any], direction: str, x: str | None,
+                 y: str | None, importance: Mapping[str, float] | None) -> dict[str, Any]:
+    """What ``/api/contour`` answers: the parameters the selects offer, the pair drawn (None
+    with fewer than two) and its :func:`contour_view`."""
+    space = study_space(trials, attrs)
+    names = contour_params(space)
+    pair = chosen_pair(names, x, y, importance)
+    return {"params": names, "pair": None if pair is None else list(pair),
+            "contour": None if pair is None else contour_view(trials, space, pair[0], pair[1], direction)}

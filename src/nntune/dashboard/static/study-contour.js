@@ -1,0 +1,107 @@
+// nntune dashboard, study page: the plots of optuna-dashboard beside the report's own: the
+// value over two chosen parameters (contour) and each trial's rank over them, the empirical
+// distribution of the value, the timeline of trials, and a click on a trial's point to follow
+// it. The server builds their data (the builders of nntune.visualization); this draws it.
+"use strict";
+
+// The pair the contour's selects name once changed by hand; null: the server's default (the
+// two most important parameters, else the first two).
+let contourPair = null;
+// The report's rank colours (plotly's RdYlBu from Python: plotly.js has no scale of that name),
+// and the timeline's states in the colours of the page's state badges.
+const RDYLBU = ["rgb(165,0,38)", "rgb(215,48,39)", "rgb(244,109,67)", "rgb(253,174,97)", "rgb(254,224,144)", "rgb(255,255,191)",
+  "rgb(224,243,248)", "rgb(171,217,233)", "rgb(116,173,209)", "rgb(69,117,180)", "rgb(49,54,149)"].map((c, i, all) => [i / (all.length - 1), c]);
+const STATE_COLORS = { complete: "#2e7d32", pruned: "#ef6c00", failed: "#b00020", diverged: "#6a1b9a", running: "#1565c0", waiting: "#78909c" };
+
+async function refreshContour() {
+  const q = [["study", S.study]];
+  if (contourPair) q.push(["x", contourPair[0]], ["y", contourPair[1]]);
+  const d = await api("/api/contour", q);
+  fillPairSelects(d);
+  drawContour(d);
+}
+
+function fillPairSelects(d) {
+  const xs = $("#contour-x"), ys = $("#contour-y");
+  if ([...xs.options].map((o) => o.value).join("\u0000") !== d.params.join("\u0000")) {
+    for (const sel of [xs, ys]) {
+      sel.replaceChildren(...d.params.map((p) => el("option", { value: p }, p)));
+      sel.onchange = () => {
+        if (xs.value === ys.value) { $("#contour-note").textContent = "Pick two different parameters."; return; }
+        contourPair = [xs.value, ys.value];
+        refreshContour().catch((err) => setLive(`error: ${err.message}`));
+      };
+    }
+  }
+  xs.hidden = ys.hidden = d.params.length < 2;
+  if (d.pair) { xs.value = d.pair[0]; ys.value = d.pair[1]; }
+}
+
+function pairAxis(a) {
+  return Object.assign({ title: { text: a.name }, type: a.log ? "log" : "linear" }, a.reversed ? { autorange: "reversed" } : {});
+}
+
+function drawContour(d) {
+  const m = S.objectives ? S.objectives[0].name : S.metric, c = d.contour;
+  if (!c || !c.value.length) {
+    const why = !c ? `A contour needs two numeric parameters; this study has ${d.params.length}.` : "No complete trial has both parameters yet.";
+    $("#contour-note").textContent = "";
+    emptyNote("contour-plot", why);
+    emptyNote("rank-plot", why);
+    return;
+  }
+  $("#contour-note").textContent = counted(c.value.length, "complete trial") + (c.grid ? `; ${m} interpolated between them (nearest outside their hull).`
+    : c.value.length < 3 ? "; three are needed to interpolate between them." : "; their values of one parameter are all the same.");
+  const text = c.number.map((n, i) => `#${n}: ${fmt(c.value[i])}`);
+  const points = (marker) => ({ x: c.x.values, y: c.y.values, text, customdata: c.number, mode: "markers", name: "trials", hoverinfo: "text", marker });
+  const layout = { height: 460, xaxis: pairAxis(c.x), yaxis: pairAxis(c.y) };
+  const surface = c.grid ? [{ type: "contour", x: c.grid.x, y: c.grid.y, z: c.grid.z, name: m, hoverinfo: "x+y+z", colorscale: "Blues", contours: { coloring: "heatmap" }, colorbar: { title: { text: m } } }] : [];
+  later("contour-plot", [c, m], async () => {
+    await draw("contour-plot", [...surface, points({ size: 6, color: "#d62728", line: { width: 1, color: "white" } })], layout);
+    followOnClick("contour-plot");
+  });
+  later("rank-plot", [c.x, c.y, c.rank, c.number], async () => {
+    await draw("rank-plot", [points({ size: 7, color: c.rank, cmin: 0, cmax: 1, colorscale: RDYLBU, showscale: true, colorbar: { title: { text: "rank (0 best)" } } })],
+      Object.assign({}, layout, { height: 400, showlegend: false }));
+    followOnClick("rank-plot");
+  });
+}
+
+// The share of the complete trials at or below each value (one line, as optuna-dashboard draws it for the study).
+function drawEdf(e, m) {
+  if (!e.value.length) { $("#edf-note").textContent = ""; emptyNote("edf-plot", "No complete trial yet."); return; }
+  $("#edf-note").textContent = `The share of the ${counted(e.n_complete, "complete trial")} with ${m} at or below each value.`;
+  later("edf-plot", [e, m], () => draw("edf-plot", [{ x: e.value, y: e.share, mode: "lines", name: m, line: { shape: "hv", color: COLORS.complete } }],
+    { showlegend: false, xaxis: { title: { text: m } }, yaxis: { title: { text: "share of complete trials" }, range: [0, 1.02] } }));
+}
+
+// Each started trial a bar from its start to its end (a running one to when the server read
+// it, /api/timeline), a trace per state: a line of gaps each, as thick as the trials leave room for,
+// so that 10,000 trials cost plotly six paths, not 10,000 shapes.
+function drawTimeline(tl) {
+  if (!tl.rows.length) { emptyNote("timeline-plot", "No trial has started yet."); return; }
+  const width = Math.max(1, Math.min(12, 260 / tl.rows.length));
+  const traces = new Map(STATES.map((s) => [s, { x: [], y: [], text: [], name: s, mode: "lines", hoverinfo: "x+text", line: { color: STATE_COLORS[s], width } }]));
+  for (const r of tl.rows) {
+    const t = traces.get(r.state);
+    if (!t) continue;
+    const label = `#${r.number} ${r.state}`;
+    t.x.push(r.start, r.end || tl.now, null); t.y.push(r.number, r.number, null); t.text.push(label, label, "");
+  }
+  return draw("timeline-plot", [...traces.values()].filter((t) => t.x.length),
+    { height: 360, xaxis: { type: "date", title: { text: "time (UTC)" } }, yaxis: trialAxis(tl.rows.length) });
+}
+
+// A click on a trial's point follows that trial, as a click on its row in the table does.
+function followOnClick(id) {
+  const node = document.getElementById(id);
+  if (!node || !node.on) return;
+  if (node.removeAllListeners) node.removeAllListeners("plotly_click");
+  node.on("plotly_click", (ev) => {
+    const pt = (ev.points || []).find((p) => p.customdata !== undefined && p.customdata !== null);
+    if (!pt) return;
+    S.follow = false;
+    $("#follow").checked = false;
+    select(Number(pt.customdata)).catch((err) => setLive(`error: ${err.message}`));
+  });
+}
