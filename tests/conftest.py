@@ -2,6 +2,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,10 @@ def _work_in_tmp_path(tmp_path, monkeypatch):
 # One torch thread per process: the test models are small (more threads gain nothing) and
 # on a 2-core machine two threads per process stall badly as soon as tests run subprocesses.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Keras 3 reads its backend once, at its first import (a star import of nntune.integration
+# makes one): PyTorch's, with its config folder outside the home directory.
+os.environ.setdefault("KERAS_BACKEND", "torch")
+os.environ.setdefault("KERAS_HOME", tempfile.mkdtemp(prefix="nntune-tests-keras-"))
 
 
 @pytest.fixture(autouse=True)

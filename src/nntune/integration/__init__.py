@@ -21,6 +21,9 @@ callbacks) do for Ignite and skorch what the Lightning callback does: each epoch
 with a record diagnosis reads, the trial stopped when the scheduler says so. Each package is
 imported only when its name is used.
 
+``KerasPruningCallback(trial, monitor)`` does the same for a Keras 3 ``model.fit`` on the
+PyTorch backend (``KERAS_BACKEND=torch``), so a model written for KerasTuner is tuned unchanged.
+
 ``TorchDistributedTrial(trial)`` shares one trial among the processes of a torch.distributed
 (DDP) job: rank 0 wraps the study's trial, the others wrap ``None``, and each call runs on
 rank 0 with its answer, or its error, broadcast to every rank.
@@ -31,8 +34,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["MLflowCallback", "PyTorchIgnitePruningHandler", "PyTorchLightningPruningCallback", "SkorchPruningCallback",
-           "TensorBoardCallback", "TorchDistributedTrial", "WeightsAndBiasesCallback"]
+__all__ = ["KerasPruningCallback", "MLflowCallback", "PyTorchIgnitePruningHandler", "PyTorchLightningPruningCallback",
+           "SkorchPruningCallback", "TensorBoardCallback", "TorchDistributedTrial", "WeightsAndBiasesCallback"]
 
 # Classes that subclass or type-check against their framework's own, so the module that
 # defines them imports the framework: name -> (module, the framework's import names, pip name).
@@ -40,6 +43,7 @@ _FRAMEWORK_CLASSES = {
     "PyTorchLightningPruningCallback": ("_lightning", ("lightning", "lightning.pytorch"), "lightning"),
     "PyTorchIgnitePruningHandler": ("_ignite", ("ignite", "ignite.engine"), "pytorch-ignite"),
     "SkorchPruningCallback": ("_skorch", ("skorch", "skorch.callbacks"), "skorch"),
+    "KerasPruningCallback": ("_keras", ("keras",), "keras"),
 }
 
 
@@ -48,10 +52,14 @@ def _framework_class(name: str) -> Any:
     try:
         return getattr(importlib.import_module(f"nntune.integration.{module}"), name)
     except ImportError as err:
-        if err.name not in imports:
-            raise  # the framework is there but lacks a dependency of its own: that error names it
         from nntune.integration._optional import unavailable
 
+        if err.name == "tensorflow" and "keras" in imports:  # Keras 3 reads its backend at import
+            return unavailable(name, f"{name}: Keras is set to run on TensorFlow, which is not installed; set "
+                                     "KERAS_BACKEND=torch before keras is imported (or \"backend\": \"torch\" "
+                                     "in ~/.keras/keras.json)")
+        if err.name not in imports:
+            raise  # the framework is there but lacks a dependency of its own: that error names it
         return unavailable(name, f"{name} needs the {package} package: pip install {package}")
 
 

@@ -1,0 +1,113 @@
+"""The Keras callback in real Keras 3 fits on the PyTorch backend: each epoch reported with
+the record the diagnosis reads, trials stopped by the study's scheduler, a diverging one
+recorded as diverged, a metric the logs lack refused in one line."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")  # on PyTorch's backend: tests/conftest.py sets KERAS_BACKEND
+
+import nntune  # noqa: E402
+from nntune.diagnose import diagnose  # noqa: E402
+from nntune.exceptions import ConfigError  # noqa: E402
+from nntune.integration import KerasPruningCallback  # noqa: E402
+from nntune.integration._keras import epoch_record  # noqa: E402
+from nntune.trial import TrialState  # noqa: E402
+
+pytestmark = [pytest.mark.skipif(keras.backend.backend() != "torch", reason="Keras runs on another backend here"),
+              # Keras's torch backend and numpy 2 disagree on __array__'s copy keyword, in Keras itself
+              pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")]
+
+
+def digits(n: int = 600) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    return (x[:n] / 16.0).astype("float32"), y[:n]
+
+
+def fit(trial, lr: float, epochs: int, monitor: str = "val_accuracy", interval: int = 1) -> float:
+    keras.utils.set_random_seed(trial.number)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.SGD(lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = digits()
+    history = model.fit(x[:450], y[:450], validation_data=(x[450:], y[450:]), epochs=epochs, batch_size=32,
+                        verbose=0, callbacks=[KerasPruningCallback(trial, monitor, interval=interval)])
+    return float(history.history["val_accuracy"][-1])
+
+
+@pytest.mark.slow
+def test_each_epoch_is_reported_with_the_record_diagnosis_reads():
+    study = nntune.create_study(direction="maximize", pruner=nntune.pruners.NopPruner())
+    study.optimize(lambda t: fit(t, lr=t.suggest_float("lr", 0.3, 0.3), epochs=6), n_trials=1)
+    (trial,) = study.trials
+    assert trial.state == TrialState.COMPLETE and sorted(trial.intermediate_values) == [1, 2, 3, 4, 5, 6]
+    records = trial.metrics
+    assert [r["step"] for r in records] == [1, 2, 3, 4, 5, 6]
+    last = records[-1]
+    assert {"train_loss", "val_loss", "train_accuracy", "val_accuracy", "value", "lr"} <= set(last)
+    assert last["value"] == last["val_accuracy"] == trial.intermediate_values[6] == pytest.approx(trial.value)
+    assert last["lr"] == pytest.approx(0.3) and last["train_loss"] < records[0]["train_loss"]
+    assert trial.value > 0.5  # well above the 0.1 of chance
+
+
+@pytest.mark.slow
+def test_a_tiny_learning_rate_is_diagnosed_a_huge_one_diverges_and_the_scheduler_stops_trials():
+    study = nntune.create_study(direction="maximize", pruner=nntune.pruners.NopPruner())
+    for lr in (1e-5, 1e30):
+        study.enqueue_trial({"lr": lr})
+    study.optimize(lambda t: fit(t, lr=t.suggest_float("lr", 1e-5, 1e30, log=True), epochs=4), n_trials=2)
+    slow, huge = study.trials
+    kinds = {f.kind for f in diagnose(slow, direction="maximize", metric="accuracy")}
+    assert slow.state == TrialState.COMPLETE and "lr_too_small" in kinds, kinds
+    assert huge.state == TrialState.DIVERGED and "not finite" in huge.error
+    # Every trial after the first two is far worse than them at its first epoch: the median
+    # rule stops it there, out of model.fit, and the study records it pruned.
+    study = nntune.create_study(direction="maximize",
+                                pruner=nntune.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0))
+    study.optimize(lambda t: fit(t, lr=t.suggest_float("lr", 0.3, 0.3) if t.number < 2 else 1e-6, epochs=2),
+                   n_trials=4)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2 + [TrialState.PRUNED] * 2
+    assert all(sorted(t.intermediate_values) == [1] for t in study.trials[2:])
+
+
+def test_a_metric_the_logs_lack_is_one_line_and_interval_reports_every_kth_epoch():
+    study = nntune.create_study(direction="maximize")
+    trial = study.ask()
+    with pytest.raises(ConfigError, match=r"^monitor: 'val_f1' is not in the epoch's logs; they have 'accuracy', "
+                                          r"'loss', 'val_accuracy', 'val_loss'$"):
+        fit(trial, lr=0.1, epochs=1, monitor="val_f1")
+    for bad in (0, 1.5, True):
+        with pytest.raises(ConfigError, match=r"^interval: must be a whole number of epochs >= 1"):
+            KerasPruningCallback(trial, "val_accuracy", interval=bad)
+    other = study.ask()
+    fit(other, lr=0.1, epochs=4, interval=2)
+    assert sorted(study.storage.get_trial(study.id, other.number).intermediate_values) == [2, 4]
+
+
+def test_logs_become_the_record_diagnosis_reads():
+    logs = {"loss": 0.5, "accuracy": np.float32(0.75), "val_loss": 0.6, "val_accuracy": 0.7, "note": "text"}
+    assert epoch_record(logs) == {"train_loss": 0.5, "train_accuracy": 0.75, "val_loss": 0.6, "val_accuracy": 0.7}
+
+
+@pytest.mark.slow
+def test_keras_set_to_tensorflow_without_it_says_to_choose_the_torch_backend(tmp_path):
+    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "KERAS_HOME": str(tmp_path)}
+    code = ("from nntune.integration import KerasPruningCallback\n"
+            "try:\n    KerasPruningCallback(None, 'val_accuracy')\n"
+            "except ImportError as err:\n    print(err)\n")
+    if importlib.util.find_spec("tensorflow") is not None:
+        pytest.skip("TensorFlow is installed here")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ("KerasPruningCallback: Keras is set to run on TensorFlow, which is not installed; "
+                                  "set KERAS_BACKEND=torch before keras is imported (or \"backend\": \"torch\" in "
+                                  "~/.keras/keras.json)")
