@@ -22,7 +22,9 @@ with a record diagnosis reads, the trial stopped when the scheduler says so. Eac
 imported only when its name is used.
 
 ``KerasPruningCallback(trial, monitor)`` does the same for a Keras 3 ``model.fit`` on the
-PyTorch backend (``KERAS_BACKEND=torch``), so a model written for KerasTuner is tuned unchanged.
+PyTorch backend (``KERAS_BACKEND=torch``), so a model written for KerasTuner is tuned unchanged;
+``KerasTunerHyperParameters(trial)`` is the ``hp`` its ``build_model(hp)`` takes, each
+``hp.Int``, ``hp.Float``, ``hp.Choice`` drawn by the study's sampler.
 
 ``TorchDistributedTrial(trial)`` shares one trial among the processes of a torch.distributed
 (DDP) job: rank 0 wraps the study's trial, the others wrap ``None``, and each call runs on
@@ -34,8 +36,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["KerasPruningCallback", "MLflowCallback", "PyTorchIgnitePruningHandler", "PyTorchLightningPruningCallback",
-           "SkorchPruningCallback", "TensorBoardCallback", "TorchDistributedTrial", "WeightsAndBiasesCallback"]
+__all__ = ["KerasPruningCallback", "KerasTunerHyperParameters", "MLflowCallback", "PyTorchIgnitePruningHandler",
+           "PyTorchLightningPruningCallback", "SkorchPruningCallback", "TensorBoardCallback", "TorchDistributedTrial", "WeightsAndBiasesCallback"]
 
 # Classes that subclass or type-check against their framework's own, so the module that
 # defines them imports the framework: name -> (module, the framework's import names, pip name).
@@ -66,6 +68,10 @@ def _framework_class(name: str) -> Any:
 def __getattr__(name: str) -> Any:
     if name in _FRAMEWORK_CLASSES:
         return _framework_class(name)
+    if name == "KerasTunerHyperParameters":
+        from nntune.integration._keras_tuner import KerasTunerHyperParameters
+
+        return KerasTunerHyperParameters
     if name == "TensorBoardCallback":
         from nntune.integration._tensorboard import TensorBoardCallback
 

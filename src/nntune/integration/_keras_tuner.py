@@ -1,0 +1,163 @@
+"""KerasTuner's ``hp`` over an nntune trial: a ``build_model(hp)`` written for KerasTuner
+runs unchanged inside an nntune objective, each ``hp.Int`` / ``hp.Float`` / ``hp.Choice`` /
+``hp.Boolean`` drawn by the study's sampler as the matching ``trial.suggest_*``.
+
+How KerasTuner's ranges map:
+
+- ``Int(min, max, step)`` and ``Float(min, max, step)`` with linear sampling: the same range
+  and step; ``sampling="log"`` without a step: the log scale;
+- ``sampling="log"`` with a step: KerasTuner multiplies by the step (32, 64, ..., 512), so
+  the range is that list of values, as a choice;
+- ``sampling="reverse_log"`` (values crowded towards the top, for averaging coefficients
+  such as momentum): nntune's (1 - beta) log scale, ``trial.suggest_beta``, within (0, 1);
+- ``Fixed(name, value)`` gives the value and is kept in :attr:`values`; a ``default`` is
+  accepted and not used (the sampler draws every value).
+
+Conditions work as KerasTuner's: under ``conditional_scope(parent, values)``, or with
+``parent_name`` and ``parent_values``, a hyperparameter whose parent has another value is
+not drawn and gives ``None``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from nntune.exceptions import ConfigError
+
+SAMPLINGS = ("linear", "log", "reverse_log")
+
+
+def multiplied_values(low: float, high: float, step: float) -> list[float]:
+    """KerasTuner's values of a log range with a step: ``low * step**i`` up to ``high``."""
+    count = int(math.log(high / low, step) + 1e-8) + 1
+    return [low * step ** i for i in range(count)]
+
+
+class KerasTunerHyperParameters:
+    """KerasTuner's ``HyperParameters`` for one trial (see the module's text)::
+
+        def objective(trial):
+            model = build_model(nntune.integration.KerasTunerHyperParameters(trial))
+            model.fit(x, y, validation_split=0.2, epochs=10,
+                      callbacks=[nntune.integration.KerasPruningCallback(trial, "val_accuracy")])
+            ...
+    """
+
+    def __init__(self, trial: Any) -> None:
+        self.trial = trial
+        self.values: dict[str, Any] = {}  # the active values, as KerasTuner's ``hp.values``
+        self._seen: set[str] = set()  # every name asked for, active or not
+        self._scopes: list[tuple[str, tuple[Any, ...]]] = []
+
+    # conditions -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def conditional_scope(self, parent_name: str, parent_values: Any) -> Iterator[None]:
+        """Hyperparameters asked for inside are drawn only while ``parent_name``'s value is
+        one of ``parent_values`` (a value or a list); otherwise they give None."""
+        self._scopes.append(self._condition(parent_name, parent_values))
+        try:
+            yield
+        finally:
+            self._scopes.pop()
+
+    def _condition(self, parent_name: str, parent_values: Any) -> tuple[str, tuple[Any, ...]]:
+        if parent_name not in self._seen:
+            raise ConfigError("parent_name", f"no hyperparameter named {parent_name!r} has been defined before")
+        values = tuple(parent_values) if isinstance(parent_values, (list, tuple, set)) else (parent_values,)
+        return parent_name, values
+
+    def _active(self, parent_name: str | None, parent_values: Any) -> bool:
+        conditions = list(self._scopes)
+        if parent_name is not None:
+            conditions.append(self._condition(parent_name, parent_values))
+        return all(name in self.values and self.values[name] in values for name, values in conditions)
+
+    def _draw(self, name: str, parent_name: str | None, parent_values: Any, draw: Any) -> Any:
+        if not isinstance(name, str) or not name:
+            raise ConfigError("name", f"a hyperparameter's name must be a non-empty string, got {name!r}")
+        self._seen.add(name)
+        if not self._active(parent_name, parent_values):
+            return None  # as KerasTuner: an inactive value is never relied on
+        if name not in self.values:
+            self.values[name] = draw()
+        return self.values[name]
+
+    # KerasTuner's hyperparameters ----------------------------------------------------------------
+    def Int(self, name: str, min_value: int, max_value: int, step: int | None = None, sampling: str = "linear",
+            default: int | None = None, parent_name: str | None = None, parent_values: Any = None) -> int | None:
+        _check_sampling(name, sampling, min_value, step)
+        for field, value in (("min_value", min_value), ("max_value", max_value), ("step", step)):
+            if value is not None and (isinstance(value, bool) or int(value) != value):
+                raise ConfigError(f"{name}.{field}", f"must be a whole number, got {value!r}")
+        if sampling == "reverse_log":  # nntune's (1 - beta) scale is for numbers within (0, 1)
+            raise ConfigError(f"{name}.sampling", "reverse_log is for numbers within (0, 1) such as momentum; "
+                                                  "use Float, or log for an Int")
+
+        def draw() -> int:
+            if sampling == "log" and step is not None:
+                return int(self.trial.suggest_categorical(name, [int(round(v)) for v in
+                                                                multiplied_values(min_value, max_value, step)]))
+            return self.trial.suggest_int(name, int(min_value), int(max_value), step=int(step or 1),
+                                          log=sampling == "log")
+
+        return self._draw(name, parent_name, parent_values, draw)
+
+    def Float(self, name: str, min_value: float, max_value: float, step: float | None = None,
+              sampling: str = "linear", default: float | None = None, parent_name: str | None = None,
+              parent_values: Any = None) -> float | None:
+        _check_sampling(name, sampling, min_value, step)
+        if sampling == "reverse_log" and not (0 < min_value < max_value < 1 and step is None):
+            raise ConfigError(f"{name}.sampling", f"reverse_log is searched on the (1 - beta) log scale, within "
+                                                  f"(0, 1) and without a step; got [{min_value}, {max_value}]"
+                                                  + (f" with step {step}" if step is not None else ""))
+
+        def draw() -> float:
+            if sampling == "reverse_log":
+                return self.trial.suggest_beta(name, min_value, max_value)
+            if sampling == "log" and step is not None:
+                return float(self.trial.suggest_categorical(name, multiplied_values(min_value, max_value, step)))
+            return self.trial.suggest_float(name, min_value, max_value, step=step, log=sampling == "log")
+
+        return self._draw(name, parent_name, parent_values, draw)
+
+    def Choice(self, name: str, values: Sequence[Any], ordered: bool | None = None, default: Any = None,
+               parent_name: str | None = None, parent_values: Any = None) -> Any:
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+            raise ConfigError(f"{name}.values", f"must be a non-empty list, got {values!r}")
+        return self._draw(name, parent_name, parent_values, lambda: self.trial.suggest_categorical(name, list(values)))
+
+    def Boolean(self, name: str, default: bool = False, parent_name: str | None = None,
+                parent_values: Any = None) -> bool | None:
+        return self._draw(name, parent_name, parent_values, lambda: self.trial.suggest_categorical(name, [True, False]))
+
+    def Fixed(self, name: str, value: Any, parent_name: str | None = None, parent_values: Any = None) -> Any:
+        return self._draw(name, parent_name, parent_values, lambda: value)
+
+    # reading ------------------------------------------------------------------------------------
+    def get(self, name: str) -> Any:
+        """The value of ``name``: KeyError when never defined, ValueError when inactive."""
+        if name in self.values:
+            return self.values[name]
+        if name in self._seen:
+            raise ValueError(f"{name} is currently inactive.")
+        raise KeyError(f"{name} does not exist.")
+
+    def __getitem__(self, name: str) -> Any:
+        return self.get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in self.values
+
+
+def _check_sampling(name: str, sampling: str, min_value: float, step: float | None) -> None:
+    """KerasTuner's own checks: a known sampling, a positive range for the log ones, and
+    there a step above 1 (it multiplies)."""
+    if sampling not in SAMPLINGS:
+        raise ConfigError(f"{name}.sampling", f"unknown {sampling!r}; choose from {', '.join(SAMPLINGS)}")
+    if sampling != "linear" and min_value <= 0:
+        raise ConfigError(f"{name}.min_value", f"must be > 0 with sampling={sampling!r}, got {min_value!r}")
+    if sampling != "linear" and step is not None and step <= 1:
+        raise ConfigError(f"{name}.step", f"multiplies with sampling={sampling!r}, so it must be > 1, got {step!r}")
