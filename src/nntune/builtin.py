@@ -32,7 +32,10 @@ from nntune.train.augment import augment_for, make_eval_transform
 from nntune.train.costs import model_costs
 from nntune.train.basics import (count_outputs, eval_batch_size, model_input_shape, predict, resolve_batch_size,
                                  resolve_params)
-from nntune.train.metrics import binary_counts, check_metric, metric_options, predictions_numpy, targets_numpy
+from nntune.builtin_priors import default_priors  # noqa: F401 (importable from here)
+from nntune.train.loss_metric import split_loss
+from nntune.train.metrics import (LOSS, binary_counts, check_metric, metric_options, predictions_numpy,
+                                  targets_numpy)
 from nntune.train.threads import use_threads
 from nntune.trial import FrozenTrial
 
@@ -68,26 +71,6 @@ def trial_hyperparameters(cfg: Config, params: Mapping[str, Any], epochs: int | 
     if epochs is not None:
         merged["epochs"] = int(epochs)
     return merged
-
-
-def default_priors(cfg: Config, space: Space) -> dict[str, Any]:
-    """Priors at the built-in trainer's defaults, the values a trial trains with when a name
-    is neither searched nor fixed (Adam, beta1 0.9, beta2 0.999, momentum 0.9, 2 layers of
-    128 units, batch 64, ...), for each searched name whose default lies in its range. The
-    learning rate's is the default of the optimizer the priors pick (1e-3 for Adam, 0.01 for
-    SGD-like ones), and none where the optimizer is searched without a prior."""
-    fixed = {k: v for k, v in cfg.hyperparameters().items() if k not in space.params}
-    task_type = "regression" if cfg.task.trained_metric in REGRESSION_METRICS else "classification"
-    defaults = resolve_params({**fixed, **cfg.priors()}, task_type)
-    optimizer = space.params.get("optimizer")
-    if optimizer is not None and "optimizer" not in cfg.priors() and not optimizer.contains(defaults["optimizer"]):
-        defaults.pop("lr")  # which optimizer's default would it be?
-    priors = {}
-    for name, dist in space.params.items():
-        value = defaults.get(name)
-        if value is not None and not isinstance(value, (list, dict)) and dist.contains(value):
-            priors[name] = value
-    return priors
 
 
 def training_augment(cfg: Config, splits: Splits, params: Mapping[str, Any], seed: int) -> Any:
@@ -352,7 +335,7 @@ def save_trial_model(path: str | Path, model: torch.nn.Module, study: Study, cfg
 
     params = trial_hyperparameters(cfg, trial.params, epochs)
     return save_model_file(path, model, params, splits, study=study.study_name, trial=trial.number,
-                           validation=trial.value, test=test, field=field,
+                           validation=trial.value, metric=cfg.task.trained_metric, test=test, field=field,
                            resize=eval_size(cfg.task.augment, params) if cfg.task.augment else None,
                            data=cfg.task.data)
 
@@ -368,11 +351,14 @@ def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTria
     train_batch = resolve_batch_size(resolve_params(params, splits.task_type)["batch_size"], len(splits.y_train))
     x_test, y_test = splits.test.open(f"final evaluation of trial {best.number} of study {study.study_name}")
     base = CLASSIFICATION_METRICS if splits.task_type == "classification" else REGRESSION_METRICS
-    names = tuple(dict.fromkeys((*base, cfg.task.trained_metric)))
+    names = tuple(m for m in dict.fromkeys((*base, cfg.task.trained_metric)) if m != LOSS)
+    batch = eval_batch_size(train_batch, transform is not None)
     metrics = evaluate(model, x_test, y_test, task_type=splits.task_type, metrics=names,
                        n_classes=splits.n_classes, target_mean=splits.target_mean,
                        target_std=splits.target_std, device=device, transform=transform,
-                       batch=eval_batch_size(train_batch, transform is not None), options=metric_options(splits.info))
+                       batch=batch, options=metric_options(splits.info))
+    if cfg.task.trained_metric == LOSS:  # the objective, measured on the test split as val_loss is
+        metrics[LOSS] = model_loss(cfg, splits, model, params, x_test, y_test, batch=batch)
     metrics.update(model_costs(model, x_test[:1], cfg.task.costs, transform=transform))
     positive = metric_options(splits.info)["positive"]
     if splits.task_type == "classification" and (splits.n_classes == 2 or positive is not None):
@@ -386,6 +372,18 @@ def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTria
     if model_file is not None:
         save_trial_model(model_file, model, study, cfg, splits, best, epochs=epochs, test=metrics, field="--model-file")
     return TestResult(best.number, metrics, looks)
+
+
+def model_loss(cfg: Config, splits: Splits, model: torch.nn.Module, params: Mapping[str, Any], x: torch.Tensor,
+               y: torch.Tensor, *, batch: int | None = None) -> float:
+    """``model``'s loss on (``x``, ``y``) as the trainer measures ``val_loss`` (``task.metric:
+    loss``): the loss function of ``params`` (a trial's hyperparameters, the fixed ones
+    included), on outputs evaluated as its validation batches were."""
+    transform = evaluation_transform(cfg, params)
+    hp = resolve_params(params, splits.task_type)
+    if batch is None:
+        batch = eval_batch_size(resolve_batch_size(hp["batch_size"], len(splits.y_train)), transform is not None)
+    return split_loss(model, x, y, hp, splits.task_type, count_outputs(splits), transform=transform, batch=batch)
 
 
 def residual_sample(model: Any, x: torch.Tensor, y: torch.Tensor, splits: Splits,

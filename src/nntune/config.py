@@ -33,7 +33,7 @@ from nntune.config_errors import StrictModel, did_you_mean, validation_problem
 from nntune.config_objectives import Bound, check_objectives, check_objectives_config
 from nntune.config_terminator import TerminatorConfig, check_terminator
 from nntune.train.costs import COSTS
-from nntune.train.metrics import METRIC_NAMES, metric_direction
+from nntune.train.metrics import LOSS, METRIC_NAMES, metric_direction
 from nntune.train.custom_model import is_custom, load_builder
 from nntune.train.schema import hyperparameter_problem
 
@@ -84,6 +84,8 @@ class TaskConfig(_Strict):
     model: str = "mlp"
     # One metric, or a list (``[accuracy, params]``, ``[accuracy, latency_ms]``) for a study of
     # several objectives: one trained metric and the model's costs, each with its own direction.
+    # ``loss`` (KerasTuner's ``val_loss``, accepted and stored as ``loss``) is the trainer's
+    # validation loss, minimized.
     metric: Union[str, list[str]] = "accuracy"
     # The class the binary metrics (precision, recall, f1, fbeta, specificity) call positive;
     # None: class 1 of two classes, macro averages over more. ``beta``: fbeta's weight of recall.
@@ -101,6 +103,9 @@ class TaskConfig(_Strict):
     @field_validator("metric")
     @classmethod
     def _metric(cls, v: Union[str, list[str]]) -> Union[str, list[str]]:
+        # KerasTuner's objective="val_loss" is the validation loss nntune calls ``loss``: the
+        # same objective, stored under one name so that a study's records and attrs agree.
+        v = LOSS if v == "val_loss" else v if isinstance(v, str) else [LOSS if m == "val_loss" else m for m in v]
         if isinstance(v, str):
             if v not in METRIC_DIRECTIONS:
                 # Keras and Ray Tune name the objective by its split (val_accuracy); nntune
@@ -110,6 +115,13 @@ class TaskConfig(_Strict):
             return v
         check_objectives(v)
         return v
+
+    @field_validator("constraints")
+    @classmethod
+    def _constraints(cls, v: dict[str, Bound]) -> dict[str, Bound]:
+        if "val_loss" in v and LOSS in v:
+            raise ValueError("bounds loss twice: val_loss is another name of loss")
+        return {LOSS if name == "val_loss" else name: bound for name, bound in v.items()}  # as in metric
 
     @field_validator("model")
     @classmethod

@@ -15,7 +15,7 @@ from nntune.config_errors import StrictModel
 
 from nntune.exceptions import ConfigError
 from nntune.train.costs import COSTS
-from nntune.train.metrics import METRIC_NAMES, metric_direction
+from nntune.train.metrics import LOSS, METRIC_NAMES, metric_direction
 
 TRAINED: frozenset[str] = frozenset(METRIC_NAMES)
 
@@ -81,6 +81,8 @@ def check_objectives_config(cfg: Any) -> None:
             raise ConfigError(where, "give min, max or both")
         if bound.min is not None and bound.max is not None and bound.min > bound.max:
             raise ConfigError(where, f"min {bound.min:g} is above max {bound.max:g}")
+    if task.trained_metric == LOSS:
+        check_loss_objective(cfg)
     if n > 1:
         if cfg.search.scheduler != "none":
             raise ConfigError("search.scheduler", f"{cfg.search.scheduler} compares one value per step, which is "
@@ -89,6 +91,22 @@ def check_objectives_config(cfg: Any) -> None:
             if getattr(cfg.search, field) is not None:
                 raise ConfigError(f"search.{field}", f"needs one best value, undefined for {n} objectives "
                                                      "(task.metric); leave it out")
+
+
+def check_loss_objective(cfg: Any) -> None:
+    """``task.metric: loss`` ranks trials by their validation loss, which is a value of one
+    loss function: searching the loss (or huber's delta, its scale) would rank cross-entropy
+    against mse, and an ensemble is scored from averaged predictions, not a loss."""
+    fixed_loss = cfg.fixed.get("loss")
+    for name in ("loss", "huber_delta"):
+        if name in cfg.space and (name == "loss" or fixed_loss == "huber"):
+            raise ConfigError(f"space.{name}", f"task.metric loss compares the trials' validation losses, which "
+                                               f"are not comparable when {name} is searched; fix {name} or "
+                                               "choose another task.metric")
+    if cfg.search.ensemble is not None:
+        raise ConfigError("search.ensemble", "an ensemble is scored from its members' averaged predictions, and "
+                                             "task.metric loss is the trainer's loss of one model; leave it out "
+                                             "or choose another task.metric")
 
 
 def constraint_values(bounds: Mapping[str, Bound], measured: Mapping[str, float]) -> list[float]:

@@ -70,6 +70,7 @@ from nntune.diagnose_rules import divergence_finding, fit_findings, learning_rat
 from nntune.trial import FrozenTrial, TrialState
 
 ScoreT = TypeVar("ScoreT", float, np.ndarray)
+LOSS = "loss"  # the metric that is the validation loss (nntune.train.metrics.LOSS, without importing torch)
 
 
 @dataclass
@@ -89,6 +90,8 @@ class Curves:
     # a loss, when it reported no records (``better``: the way those values improve).
     val_name: str = "validation loss"
     better: str = "falling"
+    # The errors are the losses themselves (``task.metric: loss``): findings call them so.
+    errors_are_losses: bool = False
 
 
 # ---------------------------------------------------------------- reading a trial
@@ -108,6 +111,13 @@ def infer_metric(records: Sequence[Mapping[str, Any]]) -> str | None:
     return None
 
 
+def values_are_losses(records: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether the records' values are their validation losses (``task.metric: loss``): then
+    the loss is the metric too, and its pair (train_loss, val_loss) is the one to read."""
+    pairs = [(r.get("value"), r.get("val_loss")) for r in records if "value" in r]
+    return bool(pairs) and all(type(v) is float and v == loss for v, loss in pairs)
+
+
 def _number(v: Any) -> float:
     """A reported number as a float; NaN for anything else (missing, None, text)."""
     return float(v) if type(v) is float or type(v) is int else math.nan
@@ -121,14 +131,14 @@ def curves_of(trial: FrozenTrial, direction: str, metric: str) -> Curves:
         records.sort(key=lambda r: r.get("step", r.get("epoch", 0)))
     if records and any("val_loss" in r for r in records):
         if f"val_{metric}" not in records[0]:
-            metric = infer_metric(records) or metric
+            metric = infer_metric(records) or (LOSS if values_are_losses(records) else metric)
         keys = ("train_loss", "val_loss", f"train_{metric}", f"val_{metric}", "value")
         table = np.array([[_number(r.get(k)) for k in keys] for r in records], dtype=float)
         # A loss or value reported as NaN/inf (a missing one reads as NaN too, so look at the raw values).
         nonfinite = bool(np.isinf(table).any()) or bool(np.isnan(table[:, [0, 1, 4]]).any()) and any(
             type(r.get(k)) is float and math.isnan(r[k]) for r in records for k in ("train_loss", "val_loss", "value"))
         return Curves(train_loss=table[:, 0], val_loss=table[:, 1], train_error=error_of(table[:, 2], direction),
-                      val_error=error_of(table[:, 3], direction),
+                      val_error=error_of(table[:, 3], direction), errors_are_losses=metric == LOSS,
                       layers=[r.get("layers") or [] for r in records[-LAYER_EPOCHS:]],
                       first_layers=next((list(r["layers"]) for r in records if r.get("layers")), []),
                       grad_peaks=_grad_peaks(records), nonfinite=nonfinite)
@@ -215,7 +225,8 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
         fit = fit_findings(curves.train_error, curves.val_error, curves.train_loss, curves.val_loss,
                            bounded=bounded, best_error=best_error, complete=complete, unstable=unstable,
                            still_falling=still_converging(curves.val_loss, complete=complete),
-                           capped=bool(_regularizers(trial.params)), narrow=narrow)
+                           capped=bool(_regularizers(trial.params)), narrow=narrow,
+                           term="loss" if curves.errors_are_losses else "error")
         out += [_with_regularization(f, trial.params) for f in fit]
         # A narrow layer caps the error: its slow descent is no sign that a larger rate would
         # get much further (a 2-unit digits MLP ends near 70% error at any rate).
@@ -313,7 +324,9 @@ def diagnose_trials(trials: Sequence[FrozenTrial], direction: str,
                     metric: str | None = None) -> dict[int, list[Finding]]:
     """:func:`diagnose` for every finished trial, against the study's best value."""
     if metric is None:
-        metric = next((m for t in trials if t.metrics and (m := infer_metric(t.metrics))), "accuracy")
+        metric = next((m for t in trials if t.metrics and (m := infer_metric(t.metrics) or
+                                                             (LOSS if values_are_losses(t.metrics) else None))),
+                      "accuracy")
     values = [t.value for t in trials if t.state == TrialState.COMPLETE and t.value is not None
               and math.isfinite(t.value)]
     best = (max(values) if direction == "maximize" else min(values)) if values else None

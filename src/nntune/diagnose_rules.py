@@ -122,7 +122,7 @@ def _tail_mean(x: np.ndarray, n: int = LAST_EPOCHS) -> float:
 def fit_findings(train_error: np.ndarray, val_error: np.ndarray, train_loss: np.ndarray,
                  val_loss: np.ndarray, *, bounded: bool, best_error: float | None,
                  complete: bool = True, unstable: bool = False, still_falling: bool = False,
-                 capped: bool = False, narrow: bool = False) -> list[Finding]:
+                 capped: bool = False, narrow: bool = False, term: str = "error") -> list[Finding]:
     """Overfitting and underfitting from the error and loss curves (see the thresholds).
 
     ``unstable``: the learning rate was found too large (the loss oscillates or climbs
@@ -143,7 +143,9 @@ def fit_findings(train_error: np.ndarray, val_error: np.ndarray, train_loss: np.
     Errors both high and close (the notes' picture of underfitting) are never overfitting,
     whatever the validation loss does: a network that fits its training data no better than
     the validation data has memorized nothing (Adam at lr 1 on digits ends at 84% training
-    and 82% validation error while its validation loss swings 2.2 -> 24)."""
+    and 82% validation error while its validation loss swings 2.2 -> 24).
+    ``term``: what the errors are called in the summaries, ``loss`` where the metric is the
+    loss itself (the errors are then the loss curves, read as an unbounded error)."""
     out: list[Finding] = []
     tr, va = _tail_mean(train_error), _tail_mean(val_error)
     have_errors = math.isfinite(tr) and math.isfinite(va)
@@ -161,7 +163,7 @@ def fit_findings(train_error: np.ndarray, val_error: np.ndarray, train_loss: np.
         if have_errors:
             evidence.update(train_error=tr, val_error=va, gap=va - tr)
             if gap_ok:
-                parts.append(f"training error {_fmt_err(tr, bounded)} vs validation error {_fmt_err(va, bounded)}")
+                parts.append(f"training {term} {_fmt_err(tr, bounded)} vs validation {term} {_fmt_err(va, bounded)}")
         if rise is not None:
             evidence.update(val_loss_min=rise[0], val_loss_min_epoch=rise[1], val_loss_last=rise[2])
             parts.append(f"validation loss rose from {rise[0]:.4g} (epoch {rise[1]}) to {rise[2]:.4g} "
@@ -175,7 +177,7 @@ def fit_findings(train_error: np.ndarray, val_error: np.ndarray, train_loss: np.
             evidence["best_error"] = best_error
         ref = "" if best_error is None else f" (best trial: {_fmt_err(best_error, bounded)})"
         out.append(finding("underfitting", evidence,
-                           f"training error {_fmt_err(tr, bounded)} and validation error "
+                           f"training {term} {_fmt_err(tr, bounded)} and validation {term} "
                            f"{_fmt_err(va, bounded)} are both high{ref}"))
     return out
 

@@ -20,15 +20,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from nntune.builtin import CLASSIFICATION_METRICS, REGRESSION_METRICS, evaluation_transform, rebuild_model, \
-    trial_hyperparameters
+from nntune.builtin import CLASSIFICATION_METRICS, REGRESSION_METRICS, evaluation_transform, model_loss, \
+    rebuild_model, trial_hyperparameters
 from nntune.config import Config
 from nntune.ensemble import average, greedy_selection, member_weights
 from nntune.exceptions import ConfigError
 from nntune.study import Study
 from nntune.train import Splits
 from nntune.train.basics import predict
-from nntune.train.metrics import metric_direction, metric_options, scores
+from nntune.train.metrics import LOSS, metric_direction, metric_options, scores
 from nntune.trial import FrozenTrial, TrialState, ranked
 
 METHODS = ("average", "greedy")
@@ -109,6 +109,8 @@ def validation_score(cfg: Config, splits: Splits, model: Any, params: dict[str, 
     """The trained metric of ``model`` (a trial's, of ``params``) on the validation split,
     as the trial measured it."""
     metric = cfg.task.trained_metric
+    if metric == LOSS:  # the validation loss, measured on the outputs as the trainer measured it
+        return model_loss(cfg, splits, model, trial_hyperparameters(cfg, params, epochs), splits.x_val, splits.y_val)
     transform = evaluation_transform(cfg, trial_hyperparameters(cfg, params, epochs))
     return score_of(metric, splits, outputs(model, splits.x_val, splits, transform), splits.y_val, (metric,))[metric]
 
@@ -134,6 +136,9 @@ def build_ensemble(cfg: Config, splits: Splits, study: Study, *, top: int, metho
     if method not in METHODS:
         raise ConfigError("method", f"unknown {method!r}; choose from {', '.join(METHODS)}")
     metric = cfg.task.trained_metric
+    if metric == LOSS:  # as search.ensemble is refused with it
+        raise ConfigError("task.metric", "an ensemble is scored from its members' averaged predictions, and loss "
+                                         "is the trainer's loss of one model; ensembles take the other metrics")
     trials = top_trials(study, top)
     epochs = budget(cfg)
     models = [member_model(cfg, splits, study, t, device, epochs) for t in trials]

@@ -41,9 +41,10 @@ def class_labels(names: Sequence[str]) -> list[int] | list[str]:
 def save_model_file(path: str | Path, model: nn.Module, params: Mapping[str, Any], splits: Any, *,
                     study: str, trial: int, validation: float | None = None,
                     test: Mapping[str, Any] | None = None, resize: Sequence[int] | None = None,
-                    data: Any = None, field: str | None = None) -> Path:
+                    data: Any = None, field: str | None = None, metric: str | None = None) -> Path:
     """Write ``model`` (its state on the CPU) with everything :func:`load_model` needs;
-    ``resize``: the (height, width) its evaluation batches were resized to."""
+    ``resize``: the (height, width) its evaluation batches were resized to; ``metric``: what
+    ``validation`` is a value of (``accuracy``, ``loss``: the validation loss, ...)."""
     from nntune.train.basics import count_outputs
 
     info = splits.info if isinstance(getattr(splits, "info", None), Mapping) else {}
@@ -66,6 +67,7 @@ def save_model_file(path: str | Path, model: nn.Module, params: Mapping[str, Any
         "study": study,
         "trial": int(trial),
         "validation": validation,
+        "metric": metric,
         "test": {k: v for k, v in (test or {}).items() if isinstance(v, (int, float, str))},
     }
     # Serialized in memory first: torch's zip writer turns a full disk into a RuntimeError
@@ -200,8 +202,8 @@ def load_model(path: str | Path, *, map_location: str | torch.device = "cpu") ->
     network = build_model(payload["params"], built_for, payload["n_outputs"], pretrained=False)
     network.load_state_dict(payload["model"])
     shift, scale = _stats(payload.get("normalization"), shape)
-    meta = {k: payload.get(k) for k in ("study", "trial", "validation", "test", "feature_names", "text_columns",
-                                        "data", "input_shape", "missing", "load_options")}
+    meta = {k: payload.get(k) for k in ("study", "trial", "validation", "metric", "test", "feature_names",
+                                        "text_columns", "data", "input_shape", "missing", "load_options")}
     missing = payload.get("missing")
     fill = torch.tensor(missing["fill"], dtype=torch.float32).reshape(1, -1) \
         if isinstance(missing, Mapping) and "fill" in missing else None

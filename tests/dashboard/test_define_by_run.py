@@ -189,3 +189,18 @@ def test_a_study_of_several_objectives_draws_its_pareto_front(browser_context, t
         page, errors = open_page(browser_context, server.url, "one")
         page.wait_for_function("() => S.overviewVersion === S.version", timeout=15000)
         assert page.locator("#pareto-section").is_hidden() and page.locator("#pareto-link").is_hidden()
+
+
+def test_a_study_whose_metric_is_the_loss_draws_one_pair_of_curves(browser_context, tmp_path):
+    url = f"sqlite:///{tmp_path / 'loss.db'}"
+    nntune.tune({"study": "own-loss", "storage": url, "task": {"data": "iris", "metric": "loss", "direction": "minimize"},
+                 "search": {"trials": 1}, "space": {}, "fixed": {"epochs": 3}}, report=False, model_file=False)
+    with RunningServer(create_app(SQLStorage(url))) as server:
+        page, errors = open_page(browser_context, server.url, "own-loss")
+        page.wait_for_function("() => document.querySelector('#curve-loss .main-svg') !== null", timeout=15000)
+        page.wait_for_function("() => (document.getElementById('curve-metric').textContent || '')"
+                               ".includes('metric is the validation loss')", timeout=10000)
+        names = page.evaluate("() => document.getElementById('curve-loss').data.map(d => d.name)")
+        assert names[:2] == ["training loss", "validation loss"]
+        assert page.query_selector("#curve-metric .main-svg") is None
+        assert errors == []

@@ -78,10 +78,14 @@ def history_band_figure(band: Mapping[str, Any], metric: str) -> go.Figure:
 
 
 def learning_curves_figure(curves: Sequence[Mapping[str, Any]], metric: str) -> go.Figure:
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", metric), horizontal_spacing=0.08)
+    # A study of the loss whose records pair it with no other metric (task.metric: loss) has
+    # one pair of curves: a second panel would draw the loss again.
+    panels = (("loss",) if metric == "loss" else ("loss", "metric"))
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=("loss", metric)[:len(panels)],
+                        horizontal_spacing=0.08)
     for i, c in enumerate(curves):
         color = PALETTE[i % len(PALETTE)]
-        for col, key in ((1, "loss"), (2, "metric")):
+        for col, key in enumerate(panels, start=1):
             for split, dash in (("train", "solid"), ("val", "dash")):
                 fig.add_trace(go.Scatter(
                     x=c["epoch"], y=c[f"{split}_{key}"], mode="lines+markers", marker={"size": 4},

@@ -20,7 +20,7 @@ from torch import Tensor
 
 from nntune._files import replaced_atomically
 from nntune.train.schema import check_hyperparameters
-from nntune.train.metrics import predictions_numpy, scores
+from nntune.train.metrics import LOSS, predictions_numpy, scores
 
 
 def improved(value: float, best: float, direction: str, min_delta: float) -> bool:
@@ -46,10 +46,15 @@ def epoch_scores(
     mean: float,
     std: float,
     options: Mapping[str, Any] | None = None,
+    *,
+    losses: tuple[float, float],
 ) -> tuple[float, float]:
     """(train, validation) metric: training predictions as collected during the epoch
     (labels or raw values, in the epoch's batch order), validation from raw outputs;
-    ``options`` are the task's metric options (positive class, beta)."""
+    ``options`` are the task's metric options (positive class, beta). For the metric
+    ``loss`` they are ``losses``, the epoch's (train, validation) loss, and nothing is scored."""
+    if metric == LOSS:
+        return losses
     train_np = predictions_numpy(train_pred, task, mean, std)
     val_np = predictions_numpy(val_out if task == "classification" else val_out.view_as(y_val), task, mean, std)
     train_score = scores([metric], task, y_seen.reshape(train_np.shape), train_np, n_classes, **(options or {}))[metric]

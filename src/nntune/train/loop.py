@@ -103,9 +103,11 @@ def fit(
     """Train a model described by ``params`` on ``splits`` and return it with its history.
 
     After each epoch ``report(epoch, record)`` is called; a True answer stops training
-    (``stopped_by_report``). ``record["value"]`` is ``val_<metric>``. A non-finite training
-    or validation loss raises :class:`TrialDiverged`. ``train_loss`` is the mean data loss
-    of the epoch's batches (penalties excluded) and ``train_<metric>`` is scored on the
+    (``stopped_by_report``). ``record["value"]`` is ``val_<metric>``; with ``metric="loss"``
+    it is ``val_loss`` itself, the mean data loss of the validation split in eval mode (no L1
+    penalty, no weight decay, which acts in the optimizer), and nothing else is scored.
+    A non-finite training or validation loss raises :class:`TrialDiverged`. ``train_loss``
+    is the mean data loss of the epoch's batches (penalties excluded) and ``train_<metric>`` is scored on the
     predictions made while training (dropout on), which costs no extra pass. A regression
     trains on ``splits.y_*`` as they are, which ``load_splits`` standardizes: its losses
     and ``huber_delta`` are then in standard deviations of the training target, and its
@@ -246,7 +248,8 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
         y_seen = targets_numpy(y_train[order[:n_seen]], task, mean, std)
         train_pred = torch.cat(train_out).reshape(n_seen, -1).squeeze(-1)
         train_score, val_score = epoch_scores(
-            metric, task, y_seen, train_pred, y_val_np, val_out, y_val, n_classes, mean, std, options
+            metric, task, y_seen, train_pred, y_val_np, val_out, y_val, n_classes, mean, std, options,
+            losses=(train_loss, val_loss),
         )
         record = epoch_record(
             epoch, iterations, metric, train_loss, train_score, val_loss, val_score, current_lr(optimizer), probe.records()

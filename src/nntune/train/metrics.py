@@ -15,6 +15,9 @@ and scikit-learn's functions, which check and re-encode their labels on every ca
 3-7 ms per epoch there, as long as a whole epoch of a small model. The tests hold every
 one of them equal to scikit-learn's. Regression metrics take values in the target's own
 units and are scikit-learn's.
+
+``loss`` (KerasTuner's ``val_loss``) is a metric of either task that no prediction scores:
+it is the loss the trainer already computes each epoch (:data:`LOSS`), minimized.
 """
 
 from __future__ import annotations
@@ -113,8 +116,12 @@ REGRESSION: dict[str, ScoreFn] = {
     "r2": lambda t, p, _n: float(skm.r2_score(t, p)),
 }
 
+# The data loss the model trains on (cross-entropy, mse, mae or huber, as ``loss`` says),
+# as the trainer measures it each epoch: ``val_loss`` on the validation split in eval mode,
+# without the L1 penalty or weight decay. A metric of either task, scored by no function here.
+LOSS = "loss"
 MAXIMIZE = {*CLASSIFICATION, "r2"}
-METRIC_NAMES: tuple[str, ...] = (*CLASSIFICATION, *REGRESSION)
+METRIC_NAMES: tuple[str, ...] = (*CLASSIFICATION, *REGRESSION, LOSS)
 
 
 def metric_direction(name: str) -> Direction:
@@ -136,8 +143,8 @@ def check_metric(name: str, task_type: str) -> None:
     if task_type not in ("classification", "regression"):  # else its metrics would be called the wrong ones
         raise ConfigError("task_type", f"unknown {task_type!r}; choose from classification, regression")
     table = CLASSIFICATION if task_type == "classification" else REGRESSION
-    if name not in table:
-        raise ConfigError("metric", f"{name!r} is not a {task_type} metric; choose from {', '.join(table)}")
+    if name not in table and name != LOSS:
+        raise ConfigError("metric", f"{name!r} is not a {task_type} metric; choose from {', '.join([*table, LOSS])}")
 
 
 def score(name: str, task_type: str, y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 0, *,
@@ -145,6 +152,9 @@ def score(name: str, task_type: str, y_true: np.ndarray, y_pred: np.ndarray, n_c
     """One metric: class labels for classification, original-unit values for regression.
     ``positive`` and ``beta`` are the binary metrics' positive class and fbeta's beta."""
     check_metric(name, task_type)
+    if name == LOSS:  # the loss needs the model's raw outputs and its loss function, not labels
+        raise ConfigError("task.metric", "loss is measured on a model's raw outputs with its loss function, not "
+                                         "scored from predicted labels or values")
     if task_type == "classification":
         return CLASSIFICATION[name](y_true, y_pred, n_classes, positive=positive, beta=beta)
     # Inputs come from the trainer already well-formed; skipping sklearn's argument checks

@@ -217,7 +217,7 @@ class Stack(MemberSlots):
             pred = train_pred[slot].reshape(self.n_seen, -1).squeeze(-1)
             train_score, val_score = epoch_scores(self.metric, self.task, y_seen, pred, self.y_val_np, val_out[slot],
                                                   self.y_val, self.n_classes, self.mean, self.std,
-                                                  self.metric_options)
+                                                  self.metric_options, losses=(train_loss[slot], val_loss[slot]))
             acts = moments[slot].stats() if moments is not None else []
             layers = [{"name": name, "grad_norm": float(grads[i, slot]), "act_mean": a[0], "act_std": a[1],
                        "act_zero_frac": a[2]} for i, (name, a) in enumerate(zip(self.net.layer_names, acts))]

@@ -18,9 +18,11 @@ async function refreshTrial() {
   if (hasRecords) {
     // A study of the validation loss: its metric panel shows the metric logged beside the loss,
     // and a predicted curve of the value belongs with the loss.
-    const m = c.metric || t.metric, ofLoss = m !== t.metric;
+    // A study whose metric is the loss itself (task.metric: loss) has one pair of curves.
+    const m = c.metric || t.metric, ofLoss = m !== t.metric || m === "loss";
     drawn.push(draw("curve-loss", [line(c.train_loss, "training loss"), line(c.val_loss, "validation loss", "dot"), ...(ofLoss ? predicted(t.prediction) : [])], { title: { text: "loss", font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, ...marks }));
-    drawn.push(draw("curve-metric", [line(c.train_metric, `training ${m}`), line(c.val_metric, `validation ${m}`, "dot"), ...(ofLoss ? [] : predicted(t.prediction))], { title: { text: m, font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, ...marks }));
+    if (m === "loss") emptyNote("curve-metric", "The study's metric is the validation loss, drawn beside the training loss.");
+    else drawn.push(draw("curve-metric", [line(c.train_metric, `training ${m}`), line(c.val_metric, `validation ${m}`, "dot"), ...(ofLoss ? [] : predicted(t.prediction))], { title: { text: m, font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, ...marks }));
     // An objective of the user's own may record no learning rate: a note, not empty log axes.
     if (c.lr.some((v) => v !== null)) drawn.push(draw("curve-lr", [line(c.lr, "learning rate")], { title: { text: "learning rate", font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, yaxis: { type: "log" }, ...marks }));
     else emptyNote("curve-lr", "No learning rate recorded.");
