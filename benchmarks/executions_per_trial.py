@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import tempfile
 import time
 
 import nntune
@@ -22,11 +23,12 @@ from nntune.config import parse_config
 from nntune.schedulers import NoScheduler
 
 
-def one_run(executions: int, trials: int, epochs: int, splits: object) -> float:
-    """Wall seconds of ``trials`` trials of ``executions`` executions each (a memory study)."""
+def one_run(executions: int, trials: int, epochs: int, splits: object, runs: str) -> float:
+    """Wall seconds of ``trials`` trials of ``executions`` executions each (a memory study;
+    the kept models go under ``runs``)."""
     cfg = parse_config({"storage": "memory", "space": {}, "task": {"data": "digits"},
                         "fixed": {"epochs": epochs, "batch_size": 64},
-                        "search": {"executions_per_trial": executions, "checkpoint_dir": "/tmp/nntune-bench-runs"}})
+                        "search": {"executions_per_trial": executions, "checkpoint_dir": runs}})
     study = nntune.create_study(study_name="bench", storage="memory", direction="maximize",
                                 scheduler=NoScheduler())  # every trial trains all its epochs
     objective = make_objective(cfg, cfg.build_space(), splits)
@@ -45,13 +47,14 @@ def main() -> None:
     args = parser.parse_args()
     splits = load_task_splits(parse_config({"task": {"data": "digits"}}))
     print(f"load before: {os.getloadavg()}")
-    one_run(args.executions, 1, 1, splits)  # warm-up: imports, first allocations
-    stacked, solo = [], []
-    for _ in range(args.repeats):
-        stacked.append(one_run(args.executions, 1, args.epochs, splits))
-        solo.append(one_run(1, args.executions, args.epochs, splits))
-        print(f"1 trial of {args.executions} executions {stacked[-1]:.2f} s, "
-              f"{args.executions} trials of 1 {solo[-1]:.2f} s")
+    with tempfile.TemporaryDirectory(prefix="nntune-bench-runs-") as runs:
+        one_run(args.executions, 1, 1, splits, runs)  # warm-up: imports, first allocations
+        stacked, solo = [], []
+        for _ in range(args.repeats):
+            stacked.append(one_run(args.executions, 1, args.epochs, splits, runs))
+            solo.append(one_run(1, args.executions, args.epochs, splits, runs))
+            print(f"1 trial of {args.executions} executions {stacked[-1]:.2f} s, "
+                  f"{args.executions} trials of 1 {solo[-1]:.2f} s")
     a, b = statistics.median(stacked), statistics.median(solo)
     print(f"medians: {a:.2f} s against {b:.2f} s ({b / a:.2f}x); load after: {os.getloadavg()}")
 

@@ -373,3 +373,13 @@ def test_terminator_replays_every_rule_on_a_short_search(capsys) -> None:
     assert all(s["runs"] == 1 and 0 <= s["saved"] < 1 and s["loss_points"] >= 0 for s in summary.values())
     out = capsys.readouterr().out
     assert "stops after" in out and json.loads(out.strip().splitlines()[-1]) == summary
+
+
+def test_executions_per_trial_times_one_stack_against_trials_of_one(capsys, threads_put_back, monkeypatch) -> None:
+    bench = load_benchmark("executions_per_trial.py", "executions_bench")
+    monkeypatch.setattr(sys, "argv", ["executions_per_trial.py", "--executions", "2", "--epochs", "1", "--repeats", "1"])
+    bench.main()
+    out = capsys.readouterr().out
+    times = [float(t) for t in re.findall(r"([0-9.]+) s", out.splitlines()[-2])]
+    assert len(times) == 2 and all(sane(t) for t in times)
+    assert re.search(r"medians: [0-9.]+ s against [0-9.]+ s \([0-9.]+x\)", out)
