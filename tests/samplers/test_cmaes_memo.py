@@ -1,13 +1,19 @@
-"""CMA-ES resumes its replay of the history from the generations it replayed at the last
-ask, and suggests exactly what a sampler replaying everything suggests."""
+"""CMA-ES resumes its replay of the history after the generations that the last ask
+replayed and that are still the same, and suggests exactly what a sampler replaying
+everything suggests."""
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
+import pytest
 
 import nntune
 from nntune.samplers import CmaEsSampler
 from nntune.samplers import _cmaes
+from nntune.space import Float, Space
+from nntune.trial import FrozenTrial, TrialState
 
 
 def _objective(trial: nntune.Trial) -> float:
@@ -23,7 +29,6 @@ def test_resumed_replay_suggests_what_a_full_replay_suggests() -> None:
     fresh = nntune.create_study(sampler=CmaEsSampler(seed=3, popsize=4))
     for t in trials:
         fresh.add_trial(t)
-    assert fresh.sampler._memo == {}
     kept = study.sampler
     for _ in range(6):  # the same next trials: one sampler resumes, the other replays from scratch
         fresh.sampler = CmaEsSampler(seed=3, popsize=4)
@@ -34,19 +39,59 @@ def test_resumed_replay_suggests_what_a_full_replay_suggests() -> None:
     assert study.sampler is kept
 
 
-def test_replay_updates_only_new_generations(monkeypatch) -> None:
-    rng = np.random.default_rng(0)
-    points, losses = rng.random((40, 2)), rng.random(40)
-    strategy = _cmaes.Strategy.of(2, 4)
-    x0 = np.full(2, 0.5)
-    memo: dict[bytes, _cmaes.State] = {}
-    whole = _cmaes.replay(points, losses, x0, 0.2, strategy, memo)
-    updates = []
+SPACE = Space({"x": Float(0, 1), "y": Float(0, 1)})
+
+
+def _history(n: int, seed: int = 0) -> list[FrozenTrial]:
+    rng = np.random.default_rng(seed)
+    return [FrozenTrial(number=i, state=TrialState.COMPLETE, params={"x": float(a), "y": float(b)},
+                        distributions=dict(SPACE.params), value=float(v))
+            for i, (a, b, v) in enumerate(rng.random((n, 3)))]
+
+
+def _counting_updates(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    updates: list[int] = []
     real = _cmaes.update
     monkeypatch.setattr(_cmaes, "update", lambda *a: updates.append(1) or real(*a))
-    more_points, more_losses = np.vstack([points, rng.random((4, 2))]), np.concatenate([losses, rng.random(4)])
-    resumed = _cmaes.replay(more_points, more_losses, x0, 0.2, strategy, memo)
-    assert len(updates) == 1 and len(memo) <= _cmaes.MAX_MEMO
-    scratch = _cmaes.replay(more_points, more_losses, x0, 0.2, strategy)
-    assert np.array_equal(resumed.cov, scratch.cov) and np.array_equal(resumed.mean, scratch.mean)
-    assert np.array_equal(_cmaes.replay(points, losses, x0, 0.2, strategy, memo).cov, whole.cov)
+    return updates
+
+
+def test_an_ask_replays_only_the_new_generation(monkeypatch: pytest.MonkeyPatch) -> None:
+    sampler = CmaEsSampler(seed=1, popsize=4)
+    history = _history(44)
+    sampler.suggest(SPACE, history[:40], number=40)
+    updates = _counting_updates(monkeypatch)
+    resumed = sampler.suggest(SPACE, history, number=44)
+    assert len(updates) == 1
+    assert resumed == CmaEsSampler(seed=1, popsize=4).suggest(SPACE, history, number=44)
+
+
+def test_a_trial_that_finished_late_replays_from_its_generation(monkeypatch: pytest.MonkeyPatch) -> None:
+    sampler = CmaEsSampler(seed=1, popsize=4)
+    history = _history(40)
+    running = [t if t.number != 29 else FrozenTrial(number=29, state=TrialState.RUNNING) for t in history]
+    sampler.suggest(SPACE, running, number=40)  # 39 counted: trial 29 is not yet among them
+    updates = _counting_updates(monkeypatch)
+    resumed = sampler.suggest(SPACE, history, number=41)
+    assert len(updates) == 10 - 29 // 4  # generations 7, 8 and 9 changed; 0 to 6 are kept
+    assert resumed == CmaEsSampler(seed=1, popsize=4).suggest(SPACE, history, number=41)
+
+
+def test_a_changed_setting_or_history_replays_from_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    sampler = CmaEsSampler(seed=1, popsize=4)
+    history = _history(40)
+    sampler.suggest(SPACE, history, number=40)
+    updates = _counting_updates(monkeypatch)
+    sampler.suggest(SPACE, history, number=41, direction="maximize")
+    assert len(updates) == 10
+    other = _history(40, seed=1)
+    assert sampler.suggest(SPACE, other, number=40) == CmaEsSampler(seed=1, popsize=4).suggest(
+        SPACE, other, number=40)
+
+
+def test_the_sampler_pickles_without_its_cache() -> None:
+    sampler = CmaEsSampler(seed=1, popsize=4)
+    history = _history(40)
+    first = sampler.suggest(SPACE, history, number=40)
+    copy = pickle.loads(pickle.dumps(sampler))
+    assert copy.suggest(SPACE, history, number=40) == first

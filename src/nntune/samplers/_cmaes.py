@@ -8,14 +8,15 @@ history: the finished trials, in number order, form generations of ``popsize``, 
 full generation updates the state by the (mu/mu_w, lambda) rules of the tutorial. A new
 trial draws from the state so rebuilt with its own seeded generator, so a suggestion is a
 pure function of (seed, trial number, history), as every nntune sampler's. (The sampler
-keeps the states after the latest generations, to resume the next replay from: a cache,
-which changes no suggestion.) Choices and parameters under a condition are drawn
-independently, as Optuna's CMA-ES does.
+keeps the state after each generation it replayed and what each trial of those generations
+contributed, and resumes the next replay after the generations that are still the same:
+a cache, which changes no suggestion: :class:`Replayed`.) Choices and parameters under
+a condition are drawn independently, as Optuna's CMA-ES does.
 """
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,13 +27,13 @@ import numpy as np
 from nntune.exceptions import ConfigError
 from nntune.samplers._base import independent_draw, independent_draws, resolve_seed, trial_rng
 from nntune.samplers._checks import check_count, check_flag
-from nntune.samplers._define_by_run import rank_key
+from nntune.samplers._define_by_run import RankKey, rank_key
+from nntune.samplers._trial_memo import TrialMemo
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Choice, Distribution, Space
 from nntune.trial import FrozenTrial
 
 MAX_RESAMPLES = 100  # draws outside the unit cube are drawn again, then clipped
-MAX_MEMO = 16  # replayed generations' states a sampler keeps (see replay)
 
 
 @dataclass(frozen=True)
@@ -132,35 +133,79 @@ def sample(state: State, rng: np.random.Generator) -> np.ndarray:
     return np.clip(x, 0.0, 1.0)
 
 
-def replay(points: np.ndarray, losses: np.ndarray, x0: np.ndarray, sigma0: float, s: Strategy,
-           memo: dict[bytes, State] | None = None) -> State:
+def replay(points: np.ndarray, losses: np.ndarray, x0: np.ndarray, sigma0: float, s: Strategy) -> State:
     """The state after the full generations of ``points`` (rows in trial-number order) and
-    their ``losses`` (lower is better).
-
-    ``memo`` keeps the states after the latest generations replayed, each by a digest of the
-    start and of every generation up to it. The next ask replays the same generations and
-    perhaps one more: it resumes from the latest one kept, with the very same state (the
-    replay is deterministic), instead of an eigendecomposition per generation of the study."""
-    head = np.array([sigma0, s.dim, s.popsize], dtype=float).tobytes() + np.asarray(x0, dtype=float).tobytes()
-    digest, generations = hashlib.blake2b(head, digest_size=16).digest(), []
+    their ``losses`` (lower is better), from the start: the definition that the sampler's
+    resumed replay (:class:`Replayed`) reproduces."""
+    state = State.start(x0, sigma0)
     for start in range(0, len(points) - s.popsize + 1, s.popsize):
         block = slice(start, start + s.popsize)
-        ranked = points[block][np.argsort(losses[block], kind="stable")]
-        digest = hashlib.blake2b(digest + ranked.tobytes(), digest_size=16).digest()
-        generations.append((digest, ranked))
-    memo = {} if memo is None else memo
-    done, state = 0, State.start(x0, sigma0)
-    for g in range(len(generations), 0, -1):  # .get and .pop: threads asking at once share it
-        kept = memo.get(generations[g - 1][0])
-        if kept is not None:
-            done, state = g, kept
-            break
-    for digest, ranked in generations[done:]:
-        state = update(state, ranked, s)
-        memo[digest] = state
-    for old in list(memo)[:-MAX_MEMO]:  # the oldest first: dicts keep insertion order
-        memo.pop(old, None)
+        state = update(state, points[block][np.argsort(losses[block], kind="stable")], s)
     return state
+
+
+# What a counted trial contributes to the replay: its rank key (which orders it within its
+# generation; the trial's number comes last, so no two are equal) and its point of the
+# unit cube, as bytes for a cheap comparison, and the point itself.
+Mark = tuple[RankKey, bytes, np.ndarray]
+
+
+def by_number(mark: Mark) -> int:
+    return mark[0][-1]
+
+
+def mark_of(numeric: Space, direction: str, consider_pruned: bool, trial: FrozenTrial) -> Mark | None:
+    """The trial's :data:`Mark`, or None when it does not count (unfinished, failed,
+    pruned unless ``consider_pruned``, or without every numeric parameter)."""
+    key = rank_key(trial, direction, consider_pruned=consider_pruned)
+    if key is None or not all(n in trial.params for n in numeric.params):
+        return None
+    row = numeric.to_unit(trial.params)
+    return key, row.tobytes(), row
+
+
+class Replayed:
+    """The replay of the last ask, to resume from: each counted trial of its full
+    generations (by :data:`Mark`), and the state after each generation.
+
+    The next ask replays the same history with perhaps one more generation. The generations
+    whose trials contribute the very same marks give the very same states (the replay is
+    deterministic), so it resumes after the last of them; a trial that finished late, out
+    of number order, changes the generations from its own on, which are replayed again. The
+    marks of finished trials are kept by trial object (:class:`TrialMemo`), so an ask reads
+    thousands of trials without deriving any again."""
+
+    def __init__(self) -> None:
+        # Each replaced whole, never changed in place: threads asking at once share them.
+        self._memo: tuple[tuple[Any, ...], TrialMemo[Mark | None]] | None = None
+        self._kept: tuple[tuple[Any, ...], list[Mark], list[State]] = ((), [], [])
+
+    def marks(self, numeric: Space, direction: str, consider_pruned: bool) -> TrialMemo[Mark | None]:
+        """The trials' marks for this space and ranking, remembered per trial object."""
+        setting = (numeric, direction, consider_pruned)
+        memo = self._memo
+        if memo is None or memo[0] != setting:
+            memo = self._memo = (setting, TrialMemo(functools.partial(mark_of, *setting)))
+        return memo[1]
+
+    def state(self, counted: list[Mark], x0: np.ndarray, sigma0: float, s: Strategy) -> State:
+        """:func:`replay` of the ``counted`` marks (in number order)."""
+        head = (self._memo[0] if self._memo else None, x0.tobytes(), sigma0, s.dim, s.popsize)
+        kept_head, kept, states = self._kept
+        p = s.popsize
+        full = len(counted) // p * p
+        same, limit = 0, min(len(kept), full) if kept_head == head else 0
+        while same < limit and (kept[same] is counted[same] or kept[same][:2] == counted[same][:2]):
+            same += 1
+        states = states[:same // p]
+        state = states[-1] if states else State.start(x0, sigma0)
+        for start in range(len(states) * p, full, p):
+            block = counted[start:start + p]
+            order = sorted(range(p), key=lambda i: block[i][0])
+            state = update(state, np.array([block[i][2] for i in order]), s)
+            states.append(state)
+        self._kept = (head, counted[:full], states)
+        return state
 
 
 class CmaEsSampler(OptunaMethods):
@@ -195,27 +240,26 @@ class CmaEsSampler(OptunaMethods):
         check_count("inc_popsize", inc_popsize, 1)  # kept for Optuna's signature: no restarts to grow
         check_flag("warn_independent_sampling", warn_independent_sampling)
         self.popsize = popsize
-        self._memo: dict[bytes, State] = {}  # see replay
+        self._replayed = Replayed()  # the generations of the last ask, to resume from
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:
         numeric = Space({n: d for n, d in space.params.items()
                          if not isinstance(d, Choice) and n not in space.conditions})
         out: dict[str, Any] = {}
-        counted = [(k, t) for t in history
-                   if (k := rank_key(t, direction, consider_pruned=self.consider_pruned_trials)) is not None
-                   and all(n in t.params for n in numeric.params)]
         # Checked at the first ask over the space, not once the start-up trials have
         # trained: an x0 out of range then ended the search after they had run.
         check_x0(self.x0, numeric)
-        if len(numeric) and len(counted) >= max(1, self.n_startup_trials):
-            counted.sort(key=lambda kt: kt[1].number)
-            points = np.array([numeric.to_unit(t.params) for _, t in counted])
-            losses = _ranks([k for k, _ in counted])
-            strategy = Strategy.of(len(numeric), self.popsize)
-            x0 = np.array([numeric.params[n].to_unit(self.x0[n]) if n in self.x0 else 0.5 for n in numeric.params])
-            state = replay(points, losses, x0, self.sigma0, strategy, self._memo)
-            out.update(numeric.from_unit(sample(state, trial_rng(self.seed, number, 17))))
+        if len(numeric):
+            marks = self._replayed.marks(numeric, direction, self.consider_pruned_trials)
+            counted = [m for t in history if (m := marks(t)) is not None]
+            if len(counted) >= max(1, self.n_startup_trials):
+                counted.sort(key=by_number)
+                strategy = Strategy.of(len(numeric), self.popsize)
+                x0 = np.array([numeric.params[n].to_unit(self.x0[n]) if n in self.x0 else 0.5
+                               for n in numeric.params])
+                state = self._replayed.state(counted, x0, self.sigma0, strategy)
+                out.update(numeric.from_unit(sample(state, trial_rng(self.seed, number, 17))))
         return independent_draws(space, self.seed, number, out)
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
@@ -238,11 +282,3 @@ def check_x0(x0: dict[str, Any], numeric: Space) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not dist.low <= value <= dist.high:
             raise ConfigError("x0", f"{name}: must be a number in [{dist.low:g}, {dist.high:g}], got {value!r}")
 
-
-def _ranks(keys: list[tuple[Any, ...]]) -> np.ndarray:
-    """Each key's rank among all (0 best), as a loss a generation can sort by: the ranking
-    rule of ``_define_by_run`` (complete by value, then pruned, then diverged)."""
-    order = sorted(range(len(keys)), key=lambda i: keys[i])
-    ranks = np.empty(len(keys))
-    ranks[order] = np.arange(len(keys))
-    return ranks

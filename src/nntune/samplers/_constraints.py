@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from nntune.samplers._trial_memo import TrialMemo
 from nntune.trial import FrozenTrial, TrialState, constraint_values, meets_constraints
 
 ConstraintsFunc = Callable[[FrozenTrial], Sequence[float]]
@@ -29,8 +30,14 @@ def violation(trial: FrozenTrial) -> float:
     return float(sum(max(0.0, v) if math.isfinite(v) else math.inf for v in values))
 
 
+# Read once per finished trial object: the study ranks the whole history through
+# constrained_view at every ask, and parsing thousands of trials' constraint attributes
+# was most of a large study's ask.
+_FEASIBLE: TrialMemo[bool] = TrialMemo(lambda t: meets_constraints(t.system_attrs))
+
+
 def is_feasible(trial: FrozenTrial) -> bool:
-    return meets_constraints(trial.system_attrs)
+    return _FEASIBLE(trial)
 
 
 def constrained_view(history: Sequence[FrozenTrial], direction: str) -> list[FrozenTrial]:

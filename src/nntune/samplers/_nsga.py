@@ -12,7 +12,8 @@ NSGA-III (``_nsga3.py``) keeps the generations, tournaments, crossover and mutat
 from __future__ import annotations
 
 import abc
-import dataclasses
+import bisect
+import heapq
 import math
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -23,6 +24,7 @@ from nntune.samplers._base import independent_draw, independent_draws, resolve_s
 from nntune.samplers._checks import check_callable
 from nntune.samplers._constraints import ConstraintsFunc, is_feasible
 from nntune.samplers._optuna_methods import OptunaMethods
+from nntune.samplers._trial_memo import ScoredCopies, TrialMemo
 from nntune.space import Distribution, Space
 from nntune.trial import FrozenTrial, TrialState
 
@@ -83,32 +85,47 @@ def nondominated_fronts(points: np.ndarray) -> list[list[int]]:
 
 def fronts_of_two(points: np.ndarray) -> list[list[int]]:
     """:func:`nondominated_fronts` of rows of two columns without the n x n matrix (a
-    million bytes per thousand trials squared, rebuilt at every ask), by the sequential rule
-    of Zhang et al., "An Efficient Approach to Nondominated Sorting" (2015): taken in
-    lexicographic order, a point can only be dominated by one taken before it, and it joins
-    the first front whose latest member does not dominate it. Along a front the second
-    column falls as the first grows, so that latest member dominates it if any member does,
-    and since a front's members are each dominated by one of the front before, the fronts
-    that dominate it come first: a binary search finds its front."""
+    million bytes per thousand trials squared, rebuilt at every ask): :func:`front_ids`,
+    grouped."""
+    return _grouped(front_ids_of_two(points))
+
+
+def _grouped(ids: np.ndarray) -> list[list[int]]:
+    """Row indices by front index, each front in index order."""
+    order = np.argsort(ids, kind="stable")
+    bounds = np.cumsum(np.bincount(ids))[:-1] if len(ids) else []
+    return [part.tolist() for part in np.split(order, bounds)]
+
+
+def front_ids_of_two(points: np.ndarray) -> np.ndarray:
+    """Each row's front index (0 for the first front), for rows of two columns to minimize,
+    by the sequential rule of Zhang et al., "An Efficient Approach to Nondominated Sorting"
+    (2015): taken in lexicographic order, a point can only be dominated by one taken before
+    it, and it joins the first front whose latest member does not dominate it. Along a front
+    the second column falls as the first grows, so that latest member dominates it if any
+    member does, and the fronts' latest members rise in the second column from front to
+    front: a binary search (``bisect``, in C) on that column finds its front, stepping back
+    over latest members equal to the point (an equal point does not dominate)."""
+    n = len(points)
     order = np.lexsort((points[:, 1], points[:, 0]))
-    last: list[tuple[float, float]] = []  # each front's latest member
-    fronts: list[list[int]] = []
-    for i in order:
-        p = (float(points[i, 0]), float(points[i, 1]))
-        lo, hi = 0, len(last)
-        while lo < hi:  # the first front whose latest member does not dominate p
-            mid = (lo + hi) // 2
-            q = last[mid]
-            if q[0] <= p[0] and q[1] <= p[1] and q != p:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo == len(last):
-            last.append(p)
-            fronts.append([])
-        last[lo] = p
-        fronts[lo].append(int(i))
-    return [sorted(front) for front in fronts]
+    xs, ys = points[order, 0].tolist(), points[order, 1].tolist()
+    last_x: list[float] = []  # each front's latest member
+    last_y: list[float] = []
+    placed = [0] * n
+    for pos in range(n):
+        x, y = xs[pos], ys[pos]
+        k = bisect.bisect_right(last_y, y)
+        while k and last_y[k - 1] == y and last_x[k - 1] == x:
+            k -= 1
+        if k == len(last_y):
+            last_x.append(x)
+            last_y.append(y)
+        else:
+            last_x[k], last_y[k] = x, y
+        placed[pos] = k
+    ids = np.empty(n, dtype=np.intp)
+    ids[order] = placed
+    return ids
 
 
 def first_front(points: np.ndarray, block: int = 256) -> list[int]:
@@ -158,27 +175,88 @@ def crowding_distance(points: np.ndarray) -> np.ndarray:
     return distance
 
 
+def front_ids(points: np.ndarray) -> np.ndarray:
+    """Each row's index in :func:`nondominated_fronts` (0 for the first front)."""
+    points = np.asarray(points, dtype=float).reshape(len(points), -1)
+    if points.shape[1] == 2:
+        return front_ids_of_two(points)
+    ids = np.zeros(len(points), dtype=np.intp)
+    for rank, front in enumerate(nondominated_fronts(points)):
+        ids[front] = rank
+    return ids
+
+
+def crowding_by_front(points: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """:func:`crowding_distance` of every point within its front (``ids``: each point's
+    front), all fronts at once: the same sums in the same order, so the very same numbers,
+    without a numpy call per front (a large study has hundreds of fronts)."""
+    n, m = points.shape
+    distance = np.zeros(n)
+    if not n:
+        return distance
+    size = np.bincount(ids)
+    first = np.concatenate(([0], np.cumsum(size)[:-1]))  # each front's start in the sorted order
+    start = np.repeat(first, size)  # per sorted position: its front's first and last position
+    end = start + np.repeat(size, size) - 1
+    pos = np.arange(n)
+    small = np.repeat(size <= 2, size)  # a front of one or two: all infinite, as crowding_distance
+    inner = (pos > start) & (pos < end) & ~small
+    with np.errstate(invalid="ignore"):
+        for k in range(m):
+            order = np.lexsort((points[:, k], ids))  # by front, then value; ties in index order
+            v = points[order, k]
+            span = v[end] - v[start]
+            distance[order[(pos == start) | (pos == end) | small]] = math.inf
+            grow = inner & (span > 0)
+            at = np.flatnonzero(grow)
+            distance[order[at]] += (v[at + 1] - v[at - 1]) / span[at]
+    return distance
+
+
 def pareto_scores(points: np.ndarray) -> np.ndarray:
     """A score per point, lower better: its front's index plus ``0.5 / (1 + crowding
     distance)``, so the front's ends add nothing and the most crowded points up to a half."""
-    scores = np.zeros(len(points))
-    for rank, front in enumerate(nondominated_fronts(points)):
-        cd = crowding_distance(points[front])
-        scores[front] = rank + 0.5 / (1.0 + cd)  # an end of the front (infinite distance) adds 0
-    return scores
+    points = np.asarray(points, dtype=float).reshape(len(points), -1)
+    if not len(points):
+        return np.zeros(0)
+    ids = front_ids(points)
+    return ids + 0.5 / (1.0 + crowding_by_front(points, ids))  # an end of a front (infinite distance) adds 0
+
+
+def _values_and_feasible(trial: FrozenTrial) -> tuple[tuple[float, ...] | None, bool]:
+    """A complete trial's values (None for any other), and whether it is feasible."""
+    values = trial.values if trial.state == TrialState.COMPLETE else None
+    return (None if values is None else tuple(values)), is_feasible(trial)
+
+
+_SCORED = TrialMemo(_values_and_feasible)
+_COPIES = ScoredCopies()
 
 
 def pareto_view(history: Sequence[FrozenTrial], directions: Sequence[str]) -> list[FrozenTrial]:
     """The history with each feasible complete trial's value replaced by its Pareto score
-    (to minimize); other trials unchanged. A pure view: storage is untouched."""
-    done = [i for i, t in enumerate(history) if is_scored(t, len(directions))
-            and is_feasible(t)]  # infeasible trials are ranked by constrained_view, after these
+    (to minimize); other trials unchanged. A pure view: storage is untouched.
+
+    Each finished trial's values and feasibility are read once per trial object
+    (:class:`TrialMemo`), and a trial whose score did not move keeps the copy made before
+    (:class:`ScoredCopies`): per ask, what is left is one pass over the history and the
+    sorting itself."""
+    m = len(directions)
     out = list(history)
+    facts = _SCORED.many(out)
+    done = [i for i, (values, feasible) in enumerate(facts)
+            if feasible and values is not None and len(values) == m]  # infeasible: ranked by constrained_view
+    rows = [facts[i][0] for i in done]
     if not done:
         return out
-    points = minimized([history[i] for i in done], directions)
-    for i, score in zip(done, pareto_scores(points)):
-        out[i] = dataclasses.replace(history[i], value=float(score))
+    sign = np.array([-1.0 if d == "maximize" else 1.0 for d in directions])
+    points = np.array(rows, dtype=float).reshape(len(rows), m) * sign
+    finite = np.isfinite(points).all(axis=1)
+    if not finite.all():
+        done = [i for i, ok in zip(done, finite.tolist()) if ok]
+        points = points[finite]
+    for i, copy in zip(done, _COPIES.many([out[i] for i in done], pareto_scores(points).tolist())):
+        out[i] = copy
     return out
 
 
@@ -271,10 +349,13 @@ class NSGAIISampler(GenerationalSampler):
     def parents(self, history: Sequence[FrozenTrial], number: int, direction: str) -> list[FrozenTrial]:
         """The elite of the generations before trial ``number``'s: best first."""
         generation_start = self.generation_start(number)
-        pool = [t for t in history if t.state == TrialState.COMPLETE and t.value is not None
-                and math.isfinite(t.value) and t.number < generation_start]
         sign = -1.0 if direction == "maximize" else 1.0
-        return sorted(pool, key=lambda t: (sign * float(t.value), t.number))[:self.population_size]  # type: ignore[arg-type]
+        keyed = [(sign * float(t.value), t.number, t) for t in history  # type: ignore[arg-type]
+                 if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)
+                 and t.number < generation_start]
+        # The smallest in order, as sorted(...)[:size] (numbers are unique: no comparison
+        # reaches the trials), without sorting thousands to keep fifty.
+        return [t for _, _, t in heapq.nsmallest(self.population_size, keyed)]
 
     def elite(self, history: Sequence[FrozenTrial], number: int,
               direction: str) -> tuple[list[FrozenTrial], list[float]]:

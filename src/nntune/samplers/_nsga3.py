@@ -17,6 +17,7 @@ the history and leaves tournaments, crossover and mutation to
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -25,7 +26,8 @@ import numpy as np
 from nntune.exceptions import ConfigError
 from nntune.samplers._base import trial_rng
 from nntune.samplers._constraints import ConstraintsFunc, is_feasible, violation
-from nntune.samplers._nsga import GenerationalSampler, is_scored, minimized, nondominated_fronts
+from nntune.samplers._nsga import GenerationalSampler, nondominated_fronts
+from nntune.samplers._trial_memo import TrialMemo
 from nntune.trial import FrozenTrial, TrialState
 
 _ASF_EPSILON = 1e-6  # the weight of the other objectives when looking for an axis's extreme point
@@ -155,6 +157,20 @@ def survivors(points: np.ndarray, size: int, reference_points: np.ndarray,
     return kept, ranks
 
 
+# What NSGA-III reads of a trial: its number, its values when it is complete with every
+# value finite (else None), whether it is feasible, and how far from feasible.
+Facts = tuple[int, "tuple[float, ...] | None", bool, float]
+
+
+def _facts(trial: FrozenTrial) -> Facts:
+    values = trial.values if trial.state == TrialState.COMPLETE else None
+    ok = values is not None and all(math.isfinite(v) for v in values)
+    return trial.number, tuple(values) if ok else None, is_feasible(trial), violation(trial)  # type: ignore[arg-type]
+
+
+_FACTS: TrialMemo[Facts] = TrialMemo(_facts)
+
+
 def objective_directions(history: Sequence[FrozenTrial], direction: str) -> list[str]:
     """The objectives' directions: the study's, where the history it hands a sampler carries
     them (its Pareto view does), else ``direction`` for each value of the first complete trial."""
@@ -205,6 +221,7 @@ class NSGAIIISampler(GenerationalSampler):
                                                   f"zero, got {shown[:80]}{'...' if len(shown) > 80 else ''}")
         self.reference_points = refs
         self.dividing_parameter = dividing_parameter
+        self._elite: tuple[tuple[Any, ...], list[Facts], list[int], list[float]] | None = None  # see elite
 
     def reference_for(self, n_objectives: int) -> np.ndarray:
         """The reference points for a study of ``n_objectives``."""
@@ -218,21 +235,39 @@ class NSGAIIISampler(GenerationalSampler):
     def elite(self, history: Sequence[FrozenTrial], number: int,
               direction: str) -> tuple[list[FrozenTrial], list[float]]:
         """The NSGA-III elite of the generations before trial ``number``'s, with each
-        member's front index as its rank (infeasible trials after every front)."""
+        member's front index as its rank (infeasible trials after every front).
+
+        Every trial of a generation has the same elite unless a trial of an earlier one
+        finished meanwhile: it is chosen once, and chosen again only when the candidates
+        (each one's number, values and feasibility: :func:`_facts`) differ from the last
+        time's."""
         start = self.generation_start(number)
         directions = objective_directions(history, direction)
-        pool = [t for t in history if t.number < start and is_scored(t, len(directions))]
-        feasible = [t for t in pool if is_feasible(t)]
+        m = len(directions)
+        pool = [(f, t) for t in history if (f := _FACTS(t))[0] < start and f[1] is not None and len(f[1]) == m]
+        refs = self.reference_for(m)
+        key = (start, tuple(directions), self.population_size, refs.shape, refs.tobytes())
+        facts = [f for f, _ in pool]
+        kept = self._elite
+        if kept is None or kept[0] != key or kept[1] != facts:
+            kept = self._elite = (key, facts, *self._choose(facts, directions, refs, start))
+        return [pool[i][1] for i in kept[2]], list(kept[3])
+
+    def _choose(self, facts: list[Facts], directions: list[str], refs: np.ndarray,
+                start: int) -> tuple[list[int], list[float]]:
+        """The elite among the candidates ``facts``: their indices and ranks."""
+        feasible = [i for i, f in enumerate(facts) if f[2]]
         rng = trial_rng(self.seed, start, 11)  # one elite per generation, whoever asks
-        kept, ranks = survivors(minimized(feasible, directions), self.population_size,
-                                self.reference_for(len(directions)), rng) if feasible else ([], [])
+        sign = np.array([-1.0 if d == "maximize" else 1.0 for d in directions])
+        points = np.array([facts[i][1] for i in feasible], dtype=float).reshape(len(feasible), len(directions))
+        kept, ranks = survivors(points * sign, self.population_size, refs, rng) if feasible else ([], [])
         elite, rank = [feasible[i] for i in kept], [float(r) for r in ranks]
         if len(elite) < self.population_size:  # too few feasible: the least violating follow
             worst = max(ranks, default=-1) + 1
-            infeasible = sorted((t for t in pool if not is_feasible(t)), key=lambda t: (violation(t), t.number))
-            for t in infeasible[:self.population_size - len(elite)]:
-                elite.append(t)
-                rank.append(worst + violation(t))
+            infeasible = sorted((i for i, f in enumerate(facts) if not f[2]), key=lambda i: (facts[i][3], facts[i][0]))
+            for i in infeasible[:self.population_size - len(elite)]:
+                elite.append(i)
+                rank.append(worst + facts[i][3])
         return elite, rank
 
     def __repr__(self) -> str:

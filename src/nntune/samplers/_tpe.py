@@ -154,7 +154,10 @@ class TPESampler(OptunaMethods):
 
     def _split(self, space: Space, history: Sequence[FrozenTrial], direction: str,
                slot: str | None = None) -> Groups | None:
-        if slot is None:  # the joint space sees the whole history: rank it incrementally
+        if slot is None and len(getattr(history, "directions", None) or ()) < 2:
+            # The joint space sees the whole history: rank it incrementally. Not a Pareto
+            # view: its trials' scores move at every ask, so the kept prefix would never
+            # hold and each ask would insert thousands of trials one by one.
             trials = self._ranks.ranked(history, direction, consider_pruned=self.consider_pruned)
         else:
             trials = ranked(history, direction, consider_pruned=self.consider_pruned)
