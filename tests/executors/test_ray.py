@@ -2,6 +2,7 @@
 
 import json
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -33,10 +34,12 @@ def test_nntune_tune_runs_on_ray(call_cli, tmp_path, monkeypatch):
     assert not ray.is_initialized()
     monkeypatch.chdir(tmp_path)
     (tmp_path / "tiny.yaml").write_text(TINY)
+    handler = signal.getsignal(signal.SIGTERM)
     code, out, err = call_cli("tune", "tiny.yaml", "--storage", "sqlite:///ray.db", "--executor", "ray",
                               "--workers", "2", "--json")
     assert code == 0, err[-3000:]
     assert not ray.is_initialized()  # stopped again at the end
+    assert signal.getsignal(signal.SIGTERM) is handler  # ray.init's own handler is not left behind
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["trials"]["complete"] == 4 and summary["stop_reason"] == "the study holds 4 trials"
     store = SQLStorage(f"sqlite:///{tmp_path / 'ray.db'}")
@@ -49,9 +52,11 @@ def local_ray():
     ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'nntune[ray]')")
     # Actors import the test objectives by name, so they see this directory too.
     path = os.pathsep.join(p for p in (TESTS, os.environ.get("PYTHONPATH")) if p)
+    handler = signal.getsignal(signal.SIGTERM)
     ray.init(num_cpus=2, include_dashboard=False, runtime_env={"env_vars": {"PYTHONPATH": path}})
     yield ray
     ray.shutdown()
+    signal.signal(signal.SIGTERM, handler)  # ray.init's own stays otherwise, for later tests here
 
 
 @pytest.mark.slow

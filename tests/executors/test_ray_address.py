@@ -1,6 +1,7 @@
 """Where the Ray executor connects: an address with no Ray behind it is refused in one line
 within seconds (Ray itself keeps retrying it for many minutes without a word)."""
 
+import signal
 import socket
 import time
 
@@ -67,9 +68,11 @@ def test_nntune_tune_refuses_it_before_the_data_and_the_study(tmp_path, monkeypa
 ])
 def test_an_address_of_no_form_ray_reads_is_one_line(address, problem):
     ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'nntune[ray]')")
+    handler = signal.getsignal(signal.SIGTERM)
     with pytest.raises(ConfigError, match=rf"^{problem}"):
         connect(ray, address)
     assert not ray.is_initialized()
+    assert signal.getsignal(signal.SIGTERM) is handler  # ray.init's own, set before it failed, is gone
 
 
 def test_without_an_address_ray_starts_here_even_beside_a_ray_start_cluster(tmp_path, monkeypatch):

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,7 +38,7 @@ from nntune.executors._common import (
 )
 from nntune.executors._memory import MB, PeakMemory
 from nntune.executors._processes import WorkerSetupError
-from nntune.executors._running import INTERRUPTED, Heartbeat, run_measured, termination_as_interrupt
+from nntune.executors._running import INTERRUPTED, TERMINATING, Heartbeat, run_measured, termination_as_interrupt
 from nntune.executors._worker import Setup, limit_threads
 from nntune.trial import TrialState
 
@@ -115,9 +117,29 @@ def check_address(address: str | None, *, wait_s: float = 5.0) -> None:
                                                     "`ray start --head`") from None
 
 
+def own_signal_handlers() -> dict[int, Any]:
+    """The handlers of the signals that end a process, in the main thread (elsewhere none
+    can be set, so none is taken)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {s: signal.getsignal(s) for s in TERMINATING}
+
+
+def restore_signal_handlers(handlers: Mapping[int, Any]) -> None:
+    for signum, handler in handlers.items():
+        if handler is not None:  # None: set outside Python, which cannot be put back
+            signal.signal(signum, handler)
+
+
 def connect(ray: Any, address: str | None, *, wait_s: float = 5.0) -> None:
-    """``ray.init`` at ``address``, refused in one line when there is no Ray there."""
+    """``ray.init`` at ``address``, refused in one line when there is no Ray there.
+
+    ray.init sets a SIGTERM handler of its own in the driver (a plain exit) and leaves it
+    there, even when it fails: the ones before it are put back at once, so that a kill ends
+    a Ray search as Ctrl-C does (its trials queued again, Ray stopped), and the program that
+    called nntune keeps its own."""
     check_address(address, wait_s=wait_s)
+    handlers = own_signal_handlers()
     try:
         ray.init(address=init_address(address), include_dashboard=False, logging_level=logging.WARNING)
     except ValueError as err:  # an address of no form Ray reads ("head" with no port)
@@ -127,6 +149,8 @@ def connect(ray: Any, address: str | None, *, wait_s: float = 5.0) -> None:
         raise ConfigError("search.ray_address", f"{first.split('. ')[0]} ({address or 'RAY_ADDRESS'}); "
                                                 "start one with `ray start --head`, or leave "
                                                 "--ray-address out to start Ray here") from None
+    finally:
+        restore_signal_handlers(handlers)
 
 
 def unfit_request(nodes: Sequence[dict[str, Any]], cpus: float, gpus: float,
