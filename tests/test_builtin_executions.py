@@ -11,7 +11,8 @@ import torch
 
 import nntune
 from nntune._trial import derive_seed
-from nntune.builtin_repeats import (epoch_rows, execution_seeds, kept_record, mean_record, representative)
+from nntune.builtin_repeats import (epoch_rows, execution_seeds, kept_record, kept_value, mean_record,
+                                    representative)
 from nntune.config import parse_config
 from nntune.exceptions import ConfigError
 from nntune.storage import get_storage
@@ -74,6 +75,12 @@ def test_an_execution_that_stopped_early_counts_with_the_weights_it_kept():
     rows = epoch_rows(2, {1: {"epoch": 3, "value": 0.6}}, {0: stopped}, {})
     assert [r["value"] for r in rows] == [0.9, 0.6]
     assert mean_record(rows, 3)["value"] == pytest.approx(0.75) and mean_record(rows, 3)["epoch"] == 3
+
+
+def test_the_kept_value_is_the_kept_executions_own_not_the_trials_mean():
+    attrs = {"executions": [{"seed": 1, "value": 0.9}, {"seed": 2, "value": 0.7}], "execution_kept": 1}
+    assert kept_value(attrs) == 0.7
+    assert kept_value({}) is None and kept_value({"executions": [], "execution_kept": 0}) is None
 
 
 def test_the_kept_execution_is_the_one_closest_to_the_mean():
@@ -157,6 +164,11 @@ def test_a_trial_is_worth_the_mean_of_its_executions_and_keeps_the_closest_model
                         n_classes=splits.n_classes)["accuracy"]
     kept = best.user_attrs["executions"][best.user_attrs["execution_kept"]]
     assert accuracy == pytest.approx(kept["value"])
+    # Its model file gives that model's own validation value, not the trial's mean.
+    from nntune.builtin import save_trial_model
+
+    saved = nntune.load_model(save_trial_model(tmp_path / "best.pt", model, study, cfg, splits, best))
+    assert saved.meta["validation"] == pytest.approx(kept["value"])
     assert summary.test is not None and summary.test.trial == best.number
     # Without its saved model a trial is retrained with its kept execution's seed (without
     # dropout or augmentation, the stack's member exactly), and says so.

@@ -42,3 +42,19 @@ def test_tune_checks_the_folder_of_the_kept_models_first(call_cli, tmp_path, mon
                             "--set", f"search.checkpoint_dir={tmp_path / 'taken' / 'runs'}")
     assert code == 2 and err.startswith("nntune: error: search.checkpoint_dir")
     assert not (tmp_path / "nntune.db").exists()
+
+
+def test_export_model_holds_the_kept_execution_to_its_own_value_not_the_mean(call_cli, tmp_path, monkeypatch):
+    # The trial is worth the mean of its executions; its model is one of them, and scores
+    # that one's value. Compared with the mean, export-model said the data had changed.
+    monkeypatch.chdir(tmp_path)
+    code, _, err = call_cli("tune", "--trials", "1", "--set", "fixed.epochs=1", "--set", "space={}",
+                            "--set", "fixed.lr=0.01", "--set", "fixed.optimizer=sgd", "--set", "search.executions_per_trial=2")
+    assert code == 0, err
+    code, out, _ = call_cli("show", "--study", "digits-mlp", "--json")
+    (row,) = json.loads(out)["trials"]
+    values = [e["value"] for e in row["executions"]]
+    assert abs(values[0] - values[1]) > 0.03 * row["value"]  # the kept one is over 1% from the mean
+    code, out, err = call_cli("export-model", "-o", str(tmp_path / "kept.pt"))
+    assert code == 0 and "written to" in out
+    assert "warning" not in err, err

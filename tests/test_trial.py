@@ -70,7 +70,7 @@ def detailed_objective(trial):
     layers = trial.suggest_int("layers", 1, 4)
     act = trial.suggest_categorical("act", ["relu", "tanh"])
     for epoch in range(3):
-        trial.report(lr * (epoch + 1), epoch)
+        trial.report(lr * (epoch + 1), epoch, metrics={"val_loss": lr, "lr": lr})
         if trial.should_prune():
             raise nntune.TrialPruned()
     trial.set_user_attr("act", act)

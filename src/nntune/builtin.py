@@ -329,13 +329,17 @@ def taken_changes(study: Study, number: int) -> dict[int, dict[str, Any]]:
 def save_trial_model(path: str | Path, model: torch.nn.Module, study: Study, cfg: Config, splits: Splits,
                      trial: FrozenTrial, *, epochs: int | None = None, test: Mapping[str, Any] | None = None,
                      field: str | None = None) -> Path:
-    """``trial``'s model as a model file (:mod:`nntune.model_file`)."""
+    """``trial``'s model as a model file (:mod:`nntune.model_file`), with the validation value
+    of that model: a trial of several executions is worth their mean, its file one of them."""
+    from nntune.builtin_repeats import kept_value
     from nntune.model_file import save_model_file
     from nntune.train.augment import eval_size
 
     params = trial_hyperparameters(cfg, trial.params, epochs)
+    own = kept_value(trial.user_attrs)
     return save_model_file(path, model, params, splits, study=study.study_name, trial=trial.number,
-                           validation=trial.value, metric=cfg.task.trained_metric, test=test, field=field,
+                           validation=trial.value if own is None else own, metric=cfg.task.trained_metric,
+                           test=test, field=field,
                            resize=eval_size(cfg.task.augment, params) if cfg.task.augment else None,
                            data=cfg.task.data)
 

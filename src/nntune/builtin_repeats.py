@@ -101,6 +101,18 @@ def representative(values: Sequence[float]) -> int:
     return min(range(len(values)), key=lambda i: abs(values[i] - mean))
 
 
+def kept_value(user_attrs: Mapping[str, Any]) -> float | None:
+    """The value of the execution a trial's model is (its user attributes ``executions`` and
+    ``execution_kept``): what that model scores on the validation split, where the trial's
+    value is the mean over every execution. None for a trial of one execution."""
+    executions = user_attrs.get("executions")
+    kept = user_attrs.get("execution_kept", 0)
+    if not isinstance(executions, list) or not isinstance(kept, int) or not 0 <= kept < len(executions):
+        return None
+    value = executions[kept].get("value") if isinstance(executions[kept], Mapping) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def epoch_rows(n: int, fresh: Mapping[int, dict[str, Any]], ended: Mapping[int, StackResult],
                params: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Each execution's record of an epoch: its own where it trained the epoch, else (it

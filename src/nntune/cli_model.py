@@ -102,12 +102,15 @@ def warn_if_another_model(cfg: Any, splits: Any, model: Any, trial: Any, epochs:
     """Say so when the rebuilt model does not score the trial's recorded validation value:
     the data file (or the code) changed since the study ran, so the file would hold another
     model than the one the trial describes. A retrain on CPU matches to rounding; a GPU's
-    nondeterminism stays well inside the 1% allowed."""
+    nondeterminism stays well inside the 1% allowed. A trial of several executions is worth
+    their mean; its model is one of them, held to that execution's own value."""
     import math
 
+    from nntune.builtin_repeats import kept_value
     from nntune.ensemble_study import validation_score
 
-    recorded = trial.value
+    own = kept_value(trial.user_attrs)
+    recorded = trial.value if own is None else own
     if recorded is None or not math.isfinite(recorded):
         return
     measured = validation_score(cfg, splits, model, dict(trial.params), epochs)

@@ -243,8 +243,10 @@ class FrozenTrial(SuggestFamily):
         # The objective's line: the helper, this method, SuggestFamily's suggest_*, the caller.
         return given_value(name, dist, self.params, self.distributions, missing=missing, stacklevel=4)
 
-    def report(self, value: float, step: int) -> None:
-        """Nothing: a finished trial's curve is what it reported while it ran."""
+    def report(self, value: float, step: int, metrics: Mapping[str, Any] | None = None) -> None:
+        """Nothing: a finished trial's curve is what it reported while it ran. ``metrics`` is
+        taken as the live trial's is, so an objective (or a framework's callback) that reports
+        the epoch's record runs again on the best trial."""
 
     def should_prune(self) -> bool:
         return False

@@ -79,14 +79,13 @@ def test_the_contour_defaults_to_the_two_most_important_numeric_parameters(serve
     store, url, _ = served
     overview = get(f"{url}/api/overview?study=demo")[1]
     code, body, _ = get(f"{url}/api/contour?study=demo")
-    assert code == 200 and body["params"] == ["lr", "units", "dropout", "beta1"]  # not the choice
-    ranked = [n for n in overview["importance"]["importance"] if n in body["params"]]
+    assert code == 200 and body["params"] == ["lr", "units", "dropout", "optimizer", "beta1"]  # the choice too
+    ranked = [n for n in overview["importance"]["importance"] if n in body["params"] and n != "optimizer"]
     assert len(ranked) >= 2 and body["pair"] == ranked[:2]
     study = nntune.load_study("demo", store.url)
     x, y = body["pair"]
     shown = [n if n != "beta1" else "1 - beta1" for n in (x, y)]
-    assert _json(_data.contours(study, [x, y], None)["cells"][tuple(shown)], ("categories",)) == \
-        _json(body["contour"], ("rank",))
+    assert _json(_data.contours(study, [x, y], None)["cells"][tuple(shown)], ()) == _json(body["contour"], ("rank",))
 
 
 def _json(cell, drop):
@@ -137,20 +136,38 @@ def test_a_study_of_several_objectives_draws_its_first_objective_and_its_front(s
     assert pts["values"] == [t.values for t in study.trials] and pts["names"] == ["acc", "cost"]
 
 
-def test_a_study_of_fewer_than_two_numeric_parameters_has_no_contour(served):
+def test_a_study_of_fewer_than_two_parameters_has_no_contour(served):
     store, url, _ = served
     few = nntune.create_study(study_name="few", storage=store.url, sampler=nntune.samplers.RandomSampler(seed=0))
-    few.optimize(lambda t: t.suggest_float("x", 0.0, 1.0) + len(t.suggest_categorical("c", ["a", "bb"])), n_trials=4)
+    few.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=4)
     code, body, _ = get(f"{url}/api/contour?study=few")
     assert code == 200 and (body["params"], body["pair"], body["contour"]) == (["x"], None, None)
+
+
+def test_choices_are_drawn_over_their_labels_as_plot_contour_and_plot_rank_draw_them(served):
+    # KerasTuner's hp.Choice everywhere (units in [16, 32, 64]): optuna-dashboard and
+    # plot_contour draw such a study; the page said it had no parameter to draw.
+    store, url, _ = served
+    grid = nntune.create_study(study_name="choices", storage=store.url, sampler=nntune.samplers.RandomSampler(seed=0))
+    grid.optimize(lambda t: t.suggest_categorical("units", [64, 16, 32]) / 64
+                  + len(t.suggest_categorical("act", ["relu", "tanh"])), n_trials=6)
+    code, body, _ = get(f"{url}/api/contour?study=choices")
+    assert code == 200 and body["params"] == ["units", "act"] and body["pair"] == ["units", "act"]
+    c = body["contour"]
+    assert c["x"]["categorical"] and c["x"]["categories"] == ["64", "16", "32"] and c["grid"] is None
+    expected = _data.contours(grid, ["units", "act"], None)["cells"][("units", "act")]
+    assert _json(expected, ()) == _json(c, ("rank",))
+    assert c["rank"] == _data.ranks(grid, ["units", "act"], None)["rank"]
+    # With a number beside a choice, the number and the choice may be picked.
+    code, body, _ = get(f"{url}/api/contour?study=demo&x=optimizer&y=lr")
+    assert code == 200 and body["pair"] == ["optimizer", "lr"] and body["contour"]["x"]["categorical"]
 
 
 @pytest.mark.parametrize(("query", "message"), [
     ("x=lr", "y: missing (give both x and y, or neither)"),
     ("y=lr", "x: missing (give both x and y, or neither)"),
     ("x=lr&y=lr", "y: must differ from x ('lr')"),
-    ("x=optimizer&y=lr", "x: no numeric parameter 'optimizer' (expected one of lr, units, dropout, beta1)"),
-    ("x=lr&y=nope", "y: no numeric parameter 'nope' (expected one of lr, units, dropout, beta1)"),
+    ("x=lr&y=nope", "y: no parameter 'nope' (expected one of lr, units, dropout, optimizer, beta1)"),
     ("x=lr&x=units&y=dropout", "x: given more than once"),
 ])
 def test_a_bad_pair_is_a_400_naming_the_field(served, query, message):
@@ -186,8 +203,11 @@ def test_the_default_pair_and_the_ranks_are_pure_rules():
     assert default_pair(["a", "b", "c"], None) == ("a", "b")
     assert default_pair(["a"], {"a": 1.0}) is None
     assert chosen_pair(["a", "b"], None, None, None) == ("a", "b")
-    with pytest.raises(BadQuery, match="^x: no numeric parameter 'c'"):
+    with pytest.raises(BadQuery, match="^x: no parameter 'c'"):
         chosen_pair(["a", "b"], "c", "a", None)
+    # A choice is picked by default only where fewer than two numbers are left.
+    assert default_pair(["a", "c", "b"], {"c": 0.9, "b": 0.1}, numeric=["a", "b"]) == ("b", "a")
+    assert default_pair(["a", "c"], {"c": 0.9}, numeric=["a"]) == ("c", "a")
     assert value_ranks([3.0, 1.0, 2.0, 1.0], "minimize") == [1.0, 0.0, 2 / 3, 1 / 3]
     assert value_ranks([3.0, 1.0, 2.0], "maximize") == [0.0, 1.0, 0.5]
     assert value_ranks([], "minimize") == [] and value_ranks([5.0], "minimize") == [0.0]

@@ -48,7 +48,7 @@ def test_a_study_of_one_objective_draws_its_timeline_edf_contour_and_rank(browse
         assert [t["type"] for t in contour] == ["contour", "scatter"] and contour[1]["n"] == counts["complete"]
         assert [t["type"] for t in drawn(page, "rank-plot")] == ["scatter"]
         pair = page.evaluate("[document.getElementById('contour-x').value, document.getElementById('contour-y').value]")
-        assert pair[0] != pair[1] and "optimizer" not in page.inner_text("#contour-x")
+        assert pair[0] != pair[1] and "optimizer" not in pair and "optimizer" in page.inner_text("#contour-x")
         # Another pair: both plots redrawn over it, a Beta on its 1 - b axis.
         other = "units" if "units" not in pair else "dropout"
         page.select_option("#contour-x", "beta1")
@@ -58,6 +58,14 @@ def test_a_study_of_one_objective_draws_its_timeline_edf_contour_and_rank(browse
                                timeout=20000)
         page.wait_for_function("() => document.getElementById('rank-plot').layout.xaxis.title.text === '1 - beta1'",
                                timeout=20000)
+        # A choice: its trials as points over its labels, in the space's order, without a surface.
+        page.select_option("#contour-x", "optimizer")
+        page.wait_for_function("() => document.getElementById('rank-plot').layout.xaxis.title.text === 'optimizer'",
+                               timeout=20000)
+        axis = page.evaluate("document.getElementById('contour-plot').layout.xaxis")
+        assert axis["type"] == "category" and axis["categoryarray"] == ["sgd", "adam"]
+        assert [t["type"] for t in drawn(page, "contour-plot")] == ["scatter"]
+        assert "no distance between them" in page.inner_text("#contour-note")
         assert not errors, errors
 
 

@@ -89,3 +89,13 @@ def test_a_metric_the_evaluator_lacks_is_one_line_naming_what_it_has():
         fit(trial, lr=0.1, epochs=1, metric="f1", train_metrics=False)
     with pytest.raises(ConfigError, match=r"^trainer: expected an ignite.engine.Engine, got str$"):
         PyTorchIgnitePruningHandler(trial, "accuracy", "trainer")
+
+
+def test_a_study_of_several_objectives_records_each_evaluation_and_runs_each_trial_to_its_end():
+    # should_prune is undefined there; the handler cannot leave it out as a user's loop would
+    study = nntune.create_study(directions=["maximize", "minimize"])
+    study.optimize(lambda t: (fit(t, lr=t.suggest_float("lr", 0.3, 0.3), epochs=2, train_metrics=False), 1.0),
+                   n_trials=1)
+    (trial,) = study.trials
+    assert trial.state == TrialState.COMPLETE, trial.error
+    assert sorted(trial.intermediate_values) == [1, 2] and "val_loss" in trial.metrics[-1]

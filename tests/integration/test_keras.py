@@ -111,3 +111,19 @@ def test_keras_set_to_tensorflow_without_it_says_to_choose_the_torch_backend(tmp
     assert out.stdout.strip() == ("KerasPruningCallback: Keras is set to run on TensorFlow, which is not installed; "
                                   "set KERAS_BACKEND=torch before keras is imported (or \"backend\": \"torch\" in "
                                   "~/.keras/keras.json)")
+
+
+def test_epochs_fit_does_not_validate_report_nothing_and_a_fit_without_validation_is_one_line():
+    study = nntune.create_study(direction="maximize")
+    trial = study.ask()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = digits(300)
+    # validation_freq=2: epochs 1 and 3 have no val_ logs, and are not reported (Optuna's warns)
+    model.fit(x[:200], y[:200], validation_data=(x[200:], y[200:]), validation_freq=2, epochs=4, verbose=0,
+              callbacks=[KerasPruningCallback(trial, "val_accuracy")])
+    assert sorted(study.storage.get_trial(study.id, trial.number).intermediate_values) == [2, 4]
+    with pytest.raises(ConfigError, match=r"^monitor: 'val_accuracy' was in no epoch's logs of the fit; val_ "
+                                          r"entries need model.fit's validation_data or validation_split$"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[KerasPruningCallback(study.ask(), "val_accuracy")])

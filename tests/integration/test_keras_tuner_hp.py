@@ -68,6 +68,8 @@ def test_conditions_give_none_where_their_parent_has_another_value():
     (lambda hp: hp.Int("u", 1, 10.5), r"^u.max_value: must be a whole number, got 10.5$"),
     (lambda hp: hp.Int("u", 1, 10, sampling="reverse_log"), r"^u.sampling: reverse_log is for numbers within \(0, 1\)"),
     (lambda hp: hp.Float("m", 0.5, 2.0, sampling="reverse_log"), r"^m.sampling: reverse_log is searched on the \(1 - beta\)"),
+    (lambda hp: hp.Int("u", 10, 1), r"^u.min_value: 10 is greater than max_value 1$"),
+    (lambda hp: hp.Float("f", 0.5, 0.1), r"^f.min_value: 0.5 is greater than max_value 0.1$"),
     (lambda hp: hp.Choice("c", []), r"^c.values: must be a non-empty list, got \[\]$"),
     (lambda hp: hp.Choice("c", "abc"), r"^c.values: must be a non-empty list, got 'abc'$"),
 ])
@@ -104,3 +106,14 @@ def test_a_keras_tuner_build_function_is_tuned_and_rebuilt_from_the_best_trial()
     assert best.value == min(t.value for t in study.trials)
     assert build_model(KerasTunerHyperParameters(best)) == (best.params["layers"], best.params["units"],
                                                             best.params["lr"])
+
+
+def test_sampling_is_read_as_keras_tuner_reads_it_in_any_case_and_none_as_linear():
+    # KerasTuner lowers the sampling and takes None (its old default) as linear.
+    study = nntune.create_study(sampler=nntune.samplers.RandomSampler(seed=0))
+    hp = KerasTunerHyperParameters(study.ask())
+    assert 1e-4 <= hp.Float("lr", 1e-4, 1e-2, sampling="LOG") <= 1e-2
+    assert hp.Int("units", 32, 128, step=32, sampling=None) in (32, 64, 96, 128)
+    assert hp.Int("width", 8, 64, step=2, sampling="Log") in (8, 16, 32, 64)
+    dists = hp.trial.distributions
+    assert dists["lr"].log and not dists["units"].log and dists["width"] == Choice((8, 16, 32, 64))

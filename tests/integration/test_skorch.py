@@ -94,3 +94,21 @@ def test_an_epoch_row_becomes_the_record_diagnosis_reads():
            "train_loss_best": True, "valid_loss": np.float64(0.75), "valid_loss_best": False, "valid_acc": 0.8,
            "note": "text"}
     assert epoch_record(row) == {"train_loss": 0.5, "val_loss": 0.75, "val_acc": 0.8, "epoch_time": 0.25}
+
+
+def test_a_study_of_several_objectives_records_each_epoch_and_runs_each_trial_to_its_end():
+    study = nntune.create_study(directions=["maximize", "minimize"])
+    study.optimize(lambda t: (fit(t, lr=t.suggest_float("lr", 0.5, 0.5), epochs=2), 1.0), n_trials=1)
+    (trial,) = study.trials
+    assert trial.state == TrialState.COMPLETE, trial.error
+    assert sorted(trial.intermediate_values) == [1, 2] and "val_loss" in trial.metrics[-1]
+
+
+def test_the_objective_runs_again_on_the_best_trial_as_in_optunas_recipe():
+    # objective(study.best_trial) retrains the best model; the callback's report is taken
+    # (and ignored) by the finished trial, whose should_prune is always False.
+    study = nntune.create_study(direction="maximize", pruner=nntune.pruners.NopPruner())
+    study.optimize(lambda t: fit(t, lr=t.suggest_float("lr", 0.5, 0.5), epochs=2), n_trials=1)
+    best = study.best_trial
+    assert fit(best, lr=best.suggest_float("lr", 0.5, 0.5), epochs=2) > 0.5
+    assert study.best_trial.intermediate_values == best.intermediate_values  # nothing stored

@@ -1,7 +1,9 @@
 """The study page's plot of two chosen parameters: the value over the pair (the contour
 ``nntune.visualization.plot_contour`` draws, from the same ``contour_data``, a Beta as its
-``1 - b`` on a log scale) and each trial's rank by value (``plot_rank``'s rule), built on the
-server for the pair the page's selects name.
+``1 - b`` on a log scale, a choice as its labels in the space's order) and each trial's rank
+by value (``plot_rank``'s rule), built on the server for the pair the page's selects name.
+Every parameter can be picked, as in optuna-dashboard: over a choice the trials are points
+without the interpolated surface (its values have no distance between them).
 
 Pure functions of the trials and the space; the app caches their JSON per study version.
 """
@@ -20,30 +22,41 @@ from nntune.visualization._data import beta_as_decades, is_decades_of_beta
 
 
 def contour_params(space: Space) -> list[str]:
-    """The parameters a contour can interpolate over: every one that is not a choice, in the
-    space's order (a choice's axis has no distance between its values)."""
+    """The parameters the selects offer: every one, in the space's order."""
+    return list(space.params)
+
+
+def numeric_params(space: Space) -> list[str]:
+    """The parameters a contour can interpolate over: every one that is not a choice."""
     return [n for n, d in space.params.items() if not isinstance(d, Choice)]
 
 
-def default_pair(names: Sequence[str], importance: Mapping[str, float] | None) -> tuple[str, str] | None:
+def default_pair(names: Sequence[str], importance: Mapping[str, float] | None,
+                 numeric: Sequence[str] | None = None) -> tuple[str, str] | None:
     """The two most important of ``names`` when an importance is known (it lists the largest
-    first), the space's first two otherwise; None for fewer than two."""
-    ranked = [n for n in (importance or {}) if n in names]
-    ordered = ranked + [n for n in names if n not in ranked]
+    first), the space's first two otherwise; None for fewer than two. Where ``numeric``
+    holds two or more of them, the pair is taken among those, so the page opens on an
+    interpolated surface."""
+    pool = [n for n in names if n in numeric] if numeric is not None else list(names)
+    if len(pool) < 2:
+        pool = list(names)
+    ranked = [n for n in (importance or {}) if n in pool]
+    ordered = ranked + [n for n in pool if n not in ranked]
     return (ordered[0], ordered[1]) if len(ordered) >= 2 else None
 
 
 def chosen_pair(names: Sequence[str], x: str | None, y: str | None,
-                importance: Mapping[str, float] | None) -> tuple[str, str] | None:
+                importance: Mapping[str, float] | None,
+                numeric: Sequence[str] | None = None) -> tuple[str, str] | None:
     """The pair asked for (both or neither of ``x`` and ``y``), checked against ``names``;
     the default pair when none is asked for. A bad one is a :class:`BadQuery`."""
     if x is None and y is None:
-        return default_pair(names, importance)
+        return default_pair(names, importance, numeric)
     for field, name in (("x", x), ("y", y)):
         if name is None:
             raise BadQuery(field, "missing (give both x and y, or neither)")
         if name not in names:
-            raise BadQuery(field, f"no numeric parameter {name!r} (expected one of {', '.join(names) or 'none'})")
+            raise BadQuery(field, f"no parameter {name!r} (expected one of {', '.join(names) or 'none'})")
     if x == y:
         raise BadQuery("y", f"must differ from x ({x!r})")
     return x, y  # type: ignore[return-value]
@@ -69,6 +82,9 @@ def contour_view(trials: Sequence[FrozenTrial], space: Space, x: str, y: str, di
     sx, sy = list(flipped.params)
     cell = contour_data(shown, flipped, sx, sy)
     for axis in (cell["x"], cell["y"]):
+        dist = flipped.params[axis["name"]]
+        if isinstance(dist, Choice):  # its labels in the space's order, as plot_contour's axis
+            axis["categories"] = [str(v) for v in dist.values]
         axis["reversed"] = is_decades_of_beta(axis["name"], declared)
     cell["rank"] = value_ranks(cell["value"], direction)
     return cell
@@ -80,6 +96,6 @@ def contour_body(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any], direct
     with fewer than two) and its :func:`contour_view`."""
     space = study_space(trials, attrs)
     names = contour_params(space)
-    pair = chosen_pair(names, x, y, importance)
+    pair = chosen_pair(names, x, y, importance, numeric_params(space))
     return {"params": names, "pair": None if pair is None else list(pair),
             "contour": None if pair is None else contour_view(trials, space, pair[0], pair[1], direction)}

@@ -12,6 +12,11 @@ and the dashboard diagnose a Keras model's curves as they do the built-in traine
 
 The step is the number of epochs trained (1 after the first), as the built-in trainer
 counts them and ASHA's rungs are set; Optuna's callback reports Keras's 0-based epoch.
+
+An epoch ``model.fit`` did not validate (``validation_freq=2``: every other one) has no
+``val_*`` logs; a ``val_*`` monitor reports nothing then, as Lightning's callback skips
+unvalidated epochs. A monitor that is in no validated epoch's logs is refused in one line,
+and so is one that no epoch of the fit had (``model.fit`` given no validation data).
 """
 
 from __future__ import annotations
@@ -68,12 +73,32 @@ class KerasPruningCallback(keras.callbacks.Callback):
         self._trial = trial
         self._monitor = monitor
         self._interval = interval
+        self._validated = False  # whether model.fit validated the current epoch
+        self._ended: list[bool] = []  # per epoch of this fit: whether its logs had the monitor
+
+    def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
+        self._ended = []
+
+    def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self._validated = False
+
+    def on_test_begin(self, logs: Mapping[str, Any] | None = None) -> None:
+        self._validated = True  # model.fit's validation runs as an evaluate with the fit's callbacks
+
+    def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
+        if self._ended and not any(self._ended):
+            hint = "; val_ entries need model.fit's validation_data or validation_split" \
+                if self._monitor.startswith("val_") else ""
+            raise ConfigError("monitor", f"{self._monitor!r} was in no epoch's logs of the fit{hint}")
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        logs = dict(logs or {})
+        self._ended.append(self._monitor in logs)
         trained = int(epoch) + 1  # epochs trained, the step every nntune scheduler counts in
         if trained % self._interval != 0:
             return
-        logs = dict(logs or {})
+        if self._monitor not in logs and self._monitor.startswith("val_") and not self._validated:
+            return  # an epoch model.fit did not validate (validation_freq): nothing to report
         if self._monitor not in logs:
             raise ConfigError("monitor", f"{self._monitor!r} is not in the epoch's logs; they have "
                                          f"{', '.join(map(repr, sorted(logs))) or 'nothing'}")

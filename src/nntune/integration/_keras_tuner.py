@@ -10,6 +10,8 @@ How KerasTuner's ranges map:
   the range is that list of values, as a choice;
 - ``sampling="reverse_log"`` (values crowded towards the top, for averaging coefficients
   such as momentum): nntune's (1 - beta) log scale, ``trial.suggest_beta``, within (0, 1);
+- ``sampling`` is read as KerasTuner reads it: in any case (``"LOG"``), ``None`` as
+  ``"linear"`` (its old default);
 - ``Fixed(name, value)`` gives the value and is kept in :attr:`values`; a ``default`` is
   accepted and not used (the sampler draws every value).
 
@@ -86,9 +88,10 @@ class KerasTunerHyperParameters:
         return self.values[name]
 
     # KerasTuner's hyperparameters ----------------------------------------------------------------
-    def Int(self, name: str, min_value: int, max_value: int, step: int | None = None, sampling: str = "linear",
-            default: int | None = None, parent_name: str | None = None, parent_values: Any = None) -> int | None:
-        _check_sampling(name, sampling, min_value, step)
+    def Int(self, name: str, min_value: int, max_value: int, step: int | None = None,
+            sampling: str | None = "linear", default: int | None = None, parent_name: str | None = None,
+            parent_values: Any = None) -> int | None:
+        sampling = _check_sampling(name, sampling, min_value, max_value, step)
         for field, value in (("min_value", min_value), ("max_value", max_value), ("step", step)):
             if value is not None and (isinstance(value, bool) or int(value) != value):
                 raise ConfigError(f"{name}.{field}", f"must be a whole number, got {value!r}")
@@ -106,9 +109,9 @@ class KerasTunerHyperParameters:
         return self._draw(name, parent_name, parent_values, draw)
 
     def Float(self, name: str, min_value: float, max_value: float, step: float | None = None,
-              sampling: str = "linear", default: float | None = None, parent_name: str | None = None,
+              sampling: str | None = "linear", default: float | None = None, parent_name: str | None = None,
               parent_values: Any = None) -> float | None:
-        _check_sampling(name, sampling, min_value, step)
+        sampling = _check_sampling(name, sampling, min_value, max_value, step)
         if sampling == "reverse_log" and not (0 < min_value < max_value < 1 and step is None):
             raise ConfigError(f"{name}.sampling", f"reverse_log is searched on the (1 - beta) log scale, within "
                                                   f"(0, 1) and without a step; got [{min_value}, {max_value}]"
@@ -152,12 +155,21 @@ class KerasTunerHyperParameters:
         return isinstance(name, str) and name in self.values
 
 
-def _check_sampling(name: str, sampling: str, min_value: float, step: float | None) -> None:
-    """KerasTuner's own checks: a known sampling, a positive range for the log ones, and
-    there a step above 1 (it multiplies)."""
+def _check_sampling(name: str, sampling: str | None, min_value: float, max_value: float,
+                    step: float | None) -> str:
+    """KerasTuner's own checks: a range not upside down, a known sampling, a positive range
+    for the log ones, and there a step above 1 (it multiplies). Returns the sampling as
+    KerasTuner reads it: lower case, None as linear (its old default, still accepted)."""
+    if min_value > max_value:
+        raise ConfigError(f"{name}.min_value", f"{min_value!r} is greater than max_value {max_value!r}")
+    if sampling is None:
+        sampling = "linear"
+    if isinstance(sampling, str):
+        sampling = sampling.lower()
     if sampling not in SAMPLINGS:
         raise ConfigError(f"{name}.sampling", f"unknown {sampling!r}; choose from {', '.join(SAMPLINGS)}")
     if sampling != "linear" and min_value <= 0:
         raise ConfigError(f"{name}.min_value", f"must be > 0 with sampling={sampling!r}, got {min_value!r}")
     if sampling != "linear" and step is not None and step <= 1:
         raise ConfigError(f"{name}.step", f"multiplies with sampling={sampling!r}, so it must be > 1, got {step!r}")
+    return sampling

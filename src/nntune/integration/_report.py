@@ -1,6 +1,8 @@
 """What every framework's callback does once it has an epoch's value and record: report
 them, end a trial whose value or loss is not finite as diverged, and stop it when the
-study's scheduler says so."""
+study's scheduler says so. A study of several objectives has no pruning: there the epochs are
+recorded (the curves diagnosis reads) and the trial runs to its end, as a define-by-run
+objective that leaves ``should_prune`` out."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from nntune.exceptions import TrialDiverged, TrialPruned
+from nntune.exceptions import PruningUndefined, TrialDiverged, TrialPruned
 
 
 def report_epoch(trial: Any, name: str, value: float, epoch: int, record: dict[str, Any], *,
@@ -22,5 +24,9 @@ def report_epoch(trial: Any, name: str, value: float, epoch: int, record: dict[s
     losses = [v for k, v in record.items() if k in ("train_loss", "val_loss", "value")]
     if not agree(all(math.isfinite(v) for v in losses)):  # recorded as diverged at this epoch, not as failed
         raise TrialDiverged(epoch, f"{name} or a loss is not finite at epoch {epoch}")
-    if trial.should_prune():
+    try:
+        prune = trial.should_prune()
+    except PruningUndefined:  # several objectives: no pruning; the run goes on, its epochs recorded
+        return
+    if prune:
         raise TrialPruned(f"trial was pruned at epoch {epoch}")

@@ -38,19 +38,22 @@ function fillPairSelects(d) {
 }
 
 function pairAxis(a) {
+  // A choice's axis lists its labels in the space's order (32, 64, 128), as plot_contour's does.
+  if (a.categorical) return { title: { text: a.name }, type: "category", categoryorder: "array", categoryarray: a.categories || [] };
   return Object.assign({ title: { text: a.name }, type: a.log ? "log" : "linear" }, a.reversed ? { autorange: "reversed" } : {});
 }
 
 function drawContour(d) {
   const m = S.objectives ? S.objectives[0].name : S.metric, c = d.contour;
   if (!c || !c.value.length) {
-    const why = !c ? `A contour needs two numeric parameters; this study has ${d.params.length}.` : "No complete trial has both parameters yet.";
+    const why = !c ? `A contour needs two parameters; this study has ${d.params.length}.` : "No complete trial has both parameters yet.";
     $("#contour-note").textContent = "";
     emptyNote("contour-plot", why);
     emptyNote("rank-plot", why);
     return;
   }
   $("#contour-note").textContent = counted(c.value.length, "complete trial") + (c.grid ? `; ${m} interpolated between them (nearest outside their hull).`
+    : c.x.categorical || c.y.categorical ? "; a choice's values have no distance between them to interpolate over."
     : c.value.length < 3 ? "; three are needed to interpolate between them." : "; their values of one parameter are all the same.");
   const text = c.number.map((n, i) => `#${n}: ${fmt(c.value[i])}`);
   const points = (marker) => ({ x: c.x.values, y: c.y.values, text, customdata: c.number, mode: "markers", name: "trials", hoverinfo: "text", marker });
