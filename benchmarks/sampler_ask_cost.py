@@ -130,21 +130,12 @@ def optuna_study(sampler: str, storage: str | None, n: int, cache: Path | None =
 
 
 def sqlite_store(url: str) -> Any:
-    """Optuna's storage on nntune's SQLite settings (WAL, synchronous=NORMAL), as in
-    ``benchmarks/overhead.py``, so the comparison is of the libraries, not of fsyncs."""
-    import sqlite3
+    """Optuna's storage on nntune's SQLite settings (WAL, synchronous=NORMAL), as
+    ``overhead.py`` makes it, so the comparison is of the libraries, not of fsyncs."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from overhead import sqlite_like_nntune
 
-    import optuna
-
-    path = url[len("sqlite:///"):]
-
-    def connect() -> sqlite3.Connection:
-        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        return conn
-
-    return optuna.storages.RDBStorage(url, engine_kwargs={"creator": connect})
+    return sqlite_like_nntune(url)
 
 
 def measure(library: str, sampler: str, n: int, storage: str, window: int, cache: Path | None) -> float:

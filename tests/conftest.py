@@ -69,6 +69,17 @@ os.environ.setdefault("KERAS_HOME", tempfile.mkdtemp(prefix="nntune-tests-keras-
 
 
 @pytest.fixture(autouse=True)
+def _absl_writes_to_the_real_stderr():
+    """Keras imports absl, whose log handler keeps the stderr of that moment: under pytest a
+    test's capture, closed once the test ends, so any later test that logs through it failed
+    with "I/O operation on closed file". After each test it writes to the process's stderr."""
+    yield
+    absl_logging = sys.modules.get("absl.logging")
+    if absl_logging is not None:
+        absl_logging.get_absl_handler().python_handler.stream = sys.__stderr__
+
+
+@pytest.fixture(autouse=True)
 def _one_torch_thread():
     import torch
 

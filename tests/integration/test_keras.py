@@ -15,11 +15,11 @@ import pytest
 keras = pytest.importorskip("keras")  # on PyTorch's backend: tests/conftest.py sets KERAS_BACKEND
 
 import nntune  # noqa: E402
-from nntune.diagnose import diagnose  # noqa: E402
 from nntune.exceptions import ConfigError  # noqa: E402
 from nntune.integration import KerasPruningCallback  # noqa: E402
 from nntune.integration._keras import epoch_record  # noqa: E402
 from nntune.trial import TrialState  # noqa: E402
+from tests.integration.framework_contract import check_the_scheduler_stops_trials, check_tiny_and_huge_rates  # noqa: E402
 
 pytestmark = [pytest.mark.skipif(keras.backend.backend() != "torch", reason="Keras runs on another backend here"),
               # Keras's torch backend and numpy 2 disagree on __array__'s copy keyword, in Keras itself
@@ -61,22 +61,8 @@ def test_each_epoch_is_reported_with_the_record_diagnosis_reads():
 
 @pytest.mark.slow
 def test_a_tiny_learning_rate_is_diagnosed_a_huge_one_diverges_and_the_scheduler_stops_trials():
-    study = nntune.create_study(direction="maximize", pruner=nntune.pruners.NopPruner())
-    for lr in (1e-5, 1e30):
-        study.enqueue_trial({"lr": lr})
-    study.optimize(lambda t: fit(t, lr=t.suggest_float("lr", 1e-5, 1e30, log=True), epochs=4), n_trials=2)
-    slow, huge = study.trials
-    kinds = {f.kind for f in diagnose(slow, direction="maximize", metric="accuracy")}
-    assert slow.state == TrialState.COMPLETE and "lr_too_small" in kinds, kinds
-    assert huge.state == TrialState.DIVERGED and "not finite" in huge.error
-    # Every trial after the first two is far worse than them at its first epoch: the median
-    # rule stops it there, out of model.fit, and the study records it pruned.
-    study = nntune.create_study(direction="maximize",
-                                pruner=nntune.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0))
-    study.optimize(lambda t: fit(t, lr=t.suggest_float("lr", 0.3, 0.3) if t.number < 2 else 1e-6, epochs=2),
-                   n_trials=4)
-    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2 + [TrialState.PRUNED] * 2
-    assert all(sorted(t.intermediate_values) == [1] for t in study.trials[2:])
+    check_tiny_and_huge_rates(lambda t, lr, epochs: fit(t, lr=lr, epochs=epochs), metric="accuracy")
+    check_the_scheduler_stops_trials(lambda t, lr, epochs: fit(t, lr=lr, epochs=epochs), good_lr=0.3, epochs=2)
 
 
 def test_a_metric_the_logs_lack_is_one_line_and_interval_reports_every_kth_epoch():

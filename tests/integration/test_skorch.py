@@ -12,11 +12,11 @@ from torch import nn
 skorch = pytest.importorskip("skorch")
 
 import nntune  # noqa: E402
-from nntune.diagnose import diagnose  # noqa: E402
 from nntune.exceptions import ConfigError  # noqa: E402
 from nntune.integration import SkorchPruningCallback  # noqa: E402
 from nntune.integration._skorch import epoch_record  # noqa: E402
 from nntune.trial import TrialState  # noqa: E402
+from tests.integration.framework_contract import check_the_scheduler_stops_trials, check_tiny_and_huge_rates  # noqa: E402
 
 
 class Classifier(nn.Module):
@@ -61,23 +61,11 @@ def test_each_epoch_is_reported_with_the_record_diagnosis_reads():
 
 
 def test_a_tiny_learning_rate_is_diagnosed_and_a_huge_one_diverges():
-    study = nntune.create_study(direction="maximize", pruner=nntune.pruners.NopPruner())
-    for lr in (1e-5, 1e30):
-        study.enqueue_trial({"lr": lr})
-    study.optimize(lambda t: fit(t, lr=t.suggest_float("lr", 1e-5, 1e30, log=True), epochs=4), n_trials=2)
-    slow, huge = study.trials
-    kinds = {f.kind for f in diagnose(slow, direction="maximize", metric="acc")}
-    assert slow.state == TrialState.COMPLETE and "lr_too_small" in kinds, kinds
-    assert huge.state == TrialState.DIVERGED and "not finite" in huge.error
+    check_tiny_and_huge_rates(lambda t, lr, epochs: fit(t, lr=lr, epochs=epochs), metric="acc")
 
 
 def test_the_studys_scheduler_stops_trials_inside_fit():
-    study = nntune.create_study(direction="maximize",
-                                pruner=nntune.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0))
-    study.optimize(lambda t: fit(t, lr=t.suggest_float("lr", 0.5, 0.5) if t.number < 2 else 1e-6, epochs=3),
-                   n_trials=4)
-    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2 + [TrialState.PRUNED] * 2
-    assert all(sorted(t.intermediate_values) == [1] for t in study.trials[2:])
+    check_the_scheduler_stops_trials(lambda t, lr, epochs: fit(t, lr=lr, epochs=epochs), good_lr=0.5)
 
 
 def test_a_column_the_history_lacks_is_one_line_naming_what_it_has():
