@@ -98,7 +98,7 @@ def test_arrays_with_gaps_are_filled_from_the_training_rows_and_so_are_new_ones(
     model = nntune.load_model(summary.model_path)
     assert model.meta["missing"]["method"] == "mean"
     np.savez(tmp_path / "new.npz", x=np.array([[2.0, np.nan], [8.0, np.nan]], dtype=np.float32))
-    assert list(predict_file(model, tmp_path / "new.npz")["prediction"]) == ["0", "1"]
+    assert list(predict_file(model, tmp_path / "new.npz")["prediction"]) == [0, 1]
 
 
 def test_a_config_or_set_of_the_wrong_type_is_one_line(tmp_path, monkeypatch):
