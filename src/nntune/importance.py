@@ -96,22 +96,23 @@ def cannot_explain(trials: Sequence[FrozenTrial], n_params: int) -> CannotExplai
     """Why no importance can be measured from ``trials``, naming the actual problem: too
     few complete trials, no parameter any of them used, or one value for all of them."""
     values = [float(t.value) for t in complete_trials(trials)]  # type: ignore[arg-type]
-    if len(values) < IMPORTANCE_FEWEST_TRIALS:
-        return _too_few(len(values))
-    if n_params == 0:
-        return CannotExplain("params: no complete trial used any of the parameters to explain")
-    return CannotExplain(f"importance needs complete trials whose values vary; all {len(values)} of this "
-                         f"study's have the value {values[0]:g}")
+    return _cannot(len(values), n_params, lambda: f"value {values[0]:g}")
 
 
 def cannot_explain_front(trials: Sequence[FrozenTrial], n_params: int) -> CannotExplain:
     """:func:`cannot_explain` for complete trials of several objectives (``trials``)."""
-    if len(trials) < IMPORTANCE_FEWEST_TRIALS:
-        return _too_few(len(trials))
+    return _cannot(len(trials), n_params, lambda: f"values {list(trials[0].values or [])}")
+
+
+def _cannot(count: int, n_params: int, shared: Callable[[], str]) -> CannotExplain:
+    """The first of: too few of the ``count`` complete trials, no parameter to explain, or
+    one ``shared()`` value (or values) for all of them."""
+    if count < IMPORTANCE_FEWEST_TRIALS:
+        return _too_few(count)
     if n_params == 0:
         return CannotExplain("params: no complete trial used any of the parameters to explain")
-    return CannotExplain(f"importance needs complete trials whose values vary; all {len(trials)} of this "
-                         f"study's have the values {list(trials[0].values or [])}")
+    return CannotExplain(f"importance needs complete trials whose values vary; all {count} of this "
+                         f"study's have the {shared()}")
 
 
 class PermutationImportanceEvaluator(BaseImportanceEvaluator):
