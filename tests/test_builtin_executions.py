@@ -11,8 +11,8 @@ import torch
 
 import nntune
 from nntune._trial import derive_seed
-from nntune.builtin_repeats import (epoch_rows, execution_seeds, kept_record, kept_value, mean_record,
-                                    representative)
+from nntune.builtin_repeats import (epoch_rows, execution_seeds, kept_execution, kept_record, kept_value,
+                                    mean_record, representative)
 from nntune.config import parse_config
 from nntune.exceptions import ConfigError
 from nntune.storage import get_storage
@@ -81,6 +81,15 @@ def test_the_kept_value_is_the_kept_executions_own_not_the_trials_mean():
     attrs = {"executions": [{"seed": 1, "value": 0.9}, {"seed": 2, "value": 0.7}], "execution_kept": 1}
     assert kept_value(attrs) == 0.7
     assert kept_value({}) is None and kept_value({"executions": [], "execution_kept": 0}) is None
+
+
+def test_the_kept_execution_is_read_whole_or_not_at_all():
+    first, second = {"seed": 1, "value": 0.9}, {"seed": 2, "value": 0.7}
+    assert kept_execution({"executions": [first, second], "execution_kept": 1}) is second
+    assert kept_execution({"executions": [first, second]}) is first  # stored before execution_kept was
+    for attrs in ({}, {"executions": [first], "execution_kept": 1}, {"executions": [first], "execution_kept": -1},
+                  {"executions": "x"}, {"executions": [3]}):
+        assert kept_execution(attrs) is None, attrs
 
 
 def test_the_kept_execution_is_the_one_closest_to_the_mean():

@@ -36,6 +36,7 @@ from nntune.builtin_priors import default_priors  # noqa: F401 (importable from 
 from nntune.train.loss_metric import split_loss
 from nntune.train.metrics import (LOSS, binary_counts, check_metric, metric_options, predictions_numpy,
                                   targets_numpy)
+from nntune.train.loop import kept_record
 from nntune.train.threads import use_threads
 from nntune.trial import FrozenTrial
 
@@ -175,9 +176,7 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
             trial.set_system_attr("threads", result.threads.to_json())
         # The returned model is what the value describes: the best epoch's weights when
         # early stopping restored them, else the last epoch's.
-        restored = result.stopped_early or bool(params.get("early_stopping"))
-        chosen = next((r for r in result.history if r["epoch"] == result.best_epoch), result.history[-1]) \
-            if restored else result.history[-1]
+        value, chosen = kept_record(result, params)
         trial.set_user_attrs({"epochs": result.epochs, "iterations": result.iterations,
                               "best_epoch": result.best_epoch, "model_summary": result.summary,
                               "val_loss": chosen["val_loss"]})  # breaks ties of equal values
@@ -186,7 +185,6 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
             trial.set_user_attrs(costs)
         if result.stopped_by_report:
             raise TrialPruned()
-        value = float(result.best_value if restored else result.history[-1]["value"])
         return objective_values(cfg, value, costs) if cfg.task.is_multi_objective else value
 
     return objective
@@ -301,12 +299,14 @@ def rebuild_model(study: Study, cfg: Config, splits: Splits, trial: FrozenTrial,
         model = build_model(params, shape, count_outputs(splits), pretrained=False)
         model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["model"])
         return model
-    kept = trial.user_attrs.get("executions", [])[trial.user_attrs.get("execution_kept", 0):][:1]
+    from nntune.builtin_repeats import kept_execution
+
+    kept = kept_execution(trial.user_attrs)
     if checkpoint:  # its weights came from its lineage or a stack: a retrain alone may be another model
         why = "it trained in a stack of executions" if kept else "population-based training copied weights into it"
         warnings.warn(f"trial {trial.number}'s checkpoint {checkpoint} is gone; its configuration is retrained "
                       f"from scratch, which may not be the model its value describes ({why})", UserWarning, stacklevel=2)
-    seed = int(kept[0]["seed"]) if kept else derive_seed(study.seed, trial.number)  # the execution kept
+    seed = int(kept["seed"]) if kept else derive_seed(study.seed, trial.number)  # the execution kept
     use_threads(device=device)
     taken = taken_changes(study, trial.number)
     return fit(params, splits, metric=cfg.task.trained_metric, report=None, seed=seed, device=device,

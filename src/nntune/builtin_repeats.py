@@ -47,7 +47,7 @@ from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
 from nntune.train import Splits
 from nntune.train.basics import pick_device
 from nntune.train.epochs import save_checkpoint
-from nntune.train.loop import FitResult
+from nntune.train.loop import kept_record  # an execution is worth what a trial alone would be
 from nntune.train.stack import Stack, StackResult
 from nntune.train.threads import use_threads
 
@@ -58,16 +58,6 @@ def execution_seeds(seed: int, n: int) -> list[int]:
     """The seeds of a trial's ``n`` executions: the trial's own first (what it trains with
     alone), then seeds derived from it, so a rerun of the trial trains the same ones."""
     return [int(seed)] + [derive_seed(seed, i) for i in range(1, n)]
-
-
-def kept_record(result: FitResult, params: Mapping[str, Any]) -> tuple[float, dict[str, Any]]:
-    """An execution's value and the record of the weights it ends with: the best epoch's
-    where early stopping restored them, else the last epoch's (a single trial's rule)."""
-    restored = result.stopped_early or bool(params.get("early_stopping"))
-    if not restored:
-        return float(result.history[-1]["value"]), result.history[-1]
-    chosen = next((r for r in result.history if r["epoch"] == result.best_epoch), result.history[-1])
-    return float(result.best_value), chosen
 
 
 def _mean(values: Sequence[Any]) -> Any:
@@ -81,14 +71,13 @@ def mean_record(records: Sequence[Mapping[str, Any]], epoch: int, epoch_time: fl
     the executions trained this epoch together (None: the mean)."""
     out: dict[str, Any] = {}
     for key in records[0]:
-        values = [r.get(key) for r in records]
         if key == "layers":
             layers = [r.get("layers") or [] for r in records]
             if all(len(ls) == len(layers[0]) for ls in layers):
                 out[key] = [{k: _mean([ls[i].get(k) for ls in layers]) for k in layers[0][i]}
                             for i in range(len(layers[0]))]
             continue
-        out[key] = _mean(values)
+        out[key] = _mean([r.get(key) for r in records])
     out["epoch"] = epoch
     if epoch_time is not None:
         out["epoch_time"] = epoch_time
@@ -101,15 +90,22 @@ def representative(values: Sequence[float]) -> int:
     return min(range(len(values)), key=lambda i: abs(values[i] - mean))
 
 
-def kept_value(user_attrs: Mapping[str, Any]) -> float | None:
-    """The value of the execution a trial's model is (its user attributes ``executions`` and
-    ``execution_kept``): what that model scores on the validation split, where the trial's
-    value is the mean over every execution. None for a trial of one execution."""
+def kept_execution(user_attrs: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The stored entry (seed, value, epochs, best epoch) of the execution a trial's model is
+    (its user attributes ``executions`` and ``execution_kept``); None for a trial of one
+    execution, or attributes not of that shape."""
     executions = user_attrs.get("executions")
     kept = user_attrs.get("execution_kept", 0)
     if not isinstance(executions, list) or not isinstance(kept, int) or not 0 <= kept < len(executions):
         return None
-    value = executions[kept].get("value") if isinstance(executions[kept], Mapping) else None
+    return executions[kept] if isinstance(executions[kept], Mapping) else None
+
+
+def kept_value(user_attrs: Mapping[str, Any]) -> float | None:
+    """The value of the execution a trial's model is (:func:`kept_execution`): what that
+    model scores on the validation split, where the trial's value is the mean over every
+    execution. None for a trial of one execution."""
+    value = (kept_execution(user_attrs) or {}).get("value")
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 

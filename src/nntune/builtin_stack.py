@@ -26,6 +26,7 @@ from nntune.space import Space
 from nntune.train import Splits
 from nntune.train.basics import model_input_shape, count_outputs, pick_device, resolve_params
 from nntune.train.epochs import save_checkpoint
+from nntune.train.loop import kept_record
 from nntune.train.stack import Stack, StackResult
 from nntune.train.stack_models import frozen, structure_key
 from nntune.train.stack_run import available_memory, estimate_member_bytes, population_size
@@ -154,16 +155,13 @@ class StackTrainer:
         """Store what the solo objective stores beside a finished member (its costs too, which
         task.constraints and cost objectives compare); returns its value, one per objective in
         a study of several."""
-        restored = result.stopped_early or bool(plan.params.get("early_stopping"))
-        chosen = next((r for r in result.history if r["epoch"] == result.best_epoch), result.history[-1]) \
-            if restored else result.history[-1]
+        value, chosen = kept_record(result, plan.params)  # a trial trained alone's rule
         trial.set_user_attrs({"epochs": result.epochs, "iterations": result.iterations,
                               "best_epoch": result.best_epoch, "model_summary": result.summary,
                               "val_loss": chosen["val_loss"]})
         costs = trial_costs(self.cfg, result.model, self.splits, evaluation_transform(self.cfg, plan.params))
         if costs:
             trial.set_user_attrs(costs)
-        value = float(result.best_value if restored else result.history[-1]["value"])
         return objective_values(self.cfg, value, costs) if self.cfg.task.is_multi_objective else value
 
     def retrain_differs(self, plan: MemberPlan) -> bool:

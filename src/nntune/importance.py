@@ -293,7 +293,8 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
         n_target = max(2, math.ceil(self.target_quantile * len(done)))
         n_region = max(n_target + 1, math.ceil(self.region_quantile * len(done)))
         best = pareto_best(points, n_target)
-        region = best + [i for i in pareto_best(points, n_region) if i not in set(best)]
+        chosen = set(best)  # once, not for each index of the region
+        region = best + [i for i in pareto_best(points, n_region) if i not in chosen]
         return [done[i] for i in region], len(best), len(region)
 
 

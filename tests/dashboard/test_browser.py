@@ -219,7 +219,7 @@ def test_a_study_page_for_a_name_the_storage_lacks_says_so_in_its_heading(browse
         sid = store.create_study("typo", "minimize")  # made after all: the page follows it
         store.finish_trial(sid, store.create_trial(sid), TrialState.COMPLETE, 0.5)
         page.wait_for_function("() => document.getElementById('status').textContent === 'finished'", timeout=10000)
-        assert page.inner_text("#study-line").startswith("minimize value · 1 trial")
+        assert page.inner_text("#study-line").startswith("minimize value · 1 trial · ")  # not "1 trials"
 
 
 def test_a_page_open_across_a_restart_of_the_dashboard_reads_the_study_again(browser_context, tmp_path):

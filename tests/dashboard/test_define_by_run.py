@@ -71,7 +71,7 @@ def test_a_study_of_the_validation_loss_draws_its_logged_accuracy_in_the_metric_
         names = page.evaluate("() => document.getElementById('curve-metric').data.map(d => d.name)")
         # the value is the loss (named once the overview, which reads the records, has come)
         page.wait_for_function("() => (document.getElementById('study-line').textContent || '')"
-                               ".startsWith('minimize loss · 1 trial')", timeout=10000)
+                               ".startsWith('minimize loss · 1 trial · ')", timeout=10000)  # not '1 trials'
         assert title == "accuracy" and names == ["training accuracy", "validation accuracy"]
         assert page.evaluate("() => document.getElementById('curve-metric').data[1].y") == pytest.approx(
             [0.6, 0.8, 1 - 0.4 / 3])

@@ -12,6 +12,8 @@ import pytest
 import nntune
 from nntune.samplers import CmaEsSampler
 from nntune.samplers import _cmaes
+from nntune.samplers._base import trial_rng
+from nntune.samplers._define_by_run import rank_key
 from nntune.space import Float, Space
 from nntune.trial import FrozenTrial, TrialState
 
@@ -49,6 +51,29 @@ def _history(n: int, seed: int = 0) -> list[FrozenTrial]:
             for i, (a, b, v) in enumerate(rng.random((n, 3)))]
 
 
+def _replayed_from_scratch(history: list[FrozenTrial], number: int, direction: str = "minimize",
+                           seed: int = 1, popsize: int = 4) -> dict[str, float]:
+    """What CmaEsSampler(seed, popsize) suggests over SPACE by the definition: :func:`_cmaes.replay`
+    of every full generation, each trial's loss its rank under ``rank_key``."""
+    counted = sorted((t for t in history if rank_key(t, direction, consider_pruned=False) is not None),
+                     key=lambda t: t.number)
+    keys = [rank_key(t, direction, consider_pruned=False) for t in counted]
+    losses = np.empty(len(keys))
+    losses[sorted(range(len(keys)), key=lambda i: keys[i])] = np.arange(len(keys))
+    points = np.array([SPACE.to_unit(t.params) for t in counted])
+    sigma0 = CmaEsSampler(seed=seed, popsize=popsize).sigma0
+    state = _cmaes.replay(points, losses, np.full(2, 0.5), sigma0, _cmaes.Strategy.of(2, popsize))
+    return SPACE.from_unit(_cmaes.sample(state, trial_rng(seed, number, 17)))
+
+
+@pytest.mark.parametrize(("n", "direction"), [(7, "minimize"), (40, "minimize"), (43, "maximize")])
+def test_a_suggestion_is_the_full_replay_s(n: int, direction: str) -> None:
+    history = _history(n)
+    history[5] = FrozenTrial(number=5, state=TrialState.FAILED)  # not counted: shifts the generations
+    assert CmaEsSampler(seed=1, popsize=4).suggest(SPACE, history, number=n, direction=direction) == \
+        _replayed_from_scratch(history, n, direction)
+
+
 def _counting_updates(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     updates: list[int] = []
     real = _cmaes.update
@@ -63,7 +88,7 @@ def test_an_ask_replays_only_the_new_generation(monkeypatch: pytest.MonkeyPatch)
     updates = _counting_updates(monkeypatch)
     resumed = sampler.suggest(SPACE, history, number=44)
     assert len(updates) == 1
-    assert resumed == CmaEsSampler(seed=1, popsize=4).suggest(SPACE, history, number=44)
+    assert resumed == _replayed_from_scratch(history, 44)
 
 
 def test_a_trial_that_finished_late_replays_from_its_generation(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -74,24 +99,28 @@ def test_a_trial_that_finished_late_replays_from_its_generation(monkeypatch: pyt
     updates = _counting_updates(monkeypatch)
     resumed = sampler.suggest(SPACE, history, number=41)
     assert len(updates) == 10 - 29 // 4  # generations 7, 8 and 9 changed; 0 to 6 are kept
-    assert resumed == CmaEsSampler(seed=1, popsize=4).suggest(SPACE, history, number=41)
+    assert resumed == _replayed_from_scratch(history, 41)
 
 
 def test_a_changed_setting_or_history_replays_from_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
     sampler = CmaEsSampler(seed=1, popsize=4)
     history = _history(40)
     sampler.suggest(SPACE, history, number=40)
+    expected = _replayed_from_scratch(history, 41, "maximize")
     updates = _counting_updates(monkeypatch)
-    sampler.suggest(SPACE, history, number=41, direction="maximize")
+    assert sampler.suggest(SPACE, history, number=41, direction="maximize") == expected
     assert len(updates) == 10
     other = _history(40, seed=1)
-    assert sampler.suggest(SPACE, other, number=40) == CmaEsSampler(seed=1, popsize=4).suggest(
-        SPACE, other, number=40)
+    assert sampler.suggest(SPACE, other, number=40) == _replayed_from_scratch(other, 40)
 
 
-def test_the_sampler_pickles_without_its_cache() -> None:
+def test_the_sampler_pickles_without_its_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     sampler = CmaEsSampler(seed=1, popsize=4)
     history = _history(40)
     first = sampler.suggest(SPACE, history, number=40)
-    copy = pickle.loads(pickle.dumps(sampler))
+    shipped = pickle.dumps(sampler)
+    assert len(shipped) < 2 * len(pickle.dumps(CmaEsSampler(seed=1, popsize=4)))  # no marks, no states
+    copy = pickle.loads(shipped)
+    updates = _counting_updates(monkeypatch)
     assert copy.suggest(SPACE, history, number=40) == first
+    assert len(updates) == 10  # the copy replays every generation: it resumed from nothing

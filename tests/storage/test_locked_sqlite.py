@@ -187,3 +187,13 @@ def test_a_forked_child_watches_with_a_thread_of_its_own(tmp_path):
 def test_the_lock_message_counts_its_tries_in_words_that_agree() -> None:
     assert _engines.lock_wait_message("sqlite:///a.db", 61.2, 1).endswith("waited 61 s so far, trying 1 more time")
     assert _engines.lock_wait_message("sqlite:///a.db", 5, 3).endswith("trying 3 more times")
+
+
+def test_the_file_watched_for_locks_is_the_one_the_url_names_in_either_form(tmp_path):
+    from nntune.storage._engines import sqlite_lock_file
+
+    path = tmp_path / "s.db"
+    assert sqlite_lock_file(sa.create_engine(f"sqlite:///{path}")) == str(path)
+    assert sqlite_lock_file(sa.create_engine(f"sqlite:///file:{path}?mode=rw&uri=true")) == str(path)
+    for url in ("sqlite://", "sqlite:///:memory:", "postgresql+psycopg://u:p@localhost/s"):
+        assert sqlite_lock_file(sa.create_engine(url)) is None, url

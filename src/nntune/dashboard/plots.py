@@ -18,7 +18,7 @@ from nntune.dashboard.query import BadQuery
 from nntune.report.study_data import contour_data
 from nntune.space import Choice, Space
 from nntune.trial import FrozenTrial
-from nntune.visualization._data import beta_as_decades, is_decades_of_beta
+from nntune.visualization._data import beta_as_decades, is_decades_of_beta, value_ranks
 
 
 def contour_params(space: Space) -> list[str]:
@@ -60,17 +60,6 @@ def chosen_pair(names: Sequence[str], x: str | None, y: str | None,
     if x == y:
         raise BadQuery("y", f"must differ from x ({x!r})")
     return x, y  # type: ignore[return-value]
-
-
-def value_ranks(values: Sequence[float], direction: str) -> list[float]:
-    """Each value's rank among ``values``, from 0 (the best in ``direction``) to 1 (the worst),
-    ties in the given order: ``plot_rank``'s colours."""
-    keys = [-v for v in values] if direction == "maximize" else list(values)
-    order = sorted(range(len(keys)), key=lambda i: keys[i])
-    rank = [0.0] * len(keys)
-    for place, i in enumerate(order):
-        rank[i] = place / max(1, len(keys) - 1)
-    return rank
 
 
 def contour_view(trials: Sequence[FrozenTrial], space: Space, x: str, y: str, direction: str) -> dict[str, Any]:

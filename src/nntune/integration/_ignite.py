@@ -25,22 +25,14 @@ from typing import Any
 import ignite.engine
 
 from nntune.exceptions import ConfigError
-from nntune.integration._report import report_epoch
+from nntune.integration._report import report_epoch, scalar
 
 
 def scalar_metrics(metrics: Mapping[str, Any], prefix: str) -> dict[str, float]:
     """An Ignite engine's metrics that are one number, as plain floats named ``prefix + name``
     (a confusion matrix or a tuple of values is left out)."""
-    out: dict[str, float] = {}
-    for name, value in metrics.items():
-        if isinstance(value, bool):
-            continue
-        try:
-            number = float(value.item() if hasattr(value, "item") else value)
-        except (TypeError, ValueError, RuntimeError):
-            continue
-        out[prefix + str(name).replace("/", "_")] = number
-    return out
+    numbers = ((prefix + str(name).replace("/", "_"), scalar(value)) for name, value in metrics.items())
+    return {name: number for name, number in numbers if number is not None}
 
 
 class PyTorchIgnitePruningHandler:

@@ -36,7 +36,7 @@ import lightning.pytorch as pl
 
 from nntune.exceptions import ConfigError
 from nntune.integration._distributed import TorchDistributedTrial
-from nntune.integration._report import report_epoch
+from nntune.integration._report import report_epoch, scalar
 from nntune.train.stats import LayerProbe
 
 
@@ -44,13 +44,8 @@ def scalar_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     """Logged metrics as plain floats under names diagnosis reads: ``val/loss`` as
     ``val_loss``; ``train_loss_epoch`` as ``train_loss`` too, unless that is logged itself.
     Anything that is not one number is left out."""
-    out: dict[str, float] = {}
-    for key, value in metrics.items():
-        try:
-            number = float(value.item() if hasattr(value, "item") else value)
-        except (TypeError, ValueError, RuntimeError):
-            continue  # a tensor of several values, or text
-        out[key.replace("/", "_")] = number
+    numbers = ((key.replace("/", "_"), scalar(value)) for key, value in metrics.items())
+    out = {key: number for key, number in numbers if number is not None}
     for key in list(out):
         if key.endswith("_epoch") and key[: -len("_epoch")] not in out:
             out[key[: -len("_epoch")]] = out[key]

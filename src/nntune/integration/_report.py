@@ -13,6 +13,17 @@ from typing import Any
 from nntune.exceptions import PruningUndefined, TrialDiverged, TrialPruned
 
 
+def scalar(value: Any) -> float | None:
+    """A logged value as one float (a one-element tensor's or array's too); None for a flag,
+    text, or several values, which are no curve."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value.item() if hasattr(value, "item") else value)
+    except (TypeError, ValueError, RuntimeError):  # RuntimeError: a tensor of several values
+        return None
+
+
 def report_epoch(trial: Any, name: str, value: float, epoch: int, record: dict[str, Any], *,
                  agree: Callable[[bool], bool] = bool) -> None:
     """Report ``value`` (the monitored ``name``) at ``epoch`` with ``record``; raise

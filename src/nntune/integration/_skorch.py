@@ -23,7 +23,7 @@ from typing import Any
 import skorch.callbacks
 
 from nntune.exceptions import ConfigError
-from nntune.integration._report import report_epoch
+from nntune.integration._report import report_epoch, scalar
 
 _SKIPPED = ("epoch", "dur", "batches", "train_batch_count", "valid_batch_count")
 
@@ -32,13 +32,9 @@ def epoch_record(row: Mapping[str, Any]) -> dict[str, float]:
     """One row of a skorch history as an nntune epoch record (see the module's text)."""
     out: dict[str, float] = {}
     for key, value in row.items():
-        if key in _SKIPPED or key.endswith("_best") or isinstance(value, bool):
-            continue
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            continue  # a list, a string: not a curve
-        out["val_" + key[len("valid_"):] if key.startswith("valid_") else key] = number
+        number = None if key in _SKIPPED or key.endswith("_best") else scalar(value)
+        if number is not None:  # a list, a string, a flag: not a curve
+            out["val_" + key[len("valid_"):] if key.startswith("valid_") else key] = number
     if isinstance(row.get("dur"), (int, float)):
         out["epoch_time"] = float(row["dur"])
     return out

@@ -180,6 +180,12 @@ class Replayed:
         self._memo: tuple[tuple[Any, ...], TrialMemo[Mark | None]] | None = None
         self._kept: tuple[tuple[Any, ...], list[Mark], list[State]] = ((), [], [])
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled empty (with the sampler that holds it): a cache, rebuilt by the first ask,
+        whose marks and per-generation states would otherwise travel with every copy of the
+        sampler (tens of kilobytes per few hundred trials)."""
+        return {"_memo": None, "_kept": ((), [], [])}
+
     def marks(self, numeric: Space, direction: str, consider_pruned: bool) -> TrialMemo[Mark | None]:
         """The trials' marks for this space and ranking, remembered per trial object."""
         setting = (numeric, direction, consider_pruned)

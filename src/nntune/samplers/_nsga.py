@@ -39,8 +39,13 @@ def is_scored(trial: FrozenTrial, n_objectives: int) -> bool:
 def minimized(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> np.ndarray:
     """The trials' values as rows to minimize: a maximized objective's sign is flipped, so
     every rule after this one reads lower as better."""
+    return minimized_rows([t.values for t in trials], directions)
+
+
+def minimized_rows(rows: Sequence[Any], directions: Sequence[str]) -> np.ndarray:
+    """:func:`minimized` of the values themselves, one row per trial."""
     sign = np.array([-1.0 if d == "maximize" else 1.0 for d in directions])
-    return np.array([t.values for t in trials], dtype=float).reshape(len(trials), len(directions)) * sign
+    return np.array(rows, dtype=float).reshape(len(rows), len(directions)) * sign
 
 
 def dominance(points: np.ndarray, block: int = 256) -> np.ndarray:
@@ -249,8 +254,7 @@ def pareto_view(history: Sequence[FrozenTrial], directions: Sequence[str]) -> li
     rows = [facts[i][0] for i in done]
     if not done:
         return out
-    sign = np.array([-1.0 if d == "maximize" else 1.0 for d in directions])
-    points = np.array(rows, dtype=float).reshape(len(rows), m) * sign
+    points = minimized_rows(rows, directions)
     finite = np.isfinite(points).all(axis=1)
     if not finite.all():
         done = [i for i, ok in zip(done, finite.tolist()) if ok]

@@ -26,7 +26,7 @@ import numpy as np
 from nntune.exceptions import ConfigError
 from nntune.samplers._base import trial_rng
 from nntune.samplers._constraints import ConstraintsFunc, is_feasible, violation
-from nntune.samplers._nsga import GenerationalSampler, nondominated_fronts
+from nntune.samplers._nsga import GenerationalSampler, minimized_rows, nondominated_fronts
 from nntune.samplers._trial_memo import TrialMemo
 from nntune.trial import FrozenTrial, TrialState
 
@@ -258,9 +258,8 @@ class NSGAIIISampler(GenerationalSampler):
         """The elite among the candidates ``facts``: their indices and ranks."""
         feasible = [i for i, f in enumerate(facts) if f[2]]
         rng = trial_rng(self.seed, start, 11)  # one elite per generation, whoever asks
-        sign = np.array([-1.0 if d == "maximize" else 1.0 for d in directions])
-        points = np.array([facts[i][1] for i in feasible], dtype=float).reshape(len(feasible), len(directions))
-        kept, ranks = survivors(points * sign, self.population_size, refs, rng) if feasible else ([], [])
+        points = minimized_rows([facts[i][1] for i in feasible], directions)
+        kept, ranks = survivors(points, self.population_size, refs, rng) if feasible else ([], [])
         elite, rank = [feasible[i] for i in kept], [float(r) for r in ranks]
         if len(elite) < self.population_size:  # too few feasible: the least violating follow
             worst = max(ranks, default=-1) + 1

@@ -44,13 +44,16 @@ def is_in_memory_sqlite(url: str) -> bool:
     return url in ("sqlite://", "sqlite:///:memory:")
 
 
-def sqlite_file(engine: Engine) -> str | None:
-    """The file an SQLite engine opens; None for another database, memory, or a URI filename
-    (``file:...?mode=ro``), which names its file in words of its own."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+def sqlite_lock_file(engine: Engine) -> str | None:
+    """The file whose write lock an SQLite engine's long waits are looked at: the file its URL
+    names, in SQLite's URI form too (:func:`nntune.storage.sqlite_file`); None for another
+    database or one in memory."""
+    if engine.dialect.name != "sqlite":
         return None
-    return database
+    from nntune.storage import sqlite_file  # the package imports this module first
+
+    path = sqlite_file(engine.url.render_as_string(hide_password=False))
+    return None if path is None or path == ":memory:" else path
 
 
 def driver_url(url: str, *, has_module: Callable[[str], bool] | None = None) -> str:

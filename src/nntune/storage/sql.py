@@ -32,7 +32,7 @@ from nntune.storage import _sql_claims as _claims
 from nntune.storage._engines import (LOCK_NOTICE_AFTER, READ_ONLY, create_schema, is_connect_timeout,
                                      is_in_memory_sqlite, is_lock_wait, is_transient, lock_wait_message,
                                      make_engine, redact_url, refusal, release_interrupted_cursor, server_skew,
-                                     sqlite_file)
+                                     sqlite_lock_file)
 from nntune.storage._lock_watch import LOCKS
 from nntune.storage._schema import meta, migrate, param_changes, steps, studies, test_evals, trials
 from nntune.storage._recognize import refuse_foreign
@@ -58,7 +58,7 @@ class SQLStorage:
         self._clock = clock
         self._skew = timedelta(0)
         self.engine = make_engine(url, dict(engine_kwargs or {}))
-        self._lock_path = sqlite_file(self.engine)  # the file whose lock a long wait is looked at
+        self._lock_path = sqlite_lock_file(self.engine)  # the file whose lock a long wait is looked at
         # An in-memory SQLite database is one shared connection: take turns on it.
         self._serial = threading.Lock() if is_in_memory_sqlite(url) else None
         # Trials as last decoded by get_trials, with the rows they came from.

@@ -42,7 +42,7 @@ from nntune.train.checkpoints import check_checkpoint_path, checkpoint, resume
 from nntune.train.epochs import (EarlyStopping, divergence, epoch_record, epoch_scores, save_checkpoint,
                                   stopping_settings)
 from nntune.train.live import Changes, apply_changes
-from nntune.train.metrics import best_possible, check_metric, metric_direction, metric_options, targets_numpy
+from nntune.train.metrics import LOSS, best_possible, check_metric, metric_direction, metric_options, targets_numpy
 from nntune.train.models import BATCH_NORMS, build_model, summarize, train_mode
 from nntune.train.optim import LrSchedule, build_optimizer, current_lr, decoupled_step, l1_penalty, number
 from nntune.train.splits import Splits
@@ -72,6 +72,17 @@ class FitResult:
     stopped_early: bool = False
     summary: list[dict[str, Any]] = field(default_factory=list)
     threads: ThreadChoice | None = None  # set when the run's size capped torch's threads
+
+
+def kept_record(result: FitResult, params: Mapping[str, Any]) -> tuple[float, dict[str, Any]]:
+    """The value of the model ``result`` ends with and that epoch's record: the best epoch's
+    where early stopping restored its weights (it stopped early, or ``early_stopping`` was
+    on), else the last epoch's. A trial is worth this value, a stack's member or execution too."""
+    restored = result.stopped_early or bool(params.get("early_stopping"))
+    if not restored:
+        return float(result.history[-1]["value"]), result.history[-1]
+    chosen = next((r for r in result.history if r["epoch"] == result.best_epoch), result.history[-1])
+    return float(result.best_value), chosen
 
 
 # ---------------------------------------------------------------- the training loop
@@ -195,6 +206,9 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
     batch_sizes = torch.tensor([min(bs, n_train - s) for s in starts], dtype=torch.float32, device=dev)
     grad_clip, l1 = number(hp, "grad_clip", 0.0), number(hp, "l1", 0.0)
     eval_batch = eval_batch_size(bs, eval_transform is not None)
+    # With the metric ``loss`` the epoch's losses are its scores: no predictions to keep per
+    # batch, nor targets to copy to the host each epoch.
+    scored = metric != LOSS
 
     history: list[dict[str, Any]] = []
     enabled, patience, min_delta = stopping_settings(hp)
@@ -235,7 +249,8 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
             scaler.update()
             iterations += 1
             batch_losses.append(loss.detach())
-            train_out.append(out.detach().argmax(-1) if task == "classification" else out.detach().float())
+            if scored:
+                train_out.append(out.detach().argmax(-1) if task == "classification" else out.detach().float())
 
         train_loss = float(torch.stack(batch_losses).float() @ batch_sizes) / n_seen
         if (problem := divergence(epoch, "training", train_loss)) is not None:
@@ -244,13 +259,15 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
         val_loss = float(loss_fn(val_out, y_val))
         if (problem := divergence(epoch, "validation", val_loss)) is not None:
             raise TrialDiverged(epoch, problem)
-        # Training predictions were collected in the order of this epoch's permutation.
-        y_seen = targets_numpy(y_train[order[:n_seen]], task, mean, std)
-        train_pred = torch.cat(train_out).reshape(n_seen, -1).squeeze(-1)
-        train_score, val_score = epoch_scores(
-            metric, task, y_seen, train_pred, y_val_np, val_out, y_val, n_classes, mean, std, options,
-            losses=(train_loss, val_loss),
-        )
+        if scored:  # training predictions were collected in the order of this epoch's permutation
+            y_seen = targets_numpy(y_train[order[:n_seen]], task, mean, std)
+            train_pred = torch.cat(train_out).reshape(n_seen, -1).squeeze(-1)
+            train_score, val_score = epoch_scores(
+                metric, task, y_seen, train_pred, y_val_np, val_out, y_val, n_classes, mean, std, options,
+                losses=(train_loss, val_loss),
+            )
+        else:
+            train_score, val_score = train_loss, val_loss  # as epoch_scores gives for the metric loss
         record = epoch_record(
             epoch, iterations, metric, train_loss, train_score, val_loss, val_score, current_lr(optimizer), probe.records()
         )

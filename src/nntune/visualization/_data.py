@@ -327,12 +327,18 @@ def ranks(study: Any, params: Sequence[str] | None, target: Target | None) -> di
     data = parallel(study, params, target)
     if not data["value"]:
         raise NothingToPlot("plot_rank needs complete trials; the study has none yet")
-    values = [-v for v in data["value"]] if direction_of(study, target) == "maximize" else data["value"]
-    order = sorted(range(len(values)), key=lambda i: values[i])
-    rank = [0.0] * len(values)
+    return {**data, "rank": value_ranks(data["value"], direction_of(study, target))}
+
+
+def value_ranks(values: Sequence[float], direction: str) -> list[float]:
+    """Each value's rank among ``values``, from 0 (the best in ``direction``) to 1 (the worst),
+    ties in the given order: ``plot_rank``'s colours (the dashboard's rank plot too)."""
+    keys = [-v for v in values] if direction == "maximize" else list(values)
+    order = sorted(range(len(keys)), key=lambda i: keys[i])
+    rank = [0.0] * len(keys)
     for place, i in enumerate(order):
-        rank[i] = place / max(1, len(values) - 1)
-    return {**data, "rank": rank}
+        rank[i] = place / max(1, len(keys) - 1)
+    return rank
 
 
 def hypervolumes(study: Any, reference_point: Sequence[float]) -> dict[str, Any]:
