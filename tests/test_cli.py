@@ -129,6 +129,7 @@ def test_grid_sampler_from_the_cli(call_cli, tmp_path):
     assert "every grid point" in summary["stop_reason"]
 
 
+@pytest.mark.slow
 def test_a_grid_shared_by_two_workers_is_covered_point_for_point(call_cli, tmp_path):
     """Each worker's trial stores its point when it starts, not at its first epoch, so the
     other worker's next ask sees it taken."""

@@ -8,9 +8,12 @@ import signal
 import sqlite3
 import subprocess
 
+import pytest
+
 from conftest import ctrl_c_when, nntune_command
 
 
+@pytest.mark.slow
 def test_sigterm_after_the_search_ends_as_ctrl_c(tmp_path):
     db = tmp_path / "t.db"
     cmd = [*nntune_command(), "tune", "--storage", f"sqlite:///{db}", "--study", "t", "--set", "search.trials=1",

@@ -99,9 +99,16 @@ def check_resumed(cmd, tmp_path, store, total, seen):
     return trials
 
 
+# Kills that must hit running trials, per storage. SQLite, the default, takes the most; the
+# others take fewer, since each kill costs seconds of process start and what a kill can break
+# in them (a row written by half, a journal line torn) shows from the first hits on.
+HITS = {"sqlite": 4, "postgresql": 2, "journal": 3}
+
+
 @pytest.mark.slow
-def test_kill_9_until_four_kills_hit_running_trials_then_resume(url, tmp_path):
+def test_kill_9_while_trials_run_again_and_again_then_resume(url, tmp_path):
     total = 60  # more than ten short runs can finish, however fast the machine
+    hits = next(n for scheme, n in HITS.items() if url.startswith(scheme))
     (tmp_path / "tiny.yaml").write_text(TINY % total)
     cmd = [*nntune_command(), "tune", "tiny.yaml", "--storage", url]
     store = get_storage(url)
@@ -109,14 +116,14 @@ def test_kill_9_until_four_kills_hit_running_trials_then_resume(url, tmp_path):
     seen: dict[int, tuple] = {}
     kills: list[int] = []
     # Each run pays seconds of process start before its first trial, so the runs stop once
-    # four kills have hit running trials (a kill between two trials hits none), at most ten.
-    while sum(k > 0 for k in kills) < 4 and len(kills) < 10:
+    # enough kills have hit running trials (a kill between two trials hits none), at most ten.
+    while sum(k > 0 for k in kills) < hits and len(kills) < 10:
         kill_while_running(cmd, tmp_path, store, rng, kills)
         now = complete(trials_of(store))
         for number, record in seen.items():
             assert now[number] == record  # a complete trial stays exactly as it was
         seen.update(now)
-    assert sum(k > 0 for k in kills) >= 4, kills  # four of at most ten kills hit running trials
+    assert sum(k > 0 for k in kills) >= hits, kills  # of at most ten kills
     trials = check_resumed(cmd, tmp_path, store, total, seen)
     assert any(t.system_attrs.get("retries") for t in trials)  # interrupted trials ran again
     assert sum(t.state == TrialState.COMPLETE for t in trials) >= total - 3

@@ -55,6 +55,7 @@ def test_each_improvement_gets_the_error_it_is_meant_for():
     assert (known.n_samples, known.metric) == (400, "accuracy")
 
 
+@pytest.mark.slow
 def test_the_callback_stops_a_noisy_cross_validated_study_and_says_why():
     def objective(trial) -> float:
         x, y = trial.suggest_float("x", -5, 5), trial.suggest_float("y", -5, 5)
