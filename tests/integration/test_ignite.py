@@ -86,3 +86,42 @@ def test_a_study_of_several_objectives_records_each_evaluation_and_runs_each_tri
     (trial,) = study.trials
     assert trial.state == TrialState.COMPLETE, trial.error
     assert sorted(trial.intermediate_values) == [1, 2] and "val_loss" in trial.metrics[-1]
+
+
+def test_on_the_trainer_itself_its_metrics_are_recorded_as_training_ones():
+    # A handler on the trainer's EPOCH_COMPLETED reads the trainer's metrics (a running
+    # average of the batch loss): they are training curves, not validation ones.
+    def fit_on_trainer(trial, metric: str = "loss") -> float:
+        torch.manual_seed(0)
+        train, _ = digits_loaders()
+        model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+        trainer = ignite_engine.create_supervised_trainer(model, torch.optim.SGD(model.parameters(), lr=0.3),
+                                                          nn.CrossEntropyLoss())
+        ignite_metrics.RunningAverage(output_transform=lambda loss: loss).attach(trainer, "loss")
+        trainer.add_event_handler(Events.EPOCH_COMPLETED, PyTorchIgnitePruningHandler(trial, metric, trainer))
+        trainer.run(train, max_epochs=2)
+        return float(trainer.state.metrics["loss"])
+
+    study = nntune.create_study(direction="minimize", pruner=nntune.pruners.NopPruner())
+    study.optimize(fit_on_trainer, n_trials=1)
+    (trial,) = study.trials
+    last = trial.metrics[-1]
+    assert sorted(trial.intermediate_values) == [1, 2] and not any(k.startswith("val_") for k in last)
+    assert last["train_loss"] == last["value"] == pytest.approx(trial.value)
+    with pytest.raises(ConfigError, match=r"^metric: 'accuracy' is not a metric of the trainer; it has 'loss'$"):
+        fit_on_trainer(study.ask(), metric="accuracy")
+
+
+def test_a_per_class_metric_is_refused_in_one_line_as_not_one_number():
+    # Precision(average=False) gives one precision per class: no single value to report
+    torch.manual_seed(0)
+    _, val = digits_loaders(200)
+    model = nn.Sequential(nn.Linear(64, 10))
+    trainer = ignite_engine.create_supervised_trainer(model, torch.optim.SGD(model.parameters(), lr=0.1),
+                                                      nn.CrossEntropyLoss())
+    evaluator = ignite_engine.create_supervised_evaluator(model, metrics={"precision": ignite_metrics.Precision()})
+    evaluator.add_event_handler(Events.COMPLETED, PyTorchIgnitePruningHandler(nntune.create_study().ask(),
+                                                                              "precision", trainer))
+    with pytest.raises(ConfigError, match=r"^metric: 'precision' is not one number but 10 numbers; monitor a score "
+                                          r"averaged to one number"):
+        evaluator.run(val)

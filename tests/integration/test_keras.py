@@ -110,6 +110,41 @@ def test_epochs_fit_does_not_validate_report_nothing_and_a_fit_without_validatio
     model.fit(x[:200], y[:200], validation_data=(x[200:], y[200:]), validation_freq=2, epochs=4, verbose=0,
               callbacks=[KerasPruningCallback(trial, "val_accuracy")])
     assert sorted(study.storage.get_trial(study.id, trial.number).intermediate_values) == [2, 4]
-    with pytest.raises(ConfigError, match=r"^monitor: 'val_accuracy' was in no epoch's logs of the fit; val_ "
-                                          r"entries need model.fit's validation_data or validation_split$"):
+    never = (r"^monitor: 'val_accuracy' was in no epoch's logs of the fit; val_ entries need model.fit's "
+             r"validation_data or validation_split, and a validation_freq no greater than its epochs$")
+    with pytest.raises(ConfigError, match=never):
         model.fit(x, y, epochs=1, verbose=0, callbacks=[KerasPruningCallback(study.ask(), "val_accuracy")])
+    with pytest.raises(ConfigError, match=never):  # validation data given, but no epoch reaches validation_freq
+        model.fit(x[:200], y[:200], validation_data=(x[200:], y[200:]), validation_freq=3, epochs=2, verbose=0,
+                  callbacks=[KerasPruningCallback(study.ask(), "val_accuracy")])
+
+
+def test_the_learning_rate_a_keras_callback_adds_to_the_logs_is_no_training_metric():
+    # ReduceLROnPlateau (and LearningRateScheduler) write the rate into the epoch's logs
+    study = nntune.create_study(direction="maximize")
+    trial = study.ask()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = digits(300)
+    model.fit(x[:200], y[:200], validation_data=(x[200:], y[200:]), epochs=2, verbose=0,
+              callbacks=[keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=0),
+                         KerasPruningCallback(trial, "val_accuracy")])
+    record = study.storage.get_trial(study.id, trial.number).metrics[-1]
+    assert not any(key.startswith(("train_learning_rate", "val_learning_rate")) for key in record), record
+    assert record["lr"] == pytest.approx(float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)))
+    assert epoch_record({"loss": 0.5, "learning_rate": 0.1, "learning_rate_adam": 0.1}) == {"train_loss": 0.5}
+
+
+def test_a_per_class_score_is_refused_in_one_line_as_not_one_number():
+    # F1Score(average=None) logs one score per class: no single value to report
+    study = nntune.create_study(direction="maximize")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="categorical_crossentropy",
+                  metrics=[keras.metrics.F1Score(average=None, name="f1")])
+    x, y = digits(300)
+    with pytest.raises(ConfigError, match=r"^monitor: 'val_f1' is not one number but 10 numbers; monitor a score "
+                                          r"averaged to one number"):
+        model.fit(x, keras.utils.to_categorical(y, 10), validation_split=0.3, epochs=1, verbose=0,
+                  callbacks=[KerasPruningCallback(study.ask(), "val_f1")])

@@ -117,3 +117,45 @@ def test_sampling_is_read_as_keras_tuner_reads_it_in_any_case_and_none_as_linear
     assert hp.Int("width", 8, 64, step=2, sampling="Log") in (8, 16, 32, 64)
     dists = hp.trial.distributions
     assert dists["lr"].log and not dists["units"].log and dists["width"] == Choice((8, 16, 32, 64))
+
+
+def test_name_scopes_prefix_names_as_keras_tuners_do():
+    # KerasTuner's test_nested_conditional_scopes_and_name_scopes, drawn by a sampler
+    study = nntune.create_study(sampler=nntune.samplers.RandomSampler(seed=0))
+    study.enqueue_trial({"a": 3, "b": 6})
+    trial = study.ask()
+    hp = KerasTunerHyperParameters(trial)
+    hp.Choice("choice", [1, 2, 3])
+    with hp.name_scope("scope1"):
+        inner = hp.Choice("choice", [4, 5, 6])
+        with hp.name_scope("scope2"):
+            hp.Choice("choice", [7, 8, 9])
+        assert hp.get("choice") == inner and "choice" in hp
+    assert hp.Choice("a", [1, 2, 3]) == 3
+    with hp.conditional_scope("a", [1, 3]):
+        assert hp.Choice("b", [4, 5, 6]) == 6
+        with hp.conditional_scope("b", 6), hp.name_scope("d"):
+            assert hp.Choice("e", [10, 11, 12]) in (10, 11, 12)
+    with hp.conditional_scope("a", 2), hp.name_scope("g"):
+        assert hp.Int("h", 0, 10) is None
+    assert set(hp.values) == set(trial.params) == {"choice", "scope1/choice", "scope1/scope2/choice", "a", "b", "d/e"}
+    assert hp["scope1/choice"] == inner
+    with pytest.raises(ValueError, match="g/h is currently inactive"):
+        hp.get("g/h")
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda hp: hp.Int("u", 0, 10, step=0), r"^u.step: must be >= 1, got 0$"),
+    (lambda hp: hp.Choice("c", [0.1, 0.01], default=0.5), r"^c.default: 0.5 is not one of the values \[0.1, 0.01\]$"),
+    (lambda hp: hp.Boolean("b", default="yes"), r"^b.default: must be True or False, got 'yes'$"),
+    (lambda hp: hp.Float("lr", "1e-4", 1e-2), r"^lr.min_value: must be a number, got '1e-4'$"),
+    (lambda hp: hp.Int("u", 1, None), r"^u.max_value: must be a number, got None$"),
+    (lambda hp: hp.Int("x", 1, 3, parent_name="x", parent_values=[1]), r"^x.parent_name: a hyperparameter cannot be "
+                                                                         r"conditioned on itself$"),
+])
+def test_what_keras_tuner_refuses_is_refused_in_one_line(call, message):
+    hp = KerasTunerHyperParameters(nntune.create_study().ask())
+    hp.Int("x", 1, 3)
+    with pytest.raises(ConfigError, match=message):
+        call(hp)
+    assert hp.Boolean("flag", default=1) in (True, False)  # 1 passes KerasTuner's check too

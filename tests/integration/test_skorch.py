@@ -100,3 +100,20 @@ def test_the_objective_runs_again_on_the_best_trial_as_in_optunas_recipe():
     best = study.best_trial
     assert fit(best, lr=best.suggest_float("lr", 0.5, 0.5), epochs=2) > 0.5
     assert study.best_trial.intermediate_values == best.intermediate_values  # nothing stored
+
+
+def test_sklearns_clone_of_the_net_reports_to_the_same_trial(tmp_path):
+    # cross_val_score and GridSearchCV clone the net, and with it its callbacks: the trial
+    # (which holds an SQLite storage, and cannot be deep-copied) is shared, not copied.
+    from sklearn.base import clone
+
+    study = nntune.create_study(storage=f"sqlite:///{tmp_path / 'clone.db'}", direction="maximize")
+    trial = study.ask()
+    net = skorch.NeuralNetClassifier(Classifier, criterion=nn.CrossEntropyLoss, optimizer=torch.optim.SGD, lr=0.5,
+                                     max_epochs=2, batch_size=32, verbose=0,
+                                     callbacks=[("prune", SkorchPruningCallback(trial, "valid_acc"))])
+    copy = clone(net)
+    assert copy.callbacks[0][1].trial is trial and copy.callbacks[0][1] is not net.callbacks[0][1]
+    copy.fit(*digits())
+    assert sorted(study.storage.get_trial(study.id, trial.number).intermediate_values) == [1, 2]
+    assert net.set_params(callbacks__prune__monitor="valid_loss").callbacks[0][1].monitor == "valid_loss"

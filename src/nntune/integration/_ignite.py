@@ -6,7 +6,9 @@ that ``nntune show``, the report and the dashboard diagnose as they do the built
 trainer's curves:
 
 - every scalar metric of the evaluator as ``val_<name>`` (name the loss metric ``loss``,
-  ``Loss(criterion)``, to get ``val_loss``);
+  ``Loss(criterion)``, to get ``val_loss``); attached to the trainer itself (its
+  ``EPOCH_COMPLETED``, with metrics such as ``RunningAverage`` on the batch loss), its
+  metrics are training ones and come as ``train_<name>``;
 - with ``train_evaluator``, an evaluator run over the training data before this one, its
   scalar metrics as ``train_<name>``; diagnosis compares ``train_x`` with ``val_x`` to
   tell overfitting from underfitting;
@@ -25,7 +27,7 @@ from typing import Any
 import ignite.engine
 
 from nntune.exceptions import ConfigError
-from nntune.integration._report import report_epoch, scalar
+from nntune.integration._report import monitored, report_epoch, scalar
 
 
 def scalar_metrics(metrics: Mapping[str, Any], prefix: str) -> dict[str, float]:
@@ -63,13 +65,17 @@ class PyTorchIgnitePruningHandler:
     def __call__(self, engine: ignite.engine.Engine) -> None:
         metrics = engine.state.metrics
         if self._metric not in metrics:
-            raise ConfigError("metric", f"{self._metric!r} is not a metric of the evaluator; it has "
+            engine_name = "trainer" if engine is self._trainer else "evaluator"
+            raise ConfigError("metric", f"{self._metric!r} is not a metric of the {engine_name}; it has "
                                         f"{', '.join(map(repr, sorted(metrics))) or 'none'}")
         epoch = int(self._trainer.state.epoch)
         record: dict[str, Any] = {}
         if self._train_evaluator is not None:
             record.update(scalar_metrics(self._train_evaluator.state.metrics, "train_"))
-        record.update(scalar_metrics(metrics, "val_"))
+        # The trainer's own metrics are measured on the training data: named val_ they
+        # would be read as a validation curve.
+        record.update(scalar_metrics(metrics, "train_" if engine is self._trainer else "val_"))
         if self._optimizer is not None and self._optimizer.param_groups:
             record["lr"] = float(self._optimizer.param_groups[0]["lr"])
-        report_epoch(self._trial, self._metric, float(metrics[self._metric]), epoch, record)
+        value = monitored("metric", self._metric, metrics[self._metric])
+        report_epoch(self._trial, self._metric, value, epoch, record)

@@ -8,7 +8,9 @@ and the dashboard diagnose a Keras model's curves as they do the built-in traine
 
 - ``val_*`` entries as they are (``val_loss``, ``val_accuracy``), the training ones with
   ``train_`` before them (``loss`` as ``train_loss``, ``accuracy`` as ``train_accuracy``);
-- the optimizer's learning rate at the epoch's end as ``lr``.
+- the optimizer's learning rate at the epoch's end as ``lr`` (the ``learning_rate`` entry
+  that ``ReduceLROnPlateau`` and ``LearningRateScheduler`` add to the logs is that rate, not
+  a training metric, and is left out).
 
 The step is the number of epochs trained (1 after the first), as the built-in trainer
 counts them and ASHA's rungs are set; Optuna's callback reports Keras's 0-based epoch.
@@ -27,7 +29,7 @@ from typing import Any
 import keras
 
 from nntune.exceptions import ConfigError
-from nntune.integration._report import report_epoch
+from nntune.integration._report import monitored, report_epoch, scalar
 
 
 def epoch_record(logs: Mapping[str, Any]) -> dict[str, float]:
@@ -35,11 +37,11 @@ def epoch_record(logs: Mapping[str, Any]) -> dict[str, float]:
     that are not one number are left out."""
     out: dict[str, float] = {}
     for key, value in logs.items():
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
+        if key.startswith("learning_rate"):  # a callback's copy of the rate (one per optimizer)
             continue
-        out[key if key.startswith("val_") else f"train_{key}"] = number
+        number = scalar(value)
+        if number is not None:
+            out[key if key.startswith("val_") else f"train_{key}"] = number
     return out
 
 
@@ -87,8 +89,8 @@ class KerasPruningCallback(keras.callbacks.Callback):
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         if self._ended and not any(self._ended):
-            hint = "; val_ entries need model.fit's validation_data or validation_split" \
-                if self._monitor.startswith("val_") else ""
+            hint = ("; val_ entries need model.fit's validation_data or validation_split, and a "
+                    "validation_freq no greater than its epochs") if self._monitor.startswith("val_") else ""
             raise ConfigError("monitor", f"{self._monitor!r} was in no epoch's logs of the fit{hint}")
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
@@ -106,4 +108,5 @@ class KerasPruningCallback(keras.callbacks.Callback):
         lr = current_lr(getattr(self.model, "optimizer", None))
         if lr is not None:
             record["lr"] = lr
-        report_epoch(self._trial, self._monitor, float(logs[self._monitor]), trained, record)
+        value = monitored("monitor", self._monitor, logs[self._monitor])
+        report_epoch(self._trial, self._monitor, value, trained, record)

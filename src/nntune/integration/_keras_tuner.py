@@ -13,18 +13,21 @@ How KerasTuner's ranges map:
 - ``sampling`` is read as KerasTuner reads it: in any case (``"LOG"``), ``None`` as
   ``"linear"`` (its old default);
 - ``Fixed(name, value)`` gives the value and is kept in :attr:`values`; a ``default`` is
-  accepted and not used (the sampler draws every value).
+  checked as KerasTuner checks it (a ``Choice``'s among its values, a ``Boolean``'s a bool)
+  and not used (the sampler draws every value).
 
 Conditions work as KerasTuner's: under ``conditional_scope(parent, values)``, or with
 ``parent_name`` and ``parent_values``, a hyperparameter whose parent has another value is
-not drawn and gives ``None``.
+not drawn and gives ``None``. Under ``name_scope(scope)`` a name is ``scope/name``, as
+KerasTuner's, so a block built twice in two scopes gets its own values in each.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator, Sequence
+import numbers
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from nntune.exceptions import ConfigError
@@ -53,6 +56,20 @@ class KerasTunerHyperParameters:
         self.values: dict[str, Any] = {}  # the active values, as KerasTuner's ``hp.values``
         self._seen: set[str] = set()  # every name asked for, active or not
         self._scopes: list[tuple[str, tuple[Any, ...]]] = []
+        self._name_scopes: list[str] = []
+
+    # names --------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def name_scope(self, name: str) -> Iterator[None]:
+        """Names asked for inside, and parents named inside, are ``name/...``."""
+        self._name_scopes.append(str(name))
+        try:
+            yield
+        finally:
+            self._name_scopes.pop()
+
+    def _scoped(self, name: str) -> str:
+        return "/".join([*self._name_scopes, name])
 
     # conditions -------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -66,25 +83,32 @@ class KerasTunerHyperParameters:
             self._scopes.pop()
 
     def _condition(self, parent_name: str, parent_values: Any) -> tuple[str, tuple[Any, ...]]:
+        parent_name = self._scoped(str(parent_name))
         if parent_name not in self._seen:
             raise ConfigError("parent_name", f"no hyperparameter named {parent_name!r} has been defined before")
         values = tuple(parent_values) if isinstance(parent_values, (list, tuple, set)) else (parent_values,)
         return parent_name, values
 
-    def _active(self, parent_name: str | None, parent_values: Any) -> bool:
+    def _active(self, name: str, parent_name: str | None, parent_values: Any) -> bool:
         conditions = list(self._scopes)
         if parent_name is not None:
             conditions.append(self._condition(parent_name, parent_values))
-        return all(name in self.values and self.values[name] in values for name, values in conditions)
+        if any(parent == name for parent, _ in conditions):  # KerasTuner refuses it too
+            raise ConfigError(f"{name}.parent_name", "a hyperparameter cannot be conditioned on itself")
+        return all(parent in self.values and self.values[parent] in values for parent, values in conditions)
 
-    def _draw(self, name: str, parent_name: str | None, parent_values: Any, draw: Any) -> Any:
+    def _draw(self, name: str, parent_name: str | None, parent_values: Any, draw: Callable[[str], Any]) -> Any:
+        """``draw(full name)``'s value for ``name`` (within the name scopes), drawn once;
+        None where a condition does not hold."""
         if not isinstance(name, str) or not name:
             raise ConfigError("name", f"a hyperparameter's name must be a non-empty string, got {name!r}")
+        name = self._scoped(name)
+        active = self._active(name, parent_name, parent_values)
         self._seen.add(name)
-        if not self._active(parent_name, parent_values):
+        if not active:
             return None  # as KerasTuner: an inactive value is never relied on
         if name not in self.values:
-            self.values[name] = draw()
+            self.values[name] = draw(name)
         return self.values[name]
 
     # KerasTuner's hyperparameters ----------------------------------------------------------------
@@ -99,11 +123,12 @@ class KerasTunerHyperParameters:
             raise ConfigError(f"{name}.sampling", "reverse_log is for numbers within (0, 1) such as momentum; "
                                                   "use Float, or log for an Int")
 
-        def draw() -> int:
+        def draw(key: str) -> int:
             if sampling == "log" and step is not None:
-                return int(self.trial.suggest_categorical(name, [int(round(v)) for v in
-                                                                multiplied_values(min_value, max_value, step)]))
-            return self.trial.suggest_int(name, int(min_value), int(max_value), step=int(step or 1),
+                return int(self.trial.suggest_categorical(key, [int(round(v)) for v in
+                                                               multiplied_values(min_value, max_value, step)]))
+            # step 0 reaches the trial, which refuses it, rather than being read as 1
+            return self.trial.suggest_int(key, int(min_value), int(max_value), step=1 if step is None else int(step),
                                           log=sampling == "log")
 
         return self._draw(name, parent_name, parent_values, draw)
@@ -117,12 +142,12 @@ class KerasTunerHyperParameters:
                                                   f"(0, 1) and without a step; got [{min_value}, {max_value}]"
                                                   + (f" with step {step}" if step is not None else ""))
 
-        def draw() -> float:
+        def draw(key: str) -> float:
             if sampling == "reverse_log":
-                return self.trial.suggest_beta(name, min_value, max_value)
+                return self.trial.suggest_beta(key, min_value, max_value)
             if sampling == "log" and step is not None:
-                return float(self.trial.suggest_categorical(name, multiplied_values(min_value, max_value, step)))
-            return self.trial.suggest_float(name, min_value, max_value, step=step, log=sampling == "log")
+                return float(self.trial.suggest_categorical(key, multiplied_values(min_value, max_value, step)))
+            return self.trial.suggest_float(key, min_value, max_value, step=step, log=sampling == "log")
 
         return self._draw(name, parent_name, parent_values, draw)
 
@@ -130,18 +155,26 @@ class KerasTunerHyperParameters:
                parent_name: str | None = None, parent_values: Any = None) -> Any:
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
             raise ConfigError(f"{name}.values", f"must be a non-empty list, got {values!r}")
-        return self._draw(name, parent_name, parent_values, lambda: self.trial.suggest_categorical(name, list(values)))
+        if default is not None and default not in values:
+            raise ConfigError(f"{name}.default", f"{default!r} is not one of the values {list(values)!r}")
+        return self._draw(name, parent_name, parent_values,
+                          lambda key: self.trial.suggest_categorical(key, list(values)))
 
     def Boolean(self, name: str, default: bool = False, parent_name: str | None = None,
                 parent_values: Any = None) -> bool | None:
-        return self._draw(name, parent_name, parent_values, lambda: self.trial.suggest_categorical(name, [True, False]))
+        if default not in (True, False):  # KerasTuner's own check: 1 and 0 pass, as there
+            raise ConfigError(f"{name}.default", f"must be True or False, got {default!r}")
+        return self._draw(name, parent_name, parent_values,
+                          lambda key: self.trial.suggest_categorical(key, [True, False]))
 
     def Fixed(self, name: str, value: Any, parent_name: str | None = None, parent_values: Any = None) -> Any:
-        return self._draw(name, parent_name, parent_values, lambda: value)
+        return self._draw(name, parent_name, parent_values, lambda key: value)
 
     # reading ------------------------------------------------------------------------------------
     def get(self, name: str) -> Any:
-        """The value of ``name``: KeyError when never defined, ValueError when inactive."""
+        """The value of ``name`` (within the name scopes): KeyError when never defined,
+        ValueError when inactive."""
+        name = self._scoped(str(name))
         if name in self.values:
             return self.values[name]
         if name in self._seen:
@@ -152,7 +185,7 @@ class KerasTunerHyperParameters:
         return self.get(name)
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name in self.values
+        return isinstance(name, str) and self._scoped(name) in self.values
 
 
 def _check_sampling(name: str, sampling: str | None, min_value: float, max_value: float,
@@ -160,6 +193,10 @@ def _check_sampling(name: str, sampling: str | None, min_value: float, max_value
     """KerasTuner's own checks: a range not upside down, a known sampling, a positive range
     for the log ones, and there a step above 1 (it multiplies). Returns the sampling as
     KerasTuner reads it: lower case, None as linear (its old default, still accepted)."""
+    for field, value in (("min_value", min_value), ("max_value", max_value), ("step", step)):
+        number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if not number and not (field == "step" and value is None):
+            raise ConfigError(f"{name}.{field}", f"must be a number, got {value!r}")
     if min_value > max_value:
         raise ConfigError(f"{name}.min_value", f"{min_value!r} is greater than max_value {max_value!r}")
     if sampling is None:

@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from nntune.exceptions import PruningUndefined, TrialDiverged, TrialPruned
+from nntune.exceptions import ConfigError, PruningUndefined, TrialDiverged, TrialPruned
 
 
 def scalar(value: Any) -> float | None:
@@ -22,6 +22,27 @@ def scalar(value: Any) -> float | None:
         return float(value.item() if hasattr(value, "item") else value)
     except (TypeError, ValueError, RuntimeError):  # RuntimeError: a tensor of several values
         return None
+
+
+def monitored(field: str, name: str, value: Any) -> float:
+    """The monitored ``name``'s ``value`` as one float; a :class:`ConfigError` on ``field``
+    when it is several numbers (a per-class score: ``average=None``) or no number at all."""
+    number = scalar(value)
+    if number is None:
+        count = _count(value)
+        what = f"{count} numbers" if count is not None and count > 1 else f"a {type(value).__name__}"
+        raise ConfigError(field, f"{name!r} is not one number but {what}; monitor a score averaged to one "
+                                 "number (per-class scores: average='macro' or 'micro')")
+    return number
+
+
+def _count(value: Any) -> int | None:
+    """How many numbers a tensor, an array or a list holds; None for anything else."""
+    if hasattr(value, "numel"):  # a torch tensor, whose .size() is its shape
+        return int(value.numel())
+    if isinstance(getattr(value, "size", None), int):  # a numpy array
+        return int(value.size)
+    return len(value) if isinstance(value, (list, tuple)) else None
 
 
 def report_epoch(trial: Any, name: str, value: float, epoch: int, record: dict[str, Any], *,

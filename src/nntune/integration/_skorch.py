@@ -23,7 +23,7 @@ from typing import Any
 import skorch.callbacks
 
 from nntune.exceptions import ConfigError
-from nntune.integration._report import report_epoch, scalar
+from nntune.integration._report import monitored, report_epoch, scalar
 
 _SKIPPED = ("epoch", "dur", "batches", "train_batch_count", "valid_batch_count")
 
@@ -48,13 +48,20 @@ class SkorchPruningCallback(skorch.callbacks.Callback):
     :class:`~nntune.exceptions.TrialDiverged` when the value or a loss is not finite.
 
     Give it with the net's callbacks: ``NeuralNetClassifier(..., callbacks=[SkorchPruningCallback(trial, "valid_acc")])``.
+    A clone of the net (sklearn's ``clone``, as ``cross_val_score`` and ``GridSearchCV`` make)
+    reports to the same trial.
     """
 
     def __init__(self, trial: Any, monitor: str) -> None:
         if not isinstance(monitor, str) or not monitor:
             raise ConfigError("monitor", f"expected the name of a history column such as 'valid_acc', got {monitor!r}")
-        self._trial = trial
+        self.trial = trial  # public, as skorch and sklearn read a callback's parameters by name
         self.monitor = monitor
+
+    def __sklearn_clone__(self) -> SkorchPruningCallback:
+        # sklearn's clone of the net (cross_val_score, GridSearchCV) would deep-copy the trial,
+        # which holds the study's storage; the clone reports to the same trial instead.
+        return SkorchPruningCallback(self.trial, self.monitor)
 
     def on_epoch_end(self, net: Any, **kwargs: Any) -> None:
         history = net.history
@@ -70,4 +77,4 @@ class SkorchPruningCallback(skorch.callbacks.Callback):
         optimizer = getattr(net, "optimizer_", None)
         if optimizer is not None and getattr(optimizer, "param_groups", None):
             record["lr"] = float(optimizer.param_groups[0]["lr"])
-        report_epoch(self._trial, self.monitor, float(row[self.monitor]), epoch, record)
+        report_epoch(self.trial, self.monitor, monitored("monitor", self.monitor, row[self.monitor]), epoch, record)
