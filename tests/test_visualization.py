@@ -65,6 +65,17 @@ def test_plot_rank_colors_every_pair_by_the_values_rank(study):
     assert splom.marker.color[best] == 0.0 and splom.text[best].endswith(f"Objective Value {study.best_value:.4g}")
 
 
+def test_plot_rank_gives_equal_values_one_colour():
+    # optuna's plot_rank averages the places of equal values; they were coloured in trial order.
+    s = nntune.create_study(direction="maximize", sampler=nntune.samplers.RandomSampler(seed=0))
+    s.optimize(lambda t: float(round(t.suggest_float("x", 0, 1) + t.suggest_float("y", 0, 1))), n_trials=10)
+    (splom,) = vis.plot_rank(s, params=["x", "y"]).data
+    values = [t.value for t in s.trials]
+    assert len(set(values)) < len(values)
+    for v in set(values):
+        assert len({c for c, w in zip(splom.marker.color, values) if w == v}) == 1
+
+
 def test_the_hypervolume_history_of_two_objectives():
     from nntune._hypervolume import hypervolume
 

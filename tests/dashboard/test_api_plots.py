@@ -3,7 +3,6 @@ the JSON the page draws is what ``nntune.visualization``'s builders make of the 
 
 from __future__ import annotations
 
-import math
 import time
 from datetime import datetime, timezone
 
@@ -85,7 +84,7 @@ def test_the_contour_defaults_to_the_two_most_important_numeric_parameters(serve
     study = nntune.load_study("demo", store.url)
     x, y = body["pair"]
     shown = [n if n != "beta1" else "1 - beta1" for n in (x, y)]
-    assert _json(_data.contours(study, [x, y], None)["cells"][tuple(shown)], ()) == _json(body["contour"], ("rank",))
+    assert _json(_data.contours(study, [x, y], None)["cells"][tuple(shown)], ()) == _json(body["contour"], ("rank", "feasible"))
 
 
 def _json(cell, drop):
@@ -156,11 +155,34 @@ def test_choices_are_drawn_over_their_labels_as_plot_contour_and_plot_rank_draw_
     c = body["contour"]
     assert c["x"]["categorical"] and c["x"]["categories"] == ["64", "16", "32"] and c["grid"] is None
     expected = _data.contours(grid, ["units", "act"], None)["cells"][("units", "act")]
-    assert _json(expected, ()) == _json(c, ("rank",))
-    assert c["rank"] == _data.ranks(grid, ["units", "act"], None)["rank"]
+    assert _json(expected, ()) == _json(c, ("rank", "feasible"))
+    # Equal values share one rank (the mean of their places), as optuna's plot_rank ranks
+    # them: four trials of one value were coloured from 0.2 to 0.8.
+    assert len(set(c["value"])) < len(c["value"])
+    assert c["rank"] == value_ranks(c["value"], "minimize")
+    for v, r in zip(c["value"], c["rank"]):
+        assert {rr for vv, rr in zip(c["value"], c["rank"]) if vv == v} == {r}
     # With a number beside a choice, the number and the choice may be picked.
     code, body, _ = get(f"{url}/api/contour?study=demo&x=optimizer&y=lr")
     assert code == 200 and body["pair"] == ["optimizer", "lr"] and body["contour"]["x"]["categorical"]
+
+
+def test_a_trial_that_broke_the_constraints_is_left_unranked(served):
+    # plot_rank and optuna-dashboard draw such a trial grey: ranked with the others, the best
+    # value of an infeasible trial was coloured as the best (rank 0).
+    store, url, _ = served
+    sampler = nntune.samplers.TPESampler(seed=0, n_startup_trials=20,
+                                         constraints_func=lambda t: [t.params["x"] - 0.5])
+    con = nntune.create_study(study_name="constrained", storage=store.url, direction="maximize", sampler=sampler)
+    con.optimize(lambda t: t.suggest_float("x", 0.0, 1.0) + t.suggest_float("y", 0.0, 0.1), n_trials=10)
+    c = get(f"{url}/api/contour?study=constrained")[1]["contour"]
+    trials = {t.number: t for t in con.trials}
+    assert c["feasible"] == [trials[n].params["x"] <= 0.5 for n in c["number"]]
+    assert 0 < sum(c["feasible"]) < len(c["number"])
+    met = [v for v, ok in zip(c["value"], c["feasible"]) if ok]
+    assert [r for r in c["rank"] if r is not None] == value_ranks(met, "maximize")
+    assert [r is None for r in c["rank"]] == [not ok for ok in c["feasible"]]
+    assert c["value"][c["rank"].index(0.0)] == con.best_value
 
 
 @pytest.mark.parametrize(("query", "message"), [
@@ -208,7 +230,8 @@ def test_the_default_pair_and_the_ranks_are_pure_rules():
     # A choice is picked by default only where fewer than two numbers are left.
     assert default_pair(["a", "c", "b"], {"c": 0.9, "b": 0.1}, numeric=["a", "b"]) == ("b", "a")
     assert default_pair(["a", "c"], {"c": 0.9}, numeric=["a"]) == ("c", "a")
-    assert value_ranks([3.0, 1.0, 2.0, 1.0], "minimize") == [1.0, 0.0, 2 / 3, 1 / 3]
+    assert value_ranks([3.0, 1.0, 2.0, 1.0], "minimize") == [1.0, 1 / 6, 2 / 3, 1 / 6]  # ties share their mean place
     assert value_ranks([3.0, 1.0, 2.0], "maximize") == [0.0, 1.0, 0.5]
     assert value_ranks([], "minimize") == [] and value_ranks([5.0], "minimize") == [0.0]
-    assert not math.isnan(value_ranks([1.0, 1.0], "minimize")[1])
+    assert value_ranks([1.0, 1.0], "minimize") == [0.5, 0.5]
+    assert value_ranks([0.9, 1.0, 1.0, 0.8], "maximize") == [2 / 3, 1 / 6, 1 / 6, 1.0]

@@ -16,6 +16,7 @@ from typing import Any
 from nntune.analysis import study_space
 from nntune.dashboard.query import BadQuery
 from nntune.report.study_data import contour_data
+from nntune.samplers import is_feasible
 from nntune.space import Choice, Space
 from nntune.trial import FrozenTrial
 from nntune.visualization._data import beta_as_decades, is_decades_of_beta, value_ranks
@@ -65,7 +66,8 @@ def chosen_pair(names: Sequence[str], x: str | None, y: str | None,
 def contour_view(trials: Sequence[FrozenTrial], space: Space, x: str, y: str, direction: str) -> dict[str, Any]:
     """``plot_contour``'s data for the pair (``contour_data`` of the complete trials; a Beta's
     axis is its ``1 - b``, ``reversed`` so that beta grows to the right) and each point's
-    ``rank`` by value."""
+    ``rank`` by value among those that met the study's constraints (``feasible``; 0 the best of
+    them, as ``study.best_value`` counts them), None for one that broke them."""
     declared = Space({x: space.params[x], y: space.params[y]})
     shown, flipped = beta_as_decades(trials, declared)
     sx, sy = list(flipped.params)
@@ -75,7 +77,10 @@ def contour_view(trials: Sequence[FrozenTrial], space: Space, x: str, y: str, di
         if isinstance(dist, Choice):  # its labels in the space's order, as plot_contour's axis
             axis["categories"] = [str(v) for v in dist.values]
         axis["reversed"] = is_decades_of_beta(axis["name"], declared)
-    cell["rank"] = value_ranks(cell["value"], direction)
+    met = {t.number: is_feasible(t) for t in trials}
+    cell["feasible"] = [met[n] for n in cell["number"]]
+    ranks = iter(value_ranks([v for v, ok in zip(cell["value"], cell["feasible"]) if ok], direction))
+    cell["rank"] = [next(ranks) if ok else None for ok in cell["feasible"]]
     return cell
 
 

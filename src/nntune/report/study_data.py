@@ -79,14 +79,16 @@ def timeline_data(trials: Sequence[FrozenTrial]) -> dict[str, Any]:
 
 def pareto_data(trials: Sequence[FrozenTrial], directions: Sequence[str],
                 names: Sequence[str] | None = None) -> dict[str, Any]:
-    """Every complete trial's values, the Pareto-optimal ones marked, and the objectives' names."""
+    """Every complete trial's values, the Pareto-optimal ones marked, whether each met the
+    study's constraints (``feasible``: one that broke them is off the front, not dominated),
+    and the objectives' names."""
     front = {id(t) for t in pareto_trials([t for t in trials if is_feasible(t)], directions)}
     done = [t for t in trials if t.state.value == "complete" and t.values is not None
             and len(t.values) == len(directions) and all(math.isfinite(v) for v in t.values)]
     return {"names": list(names or [f"objective {i}" for i in range(len(directions))]),
             "directions": list(directions), "number": [t.number for t in done],
             "values": [list(t.values or []) for t in done], "pareto": [id(t) in front for t in done],
-            "params": [t.params for t in done]}
+            "feasible": [is_feasible(t) for t in done], "params": [t.params for t in done]}
 
 
 def front_data(trials: Sequence[FrozenTrial], directions: Sequence[str], names: Sequence[str] | None,

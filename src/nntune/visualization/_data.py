@@ -323,7 +323,7 @@ def pareto(study: Any, target_names: Sequence[str] | None, include_dominated_tri
 
 def ranks(study: Any, params: Sequence[str] | None, target: Target | None) -> dict[str, Any]:
     """The complete trials' columns (``parallel``) and each one's ``rank`` by value, from 0
-    (the best) to 1 (the worst), ties in trial order."""
+    (the best) to 1 (the worst), equal values sharing one rank."""
     data = parallel(study, params, target)
     if not data["value"]:
         raise NothingToPlot("plot_rank needs complete trials; the study has none yet")
@@ -332,13 +332,14 @@ def ranks(study: Any, params: Sequence[str] | None, target: Target | None) -> di
 
 def value_ranks(values: Sequence[float], direction: str) -> list[float]:
     """Each value's rank among ``values``, from 0 (the best in ``direction``) to 1 (the worst),
-    ties in the given order: ``plot_rank``'s colours (the dashboard's rank plot too)."""
+    equal values sharing the mean of their places, as optuna's ``plot_rank`` ranks them (two
+    trials of one accuracy get one colour): ``plot_rank``'s colours (the dashboard's too)."""
+    if not values:
+        return []
+    from scipy.stats import rankdata
+
     keys = [-v for v in values] if direction == "maximize" else list(values)
-    order = sorted(range(len(keys)), key=lambda i: keys[i])
-    rank = [0.0] * len(keys)
-    for place, i in enumerate(order):
-        rank[i] = place / max(1, len(keys) - 1)
-    return rank
+    return [float(r) for r in (rankdata(keys, method="average") - 1) / max(1, len(keys) - 1)]
 
 
 def hypervolumes(study: Any, reference_point: Sequence[float]) -> dict[str, Any]:

@@ -45,6 +45,7 @@ function pairAxis(a) {
 
 function drawContour(d) {
   const m = S.objectives ? S.objectives[0].name : S.metric, c = d.contour;
+  const goal = S.objectives ? S.objectives[0].direction : S.direction;
   if (!c || !c.value.length) {
     const why = !c ? `A contour needs two parameters; this study has ${d.params.length}.` : "No complete trial has both parameters yet.";
     $("#contour-note").textContent = "";
@@ -55,16 +56,26 @@ function drawContour(d) {
   $("#contour-note").textContent = counted(c.value.length, "complete trial") + (c.grid ? `; ${m} interpolated between them (nearest outside their hull).`
     : c.x.categorical || c.y.categorical ? "; a choice's values have no distance between them to interpolate over."
     : c.value.length < 3 ? "; three are needed to interpolate between them." : "; their values of one parameter are all the same.");
-  const text = c.number.map((n, i) => `#${n}: ${fmt(c.value[i])}`);
-  const points = (marker) => ({ x: c.x.values, y: c.y.values, text, customdata: c.number, mode: "markers", name: "trials", hoverinfo: "text", marker });
+  // A trial that broke the study's constraints is drawn grey and left unranked, as plot_rank and
+  // optuna-dashboard draw it: its value may be the best, and must not look so.
+  const feasible = c.feasible || c.number.map(() => true), all = c.number.map((_, i) => i);
+  const met = all.filter((i) => feasible[i]), broke = all.filter((i) => !feasible[i]);
+  const text = c.number.map((n, i) => `#${n}: ${fmt(c.value[i])}` + (feasible[i] ? "" : " (broke the constraints)"));
+  const points = (idx, name, marker) => ({ x: idx.map((i) => c.x.values[i]), y: idx.map((i) => c.y.values[i]), text: idx.map((i) => text[i]),
+    customdata: idx.map((i) => c.number[i]), mode: "markers", name, hoverinfo: "text", marker });
+  const grey = broke.length ? [points(broke, "infeasible", { size: 7, color: "#cccccc", line: { width: 1, color: "grey" } })] : [];
   const layout = { height: 460, xaxis: pairAxis(c.x), yaxis: pairAxis(c.y) };
-  const surface = c.grid ? [{ type: "contour", x: c.grid.x, y: c.grid.y, z: c.grid.z, name: m, hoverinfo: "x+y+z", colorscale: "Blues", contours: { coloring: "heatmap" }, colorbar: { title: { text: m } } }] : [];
-  later("contour-plot", [c, m], async () => {
-    await draw("contour-plot", [...surface, points({ size: 6, color: "#d62728", line: { width: 1, color: "white" } })], layout);
+  const surface = c.grid ? [{ type: "contour", x: c.grid.x, y: c.grid.y, z: c.grid.z, name: m, hoverinfo: "x+y+z", colorscale: "Blues",
+    // plotly.js's Blues runs from dark (low) to light: reversed when maximizing, so that the best
+    // region is the darkest either way, as optuna-dashboard and plot_contour draw it.
+    reversescale: goal === "maximize", contours: { coloring: "heatmap" }, colorbar: { title: { text: m } } }] : [];
+  later("contour-plot", [c, m, goal], async () => {
+    await draw("contour-plot", [...surface, points(met, "trials", { size: 6, color: "#d62728", line: { width: 1, color: "white" } }), ...grey], layout);
     followOnClick("contour-plot");
   });
   later("rank-plot", [c.x, c.y, c.rank, c.number], async () => {
-    await draw("rank-plot", [points({ size: 7, color: c.rank, cmin: 0, cmax: 1, colorscale: RDYLBU, showscale: true, colorbar: { title: { text: "rank (0 best)" } } })],
+    await draw("rank-plot", [points(met, "trials", { size: 7, color: met.map((i) => c.rank[i]), cmin: 0, cmax: 1, colorscale: RDYLBU, showscale: true,
+      colorbar: { title: { text: "rank (0 best)" } } }), ...grey],
       Object.assign({}, layout, { height: 400, showlegend: false }));
     followOnClick("rank-plot");
   });
@@ -84,15 +95,37 @@ function drawEdf(e, m) {
 function drawTimeline(tl) {
   if (!tl.rows.length) { emptyNote("timeline-plot", "No trial has started yet."); return; }
   const width = Math.max(1, Math.min(12, 260 / tl.rows.length));
-  const traces = new Map(STATES.map((s) => [s, { x: [], y: [], text: [], name: s, mode: "lines", hoverinfo: "x+text", line: { color: STATE_COLORS[s], width } }]));
+  const { edge, stale } = timelineEdge(tl);
+  // A running trial's bar may have no length yet (started at the edge): a dot at its ends shows it.
+  const traces = new Map(STATES.map((s) => [s, { x: [], y: [], text: [], name: s, mode: s === "running" ? "lines+markers" : "lines",
+    hoverinfo: "x+text", line: { color: STATE_COLORS[s], width }, marker: { color: STATE_COLORS[s], size: width + 2 } }]));
   for (const r of tl.rows) {
     const t = traces.get(r.state);
     if (!t) continue;
     const label = `#${r.number} ${r.state}`;
-    t.x.push(r.start, r.end || tl.now, null); t.y.push(r.number, r.number, null); t.text.push(label, label, "");
+    const end = r.end || (stale.has(r.number) ? laterOf(r.start, edge) : tl.now);
+    t.x.push(r.start, end, null); t.y.push(r.number, r.number, null); t.text.push(label, label, "");
   }
+  const note = stale.size ? `${counted(stale.size, "running trial")} started over five times the longest finished trial ago: drawn to the last end` : "";
   return draw("timeline-plot", [...traces.values()].filter((t) => t.x.length),
-    { height: 360, xaxis: { type: "date", title: { text: "time (UTC)" } }, yaxis: trialAxis(tl.rows.length) });
+    { height: 360, title: { text: note, font: { size: 11 } }, xaxis: { type: "date", title: { text: "time (UTC)" } }, yaxis: trialAxis(tl.rows.length) });
+}
+
+// Where the bars of running trials end: now, unless every one has run for over five times the
+// longest finished trial (a process killed without marking its trial): those ("stale") end at
+// the last recorded end, as optuna-dashboard draws them, so that one forgotten trial does not
+// squash every other bar into a sliver at the left. Times in milliseconds (UTC, as stored).
+const utcMs = (iso) => Date.parse(`${iso}Z`);
+const laterOf = (iso, ms) => (utcMs(iso) >= ms ? iso : new Date(ms).toISOString().slice(0, -1));
+
+function timelineEdge(tl) {
+  const ms = utcMs, now = ms(tl.now);
+  const finished = tl.rows.filter((r) => r.end);
+  const longest = Math.max(0, ...finished.map((r) => ms(r.end) - ms(r.start)));
+  const running = tl.rows.filter((r) => !r.end);
+  const stale = new Set(finished.length ? running.filter((r) => now - ms(r.start) > 5 * longest).map((r) => r.number) : []);
+  if (stale.size < running.length || !finished.length) return { edge: now, stale: new Set() };
+  return { edge: Math.max(...finished.map((r) => ms(r.end))), stale };
 }
 
 // A click on a trial's point follows that trial, as a click on its row in the table does.

@@ -2,14 +2,15 @@
 "use strict";
 
 function drawHistory(h, m) {
-  if (h.n_trials) {
+  // Failed and running trials have no value to draw: empty axes would look like a plot gone wrong.
+  if (h.n_complete || h.pruned_number.length) {
     return draw("history-plot", [
       { x: h.number, y: h.value, mode: "markers", name: "complete", marker: { color: COLORS.complete, size: 6 } },
       { x: h.pruned_number, y: h.pruned_value, mode: "markers", name: "pruned", marker: { color: COLORS.pruned, symbol: "x", size: 6 } },
       { x: h.best_number, y: h.best_value, mode: "lines", name: "best so far", line: { shape: "hv", color: "#c62828" } }],
       { xaxis: trialAxis(h.n_trials), yaxis: { title: { text: m } } });
   }
-  return emptyNote("history-plot", "No finished trial yet.");
+  return emptyNote("history-plot", "No complete or pruned trial yet.");
 }
 
 async function refreshHistory() {
@@ -27,6 +28,14 @@ async function refreshHistory() {
   if (key === S.historyKey) return;
   S.historyKey = key;
   await drawHistory(shown.history, shown.name);
+}
+
+// A slice's x axis: a choice's in the order of its choices (32, 64, 128), not in the order trials
+// drew them; a Beta's 1 - b by decades, reversed so that beta grows to the right.
+function sliceAxis(s) {
+  if (s.categorical) return { type: "category", categoryorder: "array", categoryarray: s.categories || [] };
+  if (s.beta) return { type: "log", autorange: "reversed" };
+  return { type: s.log ? "log" : "linear" };
 }
 
 function drawOverview(d) {
@@ -55,12 +64,10 @@ function drawOverview(d) {
   } else emptyNote("intermediate-plot", "No intermediate values reported yet.");
   const pc = d.parallel;
   if (pc.value.length >= 2 && pc.dimensions.length) {
-    const dims = pc.dimensions.map((dim) => dim.scale === "categorical"
-      ? { label: dim.name, values: dim.values, tickvals: dim.ticktext.map((_, i) => i), ticktext: dim.ticktext }
-      : { label: dim.name, values: dim.values });
-    dims.push({ label: m, values: pc.value });
+    const dims = pc.dimensions.map(parallelDimension);
+    dims.push({ label: axisLabel(m), values: pc.value });
     later("parallel-plot", [pc, m, S.direction], () => drawParallel(dims, pc.value));
-  } else emptyNote("parallel-plot", "Two complete trials are needed.");
+  } else emptyNote("parallel-plot", pc.value.length >= 2 ? "The complete trials have no parameter to draw." : "Two complete trials are needed.");
   const box = $("#slices-plots");
   const want = d.slices.map((s) => `slice-${s.name}`);
   if ([...box.children].map((c) => c.id).join() !== want.join()) box.replaceChildren(...want.map((id) => el("div", { id })));
@@ -69,16 +76,18 @@ function drawOverview(d) {
     const part = (pruned) => {
       const t = { x: [], y: [], text: [], mode: "markers", name: pruned ? "pruned" : "complete", showlegend: false,
         marker: { size: 6, color: pruned ? COLORS.pruned : COLORS.complete, symbol: pruned ? "x" : "circle" } };
-      s.x.forEach((x, i) => { if (s.pruned[i] === pruned) { t.x.push(x); t.y.push(s.value[i]); t.text.push(`#${s.number[i]}`); } });
+      // A Beta b by decades of 1 - b, as it is searched (and as the report and the contour draw it).
+      s.x.forEach((x, i) => { if (s.pruned[i] === pruned) { t.x.push(s.beta ? 1 - x : x); t.y.push(s.value[i]); t.text.push(`#${s.number[i]}`); } });
       return t;
     };
     later(`slice-${s.name}`, [s, m], () => draw(`slice-${s.name}`, [part(false), part(true)],
-      // A choice's axis in the order of its choices (32, 64, 128), not in the order trials drew them.
-      { title: { text: s.name, font: { size: 13 } }, height: 270, xaxis: s.categorical ? { type: "category", categoryorder: "array", categoryarray: s.categories || [] } : { type: s.log ? "log" : "linear" }, yaxis: { title: { text: m } } }));
+      { title: { text: s.beta ? `${s.name} (axis: 1 - ${s.name})` : s.name, font: { size: 13 } }, height: 270, xaxis: sliceAxis(s), yaxis: { title: { text: m } } }));
   }
   if (!d.slices.length) box.replaceChildren(el("p", { class: "empty" }, "No parameters yet."));
   const imp = d.importance, names = Object.keys(imp.importance || {});
-  $("#importance-note").textContent = names.length ? `${imp.method} over ${counted(imp.n_trials, "complete trial")} (fit R² ${fmt(imp.r2)}).` : "";
+  // Several objectives: the importance is the first one's, said so (optuna-dashboard shows one per objective).
+  const of = S.objectives ? ` of each parameter for ${m}` : "";
+  $("#importance-note").textContent = names.length ? `${imp.method}${of} over ${counted(imp.n_trials, "complete trial")} (fit R² ${fmt(imp.r2)}).` : "";
   if (names.length) later("importance-plot", imp, () => draw("importance-plot", [{ type: "bar", orientation: "h", x: names.map((n) => imp.importance[n]).reverse(), y: names.slice().reverse(), error_x: { type: "data", array: names.map((n) => imp.std[n]).reverse() } }], { xaxis: { title: { text: "share of importance" } }, margin: { l: 120, r: 15, t: 20, b: 40 } }));
   else emptyNote("importance-plot", "Importance needs at least 8 complete trials.");
   $("#diagnosis-list").replaceChildren(...(d.diagnosis.length ? d.diagnosis.map((t) => el("div", {},
@@ -102,6 +111,8 @@ function drawOverview(d) {
 // are more), the front of the feasible ones over all objectives highlighted, as the report and
 // plot_pareto_front draw it; a click on a point follows its trial.
 let paretoFront = null;
+const PARETO_KINDS = { front: { name: "Pareto front", color: "#d62728" }, dominated: { name: "dominated", color: "rgba(120,120,120,0.5)" },
+  infeasible: { name: "infeasible", color: "#cccccc" } };
 
 function drawPareto(front) {
   $("#pareto-section").hidden = $("#pareto-link").hidden = !front;
@@ -109,7 +120,9 @@ function drawPareto(front) {
   if (!front) return;
   const pts = front.points, names = pts.names;
   const axis = (k) => `${names[k]} (${pts.directions[k]})`;
-  $("#pareto-note").textContent = `${counted(front.rows.length, "trial")} no other feasible trial beats on every objective (${names.map((n, i) => `${pts.directions[i]} ${n}`).join(", ")}).`
+  const goals = names.map((n, i) => `${pts.directions[i]} ${n}`).join(", ");
+  $("#pareto-note").textContent = (front.rows.length ? `${counted(front.rows.length, "trial")} no other feasible trial beats on every objective (${goals}).`
+    : `No feasible complete trial yet (${goals}).`)
     + (front.infeasible ? ` ${counted(front.infeasible, "complete trial")} broke the study's constraints and ${front.infeasible === 1 ? "is" : "are"} left off the front.` : "");
   const xs = $("#pareto-x"), ys = $("#pareto-y");
   if (xs.options.length !== names.length) {
@@ -122,16 +135,43 @@ function drawPareto(front) {
   xs.hidden = ys.hidden = names.length <= 2;
   if (!pts.number.length) { emptyNote("pareto-plot", "No complete trial yet."); return; }
   const kx = Number(xs.value) || 0, ky = xs.value === ys.value ? (kx + 1) % names.length : Number(ys.value);
-  const part = (onFront) => {
-    const idx = pts.pareto.map((p, i) => (p === onFront ? i : -1)).filter((i) => i >= 0);
+  // A trial that broke the study's constraints is neither on the front nor "dominated": drawn
+  // apart, in light grey as optuna-dashboard draws it (where the points say which broke them).
+  const kindOf = (i) => (pts.pareto[i] ? "front" : pts.feasible && !pts.feasible[i] ? "infeasible" : "dominated");
+  const part = (kind) => {
+    const idx = pts.number.map((_, i) => i).filter((i) => kindOf(i) === kind);
     return { x: idx.map((i) => pts.values[i][kx]), y: idx.map((i) => pts.values[i][ky]), text: idx.map((i) => `#${pts.number[i]}`),
-      customdata: idx.map((i) => pts.number[i]), mode: "markers", name: onFront ? "Pareto front" : "dominated",
-      marker: { size: 7, color: onFront ? "#d62728" : "rgba(120,120,120,0.5)" } };
+      customdata: idx.map((i) => pts.number[i]), mode: "markers", name: PARETO_KINDS[kind].name,
+      marker: { size: 7, color: PARETO_KINDS[kind].color } };
   };
+  const traces = ["dominated", "infeasible", "front"].map(part).filter((t) => t.name !== PARETO_KINDS.infeasible.name || t.x.length);
   later("pareto-plot", [pts, kx, ky], async () => {
-    await draw("pareto-plot", [part(false), part(true)], { height: 420, xaxis: { title: { text: axis(kx) } }, yaxis: { title: { text: axis(ky) } } });
+    await draw("pareto-plot", traces, { height: 420, xaxis: { title: { text: axis(kx) } }, yaxis: { title: { text: axis(ky) } } });
     followOnClick("pareto-plot");
   });
+}
+
+// An axis of the parallel coordinates. A trial without the parameter (a conditional one) sits
+// at a "not set" mark below the axis' values, as plot_parallel_coordinate puts it: plotly
+// would draw its line off the axis (a null) or not at all (NaN), and the fallback would break it.
+const NOT_SET = "not set";
+
+// A long name cut as plot_parallel_coordinate cuts it: the axes' labels would run into each other.
+const axisLabel = (name) => (name.length < 20 ? name : `${name.slice(0, 17)}...`);
+
+function parallelDimension(dim) {
+  const label = axisLabel(dim.name), have = dim.values.filter((v) => v !== null), missing = have.length < dim.values.length;
+  if (dim.scale === "categorical") {
+    const off = missing ? 1 : 0;
+    return { label, values: dim.values.map((v) => (v === null ? 0 : v + off)),
+      tickvals: [...(missing ? [0] : []), ...dim.ticktext.map((_, i) => i + off)],
+      ticktext: [...(missing ? [NOT_SET] : []), ...dim.ticktext] };
+  }
+  if (!missing || !have.length) return { label, values: dim.values };
+  const lo = Math.min(...have), hi = Math.max(...have), at = hi > lo ? lo - ((hi - lo) * 0.12) / 0.88 : lo - 1;
+  const ticks = hi > lo ? [0, 1, 2, 3, 4].map((k) => lo + ((hi - lo) * k) / 4) : [lo];
+  return { label, values: dim.values.map((v) => (v === null ? at : v)), range: [at, hi],
+    tickvals: [at, ...ticks], ticktext: [NOT_SET, ...ticks.map(fmt)] };
 }
 
 // Parcoords needs WebGL; where plotly finds none it can use (a remote desktop, a headless
