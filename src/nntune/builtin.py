@@ -23,6 +23,7 @@ from nntune.control import record_inherited
 from nntune.config import Config
 from nntune.config_objectives import constraint_values
 from nntune.exceptions import ConfigError, TrialPruned
+from nntune.kept_model import KeptModel
 from nntune.panda_snapshots import sweep_partial
 from nntune.space import Space
 from nntune.study import Study
@@ -105,7 +106,7 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
                    epochs: int | None = None, checkpoints: Path | None = None,
                    snapshot_every: int | None = None, proposal: Proposal | None = None,
                    on_epoch: Callable[[Trial, int, dict[str, Any]], None] | None = None,
-                   resumed_by: str | None = "pbt") -> Any:
+                   resumed_by: str | None = "pbt", keep: KeptModel | None = None) -> Any:
     """``objective(trial) -> validation metric`` for the built-in trainer.
 
     With ``checkpoints`` each trial saves its state there after every epoch (and, every
@@ -116,6 +117,8 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
     A resumed trial records how its parameters differ from its parent's as changes by
     ``resumed_by`` (None: the caller records them). ``search.executions_per_trial`` above 1
     trains that many seeds of each trial as one stack, worth their mean (:mod:`nntune.builtin_repeats`).
+    With ``keep``, each complete trial of one objective that met the constraints offers its
+    model there, so the test look need not retrain the best (:mod:`nntune.kept_model`).
     """
     metric = cfg.task.trained_metric
     executions = cfg.search.executions_per_trial
@@ -185,7 +188,11 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
             trial.set_user_attrs(costs)
         if result.stopped_by_report:
             raise TrialPruned()
-        return objective_values(cfg, value, costs) if cfg.task.is_multi_objective else value
+        if cfg.task.is_multi_objective:
+            return objective_values(cfg, value, costs)
+        if keep is not None and all(c <= 0 for c in constraint_values(cfg.task.constraints, {metric: value, **costs})):
+            keep.offer(trial.number, value, result.model)
+        return value
 
     return objective
 
@@ -284,21 +291,20 @@ def front_model_file(model_file: str | Path | None, number: int) -> Path | None:
 
 
 def rebuild_model(study: Study, cfg: Config, splits: Splits, trial: FrozenTrial, *, device: str | None = None,
-                  epochs: int | None = None) -> torch.nn.Module:
-    """The trained model of ``trial``, without opening the test split: the trial's own final
-    checkpoint where one was kept (population-based training, whose weights come from a
-    lineage of trials); otherwise the configuration retrained with the trial's seed, taking
-    the changes it took at the same epochs (:func:`taken_changes`), which gives the same
-    weights on CPU."""
+                  epochs: int | None = None, kept: KeptModel | None = None) -> torch.nn.Module:
+    """The trained model of ``trial``, without opening the test split: its weights where this
+    process kept them (``kept``), or the trial's own final checkpoint where one was kept
+    (population-based training, whose weights come from a lineage of trials); otherwise the
+    configuration retrained with the trial's seed, taking the changes it took at the same
+    epochs (:func:`taken_changes`), which gives the same weights on CPU."""
     params = trial_hyperparameters(cfg, trial.params, epochs)
+    state = kept.state_of(trial.number) if kept is not None else None
+    if state is not None:
+        return model_with_weights(cfg, splits, params, state)
     checkpoint = trial.system_attrs.get("checkpoint")
     if checkpoint and Path(checkpoint).is_file():
-        # The checkpoint holds every weight: the pretrained file (perhaps moved since) is not read.
-        # The model was built for its inputs after the evaluation resize (224x224), not the data's.
-        shape = model_input_shape(splits, evaluation_transform(cfg, params))
-        model = build_model(params, shape, count_outputs(splits), pretrained=False)
-        model.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True)["model"])
-        return model
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)["model"]
+        return model_with_weights(cfg, splits, params, state)
     from nntune.builtin_repeats import kept_execution
 
     kept = kept_execution(trial.user_attrs)
@@ -313,6 +319,17 @@ def rebuild_model(study: Study, cfg: Config, splits: Splits, trial: FrozenTrial,
                augment=training_augment(cfg, splits, params, seed),
                eval_transform=evaluation_transform(cfg, params),
                changes=(lambda epoch, hp: taken.get(epoch, {})) if taken else None).model
+
+
+def model_with_weights(cfg: Config, splits: Splits, params: Mapping[str, Any],
+                       state: Mapping[str, torch.Tensor]) -> torch.nn.Module:
+    """The model of ``params`` holding ``state``, every weight of it: the pretrained file
+    (perhaps moved since) is not read. It is built for its inputs after the evaluation
+    resize (224x224), not the data's, as the trial built it."""
+    shape = model_input_shape(splits, evaluation_transform(cfg, params))
+    model = build_model(dict(params), shape, count_outputs(splits), pretrained=False)
+    model.load_state_dict(state)
+    return model
 
 
 def taken_changes(study: Study, number: int) -> dict[int, dict[str, Any]]:
@@ -346,12 +363,12 @@ def save_trial_model(path: str | Path, model: torch.nn.Module, study: Study, cfg
 
 def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTrial, *,
                      device: str | None = None, epochs: int | None = None,
-                     model_file: str | Path | None = None) -> TestResult:
+                     model_file: str | Path | None = None, kept: KeptModel | None = None) -> TestResult:
     """Open the sealed test split once for the best trial's model (:func:`rebuild_model`)
     and record that look; with ``model_file``, write that model there too."""
     params = trial_hyperparameters(cfg, best.params, epochs)
     transform = evaluation_transform(cfg, params)
-    model = rebuild_model(study, cfg, splits, best, device=device, epochs=epochs)
+    model = rebuild_model(study, cfg, splits, best, device=device, epochs=epochs, kept=kept)
     train_batch = resolve_batch_size(resolve_params(params, splits.task_type)["batch_size"], len(splits.y_train))
     x_test, y_test = splits.test.open(f"final evaluation of trial {best.number} of study {study.study_name}")
     base = CLASSIFICATION_METRICS if splits.task_type == "classification" else REGRESSION_METRICS

@@ -39,6 +39,7 @@ from nntune.trial import FrozenTrial, TrialState, best_trial, counts_by_state, r
 from nntune.runner_notes import first_failure, metric_notes, split_notes
 from nntune.runner_summary import TuneSummary
 from nntune.panda_snapshots import sweep_partial
+from nntune.kept_model import KeptModel
 from nntune.sealed_look import look_once
 
 
@@ -201,8 +202,11 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         # A member PBT stops is replaced by a perturbed copy of a better one, enqueued here
         # (in the process that watches the workers) for any worker to claim.
         callbacks.insert(0, pbt_replacer(p.scheduler, cfg.search.trials))
+    # The best trial's weights, when it trains in this process: its test look reads them
+    # instead of training the configuration once more.
+    kept = KeptModel(direction=str(getattr(study.directions[0], "value", study.directions[0])))
     if todo > 0:
-        stop_reason = search(p, study, callbacks, device=device)
+        stop_reason = search(p, study, callbacks, device=device, kept=kept)
         if isinstance(p.scheduler, PBT) and p.checkpoints.is_dir():  # the last trials' killed saves too
             sweep_partial(p.checkpoints, study.get_trials(deepcopy=False))
     else:
@@ -228,7 +232,8 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     elif best is not None and evaluate_test:
         # The same best trial as at the last look: its recorded result, the split stays shut;
         # another process finishing this study at the same time looks once for both.
-        test = look_once(study, cfg, p.splits, best, device=device, epochs=p.epochs, model_file=model_file)
+        test = look_once(study, cfg, p.splits, best, device=device, epochs=p.epochs, model_file=model_file,
+                         kept=kept)
     elif best is None:
         notes.append("no feasible trial completed, so the test split stays sealed" if cfg.task.constraints
                      else "no trial completed, so the test split stays sealed")
@@ -330,19 +335,21 @@ def builtin_setup(config: dict[str, Any], device: str | None = None) -> tuple[St
     return open_study(p), builtin_objective(p, device)
 
 
-def builtin_objective(p: Prepared, device: str | None = None) -> Objective:
-    """The built-in trainer as an objective; under population-based training, one that
-    resumes the parent's checkpoint when the trial is a replacement."""
+def builtin_objective(p: Prepared, device: str | None = None, keep: KeptModel | None = None) -> Objective:
+    """The built-in trainer as an objective (offering each trial's model to ``keep``);
+    under population-based training, one that resumes the parent's checkpoint when the
+    trial is a replacement (its final checkpoint is its model)."""
     if isinstance(p.scheduler, PBT):
         return pbt_objective(pbt_objective_factory(p.cfg, p.space, p.splits, p.checkpoints,
                                                    p.scheduler, device=device))
-    return make_objective(p.cfg, p.space, p.splits, device=device, epochs=p.epochs)
+    return make_objective(p.cfg, p.space, p.splits, device=device, epochs=p.epochs, keep=keep)
 
 
 def search(p: Prepared, study: Study, callbacks: Sequence[Callable[[Study, FrozenTrial], None]], *,
-           device: str | None = None) -> str:
+           device: str | None = None, kept: KeptModel | None = None) -> str:
     """Run the study's trials with the configured executor until it holds ``search.trials``
-    (running or finished); returns why it stopped."""
+    (running or finished); returns why it stopped. Trials trained in this process offer
+    their models to ``kept``."""
     cfg = p.cfg
     options = worker_options(cfg)
     total, timeout = cfg.search.trials, cfg.search.timeout
@@ -364,7 +371,7 @@ def search(p: Prepared, study: Study, callbacks: Sequence[Callable[[Study, Froze
     if uses_worker_processes(cfg):
         return run_processes(setup, study, total=total, workers=cfg.search.workers, options=options,
                              timeout=timeout, callbacks=callbacks)
-    return run_serial(study, builtin_objective(p, device), total=total, timeout=timeout, callbacks=callbacks, options=options)
+    return run_serial(study, builtin_objective(p, device, kept), total=total, timeout=timeout, callbacks=callbacks, options=options)
 
 
 def search_population(p: Prepared, study: Study, callbacks: Sequence[Callable[[Study, FrozenTrial], None]], *,

@@ -19,6 +19,7 @@ from typing import Any
 from nntune.builtin import TestResult, evaluate_on_test, front_model_file, recorded_look, recorded_looks
 from nntune.config import Config
 from nntune.executors._common import is_gone, worker_identity
+from nntune.kept_model import KeptModel
 from nntune.study import Study
 from nntune.trial import FrozenTrial
 
@@ -45,13 +46,14 @@ def claim_look(study: Study, best: FrozenTrial, *, now: float, me: dict[str, Any
 
 
 def look_once(study: Study, cfg: Config, splits: Any, best: FrozenTrial, *, device: str | None = None,
-              epochs: int | None = None, model_file: str | Path | None = None,
+              epochs: int | None = None, model_file: str | Path | None = None, kept: KeptModel | None = None,
               clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep) -> TestResult:
-    """``best``'s test look: the recorded one when there is one; else this process's own,
-    unless another process claimed it, whose result is waited for."""
+    """``best``'s test look: the recorded one when there is one; else this process's own
+    (of the model ``kept`` holds when it is ``best``'s, else retrained), unless another
+    process claimed it, whose result is waited for."""
     return claimed_look(study, best, lambda: recorded_look(study, best),
                         lambda: evaluate_on_test(study, cfg, splits, best, device=device, epochs=epochs,
-                                                 model_file=model_file), clock=clock, sleep=sleep)
+                                                 model_file=model_file, kept=kept), clock=clock, sleep=sleep)
 
 
 def look_at_front(study: Study, cfg: Config, splits: Any, front: Sequence[FrozenTrial], *,
