@@ -4,6 +4,7 @@ training the configuration again, and they are the weights a retrain gives on th
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -102,3 +103,24 @@ def test_a_study_of_several_objectives_keeps_no_model(tmp_path):
     keep = KeptModel()
     open_study(p).optimize(make_objective(p.cfg, p.space, p.splits, keep=keep), n_trials=1)
     assert keep.number is None  # its front's looks retrain each trial
+
+
+@pytest.mark.slow
+def test_worker_processes_keep_their_best_in_a_file_which_the_look_reads(tmp_path, monkeypatch):
+    calls = counting_fits(monkeypatch)  # this process's fits: the workers train in their own
+    p = prepare(small(tmp_path, trials=6, workers=2, checkpoint_dir=str(tmp_path / "ck")))
+    summary = run_tune(p)
+    study = open_study(p)
+    best = study.best_trial
+    assert summary.test.trial == best.number and calls == []  # the look trained nothing
+    files = sorted((tmp_path / "ck" / "kept").glob("trial-*.pt"))
+    assert 1 <= len(files) <= 2  # one per worker at most, each its best so far
+    named = {t.number: t.system_attrs.get("checkpoint") for t in study.trials}
+    assert sorted(str(f.resolve()) for f in files) == sorted(v for v in named.values() if v)
+    assert named[best.number] and Path(named[best.number]).is_file()
+    # The file holds the weights a retrain of the best configuration gives on CPU.
+    state = torch.load(named[best.number], map_location="cpu", weights_only=True)["model"]
+    no_file = study.storage.get_trial(study.id, best.number)
+    no_file.system_attrs.pop("checkpoint")
+    retrained = rebuild_model(study, p.cfg, p.splits, no_file).state_dict()
+    assert all(torch.equal(state[k], retrained[k]) for k in retrained)

@@ -191,7 +191,9 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
         if cfg.task.is_multi_objective:
             return objective_values(cfg, value, costs)
         if keep is not None and all(c <= 0 for c in constraint_values(cfg.task.constraints, {metric: value, **costs})):
-            keep.offer(trial.number, value, result.model)
+            previous = keep.number
+            if keep.offer(trial.number, value, result.model) and keep.folder is not None:
+                keep.write(trial, previous)
         return value
 
     return objective

@@ -8,6 +8,12 @@ without workers), its model was at hand: the objective offers each finished tria
 here, one is kept (the best so far), and the look takes it instead of retraining. On a GPU,
 whose kernels are not all deterministic, it is also exactly the model the value describes.
 
+A worker process (``--workers N``) keeps its best trial's weights in a file instead
+(``folder``: the study's checkpoint folder), named in that trial's ``checkpoint`` record
+as the population executor's best member is: the study's best trial is one worker's best,
+so its look reads that file. Each worker holds one file at a time; the trial whose file
+it replaces is retrained exactly if ever asked for (``export-model``).
+
 A trial that is not the one kept (trained by another process, or tied with the kept one
 and preferred by the study's tie rule) is retrained as before.
 """
@@ -17,6 +23,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -26,6 +34,7 @@ class KeptModel:
     """One trial's weights on the host: the best finite value offered in ``direction``."""
 
     direction: str = "maximize"
+    folder: Path | None = None  # where a worker writes its best trial's weights
     number: int | None = None
     value: float = math.nan
     state: dict[str, torch.Tensor] | None = None
@@ -49,3 +58,21 @@ class KeptModel:
     def state_of(self, number: int) -> Mapping[str, torch.Tensor] | None:
         """Trial ``number``'s weights, or None when another trial's (or none) are kept."""
         return self.state if number == self.number else None
+
+    def write(self, trial: Any, previous: int | None) -> Path:
+        """Write the kept weights (trial ``trial``'s) into :attr:`folder` and name the file in
+        the trial's ``checkpoint`` record; the file of ``previous`` (the trial kept before)
+        goes, its record cleared first, since a record naming a file that is gone reads as
+        weights lost (a warning), where no record means an exact retrain."""
+        from nntune.builtin import checkpoint_file
+        from nntune.train.epochs import save_checkpoint
+
+        assert self.folder is not None and self.state is not None and trial.number == self.number
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = checkpoint_file(self.folder, trial.number).resolve()  # absolute: the look may run elsewhere
+        save_checkpoint(path, {"model": self.state})  # whole or not at all, should the worker be killed
+        trial.set_system_attr("checkpoint", str(path))
+        if previous is not None and previous != trial.number:
+            trial.study.storage.set_trial_system_attr(trial.study.id, previous, "checkpoint", None)
+            checkpoint_file(self.folder, previous).unlink(missing_ok=True)
+        return path

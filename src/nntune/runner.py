@@ -328,11 +328,19 @@ def absolute_sqlite(url: str) -> str:
     return prefix + str(Path(url[len(prefix):]).resolve())
 
 
-def builtin_setup(config: dict[str, Any], device: str | None = None) -> tuple[Study, Objective]:
+def builtin_setup(config: dict[str, Any], device: str | None = None, *,
+                  keep_best: bool = False) -> tuple[Study, Objective]:
     """What a worker process (or Ray actor) runs once: the study and the built-in objective,
-    rebuilt from the config's plain data (nothing of the parent is pickled but that data)."""
+    rebuilt from the config's plain data (nothing of the parent is pickled but that data).
+    ``keep_best``: the worker writes its best trial's weights into the study's checkpoint
+    folder for the test look (a folder the parent reads: not for actors on other machines)."""
     p = prepare(parse_config(config, "worker"))
-    return open_study(p), builtin_objective(p, device)
+    study = open_study(p)
+    keep = None
+    if keep_best:
+        keep = KeptModel(direction=str(getattr(study.directions[0], "value", study.directions[0])),
+                         folder=p.checkpoints)
+    return study, builtin_objective(p, device, keep)
 
 
 def builtin_objective(p: Prepared, device: str | None = None, keep: KeptModel | None = None) -> Objective:
@@ -369,6 +377,7 @@ def search(p: Prepared, study: Study, callbacks: Sequence[Callable[[Study, Froze
         return run_ray(setup, study, total=total, workers=workers, options=options,
                        address=cfg.search.ray_address, timeout=timeout, callbacks=callbacks)
     if uses_worker_processes(cfg):
+        setup = functools.partial(builtin_setup, config, device, keep_best=True)
         return run_processes(setup, study, total=total, workers=cfg.search.workers, options=options,
                              timeout=timeout, callbacks=callbacks)
     return run_serial(study, builtin_objective(p, device, kept), total=total, timeout=timeout, callbacks=callbacks, options=options)
