@@ -99,12 +99,18 @@ def test_keras_set_to_tensorflow_without_it_says_to_choose_the_torch_backend(tmp
                                   "~/.keras/keras.json)")
 
 
+def softmax_layer(loss: str = "sparse_categorical_crossentropy", metrics: list | None = None) -> keras.Model:
+    """One seeded softmax layer over the 64 digits pixels, compiled with SGD at 0.1."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=loss, metrics=metrics or ["accuracy"])
+    return model
+
+
 def test_epochs_fit_does_not_validate_report_nothing_and_a_fit_without_validation_is_one_line():
     study = nntune.create_study(direction="maximize")
     trial = study.ask()
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
-    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = softmax_layer()
     x, y = digits(300)
     # validation_freq=2: epochs 1 and 3 have no val_ logs, and are not reported (Optuna's warns)
     model.fit(x[:200], y[:200], validation_data=(x[200:], y[200:]), validation_freq=2, epochs=4, verbose=0,
@@ -123,9 +129,7 @@ def test_the_learning_rate_a_keras_callback_adds_to_the_logs_is_no_training_metr
     # ReduceLROnPlateau (and LearningRateScheduler) write the rate into the epoch's logs
     study = nntune.create_study(direction="maximize")
     trial = study.ask()
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
-    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = softmax_layer()
     x, y = digits(300)
     model.fit(x[:200], y[:200], validation_data=(x[200:], y[200:]), epochs=2, verbose=0,
               callbacks=[keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=0),
@@ -139,10 +143,7 @@ def test_the_learning_rate_a_keras_callback_adds_to_the_logs_is_no_training_metr
 def test_a_per_class_score_is_refused_in_one_line_as_not_one_number():
     # F1Score(average=None) logs one score per class: no single value to report
     study = nntune.create_study(direction="maximize")
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
-    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="categorical_crossentropy",
-                  metrics=[keras.metrics.F1Score(average=None, name="f1")])
+    model = softmax_layer(loss="categorical_crossentropy", metrics=[keras.metrics.F1Score(average=None, name="f1")])
     x, y = digits(300)
     with pytest.raises(ConfigError, match=r"^monitor: 'val_f1' is not one number but 10 numbers; monitor a score "
                                           r"averaged to one number"):
