@@ -12,7 +12,7 @@ import torch
 import nntune
 from nntune._trial import derive_seed
 from nntune.builtin_repeats import (epoch_rows, execution_seeds, kept_execution, kept_record, kept_value,
-                                    mean_record, representative)
+                                    mean_record, representative, value_words)
 from nntune.config import parse_config
 from nntune.exceptions import ConfigError
 from nntune.storage import get_storage
@@ -81,6 +81,12 @@ def test_the_kept_value_is_the_kept_executions_own_not_the_trials_mean():
     attrs = {"executions": [{"seed": 1, "value": 0.9}, {"seed": 2, "value": 0.7}], "execution_kept": 1}
     assert kept_value(attrs) == 0.7
     assert kept_value({}) is None and kept_value({"executions": [], "execution_kept": 0}) is None
+
+
+def test_a_trials_value_in_words_says_what_its_model_scores_beside_the_mean():
+    attrs = {"executions": [{"seed": 1, "value": 0.9}, {"seed": 2, "value": 0.7}], "execution_kept": 1}
+    assert value_words(attrs, "loss", 0.8) == "validation loss 0.8, the mean of 2 executions; this model's 0.7"
+    assert value_words({}, "accuracy", 0.95) == "validation accuracy 0.95"
 
 
 def test_the_kept_execution_is_read_whole_or_not_at_all():

@@ -4,6 +4,11 @@ each execution, babysit refuses it, and tune checks the folder its kept models g
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import nntune
+from nntune.builtin_repeats import kept_value
+from nntune.study import load_study
 
 
 def test_the_dry_run_shows_the_executions(call_cli, tmp_path, monkeypatch):
@@ -58,3 +63,26 @@ def test_export_model_holds_the_kept_execution_to_its_own_value_not_the_mean(cal
     code, out, err = call_cli("export-model", "-o", str(tmp_path / "kept.pt"))
     assert code == 0 and "written to" in out
     assert "warning" not in err, err
+    # and says so: the file's model scores its own value, not the trial's mean
+    kept = nntune.load_model(tmp_path / "kept.pt").meta["validation"]
+    assert f"(validation accuracy {row['value']:.4g}, the mean of 2 executions; this model's {kept:.4g})" in out, out
+
+
+def test_a_study_of_the_same_name_in_another_storage_keeps_its_own_models(call_cli, tmp_path, monkeypatch):
+    # Both saved into <checkpoint_dir>/digits-mlp/trial-0.pt: the second study's model
+    # replaced the first's, which export-model and the test look then read as the first's.
+    monkeypatch.chdir(tmp_path)
+    common = ("--trials", "1", "--set", "fixed.epochs=1", "--set", "space={}", "--set", "fixed.optimizer=sgd",
+              "--set", "search.executions_per_trial=2")
+    for storage, lr in (("one", "0.001"), ("two", "0.1")):
+        code, _, err = call_cli("tune", "--storage", f"sqlite:///{storage}.db", *common, "--set", f"fixed.lr={lr}")
+        assert code == 0, err
+    paths = set()
+    for storage in ("one", "two"):
+        study = load_study("digits-mlp", f"sqlite:///{storage}.db")
+        paths.add(study.best_trial.system_attrs["checkpoint"])
+        code, _, err = call_cli("export-model", "--storage", f"sqlite:///{storage}.db", "-o", f"{storage}.pt")
+        assert code == 0 and "warning" not in err, err  # the file's model scores its trial's value
+        kept = nntune.load_model(tmp_path / f"{storage}.pt").meta["validation"]
+        assert kept == kept_value(study.best_trial.user_attrs)
+    assert len(paths) == 2 and all(Path(p).is_file() for p in paths)

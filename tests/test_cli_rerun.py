@@ -87,3 +87,18 @@ def test_resuming_with_a_space_entry_of_another_type_is_refused_before_any_trial
     cfg.write_text(yaml.safe_dump(raw, sort_keys=False))
     code, _, err = call_cli("tune", str(cfg))
     assert code == 0, err
+
+
+def test_the_bar_of_a_resumed_study_shows_the_best_of_every_run(call_cli, tmp_path, monkeypatch):
+    # It showed the best of this run's trials only: a resumed study whose best trial came
+    # from an earlier run read "best accuracy 0.8" above "best trial 0: ... 0.95".
+    monkeypatch.chdir(tmp_path)
+    cfg = tiny_config(tmp_path)
+    code, out, err = call_cli("tune", str(cfg), "--json")
+    assert code == 0, err
+    best = json.loads(out.strip().splitlines()[-1])["best"]["value"]
+    code, out, err = call_cli("tune", str(cfg), "--trials", "3", "--set", "space.lr={type: float, low: 1.0e-4, "
+                              "high: 2.0e-4, log: true}", "--json")
+    assert code == 0, err
+    assert json.loads(out.strip().splitlines()[-1])["best"]["value"] == best  # the new trial learns little
+    assert bar_lines(err) and f"(best accuracy {best:.4g})" in bar_lines(err)[-1], err

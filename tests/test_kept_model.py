@@ -124,3 +124,18 @@ def test_worker_processes_keep_their_best_in_a_file_which_the_look_reads(tmp_pat
     no_file.system_attrs.pop("checkpoint")
     retrained = rebuild_model(study, p.cfg, p.splits, no_file).state_dict()
     assert all(torch.equal(state[k], retrained[k]) for k in retrained)
+
+
+@pytest.mark.slow
+def test_a_study_of_the_same_name_in_another_storage_keeps_its_own_files(tmp_path):
+    # Both studies' workers wrote <checkpoint_dir>/kept/trial-N.pt: the second study's models
+    # replaced the first's, which the first's export-model and test look then read.
+    named = []
+    for storage in ("one", "two"):
+        cfg = small(tmp_path, trials=2, workers=2, checkpoint_dir=str(tmp_path / "ck"))
+        p = prepare(cfg.model_copy(update={"storage": f"sqlite:///{tmp_path / storage}.db"}))
+        run_tune(p)
+        named.append({t.number: t.system_attrs.get("checkpoint") for t in open_study(p).trials})
+    one, two = ({v for v in n.values() if v} for n in named)
+    assert one and two and not one & two
+    assert all(Path(v).is_file() for v in one | two)

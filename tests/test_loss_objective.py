@@ -76,6 +76,22 @@ def test_default_priors_of_a_regression_loss_study_resolve_its_regression_loss()
     assert default_priors(cfg, cfg.build_space()) == {"lr": 1e-3, "optimizer": "adam"}
 
 
+@pytest.mark.parametrize("fixed, space, field", [
+    ({"loss": "cross_entropy"}, LR, "fixed.loss"),
+    ({}, {**LR, "loss": {"type": "choice", "values": ["cross_entropy", "mse"], "prior": "cross_entropy"}},
+     "space.loss.prior"),
+])
+def test_default_priors_name_the_config_entry_of_a_loss_the_task_cannot_take(fixed, space, field):
+    # A regression metric's priors resolve a regression loss: the entry to change is the
+    # config's, not a bare "loss" no config holds.
+    from nntune.builtin import default_priors
+
+    cfg = config({"data": "diabetes", "metric": "rmse"}, {"default_priors": True}, fixed, space)
+    with pytest.raises(ConfigError) as err:
+        default_priors(cfg, cfg.build_space())
+    assert err.value.field == field and "unknown 'cross_entropy' for regression" in err.value.problem
+
+
 # ---------------------------------------------------------------- tuning on it
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 import nntune
@@ -65,3 +66,18 @@ def test_an_ensemble_of_a_loss_study_is_refused_before_any_model_is_rebuilt(call
     assert err.startswith("nntune: error: task.metric: an ensemble is scored"), err
     study = load_study("loss", "sqlite:///s.db")
     assert len(study.storage.get_test_evaluations(study.id)) == looks  # the test split stayed shut
+
+
+@pytest.mark.parametrize("setting, field", [
+    ("fixed.loss=cross_entropy", "fixed.loss"),
+    ("space={loss: {type: choice, values: [mse, cross_entropy]}}", "space.loss"),
+])
+def test_a_loss_the_datas_task_cannot_take_is_refused_before_the_study_opens(call_cli, tmp_path, monkeypatch,
+                                                                             setting, field):
+    # Every trial failed on it, one by one, after the dry run had said the config was ok.
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call_cli("tune", "--set", "task.data=diabetes", "--set", "task.metric=rmse",
+                              "--set", "task.direction=minimize", "--set", setting, "--trials", "1")
+    assert (code, out) == (2, "") and err.count("\n") == 1, err
+    assert err.startswith(f"nntune: error: {field}: 'cross_entropy' is not a regression loss"), err
+    assert not (tmp_path / "nntune.db").exists()

@@ -31,8 +31,8 @@ from nntune.schedulers import PBT, Proposal
 from nntune.train import Splits, build_model, evaluate, fit, load_splits
 from nntune.train.augment import augment_for, make_eval_transform
 from nntune.train.costs import model_costs
-from nntune.train.basics import (count_outputs, eval_batch_size, model_input_shape, predict, resolve_batch_size,
-                                 resolve_params)
+from nntune.train.basics import (LOSSES, count_outputs, eval_batch_size, model_input_shape, predict,
+                                 resolve_batch_size, resolve_params)
 from nntune.builtin_priors import default_priors  # noqa: F401 (importable from here)
 from nntune.train.loss_metric import split_loss
 from nntune.train.metrics import (LOSS, binary_counts, check_metric, metric_options, predictions_numpy,
@@ -54,6 +54,7 @@ def load_task_splits(cfg: Config) -> Splits:
         check_metric(task.trained_metric, splits.task_type)
     except ConfigError as err:
         raise ConfigError("task.metric", err.problem) from None
+    check_losses(cfg, splits.task_type)
     if task.trained_metric == "r2" and len(splits.y_val) < 2:
         # R^2 of one sample is undefined (NaN): every trial would end as diverged
         raise ConfigError("task.split", f"r2 needs 2 or more validation samples; the split leaves {len(splits.y_val)}")
@@ -64,6 +65,19 @@ def load_task_splits(cfg: Config) -> Splits:
         splits.info["positive_class"] = task.positive_class
     splits.info["beta"] = task.beta
     return splits
+
+
+def check_losses(cfg: Config, task_type: str) -> None:
+    """A loss, fixed or searched, that the data's task cannot take (cross_entropy for a
+    regression) is refused before the study opens, not in every trial that trains with it."""
+    allowed = LOSSES[task_type]
+    spec = cfg.space.get("loss")
+    entries = [("fixed.loss", [cfg.fixed["loss"]])] if cfg.fixed.get("loss") is not None else []
+    entries += [("space.loss", list(spec.values or []))] if spec is not None else []
+    for field, values in entries:
+        other = next((v for v in values if v not in allowed), None)
+        if other is not None:
+            raise ConfigError(field, f"{other!r} is not a {task_type} loss; choose from {', '.join(allowed)}")
 
 
 def trial_hyperparameters(cfg: Config, params: Mapping[str, Any], epochs: int | None = None) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nntune.config import Config
+from nntune.exceptions import ConfigError
 from nntune.space import Space
 from nntune.train.basics import resolve_params
 from nntune.train.metrics import LOSS, REGRESSION
@@ -17,7 +18,11 @@ def default_priors(cfg: Config, space: Space) -> dict[str, Any]:
     learning rate's is the default of the optimizer the priors pick (1e-3 for Adam, 0.01 for
     SGD-like ones), and none where the optimizer is searched without a prior."""
     fixed = {k: v for k, v in cfg.hyperparameters().items() if k not in space.params}
-    defaults = resolve_params({**fixed, **cfg.priors()}, prior_task_type(cfg))
+    try:
+        defaults = resolve_params({**fixed, **cfg.priors()}, prior_task_type(cfg))
+    except ConfigError as err:  # a loss the task cannot take (cross_entropy for rmse): name the config's entry
+        where = f"space.{err.field}.prior" if err.field in cfg.priors() else f"fixed.{err.field}"
+        raise ConfigError(where, err.problem) from None
     optimizer = space.params.get("optimizer")
     if optimizer is not None and "optimizer" not in cfg.priors() and not optimizer.contains(defaults["optimizer"]):
         defaults.pop("lr")  # which optimizer's default would it be?

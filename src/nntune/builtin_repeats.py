@@ -25,7 +25,8 @@ What each part means:
   execution whose value is closest to the mean (:func:`representative`): the test look then
   measures a model like the one the value averages over, not the luckiest seed, whose lead
   on the validation split is partly the noise the executions are there to average away.
-  It is saved where :func:`~nntune.builtin.rebuild_model` loads it.
+  It is saved where :func:`~nntune.builtin.rebuild_model` loads it, in a file named with a
+  key of the study's own, since studies of one name in other storages share the folder.
 
 A define-by-run objective (``study.optimize``) is the user's own code: it loops over seeds
 itself and returns the mean.
@@ -39,11 +40,11 @@ from pathlib import Path
 from typing import Any
 
 from nntune._trial import Trial, derive_seed
-from nntune.builtin import (checkpoint_file, evaluation_transform, objective_values, trial_costs,
-                            training_augment)
+from nntune.builtin import evaluation_transform, objective_values, trial_costs, training_augment
 from nntune.changes import STOP
 from nntune.config import Config
 from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
+from nntune.kept_model import study_key
 from nntune.train import Splits
 from nntune.train.basics import pick_device
 from nntune.train.epochs import save_checkpoint
@@ -107,6 +108,16 @@ def kept_value(user_attrs: Mapping[str, Any]) -> float | None:
     execution. None for a trial of one execution."""
     value = (kept_execution(user_attrs) or {}).get("value")
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def value_words(user_attrs: Mapping[str, Any], metric: str, value: float) -> str:
+    """``validation METRIC VALUE`` of a trial, and for a trial of several executions what its
+    model scores (:func:`kept_value`): the trial is worth their mean, its model one of them."""
+    words = f"validation {metric} {value:.4g}"
+    own = kept_value(user_attrs)
+    if own is None:
+        return words
+    return f"{words}, the mean of {len(user_attrs['executions'])} executions; this model's {own:.4g}"
 
 
 def epoch_rows(n: int, fresh: Mapping[int, dict[str, Any]], ended: Mapping[int, StackResult],
@@ -217,7 +228,8 @@ def keep_model(cfg: Config, trial: Trial, model: Any) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise ConfigError("search.checkpoint_dir", f"cannot create {folder}: {err.strerror or err}") from None
-    path = checkpoint_file(folder, trial.number).resolve()  # absolute: export-model may run elsewhere
+    # Absolute: export-model may run elsewhere. Keyed: other studies of this name share the folder.
+    path = (folder / f"trial-{trial.number}-{study_key(trial.study)}.pt").resolve()
     # Whole or not at all: a kill while writing must not leave half a model for the test look.
     save_checkpoint(path, {"model": {k: v.detach().cpu() for k, v in model.state_dict().items()}})
     trial.set_system_attr("checkpoint", str(path))

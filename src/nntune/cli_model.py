@@ -64,6 +64,7 @@ def export_model(
     """Write a trial's trained model (the best by default) as a file for nntune.load_model;
     the test split stays shut."""
     from nntune.builtin import rebuild_model, recorded_looks, save_trial_model
+    from nntune.builtin_repeats import value_words
     from nntune.config_data import check_same_data
     from nntune.runner import prepare
     from nntune.samplers import is_feasible
@@ -92,8 +93,10 @@ def export_model(
     warn_if_another_model(cfg, p.splits, model, chosen, p.epochs)
     save_trial_model(path, model, st, cfg, p.splits, chosen, epochs=p.epochs,
                      test=look.metrics if look else None, field="--output")
-    print(f"trial {chosen.number} of {cfg.study} (validation {cfg.task.trained_metric} {chosen.value:.4g}) "
-          f"written to {path}; the test split stays shut", file=sys.stderr if json_out else sys.stdout)
+    # A trial of several executions is worth their mean; the file holds one of them (its meta's value).
+    words = value_words(chosen.user_attrs, cfg.task.trained_metric, chosen.value)
+    print(f"trial {chosen.number} of {cfg.study} ({words}) written to {path}; the test split stays shut",
+          file=sys.stderr if json_out else sys.stdout)
     if json_out:
         print(_json.dumps({"study": cfg.study, "trial": chosen.number, "path": str(path)}), flush=True)
 

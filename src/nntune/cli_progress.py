@@ -67,18 +67,27 @@ class TuneProgress:
             self.out.print(f"study already holds {counted(self.cfg.search.trials, 'finished trial')}; nothing to run",
                            markup=False, highlight=False)
             return
-        self.task = self.bar.add_task("trials", total=todo)
+        # A resumed study's best so far counts the trials of earlier runs too, as the summary
+        # below the bar does (and Optuna's bar, which shows study.best_value).
+        for frozen in study.get_trials(deepcopy=False):
+            self._keep_best(study, frozen)
+        self.task = self.bar.add_task("trials" if self.best is None else self._description(), total=todo)
         self.bar.start()
 
     def on_trial(self, study: Any, frozen: FrozenTrial) -> None:
+        self._keep_best(study, frozen)
+        if self.task is not None:
+            self.bar.update(self.task, advance=1, description=self._description())
+
+    def _keep_best(self, study: Any, frozen: FrozenTrial) -> None:
         value = frozen.value
         # A trial that breaks task.constraints is never the best one (show, the report, the summary).
         if value is not None and frozen.state.value == "complete" and not math.isnan(value) and is_feasible(frozen):
             if self.best is None or (value > self.best) == (study.directions[0] == "maximize"):
                 self.best = value
-        if self.task is not None:
-            self.bar.update(self.task, advance=1,
-                            description=f"trials (best {self.cfg.task.trained_metric} {_fmt(self.best)})")
+
+    def _description(self) -> str:
+        return f"trials (best {self.cfg.task.trained_metric} {_fmt(self.best)})"
 
     def close(self) -> None:
         if self.task is not None:  # stopping a bar never started would still print an empty line

@@ -29,8 +29,8 @@ from nntune.config_checks import (_check_augment_parameters, _check_conditions, 
                                    _check_priors, _unknown, own_model_parameters)
 from nntune.space import parents_first
 from nntune.config_checks import _check_population  # noqa: F401 (still importable from here)
-from nntune.config_errors import StrictModel, did_you_mean, validation_problem
-from nntune.config_objectives import Bound, check_objectives, check_objectives_config
+from nntune.config_errors import StrictModel, validation_problem
+from nntune.config_objectives import Bound, check_objectives, check_objectives_config, metric_hint
 from nntune.config_terminator import TerminatorConfig, check_terminator
 from nntune.train.costs import COSTS
 from nntune.train.metrics import LOSS, METRIC_NAMES, metric_direction
@@ -111,7 +111,7 @@ class TaskConfig(_Strict):
                 # Keras and Ray Tune name the objective by its split (val_accuracy); nntune
                 # scores every metric on the validation split.
                 raise ValueError(f"unknown metric {v!r}; choose from {', '.join(METRIC_DIRECTIONS)}"
-                                 f"{did_you_mean(v.removeprefix('val_'), METRIC_DIRECTIONS)}")
+                                 f"{metric_hint(v, METRIC_DIRECTIONS)}")
             return v
         check_objectives(v)
         return v

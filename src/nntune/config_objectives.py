@@ -11,13 +11,25 @@ from typing import Any, Union
 
 from pydantic import field_validator
 
-from nntune.config_errors import StrictModel
+from nntune.config_errors import StrictModel, did_you_mean
 
 from nntune.exceptions import ConfigError
 from nntune.train.costs import COSTS
 from nntune.train.metrics import LOSS, METRIC_NAMES, metric_direction
 
 TRAINED: frozenset[str] = frozenset(METRIC_NAMES)
+# Keras's names of nntune's metrics (its history's keys, less the val_ of the validation split),
+# for the hint a config written the KerasTuner way gets: no spelling is close to these.
+KERAS_NAMES = {"acc": "accuracy", "binary_accuracy": "accuracy", "categorical_accuracy": "accuracy",
+               "sparse_categorical_accuracy": "accuracy", "f1_score": "f1", "mean_absolute_error": "mae",
+               "mean_squared_error": "mse", "root_mean_squared_error": "rmse", "r2_score": "r2"}
+
+
+def metric_hint(name: str, known: Any) -> str:
+    """``; did you mean 'accuracy'?`` for a metric named the Keras way (``val_acc``,
+    ``val_mean_absolute_error``) or a name close to one of ``known``, else nothing."""
+    bare = name.removeprefix("val_")
+    return f"; did you mean {KERAS_NAMES[bare]!r}?" if bare in KERAS_NAMES else did_you_mean(bare, known)
 
 
 class Bound(StrictModel):
@@ -42,7 +54,8 @@ def check_objectives(names: list[str]) -> None:
         raise ValueError("a list of metrics names two or more objectives; give one metric as a plain name")
     for name in names:
         if name not in TRAINED and name not in COSTS:
-            raise ValueError(f"unknown metric {name!r}; choose from {', '.join([*METRIC_NAMES, *COSTS])}")
+            known = [*METRIC_NAMES, *COSTS]
+            raise ValueError(f"unknown metric {name!r}; choose from {', '.join(known)}{metric_hint(name, known)}")
     if len(set(names)) != len(names):
         raise ValueError("names a metric twice")
     trained = [n for n in names if n in TRAINED]

@@ -21,12 +21,28 @@ and preferred by the study's tie rule) is retrained as before.
 from __future__ import annotations
 
 import math
+import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+
+KEY_ATTR = "model_files_key"  # the study's attribute: the key in its kept model files' names
+
+
+def study_key(study: Any) -> str:
+    """The random key in the names of ``study``'s kept model files, kept with the study (as
+    babysit's folder key), so that a study of the same name in another storage, or one
+    deleted and made again, never overwrites them in the folder they share."""
+    return str(study.storage.merge_study_attr(study.id, KEY_ATTR, lambda old: old if _is_key(old) else
+                                              uuid.uuid4().hex[:12]))
+
+
+def _is_key(value: Any) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"[0-9a-f]{12}", value) is not None
 
 
 @dataclass
@@ -64,15 +80,16 @@ class KeptModel:
         the trial's ``checkpoint`` record; the file of ``previous`` (the trial kept before)
         goes, its record cleared first, since a record naming a file that is gone reads as
         weights lost (a warning), where no record means an exact retrain."""
-        from nntune.builtin import checkpoint_file
         from nntune.train.epochs import save_checkpoint
 
         assert self.folder is not None and self.state is not None and trial.number == self.number
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = checkpoint_file(self.folder, trial.number).resolve()  # absolute: the look may run elsewhere
+        # Keyed by the study: a study of the same name in another storage shares the folder.
+        key = study_key(trial.study)
+        path = (self.folder / f"trial-{trial.number}-{key}.pt").resolve()  # absolute: the look may run elsewhere
         save_checkpoint(path, {"model": self.state})  # whole or not at all, should the worker be killed
         trial.set_system_attr("checkpoint", str(path))
         if previous is not None and previous != trial.number:
             trial.study.storage.set_trial_system_attr(trial.study.id, previous, "checkpoint", None)
-            checkpoint_file(self.folder, previous).unlink(missing_ok=True)
+            (self.folder / f"trial-{previous}-{key}.pt").unlink(missing_ok=True)
         return path
