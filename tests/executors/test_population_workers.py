@@ -131,7 +131,8 @@ def test_a_resumed_study_s_figures_count_every_run_in_one_process_or_several():
     assert several["member_epochs"] == 20 and several["rounds"] == 7 and several["places"] == 2 * 3 + 4 * 4
     again = add_stats(several, Occupancy(3, rounds=1, member_epochs=3, slot_epochs=3))
     assert again["member_epochs"] == 23 and again["slot_epochs"] == 25 and again["places"] == 22 + 3
-    assert again["idle_share"] == round(1 - 23 / 25, 4) and again["capacity"] == 3
+    # K is the largest any run trained with (4, the processes'), not the latest run's 3.
+    assert again["idle_share"] == round(1 - 23 / 25, 4) and again["capacity"] == 4
 
 
 def test_show_says_each_stack_s_size_not_the_sum_over_processes():

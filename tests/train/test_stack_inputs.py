@@ -176,11 +176,11 @@ def test_a_stop_left_pending_by_a_change_is_dropped_by_set_params_and_copy(digit
     stack = Stack(config, digits, capacity=2, auto_compact=False)
     a, b = stack.add(config, seed=1), stack.add(config, seed=2)
     stack.run_epoch()
-    for slot in (a, b):  # epoch 2 cannot improve by 5.0: an epoch without improvement
-        stack.change_params(slot, {"min_delta": 5.0})
+    for slot in (a, b):  # epoch 2 cannot improve by 5.0 on epoch 1: an epoch without improvement
+        stack.change_params(slot, {"early_stopping": True, "min_delta": 5.0})
     stack.run_epoch()
     for slot in (a, b):  # patience 0 after an epoch without improvement: a stop is pending
-        stack.change_params(slot, {"early_stopping": True, "patience": 0})
+        stack.change_params(slot, {"patience": 0})
     assert all(stack.members[slot].stopped_early for slot in (a, b))
     stack.set_params(a, config)
     stack.copy(a, b)

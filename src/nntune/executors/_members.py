@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nntune.executors._running import INTERRUPTED, Heartbeat
@@ -41,7 +41,10 @@ class Live:
     stack: Hashable
     started: float
     stop: bool = False
-    changes: dict[str, Any] = field(default_factory=dict)
+    refused: Exception | None = None  # a change the member could not take: it fails with it
+    # Dropout switched on by a change: the stack drew its masks, which a solo retrain
+    # taking the same changes would not draw alike.
+    dropout_taken: bool = False
 
 
 @dataclass
@@ -111,13 +114,18 @@ def _shares(member: int, slot: int, places: int) -> dict[str, float]:
 def add_stats(stored: Any, stats: Occupancy) -> dict[str, Any]:
     """The study's ``population`` figures once one more run in one process has ended: its
     counts added to those the earlier runs of a resumed study stored (in one process or
-    several: their sums), the shares over all of them, K and ``auto`` the latest run's."""
+    several: their sums), the shares over all of them, and K the largest of the runs' with
+    how it was chosen (``auto``): ``show`` says "stacks of up to K members" beside the
+    members per stack epoch of every run, which a smaller K resumed last would contradict."""
     if not isinstance(stored, dict):
         return stats.to_json()
     total = {k: int(stored.get(k, 0)) + int(getattr(stats, k)) for k in COUNTS}
     places = _places(stored) + stats.capacity * stats.rounds
-    return {**stats.to_json(), **total, "places": places,
-            **_shares(total["member_epochs"], total["slot_epochs"], places)}
+    latest = stats.to_json()
+    if int(stored.get("capacity", 0)) > stats.capacity:
+        latest = {k: v for k, v in latest.items() if k != "auto"}
+        latest.update({k: stored[k] for k in ("capacity", "auto") if k in stored})
+    return {**latest, **total, "places": places, **_shares(total["member_epochs"], total["slot_epochs"], places)}
 
 
 # Where the figures of a study's earlier runs in one process go once it is resumed with several.

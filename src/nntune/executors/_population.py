@@ -44,7 +44,8 @@ from typing import TYPE_CHECKING, Any
 
 from nntune.exceptions import ConfigError, caused_by_ctrl_c
 from nntune.executors._common import (
-    WAIT_SECONDS, Callback, WorkerOptions, admission, budget_reached, recover_interrupted, worker_identity,
+    WAIT_SECONDS, Callback, WorkerOptions, admission, budget_reached, recover_interrupted, useful_workers,
+    worker_identity,
 )
 from nntune.executors._members import (
     MembersHeartbeat, Occupancy, add_stats, merge_stats, requeue_members, starting_capacity,
@@ -85,6 +86,10 @@ def run_population(study: Study, trainer: Any, *, total: int, population: int | 
         raise ConfigError("search.structure_block", f"must be an integer >= 1 or 'auto', got {structure_block!r}")
     check_checkpoints(trainer.checkpoints)
     recover_interrupted(study, options)
+    if population != "auto":
+        # No more members than trials the study may still start: a stack's slots are made
+        # before its first epoch, and a K far past the budget would not even fit the memory.
+        population = useful_workers(study, total, population)
     base = study.sampler
     study.sampler = asker_for(study, base, total, timeout, structure_block, accelerator=trainer.device.type != "cpu")
     try:

@@ -151,7 +151,15 @@ class Population:
         taken = trial.take_changes(epoch, stack.members[slot].hp if slot is not None else live.plan.params)
         if taken.pop(STOP, False):
             live.stop = True
-        live.changes.update(taken)
+        if taken and slot is not None and not live.stop:
+            # Now, before the stack judges whether the member has ended, as fit takes them:
+            # more epochs taken at its last epoch train on, a shorter patience stops it now.
+            try:
+                stack.change_params(slot, taken)
+            except Exception as err:  # noqa: BLE001 - this member fails, the stack's others go on
+                live.refused = err
+                return True
+            live.dropout_taken = live.dropout_taken or float(taken.get("dropout") or 0) > 0
         if live.stop:
             trial.set_system_attr("stopped_by", "user")
             return True
@@ -207,9 +215,6 @@ class Population:
             if live.stack != key:
                 continue
             slot = slot_of(stack, number)
-            if live.changes and slot is not None:
-                stack.change_params(slot, live.changes)
-                live.changes.clear()
             limit = self.options.trial_timeout
             if limit is not None and slot is not None and self.clock() - live.started > limit:
                 stack.remove(slot)
@@ -222,6 +227,9 @@ class Population:
         live = self.live.pop(number)
         heartbeat.numbers.discard(number)
         trial = live.trial
+        if live.refused is not None:
+            self.fail(trial, live.refused, record=False)
+            return
         try:
             self.measure(trial)
             if result.diverged is not None:
@@ -232,7 +240,7 @@ class Population:
                 if result.stopped_by_report:
                     frozen = self.study.tell(trial, state=TrialState.PRUNED)
                 else:
-                    self.keep(trial, live.plan, result, value)
+                    self.keep(trial, live.plan, result, value, differs=live.dropout_taken)
                     frozen = self.study.tell(trial, value)
         except TrialStateError:
             return  # recovered elsewhere meanwhile (a heartbeat gap): it is no longer ours
@@ -242,7 +250,8 @@ class Population:
         for cb in self.callbacks:
             cb(self.study, frozen)
 
-    def keep(self, trial: Trial, plan: MemberPlan, result: StackResult, value: float | tuple[float, ...]) -> None:
+    def keep(self, trial: Trial, plan: MemberPlan, result: StackResult, value: float | tuple[float, ...], *,
+             differs: bool = False) -> None:
         """Keep a complete member's model where the test look and ``export-model`` find it:
         every member that a solo retrain would not reproduce (dropout, augmentation, a PBT
         replacement), and otherwise the best member's alone (one file; the others are
@@ -250,7 +259,7 @@ class Population:
         single = None if isinstance(value, tuple) else float(value)
         better = single is not None and (self.best is None or (
             single > self.best[0] if self.study.directions[0] == "maximize" else single < self.best[0]))
-        kept_for_good = self.trainer.retrain_differs(plan)
+        kept_for_good = differs or self.trainer.retrain_differs(plan)
         if not (better or kept_for_good):
             return
         path = self.trainer.keep_model(trial, result)

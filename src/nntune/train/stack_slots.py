@@ -163,9 +163,15 @@ class MemberSlots(MemberResults):
         m.schedule = apply_changes({k: hp[k] for k in changes if k != "dropout"}, live, nn.Module(), m.clock,
                                    m.schedule)
         m.hp = {**live, "dropout": hp["dropout"]}
-        old = m.stopping
-        m.stopping = replace(self._stopping(m.hp), best_epoch=old.best_epoch, best_value=old.best_value,
-                             bad_epochs=old.bad_epochs)
+        old, stopping = m.stopping, self._stopping(m.hp)
+        m.stopping = replace(stopping, best_epoch=old.best_epoch, best_value=old.best_value, bad_epochs=old.bad_epochs)
+        if stopping.enabled and not old.enabled and m.history:
+            # As fit: switched on now, it judges from this epoch on and keeps these weights,
+            # since none were kept before (the best epoch so far has no weights to return).
+            m.stopping.restart(m.epoch, m.history[-1]["value"])
+            m.best_state = self.net.member_state(slot)
+        elif old.enabled and not stopping.enabled:
+            m.best_state = None  # as fit: switched off, the last epoch's weights are the result
         # fit asks its early stopping again right after a change: ended by the next run_epoch, untrained
         m.stopped_early = bool(m.history) and m.stopping.should_stop(m.history[-1]["value"])
         self._apply(slot)
