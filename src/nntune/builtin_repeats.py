@@ -44,7 +44,7 @@ from nntune.builtin import evaluation_transform, objective_values, trial_costs, 
 from nntune.changes import STOP
 from nntune.config import Config
 from nntune.exceptions import ConfigError, TrialDiverged, TrialPruned
-from nntune.kept_model import study_key
+from nntune.kept_model import kept_file
 from nntune.train import Splits
 from nntune.train.basics import pick_device
 from nntune.train.epochs import save_checkpoint
@@ -229,7 +229,7 @@ def keep_model(cfg: Config, trial: Trial, model: Any) -> Path:
     except OSError as err:
         raise ConfigError("search.checkpoint_dir", f"cannot create {folder}: {err.strerror or err}") from None
     # Absolute: export-model may run elsewhere. Keyed: other studies of this name share the folder.
-    path = (folder / f"trial-{trial.number}-{study_key(trial.study)}.pt").resolve()
+    path = kept_file(folder, trial)
     # Whole or not at all: a kill while writing must not leave half a model for the test look.
     save_checkpoint(path, {"model": {k: v.detach().cpu() for k, v in model.state_dict().items()}})
     trial.set_system_attr("checkpoint", str(path))

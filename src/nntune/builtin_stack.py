@@ -25,6 +25,7 @@ from nntune.schedulers import PBT, Proposal
 from nntune.space import Space
 from nntune.train import Splits
 from nntune.train.basics import model_input_shape, count_outputs, pick_device, resolve_params
+from nntune.kept_model import kept_file
 from nntune.train.epochs import save_checkpoint
 from nntune.train.loop import kept_record
 from nntune.train.stack import Stack, StackResult
@@ -176,10 +177,10 @@ class StackTrainer:
         """Save a complete member's model where the sealed test look finds it."""
         if self.checkpoints is None:
             return None
-        path = checkpoint_file(self.checkpoints, trial.number)
+        # Keyed by the study (a study of its name in another storage shares the folder), absolute
+        # (export-model and the test look may run from another folder than tune).
+        path = kept_file(self.checkpoints, trial)
         # Whole or not at all: a kill while writing must not leave half a model for the test look.
         save_checkpoint(path, {"model": {k: v.detach().cpu() for k, v in result.model.state_dict().items()}})
-        # Absolute: export-model and the test look may run from another folder than tune.
-        path = path.resolve()
         trial.set_system_attr("checkpoint", str(path))
         return str(path)

@@ -41,6 +41,14 @@ def study_key(study: Any) -> str:
                                               uuid.uuid4().hex[:12]))
 
 
+def kept_file(folder: Path, trial: Any, number: int | None = None) -> Path:
+    """Where a kept model of trial ``number`` (``trial``'s own by default) of ``trial``'s
+    study lies in ``folder``, absolute (the test look and ``export-model`` may run
+    elsewhere), named with the study's key (:func:`study_key`)."""
+    number = trial.number if number is None else number
+    return (folder / f"trial-{number}-{study_key(trial.study)}.pt").resolve()
+
+
 def _is_key(value: Any) -> bool:
     return isinstance(value, str) and re.fullmatch(r"[0-9a-f]{12}", value) is not None
 
@@ -85,11 +93,10 @@ class KeptModel:
         assert self.folder is not None and self.state is not None and trial.number == self.number
         self.folder.mkdir(parents=True, exist_ok=True)
         # Keyed by the study: a study of the same name in another storage shares the folder.
-        key = study_key(trial.study)
-        path = (self.folder / f"trial-{trial.number}-{key}.pt").resolve()  # absolute: the look may run elsewhere
+        path = kept_file(self.folder, trial)
         save_checkpoint(path, {"model": self.state})  # whole or not at all, should the worker be killed
         trial.set_system_attr("checkpoint", str(path))
         if previous is not None and previous != trial.number:
             trial.study.storage.set_trial_system_attr(trial.study.id, previous, "checkpoint", None)
-            (self.folder / f"trial-{previous}-{key}.pt").unlink(missing_ok=True)
+            kept_file(self.folder, trial, previous).unlink(missing_ok=True)
         return path

@@ -18,9 +18,9 @@ from nntune.config import CheckpointsConfig
 from nntune.trial import FrozenTrial, TrialState
 
 OnEpoch = Callable[[Trial, int, dict[str, Any]], None]
-# The temporary file a save of trial-N.pt or trial-N-epoch-E.pt writes first
-# (nntune._files.replaced_atomically).
-PARTIAL = re.compile(r"\.trial-(\d+)(?:-epoch-\d+)?\.pt\..+\.tmp")
+# The temporary file a save of trial-N.pt, trial-N-epoch-E.pt or a kept model's
+# trial-N-KEY.pt (nntune.kept_model.kept_file) writes first (nntune._files.replaced_atomically).
+PARTIAL = re.compile(r"\.trial-(\d+)(?:-epoch-\d+|-[0-9a-f]{12})?\.pt\..+\.tmp")
 
 
 def snapshots(folder: Path, number: int) -> dict[int, Path]:
