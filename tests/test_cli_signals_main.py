@@ -1,9 +1,11 @@
-"""``kill`` (SIGTERM) during ``nntune tune``'s look at the test split, after the search: as
-Ctrl-C, the README says. The command ends with exit code 130 and its one line, leaves no
-half-written file, and the same command then takes the look; it used to die at once."""
+"""``kill`` (SIGTERM) after ``nntune tune``'s search, during its look at the test split or its
+report: as Ctrl-C, the README says. The command ends with exit code 130 and its one line,
+leaves no half-written file, and the same command then finishes, the split opened once; it
+used to die at once."""
 
 from __future__ import annotations
 
+import re
 import signal
 import sqlite3
 import subprocess
@@ -19,7 +21,7 @@ def test_sigterm_after_the_search_ends_as_ctrl_c(tmp_path):
     cmd = [*nntune_command(), "tune", "--storage", f"sqlite:///{db}", "--study", "t", "--set", "search.trials=1",
            "--set", "fixed.epochs=60", "--set", "space={}"]
 
-    def searched() -> bool:  # the one trial is complete: the test look's retrain is under way
+    def searched() -> bool:  # the one trial is complete: the test look or the report is under way
         try:
             with sqlite3.connect(db) as con:
                 return con.execute("select count(*) from trials where state = 'complete'").fetchone()[0] == 1
@@ -32,4 +34,6 @@ def test_sigterm_after_the_search_ends_as_ctrl_c(tmp_path):
     assert not [p for p in tmp_path.rglob("*.tmp")]
     again = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
-    assert "the test split of study t has now been evaluated once" in again.stdout
+    # The look reads the trial's kept weights, so the signal may land before it or after it
+    # (in the report): either way the split is opened once, by one of the two runs.
+    assert re.search(r"the test split of study t has (now )?been evaluated once", again.stdout), again.stdout
