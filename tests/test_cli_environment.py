@@ -34,7 +34,7 @@ def test_delete_study_with_standard_input_closed_says_to_give_yes(tmp_path):
     done = subprocess.run(["bash", "-c", '"$@" <&-', "nntune", *nntune_command(), "delete-study",
                            "--storage", url, "--study-name", "d"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr
-    assert done.stderr.strip() == ("nntune: error: --yes: standard input ended before the deletion was confirmed; "
+    assert done.stderr.strip() == ("nntune: error: --yes: no terminal to confirm the deletion on; "
                                    "nothing deleted (--yes deletes without asking)")
     assert nntune.get_all_study_names(url) == ["d"]
 

@@ -15,9 +15,30 @@ def test_delete_without_yes_and_without_a_terminal_says_to_give_yes(tmp_path):
     done = subprocess.run([*nntune_command(), "delete-study", "--storage", url, "--study-name", "d"],
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
-    assert done.stderr.strip() == ("nntune: error: --yes: standard input ended before the deletion was confirmed; "
+    assert done.stderr.strip() == ("nntune: error: --yes: no terminal to confirm the deletion on; "
                                    "nothing deleted (--yes deletes without asking)")
     assert nntune.get_all_study_names(url) == ["d"]
+
+
+def test_the_question_is_answered_on_a_terminal(tmp_path):
+    import os
+    import pty
+
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    for name in ("kept", "gone"):
+        nntune.create_study(study_name=name, storage=url)
+    for name, answer in (("kept", b"n\n"), ("gone", b"y\n")):
+        main, terminal = pty.openpty()
+        try:
+            proc = subprocess.Popen([*nntune_command(), "delete-study", "--storage", url, "--study-name", name],
+                                    stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            os.write(main, answer)  # the terminal holds the line until the prompt reads it
+            out, err = proc.communicate(timeout=60)
+        finally:
+            os.close(main)
+            os.close(terminal)
+        assert (proc.returncode, name in out.decode()) == ((1, True) if name == "kept" else (0, True)), err
+    assert nntune.get_all_study_names(url) == ["kept"]
 
 
 def test_delete_names_the_folder_where_a_babysat_studys_checkpoints_stay(tmp_path, call_cli):

@@ -118,15 +118,17 @@ def delete_study(
     n = len(store.get_trials(rec.id))
     try:
         trials = f"{n} trial{'' if n == 1 else 's'}"
-        # A closed standard input (``<&-``, a daemon) is no stdin at all: input() raises RuntimeError.
-        if not yes and sys.stdin is None:
+        # No terminal to answer on (a script, a CI job, a daemon; a closed standard input,
+        # ``<&-``, is no stdin at all): nothing is read, since what a pipe or /dev/null gives
+        # is no one's answer (a prompt reading it once took an empty line for "no").
+        if not yes and (sys.stdin is None or not sys.stdin.isatty()):
             raise typer.Abort()
         confirmed = yes or typer.confirm(f"delete study {study!r} and its {trials} from {redact_url(store.url)}?")
     except typer.Abort:
         if sys.stdin is not None and sys.stdin.isatty():  # Ctrl-C at the question
             raise
         # No terminal to answer on (a script, a CI job): say what to give, not "aborted".
-        raise ConfigError("--yes", "standard input ended before the deletion was confirmed; nothing deleted "
+        raise ConfigError("--yes", "no terminal to confirm the deletion on; nothing deleted "
                                    "(--yes deletes without asking)") from None
     if not confirmed:
         print("nntune: nothing deleted", file=sys.stderr)
