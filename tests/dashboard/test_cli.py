@@ -91,8 +91,15 @@ def test_export_takes_its_format_from_the_suffix_and_refuses_a_path_it_cannot_wr
     assert (tmp_path / "a_file").read_text() == "kept"
 
 
+class Typed(io.StringIO):
+    """Answers typed on a terminal: with no terminal, delete-study reads none (it refuses)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 def test_delete_study_asks_first(call_cli, db, monkeypatch):
-    monkeypatch.setattr(sys, "stdin", io.StringIO("n\n"))
+    monkeypatch.setattr(sys, "stdin", Typed("n\n"))
     code, _, err = call_cli("delete-study", "--study", "s1", "--storage", db)
     assert code == 1 and "nothing deleted" in err and SQLStorage(db).load_study("s1") is not None
     code, out, err = call_cli("delete-study", "--study", "s1", "--storage", db, "--yes")
