@@ -20,10 +20,13 @@ _GRID_TOLERANCE = 1e-9
 
 
 def plain(value: Any) -> Any:
-    """A NumPy scalar (``np.float32(0.1)``, ``np.int64(3)``, ``np.bool_(True)``) as the Python
-    value it holds, as Optuna takes them: bounds and choices read from an array are numbers
-    like any other, and are stored as JSON."""
-    return value.item() if isinstance(value, np.generic) else value
+    """A NumPy scalar (``np.float32(0.1)``, ``np.int64(3)``, ``np.bool_(True)``), or an array
+    or tensor of no dimensions (``torch.tensor(0.1)``, ``x.std()``), as the Python value it
+    holds, as Optuna takes them: bounds and choices read from an array are numbers like any
+    other, and are stored as JSON."""
+    if isinstance(value, np.generic) or (getattr(value, "ndim", None) == 0 and hasattr(value, "item")):
+        return value.item()
+    return value
 
 
 def steps_in(low: float, high: float, step: float) -> tuple[int, bool]:

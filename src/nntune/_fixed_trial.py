@@ -11,7 +11,7 @@ from typing import Any
 
 from nntune._distribution_extras import plain
 from nntune._known_values import known_value
-from nntune._trial import Suggestions, _check_same_kind, derive_seed
+from nntune._trial import Suggestions, _check_same_kind, derive_seed, report_step
 from nntune.space import Distribution
 
 
@@ -51,9 +51,7 @@ class FixedTrial(Suggestions):
         return value
 
     def report(self, value: float, step: int, metrics: Mapping[str, Any] | None = None) -> None:
-        step = plain(step)  # an epoch counted by NumPy, as the live trial takes it
-        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise ValueError(f"step must be a non-negative integer, got {step!r}")
+        step = report_step(step)  # as the live trial takes it: 2.0 or np.int64(2) is step 2
         self.intermediate_values[step] = float(value)
 
     def should_prune(self) -> bool:

@@ -28,7 +28,7 @@ from nntune._study_control import StudyControl
 from nntune._study_reads import StudyReads
 from nntune._trial import Trial
 from nntune.distributions import fixed_distributions as fixed_distributions_of
-from nntune._values import as_values, log_told, show_returned, tell_problem, told_ending, told_number
+from nntune._values import as_values, log_told, show_returned, tell_problem, told_badly, told_ending, told_number
 from nntune._values import told_once as _told_once
 from nntune.exceptions import TrialDiverged, TrialPruned, TrialStateError, caused_by_ctrl_c
 from nntune.samplers import ConstrainedView, ParetoView, RandomSampler, Sampler, resolve_seed
@@ -246,12 +246,21 @@ class Study(StudyReads, StudyControl):
              value: float | None = None, error: str | None = None) -> FrozenTrial:
         """Finish a trial with its value (``values``: one per objective). A non-finite value
         marks it diverged; pruned keeps its last value. ``skip_if_finished``: telling a
-        finished trial again returns it unchanged instead of raising."""
+        finished trial again returns it unchanged instead of raising. Values that are no
+        number, or the wrong count of them, fail the trial with a warning, as Optuna's."""
+        return self._tell(trial, values, state, skip_if_finished, value=value, error=error, warn_at=3)
+
+    def _tell(self, trial: Trial | int, values: float | Sequence[float] | None = None,
+              state: TrialState | None = None, skip_if_finished: bool = False, *,
+              value: float | None = None, error: str | None = None, warn_at: int | None = None) -> FrozenTrial:
+        """:meth:`tell`; its warning of a failure for what was told points ``warn_at`` frames up
+        (None: no warning, where ``optimize`` logs that failure instead, as Optuna's)."""
         if isinstance(trial, Trial) and trial.study is not self:
             # A trial asked from another study (a loop over several): by its number here it
             # would finish this study's trial of that number instead, and leave its own running.
             # Its own study tells it, with the sampler that asked it.
-            return trial.study.tell(trial, values, state, skip_if_finished, value=value, error=error)
+            return trial.study._tell(trial, values, state, skip_if_finished, value=value, error=error,
+                                     warn_at=None if warn_at is None else warn_at + 1)
         live = trial if isinstance(trial, Trial) else None
         number = trial.number if isinstance(trial, Trial) else told_number(trial)
         if skip_if_finished or live is None:
@@ -276,8 +285,8 @@ class Study(StudyReads, StudyControl):
             with _told_once(number):
                 live._flush()
         state, vector, error = told_ending(state, value if values is None else values, len(self._directions), error)
-        if state == TrialState.FAILED and error and error.startswith("objective returned"):
-            warnings.warn(f"trial {number} failed: {error}", UserWarning, stacklevel=2)
+        if warn_at is not None and state == TrialState.FAILED and told_badly(error):
+            warnings.warn(f"trial {number} failed: {error}", UserWarning, stacklevel=warn_at)
         first = None if vector is None else vector[0]
         if state == TrialState.PRUNED and first is None:
             current = self.storage.get_trial(self.id, number, with_metrics=False)
@@ -358,7 +367,13 @@ class Study(StudyReads, StudyControl):
             if not isinstance(err, Exception) or not isinstance(err, catch):
                 raise
             return frozen
-        return self.tell(trial, value)
+        frozen = self._tell(trial, value, warn_at=None if warn_failure else 3)
+        if warn_failure and frozen.state == TrialState.FAILED and told_badly(frozen.error):
+            # Optuna's optimize logs this failure (its tell warns): a logging setting silences it.
+            _log.warning("Trial %d failed with parameters: %s because of the following error: %s.",
+                         frozen.number, frozen.params, frozen.error)
+            _log.warning("Trial %d failed with value %s.", frozen.number, show_returned(value))
+        return frozen
 
     def optimize(self, func: Objective, n_trials: int | None = None, timeout: float | None = None,
                  n_jobs: int = 1, catch: Iterable[type[BaseException]] | type[BaseException] = (),

@@ -8,10 +8,20 @@ at its next epoch boundary), so another process or a dashboard can call them.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
+from nntune.exceptions import ConfigError
 from nntune.storage import ParamChange, Storage
+
+
+def _trial_number(number: Any) -> int:
+    """A trial named by its number: a whole number (NumPy's too); a string read from a file
+    or a command line would otherwise fail deep in storage with a comparison error."""
+    if isinstance(number, bool) or not isinstance(number, numbers.Integral):
+        raise ConfigError("trial", f"must be a trial number (an integer), got {type(number).__name__} {number!r}")
+    return int(number)
 
 
 class StudyControl:
@@ -30,14 +40,14 @@ class StudyControl:
         with; the changes are kept beside them (:meth:`param_changes`)."""
         from nntune.control import set_trial_params
 
-        return set_trial_params(self.storage, self.id, self.study_name, number, params)
+        return set_trial_params(self.storage, self.id, self.study_name, _trial_number(number), params)
 
     def stop_trial(self, number: int) -> ParamChange:
         """End a running trial after its current epoch, as pruned by the user; a waiting one
         ends now, before its first epoch (the returned stop is then already taken)."""
         from nntune.control import stop_trial
 
-        return stop_trial(self.storage, self.id, self.study_name, number)
+        return stop_trial(self.storage, self.id, self.study_name, _trial_number(number))
 
     def fork_trial(self, number: int, epoch: int, params: Mapping[str, Any] | None = None) -> int:
         """Queue a new trial that starts from trial ``number``'s checkpoint at ``epoch`` with
@@ -46,8 +56,8 @@ class StudyControl:
         system attributes ``parent`` and ``parent_step``."""
         from nntune.control import fork_trial
 
-        return fork_trial(self.storage, self.id, self.study_name, number, epoch, params)
+        return fork_trial(self.storage, self.id, self.study_name, _trial_number(number), epoch, params)
 
     def param_changes(self, number: int | None = None) -> list[ParamChange]:
         """Every change of one trial (or of all), pending and applied, oldest first."""
-        return self.storage.get_param_changes(self.id, number)
+        return self.storage.get_param_changes(self.id, None if number is None else _trial_number(number))

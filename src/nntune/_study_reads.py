@@ -11,11 +11,12 @@ no state of its own.
 from __future__ import annotations
 
 import copy
+import enum
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from nntune._frame import DATAFRAME_ATTRS, trials_frame
-from nntune._studies import StudyDirection
+from nntune._studies import StudyDirection, counted_states
 from nntune.samplers import is_feasible
 from nntune.samplers._nsga import pareto_trials
 from nntune.storage import Storage
@@ -61,10 +62,15 @@ class StudyReads:
         """All trials, in number order, with their per-step metric records."""
         return self.storage.get_trials(self.id, with_metrics=True)
 
-    def get_trials(self, deepcopy: bool = True, states: Iterable[TrialState] | None = None,
+    def get_trials(self, deepcopy: bool = True, states: Iterable[TrialState] | TrialState | None = None,
                    with_metrics: bool = False) -> list[FrozenTrial]:
         """Trials in number order. With ``deepcopy=False`` they may be shared with the
-        storage's other readers (cheaper; do not change them), as in Optuna."""
+        storage's other readers (cheaper; do not change them), as in Optuna. ``states``: a
+        collection of states, or one state alone (``states=TrialState.COMPLETE``)."""
+        if isinstance(states, (str, enum.Enum)):  # a state is a string enum: iterated, it would be its letters
+            states = (states,)
+        if states is not None:
+            states = counted_states(states)  # names and Optuna's states too; anything else in one line
         trials = self.storage.get_trials(self.id, states, with_metrics=with_metrics)
         return [copy.deepcopy(t) for t in trials] if deepcopy and not with_metrics else trials
 
@@ -114,7 +120,14 @@ class StudyReads:
 
     def set_user_attr(self, key: str, value: Any) -> None:
         # One atomic step: threads and processes sharing the study each keep their key.
-        self.storage.merge_study_attr(self.id, "user_attrs", lambda old: {**(old or {}), key: value})
+        try:
+            self.storage.merge_study_attr(self.id, "user_attrs", lambda old: {**(old or {}), key: value})
+        except TypeError as err:
+            if "JSON serializable" not in str(err):
+                raise
+            # A value JSON cannot hold (a datetime, an object): say whose, as a trial's does.
+            raise TypeError(f"user attribute {key!r}: {err}; store numbers, strings, lists or mappings "
+                            "of them (str() a date)") from None
 
     def counts(self) -> dict[str, int]:
         return counts_by_state(self._history())

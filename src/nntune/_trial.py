@@ -34,6 +34,16 @@ def derive_seed(study_seed: int, number: int) -> int:
     return int(np.random.SeedSequence([int(study_seed), int(number)]).generate_state(1)[0] & 0x7FFFFFFF)
 
 
+def report_step(step: Any) -> int:
+    """A reported step as the whole number it is: ``2.0`` (an epoch counted in floats) is step
+    2, as Optuna takes it; ``1.5``, a negative step or a bool is refused in one line."""
+    if isinstance(step, (float, np.floating)) and math.isfinite(step) and float(step).is_integer():
+        step = int(step)
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
+        raise ValueError(f"step must be a non-negative integer, got {step!r}")
+    return int(step)
+
+
 class Suggestions(SuggestFamily, abc.ABC):
     """What every trial offers an objective: Optuna's ``suggest_*`` over :meth:`suggest`
     (:class:`~nntune.trial.SuggestFamily`), and what it has suggested."""
@@ -163,8 +173,7 @@ class Trial(Suggestions):
     def report(self, value: float, step: int, metrics: Mapping[str, Any] | None = None) -> None:
         """Record the objective's intermediate ``value`` at ``step`` (an epoch), with an
         optional full record (losses, learning rate, per-layer statistics) beside it."""
-        if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
-            raise ValueError(f"step must be a non-negative integer, got {step!r}")
+        step = report_step(step)
         if int(step) in self._intermediate:  # as Optuna: the first value of a step stands
             warnings.warn(f"the value reported for step {int(step)} of trial {self.number} is ignored: that step "
                           "was reported already", UserWarning, stacklevel=2)
@@ -256,10 +265,11 @@ class Trial(Suggestions):
         return dict(self.study.storage.get_trial(self.study.id, self.number, with_metrics=False).system_attrs)
 
     def frozen(self) -> FrozenTrial:
-        """This trial as plain data, as a scheduler sees it."""
+        """This trial as plain data, as a scheduler sees it (a pruner written for Optuna may
+        time the trial from its ``datetime_start``)."""
         return FrozenTrial(number=self.number, state=TrialState.RUNNING, params=dict(self._params),
                            distributions=dict(self._dists), intermediate_values=dict(self._intermediate),
-                           user_attrs=dict(self._user_attrs),
+                           user_attrs=dict(self._user_attrs), datetime_start=self.datetime_start,
                            system_attrs={} if self._elapsed is None else {"elapsed_s": list(self._elapsed)})
 
     def __repr__(self) -> str:

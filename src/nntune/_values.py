@@ -78,6 +78,12 @@ def told_ending(state: TrialState | None, returned: Any, n_objectives: int,
     return state, vector, error
 
 
+def told_badly(error: str | None) -> bool:
+    """Whether a failed trial's error says it failed for what it was told (no number, or
+    the wrong count of them; :func:`told_ending`'s words): the failure Optuna warns of."""
+    return bool(error) and str(error).startswith("objective returned")
+
+
 def show_returned(value: Any) -> str:
     """An objective's return as it reads in a one-line error (its repr, cut at 80 characters)."""
     text = repr(value)

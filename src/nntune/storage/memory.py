@@ -93,11 +93,12 @@ class InMemoryStorage:
             self._updated.pop(rec.id, None)
 
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
-        with self._lock:
-            self._studies[study_id].attrs[key] = _json(value)
+        self.merge_study_attr(study_id, key, lambda _old: value)
 
     def merge_study_attr(self, study_id: int, key: str, merge: Callable[[Any], Any]) -> Any:
         with self._lock:
+            if study_id not in self._studies:  # deleted while in use: said as SQLStorage says it
+                raise self._absent(study_id)
             attrs = self._studies[study_id].attrs
             attrs[key] = _json(merge(copy.deepcopy(attrs.get(key))))
             return attrs[key]

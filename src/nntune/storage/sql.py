@@ -57,7 +57,8 @@ class SQLStorage:
         self._retries = retries
         self._clock = clock
         self._skew = timedelta(0)
-        self.engine = make_engine(url, dict(engine_kwargs or {}))
+        self._engine_kwargs = dict(engine_kwargs or {})
+        self.engine = make_engine(url, self._engine_kwargs)
         self._lock_path = sqlite_lock_file(self.engine)  # the file whose lock a long wait is looked at
         # An in-memory SQLite database is one shared connection: take turns on it.
         self._serial = threading.Lock() if is_in_memory_sqlite(url) else None
@@ -80,8 +81,22 @@ class SQLStorage:
         """The database's UTC time as this machine reads it: what every timestamp is written in."""
         return self._clock() + self._skew
 
+    # Pickled as its URL and settings, as Optuna's RDBStorage is: a study handed to another
+    # process (a ProcessPoolExecutor's study.optimize, joblib, Dask) opens its own connections.
     def __getstate__(self) -> dict[str, Any]:
-        raise TypeError("an SQLStorage holds open connections; give a worker its URL instead")
+        if self._serial is not None:
+            raise TypeError("an in-memory SQLite database lives in this process's connection; store the "
+                            "study in a file (sqlite:///study.db) to share it with another process")
+        state = self.__dict__.copy()
+        for own in ("engine", "_lock_path", "_decoded"):
+            del state[own]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.engine = make_engine(self.url, self._engine_kwargs)
+        self._lock_path = sqlite_lock_file(self.engine)
+        self._decoded = DecodedTrials()
 
     # plumbing -------------------------------------------------------------------------
     def _retry(self, fn: Callable[[], T], *, attempts: int | None = None,
