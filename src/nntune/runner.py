@@ -249,9 +249,11 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         from nntune.ensemble_study import build_ensemble
 
         ensemble = build_ensemble(cfg, p.splits, study, top=cfg.search.ensemble, device=device)
+    from nntune.report.data import feasible_first  # the order of show and the report: feasible trials first
+
     return TuneSummary(
         study=study.study_name, direction=study.directions[0], metric=cfg.task.trained_metric,
-        counts=counts_by_state(history), best=best, leaderboard=ranked(history, study.directions[0])[:10],
+        counts=counts_by_state(history), best=best, leaderboard=feasible_first(ranked(history, study.directions[0]))[:10],
         test=test, stop_reason=stop_reason, new_trials=todo, notes=notes, storage=study.storage, ensemble=ensemble,
         first_error=first_failure(history), objectives=cfg.task.objectives if study.is_multi_objective else [])
 

@@ -207,15 +207,17 @@ def ranked_rows(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The leaderboard's rows, best first, in the report's and the best trial's order
     (:func:`nntune.report.data.rank`, which is :func:`nntune.trial.ranked`: by value, at
     equal value complete before pruned, then the lower validation loss, fewer epochs, the
-    lower number). Several objectives: by non-dominated rank (:func:`pareto_ranks`), see
-    :func:`pareto_order`."""
+    lower number), trials that break a constraint after every feasible one. Several
+    objectives: by non-dominated rank (:func:`pareto_ranks`), see :func:`pareto_order`."""
     if data.get("front"):
         return pareto_order(data["trials"], data["front"]["directions"])
     from nntune.report.data import rank
 
     by_number = {r["number"]: r for r in data["trials"]}
     scored = [row_trial(r) for r in data["trials"] if r["value"] is not None]
-    return [by_number[t.number] for t in rank(scored, data["direction"])]
+    ordered = [by_number[t.number] for t in rank(scored, data["direction"])]
+    # The rows' trials carry no constraint values: the split is made on the rows' ``feasible``.
+    return [*(r for r in ordered if r.get("feasible", True)), *(r for r in ordered if not r.get("feasible", True))]
 
 
 def pareto_order(rows: list[Mapping[str, Any]], directions: list[str]) -> list[Mapping[str, Any]]:
@@ -278,7 +280,7 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
     if notes.row_count:
         console.print(notes)
     elif rows:
-        console.print("no findings for those trials: their curves look healthy")
+        console.print(no_findings_line(rows), markup=False, highlight=False)
     marks = Table(title="changes while training", title_justify="left")
     for col in ("trial", "after epoch", "parameter", "old", "new", "who"):
         marks.add_column(col)
@@ -300,6 +302,14 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
 
     console.print(split_line(data["study"], int(data.get("test_evaluations", 0)), bool(data.get("sealed", True))),
                   markup=False)
+
+
+def no_findings_line(rows: list[Mapping[str, Any]]) -> str:
+    """What the leaderboard's trials without findings say: healthy curves, or, where none
+    reported a value per epoch, no curve to read at all."""
+    if any(r.get("epochs") for r in rows):
+        return "no findings for those trials: their curves look healthy"
+    return "no findings for those trials: they reported no curve (no trial.report), so there was nothing to diagnose"
 
 
 def board_table(data: Mapping[str, Any], rows: list[Mapping[str, Any]]) -> Table | None:

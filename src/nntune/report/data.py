@@ -50,10 +50,18 @@ def rank(trials: Sequence[FrozenTrial], direction: str) -> list[FrozenTrial]:
     by value; at equal value complete before pruned, then the lower validation loss, fewer
     epochs, the lower number). A pruned trial whose value where it stopped beats a complete
     one ranks above it, as the README states; the best trial is the first complete one that
-    meets the constraints (:func:`best_of`)."""
+    meets the constraints (:func:`best_of`). Trials that break the study's constraints come
+    after every feasible one, ranked the same way among themselves, as the samplers and a
+    study of several objectives rank them: a "best first" table never opens with trials
+    that cannot be the best."""
     scored = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)
               and t.value is not None and math.isfinite(t.value)]
-    return trial_ranked(scored, direction)  # type: ignore[arg-type]
+    return feasible_first(trial_ranked(scored, direction))  # type: ignore[arg-type]
+
+
+def feasible_first(ranked: Sequence[FrozenTrial]) -> list[FrozenTrial]:
+    """``ranked`` with the trials that break a constraint moved after all others (a stable split)."""
+    return [*(t for t in ranked if is_feasible(t)), *(t for t in ranked if not is_feasible(t))]
 
 
 def objectives_rank(trials: Sequence[FrozenTrial], direction: str, directions: Any) -> list[FrozenTrial]:
@@ -88,8 +96,9 @@ def summary_data(rec: Any, storage_url: str, trials: Sequence[FrozenTrial], rank
 
 def history_data(trials: Sequence[FrozenTrial], direction: str) -> dict[str, Any]:
     """Every complete trial's value and every pruned trial's value where it stopped (each
-    thinned to MAX_POINTS for the scatter), and the best complete value so far at each
-    improvement (a step line, exact)."""
+    thinned to MAX_POINTS for the scatter), the complete trials that broke the study's
+    constraints among them, and the best complete feasible value so far at each improvement
+    (a step line, exact)."""
     h = history(trials, direction)  # type: ignore[arg-type]
     steps = [(n, b) for i, (n, b) in enumerate(zip(h["number"], h["best"])) if i == 0 or b != h["best"][i - 1]]
     if h["number"]:
@@ -97,8 +106,12 @@ def history_data(trials: Sequence[FrozenTrial], direction: str) -> dict[str, Any
     pts = thin(list(zip(h["number"], h["value"])), MAX_POINTS)
     pruned = thin([(t.number, float(t.value)) for t in trials if t.state == TrialState.PRUNED  # type: ignore[arg-type]
                    and t.value is not None and math.isfinite(t.value)], MAX_POINTS)
+    # Complete trials that broke a constraint: dots like the others, but the best line passes them by.
+    broke = [t for t in complete_trials(trials) if not is_feasible(t)]
+    infeasible = thin([(t.number, float(t.value)) for t in broke], MAX_POINTS)  # type: ignore[arg-type]
     return {"number": [p[0] for p in pts], "value": [p[1] for p in pts],
             "pruned_number": [p[0] for p in pruned], "pruned_value": [p[1] for p in pruned],
+            "infeasible_number": [p[0] for p in infeasible], "infeasible_value": [p[1] for p in infeasible],
             "best_number": [s[0] for s in steps], "best_value": [s[1] for s in steps],
             "n_complete": len(h["number"]), "n_trials": len(trials)}
 
@@ -238,10 +251,12 @@ def slices_data(trials: Sequence[FrozenTrial], space: Space) -> list[dict[str, A
     return out
 
 
-def test_data(evaluations: Sequence[Mapping[str, Any]], sealed: bool = True) -> dict[str, Any]:
+def test_data(evaluations: Sequence[Mapping[str, Any]], sealed: bool = True,
+              positive: int | None = None) -> dict[str, Any]:
     """Every look at the test split (trial, time, scalar metrics), the latest look's
-    confusion matrix or residuals, and the sentence saying how often it was opened (or, for
-    a study nntune did not train, that it has no sealed split: ``sealed`` False)."""
+    confusion matrix or residuals, the class its binary scores are of (``positive_class``,
+    :func:`positive_class`), and the sentence saying how often it was opened (or, for a
+    study nntune did not train, that it has no sealed split: ``sealed`` False)."""
     looks = len(evaluations)
     rows = []
     for e in evaluations:
@@ -253,7 +268,26 @@ def test_data(evaluations: Sequence[Mapping[str, Any]], sealed: bool = True) -> 
     line = split_line("this study", looks, sealed)
     return {"looks": looks, "sealed": sealed, "statement": f"{line[0].upper()}{line[1:]}.",
             "evaluations": rows, "confusion_matrix": last.get("confusion_matrix"), "classes": last.get("classes"),
-            "residuals": residuals_of(last.get("residuals"))}
+            "residuals": residuals_of(last.get("residuals")), "positive_class": positive_name(last, positive)}
+
+
+def positive_name(metrics: Mapping[str, Any], positive: int | None) -> str | None:
+    """The class a look's precision, recall, f1 and specificity are of, as ``nntune tune``
+    names it: class 1 of two, or ``task.positive_class``; None where they are macro
+    averages (no true-positive count was stored) or no class names were."""
+    classes = metrics.get("classes")
+    if "tp" not in metrics or not isinstance(classes, list):
+        return None
+    index = 1 if positive is None else positive
+    return str(classes[index]) if 0 <= index < len(classes) else str(index)
+
+
+def positive_class(attrs: Mapping[str, Any]) -> int | None:
+    """The stored config's ``task.positive_class`` (None where it names none)."""
+    config = attrs.get("config")
+    task = config.get("task") if isinstance(config, Mapping) else None
+    value = task.get("positive_class") if isinstance(task, Mapping) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def residuals_of(raw: Any) -> dict[str, list[float]] | None:
@@ -325,7 +359,8 @@ def study_sections(store: Storage, rec: Any, trials: Sequence[FrozenTrial], *, t
     n_val = rec.attrs.get("n_val") if isinstance(rec.attrs.get("n_val"), int) else None
     changes = changes_by_trial(store, rec.id)
     evaluations = store.get_test_evaluations(rec.id)
-    diagnoses = [{"number": t.number, "state": t.state.value, "value": t.value,
+    # ``epochs`` 0: the trial reported no curve, so a diagnosis has nothing to read.
+    diagnoses = [{"number": t.number, "state": t.state.value, "value": t.value, "epochs": t.epochs,
                   "findings": [f.to_json() for f in diagnose(t, study_best=best_value, direction=rec.direction,
                                                                  metric=metric)]} for t in top]
     return {
@@ -338,13 +373,14 @@ def study_sections(store: Storage, rec: Any, trials: Sequence[FrozenTrial], *, t
         "importance": importance,
         "priorities": priority_rows(importance["importance"]),
         "best_region": best_region(trials, space, rec.direction, top_k=10),
-        "test": test_data(evaluations, sealed=sealed_split(rec.attrs)),
+        "test": test_data(evaluations, sealed=sealed_split(rec.attrs), positive=positive_class(rec.attrs)),
         "pareto": study_front(rec.attrs, trials, evaluations),  # None for one objective
         "lineage": lineage_data(trials, rec.attrs),  # PBT members and forks: whom each continued
         "diagnosis": diagnoses,
         "trials": with_std_errors(trials_table(trials, ranked), metric, n_val),
-        "split_warning": split_warning(metric, [float(t.value) for t in ranked[:2] if t.value is not None
-                                                and t.state == TrialState.COMPLETE], n_val),
+        # The two best complete feasible trials, as show compares (a pruned one between them is skipped).
+        "split_warning": split_warning(metric, [float(t.value) for t in ranked if t.value is not None
+                                                and t.state == TrialState.COMPLETE and is_feasible(t)][:2], n_val),
     }
 
 

@@ -39,6 +39,11 @@ def history_figure(h: Mapping[str, Any], metric: str) -> go.Figure:
                                  name="stopped early (value where it stopped)",
                                  marker={"size": 5, "symbol": "x", "color": "rgba(120,120,120,0.5)"},
                                  hovertemplate="trial %{x} (pruned)<br>value %{y:.4g}<extra></extra>"))
+    if h.get("infeasible_number"):  # ringed: their value never counts as the best so far
+        fig.add_trace(go.Scatter(x=_arr(h["infeasible_number"]), y=_arr(h["infeasible_value"]), mode="markers",
+                                 name="broke a constraint (never the best)",
+                                 marker={"size": 9, "symbol": "circle-open", "color": "#b00020"},
+                                 hovertemplate="trial %{x} (infeasible)<br>value %{y:.4g}<extra></extra>"))
     fig.add_trace(go.Scatter(x=h["best_number"], y=h["best_value"], mode="lines", name="best so far",
                              line={"color": "#d62728", "width": 2, "shape": "hv"}))
     return _fig(fig, 380, xaxis_title="trial number", yaxis_title=f"validation {metric}",
@@ -137,11 +142,11 @@ def intermediate_figure(data: Mapping[str, Any], metric: str) -> go.Figure:
         for c in members:
             xs += [*c["steps"], None]
             ys += [*c["values"], None]
-            who += [c["number"]] * len(c["steps"]) + [None]
-        fig.add_trace(go.Scatter(x=_arr(xs), y=_arr(ys), customdata=_arr(who), mode="lines", name=name,
-                                 legendgroup=group, line={"width": 1, "color": color}, connectgaps=False,
-                                 hovertemplate=f"trial %{{customdata}} ({group})<br>epoch %{{x}}: "
-                                               f"%{{y:.4g}}<extra></extra>"))
+            # Each curve's own state: the "other trials" are failed, diverged or running ones too.
+            who += [f"{c['number']} ({c['state']})"] * len(c["steps"]) + [None]
+        fig.add_trace(go.Scatter(x=_arr(xs), y=_arr(ys), customdata=np.array(who, dtype=object), mode="lines",
+                                 name=name, legendgroup=group, line={"width": 1, "color": color}, connectgaps=False,
+                                 hovertemplate="trial %{customdata}<br>epoch %{x}: %{y:.4g}<extra></extra>"))
     ends = [c for c in data["curves"] if c["state"] == "pruned" and c["steps"]]
     if ends:
         fig.add_trace(go.Scatter(x=[c["steps"][-1] for c in ends], y=[c["values"][-1] for c in ends],

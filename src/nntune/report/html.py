@@ -104,13 +104,22 @@ def goal_and_best(d: Mapping[str, Any]) -> tuple[str, str]:
         goal = " and ".join(f"{dr} {n}" for n, dr in zip(front["names"], front["directions"]))
         numbers = ", ".join(str(r["number"]) for r in front["rows"])
         best = (f"{counted(len(front['rows']), 'trial')} on the Pareto front ({numbers})" if front["rows"]
-                else "no trial has completed yet")
+                else no_best_text(s, front["infeasible"]))
         return goal, best
     best_trial = s["best"]
-    best = "no trial has completed yet" if best_trial is None else (
+    best = no_best_text(s, s["counts"].get("complete", 0)) if best_trial is None else (
         f"best trial {best_trial['number']}: validation {s['metric']} {fmt(best_trial['value'])} "
         + (f"with {params_text(best_trial['params'])}" if best_trial["params"] else "(no searched parameters)"))
     return f"{s['direction']} the validation {s['metric']}", best
+
+
+def no_best_text(summary: Mapping[str, Any], infeasible: int) -> str:
+    """Why there is no best trial: none has completed, or the ``infeasible`` complete ones
+    all broke the study's constraints (the best is chosen among the others only)."""
+    if not summary["counts"].get("complete") or not infeasible:
+        return "no trial has completed yet"
+    return (f"no best trial: {agreeing(infeasible, 'the', 'all')} {counted(infeasible, 'complete trial')} "
+            f"broke the study's constraints")
 
 
 def summary_section(d: Mapping[str, Any]) -> str:
@@ -130,19 +139,37 @@ def history_section(d: Mapping[str, Any]) -> str:
         return empty("No trial has finished with a value yet.")
     note = (f'<p class="note">Each dot is a complete trial ({h["n_complete"]} in all), each grey x a trial '
             f'stopped early at its last value ({len(h["pruned_number"])} shown); the line is the best complete '
-            f'value so far.</p>')
+            f'value so far{infeasible_note(h)}.</p>')
     return note + plot(figures.history_figure(h, d["summary"]["metric"]), "plot-history")
+
+
+def infeasible_note(h: Mapping[str, Any]) -> str:
+    """The history's complete trials that broke a constraint: ringed, and passed by the best line."""
+    n = len(h.get("infeasible_number") or ())
+    return (f" among those that meet the study's constraints ({counted(n, 'trial')} ringed in red "
+            f"broke them)") if n else ""
 
 
 def learning_curves_section(d: Mapping[str, Any]) -> str:
     curves = d["learning_curves"]
     if not curves:
-        return empty("The top trials reported no per-epoch records (only intermediate values), so there are "
-                     "no training curves to compare.")
+        return empty(no_curves_text(d["diagnosis"]))
     note = ('<p class="note">Training (solid) against validation (dashed). A validation curve far above the '
             'training one is overfitting; both high and close is underfitting.</p>')
     metric = curves[0].get("metric") or d["summary"]["metric"]  # a loss objective's panel shows its logged metric
     return note + plot(figures.learning_curves_figure(curves, metric), "plot-learning-curves")
+
+
+def no_curves_text(top: Sequence[Mapping[str, Any]]) -> str:
+    """Why no learning curve is drawn: no trial has a value yet, the top trials reported
+    only intermediate values, or they reported nothing per epoch at all."""
+    if not top:
+        return "No trial has finished with a value yet, so there are no training curves to compare."
+    if any(t.get("epochs") for t in top):
+        return ("The top trials reported no per-epoch records (only intermediate values), so there are "
+                "no training curves to compare.")
+    return ("The top trials reported nothing per epoch (no trial.report), only their final value, so there "
+            "are no training curves to compare.")
 
 
 def intermediate_section(d: Mapping[str, Any]) -> str:
@@ -209,7 +236,8 @@ def span(dist: Mapping[str, Any]) -> str:
 def best_region_section(d: Mapping[str, Any]) -> str:
     r = d["best_region"]
     if not r["top_trials"]:
-        return empty("No complete trial yet.")
+        complete = d["summary"]["counts"].get("complete")
+        return empty("No complete trial meets the study's constraints yet." if complete else "No complete trial yet.")
     rows = [[name, p["full"]["scale"], span(p["full"]), span(p["region"]),
              param_text(p["best"]) if p.get("in_best", p["best"] is not None) else None]
             for name, p in r["params"].items()]
@@ -236,6 +264,9 @@ def test_section(d: Mapping[str, Any]) -> str:
     names = list(dict.fromkeys(k for e in t["evaluations"] for k in e["metrics"]))
     rows = [[e["trial"], e["time"], *[e["metrics"].get(k) for k in names]] for e in t["evaluations"]]
     out += table(["trial", "time", *names], rows, [True, False, *[True] * len(names)])
+    if t.get("positive_class") is not None:  # a recall of 1 for the common class of two says nothing of the rare one
+        out += (f'<p class="note">Precision, recall, f1 and specificity are of class '
+                f'{html.escape(t["positive_class"])} against the rest (tp, fp, fn, tn count that class).</p>')
     last = t["evaluations"][-1]["trial"]
     if t["confusion_matrix"]:
         out += f'<p class="note">Confusion matrix of the latest test evaluation (trial {last}): rows are the true ' \
@@ -259,7 +290,7 @@ def diagnosis_section(d: Mapping[str, Any]) -> str:
         items = "".join(
             f'<li><span class="{SEVERITY_CLASS.get(f["severity"], "")}">{html.escape(f["kind"])}</span> '
             f'({html.escape(f["severity"])}): {html.escape(f["summary"])}<br>{html.escape(f["advice"])}</li>'
-            for f in t["findings"]) or "<li>No finding: the curves look healthy.</li>"
+            for f in t["findings"]) or f"<li>{no_finding_text(t)}</li>"
         parts.append(f'<div class="card"><b>trial {t["number"]}</b> ({html.escape(t["state"])}, '
                      f'value {esc(t["value"])})<ul>{items}</ul></div>')
     curves = [c for c in d["learning_curves"] if c["layers"]]
@@ -270,8 +301,17 @@ def diagnosis_section(d: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
+def no_finding_text(trial: Mapping[str, Any]) -> str:
+    """A top trial without findings: healthy curves, or none to read (nothing reported per epoch)."""
+    if trial.get("epochs", 1):
+        return "No finding: the curves look healthy."
+    return "No finding: the trial reported no curve (no trial.report), so there was nothing to diagnose."
+
+
 def trials_section(d: Mapping[str, Any]) -> str:
     tt = d["trials"]
+    if not tt["rows"]:
+        return empty("The study holds no trial yet.")
     cols = tt["scheduler_columns"]
     # The error of a failed or diverged trial (cut short, escaped by the table like any cell).
     errors = any(r.get("error") for r in tt["rows"])
@@ -293,9 +333,15 @@ def trials_section(d: Mapping[str, Any]) -> str:
     note += "</p>"
     if d.get("split_warning"):
         note += f'<p class="sev-warning">{html.escape(d["split_warning"])}</p>'
-    return note + table(["trial", "state", *names, *(["±"] if se else []), "epochs", *cols, "params",
+    return note + table(["trial", "state", *names, *(["±"] if se else []), "epochs", *cols, params_header(names),
                          *(["error"] if errors else [])],
                         rows, [True, False, *[True] * len(names), *([True] if se else []), True, *[True] * len(cols)])
+
+
+def params_header(names: Sequence[str]) -> str:
+    """The hyperparameters' column: "params", unless an objective is already called that
+    (``task.metric: [accuracy, params]``, the model's size), as ``nntune show`` names it."""
+    return "hyperparameters" if "params" in names else "params"
 
 
 def objective_cells(row: Mapping[str, Any], n: int) -> list[Any]:
@@ -346,13 +392,16 @@ def pareto_section(d: Mapping[str, Any]) -> str:
     rows = [[r["number"], *r["values"], *[(r["test"] or {}).get(n) for n in names], params_text(r["params"])]
             for r in front["rows"]]
     return (note + plot(figures.pareto_figure(front["points"]), "plot-pareto")
-            + table(["trial", *names, *[f"test {n}" for n in names], "params"], rows,
+            + table(["trial", *names, *[f"test {n}" for n in names], params_header(names)], rows,
                     [True] * (1 + 2 * len(names)) + [False]))
 
 
 def lineage_section(d: Mapping[str, Any]) -> str:
     """PBT members and forks: the trial each continued from, and at which epoch."""
     lin = d["lineage"]
+    if not lin["nodes"]:  # a PBT study before its first exploit
+        return empty("No member of the population has copied another's weights yet (no PBT exploit), so "
+                     "there is no lineage to draw: each exploit adds a line here.")
     return (lineage_note(lin) + plot(lineage_figure(lin, d["summary"]["metric"]), "plot-lineage")
             + table(["trial", "state", "value", "continued from", "at epoch"], lineage_rows(lin),
                     [True, False, True, True, True]))
@@ -360,10 +409,11 @@ def lineage_section(d: Mapping[str, Any]) -> str:
 
 def page_sections(data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     """The report's sections; a study of several objectives adds its Pareto front after
-    the optimization history, one whose trials continued others (PBT, forks) their lineage
-    before the trials table."""
+    the optimization history, a PBT study or one whose trials continued others (forks) its
+    lineage before the trials table."""
     sections = SECTIONS
-    if (data.get("lineage") or {}).get("nodes"):
+    lineage = data.get("lineage") or {}
+    if lineage.get("nodes") or lineage.get("pbt"):  # a PBT study says why it has no lineage yet
         at = SECTION_IDS.index("trials")
         sections = (*sections[:at], ("lineage", "Lineage"), *sections[at:])
     if not data.get("pareto"):
