@@ -113,10 +113,17 @@ def test_worker_processes_keep_their_best_in_a_file_which_the_look_reads(tmp_pat
     study = open_study(p)
     best = study.best_trial
     assert summary.test.trial == best.number and calls == []  # the look trained nothing
-    files = sorted((tmp_path / "ck" / "kept").glob("trial-*.pt"))
-    assert 1 <= len(files) <= 2  # one per worker at most, each its best so far
+    # Exactly one file per worker, of the first trial with that worker's best value (a tie
+    # keeps the earlier), and no other trial names a file: each better trial replaced the last.
+    by_worker: dict[int, list] = {}
+    for t in study.trials:
+        by_worker.setdefault(t.system_attrs["worker"]["pid"], []).append(t)
+    assert len(by_worker) == 2
+    bests = {max(trials, key=lambda t: (t.value, -t.number)).number for trials in by_worker.values()}
     named = {t.number: t.system_attrs.get("checkpoint") for t in study.trials}
-    assert sorted(str(f.resolve()) for f in files) == sorted(v for v in named.values() if v)
+    assert {n for n, v in named.items() if v} == bests
+    files = sorted(str(f.resolve()) for f in (tmp_path / "ck" / "kept").glob("trial-*.pt"))
+    assert files == sorted(named[n] for n in bests)
     assert named[best.number] and Path(named[best.number]).is_file()
     # The file holds the weights a retrain of the best configuration gives on CPU.
     state = torch.load(named[best.number], map_location="cpu", weights_only=True)["model"]
