@@ -63,6 +63,12 @@ class KeptModel:
     value: float = math.nan
     state: dict[str, torch.Tensor] | None = None
 
+    @classmethod
+    def for_study(cls, study: Any, folder: Path | None = None) -> KeptModel:
+        """Nothing kept yet, in the direction of ``study``'s (first) objective."""
+        direction = study.directions[0]
+        return cls(direction=str(getattr(direction, "value", direction)), folder=folder)
+
     def offer(self, number: int, value: float, model: torch.nn.Module) -> bool:
         """Keep ``model``'s weights when ``value`` beats the kept one (a tie keeps the earlier
         trial). Returns whether they were kept."""

@@ -204,7 +204,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         callbacks.insert(0, pbt_replacer(p.scheduler, cfg.search.trials))
     # The best trial's weights, when it trains in this process: its test look reads them
     # instead of training the configuration once more.
-    kept = KeptModel(direction=str(getattr(study.directions[0], "value", study.directions[0])))
+    kept = KeptModel.for_study(study)
     if todo > 0:
         stop_reason = search(p, study, callbacks, device=device, kept=kept)
         if isinstance(p.scheduler, PBT) and p.checkpoints.is_dir():  # the last trials' killed saves too
@@ -338,10 +338,7 @@ def builtin_setup(config: dict[str, Any], device: str | None = None, *,
     folder for the test look (a folder the parent reads: not for actors on other machines)."""
     p = prepare(parse_config(config, "worker"))
     study = open_study(p)
-    keep = None
-    if keep_best:
-        keep = KeptModel(direction=str(getattr(study.directions[0], "value", study.directions[0])),
-                         folder=p.checkpoints)
+    keep = KeptModel.for_study(study, folder=p.checkpoints) if keep_best else None
     return study, builtin_objective(p, device, keep)
 
 
