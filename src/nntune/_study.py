@@ -4,9 +4,10 @@ thin loop over that. Built by :func:`nntune.study.create_study` or :func:`~nntun
 The study holds no state of its own beyond handles: every trial, value and test evaluation
 lives in storage, so resuming a study is loading it again and several processes can share
 one by sharing the storage. What a study reads back from it (its trials, the best of them,
-its attributes and metric names) is :class:`~nntune._study_reads.StudyReads`, and changing
-trials while they train is :class:`~nntune._study_control.StudyControl`; :class:`Study`
-extends both.
+its attributes and metric names) is :class:`~nntune._study_reads.StudyReads`, running an
+objective on its trials (``optimize``, ``stop``) is :class:`~nntune._study_runs.StudyRuns`, and
+changing trials while they train is :class:`~nntune._study_control.StudyControl`;
+:class:`Study` extends the three.
 """
 
 from __future__ import annotations
@@ -15,41 +16,35 @@ import contextlib
 import math
 import threading
 import time
-import traceback
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from nntune import logging as _logging
-from nntune._loop import Heartbeat, run_optimize
 from nntune._create_trial import as_frozen_trial
 from nntune._studies import ParamKinds, StudyDirection, add_frozen_trials, same_params
 from nntune._study_control import StudyControl
 from nntune._study_reads import StudyReads
+from nntune._study_runs import Callback, Objective, StudyRuns, _log  # noqa: F401  re-exported
 from nntune._trial import Trial
 from nntune.distributions import fixed_distributions as fixed_distributions_of
 from nntune._values import as_values, log_told, show_returned, tell_problem, told_badly, told_ending, told_number
 from nntune._values import told_once as _told_once
-from nntune.exceptions import TrialDiverged, TrialPruned, TrialStateError, caused_by_ctrl_c
+from nntune.exceptions import TrialStateError, caused_by_ctrl_c
 from nntune.samplers import ConstrainedView, ParetoView, RandomSampler, Sampler, resolve_seed
 from nntune.samplers._optuna_methods import asked_like_optuna
 from nntune.schedulers import Scheduler
 from nntune.search_space import InferredSpace
 from nntune.space import Distribution, Space
 from nntune.storage import Storage, redact_url
-from nntune.storage._base import CLAIM, LazyHistory, TrialTakenOver, check_claim
-from nntune.storages import recover_silent_trials
+from nntune.storage._base import CLAIM, LazyHistory, check_claim
 from nntune.trial import Direction, FrozenTrial, TrialState
 
-Objective = Callable[[Trial], "float | Sequence[float]"]
 
-Callback = Callable[["Study", FrozenTrial], None]
-_log = _logging.get_logger("nntune.study")  # the public module's name, which users configure
-
-
-class Study(StudyReads, StudyControl):
+class Study(StudyRuns, StudyReads, StudyControl):
     """Handle on one stored study. Build it with :func:`create_study` or :func:`load_study`.
     What it reads back (trials, ``best_*``, attributes, metric names) is :class:`StudyReads`;
+    running an objective on its trials (``optimize``, ``stop``) is :class:`StudyRuns`;
     changing trials while they train (the Panda's levers) is :class:`StudyControl`."""
 
     def __init__(self, *, name: str, storage: Storage, study_id: int, direction: Direction,
@@ -326,102 +321,6 @@ class Study(StudyReads, StudyControl):
         if _log.isEnabledFor(_logging.INFO):
             log_told(_log, self, frozen)
         return frozen
-
-    def _run_one(self, objective: Objective, catch: tuple[type[BaseException], ...]) -> FrozenTrial:
-        interval = getattr(self.storage, "heartbeat_interval", None)
-        if interval is not None:
-            recover_silent_trials(self)
-        trial = self._ask()
-        with Heartbeat(self.storage, self.id, trial.number, interval, trial.claim):
-            try:
-                return self.run_trial(trial, objective, catch, warn_failure=True)
-            except TrialTakenOver as err:  # its result is discarded: this process runs another trial
-                _log.warning("%s", err)
-        return self._run_one(objective, catch)
-
-    def run_trial(self, trial: Trial, objective: Objective,
-                  catch: tuple[type[BaseException], ...] = (Exception,), *,
-                  warn_failure: bool = False) -> FrozenTrial:
-        """Run ``objective`` on an asked trial and tell how it ended: pruned, diverged, failed
-        (with the error and its traceback; raised again unless its type is in ``catch``).
-        ``warn_failure``: log a failure as a warning (``optimize``'s trials; the CLI's searches
-        sum failures up instead)."""
-        try:
-            value = objective(trial)
-        except TrialPruned:
-            return self.tell(trial, state=TrialState.PRUNED)
-        except TrialDiverged as err:
-            trial.set_system_attr("diverged_epoch", err.epoch)
-            return self.tell(trial, state=TrialState.DIVERGED, error=str(err))
-        # SystemExit too (a training script's argparse): never left running. Other base
-        # exceptions pass untold: an executor's own (a Ctrl-C it re-queues the trial for).
-        except (Exception, KeyboardInterrupt, SystemExit) as err:
-            message = f"{type(err).__name__}: {err}".splitlines()[0][:500]
-            trial.set_system_attr("traceback", traceback.format_exc()[-4000:])
-            frozen = self.tell(trial, state=TrialState.FAILED, error=message)
-            if warn_failure and isinstance(err, Exception):
-                # As Optuna's optimize: a failure is a warning, shown with per-trial lines
-                # silenced (and the only word of one that ``catch`` lets pass).
-                _log.warning("Trial %d failed with parameters: %s because of the following error: %s",
-                             frozen.number, frozen.params, message)
-            if not isinstance(err, Exception) or not isinstance(err, catch):
-                raise
-            return frozen
-        frozen = self._tell(trial, value, warn_at=None if warn_failure else 3)
-        if warn_failure and frozen.state == TrialState.FAILED and told_badly(frozen.error):
-            # Optuna's optimize logs this failure (its tell warns): a logging setting silences it.
-            _log.warning("Trial %d failed with parameters: %s because of the following error: %s.",
-                         frozen.number, frozen.params, frozen.error)
-            _log.warning("Trial %d failed with value %s.", frozen.number, show_returned(value))
-        return frozen
-
-    def optimize(self, func: Objective, n_trials: int | None = None, timeout: float | None = None,
-                 n_jobs: int = 1, catch: Iterable[type[BaseException]] | type[BaseException] = (),
-                 callbacks: Sequence[Callback] | None = None, gc_after_trial: bool = False,
-                 show_progress_bar: bool = False) -> None:
-        """Run ``n_trials`` more trials (or until ``timeout`` seconds, or ``stop()``), in
-        ``n_jobs`` threads of this process (-1: one per core this process may use; Optuna
-        counts the machine's), as Optuna does.
-
-        As in Optuna, an exception from the objective marks the trial failed and is raised
-        again unless its type is in ``catch``; a pruned or diverged trial never stops the study.
-        Ctrl-C under threads starts no more trials and lets those running finish before it
-        is raised (a second Ctrl-C stops the waiting). Counts, ``catch`` and ``callbacks``
-        that are not what Optuna documents are refused before any trial.
-        Threads suit objectives that release the GIL (PyTorch kernels); separate processes
-        (``nntune.executors``) suit the rest.
-        """
-        run_optimize(self, func, n_trials, timeout, n_jobs, catch, callbacks, gc_after_trial,
-                     show_progress_bar)
-
-    @property
-    def stop_requested(self) -> bool:
-        """Whether ``stop()`` was called during the last ``optimize``."""
-        return self._stop
-
-    def stop(self, reason: str = "stopped by a callback") -> None:
-        """Finish the trial in progress, then return from ``optimize`` (or whichever search
-        runs the study). Called from an objective, a callback or another thread while a
-        search runs; outside one it raises ``RuntimeError``, as Optuna's does, since a flag
-        set then would be cleared by the next search before anything read it."""
-        if self._searches == 0:
-            raise RuntimeError("study.stop() is meant for an objective or a callback while the "
-                               "study runs (optimize, or an executor's run); no search is running")
-        self._stop = True
-        self.stop_reason = reason
-
-    @contextlib.contextmanager
-    def _searching(self) -> Iterator[None]:
-        """Around one search loop: a fresh stop flag and reason (the last search's would
-        otherwise be reported for this one), and ``stop()`` allowed while it runs."""
-        self._stop = False
-        if self._searches == 0:
-            self.stop_reason = None
-        self._searches += 1
-        try:
-            yield
-        finally:
-            self._searches -= 1
 
     def __repr__(self) -> str:
         return (f"Study(name={self.study_name!r}, direction{'s' if self.is_multi_objective else ''}="
