@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nntune._known_values import known_value
+from nntune.changes import STOP
 from nntune.exceptions import ConfigError, PruningUndefined, TrialStateError
 from nntune.samplers._optuna_methods import asked_like_optuna
 from nntune.schedulers import Decision
@@ -101,6 +102,13 @@ class Trial(Suggestions):
     def seed(self) -> int:
         """Seed for this trial's own randomness (weights, batches): derived, never global."""
         return derive_seed(self.study.seed, self.number)
+
+    @property
+    def _trial_id(self) -> int:
+        """Optuna's storage id of the trial, which scripts pass back to it (``study._storage``
+        calls, a trial's id in a log line): nntune numbers trials within their study, and a
+        trial's id is its number, as its :class:`~nntune.trial.FrozenTrial` reads it."""
+        return self.number
 
     @property
     def relative_params(self) -> dict[str, Any]:
@@ -192,13 +200,16 @@ class Trial(Suggestions):
                                   value if math.isfinite(value) else None, metrics, **self._held)
 
     def should_prune(self) -> bool:
-        """Whether the study's scheduler says this trial should stop now. A study of several
-        objectives has no pruning (one value per step cannot rank trials on several): asking
-        raises, as in Optuna; ``report`` still records the trial's curve."""
+        """Whether the study's scheduler says this trial should stop now, or the user stopped
+        it (``nntune trial stop``, the dashboard). A study of several objectives has no pruning
+        (one value per step cannot rank trials on several): asking raises, as in Optuna;
+        ``report`` still records the trial's curve."""
         if self.study.is_multi_objective:
             raise PruningUndefined(f"pruning compares one value per step, which is undefined for "
                                       f"{len(self.study.directions)} objectives: a trial of this study "
                                       "runs to its end (leave should_prune out)")
+        if self._take_stop():
+            return True
         if not self._intermediate:
             return False
         step = max(self._intermediate)
@@ -213,6 +224,20 @@ class Trial(Suggestions):
         for key, value in ((annotate(self.number) or {}) if annotate is not None else {}).items():
             self.study.storage.set_trial_system_attr(self.study.id, self.number, key, value)
         return decision == Decision.STOP
+
+    def _take_stop(self) -> bool:
+        """Whether the user stopped this trial (``nntune trial stop``, the dashboard's stop,
+        ``study.stop_trial``): the stop is then taken after the last reported step, with any
+        change pending beside it (the trial ends there, as nntune's own trainer ends it), and
+        the trial is marked stopped by whoever asked, so it reads as the user's prune."""
+        changes = self.study.storage.get_param_changes(self.study.id, self.number)
+        stop = next((c for c in changes if c.pending and c.param == STOP), None)
+        if stop is None:
+            return False
+        step = max(self._intermediate) if self._intermediate else 0
+        self.study.storage.take_param_changes(self.study.id, self.number, step, self._params)
+        self.set_system_attr("stopped_by", stop.who)
+        return True
 
     # changes made while training ---------------------------------------------------------
     def pending_changes(self) -> dict[str, Any]:

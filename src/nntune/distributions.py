@@ -9,9 +9,12 @@ They are nntune's own :class:`~nntune.space.Float`, :class:`~nntune.space.Int` a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from nntune._distribution_extras import plain
 from nntune.exceptions import ConfigError
 from nntune.space import Beta, Choice, Distribution, Float, Int, Space, Value, dist_from_json
 
@@ -22,12 +25,33 @@ BaseDistribution = (Float, Int, Choice, Beta)
 CategoricalChoiceType = Value
 
 
+def distinct_choices(name: str, choices: Any, *, stacklevel: int = 2) -> Any:
+    """``choices`` with each value once, in the order first given. Optuna accepts a repeated
+    choice (``[32, 64, 64]``, most often a slip); a choice here is stored and found by its
+    value, so the repeat is dropped, with a warning (at ``stacklevel`` above the caller) since
+    it no longer doubles that value's share of the draws. Anything that is no list of values
+    is returned as given, for the distribution to refuse in its own words."""
+    if isinstance(choices, (str, bytes, Mapping)) or not isinstance(choices, Iterable):
+        return choices
+    given = list(choices)
+    seen: dict[str, Any] = {}
+    for value in given:  # the same rule as Choice's: 1, 1.0 and True are three choices
+        seen.setdefault(repr(plain(value)), value)
+    if len(seen) == len(given):
+        return given
+    counts = Counter(repr(plain(v)) for v in given)
+    repeated = [shown for shown, n in counts.items() if n > 1]
+    warnings.warn(f"{name}: the choices {given!r} repeat {', '.join(repeated)}; each value is one choice "
+                  f"({list(seen.values())!r})", UserWarning, stacklevel=stacklevel + 1)
+    return list(seen.values())
+
+
 class _ChoiceAlias(type):
     def __instancecheck__(cls, obj: object) -> bool:
         return isinstance(obj, Choice)
 
     def __call__(cls, choices: Sequence[Value]) -> Choice:  # type: ignore[override]
-        return Choice(tuple(choices))
+        return Choice(tuple(distinct_choices("choices", choices)))
 
 
 class CategoricalDistribution(metaclass=_ChoiceAlias):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from nntune.distributions import distinct_choices
 from nntune.exceptions import ConfigError
 from nntune.space import Beta, Choice, Distribution, Float, Int
 
@@ -134,6 +135,9 @@ class SuggestFamily:
         return int(self.suggest(name, _named(name, lambda: Int(low, high, log=log, step=step))))
 
     def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        """One of ``choices``; a repeated choice counts once, with a warning (Optuna keeps it)."""
+        if isinstance(name, str):  # a name of another type is refused by _named, in its words
+            choices = distinct_choices(name, choices)
         return self.suggest(name, _named(name, lambda: Choice(tuple(choices))))
 
     def suggest_beta(self, name: str, low: float, high: float) -> float:
