@@ -203,19 +203,19 @@ def test_the_contour_and_the_timeline_are_built_once_per_version(served):
     sid = store.load_study("demo").id
     get(f"{url}/api/contour?study=demo&x=lr&y=units")
     get(f"{url}/api/timeline?study=demo")
-    contour, timeline = dash._contours["demo"], dash._timelines["demo"]
+    contour, timeline = dash._contours["demo", None], dash._timelines["demo"]
     time.sleep(MIN_REFRESH)
     get(f"{url}/api/poll?study=demo&since=0")
-    assert get(f"{url}/api/contour?study=demo&x=lr&y=units")[1]["version"] == contour[0][0]
-    assert get(f"{url}/api/timeline?study=demo")[1]["version"] == timeline[0]
+    assert get(f"{url}/api/contour?study=demo&x=lr&y=units")[1]["version"] == contour[0][1]
+    assert get(f"{url}/api/timeline?study=demo")[1]["version"] == timeline[0][1]
     # Nothing changed: the same bodies, not built again.
-    assert dash._contours["demo"] is contour and dash._timelines["demo"] is timeline
+    assert dash._contours["demo", None] is contour and dash._timelines["demo"] is timeline
     # A trial that completes is a new version: both are built again and show it.
     number = store.create_trial(sid, params={"lr": 0.01, "units": 64, "dropout": 0.2, "optimizer": "adam", "beta1": 0.8})
     store.finish_trial(sid, number, TrialState.COMPLETE, 0.5)
     time.sleep(MIN_REFRESH)
     body = get(f"{url}/api/contour?study=demo&x=lr&y=units")[1]
-    assert dash._contours["demo"] is not contour and body["version"] > contour[0][0] and number in body["contour"]["number"]
+    assert dash._contours["demo", None] is not contour and body["version"] > contour[0][1] and number in body["contour"]["number"]
     rows = get(f"{url}/api/timeline?study=demo")[1]["rows"]
     assert dash._timelines["demo"] is not timeline and rows[-1]["number"] == number and rows[-1]["state"] == "complete"
 

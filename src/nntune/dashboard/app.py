@@ -5,7 +5,8 @@ CDN): ``/`` the studies, ``/study?study=S`` one study, ``/compare?study=A&study=
 API: ``/api/studies``, ``/api/poll?study=S&since=V`` (status, counts and the trial rows
 changed since version V), ``/api/trials`` (a filtered, sorted page), ``/api/trial`` (one trial
 in full), ``/api/history`` (cheap: redrawn at every change; each objective's for several), ``/api/overview`` (the report's plot sections, lineage, stages, EDF), ``/api/contour`` (the
-value over two parameters, the trials' ranks), ``/api/timeline``, ``/api/compare``,
+value over two parameters, the trials' ranks), ``/api/plots`` (the overview's plots of one of
+several objectives; ``objective=K`` picks it here and in ``/api/contour``), ``/api/timeline``, ``/api/compare``,
 and, only with control allowed, ``POST /api/delete`` (naming the checkpoint folders it leaves) and ``POST /api/trial/control`` (change, stop, fork). Every JSON body comes from the builders
 in :mod:`nntune.report`. A bad parameter gets a 400 with one line, an unknown study a 404.
 """
@@ -17,7 +18,6 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,9 +32,9 @@ from starlette.staticfiles import StaticFiles
 
 from nntune._json import dumps
 from nntune.control import change_rows
-from nntune.dashboard.live import LiveStudies, LiveStudy, objectives_of
+from nntune.dashboard.live import MIN_OVERVIEW_PERIOD, OVERVIEW_COST_FACTOR, LiveStudies, LiveStudy, objectives_of
 from nntune.exceptions import ConfigError
-from nntune.dashboard.plots import contour_body
+from nntune.dashboard.plots import contour_body, objective_of, objective_plots, objective_trials
 from nntune.dashboard.query import (BadQuery, check_params, integer, numeric_params, one, required,
                                    required_integer, trial_query)
 from nntune.report.browse import (
@@ -48,7 +48,7 @@ from nntune.report.data import history_data
 from nntune.report.study_data import timeline_data
 from nntune.show import study_metric
 from nntune.storage import Storage, StudyNotFoundError, redact_url
-from nntune.trial import FrozenTrial, TrialState
+from nntune.trial import TrialState
 
 STATIC = Path(__file__).parent / "static"
 TOKEN_HEADER = "x-nntune-token"
@@ -94,11 +94,13 @@ class Dashboard:
         # restart tells by this that its version means nothing here.
         self.instance = secrets.token_hex(8)
         self._bodies: dict[str, tuple[Any, str]] = {}  # per study, the last overview and its JSON
-        self._numeric: dict[str, tuple[int, frozenset[str]]] = {}  # per study, its version's numeric params
-        # per study, the last contour asked for ((version, overview version, x, y), JSON) and
-        # the last timeline (version, JSON)
-        self._contours: dict[str, tuple[Any, str]] = {}
-        self._timelines: dict[str, tuple[Any, str]] = {}
+        self._numeric: dict[str, tuple[Any, frozenset[str]]] = {}  # per study, its version's numeric params
+        # per study, the last contour asked for ((id, version, overview version, x, y), JSON) and
+        # the last timeline ((id, version), JSON). The study's id is in each key: a study deleted
+        # and created again under its name counts its versions from 0 again.
+        self._contours: dict[Any, tuple[Any, str]] = {}  # by (study, objective)
+        self._timelines: dict[Any, tuple[Any, str]] = {}
+        self._plots: dict[Any, tuple[Any, str]] = {}  # by (study, objective): /api/plots
         self._lock = threading.Lock()
 
     # pages ----------------------------------------------------------------------------
@@ -143,7 +145,7 @@ class Dashboard:
         best = live.best()
         changed = live.changed_since(since) if since >= 0 else []
         return json_response({
-            "study": live.rec.name, "direction": live.rec.direction, "storage": redact_url(self.store.url),
+            "study": live.rec.name, "study_id": live.rec.id, "direction": live.rec.direction, "storage": redact_url(self.store.url),
             "metric": live.rec.attrs.get("metric") if isinstance(live.rec.attrs.get("metric"), str) else None,
             "status": live.status(), "version": live.version, "n_trials": len(trials), "counts": counts,
             "best": None if best is None else {"number": best.number, "value": best.value, "params": best.params},
@@ -167,8 +169,8 @@ class Dashboard:
         """The parameters a range can filter (one scan per study version)."""
         with self._lock:
             held = self._numeric.get(live.rec.name)
-        if held is None or held[0] != live.version:
-            held = (live.version, numeric_params(live.ordered()))
+        if held is None or held[0] != (live.rec.id, live.version):
+            held = ((live.rec.id, live.version), numeric_params(live.ordered()))
             with self._lock:
                 self._numeric[live.rec.name] = held
         return held[1]
@@ -213,30 +215,54 @@ class Dashboard:
         return Response(cached[1], media_type="application/json", headers={"cache-control": "no-store"})
 
     def contour(self, request: Request) -> Response:
-        """``/api/contour?study=S[&x=A&y=B]``: the value over two parameters and each point's
-        rank (by default the two most important, as the last overview measured them)."""
+        """``/api/contour?study=S[&x=A&y=B][&objective=K]``: the value (objective K's) over two
+        parameters and each point's rank (by default the two most important, as the last
+        overview measured them)."""
         q = _multi(request)
         live = self.live.get(required(q, "study"))
         x, y = one(q, "x") or None, one(q, "y") or None
+        objective = objective_of(q, objectives_of(live.rec.attrs))
         overview = live.last_overview()
         importance = None if overview is None else overview["importance"].get("importance")
 
         def build() -> dict[str, Any]:
-            body = contour_body(live.ordered(), live.rec.attrs, live.rec.direction, x, y, importance)
+            body = contour_body(live.ordered(), live.rec.attrs, live.rec.direction, x, y, importance, objective)
             return {**body, "version": live.version}
         # The default pair follows the importance: a new overview may change it.
-        key = (live.version, None if overview is None or x is not None else overview.get("version"), x, y)
-        return self._cached(self._contours, live.rec.name, key, build)
+        key = (live.rec.id, live.version, None if overview is None or x is not None else overview.get("version"), x, y)
+        return self._cached(self._contours, (live.rec.name, objective and objective["index"]), key, build)
+
+    def plots(self, request: Request) -> Response:
+        """``/api/plots?study=S&objective=K``: the parallel coordinates, slices, importance and
+        EDF of objective K of a study of several (the overview's are the first's)."""
+        q = _multi(request)
+        live = self.live.get(required(q, "study"))
+        objective = objective_of(q, objectives_of(live.rec.attrs))
+        if objective is None:
+            raise BadQuery("objective", "the study has one objective: its plots are in /api/overview")
+        key, now = (live.rec.name, objective["index"]), self.live.clock()
+        with self._lock:
+            held = self._plots.get(key)
+        # Built again no more often than the overview (its importance costs as much): an older
+        # version's body is answered while young for what it cost, as the overview's is.
+        if held is None or held[0][:2] != (live.rec.id, live.version) and (held[0][0] != live.rec.id or now - held[0][2] >= max(
+                MIN_OVERVIEW_PERIOD, OVERVIEW_COST_FACTOR * held[0][3])):
+            t0, version = time.perf_counter(), live.version
+            body = json_body({**objective_plots(live.ordered(), live.rec.attrs, objective), "version": version})
+            held = ((live.rec.id, version, now, time.perf_counter() - t0), body)
+            with self._lock:
+                self._plots[key] = held
+        return Response(held[1], media_type="application/json", headers={"cache-control": "no-store"})
 
     def timeline(self, request: Request) -> Response:
         """``/api/timeline?study=S``: each started trial's start, end and state (plot_timeline's
         data; 1 MB at 10,000 trials, so a page asks only while the plot is in sight), a running
         trial ending at ``now``."""
         live = self.live.get(required(_multi(request), "study"))
-        return self._cached(self._timelines, live.rec.name, live.version, lambda: {
+        return self._cached(self._timelines, live.rec.name, (live.rec.id, live.version), lambda: {
             **timeline_data(live.ordered()), "now": live.wall().isoformat(), "version": live.version})
 
-    def _cached(self, cache: dict[str, tuple[Any, str]], name: str, key: Any, build: Callable[[], Any]) -> Response:
+    def _cached(self, cache: dict[Any, tuple[Any, str]], name: Any, key: Any, build: Callable[[], Any]) -> Response:
         """The JSON of ``build()`` for study ``name``, built again only when ``key`` changed: a
         page asks at each overview it reads, mostly for what it has already."""
         with self._lock:
@@ -300,17 +326,11 @@ class Dashboard:
         self.live.forget(name)
         with self._lock:
             self._bodies.pop(name, None)
-            self._contours.pop(name, None)
             self._timelines.pop(name, None)
+            for cache in (self._contours, self._plots):
+                for key in [k for k in cache if k[0] == name]:
+                    del cache[key]
         return json_response(answer)
-
-
-def objective_trials(trials: Sequence[FrozenTrial], index: int) -> list[FrozenTrial]:
-    """The trials valued by objective ``index`` (a complete trial without it has no value)."""
-    def valued(t: FrozenTrial) -> FrozenTrial:
-        values = t.values
-        return replace(t, value=values[index] if values is not None and index < len(values) else None)
-    return [valued(t) if t.state == TrialState.COMPLETE else t for t in trials]
 
 
 def _multi(request: Request) -> dict[str, list[str]]:
@@ -367,8 +387,7 @@ def create_app(store: Storage, *, allow_control: bool = False, token: str | None
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
         Route("/api/studies", dash.studies), Route("/api/poll", dash.poll), Route("/api/trials", dash.trials),
         Route("/api/trial", dash.trial), Route("/api/history", dash.history), Route("/api/overview", dash.overview), Route("/api/contour", dash.contour),
-        Route("/api/timeline", dash.timeline),
-        Route("/api/compare", dash.compare),
+        Route("/api/plots", dash.plots), Route("/api/timeline", dash.timeline), Route("/api/compare", dash.compare),
         Route("/api/delete", dash.delete, methods=["POST"]),
         Route("/api/trial/control", dash.control_trial, methods=["POST"]),
     ]

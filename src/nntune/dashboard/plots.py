@@ -3,7 +3,9 @@
 ``1 - b`` on a log scale, a choice as its labels in the space's order) and each trial's rank
 by value (``plot_rank``'s rule), built on the server for the pair the page's selects name.
 Every parameter can be picked, as in optuna-dashboard: over a choice the trials are points
-without the interpolated surface (its values have no distance between them).
+without the interpolated surface (its values have no distance between them). A study of
+several objectives plots the one its page picks (``objective=K``, from 0; the first by
+default), valued and ranked in that objective's own direction, as optuna-dashboard does.
 
 Pure functions of the trials and the space; the app caches their JSON per study version.
 """
@@ -11,14 +13,16 @@ Pure functions of the trials and the space; the app caches their JSON per study 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from nntune.analysis import study_space
-from nntune.dashboard.query import BadQuery
-from nntune.report.study_data import contour_data
+from nntune.analysis import param_importance, study_space
+from nntune.dashboard.query import BadQuery, integer
+from nntune.report.data import parallel_data, slices_data
+from nntune.report.study_data import contour_data, edf_data
 from nntune.samplers import is_feasible
 from nntune.space import Choice, Space
-from nntune.trial import FrozenTrial
+from nntune.trial import FrozenTrial, TrialState
 from nntune.visualization._data import beta_as_decades, is_decades_of_beta, value_ranks
 
 
@@ -85,11 +89,45 @@ def contour_view(trials: Sequence[FrozenTrial], space: Space, x: str, y: str, di
 
 
 def contour_body(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any], direction: str, x: str | None,
-                 y: str | None, importance: Mapping[str, float] | None) -> dict[str, Any]:
+                 y: str | None, importance: Mapping[str, float] | None,
+                 objective: dict[str, Any] | None = None) -> dict[str, Any]:
     """What ``/api/contour`` answers: the parameters the selects offer, the pair drawn (None
-    with fewer than two) and its :func:`contour_view`."""
+    with fewer than two) and its :func:`contour_view`, of ``objective`` when given (one of
+    several: :func:`objective_of`)."""
+    if objective is not None:
+        trials, direction = objective_trials(trials, objective["index"]), objective["direction"]
     space = study_space(trials, attrs)
     names = contour_params(space)
     pair = chosen_pair(names, x, y, importance, numeric_params(space))
-    return {"params": names, "pair": None if pair is None else list(pair),
+    return {"params": names, "pair": None if pair is None else list(pair), "objective": objective,
             "contour": None if pair is None else contour_view(trials, space, pair[0], pair[1], direction)}
+
+
+def objective_of(params: Mapping[str, Sequence[str]], objectives: Sequence[Mapping[str, str]] | None) -> dict[str, Any] | None:
+    """The objective a plot asks for (``objective=K``, from 0; 0 when not given) with its
+    name and direction, None for a study of one objective (only ``objective=0`` is allowed
+    there). An index the study lacks is a :class:`BadQuery`."""
+    count = 1 if objectives is None else len(objectives)
+    index = integer(params, "objective", 0, -10**9, 10**9)
+    if not 0 <= index < count:
+        raise BadQuery("objective", f"no objective {index} (the study has {count}, numbered from 0 to {count - 1})")
+    return None if objectives is None else {"index": index, **objectives[index]}
+
+
+def objective_trials(trials: Sequence[FrozenTrial], index: int) -> list[FrozenTrial]:
+    """The trials valued by objective ``index`` (a complete trial without it has no value)."""
+    def valued(t: FrozenTrial) -> FrozenTrial:
+        values = t.values
+        return replace(t, value=values[index] if values is not None and index < len(values) else None)
+    return [valued(t) if t.state == TrialState.COMPLETE else t for t in trials]
+
+
+def objective_plots(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any], objective: dict[str, Any],
+                    seed: int = 0) -> dict[str, Any]:
+    """What ``/api/plots`` answers for one of several objectives: the overview's plots of one
+    objective (parallel coordinates, slices, importance, EDF), built by the same builders
+    from the trials valued by that objective."""
+    valued = objective_trials(trials, objective["index"])
+    space = study_space(valued, attrs)
+    return {"objective": objective, "parallel": parallel_data(valued, space), "slices": slices_data(valued, space),
+            "importance": param_importance(valued, space, seed=seed), "edf": edf_data(valued)}

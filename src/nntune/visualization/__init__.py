@@ -4,8 +4,8 @@ plain data (``report/data.py``, ``report/study_data.py``), chosen by ``_data``.
 ``nntune.visualization.matplotlib`` draws the same data with matplotlib.
 
 ``target`` (a function of a trial) plots another number than the value; a study of several
-objectives needs it, except for ``plot_pareto_front`` and ``plot_param_importances`` (a bar
-per objective without it, as Optuna's).
+objectives needs it, except for ``plot_pareto_front``, ``plot_param_importances`` (a bar
+per objective without it) and ``plot_parallel_coordinate`` (an axis per objective), as Optuna's.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from nntune.report import figures
 from nntune.trial import FrozenTrial
 from nntune.visualization import _data
 from nntune.visualization._data import Target
+from nntune.visualization._objectives import RANK_NAME, parallel_view
 
 if TYPE_CHECKING:
     from nntune.visualization import matplotlib  # noqa: F401  (loaded on first use, below)
@@ -51,9 +52,15 @@ def plot_intermediate_values(study: Any) -> Any:
 
 def plot_parallel_coordinate(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
                              target_name: str = "Objective Value") -> Any:
-    """A line per complete trial through its parameters and its value."""
-    return figures.parallel_figure(_data.parallel(study, params, target), target_name,
-                                   _data.direction_of(study, target))
+    """A line per complete trial through its parameters and its value; for a study of several
+    objectives without ``target``, through each objective and its parameters, coloured by
+    its Pareto rank, as Optuna draws it."""
+    data, by_rank = parallel_view(study, params, target)
+    if not by_rank:
+        return figures.parallel_figure(data, target_name, _data.direction_of(study, target))
+    fig = figures.parallel_figure(data, RANK_NAME, "minimize")  # the lowest rank the brightest
+    fig.data[0].dimensions = fig.data[0].dimensions[:-1]  # the rank is a colour, not an axis
+    return fig
 
 
 def _or_empty(draw: Callable[[], Any]) -> Any:

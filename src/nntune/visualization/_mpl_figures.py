@@ -127,10 +127,12 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
-def parallel_axes(data: Mapping[str, Any], target_name: str, direction: str) -> Axes:
+def parallel_axes(data: Mapping[str, Any], target_name: str, direction: str, *, value_axis: bool = True) -> Axes:
     """A line per complete trial through its parameters (each axis scaled to its range,
-    log-scaled ones by decades, choices by label) and its value, coloured by the value."""
-    dims = [*data["dimensions"], {"name": target_name, "values": data["value"], "scale": "linear"}]
+    log-scaled ones by decades, choices by label) and its value (without ``value_axis``: no
+    axis, the colour alone), coloured by the value."""
+    value = [{"name": target_name, "values": data["value"], "scale": "linear"}] if value_axis else []
+    dims = [*data["dimensions"], *value]
     fig, ax = plt.subplots(figsize=(max(6.4, 1.8 * len(dims)), 4.8), tight_layout=True)
     ax.set_title("Parallel Coordinate Plot")
     cols = [_arr(d["values"]) for d in dims]

@@ -21,6 +21,7 @@ from nntune.trial import FrozenTrial
 from nntune.visualization import _data
 from nntune.visualization import _mpl_figures as draw
 from nntune.visualization._data import Target
+from nntune.visualization._objectives import RANK_NAME, parallel_view
 
 
 def _or_empty(drawn: Callable[[], Any]) -> Any:
@@ -54,8 +55,13 @@ def plot_intermediate_values(study: Any) -> Axes:
 
 def plot_parallel_coordinate(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
                              target_name: str = "Objective Value") -> Axes:
-    """A line per complete trial through its parameters and its value, coloured by the value."""
-    return draw.parallel_axes(_data.parallel(study, params, target), target_name, _data.direction_of(study, target))
+    """A line per complete trial through its parameters and its value, coloured by the value;
+    for a study of several objectives without ``target``, through each objective and its
+    parameters, coloured by its Pareto rank, as Optuna draws it."""
+    data, by_rank = parallel_view(study, params, target)
+    if by_rank:
+        return draw.parallel_axes(data, RANK_NAME, "minimize", value_axis=False)
+    return draw.parallel_axes(data, target_name, _data.direction_of(study, target))
 
 
 def plot_slice(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,

@@ -16,9 +16,14 @@ const STATE_COLORS = { complete: "#2e7d32", pruned: "#ef6c00", failed: "#b00020"
 async function refreshContour() {
   const q = [["study", S.study]];
   if (contourPair) q.push(["x", contourPair[0]], ["y", contourPair[1]]);
-  const d = await api("/api/contour", q);
+  // Several objectives: the contour's and the rank's each of the objective picked beside it.
+  const kc = picked("contour"), kr = picked("rank");
+  const d = await api("/api/contour", S.objectives ? [...q, ["objective", kc]] : q);
   fillPairSelects(d);
-  drawContour(d);
+  const pair = d.pair ? [["x", d.pair[0]], ["y", d.pair[1]]] : [];
+  const r = kr === kc ? d : await api("/api/contour", [["study", S.study], ...pair, ["objective", kr]]);
+  drawContour(d, objectiveName(kc), objectiveDirection(kc));
+  drawRank(r, objectiveName(kr));
 }
 
 function fillPairSelects(d) {
@@ -43,28 +48,24 @@ function pairAxis(a) {
   return Object.assign({ title: { text: a.name }, type: a.log ? "log" : "linear" }, a.reversed ? { autorange: "reversed" } : {});
 }
 
-function drawContour(d) {
-  const m = S.objectives ? S.objectives[0].name : S.metric, c = d.contour;
-  const goal = S.objectives ? S.objectives[0].direction : S.direction;
-  if (!c || !c.value.length) {
-    const why = !c ? `A contour needs two parameters; this study has ${d.params.length}.` : "No complete trial has both parameters yet.";
+// Why a pair has nothing to draw, or null.
+function nothingOver(d) {
+  const c = d.contour;
+  if (c && c.value.length) return null;
+  return !c ? `A contour needs two parameters; this study has ${d.params.length}.` : "No complete trial has both parameters yet.";
+}
+
+function drawContour(d, m, goal) {
+  const c = d.contour, why = nothingOver(d);
+  if (why) {
     $("#contour-note").textContent = "";
     emptyNote("contour-plot", why);
-    emptyNote("rank-plot", why);
     return;
   }
   $("#contour-note").textContent = counted(c.value.length, "complete trial") + (c.grid ? `; ${m} interpolated between them (nearest outside their hull).`
     : c.x.categorical || c.y.categorical ? "; a choice's values have no distance between them to interpolate over."
     : c.value.length < 3 ? "; three are needed to interpolate between them." : "; their values of one parameter are all the same.");
-  // A trial that broke the study's constraints is drawn grey and left unranked, as plot_rank and
-  // optuna-dashboard draw it: its value may be the best, and must not look so.
-  const feasible = c.feasible || c.number.map(() => true), all = c.number.map((_, i) => i);
-  const met = all.filter((i) => feasible[i]), broke = all.filter((i) => !feasible[i]);
-  const text = c.number.map((n, i) => `#${n}: ${fmt(c.value[i])}` + (feasible[i] ? "" : " (broke the constraints)"));
-  const points = (idx, name, marker) => ({ x: idx.map((i) => c.x.values[i]), y: idx.map((i) => c.y.values[i]), text: idx.map((i) => text[i]),
-    customdata: idx.map((i) => c.number[i]), mode: "markers", name, hoverinfo: "text", marker });
-  const grey = broke.length ? [points(broke, "infeasible", { size: 7, color: "#cccccc", line: { width: 1, color: "grey" } })] : [];
-  const layout = { height: 460, xaxis: pairAxis(c.x), yaxis: pairAxis(c.y) };
+  const { met, points, grey, layout } = pairPoints(c);
   const surface = c.grid ? [{ type: "contour", x: c.grid.x, y: c.grid.y, z: c.grid.z, name: m, hoverinfo: "x+y+z", colorscale: "Blues",
     // plotly.js's Blues runs from dark (low) to light: reversed when maximizing, so that the best
     // region is the darkest either way, as optuna-dashboard and plot_contour draw it.
@@ -73,9 +74,30 @@ function drawContour(d) {
     await draw("contour-plot", [...surface, points(met, "trials", { size: 6, color: "#d62728", line: { width: 1, color: "white" } }), ...grey], layout);
     followOnClick("contour-plot");
   });
-  later("rank-plot", [c.x, c.y, c.rank, c.number], async () => {
+}
+
+// The trials over the pair: those that met the study's constraints, and those that broke them
+// grey (and unranked, as plot_rank and optuna-dashboard draw them: a value that may be the best
+// must not look so).
+function pairPoints(c) {
+  const feasible = c.feasible || c.number.map(() => true), all = c.number.map((_, i) => i);
+  const met = all.filter((i) => feasible[i]), broke = all.filter((i) => !feasible[i]);
+  const text = c.number.map((n, i) => `#${n}: ${fmt(c.value[i])}` + (feasible[i] ? "" : " (broke the constraints)"));
+  const points = (idx, name, marker) => ({ x: idx.map((i) => c.x.values[i]), y: idx.map((i) => c.y.values[i]), text: idx.map((i) => text[i]),
+    customdata: idx.map((i) => c.number[i]), mode: "markers", name, hoverinfo: "text", marker });
+  const grey = broke.length ? [points(broke, "infeasible", { size: 7, color: "#cccccc", line: { width: 1, color: "grey" } })] : [];
+  return { met, points, grey, layout: { height: 460, xaxis: pairAxis(c.x), yaxis: pairAxis(c.y) } };
+}
+
+// Each trial over the pair coloured by its value's rank (0 the best), in the picked objective's direction.
+function drawRank(d, m) {
+  const c = d.contour, why = nothingOver(d);
+  if (why) { emptyNote("rank-plot", why); return; }
+  const { met, points, grey, layout } = pairPoints(c);
+  const title = S.objectives ? `rank of ${m} (0 best)` : "rank (0 best)";
+  later("rank-plot", [c.x, c.y, c.rank, c.number, title], async () => {
     await draw("rank-plot", [points(met, "trials", { size: 7, color: met.map((i) => c.rank[i]), cmin: 0, cmax: 1, colorscale: RDYLBU, showscale: true,
-      colorbar: { title: { text: "rank (0 best)" } } }), ...grey],
+      colorbar: { title: { text: title } } }), ...grey],
       Object.assign({}, layout, { height: 400, showlegend: false }));
     followOnClick("rank-plot");
   });

@@ -39,8 +39,8 @@ function sliceAxis(s) {
 }
 
 function drawOverview(d) {
-  // The plots of a study of several objectives show its first objective's values: named so.
-  const m = S.objectives ? S.objectives[0].name : S.metric;
+  // The curves are what trials reported, one per trial whatever the objectives (named by the first).
+  const m = objectiveName(0);
   const iv = d.intermediate;
   if (iv.curves.length) {
     const traces = [];
@@ -62,12 +62,71 @@ function drawOverview(d) {
     const shown = iv.n_shown < iv.n_trials ? ` (${iv.n_shown} of ${counted(iv.n_trials, "trial")} drawn, the best among them; the band is over all)` : "";
     later("intermediate-plot", [iv, m], () => draw("intermediate-plot", traces, { title: { text: shown, font: { size: 11 } }, xaxis: { title: { text: "epoch" } }, yaxis: { title: { text: m } }, height: 360 }));
   } else emptyNote("intermediate-plot", "No intermediate values reported yet.");
+  // Parallel coordinates, slices, importance, EDF: drawOverviewPlots, each of the objective it picks.
+  $("#diagnosis-list").replaceChildren(...(d.diagnosis.length ? d.diagnosis.map((t) => el("div", {},
+    el("h3", {}, `Trial #${t.number} (${t.state}, ${S.objectives ? S.objectives[0].name : "value"} ${fmt(t.value)})`),
+    ...(t.findings.length ? t.findings.map(findingNode) : [el("p", { class: "empty" }, "No finding.")]))) : [el("p", { class: "empty" }, "No ranked trial yet.")]));
+  const test = d.test;
+  $("#test-statement").textContent = test.statement;
+  $("#test-table").replaceChildren(test.evaluations.length ? el("table", {}, el("tr", {}, el("th", {}, "Look"), el("th", {}, "Trial"), el("th", {}, "When (UTC)"), el("th", {}, "Metrics")),
+    ...test.evaluations.map((e, i) => el("tr", {}, el("td", {}, i + 1), el("td", {}, e.trial), el("td", {}, e.time),
+      el("td", {}, Object.entries(e.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(", "))))) : el("span"));
+  drawLineage(d.lineage);
+  drawStages(d.stages);
+  drawPareto(d.pareto);
+  // The timeline lists every trial (1 MB at 10,000): read only when it comes in sight.
+  later("timeline-plot", d.version, () => api("/api/timeline", [["study", S.study]]).then(drawTimeline)
+    .catch((err) => setLive(`error: ${err.message}`)));
+}
+
+// Several objectives: which one each plot shows, picked beside its title (as optuna-dashboard
+// picks it per plot, named by set_metric_names); the first until picked. The overview's plots
+// are the first objective's; another's come from /api/plots, the contour's and rank's from
+// /api/contour, each with objective=K.
+const OBJECTIVE_PLOTS = ["parallel", "slices", "importance", "contour", "rank", "edf"];
+const picked = (plot) => (S.objectives ? Number($(`#${plot}-objective`).value) || 0 : 0);
+const objectiveName = (k) => (S.objectives ? S.objectives[k].name : S.metric);
+const objectiveDirection = (k) => (S.objectives ? S.objectives[k].direction : S.direction);
+
+function fillObjectivePickers() {
+  const names = S.objectives ? S.objectives.map((o) => o.name) : [];
+  for (const plot of OBJECTIVE_PLOTS) {
+    const sel = $(`#${plot}-objective`);
+    if ([...sel.options].map((o) => o.text).join("\u0000") !== names.join("\u0000")) {
+      const keep = Number(sel.value) || 0;
+      sel.replaceChildren(...names.map((n, i) => el("option", { value: i }, n)));
+      sel.value = String(keep < names.length ? keep : 0);
+      sel.onchange = () => (plot === "contour" || plot === "rank" ? refreshContour() : drawOverviewPlots(S.overview))
+        .catch((err) => setLive(`error: ${err.message}`));
+    }
+    sel.hidden = !S.objectives;
+  }
+}
+
+// The plots of one objective each, from the overview ``d`` (the first objective's) or /api/plots.
+async function drawOverviewPlots(d) {
+  if (!d) return;
+  // The picks as they are now; a plot whose pick changed while a body was read is drawn by
+  // that change, not over it.
+  const picks = Object.entries({ parallel: drawParallelSection, slices: drawSlices, importance: drawImportance,
+    edf: (b, m) => drawEdf(b.edf, m) }).map(([plot, drawIt]) => [plot, picked(plot), drawIt]);
+  const bodies = new Map([[0, d]]);
+  for (const k of new Set(picks.map(([, k]) => k))) {
+    if (k > 0) bodies.set(k, await api("/api/plots", [["study", S.study], ["objective", k]]));
+  }
+  for (const [plot, k, drawIt] of picks) if (picked(plot) === k) drawIt(bodies.get(k), objectiveName(k), objectiveDirection(k));
+}
+
+function drawParallelSection(d, m, direction) {
   const pc = d.parallel;
   if (pc.value.length >= 2 && pc.dimensions.length) {
     const dims = pc.dimensions.map(parallelDimension);
     dims.push({ label: axisLabel(m), values: pc.value });
-    later("parallel-plot", [pc, m, S.direction], () => drawParallel(dims, pc.value));
+    later("parallel-plot", [pc, m, direction], () => drawParallel(dims, pc.value, direction));
   } else emptyNote("parallel-plot", pc.value.length >= 2 ? "The complete trials have no parameter to draw." : "Two complete trials are needed.");
+}
+
+function drawSlices(d, m) {
   const box = $("#slices-plots");
   const want = d.slices.map((s) => `slice-${s.name}`);
   if ([...box.children].map((c) => c.id).join() !== want.join()) box.replaceChildren(...want.map((id) => el("div", { id })));
@@ -84,27 +143,24 @@ function drawOverview(d) {
       { title: { text: s.beta ? `${s.name} (axis: 1 - ${s.name})` : s.name, font: { size: 13 } }, height: 270, xaxis: sliceAxis(s), yaxis: { title: { text: m } } }));
   }
   if (!d.slices.length) box.replaceChildren(el("p", { class: "empty" }, "No parameters yet."));
+}
+
+function drawImportance(d, m) {
   const imp = d.importance, names = Object.keys(imp.importance || {});
-  // Several objectives: the importance is the first one's, said so (optuna-dashboard shows one per objective).
+  // Several objectives: the importance for the objective picked, said so.
   const of = S.objectives ? ` of each parameter for ${m}` : "";
   $("#importance-note").textContent = names.length ? `${imp.method}${of} over ${counted(imp.n_trials, "complete trial")} (fit R² ${fmt(imp.r2)}).` : "";
-  if (names.length) later("importance-plot", imp, () => draw("importance-plot", [{ type: "bar", orientation: "h", x: names.map((n) => imp.importance[n]).reverse(), y: names.slice().reverse(), error_x: { type: "data", array: names.map((n) => imp.std[n]).reverse() } }], { xaxis: { title: { text: "share of importance" } }, margin: { l: 120, r: 15, t: 20, b: 40 } }));
-  else emptyNote("importance-plot", "Importance needs at least 8 complete trials.");
-  $("#diagnosis-list").replaceChildren(...(d.diagnosis.length ? d.diagnosis.map((t) => el("div", {},
-    el("h3", {}, `Trial #${t.number} (${t.state}, ${S.objectives ? S.objectives[0].name : "value"} ${fmt(t.value)})`),
-    ...(t.findings.length ? t.findings.map(findingNode) : [el("p", { class: "empty" }, "No finding.")]))) : [el("p", { class: "empty" }, "No ranked trial yet.")]));
-  const test = d.test;
-  $("#test-statement").textContent = test.statement;
-  $("#test-table").replaceChildren(test.evaluations.length ? el("table", {}, el("tr", {}, el("th", {}, "Look"), el("th", {}, "Trial"), el("th", {}, "When (UTC)"), el("th", {}, "Metrics")),
-    ...test.evaluations.map((e, i) => el("tr", {}, el("td", {}, i + 1), el("td", {}, e.trial), el("td", {}, e.time),
-      el("td", {}, Object.entries(e.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(", "))))) : el("span"));
-  drawLineage(d.lineage);
-  drawStages(d.stages);
-  drawPareto(d.pareto);
-  drawEdf(d.edf, m);
-  // The timeline lists every trial (1 MB at 10,000): read only when it comes in sight.
-  later("timeline-plot", d.version, () => api("/api/timeline", [["study", S.study]]).then(drawTimeline)
-    .catch((err) => setLive(`error: ${err.message}`)));
+  if (names.length) later("importance-plot", [imp, m], () => draw("importance-plot", [{ type: "bar", orientation: "h", x: names.map((n) => imp.importance[n]).reverse(), y: names.slice().reverse(), error_x: { type: "data", array: names.map((n) => imp.std[n]).reverse() } }], { xaxis: { title: { text: "share of importance" } }, margin: { l: 120, r: 15, t: 20, b: 40 } }));
+  else emptyNote("importance-plot", noImportance(d, m));
+}
+
+// Why no importance was measured: too few complete trials (the report's forest wants 8), none
+// that used a parameter, or one value for all of them (an objective the search never changes).
+function noImportance(d, m) {
+  const n = d.importance.n_trials;
+  if (n < 8) return `Importance needs at least 8 complete trials (${n} so far).`;
+  if (!d.slices.length) return "The complete trials used no parameter.";
+  return `The ${n} complete trials all have one ${m}: there is no variation for the importance to explain.`;
 }
 
 // Several objectives: every complete trial on two objectives (picked by the selects when there
@@ -179,24 +235,24 @@ function parallelDimension(dim) {
 // bands of the objective.
 let webglWorks = true;
 
-async function drawParallel(dims, value) {
+async function drawParallel(dims, value, direction) {
   const id = "parallel-plot", node = document.getElementById(id);
   if (webglWorks) {
-    await draw(id, [{ type: "parcoords", dimensions: dims, line: { color: value, colorscale: "Viridis", showscale: true, reversescale: S.direction === "minimize" } }], { height: 380, margin: { l: 60, r: 60, t: 50, b: 30 } });
+    await draw(id, [{ type: "parcoords", dimensions: dims, line: { color: value, colorscale: "Viridis", showscale: true, reversescale: direction === "minimize" } }], { height: 380, margin: { l: 60, r: 60, t: 50, b: 30 } });
     if (!node.querySelector(".no-webgl")) return;
     webglWorks = false;
     Plotly.purge(node);
     node.replaceChildren();
   }
-  await draw(id, parallelLines(dims, value), { height: 380, showlegend: false, xaxis: { tickvals: dims.map((_, i) => i), ticktext: dims.map((d) => d.label), range: [-0.1, dims.length - 0.9], zeroline: false }, yaxis: { title: { text: "position in each axis' range" }, range: [-0.05, 1.05], zeroline: false } });
+  await draw(id, parallelLines(dims, value, direction), { height: 380, showlegend: false, xaxis: { tickvals: dims.map((_, i) => i), ticktext: dims.map((d) => d.label), range: [-0.1, dims.length - 0.9], zeroline: false }, yaxis: { title: { text: "position in each axis' range" }, range: [-0.05, 1.05], zeroline: false } });
 }
 
-function parallelLines(dims, value) {
+function parallelLines(dims, value, direction) {
   const scaled = dims.map((d) => {
     const vals = d.values.filter((v) => v !== null), lo = Math.min(...vals), hi = Math.max(...vals);
     return d.values.map((v) => (v === null ? null : hi > lo ? (v - lo) / (hi - lo) : 0.5));
   });
-  const lo = Math.min(...value), hi = Math.max(...value), bands = 5, better = S.direction === "maximize";
+  const lo = Math.min(...value), hi = Math.max(...value), bands = 5, better = direction === "maximize";
   const palette = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
   const traces = palette.map((color) => ({ x: [], y: [], mode: "lines", line: { color, width: 1 }, hoverinfo: "skip" }));
   value.forEach((v, i) => {
@@ -244,7 +300,10 @@ async function refreshOverview() {
   // The population executor's stacks: how many members, why, how full (as nntune show says it).
   $("#population-line").textContent = (d.summary && d.summary.population && d.summary.population.text) || "";
   S.overviewAt = Date.now();
+  S.overview = d;
+  fillObjectivePickers();
   drawOverview(d);
+  await drawOverviewPlots(d);
   // The contour's default pair follows the importance just read; its trials, the version.
   await refreshContour();
 }

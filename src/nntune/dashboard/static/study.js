@@ -128,9 +128,14 @@ function studyPage() {
     $("#best-line").textContent = p.objectives
       ? (p.front && p.front.length ? `Pareto front: trials ${p.front.map((n) => `#${n}`).join(", ")}` : "no complete trial yet")
       : p.best ? `best: trial #${p.best.number}, value ${fmt(p.best.value)}` : "no complete trial yet";
-    // A dashboard restarted meanwhile counts versions anew: everything is read again.
-    const restarted = !first && p.server !== S.server;
+    // A dashboard restarted meanwhile counts versions anew, and so does a study deleted and
+    // created again under its name (another id): everything is read again, and the trial
+    // shown of the old study is no trial of the new one.
+    const another = !first && p.study_id !== S.studyId;
+    const restarted = !first && (p.server !== S.server || another);
     S.server = p.server;
+    S.studyId = p.study_id;
+    if (another) S.selected = null;
     if (restarted) S.overviewVersion = -1;
     const changed = first || restarted || p.version !== S.version;
     const numbers = new Set(restarted && S.selected !== null ? [S.selected] : p.changed.map((r) => r.number));
