@@ -2,11 +2,14 @@
 at the sealed test split after the search.
 
 The trainer knows nothing about search: it gets a dict of hyperparameters, the splits and a
-``report(epoch, record) -> stop?`` callback. This module is the only glue between the two.
+``report(epoch, record) -> stop?`` callback. This module and :mod:`nntune.builtin_task`
+(what the config's task means to the trainer: its splits, a trial's hyperparameters, its
+augmentation, its costs) are the only glue between the two.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,97 +21,32 @@ import torch
 
 from nntune._files import link_or_copy
 from nntune._trial import Trial, derive_seed
+from nntune.builtin_priors import default_priors  # noqa: F401 (importable from here)
+from nntune.builtin_task import (  # noqa: F401 (importable from here)
+    check_losses, constraints_func, evaluation_transform, load_task_splits, measured, meets_constraints,
+    objective_values, trial_costs, trial_hyperparameters, training_augment, warn_direction)
 from nntune.changes import STOP
-from nntune.control import record_inherited
 from nntune.config import Config
-from nntune.config_objectives import constraint_values
+from nntune.control import record_inherited
 from nntune.exceptions import ConfigError, TrialPruned
-from nntune.kept_model import KeptModel
+from nntune.kept_model import KeptModel, first_direction
 from nntune.panda_snapshots import sweep_partial
+from nntune.schedulers import PBT, Proposal
+from nntune.schedulers._pbt import PARENT
 from nntune.space import Space
 from nntune.study import Study
-from nntune.schedulers import PBT, Proposal
-from nntune.train import Splits, build_model, evaluate, fit, load_splits
-from nntune.train.augment import augment_for, make_eval_transform
+from nntune.train import Splits, build_model, evaluate, fit
+from nntune.train.basics import (count_outputs, eval_batch_size, model_input_shape, predict, resolve_batch_size,
+                                 resolve_params)
 from nntune.train.costs import model_costs
-from nntune.train.basics import (LOSSES, count_outputs, eval_batch_size, model_input_shape, predict,
-                                 resolve_batch_size, resolve_params)
-from nntune.builtin_priors import default_priors  # noqa: F401 (importable from here)
-from nntune.train.loss_metric import split_loss
-from nntune.train.metrics import (LOSS, binary_counts, check_metric, metric_options, predictions_numpy,
-                                  targets_numpy)
 from nntune.train.loop import kept_record
+from nntune.train.loss_metric import split_loss
+from nntune.train.metrics import LOSS, binary_counts, metric_options, predictions_numpy, targets_numpy
 from nntune.train.threads import use_threads
-from nntune.trial import FrozenTrial
+from nntune.trial import FrozenTrial, TrialState
 
 CLASSIFICATION_METRICS = ("accuracy", "precision", "recall", "f1", "specificity", "balanced_accuracy")
 REGRESSION_METRICS = ("mae", "mse", "rmse", "r2")
-
-
-def load_task_splits(cfg: Config) -> Splits:
-    """The config's data, split and normalized with statistics of the training split only."""
-    task = cfg.task
-    splits = load_splits(task.data, split=task.split, seed=cfg.search.seed, normalize=task.normalize,
-                         train_size=task.train_size, **task.options)
-    try:
-        check_metric(task.trained_metric, splits.task_type)
-    except ConfigError as err:
-        raise ConfigError("task.metric", err.problem) from None
-    check_losses(cfg, splits.task_type)
-    if task.trained_metric == "r2" and len(splits.y_val) < 2:
-        # R^2 of one sample is undefined (NaN): every trial would end as diverged
-        raise ConfigError("task.split", f"r2 needs 2 or more validation samples; the split leaves {len(splits.y_val)}")
-    if task.positive_class is not None:
-        if splits.task_type != "classification" or task.positive_class >= splits.n_classes:
-            raise ConfigError("task.positive_class", f"{task.positive_class} is not a class of {splits.name or 'the data'} "
-                                                     f"(classes 0 to {max(0, splits.n_classes - 1)})")
-        splits.info["positive_class"] = task.positive_class
-    splits.info["beta"] = task.beta
-    return splits
-
-
-def check_losses(cfg: Config, task_type: str) -> None:
-    """A loss, fixed or searched, that the data's task cannot take (cross_entropy for a
-    regression) is refused before the study opens, not in every trial that trains with it."""
-    allowed = LOSSES[task_type]
-    spec = cfg.space.get("loss")
-    entries = [("fixed.loss", [cfg.fixed["loss"]])] if cfg.fixed.get("loss") is not None else []
-    entries += [("space.loss", list(spec.values or []))] if spec is not None else []
-    for field, values in entries:
-        other = next((v for v in values if v not in allowed), None)
-        if other is not None:
-            raise ConfigError(field, f"{other!r} is not a {task_type} loss; choose from {', '.join(allowed)}")
-
-
-def trial_hyperparameters(cfg: Config, params: Mapping[str, Any], epochs: int | None = None) -> dict[str, Any]:
-    """What the trainer gets: the fixed values, overridden by the trial's sampled ones, and
-    the scheduler's largest budget as the number of epochs where one is set."""
-    merged = {**cfg.hyperparameters(), **params}
-    if epochs is not None:
-        merged["epochs"] = int(epochs)
-    return merged
-
-
-def training_augment(cfg: Config, splits: Splits, params: Mapping[str, Any], seed: int) -> Any:
-    """The task's augmentation of training batches (None without one). Parameters such as
-    ``rotation.degrees`` may be searched like any hyperparameter."""
-    if not cfg.task.augment:
-        return None
-    try:
-        return augment_for(splits, cfg.task.augment, params, seed=seed)
-    except ConfigError as err:
-        raise ConfigError(f"task.{err.field}", err.problem) from None
-
-
-def evaluation_transform(cfg: Config, params: Mapping[str, Any]) -> Any:
-    """What validation and test batches need to match the augmented training batches (the
-    resize to 224x224 beside a random 224x224 crop), or None when sizes already match."""
-    if not cfg.task.augment:
-        return None
-    try:
-        return make_eval_transform(cfg.task.augment, params)
-    except ConfigError as err:
-        raise ConfigError(f"task.{err.field}", err.problem) from None
 
 
 def checkpoint_file(folder: Path, number: int, epoch: int | None = None) -> Path:
@@ -204,7 +142,7 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
             raise TrialPruned()
         if cfg.task.is_multi_objective:
             return objective_values(cfg, value, costs)
-        if keep is not None and all(c <= 0 for c in constraint_values(cfg.task.constraints, {metric: value, **costs})):
+        if keep is not None and meets_constraints(cfg, value, costs):
             previous = keep.number
             if keep.offer(trial.number, value, result.model) and keep.folder is not None:
                 keep.write(trial, previous)
@@ -212,52 +150,6 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
 
     return objective
 
-
-def warn_direction(cfg: Config, study: Study) -> None:
-    """Warn when the study runs the other way than the task: ``create_study()`` minimizes,
-    and an accuracy minimized makes the worst model the study's best."""
-    have = [str(getattr(d, "value", d)) for d in study.directions]
-    if have != list(cfg.task.directions):
-        word = "directions" if len(have) > 1 else "direction"
-        wanted = cfg.task.directions if len(have) > 1 else repr(cfg.task.directions[0])
-        warnings.warn(f"the study is to {' and '.join(have)} but the task's {', '.join(cfg.task.objectives)} "
-                      f"is to {' and '.join(cfg.task.directions)}: create the study with {word}={wanted}",
-                      UserWarning, stacklevel=3)
-
-
-def trial_costs(cfg: Config, model: torch.nn.Module, splits: Splits, transform: Any = None) -> dict[str, float]:
-    """The model's costs the config asks for (objectives or constraints): ``params``, and
-    ``latency_ms`` on one validation input on the device the model trained on."""
-    if not cfg.task.costs:
-        return {}
-    return model_costs(model, splits.x_val[:1], cfg.task.costs, transform=transform)
-
-
-def objective_values(cfg: Config, value: float, costs: Mapping[str, float]) -> tuple[float, ...]:
-    """One value per ``task.metric`` entry, in its order: the trained metric's validation
-    value, the costs as measured."""
-    return tuple(value if name == cfg.task.trained_metric else float(costs[name]) for name in cfg.task.objectives)
-
-
-def measured(cfg: Config, trial: FrozenTrial) -> dict[str, float]:
-    """What a finished trial measured, by name: the trained metric's value and its costs."""
-    out = {k: float(v) for k, v in trial.user_attrs.items() if k in cfg.task.costs and v is not None}
-    values = trial.values
-    if values is not None:
-        out[cfg.task.trained_metric] = float(values[cfg.task.objectives.index(cfg.task.trained_metric)])
-    return out
-
-
-def constraints_func(cfg: Config) -> Callable[[FrozenTrial], list[float]] | None:
-    """The sampler's ``constraints_func`` for ``task.constraints`` (None without any): each
-    value <= 0 when met, so infeasible trials are stored with how far off they were."""
-    if not cfg.task.constraints:
-        return None
-    bounds = cfg.task.constraints
-
-    def func(trial: FrozenTrial) -> list[float]:
-        return constraint_values(bounds, measured(cfg, trial))
-    return func
 
 
 def pbt_objective_factory(cfg: Config, space: Space, splits: Splits, checkpoints: Path, pbt: PBT, *,
@@ -267,6 +159,65 @@ def pbt_objective_factory(cfg: Config, space: Space, splits: Splits, checkpoints
         return make_objective(cfg, space, splits, device=device, checkpoints=checkpoints,
                               snapshot_every=pbt.ready_epochs, proposal=proposal)
     return factory
+
+
+SNAPSHOT = re.compile(r"trial-(\d+)-epoch-(\d+)\.pt")
+
+
+def pbt_files_keeper(folder: Path, pbt: PBT, *, keep_best: int = 1,
+                     exact_retrain: bool = True) -> Callable[[Study, FrozenTrial], None]:
+    """The callback that keeps a PBT study's checkpoint folder bounded, run after each
+    finished trial (after the one that queues its replacement): see :func:`sweep_pbt_files`."""
+    def keep(study: Study, _trial: FrozenTrial) -> None:
+        sweep_pbt_files(folder, study, pbt, keep_best=keep_best, exact_retrain=exact_retrain)
+    return keep
+
+
+def sweep_pbt_files(folder: Path, study: Study, pbt: PBT, *, keep_best: int = 1,
+                    exact_retrain: bool = True) -> list[Path]:
+    """Remove the files of finished PBT members that nothing will read, and return them.
+
+    Kept: every file of a trial that has not finished (it trains, or a kill left it to be
+    resumed); the epoch snapshots a replacement may still start from
+    (:meth:`~nntune.schedulers.PBT.parents_needed`); the final weights of the ``keep_best``
+    best complete trials (the test look, ``export-model`` and ``search.ensemble`` read them).
+    Without the rest a long study holds about ``population`` lineages' files, not every
+    member's. A member whose final weights go is retrained from its configuration if ever
+    asked for; a founder's record is cleared where that retrain gives its model
+    (``exact_retrain``, a trial trained alone), a replacement's stays, so the retrain warns
+    that it started from its parent's weights."""
+    from nntune.samplers import is_feasible
+    from nntune.trial import ranked
+
+    if not folder.is_dir():
+        return []
+    history = study.get_trials(deepcopy=False)
+    direction = first_direction(study)
+    finished = {t.number: t for t in history if t.state.is_finished()}
+    needed = pbt.parents_needed(history, direction)
+    best = {t.number for t in ranked([t for t in history if t.state == TrialState.COMPLETE and is_feasible(t)],
+                                     direction)[:keep_best]}
+    removed = []
+    for path in folder.iterdir():
+        match = SNAPSHOT.fullmatch(path.name)
+        if match is None:
+            continue
+        number, step = int(match.group(1)), int(match.group(2))
+        trial = finished.get(number)
+        # Only the epochs the trial reported: another file of its number is a deleted study's of this name.
+        if trial is not None and step in trial.intermediate_values and (number, step) not in needed:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    for trial in finished.values():
+        own = trial.system_attrs.get("checkpoint")
+        if not own or trial.number in best or not Path(own).is_file():
+            continue
+        if exact_retrain and PARENT not in trial.user_attrs:
+            # Its record first: a record naming a file that is gone reads as weights lost.
+            study.storage.set_trial_system_attr(study.id, trial.number, "checkpoint", None)
+        Path(own).unlink(missing_ok=True)
+        removed.append(Path(own))
+    return removed
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ import torch
 
 from nntune._trial import Trial
 from nntune.builtin import (
-    checkpoint_file, evaluation_transform, objective_values, trial_costs, trial_hyperparameters, training_augment,
+    checkpoint_file, evaluation_transform, meets_constraints, objective_values, trial_costs, trial_hyperparameters,
+    training_augment,
 )
 from nntune.config import Config
 from nntune.schedulers import PBT, Proposal
@@ -164,6 +165,11 @@ class StackTrainer:
         if costs:
             trial.set_user_attrs(costs)
         return objective_values(self.cfg, value, costs) if self.cfg.task.is_multi_objective else value
+
+    def feasible(self, trial: Trial, value: float) -> bool:
+        """Whether a finished member worth ``value`` met ``task.constraints`` (its costs stored
+        by :meth:`finish`): as in a solo search, only such a member may be the best kept."""
+        return meets_constraints(self.cfg, value, trial.user_attrs)
 
     def retrain_differs(self, plan: MemberPlan) -> bool:
         """Whether retraining ``plan`` alone (``export-model``, the test look of a front)

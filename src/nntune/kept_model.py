@@ -53,6 +53,23 @@ def _is_key(value: Any) -> bool:
     return isinstance(value, str) and re.fullmatch(r"[0-9a-f]{12}", value) is not None
 
 
+def first_direction(study: Any) -> str:
+    """``"maximize"`` or ``"minimize"``: the direction of ``study``'s (first) objective."""
+    direction = study.directions[0]
+    return str(getattr(direction, "value", direction))
+
+
+def improves(value: float, kept: float | None, direction: str) -> bool:
+    """Whether a model worth ``value`` replaces the one kept at ``kept`` (None: none kept),
+    the one rule of every executor: a finite value better in ``direction``. A tie keeps the
+    earlier trial, as the study's best trial is the first of equal values."""
+    if not math.isfinite(value):
+        return False
+    if kept is None:
+        return True
+    return value > kept if direction == "maximize" else value < kept
+
+
 @dataclass
 class KeptModel:
     """One trial's weights on the host: the best finite value offered in ``direction``."""
@@ -66,13 +83,12 @@ class KeptModel:
     @classmethod
     def for_study(cls, study: Any, folder: Path | None = None) -> KeptModel:
         """Nothing kept yet, in the direction of ``study``'s (first) objective."""
-        direction = study.directions[0]
-        return cls(direction=str(getattr(direction, "value", direction)), folder=folder)
+        return cls(direction=first_direction(study), folder=folder)
 
     def offer(self, number: int, value: float, model: torch.nn.Module) -> bool:
         """Keep ``model``'s weights when ``value`` beats the kept one (a tie keeps the earlier
         trial). Returns whether they were kept."""
-        if not math.isfinite(value) or not self.beats(value):
+        if not self.beats(value):
             return False
         # Copies on the host: the trainer goes on with the device's memory, and the model
         # object itself may be reused or freed by the next trial.
@@ -81,9 +97,8 @@ class KeptModel:
         return True
 
     def beats(self, value: float) -> bool:
-        if self.number is None:
-            return True
-        return value > self.value if self.direction == "maximize" else value < self.value
+        """Whether ``value`` would replace the kept model (:func:`improves`)."""
+        return improves(value, None if self.number is None else self.value, self.direction)
 
     def state_of(self, number: int) -> Mapping[str, torch.Tensor] | None:
         """Trial ``number``'s weights, or None when another trial's (or none) are kept."""

@@ -16,6 +16,7 @@ from nntune.builtin import (
     evaluate_on_test,
     load_task_splits,
     make_objective,
+    pbt_files_keeper,
     pbt_objective_factory,
     training_augment,
 )
@@ -202,6 +203,9 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         # A member PBT stops is replaced by a perturbed copy of a better one, enqueued here
         # (in the process that watches the workers) for any worker to claim.
         callbacks.insert(0, pbt_replacer(p.scheduler, cfg.search.trials))
+        # Last, the files nothing will read go: the folder holds about a population's worth.
+        callbacks.append(pbt_files_keeper(p.checkpoints, p.scheduler, keep_best=cfg.search.ensemble or 1,
+                                          exact_retrain=cfg.search.executor != "population"))
     # The best trial's weights, when it trains in this process: its test look reads them
     # instead of training the configuration once more.
     kept = KeptModel.for_study(study)

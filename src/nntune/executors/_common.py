@@ -103,6 +103,12 @@ def recover_interrupted(study: Study, options: WorkerOptions, *,
     return out
 
 
+def timed_out(limit: float) -> str:
+    """The error of a trial that ran past ``trial_timeout``: the same words whichever
+    executor stopped it (a killed worker or actor, a member dropped from its stack)."""
+    return f"timed out after {limit:g}s (trial timeout)"
+
+
 def stop_reason_now(study: Study, timeout: float | None, elapsed: float) -> str | None:
     """Why a supervisor should start no more trials now (a callback stopped the study, or
     the timeout passed), or None to go on."""

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nntune.changes import STOP
-from nntune.executors._common import Callback, WorkerOptions, worker_identity
+from nntune.executors._common import Callback, WorkerOptions, timed_out, worker_identity
 from nntune.executors._members import Live, MembersHeartbeat, Occupancy, slot_of, starting_capacity
 from nntune.executors._memory import PeakMemory
 from nntune.storage import TrialStateError, TrialTakenOver
@@ -220,8 +220,8 @@ class Population:
                 stack.remove(slot)
                 heartbeat.numbers.discard(number)
                 del self.live[number]
-                self.fail(live.trial, TimeoutError(f"the trial ran longer than its timeout of {limit:g}s "
-                                                   "(checked between epochs)"), record=False)
+                # Checked between epochs, told as a worker killed for it is (no traceback).
+                self.fail(live.trial, message=timed_out(limit))
 
     def end(self, number: int, result: StackResult, heartbeat: MembersHeartbeat) -> None:
         live = self.live.pop(number)
@@ -256,9 +256,14 @@ class Population:
         every member that a solo retrain would not reproduce (dropout, augmentation, a PBT
         replacement), and otherwise the best member's alone (one file; the others are
         retrained exactly). A study of several objectives has no one best."""
+        from nntune.kept_model import first_direction, improves  # torch: only once a member trained
+
         single = None if isinstance(value, tuple) else float(value)
-        better = single is not None and (self.best is None or (
-            single > self.best[0] if self.study.directions[0] == "maximize" else single < self.best[0]))
+        # The rule of every executor's kept model: finite, met the constraints, better (a tie
+        # keeps the earlier member).
+        better = single is not None and improves(single, None if self.best is None else self.best[0],
+                                                 first_direction(self.study)) \
+            and self.trainer.feasible(trial, single)
         kept_for_good = differs or self.trainer.retrain_differs(plan)
         if not (better or kept_for_good):
             return
@@ -280,10 +285,15 @@ class Population:
         if gpu is not None:
             trial.set_system_attr("peak_gpu_mb", gpu)
 
-    def fail(self, trial: Trial, err: BaseException, *, record: bool = True) -> None:
-        message = f"{type(err).__name__}: {err}".splitlines()[0][:500]
+    def fail(self, trial: Trial, err: BaseException | None = None, *, record: bool = True,
+             message: str | None = None) -> None:
+        """Tell ``trial`` failed by ``err`` (its first line, and its traceback where ``record``),
+        or with ``message`` alone, as the supervisor of worker processes tells a trial it stopped."""
+        if message is None:
+            assert err is not None
+            message = f"{type(err).__name__}: {err}".splitlines()[0][:500]
         try:
-            if record:
+            if record and err is not None:
                 trial.set_system_attr("traceback", traceback.format_exc()[-4000:])
             frozen = self.study.tell(trial, state=TrialState.FAILED, error=message)
         except TrialStateError:

@@ -44,6 +44,7 @@ from nntune.executors._common import (
     recover_interrupted,
     stop_reason_now,
     thread_share,
+    timed_out,
     useful_workers,
     visible_gpus,
     budget_reached,
@@ -249,7 +250,7 @@ class ProcessPool:
             return
         elapsed = self.clock() - slot.started
         if self.options.trial_timeout is not None and elapsed > self.options.trial_timeout:
-            self.kill(slot, f"timed out after {self.options.trial_timeout:g}s (trial timeout)")
+            self.kill(slot, timed_out(self.options.trial_timeout))
         elif self.options.memory_mb is not None:
             used = private_mb(slot.proc.pid, with_children=True)
             if used > self.options.memory_mb:

@@ -32,6 +32,7 @@ from nntune.executors._common import (
     WAIT_SECONDS,
     admission,
     stop_reason_now,
+    timed_out,
     useful_workers,
     worker_identity,
     budget_reached,
@@ -297,7 +298,7 @@ class RayDriver:
             if slot.identity is not None and limit is not None and self.clock() - slot.started > limit:
                 done, _ = self.ray.wait([slot.call], timeout=0)
                 if not done:  # (a call that finished meanwhile is collected next round)
-                    self.lost(slot, f"timed out after {limit:g}s (trial timeout)", 0)
+                    self.lost(slot, timed_out(limit), 0)
 
     def lost(self, slot: ActorSlot, reason: str, max_retries: int) -> None:
         """Kill the actor, settle the trial it was running, start a replacement."""

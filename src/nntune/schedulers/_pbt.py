@@ -61,7 +61,7 @@ def _key(value: float, direction: Direction) -> float:
 
 
 def exploit(history_at_step: Mapping[int, float], trial: int, quantile: float,
-            direction: Direction) -> int | None:
+            direction: Direction, top_limit: int | None = None) -> int | None:
     """The trial that ``trial`` should copy, or ``None`` when it should go on as it is.
 
     ``history_at_step`` maps trial numbers to their values at one step, ``trial``'s
@@ -70,15 +70,24 @@ def exploit(history_at_step: Mapping[int, float], trial: int, quantile: float,
     mirrored: the worst copies the best, the second worst the second best. Rounding up
     matters where few members train at once: the worse of the first two to report a step
     already copies the better, instead of a hopeless member training on until four peers
-    have reported. A trial alone at its step goes on.
+    have reported. A trial alone at its step goes on. With ``top_limit`` the copied trial is
+    one of the best ``top_limit`` at most, however many reported the step: the trials that
+    may ever be copied at a step stay few, and so do the checkpoints kept for them
+    (:meth:`PBT.parents_needed`).
     """
-    order = sorted(history_at_step, key=lambda n: (_key(history_at_step[n], direction), n))
+    order = ranked_at(history_at_step, direction)
     k = min(math.ceil(len(order) * quantile), len(order) // 2)
     if k == 0 or trial not in order[len(order) - k:]:
         return None
-    top = [n for n in order[:k] if math.isfinite(history_at_step[n]) and n != trial]
+    best = order[:k if top_limit is None else min(k, top_limit)]
+    top = [n for n in best if math.isfinite(history_at_step[n]) and n != trial]
     from_worst = len(order) - 1 - order.index(trial)
     return top[from_worst % len(top)] if top else None
+
+
+def ranked_at(history_at_step: Mapping[int, float], direction: Direction) -> list[int]:
+    """The trial numbers of one step, best value first (non-finite last, ties by number)."""
+    return sorted(history_at_step, key=lambda n: (_key(history_at_step[n], direction), n))
 
 
 def perturb(dist: Distribution, value: Any, factor: float) -> Any:
@@ -135,7 +144,9 @@ def values_at(history: Sequence[FrozenTrial], step: int) -> dict[int, float]:
 
 class PBT:
     """``PBT(population=8, ready_epochs=4, quantile=0.25)``: every 4 epochs the worst quarter
-    of the members stop, each replaced by a perturbed copy of one of the best quarter.
+    of the members stop, each replaced by a perturbed copy of one of the best quarter (of
+    the best ``population`` at most, however many members reported that epoch, so that the
+    checkpoints a study keeps for its replacements stay few: :meth:`parents_needed`).
 
     With ``refill=True`` the population is kept full for as long as the study may run
     trials (``search.trials``, ``search.timeout``): a worker with no replacement to start
@@ -221,7 +232,8 @@ class PBT:
                direction: Direction) -> Decision:
         if not self.is_ready(trial, step, history):
             return Decision.CONTINUE
-        parent = exploit(self._peers(trial, step, history), trial.number, self.quantile, direction)
+        parent = exploit(self._peers(trial, step, history), trial.number, self.quantile, direction,
+                         self.population)
         return Decision.CONTINUE if parent is None else Decision.STOP
 
     def propose(self, trial: FrozenTrial, history: Sequence[FrozenTrial],
@@ -233,7 +245,7 @@ class PBT:
         if step is None or (self.max_resource is not None and step >= self.max_resource):
             return None
         peers = self._peers(trial, step, history)
-        parent = exploit(peers, trial.number, self.quantile, direction)
+        parent = exploit(peers, trial.number, self.quantile, direction, self.population)
         if parent is None:
             ranked = sorted((n for n in peers if n != trial.number and math.isfinite(peers[n])),
                             key=lambda n: (_key(peers[n], direction), n))
@@ -245,6 +257,21 @@ class PBT:
         rng = np.random.default_rng([self.seed, trial.number, step])
         params = explore(source.params, space, rng, self.factors, self.resample_probability)
         return Proposal(params, parent, step)
+
+    def parents_needed(self, history: Sequence[FrozenTrial], direction: Direction) -> set[tuple[int, int]]:
+        """The ``(trial, step)`` states a replacement may still start from: the ones the
+        replacements not yet finished were proposed from, and at each step where a member
+        can be stopped, the best ``population`` members' (:func:`exploit` copies no other,
+        and a member pushed out of them by later reports never returns). Every other
+        member's snapshot can go: a study keeps about ``population`` lineages' worth."""
+        needed = {(int(t.user_attrs[PARENT]), int(t.user_attrs[PARENT_STEP])) for t in history
+                  if not t.state.is_finished() and PARENT in t.user_attrs and PARENT_STEP in t.user_attrs}
+        steps = {s for t in history for s in t.intermediate_values if s % self.ready_epochs == 0
+                 and (self.max_resource is None or s < self.max_resource)}
+        for step in steps:
+            at = {n: v for n, v in values_at(history, step).items() if math.isfinite(v)}
+            needed.update((n, step) for n in ranked_at(at, direction)[:self.population])
+        return needed
 
     def __repr__(self) -> str:
         return (f"PBT(population={self.population}, ready_epochs={self.ready_epochs}, "
