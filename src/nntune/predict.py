@@ -22,10 +22,13 @@ BATCH = 4096
 def csv_inputs(path: Path, feature_names: Sequence[str], data: Any, fills: bool = False,
                text_columns: Sequence[str] | None = None) -> tuple[pd.DataFrame, torch.Tensor]:
     """The CSV's rows and their inputs in the training columns' order (:func:`table_inputs`)."""
+    from nntune.train.datasets_csv import read_table
+
     spec = data if isinstance(data, Mapping) else {}
-    try:
-        table = pd.read_csv(path, sep=spec.get("sep", ","))
-    except (OSError, pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
+    try:  # with the training file's separator, decimal mark and encoding
+        table = read_table(path, spec, field="input", what="save it as UTF-8 text, or in the training file's "
+                                                            "encoding")
+    except OSError as err:
         raise ConfigError("input", f"cannot read {path} as CSV: {str(err).strip()}") from None
     if table.empty:
         # Without rows pandas cannot tell numbers from text, so every column would look absent.
@@ -131,18 +134,13 @@ def npz_inputs(path: Path, data: Any, fills: bool = False, options: Mapping[str,
     ``grayscale``, ``resize`` and ``flatten`` of images, wherever the config gave them."""
     from nntune.train.data import _images_to_float
     from nntune.train.datasets import size_pair
-    from nntune.train.datasets_npz import _inputs
+    from nntune.train.datasets_npz import _inputs, array_names, load_arrays
 
     spec = {**(options or {}), **(data if isinstance(data, Mapping) else {})}
     name = str(spec.get("x", "x"))
-    try:
-        with np.load(path, allow_pickle=False) as arrays:
-            found = {k: arrays[k] for k in arrays.files if k == name}
-            names = sorted(arrays.files)
-    except (OSError, ValueError, EOFError) as err:
-        raise ConfigError("input", f"cannot read {path} as a numpy .npz file: {err}") from None
+    found = load_arrays(path, "input", keys={name})
     if name not in found:
-        raise ConfigError("input", f"{path.name} has no array {name!r}; it has {names}")
+        raise ConfigError("input", f"{path.name} has no array {name!r}; it has {array_names(path)}")
     if found[name].ndim >= 1 and not len(found[name]):
         raise ConfigError("input", f"{path.name}: array {name!r} has no rows to predict")
     _check_finite(found[name], f"{path.name}: array {name!r}", fills)
@@ -171,10 +169,12 @@ def _check_finite(x: np.ndarray, where: str, fills: bool) -> None:
             raise ConfigError("input", f"{where} has {what} values (rows {first}){hint}")
 
 
-def image_inputs(path: Path, options: Mapping[str, Any], shape: Sequence[int]) -> tuple[list[str], torch.Tensor]:
+def image_inputs(path: Path, options: Mapping[str, Any], shape: Sequence[int],
+                 resizes: bool = False) -> tuple[list[str], torch.Tensor]:
     """An image file, or every image file under a folder (its class sub-folders too), as the
     image folder loader reads them (``options``: the training's grayscale, resize, flatten;
-    ``shape``: the model's input shape, whose channels say grayscale or RGB)."""
+    ``shape``: the model's input shape, whose channels say grayscale or RGB, and whose
+    height and width every image must have unless the model ``resizes`` its inputs)."""
     from nntune.train.data import _images_to_float
     from nntune.train.datasets import size_pair
     from nntune.train.datasets_images import IMAGE_EXTENSIONS, _image_array, image_files
@@ -188,6 +188,12 @@ def image_inputs(path: Path, options: Mapping[str, Any], shape: Sequence[int]) -
         arrays = [_image_array(f, "L" if gray else "RGB", size) for f in files]
     except ConfigError as err:
         raise ConfigError("input", err.problem) from None
+    takes = tuple(shape[1:]) if len(shape) == 3 and not resizes else None
+    wrong = next((i for i, a in enumerate(arrays) if takes is not None and a.shape[:2] != takes), None)
+    if wrong is not None:  # the file, not a batch's shape, and what to do
+        (h, w), name = arrays[wrong].shape[:2], files[wrong] if path.is_file() else files[wrong].relative_to(path)
+        raise ConfigError("input", f"{name} is {h}x{w} pixels (height x width), the model takes {takes[0]}x"
+                                   f"{takes[1]}; resize the images to that size")
     sizes = sorted({a.shape[:2] for a in arrays})
     if len(sizes) > 1:
         raise ConfigError("input", f"the images under {path} differ in size {sizes[:4]}; the model takes one size")
@@ -200,9 +206,12 @@ def image_inputs(path: Path, options: Mapping[str, Any], shape: Sequence[int]) -
 def predictions(model: TunedModel, x: torch.Tensor) -> pd.DataFrame:
     """One row per input: ``prediction`` (a class label, an integer where the training's
     labels were, or a value) and, for a classification, ``p_<class>`` for each class."""
-    shape = tuple(model.meta.get("input_shape") or ())
-    if shape and tuple(x.shape[1:]) != shape:
-        raise ConfigError("input", f"inputs of shape {tuple(x.shape[1:])}, the model takes {shape}")
+    shape, given = tuple(model.meta.get("input_shape") or ()), tuple(x.shape[1:])
+    # a model whose evaluation batches were resized (task.augment) resizes images of any size,
+    # as load_model's module does: their channels must match, not their height and width
+    resized = model.resize is not None and len(shape) == len(given) == 3 and given[0] == shape[0]
+    if shape and given != shape and not resized:
+        raise ConfigError("input", f"inputs of shape {given}, the model takes {shape}")
     with torch.no_grad():
         out = torch.cat([model(x[i:i + BATCH]) for i in range(0, len(x), BATCH)]) if len(x) else torch.empty(0)
     if model.task_type == "regression":
@@ -238,7 +247,7 @@ def predict_file(model: TunedModel, path: Path) -> pd.DataFrame:
             raise ConfigError("input", "the model was trained on a table, not images; give a CSV or an .npz file")
         data = model.meta.get("data")
         options = {**(model.meta.get("load_options") or {}), **(data if isinstance(data, Mapping) else {})}
-        files, x = image_inputs(path, options, model.meta.get("input_shape") or ())
+        files, x = image_inputs(path, options, model.meta.get("input_shape") or (), resizes=model.resize is not None)
         return pd.concat([pd.DataFrame({"file": files}), predictions(model, x)], axis=1)
     fills = getattr(model, "fill", None) is not None
     if path.suffix.lower() == ".npz":

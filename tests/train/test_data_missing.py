@@ -60,7 +60,11 @@ def test_drop_removes_the_rows_before_splitting(gappy):
     everything["a"] = everything["a"].fillna(0.0)
     everything.to_csv(path, index=False)
     assert load_splits(spec(path, missing="drop")).info["missing"] == {"method": "drop", "dropped_rows": 0}
-    frame.assign(a=np.nan).to_csv(path, index=False)
+    frame.assign(a=np.nan).to_csv(path, index=False)  # the column, not each row, is what misses
+    with pytest.raises(ConfigError, match="^task.data.features: gappy.csv: column 'a' holds no value in any row"):
+        load_splits(spec(path, missing="drop"))
+    odd = np.arange(len(frame)) % 2 == 1
+    frame.assign(a=frame["a"].where(odd), b=frame["b"].where(~odd)).to_csv(path, index=False)
     with pytest.raises(ConfigError, match="drop leaves no row of gappy.csv"):
         load_splits(spec(path, missing="drop"))
 

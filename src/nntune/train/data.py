@@ -36,8 +36,8 @@ __all__ = ["load_splits", "dataset_names", "split_indices", "check_ratios", "dis
 
 NORMALIZE_METHODS = ("standard", "minmax", "none", "imagenet")
 GENERAL_OPTIONS = ("grayscale", "resize", "mean", "std", "flatten", "as_image")
-LOADER_KEYS = ("kind", "path", "target", "sep", "features", "task", "missing", "classes", "x", "y", "x_test",
-               "y_test", "x_val", "y_val")
+LOADER_KEYS = ("kind", "path", "target", "sep", "decimal", "encoding", "features", "task", "missing", "classes",
+               "x", "y", "x_test", "y_test", "x_val", "y_val")
 RESIZE_CHUNK = 4096
 
 
@@ -226,8 +226,14 @@ def _check_labels(raw: RawData) -> None:
 
 def _check_training_classes(raw: RawData, train: np.ndarray, subsampled: bool) -> None:
     """The training split must hold two classes: a model trained on one learns nothing. A
-    class too rare to reach every split, or a small ``train_size``, can leave it one."""
+    class too rare to reach every split, or a small ``train_size``, can leave it one. A
+    regression's must hold two rows: one has no spread to scale by, and a batch norm layer
+    fails on it in every trial."""
     if raw.task_type != "classification":
+        if len(train) < 2:
+            field, what = ("task.train_size", "keeps") if subsampled else ("task.split", "leaves")
+            raise ConfigError(field, f"{what} {len(train)} training sample of the {len(raw.y)} of {raw.name}; "
+                                     "a regression needs two or more")
         return
     present = np.unique(raw.y[train])
     if len(present) >= 2:

@@ -139,11 +139,18 @@ def dataset_names() -> list[str]:
 # ---------------------------------------------------------------- local files
 
 
+ARCHIVES = (".tar.gz", ".tgz", ".tar", ".zip", ".gz")
+
+
 def _require_path(spec: Mapping[str, Any], want_dir: bool) -> Path:
     if "path" not in spec:
         raise ConfigError("task.data.path", f"a '{spec.get('kind')}' data set needs a path")
     path = Path(str(spec["path"])).expanduser()
     ok = path.is_dir() if want_dir else path.is_file()
+    if not ok and path.exists():  # a folder for a file, or an archive not unpacked for a folder
+        archive = "; unpack it and give the folder" if want_dir and path.name.endswith(ARCHIVES) else ""
+        raise ConfigError("task.data.path", f"kind {spec.get('kind')} reads a {'folder' if want_dir else 'file'}; "
+                                            f"{path} is {'a file' if want_dir else 'a folder'}{archive}")
     if not ok:
         what = "directory" if want_dir else "file"
         raise ConfigError("task.data.path", f"{what} not found: {path}")
@@ -252,12 +259,15 @@ def parse_idx(blob: bytes, where: str = "IDX data") -> np.ndarray:
 
 
 def _find_idx(root: Path, prefix: str, kind: str) -> Path | None:
+    """The IDX file of ``prefix`` (train, t10k) and ``kind`` (images, labels) under ``root``,
+    also where it lies in a folder of its own name (as Kaggle's MNIST unpacks)."""
     rank = "3" if kind == "images" else "1"
     for sep in ("-", "."):
         for ext in ("", ".gz"):
-            path = root / f"{prefix}-{kind}{sep}idx{rank}-ubyte{ext}"
-            if path.exists():
-                return path
+            name = f"{prefix}-{kind}{sep}idx{rank}-ubyte{ext}"
+            for path in (root / name, root / name / name):
+                if path.is_file():
+                    return path
     return None
 
 
@@ -342,7 +352,7 @@ LOCAL: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], RawData]] = {
 
 # What each kind's reader takes besides ``kind`` and ``path`` (the image options apply to all).
 KIND_KEYS: dict[str, tuple[str, ...]] = {
-    "csv": ("target", "sep", "features", "task", "missing"), "image_folder": (), "cifar10": (),
+    "csv": ("target", "sep", "decimal", "encoding", "features", "task", "missing"), "image_folder": (), "cifar10": (),
     "idx": ("classes",), "npz": ("x", "y", "x_test", "y_test", "x_val", "y_val", "task", "missing", "classes"),
 }
 

@@ -5,11 +5,19 @@ at most 20 distinct integer values, else a regression target (``task:`` forces i
 way). Missing feature values are refused, dropped or filled as ``missing:`` says
 (:data:`~nntune.train.datasets.MISSING`); infinite ones are always refused, and so is a
 column of numbers with a stray word in it, which would otherwise be read as text.
+``decimal: ","`` reads numbers written with a decimal comma, ``encoding:`` a file not in
+UTF-8 (one starting with a UTF-16 byte-order mark is read as UTF-16). A column without a
+header that holds nothing (a separator at the end of every line) or numbers the rows
+(the index ``DataFrame.to_csv`` writes first) is no feature and is left out.
 """
 
 from __future__ import annotations
 
+import codecs
+import re
+import zipfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +26,141 @@ import pandas as pd
 from nntune.exceptions import ConfigError
 from nntune.train.datasets import CSV_MAX_CLASSES, MISSING, RawData, _require_path
 from nntune.train.splits import TaskType
+
+
+# pandas' name for a column whose header cell is empty ("Unnamed: 3", "Unnamed: 3.1" twice)
+_UNNAMED = re.compile(r"Unnamed: \d+(\.\d+)?")
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# Files taken for text that are not: told by their first bytes, not by a decoding error
+_NOT_TEXT = {b"PK\x03\x04": "is a zip archive (an Excel .xlsx workbook, an .npz file), not text; save the table as CSV",
+             b"\xd0\xcf\x11\xe0": "is an Excel .xls workbook, not text; save the table as CSV",
+             b"\x1f\x8b": "is compressed with gzip; name it with .gz at its end, or unpack it",
+             b"\x93NUMPY": "is a numpy .npy array, not text; save arrays with np.savez and read them as kind npz",
+             b"PAR1": "is a Parquet file, not text; save the table as CSV (DataFrame.to_csv)"}
+
+
+def _text_option(spec: Mapping[str, Any], key: str, default: str, example: str) -> str:
+    value = spec.get(key, default)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"task.data.{key}", f"give {example}, got {value!r}")
+    return value
+
+
+def _encoding(spec: Mapping[str, Any], path: Path) -> str:
+    """``encoding:`` as given (checked), else UTF-8, or UTF-16 for a file starting with its
+    byte-order mark (Excel's "Unicode text")."""
+    given = spec.get("encoding")
+    if given is None:
+        with path.open("rb") as fh:
+            return "utf-16" if fh.read(2) in _UTF16_BOMS else "utf-8"
+    if not isinstance(given, str):
+        raise ConfigError("task.data.encoding", f"give an encoding's name (utf-8, cp1252, utf-16), got {given!r}")
+    try:
+        codecs.lookup(given)
+    except LookupError:
+        raise ConfigError("task.data.encoding", f"unknown encoding {given!r}; try utf-8, cp1252 or utf-16") from None
+    return given
+
+
+def read_table(path: Path, spec: Mapping[str, Any], field: str = "task.data.path",
+               what: str = "give its encoding in task.data.encoding (cp1252, latin-1, utf-16)") -> pd.DataFrame:
+    """The CSV at ``path`` read with the spec's ``sep``, ``decimal`` and ``encoding``; a file
+    pandas cannot read is one ConfigError naming ``field``, a file not in the encoding
+    ending with ``what`` to do about it."""
+    sep = _text_option(spec, "sep", ",", "the character between columns (',', ';', '\\t')")
+    decimal = _text_option(spec, "decimal", ".", "the character before a number's decimals ('.' or ',')")
+    if len(decimal) != 1 or decimal == sep:  # pandas ignores a decimal mark equal to the separator
+        raise ConfigError("task.data.decimal", f"give one character other than the separator {sep!r}, "
+                                               f"got {decimal!r}")
+    encoding = _encoding(spec, path)
+    try:
+        return pd.read_csv(path, sep=sep, decimal=decimal, encoding=encoding)
+    except UnicodeError as err:
+        with path.open("rb") as fh:
+            start = fh.read(8)
+        binary = next((tail for magic, tail in _NOT_TEXT.items() if start.startswith(magic)), None)
+        if binary is not None:
+            raise ConfigError(field, f"cannot read {path.name} as CSV: it {binary}") from None
+        raise ConfigError(field, f"cannot read {path.name} as CSV: {str(err).strip()}; {what}") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, ValueError, EOFError, OSError,
+            zipfile.BadZipFile) as err:  # also a .gz or .zip file pandas cannot unpack
+        raise ConfigError(field, f"cannot read {path.name} as CSV: {str(err).strip()}") from None
+
+
+def _not_features(table: pd.DataFrame) -> list[str]:
+    """Columns without a header that are no feature: one holding nothing (a separator ending
+    every line), and a first one whose values are all there and all different (the index
+    ``DataFrame.to_csv`` writes unless told ``index=False``: a row number, which a model
+    would learn where the rows were sorted by their target)."""
+    out = []
+    for position, column in enumerate(table.columns):
+        if not _UNNAMED.fullmatch(str(column)):
+            continue
+        values = table[column]
+        if values.isna().all() or (position == 0 and values.notna().all() and values.is_unique):
+            out.append(column)
+    return out
+
+
+def _numbers_again(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with each text column that holds numbers only read as numbers: a row left
+    out for its missing target (a "Total" line under the table) made pandas read its
+    columns as text, and the rows kept are read as if it had not been there."""
+    out = table.copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_string_dtype(values) and values.notna().any():
+            numbers = pd.to_numeric(values, errors="coerce")
+            if bool((numbers.notna() == values.notna()).all()):
+                out[column] = numbers
+    return out
+
+
+def _no_header(table: pd.DataFrame) -> str:
+    """A hint when the header pandas read is a row of numbers: the file has no header line."""
+    names = pd.Series([str(c) for c in table.columns])
+    numbers = pd.to_numeric(names.str.replace(r"\.\d+$", "", regex=True), errors="coerce").notna()
+    return "; its first line holds numbers, not column names: add a header line" if numbers.mean() > 0.5 else ""
+
+
+def _decimal_commas(values: pd.Series) -> bool:
+    """Whether every value of a text column is a number written with a decimal comma."""
+    text = values.dropna().astype(str).str.strip()
+    if text.empty or not text.str.fullmatch(r"[-+]?\d[\d.]*,\d+").all():
+        return False
+    return bool(pd.to_numeric(text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False),
+                              errors="coerce").notna().all())
+
+
+def _check_decimal_commas(table: pd.DataFrame, columns: list[Any], name: str) -> None:
+    """Numbers with a decimal comma ("2,5"), read as text, would be one category per value
+    (a class per value for the target): refuse them, naming the ``decimal`` option."""
+    for column in columns:
+        values = table[column]
+        if not pd.api.types.is_numeric_dtype(values) and _decimal_commas(values):
+            raise ConfigError("task.data.decimal", f"{name}: column {column!r} holds numbers written with a decimal "
+                                                   f"comma ({values.dropna().iloc[0]!r}); set task.data.decimal: ','")
+
+
+def _check_empty_columns(table: pd.DataFrame, features: list[Any], missing: str, name: str) -> None:
+    """A feature column without a value in any row: every row misses it, so ``missing:
+    drop`` would drop them all; say so rather than suggest it."""
+    empty = [str(c) for c in features if table[c].isna().all()]
+    if empty and missing in ("error", "drop"):
+        raise ConfigError("task.data.features", f"{name}: column {empty[0]!r} holds no value in any row; list the "
+                                                "other columns in task.data.features")
+
+
+def _check_target_classes(column: pd.Series, forced: str | None, name: str) -> None:
+    """A text target with a different value in most rows (a name, an id, a price with its
+    currency sign) is no class label: a class per row, each of one sample."""
+    if forced is not None or pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return
+    distinct = int(column.nunique())
+    if distinct > CSV_MAX_CLASSES and distinct > len(column) / 2:
+        raise ConfigError("task.data.target", f"{name}: target {column.name!r} holds {distinct} different text "
+                                              f"values in {len(column)} rows ({column.iloc[0]!r}), a class for "
+                                              "each; give a column of classes, or of plain numbers for a regression")
 
 
 def _csv_task(target: pd.Series, forced: str | None) -> TaskType:
@@ -116,30 +259,31 @@ def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     target = spec.get("target")
     if target is not None and not isinstance(target, str):
         raise ConfigError("task.data.target", f"give one column name, got {target!r}")
+    table = read_table(path, spec)
     sep = spec.get("sep", ",")
-    if not isinstance(sep, str) or not sep:
-        raise ConfigError("task.data.sep", f"give the character between columns (',', ';', '\\t'), got {sep!r}")
-    try:
-        table = pd.read_csv(path, sep=sep)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise ConfigError("task.data.path", f"cannot read {path.name} as CSV: {str(err).strip()}") from None
-    header = str(table.columns[0])
+    if spec.get("features") is None:
+        table = table.drop(columns=[c for c in _not_features(table) if c != target])
+    header = str(table.columns[0]) if len(table.columns) else ""
     if len(table.columns) == 1 and target not in (None, header) and any(c in header for c in ",;\t|"):
         # "a;b;y" read as one column: the file's columns are split by another character
         raise ConfigError("task.data.sep", f"{path.name} reads as the one column {header!r} split "
                                            f"by {sep!r}; give the character between its columns")
     if target is None or target not in table.columns:
         raise ConfigError("task.data.target",
-                          f"name the target column; {path.name} has {list(table.columns)}")
+                          f"name the target column; {path.name} has {list(table.columns)}{_no_header(table)}")
     features = _csv_features(spec, list(table.columns), target, path.name)
-    unlabelled = int(table[target].isna().sum())
-    table = table.dropna(subset=[target])
-    if table.empty:
-        raise ConfigError("task.data.path", f"{path.name} has no rows with a {target!r} value")
     missing = spec.get("missing", "error")
     if missing not in MISSING:
         raise ConfigError("task.data.missing", f"must be one of {', '.join(MISSING)}, got {missing!r}")
+    unlabelled = int(table[target].isna().sum())
+    table = _numbers_again(table.dropna(subset=[target]))
+    if table.empty:
+        raise ConfigError("task.data.path", f"{path.name} has no rows with a {target!r} value")
+    _check_empty_columns(table, features, missing, path.name)
+    if spec.get("decimal") is None:
+        _check_decimal_commas(table, [*features, target], path.name)
     _check_number_columns(table, [*features, target], target, path.name)
+    _check_target_classes(table[target], spec.get("task"), path.name)
     # the columns pandas one-hot encodes (its own choice of dtypes), kept by name so that new
     # rows lacking one are told the column they lack, not one of its one-hot columns
     text = [str(c) for c in table[features].select_dtypes(include=["object", "string", "category"]).columns]

@@ -67,33 +67,50 @@ def image_files(folder: Path) -> list[Path]:
                   and not any(part.startswith(".") or part == "__MACOSX" for part in f.relative_to(folder).parts))
 
 
+def _class_folders(root: Path) -> list[Path]:
+    """The folders under ``root`` that are classes: hidden ones and macOS's __MACOSX (the
+    metadata its zip of a folder adds) are not."""
+    return sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".") and d.name != "__MACOSX")
+
+
+def _inner(class_dirs: list[Path]) -> str:
+    """A hint when the one folder found holds the class folders (a zip unpacked into a folder
+    of its own name): the path meant is that folder."""
+    if len(class_dirs) != 1:
+        return ""
+    inner = _class_folders(class_dirs[0])
+    return f"; the class folders seem to be in {class_dirs[0]}" if len(inner) >= 2 and any(
+        image_files(d) for d in inner) else ""
+
+
 def read_image_folder(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     """One sub-folder per class, each holding image files; all images must share a size
     unless ``resize`` is given."""
     root = _require_path(spec, want_dir=True)
-    # macOS's zip of a folder adds __MACOSX beside its class folders: metadata, not a class
-    class_dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")
-                        and d.name != "__MACOSX")
+    class_dirs = _class_folders(root)
     files = [(f, label) for label, d in enumerate(class_dirs) for f in image_files(d)]
     if len(class_dirs) < 2 or not files:
         raise ConfigError("task.data.path",
-                          f"{root} needs one sub-folder per class (at least two) holding images")
+                          f"{root} needs one sub-folder per class (at least two) holding images{_inner(class_dirs)}")
     present = {label for _, label in files}
     empty = [d.name for label, d in enumerate(class_dirs) if label not in present]
     if empty:  # a class without an example: an output never trained, a recall of 0 in every average
         raise ConfigError("task.data.path", f"the class folders {empty} in {root} hold no image "
                                             f"({', '.join(IMAGE_EXTENSIONS)})")
     # One file open at a time: a folder of thousands of images would exhaust the open-file limit.
-    modes = []
+    modes, sizes = [], {}
     for f, _ in files:
         with _open_image(f) as im:
             modes.append(im.mode)
-    mode = _pil_mode(modes, bool(opts.get("grayscale", False)))
+            sizes.setdefault((im.size[1], im.size[0]), f)
     size = size_pair(opts["resize"]) if opts.get("resize") is not None else None
+    if size is None and len(sizes) > 1:  # told by the headers, before any pixel is decoded
+        (first, one), (second, other) = sorted(sizes.items())[:2]
+        raise ConfigError("task.options.resize", f"images in {root} differ in size ({one.relative_to(root)} is "
+                                                 f"{first[0]}x{first[1]}, {other.relative_to(root)} "
+                                                 f"{second[0]}x{second[1]}, height x width); set resize")
+    mode = _pil_mode(modes, bool(opts.get("grayscale", False)))
     arrays = [_image_array(f, mode, size) for f, _ in files]
-    shapes = sorted({a.shape[:2] for a in arrays})
-    if len(shapes) > 1:
-        raise ConfigError("task.options.resize", f"images in {root} differ in size {shapes[:4]}; set resize")
     x = np.stack(arrays)
     x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
     labels = np.array([label for _, label in files], dtype=np.int64)

@@ -14,7 +14,9 @@ code when it is read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import zipfile
+from collections.abc import Collection, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,33 @@ from nntune.exceptions import ConfigError
 from nntune.train.datasets import CSV_MAX_CLASSES, MISSING, RawData, TaskType, _require_path, given_classes
 
 CHANNELS = (1, 3, 4)
+
+
+NPY_MAGIC = b"\x93NUMPY"
+
+
+def load_arrays(path: Path, field: str, keys: Collection[str] | None = None) -> dict[str, np.ndarray]:
+    """The arrays of an npz file (those named in ``keys`` only, when given), or one
+    ConfigError naming ``field``. A file that is no zip of arrays (one array saved by
+    ``np.save``, a text file) is told so, not with numpy's words about pickles."""
+    if not zipfile.is_zipfile(path):
+        with path.open("rb") as fh:
+            one = fh.read(len(NPY_MAGIC)) == NPY_MAGIC
+        raise ConfigError(field, f"cannot read {path.name} as a numpy .npz file: it is not the zip of named "
+                                 "arrays np.savez writes" + (
+            "; it holds one array, as np.save writes: save the inputs and targets with np.savez(path, x=x, y=y)"
+            if one else ""))
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            return {k: arrays[k] for k in arrays.files if keys is None or k in keys}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise ConfigError(field, f"cannot read {path.name} as a numpy .npz file: {err}") from None
+
+
+def array_names(path: Path) -> list[str]:
+    """The names of the arrays an npz file holds (read by :func:`load_arrays` first)."""
+    with np.load(path, allow_pickle=False) as arrays:
+        return sorted(arrays.files)
 
 
 def _images(x: np.ndarray, where: str) -> np.ndarray:
@@ -151,10 +180,7 @@ def _check_val_classes(y: np.ndarray, y_val: np.ndarray, given: Any, file: str) 
 
 def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     path = _require_path(spec, want_dir=False)
-    try:
-        arrays = dict(np.load(path, allow_pickle=False))
-    except (OSError, ValueError, EOFError) as err:
-        raise ConfigError("task.data.path", f"cannot read {path.name} as a numpy .npz file: {err}") from None
+    arrays = load_arrays(path, "task.data.path")
     names = {key: str(spec.get(key, key)) for key in ("x", "y", "x_test", "y_test", "x_val", "y_val")}
     for key in ("x", "y"):
         if names[key] not in arrays:
