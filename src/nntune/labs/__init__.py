@@ -39,12 +39,29 @@ def check_seed(seed: object) -> int:
     return int(seed)
 
 
-def make_folder(folder: Path) -> None:
-    """Create the output folder; an OS error (a read-only place, a missing mount) becomes one line."""
+def make_folder(folder: Path) -> Path | None:
+    """Create the output folder; an OS error (a read-only place, a missing mount) becomes one line.
+
+    Returns the topmost folder this call created (None when ``folder`` already existed), so
+    that a run which fails afterwards can take back what it made."""
     try:
+        missing = [p for p in (folder, *folder.parents) if not p.exists()]
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise ConfigError("out_dir", f"cannot create {folder}: {err.strerror or err}") from None
+    return missing[-1] if missing else None
+
+
+def remove_made_folders(folder: Path, top: Path) -> None:
+    """Remove ``folder`` and its parents up to ``top`` while they are empty: a failed run
+    leaves no empty folder behind, and never anything that holds a file."""
+    for path in (folder, *folder.parents):
+        try:
+            path.rmdir()
+        except OSError:
+            return
+        if path == top:
+            return
 
 
 def run_lab(name: str, out_dir: Path | str | None = None, seed: int = 0, *, quick: bool = False,
@@ -61,13 +78,18 @@ def run_lab(name: str, out_dir: Path | str | None = None, seed: int = 0, *, quic
         raise ConfigError("lab", f"unknown lab {name!r}; choose from {', '.join(LABS)}")
     seed = check_seed(seed)
     start = time.perf_counter()
-    with torch_threads(threads):
-        measured: Measured = lab.measure(seed, bool(quick))
-        figures: list[Path] = []
-        folder = None if out_dir is None else Path(out_dir)
-        if folder is not None:
-            make_folder(folder)
-            figures = lab.draw(measured, folder)
+    folder = None if out_dir is None else Path(out_dir)
+    # The folder is made before measuring: a place that cannot be written is refused at once,
+    # not after minutes of training.
+    made = None if folder is None else make_folder(folder)
+    try:
+        with torch_threads(threads):
+            measured: Measured = lab.measure(seed, bool(quick))
+            figures = [] if folder is None else lab.draw(measured, folder)
+    except BaseException:
+        if folder is not None and made is not None:
+            remove_made_folders(folder, made)
+        raise
     numbers = {**measured.numbers, "checks": dict(measured.checks), "remarks": list(measured.remarks)}
     result = LabResult(name=lab.name, claim=lab.claim, held=measured.held, numbers=numbers, figures=figures,
                        seed=seed, quick=bool(quick), seconds=time.perf_counter() - start)

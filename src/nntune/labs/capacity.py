@@ -29,16 +29,39 @@ HIDDEN = (0, 1, 4)
 MOON_NET = {"model": "mlp", "units": 16, "activation": "relu", "optimizer": "adam", "lr": 0.01, "batch_size": 32}
 MOON_EPOCHS = 60
 GRID = 200
+N_FRESH = 5000  # unseen points on which the claim is checked
 
 
 def moon_splits(seed: int, n: int = N_MOONS, noise: float = MOON_NOISE) -> Splits:
     """Two half-moons, standardized by the training part, split 60/20/20."""
     x, y = make_moons(n_samples=n, noise=noise, random_state=sub_seed(seed, "moons"))
     a, b = int(0.6 * n), int(0.8 * n)
-    mean, std = x[:a].mean(axis=0), x[:a].std(axis=0)
-    xt = torch.tensor((x - mean) / std, dtype=torch.float32)
+    xt = standardized(x, *training_scale(seed, n, noise))
     yt = torch.tensor(y, dtype=torch.int64)
     return Splits(xt[:a], yt[:a], xt[a:b], yt[a:b], SealedSplit(xt[b:], yt[b:]), "classification", 2, "two moons")
+
+
+def training_scale(seed: int, n: int = N_MOONS, noise: float = MOON_NOISE) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std of the training part of :func:`moon_splits`' points (the first 60%)."""
+    x, _ = make_moons(n_samples=n, noise=noise, random_state=sub_seed(seed, "moons"))
+    train = x[: int(0.6 * n)]
+    return train.mean(axis=0), train.std(axis=0)
+
+
+def standardized(x: np.ndarray, mean: np.ndarray, std: np.ndarray) -> torch.Tensor:
+    return torch.tensor((x - mean) / std, dtype=torch.float32)
+
+
+def fresh_moons(seed: int, n: int = N_FRESH, noise: float = MOON_NOISE) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` new points of the same two moons, scaled like the training part: accuracy on a
+    few thousand of them is exact to about half a point, where the 120 validation points
+    move by 1 point per point misclassified and let a 10-point gain read as 5 at some seeds."""
+    x, y = make_moons(n_samples=n, noise=noise, random_state=sub_seed(seed, "moons", "fresh"))
+    return standardized(x, *training_scale(seed, noise=noise)), torch.tensor(y, dtype=torch.int64)
+
+
+def accuracy_on(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    return float((predict(model, x).argmax(dim=-1).cpu() == y).double().mean())
 
 
 def grid_probabilities(model: torch.nn.Module, lim: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -57,19 +80,21 @@ def measure_boundary(seed: int, quick: bool) -> Measured:
                                        sub_seed(seed, "boundary", h)) for h in HIDDEN}
     train = {k: c.last("train_accuracy") for k, c in runs.items()}
     val = {k: c.last("val_accuracy") for k, c in runs.items()}
+    x_new, y_new = fresh_moons(seed)
+    unseen = {k: accuracy_on(c.model, x_new, y_new) if c.model is not None else math.nan for k, c in runs.items()}
     lim = float(torch.cat([splits.x_train, splits.x_val]).abs().max()) * 1.05
     grids = {k: grid_probabilities(c.model, lim) for k, c in runs.items() if c.model is not None}
     zero, one, four = (f"{h} hidden" for h in HIDDEN)
     checks = {
-        "one hidden layer bends the boundary and beats none (a straight line) by 5 points of validation accuracy":
-            val[one] >= val[zero] + 0.05,
-        "four hidden layers also beat none by 5 points": val[four] >= val[zero] + 0.05,
-        "but add little over one: validation accuracy within 3 points of one hidden layer's":
-            abs(val[four] - val[one]) <= 0.03,
+        f"one hidden layer bends the boundary and beats none (a straight line) by 5 points of accuracy on "
+        f"{N_FRESH} unseen points": unseen[one] >= unseen[zero] + 0.05,
+        "four hidden layers also beat none by 5 points": unseen[four] >= unseen[zero] + 0.05,
+        "but add little over one: accuracy on the unseen points within 3 points of one hidden layer's":
+            abs(unseen[four] - unseen[one]) <= 0.03,
     }
     numbers = {"data": splits.name, "n_train": len(splits.y_train), "n_val": len(splits.y_val), "noise": MOON_NOISE,
-               "network": MOON_NET, "epochs": MOON_EPOCHS, "hidden_layers": list(HIDDEN),
-               "train_accuracy": train, "val_accuracy": val}
+               "n_unseen": N_FRESH, "network": MOON_NET, "epochs": MOON_EPOCHS, "hidden_layers": list(HIDDEN),
+               "train_accuracy": train, "val_accuracy": val, "unseen_accuracy": unseen}
     return Measured(numbers, checks, series={"grids": grids, "splits": splits})
 
 
@@ -86,8 +111,11 @@ def draw_boundary(measured: Measured, out_dir: Path) -> list[Path]:
             ax.scatter(x[y == cls, 0], x[y == cls, 1], s=8, color=color, edgecolor="k", linewidth=0.2)
         ax.set_title(f"{label} layer{'s' if not label.startswith('1 ') else ''}: train "
                      f"{measured.numbers['train_accuracy'][label]:.3f}, validation "
-                     f"{measured.numbers['val_accuracy'][label]:.3f}", fontsize=10)
+                     f"{measured.numbers['val_accuracy'][label]:.3f}, unseen "
+                     f"{measured.numbers['unseen_accuracy'][label]:.3f}", fontsize=10)
+        ax.set_xlabel("x1 (standardized)")
         ax.set_aspect("equal")
+    axes[0].set_ylabel("x2 (standardized)")
     fig.suptitle("Decision boundaries on two moons (note 000): more hidden layers draw a finer boundary, "
                  "up to a point")
     return [save_figure(fig, out_dir, "decision-boundary")]
@@ -172,7 +200,9 @@ LABS = [
               "little more (within 3 points of one).",
         text="Two interleaved half-moons (600 points, noise 0.2, split 60/20/20) and MLPs of 16-unit ReLU layers "
              "trained by nntune's trainer with Adam (lr 0.01, batches of 32, 60 epochs); the shading is each model's "
-             "probability of the red class, the black line where it is one half.",
+             "probability of the red class, the black line where it is one half. The claim is checked on 5,000 "
+             "unseen points drawn from the same moons: the 120 validation points move by almost a point per "
+             "point misclassified, too coarse to tell a 5-point gain from a 10-point one at every seed.",
         measure=measure_boundary,
         draw=draw_boundary,
     ),
