@@ -1,6 +1,6 @@
 """What ``nntune trial set|stop`` and the dashboard's controls say will happen: "from its
 next epoch" only where nntune's own trainer runs the trial; a Python objective takes a
-change (or a stop) only where it calls trial.take_changes."""
+change only where it calls trial.take_changes, a stop also where it calls trial.should_prune."""
 
 import sys
 
@@ -23,7 +23,8 @@ def cli(monkeypatch, capsys, *args):
 
 @pytest.mark.parametrize("attrs, when, stops", [
     ({}, "when its objective calls trial.take_changes (an objective that never does trains on unchanged)",
-     "stops when its objective calls trial.take_changes (an objective that never does runs to its end)"),
+     "stops when its objective next calls trial.should_prune() or trial.take_changes "
+     "(an objective that calls neither runs to its end)"),
     ({"config": {"study": "s"}}, "from its next epoch", "stops after its current epoch"),
 ])
 def test_the_cli_and_the_dashboard_promise_only_what_the_trainer_does(tmp_path, monkeypatch, capsys,

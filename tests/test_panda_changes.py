@@ -77,7 +77,7 @@ def test_babysit_set_keeps_the_default_space_range_of_what_it_pins(tmp_path, cal
 
 
 def test_a_change_asked_while_a_fork_waits_wins_over_the_forks_value(tmp_path):
-    cfg = config(tmp_path, optimizer="sgd")
+    cfg = config(tmp_path, optimizer="momentum")  # plain sgd reads no momentum: a change of it is refused
     study = open_babysit_study(cfg)
     train_queued(study, cfg, queue_new(study, cfg))
     fork = queue_fork(study, cfg, 0, 2, {"lr": 1e6})  # it would diverge with this
@@ -86,7 +86,7 @@ def test_a_change_asked_while_a_fork_waits_wins_over_the_forks_value(tmp_path):
     assert done.state == TrialState.COMPLETE, done.error
     changes = study.param_changes(fork)
     assert [(c.param, c.old, c.new, c.epoch) for c in changes] == [
-        ("lr", 0.01, 1e6, 2), ("lr", 1e6, 0.005, 2), ("momentum", 0.9, 0.5, 2)]  # sgd's default momentum
+        ("lr", 0.01, 1e6, 2), ("lr", 1e6, 0.005, 2), ("momentum", 0.9, 0.5, 2)]  # the default momentum
     full = study.storage.get_trial(study.id, fork)
     assert {r["step"]: r["lr"] for r in full.metrics}[3] == pytest.approx(0.005)
     assert params_at(full, changes)["lr"] == 0.005 and params_at(full, changes)["momentum"] == 0.5

@@ -208,8 +208,12 @@ class Trial(Suggestions):
             raise PruningUndefined(f"pruning compares one value per step, which is undefined for "
                                       f"{len(self.study.directions)} objectives: a trial of this study "
                                       "runs to its end (leave should_prune out)")
-        if self._take_stop():
-            return True
+        return self._take_stop() or self._scheduler_stops()
+
+    def _scheduler_stops(self) -> bool:
+        """Whether the study's scheduler stops this trial now. nntune's own trainers ask this
+        alone: they take a user's stop, with the changes beside it, at their epoch boundary,
+        where they know the values those changes replace."""
         if not self._intermediate:
             return False
         step = max(self._intermediate)

@@ -118,7 +118,7 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
             if stop:
                 trial.set_system_attr("stopped_by", "user")
                 return True
-            return not trial.study.is_multi_objective and trial.should_prune()
+            return not trial.study.is_multi_objective and trial._scheduler_stops()
 
         transform = evaluation_transform(cfg, params)
         threads = use_threads(device=device)

@@ -193,7 +193,7 @@ def run_stack(stack: Stack, trial: Trial, params: Mapping[str, Any], n: int,
         trial.report(record["value"], epoch, metrics=record)
         if stop:
             trial.set_system_attr("stopped_by", "user")
-        if stop or (not trial.study.is_multi_objective and trial.should_prune()):
+        if stop or (not trial.study.is_multi_objective and trial._scheduler_stops()):
             for slot in sorted(stack.members):  # every execution ends with the trial
                 result = stack.remove(slot)
                 ended[int(result.key)] = result

@@ -86,6 +86,31 @@ def check_changes(changes: Mapping[str, Any], distributions: Mapping[str, Distri
     return {name: check_change(name, value, distributions.get(name), known) for name, value in changes.items()}
 
 
+# The optimizer settings each of the built-in trainer's optimizers reads (train/optim.py's
+# apply_hyperparams): a change of another one would be taken and do nothing.
+OPTIMIZER_SETTINGS: dict[str, frozenset[str]] = {
+    "sgd": frozenset(), "momentum": frozenset({"momentum"}), "nesterov": frozenset({"momentum"}),
+    "adagrad": frozenset({"eps"}), "rmsprop": frozenset({"rho", "eps"}),
+    "adam": frozenset({"beta1", "beta2", "eps"}), "adamw": frozenset({"beta1", "beta2", "eps"}),
+}
+_SETTINGS = frozenset().union(*OPTIMIZER_SETTINGS.values())
+
+
+def check_for_optimizer(changes: Mapping[str, Any], optimizer: Any) -> None:
+    """Refuse (ConfigError naming the parameter) a change the built-in trainer's
+    ``optimizer`` would not read (momentum for adam), or could not train with (nesterov
+    without momentum): taken at an epoch boundary, it would do nothing, or fail the trial."""
+    reads = OPTIMIZER_SETTINGS.get(optimizer)
+    if reads is None:  # a name the trainer does not know: refused where the trial was built
+        return
+    for name, value in changes.items():
+        if name in _SETTINGS and name not in reads:
+            has = f"its settings: {', '.join(sorted(reads))}" if reads else "it has none of momentum, betas or eps"
+            raise ConfigError(name, f"the trial trains with optimizer {optimizer}, which does not use {name} ({has})")
+        if name == "momentum" and optimizer == "nesterov" and value == 0:
+            raise ConfigError(name, "nesterov needs momentum > 0")
+
+
 def fold(params: Mapping[str, Any], changes: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     """``params`` with ``(name, new value)`` changes applied in order (a stop is no parameter)."""
     out = dict(params)

@@ -7,10 +7,12 @@ requests raise ``ConfigError(field, problem)`` before anything is written.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from nntune.changes import CHANGEABLE, STOP, check_changes, fold
+from nntune.changes import CHANGEABLE, STOP, check_changes, check_for_optimizer, fold
 from nntune.exceptions import ConfigError
 from nntune.storage import ParamChange, Storage, TrialStateError
 from nntune.trial import FrozenTrial, TrialState
@@ -45,6 +47,9 @@ def set_trial_params(storage: Storage, study_id: int, study: str, number: int,
     """Queue hyperparameter changes for trial ``number``, taken at its next epoch boundary."""
     trial = _live(storage, study_id, study, number)
     checked = check_changes(changes, trial.distributions, own_names(trial))
+    rec = storage.load_study(study)
+    if rec is not None and runs_builtin_trainer(rec.attrs):  # a Python objective reads its own names
+        check_for_optimizer(checked, optimizer_of(trial, rec.attrs))
     epochs = checked.get("epochs")
     if epochs is not None:
         done = epochs_behind(storage.get_trial(study_id, number) if trial.state == TrialState.RUNNING else trial)
@@ -63,6 +68,19 @@ def epochs_behind(trial: FrozenTrial) -> int:
     return max(recorded + ([start] if isinstance(start, int) and not isinstance(start, bool) else []), default=0)
 
 
+def optimizer_of(trial: FrozenTrial, study_attrs: Mapping[str, Any]) -> Any:
+    """The optimizer the built-in trainer trains ``trial`` with: its own (searched, or given
+    as a babysat trial's ``fixed_params``), else the tuned config's fixed one, else the default."""
+    from nntune.train.optim_settings import OPTIM_DEFAULTS  # no torch
+
+    config = study_attrs.get("config")
+    fixed = config.get("fixed") if isinstance(config, Mapping) else None
+    start = trial.system_attrs.get("fixed_params")
+    params = {**(fixed if isinstance(fixed, Mapping) else {}), **trial.params,
+              **(start if isinstance(start, dict) else {})}
+    return params.get("optimizer", OPTIM_DEFAULTS["optimizer"])
+
+
 def own_names(trial: FrozenTrial) -> set[str]:
     """The names of the trial's parameters: searched, and fixed where it was started with them."""
     start = trial.system_attrs.get("fixed_params")
@@ -75,6 +93,11 @@ def stop_trial(storage: Storage, study_id: int, study: str, number: int, *, who:
     tune`` or ``babysit``): the stop comes back taken (``epoch`` set), with the changes it
     was asked, as babysit takes them before a first epoch."""
     trial = _live(storage, study_id, study, number)
+    pid = gone_here(trial) if trial.state == TrialState.RUNNING else None
+    if pid is not None:  # killed (kill -9): nothing would ever take the stop
+        raise ConfigError("trial", f"trial {number} of study {study!r} no longer trains: its process {pid} is gone; "
+                                   f"nntune babysit --resume --study {study} --trial {number} continues it, or "
+                                   "marks it failed where it has no checkpoint yet")
     stop = _add(storage, study_id, number, {STOP: True}, who)[0]
     if trial.state != TrialState.WAITING:
         return stop
@@ -88,6 +111,29 @@ def stop_trial(storage: Storage, study_id: int, study: str, number: int, *, who:
     storage.set_trial_system_attr(study_id, number, "stopped_by", who, **claim)
     storage.finish_trial(study_id, number, TrialState.PRUNED, **claim)
     return next(c for c in taken if c.id == stop.id)
+
+
+def gone_here(trial: FrozenTrial) -> int | None:
+    """The process id of babysat ``trial`` where that process, of this machine, no longer
+    runs (kill -9, a crash), else None."""
+    owner = trial.system_attrs.get("babysit")
+    if not isinstance(owner, dict) or owner.get("host") != socket.gethostname():
+        return None
+    pid = owner.get("pid")
+    return pid if isinstance(pid, int) and not isinstance(pid, bool) and not pid_alive(pid) else None
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine runs (one of another user's counts)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def starting_params(storage: Storage, study_id: int, trial: FrozenTrial) -> dict[str, Any]:
@@ -125,7 +171,9 @@ def stop_note(stop: ParamChange, study_attrs: Mapping[str, Any]) -> str:
         return "was waiting: it ends now, before its first epoch"
     if runs_builtin_trainer(study_attrs):
         return "stops after its current epoch"
-    return "stops when its objective calls trial.take_changes (an objective that never does runs to its end)"
+    # A define-by-run objective sees the stop where it asks whether to prune, as Optuna users do.
+    return ("stops when its objective next calls trial.should_prune() or trial.take_changes "
+            "(an objective that calls neither runs to its end)")
 
 
 def params_at(trial: FrozenTrial, changes: Sequence[ParamChange], epoch: int | None = None) -> dict[str, Any]:
@@ -151,6 +199,9 @@ def fork_trial(storage: Storage, study_id: int, study: str, number: int, epoch: 
         span = f"{steps[0]}..{steps[-1]}" if steps else "none yet"
         raise ConfigError("from_epoch", f"trial {number} has no epoch {epoch!r} (epochs: {span})")
     checked = check_changes(changes, parent.distributions, own_names(parent)) if changes else {}
+    rec = storage.load_study(study)
+    if rec is not None and runs_builtin_trainer(rec.attrs):  # a Python objective reads its own names
+        check_for_optimizer(checked, optimizer_of(parent, rec.attrs))
     before = params_at(parent, storage.get_param_changes(study_id, number), epoch)
     epochs = {**before, **checked}.get("epochs")
     if isinstance(epochs, int) and not isinstance(epochs, bool) and epoch >= epochs:

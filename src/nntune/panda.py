@@ -24,8 +24,8 @@ from nntune._trial import Trial
 from nntune.builtin import load_task_splits, make_objective
 from nntune.changes import CHANGEABLE, STOP
 from nntune.config import Config, parse_config
-from nntune.config_compare import config_difference
-from nntune.control import find_trial, fork_trial, params_at, record_inherited
+from nntune.control import find_trial, fork_trial, params_at, pid_alive, record_inherited
+from nntune.panda_checks import ATTR, check_same_task
 from nntune.panda_snapshots import OnEpoch, retention, snapshots
 from nntune.exceptions import ConfigError, TrialPruned
 from nntune.samplers import RandomSampler
@@ -36,7 +36,6 @@ from nntune.storage import StudyRecord, get_storage
 from nntune.study import Study, create_study, load_study
 from nntune.trial import FrozenTrial, TrialState
 
-ATTR = "babysit"
 # A babysat trial beats as an executor's does; silent this long, its process is taken for gone
 # (the executors' defaults, see nntune.executors.WorkerOptions).
 HEARTBEAT_SECONDS = 5.0
@@ -44,27 +43,9 @@ STALE_SECONDS = 60.0
 FOLDER = "folder"  # in the study's ATTR: its own subfolder of <checkpoint_dir>/<study>
 
 
-def check_same_task(cfg: Config, rec: StudyRecord) -> None:
-    """Refuse (ConfigError naming the field, nothing written) a config whose task differs
-    from the one the existing study ``rec`` was tuned or babysat with: its trials' values
-    would be relabelled with another metric, or a resume of them trained on other data."""
-    stored_metric = rec.attrs.get("metric")
-    if isinstance(stored_metric, str) and stored_metric != cfg.task.trained_metric:
-        raise ConfigError("task.metric", f"{cfg.task.trained_metric!r} here, but study {rec.name!r} measures "
-                                         f"{stored_metric!r}; babysit another study (--study NAME)")
-    babysat = rec.attrs.get(ATTR)
-    given = {"task": cfg.model_dump(mode="json")["task"]}
-    for stored in (rec.attrs.get("config"), babysat.get("config") if isinstance(babysat, dict) else None):
-        task = stored.get("task") if isinstance(stored, Mapping) else None
-        found = config_difference(given, {"task": task}) if isinstance(task, Mapping) else None
-        if found is not None:
-            field, here, was = found
-            raise ConfigError(field, f"{here!r} here, {was!r} in the config study {rec.name!r} was trained with; "
-                                     "babysit another study (--study NAME)")
-
-
 def open_babysit_study(cfg: Config) -> Study:
-    """The config's study (created, or resumed when it exists, with the same task),
+    """The config's study (created, or resumed when it exists, with the same task, split
+    seed and checkpoint folder: see :func:`~nntune.panda_checks.check_same_task`),
     remembering the config."""
     check_writable_dir(_named_dir(cfg), "search.checkpoint_dir")  # before the study is touched
     many = cfg.task.is_multi_objective  # task.metric a list: one value per entry, as nntune tune
@@ -326,9 +307,21 @@ def queue_resume(study: Study, cfg: Config, number: int) -> int:
         raise ConfigError("trial", f"trial {number} is complete; nothing is left to resume (nntune trial fork "
                                    f"--study {study.study_name} --trial {number} --from-epoch E trains on "
                                    "from an epoch's checkpoint)")
+    after = continuation(study.storage.get_trials(study.id), number)
+    if after is not None and after.state == TrialState.WAITING:  # queued, never started: train that one
+        return queue_resume(study, cfg, after.number)
+    if after is not None and (after.state == TrialState.RUNNING or trained_own_epoch(after)):
+        # Another continuation would start from the same epoch and take the changes trial
+        # ``number`` was asked and never took a second time.
+        raise ConfigError("trial", f"trial {number} was continued by trial {after.number} ({after.state.value}); "
+                                   f"resume that one (--trial {after.number}), or fork trial {number} from an "
+                                   "epoch with nntune trial fork")
     kept = sorted(e for e in snapshots(folder, number) if e in trial.intermediate_values)
     if not kept:
-        raise ConfigError("trial", f"trial {number} has no kept checkpoint in {folder} to continue from")
+        if trial.state == TrialState.RUNNING:  # killed before its first epoch: it would read as running forever
+            fail_if_gone(study, trial)
+        why = "" if trial.intermediate_values else " (it ended before its first epoch)"
+        raise ConfigError("trial", f"trial {number} has no kept checkpoint in {folder} to continue from{why}")
     task_splits(cfg)  # data that cannot be read here stops before anything is written
     if trial.state == TrialState.RUNNING:
         fail_if_gone(study, trial)
@@ -341,6 +334,18 @@ def queue_resume(study: Study, cfg: Config, number: int) -> int:
     return child
 
 
+def continuation(trials: Iterable[FrozenTrial], number: int) -> FrozenTrial | None:
+    """The newest ``babysit --resume`` continuation of trial ``number`` among ``trials``."""
+    found = [t for t in trials if t.system_attrs.get("fork") == "resume" and t.system_attrs.get("parent") == number]
+    return found[-1] if found else None
+
+
+def trained_own_epoch(trial: FrozenTrial) -> bool:
+    """Whether a fork or continuation trained an epoch past the one it started from."""
+    step = trial.system_attrs.get("parent_step")
+    return isinstance(step, int) and max(trial.intermediate_values, default=0) > step
+
+
 def fail_if_gone(study: Study, trial: FrozenTrial) -> None:
     """Fail running ``trial`` when its process is gone, else refuse (ConfigError, nothing
     written): a babysat process of this machine is asked directly; any other (another
@@ -351,7 +356,7 @@ def fail_if_gone(study: Study, trial: FrozenTrial) -> None:
     owner = owner if isinstance(owner, dict) else {}
     pid = owner.get("pid") if isinstance(owner.get("pid"), int) else 0
     if owner.get("host") == socket.gethostname():
-        if _alive(pid):
+        if pid_alive(pid):
             raise ConfigError("trial", f"trial {trial.number} is still training (process {pid})")
         study.storage.finish_trial(study.id, trial.number, TrialState.FAILED, error="interrupted: its process is gone")
         return
@@ -360,15 +365,3 @@ def fail_if_gone(study: Study, trial: FrozenTrial) -> None:
         raise ConfigError("trial", f"trial {trial.number} is still training elsewhere{where}: its heartbeat is "
                                    f"under {STALE_SECONDS:g}s old; stop it with nntune trial stop, or resume it once "
                                    "its process is gone")
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

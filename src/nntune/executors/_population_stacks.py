@@ -172,7 +172,7 @@ class Population:
             # member that reported first was never replaced by PBT's exploit.
             self.to_judge.append(trial.number)
             return False
-        return trial.should_prune()  # its last epoch: judged now, as a solo trial is
+        return trial._scheduler_stops()  # its last epoch: judged now, as a solo trial is
 
     def judge(self, stack: Stack, heartbeat: MembersHeartbeat) -> None:
         """The scheduler's word on each member that reported this epoch and trains on, now
@@ -181,7 +181,7 @@ class Population:
         for number in numbers:
             live = self.live.get(number)
             slot = slot_of(stack, number)
-            if live is None or slot is None or not live.trial.should_prune():
+            if live is None or slot is None or not live.trial._scheduler_stops():
                 continue
             stack.members[slot].stopped_by_report = True
             self.end(number, stack.remove(slot), heartbeat)
