@@ -23,8 +23,8 @@ def one_thread_digits() -> Iterator[Any]:
     torch.set_num_threads(before)
 
 
-def trained(params: dict[str, Any], splits: Any) -> FrozenTrial:
-    """One trial of the built-in trainer, its epochs reported as `nntune tune` reports them."""
+def trained(params: dict[str, Any], splits: Any, seed: int = 0) -> FrozenTrial:
+    """One trial of the built-in trainer at this seed, its epochs reported as `nntune tune` reports them."""
     from nntune.train import fit
 
     def objective(t: nntune.Trial) -> float:
@@ -35,7 +35,7 @@ def trained(params: dict[str, Any], splits: Any) -> FrozenTrial:
             t.report(record["value"], epoch, metrics=record)
             return False
 
-        result = fit(params, splits, metric="accuracy", report=report, seed=0)
+        result = fit(params, splits, metric="accuracy", report=report, seed=seed)
         t.set_user_attr("model_summary", result.summary)
         return float(result.history[-1]["value"])
 
