@@ -19,6 +19,7 @@ from nntune import _json
 from nntune._usage import click_exception_types, flags_take_no_value_in_help, usage_error_line
 from nntune._words import counted
 from nntune import cli_ask, cli_babysit, cli_model, cli_studies, cli_study
+from nntune.cli_help import UnwrappedHelpGroup
 from nntune.cli_panda import trial_app
 from nntune.cli_signals import terminations_as_ctrl_c
 from nntune.cli_text import (_fmt, _objectives_text, _params_text, _print_dry_run, console_for, dry_run_json,
@@ -27,12 +28,13 @@ from nntune.cli_text import (_fmt, _objectives_text, _params_text, _print_dry_ru
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
 from nntune._files import check_writable_dir, check_writable_file, default_model_path, default_report_path
 from nntune.config_overrides import _assign, _override
+from nntune.config_storage import check_storage_opens, check_tune_outputs
 from nntune.exceptions import ConfigError, caused_by_ctrl_c, last_line
 
 # Everything else loads where it is used: ``nntune --help`` must not wait for torch,
 # scikit-learn, scipy or SQLAlchemy.
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, cls=UnwrappedHelpGroup,
                   help="Hyperparameter tuning for neural networks.")
 
 
@@ -99,6 +101,7 @@ def tune(
     # The report is written after the search: a path that cannot take it fails now.
     report_path = check_writable_file(report_path or default_report_path(cfg.study), "--report")
     model_file = check_writable_file(model_file or default_model_path(cfg.study), "--model-file")
+    check_tune_outputs(report_path, model_file, cfg.storage)  # neither over the storage nor each other
     # Human output goes to stderr with --json so that stdout ends with the JSON line alone; a
     # reader that leaves early (| head) costs the lines, not the test look's model or the report.
     from nntune.cli_progress import ReaderlessConsole
@@ -121,6 +124,7 @@ def tune(
                   "follow no model (measured under random: it never stopped a 100-trial search of the default task); "
                   "use sampler tpe or gp, or {improvement: stagnation}", markup=False)
     if dry_run:
+        check_storage_opens(cfg.storage)  # what the run would refuse, with no file made
         _print_dry_run(out, prepared)
         if json_out:
             print(_json.dumps(dry_run_json(prepared, redact_url(cfg.storage))), flush=True)
@@ -260,7 +264,10 @@ def lab(
         for lab_name, description in list_labs():
             print(f"{lab_name:18s} {description}")
         return
-    result = run_lab(name, check_writable_dir(out, "--out"), seed=seed, quick=quick)
+    try:
+        result = run_lab(name, check_writable_dir(out, "--out"), seed=seed, quick=quick)
+    except ConfigError as err:  # run_lab names its own argument: the command's option is --out
+        raise ConfigError("--out", err.problem) if err.field == "out_dir" else err from None
     con = Console(stderr=json_out)
     verdict = "[green]held[/]" if result.held else "[red]did not hold[/]"
     con.print(f"[bold]{result.name}[/]: {result.claim} -> {verdict} ({result.seconds:.1f}s)")

@@ -184,7 +184,7 @@ def create_study(
     from nntune.storage import DuplicatedStudyError, redact_url
     from nntune.study import create_study as create
 
-    if study_name == "":  # Optuna stores it; nntune's configs refuse it and its report would be .html
+    if study_name is not None and not study_name.strip():  # Optuna stores it; nntune refuses it (a report " .html")
         raise ConfigError("--study-name", "must not be empty; leave it out for a generated name")
     storage = storage_url(storage, storage_class)
     for given in ([direction] if direction is not None else []) + list(directions or ()):

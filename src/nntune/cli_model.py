@@ -66,6 +66,7 @@ def export_model(
     from nntune.builtin import rebuild_model, recorded_looks, save_trial_model
     from nntune.builtin_repeats import value_words
     from nntune.config_data import check_same_data
+    from nntune.config_storage import check_not_storage_file
     from nntune.runner import prepare
     from nntune.samplers import is_feasible
     from nntune.study import load_study
@@ -73,6 +74,7 @@ def export_model(
 
     cfg = study_config(config, storage, study)
     path = check_writable_file(output or default_model_path(cfg.study), "--output")
+    check_not_storage_file(path, cfg.storage, "--output")  # -o nntune.db would overwrite the studies
     p = prepare(cfg)
     st = load_study(cfg.study, cfg.storage)
     check_same_data(st.storage.load_study(cfg.study).attrs, cfg.study, p.splits)  # a model of these rows, not others

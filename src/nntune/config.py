@@ -227,7 +227,7 @@ class ResourcesConfig(_Strict):
     """What one trial may use: CPU cores (torch threads), GPUs (fractions share one), memory."""
 
     cpus: Union[float, None] = Field(default=None, gt=0)
-    gpus: float = Field(default=0, ge=0)
+    gpus: float = Field(default=0, ge=0, allow_inf_nan=False)  # .inf: no count of GPUs
     memory_mb: Union[float, None] = Field(default=None, gt=0)
 
 
@@ -250,6 +250,14 @@ class Config(_Strict):
     checkpoints: CheckpointsConfig = Field(default_factory=CheckpointsConfig)
     space: dict[str, ParamSpec] = Field(default_factory=dict)
     fixed: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("study")
+    @classmethod
+    def _study(cls, v: str) -> str:
+        # nntune.create_study refuses a blank name: said here, before the storage is made
+        if not v.strip():
+            raise ValueError("must not be blank; give the study a name")
+        return v
 
     @field_validator("storage")
     @classmethod

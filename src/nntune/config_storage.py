@@ -1,0 +1,72 @@
+"""Whether a config's storage URL would open, told without opening it.
+
+``nntune tune --dry-run`` runs nothing and creates no file, yet it must refuse what the real
+run would: an SQLite file in a folder that is not there, a database kind (``postgresq://``)
+or driver SQLAlchemy does not know. Nothing is connected to and nothing is created.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nntune.exceptions import ConfigError
+
+
+def check_storage_opens(url: str) -> None:
+    """ConfigError naming ``storage`` for a URL the run would fail to open; a server that is
+    down is not known until the run connects."""
+    if url == "memory" or url.startswith("journal://"):  # a journal's folders are made as needed
+        return
+    from sqlalchemy.engine import make_url
+
+    from nntune.storage import redact_url, sqlite_file
+    from nntune.storage._engines import driver_url
+
+    try:
+        parsed = make_url(driver_url(url))  # postgresql:// as the run opens it: with the driver installed
+        parsed.get_dialect().import_dbapi()  # "Can't load plugin: ...", "No module named 'MySQLdb'"
+    except Exception as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ConfigError("storage", f"cannot open {redact_url(url)}: {first}") from None
+    if parsed.get_backend_name() != "sqlite":
+        return
+    database = sqlite_file(url)
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        return
+    path = Path(database).expanduser()
+    if path.is_dir():
+        raise ConfigError("storage", f"{database} is a folder, not an SQLite file")
+    if not path.exists() and not path.parent.is_dir():
+        # SQLite makes the file, never its folder: the run would stop at "unable to open database file"
+        raise ConfigError("storage", f"cannot create {database}: no folder {path.parent}")
+
+
+def check_not_storage_file(output: Path, url: str, field: str) -> None:
+    """ConfigError naming ``field`` when ``output`` is the file of the storage at ``url``
+    (or SQLite's journal beside it): the report or model written there would destroy the
+    studies. Told before the search, whether or not the storage exists yet."""
+    if url.startswith("journal://"):
+        kept: str | None = url[len("journal://"):]
+        sidecars: tuple[str, ...] = ("",)
+    else:
+        from nntune.storage import sqlite_file
+
+        kept = sqlite_file(url) if url.split(":", 1)[0].split("+", 1)[0] == "sqlite" else None
+        sidecars = ("", "-wal", "-shm", "-journal")
+    if not kept or kept == ":memory:" or kept.startswith("file::memory:"):
+        return
+    base = Path(kept).expanduser().resolve()
+    target = output.expanduser().resolve()
+    for suffix in sidecars:
+        if target == base.with_name(base.name + suffix):
+            raise ConfigError(field, f"{output} is the storage's own file ({url}); writing there would destroy "
+                                     "its studies")
+
+
+def check_tune_outputs(report: Path, model: Path, url: str) -> None:
+    """``nntune tune``'s --report and --model-file: neither the storage's file nor one file
+    for both (the model written first, then the report over it)."""
+    for path, field in ((report, "--report"), (model, "--model-file")):
+        check_not_storage_file(path, url, field)
+    if report.expanduser().resolve() == model.expanduser().resolve():
+        raise ConfigError("--model-file", f"{model} is the --report file too; give each its own")
