@@ -62,7 +62,7 @@ def test_arrays_in_memory_are_the_studys_data_file(tmp_path, monkeypatch):
     again = nntune.tune({**cfg, "search": {"trials": 3}}, data={"x": x.astype("float32"), "y": names}, report=False)
     assert again.counts["complete"] == 3 and len(list((tmp_path / "data").iterdir())) == 1
     # Other arrays are another task: refused before anything is written, the file not left.
-    with pytest.raises(ConfigError, match=r"^task\.data\.path: .*keep that config to resume the study"):
+    with pytest.raises(ConfigError, match=r"^data: other arrays than the ones study 'mem' was tuned with"):
         nntune.tune({**cfg, "search": {"trials": 4}}, data=(x[:120], names[:120]), report=False)
     assert len(list((tmp_path / "data").iterdir())) == 1
 

@@ -47,11 +47,13 @@ class EnsembleResult:
     test: dict[str, float] = field(default_factory=dict)
     single_test: dict[str, float] = field(default_factory=dict)
     looks: int = 0
+    top: int = 0  # the members asked for; more than ``members`` when the study had fewer to give
 
     def to_json(self) -> dict[str, Any]:
         return {"method": self.method, "members": self.members, "weights": self.weights, "metric": self.metric,
                 "val": self.val, "single_best_val": self.single_val, "test": self.test,
-                "single_best_test": self.single_test, "test_evaluations": self.looks}
+                "single_best_test": self.single_test, "test_evaluations": self.looks,
+                "top": self.top or len(self.members)}
 
 
 def top_trials(study: Study, k: int) -> list[FrozenTrial]:
@@ -165,7 +167,8 @@ def build_ensemble(cfg: Config, splits: Splits, study: Study, *, top: int, metho
     record = {**{f"ensemble_{k}": v for k, v in ensemble_test.items()}, "ensemble_of": numbers,
               "ensemble_method": method, "ensemble_weights": weights}
     looks = study.storage.record_test_evaluation(study.id, trials[0].number, record)
-    return EnsembleResult(method, numbers, weights, metric, val_score, single_val, ensemble_test, single_test, looks)
+    return EnsembleResult(method, numbers, weights, metric, val_score, single_val, ensemble_test, single_test, looks,
+                          top)
 
 
 def ensemble_for_study(storage: str, study_name: str, *, top: int, method: str = "average",
@@ -207,6 +210,9 @@ def ensemble_lines(result: EnsembleResult) -> list[str]:
     single = ", ".join(f"{k} {result.single_test[k]:.4g}" for k in shown)
     ens = ", ".join(f"{k} {result.test[k]:.4g}" for k in shown)
     members = ", ".join(f"{n}" + (f" x{w:g}" if w != 1 else "") for n, w in zip(result.members, result.weights) if w)
+    # fewer members than --top asked: the study had no more complete, feasible trials to give
+    short = f" (only {len(result.members)} of the {result.top} asked: the study has no more complete trials)" \
+        if result.top > len(result.members) else ""
     return [f"single best (trial {result.members[0]}): validation {result.metric} {result.single_val:.4g}; test {single}",
-            f"{result.method} ensemble of trials {members}: validation {result.metric} {result.val:.4g}; test {ens}",
+            f"{result.method} ensemble of trials {members}{short}: validation {result.metric} {result.val:.4g}; test {ens}",
             f"the test split has now been evaluated {result.looks} times"]

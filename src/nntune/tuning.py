@@ -23,6 +23,9 @@ from nntune.trial import FrozenTrial
 
 ARRAY_KEYS = ("x", "y", "x_test", "y_test", "x_val", "y_val", "classes", "feature_names")
 DATA_DIR = Path("data")
+# a stored study's refusal names the command's flag; from Python the study is named by set=
+CLI_STUDY_HINT = "(--study NAME)"
+PYTHON_STUDY_HINT = "(set={'study': NAME})"
 
 
 def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[str, Any] | None = None,
@@ -76,7 +79,14 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
         keep = {k: v for k, v in given.items() if k in ("task", "missing")}  # how to read it, not where
         set_value(raw, "task.data", {**keep, "kind": "npz", "path": str(target)})
         cfg = parse_config(raw, source)
-        check_resumable(cfg)  # other arrays for a stored study: refused before their file is written
+        try:  # other arrays for a stored study: refused before their file is written
+            check_resumable(cfg)
+        except ConfigError as err:
+            if err.field != "task.data.path":
+                raise python_terms(err) from None
+            # in the terms of this call (data=, set=), not of a config file and --study
+            raise ConfigError("data", f"other arrays than the ones study {cfg.study!r} was tuned with; give those "
+                                      f"to resume it, or tune these as another study {PYTHON_STUDY_HINT}") from None
         if not target.is_file():  # the same arrays again (a resumed study): the file is there
             written = store_arrays(target, blob)
     try:
@@ -84,8 +94,8 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
     except BaseException as err:
         if written is not None:  # arrays the trainer refuses leave nothing behind
             written.unlink(missing_ok=True)
-        if data is not None and isinstance(err, ConfigError):
-            raise arrays_error(err, target) from None
+        if isinstance(err, ConfigError):
+            raise python_terms(arrays_error(err, target) if data is not None else err) from None
         raise
     summary = run_tune(prepared, on_trial=on_trial, model_file=model_path)
     if report_path is not None:
@@ -113,9 +123,18 @@ def store_arrays(target: Path, blob: bytes) -> Path:
     return write_atomic(target, blob, field="data")
 
 
+def python_terms(err: ConfigError) -> ConfigError:
+    """``err`` with the command's ``--study NAME`` hint as this call's ``set={'study': NAME}``."""
+    if CLI_STUDY_HINT not in err.problem:
+        return err
+    return ConfigError(err.field, err.problem.replace(CLI_STUDY_HINT, PYTHON_STUDY_HINT))
+
+
 def arrays_error(err: ConfigError, file: Path) -> ConfigError:
     """A refusal of the npz file written from ``data=``, in the terms of the arrays given:
     ``data.y``, not ``task.data.y`` of a file the caller never named."""
+    if err.field == "task.data" and err.problem.startswith(f"{file.stem} "):  # the arrays as a whole
+        return ConfigError("data", err.problem.removeprefix(f"{file.stem} "))
     key = err.field.removeprefix("task.data.")
     if key not in (*ARRAY_KEYS, "path"):  # task.data.missing and the like are the config's own
         return err
@@ -157,8 +176,42 @@ def npz_bytes(data: Mapping[str, Any] | Sequence[Any]) -> bytes:
             value = value.detach().cpu().numpy()
         array = np.asarray(value)
         if array.dtype == object:
-            array = array.astype(str)
+            inputs = key in ("x", "x_test", "x_val")
+            array = _numbers(array, key, arrays.get("feature_names")) if inputs else _labels(array, key)
         out[key] = array
     buffer = io.BytesIO()
     np.savez(buffer, **out)
     return buffer.getvalue()
+
+
+def _labels(array: np.ndarray, key: str) -> np.ndarray:
+    """Labels of dtype object (text, a pandas Series of strings or categories) as a string
+    array; a missing one (None, NaN, pandas.NA) is refused as missing numbers are, not
+    turned into a class named 'None' or 'nan'."""
+    import pandas as pd
+
+    if key in ("y", "y_test", "y_val") and bool(np.any(pd.isna(array))):
+        raise ConfigError(f"data.{key}", "has missing or infinite targets")
+    return array.astype(str)
+
+
+def _numbers(array: np.ndarray, key: str, names: Sequence[str] | None) -> np.ndarray:
+    """Inputs of dtype object as numbers: a DataFrame with a bool or an integer column beside
+    float ones (or Python numbers in a list of rows) holds numbers as objects, which are
+    features, not text. Text among them is refused by name: the trainer takes numeric inputs
+    from arrays (a table with text columns is one-hot encoded from a CSV file)."""
+    try:
+        return array.astype(np.float64)
+    except (TypeError, ValueError):
+        pass
+    where, texts = "", []
+    for j, column in enumerate(array.T if array.ndim == 2 else [array.ravel()]):
+        texts = [v for v in column if isinstance(v, (str, bytes))]
+        if texts and array.ndim == 2:
+            where = f" in column {names[j]!r}" if names is not None and j < len(names) else f" in column {j}"
+        if texts:
+            break
+    shown = repr(texts[0]) if texts else "a value that is not a number"
+    raise ConfigError(f"data.{key}", f"must hold numbers, got {shown}{where}; encode text columns first "
+                                     "(pandas.get_dummies), or give the table as a CSV file: "
+                                     "set={'task.data': {'kind': 'csv', 'path': ..., 'target': ...}}")
