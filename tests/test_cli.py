@@ -250,6 +250,10 @@ def test_ensemble_of_a_missing_study_is_one_line(call_cli, tmp_path):
     code, _, err = call_cli("ensemble", "--study", "nope", "--storage", url)
     assert code == 2 and err.count("\n") == 1 and "no such SQLite file" in err
     assert not (tmp_path / "x.db").exists()  # a mistyped storage is not created
+    # nor one named with its driver
+    code, _, err = call_cli("ensemble", "--study", "nope", "--storage", f"sqlite+pysqlite:///{tmp_path / 'x.db'}")
+    assert code == 2 and err.count("\n") == 1 and "no such SQLite file" in err
+    assert not (tmp_path / "x.db").exists()
     nntune.create_study(study_name="other", storage=url)
     code, _, err = call_cli("ensemble", "--study", "nope", "--storage", url)
     assert code == 2 and err.count("\n") == 1 and "nope" in err

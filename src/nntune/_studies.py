@@ -111,7 +111,10 @@ def get_all_study_summaries(storage: str | Storage, include_best_trial: bool = T
     store = get_storage(storage)
     out = []
     for rec in store.list_studies():
-        trials = store.get_trials(rec.id)
+        try:
+            trials = store.get_trials(rec.id)
+        except StudyNotFoundError:  # deleted by another process since it was listed: not there now
+            continue
         dirs = directions_of(rec.direction, rec.attrs)
         # Of the trials that meet their constraints, as Study.best_trial and Optuna's summary pick it.
         feasible = [t for t in trials if is_feasible(t)]

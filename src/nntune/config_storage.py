@@ -49,9 +49,9 @@ def check_not_storage_file(output: Path, url: str, field: str) -> None:
         kept: str | None = url[len("journal://"):]
         sidecars: tuple[str, ...] = ("",)
     else:
-        from nntune.storage import sqlite_file
+        from nntune.storage import is_sqlite_url, sqlite_file
 
-        kept = sqlite_file(url) if url.split(":", 1)[0].split("+", 1)[0] == "sqlite" else None
+        kept = sqlite_file(url) if is_sqlite_url(url) else None
         sidecars = ("", "-wal", "-shm", "-journal")
     if not kept or kept == ":memory:" or kept.startswith("file::memory:"):
         return

@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from nntune._json import dumps
 from nntune.exceptions import ConfigError
-from nntune.storage import Storage, StudyRecord, existing_storage
+from nntune.storage import Storage, StudyNotFoundError, StudyRecord, existing_storage
 from nntune.trial import FrozenTrial, TrialState
 
 EXPORT_FORMATS = ("csv", "parquet", "json")
@@ -56,7 +56,10 @@ def list_studies(store: Storage) -> dict[str, Any]:
     for row in data["studies"]:
         rec = records.get(row["name"])
         if rec is not None:
-            row["objectives"] = objectives_data(store, rec)
+            try:
+                row["objectives"] = objectives_data(store, rec)
+            except StudyNotFoundError:  # deleted by another process since it was listed
+                row["objectives"] = None
             if row["objectives"] is not None:
                 row["best_value"] = None
     return data

@@ -68,8 +68,24 @@ def _open_sql(url: str, *, existing: bool = False) -> SQLStorage:
     except ConfigError:
         raise
     except Exception as err:  # a bad driver name, an unreachable server, ...
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ConfigError("storage", f"cannot open {redact_url(url)}: {first}") from err
+        raise ConfigError("storage", open_failure(url, err)) from err
+
+
+def open_failure(url: str, err: BaseException) -> str:
+    """Why a database URL could not be opened, in one line. SQLite's own words for a file
+    whose folder does not exist, or for a folder given as the file ("unable to open database
+    file"), do not say what is wrong: these name the folder."""
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    database = sqlite_file(url) if is_sqlite_url(url) else None
+    if database and database != ":memory:":
+        path = Path(database).expanduser().absolute()
+        folder = path.parent
+        if path.is_dir():
+            return f"cannot open {redact_url(url)}: {path} is a folder, not a database file: {first}"
+        if not folder.is_dir():
+            return (f"cannot open {redact_url(url)}: the folder {folder} does not exist (SQLite makes a new "
+                    f"database file, not its folders): {first}")
+    return f"cannot open {redact_url(url)}: {first}"
 
 
 def existing_storage(url: str | Storage) -> Storage:
@@ -79,7 +95,7 @@ def existing_storage(url: str | Storage) -> Storage:
     # (a folder there goes on, to be refused as one)
     if isinstance(url, str) and url.startswith("journal://") and not Path(url[len("journal://"):]).expanduser().exists():
         raise ConfigError("storage", f"no such journal file: {url[len('journal://'):]}")
-    if isinstance(url, str) and url.startswith("sqlite:"):
+    if isinstance(url, str) and is_sqlite_url(url):
         database = sqlite_file(url)
         if database and database != ":memory:" and not Path(database).expanduser().is_file():
             raise ConfigError("storage", f"no such SQLite file: {database}")
@@ -122,6 +138,11 @@ def read_only_sqlite(url: str) -> str:
     except (OSError, AttributeError):  # no statvfs (Windows), or no such folder: opened as given
         return url
     return f"sqlite:///file:{quote(str(path))}?immutable=1&uri=true" if read_only else url
+
+
+def is_sqlite_url(url: str) -> bool:
+    """Whether ``url`` names an SQLite database, with or without a driver (``sqlite+pysqlite:``)."""
+    return url.split(":", 1)[0].split("+", 1)[0] == "sqlite"
 
 
 def sqlite_file(url: str) -> str | None:

@@ -13,6 +13,7 @@ may open a fresh database at once.
 from __future__ import annotations
 
 import importlib.util
+import os
 import traceback
 import weakref
 from collections.abc import Callable
@@ -200,12 +201,23 @@ def make_engine(url: str, kwargs: dict[str, Any]) -> Engine:
     return engine
 
 
+def home_expanded(url: str) -> str:
+    """An ``sqlite:///~/...`` URL with ``~`` as the home folder. nntune's commands look for
+    the file there (as a shell would put it), so SQLite opens that file, not one under a
+    folder named ``~`` in the working folder; any other URL as it is."""
+    parsed = sa.engine.make_url(url)
+    database = parsed.database
+    if parsed.query or not database or not database.startswith("~"):
+        return url
+    return parsed.set(database=os.path.expanduser(database)).render_as_string(hide_password=False)
+
+
 def _sqlite_engine(url: str, kwargs: dict[str, Any]) -> Engine:
     in_memory = is_in_memory_sqlite(url)
     if in_memory:
         kwargs.setdefault("poolclass", sa.pool.StaticPool)
     kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS})
-    engine = sa.create_engine(url, **kwargs)
+    engine = sa.create_engine(home_expanded(url), **kwargs)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -160,6 +160,8 @@ class InMemoryStorage:
                      system_attrs: Mapping[str, Any] | None = None,
                      datetime_start: datetime | None = None) -> int:
         with self._lock:
+            if study_id not in self._trials:
+                raise self._absent(study_id)
             trials = self._trials[study_id]
             number = len(trials)
             now = self._clock()
@@ -390,10 +392,14 @@ class InMemoryStorage:
     def record_test_evaluation(self, study_id: int, trial_number: int,
                                metrics: Mapping[str, Any]) -> int:
         with self._lock:
+            if study_id not in self._tests:
+                raise self._absent(study_id)
             evals = self._tests[study_id]
             evals.append({"trial": trial_number, "time": self._clock(), "metrics": _json(dict(metrics))})
             return len(evals)
 
     def get_test_evaluations(self, study_id: int) -> list[dict[str, Any]]:
         with self._lock:
+            if study_id not in self._tests:
+                raise self._absent(study_id)
             return copy.deepcopy(self._tests[study_id])

@@ -152,6 +152,12 @@ class SQLStorage:
         exists = conn.execute(sa.select(studies.c.id).where(studies.c.id == study_id)).first() is not None
         return missing_trial(study_id, number, study_exists=exists)
 
+    @staticmethod
+    def _study_exists(conn: Connection, study_id: int) -> None:
+        """Raise StudyNotFoundError when the study was deleted (ids come from the storage)."""
+        if conn.execute(sa.select(studies.c.id).where(studies.c.id == study_id)).first() is None:
+            raise study_gone(study_id)
+
     def _running_row(self, conn: Connection, study_id: int, number: int, claim: int | None = None) -> Any:
         row = self._trial_row(conn, study_id, number, claim)
         if row.state != TrialState.RUNNING.value:
@@ -366,6 +372,8 @@ class SQLStorage:
             if wanted is not None:
                 q = q.where(trials.c.state.in_(wanted))
             rows = conn.execute(q).all()
+            if not rows:  # a deleted study has no rows either: say it is gone, not empty
+                self._study_exists(conn, study_id)
             if with_metrics:
                 return self._decoded.read_with_metrics(conn, study_id, rows, wanted)
             return self._decoded.read(conn, study_id, rows, wanted)
@@ -374,8 +382,7 @@ class SQLStorage:
     def get_trials_since(self, study_id: int, since: datetime | None, *,
                          with_metrics: bool = False) -> TrialChanges:
         def run(conn: Connection) -> TrialChanges:
-            if conn.execute(sa.select(studies.c.id).where(studies.c.id == study_id)).first() is None:
-                raise study_gone(study_id)
+            self._study_exists(conn, study_id)
             rows, by_trial, latest = changed_rows(conn, study_id, since, with_metrics)
             if with_metrics:
                 return TrialChanges([_trial(r, by_trial.get(r.id, []), True) for r in rows], latest)
@@ -405,12 +412,18 @@ class SQLStorage:
                                                    epoch, values, _dumps))
 
     def get_param_changes(self, study_id: int, number: int | None = None) -> list[ParamChange]:
-        return self._tx(lambda conn: _changes.listed(conn, study_id, number), read_only=True)
+        def run(conn: Connection) -> list[ParamChange]:
+            listed = _changes.listed(conn, study_id, number)
+            if not listed:
+                self._study_exists(conn, study_id)
+            return listed
+        return self._tx(run, read_only=True)
 
     # the sealed test split ------------------------------------------------------------
     def record_test_evaluation(self, study_id: int, trial_number: int,
                                metrics: Mapping[str, Any]) -> int:
         def run(conn: Connection) -> int:
+            self._study_exists(conn, study_id)  # no row for a deleted study (nor a foreign-key error)
             conn.execute(test_evals.insert().values(study_id=study_id, trial_number=trial_number,
                                                     created_at=self.now(), metrics=_dumps(dict(metrics))))
             return int(conn.execute(sa.select(sa.func.count()).select_from(test_evals)
@@ -419,6 +432,7 @@ class SQLStorage:
 
     def get_test_evaluations(self, study_id: int) -> list[dict[str, Any]]:
         def run(conn: Connection) -> list[dict[str, Any]]:
+            self._study_exists(conn, study_id)
             rows = conn.execute(sa.select(test_evals).where(test_evals.c.study_id == study_id)
                                 .order_by(test_evals.c.id))
             return [{"trial": r.trial_number, "time": r.created_at, "metrics": json.loads(r.metrics)}

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from nntune.exceptions import ConfigError
-from nntune.storage import InMemoryStorage, SQLStorage, Storage, redact_url
+from nntune.storage import InMemoryStorage, SQLStorage, Storage, open_failure
 from nntune.storage.journal import JournalStorage as _Journal
 from nntune.storages import journal  # noqa: F401 (storages.journal.JournalFileBackend, as Optuna's)
 from nntune.trial import FrozenTrial
@@ -83,8 +83,7 @@ class RDBStorage(SQLStorage):
         except ConfigError:
             raise
         except Exception as err:  # as get_storage says it: a bad driver, a missing folder, no server
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise ConfigError("url", f"cannot open {redact_url(url)}: {first}") from err
+            raise ConfigError("url", open_failure(url, err)) from err
         self.heartbeat_interval = heartbeat_interval
         # Optuna's default grace: twice the interval.
         self.grace_period = grace_period if grace_period is not None or heartbeat_interval is None \
