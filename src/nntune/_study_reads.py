@@ -19,7 +19,8 @@ from nntune._frame import DATAFRAME_ATTRS, trials_frame
 from nntune._studies import StudyDirection, counted_states
 from nntune.samplers import is_feasible
 from nntune.samplers._nsga import pareto_trials
-from nntune.storage import Storage
+from nntune.storage import Storage, StudyRecord
+from nntune.storage._base import study_gone
 from nntune.trial import Direction, FrozenTrial, TrialState, best_trial, counts_by_state
 
 
@@ -108,15 +109,21 @@ class StudyReads:
                     if t.state == TrialState.COMPLETE and t.value == best.value]
         return pareto_trials(self._feasible(), [str(d) for d in self._directions])
 
+    def _record(self) -> StudyRecord:
+        """This study's stored record. By name, so it is checked to be this study still: one
+        deleted since this handle opened it, perhaps created again under its name, is gone."""
+        rec = self.storage.load_study(self.study_name)
+        if rec is None or rec.id != self.id:
+            raise study_gone(self.id)
+        return rec
+
     @property
     def system_attrs(self) -> dict[str, Any]:
-        rec = self.storage.load_study(self.study_name)
-        return {k: v for k, v in rec.attrs.items() if k != "user_attrs"} if rec else {}
+        return {k: v for k, v in self._record().attrs.items() if k != "user_attrs"}
 
     @property
     def user_attrs(self) -> dict[str, Any]:
-        rec = self.storage.load_study(self.study_name)
-        return dict(rec.attrs.get("user_attrs", {})) if rec else {}
+        return dict(self._record().attrs.get("user_attrs", {}))
 
     def set_user_attr(self, key: str, value: Any) -> None:
         # One atomic step: threads and processes sharing the study each keep their key.
@@ -142,8 +149,7 @@ class StudyReads:
     @property
     def metric_names(self) -> list[str] | None:
         """The objectives' names given by :meth:`set_metric_names`, else None."""
-        rec = self.storage.load_study(self.study_name)
-        names = rec.attrs.get("metric_names") if rec else None
+        names = self._record().attrs.get("metric_names")
         return [str(n) for n in names] if isinstance(names, list) else None
 
     def set_metric_names(self, metric_names: list[str]) -> None:

@@ -57,6 +57,20 @@ def test_open_sqlite_handle_after_delete_elsewhere(tmp_path):
     assert nntune.get_all_study_names(url) == []
 
 
+def test_an_open_handle_never_reads_the_attributes_of_a_study_created_again_under_its_name(tmp_path):
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    old = nntune.create_study(study_name="s", storage=url)
+    old.set_user_attr("run", "old")
+    nntune.delete_study(study_name="s", storage=url)
+    new = nntune.create_study(study_name="s", storage=url, directions=["minimize", "maximize"])
+    new.set_user_attr("run", "new")
+    new.set_metric_names(["loss", "acc"])
+    for read in (lambda: old.user_attrs, lambda: old.system_attrs, lambda: old.metric_names):
+        with pytest.raises(StudyNotFoundError, match=GONE):
+            read()
+    assert new.user_attrs == {"run": "new"} and new.metric_names == ["loss", "acc"]
+
+
 def test_open_journal_handle_after_delete_elsewhere(tmp_path):
     path = str(tmp_path / "j.log")
 
