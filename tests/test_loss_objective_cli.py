@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -21,9 +23,12 @@ def write_config(tmp_path, monkeypatch):
     return "c.yaml"
 
 
-def test_the_default_config_set_to_the_loss_is_told_to_minimize_it(call_cli, tmp_path, monkeypatch):
+def test_the_default_config_set_to_the_loss_minimizes_it(call_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, out, err = call_cli("tune", "--set", "task.metric=val_loss", "--dry-run")
+    code, out, err = call_cli("tune", "--set", "task.metric=val_loss", "--dry-run", "--json")
+    assert code == 0 and json.loads(out.strip().splitlines()[-1])["directions"] == ["minimize"], err
+    code, out, err = call_cli("tune", "--set", "task.metric=val_loss", "--set", "task.direction=maximize",
+                              "--dry-run")
     assert (code, out) == (2, "") and err.count("\n") == 1
     assert err.startswith("nntune: error: task.direction: maximize loss, where lower is better")
     code, out, err = call_cli("tune", "--set", "task.metric=val_loss", "--set", "task.direction=minimize",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -100,7 +101,7 @@ def test_a_regression_answers_in_the_targets_units(tmp_path):
         assert torch.allclose(model(x), expected, atol=1e-4)
     assert model.predict(x[:4]).shape == (4,)
     as_numpy = x[:4].double().numpy()  # a table as numpy or pandas hold it: float64
-    assert torch.allclose(model.predict(as_numpy), model.predict(x[:4]), atol=1e-4)
+    assert np.allclose(model.predict(as_numpy), model.predict(x[:4]), atol=1e-4)
     assert torch.allclose(model(torch.from_numpy(as_numpy)), model(x[:4]), atol=1e-4)
 
 

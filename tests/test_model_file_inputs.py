@@ -36,7 +36,7 @@ def test_a_dataframe_is_encoded_as_a_csv_is(houses, tmp_path) -> None:
     new = table.drop(columns="price").head(5)[["city", "area"]]  # reordered, no target
     new.to_csv(tmp_path / "new.csv", index=False)
     expected = predict_file(model, tmp_path / "new.csv")["prediction"].to_numpy()
-    assert np.allclose(model.predict(new).numpy(), expected, atol=1e-4)
+    assert np.allclose(model.predict(new), expected, atol=1e-4)
     assert np.allclose(model(new).detach().numpy(), expected, atol=1e-4)
     with pytest.raises(ConfigError, match="the table gives no column 'city'"):
         model.predict(new.drop(columns="city"))
@@ -49,4 +49,4 @@ def test_inputs_of_the_wrong_shape_are_one_line(houses) -> None:
         model.predict(np.zeros((3, 2)))
     assert "\n" not in str(raised.value)
     assert model.predict(np.zeros((3, 4))).shape == (3,)  # a batch of the right shape
-    assert model.predict(torch.zeros(4)).numel() == 1  # one input, unbatched
+    assert model.predict(torch.zeros(4)).size == 1  # one input, unbatched

@@ -134,5 +134,15 @@ fixed:
 def read_raw(path: str | Path | None) -> dict[str, Any]:
     """The YAML document at ``path`` as a dict (``None``: the embedded default)."""
     if path is None:
-        return dict(load_yaml_text(DEFAULT_YAML))
+        return _without_default_direction(dict(load_yaml_text(DEFAULT_YAML)))
     return read_yaml_file(path)
+
+
+def _without_default_direction(raw: dict[str, Any]) -> dict[str, Any]:
+    """The embedded default with its ``task.direction`` left out: it is only accuracy's own
+    direction, written out to be read, so a metric set in its place (``task.metric=rmse``)
+    is optimized in that metric's own direction, not told to drop a direction never set."""
+    task = raw.get("task")
+    if isinstance(task, dict):
+        raw["task"] = {k: v for k, v in task.items() if k != "direction"}
+    return raw

@@ -77,8 +77,7 @@ def check_objectives_config(cfg: Any) -> None:
     for name, direction in zip(task.objectives, given):
         if direction is not None and name in TRAINED and direction != metric_direction(name):
             # Optimizing an error upwards (or accuracy downwards) searches for the worst model.
-            # The embedded default says "maximize" (accuracy's): --set task.metric=rmse alone must
-            # learn how to change it, since there is no direction of the user's own to leave out.
+            # (The embedded default's "maximize" is accuracy's own and is read as left out.)
             better = "higher" if metric_direction(name) == "maximize" else "lower"
             raise ConfigError("task.direction", f"{direction} {name}, where {better} is better: the search would "
                                                 f"look for the worst model; leave direction out (each metric's own) "

@@ -4,8 +4,10 @@ turns the data it was trained on into its inputs and its outputs into prediction
 ``nntune tune`` writes the best trial's model (``models/STUDY.pt``) when it opens the test
 split for it, and ``nntune export-model`` rebuilds it without opening that split. In Python,
 :func:`load_model` gives it back as a module that takes inputs as the data loader produced
-them (before normalization: features as in the file, pixels in [0, 1]) and returns logits
-for a classification, or predictions in the target's own units for a regression.
+them (before normalization: features as in the file, pixels in [0, 1], or images laid out
+as the data gave them) and returns logits for a classification, or predictions in the
+target's own units for a regression; ``predict`` gives labels or numpy values, and
+``predict_proba`` a classification's probabilities as scikit-learn's does.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -77,6 +80,27 @@ def save_model_file(path: str | Path, model: nn.Module, params: Mapping[str, Any
     return write_atomic(path, buffer.getvalue(), field=field)
 
 
+def _flattened(meta: Mapping[str, Any]) -> bool:
+    data = meta.get("data")
+    return bool({**(data if isinstance(data, Mapping) else {}), **(meta.get("load_options") or {})}.get("flatten"))
+
+
+def image_batch(x: np.ndarray, data: Any, options: Mapping[str, Any] | None) -> torch.Tensor:
+    """A batch of images as an npz file's ``x`` gives them ((N, H, W), (N, C, H, W) or
+    (N, H, W, C); integer pixels) as the model's inputs: laid out by the npz loader's rule,
+    scaled, and grayscaled, resized and flattened as the training's images were
+    (``options``: the model file's ``load_options``; ``data``: its ``task.data``)."""
+    from nntune.train.data import _images_to_float
+    from nntune.train.datasets import size_pair
+    from nntune.train.datasets_npz import _inputs
+
+    spec = {**(options or {}), **(data if isinstance(data, Mapping) else {})}
+    images, _ = _inputs(x, "input")  # (3 or 4 axes: always images)
+    size = size_pair(spec["resize"]) if spec.get("resize") is not None else None
+    out = _images_to_float(images, bool(spec.get("grayscale", False)), size)
+    return out.flatten(1) if spec.get("flatten") else out
+
+
 class TunedModel(nn.Module):
     """A tuned network between the data's normalization and the target's units."""
 
@@ -99,9 +123,12 @@ class TunedModel(nn.Module):
     def forward(self, x: Any) -> torch.Tensor:
         """Logits (a classification) or target values (a regression) for ``x``: a tensor, a
         numpy array or nested lists, of any numeric dtype, or a pandas DataFrame of a table's
-        rows (its columns by name, text ones one-hot as the training's were)."""
+        rows (its columns by name, text ones one-hot as the training's were). Images may also
+        come as the training data gave them: (N, H, W) or channels last (N, H, W, C), and
+        integer pixels (uint8 scaled to [0, 1] as the loader scaled them)."""
         if hasattr(x, "columns") and hasattr(x, "to_numpy"):  # a DataFrame: read as nntune predict reads a CSV
             x = self._table_inputs(x)
+        x = self._as_trained(x)
         if getattr(getattr(x, "flags", None), "writeable", True) is False:
             # pandas' to_numpy(), np.load(mmap_mode="r"): torch warns of undefined behaviour
             # on a read-only array; the model only reads it, so read a copy
@@ -132,19 +159,49 @@ class TunedModel(nn.Module):
         return table_inputs(table, names, self.meta.get("data"), fills=self.fill is not None,
                             text_columns=self.meta.get("text_columns"))
 
+    def _as_trained(self, x: Any) -> Any:
+        """A batch of images as the training data gave them, (N, H, W), (N, H, W, C) or
+        integer pixels, read as the npz loader and the training's image options read them;
+        other inputs as they are."""
+        taken = self.meta.get("input_shape") or ()
+        if not taken or (len(taken) == 1 and not _flattened(self.meta)):  # a table's rows
+            return x
+        if isinstance(x, (list, tuple)):
+            x = np.asarray(x)
+        shape = tuple(getattr(x, "shape", ()))
+        if len(shape) not in (3, 4):
+            return x
+        floats = torch.is_floating_point(x) if isinstance(x, torch.Tensor) else x.dtype.kind == "f"
+        # already the model's inputs: one image as it takes them, or a batch of float pixels
+        if self._fits(shape) and (floats or shape == tuple(self.meta["input_shape"])):
+            return x
+        array = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+        try:
+            images = image_batch(array, self.meta.get("data"), self.meta.get("load_options"))
+        except ConfigError as err:
+            raise ValueError(f"inputs of shape {shape}: {err.problem}") from None
+        if not self._fits(tuple(images.shape)):  # named in the user's shape, not the one read from it
+            self._check_shape(shape)
+        return images
+
+    def _fits(self, shape: tuple[int, ...]) -> bool:
+        taken = tuple(int(d) for d in self.meta.get("input_shape") or ())
+        if not taken:
+            return True
+        one = shape[1:] if len(shape) == len(taken) + 1 else shape if len(shape) == len(taken) else None
+        # images resized on the way in (task.augment) may come at any size, with the right channels
+        return one is not None and (one == taken or (self.resize is not None and len(taken) == 3
+                                                     and one[0] == taken[0]))
+
     def _check_shape(self, shape: tuple[int, ...]) -> None:
         """A batch (or one input) of the shape the model was trained on, or one ValueError
         that says so, rather than torch's complaint about two tensors deep inside."""
-        taken = tuple(int(d) for d in self.meta.get("input_shape") or ())
-        if not taken:
-            return
-        one = shape[1:] if len(shape) == len(taken) + 1 else shape if len(shape) == len(taken) else None
-        # images resized on the way in (task.augment) may come at any size, with the right channels
-        fits = one is not None and (one == taken or (self.resize is not None and len(taken) == 3
-                                                     and one[0] == taken[0]))
-        if not fits:
+        if not self._fits(shape):
+            taken = tuple(int(d) for d in self.meta.get("input_shape") or ())
             raise ValueError(f"inputs of shape {shape}; the model takes a batch of shape "
-                             f"(N, {', '.join(map(str, taken))})")
+                             f"(N, {', '.join(map(str, taken))})" + (
+                                 "" if len(taken) == 1 and not _flattened(self.meta) else
+                                 ", or images laid out as the training data gave them"))
 
     @property
     def labels(self) -> list[int] | list[str]:
@@ -153,17 +210,29 @@ class TunedModel(nn.Module):
         return class_labels(self.classes)
 
     @torch.no_grad()
-    def predict(self, x: Any) -> torch.Tensor | list[int] | list[str]:
-        """Class labels (a classification: integers where the training's were) or target
-        values (a regression) for a batch."""
+    def predict(self, x: Any) -> np.ndarray | list[int] | list[str]:
+        """For a batch ``x`` (as :meth:`forward` takes it): a classification's class labels, a
+        list as long as the batch (integers where the training's labels were, else their
+        names); a regression's values in the target's own units, a numpy float32 array of
+        shape (N,) (or (N, targets) for several targets)."""
         self.eval()
         out = self(x)
         if self.task_type == "regression":
-            return out
-        index = out.argmax(dim=-1)
+            return out.cpu().numpy()
+        index = out.argmax(dim=-1).reshape(-1).tolist()  # one unbatched input: a list of one
         labels = self.labels
-        return [labels[i] for i in index.tolist()] if labels else index
+        return [labels[i] for i in index] if labels else index
 
+    @torch.no_grad()
+    def predict_proba(self, x: Any) -> np.ndarray:
+        """A classification's class probabilities for a batch ``x``, as scikit-learn's
+        ``predict_proba`` gives them: a numpy float32 array of shape (N, classes) whose rows
+        sum to 1, its columns in the order of :attr:`labels`."""
+        if self.task_type == "regression":
+            raise ValueError("predict_proba: the model is a regression, which has no class probabilities; "
+                             "use predict")
+        self.eval()
+        return torch.softmax(self(x), dim=-1).cpu().numpy()
 
 def _stats(normalization: Any, input_shape: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
     image = len(input_shape) == 3

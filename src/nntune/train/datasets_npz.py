@@ -165,9 +165,10 @@ def _labels(y: np.ndarray) -> np.ndarray:
     return y.argmax(axis=1) if one_hot(y) else y
 
 
-def _check_val_classes(y: np.ndarray, y_val: np.ndarray, given: Any, file: str) -> None:
-    """A validation label must be one of the classes the model is trained to tell: a label
-    of ``y`` or, for integer labels, an index of the given class names."""
+def _check_part_classes(y: np.ndarray, y_val: np.ndarray, given: Any, file: str, key: str) -> None:
+    """A validation or test label (``key``: y_val, y_test) must be one of the classes the
+    model is trained to tell: a label of ``y`` or, for integer labels, an index of the
+    given class names."""
     labels, val = _labels(y).reshape(-1), _labels(y_val).reshape(-1)
     known = np.unique(labels)
     if given is not None and labels.dtype.kind in "biu":
@@ -175,7 +176,7 @@ def _check_val_classes(y: np.ndarray, y_val: np.ndarray, given: Any, file: str) 
     comparable = val.dtype.kind == known.dtype.kind or {val.dtype.kind, known.dtype.kind} <= set("biuf")
     unknown = np.setdiff1d(np.unique(val), known) if comparable else np.unique(val)
     if len(unknown):
-        raise ConfigError("task.data.y_val", f"holds the class {unknown[0].item()!r} in {file}, which y does not have")
+        raise ConfigError(f"task.data.{key}", f"holds the class {unknown[0].item()!r} in {file}, which y does not have")
 
 
 def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
@@ -214,8 +215,9 @@ def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     classes: list[str] = []
     if task == "classification":
         given = given_classes(spec) or (arrays["classes"].tolist() if "classes" in arrays else None)
-        if y_val is not None:
-            _check_val_classes(y, y_val, given, path.name)
+        for key, part in (("y_val", y_val), ("y_test", y_test)):  # a class the model never learnt to tell
+            if part is not None:
+                _check_part_classes(y, part, given, path.name, key)
         both = np.concatenate([part for part in (y, y_test, y_val) if part is not None])
         if one_hot(both):  # column i is class i
             both = both.argmax(axis=1)
