@@ -16,7 +16,6 @@ from nntune.builtin import (
     evaluate_on_test,
     load_task_splits,
     make_objective,
-    pbt_files_keeper,
     pbt_objective_factory,
     training_augment,
 )
@@ -28,7 +27,7 @@ from nntune.config_data import check_same_data, remember_data
 from nntune.exceptions import ConfigError
 from nntune.executors import WorkerOptions, run_processes, run_ray, run_serial
 from nntune.samplers import CoarseToFineSampler, GridSampler, Sampler, is_feasible
-from nntune.schedulers import PBT, pbt_objective, pbt_replacer
+from nntune.schedulers import PBT, pbt_objective
 from nntune.schedulers import Scheduler
 from nntune.space import Space
 from nntune.storage import StudyNotFoundError, existing_storage, get_storage, redact_url
@@ -37,6 +36,7 @@ from nntune.study import Objective
 from nntune.runner_build import (budget_epochs, build_sampler, build_scheduler, build_terminator,  # noqa: F401
                                  check_model_builds)  # (the CLI's and workers' names)
 from nntune.trial import FrozenTrial, TrialState, best_trial, counts_by_state, ranked
+from nntune.runner_callbacks import tune_callbacks
 from nntune.runner_notes import first_failure, metric_notes, split_notes
 from nntune.runner_summary import TuneSummary
 from nntune.panda_snapshots import sweep_partial
@@ -191,21 +191,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     todo = remaining_trials(study, cfg.search.trials)
     if on_start is not None:
         on_start(study, todo)
-    callbacks: list[Callable[[Study, FrozenTrial], None]] = []
-    if on_trial is not None:
-        callbacks.append(on_trial)
-    if cfg.search.patience is not None:
-        callbacks.append(_patience_callback(cfg.search.patience))
-    terminator = build_terminator(cfg, len(p.splits.y_val))
-    if terminator is not None:
-        callbacks.append(terminator)
-    if isinstance(p.scheduler, PBT):
-        # A member PBT stops is replaced by a perturbed copy of a better one, enqueued here
-        # (in the process that watches the workers) for any worker to claim.
-        callbacks.insert(0, pbt_replacer(p.scheduler, cfg.search.trials))
-        # Last, the files nothing will read go: the folder holds about a population's worth.
-        callbacks.append(pbt_files_keeper(p.checkpoints, p.scheduler, keep_best=cfg.search.ensemble or 1,
-                                          exact_retrain=cfg.search.executor != "population"))
+    callbacks = tune_callbacks(p, on_trial)
     # The best trial's weights, when it trains in this process: its test look reads them
     # instead of training the configuration once more.
     kept = KeptModel.for_study(study)
@@ -398,20 +384,6 @@ def search_population(p: Prepared, study: Study, callbacks: Sequence[Callable[[S
     return run_population(study, trainer, total=cfg.search.trials, population=cfg.search.population,
                           timeout=cfg.search.timeout, structure_block=cfg.search.structure_block,
                           callbacks=callbacks, options=worker_options(cfg))
-
-
-def _patience_callback(patience: int) -> Callable[[Study, FrozenTrial], None]:
-    """Stop the study after ``patience`` finished trials without a better best value."""
-    def callback(study: Study, _trial: FrozenTrial) -> None:
-        history = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
-        best = best_trial(history, study.directions[0])
-        if best is None:
-            since = len(history)
-        else:
-            since = sum(1 for t in history if t.number > best.number)
-        if since >= patience:
-            study.stop(f"no improvement in the last {counted(patience, 'finished trial')} (search.patience)")
-    return callback
 
 
 def leaderboard_rows(trials: Sequence[FrozenTrial]) -> list[dict[str, Any]]:

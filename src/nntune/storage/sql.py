@@ -20,13 +20,13 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from nntune.exceptions import ConfigError
 from nntune.logging import get_logger
 from nntune.space import Distribution
-from nntune.storage._base import (DuplicatedStudyError, ParamChange, StudyNotFoundError, StudyRecord, StudySummary,
-                                  TrialChanges, TrialStateError, check_claim, missing_trial, study_gone, utcnow)
+from nntune.storage._base import (ParamChange, TrialChanges, TrialStateError, check_claim, missing_trial, study_gone,
+                                  utcnow)
 from nntune.storage import _sql_changes as _changes
 from nntune.storage import _sql_claims as _claims
 from nntune.storage._engines import (LOCK_NOTICE_AFTER, READ_ONLY, create_schema, is_connect_timeout,
@@ -34,19 +34,19 @@ from nntune.storage._engines import (LOCK_NOTICE_AFTER, READ_ONLY, create_schema
                                      make_engine, redact_url, refusal, release_interrupted_cursor, server_skew,
                                      sqlite_lock_file)
 from nntune.storage._lock_watch import LOCKS
-from nntune.storage._schema import meta, migrate, param_changes, steps, studies, test_evals, trials
+from nntune.storage._schema import meta, migrate, steps, studies, test_evals, trials
 from nntune.storage._recognize import refuse_foreign
-from nntune.storage._sql_rows import (DecodedTrials, _dumps, _finite, _study, _trial, name_problem, never_stored,
-                                      plain_text)
+from nntune.storage._sql_rows import DecodedTrials, _dumps, _finite, _trial, plain_text
 from nntune.storage._sql_rows import _distributions, _json_default, _object  # noqa: F401 (still importable from here)
-from nntune.storage._sql_watch import changed_rows, summaries
+from nntune.storage._sql_studies import StudyMethods
+from nntune.storage._sql_watch import changed_rows
 from nntune.trial import FrozenTrial, TrialState
 
 T = TypeVar("T")
 _log = get_logger("nntune.storage")
 
 
-class SQLStorage:
+class SQLStorage(StudyMethods):
     """Storage in any SQLAlchemy database (``sqlite:///path.db``, ``postgresql://...``)."""
 
     def __init__(self, url: str, *, retries: int = 20, engine_kwargs: Mapping[str, Any] | None = None,
@@ -163,67 +163,6 @@ class SQLStorage:
         if row.state != TrialState.RUNNING.value:
             raise TrialStateError(f"trial {number} is {row.state}, not running")
         return row
-
-    # studies --------------------------------------------------------------------------
-    def create_study(self, name: str, direction: str, attrs: Mapping[str, Any] | None = None) -> int:
-        problem = name_problem(name, studies.c.name.type.length)
-        if problem is not None:
-            raise ConfigError("study_name", problem)
-
-        def run(conn: Connection) -> int:
-            res = conn.execute(studies.insert().values(
-                name=name, direction=direction, attrs=_dumps(dict(attrs or {})), created_at=self.now()))
-            return int(res.inserted_primary_key[0])
-        try:
-            return self._tx(run)
-        except IntegrityError:
-            raise DuplicatedStudyError(f"study {name!r} already exists") from None
-
-    def load_study(self, name: str) -> StudyRecord | None:
-        if never_stored(name):  # no study has one (create_study refuses it), and a query would fail
-            return None
-
-        def run(conn: Connection) -> StudyRecord | None:
-            row = conn.execute(sa.select(studies).where(studies.c.name == name)).first()
-            return None if row is None else _study(row)
-        return self._tx(run, read_only=True)
-
-    def list_studies(self) -> list[StudyRecord]:
-        return self._tx(lambda conn: [_study(r) for r in conn.execute(
-            sa.select(studies).order_by(studies.c.id))], read_only=True)
-
-    def delete_study(self, name: str) -> None:
-        def run(conn: Connection) -> None:
-            row = None if never_stored(name) else conn.execute(
-                sa.select(studies.c.id).where(studies.c.name == name)).first()
-            if row is None:
-                raise StudyNotFoundError(f"no study named {name!r}")
-            ids = sa.select(trials.c.id).where(trials.c.study_id == row.id)
-            conn.execute(steps.delete().where(steps.c.trial_id.in_(ids)))
-            conn.execute(param_changes.delete().where(param_changes.c.trial_id.in_(ids)))
-            conn.execute(trials.delete().where(trials.c.study_id == row.id))
-            conn.execute(test_evals.delete().where(test_evals.c.study_id == row.id))
-            conn.execute(studies.delete().where(studies.c.id == row.id))
-        self._tx(run)
-
-    def study_summaries(self) -> list[StudySummary]:
-        return self._tx(lambda conn: summaries(conn, [_study(r) for r in conn.execute(
-            sa.select(studies).order_by(studies.c.id))]), read_only=True)
-
-    def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
-        self.merge_study_attr(study_id, key, lambda _old: value)
-
-    def merge_study_attr(self, study_id: int, key: str, merge: Callable[[Any], Any]) -> Any:
-        def run(conn: Connection) -> Any:
-            row = conn.execute(sa.select(studies.c.attrs).where(studies.c.id == study_id)
-                               .with_for_update()).first()
-            if row is None:
-                raise study_gone(study_id)
-            attrs = json.loads(row.attrs)
-            attrs[key] = json.loads(_dumps(merge(attrs.get(key))))
-            conn.execute(studies.update().where(studies.c.id == study_id).values(attrs=_dumps(attrs)))
-            return attrs[key]
-        return self._tx(run)
 
     # trials ---------------------------------------------------------------------------
     def create_trial(self, study_id: int, *, state: TrialState = TrialState.RUNNING,

@@ -7,7 +7,6 @@ except :class:`EMMREvaluator`, whose reading is standardized and is meant for
 from __future__ import annotations
 
 import abc
-import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass

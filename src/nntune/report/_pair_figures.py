@@ -1,0 +1,92 @@
+"""The frame every report figure is drawn in (``LAYOUT``; ``_arr``, the float array plotly
+validates at once; ``_fig``, which sizes and lays a figure out) and the plots over pairs of
+parameters: the contour of the value over two of them, every pair as a matrix, and the rank
+plot. Apart so figures.py stays readable; :mod:`nntune.report.figures` re-exports them all."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+
+LAYOUT: dict[str, Any] = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+                          "legend": {"orientation": "h", "y": -0.2}, "font": {"size": 12}}
+
+
+def _arr(values: Sequence[Any]) -> np.ndarray:
+    """Numbers as a float array (None -> NaN): plotly validates arrays at once, lists item by item."""
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def _fig(fig: go.Figure, height: int, **layout: Any) -> go.Figure:
+    fig.update_layout(**{**LAYOUT, "height": height, **layout})
+    return fig
+
+
+def _contour_traces(data: Mapping[str, Any], metric: str, shared: bool = False,
+                    showlegend: bool = True) -> list[Any]:
+    """An interpolated surface (when both axes are numeric) under the trials' points;
+    ``shared``: the surface takes the figure's one colour axis."""
+    traces: list[Any] = []
+    if data["grid"] is not None:
+        g = data["grid"]
+        scale: dict[str, Any] = ({"coloraxis": "coloraxis"} if shared else
+                                 {"colorscale": "Blues", "colorbar": {"title": metric}})
+        traces.append(go.Contour(x=g["x"], y=g["y"], z=g["z"], name=metric, contours={"coloring": "heatmap"},
+                                 **scale))
+    traces.append(go.Scatter(x=data["x"]["values"], y=data["y"]["values"], mode="markers", name="trials",
+                             marker={"size": 6, "color": "#d62728", "line": {"width": 1, "color": "white"}},
+                             text=[f"trial {n}: {v:.4g}" for n, v in zip(data["number"], data["value"])],
+                             hovertemplate="%{text}<extra></extra>", legendgroup="trials", showlegend=showlegend))
+    return traces
+
+
+def _axis_type(axis: Mapping[str, Any]) -> str | None:
+    return "log" if axis["log"] else "category" if axis["categorical"] else None
+
+
+def contour_figure(data: Mapping[str, Any], metric: str) -> go.Figure:
+    """The value over two parameters: an interpolated surface under the trials' points."""
+    fig = go.Figure(_contour_traces(data, metric))
+    return _fig(fig, 460, xaxis_title=data["x"]["name"], yaxis_title=data["y"]["name"],
+                xaxis_type=_axis_type(data["x"]), yaxis_type=_axis_type(data["y"]))
+
+
+def contour_matrix_figure(params: Sequence[str], cells: Mapping[tuple[str, str], Mapping[str, Any]],
+                          metric: str) -> go.Figure:
+    """Every pair of parameters: in row ``y``, column ``x`` off the diagonal, the contour of
+    ``cells[(x, y)]``, all on one colour scale; names along the bottom and left edges."""
+    n = len(params)
+    fig = make_subplots(rows=n, cols=n, horizontal_spacing=0.3 / n, vertical_spacing=0.3 / n)
+    for r, y in enumerate(params, start=1):
+        for c, x in enumerate(params, start=1):
+            fig.update_xaxes(title_text=x if r == n else None, row=r, col=c)
+            fig.update_yaxes(title_text=y if c == 1 else None, row=r, col=c)
+            if x == y:
+                continue
+            data = cells[(x, y)]
+            for trace in _contour_traces(data, metric, shared=True, showlegend=len(fig.data) == 0):
+                fig.add_trace(trace, row=r, col=c)
+            fig.update_xaxes(type=_axis_type(data["x"]), row=r, col=c)
+            fig.update_yaxes(type=_axis_type(data["y"]), row=r, col=c)
+    side = 120 + 220 * n
+    return _fig(fig, min(side, 1400), width=min(side + 120, 1600),
+                coloraxis={"colorscale": "Blues", "colorbar": {"title": {"text": metric}}})
+
+
+def rank_figure(data: Mapping[str, Any], metric: str) -> go.Figure:
+    """Every pair of parameters (``parallel_data``'s columns), each complete trial colored by
+    its value's ``rank`` (0 the best): where the best trials lie, whatever the value's scale."""
+    values, rank = _arr(data["value"]), _arr(data["rank"])
+    dims = [{"label": d["name"], "values": _arr(d["values"])} for d in data["dimensions"]]
+    text = [f"trial {n}<br>{metric} {v:.4g}" for n, v in zip(data["number"], values)]
+    fig = go.Figure(go.Splom(dimensions=dims, text=text, hovertemplate="%{text}<extra></extra>", showupperhalf=False,
+                             diagonal={"visible": False},
+                             marker={"size": 6, "color": rank, "colorscale": "RdYlBu", "showscale": True,
+                                     "colorbar": {"title": "rank (0 best)"}}))
+    side = 140 + 160 * max(1, len(dims))
+    return _fig(fig, min(side, 900), width=min(side + 80, 980))
