@@ -2,6 +2,8 @@
 next ``trial.should_prune()`` says True, whatever the pruner, and the stop is recorded as
 taken after the last reported step, by the user; the CLI says so as it is asked."""
 
+import itertools
+
 import nntune as optuna
 from nntune.control import change_rows
 from nntune.trial import TrialState
@@ -9,7 +11,9 @@ from nntune.trial import TrialState
 
 def test_trial_stop_reaches_a_define_by_run_objective_through_should_prune(tmp_path, call_cli):
     url = f"sqlite:///{tmp_path / 'o.db'}"
-    study = optuna.create_study(study_name="dbr", storage=url, pruner=optuna.pruners.NopPruner())
+    ticks = itertools.count()  # a second on at each reading: should_prune looks for a stop each time
+    study = optuna.create_study(study_name="dbr", storage=url, pruner=optuna.pruners.NopPruner(),
+                                clock=ticks.__next__)
     said: list[tuple[int, str, str]] = []
 
     def objective(trial: optuna.Trial) -> float:

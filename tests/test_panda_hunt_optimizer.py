@@ -3,26 +3,15 @@ with (nesterov without momentum), is refused in one line as it is asked, nothing
 taken at an epoch boundary it did nothing, or failed the trial hours in."""
 
 import re
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 import nntune
 from nntune.changes import check_for_optimizer
-from nntune.config import parse_config
 from nntune.exceptions import ConfigError
 from nntune.panda import open_babysit_study, queue_fork, queue_new, train_queued
 from nntune.trial import TrialState
-
-
-def config(tmp_path: Path, **fixed: Any):
-    return parse_config({
-        "study": "panda", "storage": f"sqlite:///{tmp_path / 'p.db'}",
-        "task": {"data": "digits", "model": "mlp", "metric": "accuracy"},
-        "search": {"checkpoint_dir": str(tmp_path / "runs")},
-        "fixed": {"epochs": 3, "layers": 1, "units": 16, "batch_size": 128, "lr": 0.01, **fixed},
-    })
+from tests.test_panda_cli_end import config  # the babysit study of one small MLP
 
 
 @pytest.mark.parametrize("optimizer, change, message", [

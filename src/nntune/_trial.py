@@ -26,6 +26,11 @@ from nntune.storage._base import LazyHistory
 from nntune import trial as _records
 from nntune.trial import FrozenTrial, SuggestFamily, TrialState
 
+# should_prune looks for a person's stop (a storage read) at most once a second by the
+# study's clock: a loop that reports every few milliseconds would pay that read at each
+# step (a quarter of a bare SQLite loop's time), while a person waits far longer for a stop.
+STOP_LOOK_SECONDS = 1.0
+
 if TYPE_CHECKING:
     from nntune.study import Study
 
@@ -92,6 +97,7 @@ class Trial(Suggestions):
         self._history: LazyHistory | None = None
         self._started = study._clock()  # a cost-aware scheduler reads seconds per epoch
         self._elapsed: list[float] | None = None  # [step, seconds since the start]
+        self._stop_looked: float | None = None  # when should_prune last read the user's stops
         self.eager = False  # store each suggestion at once (threads sharing a study read them)
         # The number of the claim that started it here (``system_attrs["claim"]``): its writes
         # carry it, and storage refuses them once the trial was taken back (None: unchecked).
@@ -234,6 +240,10 @@ class Trial(Suggestions):
         ``study.stop_trial``): the stop is then taken after the last reported step, with any
         change pending beside it (the trial ends there, as nntune's own trainer ends it), and
         the trial is marked stopped by whoever asked, so it reads as the user's prune."""
+        now = self.study._clock()
+        if self._stop_looked is not None and now - self._stop_looked < STOP_LOOK_SECONDS:
+            return False
+        self._stop_looked = now
         changes = self.study.storage.get_param_changes(self.study.id, self.number)
         stop = next((c for c in changes if c.pending and c.param == STOP), None)
         if stop is None:
