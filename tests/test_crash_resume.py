@@ -102,7 +102,7 @@ def check_resumed(cmd, tmp_path, store, total, seen):
 # Kills that must hit running trials, per storage. SQLite, the default, takes the most; the
 # others take fewer, since each kill costs seconds of process start and what a kill can break
 # in them (a row written by half, a journal line torn) shows from the first hits on.
-HITS = {"sqlite": 4, "postgresql": 2, "journal": 3}
+HITS = {"sqlite": 3, "postgresql": 2, "journal": 2}
 
 
 @pytest.mark.slow
