@@ -75,7 +75,8 @@ def test_a_study_runs_through_local_ray(local_ray, shared_url, make_study):
     assert reason == "the study holds 8 trials"
     trials = {t.number: t for t in study.trials}
     assert sorted(trials) == list(range(8)) and sorted(seen) == list(range(8))
-    assert trials[1].state == TrialState.COMPLETE and trials[1].system_attrs["retries"] == 1
+    assert trials[1].state == TrialState.COMPLETE and trials[1].system_attrs["retries"] == 1, \
+        (trials[1].state, trials[1].error, trials[1].system_attrs)
     assert "Ray actor died" in trials[1].system_attrs["interrupted"]
     assert trials[2].state == TrialState.FAILED and trials[2].error == "ValueError: boom in trial 2"
     assert trials[3].state == TrialState.FAILED and trials[3].error.startswith("timed out after 10s")
