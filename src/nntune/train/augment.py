@@ -129,6 +129,9 @@ def check_parameter(names: Sequence[str | Mapping[str, Any]], name: str, values:
 
 def _pair(value: Any, where: str, symmetric: bool = False) -> tuple[float, float]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if symmetric and value < 0:  # one number x means -x..x (as torchvision's), so it is a size
+            raise ConfigError(where, f"one number means the range -x..x and must be >= 0, got {value!r} "
+                                     f"(or give [low, high])")
         low, high = (-float(value), float(value)) if symmetric else (float(value), float(value))
     else:
         try:

@@ -143,29 +143,54 @@ def first_line(err: BaseException) -> str:
 
 
 def check_forward(model: nn.Module, name: str, input_shape: Sequence[int], n_outputs: int | None) -> None:
-    """Run ``model`` once on a batch of two zero inputs (eval mode, no gradients) and refuse,
-    in one line, an output the trainer cannot use: the loss needs one tensor of shape
+    """Run ``model`` on a batch of two zero inputs (no gradients) and refuse, in one line, an
+    output the trainer cannot use: the loss needs one floating-point tensor of shape
     ``(batch, n_outputs)`` (a regression's ``(batch,)`` too), not a tuple or a dict of them,
     so such a model would otherwise fail every trial with an error from deep in the loss.
-    ``n_outputs=None`` only runs it (lazy modules take their shapes)."""
+    It answers in eval mode, then in training mode, which the loss sees (torchvision's
+    GoogLeNet and Inception add auxiliary logits there); its buffers (batch-norm statistics)
+    and the random streams are left as they were. ``n_outputs=None`` only runs it once in
+    eval mode (lazy modules take their shapes)."""
     batch = (2, *(int(d) for d in input_shape))
-    was_training = model.training
-    first = next(model.parameters(), None)
-    try:
-        model.eval()
-        with torch.no_grad():
-            out = model(torch.zeros(batch, device=first.device if first is not None else None))
-    except Exception as err:
-        raise ConfigError("model", f"{name!r} fails on a batch of shape {batch}: {first_line(err)}") from err
-    finally:
-        model.train(was_training)
+    out = answer(model, name, batch, training=False)
     if n_outputs is None:
         return
+    check_output(out, name, n_outputs, "")
+    check_output(answer(model, name, batch, training=True), name, n_outputs, " in training mode")
+
+
+def answer(model: nn.Module, name: str, batch: tuple[int, ...], *, training: bool) -> Any:
+    """The model's output for a batch of zeros in the given mode, everything it changes undone."""
+    was_training = model.training
+    first = next(model.parameters(), None)
+    device = first.device if first is not None else torch.device("cpu")
+    buffers = {key: b.detach().clone() for key, b in model.named_buffers()} if training else {}
+    try:
+        model.train(training)
+        with torch.no_grad(), torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            return model(torch.zeros(batch, device=device))
+    except Exception as err:
+        mode = " in training mode" if training else ""
+        raise ConfigError("model", f"{name!r} fails{mode} on a batch of shape {batch}: {first_line(err)}") from err
+    finally:
+        model.train(was_training)
+        with torch.no_grad():
+            for key, b in model.named_buffers():
+                if key in buffers:
+                    b.copy_(buffers[key])
+
+
+def check_output(out: Any, name: str, n_outputs: int, mode: str) -> None:
+    """A ConfigError unless ``out`` is what the loss takes; ``mode`` says when it answered so."""
     wanted = f"one tensor of shape (batch, {n_outputs})"
     if not isinstance(out, torch.Tensor):
-        raise ConfigError("model", f"{name!r} returns a {type(out).__name__}; its forward must return {wanted} "
-                                   f"(the {'logits' if n_outputs > 1 else 'prediction'})")
+        raise ConfigError("model", f"{name!r} returns a {type(out).__name__}{mode}; its forward must return "
+                                   f"{wanted} (the {'logits' if n_outputs > 1 else 'prediction'})")
     fits = tuple(out.shape) == (2, n_outputs) or (n_outputs == 1 and tuple(out.shape) == (2,))
     if not fits:
-        raise ConfigError("model", f"{name!r} returns shape {tuple(out.shape)} for a batch of 2; the task needs "
-                                   f"{wanted}")
+        raise ConfigError("model", f"{name!r} returns shape {tuple(out.shape)}{mode} for a batch of 2; the task "
+                                   f"needs {wanted}")
+    if not out.is_floating_point():  # class labels (an argmax) give the loss nothing to differentiate
+        raise ConfigError("model", f"{name!r} returns {str(out.dtype).removeprefix('torch.')} values{mode}; its "
+                                   f"forward must return floating-point "
+                                   f"{'logits' if n_outputs > 1 else 'predictions'}")

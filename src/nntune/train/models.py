@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numbers
 import pickle
+import weakref
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -90,6 +91,15 @@ def hidden_units(params: Mapping[str, Any], n_layers: int) -> list[int]:
     return widths
 
 
+def dense_units(params: Mapping[str, Any]) -> int:
+    """A CNN's ``units``: the width of its one hidden dense layer. The list form is the
+    mlp's (one width per hidden layer), so a list here is refused saying why."""
+    units = params.get("units", MODEL_DEFAULTS["units"])
+    if isinstance(units, (list, tuple)):
+        raise ConfigError("units", f"a cnn has one hidden dense layer; give one integer >= 1, got {units!r}")
+    return positive_int(params, "units")
+
+
 def build_mlp(params: Mapping[str, Any], input_shape: Sequence[int], n_outputs: int) -> nn.Sequential:
     n_layers = positive_int(params, "layers", allow_zero=True)
     p_drop = dropout_rate(params)
@@ -129,7 +139,7 @@ def build_cnn(params: Mapping[str, Any], input_shape: Sequence[int], n_outputs: 
             blocks[f"pool{i}"] = nn.MaxPool2d(2) if pool == "max" else nn.AvgPool2d(2)
     last = plan[-1]
     blocks["flatten"] = nn.Flatten()
-    blocks["fc"] = nn.Linear(last.out_channels * last.out_hw[0] * last.out_hw[1], positive_int(params, "units"))
+    blocks["fc"] = nn.Linear(last.out_channels * last.out_hw[0] * last.out_hw[1], dense_units(params))
     blocks["act_fc"] = activation(params)
     p_drop = dropout_rate(params)
     if p_drop > 0:
@@ -228,15 +238,26 @@ def check_backbone_filled(model: nn.Module, usable: Mapping[str, torch.Tensor], 
                                                 f"{shape}); are they another network's weights?")
 
 
+# The ``dropout`` each model :func:`build_model` made was built with. A model of the user's
+# own may give its ``dropout`` to some Dropout modules only, or not declare it and keep rates
+# of its own: setting every module to the rate it was built with (a resumed run's) would
+# change what its builder made, and switch its own dropout off at the trainer's default 0.
+BUILT_DROPOUT: weakref.WeakKeyDictionary[nn.Module, Any] = weakref.WeakKeyDictionary()
+
+
 def set_dropout(model: nn.Module, p: float) -> None:
-    """Set every Dropout module's rate, so a changed or resumed run's new ``dropout`` really
-    is used. A built-in model built without dropout first gets its Dropout modules where its
-    builder puts them (a model of your own keeps the ones it has)."""
+    """Set every Dropout module's rate, so a changed run's new ``dropout`` really is used. A
+    built-in model built without dropout first gets its Dropout modules where its builder
+    puts them (a model of your own keeps the ones it has). The rate a model was built with
+    changes nothing: its builder has used it."""
+    if model in BUILT_DROPOUT and BUILT_DROPOUT[model] == p:
+        return
     if p > 0 and not any(isinstance(module, nn.Dropout) for module in model.modules()):
         add_dropout(model)
     for module in model.modules():
         if isinstance(module, nn.Dropout):
             module.p = p
+    BUILT_DROPOUT[model] = p
 
 
 def add_dropout(model: nn.Module) -> None:
@@ -323,6 +344,7 @@ def build_model(
         builders = {"mlp": build_mlp, "cnn": build_cnn}
         model = builders.get(name, build_resnet)({**MODEL_DEFAULTS, **params, "model": name}, input_shape, n_outputs)
     init_weights(model, params, generator=generator)
+    BUILT_DROPOUT[model] = params.get("dropout", MODEL_DEFAULTS["dropout"])
     if pretrained and params.get("pretrained_weights"):
         load_pretrained(model, params["pretrained_weights"], whole_backbone=not is_custom(params.get("model")))
     if bool(params.get("freeze_backbone", False)):
@@ -345,7 +367,8 @@ def trainer_defaults() -> dict[str, Any]:
 
 
 # The layer table (summary.py), importable from here.
-__all__ = ["ACTIVATIONS", "BATCH_NORMS", "MODELS", "MODEL_DEFAULTS", "POOLS", "DropInput", "activation", "add_dropout",
-           "build_cnn", "build_mlp", "build_model", "build_resnet", "check_backbone_filled", "choice", "dropout_rate",
-           "format_summary", "head_name", "hidden_units", "is_head_parameter", "load_pretrained", "positive_int",
-           "renamed_head", "set_dropout", "summarize", "train_mode", "trainer_defaults"]
+__all__ = ["ACTIVATIONS", "BATCH_NORMS", "BUILT_DROPOUT", "MODELS", "MODEL_DEFAULTS", "POOLS", "DropInput",
+           "activation", "add_dropout", "build_cnn", "build_mlp", "build_model", "build_resnet", "check_backbone_filled",
+           "choice", "dense_units", "dropout_rate", "format_summary", "head_name", "hidden_units", "is_head_parameter",
+           "load_pretrained", "positive_int", "renamed_head", "set_dropout", "summarize", "train_mode",
+           "trainer_defaults"]

@@ -19,7 +19,7 @@ dimensions), never to biases or batch-norm scales and shifts.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -125,7 +125,12 @@ def build_optimizer(model: nn.Module, params: Mapping[str, Any]) -> torch.optim.
     name = pick(params, "optimizer", OPTIMIZERS)
     groups = param_groups(model, params)
     if not groups:
-        raise ConfigError("freeze_backbone", "no trainable parameters are left")
+        # A model of the user's own may have no trainable parameter before anything is frozen.
+        if bool(params.get("freeze_backbone", False)) and any(True for _ in model.parameters()):
+            raise ConfigError("freeze_backbone", "no trainable parameters are left")
+        named = params.get("model")
+        raise ConfigError("model", f"{named if isinstance(named, str) else type(model).__name__!r} has no "
+                                   f"trainable parameters; the optimizer has nothing to train")
     lr = default_lr(name)
     if name in ("sgd", "momentum", "nesterov"):
         opt: torch.optim.Optimizer = torch.optim.SGD(groups, lr=lr, nesterov=name == "nesterov", momentum=0.9)
@@ -194,8 +199,16 @@ def l1_penalty(model: nn.Module, strength: float) -> torch.Tensor | None:
 
 def current_lr(optimizer: torch.optim.Optimizer) -> float:
     """The base learning rate now in use (a backbone's multiplier divided out)."""
-    group = optimizer.param_groups[0]
-    return float(group["lr"]) / group["lr_mult"]
+    return base_rate(optimizer.param_groups)
+
+
+def base_rate(groups: Sequence[Mapping[str, Any]]) -> float:
+    """The base rate of param groups (live or saved): a group's rate over its ``lr_mult``,
+    read from one whose multiplier is not 0 (the head's is 1), since ``backbone_lr_mult: 0``
+    gives the backbone's groups rate 0 whatever the base rate is."""
+    group = next((g for g in groups if g.get("lr_mult", 1.0) != 0), groups[0])
+    mult = group.get("lr_mult", 1.0)
+    return float(group["lr"]) / mult if mult != 0 else float(group["lr"])
 
 
 def restore_optimizer(
@@ -230,8 +243,7 @@ def restore_optimizer(
             group["lr_mult"], group["decay"] = mult, decay
     scheduler_state = saved.get("scheduler")
     if carried and old_lr > 0 and scheduler_state and schedule.load_state_dict(scheduler_state, lr_scale=new_lr / old_lr):
-        first = saved["optimizer"]["param_groups"][0]
-        progress = float(first["lr"]) / first.get("lr_mult", 1.0) / old_lr
+        progress = base_rate(saved["optimizer"]["param_groups"]) / old_lr
         for group in optimizer.param_groups:
             group["initial_lr"] = group.get("initial_lr", new_lr * group["lr_mult"]) * new_lr / old_lr
     else:
@@ -245,6 +257,6 @@ def restore_optimizer(
 
 # The settings (optim_settings.py) and the schedules (schedules.py), importable from here.
 __all__ = ["EXPONENTIAL_GAMMA", "INITS", "OPTIMIZERS", "OPTIM_DEFAULTS", "SCHEDULES", "SCHEDULE_SETTINGS", "SGD_LIKE",
-           "GroupCosineLR", "LrSchedule", "apply_hyperparams", "build_optimizer", "current_lr", "decoupled_step",
-           "default_lr", "floors", "fraction", "init_tensor", "init_weights", "l1_penalty", "number", "param_groups",
-           "pick", "restore_optimizer", "weight_decay_mode"]
+           "GroupCosineLR", "LrSchedule", "apply_hyperparams", "base_rate", "build_optimizer", "current_lr",
+           "decoupled_step", "default_lr", "floors", "fraction", "init_tensor", "init_weights", "l1_penalty", "number",
+           "param_groups", "pick", "restore_optimizer", "weight_decay_mode"]

@@ -1,6 +1,6 @@
 """Learning-rate schedules: an optional linear warm-up, then a constant, step, exponential,
-plateau or cosine schedule, stepped once per epoch, each parameter group floored at its
-multiple of ``lr_min``; saved with a checkpoint and restored with a new rate's scale.
+plateau or cosine schedule, stepped once per epoch (the last two floor each parameter group
+at its multiple of ``lr_min``); saved with a checkpoint and restored with a new rate's scale.
 :mod:`nntune.train.optim` re-exports these names."""
 
 from __future__ import annotations
@@ -28,12 +28,17 @@ def floors(optimizer: torch.optim.Optimizer, lr_min: float) -> list[float]:
 
 class GroupCosineLR(lr_scheduler.CosineAnnealingLR):
     """torch's cosine annealing (the same recursive steps) with each group's floor at
-    :func:`floors` instead of one ``eta_min`` for all."""
+    :func:`floors` instead of one ``eta_min`` for all, and never above the group's starting
+    rate: the schedule goes down to ``lr_min``, so a rate that starts below it stays where it
+    starts (torch's climbs to ``eta_min``: a searched ``lr`` below ``lr_min`` would end there)."""
+
+    def etas(self) -> list[float]:
+        return [min(eta, base) for eta, base in zip(floors(self.optimizer, self.eta_min), self.base_lrs)]
 
     def get_lr(self) -> list[float]:  # type: ignore[override]
         t, period = self.last_epoch, self.T_max
         groups = self.optimizer.param_groups
-        etas = floors(self.optimizer, self.eta_min)
+        etas = self.etas()
         if t == 0:  # built: the rate as the optimizer (or a warm-up) left it
             return [float(g["lr"]) for g in groups]
         if (t - 1 - period) % (2 * period) == 0:
@@ -100,7 +105,7 @@ class LrSchedule:
         reached instead would leave a run whose old period had ended at ``lr_min`` there for
         all its new epochs (torch's cosine steps multiply the rate reached).
         """
-        if not isinstance(self.main, lr_scheduler.CosineAnnealingLR):
+        if not isinstance(self.main, GroupCosineLR):
             return
         t_max = max(1, epochs - self.warmup_epochs)
         if self.main.T_max == t_max:
@@ -110,7 +115,7 @@ class LrSchedule:
         if done <= 0:  # still warming up: the warm-up sets the rate, the cosine starts later
             return
         factor = (1 + math.cos(math.pi * min(done, t_max) / t_max)) / 2
-        etas = floors(self.main.optimizer, self.main.eta_min)
+        etas = self.main.etas()
         rates = [eta + (base - eta) * factor for base, eta in zip(self.main.base_lrs, etas)]
         for group, rate in zip(self.main.optimizer.param_groups, rates):
             group["lr"] = rate

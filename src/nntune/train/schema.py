@@ -41,6 +41,8 @@ class Rule:
             if any(self.problem(v) is not None for v in value):
                 return f"each must be {self.describe()}, got {value!r}"
             return None
+        if self.each and isinstance(value, (list, tuple)):  # a tuple from Python, or an empty list
+            return f"must be {self.describe()} or a non-empty list of them (one per layer), got {value!r}"
         if self.kind == "bool":
             return None if isinstance(value, bool) else f"must be true or false, got {value!r}"
         number_ok = not isinstance(value, bool) and (
