@@ -25,20 +25,22 @@ def _fmt(value: Any) -> str:
 def board_table(data: Mapping[str, Any], rows: list[Mapping[str, Any]]) -> Table | None:
     """The leaderboard of ``rows`` (the first of :func:`nntune.show.ranked_rows`; by Pareto
     rank for several objectives), or None while no trial has a value."""
+    if not rows:  # an empty table says less than the line that no trial has a value yet
+        return None
     if data.get("front"):
         return _pareto_board(rows, data["front"], data["study"])
-    return _board(rows, data) if rows else None
+    return _board(rows, data)
 
 
 def _board(rows: list[Mapping[str, Any]], data: Mapping[str, Any]) -> Table:
     """The leaderboard of a study of one objective."""
     # Study names and choice values are the user's words (``exp[bs=64]``), never markup.
     board = Table(title=f"top {counted(len(rows), 'trial')} of {escape(data['study'])} ({data['direction']} validation "
-                        f"{data['metric']})", title_justify="left")
+                        f"{escape(data['metric'])})", title_justify="left")
     # Where a scheduler left each trial (bracket and rung, or its PBT parent), as the board
     # ``nntune tune`` ends with has it.
     scheduled = any(r.get("schedule") for r in rows)
-    for col, justify in (("trial", "right"), ("state", "left"), (data["metric"], "right"), ("epochs", "right"),
+    for col, justify in (("trial", "right"), ("state", "left"), (escape(data["metric"]), "right"), ("epochs", "right"),
                          *((("schedule", "left"),) if scheduled else ())):
         board.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
     findings, params = _findings_and_params_columns(board, rows, "params")
@@ -63,7 +65,9 @@ def _findings_and_params_columns(board: Table, rows: list[Mapping[str, Any]], la
 
 def _errors_table(failed: list[Mapping[str, Any]], top: int) -> Table:
     """The failed and diverged trials (the first ``top``) with their errors."""
-    errors = Table(title=f"{counted(len(failed), 'trial')} failed or diverged (not ranked)", title_justify="left")
+    title = f"{counted(len(failed), 'trial')} failed or diverged (not ranked)"
+    # At least as wide as its title, which would otherwise wrap over a table of short errors.
+    errors = Table(title=title, title_justify="left", min_width=len(title))
     for col in ("trial", "state", "error"):
         errors.add_column(col, justify="right" if col == "trial" else "left")
     for r in failed[:top]:
@@ -77,7 +81,7 @@ def _pareto_board(rows: list[Mapping[str, Any]], front: Mapping[str, Any], study
     """The leaderboard of a study of several objectives: its rows in
     :func:`nntune.show.pareto_order`, each with its non-dominated rank (1: on the Pareto
     front) and every objective's value."""
-    names = list(front["names"])
+    names = [escape(n) for n in front["names"]]  # the user's names (``set_metric_names``), never markup
     board = Table(title=f"top {counted(len(rows), 'trial')} of {escape(study)} by Pareto rank ("
                         + ", ".join(f"{d} {n}" for n, d in zip(names, front["directions"]))
                         + "; ties by the objectives in that order)", title_justify="left")
@@ -104,26 +108,41 @@ def render_priorities(rows: list[Mapping[str, Any]], console: Console) -> None:
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     for r in rows:
         mark = " (measured ahead of an earlier tier)" if r["ahead_of_the_notes"] else ""
-        table.add_row(str(r["rank"]), r["name"], f"{r['share']:.0%}", r["notes_order"] + mark)
+        table.add_row(str(r["rank"]), Text(r["name"]), f"{r['share']:.0%}", r["notes_order"] + mark)
     console.print(table)
 
 
 def render_front(front: Mapping[str, Any], study: str, console: Console) -> None:
-    """The Pareto front: each trial's values, its test look (once per trial) and params."""
-    names = front["names"]
+    """The Pareto front: each trial's values, its test look (once per trial) and params;
+    a line instead while no trial is on it. Into a pipe or a file the console is widened
+    to the table, as for the leaderboard, and a cell too long still wraps, never cut."""
+    names = [escape(n) for n in front["names"]]  # the user's names, never markup
+    goal = ", ".join(f"{d} {n}" for n, d in zip(names, front["directions"]))
+    if not front["rows"]:
+        console.print(f"no trial of {escape(study)} is on the Pareto front yet ({goal})", highlight=False)
+    else:
+        from nntune.cli_text import widened_for
+
+        table = front_table(front, study)
+        widened_for(console, table).print(table)
+    if front.get("infeasible"):
+        bad = front["infeasible"]
+        console.print(f"{counted(bad, 'complete trial')} broke the study's constraints and "
+                      f"{agreeing(bad, 'is', 'are')} not on the front")
+
+
+def front_table(front: Mapping[str, Any], study: str) -> Table:
+    """The table of :func:`render_front`."""
+    names = [escape(n) for n in front["names"]]
     table = Table(title=f"Pareto front of {escape(study)}: {counted(len(front['rows']), 'trial')} ("
                         + ", ".join(f"{d} {n}" for n, d in zip(names, front["directions"])) + ")",
                   title_justify="left")
     for col in ("trial", *names, *[f"test {n}" for n in names]):
         table.add_column(col, justify="right")
-    table.add_column("hyperparameters")  # not "params": that is also an objective's name
+    table.add_column("hyperparameters", overflow="fold")  # not "params": that is also an objective's name
     for r in front["rows"]:
         test = r.get("test") or {}
         table.add_row(str(r["number"]), *[_fmt(v) for v in r["values"]],
-                      *[_fmt(test[n]) if n in test else "-" for n in names],
-                      escape(" ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items())))
-    console.print(table)
-    if front.get("infeasible"):
-        bad = front["infeasible"]
-        console.print(f"{counted(bad, 'complete trial')} broke the study's constraints and "
-                      f"{agreeing(bad, 'is', 'are')} not on the front")
+                      *[_fmt(test[n]) if n in test else "-" for n in front["names"]],
+                      Text(" ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items())))
+    return table

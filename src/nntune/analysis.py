@@ -86,15 +86,39 @@ def chosen_space(study: Any, trials: Sequence[FrozenTrial], params: Sequence[str
 
 
 def study_space(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any] | None = None) -> Space:
-    """The study's declared space (``attrs["space"]``), else every parameter the trials used,
-    each with the distribution it was first drawn from (define-by-run studies)."""
+    """The study's declared space (``attrs["space"]``), else (define-by-run) every parameter
+    the trials used, spanning every range they drew it from. A study may ask
+    ``suggest_float("x", 0, 1)`` in one trial and ``("x", 5, 10)`` in a later one: read in
+    the first range alone, the later trials' values would fall outside it and drop out of
+    the slices, the importance and the best region, which then lay outside the best trial."""
     if attrs and isinstance(attrs.get("space"), Mapping):
         return Space.from_json(attrs["space"])
     params: dict[str, Distribution] = {}
     for t in sorted(trials, key=lambda t: t.number):
         for name, dist in t.distributions.items():
-            params.setdefault(name, dist)
+            params[name] = spanning(params[name], dist) if name in params else dist
     return Space(params)
+
+
+def spanning(a: Distribution, b: Distribution) -> Distribution:
+    """A distribution holding the values of both (``a`` where they are of different kinds):
+    choices joined in order, ranges from the lower low to the higher high, log-scaled where
+    both are; a step kept only where both ranges share it and its grid."""
+    if a == b:
+        return a
+    if isinstance(a, Choice) and isinstance(b, Choice):
+        seen = {repr(v) for v in a.values}  # by repr: True and 1 are different choices
+        return Choice(tuple(a.values) + tuple(v for v in b.values if repr(v) not in seen))
+    if isinstance(a, Beta) and isinstance(b, Beta):
+        return Beta(min(a.low, b.low), max(a.high, b.high))
+    if isinstance(a, Float) and isinstance(b, Float):
+        step = a.step if a.step is not None and a.step == b.step and \
+            float((b.low - a.low) / a.step).is_integer() else None
+        return Float(min(a.low, b.low), max(a.high, b.high), log=a.log and b.log, step=step)
+    if isinstance(a, Int) and isinstance(b, Int):
+        step = a.step if a.step == b.step and (b.low - a.low) % a.step == 0 else 1
+        return Int(min(a.low, b.low), max(a.high, b.high), log=a.log and b.log, step=step)
+    return a
 
 
 def encode(space: Space, trials: Sequence[FrozenTrial]) -> np.ndarray:

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from nntune._json import plain
 from nntune._show_tables import _errors_table, _fmt, board_table, render_front, render_priorities
@@ -253,7 +255,7 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
     if data.get("activity"):
         console.print(data["activity"], markup=False, highlight=False)
     if data.get("split_warning"):
-        console.print(f"[yellow]warning:[/] {data['split_warning']}")
+        console.print(f"[yellow]warning:[/] {escape(data['split_warning'])}")
     for note in data.get("metric_notes", []):
         console.print(note, markup=False, highlight=False)
     render_priorities(data.get("priorities", []), console)
@@ -265,10 +267,13 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
     notes = Table(title="diagnosis of those trials", title_justify="left", show_lines=True)
     for col in ("trial", "finding", "what was seen", "advice"):
         notes.add_column(col)
+    # What was seen quotes the trial (``objective returned [nan, 1.0]``, a parameter's name):
+    # plain text, never markup, so a bracket in it is printed, not taken for a style.
     for r in shown:
         for f in r.get("diagnosis", []):
             style = SEVERITY_STYLE.get(f["severity"], "")
-            notes.add_row(str(r["number"]), f"[{style}]{f['kind']}[/]", f.get("summary", ""), f["advice"])
+            notes.add_row(str(r["number"]), Text(f["kind"], style=style), Text(f.get("summary", "")),
+                          Text(f["advice"]))
     if notes.row_count:
         console.print(notes)
     elif rows:
@@ -278,7 +283,8 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
         marks.add_column(col)
     for r in shown:
         for c in r.get("changes", []):
-            marks.add_row(str(r["number"]), str(c["epoch"]), c["param"], _fmt(c["old"]), _fmt(c["new"]), c["who"])
+            marks.add_row(str(r["number"]), str(c["epoch"]), *(Text(t) for t in (c["param"], _fmt(c["old"]),
+                                                                                  _fmt(c["new"]), c["who"])))
     if marks.row_count:
         console.print(marks)
     if data.get("front"):

@@ -14,14 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from nntune.analysis import best_region, complete_trials, history, param_importance, param_points, study_space, thin
+from nntune.analysis import (best_region, complete_trials, history, param_importance, param_points, study_space,
+                             thin)
 from nntune.control import changes_by_trial
 from nntune.diagnose import diagnose, infer_metric
 from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
 from nntune.report.population import population_data
-from nntune.report.study_data import (activity_text, lineage_data, memory_data, sealed_split, split_line, state_counts,
-                                      study_front)
+from nntune.report.study_data import (PBT_MARKS, activity_text, lineage_data, memory_data, sealed_split, split_line,
+                                      state_counts, study_front)
 from nntune.samplers import is_feasible
 from nntune.show import open_study, study_metric
 from nntune.space import Beta, Choice, Space
@@ -303,7 +304,9 @@ def scheduler_info(trial: FrozenTrial) -> dict[str, Any]:
     """Where a scheduler left the trial: its bracket, rung and rung step (which a study stores
     under ``system_attrs["scheduler"]`` as each trial ends), and its PBT parent."""
     described = trial.system_attrs.get("scheduler")
-    attrs = {**trial.user_attrs, **trial.system_attrs, **(described if isinstance(described, Mapping) else {})}
+    # Of the user attributes only PBT's marks: an objective's own ``rung`` or ``parent`` is no scheduler's.
+    marks = {k: v for k, v in trial.user_attrs.items() if k in PBT_MARKS}
+    attrs = {**marks, **trial.system_attrs, **(described if isinstance(described, Mapping) else {})}
     return {label: attrs[key] for key, label in SCHEDULER_KEYS.items() if key in attrs}
 
 

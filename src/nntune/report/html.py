@@ -11,13 +11,13 @@ from typing import Any
 
 from plotly.offline import get_plotlyjs
 
-from nntune._files import write_atomic
 from nntune._words import agreeing, counted
 from nntune.report import figures
 from nntune.report.data import build_report_data
 from nntune.report.html_parts import (CSS, SEVERITY_CLASS, empty, esc, fmt, param_text, params_text, plot,
                                        table)
 from nntune.report.lineage import lineage_figure, lineage_note, lineage_rows
+from nntune.report.output import write_page
 from nntune.storage import Storage
 
 # Every section, always present (with a note when it has nothing to show), in page order.
@@ -324,9 +324,15 @@ def pareto_section(d: Mapping[str, Any]) -> str:
     trial's one test look."""
     front = d["pareto"]
     names = front["names"]
-    note = (f'<p class="note">{counted(len(front["rows"]), "trial")} no other feasible trial beats on every objective ('
-            + ", ".join(f"{html.escape(dr)} {html.escape(n)}" for n, dr in zip(names, front["directions"]))
-            + (")." if not d["test"]["sealed"] else "); the sealed test split is evaluated once for each of them."))
+    if not front["points"]["number"]:  # no plot of no points, no table of no rows
+        return empty("No complete trial with a value for every objective yet.")
+    goal = ", ".join(f"{html.escape(dr)} {html.escape(n)}" for n, dr in zip(names, front["directions"]))
+    if not front["rows"]:  # every complete trial broke a constraint: the plot shows them, off the front
+        note = f'<p class="note">No feasible trial yet, so no trial is on the front ({goal}).'
+    else:
+        note = (f'<p class="note">{counted(len(front["rows"]), "trial")} no other feasible trial beats on every '
+                f'objective ({goal}'
+                + (")." if not d["test"]["sealed"] else "); the sealed test split is evaluated once for each of them."))
     if front["infeasible"]:
         bad = front["infeasible"]
         note += (f' {counted(bad, "complete trial")} broke the study\'s constraints and '
@@ -335,8 +341,8 @@ def pareto_section(d: Mapping[str, Any]) -> str:
     rows = [[r["number"], *r["values"], *[(r["test"] or {}).get(n) for n in names], params_text(r["params"])]
             for r in front["rows"]]
     return (note + plot(figures.pareto_figure(front["points"]), "plot-pareto")
-            + table(["trial", *names, *[f"test {n}" for n in names], params_header(names)], rows,
-                    [True] * (1 + 2 * len(names)) + [False]))
+            + (table(["trial", *names, *[f"test {n}" for n in names], params_header(names)], rows,
+                     [True] * (1 + 2 * len(names)) + [False]) if rows else ""))
 
 
 def lineage_section(d: Mapping[str, Any]) -> str:
@@ -382,8 +388,8 @@ def render_html(data: Mapping[str, Any]) -> str:
 
 def write_report(storage: str | Storage, study_name: str, path: str | Path, *, top_k: int = 5,
                  seed: int = 0, field: str | None = None) -> Path:
-    """Write the study's report to ``path`` (atomically) and return the path. With
-    ``field`` (the option that named the path), a path that cannot be written is a
-    :class:`~nntune.exceptions.ConfigError` naming it."""
+    """Write the study's report to ``path`` (atomically; a stream such as /dev/stdout is
+    written into) and return the path. With ``field`` (the option that named the path), a
+    path that cannot be written is a :class:`~nntune.exceptions.ConfigError` naming it."""
     page = render_html(build_report_data(storage, study_name, top_k=top_k, seed=seed))
-    return write_atomic(path, page, field=field)
+    return write_page(path, page, field=field)

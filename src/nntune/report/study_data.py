@@ -19,6 +19,8 @@ from nntune.samplers._nsga import pareto_trials
 from nntune.trial import FrozenTrial, TrialState, constraint_values, counts_by_state
 
 MAX_POINTS = 2000
+# The user attributes PBT marks a copy of another member with (the only ones nntune reads as marks).
+PBT_MARKS = ("pbt_parent", "pbt_parent_step")
 
 
 def _axis(space: Space, name: str, trials: Sequence[FrozenTrial]) -> dict[str, Any]:
@@ -245,15 +247,24 @@ def lineage_data(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any] | None 
     PBT study (``pbt`` true) before any member copied another."""
     parent_of: dict[int, tuple[int, Any]] = {}
     for t in trials:
-        marks = {**t.system_attrs, **t.user_attrs}
-        parent = marks.get("pbt_parent", marks.get("parent"))
+        parent, step = lineage_mark(t)
         if isinstance(parent, int) and not isinstance(parent, bool):
-            parent_of[t.number] = (parent, marks.get("pbt_parent_step", marks.get("parent_step")))
+            parent_of[t.number] = (parent, step)
     involved = set(parent_of) | {p for p, _ in parent_of.values()}
     nodes = [{"number": t.number, "state": t.state.value, "value": _finite_value(t.value),
               "parent": parent_of.get(t.number, (None, None))[0], "parent_step": parent_of.get(t.number, (None, None))[1]}
              for t in trials if t.number in involved]
     return {"nodes": nodes, "n_children": len(parent_of), "pbt": bool(parent_of) or is_pbt_study(trials, attrs)}
+
+
+def lineage_mark(t: FrozenTrial) -> tuple[Any, Any]:
+    """The trial a trial continued from, and at which step: PBT marks a copy in its user
+    attributes (``pbt_parent``), a fork in its system attributes (``parent``). A user
+    attribute of the objective's own called ``parent`` is the user's, not a lineage."""
+    if "pbt_parent" in t.user_attrs or "pbt_parent" in t.system_attrs:
+        marks = {**t.system_attrs, **t.user_attrs}
+        return marks.get("pbt_parent"), marks.get("pbt_parent_step")
+    return t.system_attrs.get("parent"), t.system_attrs.get("parent_step")
 
 
 def _finite_value(v: float | None) -> float | None:
