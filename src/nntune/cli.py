@@ -114,9 +114,10 @@ def tune(
     if not len(prepared.space) and cfg.search.trials != 1:
         out.print("warning: the config has no space, so every trial trains the same configuration (only "
                   "their seeds differ); a space: section says what to search (see the README)", markup=False)
-    from nntune.runner_build import idle_scheduler_warning, unread_setting_warning
+    from nntune.runner_build import idle_scheduler_warning
+    from nntune.unread_settings import unread_setting_warnings
 
-    for warning in (idle_scheduler_warning(cfg), unread_setting_warning(cfg)):
+    for warning in (idle_scheduler_warning(cfg), *unread_setting_warnings(cfg)):  # a line each
         if warning:
             out.print(f"warning: {warning}", markup=False)
     if random_terminator(cfg):

@@ -17,6 +17,7 @@ from nntune.exceptions import ConfigError
 from nntune.samplers import PriorSampler, Sampler, make_sampler
 from nntune.schedulers import ASHA, Hyperband, MedianStopping, Scheduler, equal_budget_sampler, make_scheduler
 from nntune.space import Space
+from nntune.unread_settings import READ_BY, unread_setting_warning  # noqa: F401 - their first home's import path
 
 
 MULTI_FIDELITY = ("asha", "hyperband", "bohb")
@@ -103,37 +104,6 @@ def idle_scheduler_warning(cfg: Config) -> str | None:
     return (f"median stopping judges a trial only after its first {counted(warmup, 'epoch')} "
             f"(search.scheduler_options.n_warmup_steps), and fixed.epochs is {epochs}: it will stop no trial; "
             f"give n_warmup_steps below {epochs}")
-
-
-# The optimizers that read each optimizer setting (train/optim.apply_hyperparams).
-READ_BY: dict[str, tuple[str, ...]] = {
-    "momentum": ("momentum", "nesterov"), "beta1": ("adam", "adamw"), "beta2": ("adam", "adamw"),
-    "rho": ("rmsprop",), "eps": ("adagrad", "rmsprop", "adam", "adamw"),
-}
-
-
-def unread_setting_warning(cfg: Config) -> str | None:
-    """A warning for an optimizer setting searched or fixed where no optimizer the study can
-    train with reads it (``momentum`` beside ``rmsprop``, whose moving average is ``rho``):
-    a searched one spends the sampler's trials on a dimension that changes nothing. A
-    warning, not an error: ``babysit`` keeps such a range for an optimizer changed later."""
-    from nntune.train.optim import OPTIM_DEFAULTS
-
-    spec = cfg.space.get("optimizer")
-    fixed = cfg.fixed.get("optimizer", OPTIM_DEFAULTS["optimizer"])
-    possible = set(spec.values or []) if spec is not None else {fixed} if isinstance(fixed, str) else set()
-    for name, readers in READ_BY.items():
-        where = "space" if name in cfg.space else "fixed" if name in cfg.fixed else None
-        if where is None or not possible:
-            continue
-        allowed = possible
-        if where == "space" and "optimizer" in cfg.space[name].when:
-            allowed = possible & set(cfg.space[name].when["optimizer"])
-        if not allowed & set(readers):
-            return (f"{where}.{name} is read by {', '.join(readers)} only, and this study trains with "
-                    f"{', '.join(sorted(map(str, allowed)))}: it changes nothing" +
-                    (" (rmsprop's moving average is rho)" if name == "momentum" else ""))
-    return None
 
 
 def trainable_subspace(space: Space) -> Space:
