@@ -49,11 +49,11 @@ terminator.report_cross_validation_scores""".split()
 
 # Optuna arguments nntune does not take, and why (a script passing one stops with a TypeError).
 NOT_TAKEN = {
-    # One crossover (uniform in the unit cube) and one mutation (a fresh uniform draw).
-    "samplers.NSGAIISampler": {"mutation", "crossover", "elite_population_selection_strategy",
-                               "child_generation_strategy", "after_trial_strategy"},
-    "samplers.NSGAIIISampler": {"mutation", "crossover", "elite_population_selection_strategy",
-                                "child_generation_strategy", "after_trial_strategy"},
+    # Optuna's crossovers and mutation are taken (samplers.nsgaii), not its strategy hooks.
+    "samplers.NSGAIISampler": {"elite_population_selection_strategy", "child_generation_strategy",
+                               "after_trial_strategy"},
+    "samplers.NSGAIIISampler": {"elite_population_selection_strategy", "child_generation_strategy",
+                                "after_trial_strategy"},
 }
 
 

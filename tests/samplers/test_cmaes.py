@@ -92,8 +92,9 @@ def test_choices_conditions_and_integers_are_drawn_their_own_way():
 
 
 def test_options_it_does_not_offer_are_refused_and_a_config_names_it():
-    for options, field in (({"restart_strategy": "ipop"}, "restart_strategy"), ({"use_separable_cma": True},
-                           "use_separable_cma"), ({"sigma0": 2.0}, "sigma0"), ({"popsize": 1}, "popsize")):
+    for options, field in (({"with_margin": True}, "with_margin"), ({"lr_adapt": True}, "lr_adapt"),
+                           ({"restart_strategy": "nope"}, "restart_strategy"), ({"sigma0": 2.0}, "sigma0"),
+                           ({"popsize": 1}, "popsize")):
         with pytest.raises(ConfigError, match=f"^{field}: "):
             CmaEsSampler(**options)
     sampler = make_sampler("cmaes", seed=4, popsize=8, consider_pruned_trials=True)

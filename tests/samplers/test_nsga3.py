@@ -180,8 +180,8 @@ def test_the_config_name_and_its_options():
     assert isinstance(s, NSGAIIISampler) and s.seed == 3 and s.dividing_parameter == 2
     with pytest.raises(ConfigError, match="search.sampler_options.dividing_parameter"):
         built(dividing_parameter=0)
-    with pytest.raises(ConfigError, match="unknown option 'crossover' for nsga3"):
-        built(crossover="uniform")
+    with pytest.raises(ConfigError, match="unknown option 'after_trial_strategy' for nsga3"):
+        built(after_trial_strategy="none")
 
 
 def three_objectives(trial: nntune.Trial) -> tuple[float, float, float]:

@@ -8,6 +8,7 @@ Hyperband under Optuna's argument names. A ``BasePruner`` subclass written for O
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Callable, Sequence
@@ -181,6 +182,8 @@ class PatientPruner(BasePruner):
             return Decision.CONTINUE
         if self.wrapped_pruner is None:
             return Decision.STOP
+        if isinstance(self.wrapped_pruner, (ASHA, Hyperband)):
+            trial = consulted_view(trial, step, self.patience, self.min_delta, direction)
         return self.wrapped_pruner.decide(trial, step, history, direction)  # type: ignore[no-any-return]
 
     def prune(self, study: Any, trial: FrozenTrial) -> bool:
@@ -190,6 +193,22 @@ class PatientPruner(BasePruner):
                                                   study.directions[0]):
             return False
         return bool(self.wrapped_pruner.prune(study, trial))
+
+
+def consulted_view(trial: FrozenTrial, step: int, patience: int, min_delta: float,
+                   direction: Direction) -> FrozenTrial:
+    """``trial`` as successive halving wrapped in a :class:`PatientPruner` must see it: its
+    curve only at the reports where the patient pruner consulted it (the curve had stalled
+    there), and at ``step``. Optuna's successive halving records a trial's rung only when
+    it is consulted, so when next consulted it judges every rung passed since, with the
+    value at that step; judged only at the rungs the report at ``step`` itself crossed, a
+    trial that stalled after a rung was never judged there, and almost nothing was pruned."""
+    curve = trial.intermediate_values
+    consulted = {s: v for s, v in curve.items()
+                 if s < step and stalled({k: w for k, w in curve.items() if k <= s}, patience, min_delta, direction)}
+    if step in curve:
+        consulted[step] = curve[step]
+    return dataclasses.replace(trial, intermediate_values=consulted)
 
 
 def complete_steps(history: Sequence[FrozenTrial]) -> int | None:

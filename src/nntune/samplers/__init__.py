@@ -22,10 +22,11 @@ from nntune.samplers._prior import PriorSampler, check_priors
 from nntune.samplers._qmc import QMCSampler
 from nntune.samplers._random import RandomSampler
 from nntune.samplers._tpe import TPESampler
+from nntune.samplers import nsgaii  # Optuna's crossovers and mutation: nsgaii.SBXCrossover() ...
 
 __all__ = ["CmaEsSampler", "ConstrainedView", "ConstraintsFunc", "constrained_view", "is_feasible", "violation", "NSGAIISampler", "NSGAIIISampler", "ParetoView", "pareto_view", "BaseSampler", "BruteForceSampler", "PartialFixedSampler", "CoarseToFineSampler", "GPSampler", "GridSampler", "PriorSampler", "QMCSampler", "RandomSampler",
            "Sampler", "TPESampler", "check_priors", "independent_draw", "make_sampler", "narrow", "resolve_seed",
-           "trial_rng", "SAMPLERS"]
+           "trial_rng", "nsgaii", "SAMPLERS"]
 
 SAMPLERS = {"random": RandomSampler, "grid": GridSampler, "qmc": QMCSampler,
             "coarse_to_fine": CoarseToFineSampler, "tpe": TPESampler, "gp": GPSampler,

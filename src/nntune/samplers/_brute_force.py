@@ -31,9 +31,10 @@ from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Choice, Distribution, Float, Int, Space, Value
 from nntune.trial import FrozenTrial, TrialState
 
-# Finished trials mark their path explored; a failed one does not (its combination runs
-# again), nor does a waiting one (not started).
-EXPLORED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.DIVERGED)
+# Finished trials mark their path explored, a failed one too, as Optuna's: running its
+# combination again would fail again, and a study with a caught error never ended. A
+# waiting one does not (not started).
+EXPLORED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.DIVERGED, TrialState.FAIL)
 
 
 # More values than this for one parameter is a search that would never end (and a list
@@ -152,7 +153,12 @@ class BruteForceSampler(OptunaMethods):
 
     def is_exhausted(self, space: Space, history: Sequence[FrozenTrial]) -> bool:
         root = tree_of(history)
-        return root.name is not None and exhausted(root, running_counts=not self.avoid_premature_stop)
+        if root.name is None:
+            # No trial asked anything: the space is empty once a finished trial shows it (its
+            # path is empty), as Optuna's tree has it; a study whose objective asks nothing
+            # ran for ever. A running one may yet ask, so it does not count here.
+            return root.ended
+        return exhausted(root, running_counts=not self.avoid_premature_stop)
 
     # nntune's seam: a declared space, walked in its order.
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,9 +26,10 @@ from typing import Any
 import numpy as np
 
 from nntune.exceptions import ConfigError
-from nntune.samplers._base import independent_draw, independent_draws, resolve_seed, trial_rng
+from nntune.samplers._base import independent_draw, resolve_seed, trial_rng
 from nntune.samplers._checks import check_count, check_flag
 from nntune.samplers._define_by_run import RankKey, rank_key
+from nntune.samplers._independent import checked_independent, draw_independent, drawn_rest
 from nntune.samplers._trial_memo import TrialMemo
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Choice, Distribution, Space
@@ -52,11 +54,14 @@ class Strategy:
     c_1: float
     c_mu: float
     chi_n: float  # E||N(0, I)||
+    separable: bool = False  # sep-CMA-ES: a diagonal covariance (:func:`update_separable`)
 
     @classmethod
-    def of(cls, dim: int, popsize: int | None = None) -> Strategy:
+    def of(cls, dim: int, popsize: int | None = None, separable: bool = False) -> Strategy:
         lam = popsize or 4 + int(3 * math.log(dim))
         mu = lam // 2
+        if separable:
+            return cls.of_separable(dim, lam)
         raw = math.log((lam + 1) / 2) - np.log(np.arange(1, lam + 1))
         pos, neg = raw[:mu], raw[mu:]
         mu_eff = float(pos.sum() ** 2 / np.sum(pos ** 2))
@@ -72,6 +77,25 @@ class Strategy:
                    1 + 2 * max(0.0, math.sqrt((mu_eff - 1) / (dim + 1)) - 1) + c_sigma,
                    (4 + mu_eff / dim) / (dim + 4 + 2 * mu_eff / dim), c_1, c_mu,
                    math.sqrt(dim) * (1 - 1 / (4 * dim) + 1 / (21 * dim ** 2)))
+
+
+    @classmethod
+    def of_separable(cls, dim: int, lam: int) -> Strategy:
+        """sep-CMA-ES's constants (Ros and Hansen, 2008), as the ``cmaes`` package that
+        Optuna's ``use_separable_cma`` runs has them: positive weights only, and a
+        covariance learning rate ``(dim + 2) / 3`` times the full one's."""
+        mu = lam // 2
+        raw = math.log(mu + 1) - np.log(np.arange(1, mu + 1))
+        weights = np.concatenate([raw / raw.sum(), np.zeros(lam - mu)])
+        mu_eff = float(1 / np.sum(weights ** 2))
+        c_1 = 2 / ((dim + 1.3) ** 2 + mu_eff)
+        c_mu_full = 2 / mu_eff / (dim + math.sqrt(2)) ** 2 + (1 - 1 / mu_eff) * min(
+            1.0, (2 * mu_eff - 1) / ((dim + 2) ** 2 + mu_eff))
+        c_sigma = (mu_eff + 2) / (dim + mu_eff + 3)
+        return cls(dim, lam, weights, mu_eff, c_sigma,
+                   1 + 2 * max(0.0, math.sqrt((mu_eff - 1) / (dim + 1)) - 1) + c_sigma,
+                   4 / (dim + 4), c_1, (dim + 2) / 3 * c_mu_full,
+                   math.sqrt(dim) * (1 - 1 / (4 * dim) + 1 / (21 * dim ** 2)), separable=True)
 
 
 @dataclass(frozen=True)
@@ -98,6 +122,8 @@ def _eig(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def update(state: State, ranked: np.ndarray, s: Strategy) -> State:
     """The state after one generation whose ``popsize`` points ``ranked`` (rows, best
     first) were evaluated."""
+    if s.separable:
+        return update_separable(state, ranked, s)
     w = s.weights
     y = (ranked - state.mean) / state.sigma
     positive = w > 0
@@ -119,6 +145,27 @@ def update(state: State, ranked: np.ndarray, s: Strategy) -> State:
     cov = (1 + s.c_1 * delta - s.c_1 - s.c_mu * float(w.sum())) * state.cov + s.c_1 * np.outer(p_c, p_c) \
         + s.c_mu * rank_mu
     return State(mean, min(sigma, 1.0), cov, p_sigma, p_c, g)  # no step wider than the whole cube
+
+
+def update_separable(state: State, ranked: np.ndarray, s: Strategy) -> State:
+    """:func:`update` for sep-CMA-ES: the covariance stays diagonal, each axis adapted on
+    its own (the ``cmaes`` package's ``SepCMA.tell``)."""
+    w = s.weights
+    y = (ranked - state.mean) / state.sigma
+    y_w = w @ y  # the weights past mu are zero
+    mean = state.mean + state.sigma * y_w
+    diag = np.diag(state.cov)
+    p_sigma = (1 - s.c_sigma) * state.p_sigma \
+        + math.sqrt(s.c_sigma * (2 - s.c_sigma) * s.mu_eff) * y_w / np.sqrt(np.maximum(diag, 1e-20))
+    norm = float(np.linalg.norm(p_sigma))
+    sigma = state.sigma * math.exp((s.c_sigma / s.d_sigma) * (norm / s.chi_n - 1))
+    g = state.generation + 1
+    h_sigma = norm / math.sqrt(1 - (1 - s.c_sigma) ** (2 * (g + 1))) < (1.4 + 2 / (s.dim + 1)) * s.chi_n
+    p_c = (1 - s.c_c) * state.p_c + (math.sqrt(s.c_c * (2 - s.c_c) * s.mu_eff) * y_w if h_sigma else 0.0)
+    delta = 0.0 if h_sigma else s.c_c * (2 - s.c_c)
+    diag = (1 + s.c_1 * delta - s.c_1 - s.c_mu * float(w.sum())) * diag + s.c_1 * p_c ** 2 \
+        + s.c_mu * (w @ y ** 2)
+    return State(mean, min(sigma, 1.0), np.diag(diag), p_sigma, p_c, g)
 
 
 def sample(state: State, rng: np.random.Generator) -> np.ndarray:
@@ -196,7 +243,7 @@ class Replayed:
 
     def state(self, counted: list[Mark], x0: np.ndarray, sigma0: float, s: Strategy) -> State:
         """:func:`replay` of the ``counted`` marks (in number order)."""
-        head = (self._memo[0] if self._memo else None, x0.tobytes(), sigma0, s.dim, s.popsize)
+        head = (self._memo[0] if self._memo else None, x0.tobytes(), sigma0, s.dim, s.popsize, s.separable)
         kept_head, kept, states = self._kept
         p = s.popsize
         full = len(counted) // p * p
@@ -215,23 +262,28 @@ class Replayed:
 
 
 class CmaEsSampler(OptunaMethods):
-    """``CmaEsSampler(x0=None, sigma0=None, n_startup_trials=1, seed=None, *, popsize=None,
-    consider_pruned_trials=False)``, with Optuna's names: random for the first
+    """``CmaEsSampler(x0=None, sigma0=None, n_startup_trials=1, independent_sampler=None,
+    warn_independent_sampling=True, seed=None, *, popsize=None, consider_pruned_trials=False,
+    use_separable_cma=False)``,
+    with Optuna's names: random (or ``independent_sampler``'s) for the first
     ``n_startup_trials`` finished trials, then CMA-ES over the numeric parameters, started at
     ``x0`` (a dict of values; default the centre of each range) with step ``sigma0`` (in the
-    unit cube; default 1/6). Pruned trials take part, ranked below the complete ones, only
-    with ``consider_pruned_trials``; a diverged trial ranks last; a failed one is ignored."""
+    unit cube; default 1/6); with ``use_separable_cma`` the covariance is diagonal
+    (sep-CMA-ES, for many parameters). Choices, conditional and define-by-run parameters are drawn at
+    random or by ``independent_sampler`` (one of nntune's samplers). Pruned trials take part,
+    ranked below the complete ones, only with ``consider_pruned_trials``; a diverged trial
+    ranks last; a failed one is ignored."""
 
     def __init__(self, x0: dict[str, Any] | None = None, sigma0: float | None = None, n_startup_trials: int = 1,
                  independent_sampler: Any = None, warn_independent_sampling: bool = True, seed: int | None = None,
                  *, consider_pruned_trials: bool = False, restart_strategy: str | None = None,
-                 popsize: int | None = None, inc_popsize: int = 2, use_separable_cma: bool = False,
+                 popsize: int | None = None, inc_popsize: int = -1, use_separable_cma: bool = False,
                  with_margin: bool = False, lr_adapt: bool = False, source_trials: Any = None) -> None:
-        for name, value in (("independent_sampler", independent_sampler), ("restart_strategy", restart_strategy),
-                            ("use_separable_cma", use_separable_cma), ("with_margin", with_margin),
-                            ("lr_adapt", lr_adapt), ("source_trials", source_trials)):
+        _ignored_restarts(restart_strategy, inc_popsize)
+        for name, value in (("with_margin", with_margin), ("lr_adapt", lr_adapt), ("source_trials", source_trials)):
             if value not in (None, False):
-                raise ConfigError(name, "not offered by nntune's CMA-ES (full covariance, one run, no warm start)")
+                raise ConfigError(name, "not offered by nntune's CMA-ES (no margin, no learning-rate "
+                                        "adaptation, no warm start)")
         if sigma0 is not None and not (isinstance(sigma0, (int, float)) and 0 < sigma0 <= 1):
             raise ConfigError("sigma0", f"a step in the unit cube, 0 < sigma0 <= 1, got {sigma0!r}")
         if popsize is not None and (isinstance(popsize, bool) or not isinstance(popsize, int) or popsize < 2):
@@ -243,9 +295,13 @@ class CmaEsSampler(OptunaMethods):
         self.sigma0 = 1 / 6 if sigma0 is None else float(sigma0)
         self.n_startup_trials = check_count("n_startup_trials", n_startup_trials, 0)
         self.consider_pruned_trials = check_flag("consider_pruned_trials", consider_pruned_trials)
-        check_count("inc_popsize", inc_popsize, 1)  # kept for Optuna's signature: no restarts to grow
-        check_flag("warn_independent_sampling", warn_independent_sampling)
+        # Optuna's: the start-up trials and every parameter CMA-ES leaves out (a choice, a
+        # conditional or define-by-run one) are drawn by it; a define-by-run one is warned
+        # about after start-up (draw_independent), as GP's and QMC's are.
+        self.independent_sampler = checked_independent(independent_sampler)
+        self.warn_independent_sampling = check_flag("warn_independent_sampling", warn_independent_sampling)
         self.popsize = popsize
+        self.use_separable_cma = check_flag("use_separable_cma", use_separable_cma)
         self._replayed = Replayed()  # the generations of the last ask, to resume from
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
@@ -261,19 +317,33 @@ class CmaEsSampler(OptunaMethods):
             counted = [m for t in history if (m := marks(t)) is not None]
             if len(counted) >= max(1, self.n_startup_trials):
                 counted.sort(key=by_number)
-                strategy = Strategy.of(len(numeric), self.popsize)
+                strategy = Strategy.of(len(numeric), self.popsize, self.use_separable_cma)
                 x0 = np.array([numeric.params[n].to_unit(self.x0[n]) if n in self.x0 else 0.5
                                for n in numeric.params])
                 state = self._replayed.state(counted, x0, self.sigma0, strategy)
                 out.update(numeric.from_unit(sample(state, trial_rng(self.seed, number, 17))))
-        return independent_draws(space, self.seed, number, out)
+        return drawn_rest(self, space, history, number, direction, out)
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:
-        return independent_draw(self.seed, number, name, dist)
+        return draw_independent(self, name, dist, history, number, direction,
+                                lambda: independent_draw(self.seed, number, name, dist))
 
     def __repr__(self) -> str:
         return f"CmaEsSampler(seed={self.seed}, sigma0={self.sigma0:g}, popsize={self.popsize})"
+
+
+def _ignored_restarts(restart_strategy: Any, inc_popsize: Any) -> None:
+    """Optuna's restart options, taken as Optuna (since 4.4) takes them: checked, then left
+    unused with a FutureWarning, the search running once without restarts. A script that
+    passes them runs as it does on Optuna instead of stopping at the sampler."""
+    if restart_strategy not in (None, "ipop", "bipop"):
+        raise ConfigError("restart_strategy", f"must be None, 'ipop' or 'bipop', got {restart_strategy!r}")
+    if inc_popsize != -1:
+        check_count("inc_popsize", inc_popsize, 1)
+    if restart_strategy is not None or inc_popsize != -1:
+        warnings.warn("CmaEsSampler: restart_strategy and inc_popsize are ignored, as in Optuna since v4.4: "
+                      "the search runs once, without restarts", FutureWarning, stacklevel=3)
 
 
 def check_x0(x0: dict[str, Any], numeric: Space) -> None:

@@ -32,11 +32,11 @@ import numpy as np
 from scipy import special
 from threadpoolctl import ThreadpoolController
 
-from nntune.samplers._base import independent_draw, independent_draws, resolve_seed, trial_rng
+from nntune.samplers._base import independent_draw, resolve_seed, trial_rng
 from nntune.samplers._constraints import ConstraintsFunc
 from nntune.samplers._checks import check_callable, check_count, check_flag
 from nntune.samplers._define_by_run import decode, encode, signed, snap
-from nntune.samplers._independent import checked_independent, draw_independent
+from nntune.samplers._independent import checked_independent, draw_independent, drawn_rest
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Choice, Distribution, Space
 from nntune.trial import FrozenTrial, TrialState
@@ -330,7 +330,8 @@ class GPSampler(OptunaMethods):
         units, losses = observations(space, history, direction)
         n_done = sum(1 for t in history if t.state == TrialState.COMPLETE)
         if n_done < max(1, self.n_startup_trials) or len(losses) < 2:
-            return independent_draws(space, self.seed, number)
+            # Optuna's: the start-up trials are the independent sampler's, when one is given.
+            return drawn_rest(self, space, history, number, direction, {})
         with _blas().limit(limits=1, user_api="blas"):
             return self._model_suggest(space, units, losses, number)
 

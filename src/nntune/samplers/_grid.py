@@ -59,7 +59,16 @@ def used_points(grid: Sequence[dict[str, Any]], history: Sequence[FrozenTrial]) 
     used: set[int] = set()
     for t in sorted(history, key=lambda t: t.number):
         asked = tuple(k for k in keys if k in t.params)
-        if t.state == TrialState.WAITING or (keys and not asked):  # asked nothing of the grid
+        if t.state == TrialState.WAITING:
+            continue
+        if keys and not asked:  # asked nothing of the grid
+            if not t.params and t.state != TrialState.RUNNING:
+                # Finished without asking anything (its objective failed first, or asks no
+                # grid parameter): it took the first free point, as Optuna's grid counts
+                # it. Left free, that point was handed out again for ever.
+                free = next((i for i in range(len(grid)) if i not in used), None)
+                if free is not None:
+                    used.add(free)
             continue
         if asked not in indexes:  # built once per set of asked names
             index: dict[str, list[int]] = {}

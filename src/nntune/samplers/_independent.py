@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from nntune.exceptions import ConfigError
-from nntune.space import Distribution
+from nntune.samplers._base import independent_draws
+from nntune.space import Distribution, Space
 from nntune.trial import FrozenTrial, TrialState
 
 
@@ -42,3 +43,19 @@ def draw_independent(owner: Any, name: str, dist: Distribution, history: Sequenc
     if other is not None:
         return other.suggest_one(name, dist, history, number=number, direction=direction)
     return own()
+
+
+def drawn_rest(owner: Any, space: Space, history: Sequence[FrozenTrial], number: int, direction: str,
+               given: dict[str, Any]) -> dict[str, Any]:
+    """``given`` completed with a value for every other active parameter of ``space`` (in its
+    order: a parent decides its children), each by ``owner.independent_sampler`` where it
+    has one, else by :func:`independent_draw` (the draws of ``independent_draws``). Not
+    warned about: the space was declared with them, and they are drawn so by design."""
+    other = owner.independent_sampler
+    if other is None:
+        return independent_draws(space, owner.seed, number, given)
+    out = dict(given)
+    for name, dist in space.params.items():
+        if name not in out and space.is_active(name, out):
+            out[name] = other.suggest_one(name, dist, history, number=number, direction=direction)
+    return out

@@ -25,6 +25,8 @@ from nntune.samplers._checks import check_callable
 from nntune.samplers._constraints import ConstraintsFunc, is_feasible
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.samplers._trial_memo import ScoredCopies, TrialMemo
+from nntune.samplers.nsgaii import (BaseCrossover, BaseMutation, check_crossover, check_mutation, child_by_crossover,
+                                    mutated, numeric_columns)
 from nntune.space import Distribution, Space
 from nntune.trial import FrozenTrial, TrialState
 
@@ -269,13 +271,15 @@ class GenerationalSampler(OptunaMethods, abc.ABC):
     (the first drawn at random); a child's parents win binary tournaments among the elite
     that :meth:`elite` chooses from the complete trials of earlier generations, its
     parameters are the parents' crossed over uniformly in the unit cube (with
-    ``crossover_prob``; each taken from the second parent with ``swapping_prob``), then each
-    mutated (drawn anew) with ``mutation_prob`` (default 1 / number of parameters).
+    ``crossover_prob``; each taken from the second parent with ``swapping_prob``), or by
+    Optuna's ``crossover`` given (:mod:`nntune.samplers.nsgaii`), then each mutated (drawn
+    anew, or moved by ``mutation``) with ``mutation_prob`` (default 1 / number of parameters).
 
     Stateless: the elite is rebuilt from the history on every ask, so the same seed and
     history give the same suggestion in any process."""
 
-    def __init__(self, *, population_size: int = 50, mutation_prob: float | None = None,
+    def __init__(self, *, population_size: int = 50, mutation: BaseMutation | None = None,
+                 mutation_prob: float | None = None, crossover: BaseCrossover | None = None,
                  crossover_prob: float = 0.9, swapping_prob: float = 0.5, seed: int | None = None,
                  constraints_func: ConstraintsFunc | None = None) -> None:
         from nntune.exceptions import ConfigError
@@ -290,6 +294,10 @@ class GenerationalSampler(OptunaMethods, abc.ABC):
         self.mutation_prob = mutation_prob
         self.crossover_prob = float(crossover_prob)
         self.swapping_prob = float(swapping_prob)
+        # None: the uniform crossover in the unit cube below (Optuna's default, UniformCrossover).
+        self.crossover = check_crossover(crossover, population_size)
+        # None: a mutated parameter is drawn anew (Optuna's default); else a numeric one is moved.
+        self.mutation = check_mutation(mutation)
         self.seed = resolve_seed(seed)
         self.constraints_func = check_callable("constraints_func", constraints_func)  # the study stores them and ranks infeasible trials last
 
@@ -321,15 +329,25 @@ class GenerationalSampler(OptunaMethods, abc.ABC):
                 return elite[a if rng.random() < 0.5 else b]
             return elite[a if rank[a] < rank[b] else b]
 
-        first, second = tournament(), tournament()
-        u1, u2 = space.to_unit(first.params), space.to_unit(second.params)
-        child = u1.copy()
-        if rng.random() < self.crossover_prob:
-            swap = rng.random(len(child)) < self.swapping_prob
-            child[swap] = u2[swap]
+        if self.crossover is not None:
+            if len(elite) < self.crossover.n_parents:
+                return independent_draws(space, self.seed, number)
+            child = child_by_crossover(self.crossover, space, elite, rank, rng, self.crossover_prob,
+                                       self.swapping_prob, getattr(history, "directions", None) or [direction])
+        else:
+            first, second = tournament(), tournament()
+            u1, u2 = space.to_unit(first.params), space.to_unit(second.params)
+            child = u1.copy()
+            if rng.random() < self.crossover_prob:
+                swap = rng.random(len(child)) < self.swapping_prob
+                child[swap] = u2[swap]
         p_mutate = self.mutation_prob if self.mutation_prob is not None else 1.0 / len(space)
         mutate = rng.random(len(child)) < p_mutate
-        child[mutate] = rng.random(int(mutate.sum()))
+        if self.mutation is None:
+            child[mutate] = rng.random(int(mutate.sum()))
+        else:
+            child = mutated(self.mutation, child, mutate, numeric_columns(space), rng,
+                            getattr(history, "directions", None) or [direction])
         child = np.where(np.isnan(child), rng.random(len(child)), child)  # inactive in a parent
         return space.from_unit(child)
 
@@ -343,10 +361,12 @@ class NSGAIISampler(GenerationalSampler):
     generations by Pareto front, then crowding (the score of :func:`pareto_view`, which the
     study hands its sampler for several objectives); the rest is :class:`GenerationalSampler`."""
 
-    def __init__(self, *, population_size: int = 50, mutation_prob: float | None = None,
+    def __init__(self, *, population_size: int = 50, mutation: BaseMutation | None = None,
+                 mutation_prob: float | None = None, crossover: BaseCrossover | None = None,
                  crossover_prob: float = 0.9, swapping_prob: float = 0.5, seed: int | None = None,
                  constraints_func: ConstraintsFunc | None = None) -> None:
-        super().__init__(population_size=population_size, mutation_prob=mutation_prob,
+        super().__init__(population_size=population_size, mutation=mutation, mutation_prob=mutation_prob,
+                         crossover=crossover,
                          crossover_prob=crossover_prob, swapping_prob=swapping_prob, seed=seed,
                          constraints_func=constraints_func)
 

@@ -28,6 +28,7 @@ from nntune.samplers._base import trial_rng
 from nntune.samplers._constraints import ConstraintsFunc, is_feasible, violation
 from nntune.samplers._nsga import GenerationalSampler, minimized_rows, nondominated_fronts
 from nntune.samplers._trial_memo import TrialMemo
+from nntune.samplers.nsgaii import BaseCrossover, BaseMutation
 from nntune.trial import FrozenTrial, TrialState
 
 _ASF_EPSILON = 1e-6  # the weight of the other objectives when looking for an axis's extreme point
@@ -203,12 +204,14 @@ class NSGAIIISampler(GenerationalSampler):
     few feasible ones, the least violating first. Tournaments, crossover and mutation are
     :class:`~nntune.samplers._nsga.GenerationalSampler`'s, as for NSGA-II."""
 
-    def __init__(self, *, population_size: int = 50, mutation_prob: float | None = None,
+    def __init__(self, *, population_size: int = 50, mutation: BaseMutation | None = None,
+                 mutation_prob: float | None = None, crossover: BaseCrossover | None = None,
                  crossover_prob: float = 0.9, swapping_prob: float = 0.5, seed: int | None = None,
                  constraints_func: ConstraintsFunc | None = None,
                  reference_points: Sequence[Sequence[float]] | np.ndarray | None = None,
                  dividing_parameter: int = 3) -> None:
-        super().__init__(population_size=population_size, mutation_prob=mutation_prob,
+        super().__init__(population_size=population_size, mutation=mutation, mutation_prob=mutation_prob,
+                         crossover=crossover,
                          crossover_prob=crossover_prob, swapping_prob=swapping_prob, seed=seed,
                          constraints_func=constraints_func)
         if isinstance(dividing_parameter, bool) or not isinstance(dividing_parameter, int) \

@@ -91,7 +91,11 @@ class PartialFixedSampler(OptunaMethods):
         free = Space({k: d for k, d in space.params.items() if k not in self.fixed_params},
                      {k: c for k, c in space.conditions.items()
                       if k not in self.fixed_params and not set(c) & set(self.fixed_params)})
-        out = dict(self.base_sampler.suggest(free, self._seen(history), number=number, direction=direction))
+        # Without the fixed names: a base that chooses more than the space it is handed (a
+        # grid of given values, before the space is known) would otherwise override them.
+        out = {k: v for k, v in self.base_sampler.suggest(free, self._seen(history), number=number,
+                                                          direction=direction).items()
+               if k not in self.fixed_params}
         out.update({k: self._fixed(k, space.params[k]) for k in self.fixed_params if k in space.params})
         return out
 
