@@ -4,8 +4,11 @@ user's would get."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import shutil
+import stat
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,10 +48,58 @@ def _first_existing(path: Path) -> Path:
     return p
 
 
+# Linux, macOS and Windows file systems take at most 255 bytes in a name, 4096 in a path.
+NAME_MAX, PATH_MAX = 255, 4096
+
+
+def is_stream(path: Path) -> bool:
+    """Whether ``path`` names something to write into rather than a file to replace: a
+    device, a pipe or a socket, or anything under /dev or /proc (``/dev/stdout`` is a link
+    to whatever the output is, a file included; replacing the link would leave that output
+    empty and put a file where the link was)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):  # not there yet (or not reachable): a file to create
+        return False
+    if stat.S_ISDIR(mode):
+        return False
+    return not stat.S_ISREG(mode) or path.absolute().parts[1:2] in (("dev",), ("proc",))
+
+
+def same_as_stdout(path: Path) -> bool:
+    """Whether ``path`` is this process's standard output (``/dev/stdout``, ``/dev/fd/1``)."""
+    try:
+        here, there = os.fstat(sys.stdout.fileno()), os.stat(path)
+    except (OSError, ValueError, AttributeError):  # no real stdout (captured, closed)
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+
+
+def _check_lengths(path: Path, field: str) -> None:
+    # Said here in one line: the OS says only "File name too long", and from os.stat itself.
+    for part in path.parts:
+        size = len(os.fsencode(part))
+        if size > NAME_MAX:
+            shown = part if len(part) <= 40 else f"{part[:30]}...{part[-8:]}"
+            raise ConfigError(field, f"file name too long ({size} bytes, at most {NAME_MAX}): {shown}")
+    size = len(os.fsencode(str(path.absolute())))
+    if size >= PATH_MAX:
+        raise ConfigError(field, f"path too long ({size} bytes, at most {PATH_MAX - 1})")
+
+
 def check_writable_file(path: str | Path, field: str) -> Path:
-    """Refuse, before any work, a file path that cannot be written: an existing folder, a
-    parent that is a file, or a folder without write permission. Nothing is created."""
+    """Refuse, before any work, a file path that cannot be written: a name too long, an
+    existing folder, a parent that is a file, or a folder without write permission. A
+    device or a pipe (``/dev/stdout``) only needs to be writable itself: it is written
+    into, never replaced. Nothing is created."""
     target = Path(path)
+    _check_lengths(target, field)
+    if is_stream(target):
+        # Standard output is written through the open handle, which needs no permission
+        # on the file (a pipe or a file another user opened for this process).
+        if not same_as_stdout(target) and not os.access(target, os.W_OK):
+            raise ConfigError(field, f"cannot write {target}: no permission")
+        return target
     try:
         if target.is_dir():
             raise ConfigError(field, f"{target} is a folder; give a file name")
@@ -61,6 +112,7 @@ def check_writable_file(path: str | Path, field: str) -> Path:
 def check_writable_dir(path: str | Path, field: str) -> Path:
     """Refuse, before any work, a folder that cannot be made or written. Nothing is created."""
     folder = Path(path)
+    _check_lengths(folder, field)
     if folder.exists() and not folder.is_dir():
         raise ConfigError(field, f"{folder} is a file, not a folder")
     _check_folder(folder, field, folder)
@@ -89,7 +141,9 @@ def replaced_atomically(path: str | Path, *, field: str | None = None) -> Iterat
     tmp: str | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        # The temporary name is longer than the target's: cut, so that any name that
+        # fits the file system also fits beside it.
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:100]}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             yield handle
         os.chmod(tmp, _mode_for(target))
@@ -125,9 +179,21 @@ def write_atomic(path: str | Path, data: bytes | str, *, field: str | None = Non
     return Path(path)
 
 
+SAFE_NAME_BYTES = 200  # names that fit keep their file names; room is left under NAME_MAX for ".html", "-trial12.pt"
+
+
 def safe_name(study: str) -> str:
-    """A study name as a file name: anything but letters, digits, ``-_.`` becomes ``_``."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in study)
+    """A study name as a file name: anything but letters, digits, ``-_.`` becomes ``_``.
+    A name over :data:`SAFE_NAME_BYTES` keeps its start and ends with 12 hex digits of the
+    whole name's SHA-256, so that it fits every file system and two long names that start
+    alike still get two files."""
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in study)
+    raw = name.encode("utf-8")
+    if len(raw) <= SAFE_NAME_BYTES:
+        return name
+    digest = hashlib.sha256(study.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    head = raw[:SAFE_NAME_BYTES - len(digest) - 1].decode("utf-8", "ignore")  # never half a character
+    return f"{head}-{digest}"
 
 
 def default_report_path(study: str) -> Path:

@@ -234,16 +234,16 @@ def report(
     storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
     study: str = typer.Option("digits-mlp", "--study", help="Study name."),
     output: Optional[Path] = typer.Option(None, "-o", "--output",
-                                          help="HTML file to write (default reports/STUDY.html)."),
+                                          help="HTML file to write, - for stdout (default reports/STUDY.html)."),
 ) -> None:
     """Write a study's report: one HTML file that opens with no network and no server."""
-    from nntune.report import write_report
+    from nntune.report import output as sink, write_report
     from nntune.studies import check_not_storage, open_existing
 
-    target = check_writable_file(output or default_report_path(study), "--output")
+    target = output if sink.to_stdout(output) else check_writable_file(output or default_report_path(study), "--output")
     check_not_storage(target, open_existing(storage), "--output")  # -o nntune.db would overwrite the studies
     path = write_report(storage, study, target, field="--output")
-    print(f"report written to {path}")
+    sink.say_written(path)
 
 
 @app.command()

@@ -1,39 +1,30 @@
 """Where the report's page goes: a file, replaced whole (see
 :func:`nntune._files.write_atomic`); or a device or a stream (``-o /dev/stdout``,
-``-o /dev/null``, a named pipe), written into, never replaced by a file beside it."""
+``-o /dev/null``, a named pipe), written into, never replaced by a file beside it; or
+``-``, standard output."""
 
 from __future__ import annotations
 
-import os
-import stat
 import sys
 from pathlib import Path
 
-from nntune._files import write_atomic
+from nntune._files import is_stream, same_as_stdout, write_atomic
 from nntune.exceptions import ConfigError
 
 
-def is_stream(path: Path) -> bool:
-    """Whether ``path`` names something to write into rather than a file to replace: a
-    device, a pipe or a socket, or anything under /dev or /proc (``/dev/stdout`` is a link
-    to whatever the output is, a file included; replacing the link would leave that output
-    empty and put a file where the link was)."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:  # not there yet (or not reachable): a file to create
+def to_stdout(path: str | Path | None) -> bool:
+    """Whether the page written to ``path`` goes to standard output (``-``, ``/dev/stdout``):
+    then what is said about it belongs on stderr, not after the page."""
+    if path is None:
         return False
-    if stat.S_ISDIR(mode):
-        return False
-    return not stat.S_ISREG(mode) or path.absolute().parts[1:2] in (("dev",), ("proc",))
+    return str(path) == "-" or (is_stream(Path(path)) and same_as_stdout(Path(path)))
 
 
-def same_as_stdout(path: Path) -> bool:
-    """Whether ``path`` is this process's standard output (``/dev/stdout``, ``/dev/fd/1``)."""
-    try:
-        here, there = os.fstat(sys.stdout.fileno()), os.stat(path)
-    except (OSError, ValueError, AttributeError):  # no real stdout (captured, closed)
-        return False
-    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+def say_written(path: Path) -> None:
+    """Say where the page went: on stderr when the page itself went to stdout, so that
+    ``nntune report -o - > page.html`` leaves the page whole."""
+    shown = "stdout" if str(path) == "-" else path
+    print(f"report written to {shown}", file=sys.stderr if to_stdout(path) else sys.stdout)
 
 
 def write_page(path: str | Path, page: str, *, field: str | None = None) -> Path:
@@ -41,10 +32,11 @@ def write_page(path: str | Path, page: str, *, field: str | None = None) -> Path
     else replaced atomically. With ``field``, an OS error is a one-line
     :class:`~nntune.exceptions.ConfigError` naming it."""
     target = Path(path)
-    if not is_stream(target):
+    if str(target) != "-" and not is_stream(target):
         return write_atomic(target, page, field=field)
     try:
-        if same_as_stdout(target):  # through sys.stdout, so that what is printed after follows the page
+        # Through sys.stdout, so that what is printed after follows the page.
+        if str(target) == "-" or same_as_stdout(target):
             sys.stdout.write(page)
             sys.stdout.flush()
         else:
