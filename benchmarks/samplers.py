@@ -167,7 +167,7 @@ PROBLEMS: dict[str, Problem] = {
 }
 
 NNTUNE: dict[str, Callable[[int], Any]] = {
-    "random": lambda s: RandomSampler(seed=s), "qmc": lambda s: QMCSampler(seed=s),
+    "random": lambda s: RandomSampler(seed=s), "qmc": lambda s: QMCSampler(seed=s, scramble=True),
     "coarse_to_fine": lambda s: CoarseToFineSampler(seed=s, stages=3, trials_per_stage=20),
     "tpe": lambda s: TPESampler(seed=s), "gp": lambda s: GPSampler(seed=s),
     "cmaes": lambda s: CmaEsSampler(seed=s),

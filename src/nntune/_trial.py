@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nntune._known_values import known_value
+from nntune._stored_value import as_stored
 from nntune.changes import STOP
 from nntune.exceptions import ConfigError, PruningUndefined, TrialStateError
 from nntune.samplers._optuna_methods import asked_like_optuna
@@ -146,6 +147,10 @@ class Trial(Suggestions):
                 value = known_value(name, dist, value, "grid", stacklevel=4)
         else:
             value = self._sample_one(name, dist)
+        # Stored as Optuna stores it (0.5 for an integer as 0, 1 for a float as 1.0): a grid
+        # hands out its values as given, and a later trial whose space holds the parameter
+        # takes them unchecked above.
+        value = as_stored(dist, value)
         self._params[name] = value
         self._dists[name] = dist
         self._unsaved[name] = None
@@ -189,8 +194,10 @@ class Trial(Suggestions):
         optional full record (losses, learning rate, per-layer statistics) beside it."""
         step = report_step(step)
         if int(step) in self._intermediate:  # as Optuna: the first value of a step stands
-            warnings.warn(f"the value reported for step {int(step)} of trial {self.number} is ignored: that step "
-                          "was reported already", UserWarning, stacklevel=2)
+            # No trial number in the text, as in Optuna's: Python's filter then shows this
+            # once per step and line, not once for every trial of a long study.
+            warnings.warn(f"the value reported for step {int(step)} is ignored: that step was reported already",
+                          UserWarning, stacklevel=2)
             return
         try:
             value = float(value)

@@ -28,7 +28,7 @@ from nntune.logging import get_logger
 from nntune.pruners._pruners import check_pruner
 from nntune.samplers import Sampler, resolve_seed
 from nntune.samplers._checks import check_study_sampler
-from nntune.schedulers import NoScheduler, Scheduler
+from nntune.schedulers import PBT, Scheduler
 from nntune.search_space import infer_space
 from nntune.space import Space
 from nntune.storage import DuplicatedStudyError, Storage, StudyNotFoundError, get_storage, redact_url
@@ -100,10 +100,8 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
             dirs = list(rec.attrs.get("directions", [rec.direction]))
             direction_ = dirs[0]
     _check_sampler(sampler)
-    scheduler = check_pruner(scheduler, "scheduler") or check_pruner(pruner) or default_scheduler(len(dirs))
-    if len(dirs) > 1 and not isinstance(scheduler, NoScheduler):
-        raise ConfigError("pruner", f"pruning compares one value per step, which is undefined for "
-                                    f"{len(dirs)} objectives; leave pruner out")
+    scheduler = _check_objectives(check_pruner(scheduler, "scheduler") or check_pruner(pruner)
+                                  or default_scheduler(len(dirs)), len(dirs))
     # A scheduler that also chooses configurations (BOHB) brings its own sampler.
     sampler = check_study_sampler(sampler or getattr(scheduler, "sampler", None) or default_sampler(seed, len(dirs)))
     sampler_seed = resolve_seed(getattr(sampler, "seed", None) if seed is None else seed)
@@ -132,6 +130,17 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
                  scheduler=scheduler, space=space, seed=seed, clock=clock, directions=dirs)
 
 
+def _check_objectives(scheduler: Scheduler, n_objectives: int) -> Scheduler:
+    """``scheduler``, if it can serve a study of ``n_objectives``. A pruner is kept for
+    several objectives, as Optuna keeps it (``trial.should_prune()`` then says pruning is
+    undefined); a scheduler that picks or replaces configurations by one value (PBT, BOHB)
+    cannot run at all there."""
+    if n_objectives > 1 and (isinstance(scheduler, PBT) or getattr(scheduler, "sampler", None) is not None):
+        raise ConfigError("pruner", f"{type(scheduler).__name__} ranks trials by one value, which is undefined "
+                                    f"for {n_objectives} objectives; leave it out")
+    return scheduler
+
+
 def load_study(study_name: str | None, storage: str | Storage, *, sampler: Sampler | None = None,
                scheduler: Scheduler | None = None, pruner: Scheduler | None = None) -> Study:
     """Open an existing study (its direction, seed and declared space come from storage);
@@ -152,7 +161,8 @@ def load_study(study_name: str | None, storage: str | Storage, *, sampler: Sampl
     seed = rec.attrs.get("seed")
     n_objectives = len(rec.attrs.get("directions") or [rec.direction])
     _check_sampler(sampler)
-    scheduler = check_pruner(scheduler, "scheduler") or check_pruner(pruner) or default_scheduler(n_objectives)
+    scheduler = _check_objectives(check_pruner(scheduler, "scheduler") or check_pruner(pruner)
+                                  or default_scheduler(n_objectives), n_objectives)
     sampler = check_study_sampler(sampler or getattr(scheduler, "sampler", None) or default_sampler(seed, n_objectives))
     return Study(name=rec.name, storage=store, study_id=rec.id, direction=rec.direction,  # type: ignore[arg-type]
                  sampler=sampler, scheduler=scheduler, space=space, seed=seed,

@@ -1,4 +1,4 @@
-"""Quasi-random (scrambled Sobol) search."""
+"""Quasi-random (Sobol) search."""
 
 from __future__ import annotations
 
@@ -20,8 +20,10 @@ def suggestions(sampler, n: int) -> list[dict]:
 
 
 def test_same_seed_same_points_other_seed_other_points():
-    assert suggestions(QMCSampler(seed=1), 8) == suggestions(QMCSampler(seed=1), 8)
-    assert suggestions(QMCSampler(seed=1), 8) != suggestions(QMCSampler(seed=2), 8)
+    assert suggestions(QMCSampler(seed=1, scramble=True), 8) == suggestions(QMCSampler(seed=1, scramble=True), 8)
+    assert suggestions(QMCSampler(seed=1, scramble=True), 8) != suggestions(QMCSampler(seed=2, scramble=True), 8)
+    # Unscrambled (the default, as Optuna's) the seed does not move the joint points.
+    assert suggestions(QMCSampler(seed=1), 8) == suggestions(QMCSampler(seed=2), 8)
 
 
 def test_point_k_is_point_k_of_the_sequence_whatever_the_order():
@@ -39,10 +41,12 @@ def strata_hit(units: np.ndarray) -> list[int]:
 
 
 def test_16_points_fill_every_sixteenth_of_every_axis_on_its_own_scale():
-    units = np.array([SPACE.to_unit(p) for p in suggestions(QMCSampler(seed=0), 16)])
+    # Scrambled: unscrambled points lie on the strata's edges, where a round trip through
+    # the log scale may tip one into the stratum below.
+    units = np.array([SPACE.to_unit(p) for p in suggestions(QMCSampler(seed=0, scramble=True), 16)])
     assert strata_hit(units[:, :3]) == [16, 16, 16]
     # So the learning rate lands 4 times in each of its 4 decades (r = -4 * rand()).
-    lrs = [p["lr"] for p in suggestions(QMCSampler(seed=0), 16)]
+    lrs = [p["lr"] for p in suggestions(QMCSampler(seed=0, scramble=True), 16)]
     decades = np.floor(np.log10(lrs)).astype(int)
     assert sorted(np.bincount(-decades - 1).tolist()) == [4, 4, 4, 4]
     # Independent random draws leave some strata empty.
@@ -74,10 +78,23 @@ def test_a_qmc_sampler_without_a_seed_warns_as_optunas_since_processes_would_not
 
     url = f"sqlite:///{tmp_path / 'q.db'}"
     with pytest.warns(UserWarning, match="QMCSampler got no seed and drew .*: processes sharing a study must give"):
-        first = nntune.create_study(study_name="q", storage=url, sampler=QMCSampler())
+        first = nntune.create_study(study_name="q", storage=url, sampler=QMCSampler(scramble=True))
     with pytest.warns(UserWarning, match="QMCSampler got no seed"):
-        second = nntune.load_study(study_name="q", storage=url, sampler=QMCSampler())
+        second = nntune.load_study(study_name="q", storage=url, sampler=QMCSampler(scramble=True))
     assert first.sampler.seed != second.sampler.seed  # two sequences: what the warning is about
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        QMCSampler(seed=1), QMCSampler(scramble=False), QMCSampler(warn_asynchronous_seeding=False)
+        QMCSampler(seed=1), QMCSampler(), QMCSampler(scramble=True, warn_asynchronous_seeding=False)
+
+
+def test_the_default_is_optunas_unscrambled_sequence_with_its_parameters_still_apart():
+    sampler = QMCSampler(seed=3)
+    assert sampler.scramble is False and "scramble=False" in repr(sampler)
+    from scipy.stats import qmc
+
+    expected = qmc.Sobol(4, scramble=False).random(8)
+    assert np.allclose([sobol_point(4, k, 3, scramble=sampler.scramble) for k in range(8)], expected)
+    # A define-by-run parameter walks its own sequence: unscrambled, all would be equal.
+    dist = Float(0.0, 1.0)
+    assert [sampler.suggest_one("x", dist, [], number=k) for k in range(4)] != \
+        [sampler.suggest_one("y", dist, [], number=k) for k in range(4)]

@@ -44,4 +44,6 @@ def make_sampler(name: str, seed: int | None = None, **options: object) -> Sampl
     except KeyError:
         raise ConfigError("search.sampler", f"unknown sampler {name!r}; choose from "
                                             f"{', '.join(sorted(SAMPLERS))}") from None
+    if name == "qmc":  # a config's qmc scrambles by its seed; QMCSampler() keeps Optuna's default
+        options = {"scramble": True, **options}
     return cls(seed=seed, **options)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from nntune._known_values import known_value
+from nntune._stored_value import as_stored
 from nntune.exceptions import ConfigError
 from nntune.samplers._base import independent_draw, resolve_seed
 from nntune.samplers._checks import check_count
@@ -55,7 +56,7 @@ def used_points(grid: Sequence[dict[str, Any]], history: Sequence[FrozenTrial]) 
     on the ones it asked, and takes the first of them not taken yet. Matching whole points
     left such a point untaken for ever, and every later trial repeated it."""
     keys = sorted({k for g in grid for k in g})
-    indexes: dict[tuple[str, ...], dict[str, list[int]]] = {}
+    indexes: dict[tuple[tuple[str, ...], tuple[str, ...]], dict[str, list[int]]] = {}
     used: set[int] = set()
     for t in sorted(history, key=lambda t: t.number):
         asked = tuple(k for k in keys if k in t.params)
@@ -70,13 +71,18 @@ def used_points(grid: Sequence[dict[str, Any]], history: Sequence[FrozenTrial]) 
                 if free is not None:
                     used.add(free)
             continue
-        if asked not in indexes:  # built once per set of asked names
+        # A trial stores a grid's value in its distribution's form (0.5 asked as an integer
+        # as 0, "0.5" asked as a float as 0.5): the points are matched in that form, or the
+        # point it took stayed unused and was handed out again.
+        dists = tuple(t.distributions.get(k) for k in asked)
+        shape = (asked, tuple(map(repr, dists)))
+        if shape not in indexes:  # built once per set of asked names and their distributions
             index: dict[str, list[int]] = {}
             for i, g in enumerate(grid):
                 if all(k in g for k in asked):
-                    index.setdefault(params_key({k: g[k] for k in asked}), []).append(i)
-            indexes[asked] = index
-        for i in indexes[asked].get(params_key({k: t.params[k] for k in asked}), ()):
+                    index.setdefault(params_key({k: as_stored(d, g[k]) for k, d in zip(asked, dists)}), []).append(i)
+            indexes[shape] = index
+        for i in indexes[shape].get(params_key({k: t.params[k] for k in asked}), ()):
             if i not in used:
                 used.add(i)
                 break

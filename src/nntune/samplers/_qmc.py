@@ -1,7 +1,8 @@
-"""Quasi-random search: scrambled Sobol points, spread more evenly than independent draws.
+"""Quasi-random search: Sobol points, spread more evenly than independent draws.
 
-Trial ``k`` takes point ``k`` of one scrambled Sobol sequence (in as many dimensions as
-the space has parameters), mapped through each parameter's own scale, so the first 2^m
+Trial ``k`` takes point ``k`` of one Sobol sequence (in as many dimensions as the space has
+parameters; unscrambled by default, as in Optuna, or scrambled by the seed with
+``scramble=True``), mapped through each parameter's own scale, so the first 2^m
 trials cover every axis in 2^m evenly filled strata; a random search leaves gaps and
 clumps. Like random search it ignores the results, so it parallelizes perfectly and the
 same seed gives the same points in any order of completion.
@@ -51,7 +52,9 @@ class QMCSampler(OptunaMethods):
     one-dimensional sequence, scrambled by the parameter's name (or ``independent_sampler``'s
     draw), with a warning unless ``warn_independent_sampling=False``."""
 
-    def __init__(self, seed: int | None = None, scramble: bool = True, *, qmc_type: str = "sobol",
+    # scramble=False by default, as Optuna's: every process then walks the same sequence
+    # whatever its seed, so workers sharing a study need not agree on one.
+    def __init__(self, seed: int | None = None, scramble: bool = False, *, qmc_type: str = "sobol",
                  independent_sampler: Any = None, warn_independent_sampling: bool = True,
                  warn_asynchronous_seeding: bool = True) -> None:
         if qmc_type not in QMC_TYPES:
@@ -82,7 +85,10 @@ class QMCSampler(OptunaMethods):
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:
         def own() -> Any:
-            u = sobol_point(1, number, self.seed, name_salt(name), scramble=self.scramble, qmc_type=self.qmc_type)
+            # Scrambled by the name even when the joint sequence is not: unscrambled, every
+            # such parameter would walk the same one-dimensional sequence, all at their low
+            # bound together in trial 0 (Optuna draws them at random instead).
+            u = sobol_point(1, number, self.seed, name_salt(name), scramble=True, qmc_type=self.qmc_type)
             return dist.from_unit(float(u[0]))
         return draw_independent(self, name, dist, history, number, direction, own)
 
