@@ -34,7 +34,7 @@ from nntune.config_objectives import Bound, check_objectives, check_objectives_c
 from nntune.config_terminator import TerminatorConfig, check_terminator
 from nntune.train.costs import COSTS
 from nntune.train.metrics import LOSS, METRIC_NAMES, metric_direction
-from nntune.train.custom_model import is_custom, load_builder
+from nntune.train.custom_model import builder_decides, is_custom, load_builder
 from nntune.train.schema import hyperparameter_problem
 
 # Names the built-in trainer understands, and the values of its categorical ones. A typo in
@@ -273,7 +273,7 @@ class Config(_Strict):
         dists = {name: self.space[name].distribution(name) for name in order}
         # A misspelt value first: it, not a condition it leaves impossible, is the mistake.
         for name, dist in dists.items():
-            if isinstance(dist, Choice) and name in CATEGORICAL_VALUES:
+            if isinstance(dist, Choice) and name in CATEGORICAL_VALUES and not builder_decides_all(self, name):
                 _check_values(f"space.{name}.values", name, dist.values)
         return Space(dists, conditions)
 
@@ -290,6 +290,19 @@ class Config(_Strict):
     def hyperparameters(self) -> dict[str, Any]:
         """The fixed hyperparameters, with the task's model as the default architecture."""
         return {"model": self.task.model, **self.fixed}
+
+
+def trained_models(cfg: Config) -> list[Any]:
+    """The models a trial may train: those the space chooses among, else the fixed or task's one."""
+    spec = cfg.space.get("model")
+    return list(spec.values or []) if spec is not None and spec.type == "choice" else [cfg.model_name]
+
+
+def builder_decides_all(cfg: Config, name: str) -> bool:
+    """Whether only models of the user's own read ``name``, one of them declaring it: then its
+    values are their builders' business, not the built-in models' list (``activation: silu``)."""
+    models = trained_models(cfg)
+    return all(is_custom(m) for m in models) and any(builder_decides(m, name) for m in models)
 
 
 def _check_trainer_value(where: str, name: str, value: Any) -> None:
@@ -347,13 +360,13 @@ def parse_config(data: Any, source: str = "config") -> Config:
     own = own_model_parameters(cfg)
     for name, value in cfg.fixed.items():
         if not is_hyperparameter(name) and name not in own:
-            raise _unknown(f"fixed.{name}", name, own, HYPERPARAMETERS)
-        if name in CATEGORICAL_VALUES and not isinstance(value, (list, dict)):
+            raise _unknown(f"fixed.{name}", name, own, HYPERPARAMETERS, trained_models(cfg))
+        if name in CATEGORICAL_VALUES and not isinstance(value, (list, dict)) and not builder_decides_all(cfg, name):
             _check_values(f"fixed.{name}", name, [value])
         _check_trainer_value(f"fixed.{name}", name, value)
     for name in cfg.space:
         if not is_hyperparameter(name) and name not in own:
-            raise _unknown(f"space.{name}", name, own, HYPERPARAMETERS)
+            raise _unknown(f"space.{name}", name, own, HYPERPARAMETERS, trained_models(cfg))
         if name in cfg.fixed:
             raise ConfigError(f"fixed.{name}", "is also in space; give it in one place")
         spec = cfg.space[name]

@@ -11,7 +11,7 @@ from nntune.config_errors import did_you_mean
 from nntune.exceptions import ConfigError
 from nntune.samplers import SAMPLERS, check_priors
 from nntune.space import Int
-from nntune.train.custom_model import is_custom, model_hyperparameters
+from nntune.train.custom_model import is_custom, model_hyperparameters, takes_any_keyword
 
 if TYPE_CHECKING:
     from nntune.config import Config
@@ -218,11 +218,18 @@ OTHER_NAMES = {"learning_rate": "lr", "n_layers": "layers", "num_layers": "layer
                "bs": "batch_size", "clip_grad_norm": "grad_clip"}
 
 
-def _unknown(where: str, name: str, own: Mapping[str, str], known: Iterable[str] = ()) -> ConfigError:
+def _unknown(where: str, name: str, own: Mapping[str, str], known: Iterable[str] = (),
+             models: Iterable[str] = ()) -> ConfigError:
     """An unknown hyperparameter, with the known name (the trainer's, ``known``, or the
-    user's model's) it may be a misspelling or another library's name of."""
+    user's model's) it may be a misspelling or another library's name of; where no such
+    name is near and one of ``models`` takes ``**kwargs``, how to declare the name instead."""
     takes = sorted(set(own))
     other = OTHER_NAMES.get(name.lower())
     hint = f"; did you mean {other!r}?" if other in known else did_you_mean(name, [*known, *takes])
+    open_builder = next((m for m in models if is_custom(m) and takes_any_keyword(m)), None)
+    if not hint and open_builder is not None:
+        attr = open_builder.rpartition(":")[2]
+        hint = (f"; {open_builder} gets only the names it declares as keyword parameters, none through "
+                f"**kwargs: declare it (def {attr}(input_shape, n_outputs, *, {name}=...))")
     return ConfigError(where, "unknown hyperparameter" + (f" (nor one your model takes: {', '.join(takes)})"
                                                           if takes else "") + hint)

@@ -1,7 +1,7 @@
 """The sampler and scheduler a config names, built with its options: a bad option is one
 line naming it, processes sharing a study build the same ones (seeded from the study), and
 model-based samplers see equal budgets under successive halving. Also the model the config
-would train, built once at the space's centre before any study is written."""
+would train, built at the space's centre and at each searched depth before any study is written."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from nntune.config_terminator import terminator_settings
 from nntune.exceptions import ConfigError
 from nntune.samplers import PriorSampler, Sampler, make_sampler
 from nntune.schedulers import ASHA, Hyperband, MedianStopping, Scheduler, equal_budget_sampler, make_scheduler
-from nntune.space import Space
+from nntune.space import Choice, Int, Space
 from nntune.unread_settings import READ_BY, unread_setting_warning  # noqa: F401 - their first home's import path
 
 
@@ -215,3 +215,46 @@ def check_model_builds(cfg: Config, space: Space, splits: Any) -> None:
         build_optimizer(model, example)
     except ConfigError as err:
         raise ConfigError(config_field(cfg, err.field), err.problem) from None
+    check_depths(cfg, space, example, shape, n_out)
+
+
+# The searched depths whose every value is built before the study: fixed per-layer lists
+# beside them (units: [64, 32], kernel_size: [5, 3]) fit only some of them.
+DEPTHS = {"layers": ("mlp",), "conv_layers": ("cnn",)}
+MAX_DEPTHS = 16  # a longer range is built at its two ends only
+
+
+def depth_values(dist: Any) -> list[Any]:
+    """Every depth a searched ``dist`` can draw (its ends only for a long range)."""
+    if isinstance(dist, Choice):
+        return list(dist.values)
+    if isinstance(dist, Int):
+        values = list(range(dist.low, dist.high + 1, dist.step))
+        return values if len(values) <= MAX_DEPTHS else [dist.low, dist.high]
+    return []
+
+
+def check_depths(cfg: Config, space: Space, centre: Mapping[str, Any], shape: Any, n_out: int) -> None:
+    """Build the model at every searched depth (the rest at the centre): a fixed list of
+    one value per layer or block that fits the centre's depth only would otherwise fail
+    the trials at every other depth, one by one; refused here in one line naming it."""
+    from nntune.train import build_model
+    from nntune.train.custom_model import builder_decides, check_forward, is_custom
+
+    model = centre.get("model")
+    for depth, readers in DEPTHS.items():
+        reads = model in readers or (is_custom(model) and depth in centre and builder_decides(model, depth))
+        if depth not in space.params or depth not in centre or not reads:
+            continue
+        for value in depth_values(space.params[depth]):
+            if value == centre[depth]:
+                continue
+            example = {**centre, depth: value}
+            try:
+                built = build_model(example, shape, n_out)
+                if is_custom(model):
+                    check_forward(built, str(model), shape, n_out)
+            except ConfigError as err:
+                field = config_field(cfg, err.field)
+                where = f"at {depth}={value}" + ("" if field == f"space.{depth}" else f" (space.{depth})")
+                raise ConfigError(field, f"{where}: {err.problem}") from None

@@ -7,7 +7,9 @@ dimension (``(64,)``, ``(1, 28, 28)``), the number of outputs (classes, or 1 for
 regression), and the model's own hyperparameters. Those are the keyword parameters it
 declares after the first two (``def __init__(self, input_shape, n_outputs, *, hidden=64,
 dropout=0.0)``): a config may search or fix them like the trainer's own, a name that is
-neither is still refused, and a parameter not given keeps the builder's default. The name
+neither is still refused (a ``**kwargs`` gets none: each name is declared), and a parameter
+not given keeps the builder's default. The values of a name it declares that only the
+built-in models read otherwise (``activation: silu``) are its own to accept. The name
 is plain text, so a study's storage, worker processes and Ray actors rebuild the model from
 it. Everything else (optimizer, learning rate and its schedule, batch size, epochs, L1/L2,
 gradient clipping, initialization, early stopping, the records and diagnosis, PBT's
@@ -106,9 +108,39 @@ def own_parameters(builder: Builder, name: str = "model") -> dict[str, Any]:
     return {p.name: p.default for p in own}
 
 
+def takes_any_keyword(name: str) -> bool:
+    """Whether the builder of ``name`` has a ``**kwargs`` parameter. nntune passes it only the
+    names declared one by one (a ``**kwargs`` taking every name would also swallow a misspelt
+    trainer name, ``optimiser``, that the config refuses), so that parameter gets nothing."""
+    try:
+        params = inspect.signature(load_builder(name)).parameters.values()
+    except (ConfigError, TypeError, ValueError):
+        return False
+    return any(p.kind == p.VAR_KEYWORD for p in params)
+
+
 def model_hyperparameters(name: str) -> frozenset[str]:
     """The names the model ``name`` takes, for the config's check of hyperparameter names."""
     return frozenset(own_parameters(load_builder(name), name))
+
+
+# The names only the built-in models' builders read (the trainer's loop reads the others,
+# lr, init, dropout, loss, ..., whatever the model): a model of the user's own that declares
+# one takes whatever values its builder accepts (``activation: silu``), not the built-in list.
+BUILT_IN_MODEL_NAMES: frozenset[str] = frozenset({
+    "activation", "pool", "layers", "units", "batchnorm", "conv_layers", "filters", "filters_growth",
+    "kernel_size", "stride", "padding"})
+
+
+def builder_decides(model: Any, name: str) -> bool:
+    """Whether the values of ``name`` are the business of ``model``'s own builder: a model
+    of the user's own that declares this name, which otherwise only built-in models read."""
+    if not is_custom(model) or name not in BUILT_IN_MODEL_NAMES:
+        return False
+    try:
+        return name in model_hyperparameters(model)
+    except ConfigError:  # a model that cannot be loaded: its own check says so, naming its field
+        return False
 
 
 def build_custom(name: str, params: Mapping[str, Any], input_shape: Sequence[int], n_outputs: int) -> nn.Module:

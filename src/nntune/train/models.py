@@ -119,6 +119,16 @@ def build_mlp(params: Mapping[str, Any], input_shape: Sequence[int], n_outputs: 
     return nn.Sequential(blocks)
 
 
+class SameConv2d(nn.Conv2d):
+    """``padding="same"`` with an even kernel: the input padded one pixel more on the right
+    and bottom, as PyTorch pads it, but by an explicit zero pad, so that PyTorch has no
+    warning to print in the middle of a study's output; weights and output are nn.Conv2d's."""
+
+    def _conv_forward(self, input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        padded = nn.functional.pad(input, self._reversed_padding_repeated_twice)
+        return nn.functional.conv2d(padded, weight, bias, self.stride, 0, self.dilation, self.groups)
+
+
 def build_cnn(params: Mapping[str, Any], input_shape: Sequence[int], n_outputs: int) -> nn.Sequential:
     """Conv blocks as :func:`~nntune.train.cnn_plan.plan_cnn` lays them out (kernel and
     stride per block, ``filters_growth`` a factor or ``auto``), then a hidden dense layer."""
@@ -131,7 +141,8 @@ def build_cnn(params: Mapping[str, Any], input_shape: Sequence[int], n_outputs: 
     blocks: OrderedDict[str, nn.Module] = OrderedDict()
     for b in plan:
         i = b.index
-        blocks[f"conv{i}"] = nn.Conv2d(b.in_channels, b.out_channels, b.kernel, stride=b.stride, padding=b.padding)
+        conv = SameConv2d if b.padding == "same" and b.kernel % 2 == 0 else nn.Conv2d
+        blocks[f"conv{i}"] = conv(b.in_channels, b.out_channels, b.kernel, stride=b.stride, padding=b.padding)
         if use_bn:
             blocks[f"bn{i}"] = nn.BatchNorm2d(b.out_channels)
         blocks[f"act{i}"] = activation(params)
