@@ -196,6 +196,16 @@ def safe_name(study: str) -> str:
     return f"{head}-{digest}"
 
 
+def folder_name(study: str) -> str:
+    """A study's folder (of checkpoints, of kept models) under ``search.checkpoint_dir``: the
+    name itself, so folders made before keep theirs, unless it is over
+    :data:`SAFE_NAME_BYTES` bytes, which no file system takes as one name: then
+    :func:`safe_name`'s shortened form."""
+    if len(study.encode("utf-8", "surrogatepass")) <= SAFE_NAME_BYTES:
+        return study
+    return safe_name(study)
+
+
 def default_report_path(study: str) -> Path:
     """Where a study's report goes unless told: ``reports/STUDY.html``."""
     return Path("reports") / f"{safe_name(study)}.html"

@@ -39,6 +39,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from nntune._files import folder_name
 from nntune._trial import Trial, derive_seed
 from nntune.builtin import evaluation_transform, objective_values, trial_costs, training_augment
 from nntune.changes import STOP
@@ -216,7 +217,7 @@ def take_changes(stack: Stack, trial: Trial, epoch: int, params: Mapping[str, An
 
 def model_folder(cfg: Config) -> Path:
     """Where the kept executions' models are saved: the study's folder of checkpoints."""
-    return Path(cfg.search.checkpoint_dir).expanduser() / cfg.study
+    return Path(cfg.search.checkpoint_dir).expanduser() / folder_name(cfg.study)
 
 
 def keep_model(cfg: Config, trial: Trial, model: Any) -> Path:

@@ -363,7 +363,8 @@ def parse_config(data: Any, source: str = "config") -> Config:
             raise _unknown(f"fixed.{name}", name, own, HYPERPARAMETERS, trained_models(cfg))
         if name in CATEGORICAL_VALUES and not isinstance(value, (list, dict)) and not builder_decides_all(cfg, name):
             _check_values(f"fixed.{name}", name, [value])
-        _check_trainer_value(f"fixed.{name}", name, value)
+        if not builder_decides_all(cfg, name):  # the own model's builder judges its values
+            _check_trainer_value(f"fixed.{name}", name, value)
     for name in cfg.space:
         if not is_hyperparameter(name) and name not in own:
             raise _unknown(f"space.{name}", name, own, HYPERPARAMETERS, trained_models(cfg))
@@ -372,7 +373,7 @@ def parse_config(data: Any, source: str = "config") -> Config:
         spec = cfg.space[name]
         for field, values in (("low", [spec.low]), ("high", [spec.high]), ("values", spec.values or [])):
             for value in values:
-                if value is not None:
+                if value is not None and not builder_decides_all(cfg, name):
                     _check_trainer_value(f"space.{name}.{field}", name, value)
                 if name == "batch_size" and value == "auto":  # the trainer takes only the number tune chose
                     raise ConfigError(f"space.batch_size.{field}", "auto is chosen once per study: give it as "

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nntune._files import check_writable_dir
+from nntune._files import check_writable_dir, folder_name
 from nntune._trial import Trial
 from nntune.builtin import load_task_splits, make_objective
 from nntune.changes import CHANGEABLE, STOP
@@ -112,7 +112,7 @@ _LOADED: dict[str, Any] = {}
 
 
 def _named_dir(cfg: Config) -> Path:
-    return Path(cfg.search.checkpoint_dir) / cfg.study
+    return Path(cfg.search.checkpoint_dir) / folder_name(cfg.study)
 
 
 def checkpoint_dir(cfg: Config, study: Study | StudyRecord) -> Path:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nntune._files import check_writable_dir
+from nntune._files import check_writable_dir, folder_name
 from nntune._words import counted
 from nntune.builtin import (
     TestResult,
@@ -57,7 +57,7 @@ class Prepared:
 
     @property
     def checkpoints(self) -> Path:
-        return Path(self.cfg.search.checkpoint_dir) / self.cfg.study
+        return Path(self.cfg.search.checkpoint_dir) / folder_name(self.cfg.study)
 
 
 def check_weight_files(cfg: Config) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
+from nntune._files import folder_name
 from nntune._json import dumps
 from nntune.exceptions import ConfigError
 from nntune.storage import Storage, StudyNotFoundError, StudyRecord, existing_storage
@@ -232,5 +233,5 @@ def checkpoints_left(rec: StudyRecord) -> list[Path]:
     tuned = rec.attrs.get("config")
     search = tuned.get("search") if isinstance(tuned, Mapping) else None
     if isinstance(search, Mapping) and isinstance(search.get("checkpoint_dir"), str):
-        folders.append(Path(search["checkpoint_dir"]) / rec.name)
+        folders.append(Path(search["checkpoint_dir"]) / folder_name(rec.name))
     return [f.resolve() for f in dict.fromkeys(folders) if f.is_dir() and any(f.glob("trial-*.pt"))]

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nntune.exceptions import ConfigError
+from nntune.train.custom_model import builder_decides
 from nntune.train.schema import check_hyperparameters
 from nntune.train.metrics import confusion, predictions_numpy, scores, targets_numpy
 from nntune.train.models import MODEL_DEFAULTS
@@ -45,7 +46,10 @@ def resolve_params(params: Mapping[str, Any], task_type: str) -> dict[str, Any]:
         hp["loss"] = LOSSES[task_type][0]
     if hp["loss"] not in LOSSES[task_type]:
         raise ConfigError("loss", f"unknown {hp['loss']!r} for {task_type}; choose from {', '.join(LOSSES[task_type])}")
-    check_hyperparameters(hp)  # the config's own table: a value it refuses, fit refuses
+    # The config's own table: a value it refuses, fit refuses; but a name that a model of
+    # the user's own declares and only built-in models read (``padding: reflect``) takes
+    # whatever that model's builder takes.
+    check_hyperparameters(hp, [name for name in hp if not builder_decides(hp["model"], name)])
     return hp
 
 
@@ -60,7 +64,7 @@ def check_names(params: Mapping[str, Any]) -> None:
     own = {p: str(model) for p in model_hyperparameters(model)} if is_custom(model) else {}
     for name in params:
         if not is_hyperparameter(name) and name not in own:
-            raise _unknown(name, name, own, HYPERPARAMETERS)
+            raise _unknown(name, name, own, HYPERPARAMETERS, [model])
 
 
 def plain(value: Any) -> Any:

@@ -157,6 +157,17 @@ def relu_after_max_pool(ops: Sequence[tuple[str, nn.Module]]) -> list[tuple[str,
     return out
 
 
+def uneven_same_padding(conv: nn.Conv2d) -> list[int] | None:
+    """The zero pad (left, right, top, bottom) of a ``padding="same"`` convolution whose
+    kernel needs one pixel more on one side (an even kernel), as torch pads it (the extra
+    one right and bottom); ``None`` for any other padding, which ``conv2d`` takes as it is
+    (torch warns, once per process, when it pads unevenly itself)."""
+    if conv.padding != "same":
+        return None
+    pad = list(conv._reversed_padding_repeated_twice)
+    return pad if pad[0::2] != pad[1::2] else None
+
+
 class StackedNet:
     """K members of one template network; slot k of every tensor is member k."""
 
@@ -278,7 +289,11 @@ class StackedNet:
                     x = stacked_linear(x, w, b, skip_relu)
             elif isinstance(module, nn.Conv2d):
                 w, b = self.params[f"{name}.weight"], self.params[f"{name}.bias"]
-                x = F.conv2d(x, w.reshape(-1, *w.shape[2:]), b.reshape(-1), module.stride, module.padding,
+                padding = module.padding
+                uneven = uneven_same_padding(module)
+                if uneven is not None:  # as the solo model's SameConv2d: no warning from torch mid-study
+                    x, padding = F.pad(x, uneven), 0
+                x = F.conv2d(x, w.reshape(-1, *w.shape[2:]), b.reshape(-1), module.stride, padding,
                              module.dilation, groups=1 if shared else k)
                 shared = False
             elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
