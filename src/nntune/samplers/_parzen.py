@@ -104,7 +104,8 @@ def bandwidths(mu: np.ndarray, layout: Layout, min_share: float = 0.0,
     ``NO_CLIP_SIGMA`` so that no kernel is a point.
 
     In joint fits (``min_share`` 0) a kernel on an integer or stepped axis is at least
-    ``DISCRETE_MIN_STEPS`` steps wide: narrower, every draw snaps back onto the centre's value, so
+    ``DISCRETE_MIN_STEPS`` steps wide (a log-scaled integer's steps are measured where its
+    centres sit, :func:`step_width`): narrower, every draw snaps back onto the centre's value, so
     good trials that agree on one value keep it for ever (``y`` stuck at a wrong integer
     while ``x`` is refined)."""
     n, d = mu.shape
@@ -121,10 +122,24 @@ def bandwidths(mu: np.ndarray, layout: Layout, min_share: float = 0.0,
             spread = math.sqrt((m * (float(col.var()) if m else 0.0) + PSEUDO_COUNT * UNIFORM_VAR)
                                / (m + PSEUDO_COUNT))
             joint = min_share == 0.0  # one-axis fits keep their own floor
-            floor = DISCRETE_MIN_STEPS / n_values(layout.dists[j]) if joint and layout.kinds[j] == DISCRETE else 0.0
+            discrete = joint and layout.kinds[j] == DISCRETE
+            floor = DISCRETE_MIN_STEPS * step_width(layout.dists[j], col) if discrete else 0.0
             clipped = max(MIN_SIGMA, min_share / (m + 1)) if clip else NO_CLIP_SIGMA
             sigma[j] = min(1.0, max(clipped, floor, SCOTT * spread * shrink))
     return sigma, move
+
+
+def step_width(dist: Distribution, centres: np.ndarray) -> float:
+    """The unit width of one value of an integer or stepped axis: 1 / n_values, or for a
+    log-scaled integer (whose slices shrink as the value grows) the median width of the
+    slices holding ``centres`` (the widest, that of ``low``, when there is none)."""
+    if not (isinstance(dist, Int) and dist.log):
+        return 1.0 / n_values(dist)
+    a, b = math.log(dist.low - 0.5), math.log(dist.high + 0.5)
+    # Clipped: a centre at the very edge (0 or 1, or none: the low end) rounds to low - 0.5's
+    # neighbour outside the range, whose slice has no width.
+    v = np.clip(np.round(np.exp(a + (centres if centres.size else np.zeros(1)) * (b - a))), dist.low, dist.high)
+    return float(np.median(np.log((v + 0.5) / (v - 0.5)))) / (b - a)
 
 
 def n_values(dist: Distribution) -> int:
