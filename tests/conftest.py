@@ -69,6 +69,18 @@ os.environ.setdefault("KERAS_HOME", tempfile.mkdtemp(prefix="nntune-tests-keras-
 
 
 @pytest.fixture(autouse=True)
+def _log_levels_restored():
+    """nntune's (and Optuna's, once imported) verbosity as it was before each test: a test
+    that quiets the logs would otherwise hide the records later tests in its process read."""
+    optuna = sys.modules.get("optuna")
+    before = nntune.logging.get_verbosity(), optuna.logging.get_verbosity() if optuna else None
+    yield
+    nntune.logging.set_verbosity(before[0])
+    if optuna is not None:
+        optuna.logging.set_verbosity(before[1])
+
+
+@pytest.fixture(autouse=True)
 def _absl_writes_to_the_real_stderr():
     """Keras imports absl, whose log handler keeps the stderr of that moment: under pytest a
     test's capture, closed once the test ends, so any later test that logs through it failed

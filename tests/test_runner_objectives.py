@@ -114,14 +114,14 @@ def test_tune_prints_the_front_and_its_json_carries_it(call_cli, tmp_path, monke
 
 
 def test_with_no_complete_trial_the_split_stays_sealed_and_the_front_is_empty(tmp_path):
-    # Each value passes on its own; together they cannot build a model (3 or 1 layers, 2 widths);
-    # the centre of the space (2 layers) builds, so prepare's check lets them run.
+    # Each value passes on its own; together they cannot train (batch norm needs batches of 2);
+    # the model builds, so prepare's check lets them run.
     cfg = parse_config({"study": "broken", "storage": f"sqlite:///{tmp_path / 's.db'}",
                         "task": {"metric": ["accuracy", "params"], "train_size": 200},
-                        "search": {"trials": 2, "enqueue": [{"layers": 3}, {"layers": 1}]},
+                        "search": {"trials": 2, "enqueue": [{"batch_size": 1}, {"batch_size": 1}]},
                         "space": {"lr": {"type": "float", "low": 1e-3, "high": 1e-1},
-                                  "layers": {"type": "int", "low": 1, "high": 3}},
-                        "fixed": {"epochs": 1, "units": [32, 32]}})
+                                  "batch_size": {"type": "choice", "values": [1, 32]}},
+                        "fixed": {"epochs": 1, "batchnorm": True}})
     summary = run_tune(prepare(cfg))
     out = summary.to_json()
     assert out["trials"]["failed"] == 2 and out["front"] == [] and out["test_evaluations"] == 0

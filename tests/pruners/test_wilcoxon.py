@@ -211,12 +211,14 @@ def test_signature_is_optunas():
         "WilcoxonPruner(p_threshold=0.05, n_startup_steps=5)"
 
 
-def test_several_objectives_refuse_it_as_they_refuse_every_pruner():
-    for pruner in (WilcoxonPruner(), MedianPruner()):
-        with pytest.raises(ConfigError) as raised:
-            nntune.create_study(directions=["minimize", "maximize"], pruner=pruner)
-        assert raised.value.field == "pruner"
-    assert issubclass(PruningUndefined, NotImplementedError)  # what should_prune raises there, as Optuna
+def test_several_objectives_keep_it_and_asking_it_says_pruning_is_undefined():
+    for pruner in (WilcoxonPruner(), MedianPruner()):  # kept, as Optuna keeps every pruner
+        study = nntune.create_study(directions=["minimize", "maximize"], pruner=pruner)
+        trial = study.ask()
+        trial.report(1.0, 0)
+        with pytest.raises(PruningUndefined):
+            trial.should_prune()
+    assert issubclass(PruningUndefined, NotImplementedError)  # as Optuna's should_prune raises there
 
 
 # Real studies --------------------------------------------------------------------------------
