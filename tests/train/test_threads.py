@@ -106,10 +106,36 @@ class Torch:
         self.threads = n
 
 
-def sized(machine, env=None):
+class Neighbours:
+    """A machine of ``cores`` whose other processes keep ``others`` cores busy, and this
+    process ``own`` of them, on a clock that moves only when told."""
+
+    def __init__(self, cores=2, others=0.0, own=2.0):
+        self.cores, self.others, self.own = cores, others, own
+        self.now = self.busy = self.mine = 0.0
+        self.looks = 0
+
+    def advance(self, seconds):
+        self.now += seconds
+        self.busy += (self.others + self.own) * seconds
+        self.mine += self.own * seconds
+
+    def machine_busy(self):
+        self.looks += 1
+        return self.busy
+
+    def watch(self, every=0.2):
+        from nntune.train.threads import LoadWatch
+
+        return LoadWatch(machine_cores=self.cores, machine_busy=self.machine_busy, own=lambda: self.mine,
+                         clock=lambda: self.now, every=every)
+
+
+def sized(machine, env=None, watch=None):
     from nntune.train.threads import SizedThreads
 
-    return SizedThreads(environ=env or {}, get_threads=machine.get, set_threads=machine.set)
+    return SizedThreads(environ=env or {}, get_threads=machine.get, set_threads=machine.set,
+                        watch=watch or Neighbours().watch())
 
 
 def test_sized_threads_cap_a_small_run_and_give_the_threads_back():
@@ -164,6 +190,91 @@ def test_fit_and_a_stack_train_a_small_model_on_one_thread_and_restore_torch_s(m
                      report=lambda epoch, record: seen.append(torch.get_num_threads()) or False)
         assert result.threads.threads == 1 and "MFLOP is too small" in result.threads.reason
         fit_stack([params] * 2, digits, device="cpu",
+                  report=lambda key, epoch, record: seen.append(torch.get_num_threads()) or False)
+        assert seen == [1, 1, 1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_the_load_watch_counts_the_cores_other_work_took_between_looks():
+    machine = Neighbours(cores=2, own=2.0)
+    watch = machine.watch(every=0.2)
+    assert watch.threads(2) == 2 and machine.looks == 1  # the first look only starts the window
+    machine.others = 0.7  # a CPU-bound process arrives and takes 0.7 of a core from two threads
+    machine.own = 1.3
+    machine.advance(0.1)
+    assert watch.threads(2) == 2 and machine.looks == 1  # not due yet: no look
+    machine.advance(0.1)
+    assert watch.others() == pytest.approx(0.7) and watch.threads(2) == 1 and machine.looks == 2
+    assert watch.threads(1) == 1  # a run sized to one thread is never asked to use none
+    machine.others, machine.own = 0.05, 2.0  # gone again
+    machine.advance(0.2)
+    assert watch.threads(2) == 2
+    sixteen = Neighbours(cores=16, own=8.0)
+    watch = sixteen.watch()
+    watch.threads(8)
+    sixteen.others = 10.0
+    sixteen.advance(1.0)
+    assert watch.threads(8) == 6  # 16 cores less 10 busy: six free
+
+
+def test_a_run_on_several_threads_gives_a_core_back_while_other_work_holds_it():
+    from nntune.train.threads import SMALL_STEP_FLOPS
+
+    machine, neighbours = Torch(2), Neighbours(cores=2, own=2.0)
+    with sized(machine, watch=neighbours.watch()) as threads:
+        assert threads.size_to(SMALL_STEP_FLOPS * 4, "cpu") == 2 and threads.capped is None
+        neighbours.advance(0.3)
+        assert threads.step() == 2 and machine.calls == []  # alone: both threads, nothing set
+        neighbours.others, neighbours.own = 1.0, 1.2
+        neighbours.advance(0.3)
+        assert threads.step() == 1 and machine.threads == 1
+        assert threads.capped.reason == "other processes took a core during the run"
+        neighbours.advance(0.1)
+        assert threads.step() == 1 and machine.calls == [1]  # between looks: as it was
+        neighbours.others, neighbours.own = 0.0, 1.0
+        neighbours.advance(0.3)
+        assert threads.step() == 2 and machine.calls == [1, 2]  # the core is free again
+    assert machine.threads == 2
+
+
+def test_a_run_on_one_thread_and_a_fixed_count_never_look_at_the_machine():
+    from nntune.train.threads import SMALL_STEP_FLOPS
+
+    neighbours = Neighbours(cores=2, others=1.0)
+    for env, flops in (({}, SMALL_STEP_FLOPS / 2), ({"NNTUNE_THREADS": "2"}, SMALL_STEP_FLOPS * 4)):
+        machine = Torch(2)
+        with sized(machine, env=env, watch=neighbours.watch()) as threads:
+            threads.size_to(flops, "cpu")
+            neighbours.advance(1.0)
+            threads.step()
+    assert neighbours.looks == 0
+
+
+def test_fit_and_a_stack_give_a_core_back_at_a_step_when_other_work_takes_it(monkeypatch, digits):
+    """A run large enough for two threads, on a machine whose other work the watch sees
+    holding both cores: fit's result says so, and the stack trains on one thread."""
+    import nntune.train.threads as threads_module
+    from nntune.train.loop import fit
+    from nntune.train.stack_run import fit_stack
+
+    class Busy(Neighbours):
+        def machine_busy(self):  # every look finds a second gone and the machine full
+            self.others, self.own = 1.5, 0.5
+            self.advance(1.0)
+            return super().machine_busy()
+
+    monkeypatch.delenv("NNTUNE_THREADS", raising=False)
+    monkeypatch.setattr(threads_module, "_WATCH", Busy().watch(every=0.0))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    seen = []
+    try:
+        params = {"model": "mlp", "layers": 1, "units": 2048, "epochs": 1}  # about 100 MFLOP a step
+        result = fit(params, digits, device="cpu",
+                     report=lambda epoch, record: seen.append(torch.get_num_threads()) or False)
+        assert result.threads.threads == 1 and result.threads.reason == "other processes took a core during the run"
+        fit_stack([params] * 2, digits, device="cpu", shards=1,
                   report=lambda key, epoch, record: seen.append(torch.get_num_threads()) or False)
         assert seen == [1, 1, 1] and torch.get_num_threads() == 2
     finally:

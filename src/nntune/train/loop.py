@@ -226,6 +226,7 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
         batch_losses: list[Tensor] = []
         train_out: list[Tensor] = []
         for step, start in enumerate(starts):
+            threads.step()  # fewer threads while other work holds a core
             idx = order[start : start + bs]
             xb, yb = x_train[idx], y_train[idx]
             if augment is not None:

@@ -140,7 +140,7 @@ class Stack(MemberSlots):
         with SizedThreads() as threads, self.conv_settings():
             if self.device.type == "cpu":
                 threads.size_to(self.member_flops * self.capacity, self.device)
-            return self._epoch(report)
+            return self._epoch(report, threads)
 
     def conv_settings(self) -> AbstractContextManager[None]:
         """The stack's cuDNN setting for a block of its steps (see the class docstring)."""
@@ -166,14 +166,14 @@ class Stack(MemberSlots):
         total.backward()
         return loss, out
 
-    def _epoch(self, report: StackReport | None) -> list[StackResult]:
+    def _epoch(self, report: StackReport | None, threads: SizedThreads | None = None) -> list[StackResult]:
         # Members that end untrained, as fit ends them right after a change: their epochs
         # lowered to those done (change_params, set_params) or early stopping changed to stop.
         finished = [slot for slot, m in sorted(self.members.items()) if m.stopped_early or m.epoch >= m.hp["epochs"]]
         results = [self._take_out(slot, clear=True) for slot in finished]
-        return results + self._train_epoch(report) if self.members else results
+        return results + self._train_epoch(report, threads) if self.members else results
 
-    def _train_epoch(self, report: StackReport | None) -> list[StackResult]:
+    def _train_epoch(self, report: StackReport | None, threads: SizedThreads | None) -> list[StackResult]:
         t0 = time.perf_counter()
         active = sorted(self.members)
         k = self.capacity
@@ -187,6 +187,8 @@ class Stack(MemberSlots):
         losses, outputs = [], []
         grads, moments = None, None
         for step, start in enumerate(self.starts):
+            if threads is not None:
+                threads.step()  # fewer threads while other work holds a core
             probe: dict[str, list[Tensor]] | None = {} if step == 0 else None
             loss, out, norms = self.train_step(orders[:, start:start + self.bs], mask, any_l1=any_l1, probe=probe)
             if step == 0:
