@@ -7,7 +7,8 @@ The MLP is benchmarks/stacked.py's (2 x 128, batch 64, SGD with momentum, own lr
 weight decay per member). Each repeat runs the three contenders one after another, so a change
 in the machine's load hits all alike; the table gives each one's median wall and CPU seconds
 and ``cores`` (CPU / wall: 2 shards that overlap use nearly 2, shards that wait on each other
-1). ``--busy`` runs the whole comparison beside one CPU-bound process (a Python loop started
+1). ``one stack, watched`` starts on 2 threads under nntune's own rule, which looks at the
+machine every 0.2 s and trains on the cores other work leaves free. ``--busy`` runs the whole comparison beside one CPU-bound process (a Python loop started
 here and stopped at the end), as when another run takes a core. ``steal`` is the time the
 hypervisor took from this machine's cores during the run (``/proc/stat``, all cores),
 printed beside the load average, since both distort wall times. Alone it takes about 30 s
@@ -36,7 +37,10 @@ from nntune.train.data import load_splits  # noqa: E402
 from nntune.train.loop import resolve_params  # noqa: E402
 from nntune.train.stack_run import fit_stack, member_step_flops  # noqa: E402
 
-CONTENDERS = (("one stack, 1 thread", 1, 1), ("one stack, 2 threads", 2, 1), ("2 shards", 2, 2))
+# (name, threads, shards); threads 0: two, sized and watched by nntune's rule (NNTUNE_THREADS
+# auto), so the stack gives a core back while other work holds it (threads.LoadWatch)
+CONTENDERS = (("one stack, 1 thread", 1, 1), ("one stack, 2 threads", 2, 1), ("2 shards", 2, 2),
+              ("one stack, watched", 0, 1))
 
 
 def steal_seconds() -> float:
@@ -49,9 +53,13 @@ def steal_seconds() -> float:
 
 
 def timed(cfgs: list[dict], splits: object, threads: int, shards: int) -> tuple[float, float, float]:
-    """Wall, CPU and steal seconds of one ``fit_stack`` on ``threads`` threads as ``shards``."""
-    os.environ["NNTUNE_THREADS"] = str(threads)  # fixed: no size rule between the contenders
-    torch.set_num_threads(threads)
+    """Wall, CPU and steal seconds of one ``fit_stack`` on ``threads`` threads as ``shards``
+    (``threads`` 0: two, under nntune's rule)."""
+    if threads:
+        os.environ["NNTUNE_THREADS"] = str(threads)  # fixed: no size rule between the contenders
+    else:
+        os.environ.pop("NNTUNE_THREADS", None)
+    torch.set_num_threads(threads or 2)
     steal, wall, cpu = steal_seconds(), time.perf_counter(), time.process_time()
     fit_stack(cfgs, splits, seeds=list(range(len(cfgs))), device="cpu", shards=shards)  # type: ignore[arg-type]
     return time.perf_counter() - wall, time.process_time() - cpu, steal_seconds() - steal
@@ -100,7 +108,7 @@ def compare(ks: list[int], repeats: int, epochs: int, busy: bool) -> dict[int, d
             listed = " ".join(f"{w:.2f}/{c:.2f}" for w, c, _ in runs[name])
             print(f"{k:>4} {name:<22} {wall:>7.2f} {cpu:>7.2f} {cpu / wall:>6.2f} "
                   f"{sum(r[2] for r in runs[name]):>8.2f} {load:>5.2f}   {listed}", flush=True)
-        if winner is None and medians["2 shards"] < min(medians[n] for n, _, s in CONTENDERS if s == 1):
+        if winner is None and medians["2 shards"] < min(medians[n] for n, t, s in CONTENDERS if s == 1 and t):
             winner = k
     if winner is None:
         print("shards beat one stack at none of these K")

@@ -14,7 +14,7 @@ from nntune.train.stack_run import SHARD_MIN_FLOPS, fit_stack, shard_count, spli
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 
 
-def count(shards: int | str = "auto", members: int = 32, device: torch.device = CPU, flops: float = 4e9,
+def count(shards: int | str = "auto", members: int = 32, device: torch.device = CPU, flops: float = 1e9,
           threads: int = 2, fixed: bool = False, others: int = 0, cap: int | None = None,
           augment: bool = False) -> int:
     return shard_count(shards, members, device, flops, threads, fixed, others, cap, augment)
@@ -24,8 +24,8 @@ def test_auto_takes_the_threads_the_rule_gives_the_stack_s_work() -> None:
     assert count() == 2
     assert count(threads=4, flops=2 * SHARD_MIN_FLOPS) == 2  # a shard's step holds at least SHARD_MIN_FLOPS
     assert count(threads=4, flops=4 * SHARD_MIN_FLOPS) == 4
-    assert count(flops=32 * 4.1e9 / 32) == 2  # 32 CNNs of stacked.py: activations beyond the caches, shards win
-    assert count(flops=32 * 9.9e6) == 1  # 32 digits MLPs: one stack, which gives a core back to other work
+    assert count(flops=32 * 9.9e6) == 2  # 32 digits MLPs: 2 shards of 16 beat one stack once a core is taken
+    assert count(flops=16 * 9.9e6) == 1  # 16 of them: each shard's own per-step work costs more
     assert count(flops=1e6) == 1  # a step too small for a second thread
     assert count(flops=1e6, fixed=True) == 1  # NNTUNE_THREADS=2 obeyed: one stack on both threads
     assert count(members=3, threads=8, flops=8e9) == 3  # never more shards than members

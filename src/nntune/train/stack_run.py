@@ -131,13 +131,17 @@ def member_step_flops(hp: Mapping[str, Any], splits: Splits,
 #   beside one CPU-bound process:    K=16 0.60 / 0.54 / 1.01, K=32 0.99 / 1.05 / 2.50,
 #                                    K=64 1.88 / 2.14 / 4.71.
 # Alone, one stack on both threads is faster at every K (by 21% at K=32, 4% at K=64, 3% at
-# 128). Beside another process it was 2.5x slower than shards, until the stack learned to
-# give a core back while other work holds it (threads.LoadWatch, looked at every 0.2 s):
-# it then trains on one thread, the 1.05 s column, within 6% of the shards, which take more
-# than their share of a busy machine's cores. So small steps stay one stack; the 32 CNNs of
-# benchmarks/stacked.py (4 GFLOP a step), whose activations outgrow the caches, ran 7.2-9.0 s
-# as 2 shards against 11.0 s as one stack on 2 threads, so shards start at 1 GFLOP a shard.
-SHARD_MIN_FLOPS = 1e9
+# 128); once another process takes a core it is 2.5x slower than shards, which then beat
+# both from K=32 (159 MFLOP a shard) on. A core taken for a tenth of the run more than makes
+# up for the loss at K=32, on a shared machine the likelier case, so shards start there.
+# (Beside the other run, 2 shards of 16 first seemed to run one at a time: both threads
+# were waiting for a core, not for each other.)
+# Since a run on several threads gives a core back while other work holds it
+# (threads.LoadWatch), measured again (2026-12-06, 2 shards / one stack on 2 threads / the
+# same watched): alone K=16 0.57 / 0.52 / 0.56, K=32 0.84 / 0.92 / 0.90, K=64 1.61 / 1.71 /
+# 1.68; beside one CPU-bound process K=32 1.25 / 2.46 / 1.46 (one thread: 1.60). The watch
+# ends the stall, but shards stayed ahead from K=32 on, so the line stays there.
+SHARD_MIN_FLOPS = 150e6
 
 
 def shard_count(shards: int | str, members: int, device: torch.device, stack_flops: float,
