@@ -12,7 +12,10 @@ trainer's curves:
 - with ``train_evaluator``, an evaluator run over the training data before this one, its
   scalar metrics as ``train_<name>``; diagnosis compares ``train_x`` with ``val_x`` to
   tell overfitting from underfitting;
-- with ``optimizer``, the learning rate of its first parameter group as ``lr``.
+- with ``optimizer``, the learning rate of its first parameter group as ``lr``, as the
+  trainer's latest iteration started: the rate the epoch trained at (a scheduler stepped on
+  the trainer's ``EPOCH_COMPLETED``, before the evaluation, has moved on to the next
+  epoch's).
 
 The step is the trainer's ``state.epoch``, the number of epochs trained (1 after the
 first), as the built-in trainer counts them and ASHA's rungs are set; Optuna's handler
@@ -61,6 +64,13 @@ class PyTorchIgnitePruningHandler:
         self._trainer = trainer
         self._train_evaluator = train_evaluator
         self._optimizer = optimizer
+        self._lr: float | None = None  # the rate of the trainer's latest iteration
+        if optimizer is not None:
+            trainer.add_event_handler(ignite.engine.Events.ITERATION_STARTED, self._note_lr)
+
+    def _note_lr(self, engine: ignite.engine.Engine) -> None:
+        if self._optimizer.param_groups:
+            self._lr = float(self._optimizer.param_groups[0]["lr"])
 
     def __call__(self, engine: ignite.engine.Engine) -> None:
         metrics = engine.state.metrics
@@ -75,7 +85,9 @@ class PyTorchIgnitePruningHandler:
         # The trainer's own metrics are measured on the training data: named val_ they
         # would be read as a validation curve.
         record.update(scalar_metrics(metrics, "train_" if engine is self._trainer else "val_"))
-        if self._optimizer is not None and self._optimizer.param_groups:
+        if self._lr is not None:
+            record["lr"] = self._lr
+        elif self._optimizer is not None and self._optimizer.param_groups:  # evaluated before any iteration
             record["lr"] = float(self._optimizer.param_groups[0]["lr"])
         value = monitored("metric", self._metric, metrics[self._metric])
         report_epoch(self._trial, self._metric, value, epoch, record)

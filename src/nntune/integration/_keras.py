@@ -8,9 +8,10 @@ and the dashboard diagnose a Keras model's curves as they do the built-in traine
 
 - ``val_*`` entries as they are (``val_loss``, ``val_accuracy``), the training ones with
   ``train_`` before them (``loss`` as ``train_loss``, ``accuracy`` as ``train_accuracy``);
-- the optimizer's learning rate at the epoch's end as ``lr`` (the ``learning_rate`` entry
-  that ``ReduceLROnPlateau`` and ``LearningRateScheduler`` add to the logs is that rate, not
-  a training metric, and is left out).
+- the optimizer's learning rate at the epoch's first training step as ``lr``: the rate the
+  epoch trained at (``ReduceLROnPlateau`` lowers it when the epoch ends, perhaps before this
+  callback's turn; the ``learning_rate`` entry that it and ``LearningRateScheduler`` add to
+  the logs is that rate, not a training metric, and is left out).
 
 The step is the number of epochs trained (1 after the first), as the built-in trainer
 counts them and ASHA's rungs are set; Optuna's callback reports Keras's 0-based epoch.
@@ -77,12 +78,18 @@ class KerasPruningCallback(keras.callbacks.Callback):
         self._interval = interval
         self._validated = False  # whether model.fit validated the current epoch
         self._ended: list[bool] = []  # per epoch of this fit: whether its logs had the monitor
+        self._lr: float | None = None  # the rate of the epoch's first training step
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         self._ended = []
 
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self._validated = False
+        self._lr = None
+
+    def on_train_batch_begin(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
+        if self._lr is None:  # read once an epoch: on a GPU each read waits for the device
+            self._lr = current_lr(getattr(self.model, "optimizer", None))
 
     def on_test_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         self._validated = True  # model.fit's validation runs as an evaluate with the fit's callbacks
@@ -105,7 +112,7 @@ class KerasPruningCallback(keras.callbacks.Callback):
             raise ConfigError("monitor", f"{self._monitor!r} is not in the epoch's logs; they have "
                                          f"{', '.join(map(repr, sorted(logs))) or 'nothing'}")
         record: dict[str, Any] = epoch_record(logs)
-        lr = current_lr(getattr(self.model, "optimizer", None))
+        lr = self._lr if self._lr is not None else current_lr(getattr(self.model, "optimizer", None))
         if lr is not None:
             record["lr"] = lr
         value = monitored("monitor", self._monitor, logs[self._monitor])

@@ -5,7 +5,9 @@ runs unchanged inside an nntune objective, each ``hp.Int`` / ``hp.Float`` / ``hp
 How KerasTuner's ranges map:
 
 - ``Int(min, max, step)`` and ``Float(min, max, step)`` with linear sampling: the same range
-  and step; ``sampling="log"`` without a step: the log scale;
+  and step, ending at the last step within ``max`` as KerasTuner's does (``Int(6, 13,
+  step=3)`` is 6, 9 or 12, without the warning a trial gives a range off its grid);
+  ``sampling="log"`` without a step: the log scale;
 - ``sampling="log"`` with a step: KerasTuner multiplies by the step (32, 64, ..., 512), so
   the range is that list of values, as a choice;
 - ``sampling="reverse_log"`` (values crowded towards the top, for averaging coefficients
@@ -28,8 +30,10 @@ import contextlib
 import math
 import numbers
 from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
+from nntune._distribution_extras import steps_in
 from nntune.exceptions import ConfigError
 
 SAMPLINGS = ("linear", "log", "reverse_log")
@@ -39,6 +43,20 @@ def multiplied_values(low: float, high: float, step: float) -> list[float]:
     """KerasTuner's values of a log range with a step: ``low * step**i`` up to ``high``."""
     count = int(math.log(high / low, step) + 1e-8) + 1
     return [low * step ** i for i in range(count)]
+
+
+def last_step(low: Any, high: Any, step: Any) -> Any:
+    """The top of KerasTuner's linear range with a step: the last ``low + k * step`` within
+    ``high``, which KerasTuner documents as the range's end. A step that is not positive is
+    left for the trial to refuse."""
+    if step is None or step <= 0:
+        return high
+    k, exact = steps_in(low, high, step)
+    if exact:
+        return high
+    if all(isinstance(v, int) for v in (low, high, step)):
+        return low + k * step
+    return float(Decimal(str(low)) + k * Decimal(str(step)))  # 0.1 + 2 * 0.2 is 0.5, not 0.5000000000000001
 
 
 class KerasTunerHyperParameters:
@@ -128,7 +146,8 @@ class KerasTunerHyperParameters:
                 return int(self.trial.suggest_categorical(key, [int(round(v)) for v in
                                                                multiplied_values(min_value, max_value, step)]))
             # step 0 reaches the trial, which refuses it, rather than being read as 1
-            return self.trial.suggest_int(key, int(min_value), int(max_value), step=1 if step is None else int(step),
+            low, stride = int(min_value), 1 if step is None else int(step)
+            return self.trial.suggest_int(key, low, last_step(low, int(max_value), stride), step=stride,
                                           log=sampling == "log")
 
         return self._draw(name, parent_name, parent_values, draw)
@@ -147,7 +166,8 @@ class KerasTunerHyperParameters:
                 return self.trial.suggest_beta(key, min_value, max_value)
             if sampling == "log" and step is not None:
                 return float(self.trial.suggest_categorical(key, multiplied_values(min_value, max_value, step)))
-            return self.trial.suggest_float(key, min_value, max_value, step=step, log=sampling == "log")
+            return self.trial.suggest_float(key, min_value, last_step(min_value, max_value, step), step=step,
+                                            log=sampling == "log")
 
         return self._draw(name, parent_name, parent_values, draw)
 

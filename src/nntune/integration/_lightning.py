@@ -7,17 +7,23 @@ Lightning model's curves as they do their own:
 
 - every scalar the module logged (``self.log``), ``/`` read as ``_`` so that ``val/loss``
   is ``val_loss``, and ``x_epoch`` also as ``x``;
-- the learning rate of the first optimizer's first parameter group;
+- the learning rate of the first optimizer's first parameter group at the epoch's last
+  training step (the rate the epoch trained at: an epoch scheduler has stepped by the time
+  the epoch's hooks run);
 - each Linear or Conv layer's gradient norm and activation statistics, measured on the
   first training batch of the epoch (``nntune.train.stats.LayerProbe``; ``layer_stats=False``
   leaves them out).
 
 The step reported is the number of epochs trained (1 after the first), as the built-in
 trainer counts them and ASHA's rungs are set; Optuna's callback reports Lightning's
-0-based ``current_epoch``. The report is made when the training epoch ends, after its validation: Lightning runs the
-validation inside the training epoch, so at the validation's end the epoch's training
-metrics are not aggregated yet. An epoch without a validation (``check_val_every_n_epoch``)
-is not reported, unless the fit has no validation at all.
+0-based ``current_epoch``. The report is made once the training epoch has ended, after its
+validation: Lightning runs the validation inside the training epoch, so at the validation's
+end the epoch's training metrics are not aggregated yet. It waits for the hook after the
+epoch's end (the next epoch's start, or the fit's end): Lightning calls a callback's
+``on_train_epoch_end`` before the module's own, so what the module logs there (an
+accuracy computed over the epoch) would be missing, or the epoch before's. An epoch
+without a validation (``check_val_every_n_epoch``) is not reported, unless the fit has no
+validation at all.
 
 A DDP fit (several processes) needs the trial shared among them: each rank wraps it in
 :class:`~nntune.integration.TorchDistributedTrial` (rank 0 the study's trial, the others
@@ -30,7 +36,7 @@ from __future__ import annotations
 
 import warnings
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, NamedTuple
 
 import lightning.pytorch as pl
 
@@ -52,6 +58,17 @@ def scalar_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     return out
 
 
+class _EpochEnd(NamedTuple):
+    """What an ended epoch's report takes that is gone by the time the report is made: its
+    number, its learning rate (as its last step started: Lightning steps an epoch scheduler
+    before the epoch's end hooks) and its layer statistics (the next epoch's probe replaces
+    them)."""
+
+    epoch: int
+    lr: float | None
+    layers: Any
+
+
 class PyTorchLightningPruningCallback(pl.Callback):
     """Report ``monitor`` (a name the module logs, e.g. ``"val_acc"``) to ``trial`` at the
     end of each validated epoch, with the epoch's full record, and raise
@@ -70,20 +87,27 @@ class PyTorchLightningPruningCallback(pl.Callback):
         self._capturing: AbstractContextManager[None] | None = None
         self._probe_state = "idle"  # "wanted" at an epoch's start, "grads" after its forward pass, "done"
         self._validated = False
+        self._lr: float | None = None  # the rate of the epoch's latest training step
+        self._ended: _EpochEnd | None = None  # an epoch whose report waits for the module's own epoch end
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.world_size > 1 and not isinstance(self._trial, TorchDistributedTrial):
             raise ConfigError("trainer", f"this fit runs {trainer.world_size} processes: give the callback the "
                                          "trial wrapped in TorchDistributedTrial on every rank, or train on one device")
         self._probe = LayerProbe(pl_module) if self.layer_stats else None
+        self._ended = None
 
     # the layer probe: the first batch of each epoch --------------------------------------------
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._report(trainer)  # the epoch before, now that the module's on_train_epoch_end has logged
         self._validated = False
+        self._lr = None
         self._probe_state = "wanted" if self._probe is not None and self._probe.layers else "idle"
 
     def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any,
                              batch_idx: int) -> None:
+        if trainer.optimizers:  # the rate of this step: Lightning steps the schedulers before the batch's end
+            self._lr = float(trainer.optimizers[0].param_groups[0]["lr"])
         if self._probe_state == "wanted" and self._probe is not None:
             self._capturing = self._probe.capture()
             self._capturing.__enter__()
@@ -115,19 +139,32 @@ class PyTorchLightningPruningCallback(pl.Callback):
         has_validation = sum(trainer.num_val_batches or [0]) > 0
         if has_validation and not self._validated:
             return
+        lr = self._lr if self._lr is not None or not trainer.optimizers \
+            else float(trainer.optimizers[0].param_groups[0]["lr"])
+        layers = self._probe.records() if self._probe_state == "done" and self._probe is not None else None
+        # epochs trained, the step every nntune scheduler counts in
+        self._ended = _EpochEnd(int(trainer.current_epoch) + 1, lr, layers)
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._report(trainer)  # the fit's last epoch
+
+    def _report(self, trainer: pl.Trainer) -> None:
+        """Report the ended epoch, if one waits, with the metrics logged until now."""
+        ended, self._ended = self._ended, None
+        if ended is None:
+            return
         metrics = scalar_metrics(dict(trainer.callback_metrics))
         name = self.monitor.replace("/", "_")
         if name not in metrics:
             warnings.warn(f"the metric {self.monitor!r} is not among the logged metrics "
-                          f"{sorted(trainer.callback_metrics)}; nothing reported for epoch {trainer.current_epoch + 1}",
-                          UserWarning, stacklevel=2)
+                          f"{sorted(trainer.callback_metrics)}; nothing reported for epoch {ended.epoch}",
+                          UserWarning, stacklevel=3)
             return
-        epoch = int(trainer.current_epoch) + 1  # epochs trained, the step every nntune scheduler counts in
         record: dict[str, Any] = dict(metrics)
-        if trainer.optimizers:
-            record["lr"] = float(trainer.optimizers[0].param_groups[0]["lr"])
-        if self._probe_state == "done" and self._probe is not None:
-            record["layers"] = self._probe.records()
+        if ended.lr is not None:
+            record["lr"] = ended.lr
+        if ended.layers is not None:
+            record["layers"] = ended.layers
         agree = (lambda finite: bool(trainer.strategy.reduce_boolean_decision(finite, all=True))) \
             if trainer.world_size > 1 else bool  # every rank stops together, or none does
-        report_epoch(self._trial, self.monitor, metrics[name], epoch, record, agree=agree)
+        report_epoch(self._trial, self.monitor, metrics[name], ended.epoch, record, agree=agree)

@@ -126,11 +126,7 @@ class MLflowCallback:
         names = None if values is None else metric_names(self._metric_name, len(values))  # before any run
         with self._lock:
             self._initialize_experiment(study)
-            run = self._mlflow.start_run(run_id=trial.system_attrs.get(RUN_ID_ATTRIBUTE_KEY),
-                                         experiment_id=self._mlflow_kwargs.get("experiment_id"),
-                                         run_name=self._mlflow_kwargs.get("run_name", str(trial.number)),
-                                         nested=bool(self._mlflow_kwargs.get("nested")),
-                                         tags=self._mlflow_kwargs.get("tags"))
+            run = self._start_run(trial.number, trial.system_attrs.get(RUN_ID_ATTRIBUTE_KEY))
         with run:
             if names is not None:
                 self._mlflow.log_metrics(dict(zip(names, values)))
@@ -152,8 +148,7 @@ class MLflowCallback:
             def wrapper(trial: Any) -> Any:
                 with self._lock:
                     self._initialize_experiment(trial.study)
-                    run = self._mlflow.start_run(run_name=self._mlflow_kwargs.get("run_name", str(trial.number)),
-                                                 nested=bool(self._mlflow_kwargs.get("nested")))
+                    run = self._start_run(trial.number)
                 with run:
                     trial.set_system_attr(RUN_ID_ATTRIBUTE_KEY, run.info.run_id)
                     return func(trial)
@@ -161,6 +156,15 @@ class MLflowCallback:
             return wrapper
 
         return decorator
+
+    def _start_run(self, number: int, run_id: str | None = None) -> Any:
+        """Start trial ``number``'s run, or resume ``run_id``, with ``mlflow_kwargs``: the
+        objective's run (``track_in_mlflow``) starts in the experiment the callback then
+        completes it in, ``experiment_id`` included (Optuna's starts it in the current one)."""
+        return self._mlflow.start_run(run_id=run_id, experiment_id=self._mlflow_kwargs.get("experiment_id"),
+                                      run_name=self._mlflow_kwargs.get("run_name", str(number)),
+                                      nested=bool(self._mlflow_kwargs.get("nested")),
+                                      tags=self._mlflow_kwargs.get("tags"))
 
     def _initialize_experiment(self, study: Any) -> None:
         """Point MLflow at the tracking URI, if one was given, and at the study's experiment

@@ -8,7 +8,9 @@ dashboard diagnose a skorch model's curves as they do the built-in trainer's:
 - ``train_loss`` as it is, ``valid_loss`` as ``val_loss``, ``valid_acc`` as ``val_acc`` (any
   ``valid_`` column as ``val_``), other scores as they are;
 - the epoch's duration (``dur``) as ``epoch_time``;
-- the learning rate of the net's optimizer's first parameter group as ``lr``.
+- the learning rate of the net's optimizer's first parameter group at the epoch's last
+  training batch as ``lr``: the rate the epoch trained at (skorch's ``LRScheduler`` steps
+  an epoch scheduler at the epoch's end, perhaps before this callback's turn).
 
 Bookkeeping columns (``batches``, ``*_best`` flags, batch counts) are left out. The step is
 the history's ``epoch``, the number of epochs trained (1 after the first), as the built-in
@@ -40,6 +42,12 @@ def epoch_record(row: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
+def first_lr(optimizer: Any) -> float | None:
+    """The learning rate of ``optimizer``'s first parameter group now, or None."""
+    groups = getattr(optimizer, "param_groups", None)
+    return float(groups[0]["lr"]) if groups else None
+
+
 class SkorchPruningCallback(skorch.callbacks.Callback):
     """Report ``monitor`` (a column of the net's history, e.g. ``"valid_acc"``) to ``trial``
     at the end of each epoch, with the epoch's whole record (see the module's text), and
@@ -63,6 +71,13 @@ class SkorchPruningCallback(skorch.callbacks.Callback):
         # which holds the study's storage; the clone reports to the same trial instead.
         return SkorchPruningCallback(self.trial, self.monitor)
 
+    def on_epoch_begin(self, net: Any, **kwargs: Any) -> None:
+        self.lr_: float | None = None  # the rate of the epoch's latest training batch
+
+    def on_batch_begin(self, net: Any, batch: Any = None, training: bool = False, **kwargs: Any) -> None:
+        if training:
+            self.lr_ = first_lr(getattr(net, "optimizer_", None))
+
     def on_epoch_end(self, net: Any, **kwargs: Any) -> None:
         history = net.history
         if not history:
@@ -74,7 +89,9 @@ class SkorchPruningCallback(skorch.callbacks.Callback):
                                          f"{', '.join(map(repr, columns))}")
         epoch = int(row["epoch"])
         record: dict[str, Any] = epoch_record(row)
-        optimizer = getattr(net, "optimizer_", None)
-        if optimizer is not None and getattr(optimizer, "param_groups", None):
-            record["lr"] = float(optimizer.param_groups[0]["lr"])
+        lr = getattr(self, "lr_", None)
+        if lr is None:  # an epoch that trained on no batch
+            lr = first_lr(getattr(net, "optimizer_", None))
+        if lr is not None:
+            record["lr"] = lr
         report_epoch(self.trial, self.monitor, monitored("monitor", self.monitor, row[self.monitor]), epoch, record)

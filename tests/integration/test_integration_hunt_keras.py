@@ -1,0 +1,32 @@
+"""The Keras callback records the learning rate each epoch trained at, though
+``ReduceLROnPlateau``, listed before it, lowers the rate when the epoch ends."""
+
+from __future__ import annotations
+
+import pytest
+
+keras = pytest.importorskip("keras")  # on PyTorch's backend: tests/conftest.py sets KERAS_BACKEND
+
+import nntune  # noqa: E402
+from nntune.integration import KerasPruningCallback  # noqa: E402
+from tests.integration.test_keras import digits  # noqa: E402
+
+pytestmark = [pytest.mark.skipif(keras.backend.backend() != "torch", reason="Keras runs on another backend here"),
+              pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")]
+
+
+def test_each_epoch_records_the_learning_rate_it_trained_at() -> None:
+    study = nntune.create_study(direction="maximize")
+    trial = study.ask()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.SGD(0.4), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    # min_delta=10: no epoch after the first counts as better, so the rate halves after each
+    halve = keras.callbacks.ReduceLROnPlateau("loss", factor=0.5, patience=0, min_delta=10)
+    x, y = digits(200)
+    history = model.fit(x, y, validation_split=0.25, epochs=3, batch_size=50, verbose=0,
+                        callbacks=[halve, KerasPruningCallback(trial, "val_accuracy")])
+    records = study.storage.get_trial(study.id, trial.number).metrics
+    used = history.history["learning_rate"]  # Keras's own record of the rate each epoch trained at
+    assert used == pytest.approx([0.4, 0.4, 0.2])
+    assert [r["lr"] for r in records] == pytest.approx(used)
