@@ -112,8 +112,7 @@ def spanning(a: Distribution, b: Distribution) -> Distribution:
     if isinstance(a, Beta) and isinstance(b, Beta):
         return Beta(min(a.low, b.low), max(a.high, b.high))
     if isinstance(a, Float) and isinstance(b, Float):
-        step = a.step if a.step is not None and a.step == b.step and \
-            float((b.low - a.low) / a.step).is_integer() else None
+        step = a.step if a.step is not None and a.step == b.step and _on_grid(b.low - a.low, a.step) else None
         return Float(min(a.low, b.low), max(a.high, b.high), log=a.log and b.log, step=step)
     if isinstance(a, Int) and isinstance(b, Int):
         step = a.step if a.step == b.step and (b.low - a.low) % a.step == 0 else 1
@@ -121,9 +120,18 @@ def spanning(a: Distribution, b: Distribution) -> Distribution:
     return a
 
 
+def _on_grid(offset: float, step: float) -> bool:
+    """Whether ``offset`` is a whole number of ``step``s, up to rounding: 0.3 / 0.1 is
+    2.9999999999999996, yet a range from 0.3 by 0.1 shares the grid of one from 0."""
+    steps = offset / step
+    return abs(steps - round(steps)) <= 1e-9 * max(1.0, abs(steps))
+
+
 def encode(space: Space, trials: Sequence[FrozenTrial]) -> np.ndarray:
-    """One row per trial, one column per parameter, in [0, 1] on each parameter's scale;
-    :data:`INACTIVE_CODE` where a trial lacks the parameter or its value is out of range."""
+    """One row per trial, one column per parameter, in [0, 1] on each parameter's scale (a
+    value outside the range, enqueued or given, at its end, as ``to_unit`` puts it);
+    :data:`INACTIVE_CODE` where a trial lacks the parameter or holds no value of it (a
+    choice it does not list, a string for a number)."""
     out = np.full((len(trials), len(space.params)), INACTIVE_CODE)
     for i, t in enumerate(trials):
         for j, (name, dist) in enumerate(space.params.items()):

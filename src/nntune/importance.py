@@ -40,7 +40,7 @@ from nntune._pareto_subset import pareto_best
 from nntune._words import counted
 from nntune.analysis import (IMPORTANCE_FEWEST_TRIALS, IMPORTANCE_MIN_TRIALS, IMPORTANCE_TREES, INACTIVE_CODE,
                              chosen_space, complete_trials, encode, param_importance, valued_trials)
-from nntune.space import Choice, Space
+from nntune.space import Choice, Float, Int, Space
 from nntune.trial import FrozenTrial
 
 
@@ -92,25 +92,36 @@ def _warn_if_few(n: int, stacklevel: int = 4) -> None:
                       UserWarning, stacklevel=stacklevel)  # at the caller of get_param_importances
 
 
-def cannot_explain(trials: Sequence[FrozenTrial], n_params: int) -> CannotExplain:
+def cannot_explain(trials: Sequence[FrozenTrial], n_params: int, *, asked: bool = True) -> CannotExplain:
     """Why no importance can be measured from ``trials``, naming the actual problem: too
     few complete trials, no parameter any of them used, or one value for all of them."""
     values = [float(t.value) for t in complete_trials(trials)]  # type: ignore[arg-type]
-    return _cannot(len(values), n_params, lambda: f"value {values[0]:g}")
+    return _cannot(len(values), n_params, lambda: f"value {values[0]:g}", asked)
 
 
-def cannot_explain_front(trials: Sequence[FrozenTrial], n_params: int) -> CannotExplain:
+def cannot_explain_front(trials: Sequence[FrozenTrial], n_params: int, *, asked: bool = True) -> CannotExplain:
     """:func:`cannot_explain` for complete trials of several objectives (``trials``)."""
-    return _cannot(len(trials), n_params, lambda: f"values {list(trials[0].values or [])}")
+    return _cannot(len(trials), n_params, lambda: f"values {list(trials[0].values or [])}", asked)
 
 
-def _cannot(count: int, n_params: int, shared: Callable[[], str]) -> CannotExplain:
+def _check_named(params: Sequence[str] | None, names: Sequence[str]) -> None:
+    """Every parameter ``params`` names was used by a complete trial (``names`` are those
+    that were): answered without one, the shares would look as if it had been measured
+    and its share were 0. Optuna's evaluators refuse it too. No name used at all is
+    :func:`cannot_explain`'s to say."""
+    missing = [p for p in params or () if p not in names]
+    if missing and names:
+        raise CannotExplain(f"params: no complete trial used {missing}, so their importance cannot be measured")
+
+
+def _cannot(count: int, n_params: int, shared: Callable[[], str], asked: bool = True) -> CannotExplain:
     """The first of: too few of the ``count`` complete trials, no parameter to explain, or
     one ``shared()`` value (or values) for all of them."""
     if count < IMPORTANCE_FEWEST_TRIALS:
         return _too_few(count)
-    if n_params == 0:
-        return CannotExplain("params: no complete trial used any of the parameters to explain")
+    if n_params == 0:  # ``asked``: by params=, else the study's complete trials drew none
+        return CannotExplain("params: no complete trial used any of the parameters to explain" if asked else
+                             "no complete trial of this study drew a parameter: there is none to explain")
     return CannotExplain(f"importance needs complete trials whose values vary; all {count} of this "
                          f"study's have the {shared()}")
 
@@ -128,10 +139,11 @@ class PermutationImportanceEvaluator(BaseImportanceEvaluator):
         if params is not None and not params:  # nothing asked, nothing to explain (Optuna answers {} too)
             return {}
         trials, space = _trials_and_space(study, params, target)
+        _check_named(params, used_params(space, trials))
         result = param_importance(trials, space, seed=study.seed if self.seed is None else self.seed,
                                   min_trials=IMPORTANCE_FEWEST_TRIALS)
         if not result["importance"]:
-            raise cannot_explain(trials, len(used_params(space, trials)))
+            raise cannot_explain(trials, len(used_params(space, trials)), asked=params is not None)
         _warn_if_few(result["n_trials"])
         return dict(result["drop"])
 
@@ -156,9 +168,10 @@ class _Forest(BaseImportanceEvaluator):
         trials, space = _trials_and_space(study, params, target)
         done = complete_trials(trials)
         names = used_params(space, done)
+        _check_named(params, names)
         y = np.array([t.value for t in done], dtype=float)
         if len(done) < IMPORTANCE_FEWEST_TRIALS or not names or float(np.ptp(y)) == 0.0:
-            raise cannot_explain(done, len(names))
+            raise cannot_explain(done, len(names), asked=params is not None)
         _warn_if_few(len(done), stacklevel=5)
         x = encode(Space({n: space.params[n] for n in names}), done)
         forest = RandomForestRegressor(n_estimators=self.n_trees, max_depth=self.max_depth, random_state=self.seed,
@@ -196,10 +209,11 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
     """PED-ANOVA (Watanabe et al., 2023): how differently a parameter is spread among the
     best ``target_quantile`` of the trials than among the best ``region_quantile`` (all by
     default), as the Pearson divergence of the two Gaussian-kernel densities on the
-    parameter's own unit scale; ``evaluate_on_local`` reads the densities only over the
-    range the region's trials span, and ``evaluate_on_local=False`` compares the best trials
-    with the whole search space instead (a uniform density over each parameter's range, as
-    Optuna's does). It says which parameters the best trials agree on.
+    parameter's own unit scale (of the two histograms for a choice, or an integer or a
+    stepped float of at most GRID values); ``evaluate_on_local`` reads the densities only
+    over the range the region's trials span, and ``evaluate_on_local=False`` compares the
+    best trials with the whole search space instead (a uniform density over each
+    parameter's range, as Optuna's does). It says which parameters the best trials agree on.
     A ``target``'s best trials are its lowest, whatever the study's direction (as Optuna's,
     with the same warning): negate it to explain its highest. Several objectives without a
     ``target``: the best trials are the fronts in order, the one cut through split by the
@@ -232,9 +246,10 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
             done = complete_trials(trials)
         # as the forests: a parameter no complete trial used is not explained
         names = [n for n in space.params if any(n in t.params for t in done)]
+        _check_named(params, names)
         if len(done) < IMPORTANCE_FEWEST_TRIALS or not names:
             raise (cannot_explain_front if target is None and study.is_multi_objective else cannot_explain)(
-                done, len(names))
+                done, len(names), asked=params is not None)
         space = Space({n: space.params[n] for n in names})
         if target is not None:
             warnings.warn("PedAnovaImportanceEvaluator explains what makes the target low; to explain high "
@@ -257,10 +272,9 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
             if len(top) < 2 or len(region) < 2:  # too few of the best used it to tell: no importance shown
                 out[name] = 0.0
                 continue
-            if isinstance(dist, Choice):
-                k = len(dist.values)
-                p_top = (np.bincount(np.minimum((top * k).astype(int), k - 1), minlength=k) + 1 / k) / (len(top) + 1)
-                p_reg = (np.bincount(np.minimum((region * k).astype(int), k - 1), minlength=k) + 1 / k) / (len(region) + 1)
+            k = _levels(dist)
+            if k is not None:
+                p_top, p_reg = _histogram(top, k), _histogram(region, k)
             else:
                 lo, hi = (region.min(), region.max()) if self.evaluate_on_local else (0.0, 1.0)
                 grid = np.linspace(lo, hi, self.GRID) if hi > lo else np.array([lo])
@@ -296,6 +310,25 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
         chosen = set(best)  # once, not for each index of the region
         region = best + [i for i in pareto_best(points, n_region) if i not in chosen]
         return [done[i] for i in region], len(best), len(region)
+
+
+def _levels(dist: Any) -> int | None:
+    """How many values a parameter takes when they are compared one by one: a choice's,
+    or a linear integer's or stepped float's up to GRID of them (Optuna's grid holds each
+    of them too). A kernel density over the few values of ``n_layers`` would pile the best
+    trials' mass into a spike far narrower than a value's share of the range, and rate
+    three layers' agreement above a learning rate pinned to a hundredth of its range."""
+    if isinstance(dist, Choice):
+        return len(dist.values)
+    n = dist.n_values if isinstance(dist, Int) and not dist.log else \
+        dist.n_steps if isinstance(dist, Float) and dist.step is not None else None
+    return n if n is not None and n <= PedAnovaImportanceEvaluator.GRID else None
+
+
+def _histogram(units: np.ndarray, k: int) -> np.ndarray:
+    """The share of ``units`` (each value at the centre of its 1/k of the unit interval) at
+    each of the k values, with one trial's worth of prior spread evenly over them."""
+    return (np.bincount(np.minimum((units * k).astype(int), k - 1), minlength=k) + 1 / k) / (len(units) + 1)
 
 
 def _with_ties(sorted_keys: np.ndarray, n: int) -> int:

@@ -27,6 +27,9 @@ from nntune.terminator._improvement import BaseImprovementEvaluator
 from nntune.trial import FrozenTrial, best_trial, ranked
 
 CV_SCORES_KEY = "terminator:cv_scores"  # Optuna's key, so trials reported either way read alike
+# MedianErrorEvaluator's error before its median is known, as Optuna's: below every reading
+# (readings are never negative), so nothing stops yet.
+NO_ERROR_YET = -sys.float_info.min
 
 
 class BaseErrorEvaluator(abc.ABC):
@@ -113,7 +116,7 @@ class MedianErrorEvaluator(BaseErrorEvaluator):
             return self._threshold
         done = complete_trials(trials)  # in number order
         if len(done) < self._warm_up_trials + self._n_initial_trials:
-            return -sys.float_info.min  # readings are never negative: no stop yet
+            return NO_ERROR_YET
         start = self._warm_up_trials
         readings = sorted(self._paired.evaluate(done[start:start + i], study_direction)
                           for i in range(1, self._n_initial_trials + 1))

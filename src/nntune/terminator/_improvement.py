@@ -99,9 +99,11 @@ class RegretBoundEvaluator(BaseImprovementEvaluator):
 
 
 class BestValueStagnationEvaluator(BaseImprovementEvaluator):
-    """``BestValueStagnationEvaluator(max_stagnation_trials=30)``: the complete trials left
-    before the best value has not moved for ``max_stagnation_trials`` of them (0 or less:
-    stagnant). Paired with an error of 0 by default."""
+    """``BestValueStagnationEvaluator(max_stagnation_trials=30)``: the trials left before
+    the best value has not moved for ``max_stagnation_trials`` of them (0 or less:
+    stagnant), counting complete trials and diverged ones (a loss gone to inf or nan: a
+    trial the best did not move in, which Optuna, keeping an inf value as complete, counts
+    too). Paired with an error of 0 by default."""
 
     def __init__(self, max_stagnation_trials: int = 30) -> None:
         if max_stagnation_trials < 0:
@@ -113,11 +115,12 @@ class BestValueStagnationEvaluator(BaseImprovementEvaluator):
         if not done:
             raise ValueError("BestValueStagnationEvaluator: no trial has completed yet")
         sign = -1.0 if str(study_direction) == "minimize" else 1.0
-        best_at = 0
-        for i, t in enumerate(done):
-            if sign * float(t.value) > sign * float(done[best_at].value):  # type: ignore[arg-type]
-                best_at = i
-        return float(self._max_stagnation_trials - (len(done) - 1 - best_at))
+        steps = sorted(done + [t for t in trials if t.state == TrialState.DIVERGED], key=lambda t: t.number)
+        best_at, best = 0, -np.inf
+        for i, t in enumerate(steps):
+            if t.state == TrialState.COMPLETE and sign * float(t.value) > best:  # type: ignore[arg-type]
+                best_at, best = i, sign * float(t.value)  # type: ignore[arg-type]
+        return float(self._max_stagnation_trials - (len(steps) - 1 - best_at))
 
 
 class EMMREvaluator(BaseImprovementEvaluator):

@@ -13,7 +13,7 @@ from typing import Any
 
 from nntune._words import counted
 from nntune.analysis import complete_trials
-from nntune.terminator._errors import (AutoErrorEvaluator, BaseErrorEvaluator, MedianErrorEvaluator,
+from nntune.terminator._errors import (NO_ERROR_YET, AutoErrorEvaluator, BaseErrorEvaluator, MedianErrorEvaluator,
                                        StaticErrorEvaluator)
 from nntune.terminator._improvement import (DEFAULT_MIN_N_TRIALS, BaseImprovementEvaluator,
                                             BestValueStagnationEvaluator, EMMREvaluator, RegretBoundEvaluator)
@@ -55,9 +55,13 @@ class Reading:
         """The reading in plain words, whichever way it went."""
         if self.terminate:
             return f"stopped by {self.reason()}"
+        # EMMR's "never stop" reading and the median error's "not yet" are stand-ins, not
+        # numbers to show: a noise of -2.225e-308 reads as a bug.
+        room = "not measured yet" if self.improvement >= EMMREvaluator.NEVER else f"{self.improvement:.4g}"
+        noise = (f"the noise of the best value is not known yet ({self.error_by})" if self.error == NO_ERROR_YET
+                 else f"not below the noise of the best value {self.error:.4g} ({self.error_by})")
         return (f"the terminator's last check, after {counted(self.n_complete, 'complete trial')}: room left for "
-                f"improvement {self.improvement:.4g} ({self.improvement_by}), not below the noise of the "
-                f"best value {self.error:.4g} ({self.error_by}); more trials may still find a better model")
+                f"improvement {room} ({self.improvement_by}), {noise}; more trials may still find a better model")
 
     @classmethod
     def stored(cls, data: Any) -> Reading | None:
