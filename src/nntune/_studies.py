@@ -18,6 +18,7 @@ from nntune._words import counted
 from nntune.exceptions import ConfigError
 from nntune.samplers._constraints import is_feasible
 from nntune.storage import Storage, StudyNotFoundError, get_storage, redact_url
+from nntune.storage._base import ENQUEUED_USER_ATTRS
 from nntune.storage._memory_copies import _plain  # the storages' rule for what JSON keeps
 from nntune.space import Distribution
 from nntune.trial import FrozenTrial, TrialState, best_trial
@@ -95,6 +96,17 @@ class StudySummary:
             raise RuntimeError(f"study {self.study_name!r} has {len(self.directions)} objectives and no single "
                                "direction; read directions (one for each objective)")
         return self.directions[0]
+
+    @property
+    def _study_id(self) -> int:  # Optuna's name for it, which scripts read
+        return self.study_id
+
+    # Ordered by study id, as Optuna's summaries are: sorted(get_all_study_summaries(url)).
+    def __lt__(self, other: Any) -> bool:
+        return self.study_id < other.study_id if isinstance(other, StudySummary) else NotImplemented
+
+    def __le__(self, other: Any) -> bool:
+        return self.study_id <= other.study_id if isinstance(other, StudySummary) else NotImplemented
 
 
 def directions_of(direction: str, attrs: dict[str, Any]) -> list[StudyDirection]:
@@ -208,8 +220,10 @@ def add_frozen_trials(storage: Storage, study_id: int, trials: Sequence[FrozenTr
         state = TrialState(t.state)
         system = {k: v for k, v in t.system_attrs.items() if k != "values"}
         if state == TrialState.WAITING:
-            number = storage.create_trial(study_id, state=state, system_attrs={
-                **system, "fixed_params": {**system.get("fixed_params", {}), **t.params}})
+            queued = {**system, "fixed_params": {**system.get("fixed_params", {}), **t.params}}
+            if t.user_attrs:  # kept as enqueue_trial keeps them: a re-queued trial gets them back
+                queued[ENQUEUED_USER_ATTRS] = {**system.get(ENQUEUED_USER_ATTRS, {}), **t.user_attrs}
+            number = storage.create_trial(study_id, state=state, system_attrs=queued)
             if t.user_attrs:
                 storage.set_trial_user_attrs(study_id, number, t.user_attrs)
             continue

@@ -221,8 +221,15 @@ class Study(StudyRuns, StudyReads, StudyControl):
             relative = self.sampler.suggest(space, seen, number=claimed.number, direction=direction)
         trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative, relative_space=space,
                       datetime_start=claimed.datetime_start, user_attrs=claimed.user_attrs)
-        trial.eager, trial.claim = self._parallel_jobs > 1, claimed.system_attrs.get(CLAIM)
+        trial.eager, trial.claim = self._stores_each_suggestion(), claimed.system_attrs.get(CLAIM)
         return trial
+
+    def _stores_each_suggestion(self) -> bool:
+        """Whether ``optimize``'s trials store each suggestion as it is made: when threads
+        share the study, and on a storage with a heartbeat, whose silent trials are re-run
+        with the parameters they drew (which a process that died before its first report
+        would otherwise take with it)."""
+        return self._parallel_jobs > 1 or getattr(self.storage, "heartbeat_interval", None) is not None
 
     def _ask_optuna_sampler(self, claimed: FrozenTrial, fixed: Mapping[str, Any]) -> Trial:
         sampler: Any = self.sampler
@@ -233,7 +240,7 @@ class Study(StudyRuns, StudyReads, StudyControl):
         trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative,
                       relative_space=Space(space), datetime_start=claimed.datetime_start,
                       user_attrs=claimed.user_attrs)
-        trial.eager, trial.claim = self._parallel_jobs > 1, claimed.system_attrs.get(CLAIM)
+        trial.eager, trial.claim = self._stores_each_suggestion(), claimed.system_attrs.get(CLAIM)
         return trial
 
     def tell(self, trial: Trial | int, values: float | Sequence[float] | None = None,

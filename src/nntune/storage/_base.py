@@ -7,6 +7,7 @@ process that shares a storage can ask, report and tell. Values cross this bounda
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -14,7 +15,7 @@ from typing import Any, Protocol, overload
 
 from nntune.exceptions import DuplicatedStudyError, TrialStateError
 from nntune.space import Distribution
-from nntune.trial import FrozenTrial, TrialState
+from nntune.trial import FrozenTrial, TrialState, best_trial
 
 
 class StudyNotFoundError(KeyError):
@@ -315,3 +316,83 @@ class LazyHistory(Sequence[FrozenTrial]):
     @property
     def loaded(self) -> bool:
         return self._trials is not None
+
+
+class FrozenStudy:
+    """A study as Optuna's storage methods hand it out (``storage.get_all_studies()``):
+    its name, directions, attributes and ``_study_id``."""
+
+    def __init__(self, rec: StudyRecord) -> None:
+        from nntune._studies import StudyDirection, directions_of  # the package imports this module first
+
+        self.study_name = rec.name
+        self.directions: list[StudyDirection] = directions_of(rec.direction, rec.attrs)
+        self.user_attrs: dict[str, Any] = dict(rec.attrs.get("user_attrs", {}))
+        self.system_attrs: dict[str, Any] = {k: v for k, v in rec.attrs.items() if k != "user_attrs"}
+        self._study_id = rec.id
+
+    @property
+    def direction(self) -> Any:
+        if len(self.directions) > 1:
+            raise RuntimeError(f"study {self.study_name!r} has {len(self.directions)} objectives and no single "
+                               "direction; read directions")
+        return self.directions[0]
+
+    def __repr__(self) -> str:
+        return f"FrozenStudy(study_name={self.study_name!r}, directions={self.directions}, study_id={self._study_id})"
+
+
+class OptunaStorageReads:
+    """The reads of Optuna's ``BaseStorage`` that scripts call on a storage object
+    (``storage.get_all_studies()``, ``get_study_id_from_name``, ``get_all_trials``, ...), over
+    each storage's own methods. A study id is the storage's own (``FrozenStudy._study_id``,
+    ``Study.id``); an unknown name or id is a KeyError, as there."""
+
+    def _study_record(self, study_id: int) -> StudyRecord:
+        for rec in self.list_studies():  # type: ignore[attr-defined]
+            if rec.id == study_id:
+                return rec
+        raise StudyNotFoundError(f"no study with id {study_id}")
+
+    def get_all_studies(self) -> list[FrozenStudy]:
+        return [FrozenStudy(rec) for rec in self.list_studies()]  # type: ignore[attr-defined]
+
+    def get_study_id_from_name(self, study_name: str) -> int:
+        rec = self.load_study(study_name)  # type: ignore[attr-defined]
+        if rec is None:
+            raise StudyNotFoundError(f"no study named {study_name!r}")
+        return int(rec.id)
+
+    def get_study_name_from_id(self, study_id: int) -> str:
+        return self._study_record(study_id).name
+
+    def get_study_directions(self, study_id: int) -> list[Any]:
+        return FrozenStudy(self._study_record(study_id)).directions
+
+    def get_study_user_attrs(self, study_id: int) -> dict[str, Any]:
+        return FrozenStudy(self._study_record(study_id)).user_attrs
+
+    def get_study_system_attrs(self, study_id: int) -> dict[str, Any]:
+        return FrozenStudy(self._study_record(study_id)).system_attrs
+
+    def get_all_trials(self, study_id: int, deepcopy: bool = True,
+                       states: Iterable[TrialState] | None = None) -> list[FrozenTrial]:
+        trials = self.get_trials(study_id, states)  # type: ignore[attr-defined]
+        return copy.deepcopy(trials) if deepcopy else list(trials)
+
+    def get_n_trials(self, study_id: int, state: TrialState | Iterable[TrialState] | None = None) -> int:
+        states = [state] if isinstance(state, (TrialState, str)) else state
+        return len(self.get_trials(study_id, states))  # type: ignore[attr-defined]
+
+    def get_best_trial(self, study_id: int) -> FrozenTrial:
+        """The complete trial with the best value; a ValueError when none is complete, a
+        RuntimeError for a study of several objectives (as Optuna's)."""
+        study = FrozenStudy(self._study_record(study_id))
+        best = best_trial(self.get_trials(study_id, [TrialState.COMPLETE]),  # type: ignore[attr-defined]
+                          study.direction.value)
+        if best is None:
+            raise ValueError(f"study {study.study_name!r} has no complete trial yet")
+        return best
+
+    def remove_session(self) -> None:
+        """Nothing to remove: each call takes its connection and gives it back."""

@@ -42,7 +42,17 @@ TRANSIENT = ("locked", "busy", "deadlock", "could not serialize", "connection", 
 
 
 def is_in_memory_sqlite(url: str) -> bool:
-    return url in ("sqlite://", "sqlite:///:memory:")
+    """Whether ``url`` is an SQLite database in memory, however it is spelled: ``sqlite://``,
+    ``sqlite:///`` or ``sqlite:///:memory:``, with a driver (``sqlite+pysqlite://``) or a
+    query too. Each connection to such a database is a database of its own, so the storage
+    must hold one connection for all its threads (a heartbeat's, ``n_jobs``')."""
+    if not url.startswith("sqlite"):
+        return False
+    try:
+        parsed = sa.engine.make_url(url)
+    except Exception:  # malformed: opening it says why
+        return False
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
 def sqlite_lock_file(engine: Engine) -> str | None:
@@ -54,7 +64,7 @@ def sqlite_lock_file(engine: Engine) -> str | None:
     from nntune.storage import sqlite_file  # the package imports this module first
 
     path = sqlite_file(engine.url.render_as_string(hide_password=False))
-    return None if path is None or path == ":memory:" else path
+    return None if not path or path == ":memory:" else path
 
 
 def driver_url(url: str, *, has_module: Callable[[str], bool] | None = None) -> str:
@@ -216,7 +226,11 @@ def _sqlite_engine(url: str, kwargs: dict[str, Any]) -> Engine:
     in_memory = is_in_memory_sqlite(url)
     if in_memory:
         kwargs.setdefault("poolclass", sa.pool.StaticPool)
-    kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS})
+    # Merged with the caller's (Optuna's RDBStorage(engine_kwargs={"connect_args": {"timeout": 100}})):
+    # replacing them would drop check_same_thread, and an in-memory database's one connection
+    # would then refuse every thread but the first (a heartbeat's, n_jobs').
+    kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS,
+                              **(kwargs.get("connect_args") or {})}
     engine = sa.create_engine(home_expanded(url), **kwargs)
 
     @sa.event.listens_for(engine, "connect")

@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 
 from nntune.exceptions import ConfigError, TrialStateError
 from nntune.space import Distribution, dist_from_json
-from nntune.storage._base import utcnow
+from nntune.storage._base import OptunaStorageReads, utcnow
 from nntune.storage.memory import InMemoryStorage
 
 # The storage's changes; everything else it offers is a read.
@@ -123,9 +123,20 @@ def _optuna_record(line: bytes) -> bool:
 
 
 GONE = "the journal file is gone (deleted or moved while this process used it)"
+# How every line this module writes starts (the JSON of {"m": ...} without spaces), and how
+# an SQLite database file starts.
+LINE_START = b'{"m":"'
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-class JournalStorage:
+def _torn(tail: bytes) -> bool:
+    """Whether the bytes after the last whole line can be what a writer killed mid-line left
+    (the next change cuts them off). Anything else is not a journal's: cutting it off would
+    destroy another program's file (a text without its last newline, a database)."""
+    return tail.isascii() and tail[:len(LINE_START)] == LINE_START[:len(tail)]
+
+
+class JournalStorage(OptunaStorageReads):
     """Studies kept in the journal file at ``path`` (created when missing)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -186,6 +197,9 @@ class JournalStorage:
         self._same_file(os.fstat(handle.fileno()))
         handle.seek(self._read)
         data = handle.read()
+        if self._read == 0 and data.startswith(SQLITE_HEADER):
+            raise ConfigError("storage", f"{self.path} is an SQLite database, not a journal; open it as "
+                                         f"sqlite:///{self.path}")
         end = data.rfind(b"\n") + 1
         offset = self._read
         for line in data[:end].splitlines(keepends=True):
@@ -208,6 +222,9 @@ class JournalStorage:
                                                  "else)") from None
             offset += len(line)
             self._read = offset
+        if not _torn(data[end:]):
+            raise ConfigError("storage", f"{self.path}: the bytes at byte {offset} are not a journal entry (is it a "
+                                         "journal file?); nothing was written to it")
 
     def _same_file(self, stat: os.stat_result) -> None:
         """Refuse a journal that is no longer the file replayed so far: deleted and created

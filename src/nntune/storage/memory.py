@@ -14,15 +14,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from nntune.space import Distribution
-from nntune.storage._base import (CLAIM, ENQUEUED_USER_ATTRS, DuplicatedStudyError, ParamChange,
-                                  StudyNotFoundError, StudyRecord, StudySummary, TrialChanges, TrialStateError, applied_changes, check_claim,
-                                  interruption_outcome, missing_trial, next_claim, study_gone, summarize_study,
-                                  utcnow)
+from nntune.storage._base import (CLAIM, ENQUEUED_USER_ATTRS, DuplicatedStudyError, OptunaStorageReads, ParamChange,
+                                  StudyNotFoundError, StudyRecord, StudySummary, TrialChanges, TrialStateError,
+                                  applied_changes, check_claim, interruption_outcome, missing_trial, next_claim,
+                                  study_gone, summarize_study, utcnow)
 from nntune.storage._memory_copies import _copy_trial, _json
 from nntune.trial import FrozenTrial, TrialState, meets_constraints
 
 
-class InMemoryStorage:
+class InMemoryStorage(OptunaStorageReads):
     url = "memory"
 
     def __init__(self, *, clock: Callable[[], datetime] = utcnow) -> None:

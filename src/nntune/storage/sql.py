@@ -25,8 +25,8 @@ from sqlalchemy.exc import DBAPIError
 from nntune.exceptions import ConfigError
 from nntune.logging import get_logger
 from nntune.space import Distribution
-from nntune.storage._base import (ParamChange, TrialChanges, TrialStateError, check_claim, missing_trial, study_gone,
-                                  utcnow)
+from nntune.storage._base import (OptunaStorageReads, ParamChange, TrialChanges, TrialStateError, check_claim,
+                                  missing_trial, study_gone, utcnow)
 from nntune.storage import _sql_changes as _changes
 from nntune.storage import _sql_claims as _claims
 from nntune.storage._engines import (LOCK_NOTICE_AFTER, READ_ONLY, create_schema, is_connect_timeout,
@@ -46,7 +46,7 @@ T = TypeVar("T")
 _log = get_logger("nntune.storage")
 
 
-class SQLStorage(StudyMethods):
+class SQLStorage(StudyMethods, OptunaStorageReads):
     """Storage in any SQLAlchemy database (``sqlite:///path.db``, ``postgresql://...``)."""
 
     def __init__(self, url: str, *, retries: int = 20, engine_kwargs: Mapping[str, Any] | None = None,
