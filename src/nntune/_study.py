@@ -82,6 +82,25 @@ class Study(StudyRuns, StudyReads, StudyControl):
     def pruner(self, value: Scheduler) -> None:
         self.scheduler = value
 
+    # Optuna's private names, which many scripts and libraries read (``study._storage.
+    # get_all_trials(study._study_id)``): the study's storage and its id there.
+    @property
+    def _storage(self) -> Storage:
+        return self.storage
+
+    @property
+    def _study_id(self) -> int:
+        return self.id
+
+    # Optuna's private methods that samplers written for Optuna call on the study.
+    def _is_multi_objective(self) -> bool:
+        return self.is_multi_objective
+
+    def _get_trials(self, deepcopy: bool = True, states: Iterable[TrialState] | None = None,
+                    use_cache: bool = False) -> list[FrozenTrial]:
+        """:meth:`get_trials`; ``use_cache`` (Optuna's per-trial cache) changes nothing here."""
+        return self.get_trials(deepcopy=deepcopy, states=states)
+
     # A study pickles with its storage (an in-memory one whole, Optuna's FAQ way to save it;
     # a journal by its path); the locks and the running search's marks are this process's.
     def __getstate__(self) -> dict[str, Any]:

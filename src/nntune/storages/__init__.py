@@ -16,12 +16,14 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from nntune.exceptions import ConfigError
 from nntune.storage import InMemoryStorage, SQLStorage, Storage, open_failure
-from nntune.storage.journal import JournalStorage as _Journal
-from nntune.storages import journal  # noqa: F401 (storages.journal.JournalFileBackend, as Optuna's)
+from nntune.storage import get_storage as _get_storage
+from nntune.storages import journal  # storages.journal.JournalFileBackend, as Optuna's
+from nntune.storages.journal import (BaseJournalLogStorage, JournalFileOpenLock, JournalFileStorage,
+                                     JournalFileSymlinkLock, JournalRedisStorage, JournalStorage)
 from nntune.trial import FrozenTrial
 
 
@@ -78,17 +80,41 @@ class RDBStorage(SQLStorage):
                           "failed_trial_callback have no effect", UserWarning, stacklevel=2)
         if not isinstance(url, str) or "://" not in url:
             raise ConfigError("url", f"expected a database URL such as sqlite:///nntune.db, got {url!r}")
+        if engine_kwargs is not None and not isinstance(engine_kwargs, Mapping):
+            raise ConfigError("engine_kwargs", f"must be a dict of sqlalchemy.create_engine arguments, "
+                                               f"got {type(engine_kwargs).__name__} {engine_kwargs!r}")
         try:
             super().__init__(url, engine_kwargs=engine_kwargs)
         except ConfigError:
             raise
         except Exception as err:  # as get_storage says it: a bad driver, a missing folder, no server
-            raise ConfigError("url", open_failure(url, err)) from err
+            raise ConfigError(_failed_field(err, engine_kwargs), open_failure(url, err)) from err
         self.heartbeat_interval = heartbeat_interval
         # Optuna's default grace: twice the interval.
         self.grace_period = grace_period if grace_period is not None or heartbeat_interval is None \
             else 2 * heartbeat_interval
         self.failed_trial_callback = failed_trial_callback
+
+    # Optuna's getters of the heartbeat settings, which its integrations call on a storage.
+    def get_heartbeat_interval(self) -> int | None:
+        return self.heartbeat_interval
+
+    def get_failed_trial_callback(self) -> FailedTrialCallback | None:
+        return self.failed_trial_callback
+
+    get_heartbeat_stale_trial_callback = get_failed_trial_callback
+
+    def upgrade(self) -> None:
+        """Optuna's schema upgrade: nothing left to do, since opening the storage already
+        brought a database written by an earlier nntune up to date (``nntune storage upgrade``
+        says what it changed)."""
+
+
+def _failed_field(err: BaseException, engine_kwargs: Mapping[str, Any] | None) -> str:
+    """The field to blame when the database did not open: SQLAlchemy and the driver refuse an
+    argument they do not take, or one of the wrong type, with a TypeError; anything else
+    (a bad driver name, a missing folder, no server) is the URL's."""
+    return "engine_kwargs" if engine_kwargs and isinstance(err, TypeError) else "url"
 
 
 def recover_silent_trials(study: Any) -> None:
@@ -115,27 +141,43 @@ def fail_stale_trials(study: Any) -> None:
     recover_silent_trials(study)
 
 
-class JournalStorage(_Journal):
-    """The journal storage (:mod:`nntune.storage.journal`) with Optuna's argument: a
-    ``journal.JournalFileBackend`` (or a file path)."""
-
-    def __init__(self, log_storage: Any) -> None:
-        path = getattr(log_storage, "file_path", log_storage)
-        if not isinstance(path, (str, os.PathLike)):
-            raise ConfigError("log_storage", f"give storages.journal.JournalFileBackend(path), got "
-                                             f"{type(log_storage).__name__}")
-        super().__init__(path)
+def get_storage(storage: str | Storage | None) -> Storage:
+    """Optuna's ``storages.get_storage``: None is a new in-memory storage, a URL opens its
+    storage (``sqlite:///``, ``postgresql://``, ``journal:///``), a storage is itself."""
+    if isinstance(storage, str) and storage.startswith("redis"):
+        raise ConfigError("storage", "Redis is not supported; use a sqlite:///, postgresql:// or journal:/// URL")
+    return _get_storage(storage)
 
 
-# Optuna 3's names: ``JournalStorage(JournalFileStorage(path))``, the locks beside it, and
-# ``BaseStorage`` for the interface every storage implements.
-JournalFileStorage = journal.JournalFileBackend
-JournalFileOpenLock = journal.JournalFileOpenLock
-JournalFileSymlinkLock = journal.JournalFileSymlinkLock
-JournalRedisStorage = journal.JournalRedisStorage
-BaseStorage = Storage
+class GrpcStorageProxy:
+    """Optuna's client of a storage served over gRPC, which nntune has no server for: one line."""
+
+    def __init__(self, *, host: str = "localhost", port: int = 13000) -> None:
+        raise ConfigError("storage", "GrpcStorageProxy needs a gRPC storage server, which nntune does not "
+                                     "support; share an RDBStorage(url) or a JournalStorage file instead")
 
 
-__all__ = ["BaseStorage", "InMemoryStorage", "JournalFileOpenLock", "JournalFileStorage", "JournalFileSymlinkLock",
-           "JournalRedisStorage", "JournalStorage", "RDBStorage", "RetryFailedTrialCallback",
-           "RetryHeartbeatStaleTrialCallback", "Storage", "fail_stale_trials", "recover_silent_trials"]
+def run_grpc_proxy_server(storage: Storage, *, host: str = "localhost", port: int = 13000,
+                          thread_pool: Any = None) -> None:
+    """Optuna's gRPC storage server, which nntune does not have: one line."""
+    raise ConfigError("storage", "run_grpc_proxy_server: nntune has no gRPC storage server; share an "
+                                 "RDBStorage(url) or a JournalStorage file instead")
+
+
+@runtime_checkable
+class BaseStorage(Protocol):
+    """Optuna's name for the interface every storage implements. ``isinstance(storage,
+    storages.BaseStorage)`` holds for each of nntune's storages, as Optuna's scripts check it
+    (nntune's whole interface is :class:`nntune.storage.Storage`)."""
+
+    def create_study(self, name: str, direction: str, attrs: Mapping[str, Any] | None = None) -> int: ...
+    def load_study(self, name: str) -> Any: ...
+    def claim_trial(self, study_id: int, *, max_trials: int | None = None, **kwargs: Any) -> Any: ...
+    def get_trials(self, study_id: int, states: Any = None, **kwargs: Any) -> list[FrozenTrial]: ...
+    def get_all_trials(self, study_id: int, deepcopy: bool = True, states: Any = None) -> list[FrozenTrial]: ...
+
+
+__all__ = ["BaseJournalLogStorage", "BaseStorage", "GrpcStorageProxy", "InMemoryStorage", "JournalFileOpenLock",
+           "JournalFileStorage", "JournalFileSymlinkLock", "JournalRedisStorage", "JournalStorage", "RDBStorage",
+           "RetryFailedTrialCallback", "RetryHeartbeatStaleTrialCallback", "Storage", "fail_stale_trials",
+           "get_storage", "recover_silent_trials", "run_grpc_proxy_server"]

@@ -1,4 +1,5 @@
-"""``storages.journal``, by Optuna's names: the file behind a ``JournalStorage``."""
+"""``storages.journal``, by Optuna's names: ``JournalStorage`` and the file behind it
+(``JournalStorage(JournalFileBackend(path))``), as ``optuna.storages.journal`` has them."""
 
 from __future__ import annotations
 
@@ -6,9 +7,15 @@ import os
 from typing import Any
 
 from nntune.exceptions import ConfigError
+from nntune.storage.journal import JournalStorage as _Journal
 
 
-class JournalFileBackend:
+class BaseJournalBackend:
+    """Optuna's base of journal backends. nntune's journal is a file only: a backend of
+    another kind given to :class:`JournalStorage` is refused in one line."""
+
+
+class JournalFileBackend(BaseJournalBackend):
     """A journal file at ``file_path``. Changes are serialized with ``flock`` on the file
     itself, so any ``lock_obj`` (Optuna's open or symlink lock) is accepted and not needed;
     the file system must support ``flock`` (local disks do, and NFS from v4)."""
@@ -30,7 +37,7 @@ class JournalFileOpenLock:
 JournalFileSymlinkLock = JournalFileOpenLock
 
 
-class JournalRedisBackend:
+class JournalRedisBackend(BaseJournalBackend):
     """Optuna's Redis journal, which nntune has no storage for: building one says so in one
     line (as the CLI's ``--storage-class JournalRedisBackend`` does) instead of the name
     being missing."""
@@ -40,7 +47,23 @@ class JournalRedisBackend:
                                          "support; use JournalFileBackend(path) or RDBStorage(url)")
 
 
-JournalRedisStorage = JournalRedisBackend  # Optuna 3's name
+class JournalStorage(_Journal):
+    """The journal storage (:mod:`nntune.storage.journal`) with Optuna's argument: a
+    :class:`JournalFileBackend` (or a file path)."""
 
-__all__ = ["JournalFileBackend", "JournalFileOpenLock", "JournalFileSymlinkLock", "JournalRedisBackend",
-           "JournalRedisStorage"]
+    def __init__(self, log_storage: Any) -> None:
+        path = getattr(log_storage, "file_path", log_storage)
+        if not isinstance(path, (str, os.PathLike)):
+            raise ConfigError("log_storage", f"give storages.journal.JournalFileBackend(path), got "
+                                             f"{type(log_storage).__name__}")
+        super().__init__(path)
+
+
+# Optuna 3's names
+JournalFileStorage = JournalFileBackend
+JournalRedisStorage = JournalRedisBackend
+BaseJournalLogStorage = BaseJournalBackend
+
+__all__ = ["BaseJournalBackend", "BaseJournalLogStorage", "JournalFileBackend", "JournalFileOpenLock",
+           "JournalFileStorage", "JournalFileSymlinkLock", "JournalRedisBackend", "JournalRedisStorage",
+           "JournalStorage"]
