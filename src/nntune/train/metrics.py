@@ -14,7 +14,9 @@ confusion matrix (a ``bincount``): the trainer scores the validation split every
 and scikit-learn's functions, which check and re-encode their labels on every call, took
 3-7 ms per epoch there, as long as a whole epoch of a small model. The tests hold every
 one of them equal to scikit-learn's. Regression metrics take values in the target's own
-units and are scikit-learn's.
+units and are scikit-learn's (averaged uniformly over the columns of a (N, k) target), but
+``rmse`` is the square root of ``mse`` over all of them, as Keras's RootMeanSquaredError:
+scikit-learn's ``root_mean_squared_error`` averages each column's root instead.
 
 ``loss`` (KerasTuner's ``val_loss``) is a metric of either task that no prediction scores:
 it is the loss the trainer already computes each epoch (:data:`LOSS`), minimized.
@@ -62,6 +64,8 @@ def _per_class(cm: np.ndarray, kind: str, beta: float = 1.0) -> np.ndarray:
         negatives = cm.sum() - cm.sum(axis=1)
         return _ratio(negatives - (cm.sum(axis=0) - tp), negatives)
     b2 = beta * beta  # fbeta = (1 + b2) tp / ((1 + b2) tp + b2 fn + fp); f1 is b = 1
+    if b2 > 1:  # divided through by b2: a beta whose square is inf gives recall (scikit-learn's beta=inf), not NaN
+        return _ratio((1 + 1 / b2) * tp, cm.sum(axis=1) + cm.sum(axis=0) / b2)
     return _ratio((1 + b2) * tp, b2 * cm.sum(axis=1) + cm.sum(axis=0))
 
 
@@ -72,10 +76,14 @@ def _averaged(kind: str, average: str | None) -> ScoreFn:
         # n_classes 0 (not given) counts the labels seen, as scikit-learn does: two or fewer
         # are a binary task, scored for class 1 and not macro-averaged.
         mode = average or ("binary" if (n_classes or len(cm)) <= 2 or positive is not None else "macro")
+        pos = 1 if positive is None else int(positive)
+        if mode == "binary" and len(cm) <= pos:
+            # A positive class no label reaches still has its row and column (zeros): every
+            # sample is a true negative of it, so its specificity is 1, not 0.
+            cm = confusion_matrix(y_true, y_pred, pos + 1)
         values = _per_class(cm, "fbeta" if kind == "f1" else kind, 1.0 if kind == "f1" else beta)
         if mode == "binary":
-            pos = 1 if positive is None else int(positive)
-            return float(values[pos]) if len(cm) > pos else 0.0
+            return float(values[pos])
         if mode == "micro":  # pooled counts: tp over predictions (precision) or truths (recall)
             tp, total = np.trace(cm), cm.sum()
             return float(_ratio(tp, total)) if kind != "f1" else float(_ratio(2 * tp, 2 * total))
