@@ -48,6 +48,12 @@ class TrialDiverged(Exception):
         super().__init__(message or f"loss is not finite at epoch {epoch}")
 
 
+class NonFiniteOutputs(ValueError):
+    """A model's outputs on a split hold NaN or infinite values, so its metrics there cannot
+    be measured (scikit-learn refuses them, and an argmax over NaN logits picks a class
+    that was never predicted). ``str(err)`` is one line."""
+
+
 class PruningUndefined(NotImplementedError):
     """``trial.should_prune()`` in a study of several objectives, where one value per step
     cannot rank trials. A ``NotImplementedError``, as Optuna raises there, so scripts that

@@ -24,7 +24,7 @@ from nntune.config import parse_config
 from nntune.config_checks import uses_worker_processes
 from nntune.config_compare import check_same_model
 from nntune.config_data import check_same_data, remember_data
-from nntune.exceptions import ConfigError
+from nntune.exceptions import ConfigError, NonFiniteOutputs
 from nntune.executors import WorkerOptions, run_processes, run_ray, run_serial
 from nntune.samplers import CoarseToFineSampler, GridSampler, Sampler, is_feasible
 from nntune.schedulers import PBT, pbt_objective
@@ -222,8 +222,11 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     elif best is not None and evaluate_test:
         # The same best trial as at the last look: its recorded result, the split stays shut;
         # another process finishing this study at the same time looks once for both.
-        test = look_once(study, cfg, p.splits, best, device=device, epochs=p.epochs, model_file=model_file,
-                         kept=kept)
+        try:
+            test = look_once(study, cfg, p.splits, best, device=device, epochs=p.epochs, model_file=model_file,
+                             kept=kept)
+        except NonFiniteOutputs as err:  # the search stands; the look says what it found
+            notes.append(f"the test split of trial {best.number}: {err}")
     elif best is None:
         notes.append("no feasible trial completed, so the test split stays sealed" if cfg.task.constraints
                      else "no trial completed, so the test split stays sealed")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nntune.builtin import TestResult
+from nntune.exceptions import NonFiniteOutputs
 from nntune.metric_choice import all_positive_finding
 from nntune.runner import Prepared, TuneSummary, first_failure, metric_notes
 from nntune.samplers import GridSampler
@@ -27,8 +28,12 @@ def multi_objective_summary(p: Prepared, study: Study, history: list[FrozenTrial
     front = study.best_trials
     if not front:
         return None
-    tests = look_at_front(study, cfg, p.splits, front, device=device, epochs=p.epochs,
-                          model_file=model_file) if evaluate_test else []
+    tests = []
+    if evaluate_test:
+        try:
+            tests = look_at_front(study, cfg, p.splits, front, device=device, epochs=p.epochs, model_file=model_file)
+        except NonFiniteOutputs as err:  # the search stands; the look says what it found
+            notes.append(f"the test split of the Pareto front: {err}")
     if isinstance(p.sampler, GridSampler) and p.sampler.is_exhausted(p.space, history):
         notes.append("every grid point has been tried")
     notes.extend(metric_notes(cfg, p.splits, None))

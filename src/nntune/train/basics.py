@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from nntune.exceptions import ConfigError
+from nntune.exceptions import ConfigError, NonFiniteOutputs
 from nntune.train.custom_model import builder_decides
 from nntune.train.schema import check_hyperparameters
 from nntune.train.metrics import confusion, predictions_numpy, scores, targets_numpy
@@ -185,6 +185,10 @@ def evaluate(
     was_training = model.training
     outputs = predict(model.to(dev), x.to(dev), batch=batch, transform=transform)
     model.train(was_training)
+    bad = int((~torch.isfinite(outputs.reshape(len(outputs), -1))).any(dim=1).sum()) if len(outputs) else 0
+    if bad:
+        raise NonFiniteOutputs(f"the model's outputs are NaN or infinite for {bad} of {len(outputs)} samples, "
+                               "so its metrics cannot be measured there")
     if task_type == "regression":
         outputs = outputs.view_as(y)
     y_true = targets_numpy(y, task_type, target_mean, target_std)
