@@ -22,7 +22,11 @@ What this one adds:
   history is stepped by trial number, and W&B drops the rows of a step that goes back;
 - the trial's row is never dropped so: when the objective logged rows of its own into the
   current run (``track_in_wandb``) past the trial's number, the row goes after them, where
-  Optuna's is lost and the run lacks the trial's value.
+  Optuna's is lost and the run lacks the trial's value;
+- ``wandb_kwargs``: ``tags=None`` is no tags and a string one tag; a trial's parameter
+  replaces the default the ``config`` kwarg gave it in the trial's run (where Optuna's
+  stops on W&B's refusal to change a config value), and the trial's run keeps the tags
+  ``wandb.init`` gave it (``WANDB_TAGS`` too) beside the study's name.
 
 The ``wandb`` package is imported when the callback is made, so the name can be imported
 without it.
@@ -41,6 +45,17 @@ from nntune.trial import FrozenTrial
 _INSTALL = "WeightsAndBiasesCallback needs the wandb package: pip install wandb"
 
 
+def init_kwargs(wandb_kwargs: dict[str, Any] | None) -> dict[str, Any]:
+    """``wandb_kwargs`` as ``wandb.init`` takes them: ``tags=None`` is no tags (as
+    ``wandb.init`` reads it) and one string is one tag (``wandb.init`` would split it
+    into its characters)."""
+    kwargs = dict(wandb_kwargs or {})
+    tags = kwargs.pop("tags", None)
+    if tags is not None:
+        kwargs["tags"] = [tags] if isinstance(tags, str) else list(tags)
+    return kwargs
+
+
 class WeightsAndBiasesCallback:
     """``study.optimize(objective, callbacks=[WeightsAndBiasesCallback("accuracy",
     {"project": "my-project"})])``: log each finished trial to W&B.
@@ -57,7 +72,7 @@ class WeightsAndBiasesCallback:
                  as_multirun: bool = False) -> None:
         self._wandb = optional_module("wandb", _INSTALL)
         self._metric_name = check_metric_name(metric_name)
-        self._wandb_kwargs = wandb_kwargs or {}
+        self._wandb_kwargs = init_kwargs(wandb_kwargs)
         self._as_multirun = as_multirun
         if not self._as_multirun:
             self._initialize_run()
@@ -81,12 +96,15 @@ class WeightsAndBiasesCallback:
         run.log({**trial.params, **metrics}, step=step)
 
         if self._as_multirun:
-            run.config.update({**attributes, **trial.params})
-            run.tags = (*self._wandb_kwargs.get("tags", ()), study.study_name)
+            # The trial's parameters are what its run used: they replace a default the
+            # kwargs' config gave (W&B refuses a changed value unless told).
+            run.config.update({**attributes, **trial.params}, allow_val_change=True)
+            # The run's own tags (the kwargs' and WANDB_TAGS, as wandb.init read them) plus the study's.
+            run.tags = tuple(dict.fromkeys((*(run.tags or ()), study.study_name)))
             self._log_curve(run, trial)
             run.finish()
         else:
-            run.config.update(attributes)
+            run.config.update(attributes, allow_val_change=True)
 
     def track_in_wandb(self) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:
         """A decorator for the objective: with ``as_multirun=True`` the trial's run is started

@@ -19,7 +19,7 @@ from nntune.report import figures
 from nntune.trial import FrozenTrial
 from nntune.visualization import _data
 from nntune.visualization._data import Target
-from nntune.visualization._objectives import RANK_NAME, parallel_view
+from nntune.visualization._objectives import RANK_NAME, hypervolumes, parallel_view, terminator_view
 
 if TYPE_CHECKING:
     from nntune.visualization import matplotlib  # noqa: F401  (loaded on first use, below)
@@ -55,12 +55,14 @@ def plot_parallel_coordinate(study: Any, params: Sequence[str] | None = None, *,
     """A line per complete trial through its parameters and its value; for a study of several
     objectives without ``target``, through each objective and its parameters, coloured by
     its Pareto rank, as Optuna draws it."""
-    data, by_rank = parallel_view(study, params, target)
-    if not by_rank:
-        return figures.parallel_figure(data, target_name, _data.direction_of(study, target))
-    fig = figures.parallel_figure(data, RANK_NAME, "minimize")  # the lowest rank the brightest
-    fig.data[0].dimensions = fig.data[0].dimensions[:-1]  # the rank is a colour, not an axis
-    return fig
+    def draw() -> Any:
+        data, by_rank = parallel_view(study, params, target)
+        if not by_rank:
+            return figures.parallel_figure(data, target_name, _data.direction_of(study, target))
+        fig = figures.parallel_figure(data, RANK_NAME, "minimize")  # the lowest rank the brightest
+        fig.data[0].dimensions = fig.data[0].dimensions[:-1]  # the rank is a colour, not an axis
+        return fig
+    return _or_empty(draw)
 
 
 def _or_empty(draw: Callable[[], Any]) -> Any:
@@ -167,7 +169,7 @@ def plot_hypervolume_history(study: Any, reference_point: Sequence[float]) -> An
     """The hypervolume of the complete feasible trials' values (a study of several
     objectives), bounded by ``reference_point`` in the objectives' own units, after each
     trial."""
-    data = _data.hypervolumes(study, reference_point)
+    data = hypervolumes(study, reference_point)
     return figures.hypervolume_figure(data["number"], data["volume"])
 
 
@@ -177,8 +179,8 @@ def plot_terminator_improvement(study: Any, plot_error: bool = False, improvemen
     bound) and, with ``plot_error``, the noise it is compared with (default: as
     ``Terminator`` picks it); the points before ``min_n_trials`` complete trials are
     lighter. Each complete trial refits the evaluator's model, so a long study takes a while."""
-    data = _data.terminator_improvements(study, plot_error, improvement_evaluator, error_evaluator)
-    return figures.terminator_figure(data, _data.deciding_from(data, min_n_trials))
+    view = terminator_view(study, plot_error, improvement_evaluator, error_evaluator, min_n_trials)
+    return figures.terminator_figure(*view)
 
 
 def is_available() -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from nntune.analysis import chosen_space, param_importance, valued_trials
+from nntune.analysis import IMPORTANCE_FEWEST_TRIALS, chosen_space, complete_trials, param_importance, valued_trials
 from nntune.report.data import history_data, intermediate_data, parallel_data, rank, slices_data
 from nntune.report.study_data import contour_data, edf_data, pareto_data, timeline_data
 from nntune.samplers import is_feasible
@@ -169,7 +169,9 @@ def is_decades_of_beta(name: str, space: Space) -> bool:
 
 def parallel(study: Any, params: Sequence[str] | None, target: Target | None) -> dict[str, Any]:
     """The columns of the complete trials: parameters (a Beta as log10 of ``1 - b``, its
-    ``reversed`` flag set), then the value."""
+    ``reversed`` flag set), then the value. An empty ``params``: nothing to plot."""
+    if params is not None and not params:  # the value's axis alone, or a rank of nothing
+        raise NothingToPlot(_no_parameter([], params))
     trials = trials_of(study, target)
     space = space_of(study, trials, params)
     data = parallel_data(*beta_as_decades(trials, space))
@@ -209,6 +211,8 @@ def contours(study: Any, params: Sequence[str] | None, target: Target | None) ->
     if len(names) < 2:
         raise NothingToPlot(f"a contour needs two parameters; there {'is' if len(names) == 1 else 'are'} "
                             f"{len(names) or 'none'}")
+    if not complete_trials(trials):  # panels with nothing in them
+        raise NothingToPlot("a contour needs complete trials; the study has none yet")
     pairs = [(names[0], names[1])] if len(names) == 2 else list(itertools.permutations(names, 2))
     cells = {(x, y): contour_data(trials, space, x, y) for x, y in pairs}
     for cell in cells.values():  # a choice's axis lists its labels in the space's order
@@ -239,23 +243,39 @@ def timeline(study: Any, n_recent_trials: int | None) -> dict[str, Any]:
 def importances(study: Any, evaluator: Any, params: Sequence[str] | None,
                 target: Target | None) -> dict[str, Any]:
     """``{"importance": {name: share}, "std": {name: spread}}``, largest first: random forest
-    + permutation (the report's measure, with its spread over the repeats) or ``evaluator``'s."""
+    + permutation (the report's measure, with its spread over the repeats) or ``evaluator``'s.
+    A name in ``params`` no complete trial used is refused (``CannotExplain``), as by
+    ``get_param_importances``; too little to measure from is :class:`NothingToPlot`."""
     from nntune.importance import CannotExplain, cannot_explain, get_param_importances, used_params
+    from nntune.importance import _warn_if_few as warn_if_few
 
     trials = trials_of(study, target)
     if params is not None and not params:
         raise NothingToPlot(_no_parameter(trials, params))
+    space = space_of(study, trials, params)  # an unknown name first: ValueError
+    missing = unused_params(trials, params)
+    if missing:  # an error, not an empty figure: get_param_importances (and Optuna's plot) refuse it
+        raise CannotExplain(f"params: no complete trial used {missing}, so their importance cannot be measured")
     if evaluator is None:
-        space = space_of(study, trials, params)
-        result = param_importance(trials, space, seed=study.seed)
+        # From as few trials as get_param_importances measures from (Optuna's plot draws
+        # them too), with its warning that so few give a rough answer.
+        result = param_importance(trials, space, seed=study.seed, min_trials=IMPORTANCE_FEWEST_TRIALS)
         if not result["importance"]:  # too few trials, or values that never vary: say so, as the API does
             raise NothingToPlot(str(cannot_explain(trials, len(used_params(space, trials)))))
+        warn_if_few(result["n_trials"], stacklevel=7)  # at the caller of plot_param_importances
         return result
     try:
         shares = get_param_importances(study, evaluator=evaluator, params=params, target=target)
     except CannotExplain as why:  # an empty plot saying why, whichever evaluator measured
         raise NothingToPlot(str(why)) from None
     return {"importance": shares, "std": {n: 0.0 for n in shares}}
+
+
+def unused_params(trials: Sequence[FrozenTrial], params: Sequence[str] | None) -> list[str]:
+    """The names in ``params`` no complete trial of ``trials`` used; none while no trial
+    has completed (the plot is then empty, as Optuna's)."""
+    done = [t for t in trials if t.state == TrialState.COMPLETE]
+    return [p for p in params or () if not any(p in t.params for t in done)] if done else []
 
 
 def importance_groups(study: Any, evaluator: Any, params: Sequence[str] | None, target: Target | None,
@@ -340,61 +360,3 @@ def value_ranks(values: Sequence[float], direction: str) -> list[float]:
 
     keys = [-v for v in values] if direction == "maximize" else list(values)
     return [float(r) for r in (rankdata(keys, method="average") - 1) / max(1, len(keys) - 1)]
-
-
-def hypervolumes(study: Any, reference_point: Sequence[float]) -> dict[str, Any]:
-    """``{"number", "volume"}``: the hypervolume of the complete feasible trials' values
-    after each of them, bounded by ``reference_point`` in the objectives' own units."""
-    import numpy as np
-
-    from nntune._hypervolume import hypervolume_history
-
-    if not study.is_multi_objective:
-        raise ValueError("the hypervolume needs a study of several objectives (create_study(directions=[...]))")
-    sign = np.array([-1.0 if str(d) == "maximize" else 1.0 for d in study.directions])
-    reference = np.asarray(reference_point, dtype=float)
-    if reference.shape != sign.shape or not np.all(np.isfinite(reference)):
-        raise ValueError(f"reference_point needs {len(sign)} finite values, one per objective, got {reference_point!r}")
-    done = [t for t in study.get_trials(deepcopy=False)
-            if t.state == TrialState.COMPLETE and t.values is not None and is_feasible(t)]
-    volumes = hypervolume_history([list(sign * np.asarray(t.values)) for t in done], sign * reference)
-    return {"number": [t.number for t in done], "volume": [float(v) for v in volumes]}
-
-
-def terminator_improvements(study: Any, plot_error: bool, improvement_evaluator: Any,
-                            error_evaluator: Any) -> dict[str, Any]:
-    """``{"number", "improvement", "error", "n_complete"}``: the terminator's improvement
-    (and, with ``plot_error``, its error; else None) on the complete trials up to each
-    trial, as ``Terminator`` would have read them then, and how many those were. A trial
-    that did not complete leaves the reading as it was (no refit on the same trials)."""
-    from nntune import terminator as t
-    from nntune.terminator._terminator import default_error_evaluator
-
-    if study.is_multi_objective:
-        raise ValueError("the terminator's improvement needs a study of one objective")
-    improvement = improvement_evaluator or t.RegretBoundEvaluator()
-    error = error_evaluator or default_error_evaluator(improvement, study)
-    numbers: list[int] = []
-    gains: list[float] = []
-    errors: list[float] = []
-    counts: list[int] = []
-    done: list[FrozenTrial] = []
-    for trial in study.get_trials(deepcopy=False):
-        if trial.state == TrialState.COMPLETE:
-            done.append(trial)
-        if not done:
-            continue
-        fresh = not counts or counts[-1] != len(done)
-        numbers.append(trial.number)
-        counts.append(len(done))
-        gains.append(float(improvement.evaluate(list(done), study.directions[0])) if fresh else gains[-1])
-        if plot_error:
-            errors.append(float(error.evaluate(list(done), study.directions[0])) if fresh else errors[-1])
-    return {"number": numbers, "improvement": gains, "error": errors if plot_error else None, "n_complete": counts}
-
-
-def deciding_from(data: dict[str, Any], min_n_trials: int) -> int:
-    """The index of the first point drawn as decided: the one after ``min_n_trials``
-    complete trials, as Optuna's plot (whose points are complete trials only) draws it;
-    pruned or failed trials in between do not count. All points: none decided yet."""
-    return next((i for i, n in enumerate(data["n_complete"]) if n > min_n_trials), len(data["n_complete"]))

@@ -21,7 +21,7 @@ from nntune.trial import FrozenTrial
 from nntune.visualization import _data
 from nntune.visualization import _mpl_figures as draw
 from nntune.visualization._data import Target
-from nntune.visualization._objectives import RANK_NAME, parallel_view
+from nntune.visualization._objectives import RANK_NAME, hypervolumes, parallel_view, terminator_view
 
 
 def _or_empty(drawn: Callable[[], Any]) -> Any:
@@ -58,10 +58,12 @@ def plot_parallel_coordinate(study: Any, params: Sequence[str] | None = None, *,
     """A line per complete trial through its parameters and its value, coloured by the value;
     for a study of several objectives without ``target``, through each objective and its
     parameters, coloured by its Pareto rank, as Optuna draws it."""
-    data, by_rank = parallel_view(study, params, target)
-    if by_rank:
-        return draw.parallel_axes(data, RANK_NAME, "minimize", value_axis=False)
-    return draw.parallel_axes(data, target_name, _data.direction_of(study, target))
+    def lines() -> Axes:
+        data, by_rank = parallel_view(study, params, target)
+        if by_rank:
+            return draw.parallel_axes(data, RANK_NAME, "minimize", value_axis=False)
+        return draw.parallel_axes(data, target_name, _data.direction_of(study, target))
+    return _or_empty(lines)
 
 
 def plot_slice(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
@@ -116,7 +118,7 @@ def plot_rank(study: Any, params: Sequence[str] | None = None, *, target: Target
 def plot_hypervolume_history(study: Any, reference_point: Sequence[float]) -> Axes:
     """The hypervolume of the complete feasible trials' values after each trial (a study of
     several objectives), bounded by ``reference_point``."""
-    data = _data.hypervolumes(study, reference_point)
+    data = hypervolumes(study, reference_point)
     return draw.hypervolume_axes(data["number"], data["volume"])
 
 
@@ -124,8 +126,8 @@ def plot_terminator_improvement(study: Any, plot_error: bool = False, improvemen
                                 error_evaluator: Any = None, min_n_trials: int = 20) -> Axes:
     """The terminator's room left for improvement after each trial and, with
     ``plot_error``, the noise it is compared with; lighter before ``min_n_trials``."""
-    data = _data.terminator_improvements(study, plot_error, improvement_evaluator, error_evaluator)
-    return draw.terminator_axes(data, _data.deciding_from(data, min_n_trials))
+    view = terminator_view(study, plot_error, improvement_evaluator, error_evaluator, min_n_trials)
+    return draw.terminator_axes(*view)
 
 
 def is_available() -> bool:
