@@ -77,3 +77,19 @@ def test_tune_keeps_its_search_and_says_why_the_test_look_has_no_metrics(nets: P
     assert summary.test is None and summary.best is not None and summary.counts["complete"] == 1
     assert any("the test split of trial 0: the model's outputs are NaN or infinite for 3 of 270 samples" in note
                for note in summary.notes)
+
+
+def test_the_cli_says_both_looks_found_non_finite_outputs_in_one_line(nets: Path, call_cli) -> None:
+    import yaml
+
+    (nets / "breaks.yaml").write_text(yaml.safe_dump({
+        "study": "breaks", "storage": f"sqlite:///{nets / 's.db'}",
+        "task": {"data": "digits", "split": [0.6, 0.25, 0.15], "model": "testbreak:BreaksOnTest",
+                 "metric": "accuracy"},
+        "search": {"trials": 1}, "fixed": {"epochs": 1, "batch_size": 256}, "space": {}}))
+    code, out, err = call_cli("tune", str(nets / "breaks.yaml"))
+    assert code == 0 and "the test split of trial 0: the model's outputs are NaN or infinite for 3 of 270" in out
+    code, out, err = call_cli("test", str(nets / "breaks.yaml"))  # a deliberate second look finds the same
+    assert code == 1 and err.strip().splitlines()[-1] == (
+        "nntune: error: test: the model's outputs are NaN or infinite for 3 of 270 samples, so its metrics "
+        "cannot be measured there")

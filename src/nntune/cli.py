@@ -249,7 +249,8 @@ def report(
 @app.command()
 def lab(
     name: Optional[str] = typer.Argument(None, help="The lab to run (see --list)."),
-    out: Path = typer.Option(Path("labs-out"), "--out", help="Folder for the figures and the page."),
+    # A str, not a Path: Path("") is ".", and an empty --out must be refused, not read as the current folder.
+    out: str = typer.Option("labs-out", "--out", metavar="<path>", help="Folder for the figures and the page."),
     json_out: bool = typer.Option(False, "--json", help="End stdout with the lab's JSON summary."),
     list_: bool = typer.Option(False, "--list", help="List the labs, one line each."),
     seed: int = typer.Option(0, "--seed", help="Seed of every random draw in the lab."),
@@ -259,6 +260,8 @@ def lab(
     checked. Exit status 1 when the claim did not hold (the figures and page are still written)."""
     from rich.markup import escape
 
+    if not out and not list_ and name is not None:  # as --study-name: an empty value is a slip, not "here"
+        raise ConfigError("--out", "must not be empty; give a folder (. for the current one)")
     from nntune.labs import list_labs, run_lab
 
     if list_ or name is None:
@@ -271,16 +274,17 @@ def lab(
         raise ConfigError("--out", err.problem) if err.field == "out_dir" else err from None
     con = Console(stderr=json_out)
     verdict = "[green]held[/]" if result.held else "[red]did not hold[/]"
-    con.print(f"[bold]{result.name}[/]: {result.claim} -> {verdict} ({result.seconds:.1f}s)")
+    con.print(f"[bold]{escape(result.name)}[/]: {escape(result.claim)} -> {verdict} ({result.seconds:.1f}s)")
     for check, ok in result.numbers["checks"].items():  # which part of the claim failed, without opening the page
         if not ok:
             con.print(f"  [red]not held:[/] {escape(check)}", highlight=False)
     for remark in result.numbers["remarks"]:
         con.print(f"  note: {remark}", markup=False, highlight=False)
+    # Paths as they are: a folder named "run[red]x" is no markup, and a long path stays on one line.
     for fig in result.figures:
-        con.print(f"  figure: {fig}")
-    if getattr(result, "page", None):
-        con.print(f"  page: {result.page}")
+        con.print(f"  figure: {fig}", markup=False, highlight=False, soft_wrap=True)
+    if result.page is not None:
+        con.print(f"  page: {result.page}", markup=False, highlight=False, soft_wrap=True)
     if json_out:
         print(_json.dumps(result.to_json()), flush=True)
     if not result.held:  # a script or CI job running the labs learns of it as of a failed test
@@ -397,6 +401,9 @@ def _main() -> None:
         if isinstance(err, StudyNotFoundError):
             print(f"nntune: error: study: {err}", file=sys.stderr)
             sys.exit(2)
+        if type(err).__name__ == "NonFiniteOutputs":  # nntune test: the model broke on the split, said in one line
+            print(f"nntune: error: test: {err}", file=sys.stderr)
+            sys.exit(1)
         if type(err).__name__ == "WorkerSetupError":  # the worker's traceback is in its own log
             print(f"nntune: error: {last_line(err)}", file=sys.stderr)
             sys.exit(1)

@@ -6,6 +6,9 @@ output folder, writes the figures (PNG) and one self-contained HTML page per lab
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -80,14 +83,57 @@ def remove_made_folders(folder: Path, top: Path) -> None:
             return
 
 
+def staged_error(err: ConfigError, staging: Path, folder: Path) -> ConfigError:
+    """``err`` naming the file where it was to go: the staging folder is no name of the user's."""
+    return ConfigError(err.field, err.problem.replace(str(staging), str(folder)))
+
+
+def publish(staged: list[Path], folder: Path, backups: Path) -> list[Path]:
+    """Move the staged files into ``folder`` as one set: each replaces its namesake whole
+    (keeping its permissions), and when one cannot be placed (a folder in the way, no
+    permission) every file placed so far is taken back and every file it replaced restored.
+    ``backups`` (on the same file system) holds a second name of each replaced file meanwhile."""
+    placed: list[tuple[Path, Path | None]] = []  # (final path, the earlier file's second name)
+    final = folder
+    try:
+        for i, source in enumerate(staged):
+            final = folder / source.name
+            old = None
+            if final.is_file():
+                old = backups / f"{i}.old"
+                try:
+                    os.link(final, old, follow_symlinks=False)
+                except OSError:  # no hard links on this file system
+                    shutil.copy2(final, old, follow_symlinks=False)
+                os.chmod(source, final.stat().st_mode & 0o7777)
+            os.replace(source, final)
+            placed.append((final, old))
+    except BaseException as err:  # Ctrl-C included: never half a set
+        for done, old in reversed(placed):
+            try:
+                if old is None:
+                    done.unlink(missing_ok=True)
+                else:
+                    os.replace(old, done)
+            except OSError:
+                pass  # best effort: the first error is the one to report
+        if not isinstance(err, OSError):
+            raise
+        raise ConfigError("out_dir", f"cannot write {final}: {err.strerror or err}") from None
+    return [p for p, _ in placed]
+
+
 def run_lab(name: str, out_dir: Path | str | None = None, seed: int = 0, *, quick: bool = False,
             threads: int | None = DEFAULT_THREADS) -> LabResult:
     """Run lab ``name`` with every random draw derived from ``seed``.
 
     With ``out_dir`` the figures go to ``<out_dir>/<name>*.png`` and the page to
-    ``<out_dir>/<name>.html``; without it only the numbers are measured. ``quick`` shrinks
-    the heavy labs (fewer epochs, samples or trials) while still checking the claim.
-    ``threads`` sets torch's intra-op threads for the run (None leaves them as they are).
+    ``<out_dir>/<name>.html``, all or none of them: they are written into a hidden folder
+    beside them first and moved into place together, so a run that fails (a full disk, a
+    folder in the way, Ctrl-C) leaves the folder as it found it. Without ``out_dir`` only the
+    numbers are measured. ``quick`` shrinks the heavy labs (fewer epochs, samples or trials)
+    while still checking the claim. ``threads`` sets torch's intra-op threads for the run
+    (None leaves them as they are).
     """
     lab = LABS.get(name)
     if lab is None:
@@ -98,18 +144,35 @@ def run_lab(name: str, out_dir: Path | str | None = None, seed: int = 0, *, quic
     # The folder is made before measuring: a place that cannot be written is refused at once,
     # not after minutes of training.
     made = None if folder is None else make_folder(folder)
+    staging: Path | None = None
     try:
         with torch_threads(threads), caller_random_state():
             measured: Measured = lab.measure(seed, quick)
-            figures = [] if folder is None else lab.draw(measured, folder)
+        numbers = {**measured.numbers, "checks": dict(measured.checks), "remarks": list(measured.remarks)}
+        result = LabResult(name=lab.name, claim=lab.claim, held=measured.held, numbers=numbers,
+                           seed=seed, quick=quick, seconds=time.perf_counter() - start)
+        if folder is not None:
+            try:
+                staging = Path(tempfile.mkdtemp(prefix=f".{lab.name}.", suffix=".partial", dir=folder))
+            except OSError as err:
+                raise ConfigError("out_dir", f"cannot write in {folder}: {err.strerror or err}") from None
+            try:
+                with torch_threads(threads), caller_random_state():
+                    result.figures = lab.draw(measured, staging)
+                result.seconds = time.perf_counter() - start
+                page = write_page(lab, result, measured, staging)
+            except ConfigError as err:
+                raise staged_error(err, staging, folder) from None
+            backups = staging / ".replaced"
+            backups.mkdir()
+            *result.figures, result.page = publish([*result.figures, page], folder, backups)
+            result.seconds = time.perf_counter() - start
     except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         if folder is not None and made is not None:
             remove_made_folders(folder, made)
         raise
-    numbers = {**measured.numbers, "checks": dict(measured.checks), "remarks": list(measured.remarks)}
-    result = LabResult(name=lab.name, claim=lab.claim, held=measured.held, numbers=numbers, figures=figures,
-                       seed=seed, quick=quick, seconds=time.perf_counter() - start)
-    if folder is not None:
-        result.page = write_page(lab, result, measured, folder)
-        result.seconds = time.perf_counter() - start
+    if staging is not None:
+        shutil.rmtree(staging, ignore_errors=True)
     return result

@@ -38,6 +38,22 @@ SCHEDULES: dict[str, dict[str, Any]] = {
     "exponential": {"lr_schedule": "exponential", "lr_gamma": EXPONENTIAL_GAMMA},
 }
 FIRST_DECAYED = 9  # 0-based index of epoch 10, the first that starts from weights trained at the cut rate
+# A bounce: an epoch whose training loss is this much above the epoch before's. Over seeds 0-19 the
+# constant rate's largest rise in its second half is 22% or more (37% in the full lab), while from
+# epoch 10 on neither decay's training loss rises at all (every epoch falls by 0.1% or more): the
+# threshold sits well clear of both.
+BOUNCE = 0.10
+
+
+def largest_rise(losses: list[float]) -> float:
+    """The largest relative rise of a loss from one epoch to the next (negative when it only falls)."""
+    return max((b / a - 1.0 for a, b in zip(losses, losses[1:]) if a > 0), default=-1.0)
+
+
+def window_mean(losses: list[float], first: int) -> float:
+    """The mean of ``losses`` from index ``first`` on (inf when a run stopped before it)."""
+    tail = losses[first:]
+    return float(np.mean(tail)) if tail else math.inf
 
 
 def measure_decay(seed: int, quick: bool) -> Measured:
@@ -46,32 +62,42 @@ def measure_decay(seed: int, quick: bool) -> Measured:
     run_seed = sub_seed(seed, "lr-decay")
     runs = {name: train_curve(name, {**DECAY_NET, **extra, "epochs": epochs}, splits, run_seed)
             for name, extra in SCHEDULES.items()}
-    final = {k: c.last("train_loss") if c.diverged_epoch is None else math.inf for k, c in runs.items()}
-    val = {k: c.last("val_loss") if c.diverged_epoch is None else math.inf for k, c in runs.items()}
+    ok = {k: c.diverged_epoch is None for k, c in runs.items()}
+    final = {k: c.last("train_loss") if ok[k] else math.inf for k, c in runs.items()}
+    val = {k: c.last("val_loss") if ok[k] else math.inf for k, c in runs.items()}
+    # The claim is about the epochs after the first 10x cut. Step and constant share every epoch up
+    # to 8; epoch 9, the first at lr/10, starts both from the same weights and its epoch-mean loss
+    # is a toss-up (seed 2 loses it by 4%), so the window starts at epoch 10. Its means, not one
+    # epoch's loss, decide: the constant rate's loss bounces (at seed 4 its last epoch dips below the
+    # step schedule's 0.02, at seed 13 epoch 21 does), and a single epoch of it is a coin.
+    mean_train = {k: window_mean(c.column("train_loss"), FIRST_DECAYED) if ok[k] else math.inf for k, c in runs.items()}
+    mean_val = {k: window_mean(c.column("val_loss"), FIRST_DECAYED) if ok[k] else math.inf for k, c in runs.items()}
     const = runs["constant"].column("train_loss")
+    const_rise = largest_rise(const[len(const) // 2:])
+    settled_rise = {k: largest_rise(runs[k].column("train_loss")[FIRST_DECAYED:]) if ok[k] else math.inf
+                    for k in ("step", "exponential")}
     late = const[len(const) // 2:]
-    const_rises = sum(b > a for a, b in zip(late, late[1:]))
     step = runs["step"].column("train_loss")
-    # Step and constant share every epoch up to 8; from epoch 9 the step run trains at lr/10.
-    # A training loss is the mean over its epoch's batches, and epoch 9 starts both runs from the
-    # same weights: its mean is a toss-up (the smaller steps have not yet paid off; seed 2 loses it
-    # by 4%), so the comparison starts with epoch 10, the first to start from the decayed weights.
-    below_after_cut = len(step) > FIRST_DECAYED and all(
-        a < b for a, b in zip(step[FIRST_DECAYED:], const[FIRST_DECAYED:]))
     checks = {
-        "step decay ends with a lower training loss than the constant rate": final["step"] < final["constant"],
-        "exponential decay ends with a lower training loss than the constant rate": final["exponential"] < final["constant"],
-        "the constant rate keeps bouncing: its training loss rises in some epochs of the second half": const_rises >= 1,
-        "from the epoch after the first 10x cut on (epoch 10), the step schedule's loss stays below the constant "
-        "rate's every epoch":
-            below_after_cut,
+        f"the constant rate keeps bouncing: in the second half some epoch's training loss is more than "
+        f"{BOUNCE:.0%} above the epoch before's": const_rise > BOUNCE,
+        f"both decays settle: from epoch 10 on (after their first 10x cut) no epoch's training loss is more "
+        f"than {BOUNCE:.0%} above the epoch before's": all(r <= BOUNCE for r in settled_rise.values()),
+        "over epochs 10 to the end, both decays' mean training loss is below the constant rate's":
+            max(mean_train["step"], mean_train["exponential"]) < mean_train["constant"],
+        "over epochs 10 to the end, both decays' mean validation loss is below the constant rate's":
+            max(mean_val["step"], mean_val["exponential"]) < mean_val["constant"],
     }
     numbers = {**data_info(splits), "epochs": epochs, "network": DECAY_NET, "schedules": SCHEDULES,
                "final_train_loss": final, "final_val_loss": val,
+               "mean_train_loss_from_epoch_10": mean_train, "mean_val_loss_from_epoch_10": mean_val,
+               "bounce_threshold": BOUNCE, "constant_largest_rise_in_second_half": const_rise,
+               "largest_rise_from_epoch_10": settled_rise,
                "lr": {k: c.column("lr") for k, c in runs.items()},
                "train_loss": {k: c.column("train_loss") for k, c in runs.items()},
-               "constant_rises_in_second_half": const_rises,
-               "step_below_constant_after_cut": below_after_cut}
+               "constant_rises_in_second_half": sum(b > a for a, b in zip(late, late[1:])),
+               "step_below_constant_after_cut": len(step) > FIRST_DECAYED and all(
+                   a < b for a, b in zip(step[FIRST_DECAYED:], const[FIRST_DECAYED:]))}
     return Measured(numbers, checks, series={"runs": runs})
 
 
@@ -79,10 +105,15 @@ def draw_decay(measured: Measured, out_dir: Path) -> list[Path]:
     runs: dict[str, Curve] = measured.series["runs"]
     fig = new_figure(13, 5)
     ax_loss, ax_lr = fig.subplots(1, 2)
+    mean_train = measured.numbers["mean_train_loss_from_epoch_10"]
+    mean_val = measured.numbers["mean_val_loss_from_epoch_10"]
+    ax_loss.axvspan(FIRST_DECAYED + 0.5, measured.numbers["epochs"] + 0.5, color="0.5", alpha=0.08,
+                    label="epochs 10 to the end: the means compared")
     for color, (name, curve) in zip(COLORS, runs.items()):
         epochs = curve.column("epoch")
         ax_loss.plot(epochs, curve.column("train_loss"), "o-", color=color, markersize=3,
-                     label=f"{name}: final {curve.last('train_loss'):.4f}")
+                     label=f"{name}: mean from epoch 10, training {mean_train[name]:.4f}, "
+                           f"validation {mean_val[name]:.3f}")
         ax_loss.plot(epochs, curve.column("val_loss"), ":", color=color, linewidth=1)
         ax_lr.plot(epochs, curve.column("lr"), "o-", color=color, markersize=3, label=name)
     ax_loss.set_yscale("log")
@@ -293,15 +324,20 @@ def draw_normalization(measured: Measured, out_dir: Path) -> list[Path]:
 LABS = [
     Lab(
         name="lr-decay",
-        description="Constant, step and exponential learning-rate decay (both x0.1 per 8 epochs): curves and final loss.",
-        claim="Starting from the same large rate, both decays end with a lower training loss than the constant rate, "
-              "which keeps bouncing; from the epoch after its first 10x cut on, the step schedule's loss stays "
-              "below the constant rate's.",
+        description="Constant, step and exponential learning-rate decay (both x0.1 per 8 epochs): curves and losses.",
+        claim="Starting from the same large rate, the constant rate keeps bouncing (in the second half some epoch "
+              "raises its training loss by more than 10%) while both decays settle (no such rise from epoch 10 on, "
+              "after their first 10x cut), and over epochs 10 to the end both decays' mean training loss and mean "
+              "validation loss are below the constant rate's.",
         text="A 3-layer MLP (2 hidden ReLU layers of 100 units) trained by nntune's trainer with SGD with momentum 0.9 at lr 0.1 (batches of 64) "
              "on MNIST digits, the same initial weights and batch order for every schedule; the schedules are the "
              "trainer's lr_schedule step (lr_step_epochs 8, lr_gamma 0.1: x0.1 at once every 8 epochs) and "
              "exponential at the notes' pace of x0.1 every 8 epochs, a factor 0.1^(1/8) = 0.75 each epoch "
-             "(lr_gamma 0.7499).",
+             "(lr_gamma 0.7499). The notes (004, 4.6.3): decay mostly beats a fixed rate, large steps first and "
+             "smaller ones later so as not to overshoot the minimum. A bounce is an epoch whose training loss is "
+             "more than 10% above the epoch before's; the losses are compared as means over epochs 10 to the end, "
+             "the epochs after the first cut, since a single epoch of the bouncing constant rate can dip below "
+             "the settled schedules.",
         measure=measure_decay,
         draw=draw_decay,
     ),
