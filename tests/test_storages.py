@@ -17,7 +17,7 @@ def abandoned_study(url: str, callback, keyword: str = "failed_trial_callback"):
     """A study with trial 0 started by a process that then went silent."""
     storage = RDBStorage(url, heartbeat_interval=0.05, grace_period=0.2, **{keyword: callback})
     study = nntune.create_study(study_name="s", storage=storage)
-    study.ask().suggest_float("x", 0, 1)
+    study.try_ask(None).suggest_float("x", 0, 1)  # as optimize starts a trial: with a heartbeat
     time.sleep(0.3)  # longer than the grace period, with no heartbeat
     return study
 

@@ -178,16 +178,17 @@ class Study(StudyRuns, StudyReads, StudyControl):
         ``fixed_distributions`` (Optuna's) suggests those parameters at once; a
         :class:`~nntune.space.Space` is searched jointly by the sampler. Each suggestion is
         stored at once, as Optuna does: a trial told by its number, or read by another
-        process while it runs, has its parameters."""
-        return self._ask(fixed_distributions, eager=True)
+        process while it runs, has its parameters. As in Optuna, the trial gets no heartbeat:
+        however long it stays silent before its ``tell``, no stale-trial sweep fails it."""
+        return self._ask(fixed_distributions, eager=True, heartbeat=False)
 
     def _ask(self, fixed_distributions: Mapping[str, Distribution] | Space | None = None, *,
-             eager: bool = False) -> Trial:
+             eager: bool = False, heartbeat: bool = True) -> Trial:
         """:meth:`ask`; ``optimize``'s trials (``eager`` False, unless threads share the study)
         keep their suggestions until a report or the end: fewer writes."""
         fixed_distributions = fixed_distributions_of(fixed_distributions)  # checked before a trial starts
         space = fixed_distributions if isinstance(fixed_distributions, Space) else None
-        trial = self.try_ask(None, space=space)
+        trial = self.try_ask(None, space=space, heartbeat=heartbeat)
         assert trial is not None
         trial.eager = trial.eager or eager
         if isinstance(fixed_distributions, Mapping):
@@ -197,14 +198,17 @@ class Study(StudyRuns, StudyReads, StudyControl):
 
     def try_ask(self, max_trials: int | None, *, space: Space | None = None,
                 system_attrs: Mapping[str, Any] | None = None, waiting_only: bool = False,
-                number: int | None = None) -> Trial | None:
+                number: int | None = None, heartbeat: bool = True) -> Trial | None:
         """``ask``, unless the study already holds ``max_trials`` trials running or finished
         (then None): processes sharing a study never start more than that between them.
         ``system_attrs`` (e.g. which worker runs it) are stored with the trial as it starts.
         ``waiting_only``: start an enqueued trial or none (then None as well); ``number``:
-        start that enqueued trial or none."""
+        start that enqueued trial or none. ``heartbeat``: stamp the trial as alive now, so
+        that it is re-run (or failed) once silent past a grace period; the runner then keeps
+        it beating (False: an ask-and-tell trial, never taken for a lost one)."""
+        beat = {} if heartbeat else {"heartbeat": False}  # a storage of the user's may not take it
         claimed = self.storage.claim_trial(self.id, max_trials=max_trials, system_attrs=system_attrs,
-                                           waiting_only=waiting_only, number=number)
+                                           waiting_only=waiting_only, number=number, **beat)
         if claimed is None:
             return None
         try:

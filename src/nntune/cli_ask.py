@@ -272,7 +272,9 @@ def ask(
     # (Not "worker": tune would take the ended ask process for a lost worker and recover the trial.)
     token = {"command": "nntune ask", "pid": os.getpid(), "at": datetime.now().isoformat()}
     try:
-        trial = study.try_ask(None, space=space if len(space) else None, system_attrs={"asked_by": token})
+        # As Optuna's ask: no heartbeat, so a tune beside it never takes the asked trial for a lost one.
+        trial = study.try_ask(None, space=space if len(space) else None, system_attrs={"asked_by": token},
+                              heartbeat=False)
         assert trial is not None
         params = trial.suggest_space(space)
         if params:  # stored now: the trial outlives this command

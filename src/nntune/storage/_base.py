@@ -11,6 +11,7 @@ import copy
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import Enum
 from typing import Any, Protocol, overload
 
 from nntune.exceptions import DuplicatedStudyError, TrialStateError
@@ -229,13 +230,17 @@ class Storage(Protocol):
         """Say that a running trial's process is alive (``report`` says it too)."""
     def claim_trial(self, study_id: int, *, max_trials: int | None = None,
                     system_attrs: Mapping[str, Any] | None = None,
-                    waiting_only: bool = False, number: int | None = None) -> FrozenTrial | None:
+                    waiting_only: bool = False, number: int | None = None,
+                    heartbeat: bool = True) -> FrozenTrial | None:
         """Start a trial in one transaction: the oldest waiting one, else (unless
         ``waiting_only``) a new one. None when there is none to start or the study already
         holds ``max_trials`` trials that are running or finished.
         ``system_attrs`` are merged into the started trial's. ``number``: start that waiting
         trial only (None when it is not waiting), never another. Each claim moves the
-        trial's ``system_attrs["claim"]`` on, so no two claims share a number."""
+        trial's ``system_attrs["claim"]`` on, so no two claims share a number.
+        ``heartbeat``: stamp the trial's heartbeat now (a runner keeps it beating); without
+        a stamp (``Study.ask``'s trials) neither ``report`` nor ``recover_stale_trials``
+        ever takes it for silent, as Optuna watches only the trials ``optimize`` runs."""
     def recover_trial(self, study_id: int, number: int, reason: str, *,
                       max_retries: int = 0, counted: bool = True) -> TrialState | None:
         """A running trial whose process is gone: back to ``waiting`` (parameters, steps and
@@ -245,8 +250,9 @@ class Storage(Protocol):
         None if it was not running."""
     def recover_stale_trials(self, study_id: int, grace_seconds: float, *, max_retries: int = 0,
                              now: datetime | None = None) -> dict[int, TrialState]:
-        """``recover_trial`` for every running trial without a heartbeat for ``grace_seconds``
-        (by ``now``, default the current UTC time); their numbers and new states."""
+        """``recover_trial`` for every running trial whose heartbeat is older than
+        ``grace_seconds`` (by ``now``, default the current UTC time); their numbers and new
+        states. A trial claimed without a heartbeat is never stale."""
     def finish_trial(self, study_id: int, number: int, state: TrialState, value: float | None = None,
                      error: str | None = None, *, datetime_complete: datetime | None = None,
                      claim: int | None = None) -> FrozenTrial:
@@ -381,7 +387,9 @@ class OptunaStorageReads:
         return copy.deepcopy(trials) if deepcopy else list(trials)
 
     def get_n_trials(self, study_id: int, state: TrialState | Iterable[TrialState] | None = None) -> int:
-        states = [state] if isinstance(state, (TrialState, str)) else state
+        # One state is any enum member (Optuna's own ``TrialState.COMPLETE`` too, read by its
+        # name as ``get_trials`` reads it) or a name; else a tuple of them, as Optuna takes.
+        states = [state] if isinstance(state, (Enum, str)) else state
         return len(self.get_trials(study_id, states))  # type: ignore[attr-defined]
 
     def get_best_trial(self, study_id: int) -> FrozenTrial:

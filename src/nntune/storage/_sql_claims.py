@@ -36,9 +36,11 @@ def claim_waiting(conn: Connection, study_id: int, now: datetime | None = None) 
 
 
 def claim(conn: Connection, study_id: int, extra: dict[str, Any], *, max_trials: int | None,
-          waiting_only: bool, number: int | None, now: datetime | None = None) -> FrozenTrial | None:
+          waiting_only: bool, number: int | None, now: datetime | None = None,
+          heartbeat: bool = True) -> FrozenTrial | None:
     """A waiting trial (``number``, or the first) or else a new one, running with ``extra`` in
-    its system attributes; None when the study holds ``max_trials`` or none waits."""
+    its system attributes; None when the study holds ``max_trials`` or none waits. Not
+    ``heartbeat``: no heartbeat stamp, so the trial is never found silent."""
     # The study's row lock makes counting, claiming and numbering one step.
     if conn.execute(sa.select(studies.c.id).where(studies.c.id == study_id)
                     .with_for_update()).first() is None:
@@ -49,6 +51,7 @@ def claim(conn: Connection, study_id: int, extra: dict[str, Any], *, max_trials:
         if int(held or 0) >= max_trials:
             return None
     now = now or utcnow()
+    beat = now if heartbeat else None
     waiting = sa.select(trials).where(trials.c.study_id == study_id,
                                       trials.c.state == TrialState.WAITING.value)
     if number is not None:
@@ -57,7 +60,7 @@ def claim(conn: Connection, study_id: int, extra: dict[str, Any], *, max_trials:
     if row is not None:
         attrs = _dumps(next_claim({**json.loads(row.system_attrs), **extra}))
         conn.execute(trials.update().where(trials.c.id == row.id).values(
-            state=TrialState.RUNNING.value, datetime_start=now, heartbeat=now, system_attrs=attrs,
+            state=TrialState.RUNNING.value, datetime_start=now, heartbeat=beat, system_attrs=attrs,
             updated=now))
         claimed = SimpleNamespace(**{**row._mapping, "state": TrialState.RUNNING.value,
                                      "datetime_start": now, "system_attrs": attrs})
@@ -71,7 +74,7 @@ def claim(conn: Connection, study_id: int, extra: dict[str, Any], *, max_trials:
     conn.execute(trials.insert().values(
         study_id=study_id, number=new, state=TrialState.RUNNING.value, params="{}",
         distributions="{}", user_attrs="{}", system_attrs=attrs,
-        datetime_start=now, heartbeat=now, updated=now))
+        datetime_start=now, heartbeat=beat, updated=now))
     return FrozenTrial(number=new, state=TrialState.RUNNING, system_attrs=json.loads(attrs),
                        datetime_start=now)
 

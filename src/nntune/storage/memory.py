@@ -172,7 +172,7 @@ class InMemoryStorage(OptunaStorageReads):
                 distributions=dict(distributions or {}),
                 system_attrs=_json(dict(system_attrs or {})),
                 datetime_start=(datetime_start or now) if running else None))
-            if running and datetime_start is not None:
+            if running:
                 self._heartbeats[(study_id, number)] = now  # an old start is not a silence
             if state == TrialState.WAITING:
                 heapq.heappush(self._waiting[study_id], number)
@@ -180,7 +180,8 @@ class InMemoryStorage(OptunaStorageReads):
 
     def claim_trial(self, study_id: int, *, max_trials: int | None = None,
                     system_attrs: Mapping[str, Any] | None = None,
-                    waiting_only: bool = False, number: int | None = None) -> FrozenTrial | None:
+                    waiting_only: bool = False, number: int | None = None,
+                    heartbeat: bool = True) -> FrozenTrial | None:
         with self._lock:
             if study_id not in self._trials:
                 raise self._absent(study_id)
@@ -188,7 +189,7 @@ class InMemoryStorage(OptunaStorageReads):
             if max_trials is not None and len(trials) - len(self._waiting[study_id]) >= max_trials:
                 return None
             if number is not None:
-                return self._claim_named(study_id, number, system_attrs)
+                return self._claim_named(study_id, number, system_attrs, heartbeat)
             number = self.claim_waiting_trial(study_id)
             if number is None and waiting_only:
                 return None
@@ -197,7 +198,8 @@ class InMemoryStorage(OptunaStorageReads):
             t = self._trial(study_id, number)
             if system_attrs:
                 t.system_attrs.update(_json(dict(system_attrs)))
-            self._heartbeats[(study_id, number)] = t.datetime_start or self._clock()
+            if not heartbeat:  # stamped as it started above; this one is never found silent
+                self._heartbeats.pop((study_id, number), None)
             # What the caller needs of a trial that just started: no metrics, fresh dicts.
             return FrozenTrial(number=number, state=t.state, params=_json(t.params),
                                system_attrs=_json(t.system_attrs), datetime_start=t.datetime_start)
@@ -225,8 +227,9 @@ class InMemoryStorage(OptunaStorageReads):
         cutoff = (now or self._clock()) - timedelta(seconds=float(grace_seconds))
         reason = f"no heartbeat for {grace_seconds:g}s: its worker vanished"
         with self._lock:
+            # A trial without a heartbeat stamp (``Study.ask``'s) has no process to go silent.
             stale = [t.number for t in self._trials[study_id] if t.state == TrialState.RUNNING
-                     and (self._heartbeats.get((study_id, t.number)) or t.datetime_start or cutoff) < cutoff]
+                     and (self._heartbeats.get((study_id, t.number)) or cutoff) < cutoff]
             out = {}
             for number in stale:
                 state = self.recover_trial(study_id, number, reason, max_retries=max_retries)
@@ -234,8 +237,8 @@ class InMemoryStorage(OptunaStorageReads):
                 out[number] = state
             return out
 
-    def _claim_named(self, study_id: int, number: int,
-                     system_attrs: Mapping[str, Any] | None) -> FrozenTrial | None:
+    def _claim_named(self, study_id: int, number: int, system_attrs: Mapping[str, Any] | None,
+                     heartbeat: bool = True) -> FrozenTrial | None:
         waiting = self._waiting[study_id]
         if number not in waiting:
             return None
@@ -246,7 +249,8 @@ class InMemoryStorage(OptunaStorageReads):
         t.system_attrs = next_claim(t.system_attrs)
         if system_attrs:
             t.system_attrs.update(_json(dict(system_attrs)))
-        self._heartbeats[(study_id, number)] = t.datetime_start
+        if heartbeat:
+            self._heartbeats[(study_id, number)] = t.datetime_start
         return FrozenTrial(number=number, state=t.state, params=_json(t.params),
                            system_attrs=_json(t.system_attrs), datetime_start=t.datetime_start)
 
@@ -258,6 +262,7 @@ class InMemoryStorage(OptunaStorageReads):
             t = self._trial(study_id, heapq.heappop(waiting))
             t.state, t.system_attrs = TrialState.RUNNING, next_claim(t.system_attrs)
             t.datetime_start = self._clock()
+            self._heartbeats[(study_id, t.number)] = t.datetime_start
             return t.number
 
     def set_trial_params(self, study_id: int, number: int, params: Mapping[str, Any],
@@ -271,7 +276,8 @@ class InMemoryStorage(OptunaStorageReads):
                metrics: Mapping[str, Any] | None = None, *, claim: int | None = None) -> None:
         with self._lock:
             t = self._running(study_id, number, claim)
-            self._heartbeats[(study_id, number)] = self._clock()
+            if (study_id, number) in self._heartbeats:  # an asked trial stays unwatched
+                self._heartbeats[(study_id, number)] = self._clock()
             if value is not None and math.isfinite(value):
                 t.intermediate_values[int(step)] = float(value)
             if metrics is not None:

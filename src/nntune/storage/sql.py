@@ -197,10 +197,12 @@ class SQLStorage(StudyMethods, OptunaStorageReads):
 
     def claim_trial(self, study_id: int, *, max_trials: int | None = None,
                     system_attrs: Mapping[str, Any] | None = None,
-                    waiting_only: bool = False, number: int | None = None) -> FrozenTrial | None:
+                    waiting_only: bool = False, number: int | None = None,
+                    heartbeat: bool = True) -> FrozenTrial | None:
         extra = dict(system_attrs or {})
         return self._tx(lambda conn: _claims.claim(conn, study_id, extra, max_trials=max_trials,
-                                                   waiting_only=waiting_only, number=number, now=self.now()))
+                                                   waiting_only=waiting_only, number=number, now=self.now(),
+                                                   heartbeat=heartbeat))
 
     def recover_trial(self, study_id: int, number: int, reason: str, *,
                       max_retries: int = 0, counted: bool = True) -> TrialState | None:
@@ -220,10 +222,11 @@ class SQLStorage(StudyMethods, OptunaStorageReads):
         reason = f"no heartbeat for {grace_seconds:g}s: its worker vanished"
 
         def run(conn: Connection) -> dict[int, TrialState]:
-            last_sign = sa.func.coalesce(trials.c.heartbeat, trials.c.datetime_start)
+            # A trial without a heartbeat stamp (``Study.ask``'s) has no process to go silent.
             rows = conn.execute(sa.select(trials).where(
                 trials.c.study_id == study_id, trials.c.state == TrialState.RUNNING.value,
-                last_sign < cutoff).order_by(trials.c.number).with_for_update()).all()
+                trials.c.heartbeat.is_not(None), trials.c.heartbeat < cutoff)
+                .order_by(trials.c.number).with_for_update()).all()
             return {int(r.number): _claims.recover(conn, r, reason, max_retries, now=self.now()) for r in rows}
         return self._tx(run)
 
@@ -251,7 +254,9 @@ class SQLStorage(StudyMethods, OptunaStorageReads):
                 trial_id=row.id, step=int(step), value=_finite(value) if value is not None else None,
                 metrics=None if metrics is None else _dumps(dict(metrics))))
             now = self.now()
-            conn.execute(trials.update().where(trials.c.id == row.id).values(heartbeat=now, updated=now))
+            # A report is a heartbeat only of a trial that has one: an asked trial stays unwatched.
+            beat = {"heartbeat": now} if row.heartbeat is not None else {}
+            conn.execute(trials.update().where(trials.c.id == row.id).values(**beat, updated=now))
         self._tx(run)
 
     def set_trial_user_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
