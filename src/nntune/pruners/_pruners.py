@@ -11,11 +11,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from nntune.exceptions import ConfigError
-from nntune.pruners._rules import best_of_curve, first_in_interval, outside, percentile_cut, stalled, worse_than
+from nntune.pruners._rules import (best_of_curve, consulted_steps, first_in_interval, outside, percentile_cut,
+                                  stalled, worse_than)
 from nntune.samplers._base import resolve_seed
 from nntune.schedulers._options import check_count
 from nntune.schedulers import ASHA, Decision, Hyperband, NoScheduler
@@ -31,7 +32,14 @@ class BasePruner:
         step = trial.last_step
         if step is None:
             return False
-        return decide(trial, step, study.get_trials(deepcopy=False), study.directions[0]) == Decision.STOP
+        decision = decide(trial, step, study.get_trials(deepcopy=False), study.directions[0])
+        # Kept with the trial as a study's own asking keeps it: successive halving's rung
+        # where it stopped a trial (without it, a trial stopped at a rung that one report
+        # passed with others above it counted at those too), the curve scheduler's predictions.
+        annotate = getattr(self, "annotation", None)
+        for key, value in ((annotate(trial.number) or {}) if annotate is not None else {}).items():
+            study.storage.set_trial_system_attr(study.id, trial.number, key, value)
+        return decision == Decision.STOP
 
 
 def check_pruner(value: Any, field: str = "pruner") -> Any:
@@ -60,7 +68,9 @@ def _check_int(name: str, value: Any, least: int) -> int:
 
 class PercentilePruner(BasePruner):
     """Stop a trial whose best value so far is outside the best ``percentile`` of the
-    complete trials' values at the same step."""
+    complete trials' values at the same step. Unlike Optuna, a complete trial that reported
+    NaN or infinity at a step has no value there (a stored curve keeps finite values only):
+    it is not counted towards ``n_min_trials`` and an infinity does not enter the percentile."""
 
     def __init__(self, percentile: float, n_startup_trials: int = 5, n_warmup_steps: int = 0,
                  interval_steps: int = 1, *, n_min_trials: int = 1) -> None:
@@ -87,8 +97,11 @@ class PercentilePruner(BasePruner):
         return Decision.STOP if worse_than(best, cut, direction) else Decision.CONTINUE
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(percentile={self.percentile:g}, n_startup_trials={self.n_startup_trials}, "
-                f"n_warmup_steps={self.n_warmup_steps}, interval_steps={self.interval_steps})")
+        # As the call that makes it: MedianPruner takes no percentile.
+        head = "" if isinstance(self, MedianPruner) else f"percentile={self.percentile:g}, "
+        tail = "" if self.n_min_trials == 1 else f", n_min_trials={self.n_min_trials}"
+        return (f"{type(self).__name__}({head}n_startup_trials={self.n_startup_trials}, "
+                f"n_warmup_steps={self.n_warmup_steps}, interval_steps={self.interval_steps}{tail})")
 
 
 class MedianPruner(PercentilePruner):
@@ -101,6 +114,9 @@ class MedianPruner(PercentilePruner):
 
 class NopPruner(NoScheduler, BasePruner):
     """Never prunes."""
+
+    def __repr__(self) -> str:
+        return "NopPruner()"
 
 
 def _bound(name: str, value: Any) -> float:
@@ -136,12 +152,23 @@ class ThresholdPruner(BasePruner):
         return Decision.STOP if outside(trial.intermediate_values.get(step), self.lower, self.upper) \
             else Decision.CONTINUE
 
+    def __repr__(self) -> str:
+        bounds = [f"{n}={v!r}" for n, v in (("lower", self.lower), ("upper", self.upper)) if math.isfinite(v)]
+        bounds = bounds or ["lower=float('-inf')"]  # prunes NaN alone
+        return (f"ThresholdPruner({', '.join(bounds)}, n_warmup_steps={self.n_warmup_steps}, "
+                f"interval_steps={self.interval_steps})")
+
 
 class PatientPruner(BasePruner):
     """Ask ``wrapped_pruner`` (or stop, when None) only once the curve has not improved by
     more than ``min_delta`` for ``patience`` reports. The wrapped pruner may be nntune's or
     one written for Optuna (``prune(study, trial)`` only): then this one is asked through
-    ``prune`` too, since only there is the study at hand."""
+    ``prune`` too, since only there is the study at hand.
+
+    Successive halving and Hyperband wrapped here see every trial as Optuna's do: only at
+    the reports where its curve had stalled, so a rung holds the trials consulted past it,
+    with their values there. Those reports are read from the stored curve in step order:
+    with steps reported out of order they may not be the ones consulted."""
 
     def __init__(self, wrapped_pruner: Any, patience: int, min_delta: float = 0.0) -> None:
         # Checked here: otherwise the first stalled curve raises mid-trial (AttributeError,
@@ -151,6 +178,9 @@ class PatientPruner(BasePruner):
         if isinstance(min_delta, bool) or not (isinstance(min_delta, numbers.Real) and min_delta >= 0):
             raise ConfigError("min_delta", f"must be a number >= 0, got {min_delta!r}")
         self.min_delta = float(min_delta)
+
+    def __repr__(self) -> str:
+        return f"PatientPruner({self.wrapped_pruner!r}, patience={self.patience}, min_delta={self.min_delta!r})"
 
     def _asks_prune(self) -> bool:
         return self.wrapped_pruner is not None and not callable(getattr(self.wrapped_pruner, "decide", None))
@@ -183,7 +213,12 @@ class PatientPruner(BasePruner):
         if self.wrapped_pruner is None:
             return Decision.STOP
         if isinstance(self.wrapped_pruner, (ASHA, Hyperband)):
+            # An "auto" resource is read from the complete trials' whole curves, as in Optuna.
+            resolve = getattr(self.wrapped_pruner, "resolve_auto", None)
+            if resolve is not None and not resolve(history):
+                return Decision.CONTINUE
             trial = consulted_view(trial, step, self.patience, self.min_delta, direction)
+            history = ConsultedHistory(history, trial.number, self.patience, self.min_delta, direction)
         return self.wrapped_pruner.decide(trial, step, history, direction)  # type: ignore[no-any-return]
 
     def prune(self, study: Any, trial: FrozenTrial) -> bool:
@@ -204,11 +239,40 @@ def consulted_view(trial: FrozenTrial, step: int, patience: int, min_delta: floa
     value at that step; judged only at the rungs the report at ``step`` itself crossed, a
     trial that stalled after a rung was never judged there, and almost nothing was pruned."""
     curve = trial.intermediate_values
-    consulted = {s: v for s, v in curve.items()
-                 if s < step and stalled({k: w for k, w in curve.items() if k <= s}, patience, min_delta, direction)}
+    consulted = {s: curve[s] for s in consulted_steps(curve, patience, min_delta, direction) if s < step}
     if step in curve:
         consulted[step] = curve[step]
     return dataclasses.replace(trial, intermediate_values=consulted)
+
+
+class ConsultedHistory(Sequence[FrozenTrial]):
+    """The trials other than ``own`` as successive halving wrapped in a :class:`PatientPruner`
+    must see them: each curve only at its consulted steps (:func:`consulted_steps`). Optuna's
+    rungs hold a trial only once it was consulted past them, with its value at that step;
+    with whole curves, every trial that never stalled (most complete ones) was a member of
+    every rung at its value there, and the rungs kept other trials than Optuna's. Read
+    lazily: halving looks at the history only when a rung is crossed."""
+
+    def __init__(self, history: Sequence[FrozenTrial], own: int, patience: int, min_delta: float,
+                 direction: Direction) -> None:
+        self._history, self._own = history, own
+        self._rule = (patience, min_delta, direction)
+
+    def _view(self, trial: FrozenTrial) -> FrozenTrial:
+        if trial.number == self._own:
+            return trial
+        curve = trial.intermediate_values
+        return dataclasses.replace(trial, intermediate_values={s: curve[s] for s in consulted_steps(curve, *self._rule)})
+
+    def __len__(self) -> int:
+        return len(self._history)
+
+    def __getitem__(self, index: Any) -> Any:
+        found = self._history[index]
+        return [self._view(t) for t in found] if isinstance(index, slice) else self._view(found)
+
+    def __iter__(self) -> Iterator[FrozenTrial]:
+        return (self._view(t) for t in self._history)
 
 
 def complete_steps(history: Sequence[FrozenTrial]) -> int | None:
@@ -235,7 +299,9 @@ class SuccessiveHalvingPruner(ASHA, BasePruner):
     The trials that ran before are members of the rungs their curves reached, so the second
     trial is already compared with the first (Optuna's rungs hold only the trials judged
     after the estimate). ``bootstrap_count``: as in Optuna, the first that many trials to reach a rung stop there
-    (no trial waits for a rung to fill)."""
+    (no trial waits for a rung to fill). Unlike Optuna's, which stops only a NaN, a value of
+    NaN or either infinity at a rung stops the trial: a loss of minus infinity is a broken
+    run, not the best one."""
 
     def __init__(self, min_resource: int | str = "auto", reduction_factor: int = 4,
                  min_early_stopping_rate: int = 0, bootstrap_count: int = 0) -> None:
@@ -248,14 +314,25 @@ class SuccessiveHalvingPruner(ASHA, BasePruner):
         super().__init__(min_resource=base * reduction_factor ** min_early_stopping_rate, max_resource=None,
                          reduction_factor=reduction_factor)
 
-    def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
-               direction: Direction) -> Decision:
+    def __repr__(self) -> str:
+        base = "'auto'" if self._auto else self.min_resource // self.reduction_factor ** self.min_early_stopping_rate
+        return (f"SuccessiveHalvingPruner(min_resource={base}, reduction_factor={self.reduction_factor}, "
+                f"min_early_stopping_rate={self.min_early_stopping_rate}, bootstrap_count={self.bootstrap_count})")
+
+    def resolve_auto(self, history: Sequence[FrozenTrial]) -> bool:
+        """Whether the first rung is known, estimating it from ``history`` if it is "auto"."""
         if self._auto:
             steps = complete_steps(history)
             if steps is None:
-                return Decision.CONTINUE
+                return False
             self.min_resource = max(steps // 100, 1) * self.reduction_factor ** self.min_early_stopping_rate
             self._auto = False
+        return True
+
+    def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
+               direction: Direction) -> Decision:
+        if not self.resolve_auto(history):
+            return Decision.CONTINUE
         return super().decide(trial, step, history, direction)
 
 
@@ -263,8 +340,9 @@ class HyperbandPruner(Hyperband, BasePruner):
     """nntune's Hyperband under Optuna's argument names. With ``max_resource="auto"``
     nothing is pruned until a trial completes; the longest complete trial's last step plus
     one is then the budget, as in Optuna. ``bootstrap_count`` as
-    :class:`SuccessiveHalvingPruner`'s, within each bracket. Share ``seed`` between processes
-    that share a study."""
+    :class:`SuccessiveHalvingPruner`'s, within each bracket, and a non-finite value stops a
+    trial as there. Trials are dealt to brackets from ``seed`` (Optuna hashes the study's
+    name): share it between processes that share a study."""
 
     def __init__(self, min_resource: int = 1, max_resource: int | str = "auto", reduction_factor: int = 3,
                  bootstrap_count: int = 0, *, seed: int | None = 0) -> None:
@@ -287,13 +365,19 @@ class HyperbandPruner(Hyperband, BasePruner):
                            reduction_factor=reduction_factor, seed=seed)
         self._ready = True
 
-    def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
-               direction: Direction) -> Decision:
+    def resolve_auto(self, history: Sequence[FrozenTrial]) -> bool:
+        """Whether the budget is known, reading it from ``history`` if it is "auto"."""
         if not self._ready:
             steps = complete_steps(history)
             if steps is None:
-                return Decision.CONTINUE
+                return False
             self._setup(steps + 1)
+        return True
+
+    def decide(self, trial: FrozenTrial, step: int, history: Sequence[FrozenTrial],
+               direction: Direction) -> Decision:
+        if not self.resolve_auto(history):
+            return Decision.CONTINUE
         return super().decide(trial, step, history, direction)
 
     def plan_budget(self, seconds: float | None) -> None:
@@ -306,4 +390,7 @@ class HyperbandPruner(Hyperband, BasePruner):
         return super().describe(trial) if self._ready else {}
 
     def __repr__(self) -> str:
-        return super().__repr__() if self._ready else f"HyperbandPruner(min_resource={self._args[0]}, max_resource='auto')"
+        budget = self.max_resource if self._ready else "'auto'"
+        min_resource, reduction_factor, seed = self._args
+        return (f"HyperbandPruner(min_resource={min_resource}, max_resource={budget}, "
+                f"reduction_factor={reduction_factor}, bootstrap_count={self.bootstrap_count}, seed={seed})")

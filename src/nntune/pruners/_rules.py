@@ -71,3 +71,23 @@ def stalled(curve: Mapping[int, float | None], patience: int, min_delta: float, 
 def outside(value: float | None, lower: float, upper: float) -> bool:
     """Whether a reported value is NaN (or missing) or outside [lower, upper]."""
     return value is None or math.isnan(value) or value < lower or value > upper
+
+
+def consulted_steps(curve: Mapping[int, float | None], patience: int, min_delta: float,
+                    direction: Direction) -> list[int]:
+    """The steps of ``curve`` at whose report a patient pruner consulted the pruner
+    it wraps: those where the curve up to the step had stalled (:func:`stalled` of each
+    prefix, in one pass: asked for every trial of the study at each rung crossed)."""
+    steps = sorted(curve)
+    sign = -1.0 if direction == "maximize" else 1.0  # minimising -v: "best" is the smallest
+    values = [math.nan if curve[s] is None else sign * float(curve[s]) for s in steps]  # type: ignore[arg-type]
+    out: list[int] = []
+    best_before = math.nan
+    for i in range(patience + 1, len(steps)):
+        entering = values[i - patience - 1]  # leaves the last patience + 1 reports for the earlier ones
+        if not math.isnan(entering) and not entering >= best_before:
+            best_before = entering
+        window = [v for v in values[i - patience:i + 1] if not math.isnan(v)]
+        if not math.isnan(best_before) and window and best_before + min_delta < min(window):
+            out.append(steps[i])
+    return out
