@@ -87,6 +87,9 @@ def parse_steps(names: Sequence[str | Mapping[str, Any]], params: Mapping[str, A
     for i, item in enumerate(names):
         name, args = _entry(item, f"augment[{i}]")
         if name in PRESETS:
+            if args:  # a preset's parameters would be dropped silently: say how to change them
+                raise ConfigError(f"augment[{i}]", f"preset {name!r} takes no parameters, got {args!r}; list its "
+                                  f"augmentations ({PRESETS[name]!r}) with your values instead")
             steps += parse_steps(PRESETS[name], params)
             continue
         if name not in AUGMENTATIONS:
@@ -135,6 +138,8 @@ def _pair(value: Any, where: str, symmetric: bool = False) -> tuple[float, float
         low, high = (-float(value), float(value)) if symmetric else (float(value), float(value))
     else:
         try:
+            if isinstance(value, (str, bytes)):  # "02" would unpack into the pair (0.0, 2.0)
+                raise TypeError(value)
             low, high = (float(v) for v in value)
         except (TypeError, ValueError) as err:
             raise ConfigError(where, f"give a number or [low, high], got {value!r}") from err
@@ -163,8 +168,10 @@ def _checked(name: str, p: dict[str, Any]) -> dict[str, Any]:
         return {"p": float(chance)}
     if name == "random_resized_crop":
         scale, ratio = _pair(p["scale"], f"{where}.scale"), _pair(p["ratio"], f"{where}.ratio")
-        if not (0.0 < scale[0] and scale[1] <= 1.0) or ratio[0] <= 0:
-            raise ConfigError(where, f"scale must lie in (0, 1] and ratio be positive, got {scale}, {ratio}")
+        if not (0.0 < scale[0] and scale[1] <= 1.0):  # fractions of the image's area
+            raise ConfigError(f"{where}.scale", f"must lie in (0, 1], got {list(scale)}")
+        if ratio[0] <= 0:
+            raise ConfigError(f"{where}.ratio", f"width/height ratios must be positive, got {list(ratio)}")
         return {"scale": scale, "ratio": ratio, "size": _size(p["size"], f"{where}.size")}
     if name == "random_crop":
         if isinstance(p["padding"], bool) or not isinstance(p["padding"], int) or p["padding"] < 0:
@@ -196,9 +203,9 @@ def _uniform(n: int, low: float, high: float, gen: torch.Generator) -> torch.Ten
     return low + (high - low) * torch.rand(n, generator=gen, dtype=torch.float64)
 
 
-def _warp(x: torch.Tensor, theta: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+def _warp(x: torch.Tensor, theta: torch.Tensor, size: tuple[int, int], padding: str = "zeros") -> torch.Tensor:
     grid = F.affine_grid(theta.to(x.device, x.dtype), [x.shape[0], x.shape[1], *size], align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode=padding, align_corners=False)
 
 
 def _flip(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator, horizontal: bool) -> torch.Tensor:
@@ -228,7 +235,17 @@ def _resized_crop(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator) -> t
     cy = (2 * torch.rand(n, generator=gen, dtype=torch.float64) - 1) * (1 - ch)
     zero = torch.zeros(n, dtype=torch.float64)
     theta = torch.stack([torch.stack([cw, zero, cx], 1), torch.stack([zero, ch, cy], 1)], 1)
-    return _warp(x, theta, p["size"] or (h, w))
+    # A crop lies inside the image; "border" repeats its edge for the half pixel an upscale
+    # reaches past it, as torchvision's resize does (zeros would frame every image in black).
+    size = p["size"] or (h, w)
+    largest = (math.ceil(float(ch.max()) * h), math.ceil(float(cw.max()) * w))
+    if largest[0] <= size[0] and largest[1] <= size[1]:
+        return _warp(x, theta, size, padding="border")
+    # Shrinking: sampled at the largest crop's pixels, then resized with antialiasing as
+    # torchvision's RandomResizedCrop does (bilinear sampling alone would alias fine detail).
+    from torchvision.transforms.v2 import functional as TF  # slow import, only for images
+    full = _warp(x, theta, (max(largest[0], size[0]), max(largest[1], size[1])), padding="border")
+    return TF.resize(full, list(size), antialias=True)
 
 
 def _random_crop(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator) -> torch.Tensor:
@@ -245,15 +262,24 @@ def _gray(x: torch.Tensor) -> torch.Tensor:
     return TF.rgb_to_grayscale(x) if x.shape[1] == 3 else x
 
 
-def _color_jitter(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator, clamp: bool) -> torch.Tensor:
+def _pixel_bounds(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The range colour changes keep a batch's pixels in: [0, 1] (torchvision's range for
+    float images) widened to the batch's own values, so images stored as 0..255 or -1..1
+    floats are not flattened to white. Tensors, so no host sync on an accelerator."""
+    return x.amin().clamp(max=0.0), x.amax().clamp(min=1.0)
+
+
+def _color_jitter(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator,
+                  bounds: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
     from torchvision.transforms.v2 import functional as TF  # slow import, only for images
     n = x.shape[0]
+    low, high = (b.to(x.device, x.dtype) for b in bounds)
 
     def factor(key: str) -> torch.Tensor:
         return _uniform(n, *p[key], gen).to(x.device, x.dtype).view(-1, 1, 1, 1)
 
     def bound(t: torch.Tensor) -> torch.Tensor:
-        return t.clamp(0.0, 1.0) if clamp else t
+        return torch.clamp(t, low, high)
 
     if p["brightness"] != (1.0, 1.0):
         x = bound(x * factor("brightness"))
@@ -265,8 +291,16 @@ def _color_jitter(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator, clam
         x = bound((x - gray) * factor("saturation") + gray)
     if p["hue"] != (0.0, 0.0) and x.shape[1] == 3:
         hues = _uniform(n, *p["hue"], gen).tolist()
-        x = torch.cat([TF.adjust_hue(x[i:i + 1].clamp(0.0, 1.0), hues[i]) for i in range(n)])
+        unit = (bound(x) - low) / (high - low)  # adjust_hue works on [0, 1] pixels
+        x = torch.cat([TF.adjust_hue(unit[i:i + 1], hues[i]) for i in range(n)]) * (high - low) + low
     return x
+
+
+def _out_size(steps: list[Step], size: tuple[int, ...]) -> tuple[int, ...]:
+    for name, p in steps:
+        if name in ("random_resized_crop", "resize") and p["size"] is not None:
+            size = p["size"]
+    return size
 
 
 class Augment:
@@ -274,6 +308,8 @@ class Augment:
 
     With ``mean``/``std`` the batch is taken back to pixel values in [0, 1] first (so
     brightness acts on pixels and padding is black) and normalized again afterwards.
+    Colour changes keep pixels in [0, 1] as torchvision's do (or in the batch's own wider
+    range). A uint8 batch, as torchvision takes it, comes back as uint8.
     """
 
     def __init__(self, steps: list[Step], seed: int = 0, mean: Sequence[float] | None = None,
@@ -292,16 +328,29 @@ class Augment:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4:
             raise ConfigError("augment", f"augmentation needs image batches (N, C, H, W), got shape {tuple(x.shape)}")
+        if x.shape[0] == 0:  # nothing to draw; the shape still follows the resizing steps
+            size = _out_size(self.steps, tuple(x.shape[-2:]))
+            return x.new_empty((0, x.shape[1], *size))
+        if x.dtype == torch.uint8 and self.mean is None:  # the sampling grid needs floats
+            return (self(x.float() / 255.0) * 255.0).round_().clamp_(0, 255).to(torch.uint8)
+        if not x.is_floating_point():
+            raise ConfigError("augment", f"augmentation needs float pixels (or uint8 without mean/std), got {x.dtype}")
         pixel = self.mean is not None and self.std is not None
+        for key, stat in (("mean", self.mean), ("std", self.std)):
+            if stat is not None and stat.shape[1] not in (1, x.shape[1]):  # broadcasting would add channels
+                raise ConfigError(f"augment.{key}", f"{stat.shape[1]} values for images of {x.shape[1]} channels")
         if pixel:
             x = x * self.std.to(x.device) + self.mean.to(x.device)  # type: ignore[union-attr]
+        # taken before any step: padding and interpolation never widen the range
+        bounds = _pixel_bounds(x) if any(name == "color_jitter" for name, _ in self.steps) else None
         for name, p in self.steps:
-            x = self._apply(name, p, x, pixel)
+            x = self._apply(name, p, x, bounds)
         if pixel:
             x = (x - self.mean.to(x.device)) / self.std.to(x.device)  # type: ignore[union-attr]
         return x
 
-    def _apply(self, name: str, p: dict[str, Any], x: torch.Tensor, pixel: bool) -> torch.Tensor:
+    def _apply(self, name: str, p: dict[str, Any], x: torch.Tensor,
+               bounds: tuple[torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
         from torchvision.transforms.v2 import functional as TF  # slow import, only for images
         gen = self.generator
         if name in ("hflip", "vflip"):
@@ -314,7 +363,8 @@ class Augment:
             return _random_crop(x, p, gen)
         if name == "resize":
             return TF.resize(x, list(p["size"]), antialias=True)
-        return _color_jitter(x, p, gen, clamp=pixel)
+        assert bounds is not None  # __call__ takes them whenever a colour step is listed
+        return _color_jitter(x, p, gen, bounds)
 
     def __repr__(self) -> str:
         return f"Augment({[name for name, _ in self.steps]}, seed={self.seed})"
@@ -350,11 +400,8 @@ def make_eval_transform(names: Sequence[str | Mapping[str, Any]],
 
 def eval_size(names: Sequence[str | Mapping[str, Any]], params: Mapping[str, Any] | None = None) -> tuple[int, int] | None:
     """The (height, width) :func:`make_eval_transform` resizes to, or None."""
-    size: tuple[int, int] | None = None
-    for name, p in parse_steps(names, params):
-        if name in ("random_resized_crop", "resize") and p["size"] is not None:
-            size = p["size"]
-    return None if size is None else (int(size[0]), int(size[1]))
+    size = _out_size(parse_steps(names, params), ())
+    return (int(size[0]), int(size[1])) if size else None
 
 
 def augment_for(splits: Any, names: Sequence[str | Mapping[str, Any]], params: Mapping[str, Any] | None = None,
