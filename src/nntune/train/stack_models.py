@@ -251,8 +251,9 @@ class StackedNet:
             return xb.view(k, b, -1) if augment is None else augment(xb).reshape(k, b, -1)
         # [batch, K, C, H, W]: grouped convolution wants the members in the channels
         xb = x.index_select(0, idx.t().reshape(-1)).view(b, k, *x.shape[1:])
-        if augment is not None:
-            xb = augment(xb.reshape(b * k, *xb.shape[2:])).reshape(b, k, *xb.shape[2:])
+        if augment is not None:  # a crop with a size gives images of another size than it took
+            out = augment(xb.reshape(b * k, *xb.shape[2:]))
+            xb = out.reshape(b, k, *out.shape[1:])
         # ``to`` restrides a one-member stack of one-channel images, which ``contiguous`` would
         # leave in NCHW (see :meth:`forward`); any other batch it lays out as ``contiguous`` would.
         return xb.reshape(b, k * xb.shape[2], *xb.shape[3:]).to(memory_format=self.memory_format)
