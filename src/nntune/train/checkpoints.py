@@ -24,9 +24,13 @@ def checkpoint(
     iterations: int,
     hp: Mapping[str, Any],
     batch_gen: torch.Generator,
+    augment_gen: torch.Generator | None = None,
 ) -> dict[str, Any]:
-    """Everything a resumed run needs, as tensors and plain values (``weights_only`` loadable)."""
+    """Everything a resumed run needs, as tensors and plain values (``weights_only`` loadable);
+    ``augment_gen``: the augmentation's own generator, whose draws continue on resume."""
     rng = {"torch": torch.get_rng_state(), "batches": batch_gen.get_state()}
+    if augment_gen is not None:
+        rng["augment"] = augment_gen.get_state()
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         rng["cuda"] = torch.cuda.get_rng_state()
     return {
@@ -76,6 +80,7 @@ def resume(
     schedule: LrSchedule,
     device: torch.device,
     batch_gen: torch.Generator,
+    augment_gen: torch.Generator | None = None,
 ) -> tuple[int, int]:
     """Load a checkpoint into freshly built objects with the new ``hp`` in effect.
 
@@ -97,6 +102,8 @@ def resume(
         torch.set_rng_state(rng["torch"].cpu())
     if "batches" in rng:
         batch_gen.set_state(rng["batches"].cpu())
+    if "augment" in rng and augment_gen is not None:  # else a resumed run's crops and flips start over
+        augment_gen.set_state(rng["augment"].cpu())
     if "cuda" in rng and device.type == "cuda":
         torch.cuda.set_rng_state(rng["cuda"].cpu())
     return int(state["epoch"]), int(state["iterations"])

@@ -171,6 +171,10 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
     torch.manual_seed(seed)
     init_gen = torch.Generator().manual_seed(derive_seed(seed, 0))
     batch_gen = torch.Generator().manual_seed(derive_seed(seed, 1))
+    # An Augment's own generator (a plain callable may have none) is saved with each checkpoint.
+    augment_gen = getattr(augment, "generator", None)
+    if not isinstance(augment_gen, torch.Generator):
+        augment_gen = None
 
     n_classes = count_outputs(splits) if task == "classification" else 0
     input_shape = model_input_shape(splits, eval_transform)
@@ -188,7 +192,7 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
 
     start_epoch, iterations = 0, 0
     if resume_from is not None:
-        start_epoch, iterations = resume(resume_from, hp, model, optimizer, schedule, dev, batch_gen)
+        start_epoch, iterations = resume(resume_from, hp, model, optimizer, schedule, dev, batch_gen, augment_gen)
 
     # Tensors move to the device once; batches are index slices of them.
     x_train, x_val = float_inputs(splits.x_train).to(dev, **layout), float_inputs(splits.x_val).to(dev, **layout)
@@ -280,7 +284,8 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         # Checkpoint before reporting, so a tuner that copies it on this report sees this epoch.
         if checkpoint_path is not None:
-            save_checkpoint(checkpoint_path, checkpoint(model, optimizer, schedule, epoch, iterations, hp, batch_gen))
+            save_checkpoint(checkpoint_path, checkpoint(model, optimizer, schedule, epoch, iterations, hp, batch_gen,
+                                                        augment_gen))
         if changes is not None:
             schedule = apply_changes(changes(epoch, hp), hp, model, optimizer, schedule)
             grad_clip, l1 = number(hp, "grad_clip", 0.0), number(hp, "l1", 0.0)
