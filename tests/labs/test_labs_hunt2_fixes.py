@@ -2,7 +2,6 @@
 all or none, and ``nntune lab`` prints its paths as they are and refuses an empty --out."""
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -90,33 +89,20 @@ def test_a_new_run_keeps_the_permissions_of_the_files_it_replaces(tmp_path):
     assert "seed 1" in second.page.read_text() and _files(tmp_path) == ["normalization.html", "normalization.png"]
 
 
-def _nntune(capsys, monkeypatch, cwd: Path, *args: str) -> tuple[int, str, str]:
-    """The command run in this process, in ``cwd``: (exit code, stdout, stderr)."""
-    from nntune import cli
-
-    monkeypatch.chdir(cwd)
-    monkeypatch.setattr(sys, "argv", ["nntune", *args])
-    code = 0
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_lab_prints_paths_as_they_are(capsys, monkeypatch, tmp_path):
+def test_lab_prints_paths_as_they_are(call_cli, monkeypatch, tmp_path):
     # "[red]" in a folder name was read as rich markup: the paths printed as runx/...
-    code, out, err = _nntune(capsys, monkeypatch, tmp_path, "lab", "normalization", "--quick", "--out", "run[red]x")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call_cli("lab", "normalization", "--quick", "--out", "run[red]x")
     assert code == 0, err
     assert "  figure: run[red]x/normalization.png\n" in out
     assert "  page: run[red]x/normalization.html\n" in out
     assert _files(tmp_path / "run[red]x") == ["normalization.html", "normalization.png"]
 
 
-def test_lab_refuses_an_empty_out_folder(capsys, monkeypatch, tmp_path):
+def test_lab_refuses_an_empty_out_folder(call_cli, monkeypatch, tmp_path):
     # Path("") is ".": the figures went into the current folder without a word.
-    code, out, err = _nntune(capsys, monkeypatch, tmp_path, "lab", "normalization", "--quick", "--out", "")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call_cli("lab", "normalization", "--quick", "--out", "")
     assert (code, out) == (2, "")
     assert err == "nntune: error: --out: must not be empty; give a folder (. for the current one)\n"
     assert list(tmp_path.iterdir()) == []

@@ -12,7 +12,6 @@ callback is called with the study and the failed trial.
 
 from __future__ import annotations
 
-import os
 import sys
 import warnings
 from collections.abc import Callable, Mapping
