@@ -112,7 +112,7 @@ class Terminator(BaseTerminator):
     def __init__(self, improvement_evaluator: BaseImprovementEvaluator | None = None,
                  error_evaluator: BaseErrorEvaluator | None = None,
                  min_n_trials: int = DEFAULT_MIN_N_TRIALS) -> None:
-        if not isinstance(min_n_trials, int) or min_n_trials <= 0:
+        if isinstance(min_n_trials, bool) or not isinstance(min_n_trials, int) or min_n_trials <= 0:
             raise ValueError(f"min_n_trials must be a positive integer, got {min_n_trials!r}")
         self._improvement_evaluator = improvement_evaluator or RegretBoundEvaluator()
         self._error_evaluator = error_evaluator

@@ -76,6 +76,8 @@ def _images_to_float(x: np.ndarray, grayscale: bool, resize: tuple[int, int] | N
     t = torch.from_numpy(np.ascontiguousarray(x))
     t = t.float().div_(255.0) if t.dtype == torch.uint8 else t.float()
     # torchvision's import takes seconds (it loads every model definition): only when needed.
+    if grayscale and t.dim() == 4 and t.shape[1] in (2, 4):  # an alpha channel (LA, RGBA): dropped, as PIL's convert("L")
+        t = t[:, :-1]
     if grayscale and t.shape[1] == 3:
         from torchvision.transforms.v2 import functional as TF
         t = TF.rgb_to_grayscale(t, num_output_channels=1)
