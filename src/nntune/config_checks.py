@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from numbers import Integral
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nntune.config_errors import did_you_mean
 from nntune.exceptions import ConfigError
@@ -150,24 +150,64 @@ def _check_conditions(cfg: Config) -> None:
 
 
 def _check_augment_parameters(cfg: Config) -> None:
-    """An augmentation parameter (``rotation.degrees``), fixed or searched, belongs to an
-    augmentation of ``task.augment`` and takes every value it may be given (each end of
-    its range, each choice): else the search would tune a number that changes nothing, or
-    fail trial after trial on the values it draws."""
-    from nntune.train.augment import check_parameter
+    """``task.augment`` as the first trial gets it, then each augmentation parameter
+    (``rotation.degrees``), fixed or searched: it belongs to an augmentation of the list and
+    takes every value it may be given (each end of its range, each choice). Else the study
+    would fail once the data has loaded, or tune a number that changes nothing, or fail
+    trial after trial on the values it draws."""
+    from nntune.train.augment import check_parameter, parse_steps
 
-    for name, value in cfg.fixed.items():
-        if "." in name:
-            check_parameter(cfg.task.augment, name, [("", value)], f"fixed.{name}")
-    for name, spec in cfg.space.items():
-        if "." not in name:
-            continue
-        if spec.type == "choice":
-            values = [(f".values[{i}]", v) for i, v in enumerate(spec.values or [])]
-        else:  # as the sampler draws them: a float range gives floats, whatever its ends are written as
-            cast = int if spec.type == "int" else float
-            values = [(f".{end}", cast(getattr(spec, end))) for end in ("low", "high")]
-        check_parameter(cfg.task.augment, name, values, f"space.{name}")
+    fixed = {name: [("", value)] for name, value in cfg.fixed.items() if "." in name}
+    searched = {name: _drawn(spec) for name, spec in cfg.space.items() if "." in name}
+    given = {**fixed, **searched}
+    # A searched parameter enters at its first value; one the list's augmentations lack is
+    # left to check_parameter below, which names it.
+    first = {name: values[0][1] for name, values in given.items() if values and _is_parameter(name)}
+    try:
+        steps = parse_steps(cfg.task.augment, first) if cfg.task.augment else []
+    except ConfigError as err:
+        raise _blamed(err, fixed, searched) from None
+    # Presets expanded and every parameter filled in, so that a value one parameter needs
+    # from another source (resize's size from fixed or space) is there for the others' checks.
+    resolved: list[Mapping[str, Any]] = [{step: params} for step, params in steps]
+    for name, values in fixed.items():
+        check_parameter(resolved, name, values, f"fixed.{name}")
+    for name, values in searched.items():
+        check_parameter(resolved, name, values, f"space.{name}")
+
+
+def first_draws(cfg: Config) -> dict[str, Any]:
+    """``fixed`` with each searched dotted parameter (an augmentation's, ``resize.size``) at
+    its first value: what a check of the whole pipeline before the first trial can build."""
+    return {**cfg.fixed, **{name: _drawn(spec)[0][1] for name, spec in cfg.space.items()
+                            if "." in name and _drawn(spec)}}
+
+
+def _drawn(spec: Any) -> list[tuple[str, Any]]:
+    """The values a searched augmentation parameter may take, with the field suffix of each."""
+    if spec.type == "choice":
+        return [(f".values[{i}]", v) for i, v in enumerate(spec.values or [])]
+    # as the sampler draws them: a float range gives floats, whatever its ends are written as
+    cast = int if spec.type == "int" else float
+    return [(f".{end}", cast(getattr(spec, end))) for end in ("low", "high")]
+
+
+def _is_parameter(name: str) -> bool:
+    from nntune.train.augment import AUGMENTATIONS
+
+    augmentation, _, key = name.partition(".")
+    return key in AUGMENTATIONS.get(augmentation, {})
+
+
+def _blamed(err: ConfigError, fixed: Mapping[str, Any], searched: Mapping[str, list[tuple[str, Any]]]) -> ConfigError:
+    """The trainer's error on ``task.augment``, named where the value came from: a parameter
+    given in fixed or space is blamed there, the rest on ``task.augment`` in the trainer's words."""
+    name = err.field.removeprefix("augment.")
+    if name in fixed:
+        return ConfigError(f"fixed.{name}", err.problem)
+    if name in searched:
+        return ConfigError(f"space.{name}{searched[name][0][0]}", err.problem)
+    return ConfigError(f"task.{err.field}", err.problem)
 
 
 def _check_priors(cfg: Config) -> None:

@@ -21,7 +21,7 @@ from nntune.builtin import (
 )
 from nntune.config import Config
 from nntune.config import parse_config
-from nntune.config_checks import uses_worker_processes
+from nntune.config_checks import first_draws, uses_worker_processes
 from nntune.config_compare import check_same_model
 from nntune.config_data import check_same_data, remember_data
 from nntune.exceptions import ConfigError, NonFiniteOutputs
@@ -92,7 +92,7 @@ def prepare(cfg: Config) -> Prepared:
     if isinstance(scheduler, PBT) or cfg.search.executor == "population" or cfg.search.executions_per_trial > 1:
         check_writable_dir(cfg.search.checkpoint_dir, "search.checkpoint_dir")
     splits = load_task_splits(cfg)
-    training_augment(cfg, splits, cfg.fixed, cfg.search.seed)  # a bad augmentation fails now
+    training_augment(cfg, splits, first_draws(cfg), cfg.search.seed)  # a bad augmentation fails now
     check_model_builds(cfg, space, splits)
     return Prepared(cfg, space, sampler, scheduler, splits, budget_epochs(cfg, scheduler))
 
