@@ -287,12 +287,24 @@ def timeline_figure(data: Mapping[str, Any]) -> go.Figure:
     return _fig(fig, 420, xaxis_type="date", xaxis_title="time", yaxis_title="trial number", barmode="overlay")
 
 
+def pareto_kind(data: Mapping[str, Any], i: int) -> str:
+    """Which trace the ``i``-th point of :func:`pareto_data` belongs to: ``infeasible`` (it broke
+    the constraints, so it is neither on the front nor dominated), ``front`` or ``dominated``."""
+    if not data.get("feasible", [True] * len(data["values"]))[i]:
+        return "infeasible"
+    return "front" if data["pareto"][i] else "dominated"
+
+
 def pareto_figure(data: Mapping[str, Any]) -> go.Figure:
-    """Trials' values on two (or three) objectives, the Pareto front highlighted."""
+    """Trials' values on two (or three) objectives, the Pareto front highlighted and the trials
+    that broke the study's constraints (``feasible`` False) apart in light grey, named as
+    Optuna's plot names them."""
     names, values = data["names"], data["values"]
     fig = go.Figure()
-    for on_front, label, color in ((False, "dominated", "rgba(120,120,120,0.5)"), (True, "Pareto front", "#d62728")):
-        idx = [i for i, p in enumerate(data["pareto"]) if p == on_front]
+    for kind, label, color in (("infeasible", "Infeasible Trial", "#cccccc"),
+                               ("dominated", "dominated", "rgba(120,120,120,0.5)"),
+                               ("front", "Pareto front", "#d62728")):
+        idx = [i for i in range(len(values)) if pareto_kind(data, i) == kind]
         if not idx:
             continue
         cols = [[values[i][k] for i in idx] for k in range(len(names))]

@@ -143,7 +143,8 @@ def plot_pareto_front(study: Any, *, target_names: Sequence[str] | None = None,
                       constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None) -> Any:
     """The complete trials on the study's objectives (or on ``targets(trial)``), the
     Pareto-optimal ones highlighted; infeasible trials (stored constraint values, or
-    ``constraints_func``) are never on the front."""
+    ``constraints_func``) are never on the front: they are drawn apart ("Infeasible Trial"),
+    even with ``include_dominated_trials=False``, as Optuna draws them."""
     return figures.pareto_figure(_data.pareto(study, target_names, include_dominated_trials, targets,
                                               constraints_func))
 

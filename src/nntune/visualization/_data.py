@@ -309,7 +309,7 @@ def pareto(study: Any, target_names: Sequence[str] | None, include_dominated_tri
            targets: Targets | None, constraints_func: Targets | None) -> dict[str, Any]:
     """The complete trials on the study's objectives (or on ``targets(trial)``), the
     Pareto-optimal ones marked; infeasible trials (stored constraint values, or
-    ``constraints_func``) are never on the front."""
+    ``constraints_func``) are never on the front, and are kept without the dominated ones."""
     if not study.is_multi_objective and targets is None:
         raise ValueError("a Pareto front needs a study of several objectives (create_study(directions=[...]))")
     trials = list(study.get_trials(deepcopy=False))
@@ -335,9 +335,9 @@ def pareto(study: Any, target_names: Sequence[str] | None, include_dominated_tri
     if target_names is None and targets is None:  # the names set_metric_names gave, as Optuna's plot takes them
         target_names = getattr(study, "metric_names", None)
     data = pareto_data(trials, dirs, target_names)
-    if not include_dominated_trials:
-        keep = [i for i, p in enumerate(data["pareto"]) if p]
-        data = {**data, **{k: [data[k][i] for i in keep] for k in ("number", "values", "pareto", "params")}}
+    if not include_dominated_trials:  # as Optuna's plot: the front, and the infeasible trials all the same
+        keep = [i for i, (p, ok) in enumerate(zip(data["pareto"], data["feasible"])) if p or not ok]
+        data = {**data, **{k: [data[k][i] for i in keep] for k in ("number", "values", "pareto", "feasible", "params")}}
     return data
 
 

@@ -22,7 +22,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 
 from nntune._words import counted
-from nntune.report.figures import PALETTE, TIMELINE_COLORS
+from nntune.report.figures import PALETTE, TIMELINE_COLORS, pareto_kind
 from nntune.visualization._mpl_columns import _arr, parallel_axes, rank_axes  # noqa: F401 (matplotlib.py: draw.*)
 
 COMPLETE, PRUNED, BEST, BAND = "#1f77b4", "#7f7f7f", "#d62728", "#bbbbbb"
@@ -268,18 +268,20 @@ def importance_axes(groups: Sequence[tuple[str, Mapping[str, Any]]]) -> Axes:
 
 
 def pareto_axes(data: Mapping[str, Any]) -> Axes:
-    """Trials on two (or the first three) objectives, dominated ones grey, the front red."""
+    """Trials on two (or the first three) objectives, dominated ones grey, the front red and
+    those that broke the constraints light grey ("Infeasible Trial", as Optuna labels them)."""
     names, k = data["names"], min(3, len(data["names"]))
     kw: dict[str, Any] = {"subplot_kw": {"projection": "3d"}} if k == 3 else {"tight_layout": True}
     _, ax = plt.subplots(**kw)
     ax.set(title="Pareto-front Plot", xlabel=names[0], ylabel=names[1])
     if k == 3:
         ax.set_zlabel(names[2])  # type: ignore[attr-defined]
-    for on_front, label, color in ((False, "dominated", PRUNED), (True, "Pareto front", BEST)):
-        idx = [i for i, p in enumerate(data["pareto"]) if p == on_front]
+    for kind, label, color in (("infeasible", "Infeasible Trial", "#cccccc"), ("dominated", "dominated", PRUNED),
+                               ("front", "Pareto front", BEST)):
+        idx = [i for i in range(len(data["values"])) if pareto_kind(data, i) == kind]
         if idx:
             cols = [[data["values"][i][j] for i in idx] for j in range(k)]
-            ax.scatter(*cols, color=color, s=24, label=label, gid="front" if on_front else "dominated")
+            ax.scatter(*cols, color=color, s=24, label=label, gid=kind)
     _legend(ax)
     return ax
 

@@ -104,7 +104,8 @@ def plot_pareto_front(study: Any, *, target_names: Sequence[str] | None = None, 
                       constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
                       targets: Callable[[FrozenTrial], Sequence[float]] | None = None) -> Axes:
     """The complete trials on two (or three) objectives, or on ``targets(trial)``, the
-    Pareto-optimal feasible ones highlighted."""
+    Pareto-optimal feasible ones highlighted and the infeasible ones apart ("Infeasible Trial",
+    drawn even with ``include_dominated_trials=False``, as Optuna draws them)."""
     return draw.pareto_axes(_data.pareto(study, target_names, include_dominated_trials, targets, constraints_func))
 
 
