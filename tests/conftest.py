@@ -182,5 +182,23 @@ def call_cli(monkeypatch, capsys):
     return call
 
 
+@pytest.fixture
+def own_module(tmp_path, monkeypatch):
+    """Write ``source`` as the module ``name`` in tmp_path, the working folder, where a
+    config's ``model: name:Builder`` finds it; forgotten again after the test (builders are
+    cached by module name, and the next test's module of that name is another file)."""
+    written: list[str] = []
+
+    def write(name: str, source: str) -> Path:
+        (tmp_path / f"{name}.py").write_text(source)
+        monkeypatch.chdir(tmp_path)
+        written.append(name)
+        return tmp_path
+
+    yield write
+    for name in written:
+        sys.modules.pop(name, None)
+
+
 def has(tool: str) -> bool:
     return shutil.which(tool) is not None

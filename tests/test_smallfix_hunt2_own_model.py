@@ -4,7 +4,6 @@ takes the values its builder takes (``padding: reflect``): in a config, in every
 ``fit`` as in a config."""
 
 import json
-import sys
 import textwrap
 from pathlib import Path
 
@@ -32,11 +31,8 @@ NET = textwrap.dedent("""
 
 
 @pytest.fixture
-def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "padnets.py").write_text(NET)
-    monkeypatch.chdir(tmp_path)
-    yield tmp_path
-    sys.modules.pop("padnets", None)
+def models(own_module) -> Path:
+    return own_module("padnets", NET)
 
 
 def config(tmp_path: Path, model: str, fixed: dict, space: dict | None = None) -> dict:

@@ -3,7 +3,6 @@ line instead of scikit-learn's crash (regression) or an argmax over NaN logits s
 class nobody predicted (classification), and ``nntune tune`` keeps its search and says why
 the test look has no metrics."""
 
-import sys
 import textwrap
 from pathlib import Path
 
@@ -58,11 +57,8 @@ def test_evaluate_names_the_samples_whose_outputs_are_not_finite() -> None:
 
 
 @pytest.fixture
-def nets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "testbreak.py").write_text(NETS)
-    monkeypatch.chdir(tmp_path)
-    yield tmp_path
-    sys.modules.pop("testbreak", None)
+def nets(own_module) -> Path:
+    return own_module("testbreak", NETS)
 
 
 def test_tune_keeps_its_search_and_says_why_the_test_look_has_no_metrics(nets: Path) -> None:

@@ -5,7 +5,6 @@ and transfer learning finds its output layer, whatever it is called."""
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from pathlib import Path
 
@@ -84,11 +83,8 @@ NETS = textwrap.dedent("""
 
 
 @pytest.fixture
-def nets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "checknets.py").write_text(NETS)
-    monkeypatch.chdir(tmp_path)
-    yield tmp_path
-    sys.modules.pop("checknets", None)
+def nets(own_module) -> Path:
+    return own_module("checknets", NETS)
 
 
 def test_a_constructor_that_raises_is_one_line_naming_its_values(nets: Path) -> None:

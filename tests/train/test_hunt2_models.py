@@ -3,7 +3,6 @@ documented, and a model of the user's own that the loss cannot train is refused 
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -89,11 +88,8 @@ NETS = textwrap.dedent("""
 
 
 @pytest.fixture
-def nets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "huntnets.py").write_text(NETS)
-    monkeypatch.chdir(tmp_path)
-    yield tmp_path
-    sys.modules.pop("huntnets", None)
+def nets(own_module) -> Path:
+    return own_module("huntnets", NETS)
 
 
 def test_a_model_answering_integer_labels_is_refused_in_one_line(nets: Path) -> None:
