@@ -279,3 +279,19 @@ def test_fit_and_a_stack_give_a_core_back_at_a_step_when_other_work_takes_it(mon
         assert seen == [1, 1, 1] and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_others_usage_samples_at_its_first_look_and_then_reads_the_time_since_the_last():
+    from nntune.train.threads import SAMPLE_SECONDS, OthersUsage
+
+    machine, slept = Neighbours(cores=2, others=1.0, own=0.0), []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        machine.advance(seconds)
+
+    usage = OthersUsage(machine.watch(every=0.0), sleep=sleep)
+    assert usage.busy_fraction() == pytest.approx(0.5) and slept == [SAMPLE_SECONDS]  # one of two cores
+    machine.others, machine.own = 0.0, 2.0  # a trial of this process alone on both cores
+    machine.advance(3.0)
+    assert usage.busy_fraction() == pytest.approx(0.0) and slept == [SAMPLE_SECONDS]  # no second sample

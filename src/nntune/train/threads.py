@@ -154,28 +154,6 @@ def use_threads(*, device: Any = None) -> ThreadChoice | None:
                           busy_fraction=_OTHERS.busy_fraction, set_threads=torch.set_num_threads)
 
 
-class OthersUsage:
-    """The share of the machine's CPU time that other processes used since the last look:
-    the machine's busy time less this process's own. The first look samples the machine
-    for ``SAMPLE_SECONDS``; later looks read the whole time since the one before (the last
-    trial, in effect), which costs nothing and says more than a short sample."""
-
-    def __init__(self) -> None:
-        self._me: Any = None
-
-    def busy_fraction(self) -> float:
-        import psutil
-
-        if self._me is None:
-            self._me = psutil.Process()
-            self._me.cpu_percent(interval=None)  # starts this process's count
-            return float(psutil.cpu_percent(interval=SAMPLE_SECONDS)) / 100.0
-        machine = float(psutil.cpu_percent(interval=None)) / 100.0
-        mine = float(self._me.cpu_percent(interval=None)) / 100.0 / (psutil.cpu_count() or 1)
-        return max(0.0, machine - mine)
-
-
-_OTHERS = OthersUsage()  # one per process: its looks are what make the windows
 
 
 def machine_busy_seconds() -> float:
@@ -223,14 +201,39 @@ class LoadWatch:
         others = self.others()
         if others is None or wanted <= 1:
             return wanted
+        return free_threads(wanted, self.cores(), others / self.cores())
+
+    def cores(self) -> int:
+        """The machine's cores (every core, not only this process's)."""
         if self.machine_cores is None:
             import psutil
 
-            self.machine_cores = psutil.cpu_count() or wanted
-        return free_threads(wanted, self.machine_cores, others / self.machine_cores)
+            self.machine_cores = psutil.cpu_count() or 1
+        return self.machine_cores
 
 
 _WATCH = LoadWatch()
+
+
+class OthersUsage:
+    """The share of the machine's CPU time that other processes used since the last look
+    (:class:`LoadWatch`'s arithmetic, looked at whenever asked). The first look samples the
+    machine for ``SAMPLE_SECONDS``; later looks read the whole time since the one before
+    (the last trial, in effect), which costs nothing and says more than a short sample."""
+
+    def __init__(self, watch: LoadWatch | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._watch = watch or LoadWatch(every=0.0)
+        self._sleep = sleep
+
+    def busy_fraction(self) -> float:
+        others = self._watch.others()
+        if others is None:  # the first look only starts the window
+            self._sleep(SAMPLE_SECONDS)
+            others = self._watch.others() or 0.0
+        return min(1.0, others / self._watch.cores())
+
+
+_OTHERS = OthersUsage()  # one per process: its looks are what make the windows
 _THIS_THREAD = threading.local()
 
 
