@@ -4,6 +4,7 @@ look at the test split. Returns plain data that the CLI prints (as tables or JSO
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from nntune.study import Study, create_study, load_study
 from nntune.study import Objective
 from nntune.runner_build import (budget_epochs, build_sampler, build_scheduler, build_terminator,  # noqa: F401
                                  check_model_builds)  # (the CLI's and workers' names)
+from nntune.train.threads import asked_threads
 from nntune.trial import FrozenTrial, TrialState, best_trial, counts_by_state, ranked
 from nntune.runner_callbacks import tune_callbacks
 from nntune.runner_notes import first_failure, metric_notes, split_notes
@@ -82,6 +84,7 @@ def check_executor(cfg: Config) -> None:
 
 
 def prepare(cfg: Config) -> Prepared:
+    asked_threads(os.environ)  # a bad NNTUNE_THREADS fails now, not in every trial
     check_weight_files(cfg)
     space = cfg.build_space()
     scheduler = build_scheduler(cfg)
