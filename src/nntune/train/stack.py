@@ -42,6 +42,7 @@ from nntune.train.metrics import check_metric, metric_options, targets_numpy
 from nntune.train.models import build_model
 from nntune.train.optim import current_lr
 from nntune.train.splits import Splits
+from nntune.train.stack_dense import dense_plan, dense_step
 from nntune.train.stack_key import OPTIMIZER_FAMILY, structure_key
 from nntune.train.stack_models import (
     StackedNet, check_conv_layout, cudnn_benchmark, default_cudnn_benchmark, probe_moments, stacked_loss,
@@ -99,6 +100,8 @@ class Stack(MemberSlots):
         self.use_amp = bool(hp["amp"]) and self.device.type == "cuda"
         self.drop_gen = torch.Generator(device=self.device).manual_seed(derive_seed(member_seed(seed), 2))
         self._loss = stacked_loss(hp["loss"], task, self.n_classes)
+        # A plain dense network's step written out without autograd (stack_dense), where it can be.
+        self.dense = None if self.use_amp else dense_plan(self.net.ops, hp["loss"], task)
         y_dtype = torch.long if task == "classification" else torch.float32
         # float64 features (numpy's default) as float32, as fit takes them
         self.x_train = float_inputs(splits.x_train).to(self.device)
@@ -155,6 +158,9 @@ class Stack(MemberSlots):
         k = self.capacity
         xb = self.net.gather(self.x_train, idx, self.augment)
         yb = self.y_train.index_select(0, idx.reshape(-1)).view(idx.shape + self.y_train.shape[1:])
+        if self.dense is not None and probe is None and not l1:
+            self.opt.zero_grad()
+            return dense_step(self.net, self.dense, xb, yb, mask, self.drop_gen)
         with torch.autocast(self.device.type, dtype=torch.bfloat16) if self.use_amp else nullcontext():
             out = self.net.forward(xb, train=True, probe=probe, generator=self.drop_gen)
             loss = self.loss_fn(out, yb)
