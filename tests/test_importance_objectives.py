@@ -30,12 +30,16 @@ def test_ped_anova_explains_reaching_the_front_without_a_target(study) -> None:
     assert list(shares) == ["x", "y"] and shares["x"] > 0.9 and sum(shares.values()) == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("evaluator", [None, PermutationImportanceEvaluator(seed=0), FanovaImportanceEvaluator(seed=0),
+@pytest.mark.parametrize("evaluator", [PermutationImportanceEvaluator(seed=0), FanovaImportanceEvaluator(seed=0),
                                        MeanDecreaseImpurityImportanceEvaluator(seed=0)])
 def test_the_forests_need_a_target_in_one_line(study, evaluator) -> None:
     with pytest.raises(ValueError, match="^a study of several objectives needs target= to say which number to "
                                          "explain$"):
         get_param_importances(study, evaluator=evaluator)
+
+
+def test_the_default_is_ped_anova_without_a_target_as_optunas(study) -> None:
+    assert get_param_importances(study) == get_param_importances(study, evaluator=PedAnovaImportanceEvaluator())
 
 
 def test_ped_anova_on_a_front_that_never_varies_says_so() -> None:

@@ -17,13 +17,14 @@ parameter is spread among the best trials than among all.
 A study of several objectives needs ``target=`` (one number per trial) for the forests, as
 Optuna's; PED-ANOVA without one explains what brings trials near the Pareto front, its best
 trials chosen by front and hypervolume (:func:`nntune._pareto_subset.pareto_best`), as
-Optuna 5.1's.
+Optuna 5.1's, and is then the default, as Optuna's default evaluator answers it too.
 
 A conditional parameter (``momentum`` drawn only for SGD, ``units_2`` only for three
 layers) is explained with every complete trial: the forests see its absence as one more
 value, so its importance includes whether it was drawn at all; PED-ANOVA compares it among
-the trials that drew it. Optuna's evaluators instead explain only the parameters every
-trial drew, unless ``params`` names others, and then keep only the trials that drew them all.
+the trials that drew it, weighted by how many of the best did, as Optuna's. Optuna's forests
+instead explain only the parameters every trial drew, unless ``params`` names others, and
+then keep only the trials that drew them all.
 """
 
 from __future__ import annotations
@@ -37,10 +38,11 @@ from typing import Any
 import numpy as np
 
 from nntune._pareto_subset import pareto_best
+from nntune._ped_anova import N_STEPS, ped_anova
 from nntune._words import counted
 from nntune.analysis import (IMPORTANCE_FEWEST_TRIALS, IMPORTANCE_MIN_TRIALS, IMPORTANCE_TREES, INACTIVE_CODE,
                              chosen_space, complete_trials, encode, param_importance, valued_trials)
-from nntune.space import Choice, Float, Int, Space
+from nntune.space import Space
 from nntune.trial import FrozenTrial
 
 
@@ -206,20 +208,21 @@ class MeanDecreaseImpurityImportanceEvaluator(_Forest):
 
 
 class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
-    """PED-ANOVA (Watanabe et al., 2023): how differently a parameter is spread among the
-    best ``target_quantile`` of the trials than among the best ``region_quantile`` (all by
-    default), as the Pearson divergence of the two Gaussian-kernel densities on the
-    parameter's own unit scale (of the two histograms for a choice, or an integer or a
-    stepped float of at most GRID values); ``evaluate_on_local`` reads the densities only
-    over the range the region's trials span, and ``evaluate_on_local=False`` compares the
-    best trials with the whole search space instead (a uniform density over each
-    parameter's range, as Optuna's does). It says which parameters the best trials agree on.
+    """PED-ANOVA (Watanabe et al., 2023), as Optuna's: how differently a parameter is spread
+    among the best ``target_quantile`` of the trials than among the best ``region_quantile``
+    (all by default), as the Pearson divergence of the two Parzen densities over the
+    parameter's range on its own scale (``nntune._ped_anova``), times the squared ratio of
+    the two quantiles, so ``normalize=False`` answers Optuna's numbers for the same trials.
+    ``evaluate_on_local=False`` compares the best trials with the whole search space
+    instead (a uniform density over each parameter's range). It says which parameters the
+    best trials agree on. A conditional parameter adds up its divergence within each range
+    it was drawn from, weighted by how many of the best and of the region drew it there.
     A ``target``'s best trials are its lowest, whatever the study's direction (as Optuna's,
     with the same warning): negate it to explain its highest. Several objectives without a
     ``target``: the best trials are the fronts in order, the one cut through split by the
     hypervolume each adds. ``baseline_quantile`` is Optuna's name for ``target_quantile``."""
 
-    GRID = 50  # points the densities are compared at
+    GRID = N_STEPS  # points a continuous parameter's densities are compared at
 
     def __init__(self, *, target_quantile: float | None = None, region_quantile: float = 1.0,
                  evaluate_on_local: bool = True, baseline_quantile: float | None = None) -> None:
@@ -264,25 +267,8 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
             raise CannotExplain(f"PED-ANOVA compares the best trials with the others; all {n_done} complete trials "
                                 f"are among the best {self.target_quantile:g} (ties included): it needs more trials")
         _warn_if_few(n_done)
-        units = encode(space, done[:n_region])
-        out: dict[str, float] = {}
-        for j, (name, dist) in enumerate(space.params.items()):
-            region = units[:, j][units[:, j] >= 0]
-            top = units[:n_target, j][units[:n_target, j] >= 0]
-            if len(top) < 2 or len(region) < 2:  # too few of the best used it to tell: no importance shown
-                out[name] = 0.0
-                continue
-            k = _levels(dist)
-            if k is not None:
-                p_top, p_reg = _histogram(top, k), _histogram(region, k)
-            else:
-                lo, hi = (region.min(), region.max()) if self.evaluate_on_local else (0.0, 1.0)
-                grid = np.linspace(lo, hi, self.GRID) if hi > lo else np.array([lo])
-                p_top, p_reg = _kde(top, grid), _kde(region, grid)
-            if not self.evaluate_on_local:  # against the search space itself, not where the trials went
-                p_reg = np.full(len(p_top), 1.0 / len(p_top))
-            out[name] = float(np.sum(p_reg * (p_top / p_reg - 1.0) ** 2))
-        return out
+        top, region = done[:n_target], done[:n_region]
+        return {name: ped_anova(name, top, region, self.evaluate_on_local) for name in space.params}
 
     def _value_cut(self, done: list[FrozenTrial], maximize: bool,
                    n_params: int) -> tuple[list[FrozenTrial], int, int]:
@@ -312,25 +298,6 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
         return [done[i] for i in region], len(best), len(region)
 
 
-def _levels(dist: Any) -> int | None:
-    """How many values a parameter takes when they are compared one by one: a choice's,
-    or a linear integer's or stepped float's up to GRID of them (Optuna's grid holds each
-    of them too). A kernel density over the few values of ``n_layers`` would pile the best
-    trials' mass into a spike far narrower than a value's share of the range, and rate
-    three layers' agreement above a learning rate pinned to a hundredth of its range."""
-    if isinstance(dist, Choice):
-        return len(dist.values)
-    n = dist.n_values if isinstance(dist, Int) and not dist.log else \
-        dist.n_steps if isinstance(dist, Float) and dist.step is not None else None
-    return n if n is not None and n <= PedAnovaImportanceEvaluator.GRID else None
-
-
-def _histogram(units: np.ndarray, k: int) -> np.ndarray:
-    """The share of ``units`` (each value at the centre of its 1/k of the unit interval) at
-    each of the k values, with one trial's worth of prior spread evenly over them."""
-    return (np.bincount(np.minimum((units * k).astype(int), k - 1), minlength=k) + 1 / k) / (len(units) + 1)
-
-
 def _with_ties(sorted_keys: np.ndarray, n: int) -> int:
     """How many of the first trials (``sorted_keys`` ascending, best first) are as good as the
     ``n``-th: trials tied at the cut are all in or all out (as Optuna's quantile filter keeps
@@ -345,23 +312,21 @@ def used_params(space: Space, trials: Sequence[FrozenTrial]) -> list[str]:
     return [n for n in space.params if any(n in t.params for t in done)]
 
 
-def _kde(points: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """A Gaussian-kernel density of ``points`` (Scott's bandwidth, at least 1/GRID of the
-    unit scale) at ``grid``, normalized over it."""
-    width = max(float(np.std(points)) * len(points) ** -0.2, 1.0 / PedAnovaImportanceEvaluator.GRID)
-    dens = np.exp(-0.5 * ((grid[:, None] - points[None, :]) / width) ** 2).sum(axis=1) + 1e-12
-    return dens / dens.sum()
-
-
 def get_param_importances(study: Any, *, evaluator: Any = None, params: Sequence[str] | None = None,
                           target: Callable[[FrozenTrial], float] | None = None,
                           normalize: bool = True) -> dict[str, float]:
     """Importances by parameter name, largest first; with ``normalize`` shares summing to 1.
     ``evaluator``: any object with Optuna's ``evaluate(study, params, *, target)``
-    (default :class:`PermutationImportanceEvaluator`). Needs 2 complete trials whose values
-    vary (``IMPORTANCE_FEWEST_TRIALS``), raising ValueError otherwise, and warns that the
-    answer is rough below ``IMPORTANCE_MIN_TRIALS`` (8), where the report shows none."""
-    evaluator = evaluator if evaluator is not None else PermutationImportanceEvaluator()
+    (default :class:`PermutationImportanceEvaluator`; for a study of several objectives
+    without ``target``, :class:`PedAnovaImportanceEvaluator`, as Optuna's default). Needs 2
+    complete trials whose values vary (``IMPORTANCE_FEWEST_TRIALS``), raising ValueError
+    otherwise, and warns that the answer is rough below ``IMPORTANCE_MIN_TRIALS`` (8), where
+    the report shows none."""
+    if evaluator is None:
+        # Optuna's default, PED-ANOVA, explains a study of several objectives without a
+        # target (what brings trials near the Pareto front); a forest needs one number.
+        multi = target is None and getattr(study, "is_multi_objective", False)
+        evaluator = PedAnovaImportanceEvaluator() if multi else PermutationImportanceEvaluator()
     if isinstance(evaluator, type) or not callable(getattr(evaluator, "evaluate", None)):
         shown = f"the class {evaluator.__name__}" if isinstance(evaluator, type) else repr(evaluator)
         raise TypeError(f"evaluator: needs an object with evaluate(study, params, *, target) such as "
