@@ -2,9 +2,10 @@
 
 :func:`make_augment` turns a list such as ``["hflip", {"rotation": {"degrees": 10}}]`` into
 a callable applied to each training batch (N, C, H, W). Every image in the batch gets its
-own random flip, crop, angle and colour change, drawn from a ``torch.Generator`` seeded by
-the caller, so a run repeats exactly. Geometric steps are one ``grid_sample`` per batch;
-the pixel operations come from ``torchvision.transforms.v2.functional``. Validation and
+own random flip, crop, angle and colour change (its colour adjustments in an order of its
+own, as torchvision's ColorJitter), drawn from a ``torch.Generator`` seeded by the caller,
+so a run repeats exactly. This module reads and checks the list; the batched operations
+are ``nntune.train._augment_ops``'s. Validation and
 test batches are never augmented; :func:`make_eval_transform` gives the deterministic
 resize they need when the augmentation changes the image size.
 """
@@ -16,7 +17,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from nntune.exceptions import ConfigError
 
@@ -196,104 +196,9 @@ def _checked(name: str, p: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-# ---------------------------------------------------------------- batched operations
-
-
-def _uniform(n: int, low: float, high: float, gen: torch.Generator) -> torch.Tensor:
-    return low + (high - low) * torch.rand(n, generator=gen, dtype=torch.float64)
-
-
-def _warp(x: torch.Tensor, theta: torch.Tensor, size: tuple[int, int], padding: str = "zeros") -> torch.Tensor:
-    grid = F.affine_grid(theta.to(x.device, x.dtype), [x.shape[0], x.shape[1], *size], align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode=padding, align_corners=False)
-
-
-def _flip(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator, horizontal: bool) -> torch.Tensor:
-    from torchvision.transforms.v2 import functional as TF  # slow import, only for images
-    mask = (torch.rand(x.shape[0], generator=gen) < p["p"]).to(x.device).view(-1, 1, 1, 1)
-    flipped = TF.horizontal_flip(x) if horizontal else TF.vertical_flip(x)
-    return torch.where(mask, flipped, x)
-
-
-def _rotation(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator) -> torch.Tensor:
-    n, h, w = x.shape[0], x.shape[-2], x.shape[-1]
-    angle = torch.deg2rad(_uniform(n, *p["degrees"], gen))
-    cos, sin = torch.cos(angle), torch.sin(angle)
-    zero = torch.zeros(n, dtype=torch.float64)
-    theta = torch.stack([torch.stack([cos, -sin * h / w, zero], 1), torch.stack([sin * w / h, cos, zero], 1)], 1)
-    return _warp(x, theta, (h, w))
-
-
-def _resized_crop(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator) -> torch.Tensor:
-    n, h, w = x.shape[0], x.shape[-2], x.shape[-1]
-    area = _uniform(n, *p["scale"], gen)
-    log_ratio = _uniform(n, math.log(p["ratio"][0]), math.log(p["ratio"][1]), gen)
-    ratio = torch.exp(log_ratio)
-    cw = torch.sqrt(area * ratio * h / w).clamp(max=1.0)  # crop width / image width
-    ch = torch.sqrt(area / ratio * w / h).clamp(max=1.0)
-    cx = (2 * torch.rand(n, generator=gen, dtype=torch.float64) - 1) * (1 - cw)
-    cy = (2 * torch.rand(n, generator=gen, dtype=torch.float64) - 1) * (1 - ch)
-    zero = torch.zeros(n, dtype=torch.float64)
-    theta = torch.stack([torch.stack([cw, zero, cx], 1), torch.stack([zero, ch, cy], 1)], 1)
-    # A crop lies inside the image; "border" repeats its edge for the half pixel an upscale
-    # reaches past it, as torchvision's resize does (zeros would frame every image in black).
-    size = p["size"] or (h, w)
-    largest = (math.ceil(float(ch.max()) * h), math.ceil(float(cw.max()) * w))
-    if largest[0] <= size[0] and largest[1] <= size[1]:
-        return _warp(x, theta, size, padding="border")
-    # Shrinking: sampled at the largest crop's pixels, then resized with antialiasing as
-    # torchvision's RandomResizedCrop does (bilinear sampling alone would alias fine detail).
-    from torchvision.transforms.v2 import functional as TF  # slow import, only for images
-    full = _warp(x, theta, (max(largest[0], size[0]), max(largest[1], size[1])), padding="border")
-    return TF.resize(full, list(size), antialias=True)
-
-
-def _random_crop(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator) -> torch.Tensor:
-    n, h, w, pad = x.shape[0], x.shape[-2], x.shape[-1], p["padding"]
-    shift = torch.randint(-pad, pad + 1, (n, 2), generator=gen).double()
-    one, zero = torch.ones(n, dtype=torch.float64), torch.zeros(n, dtype=torch.float64)
-    theta = torch.stack([torch.stack([one, zero, 2 * shift[:, 0] / w], 1),
-                         torch.stack([zero, one, 2 * shift[:, 1] / h], 1)], 1)
-    return _warp(x, theta, (h, w))
-
-
-def _gray(x: torch.Tensor) -> torch.Tensor:
-    from torchvision.transforms.v2 import functional as TF  # slow import, only for images
-    return TF.rgb_to_grayscale(x) if x.shape[1] == 3 else x
-
-
-def _pixel_bounds(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The range colour changes keep a batch's pixels in: [0, 1] (torchvision's range for
-    float images) widened to the batch's own values, so images stored as 0..255 or -1..1
-    floats are not flattened to white. Tensors, so no host sync on an accelerator."""
-    return x.amin().clamp(max=0.0), x.amax().clamp(min=1.0)
-
-
-def _color_jitter(x: torch.Tensor, p: dict[str, Any], gen: torch.Generator,
-                  bounds: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-    from torchvision.transforms.v2 import functional as TF  # slow import, only for images
-    n = x.shape[0]
-    low, high = (b.to(x.device, x.dtype) for b in bounds)
-
-    def factor(key: str) -> torch.Tensor:
-        return _uniform(n, *p[key], gen).to(x.device, x.dtype).view(-1, 1, 1, 1)
-
-    def bound(t: torch.Tensor) -> torch.Tensor:
-        return torch.clamp(t, low, high)
-
-    if p["brightness"] != (1.0, 1.0):
-        x = bound(x * factor("brightness"))
-    if p["contrast"] != (1.0, 1.0):
-        mean = _gray(x).mean(dim=(1, 2, 3), keepdim=True)
-        x = bound((x - mean) * factor("contrast") + mean)
-    if p["saturation"] != (1.0, 1.0) and x.shape[1] == 3:
-        gray = _gray(x)
-        x = bound((x - gray) * factor("saturation") + gray)
-    if p["hue"] != (0.0, 0.0) and x.shape[1] == 3:
-        hues = _uniform(n, *p["hue"], gen).tolist()
-        unit = (bound(x) - low) / (high - low)  # adjust_hue works on [0, 1] pixels
-        x = torch.cat([TF.adjust_hue(unit[i:i + 1], hues[i]) for i in range(n)]) * (high - low) + low
-    return x
+# The batched operations, importable from here as from their own module.
+from nntune.train._augment_ops import (_color_jitter, _flip, _gray, _pixel_bounds, _random_crop,  # noqa: F401
+                                       _resized_crop, _rotation, _uniform, _warp)
 
 
 def _out_size(steps: list[Step], size: tuple[int, ...]) -> tuple[int, ...]:
