@@ -12,8 +12,8 @@ What this one adds:
   trials' distributions: an interval for a float, log-scaled, beta or int parameter, the
   set of choices for a categorical one. TensorBoard would otherwise guess them from the
   values it happens to see. The domains span every trial in the study, so a run resumed
-  later, or another process writing to the same directory, leaves one experiment that
-  covers them all;
+  later, or another process writing to the same directory (at the same time too), leaves
+  one experiment that covers them all;
 - the learning curve: a trial that reported intermediate values gets them as the scalar
   ``"<metric_name>/intermediate"`` over its reported steps, in its own run directory, so
   TensorBoard's Scalars tab overlays the trials' curves. They cannot share the tag
@@ -101,6 +101,15 @@ def _hparam_value(domain: Any, value: Any) -> bool | int | float | str:
     return str(value)
 
 
+def _experiment_stamp(name: str) -> tuple[int, str]:
+    """An experiment file's (time stamp, random part), from its name ending
+    ``.<stamp>.<hex><_EXPERIMENT_SUFFIX>``; one named otherwise is older than any stamped."""
+    parts = name[:-len(_EXPERIMENT_SUFFIX)].split(".")
+    if len(parts) >= 2 and parts[-2].isdigit():
+        return int(parts[-2]), parts[-1]
+    return -1, ""
+
+
 def _seconds(when: datetime | None) -> float | None:
     """Seconds since the epoch of a stored time, which storage keeps in UTC without a zone."""
     if when is None:
@@ -159,7 +168,14 @@ class TensorBoardCallback:
     def _write_experiment(self, study: Any, trial: FrozenTrial) -> None:
         """Write the hyperparameters' domains over every trial of the study (the study's
         trials, not only this process's, so that the experiment left covers them all), then
-        remove the experiments written before it: TensorBoard reads the first one it finds."""
+        remove the experiments written before it: TensorBoard reads the first one it finds.
+
+        Several writers at once (two processes, or two ``optimize`` threads, each with its
+        callback) must not remove each other's experiment, nor let one read before a newer
+        trial replace one read after it: each file is stamped with the time taken before
+        the study was read, and a writer removes the files stamped before its own, and its
+        own when one stamped after it is there, so the newest reading is the one left."""
+        stamp = time.time_ns()  # before reading: a later stamp reads at least these trials
         trials = [*study.get_trials(deepcopy=False), trial]
         seen = {(name, dist) for t in trials for name, dist in t.distributions.items()}
         self._seen = seen
@@ -170,15 +186,23 @@ class TensorBoardCallback:
         hparams = [self._hp.HParam(name, domain) for name, domain in sorted(self._domains.items())]
         config = self._hp.hparams_config_pb(hparams=hparams, metrics=[self._hp.Metric(self._metric_name)],
                                             time_created_secs=time.time())
-        suffix = f".{uuid.uuid4().hex}{_EXPERIMENT_SUFFIX}"
-        writer = self._writer_class(self._dirname, filename_suffix=suffix)
+        mine = (stamp, uuid.uuid4().hex)
+        writer = self._writer_class(self._dirname, filename_suffix=f".{mine[0]:020d}.{mine[1]}{_EXPERIMENT_SUFFIX}")
         try:
             writer.file_writer.add_summary(config, global_step=0)
         finally:
             writer.close()
-        for old in Path(self._dirname).glob(f"*{_EXPERIMENT_SUFFIX}"):
-            if not old.name.endswith(suffix):
-                old.unlink(missing_ok=True)  # another writer may have removed it first
+        ours, newer = None, False
+        for path in Path(self._dirname).glob(f"*{_EXPERIMENT_SUFFIX}"):
+            stamp_of = _experiment_stamp(path.name)
+            if stamp_of < mine:
+                path.unlink(missing_ok=True)  # another writer may have removed it first
+            elif stamp_of == mine:
+                ours = path
+            else:
+                newer = True
+        if newer and ours is not None:  # a newer reading was written meanwhile: it is the one to keep
+            ours.unlink(missing_ok=True)
 
     # one trial: its session, its value and its curve, in dirname/trial-N ----------------
     def _write_trial(self, trial: FrozenTrial) -> None:
