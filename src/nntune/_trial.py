@@ -22,6 +22,7 @@ from nntune.changes import STOP
 from nntune.exceptions import ConfigError, PruningUndefined, TrialStateError
 from nntune.samplers._optuna_methods import asked_like_optuna
 from nntune.schedulers import Decision
+from nntune.schedulers._asha import ASKED_STEP
 from nntune.space import Choice, Distribution, Space
 from nntune.storage._base import LazyHistory
 from nntune import trial as _records
@@ -98,6 +99,7 @@ class Trial(Suggestions):
         self._history: LazyHistory | None = None
         self._started = study._clock()  # a cost-aware scheduler reads seconds per epoch
         self._elapsed: list[float] | None = None  # [step, seconds since the start]
+        self._asked_step = -1  # the highest step when the scheduler was last asked (-1: never)
         self._stop_looked: float | None = None  # when should_prune last read the user's stops
         self.eager = False  # store each suggestion at once (threads sharing a study read them)
         # The number of the claim that started it here (``system_attrs["claim"]``): its writes
@@ -236,7 +238,12 @@ class Trial(Suggestions):
         if not hasattr(scheduler, "decide"):  # a pruner written for Optuna: prune(study, trial)
             return bool(scheduler.prune(self.study, self.frozen()))
         history = LazyHistory(self.study.storage, self.study.id)
-        decision = scheduler.decide(self.frozen(), step, history, self.study.directions[0])
+        # Successive halving judges the rungs passed since it was last asked (every few
+        # reports, or a late report of an earlier step, which passes none).
+        frozen = self.frozen()
+        frozen.system_attrs[ASKED_STEP] = self._asked_step
+        decision = scheduler.decide(frozen, step, history, self.study.directions[0])
+        self._asked_step = step
         annotate = getattr(scheduler, "annotation", None)  # what it predicted, kept with the trial
         for key, value in ((annotate(self.number) or {}) if annotate is not None else {}).items():
             self.study.storage.set_trial_system_attr(self.study.id, self.number, key, value)

@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from nntune.exceptions import ConfigError
-from nntune.pruners._rules import (best_of_curve, consulted_steps, first_in_interval, outside, percentile_cut,
-                                  stalled, worse_than)
+from nntune.pruners._rules import (best_of_curve, consulted_steps, consulted_view, first_in_interval, outside,
+                                  percentile_cut, stalled, worse_than)
 from nntune.samplers._base import resolve_seed
 from nntune.schedulers._options import check_count
-from nntune.schedulers import ASHA, Decision, Hyperband, NoScheduler
+from nntune.schedulers import ASHA, Bracket, Decision, Hyperband, NoScheduler
+from nntune.schedulers._asha import rung_steps
 from nntune.trial import Direction, FrozenTrial, TrialState
 
 
@@ -167,8 +168,9 @@ class PatientPruner(BasePruner):
 
     Successive halving and Hyperband wrapped here see every trial as Optuna's do: only at
     the reports where its curve had stalled, so a rung holds the trials consulted past it,
-    with their values there. Those reports are read from the stored curve in step order:
-    with steps reported out of order they may not be the ones consulted."""
+    with their values there. The trial asking is replayed in report order (a late report of
+    an earlier step can make its curve stall: the wrapped pruner then judges every rung
+    up to its highest step); the other trials' stored curves are read in step order."""
 
     def __init__(self, wrapped_pruner: Any, patience: int, min_delta: float = 0.0) -> None:
         # Checked here: otherwise the first stalled curve raises mid-trial (AttributeError,
@@ -217,7 +219,10 @@ class PatientPruner(BasePruner):
             resolve = getattr(self.wrapped_pruner, "resolve_auto", None)
             if resolve is not None and not resolve(history):
                 return Decision.CONTINUE
-            trial = consulted_view(trial, step, self.patience, self.min_delta, direction)
+            view = consulted_view(trial, step, self.patience, self.min_delta, direction)
+            if view is None:
+                return Decision.CONTINUE
+            trial = view
             history = ConsultedHistory(history, trial.number, self.patience, self.min_delta, direction)
         return self.wrapped_pruner.decide(trial, step, history, direction)  # type: ignore[no-any-return]
 
@@ -228,21 +233,6 @@ class PatientPruner(BasePruner):
                                                   study.directions[0]):
             return False
         return bool(self.wrapped_pruner.prune(study, trial))
-
-
-def consulted_view(trial: FrozenTrial, step: int, patience: int, min_delta: float,
-                   direction: Direction) -> FrozenTrial:
-    """``trial`` as successive halving wrapped in a :class:`PatientPruner` must see it: its
-    curve only at the reports where the patient pruner consulted it (the curve had stalled
-    there), and at ``step``. Optuna's successive halving records a trial's rung only when
-    it is consulted, so when next consulted it judges every rung passed since, with the
-    value at that step; judged only at the rungs the report at ``step`` itself crossed, a
-    trial that stalled after a rung was never judged there, and almost nothing was pruned."""
-    curve = trial.intermediate_values
-    consulted = {s: curve[s] for s in consulted_steps(curve, patience, min_delta, direction) if s < step}
-    if step in curve:
-        consulted[step] = curve[step]
-    return dataclasses.replace(trial, intermediate_values=consulted)
 
 
 class ConsultedHistory(Sequence[FrozenTrial]):
@@ -339,7 +329,9 @@ class SuccessiveHalvingPruner(ASHA, BasePruner):
 class HyperbandPruner(Hyperband, BasePruner):
     """nntune's Hyperband under Optuna's argument names. With ``max_resource="auto"``
     nothing is pruned until a trial completes; the longest complete trial's last step plus
-    one is then the budget, as in Optuna. ``bootstrap_count`` as
+    one is then the budget, as in Optuna, and the trials that ran before are members of the
+    rungs their curves reached. A trial that trains past the budget is halved at its
+    bracket's rungs past it too, as in Optuna. ``bootstrap_count`` as
     :class:`SuccessiveHalvingPruner`'s, within each bracket, and a non-finite value stops a
     trial as there. Trials are dealt to brackets from ``seed`` (Optuna hashes the study's
     name): share it between processes that share a study."""
@@ -379,6 +371,14 @@ class HyperbandPruner(Hyperband, BasePruner):
         if not self.resolve_auto(history):
             return Decision.CONTINUE
         return super().decide(trial, step, history, direction)
+
+    def rungs(self, bracket: Bracket, upto: float | None = None) -> list[int]:
+        """The bracket's rungs up to ``upto`` (a trial's position), past ``max_resource`` too,
+        as Optuna's: a trial that trains longer than the budget (one read from a first
+        complete trial that stopped early, under "auto") is still halved at its bracket's
+        next rungs, not left to run unjudged."""
+        below = self.max_resource if upto is None else max(self.max_resource, math.floor(upto) + 1)
+        return rung_steps(bracket.min_resource, self.reduction_factor, below)
 
     def plan_budget(self, seconds: float | None) -> None:
         # Before the first complete trial there are no brackets to give the budget to, and

@@ -4,17 +4,20 @@ Optuna's pruners judge a trial from the step it has reached: not before ``n_warm
 then at the first report in each ``interval_steps`` window; a percentile pruner keeps a
 trial whose best value so far is within the kept share of the complete trials' values at
 the same step; a patient pruner waits until the curve has not improved for ``patience``
-reports; a threshold pruner stops a value outside [lower, upper].
+reports; a threshold pruner stops a value outside [lower, upper]; successive halving
+under a patient pruner sees a trial's curve only where the patient pruner consulted it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from nntune.trial import Direction
+from nntune.schedulers._asha import ASKED_STEP
+from nntune.trial import Direction, FrozenTrial
 
 
 def first_in_interval(step: int, steps: Iterable[int], warmup: int, interval: int) -> bool:
@@ -90,4 +93,47 @@ def consulted_steps(curve: Mapping[int, float | None], patience: int, min_delta:
         window = [v for v in values[i - patience:i + 1] if not math.isnan(v)]
         if not math.isnan(best_before) and window and best_before + min_delta < min(window):
             out.append(steps[i])
+    return out
+
+
+def consulted_view(trial: FrozenTrial, step: int, patience: int, min_delta: float,
+                   direction: Direction) -> FrozenTrial | None:
+    """``trial`` as successive halving wrapped in a :class:`PatientPruner` must see it: its
+    curve only at the reports where the patient pruner consulted it (the curve had stalled
+    there), and at ``step``. Optuna's successive halving records a trial's rung only when
+    it is consulted, so when next consulted it judges every rung passed since, with the
+    value at that step; judged only at the rungs the report at ``step`` itself crossed, a
+    trial that stalled after a rung was never judged there, and almost nothing was pruned.
+
+    A curve reported out of order (step 5, then step 3) is replayed in report order (a live
+    trial's curve keeps it): each consult saw the highest step reported by then. None when
+    the wrapped pruner was already consulted at ``step``: it has judged every rung up to it."""
+    curve = trial.intermediate_values
+    order = list(curve)
+    if order == sorted(order):
+        consulted = {s: curve[s] for s in consulted_steps(curve, patience, min_delta, direction) if s < step}
+    else:
+        highest = replayed_consults(curve, patience, min_delta, direction)
+        if step in highest:
+            return None
+        consulted = {s: curve[s] for s in sorted(highest) if s < step}
+    if step in curve:
+        consulted[step] = curve[step]
+    # The rungs to judge are those since the last consult, which the view gives, not since
+    # the trial last asked this pruner (most asks find the curve improving: no consult).
+    attrs = {k: v for k, v in trial.system_attrs.items() if k != ASKED_STEP}
+    return dataclasses.replace(trial, intermediate_values=consulted, system_attrs=attrs)
+
+
+def replayed_consults(curve: Mapping[int, float], patience: int, min_delta: float,
+                      direction: Direction) -> set[int]:
+    """The highest step reported at each report before the latest one (``curve`` in report
+    order) where the curve so far had stalled: where a patient pruner consulted the one it
+    wraps. Each prefix is judged as a whole, sorted by step, as Optuna's patient pruner does."""
+    seen: dict[int, float] = {}
+    out: set[int] = set()
+    for s in list(curve)[:-1]:
+        seen[s] = curve[s]
+        if stalled(seen, patience, min_delta, direction):
+            out.add(max(seen))
     return out

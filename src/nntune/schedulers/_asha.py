@@ -11,7 +11,10 @@ reported step at or past the rung. One report may pass several rungs (reports ev
 epochs, steps that do not start at 0); the trial is judged at each in turn, as in Optuna,
 and one stopped at the lower of them is no member of the higher ones: the rung where it
 stopped is kept with it (system attribute :data:`STOPPED_AT`), else it would fill rungs it
-never reached and make them keep more trials than they should.
+never reached and make them keep more trials than they should. With it the ladder of
+rungs it was stopped on (:data:`STOPPED_LADDER`, the first rung and the reduction factor):
+a scheduler with other rungs (the study's pruner changed since) reads the trial by its
+curve alone, as a member of every rung the curve reached.
 """
 
 from __future__ import annotations
@@ -62,14 +65,26 @@ def check_resources(min_resource: int, max_resource: int | None,
 
 
 STOPPED_AT = "stopped_at_rung"  # system attribute: the rung (step or position) a trial stopped at
+STOPPED_LADDER = "stopped_ladder"  # system attribute: [first rung, reduction factor] it stopped on
+# Given with a live trial to its scheduler, not stored: its highest step when the scheduler
+# was last asked (-1: never), so that the rungs passed since are the ones judged.
+ASKED_STEP = "asked_at_step"
+
+Ladder = tuple[int, int]  # a ladder of rungs: the first rung and the reduction factor
 
 
-def stopped_at(trial: FrozenTrial) -> float:
+def stopped_at(trial: FrozenTrial, ladder: Ladder | None = None) -> float:
     """The rung where successive halving stopped ``trial`` (infinity: it did not, or it
     stopped before that was recorded, so it counts at every rung its curve reaches). Only a
     pruned trial has one: a trial that trained on when told to stop, or that was run
-    again, was judged at the rungs after it too."""
+    again, was judged at the rungs after it too. Infinity as well when the trial was stopped
+    on another ``ladder`` than the one asked about: a pruner with other rungs than the one
+    that stopped it (the study's pruner was changed) never judged it, and its step at an
+    old rung says nothing of the new ones."""
     if trial.state != TrialState.PRUNED:
+        return math.inf
+    kept = trial.system_attrs.get(STOPPED_LADDER)
+    if ladder is not None and isinstance(kept, (list, tuple)) and tuple(kept) != tuple(ladder):
         return math.inf
     rung = trial.system_attrs.get(STOPPED_AT)
     return float(rung) if isinstance(rung, (int, float)) and not isinstance(rung, bool) else math.inf
@@ -83,14 +98,14 @@ class StopRecords:
         # Made on first use: HyperbandPruner builds its Hyperband only once a trial completes.
         return self.__dict__.setdefault("_stopped_rungs", {})  # type: ignore[no-any-return]
 
-    def _keep_stop(self, number: int, decision: Decision, rung: int | None) -> Decision:
+    def _keep_stop(self, number: int, decision: Decision, rung: int | None, ladder: Ladder) -> Decision:
         if decision == Decision.STOP and rung is not None:
-            self._stopped()[number] = rung
+            self._stopped()[number] = (rung, ladder)
         return decision
 
     def annotation(self, number: int) -> dict[str, Any] | None:
-        rung = self._stopped().pop(number, None)
-        return None if rung is None else {STOPPED_AT: rung}
+        found = self._stopped().pop(number, None)
+        return None if found is None else {STOPPED_AT: found[0], STOPPED_LADDER: list(found[1])}
 
 
 def rung_steps(min_resource: int, eta: int, below: int) -> list[int]:
@@ -104,11 +119,35 @@ def rung_steps(min_resource: int, eta: int, below: int) -> list[int]:
     return out
 
 
+def reported_late(curve: Mapping[int, float], step: int) -> bool:
+    """Whether the latest report (the last entry of ``curve``: a live trial's curve is in
+    report order) is at a step below ``step``, the highest one: a report that moved the
+    trial no further, so it passed no rung (Optuna's halving, asked again at the same
+    highest step, has no rung left to judge)."""
+    latest = next(reversed(curve), None) if curve else None
+    return step in curve and latest is not None and latest < step
+
+
+def asked_step(trial: FrozenTrial) -> int | None:
+    """The highest step ``trial`` had reached when its scheduler was last asked (-1: never
+    asked), as a live trial gives it (:data:`ASKED_STEP`); None when not known."""
+    found = trial.system_attrs.get(ASKED_STEP)
+    return found if isinstance(found, int) and not isinstance(found, bool) else None
+
+
 def crossed_rungs(curve: Mapping[int, float], step: int, rungs: Iterable[int],
-                  scale: float = 1.0) -> list[int]:
-    """The rungs a trial passed with the report at ``step``: those above its previous
-    reported step's position and at or below ``step``'s (positions are ``step * scale``).
-    Each rung is judged once, when first reached."""
+                  scale: float = 1.0, since: int | None = None) -> list[int]:
+    """The rungs a trial passed since it was last judged: those above the position of
+    ``since`` (the highest step when it was last asked, -1 if never) and at or below
+    ``step``'s (positions are ``step * scale``). A trial asked every few reports is judged
+    at every rung it passed in between, as in Optuna. Without ``since``, the previous
+    reported step stands for it. Each rung is judged once, when first reached: a late report
+    of an earlier step (step 5, then step 3) passes none, and the rungs up to step 5 are
+    not judged again."""
+    if since is not None:
+        return [r for r in rungs if since * scale < r <= step * scale] if since < step else []
+    if reported_late(curve, step):
+        return []
     previous = max((s for s in curve if s < step), default=None)
     low = -1.0 if previous is None else previous * scale
     return [r for r in rungs if low < r <= step * scale]
@@ -119,7 +158,8 @@ def halving_decision(trial: FrozenTrial, step: int, peers: Iterable[FrozenTrial]
                      scale: Callable[[FrozenTrial], float] | None = None,
                      first_eta: int | None = None,
                      margin: float | Callable[[], float] = 0.0,
-                     stops: dict[str, int] | None = None, bootstrap: int = 0) -> Decision:
+                     stops: dict[str, int] | None = None, bootstrap: int = 0,
+                     ladder: Ladder | None = None) -> Decision:
     """Successive halving at the rungs ``trial`` just crossed, against ``peers``' values
     there (the trial itself is skipped among the peers; its own curve comes from ``trial``).
 
@@ -129,19 +169,25 @@ def halving_decision(trial: FrozenTrial, step: int, peers: Iterable[FrozenTrial]
     ``margin`` how far behind the last kept value a trial may be and still go on (a
     callable is asked only when a rung is crossed: it may read the whole history);
     ``stops["rung"]`` is set to the rung where the trial stops. A peer stopped at a lower
-    rung (:func:`stopped_at`) is no member of the higher ones. ``bootstrap``: as Optuna's
-    ``bootstrap_count``, a trial among the first ``bootstrap`` to reach a rung stops there
-    (no trial waits for a rung to fill, so they cannot be judged later)."""
+    rung (:func:`stopped_at`, on this ``ladder`` of rungs) is no member of the higher ones.
+    ``bootstrap``: as Optuna's ``bootstrap_count``, a trial among the first ``bootstrap`` to
+    reach a rung stops there (no trial waits for a rung to fill, so they cannot be judged
+    later). The rungs judged are those passed since the trial was last asked
+    (:func:`crossed_rungs`, :data:`ASKED_STEP`)."""
     curve = dict(trial.intermediate_values)
     own_scale = 1.0 if scale is None else scale(trial)
-    crossed = crossed_rungs(curve, step, rungs, own_scale)
+    crossed = crossed_rungs(curve, step, rungs, own_scale, asked_step(trial))
     if not crossed:
         return Decision.CONTINUE
     others = [(compared_curve(p.intermediate_values, compare, direction), 1.0 if scale is None else scale(p),
-               stopped_at(p)) for p in peers if p.number != trial.number]
-    own = compared_curve(curve, compare, direction).get(step, math.nan) if step in curve else math.nan
+               stopped_at(p, ladder)) for p in peers if p.number != trial.number]
+    # Its own value at each rung as the peers' are read (the first report at or past it): a
+    # trial asked every few reports is judged at each rung it passed by its value there.
+    own_curve = compared_curve(curve, compare, direction) if step in curve else {}
     margin = margin() if callable(margin) else margin
     for rung in crossed:
+        own = rung_value(own_curve, rung, own_scale)
+        own = math.nan if own is None else own
         values = [v for v in (rung_value(c, rung, f) for c, f, stop in others if rung <= stop) if v is not None]
         k = first_eta if first_eta is not None and rungs and rung == rungs[0] else eta
         if len(values) + 1 <= bootstrap or not promotable([*values, own], own, k, direction, margin):
@@ -270,6 +316,11 @@ class ASHA(StopRecords):
         """The first rung: ``min_resource``, or where ``auto_grace`` last put it."""
         return self._chosen_grace if self.auto_grace and self._chosen_grace is not None else self.min_resource
 
+    @property
+    def ladder(self) -> Ladder:
+        """The first rung and the reduction factor: what a stop's rung is read against."""
+        return (self.grace, self.reduction_factor)
+
     def _margin(self, history: Sequence[FrozenTrial]) -> float:
         if not self.noise_margin:
             return 0.0
@@ -293,21 +344,21 @@ class ASHA(StopRecords):
         stops: dict[str, int] = {}
         options: dict[str, Any] = {"compare": self.compare, "first_eta": self.first_reduction_factor,
                                    "margin": lambda: self._margin(history), "stops": stops,
-                                   "bootstrap": self.bootstrap_count}
+                                   "bootstrap": self.bootstrap_count, "ladder": self.ladder}
         if not self.cost_aware:
             decision = halving_decision(trial, step, history, self.rungs(step), self.reduction_factor,
                                         direction, **options)
-            return self._keep_stop(trial.number, decision, stops.get("rung"))
+            return self._keep_stop(trial.number, decision, stops.get("rung"), self.ladder)
         if unjudged_too_long(trial, history, self.budget_seconds, self.max_unjudged_share, self.grace):
             return Decision.STOP
         decision = cost_aware_decision(trial, step, history, lambda: history, self.rungs, self.reduction_factor,
                                        direction, spare_leaders=self.spare_leaders,
                                        min_cost_factor=self.min_cost_factor, **options)
-        return self._keep_stop(trial.number, decision, stops.get("rung"))
+        return self._keep_stop(trial.number, decision, stops.get("rung"), self.ladder)
 
     def rung_of(self, trial: FrozenTrial) -> int | None:
         """The highest rung ``trial`` reached: for a pruned trial, the rung where it stopped."""
-        return rung_index(trial.last_step, self.rungs(trial.last_step), stopped_at(trial))
+        return rung_index(trial.last_step, self.rungs(trial.last_step), stopped_at(trial, self.ladder))
 
     def describe(self, trial: FrozenTrial) -> dict[str, Any]:
         """Plain data for reports: ``{"rung": k, "rung_step": epochs}`` (empty below rung 0)."""

@@ -118,8 +118,9 @@ class Hyperband(StopRecords):
         s = int(self._cycles[cycle][position])
         return next(b for b in self.brackets if b.index == s)
 
-    def rungs(self, bracket: Bracket) -> list[int]:
-        """The steps where trials of ``bracket`` are judged (none for bracket 0)."""
+    def rungs(self, bracket: Bracket, upto: float | None = None) -> list[int]:
+        """The steps where trials of ``bracket`` are judged (none for bracket 0); ``upto``,
+        the position a trial has reached, matters only to :class:`HyperbandPruner`."""
         return rung_steps(bracket.min_resource, self.reduction_factor, self.max_resource)
 
     def plan_budget(self, seconds: float | None) -> None:
@@ -135,22 +136,25 @@ class Hyperband(StopRecords):
                     yield t
 
         stops: dict[str, int] = {}
+        ladder = (bracket.min_resource, self.reduction_factor)
         if not self.cost_aware:
-            decision = halving_decision(trial, step, peers(), self.rungs(bracket), self.reduction_factor,
+            decision = halving_decision(trial, step, peers(), self.rungs(bracket, step), self.reduction_factor,
                                         direction, compare=self.compare, stops=stops,
-                                        bootstrap=self.bootstrap_count)
-            return self._keep_stop(trial.number, decision, stops.get("rung"))
+                                        bootstrap=self.bootstrap_count, ladder=ladder)
+            return self._keep_stop(trial.number, decision, stops.get("rung"), ladder)
         if unjudged_too_long(trial, history, self.budget_seconds, self.max_unjudged_share, self.min_resource):
             return Decision.STOP
-        decision = cost_aware_decision(trial, step, history, peers, lambda _: self.rungs(bracket),
+        decision = cost_aware_decision(trial, step, history, peers, lambda position: self.rungs(bracket, position),
                                        self.reduction_factor, direction, spare_leaders=self.spare_leaders,
                                        min_cost_factor=self.min_cost_factor, compare=self.compare, stops=stops,
-                                       bootstrap=self.bootstrap_count)
-        return self._keep_stop(trial.number, decision, stops.get("rung"))
+                                       bootstrap=self.bootstrap_count, ladder=ladder)
+        return self._keep_stop(trial.number, decision, stops.get("rung"), ladder)
 
     def rung_of(self, trial: FrozenTrial) -> int | None:
         """The highest rung of its bracket ``trial`` reached (where a pruned trial stopped)."""
-        return rung_index(trial.last_step, self.rungs(self.bracket_of(trial.number)), stopped_at(trial))
+        bracket = self.bracket_of(trial.number)
+        return rung_index(trial.last_step, self.rungs(bracket, trial.last_step),
+                          stopped_at(trial, (bracket.min_resource, self.reduction_factor)))
 
     def describe(self, trial: FrozenTrial) -> dict[str, Any]:
         """Plain data for reports: ``{"bracket": s, "rung": k, "rung_step": epochs}``."""
@@ -158,7 +162,7 @@ class Hyperband(StopRecords):
         out: dict[str, Any] = {"bracket": bracket.index}
         k = self.rung_of(trial)
         if k is not None:
-            out.update(rung=k, rung_step=self.rungs(bracket)[k])
+            out.update(rung=k, rung_step=self.rungs(bracket, trial.last_step)[k])
         return out
 
     def __repr__(self) -> str:
