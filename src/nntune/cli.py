@@ -17,14 +17,13 @@ from rich.console import Console
 
 from nntune import _json
 from nntune._usage import click_exception_types, flags_take_no_value_in_help, usage_error_line
-from nntune._words import counted
 from nntune import cli_ask, cli_babysit, cli_model, cli_studies, cli_study
 from nntune.cli_help import UnwrappedHelpGroup
 from nntune.cli_panda import trial_app
 from nntune.cli_signals import terminations_as_ctrl_c
-from nntune.cli_text import (_fmt, _objectives_text, _params_text, _print_dry_run, console_for, dry_run_json,
-                             leaderboard_table, own_warnings_as_lines, positive_class_name, print_test,
-                             unencodable_as_escapes, widened_for)
+from nntune.cli_summary import print_summary
+from nntune.cli_text import (_objectives_text, _print_dry_run, console_for, dry_run_json, own_warnings_as_lines,
+                             positive_class_name, print_test, unencodable_as_escapes)
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
 from nntune._files import check_writable_dir, check_writable_file, default_model_path, default_report_path
 from nntune.config_overrides import _assign, _override
@@ -71,10 +70,12 @@ def tune(
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate, show data and model, run nothing."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Override any config value: "
                                              "--set fixed.epochs=5 --set task.train_size=0.1 (repeatable)."),
-    report_path: Optional[Path] = typer.Option(None, "--report",
-                                               help="Where to write the HTML report (default reports/STUDY.html)."),
-    model_file: Optional[Path] = typer.Option(None, "--model-file", help="Where to write the best trial's model "
-                                              "when the test split is opened for it (default models/STUDY.pt)."),
+    # Strings, not Paths, here and in report's -o: Path("") is ".", and an empty value (an
+    # unset shell variable) must be refused, not read as the current folder.
+    report_path: Optional[str] = typer.Option(None, "--report", metavar="<path>",
+                                              help="Where to write the HTML report (default reports/STUDY.html)."),
+    model_file: Optional[str] = typer.Option(None, "--model-file", metavar="<path>", help="Where to write the best "
+                                             "trial's model when the test split is opened for it (default models/STUDY.pt)."),
 ) -> None:
     """Search hyperparameters, then evaluate the best configuration once on the sealed test split."""
     from nntune.config import parse_config, read_raw
@@ -82,6 +83,8 @@ def tune(
     from nntune.runner import prepare, run_tune
     from nntune.storage import redact_url
 
+    report_file = _path_given(report_path, "--report", "give a file name")
+    model_path = _path_given(model_file, "--model-file", "give a file name")
     raw = read_raw(config)
     for section, key, value in ((None, "storage", storage), (None, "study", study),
                                 ("search", "trials", trials), ("search", "timeout", timeout),
@@ -95,13 +98,16 @@ def tune(
     for assignment in set_ or ():
         _assign(raw, assignment)
     cfg = parse_config(raw, str(config) if config else "default")
+    from nntune.cli_ask_inputs import check_study_name
     from nntune.runner import check_executor
+
+    check_study_name(cfg.study, str(cfg.storage), "study")  # before a new SQLite file is written
 
     check_executor(cfg)  # a Ray head that is not there: said before the data, the model check and the study
     # The report is written after the search: a path that cannot take it fails now.
-    report_path = check_writable_file(report_path or default_report_path(cfg.study), "--report")
-    model_file = check_writable_file(model_file or default_model_path(cfg.study), "--model-file")
-    check_tune_outputs(report_path, model_file, cfg.storage)  # neither over the storage nor each other
+    report_file = check_writable_file(report_file or default_report_path(cfg.study), "--report")
+    model_path = check_writable_file(model_path or default_model_path(cfg.study), "--model-file")
+    check_tune_outputs(report_file, model_path, cfg.storage)  # neither over the storage nor each other
     # Human output goes to stderr with --json so that stdout ends with the JSON line alone; a
     # reader that leaves early (| head) costs the lines, not the test look's model or the report.
     from nntune.cli_progress import ReaderlessConsole
@@ -139,48 +145,15 @@ def tune(
     if cfg.search.executor == "population":  # a stack's members were all interrupted
         _interrupted[0] = _interrupted[0].replace("an interrupted one is", "the interrupted ones are")
     try:
-        summary = run_tune(prepared, on_start=progress.on_start, on_trial=progress.on_trial, model_file=model_file)
+        summary = run_tune(prepared, on_start=progress.on_start, on_trial=progress.on_trial, model_file=model_path)
     finally:
         progress.close()
 
-    ranking = " by Pareto rank (infeasible last)" if summary.objectives else ""  # show's order, see runner_pareto
-    board = leaderboard_table(summary.leaderboard, cfg.task.trained_metric,
-                              f"top {counted(len(summary.leaderboard), 'trial')} of {summary.study}{ranking}",
-                              summary.objectives)
-    widened_for(out, board).print(board)
+    print_summary(out, prepared, summary, model_path)
     c = summary.counts
-    out.print(f"trials: {c['complete']} complete, {c['pruned']} pruned, {c['failed']} failed, "
-              f"{c['diverged']} diverged; stopped because: {summary.stop_reason}")
-    if summary.first_error is not None:
-        out.print(f"first failure: {summary.first_error}", markup=False, highlight=False)
-    for note in summary.notes:
-        out.print(note)
-    if summary.best is not None:
-        searched = f"with {_params_text(summary.best.params)}" if summary.best.params else "(no searched parameters)"
-        out.print(f"best trial {summary.best.number}: validation {cfg.task.trained_metric} "
-                  f"{_fmt(summary.best.value)} {searched}", markup=False)  # choice values are the user's words
-    if summary.test is not None:
-        print_test(out, summary.study, summary.test, positive_class_name(prepared.splits, cfg.task.positive_class))
-        if not summary.test.recorded:
-            out.print(f"model: {model_file} (nntune.load_model)", markup=False)
-    if summary.objectives:  # several objectives: the Pareto front, each trial with its one test look
-        from nntune.show import render_front
-
-        rows = [{"number": f["trial"], **f} for f in summary.front_json()]
-        render_front({"names": summary.objectives, "directions": cfg.task.directions, "rows": rows}, summary.study, out)
-        from nntune.builtin import front_model_file
-
-        written = [front_model_file(model_file, t.trial) for t in summary.front_tests if not t.recorded]
-        if written:
-            out.print(f"models: {', '.join(map(str, written))} (nntune.load_model)", markup=False)
-    if summary.ensemble is not None:
-        from nntune.ensemble_study import ensemble_lines
-
-        for line in ensemble_lines(summary.ensemble):
-            out.print(line, markup=False, highlight=False)
     from nntune.report import write_report
 
-    written = write_report(summary.storage, summary.study, report_path, field="--report")
+    written = write_report(summary.storage, summary.study, report_file, field="--report")
     out.print(f"report: {written}", markup=False)
     if json_out:
         print(_json.dumps(summary.to_json()), flush=True)
@@ -233,14 +206,15 @@ def show(
 def report(
     storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
     study: str = typer.Option("digits-mlp", "--study", help="Study name."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output",
-                                          help="HTML file to write, - for stdout (default reports/STUDY.html)."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", metavar="<path>",
+                                         help="HTML file to write, - for stdout (default reports/STUDY.html)."),
 ) -> None:
     """Write a study's report: one HTML file that opens with no network and no server."""
     from nntune.report import output as sink, write_report
     from nntune.studies import check_not_storage, open_existing
 
-    target = output if sink.to_stdout(output) else check_writable_file(output or default_report_path(study), "--output")
+    given = _path_given(output, "--output", "give a file name, or - for stdout")
+    target = given if sink.to_stdout(given) else check_writable_file(given or default_report_path(study), "--output")
     check_not_storage(target, open_existing(storage), "--output")  # -o nntune.db would overwrite the studies
     path = write_report(storage, study, target, field="--output")
     sink.say_written(path)
@@ -327,6 +301,16 @@ def ensemble(
         con.print(line, markup=False, highlight=False)
     if json_out:
         print(_json.dumps(result.to_json()), flush=True)
+
+
+def _path_given(value: Optional[str], field: str, instead: str) -> Optional[Path]:
+    """A path the user gave, as a Path; None when not given; an empty one refused, saying
+    what to give ``instead``."""
+    if value is None:
+        return None
+    if not value:
+        raise ConfigError(field, f"must not be empty; {instead}")
+    return Path(value)
 
 
 # The line a Ctrl-C ends with; ``tune`` says how its study was left.

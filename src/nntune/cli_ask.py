@@ -23,7 +23,8 @@ import typer
 from typer.core import TyperCommand
 
 from nntune._json import dumps
-from nntune.cli_ask_inputs import check_grid, check_tell, make_sampler, parse_search_space, parse_state, parse_values
+from nntune.cli_ask_inputs import (check_grid, check_kinds, check_study_name, check_tell, make_sampler,
+                                   parse_search_space, parse_state, parse_values)
 from nntune.cli_ask_inputs import in_memory, storage_url
 from nntune.cli_text import flatten, render  # noqa: F401 (Optuna's output shapes, importable from here)
 from nntune.exceptions import ConfigError, TrialStateError
@@ -197,6 +198,8 @@ def create_study(
         raise ConfigError("--storage", "an in-memory study ends with the command; give sqlite:///FILE.db, "
                                        "postgresql://... or journal:///FILE.log")
     space = parse_search_space(search_space) if search_space is not None else None
+    if study_name is not None:
+        check_study_name(study_name, storage, "--study-name")
     try:
         study = create(study_name, storage, direction=direction, directions=directions or None,
                        load_if_exists=skip_if_exists, space=space)
@@ -259,6 +262,8 @@ def ask(
         from nntune.space import Space
 
         space = Space({})
+    if search_space is not None:  # a kind the study's trials drew otherwise: said before a trial starts
+        check_kinds(space, study.get_trials(deepcopy=False))
     if chosen is not None and len(space):  # a sampler that cannot draw this space says so before a trial starts
         check_grid(chosen, space)
         try:

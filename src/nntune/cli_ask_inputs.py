@@ -11,7 +11,7 @@ written. Nothing here loads torch or scikit-learn: an ask must start in under a 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nntune.exceptions import ConfigError
@@ -19,7 +19,7 @@ from nntune.exceptions import ConfigError
 if TYPE_CHECKING:
     from nntune.samplers import Sampler
     from nntune.space import Distribution, Space
-    from nntune.trial import TrialState
+    from nntune.trial import FrozenTrial, TrialState
 
 # Optuna's distribution names (its JSON's "name") with the attributes each takes: required, optional.
 OPTUNA_DISTRIBUTIONS = {
@@ -38,6 +38,36 @@ NNTUNE_TYPES = {"float": ("low", "high", "log", "step"), "int": ("low", "high", 
 _STATES = {"complete": "complete", "pruned": "pruned", "fail": "failed", "failed": "failed"}
 
 
+def check_study_name(name: str, storage: str, field: str) -> None:
+    """A study name an SQL storage cannot keep (too long, a NUL character) refused before the
+    storage is opened: opening a new SQLite file writes its tables, and a refusal of the name
+    after that would leave an empty database behind."""
+    if "://" not in storage or storage.startswith("journal://"):  # memory and journals keep any name
+        return
+    from nntune.storage._schema import studies
+    from nntune.storage._sql_rows import name_problem
+
+    problem = name_problem(name, studies.c.name.type.length)
+    if problem is not None:
+        raise ConfigError(field, problem)
+
+
+def check_kinds(space: Space, trials: Iterable[FrozenTrial], field: str = "--search-space") -> None:
+    """Each parameter of ``space`` of the kind (float, int, choice, beta) the study's first
+    trial to draw it had: the study's own rule (``ParamKinds``), checked before ``ask``
+    starts a trial, so a refused space leaves no failed trial behind."""
+    first: dict[str, Distribution] = {}
+    for t in trials:
+        for name, dist in t.distributions.items():
+            first.setdefault(name, dist)
+    for name, dist in space.params.items():
+        known = first.get(name)
+        if known is not None and type(known) is not type(dist):
+            raise ConfigError(f"{field}.{name}", f"asked as {type(dist).__name__.lower()} where earlier trials of "
+                                                 f"this study asked {type(known).__name__.lower()}; use another name "
+                                                 "for the other kind")
+
+
 def parse_search_space(text: str, field: str = "--search-space") -> Space:
     """The space a JSON or YAML text (or a file of either) describes. Each parameter is
     given as Optuna serialises a distribution (``{"name": "FloatDistribution", "attributes":
@@ -48,8 +78,10 @@ def parse_search_space(text: str, field: str = "--search-space") -> Space:
 
     from nntune.space import Space, parents_first
 
+    if not text.strip():  # an unset shell variable: not "None, which is no file either"
+        raise ConfigError(field, "must not be empty; give a mapping of parameter names to distributions, or a file")
     source = text
-    if text.strip() and text.lstrip()[0] not in "{[" and Path(text).expanduser().is_file():
+    if text.lstrip()[0] not in "{[" and Path(text).expanduser().is_file():
         source = Path(text).expanduser().read_text()
     doc = _load_document(source, field)
     if isinstance(doc, Mapping) and isinstance(doc.get("space"), Mapping) and not _is_distribution(doc["space"]):

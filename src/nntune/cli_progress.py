@@ -27,7 +27,14 @@ class ReaderlessConsole(Console):
     """A console whose reader may leave before the end (``nntune tune | head``, a pager quit
     early): the rest of its output is dropped and the command's work goes on, so the search,
     the test look and the report are finished, not cut short by rich's exit 1 at the first
-    line printed after the search."""
+    line printed after the search. Into a pipe or a file (no screen to fit) a line is never
+    wrapped: a note or a warning stays one line for ``grep`` and for a log; a terminal wraps
+    it at its own width."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not self.is_terminal:
+            self.soft_wrap = True
 
     def on_broken_pipe(self) -> None:
         self.quiet = True

@@ -55,11 +55,13 @@ def console_for(*tables: Any, markup: bool = True) -> Console:
 def widened_for(console: Console, *tables: Any) -> Console:
     """``console`` at a terminal's width, but into a pipe or a file (no screen to fit) at
     least each table's natural width, so that no cell is wrapped or cut and
-    ``grep optimizer=rmsprop`` finds it on its row."""
+    ``grep optimizer=rmsprop`` finds it on its row. The lines printed after it are not
+    wrapped there either (a table's cells still fold at their column): a note is one line."""
     if not console.is_terminal:
         wide = console.options.update_width(10_000)
         natural = max((console.measure(t, options=wide).maximum for t in tables if t is not None), default=0)
         console.width = max(console.width, natural)
+        console.soft_wrap = True
     return console
 
 
