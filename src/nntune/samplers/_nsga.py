@@ -6,28 +6,22 @@ front (0 for the front itself), plus a fraction below one half that is smaller t
 isolated the trial is on its front (crowding distance). Lower is better. TPE splitting
 that view into good and bad trials is the multi-objective TPE's split (by front, then by
 spread); NSGA-II's elitist selection and binary tournaments are an ordering on it.
-NSGA-III (``_nsga3.py``) keeps the generations, tournaments, crossover and mutation of
-:class:`GenerationalSampler` and chooses its elite from the values themselves."""
+NSGA-II and the generations, tournaments, crossover and mutation it shares with NSGA-III
+(``_nsga3.py``, which chooses its elite from the values themselves) are
+:class:`GenerationalSampler`'s, in ``_generational.py``."""
 
 from __future__ import annotations
 
-import abc
 import bisect
-import heapq
 import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from nntune.samplers._base import independent_draw, independent_draws, resolve_seed, trial_rng
-from nntune.samplers._checks import check_callable
-from nntune.samplers._constraints import ConstraintsFunc, is_feasible
-from nntune.samplers._optuna_methods import OptunaMethods
+from nntune.samplers._constraints import is_feasible
+from nntune.samplers._generational import GenerationalSampler, NSGAIISampler  # noqa: F401 (importable from here)
 from nntune.samplers._trial_memo import ScoredCopies, TrialMemo
-from nntune.samplers.nsgaii import (BaseCrossover, BaseMutation, check_crossover, check_mutation, child_by_crossover,
-                                    mutated, numeric_columns)
-from nntune.space import Distribution, Space
 from nntune.trial import FrozenTrial, TrialState
 
 
@@ -264,130 +258,6 @@ def pareto_view(history: Sequence[FrozenTrial], directions: Sequence[str]) -> li
     for i, copy in zip(done, _COPIES.many([out[i] for i in done], pareto_scores(points).tolist())):
         out[i] = copy
     return out
-
-
-class GenerationalSampler(OptunaMethods, abc.ABC):
-    """What NSGA-II and NSGA-III share: trials come in generations of ``population_size``
-    (the first drawn at random); a child's parents win binary tournaments among the elite
-    that :meth:`elite` chooses from the complete trials of earlier generations, its
-    parameters are the parents' crossed over uniformly in the unit cube (with
-    ``crossover_prob``; each taken from the second parent with ``swapping_prob``), or by
-    Optuna's ``crossover`` given (:mod:`nntune.samplers.nsgaii`), then each mutated (drawn
-    anew, or moved by ``mutation``) with ``mutation_prob`` (default 1 / number of parameters).
-
-    Stateless: the elite is rebuilt from the history on every ask, so the same seed and
-    history give the same suggestion in any process."""
-
-    def __init__(self, *, population_size: int = 50, mutation: BaseMutation | None = None,
-                 mutation_prob: float | None = None, crossover: BaseCrossover | None = None,
-                 crossover_prob: float = 0.9, swapping_prob: float = 0.5, seed: int | None = None,
-                 constraints_func: ConstraintsFunc | None = None) -> None:
-        from nntune.exceptions import ConfigError
-
-        if isinstance(population_size, bool) or not isinstance(population_size, int) or population_size < 2:
-            raise ConfigError("population_size", f"must be an integer >= 2, got {population_size!r}")
-        for name, p in (("crossover_prob", crossover_prob), ("swapping_prob", swapping_prob),
-                        ("mutation_prob", 0.0 if mutation_prob is None else mutation_prob)):
-            if isinstance(p, bool) or not (isinstance(p, (int, float)) and 0.0 <= p <= 1.0):
-                raise ConfigError(name, f"must be a probability in [0, 1], got {p!r}")
-        self.population_size = population_size
-        self.mutation_prob = mutation_prob
-        self.crossover_prob = float(crossover_prob)
-        self.swapping_prob = float(swapping_prob)
-        # None: the uniform crossover in the unit cube below (Optuna's default, UniformCrossover).
-        self.crossover = check_crossover(crossover, population_size)
-        # None: a mutated parameter is drawn anew (Optuna's default); else a numeric one is moved.
-        self.mutation = check_mutation(mutation)
-        self.seed = resolve_seed(seed)
-        self.constraints_func = check_callable("constraints_func", constraints_func)  # the study stores them and ranks infeasible trials last
-
-    def generation_start(self, number: int) -> int:
-        """The number of the first trial of trial ``number``'s generation."""
-        return number // self.population_size * self.population_size
-
-    @abc.abstractmethod
-    def elite(self, history: Sequence[FrozenTrial], number: int,
-              direction: str) -> tuple[list[FrozenTrial], list[float]]:
-        """The parents' pool for trial ``number`` and each member's rank (lower wins a
-        tournament; equal ranks are a coin toss)."""
-
-    def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
-                direction: str = "minimize") -> dict[str, Any]:
-        if not len(space):
-            return {}
-        members, ranks = ([], []) if number < self.population_size else self.elite(history, number, direction)
-        complete = [i for i, t in enumerate(members)
-                    if all(n in t.params for n in space.params if n not in space.conditions)]
-        elite, rank = [members[i] for i in complete], [ranks[i] for i in complete]
-        if len(elite) < 2:  # the first generation, or too few parents: random
-            return independent_draws(space, self.seed, number)
-        rng = trial_rng(self.seed, number, 7)
-
-        def tournament() -> FrozenTrial:
-            a, b = (int(i) for i in rng.choice(len(elite), size=2, replace=False))
-            if rank[a] == rank[b]:
-                return elite[a if rng.random() < 0.5 else b]
-            return elite[a if rank[a] < rank[b] else b]
-
-        if self.crossover is not None:
-            if len(elite) < self.crossover.n_parents:
-                return independent_draws(space, self.seed, number)
-            child = child_by_crossover(self.crossover, space, elite, rank, rng, self.crossover_prob,
-                                       self.swapping_prob, getattr(history, "directions", None) or [direction])
-        else:
-            first, second = tournament(), tournament()
-            u1, u2 = space.to_unit(first.params), space.to_unit(second.params)
-            child = u1.copy()
-            if rng.random() < self.crossover_prob:
-                swap = rng.random(len(child)) < self.swapping_prob
-                child[swap] = u2[swap]
-        p_mutate = self.mutation_prob if self.mutation_prob is not None else 1.0 / len(space)
-        mutate = rng.random(len(child)) < p_mutate
-        if self.mutation is None:
-            child[mutate] = rng.random(int(mutate.sum()))
-        else:
-            child = mutated(self.mutation, child, mutate, numeric_columns(space), rng,
-                            getattr(history, "directions", None) or [direction])
-        child = np.where(np.isnan(child), rng.random(len(child)), child)  # inactive in a parent
-        return space.from_unit(child)
-
-    def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
-                    number: int, direction: str = "minimize") -> Any:
-        return independent_draw(self.seed, number, name, dist)
-
-
-class NSGAIISampler(GenerationalSampler):
-    """NSGA-II: the elite is the best ``population_size`` complete trials of earlier
-    generations by Pareto front, then crowding (the score of :func:`pareto_view`, which the
-    study hands its sampler for several objectives); the rest is :class:`GenerationalSampler`."""
-
-    def __init__(self, *, population_size: int = 50, mutation: BaseMutation | None = None,
-                 mutation_prob: float | None = None, crossover: BaseCrossover | None = None,
-                 crossover_prob: float = 0.9, swapping_prob: float = 0.5, seed: int | None = None,
-                 constraints_func: ConstraintsFunc | None = None) -> None:
-        super().__init__(population_size=population_size, mutation=mutation, mutation_prob=mutation_prob,
-                         crossover=crossover,
-                         crossover_prob=crossover_prob, swapping_prob=swapping_prob, seed=seed,
-                         constraints_func=constraints_func)
-
-    def parents(self, history: Sequence[FrozenTrial], number: int, direction: str) -> list[FrozenTrial]:
-        """The elite of the generations before trial ``number``'s: best first."""
-        generation_start = self.generation_start(number)
-        sign = -1.0 if direction == "maximize" else 1.0
-        keyed = [(sign * float(t.value), t.number, t) for t in history  # type: ignore[arg-type]
-                 if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)
-                 and t.number < generation_start]
-        # The smallest in order, as sorted(...)[:size] (numbers are unique: no comparison
-        # reaches the trials), without sorting thousands to keep fifty.
-        return [t for _, _, t in heapq.nsmallest(self.population_size, keyed)]
-
-    def elite(self, history: Sequence[FrozenTrial], number: int,
-              direction: str) -> tuple[list[FrozenTrial], list[float]]:
-        best = self.parents(history, number, direction)
-        return best, [float(i) for i in range(len(best))]  # the better place wins
-
-    def __repr__(self) -> str:
-        return f"NSGAIISampler(population_size={self.population_size}, seed={self.seed})"
 
 
 class ParetoView(Sequence[FrozenTrial]):

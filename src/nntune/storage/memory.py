@@ -1,6 +1,7 @@
 """In-process storage: fast, thread-safe, gone when the process ends. For tests and notebooks.
 
-What it takes in and hands out are copies (:mod:`nntune.storage._memory_copies`).
+What it takes in and hands out are copies (:mod:`nntune.storage._memory_copies`); its
+hyperparameter changes and test looks are :mod:`nntune.storage._memory_changes`'s methods.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import Any
 from nntune.space import Distribution
 from nntune.storage._base import (CLAIM, ENQUEUED_USER_ATTRS, DuplicatedStudyError, OptunaStorageReads, ParamChange,
                                   StudyNotFoundError, StudyRecord, StudySummary, TrialChanges, TrialStateError,
-                                  applied_changes, check_claim, interruption_outcome, missing_trial, next_claim,
-                                  study_gone, summarize_study, utcnow)
+                                  check_claim, interruption_outcome, missing_trial, next_claim, study_gone,
+                                  summarize_study, utcnow)
+from nntune.storage._memory_changes import MemoryChangesAndTests
 from nntune.storage._memory_copies import _copy_trial, _json
 from nntune.trial import FrozenTrial, TrialState, meets_constraints
 
 
-class InMemoryStorage(OptunaStorageReads):
+class InMemoryStorage(MemoryChangesAndTests, OptunaStorageReads):
     url = "memory"
 
     def __init__(self, *, clock: Callable[[], datetime] = utcnow) -> None:
@@ -360,52 +362,3 @@ class InMemoryStorage(OptunaStorageReads):
         return views
 
     _copy = staticmethod(_copy_trial)
-
-    # changes while training ---------------------------------------------------------
-    def add_param_changes(self, study_id: int, number: int, changes: Mapping[str, Any], *,
-                          who: str = "user") -> list[ParamChange]:
-        with self._lock:
-            t = self._lookup(study_id, number)
-            if t.state not in (TrialState.RUNNING, TrialState.WAITING):
-                raise TrialStateError(f"trial {number} is {t.state.value}, not running")
-            values = _json(dict(changes))
-            now, added = self._clock(), []
-            for param, new in values.items():
-                self._change_ids += 1
-                added.append(ParamChange(self._change_ids, number, param, new, who, now))
-            self._changes.setdefault(study_id, []).extend(added)
-            return list(added)
-
-    def take_param_changes(self, study_id: int, number: int, epoch: int,
-                           current: Mapping[str, Any]) -> list[ParamChange]:
-        with self._lock:
-            self._lookup(study_id, number)
-            rows = self._changes.get(study_id, [])
-            pending = [c for c in rows if c.trial == number and c.pending]
-            taken = applied_changes(pending, epoch, _json(dict(current)))
-            by_id = {c.id: c for c in taken}
-            self._changes[study_id] = [by_id.get(c.id, c) for c in rows]
-            return taken
-
-    def get_param_changes(self, study_id: int, number: int | None = None) -> list[ParamChange]:
-        with self._lock:
-            if study_id not in self._trials:
-                raise self._absent(study_id)
-            return [copy.deepcopy(c) for c in self._changes.get(study_id, [])
-                    if number is None or c.trial == number]
-
-    # the sealed test split ------------------------------------------------------------
-    def record_test_evaluation(self, study_id: int, trial_number: int,
-                               metrics: Mapping[str, Any]) -> int:
-        with self._lock:
-            if study_id not in self._tests:
-                raise self._absent(study_id)
-            evals = self._tests[study_id]
-            evals.append({"trial": trial_number, "time": self._clock(), "metrics": _json(dict(metrics))})
-            return len(evals)
-
-    def get_test_evaluations(self, study_id: int) -> list[dict[str, Any]]:
-        with self._lock:
-            if study_id not in self._tests:
-                raise self._absent(study_id)
-            return copy.deepcopy(self._tests[study_id])
