@@ -53,8 +53,8 @@ def test_the_history_plot_shows_each_value_and_the_best_so_far():
     study = nntune.create_study(direction="maximize", sampler=nntune.samplers.RandomSampler(seed=0))
     study.optimize(lambda t: -(t.suggest_float("x", -2, 2) ** 2), n_trials=8)
     fig = vis.plot_optimization_history(study)
-    values = next(tr for tr in fig.data if tr.name == "trial value")
-    best = next(tr for tr in fig.data if tr.name == "best so far")
+    values = next(tr for tr in fig.data if tr.name == "Objective Value")  # named as Optuna names them
+    best = next(tr for tr in fig.data if tr.name == "Best Value")
     assert list(values.y) == [t.value for t in study.trials]
     running = np.maximum.accumulate([t.value for t in study.trials])
     assert [running[int(x)] for x in best.x] == list(best.y) and best.y[-1] == study.best_value

@@ -126,7 +126,7 @@ def test_pareto_front_options():
     front_only = vis.plot_pareto_front(s, include_dominated_trials=False)
     assert sum(len(tr.x) for tr in front_only.data) == 3
     feasible = vis.plot_pareto_front(s, constraints_func=lambda t: [t.params["a"] - 0.6])
-    on_front = [tr for tr in feasible.data if tr.name == "Pareto front"][0]
+    on_front = [tr for tr in feasible.data if tr.name == "Best Trial"][0]
     assert sorted(on_front.x) == [0.1, 0.5]
     assert len(vis.plot_timeline(s, n_recent_trials=2).data[0].y) == 2
 
@@ -181,7 +181,7 @@ def test_contour_of_more_than_two_parameters_draws_every_pair(study):
     assert axes == {"xaxis"} | {f"xaxis{i}" for i in range(2, 10)}
     surfaces = [t for t in fig.data if isinstance(t, go.Contour)]
     points = [t for t in fig.data if isinstance(t, go.Scatter)]
-    assert len(points) == 6 and len(surfaces) == 2  # only x and y are both numeric
+    assert len(points) == 6 and len(surfaces) == 6  # a choice's axis too: the surface over its labels' places
     assert all(len(t.x) == 24 for t in points) and all(t.coloraxis == "coloraxis" for t in surfaces)
     assert sorted((t.xaxis, t.yaxis) for t in points) == sorted(
         (f"x{'' if i == 1 else i}", f"y{'' if i == 1 else i}") for i in (2, 3, 4, 6, 7, 8))
@@ -345,7 +345,7 @@ def test_the_best_so_far_skips_trials_that_break_the_constraints(front):
     assert s.best_value == 0.3
     drawn = plots.plot_optimization_history(s)
     if front == "plotly":
-        best = [tr for tr in drawn.data if tr.name == "best so far"][0]
+        best = [tr for tr in drawn.data if tr.name == "Best Value"][0]
         assert list(best.x) == [0, 3, 4] and list(best.y) == [0.5, 0.3, 0.3]
     else:
         best = [line for line in drawn.get_lines() if line.get_gid() == "best"][0]

@@ -39,9 +39,8 @@ def test_infeasible_trials_are_a_trace_of_their_own_as_in_optuna(include_dominat
     theirs = optuna_counts(optuna.visualization.plot_pareto_front(
         constrained(optuna), include_dominated_trials=include_dominated))
     counts = {tr.name: len(tr.x) for tr in ours.data}
-    assert counts["Infeasible Trial"] == theirs["Infeasible Trial"] == 3
-    assert counts["Pareto front"] == theirs["Best Trial"]
-    assert counts.get("dominated", 0) == theirs["Feasible Trial"] == (1 if include_dominated else 0)
+    assert counts == {name: n for name, n in theirs.items() if n}  # Optuna's names for the same parts
+    assert counts["Infeasible Trial"] == 3 and counts.get("Feasible Trial", 0) == (1 if include_dominated else 0)
     infeasible = next(tr for tr in ours.data if tr.name == "Infeasible Trial")
     assert sorted(infeasible.x) == [0.7, 0.8, 0.9] and infeasible.marker.color == "#cccccc"
 
@@ -52,15 +51,15 @@ def test_constraints_func_marks_the_same_trials_infeasible():
     for a, b in VALUES:
         study.add_trial(nntune.create_trial(params={"a": a}, distributions={"a": a_dist}, values=[a, b]))
     fig = vis.plot_pareto_front(study, include_dominated_trials=False, constraints_func=lambda t: [t.params["a"] - 0.6])
-    assert {tr.name: len(tr.x) for tr in fig.data} == {"Infeasible Trial": 3, "Pareto front": 2}
+    assert {tr.name: len(tr.x) for tr in fig.data} == {"Infeasible Trial": 3, "Best Trial": 2}
 
 
 @pytest.mark.parametrize("include_dominated", [True, False])
 def test_matplotlib_labels_the_infeasible_trials_as_optuna_does(include_dominated):
     ax = mvis.plot_pareto_front(constrained(nntune), include_dominated_trials=include_dominated)
     drawn = {c.get_label(): len(c.get_offsets()) for c in ax.collections}
-    assert drawn["Infeasible Trial"] == 3 and drawn["Pareto front"] == 2
-    assert drawn.get("dominated", 0) == (1 if include_dominated else 0)
+    assert drawn["Infeasible Trial"] == 3 and drawn["Best Trial"] == 2
+    assert drawn.get("Feasible Trial", 0) == (1 if include_dominated else 0)
     assert "Infeasible Trial" in [t.get_text() for t in ax.get_legend().get_texts()]
 
 

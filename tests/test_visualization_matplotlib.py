@@ -179,7 +179,7 @@ def test_timeline_has_a_bar_per_trial_from_start_to_end(study):
     for t in study.trials:
         width = mdates.date2num(t.datetime_complete) - mdates.date2num(t.datetime_start)
         assert bars[t.number].get_width() == pytest.approx(width, abs=1e-9)
-    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ["complete", "pruned"]
+    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ["COMPLETE", "PRUNED"]  # as Optuna's
     assert len(mvis.plot_timeline(study, n_recent_trials=5).patches) == 5
 
 

@@ -153,7 +153,14 @@ def test_choices_are_drawn_over_their_labels_as_plot_contour_and_plot_rank_draw_
     code, body, _ = get(f"{url}/api/contour?study=choices")
     assert code == 200 and body["params"] == ["units", "act"] and body["pair"] == ["units", "act"]
     c = body["contour"]
-    assert c["x"]["categorical"] and c["x"]["categories"] == ["64", "16", "32"] and c["grid"] is None
+    assert c["x"]["categorical"] and c["x"]["categories"] == ["64", "16", "32"]
+    # The surface over the labels' places, as plot_contour draws it (there was none): a cell
+    # per pair of labels the trials used, its best (lowest) value.
+    assert c["grid"]["x"] == [u for u in ["64", "16", "32"] if u in c["x"]["values"]]
+    assert c["grid"]["y"] == [a for a in ["relu", "tanh"] if a in c["y"]["values"]]
+    for (u, a), v in zip(zip(c["x"]["values"], c["y"]["values"]), c["value"]):
+        cell = c["grid"]["z"][c["grid"]["y"].index(a)][c["grid"]["x"].index(u)]
+        assert cell == min(w for uu, aa, w in zip(c["x"]["values"], c["y"]["values"], c["value"]) if (uu, aa) == (u, a))
     expected = _data.contours(grid, ["units", "act"], None)["cells"][("units", "act")]
     assert _json(expected, ()) == _json(c, ("rank", "feasible"))
     # Equal values share one rank (the mean of their places), as optuna's plot_rank ranks
@@ -165,6 +172,7 @@ def test_choices_are_drawn_over_their_labels_as_plot_contour_and_plot_rank_draw_
     # With a number beside a choice, the number and the choice may be picked.
     code, body, _ = get(f"{url}/api/contour?study=demo&x=optimizer&y=lr")
     assert code == 200 and body["pair"] == ["optimizer", "lr"] and body["contour"]["x"]["categorical"]
+    assert len(body["contour"]["grid"]["z"]) == 50 and len(body["contour"]["grid"]["z"][0]) == 2  # a column per label
 
 
 def test_a_trial_that_broke_the_constraints_is_left_unranked(served):

@@ -58,14 +58,20 @@ def test_a_study_of_one_objective_draws_its_timeline_edf_contour_and_rank(browse
                                timeout=20000)
         page.wait_for_function("() => document.getElementById('rank-plot').layout.xaxis.title.text === '1 - beta1'",
                                timeout=20000)
-        # A choice: its trials as points over its labels, in the space's order, without a surface.
+        # A choice: its trials as points over its labels, in the space's order, over the surface
+        # plot_contour draws at the labels' places (the page drew the points alone).
         page.select_option("#contour-x", "optimizer")
         page.wait_for_function("() => document.getElementById('rank-plot').layout.xaxis.title.text === 'optimizer'",
                                timeout=20000)
+        page.wait_for_function("() => document.getElementById('contour-plot').layout.xaxis.title.text === 'optimizer'",
+                               timeout=20000)
         axis = page.evaluate("document.getElementById('contour-plot').layout.xaxis")
         assert axis["type"] == "category" and axis["categoryarray"] == ["sgd", "adam"]
-        assert [t["type"] for t in drawn(page, "contour-plot")] == ["scatter"]
-        assert "no distance between them" in page.inner_text("#contour-note")
+        assert [t["type"] for t in drawn(page, "contour-plot")] == ["contour", "scatter"]
+        surface = page.evaluate("(t => [t.x, t.z.length, t.z[0].length])"
+                                "(document.getElementById('contour-plot').data[0])")
+        assert surface[0] == ["sgd", "adam"] and surface[1:] == [50, 2]
+        assert "interpolated between each choice's trials" in page.inner_text("#contour-note")
         assert not errors, errors
 
 
@@ -82,7 +88,7 @@ def test_a_click_on_a_point_of_the_pareto_front_follows_its_trial(browser_contex
         errors = watch_console(page)
         page.goto(f"{server.url}/study?study=mo")
         traces = drawn(page, "pareto-plot")
-        assert [(t["name"], t["n"]) for t in traces] == [("dominated", 10 - len(front)), ("Pareto front", len(front))]
+        assert [(t["name"], t["n"]) for t in traces] == [("Trial", 10 - len(front)), ("Best Trial", len(front))]
         # Three objectives: two of them picked by the selects.
         page.select_option("#pareto-y", "2")
         page.wait_for_function("() => document.getElementById('pareto-plot').layout.yaxis.title.text === 'size (minimize)'",

@@ -180,7 +180,7 @@ def test_a_study_of_several_objectives_draws_its_pareto_front(browser_context, t
         page.locator("#pareto-plot").scroll_into_view_if_needed()
         page.wait_for_function("() => (document.getElementById('pareto-plot').data || []).length === 2", timeout=10000)
         traces = page.evaluate("document.getElementById('pareto-plot').data.map(t => [t.name, t.text, t.x, t.y])")
-        assert traces == [["dominated", ["#2"], [0.4], [800]], ["Pareto front", ["#0", "#1"], [0.9, 0.5], [900, 100]]]
+        assert traces == [["Trial", ["#2"], [0.4], [800]], ["Best Trial", ["#0", "#1"], [0.9, 0.5], [900, 100]]]
         assert page.inner_text("#pareto-note").startswith("2 trials no other feasible trial beats on every objective")
         assert errors == []
     with RunningServer(create_app(SQLStorage(f"sqlite:///{tmp_path / 'one.db'}"))) as server:

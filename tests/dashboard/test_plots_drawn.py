@@ -128,7 +128,7 @@ def test_a_trial_that_broke_the_constraints_is_drawn_grey_and_unranked(browser_c
     for plot in ("rank-plot", "contour-plot"):
         traces = page.evaluate(f"document.getElementById('{plot}').data.filter(t => t.type !== 'contour')"
                                ".map(t => [t.name, t.customdata, t.marker.color])")
-        assert [t[0] for t in traces] == ["trials", "infeasible"] and sorted(traces[1][1]) == broke
+        assert [t[0] for t in traces] == ["trials", "Infeasible Trial"] and sorted(traces[1][1]) == broke
     numbers, ranks = page.evaluate("(t => [t.customdata, t.marker.color])(document.getElementById('rank-plot').data[0])")
     assert numbers[ranks.index(0)] == study.best_trial.number  # the best that met the constraint
     assert not errors, errors

@@ -31,7 +31,8 @@ def test_a_trial_that_broke_the_constraints_is_drawn_as_infeasible_not_dominated
         page.goto(f"{server.url}/study?study=con")
         traces = drawn(page, "pareto-plot")
         shown = page.evaluate("Object.fromEntries(document.getElementById('pareto-plot').data.map(t => [t.name, t.customdata]))")
-    assert [t["name"] for t in traces] == ["dominated", "infeasible", "Pareto front"]
-    assert sorted(shown["infeasible"]) == broke and shown["dominated"] == []
-    assert sorted(shown["Pareto front"]) == sorted(t.number for t in study.best_trials)
+    # Named as plot_pareto_front and optuna-dashboard name them (the legend read "infeasible").
+    assert [t["name"] for t in traces] == ["Feasible Trial", "Infeasible Trial", "Best Trial"]
+    assert sorted(shown["Infeasible Trial"]) == broke and shown["Feasible Trial"] == []
+    assert sorted(shown["Best Trial"]) == sorted(t.number for t in study.best_trials)
     assert not errors, errors

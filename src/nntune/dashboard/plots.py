@@ -2,8 +2,9 @@
 ``nntune.visualization.plot_contour`` draws, from the same ``contour_data``, a Beta as its
 ``1 - b`` on a log scale, a choice as its labels in the space's order) and each trial's rank
 by value (``plot_rank``'s rule), built on the server for the pair the page's selects name.
-Every parameter can be picked, as in optuna-dashboard: over a choice the trials are points
-without the interpolated surface (its values have no distance between them). A study of
+Every parameter can be picked, as in optuna-dashboard: over a choice the surface is drawn at
+its labels' places, as ``plot_contour`` draws it (each label's column through its own
+trials; a cell of two choices holds their best value). A study of
 several objectives plots the one its page picks (``objective=K``, from 0; the first by
 default), valued and ranked in that objective's own direction, as optuna-dashboard does.
 
@@ -68,18 +69,16 @@ def chosen_pair(names: Sequence[str], x: str | None, y: str | None,
 
 
 def contour_view(trials: Sequence[FrozenTrial], space: Space, x: str, y: str, direction: str) -> dict[str, Any]:
-    """``plot_contour``'s data for the pair (``contour_data`` of the complete trials; a Beta's
-    axis is its ``1 - b``, ``reversed`` so that beta grows to the right) and each point's
+    """``plot_contour``'s data for the pair (``contour_data`` of the complete trials, its
+    surface over a choice too; a Beta's axis is its ``1 - b``, ``reversed`` so that beta
+    grows to the right) and each point's
     ``rank`` by value among those that met the study's constraints (``feasible``; 0 the best of
     them, as ``study.best_value`` counts them), None for one that broke them."""
     declared = Space({x: space.params[x], y: space.params[y]})
     shown, flipped = beta_as_decades(trials, declared)
     sx, sy = list(flipped.params)
-    cell = contour_data(shown, flipped, sx, sy)
+    cell = contour_data(shown, flipped, sx, sy, direction)  # over a choice too: plot_contour's surface
     for axis in (cell["x"], cell["y"]):
-        dist = flipped.params[axis["name"]]
-        if isinstance(dist, Choice):  # its labels in the space's order, as plot_contour's axis
-            axis["categories"] = [str(v) for v in dist.values]
         axis["reversed"] = is_decades_of_beta(axis["name"], declared)
     met = {t.number: is_feasible(t) for t in trials}
     cell["feasible"] = [met[n] for n in cell["number"]]

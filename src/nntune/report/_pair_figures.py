@@ -27,15 +27,22 @@ def _fig(fig: go.Figure, height: int, **layout: Any) -> go.Figure:
     return fig
 
 
-def _contour_traces(data: Mapping[str, Any], metric: str, shared: bool = False,
+def _best_darkest(direction: str) -> dict[str, Any]:
+    """The surface's Blues (light to dark) turned round when minimizing, so that the best
+    value is the darkest either way, as Optuna and its dashboard colour it."""
+    return {"colorscale": "Blues", "reversescale": direction == "minimize"}
+
+
+def _contour_traces(data: Mapping[str, Any], metric: str, direction: str, shared: bool = False,
                     showlegend: bool = True) -> list[Any]:
-    """An interpolated surface (when both axes are numeric) under the trials' points;
-    ``shared``: the surface takes the figure's one colour axis."""
+    """An interpolated surface (over a choice: at its labels' places) under the trials'
+    points, the best value the darkest; ``shared``: the surface takes the figure's one
+    colour axis."""
     traces: list[Any] = []
     if data["grid"] is not None:
         g = data["grid"]
         scale: dict[str, Any] = ({"coloraxis": "coloraxis"} if shared else
-                                 {"colorscale": "Blues", "colorbar": {"title": metric}})
+                                 {**_best_darkest(direction), "colorbar": {"title": metric}})
         traces.append(go.Contour(x=g["x"], y=g["y"], z=g["z"], name=metric, contours={"coloring": "heatmap"},
                                  **scale))
     traces.append(go.Scatter(x=data["x"]["values"], y=data["y"]["values"], mode="markers", name="trials",
@@ -49,17 +56,19 @@ def _axis_type(axis: Mapping[str, Any]) -> str | None:
     return "log" if axis["log"] else "category" if axis["categorical"] else None
 
 
-def contour_figure(data: Mapping[str, Any], metric: str) -> go.Figure:
-    """The value over two parameters: an interpolated surface under the trials' points."""
-    fig = go.Figure(_contour_traces(data, metric))
+def contour_figure(data: Mapping[str, Any], metric: str, direction: str) -> go.Figure:
+    """The value over two parameters: an interpolated surface under the trials' points, the
+    best value in ``direction`` the darkest."""
+    fig = go.Figure(_contour_traces(data, metric, direction))
     return _fig(fig, 460, xaxis_title=data["x"]["name"], yaxis_title=data["y"]["name"],
                 xaxis_type=_axis_type(data["x"]), yaxis_type=_axis_type(data["y"]))
 
 
 def contour_matrix_figure(params: Sequence[str], cells: Mapping[tuple[str, str], Mapping[str, Any]],
-                          metric: str) -> go.Figure:
+                          metric: str, direction: str) -> go.Figure:
     """Every pair of parameters: in row ``y``, column ``x`` off the diagonal, the contour of
-    ``cells[(x, y)]``, all on one colour scale; names along the bottom and left edges."""
+    ``cells[(x, y)]``, all on one colour scale (the best value in ``direction`` the darkest);
+    names along the bottom and left edges."""
     n = len(params)
     fig = make_subplots(rows=n, cols=n, horizontal_spacing=0.3 / n, vertical_spacing=0.3 / n)
     for r, y in enumerate(params, start=1):
@@ -69,13 +78,13 @@ def contour_matrix_figure(params: Sequence[str], cells: Mapping[tuple[str, str],
             if x == y:
                 continue
             data = cells[(x, y)]
-            for trace in _contour_traces(data, metric, shared=True, showlegend=len(fig.data) == 0):
+            for trace in _contour_traces(data, metric, direction, shared=True, showlegend=len(fig.data) == 0):
                 fig.add_trace(trace, row=r, col=c)
             fig.update_xaxes(type=_axis_type(data["x"]), row=r, col=c)
             fig.update_yaxes(type=_axis_type(data["y"]), row=r, col=c)
     side = 120 + 220 * n
     return _fig(fig, min(side, 1400), width=min(side + 120, 1600),
-                coloraxis={"colorscale": "Blues", "colorbar": {"title": {"text": metric}}})
+                coloraxis={**_best_darkest(direction), "colorbar": {"title": {"text": metric}}})
 
 
 def rank_figure(data: Mapping[str, Any], metric: str) -> go.Figure:

@@ -10,18 +10,24 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from nntune._words import counted
 from nntune.report._pair_figures import (LAYOUT, _arr, _fig, contour_figure,  # noqa: F401 (figures.contour_figure, ...)
                                          contour_matrix_figure, rank_figure)
+from nntune.trial import TrialState
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 COMPLETE_COLOR, PRUNED_COLOR, BAND_COLOR = "rgba(31,119,180,0.35)", "rgba(255,127,14,0.6)", "rgba(120,120,120,0.18)"
 TRIAL_SCALE = [[0.0, "#9ecae1"], [1.0, "#08306b"]]  # early trials light blue, late ones dark (never white)
 
 
+# The plots' words, as Optuna's plots (and nntune.visualization's) name their parts.
+BEST_VALUE, INFEASIBLE, TRIAL = "Best Value", "Infeasible Trial", "Trial"
+
+
 def history_figure(h: Mapping[str, Any], metric: str) -> go.Figure:
+    """Each complete trial's value (named ``metric``) and the best so far ("Best Value"), the
+    trials that broke a constraint ringed ("Infeasible Trial"), as Optuna's legend names them."""
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=_arr(h["number"]), y=_arr(h["value"]), mode="markers", name="trial value",
+    fig.add_trace(go.Scatter(x=_arr(h["number"]), y=_arr(h["value"]), mode="markers", name=metric,
                              marker={"size": 5, "color": "rgba(31,119,180,0.5)"},
                              hovertemplate="trial %{x}<br>value %{y:.4g}<extra></extra>"))
     if h["pruned_number"]:
@@ -31,45 +37,47 @@ def history_figure(h: Mapping[str, Any], metric: str) -> go.Figure:
                                  hovertemplate="trial %{x} (pruned)<br>value %{y:.4g}<extra></extra>"))
     if h.get("infeasible_number"):  # ringed: their value never counts as the best so far
         fig.add_trace(go.Scatter(x=_arr(h["infeasible_number"]), y=_arr(h["infeasible_value"]), mode="markers",
-                                 name="broke a constraint (never the best)",
+                                 name=INFEASIBLE,
                                  marker={"size": 9, "symbol": "circle-open", "color": "#b00020"},
                                  hovertemplate="trial %{x} (infeasible)<br>value %{y:.4g}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=h["best_number"], y=h["best_value"], mode="lines", name="best so far",
+    fig.add_trace(go.Scatter(x=h["best_number"], y=h["best_value"], mode="lines", name=BEST_VALUE,
                              line={"color": "#d62728", "width": 2, "shape": "hv"}))
-    return _fig(fig, 380, xaxis_title="trial number", yaxis_title=f"validation {metric}",
+    return _fig(fig, 380, xaxis_title=TRIAL, yaxis_title=f"validation {metric}",
                 xaxis_range=[-0.5, max(h["n_trials"], 2) - 0.5])
 
 
 def histories_figure(curves: Sequence[Mapping[str, Any]], metric: str) -> go.Figure:
     """Several studies' histories on one axis, a colour per study (``name``): each complete
-    trial's value and the best so far."""
+    trial's value ("<metric> of <study>") and the best so far ("Best Value of <study>"), as
+    Optuna names them."""
     fig = go.Figure()
     for i, h in enumerate(curves):
         color = PALETTE[i % len(PALETTE)]
-        fig.add_trace(go.Scatter(x=_arr(h["number"]), y=_arr(h["value"]), mode="markers", name=f"{h['name']}: trials",
+        fig.add_trace(go.Scatter(x=_arr(h["number"]), y=_arr(h["value"]), mode="markers",
+                                 name=f"{metric} of {h['name']}",
                                  legendgroup=h["name"], marker={"size": 5, "color": _fade(color, 0.5)}))
-        fig.add_trace(go.Scatter(x=h["best_number"], y=h["best_value"], mode="lines", name=f"{h['name']}: best",
+        fig.add_trace(go.Scatter(x=h["best_number"], y=h["best_value"], mode="lines",
+                                 name=f"{BEST_VALUE} of {h['name']}",
                                  legendgroup=h["name"], line={"color": color, "width": 2, "shape": "hv"}))
-    return _fig(fig, 380, xaxis_title="trial number", yaxis_title=metric)
+    return _fig(fig, 380, xaxis_title=TRIAL, yaxis_title=metric)
 
 
 def history_band_figure(band: Mapping[str, Any], metric: str) -> go.Figure:
     """Runs of one search (a study each) per trial number: the values' mean with one
     standard deviation as error bars, and the best so far's mean in a band of one standard
-    deviation."""
+    deviation, named as Optuna's legend names them ("Best Value", the values by ``metric``)."""
     x = np.array(band["number"], dtype=float)
     best, spread = _arr(band["best_mean"]), _arr(band["best_std"])
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([best + spread, (best - spread)[::-1]]),
                              fill="toself", fillcolor=_fade(PALETTE[1]), line={"width": 0}, hoverinfo="skip",
-                             name="best so far ± 1 std"))
-    fig.add_trace(go.Scatter(x=x, y=best, mode="lines",
-                             name=f"best so far, mean of {counted(band['n_runs'], 'study', 'studies')}",
+                             name=f"{BEST_VALUE} ± 1 std"))
+    fig.add_trace(go.Scatter(x=x, y=best, mode="lines", name=BEST_VALUE,  # the mean of the runs' bests
                              line={"color": PALETTE[1], "width": 2, "shape": "hv"}))
-    fig.add_trace(go.Scatter(x=x, y=_arr(band["value_mean"]), mode="markers", name="trial value, mean ± 1 std",
+    fig.add_trace(go.Scatter(x=x, y=_arr(band["value_mean"]), mode="markers", name=metric,
                              error_y={"type": "data", "array": _arr(band["value_std"]), "thickness": 1},
                              marker={"size": 5, "color": PALETTE[0]}))
-    return _fig(fig, 380, xaxis_title="trial number", yaxis_title=metric)
+    return _fig(fig, 380, xaxis_title=TRIAL, yaxis_title=metric)
 
 
 def learning_curves_figure(curves: Sequence[Mapping[str, Any]], metric: str) -> go.Figure:
@@ -235,7 +243,8 @@ def importance_figure(imp: Mapping[str, Any]) -> go.Figure:
                            textposition="outside", error_x={"type": "data", "array": [imp["std"][n] for n in names]},
                            marker={"color": "#1f77b4"}))
     fig.update_yaxes(ticksuffix="  ")
-    return _fig(fig, 120 + 36 * len(names), xaxis_title="share of importance", xaxis_range=[0, 1.15],
+    return _fig(fig, 120 + 36 * len(names), xaxis_title="Hyperparameter Importance", yaxis_title="Hyperparameter",
+                xaxis_range=[0, 1.15],
                 margin={"l": 140, "r": 20, "t": 20, "b": 50})
 
 
@@ -264,7 +273,7 @@ def edf_figure(curves: Sequence[Mapping[str, Any]], metric: str) -> go.Figure:
     fig = go.Figure([go.Scatter(x=_arr(d["value"]), y=_arr(d["share"]), mode="lines", name=d["name"],
                                 line={"shape": "hv", "color": PALETTE[i % len(PALETTE)]})
                      for i, d in enumerate(curves)])
-    return _fig(fig, 380, xaxis_title=metric, yaxis_title="share of complete trials at or below",
+    return _fig(fig, 380, xaxis_title=metric, yaxis_title="Cumulative Probability",
                 yaxis_range=[0, 1.02], showlegend=True)
 
 
@@ -273,7 +282,8 @@ TIMELINE_COLORS = {"complete": "#1f77b4", "pruned": "#ff7f0e", "failed": "#d6272
 
 
 def timeline_figure(data: Mapping[str, Any]) -> go.Figure:
-    """One bar per trial from its start to its end, coloured by how it ended."""
+    """One bar per trial from its start to its end, coloured by how it ended, a trace per
+    state named as Optuna's legend names it (COMPLETE, FAIL, ...)."""
     fig = go.Figure()
     for state, color in TIMELINE_COLORS.items():
         rows = [r for r in data["rows"] if r["state"] == state]
@@ -283,8 +293,8 @@ def timeline_figure(data: Mapping[str, Any]) -> go.Figure:
         end = np.array([r["end"] or r["start"] for r in rows], dtype="datetime64[us]")
         width_ms = ((end - start) / np.timedelta64(1, "ms")).astype(float)
         fig.add_trace(go.Bar(base=[str(s) for s in start], x=width_ms, y=[r["number"] for r in rows],
-                             orientation="h", name=state, marker={"color": color}))
-    return _fig(fig, 420, xaxis_type="date", xaxis_title="time", yaxis_title="trial number", barmode="overlay")
+                             orientation="h", name=TrialState(state).name, marker={"color": color}))
+    return _fig(fig, 420, xaxis_type="date", xaxis_title="Datetime", yaxis_title=TRIAL, barmode="overlay")
 
 
 def pareto_kind(data: Mapping[str, Any], i: int) -> str:
@@ -295,18 +305,24 @@ def pareto_kind(data: Mapping[str, Any], i: int) -> str:
     return "front" if data["pareto"][i] else "dominated"
 
 
+def pareto_label(kind: str, any_infeasible: bool) -> str:
+    """Optuna's name for a part of the Pareto plot (a :func:`pareto_kind`): the front "Best
+    Trial", the rest "Trial", or "Feasible Trial" beside infeasible ones."""
+    return {"front": "Best Trial", "infeasible": INFEASIBLE}.get(kind, "Feasible Trial" if any_infeasible else TRIAL)
+
+
 def pareto_figure(data: Mapping[str, Any]) -> go.Figure:
     """Trials' values on two (or three) objectives, the Pareto front highlighted and the trials
-    that broke the study's constraints (``feasible`` False) apart in light grey, named as
-    Optuna's plot names them."""
+    that broke the study's constraints (``feasible`` False) apart in light grey, each part
+    named as Optuna's plot names it (:func:`pareto_label`)."""
     names, values = data["names"], data["values"]
+    kinds = [pareto_kind(data, i) for i in range(len(values))]
     fig = go.Figure()
-    for kind, label, color in (("infeasible", "Infeasible Trial", "#cccccc"),
-                               ("dominated", "dominated", "rgba(120,120,120,0.5)"),
-                               ("front", "Pareto front", "#d62728")):
-        idx = [i for i in range(len(values)) if pareto_kind(data, i) == kind]
+    for kind, color in (("infeasible", "#cccccc"), ("dominated", "rgba(120,120,120,0.5)"), ("front", "#d62728")):
+        idx = [i for i, drawn in enumerate(kinds) if drawn == kind]
         if not idx:
             continue
+        label = pareto_label(kind, "infeasible" in kinds)
         cols = [[values[i][k] for i in idx] for k in range(len(names))]
         text = [f"trial {data['number'][i]}" for i in idx]
         if len(names) >= 3:
@@ -316,6 +332,8 @@ def pareto_figure(data: Mapping[str, Any]) -> go.Figure:
             fig.add_trace(go.Scatter(x=cols[0], y=cols[1], mode="markers", name=label, text=text,
                                      marker={"size": 7, "color": color}))
     layout: dict[str, Any] = {"xaxis_title": names[0], "yaxis_title": names[1] if len(names) > 1 else None}
+    if len(names) >= 3:  # a 3D scene's axes are its own
+        layout["scene"] = {f"{axis}axis_title": name for axis, name in zip("xyz", names)}
     return _fig(fig, 460, **layout)
 
 
@@ -324,7 +342,7 @@ def hypervolume_figure(numbers: Sequence[int], volumes: Sequence[float]) -> go.F
     fig = go.Figure(go.Scatter(x=list(numbers), y=list(volumes), mode="lines+markers", name="hypervolume",
                                line={"shape": "hv", "color": "#1f77b4"},
                                hovertemplate="after trial %{x}<br>hypervolume %{y:.4g}<extra></extra>"))
-    return _fig(fig, 360, xaxis_title="trial number", yaxis_title="hypervolume")
+    return _fig(fig, 360, xaxis_title=TRIAL, yaxis_title="Hypervolume")
 
 
 

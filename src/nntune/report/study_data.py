@@ -26,20 +26,27 @@ PBT_MARKS = ("pbt_parent", "pbt_parent_step")
 def _axis(space: Space, name: str, trials: Sequence[FrozenTrial]) -> dict[str, Any]:
     dist = space.params[name]
     values = [t.params.get(name) for t in trials]
-    if isinstance(dist, Choice):
-        return {"name": name, "values": [str(v) for v in values], "log": False, "categorical": True}
+    if isinstance(dist, Choice):  # its labels in the space's order, as plot_contour's axis lists them
+        return {"name": name, "values": [str(v) for v in values], "log": False, "categorical": True,
+                "categories": [str(v) for v in dist.values]}
     return {"name": name, "values": [None if v is None else float(v) for v in values],
             "log": bool(getattr(dist, "log", False)), "categorical": False}
 
 
-def contour_data(trials: Sequence[FrozenTrial], space: Space, x: str, y: str) -> dict[str, Any]:
-    """The complete trials' values over two parameters: the points, and the values on a
-    grid interpolated between them (linear; nearest outside their hull)."""
+def contour_data(trials: Sequence[FrozenTrial], space: Space, x: str, y: str,
+                 direction: str = "minimize") -> dict[str, Any]:
+    """The complete trials' values over two parameters: the points (a choice's axis with its
+    ``categories``), and the values on a grid interpolated between them (linear; nearest
+    outside their hull); over a choice, :func:`choice_grid`'s surface, whose cells of two
+    choices hold their best value in ``direction``."""
     done = [t for t in complete_trials(trials) if x in t.params and y in t.params]
     out: dict[str, Any] = {"x": _axis(space, x, done), "y": _axis(space, y, done),
                            "value": [float(t.value) for t in done], "number": [t.number for t in done],  # type: ignore[arg-type]
                            "grid": None}
-    if len(done) < 3 or out["x"]["categorical"] or out["y"]["categorical"]:
+    if out["x"]["categorical"] or out["y"]["categorical"]:
+        out["grid"] = choice_grid(out, direction)
+        return out
+    if len(done) < 3:
         return out
     from scipy.interpolate import griddata
 
@@ -61,6 +68,77 @@ def contour_data(trials: Sequence[FrozenTrial], space: Space, x: str, y: str) ->
     unscale = (lambda a, log: (10 ** a if log else a).tolist())
     out["grid"] = {"x": unscale(gx, out["x"]["log"]), "y": unscale(gy, out["y"]["log"]), "z": z.tolist()}
     return out
+
+
+def choice_grid(cell: dict[str, Any], direction: str) -> dict[str, Any] | None:
+    """The surface of a :func:`contour_data` cell with a choice on an axis, as Optuna draws
+    it over the choices' places (the plots, the dashboard and the report share it): a choice's axis at the
+    labels the trials used (in ``categories``' order), a number's at 50 steps over its
+    range (by decades when log-scaled). Beside a number, each label's column runs along it
+    through that label's trials alone (the nearest value beyond them); for two choices, a
+    cell is its trials' best value in ``direction`` and an empty one is interpolated from
+    the rest. None where an axis has fewer than two values, or no axis is a choice."""
+    axes = [_grid_axis(a) for a in (cell["x"], cell["y"])]
+    if not (cell["x"]["categorical"] or cell["y"]["categorical"]) or None in axes:
+        return None
+    (gx, px, sx), (gy, py, sy) = axes  # steps as drawn (labels or numbers), points' and steps' places
+    ok = ~(np.isnan(px) | np.isnan(py))
+    px, py, pv = px[ok], py[ok], np.asarray(cell["value"], dtype=float)[ok]
+    best = np.fmax if direction == "maximize" else np.fmin
+    if cell["x"]["categorical"] and cell["y"]["categorical"]:
+        z = np.full((len(sy), len(sx)), np.nan)
+        for x, y, v in zip(px.astype(int), py.astype(int), pv):
+            z[y, x] = best(z[y, x], v)
+        z = _filled(z)
+    elif cell["x"]["categorical"]:
+        z = np.array([_along(py[px == i], pv[px == i], sy, best) for i in range(len(sx))]).T
+    else:
+        z = np.array([_along(px[py == i], pv[py == i], sx, best) for i in range(len(sy))])
+    return {"x": gx, "y": gy, "z": z.tolist()}
+
+
+def _grid_axis(axis: dict[str, Any]) -> tuple[list[Any], np.ndarray, np.ndarray] | None:
+    """``(steps as drawn, each point's place, the steps' places)`` along one axis: a
+    choice's used labels at 0, 1, ... (a label off ``categories``: NaN), a number's 50
+    steps (log10 places for a log scale); None for fewer than two values."""
+    if axis["categorical"]:
+        seen = set(axis["values"])
+        used = [c for c in axis.get("categories") or sorted(seen) if c in seen]
+        where = {c: float(i) for i, c in enumerate(used)}
+        places = np.array([where.get(v, np.nan) for v in axis["values"]], dtype=float)
+        return (used, places, np.arange(len(used), dtype=float)) if len(used) > 1 else None
+    places = np.asarray(axis["values"], dtype=float)
+    places = np.log10(places) if axis["log"] else places
+    if not np.ptp(places) > 0:
+        return None
+    steps = np.linspace(places.min(), places.max(), 50)
+    return (10 ** steps if axis["log"] else steps).tolist(), places, steps
+
+
+def _along(at: np.ndarray, values: np.ndarray, steps: np.ndarray, best: Any) -> np.ndarray:
+    """One label's column: its trials' values (the best of those at one place) interpolated
+    at ``steps``, the nearest one beyond them."""
+    places = np.unique(at)
+    tops = [best.reduce(values[at == a]) for a in places]
+    return np.interp(steps, places, tops)
+
+
+def _filled(z: np.ndarray) -> np.ndarray:
+    """``z`` with its NaN cells interpolated from the others (linearly, nearest outside them)."""
+    empty = np.isnan(z)
+    if not empty.any():
+        return z
+    from scipy.interpolate import griddata
+
+    known = np.argwhere(~empty)
+    try:
+        guess = griddata(known, z[~empty], np.argwhere(empty), method="linear")
+    except Exception:  # fewer than three cells, or all in a line: no triangles to interpolate in
+        guess = np.full(int(empty.sum()), np.nan)
+    near = griddata(known, z[~empty], np.argwhere(empty), method="nearest")
+    z = z.copy()
+    z[empty] = np.where(np.isnan(guess), near, guess)
+    return z
 
 
 def edf_data(trials: Sequence[FrozenTrial]) -> dict[str, Any]:

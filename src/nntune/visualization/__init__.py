@@ -37,7 +37,12 @@ def plot_optimization_history(study: Any, *, target: Target | None = None,
     # The axis is the number plotted, named as given (the report's figure says "validation"),
     # and a line without points (no best so far for a target) is no legend entry.
     fig.data = [tr for tr in fig.data if _has_points(tr.y)]
-    return fig.update_layout(yaxis_title=target_name)
+    return _titled(fig, "Optimization History Plot", xaxis_title="Trial", yaxis_title=target_name)
+
+
+def _titled(fig: Any, title: str, **layout: Any) -> Any:
+    """``fig`` titled as Optuna titles the plot, its axes named as given (``xaxis_title=...``)."""
+    return fig.update_layout(title={"text": title}, margin={"t": 60}, **layout)
 
 
 def _has_points(ys: Any) -> bool:
@@ -47,7 +52,8 @@ def _has_points(ys: Any) -> bool:
 
 def plot_intermediate_values(study: Any) -> Any:
     """Every trial's reported curve, with the 10/50/90% band per step."""
-    return _or_empty(lambda: figures.intermediate_figure(_data.intermediate(study), "Objective Value"))
+    return _or_empty(lambda: _titled(figures.intermediate_figure(_data.intermediate(study), "Objective Value"),
+                                     "Intermediate Values Plot", xaxis_title="Step", yaxis_title="Intermediate Value"))
 
 
 def plot_parallel_coordinate(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
@@ -58,10 +64,11 @@ def plot_parallel_coordinate(study: Any, params: Sequence[str] | None = None, *,
     def draw() -> Any:
         data, by_rank = parallel_view(study, params, target)
         if not by_rank:
-            return figures.parallel_figure(data, target_name, _data.direction_of(study, target))
+            return _titled(figures.parallel_figure(data, target_name, _data.direction_of(study, target)),
+                           "Parallel Coordinate Plot")
         fig = figures.parallel_figure(data, RANK_NAME, "minimize")  # the lowest rank the brightest
         fig.data[0].dimensions = fig.data[0].dimensions[:-1]  # the rank is a colour, not an axis
-        return fig
+        return _titled(fig, "Parallel Coordinate Plot")
     return _or_empty(draw)
 
 
@@ -79,21 +86,26 @@ def _or_empty(draw: Callable[[], Any]) -> Any:
 def plot_slice(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
                target_name: str = "Objective Value") -> Any:
     """Each parameter's values against the value, complete and pruned trials apart."""
-    return _or_empty(lambda: figures.slices_figure(_data.slices(study, params, target), target_name))
+    return _or_empty(lambda: _titled(figures.slices_figure(_data.slices(study, params, target), target_name),
+                                     "Slice Plot"))
 
 
 def plot_contour(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
                  target_name: str = "Objective Value") -> Any:
-    """The value over a pair of parameters; with more than two, every pair as a matrix."""
+    """The value over a pair of parameters (a choice's axis: its labels, the surface over
+    their places, as Optuna draws it), the best value the darkest; with more than two, every
+    pair as a matrix."""
     def draw() -> Any:
         data = _data.contours(study, params, target)
-        names = data["params"]
+        names, direction = data["params"], _data.direction_of(study, target)  # a target is minimized
         if len(names) == 2:
-            fig = figures.contour_figure(next(iter(data["cells"].values())), target_name)
-            return _reverse_beta_axes(fig, data["cells"], {(names[0], names[1]): (None, None)})
-        fig = figures.contour_matrix_figure(names, data["cells"], target_name)
-        return _reverse_beta_axes(fig, data["cells"], {(x, y): (names.index(y) + 1, names.index(x) + 1)
-                                                       for x, y in data["cells"]})
+            fig = figures.contour_figure(next(iter(data["cells"].values())), target_name, direction)
+            fig = _reverse_beta_axes(fig, data["cells"], {(names[0], names[1]): (None, None)})
+        else:
+            fig = figures.contour_matrix_figure(names, data["cells"], target_name, direction)
+            fig = _reverse_beta_axes(fig, data["cells"], {(x, y): (names.index(y) + 1, names.index(x) + 1)
+                                                          for x, y in data["cells"]})
+        return _titled(fig, "Contour Plot")
     return _or_empty(draw)
 
 
@@ -110,12 +122,14 @@ def _reverse_beta_axes(fig: Any, cells: Any, places: dict[tuple[str, str], tuple
 def plot_edf(study: Any, *, target: Target | None = None, target_name: str = "Objective Value") -> Any:
     """The share of complete trials at or below each value: a line per study (a study, or
     a sequence of them)."""
-    return figures.edf_figure(_data.edfs(study, target), target_name)
+    return _titled(figures.edf_figure(_data.edfs(study, target), target_name), "Empirical Distribution Function Plot",
+                   xaxis_title=target_name, yaxis_title="Cumulative Probability")
 
 
 def plot_timeline(study: Any, n_recent_trials: int | None = None) -> Any:
     """Each trial's run from start to end (the last ``n_recent_trials`` only, if given)."""
-    return figures.timeline_figure(_data.timeline(study, n_recent_trials))
+    fig = figures.timeline_figure(_data.timeline(study, n_recent_trials))  # a bar per state: COMPLETE, FAIL, ...
+    return _titled(fig, "Timeline Plot", xaxis_title="Datetime", yaxis_title="Trial", showlegend=True)  # one state too
 
 
 def plot_param_importances(study: Any, evaluator: Any = None, params: Sequence[str] | None = None, *,
@@ -134,7 +148,8 @@ def plot_param_importances(study: Any, evaluator: Any = None, params: Sequence[s
             fig.add_traces([b.data[0] for b in bars[1:]])
             fig.update_layout(barmode="group", showlegend=True, height=fig.layout.height + 16 * len(
                 groups[0][1]["importance"]) * (len(bars) - 1))
-        return fig
+        return _titled(fig, "Hyperparameter Importances", xaxis_title="Hyperparameter Importance",
+                       yaxis_title="Hyperparameter")
     return _or_empty(draw)
 
 
@@ -145,8 +160,8 @@ def plot_pareto_front(study: Any, *, target_names: Sequence[str] | None = None,
     Pareto-optimal ones highlighted; infeasible trials (stored constraint values, or
     ``constraints_func``) are never on the front: they are drawn apart ("Infeasible Trial"),
     even with ``include_dominated_trials=False``, as Optuna draws them."""
-    return figures.pareto_figure(_data.pareto(study, target_names, include_dominated_trials, targets,
-                                              constraints_func))
+    data = _data.pareto(study, target_names, include_dominated_trials, targets, constraints_func)
+    return _titled(figures.pareto_figure(data), "Pareto-front Plot")  # its parts named as Optuna's
 
 
 def plot_rank(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
@@ -162,7 +177,7 @@ def plot_rank(study: Any, params: Sequence[str] | None = None, *, target: Target
             if dim.get("reversed"):
                 fig.update_layout({f"xaxis{i if i > 1 else ''}": {"autorange": "reversed"},
                                    f"yaxis{i if i > 1 else ''}": {"autorange": "reversed"}})
-        return fig
+        return _titled(fig, f"Rank ({target_name})")
     return _or_empty(draw)
 
 
@@ -171,7 +186,8 @@ def plot_hypervolume_history(study: Any, reference_point: Sequence[float]) -> An
     objectives), bounded by ``reference_point`` in the objectives' own units, after each
     trial."""
     data = hypervolumes(study, reference_point)
-    return figures.hypervolume_figure(data["number"], data["volume"])
+    return _titled(figures.hypervolume_figure(data["number"], data["volume"]), "Hypervolume History Plot",
+                   xaxis_title="Trial", yaxis_title="Hypervolume")
 
 
 def plot_terminator_improvement(study: Any, plot_error: bool = False, improvement_evaluator: Any = None,
@@ -181,7 +197,8 @@ def plot_terminator_improvement(study: Any, plot_error: bool = False, improvemen
     ``Terminator`` picks it); the points before ``min_n_trials`` complete trials are
     lighter. Each complete trial refits the evaluator's model, so a long study takes a while."""
     view = terminator_view(study, plot_error, improvement_evaluator, error_evaluator, min_n_trials)
-    return figures.terminator_figure(*view)
+    return _titled(figures.terminator_figure(*view), "Terminator Improvement Plot", xaxis_title="Trial",
+                   yaxis_title="Terminator Improvement")
 
 
 def is_available() -> bool:

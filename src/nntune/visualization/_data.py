@@ -17,9 +17,10 @@ import numpy as np
 
 from nntune.analysis import IMPORTANCE_FEWEST_TRIALS, chosen_space, complete_trials, param_importance, valued_trials
 from nntune.report.data import history_data, intermediate_data, parallel_data, rank, slices_data
-from nntune.report.study_data import contour_data, edf_data, pareto_data, timeline_data
+from nntune.report.study_data import (choice_grid, contour_data, edf_data,  # noqa: F401 (_data.choice_grid)
+                                      pareto_data, timeline_data)
 from nntune.samplers import is_feasible
-from nntune.space import Beta, Choice, Float, Space
+from nntune.space import Beta, Float, Space
 from nntune.trial import CONSTRAINTS_KEY, FrozenTrial, TrialState
 
 Target = Callable[[FrozenTrial], float]
@@ -214,12 +215,10 @@ def contours(study: Any, params: Sequence[str] | None, target: Target | None) ->
     if not complete_trials(trials):  # panels with nothing in them
         raise NothingToPlot("a contour needs complete trials; the study has none yet")
     pairs = [(names[0], names[1])] if len(names) == 2 else list(itertools.permutations(names, 2))
-    cells = {(x, y): contour_data(trials, space, x, y) for x, y in pairs}
-    for cell in cells.values():  # a choice's axis lists its labels in the space's order
+    direction = direction_of(study, target)
+    cells = {(x, y): contour_data(trials, space, x, y, direction) for x, y in pairs}
+    for cell in cells.values():
         for axis in (cell["x"], cell["y"]):
-            dist = space.params[axis["name"]]
-            if isinstance(dist, Choice):
-                axis["categories"] = [str(v) for v in dist.values]
             axis["reversed"] = is_decades_of_beta(axis["name"], declared)
     return {"params": names, "cells": cells}
 
@@ -334,6 +333,7 @@ def pareto(study: Any, target_names: Sequence[str] | None, include_dominated_tri
     dirs = [str(d) for d in study.directions] if targets is None else ["minimize"] * n
     if target_names is None and targets is None:  # the names set_metric_names gave, as Optuna's plot takes them
         target_names = getattr(study, "metric_names", None)
+    target_names = target_names or [f"Objective {i}" for i in range(n)]  # Optuna's names for the rest
     data = pareto_data(trials, dirs, target_names)
     if not include_dominated_trials:  # as Optuna's plot: the front, and the infeasible trials all the same
         keep = [i for i, (p, ok) in enumerate(zip(data["pareto"], data["feasible"])) if p or not ok]

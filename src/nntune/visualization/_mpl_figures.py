@@ -21,8 +21,8 @@ from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 
-from nntune._words import counted
-from nntune.report.figures import PALETTE, TIMELINE_COLORS, pareto_kind
+from nntune.report.figures import PALETTE, TIMELINE_COLORS, pareto_kind, pareto_label
+from nntune.trial import TrialState
 from nntune.visualization._mpl_columns import _arr, parallel_axes, rank_axes  # noqa: F401 (matplotlib.py: draw.*)
 
 COMPLETE, PRUNED, BEST, BAND = "#1f77b4", "#7f7f7f", "#d62728", "#bbbbbb"
@@ -53,11 +53,11 @@ def histories_axes(curves: Sequence[Mapping[str, Any]], target_name: str) -> Axe
     ax.set(title="Optimization History Plot", xlabel="Trial", ylabel=target_name)
     for i, h in enumerate(curves):
         color = PALETTE[i % len(PALETTE)]
-        ax.scatter(h["number"], h["value"], s=14, color=color, alpha=0.45, label=f"{h['name']}: trials",
+        ax.scatter(h["number"], h["value"], s=14, color=color, alpha=0.45, label=f"{target_name} of {h['name']}",
                    gid=f"{h['name']} trials")
         if h["best_number"]:
-            ax.step(h["best_number"], h["best_value"], where="post", color=color, lw=2, label=f"{h['name']}: best",
-                    gid=f"{h['name']} best")
+            ax.step(h["best_number"], h["best_value"], where="post", color=color, lw=2,
+                    label=f"Best Value of {h['name']}", gid=f"{h['name']} best")
     _legend(ax)
     return ax
 
@@ -71,11 +71,11 @@ def history_band_axes(band: Mapping[str, Any], target_name: str) -> Axes:
     best, spread = _arr(band["best_mean"]), _arr(band["best_std"])
     if np.isfinite(best).any():  # none for a target, whose better direction is unknown
         ax.fill_between(x, best - spread, best + spread, step="post", color=BEST, alpha=0.15, lw=0,
-                        label="best so far ± 1 std", gid="best band")
+                        label="Best Value ± 1 std", gid="best band")
         ax.step(x, best, where="post", color=BEST, lw=2,
-                label=f"best so far, mean of {counted(band['n_runs'], 'study', 'studies')}", gid="best")
+                label="Best Value", gid="best")  # the mean of the runs' bests, as Optuna's legend names it
     ax.errorbar(x, _arr(band["value_mean"]), yerr=_arr(band["value_std"]), fmt="o", ms=3, color=COMPLETE,
-                elinewidth=1, label="trial value, mean ± 1 std", gid="values")
+                elinewidth=1, label=target_name, gid="values")
     _legend(ax)
     return ax
 
@@ -159,21 +159,21 @@ def slice_axes(slices: Sequence[Mapping[str, Any]], target_name: str) -> Axes | 
     return axs[0, 0] if n == 1 else axs[0]
 
 
-def _contour_cell(ax: Axes, data: Mapping[str, Any], norm: Normalize) -> None:
-    """An interpolated surface under the trials' points where both axes are numeric; points
-    coloured by their value where not (a choice: by its label, in the space's order)."""
+def _contour_cell(ax: Axes, data: Mapping[str, Any], norm: Normalize, cmap: str) -> None:
+    """An interpolated surface under the trials' points (a choice at its label's place, in
+    the space's order); points coloured by their value where there is none to draw."""
+    xs, ys = (_place(a["values"], a.get("categories")) for a in (data["x"], data["y"]))
     if data["grid"] is not None:
         g = data["grid"]
+        gx, gy = (_place(g[k], a.get("categories")) for k, a in (("x", data["x"]), ("y", data["y"])))
         z = np.array(g["z"], dtype=float)
         levels = np.linspace(norm.vmin, norm.vmax, 16)
-        ax.contourf(g["x"], g["y"], z, levels=levels, cmap="Blues", norm=norm)
+        ax.contourf(gx, gy, z, levels=levels, cmap=cmap, norm=norm)
         if np.ptp(z) > 1e-9 * (norm.vmax - norm.vmin):  # a flat surface has no contour lines to draw
-            ax.contour(g["x"], g["y"], z, levels=levels, colors="black", linewidths=0.4)
-        ax.scatter(data["x"]["values"], data["y"]["values"], color=BEST, edgecolors="white", s=22, zorder=3,
-                   label="trials", gid="trials")
+            ax.contour(gx, gy, z, levels=levels, colors="black", linewidths=0.4)
+        ax.scatter(xs, ys, color=BEST, edgecolors="white", s=22, zorder=3, label="trials", gid="trials")
     else:
-        xs, ys = (_place(a["values"], a.get("categories")) for a in (data["x"], data["y"]))
-        ax.scatter(xs, ys, c=data["value"], cmap="Blues", norm=norm, edgecolors="grey", s=28, zorder=3,
+        ax.scatter(xs, ys, c=data["value"], cmap=cmap, norm=norm, edgecolors="grey", s=28, zorder=3,
                    label="trials", gid="trials")
     for axis, set_scale, set_ticks, set_lim, invert in (
             (data["x"], ax.set_xscale, ax.set_xticks, ax.set_xlim, ax.invert_xaxis),
@@ -188,9 +188,11 @@ def _contour_cell(ax: Axes, data: Mapping[str, Any], norm: Normalize) -> None:
 
 
 def contour_axes(params: Sequence[str], cells: Mapping[tuple[str, str], Mapping[str, Any]],
-                 target_name: str) -> Axes | np.ndarray:
+                 target_name: str, direction: str = "maximize") -> Axes | np.ndarray:
     """The value over two parameters, or with more every pair as a matrix (row ``y``,
-    column ``x``, names on the diagonal), on one colour scale."""
+    column ``x``, names on the diagonal), on one colour scale: the darkest blue the best
+    value in ``direction``, as Optuna colours it."""
+    cmap = "Blues_r" if direction == "minimize" else "Blues"
     values = [v for c in cells.values() for v in c["value"]]
     values += [v for c in cells.values() if c["grid"] is not None for row in c["grid"]["z"] for v in row]
     low, high = min(values, default=0.0), max(values, default=1.0)
@@ -202,7 +204,7 @@ def contour_axes(params: Sequence[str], cells: Mapping[tuple[str, str], Mapping[
     if n == 2:
         fig, ax = plt.subplots(tight_layout=True)
         ax.set(title="Contour Plot", xlabel=params[0], ylabel=params[1])
-        _contour_cell(ax, cells[(params[0], params[1])], norm)
+        _contour_cell(ax, cells[(params[0], params[1])], norm, cmap)
         axs: Any = ax
     else:
         fig, axs = plt.subplots(n, n, figsize=(min(3.0 * n, 24), min(3.0 * n, 24)), squeeze=False)
@@ -214,10 +216,10 @@ def contour_axes(params: Sequence[str], cells: Mapping[tuple[str, str], Mapping[
                     ax.text(0.5, 0.5, x, ha="center", va="center", transform=ax.transAxes)
                     ax.set(xticks=[], yticks=[])
                 else:
-                    _contour_cell(ax, cells[(x, y)], norm)
+                    _contour_cell(ax, cells[(x, y)], norm, cmap)
                 ax.set_xlabel(x if r == n - 1 else "")
                 ax.set_ylabel(y if c == 0 else "")
-    fig.colorbar(ScalarMappable(norm=norm, cmap="Blues"), ax=axs, label=target_name)
+    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axs, label=target_name)
     return axs
 
 
@@ -242,7 +244,8 @@ def timeline_axes(data: Mapping[str, Any]) -> Axes:
             continue
         start = mdates.date2num([datetime.fromisoformat(r["start"]) for r in rows])
         end = mdates.date2num([datetime.fromisoformat(r["end"] or r["start"]) for r in rows])
-        ax.barh([r["number"] for r in rows], end - start, left=start, height=0.8, color=color, label=state)
+        ax.barh([r["number"] for r in rows], end - start, left=start, height=0.8, color=color,
+                label=TrialState(state).name)  # COMPLETE, FAIL, ...: Optuna's legend
     ax.xaxis_date()
     _legend(ax)
     return ax
@@ -269,19 +272,20 @@ def importance_axes(groups: Sequence[tuple[str, Mapping[str, Any]]]) -> Axes:
 
 def pareto_axes(data: Mapping[str, Any]) -> Axes:
     """Trials on two (or the first three) objectives, dominated ones grey, the front red and
-    those that broke the constraints light grey ("Infeasible Trial", as Optuna labels them)."""
+    those that broke the constraints light grey, labelled as Optuna labels them: "Trial"
+    ("Feasible Trial" beside infeasible ones), "Best Trial" and "Infeasible Trial"."""
     names, k = data["names"], min(3, len(data["names"]))
     kw: dict[str, Any] = {"subplot_kw": {"projection": "3d"}} if k == 3 else {"tight_layout": True}
     _, ax = plt.subplots(**kw)
     ax.set(title="Pareto-front Plot", xlabel=names[0], ylabel=names[1])
     if k == 3:
         ax.set_zlabel(names[2])  # type: ignore[attr-defined]
-    for kind, label, color in (("infeasible", "Infeasible Trial", "#cccccc"), ("dominated", "dominated", PRUNED),
-                               ("front", "Pareto front", BEST)):
-        idx = [i for i in range(len(data["values"])) if pareto_kind(data, i) == kind]
+    kinds = [pareto_kind(data, i) for i in range(len(data["values"]))]
+    for kind, color in (("infeasible", "#cccccc"), ("dominated", PRUNED), ("front", BEST)):
+        idx = [i for i, drawn in enumerate(kinds) if drawn == kind]
         if idx:
             cols = [[data["values"][i][j] for i in idx] for j in range(k)]
-            ax.scatter(*cols, color=color, s=24, label=label, gid=kind)
+            ax.scatter(*cols, color=color, s=24, label=pareto_label(kind, "infeasible" in kinds), gid=kind)
     _legend(ax)
     return ax
 

@@ -74,10 +74,11 @@ def plot_slice(study: Any, params: Sequence[str] | None = None, *, target: Targe
 
 def plot_contour(study: Any, params: Sequence[str] | None = None, *, target: Target | None = None,
                  target_name: str = "Objective Value") -> Axes | np.ndarray:
-    """The value over two parameters; with more, every pair as a matrix of panels."""
+    """The value over two parameters (a choice's axis: its labels, the surface over their
+    places), the best value the darkest; with more, every pair as a matrix of panels."""
     def contours() -> Axes | np.ndarray:
         data = _data.contours(study, params, target)
-        return draw.contour_axes(data["params"], data["cells"], target_name)
+        return draw.contour_axes(data["params"], data["cells"], target_name, _data.direction_of(study, target))
     return _or_empty(contours)
 
 

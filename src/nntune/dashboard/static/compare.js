@@ -20,7 +20,7 @@ function comparePage() {
     d.studies.forEach((s, i) => {
       const color = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"][i % 8];
       traces.push({ x: s.history.number, y: s.history.value, mode: "markers", name: `${s.name}${s.objective ? `: ${s.objective}` : ""} (${s.direction})`, marker: { color, size: 5, opacity: 0.5 } });
-      traces.push({ x: s.history.best_number, y: s.history.best_value, mode: "lines", name: `${s.name}: best so far`, line: { shape: "hv", color, width: 2 } });
+      traces.push({ x: s.history.best_number, y: s.history.best_value, mode: "lines", name: `Best Value of ${s.name}`, line: { shape: "hv", color, width: 2 } });
     });
     draw("compare-plot", traces, { height: 480, xaxis: trialAxis(Math.max(0, ...d.studies.map((st) => st.history.n_trials))), yaxis: { title: { text: "value" } } });
   });

@@ -62,8 +62,12 @@ function drawContour(d, m, goal) {
     emptyNote("contour-plot", why);
     return;
   }
-  $("#contour-note").textContent = counted(c.value.length, "complete trial") + (c.grid ? `; ${m} interpolated between them (nearest outside their hull).`
-    : c.x.categorical || c.y.categorical ? "; a choice's values have no distance between them to interpolate over."
+  const choice = c.x.categorical || c.y.categorical;
+  // Over a choice, plot_contour draws the surface at its labels' places: each label's column
+  // runs through its own trials, a cell of two choices holds its best value.
+  $("#contour-note").textContent = counted(c.value.length, "complete trial") + (c.grid && choice ? `; ${m} interpolated between each choice's trials (their best where two choices meet).`
+    : c.grid ? `; ${m} interpolated between them (nearest outside their hull).`
+    : choice ? "; a surface needs two values of each parameter tried."  // the server draws one over a choice otherwise
     : c.value.length < 3 ? "; three are needed to interpolate between them." : "; their values of one parameter are all the same.");
   const { met, points, grey, layout } = pairPoints(c);
   const surface = c.grid ? [{ type: "contour", x: c.grid.x, y: c.grid.y, z: c.grid.z, name: m, hoverinfo: "x+y+z", colorscale: "Blues",
@@ -85,7 +89,7 @@ function pairPoints(c) {
   const text = c.number.map((n, i) => `#${n}: ${fmt(c.value[i])}` + (feasible[i] ? "" : " (broke the constraints)"));
   const points = (idx, name, marker) => ({ x: idx.map((i) => c.x.values[i]), y: idx.map((i) => c.y.values[i]), text: idx.map((i) => text[i]),
     customdata: idx.map((i) => c.number[i]), mode: "markers", name, hoverinfo: "text", marker });
-  const grey = broke.length ? [points(broke, "infeasible", { size: 7, color: "#cccccc", line: { width: 1, color: "grey" } })] : [];
+  const grey = broke.length ? [points(broke, "Infeasible Trial", { size: 7, color: "#cccccc", line: { width: 1, color: "grey" } })] : [];
   return { met, points, grey, layout: { height: 460, xaxis: pairAxis(c.x), yaxis: pairAxis(c.y) } };
 }
 
@@ -108,7 +112,7 @@ function drawEdf(e, m) {
   if (!e.value.length) { $("#edf-note").textContent = ""; emptyNote("edf-plot", "No complete trial yet."); return; }
   $("#edf-note").textContent = `The share of the ${counted(e.n_complete, "complete trial")} with ${m} at or below each value.`;
   later("edf-plot", [e, m], () => draw("edf-plot", [{ x: e.value, y: e.share, mode: "lines", name: m, line: { shape: "hv", color: COLORS.complete } }],
-    { showlegend: false, xaxis: { title: { text: m } }, yaxis: { title: { text: "share of complete trials" }, range: [0, 1.02] } }));
+    { showlegend: false, xaxis: { title: { text: m } }, yaxis: { title: { text: "Cumulative Probability" }, range: [0, 1.02] } }));
 }
 
 // Each started trial a bar from its start to its end (a running one to when the server read

@@ -7,7 +7,8 @@ function drawHistory(h, m) {
     return draw("history-plot", [
       { x: h.number, y: h.value, mode: "markers", name: "complete", marker: { color: COLORS.complete, size: 6 } },
       { x: h.pruned_number, y: h.pruned_value, mode: "markers", name: "pruned", marker: { color: COLORS.pruned, symbol: "x", size: 6 } },
-      { x: h.best_number, y: h.best_value, mode: "lines", name: "best so far", line: { shape: "hv", color: "#c62828" } }],
+      // The best so far named as plot_optimization_history and the report name it.
+      { x: h.best_number, y: h.best_value, mode: "lines", name: "Best Value", line: { shape: "hv", color: "#c62828" } }],
       { xaxis: trialAxis(h.n_trials), yaxis: { title: { text: m } } });
   }
   return emptyNote("history-plot", "No complete or pruned trial yet.");
@@ -150,7 +151,7 @@ function drawImportance(d, m) {
   // Several objectives: the importance for the objective picked, said so.
   const of = S.objectives ? ` of each parameter for ${m}` : "";
   $("#importance-note").textContent = names.length ? `${imp.method}${of} over ${counted(imp.n_trials, "complete trial")} (fit R² ${fmt(imp.r2)}).` : "";
-  if (names.length) later("importance-plot", [imp, m], () => draw("importance-plot", [{ type: "bar", orientation: "h", x: names.map((n) => imp.importance[n]).reverse(), y: names.slice().reverse(), error_x: { type: "data", array: names.map((n) => imp.std[n]).reverse() } }], { xaxis: { title: { text: "share of importance" } }, margin: { l: 120, r: 15, t: 20, b: 40 } }));
+  if (names.length) later("importance-plot", [imp, m], () => draw("importance-plot", [{ type: "bar", orientation: "h", x: names.map((n) => imp.importance[n]).reverse(), y: names.slice().reverse(), error_x: { type: "data", array: names.map((n) => imp.std[n]).reverse() } }], { xaxis: { title: { text: "Hyperparameter Importance" } }, margin: { l: 120, r: 15, t: 20, b: 40 } }));
   else emptyNote("importance-plot", noImportance(d, m));
 }
 
@@ -167,8 +168,10 @@ function noImportance(d, m) {
 // are more), the front of the feasible ones over all objectives highlighted, as the report and
 // plot_pareto_front draw it; a click on a point follows its trial.
 let paretoFront = null;
-const PARETO_KINDS = { front: { name: "Pareto front", color: "#d62728" }, dominated: { name: "dominated", color: "rgba(120,120,120,0.5)" },
-  infeasible: { name: "infeasible", color: "#cccccc" } };
+// Each part named as plot_pareto_front and optuna-dashboard name it: the rest "Trial", or
+// "Feasible Trial" beside the infeasible ones.
+const PARETO_KINDS = { front: { name: "Best Trial", color: "#d62728" }, dominated: { name: "Trial", color: "rgba(120,120,120,0.5)" },
+  infeasible: { name: "Infeasible Trial", color: "#cccccc" } };
 
 function drawPareto(front) {
   $("#pareto-section").hidden = $("#pareto-link").hidden = !front;
@@ -194,10 +197,11 @@ function drawPareto(front) {
   // A trial that broke the study's constraints is neither on the front nor "dominated": drawn
   // apart, in light grey as optuna-dashboard draws it (where the points say which broke them).
   const kindOf = (i) => (pts.pareto[i] ? "front" : pts.feasible && !pts.feasible[i] ? "infeasible" : "dominated");
+  const broke = pts.number.some((_, i) => kindOf(i) === "infeasible");
   const part = (kind) => {
     const idx = pts.number.map((_, i) => i).filter((i) => kindOf(i) === kind);
     return { x: idx.map((i) => pts.values[i][kx]), y: idx.map((i) => pts.values[i][ky]), text: idx.map((i) => `#${pts.number[i]}`),
-      customdata: idx.map((i) => pts.number[i]), mode: "markers", name: PARETO_KINDS[kind].name,
+      customdata: idx.map((i) => pts.number[i]), mode: "markers", name: kind === "dominated" && broke ? "Feasible Trial" : PARETO_KINDS[kind].name,
       marker: { size: 7, color: PARETO_KINDS[kind].color } };
   };
   const traces = ["dominated", "infeasible", "front"].map(part).filter((t) => t.name !== PARETO_KINDS.infeasible.name || t.x.length);
