@@ -100,3 +100,9 @@ def independent_draws(space: Space, seed: int, number: int, given: dict[str, Any
 def finished(history: Sequence[FrozenTrial]) -> list[FrozenTrial]:
     """Trials whose outcome is known (complete with a value); samplers learn from these."""
     return [t for t in history if t.state == TrialState.COMPLETE and t.value is not None]
+
+
+def queued(history: Sequence[FrozenTrial]) -> bool:
+    """Whether an enqueued trial waits to run: a sampler that can run out (a grid, brute
+    force) is not done while one does, since the study runs it without asking the sampler."""
+    return any(t.state == TrialState.WAITING for t in history)

@@ -25,7 +25,7 @@ import numpy as np
 
 from nntune._distribution_extras import steps_in
 from nntune.exceptions import ConfigError
-from nntune.samplers._base import name_salt, resolve_seed
+from nntune.samplers._base import name_salt, queued, resolve_seed
 from nntune.samplers._checks import check_flag
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Choice, Distribution, Float, Int, Space, Value
@@ -152,6 +152,10 @@ class BruteForceSampler(OptunaMethods):
         return np.random.default_rng([self.seed, number, name_salt(name)])
 
     def is_exhausted(self, space: Space, history: Sequence[FrozenTrial]) -> bool:
+        if queued(history):
+            # An enqueued trial still runs, as Optuna's optimize runs it: one enqueued after
+            # every path was tried waited for ever while optimize returned at once.
+            return False
         root = tree_of(history)
         if root.name is None:
             # No trial asked anything: the space is empty once a finished trial shows it (its

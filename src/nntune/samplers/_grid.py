@@ -7,34 +7,43 @@ the comparison.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from nntune import logging as _logging
 from nntune._known_values import known_value
 from nntune._stored_value import as_stored
 from nntune.exceptions import ConfigError
-from nntune.samplers._base import independent_draw, resolve_seed
+from nntune.samplers._base import independent_draw, queued, resolve_seed
 from nntune.samplers._checks import check_count
 from nntune.samplers._optuna_methods import OptunaMethods
+from nntune.search_space import infer_space
 from nntune.space import Distribution, Space, grid_from_lists
 from nntune.trial import FrozenTrial, TrialState, params_key
+
+_log = _logging.get_logger("nntune.samplers")
 
 
 def _fits(name: str, value: Any, space: Space) -> bool:
     """Whether a trial may take the grid's ``value`` as it is: the trial takes a suggested
-    value unchecked where the space holds the parameter, so Optuna's rule is applied here. A
-    number off the range is kept with a warning; a value off the choices is left out, so the
-    trial asks for it (:meth:`GridSampler.sample_independent`) and fails inside the
-    objective with Optuna's ValueError, instead of the study's ask leaving it running."""
+    value unchecked where the space holds the parameter with the distribution it asks. A
+    value that is off that distribution (off the choices, off the range, not an integer) is
+    left out, so the trial asks for it (:meth:`GridSampler.sample_independent`) and Optuna's
+    rule is applied against the distribution the objective asks now: a ValueError inside
+    the objective, or a warning. Checked here against the space inferred from earlier
+    trials, a range widened since warned of a value that is inside the new range."""
     dist = space.params.get(name)
     if dist is None:
         return True
-    try:
-        known_value(name, dist, value, "grid", stacklevel=4)
-    except ValueError:
-        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        try:
+            known_value(name, dist, value, "grid")
+        except (ValueError, UserWarning):
+            return False
     return True
 
 
@@ -139,7 +148,18 @@ class GridSampler(OptunaMethods):
         used = used_points(grid, history)
         return [g for i, g in enumerate(grid) if i not in used]
 
-    def is_exhausted(self, space: Space, history: Sequence[FrozenTrial]) -> bool:
+    def is_exhausted(self, space: Any, history: Sequence[FrozenTrial] | None = None) -> bool:
+        """Whether the grid has nothing left to run: every point tried and no enqueued trial
+        waiting. Optuna's ``is_exhausted(study)`` is answered too: every point tried."""
+        if history is None:  # Optuna's is_exhausted(study)
+            study, trials = space, list(space.get_trials(deepcopy=False))
+            declared = getattr(study, "space", None)
+            return self._tried_all(declared if isinstance(declared, Space) else infer_space(trials), trials)
+        # An enqueued trial still runs, as Optuna's optimize runs it before it stops: one
+        # enqueued after the grid was done waited for ever while optimize returned at once.
+        return not queued(history) and self._tried_all(space, history)
+
+    def _tried_all(self, space: Space, history: Sequence[FrozenTrial]) -> bool:
         if not len(space) and self.search_space is None and any(t.params for t in history):
             # No parameter is shared by every complete trial (a range changed between runs
             # of a define-by-run study): the grid is unknown, not used up. Its one empty
@@ -149,17 +169,32 @@ class GridSampler(OptunaMethods):
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:
+        return self._point(space, history, number, warn=True)
+
+    def _point(self, space: Space, history: Sequence[FrozenTrial], number: int, *, warn: bool) -> dict[str, Any]:
         grid = self.grid(space)
         if not grid:
             return {}
         keys = {k for g in grid for k in g}
-        point = dict(pick_point(grid, self._unused(space, history), number, pending_before(history, number, keys)))
+        unused = self._unused(space, history)
+        if not unused and warn:
+            # optimize stops once every point is tried; an ask past that (ask-and-tell, a
+            # process sharing the study) repeats a point, which Optuna's grid says too.
+            _log.warning("GridSampler is re-evaluating a configuration because the grid has been exhausted "
+                         "(trial %d takes a point already tried)", number)
+        point = dict(pick_point(grid, unused, number, pending_before(history, number, keys)))
         if self.search_space is not None:
             point = {k: v for k, v in point.items() if _fits(k, v, space)}
         return point
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:
+        if self.search_space is not None and name in self.search_space:
+            # The trial's point, checked against the distribution asked (a value that did not
+            # fit the earlier trials' one was left out of suggest's point): as Optuna's, a
+            # value off the choices is a ValueError, a number off the range a warning.
+            value = self._point(Space({}), history, number, warn=False)[name]
+            return known_value(name, dist, value, "grid", stacklevel=4)
         if self.search_space is not None:  # a grid of given values: a parameter off it is a mistake
             raise ValueError(f"{name}: not in the grid (its parameters: {', '.join(self.search_space)}); "
                              "add its values to the GridSampler's search_space")
@@ -174,7 +209,7 @@ class GridSampler(OptunaMethods):
                            param_distribution: Distribution) -> Any:
         if self.search_space is not None and param_name in self.search_space:
             seen, direction = self._history(study)
-            value = self.suggest(Space({}), seen, number=trial.number, direction=direction)[param_name]
+            value = self._point(Space({}), seen, trial.number, warn=False)[param_name]
             # As Optuna's: a value off the choices is a ValueError, a number off the range a warning.
             return known_value(param_name, param_distribution, value, "grid", stacklevel=3)
         return super().sample_independent(study, trial, param_name, param_distribution)

@@ -69,6 +69,11 @@ class PartialFixedSampler(OptunaMethods):
         self.base_sampler = base_sampler
         self.seed = getattr(base_sampler, "seed", None)
 
+    def __getnewargs__(self) -> tuple[dict[str, Any], Any]:
+        # pickle and copy.deepcopy call __new__ with these: Optuna's way to resume a study
+        # pickles its sampler, and __new__ needs the base to pick the class.
+        return self.fixed_params, self.base_sampler
+
     # A base of nntune's own sampler protocol may have none of these three.
     def before_trial(self, study: Any, trial: FrozenTrial) -> None:
         hook = getattr(self.base_sampler, "before_trial", None)

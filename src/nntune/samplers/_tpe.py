@@ -44,6 +44,20 @@ def default_gamma(n: int) -> int:
     return max(1, min(25, math.ceil(0.1 * n)))
 
 
+def hyperopt_default_gamma(n: int) -> int:
+    """hyperopt's good group, as Optuna's ``hyperopt_parameters`` gives it: a quarter of
+    the square root of ``n``, at most 25."""
+    return min(math.ceil(0.25 * n**0.5), 25)
+
+
+def default_weights(n: int) -> np.ndarray:
+    """Optuna's kernel weights for ``n`` trials, oldest first: 1 for the newest 25, a ramp
+    up from ``1 / n`` for the older ones."""
+    if n < 25:
+        return np.ones(n)
+    return np.concatenate([np.linspace(1.0 / n, 1.0, num=n - 25), np.ones(25)])
+
+
 def split(n: int, gamma: Callable[[int], int] | float) -> int:
     """Size of the good group among ``n`` ranked trials (at least 1, at most n - 1 when n > 1)."""
     n_good = gamma(n) if callable(gamma) else math.ceil(float(gamma) * n)
@@ -214,6 +228,13 @@ class TPESampler(OptunaMethods):
         row = tpe_choose(space, groups.good, groups.bad, rng, self.n_ei_candidates, self.prior_weight,
                          UNIVARIATE_MIN_SHARE, weights=groups.weights, clip=self.consider_magic_clip)
         return dist.from_unit(float(row[0]))
+
+    @staticmethod
+    def hyperopt_parameters() -> dict[str, Any]:
+        """hyperopt's (v0.1.2) defaults, as Optuna's: ``TPESampler(**TPESampler.hyperopt_parameters())``."""
+        return {"consider_prior": True, "prior_weight": 1.0, "consider_magic_clip": True,
+                "consider_endpoints": False, "n_startup_trials": 20, "n_ei_candidates": 24,
+                "gamma": hyperopt_default_gamma, "weights": default_weights}
 
     def __repr__(self) -> str:
         return (f"TPESampler(seed={self.seed}, n_startup_trials={self.n_startup_trials}, "
