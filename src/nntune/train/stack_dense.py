@@ -5,12 +5,12 @@ A digits MLP's step is small (about 10 MFLOP a member), so what runs around the 
 weighs: autograd's engine walks a graph of a dozen nodes every step, and each node is
 Python to call and a lock to take, paid once per shard when a stack trains as several
 shards on threads of one process (:mod:`nntune.train.stack_run`). Here the step is the
-products and a handful of in-place operations, in the order the
-autograd path runs (:class:`~nntune.train.stack_models.StackedLinear` and the loss's own
-backward), so the two give the same gradients up to float rounding; the tests hold them
-equal. Measured on one thread of the 2-core Zen 4 machine on a digits MLP's shapes (64-128-
-128-10, batch 64), 170 steps, the best of 5: 16 members 0.74 s against 0.82 s through
-autograd, one member 0.42 ms a step against 0.69 ms.
+products and a handful of in-place operations, in the order the autograd path runs them
+(:class:`~nntune.train.stack_models.StackedLinear` and the loss's own backward), so the
+two give the same gradients up to float rounding; the tests hold them equal. Measured on
+one thread of the 2-core Zen 4 machine on a digits MLP's shapes (64-128-128-10, batch 64),
+170 steps, the best of 5: 16 members 0.74 s against 0.82 s through autograd, one member
+0.42 ms a step against 0.69 ms.
 
 It serves the networks whose layers are all dense ones, ReLUs, dropout and a flatten, with
 cross-entropy (classification) or squared error (regression) as the loss; anything else
