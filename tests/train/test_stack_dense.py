@@ -17,7 +17,7 @@ from nntune.train.stack_dense import dense_plan
 MEMBERS: list[dict[str, Any]] = [
     {"optimizer": "momentum", "lr": 0.05, "momentum": 0.8, "weight_decay": 1e-3},
     {"optimizer": "momentum", "lr": 0.01, "momentum": 0.5, "grad_clip": 0.5},
-    {"optimizer": "nesterov", "lr": 0.02, "momentum": 0.9, "epochs": 2},
+    {"optimizer": "nesterov", "lr": 0.02, "momentum": 0.9, "epochs": 2, "l1": 1e-3},
 ]
 
 
@@ -68,14 +68,14 @@ def test_one_step_gradients_equal_autograds(digits: Splits) -> None:
     base = {"model": "mlp", "layers": 3, "units": 20, "batch_size": 50, "epochs": 1}
     fast, slow = stacks(digits, base, MEMBERS)
     idx = torch.randint(0, len(digits.y_train), (fast.capacity, 50), generator=torch.Generator().manual_seed(0))
-    mask = torch.tensor([1.0, 1.0, 0.0, 1.0])
-    loss_fast, out_fast = fast.forward_backward(idx, mask)
-    loss_slow, out_slow = slow.forward_backward(idx, mask)
+    mask = torch.tensor([1.0, 0.0, 1.0, 1.0])  # slot 2 (L1 on) and the free slot 3 train
+    loss_fast, out_fast = fast.forward_backward(idx, mask, l1=True)
+    loss_slow, out_slow = slow.forward_backward(idx, mask, l1=True)
     torch.testing.assert_close(loss_fast, loss_slow.detach())
     torch.testing.assert_close(out_fast, out_slow.detach())
     for name, p in fast.net.params.items():
         torch.testing.assert_close(p.grad, slow.net.params[name].grad, msg=name)
-        assert not p.grad[2].any()  # a masked slot's gradient is zero
+        assert not p.grad[1].any()  # a masked slot's gradient is zero (it has no L1)
 
 
 def plan_of(params: dict[str, Any], loss: str = "cross_entropy", task: str = "classification",

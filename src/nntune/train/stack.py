@@ -158,9 +158,9 @@ class Stack(MemberSlots):
         k = self.capacity
         xb = self.net.gather(self.x_train, idx, self.augment)
         yb = self.y_train.index_select(0, idx.reshape(-1)).view(idx.shape + self.y_train.shape[1:])
-        if self.dense is not None and probe is None and not l1:
+        if self.dense is not None and probe is None:
             self.opt.zero_grad()
-            return dense_step(self.net, self.dense, xb, yb, mask, self.drop_gen)
+            return dense_step(self.net, self.dense, xb, yb, mask, self.drop_gen, self.l1 if l1 else None)
         with torch.autocast(self.device.type, dtype=torch.bfloat16) if self.use_amp else nullcontext():
             out = self.net.forward(xb, train=True, probe=probe, generator=self.drop_gen)
             loss = self.loss_fn(out, yb)

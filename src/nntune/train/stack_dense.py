@@ -14,7 +14,7 @@ one thread of the 2-core Zen 4 machine on a digits MLP's shapes (64-128-128-10, 
 
 It serves the networks whose layers are all dense ones, ReLUs, dropout and a flatten, with
 cross-entropy (classification) or squared error (regression) as the loss; anything else
-(batch norm, other activations, convolutions, L1, mixed precision, the probed step that
+(batch norm, other activations, convolutions, mixed precision, the probed step that
 measures activations) takes the autograd path (:func:`dense_plan` says which).
 """
 
@@ -52,11 +52,12 @@ def dense_plan(ops: Sequence[tuple[str, nn.Module]], loss: str, task: str) -> li
 
 @torch.no_grad()
 def dense_step(net: StackedNet, plan: Sequence[tuple[str, bool, str | None]], x: Tensor, y: Tensor, mask: Tensor,
-               generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+               generator: torch.Generator | None = None, l1: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """Forward and backward of every slot on its batch ``x`` [K, batch, features] with
     targets ``y``: each slot's mean loss [K] and its outputs, and the gradients of the
     slots where ``mask`` is 1 (0 elsewhere) left in the parameters' ``grad``, as
-    ``(loss * mask).sum().backward()`` leaves them."""
+    ``(loss * mask).sum().backward()`` leaves them; with ``l1`` [K], each slot's L1 penalty
+    on its weights added as the autograd path adds it (``l1[k] * |w|`` summed, unmasked)."""
     k = net.capacity
     saved: list[tuple[Tensor, Tensor | None, Tensor | None]] = []  # each layer's input, ReLU output, dropout mask
     h = x.reshape(k, x.shape[1], -1)
@@ -81,6 +82,8 @@ def dense_step(net: StackedNet, plan: Sequence[tuple[str, bool, str | None]], x:
             grad = torch.ops.aten.threshold_backward(grad, after_relu, 0)  # ReLU's own backward
         w = net.params[f"{name}.weight"]
         w.grad = torch.bmm(grad.transpose(1, 2), inp)
+        if l1 is not None:  # abs's own backward: the sign, 0 at 0
+            w.grad.addcmul_(w.detach().sign(), l1.view(k, 1, 1))
         net.params[f"{name}.bias"].grad = grad.sum(1)
         if i > 0:  # the input's gradient: none for the batch itself
             grad = stacked_product(grad, w)
