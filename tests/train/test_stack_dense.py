@@ -58,6 +58,14 @@ def test_classification_trains_as_autograd_does(digits: Splits, dropout: float) 
     assert_same_training(fast, slow, 3)
 
 
+@pytest.mark.parametrize("activation", ["leaky_relu", "elu", "tanh", "sigmoid", "gelu"])
+def test_each_activation_trains_as_autograd_does(digits: Splits, activation: str) -> None:
+    base = {"model": "mlp", "layers": 2, "units": 16, "batch_size": 64, "epochs": 2, "activation": activation,
+            "dropout": 0.2}
+    fast, slow = stacks(digits, base, MEMBERS)
+    assert_same_training(fast, slow, 2)
+
+
 def test_regression_trains_as_autograd_does(diabetes: Splits) -> None:
     base = {"model": "mlp", "layers": 1, "units": 16, "batch_size": 32, "epochs": 2, "loss": "mse"}
     fast, slow = stacks(diabetes, base, [{**m, "lr": m["lr"] / 10} for m in MEMBERS], "mae")
@@ -86,11 +94,14 @@ def plan_of(params: dict[str, Any], loss: str = "cross_entropy", task: str = "cl
 
 
 def test_which_networks_take_the_dense_step() -> None:
-    assert plan_of({}) == [("fc1", True, "drop1"), ("fc2", True, "drop2"), ("head", False, None)]
-    assert plan_of({}, shape=(1, 8, 8))[0] == ("fc1", True, "drop1")  # images flattened first
+    assert [(name, type(act).__name__, drop) for name, act, drop in plan_of({})] == [
+        ("fc1", "ReLU", "drop1"), ("fc2", "ReLU", "drop2"), ("head", "NoneType", None)]
+    assert plan_of({}, shape=(1, 8, 8))[0][0] == "fc1"  # images flattened first
     assert plan_of({}, "mse", "regression") is not None
     assert plan_of({"batchnorm": True}) is None
-    assert plan_of({"activation": "tanh"}) is None
+    assert plan_of({"activation": "tanh"})[0][1].__class__ is nn.Tanh
+    assert dense_plan([("fc", nn.Linear(2, 2)), ("act", nn.LeakyReLU(-0.5))], "cross_entropy",
+                      "classification") is None  # its backward from the output needs a slope of 0 or more
     assert plan_of({}, loss="mse") is None  # squared error on class probabilities: autograd's
     assert plan_of({}, "huber", "regression") is None
     assert dense_plan([("conv", nn.Conv2d(1, 2, 3)), ("fc", nn.Linear(2, 2))], "cross_entropy",
