@@ -54,21 +54,6 @@ def test_a_tpe_independent_sampler_is_reproducible() -> None:
     assert run() == run()
 
 
-def test_an_optuna_style_independent_sampler_is_a_one_line_error() -> None:
-    class Mine(optuna.samplers.BaseSampler):
-        def infer_relative_search_space(self, study, trial):  # type: ignore[no-untyped-def]
-            return {}
-
-        def sample_relative(self, study, trial, search_space):  # type: ignore[no-untyped-def]
-            return {}
-
-        def sample_independent(self, study, trial, param_name, param_distribution):  # type: ignore[no-untyped-def]
-            return 0.0
-
-    with pytest.raises(ConfigError, match="independent_sampler"):
-        optuna.samplers.CmaEsSampler(independent_sampler=Mine())
-
-
 def test_gp_start_up_trials_are_the_independent_samplers() -> None:
     inner = Recording()
     sampler = optuna.samplers.GPSampler(seed=0, n_startup_trials=3, independent_sampler=inner)

@@ -29,7 +29,7 @@ from nntune.exceptions import ConfigError
 from nntune.samplers._base import independent_draw, resolve_seed, trial_rng
 from nntune.samplers._checks import check_count, check_flag
 from nntune.samplers._define_by_run import RankKey, rank_key
-from nntune.samplers._independent import checked_independent, draw_independent, drawn_rest
+from nntune.samplers._independent import checked_independent, draw_independent, drawn_rest, warn_independent
 from nntune.samplers._trial_memo import TrialMemo
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Choice, Distribution, Space
@@ -270,7 +270,8 @@ class CmaEsSampler(OptunaMethods):
     ``x0`` (a dict of values; default the centre of each range) with step ``sigma0`` (in the
     unit cube; default 1/6); with ``use_separable_cma`` the covariance is diagonal
     (sep-CMA-ES, for many parameters). Choices, conditional and define-by-run parameters are drawn at
-    random or by ``independent_sampler`` (one of nntune's samplers). Pruned trials take part,
+    random or by ``independent_sampler`` (one of nntune's samplers or a user's ``BaseSampler``),
+    with Optuna's warning after the start-up trials. Pruned trials take part,
     ranked below the complete ones, only with ``consider_pruned_trials``; a diverged trial
     ranks last; a failed one is ignored."""
 
@@ -322,7 +323,13 @@ class CmaEsSampler(OptunaMethods):
                                for n in numeric.params])
                 state = self._replayed.state(counted, x0, self.sigma0, strategy)
                 out.update(numeric.from_unit(sample(state, trial_rng(self.seed, number, 17))))
-        return drawn_rest(self, space, history, number, direction, out)
+        drawn = drawn_rest(self, space, history, number, direction, out)
+        for name in drawn.keys() - numeric.params.keys():
+            # As Optuna's: a choice or a conditional parameter is never CMA-ES's, and is warned
+            # about after the start-up trials (warn_independent_sampling=False silences it).
+            kind = "a choice" if isinstance(space.params[name], Choice) else "a conditional parameter"
+            warn_independent(self, name, history, number, f"{kind}, which CMA-ES does not model")
+        return drawn
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:

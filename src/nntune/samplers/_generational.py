@@ -63,6 +63,33 @@ class GenerationalSampler(OptunaMethods, abc.ABC):
         """The number of the first trial of trial ``number``'s generation."""
         return number // self.population_size * self.population_size
 
+    # Optuna's GA methods, on nntune's bookkeeping: trial k is of generation k // population_size
+    # (stored nowhere, so any process agrees), and a generation's parents are the elite of
+    # the complete trials of the generations before it.
+    def get_trial_generation(self, study: Any, trial: FrozenTrial) -> int:
+        """The generation of ``trial``: its number // ``population_size``."""
+        return trial.number // self.population_size
+
+    def get_population(self, study: Any, generation: int) -> list[FrozenTrial]:
+        """The complete trials of ``generation``, in number order."""
+        first = generation * self.population_size
+        return [t for t in study.get_trials(deepcopy=False)
+                if t.state == TrialState.COMPLETE and first <= t.number < first + self.population_size]
+
+    def select_parent(self, study: Any, generation: int) -> list[FrozenTrial]:
+        """The parents ``generation``'s children are bred from (the study's trials, with
+        their own values): :meth:`elite` of the trials before it; none for generation 0."""
+        if generation <= 0:
+            return []
+        seen, direction = self._history(study)
+        chosen = self.elite(seen, generation * self.population_size, direction)[0]
+        by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
+        return [by_number[t.number] for t in chosen]
+
+    def get_parent_population(self, study: Any, generation: int) -> list[FrozenTrial]:
+        """:meth:`select_parent`: nothing is cached, the elite is the history's to rebuild."""
+        return self.select_parent(study, generation)
+
     @abc.abstractmethod
     def elite(self, history: Sequence[FrozenTrial], number: int,
               direction: str) -> tuple[list[FrozenTrial], list[float]]:

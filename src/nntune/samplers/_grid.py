@@ -7,6 +7,7 @@ the comparison.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -118,6 +119,11 @@ def grid_lists(search_space: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]
         out[str(name)] = [v.item() if isinstance(v, np.generic) else v for v in values]
         if not out[str(name)]:
             raise ConfigError(str(name), "the grid's list of values is empty; give at least one value")
+        if any(isinstance(v, float) and math.isnan(v) for v in out[str(name)]):
+            # As Optuna's suggest refuses NaN: no trial can take it (a float trial would run
+            # with it and diverge, an integer one fail, a choice never match it).
+            raise ConfigError(str(name), f"the grid's values include NaN, which no trial can take, "
+                                         f"got {out[str(name)]!r}")
     return out
 
 

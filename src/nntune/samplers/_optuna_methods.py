@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nntune.samplers._constraints import ConstrainedView
+from nntune.samplers._independent import asked, forward_hook, remember_asked
 from nntune.search_space import infer_space
 from nntune.space import Distribution, Space
 from nntune.trial import FrozenTrial, TrialState
@@ -85,22 +86,30 @@ class OptunaMethods:
         """Values for ``search_space`` drawn together: ``suggest`` for the trial's number.
         Called even for an empty space, since a grid gives its whole point whatever the space."""
         seen, direction = self._history(study)
-        return dict(self.suggest(_as_space(study, search_space), seen, number=trial.number, direction=direction))
+        with asked(study, trial):  # for an independent sampler written for Optuna
+            return dict(self.suggest(_as_space(study, search_space), seen, number=trial.number, direction=direction))
 
     def sample_independent(self, study: Any, trial: FrozenTrial, param_name: str,
                            param_distribution: Distribution) -> Any:
         """A value for one parameter outside the joint space: ``suggest_one``."""
         seen, direction = self._history(study)
-        return self.suggest_one(param_name, param_distribution, seen, number=trial.number, direction=direction)
+        with asked(study, trial):
+            return self.suggest_one(param_name, param_distribution, seen, number=trial.number, direction=direction)
 
     def before_trial(self, study: Any, trial: FrozenTrial) -> None:
-        """Nothing to prepare: a draw depends on the seed, the trial's number and the history."""
+        """Nothing to prepare for the draw itself (it depends on the seed, the trial's number
+        and the history); an ``independent_sampler`` hears of the trial, as in Optuna, and
+        one written for Optuna is later asked with this study and trial."""
+        remember_asked(study, trial)
+        forward_hook(self, "before_trial", study, trial)
 
     def after_trial(self, study: Any, trial: FrozenTrial, state: TrialState,
                     values: Sequence[float] | None) -> None:
         """Stores the trial's constraint values where the study has not (this sampler has a
         ``constraints_func`` and the study's sampler is another: a user's sampler handing on
-        to this one), as Optuna's samplers do here; the study stores them for its own."""
+        to this one), as Optuna's samplers do here; the study stores them for its own. An
+        ``independent_sampler`` hears of the end too, as in Optuna."""
+        forward_hook(self, "after_trial", study, trial, state, values)
         func = getattr(self, "constraints_func", None)
         if func is None or state not in (TrialState.COMPLETE, TrialState.PRUNED) \
                 or "constraints" in trial.system_attrs:
