@@ -12,7 +12,7 @@ import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Iterator, overload
 
 from nntune.exceptions import ConfigError
 
@@ -87,11 +87,31 @@ def _check_lengths(path: Path, field: str) -> None:
         raise ConfigError(field, f"path too long ({size} bytes, at most {PATH_MAX - 1})")
 
 
+@overload
+def given_path(value: str | Path, field: str, instead: str) -> Path: ...
+
+
+@overload
+def given_path(value: str | Path | None, field: str, instead: str) -> Path | None: ...
+
+
+def given_path(value: str | Path | None, field: str, instead: str) -> Path | None:
+    """A path the user gave, as a Path; None when not given. An empty one (an unset shell
+    variable) is refused, saying what to give ``instead``: as a Path it would be ".", the
+    current folder, and an error would speak of a folder never named."""
+    if value is None:
+        return None
+    if isinstance(value, str) and not value:
+        raise ConfigError(field, f"must not be empty; {instead}")
+    return Path(value)
+
+
 def check_writable_file(path: str | Path, field: str) -> Path:
     """Refuse, before any work, a file path that cannot be written: a name too long, an
-    existing folder, a parent that is a file, or a folder without write permission. A
-    device or a pipe (``/dev/stdout``) only needs to be writable itself: it is written
-    into, never replaced. Nothing is created."""
+    existing folder, a parent that is a file, or a folder without write permission or that
+    refuses a new file. A device or a pipe (``/dev/stdout``) only needs to be writable
+    itself: it is written into, never replaced. Nothing is left behind (the test file made
+    is removed again)."""
     target = Path(path)
     _check_lengths(target, field)
     if is_stream(target):
@@ -110,7 +130,7 @@ def check_writable_file(path: str | Path, field: str) -> Path:
 
 
 def check_writable_dir(path: str | Path, field: str) -> Path:
-    """Refuse, before any work, a folder that cannot be made or written. Nothing is created."""
+    """Refuse, before any work, a folder that cannot be made or written. Nothing is left behind."""
     folder = Path(path)
     _check_lengths(folder, field)
     if folder.exists() and not folder.is_dir():
@@ -129,6 +149,30 @@ def _check_folder(folder: Path, field: str, asked: Path) -> None:
         raise ConfigError(field, f"cannot write {asked}: {base} is a file, not a folder")
     if not os.access(base, os.W_OK | os.X_OK):
         raise ConfigError(field, f"cannot write {asked}: no permission to write in {base}")
+    makes = base != folder.absolute()  # the folders up to ``folder`` are made first
+    problem = creation_problem(base, folder=makes)
+    if problem:
+        doing = "create" if asked == folder and makes else "write"
+        raise ConfigError(field, f"cannot {doing} {asked}: {base} takes no new {'folder' if makes else 'file'} "
+                                 f"({problem})")
+
+
+def creation_problem(where: Path, *, folder: bool = False) -> str | None:
+    """Why nothing can be made in the folder ``where`` (the OS's words), or None: told by
+    making a uniquely named file (``folder``: a folder, as a path whose own folder is still
+    to be made needs) and removing it again. ``os.access`` reads only permission bits, which
+    root always passes, while a pseudo file system (/proc), a full one, a root-squashed
+    network share or a security policy still refuses; the work would fail only at its end."""
+    try:
+        if folder:
+            os.rmdir(tempfile.mkdtemp(dir=where, prefix=".nntune-check-"))
+        else:
+            fd, made = tempfile.mkstemp(dir=where, prefix=".nntune-check-")
+            os.close(fd)
+            os.unlink(made)
+    except OSError as err:
+        return err.strerror or str(err)
+    return None
 
 
 @contextmanager

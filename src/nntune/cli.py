@@ -25,7 +25,8 @@ from nntune.cli_summary import print_summary
 from nntune.cli_text import (_objectives_text, _print_dry_run, console_for, dry_run_json, own_warnings_as_lines,
                              positive_class_name, print_test, unencodable_as_escapes)
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
-from nntune._files import check_writable_dir, check_writable_file, default_model_path, default_report_path
+from nntune._files import (check_writable_dir, check_writable_file, default_model_path, default_report_path,
+                           given_path)
 from nntune.config_overrides import _assign, _override
 from nntune.config_storage import check_storage_opens, check_tune_outputs
 from nntune.exceptions import ConfigError, caused_by_ctrl_c, last_line
@@ -44,8 +45,11 @@ app.callback()(cli_study.global_options)  # Optuna's --storage before the comman
 
 @app.command()
 def tune(
-    config: Optional[Path] = typer.Argument(None, help="YAML config; without it the embedded default "
-                                                        "(an MLP on scikit-learn's digits)."),
+    # path_type=str (here and in every command's config): the text as typed, a str, still
+    # shown as <path>. As a Path, "" would be "." and an empty config (an unset shell
+    # variable) would be read as the current folder instead of refused.
+    config: Optional[Path] = typer.Argument(None, path_type=str, help="YAML config; without it the embedded default "
+                                                                      "(an MLP on scikit-learn's digits)."),
     trials: Optional[int] = typer.Option(None, "--trials", help="Total finished trials the study should hold."),
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Stop starting trials after S seconds."),
     storage: Optional[str] = typer.Option(None, "--storage",
@@ -163,8 +167,8 @@ def tune(
 
 @app.command("test")
 def look_at_test(
-    config: Optional[Path] = typer.Argument(None, help="The YAML the study was tuned with; without it, "
-                                                        "the config stored with the study."),
+    config: Optional[Path] = typer.Argument(None, path_type=str, help="The YAML the study was tuned with; without it, "
+                                                                      "the config stored with the study."),
     storage: Optional[str] = typer.Option(None, "--storage", help="Storage URL (default sqlite:///nntune.db)."),
     study: Optional[str] = typer.Option(None, "--study", help="Study name (default digits-mlp)."),
     json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON line of the result."),
@@ -282,8 +286,8 @@ app.command()(cli_babysit.babysit)
 
 @app.command()
 def ensemble(
-    config: Optional[Path] = typer.Argument(None, help="The config the study was tuned with (default: the one "
-                                                        "stored with the study)."),
+    config: Optional[Path] = typer.Argument(None, path_type=str, help="The config the study was tuned with "
+                                                                      "(default: the one stored with the study)."),
     study: str = typer.Option(..., "--study", help="The study whose best trials form the ensemble."),
     storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
     top: int = typer.Option(5, "--top", help="How many of the best trials (by validation value) to combine."),
@@ -303,14 +307,7 @@ def ensemble(
         print(_json.dumps(result.to_json()), flush=True)
 
 
-def _path_given(value: Optional[str], field: str, instead: str) -> Optional[Path]:
-    """A path the user gave, as a Path; None when not given; an empty one refused, saying
-    what to give ``instead``."""
-    if value is None:
-        return None
-    if not value:
-        raise ConfigError(field, f"must not be empty; {instead}")
-    return Path(value)
+_path_given = given_path  # a path the user gave; an empty one refused
 
 
 # The line a Ctrl-C ends with; ``tune`` says how its study was left.

@@ -17,8 +17,8 @@ from nntune.exceptions import ConfigError
 
 
 def babysit(
-    config: Optional[Path] = typer.Argument(None, help="YAML config; without it the embedded default "
-                                                        "(an MLP on scikit-learn's digits)."),
+    config: Optional[Path] = typer.Argument(None, path_type=str, help="YAML config; without it the embedded default "
+                                                                      "(an MLP on scikit-learn's digits)."),
     set_: Optional[list[str]] = typer.Option(None, "--set", help="A hyperparameter (lr=3e-4) or any config "
                                              "value (task.train_size=0.1); repeatable."),
     study: Optional[str] = typer.Option(None, "--study", help="Study name (created when it does not exist)."),

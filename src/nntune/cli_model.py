@@ -10,12 +10,12 @@ from typing import Any, Optional
 import typer
 
 from nntune import _json
-from nntune._files import check_writable_file, default_model_path
+from nntune._files import check_writable_file, default_model_path, given_path
 from nntune.config_overrides import _override
 from nntune.exceptions import ConfigError
 
 
-def study_config(config: Optional[Path], storage: Optional[str], study: Optional[str]) -> Any:
+def study_config(config: Optional[str | Path], storage: Optional[str], study: Optional[str]) -> Any:
     """The config of a stored study: ``config`` (checked to describe the same model as the
     one the study stored) or, without it, the stored config itself."""
     from nntune.config import parse_config, read_raw
@@ -53,12 +53,13 @@ def stored_config(attrs: Any) -> dict[str, Any] | None:
 
 
 def export_model(
-    config: Optional[Path] = typer.Argument(None, help="The YAML the study was tuned with; without it, "
-                                                        "the config stored with the study."),
+    config: Optional[Path] = typer.Argument(None, path_type=str, help="The YAML the study was tuned with; without it, "
+                                                                      "the config stored with the study."),
     storage: Optional[str] = typer.Option(None, "--storage", help="Storage URL (default sqlite:///nntune.db)."),
     study: Optional[str] = typer.Option(None, "--study", help="Study name (default digits-mlp)."),
     trial: Optional[int] = typer.Option(None, "--trial", help="A complete trial (default: the best)."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (default models/STUDY.pt)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", path_type=str,  # "" kept, not "."
+                                          help="File to write (default models/STUDY.pt)."),
     json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON line."),
 ) -> None:
     """Write a trial's trained model (the best by default) as a file for nntune.load_model;
@@ -72,8 +73,9 @@ def export_model(
     from nntune.study import load_study
     from nntune.trial import TrialState, best_trial
 
+    given = given_path(output, "--output", "give a file name")
     cfg = study_config(config, storage, study)
-    path = check_writable_file(output or default_model_path(cfg.study), "--output")
+    path = check_writable_file(given or default_model_path(cfg.study), "--output")
     check_not_storage_file(path, cfg.storage, "--output")  # -o nntune.db would overwrite the studies
     p = prepare(cfg)
     st = load_study(cfg.study, cfg.storage)
@@ -127,11 +129,13 @@ def warn_if_another_model(cfg: Any, splits: Any, model: Any, trial: Any, epochs:
 
 
 def predict(
-    model: Path = typer.Argument(..., help="A model file (nntune tune's models/STUDY.pt, or export-model's)."),
-    inputs: Path = typer.Argument(..., help="New rows: a CSV with the training's columns, an .npz file of x, "
-                                               "or image files (one, or a folder of them)."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write: .csv, .parquet or .json "
-                                          "(default: CSV on stdout)."),
+    # path_type=str: each path as typed, "" kept (a Path would make it "."), still shown as <path>.
+    model: Path = typer.Argument(..., path_type=str, help="A model file (nntune tune's models/STUDY.pt, or "
+                                                          "export-model's)."),
+    inputs: Path = typer.Argument(..., path_type=str, help="New rows: a CSV with the training's columns, an .npz "
+                                                           "file of x, or image files (one, or a folder of them)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", path_type=str, help="File to write: .csv, "
+                                          ".parquet or .json (default: CSV on stdout)."),
 ) -> None:
     """A model file's predictions for new data: each row's prediction, and each class's
     probability for a classification."""
@@ -139,13 +143,16 @@ def predict(
     from nntune.predict import predict_file
     from nntune.studies import export_format, frame_bytes
 
+    model_file = given_path(model, "model", "give a model file")
+    rows = given_path(inputs, "inputs", "give a CSV, an .npz file, an image or a folder of images")
+    output = given_path(output, "--output", "give a file name, or leave it out for stdout")
     try:
         fmt = export_format(output)
     except ConfigError:
         raise ConfigError("--output", f"write .csv, .parquet or .json, got {output.name!r}") from None
     if output is not None:
         check_writable_file(output, "--output")
-    table = predict_file(load_model(model), inputs)
+    table = predict_file(load_model(model_file), rows)
     data = frame_bytes(table, fmt)
     if output is None:
         sys.stdout.buffer.write(data)

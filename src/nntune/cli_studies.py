@@ -77,14 +77,16 @@ def export(
     storage_class: Optional[str] = _storage_class_option(),
     fmt: Optional[str] = typer.Option(None, "--format",
                                       help="csv | parquet | json (default: the output's suffix, else csv)."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (default: stdout)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", path_type=str,  # "" kept, not "."
+                                          help="File to write (default: stdout)."),
 ) -> None:
     """Write one row per trial (Optuna's trials_dataframe columns) as CSV, Parquet or JSON."""
     import io
 
-    from nntune._files import check_writable_file, write_atomic
+    from nntune._files import check_writable_file, given_path, write_atomic
     from nntune.studies import check_not_storage, export_format, export_study, open_existing
 
+    output = given_path(output, "--output", "give a file name, or leave it out for stdout")
     if output is not None:
         check_writable_file(output, "--output")
     fmt = fmt or export_format(output)

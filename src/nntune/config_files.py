@@ -132,9 +132,13 @@ fixed:
 
 
 def read_raw(path: str | Path | None) -> dict[str, Any]:
-    """The YAML document at ``path`` as a dict (``None``: the embedded default)."""
+    """The YAML document at ``path`` as a dict (``None``: the embedded default). An empty
+    path (an unset shell variable, ``nntune tune "$CFG"``) is refused: as a Path it would be
+    ".", the current folder, and the error would speak of a folder never named."""
     if path is None:
         return _without_default_direction(dict(load_yaml_text(DEFAULT_YAML)))
+    if isinstance(path, str) and not path:
+        raise ConfigError("config", "must not be empty; give a YAML file, or leave the argument out")
     return read_yaml_file(path)
 
 

@@ -1,21 +1,26 @@
 """Whether a config's storage URL would open, told without opening it.
 
 ``nntune tune --dry-run`` runs nothing and creates no file, yet it must refuse what the real
-run would: an SQLite file in a folder that is not there, a database kind (``postgresq://``)
-or driver SQLAlchemy does not know. Nothing is connected to and nothing is created.
+run would: an SQLite file in a folder that is not there or takes no new file, a journal
+whose folder cannot be made, a database kind (``postgresq://``) or driver SQLAlchemy does
+not know. Nothing is connected to and nothing is left behind.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from nntune._files import check_writable_file, creation_problem
 from nntune.exceptions import ConfigError
 
 
 def check_storage_opens(url: str) -> None:
     """ConfigError naming ``storage`` for a URL the run would fail to open; a server that is
     down is not known until the run connects."""
-    if url == "memory" or url.startswith("journal://"):  # a journal's folders are made as needed
+    if url == "memory":
+        return
+    if url.startswith("journal://"):
+        _check_journal(url[len("journal://"):])
         return
     from sqlalchemy.engine import make_url
 
@@ -36,9 +41,28 @@ def check_storage_opens(url: str) -> None:
     path = Path(database).expanduser()
     if path.is_dir():
         raise ConfigError("storage", f"{database} is a folder, not an SQLite file")
-    if not path.exists() and not path.parent.is_dir():
+    if path.exists():
+        return
+    if path.parent.exists() and not path.parent.is_dir():
+        raise ConfigError("storage", f"cannot create {database}: {path.parent} is a file, not a folder")
+    if not path.parent.is_dir():
         # SQLite makes the file, never its folder: the run would stop at "unable to open database file"
         raise ConfigError("storage", f"cannot create {database}: no folder {path.parent}")
+    problem = creation_problem(path.parent)  # a full, read-only or pseudo file system: permission bits pass it
+    if problem:
+        raise ConfigError("storage", f"cannot create {database}: {problem}")
+
+
+def _check_journal(file: str) -> None:
+    """A journal file the run would open: one that exists is only read (it may be read-only);
+    a new one's folders are made, so the first of them that exists must take a new entry."""
+    if not file:
+        raise ConfigError("storage", "journal:// needs a file: journal:///path/to/study.log")
+    path = Path(file).expanduser()
+    if path.is_dir():
+        raise ConfigError("storage", f"{path.absolute()} is a folder; a journal is a file")
+    if not path.exists():
+        check_writable_file(path, "storage")
 
 
 def check_not_storage_file(output: Path, url: str, field: str) -> None:
