@@ -115,14 +115,11 @@ def test_export_model_refuses_to_write_over_the_storage(call_cli, tmp_path, monk
 
 
 def test_lab_names_its_out_option_when_the_folder_cannot_be_made(call_cli, tmp_path, monkeypatch):
-    """A folder that passes the early check (root may write in /proc) but cannot be made:
-    the error named run_lab's argument ``out_dir``, which the command has no option for."""
-    import os
-    import sys
-
-    if not sys.platform.startswith("linux") or not os.access("/proc", os.W_OK):
-        pytest.skip("needs /proc writable as far as access() tells (root on Linux)")
+    """A folder that cannot be made (its parent is a file): the error names the command's
+    option ``--out``, never run_lab's argument ``out_dir``, and nothing is made."""
     monkeypatch.chdir(tmp_path)
-    code, out, err = call_cli("lab", "decision-boundary", "--quick", "--out", "/proc/nntune-labs", "--json")
+    (tmp_path / "afile").write_text("x")
+    code, out, err = call_cli("lab", "decision-boundary", "--quick", "--out", str(tmp_path / "afile" / "labs"), "--json")
     assert code == 2 and out == ""
-    assert err.startswith("nntune: error: --out: cannot create /proc/nntune-labs") and "out_dir" not in err
+    assert err.startswith("nntune: error: --out: cannot ") and "out_dir" not in err and "afile" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
