@@ -30,7 +30,12 @@ SEARCH = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from executors import _released
     import nntune
-    from nntune.executors import WorkerOptions, run_processes, study_setup
+    from nntune.executors import WorkerOptions, _processes, run_processes, study_setup
+
+    # The fork server imports only what this objective needs: its default preload (torch,
+    # torch._dynamo, the built-in trainers) held each search about 9 s on 2 cores before its
+    # trial ran, three searches a test, and none of it is what a killed search is about.
+    _processes.PRELOAD = ("nntune.executors._worker", "nntune.storage.sql", "executors._released")
 
     if __name__ == "__main__":
         url = {url!r}

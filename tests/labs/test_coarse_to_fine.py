@@ -1,10 +1,22 @@
 """Lab ``coarse-to-fine``: the stages narrowing around the best region."""
 
-from nntune.labs import run_lab
+from pathlib import Path
+
+import pytest
+
+from nntune.labs import LabResult, run_lab
 
 
-def test_stages_narrow_around_the_best(tmp_path):
-    result = run_lab("coarse-to-fine", tmp_path, seed=0, quick=True)
+@pytest.fixture(scope="module")
+def seed_0(tmp_path_factory: pytest.TempPathFactory) -> tuple[LabResult, Path]:
+    """The lab's quick run at seed 0 and its output folder: one run, read by every test here
+    that looks at that run (it trains three stages of trials)."""
+    out = tmp_path_factory.mktemp("coarse-to-fine")
+    return run_lab("coarse-to-fine", out, seed=0, quick=True), out
+
+
+def test_stages_narrow_around_the_best(seed_0):
+    result, out = seed_0
     n = result.numbers
     stages = n["stages"]
     assert [s["stage"] for s in stages] == [0, 1, 2]
@@ -17,7 +29,7 @@ def test_stages_narrow_around_the_best(tmp_path):
     assert late and all(last["low"] <= t["lr"] <= last["high"] for t in late)
     mean = n["mean_val_accuracy_per_stage"]
     assert mean[-1] > mean[0]
-    assert result.held and (tmp_path / "coarse-to-fine.png").is_file()
+    assert result.held and (out / "coarse-to-fine.png").is_file()
 
 
 def test_a_stage_that_leaves_out_its_best_trials_fails_the_claim(monkeypatch):
@@ -41,11 +53,11 @@ def test_a_stage_that_leaves_out_its_best_trials_fails_the_claim(monkeypatch):
     assert not result.held
 
 
-def test_every_check_can_fail_on_its_own():
+def test_every_check_can_fail_on_its_own(seed_0):
     """"The last stage holds the best trial" follows from the first check (the best so far is among
     the trials a stage narrows around) or holds by construction (a last-stage trial is drawn inside
     its ranges), so it is not counted as separate evidence."""
-    result = run_lab("coarse-to-fine", seed=0, quick=True)
+    result, _ = seed_0
     assert list(result.numbers["checks"]) == [
         "every stage's ranges hold the best trials it narrowed around",
         "every stage's ranges are no wider than the stage before's, and the last is narrower in both parameters",

@@ -83,7 +83,7 @@ def test_the_cli_on_a_json_line_that_is_not_a_journal_record_is_one_line(call_cl
 
 
 @pytest.mark.slow
-def test_nntune_tune_with_two_worker_processes_on_a_journal(run_cli, tmp_path):
+def test_nntune_tune_with_two_worker_processes_on_a_journal(run_cli, call_cli, tmp_path):
     import json
 
     url = f"journal://{tmp_path / 'study.log'}"
@@ -92,8 +92,9 @@ def test_nntune_tune_with_two_worker_processes_on_a_journal(run_cli, tmp_path):
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["trials"]["complete"] == 4 and summary["test_evaluations"] == 1
-    listed = run_cli("studies", "--storage", url, "--json")
-    assert json.loads(listed.stdout)["studies"][0]["n_trials"] == 4
+    code, out, err = call_cli("studies", "--storage", url, "--json")  # in this process: no second start
+    assert code == 0, err
+    assert json.loads(out)["studies"][0]["n_trials"] == 4
 
 
 @pytest.mark.parametrize("value", [
