@@ -82,10 +82,26 @@ def open_failure(url: str, err: BaseException) -> str:
         folder = path.parent
         if path.is_dir():
             return f"cannot open {redact_url(url)}: {path} is a folder, not a database file: {first}"
+        blocker = file_on_the_way(folder)
+        if blocker is not None:
+            return f"cannot open {redact_url(url)}: {blocker} is a file, not a folder: {first}"
         if not folder.is_dir():
             return (f"cannot open {redact_url(url)}: the folder {folder} does not exist (SQLite makes a new "
                     f"database file, not its folders): {first}")
     return f"cannot open {redact_url(url)}: {first}"
+
+
+def file_on_the_way(folder: Path) -> Path | None:
+    """The nearest existing path at or above ``folder`` when it is not a folder (a file, a
+    pipe), or None: what makes the OS answer "File exists" or "Not a directory" when
+    ``folder`` is to be made or written in."""
+    try:
+        here = folder.absolute()
+        while not here.exists() and here != here.parent:
+            here = here.parent
+        return None if here.is_dir() else here
+    except OSError:  # a folder on the way this user may not enter: said by the caller's error
+        return None
 
 
 def existing_storage(url: str | Storage) -> Storage:

@@ -148,7 +148,12 @@ class JournalStorage(OptunaStorageReads):
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self.path.touch(exist_ok=True)
         except OSError as err:
-            raise ConfigError("storage", f"cannot open the journal {self.path}: {err.strerror or err}") from None
+            from nntune.storage import file_on_the_way
+
+            # mkdir says only "File exists" (or "Not a directory") for a file on the way
+            blocker = file_on_the_way(self.path.parent)
+            why = f"{blocker} is a file, not a folder" if blocker is not None else err.strerror or err
+            raise ConfigError("storage", f"cannot open the journal {self.path}: {why}") from None
         self.url = f"journal://{self.path}"  # the path is absolute: journal:///...
         self._at: datetime | None = None  # the time of the change being applied
         self._mem = InMemoryStorage(clock=lambda: self._at or utcnow())
