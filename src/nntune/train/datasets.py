@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from nntune.exceptions import ConfigError
+from nntune.train.data_paths import data_path
 from nntune.train.splits import TaskType
 
 Modality = Literal["tabular", "image"]
@@ -139,24 +140,6 @@ def dataset_names() -> list[str]:
 # ---------------------------------------------------------------- local files
 
 
-ARCHIVES = (".tar.gz", ".tgz", ".tar", ".zip", ".gz")
-
-
-def _require_path(spec: Mapping[str, Any], want_dir: bool) -> Path:
-    if "path" not in spec:
-        raise ConfigError("task.data.path", f"a '{spec.get('kind')}' data set needs a path")
-    path = Path(str(spec["path"])).expanduser()
-    ok = path.is_dir() if want_dir else path.is_file()
-    if not ok and path.exists():  # a folder for a file, or an archive not unpacked for a folder
-        archive = "; unpack it and give the folder" if want_dir and path.name.endswith(ARCHIVES) else ""
-        raise ConfigError("task.data.path", f"kind {spec.get('kind')} reads a {'folder' if want_dir else 'file'}; "
-                                            f"{path} is {'a file' if want_dir else 'a folder'}{archive}")
-    if not ok:
-        what = "directory" if want_dir else "file"
-        raise ConfigError("task.data.path", f"{what} not found: {path}")
-    return path
-
-
 def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     from nntune.train.datasets_csv import read_csv as read
 
@@ -215,7 +198,7 @@ def _cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def read_cifar10(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     """The CIFAR-10 python-pickle directory: data_batch_1..5 and test_batch (the test split)."""
-    root = _require_path(spec, want_dir=True)
+    root = data_path(spec, want_dir=True)
     if not (root / "data_batch_1").exists() and (root / "cifar-10-batches-py").is_dir():
         root = root / "cifar-10-batches-py"
     batches = sorted(root.glob("data_batch_*"))
@@ -329,7 +312,7 @@ def given_classes(spec: Mapping[str, Any]) -> list[str] | None:
 
 
 def read_idx(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
-    root = _require_path(spec, want_dir=True)
+    root = data_path(spec, want_dir=True)
     raw = read_idx_dir(root, name=root.name)
     names = given_classes(spec)
     if names is not None:

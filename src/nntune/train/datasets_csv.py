@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from nntune.exceptions import ConfigError
-from nntune.train.datasets import CSV_MAX_CLASSES, MISSING, RawData, _require_path
+from nntune.train.data_paths import data_path
+from nntune.train.datasets import CSV_MAX_CLASSES, MISSING, RawData
 from nntune.train.splits import TaskType
 
 
@@ -255,7 +256,7 @@ def _csv_target(column: pd.Series, task: TaskType, name: str) -> tuple[np.ndarra
 
 def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     """A table with one target column; text feature columns become one-hot columns."""
-    path = _require_path(spec, want_dir=False)
+    path = data_path(spec, want_dir=False)
     target = spec.get("target")
     if target is not None and not isinstance(target, str):
         raise ConfigError("task.data.target", f"give one column name, got {target!r}")

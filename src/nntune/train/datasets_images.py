@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from nntune.exceptions import ConfigError
-from nntune.train.datasets import RawData, _require_path, size_pair
+from nntune.train.data_paths import data_path
+from nntune.train.datasets import RawData, size_pair
 
 # torchvision's ImageFolder's extensions (.pgm and .ppm: the ORL faces, among others) and a few more PIL reads
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".jfif", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm",
@@ -86,7 +87,7 @@ def _inner(class_dirs: list[Path]) -> str:
 def read_image_folder(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     """One sub-folder per class, each holding image files; all images must share a size
     unless ``resize`` is given."""
-    root = _require_path(spec, want_dir=True)
+    root = data_path(spec, want_dir=True)
     class_dirs = _class_folders(root)
     files = [(f, label) for label, d in enumerate(class_dirs) for f in image_files(d)]
     if len(class_dirs) < 2 or not files:

@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from nntune.exceptions import ConfigError
-from nntune.train.datasets import CSV_MAX_CLASSES, MISSING, RawData, TaskType, _require_path, given_classes
+from nntune.train.data_paths import data_path
+from nntune.train.datasets import CSV_MAX_CLASSES, MISSING, RawData, TaskType, given_classes
 
 CHANNELS = (1, 3, 4)
 
@@ -180,7 +181,7 @@ def _check_part_classes(y: np.ndarray, y_val: np.ndarray, given: Any, file: str,
 
 
 def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
-    path = _require_path(spec, want_dir=False)
+    path = data_path(spec, want_dir=False)
     arrays = load_arrays(path, "task.data.path")
     names = {key: str(spec.get(key, key)) for key in ("x", "y", "x_test", "y_test", "x_val", "y_val")}
     for key in ("x", "y"):
