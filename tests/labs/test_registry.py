@@ -67,12 +67,15 @@ def test_cli_refuses_a_negative_seed_in_one_line(call_cli, tmp_path):
 
 
 def test_an_output_folder_that_cannot_be_made_is_one_line(call_cli, tmp_path):
-    with pytest.raises(ConfigError, match="out_dir: cannot create /proc/nntune-lab/x"):
-        run_lab("search-scale", "/proc/nntune-lab/x")
-    code, out, err = call_cli("lab", "search-scale", "--out", "/proc/nntune-lab/x")
+    (tmp_path / "afile").write_text("x")
+    out_dir = tmp_path / "afile" / "x"  # under a regular file: no folder can be made there
+    with pytest.raises(ConfigError, match=f"out_dir: cannot create {out_dir}"):
+        run_lab("search-scale", out_dir)
+    code, out, err = call_cli("lab", "search-scale", "--out", str(out_dir))
     # the command names its own option, not run_lab's argument
-    assert code == 2 and err.strip().splitlines() == ["nntune: error: --out: cannot create /proc/nntune-lab/x: "
-                                                      "No such file or directory"]
+    assert code == 2 and err.strip().splitlines() == [f"nntune: error: --out: cannot write {out_dir}: "
+                                                      f"{tmp_path / 'afile'} is a file, not a folder"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
 
 
 def test_a_folder_in_the_way_of_a_figure_is_one_line_and_leaves_no_temporary_file(tmp_path):
