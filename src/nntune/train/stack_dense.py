@@ -104,7 +104,7 @@ def dense_step(net: StackedNet, plan: Plan, x: Tensor, y: Tensor, mask: Tensor,
     k = net.capacity
     saved: list[tuple[Tensor, Tensor | None, Tensor | None]] = []  # each layer's input, activation's, dropout mask
     h = x.reshape(k, x.shape[1], -1)
-    keep = (1 - net.dropout).view(k, 1, 1)
+    keep = (1 - net.dropout).view(k, 1, 1) if net.any_dropout else None  # each member's keep rate
     for name, act, dropout in plan:
         inp = h
         h = stacked_product(inp, net.params[f"{name}.weight"].transpose(1, 2)).add_(net.params[f"{name}.bias"].unsqueeze(1))
@@ -112,14 +112,14 @@ def dense_step(net: StackedNet, plan: Plan, x: Tensor, y: Tensor, mask: Tensor,
         if act is not None:
             h, for_act = activate(act, h)
         kept = None
-        if dropout is not None and net.any_dropout:  # drawn and applied as the autograd path does
+        if dropout is not None and keep is not None:  # drawn and applied as the autograd path does
             kept = torch.rand(h.shape, device=h.device, generator=generator) < keep
             h = h * kept / keep
         saved.append((inp, for_act, kept))
     loss, grad = loss_and_grad(h, y, mask)
     for i in range(len(plan) - 1, -1, -1):
         (name, act, _), (inp, for_act, kept) = plan[i], saved[i]
-        if kept is not None:
+        if kept is not None and keep is not None:
             grad = grad / keep * kept
         if act is not None and for_act is not None:
             grad = activation_grad(act, grad, for_act)
