@@ -3,10 +3,12 @@ when one of the threads' trials, or the caller, is interrupted."""
 
 from __future__ import annotations
 
+import _thread
 import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -15,7 +17,18 @@ from nntune.exceptions import ConfigError
 from nntune.trial import TrialState
 
 
-def test_ctrl_c_under_threads_lets_the_trials_in_flight_finish_and_starts_no_more():
+def interrupt_by_signal() -> None:
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, or a notebook's interrupt
+
+
+def interrupt_from_another_thread() -> None:
+    # The signal as it lands when the kernel hands it to a thread other than the caller's:
+    # marked pending, the caller's thread not woken (here, deterministically).
+    _thread.interrupt_main(signal.SIGINT)
+
+
+@pytest.mark.parametrize("interrupt", [interrupt_by_signal, interrupt_from_another_thread], ids=["signal", "other-thread"])
+def test_ctrl_c_under_threads_lets_the_trials_in_flight_finish_and_starts_no_more(interrupt: Callable[[], None]):
     started = threading.Semaphore(0)
     release = threading.Event()
 
@@ -28,7 +41,7 @@ def test_ctrl_c_under_threads_lets_the_trials_in_flight_finish_and_starts_no_mor
     def interrupt_once_two_run() -> None:
         started.acquire(timeout=5)
         started.acquire(timeout=5)
-        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, or a notebook's interrupt
+        interrupt()
         # The trials end once the caller's thread has taken the interrupt, however long a
         # loaded machine takes to schedule it (a fixed 0.2 s let 38 more trials start).
         deadline = time.monotonic() + 30

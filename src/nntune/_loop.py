@@ -231,13 +231,19 @@ def check_callbacks(callbacks: Any) -> list[Callable[[Any, FrozenTrial], None]]:
     return listed
 
 
+SIGNAL_POLL_S = 0.1  # how soon the caller's thread sees a Ctrl-C that another thread took
+
+
 def _in_threads(work: Callable[[threading.Event], None], jobs: int, loop: Loop) -> None:
     """Run ``work`` in ``jobs`` threads until each has set its event. Ctrl-C reaches only
     the caller's thread, so on it (or any error there) no trial starts any more and those
     in flight finish and are told, as in Optuna, before it is raised: otherwise the threads
     would go on starting trials after ``optimize`` has returned. A second Ctrl-C stops the
     waiting. (Events, not ``Thread.join``: a join broken by Ctrl-C can mark a running
-    thread ended.)"""
+    thread ended.) The caller's thread waits in short slices: a signal the kernel hands to
+    another thread of the process (any that does not block it may take it) only marks it
+    pending, and the caller's thread runs its handler once it runs Python again, which an
+    endless wait would put off until every trial had ended."""
     threads: list[tuple[threading.Thread, threading.Event]] = []
     try:
         for i in range(jobs):
@@ -245,15 +251,21 @@ def _in_threads(work: Callable[[threading.Event], None], jobs: int, loop: Loop) 
             threads.append((threading.Thread(target=work, args=(done,), name=f"nntune-trial-{i}", daemon=True), done))
             threads[-1][0].start()
         for _, done in threads:
-            done.wait()
+            _wait(done)
     except BaseException:
         with loop.lock:
             loop.study._stop = True
             loop.study.stop_reason = "interrupted"
         for thread, done in threads:
             if thread.ident is not None:  # one that starts from now on takes no trial
-                done.wait()
+                _wait(done)
         raise
+
+
+def _wait(event: threading.Event) -> None:
+    """``event.wait()`` in slices of :data:`SIGNAL_POLL_S` (see :func:`_in_threads`)."""
+    while not event.wait(SIGNAL_POLL_S):
+        pass
 
 
 def warn_pbt_without_replacer(study: Study, callbacks: Sequence[Callable[..., Any]]) -> None:
