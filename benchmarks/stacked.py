@@ -50,6 +50,7 @@ from nntune.train.data import load_splits
 from nntune.train.loop import count_outputs, fit, model_input_shape
 from nntune.train.models import build_model
 from nntune.train.splits import Splits
+from nntune.train import stack_models
 from nntune.train.stack_models import DEFAULT_CONV_LAYOUT, DEFAULT_CUDNN_BENCHMARK
 from nntune.train.stack_run import fit_stack, shard_count
 from nntune.train.threads import step_flops, threads_for_work, use_threads
@@ -176,8 +177,15 @@ def main(argv: list[str] | None = None) -> dict[str, dict[int, float]]:
                         help="the stacked CNN's convolution layout on this device (default: the stack's)")
     parser.add_argument("--cudnn-benchmark", choices=("on", "off"), default=None,
                         help="cudnn.benchmark while the stack trains (default: the stack's, left as it is)")
+    parser.add_argument("--slice-bytes", type=int, default=None,
+                        help="the stacked CNN's slice budget in bytes (see nntune.train.stack_chunks; a huge"
+                             " one: the whole batch at once), to compare")
     args = parser.parse_args(argv)
     device_type = torch.device(args.device).type
+    if args.slice_bytes is not None:
+        if args.slice_bytes < 1:
+            parser.error(f"--slice-bytes: an integer >= 1, got {args.slice_bytes}")
+        stack_models.SLICE_BYTES = args.slice_bytes
     if args.conv_layout:
         DEFAULT_CONV_LAYOUT[device_type] = args.conv_layout
     if args.cudnn_benchmark:

@@ -211,11 +211,13 @@ def test_stacked_sets_the_stacks_convolution_settings_for_its_device(capsys, thr
 
     monkeypatch.setattr(stack_models, "DEFAULT_CONV_LAYOUT", dict(stack_models.DEFAULT_CONV_LAYOUT))
     monkeypatch.setattr(stack_models, "DEFAULT_CUDNN_BENCHMARK", dict(stack_models.DEFAULT_CUDNN_BENCHMARK))
+    monkeypatch.setattr(stack_models, "SLICE_BYTES", stack_models.SLICE_BYTES)
     bench = stacked()
     monkeypatch.setattr(bench, "DEFAULT_CONV_LAYOUT", stack_models.DEFAULT_CONV_LAYOUT)
     monkeypatch.setattr(bench, "DEFAULT_CUDNN_BENCHMARK", stack_models.DEFAULT_CUDNN_BENCHMARK)
     out = bench.main(["--only", "cnn", "--k", "1", "--epochs", "1", "--repeats", "1", "--threads", "1",
-                      "--no-workers", "--conv-layout", "nchw", "--cudnn-benchmark", "on", "--amp"])
+                      "--no-workers", "--conv-layout", "nchw", "--cudnn-benchmark", "on", "--amp",
+                      "--slice-bytes", "4096"])
     assert sane(out["cnn"][1])
     assert stack_models.DEFAULT_CONV_LAYOUT["cpu"] == "nchw" and stack_models.DEFAULT_CUDNN_BENCHMARK["cpu"] is True
     import torch
@@ -224,7 +226,15 @@ def test_stacked_sets_the_stacks_convolution_settings_for_its_device(capsys, thr
     from nntune.train.stack import Stack
     stack = Stack(bench.CNN, load_splits("mnist_5k", train_size=64), capacity=1, device="cpu")
     assert stack.net.memory_format == torch.contiguous_format and stack.cudnn_benchmark is True  # NCHW, on
+    assert stack.net.slice_bytes == 4096
     assert "stacked convolutions nchw, cudnn.benchmark on, mixed precision" in capsys.readouterr().out
+
+
+def test_stack_slices_times_each_budget_against_the_whole_batch(capsys, threads_put_back) -> None:
+    load_benchmark("stack_slices.py", "stack_slices_bench").main(
+        ["--k", "2", "--budgets", "0.01", "--steps", "1", "--rounds", "1"])
+    row = capsys.readouterr().out.strip().splitlines()[-1]
+    assert row.startswith("K=2") and "whole" in row and "0.01 MB" in row
 
 
 def test_stacked_refuses_epochs_below_one(capsys) -> None:

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nntune.exceptions import ConfigError
+from nntune.train.stack_chunks import SLICE_BYTES, largest_activation, per_image_prefix, slice_rows
 from nntune.train.stack_key import frozen, structure_key  # noqa: F401 - the structure key's first home
 from nntune.train.stats import Moments, find_layers
 
@@ -195,6 +196,9 @@ class StackedNet:
                            if isinstance(m, nn.Linear) and isinstance(after, nn.ReLU)}
         # Decay applies where the solo tensor has two or more dimensions (weights, kernels).
         self.decay = {n: p.dim() >= 2 for n, p in template.named_parameters()}
+        self.per_image = per_image_prefix(self.fast_ops)  # the first layers forward may slice (stack_chunks)
+        self._per_image_numbers: dict[tuple[int, ...], int] = {}  # their largest activation by image shape
+        self.slice_bytes = SLICE_BYTES  # the most a slice's largest activation may hold
 
     # ------------------------------------------------------------ members
 
@@ -264,8 +268,6 @@ class StackedNet:
                 generator: torch.Generator | None = None) -> Tensor:
         """Outputs [K, batch, n_outputs]. ``x`` comes from :meth:`gather`, or with ``shared``
         it is one plain batch [batch, *input_shape] that every member sees (validation)."""
-        k = self.capacity
-        conv_layout = self.image  # [batch, K*C, H, W] until the flatten, then [K, batch, features]
         if shared and self.image:  # the first convolution runs ungrouped on the shared input
             # ``to``, not ``contiguous``: a one-channel batch counts as contiguous in both
             # layouts, so ``contiguous`` keeps its NCHW strides and the convolution answers in
@@ -275,6 +277,27 @@ class StackedNet:
         elif shared:
             x = x.reshape(len(x), -1)
         ops = self.ops if probe is not None else self.fast_ops
+        rows = self._slice_rows(x, shared) if probe is None else len(x)
+        if rows < len(x):  # see stack_chunks: the first layers a few images at a time, in cache
+            head, ops = ops[:self.per_image], ops[self.per_image:]
+            x = torch.cat([self._layers(head, part, train, shared, None, generator) for part in x.split(rows)])
+            shared = False
+        return self._layers(ops, x, train, shared, probe, generator)
+
+    def _slice_rows(self, x: Tensor, shared: bool) -> int:
+        """Images per slice of :meth:`forward`'s first layers (``len(x)``: not sliced)."""
+        if not self.per_image or x.device.type != "cpu":  # a GPU wants its kernels large
+            return len(x)
+        image = (x.shape[1] if shared else x.shape[1] // self.capacity, *x.shape[2:])
+        if image not in self._per_image_numbers:
+            self._per_image_numbers[image] = largest_activation(self.fast_ops[:self.per_image], image)
+        return slice_rows(len(x), self._per_image_numbers[image], self.capacity, x.element_size(), self.slice_bytes)
+
+    def _layers(self, ops: Sequence[tuple[str, nn.Module]], x: Tensor, train: bool, shared: bool,
+                probe: dict[str, list[Tensor]] | None, generator: torch.Generator | None) -> Tensor:
+        """``ops`` in order on ``x``; ``shared``: ``x`` is the one batch every member sees."""
+        k = self.capacity
+        conv_layout = self.image and x.dim() == 4  # [batch, K*C, H, W] until the flatten, then [K, batch, features]
         skip_relu = False
         for name, module in ops:
             if skip_relu:  # done inside the dense layer before it
