@@ -73,7 +73,9 @@ def test_one_objective_runs_unchanged_under_nntune_and_optuna() -> None:
     task = ft.Task("tiny", 2, 3.0, ft.objective_for(ft.bn_mlp, 2), lambda: data)
     ft.warm_up()
     for method in ("nntune-robust", "optuna-tpe-hyperband", "nntune-default-2jobs", "optuna-tpe-hyperband-2jobs"):
-        run = bench.run_method(method, task, data, 0, 1.5 if method.endswith("2jobs") else 3.0)
+        # Dozens of these tiny trials start within half a second: a second (half of it with two
+        # jobs) still starts far more than the two the assertions need, on a loaded machine too.
+        run = bench.run_method(method, task, data, 0, 0.5 if method.endswith("2jobs") else 1.0)
         assert run.started >= 2 and run.done and len(run.done) + run.pruned == run.started, method
         assert all(0.0 <= v <= 1.0 and test is not None for _, v, test in run.done)
         assert all(len(c) == 2 for c in run.curves)

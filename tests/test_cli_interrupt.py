@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 
 import pytest
 import yaml
@@ -34,7 +33,7 @@ def interrupted_reasons(db) -> list[str]:
 
 
 @pytest.mark.parametrize("executor", [[], ["--workers", "2"]], ids=["serial", "two-workers"])
-def test_ctrl_c_then_the_same_command_continues(tmp_path, executor):
+def test_ctrl_c_then_the_same_command_continues(tmp_path, executor, call_cli, monkeypatch):
     from conftest import ctrl_c_when, nntune_command
 
     raw = yaml.safe_load(DEFAULT_YAML)
@@ -62,8 +61,12 @@ def test_ctrl_c_then_the_same_command_continues(tmp_path, executor):
         assert [s for _, s, _ in left] in (["waiting"], ["complete", "waiting"])
         assert left[-1][2] == 0  # the interrupted trial's epochs were dropped with it
 
-    again = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert again.returncode == 0, again.stderr
-    summary = json.loads(again.stdout.strip().splitlines()[-1])
+    # The same command again, in this process (the executable's main, without a second start
+    # of torch; its workers forked from this process's warm fork server): the Ctrl-C above is
+    # the real executable's.
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call_cli(*cmd[len(nntune_command()):])
+    assert code == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
     assert summary["trials"] == {"complete": 2, "pruned": 0, "failed": 0, "diverged": 0}
     assert [s for _, s, _ in states(tmp_path / "c.db")] == ["complete", "complete"]

@@ -171,17 +171,21 @@ def stored(tmp_path, with_metrics=False):
 
 
 @pytest.mark.slow
-def test_two_cpu_processes_finish_a_digits_study_every_trial_stored_once(tmp_path):
+def test_two_cpu_processes_finish_a_digits_study_every_trial_stored_once(tmp_path, call_cli, monkeypatch):
     total = 12
-    done = subprocess.run(write_config(tmp_path, total, 4, "asha") + ["--json"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=600, env=CPU_ONLY)
-    assert done.returncode == 0, done.stderr[-3000:]
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    # In this process (the executable's main, without a start of torch of its own): the two
+    # population processes are real processes all the same, forked from the warm fork server.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # CPU_ONLY: two CPU processes on any machine
+    code, out, err = call_cli(*write_config(tmp_path, total, 4, "asha")[len(nntune_command()):], "--json")
+    assert code == 0, err[-3000:]
+    summary = json.loads(out.strip().splitlines()[-1])
     rec, trials = stored(tmp_path, with_metrics=True)
     assert [t.number for t in trials] == list(range(total))  # each once, none beyond the budget
     assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
     assert all(t.intermediate_values for t in trials)  # per-epoch records, as under every executor
     pids = [t.system_attrs["worker"]["pid"] for t in trials]
+    assert os.getpid() not in pids  # run by the population processes
     # Both processes trained. How the trials split between them is up to start-up times: on a
     # 16-core GPU machine the first process had trained 11 of the 12 when the second began.
     assert len(set(pids)) == 2

@@ -3,6 +3,8 @@ of one file agree, times replay as they were, and a line torn by a killed writer
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from nntune.exceptions import ConfigError
@@ -83,16 +85,21 @@ def test_the_cli_on_a_json_line_that_is_not_a_journal_record_is_one_line(call_cl
 
 
 @pytest.mark.slow
-def test_nntune_tune_with_two_worker_processes_on_a_journal(run_cli, call_cli, tmp_path):
+def test_nntune_tune_with_two_worker_processes_on_a_journal(call_cli, tmp_path, monkeypatch):
     import json
 
+    # In this process (the executable's main, without a start of torch of its own): the two
+    # workers are real processes all the same, forked from this process's warm fork server.
+    monkeypatch.chdir(tmp_path)  # the model and report land here
     url = f"journal://{tmp_path / 'study.log'}"
-    done = run_cli("tune", "--storage", url, "--workers", "2", "--trials", "4", "--set", "fixed.epochs=2",
-                   "--set", "task.train_size=0.3", "--json")
-    assert done.returncode == 0, done.stderr
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    code, out, err = call_cli("tune", "--storage", url, "--workers", "2", "--trials", "4", "--set", "fixed.epochs=2",
+                              "--set", "task.train_size=0.3", "--json")
+    assert code == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
     assert summary["trials"]["complete"] == 4 and summary["test_evaluations"] == 1
-    code, out, err = call_cli("studies", "--storage", url, "--json")  # in this process: no second start
+    trials = get_storage(url).get_trials(get_storage(url).load_study(summary["study"]).id)
+    assert os.getpid() not in {t.system_attrs["worker"]["pid"] for t in trials}  # run by the workers
+    code, out, err = call_cli("studies", "--storage", url, "--json")
     assert code == 0, err
     assert json.loads(out)["studies"][0]["n_trials"] == 4
 

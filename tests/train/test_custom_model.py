@@ -115,17 +115,26 @@ def test_a_config_searches_the_models_own_hyperparameters(models: Path) -> None:
 
 
 @pytest.mark.slow
-def test_nntune_tune_runs_it_on_two_workers_with_the_sealed_test(models: Path, run_cli) -> None:
+def test_nntune_tune_runs_it_on_two_workers_with_the_sealed_test(models: Path, call_cli) -> None:
+    import os
+
     import yaml
+
+    from nntune.storage import SQLStorage
 
     raw = {**config(hidden={"type": "int", "low": 8, "high": 64}), "study": "own",
            "storage": f"sqlite:///{models / 'own.db'}", "search": {"trials": 4, "workers": 2, "sampler": "random"}}
     (models / "own.yaml").write_text(yaml.safe_dump(raw))
-    done = run_cli("tune", str(models / "own.yaml"), "--json")
-    assert done.returncode == 0, done.stderr
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    # In this process (the executable's main, without a start of torch of its own), in the
+    # models folder: the two workers are real processes that import mynets there themselves.
+    code, out, err = call_cli("tune", str(models / "own.yaml"), "--json")
+    assert code == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
     assert summary["trials"]["complete"] == 4 and set(summary["best"]["params"]) == {"lr", "hidden"}
     assert summary["test"]["accuracy"] > 0.5
+    store = SQLStorage(f"sqlite:///{models / 'own.db'}")
+    trials = store.get_trials(store.load_study("own").id)
+    assert os.getpid() not in {t.system_attrs["worker"]["pid"] for t in trials}  # run by the workers
 
 
 def test_an_edited_model_file_is_read_again(models: Path) -> None:
