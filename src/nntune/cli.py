@@ -27,7 +27,7 @@ from nntune.cli_text import (_objectives_text, _print_dry_run, console_for, dry_
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
 from nntune._files import (check_writable_dir, check_writable_file, default_model_path, default_report_path,
                            given_path)
-from nntune.config_overrides import _assign, _override
+from nntune.config_overrides import _assign, _override, asks_worker_processes
 from nntune.config_storage import check_storage_opens, check_tune_outputs
 from nntune.exceptions import ConfigError, caused_by_ctrl_c, last_line
 
@@ -82,10 +82,7 @@ def tune(
                                              "trial's model when the test split is opened for it (default models/STUDY.pt)."),
 ) -> None:
     """Search hyperparameters, then evaluate the best configuration once on the sealed test split."""
-    from nntune.config import parse_config, read_raw
-    from nntune.config_terminator import random_terminator
-    from nntune.runner import prepare, run_tune
-    from nntune.storage import redact_url
+    from nntune.config_files import read_raw
 
     report_file = _path_given(report_path, "--report", "give a file name")
     model_path = _path_given(model_file, "--model-file", "give a file name")
@@ -101,6 +98,15 @@ def tune(
         _override(raw, section, key, value)
     for assignment in set_ or ():
         _assign(raw, assignment)
+    if asks_worker_processes(raw) and not dry_run:  # its imports overlap ours (torch, the data)
+        from nntune.executors._processes import start_worker_server
+
+        start_worker_server()
+    from nntune.config import parse_config
+    from nntune.config_terminator import random_terminator
+    from nntune.runner import prepare, run_tune
+    from nntune.storage import redact_url
+
     cfg = parse_config(raw, str(config) if config else "default")
     from nntune.cli_ask_inputs import check_study_name
     from nntune.runner import check_executor

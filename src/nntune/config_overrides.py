@@ -68,3 +68,16 @@ def _named(raw: dict[str, Any], keys: list[str]) -> list[str]:
         if isinstance(space, dict) and owner in space:
             return ["space", owner, rest[-1]]
     return [keys[0], ".".join(rest)]
+
+
+def asks_worker_processes(raw: Any) -> bool:
+    """Whether a raw config, before it is parsed, plainly asks for several local worker
+    processes (``search.workers`` an integer above 1 under the local or population executor):
+    read early only to start the workers' fork server ahead of time, so that a config it
+    misreads costs nothing but that head start."""
+    search = raw.get("search") if isinstance(raw, dict) else None
+    if not isinstance(search, dict):
+        return False
+    workers = search.get("workers")
+    return (isinstance(workers, int) and not isinstance(workers, bool) and workers > 1
+            and search.get("executor", "local") in ("local", "population"))
