@@ -65,6 +65,12 @@ def complete(trials):
     return {t.number: (t.params, t.value) for t in trials if t.state == TrialState.COMPLETE}
 
 
+def run_by(trial, pid):
+    """Whether process ``pid`` ran ``trial``, itself or as its workers' supervisor."""
+    worker = trial.system_attrs.get("worker") or {}
+    return worker.get("pid") == pid or (worker.get("supervisor") or {}).get("pid") == pid
+
+
 def kill_while_running(cmd, tmp_path, store, rng, kills):
     """Start ``cmd``; once it holds a running trial it did not hold before, wait a seeded
     random moment and SIGKILL it. Returns the worker pids that were running trials."""
@@ -74,11 +80,13 @@ def kill_while_running(cmd, tmp_path, store, rng, kills):
     started = wait_until(lambda: proc.poll() is not None or any(
         t.state == TrialState.RUNNING and t.number not in before for t in trials_of(store)))
     time.sleep(rng.uniform(0.0, 0.25))
-    running = [t for t in trials_of(store) if t.state == TrialState.RUNNING]
     if proc.poll() is None:
         os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert started and proc.returncode == -signal.SIGKILL, (proc.returncode, proc.stderr.read()[-3000:])
+    # Read after the kill: a trial read as running just before it may have ended in between
+    # (a tiny trial takes a tenth of a second); only one this kill left running is re-queued.
+    running = [t for t in trials_of(store) if t.state == TrialState.RUNNING and run_by(t, proc.pid)]
     kills.append(len(running))
     return [t.system_attrs["worker"] for t in running if "worker" in t.system_attrs]
 
