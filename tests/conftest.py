@@ -81,6 +81,27 @@ def _log_levels_restored():
 
 
 @pytest.fixture(autouse=True)
+def _sigint_handler_restored(request):
+    """Ctrl-C's handler as it was before each test, put back and named in a warning when a
+    test left another: a library that takes SIGINT for its own run and keeps it (a handler
+    that only sets a flag, or SIG_IGN) made later tests' Ctrl-C do nothing in that process
+    (the n_jobs Ctrl-C test saw 30 s of trials go on, in both of its forms)."""
+    import signal
+    import threading
+    import warnings
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.getsignal(signal.SIGINT)
+    yield
+    after = signal.getsignal(signal.SIGINT)
+    if after is not before:
+        signal.signal(signal.SIGINT, before)
+        warnings.warn(f"{request.node.nodeid} left SIGINT's handler as {after!r}; put back", UserWarning)
+
+
+@pytest.fixture(autouse=True)
 def _absl_writes_to_the_real_stderr():
     """Keras imports absl, whose log handler keeps the stderr of that moment: under pytest a
     test's capture, closed once the test ends, so any later test that logs through it failed
