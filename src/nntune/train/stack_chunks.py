@@ -12,9 +12,8 @@ backward (autograd runs each slice's backward nodes together). Measured on one t
 step of the benchmark CNN 72 ms against 85 ms whole at K = 16, 148 against 165 ms at
 K = 32. The first block's pooling and its zero fills shrank most (their backward 18.5 to
 4.7 ms a step at K = 16); the convolutions, two thirds of the sliced step, cost per member
-what a solo model's do, sliced or not. Batch norm needs the
-whole batch's statistics and dropout draws its mask over the whole batch, so the slicing
-stops before either.
+what a solo model's do, sliced or not. Batch norm needs the whole batch's statistics and
+dropout draws its mask over the whole batch, so the slicing stops before either.
 """
 
 from __future__ import annotations
