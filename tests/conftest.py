@@ -1,8 +1,11 @@
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -80,25 +83,30 @@ def _log_levels_restored():
         optuna.logging.set_verbosity(before[1])
 
 
+_SESSION_SIGINT = signal.getsignal(signal.SIGINT)  # Python's own, raising KeyboardInterrupt
+
+
+def _sigint_as_found(when: str, nodeid: str) -> None:
+    """SIGINT's handler back to the session's, with a warning naming where another was found."""
+    found = signal.getsignal(signal.SIGINT)
+    if found is not _SESSION_SIGINT:
+        signal.signal(signal.SIGINT, _SESSION_SIGINT)
+        warnings.warn(f"SIGINT's handler was {found!r} {when} {nodeid}; put back", UserWarning)
+
+
 @pytest.fixture(autouse=True)
 def _sigint_handler_restored(request):
-    """Ctrl-C's handler as it was before each test, put back and named in a warning when a
-    test left another: a library that takes SIGINT for its own run and keeps it (a handler
-    that only sets a flag, or SIG_IGN) made later tests' Ctrl-C do nothing in that process
-    (the n_jobs Ctrl-C test saw 30 s of trials go on, in both of its forms)."""
-    import signal
-    import threading
-    import warnings
-
+    """Every test starts and ends with Ctrl-C's handler as the session found it, put back
+    with a warning naming the test where another was found: a library that takes SIGINT for
+    its own run and keeps it (a handler that only sets a flag, or SIG_IGN), before a test or
+    in an object's finalizer between two, made a later test's Ctrl-C do nothing in that
+    process (the n_jobs Ctrl-C test saw 30 s of trials go on, in both of its forms)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    before = signal.getsignal(signal.SIGINT)
+    _sigint_as_found("before", request.node.nodeid)
     yield
-    after = signal.getsignal(signal.SIGINT)
-    if after is not before:
-        signal.signal(signal.SIGINT, before)
-        warnings.warn(f"{request.node.nodeid} left SIGINT's handler as {after!r}; put back", UserWarning)
+    _sigint_as_found("after", request.node.nodeid)
 
 
 @pytest.fixture(autouse=True)

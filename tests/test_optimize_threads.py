@@ -4,6 +4,7 @@ when one of the threads' trials, or the caller, is interrupted."""
 from __future__ import annotations
 
 import _thread
+import ctypes
 import os
 import signal
 import threading
@@ -27,7 +28,15 @@ def interrupt_from_another_thread() -> None:
     _thread.interrupt_main(signal.SIGINT)
 
 
-@pytest.mark.parametrize("interrupt", [interrupt_by_signal, interrupt_from_another_thread], ids=["signal", "other-thread"])
+def interrupt_as_an_exception() -> None:
+    # KeyboardInterrupt raised in the caller's thread at its next line of Python, as the
+    # handler of a Ctrl-C raises it, without the signal machinery of a shared test process.
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(threading.main_thread().ident),
+                                               ctypes.py_object(KeyboardInterrupt))
+
+
+@pytest.mark.parametrize("interrupt", [interrupt_by_signal, interrupt_from_another_thread, interrupt_as_an_exception],
+                         ids=["signal", "other-thread", "exception"])
 def test_ctrl_c_under_threads_lets_the_trials_in_flight_finish_and_starts_no_more(interrupt: Callable[[], None]):
     started = threading.Semaphore(0)
     release = threading.Event()
