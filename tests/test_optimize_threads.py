@@ -7,9 +7,12 @@ import _thread
 import ctypes
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -35,9 +38,13 @@ def interrupt_as_an_exception() -> None:
                                                ctypes.py_object(KeyboardInterrupt))
 
 
-@pytest.mark.parametrize("interrupt", [interrupt_by_signal, interrupt_from_another_thread, interrupt_as_an_exception],
-                         ids=["signal", "other-thread", "exception"])
-def test_ctrl_c_under_threads_lets_the_trials_in_flight_finish_and_starts_no_more(interrupt: Callable[[], None]):
+FORMS: dict[str, Callable[[], None]] = {"signal": interrupt_by_signal, "other-thread": interrupt_from_another_thread,
+                                        "exception": interrupt_as_an_exception}
+
+
+def ctrl_c_scenario(form: str) -> None:
+    """Two trials in flight under n_jobs=2, then Ctrl-C in the form ``form``."""
+    interrupt = FORMS[form]
     started = threading.Semaphore(0)
     release = threading.Event()
 
@@ -68,6 +75,23 @@ def test_ctrl_c_under_threads_lets_the_trials_in_flight_finish_and_starts_no_mor
     # ... and no thread goes on starting trials after optimize has returned.
     assert len(study.trials) == 2
     assert not [t for t in threading.enumerate() if t.name.startswith("nntune-trial-") and t.is_alive()]
+
+
+SCENARIO = "import sys; sys.path.insert(0, sys.argv[2]); from test_optimize_threads import ctrl_c_scenario; " \
+           "ctrl_c_scenario(sys.argv[1]); print('raised')"
+
+
+@pytest.mark.parametrize("form", list(FORMS))
+def test_ctrl_c_under_threads_lets_the_trials_in_flight_finish_and_starts_no_more(form: str) -> None:
+    if form == "exception":
+        ctrl_c_scenario(form)
+        return
+    # A real signal in a fresh interpreter: in about half of the full suite's runs one test
+    # process (after thousands of tests) took no SIGINT at all, in both signal forms, with
+    # its handler Python's own; that is the shared process's state, not what is tested here.
+    done = subprocess.run([sys.executable, "-c", SCENARIO, form, str(Path(__file__).parent)],
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0 and "raised" in done.stdout, done.stderr[-3000:]
 
 
 def _objective(trial: nntune.Trial) -> float:
