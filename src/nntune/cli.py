@@ -103,11 +103,14 @@ def tune(
 
         start_worker_server()
     from nntune.config import parse_config
+
+    # The config first: a mistake in it is one line in a fraction of a second, before the
+    # runner's imports (torch, the trainer) take seconds.
+    cfg = parse_config(raw, str(config) if config else "default")
     from nntune.config_terminator import random_terminator
     from nntune.runner import prepare, run_tune
     from nntune.storage import redact_url
 
-    cfg = parse_config(raw, str(config) if config else "default")
     from nntune.cli_ask_inputs import check_study_name
     from nntune.runner import check_executor
 

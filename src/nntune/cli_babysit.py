@@ -31,14 +31,14 @@ def babysit(
 
     It shows the curves, learning rate and diagnosis; nntune trial set changes it from another terminal."""
     from nntune.config import parse_config, read_raw
-    from nntune.panda import (declared_ranges, load_babysit_study, open_babysit_study, pin, pinned_ranges,
-                              queue_new, queue_resume)
 
     if resume:
         if study is None or trial is None:
             raise ConfigError("--resume", "needs --study S and --trial N")
         if config is not None or set_:
             raise ConfigError("--resume", "continues with the study's own config; change values with nntune trial set")
+        from nntune.panda import load_babysit_study, queue_resume
+
         st, cfg = load_babysit_study(storage or "sqlite:///nntune.db", study)
         number = queue_resume(st, cfg, trial)
         Console(stderr=json_out).print(f"trial {number} continues trial {trial}")
@@ -56,12 +56,16 @@ def babysit(
             _assign(raw, assignment)
             continue
         if isinstance(raw.get("space"), dict) and name in raw["space"]:
+            from nntune.panda import pin
+
             pinned[name] = pin(raw["space"], name)  # no longer searched; its range still bounds changes
         fixed = raw.setdefault("fixed", {})
         if not isinstance(fixed, dict):
             raise ConfigError("fixed", "must be a mapping")
         fixed.update(assignments([assignment], "--set"))
-    cfg = parse_config(raw, str(config) if config else "default")
+    cfg = parse_config(raw, str(config) if config else "default")  # a mistake: one line, before the trainer's imports
+    from nntune.panda import declared_ranges, open_babysit_study, pinned_ranges, queue_new
+
     if cfg.search.executions_per_trial > 1:  # the objective refuses it too, but only once the trial started
         raise ConfigError("search.executions_per_trial", "babysit trains one model, checkpointed every epoch; "
                                                          "give 1 execution per trial")

@@ -12,9 +12,11 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import torch
-from torch import nn
+if TYPE_CHECKING:  # the config reads COSTS' names in processes that never measure a model
+    import torch
+    from torch import nn
 
 COSTS: dict[str, str] = {"params": "minimize", "latency_ms": "minimize"}
 WARMUP = 3
@@ -32,6 +34,8 @@ def measure_latency_ms(model: nn.Module, sample: torch.Tensor, *, warmup: int = 
     """Median milliseconds of ``model`` in eval mode on ``sample`` (a batch of one input,
     e.g. ``x_val[:1]``), on the device the model's parameters are on; the model's mode is
     restored."""
+    import torch
+
     if repeats < 1 or warmup < 0:
         raise ValueError("repeats must be at least 1 and warmup at least 0")
     first = next(model.parameters(), None)

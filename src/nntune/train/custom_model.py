@@ -30,15 +30,14 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import torch
-from torch import nn
-from torch.nn.parameter import is_lazy
+from typing import TYPE_CHECKING, Any
 
 from nntune.exceptions import ConfigError
 
-Builder = Callable[..., nn.Module]
+if TYPE_CHECKING:  # torch is imported where a model is built: the config's checks of names need none of it
+    from torch import nn
+
+Builder = Callable[..., "nn.Module"]
 
 
 def is_custom(name: Any) -> bool:
@@ -145,6 +144,9 @@ def builder_decides(model: Any, name: str) -> bool:
 
 def build_custom(name: str, params: Mapping[str, Any], input_shape: Sequence[int], n_outputs: int) -> nn.Module:
     """The model ``name`` built with the hyperparameters it declares, taken from ``params``."""
+    from torch import nn
+    from torch.nn.parameter import is_lazy
+
     builder = load_builder(name)
     own = own_parameters(builder, name)
     missing = [p for p, default in own.items() if default is inspect.Parameter.empty and p not in params]
@@ -193,6 +195,8 @@ def check_forward(model: nn.Module, name: str, input_shape: Sequence[int], n_out
 
 def answer(model: nn.Module, name: str, batch: tuple[int, ...], *, training: bool) -> Any:
     """The model's output for a batch of zeros in the given mode, everything it changes undone."""
+    import torch
+
     was_training = model.training
     first = next(model.parameters(), None)
     device = first.device if first is not None else torch.device("cpu")
@@ -214,6 +218,8 @@ def answer(model: nn.Module, name: str, batch: tuple[int, ...], *, training: boo
 
 def check_output(out: Any, name: str, n_outputs: int, mode: str) -> None:
     """A ConfigError unless ``out`` is what the loss takes; ``mode`` says when it answered so."""
+    import torch
+
     wanted = f"one tensor of shape (batch, {n_outputs})"
     if not isinstance(out, torch.Tensor):
         raise ConfigError("model", f"{name!r} returns a {type(out).__name__}{mode}; its forward must return "

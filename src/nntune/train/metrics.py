@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import sklearn
-import torch
-from sklearn import metrics as skm
 
 from nntune.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    import torch
 
 Direction = Literal["maximize", "minimize"]
 ScoreFn = Callable[..., float]  # (y_true, y_pred, n_classes, *, positive=None, beta=1.0) -> score
@@ -117,11 +117,23 @@ for _name in ("precision", "recall", "f1"):
 CLASSIFICATION["fbeta"] = _averaged("fbeta", None)
 CLASSIFICATION["specificity"] = _averaged("specificity", None)
 
+def _sklearn(name: str) -> ScoreFn:
+    """scikit-learn's regression metric ``name``, imported on its first use: a config names
+    metrics (and is checked against these names) in processes that never score one, where
+    importing scikit-learn took a second or two of every command's start."""
+    def score(t: np.ndarray, p: np.ndarray, _n: int) -> float:
+        from sklearn import metrics as skm
+
+        return float(getattr(skm, name)(t, p))
+    return score
+
+
+_mse = _sklearn("mean_squared_error")
 REGRESSION: dict[str, ScoreFn] = {
-    "mae": lambda t, p, _n: float(skm.mean_absolute_error(t, p)),
-    "mse": lambda t, p, _n: float(skm.mean_squared_error(t, p)),
-    "rmse": lambda t, p, _n: math.sqrt(float(skm.mean_squared_error(t, p))),
-    "r2": lambda t, p, _n: float(skm.r2_score(t, p)),
+    "mae": _sklearn("mean_absolute_error"),
+    "mse": _mse,
+    "rmse": lambda t, p, _n: math.sqrt(_mse(t, p, _n)),
+    "r2": _sklearn("r2_score"),
 }
 
 # The data loss the model trains on (cross-entropy, mse, mae or huber, as ``loss`` says),
@@ -167,6 +179,8 @@ def score(name: str, task_type: str, y_true: np.ndarray, y_pred: np.ndarray, n_c
         return CLASSIFICATION[name](y_true, y_pred, n_classes, positive=positive, beta=beta)
     # Inputs come from the trainer already well-formed; skipping sklearn's argument checks
     # keeps the per-epoch cost of scoring small.
+    import sklearn
+
     with sklearn.config_context(skip_parameter_validation=True):
         return REGRESSION[name](y_true, y_pred, n_classes)
 
