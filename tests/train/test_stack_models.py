@@ -10,24 +10,7 @@ from torch import nn
 from nntune.exceptions import ConfigError
 from nntune.train.splits import Splits
 from nntune.train.stack import Stack
-from nntune.train.stack_models import StackedLinear, cudnn_benchmark, relu_after_max_pool, stacked_product
-
-
-def test_relu_moves_after_max_pooling_with_the_same_outputs_and_gradients() -> None:
-    ops = [("conv", nn.Conv2d(2, 3, 3, padding=1)), ("act", nn.ReLU()), ("pool", nn.MaxPool2d(2)),
-           ("act2", nn.ReLU()), ("avg", nn.AvgPool2d(2)), ("tanh", nn.Tanh()), ("pool2", nn.MaxPool2d(2))]
-    moved = relu_after_max_pool(ops)
-    assert [n for n, _ in moved] == ["conv", "pool", "act", "act2", "avg", "tanh", "pool2"]
-    x = torch.randn(4, 2, 8, 8, generator=torch.Generator().manual_seed(0))
-    grads = []
-    for order in (ops, moved):
-        xi = x.clone().requires_grad_(True)
-        out = xi
-        for _, module in order:
-            out = module(out)
-        out.pow(2).sum().backward()
-        grads.append((out.detach(), xi.grad))
-    assert torch.equal(grads[0][0], grads[1][0]) and torch.equal(grads[0][1], grads[1][1])
+from nntune.train.stack_models import StackedLinear, cudnn_benchmark, stacked_product
 
 
 def test_stacked_linear_gradients_match_autograd_and_keep_the_weight_layout() -> None:

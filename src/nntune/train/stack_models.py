@@ -30,6 +30,7 @@ from torch import Tensor, nn
 
 from nntune.exceptions import ConfigError
 from nntune.train.stack_chunks import SLICE_BYTES, largest_activation, per_image_prefix, slice_rows
+from nntune.train.pool_first import relu_after_max_pool
 from nntune.train.stack_key import frozen, structure_key  # noqa: F401 - the structure key's first home
 from nntune.train.stats import Moments, find_layers
 
@@ -143,19 +144,6 @@ def stacked_linear(x: Tensor, w: Tensor, b: Tensor, relu: bool = False) -> Tenso
         out = torch.baddbmm(b.unsqueeze(1), x, w.transpose(1, 2))
         return F.relu(out) if relu else out
     return StackedLinear.apply(x, w, b, relu)
-
-
-def relu_after_max_pool(ops: Sequence[tuple[str, nn.Module]]) -> list[tuple[str, nn.Module]]:
-    """``ops`` with each ReLU that a max pooling follows moved after it. ReLU is monotonic, so
-    the outputs and gradients are the same, and it then touches a quarter of the numbers;
-    on stacked convolutions, whose activations outgrow the CPU's caches, ReLU's two passes
-    over them cost more than the convolutions. The order as built stays for the passes
-    whose activations are measured."""
-    out = list(ops)
-    for i in range(len(out) - 1):
-        if isinstance(out[i][1], nn.ReLU) and isinstance(out[i + 1][1], nn.MaxPool2d):
-            out[i], out[i + 1] = out[i + 1], out[i]
-    return out
 
 
 def uneven_same_padding(conv: nn.Conv2d) -> list[int] | None:
