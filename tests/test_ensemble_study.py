@@ -55,3 +55,34 @@ def test_a_study_without_a_config_asks_for_one(tmp_path):
     get_storage(f"sqlite:///{tmp_path / 'x.db'}").create_study("bare", "maximize")
     with pytest.raises(ConfigError, match="stores no config"):
         ensemble_for_study(f"sqlite:///{tmp_path / 'x.db'}", "bare", top=2)
+
+
+@pytest.mark.slow
+def test_a_resumed_tune_shows_the_best_trials_own_look_not_the_ensembles(tuned, tmp_path):
+    import sqlite3
+
+    from nntune.report.data import test_data
+
+    summary, url = tuned
+    db = tmp_path / "copy.db"  # the module's study stays as the other tests find it (a backup: WAL's pages too)
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as source, sqlite3.connect(db) as copy:
+        source.backup(copy)
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw.update(storage=f"sqlite:///{db}")
+    raw["search"].update(trials=4)
+    raw["space"] = {"lr": {"type": "float", "low": 3e-3, "high": 3e-2, "log": True},
+                    "units": {"type": "int", "low": 16, "high": 64, "log": True}}
+    raw["fixed"] = {"epochs": 3, "optimizer": "adam"}
+    from nntune.storage import get_storage
+
+    copied = get_storage(f"sqlite:///{db}")
+    before = copied.get_test_evaluations(copied.load_study("digits-mlp").id)
+    assert before[-1]["trial"] == summary.best.number and "ensemble_of" in before[-1]["metrics"]
+    again = run_tune(prepare(parse_config(raw)))
+    # Its last look scored the ensemble, recorded under the best trial: that is no look at
+    # the trial itself, whose own look (the first) is shown again, the split left shut.
+    assert again.best.number == summary.best.number and again.test.recorded
+    assert again.test.metrics == summary.test.metrics and not any(k.startswith("ensemble") for k in again.test.metrics)
+    assert again.test.looks == len(before) and again.to_json()["test_evaluations"] == len(before)  # no new look
+    looks = again.storage.get_test_evaluations(again.storage.load_study("digits-mlp").id)
+    assert test_data(looks)["confusion_matrix"] == summary.test.metrics["confusion_matrix"]

@@ -28,6 +28,7 @@ from nntune.builtin_task import (  # noqa: F401 (importable from here)
 from nntune.changes import STOP
 from nntune.config import Config
 from nntune.control import record_inherited
+from nntune.ensemble import is_ensemble_look
 from nntune.exceptions import ConfigError, TrialPruned
 from nntune.kept_model import KeptModel, first_direction
 from nntune.panda_snapshots import sweep_partial
@@ -230,11 +231,13 @@ class TestResult:
 
 def recorded_look(study: Study, best: FrozenTrial) -> TestResult | None:
     """The last recorded look at the test split when it evaluated ``best`` (the best trial
-    has not changed since), else ``None``: then only a new look can tell."""
+    has not changed since), else ``None``: then only a new look can tell. An ensemble's
+    look is counted, never read as its best member's own."""
     looks = study.storage.get_test_evaluations(study.id)
-    if not looks or looks[-1]["trial"] != best.number:
+    own = [look for look in looks if not is_ensemble_look(look)]
+    if not own or own[-1]["trial"] != best.number:
         return None
-    return TestResult(best.number, dict(looks[-1]["metrics"]), len(looks), recorded=True)
+    return TestResult(best.number, dict(own[-1]["metrics"]), len(looks), recorded=True)
 
 
 def recorded_looks(study: Study, trials: Sequence[FrozenTrial]) -> dict[int, TestResult]:
@@ -244,7 +247,7 @@ def recorded_looks(study: Study, trials: Sequence[FrozenTrial]) -> dict[int, Tes
     wanted = {t.number for t in trials}
     out: dict[int, TestResult] = {}
     for look in looks:
-        if look["trial"] in wanted:
+        if look["trial"] in wanted and not is_ensemble_look(look):
             out[look["trial"]] = TestResult(look["trial"], dict(look["metrics"]), len(looks), recorded=True)
     return out
 

@@ -9,11 +9,21 @@ with replacement, the model that most improves the ensemble's validation score.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 Score = Callable[[np.ndarray, np.ndarray], float]
+# The key of a recorded test look that scored an ensemble: its members' numbers.
+ENSEMBLE_OF = "ensemble_of"
+
+
+def is_ensemble_look(look: Mapping[str, Any]) -> bool:
+    """Whether a recorded test look scored an ensemble (``nntune ensemble``,
+    ``search.ensemble``): it is recorded under the ensemble's best member and counts as a
+    look, but its scores are the ensemble's, never that trial's own."""
+    return ENSEMBLE_OF in look.get("metrics", {})
 
 
 def average(predictions: Sequence[np.ndarray], weights: Sequence[float] | None = None) -> np.ndarray:

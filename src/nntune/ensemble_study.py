@@ -23,7 +23,7 @@ import torch
 from nntune.builtin import CLASSIFICATION_METRICS, REGRESSION_METRICS, evaluation_transform, model_loss, \
     rebuild_model, trial_hyperparameters
 from nntune.config import Config
-from nntune.ensemble import average, greedy_selection, member_weights
+from nntune.ensemble import ENSEMBLE_OF, average, greedy_selection, member_weights
 from nntune.exceptions import ConfigError
 from nntune.study import Study
 from nntune.train import Splits
@@ -164,7 +164,7 @@ def build_ensemble(cfg: Config, splits: Splits, study: Study, *, top: int, metho
     names = tuple(dict.fromkeys((*base, metric)))
     ensemble_test = score_of(metric, splits, average(test, weights), y_test, names)
     single_test = score_of(metric, splits, test[0], y_test, names)
-    record = {**{f"ensemble_{k}": v for k, v in ensemble_test.items()}, "ensemble_of": numbers,
+    record = {**{f"ensemble_{k}": v for k, v in ensemble_test.items()}, ENSEMBLE_OF: numbers,
               "ensemble_method": method, "ensemble_weights": weights}
     looks = study.storage.record_test_evaluation(study.id, trials[0].number, record)
     return EnsembleResult(method, numbers, weights, metric, val_score, single_val, ensemble_test, single_test, looks,

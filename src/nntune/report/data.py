@@ -18,6 +18,7 @@ from nntune.analysis import (best_region, complete_trials, history, param_import
                              thin)
 from nntune.control import changes_by_trial
 from nntune.diagnose import diagnose, infer_metric
+from nntune.ensemble import is_ensemble_look
 from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
 from nntune.report.population import population_data
@@ -265,7 +266,8 @@ def test_data(evaluations: Sequence[Mapping[str, Any]], sealed: bool = True,
         rows.append({"trial": e.get("trial"), "time": str(e.get("time", "")),
                      "metrics": {k: v for k, v in m.items()
                                  if isinstance(v, (int, float)) and not isinstance(v, bool)}})
-    last = evaluations[-1].get("metrics", {}) if evaluations else {}
+    # The matrix or residuals of the latest look at one trial: an ensemble's look keeps neither.
+    last = next((e.get("metrics", {}) for e in reversed(evaluations) if not is_ensemble_look(e)), {})
     line = split_line("this study", looks, sealed)
     return {"looks": looks, "sealed": sealed, "statement": f"{line[0].upper()}{line[1:]}.",
             "evaluations": rows, "confusion_matrix": last.get("confusion_matrix"), "classes": last.get("classes"),
