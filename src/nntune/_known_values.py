@@ -22,10 +22,19 @@ def known_value(name: str, dist: Distribution, value: Any, source: str, stacklev
     takes the value's integer part; a number outside the range or off its grid (3.5 for an
     integer, 0.33 for a step of 0.1) is returned with a warning (a range may change between
     searches)."""
+    value, problem = checked_value(name, dist, value, source)
+    if problem:
+        warnings.warn(problem, UserWarning, stacklevel=stacklevel)
+    return value
+
+
+def checked_value(name: str, dist: Distribution, value: Any, source: str) -> tuple[Any, str | None]:
+    """:func:`known_value`'s answer and the warning it would give (None when the value
+    fits), without giving it; its ValueErrors are raised."""
     if isinstance(dist, Choice):
         if not dist.contains(value):
             raise ValueError(f"{name}: the {source} value {value!r} is not among the choices {list(dist.values)!r}")
-        return value
+        return value, None
     if isinstance(value, str):
         try:
             value = float(value)
@@ -36,11 +45,10 @@ def known_value(name: str, dist: Distribution, value: Any, source: str, stacklev
         # bare "float() argument must be ..." TypeError from the caller's conversion).
         raise ValueError(f"{name}: the {source} value {value!r} is not a number")
     problem = _problem(dist, value)
-    if problem:
-        warnings.warn(f"{name}: the {source} value {value!r} {problem}", UserWarning, stacklevel=stacklevel)
+    said = f"{name}: the {source} value {value!r} {problem}" if problem else None
     if isinstance(dist, Int) and isinstance(value, float) and math.isfinite(value):
         value = int(value)
-    return value
+    return value, said
 
 
 def _problem(dist: Distribution, value: Any) -> str:

@@ -8,14 +8,13 @@ the comparison.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from nntune import logging as _logging
-from nntune._known_values import known_value
+from nntune._known_values import checked_value, known_value
 from nntune._stored_value import as_stored
 from nntune.exceptions import ConfigError
 from nntune.samplers._base import independent_draw, queued, resolve_seed
@@ -39,13 +38,10 @@ def _fits(name: str, value: Any, space: Space) -> bool:
     dist = space.params.get(name)
     if dist is None:
         return True
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)
-        try:
-            known_value(name, dist, value, "grid")
-        except (ValueError, UserWarning):
-            return False
-    return True
+    try:  # asked, not warned: a trial's warnings said again and again is what catching them cost
+        return checked_value(name, dist, value, "grid")[1] is None
+    except ValueError:
+        return False
 
 
 def pick_point(grid: Sequence[dict[str, Any]], unused: Sequence[dict[str, Any]], number: int,

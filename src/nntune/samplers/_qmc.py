@@ -40,10 +40,10 @@ def sobol_point(dim: int, index: int, seed: int, *salt: int, scramble: bool = Tr
     index %= _MAX_POINTS
     if index:  # scipy rejects a fast-forward by zero
         engine.fast_forward(index)
-    with warnings.catch_warnings():
-        # Single points are drawn on purpose: trial k takes point k of the sequence.
-        warnings.simplefilter("ignore", UserWarning)
-        return engine.random(1)[0]
+    # One point at a time, trial k's the sequence's point k: a draw of one point is a power
+    # of 2, so scipy's balance warning has nothing to say (no catch_warnings here either:
+    # entering it made Python show every "once" warning again, once per trial).
+    return engine.random(1)[0]
 
 
 class QMCSampler(OptunaMethods):
