@@ -92,7 +92,7 @@ def test_choices_conditions_and_integers_are_drawn_their_own_way():
 
 
 def test_options_it_does_not_offer_are_refused_and_a_config_names_it():
-    for options, field in (({"with_margin": True}, "with_margin"), ({"lr_adapt": True}, "lr_adapt"),
+    for options, field in (({"with_margin": True}, "with_margin"), ({"lr_adapt": True}, "lr_adapt"), ({"source_trials": [1]}, "source_trials"),
                            ({"restart_strategy": "nope"}, "restart_strategy"), ({"sigma0": 2.0}, "sigma0"),
                            ({"popsize": 1}, "popsize")):
         with pytest.raises(ConfigError, match=f"^{field}: "):

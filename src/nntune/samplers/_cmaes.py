@@ -108,9 +108,26 @@ class State:
     generation: int = 0
 
     @classmethod
-    def start(cls, x0: np.ndarray, sigma0: float) -> State:
+    def start(cls, x0: np.ndarray, sigma0: float, cov: np.ndarray | None = None) -> State:
         d = len(x0)
-        return cls(np.asarray(x0, dtype=float), float(sigma0), np.eye(d), np.zeros(d), np.zeros(d))
+        return cls(np.asarray(x0, dtype=float), float(sigma0), np.eye(d) if cov is None else np.asarray(cov, dtype=float),
+                   np.zeros(d), np.zeros(d))
+
+
+def warm_start(points: np.ndarray, losses: np.ndarray, gamma: float = 0.1, alpha: float = 0.1) -> State:
+    """The start of a warm-started search (Nomura, Watanabe, Akimoto, Ozaki and Onishi,
+    "Warm Starting CMA-ES for Hyperparameter Optimization", AAAI 2021; the ``cmaes``
+    package's ``get_warm_start_mgd``, which Optuna's ``source_trials`` runs): the mean and
+    second moment of the best ``gamma`` share of a related search's ``points`` (unit-cube
+    rows, ``losses`` lower is better; at least one point), widened by ``alpha**2`` on every
+    axis, split into a step size and a covariance of determinant 1."""
+    order = np.argsort(losses, kind="stable")
+    top = points[order[:max(1, math.floor(len(points) * gamma))]]
+    dim = points.shape[1]
+    mean = top.mean(axis=0)
+    spread = alpha ** 2 * np.eye(dim) + top.T @ top / len(top) - np.outer(mean, mean)
+    det = float(np.linalg.det(spread))
+    return State.start(mean, det ** (1 / (2 * dim)), spread / det ** (1 / dim))
 
 
 def _eig(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -180,11 +197,12 @@ def sample(state: State, rng: np.random.Generator) -> np.ndarray:
     return np.clip(x, 0.0, 1.0)
 
 
-def replay(points: np.ndarray, losses: np.ndarray, x0: np.ndarray, sigma0: float, s: Strategy) -> State:
+def replay(points: np.ndarray, losses: np.ndarray, x0: np.ndarray, sigma0: float, s: Strategy,
+           cov: np.ndarray | None = None) -> State:
     """The state after the full generations of ``points`` (rows in trial-number order) and
-    their ``losses`` (lower is better), from the start: the definition that the sampler's
-    resumed replay (:class:`Replayed`) reproduces."""
-    state = State.start(x0, sigma0)
+    their ``losses`` (lower is better), from the start (``cov``: a warm start's covariance):
+    the definition that the sampler's resumed replay (:class:`Replayed`) reproduces."""
+    state = State.start(x0, sigma0, cov)
     for start in range(0, len(points) - s.popsize + 1, s.popsize):
         block = slice(start, start + s.popsize)
         state = update(state, points[block][np.argsort(losses[block], kind="stable")], s)
@@ -241,9 +259,10 @@ class Replayed:
             memo = self._memo = (setting, TrialMemo(functools.partial(mark_of, *setting)))
         return memo[1]
 
-    def state(self, counted: list[Mark], x0: np.ndarray, sigma0: float, s: Strategy) -> State:
-        """:func:`replay` of the ``counted`` marks (in number order)."""
-        head = (self._memo[0] if self._memo else None, x0.tobytes(), sigma0, s.dim, s.popsize, s.separable)
+    def state(self, counted: list[Mark], start: State, s: Strategy) -> State:
+        """:func:`replay` of the ``counted`` marks (in number order) from ``start``."""
+        head = (self._memo[0] if self._memo else None, start.mean.tobytes(), start.sigma, start.cov.tobytes(),
+                s.dim, s.popsize, s.separable)
         kept_head, kept, states = self._kept
         p = s.popsize
         full = len(counted) // p * p
@@ -251,7 +270,7 @@ class Replayed:
         while same < limit and (kept[same] is counted[same] or kept[same][:2] == counted[same][:2]):
             same += 1
         states = states[:same // p]
-        state = states[-1] if states else State.start(x0, sigma0)
+        state = states[-1] if states else start
         for start in range(len(states) * p, full, p):
             block = counted[start:start + p]
             order = sorted(range(p), key=lambda i: block[i][0])
@@ -268,7 +287,8 @@ class CmaEsSampler(OptunaMethods):
     with Optuna's names: random (or ``independent_sampler``'s) for the first
     ``n_startup_trials`` finished trials, then CMA-ES over the numeric parameters, started at
     ``x0`` (a dict of values; default the centre of each range) with step ``sigma0`` (in the
-    unit cube; default 1/6); with ``use_separable_cma`` the covariance is diagonal
+    unit cube; default 1/6), or warm-started from a related study's ``source_trials`` (its
+    best tenth's mean and spread: :func:`warm_start`); with ``use_separable_cma`` the covariance is diagonal
     (sep-CMA-ES, for many parameters). Choices, conditional and define-by-run parameters are drawn at
     random or by ``independent_sampler`` (one of nntune's samplers or a user's ``BaseSampler``),
     with Optuna's warning after the start-up trials. Pruned trials take part,
@@ -281,10 +301,10 @@ class CmaEsSampler(OptunaMethods):
                  popsize: int | None = None, inc_popsize: int = -1, use_separable_cma: bool = False,
                  with_margin: bool = False, lr_adapt: bool = False, source_trials: Any = None) -> None:
         _ignored_restarts(restart_strategy, inc_popsize)
-        for name, value in (("with_margin", with_margin), ("lr_adapt", lr_adapt), ("source_trials", source_trials)):
+        for name, value in (("with_margin", with_margin), ("lr_adapt", lr_adapt)):
             if value not in (None, False):
-                raise ConfigError(name, "not offered by nntune's CMA-ES (no margin, no learning-rate "
-                                        "adaptation, no warm start)")
+                raise ConfigError(name, "not offered by nntune's CMA-ES (no margin, no learning-rate adaptation)")
+        self.source_trials = checked_sources(source_trials, x0, sigma0, use_separable_cma)
         if sigma0 is not None and not (isinstance(sigma0, (int, float)) and 0 < sigma0 <= 1):
             raise ConfigError("sigma0", f"a step in the unit cube, 0 < sigma0 <= 1, got {sigma0!r}")
         if popsize is not None and (isinstance(popsize, bool) or not isinstance(popsize, int) or popsize < 2):
@@ -319,9 +339,7 @@ class CmaEsSampler(OptunaMethods):
             if len(counted) >= max(1, self.n_startup_trials):
                 counted.sort(key=by_number)
                 strategy = Strategy.of(len(numeric), self.popsize, self.use_separable_cma)
-                x0 = np.array([numeric.params[n].to_unit(self.x0[n]) if n in self.x0 else 0.5
-                               for n in numeric.params])
-                state = self._replayed.state(counted, x0, self.sigma0, strategy)
+                state = self._replayed.state(counted, self._start(numeric, direction), strategy)
                 out.update(numeric.from_unit(sample(state, trial_rng(self.seed, number, 17))))
         drawn = drawn_rest(self, space, history, number, direction, out)
         for name in drawn.keys() - numeric.params.keys():
@@ -330,6 +348,19 @@ class CmaEsSampler(OptunaMethods):
             kind = "a choice" if isinstance(space.params[name], Choice) else "a conditional parameter"
             warn_independent(self, name, history, number, f"{kind}, which CMA-ES does not model")
         return drawn
+
+    def _start(self, numeric: Space, direction: str) -> State:
+        """Where the search starts: ``x0`` (the centre by default) with step ``sigma0``, or
+        the warm start that ``source_trials`` give."""
+        if self.source_trials is None:
+            return State.start(np.array([numeric.params[n].to_unit(self.x0[n]) if n in self.x0 else 0.5
+                                         for n in numeric.params]), self.sigma0)
+        marks = [m for t in self.source_trials if (m := mark_of(numeric, direction, self.consider_pruned_trials, t))]
+        if not marks:
+            raise ConfigError("source_trials", f"none is a finished trial of this study's parameters "
+                                               f"({', '.join(numeric.params)})")
+        order = sorted(range(len(marks)), key=lambda i: marks[i][0])  # best first, as the study ranks its own
+        return warm_start(np.array([marks[i][2] for i in order]), np.arange(len(order), dtype=float))
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:
@@ -351,6 +382,21 @@ def _ignored_restarts(restart_strategy: Any, inc_popsize: Any) -> None:
     if restart_strategy is not None or inc_popsize != -1:
         warnings.warn("CmaEsSampler: restart_strategy and inc_popsize are ignored, as in Optuna since v4.4: "
                       "the search runs once, without restarts", FutureWarning, stacklevel=3)
+
+
+def checked_sources(source_trials: Any, x0: Any, sigma0: Any, separable: bool) -> list[FrozenTrial] | None:
+    """``source_trials`` as a list (None without a warm start), refused where Optuna refuses
+    it: beside ``x0`` or ``sigma0`` (the warm start sets both), or with sep-CMA-ES."""
+    if source_trials is None:
+        return None
+    for name, given in (("x0", x0 is not None), ("sigma0", sigma0 is not None), ("use_separable_cma", separable)):
+        if given:
+            raise ConfigError("source_trials", f"cannot be given with {name}: the warm start sets where the "
+                                               f"search starts and its covariance")
+    trials = list(source_trials)
+    if not all(isinstance(t, FrozenTrial) for t in trials):
+        raise ConfigError("source_trials", "must be finished trials (study.trials of a related study)")
+    return trials
 
 
 def check_x0(x0: dict[str, Any], numeric: Space) -> None:
