@@ -26,6 +26,10 @@ PyTorch backend (``KERAS_BACKEND=torch``), so a model written for KerasTuner is 
 ``KerasTunerHyperParameters(trial)`` is the ``hp`` its ``build_model(hp)`` takes, each
 ``hp.Int``, ``hp.Float``, ``hp.Choice`` drawn by the study's sampler.
 
+``OptunaSearchCV(estimator, param_distributions, n_trials=10, cv=5, ...)`` is scikit-learn's
+search estimator over a study (a skorch net is a scikit-learn estimator), with Optuna's
+arguments and attributes (``best_estimator_``, ``cv_results_``, ``study_``).
+
 ``TorchDistributedTrial(trial)`` shares one trial among the processes of a torch.distributed
 (DDP) job: rank 0 wraps the study's trial, the others wrap ``None``, and each call runs on
 rank 0 with its answer, or its error, broadcast to every rank.
@@ -36,7 +40,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["KerasPruningCallback", "KerasTunerHyperParameters", "MLflowCallback", "PyTorchIgnitePruningHandler",
+__all__ = ["KerasPruningCallback", "KerasTunerHyperParameters", "MLflowCallback", "OptunaSearchCV",
+           "PyTorchIgnitePruningHandler",
            "PyTorchLightningPruningCallback", "SkorchPruningCallback", "TensorBoardCallback", "TorchDistributedTrial", "WeightsAndBiasesCallback"]
 
 # Classes that subclass or type-check against their framework's own, so the module that
@@ -84,6 +89,10 @@ def __getattr__(name: str) -> Any:
         from nntune.integration._wandb import WeightsAndBiasesCallback
 
         return WeightsAndBiasesCallback
+    if name == "OptunaSearchCV":
+        from nntune.integration._sklearn import OptunaSearchCV
+
+        return OptunaSearchCV
     if name == "TorchDistributedTrial":
         from nntune.integration._distributed import TorchDistributedTrial
 

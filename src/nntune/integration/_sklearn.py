@@ -1,0 +1,306 @@
+"""``OptunaSearchCV``: scikit-learn's search estimator over a study, by Optuna's names.
+
+``OptunaSearchCV(estimator, param_distributions, n_trials=10, cv=5, ...)`` is a drop-in for
+scikit-learn's ``RandomizedSearchCV`` (and a skorch ``NeuralNetClassifier`` is a scikit-learn
+estimator): each trial draws the parameters from ``param_distributions`` (nntune's or
+Optuna's distributions) with the study's sampler, cross-validates the estimator so
+configured, and is worth its mean test score (maximized; ``scoring`` as scikit-learn takes
+it). Each trial keeps scikit-learn's ``cv_results_`` columns as user attributes
+(``split0_test_score``, ``mean_test_score``, ``std_fit_time``, ...) and its scores for the
+terminator (:func:`~nntune.terminator.report_cross_validation_scores`), so
+``TerminatorCallback`` can end the search. With ``enable_pruning`` an estimator that has
+``partial_fit`` is trained ``max_iter`` rounds, each fold by one more call, the folds' mean
+score reported after each round, and the study's scheduler stops trials early. Afterwards
+``best_estimator_`` (refit on all the data), ``best_params_``, ``best_score_``,
+``study_``, ``trials_`` and ``cv_results_`` read as scikit-learn's do, and ``predict``,
+``predict_proba``, ``score``, ... go to the best estimator.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv, cross_validate
+from sklearn.utils import check_random_state, indexable
+from sklearn.utils.metaestimators import _safe_split
+
+from nntune.distributions import own_distribution
+from nntune.exceptions import ConfigError, TrialPruned
+from nntune.trial import FrozenTrial, TrialState
+
+# cross_validate's name for the estimator's fit arguments: ``params`` from scikit-learn 1.4 on.
+_FIT_PARAMS = "params" if "params" in inspect.signature(cross_validate).parameters else "fit_params"
+
+
+def _subsample(x: Any, y: Any, groups: Any, subsample: float | int, seed: Any) -> tuple[Any, Any, Any]:
+    """A random subset of the rows (a share of them, or a count), drawn once per fit."""
+    n = len(x)
+    size = int(subsample) if isinstance(subsample, Integral) else int(round(float(subsample) * n))
+    if size >= n:
+        return x, y, groups
+    rows = np.sort(check_random_state(seed).choice(n, size, replace=False))
+
+    def take(a: Any) -> Any:
+        return None if a is None else (a.iloc[rows] if hasattr(a, "iloc") else np.asarray(a)[rows])
+
+    return take(x), take(y), take(groups)
+
+
+class _Objective:
+    """One trial: the estimator with the trial's parameters, cross-validated."""
+
+    def __init__(self, search: OptunaSearchCV, x: Any, y: Any, groups: Any, fit_params: Mapping[str, Any],
+                 cv: Any, scorer: Callable[..., float], distributions: Mapping[str, Any]) -> None:
+        self.search, self.x, self.y, self.groups, self.fit_params = search, x, y, groups, dict(fit_params)
+        self.cv, self.scorer, self.distributions = cv, scorer, distributions
+
+    def __call__(self, trial: Any) -> float:
+        estimator = clone(self.search.estimator)
+        estimator.set_params(**{name: trial.suggest(name, dist) for name, dist in self.distributions.items()})
+        if self.search.enable_pruning:
+            scores = self._with_pruning(trial, estimator)
+        else:
+            scores = cross_validate(estimator, self.x, self.y, groups=self.groups, cv=self.cv, scoring=self.scorer,
+                                    error_score=self.search.error_score,
+                                    return_train_score=self.search.return_train_score,
+                                    **{_FIT_PARAMS: self.fit_params or None})
+        self._store(trial, scores)
+        folds = [float(s) for s in scores["test_score"]]
+        if len(folds) > 1 and all(map(math.isfinite, folds)):  # a failed fold (error_score NaN) has none to give
+            from nntune.terminator import report_cross_validation_scores
+
+            report_cross_validation_scores(trial, folds)
+        return float(np.mean(folds))
+
+    def _with_pruning(self, trial: Any, estimator: Any) -> dict[str, np.ndarray]:
+        """Every fold trained by ``partial_fit`` round after round, the folds' mean score
+        reported after each round (its step), the trial stopped when the scheduler says so."""
+        splits = list(self.cv.split(self.x, self.y, groups=self.groups))
+        models = [clone(estimator) for _ in splits]
+        fit_time, score_time = np.zeros(len(splits)), np.zeros(len(splits))
+        test, train = np.zeros(len(splits)), np.zeros(len(splits))
+        classes = np.unique(self.y) if is_classifier(estimator) else None
+        for step in range(self.search.max_iter):
+            for k, (train_rows, test_rows) in enumerate(splits):
+                x_train, y_train = _safe_split(estimator, self.x, self.y, train_rows)
+                x_test, y_test = _safe_split(estimator, self.x, self.y, test_rows, train_rows)
+                start = time.perf_counter()
+                extra = {"classes": classes} if classes is not None else {}
+                models[k].partial_fit(x_train, y_train, **extra, **self.fit_params)
+                fit_time[k] += time.perf_counter() - start
+                start = time.perf_counter()
+                test[k] = self.scorer(models[k], x_test, y_test)
+                if self.search.return_train_score:
+                    train[k] = self.scorer(models[k], x_train, y_train)
+                score_time[k] += time.perf_counter() - start
+            trial.report(float(np.mean(test)), step)
+            if trial.should_prune():
+                self._store(trial, {"fit_time": fit_time, "score_time": score_time, "test_score": test,
+                                    **({"train_score": train} if self.search.return_train_score else {})})
+                raise TrialPruned(f"pruned at round {step}")
+        return {"fit_time": fit_time, "score_time": score_time, "test_score": test,
+                **({"train_score": train} if self.search.return_train_score else {})}
+
+    @staticmethod
+    def _store(trial: Any, scores: Mapping[str, Sequence[float]]) -> None:
+        """scikit-learn's ``cv_results_`` columns of this trial, as its user attributes."""
+        attrs: dict[str, float] = {}
+        for name, values in scores.items():
+            array = np.asarray(values, dtype=float)
+            if name.endswith("_score"):
+                attrs.update({f"split{i}_{name}": float(v) for i, v in enumerate(array)})
+            attrs[f"mean_{name}"] = float(np.nanmean(array))
+            attrs[f"std_{name}"] = float(np.nanstd(array))
+        trial.set_user_attrs(attrs)
+
+
+class OptunaSearchCV(BaseEstimator):
+    """See the module's text. The arguments are Optuna's, in its order."""
+
+    def __init__(self, estimator: Any, param_distributions: Mapping[str, Any], *, cv: Any = None,
+                 enable_pruning: bool = False, error_score: Any = np.nan, max_iter: int = 1000,
+                 n_jobs: int | None = None, n_trials: int | None = 10, random_state: Any = None,
+                 refit: bool = True, return_train_score: bool = False, scoring: Any = None, study: Any = None,
+                 subsample: float | int = 1.0, timeout: float | None = None, verbose: int = 0,
+                 callbacks: Sequence[Callable[..., Any]] | None = None, catch: Any = ()) -> None:
+        self.estimator = estimator
+        self.param_distributions = param_distributions
+        self.cv = cv
+        self.enable_pruning = enable_pruning
+        self.error_score = error_score
+        self.max_iter = max_iter
+        self.n_jobs = n_jobs
+        self.n_trials = n_trials
+        self.random_state = random_state
+        self.refit = refit
+        self.return_train_score = return_train_score
+        self.scoring = scoring
+        self.study = study
+        self.subsample = subsample
+        self.timeout = timeout
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.catch = catch
+
+    # ------------------------------------------------------------ the search
+
+    def _checked(self) -> dict[str, Any]:
+        """The distributions as nntune's, every argument checked before a trial starts."""
+        if not hasattr(self.estimator, "fit"):
+            raise ConfigError("estimator", f"must be a scikit-learn estimator (with fit), got {self.estimator!r}")
+        if not isinstance(self.param_distributions, Mapping):
+            raise ConfigError("param_distributions", "must map parameter names to distributions")
+        dists = {name: own_distribution(f"param_distributions[{name!r}]", d)
+                 for name, d in self.param_distributions.items()}
+        if not isinstance(self.max_iter, Integral) or self.max_iter < 1:
+            raise ConfigError("max_iter", f"must be a positive integer, got {self.max_iter!r}")
+        if self.enable_pruning and not hasattr(self.estimator, "partial_fit"):
+            raise ConfigError("enable_pruning", f"needs an estimator with partial_fit; "
+                                                f"{type(self.estimator).__name__} has none")
+        sub = self.subsample
+        share = isinstance(sub, Real) and not isinstance(sub, Integral)
+        if isinstance(sub, bool) or not isinstance(sub, Real) or not (0 < sub <= 1 if share else sub >= 1):
+            raise ConfigError("subsample", f"must be a share in (0, 1] or a count of at least 1, got {sub!r}")
+        if self.study is not None and self.study.direction.value != "maximize":
+            raise ConfigError("study", "must maximize: OptunaSearchCV maximizes the mean cross-validation score")
+        return dists
+
+    def fit(self, X: Any, y: Any = None, groups: Any = None, **fit_params: Any) -> OptunaSearchCV:
+        """Search, then (with ``refit``) fit the best parameters on all of ``X``."""
+        import nntune
+
+        dists = self._checked()
+        x, yy, groups = indexable(X, y, groups)
+        x, yy, groups = _subsample(x, yy, groups, self.subsample, self.random_state)
+        cv = check_cv(self.cv, yy, classifier=is_classifier(self.estimator))
+        self.n_splits_ = cv.get_n_splits(x, yy, groups=groups)
+        self.scorer_ = check_scoring(self.estimator, scoring=self.scoring)
+        seed = self.random_state if isinstance(self.random_state, Integral) else None
+        self.study_ = self.study if self.study is not None else nntune.create_study(
+            direction="maximize", sampler=nntune.samplers.TPESampler(seed=seed))
+        objective = _Objective(self, x, yy, groups, fit_params, cv, self.scorer_, dists)
+        before = nntune.logging.get_verbosity()
+        if self.verbose > 0:  # as Optuna's: each trial's line
+            nntune.logging.set_verbosity(nntune.logging.INFO)
+        try:
+            self.study_.optimize(objective, n_trials=self.n_trials, timeout=self.timeout, n_jobs=self.n_jobs or 1,
+                                 catch=self.catch, callbacks=self.callbacks)
+        finally:
+            nntune.logging.set_verbosity(before)
+        if self.refit:
+            self.best_estimator_ = clone(self.estimator).set_params(**self.study_.best_params)
+            start = time.perf_counter()
+            self.best_estimator_.fit(X, y, **fit_params)
+            self.refit_time_ = time.perf_counter() - start
+        return self
+
+    # ------------------------------------------------------------ what it found
+
+    def _fitted(self) -> None:
+        if not hasattr(self, "study_"):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("this OptunaSearchCV is not fitted yet: call fit first")
+
+    def _best(self) -> Any:
+        self._fitted()
+        if not self.refit:
+            raise AttributeError("refit=False: there is no best_estimator_ to ask")
+        return self.best_estimator_
+
+    @property
+    def best_trial_(self) -> FrozenTrial:
+        self._fitted()
+        return self.study_.best_trial
+
+    @property
+    def best_params_(self) -> dict[str, Any]:
+        return self.best_trial_.params
+
+    @property
+    def best_score_(self) -> float:
+        return float(self.best_trial_.value)
+
+    @property
+    def best_index_(self) -> int:
+        return self.best_trial_.number
+
+    @property
+    def trials_(self) -> list[FrozenTrial]:
+        self._fitted()
+        return self.study_.trials
+
+    @property
+    def n_trials_(self) -> int:
+        return len(self.trials_)
+
+    @property
+    def user_attrs_(self) -> dict[str, Any]:
+        self._fitted()
+        return self.study_.user_attrs
+
+    @property
+    def cv_results_(self) -> dict[str, Any]:
+        """scikit-learn's table: a column per attribute, a row per trial (NaN where a trial
+        stopped before it had one), with ``params``, ``param_<name>`` and the trial's state."""
+        trials = self.trials_
+        out: dict[str, Any] = {"params": [t.params for t in trials], "state": [t.state.value for t in trials]}
+        for name in dict.fromkeys(k for t in trials for k in t.params):
+            out[f"param_{name}"] = np.ma.masked_array([t.params.get(name) for t in trials],
+                                                      mask=[name not in t.params for t in trials], dtype=object)
+        for key in dict.fromkeys(k for t in trials for k in t.user_attrs):
+            out[key] = np.array([float(t.user_attrs.get(key, np.nan)) for t in trials])
+        complete = [t.state == TrialState.COMPLETE for t in trials]
+        if "mean_test_score" in out:
+            ranks = np.full(len(trials), len(trials), dtype=int)
+            order = sorted((i for i, c in enumerate(complete) if c), key=lambda i: -out["mean_test_score"][i])
+            for rank, i in enumerate(order, 1):
+                ranks[i] = rank
+            out["rank_test_score"] = ranks
+        return out
+
+    @property
+    def classes_(self) -> Any:
+        return self._best().classes_
+
+    def predict(self, X: Any, **kwargs: Any) -> Any:
+        return self._best().predict(X, **kwargs)
+
+    def predict_proba(self, X: Any, **kwargs: Any) -> Any:
+        return self._best().predict_proba(X, **kwargs)
+
+    def predict_log_proba(self, X: Any, **kwargs: Any) -> Any:
+        return self._best().predict_log_proba(X, **kwargs)
+
+    def decision_function(self, X: Any, **kwargs: Any) -> Any:
+        return self._best().decision_function(X, **kwargs)
+
+    def transform(self, X: Any, **kwargs: Any) -> Any:
+        return self._best().transform(X, **kwargs)
+
+    def inverse_transform(self, X: Any, **kwargs: Any) -> Any:
+        return self._best().inverse_transform(X, **kwargs)
+
+    def score_samples(self, X: Any) -> Any:
+        return self._best().score_samples(X)
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """The search's scorer on ``X`` and ``y``, with the best estimator."""
+        return float(self.scorer_(self._best(), X, y))
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        self._fitted()
+        self.study_.set_user_attr(key, value)
+
+    def trials_dataframe(self, *args: Any, **kwargs: Any) -> Any:
+        self._fitted()
+        return self.study_.trials_dataframe(*args, **kwargs)
+
