@@ -92,6 +92,7 @@ LABELS = {"random-asha": "nntune random+ASHA", "tpe-asha": "nntune TPE+ASHA", "b
           "pop-tpe-asha-block128": "nntune TPE+ASHA, population, 128 trials a structure",
           "pop-tpe-asha-block8": "nntune TPE+ASHA, population, 8 trials a structure",
           "pop-prior-pbt32": "nntune PBT, priors, population, 32 lineages",
+          "pop-prior-pbt-k2": "nntune PBT, priors, population, stacks of 2",
           "random-asha-2w": "nntune random+ASHA, 2 workers"}
 THROUGHPUT = ("random-asha", "random-asha-2w", "pop-random-asha")  # serial, 2 workers, population
 ASKED_ONLY = ("pop-tpe-asha-block128", "pop-tpe-asha-block8", "pop-prior-pbt32")  # a GPU's questions: raced only when named
