@@ -50,13 +50,16 @@ def test_pruning_trains_by_partial_fit_and_the_scheduler_stops_rounds(iris) -> N
     study = nntune.create_study(direction="maximize", scheduler=nntune.schedulers.ASHA(1, 27, 3))
     dists = {"alpha": nntune.distributions.FloatDistribution(1e-6, 10.0, log=True)}
     search = OptunaSearchCV(SGDClassifier(random_state=0), dists, enable_pruning=True, max_iter=27, n_trials=12,
-                            cv=3, study=study, random_state=1).fit(x, y)
+                            cv=3, study=study, random_state=1, return_train_score=True).fit(x, y)
     states = [t.state for t in search.trials_]
     assert TrialState.PRUNED in states and TrialState.COMPLETE in states
     pruned = [t for t in search.trials_ if t.state == TrialState.PRUNED]
     assert all(len(t.intermediate_values) < 27 and "mean_test_score" in t.user_attrs for t in pruned)
     complete = [t for t in search.trials_ if t.state == TrialState.COMPLETE]
     assert all(sorted(t.intermediate_values) == list(range(27)) for t in complete)
+    # Each round's value is the folds' mean test score, the last one kept with the trial.
+    assert all(t.intermediate_values[26] == pytest.approx(t.user_attrs["mean_test_score"]) for t in complete)
+    assert all({"split2_train_score", "mean_fit_time"} <= t.user_attrs.keys() for t in search.trials_)
 
 
 def test_optunas_own_distributions_are_taken(iris) -> None:

@@ -83,31 +83,30 @@ class _Objective:
     def _with_pruning(self, trial: Any, estimator: Any) -> dict[str, np.ndarray]:
         """Every fold trained by ``partial_fit`` round after round, the folds' mean score
         reported after each round (its step), the trial stopped when the scheduler says so."""
-        splits = list(self.cv.split(self.x, self.y, groups=self.groups))
-        models = [clone(estimator) for _ in splits]
-        fit_time, score_time = np.zeros(len(splits)), np.zeros(len(splits))
-        test, train = np.zeros(len(splits)), np.zeros(len(splits))
-        classes = np.unique(self.y) if is_classifier(estimator) else None
+        # Each fold's rows taken once: the rounds below fit and score the same folds again and again.
+        folds = [(_safe_split(estimator, self.x, self.y, train_rows),
+                  _safe_split(estimator, self.x, self.y, test_rows, train_rows))
+                 for train_rows, test_rows in self.cv.split(self.x, self.y, groups=self.groups)]
+        models = [clone(estimator) for _ in folds]
+        extra = {"classes": np.unique(self.y)} if is_classifier(estimator) else {}
+        scores = {name: np.zeros(len(folds)) for name in ("fit_time", "score_time", "test_score")}
+        if self.search.return_train_score:
+            scores["train_score"] = np.zeros(len(folds))
         for step in range(self.search.max_iter):
-            for k, (train_rows, test_rows) in enumerate(splits):
-                x_train, y_train = _safe_split(estimator, self.x, self.y, train_rows)
-                x_test, y_test = _safe_split(estimator, self.x, self.y, test_rows, train_rows)
+            for k, ((x_train, y_train), (x_test, y_test)) in enumerate(folds):
                 start = time.perf_counter()
-                extra = {"classes": classes} if classes is not None else {}
                 models[k].partial_fit(x_train, y_train, **extra, **self.fit_params)
-                fit_time[k] += time.perf_counter() - start
+                scores["fit_time"][k] += time.perf_counter() - start
                 start = time.perf_counter()
-                test[k] = self.scorer(models[k], x_test, y_test)
-                if self.search.return_train_score:
-                    train[k] = self.scorer(models[k], x_train, y_train)
-                score_time[k] += time.perf_counter() - start
-            trial.report(float(np.mean(test)), step)
+                scores["test_score"][k] = self.scorer(models[k], x_test, y_test)
+                if "train_score" in scores:
+                    scores["train_score"][k] = self.scorer(models[k], x_train, y_train)
+                scores["score_time"][k] += time.perf_counter() - start
+            trial.report(float(np.mean(scores["test_score"])), step)
             if trial.should_prune():
-                self._store(trial, {"fit_time": fit_time, "score_time": score_time, "test_score": test,
-                                    **({"train_score": train} if self.search.return_train_score else {})})
+                self._store(trial, scores)
                 raise TrialPruned(f"pruned at round {step}")
-        return {"fit_time": fit_time, "score_time": score_time, "test_score": test,
-                **({"train_score": train} if self.search.return_train_score else {})}
+        return scores
 
     @staticmethod
     def _store(trial: Any, scores: Mapping[str, Sequence[float]]) -> None:
@@ -120,6 +119,16 @@ class _Objective:
             attrs[f"mean_{name}"] = float(np.nanmean(array))
             attrs[f"std_{name}"] = float(np.nanstd(array))
         trial.set_user_attrs(attrs)
+
+
+def _to_best(method: str) -> Callable[..., Any]:
+    """A method of the search that calls ``method`` of its refit best estimator."""
+    def call(self: OptunaSearchCV, X: Any, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self._best(), method)(X, *args, **kwargs)
+
+    call.__name__ = call.__qualname__ = method
+    call.__doc__ = f"The best estimator's ``{method}``."
+    return call
 
 
 class OptunaSearchCV(BaseEstimator):
@@ -271,26 +280,14 @@ class OptunaSearchCV(BaseEstimator):
     def classes_(self) -> Any:
         return self._best().classes_
 
-    def predict(self, X: Any, **kwargs: Any) -> Any:
-        return self._best().predict(X, **kwargs)
-
-    def predict_proba(self, X: Any, **kwargs: Any) -> Any:
-        return self._best().predict_proba(X, **kwargs)
-
-    def predict_log_proba(self, X: Any, **kwargs: Any) -> Any:
-        return self._best().predict_log_proba(X, **kwargs)
-
-    def decision_function(self, X: Any, **kwargs: Any) -> Any:
-        return self._best().decision_function(X, **kwargs)
-
-    def transform(self, X: Any, **kwargs: Any) -> Any:
-        return self._best().transform(X, **kwargs)
-
-    def inverse_transform(self, X: Any, **kwargs: Any) -> Any:
-        return self._best().inverse_transform(X, **kwargs)
-
-    def score_samples(self, X: Any) -> Any:
-        return self._best().score_samples(X)
+    # What scikit-learn's searches answer with their best estimator.
+    predict = _to_best("predict")
+    predict_proba = _to_best("predict_proba")
+    predict_log_proba = _to_best("predict_log_proba")
+    decision_function = _to_best("decision_function")
+    transform = _to_best("transform")
+    inverse_transform = _to_best("inverse_transform")
+    score_samples = _to_best("score_samples")
 
     def score(self, X: Any, y: Any = None) -> float:
         """The search's scorer on ``X`` and ``y``, with the best estimator."""
