@@ -15,12 +15,12 @@ def test_the_start_is_the_cmaes_packages_promising_distribution() -> None:
     cmaes = pytest.importorskip("cmaes")
     rng = np.random.default_rng(0)
     points, losses = rng.uniform(size=(40, 3)), rng.normal(size=40)
-    state = warm_start(points, losses)
+    state = warm_start(points[np.argsort(losses)])
     mean, sigma, cov = cmaes.get_warm_start_mgd([(p, float(v)) for p, v in zip(points, losses)])
     assert np.allclose(state.mean, mean) and state.sigma == pytest.approx(sigma) and np.allclose(state.cov, cov)
     assert np.linalg.det(state.cov) == pytest.approx(1.0)
     # Fewer than ten points: the best one alone, widened by alpha on every axis.
-    few = warm_start(points[:3], losses[:3])
+    few = warm_start(points[:3][np.argsort(losses[:3])])
     assert np.allclose(few.mean, points[np.argmin(losses[:3])]) and few.sigma == pytest.approx(0.1)
 
 

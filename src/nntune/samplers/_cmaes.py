@@ -114,16 +114,15 @@ class State:
                    np.zeros(d), np.zeros(d))
 
 
-def warm_start(points: np.ndarray, losses: np.ndarray, gamma: float = 0.1, alpha: float = 0.1) -> State:
+def warm_start(best_first: np.ndarray, gamma: float = 0.1, alpha: float = 0.1) -> State:
     """The start of a warm-started search (Nomura, Watanabe, Akimoto, Ozaki and Onishi,
     "Warm Starting CMA-ES for Hyperparameter Optimization", AAAI 2021; the ``cmaes``
     package's ``get_warm_start_mgd``, which Optuna's ``source_trials`` runs): the mean and
-    second moment of the best ``gamma`` share of a related search's ``points`` (unit-cube
-    rows, ``losses`` lower is better; at least one point), widened by ``alpha**2`` on every
-    axis, split into a step size and a covariance of determinant 1."""
-    order = np.argsort(losses, kind="stable")
-    top = points[order[:max(1, math.floor(len(points) * gamma))]]
-    dim = points.shape[1]
+    second moment of the best ``gamma`` share of a related search's points (unit-cube rows,
+    the best first; at least one), widened by ``alpha**2`` on every axis, split into a step
+    size and a covariance of determinant 1."""
+    top = best_first[:max(1, math.floor(len(best_first) * gamma))]
+    dim = best_first.shape[1]
     mean = top.mean(axis=0)
     spread = alpha ** 2 * np.eye(dim) + top.T @ top / len(top) - np.outer(mean, mean)
     det = float(np.linalg.det(spread))
@@ -305,6 +304,7 @@ class CmaEsSampler(OptunaMethods):
             if value not in (None, False):
                 raise ConfigError(name, "not offered by nntune's CMA-ES (no margin, no learning-rate adaptation)")
         self.source_trials = checked_sources(source_trials, x0, sigma0, use_separable_cma)
+        self._warm: tuple[tuple[Space, str], State] | None = None  # the warm start, by space and direction
         if sigma0 is not None and not (isinstance(sigma0, (int, float)) and 0 < sigma0 <= 1):
             raise ConfigError("sigma0", f"a step in the unit cube, 0 < sigma0 <= 1, got {sigma0!r}")
         if popsize is not None and (isinstance(popsize, bool) or not isinstance(popsize, int) or popsize < 2):
@@ -355,12 +355,16 @@ class CmaEsSampler(OptunaMethods):
         if self.source_trials is None:
             return State.start(np.array([numeric.params[n].to_unit(self.x0[n]) if n in self.x0 else 0.5
                                          for n in numeric.params]), self.sigma0)
-        marks = [m for t in self.source_trials if (m := mark_of(numeric, direction, self.consider_pruned_trials, t))]
-        if not marks:
-            raise ConfigError("source_trials", f"none is a finished trial of this study's parameters "
-                                               f"({', '.join(numeric.params)})")
-        order = sorted(range(len(marks)), key=lambda i: marks[i][0])  # best first, as the study ranks its own
-        return warm_start(np.array([marks[i][2] for i in order]), np.arange(len(order), dtype=float))
+        key = (numeric, direction)
+        if self._warm is None or self._warm[0] != key:  # the source trials are read once, not at every ask
+            marks = [m for t in self.source_trials
+                     if (m := mark_of(numeric, direction, self.consider_pruned_trials, t)) is not None]
+            if not marks:
+                raise ConfigError("source_trials", f"none is a finished trial of this study's parameters "
+                                                   f"({', '.join(numeric.params)})")
+            marks.sort(key=lambda m: m[0])  # best first, ranked as the study ranks its own trials
+            self._warm = (key, warm_start(np.array([m[2] for m in marks])))
+        return self._warm[1]
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:
