@@ -138,26 +138,30 @@ class Trial(Suggestions):
         self.study.check_param_kind(name, dist)
         # A warning about a known value points at the objective's line: known_value, this
         # method, SuggestFamily's suggest_*, the objective.
-        if name in self._fixed:
-            value = known_value(name, dist, self._fixed[name], "enqueued", stacklevel=4)
-        elif name in self._relative and (self._relative_space is None or name not in self._relative_space
-                                         or self._relative_space.params[name] == dist):
-            value = self._relative[name]
-            if self._relative_space is None or name not in self._relative_space:
-                # Chosen without this distribution (a grid of given values): Optuna's rule, a
-                # value off the choices is a ValueError and a number off the range a warning.
-                value = known_value(name, dist, value, "grid", stacklevel=4)
-        else:
-            value = self._sample_one(name, dist)
-        # Stored as Optuna stores it (0.5 for an integer as 0, 1 for a float as 1.0): a grid
-        # hands out its values as given, and a later trial whose space holds the parameter
-        # takes them unchecked above.
-        value = as_stored(dist, value)
-        self._params[name] = value
-        self._dists[name] = dist
-        self._unsaved[name] = None
-        if self.eager:
-            self._flush()
+        # Drawn and (under threads) stored in one turn of the sampling lock: a trial of
+        # another thread drawing in between would not see this value yet, and a brute-force
+        # or grid sampler would hand the same point out twice.
+        with self.study.sampling_lock:
+            if name in self._fixed:
+                value = known_value(name, dist, self._fixed[name], "enqueued", stacklevel=4)
+            elif name in self._relative and (self._relative_space is None or name not in self._relative_space
+                                             or self._relative_space.params[name] == dist):
+                value = self._relative[name]
+                if self._relative_space is None or name not in self._relative_space:
+                    # Chosen without this distribution (a grid of given values): Optuna's rule, a
+                    # value off the choices is a ValueError and a number off the range a warning.
+                    value = known_value(name, dist, value, "grid", stacklevel=4)
+            else:
+                value = self._sample_one(name, dist)
+            # Stored as Optuna stores it (0.5 for an integer as 0, 1 for a float as 1.0): a grid
+            # hands out its values as given, and a later trial whose space holds the parameter
+            # takes them unchecked above.
+            value = as_stored(dist, value)
+            self._params[name] = value
+            self._dists[name] = dist
+            self._unsaved[name] = None
+            if self.eager:
+                self._flush()
         return value
 
     def _sample_one(self, name: str, dist: Distribution) -> Any:

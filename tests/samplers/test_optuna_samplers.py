@@ -88,7 +88,8 @@ def test_brute_force_tries_every_combination_once_then_stops():
         study.optimize(objective, n_trials=100, n_jobs=jobs)
         combos = {tuple(sorted(t.params.items())) for t in study.trials}
         assert len(combos) == 18, jobs
-        assert len(study.trials) == 18 if jobs == 1 else len(study.trials) <= 18 + 2  # a rare repeat in threads
+        # Under threads, a trial may start before the one running the last path has drawn it.
+        assert len(study.trials) == 18 if jobs == 1 else len(study.trials) <= 18 + 1
         assert study.best_value == 1.0
     with pytest.raises(ConfigError, match="x: brute force needs a discrete"):
         BruteForceSampler().suggest(Space({"x": Float(0, 1)}), [], number=0)
@@ -205,7 +206,24 @@ def test_brute_force_tries_every_path_of_a_conditional_space_once():
             study.optimize(objective, n_trials=50, n_jobs=jobs)
             paths = {tuple(t.params.items()) for t in study.trials}
             assert len(paths) == 5, (seed, jobs, paths)  # 3 MLPs and 2 CNNs
-            assert len(study.trials) == 5 if jobs == 1 else len(study.trials) <= 5 + 2
+            assert len(study.trials) == 5 if jobs == 1 else len(study.trials) <= 5 + 1
+
+
+def test_a_trial_that_has_drawn_only_its_first_values_keeps_the_rest_of_its_path():
+    # Two trials in turns, as two threads run them: A draws b, then B draws its whole path,
+    # then A draws a. Without A's plan, B could take the one value of a left under A's b.
+    for seed in range(12):
+        study = nntune.create_study(sampler=BruteForceSampler(seed=seed))
+        for _ in range(3):  # 6 paths, two trials at a time
+            first, second = study.ask(), study.ask()
+            b = first.suggest_int("b", 1, 3)
+            second_path = (second.suggest_int("b", 1, 3), second.suggest_categorical("a", ["x", "y"]))
+            first_path = (b, first.suggest_categorical("a", ["x", "y"]))
+            assert first_path != second_path, seed
+            study.tell(first, 0.0)
+            study.tell(second, 0.0)
+        assert len({tuple(t.params.items()) for t in study.trials}) == 6, seed
+        assert study.sampler.is_exhausted(None, study.trials)
 
 
 def test_the_brute_force_tree_knows_what_is_left_at_each_node():

@@ -13,6 +13,12 @@ value that switches it on.
 The sampler is asked one parameter at a time with the trial's values so far (Optuna's
 ``sample_independent``), the only way to know where in the tree a trial stands; nntune's
 ``suggest`` over a declared space walks the same tree in the space's order.
+
+Threads sharing a study: a trial that has asked only its first parameters does not yet
+hold the rest of its path, so a trial of the other thread could take the one value left
+below it, and the first would run a path twice. At its first draw a trial therefore plans
+the rest of its path as far as the tree knows it (:func:`plan`), and the other trials of
+this process see that plan as the path it runs.
 """
 
 from __future__ import annotations
@@ -98,14 +104,26 @@ def grow(root: Node, path: Sequence[tuple[str, int, Any]], finished: bool) -> No
         node.running = True
 
 
-def tree_of(history: Sequence[FrozenTrial], skip: int | None = None) -> Node:
-    """The tree of the trials' paths (``skip``: a trial number left out, the one asking)."""
+def path_of(trial: FrozenTrial) -> list[Step]:
+    """A trial's stored path, in the order it asked."""
+    return [(name, len(discrete_values(name, trial.distributions[name])), value)
+            for name, value in trial.params.items() if name in trial.distributions]
+
+
+def tree_of(history: Sequence[FrozenTrial], skip: int | None = None,
+            plans: Mapping[int, Sequence[Step]] | None = None) -> Node:
+    """The tree of the trials' paths (``skip``: a trial number left out, the one asking).
+    A running trial's path is its plan (``plans``, by number) where the plan begins with
+    what it stored so far."""
     root = Node()
     for t in history:
         if t.number == skip or not (t.state in EXPLORED or t.state == TrialState.RUNNING):
             continue
-        path = [(name, len(discrete_values(name, t.distributions[name])), value)
-                for name, value in t.params.items() if name in t.distributions]
+        path = path_of(t)
+        planned = (plans or {}).get(t.number) if t.state == TrialState.RUNNING else None
+        if planned is not None and len(planned) > len(path) and [
+                (n, value_key(v)) for n, _, v in planned[:len(path)]] == [(n, value_key(v)) for n, _, v in path]:
+            path = list(planned)
         grow(root, path, finished=t.state != TrialState.RUNNING)
     return root
 
@@ -117,17 +135,21 @@ def exhausted(node: Node, running_counts: bool = True) -> bool:
     return len(node.children) >= node.size and all(exhausted(c, running_counts) for c in node.children.values())
 
 
-def choose(root: Node, prefix: Mapping[str, Any], name: str, values: Sequence[Value],
-           rng: np.random.Generator) -> Value:
-    """A value of ``name`` for a trial whose values so far are ``prefix`` (in the order it
-    asked): one no trial took at this node, else one whose subtree is not exhausted (by
-    finished trials and then by running ones), else any (every path here was tried)."""
+def node_at(root: Node, prefix: Mapping[str, Any]) -> Node | None:
+    """The node a trial whose values so far are ``prefix`` (in the order it asked) stands
+    at; None off the known tree."""
     node: Node | None = root
     for asked, value in prefix.items():
         if node is None or node.name != asked:
-            node = None
-            break
+            return None
         node = node.children.get(value_key(value))
+    return node
+
+
+def pick(node: Node | None, name: str, values: Sequence[Value], rng: np.random.Generator) -> Value:
+    """A value of ``name`` at ``node``: one no trial took there, else one whose subtree is
+    not exhausted (by finished trials and then by running ones), else any (every path here
+    was tried)."""
     if node is None or node.name != name:  # off the known tree: every value is a new path
         return values[int(rng.integers(len(values)))]
     for keep in (lambda c: c is None, lambda c: not exhausted(c, True), lambda c: not exhausted(c, False)):
@@ -137,16 +159,47 @@ def choose(root: Node, prefix: Mapping[str, Any], name: str, values: Sequence[Va
     return values[int(rng.integers(len(values)))]
 
 
+def choose(root: Node, prefix: Mapping[str, Any], name: str, values: Sequence[Value],
+           rng: np.random.Generator) -> Value:
+    """A value of ``name`` for a trial whose values so far are ``prefix``: :func:`pick` at
+    the node it stands at."""
+    return pick(node_at(root, prefix), name, values, rng)
+
+
+Step = tuple[str, int, Any]  # (parameter, its number of values, the value taken)
+
+
+def plan(node: Node | None, first: Step, values_of: Mapping[str, Sequence[Value]],
+         rng: np.random.Generator) -> list[Step]:
+    """The path below ``node`` that a trial taking ``first`` there will most likely run:
+    ``first``, then at each node the tree knows (and whose values ``values_of`` holds) the
+    value :func:`pick` gives; it ends where the tree ends (an unexplored value, or a path
+    that finished there)."""
+    steps = [first]
+    node = None if node is None else node.children.get(value_key(first[2]))
+    while node is not None and node.name is not None and node.name in values_of and not node.ended:
+        values = values_of[node.name]
+        value = pick(node, node.name, values, rng)
+        steps.append((node.name, len(values), value))
+        node = node.children.get(value_key(value))
+    return steps
+
+
 class BruteForceSampler(OptunaMethods):
     """Every path of a discrete, possibly conditional, space once, in a seeded random order;
     the study stops once all have been tried (by running trials too, unless
-    ``avoid_premature_stop``, which waits for them to finish, as Optuna's). Under threads or
-    processes a path can run twice, as in Optuna: a trial's values are stored as its
-    objective asks for them, so another worker choosing in between does not see them yet."""
+    ``avoid_premature_stop``, which waits for them to finish, as Optuna's). Threads of one
+    process see each other's planned paths, so a path runs twice there only when a trial
+    started before the last path was drawn; worker processes see only stored values, so
+    one choosing while another's objective has asked only some can repeat a path, as in
+    Optuna."""
 
     def __init__(self, seed: int | None = None, avoid_premature_stop: bool = False) -> None:
         self.seed = resolve_seed(seed)
         self.avoid_premature_stop = check_flag("avoid_premature_stop", avoid_premature_stop)
+        # Running trials' planned paths, by trial number (see the module's docstring); the
+        # study draws under its sampling lock, so threads take turns at this.
+        self._plans: dict[int, list[Step]] = {}
 
     def _rng(self, number: int, name: str) -> np.random.Generator:
         return np.random.default_rng([self.seed, number, name_salt(name)])
@@ -156,7 +209,7 @@ class BruteForceSampler(OptunaMethods):
             # An enqueued trial still runs, as Optuna's optimize runs it: one enqueued after
             # every path was tried waited for ever while optimize returned at once.
             return False
-        root = tree_of(history)
+        root = tree_of(history, plans=getattr(self, "_plans", None))
         if root.name is None:
             # No trial asked anything: the space is empty once a finished trial shows it (its
             # path is empty), as Optuna's tree has it; a study whose objective asks nothing
@@ -189,12 +242,28 @@ class BruteForceSampler(OptunaMethods):
 
     def sample_independent(self, study: Any, trial: FrozenTrial, param_name: str,
                            param_distribution: Distribution) -> Any:
-        root = tree_of(study.get_trials(deepcopy=False), skip=trial.number)
-        return choose(root, trial.params, param_name, discrete_values(param_name, param_distribution),
-                      self._rng(trial.number, param_name))
+        history = study.get_trials(deepcopy=False)
+        running = {t.number for t in history if t.state == TrialState.RUNNING}
+        self._plans = {n: p for n, p in getattr(self, "_plans", {}).items() if n in running}
+        values = discrete_values(param_name, param_distribution)
+        mine, depth = self._plans.get(trial.number), len(trial.params)
+        if mine is not None and len(mine) > depth and mine[depth][0] == param_name:
+            value = mine[depth][2]
+            if any(value_key(value) == value_key(v) for v in values):
+                return value  # the plan made at the trial's first draw holds its place
+        root = tree_of(history, skip=trial.number, plans=self._plans)
+        node, rng = node_at(root, trial.params), self._rng(trial.number, param_name)
+        value = pick(node, param_name, values, rng)
+        values_of: dict[str, list[Value]] = {}
+        for t in history:
+            for name, dist in t.distributions.items():
+                if name not in values_of:
+                    values_of[name] = discrete_values(name, dist)
+        self._plans[trial.number] = path_of(trial) + plan(node, (param_name, len(values), value), values_of, rng)
+        return value
 
     def __repr__(self) -> str:
         return f"BruteForceSampler(seed={self.seed})"
 
 
-__all__ = ["BruteForceSampler", "choose", "discrete_values", "exhausted", "grow", "tree_of"]
+__all__ = ["BruteForceSampler", "choose", "discrete_values", "exhausted", "grow", "node_at", "pick", "plan", "tree_of"]
