@@ -32,9 +32,29 @@ def test_a_study_without_sampler_or_scheduler_gets_the_measured_defaults():
     assert isinstance(nntune.create_study(sampler=RandomSampler(0)).scheduler, ASHA)
 
 
-def test_several_objectives_keep_random_search_without_stopping():
+def zdt1(trial: nntune.Trial) -> tuple[float, float]:
+    """ZDT1 in 6 dimensions: two objectives to minimize, a convex front at x1..x5 = 0."""
+    x = [trial.suggest_float(f"x{i}", 0.0, 1.0) for i in range(6)]
+    g = 1.0 + 9.0 * sum(x[1:]) / 5
+    return x[0], g * (1.0 - (x[0] / g) ** 0.5)
+
+
+def test_several_objectives_get_tpe_without_stopping_and_a_wider_front_than_random_search():
     study = nntune.create_study(directions=["maximize", "minimize"], seed=1)
-    assert isinstance(study.sampler, RandomSampler) and isinstance(study.scheduler, NoScheduler)
+    assert isinstance(study.sampler, TPESampler) and isinstance(study.scheduler, NoScheduler)
+    assert study.sampler.constant_liar and study.sampler.seed == 1
+
+    from nntune._hypervolume import hypervolume
+
+    def volume(sampler: object) -> float:
+        s = nntune.create_study(directions=["minimize", "minimize"], sampler=sampler)
+        s.optimize(zdt1, n_trials=40)
+        return hypervolume([t.values for t in s.trials], [1.1, 11.0])
+
+    # Measured in benchmarks/multi_objective.py: ahead in 10 of 10 seeds at 40 trials.
+    wins = sum(volume(nntune.create_study(directions=["minimize", "minimize"], seed=seed).sampler)
+               > volume(RandomSampler(seed)) for seed in range(5))
+    assert wins >= 4, wins
 
 
 def test_the_defaults_are_seeded_stop_bad_curves_and_model_from_trial_six(tmp_path):

@@ -15,15 +15,20 @@ default before. Trials still running count as
 the worst value seen (the constant liar), which matters only when several run at once. An objective that never reports
 intermediate values is never stopped, so the scheduler costs nothing there.
 
-A study of several objectives keeps random search without stopping: pruning is refused
-there (a rung compares one value), and no sampler was measured against another there.
+A study of several objectives gets TPE on the non-dominated sorting (each complete trial's
+front, crowding breaking ties) with 10 random start-up trials and the constant liar, and
+no stopping: pruning is refused there (a rung compares one value). Optuna's default there
+is its TPE too. ``benchmarks/multi_objective.py`` (docs/benchmarks.md): after 40 trials its
+hypervolume was above random search's in 10 of 10 seeds on ZDT1 and ZDT2, and on a digits
+MLP's error against its size (8 seeds) its median was 0.977 of the best run's, against
+0.915 for random search and 0.980 for Optuna's default.
 """
 
 from __future__ import annotations
 
 import math
 
-from nntune.samplers import RandomSampler, Sampler, TPESampler
+from nntune.samplers import Sampler, TPESampler
 from nntune.schedulers import ASHA, NoScheduler, Scheduler
 
 DEFAULT_STARTUP_TRIALS = 5
@@ -43,7 +48,9 @@ def few_trials_gamma(n: int) -> int:
 def default_sampler(seed: int | None, n_objectives: int = 1) -> Sampler:
     """The sampler of a study created without one, seeded by ``seed``."""
     if n_objectives > 1:
-        return RandomSampler(seed)
+        # The single-objective start (centre, Sobol, a twentieth as the good group) was no
+        # better here: fronts are wide, and the plain start-up covers them as well.
+        return TPESampler(seed=seed, constant_liar=True)
     # The constant liar changes nothing for trials run one at a time (the trial being drawn
     # has no parameters yet); under ``optimize(n_jobs=N)`` or parallel workers it tells the
     # trials still running as the worst value seen, so two do not draw the same point.

@@ -75,7 +75,8 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
     ``directions=["maximize", "minimize"]`` makes a study of several objectives: the
     objective returns one value per direction and ``best_trials`` is the Pareto front.
     Without a sampler or scheduler it uses :mod:`nntune._defaults` (TPE from the centre and
-    Sobol start-up points, and ASHA, for one objective), seeded by ``seed``.
+    Sobol start-up points, and ASHA, for one objective; TPE on the non-dominated sorting
+    without stopping for several), seeded by ``seed``.
     ``study_name=None`` generates a name; an empty name is refused (Optuna stores one, which
     reports, model files and the CLI could not name).
     """
