@@ -90,6 +90,16 @@ def test_a_bad_config_is_refused_before_torch_or_sklearn_is_imported(tmp_path, c
     assert done.stderr.count("\n") == 1 and f"error: {field}" in done.stderr
 
 
+@pytest.mark.parametrize("config, field", [
+    ("search:\n  sampler: tpe\n  sampler_options: {n_startup_trials: -3}\n", "search.sampler_options.n_startup_trials"),
+    ("search:\n  scheduler: asha\n  scheduler_options: {reduction_factor: 1}\n",
+     "search.scheduler_options.reduction_factor")], ids=["sampler", "scheduler"])
+def test_a_bad_search_option_is_refused_before_torch_is_imported(tmp_path, config, field):
+    # The sampler and scheduler are built from the config once before the runner's imports
+    # (they took 3 s to refuse an option before).
+    test_a_bad_config_is_refused_before_torch_or_sklearn_is_imported(tmp_path, "tune", config, field)
+
+
 @pytest.mark.parametrize("command", ["tune", "show", "report", "test", "lab"])
 def test_every_command_has_help(call_cli, command):
     code, out, err = call_cli(command, "--help")

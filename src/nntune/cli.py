@@ -107,6 +107,9 @@ def tune(
     # The config first: a mistake in it is one line in a fraction of a second, before the
     # runner's imports (torch, the trainer) take seconds.
     cfg = parse_config(raw, str(config) if config else "default")
+    from nntune.runner_search import check_search_options
+
+    check_search_options(cfg)  # the sampler's and scheduler's options, before torch too
     from nntune.config_terminator import random_terminator
     from nntune.runner import prepare, run_tune
     from nntune.storage import redact_url

@@ -155,10 +155,12 @@ def _check_augment_parameters(cfg: Config) -> None:
     takes every value it may be given (each end of its range, each choice). Else the study
     would fail once the data has loaded, or tune a number that changes nothing, or fail
     trial after trial on the values it draws."""
-    from nntune.train.augment import check_parameter, parse_steps
-
     fixed = {name: [("", value)] for name, value in cfg.fixed.items() if "." in name}
     searched = {name: _drawn(spec) for name, spec in cfg.space.items() if "." in name}
+    if not cfg.task.augment and not fixed and not searched:
+        return  # nothing to check, and no torch to import for it (the augmentations need it)
+    from nntune.train.augment import check_parameter, parse_steps
+
     given = {**fixed, **searched}
     # A searched parameter enters at its first value; one the list's augmentations lack is
     # left to check_parameter below, which names it.
