@@ -14,8 +14,9 @@ import nntune
 
 @pytest.mark.parametrize("make", [lambda: None, lambda: nntune.samplers.QMCSampler(seed=0),
                                   lambda: nntune.samplers.GridSampler({"x": [0.0, 0.5, 1.0], "y": [0, 2]}),
-                                  lambda: nntune.samplers.TPESampler(seed=0, n_startup_trials=3)],
-                         ids=["default", "qmc", "grid", "tpe"])
+                                  lambda: nntune.samplers.TPESampler(seed=0, n_startup_trials=3),
+                                  lambda: nntune.samplers.GPSampler(seed=0, n_startup_trials=3)],
+                         ids=["default", "qmc", "grid", "tpe", "gp"])
 def test_a_warning_given_in_every_trial_is_shown_once(make) -> None:
     def objective(trial: nntune.Trial) -> float:
         x, y = trial.suggest_float("x", 0.0, 1.0), trial.suggest_int("y", 0, 4)

@@ -6,8 +6,8 @@ modelled in decades); a Choice is one-hot encoded; a parameter inactive in a tri
 -0.5, outside the range any active value takes. Targets are losses (values negated when
 maximizing), made closer to Gaussian by a Yeo-Johnson power transform (a heavy-tailed
 objective such as a diverging training loss would otherwise dominate the fit) and
-standardized. The model is scikit-learn's GaussianProcessRegressor with the kernel
-C * Matern(nu=2.5, one length scale per input) + White (observation noise), its
+standardized. The model is a GP with the kernel C * Matern(nu=2.5, one length scale per
+input) + White (observation noise), scikit-learn's model written out in ``_gp_fit.py``, its
 hyperparameters at the mode of the marginal likelihood times a weak prior
 (:class:`HyperPrior`), which keeps a fit on a few dozen trials from extreme length scales.
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -36,6 +35,7 @@ from nntune.samplers._base import independent_draw, resolve_seed, trial_rng
 from nntune.samplers._constraints import ConstraintsFunc
 from nntune.samplers._checks import check_callable, check_count, check_flag
 from nntune.samplers._define_by_run import decode, encode, signed, snap
+from nntune.samplers._gp_fit import fit_kernel
 from nntune.samplers._independent import checked_independent, draw_independent, drawn_rest
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Choice, Distribution, Space
@@ -107,8 +107,10 @@ def warp(losses: np.ndarray) -> np.ndarray:
     z = (y - y.mean()) / scale
     from scipy import stats
 
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
+    # Floating-point warnings only: warnings.catch_warnings here, once a trial, made Python
+    # forget the warnings it had shown. z is standardized, so scipy's overflow guard of the
+    # power search (its one warning) does not fire.
+    with np.errstate(all="ignore"):
         # Only ever compress the bad (high) tail: lambda > 1 would squeeze the good end,
         # where the model needs its resolution most.
         t = stats.yeojohnson(z, min(1.0, float(stats.yeojohnson_normmax(z))))
@@ -192,40 +194,22 @@ class HyperPrior:
 def fit_gp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_restarts: int = 1, *,
            deterministic: bool = False) -> Posterior:
     """Fit C * Matern52(ARD) + White to standardized targets ``y`` (hyperparameters at the
-    mode of :class:`HyperPrior` times the likelihood); return the posterior. A
-    ``deterministic`` objective keeps the noise at its floor instead of fitting it."""
-    # scikit-learn is imported here so that importing nntune stays quick.
-    from scipy import optimize
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.gaussian_process import GaussianProcessRegressor
-    from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
-
+    mode of :class:`HyperPrior` times the likelihood, :mod:`nntune.samplers._gp_fit`);
+    return the posterior. A ``deterministic`` objective keeps the noise at its floor
+    instead of fitting it."""
     p = x.shape[1]
     prior = HyperPrior()
     length0 = float(np.clip(math.exp(prior.log_length_mean), 0.02, 50.0))
-    kernel = (ConstantKernel(1.0, (0.05, 20.0))
-              * Matern(length_scale=np.full(p, length0), length_scale_bounds=(0.01, 100.0), nu=2.5)
-              + (WhiteKernel(MIN_NOISE, "fixed") if deterministic else WhiteKernel(1e-3, (MIN_NOISE, 0.5))))
+    theta0 = np.log([1.0] + [length0] * p + ([] if deterministic else [1e-3]))
 
-    def map_optimizer(obj: Any, theta0: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, float]:
-        def total(theta: np.ndarray) -> tuple[float, np.ndarray]:
-            value, grad = obj(theta, eval_gradient=True)
-            # A fixed noise is not among theta: the prior sees it at its own mean (no pull).
-            pv, pg = prior.neg_log(np.append(theta, prior.log_noise_mean) if deterministic else theta)
-            return float(value) + pv, np.asarray(grad) + pg[:len(theta)]
+    def neg_log_prior(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        # A fixed noise is not among theta: the prior sees it at its own mean (no pull).
+        value, grad = prior.neg_log(np.append(theta, prior.log_noise_mean) if deterministic else theta)
+        return value, grad[:len(theta)]
 
-        res = optimize.minimize(total, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
-                                options={"maxiter": 200})
-        return res.x, float(res.fun)
-
-    gp = GaussianProcessRegressor(kernel, alpha=1e-8, normalize_y=False, optimizer=map_optimizer,
-                                  n_restarts_optimizer=n_restarts, random_state=int(rng.integers(2**31 - 1)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        gp.fit(x, y)
-    fitted = gp.kernel_
-    return Posterior(x, np.asarray(gp.alpha_).ravel(), gp.L_, float(fitted.k1.k1.constant_value),
-                     np.atleast_1d(np.asarray(fitted.k1.k2.length_scale, dtype=float)))
+    fitted = fit_kernel(x, y, theta0, neg_log_prior, fixed_noise=MIN_NOISE if deterministic else None,
+                        n_restarts=n_restarts, seed=int(rng.integers(2**31 - 1)), min_noise=MIN_NOISE)
+    return Posterior(x, fitted.alpha, fitted.chol, fitted.amplitude, fitted.length)
 
 
 def log_ei(mean: np.ndarray, var: np.ndarray, best: float) -> np.ndarray:
