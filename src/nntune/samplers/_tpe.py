@@ -240,4 +240,7 @@ class TPESampler(OptunaMethods):
         return (f"TPESampler(seed={self.seed}, n_startup_trials={self.n_startup_trials}, "
                 f"n_ei_candidates={self.n_ei_candidates}, multivariate={self.multivariate}"
                 + (f", startup={self.startup!r}" if self.startup != "random" else "")
-                + (", centre_first=True" if self.centre_first else "") + ")")
+                + (", centre_first=True" if self.centre_first else "")
+                + (", constant_liar=True" if self.constant_liar else "")
+                + (f", gamma={getattr(self.gamma, '__name__', self.gamma)}" if self.gamma is not default_gamma else "")
+                + ")")
