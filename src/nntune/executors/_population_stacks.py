@@ -53,9 +53,6 @@ class Population:
         self.peak = PeakMemory()
         self.kept_structures = 0
         self.to_judge: list[int] = []  # members that reported this stack epoch, judged after it
-        # Members with a change waiting (``nntune trial set``, the dashboard), read once per
-        # stack epoch for all its members (None: not yet read this epoch), not once per report.
-        self.with_changes: set[int] | None = None
 
     # ------------------------------------------------------------ starting members
 
@@ -151,10 +148,7 @@ class Population:
         except TrialTakenOver:  # taken from this process after a heartbeat gap: it runs elsewhere now
             live.stop = True
             return True
-        if self.with_changes is None:
-            self.with_changes = {c.trial for c in self.study.storage.get_param_changes(self.study.id) if c.pending}
-        taken = trial.take_changes(epoch, stack.members[slot].hp if slot is not None else live.plan.params) \
-            if trial.number in self.with_changes else {}
+        taken = trial.take_changes(epoch, stack.members[slot].hp if slot is not None else live.plan.params)
         if taken.pop(STOP, False):
             live.stop = True
         if taken and slot is not None and not live.stop:
@@ -202,7 +196,7 @@ class Population:
             stack.compact()
         trained, computed = len(stack.members), stack.capacity
         self.peak.reset()
-        self.to_judge, self.with_changes = [], None
+        self.to_judge = []
         try:
             ended = stack.run_epoch(self.report)
         except Exception as err:  # noqa: BLE001 - the stack's members fail, other stacks go on
