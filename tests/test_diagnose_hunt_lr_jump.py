@@ -91,10 +91,15 @@ def digits() -> Any:
     yield from one_thread_digits()
 
 
-@pytest.mark.parametrize("seed", [5, 8])  # 3 and 9: their recorded curves above
-def test_the_labs_large_rate_is_named_at_the_seeds_where_its_wobble_stays_under_10_percent(digits, seed):
-    found = [f.kind for f in diagnose(lab_large_rate(seed, 0.1), study_best=0.97)]
-    assert "lr_too_large" in found and "overfitting" in found, found
+def test_the_labs_large_rate_is_named_at_most_seeds(digits):
+    # Which seeds' curves jump depends on float rounding, so on the CPU's own kernels: at
+    # lr 0.1 the run is chaotic. Over seeds 0-5 one 2-core machine named 4 (0, 2, 3, 4),
+    # another named seeds 3, 5, 8 and 9 of those it tried; a diagnosis that no longer reads
+    # a jumping training loss names none (the recorded curves above pin the rule itself).
+    found = {seed: [f.kind for f in diagnose(lab_large_rate(seed, 0.1), study_best=0.97)] for seed in range(6)}
+    named = [seed for seed, kinds in found.items() if "lr_too_large" in kinds]
+    assert len(named) >= 3, found
+    assert all("overfitting" in kinds for kinds in found.values()), found
 
 
 @pytest.mark.parametrize("seed", [5])
