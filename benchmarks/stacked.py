@@ -17,7 +17,9 @@ for a run whose step is too small to share (``SMALL_STEP_FLOPS``): a digits MLP 
 alone gets one thread, a stack of 32 of them the free cores. The table says which each
 got. ``--threads N`` fixes the count for both (``NNTUNE_THREADS``). A stack given N > 1
 threads trains as N shards side by side, one thread each (``fit_stack(shards="auto")``);
-``--shards 1`` keeps one stack on N intra-op threads, as before.
+``--shards 1`` keeps one stack on N intra-op threads, as before. Shards are forked
+processes where that is safe (``nntune.train.stack_fork``); ``--shard-mode threads``
+runs them as threads of one process instead, to compare.
 
 Prints a table of wall times and ratios (one-at-a-time / stacked, workers / stacked). The
 speedups are ratios within one run; other processes on the machine slow all contenders
@@ -50,8 +52,9 @@ from nntune.train.data import load_splits
 from nntune.train.loop import count_outputs, fit, model_input_shape
 from nntune.train.models import build_model
 from nntune.train.splits import Splits
-from nntune.train import stack_models
+from nntune.train import stack_models, stack_run
 from nntune.train.stack_models import DEFAULT_CONV_LAYOUT, DEFAULT_CUDNN_BENCHMARK
+from nntune.train.stack_fork import can_fork
 from nntune.train.stack_run import fit_stack, shard_count
 from nntune.train.threads import step_flops, threads_for_work, use_threads
 
@@ -136,7 +139,9 @@ def run(name: str, base: dict[str, Any], data: str, opts: dict[str, Any], ks: li
                              None, False)
         print(f"threads: one at a time {run_threads(base, splits, 1)}, stacked K={ks[0]} {threads} "
               f"(nntune's rule for each run's work per step)"
-              + (f", as {shards} shards of 1 thread" if shards > 1 else ""))
+              + (f", as {shards} shards of 1 thread" + (" each in a process of its own" if stack_run.SHARD_PROCESSES == "auto"
+                                                          and can_fork() else " of one process")
+                 if shards > 1 else ""))
     print(f"{'K':>4} {'one at a time s':>16} {'stacked s':>10} {'speedup':>8} {'2 workers s':>12} {'vs workers':>10}"
           f" {'max |value diff|':>17}")
     for k in ks:
@@ -162,6 +167,8 @@ def main(argv: list[str] | None = None) -> dict[str, dict[int, float]]:
     parser.add_argument("--threads", default="auto",
                         help="torch intra-op threads for the one-at-a-time and stacked runs: auto (nntune's rule:"
                              " every free core, one on a busy machine) or a count; workers use 1 each")
+    parser.add_argument("--shard-mode", choices=("processes", "threads"), default="processes",
+                        help="shards as forked processes (where safe, the default) or as threads of this process")
     parser.add_argument("--shards", default="auto",
                         help="fit_stack's shards: auto (one per thread the stack gets) or a count (1: one stack"
                              " on every thread)")
@@ -206,6 +213,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[int, float]]:
     if args.shards != "auto" and not (args.shards.isdigit() and int(args.shards) >= 1):
         parser.error(f"--shards: auto or an integer >= 1, got {args.shards!r}")
     SHARDS = "auto" if args.shards == "auto" else int(args.shards)
+    stack_run.SHARD_PROCESSES = "auto" if args.shard_mode == "processes" else "never"
     ks = args.k or ([32] if args.quick else [1, 4, 16, 32, 64])
     benchmark = DEFAULT_CUDNN_BENCHMARK.get(device_type)
     print(f"torch threads {torch.get_num_threads()} ({why}), load average {os.getloadavg()}; stacked convolutions "

@@ -24,29 +24,19 @@ from nntune.executors._common import WAIT_SECONDS, WorkerOptions, admission, bud
 from nntune.executors._memory import PeakMemory
 from nntune.executors._running import Heartbeat, run_measured, termination_as_interrupt
 from nntune.storage._base import StudyNotFoundError
+from nntune.train.stack_fork import parent_death_kills
 
 if TYPE_CHECKING:
     from nntune.study import Objective, Study
 
 Setup = Callable[[], "tuple[Study, Objective]"]
-PR_SET_PDEATHSIG = 1
 
 
 def die_with_parent() -> None:
     """Ask Linux to SIGKILL this process when its parent dies (the supervisor, or its fork
     server, which exits with the supervisor); elsewhere the heartbeat thread notices that
     the supervisor is gone and exits."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import ctypes.util
-    import signal
-
-    try:
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).prctl(
-            PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
+    parent_death_kills()
     release_fork_server()
 
 

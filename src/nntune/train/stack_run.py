@@ -9,23 +9,27 @@ and retried, never lost.
 
 On the CPU a stack given more than one thread, whose step holds enough work for each
 shard (:data:`SHARD_MIN_FLOPS`), is trained as that many shards side by side, each a stack
-of its share of the members on a thread of its own with one torch thread
-(:func:`shard_count`). Members are independent, so the shards meet only when the last one
-ends. One stack on two intra-op threads instead meets at a barrier in every operation,
-about 100 a step for the digits MLP: each waits for the slower thread, and when another
-process takes a core, for a whole time slice. Shards are threads of one process and take
-the interpreter's lock between operations, but for little: each shard thread of 32 digits
-MLPs, on a quiet machine, ran 0.62 s of its 0.70 s and slept 0.08 s (about 2,500 waits
-for the lock); 2 shards used 1.7 cores. What shards cost is each stack's own per-step
-work (its Python and small operations) paid once per shard: 1.32 s of CPU for 32 MLPs as
-2 shards against 1.08 s as one stack on one thread. Measured on the 2-core machine beside
-other work (load 4.2-5.3), 32 CNNs for 2 epochs: one stack on 2 intra-op threads 49-57 s
-against 24-25 s as 2 shards. The shards' results equal one stack's.
+of its share of the members with one torch thread (:func:`shard_count`). Members are
+independent, so the shards meet only when the last one ends. One stack on two intra-op
+threads instead meets at a barrier in every operation, about 100 a step for the digits
+MLP: each waits for the slower thread, and when another process takes a core, for a whole
+time slice. What shards cost is each stack's own per-step work (its Python and small
+operations) paid once per shard: 1.32 s of CPU for 32 MLPs as 2 shards against 1.08 s as
+one stack on one thread. Measured on the 2-core machine beside other work (load 4.2-5.3),
+32 CNNs for 2 epochs: one stack on 2 intra-op threads 49-57 s against 24-25 s as 2 shards.
+
+Shards are forked processes where that is safe (:mod:`nntune.train.stack_fork`), and
+threads of this process elsewhere (not Linux, or other threads running). Threads take the
+interpreter's lock between operations: each shard thread of 32 digits MLPs ran 0.62 s of
+its 0.70 s and slept 0.08 s (about 2,500 waits for the lock), and on a VM each hand-over
+costs more; 32 digits MLPs took 0.85 s as thread shards against 0.72 s as processes. The
+shards' results equal one stack's either way.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +45,7 @@ from nntune.train.basics import (check_names, count_outputs, model_input_shape, 
 from nntune.train.models import build_model
 from nntune.train.splits import Splits
 from nntune.train.stack import Stack, StackReport, StackResult
+from nntune.train.stack_fork import can_fork, run_forked
 from nntune.train.stack_key import OPTIMIZER_FAMILY, structure_key
 from nntune.train.stack_member import as_int, check_member, member_seed
 from nntune.train.stack_optim import STATE
@@ -142,6 +147,10 @@ def member_step_flops(hp: Mapping[str, Any], splits: Splits,
 # 1.68; beside one CPU-bound process K=32 1.25 / 2.46 / 1.46 (one thread: 1.60). The watch
 # ends the stall, but shards stayed ahead from K=32 on, so the line stays there.
 SHARD_MIN_FLOPS = 150e6
+# Shards as forked processes: "auto" where that is safe (:func:`~nntune.train.stack_fork.can_fork`;
+# the interpreter's lock costs threads 15% on the digits MLPs), "always" on Linux whatever
+# else runs, "never": threads of this process.
+SHARD_PROCESSES = "auto"
 
 
 def shard_count(shards: int | str, members: int, device: torch.device, stack_flops: float,
@@ -285,6 +294,9 @@ def run_chunk(chunk: Sequence[int], params: Sequence[Mapping[str, Any]], seeds: 
               for part in split_even(chunk, n)]
     if n == 1:
         return {int(r.key): r for r in stacks[0].run(report)}  # type: ignore[call-overload]
+    if device.type == "cpu" and (SHARD_PROCESSES == "auto" and can_fork()
+                                 or SHARD_PROCESSES == "always" and sys.platform.startswith("linux")):
+        return {int(r.key): r for r in run_forked([stack.run for stack in stacks], report)}  # type: ignore[call-overload]
     lock = threading.Lock()
 
     def one_at_a_time(key: Any, epoch: int, record: dict) -> bool:  # report is called from every shard
