@@ -215,7 +215,8 @@ def fit_stack(
     (all configurations of one structure in one stack).
     ``shards``: each stack trained as this many stacks side by side, one thread each
     (:func:`shard_count`; ``"auto"``: as many as the threads nntune's rule gives the stack on
-    the CPU, one elsewhere).
+    the CPU, one elsewhere): on Linux in forked processes when no other thread runs
+    (:data:`SHARD_PROCESSES`), ``report`` still called in this process, one call at a time.
     """
     seeds = [member_seed(s) for s in seeds] if seeds is not None else [0] * len(params)
     if len(seeds) != len(params):
