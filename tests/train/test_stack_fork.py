@@ -29,8 +29,12 @@ def configs(n: int = 4, **extra: Any) -> list[dict[str, Any]]:
     return [{**BASE, "lr": 0.01 * (i + 1), **extra} for i in range(n)]
 
 
+_BEFORE: set[int] = set()  # this process's children before the test (an earlier test's fork server, say)
+
+
 def no_children() -> bool:
-    return not psutil.Process().children()
+    """No child of this process but those it had before the test: every shard reaped."""
+    return {p.pid for p in psutil.Process().children()} <= _BEFORE
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +42,8 @@ def forking(monkeypatch) -> None:
     """Shards fork in every test here, whatever threads earlier tests of this process left
     running (Ray's, a web server's): the rule that decides it is tested on its own below."""
     monkeypatch.setattr(stack_run, "SHARD_PROCESSES", "always")
+    _BEFORE.clear()
+    _BEFORE.update(p.pid for p in psutil.Process().children())
 
 
 class Named:
