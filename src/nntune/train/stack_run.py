@@ -146,6 +146,11 @@ def member_step_flops(hp: Mapping[str, Any], splits: Splits,
 # same watched): alone K=16 0.57 / 0.52 / 0.56, K=32 0.84 / 0.92 / 0.90, K=64 1.61 / 1.71 /
 # 1.68; beside one CPU-bound process K=32 1.25 / 2.46 / 1.46 (one thread: 1.60). The watch
 # ends the stall, but shards stayed ahead from K=32 on, so the line stays there.
+# Shards forked (2026-12-07, 2-core Intel VM, stack_shards.py, medians of 5, 2 shards / one
+# stack on 2 threads / the same watched): alone K=32 0.71 / 0.65 / 0.62, K=64 1.30 / 1.29 /
+# 1.37; beside one CPU-bound process K=32 1.00 / 2.01 / 1.12 (medians of 3). Even alone,
+# ahead beside other work: the line stays. At K=16 two forked shards of 8 took 0.35-0.37 s
+# against 0.31-0.32 s as one stack (stacked.py --k 16 --shards 2).
 SHARD_MIN_FLOPS = 150e6
 # Shards as forked processes: "auto" where that is safe (:func:`~nntune.train.stack_fork.can_fork`;
 # the interpreter's lock costs threads 15% on the digits MLPs), "always" on Linux whatever
