@@ -29,6 +29,7 @@ import pickle
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from multiprocessing.connection import Connection, Pipe, wait
 from typing import Any
@@ -36,6 +37,12 @@ from typing import Any
 PR_SET_PDEATHSIG = 1
 Report = Callable[[Any, int, dict], bool]
 
+
+# Python 3.12 and later warn at every fork while another thread runs. A shard forks beside
+# nntune's own fork-safe threads alone (can_fork), or where a caller asked for it whatever
+# runs (stack_run.SHARD_PROCESSES = "always"): the warning is silenced for this module's forks.
+warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks", category=DeprecationWarning,
+                        module=r"nntune\.train\.stack_fork")
 
 # nntune's own threads that a fork leaves nothing locked for: the SQLite lock watch holds
 # its lock only to read its list, and a child makes its watch afresh (storage/_lock_watch.py).
