@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import threading
 from typing import Any
@@ -173,3 +174,15 @@ def test_the_sqlite_watch_thread_is_one_of_the_fork_safe(tmp_path) -> None:
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
     watch = [t for t in threading.enumerate() if t.name == "nntune-lock-watch"]
     assert watch and fork_safe(watch + [threading.current_thread()], threading.current_thread())
+
+
+def test_what_a_shard_prints_is_not_lost() -> None:
+    # stdout to a pipe is block-buffered: what the shard printed sits in Python's buffer,
+    # which os._exit would drop.
+    code = ("from nntune.train.stack_fork import run_forked\n"
+            "def run(report):\n    print('from the shard')\n    return [1]\n"
+            "assert run_forked([run], None) == [1]\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "from the shard\n"

@@ -108,17 +108,22 @@ def _child(run: Callable[[Report | None], list], conn: Connection, with_report: 
         except BaseException:  # noqa: BLE001 - the parent is gone or the pipe broke: nothing to tell
             pass
     finally:
+        _flush_streams()  # os._exit drops what the shard printed and Python still holds
         os._exit(code)
+
+
+def _flush_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
 
 
 def run_forked(runs: Sequence[Callable[[Report | None], list]], report: Report | None) -> list:
     """Each of ``runs`` (a shard: ``run(report) -> results``) in a forked process of its own;
     their results in order, concatenated. ``report`` is called here for every shard."""
-    for stream in (sys.stdout, sys.stderr):  # what is buffered would be written by every child too
-        try:
-            stream.flush()
-        except (AttributeError, OSError, ValueError):
-            pass
+    _flush_streams()  # what is buffered would be written by every child too
     children: dict[Connection, tuple[int, int]] = {}  # the parent's end -> (shard's index, pid)
     results: dict[int, list] = {}
     try:
