@@ -94,4 +94,6 @@ def test_a_failing_shard_fails_the_call_and_stops_the_others(digits: Splits) -> 
 
     with pytest.raises(ValueError, match="from the report"):
         fit_stack(configs, digits, seeds=[0, 1, 2, 3], shards=2, report=report)
-    assert epochs[0] < 400  # the shard of members 0 and 1 ended early
+    # The shard of members 0 and 1 ended early; it may not have reported at all by then (a
+    # forked shard's first report can arrive after the other shard's second).
+    assert epochs.get(0, 0) < 400
