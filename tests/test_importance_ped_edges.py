@@ -57,3 +57,14 @@ def test_optunas_baseline_quantile_is_the_share_of_best_trials():
         PedAnovaImportanceEvaluator(target_quantile=0.2, baseline_quantile=0.3)
     with pytest.raises(ValueError, match=r"need 0 < baseline_quantile < region_quantile <= 1, got 1.0 and 1.0"):
         PedAnovaImportanceEvaluator(baseline_quantile=1.0)
+
+
+@pytest.mark.parametrize("directions", [["minimize"], ["minimize", "maximize"]])
+def test_no_parameter_asked_for_is_an_empty_answer_as_from_the_other_evaluators(directions):
+    study = nntune.create_study(directions=directions)
+    for i in range(10):
+        trial = study.ask()
+        x = trial.suggest_float("x", 0.0, 1.0)
+        study.tell(trial, [x + i] * len(directions))
+    assert PedAnovaImportanceEvaluator().evaluate(study, params=[]) == {}
+    assert get_param_importances(study, evaluator=PedAnovaImportanceEvaluator(), params=[]) == {}

@@ -241,6 +241,8 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
 
     def evaluate(self, study: Any, params: Sequence[str] | None = None, *,
                  target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
+        if params is not None and not params:  # nothing asked, nothing to explain (Optuna answers {} too)
+            return {}
         if target is None and study.is_multi_objective:
             # As Optuna's: the best trials are those nearest the Pareto front, no objective preferred.
             done, space = _scored_trials(study, params)
