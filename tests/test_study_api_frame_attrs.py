@@ -28,3 +28,12 @@ def test_an_underscored_attribute_is_shown_without_its_underscore_as_optuna():
     df = _study().trials_dataframe(attrs=("number", "_trial_id"))
     assert list(df.columns) == ["number", "trial_id"]
     assert df["trial_id"].tolist() == [0]
+
+
+def test_the_trial_id_field_gives_the_same_column_as_optunas_underscored_name():
+    study = _study()
+    study.tell(study.ask(), 0.25)
+    plain = study.trials_dataframe(attrs=("number", "trial_id"))
+    assert list(plain.columns) == ["number", "trial_id"]
+    assert plain["trial_id"].tolist() == study.trials_dataframe(attrs=("number", "_trial_id"))["trial_id"].tolist()
+    assert plain["trial_id"].tolist() == [t._trial_id for t in study.trials] == [0, 1]

@@ -55,7 +55,11 @@ def trial_row(t: FrozenTrial, attrs: Sequence[str], n_objectives: int,
             row[(attr, "")] = None if t.duration is None else timedelta(seconds=t.duration)
         elif attr == "state":
             row[(attr, "")] = t.state.name
-        else:  # Optuna's column of "_trial_id" is "trial_id"
+        elif attr in ("trial_id", "_trial_id"):
+            # Optuna's column of "_trial_id" is "trial_id"; the field of that name is None on a
+            # trial whose storage numbers trials as the study does, so both read _trial_id.
+            row[("trial_id", "")] = t._trial_id
+        else:
             row[(attr[1:] if attr.startswith("_") else attr, "")] = getattr(t, attr)
     return row
 
