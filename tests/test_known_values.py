@@ -53,3 +53,29 @@ def test_a_known_value_that_is_no_number_is_a_one_line_error_naming_the_paramete
     trial = study.ask()
     with pytest.raises(ValueError, match="x: the enqueued value"):
         trial.suggest_float("x", 0.0, 1.0)
+
+
+@pytest.mark.parametrize(("value", "ask"), [
+    (float("nan"), lambda t: t.suggest_float("x", 0.0, 1.0)),
+    (float("nan"), lambda t: t.suggest_int("x", 0, 10)),
+    (float("inf"), lambda t: t.suggest_int("x", 0, 10)),
+    (float("-inf"), lambda t: t.suggest_int("x", 0, 10, log=False, step=2)),
+    ("nan", lambda t: t.suggest_float("x", 0.0, 1.0)),
+])
+def test_nan_or_an_infinite_integer_is_refused_naming_the_parameter_and_not_stored(value, ask) -> None:
+    # As Optuna's distributions refuse NaN: the objective would have trained with it (a
+    # float), or suggest_int ended in a bare "cannot convert float NaN to integer".
+    message = r"^x: the enqueued value .* is not a number this parameter can take$"
+    study = nntune.create_study()
+    study.enqueue_trial({"x": value})
+    with pytest.raises(ValueError, match=message):
+        study.optimize(ask, n_trials=1)
+    (trial,) = study.trials
+    assert trial.state.name == "FAIL" and trial.params == {}
+    with pytest.raises(ValueError, match=message.replace("enqueued", "given")):
+        ask(nntune.trial.FixedTrial({"x": value}))
+
+
+def test_an_infinite_float_is_still_taken_with_a_warning_as_in_optuna() -> None:
+    with pytest.warns(UserWarning, match=r"x: the given value inf is not a finite number in \[0, 1\]"):
+        assert nntune.trial.FixedTrial({"x": float("inf")}).suggest_float("x", 0.0, 1.0) == float("inf")

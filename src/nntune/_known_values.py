@@ -18,7 +18,8 @@ def known_value(name: str, dist: Distribution, value: Any, source: str, stacklev
     """A value known before the trial asks for it (enqueued, fixed, given) as the answer to a
     ``suggest_*`` of ``dist``, by Optuna's rule: a choice that is not among the choices
     raises ValueError; a number written as a string ("1e-3", from a CSV or a command line)
-    is read as the number, and one that is no number raises ValueError; an integer parameter
+    is read as the number, and one that is no number (NaN among them, and infinity for an
+    integer parameter) raises ValueError; an integer parameter
     takes the value's integer part; a number outside the range or off its grid (3.5 for an
     integer, 0.33 for a step of 0.1) is returned with a warning (a range may change between
     searches)."""
@@ -44,6 +45,10 @@ def checked_value(name: str, dist: Distribution, value: Any, source: str) -> tup
         # None, a list, a dict: no number at all, so no suggest_* could return it (it was a
         # bare "float() argument must be ..." TypeError from the caller's conversion).
         raise ValueError(f"{name}: the {source} value {value!r} is not a number")
+    if math.isnan(value) or isinstance(dist, Int) and math.isinf(value):
+        # As Optuna's to_internal_repr refuses NaN: no suggest_* could draw it, and an
+        # integer parameter has no infinite value (int() of it was a bare OverflowError).
+        raise ValueError(f"{name}: the {source} value {value!r} is not a number this parameter can take")
     problem = _problem(dist, value)
     said = f"{name}: the {source} value {value!r} {problem}" if problem else None
     if isinstance(dist, Int) and isinstance(value, float) and math.isfinite(value):
