@@ -13,11 +13,12 @@ Pure functions of the trials and the space; the app caches their JSON per study 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from nntune.analysis import param_importance, study_space
+from nntune.analysis import complete_trials, param_importance, study_space
 from nntune.dashboard.query import BadQuery, integer
 from nntune.report.data import parallel_data, slices_data
 from nntune.report.study_data import contour_data, edf_data
@@ -37,27 +38,52 @@ def numeric_params(space: Space) -> list[str]:
     return [n for n, d in space.params.items() if not isinstance(d, Choice)]
 
 
+MIN_SHARED = 3  # complete trials a surface is interpolated between (contour_data's rule)
+
+
+def shared_counts(trials: Sequence[FrozenTrial]) -> Callable[[str, str], int]:
+    """How many complete trials hold both of two parameters: a conditional parameter (an SGD
+    momentum, one model's depth) is held by some trials only, and two of them may never meet."""
+    held = Counter(frozenset(t.params) for t in complete_trials(trials))
+    return lambda a, b: sum(n for names, n in held.items() if a in names and b in names)
+
+
 def default_pair(names: Sequence[str], importance: Mapping[str, float] | None,
-                 numeric: Sequence[str] | None = None) -> tuple[str, str] | None:
+                 numeric: Sequence[str] | None = None,
+                 shared: Callable[[str, str], int] | None = None) -> tuple[str, str] | None:
     """The two most important of ``names`` when an importance is known (it lists the largest
     first), the space's first two otherwise; None for fewer than two. Where ``numeric``
     holds two or more of them, the pair is taken among those, so the page opens on an
-    interpolated surface."""
-    pool = [n for n in names if n in numeric] if numeric is not None else list(names)
-    if len(pool) < 2:
-        pool = list(names)
-    ranked = [n for n in (importance or {}) if n in pool]
-    ordered = ranked + [n for n in pool if n not in ranked]
-    return (ordered[0], ordered[1]) if len(ordered) >= 2 else None
+    interpolated surface. With ``shared`` (:func:`shared_counts`), a pair too few complete
+    trials hold both of is passed over for the next (the first parameter kept, its partner
+    changed first): a default pair of two conditional parameters that never meet would open
+    the page on an empty plot while others would draw a surface."""
+    ranked = [n for n in (importance or {}) if n in names]
+    ordered = ranked + [n for n in names if n not in ranked]
+    if len(ordered) < 2:
+        return None
+    pools = [[n for n in ordered if n in numeric]] if numeric is not None else []
+    pools.append(ordered)
+    if shared is not None:
+        pairs = [(a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:]]
+        need = min(MIN_SHARED, max(shared(a, b) for a, b in pairs))
+        for pool in pools:
+            for i, a in enumerate(pool):
+                for b in pool[i + 1:]:
+                    if shared(a, b) >= need:
+                        return a, b
+    pool = pools[0] if len(pools[0]) >= 2 else ordered
+    return pool[0], pool[1]
 
 
 def chosen_pair(names: Sequence[str], x: str | None, y: str | None,
                 importance: Mapping[str, float] | None,
-                numeric: Sequence[str] | None = None) -> tuple[str, str] | None:
+                numeric: Sequence[str] | None = None,
+                shared: Callable[[str, str], int] | None = None) -> tuple[str, str] | None:
     """The pair asked for (both or neither of ``x`` and ``y``), checked against ``names``;
     the default pair when none is asked for. A bad one is a :class:`BadQuery`."""
     if x is None and y is None:
-        return default_pair(names, importance, numeric)
+        return default_pair(names, importance, numeric, shared)
     for field, name in (("x", x), ("y", y)):
         if name is None:
             raise BadQuery(field, "missing (give both x and y, or neither)")
@@ -97,7 +123,7 @@ def contour_body(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any], direct
         trials, direction = objective_trials(trials, objective["index"]), objective["direction"]
     space = study_space(trials, attrs)
     names = contour_params(space)
-    pair = chosen_pair(names, x, y, importance, numeric_params(space))
+    pair = chosen_pair(names, x, y, importance, numeric_params(space), shared_counts(trials))
     return {"params": names, "pair": None if pair is None else list(pair), "objective": objective,
             "contour": None if pair is None else contour_view(trials, space, pair[0], pair[1], direction)}
 
