@@ -34,7 +34,13 @@ def act(store: Storage, rec: StudyRecord, number: int, action: str,
         text = (query.get("epoch") or [""])[-1]
         if not (text.isascii() and text.isdigit()):  # "²" is a digit to str.isdigit, not to int()
             raise ConfigError("epoch", f"must be a whole number, got {text!r}")
-        child = queue_fork(load_study(rec.name, store), babysit_config(rec), number, int(text), values)
+        try:
+            child = queue_fork(load_study(rec.name, store), babysit_config(rec), number, int(text), values)
+        except ConfigError as err:
+            # The CLI's --from-epoch is this request's epoch: the error names what the page sent.
+            if err.field != "from_epoch":
+                raise
+            raise ConfigError("epoch", err.problem) from None
         return {"forked": child, "note": f"queued; train it with: nntune babysit --resume --study {rec.name} "
                                          f"--trial {child}"}
     raise ConfigError("action", f"unknown {action!r}; choose from set, stop, fork")
