@@ -54,19 +54,31 @@ def set_value(raw: dict[str, Any], path: str, value: Any, *, field: str = "set")
     node[keys[-1]] = value
 
 
+# The keys of one ``space`` entry (:class:`nntune.config_space.ParamSpec`'s fields): a dotted
+# path reaching one of them goes inside the entry, never into a hyperparameter's name.
+SPEC_KEYS = frozenset({"type", "low", "high", "log", "step", "values", "when", "prior"})
+
+
 def _named(raw: dict[str, Any], keys: list[str]) -> list[str]:
     """``keys`` with a hyperparameter's own dots kept in one key: ``fixed.hflip.p`` sets the
     name ``hflip.p`` (an augmentation's parameter), ``space.hflip.p.high`` the ``high`` of
     the searched ``hflip.p`` when the space holds that name, else ``space.rotation.degrees``
-    is a whole name."""
+    is a whole name. Under ``space`` the longest name the space holds owns the keys after it
+    (``space.momentum.when.optimizer``: the condition of ``momentum``), and a name it does
+    not hold yet ends where an entry's key starts (``space.dropout.type``: a new entry built
+    one key at a time)."""
     if len(keys) <= 2 or keys[0] not in ("fixed", "space"):
         return keys
     rest = keys[1:]
     if keys[0] == "space":
         space = raw.get("space")
-        owner = ".".join(rest[:-1])
-        if isinstance(space, dict) and owner in space:
-            return ["space", owner, rest[-1]]
+        held = space if isinstance(space, dict) else {}
+        for end in range(len(rest) - 1, 0, -1):  # the longest held name first: hflip.p over hflip
+            if ".".join(rest[:end]) in held:
+                return ["space", ".".join(rest[:end]), *rest[end:]]
+        for end in range(1, len(rest)):
+            if rest[end] in SPEC_KEYS:
+                return ["space", ".".join(rest[:end]), *rest[end:]]
     return [keys[0], ".".join(rest)]
 
 
