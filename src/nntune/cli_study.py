@@ -46,6 +46,15 @@ def global_storage_defaults(storage: str | None, storage_class: str | None,
             for name, subs in GLOBAL_STORAGE_COMMANDS.items()}
 
 
+def _print_version(asked: bool) -> None:
+    """``nntune --version``, as ``optuna --version``: the name and version on one line."""
+    if asked:
+        from nntune import __version__
+
+        print(f"nntune {__version__}")
+        raise typer.Exit()
+
+
 def global_options(
     ctx: typer.Context,
     storage: Optional[str] = typer.Option(None, "--storage", help="Optuna's global --storage, for the study "
@@ -53,6 +62,8 @@ def global_options(
                                           "not given their own; also read from $OPTUNA_STORAGE."),
     storage_class: Optional[str] = typer.Option(None, "--storage-class",
                                                 help="Optuna's global --storage-class, for the same commands."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print nntune's version and exit."),
 ) -> None:
     """Hyperparameter tuning for neural networks."""
     command = ctx.invoked_subcommand
