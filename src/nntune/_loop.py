@@ -34,6 +34,9 @@ class Loop:
     def __init__(self, study: Study, n_trials: int | None, timeout: float | None, start: float) -> None:
         self.study, self.n_trials, self.timeout, self.start = study, n_trials, timeout, start
         self.started = 0
+        # The sampler had nothing left before this optimize started any trial: said once
+        # when it returns (Optuna's grid warns as it runs a point again), not left silent.
+        self.exhausted_at_start = False
         self.lock = threading.RLock()
 
     def take(self) -> bool:
@@ -53,6 +56,7 @@ class Loop:
                 with study.sampling_lock:
                     if exhausted(study.space or infer_space(history), history):
                         study.stop_reason = "every grid point has been tried"
+                        self.exhausted_at_start = self.started == 0
                         return False
             self.started += 1
             return True
@@ -353,4 +357,15 @@ def run_optimize(study: Study, objective: Callable[[Any], Any], n_trials: int | 
                 progress.close()
     if errors:
         raise errors[0]
+    if loop.exhausted_at_start:
+        warnings.warn(exhausted_message(study.sampler, n_trials), UserWarning, stacklevel=3)
+
+
+def exhausted_message(sampler: Any, n_trials: int | None) -> str:
+    """Why an ``optimize`` ran no trial although asked for some: its grid or brute-force
+    sampler had tried every point before it began."""
+    asked = "" if n_trials is None else f" of the {counted(n_trials, 'trial')} asked for"
+    return (f"optimize ran none{asked}: {type(sampler).__name__} had tried every point of its search space "
+            "before it started; enqueue_trial(params) runs a configuration again, and a new study or sampler "
+            "searches another space")
 
