@@ -4,12 +4,17 @@ naming the parameter and the problem, answered with a 400 and that one line."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 from nntune.report.browse import MAX_PAGE_SIZE, SORT_KEYS, ParamRange, TrialQuery
 from nntune.trial import FrozenTrial, TrialState
 
 STATES = frozenset(s.value for s in TrialState)
+# Python's int() and float() also read "1_000", "١٢" (Arabic-Indic digits) and full-width
+# digits: a query typed or pasted with them would silently mean another number than it shows.
+INTEGER = re.compile(r"[+-]?[0-9]+")
+NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(inf|infinity|nan)", re.IGNORECASE)
 
 
 class BadQuery(ValueError):
@@ -35,10 +40,9 @@ def integer(params: Mapping[str, Sequence[str]], name: str, default: int, low: i
     text = one(params, name)
     if text is None or text == "":
         return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise BadQuery(name, f"expected an integer, got {text!r}") from None
+    if not INTEGER.fullmatch(text):
+        raise BadQuery(name, f"expected an integer, got {text!r}")
+    value = int(text)
     if not low <= value <= high:
         raise BadQuery(name, f"must be between {low} and {high}, got {value}")
     return value
@@ -54,10 +58,9 @@ def required_integer(params: Mapping[str, Sequence[str]], name: str, low: int, h
 def number(text: str, name: str) -> float | None:
     if text == "":
         return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise BadQuery(name, f"expected a number, got {text!r}") from None
+    if not NUMBER.fullmatch(text.strip()):
+        raise BadQuery(name, f"expected a number, got {text!r}")
+    value = float(text)
     if math.isnan(value):
         raise BadQuery(name, "must not be NaN")
     return value
@@ -82,6 +85,8 @@ def trial_query(params: Mapping[str, Sequence[str]]) -> TrialQuery:
         ranges.append(ParamRange(parts[0], low, high))
     vmin = number(one(params, "value_min", "") or "", "value_min")
     vmax = number(one(params, "value_max", "") or "", "value_max")
+    if vmin is not None and vmax is not None and vmin > vmax:  # as a range's bounds: no row could match
+        raise BadQuery("value_max", f"{vmax:g} is below value_min {vmin:g}")
     sort = one(params, "sort", "number") or "number"
     if sort not in SORT_KEYS and not (sort.startswith("param:") and len(sort) > len("param:")):
         raise BadQuery("sort", f"expected one of {', '.join(SORT_KEYS)} or param:NAME, got {sort!r}")
