@@ -41,7 +41,7 @@ def test_a_rerun_with_nothing_to_run_prints_one_line_and_no_bar(call_cli, tmp_pa
     assert code == 0, err
     assert bar_lines(err) == []  # no empty "0/0" progress bar
     assert [line for line in err.splitlines() if "nothing to run" in line] == \
-        ["study already holds 2 finished trials; nothing to run"]
+        ["the study already holds 2 finished trials; nothing to run"]
     again = json.loads(out.strip().splitlines()[-1])
     # The same summary, with why it stopped
     assert {**again, "stop_reason": None} == {**first, "stop_reason": None}

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from nntune._words import counted
+from nntune.runner_notes import held_already
 from nntune.samplers import is_feasible
 from nntune.trial import FrozenTrial
 
@@ -71,7 +71,8 @@ class TuneProgress:
         # Said once the storage is open: a storage that cannot be reached gets its one line alone.
         self.out.print(self.header)
         if todo == 0:  # one plain line, no empty "0/0" bar
-            self.out.print(f"study already holds {counted(self.cfg.search.trials, 'finished trial')}; nothing to run",
+            held = held_already(sum(study.counts().values()), self.cfg.search.trials)
+            self.out.print(f"{held}; nothing to run",
                            markup=False, highlight=False)
             return
         # A resumed study's best so far counts the trials of earlier runs too, as the summary

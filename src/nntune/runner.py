@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from nntune._files import check_writable_dir, folder_name
-from nntune._words import counted
 from nntune.builtin import (
     TestResult,
     evaluate_on_test,
@@ -39,7 +38,7 @@ from nntune.runner_build import (budget_epochs, build_sampler, build_scheduler, 
 from nntune.train.threads import asked_threads
 from nntune.trial import FrozenTrial, TrialState, best_trial, counts_by_state, ranked
 from nntune.runner_callbacks import tune_callbacks
-from nntune.runner_notes import first_failure, metric_notes, split_notes
+from nntune.runner_notes import first_failure, held_already, metric_notes, split_notes
 from nntune.runner_summary import TuneSummary
 from nntune.panda_snapshots import sweep_partial
 from nntune.kept_model import KeptModel
@@ -203,7 +202,7 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
         if isinstance(p.scheduler, PBT) and p.checkpoints.is_dir():  # the last trials' killed saves too
             sweep_partial(p.checkpoints, study.get_trials(deepcopy=False))
     else:
-        stop_reason = f"the study already holds {counted(cfg.search.trials, 'finished trial')}"
+        stop_reason = held_already(sum(study.counts().values()), cfg.search.trials)
     history = study.get_trials(deepcopy=False)
     feasible = [t for t in history if is_feasible(t)]
     best = None if study.is_multi_objective else best_trial(feasible, study.directions[0])

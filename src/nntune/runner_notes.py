@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from nntune._words import counted
 from nntune.metric_choice import all_positive_finding, imbalance_warning
 from nntune.noise import split_warning
 from nntune.trial import FrozenTrial, TrialState
@@ -49,3 +50,11 @@ def first_failure(trials: Sequence[FrozenTrial]) -> str | None:
     if not failed:
         return None
     return f"trial {failed[0].number}: {failed[0].error or 'no error recorded'}"
+
+
+def held_already(done: int, asked: int) -> str:
+    """Why a resumed study runs no trial: it holds ``done`` finished trials, ``asked``
+    (``search.trials``) or more. The count is the study's own; the asked total is added when
+    it differs, so that ``--trials 2`` on a study of 3 does not read as a study of 2."""
+    held = f"the study already holds {counted(done, 'finished trial')}"
+    return held if done == asked else f"{held} (search.trials: {asked})"
