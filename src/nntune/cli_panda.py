@@ -189,7 +189,10 @@ def trial_fork(
 
     st, cfg = load_babysit_study(storage, study)
     task_splits(cfg)  # data that cannot be read here stops before the fork is queued
-    number = queue_fork(st, cfg, trial, from_epoch, assignments(set_ or [], "--set"))
+    try:
+        number = queue_fork(st, cfg, trial, from_epoch, assignments(set_ or [], "--set"))
+    except ConfigError as err:  # queue_fork names its Python argument: the command's option is --from-epoch
+        raise ConfigError("--from-epoch", err.problem) if err.field == "from_epoch" else err from None
     Console(stderr=json_out).print(f"trial {number} forks trial {trial} at epoch {from_epoch}")
     babysit_run(st, cfg, number, json_out)
 
