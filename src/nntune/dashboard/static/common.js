@@ -17,9 +17,11 @@ async function api(path, params) {
   return body;
 }
 
+// A whole number in full while every digit of it is exact (units, epochs, a seed); past 2^53
+// (a loss of 1e20, a value of 4e298 is "whole" to JavaScript) in exponent form, as any large value.
 function fmt(v) {
   if (v === null || v === undefined) return "–";
-  if (typeof v === "number") return Number.isInteger(v) ? String(v) : (Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3) && v !== 0 ? v.toExponential(3) : v.toPrecision(4);
+  if (typeof v === "number") return Number.isSafeInteger(v) ? String(v) : (Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3) && v !== 0 && Number.isFinite(v) ? v.toExponential(3) : v.toPrecision(4);
   return String(v);
 }
 
