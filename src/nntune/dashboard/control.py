@@ -16,10 +16,26 @@ from nntune.studies import checkpoints_left
 QUERY_KEYS = frozenset({"study", "number", "action", "epoch", "token"})
 
 
+def changes_of(action: str, query: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """The NAME=VALUE changes of a request (every query parameter but the request's own),
+    refused where the action would not use them: a stop takes none, and only a fork starts
+    from an epoch (a change applies from the trial's next one). A name given twice is refused
+    as everywhere else in the API, not settled by its last value."""
+    names = [k for k in query if k not in QUERY_KEYS]
+    for name in names:
+        if len(query[name]) > 1:
+            raise ConfigError(name, "given more than once")
+    if action == "stop" and names:
+        raise ConfigError(names[0], "a stop takes no changes (change a trial with action=set, or fork it)")
+    if action == "set" and "epoch" in query:
+        raise ConfigError("epoch", "only a fork starts from an epoch; a change applies from the trial's next epoch")
+    return {k: parse_value(k, query[k][0]) for k in names}
+
+
 def act(store: Storage, rec: StudyRecord, number: int, action: str,
         query: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     """Carry out ``action`` on trial ``number``; every other query parameter is a NAME=VALUE."""
-    values = {k: parse_value(k, v[-1]) for k, v in query.items() if k not in QUERY_KEYS}
+    values = changes_of(action, query)
     if action == "set":
         added = set_trial_params(store, rec.id, rec.name, number, values)
         return {"changes": [{"param": c.param, "new": c.new} for c in added],

@@ -88,7 +88,8 @@ async function controlTrial(number, action, changes, epoch, token) {
   const url = new URL("/api/trial/control", window.location.origin);
   for (const [k, v] of [["study", S.study], ["number", number], ["action", action]]) url.searchParams.set(k, v);
   if (action === "fork") url.searchParams.set("epoch", epoch);
-  for (const pair of changes.split(/\s+/).filter(Boolean)) {
+  // A stop takes no changes: what is typed in the box is left for a change or a fork.
+  for (const pair of action === "stop" ? [] : changes.split(/\s+/).filter(Boolean)) {
     const i = pair.indexOf("=");
     url.searchParams.set(i > 0 ? pair.slice(0, i) : pair, i > 0 ? pair.slice(i + 1) : "");
   }
