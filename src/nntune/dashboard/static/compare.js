@@ -1,9 +1,25 @@
 // nntune dashboard: the compare page (several studies' histories on one plot).
 "use strict";
 
+// /api/compare takes this many studies at once (a 400 beyond): the page keeps to it, saying
+// so, rather than drawing nothing for the nine studies ticked on the studies page.
+const MAX_COMPARE = 8;
+
 function comparePage() {
-  const wanted = new Set(new URLSearchParams(window.location.search).getAll("study"));
-  $("#pick").addEventListener("change", () => { for (const c of document.querySelectorAll("#pick input")) { if (c.checked) wanted.add(c.value); else wanted.delete(c.value); } });
+  const asked = [...new Set(new URLSearchParams(window.location.search).getAll("study"))];
+  const wanted = new Set(asked.slice(0, MAX_COMPARE));
+  const note = (text) => { $("#pick-note").textContent = text; $("#pick-note").hidden = !text; };
+  if (asked.length > MAX_COMPARE) note(`At most ${MAX_COMPARE} studies are compared at once: the first ${MAX_COMPARE} of the ${asked.length} asked for are drawn.`);
+  $("#pick").addEventListener("change", (e) => {
+    const c = e.target;
+    if (c.checked && !wanted.has(c.value) && wanted.size >= MAX_COMPARE) {
+      c.checked = false;
+      note(`At most ${MAX_COMPARE} studies are compared at once: untick one to add ${c.value}.`);
+      return;
+    }
+    if (c.checked) wanted.add(c.value); else wanted.delete(c.value);
+    note("");
+  });
   let listed = null;
   every(2000, async () => {
     // The storage's studies as they are now: one started since the page opened can be picked,
