@@ -53,6 +53,7 @@ def test_ctrl_c_then_the_same_command_continues(tmp_path, executor, call_cli, mo
     assert out == ""  # no JSON summary for a run that did not finish
     left = states(tmp_path / "c.db")
     if executor:  # both trials ran at once: each finished or queued again
+        assert "the interrupted ones are queued again" in err.strip().splitlines()[-1]
         assert set(s for _, s, _ in left) <= {"complete", "waiting"} and "waiting" in [s for _, s, _ in left]
         assert all(n_steps == 0 for _, s, n_steps in left if s == "waiting")
         # Queued again as interrupted, not as a crashed worker's trial (those count retries).

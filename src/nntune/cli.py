@@ -20,7 +20,7 @@ from nntune._usage import click_exception_types, flags_take_no_value_in_help, us
 from nntune import cli_ask, cli_babysit, cli_model, cli_studies, cli_study
 from nntune.cli_help import UnwrappedHelpGroup
 from nntune.cli_panda import trial_app
-from nntune.cli_signals import terminations_as_ctrl_c
+from nntune.cli_signals import interrupted_line, terminations_as_ctrl_c
 from nntune.cli_summary import print_summary
 from nntune.cli_text import (_objectives_text, _print_dry_run, console_for, dry_run_json, own_warnings_as_lines,
                              positive_class_name, print_test, unencodable_as_escapes)
@@ -156,10 +156,7 @@ def tune(
     from nntune.cli_progress import TuneProgress, tune_header
 
     progress = TuneProgress(out, cfg, tune_header(cfg, redact_url(cfg.storage), _objectives_text(cfg)))
-    _interrupted[0] = ("nntune: interrupted; finished trials are kept and an interrupted one is queued again: "
-                       "the same command continues")
-    if cfg.search.executor == "population":  # a stack's members were all interrupted
-        _interrupted[0] = _interrupted[0].replace("an interrupted one is", "the interrupted ones are")
+    _interrupted[0] = interrupted_line(cfg.search.executor, cfg.search.workers)
     try:
         summary = run_tune(prepared, on_start=progress.on_start, on_trial=progress.on_trial, model_file=model_path)
     finally:

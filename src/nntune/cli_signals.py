@@ -14,6 +14,15 @@ from collections.abc import Iterator
 TERMINATING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
+def interrupted_line(executor: str, workers: int) -> str:
+    """The line ``nntune tune`` ends with on Ctrl-C: how its study was left. Several trials
+    train at once under worker processes, Ray actors and the population executor's stacks,
+    and each of them goes back to the queue, so the line speaks of them all."""
+    many = executor == "population" or workers > 1
+    queued = "the interrupted ones are" if many else "an interrupted one is"
+    return f"nntune: interrupted; finished trials are kept and {queued} queued again: the same command continues"
+
+
 def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
