@@ -93,6 +93,13 @@ function studyPage() {
   S.study = new URLSearchParams(window.location.search).get("study") || "";
   $("#study-name").textContent = S.study;
   document.title = `nntune: ${S.study}`;
+  if (!S.study) {  // /study alone: said in the heading, not a 400 asked again every second
+    $("#status").textContent = "no study named";
+    $("#status").className = "badge empty";
+    $("#study-line").textContent = "Name one in the address (/study?study=NAME); the studies page lists those in this storage.";
+    setLive("no study named");
+    return;
+  }
   $("#state-boxes").replaceChildren(...STATES.map((s) => el("label", {}, el("input", { type: "checkbox", value: s, name: "state" }), ` ${s} `)));
   $("#filters").addEventListener("submit", (e) => { e.preventDefault(); S.page = 0; refreshTable(); });
   $("#filters").addEventListener("change", () => { S.page = 0; refreshTable(); });
