@@ -18,8 +18,13 @@ async function refreshHistory() {
   const d = await api("/api/history", [["study", S.study]]);
   // Several objectives: the history of the one picked, its best so far in its own direction.
   const pick = $("#history-objective");
-  if (d.objectives && pick.options.length !== d.objectives.length) {
-    pick.replaceChildren(...d.objectives.map((o, i) => el("option", { value: i }, `${o.name} (${o.direction})`)));
+  // Compared by their texts, not their count: names given by set_metric_names after the page
+  // first read the study ("objective 0") replace the old ones.
+  const labels = d.objectives ? d.objectives.map((o) => `${o.name} (${o.direction})`) : [];
+  if (d.objectives && [...pick.options].map((o) => o.text).join("\u0000") !== labels.join("\u0000")) {
+    const keep = Number(pick.value) || 0;
+    pick.replaceChildren(...labels.map((text, i) => el("option", { value: i }, text)));
+    pick.value = String(keep < labels.length ? keep : 0);
     pick.onchange = () => { S.historyKey = null; refreshHistory(); };
   }
   pick.hidden = !d.objectives;
@@ -184,10 +189,12 @@ function drawPareto(front) {
     : `No feasible complete trial yet (${goals}).`)
     + (front.infeasible ? ` ${counted(front.infeasible, "complete trial")} broke the study's constraints and ${front.infeasible === 1 ? "is" : "are"} left off the front.` : "");
   const xs = $("#pareto-x"), ys = $("#pareto-y");
-  if (xs.options.length !== names.length) {
+  if ([...xs.options].map((o) => o.text).join("\u0000") !== names.join("\u0000")) {  // renamed too, as the history's
+    const same = xs.options.length === names.length;
     for (const [sel, k] of [[xs, 0], [ys, 1]]) {
+      const keep = same ? sel.value : String(k);
       sel.replaceChildren(...names.map((n, i) => el("option", { value: i }, n)));
-      sel.value = k;
+      sel.value = keep;
       sel.onchange = () => drawPareto(paretoFront);
     }
   }
