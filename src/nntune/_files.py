@@ -87,22 +87,30 @@ def _check_lengths(path: Path, field: str) -> None:
         raise ConfigError(field, f"path too long ({size} bytes, at most {PATH_MAX - 1})")
 
 
-@overload
-def given_path(value: str | Path, field: str, instead: str) -> Path: ...
+# What ends a folder's name as typed: "/" everywhere, and "\\" too on Windows.
+_SEPARATORS = tuple(dict.fromkeys((os.sep, os.altsep or os.sep, "/")))
 
 
 @overload
-def given_path(value: str | Path | None, field: str, instead: str) -> Path | None: ...
+def given_path(value: str | Path, field: str, instead: str, *, file: bool = False) -> Path: ...
 
 
-def given_path(value: str | Path | None, field: str, instead: str) -> Path | None:
+@overload
+def given_path(value: str | Path | None, field: str, instead: str, *, file: bool = False) -> Path | None: ...
+
+
+def given_path(value: str | Path | None, field: str, instead: str, *, file: bool = False) -> Path | None:
     """A path the user gave, as a Path; None when not given. An empty one (an unset shell
     variable) is refused, saying what to give ``instead``: as a Path it would be ".", the
-    current folder, and an error would speak of a folder never named."""
+    current folder, and an error would speak of a folder never named. With ``file``, the
+    path of a file to write, a name ending in a separator (``-o out/``) is refused too: as a
+    Path it loses the separator, and the file would be written as ``out``."""
     if value is None:
         return None
     if isinstance(value, str) and not value:
         raise ConfigError(field, f"must not be empty; {instead}")
+    if file and isinstance(value, str) and value.endswith(_SEPARATORS):
+        raise ConfigError(field, f"{value} names a folder (it ends with {value[-1]}); {instead}")
     return Path(value)
 
 

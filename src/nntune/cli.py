@@ -84,8 +84,8 @@ def tune(
     """Search hyperparameters, then evaluate the best configuration once on the sealed test split."""
     from nntune.config_files import read_raw
 
-    report_file = _path_given(report_path, "--report", "give a file name")
-    model_path = _path_given(model_file, "--model-file", "give a file name")
+    report_file = _path_given(report_path, "--report", "give a file name", file=True)
+    model_path = _path_given(model_file, "--model-file", "give a file name", file=True)
     raw = read_raw(config)
     for section, key, value in ((None, "storage", storage), (None, "study", study),
                                 ("search", "trials", trials), ("search", "timeout", timeout),
@@ -226,7 +226,7 @@ def report(
     from nntune.report import output as sink, write_report
     from nntune.studies import check_not_storage, open_existing
 
-    given = _path_given(output, "--output", "give a file name, or - for stdout")
+    given = _path_given(output, "--output", "give a file name, or - for stdout", file=True)
     target = given if sink.to_stdout(given) else check_writable_file(given or default_report_path(study), "--output")
     check_not_storage(target, open_existing(storage), "--output")  # -o nntune.db would overwrite the studies
     path = write_report(storage, study, target, field="--output")

@@ -73,7 +73,7 @@ def export_model(
     from nntune.study import load_study
     from nntune.trial import TrialState, best_trial
 
-    given = given_path(output, "--output", "give a file name")
+    given = given_path(output, "--output", "give a file name", file=True)
     cfg = study_config(config, storage, study)
     path = check_writable_file(given or default_model_path(cfg.study), "--output")
     check_not_storage_file(path, cfg.storage, "--output")  # -o nntune.db would overwrite the studies
@@ -145,7 +145,7 @@ def predict(
 
     model_file = given_path(model, "model", "give a model file")
     rows = given_path(inputs, "inputs", "give a CSV, an .npz file, an image or a folder of images")
-    output = given_path(output, "--output", "give a file name, or leave it out for stdout")
+    output = given_path(output, "--output", "give a file name, or leave it out for stdout", file=True)
     try:
         fmt = export_format(output)
     except ConfigError:

@@ -86,7 +86,7 @@ def export(
     from nntune._files import check_writable_file, given_path, write_atomic
     from nntune.studies import check_not_storage, export_format, export_study, open_existing
 
-    output = given_path(output, "--output", "give a file name, or leave it out for stdout")
+    output = given_path(output, "--output", "give a file name, or leave it out for stdout", file=True)
     if output is not None:
         check_writable_file(output, "--output")
     fmt = fmt or export_format(output)
