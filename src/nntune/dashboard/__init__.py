@@ -7,6 +7,6 @@
 from __future__ import annotations
 
 from nntune.dashboard.app import create_app
-from nntune.dashboard.server import RunningServer, is_loopback, serve
+from nntune.dashboard.server import RunningServer, allowed_hosts, is_loopback, serve
 
-__all__ = ["RunningServer", "create_app", "is_loopback", "serve"]
+__all__ = ["RunningServer", "allowed_hosts", "create_app", "is_loopback", "serve"]

@@ -26,6 +26,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def allowed_hosts(host: str) -> list[str] | None:
+    """The Host names a dashboard listening on ``host`` answers to: on a loopback address its
+    usual names and the address itself (127.0.0.2 is loopback too, and its printed address
+    must answer), so that a page on another site whose name is rebound to 127.0.0.1 cannot
+    read the studies; None (any) off loopback, where control needs the token."""
+    if not is_loopback(host):
+        return None
+    names = ["127.0.0.1", "localhost", "::1", "[::1]", host]
+    if ":" in host:  # IPv6: a Host header holds it in brackets
+        names.append(f"[{host}]")
+    return list(dict.fromkeys(names))
+
+
 def _config(app: Any, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
 
@@ -65,8 +78,7 @@ def serve(store: Storage, *, host: str = "127.0.0.1", port: int = 8080, allow_co
     """Serve until interrupted. Control (deleting studies) needs ``allow_control``; bound to
     anything but loopback it also needs the token printed here."""
     token = secrets.token_urlsafe(16) if allow_control and not is_loopback(host) else None
-    hosts = ["127.0.0.1", "localhost", "::1", "[::1]"] if is_loopback(host) else None
-    app = create_app(store, allow_control=allow_control, token=token, hosts=hosts)
+    app = create_app(store, allow_control=allow_control, token=token, hosts=allowed_hosts(host))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host  # IPv6 in brackets
     url = f"http://{shown}:{port}/"
     say(f"nntune dashboard on {url} over {redact_url(store.url)} "
