@@ -71,7 +71,7 @@ def test_babysit_set_keeps_the_default_space_range_of_what_it_pins(tmp_path, cal
     assert study.param_changes() == [] and len(study.get_trials()) == 2
     # From its last epoch a fork has nothing left to train: refused, unless it is given more.
     code, _, err = call_cli("trial", "fork", "--study", "b", "--trial", "0", "--from-epoch", "2", "--storage", url)
-    assert refused(code, err, "from_epoch: trial 0 trains 2 epochs, so a fork from epoch 2 has none left"), err
+    assert refused(code, err, "--from-epoch: trial 0 trains 2 epochs, so a fork from epoch 2 has none left"), err
     assert len(study.get_trials()) == 2
     assert queue_fork(study, cfg, 0, 2, {"epochs": 3}) == 2
 
