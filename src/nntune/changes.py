@@ -73,8 +73,26 @@ def check_change(name: str, value: Any, dist: Distribution | None = None, known:
             raise ConfigError(name, f"must be in {'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}, "
                                     f"got {value!r}")
     if dist is not None and not dist.contains(value):
-        raise ConfigError(name, f"{value!r} is outside the trial's declared range {dist!r}")
+        raise ConfigError(name, f"{value!r} is outside the trial's declared range, {range_words(dist)}")
     return value
+
+
+def range_words(dist: Distribution) -> str:
+    """A range as a one-line error says it: ``[0.0001, 1] on a log scale``, ``one of sgd,
+    adam``; not the Python repr ``Float(low=0.0001, high=1.0, log=True, step=None)``."""
+    values = getattr(dist, "values", None)
+    if values is not None:
+        return "one of " + ", ".join(str(v) for v in values)
+    low, high = getattr(dist, "low", None), getattr(dist, "high", None)
+    if low is None or high is None:
+        return repr(dist)
+    words = f"[{low:g}, {high:g}]"
+    if getattr(dist, "log", False):
+        words += " on a log scale"
+    step = getattr(dist, "step", None)
+    if step is not None and not (step == 1 and isinstance(low, int)):  # an int's step of 1 goes without saying
+        words += f" in steps of {step:g}"
+    return words
 
 
 def check_changes(changes: Mapping[str, Any], distributions: Mapping[str, Distribution],

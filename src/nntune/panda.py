@@ -22,7 +22,7 @@ from typing import Any
 from nntune._files import check_writable_dir, folder_name
 from nntune._trial import Trial
 from nntune.builtin import load_task_splits, make_objective
-from nntune.changes import CHANGEABLE, STOP
+from nntune.changes import CHANGEABLE, STOP, range_words
 from nntune.config import Config, parse_config
 from nntune.control import find_trial, fork_trial, params_at, pid_alive, record_inherited
 from nntune.panda_checks import ATTR, check_same_task
@@ -249,7 +249,7 @@ def declared_ranges(cfg: Config, pinned: Mapping[str, Distribution] | None = Non
     start = cfg.hyperparameters()
     for name, dist in (pinned or {}).items():
         if name in start and not dist.contains(start[name]):
-            raise ConfigError(name, f"{start[name]!r} is outside the range the space gives it, {dist!r}")
+            raise ConfigError(name, f"{start[name]!r} is outside the range the space gives it, {range_words(dist)}")
         declared[name] = dist
     return declared
 
