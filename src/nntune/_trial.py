@@ -8,7 +8,9 @@ written for Optuna runs after changing its import line.
 from __future__ import annotations
 
 import abc
+import contextlib
 import math
+import operator
 import warnings
 from collections.abc import Mapping
 from datetime import datetime
@@ -44,12 +46,27 @@ def derive_seed(study_seed: int, number: int) -> int:
 
 def report_step(step: Any) -> int:
     """A reported step as the whole number it is: ``2.0`` (an epoch counted in floats) is step
-    2, as Optuna takes it; ``1.5``, a negative step or a bool is refused in one line."""
-    if isinstance(step, (float, np.floating)) and math.isfinite(step) and float(step).is_integer():
-        step = int(step)
-    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
+    2, as Optuna takes it, and so is a one-number tensor or array (an epoch counter kept as
+    ``torch.tensor(2)``); ``1.5``, a negative step, a bool or a string is refused in one line."""
+    whole = _whole_step(step)
+    if whole is None or whole < 0:
         raise ValueError(f"step must be a non-negative integer, got {step!r}")
-    return int(step)
+    return whole
+
+
+def _whole_step(step: Any) -> int | None:
+    """``step`` as an int where it holds a whole number, else None."""
+    if isinstance(step, (bool, np.bool_, str, bytes)) or str(getattr(step, "dtype", "")) in ("bool", "torch.bool"):
+        return None
+    if isinstance(step, (int, np.integer)):
+        return int(step)
+    with contextlib.suppress(TypeError, ValueError, RuntimeError):
+        return operator.index(step)  # an integer tensor or 0-d array
+    try:  # a float, or a one-number float tensor or array (float() reads those as Optuna's does)
+        number = float(step)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+    return int(number) if math.isfinite(number) and number.is_integer() else None
 
 
 class Suggestions(SuggestFamily, abc.ABC):
