@@ -22,6 +22,7 @@ from nntune.samplers._checks import check_count
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.search_space import infer_space
 from nntune.space import Distribution, Space, grid_from_lists
+from nntune.storage._base import CLAIM
 from nntune.trial import FrozenTrial, TrialState, params_key
 
 _log = _logging.get_logger("nntune.samplers")
@@ -69,10 +70,13 @@ def used_points(grid: Sequence[dict[str, Any]], history: Sequence[FrozenTrial]) 
         if t.state == TrialState.WAITING:
             continue
         if keys and not asked:  # asked nothing of the grid
-            if not t.params and t.state != TrialState.RUNNING:
-                # Finished without asking anything (its objective failed first, or asks no
-                # grid parameter): it took the first free point, as Optuna's grid counts
-                # it. Left free, that point was handed out again for ever.
+            if not t.params and t.state != TrialState.RUNNING and CLAIM in t.system_attrs:
+                # Ran and finished without asking anything (its objective failed first, or
+                # asks no grid parameter): it took the first free point, as Optuna's grid
+                # counts it. Left free, that point was handed out again for ever. One added
+                # finished (add_trial: a baseline, an imported result) never ran and took
+                # none: counted, a point of the grid was never run (Optuna's grid counts only
+                # the trials it handed a point).
                 free = next((i for i in range(len(grid)) if i not in used), None)
                 if free is not None:
                     used.add(free)
