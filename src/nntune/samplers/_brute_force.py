@@ -35,6 +35,7 @@ from nntune.samplers._base import name_salt, queued, resolve_seed
 from nntune.samplers._checks import check_flag
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Choice, Distribution, Float, Int, Space, Value
+from nntune.storage._base import CLAIM
 from nntune.trial import FrozenTrial, TrialState
 
 # Finished trials mark their path explored, a failed one too, as Optuna's: running its
@@ -118,6 +119,10 @@ def tree_of(history: Sequence[FrozenTrial], skip: int | None = None,
     root = Node()
     for t in history:
         if t.number == skip or not (t.state in EXPLORED or t.state == TrialState.RUNNING):
+            continue
+        if not t.params and CLAIM not in t.system_attrs:
+            # Added finished without parameters (add_trial: a baseline): no path of this
+            # search. Its empty path ended the tree at the root, and optimize ran nothing.
             continue
         path = path_of(t)
         planned = (plans or {}).get(t.number) if t.state == TrialState.RUNNING else None
