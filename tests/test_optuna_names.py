@@ -165,3 +165,12 @@ def test_telling_a_finished_trial_is_a_value_error_and_changes_nothing(tmp_path,
         study.tell(trial, [5.0, 6.0])
     assert study.trials[0].values == [1.0, 2.0]
     assert study.tell(trial, [7.0, 8.0], skip_if_finished=True).values == [1.0, 2.0]
+
+
+def test_a_finished_trial_is_a_base_trial_as_in_optuna():
+    # Optuna's FrozenTrial subclasses BaseTrial: a helper that checks its argument accepts
+    # study.best_trial when the objective runs on it again.
+    study = nntune.create_study()
+    study.optimize(lambda t: t.suggest_float("x", 0.0, 1.0), n_trials=1)
+    assert isinstance(study.best_trial, BaseTrial) and issubclass(nntune.trial.FrozenTrial, BaseTrial)
+    assert not isinstance(object(), BaseTrial)

@@ -94,6 +94,12 @@ class Suggestions(SuggestFamily, abc.ABC):
         return dict(self._user_attrs)
 
 
+# Optuna's FrozenTrial is a BaseTrial too (an objective runs on ``study.best_trial``): a check
+# such as ``isinstance(trial, optuna.trial.BaseTrial)`` holds for it here as there. Registered,
+# since nntune.trial sits below this module and cannot subclass it.
+Suggestions.register(FrozenTrial)
+
+
 class Trial(Suggestions):
     """One running trial. Parameters are drawn on first use and kept; reports go to storage."""
 
