@@ -59,12 +59,13 @@ def export_model(
     study: Optional[str] = typer.Option(None, "--study", help="Study name (default digits-mlp)."),
     trial: Optional[int] = typer.Option(None, "--trial", help="A complete trial (default: the best)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", path_type=str,  # "" kept, not "."
-                                          help="File to write (default models/STUDY.pt)."),
+                                          help="File to write (default models/STUDY.pt; with --trial N, "
+                                               "models/STUDY-trialN.pt)."),
     json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON line."),
 ) -> None:
     """Write a trial's trained model (the best by default) as a file for nntune.load_model;
     the test split stays shut."""
-    from nntune.builtin import rebuild_model, recorded_looks, save_trial_model
+    from nntune.builtin import front_model_file, rebuild_model, recorded_looks, save_trial_model
     from nntune.builtin_repeats import value_words
     from nntune.config_data import check_same_data
     from nntune.config_storage import check_not_storage_file
@@ -75,7 +76,12 @@ def export_model(
 
     given = given_path(output, "--output", "give a file name", file=True)
     cfg = study_config(config, storage, study)
-    path = check_writable_file(given or default_model_path(cfg.study), "--output")
+    # A trial named by number gets a file of its own, as tune names a Pareto front's: the
+    # study's own file is the best model tune wrote, and must not become another trial's.
+    default = default_model_path(cfg.study)
+    if trial is not None:
+        default = front_model_file(default, trial) or default
+    path = check_writable_file(given or default, "--output")
     check_not_storage_file(path, cfg.storage, "--output")  # -o nntune.db would overwrite the studies
     p = prepare(cfg)
     st = load_study(cfg.study, cfg.storage)

@@ -1,0 +1,32 @@
+"""``nntune export-model --trial N`` without ``-o`` writes ``models/STUDY-trialN.pt``, the
+name tune gives a Pareto front's files; it overwrote ``models/STUDY.pt``, the best model
+that ``nntune tune`` wrote (with its test look), with trial N's."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+import nntune
+from nntune.config import DEFAULT_YAML
+
+
+@pytest.mark.slow
+def test_a_named_trial_gets_its_own_file(call_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw["search"]["trials"], raw["fixed"]["epochs"], raw["task"]["train_size"] = 2, 1, 0.2
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
+    code, _, err = call_cli("tune", "c.yaml")
+    assert code == 0, err
+    best = tmp_path / "models" / "digits-mlp.pt"
+    written = best.read_bytes()
+    best_number = nntune.load_model(best).meta["trial"]
+    other = 1 - best_number
+
+    code, out, err = call_cli("export-model", "--study", "digits-mlp", "--trial", str(other))
+    assert code == 0, err
+    assert out.startswith(f"trial {other} of digits-mlp ") and out.rstrip().endswith(
+        f"written to models/digits-mlp-trial{other}.pt; the test split stays shut")
+    assert best.read_bytes() == written  # tune's best model, untouched
+    assert nntune.load_model(tmp_path / "models" / f"digits-mlp-trial{other}.pt").meta["trial"] == other
