@@ -51,6 +51,12 @@ class BaseSampler(abc.ABC):
         """Called when threads share the sampler (nntune's own samplers need no reseeding)."""
 
 
+# Every built-in sampler is a BaseSampler, as Optuna's are (``isinstance(sampler,
+# optuna.samplers.BaseSampler)`` in a script's own wrapper or checks): each answers Optuna's
+# methods through OptunaMethods, registered here so the built-ins keep their class tree.
+BaseSampler.register(OptunaMethods)
+
+
 class PartialFixedSampler(OptunaMethods):
     """``PartialFixedSampler({"units": 128}, base_sampler)``: ``units`` is always 128, the
     other parameters are ``base_sampler``'s choice over the rest of the space.
