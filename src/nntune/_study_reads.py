@@ -156,6 +156,10 @@ class StudyReads:
         """Name the objectives, one name per direction: ``trials_dataframe`` then has
         ``values_NAME`` columns (``value_NAME`` for one objective) and the report and
         dashboard use the names."""
+        if isinstance(metric_names, (str, bytes)) or not isinstance(metric_names, Iterable):
+            # A lone name would be read letter by letter: "ab" named two objectives "a" and "b".
+            raise ValueError(f"metric_names: must be a list of names, one per objective, such as ['loss'], "
+                             f"got {metric_names!r}")
         names = [str(n) for n in metric_names]
         if len(names) != len(self._directions):
             raise ValueError("The number of objectives must match the length of the metric names.")
