@@ -88,6 +88,14 @@ def test_enqueue_trial_refuses_params_that_are_no_dict(params: object) -> None:
     assert study.trials == []
 
 
+@pytest.mark.parametrize("user_attrs", [[1], [("k", "v")], "k"])
+def test_enqueue_trial_refuses_user_attrs_that_are_no_dict(user_attrs: object) -> None:
+    study = nntune.create_study()
+    with pytest.raises(TypeError, match="^user_attrs: must be a dict of attribute values by name, got"):
+        study.enqueue_trial({"x": 0.5}, user_attrs=user_attrs)  # type: ignore[arg-type]
+    assert study.trials == []
+
+
 @pytest.mark.parametrize("sampler, problem", [
     (nntune.samplers.TPESampler, "got the class TPESampler, not a sampler: call it, sampler=TPESampler()"),
     ("tpe", "must be a sampler such as nntune.samplers.TPESampler(), got 'tpe'"),

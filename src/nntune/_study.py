@@ -139,6 +139,9 @@ class Study(StudyRuns, StudyReads, StudyControl):
         if not isinstance(params, Mapping):
             raise TypeError(f"params: must be a dict of parameter values by name, got {type(params).__name__} "
                             f"{params!r}")
+        if user_attrs is not None and not isinstance(user_attrs, Mapping):
+            raise TypeError(f"user_attrs: must be a dict of attribute values by name, got {type(user_attrs).__name__} "
+                            f"{user_attrs!r}")
         if skip_if_exists and any(same_params(t.system_attrs.get("fixed_params", t.params), params)
                                   for t in self._history()):
             return None
