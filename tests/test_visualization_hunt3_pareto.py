@@ -68,3 +68,12 @@ def test_report_section_draws_the_infeasible_trials_apart():
     front = front_data(study.trials, ["minimize", "minimize"], None, [])
     page = report_html.pareto_section({"pareto": front, "test": {"sealed": False}})
     assert "Infeasible Trial" in page and "3 complete trials broke" in page
+
+
+def test_target_names_given_as_one_string_are_refused_not_read_letter_by_letter():
+    study = nntune.create_study(directions=["minimize", "minimize"])
+    study.tell(study.ask(), [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"^target_names: must be a list of names, one per objective, got 'ab'$"):
+        vis.plot_pareto_front(study, target_names="ab")
+    with pytest.raises(ValueError, match=r"^target_names: must be a list of names"):
+        mvis.plot_pareto_front(study, target_names="ab")

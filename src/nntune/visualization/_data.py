@@ -327,6 +327,9 @@ def pareto(study: Any, target_names: Sequence[str] | None, include_dominated_tri
     if targets is None and n > 3:  # the front is over every objective: three axes would hide the rest
         raise ValueError(f"the study has {n} objectives and a Pareto plot has 2 or 3 axes; give targets= that "
                          "returns the 2 or 3 values to draw")
+    if isinstance(target_names, (str, bytes)):  # read letter by letter, "ab" named the axes "a" and "b"
+        raise ValueError(f"target_names: must be a list of names, one per {'target' if targets else 'objective'}, "
+                         f"got {target_names!r}")
     if target_names is not None and len(target_names) != n:
         raise ValueError(f"target_names: needs {n} names, one per {'target' if targets else 'objective'}, "
                          f"got {len(target_names)}")
