@@ -24,6 +24,12 @@ from nntune.trial import TrialState, create_trial
      "intermediate_values: each step must be an integer >= 0, got -1"),
     ({"value": 1.0, "intermediate_values": {1.5: 1.0}}, ValueError,
      "intermediate_values: each step must be an integer >= 0, got 1.5"),
+    # dict() took a list of pairs and said nothing of the field for anything else
+    ({"value": 1.0, "user_attrs": [("k", "v")]}, TypeError, r"user_attrs: must be a dict, got list \[\('k', 'v'\)\]"),
+    ({"value": 1.0, "system_attrs": "x"}, TypeError, "system_attrs: must be a dict, got str 'x'"),
+    ({"value": 1.0, "intermediate_values": [(0, 0.5)]}, TypeError,
+     r"intermediate_values: must be a dict, got list \[\(0, 0.5\)\]"),
+    ({"value": 1.0, "params": [("x", 0.5)]}, TypeError, r"params: must be a dict, got list \[\('x', 0.5\)\]"),
 ])
 def test_bad_values_are_refused_naming_the_field(kwargs, error, message):
     with pytest.raises(error, match=f"^{message}$"):

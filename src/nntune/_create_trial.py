@@ -25,6 +25,11 @@ def create_trial(*, state: TrialState = TrialState.COMPLETE, value: float | None
     ``create_trial``); its number (-1 here) is given when it is added."""
     if value is not None and values is not None:
         raise ValueError("give value or values, not both")
+    for field_name, given in (("params", params), ("distributions", distributions), ("user_attrs", user_attrs),
+                              ("system_attrs", system_attrs), ("intermediate_values", intermediate_values)):
+        # dict() of a list of pairs would take it, and of anything else say nothing of which field
+        if given is not None and not isinstance(given, Mapping):
+            raise TypeError(f"{field_name}: must be a dict, got {type(given).__name__} {given!r}")
     state = TrialState(state)
     params = dict(params or {})
     distributions = {name: own_distribution(name, d) for name, d in (distributions or {}).items()}
