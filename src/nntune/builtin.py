@@ -24,7 +24,7 @@ from nntune._trial import Trial, derive_seed
 from nntune.builtin_priors import default_priors  # noqa: F401 (importable from here)
 from nntune.builtin_task import (  # noqa: F401 (importable from here)
     check_losses, constraints_func, evaluation_transform, load_task_splits, measured, meets_constraints,
-    objective_values, trial_costs, trial_hyperparameters, training_augment, warn_direction)
+    objective_values, stored_hyperparameters, trial_costs, trial_hyperparameters, training_augment, warn_direction)
 from nntune.changes import STOP
 from nntune.config import Config
 from nntune.control import record_inherited
@@ -267,7 +267,7 @@ def rebuild_model(study: Study, cfg: Config, splits: Splits, trial: FrozenTrial,
     (population-based training, whose weights come from a lineage of trials); otherwise the
     configuration retrained with the trial's seed, taking the changes it took at the same
     epochs (:func:`taken_changes`), which gives the same weights on CPU."""
-    params = trial_hyperparameters(cfg, trial.params, epochs)
+    params = stored_hyperparameters(cfg, trial, epochs)
     state = kept.state_of(trial.number) if kept is not None else None
     if state is not None:
         return model_with_weights(cfg, splits, params, state)
@@ -322,7 +322,7 @@ def save_trial_model(path: str | Path, model: torch.nn.Module, study: Study, cfg
     from nntune.model_file import save_model_file
     from nntune.train.augment import eval_size
 
-    params = trial_hyperparameters(cfg, trial.params, epochs)
+    params = stored_hyperparameters(cfg, trial, epochs)
     own = kept_value(trial.user_attrs)
     return save_model_file(path, model, params, splits, study=study.study_name, trial=trial.number,
                            validation=trial.value if own is None else own, metric=cfg.task.trained_metric,
@@ -336,7 +336,7 @@ def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTria
                      model_file: str | Path | None = None, kept: KeptModel | None = None) -> TestResult:
     """Open the sealed test split once for the best trial's model (:func:`rebuild_model`)
     and record that look; with ``model_file``, write that model there too."""
-    params = trial_hyperparameters(cfg, best.params, epochs)
+    params = stored_hyperparameters(cfg, best, epochs)
     transform = evaluation_transform(cfg, params)
     model = rebuild_model(study, cfg, splits, best, device=device, epochs=epochs, kept=kept)
     train_batch = resolve_batch_size(resolve_params(params, splits.task_type)["batch_size"], len(splits.y_train))

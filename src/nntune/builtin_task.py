@@ -69,6 +69,20 @@ def trial_hyperparameters(cfg: Config, params: Mapping[str, Any], epochs: int | 
     return merged
 
 
+def stored_hyperparameters(cfg: Config, trial: FrozenTrial, epochs: int | None = None) -> dict[str, Any]:
+    """:func:`trial_hyperparameters` of a stored trial, to rebuild its model. A babysat
+    trial's parameters are its whole configuration (the fixed and ``--set`` values of the
+    babysit run that queued it, or of the trial it forks), and the study keeps the config of
+    its latest babysit run: that run's fixed values (``units=999``) were never an earlier
+    trial's, so they are not laid under its parameters."""
+    if "babysit" not in trial.system_attrs:
+        return trial_hyperparameters(cfg, trial.params, epochs)
+    own = dict(trial.params)
+    if epochs is not None:
+        own["epochs"] = int(epochs)
+    return own
+
+
 def training_augment(cfg: Config, splits: Splits, params: Mapping[str, Any], seed: int) -> Any:
     """The task's augmentation of training batches (None without one). Parameters such as
     ``rotation.degrees`` may be searched like any hyperparameter."""

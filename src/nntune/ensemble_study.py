@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from nntune.builtin import CLASSIFICATION_METRICS, REGRESSION_METRICS, evaluation_transform, model_loss, \
-    rebuild_model, trial_hyperparameters
+    rebuild_model, stored_hyperparameters, trial_hyperparameters
 from nntune.config import Config
 from nntune.ensemble import ENSEMBLE_OF, average, greedy_selection, member_weights
 from nntune.exceptions import ConfigError
@@ -144,7 +144,7 @@ def build_ensemble(cfg: Config, splits: Splits, study: Study, *, top: int, metho
     trials = top_trials(study, top)
     epochs = budget(cfg)
     models = [member_model(cfg, splits, study, t, device, epochs) for t in trials]
-    transforms = [evaluation_transform(cfg, trial_hyperparameters(cfg, t.params, epochs)) for t in trials]
+    transforms = [evaluation_transform(cfg, stored_hyperparameters(cfg, t, epochs)) for t in trials]
     val = [outputs(m, splits.x_val, splits, tf) for m, tf in zip(models, transforms)]
     warn_if_other_models(trials, [score_of(metric, splits, v, splits.y_val, (metric,))[metric] for v in val], metric)
     sign = 1.0 if metric_direction(metric) == "maximize" else -1.0
