@@ -142,7 +142,10 @@ function studyPage() {
     const restarted = !first && (p.server !== S.server || another);
     S.server = p.server;
     S.studyId = p.study_id;
-    if (another) S.selected = null;
+    if (another) {
+      S.selected = null;
+      contourPair = null;  // picked among the old study's parameters: the new one's default instead
+    }
     if (restarted) S.overviewVersion = -1;
     const changed = first || restarted || p.version !== S.version;
     const numbers = new Set(restarted && S.selected !== null ? [S.selected] : p.changed.map((r) => r.number));
