@@ -109,3 +109,9 @@ def test_cmaes_reaches_the_minimum_under_both(both):
     pytest.importorskip("cmaes")  # Optuna's CMA-ES needs it; nntune's does not
     ref, ours = both("cmaes.py")
     assert ours == ref == {"states": ["COMPLETE"], "close_to_the_minimum": True}
+
+
+def test_base_classes_and_added_baselines(both):
+    ref, ours = both("base_classes_baselines.py")
+    assert ours == ref
+    assert ours["grid_after_baseline"] == [0.25, 0.5, 0.75] and ours["tensor_steps"] == [0, 1, 2]
