@@ -84,14 +84,22 @@ function renderControls(t) {
     el("span", { id: "control-result", class: "note" }));
 }
 
+// The request's own fields: typed in the box as a change ("number=5"), one would silently
+// redirect the request to another trial or study instead of changing a hyperparameter.
+const CONTROL_FIELDS = ["study", "number", "action", "epoch", "token"];
+
 async function controlTrial(number, action, changes, epoch, token) {
   const url = new URL("/api/trial/control", window.location.origin);
   for (const [k, v] of [["study", S.study], ["number", number], ["action", action]]) url.searchParams.set(k, v);
   if (action === "fork") url.searchParams.set("epoch", epoch);
   // A stop takes no changes: what is typed in the box is left for a change or a fork.
   for (const pair of action === "stop" ? [] : changes.split(/\s+/).filter(Boolean)) {
-    const i = pair.indexOf("=");
-    url.searchParams.set(i > 0 ? pair.slice(0, i) : pair, i > 0 ? pair.slice(i + 1) : "");
+    const i = pair.indexOf("="), name = i > 0 ? pair.slice(0, i) : pair;
+    if (CONTROL_FIELDS.includes(name)) {
+      $("#control-result").textContent = ` error: ${name}: not a hyperparameter (the trial is the one shown; a fork's epoch has its own box)`;
+      return;
+    }
+    url.searchParams.set(name, i > 0 ? pair.slice(i + 1) : "");
   }
   const res = await fetch(url, { method: "POST", headers: token ? { "X-NNTune-Token": token } : {} });
   const body = await res.json();
