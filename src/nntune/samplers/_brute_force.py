@@ -52,7 +52,12 @@ MAX_VALUES = 10**6
 def discrete_values(name: str, dist: Distribution) -> list[Value]:
     """Every value of a discrete distribution; a float range needs a step."""
     if isinstance(dist, Choice):
-        return list(dist.values)
+        # 2 and 2.0 are one value of the tree (value_key): choices that differ only so are
+        # tried once, or the node counted more values than it could hold and never ended.
+        distinct: dict[tuple[str, Any], Value] = {}
+        for v in dist.values:
+            distinct.setdefault(value_key(v), v)
+        return list(distinct.values())
     if isinstance(dist, Int):
         n = dist.high - dist.low + 1 if dist.log else dist.n_values
     elif isinstance(dist, Float) and dist.step is not None:
