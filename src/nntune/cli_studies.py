@@ -90,6 +90,9 @@ def export(
     if output is not None:
         check_writable_file(output, "--output")
     fmt = fmt or export_format(output)
+    if output is None and fmt == "parquet" and sys.stdout.isatty():  # as gzip refuses: bytes, not text, on a screen
+        raise ConfigError("--output", "Parquet is binary and stdout is a terminal; give -o FILE.parquet, or send "
+                                      "stdout to a file or a pipe")
     store = open_existing(storage_url(storage, storage_class))
     if output is not None:
         check_not_storage(output, store, "--output")
