@@ -65,15 +65,26 @@ def default_pair(names: Sequence[str], importance: Mapping[str, float] | None,
     pools = [[n for n in ordered if n in numeric]] if numeric is not None else []
     pools.append(ordered)
     if shared is not None:
-        pairs = [(a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:]]
-        need = min(MIN_SHARED, max(shared(a, b) for a, b in pairs))
-        for pool in pools:
-            for i, a in enumerate(pool):
-                for b in pool[i + 1:]:
-                    if shared(a, b) >= need:
-                        return a, b
+        # Most studies stop at their first pair; the best count of all pairs (hundreds of them
+        # over thousands of trials) is looked for only where no pair reaches MIN_SHARED.
+        found = _first_pair(pools, lambda a, b: shared(a, b) >= MIN_SHARED)
+        if found is None:
+            most = max(shared(a, b) for i, a in enumerate(ordered) for b in ordered[i + 1:])
+            found = _first_pair(pools, lambda a, b: shared(a, b) >= most)
+        return found
     pool = pools[0] if len(pools[0]) >= 2 else ordered
     return pool[0], pool[1]
+
+
+def _first_pair(pools: Sequence[Sequence[str]], ok: Callable[[str, str], bool]) -> tuple[str, str] | None:
+    """The first pair of the first pool holding one that is ``ok`` (each pool in its order,
+    its first parameter kept while its partner changes)."""
+    for pool in pools:
+        for i, a in enumerate(pool):
+            for b in pool[i + 1:]:
+                if ok(a, b):
+                    return a, b
+    return None
 
 
 def chosen_pair(names: Sequence[str], x: str | None, y: str | None,
