@@ -1,6 +1,7 @@
 """``--set space.NAME.KEY=...`` reaches inside a space entry: its condition
 (``space.momentum.when.optimizer``) and a new entry built one key at a time
-(``space.dropout.type``), not a hyperparameter named ``momentum.when`` or ``dropout.type``."""
+(``space.dropout.type``), not a hyperparameter named ``momentum.when`` or ``dropout.type``;
+and ``--set space.NAME=null`` takes a name out of the search, so that it can be pinned."""
 
 from __future__ import annotations
 
@@ -32,3 +33,24 @@ def test_a_dotted_name_not_held_yet_ends_where_its_entry_s_keys_start() -> None:
     set_value(raw, "space.hflip.p", {"type": "float", "low": 0, "high": 1})  # a whole entry, as before
     assert raw["space"] == {"rotation.degrees": {"type": "float", "high": 30},
                             "hflip.p": {"type": "float", "low": 0, "high": 1}}
+
+
+def test_null_takes_a_searched_name_out_so_that_it_can_be_pinned() -> None:
+    # The embedded default searches units: --set fixed.units=64 alone is refused (it would
+    # be in both places), and no --set could take it out of the space.
+    raw = read_raw(None)
+    _assign(raw, "space.units=null")
+    _assign(raw, "fixed.units=64")
+    cfg = parse_config(raw)
+    assert "units" not in cfg.space and cfg.fixed["units"] == 64
+    _assign(raw, "fixed.units=null")  # back to the trainer's default
+    assert "units" not in parse_config(raw).fixed
+
+
+def test_pinning_a_searched_name_alone_says_how(call_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call_cli("tune", "--dry-run", "--set", "fixed.units=64")
+    assert (code, out) == (2, "")
+    assert err == ("nntune: error: fixed.units: is also in space; give it in one place (--set space.units=null "
+                   "takes it out of the search)\n")
+    assert not list(tmp_path.iterdir())

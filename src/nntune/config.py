@@ -369,7 +369,8 @@ def parse_config(data: Any, source: str = "config") -> Config:
         if not is_hyperparameter(name) and name not in own:
             raise _unknown(f"space.{name}", name, own, HYPERPARAMETERS, trained_models(cfg))
         if name in cfg.fixed:
-            raise ConfigError(f"fixed.{name}", "is also in space; give it in one place")
+            raise ConfigError(f"fixed.{name}", f"is also in space; give it in one place (--set space.{name}=null "
+                                               "takes it out of the search)")
         spec = cfg.space[name]
         for field, values in (("low", [spec.low]), ("high", [spec.high]), ("values", spec.values or [])):
             for value in values:

@@ -38,12 +38,21 @@ def _assign(raw: dict[str, Any], assignment: str) -> None:
 
 def set_value(raw: dict[str, Any], path: str, value: Any, *, field: str = "set") -> None:
     """``raw[a][b][c] = value`` for the dotted ``path`` ``a.b.c``, making the mappings on
-    the way; a non-mapping on the way is an error naming it. The mappings on the way are
+    the way; a non-mapping on the way is an error naming it. ``None`` (``null``) for a name
+    of ``space`` or ``fixed`` removes that name. The mappings on the way are
     copied first: one a YAML alias shares (``lr_min: *lr``) must not change with it."""
     keys = path.split(".")
     if not all(keys):
         raise ConfigError(field, f"expected KEY.PATH, got {path!r}")
     keys = _named(raw, keys)
+    if value is None and len(keys) == 2 and keys[0] in ("space", "fixed"):
+        # ``space.units=null`` takes the name out of the search (so that ``fixed.units=64``
+        # may pin it), ``fixed.lr=null`` hands it back to the trainer's default: a name set
+        # to nothing in those sections is no name at all.
+        section = raw.get(keys[0])
+        if isinstance(section, dict):
+            raw[keys[0]] = {k: v for k, v in section.items() if k != keys[1]}
+        return
     node = raw
     for i, key in enumerate(keys[:-1]):
         child = node.get(key, {})
