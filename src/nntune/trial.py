@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from nntune._seconds import Seconds
 from nntune.distributions import distinct_choices
 from nntune.exceptions import ConfigError
 from nntune.space import Beta, Choice, Distribution, Float, Int
@@ -50,15 +51,6 @@ class TrialState(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
-
-class Seconds(float):
-    """A duration in seconds, a plain float everywhere (sums, JSON, comparisons), which also
-    answers ``total_seconds()`` as the ``timedelta`` of Optuna's ``FrozenTrial.duration``
-    does: Optuna's own tutorial ranks parameters by ``t.duration.total_seconds()``."""
-
-    def total_seconds(self) -> float:
-        return float(self)
-
 
 FINISHED_STATES = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED, TrialState.DIVERGED)
 
