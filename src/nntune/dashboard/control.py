@@ -4,13 +4,14 @@ nothing), and a study's deletion, as ``nntune delete-study --yes``."""
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nntune.changes import parse_value
 from nntune.control import effect_note, set_trial_params, stop_note, stop_trial
 from nntune.exceptions import ConfigError
-from nntune.storage import Storage, StudyRecord
+from nntune.storage import Storage, StudyRecord, redact_url
 from nntune.studies import checkpoints_left
 
 QUERY_KEYS = frozenset({"study", "number", "action", "epoch", "token"})
@@ -57,8 +58,10 @@ def act(store: Storage, rec: StudyRecord, number: int, action: str,
             if err.field != "from_epoch":
                 raise
             raise ConfigError("epoch", err.problem) from None
-        return {"forked": child, "note": f"queued; train it with: nntune babysit --resume --study {rec.name} "
-                                         f"--trial {child}"}
+        # The storage named too (redacted, as the command line prints it): without it the
+        # command would look for the study in the default sqlite:///nntune.db.
+        return {"forked": child, "note": f"queued; train it with: nntune babysit --resume --study {shlex.quote(rec.name)} "
+                                         f"--trial {child} --storage {shlex.quote(redact_url(store.url))}"}
     raise ConfigError("action", f"unknown {action!r}; choose from set, stop, fork")
 
 
