@@ -169,7 +169,7 @@ class Trial(Suggestions):
                 value = known_value(name, dist, self._fixed[name], "enqueued", stacklevel=4)
             elif name in self._relative and (self._relative_space is None or name not in self._relative_space
                                              or self._relative_space.params[name] == dist):
-                value = self._relative[name]
+                value = _a_choice(self.study.sampler, name, dist, self._relative[name])
                 if self._relative_space is None or name not in self._relative_space:
                     # Chosen without this distribution (a grid of given values): Optuna's rule, a
                     # value off the choices is a ValueError and a number off the range a warning.
@@ -191,7 +191,7 @@ class Trial(Suggestions):
         sampler: Any = self.study.sampler
         with self.study.sampling_lock:
             if asked_like_optuna(sampler, "sample_independent"):  # a sampler written for Optuna
-                return sampler.sample_independent(self.study, self.frozen(), name, dist)
+                return _a_choice(sampler, name, dist, sampler.sample_independent(self.study, self.frozen(), name, dist))
             if self._history is None:  # one bulk read per trial, and only if the sampler looks
                 self._history = LazyHistory(self.study.storage, self.study.id)
             seen, direction = self.study.sampler_view(self._history)
@@ -359,6 +359,16 @@ class Trial(Suggestions):
 # Optuna users import the live trial as ``optuna.trial.Trial``; nntune.trial holds the
 # plain records and cannot import this module (it sits below it), so the name is set here.
 _records.Trial = Trial  # type: ignore[attr-defined]
+
+
+def _a_choice(sampler: Any, name: str, dist: Distribution, value: Any) -> Any:
+    """A sampler's value for a categorical parameter, which must be one of its choices: as
+    Optuna's trial refuses it, a sampler written for Optuna that returned a choice's index
+    (its internal form) is told so, where the objective was handed the index as the value."""
+    if isinstance(dist, Choice) and not dist.contains(value):
+        raise ValueError(f"{name}: {type(sampler).__name__} returned {value!r}, which is not among the choices "
+                         f"{list(dist.values)!r} (a sampler returns the choice itself, not its index)")
+    return value
 
 
 def _check_same_kind(name: str, earlier: Distribution | None, now: Distribution) -> None:
