@@ -233,6 +233,18 @@ def _check_enqueue(cfg: Config) -> None:
                 raise ConfigError(where, f"{name} is an int range; give an integer, got {value!r}")
             if not dist.contains(value):
                 raise ConfigError(where, f"{value!r} lies outside the space's {name}")
+            _check_enqueued_condition(where, name, params, space.conditions.get(name) or {})
+
+
+def _check_enqueued_condition(where: str, name: str, params: Mapping[str, Any],
+                              condition: Mapping[str, Any]) -> None:
+    """A conditional name enqueued beside a parent value under which it is never searched
+    (``momentum`` with ``optimizer: adam``) is refused: the trial would drop it unsaid."""
+    for parent, allowed in condition.items():
+        if parent in params and params[parent] not in allowed:
+            shown = ", ".join(str(v) for v in allowed)
+            raise ConfigError(where, f"searched only when {parent} is {shown}; this entry's {parent} is "
+                                     f"{params[parent]!r}, so its trial would drop {name}")
 
 
 def model_names(cfg: Config) -> list[str]:
