@@ -19,6 +19,8 @@ from nntune.exceptions import ConfigError
 
 
 def dashboard(
+    storage_url_arg: Optional[str] = typer.Argument(None, metavar="storage", show_default=False,
+                                                    help="The storage URL, as optuna-dashboard takes it (or --storage)."),
     storage: str = typer.Option("sqlite:///nntune.db", "--storage",
                                 help="Storage URL (sqlite:///FILE, postgresql://..., journal://FILE)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
@@ -33,7 +35,10 @@ def dashboard(
     from nntune.dashboard import serve
     from nntune.studies import check_port, open_existing
 
-    store = open_existing(storage)
+    # optuna-dashboard takes the storage as its argument: so does this, the option still works.
+    if storage_url_arg is not None and storage not in ("sqlite:///nntune.db", storage_url_arg):
+        raise ConfigError("storage", f"given twice: {storage_url_arg} and --storage {storage}")
+    store = open_existing(storage_url_arg or storage)
     check_port(host, port)
     try:
         serve(store, host=host, port=port, allow_control=allow_control, open_browser=not no_browser)
