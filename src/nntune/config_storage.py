@@ -42,6 +42,7 @@ def check_storage_opens(url: str) -> None:
     if path.is_dir():
         raise ConfigError("storage", f"{database} is a folder, not an SQLite file")
     if path.exists():
+        _check_existing_sqlite(path, redact_url(url))
         return
     if path.parent.exists() and not path.parent.is_dir():
         raise ConfigError("storage", f"cannot create {database}: {path.parent} is a file, not a folder")
@@ -51,6 +52,30 @@ def check_storage_opens(url: str) -> None:
     problem = creation_problem(path.parent)  # a full, read-only or pseudo file system: permission bits pass it
     if problem:
         raise ConfigError("storage", f"cannot create {database}: {problem}")
+
+
+def _check_existing_sqlite(path: Path, shown: str) -> None:
+    """An SQLite file the run would refuse: one that is no database, or another program's
+    (Optuna's, say). Read through a read-only connection, so nothing is written to it and
+    no journal is left beside it; the rule is the run's own (``foreign_problem``)."""
+    import sqlite3
+
+    from nntune.storage._recognize import foreign_problem
+
+    try:
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            # The table names SQLAlchemy's inspector gives the run: SQLite's own left out.
+            tables = [row[0] for row in conn.execute("select name from sqlite_master where type = 'table' "
+                                                     "and name not like 'sqlite~_%' escape '~'")]
+            columns = [row[1] for row in conn.execute("pragma table_info(studies)")] if "studies" in tables else []
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as err:  # "file is not a database", a file it may not read
+        raise ConfigError("storage", f"cannot open {shown}: {err}") from None
+    problem = foreign_problem(tables, columns)
+    if problem is not None:
+        raise ConfigError("storage", f"{shown} {problem}")
 
 
 def _check_journal(file: str) -> None:
