@@ -43,3 +43,17 @@ def test_an_empty_file_or_nntunes_own_storage_passes(tmp_path, monkeypatch):
     check_storage_opens("sqlite:///empty.db")
     nntune.create_study(study_name="s", storage="sqlite:///mine.db")
     check_storage_opens("sqlite:///mine.db")
+
+
+def test_a_journal_that_is_no_nntune_journal_is_refused(tmp_path, monkeypatch):
+    import nntune
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.log").write_text("hello\n")
+    with pytest.raises(ConfigError, match=r"notes.log: the line at byte 0 is not a journal entry"):
+        check_storage_opens("journal://notes.log")
+    assert (tmp_path / "notes.log").read_text() == "hello\n"
+    nntune.create_study(study_name="s", storage="journal://mine.log")
+    before = (tmp_path / "mine.log").read_bytes()
+    check_storage_opens("journal://mine.log")  # nntune's own journal passes, read only
+    assert (tmp_path / "mine.log").read_bytes() == before

@@ -88,6 +88,12 @@ def _check_journal(file: str) -> None:
         raise ConfigError("storage", f"{path.absolute()} is a folder; a journal is a file")
     if not path.exists():
         check_writable_file(path, "storage")
+        return
+    # One that exists is replayed as the run would, reading only: a file that is no
+    # journal (Optuna's, an SQLite database, lines written by something else) is refused.
+    from nntune.storage.journal import JournalStorage
+
+    JournalStorage(path).list_studies()
 
 
 def check_not_storage_file(output: Path, url: str, field: str) -> None:
