@@ -103,7 +103,7 @@ def test_a_stop_of_a_killed_trial_is_refused_and_points_to_resume(tmp_path, call
     code, out, err = call_cli("trial", "stop", "--study", "panda", "--trial", str(number), "--storage", cfg.storage)
     # "stops after its current epoch" would be a promise no process keeps.
     assert refused(code, err, "trial: trial 0 of study 'panda' no longer trains: its process "), err
-    assert "nntune babysit --resume --study panda --trial 0" in err and out == ""
+    assert f"nntune babysit --resume --study panda --trial 0 --storage {cfg.storage}" in err and out == ""
     assert study.storage.get_param_changes(study.id, number) == []  # nothing written
     # One still training here is stopped as ever.
     study.storage.set_trial_system_attr(study.id, number, "babysit", {"pid": os.getpid(), "host": socket.gethostname()})

@@ -8,13 +8,14 @@ requests raise ``ConfigError(field, problem)`` before anything is written.
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from nntune.changes import CHANGEABLE, STOP, check_changes, check_for_optimizer, fold
 from nntune.exceptions import ConfigError
-from nntune.storage import ParamChange, Storage, TrialStateError
+from nntune.storage import ParamChange, Storage, TrialStateError, redact_url
 from nntune.trial import FrozenTrial, TrialState
 
 USER = "user"
@@ -95,9 +96,11 @@ def stop_trial(storage: Storage, study_id: int, study: str, number: int, *, who:
     trial = _live(storage, study_id, study, number)
     pid = gone_here(trial) if trial.state == TrialState.RUNNING else None
     if pid is not None:  # killed (kill -9): nothing would ever take the stop
+        # The storage named too: without it the command would look in the default sqlite:///nntune.db.
+        resume = (f"nntune babysit --resume --study {shlex.quote(study)} --trial {number} "
+                  f"--storage {shlex.quote(redact_url(storage.url))}")
         raise ConfigError("trial", f"trial {number} of study {study!r} no longer trains: its process {pid} is gone; "
-                                   f"nntune babysit --resume --study {study} --trial {number} continues it, or "
-                                   "marks it failed where it has no checkpoint yet")
+                                   f"{resume} continues it, or marks it failed where it has no checkpoint yet")
     stop = _add(storage, study_id, number, {STOP: True}, who)[0]
     if trial.state != TrialState.WAITING:
         return stop
