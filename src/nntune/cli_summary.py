@@ -17,10 +17,13 @@ def print_summary(out: Console, prepared: Any, summary: Any, model_file: Path) -
     """The lines of ``summary`` (a :class:`nntune.runner_summary.TuneSummary`) before the report's."""
     cfg = prepared.cfg
     ranking = " by Pareto rank (infeasible last)" if summary.objectives else ""  # show's order, see runner_pareto
-    board = leaderboard_table(summary.leaderboard, cfg.task.trained_metric,
-                              f"top {counted(len(summary.leaderboard), 'trial')} of {summary.study}{ranking}",
-                              summary.objectives)
-    widened_for(out, board).print(board)
+    if summary.leaderboard:
+        board = leaderboard_table(summary.leaderboard, cfg.task.trained_metric,
+                                  f"top {counted(len(summary.leaderboard), 'trial')} of {summary.study}{ranking}",
+                                  summary.objectives)
+        widened_for(out, board).print(board)
+    else:  # "top 0 trials" over an empty table says less than show's line for it
+        out.print(f"no trial of {summary.study} has a value yet", markup=False, highlight=False)
     c = summary.counts
     out.print(f"trials: {c['complete']} complete, {c['pruned']} pruned, {c['failed']} failed, "
               f"{c['diverged']} diverged; stopped because: {summary.stop_reason}")
