@@ -38,13 +38,25 @@ def load_task_splits(cfg: Config) -> Splits:
     if task.trained_metric == "r2" and len(splits.y_val) < 2:
         # R^2 of one sample is undefined (NaN): every trial would end as diverged
         raise ConfigError("task.split", f"r2 needs 2 or more validation samples; the split leaves {len(splits.y_val)}")
+    if isinstance(task.positive_class, str):
+        raise ConfigError("task.positive_class", class_index_hint(task.positive_class, splits))
     if task.positive_class is not None:
-        if splits.task_type != "classification" or task.positive_class >= splits.n_classes:
+        if splits.task_type != "classification" or not 0 <= task.positive_class < splits.n_classes:
             raise ConfigError("task.positive_class", f"{task.positive_class} is not a class of {splits.name or 'the data'} "
                                                      f"(classes 0 to {max(0, splits.n_classes - 1)})")
         splits.info["positive_class"] = task.positive_class
     splits.info["beta"] = task.beta
     return splits
+
+
+def class_index_hint(given: str, splits: Splits) -> str:
+    """What to give instead of a class's name: the positive class is its index, as in the
+    notes' advice and the stored configs (``malignant`` is 1 of breast_cancer)."""
+    classes = [str(c) for c in splits.info.get("classes") or []] if splits.task_type == "classification" else []
+    listed = ", ".join(f"{i} {name}" for i, name in enumerate(classes)) or "none named"
+    if given in classes:
+        return f"give the class's index, not its name: {given!r} is {classes.index(given)} (classes: {listed})"
+    return f"give a class's index, not a name; {given!r} is not a class of {splits.name or 'the data'} (classes: {listed})"
 
 
 def check_losses(cfg: Config, task_type: str) -> None:

@@ -189,7 +189,7 @@ def look_at_test(
     out = Console(stderr=json_out)
     prepared = prepare(cfg)
     test = look_again(prepared)
-    print_test(out, cfg.study, test, positive_class_name(prepared.splits, cfg.task.positive_class))
+    print_test(out, cfg.study, test, positive_class_name(prepared.splits, cfg.task.positive_index))
     if json_out:
         metrics = {k: v for k, v in test.metrics.items() if isinstance(v, (int, float))}
         print(_json.dumps({"study": cfg.study, "trial": test.trial, "test": metrics,

@@ -36,7 +36,7 @@ def print_summary(out: Console, prepared: Any, summary: Any, model_file: Path) -
         out.print(f"best trial {summary.best.number}: validation {cfg.task.trained_metric} "
                   f"{_fmt(summary.best.value)} {searched}", markup=False)  # choice values are the user's words
     if summary.test is not None:
-        print_test(out, summary.study, summary.test, positive_class_name(prepared.splits, cfg.task.positive_class))
+        print_test(out, summary.study, summary.test, positive_class_name(prepared.splits, cfg.task.positive_index))
         if not summary.test.recorded:
             out.print(f"model: {model_file} (nntune.load_model)", markup=False)
     if summary.objectives:  # several objectives: the Pareto front, each trial with its one test look

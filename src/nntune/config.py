@@ -89,7 +89,7 @@ class TaskConfig(_Strict):
     metric: Union[str, list[str]] = "accuracy"
     # The class the binary metrics (precision, recall, f1, fbeta, specificity) call positive;
     # None: class 1 of two classes, macro averages over more. ``beta``: fbeta's weight of recall.
-    positive_class: Union[int, None] = Field(default=None, ge=0)
+    positive_class: Union[int, str, None] = None  # a name: refused with its index once the data is read
     beta: float = Field(default=1.0, gt=0)
     direction: Union[Literal["minimize", "maximize"], list[Literal["minimize", "maximize"]], None] = None
     # Bounds a trial must meet (``{params: {max: 100000}}``): on the trained metric, params or
@@ -114,6 +114,18 @@ class TaskConfig(_Strict):
                                  f"{metric_hint(v, METRIC_DIRECTIONS)}")
             return v
         check_objectives(v)
+        return v
+
+    @property
+    def positive_index(self) -> int | None:
+        """``positive_class`` as the index it is once the data is read (a name is refused then)."""
+        return self.positive_class if isinstance(self.positive_class, int) else None
+
+    @field_validator("positive_class")
+    @classmethod
+    def _positive_class(cls, v: Union[int, str, None]) -> Union[int, str, None]:
+        if isinstance(v, int) and v < 0:
+            raise ValueError(f"must be a class index >= 0, got {v}")
         return v
 
     @field_validator("constraints")

@@ -38,7 +38,7 @@ def metric_notes(cfg: Config, splits: Any, test: TestResult | None) -> list[str]
         notes.append(f"warning: {imbalance}")
     if test is not None:
         finding = all_positive_finding(cfg.task.trained_metric, test.metrics.get("confusion_matrix") or [],
-                                       cfg.task.positive_class)
+                                       cfg.task.positive_index)
         if finding:
             notes.append(f"finding (predicts_all_positive): {finding}")
     return notes

@@ -37,7 +37,7 @@ def multi_objective_summary(p: Prepared, study: Study, history: list[FrozenTrial
     if isinstance(p.sampler, GridSampler) and p.sampler.is_exhausted(p.space, history):
         notes.append("every grid point has been tried")
     notes.extend(metric_notes(cfg, p.splits, None))
-    notes.extend(front_findings(cfg.task.trained_metric, cfg.task.positive_class, tests))
+    notes.extend(front_findings(cfg.task.trained_metric, cfg.task.positive_index, tests))
     return TuneSummary(
         study=study.study_name, direction=study.directions[0], metric=cfg.task.trained_metric,
         counts=counts_by_state(history), best=None, leaderboard=pareto_ranked(history, cfg.task.directions)[:10],
