@@ -28,9 +28,11 @@ def _console() -> Console:
 def test_the_tune_header_shows_the_study_and_data_as_named(name):
     cfg = parse_config({"study": name, "task": {"data": "iris"}})
     console = _console()
-    TuneProgress(console, cfg, tune_header(cfg, "sqlite:///a [1].db", "maximize validation accuracy")).on_start(None, 0)
-    first = console.export_text().splitlines()[0]
+    study = nntune.create_study(study_name=name)  # in memory, holding no trial: nothing to run
+    TuneProgress(console, cfg, tune_header(cfg, "sqlite:///a [1].db", "maximize validation accuracy")).on_start(study, 0)
+    first, second = console.export_text().splitlines()[:2]
     assert first == f"study {name} in sqlite:///a [1].db: mlp on iris, maximize validation accuracy"
+    assert second.endswith("nothing to run")
 
 
 @pytest.mark.parametrize("name", NAMES)
