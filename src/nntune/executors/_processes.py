@@ -25,8 +25,10 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import pickle
+import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -107,10 +109,35 @@ def start_worker_server() -> bool:
     ctx = worker_context(visible_gpus())
     if ctx.get_start_method() != "forkserver":
         return False
+    ensure_server_running()
+    return True
+
+
+def ensure_server_running() -> None:
+    """Start the fork server (kept for the process's life) with Ctrl-C ignored while it
+    starts. A terminal's Ctrl-C reaches every process of its group, and multiprocessing's
+    server ignores SIGINT only once it has imported :data:`PRELOAD` (seconds): a Ctrl-C in
+    those seconds printed a KeyboardInterrupt traceback from ``forkserver.py`` beside
+    nntune's one line. Started with SIGINT ignored, the server keeps that through its exec;
+    each worker puts Python's handler back first (:func:`with_ctrl_c`), since a worker's
+    Ctrl-C is what queues its trial again."""
     from multiprocessing import forkserver
 
-    forkserver.ensure_running()
-    return True
+    if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
+        forkserver.ensure_running()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+
+
+def with_ctrl_c(target: Callable[..., None], *args: Any) -> None:
+    """A worker process's entry: Python's Ctrl-C handler first (a worker forked from a
+    server started by :func:`ensure_server_running` would ignore Ctrl-C), then ``target``."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    target(*args)
 
 
 class WorkerSetupError(RuntimeError):
@@ -147,6 +174,8 @@ class ProcessPool:
         self.clock = clock
         self.gpus = visible_gpus()
         self.ctx = worker_context(self.gpus)
+        if self.ctx.get_start_method() == "forkserver":
+            ensure_server_running()  # here rather than at the first worker's start: see its docstring
         self.threads = thread_share(workers, os.cpu_count() or 1, options.cpus)
         self.slots: list[Slot] = []
         self.stop_reason: str | None = None
@@ -161,8 +190,8 @@ class ProcessPool:
         if gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = gpu
         ours, theirs = self.ctx.Pipe()
-        proc = self.ctx.Process(target=self.target, name=f"nntune-worker-{index}", args=(
-            self.payload, theirs, self.options, self.total, env, self.threads, os.getpid()))
+        proc = self.ctx.Process(target=with_ctrl_c, name=f"nntune-worker-{index}", args=(
+            self.target, self.payload, theirs, self.options, self.total, env, self.threads, os.getpid()))
         proc.start()
         theirs.close()
         self.slots.append(Slot(index, proc, ours))
