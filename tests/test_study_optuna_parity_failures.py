@@ -79,3 +79,37 @@ def test_a_trial_of_another_study_told_here_warns_at_the_callers_line() -> None:
     with pytest.warns(UserWarning, match="objective returned no value") as caught:
         second.tell(trial, None)
     assert caught[0].filename == __file__ and first.trials[0].state == TrialState.FAILED
+
+
+@pytest.mark.parametrize("objective", [lambda trial: trial.suggest_float("x", 0, 1) and 1 / 0,
+                                       lambda trial: trial.suggest_float("x", 0, 1) and None],
+                         ids=["raised", "returned None"])
+def test_optimize_reports_a_failed_trial_once_as_a_warning(caplog: pytest.LogCaptureFixture, propagated: object,
+                                                           objective: object) -> None:
+    # Optuna's optimize logs a failure only as its warning; nntune's tell also logged an
+    # INFO line for it, so with per-trial lines shown each failure came twice.
+    study = nntune.create_study()
+    nlogging.set_verbosity(nlogging.INFO)
+    try:
+        with caplog.at_level("INFO", logger="nntune.study"):
+            study.optimize(objective, n_trials=1, catch=(ZeroDivisionError,))  # type: ignore[arg-type]
+    finally:
+        nlogging.set_verbosity(nlogging.WARNING)
+    assert study.trials[0].state == TrialState.FAILED
+    infos = [r.getMessage() for r in caplog.records if r.levelname == "INFO" and r.getMessage().startswith("Trial")]
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert infos == []
+    assert len([line for line in warned if line.startswith("Trial 0 failed with parameters")]) == 1, warned
+
+
+def test_a_failure_told_outside_optimize_keeps_its_info_line(caplog: pytest.LogCaptureFixture,
+                                                             propagated: object) -> None:
+    study = nntune.create_study()
+    trial = study.ask()
+    nlogging.set_verbosity(nlogging.INFO)
+    try:
+        with caplog.at_level("INFO", logger="nntune.study"):
+            study.tell(trial, state=TrialState.FAILED)
+    finally:
+        nlogging.set_verbosity(nlogging.WARNING)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "INFO"] == ["Trial 0 failed."]

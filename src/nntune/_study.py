@@ -282,7 +282,8 @@ class Study(StudyRuns, StudyReads, StudyControl):
               state: TrialState | None = None, skip_if_finished: bool = False, *,
               value: float | None = None, error: str | None = None, warn_at: int | None = None) -> FrozenTrial:
         """:meth:`tell`; its warning of a failure for what was told points ``warn_at`` frames up
-        (None: no warning, where ``optimize`` logs that failure instead, as Optuna's)."""
+        (None: no warning and no INFO line for a failed trial, where ``optimize`` logs that
+        failure as a warning instead, as Optuna's)."""
         if isinstance(trial, Trial) and trial.study is not self:
             # A trial asked from another study (a loop over several): by its number here it
             # would finish this study's trial of that number instead, and leave its own running.
@@ -351,7 +352,7 @@ class Study(StudyRuns, StudyReads, StudyControl):
         if after is not None:
             with self.sampling_lock:
                 after(self, frozen, frozen.state, frozen.values)
-        if _log.isEnabledFor(_logging.INFO):
+        if _log.isEnabledFor(_logging.INFO) and not (warn_at is None and frozen.state == TrialState.FAILED):
             log_told(_log, self, frozen)
         return frozen
 

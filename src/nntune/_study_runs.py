@@ -82,8 +82,11 @@ class StudyRuns:
         except (Exception, KeyboardInterrupt, SystemExit) as err:
             message = f"{type(err).__name__}: {err}".splitlines()[0][:500]
             trial.set_system_attr("traceback", traceback.format_exc()[-4000:])
-            frozen = self.tell(trial, state=TrialState.FAILED, error=message)
-            if warn_failure and isinstance(err, Exception):
+            warned = warn_failure and isinstance(err, Exception)
+            # A failure logged as a warning below gets no INFO line from tell besides: Optuna's
+            # optimize reports a failed trial once.
+            frozen = self._tell(trial, state=TrialState.FAILED, error=message, warn_at=None if warned else 3)
+            if warned:
                 # As Optuna's optimize: a failure is a warning, shown with per-trial lines
                 # silenced (and the only word of one that ``catch`` lets pass).
                 _log.warning("Trial %d failed with parameters: %s because of the following error: %s",
