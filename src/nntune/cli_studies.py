@@ -81,7 +81,8 @@ def export(
     storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
     storage_class: Optional[str] = _storage_class_option(),
     fmt: Optional[str] = typer.Option(None, "--format",
-                                      help="csv | parquet | json (default: the output's suffix, else csv)."),
+                                      help="csv | parquet | json (default: the output's suffix, else csv; "
+                                           "a suffix naming another format is refused)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", path_type=str,  # "" kept, not "."
                                           help="File to write (default: stdout)."),
 ) -> None:
@@ -94,7 +95,7 @@ def export(
     output = given_path(output, "--output", "give a file name, or leave it out for stdout", file=True)
     if output is not None:
         check_writable_file(output, "--output")
-    fmt = fmt or export_format(output)
+    fmt = export_format(output, fmt)  # before anything is read or written: a contradiction writes nothing
     if output is None and fmt == "parquet" and sys.stdout.isatty():  # as gzip refuses: bytes, not text, on a screen
         raise ConfigError("--output", "Parquet is binary and stdout is a terminal; give -o FILE.parquet, or send "
                                       "stdout to a file or a pipe")

@@ -149,18 +149,36 @@ def check_not_storage(output: Path, store: Storage, field: str) -> None:
         raise ConfigError(field, f"{output} is the storage itself; writing there would destroy its studies")
 
 
-def export_format(output: str | Path | None) -> str:
-    """The export format an output file's suffix names (``.csv``, ``.parquet``, ``.json``);
-    csv for standard output. Any other suffix is refused rather than written as csv."""
+def export_format(output: str | Path | None, given: str | None = None) -> str:
+    """The export format: ``given`` (``--format``) when there is one, else the one an output
+    file's suffix names (``.csv``, ``.parquet`` or ``.pq``, ``.json``); csv for standard output.
+    Any other suffix is refused rather than written as csv, and a ``given`` format the suffix
+    contradicts is refused too: ``--format csv -o rows.json`` would leave CSV in a file every
+    reader opens as JSON. A suffix that names no format (``rows.txt``) takes ``given`` as is."""
+    named = _suffix_format(output)
+    if given is not None:
+        if given not in EXPORT_FORMATS:
+            raise ConfigError("--format", f"expected one of {', '.join(EXPORT_FORMATS)}, got {given!r}")
+        if named is not None and named != given:
+            name = Path(output).name  # type: ignore[arg-type]  # named is None without an output
+            raise ConfigError("--format", f"{given}, but the output {name!r} is named as {named}; leave "
+                                          f"--format out, or give -o a .{given} file")
+        return given
     if output is None:
         return "csv"
-    suffix = Path(output).suffix.lower().lstrip(".")
-    if suffix == "pq":
-        suffix = "parquet"
-    if suffix not in EXPORT_FORMATS:
+    if named is None:
         raise ConfigError("--format", f"cannot tell the format from {Path(output).name!r}; "
                                       f"give --format {' | '.join(EXPORT_FORMATS)}")
-    return suffix
+    return named
+
+
+def _suffix_format(output: str | Path | None) -> str | None:
+    """The export format a file name's suffix names (case aside), or None."""
+    if output is None:
+        return None
+    suffix = Path(output).suffix.lower().lstrip(".")
+    suffix = "parquet" if suffix == "pq" else suffix
+    return suffix if suffix in EXPORT_FORMATS else None
 
 
 def export_study(store: Storage, study: str, fmt: str, out: IO[bytes]) -> int:
