@@ -58,3 +58,22 @@ def test_a_parameter_name_that_is_no_string_is_refused_in_one_line() -> None:
     with pytest.raises(TypeError, match="a parameter's name must be a string"):
         FixedTrial({1: 0.5}).suggest_categorical(1, [0.5])
     assert trial.suggest_float("1", 0.0, 1.0) == trial.params["1"]
+
+
+@pytest.mark.parametrize("state", [TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAILED])
+def test_should_prune_of_a_told_trial_is_refused_as_optunas_recording_pruners_refuse_it(state: TrialState) -> None:
+    # It answered True after tell (the scheduler judged the finished trial as running) and
+    # took a user's pending stop onto the finished record; Optuna's SuccessiveHalvingPruner
+    # and HyperbandPruner raise UpdateFinishedTrialError there.
+    study = nntune.create_study(pruner=nntune.pruners.ThresholdPruner(upper=1.0))
+    trial = study.ask()
+    trial.report(5.0, 0)
+    assert trial.should_prune()
+    study.stop_trial(trial.number)
+    study.tell(trial, 5.0 if state == TrialState.COMPLETE else None, state=state)
+    with pytest.raises(nntune.exceptions.UpdateFinishedTrialError,
+                       match=rf"^trial 0 has already finished \({state.value}\); should_prune judges a running trial$"):
+        trial.should_prune()
+    told = study.trials[0]
+    assert told.state == state and "stopped_by" not in told.system_attrs
+    assert [c.pending for c in study.param_changes(0)] == [True]

@@ -336,6 +336,8 @@ class Study(StudyRuns, StudyReads, StudyControl):
                     raise TrialStateError(f"trial {number} is {now.state.value}, not running")
                 self.storage.set_trial_system_attr(self.id, number, "values", vector, **(live._held if live else {}))
             frozen = self.storage.finish_trial(self.id, number, state, stored, error, **(live._held if live else {}))
+        if live is not None:
+            live._ended = frozen.state
         constraints = getattr(self.sampler, "constraints_func", None)
         if constraints is not None and state in (TrialState.COMPLETE, TrialState.PRUNED):
             values = [float(c) for c in constraints(frozen)]

@@ -124,6 +124,7 @@ class Trial(Suggestions):
         self._elapsed: list[float] | None = None  # [step, seconds since the start]
         self._asked_step = -1  # the highest step when the scheduler was last asked (-1: never)
         self._stop_looked: float | None = None  # when should_prune last read the user's stops
+        self._ended: TrialState | None = None  # how its study's tell finished it
         self.eager = False  # store each suggestion at once (threads sharing a study read them)
         # The number of the claim that started it here (``system_attrs["claim"]``): its writes
         # carry it, and storage refuses them once the trial was taken back (None: unchecked).
@@ -245,11 +246,17 @@ class Trial(Suggestions):
         """Whether the study's scheduler says this trial should stop now, or the user stopped
         it (``nntune trial stop``, the dashboard). A study of several objectives has no pruning
         (one value per step cannot rank trials on several): asking raises, as in Optuna;
-        ``report`` still records the trial's curve."""
+        ``report`` still records the trial's curve. A trial already told is refused
+        (``UpdateFinishedTrialError``), as Optuna's pruners that keep records refuse it."""
         if self.study.is_multi_objective:
             raise PruningUndefined(f"pruning compares one value per step, which is undefined for "
                                       f"{len(self.study.directions)} objectives: a trial of this study "
                                       "runs to its end (leave should_prune out)")
+        if self._ended is not None:
+            # Judging it would take a user's stop and write the scheduler's notes onto a
+            # finished record, and its answer could only be acted on by a trial still running.
+            raise TrialStateError(f"trial {self.number} has already finished ({self._ended.value}); "
+                                  "should_prune judges a running trial")
         return self._take_stop() or self._scheduler_stops()
 
     def _scheduler_stops(self) -> bool:
