@@ -54,6 +54,19 @@ def test_importance_finds_the_parameter_that_matters():
     assert param_importance(trials_where_lr_matters(80), SPACE, seed=0) == imp  # seeded, repeatable
 
 
+def test_importance_of_values_near_the_float_limits_is_that_of_ordinary_values():
+    # Squared errors of values near 1e300 overflowed (NaN drops, a fit R^2 of NaN, equal shares)
+    # and those near 1e-300 underflowed to 0; a value's scale changes no importance.
+    # Scaled by powers of two (about 1e299 and 1e-299), the values change no bit of the result.
+    base = param_importance(trials_where_lr_matters(40), SPACE, seed=0)
+    assert math.isfinite(base["r2"])
+    for scale in (2.0 ** 995, 2.0 ** -995):
+        ts = trials_where_lr_matters(40)
+        for t in ts:
+            t.value *= scale
+        assert param_importance(ts, SPACE, seed=0) == base
+
+
 def test_importance_needs_enough_varied_trials():
     few = trials_where_lr_matters(IMPORTANCE_MIN_TRIALS - 1)
     assert param_importance(few, SPACE)["importance"] == {}

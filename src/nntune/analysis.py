@@ -202,8 +202,13 @@ def param_importance(trials: Sequence[FrozenTrial], space: Space, *, seed: int =
     result: dict[str, Any] = {"method": "random forest + permutation importance (scikit-learn)",
                               "n_trials": len(done), "r2": None, "importance": {}, "std": {}, "drop": {}}
     y = np.array([t.value for t in done], dtype=float)
-    if len(done) < max(min_trials, IMPORTANCE_FEWEST_TRIALS) or not names or float(np.ptp(y)) == 0.0:
+    if len(done) < max(min_trials, IMPORTANCE_FEWEST_TRIALS) or not names or bool(np.all(y == y[0])):
         return result
+    # The forest's squared errors and R^2 overflow to inf (and NaN shares) for values near
+    # 1e300, and underflow to 0 near 1e-300: the values are brought within [-1, 1] first. A
+    # power of two scales every sum, square and ratio exactly, so the fit, its splits and R^2
+    # are those of the values as given.
+    y = np.ldexp(y, -int(np.frexp(np.max(np.abs(y)))[1]))
     sub = Space({n: space.params[n] for n in names})
     x = encode(sub, done)
     forest = RandomForestRegressor(n_estimators=IMPORTANCE_TREES, min_samples_leaf=importance_min_leaf(len(done)),
