@@ -29,8 +29,11 @@ if TYPE_CHECKING:
 
 class StudyDirection(str, enum.Enum):
     """Which way a study's objective is better. Equal to the plain strings ``"minimize"``
-    and ``"maximize"``, so either spelling works wherever a direction is compared."""
+    and ``"maximize"``, so either spelling works wherever a direction is compared.
+    ``NOT_SET`` is Optuna's name for no direction, which scripts compare against; a study
+    is never made with it (``create_study`` refuses it, as Optuna's does)."""
 
+    NOT_SET = "not_set"
     MINIMIZE = "minimize"
     MAXIMIZE = "maximize"
 
