@@ -24,3 +24,10 @@ def test_study_direction_has_optunas_not_set_which_no_study_is_made_with():
         nntune.create_study(direction=StudyDirection.NOT_SET)
     with pytest.raises(ConfigError, match=r"^direction: must be minimize or maximize, got 'not_set'$"):
         nntune.create_study(directions=["minimize", "not_set"])
+
+
+@pytest.mark.parametrize("direction", ["", 0, False])
+def test_a_direction_given_as_nothing_is_refused_not_read_as_minimize(direction: object) -> None:
+    # Any falsy direction made a minimizing study, where Optuna refuses it.
+    with pytest.raises(ConfigError, match=rf"^direction: must be minimize or maximize, got {direction!r}$"):
+        nntune.create_study(direction=direction)  # type: ignore[arg-type]

@@ -89,7 +89,7 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
     if isinstance(directions, str):  # else read letter by letter: "got 'm'"
         raise ConfigError("directions", f"must be a list, one direction per objective, such as "
                                         f"[{directions!r}], got {directions!r}")
-    dirs = [_check_direction(d) for d in (directions if directions is not None else [direction or "minimize"])]
+    dirs = [_check_direction(d) for d in (directions if directions is not None else [direction if direction is not None else "minimize"])]
     if not dirs:
         raise ConfigError("directions", "needs at least one direction")
     direction_ = dirs[0]
