@@ -3,7 +3,7 @@
 The define-by-run API follows Optuna's, so ``import nntune as optuna`` is often all an
 existing script needs: its submodules (``trial``, ``study``, ``samplers``, ``pruners``,
 ``distributions``, ``storages``, ``artifacts``, ``visualization``, ``importance``, ``terminator``,
-``logging``, ``exceptions``) carry Optuna's names.
+``logging``, ``exceptions``, ``version``) carry Optuna's names.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from nntune.version import __version__
 
 # Names load on first use: ``nntune --help`` and other commands that train nothing do not
 # pay for importing scipy, SQLAlchemy or torch.
