@@ -122,18 +122,29 @@ function drawTimeline(tl) {
   if (!tl.rows.length) { emptyNote("timeline-plot", "No trial has started yet."); return; }
   const width = Math.max(1, Math.min(12, 260 / tl.rows.length));
   const { edge, stale } = timelineEdge(tl);
+  const ends = tl.rows.map((r) => r.end || (stale.has(r.number) ? laterOf(r.start, edge) : tl.now));
+  // A bar under 1/200 of the plot's span is a sliver no wider than the line's end, and one of no
+  // length (a trial added by study.add_trial starts and ends at once) draws nothing: each such
+  // trial gets a dot at its start too, in a trace of dots per state shown and hidden with its bars.
+  const first = Math.min(...tl.rows.map((r) => utcMs(r.start))), last = Math.max(...ends.map(utcMs));
+  const shortest = (last - first) / 200;
+  const line = (s) => ({ x: [], y: [], text: [], name: s, legendgroup: s, hoverinfo: "x+text", line: { color: STATE_COLORS[s], width },
+    marker: { color: STATE_COLORS[s], size: width + 2 } });
   // A running trial's bar may have no length yet (started at the edge): a dot at its ends shows it.
-  const traces = new Map(STATES.map((s) => [s, { x: [], y: [], text: [], name: s, mode: s === "running" ? "lines+markers" : "lines",
-    hoverinfo: "x+text", line: { color: STATE_COLORS[s], width }, marker: { color: STATE_COLORS[s], size: width + 2 } }]));
-  for (const r of tl.rows) {
+  const traces = new Map(STATES.map((s) => [s, { ...line(s), mode: s === "running" ? "lines+markers" : "lines" }]));
+  const dots = new Map(STATES.map((s) => [s, { ...line(s), mode: "markers", showlegend: false }]));
+  tl.rows.forEach((r, i) => {
     const t = traces.get(r.state);
-    if (!t) continue;
+    if (!t) return;
     const label = `#${r.number} ${r.state}`;
-    const end = r.end || (stale.has(r.number) ? laterOf(r.start, edge) : tl.now);
-    t.x.push(r.start, end, null); t.y.push(r.number, r.number, null); t.text.push(label, label, "");
-  }
+    t.x.push(r.start, ends[i], null); t.y.push(r.number, r.number, null); t.text.push(label, label, "");
+    if (r.state !== "running" && !(utcMs(ends[i]) - utcMs(r.start) > shortest)) {
+      const d = dots.get(r.state);
+      d.x.push(r.start); d.y.push(r.number); d.text.push(label);
+    }
+  });
   const note = stale.size ? `${counted(stale.size, "running trial")} started over five times the longest finished trial ago: drawn to the last end` : "";
-  return draw("timeline-plot", [...traces.values()].filter((t) => t.x.length),
+  return draw("timeline-plot", [...traces.values(), ...dots.values()].filter((t) => t.x.length),
     { height: 360, title: { text: note, font: { size: 11 } }, xaxis: { type: "date", title: { text: "time (UTC)" } }, yaxis: trialAxis(tl.rows.length) });
 }
 
