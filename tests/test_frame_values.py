@@ -68,3 +68,32 @@ def test_intermediate_values_are_keyed_by_their_step_in_step_order_as_optuna():
     df = study.trials_dataframe(attrs=attrs, multi_index=True)
     assert list(df.columns)[1:] == [("intermediate_values", 0), ("intermediate_values", 2), ("intermediate_values", 10)]
     assert df[("intermediate_values", 10)][0] == 10.0
+
+
+def _missing(v: object) -> str:
+    return "None" if v is None else "NaN" if v != v else type(v).__name__
+
+
+def test_a_missing_entry_reads_nan_in_every_column_as_optunas_frame():
+    # A conditional bool or a dict user attribute missing from a trial read None, where
+    # Optuna's frame has NaN (numeric columns already had NaN: pandas turns None into it).
+    optuna = pytest.importorskip("optuna")
+    frames = []
+    for lib in (nntune, optuna):
+        study = lib.create_study()
+        dists = {"x": lib.distributions.FloatDistribution(0, 1),
+                 "flag": lib.distributions.CategoricalDistribution([True, False]),
+                 "n": lib.distributions.IntDistribution(1, 5)}
+        rows = [({"x": 0.5, "flag": True}, {"note": {"k": 1}}, dict(value=1.0, intermediate_values={0: 2.0})),
+                ({"x": 0.25, "n": 3}, {}, dict(state=lib.trial.TrialState.PRUNED)),
+                ({"x": 0.75}, {"tag": "t"}, dict(state=lib.trial.TrialState.FAIL))]
+        for params, attrs, end in rows:
+            study.add_trial(lib.trial.create_trial(params=params, distributions={k: dists[k] for k in params},
+                                                   user_attrs=attrs, **end))
+        frames.append(study.trials_dataframe(attrs=("number", "value", "params", "user_attrs", "state",
+                                                    "intermediate_values")))
+    ours, theirs = frames
+    assert list(ours.columns) == list(theirs.columns)
+    assert {c: str(ours[c].dtype) for c in ours} == {c: str(theirs[c].dtype) for c in theirs}
+    assert {c: [_missing(v) for v in ours[c]] for c in ours} == {c: [_missing(v) for v in theirs[c]] for c in theirs}
+    assert [_missing(v) for v in ours["params_flag"]] == ["bool", "NaN", "NaN"]

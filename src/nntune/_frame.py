@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -109,8 +110,11 @@ def trials_frame(trials: Sequence[FrozenTrial], attrs: Sequence[str] = DATAFRAME
     columns.sort(key=place)
     # Optuna keys an unnamed objective by its index, an int: df[("values", 0)], df["values"][1].
     index = [(a, int(k)) if a == "values" and not metric_names else (a, k) for a, k in columns]
-    df = pd.DataFrame([[r.get(c) for c in columns] for r in rows], columns=pd.MultiIndex.from_tuples(index)
-                      if columns else None)
+    # A column a trial has no entry in (a parameter it did not suggest, an attribute it did not
+    # set) reads NaN, as in Optuna's frame, whatever the column's type; None stays for an entry
+    # the trial has as None (a failed trial's value, a running trial's duration).
+    df = pd.DataFrame([[r.get(c, math.nan) for c in columns] for r in rows],
+                      columns=pd.MultiIndex.from_tuples(index) if columns else None)
     if not multi_index and columns:
         df.columns = [f"{a}_{k}" if k != "" else a for a, k in columns]  # step 0 is a key too
     return df
