@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import torch
 
@@ -38,25 +38,51 @@ def load_task_splits(cfg: Config) -> Splits:
     if task.trained_metric == "r2" and len(splits.y_val) < 2:
         # R^2 of one sample is undefined (NaN): every trial would end as diverged
         raise ConfigError("task.split", f"r2 needs 2 or more validation samples; the split leaves {len(splits.y_val)}")
-    if isinstance(task.positive_class, str):
-        raise ConfigError("task.positive_class", class_index_hint(task.positive_class, splits))
-    if task.positive_class is not None:
-        if splits.task_type != "classification" or not 0 <= task.positive_class < splits.n_classes:
-            raise ConfigError("task.positive_class", f"{task.positive_class} is not a class of {splits.name or 'the data'} "
-                                                     f"(classes 0 to {max(0, splits.n_classes - 1)})")
-        splits.info["positive_class"] = task.positive_class
+    positive = positive_class_index(task.positive_class, splits)
+    if positive is not None:
+        splits.info["positive_class"] = positive
     splits.info["beta"] = task.beta
     return splits
 
 
-def class_index_hint(given: str, splits: Splits) -> str:
-    """What to give instead of a class's name: the positive class is its index, as in the
-    notes' advice and the stored configs (``malignant`` is 1 of breast_cancer)."""
+def positive_class_index(given: int | str | None, splits: Splits) -> int | None:
+    """``task.positive_class`` as the index of a class of ``splits``: an index as given, a
+    class's name (``malignant``, where the data names its classes) as its index; anything
+    else is refused naming the data's classes."""
+    if given is None:
+        return None
     classes = [str(c) for c in splits.info.get("classes") or []] if splits.task_type == "classification" else []
-    listed = ", ".join(f"{i} {name}" for i, name in enumerate(classes)) or "none named"
-    if given in classes:
-        return f"give the class's index, not its name: {given!r} is {classes.index(given)} (classes: {listed})"
-    return f"give a class's index, not a name; {given!r} is not a class of {splits.name or 'the data'} (classes: {listed})"
+    n_classes = splits.n_classes if splits.task_type == "classification" else 0
+    if isinstance(given, int) and 0 <= given < n_classes:
+        return given
+    if isinstance(given, str) and given in classes:
+        return classes.index(given)
+    data = splits.name or "the data"
+    if not n_classes:
+        return _refuse(f"{given!r} is not a class of {data}, which is no classification")
+    span = f"classes 0 to {n_classes - 1}"
+    if classes and classes != [str(i) for i in range(len(classes))]:  # digits' "0" to "9" say no more
+        listed = ", ".join(f"{i} {name}" for i, name in enumerate(classes))
+        span = f"{span}: {listed}" if isinstance(given, int) else f"classes: {listed}"
+    elif isinstance(given, str) and not classes:
+        span = f"{span}, unnamed: give an index"
+    quoted = f"; the class named {given} is given as '{given}', in quotes" if str(given) in classes else ""
+    return _refuse(f"{given!r} is not a class of {data} ({span}){quoted}")
+
+
+def _refuse(problem: str) -> NoReturn:
+    raise ConfigError("task.positive_class", problem)
+
+
+def resolved_config(cfg: Config, splits: Splits) -> Config:
+    """``cfg`` with ``task.positive_class`` given as a class's name replaced by the index
+    ``splits`` read it as (:func:`load_task_splits`): the stored config, a resume's and
+    ``nntune test``'s comparisons with it, and every line naming the class read the index,
+    as for a config that gave it so."""
+    index = splits.info.get("positive_class")
+    if not isinstance(cfg.task.positive_class, str) or not isinstance(index, int):
+        return cfg
+    return cfg.model_copy(update={"task": cfg.task.model_copy(update={"positive_class": index})})
 
 
 def check_losses(cfg: Config, task_type: str) -> None:

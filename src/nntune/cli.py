@@ -132,7 +132,7 @@ def tune(
     prepared = prepare(cfg)
     from nntune.runner import check_resumable
 
-    check_resumable(cfg)  # a stored study's config that refuses this one: said first, before any warning
+    check_resumable(prepared.cfg)  # a stored study's config that refuses this one: said first, before any warning
     if not len(prepared.space) and cfg.search.trials != 1:
         out.print("warning: the config has no space, so every trial trains the same configuration (only "
                   "their seeds differ); a space: section says what to search (see the README)", markup=False)
@@ -189,7 +189,7 @@ def look_at_test(
     out = Console(stderr=json_out)
     prepared = prepare(cfg)
     test = look_again(prepared)
-    print_test(out, cfg.study, test, positive_class_name(prepared.splits, cfg.task.positive_index))
+    print_test(out, cfg.study, test, positive_class_name(prepared.splits, prepared.cfg.task.positive_index))
     if json_out:
         metrics = {k: v for k, v in test.metrics.items() if isinstance(v, (int, float))}
         print(_json.dumps({"study": cfg.study, "trial": test.trial, "test": metrics,

@@ -73,7 +73,9 @@ def babysit(
         raise ConfigError("fixed.batch_size", "auto is chosen by nntune tune for a study; give babysit a number")
     declared = declared_ranges(cfg, pinned_ranges(pinned))  # a pinned value outside its range stops here
     from nntune.builtin import load_task_splits
+    from nntune.builtin_task import resolved_config
 
-    load_task_splits(cfg)  # bad data fails before the study is touched
+    # bad data fails before the study is touched; a positive class named is stored as its index
+    cfg = resolved_config(cfg, load_task_splits(cfg))
     st = open_babysit_study(cfg)
     babysit_run(st, cfg, queue_new(st, cfg, declared), json_out)

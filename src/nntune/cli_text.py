@@ -155,6 +155,12 @@ def _print_dry_run(out: Console, p: Any) -> None:
     left_out = rows_left_out(splits.info)
     if left_out:
         out.print(f"rows left out of every split: {left_out}")
+    positive = p.cfg.task.positive_index
+    if positive is not None:  # a class's name given: the index it was read as, and the name
+        name = positive_class_name(splits, positive)
+        named = f" ({name})" if name is not None and name != str(positive) else ""
+        out.print(f"precision, recall, f1 and specificity of class {positive}{named} against the rest",
+                  markup=False)
     out.print(f"model at the centre of the space ({_params_text(example)}):", markup=False)
     n_out = splits.n_classes if splits.task_type == "classification" else 1
     model = build_model(example, shape, n_out)

@@ -89,7 +89,7 @@ class TaskConfig(_Strict):
     metric: Union[str, list[str]] = "accuracy"
     # The class the binary metrics (precision, recall, f1, fbeta, specificity) call positive;
     # None: class 1 of two classes, macro averages over more. ``beta``: fbeta's weight of recall.
-    positive_class: Union[int, str, None] = None  # a name: refused with its index once the data is read
+    positive_class: Union[int, str, None] = None  # a class's name: its index once the data is read
     beta: float = Field(default=1.0, gt=0)
     direction: Union[Literal["minimize", "maximize"], list[Literal["minimize", "maximize"]], None] = None
     # Bounds a trial must meet (``{params: {max: 100000}}``): on the trained metric, params or
@@ -118,7 +118,7 @@ class TaskConfig(_Strict):
 
     @property
     def positive_index(self) -> int | None:
-        """``positive_class`` as the index it is once the data is read (a name is refused then)."""
+        """``positive_class`` as an index: None for a name not yet resolved against the data."""
         return self.positive_class if isinstance(self.positive_class, int) else None
 
     @field_validator("positive_class")

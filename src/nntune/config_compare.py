@@ -71,8 +71,15 @@ def check_same_model(cfg: Any, stored: Mapping[str, Any],
     other splits than the study's stored config."""
     from nntune.exceptions import ConfigError
 
+    task = stored.get("task")
+    named = cfg.task.positive_class if isinstance(cfg.task.positive_class, str) else None
+    if named is not None and isinstance(task, Mapping) and "positive_class" in task:
+        # A class's name against the stored index: which index it is only the data says.
+        from nntune.builtin_task import load_task_splits, resolved_config
+
+        cfg = resolved_config(cfg, load_task_splits(cfg))
     found = config_difference(cfg.model_dump(mode="json", exclude={"storage"}), stored)
     if found is not None:
         field, given, was = found
-        raise ConfigError(field, f"{given!r} here, {was!r} in the config study {cfg.study!r} was tuned with; "
-                                 f"{advice}")
+        here = f"{named!r} (class {given})" if named is not None and field == "task.positive_class" else repr(given)
+        raise ConfigError(field, f"{here} here, {was!r} in the config study {cfg.study!r} was tuned with; {advice}")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nntune._files import check_writable_dir, folder_name
+from nntune.builtin_task import resolved_config
 from nntune.builtin import (
     TestResult,
     evaluate_on_test,
@@ -94,6 +95,7 @@ def prepare(cfg: Config) -> Prepared:
     if isinstance(scheduler, PBT) or cfg.search.executor == "population" or cfg.search.executions_per_trial > 1:
         check_writable_dir(cfg.search.checkpoint_dir, "search.checkpoint_dir")
     splits = load_task_splits(cfg)
+    cfg = resolved_config(cfg, splits)  # a positive class named: its index, as stored and shown
     training_augment(cfg, splits, first_draws(cfg), cfg.search.seed)  # a bad augmentation fails now
     check_model_builds(cfg, space, splits)
     return Prepared(cfg, space, sampler, scheduler, splits, budget_epochs(cfg, scheduler))
