@@ -75,14 +75,15 @@ def test_keyed_uniform_is_uniform_and_independent_across_keys() -> None:
 def test_grid_points_of_concurrent_askers_differ_by_their_numbers():
     """Two workers asking before either stored its point see the same history; each takes
     its own slot, so they do not share a point."""
-    from nntune.samplers._grid import pending_before, pick_point
+    from nntune.samplers._grid import GRID_TRIAL, pending_before, pick_point
     from nntune.trial import FrozenTrial, TrialState
 
     grid = [{"x": i} for i in range(6)]
-    history = [FrozenTrial(number=0, state=TrialState.COMPLETE, params={"x": 0}, value=1.0),
-               FrozenTrial(number=1, state=TrialState.RUNNING, params={"x": 1}),
-               FrozenTrial(number=2, state=TrialState.RUNNING),  # claimed, point not stored yet
-               FrozenTrial(number=3, state=TrialState.RUNNING)]
+    mark = {GRID_TRIAL: True}  # each was handed its point by the grid
+    history = [FrozenTrial(number=0, state=TrialState.COMPLETE, params={"x": 0}, value=1.0, system_attrs=mark),
+               FrozenTrial(number=1, state=TrialState.RUNNING, params={"x": 1}, system_attrs=mark),
+               FrozenTrial(number=2, state=TrialState.RUNNING, system_attrs=mark),  # claimed, point not stored yet
+               FrozenTrial(number=3, state=TrialState.RUNNING, system_attrs=mark)]
     unused = grid[2:]
     assert [pending_before(history, n, {"x"}) for n in (2, 3)] == [0, 1]
     assert pick_point(grid, unused, 2, 0) == {"x": 2} and pick_point(grid, unused, 3, 1) == {"x": 3}

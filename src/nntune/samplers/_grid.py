@@ -26,6 +26,10 @@ from nntune.storage._base import CLAIM
 from nntune.trial import FrozenTrial, TrialState, params_key
 
 _log = _logging.get_logger("nntune.samplers")
+# A trial's system attribute: a grid handed it a point (Optuna's grid marks its own trials
+# with a grid id). Only such trials use points up: one run with another sampler before the
+# grid took over, or added or enqueued, took none, however its parameters fall.
+GRID_TRIAL = "grid"
 
 
 def _fits(name: str, value: Any, space: Space) -> bool:
@@ -57,8 +61,8 @@ def pick_point(grid: Sequence[dict[str, Any]], unused: Sequence[dict[str, Any]],
 
 
 def used_points(grid: Sequence[dict[str, Any]], history: Sequence[FrozenTrial]) -> set[int]:
-    """The indices of the grid points the trials took, one point per trial, as Optuna
-    counts them. A trial stores only the parameters its objective asked for: one that left
+    """The indices of the grid points the trials a grid handed a point took, one point per
+    trial, as Optuna counts them. A trial stores only the parameters its objective asked for: one that left
     a grid parameter unasked (``filters`` only for a CNN) matches every point that agrees
     on the ones it asked, and takes the first of them not taken yet. Matching whole points
     left such a point untaken for ever, and every later trial repeated it."""
@@ -67,16 +71,13 @@ def used_points(grid: Sequence[dict[str, Any]], history: Sequence[FrozenTrial]) 
     used: set[int] = set()
     for t in sorted(history, key=lambda t: t.number):
         asked = tuple(k for k in keys if k in t.params)
-        if t.state == TrialState.WAITING:
+        if t.state == TrialState.WAITING or not t.system_attrs.get(GRID_TRIAL):
             continue
         if keys and not asked:  # asked nothing of the grid
-            if not t.params and t.state != TrialState.RUNNING and CLAIM in t.system_attrs:
+            if not t.params and t.state != TrialState.RUNNING:
                 # Ran and finished without asking anything (its objective failed first, or
                 # asks no grid parameter): it took the first free point, as Optuna's grid
-                # counts it. Left free, that point was handed out again for ever. One added
-                # finished (add_trial: a baseline, an imported result) never ran and took
-                # none: counted, a point of the grid was never run (Optuna's grid counts only
-                # the trials it handed a point).
+                # counts it. Left free, that point was handed out again for ever.
                 free = next((i for i in range(len(grid)) if i not in used), None)
                 if free is not None:
                     used.add(free)
@@ -100,8 +101,10 @@ def used_points(grid: Sequence[dict[str, Any]], history: Sequence[FrozenTrial]) 
 
 
 def pending_before(history: Sequence[FrozenTrial], number: int, keys: set[str]) -> int:
-    """How many running trials numbered below ``number`` hold none of the grid's parameters."""
-    return sum(1 for t in history if t.number < number and t.state == TrialState.RUNNING and not keys & t.params.keys())
+    """How many running trials a grid handed a point, numbered below ``number``, hold none of
+    the grid's parameters yet."""
+    return sum(1 for t in history if t.number < number and t.state == TrialState.RUNNING
+               and t.system_attrs.get(GRID_TRIAL) and not keys & t.params.keys())
 
 
 def grid_lists(search_space: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
@@ -172,6 +175,16 @@ class GridSampler(OptunaMethods):
             # point matches every trial and would end the study after a single trial.
             return False
         return not self._unused(space, history)
+
+    def before_trial(self, study: Any, trial: FrozenTrial) -> None:
+        """Mark the trial as one this grid hands a point, as Optuna's grid gives it a grid id:
+        not an enqueued one (it runs its own parameters) nor one already marked (re-run)."""
+        super().before_trial(study, trial)
+        if GRID_TRIAL in trial.system_attrs or "fixed_params" in trial.system_attrs:
+            return
+        study.storage.set_trial_system_attr(study.id, trial.number, GRID_TRIAL, True,
+                                            claim=trial.system_attrs.get(CLAIM))
+        trial.system_attrs[GRID_TRIAL] = True
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:

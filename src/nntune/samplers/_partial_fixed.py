@@ -38,6 +38,16 @@ STRUCTURAL: frozenset[str] = frozenset({
 })
 
 
+def _base_hears(owner: Any, study: Any, trial: FrozenTrial) -> None:
+    """``before_trial`` handed on to ``owner.base``, as Optuna's PartialFixedSampler hands it
+    on: a grid marks the trials it hands a point, and counts only those."""
+    hook = getattr(owner.base, "before_trial", None)
+    if hook is not None:
+        hook(study, trial)
+    else:
+        OptunaMethods.before_trial(owner, study, trial)
+
+
 class HeldSampler(OptunaMethods):
     """``base`` with the parameters of ``fixed_params`` held at those values."""
 
@@ -62,6 +72,9 @@ class HeldSampler(OptunaMethods):
         if name in self.fixed_params:
             return self.fixed_params[name]
         return self.base.suggest_one(name, dist, history, number=number, direction=direction)
+
+    def before_trial(self, study: Any, trial: FrozenTrial) -> None:
+        _base_hears(self, study, trial)
 
     def __getattr__(self, name: str) -> Any:  # is_exhausted, constraints_func, ...
         if name == "base":
@@ -177,6 +190,9 @@ class StructureAsker(OptunaMethods):
         if name in held:
             return held[name]
         return self.base.suggest_one(name, dist, history, number=number, direction=direction)
+
+    def before_trial(self, study: Any, trial: FrozenTrial) -> None:
+        _base_hears(self, study, trial)
 
     def __getattr__(self, name: str) -> Any:
         if name in ("base", "structures", "block", "hold", "settle"):
