@@ -220,7 +220,7 @@ class Dashboard:
         overview measured them)."""
         q = _multi(request)
         live = self.live.get(required(q, "study"))
-        x, y = one(q, "x") or None, one(q, "y") or None
+        x, y = one(q, "x"), one(q, "y")  # "x=" names the parameter "", as Optuna allows
         objective = objective_of(q, objectives_of(live.rec.attrs))
         overview = live.last_overview()
         importance = None if overview is None else overview["importance"].get("importance")

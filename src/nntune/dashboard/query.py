@@ -76,19 +76,21 @@ def trial_query(params: Mapping[str, Sequence[str]]) -> TrialQuery:
         raise BadQuery("state", f"unknown state {unknown[0]!r} (expected one of {', '.join(sorted(STATES))})")
     ranges = []
     for text in params.get("range", []):
-        parts = text.rsplit(":", 2)  # a define-by-run parameter's name may hold colons itself
-        if len(parts) != 3 or not parts[0]:
+        # A define-by-run parameter's name may hold colons itself, and may be "" (Optuna allows
+        # it): ":0:1" ranges over the parameter named "".
+        parts = text.rsplit(":", 2)
+        if len(parts) != 3:
             raise BadQuery("range", f"expected NAME:LOW:HIGH, got {text!r}")
         low, high = number(parts[1], "range"), number(parts[2], "range")
         if low is not None and high is not None and low > high:
-            raise BadQuery("range", f"low {low:g} is above high {high:g} for {parts[0]}")
+            raise BadQuery("range", f"low {low:g} is above high {high:g} for {parts[0]!r}")
         ranges.append(ParamRange(parts[0], low, high))
     vmin = number(one(params, "value_min", "") or "", "value_min")
     vmax = number(one(params, "value_max", "") or "", "value_max")
     if vmin is not None and vmax is not None and vmin > vmax:  # as a range's bounds: no row could match
         raise BadQuery("value_max", f"{vmax:g} is below value_min {vmin:g}")
     sort = one(params, "sort", "number") or "number"
-    if sort not in SORT_KEYS and not (sort.startswith("param:") and len(sort) > len("param:")):
+    if sort not in SORT_KEYS and not sort.startswith("param:"):  # "param:" sorts by the parameter named ""
         raise BadQuery("sort", f"expected one of {', '.join(SORT_KEYS)} or param:NAME, got {sort!r}")
     order = one(params, "order", "asc")
     if order not in ("asc", "desc"):

@@ -29,6 +29,10 @@ function fmt(v) {
 // "1 trial", "3 trials": a count with its noun agreeing.
 function counted(n, noun, plural) { return `${n} ${n === 1 ? noun : (plural || noun + "s")}`; }
 
+// A parameter's name as a header, label or axis title shows it: the name "" (Optuna allows it)
+// as a quoted "", where the name itself would leave a blank header no one could find to click.
+const paramLabel = (name) => (name === "" ? '""' : name);
+
 function paramText(params, name) {
   if (!(name in params)) return "–";
   return params[name] === null ? "None" : fmt(params[name]);

@@ -30,7 +30,7 @@ function fillPairSelects(d) {
   const xs = $("#contour-x"), ys = $("#contour-y");
   if ([...xs.options].map((o) => o.value).join("\u0000") !== d.params.join("\u0000")) {
     for (const sel of [xs, ys]) {
-      sel.replaceChildren(...d.params.map((p) => el("option", { value: p }, p)));
+      sel.replaceChildren(...d.params.map((p) => el("option", { value: p }, paramLabel(p))));
       sel.onchange = () => {
         if (xs.value === ys.value) { $("#contour-note").textContent = "Pick two different parameters."; return; }
         contourPair = [xs.value, ys.value];
@@ -44,8 +44,8 @@ function fillPairSelects(d) {
 
 function pairAxis(a) {
   // A choice's axis lists its labels in the space's order (32, 64, 128), as plot_contour's does.
-  if (a.categorical) return { title: { text: a.name }, type: "category", categoryorder: "array", categoryarray: a.categories || [] };
-  return Object.assign({ title: { text: a.name }, type: a.log ? "log" : "linear" }, a.reversed ? { autorange: "reversed" } : {});
+  if (a.categorical) return { title: { text: paramLabel(a.name) }, type: "category", categoryorder: "array", categoryarray: a.categories || [] };
+  return Object.assign({ title: { text: paramLabel(a.name) }, type: a.log ? "log" : "linear" }, a.reversed ? { autorange: "reversed" } : {});
 }
 
 // Why a pair has nothing to draw, or null.

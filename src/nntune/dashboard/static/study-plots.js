@@ -146,7 +146,7 @@ function drawSlices(d, m) {
       return t;
     };
     later(`slice-${s.name}`, [s, m], () => draw(`slice-${s.name}`, [part(false), part(true)],
-      { title: { text: s.beta ? `${s.name} (axis: 1 - ${s.name})` : s.name, font: { size: 13 } }, height: 270, xaxis: sliceAxis(s), yaxis: { title: { text: m } } }));
+      { title: { text: s.beta ? `${paramLabel(s.name)} (axis: 1 - ${paramLabel(s.name)})` : paramLabel(s.name), font: { size: 13 } }, height: 270, xaxis: sliceAxis(s), yaxis: { title: { text: m } } }));
   }
   if (!d.slices.length) box.replaceChildren(el("p", { class: "empty" }, "No parameters yet."));
 }
@@ -156,7 +156,7 @@ function drawImportance(d, m) {
   // Several objectives: the importance for the objective picked, said so.
   const of = S.objectives ? ` of each parameter for ${m}` : "";
   $("#importance-note").textContent = names.length ? `${imp.method}${of} over ${counted(imp.n_trials, "complete trial")} (fit R² ${fmt(imp.r2)}).` : "";
-  if (names.length) later("importance-plot", [imp, m], () => draw("importance-plot", [{ type: "bar", orientation: "h", x: names.map((n) => imp.importance[n]).reverse(), y: names.slice().reverse(), error_x: { type: "data", array: names.map((n) => imp.std[n]).reverse() } }], { xaxis: { title: { text: "Hyperparameter Importance" } }, margin: { l: 120, r: 15, t: 20, b: 40 } }));
+  if (names.length) later("importance-plot", [imp, m], () => draw("importance-plot", [{ type: "bar", orientation: "h", x: names.map((n) => imp.importance[n]).reverse(), y: names.map(paramLabel).reverse(), error_x: { type: "data", array: names.map((n) => imp.std[n]).reverse() } }], { xaxis: { title: { text: "Hyperparameter Importance" } }, margin: { l: 120, r: 15, t: 20, b: 40 } }));
   else emptyNote("importance-plot", noImportance(d, m));
 }
 
@@ -227,7 +227,7 @@ const NOT_SET = "not set";
 const axisLabel = (name) => (name.length < 20 ? name : `${name.slice(0, 17)}...`);
 
 function parallelDimension(dim) {
-  const label = axisLabel(dim.name), have = dim.values.filter((v) => v !== null), missing = have.length < dim.values.length;
+  const label = axisLabel(paramLabel(dim.name)), have = dim.values.filter((v) => v !== null), missing = have.length < dim.values.length;
   if (dim.scale === "categorical") {
     const off = missing ? 1 : 0;
     return { label, values: dim.values.map((v) => (v === null ? 0 : v + off)),
@@ -299,7 +299,7 @@ function drawStages(stages) {
   box.replaceChildren(el("table", {}, el("tr", {}, ...["Stage", "First trial", "Trials", "Best", "Narrowed around", "Ranges"].map((h) => el("th", {}, h))),
     ...stages.map((s) => el("tr", {}, el("td", {}, s.stage), el("td", {}, s.first_trial), el("td", {}, s.n_trials),
       el("td", {}, s.best ? `#${s.best.number}: ${fmt(s.best.value)}` : "–"), el("td", {}, s.narrowed_around.map((n) => `#${n}`).join(" ")),
-      el("td", {}, Object.entries((s.space && s.space.params) || s.space || {}).map(([k, v]) => `${k} ${v.low !== undefined ? `[${fmt(v.low)}, ${fmt(v.high)}]` : JSON.stringify(v.values || v)}`).join("; "))))));
+      el("td", {}, Object.entries((s.space && s.space.params) || s.space || {}).map(([k, v]) => `${paramLabel(k)} ${v.low !== undefined ? `[${fmt(v.low)}, ${fmt(v.high)}]` : JSON.stringify(v.values || v)}`).join("; "))))));
 }
 
 async function refreshOverview() {

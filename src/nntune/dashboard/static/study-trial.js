@@ -44,7 +44,7 @@ function trialInfo(t) {
   const out = [];
   if (t.error) out.push(el("p", { class: "error" }, `error: ${t.error}`));
   const names = Object.keys(t.params || {});
-  out.push(el("p", {}, el("b", {}, "Parameters: "), names.length ? names.map((k) => `${k}=${paramText(t.params, k)}`).join(", ") : "none"));
+  out.push(el("p", {}, el("b", {}, "Parameters: "), names.length ? names.map((k) => `${paramLabel(k)}=${paramText(t.params, k)}`).join(", ") : "none"));
   const attrs = Object.entries(t.user_attrs || {});
   if (attrs.length) {
     const details = el("details", { ontoggle: (e) => { S.attrsOpen = e.target.open; } }, el("summary", {}, `User attributes (${attrs.length})`),

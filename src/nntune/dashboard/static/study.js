@@ -11,8 +11,9 @@ function tableQuery() {
   if (states.length) q.push(["state", states.join(",")]);
   if ($("#value-min").value.trim()) q.push(["value_min", $("#value-min").value.trim()]);
   if ($("#value-max").value.trim()) q.push(["value_max", $("#value-max").value.trim()]);
-  const p = $("#range-param").value;
-  if (p) q.push(["range", `${p}:${$("#range-low").value.trim()}:${$("#range-high").value.trim()}`]);
+  // By index: the first option is "(none)", and a parameter may be named "" as its value is.
+  const sel = $("#range-param");
+  if (sel.selectedIndex > 0) q.push(["range", `${sel.value}:${$("#range-low").value.trim()}:${$("#range-high").value.trim()}`]);
   return q;
 }
 
@@ -20,7 +21,7 @@ function header(params, sched) {
   // Several objectives: a column for each, named (the first sorts as the value; the others cannot be sorted).
   const values = S.objectives ? S.objectives.map((o, i) => [i === 0 ? "value" : null, o.name]) : [["value", "Value"]];
   const cols = [["number", "#"], ["state", "State"], ...values, ["epochs", "Epochs"], ["duration", "Seconds"], ["start", "Started (UTC)"]]
-    .concat(params.map((p) => [`param:${p}`, p]));
+    .concat(params.map((p) => [`param:${p}`, paramLabel(p)]));
   const tr = el("tr");
   for (const [key, label] of cols) {
     if (key === null) { tr.append(el("th", {}, label)); continue; }
@@ -39,9 +40,9 @@ async function refreshTable() {
   // Only the parameters a range can filter (numbers): a choice of strings would match nothing.
   if (data.numeric_params.join() !== S.params.join()) {
     S.params = data.numeric_params;
-    const sel = $("#range-param"), keep = sel.value;
-    sel.replaceChildren(el("option", { value: "" }, "(none)"), ...data.numeric_params.map((p) => el("option", { value: p }, p)));
-    sel.value = keep;
+    const sel = $("#range-param"), keep = sel.selectedIndex > 0 ? sel.value : null;
+    sel.replaceChildren(el("option", { value: "" }, "(none)"), ...data.numeric_params.map((p) => el("option", { value: p }, paramLabel(p))));
+    sel.selectedIndex = keep === null ? 0 : data.numeric_params.indexOf(keep) + 1;
   }
   $("#trial-table thead").replaceChildren(header(data.params, data.scheduler_columns));
   $("#trial-table tbody").replaceChildren(...data.rows.map((r) => {
