@@ -47,10 +47,27 @@ class Study(StudyRuns, StudyReads, StudyControl):
     running an objective on its trials (``optimize``, ``stop``) is :class:`StudyRuns`;
     changing trials while they train (the Panda's levers) is :class:`StudyControl`."""
 
-    def __init__(self, *, name: str, storage: Storage, study_id: int, direction: Direction,
-                 sampler: Sampler, scheduler: Scheduler, space: Space | None = None,
+    def __init__(self, study_name: str | None = None, storage: str | Storage | None = None,
+                 sampler: Sampler | None = None, pruner: Scheduler | None = None, *,
+                 name: str | None = None, study_id: int | None = None, direction: Direction | None = None,
+                 scheduler: Scheduler | None = None, space: Space | None = None,
                  seed: int | None = None, clock: Callable[[], float] = time.monotonic,
                  directions: Sequence[str] | None = None) -> None:
+        """Optuna's ``Study(study_name, storage, sampler=None, pruner=None)`` opens an existing
+        study, as :func:`~nntune.study.load_study` does; create_study and load_study build
+        it from what they read or made (``name``, ``study_id``, ...)."""
+        if study_id is None:
+            if storage is None:
+                raise TypeError("Study() needs the study's storage: Study(study_name, storage), "
+                                "or create_study() for a new study")
+            from nntune.study import stored_study  # the module that builds studies imports this one
+
+            opened = stored_study(study_name, storage, sampler=sampler, scheduler=scheduler, pruner=pruner)
+            name, storage, study_id, direction, sampler, scheduler, space, seed, directions = (
+                opened[k] for k in ("name", "storage", "study_id", "direction", "sampler", "scheduler", "space",
+                                    "seed", "directions"))
+        assert name is not None and storage is not None and not isinstance(storage, str) \
+            and sampler is not None and scheduler is not None
         self.study_name = name
         self.storage = storage
         self.id = study_id

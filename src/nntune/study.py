@@ -146,6 +146,13 @@ def load_study(study_name: str | None, storage: str | Storage, *, sampler: Sampl
                scheduler: Scheduler | None = None, pruner: Scheduler | None = None) -> Study:
     """Open an existing study (its direction, seed and declared space come from storage);
     ``study_name=None`` opens the storage's only study, as Optuna's does."""
+    return Study(**stored_study(study_name, storage, sampler=sampler, scheduler=scheduler, pruner=pruner))
+
+
+def stored_study(study_name: str | None, storage: str | Storage, *, sampler: Sampler | None = None,
+                 scheduler: Scheduler | None = None, pruner: Scheduler | None = None) -> dict[str, Any]:
+    """What :class:`Study` is built with to open an existing study (``load_study``, and
+    ``Study(study_name, storage)`` as Optuna scripts open one)."""
     if study_name is not None and not isinstance(study_name, str):
         raise TypeError(f"study_name: must be a string, got {type(study_name).__name__} {study_name!r}")
     store = get_storage(storage)
@@ -165,9 +172,8 @@ def load_study(study_name: str | None, storage: str | Storage, *, sampler: Sampl
     scheduler = _check_objectives(check_pruner(scheduler, "scheduler") or check_pruner(pruner)
                                   or default_scheduler(n_objectives), n_objectives)
     sampler = check_study_sampler(sampler or getattr(scheduler, "sampler", None) or default_sampler(seed, n_objectives))
-    return Study(name=rec.name, storage=store, study_id=rec.id, direction=rec.direction,  # type: ignore[arg-type]
-                 sampler=sampler, scheduler=scheduler, space=space, seed=seed,
-                 directions=rec.attrs.get("directions"))
+    return dict(name=rec.name, storage=store, study_id=rec.id, direction=rec.direction, sampler=sampler,
+                scheduler=scheduler, space=space, seed=seed, directions=rec.attrs.get("directions"))
 
 
 __all__ = ["MaxTrialsCallback", "Study", "StudyDirection", "StudySummary", "copy_study", "create_study",

@@ -11,7 +11,7 @@ optuna = pytest.importorskip("optuna")
 import nntune  # noqa: E402
 
 NAMES = """create_study load_study delete_study copy_study get_all_study_names get_all_study_summaries create_trial
-study.Study.optimize study.Study.ask study.Study.tell study.Study.get_trials study.Study.trials_dataframe
+study.Study study.Study.optimize study.Study.ask study.Study.tell study.Study.get_trials study.Study.trials_dataframe
 study.Study.add_trial study.Study.add_trials study.Study.enqueue_trial study.Study.set_user_attr study.Study.stop
 study.MaxTrialsCallback trial.create_trial trial.Trial.suggest_float trial.Trial.suggest_int
 trial.Trial.suggest_categorical trial.Trial.report trial.Trial.should_prune trial.Trial.set_user_attr
