@@ -77,3 +77,14 @@ def test_should_prune_of_a_told_trial_is_refused_as_optunas_recording_pruners_re
     told = study.trials[0]
     assert told.state == state and "stopped_by" not in told.system_attrs
     assert [c.pending for c in study.param_changes(0)] == [True]
+
+
+def test_tuple_choices_are_refused_in_one_line_naming_the_parameter_and_the_way_round() -> None:
+    # Optuna runs tuple choices in memory and hands back lists from a database; nntune's
+    # studies always keep values as JSON, so a tuple could not come back as the tuple.
+    trial = nntune.create_study().ask()
+    with pytest.raises(nntune.ConfigError, match=r"^kernel\.values: choices must be numbers, strings, booleans or "
+                                                 r"null, got tuple \(1, 2\); give such a choice as a string \(a name "
+                                                 r"or a shape like '3x3'\) and turn it back in the objective$"):
+        trial.suggest_categorical("kernel", [(1, 2), (3, 4)])
+    assert trial.suggest_categorical("kernel", ["1x2", "3x4"]) in ("1x2", "3x4")

@@ -175,8 +175,13 @@ class Choice(OptunaRepr):
             raise ConfigError("values", "needs a non-empty list of choices")
         for v in values:
             if v is not None and not isinstance(v, (bool, int, float, str)):
+                # A study keeps its choices and values as JSON, where a tuple (a kernel shape)
+                # comes back a list the objective was never handed: refused, with the way round.
+                shown = " ".join(repr(v).split())  # one line, whatever the object's repr (a torch module's)
+                shown = shown if len(shown) <= 60 else shown[:57] + "..."
                 raise ConfigError("values", f"choices must be numbers, strings, booleans or null, "
-                                            f"got {type(v).__name__}")
+                                            f"got {type(v).__name__} {shown}; give such a choice as a string "
+                                            "(a name or a shape like '3x3') and turn it back in the objective")
         if len(set(map(repr, values))) != len(values):
             raise ConfigError("values", f"choices must be distinct, got {list(values)}")
         object.__setattr__(self, "values", values)
