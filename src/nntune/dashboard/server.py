@@ -77,6 +77,11 @@ def serve(store: Storage, *, host: str = "127.0.0.1", port: int = 8080, allow_co
           open_browser: bool = True, say: Callable[[str], None] = print) -> None:
     """Serve until interrupted. Control (deleting studies) needs ``allow_control``; bound to
     anything but loopback it also needs the token printed here."""
+    # Read once before anything is served: a storage nntune cannot read (Optuna's own journal
+    # file, whose lines nntune does not replay) is refused here in its one-line ConfigError.
+    # First read by the warming thread, it printed a traceback there and left a dashboard up
+    # whose every request failed.
+    store.list_studies()
     token = secrets.token_urlsafe(16) if allow_control and not is_loopback(host) else None
     app = create_app(store, allow_control=allow_control, token=token, hosts=allowed_hosts(host))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else f"[{host}]" if ":" in host else host  # IPv6 in brackets
