@@ -25,8 +25,7 @@ from nntune.cli_summary import print_summary
 from nntune.cli_text import (_objectives_text, _print_dry_run, console_for, dry_run_json, own_warnings_as_lines,
                              positive_class_name, print_test, unencodable_as_escapes)
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
-from nntune._files import (check_writable_dir, check_writable_file, default_model_path, default_report_path,
-                           given_path)
+from nntune._files import check_writable_dir, check_writable_file, given_path
 from nntune.config_overrides import _assign, _override, asks_worker_processes
 from nntune.config_storage import check_storage_opens, check_tune_outputs
 from nntune.exceptions import ConfigError, caused_by_ctrl_c, last_line
@@ -121,8 +120,11 @@ def tune(
 
     check_executor(cfg)  # a Ray head that is not there: said before the data, the model check and the study
     # The report is written after the search: a path that cannot take it fails now.
-    report_file = check_writable_file(report_file or default_report_path(cfg.study), "--report")
-    model_path = check_writable_file(model_path or default_model_path(cfg.study), "--model-file")
+    from nntune._default_files import model_path_for, report_path_for
+
+    # by default, never over another study's files: "a b" and "a_b" share their safe name
+    report_file = check_writable_file(report_file or report_path_for(cfg.study, "--report"), "--report")
+    model_path = check_writable_file(model_path or model_path_for(cfg.study, "--model-file"), "--model-file")
     check_tune_outputs(report_file, model_path, cfg.storage)  # neither over the storage nor each other
     # Human output goes to stderr with --json so that stdout ends with the JSON line alone; a
     # reader that leaves early (| head) costs the lines, not the test look's model or the report.
@@ -227,7 +229,10 @@ def report(
     from nntune.studies import check_not_storage, open_existing
 
     given = _path_given(output, "--output", "give a file name, or - for stdout", file=True)
-    target = given if sink.to_stdout(given) else check_writable_file(given or default_report_path(study), "--output")
+    from nntune._default_files import report_path_for
+
+    target = given if sink.to_stdout(given) else check_writable_file(given or report_path_for(study, "--output"),
+                                                                     "--output")
     check_not_storage(target, open_existing(storage), "--output")  # -o nntune.db would overwrite the studies
     path = write_report(storage, study, target, field="--output")
     sink.say_written(path)

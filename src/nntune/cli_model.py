@@ -10,7 +10,7 @@ from typing import Any, Optional
 import typer
 
 from nntune import _json
-from nntune._files import check_writable_file, default_model_path, given_path
+from nntune._files import check_writable_file, given_path
 from nntune.config_overrides import _override
 from nntune.exceptions import ConfigError
 
@@ -76,12 +76,16 @@ def export_model(
 
     given = given_path(output, "--output", "give a file name", file=True)
     cfg = study_config(config, storage, study)
-    # A trial named by number gets a file of its own, as tune names a Pareto front's: the
-    # study's own file is the best model tune wrote, and must not become another trial's.
-    default = default_model_path(cfg.study)
-    if trial is not None:
-        default = front_model_file(default, trial) or default
-    path = check_writable_file(given or default, "--output")
+    if given is None:
+        from nntune._default_files import model_path_for
+
+        # tune's file for the study: never another study's that shares its safe name
+        given = model_path_for(cfg.study, "--output")
+        # A trial named by number gets a file of its own, as tune names a Pareto front's: the
+        # study's own file is the best model tune wrote, and must not become another trial's.
+        if trial is not None:
+            given = front_model_file(given, trial) or given
+    path = check_writable_file(given, "--output")
     check_not_storage_file(path, cfg.storage, "--output")  # -o nntune.db would overwrite the studies
     p = prepare(cfg)
     st = load_study(cfg.study, cfg.storage)

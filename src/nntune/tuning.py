@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from nntune._files import check_writable_file, default_model_path, default_report_path, safe_name, write_atomic
+from nntune._default_files import model_path_for, report_path_for
+from nntune._files import check_writable_file, safe_name, write_atomic
 from nntune.config_overrides import set_value
 from nntune.exceptions import ConfigError
 from nntune.runner_summary import TuneSummary
@@ -68,8 +69,9 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
     source = str(config) if isinstance(config, (str, Path)) else "dict" if config else "default"
     cfg = parse_config(raw, source)
     check_executor(cfg)
-    report_path = _output(report, default_report_path(cfg.study), "report")
-    model_path = _output(model_file, default_model_path(cfg.study), "model_file")
+    # by default, never over another study's files: "a b" and "a_b" share their safe name
+    report_path = _output(report, lambda: report_path_for(cfg.study, "report"), "report")
+    model_path = _output(model_file, lambda: model_path_for(cfg.study, "model_file"), "model_file")
     written: Path | None = None
     if data is not None:
         blob = npz_bytes(data)
@@ -142,10 +144,10 @@ def arrays_error(err: ConfigError, file: Path) -> ConfigError:
     return ConfigError("data" if key == "path" else f"data.{key}", problem)
 
 
-def _output(given: str | Path | bool, default: Path, field: str) -> Path | None:
+def _output(given: str | Path | bool, default: Callable[[], Path], field: str) -> Path | None:
     if given is False:
         return None
-    return check_writable_file(default if given is True else Path(given), field)
+    return check_writable_file(default() if given is True else Path(given), field)
 
 
 def npz_bytes(data: Mapping[str, Any] | Sequence[Any]) -> bytes:
