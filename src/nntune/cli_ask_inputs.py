@@ -297,6 +297,23 @@ JOURNAL_FILE_CLASSES = ("JournalFileBackend", "JournalFileStorage")
 REDIS_CLASSES = ("JournalRedisBackend", "JournalRedisStorage")
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
+
+
+def file_storage_url(path: str) -> str:
+    """The storage URL for a file given by its path alone, as optuna-dashboard takes one
+    (``optuna-dashboard ./db.sqlite3``, ``optuna-dashboard ./journal.log``): an SQLite
+    database by its header, any other file a journal. Anything that is no file is returned
+    as it is, for the URL's own checks to judge."""
+    from pathlib import Path
+
+    if "://" in path or not Path(path).is_file():
+        return path
+    with open(path, "rb") as handle:
+        header = handle.read(len(SQLITE_HEADER))
+    return f"sqlite:///{path}" if header == SQLITE_HEADER else f"journal://{path}"
+
+
 def in_memory(url: str) -> bool:
     """Whether a storage URL keeps nothing after the command: ``memory``, or an SQLite
     database with no file (``sqlite://``, ``sqlite:///:memory:``)."""

@@ -13,16 +13,18 @@ import typer
 
 from nntune._words import counted
 from nntune.cli_ask import _output_format, _storage_class_option, render
-from nntune.cli_ask_inputs import storage_url
+from nntune.cli_ask_inputs import file_storage_url, storage_url
 from nntune.cli_text import console_for
 from nntune.exceptions import ConfigError
 
 
 def dashboard(
     storage_url_arg: Optional[str] = typer.Argument(None, metavar="storage", show_default=False,
-                                                    help="The storage URL, as optuna-dashboard takes it (or --storage)."),
+                                                    help="The storage URL, as optuna-dashboard takes it (or --storage); "
+                                                         "a file's path alone is an SQLite database or a journal."),
     storage: str = typer.Option("sqlite:///nntune.db", "--storage",
                                 help="Storage URL (sqlite:///FILE, postgresql://..., journal://FILE)."),
+    storage_class: Optional[str] = _storage_class_option(),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback by default)."),
     port: int = typer.Option(8080, "--port", help="Port to listen on."),
     no_browser: bool = typer.Option(False, "--no-browser", help="Do not open a browser."),
@@ -38,7 +40,10 @@ def dashboard(
     # optuna-dashboard takes the storage as its argument: so does this, the option still works.
     if storage_url_arg is not None and storage not in ("sqlite:///nntune.db", storage_url_arg):
         raise ConfigError("storage", f"given twice: {storage_url_arg} and --storage {storage}")
-    store = open_existing(storage_url_arg or storage)
+    given = storage_url_arg or storage
+    # optuna-dashboard opens a file given by its path alone; --storage-class, as for
+    # `nntune studies`, says which kind a path or URL is.
+    store = open_existing(storage_url(given, storage_class) if storage_class else file_storage_url(given))
     check_port(host, port)
     try:
         serve(store, host=host, port=port, allow_control=allow_control, open_browser=not no_browser)
