@@ -93,9 +93,12 @@ LABELS = {"random-asha": "nntune random+ASHA", "tpe-asha": "nntune TPE+ASHA", "b
           "pop-tpe-asha-block8": "nntune TPE+ASHA, population, 8 trials a structure",
           "pop-prior-pbt32": "nntune PBT, priors, population, 32 lineages",
           "pop-prior-pbt-k2": "nntune PBT, priors, population, stacks of 2",
+          "pop-random-asha-2w": "nntune random+ASHA, population, 2 processes",
+          "pop-prior-pbt-2w": "nntune PBT, priors, population, 2 processes",
           "random-asha-2w": "nntune random+ASHA, 2 workers"}
-THROUGHPUT = ("random-asha", "random-asha-2w", "pop-random-asha")  # serial, 2 workers, population
-ASKED_ONLY = ("pop-tpe-asha-block128", "pop-tpe-asha-block8", "pop-prior-pbt32")  # a GPU's questions: raced only when named
+THROUGHPUT = ("random-asha", "random-asha-2w", "pop-random-asha", "pop-random-asha-2w")  # serial, 2 workers, population
+# Raced only when named: a GPU's questions, and a population process per core.
+ASKED_ONLY = ("pop-tpe-asha-block128", "pop-tpe-asha-block8", "pop-prior-pbt32", "pop-random-asha-2w", "pop-prior-pbt-2w")
 METHODS = tuple(m for m in LABELS if m != "random-asha-2w")  # that one only for --throughput
 LOADS: dict[str, list[float]] = {}  # the 1-minute load average after each run, by task
 POPULATION_GOAL = 0.15  # the population executor's time to target, as a share of Optuna TPE+Hyperband's

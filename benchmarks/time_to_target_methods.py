@@ -256,6 +256,13 @@ NNTUNE: dict[str, dict[str, Any]] = {
     # every epoch only takes longer, so its first members finish later.
     "pop-prior-pbt-k2": {"sampler": "random", "scheduler": "pbt", "executor": "population", "default_priors": True,
                          "population": 2, "scheduler_options": {"refill": True}},
+    # One population process per core instead of one process on every core, each with its
+    # own stacks on one thread: a step then never waits for the other core's thread, as a
+    # fit_stack's forked shards do not (an element-wise call on two threads of one process
+    # takes as long as on one). It costs each process's set-up and its storage round trips.
+    "pop-random-asha-2w": {"sampler": "random", "scheduler": "asha", "executor": "population", "workers": 2},
+    "pop-prior-pbt-2w": {"sampler": "random", "scheduler": "pbt", "executor": "population", "default_priors": True,
+                         "workers": 2, "scheduler_options": {"refill": True}},
     # For the trials-per-hour comparison: random+ASHA serially and on 2 worker processes.
     "random-asha-2w": {"sampler": "random", "scheduler": "asha", "workers": 2},
 }
