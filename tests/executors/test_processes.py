@@ -200,3 +200,24 @@ def test_no_more_workers_start_than_the_study_has_trials_left_to_start(tmp_path,
     assert len(started) == 2  # not eight, six of them only to be told to stop
     # The cores are shared between the two that run, not eight.
     assert {int(f.read_text()) for f in started} == {max(1, (os.cpu_count() or 1) // 2)}
+
+
+def test_a_trial_whose_process_died_here_during_the_search_runs_before_the_budget_ends_it(tmp_path, make_study):
+    # Two `nntune tune --workers` on one study, one killed mid-trial: the other must not end
+    # at the budget with the dead one's trial counted in it and left running.
+    from executors._dead import dead_identity
+
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    study = make_study(url)
+    dead = dead_identity()
+
+    def another_process_dies(st, frozen):
+        if frozen.number == 0:
+            st.storage.claim_trial(st.id, system_attrs={"worker": dead})
+
+    reason = run_processes(study_setup(url, "s", ob.quadratic), study, total=3, workers=1,
+                           callbacks=[another_process_dies])
+    assert reason == "the study holds 3 trials"
+    trials = study.trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 3
+    assert trials[1].system_attrs["retries"] == 1

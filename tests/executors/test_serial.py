@@ -4,6 +4,7 @@ import time
 
 import _objectives as ob
 import nntune
+from executors._dead import dead_identity
 from nntune.executors import WorkerOptions, run_serial
 from nntune.samplers import RandomSampler
 from nntune.trial import TrialState
@@ -97,3 +98,20 @@ def test_a_trial_taken_from_this_worker_is_dropped_and_the_study_goes_on():
     assert [t.state for t in rest] == [TrialState.COMPLETE] * 2 and announced == [1, 2]
     assert lines == ["trial 0 was taken from this worker after its heartbeat stopped (it may run in another "
                      "worker now); this worker's result is discarded"]
+
+
+def test_a_trial_whose_process_died_here_during_the_search_runs_before_the_budget_ends_it():
+    # Two `nntune tune` on one study, one killed mid-trial: the other must not end at the
+    # budget with the dead one's trial counted in it and left running (no value, and its
+    # report and test look made on one trial fewer than asked for).
+    s = study()
+    dead = dead_identity()
+
+    def another_process_dies(st, frozen):
+        if frozen.number == 0:
+            st.storage.claim_trial(st.id, system_attrs={"worker": dead})
+
+    assert run_serial(s, ob.quadratic, total=3, callbacks=[another_process_dies]) == "the study holds 3 trials"
+    trials = s.trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 3
+    assert trials[1].system_attrs["retries"] == 1

@@ -235,9 +235,14 @@ class ProcessPool:
                 if self.clock() - last_sweep >= self.options.stale_grace / 2:
                     last_sweep = self.clock()
                     self.report_recovered(recover_interrupted(self.study, self.options))
-                if not self.slots and not self.stopping() and self.room_left():
-                    for i in range(self.workers):  # re-queued work and nobody left to run it
-                        self.spawn(i)
+                if not self.slots and not self.stopping():
+                    # The budget counts running trials: one whose process died on this machine
+                    # since the last sweep (another search on the study, killed mid-trial)
+                    # goes back to the queue now, not left running when this search ends.
+                    self.report_recovered(recover_interrupted(self.study, self.options))
+                    if self.room_left():
+                        for i in range(self.workers):  # re-queued work and nobody left to run it
+                            self.spawn(i)
         except KeyboardInterrupt:
             # Ctrl-C is no crash: the trials go back to the queue using up none of their
             # retries, as under the serial executor, however often a user interrupts them.
