@@ -13,7 +13,9 @@ and the advice of the lecture notes:
   narrower than the output caps the error however long it trains, so such a network is
   called underfitting even while its loss still falls (and not told to raise the rate);
 - learning rate: validation loss still falling steadily at the end, at its lowest, with
-  no jump on the way -> too small (then not underfitting: it has not converged);
+  no jump on the way (its rate of descent read per unit of the recorded learning rate, so
+  a curve a decaying schedule slowed is no converged one) -> too small (then not
+  underfitting: it has not converged);
   oscillating, a training loss that climbs back up after its minimum, both losses climbing
   over the last epochs, or a training loss that blew up within an epoch -> too large (then
   not underfitting, nor overfitting by the validation loss: the steps overshoot; so too
@@ -66,7 +68,8 @@ from nntune.diagnose_layers import (
     peak_evidence,
     peak_words,
 )
-from nntune.diagnose_rules import divergence_finding, fit_findings, learning_rate_findings, still_converging
+from nntune.diagnose_descent import still_converging
+from nntune.diagnose_rules import divergence_finding, fit_findings, learning_rate_findings
 from nntune.trial import FrozenTrial, TrialState
 
 ScoreT = TypeVar("ScoreT", float, np.ndarray)
@@ -81,6 +84,8 @@ class Curves:
     val_loss: np.ndarray = field(default_factory=lambda: np.empty(0))
     train_error: np.ndarray = field(default_factory=lambda: np.empty(0))
     val_error: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # Each epoch's learning rate (``lr`` of the records): a schedule's decay slows the curve.
+    lr: np.ndarray = field(default_factory=lambda: np.empty(0))
     layers: list[list[dict[str, Any]]] = field(default_factory=list)  # the last LAYER_EPOCHS epochs
     first_layers: list[dict[str, Any]] = field(default_factory=list)  # the first epoch with layer records
     # (epoch, layer, norm) of the largest gradient norm of every epoch with layer records.
@@ -132,13 +137,13 @@ def curves_of(trial: FrozenTrial, direction: str, metric: str) -> Curves:
     if records and any("val_loss" in r for r in records):
         if f"val_{metric}" not in records[0]:
             metric = infer_metric(records) or (LOSS if values_are_losses(records) else metric)
-        keys = ("train_loss", "val_loss", f"train_{metric}", f"val_{metric}", "value")
+        keys = ("train_loss", "val_loss", f"train_{metric}", f"val_{metric}", "value", "lr")
         table = np.array([[_number(r.get(k)) for k in keys] for r in records], dtype=float)
         # A loss or value reported as NaN/inf (a missing one reads as NaN too, so look at the raw values).
         nonfinite = bool(np.isinf(table).any()) or bool(np.isnan(table[:, [0, 1, 4]]).any()) and any(
             type(r.get(k)) is float and math.isnan(r[k]) for r in records for k in ("train_loss", "val_loss", "value"))
         return Curves(train_loss=table[:, 0], val_loss=table[:, 1], train_error=error_of(table[:, 2], direction),
-                      val_error=error_of(table[:, 3], direction), errors_are_losses=metric == LOSS,
+                      val_error=error_of(table[:, 3], direction), lr=table[:, 5], errors_are_losses=metric == LOSS,
                       layers=[r.get("layers") or [] for r in records[-LAYER_EPOCHS:]],
                       first_layers=next((list(r["layers"]) for r in records if r.get("layers")), []),
                       grad_peaks=_grad_peaks(records), nonfinite=nonfinite)
@@ -213,8 +218,9 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
         out.append(div)
     best_error = None if study_best is None or not math.isfinite(study_best) else error_of(study_best, direction)
     if div is None:
+        lr = curves.lr if curves.lr.size else None
         rate = learning_rate_findings(curves.val_loss, complete=complete, name=curves.val_name, better=curves.better,
-                                      train_loss=curves.train_loss if curves.train_loss.size else None)
+                                      train_loss=curves.train_loss if curves.train_loss.size else None, lr=lr)
         # Gradients that exploded after a normal start were made by the steps: the rate is
         # too large even where the loss curves alone do not show it, so a validation loss
         # swinging up is the overshoot, not overfitting, and high errors are no underfitting.
@@ -224,7 +230,7 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
         narrow = has_bottleneck(trial)
         fit = fit_findings(curves.train_error, curves.val_error, curves.train_loss, curves.val_loss,
                            bounded=bounded, best_error=best_error, complete=complete, unstable=unstable,
-                           still_falling=still_converging(curves.val_loss, complete=complete),
+                           still_falling=still_converging(curves.val_loss, complete=complete, lr=lr),
                            capped=bool(_regularizers(trial.params)), narrow=narrow,
                            term="loss" if curves.errors_are_losses else "error")
         out += [_with_regularization(f, trial.params) for f in fit]

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from nntune.diagnose_descent import MIN_EPOCHS_FOR_TREND, steady_descent, still_converging
 from nntune.diagnose_findings import Finding, finding
 
 # ---------------------------------------------------------------- thresholds
@@ -50,20 +51,8 @@ UNDERFIT_ABS_ERROR = 0.10
 # batches as they are trained (dropout on) and is noisy from epoch to epoch.
 LAST_EPOCHS = 3
 
-# Trends need a few epochs; the "end" of a curve is its last quarter, at least 3 steps.
-MIN_EPOCHS_FOR_TREND = 4
-TREND_WINDOW_FRACTION = 0.25
-TREND_MIN_WINDOW = 3
-# "Falling steadily": at least 70% of the last window's steps go down, the last one too,
-# and the recent rate of descent is at least half the average rate since the first epoch.
-# A converged curve (exponential approach) is at a few percent of its average rate by then;
-# a too-small learning rate gives a nearly straight line (rate share near 1).
-STEADY_FRACTION = 0.7
-LR_SMALL_RATE_SHARE = 0.5
-# ... and the curve ends at its lowest point, within 5% of its range: a loss drifting down
-# 25% above its epoch-5 minimum (a tanh MLP at lr 1e-2) is not still converging.
-LR_SMALL_MAX_ABOVE_MIN = 0.05
-# ... and it never jumped up on the way: no epoch 25% or more above the lowest value before
+# lr_too_small needs the curve to fall steadily at its end (nntune.diagnose_descent) ...
+# and never to have jumped up on the way: no epoch 25% or more above the lowest value before
 # it. Measured on 252 real runs (MLPs on digits, breast_cancer and a 2,000-image
 # Fashion-MNIST subset; SGD, Momentum, Adam; 3 seeds): every too-small rate (1e-6 to 1e-2)
 # gave a monotone validation loss (largest rise above the running minimum: 0%); the jumps
@@ -235,26 +224,33 @@ def _loss_rise(train_loss: np.ndarray, val_loss: np.ndarray) -> tuple[float, int
 
 
 def learning_rate_findings(loss: np.ndarray, *, complete: bool = True, train_loss: np.ndarray | None = None,
-                           name: str = "validation loss", better: str = "falling") -> list[Finding]:
+                           name: str = "validation loss", better: str = "falling",
+                           lr: np.ndarray | None = None) -> list[Finding]:
     """``lr_too_small`` (still falling steadily at the end) and ``lr_too_large``
     (oscillating, or the training loss rising again) from a loss-like validation curve,
     lower is better, and the training loss when there is one. ``name`` and ``better`` say
     in the findings what the curve is (a maximized value is read negated, so it improves
-    by rising)."""
-    x = loss[np.isfinite(loss)]
+    by rising). ``lr``: each epoch's learning rate, aligned with ``loss`` (see
+    :func:`~nntune.diagnose_descent.steady_descent`), or None."""
+    ok = np.isfinite(loss)
+    x = loss[ok]
+    rates = None if lr is None or lr.size != loss.size else lr[ok]
     out: list[Finding] = []
     n = x.size
     oscillation: Finding | None = None
-    steady = _steady_descent(x) if complete else None
+    steady = steady_descent(x, rates) if complete else None
     # A curve that jumped up on the way and is falling back is recovering from a step too
     # large, not crawling for want of a larger one.
     if steady is not None and _largest_jump(x) < LR_SMALL_MAX_JUMP:
         share, down, recent, w = steady
+        said = (f"the {name} was still {better} at the end: the last {w} epochs "
+                f"improved it at {100 * share:.0f}% of the average rate")
+        if rates is not None and rates.size == n and rates[-1] < rates[0]:
+            said += (f" for the learning rate they had (the schedule had lowered it to "
+                     f"{100 * rates[-1] / rates[0]:.0f}% of its start)")
         out.append(finding("lr_too_small",
                            {"recent_rate_share": share, "falling_steps": down, "last_value": x[-1],
-                            "drop_last_window": recent, "window_epochs": w},
-                           f"the {name} was still {better} at the end: the last {w} epochs "
-                           f"improved it at {100 * share:.0f}% of the average rate"))
+                            "drop_last_window": recent, "window_epochs": w}, said))
     if n >= OSCILLATION_MIN_POINTS:
         tail = x[-max(OSCILLATION_MIN_POINTS, n // 2):]
         d = np.diff(tail)
@@ -303,32 +299,6 @@ def learning_rate_findings(loss: np.ndarray, *, complete: bool = True, train_los
     elif oscillation is not None:
         out.append(oscillation)
     return out
-
-
-def still_converging(loss: np.ndarray, *, complete: bool = True) -> bool:
-    """The loss-like curve was still falling steadily at the end (see STEADY_FRACTION),
-    whether or not it jumped up on the way: the network has not reached what it can fit."""
-    return complete and _steady_descent(loss[np.isfinite(loss)]) is not None
-
-
-def _steady_descent(x: np.ndarray) -> tuple[float, float, float, int] | None:
-    """(recent rate share, falling share of steps, drop, window) when ``x`` (finite values)
-    falls steadily at its end, at its lowest; else None."""
-    n = x.size
-    if n < MIN_EPOCHS_FOR_TREND:
-        return None
-    w = min(n - 1, max(TREND_MIN_WINDOW, round(n * TREND_WINDOW_FRACTION)))
-    steps = np.diff(x[-(w + 1):])
-    total = x[0] - x[-1]
-    recent = x[-(w + 1)] - x[-1]
-    at_min = x[-1] - x.min() <= LR_SMALL_MAX_ABOVE_MIN * (x.max() - x.min())
-    if not (total > 0 and steps[-1] < 0 and at_min):
-        return None
-    share = float((recent / w) / (total / (n - 1)))
-    down = float(np.mean(steps < 0))
-    if down < STEADY_FRACTION or share < LR_SMALL_RATE_SHARE:
-        return None
-    return share, down, float(recent), w
 
 
 def _largest_jump(x: np.ndarray) -> float:
