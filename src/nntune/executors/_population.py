@@ -53,6 +53,7 @@ from nntune.executors._members import (
 from nntune.executors._population_stacks import STRUCTURES_ATTR, Population
 from nntune.executors._running import termination_as_interrupt
 from nntune.samplers._partial_fixed import StructureAsker, structure_block
+from nntune.trial import TrialState
 
 if TYPE_CHECKING:
     from nntune.study import Study
@@ -221,6 +222,14 @@ def _search(study: Study, run: Population, total: int, options: WorkerOptions, c
                 last_sweep = clock()
             fill()
             if not run.live:
+                requeued = reason == budget_reached(total) and \
+                    TrialState.WAITING in recover_interrupted(study, options).values()
+                if requeued:
+                    # The budget counts running trials: one whose process died on this machine
+                    # since the last sweep (another search on the study, killed mid-trial) went
+                    # back to the queue, and is trained here rather than left running.
+                    reason = None
+                    continue
                 if reason is not None:
                     break
                 # Members training elsewhere may still be replaced (PBT), or another process
