@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import torch
 from torch import nn
 
 from nntune.exceptions import ConfigError
+from nntune.train.epochs import EarlyStopping
 from nntune.train.models import renamed_head, set_dropout
 from nntune.train.optim import LrSchedule, restore_optimizer
 
@@ -25,9 +27,16 @@ def checkpoint(
     hp: Mapping[str, Any],
     batch_gen: torch.Generator,
     augment_gen: torch.Generator | None = None,
+    stopping: EarlyStopping | None = None,
+    record: Mapping[str, Any] | None = None,
+    best_state: Mapping[str, torch.Tensor] | None = None,
+    best_record: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything a resumed run needs, as tensors and plain values (``weights_only`` loadable);
-    ``augment_gen``: the augmentation's own generator, whose draws continue on resume."""
+    ``augment_gen``: the augmentation's own generator, whose draws continue on resume;
+    ``stopping``, ``record`` (this epoch's), ``best_state`` (the weights early stopping
+    keeps) and ``best_record`` (the best epoch's): where early stopping stands, so a resumed
+    run stops at the epoch, and returns the weights and value, the uninterrupted one would."""
     rng = {"torch": torch.get_rng_state(), "batches": batch_gen.get_state()}
     if augment_gen is not None:
         rng["augment"] = augment_gen.get_state()
@@ -41,7 +50,22 @@ def checkpoint(
         "iterations": iterations,
         "params": dict(hp),
         "rng": rng,
+        **({} if stopping is None else {"stopping": stopping_state(stopping, epoch, record, best_state, best_record)}),
     }
+
+
+def stopping_state(stopping: EarlyStopping, epoch: int, record: Mapping[str, Any] | None,
+                   best_state: Mapping[str, torch.Tensor] | None,
+                   best_record: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Early stopping's counts after ``epoch`` and, where its best epoch is an earlier one,
+    that epoch's weights (a checkpoint of the current weights would otherwise be all a
+    resumed run could return)."""
+    out: dict[str, Any] = {"best_epoch": stopping.best_epoch, "best_value": stopping.best_value,
+                           "bad_epochs": stopping.bad_epochs, "record": dict(record or {}),
+                           "best_record": dict(best_record or {})}
+    if best_state is not None and stopping.best_epoch != epoch:
+        out["best_model"] = dict(best_state)
+    return out
 
 
 def check_checkpoint_path(path: str | Path | None) -> None:
@@ -72,6 +96,17 @@ def read_checkpoint(file: Path, device: torch.device) -> dict[str, Any]:
     return state
 
 
+@dataclass
+class Resumed:
+    """Where a checkpoint leaves a run: its epoch and iterations, and early stopping's state
+    (``best_state``: the weights it keeps, None where it keeps none)."""
+
+    epoch: int
+    iterations: int
+    best_state: dict[str, torch.Tensor] | None
+    best_record: dict[str, Any] | None
+
+
 def resume(
     path: str | Path,
     hp: Mapping[str, Any],
@@ -81,11 +116,15 @@ def resume(
     device: torch.device,
     batch_gen: torch.Generator,
     augment_gen: torch.Generator | None = None,
-) -> tuple[int, int]:
+    *,
+    stopping: EarlyStopping,
+) -> Resumed:
     """Load a checkpoint into freshly built objects with the new ``hp`` in effect.
 
-    Returns the checkpoint's (epoch, iterations). The random streams continue where they
-    stopped, so resuming with unchanged params reproduces an uninterrupted run.
+    Returns the checkpoint's epoch and iterations, and sets ``stopping`` (the run's early
+    stopping, built from ``hp``) to the checkpoint's best epoch, value and count of epochs
+    without improvement. The random streams continue where they stopped, so resuming with unchanged
+    params reproduces an uninterrupted run.
     """
     file = Path(path)
     if not file.is_file():
@@ -106,4 +145,32 @@ def resume(
         augment_gen.set_state(rng["augment"].cpu())
     if "cuda" in rng and device.type == "cuda":
         torch.cuda.set_rng_state(rng["cuda"].cpu())
-    return int(state["epoch"]), int(state["iterations"])
+    epoch = int(state["epoch"])
+    best_state = restore_stopping(state, hp, stopping, model, epoch)
+    saved = state.get("stopping")
+    key = "record" if stopping.best_epoch == epoch else "best_record"  # an early stopping switched on here: its own
+    best_record = dict(saved[key]) if isinstance(saved, Mapping) and saved.get(key) else None
+    return Resumed(epoch, int(state["iterations"]), best_state, best_record)
+
+
+def restore_stopping(state: Mapping[str, Any], hp: Mapping[str, Any], stopping: EarlyStopping,
+                     model: nn.Module, epoch: int) -> dict[str, torch.Tensor] | None:
+    """Set ``stopping`` as the checkpoint left it and return the weights it keeps, as the
+    uninterrupted run had them after ``epoch``'s changes: switched on there (the checkpoint is
+    written before an epoch's changes are taken), the best is that epoch's weights; switched
+    off, none. A checkpoint without the state (a stacked member's) starts counting afresh."""
+    saved = state.get("stopping")
+    if not isinstance(saved, Mapping):
+        return None
+    was_on = bool((state.get("params") or {}).get("early_stopping"))
+    if stopping.enabled and not was_on:
+        stopping.restart(epoch, float(saved["record"]["value"]))
+    else:
+        stopping.best_epoch, stopping.bad_epochs = int(saved["best_epoch"]), int(saved["bad_epochs"])
+        stopping.best_value = float(saved["best_value"])
+    if not stopping.enabled:
+        return None
+    best = saved.get("best_model") if stopping.best_epoch != epoch else None
+    # Keys as this model names them (a ResNet's head with dropout switched on or off).
+    weights = renamed_head(best, model) if isinstance(best, Mapping) else model.state_dict()
+    return {k: v.detach().clone() for k, v in weights.items()}

@@ -73,6 +73,7 @@ class FitResult:
     stopped_by_report: bool = False
     stopped_early: bool = False
     summary: list[dict[str, Any]] = field(default_factory=list)
+    best_record: dict[str, Any] | None = None  # the best epoch's, an epoch before a resume too
     threads: ThreadChoice | None = None  # set when the run's size capped torch's threads
 
 
@@ -83,7 +84,10 @@ def kept_record(result: FitResult, params: Mapping[str, Any]) -> tuple[float, di
     restored = result.stopped_early or bool(params.get("early_stopping"))
     if not restored:
         return float(result.history[-1]["value"]), result.history[-1]
-    chosen = next((r for r in result.history if r["epoch"] == result.best_epoch), result.history[-1])
+    chosen = next((r for r in result.history if r["epoch"] == result.best_epoch), None)
+    if chosen is None:  # the best epoch came before the checkpoint this run resumed
+        best = result.best_record
+        chosen = best if best is not None and best.get("epoch") == result.best_epoch else result.history[-1]
     return float(result.best_value), chosen
 
 
@@ -193,9 +197,14 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
     if has_bn and hp["batch_size"] == 1:
         raise ConfigError("batch_size", "batch normalization needs batches of 2 or more")
 
+    enabled, patience, min_delta = stopping_settings(hp)
+    stopping = EarlyStopping(direction, ceiling, min_delta, patience, enabled)
+    best_state, best_record = None, None
     start_epoch, iterations = 0, 0
     if resume_from is not None:
-        start_epoch, iterations = resume(resume_from, hp, model, optimizer, schedule, dev, batch_gen, augment_gen)
+        resumed = resume(resume_from, hp, model, optimizer, schedule, dev, batch_gen, augment_gen, stopping=stopping)
+        start_epoch, iterations, best_state = resumed.epoch, resumed.iterations, resumed.best_state
+        best_record = resumed.best_record
 
     # Tensors move to the device once; batches are index slices of them.
     x_train, x_val = float_inputs(splits.x_train).to(dev, **layout), float_inputs(splits.x_val).to(dev, **layout)
@@ -218,9 +227,6 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
     scored = metric != LOSS
 
     history: list[dict[str, Any]] = []
-    enabled, patience, min_delta = stopping_settings(hp)
-    stopping = EarlyStopping(direction, ceiling, min_delta, patience, enabled)
-    best_state = None
     stopped_by_report = stopped_early = False
     epoch = start_epoch
     while epoch < hp["epochs"]:  # epochs may change while training
@@ -287,12 +293,14 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
         record["epoch_time"] = time.perf_counter() - t0
         history.append(record)
 
-        if stopping.update(epoch, val_score) and stopping.enabled:
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        if stopping.update(epoch, val_score):
+            best_record = record
+            if stopping.enabled:
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         # Checkpoint before reporting, so a tuner that copies it on this report sees this epoch.
         if checkpoint_path is not None:
             save_checkpoint(checkpoint_path, checkpoint(model, optimizer, schedule, epoch, iterations, hp, batch_gen,
-                                                        augment_gen))
+                                                        augment_gen, stopping, record, best_state, best_record))
         if changes is not None:
             schedule = apply_changes(changes(epoch, hp), hp, model, optimizer, schedule)
             grad_clip, l1 = number(hp, "grad_clip", 0.0), number(hp, "l1", 0.0)
@@ -300,6 +308,7 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
             stopping.enabled, stopping.patience, stopping.min_delta = stopping_settings(hp)
             if stopping.enabled and not was_on:  # switched on now: the best so far is this epoch
                 stopping.restart(epoch, val_score)
+                best_record = record
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             elif was_on and not stopping.enabled:  # switched off: the last epoch's weights are the result
                 best_state = None
@@ -323,4 +332,5 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
         stopped_by_report=stopped_by_report,
         stopped_early=stopped_early,
         summary=summary,
+        best_record=best_record,
     )
