@@ -124,6 +124,7 @@ class Trial(Suggestions):
         self._elapsed: list[float] | None = None  # [step, seconds since the start]
         self._asked_step = -1  # the highest step when the scheduler was last asked (-1: never)
         self._stop_looked: float | None = None  # when should_prune last read the user's stops
+        self._stop_taken: str | None = None  # who asked the stop take_changes returned
         self._ended: TrialState | None = None  # how its study's tell finished it
         self.eager = False  # store each suggestion at once (threads sharing a study read them)
         # The number of the claim that started it here (``system_attrs["claim"]``): its writes
@@ -257,6 +258,9 @@ class Trial(Suggestions):
             # finished record, and its answer could only be acted on by a trial still running.
             raise TrialStateError(f"trial {self.number} has already finished ({self._ended.value}); "
                                   "should_prune judges a running trial")
+        if self._stop_taken is not None:  # taken with the changes: this answer is what ends the trial
+            self.set_system_attr("stopped_by", self._stop_taken)
+            return True
         return self._take_stop() or self._scheduler_stops()
 
     def _scheduler_stops(self) -> bool:
@@ -311,8 +315,10 @@ class Trial(Suggestions):
     def take_changes(self, epoch: int, current: Mapping[str, Any]) -> dict[str, Any]:
         """The pending changes, recorded as taken after ``epoch`` with their old values read
         from ``current`` (what the objective trains with now); call it at an epoch boundary
-        and train with the returned values from the next epoch on."""
+        and train with the returned values from the next epoch on. A stop among them
+        (``stop``: True) makes the next :meth:`should_prune` answer True."""
         taken = self.study.storage.take_param_changes(self.study.id, self.number, epoch, current)
+        self._stop_taken = next((c.who for c in taken if c.param == STOP), self._stop_taken)
         return {c.param: c.new for c in taken}
 
     def set_user_attr(self, key: str, value: Any) -> None:
