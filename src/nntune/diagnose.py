@@ -326,19 +326,50 @@ def _kind(value: Any) -> str | None:
     return None if value is None else str(value).lower()
 
 
+def metric_objective(attrs: Mapping[str, Any], direction: str, metric: str | None) -> tuple[str, int]:
+    """The direction ``metric`` is optimized in and its place among the study's objectives.
+
+    A study of several objectives names them (``metric_names``) beside their ``directions``;
+    the trained metric need not be the first (``metric: [params, accuracy]``), and read in
+    the first one's direction an accuracy would be taken for an error, against a best
+    counted in parameters. Elsewhere: ``direction`` and the first (only) objective."""
+    names, directions = attrs.get("metric_names"), attrs.get("directions")
+    if (metric is not None and isinstance(names, list) and isinstance(directions, list)
+            and len(names) == len(directions) and metric in names):
+        i = names.index(metric)
+        return str(directions[i]), i
+    return direction, 0
+
+
+def study_best(trials: Sequence[FrozenTrial], direction: str, objective: int = 0) -> float | None:
+    """The best finite value of objective ``objective`` among the complete trials; None without one."""
+    values = [float(v[objective]) for t in trials if t.state == TrialState.COMPLETE
+              and (v := t.values) is not None and len(v) > objective and math.isfinite(v[objective])]
+    return (max(values) if direction == "maximize" else min(values)) if values else None
+
+
+def metric_best(attrs: Mapping[str, Any], direction: str, metric: str, trials: Sequence[FrozenTrial],
+                best: float | None) -> tuple[str, float | None]:
+    """The direction and best value the diagnosis reads ``metric`` against: the study's
+    ``direction`` and ``best`` (its first objective's) where the metric is that objective,
+    else the metric's own, its best among ``trials`` (the feasible ones)."""
+    direction, objective = metric_objective(attrs, direction, metric)
+    return direction, best if objective == 0 else study_best(trials, direction, objective)
+
+
 def diagnose_trials(trials: Sequence[FrozenTrial], direction: str,
-                    metric: str | None = None) -> dict[int, list[Finding]]:
-    """:func:`diagnose` for every finished trial, against the study's best value."""
+                    metric: str | None = None, *, objective: int = 0) -> dict[int, list[Finding]]:
+    """:func:`diagnose` for every finished trial, against the study's best value
+    (``direction`` and ``objective``: the metric's, see :func:`metric_objective`)."""
     if metric is None:
         metric = next((m for t in trials if t.metrics and (m := infer_metric(t.metrics) or
                                                              (LOSS if values_are_losses(t.metrics) else None))),
                       "accuracy")
-    values = [t.value for t in trials if t.state == TrialState.COMPLETE and t.value is not None
-              and math.isfinite(t.value)]
-    best = (max(values) if direction == "maximize" else min(values)) if values else None
+    best = study_best(trials, direction, objective)
     return {t.number: diagnose(t, study_best=best, direction=direction, metric=metric)
             for t in trials if t.state.is_finished()}
 
 
 __all__ = ["ADVICE", "KINDS", "SEVERITY", "Curves", "Finding", "Severity", "activation_kinds", "curves_of",
-           "diagnose", "diagnose_trials", "error_of", "has_bottleneck", "infer_metric"]
+           "diagnose", "diagnose_trials", "error_of", "has_bottleneck", "infer_metric", "metric_best",
+           "metric_objective", "study_best"]

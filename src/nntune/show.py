@@ -19,7 +19,7 @@ from nntune._json import plain
 from nntune._show_tables import _errors_table, _fmt, board_table, render_front, render_priorities
 from nntune.cli_text import schedule_text
 from nntune.control import changes_by_trial
-from nntune.diagnose import diagnose_trials, infer_metric
+from nntune.diagnose import diagnose_trials, infer_metric, metric_objective
 from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
 from nntune.samplers import is_feasible
@@ -91,7 +91,8 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     store, rec = open_study(storage, study_name)
     trials = store.get_trials(rec.id, with_metrics=True)
     metric = study_metric(trials, rec.attrs)
-    findings = diagnose_trials(trials, rec.direction, metric if metric != "value" else None)
+    direction, objective = metric_objective(rec.attrs, rec.direction, metric)
+    findings = diagnose_trials(trials, direction, metric if metric != "value" else None, objective=objective)
     # The best among trials that meet the study's constraints (all trials, without any).
     best = ranked([t for t in trials if t.state.value == "complete" and is_feasible(t)], rec.direction)  # type: ignore[arg-type]
     n_val = rec.attrs.get("n_val") if isinstance(rec.attrs.get("n_val"), int) else None

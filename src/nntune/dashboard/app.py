@@ -33,6 +33,7 @@ from starlette.staticfiles import StaticFiles
 from nntune._json import dumps
 from nntune.control import change_rows
 from nntune.dashboard.live import MIN_OVERVIEW_PERIOD, OVERVIEW_COST_FACTOR, LiveStudies, LiveStudy, objectives_of
+from nntune.diagnose import metric_best
 from nntune.exceptions import ConfigError
 from nntune.dashboard.plots import contour_body, objective_of, objective_plots, objective_trials
 from nntune.dashboard.query import (BadQuery, check_params, integer, numeric_params, one, required,
@@ -46,6 +47,7 @@ from nntune.report.browse import (
 )
 from nntune.report.data import history_data
 from nntune.report.study_data import timeline_data
+from nntune.samplers import is_feasible
 from nntune.show import study_metric
 from nntune.storage import Storage, StudyNotFoundError, redact_url
 from nntune.trial import TrialState
@@ -184,8 +186,11 @@ class Dashboard:
         full = live.read_trial(number)  # the rows served from now on show this same read
         best = live.best()
         metric = study_metric([full], live.rec.attrs)
-        detail = trial_detail(full, metric=metric, direction=live.rec.direction,
-                              study_best=None if best is None else best.value)
+        # The curves are the metric's: read in its direction, against its best (not the first objective's).
+        direction, best_value = metric_best(live.rec.attrs, live.rec.direction, metric,
+                                            [t for t in live.trials.values() if is_feasible(t)],
+                                            None if best is None else best.value)
+        detail = trial_detail(full, metric=metric, direction=direction, study_best=best_value)
         # Each change with what became of it (applied, pending, carried to a continuation,
         # dropped), as ``nntune trial changes`` shows it.
         changes = [{k: r[k] for k in ("epoch", "param", "old", "new", "who", "status", "carried_to")}

@@ -17,7 +17,7 @@ import numpy as np
 from nntune.analysis import (best_region, complete_trials, history, param_importance, param_points, study_space,
                              thin)
 from nntune.control import changes_by_trial
-from nntune.diagnose import diagnose, infer_metric
+from nntune.diagnose import diagnose, infer_metric, metric_best
 from nntune.ensemble import is_ensemble_look
 from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
@@ -359,14 +359,16 @@ def study_sections(store: Storage, rec: Any, trials: Sequence[FrozenTrial], *, t
     metric = study_metric(top, rec.attrs)
     space = study_space(trials, rec.attrs)
     best = best_of(ranked)
-    best_value = None if best is None else best.value
+    # The diagnosis reads the metric's curves: in its own direction, against its own best.
+    direction, best_value = metric_best(rec.attrs, rec.direction, metric, [t for t in trials if is_feasible(t)],
+                                        None if best is None else best.value)
     importance = param_importance(trials, space, seed=seed)
     n_val = rec.attrs.get("n_val") if isinstance(rec.attrs.get("n_val"), int) else None
     changes = changes_by_trial(store, rec.id)
     evaluations = store.get_test_evaluations(rec.id)
     # ``epochs`` 0: the trial reported no curve, so a diagnosis has nothing to read.
     diagnoses = [{"number": t.number, "state": t.state.value, "value": t.value, "epochs": t.epochs,
-                  "findings": [f.to_json() for f in diagnose(t, study_best=best_value, direction=rec.direction,
+                  "findings": [f.to_json() for f in diagnose(t, study_best=best_value, direction=direction,
                                                                  metric=metric)]} for t in top]
     return {
         "summary": summary_data(rec, store.url, trials, ranked, metric),
