@@ -248,6 +248,11 @@ def safe_name(study: str) -> str:
     return f"{head}-{digest}"
 
 
+# The study attribute holding the random key in its kept model files' names
+# (nntune.kept_model.study_key): the study's own, never carried to a copy of it.
+MODEL_FILES_KEY = "model_files_key"
+
+
 def folder_name(study: str) -> str:
     """A study's folder (of checkpoints, of kept models) under ``search.checkpoint_dir``: the
     name itself, so folders made before keep theirs, unless it is over

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from nntune._files import MODEL_FILES_KEY
 from nntune._values import show_values
 from nntune._words import counted
 from nntune.exceptions import ConfigError
@@ -174,7 +175,10 @@ def copy_study(*, from_study_name: str, from_storage: str | Storage, to_storage:
         problem = adding_problem(t, check_params=False)
         if problem:
             raise ValueError(f"cannot copy trial {t.number} of {rec.name!r}: {problem}")
-    sid = target.create_study(to_study_name or rec.name, rec.direction, rec.attrs)
+    # Not the key in its kept model files' names: a copy sharing it shares their names in the
+    # study's folder, so the one tuned on would overwrite or delete the other's models.
+    attrs = {k: v for k, v in rec.attrs.items() if k != MODEL_FILES_KEY}
+    sid = target.create_study(to_study_name or rec.name, rec.direction, attrs)
     add_frozen_trials(target, sid, trials, check_params=False)
     # Looks at the test split are counted per study: the copy has had them too.
     for look in source.get_test_evaluations(rec.id):

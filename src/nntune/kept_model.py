@@ -30,7 +30,7 @@ from typing import Any
 
 import torch
 
-KEY_ATTR = "model_files_key"  # the study's attribute: the key in its kept model files' names
+from nntune._files import MODEL_FILES_KEY as KEY_ATTR  # the study's attribute: the key in its files' names
 
 
 def study_key(study: Any) -> str:

@@ -70,3 +70,21 @@ def test_running_trials_are_copied_running_under_the_same_numbers(tmp_path, requ
     assert [t.params for t in copy.trials] == [t.params for t in study.trials]
     assert (copy.trials[1].params, copy.trials[1].intermediate_values) == ({"x": x}, {1: 0.25})
     assert copy.trials[1].datetime_start == study.trials[1].datetime_start
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_a_copy_names_its_kept_model_files_with_a_key_of_its_own(tmp_path, target):
+    # The key names the kept model files in the study's folder (trial-N-KEY.pt), which a copy
+    # of the same name shares: copied, it made the copy tuned on overwrite the original's
+    # trial files of the same numbers and delete them when it kept a better one (and back).
+    from nntune.kept_model import study_key
+
+    url = _source(tmp_path)
+    original = nntune.load_study(study_name="s", storage=url)
+    original.set_user_attr("owner", "me")
+    key = study_key(original)
+    to = TARGETS[target](tmp_path)
+    nntune.copy_study(from_study_name="s", from_storage=url, to_storage=to)
+    copy = nntune.load_study(study_name="s", storage=to)
+    assert copy.user_attrs == {"owner": "me"}
+    assert study_key(copy) != key and study_key(original) == key
