@@ -41,3 +41,18 @@ def test_an_sqlite_database_nntune_made_is_refused_as_a_journal(tmp_path):
     with pytest.raises(ConfigError, match="is an SQLite database, not a journal"):
         nntune.load_study(study_name="kept", storage=f"journal://{tmp_path / 'study.db'}")
     assert nntune.get_all_study_names(url) == ["kept"]
+
+
+@pytest.mark.parametrize("reader", [False, True])
+def test_a_journal_opened_as_sqlite_is_named_as_one(tmp_path, reader):
+    # SQLite's own words were "file is not a database", saying nothing of what it is instead.
+    path = tmp_path / "study.log"
+    nntune.create_study(study_name="kept", storage=f"journal://{path}")
+    before = path.read_bytes()
+    with pytest.raises(ConfigError, match=rf"^storage: {path} is an nntune journal, not an SQLite database; "
+                                          rf"open it as journal://{path}$"):
+        if reader:
+            nntune.get_all_study_names(f"sqlite:///{path}")
+        else:
+            nntune.create_study(study_name="s", storage=f"sqlite:///{path}")
+    assert path.read_bytes() == before

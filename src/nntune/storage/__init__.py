@@ -88,7 +88,20 @@ def open_failure(url: str, err: BaseException) -> str:
         if not folder.is_dir():
             return (f"cannot open {redact_url(url)}: the folder {folder} does not exist (SQLite makes a new "
                     f"database file, not its folders): {first}")
+        if _starts_a_journal(path):  # SQLite says only "file is not a database"
+            return f"{path} is an nntune journal, not an SQLite database; open it as journal://{path}"
     return f"cannot open {redact_url(url)}: {first}"
+
+
+def _starts_a_journal(path: Path) -> bool:
+    """Whether the file at ``path`` starts as every line of an nntune journal does."""
+    from nntune.storage.journal import LINE_START
+
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(LINE_START)) == LINE_START
+    except OSError:
+        return False
 
 
 def file_on_the_way(folder: Path) -> Path | None:
