@@ -56,7 +56,7 @@ def babysit_run(study: Any, cfg: Any, number: int, json_out: bool) -> None:
         changes = store.get_param_changes(sid, number)
         trial = store.get_trial(sid, number, with_metrics=False)
         live.update(render(view_data(study.study_name, number, records, metric=cfg.task.trained_metric,
-                                     direction=cfg.task.resolved_direction, changes=changes,
+                                     direction=cfg.task.trained_direction, changes=changes,
                                      epochs=params_at(trial, changes).get("epochs"), final=trial if final else None)))
 
     def on_epoch(trial: Any, epoch: int, record: dict[str, Any]) -> None:

@@ -180,6 +180,12 @@ class TaskConfig(_Strict):
     def resolved_direction(self) -> Literal["minimize", "maximize"]:
         return self.directions[0]
 
+    @property
+    def trained_direction(self) -> Literal["minimize", "maximize"]:
+        """The direction of :attr:`trained_metric`, whose value every epoch reports: not the
+        first objective's where a cost comes first (``metric: [params, accuracy]``)."""
+        return self.directions[self.objectives.index(self.trained_metric)]
+
 
 class SearchConfig(_Strict):
     sampler: str = "random"

@@ -137,7 +137,7 @@ def babysit_objective(cfg: Config, splits: Any, folder: Path, *, device: str | N
     fresh weights or, for a fork or resume, its parent's snapshot at ``parent_step`` after the
     parent's curve up to there; a snapshot every epoch under the retention policy; Ctrl-C
     ends it as pruned by the user. ``folder``: the study's (see :func:`checkpoint_dir`)."""
-    keep = retention(folder, cfg.checkpoints, cfg.task.resolved_direction)
+    keep = retention(folder, cfg.checkpoints, cfg.task.trained_direction)  # the epochs' values are its
 
     def after_epoch(trial: Trial, epoch: int, record: dict[str, Any]) -> None:
         keep(trial, epoch, record)
