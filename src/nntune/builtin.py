@@ -59,7 +59,8 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
                    epochs: int | None = None, checkpoints: Path | None = None,
                    snapshot_every: int | None = None, proposal: Proposal | None = None,
                    on_epoch: Callable[[Trial, int, dict[str, Any]], None] | None = None,
-                   resumed_by: str | None = "pbt", keep: KeptModel | None = None) -> Any:
+                   resumed_by: str | None = "pbt", keep: KeptModel | None = None,
+                   resume_stopping: bool = False) -> Any:
     """``objective(trial) -> validation metric`` for the built-in trainer.
 
     With ``checkpoints`` each trial saves its state there after every epoch (and, every
@@ -72,6 +73,9 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
     trains that many seeds of each trial as one stack, worth their mean (:mod:`nntune.builtin_repeats`).
     With ``keep``, each complete trial of one objective that met the constraints offers its
     model there, so the test look need not retrain the best (:mod:`nntune.kept_model`).
+    ``resume_stopping``: a trial resumed from a proposal continues its parent's early
+    stopping (a babysat run continued or forked); by default it starts its own, as a PBT
+    child does under every executor (a stack's copied member starts afresh too).
     """
     metric = cfg.task.trained_metric
     executions = cfg.search.executions_per_trial
@@ -127,7 +131,7 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
             trial.set_system_attr("threads", threads.to_json())
         result = fit(params, splits, metric=metric, report=report, seed=trial.seed, device=device,
                      augment=augment, eval_transform=transform, checkpoint_path=path, resume_from=resume,
-                     changes=changes)
+                     changes=changes, resume_stopping=resume_stopping)
         if result.threads is not None:  # the model's size gave it fewer threads than the machine's rule
             trial.set_system_attr("threads", result.threads.to_json())
         # The returned model is what the value describes: the best epoch's weights when

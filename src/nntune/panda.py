@@ -187,7 +187,7 @@ def babysit_objective(cfg: Config, splits: Any, folder: Path, *, device: str | N
             proposal = Proposal(params, proposal.parent, proposal.parent_step) if proposal else None
         run = make_objective(cfg.model_copy(update={"fixed": params}), Space({}), splits, device=device,
                              checkpoints=folder, snapshot_every=1, proposal=proposal, on_epoch=after_epoch,
-                             resumed_by=None)
+                             resumed_by=None, resume_stopping=True)  # the same run continued
         value = run(trial)  # one value per task.metric entry with several objectives
         return tuple(float(v) for v in value) if isinstance(value, tuple) else float(value)
     return objective

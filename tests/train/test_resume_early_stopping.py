@@ -58,3 +58,51 @@ def test_early_stopping_switched_on_while_training_resumes_as_it_was(digits: Spl
     assert whole.stopped_early
     for epoch in range(3, whole.epochs):
         same_end(fit(PARAMS, digits, seed=0, resume_from=tmp_path / f"{epoch}.pt"), whole)
+
+
+def test_a_run_started_from_another_s_weights_starts_its_own_early_stopping(digits: Splits, tmp_path: Path) -> None:
+    """``resume_stopping=False`` (a PBT child under the local executors, as a stacked member
+    copied by PBT's exploit): the parent's best epoch, value and weights are not the child's,
+    whose count starts at the checkpoint's epoch as a fresh run's does."""
+    whole = every_checkpoint(PARAMS, digits, tmp_path)
+    start = whole.best_epoch + 2  # the parent's best lies before the child's first epoch
+    child = fit(PARAMS, digits, seed=0, resume_from=tmp_path / f"{start}.pt", resume_stopping=False)
+    assert child.best_epoch > start  # one of its own epochs, not the parent's best
+    assert child.best_value == max(r["value"] for r in child.history)
+    assert kept_record(child, PARAMS)[1]["epoch"] == child.best_epoch
+    inherited = fit(PARAMS, digits, seed=0, resume_from=tmp_path / f"{start}.pt")
+    assert inherited.best_epoch == whole.best_epoch  # the same run continued keeps it
+
+
+def test_a_pbt_child_of_the_built_in_trainer_starts_its_own_early_stopping(tmp_path: Path) -> None:
+    """Through the built-in objective: a trial proposed from a parent's snapshot (PBT) reports
+    a best epoch of its own; a babysat run continued (``resume_stopping=True``) keeps its
+    parent's."""
+    import nntune
+    from nntune.builtin import checkpoint_file, make_objective
+    from nntune.config import parse_config
+    from nntune.schedulers._pbt import Proposal
+    from nntune.space import Space
+    from nntune.builtin_task import load_task_splits
+
+    cfg = parse_config({"study": "s", "task": {"data": "digits", "model": "mlp", "metric": "accuracy"},
+                        "fixed": {k: v for k, v in PARAMS.items() if k != "model"}})
+    splits = load_task_splits(cfg)
+    folder = tmp_path / "runs"
+    study = nntune.create_study("s", "memory", direction="maximize")
+    study.optimize(make_objective(cfg, Space({}), splits, checkpoints=folder, snapshot_every=1), n_trials=1)
+    parent = study.trials[0]
+    best = int(parent.user_attrs.get("best_epoch", max(parent.intermediate_values, key=parent.intermediate_values.get)))
+    start = best + 2
+    assert checkpoint_file(folder, 0, start).is_file()
+    for resume_stopping in (False, True):
+        proposal = Proposal(dict(parent.params), 0, start)
+        objective = make_objective(cfg, Space({}), splits, checkpoints=folder, snapshot_every=1, proposal=proposal,
+                                   resumed_by=None, resume_stopping=resume_stopping)
+        study.optimize(objective, n_trials=1)
+        child = study.trials[-1]
+        own = {e: v for e, v in child.intermediate_values.items() if e > start}
+        if resume_stopping:
+            assert child.value == parent.value  # the run continued: its best is still the parent's epoch
+        else:
+            assert child.value == max(own.values())  # its own best epoch's value

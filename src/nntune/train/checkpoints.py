@@ -117,13 +117,13 @@ def resume(
     batch_gen: torch.Generator,
     augment_gen: torch.Generator | None = None,
     *,
-    stopping: EarlyStopping,
+    stopping: EarlyStopping | None,
 ) -> Resumed:
     """Load a checkpoint into freshly built objects with the new ``hp`` in effect.
 
     Returns the checkpoint's epoch and iterations, and sets ``stopping`` (the run's early
     stopping, built from ``hp``) to the checkpoint's best epoch, value and count of epochs
-    without improvement. The random streams continue where they stopped, so resuming with unchanged
+    without improvement (``None``: the caller's early stopping starts afresh). The random streams continue where they stopped, so resuming with unchanged
     params reproduces an uninterrupted run.
     """
     file = Path(path)
@@ -146,6 +146,8 @@ def resume(
     if "cuda" in rng and device.type == "cuda":
         torch.cuda.set_rng_state(rng["cuda"].cpu())
     epoch = int(state["epoch"])
+    if stopping is None:
+        return Resumed(epoch, int(state["iterations"]), None, None)
     best_state = restore_stopping(state, hp, stopping, model, epoch)
     saved = state.get("stopping")
     key = "record" if stopping.best_epoch == epoch else "best_record"  # an early stopping switched on here: its own

@@ -116,6 +116,7 @@ def fit(
     augment: Callable[[Tensor], Tensor] | None = None,
     eval_transform: Callable[[Tensor], Tensor] | None = None,
     changes: Changes | None = None,
+    resume_stopping: bool = True,
 ) -> FitResult:
     """Train a model described by ``params`` on ``splits`` and return it with its history.
 
@@ -141,6 +142,10 @@ def fit(
     a random 224x224 crop of 32x32 images needs (:func:`~nntune.train.augment.make_eval_transform`).
     ``changes(epoch, hp)`` is asked after each epoch's checkpoint for hyperparameters to
     change from the next epoch on (:func:`~nntune.train.live.apply_changes`).
+    ``resume_stopping``: a resumed run continues the checkpoint's early stopping (its best
+    epoch, value and weights, its count of epochs without improvement), as the same run
+    continued; False starts it afresh, as a new trial started from another's weights does
+    (a PBT child, as a stack's copied member).
     A model whose steps are too small for several threads trains on one
     (:class:`~nntune.train.threads.SizedThreads`); torch's threads are as before afterwards.
     ``amp`` (float16 mixed precision with a gradient scaler) takes effect on CUDA only: on
@@ -149,7 +154,8 @@ def fit(
     with SizedThreads() as threads:
         result = _fit(params, splits, metric=metric, report=report, seed=seed, device=device,
                       checkpoint_path=checkpoint_path, resume_from=resume_from, augment=augment,
-                      eval_transform=eval_transform, changes=changes, threads=threads)
+                      eval_transform=eval_transform, changes=changes, threads=threads,
+                      resume_stopping=resume_stopping)
     result.threads = threads.capped
     return result
 
@@ -157,7 +163,7 @@ def fit(
 def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Report | None, seed: int,
          device: str | torch.device | None, checkpoint_path: str | Path | None, resume_from: str | Path | None,
          augment: Callable[[Tensor], Tensor] | None, eval_transform: Callable[[Tensor], Tensor] | None,
-         changes: Changes | None, threads: SizedThreads) -> FitResult:
+         changes: Changes | None, threads: SizedThreads, resume_stopping: bool = True) -> FitResult:
     task = splits.task_type
     if len(splits.y_train) == 0 or len(splits.y_val) == 0:
         raise ConfigError("splits", "the training and validation splits must both hold samples")
@@ -202,7 +208,8 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
     best_state, best_record = None, None
     start_epoch, iterations = 0, 0
     if resume_from is not None:
-        resumed = resume(resume_from, hp, model, optimizer, schedule, dev, batch_gen, augment_gen, stopping=stopping)
+        resumed = resume(resume_from, hp, model, optimizer, schedule, dev, batch_gen, augment_gen,
+                         stopping=stopping if resume_stopping else None)
         start_epoch, iterations, best_state = resumed.epoch, resumed.iterations, resumed.best_state
         best_record = resumed.best_record
 
