@@ -90,3 +90,17 @@ class Finding:
 
 def finding(kind: str, evidence: Mapping[str, float], summary: str) -> Finding:
     return Finding(kind, SEVERITY[kind], {k: float(v) for k, v in evidence.items()}, ADVICE[kind], summary)
+
+
+def no_finding_words(epochs: int | None) -> str:
+    """What a trial without findings says, by the epochs (or steps) it reported: none, so
+    nothing was read; fewer than the trend rules need (:data:`MIN_EPOCHS_FOR_TREND`), so no
+    finding is no verdict either; or curves that look healthy (``None``: not counted)."""
+    from nntune.diagnose_descent import MIN_EPOCHS_FOR_TREND
+
+    if epochs is not None and epochs <= 0:
+        return "the trial reported no curve (no trial.report), so there was nothing to diagnose"
+    if epochs is not None and epochs < MIN_EPOCHS_FOR_TREND:
+        reported = f"{epochs} epoch" if epochs == 1 else f"{epochs} epochs"
+        return f"too short to read: {reported}, where a trend takes {MIN_EPOCHS_FOR_TREND}"
+    return "the curves look healthy"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nntune.diagnose import diagnose
+from nntune.diagnose_descent import MIN_EPOCHS_FOR_TREND
 from nntune.storage import ParamChange
 from nntune.trial import FrozenTrial, TrialState
 
@@ -104,7 +105,8 @@ def render(data: ViewData) -> Any:
     if data.changes:
         parts.append("[bold]changes[/]\n" + "\n".join(data.changes[-6:]))
     parts.append("[bold]diagnosis[/]\n" + ("\n".join(data.findings) if data.findings else
-                                          "nothing to say yet" if data.epoch < 3 else "the curves look healthy"))
+                                          "nothing to say yet" if data.epoch < MIN_EPOCHS_FOR_TREND
+                                          else "the curves look healthy"))
     # The name as written: ``b[i]`` is no style.
     title = f"study {escape(data.study)}, trial {data.trial}" + (f" ({data.state})" if data.state else "")
     title += f": epoch {data.epoch}{total}"

@@ -304,8 +304,17 @@ def render_show(data: Mapping[str, Any], console: Console, *, top: int = 10) -> 
 
 
 def no_findings_line(rows: list[Mapping[str, Any]]) -> str:
-    """What the leaderboard's trials without findings say: healthy curves, or, where none
+    """What the leaderboard's trials without findings say: healthy curves; too few epochs
+    to read a trend (those that reported fewer than the trend rules need); or, where none
     reported a value per epoch, no curve to read at all."""
-    if any(r.get("epochs") for r in rows):
+    from nntune.diagnose_descent import MIN_EPOCHS_FOR_TREND
+
+    if not any(r.get("epochs") for r in rows):
+        return "no findings for those trials: they reported no curve (no trial.report), so there was nothing to diagnose"
+    short = [str(r["number"]) for r in rows if 0 < (r.get("epochs") or 0) < MIN_EPOCHS_FOR_TREND]
+    if not short:
         return "no findings for those trials: their curves look healthy"
-    return "no findings for those trials: they reported no curve (no trial.report), so there was nothing to diagnose"
+    few = f"fewer than {MIN_EPOCHS_FOR_TREND} epochs, too few to read a trend"
+    if len(short) == sum(1 for r in rows if r.get("epochs")):
+        return f"no findings for those trials: their curves are too short to read ({few})"
+    return f"no findings for those trials: their curves look healthy, but trial {', '.join(short)} reported {few}"

@@ -45,15 +45,42 @@ def test_trials_with_intermediate_values_but_no_records_still_read_as_before(tmp
 
     def objective(trial: nntune.Trial) -> float:
         x = trial.suggest_float("x", 0, 1)
-        for step in range(3):
-            trial.report(x / (step + 1), step)
-        return x / 3
+        for step in range(4):  # falls, then flat: converged
+            trial.report(x / min(step + 1, 2), step)
+        return x / 2
 
     study.optimize(objective, n_trials=1)
     page = render_html(build_report_data(url, "steps"))
     assert "No finding: the curves look healthy." in section(page, "diagnosis")
     assert "only intermediate values" in section(page, "learning-curves")
     assert "their curves look healthy" in shown(url, "steps")
+
+
+def test_curves_too_short_for_a_trend_are_not_said_to_look_healthy(tmp_path):
+    """A trial of 1-3 epochs (pruned at the first rung, or short by design) gives the trend
+    rules nothing to read: no finding is no verdict, and the report, show and the dashboard's
+    trial view say so instead of calling its curves healthy."""
+    from nntune.report.browse import trial_detail
+
+    url = f"sqlite:///{tmp_path / 'short.db'}"
+    study = nntune.create_study(study_name="short", storage=url)
+
+    def objective(trial: nntune.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        for step in range(1 if trial.number == 0 else 6):  # falls, then flat: converged
+            trial.report(x / min(step + 1, 2), step)
+        return x / 2
+
+    study.optimize(objective, n_trials=1)
+    page = render_html(build_report_data(url, "short"))
+    assert "No finding: too short to read: 1 epoch, where a trend takes 4." in section(page, "diagnosis")
+    assert "look healthy" not in section(page, "diagnosis")
+    assert "their curves are too short to read (fewer than 4 epochs, too few to read a trend)" in shown(url, "short")
+    detail = trial_detail(study.trials[0], metric="value", direction="minimize", study_best=None)
+    assert detail["no_finding"] == "No finding: too short to read: 1 epoch, where a trend takes 4."
+    study.optimize(objective, n_trials=1)  # a second trial of 6 epochs: healthy beside the short one
+    text = shown(url, "short")
+    assert "their curves look healthy, but trial 0 reported fewer than 4 epochs, too few to read a trend" in text
 
 
 def test_an_empty_study_says_it_holds_no_trial_instead_of_an_empty_table(tmp_path):

@@ -145,11 +145,14 @@ def query_trials(trials: Sequence[FrozenTrial], q: TrialQuery) -> dict[str, Any]
 def trial_detail(trial: FrozenTrial, *, metric: str, direction: str, study_best: float | None) -> dict[str, Any]:
     """One trial in full: its row, learning curves (train and validation loss and metric,
     learning rate, per-layer statistics), intermediate values, and its diagnosis with advice."""
+    from nntune.diagnose_findings import no_finding_words
+
     steps = sorted(trial.intermediate_values)
     findings = diagnose(trial, study_best=study_best, direction=direction, metric=metric)
     return {**trial_row(trial), "metric": metric, "curve": curve_of(trial, metric),
             "intermediate": {"steps": steps, "values": [trial.intermediate_values[s] for s in steps]},
             "user_attrs": trial.user_attrs, "findings": [f.to_json() for f in findings],
+            "no_finding": f"No finding: {no_finding_words(len(steps))}.",  # what the page says without one
             "prediction": trial.system_attrs.get("curve")}  # scheduler ``curve``: the last extrapolation
 
 

@@ -245,10 +245,11 @@ def diagnosis_section(d: Mapping[str, Any]) -> str:
 
 
 def no_finding_text(trial: Mapping[str, Any]) -> str:
-    """A top trial without findings: healthy curves, or none to read (nothing reported per epoch)."""
-    if trial.get("epochs", 1):
-        return "No finding: the curves look healthy."
-    return "No finding: the trial reported no curve (no trial.report), so there was nothing to diagnose."
+    """A top trial without findings: healthy curves, too few epochs to read, or none to read
+    (nothing reported per epoch)."""
+    from nntune.diagnose_findings import no_finding_words
+
+    return f"No finding: {no_finding_words(trial.get('epochs'))}."
 
 
 def trials_section(d: Mapping[str, Any]) -> str:

@@ -33,7 +33,7 @@ async function refreshTrial() {
   }
   $("#trial-info").replaceChildren(...trialInfo(t));
   const box = $("#trial-findings");
-  box.replaceChildren(...(t.findings.length ? t.findings.map(findingNode) : [el("p", { class: "empty" }, t.error ? "No finding." : "No finding: the curves look healthy.")]));
+  box.replaceChildren(...(t.findings.length ? t.findings.map(findingNode) : [el("p", { class: "empty" }, t.error ? "No finding." : t.no_finding || "No finding: the curves look healthy.")]));
   renderControls(t);
   await Promise.all(drawn);
 }
