@@ -9,7 +9,7 @@ import json
 import math
 import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -178,6 +178,10 @@ def copy_study(*, from_study_name: str, from_storage: str | Storage, to_storage:
     # Not the key in its kept model files' names: a copy sharing it shares their names in the
     # study's folder, so the one tuned on would overwrite or delete the other's models.
     attrs = {k: v for k, v in rec.attrs.items() if k != MODEL_FILES_KEY}
+    if "babysit" in attrs:  # nor its babysat trials' checkpoint folder, for the same reason
+        from nntune.panda import copied_attrs  # torch: only for a babysat study
+
+        attrs = copied_attrs(replace(rec, attrs=attrs))
     sid = target.create_study(to_study_name or rec.name, rec.direction, attrs)
     add_frozen_trials(target, sid, trials, check_params=False)
     # Looks at the test split are counted per study: the copy has had them too.

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nntune._files import check_writable_dir, folder_name
+from nntune._files import check_writable_dir, folder_name, link_or_copy
 from nntune._trial import Trial
 from nntune.builtin import load_task_splits, make_objective
 from nntune.changes import CHANGEABLE, STOP, range_words
@@ -73,6 +73,23 @@ def remembered(old: Any, config: dict[str, Any], key: str) -> dict[str, Any]:
     if isinstance(old, dict) and "config" in old:
         return {**old, "config": config}
     return {"config": config, FOLDER: key}
+
+
+def copied_attrs(rec: StudyRecord) -> dict[str, Any]:
+    """A babysat study's attributes for its copy (``copy_study``): a checkpoint folder key of
+    its own, the original's files hard-linked into it, so the copy's trials resume and fork
+    from their snapshots while neither study's new trials touch the other's files (with
+    the original's key, trial N of each wrote the same files)."""
+    info = rec.attrs.get(ATTR)
+    if not isinstance(info, dict) or "config" not in info:
+        return dict(rec.attrs)
+    old, key = checkpoint_dir(babysit_config(rec), rec), uuid.uuid4().hex[:12]
+    new = _named_dir(babysit_config(rec)) / key
+    if old.is_dir():  # elsewhere (a copy made on another machine) the copy's old snapshots are gone, as said on a fork
+        new.mkdir(parents=True, exist_ok=True)
+        for path in old.glob("trial-*.pt"):
+            link_or_copy(path, new / path.name)
+    return {**rec.attrs, ATTR: {**info, FOLDER: key}}
 
 
 def load_babysit_study(storage: str, name: str) -> tuple[Study, Config]:
