@@ -35,7 +35,7 @@ from nntune.samplers._base import independent_draw, resolve_seed, trial_rng
 from nntune.samplers._constraints import ConstraintsFunc
 from nntune.samplers._checks import check_callable, check_count, check_flag
 from nntune.samplers._define_by_run import decode, encode, signed, snap
-from nntune.samplers._gp_fit import fit_kernel
+from nntune.samplers._gp_fit import JITTER, fit_kernel
 from nntune.samplers._independent import checked_independent, draw_independent, drawn_rest
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Choice, Distribution, Space
@@ -128,6 +128,7 @@ class Posterior:
     chol: np.ndarray
     amplitude: float
     length: np.ndarray
+    noise: float = 0.0  # the observation noise the fit found (``believing`` conditions with it)
 
     def _cross(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         diff = (q[:, None, :] - self.x[None, :, :]) / self.length
@@ -209,7 +210,23 @@ def fit_gp(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, n_restarts: i
 
     fitted = fit_kernel(x, y, theta0, neg_log_prior, fixed_noise=MIN_NOISE if deterministic else None,
                         n_restarts=n_restarts, seed=int(rng.integers(2**31 - 1)), min_noise=MIN_NOISE)
-    return Posterior(x, fitted.alpha, fitted.chol, fitted.amplitude, fitted.length)
+    return Posterior(x, fitted.alpha, fitted.chol, fitted.amplitude, fitted.length, fitted.noise)
+
+
+def believing(post: Posterior, q: np.ndarray) -> tuple[Posterior, np.ndarray]:
+    """``post`` conditioned also on the points ``q`` (features) as if each had been observed
+    at the model's mean there, with the same kernel (the kriging believer), and those means.
+    ``q`` are the points of trials still running: their uncertainty collapses, so the
+    expected improvement no longer leads a second worker to a point a first one is trying."""
+    mean, _ = post.predict(q)
+    from scipy import linalg
+
+    x = np.vstack([post.x, q])
+    y = np.concatenate([post.chol @ (post.chol.T @ post.alpha), mean])  # K alpha: the fitted targets
+    k = replace(post, x=x)._cross(x)[0]
+    k[np.diag_indices_from(k)] += post.noise + JITTER
+    chol = linalg.cholesky(k, lower=True, check_finite=False)
+    return replace(post, x=x, chol=chol, alpha=linalg.cho_solve((chol, True), y, check_finite=False)), mean
 
 
 def log_ei(mean: np.ndarray, var: np.ndarray, best: float) -> np.ndarray:
@@ -306,6 +323,8 @@ class GPSampler(OptunaMethods):
         self.n_candidates = check_count("n_candidates", n_candidates, 1)
         self.n_starts = check_count("n_starts", n_starts, 1)
         self.n_restarts = check_count("n_restarts", n_restarts, 0)
+        # (trial number, start) -> (space, unit point) of the model's proposals to running trials
+        self._proposed: dict[tuple[int, Any], tuple[Space, np.ndarray]] = {}
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:
@@ -317,15 +336,39 @@ class GPSampler(OptunaMethods):
             # Optuna's: the start-up trials are the independent sampler's, when one is given.
             return drawn_rest(self, space, history, number, direction, {})
         with _blas().limit(limits=1, user_api="blas"):
-            return self._model_suggest(space, units, losses, number)
+            point, row = self._model_suggest(space, units, losses, number, self._pending(space, history, number))
+        me = next((t for t in history if t.number == number), None)
+        if me is not None:
+            self._proposed[(number, me.datetime_start)] = (space, row)
+        return point
+
+    def _pending(self, space: Space, history: Sequence[FrozenTrial], number: int) -> np.ndarray | None:
+        """The unit points of the trials other workers run now (Optuna's GP conditions on
+        them too): without them two threads that ask on the same results got the same point.
+        A trial this sampler proposed may not have stored its parameters yet (the next
+        thread asks as soon as this one's ask is done): its proposal stands for them."""
+        running = {(t.number, t.datetime_start): t for t in history if t.state == TrialState.RUNNING}
+        self._proposed = {k: v for k, v in self._proposed.items() if k in running}
+        rows = []
+        for key, t in running.items():
+            if t.number == number:
+                continue
+            if space.params.keys() <= t.params.keys():
+                rows.append(encode(space, [t])[0])
+            elif key in self._proposed and self._proposed[key][0] == space:
+                rows.append(self._proposed[key][1])
+        return np.array(rows) if rows else None
 
     def _model_suggest(self, space: Space, units: np.ndarray, losses: np.ndarray,
-                       number: int) -> dict[str, Any]:
+                       number: int, pending: np.ndarray | None = None) -> tuple[dict[str, Any], np.ndarray]:
         rng = trial_rng(self.seed, number, 3)
         enc = Encoding.of(space)
         y = warp(losses)
         post = fit_gp(enc.features(units), y, rng, self.n_restarts, deterministic=self.deterministic_objective)
         best = float(y.min())
+        if pending is not None:  # a believed value below the best is the best now, as if observed
+            post, believed = believing(post, enc.features(pending))
+            best = min(best, float(believed.min()))
         top = units[np.argsort(y)[:NEAR_TOP]]
         near = np.repeat(np.nan_to_num(top, nan=0.5), NEAR_EACH, axis=0)
         near = near + rng.normal(0.0, NEAR_SD, near.shape)
@@ -338,7 +381,8 @@ class GPSampler(OptunaMethods):
         moved = maximize_ei(space, post, best, starts)
         final = np.vstack([moved, pool[order[:1]]])
         final_scores = log_ei(*post.predict(enc.features(final)), best)
-        return decode(space, final[int(np.argmax(final_scores))])
+        row = final[int(np.argmax(final_scores))]
+        return decode(space, row), row
 
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:

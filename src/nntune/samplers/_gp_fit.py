@@ -37,6 +37,7 @@ class Fitted:
     length: np.ndarray
     chol: np.ndarray
     alpha: np.ndarray
+    noise: float  # the observation noise on K's diagonal (JITTER aside)
 
 
 def _matern(x: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -107,4 +108,4 @@ def fit_kernel(x: np.ndarray, y: np.ndarray, theta0: np.ndarray, neg_log_prior: 
     k = amplitude * _matern(x, length)[0]
     k[np.diag_indices_from(k)] += noise + JITTER
     chol = linalg.cholesky(k, lower=True, check_finite=False)
-    return Fitted(amplitude, np.atleast_1d(length), chol, linalg.cho_solve((chol, True), y, check_finite=False))
+    return Fitted(amplitude, np.atleast_1d(length), chol, linalg.cho_solve((chol, True), y, check_finite=False), noise)
