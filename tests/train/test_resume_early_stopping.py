@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 import torch
 
 from nntune.train import fit
@@ -74,7 +75,8 @@ def test_a_run_started_from_another_s_weights_starts_its_own_early_stopping(digi
     assert inherited.best_epoch == whole.best_epoch  # the same run continued keeps it
 
 
-def test_a_pbt_child_of_the_built_in_trainer_starts_its_own_early_stopping(tmp_path: Path) -> None:
+@pytest.mark.parametrize("seed", range(3))
+def test_a_pbt_child_of_the_built_in_trainer_starts_its_own_early_stopping(tmp_path: Path, seed: int) -> None:
     """Through the built-in objective: a trial proposed from a parent's snapshot (PBT) reports
     a best epoch of its own; a babysat run continued (``resume_stopping=True``) keeps its
     parent's."""
@@ -89,7 +91,9 @@ def test_a_pbt_child_of_the_built_in_trainer_starts_its_own_early_stopping(tmp_p
                         "fixed": {k: v for k, v in PARAMS.items() if k != "model"}})
     splits = load_task_splits(cfg)
     folder = tmp_path / "runs"
-    study = nntune.create_study("s", "memory", direction="maximize")
+    # No pruner: the children are judged by their early stopping alone (the default one
+    # would stop a child whose epoch falls below the others' median there).
+    study = nntune.create_study("s", "memory", direction="maximize", seed=seed, pruner=nntune.pruners.NopPruner())
     study.optimize(make_objective(cfg, Space({}), splits, checkpoints=folder, snapshot_every=1), n_trials=1)
     parent = study.trials[0]
     best = int(parent.user_attrs.get("best_epoch", max(parent.intermediate_values, key=parent.intermediate_values.get)))
