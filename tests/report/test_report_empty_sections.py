@@ -41,7 +41,7 @@ def test_trials_that_reported_no_curve_are_not_said_to_have_healthy_curves(tmp_p
 
 def test_trials_with_intermediate_values_but_no_records_still_read_as_before(tmp_path):
     url = f"sqlite:///{tmp_path / 'steps.db'}"
-    study = nntune.create_study(study_name="steps", storage=url)
+    study = nntune.create_study(study_name="steps", storage=url, sampler=nntune.samplers.RandomSampler(seed=0))
 
     def objective(trial: nntune.Trial) -> float:
         x = trial.suggest_float("x", 0, 1)
@@ -63,7 +63,7 @@ def test_curves_too_short_for_a_trend_are_not_said_to_look_healthy(tmp_path):
     from nntune.report.browse import trial_detail
 
     url = f"sqlite:///{tmp_path / 'short.db'}"
-    study = nntune.create_study(study_name="short", storage=url)
+    study = nntune.create_study(study_name="short", storage=url, sampler=nntune.samplers.RandomSampler(seed=0))
 
     def objective(trial: nntune.Trial) -> float:
         x = trial.suggest_float("x", 0, 1)
