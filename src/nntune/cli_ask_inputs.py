@@ -297,15 +297,14 @@ JOURNAL_FILE_CLASSES = ("JournalFileBackend", "JournalFileStorage")
 REDIS_CLASSES = ("JournalRedisBackend", "JournalRedisStorage")
 
 
-SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
-
-
 def file_storage_url(path: str) -> str:
     """The storage URL for a file given by its path alone, as optuna-dashboard takes one
     (``optuna-dashboard ./db.sqlite3``, ``optuna-dashboard ./journal.log``): an SQLite
     database by its header, any other file a journal. Anything that is no file is returned
     as it is, for the URL's own checks to judge."""
     from pathlib import Path
+
+    from nntune.storage.journal import SQLITE_HEADER
 
     if "://" in path or not Path(path).is_file():
         return path

@@ -103,6 +103,14 @@ def recover_interrupted(study: Study, options: WorkerOptions, *,
     return out
 
 
+def dead_trials_requeued(study: Study, options: WorkerOptions) -> bool:
+    """Whether trials of dead processes went back to the queue, looked for when a search
+    reaches its budget: the budget counts running trials, and one whose process died on this
+    machine since the last sweep (another search on the study, killed mid-trial) would
+    otherwise end the search with that trial never run, its report and test look one short."""
+    return TrialState.WAITING in recover_interrupted(study, options).values()
+
+
 def timed_out(limit: float) -> str:
     """The error of a trial that ran past ``trial_timeout``: the same words whichever
     executor stopped it (a killed worker or actor, a member dropped from its stack)."""

@@ -44,7 +44,8 @@ from typing import TYPE_CHECKING, Any
 
 from nntune.exceptions import ConfigError, caused_by_ctrl_c
 from nntune.executors._common import (
-    WAIT_SECONDS, Callback, WorkerOptions, admission, budget_reached, recover_interrupted, useful_workers,
+    WAIT_SECONDS, Callback, WorkerOptions, admission, budget_reached, dead_trials_requeued, recover_interrupted,
+    useful_workers,
     worker_identity,
 )
 from nntune.executors._members import (
@@ -53,7 +54,6 @@ from nntune.executors._members import (
 from nntune.executors._population_stacks import STRUCTURES_ATTR, Population
 from nntune.executors._running import termination_as_interrupt
 from nntune.samplers._partial_fixed import StructureAsker, structure_block
-from nntune.trial import TrialState
 
 if TYPE_CHECKING:
     from nntune.study import Study
@@ -222,13 +222,8 @@ def _search(study: Study, run: Population, total: int, options: WorkerOptions, c
                 last_sweep = clock()
             fill()
             if not run.live:
-                requeued = reason == budget_reached(total) and \
-                    TrialState.WAITING in recover_interrupted(study, options).values()
-                if requeued:
-                    # The budget counts running trials: one whose process died on this machine
-                    # since the last sweep (another search on the study, killed mid-trial) went
-                    # back to the queue, and is trained here rather than left running.
-                    reason = None
+                if reason == budget_reached(total) and dead_trials_requeued(study, options):
+                    reason = None  # trained here rather than left running
                     continue
                 if reason is not None:
                     break

@@ -17,6 +17,7 @@ from nntune.exceptions import caused_by_ctrl_c
 from nntune.executors._common import (
     Callback,
     WorkerOptions,
+    dead_trials_requeued,
     recover_interrupted,
     WAIT_SECONDS,
     admission,
@@ -26,7 +27,6 @@ from nntune.executors._common import (
 from nntune.executors._members import requeue_members
 from nntune.executors._memory import PeakMemory
 from nntune.executors._running import Heartbeat, run_measured, termination_as_interrupt
-from nntune.trial import TrialState
 
 if TYPE_CHECKING:
     from nntune.study import Objective, Study
@@ -67,7 +67,7 @@ def _search(study: Study, objective: Objective, total: int, timeout: float | Non
                 last_sweep = clock()
             verdict, why = admission(study, total)
             if verdict == "done":
-                if why == budget_reached(total) and _dead_trials_requeued(study, options):
+                if why == budget_reached(total) and dead_trials_requeued(study, options):
                     continue
                 return why
             if verdict == "wait":  # members training elsewhere may still be replaced
@@ -77,7 +77,7 @@ def _search(study: Study, objective: Objective, total: int, timeout: float | Non
             if trial is None and verdict == "queued":
                 continue  # another process took the queued trial first
             if trial is None:
-                if _dead_trials_requeued(study, options):
+                if dead_trials_requeued(study, options):
                     continue
                 return budget_reached(total)
             frozen = run_measured(study, trial, objective, heartbeat, catch)
@@ -86,10 +86,3 @@ def _search(study: Study, objective: Objective, total: int, timeout: float | Non
             for cb in callbacks:
                 cb(study, frozen)
 
-
-def _dead_trials_requeued(study: Study, options: WorkerOptions) -> bool:
-    """Whether trials of dead processes went back to the queue, looked for at the budget:
-    the budget counts running trials, and one whose process died on this machine since the
-    last sweep (another search on the study, killed mid-trial) would otherwise end this
-    search with that trial never run, and its report and test look one trial short."""
-    return TrialState.WAITING in recover_interrupted(study, options).values()
