@@ -3,26 +3,15 @@ checkpoint folder of its own, holding the original's snapshots: its trials still
 fork, and neither study's new trials touch the other's files. With the original's folder
 key, trial N of each wrote the same files, and one's retention deleted the other's."""
 
-from pathlib import Path
-
 import nntune
-from nntune.config import parse_config
 from nntune.panda import (checkpoint_dir, load_babysit_study, open_babysit_study, queue_fork, queue_new, snapshots,
                           train_queued)
 from nntune.trial import TrialState
-
-
-def config(tmp_path: Path, db: str):
-    return parse_config({
-        "study": "panda", "storage": f"sqlite:///{tmp_path / db}",
-        "task": {"data": "digits", "model": "mlp", "metric": "accuracy"},
-        "search": {"checkpoint_dir": str(tmp_path / "runs")},
-        "fixed": {"epochs": 2, "layers": 1, "units": 16, "batch_size": 128, "lr": 0.05},
-    })
+from tests.test_panda_folders import config  # a digits MLP of 2 epochs, babysat
 
 
 def test_a_copied_babysat_study_keeps_its_snapshots_in_a_folder_of_its_own(tmp_path):
-    cfg = config(tmp_path, "a.db")
+    cfg = config(tmp_path, "a.db", 0.05)
     study = open_babysit_study(cfg)
     train_queued(study, cfg, queue_new(study, cfg))
     original = checkpoint_dir(cfg, study)
