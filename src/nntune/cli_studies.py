@@ -41,6 +41,9 @@ def dashboard(
     if storage_url_arg is not None and storage not in ("sqlite:///nntune.db", storage_url_arg):
         raise ConfigError("storage", f"given twice: {storage_url_arg} and --storage {storage}")
     given = storage_url_arg or storage
+    if storage_class is None and "://" not in given and given != "memory" and not Path(given).exists():
+        raise ConfigError("storage", f"no such file: {given} (a path alone opens an SQLite database or a journal; "
+                                     "or give a URL such as sqlite:///nntune.db)")
     # optuna-dashboard opens a file given by its path alone; --storage-class, as for
     # `nntune studies`, says which kind a path or URL is.
     store = open_existing(storage_url(given, storage_class) if storage_class else file_storage_url(given))

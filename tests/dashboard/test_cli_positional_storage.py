@@ -43,9 +43,11 @@ def test_a_file_given_by_its_path_alone_is_read_as_the_database_or_journal_it_is
     assert file_storage_url(db) == db
 
 
-def test_a_path_that_is_no_file_is_still_refused_as_a_url(call_cli, tmp_path):
+def test_a_path_that_is_no_file_is_refused_in_one_line(call_cli, tmp_path):
     code, _, err = call_cli("dashboard", str(tmp_path / "none.log"), "--no-browser")
-    assert code == 2 and err.startswith("nntune: error: storage: expected a URL such as sqlite:///nntune.db"), err
+    assert code == 2 and err.strip() == (f"nntune: error: storage: no such file: {tmp_path / 'none.log'} (a path alone "
+                                         "opens an SQLite database or a journal; or give a URL such as "
+                                         "sqlite:///nntune.db)"), err
     code, _, err = call_cli("dashboard", "--storage", "sqlite:///x.db", "--storage-class", "JournalFileBackend",
                             "--no-browser")
     assert code == 2 and err.startswith("nntune: error: --storage-class: JournalFileBackend takes a journal "
