@@ -39,6 +39,19 @@ def test_studies_prints_optunas_rows_in_each_format(call_cli, url):
     assert code == 2 and err.startswith("nntune: error: --format:")
 
 
+def test_studies_table_and_value_give_the_directions_as_json_names_them(call_cli, url):
+    # Not a Python list's ['MINIMIZE', 'MAXIMIZE']: the names json and yaml give, plainly.
+    code, out, err = call_cli("studies", "--storage", url, "-f", "table")
+    assert code == 0, err
+    rows = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in out.splitlines()[3:-1]}
+    assert rows == {"one": "MAXIMIZE", "two": "MINIMIZE, MAXIMIZE"}
+    code, out, err = call_cli("studies", "--storage", url, "-f", "value")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["one", "MAXIMIZE", "1"]
+    assert lines[1].split()[:3] == ["two", "MINIMIZE,MAXIMIZE", "0"]  # one word for a shell's read
+
+
 def test_export_and_delete_study_take_study_name_and_storage_class(call_cli, url):
     code, out, err = call_cli("export", "--storage", url, "--storage-class", "RDBStorage", "--study-name", "one")
     assert code == 0, err

@@ -71,7 +71,10 @@ def studies(
     store = open_existing(storage_url(storage, storage_class))
     if fmt is not None:  # Optuna's ``studies`` output
         rows, columns = optuna_study_rows(store)
-        print(render(rows, columns, _output_format(fmt, False), flat=flat))
+        fmt = _output_format(fmt, False)
+        if fmt in ("table", "value") and not flat:
+            rows = [{**row, "direction": plain_directions(row["direction"], fmt)} for row in rows]
+        print(render(rows, columns, fmt, flat=flat))
         return
     if flat:
         raise ConfigError("--flatten", "flattens -f FORMAT's rows; give -f json, yaml, table or value")
@@ -82,6 +85,14 @@ def studies(
     # Study names are the user's words (``exp[bs=64]``): shown as named, never read as markup.
     table = studies_table(data)
     console_for(table, markup=False).print(table)  # into a pipe: no name, number or time cut short
+
+
+def plain_directions(directions: list[str], fmt: str) -> str:
+    """A ``direction`` cell of ``-f table`` or ``-f value``: the names JSON and YAML give,
+    ``MINIMIZE`` or ``MINIMIZE, MAXIMIZE``, not a Python list's ``['MINIMIZE']``. A value
+    line's cells are separated by spaces, so there the names are joined by a comma alone and
+    a shell's ``read name direction n_trials`` takes the directions as one word."""
+    return ("," if fmt == "value" else ", ").join(directions)
 
 
 def export(
