@@ -45,6 +45,21 @@ def test_added_trial_with_infinite_value_is_not_a_complete_trial_without_value(t
         assert study.best_value == 3.0
 
 
+def test_an_added_pruned_trial_keeps_the_value_it_was_given_and_a_told_one_its_last_report(tmp_path: Path) -> None:
+    # Optuna's add_trial stores a pruned trial's value as given (None here); its
+    # tell(state=PRUNED) takes the last reported value.
+    for storage in _storages(tmp_path):
+        study = nntune.create_study(storage=storage)
+        study.add_trial(create_trial(state=TrialState.PRUNED, intermediate_values={0: 1.0, 3: 0.5}))
+        study.add_trial(create_trial(state=TrialState.PRUNED, value=0.7, intermediate_values={0: 1.0}))
+        trial = study.ask()
+        trial.report(0.7, 1)
+        trial.report(0.3, 4)
+        study.tell(trial, state=TrialState.PRUNED)
+        assert [(t.value, t.intermediate_values) for t in study.trials] == [
+            (None, {0: 1.0, 3: 0.5}), (0.7, {0: 1.0}), (0.3, {1: 0.7, 4: 0.3})]
+
+
 def test_create_trial_refuses_nan_and_a_failed_trial_with_a_value() -> None:
     with pytest.raises(ValueError, match="NaN"):
         create_trial(value=math.nan)

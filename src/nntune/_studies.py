@@ -249,9 +249,9 @@ def add_frozen_trials(storage: Storage, study_id: int, trials: Sequence[FrozenTr
             storage.report(study_id, number, step, t.intermediate_values.get(step), records.get(step))
         if t.user_attrs:
             storage.set_trial_user_attrs(study_id, number, t.user_attrs)
+        # A pruned trial keeps the value it was given, None included, as Optuna's add_trial
+        # does: only tell() takes the last reported value, as the trial's end is told there.
         values, value, error = t.values, t.value, t.error
-        if state == TrialState.PRUNED and value is None and t.intermediate_values:  # as Study.tell does
-            value = t.intermediate_values[max(t.intermediate_values)]
         if state == TrialState.COMPLETE and not all(math.isfinite(v) for v in values or []):
             # As Study.tell does: storage keeps no infinite value, and a complete trial without
             # its value would read as a result that was never there.
