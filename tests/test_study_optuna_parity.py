@@ -34,15 +34,28 @@ def test_enqueued_user_attrs_are_visible_to_the_objective(tmp_path: Path) -> Non
         assert study.ask().user_attrs == {"source": "ask"}
 
 
-def test_added_trial_with_infinite_value_is_not_a_complete_trial_without_value(tmp_path: Path) -> None:
+def test_an_infinite_value_is_a_complete_trial_s_value_and_nan_is_none(tmp_path: Path) -> None:
+    # As Optuna stores them: an objective's inf (a configuration it rules out) is a value.
     for storage in _storages(tmp_path):
         study = nntune.create_study(storage=storage)
         study.add_trial(create_trial(value=math.inf))
         study.add_trial(FrozenTrial(number=0, state=TrialState.COMPLETE, value=math.nan))
         study.add_trial(create_trial(value=3.0))
-        states = [(t.state, t.value) for t in study.trials]
-        assert states == [(TrialState.DIVERGED, None), (TrialState.DIVERGED, None), (TrialState.COMPLETE, 3.0)]
+        study.optimize(lambda t: t.suggest_float("x", 0, 1) * 0 + math.inf, n_trials=1)
+        study.optimize(lambda t: t.suggest_float("x", 0, 1) * 0 + math.nan, n_trials=1)
+        states = [(t.state, t.value) for t in nntune.load_study(study_name=study.study_name, storage=study.storage).trials]
+        assert states == [(TrialState.COMPLETE, math.inf), (TrialState.DIVERGED, None), (TrialState.COMPLETE, 3.0),
+                          (TrialState.COMPLETE, math.inf), (TrialState.DIVERGED, None)]
         assert study.best_value == 3.0
+    best = nntune.create_study(direction="maximize")
+    best.optimize(lambda t: [1.0, math.inf, -math.inf][t.number], n_trials=3)
+    assert (best.best_value, best.best_trial.number) == (math.inf, 1)
+
+
+def test_an_infinite_value_of_one_objective_of_several_is_kept() -> None:
+    study = nntune.create_study(directions=["minimize", "maximize"])
+    study.optimize(lambda t: (1.0, -math.inf), n_trials=1)
+    assert [(t.state, t.values) for t in study.trials] == [(TrialState.COMPLETE, [1.0, -math.inf])]
 
 
 def test_an_added_pruned_trial_keeps_the_value_it_was_given_and_a_told_one_its_last_report(tmp_path: Path) -> None:

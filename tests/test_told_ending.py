@@ -13,7 +13,9 @@ from nntune.trial import TrialState
 @pytest.mark.parametrize(("state", "returned", "n", "expected"), [
     (None, 0.5, 1, (TrialState.COMPLETE, [0.5], None)),
     (None, (1, 2), 2, (TrialState.COMPLETE, [1.0, 2.0], None)),
-    (None, math.inf, 1, (TrialState.DIVERGED, [math.inf], "objective returned inf")),
+    (None, math.inf, 1, (TrialState.COMPLETE, [math.inf], None)),  # a value, as Optuna's
+    (None, (1, -math.inf), 2, (TrialState.COMPLETE, [1.0, -math.inf], None)),
+    (None, math.nan, 1, (TrialState.DIVERGED, [math.nan], "objective returned nan")),
     (None, None, 1, (TrialState.FAILED, None, "objective returned no value")),
     (None, (1, 2), 1, (TrialState.FAILED, None, "objective returned 2 values for 1 directions")),
     (None, "abc", 1, (TrialState.FAILED, None, "objective returned 'abc', which is not a number")),

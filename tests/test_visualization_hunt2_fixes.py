@@ -50,15 +50,15 @@ def test_named_parameters_complete_trials_used_are_still_drawn(ghostly):
 
 def test_the_terminator_plot_counts_diverged_trials_as_the_terminator_does():
     s = nntune.create_study(sampler=nntune.samplers.RandomSampler(seed=0))
-    for value in [1.0, 0.5, math.inf, math.nan, 0.7, math.inf]:  # inf and nan: diverged
+    for value in [1.0, 0.5, math.inf, math.nan, 0.7, math.inf]:  # inf: complete, as in Optuna; nan: diverged
         trial = s.ask()
         trial.suggest_float("x", 0, 1)
         s.tell(trial, value)
-    assert [t.state for t in s.trials].count(nntune.TrialState.DIVERGED) == 3
+    assert [t.state for t in s.trials].count(nntune.TrialState.DIVERGED) == 1
     stagnation = BestValueStagnationEvaluator(3)
     fig = vis.plot_terminator_improvement(s, improvement_evaluator=stagnation, min_n_trials=1)
     drawn = [y for trace in fig.data for y in trace.y]
-    # The best (0.5, trial 1) stays put through four more trials, three of them diverged.
+    # The best (0.5, trial 1) stays put through four more trials: two of inf, one diverged.
     assert drawn[0] == 3.0 and drawn[-1] == -1.0
     reading = Terminator(stagnation, min_n_trials=1).read(s)
     assert reading is not None and reading.terminate and reading.improvement == drawn[-1]

@@ -252,9 +252,9 @@ def add_frozen_trials(storage: Storage, study_id: int, trials: Sequence[FrozenTr
         # A pruned trial keeps the value it was given, None included, as Optuna's add_trial
         # does: only tell() takes the last reported value, as the trial's end is told there.
         values, value, error = t.values, t.value, t.error
-        if state == TrialState.COMPLETE and not all(math.isfinite(v) for v in values or []):
-            # As Study.tell does: storage keeps no infinite value, and a complete trial without
-            # its value would read as a result that was never there.
+        if state == TrialState.COMPLETE and any(math.isnan(v) for v in values or []):
+            # As Study.tell does: NaN is no value (an infinite one is), and a complete trial
+            # without its value would read as a result that was never there.
             state, value = TrialState.DIVERGED, None
             error = error or f"objective returned {show_values(values or [])}"
         elif values is not None and len(values) > 1:

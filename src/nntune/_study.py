@@ -289,8 +289,8 @@ class Study(StudyRuns, StudyReads, StudyControl):
     def tell(self, trial: Trial | int, values: float | Sequence[float] | None = None,
              state: TrialState | None = None, skip_if_finished: bool = False, *,
              value: float | None = None, error: str | None = None) -> FrozenTrial:
-        """Finish a trial with its value (``values``: one per objective). A non-finite value
-        marks it diverged; pruned keeps its last value. ``skip_if_finished``: telling a
+        """Finish a trial with its value (``values``: one per objective). A NaN value marks
+        it diverged (an infinite one is a value, as in Optuna); pruned keeps its last value. ``skip_if_finished``: telling a
         finished trial again returns it unchanged instead of raising. Values that are no
         number, or the wrong count of them, fail the trial with a warning, as Optuna's."""
         return self._tell(trial, values, state, skip_if_finished, value=value, error=error, warn_at=3)
@@ -338,7 +338,7 @@ class Study(StudyRuns, StudyReads, StudyControl):
             current = self.storage.get_trial(self.id, number, with_metrics=False)
             if current.intermediate_values:
                 first = current.intermediate_values[max(current.intermediate_values)]
-        stored = None if first is None or not math.isfinite(float(first)) else float(first)
+        stored = None if first is None or math.isnan(float(first)) else float(first)  # inf is a value
         if state == TrialState.DIVERGED and len(self._directions) > 1:
             # Its vector is not stored (only a complete trial's is): a first value alone would
             # read as values of one objective in a study of several.

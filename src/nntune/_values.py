@@ -61,8 +61,10 @@ def told_ending(state: TrialState | None, returned: Any, n_objectives: int,
                 error: str | None) -> tuple[TrialState, list[float] | None, str | None]:
     """How a told trial ends: (state, its values or None, the error). As Optuna, an objective
     that returned no number, or the wrong count of them, fails its trial (the study goes on;
-    the trial is never left running); a complete trial with a value that is not finite
-    diverged. ``state`` None is a complete trial."""
+    the trial is never left running); a complete trial with a NaN value diverged. An infinite value is a value, as in Optuna (a user's objective may return inf
+    for a configuration it rules out); NaN is none, so the trial diverged. nntune's own
+    trainers diverge on a non-finite loss before any value is told (``TrialDiverged``).
+    ``state`` None is a complete trial."""
     state = TrialState.COMPLETE if state is None else TrialState(state)
     try:
         vector = as_values(returned)
@@ -73,7 +75,7 @@ def told_ending(state: TrialState | None, returned: Any, n_objectives: int,
     if state == TrialState.COMPLETE:
         if vector is None:
             return TrialState.FAILED, None, error or "objective returned no value"
-        if not all(math.isfinite(v) for v in vector):
+        if any(math.isnan(v) for v in vector):
             return TrialState.DIVERGED, vector, error or f"objective returned {show_values(vector)}"
     return state, vector, error
 

@@ -81,13 +81,24 @@ def test_trial_life_cycle(storage):
     assert [x.number for x in storage.get_trials(sid, [TrialState.FAILED])] == [1]
 
 
-def test_non_finite_values_are_stored_as_missing(storage):
+def test_nan_values_and_non_finite_steps_are_stored_as_missing(storage):
     sid = storage.create_study("s", "minimize")
     n = storage.create_trial(sid)
     storage.report(sid, n, 1, float("nan"))
-    storage.finish_trial(sid, n, TrialState.DIVERGED, float("inf"), error="loss is nan")
+    storage.report(sid, n, 2, float("inf"))
+    storage.finish_trial(sid, n, TrialState.DIVERGED, float("nan"), error="loss is nan")
     t = storage.get_trial(sid, n)
     assert t.value is None and t.state == TrialState.DIVERGED and t.intermediate_values == {}
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf")])
+def test_an_infinite_value_is_stored_as_it_was_told(storage, value):
+    # A value, as in Optuna: an objective may return inf for a configuration it rules out.
+    sid = storage.create_study("s", "minimize")
+    n = storage.create_trial(sid)
+    storage.finish_trial(sid, n, TrialState.COMPLETE, value)
+    assert storage.get_trial(sid, n).value == value
+    assert [t.value for t in storage.get_trials(sid, [TrialState.COMPLETE])] == [value]
 
 
 def test_waiting_trials_are_claimed_once_in_order(storage):

@@ -57,6 +57,12 @@ def _finite(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
+def _told(value: float | None) -> float | None:
+    """A finished trial's value as stored: an infinite one kept (a value, as in Optuna;
+    SQLite and PostgreSQL store it as a float), NaN as none."""
+    return None if value is None or math.isnan(value) else float(value)
+
+
 def _study(row: Any) -> StudyRecord:
     return StudyRecord(row.id, row.name, row.direction, json.loads(row.attrs), row.created_at)
 

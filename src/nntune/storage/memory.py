@@ -319,8 +319,9 @@ class InMemoryStorage(MemoryChangesAndTests, OptunaStorageReads):
             raise TrialStateError(f"{state.value} is not a finished state")
         with self._lock:
             t = self._running(study_id, number, claim)
-            finite = value is not None and math.isfinite(value)
-            t.state, t.value, t.error = state, (float(value) if finite else None), error
+            # An infinite value is kept (Optuna's objective may return inf); NaN is no value.
+            known = value is not None and not math.isnan(value)
+            t.state, t.value, t.error = state, (float(value) if known else None), error
             t.datetime_complete = datetime_complete or self._clock()
             return self._copy(t, False)
 

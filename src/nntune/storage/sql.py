@@ -36,7 +36,7 @@ from nntune.storage._engines import (LOCK_NOTICE_AFTER, READ_ONLY, create_schema
 from nntune.storage._lock_watch import LOCKS
 from nntune.storage._schema import meta, migrate, steps, studies, test_evals, trials
 from nntune.storage._recognize import refuse_foreign
-from nntune.storage._sql_rows import DecodedTrials, _dumps, _finite, _trial, plain_text
+from nntune.storage._sql_rows import DecodedTrials, _dumps, _finite, _told, _trial, plain_text
 from nntune.storage._sql_rows import _distributions, _json_default, _object  # noqa: F401 (still importable from here)
 from nntune.storage._sql_studies import StudyMethods
 from nntune.storage._sql_watch import changed_rows
@@ -291,7 +291,7 @@ class SQLStorage(StudyMethods, OptunaStorageReads):
         def run(conn: Connection) -> FrozenTrial:
             row = self._running_row(conn, study_id, number, claim)
             now = self.now()
-            done = {"state": state.value, "value": _finite(value), "error": plain_text(error),
+            done = {"state": state.value, "value": _told(value), "error": plain_text(error),
                     "datetime_complete": datetime_complete or now}
             conn.execute(trials.update().where(trials.c.id == row.id).values(**done, updated=now))
             step_rows = conn.execute(sa.select(steps.c.step, steps.c.value).where(steps.c.trial_id == row.id)

@@ -101,9 +101,9 @@ class RegretBoundEvaluator(BaseImprovementEvaluator):
 class BestValueStagnationEvaluator(BaseImprovementEvaluator):
     """``BestValueStagnationEvaluator(max_stagnation_trials=30)``: the trials left before
     the best value has not moved for ``max_stagnation_trials`` of them (0 or less:
-    stagnant), counting complete trials and diverged ones (a loss gone to inf or nan: a
-    trial the best did not move in, which Optuna, keeping an inf value as complete, counts
-    too). Paired with an error of 0 by default."""
+    stagnant), counting complete trials, an infinite value's too (a value, as in Optuna),
+    and diverged ones (a NaN, or a loss gone to inf or nan: a trial the best did not move
+    in). Paired with an error of 0 by default."""
 
     def __init__(self, max_stagnation_trials: int = 30) -> None:
         if max_stagnation_trials < 0:
@@ -111,11 +111,11 @@ class BestValueStagnationEvaluator(BaseImprovementEvaluator):
         self._max_stagnation_trials = max_stagnation_trials
 
     def evaluate(self, trials: list[FrozenTrial], study_direction: str) -> float:
-        done = complete_trials(trials)
-        if not done:
+        if not any(t.state == TrialState.COMPLETE and t.value is not None for t in trials):
             raise ValueError("BestValueStagnationEvaluator: no trial has completed yet")
         sign = -1.0 if str(study_direction) == "minimize" else 1.0
-        steps = sorted(done + [t for t in trials if t.state == TrialState.DIVERGED], key=lambda t: t.number)
+        steps = sorted((t for t in trials if t.state == TrialState.DIVERGED
+                        or t.state == TrialState.COMPLETE and t.value is not None), key=lambda t: t.number)
         best_at, best = 0, -np.inf
         for i, t in enumerate(steps):
             if t.state == TrialState.COMPLETE and sign * float(t.value) > best:  # type: ignore[arg-type]
