@@ -296,16 +296,24 @@ def run(kind: str, seed: int) -> dict[str, float]:
     return out
 
 
-def mean(kind: str, key: str) -> float:
-    return float(np.mean([run(kind, seed)[key] for seed in SEEDS]))
+# The elites' spread differs between NSGA-III and NSGA-II by less than it varies from seed
+# to seed (IGD about 0.166 against 0.174, each seed's within about 0.012): ten seeds tell them apart.
+SPREAD_SEEDS = tuple(range(10))
+
+
+def mean(kind: str, key: str, seeds: tuple[int, ...] = SEEDS) -> float:
+    return float(np.mean([run(kind, seed)[key] for seed in seeds]))
 
 
 @pytest.mark.slow
 def test_nsga3_spreads_its_elite_over_every_reference_direction():
-    # NSGA-III's survivor selection serves every niche; crowding (NSGA-II) does not promise to.
-    assert [run("nsga3", seed)["elite_niches"] for seed in SEEDS] == [10, 10, 10]
-    assert sum(run("nsga3", s)["elite_niches"] for s in SEEDS) >= sum(run("nsga2", s)["elite_niches"] for s in SEEDS)
-    assert mean("nsga3", "elite_igd") <= mean("nsga2", "elite_igd")
+    # NSGA-III's survivor selection serves the niches; crowding (NSGA-II) does not promise to.
+    # The niches choose only within the front that does not fit whole (the fronts before it
+    # join entire), so a seed whose earlier fronts crowd one region can leave a niche out.
+    assert sum(run("nsga3", seed)["elite_niches"] for seed in SPREAD_SEEDS) >= 10 * len(SPREAD_SEEDS) - 1
+    assert sum(run("nsga3", s)["elite_niches"] for s in SPREAD_SEEDS) >= \
+        sum(run("nsga2", s)["elite_niches"] for s in SPREAD_SEEDS)
+    assert mean("nsga3", "elite_igd", SPREAD_SEEDS) <= mean("nsga2", "elite_igd", SPREAD_SEEDS)
 
 
 @pytest.mark.slow

@@ -108,11 +108,11 @@ class GenerationalSampler(OptunaMethods, abc.ABC):
             return independent_draws(space, self.seed, number)
         rng = trial_rng(self.seed, number, 7)
 
-        def tournament() -> FrozenTrial:
-            a, b = (int(i) for i in rng.choice(len(elite), size=2, replace=False))
+        def tournament(pool: list[int]) -> int:
+            a, b = (pool[int(i)] for i in rng.choice(len(pool), size=2, replace=len(pool) < 2))
             if rank[a] == rank[b]:
-                return elite[a if rng.random() < 0.5 else b]
-            return elite[a if rank[a] < rank[b] else b]
+                return a if rng.random() < 0.5 else b
+            return a if rank[a] < rank[b] else b
 
         if self.crossover is not None:
             if len(elite) < self.crossover.n_parents:
@@ -120,8 +120,11 @@ class GenerationalSampler(OptunaMethods, abc.ABC):
             child = child_by_crossover(self.crossover, space, elite, rank, rng, self.crossover_prob,
                                        self.swapping_prob, getattr(history, "directions", None) or [direction])
         else:
-            first, second = tournament(), tournament()
-            u1, u2 = space.to_unit(first.params), space.to_unit(second.params)
+            # The second parent is drawn from the elite less the first, as Optuna's: a child
+            # of one parent twice is that parent again unless mutated (a duplicate trial).
+            first = tournament(list(range(len(elite))))
+            second = tournament([i for i in range(len(elite)) if i != first])
+            u1, u2 = space.to_unit(elite[first].params), space.to_unit(elite[second].params)
             child = u1.copy()
             if rng.random() < self.crossover_prob:
                 swap = rng.random(len(child)) < self.swapping_prob
