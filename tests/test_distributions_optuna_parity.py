@@ -82,3 +82,21 @@ def test_categorical_choice_type_is_importable_as_from_optuna() -> None:
 def test_an_int_of_null_step_has_the_default_step() -> None:
     # {"step": null} (as a float's "no step" is written) raised "step: must be an integer, got None".
     assert json_to_distribution('{"type": "int", "low": 0, "high": 3, "step": null}') == IntDistribution(0, 3)
+
+
+def test_a_nan_choice_is_a_choice_as_in_optuna(tmp_path) -> None:
+    # NaN equals nothing, itself neither: the choice was refused as "not among the choices"
+    # by every sampler that reads the history, and by enqueue_trial.
+    import nntune
+
+    dist = CategoricalDistribution(["a", math.nan, None])
+    assert dist.to_internal_repr(math.nan) == 1 and dist.to_internal_repr(float("nan")) == 1
+    assert dist.to_internal_repr(None) == 2
+    with pytest.raises(ValueError, match="not one of"):
+        CategoricalDistribution(["a", None]).to_internal_repr(math.nan)
+    study = nntune.create_study(storage=f"sqlite:///{tmp_path / 's.db'}",
+                                sampler=nntune.samplers.TPESampler(seed=0, n_startup_trials=2))
+    study.enqueue_trial({"fill": math.nan})
+    study.optimize(lambda t: 1.0 if t.suggest_categorical("fill", [math.nan, 0.0]) == 0.0 else 2.0, n_trials=8)
+    assert all(t.state == nntune.TrialState.COMPLETE for t in study.trials)
+    assert math.isnan(study.trials[0].params["fill"])

@@ -193,6 +193,12 @@ class Choice(OptunaRepr):
 
     def index(self, value: Any) -> int:
         value = plain(value)
+        if isinstance(value, float) and math.isnan(value):
+            # NaN equals no value, itself neither; Optuna takes a NaN choice ("no value", a
+            # missing-value strategy) as the NaN among the choices.
+            found = [i for i, v in enumerate(self.values) if isinstance(v, float) and math.isnan(v)]
+            if found:
+                return found[0]
         for i, v in enumerate(self.values):
             if v == value and type(v) is type(value) or (v is None and value is None):
                 return i
