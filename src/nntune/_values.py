@@ -61,10 +61,10 @@ def told_ending(state: TrialState | None, returned: Any, n_objectives: int,
                 error: str | None) -> tuple[TrialState, list[float] | None, str | None]:
     """How a told trial ends: (state, its values or None, the error). As Optuna, an objective
     that returned no number, or the wrong count of them, fails its trial (the study goes on;
-    the trial is never left running); a complete trial with a NaN value diverged. An infinite value is a value, as in Optuna (a user's objective may return inf
-    for a configuration it rules out); NaN is none, so the trial diverged. nntune's own
-    trainers diverge on a non-finite loss before any value is told (``TrialDiverged``).
-    ``state`` None is a complete trial."""
+    the trial is never left running). An infinite value is a value, as in Optuna (a user's
+    objective may return inf for a configuration it rules out); NaN is none, so a complete
+    trial with one diverged. nntune's own trainers diverge on a non-finite loss before any
+    value is told (``TrialDiverged``). ``state`` None is a complete trial."""
     state = TrialState.COMPLETE if state is None else TrialState(state)
     try:
         vector = as_values(returned)
