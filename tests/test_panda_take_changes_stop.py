@@ -33,4 +33,5 @@ def test_a_stop_taken_with_the_changes_makes_should_prune_answer_true(tmp_path) 
     assert trial.state == TrialState.PRUNED and trained == [1, 2]
     assert trial.system_attrs.get("stopped_by") == "user"
     rows = change_rows(study.storage, study.id, 0)
-    assert [(r["param"], r["epoch"], r["status"]) for r in rows] == [("lr", 2, "applied"), ("stop", 2, "applied")]
+    # Taken beside the stop, lr reached no epoch: the run ended there.
+    assert [(r["param"], r["epoch"], r["status"]) for r in rows] == [("lr", 2, "dropped"), ("stop", 2, "applied")]

@@ -222,7 +222,7 @@ def trial_changes(
         old = _fmt(r["old"]) if r["status"] == "applied" and r["old"] is not None else "-"
         table.add_row(str(r["trial"]), when_taken(r), r["param"], old, _fmt(r["new"]), r["who"])
     if any(r["status"] in ("carried", "dropped") for r in rows):
-        table.caption = "carried, dropped: asked of a trial that ended before taking it"
+        table.caption = "carried, dropped, not applied: asked of a trial that ended before training with it"
     Console(markup=False).print(table)  # names and values as stored, never read as markup
 
 
@@ -231,7 +231,9 @@ def when_taken(row: dict[str, Any]) -> str:
     if row["status"] == "applied":
         return str(row["epoch"])
     if row["status"] == "carried":
-        return f"carried to trial {row['carried_to']}"  # never taken here; queue_resume moved it
+        return f"carried to trial {row['carried_to']}"  # never trained with here; queue_resume moved it
+    if row["status"] == "dropped" and row["epoch"] is not None:  # taken at the boundary where the run ended
+        return f"not applied: the run ended after epoch {row['epoch']}"
     if row["status"] == "dropped":
         return "dropped (never taken)"
     return "pending"

@@ -185,9 +185,29 @@ def params_at(trial: FrozenTrial, changes: Sequence[ParamChange], epoch: int | N
     changes it took at that epoch or before."""
     start = trial.system_attrs.get("fixed_params")
     base = {**trial.params, **(start if isinstance(start, dict) else {})}
+    # A change taken as the run ended was never trained with: a fork from that epoch starts
+    # without it, as without one never taken (a continuation takes both over, see queue_resume).
     taken = [(c.param, c.new) for c in changes
-             if c.trial == trial.number and not c.pending and (epoch is None or int(c.epoch or 0) <= epoch)]
+             if c.trial == trial.number and not c.pending and (epoch is None or int(c.epoch or 0) <= epoch)
+             and not unused(c, trial, changes)]
     return fold(base, taken)
+
+
+def unused(change: ParamChange, trial: FrozenTrial, changes: Sequence[ParamChange]) -> bool:
+    """Whether ``change``, taken by ``trial`` after its epoch, was never trained with: the
+    trial (complete or pruned) ended at that boundary, after its last epoch, an early stop,
+    a stop asked beside it, the pruner, or Ctrl-C before the next epoch ended. ``changes``:
+    the trial's, where its stop is. A stop is never unused (it ended the run); a failed
+    trial trained on with it until it failed (a divergence in the next epoch)."""
+    if change.pending or change.param == STOP or trial.state not in (TrialState.COMPLETE, TrialState.PRUNED):
+        return False
+    epoch = int(change.epoch or 0)
+    # A stop ends the run where it is taken; a trial stopped while it waited reported nothing.
+    if any(c.trial == trial.number and c.param == STOP and not c.pending and int(c.epoch or 0) <= epoch
+           for c in changes):
+        return True
+    steps = trial.intermediate_values
+    return bool(steps) and max(steps) <= epoch
 
 
 def fork_trial(storage: Storage, study_id: int, study: str, number: int, epoch: int,
@@ -241,28 +261,39 @@ def resumed_by(trials: Iterable[FrozenTrial]) -> dict[int, int]:
     return out
 
 
-def change_status(change: ParamChange, state: TrialState, continued_by: int | None) -> str:
-    """``applied`` (taken after ``change.epoch``), ``pending`` (its trial may still take it),
-    or, for a change its trial ended without taking: ``carried`` (its continuation
-    ``continued_by`` took it over) or ``dropped`` (never trained with)."""
-    if not change.pending:
+def by_trial(changes: Iterable[ParamChange]) -> dict[int, list[ParamChange]]:
+    """``changes`` grouped by their trial's number (each trial's read once, not the study's each time)."""
+    out: dict[int, list[ParamChange]] = {}
+    for c in changes:
+        out.setdefault(c.trial, []).append(c)
+    return out
+
+
+def change_status(change: ParamChange, state: TrialState, continued_by: int | None, used: bool = True) -> str:
+    """``applied`` (taken after ``change.epoch`` and trained with), ``pending`` (its trial may
+    still take it), or, for a change its trial never trained with (it ended before taking
+    it, or took it as the run ended: ``used`` False): ``carried`` (its continuation
+    ``continued_by`` took it over) or ``dropped``."""
+    if not change.pending and used:
         return "applied"
-    if not state.is_finished():
+    if change.pending and not state.is_finished():
         return "pending"
     return "carried" if continued_by is not None and change.param != STOP else "dropped"
 
 
 def change_rows(storage: Storage, study_id: int, number: int | None = None) -> list[dict[str, Any]]:
     """Every change of trial ``number`` (or of all), oldest first, as ``{"trial", "epoch",
-    "param", "old", "new", "who", "status", "carried_to"}`` (see :func:`change_status`)."""
+    "param", "old", "new", "who", "status", "carried_to"}`` (see :func:`change_status`); a
+    change taken as its run ended keeps the epoch it came at, with its status."""
     changes = storage.get_param_changes(study_id, number)
-    # Only a change not taken needs its trial's state: the usual history reads no trials.
-    trials = storage.get_trials(study_id) if any(c.pending for c in changes) else []
-    states = {t.number: t.state for t in trials}
-    continued = resumed_by(trials)
+    trials = {t.number: t for t in storage.get_trials(study_id)} if changes else {}
+    continued, own = resumed_by(trials.values()), by_trial(changes)
     rows = []
     for c in changes:
-        status = change_status(c, states.get(c.trial, TrialState.RUNNING), continued.get(c.trial))
+        trial = trials.get(c.trial)
+        state = trial.state if trial is not None else TrialState.RUNNING
+        used = trial is None or not unused(c, trial, own[c.trial])
+        status = change_status(c, state, continued.get(c.trial), used)
         rows.append({"trial": c.trial, "epoch": c.epoch, "param": c.param, "old": c.old, "new": c.new,
                      "who": c.who, "status": status,
                      "carried_to": continued.get(c.trial) if status == "carried" else None})
@@ -273,8 +304,13 @@ def changes_by_trial(store: Storage, study_id: int) -> dict[int, list[dict[str, 
     """The hyperparameter changes each trial took while training (``nntune trial set``), as
     ``{"epoch", "param", "old", "new", "who"}``: the mark after ``epoch`` on its curves."""
     out: dict[int, list[dict[str, Any]]] = {}
-    for c in store.get_param_changes(study_id):
-        if not c.pending and c.param != "stop":
+    changes = store.get_param_changes(study_id)
+    trials = {t.number: t for t in store.get_trials(study_id)} if changes else {}
+    own = by_trial(changes)
+    for c in changes:
+        trial = trials.get(c.trial)
+        # One taken as the run ended marks no epoch: none trained with it.
+        if not c.pending and c.param != STOP and (trial is None or not unused(c, trial, own[c.trial])):
             out.setdefault(c.trial, []).append({"epoch": c.epoch, "param": c.param, "old": c.old,
                                                 "new": c.new, "who": c.who})
     return out

@@ -24,7 +24,7 @@ from nntune._trial import Trial
 from nntune.builtin import load_task_splits, make_objective
 from nntune.changes import CHANGEABLE, STOP, range_words
 from nntune.config import Config, parse_config
-from nntune.control import find_trial, fork_trial, params_at, pid_alive, record_inherited
+from nntune.control import find_trial, fork_trial, params_at, pid_alive, record_inherited, unused
 from nntune.panda_checks import ATTR, check_same_task
 from nntune.panda_snapshots import OnEpoch, retention, snapshots
 from nntune.exceptions import ConfigError, TrialPruned
@@ -343,9 +343,10 @@ def queue_resume(study: Study, cfg: Config, number: int) -> int:
     if trial.state == TrialState.RUNNING:
         fail_if_gone(study, trial)
     child = fork_trial(study.storage, study.id, study.study_name, number, kept[-1], kind="resume")
-    # What was asked of the interrupted trial and never taken goes to its continuation.
-    pending = {c.param: c.new for c in study.storage.get_param_changes(study.id, number)
-               if c.pending and c.param != STOP}
+    # What was asked of the interrupted trial and never trained with (never taken, or taken
+    # as it stopped) goes to its continuation, in the order asked: the latest wins.
+    asked = study.storage.get_param_changes(study.id, number)
+    pending = {c.param: c.new for c in asked if (c.pending or unused(c, trial, asked)) and c.param != STOP}
     if pending:
         study.storage.add_param_changes(study.id, child, pending)
     return child

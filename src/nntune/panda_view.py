@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nntune.control import unused
 from nntune.diagnose import diagnose
 from nntune.diagnose_descent import MIN_EPOCHS_FOR_TREND
 from nntune.storage import ParamChange
@@ -53,11 +54,19 @@ def _float(value: Any) -> float:
         return math.nan
 
 
-def change_lines(changes: Sequence[ParamChange], ended: bool) -> list[str]:
+def change_lines(changes: Sequence[ParamChange], final: FrozenTrial | None = None) -> list[str]:
     """The changes as the view lists them: taken ones after their epoch, then the rest,
-    which wait for the next epoch boundary while the trial trains and were never trained
-    with once it ended."""
-    lines = [f"after epoch {c.epoch}: {c.param} {c.old!r} -> {c.new!r} ({c.who})" for c in changes if not c.pending]
+    which wait for the next epoch boundary while the trial trains. Once it ended
+    (``final``), one it never took, or took as its run ended, is said never trained with."""
+    ended = final is not None and final.state.is_finished()
+    lines = []
+    for c in changes:
+        if c.pending:
+            continue
+        if final is not None and unused(c, final, changes):
+            lines.append(f"not applied: {c.param} = {c.new!r} ({c.who}); the run ended after epoch {c.epoch}")
+        else:
+            lines.append(f"after epoch {c.epoch}: {c.param} {c.old!r} -> {c.new!r} ({c.who})")
     waiting = [c for c in changes if c.pending]
     if ended:
         return lines + [f"not taken: {c.param} = {c.new!r} ({c.who}); the trial ended first" for c in waiting]
@@ -82,7 +91,7 @@ def view_data(study: str, number: int, records: Sequence[dict[str, Any]], *, met
         findings = [f"{f.summary or f.kind}: {f.advice}" for f in diagnose(frozen, direction=direction, metric=metric)]
     epoch = int(records[-1]["step"]) if records else 0
     return ViewData(study, number, epoch, epochs, metric, curves, last, last.get("lr"),
-                    change_lines(changes, ended), findings, final.state.value if ended and final else None)
+                    change_lines(changes, final), findings, final.state.value if ended and final else None)
 
 
 def render(data: ViewData) -> Any:

@@ -9,8 +9,9 @@ async function refreshTrial() {
   const c = t.curve, hasRecords = c.epoch.length > 0;
   const line = (y, name, dash) => ({ x: c.epoch, y, name, mode: "lines+markers", line: { dash: dash || "solid" } });
   const drawn = [];
-  // A dotted line after each epoch that took a change (nntune trial set, a fork, PBT), named on hover.
-  const taken = (t.changes || []).filter((m) => m.epoch !== null);
+  // A dotted line after each epoch that took a change (nntune trial set, a fork, PBT), named on hover;
+  // not after one taken as the run ended: no epoch trained with it (trialInfo says so).
+  const taken = (t.changes || []).filter((m) => m.status === "applied");
   const marks = {
     shapes: taken.map((m) => ({ type: "line", xref: "x", yref: "paper", x0: m.epoch + 0.5, x1: m.epoch + 0.5, y0: 0, y1: 1, line: { dash: "dot", width: 1, color: "#888" } })),
     annotations: taken.map((m, i) => ({ xref: "x", yref: "paper", x: m.epoch + 0.5, y: 1 - 0.08 * (i % 4), text: `${m.param} ${fmt(m.old)}→${fmt(m.new)}`, showarrow: false, font: { size: 9 }, hovertext: `after epoch ${m.epoch}, by ${m.who}` })),
@@ -45,6 +46,8 @@ function trialInfo(t) {
   if (t.error) out.push(el("p", { class: "error" }, `error: ${t.error}`));
   const names = Object.keys(t.params || {});
   out.push(el("p", {}, el("b", {}, "Parameters: "), names.length ? names.map((k) => `${paramLabel(k)}=${paramText(t.params, k)}`).join(", ") : "none"));
+  const other = (t.changes || []).filter((m) => m.status !== "applied");
+  if (other.length) out.push(el("p", { class: "changes-other" }, el("b", {}, "Changes not trained with: "), other.map(changeNote).join("; ")));
   const attrs = Object.entries(t.user_attrs || {});
   if (attrs.length) {
     const details = el("details", { ontoggle: (e) => { S.attrsOpen = e.target.open; } }, el("summary", {}, `User attributes (${attrs.length})`),
@@ -53,6 +56,16 @@ function trialInfo(t) {
     out.push(details);
   }
   return out;
+}
+
+// A change no epoch trained with, and why: it waits, went to the trial's continuation, or
+// the trial ended before taking it or as it took it (as nntune trial changes says).
+function changeNote(m) {
+  const what = `${m.param}=${fmt(m.new)} (${m.who})`;
+  if (m.status === "pending") return `${what}: taken at its next epoch boundary`;
+  if (m.status === "carried") return `${what}: carried to trial #${m.carried_to}`;
+  if (m.epoch !== null) return `${what}: not applied, the run ended after epoch ${m.epoch}`;
+  return `${what}: never taken, the trial ended first`;
 }
 
 // A stored learning-curve prediction (scheduler curve): dashed mean in a one-sd band.
