@@ -124,3 +124,18 @@ def test_a_queued_fork_whose_checkpoint_is_gone_is_refused_and_stays_queued(tmp_
     code, _, err = call_cli("babysit", "--resume", "--study", "panda", "--trial", str(fork), "--storage", cfg.storage)
     assert refused(code, err, "trial: trial 1 starts from trial 0's checkpoint at epoch 1, which is not kept"), err
     assert study.storage.get_trial(study.id, fork).state.value == "waiting"
+
+
+def test_a_change_named_twice_in_one_command_is_refused(tmp_path, call_cli):
+    cfg = config(tmp_path, epochs=3)
+    study = open_babysit_study(cfg)
+    number = queue_new(study, cfg)  # waiting: it may still change
+    where = ("--study", "panda", "--trial", str(number), "--storage", cfg.storage)
+    # lr=0.02 would be dropped without a word, as the dashboard's controls refuse it.
+    code, out, err = call_cli("trial", "set", *where, "lr=0.02", "lr=0.03")
+    assert refused(code, err, "lr: given more than once"), err
+    assert out == "" and study.storage.get_param_changes(study.id, number) == []
+    train_queued(study, cfg, number)
+    code, out, err = call_cli("trial", "fork", *where, "--from-epoch", "1", "--set", "lr=0.02", "--set", "lr=0.03")
+    assert refused(code, err, "lr: given more than once"), err
+    assert len(study.storage.get_trials(study.id)) == 1  # no fork queued

@@ -29,12 +29,15 @@ trial_app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 
 def assignments(items: list[str], field: str) -> dict[str, Any]:
-    """``NAME=VALUE`` pairs (lr=3e-4 early_stopping=true)."""
+    """``NAME=VALUE`` pairs (lr=3e-4 early_stopping=true). A name given twice is refused, as
+    the dashboard's controls refuse it: one of its values would be dropped without a word."""
     out: dict[str, Any] = {}
     for item in items:
         name, sep, text = item.partition("=")
         if not sep or not name.strip():
             raise ConfigError(field, f"expected NAME=VALUE, got {item!r}")
+        if name.strip() in out:
+            raise ConfigError(name.strip(), "given more than once")
         out[name.strip()] = parse_value(name.strip(), text.strip())
     return out
 
