@@ -112,3 +112,17 @@ def test_function_options_must_be_functions(name: str, options: dict, field: str
     with pytest.raises(ConfigError) as err:
         make_sampler(name, seed=0, **options)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize("multivariate", [False, True])
+def test_tpe_takes_a_prior_weight_of_zero_as_optuna_does(multivariate: bool) -> None:
+    # Optuna's TPESampler(prior_weight=0.0) searches with no weight on the prior; a script
+    # written for it was refused here ("must be a number > 0").
+    import nntune
+
+    sampler = TPESampler(seed=0, n_startup_trials=3, prior_weight=0.0, multivariate=multivariate)
+    assert sampler.prior_weight == 0.0
+    study = nntune.create_study(sampler=sampler)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_int("n", 1, 4)
+                   + (t.suggest_categorical("c", ["a", "b"]) == "a"), n_trials=12)
+    assert len(study.trials) == 12 and all(0 <= t.params["x"] <= 1 for t in study.trials)

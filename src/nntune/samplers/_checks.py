@@ -39,6 +39,13 @@ def check_positive(name: str, value: Any) -> float:
     return float(value)
 
 
+def check_non_negative(name: str, value: Any) -> float:
+    """``value`` as a finite number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+        raise ConfigError(name, f"must be a number >= 0, got {value!r}")
+    return float(value)
+
+
 def check_gamma(value: Any) -> Any:
     """TPE's good share: a function of the number of trials (Optuna's form), or a fraction
     in (0, 1] of them."""

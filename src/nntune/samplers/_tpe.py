@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nntune.samplers._base import independent_draw, name_salt, resolve_seed, trial_rng
-from nntune.samplers._checks import check_callable, check_count, check_flag, check_gamma, check_positive
+from nntune.samplers._checks import check_callable, check_count, check_flag, check_gamma, check_non_negative
 from nntune.samplers._constraints import ConstraintsFunc
 from nntune.samplers._define_by_run import RankCache, RowCache, decode, history_for, ranked, single, snap
 from nntune.samplers._optuna_methods import OptunaMethods
@@ -159,7 +159,8 @@ class TPESampler(OptunaMethods):
         # Optuna's univariate kernels measured from their neighbours: nntune's widths come
         # from each group's spread (Scott's rule), never from neighbours, so it is kept for
         # scripts written for Optuna and changes nothing.
-        self.prior_weight = check_positive("prior_weight", prior_weight) if consider_prior else 0.0
+        # 0 is Optuna's too: no weight on the prior, as consider_prior=False.
+        self.prior_weight = check_non_negative("prior_weight", prior_weight) if consider_prior else 0.0
         self.consider_magic_clip = bool(consider_magic_clip)
         self.consider_endpoints = bool(consider_endpoints)
         self.weights = check_callable("weights", weights)
