@@ -54,6 +54,12 @@ def _subsample(x: Any, y: Any, groups: Any, subsample: float | int, seed: Any) -
     return take(x), take(y), take(groups)
 
 
+def _fold_mean(scores: Sequence[float]) -> float:
+    """The mean of the folds' scores that are numbers (NaN: a failed fold); NaN when none is."""
+    scored = [v for v in scores if not math.isnan(v)]
+    return float(np.mean(scored)) if scored else math.nan
+
+
 class _Objective:
     """One trial: the estimator with the trial's parameters, cross-validated."""
 
@@ -78,7 +84,10 @@ class _Objective:
             from nntune.terminator import report_cross_validation_scores
 
             report_cross_validation_scores(trial, folds)
-        return float(np.mean(folds))
+        # The value is mean_test_score, the mean over the folds that scored, as Optuna's: a
+        # fold that failed (error_score NaN) leaves the trial the others' mean, not NaN (a
+        # diverged trial); only a trial whose every fold failed has no value.
+        return _fold_mean(folds)
 
     def _with_pruning(self, trial: Any, estimator: Any) -> dict[str, np.ndarray]:
         """Every fold trained by ``partial_fit`` round after round, the folds' mean score
@@ -102,7 +111,7 @@ class _Objective:
                 if "train_score" in scores:
                     scores["train_score"][k] = self.scorer(models[k], x_train, y_train)
                 scores["score_time"][k] += time.perf_counter() - start
-            trial.report(float(np.mean(scores["test_score"])), step)
+            trial.report(_fold_mean(scores["test_score"]), step)
             if trial.should_prune():
                 self._store(trial, scores)
                 raise TrialPruned(f"pruned at round {step}")
