@@ -10,7 +10,8 @@ it). Each trial keeps scikit-learn's ``cv_results_`` columns as user attributes
 terminator (:func:`~nntune.terminator.report_cross_validation_scores`), so
 ``TerminatorCallback`` can end the search. With ``enable_pruning`` an estimator that has
 ``partial_fit`` is trained ``max_iter`` rounds, each fold by one more call, the folds' mean
-score reported after each round, and the study's scheduler stops trials early. Afterwards
+score reported after each round (a fold that fails is worth ``error_score``, as in
+``cross_validate``), and the study's scheduler stops trials early. Afterwards
 ``best_estimator_`` (refit on all the data), ``best_params_``, ``best_score_``,
 ``study_``, ``trials_`` and ``cv_results_`` read as scikit-learn's do, and ``predict``,
 ``predict_proba``, ``score``, ... go to the best estimator.
@@ -21,12 +22,14 @@ from __future__ import annotations
 import inspect
 import math
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone, is_classifier
+from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv, cross_validate
 from sklearn.utils import check_random_state, indexable
@@ -101,21 +104,44 @@ class _Objective:
         scores = {name: np.zeros(len(folds)) for name in ("fit_time", "score_time", "test_score")}
         if self.search.return_train_score:
             scores["train_score"] = np.zeros(len(folds))
+        failed: set[int] = set()  # folds already warned of: one warning each, not one per round
         for step in range(self.search.max_iter):
             for k, ((x_train, y_train), (x_test, y_test)) in enumerate(folds):
                 start = time.perf_counter()
-                models[k].partial_fit(x_train, y_train, **extra, **self.fit_params)
-                scores["fit_time"][k] += time.perf_counter() - start
-                start = time.perf_counter()
-                scores["test_score"][k] = self.scorer(models[k], x_test, y_test)
-                if "train_score" in scores:
-                    scores["train_score"][k] = self.scorer(models[k], x_train, y_train)
-                scores["score_time"][k] += time.perf_counter() - start
+                try:
+                    models[k].partial_fit(x_train, y_train, **extra, **self.fit_params)
+                    fitted = time.perf_counter()
+                    scores["test_score"][k] = self.scorer(models[k], x_test, y_test)
+                    if "train_score" in scores:
+                        scores["train_score"][k] = self.scorer(models[k], x_train, y_train)
+                except Exception as err:
+                    # As cross_validate (and Optuna's partial_fit rounds) do: the fold is
+                    # worth error_score, and the search goes on, unless told to raise.
+                    fitted = time.perf_counter()
+                    self._failed_round(err, k, step, scores, failed)
+                scores["fit_time"][k] += fitted - start
+                scores["score_time"][k] += time.perf_counter() - fitted
             trial.report(_fold_mean(scores["test_score"]), step)
             if trial.should_prune():
                 self._store(trial, scores)
                 raise TrialPruned(f"pruned at round {step}")
         return scores
+
+    def _failed_round(self, err: Exception, fold: int, step: int, scores: dict[str, np.ndarray],
+                      failed: set[int]) -> None:
+        """Score a fold whose ``partial_fit`` or scoring raised ``err`` at round ``step`` with
+        ``error_score``, with scikit-learn's FitFailedWarning the first time the fold fails
+        (``failed``: the folds warned of); ``error_score="raise"`` raises."""
+        error_score = self.search.error_score
+        if isinstance(error_score, str):  # "raise": anything else was refused before the search
+            raise err
+        if fold not in failed:
+            failed.add(fold)
+            warnings.warn(f"fold {fold} failed at round {step} and is scored error_score={error_score!r}: "
+                          f"{type(err).__name__}: {err}", FitFailedWarning, stacklevel=3)
+        scores["test_score"][fold] = error_score
+        if "train_score" in scores:
+            scores["train_score"][fold] = error_score
 
     @staticmethod
     def _store(trial: Any, scores: Mapping[str, Sequence[float]]) -> None:
@@ -178,6 +204,9 @@ class OptunaSearchCV(BaseEstimator):
             raise ConfigError("param_distributions", "must map parameter names to distributions")
         dists = {name: own_distribution(f"param_distributions[{name!r}]", d)
                  for name, d in self.param_distributions.items()}
+        score = self.error_score
+        if not (score == "raise" if isinstance(score, str) else isinstance(score, Real) and not isinstance(score, bool)):
+            raise ConfigError("error_score", f"must be 'raise' or a number, got {score!r}")
         if not isinstance(self.max_iter, Integral) or self.max_iter < 1:
             raise ConfigError("max_iter", f"must be a positive integer, got {self.max_iter!r}")
         if self.enable_pruning and not hasattr(self.estimator, "partial_fit"):
