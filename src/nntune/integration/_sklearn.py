@@ -43,18 +43,18 @@ from nntune.trial import FrozenTrial, TrialState
 _FIT_PARAMS = "params" if "params" in inspect.signature(cross_validate).parameters else "fit_params"
 
 
-def _subsample(x: Any, y: Any, groups: Any, subsample: float | int, seed: Any) -> tuple[Any, Any, Any]:
-    """A random subset of the rows (a share of them, or a count), drawn once per fit."""
-    n = len(x)
+def _sample_rows(n: int, subsample: float | int, seed: Any) -> np.ndarray:
+    """The rows the search uses, in order: all ``n``, or a random subset of them (a share of
+    them, or a count), drawn once per fit."""
     size = int(subsample) if isinstance(subsample, Integral) else int(round(float(subsample) * n))
     if size >= n:
-        return x, y, groups
-    rows = np.sort(check_random_state(seed).choice(n, size, replace=False))
+        return np.arange(n)
+    return np.sort(check_random_state(seed).choice(n, size, replace=False))
 
-    def take(a: Any) -> Any:
-        return None if a is None else (a.iloc[rows] if hasattr(a, "iloc") else np.asarray(a)[rows])
 
-    return take(x), take(y), take(groups)
+def _take(a: Any, rows: np.ndarray) -> Any:
+    """``a``'s ``rows`` (a DataFrame's by position); None stays None."""
+    return None if a is None else (a.iloc[rows] if hasattr(a, "iloc") else np.asarray(a)[rows])
 
 
 def _fold_mean(scores: Sequence[float]) -> float:
@@ -226,7 +226,10 @@ class OptunaSearchCV(BaseEstimator):
 
         dists = self._checked()
         x, yy, groups = indexable(X, y, groups)
-        x, yy, groups = _subsample(x, yy, groups, self.subsample, self.random_state)
+        # Optuna's attribute: the rows searched on (all of them without a subsample).
+        self.sample_indices_ = _sample_rows(len(x), self.subsample, self.random_state)
+        if len(self.sample_indices_) < len(x):
+            x, yy, groups = (_take(a, self.sample_indices_) for a in (x, yy, groups))
         cv = check_cv(self.cv, yy, classifier=is_classifier(self.estimator))
         self.n_splits_ = cv.get_n_splits(x, yy, groups=groups)
         self.scorer_ = check_scoring(self.estimator, scoring=self.scoring)
