@@ -1,9 +1,10 @@
 """``nntune trial fork --from-epoch E`` with no checkpoint at E names the command's option,
-``--from-epoch``, not the Python argument ``from_epoch``; nothing is queued."""
+``--from-epoch``, not the Python argument ``from_epoch``; nothing is queued. An epoch that a
+continuation's parent trained names the trial whose checkpoint it is."""
 
 from __future__ import annotations
 
-from nntune.panda import open_babysit_study, queue_new, train_queued
+from nntune.panda import open_babysit_study, queue_new, queue_resume, train_queued
 
 from tests.test_panda_cli_end import config
 
@@ -19,3 +20,16 @@ def test_an_epoch_without_a_checkpoint_names_the_option(tmp_path, call_cli):
         assert len(err.splitlines()) == 1 and err.startswith(
             f"nntune: error: --from-epoch: no checkpoint of trial 0 at epoch {epoch} "), err
     assert [t.number for t in study.get_trials()] == [0]
+
+
+def test_an_epoch_a_continuation_inherited_names_the_trial_that_trained_it(tmp_path, call_cli):
+    cfg = config(tmp_path, epochs=4)
+    study = open_babysit_study(cfg)
+    train_queued(study, cfg, queue_new(study, cfg), on_epoch=lambda t, e, r: study.stop_trial(t.number) if e == 2 else None)
+    train_queued(study, cfg, queue_resume(study, cfg, 0))  # trial 1: epochs 1-2 are trial 0's, 3-4 its own
+    code, out, err = call_cli("trial", "fork", "--study", "panda", "--trial", "1", "--from-epoch", "1",
+                              "--storage", cfg.storage)
+    assert (code, out) == (2, "") and len(err.splitlines()) == 1, err
+    assert err.rstrip().endswith("); trial 0 trained that epoch before trial 1 took over: "
+                                 "fork trial 0 at epoch 1"), err
+    assert [t.number for t in study.get_trials()] == [0, 1]

@@ -26,7 +26,7 @@ from nntune.changes import CHANGEABLE, STOP, range_words
 from nntune.config import Config, parse_config
 from nntune.control import find_trial, fork_trial, params_at, pid_alive, record_inherited, unused
 from nntune.panda_checks import ATTR, check_same_task
-from nntune.panda_snapshots import OnEpoch, retention, snapshots
+from nntune.panda_snapshots import OnEpoch, retention, snapshots, trained_by
 from nntune.exceptions import ConfigError, TrialPruned
 from nntune.samplers import RandomSampler
 from nntune.schedulers import NoScheduler, Proposal
@@ -289,8 +289,12 @@ def queue_fork(study: Study, cfg: Config, number: int, epoch: int,
     kept = {e: p for e, p in snapshots(folder, number).items() if e in parent.intermediate_values}
     if epoch not in kept and isinstance(epoch, int):
         have = epoch_spans(kept) or "none"
+        owner = trained_by({t.number: t for t in study.storage.get_trials(study.id)}, number, epoch)
+        # Up to where it started, a fork's or continuation's curve is its parent's, as are the snapshots.
+        where = (f"; trial {owner} trained that epoch before trial {number} took over: "
+                 f"fork trial {owner} at epoch {epoch}" if owner != number and epoch in snapshots(folder, owner) else "")
         raise ConfigError("from_epoch", f"no checkpoint of trial {number} at epoch {epoch} in {folder} "
-                                        f"(kept: {have})")
+                                        f"(kept: {have}){where}")
     return fork_trial(study.storage, study.id, study.study_name, number, epoch, changes)
 
 

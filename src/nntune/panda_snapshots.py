@@ -34,6 +34,21 @@ def snapshots(folder: Path, number: int) -> dict[int, Path]:
     return found
 
 
+def trained_by(trials: Mapping[int, FrozenTrial], number: int, epoch: int) -> int:
+    """The trial that trained trial ``number``'s ``epoch``: itself, or for a fork or a
+    continuation whose curve up to its ``parent_step`` is its parent's, that ancestor,
+    whose snapshot of the epoch it is."""
+    seen = set()
+    while number in trials and number not in seen:
+        seen.add(number)
+        attrs = trials[number].system_attrs
+        parent, step = attrs.get("parent"), attrs.get("parent_step")
+        if not (isinstance(parent, int) and isinstance(step, int) and epoch <= step):
+            break
+        number = parent
+    return number
+
+
 def snapshots_to_drop(sizes: Mapping[int, int], values: Mapping[int, float], direction: str,
                       policy: CheckpointsConfig, needed: Collection[int] = (), reserved: int = 0) -> list[int]:
     """The epochs whose snapshots the retention ``policy`` drops, oldest first. ``sizes``:
