@@ -3,7 +3,8 @@ they lie in the unit cube, and how a parameter outside the joint space is handle
 
 Ranking rule (shared by TPE and coarse-to-fine). Trials are ordered best first by:
 
-1. complete trials, by their value (lower first when minimizing, higher when maximizing);
+1. complete trials, by their value (lower first when minimizing, higher when maximizing;
+   an infinite value counts, as the worst or the best);
 2. pruned trials, by the last step they reported, later steps first (a trial stopped at
    epoch 9 outranks one stopped at epoch 1), then by their last reported intermediate value
    at that step; a pruned trial that reported nothing comes last among them;
@@ -49,7 +50,9 @@ def rank_key(trial: FrozenTrial, direction: str, *, consider_pruned: bool = True
              consider_diverged: bool = True) -> tuple[int, float, float, int] | None:
     """Sort key of ``trial`` under the ranking rule above; ``None`` when it does not count."""
     if trial.state == TrialState.COMPLETE:
-        if trial.value is None or not math.isfinite(trial.value):
+        # An infinite value is a value (as in Optuna): the worst, or the best, of the complete
+        # trials. Left out, its region looked unexplored and drew every later trial into it.
+        if trial.value is None or math.isnan(trial.value):
             return None
         return (_COMPLETE, 0.0, signed(trial.value, direction), trial.number)
     if trial.state == TrialState.PRUNED and consider_pruned:
@@ -75,7 +78,7 @@ def _keyed(history: Sequence[FrozenTrial], direction: str, consider_pruned: bool
     keyed: list[tuple[RankKey, FrozenTrial]] = []
     for t in history:
         if t.state is TrialState.COMPLETE:  # most of a history: rank_key's first case, inline
-            if t.value is not None and math.isfinite(t.value):
+            if t.value is not None and not math.isnan(t.value):
                 keyed.append(((_COMPLETE, 0.0, sign * float(t.value), t.number), t))
         elif (k := rank_key(t, direction, consider_pruned=consider_pruned,
                             consider_diverged=consider_diverged)) is not None:

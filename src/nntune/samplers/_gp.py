@@ -288,15 +288,21 @@ def maximize_ei(space: Space, post: Posterior, best: float, starts: np.ndarray,
 
 
 def observations(space: Space, history: Sequence[FrozenTrial], direction: str) -> tuple[np.ndarray, np.ndarray]:
-    """Unit points and losses of complete trials, plus diverged ones at the worst loss."""
+    """Unit points and losses of complete trials, plus diverged ones at the worst loss.
+
+    A complete trial's infinite value enters at the worst (or best) finite loss, as
+    Optuna's GP clips it: left out, its region looked unexplored and the expected
+    improvement sent every later trial back there."""
     done = [t for t in history if t.state == TrialState.COMPLETE and t.value is not None
-            and math.isfinite(t.value)]
-    if not done:
+            and not math.isnan(t.value)]
+    finite = [signed(t.value, direction) for t in done if math.isfinite(t.value)]  # type: ignore[arg-type]
+    if not finite:
         return np.empty((0, len(space))), np.empty(0)
-    losses = [signed(t.value, direction) for t in done]  # type: ignore[arg-type]
+    low, high = min(finite), max(finite)
+    losses = [min(high, max(low, signed(t.value, direction))) for t in done]  # type: ignore[arg-type]
     blown = [t for t in history if t.state == TrialState.DIVERGED]
     units = encode(space, done + blown)  # stored values are already on the space's grid
-    return units, np.array(losses + [max(losses)] * len(blown))
+    return units, np.array(losses + [high] * len(blown))
 
 
 class GPSampler(OptunaMethods):
