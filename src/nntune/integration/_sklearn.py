@@ -57,6 +57,25 @@ def _take(a: Any, rows: np.ndarray) -> Any:
     return None if a is None else (a.iloc[rows] if hasattr(a, "iloc") else np.asarray(a)[rows])
 
 
+def _rows_in(value: Any) -> int | None:
+    """How many rows an array-like holds; None for anything else (a number, text, a dict)."""
+    if isinstance(value, (str, bytes, Mapping)):
+        return None
+    shape = getattr(value, "shape", None)
+    if shape:  # a 0-d array's shape is ()
+        return int(shape[0])
+    try:
+        return len(value)
+    except TypeError:
+        return None
+
+
+def _row_params(params: Mapping[str, Any], n: int, rows: np.ndarray) -> dict[str, Any]:
+    """Fit parameters for ``rows`` of ``n``: one with a value per row (``sample_weight``) is
+    taken at those rows, as scikit-learn splits it per fold; any other is kept whole."""
+    return {name: _take(value, rows) if _rows_in(value) == n else value for name, value in params.items()}
+
+
 def _fold_mean(scores: Sequence[float]) -> float:
     """The mean of the folds' scores that are numbers (NaN: a failed fold); NaN when none is."""
     scored = [v for v in scores if not math.isnan(v)]
@@ -97,7 +116,8 @@ class _Objective:
         reported after each round (its step), the trial stopped when the scheduler says so."""
         # Each fold's rows taken once: the rounds below fit and score the same folds again and again.
         folds = [(_safe_split(estimator, self.x, self.y, train_rows),
-                  _safe_split(estimator, self.x, self.y, test_rows, train_rows))
+                  _safe_split(estimator, self.x, self.y, test_rows, train_rows),
+                  _row_params(self.fit_params, len(self.x), np.asarray(train_rows)))
                  for train_rows, test_rows in self.cv.split(self.x, self.y, groups=self.groups)]
         models = [clone(estimator) for _ in folds]
         extra = {"classes": np.unique(self.y)} if is_classifier(estimator) else {}
@@ -106,10 +126,10 @@ class _Objective:
             scores["train_score"] = np.zeros(len(folds))
         failed: set[int] = set()  # folds already warned of: one warning each, not one per round
         for step in range(self.search.max_iter):
-            for k, ((x_train, y_train), (x_test, y_test)) in enumerate(folds):
+            for k, ((x_train, y_train), (x_test, y_test), fit_params) in enumerate(folds):
                 start = time.perf_counter()
                 try:
-                    models[k].partial_fit(x_train, y_train, **extra, **self.fit_params)
+                    models[k].partial_fit(x_train, y_train, **extra, **fit_params)  # the fold's rows' weights
                     fitted = time.perf_counter()
                     scores["test_score"][k] = self.scorer(models[k], x_test, y_test)
                     if "train_score" in scores:
@@ -226,9 +246,12 @@ class OptunaSearchCV(BaseEstimator):
 
         dists = self._checked()
         x, yy, groups = indexable(X, y, groups)
+        searched_params = fit_params  # the refit below takes every row's
         # Optuna's attribute: the rows searched on (all of them without a subsample).
         self.sample_indices_ = _sample_rows(len(x), self.subsample, self.random_state)
         if len(self.sample_indices_) < len(x):
+            # A parameter given per row (sample_weight) follows the rows, as Optuna's does.
+            searched_params = _row_params(fit_params, len(x), self.sample_indices_)
             x, yy, groups = (_take(a, self.sample_indices_) for a in (x, yy, groups))
         cv = check_cv(self.cv, yy, classifier=is_classifier(self.estimator))
         self.n_splits_ = cv.get_n_splits(x, yy, groups=groups)
@@ -236,7 +259,7 @@ class OptunaSearchCV(BaseEstimator):
         seed = self.random_state if isinstance(self.random_state, Integral) else None
         self.study_ = self.study if self.study is not None else nntune.create_study(
             direction="maximize", sampler=nntune.samplers.TPESampler(seed=seed))
-        objective = _Objective(self, x, yy, groups, fit_params, cv, self.scorer_, dists)
+        objective = _Objective(self, x, yy, groups, searched_params, cv, self.scorer_, dists)
         before = nntune.logging.get_verbosity()
         if self.verbose > 0:  # as Optuna's: each trial's line
             nntune.logging.set_verbosity(nntune.logging.INFO)
