@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from nntune.config import DEFAULT_YAML, parse_config
-from nntune.config_compare import config_difference
+from nntune.config_compare import check_same_model, config_difference
+from nntune.exceptions import ConfigError
 
 
 def dumped(**changes):
@@ -31,6 +32,22 @@ def test_the_first_difference_in_the_task_the_fixed_values_or_the_seed():
     csv = {"kind": "csv", "path": "a.csv", "target": "y"}
     assert config_difference(dumped(task__data={**csv, "features": ["a"]}), dumped(task__data=csv)) == \
         ("task.data.features", ["a"], None)
+
+
+def test_a_key_one_config_leaves_out_is_said_to_be_not_set():
+    # Not Python's "None": the user wrote no such key, or the study's config had none.
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw["fixed"]["dropout"] = 0.1
+    with pytest.raises(ConfigError) as err:
+        check_same_model(parse_config(raw), dumped())
+    assert str(err.value) == ("fixed.dropout: 0.1 here, not set in the config study 'digits-mlp' was tuned with; "
+                              "give that config, or none to use the stored one")
+    with pytest.raises(ConfigError, match=r"^fixed.dropout: not set here, 0.1 in the config study"):
+        check_same_model(parse_config(yaml.safe_load(DEFAULT_YAML)), dumped(fixed__dropout=0.1))
+    with pytest.raises(ConfigError, match=r"^fixed.batchnorm: true here, false in the config study"):
+        raw = yaml.safe_load(DEFAULT_YAML)
+        raw["fixed"]["batchnorm"] = True
+        check_same_model(parse_config(raw), dumped(fixed__batchnorm=False))
 
 
 def test_a_key_an_older_version_did_not_store_is_no_difference():

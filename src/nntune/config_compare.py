@@ -81,5 +81,16 @@ def check_same_model(cfg: Any, stored: Mapping[str, Any],
     found = config_difference(cfg.model_dump(mode="json", exclude={"storage"}), stored)
     if found is not None:
         field, given, was = found
-        here = f"{named!r} (class {given})" if named is not None and field == "task.positive_class" else repr(given)
-        raise ConfigError(field, f"{here} here, {was!r} in the config study {cfg.study!r} was tuned with; {advice}")
+        here = f"{named!r} (class {given})" if named is not None and field == "task.positive_class" else _written(given)
+        raise ConfigError(field, f"{here} here, {_written(was)} in the config study {cfg.study!r} was tuned "
+                                 f"with; {advice}")
+
+
+def _written(value: Any) -> str:
+    """A compared value as a config gives it: a key one of the two configs leaves out is
+    "not set" (Python's ``None`` is no word of YAML), a flag is true or false."""
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
