@@ -23,6 +23,7 @@ import inspect
 import math
 import time
 import warnings
+from copy import deepcopy
 from collections.abc import Callable, Mapping, Sequence
 from numbers import Integral, Real
 from typing import Any
@@ -213,6 +214,22 @@ class OptunaSearchCV(BaseEstimator):
         self.verbose = verbose
         self.callbacks = callbacks
         self.catch = catch
+
+    # A classifier's search is a classifier (a regressor's a regressor), as scikit-learn's
+    # own searches: VotingClassifier refuses anything else, and cross_val_score stratifies
+    # a classifier's folds. scikit-learn 1.6 on reads the tags, before it _estimator_type.
+    def __sklearn_tags__(self) -> Any:
+        from sklearn.utils import get_tags
+
+        tags, inner = super().__sklearn_tags__(), get_tags(self.estimator)
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags, tags.regressor_tags = deepcopy(inner.classifier_tags), deepcopy(inner.regressor_tags)
+        tags.input_tags.pairwise, tags.input_tags.sparse = inner.input_tags.pairwise, inner.input_tags.sparse
+        return tags
+
+    @property
+    def _estimator_type(self) -> str | None:
+        return getattr(self.estimator, "_estimator_type", None)
 
     # ------------------------------------------------------------ the search
 
