@@ -53,10 +53,18 @@ class StudyControl:
         """Queue a new trial that starts from trial ``number``'s checkpoint at ``epoch`` with
         ``params`` changed; returns its number. The built-in objective (``nntune babysit``)
         resumes the checkpoint; a define-by-run objective reads the lineage from the trial's
-        system attributes ``parent`` and ``parent_step``."""
-        from nntune.control import fork_trial
+        system attributes ``parent`` and ``parent_step``. A study of the built-in trainer
+        forks only where ``nntune babysit`` kept that epoch's checkpoint: ``nntune tune``
+        keeps none, and would train the fork from scratch under its parent's name."""
+        from nntune.control import fork_trial, runs_builtin_trainer
 
-        return fork_trial(self.storage, self.id, self.study_name, _trial_number(number), epoch, params)
+        number = _trial_number(number)
+        rec = self.storage.load_study(self.study_name)
+        if rec is not None and runs_builtin_trainer(rec.attrs):
+            from nntune.panda import babysit_config, queue_fork
+
+            return queue_fork(self, babysit_config(rec), number, epoch, params)  # type: ignore[arg-type]
+        return fork_trial(self.storage, self.id, self.study_name, number, epoch, params)
 
     def param_changes(self, number: int | None = None) -> list[ParamChange]:
         """Every change of one trial (or of all), pending and applied, oldest first."""
