@@ -99,7 +99,7 @@ def terminator_improvements(study: Any, plot_error: bool, improvement_evaluator:
     """``{"number", "improvement", "error", "n_complete"}``: the terminator's improvement
     (and, with ``plot_error``, its error; else None) on the trials up to each trial, as
     ``Terminator`` would have read them then (all of them, whatever their state), from the
-    first complete one on, and how many had completed. A trial that neither completed nor
+    first complete one with a finite value on, and how many such had completed. A trial that neither completed nor
     diverged leaves the reading as it was (no refit on the same trials); a diverged one
     moves it (stagnation counts it as a trial the best did not move in)."""
     from nntune import terminator as t
@@ -117,7 +117,10 @@ def terminator_improvements(study: Any, plot_error: bool, improvement_evaluator:
     trials = list(study.get_trials(deepcopy=False))
     n_complete = 0
     for i, trial in enumerate(trials):
-        n_complete += trial.state == TrialState.COMPLETE
+        # Counted as Terminator counts them for min_n_trials: complete with a finite value.
+        # A trial of inf is complete, as in Optuna, but no evaluator fits a model on it, so
+        # a study that began with one has no reading until a finite value arrives.
+        n_complete += trial.state == TrialState.COMPLETE and trial.value is not None and math.isfinite(trial.value)
         if not n_complete:
             continue
         fresh = not counts or trial.state in (TrialState.COMPLETE, TrialState.DIVERGED)
