@@ -123,3 +123,28 @@ def test_lab_names_its_out_option_when_the_folder_cannot_be_made(call_cli, tmp_p
     assert code == 2 and out == ""
     assert err.startswith("nntune: error: --out: cannot ") and "out_dir" not in err and "afile" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+@pytest.mark.parametrize("args, field, what", [
+    (["--report", "c.yaml"], "--report", "config"),
+    (["--model-file", "./c.yaml"], "--model-file", "config"),
+    (["--report", "link.yaml"], "--report", "config"),  # a hard link: the same file under another name
+    (["--model-file", "rows.csv"], "--model-file", "data (task.data.path)"),
+])
+def test_tune_refuses_to_write_its_report_or_model_over_a_file_it_reads(call_cli, tmp_path, monkeypatch,
+                                                                         args, field, what):
+    """--report c.yaml wrote the HTML report over the config the search was run from (the
+    user's only copy), after the whole search. Refused before anything is read or made."""
+    monkeypatch.chdir(tmp_path)
+    rows = "".join(f"{i},{i % 3},{i % 2}\n" for i in range(30))
+    (tmp_path / "rows.csv").write_text("a,b,y\n" + rows)
+    config = ("storage: sqlite:///s.db\ntask: {data: {kind: csv, path: rows.csv, target: y}}\n"
+              "search: {trials: 1}\nfixed: {epochs: 1}\n")
+    (tmp_path / "c.yaml").write_text(config)
+    (tmp_path / "link.yaml").hardlink_to(tmp_path / "c.yaml")
+    code, out, err = call_cli("tune", "c.yaml", *args)
+    assert code == 2 and out == ""
+    named = args[1].removeprefix("./")
+    assert err == f"nntune: error: {field}: {named} is the {what} this run reads; writing there would destroy it\n"
+    assert (tmp_path / "c.yaml").read_text() == config and (tmp_path / "rows.csv").read_text() == "a,b,y\n" + rows
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "link.yaml", "rows.csv"]

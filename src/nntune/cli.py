@@ -27,7 +27,7 @@ from nntune.cli_text import (_objectives_text, _print_dry_run, console_for, dry_
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
 from nntune._files import check_writable_dir, check_writable_file, given_path
 from nntune.config_overrides import _assign, _override, asks_worker_processes
-from nntune.config_storage import check_storage_opens, check_tune_outputs
+from nntune.config_storage import check_storage_opens, check_tune_outputs, run_inputs
 from nntune.exceptions import ConfigError, caused_by_ctrl_c, last_line
 
 # Everything else loads where it is used: ``nntune --help`` must not wait for torch,
@@ -125,7 +125,8 @@ def tune(
     # by default, never over another study's files: "a b" and "a_b" share their safe name
     report_file = check_writable_file(report_file or report_path_for(cfg.study, "--report"), "--report")
     model_path = check_writable_file(model_path or model_path_for(cfg.study, "--model-file"), "--model-file")
-    check_tune_outputs(report_file, model_path, cfg.storage)  # neither over the storage nor each other
+    # neither over the storage, nor over the config or the data the run reads, nor each other
+    check_tune_outputs(report_file, model_path, cfg.storage, run_inputs(config, cfg.task.data))
     # Human output goes to stderr with --json so that stdout ends with the JSON line alone; a
     # reader that leaves early (| head) costs the lines, not the test look's model or the report.
     from nntune.cli_progress import ReaderlessConsole

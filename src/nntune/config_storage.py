@@ -8,7 +8,10 @@ not know. Nothing is connected to and nothing is left behind.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from nntune._files import check_writable_file, creation_problem
 from nntune.exceptions import ConfigError
@@ -118,10 +121,37 @@ def check_not_storage_file(output: Path, url: str, field: str) -> None:
                                      "its studies")
 
 
-def check_tune_outputs(report: Path, model: Path, url: str) -> None:
-    """``nntune tune``'s --report and --model-file: neither the storage's file nor one file
-    for both (the model written first, then the report over it)."""
+def check_tune_outputs(report: Path, model: Path, url: str, inputs: Sequence[tuple[Path, str]] = ()) -> None:
+    """``nntune tune``'s --report and --model-file: neither the storage's file, nor a file the
+    run reads (``inputs``: each with what it is, the config, the data), nor one file for both
+    (the model written first, then the report over it)."""
     for path, field in ((report, "--report"), (model, "--model-file")):
         check_not_storage_file(path, url, field)
+        for read, what in inputs:
+            if _same_file(path, read):  # written after the search: the file would be gone for good
+                raise ConfigError(field, f"{path} is the {what} this run reads; writing there would destroy it")
     if report.expanduser().resolve() == model.expanduser().resolve():
         raise ConfigError("--model-file", f"{model} is the --report file too; give each its own")
+
+
+def run_inputs(config: str | Path | None, data: Any) -> list[tuple[Path, str]]:
+    """The files ``nntune tune`` reads, each with what it is: the config file (none for the
+    embedded default) and the data's own file or folder (``task.data.path``, relative to
+    where nntune runs, as the data is read)."""
+    inputs = [(Path(config), "config")] if config else []
+    path = data.get("path") if isinstance(data, Mapping) else None
+    if path is not None and str(path).strip():
+        inputs.append((Path(str(path)), "data (task.data.path)"))
+    return inputs
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """One file under two names: the same path once resolved, or (both there) the same file
+    on disk, as a hard link or another spelling on a case-insensitive disk is."""
+    a, b = a.expanduser(), b.expanduser()
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
