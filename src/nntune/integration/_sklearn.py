@@ -44,13 +44,13 @@ from nntune.trial import FrozenTrial, TrialState
 _FIT_PARAMS = "params" if "params" in inspect.signature(cross_validate).parameters else "fit_params"
 
 
-def _sample_rows(n: int, subsample: float | int, seed: Any) -> np.ndarray:
+def _sample_rows(n: int, subsample: float | int, rng: np.random.RandomState) -> np.ndarray:
     """The rows the search uses, in order: all ``n``, or a random subset of them (a share of
     them, or a count), drawn once per fit."""
     size = int(subsample) if isinstance(subsample, Integral) else int(round(float(subsample) * n))
     if size >= n:
         return np.arange(n)
-    return np.sort(check_random_state(seed).choice(n, size, replace=False))
+    return np.sort(rng.choice(n, size, replace=False))
 
 
 def _take(a: Any, rows: np.ndarray) -> Any:
@@ -265,7 +265,10 @@ class OptunaSearchCV(BaseEstimator):
         x, yy, groups = indexable(X, y, groups)
         searched_params = fit_params  # the refit below takes every row's
         # Optuna's attribute: the rows searched on (all of them without a subsample).
-        self.sample_indices_ = _sample_rows(len(x), self.subsample, self.random_state)
+        # scikit-learn's random_state: a seed, a RandomState drawn from, or None for numpy's
+        # global one (np.random.seed makes the search repeat), as Optuna's reads it.
+        rng = check_random_state(self.random_state)
+        self.sample_indices_ = _sample_rows(len(x), self.subsample, rng)
         if len(self.sample_indices_) < len(x):
             # A parameter given per row (sample_weight) follows the rows, as Optuna's does.
             searched_params = _row_params(fit_params, len(x), self.sample_indices_)
@@ -273,7 +276,8 @@ class OptunaSearchCV(BaseEstimator):
         cv = check_cv(self.cv, yy, classifier=is_classifier(self.estimator))
         self.n_splits_ = cv.get_n_splits(x, yy, groups=groups)
         self.scorer_ = check_scoring(self.estimator, scoring=self.scoring)
-        seed = self.random_state if isinstance(self.random_state, Integral) else None
+        seed = self.random_state if isinstance(self.random_state, Integral) else \
+            int(rng.randint(0, np.iinfo(np.int32).max))
         self.study_ = self.study if self.study is not None else nntune.create_study(
             direction="maximize", sampler=nntune.samplers.TPESampler(seed=seed))
         objective = _Objective(self, x, yy, groups, searched_params, cv, self.scorer_, dists)
