@@ -145,6 +145,6 @@ def test_tune_refuses_to_write_its_report_or_model_over_a_file_it_reads(call_cli
     code, out, err = call_cli("tune", "c.yaml", *args)
     assert code == 2 and out == ""
     named = args[1].removeprefix("./")
-    assert err == f"nntune: error: {field}: {named} is the {what} this run reads; writing there would destroy it\n"
+    assert err == f"nntune: error: {field}: {named} is the {what} this command reads; writing there would destroy it\n"
     assert (tmp_path / "c.yaml").read_text() == config and (tmp_path / "rows.csv").read_text() == "a,b,y\n" + rows
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "link.yaml", "rows.csv"]

@@ -30,3 +30,18 @@ def test_a_named_trial_gets_its_own_file(call_cli, tmp_path, monkeypatch):
         f"written to models/digits-mlp-trial{other}.pt; the test split stays shut")
     assert best.read_bytes() == written  # tune's best model, untouched
     assert nntune.load_model(tmp_path / "models" / f"digits-mlp-trial{other}.pt").meta["trial"] == other
+
+
+@pytest.mark.slow
+def test_export_model_refuses_to_write_over_the_config_it_was_given(call_cli, tmp_path, monkeypatch):
+    # export-model c.yaml -o c.yaml wrote the model over the user's config.
+    monkeypatch.chdir(tmp_path)
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw["search"]["trials"], raw["fixed"]["epochs"], raw["task"]["train_size"] = 1, 1, 0.2
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
+    assert call_cli("tune", "c.yaml")[0] == 0
+    written = (tmp_path / "c.yaml").read_text()
+    code, out, err = call_cli("export-model", "c.yaml", "-o", "c.yaml")
+    assert (code, out) == (2, "")
+    assert err == "nntune: error: --output: c.yaml is the config this command reads; writing there would destroy it\n"
+    assert (tmp_path / "c.yaml").read_text() == written

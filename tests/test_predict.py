@@ -219,3 +219,14 @@ def test_an_earlier_prediction_can_be_predicted_again(houses, call_cli, tmp_path
     rows = json.loads((tmp_path / "again.json").read_text())
     first = pd.read_csv(tmp_path / "first.csv")
     assert list(rows[0]) == list(first.columns) and [r["prediction"] for r in rows] == list(first["prediction"])
+
+
+def test_predictions_are_not_written_over_the_rows_they_were_read_from(houses, call_cli, tmp_path):
+    # -o rows.csv replaced the rows with their predictions: the input was gone once written.
+    folder, path = houses
+    rows = tmp_path / "rows.csv"
+    rows.write_bytes((folder / "houses.csv").read_bytes())
+    code, out, err = call_cli("predict", str(path), str(rows), "-o", str(rows))
+    assert (code, out) == (2, "")
+    assert err == f"nntune: error: --output: {rows} is the input file this command reads; writing there would destroy it\n"
+    assert rows.read_bytes() == (folder / "houses.csv").read_bytes()

@@ -68,7 +68,7 @@ def export_model(
     from nntune.builtin import front_model_file, rebuild_model, recorded_looks, save_trial_model
     from nntune.builtin_repeats import value_words
     from nntune.config_data import check_same_data
-    from nntune.config_storage import check_not_storage_file
+    from nntune.config_storage import check_not_input, check_not_storage_file, run_inputs
     from nntune.runner import prepare
     from nntune.samplers import is_feasible
     from nntune.study import load_study
@@ -87,6 +87,7 @@ def export_model(
             given = front_model_file(given, trial) or given
     path = check_writable_file(given, "--output")
     check_not_storage_file(path, cfg.storage, "--output")  # -o nntune.db would overwrite the studies
+    check_not_input(path, "--output", run_inputs(config, cfg.task.data))  # nor the config or data it rebuilds from
     p = prepare(cfg)
     st = load_study(cfg.study, cfg.storage)
     check_same_data(st.storage.load_study(cfg.study).attrs, cfg.study, p.splits)  # a model of these rows, not others
@@ -161,7 +162,10 @@ def predict(
     except ConfigError:
         raise ConfigError("--output", f"write .csv, .parquet or .json, got {output.name!r}") from None
     if output is not None:
+        from nntune.config_storage import check_not_input
+
         check_writable_file(output, "--output")
+        check_not_input(output, "--output", [(rows, "input file"), (model_file, "model file")])
     table = predict_file(load_model(model_file), rows)
     data = frame_bytes(table, fmt)
     if output is None:

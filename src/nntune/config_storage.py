@@ -127,11 +127,18 @@ def check_tune_outputs(report: Path, model: Path, url: str, inputs: Sequence[tup
     (the model written first, then the report over it)."""
     for path, field in ((report, "--report"), (model, "--model-file")):
         check_not_storage_file(path, url, field)
-        for read, what in inputs:
-            if _same_file(path, read):  # written after the search: the file would be gone for good
-                raise ConfigError(field, f"{path} is the {what} this run reads; writing there would destroy it")
+        check_not_input(path, field, inputs)
     if report.expanduser().resolve() == model.expanduser().resolve():
         raise ConfigError("--model-file", f"{model} is the --report file too; give each its own")
+
+
+def check_not_input(output: Path, field: str, inputs: Sequence[tuple[Path, str]]) -> None:
+    """ConfigError naming ``field`` when ``output`` is one of the files the command reads
+    (``inputs``, each with what it is): written once the work is done, the output would
+    leave no copy of the config or the data it came from."""
+    for read, what in inputs:
+        if _same_file(output, read):
+            raise ConfigError(field, f"{output} is the {what} this command reads; writing there would destroy it")
 
 
 def run_inputs(config: str | Path | None, data: Any) -> list[tuple[Path, str]]:
