@@ -30,7 +30,7 @@ from nntune._trial import Trial
 from nntune.distributions import fixed_distributions as fixed_distributions_of
 from nntune._values import as_values, log_told, show_returned, tell_problem, told_badly, told_ending, told_number
 from nntune._values import told_once as _told_once
-from nntune.exceptions import TrialStateError, caused_by_ctrl_c
+from nntune.exceptions import ConfigError, TrialStateError, caused_by_ctrl_c
 from nntune.samplers import ConstrainedView, ParetoView, RandomSampler, Sampler, resolve_seed
 from nntune.samplers._optuna_methods import asked_like_optuna
 from nntune.schedulers import Scheduler
@@ -358,6 +358,10 @@ class Study(StudyRuns, StudyReads, StudyControl):
         constraints = getattr(self.sampler, "constraints_func", None)
         if constraints is not None and state in (TrialState.COMPLETE, TrialState.PRUNED):
             values = [float(c) for c in constraints(frozen)]
+            if any(math.isnan(c) for c in values):
+                # As Optuna: no feasibility can be read from NaN, and none is guessed.
+                raise ConfigError("constraints_func", f"returned NaN for trial {number} ({values}): "
+                                                      f"constraint values cannot be NaN")
             self.storage.set_trial_system_attr(self.id, number, "constraints", values)
             frozen.system_attrs["constraints"] = values
         # Keep where a multi-fidelity scheduler left the trial (rung, bracket) beside it, so

@@ -124,10 +124,11 @@ def check_loss_objective(cfg: Any) -> None:
 def constraint_values(bounds: Mapping[str, Bound], measured: Mapping[str, float]) -> list[float]:
     """Optuna's constraint values, one per bound, each satisfied when <= 0: ``value - max``
     and ``min - value``, in the order the config names them (a missing measure counts as
-    far outside: 1e300)."""
+    far outside: 1e300, as does one that could not be measured, NaN)."""
     out: list[float] = []
     for name, bound in bounds.items():
         value = measured.get(name)
+        value = None if value is None or math.isnan(float(value)) else value
         for limit, sign in ((bound.min, -1.0), (bound.max, 1.0)):
             if limit is not None:
                 out.append(1e300 if value is None else sign * (float(value) - float(limit)))

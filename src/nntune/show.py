@@ -155,11 +155,11 @@ def pareto_ranks(trials: list[FrozenTrial], directions: list[str]) -> dict[int, 
     """Each complete trial's non-dominated rank by trial number: 1 for the Pareto front, 2
     for the front once that one is set aside, and so on. Feasible trials are ranked among
     themselves first; trials that break the study's constraints come after every feasible
-    one, ranked the same way among themselves. Trials without a finite value per objective
-    have no rank."""
+    one, ranked the same way among themselves. Trials without a value per objective have
+    no rank; an infinite one is ranked, as on the study's front."""
     from nntune.samplers._nsga import is_scored, minimized, nondominated_fronts
 
-    done = [t for t in trials if is_scored(t, len(directions))]
+    done = [t for t in trials if is_scored(t, len(directions), infinite=True)]
     ranks: dict[int, int] = {}
     for group in ([t for t in done if is_feasible(t)], [t for t in done if not is_feasible(t)]):
         offset = max(ranks.values(), default=0)

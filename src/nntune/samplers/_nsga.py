@@ -25,11 +25,13 @@ from nntune.samplers._trial_memo import ScoredCopies, TrialMemo
 from nntune.trial import FrozenTrial, TrialState
 
 
-def is_scored(trial: FrozenTrial, n_objectives: int) -> bool:
+def is_scored(trial: FrozenTrial, n_objectives: int, *, infinite: bool = False) -> bool:
     """Whether a trial takes part in the non-dominated sorting: complete, with a finite
-    value for each of the ``n_objectives``."""
+    value for each of the ``n_objectives`` (with ``infinite``, an infinite one counts too,
+    as Optuna's fronts count it: inf is a value, only NaN is none)."""
     values = trial.values if trial.state == TrialState.COMPLETE else None
-    return values is not None and len(values) == n_objectives and all(math.isfinite(v) for v in values)
+    return values is not None and len(values) == n_objectives and \
+        all(not math.isnan(v) if infinite else math.isfinite(v) for v in values)
 
 
 def minimized(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> np.ndarray:
@@ -152,12 +154,12 @@ def first_front(points: np.ndarray, block: int = 256) -> list[int]:
 
 
 def pareto_trials(trials: Sequence[FrozenTrial], directions: Sequence[str]) -> list[FrozenTrial]:
-    """:func:`nntune.trial.pareto_front` (the complete trials with a finite value for each
+    """:func:`nntune.trial.pareto_front` (the complete trials with a value for each
     objective that no other such trial dominates, in the order given) by :func:`first_front`:
     a study's best trials, the dashboard's and the report's front. Comparing every trial with
     every other in Python took minutes once the front held thousands of trials (a study that
     NSGA-II has spread along its front)."""
-    done = [t for t in trials if is_scored(t, len(directions))]
+    done = [t for t in trials if is_scored(t, len(directions), infinite=True)]
     return [done[i] for i in first_front(minimized(done, directions))] if done else []
 
 
@@ -217,11 +219,25 @@ def crowding_by_front(points: np.ndarray, ids: np.ndarray) -> np.ndarray:
 def pareto_scores(points: np.ndarray) -> np.ndarray:
     """A score per point, lower better: its front's index plus ``0.5 / (1 + crowding
     distance)``, so the front's ends add nothing and the most crowded points up to a half."""
-    points = np.asarray(points, dtype=float).reshape(len(points), -1)
     if not len(points):
         return np.zeros(0)
+    points = np.asarray(points, dtype=float).reshape(len(points), -1)
     ids = front_ids(points)
-    return ids + 0.5 / (1.0 + crowding_by_front(points, ids))  # an end of a front (infinite distance) adds 0
+    return ids + 0.5 / (1.0 + crowding_by_front(in_reach(points), ids))  # a front's end (infinite distance) adds 0
+
+
+def in_reach(points: np.ndarray) -> np.ndarray:
+    """``points`` with each infinite value put just past its column's finite ones (a span
+    beyond them), for the crowding distance: inf - inf is no distance. The fronts are
+    sorted on the values themselves."""
+    out = points.copy()
+    for k in range(out.shape[1]):
+        column = out[:, k]
+        finite = column[np.isfinite(column)]
+        low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 0.0)
+        reach = max(high - low, 1.0)
+        column[column == math.inf], column[column == -math.inf] = high + reach, low - reach
+    return out
 
 
 def _values_and_feasible(trial: FrozenTrial) -> tuple[tuple[float, ...] | None, bool]:
@@ -251,10 +267,10 @@ def pareto_view(history: Sequence[FrozenTrial], directions: Sequence[str]) -> li
     if not done:
         return out
     points = minimized_rows(rows, directions)
-    finite = np.isfinite(points).all(axis=1)
-    if not finite.all():
-        done = [i for i, ok in zip(done, finite.tolist()) if ok]
-        points = points[finite]
+    scored = ~np.isnan(points).any(axis=1)  # an infinite value is ranked, as on the study's front
+    if not scored.all():
+        done = [i for i, ok in zip(done, scored.tolist()) if ok]
+        points = points[scored]
     for i, copy in zip(done, _COPIES.many([out[i] for i in done], pareto_scores(points).tolist())):
         out[i] = copy
     return out
