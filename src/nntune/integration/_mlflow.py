@@ -69,8 +69,9 @@ def curve_key(metric_name: str | Sequence[str], separator: str = "/") -> str:
 
 
 def learning_curve(trial: FrozenTrial) -> list[tuple[int, float]]:
-    """The trial's intermediate values by step, in step order; a value storage could not
-    keep (a non-finite report) is NaN, a point trackers show as a gap."""
+    """The trial's intermediate values by step, in step order. A non-finite report is not
+    kept (the pruners judge it when it is made), so its step has no point here; a step
+    whose value is None is NaN, a point trackers show as a gap."""
     return [(int(step), math.nan if value is None else float(value))
             for step, value in sorted(trial.intermediate_values.items())]
 
