@@ -209,6 +209,17 @@ def test_lab_list_and_one_lab_with_json(call_cli, tmp_path):
     assert code == 2 and "lab: unknown lab 'nosuchlab'" in err
 
 
+def test_lab_list_with_json_is_a_json_list(call_cli):
+    # --json was ignored by --list: a script reading JSON got the lines meant for a reader.
+    code, text, _ = call_cli("lab", "--list")
+    for args in (("--list", "--json"), ("--json",)):
+        code, out, err = call_cli("lab", *args)
+        assert code == 0, err
+        labs = json.loads(out)
+        assert [lab["name"] for lab in labs] == [line.split()[0] for line in text.strip().splitlines()]
+        assert all(set(lab) == {"name", "description"} and lab["description"] for lab in labs)
+
+
 def test_lab_quick_runs_the_smaller_version(call_cli):
     code, out, err = call_cli("lab", "underfit", "--quick", "--json")
     assert code == 0, err

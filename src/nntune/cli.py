@@ -17,7 +17,7 @@ from rich.console import Console
 
 from nntune import _json
 from nntune._usage import click_exception_types, flags_take_no_value_in_help, usage_error_line
-from nntune import cli_ask, cli_babysit, cli_model, cli_studies, cli_study
+from nntune import cli_ask, cli_babysit, cli_lab, cli_model, cli_studies, cli_study
 from nntune.cli_help import UnwrappedHelpGroup
 from nntune.cli_panda import trial_app
 from nntune.cli_signals import interrupted_line, terminations_as_ctrl_c
@@ -25,7 +25,7 @@ from nntune.cli_summary import print_summary
 from nntune.cli_text import (_objectives_text, _print_dry_run, console_for, dry_run_json, own_warnings_as_lines,
                              positive_class_name, print_test, unencodable_as_escapes)
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
-from nntune._files import check_writable_dir, check_writable_file, given_path
+from nntune._files import check_writable_file, given_path
 from nntune.config_overrides import _assign, _override, asks_worker_processes
 from nntune.config_storage import check_storage_opens, check_tune_outputs, run_inputs
 from nntune.exceptions import ConfigError, caused_by_ctrl_c, last_line
@@ -239,51 +239,7 @@ def report(
     sink.say_written(path)
 
 
-@app.command()
-def lab(
-    name: Optional[str] = typer.Argument(None, help="The lab to run (see --list)."),
-    # A str, not a Path: Path("") is ".", and an empty --out must be refused, not read as the current folder.
-    out: str = typer.Option("labs-out", "--out", metavar="<path>", help="Folder for the figures and the page."),
-    json_out: bool = typer.Option(False, "--json", help="End stdout with the lab's JSON summary."),
-    list_: bool = typer.Option(False, "--list", help="List the labs, one line each."),
-    seed: int = typer.Option(0, "--seed", help="Seed of every random draw in the lab."),
-    quick: bool = typer.Option(False, "--quick", help="Fewer epochs, samples or trials; the claim is still checked."),
-) -> None:
-    """Reproduce an experiment of the lecture notes: its figures, its numbers, its claim
-    checked. Exit status 1 when the claim did not hold (the figures and page are still written)."""
-    from rich.markup import escape
-
-    if not out and not list_ and name is not None:  # as --study-name: an empty value is a slip, not "here"
-        raise ConfigError("--out", "must not be empty; give a folder (. for the current one)")
-    from nntune.labs import list_labs, run_lab
-
-    if list_ or name is None:
-        for lab_name, description in list_labs():
-            print(f"{lab_name:18s} {description}")
-        return
-    try:
-        result = run_lab(name, check_writable_dir(out, "--out"), seed=seed, quick=quick)
-    except ConfigError as err:  # run_lab names its own argument: the command's option is --out
-        raise ConfigError("--out", err.problem) if err.field == "out_dir" else err from None
-    con = Console(stderr=json_out)
-    verdict = "[green]held[/]" if result.held else "[red]did not hold[/]"
-    con.print(f"[bold]{escape(result.name)}[/]: {escape(result.claim)} -> {verdict} ({result.seconds:.1f}s)")
-    for check, ok in result.numbers["checks"].items():  # which part of the claim failed, without opening the page
-        if not ok:
-            con.print(f"  [red]not held:[/] {escape(check)}", highlight=False)
-    for remark in result.numbers["remarks"]:
-        con.print(f"  note: {remark}", markup=False, highlight=False)
-    # Paths as they are: a folder named "run[red]x" is no markup, and a long path stays on one line.
-    for fig in result.figures:
-        con.print(f"  figure: {fig}", markup=False, highlight=False, soft_wrap=True)
-    if result.page is not None:
-        con.print(f"  page: {result.page}", markup=False, highlight=False, soft_wrap=True)
-    if json_out:
-        print(_json.dumps(result.to_json()), flush=True)
-    if not result.held:  # a script or CI job running the labs learns of it as of a failed test
-        raise typer.Exit(1)
-
-
+app.command()(cli_lab.lab)
 app.command("export-model")(cli_model.export_model)
 app.command()(cli_model.predict)
 app.command()(cli_studies.dashboard)
