@@ -36,6 +36,7 @@ from nntune.dashboard.live import MIN_OVERVIEW_PERIOD, OVERVIEW_COST_FACTOR, Liv
 from nntune.diagnose import metric_best
 from nntune.exceptions import ConfigError
 from nntune.dashboard.plots import contour_body, objective_of, objective_plots, objective_trials
+from nntune.dashboard.values import shown, with_values
 from nntune.dashboard.query import (BadQuery, check_params, integer, numeric_params, one, required,
                                    required_integer, trial_query)
 from nntune.report.browse import (
@@ -117,9 +118,11 @@ class Dashboard:
 
     # API ------------------------------------------------------------------------------
     def studies(self, request: Request) -> Response:
-        data = studies_data(self.store.study_summaries(), self.store.url)
+        summaries = self.store.study_summaries()
+        data = studies_data(summaries, self.store.url)
         attrs = {rec.name: rec.attrs for rec in self.store.list_studies()}
-        for row in data["studies"]:
+        for row, summary in zip(data["studies"], summaries):
+            row["best_value"] = shown(summary.best_value)
             row["objectives"] = self._objectives(row["name"], attrs.get(row["name"], {}))
         data["control"] = self.allow_control
         data["token_required"] = self.token is not None
@@ -144,15 +147,15 @@ class Dashboard:
         since = integer(_multi(request), "since", -1, -1, 10**12)
         trials = live.ordered()
         counts = dict(live.counts)
-        best = live.best()
+        best = live.study_best()
         changed = live.changed_since(since) if since >= 0 else []
         return json_response({
             "study": live.rec.name, "study_id": live.rec.id, "direction": live.rec.direction, "storage": redact_url(self.store.url),
             "metric": live.rec.attrs.get("metric") if isinstance(live.rec.attrs.get("metric"), str) else None,
             "status": live.status(), "version": live.version, "n_trials": len(trials), "counts": counts,
-            "best": None if best is None else {"number": best.number, "value": best.value, "params": best.params},
+            "best": None if best is None else {"number": best.number, "value": shown(best.value), "params": best.params},
             "objectives": objectives_of(live.rec.attrs), "front": live.front(),
-            "changed": [trial_row(t) for t in changed], "read_seconds": live.last_read_seconds,
+            "changed": [with_values(trial_row(t), t) for t in changed], "read_seconds": live.last_read_seconds,
             "running": [t.number for t in trials if t.state == TrialState.RUNNING][-MAX_RUNNING:],
             "control": self.allow_control, "server": self.instance})
 
@@ -163,6 +166,8 @@ class Dashboard:
         numeric = self._numeric_params(live)
         check_params(query, live.ordered(), numeric, live.rec.name)
         data = query_trials(live.ordered(), query)
+        for row in data["rows"]:
+            with_values(row, live.trials[row["number"]])
         data["numeric_params"] = [n for n in data["params"] if n in numeric]
         data["version"] = live.version
         return json_response(data)
@@ -195,7 +200,7 @@ class Dashboard:
         # dropped), as ``nntune trial changes`` shows it.
         changes = [{k: r[k] for k in ("epoch", "param", "old", "new", "who", "status", "carried_to")}
                    for r in change_rows(self.store, live.rec.id, number) if r["param"] != "stop"]
-        return json_response({**detail, "changes": changes,
+        return json_response({**with_values(detail, full), "changes": changes,
                               "version": live.version})
 
     def history(self, request: Request) -> Response:
