@@ -26,12 +26,13 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from nntune._json import dumps
 from nntune.control import change_rows
+from nntune.dashboard._http import (SecurityHeaders, _bad_query, _crash, _http, _multi, _no_icon, _not_found, error,
+                                    json_body, json_response)
 from nntune.dashboard.live import MIN_OVERVIEW_PERIOD, OVERVIEW_COST_FACTOR, LiveStudies, LiveStudy, objectives_of
 from nntune.diagnose import metric_best
 from nntune.exceptions import ConfigError
@@ -57,29 +58,12 @@ STATIC = Path(__file__).parent / "static"
 TOKEN_HEADER = "x-nntune-token"
 MAX_COMPARE = 8
 MAX_RUNNING = 200  # running trial numbers a poll lists (the newest)
-# Only this origin's scripts and styles (plotly adds inline styles); nothing from elsewhere.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data: blob:; connect-src 'self'")
 
 
 def plotly_js() -> Path:
     import plotly
 
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-
-
-def json_body(data: Any) -> str:
-    """Strict JSON (non-finite numbers as null), as every JSON nntune writes."""
-    return dumps(data, separators=(",", ":"))
-
-
-def json_response(data: Any, status: int = 200) -> Response:
-    return Response(json_body(data), status_code=status, media_type="application/json",
-                    headers={"cache-control": "no-store"})
-
-
-def error(status: int, message: str) -> Response:
-    return json_response({"error": message.splitlines()[0] if message else "error"}, status)
 
 
 class Dashboard:
@@ -343,49 +327,6 @@ class Dashboard:
         return json_response(answer)
 
 
-def _multi(request: Request) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for key, value in request.query_params.multi_items():
-        out.setdefault(key, []).append(value)
-    return out
-
-
-async def _bad_query(request: Request, exc: Exception) -> Response:
-    return error(400, str(exc))
-
-
-async def _not_found(request: Request, exc: Exception) -> Response:
-    return error(404, f"study: {exc}")
-
-
-async def _http(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    return error(exc.status_code, str(exc.detail))
-
-
-async def _crash(request: Request, exc: Exception) -> Response:
-    return error(500, f"internal error: {type(exc).__name__}")
-
-
-class SecurityHeaders:
-    """Adds the content security policy (nothing loads from another origin) to every response."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + [
-                    (b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff")]
-            await send(message)
-        await self.app(scope, receive, with_headers)
-
-
 def create_app(store: Storage, *, allow_control: bool = False, token: str | None = None,
                hosts: Sequence[str] | None = None, clock: Callable[[], float] = time.monotonic) -> Starlette:
     """The app; with ``hosts``, a request naming any other Host is refused (a page on another
@@ -409,7 +350,3 @@ def create_app(store: Storage, *, allow_control: bool = False, token: str | None
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(hosts))
     app.state.dashboard = dash
     return app
-
-
-async def _no_icon(request: Request) -> Response:
-    return PlainTextResponse("", status_code=204)
