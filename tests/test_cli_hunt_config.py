@@ -148,3 +148,12 @@ def test_tune_refuses_to_write_its_report_or_model_over_a_file_it_reads(call_cli
     assert err == f"nntune: error: {field}: {named} is the {what} this command reads; writing there would destroy it\n"
     assert (tmp_path / "c.yaml").read_text() == config and (tmp_path / "rows.csv").read_text() == "a,b,y\n" + rows
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml", "link.yaml", "rows.csv"]
+
+
+def test_an_empty_checkpoint_folder_is_refused_not_read_as_the_current_one(call_cli, tmp_path, monkeypatch):
+    # --set search.checkpoint_dir=$DIR with DIR unset: PBT made the study's folder where nntune ran.
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call_cli("tune", "--scheduler", "pbt", "--set", "search.checkpoint_dir=''", "--trials", "2")
+    assert (code, out) == (2, "")
+    assert err == "nntune: error: search.checkpoint_dir: string should have at least 1 character\n"
+    assert list(tmp_path.iterdir()) == []

@@ -197,7 +197,9 @@ class SearchConfig(_Strict):
     grid_points: int = Field(default=5, gt=0)
     sampler_options: dict[str, Any] = Field(default_factory=dict)
     scheduler_options: dict[str, Any] = Field(default_factory=dict)
-    checkpoint_dir: str = "nntune-runs"  # per study: PBT and babysit checkpoints, the kept best models
+    # Per study: PBT and babysit checkpoints, the kept best models. Not empty: "" (an unset
+    # shell variable) read as the current folder, a study's folder made where nntune runs.
+    checkpoint_dir: str = Field(default="nntune-runs", min_length=1)
     # How trials run: ``local`` worker processes on this machine (``workers: 1`` without a
     # trial timeout or memory limit runs them in this process) or a Ray cluster.
     workers: int = Field(default=1, gt=0)
