@@ -28,7 +28,11 @@ async function refreshTrial() {
     if (c.lr.some((v) => v !== null)) drawn.push(draw("curve-lr", [line(c.lr, "learning rate")], { title: { text: "learning rate", font: { size: 13 } }, xaxis: { title: { text: "epoch" } }, yaxis: { type: "log" }, ...marks }));
     else emptyNote("curve-lr", "No learning rate recorded.");
   } else {
-    drawn.push(draw("curve-loss", [{ x: t.intermediate.steps, y: t.intermediate.values, name: "reported value", mode: "lines+markers" }, ...predicted(t.prediction)], { title: { text: "intermediate values", font: { size: 13 } }, xaxis: { title: { text: "step" } } }));
+    // A trial that reported nothing (no trial.report) gets a note, not empty axes, as
+    // optuna-dashboard shows no chart for it; a note a later report replaces with its plot.
+    const reported = t.intermediate.steps.length > 0 || predicted(t.prediction).length > 0;
+    if (reported) drawn.push(draw("curve-loss", [{ x: t.intermediate.steps, y: t.intermediate.values, name: "reported value", mode: "lines+markers" }, ...predicted(t.prediction)], { title: { text: "intermediate values", font: { size: 13 } }, xaxis: { title: { text: "step" } } }));
+    else emptyNote("curve-loss", "This trial reported no intermediate values (trial.report).");
     emptyNote("curve-metric", "This trial reports no per-epoch records (loss, metric).");
     emptyNote("curve-lr", "No learning rate recorded.");
   }
