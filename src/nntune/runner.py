@@ -43,7 +43,7 @@ from nntune.runner_notes import first_failure, held_already, metric_notes, split
 from nntune.runner_summary import TuneSummary
 from nntune.panda_snapshots import sweep_partial
 from nntune.kept_model import KeptModel
-from nntune.sealed_look import look_once
+from nntune.sealed_look import check_search_ended, look_once
 
 
 @dataclass
@@ -289,6 +289,7 @@ def look_again(p: Prepared, *, device: str | None = None) -> TestResult:
     study = load_study(p.cfg.study, storage)
     if study.is_multi_objective:
         raise ConfigError("study", front_look_problem(study, p.cfg.study))
+    check_search_ended(study, p.cfg.study)
     best = best_trial([t for t in study.get_trials(deepcopy=False) if is_feasible(t)], study.directions[0])
     if best is None:
         raise ConfigError("study", f"{p.cfg.study!r} has no complete feasible trial to evaluate")

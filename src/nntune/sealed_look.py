@@ -18,16 +18,33 @@ from typing import Any
 
 from nntune.builtin import TestResult, evaluate_on_test, front_model_file, recorded_look, recorded_looks
 from nntune.config import Config
+from nntune.exceptions import ConfigError
 from nntune.executors._common import is_gone, worker_identity
 from nntune.kept_model import KeptModel
 from nntune.study import Study
-from nntune.trial import FrozenTrial
+from nntune.trial import FrozenTrial, TrialState
 
 CLAIM_KEY = "test_look_claim"
 # How long another process's look is waited for: a test look retrains the best trial once,
 # which for the networks tuned here takes minutes, not hours.
 CLAIM_WAIT_S = 1800.0
 POLL_S = 1.0
+
+
+def check_search_ended(study: Study, name: str, *, host: str | None = None) -> None:
+    """Refuse a deliberate look (``nntune test``) while a search of the study still trains
+    trials: its best trial may yet change, and a look taken now would be of a trial the
+    search then passes by, a look spent. A trial whose process on this machine is gone does
+    not count (the next search re-queues it); one of another machine does until its
+    heartbeat lapses and a search recovers it."""
+    host = host or socket.gethostname()
+    running = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+               if isinstance(t.system_attrs.get("worker"), dict) and not is_gone(t.system_attrs["worker"], host)]
+    if running:
+        numbers = ", ".join(str(t.number) for t in running[:5]) + (", ..." if len(running) > 5 else "")
+        raise ConfigError("study", f"{name!r} is still being tuned (trial{'s' if len(running) > 1 else ''} "
+                                   f"{numbers} running): its best trial may yet change; look at the test "
+                                   f"split once the search has ended")
 
 
 def claim_look(study: Study, best: FrozenTrial, *, now: float, me: dict[str, Any]) -> dict[str, Any]:
