@@ -50,6 +50,7 @@ def test_show_data_has_the_promised_shape(storage):
     build(storage)
     data = show_data(storage, "s")
     assert data["study"] == "s" and data["metric"] == "accuracy" and data["best"] == 0
+    assert data["directions"] == [data["direction"]]
     assert data["test_evaluations"] == 1 and data["counts"]["diverged"] == 1
     rows = data["trials"]
     assert [r["number"] for r in rows] == [0, 1, 2, 3]
@@ -287,6 +288,7 @@ def test_a_study_of_several_objectives_has_no_single_best_trial_in_json(tmp_path
     study.optimize(lambda t: (t.suggest_float("x", 0, 1), t.suggest_float("y", 0, 1)), n_trials=4)
     data = show_data(url, "two")
     assert data["best"] is None and data["front"]["rows"]  # the front, as Optuna has best_trials only
+    assert data["directions"] == ["maximize", "minimize"]  # every objective's, not the first's alone
 
 
 def test_show_says_why_and_in_how_many_processes_with_one_process_per_device():

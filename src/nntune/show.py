@@ -73,7 +73,7 @@ def _finite(value: float | None) -> float | None:
 
 
 def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
-    """``{"study", "direction", "metric", "counts", "best", "test_evaluations", "trials":
+    """``{"study", "direction", "directions", "metric", "counts", "best", "test_evaluations", "trials":
     [{"number", "state", "value", "params", "epochs", "findings", "diagnosis", "error",
     "val_loss", "schedule"}]}``; ``schedule`` says where a scheduler left the trial (bracket
     and rung, or the PBT member it was copied from), empty where none did.
@@ -120,6 +120,7 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     return plain({
         "study": rec.name,
         "direction": rec.direction,
+        "directions": directions or [rec.direction],  # every objective's, as Optuna's study.directions
         "metric": metric,
         "counts": state_counts(trials),
         "activity": activity_text(trials),
