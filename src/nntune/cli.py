@@ -121,9 +121,11 @@ def tune(
     check_executor(cfg)  # a Ray head that is not there: said before the data, the model check and the study
     # The report is written after the search: a path that cannot take it fails now.
     from nntune._default_files import model_path_for, report_path_for
+    from nntune.report.output import check_page_name
 
     # by default, never over another study's files: "a b" and "a_b" share their safe name
-    report_file = check_writable_file(report_file or report_path_for(cfg.study, "--report"), "--report")
+    report_file = check_writable_file(check_page_name(report_file or report_path_for(cfg.study, "--report"),
+                                                      "--report"), "--report")
     model_path = check_writable_file(model_path or model_path_for(cfg.study, "--model-file"), "--model-file")
     # neither over the storage, nor over the config or the data the run reads, nor each other
     check_tune_outputs(report_file, model_path, cfg.storage, run_inputs(config, cfg.task.data))
@@ -232,8 +234,8 @@ def report(
     given = _path_given(output, "--output", "give a file name, or - for stdout", file=True)
     from nntune._default_files import report_path_for
 
-    target = given if sink.to_stdout(given) else check_writable_file(given or report_path_for(study, "--output"),
-                                                                     "--output")
+    target = given if sink.to_stdout(given) else check_writable_file(
+        sink.check_page_name(given or report_path_for(study, "--output"), "--output"), "--output")
     check_not_storage(target, open_existing(storage), "--output")  # -o nntune.db would overwrite the studies
     path = write_report(storage, study, target, field="--output")
     sink.say_written(path)

@@ -147,7 +147,12 @@ def arrays_error(err: ConfigError, file: Path) -> ConfigError:
 def _output(given: str | Path | bool, default: Callable[[], Path], field: str) -> Path | None:
     if given is False:
         return None
-    return check_writable_file(default() if given is True else Path(given), field)
+    path = default() if given is True else Path(given)
+    if field == "report":
+        from nntune.report.output import check_page_name
+
+        check_page_name(path, field)
+    return check_writable_file(path, field)
 
 
 def npz_bytes(data: Mapping[str, Any] | Sequence[Any]) -> bytes:

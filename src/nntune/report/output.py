@@ -12,6 +12,24 @@ from nntune._files import is_stream, same_as_stdout, write_atomic
 from nntune.exceptions import ConfigError
 
 
+# Suffixes every reader opens as something other than a web page: a report written there
+# would be HTML that the file's viewer calls broken.
+OTHER_FORMATS = frozenset({"pdf", "png", "jpg", "jpeg", "gif", "svg", "webp", "json", "csv", "parquet", "pq",
+                           "yaml", "yml", "md", "db", "sqlite", "pt", "npz", "xlsx"})
+
+
+def check_page_name(path: str | Path, field: str) -> Path:
+    """``path``, unless its suffix names another format (``report.pdf``): the report is one
+    HTML page, and nothing converts it."""
+    target = Path(path)
+    suffix = target.suffix.lower().lstrip(".")
+    if suffix in OTHER_FORMATS and not is_stream(target):
+        hint = " (a browser prints the page to PDF)" if suffix == "pdf" else ""
+        raise ConfigError(field, f"the report is one HTML page, and {target.name!r} is named as {suffix}: "
+                                 f"give a .html file{hint}")
+    return target
+
+
 def to_stdout(path: str | Path | None) -> bool:
     """Whether the page written to ``path`` goes to standard output (``-``, ``/dev/stdout``):
     then what is said about it belongs on stderr, not after the page."""
