@@ -56,6 +56,14 @@ ADVICE: dict[str, str] = {
                          "gradient are zero from the start. Initialize the weights randomly "
                          "(He for ReLU, Xavier for sigmoid/tanh); only the biases start at 0.",
 }
+# lr_too_small's advice where the schedule, not the starting rate, slowed the curve (see
+# nntune.diagnose_descent.stalled_by_schedule): more epochs under a step or exponential
+# decay run at a rate already near zero, so the decay itself has to change.
+LR_SCHEDULE_ADVICE = ("The validation curve was still improving for the learning rate it had, but the "
+                      "schedule had lowered that rate so far that it barely moved at the end: the "
+                      "schedule decays too early. Decay later or more slowly (a larger decay factor, "
+                      "longer steps, a cosine spread over more epochs), or start from a larger rate; "
+                      "more epochs under the same decay add little.")
 SEVERITY: dict[str, Severity] = {
     "overfitting": "warning",
     "underfitting": "warning",
