@@ -192,7 +192,7 @@ def export_study(store: Storage, study: str, fmt: str, out: IO[bytes]) -> int:
     store, rec = open_study(store, study)
     n_objectives, names = objectives_of(rec.attrs)
     trials = store.get_trials(rec.id)
-    rows = export_rows(trials, n_objectives=n_objectives, metric_names=names)
+    rows = export_rows(trials, n_objectives=n_objectives, metric_names=names, infinite=fmt != "json")
     for row, t in zip(rows, trials):  # to the microsecond, as trials_dataframe has them (not as shown)
         row.update({key: None if when is None else when.isoformat(timespec="microseconds") for key, when in
                     (("datetime_start", t.datetime_start), ("datetime_complete", t.datetime_complete))})

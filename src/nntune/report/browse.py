@@ -185,27 +185,31 @@ def compare_data(studies: Sequence[tuple[Any, Sequence[FrozenTrial]]]) -> list[d
 OPTUNA_STATE = {TrialState.FAILED: "FAIL"}
 
 
-def objective_columns(t: FrozenTrial, n_objectives: int, metric_names: Sequence[str] | None) -> dict[str, Any]:
+def objective_columns(t: FrozenTrial, n_objectives: int, metric_names: Sequence[str] | None, *,
+                      infinite: bool = False) -> dict[str, Any]:
     """A trial's objective columns named as ``Study.trials_dataframe`` names them (one rule,
     :func:`nntune._frame.trial_row`): ``value``, ``value_NAME`` for one named objective,
-    ``values_0``, ``values_1``... or ``values_NAME`` for several; a non-finite value empty."""
+    ``values_0``, ``values_1``... or ``values_NAME`` for several; a non-finite value empty
+    (strict JSON has no inf), unless ``infinite`` keeps an infinite one (a table's cell)."""
     from nntune._frame import trial_row as frame_row
 
     cells = frame_row(t, ("value",), n_objectives, metric_names)
-    return {f"{attr}_{key}" if key else attr: _finite(v) for (attr, key), v in cells.items()}
+    keep = (lambda v: None if v is None or math.isnan(v) else float(v)) if infinite else _finite
+    return {f"{attr}_{key}" if key else attr: keep(v) for (attr, key), v in cells.items()}
 
 
 def export_rows(trials: Sequence[FrozenTrial], *, n_objectives: int = 1,
-                metric_names: Sequence[str] | None = None) -> list[dict[str, Any]]:
+                metric_names: Sequence[str] | None = None, infinite: bool = False) -> list[dict[str, Any]]:
     """One row per trial with Optuna's ``trials_dataframe`` columns: number, value (every
     objective of a study of ``n_objectives``, named as there), datetime_start,
-    datetime_complete, duration (seconds), params_*, user_attrs_*, state."""
+    datetime_complete, duration (seconds), params_*, user_attrs_*, state. An infinite value
+    (a trial that returned inf) is kept with ``infinite`` (csv, parquet), else empty (JSON)."""
     names = list(metric_names) if metric_names and len(metric_names) == n_objectives else None
     params = sorted({k for t in trials for k in t.params})
     users = sorted({k for t in trials for k in t.user_attrs})
     rows = []
     for t in trials:
-        row: dict[str, Any] = {"number": t.number, **objective_columns(t, n_objectives, names),
+        row: dict[str, Any] = {"number": t.number, **objective_columns(t, n_objectives, names, infinite=infinite),
                                "datetime_start": iso(t.datetime_start),
                                "datetime_complete": iso(t.datetime_complete), "duration": t.duration}
         row.update({f"params_{k}": t.params.get(k) for k in params})
