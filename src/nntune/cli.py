@@ -124,11 +124,11 @@ def tune(
     from nntune.report.output import check_page_name
 
     # by default, never over another study's files: "a b" and "a_b" share their safe name
-    report_file = check_writable_file(check_page_name(report_file or report_path_for(cfg.study, "--report"),
-                                                      "--report"), "--report")
+    report_file = check_writable_file(report_file or report_path_for(cfg.study, "--report"), "--report")
     model_path = check_writable_file(model_path or model_path_for(cfg.study, "--model-file"), "--model-file")
     # neither over the storage, nor over the config or the data the run reads, nor each other
     check_tune_outputs(report_file, model_path, cfg.storage, run_inputs(config, cfg.task.data))
+    check_page_name(report_file, "--report")  # after those: "is the storage itself" says more
     # Human output goes to stderr with --json so that stdout ends with the JSON line alone; a
     # reader that leaves early (| head) costs the lines, not the test look's model or the report.
     from nntune.cli_progress import ReaderlessConsole
@@ -234,9 +234,10 @@ def report(
     given = _path_given(output, "--output", "give a file name, or - for stdout", file=True)
     from nntune._default_files import report_path_for
 
-    target = given if sink.to_stdout(given) else check_writable_file(
-        sink.check_page_name(given or report_path_for(study, "--output"), "--output"), "--output")
+    target = given if sink.to_stdout(given) else check_writable_file(given or report_path_for(study, "--output"),
+                                                                     "--output")
     check_not_storage(target, open_existing(storage), "--output")  # -o nntune.db would overwrite the studies
+    sink.check_page_name(target, "--output")
     path = write_report(storage, study, target, field="--output")
     sink.say_written(path)
 
