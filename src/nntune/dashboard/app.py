@@ -190,7 +190,9 @@ class Dashboard:
     def history(self, request: Request) -> Response:
         live = self.live.get(required(_multi(request), "study"))
         trials = live.ordered()
-        body: dict[str, Any] = {"history": history_data(trials, live.rec.direction), "version": live.version}
+        # The complete trials of this read: the page says how many an infinite value left out.
+        body: dict[str, Any] = {"history": history_data(trials, live.rec.direction), "version": live.version,
+                                "complete": sum(t.state == TrialState.COMPLETE for t in trials)}
         objectives = objectives_of(live.rec.attrs)
         if objectives is not None:  # each objective's own history, best so far in its own direction
             body["objectives"] = [{**o, "history": history_data(objective_trials(trials, i), o["direction"])}

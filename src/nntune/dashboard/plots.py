@@ -166,4 +166,5 @@ def objective_plots(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any], obj
     valued = objective_trials(trials, objective["index"])
     space = study_space(valued, attrs)
     return {"objective": objective, "parallel": parallel_data(valued, space), "slices": slices_data(valued, space),
-            "importance": param_importance(valued, space, seed=seed), "edf": edf_data(valued)}
+            "importance": param_importance(valued, space, seed=seed), "edf": edf_data(valued),
+            "complete": sum(t.state == TrialState.COMPLETE for t in trials)}  # those with an infinite value too

@@ -108,9 +108,9 @@ function drawRank(d, m) {
 }
 
 // The share of the complete trials at or below each value (one line, as optuna-dashboard draws it for the study).
-function drawEdf(e, m) {
-  if (!e.value.length) { $("#edf-note").textContent = ""; emptyNote("edf-plot", "No complete trial yet."); return; }
-  $("#edf-note").textContent = `The share of the ${counted(e.n_complete, "complete trial")} with ${m} at or below each value.`;
+function drawEdf(e, m, complete) {
+  if (!e.value.length) { $("#edf-note").textContent = ""; emptyNote("edf-plot", allInfinite(complete) || "No complete trial yet."); return; }
+  $("#edf-note").textContent = `The share of the ${counted(e.n_complete, "complete trial")} with ${m} at or below each value.${infiniteNote(complete, e.n_complete)}`;
   later("edf-plot", [e, m], () => draw("edf-plot", [{ x: e.value, y: e.share, mode: "lines", name: m, line: { shape: "hv", color: COLORS.complete } }],
     { showlegend: false, xaxis: { title: { text: m } }, yaxis: { title: { text: "Cumulative Probability" }, range: [0, 1.02] } }));
 }

@@ -1,7 +1,7 @@
 // nntune dashboard, study page: the optimization history and the overview's plot sections.
 "use strict";
 
-function drawHistory(h, m) {
+function drawHistory(h, m, complete) {
   // Failed and running trials have no value to draw: empty axes would look like a plot gone wrong.
   if (h.n_complete || h.pruned_number.length) {
     return draw("history-plot", [
@@ -11,8 +11,22 @@ function drawHistory(h, m) {
       { x: h.best_number, y: h.best_value, mode: "lines", name: "Best Value", line: { shape: "hv", color: "#c62828" } }],
       { xaxis: trialAxis(h.n_trials), yaxis: { title: { text: m } } });
   }
-  return emptyNote("history-plot", "No complete or pruned trial yet.");
+  return emptyNote("history-plot", allInfinite(complete) || "No complete or pruned trial yet.");
 }
+
+// Complete trials valued inf or -inf (Optuna takes them) are left out of the plots, as
+// Optuna's plots leave them out; the notes say so, instead of "no complete trial yet" over a
+// study that has some. ``complete`` counts the complete trials of the same read as the plot
+// (a running study's poll is ahead of it), ``drawn`` those with a finite value.
+function allInfinite(complete) {
+  return complete ? `${complete === 1 ? "The complete trial has" : `All ${complete} complete trials have`} an infinite value: there is nothing to draw.` : "";
+}
+function infiniteNote(complete, drawn) {
+  const n = Math.max(0, (complete || 0) - drawn);
+  return n ? ` ${counted(n, "complete trial")} with an infinite value ${n === 1 ? "is" : "are"} left out.` : "";
+}
+// The complete trials of the read a body of the overview (its summary) or of /api/plots came from.
+const completeOf = (d) => (d.summary ? d.summary.counts.complete : d.complete);
 
 async function refreshHistory() {
   const d = await api("/api/history", [["study", S.study]]);
@@ -30,10 +44,10 @@ async function refreshHistory() {
   pick.hidden = !d.objectives;
   const shown = d.objectives ? d.objectives[Number(pick.value) || 0] : { history: d.history, name: S.metric };
   // A new epoch of a running trial leaves the history as it was: no redraw (thousands of points).
-  const key = JSON.stringify([shown.history, shown.name]);
+  const key = JSON.stringify([shown.history, shown.name, d.complete]);
   if (key === S.historyKey) return;
   S.historyKey = key;
-  await drawHistory(shown.history, shown.name);
+  await drawHistory(shown.history, shown.name, d.complete);
 }
 
 // A slice's x axis: a choice's in the order of its choices (32, 64, 128), not in the order trials
@@ -115,7 +129,7 @@ async function drawOverviewPlots(d) {
   // The picks as they are now; a plot whose pick changed while a body was read is drawn by
   // that change, not over it.
   const picks = Object.entries({ parallel: drawParallelSection, slices: drawSlices, importance: drawImportance,
-    edf: (b, m) => drawEdf(b.edf, m) }).map(([plot, drawIt]) => [plot, picked(plot), drawIt]);
+    edf: (b, m) => drawEdf(b.edf, m, completeOf(b)) }).map(([plot, drawIt]) => [plot, picked(plot), drawIt]);
   const bodies = new Map([[0, d]]);
   for (const k of new Set(picks.map(([, k]) => k))) {
     if (k > 0) bodies.set(k, await api("/api/plots", [["study", S.study], ["objective", k]]));
@@ -129,7 +143,8 @@ function drawParallelSection(d, m, direction) {
     const dims = pc.dimensions.map(parallelDimension);
     dims.push({ label: axisLabel(m), values: pc.value });
     later("parallel-plot", [pc, m, direction], () => drawParallel(dims, pc.value, direction));
-  } else emptyNote("parallel-plot", pc.value.length >= 2 ? "The complete trials have no parameter to draw." : "Two complete trials are needed.");
+  } else emptyNote("parallel-plot", pc.value.length >= 2 ? "The complete trials have no parameter to draw."
+    : `Two complete trials are needed.${infiniteNote(completeOf(d), pc.value.length)}`);
 }
 
 function drawSlices(d, m) {
@@ -164,7 +179,7 @@ function drawImportance(d, m) {
 // that used a parameter, or one value for all of them (an objective the search never changes).
 function noImportance(d, m) {
   const n = d.importance.n_trials;
-  if (n < 8) return `Importance needs at least 8 complete trials (${n} so far).`;
+  if (n < 8) return `Importance needs at least 8 complete trials (${n} so far).${infiniteNote(completeOf(d), n)}`;
   if (!d.slices.length) return "The complete trials used no parameter.";
   return `The ${n} complete trials all have one ${m}: there is no variation for the importance to explain.`;
 }
