@@ -233,7 +233,7 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
                            still_falling=still_converging(curves.val_loss, complete=complete, lr=lr),
                            capped=bool(_regularizers(trial.params)), narrow=narrow,
                            term="loss" if curves.errors_are_losses else "error")
-        out += [_with_regularization(f, trial.params) for f in fit]
+        out += [_with_early_stopping(_with_regularization(f, trial.params), trial.params) for f in fit]
         # A narrow layer caps the error: its slow descent is no sign that a larger rate would
         # get much further (a 2-unit digits MLP ends near 70% error at any rate).
         if narrow and any(f.kind == "underfitting" for f in fit):
@@ -320,6 +320,20 @@ def _with_regularization(found: Finding, params: Mapping[str, Any]) -> Finding:
               if k != "dropout" or used[k] < DROPOUT_CEILING]
     what = f": raise {' and '.join(raise_)}" if raise_ else ""
     return replace(found, summary=f"{found.summary}, despite regularization ({named}){what}")
+
+
+# The overfitting advice's early stopping, left out where the trial stopped early already.
+EARLY_STOPPING_ADVICE = " stop earlier (early stopping),"
+
+
+def _with_early_stopping(found: Finding, params: Mapping[str, Any]) -> Finding:
+    """An overfitting finding of a trial that trained with ``early_stopping``: stopping at
+    the best epoch did not close the gap (300 digits, 3 x 1024 units: 0.3% vs 10.1% error
+    at epoch 7 of 100), so the advice to stop earlier is dropped and the summary says so."""
+    if found.kind != "overfitting" or params.get("early_stopping") is not True:
+        return found
+    return replace(found, summary=f"{found.summary} (with early stopping on)",
+                   advice=found.advice.replace(EARLY_STOPPING_ADVICE, ""))
 
 
 def _kind(value: Any) -> str | None:
