@@ -54,6 +54,7 @@ import numpy as np
 
 from nntune.diagnose_causes import cause_over_underfitting, symmetric_over_consequences
 from nntune.diagnose_findings import ADVICE, KINDS, SEVERITY, Finding, Severity
+from nntune.diagnose_stall import stalled_finding
 from nntune.diagnose_layers import (
     ACTIVATION_NAMES,
     GRAD_NORM_EXPLODED,
@@ -239,6 +240,12 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
         if narrow and any(f.kind == "underfitting" for f in fit):
             rate = [f for f in rate if f.kind != "lr_too_small"]
         out += rate
+        if not curves.train_loss.size and not curves.val_error.size and trial.state.is_finished() \
+                and study_best is not None and not any(f.kind.startswith("lr_") for f in out):
+            # The value alone: a curve that froze far short of the study's best says so.
+            stall = stalled_finding(curves.val_loss, -study_best if bounded else study_best,
+                                    name=curves.val_name, maximize=bounded)
+            out += [stall] if stall is not None else []
     out = _with_gradient_peak(out + gradient_findings(curves.layers), curves.grad_peaks, trial.params)
     last = last_finite_layers(curves.layers)
     if last:

@@ -55,6 +55,13 @@ ADVICE: dict[str, str] = {
                          "layer acts as one unit, and with ReLU or tanh the signal and its "
                          "gradient are zero from the start. Initialize the weights randomly "
                          "(He for ReLU, Xavier for sigmoid/tanh); only the biases start at 0.",
+    "stalled": "The curve stopped improving far short of what other trials reached: more "
+               "epochs will not help this configuration. A learning rate far too small crawls "
+               "(raise it tenfold), one too large stays at a poor level or at chance (lower it "
+               "tenfold), a decay that reaches zero early freezes the weights (decay later), and "
+               "heavy dropout or weight decay hold a curve down. Check too that the objective "
+               "trains what it scores: the optimizer holds the model's parameters, and the "
+               "inputs are shuffled and scaled.",
 }
 # lr_too_small's advice where the schedule, not the starting rate, slowed the curve (see
 # nntune.diagnose_descent.stalled_by_schedule): more epochs under a step or exponential
@@ -76,6 +83,7 @@ SEVERITY: dict[str, Severity] = {
     "collapsed_activations": "warning",
     "dead_relus": "warning",
     "symmetric_weights": "error",
+    "stalled": "warning",
 }
 KINDS = tuple(ADVICE)
 
