@@ -39,8 +39,8 @@ from nntune.runner_build import (budget_epochs, build_sampler, build_scheduler, 
 from nntune.train.threads import asked_threads
 from nntune.trial import FrozenTrial, TrialState, best_trial, counts_by_state, ranked
 from nntune.runner_callbacks import tune_callbacks
-from nntune.runner_notes import first_failure, held_already, metric_notes, split_notes
-from nntune.runner_summary import TuneSummary
+from nntune.runner_notes import first_failure, held_already, metric_notes, split_notes, still_training
+from nntune.runner_summary import TuneSummary, leaderboard_rows
 from nntune.panda_snapshots import sweep_partial
 from nntune.kept_model import KeptModel
 from nntune.sealed_look import check_search_ended, look_once
@@ -206,10 +206,12 @@ def run_tune(p: Prepared, *, on_start: Callable[[Study, int], None] | None = Non
     else:
         stop_reason = held_already(sum(study.counts().values()), cfg.search.trials)
     history = study.get_trials(deepcopy=False)
+    elsewhere = still_training(study.study_name, history)
+    evaluate_test = evaluate_test and elsewhere is None  # another search still trains: it looks
     feasible = [t for t in history if is_feasible(t)]
     best = None if study.is_multi_objective else best_trial(feasible, study.directions[0])
     test = None
-    notes: list[str] = [batch_note] if batch_note else []
+    notes: list[str] = [n for n in (batch_note, elsewhere) if n]
     if len(feasible) < len(history) and any(t.state == TrialState.COMPLETE for t in history):
         infeasible = sum(1 for t in history if t.state == TrialState.COMPLETE and not is_feasible(t))
         met = any(t.state == TrialState.COMPLETE for t in feasible)
@@ -392,11 +394,6 @@ def search_population(p: Prepared, study: Study, callbacks: Sequence[Callable[[S
     return run_population(study, trainer, total=cfg.search.trials, population=cfg.search.population,
                           timeout=cfg.search.timeout, structure_block=cfg.search.structure_block,
                           callbacks=callbacks, options=worker_options(cfg))
-
-
-def leaderboard_rows(trials: Sequence[FrozenTrial]) -> list[dict[str, Any]]:
-    return [{"number": t.number, "state": t.state.value, "value": t.value, "epochs": t.epochs,
-             "params": t.params} for t in trials]
 
 
 __all__ = ["Prepared", "TuneSummary", "leaderboard_rows", "open_study", "prepare", "remaining_trials",

@@ -1,6 +1,7 @@
 """What ``nntune tune`` says beside its results: a validation or test split too small to tell
 the two best trials apart, the notes' advice on the metric (accuracy on imbalanced classes,
-a recall won by calling everything positive), and the first failed trial's error.
+a recall won by calling everything positive), the first failed trial's error, and trials
+another search still trains.
 :mod:`nntune.runner` re-exports these names."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from nntune._words import counted
+from nntune.executors._common import running_elsewhere
 from nntune.metric_choice import all_positive_finding, imbalance_warning
 from nntune.noise import split_warning
 from nntune.trial import FrozenTrial, TrialState
@@ -58,3 +60,17 @@ def held_already(done: int, asked: int) -> str:
     it differs, so that ``--trials 2`` on a study of 3 does not read as a study of 2."""
     held = f"the study already holds {counted(done, 'finished trial')}"
     return held if done == asked else f"{held} (search.trials: {asked})"
+
+
+def still_training(name: str, history: Sequence[FrozenTrial]) -> str | None:
+    """Why this search leaves the test split shut when another search of the study still
+    trains trials (they count against the budget, so this one can end first): the best
+    trial may yet change, and a look now would be spent on a trial that search passes by.
+    The search that ends last looks. None when no other search trains."""
+    running = running_elsewhere(history)
+    if not running:
+        return None
+    numbers = ", ".join(str(t.number) for t in running[:5]) + (", ..." if len(running) > 5 else "")
+    return (f"{name} is still being tuned (trial{'s' if len(running) > 1 else ''} {numbers} running in another "
+            "search): its best trial may yet change, so the test split stays sealed here; the search that ends "
+            "last looks at it")

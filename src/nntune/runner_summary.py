@@ -3,6 +3,7 @@ front, the test looks, and the ``--json`` object built from them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,3 +64,8 @@ class TuneSummary:
     def _scalars(test: TestResult | None) -> dict[str, float]:
         return {} if test is None else {k: v for k, v in test.metrics.items()
                                         if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def leaderboard_rows(trials: Sequence[FrozenTrial]) -> list[dict[str, Any]]:
+    return [{"number": t.number, "state": t.state.value, "value": t.value, "epochs": t.epochs,
+             "params": t.params} for t in trials]

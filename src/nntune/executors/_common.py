@@ -103,6 +103,15 @@ def recover_interrupted(study: Study, options: WorkerOptions, *,
     return out
 
 
+def running_elsewhere(trials: Iterable[FrozenTrial], host: str | None = None) -> list[FrozenTrial]:
+    """The running trials a live search process still trains. One whose process on this
+    machine is gone does not count (the next search re-queues it); one of another machine
+    does until its heartbeat lapses and a search recovers it."""
+    host = host or socket.gethostname()
+    return [t for t in trials if t.state == TrialState.RUNNING and isinstance(t.system_attrs.get("worker"), dict)
+            and not is_gone(t.system_attrs["worker"], host)]
+
+
 def dead_trials_requeued(study: Study, options: WorkerOptions) -> bool:
     """Whether trials of dead processes went back to the queue, looked for when a search
     reaches its budget: the budget counts running trials, and one whose process died on this
