@@ -19,7 +19,7 @@ from typing import Any
 from nntune.builtin import TestResult, evaluate_on_test, front_model_file, recorded_look, recorded_looks
 from nntune.config import Config
 from nntune.exceptions import ConfigError
-from nntune.executors._common import is_gone, worker_identity
+from nntune.executors._common import is_gone, running_elsewhere, worker_identity
 from nntune.kept_model import KeptModel
 from nntune.study import Study
 from nntune.trial import FrozenTrial, TrialState
@@ -37,9 +37,7 @@ def check_search_ended(study: Study, name: str, *, host: str | None = None) -> N
     search then passes by, a look spent. A trial whose process on this machine is gone does
     not count (the next search re-queues it); one of another machine does until its
     heartbeat lapses and a search recovers it."""
-    host = host or socket.gethostname()
-    running = [t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-               if isinstance(t.system_attrs.get("worker"), dict) and not is_gone(t.system_attrs["worker"], host)]
+    running = running_elsewhere(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)), host)
     if running:
         numbers = ", ".join(str(t.number) for t in running[:5]) + (", ..." if len(running) > 5 else "")
         raise ConfigError("study", f"{name!r} is still being tuned (trial{'s' if len(running) > 1 else ''} "
