@@ -4,23 +4,14 @@ live view's last frame, the curves' marks and a fork from that epoch treat it as
 trained with, not as applied; a continuation of a stopped trial takes it over."""
 
 import json
-from pathlib import Path
 from typing import Any
 
-from nntune.config import parse_config
 from nntune.control import change_rows, changes_by_trial
 from nntune.panda import open_babysit_study, queue_fork, queue_new, queue_resume, train_queued
 from nntune.panda_view import change_lines
 from nntune.trial import TrialState
 
-
-def config(tmp_path: Path):
-    return parse_config({
-        "study": "panda", "storage": f"sqlite:///{tmp_path / 'p.db'}",
-        "task": {"data": "digits", "model": "mlp", "metric": "accuracy"},
-        "search": {"checkpoint_dir": str(tmp_path / "runs")},
-        "fixed": {"epochs": 3, "layers": 1, "units": 16, "batch_size": 128, "lr": 0.01},
-    })
+from tests.test_panda_cli_end import config
 
 
 def ask(study: Any, at: dict[int, dict[str, Any]], stop_at: int | None = None):
