@@ -29,7 +29,7 @@ from nntune.show import open_study, study_metric
 from nntune.space import Beta, Choice, Space
 from nntune.storage import Storage, redact_url
 from nntune.terminator._terminator import reading_data
-from nntune.trial import FrozenTrial, TrialState
+from nntune.trial import FrozenTrial, TrialState, best_trial
 from nntune.trial import ranked as trial_ranked  # the one ranking rule (local names "ranked" are its results)
 
 TOP_TRIALS = 5  # learning curves and diagnoses are shown for this many best trials
@@ -85,9 +85,8 @@ def best_of(leaderboard: Sequence[FrozenTrial]) -> FrozenTrial | None:
     return next((t for t in leaderboard if t.state == TrialState.COMPLETE and is_feasible(t)), None)
 
 
-def summary_data(rec: Any, storage_url: str, trials: Sequence[FrozenTrial], ranked: Sequence[FrozenTrial],
-                 metric: str) -> dict[str, Any]:
-    best = best_of(ranked)
+def summary_data(rec: Any, storage_url: str, trials: Sequence[FrozenTrial], metric: str) -> dict[str, Any]:
+    best = best_trial([t for t in trials if is_feasible(t)], rec.direction)  # study.best_trial's: inf counts
     return {"study": rec.name, "storage": redact_url(storage_url), "direction": rec.direction,
             "metric": metric, "n_trials": len(trials), "counts": state_counts(trials),
             "activity": activity_text(trials),
@@ -371,7 +370,7 @@ def study_sections(store: Storage, rec: Any, trials: Sequence[FrozenTrial], *, t
                   "findings": [f.to_json() for f in diagnose(t, study_best=best_value, direction=direction,
                                                                  metric=metric)]} for t in top]
     return {
-        "summary": summary_data(rec, store.url, trials, ranked, metric),
+        "summary": summary_data(rec, store.url, trials, metric),
         "history": history_data(trials, rec.direction),
         "learning_curves": [{**curve_of(t, metric), "changes": changes.get(t.number, [])} for t in top if t.metrics],
         "intermediate": intermediate_data(trials, ranked),

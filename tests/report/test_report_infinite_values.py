@@ -1,0 +1,32 @@
+"""Complete trials valued inf or -inf, which nntune keeps as Optuna does: the report's best
+trial is ``study.best_trial``'s."""
+
+from __future__ import annotations
+
+import nntune
+from nntune.report import render_html
+from nntune.report.data import build_report_data
+
+URL = "sqlite:///{}"
+
+
+def valued(path, name: str, direction: str, values: list[float]) -> nntune.Study:
+    study = nntune.create_study(study_name=name, storage=URL.format(path), direction=direction)
+    study.optimize(lambda t: (t.suggest_float("x", 0, 1), values[t.number])[1], n_trials=len(values))
+    return study
+
+
+def test_a_trial_valued_minus_inf_is_the_best_of_a_minimized_study(tmp_path):
+    study = valued(tmp_path / "s.db", "inf", "minimize", [1.0, float("-inf"), 0.5, float("inf"), 0.2])
+    data = build_report_data(URL.format(tmp_path / "s.db"), "inf")
+    assert study.best_trial.number == data["summary"]["best"]["number"] == 1
+    assert "best trial 1: validation value -inf" in render_html(data)
+
+
+def test_a_study_whose_every_trial_is_valued_inf_has_a_best_trial_not_broken_constraints(tmp_path):
+    study = valued(tmp_path / "s.db", "all-inf", "maximize", [float("inf")] * 3)
+    data = build_report_data(URL.format(tmp_path / "s.db"), "all-inf")
+    assert data["summary"]["best"]["number"] == study.best_trial.number == 0
+    page = render_html(data)
+    assert "best trial 0: validation value inf" in page
+    assert "broke the study" not in page
