@@ -30,3 +30,24 @@ def test_a_study_whose_every_trial_is_valued_inf_has_a_best_trial_not_broken_con
     page = render_html(data)
     assert "best trial 0: validation value inf" in page
     assert "broke the study" not in page
+
+
+def section(page: str, sid: str) -> str:
+    return page.split(f'<section id="{sid}"', 1)[1].split("</section>", 1)[0]
+
+
+def test_plots_of_a_study_valued_only_inf_say_so_not_that_no_trial_completed(tmp_path):
+    valued(tmp_path / "s.db", "all-inf", "maximize", [float("inf")] * 3)
+    page = render_html(build_report_data(URL.format(tmp_path / "s.db"), "all-inf"))
+    for sid in ("history", "parallel-coordinates", "slices", "best-region"):
+        text = section(page, sid)
+        assert "Every complete trial (3) is valued inf or -inf" in text, sid
+        assert "No trial has finished" not in text and "No complete trial" not in text, sid
+    assert "3 complete trials valued inf or -inf are left out" in section(page, "importance")
+
+
+def test_plots_beside_trials_valued_inf_count_the_ones_they_leave_out(tmp_path):
+    valued(tmp_path / "s.db", "inf", "minimize", [1.0, float("-inf"), 0.5, float("inf"), 0.2])
+    page = render_html(build_report_data(URL.format(tmp_path / "s.db"), "inf"))
+    for sid in ("history", "parallel-coordinates", "slices", "importance"):
+        assert "2 complete trials valued inf or -inf are left out" in section(page, sid), sid

@@ -22,8 +22,8 @@ from nntune.ensemble import is_ensemble_look
 from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
 from nntune.report.population import population_data
-from nntune.report.study_data import (PBT_MARKS, activity_text, lineage_data, memory_data, sealed_split, split_line,
-                                      state_counts, study_front)
+from nntune.report.study_data import (PBT_MARKS, activity_text, infinite_count, lineage_data, memory_data,
+                                      sealed_split, split_line, state_counts, study_front)
 from nntune.samplers import is_feasible
 from nntune.show import open_study, study_metric
 from nntune.space import Beta, Choice, Space
@@ -89,7 +89,7 @@ def summary_data(rec: Any, storage_url: str, trials: Sequence[FrozenTrial], metr
     best = best_trial([t for t in trials if is_feasible(t)], rec.direction)  # study.best_trial's: inf counts
     return {"study": rec.name, "storage": redact_url(storage_url), "direction": rec.direction,
             "metric": metric, "n_trials": len(trials), "counts": state_counts(trials),
-            "activity": activity_text(trials),
+            "activity": activity_text(trials), "n_infinite": infinite_count(trials),
             "best": None if best is None else {"number": best.number, "value": best.value, "params": best.params},
             "memory": memory_data(trials, rec.attrs), "terminator": reading_data(rec.attrs.get("terminator")),
             "population": population_data(rec.attrs.get("population"), rec.attrs.get("population_block"))}

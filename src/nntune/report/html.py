@@ -14,8 +14,8 @@ from plotly.offline import get_plotlyjs
 from nntune._words import agreeing, counted
 from nntune.report import figures
 from nntune.report.data import build_report_data
-from nntune.report.html_parts import (CSS, SEVERITY_CLASS, empty, esc, fmt, param_text, params_text, plot,
-                                       table)
+from nntune.report.html_parts import (CSS, SEVERITY_CLASS, empty, esc, fmt, infinite_left_out, nothing_finite,
+                                       param_text, params_text, plot, table)
 from nntune.report.lineage import lineage_figure, lineage_note, lineage_rows
 from nntune.report.output import write_page
 from nntune.storage import Storage
@@ -79,10 +79,10 @@ def summary_section(d: Mapping[str, Any]) -> str:
 def history_section(d: Mapping[str, Any]) -> str:
     h = d["history"]
     if not h["number"] and not h["pruned_number"]:
-        return empty("No trial has finished with a value yet.")
+        return empty(nothing_finite(d["summary"], "No trial has finished with a value yet."))
     note = (f'<p class="note">Each dot is a complete trial ({h["n_complete"]} in all), each grey x a trial '
             f'stopped early at its last value ({len(h["pruned_number"])} shown); the line is the best complete '
-            f'value so far{infeasible_note(h)}.</p>')
+            f'value so far{infeasible_note(h)}.{infinite_left_out(d["summary"])}</p>')
     return note + plot(figures.history_figure(h, d["summary"]["metric"]), "plot-history")
 
 
@@ -130,9 +130,9 @@ def intermediate_section(d: Mapping[str, Any]) -> str:
 def parallel_section(d: Mapping[str, Any]) -> str:
     p = d["parallel"]
     if not p["dimensions"] or not p["value"]:
-        return empty("No complete trial with parameters yet.")
+        return empty(nothing_finite(d["summary"], "No complete trial with parameters yet."))
     note = (f'<p class="note">{len(p["value"])} of {counted(p["n_complete"], "complete trial")}; log-scaled parameters '
-            f'are shown as log10. Drag along an axis to select a range.</p>')
+            f'are shown as log10. Drag along an axis to select a range.{infinite_left_out(d["summary"])}</p>')
     return note + plot(figures.parallel_figure(p, d["summary"]["metric"], d["summary"]["direction"]),
                        "plot-parallel")
 
@@ -140,17 +140,18 @@ def parallel_section(d: Mapping[str, Any]) -> str:
 def slices_section(d: Mapping[str, Any]) -> str:
     slices = [s for s in d["slices"] if s["x"]]
     if not slices:
-        return empty("No complete trial with parameters yet.")
+        return empty(nothing_finite(d["summary"], "No complete trial with parameters yet."))
     note = ('<p class="note">The objective against each parameter, on the parameter\'s own scale (log axis for '
-            'log-scaled ones); darker points are later trials, grey x trials stopped early.</p>')
+            'log-scaled ones); darker points are later trials, grey x trials stopped early.'
+            f'{infinite_left_out(d["summary"])}</p>')
     return note + plot(figures.slices_figure(slices, d["summary"]["metric"]), "plot-slices")
 
 
 def importance_section(d: Mapping[str, Any]) -> str:
     imp = d["importance"]
     if not imp["importance"]:
-        return empty(f"Importance needs at least 8 complete trials with varying values "
-                     f"({imp['n_trials']} so far).")
+        return empty(f"Importance needs at least 8 complete trials with varying finite values "
+                     f"({imp['n_trials']} so far).{infinite_left_out(d['summary'])}")
     note = (f'<p class="note">{html.escape(imp["method"])} on {counted(imp["n_trials"], "complete trial")} '
             f'(forest fit R² {fmt(imp["r2"])}).</p>')
     return note + plot(figures.importance_figure(imp), "plot-importance") + priorities_table(d.get("priorities", []))
@@ -180,7 +181,8 @@ def best_region_section(d: Mapping[str, Any]) -> str:
     r = d["best_region"]
     if not r["top_trials"]:
         complete = d["summary"]["counts"].get("complete")
-        return empty("No complete trial meets the study's constraints yet." if complete else "No complete trial yet.")
+        return empty(nothing_finite(d["summary"], "No complete trial meets the study's constraints yet."
+                                    if complete else "No complete trial yet."))
     rows = [[name, p["full"]["scale"], span(p["full"]), span(p["region"]),
              param_text(p["best"]) if p.get("in_best", p["best"] is not None) else None]
             for name, p in r["params"].items()]

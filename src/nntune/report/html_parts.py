@@ -11,6 +11,8 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from nntune._words import agreeing, counted
+
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
 SEVERITY_CLASS = {"error": "sev-error", "warning": "sev-warning", "info": "sev-info"}
 
@@ -65,3 +67,20 @@ def param_text(value: Any) -> str:
 
 def params_text(params: Mapping[str, Any]) -> str:
     return " ".join(f"{k}={param_text(v)}" for k, v in params.items())
+
+
+def infinite_left_out(summary: Mapping[str, Any]) -> str:
+    """A sentence counting the complete trials valued inf or -inf a plot leaves out ("" for none)."""
+    n = int(summary.get("n_infinite") or 0)
+    return (f" {counted(n, 'complete trial')} valued inf or -inf {agreeing(n, 'is', 'are')} left out, "
+            f"as Optuna's plots leave them out.") if n else ""
+
+
+def nothing_finite(summary: Mapping[str, Any], otherwise: str) -> str:
+    """Why a plot of complete trials is empty: ``otherwise``, unless every complete trial is
+    valued inf or -inf, which no plot can place (the trials are there, with a value)."""
+    n = int(summary.get("n_infinite") or 0)
+    if not n or n < summary["counts"].get("complete", 0):
+        return otherwise
+    return (f"Every complete trial ({n}) is valued inf or -inf, which this section cannot place "
+            f"(Optuna's plots leave them out too).")

@@ -347,3 +347,10 @@ def lineage_mark(t: FrozenTrial) -> tuple[Any, Any]:
 
 def _finite_value(v: float | None) -> float | None:
     return float(v) if v is not None and math.isfinite(v) else None
+
+
+def infinite_count(trials: Sequence[FrozenTrial]) -> int:
+    """Complete trials valued inf or -inf (the first objective's value): kept, and the best
+    trial may be one, but no plot can place them, so the report's plots leave them out, as
+    Optuna's do, and their notes must count them."""
+    return sum(1 for t in trials if t.state == TrialState.COMPLETE and t.value is not None and math.isinf(t.value))
