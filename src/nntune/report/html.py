@@ -16,6 +16,7 @@ from nntune.report import figures
 from nntune.report.data import build_report_data
 from nntune.report.html_parts import (CSS, SEVERITY_CLASS, empty, esc, fmt, infinite_left_out, nothing_finite,
                                        param_text, params_text, plot, table)
+from nntune.report._pareto_section import params_header, pareto_section
 from nntune.report.lineage import lineage_figure, lineage_note, lineage_rows
 from nntune.report.output import write_page
 from nntune.storage import Storage
@@ -284,12 +285,6 @@ def trials_section(d: Mapping[str, Any]) -> str:
                         rows, [True, False, *[True] * len(names), *([True] if se else []), True, *[True] * len(cols)])
 
 
-def params_header(names: Sequence[str]) -> str:
-    """The hyperparameters' column: "params", unless an objective is already called that
-    (``task.metric: [accuracy, params]``, the model's size), as ``nntune show`` names it."""
-    return "hyperparameters" if "params" in names else "params"
-
-
 def objective_cells(row: Mapping[str, Any], n: int) -> list[Any]:
     """A trials-table row's value, or with several objectives each of its values."""
     if n == 1:
@@ -319,33 +314,6 @@ RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "slices": slices_section, "importance": importance_section, "best-region": best_region_section,
     "test": test_section, "diagnosis": diagnosis_section, "trials": trials_section,
 }
-
-
-def pareto_section(d: Mapping[str, Any]) -> str:
-    """Several objectives: every complete trial on the objectives, the front highlighted (the
-    figure of ``nntune.visualization.plot_pareto_front``), and the front's table with each
-    trial's one test look."""
-    front = d["pareto"]
-    names = front["names"]
-    if not front["points"]["number"]:  # no plot of no points, no table of no rows
-        return empty("No complete trial with a value for every objective yet.")
-    goal = ", ".join(f"{html.escape(dr)} {html.escape(n)}" for n, dr in zip(names, front["directions"]))
-    if not front["rows"]:  # every complete trial broke a constraint: the plot shows them, off the front
-        note = f'<p class="note">No feasible trial yet, so no trial is on the front ({goal}).'
-    else:
-        note = (f'<p class="note">{counted(len(front["rows"]), "trial")} no other feasible trial beats on every '
-                f'objective ({goal}'
-                + (")." if not d["test"]["sealed"] else "); the sealed test split is evaluated once for each of them."))
-    if front["infeasible"]:
-        bad = front["infeasible"]
-        note += (f' {counted(bad, "complete trial")} broke the study\'s constraints and '
-                 f'{agreeing(bad, "is", "are")} left off the front.')
-    note += "</p>"
-    rows = [[r["number"], *r["values"], *[(r["test"] or {}).get(n) for n in names], params_text(r["params"])]
-            for r in front["rows"]]
-    return (note + plot(figures.pareto_figure(front["points"]), "plot-pareto")
-            + (table(["trial", *names, *[f"test {n}" for n in names], params_header(names)], rows,
-                     [True] * (1 + 2 * len(names)) + [False]) if rows else ""))
 
 
 def lineage_section(d: Mapping[str, Any]) -> str:
