@@ -51,3 +51,23 @@ def test_plots_beside_trials_valued_inf_count_the_ones_they_leave_out(tmp_path):
     page = render_html(build_report_data(URL.format(tmp_path / "s.db"), "inf"))
     for sid in ("history", "parallel-coordinates", "slices", "importance"):
         assert "2 complete trials valued inf or -inf are left out" in section(page, sid), sid
+
+
+def test_a_front_of_trials_valued_inf_is_listed_and_the_plot_counts_the_ones_it_leaves_out(tmp_path):
+    url = URL.format(tmp_path / "s.db")
+    study = nntune.create_study(study_name="two", storage=url, directions=["minimize", "minimize"])
+    study.optimize(lambda t: (t.suggest_float("x", 0, 1), float("-inf") if t.number == 2 else 1.0), n_trials=4)
+    text = section(render_html(build_report_data(url, "two")), "pareto-front")
+    assert "1 complete trial with an objective valued inf or -inf is left out of the plot" in text
+    assert "<td class=\"num\">2</td>" in text  # trial 2, valued -inf, is on the front's table
+
+
+def test_a_front_whose_every_trial_is_valued_inf_is_a_table_not_a_claim_of_no_complete_trial(tmp_path):
+    url = URL.format(tmp_path / "s.db")
+    study = nntune.create_study(study_name="two", storage=url, directions=["minimize", "maximize"])
+    study.optimize(lambda t: (t.suggest_float("x", 0, 1), float("inf")), n_trials=2)
+    text = section(render_html(build_report_data(url, "two")), "pareto-front")
+    assert "No complete trial" not in text
+    front = [t.number for t in study.best_trials]
+    assert len(front) == 1 and f'<td class="num">{front[0]}</td>' in text  # the front's table: the one best trial
+    assert text.count("<tr>") == 1 + 1 and 'id="plot-pareto"' not in text

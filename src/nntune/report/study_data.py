@@ -163,9 +163,11 @@ def pareto_data(trials: Sequence[FrozenTrial], directions: Sequence[str],
     study's constraints (``feasible``: one that broke them is off the front, not dominated),
     and the objectives' names."""
     front = {id(t) for t in pareto_trials([t for t in trials if is_feasible(t)], directions)}
-    done = [t for t in trials if t.state.value == "complete" and t.values is not None
-            and len(t.values) == len(directions) and all(math.isfinite(v) for v in t.values)]
-    return {"names": list(names or [f"objective {i}" for i in range(len(directions))]),
+    whole = [t for t in trials if t.state.value == "complete" and t.values is not None
+             and len(t.values) == len(directions)]
+    done = [t for t in whole if all(math.isfinite(v) for v in t.values or ())]
+    return {"n_infinite": len(whole) - len(done),  # valued inf or -inf on an objective: no plot can place them
+            "names": list(names or [f"objective {i}" for i in range(len(directions))]),
             "directions": list(directions), "number": [t.number for t in done],
             "values": [list(t.values or []) for t in done], "pareto": [id(t) in front for t in done],
             "feasible": [is_feasible(t) for t in done], "params": [t.params for t in done]}
