@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 
 from nntune.report._pair_figures import (LAYOUT, _arr, _fig, contour_figure,  # noqa: F401 (figures.contour_figure, ...)
                                          contour_matrix_figure, rank_figure)
+from nntune.report.html_parts import param_text
 from nntune.trial import TrialState
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
@@ -86,6 +87,7 @@ def learning_curves_figure(curves: Sequence[Mapping[str, Any]], metric: str) -> 
     panels = (("loss",) if metric == "loss" else ("loss", "metric"))
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=("loss", metric)[:len(panels)],
                         horizontal_spacing=0.08)
+    lines_at: dict[int, int] = {}
     for i, c in enumerate(curves):
         color = PALETTE[i % len(PALETTE)]
         for col, key in enumerate(panels, start=1):
@@ -95,13 +97,26 @@ def learning_curves_figure(curves: Sequence[Mapping[str, Any]], metric: str) -> 
                     line={"color": color, "dash": dash}, legendgroup=str(c["number"]),
                     name=f"trial {c['number']} {'training' if split == 'train' else 'validation'}",
                     showlegend=col == 1), row=1, col=col)
-        for change in c.get("changes", ()):  # a dotted line after the epoch that took the change
-            fig.add_vline(x=change["epoch"] + 0.5, line={"color": color, "dash": "dot", "width": 1},
-                          annotation_text=f"#{c['number']} {change['param']} {change['old']}→{change['new']}",
-                          annotation_font_size=10, row=1, col="all")
+        for epoch, text in change_labels(c).items():  # a dotted line after the epoch that took the changes
+            # Lines of several trials at one epoch would write their labels over each other: each goes lower.
+            below = lines_at.get(epoch, 0)
+            lines_at[epoch] = below + 1
+            fig.add_vline(x=epoch + 0.5, line={"color": color, "dash": "dot", "width": 1}, annotation_text=text,
+                          annotation_font_size=10, annotation_yshift=-14 * below, row=1, col="all")
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(type="log", row=1, col=1)  # losses span decades (a bad first epoch dwarfs the rest)
     return _fig(fig, 420)
+
+
+def change_labels(curve: Mapping[str, Any]) -> dict[int, str]:
+    """Per epoch, one label of all the changes a trial took there ("#10 lr 0.02307→0.02768,
+    lr_schedule cosine→constant"): values as the report writes them, not a float's 17 digits,
+    and one label per epoch, since labels of one line drawn apart would overlap."""
+    out: dict[int, list[str]] = {}
+    for change in curve.get("changes", ()):
+        out.setdefault(int(change["epoch"]), []).append(
+            f"{change['param']} {param_text(change['old'])}→{param_text(change['new'])}")
+    return {epoch: f"#{curve['number']} " + ", ".join(parts) for epoch, parts in out.items()}
 
 
 def layers_figure(curve: Mapping[str, Any]) -> go.Figure:
