@@ -220,6 +220,14 @@ def test_lab_list_with_json_is_a_json_list(call_cli):
         assert all(set(lab) == {"name", "description"} and lab["description"] for lab in labs)
 
 
+def test_lab_list_with_a_lab_named_is_refused_not_silently_listed(call_cli):
+    # The lab named (an unknown one too) was neither run nor checked, with exit 0.
+    for name in ("optimizers", "nope"):
+        code, out, err = call_cli("lab", name, "--list")
+        assert (code, out) == (2, "") and err == (f"nntune: error: --list: lists every lab and runs none; give the "
+                                                  f"name alone to run it (nntune lab {name}), or --list alone\n")
+
+
 def test_lab_quick_runs_the_smaller_version(call_cli):
     code, out, err = call_cli("lab", "underfit", "--quick", "--json")
     assert code == 0, err

@@ -30,6 +30,9 @@ def lab(
         raise ConfigError("--out", "must not be empty; give a folder (. for the current one)")
     from nntune.labs import list_labs, run_lab
 
+    if list_ and name is not None:  # the lab named would be neither run nor checked, without a word
+        raise ConfigError("--list", f"lists every lab and runs none; give the name alone to run it "
+                                    f"(nntune lab {name}), or --list alone")
     if list_ or name is None:
         if json_out:  # a script asked for JSON: the list as JSON, not the lines meant for a reader
             print(_json.dumps([{"name": n, "description": d} for n, d in list_labs()]), flush=True)
