@@ -6,11 +6,15 @@ with Ctrl-C's one line and exit code 130, as the README says."""
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
+INTERRUPT_AGAIN_S = 0.01
 TERMINATING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
@@ -27,6 +31,21 @@ def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _interrupt_again(previous: Callable[[Any], object]) -> Callable[[Any], object]:
+    """An unraisable-exception hook for the command: Ctrl-C that lands while the main thread
+    runs a finalizer (a pooled database connection collected mid-search) is printed by
+    Python as an ignored exception, with its traceback, and dropped. It is raised again
+    instead, at the next point the command can take it; anything else is ``previous``'s."""
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and callable(signal.getsignal(signal.SIGINT)):
+            # Raised from here, it would land in this hook, ignored again: a moment later, from
+            # another thread, it reaches the main thread back in the command's own code.
+            threading.Timer(INTERRUPT_AGAIN_S, _thread.interrupt_main).start()
+            return
+        previous(unraisable)
+    return hook
+
+
 @contextlib.contextmanager
 def terminations_as_ctrl_c() -> Iterator[None]:
     """SIGTERM and SIGHUP raise KeyboardInterrupt in the main thread while the block runs
@@ -39,8 +58,11 @@ def terminations_as_ctrl_c() -> Iterator[None]:
     taken = {sig: signal.getsignal(sig) for sig in TERMINATING if signal.getsignal(sig) is signal.SIG_DFL}
     for sig in taken:
         signal.signal(sig, _interrupt)
+    hook = sys.unraisablehook
+    sys.unraisablehook = _interrupt_again(hook)
     try:
         yield
     finally:
+        sys.unraisablehook = hook
         for sig, before in taken.items():
             signal.signal(sig, before)
