@@ -11,12 +11,17 @@ import nntune
 from nntune.config import DEFAULT_YAML
 
 
+def small_config(tmp_path, *, trials: int) -> None:
+    """``c.yaml``: the default config cut to ``trials`` trials of one epoch on a fifth of digits."""
+    raw = yaml.safe_load(DEFAULT_YAML)
+    raw["search"]["trials"], raw["fixed"]["epochs"], raw["task"]["train_size"] = trials, 1, 0.2
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
+
+
 @pytest.mark.slow
 def test_a_named_trial_gets_its_own_file(call_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    raw = yaml.safe_load(DEFAULT_YAML)
-    raw["search"]["trials"], raw["fixed"]["epochs"], raw["task"]["train_size"] = 2, 1, 0.2
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
+    small_config(tmp_path, trials=2)
     code, _, err = call_cli("tune", "c.yaml")
     assert code == 0, err
     best = tmp_path / "models" / "digits-mlp.pt"
@@ -36,9 +41,7 @@ def test_a_named_trial_gets_its_own_file(call_cli, tmp_path, monkeypatch):
 def test_export_model_refuses_to_write_over_the_config_it_was_given(call_cli, tmp_path, monkeypatch):
     # export-model c.yaml -o c.yaml wrote the model over the user's config.
     monkeypatch.chdir(tmp_path)
-    raw = yaml.safe_load(DEFAULT_YAML)
-    raw["search"]["trials"], raw["fixed"]["epochs"], raw["task"]["train_size"] = 1, 1, 0.2
-    (tmp_path / "c.yaml").write_text(yaml.safe_dump(raw))
+    small_config(tmp_path, trials=1)
     assert call_cli("tune", "c.yaml")[0] == 0
     written = (tmp_path / "c.yaml").read_text()
     code, out, err = call_cli("export-model", "c.yaml", "-o", "c.yaml")
