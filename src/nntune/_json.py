@@ -30,3 +30,17 @@ def dumps(obj: Any, **options: Any) -> str:
     """``obj`` as strict JSON (``allow_nan=False`` after :func:`plain`, so a non-finite
     number can never slip through); anything else JSON lacks (a datetime) as its text."""
     return json.dumps(plain(obj), allow_nan=False, default=str, **options)
+
+
+def infinite_text(value: Any) -> Any:
+    """``value``, an infinite float as the text ``"inf"`` or ``"-inf"``: an objective's value
+    (Optuna takes infinite ones) where a reader must tell it from no value at all, as
+    optuna-dashboard's API carries it; :func:`plain` would write ``null``."""
+    if isinstance(value, float) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return value
+
+
+def text_number(value: Any) -> Any:
+    """:func:`infinite_text` undone: ``"inf"`` and ``"-inf"`` as floats, the rest as it is."""
+    return float(value) if isinstance(value, str) and value in ("inf", "-inf") else value

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from nntune._json import plain
+from nntune._json import infinite_text, plain, text_number
 from nntune._show_tables import _errors_table, _fmt, board_table, render_front, render_priorities
 from nntune.cli_text import schedule_text
 from nntune.control import changes_by_trial
@@ -86,7 +86,8 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     ``waiting`` included, and ``activity`` says which trials are in flight (else None).
     ``best`` is None for several objectives (as Optuna's ``best_trial``): ``front`` holds them.
     Plain JSON data: a non-finite number anywhere (a diagnosis's evidence) is None, so
-    ``--json`` is strict JSON.
+    ``--json`` is strict JSON; a trial's ``value`` and ``values`` of inf or -inf (a value,
+    as in Optuna, ranked on the leaderboard) are the text ``"inf"`` and ``"-inf"``.
     """
     store, rec = open_study(storage, study_name)
     trials = store.get_trials(rec.id, with_metrics=True)
@@ -102,7 +103,8 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     rows = []
     for t in trials:
         found = findings.get(t.number, [])
-        row = {"number": t.number, "state": t.state.value, "value": _finite(t.value), "params": t.params,
+        # An infinite value is text ("-inf"): the leaderboard ranks it, --json stays strict JSON.
+        row = {"number": t.number, "state": t.state.value, "value": infinite_text(t.value), "params": t.params,
                "std_error": standard_error(metric, _finite(t.value), n_val),
                "epochs": t.epochs, "findings": [f.kind for f in found],
                "diagnosis": [f.to_json() for f in found], "changes": changes.get(t.number, []),
@@ -111,7 +113,7 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
         if "executions" in t.user_attrs:  # search.executions_per_trial: each seed's value beside their mean
             row["executions"] = t.user_attrs["executions"]
         if directions:  # several objectives: every value, and the trial's non-dominated rank
-            row["values"] = None if t.values is None else [_finite(v) for v in t.values]
+            row["values"] = None if t.values is None else [infinite_text(v) for v in t.values]
             row["pareto_rank"] = fronts.get(t.number)
         rows.append(row)
     importance = study_importance(trials, rec.attrs)
@@ -193,10 +195,11 @@ def row_trial(row: Mapping[str, Any]) -> FrozenTrial:
     ``val_loss`` is that trial's :func:`~nntune.trial.validation_loss`). The rule then
     lives in one place, and the rows rank exactly as the trials they came from."""
     epochs, loss = int(row.get("epochs") or 0), row.get("val_loss")
-    return FrozenTrial(number=int(row["number"]), state=TrialState(row["state"]), value=row["value"],
+    value = text_number(row["value"])
+    return FrozenTrial(number=int(row["number"]), state=TrialState(row["state"]), value=value,
                        user_attrs={} if loss is None else {"val_loss": loss},
                        # one step at the last epoch: FrozenTrial.epochs reads ``epochs`` back
-                       intermediate_values={epochs: row["value"]} if epochs else {})
+                       intermediate_values={epochs: value} if epochs else {})
 
 
 def ranked_rows(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -224,7 +227,7 @@ def pareto_order(rows: list[Mapping[str, Any]], directions: list[str]) -> list[M
     sign = [-1.0 if d == "maximize" else 1.0 for d in directions]
 
     def key(r: Mapping[str, Any]) -> tuple[Any, ...]:
-        values = r.get("values") or [r["value"]]
+        values = [text_number(v) for v in r.get("values") or [r["value"]]]
         objective = tuple(s * (v if v is not None else math.inf * s) for s, v in zip(sign, values))
         rank = r.get("pareto_rank")
         return (rank is None, rank or 0, objective, r["number"])
@@ -236,8 +239,8 @@ def pareto_ranked(trials: list[FrozenTrial], directions: list[str]) -> list[Froz
     """Trials of several objectives in ``show``'s order (:func:`pareto_order` over
     :func:`pareto_ranks`): feasible fronts first, infeasible trials after them."""
     ranks, by_number = pareto_ranks(trials, directions), {t.number: t for t in trials}
-    rows = [{"number": t.number, "value": _finite(t.value), "pareto_rank": ranks.get(t.number),
-             "values": None if t.values is None else [_finite(v) for v in t.values]} for t in trials]
+    rows = [{"number": t.number, "value": t.value, "pareto_rank": ranks.get(t.number), "values": t.values}
+            for t in trials]
     return [by_number[r["number"]] for r in pareto_order(rows, directions)]
 
 

@@ -34,7 +34,7 @@ from nntune.control import change_rows
 from nntune.dashboard._http import (SecurityHeaders, _bad_query, _crash, _http, _multi, _no_icon, _not_found, error,
                                     json_body, json_response)
 from nntune.dashboard.live import MIN_OVERVIEW_PERIOD, OVERVIEW_COST_FACTOR, LiveStudies, LiveStudy, objectives_of
-from nntune.diagnose import metric_best
+from nntune.diagnose import metric_best, study_best
 from nntune.exceptions import ConfigError
 from nntune.dashboard.plots import contour_body, objective_of, objective_plots, objective_trials
 from nntune.dashboard.values import shown, with_values
@@ -131,7 +131,7 @@ class Dashboard:
         since = integer(_multi(request), "since", -1, -1, 10**12)
         trials = live.ordered()
         counts = dict(live.counts)
-        best = live.study_best()
+        best = live.best()
         changed = live.changed_since(since) if since >= 0 else []
         return json_response({
             "study": live.rec.name, "study_id": live.rec.id, "direction": live.rec.direction, "storage": redact_url(self.store.url),
@@ -173,12 +173,12 @@ class Dashboard:
         if number not in live.trials:
             return error(404, f"number: no trial {number} in study {live.rec.name!r}")
         full = live.read_trial(number)  # the rows served from now on show this same read
-        best = live.best()
         metric = study_metric([full], live.rec.attrs)
-        # The curves are the metric's: read in its direction, against its best (not the first objective's).
-        direction, best_value = metric_best(live.rec.attrs, live.rec.direction, metric,
-                                            [t for t in live.trials.values() if is_feasible(t)],
-                                            None if best is None else best.value)
+        feasible = [t for t in live.trials.values() if is_feasible(t)]
+        # The curves are the metric's: read in its direction, against its best (not the first
+        # objective's), a finite one as the report's and show's (no error is measured against inf).
+        direction, best_value = metric_best(live.rec.attrs, live.rec.direction, metric, feasible,
+                                            study_best(feasible, live.rec.direction))
         detail = trial_detail(full, metric=metric, direction=direction, study_best=best_value)
         # Each change with what became of it (applied, pending, carried to a continuation,
         # dropped), as ``nntune trial changes`` shows it.

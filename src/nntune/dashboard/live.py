@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from nntune.dashboard.values import study_best
 from nntune.report.browse import stages_data
 from nntune.report.data import best_of, rank, study_sections
 from nntune.report.study_data import edf_data
@@ -79,7 +78,6 @@ class LiveStudy:
     _rebuilding: threading.Thread | None = None
     _ordered: tuple[int, list[FrozenTrial]] | None = None
     _best: tuple[int, FrozenTrial | None] | None = None
-    _study_best: tuple[int, FrozenTrial | None] | None = None
     _front: tuple[int, list[int]] | None = None
     counts: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in TrialState})
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -163,22 +161,13 @@ class LiveStudy:
         return self._ordered[1]
 
     def best(self) -> FrozenTrial | None:
-        """The best trial, as the report and ``show`` choose it (one ranking per version)."""
+        """The best trial, as the report and ``show`` choose it and ``study.best_trial`` answers
+        (an infinite value counts, as in Optuna; one ranking per version)."""
         held = self._best
         if held is None or held[0] != self.version:
             version, trials = self.version, self.ordered()
             held = (version, best_of(rank(trials, self.rec.direction)))
             self._best = held
-        return held[1]
-
-    def study_best(self) -> FrozenTrial | None:
-        """The trial ``study.best_trial`` answers, for the page's best line: unlike the
-        leaderboard's :meth:`best`, an infinite value counts, as in Optuna (one pass per version)."""
-        held = self._study_best
-        if held is None or held[0] != self.version:
-            version, trials = self.version, self.ordered()
-            held = (version, study_best(trials, self.rec.direction))
-            self._study_best = held
         return held[1]
 
     def front(self) -> list[int] | None:

@@ -6,23 +6,15 @@ them: written as ``null``, a complete trial valued ``-inf`` read as a trial with
 ("–"), and the best line named another trial than ``study.best_trial``. The rows, the
 selected trial, the best line and the studies list carry them as the strings ``"inf"`` and
 ``"-inf"``, as optuna-dashboard's API does; NaN, which no objective may return, stays null.
+The best line is the leaderboard's best (``report.data.rank``), which is ``study.best_trial``.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from typing import Any
 
-from nntune.samplers import is_feasible
-from nntune.trial import FrozenTrial, best_trial
-
-
-def shown(value: Any) -> Any:
-    """``value``, or ``"inf"``/``"-inf"`` for an infinite float."""
-    if isinstance(value, float) and math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return value
+from nntune._json import infinite_text as shown  # ``value``, or "inf"/"-inf" for an infinite float
+from nntune.trial import FrozenTrial
 
 
 def with_values(row: dict[str, Any], trial: FrozenTrial) -> dict[str, Any]:
@@ -32,8 +24,3 @@ def with_values(row: dict[str, Any], trial: FrozenTrial) -> dict[str, Any]:
     row["values"] = None if trial.values is None else [shown(v) for v in trial.values]
     return row
 
-
-def study_best(trials: Sequence[FrozenTrial], direction: str) -> FrozenTrial | None:
-    """The trial ``study.best_trial`` answers (an infinite value counts, as in Optuna): the
-    best complete trial among those that meet the study's constraints."""
-    return best_trial([t for t in trials if is_feasible(t)], direction)  # type: ignore[arg-type]

@@ -48,16 +48,16 @@ SCHEDULER_KEYS = {"bracket": "bracket", "rung": "rung", "rung_step": "rung step"
 
 def rank(trials: Sequence[FrozenTrial], direction: str) -> list[FrozenTrial]:
     """The leaderboard of the report, ``show`` and the dashboard: complete and pruned trials
-    with a finite value, in the one order every leaderboard shares (:func:`nntune.trial.ranked`:
-    by value; at equal value complete before pruned, then the lower validation loss, fewer
-    epochs, the lower number). A pruned trial whose value where it stopped beats a complete
-    one ranks above it, as the README states; the best trial is the first complete one that
-    meets the constraints (:func:`best_of`). Trials that break the study's constraints come
-    after every feasible one, ranked the same way among themselves, as the samplers and a
-    study of several objectives rank them: a "best first" table never opens with trials
-    that cannot be the best."""
-    scored = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)
-              and t.value is not None and math.isfinite(t.value)]
+    with a value, in the one order every leaderboard shares (:func:`nntune.trial.ranked`:
+    by value, inf and -inf as Optuna orders them, so ``study.best_trial`` heads it; at equal
+    value complete before pruned, then the lower validation loss, fewer epochs, the lower
+    number). A pruned trial whose value where it stopped beats a complete one ranks above
+    it, as the README states; the best trial is the first complete one that meets the
+    constraints (:func:`best_of`). Trials that break the study's constraints come after
+    every feasible one, ranked the same way among themselves, as the samplers and a study
+    of several objectives rank them: a "best first" table never opens with trials that
+    cannot be the best."""
+    scored = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]  # ranked drops NaN
     return feasible_first(trial_ranked(scored, direction))  # type: ignore[arg-type]
 
 
@@ -357,8 +357,8 @@ def study_sections(store: Storage, rec: Any, trials: Sequence[FrozenTrial], *, t
     top = [store.get_trial(rec.id, t.number, with_metrics=True) for t in ranked[:top_k]]
     metric = study_metric(top, rec.attrs)
     space = study_space(trials, rec.attrs)
-    best = best_of(ranked)
-    # The diagnosis reads the metric's curves: in its own direction, against its own best.
+    best = best_of([t for t in ranked if math.isfinite(t.value)])  # type: ignore[arg-type]
+    # The diagnosis reads the metric's curves: in its own direction, against its own finite best.
     direction, best_value = metric_best(rec.attrs, rec.direction, metric, [t for t in trials if is_feasible(t)],
                                         None if best is None else best.value)
     importance = param_importance(trials, space, seed=seed)
