@@ -29,7 +29,7 @@ from nntune.config_checks import (_check_augment_parameters, _check_conditions, 
                                    _check_priors, _unknown, own_model_parameters)
 from nntune.space import parents_first
 from nntune.config_checks import _check_population  # noqa: F401 (still importable from here)
-from nntune.config_errors import StrictModel, validation_problem
+from nntune.config_errors import FiniteAboveZero, StrictModel, validation_problem
 from nntune.config_objectives import Bound, check_objectives, check_objectives_config, metric_hint
 from nntune.config_terminator import TerminatorConfig, check_terminator
 from nntune.train.costs import COSTS
@@ -191,7 +191,7 @@ class SearchConfig(_Strict):
     sampler: str = "random"
     trials: int = Field(default=20, gt=0)
     seed: int = 0  # >= 0: numpy's generators refuse a negative seed (checked in _seed below)
-    timeout: Union[float, None] = Field(default=None, gt=0)
+    timeout: Union[FiniteAboveZero, None] = None  # seconds, then no trial starts
     scheduler: str = "none"
     patience: Union[int, None] = Field(default=None, gt=0)
     grid_points: int = Field(default=5, gt=0)
@@ -213,7 +213,7 @@ class SearchConfig(_Strict):
     # 128 on a GPU (samplers/_partial_fixed.structure_block).
     structure_block: Union[int, Literal["auto"]] = "auto"
     ray_address: Union[str, None] = None  # "auto" joins a running cluster; None starts one here
-    trial_timeout: Union[float, None] = Field(default=None, gt=0)  # seconds, then the trial fails
+    trial_timeout: Union[FiniteAboveZero, None] = None  # seconds, then the trial fails
     # Configurations to try first (a known baseline), before the sampler's own: each a
     # mapping from space names to values; names left out are sampled as usual.
     enqueue: list[dict[str, Any]] = Field(default_factory=list)
@@ -246,9 +246,9 @@ class SearchConfig(_Strict):
 class ResourcesConfig(_Strict):
     """What one trial may use: CPU cores (torch threads), GPUs (fractions share one), memory."""
 
-    cpus: Union[float, None] = Field(default=None, gt=0)
+    cpus: Union[FiniteAboveZero, None] = None
     gpus: float = Field(default=0, ge=0, allow_inf_nan=False)  # .inf: no count of GPUs
-    memory_mb: Union[float, None] = Field(default=None, gt=0)
+    memory_mb: Union[FiniteAboveZero, None] = None
 
 
 class CheckpointsConfig(_Strict):
@@ -258,7 +258,7 @@ class CheckpointsConfig(_Strict):
 
     keep_last: Union[int, None] = Field(default=None, gt=0)
     keep_best: bool = True
-    max_disk_mb: Union[float, None] = Field(default=None, gt=0)
+    max_disk_mb: Union[FiniteAboveZero, None] = None
 
 
 class Config(_Strict):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import types
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, field_validator
 
 # How pydantic names the member of a Union a value failed (``int``, ``literal['auto']``,
 # ``list[str]``): never a config key, so never shown as part of the field's name.
@@ -137,6 +138,8 @@ def _number_kind(annotation: Any) -> str | None:
     """``an integer`` or ``a number`` when ``annotation`` takes numbers but no bool, else None."""
     if annotation is bool or annotation is Any:
         return None
+    if get_origin(annotation) is Annotated:  # ``FiniteAboveZero``: a float with a check
+        return _number_kind(get_args(annotation)[0])
     if annotation is int:
         return "an integer"
     if annotation is float:
@@ -167,6 +170,29 @@ def bool_where_number(annotation: Any, value: Any) -> str | None:
             if problem:
                 return f"item {i}: {problem}"
     return None
+
+
+def finite_above_zero_problem(value: float) -> str | None:
+    """What is wrong with ``value`` for a size or a limit in seconds (``search.timeout``,
+    ``resources.memory_mb``), or None. NaN fails every comparison, so pydantic's own ``gt=0``
+    said only "greater than 0" of it; an infinite limit is no limit, which leaving the
+    field out already says."""
+    if math.isnan(value):
+        return "must be a number > 0, got nan"
+    if math.isinf(value):
+        return f"must be a finite number > 0, got {value:g}" + ("; leave it out for no limit" if value > 0 else "")
+    return None if value > 0 else f"must be a number > 0, got {value:g}"
+
+
+def _finite_above_zero(value: float) -> float:
+    problem = finite_above_zero_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# A positive, finite float: a config's limits and sizes (seconds, megabytes, cores).
+FiniteAboveZero = Annotated[float, AfterValidator(_finite_above_zero)]
 
 
 class StrictModel(BaseModel):
