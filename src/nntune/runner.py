@@ -36,6 +36,7 @@ from nntune.study import Study, create_study, load_study
 from nntune.study import Objective
 from nntune.runner_build import (budget_epochs, build_sampler, build_scheduler, build_terminator,  # noqa: F401
                                  check_model_builds)  # (the CLI's and workers' names)
+from nntune.runner_search import check_pbt_resumable
 from nntune.train.threads import asked_threads
 from nntune.trial import FrozenTrial, TrialState, best_trial, counts_by_state, ranked
 from nntune.runner_callbacks import tune_callbacks
@@ -105,7 +106,8 @@ def check_resumable(cfg: Config, storage: Any = None) -> None:
     """Refuse (ConfigError naming the field) to resume a stored study with a config that
     trains another task, budget or split: its trials were trained on the stored one, and
     mixing in others would rank them together and look at the test split for the wrong
-    model. A new study, or one stored without a config, passes."""
+    model (or, under PBT, one tuned with another scheduler: :func:`check_pbt_resumable`). A
+    new study, or one stored without a config, passes."""
     if storage is None:
         try:
             storage = existing_storage(cfg.storage)  # asking creates no database file
@@ -116,7 +118,9 @@ def check_resumable(cfg: Config, storage: Any = None) -> None:
     if isinstance(stored, Mapping):
         check_same_model(cfg, stored, "keep that config to resume the study, or tune another one (--study NAME)")
     if rec is not None:
-        check_same_kinds_as_stored(cfg, storage.get_trials(rec.id))
+        trials = storage.get_trials(rec.id)
+        check_pbt_resumable(cfg, stored, len(trials))
+        check_same_kinds_as_stored(cfg, trials)
 
 
 def check_same_kinds_as_stored(cfg: Config, trials: Sequence[FrozenTrial]) -> None:

@@ -139,3 +139,19 @@ def check_search_options(cfg: Config) -> None:
     """Build the configured scheduler and sampler once, so that a bad option (``search.
     sampler_options.n_startup_trials: -3``) is one line before anything heavy is imported."""
     model_sampler(cfg, build_scheduler(cfg))
+
+
+def check_pbt_resumable(cfg: Config, stored: Any, trials: int) -> None:
+    """Refuse (ConfigError on ``search.scheduler``) to resume under PBT a study whose
+    ``trials`` were tuned with another scheduler (``stored``: the config it was last tuned
+    with). PBT would take them for its founding members, so no population of its own
+    starts (with ``population`` of them or more, nothing runs at all), and a member it stopped
+    would be replaced from their epochs, whose weights were never saved."""
+    search = stored.get("search") if isinstance(stored, Mapping) else None
+    before = search.get("scheduler") if isinstance(search, Mapping) else None
+    if cfg.search.scheduler != "pbt" or not trials or before in (None, "pbt"):
+        return
+    raise ConfigError("search.scheduler", f"pbt cannot resume study {cfg.study}: it holds {counted(trials, 'trial')} "
+                                          f"tuned with scheduler {before}, which PBT would take for its population; "
+                                          f"tune PBT in a new study (--study NAME), or resume this one with "
+                                          f"--scheduler {before}")
