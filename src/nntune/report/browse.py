@@ -68,7 +68,8 @@ class TrialQuery:
 
 
 def _in(v: Any, low: float | None, high: float | None) -> bool:
-    if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
+    # inf and -inf are values (Optuna's, a trial's own): within any range they are beyond.
+    if not isinstance(v, (int, float)) or isinstance(v, bool) or math.isnan(v):
         return False
     return (low is None or v >= low) and (high is None or v <= high)
 
@@ -82,12 +83,13 @@ def _matches(t: FrozenTrial, q: TrialQuery) -> bool:
 
 
 def missing_last(v: Any) -> tuple[int, tuple[Any, ...]]:
-    """A cell's place in a sorted column: ``(1, ())`` when missing (None, NaN, infinite),
-    sorted after the rest whichever the order; else ``(0, key)``. A categorical column may
+    """A cell's place in a sorted column: ``(1, ())`` when missing (None, NaN), sorted after
+    the rest whichever the order; else ``(0, key)``, inf and -inf as the numbers they are (a
+    trial valued -inf is the best of a minimized study, as in Optuna). A categorical column may
     mix kinds (``[None, 1, "a", 2.5, True]``), and Python cannot compare 1 with "a": numbers
     (bools apart) come first by value, then every other kind grouped by its type's name and
     ordered by its text, so any mix sorts, and always the same way."""
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
         return (1, ())
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return (0, (0, "", v, ""))
