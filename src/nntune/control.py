@@ -325,7 +325,10 @@ def record_inherited(storage: Storage, study_id: int, number: int, parent: int, 
     call it only where none was asked (a fork's are queued with it, see :func:`fork_trial`)."""
     before = params_at(storage.get_trial(study_id, parent, with_metrics=False),
                        storage.get_param_changes(study_id, parent), step)
-    diff = {k: v for k, v in params.items() if k in CHANGEABLE and k in before and before[k] != v}
+    # Every differing parameter, not only those a running model may change (CHANGEABLE):
+    # the child is built afresh from its own, so explore may also switch its optimizer or
+    # batch size, and a record without them would credit the other changes with their effect.
+    diff = {k: v for k, v in params.items() if k in before and before[k] != v}
     if not diff:
         return []
     storage.add_param_changes(study_id, number, diff, who=who)
