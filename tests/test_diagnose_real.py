@@ -206,7 +206,8 @@ def test_a_learning_rate_of_1e_6_is_too_small_and_not_underfitting(digits):
     t = trained({"lr": 1e-6, "epochs": 12}, digits)
     found = diagnose(t, study_best=0.972)
     assert [f.kind for f in found] == ["lr_too_small"], found
-    assert "raise the learning rate" in found[0].advice
+    # Adam's loss moved 0.2% in 12 epochs: its good rate, 1e-3, is three orders of magnitude up.
+    assert "raise it by about 3 orders of magnitude" in found[0].advice, found[0].advice
 
 
 def test_underfitting_under_heavy_weight_decay_says_to_weaken_it(digits):

@@ -15,7 +15,7 @@ and the advice of the lecture notes:
 - learning rate: validation loss still falling steadily at the end, at its lowest, with
   no jump on the way (its rate of descent read per unit of the recorded learning rate, so
   a curve a decaying schedule slowed is no converged one) -> too small (then not
-  underfitting: it has not converged);
+  underfitting: it has not converged), by about 1 / (the share of its start it fell by);
   oscillating, a training loss that climbs back up after its minimum, both losses climbing
   over the last epochs, or a training loss that blew up within an epoch -> too large (then
   not underfitting, nor overfitting by the validation loss: the steps overshoot; so too

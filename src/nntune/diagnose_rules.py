@@ -9,13 +9,12 @@ with the reason for its value. The per-layer rules (gradients, activations) are 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import numpy as np
 
-from nntune.diagnose_descent import (LR_SPENT, MIN_EPOCHS_FOR_TREND, rated_epochs, stalled_by_schedule, steady_descent,
-                                     still_converging)
-from nntune.diagnose_findings import LR_SCHEDULE_ADVICE, Finding, finding
+from nntune._diagnose_pace import slow_finding
+from nntune.diagnose_descent import MIN_EPOCHS_FOR_TREND, rated_epochs, steady_descent, still_converging
+from nntune.diagnose_findings import Finding, finding
 
 # ---------------------------------------------------------------- thresholds
 
@@ -246,26 +245,8 @@ def learning_rate_findings(loss: np.ndarray, *, complete: bool = True, train_los
     # A curve that jumped up on the way and is falling back is recovering from a step too
     # large, not crawling for want of a larger one.
     if steady is not None and _largest_jump(x) < LR_SMALL_MAX_JUMP:
-        share, down, recent, w = steady
-        k = rated_epochs(rates, n)  # the epochs after k trained at a rate all but gone
-        cut = int(np.flatnonzero(ok)[k - 1]) + 1
-        until = "at the end" if k == n else f"until epoch {cut}"
-        said = (f"the {name} was still {better} {until}: the last {w} epochs "
-                f"improved it at {100 * share:.0f}% of the average rate")
-        evidence = {"recent_rate_share": share, "falling_steps": down, "last_value": x[-1],
-                    "drop_last_window": recent, "window_epochs": w}
-        advice = None
-        if rates is not None and rates.size == n and rates[-1] < rates.max():
-            # The highest rate, not the first: a warm-up starts low and climbs to it.
-            peak = "start" if rates[0] == rates.max() else "peak"
-            said += (f" for the learning rate they had (the schedule had lowered it to "
-                     f"{_percent(rates[-1] / rates.max())} of its {peak}")
-            said += ")" if k == n else f", under {_percent(LR_SPENT)} after epoch {cut})"
-            if stalled_by_schedule(x, rates):
-                evidence["lr_last_share"] = float(rates[-1] / rates.max())
-                advice = LR_SCHEDULE_ADVICE
-        f = finding("lr_too_small", evidence, said)
-        out.append(f if advice is None else replace(f, advice=advice))
+        cut = int(np.flatnonzero(ok)[rated_epochs(rates, n) - 1]) + 1
+        out.append(slow_finding(x, rates, steady, cut_epoch=cut, name=name, better=better))
     if n >= OSCILLATION_MIN_POINTS:
         tail = x[-max(OSCILLATION_MIN_POINTS, n // 2):]
         d = np.diff(tail)
@@ -314,12 +295,6 @@ def learning_rate_findings(loss: np.ndarray, *, complete: bool = True, train_los
     elif oscillation is not None:
         out.append(oscillation)
     return out
-
-
-def _percent(share: float) -> str:
-    """A share as a percentage: whole percents, or one significant digit under 1% (a rate
-    an exponential decay took to 3e-5 of its start is no "0%")."""
-    return f"{100 * share:.0f}%" if share >= 0.01 else f"{100 * share:.1g}%"
 
 
 def _largest_jump(x: np.ndarray) -> float:
