@@ -50,15 +50,36 @@ def direction_of(study: Any, target: Target | None) -> str:
 
 
 def history(study: Any, target: Target | None) -> dict[str, Any]:
-    """Complete and pruned trials' values and the best so far (``report.data.history_data``)
-    among the trials that meet the study's constraints, as ``study.best_value`` counts it.
-    A ``target`` has no best so far: which way it improves is unknown (Optuna draws none either)."""
-    data = history_data(trials_of(study, target), direction_of(study, target))
+    """Complete and pruned trials' values (``report.data.history_data``) and the best so far
+    among the trials that meet the study's constraints, as ``study.best_value`` counts it
+    (:func:`best_steps`). A ``target`` has no best so far: which way it improves is unknown
+    (Optuna draws none either)."""
+    trials, direction = trials_of(study, target), direction_of(study, target)
+    data = history_data(trials, direction)
     if target is not None:
         return {**data, "best_number": [], "best_value": []}
-    # Before the first feasible trial there is no best yet: the line starts there.
-    steps = [(n, v) for n, v in zip(data["best_number"], data["best_value"]) if v is not None]
+    steps = best_steps(trials, direction)
     return {**data, "best_number": [n for n, _ in steps], "best_value": [v for _, v in steps]}
+
+
+def best_steps(trials: Sequence[FrozenTrial], direction: str) -> list[tuple[int, float]]:
+    """The best value so far as a step line: ``(number, best)`` at the first complete trial
+    that meets the constraints, at each that improves on it, and at the last complete trial.
+    inf and -inf count, as ``study.best_value`` and Optuna's line count them: a minimized
+    study's line drops to -inf at its trial valued -inf, not to the best finite value (the
+    trial values drawn as dots stay finite: no axis places inf)."""
+    done = sorted((t for t in trials if t.state == TrialState.COMPLETE and t.value is not None
+                   and not math.isnan(t.value)), key=lambda t: t.number)
+    steps: list[tuple[int, float]] = []
+    best: float | None = None
+    for t in done:
+        v = float(t.value)  # type: ignore[arg-type]
+        if is_feasible(t) and (best is None or (v > best if direction == "maximize" else v < best)):
+            best = v
+            steps.append((t.number, v))
+    # Before the first feasible trial there is no best yet: the line starts there, and runs on
+    # to the last complete trial.
+    return steps + [(done[-1].number, best)] if best is not None else steps
 
 
 def studies_of(studies: Any) -> list[Any]:
