@@ -144,6 +144,21 @@ def test_a_stopped_member_gets_a_perturbed_copy_of_a_top_member_as_plain_data() 
     assert pbt.propose(member(0, {}), history, "minimize") is None
 
 
+def test_children_of_one_parent_at_one_step_explore_independently() -> None:
+    # Each stopped member seeds its own draws (Ray's PBT draws per child too): children that
+    # copy the same parent at the same step coincide only where every parameter happened to
+    # take the same of the factors' two moves (frequent with one or two parameters).
+    names = [f"p{i}" for i in range(6)]
+    history = [FrozenTrial(number=n, state=TrialState.RUNNING, intermediate_values={4: float(n)},
+                           params=dict.fromkeys(names, 0.01),
+                           distributions=dict.fromkeys(names, Float(1e-4, 1.0, log=True))) for n in range(41)]
+    pbt = PBT(population=1, quantile=0.5, resample_probability=0.0, seed=7)
+    proposals = [pbt.propose(t, history, "minimize") for t in history[1:]]
+    assert {(p.parent, p.parent_step) for p in proposals} == {(0, 4)}
+    # 40 independent draws among 2**6 outcomes give about 30 distinct ones; one shared draw, 1.
+    assert len({tuple(p.params.values()) for p in proposals}) >= 25
+
+
 @pytest.mark.parametrize("kwargs", [{"quantile": 0.0}, {"quantile": 0.6}, {"ready_epochs": 0},
                                     {"perturb": ()}, {"resample_probability": 1.5},
                                     {"refill": "yes"}, {"seed": -1}])  # -1 failed at the first proposal
