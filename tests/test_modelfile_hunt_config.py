@@ -22,9 +22,10 @@ def _default_with(**changes: object):
 def test_the_defaults_metric_changed_brings_its_own_direction() -> None:
     assert _default_with().task.directions == ["maximize"]  # accuracy, as the default writes it
     assert _default_with(task__metric="rmse").task.directions == ["minimize"]
-    assert _default_with(task__metric="rmse", task__direction="minimize").task.directions == ["minimize"]
+    regression = {"task__data": "diabetes", "task__metric": "rmse"}  # digits cannot be scored by rmse
+    assert _default_with(**regression, task__direction="minimize").task.directions == ["minimize"]
     with pytest.raises(ConfigError, match="leave direction out"):  # one the user set is still theirs
-        _default_with(task__metric="rmse", task__direction="maximize")
+        _default_with(**regression, task__direction="maximize")
 
 
 @pytest.mark.parametrize("key", ["y_test", "y_val"])

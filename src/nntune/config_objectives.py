@@ -15,7 +15,7 @@ from nntune.config_errors import StrictModel, did_you_mean
 
 from nntune.exceptions import ConfigError
 from nntune.train.costs import COSTS
-from nntune.train.metrics import LOSS, METRIC_NAMES, metric_direction
+from nntune.train.metrics import LOSS, METRIC_NAMES, check_metric, metric_direction
 
 TRAINED: frozenset[str] = frozenset(METRIC_NAMES)
 # Keras's names of nntune's metrics (its history's keys, less the val_ of the validation split),
@@ -23,6 +23,21 @@ TRAINED: frozenset[str] = frozenset(METRIC_NAMES)
 KERAS_NAMES = {"acc": "accuracy", "binary_accuracy": "accuracy", "categorical_accuracy": "accuracy",
                "sparse_categorical_accuracy": "accuracy", "f1_score": "f1", "mean_absolute_error": "mae",
                "mean_squared_error": "mse", "root_mean_squared_error": "rmse", "r2_score": "r2"}
+
+
+# The kinds of the bundled data sets (nntune.train.datasets.BUNDLED), known before any is read.
+BUNDLED_KINDS: dict[str, str] = {"digits": "classification", "breast_cancer": "classification",
+                                 "wine": "classification", "iris": "classification", "diabetes": "regression",
+                                 "mnist_5k": "classification", "fashion_mnist": "classification"}
+
+
+def known_task_type(data: Any) -> str | None:
+    """The kind of ``data`` where the config alone says it (a bundled set's name, a file's
+    ``task:``), else None: then only reading the data tells."""
+    if isinstance(data, str):
+        return BUNDLED_KINDS.get(data)
+    given = data.get("task") if isinstance(data, Mapping) else None
+    return given if given in ("classification", "regression") else None
 
 
 def metric_hint(name: str, known: Any) -> str:
@@ -67,6 +82,15 @@ def check_objectives(names: list[str]) -> None:
 def check_objectives_config(cfg: Any) -> None:
     """Cross-field checks of several objectives and of constraints, one line naming the field."""
     task = cfg.task
+    # The metric decides the direction: a regression's rmse asked of iris is the mistake,
+    # not the "maximize" written for it, which the direction's checks below would name.
+    # (Without a direction, reading the data names the metric as it would here.)
+    kind = known_task_type(task.data)
+    if kind is not None and task.direction is not None:
+        try:
+            check_metric(task.trained_metric, kind)
+        except ConfigError as err:
+            raise ConfigError("task.metric", err.problem) from None
     n = len(task.objectives)
     if isinstance(task.direction, list) and len(task.direction) != n:
         raise ConfigError("task.direction", f"gives {len(task.direction)} directions for {n} metrics")
