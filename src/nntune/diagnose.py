@@ -16,8 +16,8 @@ and the advice of the lecture notes:
   no jump on the way (its rate of descent read per unit of the recorded learning rate, so
   a curve a decaying schedule slowed is no converged one) -> too small (then not
   underfitting: it has not converged), by about 1 / (the share of its start it fell by);
-  oscillating, a training loss that climbs back up after its minimum, both losses climbing
-  over the last epochs, or a training loss that blew up within an epoch -> too large (then
+  oscillating or swinging up and back down, a training loss that climbs back up after its
+  minimum, both losses climbing over the last epochs, or a training loss that blew up within an epoch -> too large (then
   not underfitting, nor overfitting by the validation loss: the steps overshoot; so too
   when the gradient norms exploded after a normal start);
   rising or non-finite -> far too large (diverged);

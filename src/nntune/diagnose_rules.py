@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from nntune._diagnose_pace import slow_finding
+from nntune._diagnose_swings import swing_finding
 from nntune.diagnose_descent import MIN_EPOCHS_FOR_TREND, rated_epochs, steady_descent, still_converging
 from nntune.diagnose_findings import Finding, finding
 
@@ -274,6 +275,8 @@ def learning_rate_findings(loss: np.ndarray, *, complete: bool = True, train_los
             # Smaller, corroborated by the training loss: the readings below say more, if any holds.
             oscillation = finding("lr_too_large", {**evidence, "train_loss_jump": jump},
                                   f"{said}, and the training loss jumped {100 * jump:.0f}% above its lowest value")
+        elif jump >= LR_LARGE_TRAIN_JUMP:  # swings too rare or short for the steps above to show
+            oscillation = swing_finding(tail, jump, name=name)
     rise = _train_rise(train_loss) if train_loss is not None else None
     if rise is not None:
         out.append(finding("lr_too_large", {"train_loss_min": rise[0], "train_loss_min_epoch": rise[1],
