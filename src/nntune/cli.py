@@ -17,12 +17,12 @@ from rich.console import Console
 
 from nntune import _json
 from nntune._usage import click_exception_types, flags_take_no_value_in_help, usage_error_line
-from nntune import cli_ask, cli_babysit, cli_lab, cli_model, cli_studies, cli_study
+from nntune import cli_ask, cli_babysit, cli_lab, cli_model, cli_show, cli_studies, cli_study
 from nntune.cli_help import UnwrappedHelpGroup
 from nntune.cli_panda import trial_app
 from nntune.cli_signals import interrupted_line, terminations_as_ctrl_c
 from nntune.cli_summary import print_summary
-from nntune.cli_text import (_objectives_text, _print_dry_run, console_for, dry_run_json, own_warnings_as_lines,
+from nntune.cli_text import (_objectives_text, _print_dry_run, dry_run_json, own_warnings_as_lines,
                              positive_class_name, print_test, unencodable_as_escapes)
 from nntune.cli_text import schedule_text  # noqa: F401 (still importable from here)
 from nntune._files import check_writable_file, given_path
@@ -201,23 +201,7 @@ def look_at_test(
                           "test_evaluations": test.looks}), flush=True)
 
 
-@app.command()
-def show(
-    storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
-    study: str = typer.Option("digits-mlp", "--study", help="Study name."),
-    json_out: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
-    top: int = typer.Option(10, "--top", help="Rows in the leaderboard."),
-) -> None:
-    """The leaderboard of a stored study and each trial's diagnosis."""
-    from nntune.show import board_table, ranked_rows, render_show, show_data
-
-    if top < 1:
-        raise ConfigError("--top", f"must be at least 1, got {top}")
-    data = show_data(storage, study)
-    if json_out:
-        print(_json.dumps(data))
-        return
-    render_show(data, console_for(board_table(data, ranked_rows(data)[:top])), top=top)
+app.command()(cli_show.show)
 
 
 @app.command()
