@@ -17,7 +17,7 @@ from operator import attrgetter
 from datetime import datetime
 from typing import Any
 
-from nntune._json import dumps
+from nntune._json import dumps, infinite_text
 from nntune.analysis import study_space
 from nntune.diagnose import diagnose
 from nntune.report.data import best_of, curve_of, history_data, rank, scheduler_info
@@ -161,7 +161,8 @@ def trial_detail(trial: FrozenTrial, *, metric: str, direction: str, study_best:
 def stages_data(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any], direction: str) -> list[dict[str, Any]]:
     """Coarse-to-fine stages (when the study records its sampler's settings under
     ``coarse_to_fine``): each stage's first trial, the trials it narrowed around, its ranges,
-    and how many trials it has run with their best value."""
+    and how many trials it has run with their best value (an infinite one as the text ``"inf"``
+    or ``"-inf"``, as the dashboard's rows carry it: strict JSON would write it as no value)."""
     conf = attrs.get("coarse_to_fine")
     if not isinstance(conf, Mapping) or not trials:
         return []
@@ -174,7 +175,7 @@ def stages_data(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any], directi
         members = [t for t in trials if sampler.stage_of(t.number) == stage["stage"]]
         best = best_of(rank(members, direction))
         out.append({**stage, "n_trials": len(members),
-                    "best": None if best is None else {"number": best.number, "value": best.value}})
+                    "best": None if best is None else {"number": best.number, "value": infinite_text(best.value)}})
     return out
 
 
