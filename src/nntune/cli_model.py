@@ -166,7 +166,11 @@ def predict(
 
         check_writable_file(output, "--output")
         check_not_input(output, "--output", [(rows, "input file"), (model_file, "model file")])
-    table = predict_file(load_model(model_file), rows)
+    try:
+        tuned = load_model(model_file)
+    except ConfigError as err:  # load_model names its parameter, path; here the argument is model
+        raise ConfigError("model", err.problem) if err.field == "path" else err from None
+    table = predict_file(tuned, rows)
     data = frame_bytes(table, fmt)
     if output is None:
         sys.stdout.buffer.write(data)
