@@ -88,3 +88,15 @@ def test_tuple_choices_are_refused_in_one_line_naming_the_parameter_and_the_way_
                                                  r"or a shape like '3x3'\) and turn it back in the objective$"):
         trial.suggest_categorical("kernel", [(1, 2), (3, 4)])
     assert trial.suggest_categorical("kernel", ["1x2", "3x4"]) in ("1x2", "3x4")
+
+
+def test_frozen_trials_compare_with_every_ordering_operator_as_optunas() -> None:
+    # Only < was defined: `a <= b` and `a >= b` raised TypeError, where Optuna's FrozenTrial
+    # (functools.total_ordering over its number) answers all four.
+    study = nntune.create_study()
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    first, second = study.trials
+    assert first <= second and first <= study.trials[0] and not second <= first
+    assert second >= first and second >= study.trials[1] and not first >= second
+    assert second > first and not first > second
+    assert max(study.trials).number == 1 and min(study.trials).number == 0

@@ -7,6 +7,7 @@ read. The live, define-by-run ``Trial`` handed to objectives lives in ``nntune._
 from __future__ import annotations
 
 import enum
+import functools
 import importlib
 import math
 import sys
@@ -161,6 +162,9 @@ def _named(name: str, build: Any) -> Distribution:
         raise ConfigError(f"{name}.{err.field}" if err.field else name, err.problem) from None
 
 
+# Ordered as Optuna's (functools.total_ordering over __lt__ and __eq__): scripts sort and
+# compare trials with <= and >= as well as <.
+@functools.total_ordering
 @dataclass
 class FrozenTrial(SuggestFamily):
     """One trial as stored. ``intermediate_values`` maps a step (epoch) to the reported
