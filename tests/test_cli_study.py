@@ -226,6 +226,14 @@ def test_storage_upgrade_refuses_what_is_not_an_nntune_storage_and_changes_nothi
     assert sorted(tmp_path.iterdir()) == files and (path.read_bytes() if path.exists() else None) == before
 
 
+def test_storage_upgrade_of_a_folder_says_it_is_one(call_cli, tmp_path):
+    (tmp_path / "given.db").mkdir()
+    code, out, err = call_cli("storage", "upgrade", "--storage", f"sqlite:///{tmp_path / 'given.db'}")
+    assert (code, out) == (2, "")
+    assert err == f"nntune: error: storage: {tmp_path / 'given.db'} is a folder, not an SQLite file\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["given.db"] and not any((tmp_path / "given.db").iterdir())
+
+
 # ---------------------------------------------------------------- every bad input: one line, exit 2, nothing written
 
 

@@ -198,6 +198,8 @@ def _schema_of(url: str) -> Schema:
         if not database or database == ":memory:":
             raise ConfigError("storage", f"{url} is an in-memory SQLite database, gone when the command ends; "
                                          f"give sqlite:///FILE.db")
+        if Path(database).expanduser().is_dir():  # there, but not what was asked for
+            raise ConfigError("storage", f"{database} is a folder, not an SQLite file")
         if not Path(database).expanduser().is_file():
             raise ConfigError("storage", f"no such SQLite file: {database}")
     try:
