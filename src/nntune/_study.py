@@ -334,14 +334,15 @@ class Study(StudyRuns, StudyReads, StudyControl):
         if warn_at is not None and state == TrialState.FAILED and told_badly(error):
             warnings.warn(f"trial {number} failed: {error}", UserWarning, stacklevel=warn_at)
         first = None if vector is None else vector[0]
-        if state == TrialState.PRUNED and first is None:
+        if state == TrialState.PRUNED and first is None and len(self._directions) == 1:
             current = self.storage.get_trial(self.id, number, with_metrics=False)
             if current.intermediate_values:
                 first = current.intermediate_values[max(current.intermediate_values)]
         stored = None if first is None or math.isnan(float(first)) else float(first)  # inf is a value
-        if state == TrialState.DIVERGED and len(self._directions) > 1:
-            # Its vector is not stored (only a complete trial's is): a first value alone would
-            # read as values of one objective in a study of several.
+        if state in (TrialState.DIVERGED, TrialState.PRUNED) and len(self._directions) > 1:
+            # Its vector is not stored (only a complete trial's is): a first value alone (a
+            # reported step's, for a pruned one) would read as values of one objective in a
+            # study of several. Optuna's pruned trial of several objectives has none either.
             stored = None
         with _told_once(number):
             if state == TrialState.COMPLETE and vector is not None and len(vector) > 1:
