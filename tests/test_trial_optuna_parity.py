@@ -100,3 +100,20 @@ def test_frozen_trials_compare_with_every_ordering_operator_as_optunas() -> None
     assert second >= first and second >= study.trials[1] and not first >= second
     assert second > first and not first > second
     assert max(study.trials).number == 1 and min(study.trials).number == 0
+
+
+def test_a_trial_read_with_its_metric_records_equals_the_same_trial_read_without() -> None:
+    # study.trials (which carries the per-step records nntune's framework callbacks report)
+    # and study.get_trials() (which does not) gave unequal copies of one trial: in Optuna
+    # both are the same trials, and `study.best_trial in study.get_trials()` holds.
+    study = nntune.create_study()
+
+    def objective(trial: nntune.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        trial.report(x, 0, metrics={"val_loss": x})
+        return x
+
+    study.optimize(objective, n_trials=2)
+    assert study.trials[0].metrics and not study.get_trials()[0].metrics
+    assert study.trials == study.get_trials() == study.get_trials(deepcopy=False)
+    assert study.best_trial in study.get_trials()

@@ -176,7 +176,9 @@ class FrozenTrial(SuggestFamily):
     distributions: dict[str, Distribution] = field(default_factory=dict)
     value: float | None = None
     intermediate_values: dict[int, float] = field(default_factory=dict)
-    metrics: list[dict[str, Any]] = field(default_factory=list)
+    # Not compared: a read with the per-step records (``study.trials``) and one without
+    # (``get_trials()``) are the same trial, equal as Optuna's two reads of it are.
+    metrics: list[dict[str, Any]] = field(default_factory=list, compare=False)
     user_attrs: dict[str, Any] = field(default_factory=dict)
     system_attrs: dict[str, Any] = field(default_factory=dict)
     datetime_start: datetime | None = None
