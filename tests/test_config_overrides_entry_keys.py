@@ -5,6 +5,8 @@ and ``--set space.NAME=null`` takes a name out of the search, so that it can be 
 
 from __future__ import annotations
 
+import pytest
+
 from nntune.config import parse_config
 from nntune.config_files import read_raw
 from nntune.config_overrides import _assign, set_value
@@ -54,3 +56,25 @@ def test_pinning_a_searched_name_alone_says_how(call_cli, tmp_path, monkeypatch)
     assert err == ("nntune: error: fixed.units: is also in space; give it in one place (--set space.units=null "
                    "takes it out of the search)\n")
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("assignment, line", [
+    ("space.lrr=null", "space.lrr: is not in space, and null takes out only a name it holds; did you mean 'lr'?"),
+    ("fixed.epoch=null", "fixed.epoch: is not in fixed, and null takes out only a name it holds; "
+                         "did you mean 'epochs'?"),
+])
+def test_null_for_a_name_that_is_no_hyperparameter_is_refused(call_cli, tmp_path, monkeypatch, assignment, line):
+    # A misspelt name once took nothing out and said nothing: lr stayed searched.
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call_cli("tune", "--dry-run", "--set", assignment)
+    assert (code, out, err) == (2, "", f"nntune: error: {line}\n")
+    assert not list(tmp_path.iterdir())
+
+
+def test_null_for_a_hyperparameter_the_section_lacks_still_changes_nothing() -> None:
+    raw = read_raw(None)
+    _assign(raw, "space.units=null")
+    _assign(raw, "space.units=null")  # said again: nothing left to take out, no error
+    _assign(raw, "fixed.weight_decay=null")  # the trainer's default already
+    _assign(raw, "space.hflip.p=null")  # an augmentation's parameter is a name too
+    assert "units" not in parse_config(raw).space

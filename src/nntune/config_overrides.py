@@ -50,6 +50,9 @@ def set_value(raw: dict[str, Any], path: str, value: Any, *, field: str = "set")
         # may pin it), ``fixed.lr=null`` hands it back to the trainer's default: a name set
         # to nothing in those sections is no name at all.
         section = raw.get(keys[0])
+        held = section if isinstance(section, dict) else {}
+        if keys[1] not in held:
+            _check_removable(keys[0], keys[1], held)
         if isinstance(section, dict):
             raw[keys[0]] = {k: v for k, v in section.items() if k != keys[1]}
         return
@@ -61,6 +64,19 @@ def set_value(raw: dict[str, Any], path: str, value: Any, *, field: str = "set")
         node[key] = child = dict(child)
         node = child
     node[keys[-1]] = value
+
+
+def _check_removable(section: str, name: str, held: dict[str, Any]) -> None:
+    """Taking out a name the section does not hold changes nothing: fine for a
+    hyperparameter (``space.units=null`` said again, or of a config that fixes it), but a
+    name that is none (``space.lrr=null``) is a slip that would leave ``lr`` searched
+    without a word."""
+    from nntune.config import HYPERPARAMETERS, is_hyperparameter
+    from nntune.config_errors import did_you_mean
+
+    if not is_hyperparameter(name):
+        raise ConfigError(f"{section}.{name}", f"is not in {section}, and null takes out only a name it holds"
+                                               f"{did_you_mean(name, {*held, *HYPERPARAMETERS})}")
 
 
 # The keys of one ``space`` entry (:class:`nntune.config_space.ParamSpec`'s fields): a dotted
