@@ -101,7 +101,7 @@ def test_a_study_without_a_complete_trial_says_so(browser_context, served):
     page, errors = open_study(browser_context, url, "failed")
     page.wait_for_selector("#pareto-section", state="visible", timeout=20000)
     page.wait_for_function("() => document.querySelector('#history-plot p.empty') !== null", timeout=20000)
-    assert page.inner_text("#history-plot") == "No complete or pruned trial yet."
+    assert page.inner_text("#history-plot") == "No trial has finished with a value yet."
     assert page.inner_text("#pareto-note") == "No feasible complete trial yet (minimize objective 0, maximize objective 1)."
     assert not errors, errors
 

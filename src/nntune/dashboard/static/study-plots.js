@@ -11,7 +11,8 @@ function drawHistory(h, m, complete) {
       { x: h.best_number, y: h.best_value, mode: "lines", name: "Best Value", line: { shape: "hv", color: "#c62828" } }],
       { xaxis: trialAxis(h.n_trials), yaxis: { title: { text: m } } });
   }
-  return emptyNote("history-plot", allInfinite(complete) || "No complete or pruned trial yet.");
+  // Pruned trials that stopped before any report have no value either: "no pruned trial" would be untrue.
+  return emptyNote("history-plot", allInfinite(complete) || "No trial has finished with a value yet.");
 }
 
 // Complete trials valued inf or -inf (Optuna takes them) are left out of the plots, as
