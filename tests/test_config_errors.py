@@ -23,6 +23,9 @@ from nntune.exceptions import ConfigError
     ("search.terminator.improvment", "emmr", "search.terminator.improvment: unknown key; did you mean 'improvement'?"),
     ("task.constraints.params.maxi", 5, "task.constraints.params.maxi: unknown key; did you mean 'max'?"),
     ("resources.gpu", 1, "resources.gpu: unknown key; did you mean 'gpus'?"),
+    # a key spelt as a list's item (--set search.enqueue[0].lr=0.1) was once taken for a type's name
+    ("search.enqueue[0]", {"lr": 0.1}, "search.enqueue[0]: unknown key; did you mean 'enqueue'?"),
+    ("task.metric[0]", "accuracy", "task.metric[0]: unknown key; did you mean 'metric'?"),
     ("fixed.optimiser", "adam", "fixed.optimiser: unknown hyperparameter; did you mean 'optimizer'?"),
     ("fixed.learning_rate", 0.1, "fixed.learning_rate: unknown hyperparameter; did you mean 'lr'?"),
     ("fixed.colour", 1, "fixed.colour: unknown hyperparameter"),

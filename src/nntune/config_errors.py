@@ -110,7 +110,8 @@ def validation_problem(errors: list[Any], model: type[BaseModel] | None = None) 
     first = errors[0]
     loc = list(first["loc"])
     path = [str(p) for p in loc]
-    if path and _UNION_MEMBER.match(path[-1]):
+    # An unknown key spelt like a member's name (``enqueue[0]``, from --set) is a key still.
+    if path and _UNION_MEMBER.match(path[-1]) and first["type"] != "extra_forbidden":
         inner = _inside_matching_member(errors, loc[:-1], first.get("input"))
         if inner:  # ``metric: [accuracy, 5]``: the list's item is wrong, not that it is no string
             return validation_problem(inner, model)
