@@ -150,9 +150,15 @@ function drawParallelSection(d, m, direction) {
 
 function drawSlices(d, m) {
   const box = $("#slices-plots");
-  const want = d.slices.map((s) => `slice-${s.name}`);
-  if ([...box.children].map((c) => c.id).join() !== want.join()) box.replaceChildren(...want.map((id) => el("div", { id })));
-  for (const s of d.slices) {
+  // A parameter no trial with a value has used (trials pruned before any report, failed ones,
+  // a branch only those took) has no point to draw: left out, as the report leaves it out.
+  const slices = d.slices.filter((s) => s.x.length);
+  const want = slices.map((s) => `slice-${s.name}`);
+  if ([...box.children].map((c) => c.id).join() !== want.join()) {
+    for (const c of box.children) if (c.id) { offscreen.delete(c.id); drawnData.delete(c.id); }  // drawn again if back
+    box.replaceChildren(...want.map((id) => el("div", { id })));
+  }
+  for (const s of slices) {
     // Two traces of one marker each (complete, pruned): per-point styles cost plotly far more.
     const part = (pruned) => {
       const t = { x: [], y: [], text: [], mode: "markers", name: pruned ? "pruned" : "complete", showlegend: false,
@@ -164,7 +170,8 @@ function drawSlices(d, m) {
     later(`slice-${s.name}`, [s, m], () => draw(`slice-${s.name}`, [part(false), part(true)],
       { title: { text: s.beta ? `${paramLabel(s.name)} (axis: 1 - ${paramLabel(s.name)})` : paramLabel(s.name), font: { size: 13 } }, height: 270, xaxis: sliceAxis(s), yaxis: { title: { text: m } } }));
   }
-  if (!d.slices.length) box.replaceChildren(el("p", { class: "empty" }, "No parameters yet."));
+  if (!slices.length) box.replaceChildren(el("p", { class: "empty" }, !d.slices.length ? "No parameters yet."
+    : allInfinite(completeOf(d)) || "No trial has finished with a value yet."));
 }
 
 function drawImportance(d, m) {
