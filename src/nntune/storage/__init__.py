@@ -121,11 +121,12 @@ def existing_storage(url: str | Storage) -> Storage:
     """The storage at ``url`` for a command that reads a study: an SQLite file that does not
     exist, or is empty (0 bytes), and a database (a PostgreSQL one too) without nntune's
     tables, are a ConfigError, never a new empty storage."""
-    # (a folder there goes on, to be refused as one)
     if isinstance(url, str) and url.startswith("journal://") and not Path(url[len("journal://"):]).expanduser().exists():
         raise ConfigError("storage", f"no such journal file: {url[len('journal://'):]}")
     if isinstance(url, str) and is_sqlite_url(url):
         database = sqlite_file(url)
+        if database and database != ":memory:" and Path(database).expanduser().is_dir():
+            raise ConfigError("storage", f"{database} is a folder, not an SQLite file")
         if database and database != ":memory:" and not Path(database).expanduser().is_file():
             raise ConfigError("storage", f"no such SQLite file: {database}")
         if database and database != ":memory:" and Path(database).expanduser().stat().st_size == 0:
