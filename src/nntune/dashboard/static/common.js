@@ -25,7 +25,6 @@ function fmt(v) {
   return String(v);
 }
 
-// A parameter's cell: a None choice reads "None"; "–" is for a trial without the parameter.
 // "1 trial", "3 trials": a count with its noun agreeing.
 function counted(n, noun, plural) { return `${n} ${n === 1 ? noun : (plural || noun + "s")}`; }
 
@@ -33,9 +32,13 @@ function counted(n, noun, plural) { return `${n} ${n === 1 ? noun : (plural || n
 // as a quoted "", where the name itself would leave a blank header no one could find to click.
 const paramLabel = (name) => (name === "" ? '""' : name);
 
+// A parameter's cell: a None choice reads "None", a bool "True" or "False", as Python, the
+// report, nntune show and the slices' axes spell them (JavaScript would say "true");
+// "–" is for a trial without the parameter.
 function paramText(params, name) {
   if (!(name in params)) return "–";
-  return params[name] === null ? "None" : fmt(params[name]);
+  const v = params[name];
+  return v === null ? "None" : typeof v === "boolean" ? (v ? "True" : "False") : fmt(v);
 }
 
 function el(tag, attrs, ...children) {
