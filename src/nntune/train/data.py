@@ -212,6 +212,9 @@ def _check_labels(raw: RawData) -> None:
     one, every model is perfect and the search compares nothing."""
     if not len(raw.y):
         raise ConfigError("task.data", f"{raw.name} holds no samples")
+    if raw.y_test is not None and not len(raw.y_test):  # the look after the search would score nothing
+        raise ConfigError("task.data.path", f"the test split of {raw.source} holds no samples; give test rows "
+                                            "or none (the test split is then cut from the rest)")
     if raw.task_type != "classification":
         return
     labels = np.concatenate([part for part in (raw.y, raw.y_test, raw.y_val) if part is not None])

@@ -156,7 +156,7 @@ def _own_split(arrays: Mapping[str, np.ndarray], names: Mapping[str, str], part:
                                              f"{arrays[names['x']].shape}")
     if len(y_part) != len(x_part):
         raise ConfigError(f"task.data.{ky}", f"{len(y_part)} targets for the {len(x_part)} rows of {names[kx]!r}")
-    if part == "val" and not len(x_part):  # every trial would score an empty split
+    if not len(x_part):  # every trial, or the look at the test split after the search, would score nothing
         raise ConfigError(f"task.data.{kx}", f"holds no rows in {file}" + (" left by missing: drop" if dropped else ""))
     return x_part, y_part, dropped
 
