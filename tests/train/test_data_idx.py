@@ -50,6 +50,10 @@ def test_gzip_data_is_read_by_its_bytes_not_its_name(tmp_path: Path) -> None:
      "the t10k images in {root} are [1, 5, 5], the train images [1, 6, 6]"),
     ({IMAGES: idx(PIXELS), LABELS: idx(LABELS_3), "t10k-images-idx3-ubyte": idx(PIXELS[:5])},
      "{root} holds t10k images or labels without the other"),
+    ({IMAGES: idx(PIXELS[:0]), LABELS: idx(LABELS_3[:0])}, f"{IMAGES} and {LABELS} in {{root}} hold no image"),
+    ({IMAGES: idx(PIXELS), LABELS: idx(LABELS_3), "t10k-images-idx3-ubyte": idx(PIXELS[:0]),
+      "t10k-labels-idx1-ubyte": idx(LABELS_3[:0])},
+     "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte in {root} hold no image"),
 ])
 def test_a_broken_idx_folder_is_one_line_naming_the_file(tmp_path: Path, files: dict, problem: str) -> None:
     spec = write(tmp_path / "d", files)

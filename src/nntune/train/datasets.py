@@ -275,6 +275,8 @@ def _idx_pair(root: Path, prefix: str) -> tuple[np.ndarray, np.ndarray] | None:
     x, y = _read_idx_file(images), _read_idx_file(labels).astype(np.int64).reshape(-1)
     if x.ndim not in (3, 4) or len(x) != len(y):
         raise ConfigError("task.data.path", f"{images.name}/{labels.name}: shapes {x.shape} vs {y.shape}")
+    if not len(y):  # no label to count the classes by; as a test split, nothing to score after the search
+        raise ConfigError("task.data.path", f"{images.name} and {labels.name} in {root} hold no image")
     if len(y) and y.min() < 0:
         raise ConfigError("task.data.path", f"{labels.name} holds the label {int(y.min())}; labels count from 0")
     x = x[:, None] if x.ndim == 3 else x.transpose(0, 3, 1, 2)
