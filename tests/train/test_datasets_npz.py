@@ -68,6 +68,10 @@ def test_a_regression_with_named_arrays(tmp_path: Path) -> None:
      {"task": "regression"}, "task.data.y_test", "targets of shape (2,) do not match (4, 2)"),
     ({"x": np.zeros((20, 2)), "y": np.full(20, 7)}, {}, "task.data", "b has one class only ('7') to train on"),
     ({"x": np.zeros((0, 2)), "y": np.zeros(0)}, {}, "task.data", "b holds no samples"),
+    ({"x": np.zeros((20, 0)), "y": np.arange(20) % 2}, {}, "task.data.x", "holds no value in a row: shape (20, 0)"),
+    ({"x": np.zeros((20, 6, 0)), "y": np.arange(20) % 2}, {}, "task.data.x", "holds no value in a row"),
+    ({"x": np.zeros((20, 2)), "y": np.arange(20) % 2, "x_val": np.zeros((4, 0)), "y_val": np.arange(4) % 2}, {},
+     "task.data.x_val", "holds no value in a row: shape (4, 0)"),
 ])
 def test_bad_files_are_one_line_naming_the_field(tmp_path: Path, arrays: dict, spec: dict, field: str,
                                                   says: str) -> None:

@@ -71,6 +71,8 @@ def _inputs(x: np.ndarray, where: str, gaps: bool = False) -> tuple[np.ndarray, 
     may hold NaN (``task.data.missing`` says what becomes of them), never infinities."""
     if x.dtype.kind not in "biuf":
         raise ConfigError(where, f"must hold numbers, got {x.dtype}")
+    if x.ndim >= 2 and not int(np.prod(x.shape[1:])):  # a model with no input: every trial learns the class shares
+        raise ConfigError(where, f"holds no value in a row: shape {x.shape}")
     if x.ndim == 2:
         out, modality = x.astype(np.float32), "tabular"
     elif x.ndim in (3, 4):
