@@ -285,6 +285,9 @@ def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
         _check_decimal_commas(table, [*features, target], path.name)
     _check_number_columns(table, [*features, target], target, path.name)
     _check_target_classes(table[target], spec.get("task"), path.name)
+    if pd.api.types.is_float_dtype(table[target]) and bool(np.isinf(table[target]).any()):
+        # refused before the task is told from the values: an infinite value is no class either
+        raise ConfigError("task.data.target", f"target {target!r} of {path.name} has infinite values")
     # the columns pandas one-hot encodes (its own choice of dtypes), kept by name so that new
     # rows lacking one are told the column they lack, not one of its one-hot columns
     text = [str(c) for c in table[features].select_dtypes(include=["object", "string", "category"]).columns]

@@ -214,6 +214,10 @@ def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     if own["val"] is not None:
         x_val, y_val, dropped_val = own["val"]
         dropped += dropped_val
+    for key, values in (("y", y), ("y_test", y_test), ("y_val", y_val)):
+        # an infinite target is no class nor a value a loss can reach; refused whatever the task
+        if values is not None and values.dtype.kind == "f" and bool(np.isinf(values).any()):
+            raise ConfigError(f"task.data.{key}", f"{names[key]!r} in {path.name} has infinite targets")
     task = _task(y, spec.get("task"))
     classes: list[str] = []
     if task == "classification":
