@@ -248,7 +248,8 @@ def best_region(trials: Sequence[FrozenTrial], space: Space, direction: Directio
     """The region of the ``top_k`` best complete trials that meet the study's constraints,
     ranked as every leaderboard ranks them (:func:`nntune.trial.ranked`: ties go to the
     lower validation loss, fewer epochs, the lower number), so its first trial is the best
-    trial; a trial that breaks a constraint is no region to search next.
+    trial (valued -inf in a minimized study, if one is); a trial that breaks a constraint,
+    or valued the worst infinity, is no region to search next.
 
     ``space`` is the narrowed space as JSON (``Space.to_json``: usable as the next
     coarse-to-fine stage, or as a config's ``space``); ``params`` gives, per parameter, the
@@ -256,7 +257,11 @@ def best_region(trials: Sequence[FrozenTrial], space: Space, direction: Directio
     (``best``) and whether the best trial has the parameter at all (``in_best``: a
     conditional one may be absent, which ``best`` None cannot tell from a None choice).
     """
-    top = ranked([t for t in complete_trials(trials) if is_feasible(t)], direction)[:max(1, top_k)]
+    # A value of the best infinity (-inf minimized) is the best trial, as Optuna and the
+    # coarse-to-fine sampler rank it; one of the worst is a blow-up, no region to search next.
+    worst = math.inf if direction == "minimize" else -math.inf
+    done = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None and t.value != worst]
+    top = ranked([t for t in done if is_feasible(t)], direction)[:max(1, top_k)]
     narrowed = narrow(space, top, margin) if top else space
     params: dict[str, Any] = {}
     for name, dist in space.params.items():
