@@ -9,6 +9,7 @@ import numpy as np
 
 from nntune.train import load_splits
 from nntune.train.data import split_indices
+from nntune.train.split_check import SplitDistributionWarning
 
 
 def test_one_sample_of_a_class_does_not_cost_the_others_their_stratification(tmp_path: Path) -> None:
@@ -17,7 +18,7 @@ def test_one_sample_of_a_class_does_not_cost_the_others_their_stratification(tmp
     (tmp_path / "t.csv").write_text("x,y\n" + rows)
     for seed in range(5):
         with warnings.catch_warnings():
-            warnings.simplefilter("error")  # no SplitDistributionWarning
+            warnings.simplefilter("error", SplitDistributionWarning)  # rows repeat: DuplicateRowsWarning is due
             splits = load_splits({"kind": "csv", "path": str(tmp_path / "t.csv"), "target": "y"}, seed=seed)
         assert splits.info["stratified"]
         for y in (splits.y_val, splits.test.open("test")[1]):

@@ -27,8 +27,8 @@ import torch
 from nntune.exceptions import ConfigError
 from nntune.train.augment import IMAGENET_MEAN, IMAGENET_STD
 from nntune.train.datasets import RawData, dataset_names, load_raw, size_pair
-from nntune.train.split_check import (FEATURE_SHIFT_THRESHOLD, LABEL_SHARE_THRESHOLD, SplitDistributionWarning,
-                                      distribution_check)
+from nntune.train.split_check import (FEATURE_SHIFT_THRESHOLD, LABEL_SHARE_THRESHOLD, DuplicateRowsWarning,
+                                      SplitDistributionWarning, distribution_check, shared_rows)
 from nntune.train.splits import SealedSplit, Splits, check_ratios, split_indices, split_test, subsample
 
 __all__ = ["load_splits", "dataset_names", "split_indices", "check_ratios", "distribution_check",
@@ -252,6 +252,23 @@ def _check_training_classes(raw: RawData, train: np.ndarray, subsampled: bool) -
                                     f"have too few samples to reach it: {', '.join(rare[:5])}")
 
 
+def _warn_shared_rows(raw: RawData, idx: Mapping[str, np.ndarray]) -> None:
+    """Warn when validation or test samples copy a training sample, inputs and target:
+    duplicated rows in the user's data put one sample on both sides of a split, and the
+    scores on it measure memory. The rows stay where the seed put them (the splits do
+    not change); dropping the duplicates from the file is the user's to decide."""
+    parts = {name: (_source(raw, name)[0][rows], _source(raw, name)[1][rows]) for name, rows in idx.items()}
+    shared = shared_rows(parts.pop("train"), parts)
+    if not shared:
+        return
+    what = "images" if raw.modality == "image" else "rows"
+    told = " and ".join(f"{count} of the {len(parts[name][1])} {'validation' if name == 'val' else name} {what}"
+                        for name, count in shared.items())
+    warnings.warn(f"{raw.name}: {told} are copies of training {what} (duplicated {what} in the data, same inputs "
+                  "and target): their scores measure what was memorised; drop the duplicates to keep the splits "
+                  "apart", DuplicateRowsWarning, stacklevel=3)
+
+
 def _standardized_target(parts: Mapping[str, tuple[torch.Tensor, torch.Tensor]]
                          ) -> tuple[dict[str, tuple[torch.Tensor, torch.Tensor]], float, float]:
     """Regression targets scaled by the training split's mean and standard deviation, and
@@ -306,6 +323,8 @@ def load_splits(data: str | Mapping[str, Any], *, split: Sequence[float] = (0.6,
         _check_training_classes(raw, train, subsampled=True)
     if test is None:
         test = np.arange(len(raw.y_test))  # type: ignore[arg-type]
+    if not isinstance(data, str):  # a bundled set is as published; a user's own file can be fixed
+        _warn_shared_rows(raw, {"train": train, "val": val, "test": test})
     parts = {name: (_inputs(raw, idx, name, opts), _targets(raw, idx, name))
              for name, idx in (("train", train), ("val", val), ("test", test))}
     parts, missing = fill_missing(parts, raw)

@@ -1,6 +1,8 @@
 """Do the validation and test splits follow the training split's distribution? Their class
 shares and feature means are compared with the training split's once, when the data is
-loaded, and a split that differs is named in a :class:`SplitDistributionWarning`."""
+loaded, and a split that differs is named in a :class:`SplitDistributionWarning`. Samples
+of a user's data in the validation or test split that copy a training sample (the file
+holds duplicated rows) are counted by :func:`shared_rows` for a :class:`DuplicateRowsWarning`."""
 
 from __future__ import annotations
 
@@ -16,6 +18,28 @@ FEATURE_SHIFT_THRESHOLD = 4.0  # largest |z| of a feature-mean difference betwee
 
 class SplitDistributionWarning(UserWarning):
     """The validation or test split does not follow the training split's distribution."""
+
+
+class DuplicateRowsWarning(UserWarning):
+    """Validation or test samples are copies of training samples: the splits overlap."""
+
+
+def _as_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each sample (its inputs and target) as one opaque value, equal where all its bytes are."""
+    parts = [np.ascontiguousarray(a).reshape(len(a), -1).view(np.uint8) for a in (x, y)]
+    rows = np.ascontiguousarray(np.concatenate(parts, axis=1))
+    return rows.view(np.dtype((np.void, rows.shape[1]))).reshape(-1)
+
+
+def shared_rows(train: tuple[np.ndarray, np.ndarray], others: Mapping[str, tuple[np.ndarray, np.ndarray]]
+                ) -> dict[str, int]:
+    """How many samples of each of ``others`` (val, test), given as (inputs, targets),
+    equal a training sample, inputs and target, for the splits that have any: the model
+    was trained on those very samples, so its score on them tells memory, not how it does
+    on new data. The same inputs with another target are no copy (noisy labels)."""
+    seen = _as_rows(*train)
+    counts = {name: int(np.isin(_as_rows(*xy), seen).sum()) for name, xy in others.items() if len(xy[1]) and len(seen)}
+    return {name: count for name, count in counts.items() if count}
 
 
 def _features(x: torch.Tensor) -> np.ndarray:
