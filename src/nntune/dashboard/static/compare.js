@@ -30,8 +30,15 @@ function comparePage() {
       listed = JSON.stringify(names);
       $("#pick").replaceChildren(...names.map((n) => el("label", {}, el("input", Object.assign({ type: "checkbox", value: n }, wanted.has(n) ? { checked: "" } : {})), ` ${n}`)));
     }
-    if (!wanted.size) { emptyNote("compare-plot", "Pick one or more studies."); return; }
+    const blankNote = (text) => { $("#compare-note").textContent = text; $("#compare-note").hidden = !text; };
+    if (!wanted.size) { blankNote(""); emptyNote("compare-plot", "Pick one or more studies."); return; }
     const d = await api("/api/compare", [...wanted].map((n) => ["study", n]));
+    // A study without a complete finite value has no point and no line: plotly leaves it out
+    // of the legend too, so a ticked study would vanish without a word. Named here instead.
+    const blank = d.studies.filter((s) => !s.history.number.length).map((s) => s.name);
+    const why = blank.length ? `${blank.join(", ")}: no complete trial with a finite value yet, so nothing is drawn.` : "";
+    if (blank.length === d.studies.length) { blankNote(""); emptyNote("compare-plot", why); return; }
+    blankNote(why);
     const traces = [];
     d.studies.forEach((s, i) => {
       const color = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"][i % 8];
