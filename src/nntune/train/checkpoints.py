@@ -16,6 +16,7 @@ from nntune.exceptions import ConfigError
 from nntune.train.epochs import EarlyStopping
 from nntune.train.models import renamed_head, set_dropout
 from nntune.train.optim import LrSchedule, restore_optimizer
+from nntune.train.regroup import for_optimizer
 
 
 def checkpoint(
@@ -134,7 +135,8 @@ def resume(
         model.load_state_dict(renamed_head(state["model"], model))  # a ResNet's dropout switched on or off
     except RuntimeError as err:
         raise ConfigError("resume_from", f"checkpoint {file} does not fit this model: {str(err).splitlines()[0]}") from err
-    restore_optimizer(optimizer, schedule, state, hp)
+    # Built for hp's weight decay: the checkpoint's state regrouped where that decay was 0 on one side only.
+    restore_optimizer(optimizer, schedule, for_optimizer(state, model, optimizer, hp), hp)
     set_dropout(model, float(hp["dropout"]))
     rng = state.get("rng") or {}
     if "torch" in rng:

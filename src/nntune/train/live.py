@@ -17,7 +17,8 @@ from torch import nn
 from nntune.changes import CHANGEABLE
 from nntune.exceptions import ConfigError
 from nntune.train.models import set_dropout
-from nntune.train.optim import LrSchedule, restore_optimizer
+from nntune.train.optim import LrSchedule, param_groups, restore_optimizer
+from nntune.train.regroup import regroup, regrouped, same_grouping
 
 Changes = Callable[[int, dict], Mapping[str, Any]]
 
@@ -33,8 +34,8 @@ def apply_changes(changes: Mapping[str, Any], hp: dict[str, Any], model: nn.Modu
     period's at the epochs done (:meth:`~nntune.train.optim.LrSchedule.fit_length`).
     The optimizer's state (momentum buffers, Adam moments) always carries over. Loop-level
     values (epochs, grad_clip, l1, early stopping) take effect because the loop reads them
-    from ``hp``. The parameter groups stay as built: weight decay switched on from 0
-    mid-run decays biases too.
+    from ``hp``. Weight decay switched on from 0 (or off) regroups the parameters as a
+    run built with it is grouped (biases and norms undecayed), each keeping its state.
     """
     if not changes:
         return schedule
@@ -46,6 +47,15 @@ def apply_changes(changes: Mapping[str, Any], hp: dict[str, Any], model: nn.Modu
     if "dropout" in changes:
         set_dropout(model, float(hp["dropout"]))
     saved = {"optimizer": optimizer.state_dict(), "scheduler": schedule.state_dict(), "params": old}
+    if "weight_decay" in changes:
+        # Grouped as a run built with the new decay is (weights apart from biases and norms
+        # only while it is above 0), so a resume or fork from a later checkpoint, built that
+        # way, loads this state and schedule as they are.
+        wanted, built = param_groups(model, hp), [g["params"] for g in optimizer.param_groups]
+        if not same_grouping(built, [g["params"] for g in wanted]) and \
+                {id(p) for g in built for p in g} == {id(p) for g in wanted for p in g["params"]}:
+            saved["optimizer"], saved["scheduler"] = regrouped(saved["optimizer"], saved["scheduler"], built, wanted)
+            regroup(optimizer, wanted)
     fresh = LrSchedule(optimizer, hp, int(hp["epochs"]))
     restore_optimizer(optimizer, fresh, saved, hp)  # new epochs give a cosine its new length
     return fresh
