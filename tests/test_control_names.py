@@ -35,3 +35,21 @@ def test_numpy_scalars_are_taken_as_the_numbers_they_hold(tmp_path):
     assert [(c.param, c.new, type(c.new)) for c in added] == [
         ("lr", 0.5, float), ("epochs", 40, int), ("early_stopping", True, bool)]
     assert [c.new for c in store.get_param_changes(sid, n)] == [0.5, 40, True]
+
+
+def test_a_name_the_trials_own_model_declares_is_structural_though_left_at_its_default(tmp_path, monkeypatch):
+    (tmp_path / "mynet.py").write_text(
+        "from torch import nn\n\n"
+        "def Net(input_shape, n_outputs, *, hidden=32):\n"
+        "    return nn.Sequential(nn.Flatten(), nn.Linear(input_shape[0], hidden), nn.ReLU(),\n"
+        "                         nn.Linear(hidden, n_outputs))\n")
+    monkeypatch.chdir(tmp_path)
+    store = SQLStorage(f"sqlite:///{tmp_path / 'n.db'}")
+    sid = store.create_study("n", "maximize")
+    # As babysit queues it: the config's values, the model's own `hidden` not among them.
+    n = store.create_trial(sid, system_attrs={"fixed_params": {"model": "mynet:Net", "epochs": 30}})
+    with pytest.raises(ConfigError, match="^hidden: cannot change while a model trains"):
+        set_trial_params(store, sid, "n", n, {"hidden": 3})
+    with pytest.raises(ConfigError, match="^hiden: unknown hyperparameter"):
+        set_trial_params(store, sid, "n", n, {"hiden": 3})
+    assert store.get_param_changes(sid) == []

@@ -16,6 +16,7 @@ from typing import Any
 from nntune.changes import CHANGEABLE, STOP, check_changes, check_for_optimizer, fold
 from nntune.exceptions import ConfigError
 from nntune.storage import ParamChange, Storage, TrialStateError, redact_url
+from nntune.train.custom_model import is_custom
 from nntune.trial import FrozenTrial, TrialState
 
 USER = "user"
@@ -83,9 +84,20 @@ def optimizer_of(trial: FrozenTrial, study_attrs: Mapping[str, Any]) -> Any:
 
 
 def own_names(trial: FrozenTrial) -> set[str]:
-    """The names of the trial's parameters: searched, and fixed where it was started with them."""
+    """The names of the trial's parameters: searched, fixed where it was started with them,
+    and those its own model (``module:Name``) declares, given or left at their defaults."""
     start = trial.system_attrs.get("fixed_params")
-    return {*trial.params, *trial.distributions, *(start if isinstance(start, dict) else ())}
+    start = start if isinstance(start, dict) else {}
+    names = {*trial.params, *trial.distributions, *start}
+    model = {**trial.params, **start}.get("model")
+    if is_custom(model):
+        from nntune.train.custom_model import model_hyperparameters
+
+        try:
+            names |= model_hyperparameters(model)
+        except ConfigError:  # not importable from here: a change of its names reads as unknown, as before
+            pass
+    return names
 
 
 def stop_trial(storage: Storage, study_id: int, study: str, number: int, *, who: str = USER) -> ParamChange:
