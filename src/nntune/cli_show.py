@@ -11,6 +11,7 @@ from typing import Any, Optional
 import typer
 
 from nntune import _json
+from nntune.changes import STOP
 from nntune.cli_text import console_for
 from nntune.exceptions import ConfigError
 
@@ -35,7 +36,7 @@ def show(
     data = show_data(storage, study)
     if trial:
         ranks = {r["number"]: i for i, r in enumerate(ranked_rows(data), start=1)}
-        rows = picked_rows(data, trial)
+        rows = with_every_change(storage, study, picked_rows(data, trial))
         if json_out:
             print(_json.dumps({**data, "trials": rows}))
             return
@@ -56,6 +57,27 @@ def picked_rows(data: Mapping[str, Any], numbers: list[int]) -> list[Mapping[str
             held = f"its trials are 0 to {max(by_number)}" if by_number else "it has no trial yet"
             raise ConfigError("--trial", f"study {data['study']!r} has no trial {number}; {held}")
     return [by_number[n] for n in dict.fromkeys(numbers)]
+
+
+def with_every_change(storage: str, study: str, rows: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """``rows`` with every change each trial was asked, each with its ``status`` (and
+    ``carried_to``), as ``nntune trial changes`` lists them: the leaderboard keeps those a
+    trial trained with (its curves' marks); one asked of a trial about this trial alone
+    also learns what became of those it never trained with (carried to its continuation,
+    dropped, pending)."""
+    from nntune.control import change_rows
+    from nntune.storage import existing_storage
+
+    store = existing_storage(storage)
+    rec = store.load_study(study)
+    if rec is None:  # deleted since its leaderboard was read: the changes read nothing
+        return rows
+    out = []
+    for row in rows:
+        changes = [{k: c[k] for k in ("epoch", "param", "old", "new", "who", "status", "carried_to")}
+                   for c in change_rows(store, rec.id, row["number"]) if c["param"] != STOP]
+        out.append({**row, "changes": changes})
+    return out
 
 
 def trial_lines(data: Mapping[str, Any], row: Mapping[str, Any], ranks: Mapping[int, int]) -> list[str]:
@@ -96,6 +118,7 @@ def render_trials(data: Mapping[str, Any], rows: list[Mapping[str, Any]], ranks:
     from rich.text import Text
 
     from nntune._show_tables import _fmt
+    from nntune.cli_panda import when_taken
     from nntune.show import SEVERITY_STYLE
 
     items: list[Any] = []  # lines and tables, printed once the console is as wide as the widest table
@@ -117,8 +140,10 @@ def render_trials(data: Mapping[str, Any], rows: list[Mapping[str, Any]], ranks:
             for col in ("after epoch", "parameter", "old", "new", "who"):
                 marks.add_column(col)
             for c in row["changes"]:
-                marks.add_row(str(c["epoch"]), *(Text(t) for t in (c["param"], _fmt(c["old"]), _fmt(c["new"]),
-                                                                    c["who"])))
+                # Not applied: no old value the trainer left; the cell says what became of it.
+                old = _fmt(c["old"]) if c["status"] == "applied" and c["old"] is not None else "-"
+                marks.add_row(when_taken(c),
+                              *(Text(t) for t in (c["param"], old, _fmt(c["new"]), c["who"])))
             items.append(marks)
     # Into a pipe: one line per line and per change (greppable); the diagnosis's prose folds
     # in its columns, as on the leaderboard's page.
