@@ -68,3 +68,11 @@ def test_a_change_taken_with_a_stop_goes_to_the_continuation(tmp_path):
     assert done.state == TrialState.COMPLETE and sorted(done.intermediate_values) == [1, 2, 3]
     taken = [(r["epoch"], r["old"], r["new"], r["status"]) for r in change_rows(study.storage, study.id, child)]
     assert taken == [(2, 0.01, 0.02, "applied")]  # epoch 3 trained with it, as asked
+
+
+def test_the_live_view_says_a_stop_stopped_the_run_not_that_a_setting_changed(tmp_path):
+    cfg = config(tmp_path)
+    study = open_babysit_study(cfg)
+    stopped = train_queued(study, cfg, queue_new(study, cfg), on_epoch=ask(study, {}, stop_at=1)).trial
+    lines = change_lines(study.storage.get_param_changes(study.id, 0), stopped)
+    assert lines == ["after epoch 2: stopped (user)"]  # was "stop None -> True (user)"

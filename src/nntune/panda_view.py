@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nntune.changes import STOP
 from nntune.control import unused
 from nntune.diagnose import diagnose
 from nntune.diagnose_descent import MIN_EPOCHS_FOR_TREND
@@ -63,14 +64,20 @@ def change_lines(changes: Sequence[ParamChange], final: FrozenTrial | None = Non
     for c in changes:
         if c.pending:
             continue
-        if final is not None and unused(c, final, changes):
+        if c.param == STOP:  # a stop is no setting: it ended the run there
+            lines.append(f"after epoch {c.epoch}: stopped ({c.who})")
+        elif final is not None and unused(c, final, changes):
             lines.append(f"not applied: {c.param} = {c.new!r} ({c.who}); the run ended after epoch {c.epoch}")
         else:
             lines.append(f"after epoch {c.epoch}: {c.param} {c.old!r} -> {c.new!r} ({c.who})")
     waiting = [c for c in changes if c.pending]
     if ended:
-        return lines + [f"not taken: {c.param} = {c.new!r} ({c.who}); the trial ended first" for c in waiting]
-    return lines + [f"pending: {c.param} = {c.new!r} ({c.who}), taken at the next epoch boundary" for c in waiting]
+        return lines + [f"not taken: {_asked(c)} ({c.who}); the trial ended first" for c in waiting]
+    return lines + [f"pending: {_asked(c)} ({c.who}), taken at the next epoch boundary" for c in waiting]
+
+
+def _asked(c: ParamChange) -> str:
+    return "stop" if c.param == STOP else f"{c.param} = {c.new!r}"
 
 
 def view_data(study: str, number: int, records: Sequence[dict[str, Any]], *, metric: str, direction: str,
