@@ -18,8 +18,14 @@ from nntune.diagnose_layers import LAYER_TYPES
 SYMMETRY_HIDES = ("underfitting", "dead_relus", "lr_too_small")
 
 # Layer-level causes of errors that stay high, in the order one is named, with their words:
-# each makes "a bigger network" the wrong advice (more layers deepen a vanishing gradient).
-CAUSES_OF_HIGH_ERRORS = {"dead_relus": "the dead units", "vanishing_gradients": "the vanishing gradients"}
+# each makes "a bigger network" the wrong advice (more layers deepen a vanishing gradient,
+# and more sigmoid layers fed by std-1 weights saturate as the others do). The last three
+# are the notes' failed initial scales: std 1 pins sigmoids at 0 and 1, std 0.01 collapses
+# the signal, and weights too large explode the gradients before any update.
+CAUSES_OF_HIGH_ERRORS = {"dead_relus": "the dead units", "vanishing_gradients": "the vanishing gradients",
+                         "exploding_gradients": "the exploding gradients",
+                         "saturated_activations": "the saturated units",
+                         "collapsed_activations": "the collapsed activations"}
 
 
 def starts_symmetric(params: Mapping[str, Any]) -> bool:
@@ -69,7 +75,10 @@ def cause_over_underfitting(found: list[Finding]) -> list[Finding]:
     On 252 real runs no network made too small or too regularized (1-4 units, L2 0.1-1)
     had dead ReLUs. So too with gradients that vanish towards the first layers (a 10-layer
     sigmoid MLP on digits sits at chance, its first layer's gradient 1e-8 of the last's):
-    more layers would make it worse."""
+    more layers would make it worse. So too with the initial scale's findings: a 5-layer
+    sigmoid MLP with std-1 weights ends at 43% training error on digits, every layer
+    saturated from the first probe, and a 6-layer ReLU MLP with std-0.3 weights, clipped,
+    at 38% on Fashion-MNIST, its gradients 3e3 before any update and 497 at the end."""
     under = next((f for f in found if f.kind == "underfitting"), None)
     at = next((i for kind in CAUSES_OF_HIGH_ERRORS for i, f in enumerate(found) if f.kind == kind), None)
     if under is None or at is None:

@@ -1,0 +1,116 @@
+"""Findings that explain others (nntune.diagnose_causes), on recorded real runs: a layer-level
+cause holding the errors high is named in place of underfitting, whose advice (a bigger
+network) would not help."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from _diagnose_runs import one_thread_digits, trained
+from nntune.diagnose import diagnose
+from nntune.trial import FrozenTrial, TrialState
+
+Curve = tuple[float, float, float, float]
+LayerRow = tuple[str, float, float, float, float]
+
+# A 5-layer sigmoid MLP of 100 units on digits, weights drawn with std 1, SGD at 0.01, 30
+# epochs (seed 0): every sigmoid layer saturated from the first probe, 43% training error and
+# 53% on validation at the end, where the default MLP reaches 2.8%.
+SIGMOID_STD1 = [  # per epoch: train_loss, val_loss, train_accuracy, val_accuracy
+    (6.847, 4.613, 0.1418, 0.1588), (3.852, 3.412, 0.177, 0.1755), (3.032, 2.895, 0.1816, 0.195),
+    (2.639, 2.636, 0.2057, 0.2173), (2.43, 2.495, 0.2289, 0.2396), (2.301, 2.403, 0.2484, 0.2451),
+    (2.203, 2.324, 0.2595, 0.2646), (2.119, 2.259, 0.2873, 0.2841), (2.043, 2.201, 0.3021, 0.312),
+    (1.972, 2.15, 0.3188, 0.312), (1.909, 2.101, 0.3346, 0.3231), (1.852, 2.056, 0.3494, 0.3259),
+    (1.798, 2.016, 0.3781, 0.3315), (1.75, 1.98, 0.393, 0.3398), (1.703, 1.942, 0.3976, 0.351),
+    (1.66, 1.911, 0.4245, 0.3482), (1.62, 1.879, 0.4356, 0.3565), (1.581, 1.848, 0.4458, 0.3677),
+    (1.544, 1.817, 0.4606, 0.3816), (1.509, 1.792, 0.469, 0.3816), (1.477, 1.766, 0.4866, 0.4011),
+    (1.446, 1.74, 0.4986, 0.4067), (1.416, 1.715, 0.5181, 0.4206), (1.388, 1.692, 0.5236, 0.429),
+    (1.361, 1.671, 0.5348, 0.4345), (1.334, 1.647, 0.5422, 0.4457), (1.308, 1.627, 0.5524, 0.4513),
+    (1.283, 1.608, 0.5644, 0.4513), (1.259, 1.586, 0.5663, 0.4596), (1.237, 1.566, 0.5765, 0.4735),
+]
+_SIGMOID_END = [('fc1', 0.5221, 0.4985, 0.4417, 0.0), ('fc2', 0.5397, 0.4859, 0.4367, 0.0),
+                ('fc3', 0.554, 0.4777, 0.4423, 0.0), ('fc4', 0.6215, 0.5515, 0.4385, 0.0),
+                ('fc5', 0.665, 0.5213, 0.4481, 0.0), ('head', 0.7061, 0.09664, 1.742, 0.0)]
+SIGMOID_STD1_LAYERS = {  # epoch: (name, grad_norm, act_mean, act_std, act_zero_frac) per layer
+    1: [('fc1', 1.02, 0.4981, 0.4422, 0.0), ('fc2', 1.385, 0.4921, 0.4364, 0.0), ('fc3', 2.306, 0.4686, 0.4397, 0.0),
+        ('fc4', 3.481, 0.5577, 0.4381, 0.0), ('fc5', 5.006, 0.5367, 0.4391, 0.0), ('head', 6.267, 0.03718, 5.139, 0.0)],
+    30: _SIGMOID_END,
+}
+
+# A 6-layer ReLU MLP of 128 units on 3,000 Fashion-MNIST images, weights drawn with std 0.3,
+# SGD at 0.01 with gradients clipped to norm 1, 20 epochs (seed 0): its gradient norms 3.2e3
+# before any update and 277-557 at the end, 37.5% training error and 43% on validation,
+# where the default MLP reaches 16%.
+CLIPPED_STD03 = [
+    (1221, 737.8, 0.105, 0.17), (576.3, 453.7, 0.1873, 0.2325), (397.7, 350.7, 0.2683, 0.3009),
+    (315.9, 293.5, 0.3337, 0.3533), (264.3, 254.3, 0.3867, 0.3962), (228.9, 226.3, 0.4257, 0.4212),
+    (202.8, 205.8, 0.4517, 0.4495), (182.7, 190.7, 0.481, 0.4706), (166.4, 178, 0.5073, 0.4789),
+    (153.4, 168.2, 0.5167, 0.4958), (142.3, 159.2, 0.5323, 0.5032), (132.8, 151.6, 0.5467, 0.5192),
+    (124.1, 146.7, 0.5613, 0.5212), (116.2, 141.8, 0.5747, 0.5341), (109.7, 135.5, 0.5857, 0.5399),
+    (103.8, 130.5, 0.596, 0.5494), (97.88, 128.8, 0.6053, 0.5561), (93.06, 125.1, 0.6207, 0.5579),
+    (88.46, 121.6, 0.618, 0.5594), (84.57, 117.8, 0.6253, 0.5657),
+]
+CLIPPED_STD03_LAYERS = {
+    1: [('fc1', 1399, 3.563, 5.325, 0.494), ('fc2', 2074, 8.259, 13.28, 0.5228), ('fc3', 2442, 20.27, 31.72, 0.4966),
+        ('fc4', 2913, 42.16, 70.67, 0.5477), ('fc5', 2842, 103.3, 170.5, 0.5179), ('fc6', 2896, 242.9, 369.1, 0.4923),
+        ('head', 3169, 240.2, 1402, 0.0)],
+    16: [('fc1', 379.8, 3.501, 5.36, 0.5083), ('fc6', 493.1, 198.3, 313.3, 0.5056), ('head', 531.1, -86.14, 501.5, 0.0)],
+    17: [('fc1', 363, 3.297, 4.963, 0.4956), ('fc6', 544.8, 188.5, 293.3, 0.4976), ('head', 497.4, -102.1, 450.9, 0.0)],
+    18: [('fc1', 313.9, 3.385, 5.097, 0.499), ('fc6', 442.1, 196.4, 302.3, 0.4896), ('head', 496.8, -127.5, 499.1, 0.0)],
+    19: [('fc1', 317.1, 3.586, 5.451, 0.5012), ('fc6', 376.1, 200.3, 316.1, 0.4989), ('head', 436.6, -102.3, 485.1, 0.0)],
+    20: [('fc1', 277.5, 3.602, 5.371, 0.4958), ('fc6', 376.9, 204.7, 320.6, 0.507), ('head', 345.4, -123.1, 505.5, 0.0)],
+}
+
+
+def recorded(curves: Sequence[Curve], layers: Mapping[int, Sequence[LayerRow]],
+             params: dict[str, Any]) -> FrozenTrial:
+    """A completed trial holding these recorded epochs (layer records where recorded)."""
+    records = []
+    for epoch, (train_loss, val_loss, train_acc, val_acc) in enumerate(curves, start=1):
+        rows = [{"name": n, "grad_norm": g, "act_mean": m, "act_std": s, "act_zero_frac": z}
+                for n, g, m, s, z in layers.get(epoch, [])]
+        records.append({"step": epoch, "epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
+                        "train_accuracy": train_acc, "val_accuracy": val_acc, "value": val_acc, "layers": rows})
+    return FrozenTrial(number=0, state=TrialState.COMPLETE, params=params, value=curves[-1][3],
+                       intermediate_values={r["epoch"]: r["value"] for r in records}, metrics=records)
+
+
+def test_saturated_sigmoids_not_the_network_s_size_hold_the_errors_high():
+    params = {"layers": 5, "units": 100, "activation": "sigmoid", "init": "normal", "init_std": 1.0,
+              "optimizer": "sgd", "lr": 0.01}
+    found = diagnose(recorded(SIGMOID_STD1, SIGMOID_STD1_LAYERS, params), study_best=0.972)
+    assert [f.kind for f in found] == ["saturated_activations"], found
+    summary = found[0].summary
+    assert "training error 43.1% and validation error 53.9% are both high" in summary, summary
+    assert summary.endswith("the saturated units, not the network's size, hold it back"), summary
+    assert found[0].evidence["train_error"] == pytest.approx(0.431, abs=1e-3)
+    # The advice is the initial scale's, not "a bigger network".
+    assert "std 1" in found[0].advice and "bigger network" not in found[0].advice
+
+
+def test_gradients_exploded_by_the_initialization_not_the_network_s_size_hold_the_errors_high():
+    params = {"layers": 6, "units": 128, "init": "normal", "init_std": 0.3, "optimizer": "sgd", "lr": 0.01,
+              "grad_clip": 1.0}
+    found = diagnose(recorded(CLIPPED_STD03, CLIPPED_STD03_LAYERS, params), study_best=0.84)
+    assert [f.kind for f in found] == ["exploding_gradients"], found
+    summary = found[0].summary
+    assert "before any update" in summary and "clipped to 1" in summary, summary
+    assert summary.endswith("are both high (best trial: 16.0%): the exploding gradients, not the network's "
+                            "size, hold it back"), summary
+    assert "initialize weights smaller" in found[0].advice
+
+
+@pytest.fixture(scope="module")
+def digits() -> Any:
+    yield from one_thread_digits()
+
+
+def test_a_trained_std_1_sigmoid_stack_is_told_to_fix_its_initialization_not_to_grow(digits):
+    t = trained({"layers": 5, "units": 100, "activation": "sigmoid", "init": "normal", "init_std": 1.0,
+                 "optimizer": "sgd", "lr": 0.01, "epochs": 12}, digits)
+    found = diagnose(t, study_best=0.972)
+    assert [f.kind for f in found] == ["saturated_activations"], found
+    assert "not the network's size, hold it back" in found[0].summary, found[0].summary
