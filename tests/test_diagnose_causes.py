@@ -114,3 +114,60 @@ def test_a_trained_std_1_sigmoid_stack_is_told_to_fix_its_initialization_not_to_
     found = diagnose(t, study_best=0.972)
     assert [f.kind for f in found] == ["saturated_activations"], found
     assert "not the network's size, hold it back" in found[0].summary, found[0].summary
+
+
+# Adam at lr 0.3 on breast_cancer, the default MLP (two hidden ReLU layers of 128), 30 epochs
+# (seed 0): its loss blew up in the first epochs, 94% of fc2's outputs ended at zero, and
+# fc1's gradient sits orders of magnitude below the head's.
+DEAD_BC = [
+    (278.7, 3.675, 0.4311, 0.9561), (26.47, 33.12, 0.9326, 0.9737), (15.41, 65.54, 0.9677, 0.9649),
+    (20.68, 34.77, 0.9648, 0.9737), (4.807, 31.45, 0.9736, 0.9211), (2.4, 26.22, 0.9707, 0.9649),
+    (1.184, 19.25, 0.9824, 0.9561), (0.5525, 14.38, 0.9765, 0.9298), (7.536, 21.44, 0.9355, 0.9825),
+    (0.4107, 37.87, 0.9824, 0.9649), (0.3553, 44.58, 0.9824, 0.9649), (0.1187, 47.8, 0.9853, 0.9649),
+    (0.05469, 49.68, 0.9853, 0.9649), (0.03627, 50.92, 0.9912, 0.9649), (0.03607, 51.61, 0.9912, 0.9649),
+    (0.03251, 51.99, 0.9912, 0.9649), (0.03062, 52.19, 0.9912, 0.9649), (0.02923, 52.3, 0.9912, 0.9649),
+    (0.02771, 52.36, 0.9912, 0.9649), (0.02599, 52.39, 0.9912, 0.9649), (0.02515, 52.4, 0.9912, 0.9649),
+    (0.02338, 52.4, 0.9912, 0.9649), (0.02244, 52.4, 0.9912, 0.9649), (0.02178, 52.4, 0.9912, 0.9649),
+    (0.02099, 52.4, 0.9912, 0.9649), (0.02035, 52.4, 0.9912, 0.9649), (0.01999, 52.4, 0.9912, 0.9649),
+    (0.01974, 52.39, 0.9912, 0.9649), (0.01944, 52.39, 0.9912, 0.9649), (0.01914, 52.39, 0.9912, 0.9649),
+]
+DEAD_BC_LAYERS = {
+    1: [('fc1', 0.2117, 0.2153, 0.352, 0.4806), ('fc2', 0.5162, 0.09678, 0.1625, 0.463),
+        ('head', 0.6209, -0.03569, 0.1686, 0.0)],
+    26: [('fc1', 2.647e-05, 6.041, 12.33, 0.589), ('fc2', 1.057e-05, 33.27, 210.9, 0.9399),
+         ('head', 0.003395, -107.3, 6122, 0.0)],
+    27: [('fc1', 0.002212, 6.577, 14.04, 0.5583), ('fc2', 0.002536, 37.28, 243.3, 0.9358),
+         ('head', 0.009647, -112.1, 7291, 0.0)],
+    28: [('fc1', 1.203e-16, 4.941, 11.55, 0.6107), ('fc2', 1.877e-16, 24.35, 181.9, 0.9567),
+         ('head', 0.01415, -79.6, 5078, 0.0)],
+    29: [('fc1', 9.656e-05, 6.663, 14.11, 0.5773), ('fc2', 0.0001221, 36.04, 239.1, 0.9457),
+         ('head', 0.008617, -116.4, 6745, 0.0)],
+    30: [('fc1', 6.094e-16, 5.192, 10.01, 0.6024), ('fc2', 3.836e-16, 28.07, 170.3, 0.9421),
+         ('head', 0.01396, -89.93, 4827, 0.0)],
+}
+
+
+def test_dead_units_not_a_deep_stack_starve_the_first_layer_of_gradient():
+    found = diagnose(recorded(DEAD_BC, DEAD_BC_LAYERS, {"optimizer": "adam", "lr": 0.3}), study_best=0.974)
+    kinds = [f.kind for f in found]
+    assert "vanishing_gradients" not in kinds and "dead_relus" in kinds, found
+    dead = next(f for f in found if f.kind == "dead_relus")
+    assert dead.summary.startswith("fc2: up to 94% of outputs are zero, and they starve the layers below of "
+                                   "gradient: gradient norm of fc1 is 10^"), dead.summary
+    assert dead.evidence["log10_ratio"] < -2 and dead.evidence["max_zero_fraction"] > 0.9
+    assert "Lower the learning rate" in dead.advice and "sigmoid" not in dead.advice
+
+
+def test_vanishing_gradients_without_dead_units_are_still_named():
+    # The same run read without its dead layer: the gradient ratio alone is a vanishing gradient.
+    alive = {e: [(n, g, m, s, min(z, 0.5)) for n, g, m, s, z in rows] for e, rows in DEAD_BC_LAYERS.items()}
+    kinds = [f.kind for f in diagnose(recorded(DEAD_BC, alive, {"optimizer": "adam", "lr": 0.3}), study_best=0.974)]
+    assert "vanishing_gradients" in kinds and "dead_relus" not in kinds, kinds
+
+
+def test_a_trained_mlp_whose_units_died_is_not_told_its_gradients_vanish():
+    from nntune.train import load_splits
+
+    t = trained({"optimizer": "adam", "lr": 0.3, "epochs": 30}, load_splits("breast_cancer"))
+    kinds = [f.kind for f in diagnose(t, study_best=0.974)]
+    assert "dead_relus" in kinds and "vanishing_gradients" not in kinds, kinds

@@ -52,7 +52,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from nntune.diagnose_causes import cause_over_underfitting, symmetric_over_consequences
+from nntune.diagnose_causes import cause_over_underfitting, dead_over_vanishing, symmetric_over_consequences
 from nntune.diagnose_findings import ADVICE, KINDS, SEVERITY, Finding, Severity
 from nntune.diagnose_stall import stalled_finding
 from nntune.diagnose_layers import (
@@ -253,7 +253,8 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
         kinds = {str(l["name"]): _kind(l.get("activation")) for l in last if "activation" in l}
         out += activation_findings(last, kinds or activation_kinds(trial, names),
                                    first=curves.first_layers or None)
-    return cause_over_underfitting(symmetric_over_consequences(out, trial.params, trial.user_attrs))
+    out = symmetric_over_consequences(out, trial.params, trial.user_attrs)
+    return cause_over_underfitting(dead_over_vanishing(out))
 
 
 BLAMES_THE_RATE = ("lr_too_large", "diverged")
