@@ -109,3 +109,28 @@ def test_a_metric_that_is_not_logged_is_warned_about_and_not_reported():
     with pytest.warns(UserWarning, match="the metric 'val_f1' is not among the logged metrics"):
         trainer.fit(Classifier(0.1, 8), train, val)
     assert study.storage.get_trial(study.id, trial.number).intermediate_values == {}
+
+
+def test_check_pruned_raises_the_pruning_again_and_is_quiet_after_a_whole_fit():
+    # Optuna's examples call callback.check_pruned() after trainer.fit: here a fit that ran
+    # to its end passes it, and a pruning the objective caught is raised again by it.
+    def objective(trial):
+        train, val = digits_loaders(200)
+        callback = PyTorchLightningPruningCallback(trial, monitor="val_acc", layer_stats=False)
+        trainer = pl.Trainer(max_epochs=2, callbacks=[callback], logger=False, enable_checkpointing=False,
+                             enable_progress_bar=False, enable_model_summary=False, accelerator="cpu", devices=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Lightning's own advice on workers and logging
+            try:
+                trainer.fit(Classifier(0.1, 8), train, val)
+            except nntune.TrialPruned:
+                pass  # caught, as code that ends a DDP fit itself would
+        callback.check_pruned()
+        return float(trainer.callback_metrics["val_acc"])
+
+    kept = nntune.create_study(direction="maximize", pruner=nntune.pruners.NopPruner())
+    kept.optimize(objective, n_trials=1)
+    assert kept.trials[0].state == TrialState.COMPLETE
+    stopped = nntune.create_study(direction="maximize", pruner=nntune.pruners.ThresholdPruner(lower=2.0))
+    stopped.optimize(objective, n_trials=1)
+    assert stopped.trials[0].state == TrialState.PRUNED and sorted(stopped.trials[0].intermediate_values) == [1]

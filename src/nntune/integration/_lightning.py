@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 
 import lightning.pytorch as pl
 
-from nntune.exceptions import ConfigError
+from nntune.exceptions import ConfigError, TrialPruned
 from nntune.integration._distributed import TorchDistributedTrial
 from nntune.integration._report import report_epoch, scalar
 from nntune.train.stats import LayerProbe
@@ -76,7 +76,11 @@ class PyTorchLightningPruningCallback(pl.Callback):
     stops the trial (as Optuna's callback does in one process), or
     :class:`~nntune.exceptions.TrialDiverged` when the monitored value or a loss is not
     finite. The objective lets either propagate; the study records the trial as pruned or
-    diverged."""
+    diverged.
+
+    ``check_pruned()``, which Optuna's DDP examples call after ``trainer.fit``, raises the
+    pruning again if this callback pruned the fit (say the objective caught it), and does
+    nothing otherwise: here every rank's fit raises it already."""
 
     def __init__(self, trial: Any, monitor: str, *, layer_stats: bool = True) -> None:
         super().__init__()
@@ -89,6 +93,7 @@ class PyTorchLightningPruningCallback(pl.Callback):
         self._validated = False
         self._lr: float | None = None  # the rate of the epoch's latest training step
         self._ended: _EpochEnd | None = None  # an epoch whose report waits for the module's own epoch end
+        self._pruned: TrialPruned | None = None  # the pruning this callback raised out of the latest fit
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.world_size > 1 and not isinstance(self._trial, TorchDistributedTrial):
@@ -96,6 +101,15 @@ class PyTorchLightningPruningCallback(pl.Callback):
                                          "trial wrapped in TorchDistributedTrial on every rank, or train on one device")
         self._probe = LayerProbe(pl_module) if self.layer_stats else None
         self._ended = None
+        self._pruned = None
+
+    def check_pruned(self) -> None:
+        """Raise :class:`~nntune.exceptions.TrialPruned` again if the study's scheduler stopped
+        the latest fit; nothing otherwise. Optuna's callback needs this call under DDP, where
+        its ranks cannot raise the pruning out of the fit; code written for it calls it after
+        every fit, so it must exist here too."""
+        if self._pruned is not None:
+            raise TrialPruned(*self._pruned.args)
 
     # the layer probe: the first batch of each epoch --------------------------------------------
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -167,4 +181,8 @@ class PyTorchLightningPruningCallback(pl.Callback):
             record["layers"] = ended.layers
         agree = (lambda finite: bool(trainer.strategy.reduce_boolean_decision(finite, all=True))) \
             if trainer.world_size > 1 else bool  # every rank stops together, or none does
-        report_epoch(self._trial, self.monitor, metrics[name], ended.epoch, record, agree=agree)
+        try:
+            report_epoch(self._trial, self.monitor, metrics[name], ended.epoch, record, agree=agree)
+        except TrialPruned as pruned:
+            self._pruned = pruned
+            raise
