@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from nntune.executors._running import INTERRUPTED, Heartbeat
@@ -81,6 +81,11 @@ class Occupancy:
                 "split_rounds": self.split_rounds, "stack_epochs": self.stack_epochs,
                 "idle_share": round(self.idle_share, 4),
                 "unfilled_share": round(self.unfilled_share, 4), **({"auto": self.auto} if self.auto else {})}
+
+    def since(self, earlier: Occupancy) -> Occupancy:
+        """What these figures counted after ``earlier`` (a copy of them taken then), with
+        this K and how it was chosen: the part not yet stored with the study."""
+        return replace(self, **{k: getattr(self, k) - getattr(earlier, k) for k in COUNTS})
 
 
 def starting_capacity(k: int, room: int) -> int:

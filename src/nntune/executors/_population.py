@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +50,7 @@ from nntune.executors._common import (
     worker_identity,
 )
 from nntune.executors._members import (
-    MembersHeartbeat, Occupancy, add_stats, merge_stats, requeue_members, starting_capacity,
+    COUNTS, MembersHeartbeat, Occupancy, add_stats, merge_stats, requeue_members, starting_capacity,
 )
 from nntune.executors._population_stacks import STRUCTURES_ATTR, Population
 from nntune.executors._running import termination_as_interrupt
@@ -62,6 +63,8 @@ REFUSAL = ("a define-by-run objective cannot be stacked: run it with the local e
            "(serial or --workers N) or ray; the population executor trains a config's task")
 STATS_ATTR = "population"
 BLOCK_ATTR = "population_block"
+# The longest a run's stack figures wait to be stored while no member ends.
+FIGURES_SECONDS = 30.0
 
 
 def run_population(study: Study, trainer: Any, *, total: int, population: int | str = "auto",
@@ -157,6 +160,7 @@ def _run(study: Study, trainer: Any, total: int, population: int | str, timeout:
          process: str | None = None) -> str:
     run = Population(study, trainer, population, options, callbacks, clock)
     start = clock()
+    figures = Figures(study, run, process, clock)
 
     def stop_now() -> str | None:
         if study.stop_requested:
@@ -166,26 +170,45 @@ def _run(study: Study, trainer: Any, total: int, population: int | str, timeout:
         return None
 
     try:
-        reason = _search(study, run, total, options, clock, stop_now)
+        reason = _search(study, run, total, options, clock, stop_now, figures)
     except BaseException as err:
         if caused_by_ctrl_c(err):  # the stacks that trained until then are part of the study
-            _keep_figures(study, run, process)
+            figures.keep()
         raise
-    _keep_figures(study, run, process)
+    figures.keep()
     return reason
 
 
-def _keep_figures(study: Study, run: Population, process: str | None) -> None:
-    """The run's stack figures, added to the study's (or, under ``process``, merged)."""
-    if process is None:
-        study.storage.merge_study_attr(study.id, STATS_ATTR, lambda stored: add_stats(stored, run.stats))
-    else:
-        study.storage.merge_study_attr(study.id, STATS_ATTR, lambda stored: merge_stats(
-            stored, process, run.stats))
+class Figures:
+    """The run's stack figures, stored with the study as it goes: added to the study's (or,
+    under ``process``, merged) after every round in which a member ended and at least every
+    :data:`FIGURES_SECONDS`, not only once the run ends, since a run killed (kill -9, a
+    machine lost) never reaches its end and its finished trials would be left out of them."""
+
+    def __init__(self, study: Study, run: Population, process: str | None, clock: Callable[[], float]) -> None:
+        self.study, self.run, self.process, self.clock = study, run, process, clock
+        self.stored = replace(run.stats)  # what the study's figures hold of this run
+        self.ended = run.ended
+        self.last = clock()
+
+    def round_ended(self) -> None:
+        if self.run.ended != self.ended or self.clock() - self.last >= FIGURES_SECONDS:
+            self.keep()
+
+    def keep(self) -> None:
+        new, self.stored = self.run.stats.since(self.stored), replace(self.run.stats)
+        self.ended, self.last = self.run.ended, self.clock()
+        if not any(getattr(new, k) for k in COUNTS):
+            return
+        if self.process is None:
+            self.study.storage.merge_study_attr(self.study.id, STATS_ATTR, lambda stored: add_stats(stored, new))
+        else:
+            self.study.storage.merge_study_attr(self.study.id, STATS_ATTR, lambda stored: merge_stats(
+                stored, self.process, new))
 
 
 def _search(study: Study, run: Population, total: int, options: WorkerOptions, clock: Callable[[], float],
-            stop_now: Callable[[], str | None]) -> str:
+            stop_now: Callable[[], str | None], figures: Figures) -> str:
     """Start, train and refill members until the budget, the timeout or a stop; why it ended."""
     reason: str | None = None  # why no more trials start: the search ends once none trains
     last_sweep = clock()
@@ -232,6 +255,7 @@ def _search(study: Study, run: Population, total: int, options: WorkerOptions, c
                 time.sleep(WAIT_SECONDS)
                 continue
             run.round(heartbeat, fill)
+            figures.round_ended()
     assert reason is not None  # the loop ends only with one
     return reason
 

@@ -53,6 +53,7 @@ class Population:
         self.peak = PeakMemory()
         self.kept_structures = 0
         self.to_judge: list[int] = []  # members that reported this stack epoch, judged after it
+        self.ended = 0  # members told so far (completed, pruned, diverged, failed)
 
     # ------------------------------------------------------------ starting members
 
@@ -224,6 +225,7 @@ class Population:
                 self.fail(live.trial, message=timed_out(limit))
 
     def end(self, number: int, result: StackResult, heartbeat: MembersHeartbeat) -> None:
+        self.ended += 1
         live = self.live.pop(number)
         heartbeat.numbers.discard(number)
         trial = live.trial
@@ -292,6 +294,7 @@ class Population:
         if message is None:
             assert err is not None
             message = f"{type(err).__name__}: {err}".splitlines()[0][:500]
+        self.ended += 1
         try:
             if record and err is not None:
                 trial.set_system_attr("traceback", traceback.format_exc()[-4000:])
