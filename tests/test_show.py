@@ -197,8 +197,8 @@ def test_show_says_how_many_members_a_stack_held_and_why():
                                                          "step_seconds": [[1, 0.002], [128, 0.0031], [256, 0.0082]]}})
     assert timed["text"] == ("stacks of up to 128 members (auto: a training step of 1, 2, 4, ... members timed "
                              "(1: 2 ms, 128: 3.1 ms, 256: 8.2 ms); the largest whose time per member still fell by "
-                             "15% a doubling, within 256, the most for this kind of device); 0.0% of the slots trained held no member; "
-                             "90.0 members per stack epoch")
+                             "15% a doubling, within 256, the most for this kind of device); on average 90.0 trained together "
+                             "(900 trial epochs in 10 stack epochs)")
     assert timed["auto"]["chosen"] == 128  # the figures themselves stay beside the line
     bound = population_data({"capacity": 4, "auto": {"chosen": 4, "bound": 4, "bound_by": "device", "rule": "bound"}})
     assert bound["text"] == "stacks of up to 4 members (auto: 4, the most for this kind of device, not timed on a CPU)"
@@ -208,6 +208,11 @@ def test_show_says_how_many_members_a_stack_held_and_why():
     assert older["text"] == "stacks of up to 4 members (auto: 4, not timed on a CPU)"
     assert population_data({"capacity": 3, "slot_epochs": 4, "idle_share": 0.25})["text"] == \
         "stacks of up to 3 members; 25.0% of the slots trained held no member"
+    # Compacted stacks train no empty slot: the average says how full they were, in plain words.
+    split = population_data({"capacity": 4, "member_epochs": 37, "slot_epochs": 37, "stack_epochs": 21,
+                             "idle_share": 0.0}, 4)
+    assert split["text"] == ("stacks of up to 4 members; on average 1.8 trained together (37 trial epochs in "
+                             "21 stack epochs); each structure held for 4 trials")
     assert population_data({"capacity": 32}, 128)["text"] == "stacks of up to 32 members; each structure held for 128 trials"
     assert population_data({"capacity": 32}, "many")["text"] == "stacks of up to 32 members"  # not a stored block
 

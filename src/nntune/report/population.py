@@ -60,10 +60,16 @@ def population_data(stats: Any, block: Any = None) -> dict[str, Any] | None:
         return None
     text = (f"stacks of up to {counted(stats['capacity'], 'member')}{processes_text(stats)}"
             f"{auto_text(auto_choice(stats))}")
-    if stats.get("slot_epochs"):
-        text += f"; {float(stats.get('idle_share', 0.0)):.1%} of the slots trained held no member"
     if stats.get("stack_epochs"):
-        text += f"; {int(stats.get('member_epochs', 0)) / int(stats['stack_epochs']):.1f} members per stack epoch"
+        # How many trials shared each step: structures split them into separate stacks,
+        # and the counts let a user check it against the trials' own epochs.
+        members, stacks = int(stats.get("member_epochs", 0)), int(stats["stack_epochs"])
+        text += (f"; on average {members / stacks:.1f} trained together "
+                 f"({members} trial epochs in {stacks} stack epochs)")
+    if stats.get("slot_epochs") and float(stats.get("idle_share", 0.0)) > 0:
+        # A stack drops its empty slots before each epoch, so this is nearly always none:
+        # a line that said "0.0% ... held no member" read as full stacks beside the average.
+        text += f"; {float(stats['idle_share']):.1%} of the slots trained held no member"
     if isinstance(block, int) and not isinstance(block, bool):
         text += f"; each structure held for {block} trial{'s' if block != 1 else ''}"
     return {**stats, "text": text}
