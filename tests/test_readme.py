@@ -135,3 +135,21 @@ def test_the_population_bound_the_docs_give_is_the_one_auto_uses():
         text = " ".join(page.read_text().split())
         cuda, cpu = map(int, re.search(r"at most (\d+) members on CUDA, (\d+) on a CPU", text).groups())
         assert {"cuda": cuda, "cpu": cpu} == AUTO_LIMIT, page.name
+
+
+def test_the_default_sampler_the_readme_gives_for_several_objectives_is_the_one_create_study_makes():
+    """"`TPESampler` on the non-dominated sorting without stopping for several (Optuna:
+    `TPESampler` too, ...)": nntune's and Optuna's create_study(directions=[...]) both give it."""
+    import optuna
+
+    import nntune
+    from nntune.schedulers import NoScheduler
+
+    text = " ".join(README.read_text().split())
+    ours, theirs = re.search(r"`(\w+)` on the non-dominated sorting without stopping for several "
+                             r"\(Optuna: `(\w+)`", text).groups()
+    study = nntune.create_study(directions=["maximize", "minimize"])
+    assert type(study.sampler).__name__ == ours
+    assert isinstance(study.pruner, NoScheduler)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    assert type(optuna.create_study(directions=["maximize", "minimize"]).sampler).__name__ == theirs
