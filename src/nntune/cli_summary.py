@@ -1,15 +1,17 @@
 """What ``nntune tune`` prints after its search: the leaderboard, the trial counts, the
-notes, the best trial, its test look (or the Pareto front's), the ensemble and the report's
-path. Into a pipe or a file each line is one line (see :func:`nntune.cli_text.widened_for`)."""
+notes, the best trial, its test look (or the Pareto front's), the ensemble and where to look
+next. Into a pipe or a file each line is one line (see :func:`nntune.cli_text.widened_for`)."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from nntune._words import counted
+from nntune.cli_ask import DEFAULT_STORAGE
 from nntune.cli_text import _fmt, _params_text, leaderboard_table, positive_class_name, print_test, widened_for
 
 
@@ -54,3 +56,18 @@ def print_summary(out: Console, prepared: Any, summary: Any, model_file: Path) -
 
         for line in ensemble_lines(summary.ensemble):
             out.print(line, markup=False, highlight=False)
+    if any(summary.counts.values()):
+        out.print(next_steps(summary.study, cfg.storage), markup=False, highlight=False)
+
+
+def next_steps(study: str, storage: str) -> str:
+    """The commands that read the study further. The summary gives values only: what went
+    wrong in a trial and what to change (the diagnosis) is shown by ``show``, and a first run
+    would not otherwise learn that it exists. Each command is one to paste: the study's name
+    quoted for the shell, the storage given unless it is the default (its password hidden)."""
+    from nntune.storage import redact_url
+
+    where = "" if storage == DEFAULT_STORAGE else f" --storage {shlex.quote(redact_url(storage))}"
+    return (f"next: nntune show --study {shlex.quote(study)}{where} gives each top trial's diagnosis (what went "
+            f"wrong, what to change) and which parameters mattered; nntune dashboard{where} shows the curves "
+            "in a browser")
