@@ -51,8 +51,15 @@ class ReaderlessConsole(Console):
 def tune_header(cfg: Any, storage: str, objectives: str) -> Text:
     """``study NAME in STORAGE: MODEL on DATA, OBJECTIVES``, the name in bold. A Text, not
     markup: a study named ``exp[bs=64]`` or a path with brackets is shown as written."""
-    data = cfg.task.data if isinstance(cfg.task.data, str) else cfg.task.data.get("kind")
+    data = cfg.task.data if isinstance(cfg.task.data, str) else _local_data(cfg.task.data)
     return Text.assemble("study ", (str(cfg.study), "bold"), f" in {storage}: {cfg.model_name} on {data}, {objectives}")
+
+
+def _local_data(data: Any) -> str:
+    """A file of the user's as its kind and its path (``csv data/houses.csv``): the kind alone
+    (``mlp on csv``) did not say which of their files a run was tuning on."""
+    path = data.get("path")
+    return str(data.get("kind")) if path is None else f"{data.get('kind')} {path}"
 
 
 class TuneProgress:
