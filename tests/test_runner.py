@@ -81,6 +81,10 @@ def test_split_notes_warn_when_the_top_two_are_within_noise():
 
     notes = split_notes("accuracy", [done(0, 0.95), done(1, 0.945)], n_val=360, n_test=360)
     assert len(notes) == 2 and "validation split (360 samples)" in notes[0] and "test split" in notes[1]
+    # A test split as large has the same standard error: said in a few words, not the first line again.
+    assert notes[1] == "warning: the test split (360 samples) is as small, so its look cannot separate them either"
+    other = split_notes("accuracy", [done(0, 0.95), done(1, 0.945)], n_val=360, n_test=300)
+    assert "standard error" in other[1] and "test split (300 samples)" in other[1]  # its own, larger error
     assert split_notes("accuracy", [done(0, 0.95), done(1, 0.90)], n_val=360, n_test=360) == []
     assert split_notes("accuracy", [done(0, 0.95), done(1, 0.945)], n_val=100_000, n_test=100_000) == []
 
