@@ -51,7 +51,8 @@ class Live:
 class Occupancy:
     """What the stacks computed: ``idle_share`` is the share of the slots trained (a stack
     trains every slot it holds) that held no member; ``unfilled_share`` the share of the K
-    member places left empty over the rounds (every live stack trains one epoch a round);
+    member places left empty over the rounds (every live stack trains one epoch a round),
+    counted from the places ``held``;
     ``auto``, under ``population: auto``, how K was chosen (:class:`~nntune.train.stack_size.AutoSize`)."""
 
     capacity: int
@@ -65,6 +66,14 @@ class Occupancy:
     # a GPU costs nearly a whole stack's epoch for each, however few members it holds.
     stack_epochs: int = 0
     auto: dict[str, Any] | None = None  # population auto: the probe's timings and choice
+    # The K places held over the rounds, at most K a round: a member refilled into a stack
+    # that trains later in the round trains in it too, beside the one whose place it took,
+    # so a round's member epochs may pass K. None: member_epochs (figures made before).
+    held: int | None = None
+
+    @property
+    def places_held(self) -> int:
+        return self.member_epochs if self.held is None else self.held
 
     @property
     def idle_share(self) -> float:
@@ -73,19 +82,20 @@ class Occupancy:
     @property
     def unfilled_share(self) -> float:
         places = self.capacity * self.rounds
-        return 0.0 if places == 0 else max(0.0, 1.0 - self.member_epochs / places)
+        return 0.0 if places == 0 else max(0.0, 1.0 - self.places_held / places)
 
     def to_json(self) -> dict[str, Any]:
         return {"capacity": self.capacity, "rounds": self.rounds, "member_epochs": self.member_epochs,
                 "slot_epochs": self.slot_epochs, "stacks_started": self.stacks_started,
-                "split_rounds": self.split_rounds, "stack_epochs": self.stack_epochs,
+                "split_rounds": self.split_rounds, "stack_epochs": self.stack_epochs, "held": self.places_held,
                 "idle_share": round(self.idle_share, 4),
                 "unfilled_share": round(self.unfilled_share, 4), **({"auto": self.auto} if self.auto else {})}
 
     def since(self, earlier: Occupancy) -> Occupancy:
         """What these figures counted after ``earlier`` (a copy of them taken then), with
         this K and how it was chosen: the part not yet stored with the study."""
-        return replace(self, **{k: getattr(self, k) - getattr(earlier, k) for k in COUNTS})
+        return replace(self, **{k: getattr(self, k) - getattr(earlier, k) for k in COUNTS if k != "held"},
+                       held=self.places_held - earlier.places_held)
 
 
 def starting_capacity(k: int, room: int) -> int:
@@ -103,7 +113,14 @@ def slot_of(stack: Stack, number: int) -> int | None:
     return next((s for s, m in stack.members.items() if m.key == number), None)
 
 
-COUNTS = ("rounds", "member_epochs", "slot_epochs", "stacks_started", "split_rounds", "stack_epochs")
+COUNTS = ("rounds", "member_epochs", "slot_epochs", "stacks_started", "split_rounds", "stack_epochs", "held")
+
+
+def _count(figures: Mapping[str, Any], key: str) -> int:
+    """One count of stored figures (``held`` of figures stored before it was: their member epochs)."""
+    if key == "held" and "held" not in figures:
+        return int(figures.get("member_epochs", 0))
+    return int(figures.get(key, 0))
 
 
 def _places(figures: Mapping[str, Any]) -> int:
@@ -111,9 +128,10 @@ def _places(figures: Mapping[str, Any]) -> int:
     return int(figures.get("places", int(figures.get("capacity", 0)) * int(figures.get("rounds", 0))))
 
 
-def _shares(member: int, slot: int, places: int) -> dict[str, float]:
+def _shares(total: Mapping[str, int], places: int) -> dict[str, float]:
+    member, slot, held = total["member_epochs"], total["slot_epochs"], total["held"]
     return {"idle_share": round(0.0 if slot == 0 else 1.0 - member / slot, 4),
-            "unfilled_share": round(0.0 if places == 0 else max(0.0, 1.0 - member / places), 4)}
+            "unfilled_share": round(0.0 if places == 0 else max(0.0, 1.0 - held / places), 4)}
 
 
 def add_stats(stored: Any, stats: Occupancy) -> dict[str, Any]:
@@ -124,13 +142,13 @@ def add_stats(stored: Any, stats: Occupancy) -> dict[str, Any]:
     members per stack epoch of every run, which a smaller K resumed last would contradict."""
     if not isinstance(stored, dict):
         return stats.to_json()
-    total = {k: int(stored.get(k, 0)) + int(getattr(stats, k)) for k in COUNTS}
-    places = _places(stored) + stats.capacity * stats.rounds
     latest = stats.to_json()
+    total = {k: _count(stored, k) + _count(latest, k) for k in COUNTS}
+    places = _places(stored) + stats.capacity * stats.rounds
     if int(stored.get("capacity", 0)) > stats.capacity:
         latest = {k: v for k, v in latest.items() if k != "auto"}
         latest.update({k: stored[k] for k in ("capacity", "auto") if k in stored})
-    return {**latest, **total, "places": places, **_shares(total["member_epochs"], total["slot_epochs"], places)}
+    return {**latest, **total, "places": places, **_shares(total, places)}
 
 
 # Where the figures of a study's earlier runs in one process go once it is resumed with several.
@@ -151,10 +169,10 @@ def merge_stats(stored: Any, process: str, stats: Occupancy) -> dict[str, Any]:
     else:
         kept = {}
     processes = {**kept, process: add_stats(kept.get(process), stats)}
-    total = {k: sum(int(p.get(k, 0)) for p in processes.values()) for k in COUNTS}
+    total = {k: sum(_count(p, k) for p in processes.values()) for k in COUNTS}
     places = sum(_places(p) for p in processes.values())
     return {"capacity": max(int(p.get("capacity", 0)) for p in processes.values()), **total, "places": places,
-            **_shares(total["member_epochs"], total["slot_epochs"], places), "processes": processes}
+            **_shares(total, places), "processes": processes}
 
 
 def requeue_members(study: Study, identity: Mapping[str, Any]) -> list[int]:

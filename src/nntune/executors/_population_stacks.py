@@ -46,7 +46,7 @@ class Population:
         self.capacity: int | None = None if capacity == "auto" else int(capacity)
         self.stacks: dict[Hashable, Stack] = {}
         self.live: dict[int, Live] = {}
-        self.stats = Occupancy(self.capacity or 0)
+        self.stats = Occupancy(self.capacity or 0, held=0)
         # The best complete member's value, number and kept model (None: a file kept for good).
         self.best: tuple[float, int, str | None] | None = None
         self.identity = worker_identity()
@@ -310,11 +310,14 @@ class Population:
 
         use_threads(device=self.trainer.device)  # the solo trainer's thread rule, each round
         keys = list(self.stacks)
+        before = self.stats.member_epochs
         self.stats.rounds += 1
         self.stats.split_rounds += len(keys) > 1
         for key in keys:
             if key in self.stacks:
                 self.epoch(key, heartbeat)
                 fill()  # the freed slots first: this structure's next trial reuses the stack
+        # A place freed and refilled within the round may train twice in it: K places at most.
+        self.stats.held = self.stats.places_held + min(self.capacity or 0, self.stats.member_epochs - before)
         for key in [k for k, stack in self.stacks.items() if not stack.members]:
             del self.stacks[key]  # drained: its structure has no trial left here
