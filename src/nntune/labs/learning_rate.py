@@ -31,9 +31,12 @@ LR_NET = {"model": "mlp", "layers": 4, "units": 100, "activation": "relu", "init
 # ends 9-29x the good rate's (seeds 0-9) and the diagnosis names the rate too large at each.
 # Not larger: at 0.16 the run died (its loss back at ln 10) or diverged at 2 of seeds 0-9, and
 # at 0.2 at every one, where a large rate should fall fast and then stall.
-# The tiny rate is 1.5e-6, as many steps of a size as 2e-6 took in 15 epochs (1e-5 shed up to 32%
-# of the first epoch's loss, more than a fifth, and read as underfitting at seed 8): it sheds
-# 1-15% over seeds 0-9, still falling steadily, and the diagnosis names lr_too_small at each.
+# The tiny rate is 1.5e-6, as many steps of a size as 2e-6 took in 15 epochs (1e-5 read as
+# underfitting at seed 8): it sheds 1-15% of its first epoch's loss over seeds 0-9, still falling
+# steadily, and the diagnosis names lr_too_small at each. How much it sheds depends on where it
+# starts, so slow is judged against the good rate: at seed 10 the He-initialized network starts
+# at a loss of 5.9 and the tiny rate sheds 30% of it, yet ends at 4.1, above chance. After all 20
+# epochs the tiny rate's loss is 1.7-2.2x the good rate's after its first (seeds 0-19).
 RATES: dict[str, float] = {"tiny": 1.5e-6, "good": 0.01, "large": 0.12, "far too large": 1.0}
 # What the diagnosis should say of each run; "good" should get none of the learning-rate findings.
 EXPECTED: dict[str, str | None] = {"tiny": "lr_too_small", "good": None, "large": "lr_too_large",
@@ -122,8 +125,9 @@ def measure(seed: int, quick: bool) -> Measured:
     tiny, good, large, far = (per[k] for k in RATES)
     start = math.log(10)
     checks = {
-        "tiny: the loss is still falling at the end, yet has shed less than a fifth of its first epoch's value":
-            tiny["still_falling_at_end"] and tiny["share_shed_since_first_epoch"] < 0.2,
+        "tiny: the loss is still falling at the end, yet after all its epochs is above the good rate's after one":
+            tiny["still_falling_at_end"] and bool(good["train_loss"])
+            and tiny["final_train_loss"] > good["train_loss"][0],
         "good: the lowest final training loss of the four":
             good["final_train_loss"] < min(tiny["final_train_loss"], large["final_train_loss"]),
         "large: falls fast, then stalls above the good rate (final loss 3x higher or more) and oscillates":
