@@ -18,6 +18,11 @@ from nntune.exceptions import ConfigError
     ("search.trials", "ten", "search.trials: input should be a valid integer, unable to parse string as an integer"),
     ("serach.trials", 3, "serach: unknown key; did you mean 'search'?"),
     ("colour", "red", "colour: unknown key"),
+    # a top-level slip that is a section's key, or a hyperparameter, is told where it goes
+    ("trails", 3, "trails: unknown key; did you mean 'search.trials'?"),
+    ("sampler", "tpe", "sampler: unknown key; did you mean 'search.sampler'?"),
+    ("lr", 0.1, "lr: unknown key; a hyperparameter goes in fixed (one value for every trial) or space "
+                "(searched): fixed.lr or space.lr"),
     ("search.trails", 3, "search.trails: unknown key; did you mean 'trials'?"),
     ("space.lr.typ", "float", "space.lr.typ: unknown key; did you mean 'type'?"),
     ("search.terminator.improvment", "emmr", "search.terminator.improvment: unknown key; did you mean 'improvement'?"),

@@ -94,6 +94,25 @@ def did_you_mean(word: str, known: Any) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+def _top_level_hint(word: str, model: type[BaseModel]) -> str:
+    """Where an unknown top-level key belongs: a hyperparameter (``lr``) in ``fixed`` or
+    ``space``, a section's own key (``trials``, or ``trails`` misspelt) under its section
+    (``search.trials``); nothing when it is none of them."""
+    from nntune.config import is_hyperparameter
+
+    if is_hyperparameter(word) and {"fixed", "space"} <= set(model.model_fields):
+        return f"; a hyperparameter goes in fixed (one value for every trial) or space (searched): " \
+               f"fixed.{word} or space.{word}"
+    dotted = {f"{name}.{key}": key for name in model.model_fields
+              for section in [_section_path(model, [name])] if section is not None for key in section.model_fields}
+    keys = {key for key in dotted.values()}
+    close = difflib.get_close_matches(word, sorted(keys | set(model.model_fields)), n=1, cutoff=0.6)
+    if not close or close[0] in model.model_fields:
+        return ""
+    where = sorted(path for path, key in dotted.items() if key == close[0])
+    return f"; did you mean {' or '.join(repr(w) for w in where)}?"
+
+
 def _unknown_first(errors: list[Any]) -> list[Any]:
     """An unknown key before the required field it leaves missing: ``typ: float`` is the
     mistake, the missing ``type`` only its consequence."""
@@ -129,7 +148,10 @@ def validation_problem(errors: list[Any], model: type[BaseModel] | None = None) 
     msg = first["msg"]
     if first["type"] == "extra_forbidden":
         section = _section_path(model, path[:-1])
-        msg = "unknown key" + (did_you_mean(path[-1], section.model_fields) if section is not None else "")
+        hint = did_you_mean(path[-1], section.model_fields) if section is not None else ""
+        if len(path) == 1 and model is not None:  # a top-level slip may be a section's key
+            hint = _top_level_hint(path[0], model) or hint
+        msg = "unknown key" + hint
     elif msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     return _dotted(loc), msg[0].lower() + msg[1:] if msg else msg
