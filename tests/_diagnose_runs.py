@@ -3,11 +3,14 @@ trial trained and reported as `nntune tune` reports its epochs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import nntune
-from nntune.trial import FrozenTrial
+from nntune.trial import FrozenTrial, TrialState
+
+Curve = tuple[float, float, float, float]  # one epoch: train_loss, val_loss, train_accuracy, val_accuracy
+LayerRow = tuple[str, float, float, float, float]  # name, grad_norm, act_mean, act_std, act_zero_frac
 
 
 def one_thread_digits() -> Iterator[Any]:
@@ -42,3 +45,16 @@ def trained(params: dict[str, Any], splits: Any, seed: int = 0) -> FrozenTrial:
     study = nntune.create_study(direction="maximize")
     study.optimize(objective, n_trials=1)
     return study.trials[0]
+
+
+def recorded(curves: Sequence[Curve], layers: Mapping[int, Sequence[LayerRow]],
+             params: dict[str, Any]) -> FrozenTrial:
+    """A completed trial holding these recorded epochs (layer records where recorded)."""
+    records = []
+    for epoch, (train_loss, val_loss, train_acc, val_acc) in enumerate(curves, start=1):
+        rows = [{"name": n, "grad_norm": g, "act_mean": m, "act_std": s, "act_zero_frac": z}
+                for n, g, m, s, z in layers.get(epoch, [])]
+        records.append({"step": epoch, "epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
+                        "train_accuracy": train_acc, "val_accuracy": val_acc, "value": val_acc, "layers": rows})
+    return FrozenTrial(number=0, state=TrialState.COMPLETE, params=params, value=curves[-1][3],
+                       intermediate_values={r["epoch"]: r["value"] for r in records}, metrics=records)

@@ -4,17 +4,13 @@ network) would not help."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
 
-from _diagnose_runs import one_thread_digits, trained
+from _diagnose_runs import one_thread_digits, recorded, trained
 from nntune.diagnose import diagnose
-from nntune.trial import FrozenTrial, TrialState
 
-Curve = tuple[float, float, float, float]
-LayerRow = tuple[str, float, float, float, float]
 
 # A 5-layer sigmoid MLP of 100 units on digits, weights drawn with std 1, SGD at 0.01, 30
 # epochs (seed 0): every sigmoid layer saturated from the first probe, 43% training error and
@@ -63,19 +59,6 @@ CLIPPED_STD03_LAYERS = {
     19: [('fc1', 317.1, 3.586, 5.451, 0.5012), ('fc6', 376.1, 200.3, 316.1, 0.4989), ('head', 436.6, -102.3, 485.1, 0.0)],
     20: [('fc1', 277.5, 3.602, 5.371, 0.4958), ('fc6', 376.9, 204.7, 320.6, 0.507), ('head', 345.4, -123.1, 505.5, 0.0)],
 }
-
-
-def recorded(curves: Sequence[Curve], layers: Mapping[int, Sequence[LayerRow]],
-             params: dict[str, Any]) -> FrozenTrial:
-    """A completed trial holding these recorded epochs (layer records where recorded)."""
-    records = []
-    for epoch, (train_loss, val_loss, train_acc, val_acc) in enumerate(curves, start=1):
-        rows = [{"name": n, "grad_norm": g, "act_mean": m, "act_std": s, "act_zero_frac": z}
-                for n, g, m, s, z in layers.get(epoch, [])]
-        records.append({"step": epoch, "epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
-                        "train_accuracy": train_acc, "val_accuracy": val_acc, "value": val_acc, "layers": rows})
-    return FrozenTrial(number=0, state=TrialState.COMPLETE, params=params, value=curves[-1][3],
-                       intermediate_values={r["epoch"]: r["value"] for r in records}, metrics=records)
 
 
 def test_saturated_sigmoids_not_the_network_s_size_hold_the_errors_high():

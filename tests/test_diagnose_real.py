@@ -5,17 +5,14 @@ seconds each on digits) or recorded from such runs; and the layer probe those ru
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
 
-from _diagnose_runs import one_thread_digits, trained
+from _diagnose_runs import one_thread_digits, recorded, trained
 from nntune.diagnose import diagnose
 from nntune.trial import FrozenTrial, TrialState
 
-Curve = tuple[float, float, float, float]
-LayerRow = tuple[str, float, float, float, float]
 
 # A 3-layer tanh MLP on digits, Adam at lr 1e-2, 30 epochs (seed 0): it fits the training
 # split, ends at 95.5% on validation, its validation loss 25% above its epoch-5 minimum
@@ -105,19 +102,6 @@ EARLY_STOPPED = [
     (0.06669, 0.3215, 0.965, 0.9276), (0.0168, 0.3505, 0.995, 0.9025), (0.01009, 0.3862, 0.995, 0.8942),
     (0.002364, 0.4058, 1.0, 0.8997),
 ]
-
-
-def recorded(curves: Sequence[Curve], layers: Mapping[int, Sequence[LayerRow]],
-             params: dict[str, Any]) -> FrozenTrial:
-    """A completed trial holding these recorded epochs (layer records where recorded)."""
-    records = []
-    for epoch, (train_loss, val_loss, train_acc, val_acc) in enumerate(curves, start=1):
-        rows = [{"name": n, "grad_norm": g, "act_mean": m, "act_std": s, "act_zero_frac": z}
-                for n, g, m, s, z in layers.get(epoch, [])]
-        records.append({"step": epoch, "epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
-                        "train_accuracy": train_acc, "val_accuracy": val_acc, "value": val_acc, "layers": rows})
-    return FrozenTrial(number=0, state=TrialState.COMPLETE, params=params, value=curves[-1][3],
-                       intermediate_values={r["epoch"]: r["value"] for r in records}, metrics=records)
 
 
 def kinds(t: FrozenTrial, **kw: Any) -> list[str]:
