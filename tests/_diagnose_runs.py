@@ -48,13 +48,14 @@ def trained(params: dict[str, Any], splits: Any, seed: int = 0) -> FrozenTrial:
 
 
 def recorded(curves: Sequence[Curve], layers: Mapping[int, Sequence[LayerRow]],
-             params: dict[str, Any]) -> FrozenTrial:
-    """A completed trial holding these recorded epochs (layer records where recorded)."""
+             params: dict[str, Any], metric: str = "accuracy") -> FrozenTrial:
+    """A completed trial holding these recorded epochs (each: train_loss, val_loss, train and
+    validation ``metric``; layer records where recorded), valued by the validation metric."""
     records = []
-    for epoch, (train_loss, val_loss, train_acc, val_acc) in enumerate(curves, start=1):
+    for epoch, (train_loss, val_loss, train_m, val_m) in enumerate(curves, start=1):
         rows = [{"name": n, "grad_norm": g, "act_mean": m, "act_std": s, "act_zero_frac": z}
                 for n, g, m, s, z in layers.get(epoch, [])]
         records.append({"step": epoch, "epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
-                        "train_accuracy": train_acc, "val_accuracy": val_acc, "value": val_acc, "layers": rows})
+                        f"train_{metric}": train_m, f"val_{metric}": val_m, "value": val_m, "layers": rows})
     return FrozenTrial(number=0, state=TrialState.COMPLETE, params=params, value=curves[-1][3],
                        intermediate_values={r["epoch"]: r["value"] for r in records}, metrics=records)

@@ -3,8 +3,9 @@ too large is overfitting only where training fitted as well as the best trial ge
 
 from __future__ import annotations
 
+from _diagnose_runs import recorded
 from nntune.diagnose import diagnose
-from nntune.trial import FrozenTrial, TrialState
+from nntune.trial import FrozenTrial
 
 # Adam at lr 1 on diabetes (RMSE in the target's units), the default MLP, 50 epochs (seed 0):
 # the loss blew up to 1.3e8 in the first epoch and the gradients to 9e5 at epoch 2, fc2's
@@ -39,14 +40,7 @@ BLOWN_UP_LAYERS = {  # epoch: (name, grad_norm, act_mean, act_std, act_zero_frac
 
 
 def blown_up(curves: list[tuple[float, float, float, float]] = BLOWN_UP) -> FrozenTrial:
-    records = []
-    for epoch, (train_loss, val_loss, train_rmse, val_rmse) in enumerate(curves, start=1):
-        rows = [{"name": n, "grad_norm": g, "act_mean": m, "act_std": s, "act_zero_frac": z}
-                for n, g, m, s, z in BLOWN_UP_LAYERS.get(epoch, [])]
-        records.append({"step": epoch, "epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
-                        "train_rmse": train_rmse, "val_rmse": val_rmse, "value": val_rmse, "layers": rows})
-    return FrozenTrial(number=0, state=TrialState.COMPLETE, params={"lr": 1.0}, value=curves[-1][3],
-                       intermediate_values={r["epoch"]: r["value"] for r in records}, metrics=records)
+    return recorded(curves, BLOWN_UP_LAYERS, {"lr": 1.0}, metric="rmse")
 
 
 def test_a_blown_up_run_whose_training_error_is_twice_the_best_is_not_overfitting():
