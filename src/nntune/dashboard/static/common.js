@@ -70,11 +70,23 @@ function plotlyReady() {
   return plotlyLoad;
 }
 
+// The latest draw or note asked of each plot: a draw still waiting for plotly.js when a newer
+// one (another trial selected, a note put up) is asked of its plot gives way, rather than
+// drawing its stale figure over the newer one once plotly.js arrives.
+const drawTurn = new Map();  // id -> the number of the latest draw or note asked
+function nextTurn(id) {
+  const turn = (drawTurn.get(id) || 0) + 1;
+  drawTurn.set(id, turn);
+  return turn;
+}
+
 async function draw(id, traces, layout) {
   const node = document.getElementById(id);
   if (!node) return;
+  const turn = nextTurn(id);
   try {
     await plotlyReady();
+    if (drawTurn.get(id) !== turn) return;
     for (const note of node.querySelectorAll(":scope > p.empty")) note.remove();
     await Plotly.react(node, traces, Object.assign({ margin: { l: 55, r: 15, t: 30, b: 40 }, height: 330, legend: { orientation: "h", y: -0.3, yanchor: "top" } }, layout), PLOT_CONFIG);
   } catch (err) { setLive(`error: ${err.message}`); }
@@ -108,6 +120,7 @@ function later(id, data, drawIt) {
 }
 
 async function emptyNote(id, text) {
+  nextTurn(id);
   offscreen.delete(id);
   drawnData.delete(id);
   const node = document.getElementById(id);

@@ -4,6 +4,8 @@
 async function refreshTrial() {
   if (S.selected === null) { $("#trial-title").textContent = "(none yet)"; return; }
   const t = await api("/api/trial", [["study", S.study], ["number", S.selected]]);
+  // Another trial selected while this one was fetched: that selection's own refresh draws it.
+  if (t.number !== S.selected) return;
   $("#trial-title").textContent = `#${t.number} · ${t.state} · ${valuesText(t)} · ${counted(t.epochs, "epoch")}`;
   showRow(t);
   const c = t.curve, hasRecords = c.epoch.length > 0;
