@@ -8,7 +8,8 @@ def test_reading_a_missing_sqlite_file_is_one_line_and_creates_nothing(call_cli,
     monkeypatch.chdir(tmp_path)
     code, out, err = call_cli(*command, "--study", "x", "--storage", "sqlite:///nntune.db")
     assert code == 2 and out == ""
-    assert err.strip() == "nntune: error: storage: no such SQLite file: nntune.db"
+    assert err.strip() == ("nntune: error: storage: no such SQLite file: nntune.db "
+                           "(no study is stored there yet: run nntune tune first, or give --storage an existing storage's URL)")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -16,7 +16,7 @@ import yaml
 import nntune
 from nntune.cli_ask_inputs import storage_url
 from nntune.exceptions import ConfigError
-from nntune.storage import SQLStorage
+from nntune.storage import NOTHING_STORED, SQLStorage
 from nntune.storage._engines import driver_url
 from _postgres import run_sql
 from test_cli_ask import dump, ok, optuna_cli
@@ -275,7 +275,7 @@ def test_a_missing_storage_file_is_not_created(call_cli, tmp_path):
     for args in (["study-names"], ["study", "set-user-attr", "--study", "s", "-k", "a", "--value", "b"],
                  ["storage", "upgrade"]):
         code, _, err = call_cli(*args, "--storage", f"sqlite:///{missing}")
-        assert code == 2 and err == f"nntune: error: storage: no such SQLite file: {missing}\n", err
+        assert code == 2 and err == f"nntune: error: storage: no such SQLite file: {missing} {NOTHING_STORED}\n", err
     assert not missing.exists() and list(tmp_path.iterdir()) == []
 
 

@@ -50,5 +50,5 @@ def test_resuming_with_nothing_to_do_keeps_the_split_shut_and_test_looks_again(c
 
 def test_test_command_on_a_missing_database_creates_nothing(call_cli, tmp_path):
     code, out, err = call_cli("test", "--study", "s")
-    assert code == 2 and err.strip() == "nntune: error: storage: no such SQLite file: nntune.db"
+    assert code == 2 and err.strip().startswith("nntune: error: storage: no such SQLite file: nntune.db (")
     assert list(tmp_path.iterdir()) == []

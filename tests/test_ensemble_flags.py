@@ -3,6 +3,8 @@ before any storage is opened or data loaded."""
 
 import pytest
 
+from nntune.storage import NOTHING_STORED
+
 
 @pytest.mark.parametrize(("flag", "value", "says"), [("--top", "0", "--top: must be at least 1, got 0"),
                                                      ("--method", "vote", "--method: unknown 'vote'; choose from "
@@ -18,5 +20,5 @@ def test_a_bad_flag_is_named_before_the_storage_is_opened(call_cli, tmp_path, fl
 def test_a_storage_that_does_not_exist_is_refused_not_created(call_cli, tmp_path):
     code, out, err = call_cli("ensemble", "--study", "s", "--storage", f"sqlite:///{tmp_path / 'none.db'}")
     assert code == 2 and out == ""
-    assert err == f"nntune: error: storage: no such SQLite file: {tmp_path / 'none.db'}\n"
+    assert err == f"nntune: error: storage: no such SQLite file: {tmp_path / 'none.db'} {NOTHING_STORED}\n"
     assert list(tmp_path.iterdir()) == []

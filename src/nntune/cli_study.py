@@ -201,7 +201,9 @@ def _schema_of(url: str) -> Schema:
         if Path(database).expanduser().is_dir():  # there, but not what was asked for
             raise ConfigError("storage", f"{database} is a folder, not an SQLite file")
         if not Path(database).expanduser().is_file():
-            raise ConfigError("storage", f"no such SQLite file: {database}")
+            from nntune.storage import NOTHING_STORED
+
+            raise ConfigError("storage", f"no such SQLite file: {database} {NOTHING_STORED}")
     try:
         # A server's engine as storage opens it (a connect timeout: no hang on a silent host);
         # a plain one for SQLite, whose storage engine would write WAL mode into the file.

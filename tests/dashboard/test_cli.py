@@ -14,7 +14,7 @@ import urllib.request
 import pandas as pd
 import pytest
 
-from nntune.storage import SQLStorage
+from nntune.storage import NOTHING_STORED, SQLStorage
 from nntune.trial import TrialState
 
 
@@ -69,7 +69,7 @@ def test_export_to_stdout_and_bad_input(call_cli, db, tmp_path):
     assert code == 2 and "storage" in err and not missing.exists()
     missing = tmp_path / "missing.log"
     code, _, err = call_cli("studies", "--storage", f"journal://{missing}")
-    assert code == 2 and err == f"nntune: error: storage: no such journal file: {missing}\n" and not missing.exists()
+    assert code == 2 and err == f"nntune: error: storage: no such journal file: {missing} {NOTHING_STORED}\n" and not missing.exists()
 
 
 def test_export_takes_its_format_from_the_suffix_and_refuses_a_path_it_cannot_write(call_cli, db, tmp_path):

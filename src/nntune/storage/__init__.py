@@ -117,18 +117,23 @@ def file_on_the_way(folder: Path) -> Path | None:
         return None
 
 
+# Said after a missing file: most often nothing was tuned in this folder yet, or the
+# storage is elsewhere; the user needs to know which step comes first.
+NOTHING_STORED = "(no study is stored there yet: run nntune tune first, or give --storage an existing storage's URL)"
+
+
 def existing_storage(url: str | Storage) -> Storage:
     """The storage at ``url`` for a command that reads a study: an SQLite file that does not
     exist, or is empty (0 bytes), and a database (a PostgreSQL one too) without nntune's
     tables, are a ConfigError, never a new empty storage."""
     if isinstance(url, str) and url.startswith("journal://") and not Path(url[len("journal://"):]).expanduser().exists():
-        raise ConfigError("storage", f"no such journal file: {url[len('journal://'):]}")
+        raise ConfigError("storage", f"no such journal file: {url[len('journal://'):]} {NOTHING_STORED}")
     if isinstance(url, str) and is_sqlite_url(url):
         database = sqlite_file(url)
         if database and database != ":memory:" and Path(database).expanduser().is_dir():
             raise ConfigError("storage", f"{database} is a folder, not an SQLite file")
         if database and database != ":memory:" and not Path(database).expanduser().is_file():
-            raise ConfigError("storage", f"no such SQLite file: {database}")
+            raise ConfigError("storage", f"no such SQLite file: {database} {NOTHING_STORED}")
         if database and database != ":memory:" and Path(database).expanduser().stat().st_size == 0:
             # SQLite takes a 0-byte file for a new database, and opening it would create
             # nntune's tables: a reading command must leave it as it is.
