@@ -230,3 +230,10 @@ def test_predictions_are_not_written_over_the_rows_they_were_read_from(houses, c
     assert (code, out) == (2, "")
     assert err == f"nntune: error: --output: {rows} is the input file this command reads; writing there would destroy it\n"
     assert rows.read_bytes() == (folder / "houses.csv").read_bytes()
+
+
+def test_one_row_is_one_prediction(houses, call_cli, tmp_path):
+    folder, path = houses
+    pd.DataFrame({"size": [100.0], "area": ["south"], "rooms": [2]}).to_csv(tmp_path / "one.csv", index=False)
+    code, _, err = call_cli("predict", str(path), str(tmp_path / "one.csv"), "-o", str(tmp_path / "p.csv"))
+    assert code == 0 and err == f"1 prediction written to {tmp_path / 'p.csv'}\n", err

@@ -11,6 +11,7 @@ import typer
 
 from nntune import _json
 from nntune._files import check_writable_file, given_path
+from nntune._words import counted
 from nntune.config_overrides import _override
 from nntune.exceptions import ConfigError
 
@@ -179,4 +180,4 @@ def predict(
     from nntune._files import write_atomic
 
     write_atomic(output, data, field="--output")
-    print(f"{len(table)} predictions written to {output}", file=sys.stderr)
+    print(f"{counted(len(table), 'prediction')} written to {output}", file=sys.stderr)

@@ -145,7 +145,7 @@ def _print_dry_run(out: Console, p: Any) -> None:
     splits = p.splits
     executions = p.cfg.search.executions_per_trial
     each = f" of {executions} executions each (seeds apart, trained as one stack)" if executions > 1 else ""
-    out.print(f"config OK: study {escape(p.cfg.study)}, {len(p.space)} searched parameters, "
+    out.print(f"config OK: study {escape(p.cfg.study)}, {counted(len(p.space), 'searched parameter')}, "
               f"sampler {p.cfg.search.sampler}, {counted(p.cfg.search.trials, 'trial')}{each}")
     example = {**p.cfg.hyperparameters(), **p.space.from_unit([0.5] * len(p.space))}
     shape = model_input_shape(splits, evaluation_transform(p.cfg, example))

@@ -213,6 +213,8 @@ def ensemble_lines(result: EnsembleResult) -> list[str]:
     # fewer members than --top asked: the study had no more complete, feasible trials to give
     short = f" (only {len(result.members)} of the {result.top} asked: the study has no more complete trials)" \
         if result.top > len(result.members) else ""
+    kind = "trial" if sum(1 for w in result.weights if w) == 1 else "trials"  # one member: "of trial 0"
+    times = "once" if result.looks == 1 else f"{result.looks} times"
     return [f"single best (trial {result.members[0]}): validation {result.metric} {result.single_val:.4g}; test {single}",
-            f"{result.method} ensemble of trials {members}{short}: validation {result.metric} {result.val:.4g}; test {ens}",
-            f"the test split has now been evaluated {result.looks} times"]
+            f"{result.method} ensemble of {kind} {members}{short}: validation {result.metric} {result.val:.4g}; test {ens}",
+            f"the test split has now been evaluated {times}"]

@@ -313,12 +313,16 @@ def no_findings_line(rows: list[Mapping[str, Any]]) -> str:
     reported a value per epoch, no curve to read at all."""
     from nntune.diagnose_descent import MIN_EPOCHS_FOR_TREND
 
+    one = len(rows) == 1  # a leaderboard of one trial: "that trial", "its curve"
+    those = "that trial" if one else "those trials"
     if not any(r.get("epochs") for r in rows):
-        return "no findings for those trials: they reported no curve (no trial.report), so there was nothing to diagnose"
+        return f"no findings for {those}: {'it' if one else 'they'} reported no curve (no trial.report), so there " \
+               "was nothing to diagnose"
     short = [str(r["number"]) for r in rows if 0 < (r.get("epochs") or 0) < MIN_EPOCHS_FOR_TREND]
     if not short:
-        return "no findings for those trials: their curves look healthy"
+        return f"no findings for {those}: {'its curve looks' if one else 'their curves look'} healthy"
     few = f"fewer than {MIN_EPOCHS_FOR_TREND} epochs, too few to read a trend"
     if len(short) == sum(1 for r in rows if r.get("epochs")):
-        return f"no findings for those trials: their curves are too short to read ({few})"
-    return f"no findings for those trials: their curves look healthy, but trial {', '.join(short)} reported {few}"
+        return f"no findings for {those}: {'its curve is' if one else 'their curves are'} too short to read ({few})"
+    return (f"no findings for those trials: their curves look healthy, but {'trial' if len(short) == 1 else 'trials'} "
+            f"{', '.join(short)} reported {few}")
