@@ -25,7 +25,7 @@ from nntune.builtin_priors import default_priors  # noqa: F401 (importable from 
 from nntune.builtin_task import (  # noqa: F401 (importable from here)
     check_losses, constraints_func, evaluation_transform, load_task_splits, measured, meets_constraints,
     objective_values, stored_hyperparameters, trial_costs, trial_hyperparameters, training_augment, warn_direction)
-from nntune.changes import STOP
+from nntune.changes import NO_DROPOUT, STOP
 from nntune.config import Config
 from nntune.control import record_inherited
 from nntune.ensemble import is_ensemble_look
@@ -125,13 +125,19 @@ def make_objective(cfg: Config, space: Space, splits: Splits, *, device: str | N
                 return True
             return not trial.study.is_multi_objective and trial._scheduler_stops()
 
+        def built(model: torch.nn.Module) -> None:
+            from nntune.train.models import takes_dropout
+
+            if not takes_dropout(model):  # a later `trial set dropout=...` is refused, not taken for nothing
+                trial.set_system_attr(NO_DROPOUT, True)
+
         transform = evaluation_transform(cfg, params)
         threads = use_threads(device=device)
         if threads is not None:
             trial.set_system_attr("threads", threads.to_json())
         result = fit(params, splits, metric=metric, report=report, seed=trial.seed, device=device,
                      augment=augment, eval_transform=transform, checkpoint_path=path, resume_from=resume,
-                     changes=changes, resume_stopping=resume_stopping)
+                     changes=changes, resume_stopping=resume_stopping, built=built)
         if result.threads is not None:  # the model's size gave it fewer threads than the machine's rule
             trial.set_system_attr("threads", result.threads.to_json())
         # The returned model is what the value describes: the best epoch's weights when

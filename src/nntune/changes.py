@@ -16,6 +16,10 @@ from nntune.space import Distribution
 
 SCHEDULES = ("constant", "step", "exponential", "plateau", "cosine")  # train/optim.py's, checked by a test
 STOP = "stop"  # a change of this name ends the trial at the next epoch boundary, pruned by the user
+# A trial's system attribute, set by the built-in trainer where the model it built has no
+# Dropout layer and gains none (a model of the user's own without one, an mlp without hidden
+# layers): a new ``dropout`` would be taken and change nothing.
+NO_DROPOUT = "no_dropout"
 
 # name -> (kind, low, high, low inclusive, high inclusive)
 _FLOATS: dict[str, tuple[float, float, bool, bool]] = {
@@ -127,6 +131,18 @@ def check_for_optimizer(changes: Mapping[str, Any], optimizer: Any) -> None:
             raise ConfigError(name, f"the trial trains with optimizer {optimizer}, which does not use {name} ({has})")
         if name == "momentum" and optimizer == "nesterov" and value == 0:
             raise ConfigError(name, "nesterov needs momentum > 0")
+
+
+def check_for_model(changes: Mapping[str, Any], model: Any) -> None:
+    """Refuse (ConfigError on ``dropout``) a new dropout rate for ``model`` (its name), which
+    the built-in trainer built with no Dropout layer for the rate to act on."""
+    if "dropout" not in changes:
+        return
+    if isinstance(model, str) and ":" in model:  # the user's own
+        raise ConfigError("dropout", f"the trial's model {model} has no Dropout layer, so a new rate would "
+                                     "change nothing (give the model nn.Dropout layers to change their rate)")
+    raise ConfigError("dropout", f"the trial's {model} has no hidden layer for dropout to follow, so a new "
+                                 "rate would change nothing")
 
 
 def fold(params: Mapping[str, Any], changes: Iterable[tuple[str, Any]]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import socket
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from nntune.changes import CHANGEABLE, STOP, check_changes, check_for_optimizer, fold
+from nntune.changes import CHANGEABLE, NO_DROPOUT, STOP, check_changes, check_for_model, check_for_optimizer, fold
 from nntune.exceptions import ConfigError
 from nntune.storage import ParamChange, Storage, TrialStateError, redact_url
 from nntune.train.custom_model import is_custom
@@ -52,6 +52,8 @@ def set_trial_params(storage: Storage, study_id: int, study: str, number: int,
     rec = storage.load_study(study)
     if rec is not None and runs_builtin_trainer(rec.attrs):  # a Python objective reads its own names
         check_for_optimizer(checked, optimizer_of(trial, rec.attrs))
+        if no_dropout(storage, study_id, trial):
+            check_for_model(checked, trained_value(trial, rec.attrs, "model"))
     epochs = checked.get("epochs")
     if epochs is not None:
         done = epochs_behind(storage.get_trial(study_id, number) if trial.state == TrialState.RUNNING else trial)
@@ -71,16 +73,44 @@ def epochs_behind(trial: FrozenTrial) -> int:
 
 
 def optimizer_of(trial: FrozenTrial, study_attrs: Mapping[str, Any]) -> Any:
-    """The optimizer the built-in trainer trains ``trial`` with: its own (searched, or given
-    as a babysat trial's ``fixed_params``), else the tuned config's fixed one, else the default."""
+    """The optimizer the built-in trainer trains ``trial`` with (see :func:`trained_value`),
+    else the default."""
     from nntune.train.optim_settings import OPTIM_DEFAULTS  # no torch
 
+    optimizer = trained_value(trial, study_attrs, "optimizer")
+    return OPTIM_DEFAULTS["optimizer"] if optimizer is None else optimizer
+
+
+def trained_value(trial: FrozenTrial, study_attrs: Mapping[str, Any], name: str) -> Any:
+    """The value of ``name`` the built-in trainer trains ``trial`` with: its own (searched,
+    or given as a babysat trial's ``fixed_params``), else the tuned config's fixed one (its
+    task's model for ``model``); None where none gives it."""
     config = study_attrs.get("config")
-    fixed = config.get("fixed") if isinstance(config, Mapping) else None
+    config = config if isinstance(config, Mapping) else {}
+    fixed, task = config.get("fixed"), config.get("task")
     start = trial.system_attrs.get("fixed_params")
-    params = {**(fixed if isinstance(fixed, Mapping) else {}), **trial.params,
+    params = {**({"model": task.get("model")} if isinstance(task, Mapping) else {}),
+              **(fixed if isinstance(fixed, Mapping) else {}), **trial.params,
               **(start if isinstance(start, dict) else {})}
-    return params.get("optimizer", OPTIM_DEFAULTS["optimizer"])
+    return params.get(name)
+
+
+def no_dropout(storage: Storage, study_id: int, trial: FrozenTrial) -> bool:
+    """Whether a new ``dropout`` would change nothing in ``trial``'s model, as the built-in
+    trainer recorded when it built it (:data:`~nntune.changes.NO_DROPOUT`). A fork or
+    continuation still waiting is built as its parent was, with the changes asked
+    meanwhile, so its parent's record holds, unless the model's builder declares
+    ``dropout`` and builds its layers with the new rate. Nothing recorded: it has Dropout,
+    or is not built yet."""
+    if trial.state != TrialState.WAITING:
+        return bool(trial.system_attrs.get(NO_DROPOUT))
+    parent = trial.system_attrs.get("parent")
+    if not isinstance(parent, int) or isinstance(parent, bool) or "dropout" in own_names(trial):
+        return False
+    try:
+        return bool(storage.get_trial(study_id, parent, with_metrics=False).system_attrs.get(NO_DROPOUT))
+    except KeyError:
+        return False
 
 
 def own_names(trial: FrozenTrial) -> set[str]:
@@ -237,6 +267,9 @@ def fork_trial(storage: Storage, study_id: int, study: str, number: int, epoch: 
     rec = storage.load_study(study)
     if rec is not None and runs_builtin_trainer(rec.attrs):  # a Python objective reads its own names
         check_for_optimizer(checked, optimizer_of(parent, rec.attrs))
+        if parent.system_attrs.get(NO_DROPOUT) and "dropout" not in own_names(parent):
+            # The fork is built like its parent; a builder that declares dropout builds it with the new rate.
+            check_for_model(checked, trained_value(parent, rec.attrs, "model"))
     before = params_at(parent, storage.get_param_changes(study_id, number), epoch)
     epochs = {**before, **checked}.get("epochs")
     if isinstance(epochs, int) and not isinstance(epochs, bool) and epoch >= epochs:

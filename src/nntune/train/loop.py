@@ -117,6 +117,7 @@ def fit(
     eval_transform: Callable[[Tensor], Tensor] | None = None,
     changes: Changes | None = None,
     resume_stopping: bool = True,
+    built: Callable[[nn.Module], None] | None = None,
 ) -> FitResult:
     """Train a model described by ``params`` on ``splits`` and return it with its history.
 
@@ -146,6 +147,8 @@ def fit(
     epoch, value and weights, its count of epochs without improvement), as the same run
     continued; False starts it afresh, as a new trial started from another's weights does
     (a PBT child, as a stack's copied member).
+    ``built(model)`` is called once the model is built (and resumed), before its first
+    epoch: a tuner records there what later changes can reach (a model without Dropout).
     A model whose steps are too small for several threads trains on one
     (:class:`~nntune.train.threads.SizedThreads`); torch's threads are as before afterwards.
     ``amp`` (float16 mixed precision with a gradient scaler) takes effect on CUDA only: on
@@ -155,7 +158,7 @@ def fit(
         result = _fit(params, splits, metric=metric, report=report, seed=seed, device=device,
                       checkpoint_path=checkpoint_path, resume_from=resume_from, augment=augment,
                       eval_transform=eval_transform, changes=changes, threads=threads,
-                      resume_stopping=resume_stopping)
+                      resume_stopping=resume_stopping, built=built)
     result.threads = threads.capped
     return result
 
@@ -163,7 +166,8 @@ def fit(
 def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Report | None, seed: int,
          device: str | torch.device | None, checkpoint_path: str | Path | None, resume_from: str | Path | None,
          augment: Callable[[Tensor], Tensor] | None, eval_transform: Callable[[Tensor], Tensor] | None,
-         changes: Changes | None, threads: SizedThreads, resume_stopping: bool = True) -> FitResult:
+         changes: Changes | None, threads: SizedThreads, resume_stopping: bool = True,
+         built: Callable[[nn.Module], None] | None = None) -> FitResult:
     task = splits.task_type
     if len(splits.y_train) == 0 or len(splits.y_val) == 0:
         raise ConfigError("splits", "the training and validation splits must both hold samples")
@@ -212,6 +216,8 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
                          stopping=stopping if resume_stopping else None)
         start_epoch, iterations, best_state = resumed.epoch, resumed.iterations, resumed.best_state
         best_record = resumed.best_record
+    if built is not None:
+        built(model)
 
     # Tensors move to the device once; batches are index slices of them.
     x_train, x_val = float_inputs(splits.x_train).to(dev, **layout), float_inputs(splits.x_val).to(dev, **layout)

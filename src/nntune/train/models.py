@@ -277,8 +277,7 @@ def add_dropout(model: nn.Module) -> None:
     ResNet's output layer. The weights keep their names, so checkpoints and model files
     still fit: a ResNet's ``fc`` stays itself, its input dropped out by a hook."""
     if isinstance(model, nn.Sequential) and "head" in model._modules:  # nntune's mlp and cnn
-        names = list(model._modules)
-        after = ["act_fc"] if "act_fc" in names else [n for n in names if n.startswith("act") and n[3:].isdigit()]
+        after = _dropout_after(model)
         children = list(model.named_children())
         for name, _ in children:
             del model._modules[name]
@@ -289,6 +288,24 @@ def add_dropout(model: nn.Module) -> None:
     elif type(model).__name__ == "ResNet" and isinstance(getattr(model, "fc", None), nn.Linear):
         model.add_module("drop_fc", nn.Dropout(0.0))
         model.fc.register_forward_pre_hook(DropInput(model.drop_fc))
+
+
+def _dropout_after(model: nn.Sequential) -> list[str]:
+    """The activations of nntune's mlp or cnn that a Dropout follows: a cnn's dense one, an
+    mlp's hidden ones (none for an mlp without hidden layers)."""
+    names = list(model._modules)
+    return ["act_fc"] if "act_fc" in names else [n for n in names if n.startswith("act") and n[3:].isdigit()]
+
+
+def takes_dropout(model: nn.Module) -> bool:
+    """Whether a rate given by :func:`set_dropout` acts on ``model``: it has Dropout modules,
+    or it is a built-in model that gains them (:func:`add_dropout`). A model of the user's
+    own without any, or an mlp without hidden layers, has no place for one."""
+    if any(isinstance(module, nn.Dropout) for module in model.modules()):
+        return True
+    if isinstance(model, nn.Sequential) and "head" in model._modules:
+        return bool(_dropout_after(model))
+    return type(model).__name__ == "ResNet" and isinstance(getattr(model, "fc", None), nn.Linear)
 
 
 class DropInput:
@@ -381,5 +398,5 @@ def trainer_defaults() -> dict[str, Any]:
 __all__ = ["ACTIVATIONS", "BATCH_NORMS", "BUILT_DROPOUT", "MODELS", "MODEL_DEFAULTS", "POOLS", "DropInput",
            "activation", "add_dropout", "build_cnn", "build_mlp", "build_model", "build_resnet", "check_backbone_filled",
            "choice", "dense_units", "dropout_rate", "format_summary", "head_name", "hidden_units", "is_head_parameter",
-           "load_pretrained", "positive_int", "renamed_head", "set_dropout", "summarize", "train_mode",
-           "trainer_defaults"]
+           "load_pretrained", "positive_int", "renamed_head", "set_dropout", "summarize", "takes_dropout",
+           "train_mode", "trainer_defaults"]
