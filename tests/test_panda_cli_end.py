@@ -4,6 +4,8 @@ is kept to continue from."""
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from nntune.config import parse_config
 from nntune.panda import open_babysit_study, queue_fork, queue_new, train_queued
 
@@ -35,7 +37,22 @@ def test_the_summary_starts_its_own_line_after_the_last_view(tmp_path, call_cli)
                               f"sqlite:///{tmp_path / 'b.db'}")
     assert code == 0, err
     assert "╯\ntrial 0 of study b: complete" in out  # in a log, not glued to the panel's border
-    assert out.splitlines()[-1].endswith(" after 1 epoch")
+    assert out.splitlines()[-2].endswith(" after 1 epoch")
+
+
+@pytest.mark.parametrize("terminal", ["0", "1"])
+def test_the_end_says_where_the_checkpoints_went_in_a_log_and_a_terminal(tmp_path, call_cli, monkeypatch, terminal):
+    monkeypatch.setenv("TTY_COMPATIBLE", terminal)  # rich's own switch: a terminal's live view, or a log's
+    runs = tmp_path / "runs"
+    code, out, err = call_cli("babysit", "--set", "epochs=4", "--set", "layers=1", "--set", "units=16",
+                              "--set", "task.train_size=0.3", "--set", f"search.checkpoint_dir={runs}",
+                              "--set", "checkpoints.keep_last=3", "--study", "b", "--storage",
+                              f"sqlite:///{tmp_path / 'b.db'}")
+    assert code == 0, err
+    folder = next((runs / "b").iterdir())  # the study's own keyed folder
+    assert sorted(p.name for p in folder.glob("trial-0-epoch-*.pt")) == [f"trial-0-epoch-{e}.pt" for e in (2, 3, 4)]
+    line = f"checkpoints kept: epochs 2-4 in {folder} (trial-0-epoch-N.pt)"
+    assert line in out.splitlines(), out
 
 
 def test_the_view_of_a_trial_without_an_epoch_names_no_range():

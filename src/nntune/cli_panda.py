@@ -82,6 +82,11 @@ def babysit_run(study: Any, cfg: Any, number: int, json_out: bool) -> None:
     # Study names, hints and errors are the user's and the trainer's words: printed as they are, not as markup.
     out.print(f"trial {t.number} of study {study.study_name}: {how}, {shown} after {n} epoch{'' if n == 1 else 's'}",
               markup=False)
+    # The view never names the files; a log (or a terminal whose panel scrolled away) needs
+    # them to fork, resume or copy the trial's weights.
+    kept = kept_line(cfg, study, t)
+    if kept:
+        out.print(kept, markup=False, highlight=False, soft_wrap=True)  # a path broken over lines cannot be copied
     hint = end_hint(cfg, study, t)
     if hint:
         out.print(hint, markup=False)
@@ -101,6 +106,27 @@ def objective_values(task: Any, trial: Any) -> dict[str, Any]:
     if len(values) == len(task.objectives) > 1:
         return dict(zip(task.objectives, values))
     return {task.trained_metric: trial.value}
+
+
+def kept_line(cfg: Any, study: Any, trial: Any) -> str | None:
+    """Where the trial's epoch checkpoints went and which epochs are kept, or None when it
+    kept none (ended before its first epoch)."""
+    from nntune.panda import checkpoint_dir
+    from nntune.panda_snapshots import snapshots
+
+    folder = checkpoint_dir(cfg, study)
+    kept = sorted(e for e in snapshots(folder, trial.number) if e in trial.intermediate_values)
+    if not kept:
+        return None
+    runs: list[list[int]] = []  # 1, 2, 3, 5 -> "1-3, 5": a long run's line stays short
+    for e in kept:
+        if runs and e == runs[-1][-1] + 1:
+            runs[-1].append(e)
+        else:
+            runs.append([e])
+    spans = ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
+    epochs = f"epoch{'' if len(kept) == 1 else 's'} {spans}"
+    return f"checkpoints kept: {epochs} in {folder} (trial-{trial.number}-epoch-N.pt)"
 
 
 def end_hint(cfg: Any, study: Any, trial: Any) -> str | None:
