@@ -58,7 +58,7 @@ def fit(monitor: str) -> tuple[EpochAccuracy, list[dict]]:
                          logger=False, enable_checkpointing=False, enable_progress_bar=False,
                          enable_model_summary=False, accelerator="cpu", devices=1)
     with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)  # "not among the logged metrics" would fail the test
+        warnings.simplefilter("error", UserWarning)  # a warning of the callback's would fail the test
         warnings.filterwarnings("ignore", message=".*(num_workers|LeafSpec|log_every_n_steps).*")
         trainer.fit(module, train, val)
     stored = study.storage.get_trial(study.id, trial.number)

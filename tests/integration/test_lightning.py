@@ -99,15 +99,22 @@ def test_the_studys_scheduler_stops_trials_inside_fit():
     assert all(sorted(t.intermediate_values) == [1] for t in study.trials[2:])
 
 
-def test_a_metric_that_is_not_logged_is_warned_about_and_not_reported():
+def test_a_metric_that_is_not_logged_is_refused_in_one_line_at_the_first_epoch():
+    # As the Keras, Ignite and skorch callbacks refuse theirs: trained on, the fit reported
+    # nothing and no scheduler could stop it.
     study = nntune.create_study(direction="maximize")
     trial = study.ask()
     train, val = digits_loaders(200)
     callback = PyTorchLightningPruningCallback(trial, monitor="val_f1")
-    trainer = pl.Trainer(max_epochs=1, callbacks=[callback], logger=False, enable_checkpointing=False,
+    trainer = pl.Trainer(max_epochs=3, callbacks=[callback], logger=False, enable_checkpointing=False,
                          enable_progress_bar=False, enable_model_summary=False, accelerator="cpu", devices=1)
-    with pytest.warns(UserWarning, match="the metric 'val_f1' is not among the logged metrics"):
-        trainer.fit(Classifier(0.1, 8), train, val)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Lightning's own advice on workers and logging
+        with pytest.raises(nntune.exceptions.ConfigError) as err:
+            trainer.fit(Classifier(0.1, 8), train, val)
+    assert str(err.value) == ("monitor: 'val_f1' is not among the metrics the module logged by the end of epoch 1 "
+                              "('train/loss', 'train_acc', 'val/loss', 'val_acc'); log it with self.log")
+    assert trainer.current_epoch == 1  # the second epoch never trained
     assert study.storage.get_trial(study.id, trial.number).intermediate_values == {}
 
 

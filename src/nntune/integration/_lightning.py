@@ -23,7 +23,9 @@ epoch's end (the next epoch's start, or the fit's end): Lightning calls a callba
 ``on_train_epoch_end`` before the module's own, so what the module logs there (an
 accuracy computed over the epoch) would be missing, or the epoch before's. An epoch
 without a validation (``check_val_every_n_epoch``) is not reported, unless the fit has no
-validation at all.
+validation at all. A ``monitor`` the module has not logged by a reported epoch's end is
+refused in one line naming what it logged, as the Keras, Ignite and skorch callbacks
+refuse theirs (Optuna's warns and trains on with no pruning).
 
 A DDP fit (several processes) needs the trial shared among them: each rank wraps it in
 :class:`~nntune.integration.TorchDistributedTrial` (rank 0 the study's trial, the others
@@ -34,7 +36,6 @@ trial on all of them, so no rank trains on while the others wait.
 
 from __future__ import annotations
 
-import warnings
 from contextlib import AbstractContextManager
 from typing import Any, NamedTuple
 
@@ -76,7 +77,8 @@ class PyTorchLightningPruningCallback(pl.Callback):
     stops the trial (as Optuna's callback does in one process), or
     :class:`~nntune.exceptions.TrialDiverged` when the monitored value or a loss is not
     finite. The objective lets either propagate; the study records the trial as pruned or
-    diverged.
+    diverged. A ``monitor`` the module did not log raises
+    :class:`~nntune.exceptions.ConfigError` out of the fit at the first epoch reported.
 
     ``check_pruned()``, which Optuna's DDP examples call after ``trainer.fit``, raises the
     pruning again if this callback pruned the fit (say the objective caught it), and does
@@ -170,10 +172,11 @@ class PyTorchLightningPruningCallback(pl.Callback):
         metrics = scalar_metrics(dict(trainer.callback_metrics))
         name = self.monitor.replace("/", "_")
         if name not in metrics:
-            warnings.warn(f"the metric {self.monitor!r} is not among the logged metrics "
-                          f"{sorted(trainer.callback_metrics)}; nothing reported for epoch {ended.epoch}",
-                          UserWarning, stacklevel=3)
-            return
+            # Trained on, the fit would report nothing and no scheduler could stop it: a
+            # misspelt name costs the whole run, so it is refused as the other callbacks do.
+            logged = ", ".join(map(repr, sorted(trainer.callback_metrics))) or "nothing"
+            raise ConfigError("monitor", f"{self.monitor!r} is not among the metrics the module logged by the end "
+                                         f"of epoch {ended.epoch} ({logged}); log it with self.log")
         record: dict[str, Any] = dict(metrics)
         if ended.lr is not None:
             record["lr"] = ended.lr
