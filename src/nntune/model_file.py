@@ -214,9 +214,9 @@ class TunedModel(nn.Module):
         """For a batch ``x`` (as :meth:`forward` takes it): a classification's class labels, a
         list as long as the batch (integers where the training's labels were, else their
         names); a regression's values in the target's own units, a numpy float32 array of
-        shape (N,) (or (N, targets) for several targets)."""
-        self.eval()
-        out = self(x)
+        shape (N,) (or (N, targets) for several targets). Always answered in eval mode;
+        a model being fine-tuned (``train()``) is left in training mode."""
+        out = self._evaluated(x)
         if self.task_type == "regression":
             return out.cpu().numpy()
         index = out.argmax(dim=-1).reshape(-1).tolist()  # one unbatched input: a list of one
@@ -231,8 +231,19 @@ class TunedModel(nn.Module):
         if self.task_type == "regression":
             raise ValueError("predict_proba: the model is a regression, which has no class probabilities; "
                              "use predict")
+        return torch.softmax(self._evaluated(x), dim=-1).cpu().numpy()
+
+    def _evaluated(self, x: Any) -> torch.Tensor:
+        """The output for ``x`` in eval mode (dropout off, batch norm's running statistics),
+        each module's mode as it was afterwards: a check of a model being fine-tuned must not
+        switch its dropout off, or batch norm's updates, for the steps after it."""
+        modes = [(module, module.training) for module in self.modules()]
         self.eval()
-        return torch.softmax(self(x), dim=-1).cpu().numpy()
+        try:
+            return self(x)
+        finally:
+            for module, mode in modes:
+                module.training = mode
 
 def _stats(normalization: Any, input_shape: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
     image = len(input_shape) == 3
@@ -250,7 +261,15 @@ def _stats(normalization: Any, input_shape: Sequence[int]) -> tuple[torch.Tensor
 
 def load_model(path: str | Path, *, map_location: str | torch.device = "cpu") -> TunedModel:
     """The model a model file holds, in evaluation mode, rebuilt from its hyperparameters
-    (a model of your own is imported by its ``module:Name``)."""
+    (a model of your own is imported by its ``module:Name``).
+
+    It is for prediction: ``model(x)`` answers the same for the same ``x``, and tracks
+    gradients as any module's output does (``torch.no_grad()``, or ``predict``, where none
+    are wanted). To fine-tune it, call ``model.train()`` (dropout on, batch norm updating its
+    statistics) and optimize ``model.network.parameters()`` on the outputs of ``model(x)``:
+    logits for a classification, target units for a regression; ``predict`` and
+    ``predict_proba`` answer in eval mode meanwhile and leave it training. ``model.eval()``
+    again before predicting with ``model(x)``."""
     from nntune.train.models import build_model
 
     try:
