@@ -104,7 +104,7 @@ TRAIN_RISE_SHARE = 0.25
 # breast_cancer) ended falling again. Both climbs are read on means over LAST_EPOCHS epochs
 # (the last ones against the ones before, and against the lowest stretch): under dropout or
 # batch norm the training loss near its floor wobbles 2-3x from epoch to epoch, and its last
-# epoch against the one LAST_EPOCHS before is a coin toss. Read epoch against epoch, 9 of
+# epoch against the one LAST_EPOCHS before is a coin toss; the means must agree with it. Read epoch against epoch, 9 of
 # 144 runs at good rates (50 epochs, dropout 0.2-0.5 or batch norm; digits, breast_cancer,
 # wine) were told their rate was too large, giving back 0.04-2.4% of their descent (Adam
 # 1e-3 with dropout 0.5 on digits: 0.0475 -> 0.0574); read on means, 5, and none of 60
@@ -351,9 +351,10 @@ def _train_rise(train_loss: np.ndarray) -> tuple[float, int, float] | None:
 
 def _both_climb(train_loss: np.ndarray, val_loss: np.ndarray) -> tuple[float, int, float, float] | None:
     """(training minimum, its epoch, last training loss, last validation loss) when both
-    losses' means over the last LAST_EPOCHS epochs rose above their means over the
-    LAST_EPOCHS before, and the training loss's ended TRAIN_END_CLIMB times its lowest such
-    mean or more; else None."""
+    losses rose over the last LAST_EPOCHS epochs and the training loss ended TRAIN_END_CLIMB
+    times its minimum or more, and their means over the last LAST_EPOCHS epochs agree (above
+    the means over the LAST_EPOCHS before, the training loss's TRAIN_END_CLIMB times its
+    lowest such mean or more); else None."""
     if train_loss.size != val_loss.size:
         return None
     ok = np.isfinite(train_loss) & np.isfinite(val_loss)
@@ -365,7 +366,9 @@ def _both_climb(train_loss: np.ndarray, val_loss: np.ndarray) -> tuple[float, in
     v_means = np.convolve(v, np.ones(n) / n, mode="valid")
     i = int(np.argmin(t))
     low = float(t[i])
-    if not (t_means[-1] > t_means[-1 - n] and v_means[-1] > v_means[-1 - n] and t_means.min() > 0
+    if not (t[-1] > t[-1 - n] and v[-1] > v[-1 - n] and low > 0 and t[-1] >= TRAIN_END_CLIMB * low):
+        return None
+    if not (t_means[-1] > t_means[-1 - n] and v_means[-1] > v_means[-1 - n]
             and t_means[-1] >= TRAIN_END_CLIMB * t_means.min()):
         return None
     return low, int(np.flatnonzero(ok)[i]) + 1, float(t[-1]), float(v[-1])
