@@ -52,7 +52,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from nntune.diagnose_causes import cause_over_underfitting, dead_over_vanishing, symmetric_over_consequences
+from nntune.diagnose_causes import (cause_over_underfitting, dead_over_slow_rate, dead_over_vanishing,
+                                     symmetric_over_consequences)
 from nntune.diagnose_findings import ADVICE, KINDS, SEVERITY, Finding, Severity
 from nntune.diagnose_stall import stalled_finding
 from nntune.diagnose_layers import (
@@ -254,7 +255,7 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
         out += activation_findings(last, kinds or activation_kinds(trial, names),
                                    first=curves.first_layers or None)
     out = symmetric_over_consequences(out, trial.params, trial.user_attrs)
-    return cause_over_underfitting(dead_over_vanishing(out))
+    return cause_over_underfitting(dead_over_vanishing(dead_over_slow_rate(out)))
 
 
 BLAMES_THE_RATE = ("lr_too_large", "diverged")
