@@ -27,7 +27,7 @@ def test_a_study_without_sampler_or_scheduler_gets_the_measured_defaults():
     assert [s.gamma(n) for n in (5, 20, 21, 40, 100, 1000)] == [1, 1, 2, 2, 5, 25]
     # Printed as chosen: what differs from TPESampler's own defaults is named.
     assert repr(s) == ("TPESampler(seed=5, n_startup_trials=5, n_ei_candidates=24, multivariate=True, "
-                       "startup='sobol', centre_first=True, constant_liar=True, gamma=few_trials_gamma)")
+                       "startup='sobol', centre_first=True, gamma=few_trials_gamma)")
     assert (study.scheduler.min_resource, study.scheduler.max_resource, study.scheduler.reduction_factor) == (1, None, 2)
     assert study.scheduler.noise_margin == 2.0 and study.scheduler.first_reduction_factor is None
     # Either one given keeps the other's default; Optuna's name for the scheduler too.
@@ -46,8 +46,7 @@ def test_several_objectives_get_tpe_without_stopping_and_a_wider_front_than_rand
     study = nntune.create_study(directions=["maximize", "minimize"], seed=1)
     assert isinstance(study.sampler, TPESampler) and isinstance(study.scheduler, NoScheduler)
     assert study.sampler.constant_liar and study.sampler.seed == 1
-    assert repr(study.sampler) == "TPESampler(seed=1, n_startup_trials=10, n_ei_candidates=24, multivariate=True, " \
-                                  "constant_liar=True)"
+    assert repr(study.sampler) == "TPESampler(seed=1, n_startup_trials=10, n_ei_candidates=24, multivariate=True)"
 
     from nntune._hypervolume import hypervolume
 

@@ -125,7 +125,7 @@ class TPESampler(OptunaMethods):
 
     def __init__(self, seed: int | None = None, n_startup_trials: int = 10, n_ei_candidates: int = 24,
                  gamma: Callable[[int], int] | float = default_gamma, multivariate: bool = True,
-                 consider_pruned: bool = True, prior_weight: float = 1.0, constant_liar: bool = False,
+                 consider_pruned: bool = True, prior_weight: float = 1.0, constant_liar: bool = True,
                  constraints_func: ConstraintsFunc | None = None, startup: str = "random",
                  centre_first: bool = False, group: bool = False, warn_independent_sampling: bool = True,
                  *, consider_prior: bool = True, consider_magic_clip: bool = True, consider_endpoints: bool = False,
@@ -146,6 +146,9 @@ class TPESampler(OptunaMethods):
             raise ConfigError("group", "needs multivariate=True, as in Optuna")
         self.seed = resolve_seed(seed)
         self.startup, self.centre_first = check_startup(startup), bool(centre_first)
+        # On by default, as Optuna's: trials run one at a time draw the same
+        # points either way, and parallel ones (threads, workers, an ask-and-tell batch)
+        # steer away from the points still being tried.
         self.constant_liar = bool(constant_liar)
         self.constraints_func = check_callable("constraints_func", constraints_func)  # the study stores them and ranks infeasible trials last
         self.n_startup_trials = check_count("n_startup_trials", n_startup_trials, 0)
@@ -168,8 +171,8 @@ class TPESampler(OptunaMethods):
         self._ranks = RankCache()  # and so would sorting them
 
     def _split(self, space: Space, history: Sequence[FrozenTrial], direction: str,
-               slot: str | None = None) -> Groups | None:
-        if slot is None and len(getattr(history, "directions", None) or ()) < 2:
+               slot: str | None = None, *, pareto: bool = False) -> Groups | None:
+        if slot is None and not pareto:
             # The joint space sees the whole history: rank it incrementally. Not a Pareto
             # view: its trials' scores move at every ask, so the kept prefix would never
             # hold and each ask would insert thousands of trials one by one.
@@ -188,9 +191,11 @@ class TPESampler(OptunaMethods):
                 direction: str = "minimize") -> dict[str, Any]:
         if not len(space):
             return {}
+        # Asked of the view itself: the liars' list below no longer says it is a Pareto view.
+        pareto = len(getattr(history, "directions", None) or ()) > 1
         if self.constant_liar:
             history = with_liars(history, direction)
-        groups = self._split(space, history, direction)
+        groups = self._split(space, history, direction, pareto=pareto)
         if groups is None:
             u = startup_unit(len(space), number, self.seed, startup=self.startup, centre_first=self.centre_first)
             if u is not None:
@@ -242,6 +247,6 @@ class TPESampler(OptunaMethods):
                 f"n_ei_candidates={self.n_ei_candidates}, multivariate={self.multivariate}"
                 + (f", startup={self.startup!r}" if self.startup != "random" else "")
                 + (", centre_first=True" if self.centre_first else "")
-                + (", constant_liar=True" if self.constant_liar else "")
+                + ("" if self.constant_liar else ", constant_liar=False")
                 + (f", gamma={getattr(self.gamma, '__name__', self.gamma)}" if self.gamma is not default_gamma else "")
                 + ")")
