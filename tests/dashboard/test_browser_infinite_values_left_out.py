@@ -53,7 +53,9 @@ def test_the_notes_count_the_trials_an_infinite_value_left_out(browser_context, 
 
         # Of several objectives: the count is the picked objective's (the second is inf in two trials of five).
         page.goto(f"{server.url}/study?study=two")
-        page.wait_for_function("() => S.overviewVersion === S.version", timeout=20000)
+        # Both versions start at -1: equal before the page has read anything, so the note is waited for.
+        page.wait_for_function("() => S.version >= 0 && S.overviewVersion === S.version"
+                               " && document.getElementById('edf-note').textContent !== ''", timeout=20000)
         page.evaluate("document.getElementById('edf-plot').scrollIntoView()")
         assert page.inner_text("#edf-note") == "The share of the 5 complete trials with objective 0 at or below each value."
         page.select_option("#edf-objective", "1")
