@@ -85,6 +85,11 @@ def test_several_objectives_write_each_trial_of_the_front(call_cli, tmp_path, mo
     assert written == sorted(f"digits-mlp-trial{n}.pt" for n in front) and front
     model = nntune.load_model(tmp_path / "models" / written[0])
     assert model.meta["trial"] in front and "accuracy" in model.meta["test"]
+    # export-model without --trial names the front's trials to choose from
+    code, _, err = call_cli("export-model", "--storage", f"sqlite:///{tmp_path / 'm.db'}")
+    numbers = ", ".join(str(n) for n in sorted(front))
+    assert code == 2 and err == (f"nntune: error: --trial: 'digits-mlp' has several objectives; name a trial of its "
+                                 f"front ({'trial' if len(front) == 1 else 'trials'} {numbers})\n"), err
 
 
 def test_a_regression_answers_in_the_targets_units(tmp_path):

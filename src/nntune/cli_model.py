@@ -95,7 +95,12 @@ def export_model(
     trials = st.get_trials(deepcopy=False)
     if trial is None:
         if st.is_multi_objective:
-            raise ConfigError("--trial", f"{cfg.study!r} has several objectives; name a trial of its front")
+            # which numbers to give: the front the tune printed may have scrolled away
+            front = [str(t.number) for t in st.best_trials]
+            if not front:
+                raise ConfigError("study", f"{cfg.study!r} has no complete trial on its front to export")
+            raise ConfigError("--trial", f"{cfg.study!r} has several objectives; name a trial of its front "
+                                         f"({'trial' if len(front) == 1 else 'trials'} {', '.join(front)})")
         chosen = best_trial([t for t in trials if is_feasible(t)], st.direction)
         if chosen is None:
             raise ConfigError("study", f"{cfg.study!r} has no complete trial to export")
