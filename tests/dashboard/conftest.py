@@ -26,20 +26,37 @@ def chromium_path() -> str | None:
     return "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """One headless chromium for a test module: starting it takes seconds on a loaded
-    machine, and each test still gets a context of its own (see ``browser_context``)."""
+@pytest.fixture(scope="session")
+def _playwright() -> Iterator[Any]:
     exe = chromium_path()
     if exe is None:
         pytest.skip("chromium is not installed (scripts/system-deps.sh installs it)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the dev extra)")
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def _browsers(_playwright: Any) -> Iterator[list[Any]]:
+    """The test process's one headless chromium (a list, so that a crashed one is replaced)."""
+    held: list[Any] = []
+    try:
+        yield held
+    finally:
+        for browser in held:
+            if browser.is_connected():
+                browser.close()
+
+
+@pytest.fixture
+def chromium(_playwright: Any, _browsers: list[Any]) -> Any:
+    """One headless chromium for the whole test process: starting one takes a second or more
+    on a loaded machine, and the browser tests are spread over dozens of modules. Each test
+    still gets a context of its own (see ``browser_context``), and a browser that crashed is
+    started again rather than failing every later test."""
+    if not _browsers or not _browsers[-1].is_connected():
+        _browsers.append(_playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS))
+    return _browsers[-1]
 
 
 @pytest.fixture
