@@ -82,6 +82,9 @@ def studies(
     if json_out:
         print(dumps(data))
         return
+    if not data["studies"]:  # an empty table's header alone says nothing of what to do
+        print(f"no studies in {data['storage']} yet (nntune tune or nntune create-study makes one)")
+        return
     # Study names are the user's words (``exp[bs=64]``): shown as named, never read as markup.
     table = studies_table(data)
     console_for(table, markup=False).print(table)  # into a pipe: no name, number or time cut short
