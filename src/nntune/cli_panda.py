@@ -243,6 +243,10 @@ def trial_changes(
     if json_out:
         print(_json.dumps(rows))
         return
+    if not rows:  # a table of headers alone would leave the user wondering whether it worked
+        whose = f"trial {trial} of study {study}" if trial is not None else f"study {study}"
+        print(f"no changes in {whose} (nntune trial set changes a running trial)")
+        return
     table = Table(title=f"changes in study {study}")
     for col in ("trial", "after epoch", "parameter", "old", "new", "who"):
         table.add_column(col)
