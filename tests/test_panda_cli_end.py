@@ -121,3 +121,27 @@ def test_pending_changes_show_no_old_value(tmp_path, call_cli):
     assert code == 0, err
     row = next(line for line in out.splitlines() if "lr" in line)
     assert "None" not in row and "pending" in row and "-" in row
+
+
+def test_the_end_lines_of_a_log_are_never_broken_at_80_columns(tmp_path, call_cli, monkeypatch):
+    import nntune.panda
+
+    train = nntune.panda.train_queued
+
+    def stopped_after_epoch_1(study, cfg, number, *, on_epoch=None, **kw):  # as trial stop would
+        def then_stop(t, e, r):
+            on_epoch(t, e, r)
+            if e == 1:
+                study.stop_trial(number)
+        return train(study, cfg, number, on_epoch=then_stop, **kw)
+
+    monkeypatch.setattr(nntune.panda, "train_queued", stopped_after_epoch_1)
+    study, storage = "a-study-named-at-some-length", f"sqlite:///{tmp_path / 'b.db'}"
+    code, out, err = call_cli("babysit", "--set", "epochs=3", "--set", "layers=1", "--set", "units=16",
+                              "--set", "task.train_size=0.3", "--study", study, "--storage", storage)
+    assert code == 0, err
+    lines = out.splitlines()
+    hint = f"continue it with: nntune babysit --resume --study {study} --trial 0 --storage {storage}"
+    assert hint in lines and len(hint) > 80, out  # one line a user can paste
+    assert any(line.startswith(f"trial 0 of study {study}: pruned (stopped by the user), ") and
+               line.endswith(" after 2 epochs") for line in lines), out  # the stop is taken at the next boundary

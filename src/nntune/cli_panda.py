@@ -80,18 +80,20 @@ def babysit_run(study: Any, cfg: Any, number: int, json_out: bool) -> None:
                       for name, v in values.items())  # a cost (params) is the model's, not the split's
     n = len(records)
     # Study names, hints and errors are the user's and the trainer's words: printed as they are, not as markup.
+    # Each on one line, however long (soft_wrap): a log cut at 80 columns broke the commands
+    # these lines give in two, and a command broken over lines cannot be pasted.
     out.print(f"trial {t.number} of study {study.study_name}: {how}, {shown} after {n} epoch{'' if n == 1 else 's'}",
-              markup=False)
+              markup=False, soft_wrap=True)
     # The view never names the files; a log (or a terminal whose panel scrolled away) needs
     # them to fork, resume or copy the trial's weights.
     kept = kept_line(cfg, study, t)
     if kept:
-        out.print(kept, markup=False, highlight=False, soft_wrap=True)  # a path broken over lines cannot be copied
+        out.print(kept, markup=False, highlight=False, soft_wrap=True)
     hint = end_hint(cfg, study, t)
     if hint:
-        out.print(hint, markup=False)
+        out.print(hint, markup=False, soft_wrap=True)
     if t.error:
-        out.print(f"error: {t.error}", markup=False)
+        out.print(f"error: {t.error}", markup=False, soft_wrap=True)
     if json_out:
         # As nntune trials --format json: "values" by metric where the study has several objectives.
         result = {"values": values} if len(values) > 1 else {"value": t.value}
