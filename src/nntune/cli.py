@@ -260,7 +260,7 @@ def ensemble(
     result = ensemble_for_study(storage, study, top=top, method=method, config=raw)
     con = Console(stderr=json_out)
     for line in ensemble_lines(result):
-        con.print(line, markup=False, highlight=False)
+        con.print(line, markup=False, highlight=False, soft_wrap=not con.is_terminal)  # a log's line is whole
     if json_out:
         print(_json.dumps(result.to_json()), flush=True)
 

@@ -46,7 +46,10 @@ def lab(
         raise ConfigError("--out", err.problem) if err.field == "out_dir" else err from None
     con = Console(stderr=json_out)
     verdict = "[green]held[/]" if result.held else "[red]did not hold[/]"
-    con.print(f"[bold]{escape(result.name)}[/]: {escape(result.claim)} -> {verdict} ({result.seconds:.1f}s)")
+    # Whole in a log (no terminal to fit): wrapped at 80 columns, "-> held" could fall apart
+    # over two lines, and a CI job's grep for it missed.
+    con.print(f"[bold]{escape(result.name)}[/]: {escape(result.claim)} -> {verdict} ({result.seconds:.1f}s)",
+              soft_wrap=not con.is_terminal)
     for check, ok in result.numbers["checks"].items():  # which part of the claim failed, without opening the page
         if not ok:
             con.print(f"  [red]not held:[/] {escape(check)}", highlight=False)
