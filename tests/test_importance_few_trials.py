@@ -1,5 +1,6 @@
 """Importance of a study with a few complete trials (2 to 7): answered, as Optuna's is,
-with a warning that so few trials rank parameters roughly; one trial is still refused."""
+with a warning that so few trials rank parameters roughly; of one trial or none, Optuna's
+answer (every parameter at 0, or nothing) with a warning saying why."""
 
 from __future__ import annotations
 
@@ -37,10 +38,29 @@ def test_eight_trials_give_shares_without_that_warning():
 
 
 @pytest.mark.parametrize("evaluator", EVALUATORS)
-def test_one_trial_is_refused_in_one_line(evaluator):
-    with pytest.raises(ValueError, match="^importance needs at least 2 complete trials whose values vary; "
-                                         "this study has 1$"):
-        get_param_importances(_study(1), evaluator=evaluator)
+def test_one_trial_answers_as_optuna_with_a_warning_saying_why(evaluator):
+    # A script printing the importances after each trial (as Optuna 5 answers them from the
+    # first) raised ValueError at its first trial.
+    with pytest.warns(UserWarning, match="^importance needs at least 2 complete trials whose values vary; "
+                                         "this study has 1: every parameter's importance is answered as 0$"):
+        assert get_param_importances(_study(1), evaluator=evaluator) == {"x": 0.5, "y": 0.5}
+    with pytest.warns(UserWarning, match="this study has 1"):
+        assert get_param_importances(_study(1), evaluator=evaluator, normalize=False) == {"x": 0.0, "y": 0.0}
+    with pytest.warns(UserWarning, match="this study has 0: no parameter is answered$"):
+        assert get_param_importances(_study(0), evaluator=evaluator) == {}
+
+
+def test_one_trial_and_none_answer_as_optunas_own():
+    optuna = pytest.importorskip("optuna")
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    for n_trials in (0, 1):
+        theirs = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+        theirs.optimize(lambda t: t.suggest_float("x", 0, 1) + 0.1 * t.suggest_float("y", 0, 1), n_trials=n_trials)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            expected = optuna.importance.get_param_importances(theirs)
+            ours = get_param_importances(_study(n_trials))
+        assert ours == pytest.approx(expected) and set(ours) == set(expected)
 
 
 def test_ped_anova_refuses_when_every_trial_is_among_the_best():

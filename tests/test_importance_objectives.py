@@ -45,11 +45,12 @@ def test_the_default_is_ped_anova_without_a_target_as_optunas(study) -> None:
 def test_ped_anova_on_a_front_that_never_varies_says_so() -> None:
     flat = nntune.create_study(directions=["minimize", "minimize"])
     flat.optimize(lambda t: (t.suggest_float("x", 0, 1) * 0 + 1.0, 2.0), n_trials=4)
-    with pytest.raises(ValueError, match=r"^importance needs complete trials whose values vary; all 4 of this "
-                                         r"study's have the values \[1.0, 2.0\]$"):
-        get_param_importances(flat, evaluator=PedAnovaImportanceEvaluator())
+    with pytest.warns(UserWarning, match=r"^importance needs complete trials whose values vary; all 4 of this "
+                                         r"study's have the values \[1.0, 2.0\]: every parameter's importance is "
+                                         r"answered as 0$"):
+        assert get_param_importances(flat, evaluator=PedAnovaImportanceEvaluator()) == {"x": 1.0}
     few = nntune.create_study(directions=["minimize", "minimize"])
     few.optimize(lambda t: (t.suggest_float("x", 0, 1), 1.0), n_trials=1)
-    with pytest.raises(ValueError, match="^importance needs at least 2 complete trials whose values vary; "
-                                         "this study has 1$"):
-        get_param_importances(few, evaluator=PedAnovaImportanceEvaluator())
+    with pytest.warns(UserWarning, match="^importance needs at least 2 complete trials whose values vary; "
+                                         "this study has 1: every parameter's importance is answered as 0$"):
+        assert get_param_importances(few, evaluator=PedAnovaImportanceEvaluator()) == {"x": 1.0}

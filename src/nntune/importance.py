@@ -79,8 +79,14 @@ class CannotExplain(ValueError):
     that used a parameter, or values that never vary): a plot of it is empty, not an error."""
 
 
+class TooLittleToExplain(CannotExplain):
+    """Fewer than 2 complete trials, no parameter drawn, or one value for all: Optuna's
+    ``get_param_importances`` answers these (``{}``, or every parameter at 0) rather than
+    raising, so nntune's does too, with this as its warning."""
+
+
 def _too_few(n: int) -> CannotExplain:
-    return CannotExplain(f"importance needs at least {IMPORTANCE_FEWEST_TRIALS} complete trials whose values "
+    return TooLittleToExplain(f"importance needs at least {IMPORTANCE_FEWEST_TRIALS} complete trials whose values "
                          f"vary; this study has {n}")
 
 
@@ -122,9 +128,10 @@ def _cannot(count: int, n_params: int, shared: Callable[[], str], asked: bool = 
     if count < IMPORTANCE_FEWEST_TRIALS:
         return _too_few(count)
     if n_params == 0:  # ``asked``: by params=, else the study's complete trials drew none
-        return CannotExplain("params: no complete trial used any of the parameters to explain" if asked else
-                             "no complete trial of this study drew a parameter: there is none to explain")
-    return CannotExplain(f"importance needs complete trials whose values vary; all {count} of this "
+        if asked:
+            return CannotExplain("params: no complete trial used any of the parameters to explain")
+        return TooLittleToExplain("no complete trial of this study drew a parameter: there is none to explain")
+    return TooLittleToExplain(f"importance needs complete trials whose values vary; all {count} of this "
                          f"study's have the {shared()}")
 
 
@@ -320,27 +327,65 @@ def get_param_importances(study: Any, *, evaluator: Any = None, params: Sequence
     """Importances by parameter name, largest first; with ``normalize`` shares summing to 1.
     ``evaluator``: any object with Optuna's ``evaluate(study, params, *, target)``
     (default :class:`PermutationImportanceEvaluator`; for a study of several objectives
-    without ``target``, :class:`PedAnovaImportanceEvaluator`, as Optuna's default). Needs 2
-    complete trials whose values vary (``IMPORTANCE_FEWEST_TRIALS``), raising ValueError
-    otherwise, and warns that the answer is rough below ``IMPORTANCE_MIN_TRIALS`` (8), where
-    the report shows none."""
+    without ``target``, :class:`PedAnovaImportanceEvaluator`, as Optuna's default). Measured
+    from 2 complete trials whose values vary (``IMPORTANCE_FEWEST_TRIALS``), with a warning
+    that the answer is rough below ``IMPORTANCE_MIN_TRIALS`` (8), where the report shows
+    none. With less, Optuna's answer and a warning saying why: ``{}`` before any trial
+    completed, else every parameter at 0 (equal shares when normalized), so that a script
+    printing importances after each trial runs from its first."""
+    evaluator = _evaluator_for(study, evaluator, target)
+    try:  # a statement, not inside a comprehension, whose frame would shift where a warning points
+        measured = evaluator.evaluate(study, params, target=target)
+    except TooLittleToExplain as why:
+        measured = {name: 0.0 for name in _names_to_explain(study, params, target)}
+        answer = "every parameter's importance is answered as 0" if measured else "no parameter is answered"
+        warnings.warn(f"{why}: {answer}", UserWarning, stacklevel=2)
+    return _shares(measured, normalize)
+
+
+def measure_importances(study: Any, *, evaluator: Any = None, params: Sequence[str] | None = None,
+                        target: Callable[[FrozenTrial], float] | None = None,
+                        normalize: bool = True) -> dict[str, float]:
+    """:func:`get_param_importances` that raises :class:`CannotExplain` where there is too
+    little to measure from, for the plots, which say why instead of drawing zeros."""
+    evaluator = _evaluator_for(study, evaluator, target)
+    measured = evaluator.evaluate(study, params, target=target)
+    return _shares(measured, normalize)
+
+
+def _evaluator_for(study: Any, evaluator: Any, target: Callable[[FrozenTrial], float] | None) -> Any:
     if evaluator is None:
         # Optuna's default, PED-ANOVA, explains a study of several objectives without a
         # target (what brings trials near the Pareto front); a forest needs one number.
         multi = target is None and getattr(study, "is_multi_objective", False)
-        evaluator = PedAnovaImportanceEvaluator() if multi else PermutationImportanceEvaluator()
+        return PedAnovaImportanceEvaluator() if multi else PermutationImportanceEvaluator()
     if isinstance(evaluator, type) or not callable(getattr(evaluator, "evaluate", None)):
         shown = f"the class {evaluator.__name__}" if isinstance(evaluator, type) else repr(evaluator)
         raise TypeError(f"evaluator: needs an object with evaluate(study, params, *, target) such as "
                         f"FanovaImportanceEvaluator(), got {shown}")
-    # Outside the comprehension, whose frame would shift where a warning points.
-    measured = evaluator.evaluate(study, params, target=target)
+    return evaluator
+
+
+def _shares(measured: dict[str, float], normalize: bool) -> dict[str, float]:
+    """Importances at 0 or above, largest first; shares of their sum when ``normalize``
+    (equal shares when all are 0, as Optuna's)."""
     scores = {name: max(0.0, float(v)) for name, v in measured.items()}
     total = sum(scores.values())
     if normalize:
         scores = {n: v / total for n, v in scores.items()} if total > 0 else \
             {n: 1.0 / len(scores) for n in scores}
     return dict(sorted(scores.items(), key=lambda kv: -kv[1]))
+
+
+def _names_to_explain(study: Any, params: Sequence[str] | None,
+                      target: Callable[[FrozenTrial], float] | None) -> list[str]:
+    """The parameters an importance would be answered for: ``params``, or those a complete
+    trial used; none before any trial completed (Optuna's ``{}``)."""
+    multi = target is None and getattr(study, "is_multi_objective", False)
+    trials, space = _scored_trials(study, params) if multi else _trials_and_space(study, params, target)
+    if not complete_trials(trials):
+        return []
+    return list(params) if params is not None else used_params(space, trials)
 
 
 __all__ = ["BaseImportanceEvaluator", "FanovaImportanceEvaluator", "MeanDecreaseImpurityImportanceEvaluator", "PedAnovaImportanceEvaluator",

@@ -266,7 +266,7 @@ def importances(study: Any, evaluator: Any, params: Sequence[str] | None,
     + permutation (the report's measure, with its spread over the repeats) or ``evaluator``'s.
     A name in ``params`` no complete trial used is refused (``CannotExplain``), as by
     ``get_param_importances``; too little to measure from is :class:`NothingToPlot`."""
-    from nntune.importance import CannotExplain, cannot_explain, get_param_importances, used_params
+    from nntune.importance import CannotExplain, cannot_explain, measure_importances, used_params
     from nntune.importance import _warn_if_few as warn_if_few
 
     trials = trials_of(study, target)
@@ -285,7 +285,7 @@ def importances(study: Any, evaluator: Any, params: Sequence[str] | None,
         warn_if_few(result["n_trials"], stacklevel=7)  # at the caller of plot_param_importances
         return result
     try:
-        shares = get_param_importances(study, evaluator=evaluator, params=params, target=target)
+        shares = measure_importances(study, evaluator=evaluator, params=params, target=target)
     except CannotExplain as why:  # an empty plot saying why, whichever evaluator measured
         raise NothingToPlot(str(why)) from None
     return {"importance": shares, "std": {n: 0.0 for n in shares}}
