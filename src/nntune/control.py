@@ -29,12 +29,23 @@ def find_trial(storage: Storage, study_id: int, study: str, number: int) -> Froz
         raise ConfigError("trial", f"no trial {number} in study {study!r}") from None
 
 
-def _live(storage: Storage, study_id: int, study: str, number: int) -> FrozenTrial:
+def _live(storage: Storage, study_id: int, study: str, number: int, action: str = "change") -> FrozenTrial:
+    """Trial ``number`` while it waits or runs; an ended one is refused, with a fork as the
+    way on only where there is one (a study of nntune babysit keeps per-epoch checkpoints;
+    nntune tune's and a Python objective's trials have none to fork from)."""
     trial = find_trial(storage, study_id, study, number)
-    if trial.state not in (TrialState.RUNNING, TrialState.WAITING):
-        raise ConfigError("trial", f"trial {number} of study {study!r} is {trial.state.value}; "
-                                   "only a waiting or running trial can change (fork it instead)")
-    return trial
+    if trial.state in (TrialState.RUNNING, TrialState.WAITING):
+        return trial
+    ended = f"trial {number} of study {study!r} is {trial.state.value}"
+    if action == "stop":
+        raise ConfigError("trial", f"{ended}: it has already ended")
+    from nntune.panda_checks import ATTR as BABYSIT  # here: it imports the config's whole schema
+
+    rec = storage.load_study(study)
+    forkable = rec is not None and isinstance(rec.attrs.get(BABYSIT), dict) and bool(trial.intermediate_values)
+    fork = (f"; fork it from one of its epochs instead: nntune trial fork --study {shlex.quote(study)} "
+            f"--trial {number} --from-epoch N --set NAME=VALUE" if forkable else "")
+    raise ConfigError("trial", f"{ended}; only a waiting or running trial can change{fork}")
 
 
 def _add(storage: Storage, study_id: int, number: int, changes: Mapping[str, Any], who: str) -> list[ParamChange]:
@@ -135,7 +146,7 @@ def stop_trial(storage: Storage, study_id: int, study: str, number: int, *, who:
     still waiting ends now, before its first epoch, whoever would have run it (``nntune
     tune`` or ``babysit``): the stop comes back taken (``epoch`` set), with the changes it
     was asked, as babysit takes them before a first epoch."""
-    trial = _live(storage, study_id, study, number)
+    trial = _live(storage, study_id, study, number, "stop")
     pid = gone_here(trial) if trial.state == TrialState.RUNNING else None
     if pid is not None:  # killed (kill -9): nothing would ever take the stop
         # The storage named too: without it the command would look in the default sqlite:///nntune.db.
