@@ -44,10 +44,24 @@ def test_epochs_extend_and_shorten_while_training(digits: Splits, fast: Params) 
     assert stopped.stopped_early and stopped.epochs == 2
 
 
-def test_a_new_schedule_starts_afresh_from_the_current_rate(digits: Splits, fast: Params) -> None:
+def test_a_new_schedule_counts_its_steps_from_the_change(digits: Splits, fast: Params) -> None:
     params = fast(epochs=3, lr=0.01)
     result = fit(params, digits, changes=at(1, {"lr_schedule": "step", "lr_step_epochs": 1, "lr_gamma": 0.5}))
     assert [r["lr"] for r in result.history] == pytest.approx([0.01, 0.01, 0.005])
+
+
+@pytest.mark.parametrize("change", [{"lr_schedule": "constant"}, {"lr_schedule": "constant", "lr": 0.02}])
+def test_a_new_schedule_starts_at_the_base_rate_as_a_resume_with_it_does(
+        digits: Splits, fast: Params, tmp_path: Path, change: dict[str, Any]) -> None:
+    params = fast(epochs=4, optimizer="sgd", lr=0.01, lr_schedule="step", lr_step_epochs=1, lr_gamma=0.5)
+    live = fit(params, digits, changes=at(2, change))
+    # Not the 0.0025 the step schedule had decayed to, nor that rate in place of a new lr.
+    lr = change.get("lr", 0.01)
+    assert [r["lr"] for r in live.history] == pytest.approx([0.01, 0.005, lr, lr])
+    path = tmp_path / "two.pt"
+    first = fit({**params, "epochs": 2}, digits, checkpoint_path=path)
+    rest = fit({**params, **change}, digits, resume_from=path)
+    assert without_times(live.history) == without_times(first.history + rest.history)
 
 
 def test_checks_refuse_structure_bad_values_and_values_outside_the_declared_range() -> None:

@@ -229,7 +229,7 @@ def test_each_result_is_its_own_model_with_the_members_dropout(digits: Splits) -
 
 @pytest.mark.parametrize("change", [
     {"epochs": 5},  # under a cosine schedule: its period shrinks to the new end
-    {"lr_schedule": "step"},  # a new kind continues from the rate reached
+    {"lr_schedule": "step"},  # a new kind starts afresh at the base rate
     {"epochs": 6, "lr": 0.1, "momentum": 0.9, "weight_decay": 1e-3},
 ])
 def test_a_change_taken_at_an_epoch_boundary_trains_as_fit_takes_it(change: dict[str, Any], digits: Splits) -> None:

@@ -29,7 +29,8 @@ def apply_changes(changes: Mapping[str, Any], hp: dict[str, Any], model: nn.Modu
     and the learning-rate schedule; returns the schedule to step from now on.
 
     A new ``lr`` rescales the schedule's progress so far (new_lr / old_lr), as a resume
-    does; a new schedule kind or warm-up starts that schedule afresh; under a cosine
+    does; a new schedule kind or warm-up starts that schedule afresh at the base rate (not
+    the rate an earlier schedule had decayed to), as a resume does too; under a cosine
     schedule new ``epochs`` stretch or shrink its period, the rate becoming the new
     period's at the epochs done (:meth:`~nntune.train.optim.LrSchedule.fit_length`).
     The optimizer's state (momentum buffers, Adam moments) always carries over. Loop-level

@@ -221,17 +221,17 @@ def restore_optimizer(
 
     The optimizer state (momentum buffers, Adam moments) carries over when the optimizer
     kind and the parameter grouping are unchanged; the schedule's progress carries over
-    when its kind is unchanged too. A new ``lr`` rescales the schedule: the rate becomes
-    new_lr * (the schedule's factor reached so far). New ``epochs`` give a cosine schedule
-    that length (:meth:`LrSchedule.fit_length`). Momentum, betas, eps and weight decay
-    always take their new values. Returns whether the optimizer state carried over.
+    when its kind and warm-up are unchanged too. A new ``lr`` rescales the schedule: the
+    rate becomes new_lr * (the schedule's factor reached so far). Otherwise the schedule
+    starts afresh at the new base rate (:meth:`LrSchedule.restart`), whatever rate the
+    optimizer had reached. New ``epochs`` give a cosine schedule that length
+    (:meth:`LrSchedule.fit_length`). Momentum, betas, eps and weight decay always take
+    their new values. Returns whether the optimizer state carried over.
     """
     old = saved.get("params") or {}
     old_lr = float(old.get("lr") or 0.0)
     new_lr = number(params, "lr", default_lr(pick(params, "optimizer", OPTIMIZERS)))
     ours = [(group["lr_mult"], group["decay"]) for group in optimizer.param_groups]
-    # A fresh schedule may already have scaled the rate (warm-up starts below it).
-    progress = current_lr(optimizer) / new_lr if new_lr > 0 else 1.0
     carried = False
     if old.get("optimizer") == params.get("optimizer") and saved.get("optimizer"):
         try:
@@ -247,8 +247,7 @@ def restore_optimizer(
         for group in optimizer.param_groups:
             group["initial_lr"] = group.get("initial_lr", new_lr * group["lr_mult"]) * new_lr / old_lr
     else:
-        for group in optimizer.param_groups:
-            group["initial_lr"] = new_lr * group["lr_mult"]
+        progress = schedule.restart(new_lr)
     apply_hyperparams(optimizer, params, lr_scale=progress)
     if params.get("epochs") is not None:
         schedule.fit_length(int(params["epochs"]))

@@ -58,9 +58,14 @@ class LrSchedule:
     """
 
     def __init__(self, optimizer: torch.optim.Optimizer, params: Mapping[str, Any], epochs: int) -> None:
-        kind = pick(params, "lr_schedule", SCHEDULES)
-        self.kind = kind
+        self.kind = pick(params, "lr_schedule", SCHEDULES)
         self.warmup_epochs = int(number(params, "warmup_epochs", 0))
+        # Kept so that restart() can build the same schedule again.
+        self.optimizer, self._params, self._epochs = optimizer, dict(params), epochs
+        self._build()
+
+    def _build(self) -> None:
+        optimizer, params, kind, epochs = self.optimizer, self._params, self.kind, self._epochs
         self.epochs_done = 0
         self.warmup: lr_scheduler.LinearLR | None = None
         if self.warmup_epochs > 0:
@@ -86,6 +91,20 @@ class LrSchedule:
             self.main = GroupCosineLR(optimizer, T_max=t_max, eta_min=number(params, "lr_min", 0.0))
         else:
             self.main = None
+
+    def restart(self, lr: float) -> float:
+        """Begin this schedule afresh at the base rate ``lr`` (times each group's
+        ``lr_mult``); returns the factor of ``lr`` its first epoch trains at (below 1 only
+        within the warm-up).
+
+        The rate is set here rather than taken from the optimizer, whose rate may be where an
+        earlier schedule had decayed it to: a schedule changed while training and one changed
+        on a resume (whose optimizer is built at the base rate) then begin alike.
+        """
+        for group in self.optimizer.param_groups:
+            group["lr"] = group["initial_lr"] = lr * group.get("lr_mult", 1.0)
+        self._build()
+        return 1.0 if self.warmup is None else self.warmup.start_factor
 
     def step(self, val_loss: float) -> None:
         """Advance one epoch (call after the epoch's validation)."""
@@ -135,7 +154,7 @@ class LrSchedule:
 
         A resumed run with a new ``lr`` passes new_lr / old_lr, so the whole schedule is
         rescaled rather than restarted. A saved schedule of another kind or warm-up length
-        is ignored (returns False): the new schedule starts from its first epoch. The
+        is ignored (returns False): the caller then starts this one afresh (:meth:`restart`). The
         schedule's own settings (``lr_gamma``, ``lr_step_epochs``, ``lr_min``, a plateau's
         ``lr_factor`` and ``lr_patience``) stay the ones this schedule was built with: the new
         params', not the saved ones.

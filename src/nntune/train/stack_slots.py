@@ -152,8 +152,9 @@ class MemberSlots(MemberResults):
     def change_params(self, slot: int, changes: Mapping[str, Any]) -> None:
         """Changes a running member takes at an epoch boundary (``nntune trial set``), as
         ``fit`` takes them (:func:`~nntune.train.live.apply_changes`), where :meth:`set_params`
-        is a resume's (PBT's explore): the schedule goes on from the rate reached, and under
-        a cosine schedule new ``epochs`` stretch or shrink its period."""
+        is a resume's (PBT's explore); the schedule is taken as both take it: a new kind
+        starts afresh at the base rate, and under a cosine schedule new ``epochs`` stretch or
+        shrink its period."""
         m = self.member(slot)
         hp = self._resolve({**m.hp, **changes})  # a structural change is refused here
         check_member(hp)  # every value first: a change refused halfway would leave the member half changed
