@@ -24,15 +24,17 @@ Changes = Callable[[int, dict], Mapping[str, Any]]
 
 
 def apply_changes(changes: Mapping[str, Any], hp: dict[str, Any], model: nn.Module,
-                  optimizer: torch.optim.Optimizer, schedule: LrSchedule) -> LrSchedule:
+                  optimizer: torch.optim.Optimizer, schedule: LrSchedule, *, epoch: int) -> LrSchedule:
     """Write ``changes`` into ``hp`` (in place) and into the optimizer, the model's dropout
-    and the learning-rate schedule; returns the schedule to step from now on.
+    and the learning-rate schedule, after ``epoch`` epochs; returns the schedule to step
+    from now on.
 
     A new ``lr`` rescales the schedule's progress so far (new_lr / old_lr), as a resume
-    does; a new schedule kind or warm-up starts that schedule afresh at the base rate (not
-    the rate an earlier schedule had decayed to), as a resume does too; under a cosine
-    schedule new ``epochs`` stretch or shrink its period, the rate becoming the new
-    period's at the epochs done (:meth:`~nntune.train.optim.LrSchedule.fit_length`).
+    does; a new schedule kind or warm-up starts that schedule afresh, as a resume at
+    ``epoch`` does: from the next epoch, at the base rate, over the epochs that remain (a
+    warm-up already over is not repeated; :meth:`~nntune.train.optim.LrSchedule.restart`);
+    under a cosine schedule new ``epochs`` stretch or shrink its period, the rate becoming
+    the new period's at the epochs done (:meth:`~nntune.train.optim.LrSchedule.fit_length`).
     The optimizer's state (momentum buffers, Adam moments) always carries over. Loop-level
     values (epochs, grad_clip, l1, early stopping) take effect because the loop reads them
     from ``hp``. Weight decay switched on from 0 (or off) regroups the parameters as a
@@ -47,7 +49,7 @@ def apply_changes(changes: Mapping[str, Any], hp: dict[str, Any], model: nn.Modu
     hp.update(changes)
     if "dropout" in changes:
         set_dropout(model, float(hp["dropout"]))
-    saved = {"optimizer": optimizer.state_dict(), "scheduler": schedule.state_dict(), "params": old}
+    saved = {"optimizer": optimizer.state_dict(), "scheduler": schedule.state_dict(), "params": old, "epoch": epoch}
     if "weight_decay" in changes:
         # Grouped as a run built with the new decay is (weights apart from biases and norms
         # only while it is above 0), so a resume or fork from a later checkpoint, built that

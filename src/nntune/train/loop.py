@@ -133,9 +133,11 @@ def fit(
     metrics in the target's own units (``target_mean``, ``target_std`` undo the scaling).
     With ``checkpoint_path`` the state is saved after every epoch (the current weights, not
     the best ones); ``resume_from`` continues such a checkpoint up to ``params["epochs"]``
-    with the new params in effect: a new ``lr`` rescales the schedule (new_lr/old_lr), new
-    ``epochs`` give a cosine schedule that length, and momentum, betas, weight decay and
-    dropout are rewritten into the optimizer and the model.
+    with the new params in effect: a new ``lr`` rescales the schedule (new_lr/old_lr), a new
+    ``lr_schedule`` or ``warmup_epochs`` starts that schedule afresh at the checkpoint's
+    epoch (the base rate, over the epochs that remain), new ``epochs`` give a cosine
+    schedule that length, and momentum, betas, weight decay and dropout are rewritten into
+    the optimizer and the model.
     ``history`` then holds only the epochs run by this call. ``seed`` also reseeds torch's
     global generator (dropout and PyTorch's default initialization draw from it).
     ``augment`` changes each training batch (random crops, flips); ``eval_transform`` is
@@ -315,7 +317,7 @@ def _fit(params: Mapping[str, Any], splits: Splits, *, metric: str, report: Repo
             save_checkpoint(checkpoint_path, checkpoint(model, optimizer, schedule, epoch, iterations, hp, batch_gen,
                                                         augment_gen, stopping, record, best_state, best_record))
         if changes is not None:
-            schedule = apply_changes(changes(epoch, hp), hp, model, optimizer, schedule)
+            schedule = apply_changes(changes(epoch, hp), hp, model, optimizer, schedule, epoch=epoch)
             grad_clip, l1 = number(hp, "grad_clip", 0.0), number(hp, "l1", 0.0)
             was_on = stopping.enabled
             stopping.enabled, stopping.patience, stopping.min_delta = stopping_settings(hp)

@@ -223,8 +223,8 @@ def restore_optimizer(
     kind and the parameter grouping are unchanged; the schedule's progress carries over
     when its kind and warm-up are unchanged too. A new ``lr`` rescales the schedule: the
     rate becomes new_lr * (the schedule's factor reached so far). Otherwise the schedule
-    starts afresh at the new base rate (:meth:`LrSchedule.restart`), whatever rate the
-    optimizer had reached. New ``epochs`` give a cosine schedule that length
+    starts afresh at the new base rate from ``saved["epoch"]``, the epochs trained
+    (:meth:`LrSchedule.restart`). New ``epochs`` give a cosine schedule that length
     (:meth:`LrSchedule.fit_length`). Momentum, betas, eps and weight decay always take
     their new values. Returns whether the optimizer state carried over.
     """
@@ -247,7 +247,7 @@ def restore_optimizer(
         for group in optimizer.param_groups:
             group["initial_lr"] = group.get("initial_lr", new_lr * group["lr_mult"]) * new_lr / old_lr
     else:
-        progress = schedule.restart(new_lr)
+        progress = schedule.restart(int(saved.get("epoch") or 0), new_lr)
     apply_hyperparams(optimizer, params, lr_scale=progress)
     if params.get("epochs") is not None:
         schedule.fit_length(int(params["epochs"]))

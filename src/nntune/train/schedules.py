@@ -55,22 +55,30 @@ class LrSchedule:
     w+1 at the full rate; the main schedule counts its epochs from there. ``plateau``
     watches the validation loss passed to :meth:`step`. ``lr_min`` (cosine, plateau) is the
     floor of the base rate; a backbone's floor is ``lr_min * backbone_lr_mult``.
+
+    ``start``: the epochs the run had trained when this schedule took over (0, or the
+    epoch of a change, :meth:`restart`). Its warm-up still ends at epoch w of the run (none
+    is left once ``start`` >= w) and its main schedule counts from the later of the two: a
+    cosine's period is the epochs that remain, a step or exponential decay counts its steps
+    from there.
     """
 
     def __init__(self, optimizer: torch.optim.Optimizer, params: Mapping[str, Any], epochs: int) -> None:
         self.kind = pick(params, "lr_schedule", SCHEDULES)
         self.warmup_epochs = int(number(params, "warmup_epochs", 0))
-        # Kept so that restart() can build the same schedule again.
+        # Kept so that restart() can build the same schedule again from another epoch.
         self.optimizer, self._params, self._epochs = optimizer, dict(params), epochs
-        self._build()
+        self._build(0)
 
-    def _build(self) -> None:
-        optimizer, params, kind, epochs = self.optimizer, self._params, self.kind, self._epochs
-        self.epochs_done = 0
+    def _build(self, start: int) -> None:
+        optimizer, params, kind = self.optimizer, self._params, self.kind
+        self.start = start
+        self.epochs_done = start
         self.warmup: lr_scheduler.LinearLR | None = None
-        if self.warmup_epochs > 0:
+        if start < self.warmup_epochs:  # epoch k of the run at lr * k/(w+1), from epoch start+1 on
+            w = self.warmup_epochs
             self.warmup = lr_scheduler.LinearLR(
-                optimizer, start_factor=1 / (self.warmup_epochs + 1), end_factor=1.0, total_iters=self.warmup_epochs
+                optimizer, start_factor=(start + 1) / (w + 1), end_factor=1.0, total_iters=w - start
             )
         self.main: lr_scheduler.LRScheduler | None
         if kind == "step":
@@ -87,15 +95,19 @@ class LrSchedule:
                 min_lr=floors(optimizer, number(params, "lr_min", 0.0)),
             )
         elif kind == "cosine":
-            t_max = max(1, epochs - self.warmup_epochs)
-            self.main = GroupCosineLR(optimizer, T_max=t_max, eta_min=number(params, "lr_min", 0.0))
+            self.main = GroupCosineLR(optimizer, T_max=self.period(self._epochs), eta_min=number(params, "lr_min", 0.0))
         else:
             self.main = None
 
-    def restart(self, lr: float) -> float:
-        """Begin this schedule afresh at the base rate ``lr`` (times each group's
-        ``lr_mult``); returns the factor of ``lr`` its first epoch trains at (below 1 only
-        within the warm-up).
+    def period(self, epochs: int) -> int:
+        """A cosine's length in a run of ``epochs``: from the end of its warm-up, or from the
+        epoch it took over, to the run's last epoch (at least 1)."""
+        return max(1, epochs - max(self.start, self.warmup_epochs))
+
+    def restart(self, start: int, lr: float) -> float:
+        """Begin this schedule afresh after ``start`` epochs of the run, at the base rate
+        ``lr`` (times each group's ``lr_mult``); returns the factor of ``lr`` its first epoch
+        trains at (below 1 only within the warm-up).
 
         The rate is set here rather than taken from the optimizer, whose rate may be where an
         earlier schedule had decayed it to: a schedule changed while training and one changed
@@ -103,7 +115,7 @@ class LrSchedule:
         """
         for group in self.optimizer.param_groups:
             group["lr"] = group["initial_lr"] = lr * group.get("lr_mult", 1.0)
-        self._build()
+        self._build(start)
         return 1.0 if self.warmup is None else self.warmup.start_factor
 
     def step(self, val_loss: float) -> None:
@@ -119,14 +131,16 @@ class LrSchedule:
     def fit_length(self, epochs: int) -> None:
         """Make ``epochs`` a cosine schedule's length from now on (other kinds have none).
 
-        The period becomes epochs - warm-up and the rate the one that period gives at the
-        epochs done, as if the run had been planned that long. Going on from the rate
+        The period becomes :meth:`period` (counted from the epoch the schedule took over, so
+        a schedule changed mid-run keeps its start) and the rate the one that period gives
+        at the epochs done, as if the run had been planned that long. Going on from the rate
         reached instead would leave a run whose old period had ended at ``lr_min`` there for
         all its new epochs (torch's cosine steps multiply the rate reached).
         """
+        self._epochs = epochs
         if not isinstance(self.main, GroupCosineLR):
             return
-        t_max = max(1, epochs - self.warmup_epochs)
+        t_max = self.period(epochs)
         if self.main.T_max == t_max:
             return
         self.main.T_max = t_max
@@ -144,6 +158,7 @@ class LrSchedule:
         return {
             "kind": self.kind,
             "warmup_epochs": self.warmup_epochs,
+            "start": self.start,
             "epochs_done": self.epochs_done,
             "warmup": None if self.warmup is None else self.warmup.state_dict(),
             "main": None if self.main is None else self.main.state_dict(),
@@ -154,14 +169,18 @@ class LrSchedule:
 
         A resumed run with a new ``lr`` passes new_lr / old_lr, so the whole schedule is
         rescaled rather than restarted. A saved schedule of another kind or warm-up length
-        is ignored (returns False): the caller then starts this one afresh (:meth:`restart`). The
-        schedule's own settings (``lr_gamma``, ``lr_step_epochs``, ``lr_min``, a plateau's
-        ``lr_factor`` and ``lr_patience``) stay the ones this schedule was built with: the new
-        params', not the saved ones.
+        is ignored (returns False): the caller then starts this one where the run is
+        (:meth:`restart`). The schedule's own settings (``lr_gamma``, ``lr_step_epochs``,
+        ``lr_min``, a plateau's ``lr_factor`` and ``lr_patience``) stay the ones this
+        schedule was built with: the new params', not the saved ones; the epoch it took over
+        at stays the saved one.
         """
         if state.get("kind") != self.kind or state.get("warmup_epochs") != self.warmup_epochs:
             return False
         self.epochs_done = int(state["epochs_done"])
+        self.start = int(state.get("start", 0))  # a checkpoint written before it was saved: from the run's start
+        if state.get("warmup") is None:  # taken over after its warm-up: none to step
+            self.warmup = None
         for scheduler, saved in ((self.warmup, state["warmup"]), (self.main, state["main"])):
             if scheduler is None or saved is None:
                 continue

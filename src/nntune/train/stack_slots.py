@@ -138,7 +138,8 @@ class MemberSlots(MemberResults):
         m = self.member(slot)
         hp = self._resolve(params)
         clock, schedule = clock_for(hp)
-        saved = {"params": m.hp, "optimizer": m.clock.state_dict(), "scheduler": m.schedule.state_dict()}
+        saved = {"params": m.hp, "optimizer": m.clock.state_dict(), "scheduler": m.schedule.state_dict(),
+                 "epoch": m.epoch}  # a new schedule kind starts here, as on a resume at this epoch
         carried = restore_optimizer(clock, schedule, saved, hp)  # only the new clock changes here
         settings, stopping = member_settings(hp, clock), self._stopping(hp)  # refused values change nothing
         if not carried:
@@ -153,8 +154,8 @@ class MemberSlots(MemberResults):
         """Changes a running member takes at an epoch boundary (``nntune trial set``), as
         ``fit`` takes them (:func:`~nntune.train.live.apply_changes`), where :meth:`set_params`
         is a resume's (PBT's explore); the schedule is taken as both take it: a new kind
-        starts afresh at the base rate, and under a cosine schedule new ``epochs`` stretch or
-        shrink its period."""
+        starts afresh at the base rate over the epochs that remain, and under a cosine
+        schedule new ``epochs`` stretch or shrink its period."""
         m = self.member(slot)
         hp = self._resolve({**m.hp, **changes})  # a structural change is refused here
         check_member(hp)  # every value first: a change refused halfway would leave the member half changed
@@ -162,7 +163,7 @@ class MemberSlots(MemberResults):
         # The member's clock is its solo optimizer at the rate reached. Its dropout is a rate
         # of the stacked net (written by _apply), not a module of a solo model.
         m.schedule = apply_changes({k: hp[k] for k in changes if k != "dropout"}, live, nn.Module(), m.clock,
-                                   m.schedule)
+                                   m.schedule, epoch=m.epoch)
         m.hp = {**live, "dropout": hp["dropout"]}
         old, stopping = m.stopping, self._stopping(m.hp)
         m.stopping = replace(stopping, best_epoch=old.best_epoch, best_value=old.best_value, bad_epochs=old.bad_epochs)
