@@ -102,3 +102,40 @@ def test_the_extensions_torchvisions_image_folder_reads_are_read(tmp_path: Path)
                 tmp_path / "f" / label / f"{i}{ext}", format="JPEG" if ext == ".jfif" else None)
     splits = load_splits({"kind": "image_folder", "path": str(tmp_path / "f")}, split=(0.5, 0.25, 0.25))
     assert splits.info["classes"] == ["s1", "s2", "s3"] and splits.input_shape == (3, 4, 4)
+
+
+def write_tiffs(root: Path, pixels: np.ndarray) -> dict:
+    """Twelve TIFFs of ``pixels``, each told apart by its last pixel (no duplicates across splits)."""
+    for n, label in enumerate(("a", "b")):
+        (root / label).mkdir(parents=True)
+        for i in range(6):
+            image = pixels.copy()
+            image[-1, -1] = (6 * n + i) / 12 if pixels.dtype.kind == "f" else 257 * 5 * (6 * n + i)
+            Image.fromarray(image).save(root / label / f"{i}.tif")
+    return {"kind": "image_folder", "path": str(root)}
+
+
+def test_thirty_two_bit_grayscale_within_sixteen_bits_is_scaled_not_clipped(tmp_path: Path) -> None:
+    """PIL opens 32-bit integer TIFFs (and 16-bit PNGs, before Pillow 10) as mode "I": read
+    as 16-bit pixels, not clipped to white above 255."""
+    wide = np.full((4, 4), 65535, dtype=np.int32)
+    wide[0, 0], wide[0, 1] = 0, 32896
+    spec = write_tiffs(tmp_path / "f", wide)
+    assert Image.open(tmp_path / "f" / "a" / "0.tif").mode == "I"
+    pixels = load_splits(spec, normalize="none").x_train[0, 0]
+    assert pixels[0, 0].item() == 0.0 and pixels[0, 1].item() == pytest.approx(128 / 255)
+    assert pixels[1, 1].item() == 1.0
+
+
+def test_thirty_two_bit_pixels_beyond_sixteen_bits_are_refused(tmp_path: Path) -> None:
+    spec = write_tiffs(tmp_path / "f", np.arange(16, dtype=np.int32).reshape(4, 4) * 10000)
+    with pytest.raises(ConfigError, match=r"^task\.data\.path: .*0\.tif holds 32-bit pixels from 0 to 140000, "
+                                          r"beyond 16 bits' 0 to 65535; save it with 8 or 16 bits per pixel$"):
+        load_splits(spec)
+
+
+def test_floating_point_images_are_refused_not_read_black(tmp_path: Path) -> None:
+    """PIL's convert truncates float pixels: images of values in [0, 1] became all black."""
+    spec = write_tiffs(tmp_path / "f", np.random.default_rng(0).random((4, 4)).astype(np.float32))
+    with pytest.raises(ConfigError, match=r"^task\.data\.path: .*0\.tif holds floating-point pixels"):
+        load_splits(spec)

@@ -1,8 +1,9 @@
 """A folder of images as a data set: ``task.data: {kind: image_folder, path: photos/}`` with
 one sub-folder per class (the images in its own sub-folders count too). Every file is
 opened one at a time (a folder of thousands would exceed the open-file limit otherwise),
-16-bit grayscale is scaled to 8 bits rather than clipped, and a file that is not an image,
-or a class folder without one, is named.
+16-bit grayscale (and 32-bit whose values fit 16 bits) is scaled to 8 bits rather than
+clipped, and a file that is not an image, one of floating-point pixels, or a class folder
+without an image, is named.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from nntune.train.datasets import RawData, size_pair
 # torchvision's ImageFolder's extensions (.pgm and .ppm: the ORL faces, among others) and a few more PIL reads
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".jfif", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm",
                     ".pbm", ".pnm")
-WIDE_GRAY = ("I;16", "I;16B", "I;16L")  # 16-bit grayscale (PNG, TIFF) as PIL opens it
+# 16-bit grayscale (PNG, TIFF) as PIL opens it; "I" (32-bit integers) too, as Pillow before 10
+# opened a 16-bit PNG and as 32-bit TIFFs open: read as 16-bit when their values fit 0..65535
+WIDE_GRAY = ("I;16", "I;16B", "I;16L", "I")
+SIXTEEN_BITS = 65535
 
 
 def _pil_mode(modes: list[str], grayscale: bool) -> str:
@@ -39,9 +43,15 @@ def _open_image(path: Path) -> Any:
         raise ConfigError("task.data.path", f"cannot read {path} as an image: {err}") from None
 
 
-def _eight_bits(pixels: np.ndarray) -> np.ndarray:
-    """16-bit grayscale pixels scaled to 0..255 (65535 becomes 255)."""
-    return np.round(np.clip(pixels.astype(np.float64), 0, 65535) / 257.0).astype(np.uint8)
+def _eight_bits(pixels: np.ndarray, path: Path) -> np.ndarray:
+    """16-bit grayscale pixels scaled to 0..255 (65535 becomes 255). 32-bit ones beyond
+    0..65535 are refused: scaled by their own extremes, the same value would be another
+    shade in every image, and clipped, most of them would be white."""
+    low, high = (int(pixels.min()), int(pixels.max())) if pixels.size else (0, 0)
+    if low < 0 or high > SIXTEEN_BITS:
+        raise ConfigError("task.data.path", f"{path} holds 32-bit pixels from {low} to {high}, beyond 16 bits' 0 to "
+                                            f"{SIXTEEN_BITS}; save it with 8 or 16 bits per pixel")
+    return np.round(pixels.astype(np.float64) / 257.0).astype(np.uint8)
 
 
 def _image_array(path: Path, mode: str, size: tuple[int, int] | None) -> np.ndarray:
@@ -49,9 +59,12 @@ def _image_array(path: Path, mode: str, size: tuple[int, int] | None) -> np.ndar
     from PIL import Image
 
     with _open_image(path) as im:
+        if im.mode == "F":  # PIL's convert truncates them to 0..255: pixels in [0, 1] would all be black
+            raise ConfigError("task.data.path", f"{path} holds floating-point pixels, whose range an image does not "
+                                                "tell; save it with 8 or 16 bits per pixel, or the arrays as npz")
         try:
             if im.mode in WIDE_GRAY:  # PIL's convert would clip every value above 255 to white
-                im = Image.fromarray(_eight_bits(np.asarray(im)), "L")
+                im = Image.fromarray(_eight_bits(np.asarray(im), path), "L")
             im = im.convert(mode)
         except OSError as err:  # a header that reads, pixels that do not (a truncated file)
             raise ConfigError("task.data.path", f"cannot read {path} as an image: {err}") from None
