@@ -22,3 +22,15 @@ def test_labels_with_fractions_forced_to_classes_keep_their_fractions(tmp_path: 
     (tmp_path / "t.csv").write_text("a,y\n" + rows)
     spec = {"kind": "csv", "path": str(tmp_path / "t.csv"), "target": "y", "task": "classification"}
     assert load_splits(spec).info["classes"] == ["0.5", "1.5"]
+
+
+def test_text_labels_differing_only_in_spaces_are_one_class(tmp_path: Path) -> None:
+    """"yes " (a space before the line end) and " no" (one after the separator) are the
+    classes yes and no, not four classes; a label of spaces alone is no label."""
+    labels = ["yes", "yes ", " no", "no", "  yes  ", "no  "]
+    rows = "".join(f"{i},{'   ' if i == 7 else labels[i % len(labels)]}\n" for i in range(48))
+    (tmp_path / "t.csv").write_text("a,y\n" + rows)
+    splits = load_splits({"kind": "csv", "path": str(tmp_path / "t.csv"), "target": "y"})
+    assert splits.info["classes"] == ["no", "yes"]
+    assert splits.info["rows_left_out"]["no_target"] == 1
+    assert splits.info["n_train"] + splits.info["n_val"] + splits.info["n_test"] == 47

@@ -164,6 +164,17 @@ def _check_target_classes(column: pd.Series, forced: str | None, name: str) -> N
                                               "each; give a column of classes, or of plain numbers for a regression")
 
 
+def _stripped_labels(column: pd.Series) -> pd.Series:
+    """Text labels without the spaces around them: "yes" and "yes " (a space before the line
+    end, or after the separator in "1.5, 2, yes") are one class, not two; a label of spaces
+    alone is no label. Only the target: text features are matched by name in new rows,
+    against the one-hot columns of model files already saved."""
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return column
+    stripped = column.map(lambda value: value.strip() if isinstance(value, str) else value)
+    return stripped.mask(stripped == "")
+
+
 def _csv_task(target: pd.Series, forced: str | None) -> TaskType:
     if forced is not None:
         if forced not in ("classification", "regression"):
@@ -276,6 +287,7 @@ def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     missing = spec.get("missing", "error")
     if missing not in MISSING:
         raise ConfigError("task.data.missing", f"must be one of {', '.join(MISSING)}, got {missing!r}")
+    table[target] = _stripped_labels(table[target])
     unlabelled = int(table[target].isna().sum())
     table = _numbers_again(table.dropna(subset=[target]))
     if table.empty:
