@@ -8,7 +8,7 @@ from typing import Any
 
 from nntune._words import agreeing, counted
 from nntune.report import figures
-from nntune.report.html_parts import empty, params_text, plot, table
+from nntune.report.html_parts import empty, params_text, plot, plot_text, table
 
 
 def params_header(names: Sequence[str]) -> str:
@@ -45,6 +45,6 @@ def pareto_section(d: Mapping[str, Any]) -> str:
     note += "</p>"
     rows = [[r["number"], *r["values"], *[(r["test"] or {}).get(n) for n in names], params_text(r["params"])]
             for r in front["rows"]]
-    return (note + (plot(figures.pareto_figure(front["points"]), "plot-pareto") if drawn else "")
+    return (note + (plot(figures.pareto_figure(plot_text(front["points"])), "plot-pareto") if drawn else "")
             + (table(["trial", *names, *[f"test {n}" for n in names], params_header(names)], rows,
                      [True] * (1 + 2 * len(names)) + [False]) if rows else ""))

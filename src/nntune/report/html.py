@@ -15,7 +15,7 @@ from nntune._words import agreeing, counted
 from nntune.report import figures
 from nntune.report.data import build_report_data
 from nntune.report.html_parts import (CSS, SEVERITY_CLASS, empty, esc, fmt, infinite_left_out, nothing_finite,
-                                       param_text, params_text, plot, table)
+                                       param_text, params_text, plot, plot_text, table)
 from nntune.report._pareto_section import params_header, pareto_section
 from nntune.report.lineage import lineage_figure, lineage_note, lineage_rows
 from nntune.report.output import write_page
@@ -84,7 +84,7 @@ def history_section(d: Mapping[str, Any]) -> str:
     note = (f'<p class="note">Each dot is a complete trial ({h["n_complete"]} in all), each grey x a trial '
             f'stopped early at its last value ({len(h["pruned_number"])} shown); the line is the best complete '
             f'value so far{infeasible_note(h)}.{infinite_left_out(d["summary"])}</p>')
-    return note + plot(figures.history_figure(h, d["summary"]["metric"]), "plot-history")
+    return note + plot(figures.history_figure(plot_text(h), plot_text(d["summary"]["metric"])), "plot-history")
 
 
 def infeasible_note(h: Mapping[str, Any]) -> str:
@@ -101,7 +101,7 @@ def learning_curves_section(d: Mapping[str, Any]) -> str:
     note = ('<p class="note">Training (solid) against validation (dashed). A validation curve far above the '
             'training one is overfitting; both high and close is underfitting.</p>')
     metric = curves[0].get("metric") or d["summary"]["metric"]  # a loss objective's panel shows its logged metric
-    return note + plot(figures.learning_curves_figure(curves, metric), "plot-learning-curves")
+    return note + plot(figures.learning_curves_figure(plot_text(curves), plot_text(metric)), "plot-learning-curves")
 
 
 def no_curves_text(top: Sequence[Mapping[str, Any]]) -> str:
@@ -125,7 +125,7 @@ def intermediate_section(d: Mapping[str, Any]) -> str:
             f'spaced); the band holds 10-90% of all trials at each epoch. {counted(pruned, "trial")} '
             f'{agreeing(pruned, "was", "were")} stopped early (pruned): orange, with an x where '
             f'{agreeing(pruned, "it", "they")} stopped.</p>')
-    return note + plot(figures.intermediate_figure(it, d["summary"]["metric"]), "plot-intermediate")
+    return note + plot(figures.intermediate_figure(plot_text(it), plot_text(d["summary"]["metric"])), "plot-intermediate")
 
 
 def parallel_section(d: Mapping[str, Any]) -> str:
@@ -134,7 +134,9 @@ def parallel_section(d: Mapping[str, Any]) -> str:
         return empty(nothing_finite(d["summary"], "No complete trial with parameters yet."))
     note = (f'<p class="note">{len(p["value"])} of {counted(p["n_complete"], "complete trial")}; log-scaled parameters '
             f'are shown as log10. Drag along an axis to select a range.{infinite_left_out(d["summary"])}</p>')
-    return note + plot(figures.parallel_figure(p, d["summary"]["metric"], d["summary"]["direction"]),
+    # An axis's name is drawn as markup, its tick labels as plain text (escaped they would read "&lt;").
+    shown = {**p, "dimensions": [{**dim, "name": plot_text(dim["name"])} for dim in p["dimensions"]]}
+    return note + plot(figures.parallel_figure(shown, plot_text(d["summary"]["metric"]), d["summary"]["direction"]),
                        "plot-parallel")
 
 
@@ -145,7 +147,7 @@ def slices_section(d: Mapping[str, Any]) -> str:
     note = ('<p class="note">The objective against each parameter, on the parameter\'s own scale (log axis for '
             'log-scaled ones); darker points are later trials, grey x trials stopped early.'
             f'{infinite_left_out(d["summary"])}</p>')
-    return note + plot(figures.slices_figure(slices, d["summary"]["metric"]), "plot-slices")
+    return note + plot(figures.slices_figure(plot_text(slices), plot_text(d["summary"]["metric"])), "plot-slices")
 
 
 def importance_section(d: Mapping[str, Any]) -> str:
@@ -155,7 +157,7 @@ def importance_section(d: Mapping[str, Any]) -> str:
                      f"({imp['n_trials']} so far).{infinite_left_out(d['summary'])}")
     note = (f'<p class="note">{html.escape(imp["method"])} on {counted(imp["n_trials"], "complete trial")} '
             f'(forest fit R² {fmt(imp["r2"])}).</p>')
-    return note + plot(figures.importance_figure(imp), "plot-importance") + priorities_table(d.get("priorities", []))
+    return note + plot(figures.importance_figure(plot_text(imp)), "plot-importance") + priorities_table(d.get("priorities", []))
 
 
 def priorities_table(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -217,7 +219,7 @@ def test_section(d: Mapping[str, Any]) -> str:
     if t["confusion_matrix"]:
         out += f'<p class="note">Confusion matrix of the latest test evaluation (trial {last}): rows are the true ' \
                f'classes, columns the predicted ones.</p>'
-        out += '<div id="confusion-matrix">' + plot(figures.confusion_figure(t["confusion_matrix"], t.get("classes")),
+        out += '<div id="confusion-matrix">' + plot(figures.confusion_figure(t["confusion_matrix"], plot_text(t.get("classes"))),
                                                    "plot-confusion") + "</div>"
     elif t["residuals"]:
         out += f'<p class="note">Residuals of the latest test evaluation (trial {last}) against the prediction: ' \
@@ -243,7 +245,7 @@ def diagnosis_section(d: Mapping[str, Any]) -> str:
     if curves:
         parts.append(f'<p class="note">Per-layer statistics of trial {curves[0]["number"]}, the best with '
                      f'records: gradient norms far apart between first and last layers mean vanishing or '
-                     f'exploding gradients.</p>' + plot(figures.layers_figure(curves[0]), "plot-layers"))
+                     f'exploding gradients.</p>' + plot(figures.layers_figure(plot_text(curves[0])), "plot-layers"))
     return "".join(parts)
 
 
@@ -322,7 +324,7 @@ def lineage_section(d: Mapping[str, Any]) -> str:
     if not lin["nodes"]:  # a PBT study before its first exploit
         return empty("No member of the population has copied another's weights yet (no PBT exploit), so "
                      "there is no lineage to draw: each exploit adds a line here.")
-    return (lineage_note(lin) + plot(lineage_figure(lin, d["summary"]["metric"]), "plot-lineage")
+    return (lineage_note(lin) + plot(lineage_figure(plot_text(lin), plot_text(d["summary"]["metric"])), "plot-lineage")
             + table(["trial", "state", "value", "continued from", "at epoch"], lineage_rows(lin),
                     [True, False, True, True, True]))
 

@@ -48,6 +48,20 @@ def plot(fig: go.Figure, div_id: str) -> str:
                            validate=False, default_height=f"{fig.layout.height or 420}px"))
 
 
+def plot_text(value: Any) -> Any:
+    """``value`` (a figure's data: a name, a mapping, a list) with every string escaped, keys
+    too: plotly reads ``<b>``, ``<i>``, ``<br>`` and ``&...;`` in any text it draws (titles,
+    ticks, legends, hovers) as markup, so a parameter named ``<b>lr</b>`` would be drawn as a
+    bold "lr" and one named ``units<i>`` lose its tail. Escaped, each is drawn as written."""
+    if isinstance(value, str):
+        return html.escape(value, quote=False)
+    if isinstance(value, Mapping):
+        return {plot_text(k): plot_text(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plot_text(v) for v in value]
+    return value
+
+
 def empty(text: str) -> str:
     return f'<p class="empty">{html.escape(text)}</p>'
 
