@@ -197,9 +197,11 @@ def best_region_section(d: Mapping[str, Any]) -> str:
 
 
 def space_json(space: Mapping[str, Any]) -> str:
-    """A space as JSON with one line per parameter."""
-    lines = [f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in space.get("params", {}).items()]
-    conditions = json.dumps(space.get("conditions", {}))
+    """A space as JSON with one line per parameter, names and values as written: a parameter
+    "α" reads "α", not "\\u03b1" (JSON holds any character)."""
+    lines = [f"  {json.dumps(k, ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False)}"
+             for k, v in space.get("params", {}).items()]
+    conditions = json.dumps(space.get("conditions", {}), ensure_ascii=False)
     return '{"params": {\n' + ",\n".join(lines) + "\n},\n" + f'"conditions": {conditions}}}'
 
 
