@@ -36,8 +36,8 @@ __all__ = ["load_splits", "dataset_names", "split_indices", "check_ratios", "dis
 
 NORMALIZE_METHODS = ("standard", "minmax", "none", "imagenet")
 GENERAL_OPTIONS = ("grayscale", "resize", "mean", "std", "flatten", "as_image")
-LOADER_KEYS = ("kind", "path", "target", "sep", "decimal", "encoding", "features", "task", "missing", "classes",
-               "x", "y", "x_test", "y_test", "x_val", "y_val")
+LOADER_KEYS = ("kind", "path", "target", "sep", "decimal", "thousands", "encoding", "features", "task", "missing",
+               "classes", "x", "y", "x_test", "y_test", "x_val", "y_val")
 RESIZE_CHUNK = 4096
 
 

@@ -337,7 +337,8 @@ LOCAL: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], RawData]] = {
 
 # What each kind's reader takes besides ``kind`` and ``path`` (the image options apply to all).
 KIND_KEYS: dict[str, tuple[str, ...]] = {
-    "csv": ("target", "sep", "decimal", "encoding", "features", "task", "missing"), "image_folder": (), "cifar10": (),
+    "csv": ("target", "sep", "decimal", "thousands", "encoding", "features", "task", "missing"), "image_folder": (),
+    "cifar10": (),
     "idx": ("classes",), "npz": ("x", "y", "x_test", "y_test", "x_val", "y_val", "task", "missing", "classes"),
 }
 

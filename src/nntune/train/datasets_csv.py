@@ -5,7 +5,8 @@ at most 20 distinct integer values, else a regression target (``task:`` forces i
 way). Missing feature values are refused, dropped or filled as ``missing:`` says
 (:data:`~nntune.train.datasets.MISSING`); infinite ones are always refused, and so is a
 column of numbers with a stray word in it, which would otherwise be read as text.
-``decimal: ","`` reads numbers written with a decimal comma, ``encoding:`` a file not in
+``decimal: ","`` reads numbers written with a decimal comma, ``thousands: "."`` those with
+a thousands mark ("1.234,5"; the separator may be it, quoted), ``encoding:`` a file not in
 UTF-8 (one starting with a UTF-16 byte-order mark is read as UTF-16). A column without a
 header that holds nothing (a separator at the end of every line) or numbers the rows
 (the index ``DataFrame.to_csv`` writes first) is no feature and is left out.
@@ -65,7 +66,7 @@ def _encoding(spec: Mapping[str, Any], path: Path) -> str:
 
 def read_table(path: Path, spec: Mapping[str, Any], field: str = "task.data.path",
                what: str = "give its encoding in task.data.encoding (cp1252, latin-1, utf-16)") -> pd.DataFrame:
-    """The CSV at ``path`` read with the spec's ``sep``, ``decimal`` and ``encoding``; a file
+    """The CSV at ``path`` read with the spec's ``sep``, ``decimal``, ``thousands`` and ``encoding``; a file
     pandas cannot read is one ConfigError naming ``field``, a file not in the encoding
     ending with ``what`` to do about it."""
     sep = _text_option(spec, "sep", ",", "the character between columns (',', ';', '\\t')")
@@ -73,9 +74,15 @@ def read_table(path: Path, spec: Mapping[str, Any], field: str = "task.data.path
     if len(decimal) != 1 or decimal == sep:  # pandas ignores a decimal mark equal to the separator
         raise ConfigError("task.data.decimal", f"give one character other than the separator {sep!r}, "
                                                f"got {decimal!r}")
+    thousands = spec.get("thousands")
+    # the separator may be it: "1,234.5" quoted in a comma-separated file, as Excel writes it
+    if thousands is not None and (not isinstance(thousands, str) or len(thousands) != 1 or thousands == decimal):
+        raise ConfigError("task.data.thousands", f"give the one character between a number's thousands ('.' in "
+                                                 f"1.234,5) other than the decimal mark {decimal!r}, got "
+                                                 f"{thousands!r}")
     encoding = _encoding(spec, path)
     try:
-        return pd.read_csv(path, sep=sep, decimal=decimal, encoding=encoding)
+        return pd.read_csv(path, sep=sep, decimal=decimal, thousands=thousands, encoding=encoding)
     except UnicodeError as err:
         with path.open("rb") as fh:
             start = fh.read(8)
@@ -135,12 +142,42 @@ def _decimal_commas(values: pd.Series) -> bool:
 
 def _check_decimal_commas(table: pd.DataFrame, columns: list[Any], name: str) -> None:
     """Numbers with a decimal comma ("2,5"), read as text, would be one category per value
-    (a class per value for the target): refuse them, naming the ``decimal`` option."""
+    (a class per value for the target): refuse them, naming the ``decimal`` option, and the
+    ``thousands`` one where they also have a thousands mark ("1.234,5")."""
     for column in columns:
         values = table[column]
         if not pd.api.types.is_numeric_dtype(values) and _decimal_commas(values):
+            given = values.dropna()
+            marks = given.astype(str).str.contains(".", regex=False)
+            example, also = (given[marks].iloc[0], " and task.data.thousands: '.'") if marks.any() else (given.iloc[0], "")
             raise ConfigError("task.data.decimal", f"{name}: column {column!r} holds numbers written with a decimal "
-                                                   f"comma ({values.dropna().iloc[0]!r}); set task.data.decimal: ','")
+                                                   f"comma ({example!r}); set task.data.decimal: ','{also}")
+
+
+def _thousands_mark(values: pd.Series, decimal: str) -> str | None:
+    """The mark between thousands ("," where the decimal mark is ".", "." where it is ",")
+    when every value of a text column is a number written with it ("12,345.6") or without,
+    and some with it; else None."""
+    mark = {".": ",", ",": "."}.get(decimal)
+    text = values.dropna().astype(str).str.strip()
+    if mark is None or text.empty or not text.str.contains(mark, regex=False).any():
+        return None
+    d, m = re.escape(decimal), re.escape(mark)
+    number = rf"[-+]?(\d{{1,3}}({m}\d{{3}})+|\d+)({d}\d+)?"
+    return mark if bool(text.str.fullmatch(number).all()) else None
+
+
+def _check_thousands(table: pd.DataFrame, columns: list[Any], decimal: str, name: str) -> None:
+    """Numbers with a thousands mark ("12,345.6"), read as text, would be one category (a
+    class) per value, refused as an identifier: name the ``thousands`` option instead."""
+    for column in columns:
+        values = table[column]
+        mark = None if pd.api.types.is_numeric_dtype(values) else _thousands_mark(values, decimal)
+        if mark is not None:
+            example = values.dropna()[values.dropna().astype(str).str.contains(mark, regex=False)].iloc[0]
+            raise ConfigError("task.data.thousands", f"{name}: column {column!r} holds numbers written with a "
+                                                     f"thousands mark ({example!r}); set task.data.thousands: "
+                                                     f"'{mark}'")
 
 
 def _check_empty_columns(table: pd.DataFrame, features: list[Any], missing: str, name: str) -> None:
@@ -295,6 +332,8 @@ def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     _check_empty_columns(table, features, missing, path.name)
     if spec.get("decimal") is None:
         _check_decimal_commas(table, [*features, target], path.name)
+    if spec.get("thousands") is None:
+        _check_thousands(table, [*features, target], spec.get("decimal", "."), path.name)
     _check_number_columns(table, [*features, target], target, path.name)
     _check_target_classes(table[target], spec.get("task"), path.name)
     if pd.api.types.is_float_dtype(table[target]) and bool(np.isinf(table[target]).any()):
