@@ -104,3 +104,13 @@ def test_a_text_column_of_many_categories_among_many_rows_stays_one_hot(tmp_path
     assert splits.input_shape == (31,)
     named = load_splits({"kind": "csv", "path": str(tmp_path / "t.csv"), "target": "y", "features": ["a"]})
     assert named.input_shape == (1,)
+
+
+def test_a_target_with_spaces_around_its_name_is_pointed_at(tmp_path: Path) -> None:
+    """"a, b, y" (a space after each comma) names the column ' y': the list of columns shows
+    it only in the spacing of its quotes, so the refusal says so."""
+    (tmp_path / "t.csv").write_text("a, b, y\n" + "".join(f"{i}, {i % 3}, {'cd'[i % 2]}\n" for i in range(20)))
+    with pytest.raises(ConfigError) as caught:
+        load_splits({"kind": "csv", "path": str(tmp_path / "t.csv"), "target": "y"})
+    assert str(caught.value) == ("task.data.target: name the target column; t.csv has ['a', ' b', ' y']; ' y' has "
+                                 "spaces around its name: give target: ' y'")

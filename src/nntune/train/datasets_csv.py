@@ -131,6 +131,13 @@ def _no_header(table: pd.DataFrame) -> str:
     return "; its first line holds numbers, not column names: add a header line" if numbers.mean() > 0.5 else ""
 
 
+def _spaced(table: pd.DataFrame, target: str | None) -> str:
+    """A hint when the target is there with spaces around its name ("a, b, label": a space
+    after each separator), which a list of the columns shows only as a quote's spacing."""
+    near = [c for c in table.columns if target and str(c).strip() == target.strip() and c != target]
+    return f"; {near[0]!r} has spaces around its name: give target: {near[0]!r}" if near else ""
+
+
 def _decimal_commas(values: pd.Series) -> bool:
     """Whether every value of a text column is a number written with a decimal comma."""
     text = values.dropna().astype(str).str.strip()
@@ -318,8 +325,8 @@ def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
         raise ConfigError("task.data.sep", f"{path.name} reads as the one column {header!r} split "
                                            f"by {sep!r}; give the character between its columns")
     if target is None or target not in table.columns:
-        raise ConfigError("task.data.target",
-                          f"name the target column; {path.name} has {list(table.columns)}{_no_header(table)}")
+        raise ConfigError("task.data.target", f"name the target column; {path.name} has {list(table.columns)}"
+                                              f"{_spaced(table, target) or _no_header(table)}")
     features = _csv_features(spec, list(table.columns), target, path.name)
     missing = spec.get("missing", "error")
     if missing not in MISSING:
