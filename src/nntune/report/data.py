@@ -22,8 +22,8 @@ from nntune.ensemble import is_ensemble_look
 from nntune.noise import split_warning, standard_error
 from nntune.priorities import priority_rows
 from nntune.report.population import population_data
-from nntune.report.study_data import (PBT_MARKS, activity_text, infinite_count, lineage_data, memory_data,
-                                      sealed_split, split_line, state_counts, study_front)
+from nntune.report.study_data import (PBT_MARKS, activity_text, infinite_count, lineage_data, look_time,
+                                      memory_data, sealed_split, split_line, state_counts, study_front)
 from nntune.samplers import is_feasible
 from nntune.show import open_study, study_metric
 from nntune.space import Beta, Choice, Space
@@ -262,7 +262,7 @@ def test_data(evaluations: Sequence[Mapping[str, Any]], sealed: bool = True,
     rows = []
     for e in evaluations:
         m = e.get("metrics", {})
-        rows.append({"trial": e.get("trial"), "time": str(e.get("time", "")),
+        rows.append({"trial": e.get("trial"), "time": look_time(e.get("time")),
                      "metrics": {k: v for k, v in m.items()
                                  if isinstance(v, (int, float)) and not isinstance(v, bool)}})
     # The matrix or residuals of the latest look at one trial: an ensemble's look keeps neither.

@@ -213,7 +213,7 @@ def test_section(d: Mapping[str, Any]) -> str:
                       if t.get("sealed", True) else "")
     names = list(dict.fromkeys(k for e in t["evaluations"] for k in e["metrics"]))
     rows = [[e["trial"], e["time"], *[e["metrics"].get(k) for k in names]] for e in t["evaluations"]]
-    out += table(["trial", "time", *names], rows, [True, False, *[True] * len(names)])
+    out += table(["trial", "time (UTC)", *names], rows, [True, False, *[True] * len(names)])
     if t.get("positive_class") is not None:  # a recall of 1 for the common class of two says nothing of the rare one
         out += (f'<p class="note">Precision, recall, f1 and specificity are of class '
                 f'{html.escape(t["positive_class"])} against the rest (tp, fp, fn, tn count that class).</p>')

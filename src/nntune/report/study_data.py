@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -356,3 +357,14 @@ def infinite_count(trials: Sequence[FrozenTrial]) -> int:
     trial may be one, but no plot can place them, so the report's plots leave them out, as
     Optuna's do, and their notes must count them."""
     return sum(1 for t in trials if t.state == TrialState.COMPLETE and t.value is not None and math.isinf(t.value))
+
+
+def look_time(value: Any) -> str:
+    """When a look at the test split was recorded, to the second: storages keep naive UTC
+    times with microseconds (a journal as ISO text), which the table needs neither of."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value.strftime("%Y-%m-%d %H:%M:%S") if isinstance(value, datetime) else ("" if value is None else str(value))
