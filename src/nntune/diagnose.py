@@ -52,6 +52,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from nntune._diagnose_narrow import bottleneck, narrow_words, too_narrow
 from nntune.diagnose_causes import (cause_over_underfitting, dead_over_slow_rate, dead_over_vanishing,
                                      symmetric_over_consequences)
 from nntune.diagnose_findings import ADVICE, KINDS, SEVERITY, Finding, Severity
@@ -219,6 +220,7 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
     if div is not None:
         out.append(div)
     best_error = None if study_best is None or not math.isfinite(study_best) else error_of(study_best, direction)
+    neck = bottleneck(trial.user_attrs.get("model_summary"))
     if div is None:
         lr = curves.lr if curves.lr.size else None
         rate = learning_rate_findings(curves.val_loss, complete=complete, name=curves.val_name, better=curves.better,
@@ -229,11 +231,12 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
         peak = gradient_peak(curves.grad_peaks)
         stepped_up = peak is not None and not peak.at_start and peak.start < GRAD_NORM_EXPLODED
         unstable = stepped_up or any(f.kind == "lr_too_large" for f in rate)
-        narrow = has_bottleneck(trial)
+        narrow = neck is not None
         fit = fit_findings(curves.train_error, curves.val_error, curves.train_loss, curves.val_loss,
                            bounded=bounded, best_error=best_error, complete=complete, unstable=unstable,
                            still_falling=still_converging(curves.val_loss, complete=complete, lr=lr),
                            capped=bool(_regularizers(trial.params)), narrow=narrow,
+                           too_narrow=too_narrow(neck, curves.val_loss),
                            term="loss" if curves.errors_are_losses else "error")
         out += [_with_early_stopping(_with_regularization(f, trial.params), trial.params) for f in fit]
         # A narrow layer caps the error: its slow descent is no sign that a larger rate would
@@ -255,7 +258,8 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
         out += activation_findings(last, kinds or activation_kinds(trial, names),
                                    first=curves.first_layers or None)
     out = symmetric_over_consequences(out, trial.params, trial.user_attrs)
-    return cause_over_underfitting(dead_over_vanishing(dead_over_slow_rate(out)))
+    out = cause_over_underfitting(dead_over_vanishing(dead_over_slow_rate(out)))
+    return narrow_words(out, neck)
 
 
 BLAMES_THE_RATE = ("lr_too_large", "diverged")
@@ -299,14 +303,7 @@ def _regularizers(params: Mapping[str, Any]) -> dict[str, float]:
 def has_bottleneck(trial: FrozenTrial) -> bool:
     """A hidden Linear layer of the model summary is narrower than the output layer: fewer
     units than classes (2 units for digits' 10) cannot carry what the output needs."""
-    summary = trial.user_attrs.get("model_summary")
-    if not isinstance(summary, list):
-        return False
-    widths = [row["output_shape"][-1] for row in summary
-              if isinstance(row, Mapping) and row.get("type") == "Linear"
-              and isinstance(row.get("output_shape"), list) and row["output_shape"]
-              and type(row["output_shape"][-1]) is int]
-    return len(widths) >= 2 and min(widths[:-1]) < widths[-1]
+    return bottleneck(trial.user_attrs.get("model_summary")) is not None
 
 
 # The notes' range for the dropout rate (004): start at 0.3, raise it towards 0.5 while

@@ -45,7 +45,9 @@ UNDERFIT_VS_BEST_CAPPED = 1.4
 # ... and, for bounded scores, 5 points above it (so 1% vs a best of 0.4% is not "high").
 UNDERFIT_MIN_EXCESS = 0.05
 # Without a study best, a bounded training error of 10% or more is high (the notes'
-# underfitting example trains at 14%). Unbounded errors (mae, rmse) need a study best.
+# underfitting example trains at 14%). Unbounded errors (mae, rmse) need a study best. So
+# too, whatever the best, for a network too narrow for its task: a study of one trial is
+# its own best, and a 2-unit digits MLP at 70-80% error was never "high" against itself.
 UNDERFIT_ABS_ERROR = 0.10
 # Underfitting needs MIN_EPOCHS_FOR_TREND epochs of errors: an early training error says how
 # far training got, not what the network can fit (digits after one epoch: 46% vs 23%).
@@ -127,10 +129,10 @@ def _tail_mean(x: np.ndarray, n: int = LAST_EPOCHS) -> float:
     return float(finite[-n:].mean()) if finite.size else math.nan
 
 
-def fit_findings(train_error: np.ndarray, val_error: np.ndarray, train_loss: np.ndarray,
-                 val_loss: np.ndarray, *, bounded: bool, best_error: float | None,
-                 complete: bool = True, unstable: bool = False, still_falling: bool = False,
-                 capped: bool = False, narrow: bool = False, term: str = "error") -> list[Finding]:
+def fit_findings(train_error: np.ndarray, val_error: np.ndarray, train_loss: np.ndarray, val_loss: np.ndarray, *,
+                 bounded: bool, best_error: float | None, complete: bool = True, unstable: bool = False,
+                 still_falling: bool = False, capped: bool = False, narrow: bool = False, too_narrow: bool = False,
+                 term: str = "error") -> list[Finding]:
     """Overfitting and underfitting from the error and loss curves (see the thresholds).
 
     ``unstable``: the learning rate was found too large (the loss oscillates or climbs
@@ -145,9 +147,11 @@ def fit_findings(train_error: np.ndarray, val_error: np.ndarray, train_loss: np.
     network has not yet converged, so its errors say nothing of what it can fit, and a
     bigger one would not help (at lr 1e-6 a digits MLP sits at 87% error that the same MLP brings to 0%).
     ``narrow``: a hidden layer is narrower than the output, so the capacity caps the error
-    however long it trains (a 2-unit digits MLP still falls at epoch 15, at 70% error), and
-    a still-falling loss does not hold underfitting back. ``capped``: that, or a
-    regularizer; errors are then "high" from UNDERFIT_VS_BEST_CAPPED times the best on.
+    however long it trains (a 2-unit digits MLP still falls at epoch 15, at 70% error): a
+    still-falling loss does not hold underfitting back. ``too_narrow``: the trial's own
+    curve shows it (nntune._diagnose_narrow.too_narrow), so its errors are high from
+    UNDERFIT_ABS_ERROR on, with no best needed. ``capped``: narrow, or a regularizer;
+    errors are then "high" from UNDERFIT_VS_BEST_CAPPED times the best on.
     Errors both high and close (the notes' picture of underfitting) are never overfitting,
     whatever the validation loss does: a network that fits its training data no better than
     the validation data has memorized nothing (Adam at lr 1 on digits ends at 84% training
@@ -157,7 +161,8 @@ def fit_findings(train_error: np.ndarray, val_error: np.ndarray, train_loss: np.
     out: list[Finding] = []
     tr, va = _tail_mean(train_error), _tail_mean(val_error)
     have_errors = math.isfinite(tr) and math.isfinite(va)
-    high = have_errors and _high(tr, bounded, best_error, capped=capped or narrow)
+    cap = capped or narrow
+    high = have_errors and _high(tr, bounded, best_error, capped=cap, too_narrow=too_narrow)
     # Steps too large swing the weights between the training batches and the validation
     # pass, so under them an error gap is memorization only where training did fit: as
     # well as the study's best trial generalizes, or, without one, not "high". "Not high"
@@ -168,7 +173,8 @@ def fit_findings(train_error: np.ndarray, val_error: np.ndarray, train_loss: np.
         not bounded or va - tr >= OVERFIT_MIN_GAP) and (fitted or not unstable)
     # Validation too: dropout lifts the training error (scored on the batches) above it, and
     # wine's best trial, dropout 0.8, is at 8.2% on its batches and 0% on validation.
-    both_high = high and tr >= UNDERFIT_CLOSE_RATIO * va and _high(va, bounded, best_error, capped=capped or narrow)
+    both_high = high and tr >= UNDERFIT_CLOSE_RATIO * va and _high(va, bounded, best_error, capped=cap,
+                                                                   too_narrow=too_narrow)
     rise = None if unstable or both_high else _loss_rise(train_loss, val_loss)
     if gap_ok or rise is not None:
         evidence: dict[str, float] = {}
@@ -182,13 +188,12 @@ def fit_findings(train_error: np.ndarray, val_error: np.ndarray, train_loss: np.
             parts.append(f"validation loss rose from {rise[0]:.4g} (epoch {rise[1]}) to {rise[2]:.4g} "
                          f"while the training loss fell")
         out.append(finding("overfitting", evidence, "; ".join(parts)))
-    elif (have_errors and complete and (narrow or not still_falling) and not unstable
-          and _epochs_of_errors(train_error, val_error) >= MIN_EPOCHS_FOR_TREND
-          and both_high):
-        evidence = {"train_error": tr, "val_error": va}
-        if best_error is not None:
-            evidence["best_error"] = best_error
-        ref = "" if best_error is None else f" (best trial: {_fmt_err(best_error, bounded)})"
+    elif (both_high and complete and (narrow or not still_falling) and not unstable
+          and _epochs_of_errors(train_error, val_error) >= MIN_EPOCHS_FOR_TREND):
+        evidence = {"train_error": tr, "val_error": va, **({} if best_error is None else {"best_error": best_error})}
+        # The best trial is named where the errors are high against it; a one-trial study's is itself.
+        vs = best_error is not None and _high(tr, bounded, best_error, capped=cap)
+        ref = f" (best trial: {_fmt_err(best_error, bounded)})" if vs else ""
         out.append(finding("underfitting", evidence,
                            f"training {term} {_fmt_err(tr, bounded)} and validation {term} "
                            f"{_fmt_err(va, bounded)} are both high{ref}"))
@@ -196,15 +201,14 @@ def fit_findings(train_error: np.ndarray, val_error: np.ndarray, train_loss: np.
 
 
 def _epochs_of_errors(train_error: np.ndarray, val_error: np.ndarray) -> int:
-    if train_error.size != val_error.size:
-        return 0
-    return int(np.sum(np.isfinite(train_error) & np.isfinite(val_error)))
+    return 0 if train_error.size != val_error.size else int(np.sum(np.isfinite(train_error) & np.isfinite(val_error)))
 
 
-def _high(train_error: float, bounded: bool, best_error: float | None, *, capped: bool = False) -> bool:
-    if best_error is None:
-        return bounded and train_error >= UNDERFIT_ABS_ERROR
-    if train_error < (UNDERFIT_VS_BEST_CAPPED if capped else UNDERFIT_VS_BEST) * best_error:
+def _high(train_error: float, bounded: bool, best_error: float | None, *, capped: bool = False,
+          too_narrow: bool = False) -> bool:
+    if bounded and train_error >= UNDERFIT_ABS_ERROR and (best_error is None or too_narrow):
+        return True
+    if best_error is None or train_error < (UNDERFIT_VS_BEST_CAPPED if capped else UNDERFIT_VS_BEST) * best_error:
         return False
     return not bounded or train_error - best_error >= UNDERFIT_MIN_EXCESS
 
