@@ -81,9 +81,11 @@ def history_section(d: Mapping[str, Any]) -> str:
     h = d["history"]
     if not h["number"] and not h["pruned_number"]:
         return empty(nothing_finite(d["summary"], "No trial has finished with a value yet."))
-    note = (f'<p class="note">Each dot is a complete trial ({h["n_complete"]} in all), each grey x a trial '
-            f'stopped early at its last value ({len(h["pruned_number"])} shown); the line is the best complete '
-            f'value so far{infeasible_note(h)}.{infinite_left_out(d["summary"])}</p>')
+    # The grey x is explained only where one is drawn: a study that pruned nothing has none.
+    stopped = (f', each grey x a trial stopped early at its last value ({len(h["pruned_number"])} shown)'
+               if h["pruned_number"] else "")
+    note = (f'<p class="note">Each dot is a complete trial ({h["n_complete"]} in all){stopped}; the line is the '
+            f'best complete value so far{infeasible_note(h)}.{infinite_left_out(d["summary"])}</p>')
     return note + plot(figures.history_figure(plot_text(h), plot_text(d["summary"]["metric"])), "plot-history")
 
 
@@ -121,10 +123,10 @@ def intermediate_section(d: Mapping[str, Any]) -> str:
     if not it["curves"]:
         return empty("No trial reported intermediate values.")
     pruned = it["n_pruned"]
+    stopped = (f' {counted(pruned, "trial")} {agreeing(pruned, "was", "were")} stopped early (pruned): orange, '
+               f'with an x where {agreeing(pruned, "it", "they")} stopped.' if pruned else "")
     note = (f'<p class="note">{it["n_shown"]} of {it["n_trials"]} curves drawn (the best first, the rest evenly '
-            f'spaced); the band holds 10-90% of all trials at each epoch. {counted(pruned, "trial")} '
-            f'{agreeing(pruned, "was", "were")} stopped early (pruned): orange, with an x where '
-            f'{agreeing(pruned, "it", "they")} stopped.</p>')
+            f'spaced); the band holds 10-90% of all trials at each epoch.{stopped}</p>')
     return note + plot(figures.intermediate_figure(plot_text(it), plot_text(d["summary"]["metric"])), "plot-intermediate")
 
 
@@ -145,7 +147,8 @@ def slices_section(d: Mapping[str, Any]) -> str:
     if not slices:
         return empty(nothing_finite(d["summary"], "No complete trial with parameters yet."))
     note = ('<p class="note">The objective against each parameter, on the parameter\'s own scale (log axis for '
-            'log-scaled ones); darker points are later trials, grey x trials stopped early.'
+            f'log-scaled ones); darker points are later trials'
+            f'{", grey x trials stopped early" if any(any(s["pruned"]) for s in slices) else ""}.'
             f'{infinite_left_out(d["summary"])}</p>')
     return note + plot(figures.slices_figure(plot_text(slices), plot_text(d["summary"]["metric"])), "plot-slices")
 
