@@ -8,6 +8,16 @@ const POLL_MS = 1000;
 const PLOT_CONFIG = { displaylogo: false, responsive: true };
 const COLORS = { complete: "#1f77b4", pruned: "#ef6c00", failed: "#b00020", diverged: "#6a1b9a", running: "#1565c0", waiting: "#757575" };
 
+// The latest request of each kind a page made (the table's, the selected trial's, a plot's): an
+// answer that comes back after a newer one of its kind was asked is stale (the network returns
+// them in any order), and is dropped rather than drawn over what the user asked for last.
+const askedTurn = new Map();  // kind -> the number of its latest request
+function asking(kind) {
+  const turn = (askedTurn.get(kind) || 0) + 1;
+  askedTurn.set(kind, turn);
+  return () => askedTurn.get(kind) === turn;
+}
+
 async function api(path, params) {
   const url = new URL(path, window.location.origin);
   for (const [k, v] of params || []) url.searchParams.append(k, v);

@@ -33,10 +33,16 @@ function header(params, sched) {
 }
 
 async function refreshTable() {
+  // A sort, filter or page asked for after this one: its answer is the one to show, even
+  // when this one comes back after it (and so is its error, or none).
+  const latest = asking("table");
   let data;
-  try { data = await api("/api/trials", tableQuery()); $("#filter-error").hidden = true; } catch (err) {
+  try { data = await api("/api/trials", tableQuery()); } catch (err) {
+    if (!latest()) return;
     $("#filter-error").textContent = err.message; $("#filter-error").hidden = false; return;
   }
+  if (!latest()) return;
+  $("#filter-error").hidden = true;
   // Only the parameters a range can filter (numbers): a choice of strings would match nothing.
   if (data.numeric_params.join() !== S.params.join()) {
     S.params = data.numeric_params;
