@@ -18,10 +18,15 @@ async function refreshContour() {
   if (contourPair) q.push(["x", contourPair[0]], ["y", contourPair[1]]);
   // Several objectives: the contour's and the rank's each of the objective picked beside it.
   const kc = picked("contour"), kr = picked("rank");
+  // Another pair or objective picked (or the study read anew) while this one was read: its
+  // own answer draws it and sets the selects, this one would put the old pair back.
+  const latest = asking("contour");
   const d = await api("/api/contour", S.objectives ? [...q, ["objective", kc]] : q);
+  if (!latest()) return;
   fillPairSelects(d);
   const pair = d.pair ? [["x", d.pair[0]], ["y", d.pair[1]]] : [];
   const r = kr === kc ? d : await api("/api/contour", [["study", S.study], ...pair, ["objective", kr]]);
+  if (!latest()) return;
   drawContour(d, objectiveName(kc), objectiveDirection(kc));
   drawRank(r, objectiveName(kr));
 }
