@@ -1,9 +1,10 @@
-"""Responses of the dashboard's API held back in a browser test, then let through, so that a
-test can make them arrive late or out of order at will (no timing of its own).
+"""Answers of the dashboard's API held back in a browser test, then delivered, so that a test
+can make them arrive late or out of order at will (no timing of its own).
 
 ``watch_reads(page)`` (before the page is opened) marks each JSON body the page reads, once
-the code that awaited it has run; ``Held(page, pattern, when)`` holds the requests that match
-until ``release()``, which lets them through and returns once the page has read their answers.
+the code that awaited it has run; ``Held(page, pattern, when, limit)`` asks the server at once
+for the requests that match (up to ``limit`` of them) and holds their answers, as of then,
+until ``release()``, which delivers them and returns once the page has read them.
 """
 
 from __future__ import annotations
@@ -28,16 +29,20 @@ def watch_reads(page: Any) -> None:
 
 
 class Held:
-    """The requests matching ``pattern`` (and ``when`` on their URL) held until released."""
+    """The answers to the requests matching ``pattern`` (and ``when`` on their URL) held until
+    released; ``limit``: how many are held (the later ones go through)."""
 
-    def __init__(self, page: Any, pattern: str, when: Callable[[str], bool] = lambda url: True) -> None:
-        self.page, self.when, self.routes = page, when, []
-        self.pattern = pattern
+    def __init__(self, page: Any, pattern: str, when: Callable[[str], bool] = lambda url: True,
+                 limit: int | None = None) -> None:
+        self.page, self.when, self.limit, self.pattern = page, when, limit, pattern
+        self.routes: list[tuple[Any, Any]] = []
+        self.held = 0
         page.route(pattern, self._route)
 
     def _route(self, route: Any) -> None:
-        if self.when(route.request.url):
-            self.routes.append(route)
+        if self.when(route.request.url) and (self.limit is None or self.held < self.limit):
+            self.held += 1
+            self.routes.append((route, route.fetch()))  # the server's answer as of now
         else:
             route.continue_()
 
@@ -51,11 +56,11 @@ class Held:
         raise AssertionError(f"{n} requests to {self.pattern} were not asked for")
 
     def release(self) -> None:
-        """Lets the held requests through and returns once the page has read their answers."""
+        """Delivers the held answers and returns once the page has read them."""
         routes, self.routes = self.routes, []
-        for route in routes:
-            route.continue_()
+        for route, answer in routes:
+            route.fulfill(response=answer)
         self.page.unroute(self.pattern, self._route)
-        for route in routes:
+        for route, _ in routes:
             self.page.wait_for_function("(url) => (window.__nntuneRead || []).includes(url)", arg=route.request.url,
                                         timeout=10000)

@@ -2,10 +2,12 @@
 "use strict";
 
 async function refreshTrial() {
+  // Asked again since (another trial selected, or this one changed, and its newer read came
+  // back first): the later read is the one to show, an older one would undo a trial's end.
+  const latest = asking("trial");
   if (S.selected === null) { $("#trial-title").textContent = "(none yet)"; return; }
   const t = await api("/api/trial", [["study", S.study], ["number", S.selected]]);
-  // Another trial selected while this one was fetched: that selection's own refresh draws it.
-  if (t.number !== S.selected) return;
+  if (!latest() || t.number !== S.selected) return;
   $("#trial-title").textContent = `#${t.number} · ${t.state} · ${valuesText(t)} · ${counted(t.epochs, "epoch")}`;
   showRow(t);
   const c = t.curve, hasRecords = c.epoch.length > 0;
