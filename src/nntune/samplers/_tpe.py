@@ -90,6 +90,13 @@ def group_weights(numbers: Sequence[int], weights: Callable[[int], Any] | None) 
     return out
 
 
+def liars(history: Sequence[FrozenTrial]) -> frozenset[int]:
+    """The numbers of the trials :func:`with_liars` tells at the worst value."""
+    if not any(t.state == TrialState.COMPLETE for t in history):
+        return frozenset()
+    return frozenset(t.number for t in history if t.state == TrialState.RUNNING and t.params)
+
+
 def with_liars(history: Sequence[FrozenTrial], direction: str) -> list[FrozenTrial]:
     """The history with every running trial that has drawn parameters told as complete at
     the worst value seen (the constant liar): parallel workers then steer away from points
@@ -171,7 +178,7 @@ class TPESampler(OptunaMethods):
         self._ranks = RankCache()  # and so would sorting them
 
     def _split(self, space: Space, history: Sequence[FrozenTrial], direction: str,
-               slot: str | None = None, *, pareto: bool = False) -> Groups | None:
+               slot: str | None = None, *, pareto: bool = False, lying: frozenset[int] = frozenset()) -> Groups | None:
         if slot is None and not pareto:
             # The joint space sees the whole history: rank it incrementally. Not a Pareto
             # view: its trials' scores move at every ask, so the kept prefix would never
@@ -179,10 +186,15 @@ class TPESampler(OptunaMethods):
             trials = self._ranks.ranked(history, direction, consider_pruned=self.consider_pruned)
         else:
             trials = ranked(history, direction, consider_pruned=self.consider_pruned)
-        if len(trials) < max(1, self.n_startup_trials):
+        # The liars (running trials told at the worst value) count neither towards the
+        # start-up trials nor towards the good group's size, as in Optuna: four workers
+        # would otherwise leave random search three trials early, and widen the good group
+        # with points nobody has measured.
+        measured = len(trials) - sum(t.number in lying for t in trials) if lying else len(trials)
+        if measured < max(1, self.n_startup_trials):
             return None
         points = self._rows.encode(space, trials, slot)
-        n_good = split(len(trials), self.gamma)
+        n_good = split(measured, self.gamma)
         numbers = [t.number for t in trials]
         return Groups(points[:n_good], points[n_good:], (group_weights(numbers[:n_good], self.weights),
                                                          group_weights(numbers[n_good:], self.weights)))
@@ -193,9 +205,10 @@ class TPESampler(OptunaMethods):
             return {}
         # Asked of the view itself: the liars' list below no longer says it is a Pareto view.
         pareto = len(getattr(history, "directions", None) or ()) > 1
+        lying = liars(history) if self.constant_liar else frozenset()
         if self.constant_liar:
             history = with_liars(history, direction)
-        groups = self._split(space, history, direction, pareto=pareto)
+        groups = self._split(space, history, direction, pareto=pareto, lying=lying)
         if groups is None:
             u = startup_unit(len(space), number, self.seed, startup=self.startup, centre_first=self.centre_first)
             if u is not None:
@@ -223,9 +236,10 @@ class TPESampler(OptunaMethods):
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:
         space = single(name, dist)
+        lying = liars(history) if self.constant_liar else frozenset()
         if self.constant_liar:
             history = with_liars(history, direction)
-        groups = self._split(space, history_for(name, dist, history), direction, slot=name)
+        groups = self._split(space, history_for(name, dist, history), direction, slot=name, lying=lying)
         if groups is None:
             u = startup_unit(1, number, self.seed, name_salt(name), startup=self.startup,
                              centre_first=self.centre_first)
