@@ -36,7 +36,7 @@ def test_trials_that_reported_no_curve_are_not_said_to_have_healthy_curves(tmp_p
     curves = section(page, "learning-curves")
     assert "only intermediate values" not in curves and "reported nothing per epoch" in curves
     text = shown(url, "final")
-    assert "curves look healthy" not in text and "they reported no curve" in text
+    assert "curves look healthy" not in text and "that trial: it reported no curve" in text
 
 
 def test_trials_with_intermediate_values_but_no_records_still_read_as_before(tmp_path):
@@ -53,7 +53,7 @@ def test_trials_with_intermediate_values_but_no_records_still_read_as_before(tmp
     page = render_html(build_report_data(url, "steps"))
     assert "No finding: the curves look healthy." in section(page, "diagnosis")
     assert "only intermediate values" in section(page, "learning-curves")
-    assert "their curves look healthy" in shown(url, "steps")
+    assert "that trial: its curve looks healthy" in shown(url, "steps")
 
 
 def test_curves_too_short_for_a_trend_are_not_said_to_look_healthy(tmp_path):
@@ -75,7 +75,7 @@ def test_curves_too_short_for_a_trend_are_not_said_to_look_healthy(tmp_path):
     page = render_html(build_report_data(url, "short"))
     assert "No finding: too short to read: 1 epoch, where a trend takes 4." in section(page, "diagnosis")
     assert "look healthy" not in section(page, "diagnosis")
-    assert "their curves are too short to read (fewer than 4 epochs, too few to read a trend)" in shown(url, "short")
+    assert "its curve is too short to read (fewer than 4 epochs, too few to read a trend)" in shown(url, "short")
     detail = trial_detail(study.trials[0], metric="value", direction="minimize", study_best=None)
     assert detail["no_finding"] == "No finding: too short to read: 1 epoch, where a trend takes 4."
     study.optimize(objective, n_trials=1)  # a second trial of 6 epochs: healthy beside the short one
