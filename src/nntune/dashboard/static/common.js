@@ -129,6 +129,7 @@ function later(id, data, drawIt) {
   if (near.has(id)) { offscreen.delete(id); run(); } else offscreen.set(id, run);
 }
 
+// ``text`` null: the plot blank, as before the page read anything (a draw waiting gives way).
 async function emptyNote(id, text) {
   nextTurn(id);
   offscreen.delete(id);
@@ -136,7 +137,7 @@ async function emptyNote(id, text) {
   const node = document.getElementById(id);
   if (!node) return;
   if (window.Plotly) Plotly.purge(node);
-  node.replaceChildren(el("p", { class: "empty" }, text));
+  node.replaceChildren(...(text === null ? [] : [el("p", { class: "empty" }, text)]));
 }
 
 function every(ms, fn) {

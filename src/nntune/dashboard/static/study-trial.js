@@ -5,7 +5,7 @@ async function refreshTrial() {
   // Asked again since (another trial selected, or this one changed, and its newer read came
   // back first): the later read is the one to show, an older one would undo a trial's end.
   const latest = asking("trial");
-  if (S.selected === null) { $("#trial-title").textContent = "(none yet)"; return; }
+  if (S.selected === null) { noTrial(); return; }
   const t = await api("/api/trial", [["study", S.study], ["number", S.selected]]);
   if (!latest() || t.number !== S.selected) return;
   $("#trial-title").textContent = `#${t.number} · ${t.state} · ${valuesText(t)} · ${counted(t.epochs, "epoch")}`;
@@ -45,6 +45,18 @@ async function refreshTrial() {
   box.replaceChildren(...(t.findings.length ? t.findings.map(findingNode) : [el("p", { class: "empty" }, t.error ? "No finding." : t.no_finding || "No finding: the curves look healthy.")]));
   renderControls(t);
   await Promise.all(drawn);
+}
+
+// No trial selected (none yet, or the study was deleted and created again): the panel as a
+// study without trials opens it, not the last trial shown, which the study no longer has.
+function noTrial() {
+  $("#trial-title").textContent = "(none yet)";
+  for (const id of ["curve-loss", "curve-metric", "curve-lr"]) emptyNote(id, null);
+  $("#trial-info").replaceChildren();
+  $("#trial-findings").replaceChildren();
+  const box = $("#trial-control");
+  box.hidden = true;
+  delete box.dataset.number;
 }
 
 // The trial's error, parameters and user attributes (the set_user_attr values), as Optuna's

@@ -164,8 +164,8 @@ function studyPage() {
     const redraw = [first ? Promise.resolve() : refreshTable(), refreshHistory()];
     if (S.follow) {
       const pick = p.running.length ? Math.max(...p.running) : S.selected === null && p.best ? p.best.number : S.selected;
-      if (pick !== S.selected) redraw.push(select(pick)); else if (numbers.has(S.selected)) redraw.push(refreshTrial());
-    } else if (S.selected !== null && numbers.has(S.selected)) redraw.push(refreshTrial());
+      if (pick !== S.selected) redraw.push(select(pick)); else if (another || numbers.has(S.selected)) redraw.push(refreshTrial());
+    } else if (another || (S.selected !== null && numbers.has(S.selected))) redraw.push(refreshTrial());
     await Promise.all(redraw);
     if (!overviewBusy && S.overviewVersion !== S.version && (first || Date.now() - S.overviewAt > 1500)) {
       overviewBusy = true;
