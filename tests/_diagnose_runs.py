@@ -47,6 +47,17 @@ def trained(params: dict[str, Any], splits: Any, seed: int = 0) -> FrozenTrial:
     return study.trials[0]
 
 
+def linear_summary(*widths: int) -> list[dict[str, Any]]:
+    """The model summary the built-in trainer stores, for Linear layers of these widths."""
+    rows: list[dict[str, Any]] = []
+    for i, w in enumerate(widths, start=1):
+        rows.append({"name": "head" if i == len(widths) else f"fc{i}", "type": "Linear",
+                     "output_shape": [-1, w], "params": 0})
+        if i < len(widths):
+            rows.append({"name": f"act{i}", "type": "ReLU", "output_shape": [-1, w], "params": 0})
+    return rows
+
+
 def recorded(curves: Sequence[Curve], layers: Mapping[int, Sequence[LayerRow]],
              params: dict[str, Any], metric: str = "accuracy") -> FrozenTrial:
     """A completed trial holding these recorded epochs (each: train_loss, val_loss, train and

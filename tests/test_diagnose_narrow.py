@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from _diagnose_runs import trained
+from _diagnose_runs import linear_summary as summary, trained
 from nntune._diagnose_narrow import NARROW_ADVICE, Bottleneck, bottleneck, too_narrow, trained_far
 from nntune.diagnose import diagnose
 from nntune.diagnose_rules import fit_findings
@@ -34,17 +34,6 @@ CLI_UNITS2 = [  # per epoch: train_loss, val_loss, train_accuracy, val_accuracy,
     (1.985, 1.998, 0.1881, 0.1922, 3.118e-05), (1.984, 1.997, 0.1881, 0.1922, 1.392e-05), (1.984, 1.997, 0.1881, 0.1922, 3.49e-06),
 ]
 CLI_VALUE = 0.1922  # the study's best: the trial itself
-
-
-def summary(*widths: int) -> list[dict[str, Any]]:
-    """The model summary the built-in trainer stores, for Linear layers of these widths."""
-    rows: list[dict[str, Any]] = []
-    for i, w in enumerate(widths, start=1):
-        rows.append({"name": "head" if i == len(widths) else f"fc{i}", "type": "Linear",
-                     "output_shape": [-1, w], "params": 0})
-        if i < len(widths):
-            rows.append({"name": f"act{i}", "type": "ReLU", "output_shape": [-1, w], "params": 0})
-    return rows
 
 
 def recorded(curves: Sequence[tuple[float, ...]], widths: Sequence[int], params: dict[str, Any]) -> FrozenTrial:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from _diagnose_runs import linear_summary as summary
 from nntune.diagnose import diagnose, has_bottleneck
 from nntune.trial import FrozenTrial, TrialState
 
@@ -59,17 +60,6 @@ DROPOUT_WINE = [
     (0.4414, 0.2807, 0.8774, 1.0), (0.4548, 0.272, 0.9245, 1.0), (0.4046, 0.264, 0.8962, 1.0),
     (0.3997, 0.2576, 0.934, 1.0),
 ]
-
-
-def summary(*widths: int) -> list[dict[str, Any]]:
-    """The model summary the built-in trainer stores, for Linear layers of these widths."""
-    rows: list[dict[str, Any]] = []
-    for i, w in enumerate(widths, start=1):
-        rows.append({"name": "head" if i == len(widths) else f"fc{i}", "type": "Linear",
-                     "output_shape": [-1, w], "params": 0})
-        if i < len(widths):
-            rows.append({"name": f"act{i}", "type": "ReLU", "output_shape": [-1, w], "params": 0})
-    return rows
 
 
 def recorded(curves: Sequence[Curve], params: dict[str, Any], widths: Sequence[int]) -> FrozenTrial:
