@@ -131,10 +131,14 @@ async function drawOverviewPlots(d) {
   // that change, not over it.
   const picks = Object.entries({ parallel: drawParallelSection, slices: drawSlices, importance: drawImportance,
     edf: (b, m) => drawEdf(b.edf, m, completeOf(b)) }).map(([plot, drawIt]) => [plot, picked(plot), drawIt]);
+  // Drawn again since (another pick, the overview read anew) from what is newer: a body read
+  // before it would put back plots of fewer trials.
+  const latest = asking("plots");
   const bodies = new Map([[0, d]]);
   for (const k of new Set(picks.map(([, k]) => k))) {
     if (k > 0) bodies.set(k, await api("/api/plots", [["study", S.study], ["objective", k]]));
   }
+  if (!latest()) return;
   for (const [plot, k, drawIt] of picks) if (picked(plot) === k) drawIt(bodies.get(k), objectiveName(k), objectiveDirection(k));
 }
 
