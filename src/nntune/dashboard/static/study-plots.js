@@ -30,7 +30,11 @@ function infiniteNote(complete, drawn) {
 const completeOf = (d) => (d.summary ? d.summary.counts.complete : d.complete);
 
 async function refreshHistory() {
+  // Read again since (an objective picked, the study changed) and that read came back first:
+  // this older one would draw the history without the trials since.
+  const latest = asking("history");
   const d = await api("/api/history", [["study", S.study]]);
+  if (!latest()) return;
   // Several objectives: the history of the one picked, its best so far in its own direction.
   const pick = $("#history-objective");
   // Compared by their texts, not their count: names given by set_metric_names after the page
