@@ -99,9 +99,13 @@ function drawOverview(d) {
   drawLineage(d.lineage);
   drawStages(d.stages);
   drawPareto(d.pareto);
-  // The timeline lists every trial (1 MB at 10,000): read only when it comes in sight.
-  later("timeline-plot", d.version, () => api("/api/timeline", [["study", S.study]]).then(drawTimeline)
-    .catch((err) => setLive(`error: ${err.message}`)));
+  // The timeline lists every trial (1 MB at 10,000): read only when it comes in sight. A read
+  // slower than the study's next change may come back after the newer one: it is dropped.
+  later("timeline-plot", d.version, () => {
+    const latest = asking("timeline");
+    return api("/api/timeline", [["study", S.study]]).then((tl) => (latest() ? drawTimeline(tl) : undefined))
+      .catch((err) => setLive(`error: ${err.message}`));
+  });
 }
 
 // Several objectives: which one each plot shows, picked beside its title (as optuna-dashboard
