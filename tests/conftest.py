@@ -16,6 +16,7 @@ import nntune.cli
 # processes import by name) are importable as top-level modules, also in spawned workers.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _postgres import postgres_server, postgresql_url  # noqa: E402,F401
+from _browser import _browsers, _playwright, browser_context, chromium  # noqa: E402,F401
 from _checkout import left_behind, snapshot, tracked_files  # noqa: E402
 
 CHECKOUT = Path(__file__).resolve().parent.parent

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +13,6 @@ from nntune.report import render_html
 from nntune.report.data import build_report_data
 from nntune.report.html_parts import plot_text
 
-CHROMIUM = Path(shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium")
 BOLD, TAIL = "<b>α</b>", "ünits&<i>"
 
 
@@ -55,27 +52,18 @@ def test_names_reach_the_plots_escaped(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="no chromium to render the report in")
-def test_a_browser_draws_the_names_as_written(tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the dev extra)")
+def test_a_browser_draws_the_names_as_written(tmp_path, browser_context):
     url = f"sqlite:///{tmp_path / 'm.db'}"
     marked_study(url)
     out = tmp_path / "marked.html"
     out.write_text(render_html(build_report_data(url, "marked")), encoding="utf-8")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--use-angle=swiftshader",
-                                           "--enable-unsafe-swiftshader"])
-        try:
-            page = browser.new_page()
-            page.goto(out.as_uri())
-            page.wait_for_selector("#plot-importance .ytick text")
+    page = browser_context.new_page()
+    page.goto(out.as_uri())
+    page.wait_for_selector("#plot-importance .ytick text")
 
-            def texts(selector: str) -> list[str]:
-                return page.eval_on_selector_all(selector, "els => els.map(e => e.textContent)")
+    def texts(selector: str) -> list[str]:
+        return page.eval_on_selector_all(selector, "els => els.map(e => e.textContent)")
 
-            assert sorted(texts("#plot-slices .annotation-text")) == sorted([BOLD, TAIL])
-            assert sorted(t.strip() for t in texts("#plot-importance .ytick text")) == sorted([BOLD, TAIL])
-            assert BOLD in texts("#plot-parallel .axis-title") and "<x>" in texts("#plot-parallel .tick text")
-        finally:
-            browser.close()
+    assert sorted(texts("#plot-slices .annotation-text")) == sorted([BOLD, TAIL])
+    assert sorted(t.strip() for t in texts("#plot-importance .ytick text")) == sorted([BOLD, TAIL])
+    assert BOLD in texts("#plot-parallel .axis-title") and "<x>" in texts("#plot-parallel .tick text")
