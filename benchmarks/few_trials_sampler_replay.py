@@ -318,21 +318,27 @@ class TPEStoppedRule(TPESampler):
         self.rule = rule
 
     def _split(self, space: Space, history: Sequence[FrozenTrial], direction: str,
-               slot: str | None = None) -> Groups | None:
+               slot: str | None = None, *, pareto: bool = False, lying: frozenset[int] = frozenset()) -> Groups | None:
         all_ranked = ranked(history, direction)
         completes = [t for t in all_ranked if t.state == TrialState.COMPLETE]
+
+        def measured(trials: Sequence[FrozenTrial]) -> int:  # the constant liars count for nothing, as in TPESampler
+            return sum(t.number not in lying for t in trials)
+
         if self.rule == "complete start-up":
-            return None if len(completes) < self.n_startup_trials else super()._split(space, history, direction, slot)
+            if measured(completes) < self.n_startup_trials:
+                return None
+            return super()._split(space, history, direction, slot, pareto=pareto, lying=lying)
         if self.rule == "left out, start-up on all":
-            if len(all_ranked) < self.n_startup_trials or len(completes) < 2:
+            if measured(all_ranked) < self.n_startup_trials or measured(completes) < 2:
                 return None
             trials = completes
         else:
-            if len(all_ranked) < self.n_startup_trials:
+            if measured(all_ranked) < self.n_startup_trials:
                 return None
             trials = all_ranked
         points = self._rows.encode(space, trials, slot)
-        n_good = split(len(trials), self.gamma)
+        n_good = split(measured(trials), self.gamma)
         weights = np.ones(len(trials))
         if self.rule == "rung weights":
             real = [t for t in completes if t.datetime_complete is not None]  # not a constant liar
