@@ -45,19 +45,35 @@ def _option_problem(make: Callable[..., Any], name: str, options: Mapping[str, A
     return f"{name}: {err}"
 
 
+def searched_epochs(cfg: Config) -> int | None:
+    """The most epochs a trial can draw where ``epochs`` is searched (None where it is not,
+    or its choices are not whole numbers, which the trainer refuses itself)."""
+    dist = cfg.build_space().params.get("epochs")
+    if dist is None:
+        return None
+    high = getattr(dist, "high", None)
+    if high is None:
+        whole = [c for c in getattr(dist, "choices", ()) if isinstance(c, int) and not isinstance(c, bool)]
+        high = max(whole) if whole else None
+    return None if high is None else int(high)
+
+
+def largest_epochs(cfg: Config) -> int:
+    """A trial's most epochs: the searched epochs' upper bound, else fixed.epochs (10)."""
+    high = searched_epochs(cfg)
+    return high if high is not None else int(cfg.fixed.get("epochs", 10))
+
+
 def build_scheduler(cfg: Config) -> Scheduler:
     options = dict(cfg.search.scheduler_options)
     name = cfg.search.scheduler
     given = set(options)
-    if name in MULTI_FIDELITY:
-        # The largest budget is the configured number of epochs unless given explicitly.
-        options.setdefault("max_resource", int(cfg.fixed.get("epochs", 10)))
+    if name in MULTI_FIDELITY or name in ("pbt", "curve"):
+        # The largest budget (and the epochs predictions aim at) is the most epochs a trial
+        # can train, unless given explicitly: a searched epochs' upper bound, else fixed.epochs.
+        options.setdefault("max_resource", largest_epochs(cfg))
     if name == "pbt":
         options.setdefault("space", trainable_subspace(cfg.build_space()))
-        options.setdefault("max_resource", int(cfg.fixed.get("epochs", 10)))
-    if name == "curve":
-        # Predictions aim at the configured number of epochs unless given explicitly.
-        options.setdefault("max_resource", int(cfg.fixed.get("epochs", 10)))
     if name in ("hyperband", "bohb", "pbt"):
         # Processes sharing a study must agree on brackets and draws: seed from the study.
         options.setdefault("seed", cfg.search.seed)
@@ -66,8 +82,13 @@ def build_scheduler(cfg: Config) -> Scheduler:
     except ConfigError as err:
         if err.field != "search.scheduler_options.max_resource" or "max_resource" in given:
             raise
-        # The largest budget came from fixed.epochs: name what the user wrote.
-        raise ConfigError("fixed.epochs", f"{name} takes it as its max_resource, which {err.problem}") from None
+        # The largest budget came from the epochs: name what the user wrote.
+        field = "space.epochs" if searched_epochs(cfg) is not None else "fixed.epochs"
+        raise ConfigError(field, f"{name} takes it as its max_resource, which {err.problem}") from None
+    high, budget = searched_epochs(cfg), getattr(scheduler, "max_resource", None)
+    if name in MULTI_FIDELITY and high is not None and isinstance(budget, int) and high > budget:
+        raise ConfigError("space.epochs", f"its trials may draw up to {high} epochs, more than {name}'s max_resource "
+                                          f"({budget}, search.scheduler_options), the most a trial may train")
     plan = getattr(scheduler, "plan_budget", None)
     if plan is not None:  # a cost-aware scheduler's unjudged cap is a share of search.timeout
         plan(cfg.search.timeout)
@@ -129,8 +150,9 @@ def model_sampler(cfg: Config, scheduler: Scheduler | None) -> Sampler:
 
 
 def budget_epochs(cfg: Config, scheduler: Scheduler) -> int | None:
-    """Epochs every trial may train: a multi-fidelity scheduler's largest budget."""
-    if cfg.search.scheduler in MULTI_FIDELITY:
+    """Epochs every trial may train: a multi-fidelity scheduler's largest budget. None where
+    ``epochs`` is searched: each trial trains the epochs it drew (at most that budget)."""
+    if cfg.search.scheduler in MULTI_FIDELITY and searched_epochs(cfg) is None:
         return getattr(scheduler, "max_resource", None)
     return None
 
