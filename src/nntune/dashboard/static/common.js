@@ -80,23 +80,18 @@ function plotlyReady() {
   return plotlyLoad;
 }
 
-// The latest draw or note asked of each plot: a draw still waiting for plotly.js when a newer
-// one (another trial selected, a note put up) is asked of its plot gives way, rather than
-// drawing its stale figure over the newer one once plotly.js arrives.
-const drawTurn = new Map();  // id -> the number of the latest draw or note asked
-function nextTurn(id) {
-  const turn = (drawTurn.get(id) || 0) + 1;
-  drawTurn.set(id, turn);
-  return turn;
-}
+// A plot's draws and notes are asked as requests of their own kind: a draw still waiting for
+// plotly.js when a newer one (another trial selected, a note put up) is asked of its plot
+// gives way, rather than drawing its stale figure over the newer one once plotly.js arrives.
+const drawing = (id) => asking(`draw ${id}`);
 
 async function draw(id, traces, layout) {
   const node = document.getElementById(id);
   if (!node) return;
-  const turn = nextTurn(id);
+  const latest = drawing(id);
   try {
     await plotlyReady();
-    if (drawTurn.get(id) !== turn) return;
+    if (!latest()) return;
     for (const note of node.querySelectorAll(":scope > p.empty")) note.remove();
     await Plotly.react(node, traces, Object.assign({ margin: { l: 55, r: 15, t: 30, b: 40 }, height: 330, legend: { orientation: "h", y: -0.3, yanchor: "top" } }, layout), PLOT_CONFIG);
   } catch (err) { setLive(`error: ${err.message}`); }
@@ -131,7 +126,7 @@ function later(id, data, drawIt) {
 
 // ``text`` null: the plot blank, as before the page read anything (a draw waiting gives way).
 async function emptyNote(id, text) {
-  nextTurn(id);
+  drawing(id);
   offscreen.delete(id);
   drawnData.delete(id);
   const node = document.getElementById(id);
