@@ -25,18 +25,27 @@ value, so its importance includes whether it was drawn at all; PED-ANOVA compare
 the trials that drew it, weighted by how many of the best did, as Optuna's. Optuna's forests
 instead explain only the parameters every trial drew, unless ``params`` names others, and
 then keep only the trials that drew them all.
+
+Where there is too little to measure from (no complete trial, one, values that never vary,
+no parameter drawn), ``get_param_importances`` and each evaluator's ``evaluate`` answer as
+Optuna's do (``{}``, or every parameter at 0) with a warning saying why; the plots, which
+measure through :func:`measure_importances`, say why instead of drawing zeros.
 """
 
 from __future__ import annotations
 
 import abc
 import math
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+# CannotExplain and cannot_explain are also the plots' (nntune.visualization), through this module
+from nntune._importance_refusals import (CannotExplain, TooLittleToExplain, cannot_explain, cannot_explain_front,
+                                         check_named)
 from nntune._pareto_subset import pareto_best
 from nntune._ped_anova import N_STEPS, ped_anova
 from nntune._words import counted
@@ -74,68 +83,50 @@ class BaseImportanceEvaluator(abc.ABC):
         value or for ``target(trial)``."""
 
 
-class CannotExplain(ValueError):
-    """The study holds too little to measure importance from (too few complete trials, none
-    that used a parameter, or values that never vary): a plot of it is empty, not an error."""
+class _Evaluator(BaseImportanceEvaluator):
+    """nntune's evaluators: ``_measure`` raises :class:`CannotExplain` where there is too
+    little to measure from, for the plots, which say why; ``evaluate`` answers those cases
+    as Optuna's evaluators do (``{}`` before any trial completed or with no parameter
+    drawn, else every parameter at 0), with a warning saying why, as
+    ``get_param_importances`` does."""
+
+    def evaluate(self, study: Any, params: Sequence[str] | None = None, *,
+                 target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
+        try:
+            return self._measure(study, params, target)
+        except TooLittleToExplain as why:
+            measured = {name: 0.0 for name in _names_to_explain(study, params, target)}
+            answer = "every parameter's importance is answered as 0" if measured else "no parameter is answered"
+            warnings.warn(f"{why}: {answer}", UserWarning, stacklevel=_outside())
+            return measured
+
+    @abc.abstractmethod
+    def _measure(self, study: Any, params: Sequence[str] | None,
+                 target: Callable[[FrozenTrial], float] | None) -> dict[str, float]:
+        """Each parameter's importance, or :class:`CannotExplain` saying why none can be measured."""
 
 
-class TooLittleToExplain(CannotExplain):
-    """Fewer than 2 complete trials, no parameter drawn, or one value for all: Optuna's
-    ``get_param_importances`` answers these (``{}``, or every parameter at 0) rather than
-    raising, so nntune's does too, with this as its warning."""
+def _outside() -> int:
+    """The ``stacklevel`` (for a ``warnings.warn`` in the caller of this) of the first frame
+    outside this module: a warning points at the line that asked for the importances,
+    whether through ``get_param_importances`` or an evaluator's own ``evaluate``."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame, level = frame.f_back, level + 1
+    return level
 
 
-def _too_few(n: int) -> CannotExplain:
-    return TooLittleToExplain(f"importance needs at least {IMPORTANCE_FEWEST_TRIALS} complete trials whose values "
-                         f"vary; this study has {n}")
-
-
-def _warn_if_few(n: int, stacklevel: int = 4) -> None:
+def _warn_if_few(n: int, stacklevel: int | None = None) -> None:
     """Importances from fewer than IMPORTANCE_MIN_TRIALS trials are answered, as Optuna's
     are, but a forest (or a best quantile) of so few trials ranks parameters by chance
     about as often as by effect, which the caller should know before acting on it."""
     if n < IMPORTANCE_MIN_TRIALS:
         warnings.warn(f"importance from {counted(n, 'complete trial')} is rough: with so few, an unimportant parameter "
                       f"often ranks first; {IMPORTANCE_MIN_TRIALS} or more give a steadier answer",
-                      UserWarning, stacklevel=stacklevel)  # at the caller of get_param_importances
+                      UserWarning, stacklevel=_outside() if stacklevel is None else stacklevel)
 
 
-def cannot_explain(trials: Sequence[FrozenTrial], n_params: int, *, asked: bool = True) -> CannotExplain:
-    """Why no importance can be measured from ``trials``, naming the actual problem: too
-    few complete trials, no parameter any of them used, or one value for all of them."""
-    values = [float(t.value) for t in complete_trials(trials)]  # type: ignore[arg-type]
-    return _cannot(len(values), n_params, lambda: f"value {values[0]:g}", asked)
-
-
-def cannot_explain_front(trials: Sequence[FrozenTrial], n_params: int, *, asked: bool = True) -> CannotExplain:
-    """:func:`cannot_explain` for complete trials of several objectives (``trials``)."""
-    return _cannot(len(trials), n_params, lambda: f"values {list(trials[0].values or [])}", asked)
-
-
-def _check_named(params: Sequence[str] | None, names: Sequence[str]) -> None:
-    """Every parameter ``params`` names was used by a complete trial (``names`` are those
-    that were): answered without one, the shares would look as if it had been measured
-    and its share were 0. Optuna's evaluators refuse it too. No name used at all is
-    :func:`cannot_explain`'s to say."""
-    missing = [p for p in params or () if p not in names]
-    if missing and names:
-        raise CannotExplain(f"params: no complete trial used {missing}, so their importance cannot be measured")
-
-
-def _cannot(count: int, n_params: int, shared: Callable[[], str], asked: bool = True) -> CannotExplain:
-    """The first of: too few of the ``count`` complete trials, no parameter to explain, or
-    one ``shared()`` value (or values) for all of them."""
-    if count < IMPORTANCE_FEWEST_TRIALS:
-        return _too_few(count)
-    if n_params == 0:  # ``asked``: by params=, else the study's complete trials drew none
-        if asked:
-            return CannotExplain("params: no complete trial used any of the parameters to explain")
-        return TooLittleToExplain("no complete trial of this study drew a parameter: there is none to explain")
-    return TooLittleToExplain(f"importance needs complete trials whose values vary; all {count} of this "
-                         f"study's have the {shared()}")
-
-
-class PermutationImportanceEvaluator(BaseImportanceEvaluator):
+class PermutationImportanceEvaluator(_Evaluator):
     """A random forest's drop in fit (R^2) when one parameter is shuffled (scikit-learn's
     ``permutation_importance``), as the report measures importance; ``get_param_importances``
     makes the drops shares unless ``normalize=False``. ``seed`` defaults to the study's."""
@@ -143,12 +134,12 @@ class PermutationImportanceEvaluator(BaseImportanceEvaluator):
     def __init__(self, *, seed: int | None = None) -> None:
         self.seed = seed
 
-    def evaluate(self, study: Any, params: Sequence[str] | None = None, *,
-                 target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
+    def _measure(self, study: Any, params: Sequence[str] | None,
+                 target: Callable[[FrozenTrial], float] | None) -> dict[str, float]:
         if params is not None and not params:  # nothing asked, nothing to explain (Optuna answers {} too)
             return {}
         trials, space = _trials_and_space(study, params, target)
-        _check_named(params, used_params(space, trials))
+        check_named(params, used_params(space, trials))
         result = param_importance(trials, space, seed=study.seed if self.seed is None else self.seed,
                                   min_trials=IMPORTANCE_FEWEST_TRIALS)
         if not result["importance"]:
@@ -157,7 +148,7 @@ class PermutationImportanceEvaluator(BaseImportanceEvaluator):
         return dict(result["drop"])
 
 
-class _Forest(BaseImportanceEvaluator):
+class _Forest(_Evaluator):
     """A forest as Optuna's evaluators fit it: ``n_trees`` trees of depth at most
     ``max_depth``, grown to single-trial leaves, seeded by ``seed``."""
 
@@ -177,11 +168,11 @@ class _Forest(BaseImportanceEvaluator):
         trials, space = _trials_and_space(study, params, target)
         done = complete_trials(trials)
         names = used_params(space, done)
-        _check_named(params, names)
+        check_named(params, names)
         y = np.array([t.value for t in done], dtype=float)
         if len(done) < IMPORTANCE_FEWEST_TRIALS or not names or float(np.ptp(y)) == 0.0:
             raise cannot_explain(done, len(names), asked=params is not None)
-        _warn_if_few(len(done), stacklevel=5)
+        _warn_if_few(len(done))
         x = encode(Space({n: space.params[n] for n in names}), done)
         forest = RandomForestRegressor(n_estimators=self.n_trees, max_depth=self.max_depth, random_state=self.seed,
                                        n_jobs=1).fit(x, y)
@@ -193,8 +184,8 @@ class FanovaImportanceEvaluator(_Forest):
     each parameter explains alone, averaged over the trees. A conditional parameter's box
     side includes its 'inactive' code, so being left out counts as one of its values."""
 
-    def evaluate(self, study: Any, params: Sequence[str] | None = None, *,
-                 target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
+    def _measure(self, study: Any, params: Sequence[str] | None,
+                 target: Callable[[FrozenTrial], float] | None) -> dict[str, float]:
         from nntune._fanova import Tree, fanova_importances
 
         names, forest, x = self._fit(study, params, target)
@@ -208,13 +199,13 @@ class FanovaImportanceEvaluator(_Forest):
 class MeanDecreaseImpurityImportanceEvaluator(_Forest):
     """The forest's mean decrease in squared error from splits on each parameter."""
 
-    def evaluate(self, study: Any, params: Sequence[str] | None = None, *,
-                 target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
+    def _measure(self, study: Any, params: Sequence[str] | None,
+                 target: Callable[[FrozenTrial], float] | None) -> dict[str, float]:
         names, forest, _ = self._fit(study, params, target)
         return {n: float(v) for n, v in zip(names, forest.feature_importances_)} if names else {}
 
 
-class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
+class PedAnovaImportanceEvaluator(_Evaluator):
     """PED-ANOVA (Watanabe et al., 2023), as Optuna's: how differently a parameter is spread
     among the best ``target_quantile`` of the trials than among the best ``region_quantile``
     (all by default), as the Pearson divergence of the two Parzen densities over the
@@ -246,8 +237,8 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
         self.target_quantile, self.region_quantile = float(target_quantile), float(region_quantile)
         self.evaluate_on_local = bool(evaluate_on_local)
 
-    def evaluate(self, study: Any, params: Sequence[str] | None = None, *,
-                 target: Callable[[FrozenTrial], float] | None = None) -> dict[str, float]:
+    def _measure(self, study: Any, params: Sequence[str] | None,
+                 target: Callable[[FrozenTrial], float] | None) -> dict[str, float]:
         if params is not None and not params:  # nothing asked, nothing to explain (Optuna answers {} too)
             return {}
         if target is None and study.is_multi_objective:
@@ -258,22 +249,22 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
             done = complete_trials(trials)
         # as the forests: a parameter no complete trial used is not explained
         names = [n for n in space.params if any(n in t.params for t in done)]
-        _check_named(params, names)
+        check_named(params, names)
         if len(done) < IMPORTANCE_FEWEST_TRIALS or not names:
             raise (cannot_explain_front if target is None and study.is_multi_objective else cannot_explain)(
                 done, len(names), asked=params is not None)
         space = Space({n: space.params[n] for n in names})
         if target is not None:
             warnings.warn("PedAnovaImportanceEvaluator explains what makes the target low; to explain high "
-                          "values, negate it (target=lambda t: -...)", UserWarning, stacklevel=2)
+                          "values, negate it (target=lambda t: -...)", UserWarning, stacklevel=_outside())
         n_done = len(done)
         if target is None and study.is_multi_objective:
             done, n_target, n_region = self._pareto_cut(done, [str(d) for d in study.directions], len(names))
         else:
             done, n_target, n_region = self._value_cut(done, target is None and str(study.directions[0]) == "maximize",
                                                        len(names))
-        if n_target >= n_region:  # the best trials are all of them: every parameter would read 0, shown as equal shares
-            raise CannotExplain(f"PED-ANOVA compares the best trials with the others; all {n_done} complete trials "
+        if n_target >= n_region:  # the best trials are all of them: every parameter reads 0, as Optuna's answers
+            raise TooLittleToExplain(f"PED-ANOVA compares the best trials with the others; all {n_done} complete trials "
                                 f"are among the best {self.target_quantile:g} (ties included): it needs more trials")
         _warn_if_few(n_done)
         top, region = done[:n_target], done[:n_region]
@@ -334,13 +325,7 @@ def get_param_importances(study: Any, *, evaluator: Any = None, params: Sequence
     completed, else every parameter at 0 (equal shares when normalized), so that a script
     printing importances after each trial runs from its first."""
     evaluator = _evaluator_for(study, evaluator, target)
-    try:  # a statement, not inside a comprehension, whose frame would shift where a warning points
-        measured = evaluator.evaluate(study, params, target=target)
-    except TooLittleToExplain as why:
-        measured = {name: 0.0 for name in _names_to_explain(study, params, target)}
-        answer = "every parameter's importance is answered as 0" if measured else "no parameter is answered"
-        warnings.warn(f"{why}: {answer}", UserWarning, stacklevel=2)
-    return _shares(measured, normalize)
+    return _shares(evaluator.evaluate(study, params, target=target), normalize)
 
 
 def measure_importances(study: Any, *, evaluator: Any = None, params: Sequence[str] | None = None,
@@ -349,7 +334,9 @@ def measure_importances(study: Any, *, evaluator: Any = None, params: Sequence[s
     """:func:`get_param_importances` that raises :class:`CannotExplain` where there is too
     little to measure from, for the plots, which say why instead of drawing zeros."""
     evaluator = _evaluator_for(study, evaluator, target)
-    measured = evaluator.evaluate(study, params, target=target)
+    # nntune's own (unless a subclass answers evaluate its own way) say why through _measure
+    own = isinstance(evaluator, _Evaluator) and type(evaluator).evaluate is _Evaluator.evaluate
+    measured = evaluator._measure(study, params, target) if own else evaluator.evaluate(study, params, target=target)
     return _shares(measured, normalize)
 
 
