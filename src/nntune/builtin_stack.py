@@ -144,14 +144,15 @@ class StackTrainer:
         self.checkpoints.mkdir(parents=True, exist_ok=True)
         stack.save_member(slot, checkpoint_file(self.checkpoints, number, epoch))
 
-    def parent_weights(self, proposal: Proposal) -> dict[str, torch.Tensor] | None:
-        """The parent's saved weights at the proposal's step, None when none were kept."""
+    def parent_state(self, proposal: Proposal) -> dict[str, Any] | None:
+        """The parent's checkpoint at the proposal's step (weights, optimizer state, schedule
+        progress, params), None when none was kept."""
         if self.checkpoints is None:
             return None
         path = checkpoint_file(self.checkpoints, proposal.parent, proposal.parent_step)
         if not path.is_file():
             return None
-        return dict(torch.load(path, map_location="cpu", weights_only=True)["model"])
+        return dict(torch.load(path, map_location="cpu", weights_only=True))
 
     def finish(self, trial: Trial, plan: MemberPlan, result: StackResult) -> float | tuple[float, ...]:
         """Store what the solo objective stores beside a finished member (its costs too, which

@@ -111,7 +111,6 @@ class Population:
         """A PBT replacement continues its parent: a slice copy when the parent trains in this
         stack at the start epoch, else the parent's snapshot; then its own parameters."""
         from nntune.control import record_inherited
-        from nntune.train.models import dropout_rate
 
         proposal = plan.proposal
         assert proposal is not None
@@ -121,11 +120,12 @@ class Population:
             stack.copy(parent_slot, slot)
             trial.set_system_attr("inherited_by", "slice copy")
         else:
-            weights = self.trainer.parent_weights(proposal)
-            if weights is None:
+            state = self.trainer.parent_state(proposal)
+            if state is None:
                 raise RuntimeError(f"trial {proposal.parent}'s state at epoch {proposal.parent_step} "
                                    "is neither in a stack nor saved")
-            stack.net.load_member(slot, weights, dropout_rate(stack.members[slot].hp))
+            # As a slice copy: the parent's optimizer state and schedule progress too, not its weights alone.
+            stack.load_checkpoint(slot, state)
             trial.set_system_attr("inherited_by", "snapshot")
         stack.set_params(slot, plan.params)
         member = stack.members[slot]

@@ -61,10 +61,12 @@ def regrouped(saved: Mapping[str, Any], scheduler: Mapping[str, Any] | None, old
             if old_index in saved["state"]:
                 state[index] = saved["state"][old_index]
             index += 1
-    return {"state": state, "param_groups": groups}, _schedule(scheduler, source)
+    return {"state": state, "param_groups": groups}, schedule_by_groups(scheduler, source)
 
 
-def _schedule(state: Mapping[str, Any] | None, source: Sequence[int]) -> dict[str, Any] | None:
+def schedule_by_groups(state: Mapping[str, Any] | None, source: Sequence[int]) -> dict[str, Any] | None:
+    """An :class:`~nntune.train.schedules.LrSchedule`'s state whose new group i takes the
+    per-group values of old group ``source[i]``."""
     if state is None:
         return None
     out = dict(state)

@@ -18,10 +18,13 @@ import torch
 from torch import nn
 
 from nntune.exceptions import ConfigError
+from nntune.train.checkpoints import stopping_state
 from nntune.train.epochs import save_checkpoint
 from nntune.train.models import build_model, dropout_rate, set_dropout, summarize
 from nntune.train.stack_member import Member, StackResult
 from nntune.train.stack_models import StackedNet
+from nntune.train.stack_optim import StackedOptimizer
+from nntune.train.stack_state import solo_model, solo_state
 
 
 class MemberResults:
@@ -30,6 +33,7 @@ class MemberResults:
     # Set by Stack.__init__.
     members: dict[int, Member]
     net: StackedNet
+    opt: StackedOptimizer
     device: torch.device
     input_shape: tuple[int, ...]
     n_outputs: int
@@ -78,12 +82,21 @@ class MemberResults:
         return [dict(row) for row in self._summaries[key]]
 
     def save_member(self, slot: int, path: str | Path) -> None:
-        """Member ``slot`` as a checkpoint that ``fit(resume_from=path)`` continues: weights,
-        batch-norm statistics, epoch, params and batch order. The fused optimizer state is not
-        in torch.optim's layout, so a resumed ``fit`` starts its optimizer and schedule afresh."""
+        """Member ``slot`` as the checkpoint ``fit`` would have written after the member's
+        epoch, which ``fit(resume_from=path)`` and :meth:`~nntune.train.stack_slots.MemberSlots.load_checkpoint`
+        continue: weights, batch-norm statistics, its optimizer's state (momentum buffers,
+        moments, step count), its lr schedule's progress and early stopping's, epoch, params
+        and batch order."""
         m = self.member(slot)
-        save_checkpoint(path, {
-            "model": {n: t.cpu() for n, t in self.net.member_state(slot).items()}, "optimizer": None,
-            "scheduler": None, "epoch": m.epoch, "iterations": m.iterations, "params": dict(m.hp),
+        model = solo_model(m.hp, self.input_shape, self.n_outputs)
+        state = {
+            "model": {n: t.cpu() for n, t in self.net.member_state(slot).items()},
+            **solo_state(self.opt, slot, list(self.net.params), m.hp, m.clock, m.schedule.state_dict(), model),
+            "epoch": m.epoch, "iterations": m.iterations, "params": dict(m.hp),
             "rng": {"torch": torch.get_rng_state(), "batches": m.batch_gen.get_state()},
-        })
+        }
+        if m.history:  # where early stopping stands, as fit saves it: a resumed run stops where this member would
+            best = None if m.best_state is None else {n: t.cpu() for n, t in m.best_state.items()}
+            best_record = next((r for r in m.history if r["epoch"] == m.stopping.best_epoch), None)
+            state["stopping"] = stopping_state(m.stopping, m.epoch, m.history[-1], best, best_record)
+        save_checkpoint(path, state)

@@ -1,5 +1,6 @@
 """A stack's members coming and going between epochs: added to a free slot (the stack grows
-when none is free), removed, copied onto another (PBT's exploit), given new hyperparameters
+when none is free), removed, copied onto another (PBT's exploit) or loaded from a member's
+checkpoint (PBT's exploit from a snapshot), given new hyperparameters
 (a resume's, PBT's explore) or a running trial's changes, and the free slots compacted away.
 
 :class:`MemberSlots` is the part of :class:`~nntune.train.stack.Stack` that does this, on top
@@ -19,13 +20,13 @@ from nntune.train.basics import derive_seed, resolve_params
 from nntune.train.epochs import EarlyStopping, stopping_settings
 from nntune.train.live import apply_changes
 from nntune.train.metrics import best_possible, metric_direction
-from nntune.train.models import build_model
+from nntune.train.models import build_model, dropout_rate
 from nntune.train.optim import restore_optimizer
 from nntune.train.stack_key import Key, structure_difference, structure_key
 from nntune.train.stack_member import (Member, Settings, StackResult, check_member, clock_for, member_seed,
                                        member_settings)
-from nntune.train.stack_optim import StackedOptimizer
 from nntune.train.stack_results import MemberResults
+from nntune.train.stack_state import clock_saved, load_solo_state, solo_model
 
 
 class MemberSlots(MemberResults):
@@ -35,7 +36,6 @@ class MemberSlots(MemberResults):
     task: str
     metric: str
     key: Key
-    opt: StackedOptimizer
     l1: Tensor
     huber: Tensor
 
@@ -131,6 +131,25 @@ class MemberSlots(MemberResults):
         b.schedule.load_state_dict(a.schedule.state_dict())
         b.stopping, b.stopped_early = self._stopping(b.hp), False  # a stop change_params left pending is dropped
         self._apply(dst)
+
+    def load_checkpoint(self, slot: int, state: Mapping[str, Any]) -> None:
+        """Member ``slot`` takes a checkpoint's weights, batch-norm statistics, params,
+        optimizer state, lr-schedule progress, epoch and iterations (one :meth:`save_member`
+        or ``fit`` wrote), as :meth:`copy` takes another member's; it keeps its own history
+        and batch order. A checkpoint without optimizer state starts it afresh and its
+        schedule at the checkpoint's epoch, as a resumed ``fit`` does."""
+        m = self.member(slot)
+        hp = self._resolve(state["params"])
+        clock, schedule = clock_for(hp)
+        model = solo_model(hp, self.input_shape, self.n_outputs)
+        self.net.load_member(slot, state["model"], dropout_rate(hp))
+        carried = load_solo_state(self.opt, slot, list(self.net.params), hp, state.get("optimizer"), model)
+        saved = {**state, "params": hp} if carried else {**state, "params": hp, "optimizer": None}
+        restore_optimizer(clock, schedule, clock_saved(saved), hp)
+        m.hp, m.clock, m.schedule = hp, clock, schedule
+        m.epoch, m.iterations = int(state["epoch"]), int(state["iterations"])
+        m.stopping, m.stopped_early, m.best_state = self._stopping(hp), False, None
+        self._apply(slot)
 
     def set_params(self, slot: int, params: Mapping[str, Any]) -> None:
         """New hyperparameters for a member between epochs, kept as a resumed ``fit`` keeps
