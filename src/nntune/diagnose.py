@@ -17,9 +17,10 @@ and the advice of the lecture notes:
   a curve a decaying schedule slowed is no converged one) -> too small (then not
   underfitting: it has not converged), by about 1 / (the share of its start it fell by);
   oscillating or swinging up and back down, a training loss that climbs back up after its
-  minimum, both losses climbing over the last epochs, or a training loss that blew up within an epoch -> too large (then
-  not underfitting, nor overfitting by the validation loss: the steps overshoot; so too
-  when the gradient norms exploded after a normal start);
+  minimum, both losses climbing over the last epochs, a training loss that blew up within
+  an epoch, or a first epoch's many times an untrained classifier's (ln C) -> too large
+  (then not underfitting, nor overfitting by the validation loss: the steps overshoot; so
+  too when the gradient norms exploded after a normal start);
   rising or non-finite -> far too large (diverged);
 - gradients and activations: first layers' gradient norms orders of magnitude below or
   above the last layer's; gradient norms orders of magnitude above a healthy network's,
@@ -53,6 +54,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from nntune._diagnose_narrow import bottleneck, narrow_words, too_narrow
+from nntune._diagnose_start import start_blowup, untrained_loss
 from nntune.diagnose_causes import (cause_over_underfitting, dead_over_slow_rate, dead_over_vanishing,
                                      symmetric_over_consequences)
 from nntune.diagnose_findings import ADVICE, KINDS, SEVERITY, Finding, Severity
@@ -225,6 +227,9 @@ def diagnose(trial: FrozenTrial, *, study_best: float | None = None, direction: 
         lr = curves.lr if curves.lr.size else None
         rate = learning_rate_findings(curves.val_loss, complete=complete, name=curves.val_name, better=curves.better,
                                       train_loss=curves.train_loss if curves.train_loss.size else None, lr=lr)
+        if not any(f.kind == "lr_too_large" for f in rate):  # calm later epochs hide a first one blown up
+            start = untrained_loss(trial.user_attrs.get("model_summary"), trial.metrics, trial.params)
+            rate += [f for f in [start_blowup(curves.train_loss, start, curves.grad_peaks)] if f is not None]
         # Gradients that exploded after a normal start were made by the steps: the rate is
         # too large even where the loss curves alone do not show it, so a validation loss
         # swinging up is the overshoot, not overfitting, and high errors are no underfitting.
