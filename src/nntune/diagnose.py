@@ -9,9 +9,9 @@ and the advice of the lecture notes:
   close (then nothing was memorized) -> regularize (L2, dropout, augmentation), a smaller
   network, early stopping, more data;
 - underfitting: both errors high and close (14% vs 15%) -> a bigger network, more epochs,
-  another architecture, weaker regularization; more data does not help. A hidden layer
-  narrower than the output caps the error however long it trains, so such a network is
-  called underfitting even while its loss still falls (and not told to raise the rate);
+  another architecture, weaker regularization; more data does not help. A hidden layer of
+  a third of the output's classes or fewer caps the error however long it trains, so such a
+  network is called underfitting even while its loss still falls (not told to raise the rate);
 - learning rate: validation loss still falling steadily at the end, at its lowest, with
   no jump on the way (its rate of descent read per unit of the recorded learning rate, so
   a curve a decaying schedule slowed is no converged one) -> too small (then not
@@ -306,8 +306,8 @@ def _regularizers(params: Mapping[str, Any]) -> dict[str, float]:
 
 
 def has_bottleneck(trial: FrozenTrial) -> bool:
-    """A hidden Linear layer of the model summary is narrower than the output layer: fewer
-    units than classes (2 units for digits' 10) cannot carry what the output needs."""
+    """A hidden Linear layer of the model summary has a third as many units as the output
+    has classes or fewer (2 units for digits' 10), too few to carry what the output needs."""
     return bottleneck(trial.user_attrs.get("model_summary")) is not None
 
 

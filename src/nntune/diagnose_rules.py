@@ -36,11 +36,12 @@ OVERFIT_LOSS_RISE = 0.10
 UNDERFIT_CLOSE_RATIO = 0.75
 # "High" relative to the study's best trial: at least twice its error ...
 UNDERFIT_VS_BEST = 2.0
-# ... or 1.4 times it where the trial's capacity is known to be cut (a hidden layer
-# narrower than the output, or a weight penalty or dropout). On the 252 runs, Fashion-MNIST
-# (best error 17%) with 4 hidden units ended at 30-33% (1.78-1.96x) and with L2 0.1 at 25%
-# (1.49x), both flat and close to validation; unregularized full-width MLPs at too-small
-# rates sat at 1.58-1.67x, still falling, and are not affected by this bar.
+# ... or 1.4 times it where the trial's capacity is known to be cut (a hidden layer of a
+# third of the classes or fewer, or a weight penalty or dropout). On the 252 runs, Fashion-
+# MNIST (best error 17%) with L2 0.1 ended at 25% (1.49x), flat and close to validation;
+# unregularized full-width MLPs at too-small rates sat at 1.58-1.67x, still falling, and
+# are not affected by this bar. 4 hidden units there (30-33% after 10 epochs of Adam 1e-3)
+# are no cut: at Adam 1e-2 they reach 11% training error and overfit.
 UNDERFIT_VS_BEST_CAPPED = 1.4
 # ... and, for bounded scores, 5 points above it (so 1% vs a best of 0.4% is not "high").
 UNDERFIT_MIN_EXCESS = 0.05
@@ -146,7 +147,8 @@ def fit_findings(train_error: np.ndarray, val_error: np.ndarray, train_loss: np.
     small, or a recovery from a jump), which is not called underfitting either: the
     network has not yet converged, so its errors say nothing of what it can fit, and a
     bigger one would not help (at lr 1e-6 a digits MLP sits at 87% error that the same MLP brings to 0%).
-    ``narrow``: a hidden layer is narrower than the output, so the capacity caps the error
+    ``narrow``: a hidden layer too narrow for the output's classes (nntune._diagnose_narrow
+    .bottleneck), so the capacity caps the error
     however long it trains (a 2-unit digits MLP still falls at epoch 15, at 70% error): a
     still-falling loss does not hold underfitting back. ``too_narrow``: the trial's own
     curve shows it (nntune._diagnose_narrow.too_narrow), so its errors are high from
