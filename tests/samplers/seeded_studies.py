@@ -85,6 +85,11 @@ CASES: dict[str, tuple[Callable[[], Any], Callable[[nntune.Trial], Any], list[st
     "nsga2_single": (lambda: NSGAIISampler(seed=7, population_size=12), single, ["minimize"]),
     "nsga3": (lambda: NSGAIIISampler(seed=8, population_size=24, constraints_func=_violation),
               three, ["minimize", "maximize", "minimize"]),
+    "nsga3_two": (lambda: NSGAIIISampler(seed=11, population_size=20), two, ["maximize", "minimize"]),
+    "nsga3_single": (lambda: NSGAIIISampler(seed=12, population_size=12, constraints_func=_violation), single,
+                     ["minimize"]),
+    "nsga2_three": (lambda: NSGAIISampler(seed=13, population_size=20, constraints_func=_violation), three,
+                    ["minimize", "minimize", "maximize"]),
     "motpe": (lambda: TPESampler(seed=9, n_startup_trials=10), two, ["minimize", "minimize"]),
     "motpe_constrained": (lambda: TPESampler(seed=10, constraints_func=_violation), three,
                           ["maximize", "minimize", "minimize"]),
@@ -102,7 +107,10 @@ def run(name: str, n_trials: int = N_TRIALS, storage: str | None = None) -> list
 if __name__ == "__main__":
     nntune.logging.set_verbosity(nntune.logging.ERROR)
     chosen = sys.argv[1:] or list(CASES)
-    record = {name: run(name) for name in chosen}
+    # Named cases are recorded anew and the others kept: a new case is recorded without
+    # rewriting what the samplers drew before.
+    kept = json.loads(RECORD.read_text()) if sys.argv[1:] and RECORD.exists() else {}
+    record = {**kept, **{name: run(name) for name in chosen}}
     RECORD.write_text("{\n" + ",\n".join(f"{json.dumps(k)}: {json.dumps(v, sort_keys=True)}"
                                           for k, v in record.items()) + "\n}\n")
     print(f"wrote {RECORD}: {', '.join(f'{k} ({len(v)})' for k, v in record.items())}")
