@@ -92,7 +92,8 @@ def summary_data(rec: Any, storage_url: str, trials: Sequence[FrozenTrial], metr
             "activity": activity_text(trials), "n_infinite": infinite_count(trials),
             "best": None if best is None else {"number": best.number, "value": best.value, "params": best.params},
             "memory": memory_data(trials, rec.attrs), "terminator": reading_data(rec.attrs.get("terminator")),
-            "population": population_data(rec.attrs.get("population"), rec.attrs.get("population_block"))}
+            "population": population_data(rec.attrs.get("population"), rec.attrs.get("population_block")),
+            "user_attrs": dict(rec.attrs.get("user_attrs") or {})}
 
 
 def history_data(trials: Sequence[FrozenTrial], direction: str) -> dict[str, Any]:
@@ -314,7 +315,8 @@ def scheduler_info(trial: FrozenTrial) -> dict[str, Any]:
 def trials_table(trials: Sequence[FrozenTrial], ranked: Sequence[FrozenTrial]) -> dict[str, Any]:
     """The top TABLE_ROWS trials (ranked), then the first FAILED_ROWS failed or diverged
     ones (their errors are shown nowhere else), then the rest by number up to TABLE_ROWS
-    rows, with scheduler columns (rung, bracket, PBT parent) when any trial carries them."""
+    rows, with scheduler columns (rung, bracket, PBT parent) when any trial carries them, and
+    each row's user attributes (``trial.set_user_attr``'s)."""
     top = list(ranked[:TABLE_ROWS])
     seen = {t.number for t in top}
     ended_badly = [t for t in trials if t.state in (TrialState.FAILED, TrialState.DIVERGED)
@@ -322,14 +324,10 @@ def trials_table(trials: Sequence[FrozenTrial], ranked: Sequence[FrozenTrial]) -
     seen |= {t.number for t in ended_badly}
     rest = [t for t in trials if t.number not in seen][:max(0, TABLE_ROWS - len(seen))]
     rows_src = top + ended_badly + rest
-    columns: list[str] = []
-    for t in trials:
-        for label in scheduler_info(t):
-            if label not in columns:
-                columns.append(label)
+    columns = list(dict.fromkeys(label for t in trials for label in scheduler_info(t)))  # as first met
     rows = [{"number": t.number, "state": t.state.value, "value": t.value, "values": t.values, "epochs": t.epochs,
              "params": t.params, "scheduler": scheduler_info(t), "feasible": is_feasible(t),
-             "error": short_error(t.error)} for t in rows_src]
+             "error": short_error(t.error), "user_attrs": dict(t.user_attrs)} for t in rows_src]
     return {"rows": rows, "scheduler_columns": columns, "n_trials": len(trials)}
 
 

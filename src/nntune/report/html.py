@@ -17,6 +17,7 @@ from nntune.report.data import build_report_data
 from nntune.report.html_parts import (CSS, SEVERITY_CLASS, empty, esc, fmt, infinite_left_out, nothing_finite,
                                        param_text, params_text, plot, plot_text, table)
 from nntune.report._pareto_section import params_header, pareto_section
+from nntune.report._user_attrs import attrs_cell, study_attrs
 from nntune.report.lineage import lineage_figure, lineage_note, lineage_rows
 from nntune.report.output import write_page
 from nntune.storage import Storage
@@ -74,7 +75,8 @@ def summary_section(d: Mapping[str, Any]) -> str:
     return (f"<p>{counted(s['n_trials'], 'trial')} ({html.escape(counts)}); the study is to {html.escape(goal)}.</p>"
             f"{activity}<p><b>{html.escape(best_text)}</b></p>"
             f"<p>{html.escape(d['test']['statement'])}</p>"
-            + "".join(f"<p>{html.escape(s[key]['text'])}</p>" for key in ("memory", "population", "terminator") if s.get(key)))
+            + "".join(f"<p>{html.escape(s[key]['text'])}</p>" for key in ("memory", "population", "terminator") if s.get(key))
+            + study_attrs(s.get("user_attrs")))
 
 
 def history_section(d: Mapping[str, Any]) -> str:
@@ -274,13 +276,16 @@ def trials_section(d: Mapping[str, Any]) -> str:
     # A value has a standard error only as a share of the validation samples (accuracy): an
     # rmse or f1 study gets no column of dashes and no sentence about them.
     se = any(r.get("std_error") is not None for r in tt["rows"])
+    attrs = any(r.get("user_attrs") for r in tt["rows"])
     rows = [[r["number"], r["state"] if r.get("feasible", True) else f"{r['state']}, infeasible",
              *objective_cells(r, len(names)), *([r.get("std_error")] if se else []), r["epochs"],
-             *[r["scheduler"].get(c) for c in cols],
-             params_text(r["params"]), *([r.get("error")] if errors else [])] for r in tt["rows"]]
+             *[r["scheduler"].get(c) for c in cols], params_text(r["params"]),
+             *([attrs_cell(r.get("user_attrs"))] if attrs else []), *([r.get("error")] if errors else [])]
+            for r in tt["rows"]]
     note = f'<p class="note">{len(rows)} of {counted(tt["n_trials"], "trial")}, the best first'
     note += ", then those that failed or diverged, with their errors" if errors else ""
     note += (f", with the scheduler's {', '.join(cols)}" if cols else "") + "."
+    note += " A trial's user attributes (set_user_attr) unfold from their count." if attrs else ""
     if tt.get("n_val") and se:
         note += (f" ± is the value's standard error on the {tt['n_val']} validation samples: "
                  "a difference smaller than it may be noise.")
@@ -288,7 +293,7 @@ def trials_section(d: Mapping[str, Any]) -> str:
     if d.get("split_warning"):
         note += f'<p class="sev-warning">{html.escape(d["split_warning"])}</p>'
     return note + table(["trial", "state", *names, *(["±"] if se else []), "epochs", *cols, params_header(names),
-                         *(["error"] if errors else [])],
+                         *(["user attributes"] if attrs else []), *(["error"] if errors else [])],
                         rows, [True, False, *[True] * len(names), *([True] if se else []), True, *[True] * len(cols)])
 
 

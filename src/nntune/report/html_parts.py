@@ -29,6 +29,8 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}.sev-error{color:#b000
 .sev-warning{color:#a15c00;font-weight:600}.sev-info{color:#00639b;font-weight:600}
 .card{border-left:4px solid #1f3b57;padding:4px 12px;margin:10px 0}.statement{font-size:15px;font-weight:600}
 pre{background:#f3f3f3;padding:8px;font-size:12px;overflow:auto;max-height:220px}
+table.attrs{margin:2px 0}table.attrs td{padding:2px 8px}table.attrs td.attr{max-width:480px;overflow-wrap:anywhere}
+summary{cursor:pointer}
 """
 
 
@@ -66,10 +68,19 @@ def empty(text: str) -> str:
     return f'<p class="empty">{html.escape(text)}</p>'
 
 
+class Markup(str):
+    """A table cell that is markup built from escaped parts (a folded list), put in as it is
+    where every other cell is escaped."""
+
+
+def cell(value: Any) -> str:
+    return value if isinstance(value, Markup) else esc(value)
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequence[bool] = ()) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(
-        f'<td class="num">{esc(c)}</td>' if i < len(numeric) and numeric[i] else f"<td>{esc(c)}</td>"
+        f'<td class="num">{cell(c)}</td>' if i < len(numeric) and numeric[i] else f"<td>{cell(c)}</td>"
         for i, c in enumerate(r)) + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
