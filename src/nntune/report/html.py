@@ -18,7 +18,7 @@ from nntune.report.html_parts import (CSS, SEVERITY_CLASS, empty, esc, fmt, infi
                                        param_text, params_text, plot, plot_text, table)
 from nntune.report._pareto_section import params_header, pareto_section
 from nntune.report._user_attrs import attrs_cell, study_attrs
-from nntune.report.lineage import lineage_figure, lineage_note, lineage_rows
+from nntune.report.lineage import lineage_figure, lineage_note, lineage_rows, stopped_text
 from nntune.report.output import write_page
 from nntune.storage import Storage
 
@@ -333,7 +333,7 @@ def lineage_section(d: Mapping[str, Any]) -> str:
     lin = d["lineage"]
     if not lin["nodes"]:  # a PBT study before its first exploit
         return empty("No member of the population has copied another's weights yet (no PBT exploit), so "
-                     "there is no lineage to draw: each exploit adds a line here.")
+                     "there is no lineage to draw: each exploit adds a line here." + stopped_text(lin))
     return (lineage_note(lin) + plot(lineage_figure(plot_text(lin), plot_text(d["summary"]["metric"])), "plot-lineage")
             + table(["trial", "state", "value", "continued from", "at epoch"], lineage_rows(lin),
                     [True, False, True, True, True]))

@@ -4,12 +4,12 @@ and listed in a table."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
 
-from nntune._words import counted
+from nntune._words import agreeing, counted
 from nntune.report.figures import _fig
 
 STATE_COLORS = {"complete": "#1f77b4", "pruned": "#ef6c00", "failed": "#b00020", "diverged": "#6a1b9a",
@@ -44,4 +44,32 @@ def lineage_rows(lineage: Mapping[str, Any]) -> list[list[Any]]:
 def lineage_note(lineage: Mapping[str, Any]) -> str:
     return (f'<p class="note">{counted(lineage["n_children"], "trial")} continued from another trial\'s weights '
             f'at an epoch (a PBT exploit or a fork): a line joins each to the trial it continued from. Its curve '
-            f'up to that epoch is its parent\'s.</p>')
+            f'up to that epoch is its parent\'s.{stopped_text(lineage)}</p>')
+
+
+def stopped_text(lineage: Mapping[str, Any]) -> str:
+    """The PBT members stopped before any trial continued from them: their lines end with
+    them, and those that continued no trial either are not drawn ("" when there are none)."""
+    stopped = list(lineage.get("stopped") or ())
+    if not stopped:
+        return ""
+    drawn = {n["number"] for n in lineage["nodes"]}
+    left_out = sum(1 for number in stopped if number not in drawn)
+    n = len(stopped)
+    text = (f" {counted(n, 'member')} {agreeing(n, 'was', 'were')} stopped before any trial started from "
+            f"{agreeing(n, 'it', 'them')} ({numbers_text(stopped)}): PBT's replacements continue better members, "
+            f"never a stopped one, so no line leaves {agreeing(n, 'it', 'them')}")
+    if left_out == n:
+        return text + f"; {agreeing(n, 'it continued', 'they continued')} no other trial either, so " \
+                      f"{agreeing(n, 'it is', 'they are')} not drawn."
+    if left_out:
+        return text + f"; the {left_out} that continued no other trial either {agreeing(left_out, 'is', 'are')} not drawn."
+    return text + "."
+
+
+def numbers_text(numbers: Sequence[int], limit: int = 8) -> str:
+    """``trial 3``, ``trials 1, 2 and 3``, or the first ``limit`` and how many more."""
+    shown = [str(n) for n in numbers[:limit]]
+    if len(numbers) > limit:
+        return f"trials {', '.join(shown)} and {len(numbers) - limit} more"
+    return f"trial {shown[0]}" if len(shown) == 1 else f"trials {', '.join(shown[:-1])} and {shown[-1]}"

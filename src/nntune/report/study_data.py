@@ -325,17 +325,24 @@ def is_pbt_study(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any] | None 
 def lineage_data(trials: Sequence[FrozenTrial], attrs: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """PBT lineage: every trial that has a parent or is one, with its parent and the step it
     was copied at. Empty ``nodes`` for a study without population-based training, and for a
-    PBT study (``pbt`` true) before any member copied another."""
+    PBT study (``pbt`` true, as for any study with a lineage) before any member copied
+    another. ``stopped``: under PBT, the members stopped (pruned) that no trial continued
+    from, whose lines end with them; those without a parent are in no node."""
     parent_of: dict[int, tuple[int, Any]] = {}
     for t in trials:
         parent, step = lineage_mark(t)
         if isinstance(parent, int) and not isinstance(parent, bool):
             parent_of[t.number] = (parent, step)
-    involved = set(parent_of) | {p for p, _ in parent_of.values()}
+    parents = {p for p, _ in parent_of.values()}
+    involved = set(parent_of) | parents
     nodes = [{"number": t.number, "state": t.state.value, "value": _finite_value(t.value),
               "parent": parent_of.get(t.number, (None, None))[0], "parent_step": parent_of.get(t.number, (None, None))[1]}
              for t in trials if t.number in involved]
-    return {"nodes": nodes, "n_children": len(parent_of), "pbt": bool(parent_of) or is_pbt_study(trials, attrs)}
+    pbt = is_pbt_study(trials, attrs)
+    # A stopped member's replacement copies a better member, not it: nothing leaves it. (A
+    # trial a scheduler pruned in a study of forks alone is no member of a population.)
+    stopped = [t.number for t in trials if pbt and t.state == TrialState.PRUNED and t.number not in parents]
+    return {"nodes": nodes, "n_children": len(parent_of), "pbt": bool(parent_of) or pbt, "stopped": stopped}
 
 
 def lineage_mark(t: FrozenTrial) -> tuple[Any, Any]:
