@@ -69,22 +69,43 @@ def test_through_a_study():
     assert [t.params for t in study.trials] == suggestions(QMCSampler(seed=0), 8)
 
 
-def test_a_qmc_sampler_without_a_seed_warns_as_optunas_since_processes_would_not_share_its_sequence(tmp_path):
+def test_a_qmc_sampler_without_a_seed_warns_as_optunas_since_processes_would_not_share_its_sequence(tmp_path,
+                                                                                                 sampler_log):
     import warnings
-
-    import pytest
 
     import nntune
 
     url = f"sqlite:///{tmp_path / 'q.db'}"
-    with pytest.warns(UserWarning, match="QMCSampler got no seed and drew .*: processes sharing a study must give"):
-        first = nntune.create_study(study_name="q", storage=url, sampler=QMCSampler(scramble=True))
-    with pytest.warns(UserWarning, match="QMCSampler got no seed"):
-        second = nntune.load_study(study_name="q", storage=url, sampler=QMCSampler(scramble=True))
+    first = nntune.create_study(study_name="q", storage=url, sampler=QMCSampler(scramble=True))
+    second = nntune.load_study(study_name="q", storage=url, sampler=QMCSampler(scramble=True))
+    said = [m for m in sampler_log.messages if "QMCSampler got no seed" in m]
+    assert len(said) == 2 and "processes sharing a study must give" in said[0]
     assert first.sampler.seed != second.sampler.seed  # two sequences: what the warning is about
+    sampler_log.clear()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         QMCSampler(seed=1), QMCSampler(), QMCSampler(scramble=True, warn_asynchronous_seeding=False)
+    assert not sampler_log.messages
+
+
+def test_a_qmc_sampler_s_notes_are_silenced_by_the_logging_level_as_optunas(sampler_log):
+    # Optuna logs them (optuna.logging.set_verbosity silences them); a Python warning did not
+    # heed nntune.logging.set_verbosity.
+    import nntune
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        return x + (trial.suggest_float("extra", 0, 1) if trial.number == 3 else 0)
+
+    nntune.logging.set_verbosity(nntune.logging.ERROR)
+    try:
+        QMCSampler(scramble=True)
+        nntune.create_study(sampler=QMCSampler(seed=0)).optimize(objective, n_trials=4)
+    finally:
+        nntune.logging.set_verbosity(nntune.logging.WARNING)
+    assert not sampler_log.records
+    nntune.create_study(sampler=QMCSampler(seed=0)).optimize(objective, n_trials=4)
+    assert [r.name for r in sampler_log.records] == ["nntune.samplers._qmc"]  # Optuna's optuna.samplers._qmc
 
 
 def test_the_default_is_optunas_unscrambled_sequence_with_its_parameters_still_apart():

@@ -82,19 +82,27 @@ def choice_and_float(trial):
     return trial.suggest_float("x", 0.0, 1.0) + (trial.suggest_categorical("c", ["a", "b"]) == "a")
 
 
-def test_cmaes_warns_as_optuna_of_a_choice_it_draws_on_its_own_after_its_start_up():
+def test_cmaes_warns_as_optuna_of_a_choice_it_draws_on_its_own_after_its_start_up(sampler_log):
     study = optuna.create_study(sampler=optuna.samplers.CmaEsSampler(seed=0))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        study.optimize(choice_and_float, n_trials=3)
-    said = [str(w.message) for w in caught if "warn_independent_sampling=False" in str(w.message)]
+    study.optimize(choice_and_float, n_trials=3)
+    # logged to Optuna's logger name for it (optuna.samplers._cmaes), as Optuna logs it
+    assert {r.name for r in sampler_log.records} == {"nntune.samplers._cmaes"}
+    said = [m for m in sampler_log.messages if "warn_independent_sampling=False" in m]
     # Optuna warns in trials 1 and 2 (not 0: the first trial is drawn on its own by design).
     assert [s.split(" is drawn")[0] for s in said] == ["c in trial 1", "c in trial 2"]
     assert "a choice, which CMA-ES does not model" in said[0]
+    sampler_log.clear()
     quiet = optuna.create_study(sampler=optuna.samplers.CmaEsSampler(seed=0, warn_independent_sampling=False))
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         quiet.optimize(choice_and_float, n_trials=3)
+    assert not sampler_log.messages
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # Optuna's way to silence it, as its own logger
+    try:
+        optuna.create_study(sampler=optuna.samplers.CmaEsSampler(seed=0)).optimize(choice_and_float, n_trials=3)
+    finally:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    assert not sampler_log.messages
 
 
 def test_a_nan_grid_value_is_refused_in_one_line_naming_the_parameter():

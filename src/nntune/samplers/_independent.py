@@ -1,7 +1,7 @@
 """A parameter outside a sampler's joint space (a define-by-run branch the earlier trials
 did not share): drawn by the sampler's own one-dimensional rule, or by the
-``independent_sampler`` a user gave it, with Optuna's warning that the model does not see
-it (``warn_independent_sampling``) once there is a joint space it stands outside of.
+``independent_sampler`` a user gave it, with Optuna's logged warning that the model does
+not see it (``warn_independent_sampling``) once there is a joint space it stands outside of.
 
 The ``independent_sampler`` is one of nntune's samplers (asked through ``suggest_one``) or,
 as in Optuna, any sampler with Optuna's interface (a ``BaseSampler`` subclass, asked through
@@ -13,13 +13,14 @@ the history, not the study.
 
 from __future__ import annotations
 
-import warnings
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 from nntune.exceptions import ConfigError
+from nntune.logging import get_logger
 from nntune.samplers._base import independent_draws
 from nntune.space import Distribution, Space
 from nntune.trial import FrozenTrial, TrialState
@@ -106,8 +107,18 @@ def warn_independent(owner: Any, name: str, history: Sequence[FrozenTrial], numb
         return
     other = getattr(owner, "independent_sampler", None)
     by = type(other).__name__ if other is not None else f"{type(owner).__name__}'s one-dimensional draw"
-    warnings.warn(f"{name} in trial {number} is drawn on its own by {by}, outside {type(owner).__name__}'s "
-                  f"joint space ({reason}); warn_independent_sampling=False silences this", UserWarning, stacklevel=3)
+    sampler_logger(owner).warning(f"{name} in trial {number} is drawn on its own by {by}, outside "
+                                  f"{type(owner).__name__}'s joint space ({reason}); warn_independent_sampling=False "
+                                  "silences this")
+
+
+def sampler_logger(owner: Any) -> logging.Logger:
+    """The logger of ``owner``'s module (``nntune.samplers._cmaes``, as Optuna's CMA-ES logs
+    to ``optuna.samplers._cmaes``), or ``nntune.samplers`` for a sampler defined elsewhere. A
+    note per trial is a log line, as Optuna's, so ``nntune.logging.set_verbosity(ERROR)``
+    silences it where a Python warning filter would not."""
+    module = type(owner).__module__
+    return get_logger(module if module.startswith("nntune.") else "nntune.samplers")
 
 
 def draw_independent(owner: Any, name: str, dist: Distribution, history: Sequence[FrozenTrial], number: int,

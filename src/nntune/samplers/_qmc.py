@@ -10,7 +10,6 @@ same seed gives the same points in any order of completion.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +17,7 @@ import numpy as np
 
 from nntune.samplers._base import name_salt, resolve_seed
 from nntune.samplers._checks import check_flag
-from nntune.samplers._independent import checked_independent, draw_independent
+from nntune.samplers._independent import checked_independent, draw_independent, sampler_logger
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.space import Distribution, Space
 from nntune.trial import FrozenTrial
@@ -71,9 +70,10 @@ class QMCSampler(OptunaMethods):
             # As Optuna warns: each QMCSampler() scrambles its own sequence, so a second
             # process (load_study, another `nntune ask`) would not continue the first one's
             # points but draw from another sequence, and the trials would lose their spread.
-            warnings.warn(f"QMCSampler got no seed and drew {self.seed}: processes sharing a study must give every "
-                          "QMCSampler the same seed to draw from one sequence; warn_asynchronous_seeding=False "
-                          "silences this", UserWarning, stacklevel=2)
+            # Logged, as Optuna's, so that nntune.logging.set_verbosity silences it.
+            sampler_logger(self).warning(f"QMCSampler got no seed and drew {self.seed}: processes sharing a study "
+                                         "must give every QMCSampler the same seed to draw from one sequence; "
+                                         "warn_asynchronous_seeding=False silences this")
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:
