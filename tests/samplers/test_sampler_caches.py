@@ -1,8 +1,8 @@
 """The caches that keep the asks of CMA-ES, NSGA-II, NSGA-III and multi-objective TPE cheap
 on large studies: what a finished trial contributes is derived once per trial object, a
 Pareto view keeps the copies whose score did not move, the fronts and crowding distances
-are computed without a loop per front, and NSGA-III chooses each generation's elite once.
-Each gives exactly what the plain computation gives."""
+are computed without a loop per front, and NSGA-III chooses each generation's elite once
+(NSGA-II's: ``test_nsga2_parents.py``). Each gives exactly what the plain computation gives."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from nntune.samplers import NSGAIIISampler, NSGAIISampler, TPESampler
+from nntune.samplers import NSGAIIISampler, TPESampler
 from nntune.samplers import _define_by_run, _nsga, _nsga3
 from nntune.samplers._constraints import ConstrainedView
 from nntune.samplers._nsga import ParetoView, crowding_by_front, crowding_distance, front_ids, pareto_view
@@ -106,14 +106,6 @@ def test_crowding_of_all_fronts_at_once_is_crowding_per_front(seed: int) -> None
 
 def _grouped(ids: np.ndarray) -> list[list[int]]:
     return [list(np.flatnonzero(ids == k)) for k in range(int(ids.max()) + 1)] if len(ids) else []
-
-
-def test_nsga2_parents_are_the_best_in_order() -> None:
-    view = ConstrainedView(ParetoView(_trials(400), ["minimize", "minimize"]), "minimize")
-    sampler = NSGAIISampler(population_size=30, seed=0)
-    pool = [t for t in view if t.state == TrialState.COMPLETE and t.number < 390]
-    expected = sorted(pool, key=lambda t: (t.value, t.number))[:30]
-    assert sampler.parents(view, 395, "minimize") == expected
 
 
 def test_nsga3_chooses_each_generation_s_elite_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,8 @@ from nntune.samplers._cmaes import CmaEsSampler
 from nntune.samplers._coarse_to_fine import CoarseToFineSampler, narrow
 from nntune.samplers._gp import GPSampler
 from nntune.samplers._grid import GridSampler
-from nntune.samplers._nsga import NSGAIISampler, ParetoView, pareto_view
+from nntune.samplers._nsga import ParetoView, pareto_view
+from nntune.samplers._nsga2 import NSGAIISampler
 from nntune.samplers._nsga3 import NSGAIIISampler
 from nntune.samplers._brute_force import BruteForceSampler
 from nntune.samplers._optuna import BaseSampler, PartialFixedSampler

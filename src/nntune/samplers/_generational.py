@@ -1,14 +1,11 @@
-"""The generational samplers' base and NSGA-II: generations of ``population_size``, the
-elite's binary tournaments, crossover and mutation. The non-dominated sorting NSGA-II's
-elite is ranked by (handed in by the study as :func:`nntune.samplers._nsga.pareto_view`)
-is :mod:`nntune.samplers._nsga`'s; NSGA-III (``_nsga3.py``) builds on the same base.
-Both names are importable from :mod:`nntune.samplers._nsga` too."""
+"""The generational samplers' base: generations of ``population_size``, the elite's
+binary tournaments, crossover and mutation. NSGA-II (``_nsga2.py``) and NSGA-III
+(``_nsga3.py``) build on it, each choosing its elite its own way with the non-dominated
+sorting of :mod:`nntune.samplers._nsga`. Importable from :mod:`nntune.samplers._nsga` too."""
 
 from __future__ import annotations
 
 import abc
-import heapq
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,8 +30,9 @@ class GenerationalSampler(OptunaMethods, abc.ABC):
     Optuna's ``crossover`` given (:mod:`nntune.samplers.nsgaii`), then each mutated (drawn
     anew, or moved by ``mutation``) with ``mutation_prob`` (default 1 / number of parameters).
 
-    Stateless: the elite is rebuilt from the history on every ask, so the same seed and
-    history give the same suggestion in any process."""
+    Nothing is stored beside the trials: the elite is a function of the stored trials
+    (kept in memory while they are unchanged), so the same seed and history give the same
+    suggestion in any process, a study resumed elsewhere included."""
 
     def __init__(self, *, population_size: int = 50, mutation: BaseMutation | None = None,
                  mutation_prob: float | None = None, crossover: BaseCrossover | None = None,
@@ -64,8 +62,8 @@ class GenerationalSampler(OptunaMethods, abc.ABC):
         return number // self.population_size * self.population_size
 
     # Optuna's GA methods, on nntune's bookkeeping: trial k is of generation k // population_size
-    # (stored nowhere, so any process agrees), and a generation's parents are the elite of
-    # the complete trials of the generations before it.
+    # (stored nowhere, so any process agrees), and a generation's parents are :meth:`elite`'s
+    # choice among the complete trials of the generations before it.
     def get_trial_generation(self, study: Any, trial: FrozenTrial) -> int:
         """The generation of ``trial``: its number // ``population_size``."""
         return trial.number // self.population_size
@@ -87,7 +85,8 @@ class GenerationalSampler(OptunaMethods, abc.ABC):
         return [by_number[t.number] for t in chosen]
 
     def get_parent_population(self, study: Any, generation: int) -> list[FrozenTrial]:
-        """:meth:`select_parent`: nothing is cached, the elite is the history's to rebuild."""
+        """:meth:`select_parent`: nothing is stored in the study, the elite is the history's
+        to rebuild (and the sampler's to keep while the history holds)."""
         return self.select_parent(study, generation)
 
     @abc.abstractmethod
@@ -142,37 +141,3 @@ class GenerationalSampler(OptunaMethods, abc.ABC):
     def suggest_one(self, name: str, dist: Distribution, history: Sequence[FrozenTrial], *,
                     number: int, direction: str = "minimize") -> Any:
         return independent_draw(self.seed, number, name, dist)
-
-
-class NSGAIISampler(GenerationalSampler):
-    """NSGA-II: the elite is the best ``population_size`` complete trials of earlier
-    generations by Pareto front, then crowding (the score of :func:`pareto_view`, which the
-    study hands its sampler for several objectives); the rest is :class:`GenerationalSampler`."""
-
-    def __init__(self, *, population_size: int = 50, mutation: BaseMutation | None = None,
-                 mutation_prob: float | None = None, crossover: BaseCrossover | None = None,
-                 crossover_prob: float = 0.9, swapping_prob: float = 0.5, seed: int | None = None,
-                 constraints_func: ConstraintsFunc | None = None) -> None:
-        super().__init__(population_size=population_size, mutation=mutation, mutation_prob=mutation_prob,
-                         crossover=crossover,
-                         crossover_prob=crossover_prob, swapping_prob=swapping_prob, seed=seed,
-                         constraints_func=constraints_func)
-
-    def parents(self, history: Sequence[FrozenTrial], number: int, direction: str) -> list[FrozenTrial]:
-        """The elite of the generations before trial ``number``'s: best first."""
-        generation_start = self.generation_start(number)
-        sign = -1.0 if direction == "maximize" else 1.0
-        keyed = [(sign * float(t.value), t.number, t) for t in history  # type: ignore[arg-type]
-                 if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)
-                 and t.number < generation_start]
-        # The smallest in order, as sorted(...)[:size] (numbers are unique: no comparison
-        # reaches the trials), without sorting thousands to keep fifty.
-        return [t for _, _, t in heapq.nsmallest(self.population_size, keyed)]
-
-    def elite(self, history: Sequence[FrozenTrial], number: int,
-              direction: str) -> tuple[list[FrozenTrial], list[float]]:
-        best = self.parents(history, number, direction)
-        return best, [float(i) for i in range(len(best))]  # the better place wins
-
-    def __repr__(self) -> str:
-        return f"NSGAIISampler(population_size={self.population_size}, seed={self.seed})"

@@ -25,8 +25,9 @@ import numpy as np
 
 from nntune.exceptions import ConfigError
 from nntune.samplers._base import trial_rng
-from nntune.samplers._constraints import ConstrainedView, ConstraintsFunc, is_feasible, violation
-from nntune.samplers._nsga import GenerationalSampler, ParetoView, minimized_rows, nondominated_fronts
+from nntune.samplers._constraints import ConstraintsFunc, is_feasible, violation
+from nntune.samplers._nsga import (GenerationalSampler, minimized_rows, nondominated_fronts, objective_directions,
+                                   stored_trials)
 from nntune.samplers._trial_memo import TrialMemo
 from nntune.samplers.nsgaii import BaseCrossover, BaseMutation
 from nntune.trial import FrozenTrial, TrialState
@@ -170,28 +171,6 @@ def _facts(trial: FrozenTrial) -> Facts:
 
 
 _FACTS: TrialMemo[Facts] = TrialMemo(_facts)
-
-
-def objective_directions(history: Sequence[FrozenTrial], direction: str) -> list[str]:
-    """The objectives' directions: the study's, where the history it hands a sampler carries
-    them (its Pareto view does), else ``direction`` for each value of the first complete trial."""
-    given = getattr(history, "directions", None)
-    if given:
-        return list(given)
-    first = next((t for t in history if t.state == TrialState.COMPLETE and t.values), None)
-    return [direction] * (len(first.values) if first is not None and first.values else 1)
-
-
-def stored_trials(history: Sequence[FrozenTrial]) -> Sequence[FrozenTrial]:
-    """The trials as stored under the views a study hands its sampler (a
-    :class:`ConstrainedView` over a :class:`ParetoView`). NSGA-III reads each trial's own
-    values, feasibility and violation; the views rewrite only ``value`` (a score, or an
-    infeasible trial's penalty, whose values NSGA-III never compares), so building them
-    ranked the whole history at every ask for nothing: about two thirds of an ask at 300
-    trials, and their fresh copies missed the per-trial memo besides."""
-    while isinstance(history, (ConstrainedView, ParetoView)):
-        history = history._history  # the views keep what they wrap; nothing else of theirs is read
-    return history
 
 
 def _reference_points(points: Any) -> np.ndarray | None:
