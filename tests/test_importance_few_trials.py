@@ -64,11 +64,15 @@ def test_one_trial_and_none_answer_as_optunas_own():
 
 
 def test_ped_anova_answers_zeros_when_every_trial_is_among_the_best():
-    # Two trials: the best 10% (at least 2) are all of them, so no parameter tells them apart;
-    # Optuna answers every parameter at 0 ("Target and region quantiles select the same set
-    # of trials") where nntune raised ValueError; the warning says why.
-    with pytest.warns(UserWarning, match="all 2 complete trials are among the best 0.1"):
-        assert get_param_importances(_study(2), evaluator=PedAnovaImportanceEvaluator()) == {"x": 0.5, "y": 0.5}
+    # Three trials: the best 90% are all of them, so no parameter tells them apart; Optuna
+    # answers every parameter at 0 ("Target and region quantiles select the same set of
+    # trials") where nntune raised ValueError; the warning says why.
+    with pytest.warns(UserWarning, match="all 3 complete trials are among the best 0.9"):
+        assert get_param_importances(_study(3), evaluator=PedAnovaImportanceEvaluator(target_quantile=0.9)) == \
+            {"x": 0.5, "y": 0.5}
+    # the best 10% and 20% of five trials are the same one
+    with pytest.warns(UserWarning, match="the best 0.1 and the best 0.2 are the same 1 trial of 5 "):
+        assert PedAnovaImportanceEvaluator(region_quantile=0.2).evaluate(_study(5)) == {"x": 0.0, "y": 0.0}
 
 
 def _constant(n_trials: int) -> nntune.Study:

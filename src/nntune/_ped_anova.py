@@ -4,8 +4,9 @@ density with Scott's bandwidth and one trial's worth of prior spread over the ra
 Pearson divergence of the best trials' density from the region's; a conditional parameter
 adds up the divergence of each range it was drawn from (Conditional PED-ANOVA).
 
-:class:`nntune.importance.PedAnovaImportanceEvaluator` chooses the trials; this module turns
-them into numbers that equal Optuna's for the same trials.
+:class:`nntune.importance.PedAnovaImportanceEvaluator` chooses the trials, counting them as
+:func:`best_count` and :func:`with_ties` say; this module turns them into numbers that equal
+Optuna's for the same trials.
 """
 
 from __future__ import annotations
@@ -24,6 +25,21 @@ N_STEPS = 50  # grid points of a continuous parameter's range, as Optuna's
 PRIOR_WEIGHT = 1.0  # the prior counts as one trial, as Optuna's
 MIN_TRIALS_IN_REGIME = 2  # a range drawn by fewer region trials is not compared
 _SIGMA_MIN = 0.5 / 1.64  # in grid steps: 90% of a kernel's mass stays on its own grid point
+
+
+def best_count(quantile: float, n: int) -> int:
+    """How many of ``n`` trials the best ``quantile`` holds before ties at the cut, as
+    Optuna's: ceil(quantile * n), so 1 of 10 trials at 0.1 (the density of one trial is
+    still a density: the prior spreads it), and all ``n`` at 1.0."""
+    return n if quantile == 1.0 else math.ceil(quantile * n)
+
+
+def with_ties(sorted_keys: np.ndarray, n: int) -> int:
+    """How many of the first trials (``sorted_keys`` ascending, best first) are as good as the
+    ``n``-th: trials tied at the cut are all in or all out (as Optuna's quantile filter keeps
+    every value at or below its cutoff), never split by trial number."""
+    n = min(n, len(sorted_keys))
+    return int(np.searchsorted(sorted_keys, sorted_keys[n - 1], side="right"))
 
 
 def is_single(dist: Any) -> bool:

@@ -35,7 +35,6 @@ measure through :func:`measure_importances`, say why instead of drawing zeros.
 from __future__ import annotations
 
 import abc
-import math
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -47,7 +46,7 @@ import numpy as np
 from nntune._importance_refusals import (CannotExplain, TooLittleToExplain, cannot_explain, cannot_explain_front,
                                          check_named)
 from nntune._pareto_subset import pareto_best
-from nntune._ped_anova import N_STEPS, ped_anova
+from nntune._ped_anova import N_STEPS, best_count, ped_anova, with_ties
 from nntune._words import counted
 from nntune.analysis import (IMPORTANCE_FEWEST_TRIALS, IMPORTANCE_MIN_TRIALS, IMPORTANCE_TREES, INACTIVE_CODE,
                              chosen_space, complete_trials, encode, param_importance, valued_trials)
@@ -263,12 +262,22 @@ class PedAnovaImportanceEvaluator(_Evaluator):
         else:
             done, n_target, n_region = self._value_cut(done, target is None and str(study.directions[0]) == "maximize",
                                                        len(names))
-        if n_target >= n_region:  # the best trials are all of them: every parameter reads 0, as Optuna's answers
-            raise TooLittleToExplain(f"PED-ANOVA compares the best trials with the others; all {n_done} complete trials "
-                                f"are among the best {self.target_quantile:g} (ties included): it needs more trials")
+        if n_target == n_region:
+            self._same_trials(n_target, n_done)
         _warn_if_few(n_done)
         top, region = done[:n_target], done[:n_region]
         return {name: ped_anova(name, top, region, self.evaluate_on_local) for name in space.params}
+
+    def _same_trials(self, n_target: int, n_done: int) -> None:
+        """The best trials are the whole region (ties at the cut, or quantiles too close
+        for so few trials): every parameter reads 0, as Optuna's answers."""
+        if n_target == n_done:
+            why = f"all {n_done} complete trials are among the best {self.target_quantile:g} (ties included)"
+        else:
+            why = (f"the best {self.target_quantile:g} and the best {self.region_quantile:g} are the same "
+                   f"{counted(n_target, 'trial')} of {n_done} (ties included)")
+        raise TooLittleToExplain(f"PED-ANOVA compares the best trials with the region around them; {why}: "
+                                 f"it needs more trials")
 
     def _value_cut(self, done: list[FrozenTrial], maximize: bool,
                    n_params: int) -> tuple[list[FrozenTrial], int, int]:
@@ -278,8 +287,8 @@ class PedAnovaImportanceEvaluator(_Evaluator):
         keys = np.array([-t.value if maximize else t.value for t in done], dtype=float)  # type: ignore[operator]
         if float(np.ptp(keys)) == 0.0:  # no best trials to tell apart from the rest
             raise cannot_explain(done, n_params)
-        n_target = _with_ties(keys, max(2, math.ceil(self.target_quantile * len(done))))
-        return done, n_target, _with_ties(keys, max(n_target + 1, math.ceil(self.region_quantile * len(done))))
+        return done, with_ties(keys, best_count(self.target_quantile, len(done))), \
+            with_ties(keys, best_count(self.region_quantile, len(done)))
 
     def _pareto_cut(self, done: list[FrozenTrial], directions: list[str],
                     n_params: int) -> tuple[list[FrozenTrial], int, int]:
@@ -290,20 +299,12 @@ class PedAnovaImportanceEvaluator(_Evaluator):
         points = minimized(done, directions)
         if not np.ptp(points, axis=0).any():  # every trial scored the same: no best to tell apart
             raise cannot_explain_front(done, n_params)
-        n_target = max(2, math.ceil(self.target_quantile * len(done)))
-        n_region = max(n_target + 1, math.ceil(self.region_quantile * len(done)))
+        n_target = best_count(self.target_quantile, len(done))
+        n_region = best_count(self.region_quantile, len(done))
         best = pareto_best(points, n_target)
         chosen = set(best)  # once, not for each index of the region
         region = best + [i for i in pareto_best(points, n_region) if i not in chosen]
         return [done[i] for i in region], len(best), len(region)
-
-
-def _with_ties(sorted_keys: np.ndarray, n: int) -> int:
-    """How many of the first trials (``sorted_keys`` ascending, best first) are as good as the
-    ``n``-th: trials tied at the cut are all in or all out (as Optuna's quantile filter keeps
-    every value at or below its cutoff), never split by trial number."""
-    n = min(n, len(sorted_keys))
-    return int(np.searchsorted(sorted_keys, sorted_keys[n - 1], side="right"))
 
 
 def used_params(space: Space, trials: Sequence[FrozenTrial]) -> list[str]:
