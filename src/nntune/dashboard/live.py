@@ -18,6 +18,7 @@ from typing import Any
 
 from nntune.report.browse import stages_data
 from nntune.report.data import best_of, rank, study_sections
+from nntune.report.lineage import stopped_text
 from nntune.report.study_data import edf_data
 from nntune.samplers import is_feasible
 from nntune.samplers._nsga import pareto_trials
@@ -234,6 +235,9 @@ class LiveStudy:
         data = study_sections(self.store, rec, trials)
         data["stages"] = stages_data(trials, rec.attrs, rec.direction)
         data["edf"] = edf_data(trials)  # optuna-dashboard's EDF, from plot_edf's builder
+        # The report's sentence on the PBT members no line leaves, built where the report builds
+        # it so the two say the same ("" when none was stopped).
+        data["lineage"]["stopped_text"] = stopped_text(data["lineage"]).strip()
         data.pop("trials", None)
         return data
 

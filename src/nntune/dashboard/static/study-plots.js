@@ -313,12 +313,20 @@ function parallelLines(dims, value, direction) {
 
 function drawLineage(lin) {
   const box = $("#lineage");
+  // The members PBT stopped before any trial started from them: no line leaves them, and some
+  // are not drawn at all, so the figure alone reads as the whole population. (The server words
+  // it as the report does; "" when none was stopped.)
+  const stopped = lin.stopped_text || "";
   if (!lin.nodes.length) {
     box.replaceChildren(el("p", { class: "empty" }, lin.pbt ? "No member has copied a better one yet: each exploit adds a line here."
-      : "This study has no population-based training."));
+      : "This study has no population-based training."), ...(stopped ? [el("p", { id: "lineage-stopped", class: "note" }, stopped)] : []));
     return;
   }
-  if (!box.querySelector("#lineage-plot")) box.replaceChildren(el("div", { id: "lineage-plot", class: "plot" }));
+  // The note is rewritten in place: the plot stays, redrawn only when its data changes.
+  if (!box.querySelector("#lineage-plot")) box.replaceChildren(el("p", { id: "lineage-stopped", class: "note" }), el("div", { id: "lineage-plot", class: "plot" }));
+  const note = $("#lineage-stopped");
+  note.textContent = stopped;
+  note.hidden = !stopped;
   const byNumber = new Map(lin.nodes.map((n) => [n.number, n]));
   const ex = [], ey = [];
   for (const n of lin.nodes) if (n.parent !== null && byNumber.has(n.parent)) { ex.push(n.parent, n.number, null); ey.push(byNumber.get(n.parent).value, n.value, null); }
