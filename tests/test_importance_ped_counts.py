@@ -114,3 +114,20 @@ def test_ties_at_the_cut_are_counted_as_optunas(directions: list[str]) -> None:
     ours, theirs = _both(rows, directions)
     for options in OPTIONS:
         _compare(ours, theirs, options)
+
+
+@pytest.mark.parametrize("n_trials, options", [
+    (3, {"target_quantile": 0.9}), (10, {"target_quantile": 0.15, "region_quantile": 0.2}),
+    (2, {"target_quantile": 0.6}),
+], ids=["all among the best", "the same two trials", "two of two"])
+def test_the_best_trials_being_the_region_are_measured_against_the_space_as_optunas(
+        n_trials: int, options: dict[str, Any]) -> None:
+    # Compared with the region they read 0 (refused with the reason, as before); compared with
+    # the whole search space Optuna still measures how unevenly they cover each range, where
+    # nntune answered every parameter at 0.
+    ours, theirs = _both(_rows(n_trials, seed=5), ["minimize"])
+    _compare(ours, theirs, options)
+    with pytest.warns(UserWarning, match="^PED-ANOVA: .* same|^PED-ANOVA: all") as caught:
+        measured = PedAnovaImportanceEvaluator(evaluate_on_local=False, **options).evaluate(ours)
+    assert max(measured.values()) > 0 and all(w.filename == __file__ for w in caught)
+    _compare(ours, theirs, {"evaluate_on_local": False, **options})

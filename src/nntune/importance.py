@@ -270,14 +270,20 @@ class PedAnovaImportanceEvaluator(_Evaluator):
 
     def _same_trials(self, n_target: int, n_done: int) -> None:
         """The best trials are the whole region (ties at the cut, or quantiles too close
-        for so few trials): every parameter reads 0, as Optuna's answers."""
+        for so few trials): compared with the region, every parameter reads exactly 0, as
+        Optuna's do, so that is refused with the reason; compared with the whole search
+        space (``evaluate_on_local=False``) they still measure something, which Optuna
+        answers with a warning, and so does nntune."""
         if n_target == n_done:
             why = f"all {n_done} complete trials are among the best {self.target_quantile:g} (ties included)"
         else:
             why = (f"the best {self.target_quantile:g} and the best {self.region_quantile:g} are the same "
                    f"{counted(n_target, 'trial')} of {n_done} (ties included)")
-        raise TooLittleToExplain(f"PED-ANOVA compares the best trials with the region around them; {why}: "
-                                 f"it needs more trials")
+        if self.evaluate_on_local:
+            raise TooLittleToExplain(f"PED-ANOVA compares the best trials with the region around them; {why}: "
+                                     f"it needs more trials")
+        warnings.warn(f"PED-ANOVA: {why}, so each importance says how unevenly they alone cover the "
+                      f"parameter's range", UserWarning, stacklevel=_outside())
 
     def _value_cut(self, done: list[FrozenTrial], maximize: bool,
                    n_params: int) -> tuple[list[FrozenTrial], int, int]:
