@@ -1,8 +1,11 @@
 """PED-ANOVA at the edges: trials tied at the cut of the best ones are all among them (as
 Optuna's quantile filter keeps every value at or below its cutoff); values that never vary,
-and parameters no complete trial used, are not explained, as by the other evaluators."""
+and parameters no complete trial used, are not explained, as by the other evaluators; one
+that only trials of an infinite value drew reads 0, as Optuna's."""
 
 from __future__ import annotations
+
+import warnings
 
 import pytest
 
@@ -69,3 +72,28 @@ def test_no_parameter_asked_for_is_an_empty_answer_as_from_the_other_evaluators(
         study.tell(trial, [x + i] * len(directions))
     assert PedAnovaImportanceEvaluator().evaluate(study, params=[]) == {}
     assert get_param_importances(study, evaluator=PedAnovaImportanceEvaluator(), params=[]) == {}
+
+
+@pytest.mark.parametrize("directions", [["minimize"], ["minimize", "maximize"]])
+def test_a_parameter_only_diverged_trials_drew_reads_0_as_optunas(directions):
+    # Optuna explains every parameter a complete trial drew, even one whose trials all diverged
+    # (an infinite value, left out of the comparison): it reads 0. nntune left it out, so the
+    # two answered different parameters and params=[it] was refused.
+    optuna = pytest.importorskip("optuna")
+    ours, theirs = nntune.create_study(directions=directions), optuna.create_study(directions=directions)
+    for i in range(12):
+        params, values = {"x": i / 11}, [float(i * 7 % 12), float(i % 5)][:len(directions)]
+        if i in (3, 4):
+            params["wide"], values[-1] = 0.5, float("inf")
+        ours.add_trial(nntune.create_trial(params=params, values=values,
+                                           distributions={k: Float(0.0, 1.0) for k in params}))
+        theirs.add_trial(optuna.trial.create_trial(
+            params=params, values=values, distributions={k: optuna.distributions.FloatDistribution(0.0, 1.0)
+                                                         for k in params}))
+    for params in (None, ["wide"]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Some regimes for parameter `wide` have less than 2 trials"
+            expected = optuna.importance.PedAnovaImportanceEvaluator().evaluate(theirs, params=params)
+        measured = PedAnovaImportanceEvaluator().evaluate(ours, params=params)
+        assert measured == pytest.approx(expected, rel=1e-9) and set(measured) == set(expected)
+    assert measured == {"wide": 0.0}

@@ -51,7 +51,7 @@ from nntune._words import counted
 from nntune.analysis import (IMPORTANCE_FEWEST_TRIALS, IMPORTANCE_MIN_TRIALS, IMPORTANCE_TREES, INACTIVE_CODE,
                              chosen_space, complete_trials, encode, param_importance, valued_trials)
 from nntune.space import Space
-from nntune.trial import FrozenTrial
+from nntune.trial import FrozenTrial, TrialState
 
 
 def _trials_and_space(study: Any, params: Sequence[str] | None,
@@ -246,8 +246,11 @@ class PedAnovaImportanceEvaluator(_Evaluator):
         else:
             trials, space = _trials_and_space(study, params, target)
             done = complete_trials(trials)
-        # as the forests: a parameter no complete trial used is not explained
-        names = [n for n in space.params if any(n in t.params for t in done)]
+        # As Optuna's: every parameter a complete trial drew is explained, even one drawn only by
+        # trials whose value is not finite (it reads 0: no trial compared drew it); one that only
+        # pruned or failed trials drew is not.
+        drawn = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
+        names = [n for n in space.params if any(n in t.params for t in drawn)]
         check_named(params, names)
         if len(done) < IMPORTANCE_FEWEST_TRIALS or not names:
             raise (cannot_explain_front if target is None and study.is_multi_objective else cannot_explain)(
