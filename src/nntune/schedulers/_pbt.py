@@ -330,7 +330,13 @@ def pbt_objective(objective_factory: Callable[[Proposal | None], Callable[[Any],
         study = trial.study
         stored = study.storage.get_trial(study.id, trial.number, with_metrics=False)
         fixed = stored.system_attrs.get("fixed_params", {})
-        return objective_factory(Proposal.from_attrs(fixed, stored.user_attrs))(trial)
+        proposal = Proposal.from_attrs(fixed, stored.user_attrs)
+        if proposal is None and "pbt_founder" not in stored.user_attrs:
+            # Marked as `nntune tune` marks its founders: the report and the dashboard then
+            # read a study of run_pbt's as a population from its first member on, not only
+            # once a member copied another.
+            trial.set_user_attr("pbt_founder", True)
+        return objective_factory(proposal)(trial)
     return objective
 
 
