@@ -97,3 +97,26 @@ def test_a_parameter_only_diverged_trials_drew_reads_0_as_optunas(directions):
         measured = PedAnovaImportanceEvaluator().evaluate(ours, params=params)
         assert measured == pytest.approx(expected, rel=1e-9) and set(measured) == set(expected)
     assert measured == {"wide": 0.0}
+
+
+def test_a_range_too_few_trials_drew_is_left_out_with_a_warning_as_optunas():
+    # "wide" is drawn from [0, 1] by two trials and from [0, 5] by one: that one is left out of
+    # its importance, as Optuna's leaves it out, which warns; nntune said nothing.
+    optuna = pytest.importorskip("optuna")
+    ours, theirs = nntune.create_study(), optuna.create_study()
+    for i in range(12):
+        params, high = {"x": i / 11}, {"x": 1.0}
+        if i in (0, 1, 6):
+            params["wide"], high["wide"] = i / 10, 5.0 if i == 6 else 1.0
+        ours.add_trial(nntune.create_trial(params=params, value=float(i * 7 % 12),
+                                           distributions={k: Float(0.0, h) for k, h in high.items()}))
+        theirs.add_trial(optuna.trial.create_trial(
+            params=params, value=float(i * 7 % 12),
+            distributions={k: optuna.distributions.FloatDistribution(0.0, h) for k, h in high.items()}))
+    with pytest.warns(UserWarning, match="Some regimes for parameter `wide` have less than 2 trials"):
+        expected = optuna.importance.PedAnovaImportanceEvaluator().evaluate(theirs)
+    with pytest.warns(UserWarning, match="^PED-ANOVA leaves out of wide's importance 1 trial that drew it from a "
+                                         "range fewer than 2 of the trials compared drew it from: ") as caught:
+        measured = PedAnovaImportanceEvaluator().evaluate(ours)
+    assert [w.filename for w in caught] == [__file__]  # at the line that asked, and only that warning
+    assert measured == pytest.approx(expected, rel=1e-9) and measured["wide"] > 0

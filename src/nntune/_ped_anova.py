@@ -132,12 +132,8 @@ def ped_anova(name: str, top: Sequence[FrozenTrial], region: Sequence[FrozenTria
     adding its divergence weighted by alpha^2 / beta (alpha its share of ``top``, beta of
     ``region``), the sum scaled by (|top| / |region|)^2 (Conditional PED-ANOVA, Theorem 4.2)."""
     best = {id(t) for t in top}
-    regimes: dict[Hashable, tuple[Any, list[FrozenTrial]]] = {}
-    for t in region:
-        dist = t.distributions.get(name)
-        regimes.setdefault(repr(dist), (dist, []))[1].append(t)  # repr: a Choice of lists hashes too
     total = 0.0
-    for dist, trials in regimes.values():
+    for dist, trials in _regimes(name, region):
         if dist is None or len(trials) < MIN_TRIALS_IN_REGIME or is_single(dist):
             continue
         tops = [t for t in trials if id(t) in best]
@@ -147,3 +143,19 @@ def ped_anova(name: str, top: Sequence[FrozenTrial], region: Sequence[FrozenTria
         total += alpha ** 2 / beta * pearson_divergence(dist, [t.params[name] for t in tops],
                                                         [t.params[name] for t in trials], evaluate_on_local)
     return total * (len(top) / len(region)) ** 2
+
+
+def _regimes(name: str, region: Sequence[FrozenTrial]) -> list[tuple[Any, list[FrozenTrial]]]:
+    """``region``'s trials grouped by the distribution they drew ``name`` from (None: not drawn)."""
+    regimes: dict[Hashable, tuple[Any, list[FrozenTrial]]] = {}
+    for t in region:
+        dist = t.distributions.get(name)
+        regimes.setdefault(repr(dist), (dist, []))[1].append(t)  # repr: a Choice of lists hashes too
+    return list(regimes.values())
+
+
+def thin_ranges(name: str, region: Sequence[FrozenTrial]) -> list[int]:
+    """How many trials of ``region`` drew ``name`` from each range that fewer than
+    MIN_TRIALS_IN_REGIME of them drew it from: those trials are left out of its importance."""
+    return [len(trials) for dist, trials in _regimes(name, region)
+            if dist is not None and len(trials) < MIN_TRIALS_IN_REGIME]

@@ -46,7 +46,7 @@ import numpy as np
 from nntune._importance_refusals import (CannotExplain, TooLittleToExplain, cannot_explain, cannot_explain_front,
                                          check_named)
 from nntune._pareto_subset import pareto_best
-from nntune._ped_anova import N_STEPS, best_count, ped_anova, with_ties
+from nntune._ped_anova import MIN_TRIALS_IN_REGIME, N_STEPS, best_count, ped_anova, thin_ranges, with_ties
 from nntune._words import counted
 from nntune.analysis import (IMPORTANCE_FEWEST_TRIALS, IMPORTANCE_MIN_TRIALS, IMPORTANCE_TREES, INACTIVE_CODE,
                              chosen_space, complete_trials, encode, param_importance, valued_trials)
@@ -269,6 +269,11 @@ class PedAnovaImportanceEvaluator(_Evaluator):
             self._same_trials(n_target, n_done)
         _warn_if_few(n_done)
         top, region = done[:n_target], done[:n_region]
+        for name in space.params:  # Optuna warns of these too: the parameter's reading may be off
+            if thin := thin_ranges(name, region):
+                warnings.warn(f"PED-ANOVA leaves out of {name}'s importance {counted(sum(thin), 'trial')} that drew "
+                              f"it from a range fewer than {MIN_TRIALS_IN_REGIME} of the trials compared drew it from: "
+                              f"the importance may be inaccurate", UserWarning, stacklevel=_outside())
         return {name: ped_anova(name, top, region, self.evaluate_on_local) for name in space.params}
 
     def _same_trials(self, n_target: int, n_done: int) -> None:
