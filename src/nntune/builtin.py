@@ -27,7 +27,7 @@ from nntune.builtin_task import (  # noqa: F401 (importable from here)
     objective_values, stored_hyperparameters, trial_costs, trial_hyperparameters, training_augment, warn_direction)
 from nntune.changes import NO_DROPOUT, STOP
 from nntune.config import Config
-from nntune.control import record_inherited
+from nntune.control import record_inherited, trained_changes
 from nntune.ensemble import is_ensemble_look
 from nntune.exceptions import ConfigError, TrialPruned
 from nntune.kept_model import KeptModel, first_direction
@@ -326,8 +326,8 @@ def taken_changes(study: Study, number: int) -> dict[int, dict[str, Any]]:
 def save_trial_model(path: str | Path, model: torch.nn.Module, study: Study, cfg: Config, splits: Splits,
                      trial: FrozenTrial, *, epochs: int | None = None, test: Mapping[str, Any] | None = None,
                      field: str | None = None) -> Path:
-    """``trial``'s model as a model file (:mod:`nntune.model_file`), with the validation value
-    of that model: a trial of several executions is worth their mean, its file one of them."""
+    """``trial``'s model as a model file (:mod:`nntune.model_file`), with that model's validation value (a trial
+    of several executions is worth their mean, its file one of them) and the changes it trained with."""
     from nntune.builtin_repeats import kept_value
     from nntune.model_file import save_model_file
     from nntune.train.augment import eval_size
@@ -337,6 +337,7 @@ def save_trial_model(path: str | Path, model: torch.nn.Module, study: Study, cfg
     return save_model_file(path, model, params, splits, study=study.study_name, trial=trial.number,
                            validation=trial.value if own is None else own, metric=cfg.task.trained_metric,
                            test=test, field=field,
+                           changes=trained_changes(trial, study.storage.get_param_changes(study.id, trial.number)),
                            resize=eval_size(cfg.task.augment, params) if cfg.task.augment else None,
                            data=cfg.task.data)
 

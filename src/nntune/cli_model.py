@@ -70,6 +70,7 @@ def export_model(
     from nntune.builtin_repeats import value_words
     from nntune.config_data import check_same_data
     from nntune.config_storage import check_not_input, check_not_storage_file, run_inputs
+    from nntune.control import trained_changes
     from nntune.runner import prepare
     from nntune.samplers import is_feasible
     from nntune.study import load_study
@@ -116,10 +117,28 @@ def export_model(
                      test=look.metrics if look else None, field="--output")
     # A trial of several executions is worth their mean; the file holds one of them (its meta's value).
     words = value_words(chosen.user_attrs, cfg.task.trained_metric, chosen.value)
-    print(f"trial {chosen.number} of {cfg.study} ({words}) written to {path}; the test split stays shut",
-          file=sys.stderr if json_out else sys.stdout)
+    said = sys.stderr if json_out else sys.stdout
+    print(f"trial {chosen.number} of {cfg.study} ({words}) written to {path}; the test split stays shut", file=said)
+    changes = trained_changes(chosen, st.storage.get_param_changes(st.id, chosen.number))  # as the file has them
+    if changes:  # its params are its start: whoever retrains from them must hear of the rest
+        print(changes_line(chosen.number, changes), file=said)
     if json_out:
-        print(_json.dumps({"study": cfg.study, "trial": chosen.number, "path": str(path)}), flush=True)
+        print(_json.dumps({"study": cfg.study, "trial": chosen.number, "path": str(path), "changes": changes}),
+              flush=True)
+
+
+def changes_line(number: int, changes: list[dict[str, Any]]) -> str:
+    """One line of the changes a model file's trial trained with, in the words of babysit's
+    view, those taken together (after one epoch, by one hand) said together."""
+    from itertools import groupby
+
+    from nntune.cli_text import _fmt
+
+    said = "; ".join(f"after epoch {epoch} ({who}) " + ", ".join(f"{c['param']} {_fmt(c['old'])} -> {_fmt(c['new'])}"
+                                                                 for c in group)
+                     for (epoch, who), group in groupby(changes, key=lambda c: (c["epoch"], c["who"])))
+    return (f"trial {number} changed while it trained: {said}; the file's params are its start, "
+            "final_params what its last epoch trained with")
 
 
 def warn_if_another_model(cfg: Any, splits: Any, model: Any, trial: Any, epochs: Optional[int]) -> None:

@@ -358,18 +358,20 @@ def change_rows(storage: Storage, study_id: int, number: int | None = None) -> l
 
 def changes_by_trial(store: Storage, study_id: int) -> dict[int, list[dict[str, Any]]]:
     """The hyperparameter changes each trial took while training (``nntune trial set``), as
-    ``{"epoch", "param", "old", "new", "who"}``: the mark after ``epoch`` on its curves."""
-    out: dict[int, list[dict[str, Any]]] = {}
+    :func:`trained_changes` gives them: the mark after ``epoch`` on its curves."""
     changes = store.get_param_changes(study_id)
     trials = {t.number: t for t in store.get_trials(study_id)} if changes else {}
-    own = by_trial(changes)
-    for c in changes:
-        trial = trials.get(c.trial)
-        # One taken as the run ended marks no epoch: none trained with it.
-        if not c.pending and c.param != STOP and (trial is None or not unused(c, trial, own[c.trial])):
-            out.setdefault(c.trial, []).append({"epoch": c.epoch, "param": c.param, "old": c.old,
-                                                "new": c.new, "who": c.who})
-    return out
+    out = {number: trained_changes(trials.get(number), own) for number, own in by_trial(changes).items()}
+    return {number: rows for number, rows in out.items() if rows}
+
+
+def trained_changes(trial: FrozenTrial | None, changes: Sequence[ParamChange]) -> list[dict[str, Any]]:
+    """The changes of ``trial`` (its own ``changes``, oldest first) that it trained with, as
+    ``{"epoch", "param", "old", "new", "who"}``: epochs after ``epoch`` trained with ``new``.
+    One taken as the run ended marks no epoch: none trained with it. The same rows serve
+    ``show`` and the model file, so both tell one history."""
+    return [{"epoch": c.epoch, "param": c.param, "old": c.old, "new": c.new, "who": c.who} for c in changes
+            if not c.pending and c.param != STOP and (trial is None or not unused(c, trial, changes))]
 
 
 def record_inherited(storage: Storage, study_id: int, number: int, parent: int, step: int,

@@ -44,17 +44,24 @@ def class_labels(names: Sequence[str]) -> list[int] | list[str]:
 def save_model_file(path: str | Path, model: nn.Module, params: Mapping[str, Any], splits: Any, *,
                     study: str, trial: int, validation: float | None = None,
                     test: Mapping[str, Any] | None = None, resize: Sequence[int] | None = None,
-                    data: Any = None, field: str | None = None, metric: str | None = None) -> Path:
+                    data: Any = None, field: str | None = None, metric: str | None = None,
+                    changes: Sequence[Mapping[str, Any]] = ()) -> Path:
     """Write ``model`` (its state on the CPU) with everything :func:`load_model` needs;
     ``resize``: the (height, width) its evaluation batches were resized to; ``metric``: what
-    ``validation`` is a value of (``accuracy``, ``loss``: the validation loss, ...)."""
+    ``validation`` is a value of (``accuracy``, ``loss``: the validation loss, ...);
+    ``changes``: those its trial trained with (``nntune trial set``), oldest first, as
+    ``{"epoch", "param", "old", "new", "who"}`` (epochs after ``epoch`` trained with ``new``)."""
     from nntune.train.basics import count_outputs
 
     info = splits.info if isinstance(getattr(splits, "info", None), Mapping) else {}
     payload = {
         "format": FORMAT,
         "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "params": dict(params),
+        "params": dict(params),  # as the trial started: its stored parameters, as Optuna's trial.params
+        # What its last epochs trained with, and how it got there: a retrain from ``params``
+        # alone would train another model than the one a changed trial's value describes.
+        "final_params": final_params(params, changes),
+        "changes": [dict(c) for c in changes],
         "input_shape": [int(d) for d in splits.x_train.shape[1:]],
         "n_outputs": count_outputs(splits),
         "task_type": splits.task_type,
@@ -101,13 +108,21 @@ def image_batch(x: np.ndarray, data: Any, options: Mapping[str, Any] | None) -> 
     return out.flatten(1) if spec.get("flatten") else out
 
 
+def final_params(params: Mapping[str, Any], changes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """``params`` with ``changes`` (oldest first) applied: what the last epoch trained with."""
+    return {**params, **{c["param"]: c["new"] for c in changes}}
+
+
 class TunedModel(nn.Module):
-    """A tuned network between the data's normalization and the target's units."""
+    """A tuned network between the data's normalization and the target's units. ``params``:
+    the hyperparameters its trial started with; ``final_params``: those its last epoch
+    trained with, after ``changes`` (each ``{"epoch", "param", "old", "new", "who"}``)."""
 
     def __init__(self, network: nn.Module, shift: torch.Tensor, scale: torch.Tensor, target_mean: float,
                  target_std: float, *, task_type: str, classes: Sequence[str], params: Mapping[str, Any],
                  meta: Mapping[str, Any], resize: Sequence[int] | None = None,
-                 fill: torch.Tensor | None = None) -> None:
+                 fill: torch.Tensor | None = None, final_params: Mapping[str, Any] | None = None,
+                 changes: Sequence[Mapping[str, Any]] = ()) -> None:
         super().__init__()
         self.network = network
         self.register_buffer("shift", shift)
@@ -117,6 +132,8 @@ class TunedModel(nn.Module):
         self.target_mean, self.target_std = float(target_mean), float(target_std)
         self.classes = list(classes)
         self.params = dict(params)
+        self.final_params = dict(params if final_params is None else final_params)
+        self.changes = [dict(c) for c in changes]
         self.meta = dict(meta)
         self.resize = None if resize is None else [int(d) for d in resize]
 
@@ -295,7 +312,11 @@ def load_model(path: str | Path, *, map_location: str | torch.device = "cpu") ->
     missing = payload.get("missing")
     fill = torch.tensor(missing["fill"], dtype=torch.float32).reshape(1, -1) \
         if isinstance(missing, Mapping) and "fill" in missing else None
+    # A file of an earlier nntune has neither: its params are all it says of the training.
+    changes = payload.get("changes") or []
     model = TunedModel(network, shift, scale, payload["target"]["mean"], payload["target"]["std"],
                        task_type=payload["task_type"], classes=payload.get("classes", []),
-                       params=payload["params"], meta=meta, resize=payload.get("resize"), fill=fill)
+                       params=payload["params"], meta=meta, resize=payload.get("resize"), fill=fill,
+                       final_params=payload.get("final_params") or final_params(payload["params"], changes),
+                       changes=changes)
     return model.to(map_location).eval()
