@@ -5,8 +5,6 @@ default does."""
 
 from __future__ import annotations
 
-import math
-import random
 import warnings
 
 import optuna
@@ -14,46 +12,13 @@ import pytest
 
 import nntune
 from nntune.importance import PedAnovaImportanceEvaluator, get_param_importances
-from nntune.space import Choice, Float, Int
 
-OD = optuna.distributions
-# Each parameter kind, in nntune's and Optuna's words; "momentum" is drawn only for "sgd".
-KINDS = {
-    "x": (Float(-5.0, 5.0), OD.FloatDistribution(-5.0, 5.0)),
-    "lr": (Float(1e-4, 1.0, log=True), OD.FloatDistribution(1e-4, 1.0, log=True)),
-    "layers": (Int(1, 6), OD.IntDistribution(1, 6)),
-    "units": (Int(1, 1024, log=True), OD.IntDistribution(1, 1024, log=True)),
-    "drop": (Float(0.0, 0.5, step=0.1), OD.FloatDistribution(0.0, 0.5, step=0.1)),
-    "opt": (Choice(("sgd", "adam", "rmsprop")), OD.CategoricalDistribution(("sgd", "adam", "rmsprop"))),
-    "momentum": (Float(0.0, 1.0), OD.FloatDistribution(0.0, 1.0)),
-}
+from _importance_pairs import Rows, both_studies
+from _importance_pairs import seeded_rows as _rows
 
 
-def _rows(n: int, seed: int) -> list[tuple[dict, list[float]]]:
-    rng = random.Random(seed)
-    rows = []
-    for _ in range(n):
-        p = {"x": rng.uniform(-5, 5), "lr": 10 ** rng.uniform(-4, 0), "layers": rng.randint(1, 6),
-             "units": int(2 ** rng.uniform(0, 10)), "drop": rng.randint(0, 5) / 10, "opt": rng.choice(KINDS["opt"][0].values)}
-        if p["opt"] == "sgd":
-            p["momentum"] = rng.random()
-        loss = (0.1 * p["x"] ** 2 + abs(math.log10(p["lr"]) + 2) + 0.1 * p["layers"] + p["drop"]
-                + (p.get("momentum", 0.9) - 0.9) ** 2 + 0.05 * rng.gauss(0, 1))
-        rows.append((p, [loss, math.log2(p["units"]) + rng.gauss(0, 1)]))
-    return rows
-
-
-def _both(rows, n_objectives: int) -> tuple[nntune.Study, optuna.Study]:
-    """The same trials in an nntune study and an Optuna one."""
-    ours = nntune.create_study(directions=["minimize", "maximize"][:n_objectives])
-    theirs = optuna.create_study(directions=["minimize", "maximize"][:n_objectives])
-    for params, values in rows:
-        values = values[:n_objectives]
-        ours.add_trial(nntune.create_trial(params=params, values=values,
-                                           distributions={k: KINDS[k][0] for k in params}))
-        theirs.add_trial(optuna.trial.create_trial(params=params, values=values,
-                                                   distributions={k: KINDS[k][1] for k in params}))
-    return ours, theirs
+def _both(rows: Rows, n_objectives: int) -> tuple[nntune.Study, optuna.Study]:
+    return both_studies(rows, ["minimize", "maximize"][:n_objectives])
 
 
 def _close(ours: dict[str, float], theirs: dict[str, float]) -> None:
