@@ -91,3 +91,18 @@ def test_the_best_trials_being_the_region_are_measured_against_the_space_as_optu
         measured = PedAnovaImportanceEvaluator(evaluate_on_local=False, **options).evaluate(ours)
     assert max(measured.values()) > 0 and all(w.filename == __file__ for w in caught)
     _compare(ours, theirs, {"evaluate_on_local": False, **options})
+
+
+@pytest.mark.parametrize("options", OPTIONS[:2])
+def test_a_value_halfway_between_two_grid_points_falls_where_optunas_does(options: dict[str, Any]) -> None:
+    # 0.5 in [0, 1] and 0 in [-5, 5] lie halfway between points 24 and 25 of the 50: the
+    # rounding of Optuna's division puts them at 25, where nntune put them at 24 and read
+    # another number (a dropout enqueued at 0.5, or a centred default, is such a value).
+    rows = _rows(16, seed=7)
+    for i, (params, _) in enumerate(rows):
+        if i % 3 == 0:
+            params["x"] = 0.0
+            if "momentum" in params:
+                params["momentum"] = 0.5
+    ours, theirs = _both(rows, ["minimize"])
+    _compare(ours, theirs, options)

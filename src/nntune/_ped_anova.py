@@ -59,7 +59,7 @@ def grid_counts(dist: Any, values: Sequence[Any]) -> np.ndarray:
         return np.bincount([dist.index(v) for v in values], minlength=len(dist.values)).astype(float)
     n = N_STEPS
     if isinstance(dist, Beta):  # no Optuna counterpart: its own (1 - beta) log scale
-        units = np.array([dist.to_unit(float(v)) for v in values], dtype=float)
+        offsets, width = np.array([dist.to_unit(float(v)) for v in values], dtype=float), 1.0
     else:
         if isinstance(dist, Int) and dist.log:
             n = min(int(math.ceil(math.log(dist.high - dist.low + 1) / math.log(2))) + 1, n)
@@ -67,9 +67,12 @@ def grid_counts(dist: Any, values: Sequence[Any]) -> np.ndarray:
             n = min(round((dist.high - dist.low) / dist.step) + 1, n)
         low, high = (math.log(dist.low), math.log(dist.high)) if dist.log else (float(dist.low), float(dist.high))
         raw = np.array([float(v) for v in values], dtype=float)
-        units = ((np.log(raw) if dist.log else raw) - low) / (high - low)
-    # a value halfway between two points goes to the lower one, as Optuna's
-    idx = np.clip(np.ceil(units * (n - 1) - 0.5).astype(int), 0, n - 1)
+        offsets, width = (np.log(raw) if dist.log else raw) - low, high - low
+    # A value halfway between two points goes to the lower one, as Optuna's. On a midpoint
+    # (0.5 in [0, 1]: 24.5 steps of 50 points) the rounding decides the point, so the offset
+    # is divided by the step as Optuna divides it: scaled to [0, 1] and multiplied by the
+    # steps, 0.5 went one point below Optuna's (24 for its 25) and read another number.
+    idx = np.clip(np.ceil(offsets / (width / (n - 1)) - 0.5).astype(int), 0, n - 1)
     return np.bincount(idx, minlength=n).astype(float)
 
 
