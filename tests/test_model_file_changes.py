@@ -95,10 +95,32 @@ def test_a_file_without_the_changes_loads_as_before(tmp_path, call_cli):
     assert code == 0 and "changed while it trained" not in out, err
     payload = torch.load(tmp_path / "m.pt", weights_only=True)
     assert (payload["changes"], payload["final_params"]) == ([], payload["params"])
-    for key in ("changes", "final_params"):  # as an earlier nntune wrote it
+    for key in ("changes", "final_params", "continued_from"):  # as an earlier nntune wrote it
         del payload[key]
     torch.save(payload, tmp_path / "old.pt")
     old, new = nntune.load_model(tmp_path / "old.pt"), nntune.load_model(tmp_path / "m.pt")
-    assert (old.params, old.final_params, old.changes) == (new.params, new.params, [])
+    assert (old.params, old.final_params, old.changes, old.continued_from) == (new.params, new.params, [], None)
     x = nntune.train.load_splits("digits").x_val[:4]
     assert torch.equal(old(x), new(x))
+
+
+def test_a_forks_file_names_the_trial_whose_weights_it_started_from(tmp_path, call_cli):
+    from nntune.control import fork_trial
+
+    cfg, study, number = babysat(tmp_path, ask_at=2)  # lr 0.1, then 0.01 after epoch 3
+    fork = fork_trial(study.storage, study.id, "panda", number, 4, {"lr": 0.005})
+    train_queued(study, cfg, fork)
+    code, out, err = call_cli("export-model", "--study", "panda", "--storage", cfg.storage, "--trial", str(fork),
+                              "-o", str(tmp_path / "f.pt"), "--json")
+    assert code == 0, err
+    # Its params are its own from epoch 5 on, not its start: epochs 1-4 trained in trial 0.
+    assert (f"trial {fork} started from trial {number}'s weights after epoch 4 (epochs 1-4 trained there, with "
+            "that trial's settings), then changed: after epoch 4 (user) lr 0.01 -> 0.005; the file's params are "
+            "what it trained with from there, final_params what its last epoch trained with") in err
+    assert json.loads(out.splitlines()[-1])["continued_from"] == {"trial": number, "epoch": 4}
+    model = nntune.load_model(tmp_path / "f.pt")
+    assert model.continued_from == {"trial": number, "epoch": 4} and model.params["lr"] == 0.005
+    code, out, err = call_cli("export-model", "--study", "panda", "--storage", cfg.storage, "--trial", str(number),
+                              "-o", str(tmp_path / "p.pt"))
+    assert code == 0, err
+    assert nntune.load_model(tmp_path / "p.pt").continued_from is None  # trained from scratch

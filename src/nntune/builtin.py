@@ -27,7 +27,7 @@ from nntune.builtin_task import (  # noqa: F401 (importable from here)
     objective_values, stored_hyperparameters, trial_costs, trial_hyperparameters, training_augment, warn_direction)
 from nntune.changes import NO_DROPOUT, STOP
 from nntune.config import Config
-from nntune.control import record_inherited, trained_changes
+from nntune.control import continued_from, record_inherited, trained_changes
 from nntune.ensemble import is_ensemble_look
 from nntune.exceptions import ConfigError, TrialPruned
 from nntune.kept_model import KeptModel, first_direction
@@ -336,7 +336,7 @@ def save_trial_model(path: str | Path, model: torch.nn.Module, study: Study, cfg
     own = kept_value(trial.user_attrs)
     return save_model_file(path, model, params, splits, study=study.study_name, trial=trial.number,
                            validation=trial.value if own is None else own, metric=cfg.task.trained_metric,
-                           test=test, field=field,
+                           test=test, field=field, continued_from=continued_from(trial),
                            changes=trained_changes(trial, study.storage.get_param_changes(study.id, trial.number)),
                            resize=eval_size(cfg.task.augment, params) if cfg.task.augment else None,
                            data=cfg.task.data)

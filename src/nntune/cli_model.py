@@ -70,7 +70,7 @@ def export_model(
     from nntune.builtin_repeats import value_words
     from nntune.config_data import check_same_data
     from nntune.config_storage import check_not_input, check_not_storage_file, run_inputs
-    from nntune.control import trained_changes
+    from nntune.control import continued_from, trained_changes
     from nntune.runner import prepare
     from nntune.samplers import is_feasible
     from nntune.study import load_study
@@ -120,16 +120,19 @@ def export_model(
     said = sys.stderr if json_out else sys.stdout
     print(f"trial {chosen.number} of {cfg.study} ({words}) written to {path}; the test split stays shut", file=said)
     changes = trained_changes(chosen, st.storage.get_param_changes(st.id, chosen.number))  # as the file has them
-    if changes:  # its params are its start: whoever retrains from them must hear of the rest
-        print(changes_line(chosen.number, changes), file=said)
+    origin = continued_from(chosen)
+    if changes or origin:  # whoever retrains from its params must hear of the rest
+        print(changes_line(chosen.number, changes, origin), file=said)
     if json_out:
-        print(_json.dumps({"study": cfg.study, "trial": chosen.number, "path": str(path), "changes": changes}),
+        print(_json.dumps({"study": cfg.study, "trial": chosen.number, "path": str(path), "changes": changes,
+                           "continued_from": origin}),
               flush=True)
 
 
-def changes_line(number: int, changes: list[dict[str, Any]]) -> str:
-    """One line of the changes a model file's trial trained with, in the words of babysit's
-    view, those taken together (after one epoch, by one hand) said together."""
+def changes_line(number: int, changes: list[dict[str, Any]], origin: dict[str, int] | None = None) -> str:
+    """One line of how a model file's trial trained beyond its params: the trial whose
+    weights it started from (``origin``), and the changes it trained with, in the words of
+    babysit's view, those taken together (after one epoch, by one hand) said together."""
     from itertools import groupby
 
     from nntune.cli_text import _fmt
@@ -137,8 +140,17 @@ def changes_line(number: int, changes: list[dict[str, Any]]) -> str:
     said = "; ".join(f"after epoch {epoch} ({who}) " + ", ".join(f"{c['param']} {_fmt(c['old'])} -> {_fmt(c['new'])}"
                                                                  for c in group)
                      for (epoch, who), group in groupby(changes, key=lambda c: (c["epoch"], c["who"])))
-    return (f"trial {number} changed while it trained: {said}; the file's params are its start, "
-            "final_params what its last epoch trained with")
+    if origin is None:
+        return (f"trial {number} changed while it trained: {said}; the file's params are its start, "
+                "final_params what its last epoch trained with")
+    # A fork's or a PBT copy's params are what it trained with from its parent's epoch on: its
+    # first epochs are the parent's, trained with the parent's settings (nntune show --trial).
+    step = origin["epoch"]
+    before = "epoch 1" if step == 1 else f"epochs 1-{step}"
+    first = f"trial {number} started from trial {origin['trial']}'s weights after epoch {step}"
+    return (f"{first} ({before} trained there, with that trial's settings)"
+            + (f", then changed: {said}" if said else "")
+            + "; the file's params are what it trained with from there, final_params what its last epoch trained with")
 
 
 def warn_if_another_model(cfg: Any, splits: Any, model: Any, trial: Any, epochs: Optional[int]) -> None:

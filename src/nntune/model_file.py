@@ -45,12 +45,15 @@ def save_model_file(path: str | Path, model: nn.Module, params: Mapping[str, Any
                     study: str, trial: int, validation: float | None = None,
                     test: Mapping[str, Any] | None = None, resize: Sequence[int] | None = None,
                     data: Any = None, field: str | None = None, metric: str | None = None,
-                    changes: Sequence[Mapping[str, Any]] = ()) -> Path:
+                    changes: Sequence[Mapping[str, Any]] = (),
+                    continued_from: Mapping[str, int] | None = None) -> Path:
     """Write ``model`` (its state on the CPU) with everything :func:`load_model` needs;
     ``resize``: the (height, width) its evaluation batches were resized to; ``metric``: what
     ``validation`` is a value of (``accuracy``, ``loss``: the validation loss, ...);
     ``changes``: those its trial trained with (``nntune trial set``), oldest first, as
-    ``{"epoch", "param", "old", "new", "who"}`` (epochs after ``epoch`` trained with ``new``)."""
+    ``{"epoch", "param", "old", "new", "who"}`` (epochs after ``epoch`` trained with ``new``);
+    ``continued_from``: ``{"trial", "epoch"}`` when its trial started from another's weights
+    (a fork, a resume, a PBT copy), whose epochs up to ``epoch`` trained with that trial's settings."""
     from nntune.train.basics import count_outputs
 
     info = splits.info if isinstance(getattr(splits, "info", None), Mapping) else {}
@@ -62,6 +65,7 @@ def save_model_file(path: str | Path, model: nn.Module, params: Mapping[str, Any
         # alone would train another model than the one a changed trial's value describes.
         "final_params": final_params(params, changes),
         "changes": [dict(c) for c in changes],
+        "continued_from": None if continued_from is None else dict(continued_from),
         "input_shape": [int(d) for d in splits.x_train.shape[1:]],
         "n_outputs": count_outputs(splits),
         "task_type": splits.task_type,
@@ -116,13 +120,15 @@ def final_params(params: Mapping[str, Any], changes: Sequence[Mapping[str, Any]]
 class TunedModel(nn.Module):
     """A tuned network between the data's normalization and the target's units. ``params``:
     the hyperparameters its trial started with; ``final_params``: those its last epoch
-    trained with, after ``changes`` (each ``{"epoch", "param", "old", "new", "who"}``)."""
+    trained with, after ``changes`` (each ``{"epoch", "param", "old", "new", "who"}``);
+    ``continued_from``: ``{"trial", "epoch"}`` whose weights its trial started from, or None."""
 
     def __init__(self, network: nn.Module, shift: torch.Tensor, scale: torch.Tensor, target_mean: float,
                  target_std: float, *, task_type: str, classes: Sequence[str], params: Mapping[str, Any],
                  meta: Mapping[str, Any], resize: Sequence[int] | None = None,
                  fill: torch.Tensor | None = None, final_params: Mapping[str, Any] | None = None,
-                 changes: Sequence[Mapping[str, Any]] = ()) -> None:
+                 changes: Sequence[Mapping[str, Any]] = (),
+                 continued_from: Mapping[str, int] | None = None) -> None:
         super().__init__()
         self.network = network
         self.register_buffer("shift", shift)
@@ -134,6 +140,7 @@ class TunedModel(nn.Module):
         self.params = dict(params)
         self.final_params = dict(params if final_params is None else final_params)
         self.changes = [dict(c) for c in changes]
+        self.continued_from = None if continued_from is None else dict(continued_from)
         self.meta = dict(meta)
         self.resize = None if resize is None else [int(d) for d in resize]
 
@@ -318,5 +325,5 @@ def load_model(path: str | Path, *, map_location: str | torch.device = "cpu") ->
                        task_type=payload["task_type"], classes=payload.get("classes", []),
                        params=payload["params"], meta=meta, resize=payload.get("resize"), fill=fill,
                        final_params=payload.get("final_params") or final_params(payload["params"], changes),
-                       changes=changes)
+                       changes=changes, continued_from=payload.get("continued_from"))
     return model.to(map_location).eval()
