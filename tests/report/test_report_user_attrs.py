@@ -63,6 +63,26 @@ def test_a_study_without_user_attributes_shows_none(tmp_path):
     assert "User attributes" not in page and "user attributes" not in page and "<details>" not in page
 
 
+def logged_page(url: str, size: int) -> tuple[nntune.Study, str]:
+    study = nntune.create_study(study_name="huge", storage=url, sampler=nntune.samplers.RandomSampler(seed=0))
+
+    def objective(trial: nntune.Trial) -> float:
+        trial.set_user_attr("log", "&" * size)  # escaped, five times as long on the page
+        return trial.suggest_float("x", 0, 1)
+
+    study.optimize(objective, n_trials=5)
+    return study, render_html(build_report_data(url, "huge"))
+
+
+def test_a_huge_value_is_cut_on_the_page_and_kept_whole_in_the_storage(tmp_path):
+    study, page = logged_page(f"sqlite:///{tmp_path / 'h.db'}", 1_000_000)
+    _, short = logged_page(f"sqlite:///{tmp_path / 's.db'}", 1)
+    # 25 MB more before, the value written whole five times; now 5 x 10 kB (its cut, escaped).
+    assert len(page) - len(short) < 60_000
+    assert section(page, "trials").count("&amp;" * 2000 + "… (998,000 characters more, in the storage whole)") == 5
+    assert study.trials[0].user_attrs["log"] == "&" * 1_000_000
+
+
 @pytest.mark.slow
 def test_a_browser_unfolds_them_as_written_without_a_console_error(tmp_path, browser_context):
     url = f"sqlite:///{tmp_path / 'a.db'}"

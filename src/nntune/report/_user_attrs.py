@@ -13,12 +13,23 @@ from nntune._words import counted
 from nntune.report.html_parts import Markup, fmt
 
 
+# The most characters of one value the page holds: the trials table inlines every attribute
+# of its rows, and 30 trials with a 1 MB attribute each made a 35 MB page. The rest is in
+# the storage, whole (nntune show --json, the dashboard's trial panel).
+SHOWN_CHARS = 2000
+
+
 def attr_text(value: Any) -> str:
     """A value as the dashboard writes it: a list or dict as JSON (any character as written),
-    ``None`` as JSON's null, a string as it is, a number as the report writes numbers."""
+    ``None`` as JSON's null, a string as it is, a number as the report writes numbers; cut
+    after :data:`SHOWN_CHARS` characters, saying how many more there are."""
     if isinstance(value, (Mapping, list, tuple)):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return "null" if value is None else fmt(value)
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    else:
+        text = "null" if value is None else fmt(value)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[:SHOWN_CHARS]}… ({len(text) - SHOWN_CHARS:,} characters more, in the storage whole)"
 
 
 def attrs_table(attrs: Mapping[str, Any]) -> str:
