@@ -20,7 +20,9 @@ def tune(call_cli, tmp_path, *args):
 
 @pytest.mark.slow
 def test_asha_stops_trials_early_and_trains_fewer_epochs_than_no_scheduler(call_cli, tmp_path):
-    common = ("--trials", "40", "--set", "fixed.epochs=3")
+    # 30 trials: at search seeds 1-8 ASHA trained 47-60% of the epochs of no scheduler (at 40
+    # trials 52-58%; at 20 up to 67%, too close to the 70% bar).
+    common = ("--trials", "30", "--set", "fixed.epochs=3")
     none_summary, none_study, _ = tune(call_cli, tmp_path / "none", "--scheduler", "none", *common)
     asha_summary, asha_study, text = tune(call_cli, tmp_path / "asha", "--scheduler", "asha", *common)
     assert none_summary["trials"]["pruned"] == 0
