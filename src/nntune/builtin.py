@@ -27,7 +27,7 @@ from nntune.builtin_task import (  # noqa: F401 (importable from here)
     objective_values, stored_hyperparameters, trial_costs, trial_hyperparameters, training_augment, warn_direction)
 from nntune.changes import NO_DROPOUT, STOP
 from nntune.config import Config
-from nntune.control import continued_from, record_inherited, trained_changes
+from nntune.control import record_inherited, trained_changes
 from nntune.ensemble import is_ensemble_look
 from nntune.exceptions import ConfigError, TrialPruned
 from nntune.kept_model import KeptModel, first_direction
@@ -329,7 +329,7 @@ def save_trial_model(path: str | Path, model: torch.nn.Module, study: Study, cfg
     """``trial``'s model as a model file (:mod:`nntune.model_file`), with that model's validation value (a trial
     of several executions is worth their mean, its file one of them) and the changes it trained with."""
     from nntune.builtin_repeats import kept_value
-    from nntune.model_file import save_model_file
+    from nntune.model_file import continued_from, save_model_file
     from nntune.train.augment import eval_size
 
     params = stored_hyperparameters(cfg, trial, epochs)

@@ -70,7 +70,8 @@ def export_model(
     from nntune.builtin_repeats import value_words
     from nntune.config_data import check_same_data
     from nntune.config_storage import check_not_input, check_not_storage_file, run_inputs
-    from nntune.control import continued_from, trained_changes
+    from nntune.control import trained_changes
+    from nntune.model_file import continued_from
     from nntune.runner import prepare
     from nntune.samplers import is_feasible
     from nntune.study import load_study

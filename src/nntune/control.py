@@ -374,17 +374,6 @@ def trained_changes(trial: FrozenTrial | None, changes: Sequence[ParamChange]) -
             if not c.pending and c.param != STOP and (trial is None or not unused(c, trial, changes))]
 
 
-def continued_from(trial: FrozenTrial) -> dict[str, int] | None:
-    """The trial whose weights ``trial`` started from and that trial's epoch: a fork's or a
-    resume's parent, a PBT copy's; None for a trial trained from scratch. Its epochs up to
-    that one trained in the parent, with the parent's settings."""
-    for parent, step in ((trial.system_attrs.get("parent"), trial.system_attrs.get("parent_step")),
-                         (trial.user_attrs.get("pbt_parent"), trial.user_attrs.get("pbt_parent_step"))):
-        if isinstance(parent, int) and isinstance(step, int):
-            return {"trial": parent, "epoch": step}
-    return None
-
-
 def record_inherited(storage: Storage, study_id: int, number: int, parent: int, step: int,
                      params: Mapping[str, Any], who: str) -> list[ParamChange]:
     """Record, as changes taken after ``step``, how trial ``number``'s starting ``params``

@@ -14,7 +14,7 @@ import numpy as np
 
 from nntune._diagnose_pace import slow_finding
 from nntune._diagnose_swings import swing_finding
-from nntune.diagnose_descent import MIN_EPOCHS_FOR_TREND, rated_epochs, steady_descent, still_converging
+from nntune.diagnose_descent import MIN_EPOCHS_FOR_TREND, rated_epochs, steady_descent
 from nntune.diagnose_findings import Finding, finding
 
 # ---------------------------------------------------------------- thresholds
