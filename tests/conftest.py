@@ -6,7 +6,9 @@ import sys
 import tempfile
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -50,11 +52,44 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+T = TypeVar("T")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The tests marked slow run first. With two processes that take work from each other
-    (``--dist worksteal``), the long ones then start early and the many short ones fill the
-    gaps at the end, instead of one long test holding the run after everything else ended."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: slow, then the rest
+    """The tests marked slow run first, in every test process: the long ones then start early
+    and the many short ones fill the gaps at the end, instead of one long test holding the run
+    after everything else ended."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    items[:] = slow_first(items, workers, lambda item: item.get_closest_marker("slow") is not None,
+                          lambda item: item.nodeid.split("::")[0])
+
+
+def slow_first(items: list[T], workers: int, slow: Callable[[T], bool], group: Callable[[T], str]) -> list[T]:
+    """``items`` ordered so that each of ``workers`` processes starts with its share of the slow
+    ones. ``--dist worksteal`` hands each process one contiguous block of the list (the first
+    ``len // workers``, then a share of the rest, in turn) and an idle process takes the tail of
+    another's block: with every slow test at the head of the list, the first process ran them
+    all one after another (Ray's last, alone, at the end of the run) while the others ran the
+    short ones. The slow tests of one ``group`` (a file, whose module-scoped fixtures such as a
+    Ray instance start once per process) stay together, each group given to the block with the
+    fewest slow tests so far; each block is its slow tests, then its share of the short ones."""
+    groups: dict[str, list[T]] = {}
+    for item in items:
+        if slow(item):
+            groups.setdefault(group(item), []).append(item)
+    blocks: list[list[T]] = [[] for _ in range(workers)]
+    for tests in groups.values():
+        min(blocks, key=len).extend(tests)
+    light = [item for item in items if not slow(item)]
+    left = len(items)
+    for i, block in enumerate(blocks):  # the sizes worksteal hands out, in its arithmetic
+        size = left // (workers - i)
+        left -= size
+        take = max(0, size - len(block))
+        block.extend(light[:take])
+        del light[:take]
+    blocks[-1].extend(light)  # what a block of more slow tests than its share left over
+    return [item for block in blocks for item in block]
 
 
 @pytest.fixture(autouse=True)
