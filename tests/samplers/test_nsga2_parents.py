@@ -24,6 +24,10 @@ from nntune.samplers._constraints import ConstrainedView
 from nntune.samplers._nsga import ParetoView
 from nntune.trial import FrozenTrial, TrialState
 
+from tests.samplers._unruly import constraints_of as _constraints_of
+from tests.samplers._unruly import finish_one
+from tests.samplers._unruly import values as _values
+
 optuna = pytest.importorskip("optuna")
 from optuna.samplers.nsgaii._elite_population_selection_strategy import (  # noqa: E402
     NSGAIIElitePopulationSelectionStrategy)
@@ -109,14 +113,6 @@ def test_the_parents_are_optunas_best_first(m: int) -> None:
     assert all(t is trials[t.number] for t in got)  # the trials as stored, not the views' copies
 
 
-def _values(x: float, y: float, z: float) -> list[float]:
-    return [(x - 0.2) ** 2 + z, 1.0 - (x - 0.8) ** 2 - y, (y - 0.5) ** 2 + (1 - z)]
-
-
-def _constraints_of(trial: FrozenTrial) -> list[float]:
-    return [trial.params["x"] + trial.params["y"] - 1.4]
-
-
 @pytest.mark.parametrize("m", [1, 2, 3])
 def test_parents_hold_within_a_generation_and_are_optunas_with_late_failed_and_pruned_trials(m: int) -> None:
     directions = ["minimize", "maximize", "minimize"][:m]
@@ -130,15 +126,7 @@ def test_parents_hold_within_a_generation_and_are_optunas_with_late_failed_and_p
     held = 0  # asks whose parents held while trials of their own generation finished
     while len(study.trials) < 160:
         if running and rng.random() < 0.5:  # a trial of any earlier ask finishes now
-            trial = running.pop(int(rng.integers(len(running))))
-            kind = trial.number % 10
-            if kind == 3:
-                study.tell(trial, state=TrialState.FAIL)
-            elif kind == 7:
-                study.tell(trial, state=TrialState.PRUNED)
-            else:
-                values = _values(*(trial.params[k] for k in "xyz"))[:m]
-                study.tell(trial, [math.nan] * m if kind == 5 else values)
+            finish_one(study, running, rng, m)
             continue
         history = study.get_trials(deepcopy=False)
         number = len(history)

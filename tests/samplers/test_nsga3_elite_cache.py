@@ -6,7 +6,6 @@ give, at every ask of a study whose trials finish late, fail or are pruned."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,6 +18,10 @@ from nntune.samplers._constraints import ConstrainedView
 from nntune.samplers._nsga import ParetoView
 from nntune.trial import FrozenTrial, TrialState
 
+from tests.samplers._unruly import constraints_of as _constraints_of
+from tests.samplers._unruly import finish_one
+from tests.samplers._unruly import values as _values
+
 DIRECTIONS = ["minimize", "maximize", "minimize"]
 
 
@@ -29,14 +32,6 @@ class Listed(list):  # type: ignore[type-arg]
     def __init__(self, trials: Sequence[FrozenTrial], directions: Sequence[str]) -> None:
         super().__init__(trials)
         self.directions = list(directions)
-
-
-def _values(x: float, y: float, z: float) -> list[float]:
-    return [(x - 0.2) ** 2 + z, 1.0 - (x - 0.8) ** 2 - y, (y - 0.5) ** 2 + (1 - z)]
-
-
-def _constraints_of(trial: FrozenTrial) -> list[float]:
-    return [trial.params["x"] + trial.params["y"] - 1.4]
 
 
 def test_an_ask_builds_neither_view(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,15 +66,7 @@ def test_the_elite_is_the_views_at_every_ask_with_late_failed_and_pruned_trials(
     checked = 0
     while len(study.trials) < 160:
         if running and rng.random() < 0.5:  # a trial of any earlier ask finishes now
-            trial = running.pop(int(rng.integers(len(running))))
-            x, y, z = (trial.params[k] for k in "xyz")
-            kind = trial.number % 10
-            if kind == 3:
-                study.tell(trial, state=TrialState.FAIL)
-            elif kind == 7:
-                study.tell(trial, state=TrialState.PRUNED)
-            else:
-                study.tell(trial, [math.nan] * m if kind == 5 else _values(x, y, z)[:m])
+            finish_one(study, running, rng, m)
             continue
         history = study.get_trials(deepcopy=False)
         number = len(history)
