@@ -88,3 +88,28 @@ def test_grid_points_of_concurrent_askers_differ_by_their_numbers():
     assert [pending_before(history, n, {"x"}) for n in (2, 3)] == [0, 1]
     assert pick_point(grid, unused, 2, 0) == {"x": 2} and pick_point(grid, unused, 3, 1) == {"x": 3}
     assert pick_point(grid, [], 9) == grid[3]  # all used: its slot again
+
+
+def test_a_trial_claimed_and_not_yet_marked_keeps_its_grid_point(tmp_path):
+    """Two processes on one study: the first claims its trial, the second asks before the
+    first's grid has marked it. The second leaves the first the point it will take."""
+    import nntune
+    from nntune.samplers import GridSampler
+
+    storage = f"sqlite:///{tmp_path / 'g.db'}"
+    grid = {"x": [1, 2, 3, 4]}
+    first = nntune.create_study(study_name="g", storage=storage, sampler=GridSampler(grid, seed=0))
+    second = nntune.load_study(study_name="g", storage=storage, sampler=GridSampler(grid, seed=0))
+    claimed = first.storage.claim_trial(first.id)  # first's ask, stopped between claim and mark
+    theirs = second.ask()  # its point chosen, stored at its first suggest
+    ours = first._start(claimed, None)
+    assert ours.suggest_categorical("x", grid["x"]) != theirs.suggest_categorical("x", grid["x"])
+
+
+def test_an_enqueued_trial_running_without_its_point_is_not_pending():
+    from nntune.samplers._grid import pending_before
+    from nntune.trial import FrozenTrial, TrialState
+
+    history = [FrozenTrial(number=0, state=TrialState.RUNNING, system_attrs={"fixed_params": {"y": 1}}),
+               FrozenTrial(number=1, state=TrialState.RUNNING)]  # claimed, not marked yet
+    assert pending_before(history, 2, {"x"}) == 1

@@ -101,10 +101,15 @@ def used_points(grid: Sequence[dict[str, Any]], history: Sequence[FrozenTrial]) 
 
 
 def pending_before(history: Sequence[FrozenTrial], number: int, keys: set[str]) -> int:
-    """How many running trials a grid handed a point, numbered below ``number``, hold none of
-    the grid's parameters yet."""
+    """How many running trials numbered below ``number`` hold none of the grid's parameters
+    yet and will take a point: those a grid handed one, and those not marked yet, unless
+    enqueued. A trial is claimed first and marked (:meth:`GridSampler.before_trial`) a moment
+    later: another process asking in between saw it unmarked, took the point it was about to
+    take, and the grid ran that point twice. One counted here that takes none (another
+    sampler's) only leaves its point to the next ask."""
     return sum(1 for t in history if t.number < number and t.state == TrialState.RUNNING
-               and t.system_attrs.get(GRID_TRIAL) and not keys & t.params.keys())
+               and (t.system_attrs.get(GRID_TRIAL) or "fixed_params" not in t.system_attrs)
+               and not keys & t.params.keys())
 
 
 def grid_lists(search_space: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
