@@ -25,3 +25,33 @@ def test_a_missing_checkpoint_warns_that_the_retrain_is_another_model(tmp_path):
     assert frozen.state == TrialState.COMPLETE
     with pytest.warns(UserWarning, match=r"trial 0's checkpoint .*trial-0.pt is gone; its configuration is retrained"):
         rebuild_model(study, cfg, p.splits, frozen)
+
+
+def test_a_retrained_models_file_does_not_claim_the_parents_weights(tmp_path):
+    """A PBT copy whose checkpoint is gone is retrained from scratch: its file names no
+    trial it continued from, while one whose checkpoint is kept still does."""
+    import torch
+
+    import nntune
+    from nntune.builtin import save_trial_model
+
+    cfg = parse_config({"study": "copy", "storage": f"sqlite:///{tmp_path / 'c.db'}",
+                        "task": {"data": "digits", "model": "mlp", "metric": "accuracy", "train_size": 0.2},
+                        "search": {"trials": 1, "seed": 3}, "space": {},
+                        "fixed": {"epochs": 1, "layers": 1, "units": 8, "optimizer": "sgd", "lr": 0.1}})
+    p = prepare(cfg)
+    study = open_study(p)
+    trial = study.ask()
+    trial.set_user_attr("pbt_parent", 7)
+    trial.set_user_attr("pbt_parent_step", 3)
+    checkpoint = tmp_path / "trial-0.pt"
+    study.storage.set_trial_system_attr(study.id, trial.number, "checkpoint", str(checkpoint))
+    study.tell(trial, 0.5)
+    frozen = study.storage.get_trial(study.id, trial.number)
+    with pytest.warns(UserWarning, match="is gone"):
+        retrained = rebuild_model(study, cfg, p.splits, frozen)
+    save_trial_model(tmp_path / "r.pt", retrained, study, cfg, p.splits, frozen)
+    assert nntune.load_model(tmp_path / "r.pt").continued_from is None
+    torch.save({"model": retrained.state_dict()}, checkpoint)  # now its weights are kept
+    save_trial_model(tmp_path / "k.pt", rebuild_model(study, cfg, p.splits, frozen), study, cfg, p.splits, frozen)
+    assert nntune.load_model(tmp_path / "k.pt").continued_from == {"trial": 7, "epoch": 3}

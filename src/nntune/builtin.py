@@ -30,7 +30,7 @@ from nntune.config import Config
 from nntune.control import record_inherited, trained_changes
 from nntune.ensemble import is_ensemble_look
 from nntune.exceptions import ConfigError, TrialPruned
-from nntune.kept_model import KeptModel, first_direction
+from nntune.kept_model import KeptModel, first_direction, weights_continued_from
 from nntune.panda_snapshots import sweep_partial
 from nntune.schedulers import PBT, Proposal
 from nntune.schedulers._pbt import PARENT
@@ -325,18 +325,18 @@ def taken_changes(study: Study, number: int) -> dict[int, dict[str, Any]]:
 
 def save_trial_model(path: str | Path, model: torch.nn.Module, study: Study, cfg: Config, splits: Splits,
                      trial: FrozenTrial, *, epochs: int | None = None, test: Mapping[str, Any] | None = None,
-                     field: str | None = None) -> Path:
+                     field: str | None = None, kept: KeptModel | None = None) -> Path:
     """``trial``'s model as a model file (:mod:`nntune.model_file`), with that model's validation value (a trial
     of several executions is worth their mean, its file one of them) and the changes it trained with."""
     from nntune.builtin_repeats import kept_value
-    from nntune.model_file import continued_from, save_model_file
+    from nntune.model_file import save_model_file
     from nntune.train.augment import eval_size
 
     params = stored_hyperparameters(cfg, trial, epochs)
     own = kept_value(trial.user_attrs)
     return save_model_file(path, model, params, splits, study=study.study_name, trial=trial.number,
                            validation=trial.value if own is None else own, metric=cfg.task.trained_metric,
-                           test=test, field=field, continued_from=continued_from(trial),
+                           test=test, field=field, continued_from=weights_continued_from(trial, kept),
                            changes=trained_changes(trial, study.storage.get_param_changes(study.id, trial.number)),
                            resize=eval_size(cfg.task.augment, params) if cfg.task.augment else None,
                            data=cfg.task.data)
@@ -372,7 +372,8 @@ def evaluate_on_test(study: Study, cfg: Config, splits: Splits, best: FrozenTria
         metrics["classes"] = [str(c) for c in splits.info["classes"]]
     looks = study.storage.record_test_evaluation(study.id, best.number, metrics)
     if model_file is not None:
-        save_trial_model(model_file, model, study, cfg, splits, best, epochs=epochs, test=metrics, field="--model-file")
+        save_trial_model(model_file, model, study, cfg, splits, best, epochs=epochs, test=metrics,
+                         field="--model-file", kept=kept)
     return TestResult(best.number, metrics, looks)
 
 

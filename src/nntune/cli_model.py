@@ -71,7 +71,7 @@ def export_model(
     from nntune.config_data import check_same_data
     from nntune.config_storage import check_not_input, check_not_storage_file, run_inputs
     from nntune.control import trained_changes
-    from nntune.model_file import continued_from
+    from nntune.kept_model import weights_continued_from
     from nntune.runner import prepare
     from nntune.samplers import is_feasible
     from nntune.study import load_study
@@ -121,7 +121,7 @@ def export_model(
     said = sys.stderr if json_out else sys.stdout
     print(f"trial {chosen.number} of {cfg.study} ({words}) written to {path}; the test split stays shut", file=said)
     changes = trained_changes(chosen, st.storage.get_param_changes(st.id, chosen.number))  # as the file has them
-    origin = continued_from(chosen)
+    origin = weights_continued_from(chosen)  # none where its weights were retrained from scratch
     if changes or origin:  # whoever retrains from its params must hear of the rest
         print(changes_line(chosen.number, changes, origin), file=said)
     if json_out:

@@ -31,6 +31,7 @@ from typing import Any
 import torch
 
 from nntune._files import MODEL_FILES_KEY as KEY_ATTR  # the study's attribute: the key in its files' names
+from nntune.model_file import continued_from
 
 
 def study_key(study: Any) -> str:
@@ -121,3 +122,13 @@ class KeptModel:
             trial.study.storage.set_trial_system_attr(trial.study.id, previous, "checkpoint", None)
             kept_file(self.folder, trial, previous).unlink(missing_ok=True)
         return path
+
+
+def weights_continued_from(trial: Any, kept: KeptModel | None = None) -> dict[str, int] | None:
+    """The trial and epoch whose weights the model :func:`rebuild_model` gives started from:
+    the trial's parent where its own weights are loaded, none where it is retrained from
+    scratch (its checkpoint gone), which a file claiming the parent's weights misdescribed."""
+    checkpoint = trial.system_attrs.get("checkpoint")
+    own = (kept is not None and kept.state_of(trial.number) is not None) or \
+        bool(checkpoint and Path(checkpoint).is_file())
+    return continued_from(trial) if own else None
