@@ -1,7 +1,8 @@
 """A selected trial that reported no intermediate value (no ``trial.report``) drew empty axes
 titled "intermediate values", steps 0 to 6 and values -1 to 4 that no trial had; it gets a
 note instead, as optuna-dashboard shows no chart for it, and a trial that reported draws
-its values in the same panel."""
+its values in the same panel. The same panel lists its user attributes as their text: NaN
+as "nan" and None as "null", as the report and optuna-dashboard show them, not as "–"."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ def objective(trial: nntune.Trial) -> float:
     if trial.number == 0:  # the only one that reports
         trial.report(x + 0.5, 0)
         trial.report(x + 0.2, 1)
+    else:
+        trial.set_user_attr("loss_at_1", float("nan"))
+        trial.set_user_attr("skipped", None)
+        trial.set_user_attr("shape", {"grad": float("inf")})
     return x
 
 
@@ -39,6 +44,9 @@ def test_a_trial_without_reports_gets_a_note_not_empty_axes(browser_context, tmp
         page.wait_for_function("() => document.querySelector('#curve-loss p.empty') !== null", timeout=15000)
         assert page.text_content("#curve-loss") == "This trial reported no intermediate values (trial.report)."
         assert page.query_selector("#curve-loss .main-svg") is None
+        page.click("#trial-info details summary")
+        attrs = page.eval_on_selector_all("#trial-info details[open] tr", "rs => rs.map(r => r.innerText)")
+        assert attrs == ["loss_at_1\tnan", "skipped\tnull", 'shape\t{"grad": Infinity}']
         page.click("#trial-table tbody tr[data-number='0']")
         page.wait_for_function("() => (document.getElementById('curve-loss').data || []).length > 0", timeout=15000)
         drawn: Any = page.evaluate("() => document.getElementById('curve-loss').data[0].x")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,17 +20,28 @@ from nntune.report.html_parts import Markup, fmt
 SHOWN_CHARS = 2000
 
 
-def attr_text(value: Any) -> str:
-    """A value as the dashboard writes it: a list or dict as JSON (any character as written),
-    ``None`` as JSON's null, a string as it is, a number as the report writes numbers; cut
-    after :data:`SHOWN_CHARS` characters, saying how many more there are."""
+def attr_text(value: Any, limit: int | None = SHOWN_CHARS) -> str:
+    """A value as optuna-dashboard writes it, in the report and in nntune's dashboard alike: a
+    string as it is, a list or dict as JSON (any character as written, a non-finite number in
+    it as Python's ``NaN``/``Infinity``), ``None`` as JSON's null, NaN and the infinities as
+    ``nan``, ``inf`` and ``-inf`` (not the "-" of a missing cell: the trial stored a number),
+    another number as the report writes numbers; cut after ``limit`` characters (None: whole),
+    saying how many more there are."""
     if isinstance(value, (Mapping, list, tuple)):
         text = json.dumps(value, ensure_ascii=False, default=str)
+    elif isinstance(value, float) and not math.isfinite(value):
+        text = str(value)
     else:
         text = "null" if value is None else fmt(value)
-    if len(text) <= SHOWN_CHARS:
+    if limit is None or len(text) <= limit:
         return text
-    return f"{text[:SHOWN_CHARS]}… ({len(text) - SHOWN_CHARS:,} characters more, in the storage whole)"
+    return f"{text[:limit]}… ({len(text) - limit:,} characters more, in the storage whole)"
+
+
+def attr_texts(attrs: Mapping[str, Any]) -> dict[str, str]:
+    """Every attribute as its text, whole: the dashboard's trial panel shows these. Strict JSON
+    has no NaN or infinity, so the raw values would reach the page as null (shown as no value)."""
+    return {str(k): attr_text(v, None) for k, v in attrs.items()}
 
 
 def attrs_table(attrs: Mapping[str, Any]) -> str:

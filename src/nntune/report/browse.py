@@ -19,6 +19,7 @@ from typing import Any
 
 from nntune._json import dumps, infinite_text
 from nntune.analysis import study_space
+from nntune.report._user_attrs import attr_texts
 from nntune.diagnose import diagnose
 from nntune.report.data import best_of, curve_of, history_data, rank, scheduler_info
 from nntune.storage import StudySummary, redact_url
@@ -153,7 +154,7 @@ def trial_detail(trial: FrozenTrial, *, metric: str, direction: str, study_best:
     findings = diagnose(trial, study_best=study_best, direction=direction, metric=metric)
     return {**trial_row(trial), "metric": metric, "curve": curve_of(trial, metric),
             "intermediate": {"steps": steps, "values": [trial.intermediate_values[s] for s in steps]},
-            "user_attrs": trial.user_attrs, "findings": [f.to_json() for f in findings],
+            "user_attrs": attr_texts(trial.user_attrs), "findings": [f.to_json() for f in findings],
             "no_finding": f"No finding: {no_finding_words(len(steps))}.",  # what the page says without one
             "prediction": trial.system_attrs.get("curve")}  # scheduler ``curve``: the last extrapolation
 

@@ -61,6 +61,7 @@ function noTrial() {
 
 // The trial's error, parameters and user attributes (the set_user_attr values), as Optuna's
 // dashboard lists them; the attributes fold away, and stay open across the live redraws.
+// Each attribute comes as its text (the report's, NaN as "nan"): JSON would carry NaN as null.
 function trialInfo(t) {
   const out = [];
   if (t.error) out.push(el("p", { class: "error" }, `error: ${t.error}`));
@@ -71,7 +72,7 @@ function trialInfo(t) {
   const attrs = Object.entries(t.user_attrs || {});
   if (attrs.length) {
     const details = el("details", { ontoggle: (e) => { S.attrsOpen = e.target.open; } }, el("summary", {}, `User attributes (${attrs.length})`),
-      el("table", {}, ...attrs.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", { class: "attr" }, v !== null && typeof v === "object" ? JSON.stringify(v) : fmt(v))))));
+      el("table", {}, ...attrs.map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", { class: "attr" }, v)))));
     details.open = Boolean(S.attrsOpen);
     out.push(details);
   }
