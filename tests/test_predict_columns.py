@@ -98,3 +98,39 @@ def test_a_model_file_that_does_not_list_its_text_columns_still_reads_them(colou
     assert old.meta["text_columns"] is None
     expected = predict_file(current, tmp_path / "new.csv")
     assert np.allclose(predict_file(old, tmp_path / "new.csv")[["p_a", "p_b"]], expected[["p_a", "p_b"]])
+
+
+def test_text_values_differing_only_in_spaces_are_one_category_in_training_and_prediction(tmp_path) -> None:
+    """"red", " red" (a space after the separator) and "red " are one category, one one-hot
+    column, as "yes" and "yes " are one class; a value of spaces alone is none. New rows
+    are read the same way."""
+    rng = np.random.default_rng(3)
+    colour = rng.choice(["red", "blue"], 60)
+    spaced = [[c, f" {c}", f"{c} ", f"  {c}  "][i % 4] for i, c in enumerate(colour)]
+    spaced[5] = "   "
+    table = pd.DataFrame({"size": rng.uniform(0, 1, 60), "colour_name": spaced, "label": rng.choice(["a", "b"], 60)})
+    model = nntune.load_model(_model(tmp_path, table, "label"))
+    assert model.meta["feature_names"] == ["size", "colour_name_blue", "colour_name_red"]
+    (tmp_path / "new.csv").write_text("size,colour_name\n0.5, red\n0.5,red\n0.5,blue \n0.5,blue\n0.5,  \n0.5,green\n")
+    out = predict_file(model, tmp_path / "new.csv")
+    assert out.loc[0, "p_a"] == out.loc[1, "p_a"] and out.loc[2, "p_a"] == out.loc[3, "p_a"]
+    assert out.loc[0, "p_a"] != out.loc[2, "p_a"]
+    assert out.loc[4, "p_a"] == out.loc[5, "p_a"]  # spaces alone: no value, as one never seen
+
+
+def test_a_model_file_that_one_hot_encoded_spaced_values_apart_still_reads_them(colours, tmp_path) -> None:
+    """A model file of an earlier nntune, trained with " red" as a category of its own,
+    reads " red" in new rows as that category, as it was trained."""
+    import torch
+
+    path, table = colours
+    payload = torch.load(path, weights_only=True)
+    payload["feature_names"] = [" red".join(f.rsplit("red", 1)) if f.endswith("_red") else f
+                                for f in payload["feature_names"]]
+    torch.save(payload, tmp_path / "old.pt")
+    old, current = nntune.load_model(tmp_path / "old.pt"), nntune.load_model(path)
+    assert "colour_name_ red" in old.meta["feature_names"]
+    (tmp_path / "new.csv").write_text("size,colour_name\n0.5, red\n")
+    (tmp_path / "plain.csv").write_text("size,colour_name\n0.5,red\n")
+    assert predict_file(old, tmp_path / "new.csv").loc[0, "p_a"] == \
+        predict_file(current, tmp_path / "plain.csv").loc[0, "p_a"]

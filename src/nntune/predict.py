@@ -77,7 +77,7 @@ def table_inputs(table: pd.DataFrame, feature_names: Sequence[str], data: Any, f
             raise ConfigError("input", f"{name}: column {column!r} holds {bad[1]!r} in row {bad[0]}, not a "
                                        "number; the model was trained on numbers there")
     text = [c for c in features if c not in numeric]
-    frame = pd.get_dummies(_as_typed(table[features], text), dtype=np.float32)
+    frame = pd.get_dummies(_as_typed(table[features], text, set(feature_names)), dtype=np.float32)
     needed = [f for f in feature_names if f not in frame.columns and not any(f.startswith(f"{c}_") for c in text)]
     if needed:
         raise ConfigError("input", f"{name} gives no column {_column_of(needed[0], known_text)!r} the model was "
@@ -101,19 +101,32 @@ def _column_of(feature: str, text_columns: set[str] | None) -> str:
     return max(owners, key=len) if owners else feature
 
 
-def _as_typed(table: pd.DataFrame, text: Sequence[str]) -> pd.DataFrame:
+def _as_typed(table: pd.DataFrame, text: Sequence[str], features: set[str]) -> pd.DataFrame:
     """``table`` with each column read as the training read it, whatever it holds now: a
-    column trained on as text is text (a number or an empty column there is a category,
-    unseen ones one-hot to all zeros, as the training's one-hot encoding has it), and every
-    other one numbers (True and False with a gap among them, which pandas keeps as objects,
-    are 1, 0 and a missing value, not two one-hot columns)."""
+    column trained on as text is text without the spaces around it (a number or an empty
+    column there is a category, unseen ones one-hot to all zeros, as the training's one-hot
+    encoding has it), and every other one numbers (True and False with a gap among them,
+    which pandas keeps as objects, are 1, 0 and a missing value, not two one-hot columns).
+    ``features``: the model's input columns, whose one-hot names say which values it knows."""
     out = table.copy()
     for column in out.columns:
         if column in text:
-            out[column] = out[column].map(lambda v: v if pd.isna(v) else str(v)).astype(object)
+            out[column] = out[column].map(lambda v: _category(v, column, features)).astype(object)
         elif not pd.api.types.is_numeric_dtype(out[column]):
             out[column] = pd.to_numeric(out[column])  # numbers, as _first_non_number found them
     return out
+
+
+def _category(value: Any, column: Any, features: set[str]) -> Any:
+    """A text column's value as training reads it: without the spaces around it (none left,
+    no value). A value the model knows with its spaces is kept as it is: a model file of an
+    earlier nntune, which one-hot encoded " red" apart from "red", was trained on it so."""
+    if pd.isna(value):
+        return value
+    given = str(value)
+    if f"{column}_{given}" in features:
+        return given
+    return given.strip() or np.nan
 
 
 def _first_non_number(column: pd.Series) -> tuple[int, Any] | None:

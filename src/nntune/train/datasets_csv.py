@@ -208,11 +208,11 @@ def _check_target_classes(column: pd.Series, forced: str | None, name: str) -> N
                                               "each; give a column of classes, or of plain numbers for a regression")
 
 
-def _stripped_labels(column: pd.Series) -> pd.Series:
-    """Text labels without the spaces around them: "yes" and "yes " (a space before the line
-    end, or after the separator in "1.5, 2, yes") are one class, not two; a label of spaces
-    alone is no label. Only the target: text features are matched by name in new rows,
-    against the one-hot columns of model files already saved."""
+def _stripped_text(column: pd.Series) -> pd.Series:
+    """Text values without the spaces around them: "yes" and "yes " (a space before the line
+    end, or after the separator in "1.5, 2, yes") are one class, and "red", " red" one
+    category (one one-hot column), not two; a value of spaces alone is no value. New rows
+    are read the same way (:func:`nntune.predict.table_inputs`)."""
     if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         return column
     stripped = column.map(lambda value: value.strip() if isinstance(value, str) else value)
@@ -331,7 +331,8 @@ def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     missing = spec.get("missing", "error")
     if missing not in MISSING:
         raise ConfigError("task.data.missing", f"must be one of {', '.join(MISSING)}, got {missing!r}")
-    table[target] = _stripped_labels(table[target])
+    for column in dict.fromkeys([*features, target]):
+        table[column] = _stripped_text(table[column])
     unlabelled = int(table[target].isna().sum())
     table = _numbers_again(table.dropna(subset=[target]))
     if table.empty:
