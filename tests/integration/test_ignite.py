@@ -8,17 +8,18 @@ import pytest
 import torch
 from torch import nn
 
-ignite_engine = pytest.importorskip("ignite.engine")
-ignite_metrics = pytest.importorskip("ignite.metrics")
+import nntune
+from nntune.exceptions import ConfigError
+from nntune.trial import TrialState
+from tests.integration.digits_data import digits_loaders
+from tests.integration.framework_contract import check_the_scheduler_stops_trials, check_tiny_and_huge_rates
+from tests.integration.lazy_module import lazy, needed
 
-import nntune  # noqa: E402
-from nntune.exceptions import ConfigError  # noqa: E402
-from nntune.integration import PyTorchIgnitePruningHandler  # noqa: E402
-from nntune.trial import TrialState  # noqa: E402
-from tests.integration.digits_data import digits_loaders  # noqa: E402
-from tests.integration.framework_contract import check_the_scheduler_stops_trials, check_tiny_and_huge_rates  # noqa: E402
-
-Events = ignite_engine.Events
+ignite_engine = lazy("ignite.engine")
+ignite_metrics = lazy("ignite.metrics")
+Events = lazy("ignite.engine", "Events")
+PyTorchIgnitePruningHandler = lazy("nntune.integration._ignite", "PyTorchIgnitePruningHandler")  # imports Ignite
+_needs = needed("ignite")
 
 
 def fit(trial, lr: float, epochs: int, *, metric: str = "accuracy", train_metrics: bool = True) -> float:

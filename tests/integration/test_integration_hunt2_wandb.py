@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-wandb = pytest.importorskip("wandb")
+import nntune
+from nntune.integration._wandb import WeightsAndBiasesCallback
+from tests.integration.lazy_module import lazy, needed
+from tests.integration.test_wandb import offline, offline_runs  # noqa: F401  (the fixture)
 
-import nntune  # noqa: E402
-from nntune.integration._wandb import WeightsAndBiasesCallback  # noqa: E402
-from tests.integration.test_wandb import offline, offline_runs  # noqa: E402,F401  (the fixture)
+wandb = lazy("wandb")
+_needs = needed("wandb")
 
 
 def _study_of_two(callback: WeightsAndBiasesCallback) -> nntune.Study:

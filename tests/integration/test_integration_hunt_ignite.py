@@ -3,18 +3,18 @@ stepped on the trainer's ``EPOCH_COMPLETED`` before the evaluation has moved on.
 
 from __future__ import annotations
 
-import pytest
 import torch
 from torch import nn
 
-ignite_engine = pytest.importorskip("ignite.engine")
-ignite_metrics = pytest.importorskip("ignite.metrics")
+import nntune
+from tests.integration.digits_data import digits_loaders
+from tests.integration.lazy_module import lazy, needed
 
-import nntune  # noqa: E402
-from nntune.integration import PyTorchIgnitePruningHandler  # noqa: E402
-from tests.integration.digits_data import digits_loaders  # noqa: E402
-
-Events = ignite_engine.Events
+ignite_engine = lazy("ignite.engine")
+ignite_metrics = lazy("ignite.metrics")
+Events = lazy("ignite.engine", "Events")
+PyTorchIgnitePruningHandler = lazy("nntune.integration._ignite", "PyTorchIgnitePruningHandler")  # imports Ignite
+_needs = needed("ignite")
 
 
 def test_each_epoch_records_the_learning_rate_it_trained_at() -> None:

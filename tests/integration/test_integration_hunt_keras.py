@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-keras = pytest.importorskip("keras")  # on PyTorch's backend: tests/conftest.py sets KERAS_BACKEND
+import nntune
+from tests.integration.lazy_module import lazy, needed
+from tests.integration.test_keras import digits
 
-import nntune  # noqa: E402
-from nntune.integration import KerasPruningCallback  # noqa: E402
-from tests.integration.test_keras import digits  # noqa: E402
+keras = lazy("keras")  # on PyTorch's backend: tests/conftest.py sets KERAS_BACKEND
+KerasPruningCallback = lazy("nntune.integration._keras", "KerasPruningCallback")  # imports Keras
+_needs = needed("keras")
 
-pytestmark = [pytest.mark.skipif(keras.backend.backend() != "torch", reason="Keras runs on another backend here"),
+pytestmark = [pytest.mark.skipif(os.environ.get("KERAS_BACKEND") != "torch",
+                                 reason="Keras runs on another backend here"),
               pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")]
 
 

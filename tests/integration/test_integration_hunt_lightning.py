@@ -8,44 +8,16 @@ from __future__ import annotations
 import warnings
 
 import pytest
-import torch
-from torch import nn
 
-pl = pytest.importorskip("lightning.pytorch")
+import nntune
+from tests.integration.digits_data import digits_loaders
+from tests.integration.lazy_module import lazy, needed
 
-import nntune  # noqa: E402
-from nntune.integration import PyTorchLightningPruningCallback  # noqa: E402
-from tests.integration.digits_data import digits_loaders  # noqa: E402
+pl = lazy("lightning.pytorch")
+EpochAccuracy = lazy("tests.integration.lightning_modules", "EpochAccuracy")
+PyTorchLightningPruningCallback = lazy("nntune.integration._lightning", "PyTorchLightningPruningCallback")
+_needs = needed("lightning")
 
-
-class EpochAccuracy(pl.LightningModule):
-    """Counts correct training predictions over the epoch and logs their share when it ends."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.net = nn.Linear(64, 10)
-        self.correct = self.seen = 0
-        self.logged: list[float] = []
-
-    def training_step(self, batch, batch_idx):
-        x, y = batch
-        logits = self.net(x)
-        self.correct += int((logits.argmax(1) == y).sum())
-        self.seen += len(y)
-        return nn.functional.cross_entropy(logits, y)
-
-    def on_train_epoch_end(self) -> None:
-        self.logged.append(self.correct / self.seen)
-        self.log("train_acc", self.logged[-1])
-        self.correct = self.seen = 0
-
-    def validation_step(self, batch, batch_idx):
-        x, y = batch
-        self.log("val_acc", (self.net(x).argmax(1) == y).float().mean())
-
-    def configure_optimizers(self):
-        optimizer = torch.optim.SGD(self.parameters(), lr=0.5)
-        return [optimizer], [torch.optim.lr_scheduler.StepLR(optimizer, 1, gamma=0.5)]
 
 
 def fit(monitor: str) -> tuple[EpochAccuracy, list[dict]]:

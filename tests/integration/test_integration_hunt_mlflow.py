@@ -3,19 +3,18 @@ say the trial's run goes: in their ``experiment_id``, with their tags."""
 
 from __future__ import annotations
 
-import pytest
 
-mlflow = pytest.importorskip("mlflow")
+import nntune
+from nntune.integration._mlflow import MLflowCallback
+from tests.integration.lazy_module import lazy, needed
+from tests.integration.test_mlflow import empty_store, tracking_uri  # noqa: F401 - fixtures
 
-from mlflow import MlflowClient  # noqa: E402
-
-import nntune  # noqa: E402
-from nntune.integration._mlflow import MLflowCallback  # noqa: E402
-from tests.integration.test_mlflow import empty_store, tracking_uri  # noqa: E402,F401 - fixtures
+mlflow = lazy("mlflow")
+_needs = needed("mlflow")
 
 
 def test_a_tracked_objective_runs_in_the_experiment_mlflow_kwargs_name(tracking_uri):  # noqa: F811
-    client = MlflowClient(tracking_uri)
+    client = mlflow.MlflowClient(tracking_uri)
     experiment_id = client.create_experiment("team")
     callback = MLflowCallback(tracking_uri, "loss", create_experiment=False,
                               mlflow_kwargs={"experiment_id": experiment_id, "tags": {"team": "vision"}})

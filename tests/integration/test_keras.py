@@ -12,16 +12,19 @@ import sys
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")  # on PyTorch's backend: tests/conftest.py sets KERAS_BACKEND
+import nntune
+from nntune.exceptions import ConfigError
+from nntune.trial import TrialState
+from tests.integration.framework_contract import check_the_scheduler_stops_trials, check_tiny_and_huge_rates
+from tests.integration.lazy_module import lazy, needed
 
-import nntune  # noqa: E402
-from nntune.exceptions import ConfigError  # noqa: E402
-from nntune.integration import KerasPruningCallback  # noqa: E402
-from nntune.integration._keras import epoch_record  # noqa: E402
-from nntune.trial import TrialState  # noqa: E402
-from tests.integration.framework_contract import check_the_scheduler_stops_trials, check_tiny_and_huge_rates  # noqa: E402
+keras = lazy("keras")  # on PyTorch's backend: tests/conftest.py sets KERAS_BACKEND
+epoch_record = lazy("nntune.integration._keras", "epoch_record")
+KerasPruningCallback = lazy("nntune.integration._keras", "KerasPruningCallback")  # imports Keras
+_needs = needed("keras")
 
-pytestmark = [pytest.mark.skipif(keras.backend.backend() != "torch", reason="Keras runs on another backend here"),
+pytestmark = [pytest.mark.skipif(os.environ.get("KERAS_BACKEND") != "torch",
+                                 reason="Keras runs on another backend here"),
               # Keras's torch backend and numpy 2 disagree on __array__'s copy keyword, in Keras itself
               pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")]
 

@@ -9,39 +9,18 @@ import warnings
 
 import pytest
 import torch
-from torch import nn
 
-pl = pytest.importorskip("lightning.pytorch")
+import nntune
+from nntune.diagnose import diagnose
+from nntune.trial import TrialState
+from tests.integration.digits_data import digits_loaders
+from tests.integration.lazy_module import lazy, needed
 
-import nntune  # noqa: E402
-from nntune.diagnose import diagnose  # noqa: E402
-from nntune.integration import PyTorchLightningPruningCallback  # noqa: E402
-from nntune.trial import TrialState  # noqa: E402
-from tests.integration.digits_data import digits_loaders  # noqa: E402
+pl = lazy("lightning.pytorch")
+Classifier = lazy("tests.integration.lightning_modules", "Classifier")
+PyTorchLightningPruningCallback = lazy("nntune.integration._lightning", "PyTorchLightningPruningCallback")
+_needs = needed("lightning")
 
-
-class Classifier(pl.LightningModule):
-    def __init__(self, lr: float, units: int) -> None:
-        super().__init__()
-        self.lr = lr
-        self.net = nn.Sequential(nn.Linear(64, units), nn.ReLU(), nn.Linear(units, 10))
-
-    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
-        x, y = batch
-        logits = self.net(x)
-        loss = nn.functional.cross_entropy(logits, y)
-        self.log(f"{stage}/loss", loss, on_step=False, on_epoch=True)
-        self.log(f"{stage}_acc", (logits.argmax(1) == y).float().mean(), on_step=False, on_epoch=True)
-        return loss
-
-    def training_step(self, batch, batch_idx):
-        return self._step(batch, "train")
-
-    def validation_step(self, batch, batch_idx):
-        self._step(batch, "val")
-
-    def configure_optimizers(self):
-        return torch.optim.SGD(self.parameters(), lr=self.lr)
 
 
 def fit(trial, lr: float, units: int, epochs: int, **callback_options) -> float:

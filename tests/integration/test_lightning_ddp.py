@@ -18,14 +18,17 @@ from typing import Any
 import pytest
 import torch
 import torch.distributed as dist
-from torch import nn
 
-pl = pytest.importorskip("lightning.pytorch")
+import nntune
+from nntune.exceptions import ConfigError
+from nntune.integration import TorchDistributedTrial
+from nntune.pruners import NopPruner, ThresholdPruner
+from tests.integration.lazy_module import lazy, needed
 
-import nntune  # noqa: E402
-from nntune.exceptions import ConfigError  # noqa: E402
-from nntune.integration import PyTorchLightningPruningCallback, TorchDistributedTrial  # noqa: E402
-from nntune.pruners import NopPruner, ThresholdPruner  # noqa: E402
+pl = lazy("lightning.pytorch")
+PairClassifier = lazy("tests.integration.lightning_modules", "PairClassifier")
+PyTorchLightningPruningCallback = lazy("nntune.integration._lightning", "PyTorchLightningPruningCallback")
+_needs = needed("lightning")
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not dist.is_available(), reason="no torch.distributed")]
 
@@ -33,23 +36,6 @@ WORLD = 2
 EPOCHS = 3
 JOIN_S = 120.0
 
-
-class Classifier(pl.LightningModule):
-    def __init__(self, lr: float) -> None:
-        super().__init__()
-        self.net, self.lr = nn.Linear(4, 2), lr
-
-    def training_step(self, batch: Any, _: int) -> torch.Tensor:
-        loss = nn.functional.cross_entropy(self.net(batch[0]), batch[1])
-        self.log("train_loss", loss, on_epoch=True, sync_dist=True)
-        return loss
-
-    def validation_step(self, batch: Any, _: int) -> None:
-        acc = (self.net(batch[0]).argmax(1) == batch[1]).float().mean()
-        self.log("val_acc", acc, sync_dist=True)
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.SGD(self.parameters(), lr=self.lr)
 
 
 def _objective(single: Any) -> float:
@@ -62,7 +48,7 @@ def _objective(single: Any) -> float:
                          callbacks=[PyTorchLightningPruningCallback(trial, monitor="val_acc")])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Lightning's advice on workers and logging
-        trainer.fit(Classifier(lr), loader, loader)
+        trainer.fit(PairClassifier(lr), loader, loader)
     return float(trainer.callback_metrics["val_acc"])
 
 

@@ -10,23 +10,32 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
-mlflow = pytest.importorskip("mlflow")
+import nntune
+import nntune.integration
+from nntune.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from nntune.integration._mlflow import MLflowCallback, optuna_text
+from nntune.trial import TrialState
+from tests.integration.lazy_module import lazy, needed
 
-from mlflow import MlflowClient  # noqa: E402
-from mlflow.entities import Run  # noqa: E402
-from mlflow.utils.validation import MAX_TAG_VAL_LENGTH  # noqa: E402
-from sqlalchemy import event  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
+mlflow = lazy("mlflow")
+_needs = needed("mlflow")
 
-import nntune  # noqa: E402
-import nntune.integration  # noqa: E402
-from nntune.distributions import CategoricalDistribution, FloatDistribution, IntDistribution  # noqa: E402
-from nntune.integration._mlflow import MLflowCallback, optuna_text  # noqa: E402
-from nntune.trial import TrialState  # noqa: E402
+if TYPE_CHECKING:
+    from mlflow.entities import Run
+
+
+def max_tag_length() -> int:
+    """The longest tag MLflow keeps."""
+    from mlflow.utils.validation import MAX_TAG_VAL_LENGTH
+
+    return MAX_TAG_VAL_LENGTH
+
 
 METRIC = "loss"
 CURVE = f"{METRIC}_intermediate"
@@ -45,7 +54,7 @@ def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("mlflow") / "empty.db"
     event.listen(Engine, "connect", unsynced)
     try:
-        MlflowClient(f"sqlite:///{path}").search_experiments()
+        mlflow.MlflowClient(f"sqlite:///{path}").search_experiments()
     finally:
         event.remove(Engine, "connect", unsynced)
     return path
@@ -69,7 +78,7 @@ def tracking_uri(empty_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def runs_by_number(uri: str, experiment_name: str) -> dict[int, Run]:
-    client = MlflowClient(uri)
+    client = mlflow.MlflowClient(uri)
     experiment = client.get_experiment_by_name(experiment_name)
     assert experiment is not None, f"no experiment {experiment_name!r}"
     runs = client.search_runs([experiment.experiment_id])
@@ -77,7 +86,7 @@ def runs_by_number(uri: str, experiment_name: str) -> dict[int, Run]:
 
 
 def curve(uri: str, run: Run, key: str = CURVE) -> dict[int, float]:
-    return {m.step: m.value for m in MlflowClient(uri).get_metric_history(run.info.run_id, key)}
+    return {m.step: m.value for m in mlflow.MlflowClient(uri).get_metric_history(run.info.run_id, key)}
 
 
 def objective(trial: nntune.Trial) -> float:
@@ -88,7 +97,7 @@ def objective(trial: nntune.Trial) -> float:
     lr = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
     layers = trial.suggest_int("layers", 1, 4)
     act = trial.suggest_categorical("act", ["relu", "tanh"])
-    trial.set_user_attr("note", "n" * (MAX_TAG_VAL_LENGTH + 100) if trial.number == 0 else "short")
+    trial.set_user_attr("note", "n" * (max_tag_length() + 100) if trial.number == 0 else "short")
     if trial.number == 5:
         raise ValueError("this trial fails")
     value = x * x + layers + (0.5 if act == "tanh" else 0.0) - math.log10(lr) / 10
@@ -132,7 +141,7 @@ def test_each_finished_trial_is_a_run_with_its_params_value_tags_and_learning_cu
     assert len(curve(tracking_uri, runs[0])) == 4
 
     long_note = runs[0].data.tags["note"]
-    assert len(long_note) == MAX_TAG_VAL_LENGTH and long_note.endswith("...")
+    assert len(long_note) == max_tag_length() and long_note.endswith("...")
     assert runs[1].data.tags["note"] == "short"
 
 
@@ -156,7 +165,7 @@ def test_several_objectives_are_logged_under_their_names_or_numbered(tracking_ur
     wrong = nntune.create_study(study_name="wrong", directions=["minimize", "maximize"])
     with pytest.raises(ValueError, match="2 objective values, but 3 names"):
         wrong.optimize(two, n_trials=1, callbacks=[MLflowCallback(tracking_uri, metric_name=["a", "b", "c"])])
-    assert MlflowClient(tracking_uri).get_experiment_by_name("wrong") is None  # refused before any run
+    assert mlflow.MlflowClient(tracking_uri).get_experiment_by_name("wrong") is None  # refused before any run
 
 
 def test_track_in_mlflow_logs_the_objective_into_the_trials_run(tracking_uri):
@@ -210,7 +219,7 @@ def test_runs_go_to_the_callers_experiment_nested_named_and_tagged_by_mlflow_kwa
     with mlflow.start_run(run_name="parent", experiment_id=experiment_id) as parent:
         study.optimize(lambda t: t.suggest_int("units", 8, 64, log=True), n_trials=2,
                        callbacks=[MLflowCallback(create_experiment=False, mlflow_kwargs=kwargs)])
-    children = [r for r in MlflowClient(tracking_uri).search_runs([experiment_id])
+    children = [r for r in mlflow.MlflowClient(tracking_uri).search_runs([experiment_id])
                 if r.info.run_id != parent.info.run_id]
     assert sorted(int(r.data.tags["number"]) for r in children) == [0, 1]
     for run in children:
@@ -218,7 +227,7 @@ def test_runs_go_to_the_callers_experiment_nested_named_and_tagged_by_mlflow_kwa
         assert run.data.tags["mlflow.parentRunId"] == parent.info.run_id
         assert run.data.tags["units_distribution"] == "IntDistribution(high=64, log=True, low=8, step=1)"
         assert "value" in run.data.metrics
-    assert MlflowClient(tracking_uri).get_experiment_by_name("not-an-experiment") is None
+    assert mlflow.MlflowClient(tracking_uri).get_experiment_by_name("not-an-experiment") is None
 
 
 def test_distribution_tags_read_as_optunas():

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-mlflow = pytest.importorskip("mlflow")
+import nntune
+from nntune.integration import MLflowCallback
+from tests.integration.lazy_module import lazy, needed
 
-from mlflow import MlflowClient  # noqa: E402
-
-import nntune  # noqa: E402
-from nntune.integration import MLflowCallback  # noqa: E402
+mlflow = lazy("mlflow")
+_needs = needed("mlflow")
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_a_trial_with_a_learning_curve_is_logged_to_a_file_store(file_store: str
 
     study = nntune.create_study(study_name="files")
     study.optimize(objective, n_trials=2, callbacks=[MLflowCallback(file_store, metric_name="loss")])
-    client = MlflowClient(file_store)
+    client = mlflow.MlflowClient(file_store)
     runs = client.search_runs([client.get_experiment_by_name("files").experiment_id])
     assert len(runs) == 2 and {r.info.status for r in runs} == {"FINISHED"}
     for run in runs:

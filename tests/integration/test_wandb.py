@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-wandb = pytest.importorskip("wandb")
+import nntune
+import nntune.integration
+from nntune.integration._wandb import WeightsAndBiasesCallback
+from nntune.trial import TrialState
+from tests.integration.lazy_module import lazy, needed
 
-from wandb.proto import wandb_internal_pb2  # noqa: E402
-
-import nntune  # noqa: E402
-import nntune.integration  # noqa: E402
-from nntune.integration._wandb import WeightsAndBiasesCallback  # noqa: E402
-from nntune.trial import TrialState  # noqa: E402
+wandb = lazy("wandb")
+_needs = needed("wandb")
 
 METRIC = "loss"
 CURVE, CURVE_STEP = f"{METRIC}/intermediate", f"{METRIC}/intermediate_step"
@@ -46,6 +46,8 @@ def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def records(path: Path) -> Iterator[Any]:
     """The records of a W&B transaction log: LevelDB's log format (32 KiB blocks of chunks,
     each with a 7-byte header: checksum, length, kind) after W&B's 7-byte file header."""
+    from wandb.proto import wandb_internal_pb2
+
     data = path.read_bytes()
     assert data[:4] == b":W&B", path
     pos, parts = 7, []
