@@ -53,6 +53,13 @@ GOOD = "a,b,kind,y\n" + "".join(f"{i},{i % 3},{'xy'[i % 2]},{'cd'[i % 2]}\n" for
     ({}, "name,a,y\n" + "".join(f"passenger {i},{i % 5},{'cd'[i % 2]}\n" for i in range(40)), "task.data.features",
      "t.csv: text column 'name' holds 40 different values in 40 rows, a one-hot column for each: an identifier or "
      "free text, not a category; list the other columns in task.data.features"),
+    # two inputs of one name: new rows, matched by name, would give both the one-hot value
+    ({}, GOOD.replace("a,b,kind,", "a,kind_x,kind,"), "task.data.features", "t.csv: column 'kind_x' and text "
+     "column 'kind' (its value 'x') both make the input 'kind_x'; rename one, or list the columns to use in "
+     "task.data.features"),
+    ({}, "a,a_b,y\n" + "".join(f"b_{'cd'[i % 2]},{'cd'[i % 2]},{'cd'[i % 2]}\n" for i in range(20)),
+     "task.data.features", "t.csv: text column 'a' (its value 'b_c') and text column 'a_b' (its value 'c') both "
+     "make the input 'a_b_c'"),
 ])
 def test_a_csv_nntune_cannot_learn_from_is_one_line_naming_the_field(tmp_path: Path, spec: dict, content: str,
                                                                      field: str, problem: str) -> None:

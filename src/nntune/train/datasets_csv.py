@@ -284,6 +284,23 @@ def _check_text_columns(table: pd.DataFrame, text: list[str], name: str) -> None
                                                     "columns in task.data.features")
 
 
+def _check_one_hot_names(table: pd.DataFrame, frame: pd.DataFrame, text: list[str], name: str) -> None:
+    """A column named as a text column's one-hot column (colour_red beside colour holding
+    "red") makes two inputs of one name: new rows are matched to the model's inputs by
+    name, so one would take the other's values, and a file lacking the number would not
+    be told it lacks it. Refuse it, naming both."""
+    twice = frame.columns[frame.columns.duplicated()]
+    if not len(twice):
+        return
+    clash = str(twice[0])
+    makers = [f"text column {c!r} (its value {v!r})" for c in text for v in table[c].dropna().unique()
+              if f"{c}_{v}" == clash]
+    if clash in table.columns:
+        makers.insert(0, f"column {clash!r}")
+    raise ConfigError("task.data.features", f"{name}: {' and '.join(makers[:2])} both make the input {clash!r}; "
+                                            "rename one, or list the columns to use in task.data.features")
+
+
 def _infinite_columns(frame: pd.DataFrame) -> list[str]:
     values = frame.to_numpy(dtype=np.float64)
     return [str(c) for c, bad in zip(frame.columns, np.isinf(values).any(axis=0)) if bad]
@@ -352,6 +369,7 @@ def read_csv(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
     text = [str(c) for c in table[features].select_dtypes(include=["object", "string", "category"]).columns]
     _check_text_columns(table, text, path.name)
     frame = pd.get_dummies(table[features], dtype=np.float32)  # a missing text value: all its columns 0
+    _check_one_hot_names(table, frame, text, path.name)
     infinite = _infinite_columns(frame)
     if infinite:  # no fill makes sense of them, and one spoils the normalization of every row
         raise ConfigError("task.data.path", f"{path.name} has infinite values in {infinite}")
