@@ -188,6 +188,36 @@ def test_logging_at_info_shows_each_trial(caplog):
         nlogging.disable_propagation()
 
 
+def test_logged_line_names_no_best_before_a_feasible_trial_and_uses_metric_names(caplog):
+    # As Optuna's lines: trial 0 breaks its constraint, so there is no best to name yet;
+    # named objectives read as {'loss': ...}.
+    def objective(trial):
+        trial.set_constraint("c", 1.0 if trial.number == 0 else -1.0)
+        return 0.5 + trial.number
+
+    nlogging.enable_propagation()
+    try:
+        nlogging.set_verbosity(nlogging.INFO)
+        with caplog.at_level(std_logging.INFO, logger="nntune"):
+            study = nntune.create_study()
+            study.optimize(objective, n_trials=2)
+            study.set_metric_names(["loss"])
+            study.optimize(objective, n_trials=1)
+            mo = nntune.create_study(directions=["minimize", "maximize"])
+            mo.set_metric_names(["a", "b"])
+            mo.optimize(lambda t: (1.0, 2.0), n_trials=1)
+        # Each record is seen once per capturing handler: compare the lines in order, once each.
+        lines = list(dict.fromkeys(r.getMessage() for r in caplog.records if "finished with" in r.getMessage()))
+        assert lines == ["Trial 0 finished with value: 0.5 and parameters: {}.",
+                         "Trial 1 finished with value: 1.5 and parameters: {}. Best is trial 1 with value: 1.5.",
+                         "Trial 2 finished with value: {'loss': 2.5} and parameters: {}. "
+                         "Best is trial 1 with value: 1.5.",
+                         "Trial 0 finished with values: {'a': 1.0, 'b': 2.0} and parameters: {}."]
+    finally:
+        nlogging.set_verbosity(nlogging.WARNING)
+        nlogging.disable_propagation()
+
+
 def test_module_paths_optuna_users_import():
     import nntune.exceptions
     import nntune.study

@@ -102,13 +102,18 @@ def log_told(log: logging.Logger, study: Study, frozen: FrozenTrial) -> None:
         log.info("Trial %d %s%s.", frozen.number, frozen.state.value,
                  f": {frozen.error}" if frozen.error else "")
         return
-    shown = show_values(frozen.values or [])
+    values = frozen.values or []
+    names = study.metric_names
+    # Named objectives read by name, as Optuna shows them: {'loss': 0.3}, {'acc': 0.9, 'ms': 12.0}.
+    shown = show_values(values) if names is None else repr(dict(zip(names, values)))
     if study.is_multi_objective:
         log.info("Trial %d finished with values: %s and parameters: %s.", frozen.number, shown, frozen.params)
         return
     best = best_trial([t for t in study.get_trials(deepcopy=False) if is_feasible(t)], study.directions[0])
-    log.info("Trial %d finished with value: %s and parameters: %s. Best is trial %d with value: %s.",
-             frozen.number, shown, frozen.params, best.number if best else -1, best.value if best else None)
+    # No feasible complete trial yet (all break their constraints): no best to name, as in Optuna,
+    # rather than "Best is trial -1 with value: None".
+    tail = "" if best is None else f" Best is trial {best.number} with value: {best.value}."
+    log.info("Trial %d finished with value: %s and parameters: %s.%s", frozen.number, shown, frozen.params, tail)
 
 
 def told_number(trial: Any) -> int:
