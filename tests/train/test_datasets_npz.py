@@ -108,6 +108,11 @@ def test_class_names_follow_integer_labels_even_when_a_class_has_no_sample(tmp_p
     assert set(names) == {"zero", "one", "three"}
     ranked = load_splits(save(tmp_path / "r.npz", x=x, y=y + 5, classes=np.array(["a", "b", "c"])), seed=0)
     assert ranked.info["classes"] == ["a", "b", "c"] and set(ranked.y_train.tolist()) == {0, 1, 2}
+    # the same labels held as floats (y.astype(float), a pandas column that had a gap) are the same classes
+    floats = load_splits(save(tmp_path / "f.npz", x=x, y=y.astype(float).reshape(-1, 1)), seed=0)
+    assert floats.info["classes"] == ["0", "1", "3"]
+    named = save(tmp_path / "n.npz", x=x, y=y.astype(float), classes=np.array(["zero", "one", "two", "three"]))
+    assert load_splits(named, seed=0).info["classes"] == ["zero", "one", "two", "three"]
 
 
 def test_a_column_of_integer_labels_is_a_classification(tmp_path: Path) -> None:

@@ -119,6 +119,16 @@ def _task(y: np.ndarray, forced: Any) -> TaskType:
     return "classification" if integral and len(np.unique(y)) <= CSV_MAX_CLASSES else "regression"
 
 
+def _whole_labels(labels: np.ndarray) -> np.ndarray:
+    """Whole-number labels held as floats (``y.astype(float)``, a pandas column that had a
+    gap) as integers: their classes are 0 and 1, named and predicted as integer labels
+    are, not 0.0 and 1.0, as a CSV's are."""
+    if labels.dtype.kind != "f" or not labels.size or not np.isfinite(labels).all():
+        return labels
+    whole = bool(np.all(np.mod(labels, 1) == 0)) and float(np.abs(labels).max()) < 2**53
+    return labels.astype(np.int64) if whole else labels
+
+
 def _class_codes(labels: np.ndarray, names: Any) -> tuple[np.ndarray, list[str]]:
     """Labels as class indices 0..n-1, and the class names. Integer labels that all index
     the given ``names`` keep their values (name i is label i, present or not); other labels
@@ -228,6 +238,7 @@ def read_npz(spec: Mapping[str, Any], opts: Mapping[str, Any]) -> RawData:
         both = np.concatenate([part for part in (y, y_test, y_val) if part is not None])
         if one_hot(both):  # column i is class i
             both = both.argmax(axis=1)
+        both = _whole_labels(both)
         if both.ndim > 1 and int(np.prod(both.shape[1:])) != 1:
             raise ConfigError("task.data.y", f"a classification takes one label per input, got shape {y.shape}")
         codes, classes = _class_codes(both.reshape(len(both)), given)
