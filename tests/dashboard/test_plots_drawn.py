@@ -118,7 +118,7 @@ def test_a_study_without_parameters_is_not_said_to_need_two_trials(browser_conte
 
 def test_a_trial_that_broke_the_constraints_is_drawn_grey_and_unranked(browser_context, served):
     # plot_rank and optuna-dashboard draw such a trial grey; the page coloured the largest
-    # value, an infeasible one, as the best.
+    # value, an infeasible one, as the best. The history drew it as any complete trial.
     store, url = served
     page, errors = open_study(browser_context, url, "constrained")
     drawn(page, "rank-plot")
@@ -131,6 +131,10 @@ def test_a_trial_that_broke_the_constraints_is_drawn_grey_and_unranked(browser_c
         assert [t[0] for t in traces] == ["trials", "Infeasible Trial"] and sorted(traces[1][1]) == broke
     numbers, ranks = page.evaluate("(t => [t.customdata, t.marker.color])(document.getElementById('rank-plot').data[0])")
     assert numbers[ranks.index(0)] == study.best_trial.number  # the best that met the constraint
+    # The history rings them, as the report does: they were plain points below the best line.
+    drawn(page, "history-plot")
+    history = page.evaluate("document.getElementById('history-plot').data.map(t => [t.name, t.x])")
+    assert history[-1][0] == "Infeasible Trial" and sorted(history[-1][1]) == broke
     assert not errors, errors
 
 

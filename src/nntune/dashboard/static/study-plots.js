@@ -8,7 +8,12 @@ function drawHistory(h, m, complete) {
       { x: h.number, y: h.value, mode: "markers", name: "complete", marker: { color: COLORS.complete, size: 6 } },
       { x: h.pruned_number, y: h.pruned_value, mode: "markers", name: "pruned", marker: { color: COLORS.pruned, symbol: "x", size: 6 } },
       // The best so far named as plot_optimization_history and the report name it.
-      { x: h.best_number, y: h.best_value, mode: "lines", name: "Best Value", line: { shape: "hv", color: "#c62828" } }],
+      { x: h.best_number, y: h.best_value, mode: "lines", name: "Best Value", line: { shape: "hv", color: "#c62828" } },
+      // Trials that broke the study's constraints ringed, as the report rings them (and
+      // plot_optimization_history sets them apart): their value never counts as the best so
+      // far, and unmarked they looked like points the Best Value line forgot.
+      ...(h.infeasible_number && h.infeasible_number.length ? [{ x: h.infeasible_number, y: h.infeasible_value, mode: "markers",
+        name: "Infeasible Trial", marker: { symbol: "circle-open", color: "#b00020", size: 9 } }] : [])],
       { xaxis: trialAxis(h.n_trials), yaxis: { title: { text: m } } });
   }
   // Pruned trials that stopped before any report have no value either: "no pruned trial" would be untrue.
