@@ -114,7 +114,7 @@ def create_study(study_name: str | None = None, storage: str | Storage | None = 
         attrs["space"] = space.to_json()
     try:
         sid = store.create_study(name, direction_, attrs)
-        _log.info("A new study created in %s with name: %s.", STORAGE_KINDS.get(type(store).__name__, "RDB"), name)
+        _log.info("A new study created in %s with name: %s", STORAGE_KINDS.get(type(store).__name__, "RDB"), name)
     except DuplicatedStudyError:
         if not load_if_exists:
             raise
