@@ -148,7 +148,7 @@ def test_the_selected_trial_lists_its_parameters_user_attributes_and_error(brows
         assert page.inner_text("#trial-info p") == "Parameters: x=0.2500, kind=None"
         page.click("#trial-info summary")
         cells = page.eval_on_selector_all("#trial-info td", "cells => cells.map(c => c.textContent)")
-        assert cells == ["note", "baseline", "shape", "[3,4]"]
+        assert cells == ["note", "baseline", "shape", "[3, 4]"]  # as the report and optuna-dashboard write it
         page.click("#trial-table tbody tr[data-number='1']")
         page.wait_for_function("() => document.getElementById('trial-title').textContent.startsWith('#1 ')")
         assert page.inner_text("#trial-info p.error").startswith("error: RuntimeError: out of memory")
