@@ -121,3 +121,17 @@ def test_an_npz_tables_gaps_are_refused_dropped_or_filled_like_a_csvs(tmp_path):
     np.savez(tmp_path / "i.npz", x=images, y=np.arange(20) % 2)
     with pytest.raises(ConfigError, match="applies to tables; i.npz holds images"):
         load_splits({"kind": "npz", "path": str(tmp_path / "i.npz"), "missing": "mean"})
+
+
+def test_a_gap_among_true_and_false_is_a_missing_number_not_text(tmp_path: Path) -> None:
+    """pandas keeps True, False and an empty cell as objects: the gap is a missing value of a
+    column of 1 and 0, as the column is without it, not a third one-hot state of a text column."""
+    rng = np.random.default_rng(5)
+    flags = rng.integers(0, 2, 40).astype(bool).astype(object)
+    flags[3] = None
+    pd.DataFrame({"flag": flags, "b": rng.normal(size=40), "kind": rng.choice(["x", "y"], 40)}).to_csv(
+        tmp_path / "f.csv", index=False)
+    with pytest.raises(ConfigError, match=r"f.csv has missing values in \['flag'\] \(1 of 40 rows\)"):
+        load_splits(spec(tmp_path / "f.csv"))
+    filled = load_splits(spec(tmp_path / "f.csv", missing="mean"))
+    assert filled.info["feature_names"] == ["flag", "b"] and filled.info["text_columns"] == []

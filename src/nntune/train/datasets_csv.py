@@ -113,11 +113,15 @@ def _not_features(table: pd.DataFrame) -> list[str]:
 def _numbers_again(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with each text column that holds numbers only read as numbers: a row left
     out for its missing target (a "Total" line under the table) made pandas read its
-    columns as text, and the rows kept are read as if it had not been there."""
+    columns as text, and the rows kept are read as if it had not been there. True and False
+    with a gap among them, which pandas keeps as objects, are 1, 0 and a missing value (as
+    without the gap, and as new rows are read), not text one-hot encoded."""
     out = table.copy()
     for column in out.columns:
         values = out[column]
-        if pd.api.types.is_string_dtype(values) and values.notna().any():
+        if values.dtype == object and values.notna().any() and values.dropna().map(type).isin([bool, np.bool_]).all():
+            out[column] = values.astype(bool) if values.notna().all() else values.astype(float)
+        elif pd.api.types.is_string_dtype(values) and values.notna().any():
             numbers = pd.to_numeric(values, errors="coerce")
             if bool((numbers.notna() == values.notna()).all()):
                 out[column] = numbers
