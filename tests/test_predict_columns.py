@@ -81,6 +81,15 @@ def test_a_gap_among_true_and_false_is_a_missing_value_the_model_fills(tmp_path)
     pd.DataFrame({"flag": [mean_flag], "size": [0.5]}).to_csv(tmp_path / "mean.csv", index=False)
     gap, mean = predict_file(model, tmp_path / "gap.csv"), predict_file(model, tmp_path / "mean.csv")
     assert gap.loc[1, "p_a"] == pytest.approx(mean.loc[0, "p_a"], abs=1e-6)
+    # a cell of spaces alone is a missing value, as training reads it, not a word in a column of numbers
+    mean_size = model.meta["missing"]["fill"][1]
+    (tmp_path / "blank.csv").write_text(f"flag,size\nTrue,   \nTrue,{mean_size!r}\n")
+    blank = predict_file(model, tmp_path / "blank.csv")
+    assert blank.loc[0, "p_a"] == pytest.approx(blank.loc[1, "p_a"], abs=1e-6)
+    rows = "".join(f"{i % 5},{'ab'[i % 2]}\n" for i in range(29))
+    (tmp_path / "train.csv").write_text(f"size,label\n{rows}  ,a\n")
+    with pytest.raises(ConfigError, match=r"train.csv has missing values in \['size'\] \(1 of 30 rows\)"):
+        load_splits({"kind": "csv", "path": str(tmp_path / "train.csv"), "target": "label"})
 
 
 def test_a_model_file_that_does_not_list_its_text_columns_still_reads_them(colours, tmp_path) -> None:

@@ -71,13 +71,14 @@ def table_inputs(table: pd.DataFrame, feature_names: Sequence[str], data: Any, f
         header = "its first line, read as the header, is" if where else "its columns are"
         raise ConfigError("input", f"{name} names none of the columns the model was trained on ({names}); "
                                    f"{header} {[str(c) for c in table.columns[:4]]}")
+    rows = _blanks_missing(table[features])
     for column in features:
-        bad = _first_non_number(table[column]) if column in numeric else None
+        bad = _first_non_number(rows[column]) if column in numeric else None
         if bad is not None:
             raise ConfigError("input", f"{name}: column {column!r} holds {bad[1]!r} in row {bad[0]}, not a "
                                        "number; the model was trained on numbers there")
     text = [c for c in features if c not in numeric]
-    frame = pd.get_dummies(_as_typed(table[features], text, set(feature_names)), dtype=np.float32)
+    frame = pd.get_dummies(_as_typed(rows, text, set(feature_names)), dtype=np.float32)
     needed = [f for f in feature_names if f not in frame.columns and not any(f.startswith(f"{c}_") for c in text)]
     if needed:
         raise ConfigError("input", f"{name} gives no column {_column_of(needed[0], known_text)!r} the model was "
@@ -92,6 +93,16 @@ def table_inputs(table: pd.DataFrame, feature_names: Sequence[str], data: Any, f
         raise ConfigError("input", f"{name} has missing values (rows {rows}); the model was trained "
                                    "without filling them (task.data.missing: mean or median would)")
     return torch.from_numpy(x)
+
+
+def _blanks_missing(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with each cell of spaces alone a missing value, as training reads one."""
+    out = table.copy()
+    for column in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[column]) and not pd.api.types.is_bool_dtype(out[column]):
+            blank = out[column].map(lambda v: isinstance(v, str) and not v.strip()).astype(bool)
+            out[column] = out[column].mask(blank)
+    return out
 
 
 def _column_of(feature: str, text_columns: set[str] | None) -> str:
