@@ -14,17 +14,15 @@ header that holds nothing (a separator at the end of every line) or numbers the 
 
 from __future__ import annotations
 
-import codecs
 import re
-import zipfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from nntune.exceptions import ConfigError
+from nntune.train._csv_table import read_table
 from nntune.train.data_paths import data_path
 from nntune.train.datasets import CSV_MAX_CLASSES, MISSING, RawData
 from nntune.train.splits import TaskType
@@ -32,69 +30,6 @@ from nntune.train.splits import TaskType
 
 # pandas' name for a column whose header cell is empty ("Unnamed: 3", "Unnamed: 3.1" twice)
 _UNNAMED = re.compile(r"Unnamed: \d+(\.\d+)?")
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-# Files taken for text that are not: told by their first bytes, not by a decoding error
-_NOT_TEXT = {b"PK\x03\x04": "is a zip archive (an Excel .xlsx workbook, an .npz file), not text; save the table as CSV",
-             b"\xd0\xcf\x11\xe0": "is an Excel .xls workbook, not text; save the table as CSV",
-             b"\x1f\x8b": "is compressed with gzip; name it with .gz at its end, or unpack it",
-             b"\x93NUMPY": "is a numpy .npy array, not text; save arrays with np.savez and read them as kind npz",
-             b"PAR1": "is a Parquet file, not text; save the table as CSV (DataFrame.to_csv)"}
-
-
-def _text_option(spec: Mapping[str, Any], key: str, default: str, example: str) -> str:
-    value = spec.get(key, default)
-    if not isinstance(value, str) or not value:
-        raise ConfigError(f"task.data.{key}", f"give {example}, got {value!r}")
-    return value
-
-
-def _encoding(spec: Mapping[str, Any], path: Path) -> str:
-    """``encoding:`` as given (checked), else UTF-8, or UTF-16 for a file starting with its
-    byte-order mark (Excel's "Unicode text")."""
-    given = spec.get("encoding")
-    if given is None:
-        with path.open("rb") as fh:
-            return "utf-16" if fh.read(2) in _UTF16_BOMS else "utf-8"
-    if not isinstance(given, str):
-        raise ConfigError("task.data.encoding", f"give an encoding's name (utf-8, cp1252, utf-16), got {given!r}")
-    try:
-        codecs.lookup(given)
-    except LookupError:
-        raise ConfigError("task.data.encoding", f"unknown encoding {given!r}; try utf-8, cp1252 or utf-16") from None
-    return given
-
-
-def read_table(path: Path, spec: Mapping[str, Any], field: str = "task.data.path",
-               what: str = "give its encoding in task.data.encoding (cp1252, latin-1, utf-16)") -> pd.DataFrame:
-    """The CSV at ``path`` read with the spec's ``sep``, ``decimal``, ``thousands`` and ``encoding``; a file
-    pandas cannot read is one ConfigError naming ``field``, a file not in the encoding
-    ending with ``what`` to do about it."""
-    sep = _text_option(spec, "sep", ",", "the character between columns (',', ';', '\\t')")
-    decimal = _text_option(spec, "decimal", ".", "the character before a number's decimals ('.' or ',')")
-    if len(decimal) != 1 or decimal == sep:  # pandas ignores a decimal mark equal to the separator
-        raise ConfigError("task.data.decimal", f"give one character other than the separator {sep!r}, "
-                                               f"got {decimal!r}")
-    thousands = spec.get("thousands")
-    # the separator may be it: "1,234.5" quoted in a comma-separated file, as Excel writes it
-    if thousands is not None and (not isinstance(thousands, str) or len(thousands) != 1 or thousands == decimal):
-        raise ConfigError("task.data.thousands", f"give the one character between a number's thousands ('.' in "
-                                                 f"1.234,5) other than the decimal mark {decimal!r}, got "
-                                                 f"{thousands!r}")
-    encoding = _encoding(spec, path)
-    try:
-        return pd.read_csv(path, sep=sep, decimal=decimal, thousands=thousands, encoding=encoding)
-    except UnicodeError as err:
-        with path.open("rb") as fh:
-            start = fh.read(8)
-        binary = next((tail for magic, tail in _NOT_TEXT.items() if start.startswith(magic)), None)
-        if binary is not None:
-            raise ConfigError(field, f"cannot read {path.name} as CSV: it {binary}") from None
-        raise ConfigError(field, f"cannot read {path.name} as CSV: {str(err).strip()}; {what}") from None
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, ValueError, EOFError, OSError,
-            zipfile.BadZipFile) as err:  # also a .gz or .zip file pandas cannot unpack
-        raise ConfigError(field, f"cannot read {path.name} as CSV: {str(err).strip()}") from None
-
-
 def _not_features(table: pd.DataFrame) -> list[str]:
     """Columns without a header that are no feature: one holding nothing (a separator ending
     every line), and a first one whose values are all there and all different (the index
