@@ -121,6 +121,20 @@ def test_predict_reads_new_rows_as_the_training_file_was_read(tmp_path: Path, ca
     assert list(out["prediction"]) == expected and list(out["a"]) == list(new["a"])
     code, out_text, err = call_cli("predict", str(path), str(tmp_path / "new.csv"))
     assert code == 0 and err == "" and out_text.splitlines()[0] == "Unnamed: 0,colour,a,prediction,p_cat,p_dog"
+    # Excel's first line naming the separator is no row
+    text = (tmp_path / "new.csv").read_text(encoding="cp1252")
+    (tmp_path / "hinted.csv").write_text(f"sep=;\r\n{text}", encoding="cp1252")
+    assert list(predict_file(model, tmp_path / "hinted.csv")["prediction"]) == expected
+
+
+def test_a_first_line_naming_the_separator_is_read_as_excel_reads_it(tmp_path: Path) -> None:
+    """"sep=;" on a line of its own before the header (a hint to Excel, as some exports
+    write): the separator when task.data.sep is not given, and no row of the table."""
+    text = _table().to_csv(index=False, sep=";", decimal=",")
+    (tmp_path / "t.csv").write_text(f"sep=;\n{text}", encoding="utf-8-sig")
+    splits = load_splits(_spec(tmp_path / "t.csv", decimal=","))
+    assert splits.info["feature_names"] == ["a", "colour_blue", "colour_red"]
+    assert splits.info["n_train"] + splits.info["n_val"] + splits.info["n_test"] == 60
 
 
 def test_a_file_that_is_no_csv_text_is_told_what_it_is(tmp_path: Path) -> None:

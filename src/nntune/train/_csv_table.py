@@ -1,5 +1,6 @@
 """Reading a CSV file into a table: its separator, decimal and thousands marks and encoding
-as ``task.data`` gives them, a file that is no text told by its first bytes."""
+as ``task.data`` gives them (``sep:``, else the one a first line ``sep=;`` names, as Excel
+reads and some exports write), a file that is no text told by its first bytes."""
 
 from __future__ import annotations
 
@@ -46,12 +47,26 @@ def _encoding(spec: Mapping[str, Any], path: Path) -> str:
     return given
 
 
+def _sep_line(path: Path, encoding: str) -> str | None:
+    """The separator a first line such as ``sep=;`` names (a hint to Excel, no row of the
+    table), or None when the file has no such line."""
+    try:
+        with path.open(encoding=encoding, newline="") as fh:
+            first = fh.readline(16)
+    except (UnicodeError, OSError):  # no text: pandas' own reading tells why
+        return None
+    match = re.fullmatch(r"sep=(.)\r?\n?", first.lstrip("\ufeff"))
+    return match.group(1) if match else None
+
+
 def read_table(path: Path, spec: Mapping[str, Any], field: str = "task.data.path",
                what: str = "give its encoding in task.data.encoding (cp1252, latin-1, utf-16)") -> pd.DataFrame:
     """The CSV at ``path`` read with the spec's ``sep``, ``decimal``, ``thousands`` and ``encoding``; a file
     pandas cannot read is one ConfigError naming ``field``, a file not in the encoding
     ending with ``what`` to do about it."""
-    sep = _text_option(spec, "sep", ",", "the character between columns (',', ';', '\\t')")
+    encoding = _encoding(spec, path)
+    line = _sep_line(path, encoding)
+    sep = _text_option(spec, "sep", line or ",", "the character between columns (',', ';', '\\t')")
     decimal = _text_option(spec, "decimal", ".", "the character before a number's decimals ('.' or ',')")
     if len(decimal) != 1 or decimal == sep:  # pandas ignores a decimal mark equal to the separator
         raise ConfigError("task.data.decimal", f"give one character other than the separator {sep!r}, "
@@ -62,9 +77,9 @@ def read_table(path: Path, spec: Mapping[str, Any], field: str = "task.data.path
         raise ConfigError("task.data.thousands", f"give the one character between a number's thousands ('.' in "
                                                  f"1.234,5) other than the decimal mark {decimal!r}, got "
                                                  f"{thousands!r}")
-    encoding = _encoding(spec, path)
     try:
-        return pd.read_csv(path, sep=sep, decimal=decimal, thousands=thousands, encoding=encoding)
+        return pd.read_csv(path, sep=sep, decimal=decimal, thousands=thousands, encoding=encoding,
+                           skiprows=1 if line else None)
     except UnicodeError as err:
         with path.open("rb") as fh:
             start = fh.read(8)
