@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from nntune.samplers._trial_memo import TrialMemo
@@ -28,6 +28,39 @@ def violation(trial: FrozenTrial) -> float:
     when feasible or without constraint values)."""
     values = constraint_values(trial.system_attrs).values()
     return float(sum(max(0.0, v) if math.isfinite(v) else math.inf for v in values))
+
+
+def optuna_feasible(values: Iterable[float]) -> bool:
+    """Feasibility as Optuna's NSGA-II reads it (``_constrained_dominates``): every
+    constraint value <= 0. So -inf is satisfied, as it is for Optuna, where
+    :func:`~nntune.trial.meets_constraints` wants finite values; NaN is not."""
+    return all(v <= 0 for v in values)
+
+
+def optuna_violation(values: Iterable[float]) -> float:
+    """How far from feasible, as Optuna's NSGA-II reads it (``_evaluate_penalty``): the sum
+    of the positive constraint values, so -inf adds nothing and +inf makes it infinite.
+    Optuna refuses NaN (nntune too, where it stores constraints); one stored otherwise is
+    no known distance and counts as the farthest, infinite."""
+    total = 0.0
+    for v in values:
+        if math.isnan(v):
+            return math.inf
+        if v > 0:
+            total += v
+    return total
+
+
+def constrained_dominates(a: tuple[Sequence[float], bool, float], b: tuple[Sequence[float], bool, float]) -> bool:
+    """Optuna's constrained domination of complete trials, each given as (values to
+    minimize, feasible, violation): a feasible trial beats an infeasible one, of two
+    infeasible ones the smaller violation wins, of two feasible ones the one whose values
+    dominate (no worse in every objective, and not all equal)."""
+    if a[1] and b[1]:
+        return tuple(a[0]) != tuple(b[0]) and all(x <= y for x, y in zip(a[0], b[0]))
+    if a[1] or b[1]:
+        return a[1]
+    return a[2] < b[2]
 
 
 # Read once per finished trial object: the study ranks the whole history through

@@ -6,19 +6,44 @@ sorting of :mod:`nntune.samplers._nsga`. Importable from :mod:`nntune.samplers._
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from nntune.samplers._base import independent_draw, independent_draws, resolve_seed, trial_rng
 from nntune.samplers._checks import check_callable
-from nntune.samplers._constraints import ConstraintsFunc
+from nntune.samplers._constraints import ConstraintsFunc, constrained_dominates, optuna_feasible, optuna_violation
 from nntune.samplers._optuna_methods import OptunaMethods
+from nntune.samplers._trial_memo import TrialMemo
 from nntune.samplers.nsgaii import (BaseCrossover, BaseMutation, check_crossover, check_mutation, child_by_crossover,
                                     mutated, numeric_columns)
 from nntune.space import Distribution, Space
-from nntune.trial import FrozenTrial, TrialState
+from nntune.trial import FrozenTrial, TrialState, constraint_values
+
+
+def tournament(pool: Sequence[int], beats: Callable[[int, int], bool], rng: np.random.Generator) -> int:
+    """Optuna's binary tournament (``_select_parent``): two members of ``pool`` drawn at
+    random, each from all of it, the first winning when it ``beats`` (constrained-dominates)
+    the second, else the second."""
+    a, b = (pool[int(i)] for i in rng.integers(len(pool), size=2))
+    return a if beats(a, b) else b
+
+
+def _constraint_facts(trial: FrozenTrial) -> tuple[bool, float]:
+    constraints = constraint_values(trial.system_attrs).values()
+    return optuna_feasible(constraints), optuna_violation(constraints)
+
+
+_CONSTRAINT_FACTS: TrialMemo[tuple[bool, float]] = TrialMemo(_constraint_facts)
+
+
+def duel_facts(trial: FrozenTrial, directions: Sequence[str]) -> tuple[list[float], bool, float]:
+    """What a binary tournament compares of a (complete) parent: its values to minimize,
+    and whether it is feasible and how far from it, as Optuna reads them."""
+    feasible, violation = _CONSTRAINT_FACTS(trial)
+    values = [-v if d == "maximize" else v for v, d in zip(trial.values or (), directions)]
+    return values, feasible, violation
 
 
 class GenerationalSampler(OptunaMethods, abc.ABC):
@@ -26,13 +51,16 @@ class GenerationalSampler(OptunaMethods, abc.ABC):
     (the first drawn at random); a child's parents win binary tournaments among the elite
     that :meth:`elite` chooses from the complete trials of earlier generations, its
     parameters are the parents' crossed over uniformly in the unit cube (with
-    ``crossover_prob``; each taken from the second parent with ``swapping_prob``), or by
+    ``crossover_prob``; each kept from the first parent with ``swapping_prob``, as Optuna's UniformCrossover), or by
     Optuna's ``crossover`` given (:mod:`nntune.samplers.nsgaii`), then each mutated (drawn
     anew, or moved by ``mutation``) with ``mutation_prob`` (default 1 / number of parameters).
 
-    Nothing is stored beside the trials: the elite is a function of the stored trials
-    (kept in memory while they are unchanged), so the same seed and history give the same
-    suggestion in any process, a study resumed elsewhere included."""
+    The parents are drawn by Optuna's binary tournament (:func:`tournament`: constrained
+    domination between the two drawn, the second winning unless the first dominates), and
+    with ``1 - crossover_prob`` a child is a copy of a member drawn at random, as Optuna's.
+    The elite is a function of the stored trials (NSGA-II stores each trial's generation
+    with it, :mod:`nntune.samplers._ga_generations`), so the same seed and history give the
+    same suggestion in any process, a study resumed elsewhere included."""
 
     def __init__(self, *, population_size: int = 50, mutation: BaseMutation | None = None,
                  mutation_prob: float | None = None, crossover: BaseCrossover | None = None,
@@ -61,8 +89,8 @@ class GenerationalSampler(OptunaMethods, abc.ABC):
         """The number of the first trial of trial ``number``'s generation."""
         return number // self.population_size * self.population_size
 
-    # Optuna's GA methods, on nntune's bookkeeping: trial k is of generation k // population_size
-    # (stored nowhere, so any process agrees), and a generation's parents are :meth:`elite`'s
+    # Optuna's GA methods, on the number-range bookkeeping NSGA-III keeps: trial k is of
+    # generation k // population_size (NSGA-II overrides them with Optuna's stored generations), and a generation's parents are :meth:`elite`'s
     # choice among the complete trials of the generations before it.
     def get_trial_generation(self, study: Any, trial: FrozenTrial) -> int:
         """The generation of ``trial``: its number // ``population_size``."""
@@ -92,42 +120,46 @@ class GenerationalSampler(OptunaMethods, abc.ABC):
     @abc.abstractmethod
     def elite(self, history: Sequence[FrozenTrial], number: int,
               direction: str) -> tuple[list[FrozenTrial], list[float]]:
-        """The parents' pool for trial ``number`` and each member's rank (lower wins a
-        tournament; equal ranks are a coin toss)."""
+        """The parents' pool for trial ``number``, best first, and each member's rank (lower
+        better). The tournaments compare two members by Optuna's constrained domination
+        (:func:`~nntune.samplers._constraints.constrained_dominates`), not by rank."""
 
     def suggest(self, space: Space, history: Sequence[FrozenTrial], *, number: int,
                 direction: str = "minimize") -> dict[str, Any]:
+        # Asked even for an empty space (a define-by-run study before its first complete
+        # trial): NSGA-II stores the trial's generation as it is drawn.
+        members = [] if number < self.population_size else self.elite(history, number, direction)[0]
         if not len(space):
             return {}
-        members, ranks = ([], []) if number < self.population_size else self.elite(history, number, direction)
-        complete = [i for i, t in enumerate(members)
-                    if all(n in t.params for n in space.params if n not in space.conditions)]
-        elite, rank = [members[i] for i in complete], [ranks[i] for i in complete]
+        elite = [t for t in members if all(n in t.params for n in space.params if n not in space.conditions)]
         if len(elite) < 2:  # the first generation, or too few parents: random
             return independent_draws(space, self.seed, number)
         rng = trial_rng(self.seed, number, 7)
+        from nntune.samplers._nsga import objective_directions  # _nsga imports this module
 
-        def tournament(pool: list[int]) -> int:
-            a, b = (pool[int(i)] for i in rng.choice(len(pool), size=2, replace=len(pool) < 2))
-            if rank[a] == rank[b]:
-                return a if rng.random() < 0.5 else b
-            return a if rank[a] < rank[b] else b
+        directions = objective_directions(history, direction)
+        duel = [duel_facts(t, directions) for t in elite]
+
+        def beats(a: int, b: int) -> bool:
+            return constrained_dominates(duel[a], duel[b])
 
         if self.crossover is not None:
             if len(elite) < self.crossover.n_parents:
                 return independent_draws(space, self.seed, number)
-            child = child_by_crossover(self.crossover, space, elite, rank, rng, self.crossover_prob,
+            child = child_by_crossover(self.crossover, space, elite, lambda pool: tournament(pool, beats, rng), rng, self.crossover_prob,
                                        self.swapping_prob, getattr(history, "directions", None) or [direction])
-        else:
-            # The second parent is drawn from the elite less the first, as Optuna's: a child
-            # of one parent twice is that parent again unless mutated (a duplicate trial).
-            first = tournament(list(range(len(elite))))
-            second = tournament([i for i in range(len(elite)) if i != first])
-            u1, u2 = space.to_unit(elite[first].params), space.to_unit(elite[second].params)
-            child = u1.copy()
-            if rng.random() < self.crossover_prob:
-                swap = rng.random(len(child)) < self.swapping_prob
-                child[swap] = u2[swap]
+        elif rng.random() < self.crossover_prob:
+            # Optuna's uniform crossover: two binary tournaments, the second among the elite
+            # less the first winner (a child of one parent twice is that parent again unless
+            # mutated, a duplicate trial); each parameter the first's with swapping_prob.
+            first = tournament(list(range(len(elite))), beats, rng)
+            second = tournament([i for i in range(len(elite)) if i != first], beats, rng)
+            child = space.to_unit(elite[first].params).copy()
+            u2 = space.to_unit(elite[second].params)
+            take = rng.random(len(child)) >= self.swapping_prob
+            child[take] = u2[take]
+        else:  # no crossover: a copy of a member drawn at random, as Optuna's
+            child = space.to_unit(elite[int(rng.integers(len(elite)))].params).copy()
         p_mutate = self.mutation_prob if self.mutation_prob is not None else 1.0 / len(space)
         mutate = rng.random(len(child)) < p_mutate
         if self.mutation is None:

@@ -36,6 +36,11 @@ def remember_asked(study: Any, trial: FrozenTrial) -> None:
     _ASKED.set((study, trial))
 
 
+def noted() -> tuple[Any, FrozenTrial] | None:
+    """The study and trial noted last in this thread or task, or None."""
+    return _ASKED.get()
+
+
 @contextmanager
 def asked(study: Any, trial: FrozenTrial) -> Iterator[None]:
     """The study and trial noted for the span of one of Optuna's sampling calls."""

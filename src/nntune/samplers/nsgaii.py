@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -275,12 +275,12 @@ def cross(crossover: BaseCrossover, parents: Sequence[np.ndarray], numeric: np.n
           rng: np.random.Generator, swapping_prob: float, directions: Sequence[str]) -> np.ndarray:
     """A child in the unit cube from ``parents`` (unit-cube rows, NaN where a parameter was
     inactive): ``crossover`` on the ``numeric`` columns, the others taken from the first or
-    the last parent (the last with ``swapping_prob``), as Optuna crosses choices."""
+    the last parent (the first with ``swapping_prob``), as Optuna crosses choices."""
     pp = np.array(parents, dtype=float)
     child = pp[0].copy()
     other = ~numeric
     if other.any():
-        take_last = rng.random(int(other.sum())) < swapping_prob
+        take_last = rng.random(int(other.sum())) >= swapping_prob
         child[np.flatnonzero(other)[take_last]] = pp[-1][np.flatnonzero(other)[take_last]]
     if numeric.any():
         cols = pp[:, numeric]
@@ -296,19 +296,18 @@ def cross(crossover: BaseCrossover, parents: Sequence[np.ndarray], numeric: np.n
     return child
 
 
-def child_by_crossover(crossover: BaseCrossover, space: Any, elite: Sequence[Any], rank: Sequence[float],
-                       rng: np.random.Generator, crossover_prob: float, swapping_prob: float,
-                       directions: Sequence[str]) -> np.ndarray:
+def child_by_crossover(crossover: BaseCrossover, space: Any, elite: Sequence[Any],
+                       pick: Callable[[list[int]], int], rng: np.random.Generator, crossover_prob: float,
+                       swapping_prob: float, directions: Sequence[str]) -> np.ndarray:
     """A child in the unit cube by ``crossover``, as Optuna's: with ``crossover_prob`` its
-    parents (distinct winners of binary tournaments among ``elite``, the lower ``rank``
-    winning) crossed, made again from new parents while it falls outside the bounds
-    (clipped after :data:`MAX_TRIES`); else a copy of a member of the elite drawn at random."""
+    parents (distinct winners of binary tournaments, ``pick``, among ``elite``'s indices)
+    crossed, made again from new parents while it falls outside the bounds (clipped after
+    :data:`MAX_TRIES`); else a copy of a member of the elite drawn at random."""
 
     def parents() -> list[np.ndarray]:
         pool, chosen = list(range(len(elite))), []
         for _ in range(crossover.n_parents):
-            a, b = (pool[int(i)] for i in rng.choice(len(pool), size=2, replace=len(pool) < 2))
-            won = (a if rng.random() < 0.5 else b) if rank[a] == rank[b] else (a if rank[a] < rank[b] else b)
+            won = pick(pool)
             pool.remove(won)
             chosen.append(space.to_unit(elite[won].params))
         return chosen
