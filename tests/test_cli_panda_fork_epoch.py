@@ -1,8 +1,12 @@
 """``nntune trial fork --from-epoch E`` with no checkpoint at E names the command's option,
 ``--from-epoch``, not the Python argument ``from_epoch``; nothing is queued. An epoch that a
-continuation's parent trained names the trial whose checkpoint it is."""
+continuation's parent trained names the trial whose checkpoint it is, and ``nntune show
+--trial`` of the continuation names that trial and epoch too: its params are what it
+trained with from there, its first epochs were the parent's."""
 
 from __future__ import annotations
+
+import json
 
 from nntune.panda import open_babysit_study, queue_new, queue_resume, train_queued
 
@@ -33,3 +37,15 @@ def test_an_epoch_a_continuation_inherited_names_the_trial_that_trained_it(tmp_p
     assert err.rstrip().endswith("); trial 0 trained that epoch before trial 1 took over: "
                                  "fork trial 0 at epoch 1"), err
     assert [t.number for t in study.get_trials()] == [0, 1]
+
+    # show --trial of the continuation: without the line, its first epochs read as trained with its params.
+    step = study.storage.get_trial(study.id, 1).system_attrs["parent_step"]
+    code, out, err = call_cli("show", "--study", "panda", "--storage", cfg.storage, "--trial", "1", "--trial", "0")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[2] == (f"started from trial 0's weights after epoch {step} (epochs 1-{step} trained there, with "
+                        "that trial's settings: nntune show --trial 0); the params are what it trained with from there")
+    assert not any(line.startswith("started from") for line in lines[3:])  # trial 0 trained from scratch
+    code, out, err = call_cli("show", "--study", "panda", "--storage", cfg.storage, "--json")
+    rows = {r["number"]: r for r in json.loads(out)["trials"]}
+    assert (rows[0]["continued_from"], rows[1]["continued_from"]) == (None, {"trial": 0, "epoch": step}), err

@@ -81,8 +81,8 @@ def with_every_change(storage: str, study: str, rows: list[Mapping[str, Any]]) -
 
 
 def trial_lines(data: Mapping[str, Any], row: Mapping[str, Any], ranks: Mapping[int, int]) -> list[str]:
-    """What a trial is, one line each: its state, value and rank; its parameters; where a
-    scheduler left it; its error."""
+    """What a trial is, one line each: its state, value and rank; its parameters; whose
+    weights it started from; where a scheduler left it; its error."""
     from nntune._show_tables import _fmt
 
     metric, number = data["metric"], row["number"]
@@ -104,6 +104,15 @@ def trial_lines(data: Mapping[str, Any], row: Mapping[str, Any], ranks: Mapping[
         head += "; not ranked (no value)"
     params = " ".join(f"{k}={_fmt(v)}" for k, v in row["params"].items()) or "none"
     lines = [head, f"params: {params}"]
+    origin = row.get("continued_from")
+    if origin:
+        # Its params are what it trained with from there: without this line a continued
+        # trial's first epochs read as trained with them, and its parent goes unnamed.
+        step = origin["epoch"]
+        before = "epoch 1" if step == 1 else f"epochs 1-{step}"
+        lines.append(f"started from trial {origin['trial']}'s weights after epoch {step} ({before} trained there, "
+                     f"with that trial's settings: nntune show --trial {origin['trial']}); the params are what it "
+                     "trained with from there")
     if row.get("schedule"):
         lines.append(f"schedule: {row['schedule']}")
     if row.get("error"):

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 
 from nntune._files import MODEL_FILES_KEY as KEY_ATTR  # the study's attribute: the key in its files' names
-from nntune.model_file import continued_from
+from nntune._lineage import continued_from
 
 
 def study_key(study: Any) -> str:

@@ -117,17 +117,6 @@ def final_params(params: Mapping[str, Any], changes: Sequence[Mapping[str, Any]]
     return {**params, **{c["param"]: c["new"] for c in changes}}
 
 
-def continued_from(trial: Any) -> dict[str, int] | None:
-    """The trial whose weights ``trial`` started from and that trial's epoch: a fork's or a
-    resume's parent, a PBT copy's; None for a trial trained from scratch. Its epochs up to
-    that one trained in the parent, with the parent's settings."""
-    for parent, step in ((trial.system_attrs.get("parent"), trial.system_attrs.get("parent_step")),
-                         (trial.user_attrs.get("pbt_parent"), trial.user_attrs.get("pbt_parent_step"))):
-        if isinstance(parent, int) and isinstance(step, int):
-            return {"trial": parent, "epoch": step}
-    return None
-
-
 class TunedModel(nn.Module):
     """A tuned network between the data's normalization and the target's units. ``params``:
     the hyperparameters its trial started with; ``final_params``: those its last epoch

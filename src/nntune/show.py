@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from nntune._json import infinite_text, plain, text_number
+from nntune._lineage import continued_from
 from nntune._show_tables import _errors_table, _fmt, board_table, render_front, render_priorities
 from nntune.cli_text import schedule_text
 from nntune.control import changes_by_trial
@@ -75,8 +76,10 @@ def _finite(value: float | None) -> float | None:
 def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
     """``{"study", "direction", "directions", "metric", "counts", "best", "test_evaluations", "trials":
     [{"number", "state", "value", "params", "epochs", "findings", "diagnosis", "error",
-    "val_loss", "schedule"}]}``; ``schedule`` says where a scheduler left the trial (bracket
-    and rung, or the PBT member it was copied from), empty where none did.
+    "val_loss", "schedule", "continued_from"}]}``; ``schedule`` says where a scheduler left the
+    trial (bracket and rung, or the PBT member it was copied from), empty where none did;
+    ``continued_from`` is ``{"trial", "epoch"}`` whose weights a fork, a resume or a PBT copy
+    started from (its curve and epochs up to there are that trial's), else None.
 
     ``population``: the population executor's figures, with a ``text`` line (how many
     members a stack held and why, how full its slots were), else None. ``findings`` lists
@@ -109,7 +112,7 @@ def show_data(storage: str | Storage, study_name: str) -> dict[str, Any]:
                "epochs": t.epochs, "findings": [f.kind for f in found],
                "diagnosis": [f.to_json() for f in found], "changes": changes.get(t.number, []),
                "error": t.error, "val_loss": validation_loss(t), "feasible": is_feasible(t),
-               "schedule": schedule_text(t)}
+               "schedule": schedule_text(t), "continued_from": continued_from(t)}
         if "executions" in t.user_attrs:  # search.executions_per_trial: each seed's value beside their mean
             row["executions"] = t.user_attrs["executions"]
         if directions:  # several objectives: every value, and the trial's non-dominated rank
