@@ -96,6 +96,7 @@ def test_refused_changes_exit_2_and_write_nothing(tmp_path, capsys, monkeypatch)
         (["set", "--trial", str(running), "lr=0.5"], "lr: 0.5 is outside the trial's declared range"),
         (["set", "--trial", str(running), "units=64"], "units: cannot change while a model trains"),
         (["set", "--trial", str(running), "lr"], "changes: expected NAME=VALUE"),
+        (["set", "--trial", str(running), "lr="], "lr: no value after '=' in 'lr='; give NAME=VALUE"),
         (["stop", "--trial", str(finished)], "trial: trial 1 of study 'r' is complete"),
         (["fork", "--trial", str(running), "--from-epoch", "1"], "study: study 'r' was not started by nntune babysit"),
     ]

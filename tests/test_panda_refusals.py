@@ -139,3 +139,10 @@ def test_a_change_named_twice_in_one_command_is_refused(tmp_path, call_cli):
     code, out, err = call_cli("trial", "fork", *where, "--from-epoch", "1", "--set", "lr=0.02", "--set", "lr=0.03")
     assert refused(code, err, "lr: given more than once"), err
     assert len(study.storage.get_trials(study.id)) == 1  # no fork queued
+
+
+def test_a_name_without_a_value_is_refused_naming_it(tmp_path, call_cli):
+    # Read as YAML, nothing is null: babysit said lr None was outside the space's range.
+    code, out, err = call_cli("babysit", "--set", "lr=", "--study", "b", "--storage", f"sqlite:///{tmp_path / 'b.db'}")
+    assert refused(code, err, "lr: no value after '=' in 'lr='; give NAME=VALUE"), err
+    assert out == "" and not (tmp_path / "b.db").exists()

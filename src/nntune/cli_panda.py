@@ -30,7 +30,8 @@ trial_app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 def assignments(items: list[str], field: str) -> dict[str, Any]:
     """``NAME=VALUE`` pairs (lr=3e-4 early_stopping=true). A name given twice is refused, as
-    the dashboard's controls refuse it: one of its values would be dropped without a word."""
+    the dashboard's controls refuse it: one of its values would be dropped without a word;
+    so is a name with no value (``lr=``)."""
     out: dict[str, Any] = {}
     for item in items:
         name, sep, text = item.partition("=")
@@ -38,6 +39,9 @@ def assignments(items: list[str], field: str) -> dict[str, Any]:
             raise ConfigError(field, f"expected NAME=VALUE, got {item!r}")
         if name.strip() in out:
             raise ConfigError(name.strip(), "given more than once")
+        if not text.strip():
+            # YAML reads nothing as null: "lr=" was refused as "got None", or as None outside the range.
+            raise ConfigError(name.strip(), f"no value after '=' in {item!r}; give NAME=VALUE")
         out[name.strip()] = parse_value(name.strip(), text.strip())
     return out
 
