@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from nntune._files import write_atomic
+from nntune._model_inputs import check_finite
 from nntune.exceptions import ConfigError
 
 FORMAT = "nntune-model/1"
@@ -261,6 +262,7 @@ class TunedModel(nn.Module):
         """The output for ``x`` in eval mode (dropout off, batch norm's running statistics),
         each module's mode as it was afterwards: a check of a model being fine-tuned must not
         switch its dropout off, or batch norm's updates, for the steps after it."""
+        self._check_finite(x)
         modes = [(module, module.training) for module in self.modules()]
         self.eval()
         try:
@@ -268,6 +270,13 @@ class TunedModel(nn.Module):
         finally:
             for module, mode in modes:
                 module.training = mode
+
+    def _check_finite(self, x: Any) -> None:
+        """A NaN or infinite input refused for ``predict`` (:func:`~nntune._model_inputs.check_finite`);
+        a DataFrame's are refused by column where the table is read."""
+        if not hasattr(x, "to_numpy"):
+            check_finite(x, self.meta.get("input_shape") or (), fills=self.fill is not None)
+
 
 def _stats(normalization: Any, input_shape: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
     image = len(input_shape) == 3

@@ -1,0 +1,50 @@
+"""Arrays given to ``nntune.load_model``'s module from Python: rows ``predict`` cannot answer
+(NaN, infinite) refused by row, as ``nntune predict`` refuses them in a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import nntune
+from nntune.exceptions import ConfigError
+from nntune.model_file import TunedModel, save_model_file
+from nntune.train import fit, load_splits
+
+ROWS = np.array([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]])
+
+
+@pytest.fixture(scope="module")
+def iris_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    splits = load_splits("iris", seed=0)
+    params = {"epochs": 1, "units": 4, "layers": 1}
+    model = fit(params, splits, seed=0).model
+    return save_model_file(tmp_path_factory.mktemp("iris") / "m.pt", model, params, splits, study="iris",
+                           trial=0, data="iris")
+
+
+@pytest.fixture(scope="module")
+def iris(iris_file: Path) -> TunedModel:
+    return nntune.load_model(iris_file)
+
+
+def test_predict_refuses_missing_and_infinite_rows_by_row(iris) -> None:
+    gap, infinite = ROWS.copy(), ROWS.copy()
+    gap[1, 2], infinite[0, 0] = np.nan, np.inf
+    # The network answers them with NaN, which argmax made the first class: 'setosa'.
+    for given in (gap, torch.tensor(gap, dtype=torch.float32), gap.tolist()):
+        for answer in (iris.predict, iris.predict_proba):
+            with pytest.raises(ConfigError, match=r"^input: the batch has missing values \(rows \[1\]\); the model "
+                                                  r"was trained without filling them") as raised:
+                answer(given)
+            assert "\n" not in str(raised.value)
+    with pytest.raises(ConfigError, match=r"^input: the batch has infinite values \(rows \[0\]\)$"):
+        iris.predict(infinite)
+    with pytest.raises(ConfigError, match=r"missing values \(rows \[0\]\)"):
+        iris.predict(gap[1])  # one input, unbatched, is row 0
+    assert torch.isnan(iris(torch.tensor(gap, dtype=torch.float32))[1]).all()  # the module itself, as any
+    assert len(iris.predict(ROWS)) == 2 and iris.predict(np.zeros((0, 4))) == []
+
