@@ -1,5 +1,6 @@
-"""Arrays given to ``nntune.load_model``'s module from Python: rows ``predict`` cannot answer
-(NaN, infinite) refused by row, as ``nntune predict`` refuses them in a file."""
+"""Arrays given to ``nntune.load_model``'s module from Python: numbers held as objects read as
+numbers, text refused in one line, and rows ``predict`` cannot answer (NaN, infinite) refused
+by row, as ``nntune predict`` refuses them in a file."""
 
 from __future__ import annotations
 
@@ -47,4 +48,18 @@ def test_predict_refuses_missing_and_infinite_rows_by_row(iris) -> None:
         iris.predict(gap[1])  # one input, unbatched, is row 0
     assert torch.isnan(iris(torch.tensor(gap, dtype=torch.float32))[1]).all()  # the module itself, as any
     assert len(iris.predict(ROWS)) == 2 and iris.predict(np.zeros((0, 4))) == []
+
+
+def test_numbers_held_as_objects_predict_and_text_is_one_line(iris) -> None:
+    held = ROWS.astype(object)  # to_numpy() of a DataFrame with an int or bool column beside floats
+    held[0, 0] = 5  # an int among floats
+    assert iris.predict(held) == iris.predict(np.array([[5.0, 3.5, 1.4, 0.2], ROWS[1]]))
+    gap = held.copy()
+    gap[1, 3] = np.nan
+    with pytest.raises(ConfigError, match=r"missing values \(rows \[1\]\)"):
+        iris.predict(gap)
+    for text in (np.array([["5.1", "a", "1.4", "0.2"]]), [[5.1, "a", 1.4, 0.2]]):
+        with pytest.raises(ValueError, match="^inputs must be numbers, got 'a'; a table with text columns is read "
+                                             "by name from a DataFrame$"):
+            iris.predict(text)
 

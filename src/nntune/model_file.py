@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from nntune._files import write_atomic
-from nntune._model_inputs import check_finite
+from nntune._model_inputs import as_numbers, check_finite
 from nntune.exceptions import ConfigError
 
 FORMAT = "nntune-model/1"
@@ -153,6 +153,7 @@ class TunedModel(nn.Module):
         integer pixels (uint8 scaled to [0, 1] as the loader scaled them)."""
         if hasattr(x, "columns") and hasattr(x, "to_numpy"):  # a DataFrame: read as nntune predict reads a CSV
             x = self._table_inputs(x)
+        x = as_numbers(x)
         x = self._as_trained(x)
         if getattr(getattr(x, "flags", None), "writeable", True) is False:
             # pandas' to_numpy(), np.load(mmap_mode="r"): torch warns of undefined behaviour
