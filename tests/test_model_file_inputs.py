@@ -50,3 +50,17 @@ def test_inputs_of_the_wrong_shape_are_one_line(houses) -> None:
     assert "\n" not in str(raised.value)
     assert model.predict(np.zeros((3, 4))).shape == (3,)  # a batch of the right shape
     assert model.predict(torch.zeros(4)).size == 1  # one input, unbatched
+
+
+def test_one_row_of_a_dataframe_is_read_by_its_column_names(houses) -> None:
+    model, table = houses
+    row = table.iloc[3]  # a Series labelled by the columns, the target among them
+    expected = model.predict(table.iloc[3:4])
+    # torch said "could not determine the shape of object type 'Series'"
+    assert np.allclose(model.predict(row), expected) and model.predict(row).shape == (1,)
+    assert np.allclose(model(row[["city", "area"]]).detach().numpy(), expected, atol=1e-4)
+    with pytest.raises(ConfigError, match="the table gives no column 'city'"):
+        model.predict(row.drop("city"))
+    # a Series of other labels is a list of numbers: one unbatched input, here of the wrong size
+    with pytest.raises(ValueError, match=r"inputs of shape \(3,\); the model takes a batch of shape \(N, 4\)"):
+        model.predict(pd.Series([1.0, 2.0, 3.0]))

@@ -153,6 +153,8 @@ class TunedModel(nn.Module):
         integer pixels (uint8 scaled to [0, 1] as the loader scaled them)."""
         if hasattr(x, "columns") and hasattr(x, "to_numpy"):  # a DataFrame: read as nntune predict reads a CSV
             x = self._table_inputs(x)
+        elif hasattr(x, "to_frame") and hasattr(x, "to_numpy"):  # a pandas Series
+            x = self._series_inputs(x)
         x = as_numbers(x)
         x = self._as_trained(x)
         if getattr(getattr(x, "flags", None), "writeable", True) is False:
@@ -184,6 +186,16 @@ class TunedModel(nn.Module):
             raise ValueError("the model was trained on inputs without column names; give an array, not a DataFrame")
         return table_inputs(table, names, self.meta.get("data"), fills=self.fill is not None,
                             text_columns=self.meta.get("text_columns"))
+
+    def _series_inputs(self, row: Any) -> Any:
+        """A Series labelled by the training's columns (``df.iloc[i]``, one row of a table) as
+        a table of that one row, read by name as a DataFrame is; any other Series (a column,
+        a list of numbers) as its values."""
+        return self._table_inputs(row.to_frame().T) if self._names_a_row(row) else row.to_numpy()
+
+    def _names_a_row(self, series: Any) -> bool:
+        known = {*(self.meta.get("feature_names") or ()), *(self.meta.get("text_columns") or ())}
+        return bool(known) and any(label in known for label in series.index)
 
     def _as_trained(self, x: Any) -> Any:
         """A batch of images as the training data gave them, (N, H, W), (N, H, W, C) or
@@ -274,7 +286,9 @@ class TunedModel(nn.Module):
 
     def _check_finite(self, x: Any) -> None:
         """A NaN or infinite input refused for ``predict`` (:func:`~nntune._model_inputs.check_finite`);
-        a DataFrame's are refused by column where the table is read."""
+        a DataFrame's, and a Series row's, are refused by column where the table is read."""
+        if hasattr(x, "to_frame") and hasattr(x, "to_numpy") and not self._names_a_row(x):
+            x = x.to_numpy()  # a Series of values, not a table's row
         if not hasattr(x, "to_numpy"):
             check_finite(x, self.meta.get("input_shape") or (), fills=self.fill is not None)
 
