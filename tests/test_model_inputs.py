@@ -63,3 +63,12 @@ def test_numbers_held_as_objects_predict_and_text_is_one_line(iris) -> None:
                                              "by name from a DataFrame$"):
             iris.predict(text)
 
+
+def test_a_device_the_machine_lacks_is_named_not_the_file(iris_file) -> None:
+    # torch's load failed on it, and the file was called "not an nntune model file"
+    for device in ("cuda:99", "gpu"):
+        with pytest.raises(ConfigError, match=f"^map_location: '{device}' is not a device of this machine: ") \
+                as raised:
+            nntune.load_model(iris_file, map_location=device)
+        assert "\n" not in str(raised.value)
+    assert nntune.load_model(iris_file, map_location=torch.device("cpu")).shift.device.type == "cpu"

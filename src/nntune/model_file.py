@@ -320,8 +320,9 @@ def load_model(path: str | Path, *, map_location: str | torch.device = "cpu") ->
     again before predicting with ``model(x)``."""
     from nntune.train.models import build_model
 
-    try:
-        payload = torch.load(Path(path), map_location=map_location, weights_only=True)
+    device = _device(map_location)
+    try:  # the file's tensors are on the CPU, whatever device the model goes to
+        payload = torch.load(Path(path), map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise ConfigError("path", f"no model file at {path}") from None
     except Exception:  # not a torch file, or one holding more than plain tensors and values
@@ -350,4 +351,16 @@ def load_model(path: str | Path, *, map_location: str | torch.device = "cpu") ->
                        params=payload["params"], meta=meta, resize=payload.get("resize"), fill=fill,
                        final_params=payload.get("final_params") or final_params(payload["params"], changes),
                        changes=changes, continued_from=payload.get("continued_from"))
-    return model.to(map_location).eval()
+    return model.to(device).eval()
+
+
+def _device(given: str | torch.device) -> torch.device:
+    """``map_location`` as a device of this machine, or one line naming it: asked for CUDA
+    where there is none, torch's load failed and the file was called no model file."""
+    try:
+        device = torch.device(given)
+        torch.empty(0, device=device)
+    except (RuntimeError, AssertionError, TypeError) as err:
+        problem = (str(err).strip() or type(err).__name__).splitlines()[0]
+        raise ConfigError("map_location", f"{given!r} is not a device of this machine: {problem}") from None
+    return device
