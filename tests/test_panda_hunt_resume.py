@@ -105,6 +105,13 @@ def test_a_stop_of_a_killed_trial_is_refused_and_points_to_resume(tmp_path, call
     assert refused(code, err, "trial: trial 0 of study 'panda' no longer trains: its process "), err
     assert f"nntune babysit --resume --study panda --trial 0 --storage {cfg.storage}" in err and out == ""
     assert study.storage.get_param_changes(study.id, number) == []  # nothing written
+    # A change is kept for the continuation, but "from its next epoch" would be a promise too.
+    code, out, err = call_cli("trial", "set", "--study", "panda", "--trial", str(number), "--storage", cfg.storage,
+                              "lr=0.001")
+    assert code == 0 and out.startswith("trial 0 of study panda: lr = 0.001 once continued: its process "), err
+    assert out.endswith(f"nntune babysit --resume --study panda --trial 0 --storage {cfg.storage} continues it "
+                        "with the change\n"), out
+    assert [(c.param, c.pending) for c in study.storage.get_param_changes(study.id, number)] == [("lr", True)]
     # One still training here is stopped as ever.
     study.storage.set_trial_system_attr(study.id, number, "babysit", {"pid": os.getpid(), "host": socket.gethostname()})
     code, out, err = call_cli("trial", "stop", "--study", "panda", "--trial", str(number), "--storage", cfg.storage)

@@ -6,6 +6,7 @@ Registered by cli.py; heavy imports stay inside the functions so ``nntune --help
 from __future__ import annotations
 
 import math
+import shlex
 from typing import Any, Optional
 
 import typer
@@ -186,12 +187,18 @@ def trial_set(
     storage: str = typer.Option("sqlite:///nntune.db", "--storage", help="Storage URL."),
 ) -> None:
     """Change hyperparameters of a running trial from its next epoch boundary."""
-    from nntune.control import effect_note
+    from nntune.control import effect_note, gone_here
 
     values = assignments(changes, "changes")
     st = _open_trial_study(storage, study)
     added = st.set_trial_params(trial, values)
     when = effect_note(_study_attrs(st))
+    now = st.storage.get_trial(st.id, trial, with_metrics=False)
+    pid = gone_here(now) if now.state.value == "running" else None
+    if pid is not None:
+        # Killed (kill -9): it has no next epoch; its continuation takes the change over.
+        when = (f"once continued: its process {pid} is gone; nntune babysit --resume --study {shlex.quote(study)} "
+                f"--trial {trial} --storage {shlex.quote(_redact(storage))} continues it with the change")
     for c in added:
         print(f"trial {trial} of study {study}: {c.param} = {c.new!r} {when}")
 
