@@ -113,13 +113,17 @@ def test_a_config_or_set_of_the_wrong_type_is_one_line(tmp_path, monkeypatch):
 def test_one_data_set_tuned_as_many_studies_is_on_disk_once(tmp_path, monkeypatch):
     import os
 
+    import torch
     from sklearn.datasets import load_iris
 
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NNTUNE_THREADS", "1")  # each trial sets torch's threads, process-wide
+    torch.set_num_threads(3)  # the notebook's own (the test's fixture puts its 1 back)
     x, y = load_iris(return_X_y=True)
     for name in ("try0", "try1", "try2"):  # a notebook's experiments, one study each
         nntune.tune({"study": name, "storage": f"sqlite:///{tmp_path / 'n.db'}", "search": {"trials": 1},
                      "fixed": {"epochs": 1}}, data=(x, y), report=False, model_file=False)
+    assert torch.get_num_threads() == 3  # as the notebook had them, for its own torch code after the calls
     files = sorted((tmp_path / "data").iterdir())
     assert [f.name.split("-")[0] for f in files] == ["try0", "try1", "try2"]  # each study names its own
     assert len({(f.stat().st_dev, f.stat().st_ino) for f in files}) == 1  # one file's bytes on disk
@@ -127,3 +131,11 @@ def test_one_data_set_tuned_as_many_studies_is_on_disk_once(tmp_path, monkeypatc
     again = nntune.tune({"study": "try1", "storage": f"sqlite:///{tmp_path / 'n.db'}", "search": {"trials": 2},
                          "fixed": {"epochs": 1}}, data=(x, y), report=False, model_file=False)
     assert again.counts["complete"] == 2
+
+    def interrupt(study, trial):  # Ctrl-C in the notebook as a trial ends
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        nntune.tune({"study": "try1", "storage": f"sqlite:///{tmp_path / 'n.db'}", "search": {"trials": 3},
+                     "fixed": {"epochs": 1}}, data=(x, y), report=False, model_file=False, on_trial=interrupt)
+    assert torch.get_num_threads() == 3

@@ -99,7 +99,7 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
         if isinstance(err, ConfigError):
             raise python_terms(arrays_error(err, target) if data is not None else err) from None
         raise
-    summary = run_tune(prepared, on_trial=on_trial, model_file=model_path)
+    summary = _keeping_torch_threads(lambda: run_tune(prepared, on_trial=on_trial, model_file=model_path))
     if report_path is not None:
         from nntune.report import write_report
 
@@ -107,6 +107,20 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
     fresh = summary.test is not None and not summary.test.recorded
     summary.model_path = model_path if fresh and model_path is not None and model_path.is_file() else None
     return summary
+
+
+def _keeping_torch_threads(run: Callable[[], TuneSummary]) -> TuneSummary:
+    """``run()`` with torch's thread count as the caller had it afterwards, however it ends:
+    each trial sets the count to what the machine's load leaves free (one core on a busy
+    machine, ``NNTUNE_THREADS``), a process-wide setting that the notebook's own torch code
+    after the call would otherwise run on."""
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        return run()
+    finally:
+        torch.set_num_threads(before)
 
 
 def store_arrays(target: Path, blob: bytes) -> Path:
