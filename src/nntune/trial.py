@@ -12,7 +12,7 @@ import importlib
 import math
 import sys
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -72,8 +72,14 @@ def constraint_values(system_attrs: Mapping[str, Any]) -> dict[str, float]:
 
 
 def meets_constraints(system_attrs: Mapping[str, Any]) -> bool:
-    """Whether every stored constraint value is a finite number <= 0 (true without any)."""
-    return all(math.isfinite(v) and v <= 0 for v in constraint_values(system_attrs).values())
+    """Whether every stored constraint value is <= 0 (true without any), as Optuna reads
+    them everywhere: -inf is met, +inf and a NaN (refused where constraints are stored) are not."""
+    return constraints_met(constraint_values(system_attrs).values())
+
+
+def constraints_met(values: Iterable[float]) -> bool:
+    """:func:`meets_constraints` of the values themselves."""
+    return all(v <= 0 for v in values)
 
 
 def constraint_attr(key: str, value: Any) -> tuple[str, float]:

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 import nntune
-from nntune.samplers import NSGAIISampler
-from nntune.samplers._constraints import constrained_dominates, optuna_feasible, optuna_violation
+from nntune.samplers import NSGAIISampler, is_feasible
+from nntune.samplers._constraints import constrained_dominates, constraint_violation, violation
 from nntune.samplers._ga_generations import GENERATION_KEY, PARENTS_KEY, assign_generations
 from nntune.samplers._generational import duel_facts, tournament
-from nntune.trial import FrozenTrial, TrialState
+from nntune.trial import FrozenTrial, TrialState, constraints_met
 
 optuna = pytest.importorskip("optuna")
 from optuna.samplers.nsgaii._constraints_evaluation import _constrained_dominates  # noqa: E402
@@ -145,6 +145,21 @@ def test_constrained_domination_and_the_tournament_are_optunas_on_infinite_const
 
 
 def test_feasibility_reads_constraint_values_as_optuna() -> None:
-    assert optuna_feasible([-math.inf, 0.0]) and not optuna_feasible([math.inf]) and not optuna_feasible([math.nan])
-    assert optuna_violation([-math.inf, 0.5, 1.0]) == 1.5  # -inf adds nothing (it was infinite before)
-    assert optuna_violation([math.inf, -1.0]) == math.inf and optuna_violation([math.nan]) == math.inf
+    assert constraints_met([-math.inf, 0.0]) and not constraints_met([math.inf]) and not constraints_met([math.nan])
+    assert constraint_violation([-math.inf, 0.5, 1.0]) == 1.5  # -inf adds nothing (it was infinite before)
+    assert constraint_violation([math.inf, -1.0]) == math.inf and constraint_violation([math.nan]) == math.inf
+
+
+@pytest.mark.parametrize("library", [nntune, optuna])
+def test_a_constraint_of_minus_infinity_is_met_by_the_study_as_by_every_sampler(library) -> None:
+    """One rule for the whole study: the best trial, the Pareto front and the samplers' views
+    take -inf as met, as Optuna does everywhere (the study once wanted finite values)."""
+    study = library.create_study(directions=["minimize"])
+    for value, constraint in ((1.0, -math.inf), (0.5, 1.0)):
+        trial = study.ask()
+        trial.set_constraint("c", constraint)
+        study.tell(trial, value)
+    assert study.best_trial.number == 0 and [t.number for t in study.best_trials] == [0]
+    if library is nntune:
+        first = study.trials[0]
+        assert is_feasible(first) and violation(first) == 0.0

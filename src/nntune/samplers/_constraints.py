@@ -18,30 +18,22 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from nntune.samplers._trial_memo import TrialMemo
-from nntune.trial import FrozenTrial, TrialState, constraint_values, meets_constraints
+from nntune.trial import FrozenTrial, TrialState, constraint_values, constraints_met, meets_constraints
 
 ConstraintsFunc = Callable[[FrozenTrial], Sequence[float]]
 
 
 def violation(trial: FrozenTrial) -> float:
     """How far the trial is from feasible: the sum of its positive constraint values (0
-    when feasible or without constraint values)."""
-    values = constraint_values(trial.system_attrs).values()
-    return float(sum(max(0.0, v) if math.isfinite(v) else math.inf for v in values))
+    when feasible or without constraint values; see :func:`constraint_violation`)."""
+    return constraint_violation(constraint_values(trial.system_attrs).values())
 
 
-def optuna_feasible(values: Iterable[float]) -> bool:
-    """Feasibility as Optuna's NSGA-II reads it (``_constrained_dominates``): every
-    constraint value <= 0. So -inf is satisfied, as it is for Optuna, where
-    :func:`~nntune.trial.meets_constraints` wants finite values; NaN is not."""
-    return all(v <= 0 for v in values)
-
-
-def optuna_violation(values: Iterable[float]) -> float:
-    """How far from feasible, as Optuna's NSGA-II reads it (``_evaluate_penalty``): the sum
-    of the positive constraint values, so -inf adds nothing and +inf makes it infinite.
-    Optuna refuses NaN (nntune too, where it stores constraints); one stored otherwise is
-    no known distance and counts as the farthest, infinite."""
+def constraint_violation(values: Iterable[float]) -> float:
+    """How far from feasible, as Optuna reads it (``_evaluate_penalty``): the sum of the
+    positive constraint values, so -inf adds nothing and +inf makes it infinite. Optuna
+    refuses NaN (nntune too, where it stores constraints); one stored otherwise is no known
+    distance and counts as the farthest, infinite."""
     total = 0.0
     for v in values:
         if math.isnan(v):

@@ -13,7 +13,7 @@ import numpy as np
 
 from nntune.samplers._base import independent_draw, independent_draws, resolve_seed, trial_rng
 from nntune.samplers._checks import check_callable
-from nntune.samplers._constraints import ConstraintsFunc, constrained_dominates, optuna_feasible, optuna_violation
+from nntune.samplers._constraints import ConstraintsFunc, constrained_dominates, constraint_violation, constraints_met
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.samplers._trial_memo import TrialMemo
 from nntune.samplers.nsgaii import (BaseCrossover, BaseMutation, check_crossover, check_mutation, child_by_crossover,
@@ -32,7 +32,7 @@ def tournament(pool: Sequence[int], beats: Callable[[int, int], bool], rng: np.r
 
 def _constraint_facts(trial: FrozenTrial) -> tuple[bool, float]:
     constraints = constraint_values(trial.system_attrs).values()
-    return optuna_feasible(constraints), optuna_violation(constraints)
+    return constraints_met(constraints), constraint_violation(constraints)
 
 
 _CONSTRAINT_FACTS: TrialMemo[tuple[bool, float]] = TrialMemo(_constraint_facts)

@@ -5,7 +5,7 @@ of the generation before it and that generation's complete trials, as Optuna's
 
 The candidates are ranked by constrained domination: the feasible ones by Pareto front,
 then the infeasible ones by their violation (equal violations share a rank), feasibility
-and violation read as Optuna reads them (:func:`~nntune.samplers._constraints.optuna_feasible`).
+and violation read as Optuna reads them (:func:`~nntune.trial.constraints_met`).
 Whole ranks join while they fit; the rank that does not fit whole is cut by crowding
 distance, the least crowded kept.
 
@@ -21,14 +21,14 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
-from nntune.samplers._constraints import ConstraintsFunc, optuna_feasible, optuna_violation
+from nntune.samplers._constraints import ConstraintsFunc, constraint_violation
 from nntune.samplers._ga_generations import assign_generations, store_for, stored_generation, stored_parents
 from nntune.samplers._nsga import (GenerationalSampler, crowding_by_front, front_ids, in_reach, minimized_rows,
                                    objective_directions, stored_trials)
 from nntune.samplers._trial_memo import TrialMemo
 from nntune.samplers.nsgaii import BaseCrossover, BaseMutation
 from nntune.space import Space
-from nntune.trial import FrozenTrial, TrialState, constraint_values
+from nntune.trial import FrozenTrial, TrialState, constraint_values, constraints_met
 
 # What NSGA-II reads of a trial: its number, its values when it is complete with no NaN
 # among them (else None: an infinite value is a value, as in Optuna), whether it is
@@ -42,8 +42,8 @@ def _facts(trial: FrozenTrial) -> Facts:
     values = trial.values if complete else None
     ok = values is not None and not any(math.isnan(v) for v in values)
     constraints = constraint_values(trial.system_attrs).values()
-    return (trial.number, tuple(values) if ok else None, optuna_feasible(constraints),  # type: ignore[arg-type]
-            optuna_violation(constraints), complete, stored_generation(trial.system_attrs),
+    return (trial.number, tuple(values) if ok else None, constraints_met(constraints),  # type: ignore[arg-type]
+            constraint_violation(constraints), complete, stored_generation(trial.system_attrs),
             stored_parents(trial.system_attrs))
 
 
