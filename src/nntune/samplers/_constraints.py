@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from nntune.samplers._trial_memo import TrialMemo
-from nntune.trial import FrozenTrial, TrialState, constraint_values, constraints_met, meets_constraints
+from nntune.trial import FrozenTrial, TrialState, constraint_values, meets_constraints
 
 ConstraintsFunc = Callable[[FrozenTrial], Sequence[float]]
 
