@@ -22,6 +22,8 @@ from nntune.model_file import class_labels
     (["+1", "2"], ["+1", "2"]),
     (["1.5", "2"], ["1.5", "2"]),
     ([], []),
+    (["False", "True"], [False, True]),  # a bool target: predict(x) == y compared a string to True
+    (["False", "True", "maybe"], ["False", "True", "maybe"]),
 ])
 def test_class_labels_are_integers_only_where_every_name_is_one(names, labels) -> None:
     got = class_labels(names)

@@ -33,10 +33,13 @@ FORMAT = "nntune-model/1"
 _INTEGER_NAME = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
 
-def class_labels(names: Sequence[str]) -> list[int] | list[str]:
-    """The labels the classes had in the training data: integers when every class name is
-    one written out (a CSV or npz target of integers, digits, MNIST), else the names. Model
-    files hold the names as text, so this reading also serves the files of earlier nntunes."""
+def class_labels(names: Sequence[str]) -> list[bool] | list[int] | list[str]:
+    """The labels the classes had in the training data: booleans for the names False and
+    True (a bool target), integers when every class name is one written out (a CSV or npz
+    target of integers, digits, MNIST), else the names. Model files hold the names as text,
+    so this reading also serves the files of earlier nntunes."""
+    if sorted(str(n) for n in names) == ["False", "True"]:
+        return [str(n) == "True" for n in names]
     if names and all(_INTEGER_NAME.fullmatch(str(n)) for n in names):
         return [int(n) for n in names]
     return [str(n) for n in names]
@@ -242,16 +245,16 @@ class TunedModel(nn.Module):
                                  ", or images laid out as the training data gave them"))
 
     @property
-    def labels(self) -> list[int] | list[str]:
-        """The classes as the training data's labels: integers where those were integers
-        (``classes`` holds their names as text)."""
+    def labels(self) -> list[bool] | list[int] | list[str]:
+        """The classes as the training data's labels: integers where those were integers,
+        booleans where they were (``classes`` holds their names as text)."""
         return class_labels(self.classes)
 
     @torch.no_grad()
-    def predict(self, x: Any) -> np.ndarray | list[int] | list[str]:
+    def predict(self, x: Any) -> np.ndarray | list[bool] | list[int] | list[str]:
         """For a batch ``x`` (as :meth:`forward` takes it): a classification's class labels, a
-        list as long as the batch (integers where the training's labels were, else their
-        names); a regression's values in the target's own units, a numpy float32 array of
+        list as long as the batch (integers or booleans where the training's labels were,
+        else their names); a regression's values in the target's own units, a numpy float32 array of
         shape (N,) (or (N, targets) for several targets). Always answered in eval mode;
         a model being fine-tuned (``train()``) is left in training mode."""
         out = self._evaluated(x)
