@@ -13,13 +13,13 @@ import numpy as np
 
 from nntune.samplers._base import independent_draw, independent_draws, resolve_seed, trial_rng
 from nntune.samplers._checks import check_callable
-from nntune.samplers._constraints import ConstraintsFunc, constrained_dominates, constraint_violation, constraints_met
+from nntune.samplers._constraints import ConstraintsFunc, constrained_dominates, constraint_violation
 from nntune.samplers._optuna_methods import OptunaMethods
 from nntune.samplers._trial_memo import TrialMemo
 from nntune.samplers.nsgaii import (BaseCrossover, BaseMutation, check_crossover, check_mutation, child_by_crossover,
                                     mutated, numeric_columns)
 from nntune.space import Distribution, Space
-from nntune.trial import FrozenTrial, TrialState, constraint_values
+from nntune.trial import FrozenTrial, TrialState, constraint_values, constraints_met
 
 
 def tournament(pool: Sequence[int], beats: Callable[[int, int], bool], rng: np.random.Generator) -> int:
