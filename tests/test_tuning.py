@@ -46,14 +46,18 @@ def test_arrays_in_memory_are_the_studys_data_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     x, y = load_iris(return_X_y=True)
     names = load_iris().target_names[y]  # text labels
+    # nntune's own space classes in the dict, as a YAML file's entries (refused as no mapping before)
     cfg = {"study": "mem", "storage": f"sqlite:///{tmp_path / 'm.db'}", "search": {"trials": 2},
-           "fixed": {"epochs": 3}, "space": {"lr": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True}}}
+           "fixed": {"epochs": 3}, "space": {"lr": nntune.Float(1e-3, 1e-1, log=True)}}
     summary = nntune.tune(cfg, data=(torch.tensor(x, dtype=torch.float32), list(names)), report=False)
     files = sorted((tmp_path / "data").iterdir())
     assert len(files) == 1 and files[0].name.startswith("mem-") and files[0].suffix == ".npz"
     study = nntune.load_study(study_name="mem", storage=cfg["storage"])
-    stored = study.storage.load_study("mem").attrs["config"]["task"]["data"]
-    assert stored == {"kind": "npz", "path": str(files[0].relative_to(tmp_path))}
+    stored = study.storage.load_study("mem").attrs["config"]
+    assert stored["task"]["data"] == {"kind": "npz", "path": str(files[0].relative_to(tmp_path))}
+    assert {k: stored["space"]["lr"][k] for k in ("type", "low", "high", "log")} == \
+        {"type": "float", "low": 1e-3, "high": 1e-1, "log": True}
+    cfg["space"] = nntune.Space({"lr": nntune.Float(1e-3, 1e-1, log=True)})  # the same space: a resume
     model = nntune.load_model(summary.model_path)
     assert model.classes == ["setosa", "versicolor", "virginica"]
     assert set(model.predict(torch.tensor(x[:10], dtype=torch.float32))) <= set(model.classes)
@@ -99,6 +103,17 @@ def test_arrays_with_gaps_are_filled_from_the_training_rows_and_so_are_new_ones(
     assert model.meta["missing"]["method"] == "mean"
     np.savez(tmp_path / "new.npz", x=np.array([[2.0, np.nan], [8.0, np.nan]], dtype=np.float32))
     assert list(predict_file(model, tmp_path / "new.npz")["prediction"]) == [0, 1]
+
+
+def test_a_space_objects_conditions_are_its_entries_when() -> None:
+    from nntune.tuning import plain_space
+
+    raw = {"space": nntune.Space({"optimizer": nntune.Choice(["sgd", "momentum"]), "momentum": nntune.Beta(0.8, 0.99),
+                                  "units": nntune.Int(4, 64, log=True)}, {"momentum": {"optimizer": ["momentum"]}})}
+    plain_space(raw)
+    assert raw["space"] == {"optimizer": {"type": "choice", "values": ["sgd", "momentum"]},
+                            "momentum": {"type": "beta", "low": 0.8, "high": 0.99, "when": {"optimizer": ["momentum"]}},
+                            "units": {"type": "int", "low": 4, "high": 64, "log": True, "step": 1}}
 
 
 def test_a_config_or_set_of_the_wrong_type_is_one_line(tmp_path, monkeypatch):

@@ -34,7 +34,8 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
          model_file: str | Path | bool = True,
          on_trial: Callable[[Study, FrozenTrial], None] | None = None) -> TuneSummary:
     """Tune the built-in trainer as ``nntune tune`` does: ``config`` is a YAML file, a dict
-    of the same shape, or None for the embedded default; ``set`` changes values by dotted
+    of the same shape (whose ``space`` may be a :class:`~nntune.Space`, or give a name a
+    ``Float``, ``Int``, ``Choice`` or ``Beta``), or None for the embedded default; ``set`` changes values by dotted
     name (``{"search.trials": 10, "fixed.epochs": 5}``), as ``--set`` does. The search runs,
     the test split is opened once for the best trial, and the report (``report``: a path,
     True for ``reports/STUDY.html``, False for none) and the model file (``model_file``,
@@ -66,6 +67,7 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
     raw = copy.deepcopy(dict(config)) if isinstance(config, Mapping) else read_raw(config)
     for path, value in (set or {}).items():
         set_value(raw, str(path), value)
+    plain_space(raw)
     source = str(config) if isinstance(config, (str, Path)) else "dict" if config else "default"
     cfg = parse_config(raw, source)
     check_executor(cfg)
@@ -107,6 +109,26 @@ def tune(config: str | Path | Mapping[str, Any] | None = None, *, set: Mapping[s
     fresh = summary.test is not None and not summary.test.recorded
     summary.model_path = model_path if fresh and model_path is not None and model_path.is_file() else None
     return summary
+
+
+def plain_space(raw: dict[str, Any]) -> None:
+    """nntune's own space classes in a config's ``space`` (a :class:`~nntune.space.Space`, or a
+    ``Float``, ``Int``, ``Choice`` or ``Beta`` for a name) as the entries a YAML file gives:
+    the study stores its config as data, and compares a resumed run's with it."""
+    from nntune.space import Beta, Choice, Float, Int, Space
+
+    def entry(dist: Any) -> Any:
+        if not isinstance(dist, (Float, Int, Choice, Beta)):
+            return dist
+        return {k: v for k, v in dist.to_json().items() if v is not None}
+
+    space = raw.get("space")
+    if isinstance(space, Space):
+        raw["space"] = {name: {**entry(dist), **({"when": dict(space.conditions[name])}
+                                                 if space.conditions.get(name) else {})}
+                        for name, dist in space.params.items()}
+    elif isinstance(space, Mapping):
+        raw["space"] = {name: entry(dist) for name, dist in space.items()}
 
 
 def _keeping_torch_threads(run: Callable[[], TuneSummary]) -> TuneSummary:
