@@ -6,7 +6,7 @@ writing it, so a refused change writes nothing. ``train/live.py`` applies accept
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -131,6 +131,37 @@ def check_for_optimizer(changes: Mapping[str, Any], optimizer: Any) -> None:
             raise ConfigError(name, f"the trial trains with optimizer {optimizer}, which does not use {name} ({has})")
         if name == "momentum" and optimizer == "nesterov" and value == 0:
             raise ConfigError(name, "nesterov needs momentum > 0")
+
+
+# The settings read under one learning-rate schedule or with early stopping only (train/
+# schedules.py, train/epochs.py; unread_settings.READ_BY says the same of a config), and what
+# the trainer takes where a trial gives neither (train/basics.LOOP_DEFAULTS, checked by a test).
+READ_UNDER: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "lr_gamma": ("lr_schedule", ("step", "exponential")), "lr_step_epochs": ("lr_schedule", ("step",)),
+    "lr_factor": ("lr_schedule", ("plateau",)), "lr_patience": ("lr_schedule", ("plateau",)),
+    "lr_min": ("lr_schedule", ("plateau", "cosine")),
+    "patience": ("early_stopping", (True,)), "min_delta": ("early_stopping", (True,)),
+}
+DECIDER_DEFAULTS: dict[str, Any] = {"lr_schedule": "constant", "early_stopping": False}
+
+
+def check_for_schedule(changes: Mapping[str, Any], current: Callable[[str], Any]) -> None:
+    """Refuse (ConfigError naming the parameter) a change of a setting that the schedule or
+    early stopping the trial will train with does not read (``lr_min`` under a constant
+    rate, ``patience`` without early stopping): taken at an epoch boundary, it would do
+    nothing. ``current(decider)``: the trial's value of ``lr_schedule`` or
+    ``early_stopping`` (its latest change, else what it trains with; None: the default);
+    one changed with it in ``changes`` counts instead."""
+    for name in changes:
+        if name not in READ_UNDER:
+            continue
+        decider, readers = READ_UNDER[name]
+        value = changes[decider] if decider in changes else current(decider)
+        value = DECIDER_DEFAULTS[decider] if value is None else value
+        if value not in readers:
+            said = " or ".join(str(r).lower() for r in readers)
+            raise ConfigError(name, f"the trial trains with {decider} {str(value).lower()}, which does not read "
+                                    f"{name} (read with {decider} {said}); change {decider} with it")
 
 
 def check_for_model(changes: Mapping[str, Any], model: Any) -> None:

@@ -13,7 +13,8 @@ import socket
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from nntune.changes import CHANGEABLE, NO_DROPOUT, STOP, check_changes, check_for_model, check_for_optimizer, fold
+from nntune.changes import (CHANGEABLE, NO_DROPOUT, STOP, check_changes, check_for_model, check_for_optimizer,
+                            check_for_schedule, fold)
 from nntune.exceptions import ConfigError
 from nntune.storage import ParamChange, Storage, TrialStateError, redact_url
 from nntune.train.custom_model import is_custom
@@ -63,6 +64,8 @@ def set_trial_params(storage: Storage, study_id: int, study: str, number: int,
     rec = storage.load_study(study)
     if rec is not None and runs_builtin_trainer(rec.attrs):  # a Python objective reads its own names
         check_for_optimizer(checked, optimizer_of(trial, rec.attrs))
+        latest = fold({}, ((c.param, c.new) for c in storage.get_param_changes(study_id, number)))
+        check_for_schedule(checked, lambda name: latest.get(name, trained_value(trial, rec.attrs, name)))
         if no_dropout(storage, study_id, trial):
             check_for_model(checked, trained_value(trial, rec.attrs, "model"))
     epochs = checked.get("epochs")
@@ -276,12 +279,13 @@ def fork_trial(storage: Storage, study_id: int, study: str, number: int, epoch: 
         raise ConfigError("from_epoch", f"trial {number} has no epoch {epoch!r} (epochs: {span})")
     checked = check_changes(changes, parent.distributions, own_names(parent)) if changes else {}
     rec = storage.load_study(study)
+    before = params_at(parent, storage.get_param_changes(study_id, number), epoch)
     if rec is not None and runs_builtin_trainer(rec.attrs):  # a Python objective reads its own names
         check_for_optimizer(checked, optimizer_of(parent, rec.attrs))
+        check_for_schedule(checked, lambda name: before.get(name, trained_value(parent, rec.attrs, name)))
         if parent.system_attrs.get(NO_DROPOUT) and "dropout" not in own_names(parent):
             # The fork is built like its parent; a builder that declares dropout builds it with the new rate.
             check_for_model(checked, trained_value(parent, rec.attrs, "model"))
-    before = params_at(parent, storage.get_param_changes(study_id, number), epoch)
     epochs = {**before, **checked}.get("epochs")
     if isinstance(epochs, int) and not isinstance(epochs, bool) and epoch >= epochs:
         # It would start with nothing left to train and end failed: say so before writing it,
