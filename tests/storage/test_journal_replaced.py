@@ -64,10 +64,12 @@ a = JournalStorage(sys.argv[1])
 sid = a.create_study("s", "minimize")
 size = a.path.stat().st_size
 resource.setrlimit(resource.RLIMIT_FSIZE, (size + 100, resource.RLIM_INFINITY))
-try:
-    a.set_study_attr(sid, "user:big", "x" * 10_000)
-except ConfigError as err:
-    print(err)
+for big in ("x" * 10_000, "y" * 1_000):  # longer and shorter than a file buffer
+    try:
+        a.set_study_attr(sid, "user:big", big)
+    except ConfigError as err:
+        print(err)
+    print(a.path.stat().st_size == size)  # no part of the refused line is left in the file
 print(json.dumps(sorted(a.load_study("s").attrs)))
 resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 a.set_study_attr(sid, "user:small", 1)
@@ -79,7 +81,8 @@ def test_a_change_the_disk_has_no_room_for_is_not_kept_in_memory(tmp_path):
     path = tmp_path / "j.log"
     done = subprocess.run([sys.executable, "-c", FULL_DISK, str(path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
-    refused, after, later = done.stdout.strip().splitlines()
-    assert refused == f"storage: cannot write the journal {path}: File too large"
+    refused, kept, refused_short, kept_short, after, later = done.stdout.strip().splitlines()
+    assert refused == refused_short == f"storage: cannot write the journal {path}: File too large"
+    assert kept == kept_short == "True"
     assert "user:big" not in after and "user:big" not in later and "user:small" in later
     assert sorted(JournalStorage(path).load_study("s").attrs) == json.loads(later)

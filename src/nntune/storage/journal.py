@@ -20,7 +20,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -174,7 +174,10 @@ class JournalStorage(OptunaStorageReads):
         # not created again when it is gone: that history is lost, not empty.
         flags = os.O_RDWR | os.O_APPEND | (0 if self._read else os.O_CREAT)
         try:
-            handle = os.fdopen(os.open(self.path, flags, 0o666), "a+b")
+            # Unbuffered: a write the disk refuses fails there and then. A buffer kept the
+            # refused bytes and wrote them again as the handle closed, raising a bare OSError
+            # in place of the one line below (or landing a change this process had dropped).
+            handle = os.fdopen(os.open(self.path, flags, 0o666), "a+b", buffering=0)
         except FileNotFoundError:
             raise ConfigError("storage", f"{self.path}: {GONE}") from None
         except OSError as err:  # before any change is applied: nothing to undo
@@ -267,10 +270,13 @@ class JournalStorage(OptunaStorageReads):
             # Past the last whole line there can only be what a writer killed mid-line left
             # (we hold the lock): it never became a change, so it goes.
             handle.truncate(self._read)
-            handle.write(line)
-            handle.flush()
+            written = 0
+            while written < len(line):  # a raw write may take only part of it
+                written += handle.write(line[written:])
             os.fsync(handle.fileno())
         except OSError as err:  # a full disk: the change is in memory only, so memory goes
+            with suppress(OSError):  # and the part of its line that was written
+                handle.truncate(self._read)
             self._forget()
             raise ConfigError("storage", f"cannot write the journal {self.path}: {err.strerror or err}") from None
         self._read += len(line)
