@@ -1,7 +1,7 @@
 """A storage nntune may read but not write (an SQLite file opened read-only, a PostgreSQL
-database whose transactions are read-only, a journal file that cannot be changed): the
-reading commands work, a writing one stops with one line naming the storage, and the
-stored study is left as it was."""
+database whose transactions are read-only, a journal file that cannot be changed, a
+database on a full disk): the reading commands work, a writing one stops with one line
+naming the storage, and the stored study is left as it was."""
 
 from __future__ import annotations
 
@@ -90,3 +90,36 @@ def test_an_unchangeable_journal_can_still_be_read(tmp_path):
     finally:
         subprocess.run(["chattr", "-i", str(path)], check=True)
     assert _digest(path) == before
+
+
+def test_a_full_disk_under_sqlite_is_one_line_and_keeps_what_was_stored(tmp_path):
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'full.db'}"
+    _filled(url)
+    study = nntune.load_study("kept", url)
+    engine = study.storage.engine
+    with engine.connect() as conn:
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+    # The file may not grow by a page: SQLite answers as on a disk with no room left.
+    sa.event.listen(engine, "connect", lambda dbapi, _: dbapi.execute(f"PRAGMA max_page_count={pages}"))
+    engine.dispose()
+    with pytest.raises(ConfigError) as caught:
+        study.set_user_attr("big", "x" * 200_000)
+    assert caught.value.field == "storage" and "\n" not in str(caught.value)
+    assert "the disk it is on is full (database or disk is full)" in str(caught.value)
+    assert "big" not in nntune.load_study("kept", url).user_attrs
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2
+
+
+def test_a_full_disk_under_postgresql_is_a_refusal_too():
+    from sqlalchemy.exc import OperationalError
+
+    from nntune.storage._engines import refusal
+
+    class Full(Exception):
+        sqlstate = "53100"  # disk_full
+
+    err = OperationalError("INSERT ...", {}, Full('could not extend file "base/16384/16402": wrote only '
+                                                  '4096 of 8192 bytes at block 10'))
+    assert refusal(err).startswith("cannot be written: the disk it is on is full (could not extend file")

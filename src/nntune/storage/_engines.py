@@ -147,15 +147,25 @@ READ_ONLY_SIGNS = ("readonly database", "read-only transaction", "read-only file
 # PostgreSQL's SQLSTATE for "permission denied": a role without a privilege nntune needs.
 INSUFFICIENT_PRIVILEGE = "42501"
 
+# What SQLite (SQLITE_FULL) and PostgreSQL (SQLSTATE 53100, disk_full) say when the disk
+# holding the database has no room left: retrying at once frees none, and the driver's
+# traceback (one per write the search still tried while it unwound) buried the cause.
+DISK_FULL_SIGNS = ("database or disk is full", "no space left on device")
+DISK_FULL = "53100"
+
 
 def refusal(err: DBAPIError) -> str | None:
     """What to say, after the storage's URL, when the database refuses for good (no retry
-    helps): it cannot be written at all, or the URL's user lacks a privilege; else None."""
+    helps): it cannot be written at all, its disk is full, or the URL's user lacks a
+    privilege; else None."""
     text = str(getattr(err, "orig", err)).strip()
     line = text.splitlines()[0] if text else type(err).__name__
     if any(sign in text.lower() for sign in READ_ONLY_SIGNS):
         return f"cannot be written ({line}); nntune writes every trial there: give it a file or database it may write"
     code = getattr(err.orig, "sqlstate", None) or getattr(err.orig, "pgcode", None)
+    if code == DISK_FULL or any(sign in text.lower() for sign in DISK_FULL_SIGNS):
+        return (f"cannot be written: the disk it is on is full ({line}); the change was not made, and what "
+                f"was stored before is kept: free some space and run again")
     if code == INSUFFICIENT_PRIVILEGE:
         return (f"refuses the URL's user ({line}); nntune needs SELECT, INSERT, UPDATE and DELETE on its "
                 f"tables, USAGE on their sequences, and CREATE on the schema for a new database")
