@@ -90,3 +90,32 @@ def test_the_built_in_trainers_thread_rule_stays_within_a_trials_share(monkeypat
         assert thread_cap() is None  # the caller's own thread was never capped
     finally:
         torch.set_num_threads(saved)
+
+
+def test_the_heartbeat_outlasts_a_storage_failure_and_stops_once_the_trial_is_finished():
+    """A database that fails a beat past its retries (a server restarting) must not silence
+    the trial for good: after the grace period it would be taken for dead while it trains."""
+    from sqlalchemy.exc import OperationalError
+
+    from nntune._loop import Heartbeat
+    from nntune.exceptions import TrialStateError
+
+    class Storage:
+        def __init__(self):
+            self.calls, self.finished = [], threading.Event()
+
+        def heartbeat(self, study_id, number, **claim):
+            self.calls.append(number)
+            if len(self.calls) == 1:
+                raise OperationalError("UPDATE trials ...", {}, Exception("server closed the connection"))
+            if len(self.calls) == 3:
+                self.finished.set()
+                raise TrialStateError("trial 4 is complete, not running")
+
+    storage = Storage()
+    beat = Heartbeat(storage, 1, 4, 0.001)
+    with beat:
+        assert storage.finished.wait(10)
+        beat._thread.join(10)
+        assert not beat._thread.is_alive()  # a finished trial ends the beating
+    assert storage.calls == [4, 4, 4]

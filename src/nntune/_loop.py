@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from nntune._words import counted
-from nntune.exceptions import ConfigError
+from nntune.exceptions import ConfigError, TrialStateError
 
 from nntune.search_space import infer_space
 from nntune.train.threads import asked_threads, cap_thread
@@ -172,8 +172,14 @@ class Heartbeat:
                     self.storage.heartbeat(self.study_id, self.number)
                 else:
                     self.storage.heartbeat(self.study_id, self.number, claim=self.claim)
-            except Exception:  # the trial finished between the wait and the beat
+            except (TrialStateError, KeyError):  # finished, taken over or deleted between the wait and the beat
                 return
+            except Exception:  # noqa: BLE001
+                # The storage failed past its own retries (a database server restarting): the
+                # trial still runs, so the next beat tries again. A thread that ended here left
+                # it silent, and after the grace period another process failed or re-ran it
+                # while it trained, and its result was then refused.
+                continue
 
     def __enter__(self) -> Heartbeat:
         if self.interval is not None:
