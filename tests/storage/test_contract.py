@@ -149,6 +149,12 @@ def test_storage_holds_json_only(storage):
         storage.set_trial_user_attr(sid, n, "obj", object())
     storage.set_trial_user_attr(sid, n, "pair", (1, 2))
     assert storage.get_trial(sid, n).user_attrs["pair"] == [1, 2]  # as JSON gives it back
+    # Keys too, as JSON (and Optuna's storages) write them, whichever storage holds the study.
+    storage.set_trial_user_attr(sid, n, "keys", {True: 1, None: 2, 1.5: 3, float("nan"): 4})
+    assert storage.get_trial(sid, n).user_attrs["keys"] == {"true": 1, "null": 2, "1.5": 3, "NaN": 4}
+    with pytest.raises(TypeError):
+        storage.set_trial_user_attr(sid, n, "by_pair", {(1, 2): 3})
+    assert "by_pair" not in storage.get_trial(sid, n).user_attrs
 
 
 def test_claim_trial_takes_waiting_first_then_numbers_new_ones(storage):

@@ -58,7 +58,7 @@ def _encode(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"__time__": value.isoformat()}
     if isinstance(value, Mapping):
-        encoded = {str(k): _encode(v) for k, v in value.items()}
+        encoded = {_key(k): _encode(v) for k, v in value.items()}
         return {"__map__": encoded} if len(encoded) == 1 and encoded.keys() <= TAGS else encoded
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_encode(v) for v in value]
@@ -67,6 +67,15 @@ def _encode(value: Any) -> Any:
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         return value.item()  # other scalars of array libraries
     return value
+
+
+def _key(key: Any) -> str:
+    """A mapping's key as JSON writes it, so the journal keeps what every other storage (and
+    Optuna's) keeps: ``True`` as ``"true"``, ``None`` as ``"null"``, NaN as ``"NaN"``; a key
+    JSON refuses (a tuple) is a TypeError here too, not a text the others never store."""
+    if isinstance(key, str):
+        return key
+    return next(iter(json.loads(json.dumps({key: None}))))
 
 
 def _decode(value: Any) -> Any:
