@@ -64,6 +64,12 @@ def test_a_running_trial_keeps_beating(tmp_path):
 @pytest.mark.parametrize("kwargs, field", [
     ({"heartbeat_interval": 0}, "heartbeat_interval"),
     ({"heartbeat_interval": 1, "grace_period": -1}, "grace_period"),
+    # Taken, these failed every optimize with an OverflowError that named no setting.
+    ({"heartbeat_interval": float("inf")}, "heartbeat_interval"),
+    ({"heartbeat_interval": 1e10}, "heartbeat_interval"),  # longer than a thread may wait
+    ({"heartbeat_interval": True}, "heartbeat_interval"),
+    ({"heartbeat_interval": 1, "grace_period": float("inf")}, "grace_period"),
+    ({"heartbeat_interval": 1, "grace_period": 1e14}, "grace_period"),  # past what a timedelta holds
 ])
 def test_bad_heartbeat_settings_name_the_field(tmp_path, kwargs, field):
     with pytest.raises(ConfigError) as err:

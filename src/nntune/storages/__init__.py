@@ -13,8 +13,11 @@ callback is called with the study and the failed trial.
 from __future__ import annotations
 
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Mapping
+from datetime import timedelta
+from numbers import Real
 from typing import Any, Protocol, runtime_checkable
 
 from nntune.exceptions import ConfigError
@@ -68,10 +71,9 @@ class RDBStorage(SQLStorage):
                  heartbeat_stale_trial_callback: FailedTrialCallback | None = None) -> None:
         # Optuna 4.9 renamed failed_trial_callback to heartbeat_stale_trial_callback; take either.
         failed_trial_callback = failed_trial_callback or heartbeat_stale_trial_callback
-        if heartbeat_interval is not None and not (isinstance(heartbeat_interval, (int, float)) and heartbeat_interval > 0):
-            raise ConfigError("heartbeat_interval", f"must be a number of seconds > 0, got {heartbeat_interval!r}")
-        if grace_period is not None and not (isinstance(grace_period, (int, float)) and grace_period > 0):
-            raise ConfigError("grace_period", f"must be a number of seconds > 0, got {grace_period!r}")
+        # The heartbeat thread waits this long between beats; the default grace (twice it) fits a timedelta then.
+        _check_seconds("heartbeat_interval", heartbeat_interval, threading.TIMEOUT_MAX)
+        _check_seconds("grace_period", grace_period, timedelta.max.total_seconds())
         if heartbeat_interval is None and (grace_period is not None or failed_trial_callback is not None):
             # Accepted, as Optuna does (a setting kept for when the heartbeat is turned on),
             # but said: without a heartbeat no trial is ever found silent.
@@ -107,6 +109,15 @@ class RDBStorage(SQLStorage):
         """Optuna's schema upgrade: nothing left to do, since opening the storage already
         brought a database written by an earlier nntune up to date (``nntune storage upgrade``
         says what it changed)."""
+
+
+def _check_seconds(name: str, value: Any, most: float) -> None:
+    """Refuse, in one line, a heartbeat setting that is not a span of seconds up to ``most``:
+    a bool, infinity, more than a wait or a ``timedelta`` holds. Accepted, they failed every
+    later ``optimize`` with an OverflowError from the heartbeat or the stale-trial check,
+    which named no setting."""
+    if value is not None and not (isinstance(value, Real) and not isinstance(value, bool) and 0 < value <= most):
+        raise ConfigError(name, f"must be a number of seconds > 0 and at most {most:.3g}, got {value!r}")
 
 
 def _failed_field(err: BaseException, engine_kwargs: Mapping[str, Any] | None) -> str:
