@@ -23,6 +23,7 @@ from nntune.builtin import (
 )
 from nntune.config import Config
 from nntune.schedulers import PBT, Proposal
+from nntune.schedulers._pbt import member_proposal
 from nntune.space import Space
 from nntune.train import Splits
 from nntune.train.basics import model_input_shape, count_outputs, pick_device, resolve_params
@@ -70,10 +71,7 @@ class StackTrainer:
 
     def plan(self, trial: Trial) -> MemberPlan:
         params = trial_hyperparameters(self.cfg, trial.suggest_space(self.space), self.epochs)
-        proposal = None
-        if self.pbt is not None:
-            stored = trial.study.storage.get_trial(trial.study.id, trial.number, with_metrics=False)
-            proposal = Proposal.from_attrs(stored.system_attrs.get("fixed_params", {}), stored.user_attrs)
+        proposal = member_proposal(trial) if self.pbt is not None else None
         return MemberPlan(params, trial.seed, self.structure(params), proposal)
 
     def structure(self, params: Mapping[str, Any]) -> Hashable:

@@ -156,6 +156,12 @@ def test_a_stack_never_trains_a_slot_that_holds_no_member(search, tmp_path):
     stats = summary.storage.load_study("pop").attrs["population"]
     assert stats["idle_share"] == 0.0 and stats["member_epochs"] == stats["slot_epochs"] == sum(m for m, _ in trained)
     assert stats["stack_epochs"] == len(trained) >= stats["rounds"]
+    if search.get("scheduler") == "pbt":
+        # Every fresh member is a founder, as under the other executors: the refills too,
+        # not only the members nntune tune queued before the first epoch.
+        trials = summary.storage.get_trials(summary.storage.load_study("pop").id)
+        fresh = [t for t in trials if "pbt_parent" not in t.user_attrs]
+        assert len(fresh) > 4 and all(t.user_attrs.get("pbt_founder") is True for t in fresh)
 
 
 def test_auto_stores_how_it_chose_k_with_the_population_figures():

@@ -327,17 +327,21 @@ def pbt_objective(objective_factory: Callable[[Proposal | None], Callable[[Any],
     resumes its parent's checkpoint, any other starts fresh. The proposal is read from the
     trial's stored marks, so any process (or machine) sharing the storage can run it."""
     def objective(trial: Any) -> float:
-        study = trial.study
-        stored = study.storage.get_trial(study.id, trial.number, with_metrics=False)
-        fixed = stored.system_attrs.get("fixed_params", {})
-        proposal = Proposal.from_attrs(fixed, stored.user_attrs)
-        if proposal is None and "pbt_founder" not in stored.user_attrs:
-            # Marked as `nntune tune` marks its founders: the report and the dashboard then
-            # read a study of run_pbt's as a population from its first member on, not only
-            # once a member copied another.
-            trial.set_user_attr("pbt_founder", True)
-        return objective_factory(proposal)(trial)
+        return objective_factory(member_proposal(trial))(trial)
     return objective
+
+
+def member_proposal(trial: Any) -> Proposal | None:
+    """The :class:`Proposal` a started PBT member continues, read from its stored marks, or
+    None for a fresh member, which is then marked a founder as `nntune tune` marks the ones
+    it queues: every executor's fresh members (refills too) then read alike, and the report
+    and the dashboard read the study as a population from its first member on."""
+    study = trial.study
+    stored = study.storage.get_trial(study.id, trial.number, with_metrics=False)
+    proposal = Proposal.from_attrs(stored.system_attrs.get("fixed_params", {}), stored.user_attrs)
+    if proposal is None and "pbt_founder" not in stored.user_attrs:
+        trial.set_user_attr("pbt_founder", True)
+    return proposal
 
 
 def pbt_replacer(pbt: PBT, total: int | None = None) -> Callable[[Any, FrozenTrial], None]:
