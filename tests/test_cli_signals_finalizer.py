@@ -28,6 +28,29 @@ def test_an_interrupt_inside_a_finalizer_is_raised_again_without_a_traceback(cap
     assert "Exception ignored" not in capsys.readouterr().err
 
 
+def test_the_interrupt_waits_for_the_main_thread_to_leave_the_hook(capsys, monkeypatch) -> None:
+    """On a busy machine the main thread may still be in the hook when the interrupt is due:
+    landing there, it was ignored again and the command went on. Held in the hook for 50 ms
+    after it starts its helper (however it starts it), it still gets the interrupt outside."""
+    import _thread
+    import threading
+    import types
+
+    import nntune.cli_signals as cli_signals
+
+    def held(start):
+        def starting(*args, **kwargs):
+            started = start(*args, **kwargs)
+            time.sleep(0.05)  # the main thread, descheduled, still in the hook
+            return started
+        return starting
+
+    monkeypatch.setattr(threading.Timer, "start", held(threading.Timer.start))
+    monkeypatch.setattr(cli_signals, "_thread", types.SimpleNamespace(
+        start_new_thread=held(_thread.start_new_thread), interrupt_main=_thread.interrupt_main))
+    test_an_interrupt_inside_a_finalizer_is_raised_again_without_a_traceback(capsys)
+
+
 def test_other_unraisable_exceptions_and_the_hook_itself_are_left_as_they_were() -> None:
     before = sys.unraisablehook
     seen = []

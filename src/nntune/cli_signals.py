@@ -11,7 +11,9 @@ import contextlib
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
+from types import CodeType
 from typing import Any
 
 INTERRUPT_AGAIN_S = 0.01
@@ -31,6 +33,21 @@ def _interrupt(signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _interrupt_main_outside(code: CodeType) -> None:
+    """Ctrl-C for the main thread once none of its frames runs ``code`` (the hook below). A
+    fixed delay was not enough: on a busy machine the main thread was still in the hook when
+    the interrupt landed, where it was ignored again, and the command went on."""
+    main = threading.main_thread().ident
+    while True:
+        time.sleep(INTERRUPT_AGAIN_S)
+        frame = sys._current_frames().get(main) if main is not None else None
+        while frame is not None and frame.f_code is not code:
+            frame = frame.f_back
+        if frame is None:
+            _thread.interrupt_main()
+            return
+
+
 def _interrupt_again(previous: Callable[[Any], object]) -> Callable[[Any], object]:
     """An unraisable-exception hook for the command: Ctrl-C that lands while the main thread
     runs a finalizer (a pooled database connection collected mid-search) is printed by
@@ -38,9 +55,10 @@ def _interrupt_again(previous: Callable[[Any], object]) -> Callable[[Any], objec
     instead, at the next point the command can take it; anything else is ``previous``'s."""
     def hook(unraisable: Any) -> None:
         if isinstance(unraisable.exc_value, KeyboardInterrupt) and callable(signal.getsignal(signal.SIGINT)):
-            # Raised from here, it would land in this hook, ignored again: a moment later, from
-            # another thread, it reaches the main thread back in the command's own code.
-            threading.Timer(INTERRUPT_AGAIN_S, _thread.interrupt_main).start()
+            # Raised from here, it would land in this hook, ignored again: from another thread,
+            # once the main thread has left the hook, it reaches it in the command's own code.
+            # (A thread started without waiting for it: threading's start waits, in this hook.)
+            _thread.start_new_thread(_interrupt_main_outside, (hook.__code__,))
             return
         previous(unraisable)
     return hook
