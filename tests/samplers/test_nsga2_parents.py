@@ -26,7 +26,6 @@ from nntune.samplers._nsga import ParetoView
 from nntune.trial import FrozenTrial, TrialState
 
 from tests.samplers._unruly import constraints_of as _constraints_of
-from tests.samplers._unruly import finish_one
 from tests.samplers._unruly import values as _values
 
 optuna = pytest.importorskip("optuna")
