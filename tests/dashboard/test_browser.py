@@ -63,7 +63,9 @@ def column(page: Any, index: int) -> list[str]:
 
 def test_study_page_follows_a_running_study(browser_context, tmp_path, screenshots):
     url = f"sqlite:///{tmp_path / 'live.db'}"
-    writer = subprocess.Popen([sys.executable, str(WRITER), url, "live", "5", "6", "0.25"],
+    # 0.6 s an epoch: at 0.25 a trial lasted 1.5 s, and with the page polling each second
+    # under a busy start of the suite it saw each trial's curve once at most, never growing.
+    writer = subprocess.Popen([sys.executable, str(WRITER), url, "live", "5", "6", "0.6"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         store = SQLStorage(url)
