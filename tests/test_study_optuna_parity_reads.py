@@ -38,4 +38,6 @@ def test_a_study_attribute_json_cannot_hold_is_named(tmp_path: Path, kind: str) 
     study.set_user_attr("kept", 1)
     with pytest.raises(TypeError, match=r"^user attribute 'started': datetime is not JSON serializable"):
         study.set_user_attr("started", datetime.datetime(2024, 1, 1))
+    with pytest.raises(TypeError, match=r"^user attribute 'pair': keys must be str, .* not tuple"):
+        study.set_user_attr("pair", {(1, 2): 3})
     assert study.user_attrs == {"kept": 1}

@@ -185,5 +185,7 @@ def test_a_user_attribute_json_cannot_hold_is_refused_naming_its_key(tmp_path):
         trial = study.ask()
         with pytest.raises(TypeError, match=r"^user attribute 'when': datetime is not JSON serializable; store"):
             trial.set_user_attr("when", datetime.datetime(2024, 1, 1))
+        with pytest.raises(TypeError, match=r"^user attribute 'pair': keys must be str, .* not tuple; store"):
+            trial.set_user_attr("pair", {(1, 2): 3})  # a key JSON refuses: named too
         trial.set_user_attr("ok", 1)
         assert study.trials[0].user_attrs == trial.user_attrs == {"ok": 1}  # nothing half-written

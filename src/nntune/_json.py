@@ -44,3 +44,10 @@ def infinite_text(value: Any) -> Any:
 def text_number(value: Any) -> Any:
     """:func:`infinite_text` undone: ``"inf"`` and ``"-inf"`` as floats, the rest as it is."""
     return float(value) if isinstance(value, str) and value in ("inf", "-inf") else value
+
+
+def refused_by_json(err: TypeError) -> bool:
+    """Whether ``err`` is JSON's refusal of a value (a datetime, an object) or of a mapping's
+    key (a tuple), which a storage raises for an attribute it cannot hold."""
+    text = str(err)
+    return "JSON serializable" in text or text.startswith("keys must be")

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from nntune._frame import DATAFRAME_ATTRS, trials_frame
+from nntune._json import refused_by_json
 from nntune._studies import StudyDirection, counted_states
 from nntune.samplers import is_feasible
 from nntune.samplers._nsga import pareto_trials
@@ -130,9 +131,9 @@ class StudyReads:
         try:
             self.storage.merge_study_attr(self.id, "user_attrs", lambda old: {**(old or {}), key: value})
         except TypeError as err:
-            if "JSON serializable" not in str(err):
+            if not refused_by_json(err):
                 raise
-            # A value JSON cannot hold (a datetime, an object): say whose, as a trial's does.
+            # A value JSON cannot hold (a datetime, an object, a tuple as a key): say whose, as a trial's does.
             raise TypeError(f"user attribute {key!r}: {err}; store numbers, strings, lists or mappings "
                             "of them (str() a date)") from None
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nntune._json import refused_by_json
 from nntune._known_values import known_value
 from nntune._stored_value import as_stored
 from nntune.changes import STOP
@@ -337,9 +338,9 @@ class Trial(Suggestions):
         try:
             self.study.storage.set_trial_user_attrs(self.study.id, self.number, attrs, **self._held)
         except TypeError as err:
-            if "JSON serializable" not in str(err):
+            if not refused_by_json(err):
                 raise
-            # A value JSON cannot hold (a datetime, an object): say whose.
+            # A value JSON cannot hold (a datetime, an object, a tuple as a key): say whose.
             raise TypeError(f"user attribute {', '.join(map(repr, attrs))}: {err}; store numbers, strings, "
                             "lists or mappings of them (str() a date)") from None
         self._user_attrs.update(attrs)
