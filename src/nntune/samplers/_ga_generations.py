@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nntune.samplers._independent import noted
+from nntune.storage._base import CLAIM
 from nntune.trial import FrozenTrial, TrialState
 
 GENERATION_KEY = "NSGAIISampler:generation"
@@ -94,7 +95,7 @@ def store_for(number: int, asked: FrozenTrial | None, generation: int, parents: 
     if trial.number != number or asked.state != TrialState.RUNNING or GENERATION_KEY in asked.system_attrs \
             or asked.datetime_start != trial.datetime_start:  # the same trial, not one of another study
         return
-    claim = trial.system_attrs.get("claim")
+    claim = trial.system_attrs.get(CLAIM)
     kw = {} if claim is None else {"claim": claim}
     study.storage.set_trial_system_attr(study.id, number, GENERATION_KEY, generation, **kw)
     asked.system_attrs[GENERATION_KEY] = generation
