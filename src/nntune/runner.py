@@ -60,7 +60,9 @@ class Prepared:
 
     @property
     def checkpoints(self) -> Path:
-        return Path(self.cfg.search.checkpoint_dir) / folder_name(self.cfg.study)
+        # Absolute: the paths stored in trials' records are read by export-model, test and
+        # show, which may run from another folder (the population executor's were already).
+        return Path(self.cfg.search.checkpoint_dir).expanduser().resolve() / folder_name(self.cfg.study)
 
 
 def check_weight_files(cfg: Config) -> None:
