@@ -238,8 +238,11 @@ def _log_or_plain(v: Any, log: bool) -> float | None:
 
 def slices_data(trials: Sequence[FrozenTrial], space: Space) -> list[dict[str, Any]]:
     """One slice per parameter: its values against the objective, complete and pruned
-    trials (thinned to MAX_POINTS). A choice's values are given as the text of its
-    ``categories`` (a ``None`` choice as "None", never a JSON null a plot would drop)."""
+    trials (thinned to MAX_POINTS), and whether each met the study's constraints
+    (``feasible``: a complete trial that broke them is drawn apart, as Optuna's slice
+    draws it). A choice's values are given as the text of its ``categories`` (a ``None``
+    choice as "None", never a JSON null a plot would drop)."""
+    met = {t.number: is_feasible(t) for t in trials}
     out = []
     for name, pts in param_points(trials, space, include_pruned=True).items():
         dist = space.params[name]
@@ -247,6 +250,7 @@ def slices_data(trials: Sequence[FrozenTrial], space: Space) -> list[dict[str, A
         rows = thin(list(zip(xs, pts["value"], pts["number"], pts["state"])), MAX_POINTS)
         out.append({"name": name, "x": [r[0] for r in rows], "value": [r[1] for r in rows],
                     "number": [r[2] for r in rows], "pruned": [r[3] == "pruned" for r in rows],
+                    "feasible": [met[r[2]] for r in rows],
                     "log": bool(getattr(dist, "log", False)), "beta": isinstance(dist, Beta),
                     "categorical": isinstance(dist, Choice),
                     "categories": [str(v) for v in dist.values] if isinstance(dist, Choice) else None})

@@ -22,6 +22,7 @@ TRIAL_SCALE = [[0.0, "#9ecae1"], [1.0, "#08306b"]]  # early trials light blue, l
 
 # The plots' words, as Optuna's plots (and nntune.visualization's) name their parts.
 BEST_VALUE, INFEASIBLE, TRIAL = "Best Value", "Infeasible Trial", "Trial"
+INFEASIBLE_COLOR = "#cccccc"  # Optuna's grey for the trials that broke the study's constraints
 
 
 def history_figure(h: Mapping[str, Any], metric: str) -> go.Figure:
@@ -226,19 +227,24 @@ def slices_figure(slices: Sequence[Mapping[str, Any]], metric: str) -> go.Figure
                         horizontal_spacing=0.07, vertical_spacing=0.18 if rows > 1 else 0.1)
     for i, s in enumerate(slices):
         r, c = i // cols + 1, i % cols + 1
-        for pruned in (False, True):
-            idx = [j for j, p in enumerate(s["pruned"]) if p == pruned]
+        kinds = [slice_kind(s, j) for j in range(len(s["number"]))]
+        for kind in ("complete", INFEASIBLE, "pruned"):
+            idx = [j for j, k in enumerate(kinds) if k == kind]
             if not idx:
                 continue
             xs = [1 - s["x"][j] if s.get("beta") else s["x"][j] for j in idx]  # Beta: decades of 1 - beta
             x = np.array([str(v) for v in xs], dtype=object) if s["categorical"] else _arr(xs)
             numbers = _arr([s["number"][j] for j in idx])
-            marker: dict[str, Any] = ({"size": 5, "symbol": "x", "color": "rgba(120,120,120,0.45)"} if pruned else
-                                      {"size": 6, "color": numbers, "colorscale": TRIAL_SCALE, "cmin": 0,
-                                       "cmax": max(s["number"], default=1)})
+            marker: dict[str, Any] = {
+                "pruned": {"size": 5, "symbol": "x", "color": "rgba(120,120,120,0.45)"},
+                INFEASIBLE: {"size": 6, "color": INFEASIBLE_COLOR},
+                "complete": {"size": 6, "color": numbers, "colorscale": TRIAL_SCALE, "cmin": 0,
+                             "cmax": max(s["number"], default=1)}}[kind]
+            note = {"pruned": " (pruned)", INFEASIBLE: " (infeasible)"}.get(kind, "")
             fig.add_trace(go.Scatter(x=x, y=_arr([s["value"][j] for j in idx]), mode="markers", marker=marker,
+                                     name=kind if kind == INFEASIBLE else None,
                                      customdata=numbers, cliponaxis=False, showlegend=False,
-                                     hovertemplate=f"trial %{{customdata}}{' (pruned)' if pruned else ''}"
+                                     hovertemplate=f"trial %{{customdata}}{note}"
                                                    f"<br>%{{x}}: %{{y:.4g}}<extra></extra>"), row=r, col=c)
         if s["log"]:
             fig.update_xaxes(type="log", row=r, col=c)
@@ -249,6 +255,15 @@ def slices_figure(slices: Sequence[Mapping[str, Any]], metric: str) -> go.Figure
         if c == 1:
             fig.update_yaxes(title_text=metric, row=r, col=c)
     return _fig(fig, 320 * rows)
+
+
+def slice_kind(s: Mapping[str, Any], j: int) -> str:
+    """How a slice's ``j``-th point is drawn: ``pruned``, ``complete``, or, for a complete
+    trial that broke the study's constraints, apart in Optuna's grey (:data:`INFEASIBLE`)."""
+    if s["pruned"][j]:
+        return "pruned"
+    feasible = s.get("feasible")  # slices built before constraints were drawn have none
+    return INFEASIBLE if feasible is not None and not feasible[j] else "complete"
 
 
 def importance_figure(imp: Mapping[str, Any]) -> go.Figure:

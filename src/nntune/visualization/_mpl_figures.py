@@ -21,7 +21,8 @@ from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 
-from nntune.report.figures import PALETTE, TIMELINE_COLORS, pareto_kind, pareto_label
+from nntune.report.figures import (INFEASIBLE, INFEASIBLE_COLOR, PALETTE, TIMELINE_COLORS, pareto_kind, pareto_label,
+                                   slice_kind)
 from nntune.trial import TrialState
 from nntune.visualization._mpl_columns import _arr, parallel_axes, rank_axes  # noqa: F401 (matplotlib.py: draw.*)
 
@@ -119,12 +120,15 @@ def _place(values: Sequence[Any], categories: Sequence[str] | None) -> np.ndarra
 
 def _slice_panel(ax: Axes, s: Mapping[str, Any], vmax: float) -> Any:
     """One parameter's slice; the complete trials' scatter (coloured by trial number) comes back."""
-    done = [j for j, p in enumerate(s["pruned"]) if not p]
-    stopped = [j for j, p in enumerate(s["pruned"]) if p]
+    kinds = [slice_kind(s, j) for j in range(len(s["number"]))]
+    done, broke, stopped = ([j for j, k in enumerate(kinds) if k == kind] for kind in ("complete", INFEASIBLE, "pruned"))
     xs = [1 - v if s.get("beta") else v for v in s["x"]]
     pos = _place(xs, s["categories"] if s["categorical"] else None)
     sc = ax.scatter(pos[done], [s["value"][j] for j in done], c=[s["number"][j] for j in done], cmap="Blues",
                     vmin=0, vmax=vmax, edgecolors="grey", s=24, label="complete", gid="complete")
+    if broke:  # apart in Optuna's grey, off the colour scale of trial numbers
+        ax.scatter(pos[broke], [s["value"][j] for j in broke], color=INFEASIBLE_COLOR, s=24, label=INFEASIBLE,
+                   gid="infeasible")
     if stopped:
         ax.scatter(pos[stopped], [s["value"][j] for j in stopped], marker="x", color=PRUNED, s=24,
                    label="pruned", gid="pruned")
@@ -153,7 +157,7 @@ def slice_axes(slices: Sequence[Mapping[str, Any]], target_name: str) -> Axes | 
     for ax, s in zip(axs[0], slices):
         sc = _slice_panel(ax, s, vmax)
     axs[0, 0].set_ylabel(target_name)
-    if any(any(s["pruned"]) for s in slices):
+    if any(slice_kind(s, j) != "complete" for s in slices for j in range(len(s["number"]))):
         axs[0, 0].legend(loc="best", fontsize="small")
     fig.colorbar(sc, ax=axs[0].tolist(), label="Trial")
     return axs[0, 0] if n == 1 else axs[0]

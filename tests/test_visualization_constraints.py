@@ -1,0 +1,75 @@
+"""The plots treat the trials that broke a study's constraints as Optuna's plots do: the
+slice apart in grey ("Infeasible Trial"), and a study without constraints drawn as before."""
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib
+import optuna
+import pytest
+
+import nntune
+import nntune.visualization as vis
+import nntune.visualization.matplotlib as mvis
+from nntune.visualization import _data
+
+matplotlib.use("Agg")
+
+GREY = "#cccccc"
+# (x, kind) per trial; a trial with x > 0.6 breaks the constraint x - 0.6 <= 0.
+POINTS = [(0.1, "a"), (0.9, "b"), (0.3, "a"), (0.7, "b"), (0.5, "b"), (0.8, "a")]
+BROKE = [1, 3, 5]
+
+
+def constrained(lib: Any, constraints: bool = True) -> Any:
+    """The same study under nntune or Optuna: two parameters, one constraint per trial
+    (none without ``constraints``)."""
+    study = lib.create_study()
+    for x, kind in POINTS:
+        study.enqueue_trial({"x": x, "kind": kind})
+        trial = study.ask()
+        trial.suggest_float("x", 0, 1)
+        trial.suggest_categorical("kind", ["a", "b"])
+        if constraints:
+            trial.set_constraint("x", x - 0.6)
+        study.tell(trial, x + (0.5 if kind == "b" else 0.0))
+    return study
+
+
+def counts(fig: Any) -> dict[str, int]:
+    """Points per named trace (a slice's feasible trace is unnamed in nntune)."""
+    out: dict[str, int] = {}
+    for tr in fig.data:
+        out[tr.name or ""] = out.get(tr.name or "", 0) + len(tr.x)
+    return out
+
+
+def test_the_slice_data_says_which_points_broke_the_constraints():
+    for s in _data.slices(constrained(nntune), None, None):
+        assert [n for n, ok in zip(s["number"], s["feasible"]) if not ok] == BROKE
+
+
+def test_the_slice_draws_infeasible_trials_apart_in_grey_as_optuna():
+    fig = vis.plot_slice(constrained(nntune))
+    theirs = optuna.visualization.plot_slice(constrained(optuna))
+    grey = [tr for tr in fig.data if tr.name == "Infeasible Trial"]
+    assert [tr.marker.color for tr in grey] == [GREY, GREY]
+    assert [len(tr.x) for tr in grey] == [len(tr.x) for tr in theirs.data if tr.name == "Infeasible Trial"] == [3, 3]
+    assert sorted(int(n) for tr in grey for n in tr.customdata) == sorted(BROKE * 2)
+    assert all(not tr.showlegend for tr in fig.data)
+
+
+def test_the_matplotlib_slice_draws_infeasible_trials_apart_in_grey():
+    axs = mvis.plot_slice(constrained(nntune))
+    for ax in axs:
+        grey = [c for c in ax.collections if c.get_gid() == "infeasible"]
+        assert len(grey) == 1 and len(grey[0].get_offsets()) == 3
+        assert matplotlib.colors.to_hex(grey[0].get_facecolor()[0]) == GREY
+        assert len(next(c for c in ax.collections if c.get_gid() == "complete").get_offsets()) == 3
+
+
+def test_a_slice_without_constraints_is_drawn_as_before():
+    fig = vis.plot_slice(constrained(nntune, constraints=False))
+    assert [(tr.name, len(tr.x)) for tr in fig.data] == [(None, 6), (None, 6)]
+    axs = mvis.plot_slice(constrained(nntune, constraints=False))
+    assert all([c.get_gid() for c in ax.collections] == ["complete"] for ax in axs)
