@@ -5,13 +5,18 @@ one). The ``nntune trial`` commands that change it from another terminal are
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.console import Console
 
-from nntune.cli_panda import assignments, babysit_run
+from nntune.cli_panda import assignments, babysit_run, end_hint
+from nntune.cli_signals import TERMINATING
 from nntune.config_overrides import _assign, _override
 from nntune.exceptions import ConfigError
 
@@ -42,7 +47,7 @@ def babysit(
         st, cfg = load_babysit_study(storage or "sqlite:///nntune.db", study)
         number = queue_resume(st, cfg, trial)
         Console(stderr=json_out).print(f"trial {number} continues trial {trial}")
-        babysit_run(st, cfg, number, json_out)
+        _run(st, cfg, number, json_out)
         return
     if trial is not None:
         raise ConfigError("--trial", "only with --resume")
@@ -78,4 +83,54 @@ def babysit(
     # bad data fails before the study is touched; a positive class named is stored as its index
     cfg = resolved_config(cfg, load_task_splits(cfg))
     st = open_babysit_study(cfg)
-    babysit_run(st, cfg, queue_new(st, cfg, declared), json_out)
+    _run(st, cfg, queue_new(st, cfg, declared), json_out)
+
+
+def _run(study: Any, cfg: Any, number: int, json_out: bool) -> None:
+    """Train the queued trial; ended by Ctrl-C (or kill), exit 130 as every command does,
+    with a last line saying what was kept. The trial's objective takes the Ctrl-C itself, to
+    end the trial as stopped by the user, so only the signal tells it from ``trial stop``."""
+    with signals_noted() as noted:
+        babysit_run(study, cfg, number, json_out)
+    if noted:
+        import nntune.cli
+
+        t = study.storage.get_trial(study.id, number, with_metrics=False)
+        nntune.cli._interrupted[0] = interrupted_line(number, study.study_name, t.state.value,
+                                                      end_hint(cfg, study, t))
+        raise typer.Exit(130)
+
+
+def interrupted_line(number: int, study: str, state: str, hint: str | None) -> str:
+    """The line babysit ends with on Ctrl-C: how its trial was left, and ``hint``, how to go on."""
+    kept = f"nntune: interrupted; trial {number} of study {study} is kept as {state}"
+    if hint:
+        return f"{kept}; {hint}"
+    if state in ("pruned", "failed"):  # stopped before its first epoch ended: no checkpoint to continue
+        return f"{kept}, with no checkpoint to continue: the same command trains a new trial"
+    return kept
+
+
+@contextlib.contextmanager
+def signals_noted() -> Iterator[list[int]]:
+    """Each Ctrl-C (SIGINT, and SIGTERM or SIGHUP where the command takes them as one) that
+    arrives while the block runs, appended to the list yielded; each is still handled as
+    before, then the handlers before the block are back."""
+    noted: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield noted
+        return
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, *TERMINATING)}
+    handlers = {sig: h for sig, h in handlers.items() if callable(h)}  # an ignored or default one stays so
+
+    def note(signum: int, frame: Any) -> None:
+        noted.append(signum)
+        handlers[signum](signum, frame)
+
+    for sig in handlers:
+        signal.signal(sig, note)
+    try:
+        yield noted
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
