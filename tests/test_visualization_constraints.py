@@ -73,3 +73,38 @@ def test_a_slice_without_constraints_is_drawn_as_before():
     assert [(tr.name, len(tr.x)) for tr in fig.data] == [(None, 6), (None, 6)]
     axs = mvis.plot_slice(constrained(nntune, constraints=False))
     assert all([c.get_gid() for c in ax.collections] == ["complete"] for ax in axs)
+
+
+def with_pruned(study: Any, lib: Any = nntune) -> Any:
+    """``study`` (of ``lib``) and a pruned trial that broke the constraints: a bar of its own state still."""
+    trial = study.ask()
+    trial.set_constraint("x", 1.0)
+    study.tell(trial, state=lib.trial.TrialState.PRUNED)
+    return study
+
+
+def test_the_timeline_data_says_which_trials_broke_the_constraints():
+    rows = _data.timeline(with_pruned(constrained(nntune)), None)["rows"]
+    assert [r["number"] for r in rows if not r["feasible"]] == [*BROKE, 6]
+
+
+def test_the_timeline_draws_infeasible_complete_trials_as_optunas_infeasible_bars():
+    fig = vis.plot_timeline(with_pruned(constrained(nntune)))
+    theirs = optuna.visualization.plot_timeline(with_pruned(constrained(optuna), optuna))
+    assert [(tr.name, len(tr.y)) for tr in fig.data] == [(tr.name, len(tr.y)) for tr in theirs.data] == [
+        ("INFEASIBLE", 3), ("COMPLETE", 3), ("PRUNED", 1)]
+    assert fig.data[0].marker.color == GREY and list(fig.data[0].y) == BROKE
+
+
+def test_the_matplotlib_timeline_draws_infeasible_complete_trials_grey():
+    ax = mvis.plot_timeline(with_pruned(constrained(nntune)))
+    handles, labels = ax.get_legend_handles_labels()
+    assert labels == ["INFEASIBLE", "COMPLETE", "PRUNED"]
+    assert [len(h.patches) for h in handles] == [3, 3, 1]
+    assert matplotlib.colors.to_hex(handles[0].patches[0].get_facecolor()) == GREY
+
+
+def test_a_timeline_without_constraints_is_drawn_as_before():
+    fig = vis.plot_timeline(constrained(nntune, constraints=False))
+    assert [(tr.name, len(tr.y)) for tr in fig.data] == [("COMPLETE", 6)]
+    assert mvis.plot_timeline(constrained(nntune, constraints=False)).get_legend_handles_labels()[1] == ["COMPLETE"]

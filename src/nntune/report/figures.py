@@ -309,21 +309,39 @@ def edf_figure(curves: Sequence[Mapping[str, Any]], metric: str) -> go.Figure:
 
 TIMELINE_COLORS = {"complete": "#1f77b4", "pruned": "#ff7f0e", "failed": "#d62728", "diverged": "#9467bd",
                    "running": "#2ca02c", "waiting": "#7f7f7f"}
+TIMELINE_INFEASIBLE = "infeasible"
+
+
+# A complete trial that broke the study's constraints is its own kind of bar, before the
+# complete ones, as Optuna's timeline draws it.
+TIMELINE_KINDS = {TIMELINE_INFEASIBLE: INFEASIBLE_COLOR, **TIMELINE_COLORS}
+
+
+def timeline_kind(row: Mapping[str, Any]) -> str:
+    """A :func:`timeline_data` row's bar: its state, or :data:`TIMELINE_INFEASIBLE` for a
+    complete trial that broke the study's constraints (a pruned or failed one keeps its state)."""
+    return TIMELINE_INFEASIBLE if row["state"] == "complete" and row.get("feasible") is False else row["state"]
+
+
+def timeline_name(kind: str) -> str:
+    """A :func:`timeline_kind`'s legend entry, as Optuna's: COMPLETE, FAIL, ..., INFEASIBLE."""
+    return "INFEASIBLE" if kind == TIMELINE_INFEASIBLE else TrialState(kind).name
 
 
 def timeline_figure(data: Mapping[str, Any]) -> go.Figure:
     """One bar per trial from its start to its end, coloured by how it ended, a trace per
-    state named as Optuna's legend names it (COMPLETE, FAIL, ...)."""
+    state named as Optuna's legend names it (COMPLETE, FAIL, ..., and INFEASIBLE in grey for
+    a complete trial that broke the study's constraints)."""
     fig = go.Figure()
-    for state, color in TIMELINE_COLORS.items():
-        rows = [r for r in data["rows"] if r["state"] == state]
+    for kind, color in TIMELINE_KINDS.items():
+        rows = [r for r in data["rows"] if timeline_kind(r) == kind]
         if not rows:
             continue
         start = np.array([r["start"] for r in rows], dtype="datetime64[us]")
         end = np.array([r["end"] or r["start"] for r in rows], dtype="datetime64[us]")
         width_ms = ((end - start) / np.timedelta64(1, "ms")).astype(float)
         fig.add_trace(go.Bar(base=[str(s) for s in start], x=width_ms, y=[r["number"] for r in rows],
-                             orientation="h", name=TrialState(state).name, marker={"color": color}))
+                             orientation="h", name=timeline_name(kind), marker={"color": color}))
     return _fig(fig, 420, xaxis_type="date", xaxis_title="Datetime", yaxis_title=TRIAL, barmode="overlay")
 
 

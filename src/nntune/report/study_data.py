@@ -151,9 +151,12 @@ def edf_data(trials: Sequence[FrozenTrial]) -> dict[str, Any]:
 
 
 def timeline_data(trials: Sequence[FrozenTrial]) -> dict[str, Any]:
-    """Each started trial's start, end (None while running) and state, in number order."""
+    """Each started trial's start, end (None while running), state, and whether it met the
+    study's constraints (``feasible``: a complete trial that broke them is its own kind of
+    bar, Optuna's "INFEASIBLE"), in number order."""
     rows = [{"number": t.number, "state": t.state.value, "start": t.datetime_start.isoformat(),
-             "end": None if t.datetime_complete is None else t.datetime_complete.isoformat()}
+             "end": None if t.datetime_complete is None else t.datetime_complete.isoformat(),
+             "feasible": is_feasible(t)}
             for t in trials if t.datetime_start is not None]
     return {"rows": rows}
 

@@ -21,9 +21,8 @@ from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 
-from nntune.report.figures import (INFEASIBLE, INFEASIBLE_COLOR, PALETTE, TIMELINE_COLORS, pareto_kind, pareto_label,
-                                   slice_kind)
-from nntune.trial import TrialState
+from nntune.report.figures import (INFEASIBLE, INFEASIBLE_COLOR, PALETTE, TIMELINE_COLORS, TIMELINE_KINDS, pareto_kind,
+                                   pareto_label, slice_kind, timeline_kind, timeline_name)
 from nntune.visualization._mpl_columns import _arr, parallel_axes, rank_axes  # noqa: F401 (matplotlib.py: draw.*)
 
 COMPLETE, PRUNED, BEST, BAND = "#1f77b4", "#7f7f7f", "#d62728", "#bbbbbb"
@@ -239,17 +238,18 @@ def edf_axes(curves: Sequence[Mapping[str, Any]], target_name: str) -> Axes:
 
 
 def timeline_axes(data: Mapping[str, Any]) -> Axes:
-    """A bar per trial from its start to its end (a running trial: its start), coloured by state."""
+    """A bar per trial from its start to its end (a running trial: its start), coloured by
+    state; a complete trial that broke the study's constraints grey, as "INFEASIBLE"."""
     _, ax = plt.subplots(tight_layout=True)
     ax.set(title="Timeline Plot", xlabel="Datetime", ylabel="Trial")
-    for state, color in TIMELINE_COLORS.items():
-        rows = [r for r in data["rows"] if r["state"] == state]
+    for kind, color in TIMELINE_KINDS.items():
+        rows = [r for r in data["rows"] if timeline_kind(r) == kind]
         if not rows:
             continue
         start = mdates.date2num([datetime.fromisoformat(r["start"]) for r in rows])
         end = mdates.date2num([datetime.fromisoformat(r["end"] or r["start"]) for r in rows])
         ax.barh([r["number"] for r in rows], end - start, left=start, height=0.8, color=color,
-                label=TrialState(state).name)  # COMPLETE, FAIL, ...: Optuna's legend
+                label=timeline_name(kind))  # COMPLETE, FAIL, ..., INFEASIBLE: Optuna's legend
     ax.xaxis_date()
     _legend(ax)
     return ax
