@@ -51,7 +51,7 @@ def test_optimize_failure_is_silenced_by_the_logging_level(caplog: pytest.LogCap
 def test_tell_warns_at_the_callers_line() -> None:
     study = nntune.create_study()
     trial = study.ask()
-    with pytest.warns(UserWarning, match="trial 0 failed: objective returned 2 values for 1 directions") as caught:
+    with pytest.warns(UserWarning, match="trial 0 failed: objective returned 2 values for a study of 1 objective") as caught:
         study.tell(trial, [0.5, 0.25])
     assert caught[0].filename == __file__
 

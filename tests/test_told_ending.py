@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from nntune._values import told_ending
+from nntune._values import tell_problem, told_ending
 from nntune.trial import TrialState
 
 
@@ -17,7 +17,8 @@ from nntune.trial import TrialState
     (None, (1, -math.inf), 2, (TrialState.COMPLETE, [1.0, -math.inf], None)),
     (None, math.nan, 1, (TrialState.DIVERGED, [math.nan], "objective returned nan")),
     (None, None, 1, (TrialState.FAILED, None, "objective returned no value")),
-    (None, (1, 2), 1, (TrialState.FAILED, None, "objective returned 2 values for 1 directions")),
+    (None, (1, 2), 1, (TrialState.FAILED, None, "objective returned 2 values for a study of 1 objective")),
+    (None, 0.5, 2, (TrialState.FAILED, None, "objective returned 1 value for a study of 2 objectives")),
     (None, "abc", 1, (TrialState.FAILED, None, "objective returned 'abc', which is not a number")),
     (TrialState.PRUNED, None, 1, (TrialState.PRUNED, None, None)),
     (TrialState.PRUNED, math.nan, 1, (TrialState.PRUNED, [math.nan], None)),  # a pruned trial keeps what it had
@@ -33,3 +34,12 @@ def test_a_told_trial_ends_as_optunas_would(state, returned, n, expected):
 
 def test_an_error_given_is_kept_over_the_rule_s_own():
     assert told_ending(None, None, 1, "boom") == (TrialState.FAILED, None, "boom")
+
+
+@pytest.mark.parametrize(("n_values", "n_objectives", "problem"), [
+    (1, 2, "got 1 value for a study of 2 objectives"),
+    (3, 1, "got 3 values for a study of 1 objective"),
+    (2, 2, None),
+])
+def test_a_tell_of_the_wrong_count_says_each_count_in_its_number(n_values, n_objectives, problem):
+    assert tell_problem(TrialState.COMPLETE, n_values, n_objectives) == problem

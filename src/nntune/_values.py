@@ -53,8 +53,13 @@ def tell_problem(state: TrialState, n_values: int, n_objectives: int) -> str | N
     if not n_values:
         return "a complete trial needs its values"
     if n_values != n_objectives:
-        return f"got {n_values} values for a study of {n_objectives} objective{'s' if n_objectives > 1 else ''}"
+        return f"got {count_of(n_values, 'value')} for a study of {count_of(n_objectives, 'objective')}"
     return None
+
+
+def count_of(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless one: "1 value", "2 values"."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def told_ending(state: TrialState | None, returned: Any, n_objectives: int,
@@ -71,7 +76,9 @@ def told_ending(state: TrialState | None, returned: Any, n_objectives: int,
     except (TypeError, ValueError):
         return TrialState.FAILED, None, error or f"objective returned {show_returned(returned)}, which is not a number"
     if vector is not None and len(vector) != n_objectives:
-        return TrialState.FAILED, None, error or f"objective returned {len(vector)} values for {n_objectives} directions"
+        # Optuna's words: the number of the values did not match the number of the objectives.
+        wrong = f"{count_of(len(vector), 'value')} for a study of {count_of(n_objectives, 'objective')}"
+        return TrialState.FAILED, None, error or f"objective returned {wrong}"
     if state == TrialState.COMPLETE:
         if vector is None:
             return TrialState.FAILED, None, error or "objective returned no value"
