@@ -108,3 +108,34 @@ def test_a_timeline_without_constraints_is_drawn_as_before():
     fig = vis.plot_timeline(constrained(nntune, constraints=False))
     assert [(tr.name, len(tr.y)) for tr in fig.data] == [("COMPLETE", 6)]
     assert mvis.plot_timeline(constrained(nntune, constraints=False)).get_legend_handles_labels()[1] == ["COMPLETE"]
+
+
+def test_the_contour_data_says_which_points_broke_the_constraints():
+    cell = next(iter(_data.contours(constrained(nntune), None, None)["cells"].values()))
+    assert [n for n, ok in zip(cell["number"], cell["feasible"]) if not ok] == BROKE
+
+
+def test_the_contour_draws_infeasible_trials_apart_in_grey_over_the_same_surface_as_optuna():
+    fig = vis.plot_contour(constrained(nntune))
+    theirs = optuna.visualization.plot_contour(constrained(optuna))
+    assert [(tr.name, len(tr.x)) for tr in fig.data[1:]] == [("trials", 3), ("Infeasible Trial", 3)]
+    assert [len(tr.x) for tr in theirs.data if tr.name == "Infeasible Trial"] == [3]
+    grey = next(tr for tr in fig.data if tr.name == "Infeasible Trial")
+    assert grey.marker.color == GREY and [t.split(":")[0] for t in grey.text] == [f"trial {n}" for n in BROKE]
+    # The surface reads the infeasible trials' values too: the same as without constraints.
+    plain = vis.plot_contour(constrained(nntune, constraints=False))
+    assert fig.data[0].z == plain.data[0].z
+
+
+def test_the_matplotlib_contour_draws_infeasible_trials_grey():
+    ax = mvis.plot_contour(constrained(nntune))
+    grey = next(c for c in ax.collections if c.get_gid() == "infeasible")
+    assert len(grey.get_offsets()) == 3 and matplotlib.colors.to_hex(grey.get_facecolor()[0]) == GREY
+    assert len(next(c for c in ax.collections if c.get_gid() == "trials").get_offsets()) == 3
+
+
+def test_a_contour_without_constraints_is_drawn_as_before():
+    fig = vis.plot_contour(constrained(nntune, constraints=False))
+    assert [(tr.name, len(tr.x)) for tr in fig.data[1:]] == [("trials", 6)]
+    ax = mvis.plot_contour(constrained(nntune, constraints=False))
+    assert "infeasible" not in [c.get_gid() for c in ax.collections]

@@ -84,7 +84,7 @@ def test_the_contour_defaults_to_the_two_most_important_numeric_parameters(serve
     study = nntune.load_study("demo", store.url)
     x, y = body["pair"]
     shown = [n if n != "beta1" else "1 - beta1" for n in (x, y)]
-    assert _json(_data.contours(study, [x, y], None)["cells"][tuple(shown)], ()) == _json(body["contour"], ("rank", "feasible"))
+    assert _json(_data.contours(study, [x, y], None)["cells"][tuple(shown)], ()) == _json(body["contour"], ("rank",))
 
 
 def _json(cell, drop):
@@ -162,7 +162,7 @@ def test_choices_are_drawn_over_their_labels_as_plot_contour_and_plot_rank_draw_
         cell = c["grid"]["z"][c["grid"]["y"].index(a)][c["grid"]["x"].index(u)]
         assert cell == min(w for uu, aa, w in zip(c["x"]["values"], c["y"]["values"], c["value"]) if (uu, aa) == (u, a))
     expected = _data.contours(grid, ["units", "act"], None)["cells"][("units", "act")]
-    assert _json(expected, ()) == _json(c, ("rank", "feasible"))
+    assert _json(expected, ()) == _json(c, ("rank",))
     # Equal values share one rank (the mean of their places), as optuna's plot_rank ranks
     # them: four trials of one value were coloured from 0.2 to 0.8.
     assert len(set(c["value"])) < len(c["value"])

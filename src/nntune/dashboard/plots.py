@@ -22,7 +22,6 @@ from nntune.analysis import complete_trials, param_importance, study_space
 from nntune.dashboard.query import BadQuery, integer
 from nntune.report.data import parallel_data, slices_data
 from nntune.report.study_data import contour_data, edf_data
-from nntune.samplers import is_feasible
 from nntune.space import Choice, Space
 from nntune.trial import FrozenTrial, TrialState
 from nntune.visualization._data import beta_as_decades, is_decades_of_beta, value_ranks
@@ -117,8 +116,6 @@ def contour_view(trials: Sequence[FrozenTrial], space: Space, x: str, y: str, di
     cell = contour_data(shown, flipped, sx, sy, direction)  # over a choice too: plot_contour's surface
     for axis in (cell["x"], cell["y"]):
         axis["reversed"] = is_decades_of_beta(axis["name"], declared)
-    met = {t.number: is_feasible(t) for t in trials}
-    cell["feasible"] = [met[n] for n in cell["number"]]
     ranks = iter(value_ranks([v for v, ok in zip(cell["value"], cell["feasible"]) if ok], direction))
     cell["rank"] = [next(ranks) if ok else None for ok in cell["feasible"]]
     return cell

@@ -13,6 +13,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 
+# The trials that broke the study's constraints, as Optuna's plots name and colour them.
+INFEASIBLE, INFEASIBLE_COLOR = "Infeasible Trial", "#cccccc"
 LAYOUT: dict[str, Any] = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
                           "legend": {"orientation": "h", "y": -0.2}, "font": {"size": 12}}
 
@@ -45,10 +47,16 @@ def _contour_traces(data: Mapping[str, Any], metric: str, direction: str, shared
                                  {**_best_darkest(direction), "colorbar": {"title": metric}})
         traces.append(go.Contour(x=g["x"], y=g["y"], z=g["z"], name=metric, contours={"coloring": "heatmap"},
                                  **scale))
-    traces.append(go.Scatter(x=data["x"]["values"], y=data["y"]["values"], mode="markers", name="trials",
-                             marker={"size": 6, "color": "#d62728", "line": {"width": 1, "color": "white"}},
-                             text=[f"trial {n}: {v:.4g}" for n, v in zip(data["number"], data["value"])],
-                             hovertemplate="%{text}<extra></extra>", legendgroup="trials", showlegend=showlegend))
+    feasible = data.get("feasible") or [True] * len(data["number"])
+    for met, name, color in ((True, "trials", "#d62728"), (False, INFEASIBLE, INFEASIBLE_COLOR)):
+        idx = [i for i, ok in enumerate(feasible) if ok == met]
+        if not met and not idx:  # the feasible trace is drawn even empty, as before constraints were drawn
+            continue
+        traces.append(go.Scatter(x=[data["x"]["values"][i] for i in idx], y=[data["y"]["values"][i] for i in idx],
+                                 mode="markers", name=name,
+                                 marker={"size": 6, "color": color, "line": {"width": 1, "color": "white"}},
+                                 text=[f"trial {data['number'][i]}: {data['value'][i]:.4g}" for i in idx],
+                                 hovertemplate="%{text}<extra></extra>", legendgroup=name, showlegend=showlegend))
     return traces
 
 

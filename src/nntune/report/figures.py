@@ -10,8 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from nntune.report._pair_figures import (LAYOUT, _arr, _fig, contour_figure,  # noqa: F401 (figures.contour_figure, ...)
-                                         contour_matrix_figure, rank_figure)
+from nntune.report._pair_figures import (INFEASIBLE, INFEASIBLE_COLOR, LAYOUT, _arr, _fig,  # noqa: F401 (figures.*)
+                                         contour_figure, contour_matrix_figure, rank_figure)
 from nntune.report.html_parts import param_text
 from nntune.trial import TrialState
 
@@ -21,8 +21,7 @@ TRIAL_SCALE = [[0.0, "#9ecae1"], [1.0, "#08306b"]]  # early trials light blue, l
 
 
 # The plots' words, as Optuna's plots (and nntune.visualization's) name their parts.
-BEST_VALUE, INFEASIBLE, TRIAL = "Best Value", "Infeasible Trial", "Trial"
-INFEASIBLE_COLOR = "#cccccc"  # Optuna's grey for the trials that broke the study's constraints
+BEST_VALUE, TRIAL = "Best Value", "Trial"  # INFEASIBLE: _pair_figures', Optuna's "Infeasible Trial"
 
 
 def history_figure(h: Mapping[str, Any], metric: str) -> go.Figure:

@@ -37,13 +37,15 @@ def _axis(space: Space, name: str, trials: Sequence[FrozenTrial]) -> dict[str, A
 def contour_data(trials: Sequence[FrozenTrial], space: Space, x: str, y: str,
                  direction: str = "minimize") -> dict[str, Any]:
     """The complete trials' values over two parameters: the points (a choice's axis with its
-    ``categories``), and the values on a grid interpolated between them (linear; nearest
-    outside their hull); over a choice, :func:`choice_grid`'s surface, whose cells of two
-    choices hold their best value in ``direction``."""
+    ``categories``) and whether each met the study's constraints (``feasible``), and the
+    values on a grid interpolated between them (linear; nearest outside their hull); over a
+    choice, :func:`choice_grid`'s surface, whose cells of two choices hold their best value
+    in ``direction``. The surface reads every point, those that broke the constraints too,
+    as Optuna's contour does."""
     done = [t for t in complete_trials(trials) if x in t.params and y in t.params]
     out: dict[str, Any] = {"x": _axis(space, x, done), "y": _axis(space, y, done),
                            "value": [float(t.value) for t in done], "number": [t.number for t in done],  # type: ignore[arg-type]
-                           "grid": None}
+                           "feasible": [is_feasible(t) for t in done], "grid": None}
     if out["x"]["categorical"] or out["y"]["categorical"]:
         out["grid"] = choice_grid(out, direction)
         return out

@@ -164,8 +164,10 @@ def slice_axes(slices: Sequence[Mapping[str, Any]], target_name: str) -> Axes | 
 
 def _contour_cell(ax: Axes, data: Mapping[str, Any], norm: Normalize, cmap: str) -> None:
     """An interpolated surface under the trials' points (a choice at its label's place, in
-    the space's order); points coloured by their value where there is none to draw."""
+    the space's order); points coloured by their value where there is none to draw, those
+    that broke the study's constraints grey."""
     xs, ys = (_place(a["values"], a.get("categories")) for a in (data["x"], data["y"]))
+    met = np.array(data.get("feasible") or [True] * len(xs), dtype=bool)
     if data["grid"] is not None:
         g = data["grid"]
         gx, gy = (_place(g[k], a.get("categories")) for k, a in (("x", data["x"]), ("y", data["y"])))
@@ -174,10 +176,13 @@ def _contour_cell(ax: Axes, data: Mapping[str, Any], norm: Normalize, cmap: str)
         ax.contourf(gx, gy, z, levels=levels, cmap=cmap, norm=norm)
         if np.ptp(z) > 1e-9 * (norm.vmax - norm.vmin):  # a flat surface has no contour lines to draw
             ax.contour(gx, gy, z, levels=levels, colors="black", linewidths=0.4)
-        ax.scatter(xs, ys, color=BEST, edgecolors="white", s=22, zorder=3, label="trials", gid="trials")
+        ax.scatter(xs[met], ys[met], color=BEST, edgecolors="white", s=22, zorder=3, label="trials", gid="trials")
     else:
-        ax.scatter(xs, ys, c=data["value"], cmap=cmap, norm=norm, edgecolors="grey", s=28, zorder=3,
-                   label="trials", gid="trials")
+        ax.scatter(xs[met], ys[met], c=np.asarray(data["value"], dtype=float)[met], cmap=cmap, norm=norm,
+                   edgecolors="grey", s=28, zorder=3, label="trials", gid="trials")
+    if not met.all():  # apart in Optuna's grey: the surface reads their values all the same, as Optuna's
+        ax.scatter(xs[~met], ys[~met], color=INFEASIBLE_COLOR, edgecolors="grey", s=22, zorder=3, label=INFEASIBLE,
+                   gid="infeasible")
     for axis, set_scale, set_ticks, set_lim, invert in (
             (data["x"], ax.set_xscale, ax.set_xticks, ax.set_xlim, ax.invert_xaxis),
             (data["y"], ax.set_yscale, ax.set_yticks, ax.set_ylim, ax.invert_yaxis)):
