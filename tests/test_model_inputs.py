@@ -72,3 +72,22 @@ def test_a_device_the_machine_lacks_is_named_not_the_file(iris_file) -> None:
             nntune.load_model(iris_file, map_location=device)
         assert "\n" not in str(raised.value)
     assert nntune.load_model(iris_file, map_location=torch.device("cpu")).shift.device.type == "cpu"
+
+
+@pytest.mark.parametrize(("given", "got"), [
+    (None, "got None"),
+    ("rows.csv", "got str 'rows.csv'; a file's rows are read by the command nntune predict"),
+    (b"", "got bytes b''; a file's rows"),
+    (Path("rows.csv"), "got path 'rows.csv'; a file's rows"),
+    ({"sepal_length": 5.1}, "got dict {'sepal_length': 5.1}"),
+])
+def test_what_holds_no_inputs_is_refused_naming_x_and_what_it_takes(iris, given, got) -> None:
+    # Torch's words were its internals: "Could not infer dtype of NoneType", "new(): invalid data type 'str'".
+    for answer in (iris.predict, iris.predict_proba, iris):
+        with pytest.raises(TypeError) as raised:
+            answer(given)
+        assert str(raised.value).startswith("x: must be a tensor, a numpy array, nested lists of numbers or a "
+                                            f"pandas DataFrame, {got}")
+        assert "\n" not in str(raised.value)
+    with pytest.raises(ValueError, match=r"^inputs of shape \(0,\); the model takes a batch of shape \(N, 4\)$"):
+        iris.predict([])  # an empty list was one line already
