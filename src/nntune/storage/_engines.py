@@ -160,7 +160,7 @@ def refusal(err: DBAPIError) -> str | None:
     privilege; else None."""
     text = str(getattr(err, "orig", err)).strip()
     line = text.splitlines()[0] if text else type(err).__name__
-    if any(sign in text.lower() for sign in READ_ONLY_SIGNS):
+    if is_read_only(err):
         return f"cannot be written ({line}); nntune writes every trial there: give it a file or database it may write"
     code = getattr(err.orig, "sqlstate", None) or getattr(err.orig, "pgcode", None)
     if code == DISK_FULL or any(sign in text.lower() for sign in DISK_FULL_SIGNS):
@@ -170,6 +170,12 @@ def refusal(err: DBAPIError) -> str | None:
         return (f"refuses the URL's user ({line}); nntune needs SELECT, INSERT, UPDATE and DELETE on its "
                 f"tables, USAGE on their sequences, and CREATE on the schema for a new database")
     return None
+
+
+def is_read_only(err: DBAPIError) -> bool:
+    """Whether the database refused a write because it may only be read (a file, a mount, a
+    server's read-only transaction)."""
+    return any(sign in str(getattr(err, "orig", err)).lower() for sign in READ_ONLY_SIGNS)
 
 
 def is_connect_timeout(err: DBAPIError) -> bool:

@@ -83,3 +83,52 @@ def migrate(conn: sa.engine.Connection, now: datetime) -> None:
     conn.execute(trials.update().values(updated=sa.func.coalesce(
         trials.c.datetime_complete, trials.c.heartbeat, trials.c.datetime_start, now)))
     updated_index.create(conn, checkfirst=True)
+
+
+def reuses_study_ids(conn: sa.engine.Connection) -> bool:
+    """Whether ``studies`` is an SQLite table made before it had AUTOINCREMENT, where a
+    deleted study's id (the largest) is given again to the next study created."""
+    if conn.dialect.name != "sqlite":
+        return False  # PostgreSQL's sequence never goes back
+    made = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'studies'").scalar()
+    return made is not None and "AUTOINCREMENT" not in made.upper()
+
+
+def never_reuse_study_ids(engine: sa.engine.Engine, read_only: str) -> None:
+    """Rebuild an older SQLite file's ``studies`` table with AUTOINCREMENT, every row and id
+    kept, in one transaction; ``read_only`` is the execution option of a deferred BEGIN.
+
+    SQLite cannot add AUTOINCREMENT to a table: a new one is filled and renamed in its
+    place. Foreign keys are off meanwhile, as SQLite's own recipe has it, since dropping the
+    old table with them on would delete every trial (ON DELETE CASCADE). A pragma cannot
+    change inside a transaction, so this takes a connection of its own, which is thrown
+    away after, never handed back to the pool with its foreign keys off."""
+    with engine.connect() as conn:
+        with conn.execution_options(**{read_only: True}).begin():  # most files: one read, no lock
+            if not reuses_study_ids(conn):
+                return
+    with engine.connect() as conn:
+        try:
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            with conn.begin():  # BEGIN IMMEDIATE: another process opening the file waits, then sees it done
+                if reuses_study_ids(conn):
+                    _rebuild_studies(conn)
+        finally:
+            conn.invalidate()
+
+
+def _rebuild_studies(conn: sa.engine.Connection) -> None:
+    have = {c["name"] for c in sa.inspect(conn).get_columns("studies")}
+    if not have <= set(studies.c.keys()):
+        return  # a column this version does not know would be lost: leave the table as it is
+    # A file may hold dangling rows from before (written with foreign keys off): only new ones stop the rebuild.
+    dangling = len(conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall())
+    rebuilt = studies.to_metadata(sa.MetaData(), name="studies_rebuilt")
+    rebuilt.create(conn)
+    columns = ", ".join(c for c in studies.c.keys() if c in have)
+    conn.exec_driver_sql(f"INSERT INTO studies_rebuilt ({columns}) SELECT {columns} FROM studies")
+    conn.exec_driver_sql("DROP TABLE studies")
+    conn.exec_driver_sql("ALTER TABLE studies_rebuilt RENAME TO studies")
+    broken = len(conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()) - dangling
+    if broken > 0:  # raised inside the transaction: rolled back, the file as it was
+        raise RuntimeError(f"rebuilding the studies table would break {broken} foreign keys")

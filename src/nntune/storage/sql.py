@@ -30,11 +30,11 @@ from nntune.storage._base import (OptunaStorageReads, ParamChange, TrialChanges,
 from nntune.storage import _sql_changes as _changes
 from nntune.storage import _sql_claims as _claims
 from nntune.storage._engines import (LOCK_NOTICE_AFTER, READ_ONLY, create_schema, is_connect_timeout,
-                                     is_in_memory_sqlite, is_lock_wait, is_transient, lock_wait_message,
+                                     is_in_memory_sqlite, is_lock_wait, is_read_only, is_transient, lock_wait_message,
                                      make_engine, redact_url, refusal, release_interrupted_cursor, server_skew,
                                      sqlite_lock_file)
 from nntune.storage._lock_watch import LOCKS
-from nntune.storage._schema import meta, migrate, steps, studies, test_evals, trials
+from nntune.storage._schema import meta, migrate, never_reuse_study_ids, steps, studies, test_evals, trials
 from nntune.storage._recognize import refuse_foreign
 from nntune.storage._sql_rows import DecodedTrials, _dumps, _finite, _told, _trial, plain_text
 from nntune.storage._sql_rows import _distributions, _json_default, _object  # noqa: F401 (still importable from here)
@@ -71,11 +71,22 @@ class SQLStorage(StudyMethods, OptunaStorageReads):
             self._retry(lambda: create_schema(self.engine, meta, lambda conn: migrate(conn, self._clock()),
                                               lambda conn: refuse_foreign(conn, url, existing=existing)),
                         attempts=4, final=is_connect_timeout)
+            if self.engine.dialect.name == "sqlite" and self._serial is None:  # a database in memory is always new
+                self._retry(self._never_reuse_study_ids)
             if self.engine.dialect.name != "sqlite":
                 self._skew = self._retry(lambda: server_skew(self.engine, self._clock))
         except BaseException:
             self.engine.dispose()  # close the file or the server connection now, not at garbage collection
             raise
+
+    def _never_reuse_study_ids(self) -> None:
+        """An older SQLite file's studies table rebuilt with AUTOINCREMENT; one this process
+        may only read stays as it is, since no study is created or deleted through it."""
+        try:
+            never_reuse_study_ids(self.engine, READ_ONLY)
+        except DBAPIError as err:
+            if not is_read_only(err):
+                raise
 
     def now(self) -> datetime:
         """The database's UTC time as this machine reads it: what every timestamp is written in."""
