@@ -69,6 +69,25 @@ def create_trial(*, state: TrialState = TrialState.COMPLETE, value: float | None
                        datetime_start=now, datetime_complete=now if state.is_finished() else None)
 
 
+def added_values_problem(t: FrozenTrial, n_objectives: int) -> str | None:
+    """Why a finished trial's values do not fit a study of ``n_objectives`` (None when they
+    do), by Optuna's ``add_trial`` rule: a complete trial has one value per objective, a failed
+    one none, and a pruned one none or one per objective (a study of one objective would
+    otherwise hold a trial of two values, which its table and plots read as two objectives)."""
+    state, values = TrialState(t.state), t.values
+    if not state.is_finished():
+        return None  # a running or waiting trial's value is what tell gives it
+    if state == TrialState.FAILED and values is not None:
+        return f"a failed trial has no value, got {values}"
+    if values is None and state != TrialState.COMPLETE:
+        return None
+    count = len(values or [])
+    if count == n_objectives:
+        return None
+    return (f"a {state.value} trial added to this study needs {n_objectives} "
+            f"value{'s' if n_objectives > 1 else ''}, got {count}")
+
+
 def _number(field: str, value: Any) -> float:
     """``value`` as a float (a NumPy or torch scalar, or a numeric string, as Optuna casts
     it); else one line naming ``field``."""
@@ -133,4 +152,4 @@ def _checked(name: str, value: Any, dist: Distribution) -> Any:
     return int(value) if isinstance(dist, Int) else float(value)
 
 
-__all__ = ["create_trial"]
+__all__ = ["added_values_problem", "create_trial"]

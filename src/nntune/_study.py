@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from nntune import logging as _logging
-from nntune._create_trial import as_frozen_trial
+from nntune._create_trial import added_values_problem, as_frozen_trial
 from nntune._studies import ParamKinds, StudyDirection, add_frozen_trials, same_params
 from nntune._study_control import StudyControl
 from nntune._study_reads import StudyReads
@@ -186,9 +186,9 @@ class Study(StudyRuns, StudyReads, StudyControl):
         too (``study.add_trials(optuna_study.trials)`` carries it over)."""
         trials = [as_frozen_trial(t) for t in trials]  # Optuna's own trials too, to carry a study over
         for t in trials:
-            if t.state == TrialState.COMPLETE and len(t.values or []) != len(self._directions):
-                raise ValueError(f"a complete trial added to this study needs {len(self._directions)} "
-                                 f"value{'s' if len(self._directions) > 1 else ''}, got {len(t.values or [])}")
+            problem = added_values_problem(t, len(self._directions))
+            if problem:
+                raise ValueError(problem)
         add_frozen_trials(self.storage, self.id, trials)
         with self.sampling_lock:
             self._kinds.add(trials)
