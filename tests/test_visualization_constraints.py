@@ -139,3 +139,33 @@ def test_a_contour_without_constraints_is_drawn_as_before():
     assert [(tr.name, len(tr.x)) for tr in fig.data[1:]] == [("trials", 6)]
     ax = mvis.plot_contour(constrained(nntune, constraints=False))
     assert "infeasible" not in [c.get_gid() for c in ax.collections]
+
+
+def test_the_rank_data_says_which_trials_broke_the_constraints_and_ranks_them_all():
+    data = _data.ranks(constrained(nntune), None, None)
+    assert [n for n, ok in zip(data["number"], data["feasible"]) if not ok] == BROKE
+    assert sorted(data["rank"]) == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]  # ranked among every trial, as Optuna's
+
+
+def test_the_rank_plot_greys_infeasible_trials_as_optuna():
+    fig = vis.plot_rank(constrained(nntune))
+    theirs = optuna.visualization.plot_rank(constrained(optuna))
+    their_greys = sum(c == "rgb(204.0, 204.0, 204.0)" for c in theirs.data[0].marker.color)
+    assert [(tr.name, len(tr.dimensions[0].values)) for tr in fig.data] == [(None, 3), ("Infeasible Trial", 3)]
+    assert fig.data[1].marker.color == GREY and their_greys == 3
+    assert (fig.data[0].marker.cmin, fig.data[0].marker.cmax) == (0, 1)
+
+
+def test_the_matplotlib_rank_plot_greys_infeasible_trials():
+    ax = mvis.plot_rank(constrained(nntune))
+    grey = next(c for c in ax.collections if c.get_gid() == "infeasible")
+    assert len(grey.get_offsets()) == 3 and matplotlib.colors.to_hex(grey.get_facecolor()[0]) == GREY
+    assert len(next(c for c in ax.collections if c.get_gid() == "trials").get_offsets()) == 3
+
+
+def test_a_rank_plot_without_constraints_is_drawn_as_before():
+    fig = vis.plot_rank(constrained(nntune, constraints=False))
+    assert [(tr.name, len(tr.dimensions[0].values)) for tr in fig.data] == [(None, 6)]
+    assert fig.data[0].marker.cmin is None and fig.data[0].showlegend is None
+    ax = mvis.plot_rank(constrained(nntune, constraints=False))
+    assert [c.get_gid() for c in ax.collections] == ["trials"]

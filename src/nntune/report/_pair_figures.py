@@ -97,13 +97,26 @@ def contour_matrix_figure(params: Sequence[str], cells: Mapping[tuple[str, str],
 
 def rank_figure(data: Mapping[str, Any], metric: str) -> go.Figure:
     """Every pair of parameters (``parallel_data``'s columns), each complete trial colored by
-    its value's ``rank`` (0 the best): where the best trials lie, whatever the value's scale."""
+    its value's ``rank`` (0 the best): where the best trials lie, whatever the value's scale.
+    A trial that broke the study's constraints (``feasible`` False) is grey, in a trace of its
+    own on the same axes, as Optuna's rank plot colours it."""
     values, rank = _arr(data["value"]), _arr(data["rank"])
-    dims = [{"label": d["name"], "values": _arr(d["values"])} for d in data["dimensions"]]
-    text = [f"trial {n}<br>{metric} {v:.4g}" for n, v in zip(data["number"], values)]
-    fig = go.Figure(go.Splom(dimensions=dims, text=text, hovertemplate="%{text}<extra></extra>", showupperhalf=False,
-                             diagonal={"visible": False},
-                             marker={"size": 6, "color": rank, "colorscale": "RdYlBu", "showscale": True,
-                                     "colorbar": {"title": "rank (0 best)"}}))
-    side = 140 + 160 * max(1, len(dims))
+    feasible = np.array(data.get("feasible") or [True] * len(values), dtype=bool)
+    text = np.array([f"trial {n}<br>{metric} {v:.4g}" for n, v in zip(data["number"], values)], dtype=object)
+
+    def splom(idx: np.ndarray, marker: dict[str, Any], **named: Any) -> go.Splom:
+        dims = [{"label": d["name"], "values": _arr(d["values"])[idx]} for d in data["dimensions"]]
+        return go.Splom(dimensions=dims, text=text[idx], hovertemplate="%{text}<extra></extra>", showupperhalf=False,
+                        diagonal={"visible": False}, marker=marker, **named)
+
+    every = np.arange(len(values))
+    scale: dict[str, Any] = {"size": 6, "color": rank[feasible], "colorscale": "RdYlBu", "showscale": True,
+                             "colorbar": {"title": "rank (0 best)"}}
+    if feasible.all():
+        fig = go.Figure(splom(every, scale))
+    else:  # the ranks of all, so the scale still runs from the best (0) to the worst (1) of them
+        fig = go.Figure([splom(every[feasible], {**scale, "cmin": 0, "cmax": 1}),
+                         splom(every[~feasible], {"size": 6, "color": INFEASIBLE_COLOR}, name=INFEASIBLE,
+                               showlegend=False)])
+    side = 140 + 160 * max(1, len(data["dimensions"]))
     return _fig(fig, min(side, 900), width=min(side + 80, 980))

@@ -366,12 +366,16 @@ def pareto(study: Any, target_names: Sequence[str] | None, include_dominated_tri
 
 
 def ranks(study: Any, params: Sequence[str] | None, target: Target | None) -> dict[str, Any]:
-    """The complete trials' columns (``parallel``) and each one's ``rank`` by value, from 0
-    (the best) to 1 (the worst), equal values sharing one rank."""
+    """The complete trials' columns (``parallel``), each one's ``rank`` by value, from 0
+    (the best) to 1 (the worst), equal values sharing one rank, and whether it met the
+    study's constraints (``feasible``: one that broke them is grey, though ranked among
+    the rest, as Optuna's rank plot draws it)."""
     data = parallel(study, params, target)
     if not data["value"]:
         raise NothingToPlot("plot_rank needs complete trials; the study has none yet")
-    return {**data, "rank": value_ranks(data["value"], direction_of(study, target))}
+    met = {t.number: is_feasible(t) for t in study.get_trials(deepcopy=False)}
+    return {**data, "rank": value_ranks(data["value"], direction_of(study, target)),
+            "feasible": [met[n] for n in data["number"]]}
 
 
 def value_ranks(values: Sequence[float], direction: str) -> list[float]:

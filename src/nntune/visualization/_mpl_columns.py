@@ -16,6 +16,8 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 
+from nntune.report.figures import INFEASIBLE_COLOR
+
 
 def _arr(values: Sequence[Any]) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=float)
@@ -78,9 +80,14 @@ def _dim_axis(dim: Mapping[str, Any]) -> Column:
     return v, dim.get("ticktext") if dim["scale"] == "categorical" else None, False, False
 
 
-def _rank_cell(ax: Axes, x: Column, y: Column, rank: np.ndarray) -> None:
-    """The trials at ``x`` against ``y``, coloured by rank (0 the best, red)."""
-    ax.scatter(x[0], y[0], c=rank, cmap="RdYlBu", vmin=0, vmax=1, edgecolors="grey", s=24, gid="trials")
+def _rank_cell(ax: Axes, x: Column, y: Column, rank: np.ndarray, feasible: np.ndarray) -> None:
+    """The trials at ``x`` against ``y``, coloured by rank (0 the best, red); those that broke
+    the study's constraints (``feasible`` False) grey, as Optuna's rank plot colours them."""
+    ax.scatter(x[0][feasible], y[0][feasible], c=rank[feasible], cmap="RdYlBu", vmin=0, vmax=1, edgecolors="grey",
+               s=24, gid="trials")
+    if not feasible.all():
+        ax.scatter(x[0][~feasible], y[0][~feasible], color=INFEASIBLE_COLOR, edgecolors="grey", s=24,
+                   gid="infeasible")
     for (_, labels, log, flip), set_scale, set_ticks, invert in ((x, ax.set_xscale, ax.set_xticks, ax.invert_xaxis),
                                                                  (y, ax.set_yscale, ax.set_yticks, ax.invert_yaxis)):
         if log:
@@ -95,6 +102,7 @@ def rank_axes(data: Mapping[str, Any], target_name: str) -> Axes | np.ndarray:
     """Parameters against each other (one parameter: against the value), each complete trial
     coloured by its value's ``rank``, 0 the best; with more than two, every pair as a matrix."""
     values, rank = _arr(data["value"]), _arr(data["rank"])
+    feasible = np.array(data.get("feasible") or [True] * len(values), dtype=bool)
     dims = data["dimensions"]
     names = [_plain_name(d) for d in dims]
     axes = [_dim_axis(d) for d in dims]
@@ -105,7 +113,7 @@ def rank_axes(data: Mapping[str, Any], target_name: str) -> Axes | np.ndarray:
         if not dims:
             return ax
         y = axes[1] if len(dims) == 2 else (values, None, False, False)
-        _rank_cell(ax, axes[0], y, rank)
+        _rank_cell(ax, axes[0], y, rank, feasible)
         ax.set(xlabel=names[0], ylabel=names[1] if len(dims) == 2 else target_name)
         out: Any = ax
     else:
@@ -119,7 +127,7 @@ def rank_axes(data: Mapping[str, Any], target_name: str) -> Axes | np.ndarray:
                     ax.text(0.5, 0.5, names[r], ha="center", va="center", transform=ax.transAxes)
                     ax.set(xticks=[], yticks=[])
                 else:
-                    _rank_cell(ax, axes[c], axes[r], rank)
+                    _rank_cell(ax, axes[c], axes[r], rank, feasible)
                 ax.set_xlabel(names[c] if r == n - 1 else "")
                 ax.set_ylabel(names[r] if c == 0 else "")
     fig.colorbar(ScalarMappable(norm=Normalize(0, 1), cmap="RdYlBu"), ax=out, label="rank (0 best)")
