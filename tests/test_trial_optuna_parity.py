@@ -117,3 +117,39 @@ def test_a_trial_read_with_its_metric_records_equals_the_same_trial_read_without
     assert study.trials[0].metrics and not study.get_trials()[0].metrics
     assert study.trials == study.get_trials() == study.get_trials(deepcopy=False)
     assert study.best_trial in study.get_trials()
+
+
+@pytest.mark.parametrize("changes, problem", [
+    ({}, None),
+    ({"state": TrialState.WAITING, "value": None, "datetime_start": None, "datetime_complete": None}, None),
+    ({"state": TrialState.PRUNED, "value": None}, None),
+    ({"value": None}, "values: a complete trial needs its values, got None"),
+    ({"value": float("nan")}, r"values: must not be NaN, got \[nan\]"),
+    ({"state": TrialState.FAIL}, r"values: a failed trial has none, got \[1.0\]"),
+    ({"datetime_start": None}, "datetime_start: a complete trial has started, got None"),
+    ({"datetime_complete": None}, "datetime_complete: a complete trial has ended, got None"),
+    ({"state": TrialState.RUNNING, "value": None}, "datetime_complete: a running trial has not ended, got 2024"),
+    ({"distributions": {}}, r"params and distributions name different parameters: \['x'\] vs \[\]"),
+    ({"params": {"x": 2.0}}, "x: 2.0 is outside its distribution"),
+])
+def test_validate_checks_a_hand_made_trial_as_optunas_does(changes, problem) -> None:
+    now = datetime.datetime(2024, 1, 1, 12, 0, 0)
+    fields = {"number": 0, "state": TrialState.COMPLETE, "value": 1.0, "datetime_start": now,
+              "datetime_complete": now + datetime.timedelta(seconds=3), "params": {"x": 0.5},
+              "distributions": {"x": FloatDistribution(0, 1)}, "user_attrs": {}, "system_attrs": {},
+              "intermediate_values": {}, "trial_id": 0}
+    trial = FrozenTrial(**{**fields, **changes})
+    if problem is None:
+        trial._validate()
+    else:
+        with pytest.raises(ValueError, match=f"^{problem}"):
+            trial._validate()
+
+
+def test_every_trial_a_study_holds_passes_validate() -> None:
+    study = nntune.create_study(sampler=nntune.samplers.RandomSampler(seed=0))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    study.enqueue_trial({"x": 0.5})
+    study.ask()
+    for t in study.trials:
+        t._validate()

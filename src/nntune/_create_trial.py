@@ -88,6 +88,34 @@ def added_values_problem(t: FrozenTrial, n_objectives: int) -> str | None:
             f"value{'s' if n_objectives > 1 else ''}, got {count}")
 
 
+def frozen_problem(t: FrozenTrial) -> str | None:
+    """Why a trial record is inconsistent (None when it is not), by Optuna's
+    ``FrozenTrial._validate``: its times against its state, its values against its state, and
+    its params against their distributions."""
+    state = TrialState(t.state)
+    if state != TrialState.WAITING and t.datetime_start is None:
+        return f"datetime_start: a {state.value} trial has started, got None"
+    if state.is_finished() and t.datetime_complete is None:
+        return f"datetime_complete: a {state.value} trial has ended, got None"
+    if not state.is_finished() and t.datetime_complete is not None:
+        return f"datetime_complete: a {state.value} trial has not ended, got {t.datetime_complete}"
+    values = t.values
+    if state == TrialState.FAILED and values is not None:
+        return f"values: a failed trial has none, got {values}"
+    if state == TrialState.COMPLETE and values is None:
+        return "values: a complete trial needs its values, got None"
+    if state == TrialState.COMPLETE and any(math.isnan(v) for v in values or []):
+        return f"values: must not be NaN, got {values}"
+    if set(t.params) != set(t.distributions):
+        return f"params and distributions name different parameters: {sorted(t.params)} vs {sorted(t.distributions)}"
+    for name, value in t.params.items():
+        try:
+            _checked(name, value, own_distribution(name, t.distributions[name]))
+        except ValueError as err:
+            return str(err)
+    return None
+
+
 def _number(field: str, value: Any) -> float:
     """``value`` as a float (a NumPy or torch scalar, or a numeric string, as Optuna casts
     it); else one line naming ``field``."""
@@ -152,4 +180,4 @@ def _checked(name: str, value: Any, dist: Distribution) -> Any:
     return int(value) if isinstance(dist, Int) else float(value)
 
 
-__all__ = ["added_values_problem", "create_trial"]
+__all__ = ["added_values_problem", "create_trial", "frozen_problem"]

@@ -265,6 +265,12 @@ class FrozenTrial(SuggestFamily):
     def set_system_attr(self, key: str, value: Any) -> None:
         self.system_attrs[key] = value
 
+    def _validate(self) -> None:
+        """Optuna's check of a record (made by hand): a ValueError naming what disagrees."""
+        problem = importlib.import_module("nntune._create_trial").frozen_problem(self)
+        if problem:
+            raise ValueError(problem)
+
     def __lt__(self, other: FrozenTrial) -> bool:
         """By number, as Optuna's: ``sorted(study.trials)`` is the trials in the order they began."""
         if not isinstance(other, FrozenTrial):
