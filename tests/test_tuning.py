@@ -20,6 +20,12 @@ def test_tune_from_a_dict_with_set_writes_the_report_and_the_model(tmp_path, mon
     model = nntune.load_model(summary.model_path)
     assert model.meta["trial"] == summary.best.number and model.classes == ["setosa", "versicolor", "virginica"]
     assert summary.to_json()["test"]["accuracy"] == pytest.approx(model.meta["test"]["accuracy"])
+    # Its repr, as a notebook prints it, is the --json summary's head, not every trial's records.
+    shown, best = repr(summary), summary.best
+    value = float(f"{best.value:.4g}")  # a score to 4 digits: 0.8, not 0.7999999999999999
+    assert shown.startswith(f"TuneSummary(study='iris', trials={summary.to_json()['trials']!r}, metric='accuracy', "
+                            f"best={{'trial': {best.number}, 'value': {value!r}, 'params': {{}}}}, test={{'accuracy': ")
+    assert len(shown) < 400 and summary.leaderboard and best.user_attrs  # the attributes hold the rest
     again = nntune.tune({"study": "iris", "storage": f"sqlite:///{tmp_path / 'i.db'}", "task": {"data": "iris"}},
                         set={"search.trials": 3, "fixed.epochs": 3, "search.seed": 1}, report=False,
                         model_file=tmp_path / "other.pt")
