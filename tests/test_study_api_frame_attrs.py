@@ -37,3 +37,21 @@ def test_the_trial_id_field_gives_the_same_column_as_optunas_underscored_name():
     assert list(plain.columns) == ["number", "trial_id"]
     assert plain["trial_id"].tolist() == study.trials_dataframe(attrs=("number", "_trial_id"))["trial_id"].tolist()
     assert plain["trial_id"].tolist() == [t._trial_id for t in study.trials] == [0, 1]
+
+
+def test_a_caught_failure_adds_no_traceback_column_as_optunas_frame_has_none(tmp_path):
+    study = nntune.create_study(storage=f"sqlite:///{tmp_path / 's.db'}",
+                                sampler=nntune.samplers.RandomSampler(seed=0))
+
+    def objective(trial):
+        x = trial.suggest_float("x", 0, 1)
+        if trial.number == 1:
+            raise ValueError("no such layer")
+        return x
+
+    study.optimize(objective, n_trials=2, catch=(ValueError,))
+    assert list(study.trials_dataframe().columns) == [
+        "number", "value", "datetime_start", "datetime_complete", "duration", "params_x", "state"]
+    assert list(study.trials_dataframe(attrs=("number", "system_attrs")).columns) == ["number"]
+    failed = study.trials[1]
+    assert failed.error == "ValueError: no such layer" and "no such layer" in failed.system_attrs["traceback"]

@@ -15,9 +15,11 @@ DATAFRAME_ATTRS = ("number", "value", "datetime_start", "datetime_complete", "du
 _NESTED = ("params", "distributions", "user_attrs", "system_attrs", "intermediate_values")
 # System attributes that are storage bookkeeping, not the trial's: shown as values_0, ...
 # (the values) or not at all (the claim number that guards a running trial's writes).
-# nntune's own bookkeeping, not in Optuna's frame: the claim, and the user attributes a
-# queued trial was enqueued with (kept for a re-queue; the trial's own user_attrs show them).
-_HIDDEN_SYSTEM = ("values", "claim", "fixed_user_attrs")
+# nntune's own bookkeeping, not in Optuna's frame: the claim, the user attributes a queued
+# trial was enqueued with (kept for a re-queue; the trial's own user_attrs show them), and a
+# failed trial's traceback (the trial's system_attrs keep it; a table after optimize(catch=...)
+# would otherwise gain a column of many-line cells that Optuna's has not).
+_HIDDEN_SYSTEM = ("values", "claim", "fixed_user_attrs", "traceback")
 
 
 def objective_values(t: FrozenTrial, n_objectives: int) -> list[float | None]:
