@@ -447,3 +447,16 @@ def test_array_values_are_kept_as_lists(storage):
     trial = storage.get_trial(sid, n)
     assert trial.user_attrs == {"cm": [[3, 1], [0, 4]], "p": [0.5, 0.25], "nested": {"a": [0, 1]}, "one": 1.5}
     assert trial.metrics == [{"step": 1, "per_class": [0.5, 1.0]}]
+
+
+def test_a_report_whose_metrics_json_refuses_keeps_nothing(storage):
+    """The memory storage (and the journal's replay of it) kept the step's value before
+    refusing its metrics: the record was half-written."""
+    from datetime import datetime
+
+    sid = storage.create_study("s", "minimize", {})
+    n = storage.create_trial(sid)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        storage.report(sid, n, 1, 0.5, {"when": datetime(2026, 1, 1)})
+    trial = storage.get_trial(sid, n)
+    assert (trial.intermediate_values, trial.metrics) == ({}, [])

@@ -276,15 +276,16 @@ class InMemoryStorage(MemoryChangesAndTests, OptunaStorageReads):
 
     def report(self, study_id: int, number: int, step: int, value: float | None,
                metrics: Mapping[str, Any] | None = None, *, claim: int | None = None) -> None:
+        record = None if metrics is None else _json(dict(metrics))  # refused before the value is kept
         with self._lock:
             t = self._running(study_id, number, claim)
             if (study_id, number) in self._heartbeats:  # an asked trial stays unwatched
                 self._heartbeats[(study_id, number)] = self._clock()
             if value is not None and math.isfinite(value):
                 t.intermediate_values[int(step)] = float(value)
-            if metrics is not None:
+            if record is not None:
                 t.metrics = [m for m in t.metrics if m.get("step") != step]
-                t.metrics.append({"step": int(step), **_json(dict(metrics))})
+                t.metrics.append({"step": int(step), **record})
                 t.metrics.sort(key=lambda m: m["step"])
 
     def set_trial_user_attr(self, study_id: int, number: int, key: str, value: Any) -> None:
