@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from nntune._json import depth_checked
 from nntune.trial import FrozenTrial
 
 
@@ -15,7 +16,7 @@ def _json(value: Any) -> Any:
     """A copy through JSON, so the memory storage accepts and returns exactly what SQL storage does."""
     if type(value) is dict and not value:
         return {}
-    return json.loads(json.dumps(value, default=_plain))
+    return json.loads(depth_checked(lambda: json.dumps(value, default=_plain), value))
 
 
 def _clone(value: Any) -> Any:

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from nntune._json import depth_checked
 from nntune.space import Distribution, dist_from_json
 from nntune.storage._base import StudyRecord
 from nntune.storage._memory_copies import _plain
@@ -20,7 +21,7 @@ from nntune.trial import FrozenTrial, TrialState
 
 
 def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"), default=_json_default)
+    return depth_checked(lambda: json.dumps(obj, separators=(",", ":"), default=_json_default), obj)
 
 
 _json_default = _plain  # the memory storage's rule, so both keep the same values

@@ -26,6 +26,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from nntune._json import depth_checked
 from nntune.exceptions import ConfigError, TrialStateError
 from nntune.space import Distribution, dist_from_json
 from nntune.storage._base import OptunaStorageReads, utcnow
@@ -272,8 +273,13 @@ class JournalStorage(OptunaStorageReads):
 
     def _append(self, handle: BinaryIO, method: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
         """Apply a change to the replayed history and write it (the file lock held)."""
-        change = {"m": method, "t": utcnow().isoformat(), "a": _encode(args), "k": _encode(kwargs)}
-        line = (json.dumps(change, separators=(",", ":")) + "\n").encode()
+        change: dict[str, Any] = {"m": method, "t": utcnow().isoformat()}
+
+        def text() -> str:  # _encode recurses too: a value nested too deep is refused here, unwritten
+            change.update(a=_encode(args), k=_encode(kwargs))
+            return json.dumps(change, separators=(",", ":"))
+        # Each argument is measured as the memory storage measures it, not inside (args, kwargs).
+        line = (depth_checked(text, *args, *kwargs.values()) + "\n").encode()
         result = self._apply(change)  # a change the history refuses raises here, and is not written
         try:
             # Past the last whole line there can only be what a writer killed mid-line left
