@@ -169,3 +169,38 @@ def test_a_rank_plot_without_constraints_is_drawn_as_before():
     assert fig.data[0].marker.cmin is None and fig.data[0].showlegend is None
     ax = mvis.plot_rank(constrained(nntune, constraints=False))
     assert [c.get_gid() for c in ax.collections] == ["trials"]
+
+
+def test_the_parallel_data_says_which_lines_broke_the_constraints_by_optunas_rule():
+    data = _data.parallel(constrained(nntune), None, None)
+    assert [n for n, ok in zip(data["number"], data["feasible"]) if not ok] == BROKE
+    assert _data.parallel(constrained(nntune, constraints=False), None, None)["feasible"] is None
+    # Beside trials that carry constraint values, one without them is infeasible, as in Optuna.
+    study = constrained(nntune)
+    study.enqueue_trial({"x": 0.2, "kind": "a"})
+    trial = study.ask()
+    trial.suggest_float("x", 0, 1)
+    trial.suggest_categorical("kind", ["a", "b"])
+    study.tell(trial, 0.2)
+    assert _data.parallel(study, None, None)["feasible"][-1] is False
+
+
+def test_the_parallel_plot_greys_infeasible_lines():
+    fig = vis.plot_parallel_coordinate(constrained(nntune))
+    line = fig.data[0].line
+    floor = [c for c, ok in zip(line.color, _data.parallel(constrained(nntune), None, None)["feasible"]) if not ok]
+    assert floor == [line.cmin] * 3 and line.colorscale[0][1] == GREY and line.colorscale[1][1] == GREY
+    assert min(c for c in line.color if c > line.cmin) == 0.1  # the feasible ones on the scale above the grey
+
+
+def test_the_matplotlib_parallel_plot_dots_infeasible_lines_as_optuna():
+    ax = mvis.plot_parallel_coordinate(constrained(nntune))
+    lines = next(c for c in ax.collections if c.get_gid() == "trials")
+    dotted = [style[1] is not None for style in lines.get_linestyles()]
+    assert sum(dotted) == 3 and [t.get_text() for t in ax.get_legend().get_texts()] == ["Feasible", "Infeasible"]
+
+
+def test_a_parallel_plot_without_constraints_is_drawn_as_before():
+    line = vis.plot_parallel_coordinate(constrained(nntune, constraints=False)).data[0].line
+    assert line.colorscale[0][1] != GREY and line.cmin is None and line.reversescale is True
+    assert mvis.plot_parallel_coordinate(constrained(nntune, constraints=False)).get_legend() is None

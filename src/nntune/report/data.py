@@ -29,7 +29,7 @@ from nntune.show import open_study, study_metric
 from nntune.space import Beta, Choice, Space
 from nntune.storage import Storage, redact_url
 from nntune.terminator._terminator import reading_data
-from nntune.trial import FrozenTrial, TrialState, best_trial
+from nntune.trial import FrozenTrial, TrialState, best_trial, constraint_values
 from nntune.trial import ranked as trial_ranked  # the one ranking rule (local names "ranked" are its results)
 
 TOP_TRIALS = 5  # learning curves and diagnoses are shown for this many best trials
@@ -227,7 +227,15 @@ def parallel_data(trials: Sequence[FrozenTrial], space: Space) -> dict[str, Any]
             dims.append({"name": f"log10 {name}" if log else name, "values": vals, "scale": "log" if log else "linear"})
     values = [float(t.value) for t in done]  # type: ignore[arg-type]
     return {"dimensions": dims, "value": values, "number": [t.number for t in done],
-            "n_complete": len(complete_trials(trials))}
+            "feasible": line_feasibility(done), "n_complete": len(complete_trials(trials))}
+
+
+def line_feasibility(done: Sequence[FrozenTrial]) -> list[bool] | None:
+    """Whether each line met the study's constraints, by Optuna's parallel-coordinate rule:
+    None while no trial carries constraint values (the plot is drawn as without any), else a
+    trial without them counts as infeasible."""
+    held = [bool(constraint_values(t.system_attrs)) for t in done]
+    return [h and is_feasible(t) for h, t in zip(held, done)] if any(held) else None
 
 
 def _log_or_plain(v: Any, log: bool) -> float | None:

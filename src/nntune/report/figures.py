@@ -209,13 +209,39 @@ def parcoords_dimension(d: Mapping[str, Any]) -> dict[str, Any]:
             "tickvals": [slot, *ticks], "ticktext": ["none", *(f"{v:.3g}" for v in ticks)]}
 
 
+GREY_SHARE = 0.02  # the foot of a parallel plot's colour scale kept for the infeasible lines
+
+
 def parallel_figure(data: Mapping[str, Any], metric: str, direction: str) -> go.Figure:
+    """A line per trial through ``data``'s columns and its value, coloured by the value; a
+    line that broke the study's constraints (``feasible`` False) grey (a parcoords line cannot
+    be dotted as Optuna's are: grey is how Optuna's other plots mark them)."""
     dims = [parcoords_dimension(d) for d in data["dimensions"]]
-    dims.append({"label": metric, "values": _arr(data["value"])})
-    fig = go.Figure(go.Parcoords(dimensions=dims, line={
-        "color": _arr(data["value"]), "colorscale": "Viridis", "reversescale": direction == "minimize",
-        "showscale": True, "colorbar": {"title": {"text": metric}}}))
+    values = _arr(data["value"])
+    dims.append({"label": metric, "values": values})
+    line: dict[str, Any] = {"color": values, "colorscale": "Viridis", "reversescale": direction == "minimize",
+                            "showscale": True, "colorbar": {"title": {"text": metric}}}
+    feasible = data.get("feasible")
+    if feasible is not None and not all(feasible):
+        line.update(_greyed_line(values, np.array(feasible, dtype=bool), direction))
+    fig = go.Figure(go.Parcoords(dimensions=dims, line=line))
     return _fig(fig, 420, margin={"l": 70, "r": 70, "t": 60, "b": 30})
+
+
+def _greyed_line(values: np.ndarray, feasible: np.ndarray, direction: str) -> dict[str, Any]:
+    """Parcoords colours come from one scale: Viridis over the feasible values, below it a
+    foot of :data:`GREY_SHARE` in Optuna's grey where the infeasible lines are placed."""
+    from plotly.colors import sequential
+
+    shown = values[feasible & np.isfinite(values)]
+    lo, hi = (float(shown.min()), float(shown.max())) if shown.size else (0.0, 1.0)
+    hi = hi if hi > lo else lo + 1.0
+    floor = lo - (hi - lo) * GREY_SHARE / (1 - GREY_SHARE)
+    ramp = list(sequential.Viridis)[::-1 if direction == "minimize" else 1]  # the best value the brightest
+    scale = [[0.0, INFEASIBLE_COLOR], [GREY_SHARE, INFEASIBLE_COLOR]] + [
+        [GREY_SHARE + (1 - GREY_SHARE) * i / (len(ramp) - 1), c] for i, c in enumerate(ramp)]
+    return {"color": np.where(feasible, values, floor), "colorscale": scale, "reversescale": False,
+            "cmin": floor, "cmax": hi}
 
 
 def slices_figure(slices: Sequence[Mapping[str, Any]], metric: str) -> go.Figure:

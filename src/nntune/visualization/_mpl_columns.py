@@ -15,8 +15,11 @@ from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
+from matplotlib.lines import Line2D
 
 from nntune.report.figures import INFEASIBLE_COLOR
+
+LEGEND_COLOR = "#2F3B52"  # Optuna's colour for the parallel plot's Feasible/Infeasible legend
 
 
 def _arr(values: Sequence[Any]) -> np.ndarray:
@@ -50,6 +53,12 @@ def parallel_axes(data: Mapping[str, Any], target_name: str, direction: str, *, 
     lines = [[(i, float(u[k])) for i, u in enumerate(unit) if np.isfinite(u[k])] for k in range(len(data["value"]))]
     cmap = "viridis_r" if direction == "minimize" else "viridis"
     lc = LineCollection(lines, cmap=cmap, array=_arr(data["value"]), lw=1.2, alpha=0.8, gid="trials")
+    feasible = data.get("feasible")
+    if feasible is not None:  # as Optuna's: infeasible lines dotted, a legend of the two
+        lc.set_linestyle(["solid" if ok else "dotted" for ok in feasible])
+        ax.legend(handles=[Line2D([0], [0], color=LEGEND_COLOR, linestyle=style, label=label)
+                           for label, style in (("Feasible", "solid"), ("Infeasible", "dotted"))],
+                  loc="lower right", bbox_to_anchor=(1.0, 1.02), ncol=2, frameon=False)
     ax.add_collection(lc)
     fig.colorbar(lc, ax=ax, label=target_name)
     for i, (d, (lo, hi)) in enumerate(zip(dims, spans)):

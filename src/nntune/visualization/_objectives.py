@@ -57,8 +57,9 @@ def parallel_view(study: Any, params: Sequence[str] | None, target: Target | Non
     # The worst ranks first: the front's lines are drawn last, on top, as Optuna draws them.
     order = sorted(range(len(data["value"])), key=lambda k: -data["value"][k])
     dims = [{**d, "values": [d["values"][k] for k in order]} for d in objectives + data["dimensions"]]
+    feasible = None if data["feasible"] is None else [data["feasible"][k] for k in order]
     return {**data, "dimensions": dims, "value": [data["value"][k] for k in order],
-            "number": [data["number"][k] for k in order]}, True
+            "number": [data["number"][k] for k in order], "feasible": feasible}, True
 
 
 def _scored(t: FrozenTrial, n: int) -> bool:
