@@ -153,3 +153,19 @@ def test_the_default_sampler_the_readme_gives_for_several_objectives_is_the_one_
     assert isinstance(study.pruner, NoScheduler)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     assert type(optuna.create_study(directions=["maximize", "minimize"]).sampler).__name__ == theirs
+
+
+def test_every_config_the_readme_shows_is_read_and_names_its_own_study(own_module):
+    """Each YAML block is a config nntune reads (the own-model one beside the README's
+    mynets.py), and each but the embedded default names its own study: one without a name is
+    the quick start's digits-mlp, which refuses another task."""
+    from nntune.config import Config
+
+    text = README.read_text()
+    source = next(b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S) if b.startswith("# mynets.py"))
+    own_module("mynets", source)
+    studies = []
+    for block in re.findall(r"```yaml\n(.*?)```", text, flags=re.S):
+        studies.append(parse_config(yaml.safe_load(block)).study)
+    default = Config().study
+    assert studies.count(default) == 1 and len(set(studies)) == len(studies), studies
