@@ -169,3 +169,17 @@ def test_every_config_the_readme_shows_is_read_and_names_its_own_study(own_modul
         studies.append(parse_config(yaml.safe_load(block)).study)
     default = Config().study
     assert studies.count(default) == 1 and len(set(studies)) == len(studies), studies
+
+
+def test_the_journal_url_the_readme_calls_relative_is_relative_to_the_working_folder(tmp_path, monkeypatch):
+    from nntune.storage import get_storage
+
+    text = " ".join(README.read_text().split())
+    absolute = re.search(r"`--storage (journal:///[\w/.]+)` \(unlike `sqlite:///`", text).group(1)
+    relative = re.search(r"`(journal://[\w.]+)` is relative to where `nntune` runs", text).group(1)
+    assert absolute.startswith("journal:///") and not relative.startswith("journal:///")
+    monkeypatch.chdir(tmp_path)
+    get_storage(relative).create_study("s", "maximize")
+    assert (tmp_path / relative.removeprefix("journal://")).is_file()
+    get_storage(f"journal://{tmp_path / 'abs.log'}").create_study("s", "maximize")
+    assert (tmp_path / "abs.log").is_file()
