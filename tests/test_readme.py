@@ -183,3 +183,60 @@ def test_the_journal_url_the_readme_calls_relative_is_relative_to_the_working_fo
     assert (tmp_path / relative.removeprefix("journal://")).is_file()
     get_storage(f"journal://{tmp_path / 'abs.log'}").create_study("s", "maximize")
     assert (tmp_path / "abs.log").is_file()
+
+
+def _nntune_invocations(text: str) -> list[list[str]]:
+    """The words after ``nntune`` in each command the page shows: its code spans and the lines
+    of its bash blocks (up to a pipe, a comment or another program's ``$(...)``)."""
+    spans = re.findall(r"`([^`]+)`", re.sub(r"```.*?```", "", text, flags=re.S))
+    lines = [line for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S) for line in block.splitlines()]
+    found = re.compile(r"""(?<![\w./'-])(?<!import )nntune((?:\s+(?![#"]?\$\()[^\s|;&)#]+)+)""")
+    return [m.group(1).split() for chunk in spans + lines for m in found.finditer(chunk)]
+
+
+def test_every_nntune_command_the_docs_show_exists_with_the_options_they_give_it():
+    """`nntune CMD [SUB] ... --flag` in the README, docs/few-trials.md and the examples: CMD is
+    a command and each flag one of its options (Optuna's global --storage may come first)."""
+    import typer.main
+
+    from nntune.cli import app
+
+    root = typer.main.get_command(app)
+
+    def options(command) -> set[str]:
+        return {o for p in command.params for o in (*p.opts, *p.secondary_opts)} | {"--help"}
+
+    pages = [README, README.parent / "docs" / "few-trials.md", *sorted((README.parent / "examples").iterdir())]
+    seen, wrong = 0, []
+    for page in pages:
+        for words in _nntune_invocations(page.read_text()):
+            i = 0
+            while i < len(words) and words[i].startswith("-"):  # nntune --storage URL trials ...
+                i += 2 if words[i] in ("--storage", "--storage-class") else 1
+            if i == len(words) or not re.fullmatch(r"[a-z][a-z-]*", words[i]):
+                continue  # `nntune` beside a file name or a value, not a command
+            command = root.commands.get(words[i])
+            if command is None:
+                wrong.append(f"{page.name}: nntune {words[i]}")
+                continue
+            i += 1
+            sub = getattr(command, "commands", {})
+            if sub and (i == len(words) or words[i] not in sub):
+                wrong.append(f"{page.name}: nntune {' '.join(words[:i + 1])}: no such sub-command")
+                continue
+            if sub:
+                command, i = sub[words[i]], i + 1
+            seen += 1
+            for word in words[i:]:
+                flag = re.match(r"\[?(--?[A-Za-z][\w-]*)", word)
+                if flag and flag.group(1) not in options(command):
+                    wrong.append(f"{page.name}: nntune {' '.join(words)}: {flag.group(1)}")
+    assert seen > 60 and wrong == []
+
+
+def test_every_extra_the_readme_installs_is_one_nntune_has():
+    import tomllib
+
+    extras = tomllib.loads((README.parent / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    named = set(re.findall(r"nntune\[(\w+)\]", README.read_text()))
+    assert len(named) >= 8 and sorted(named - set(extras)) == []
