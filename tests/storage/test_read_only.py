@@ -15,6 +15,7 @@ import pytest
 import nntune
 from nntune.exceptions import ConfigError
 from nntune.samplers import RandomSampler
+from nntune.storage._base import StorageFull
 from nntune.trial import TrialState
 
 
@@ -108,6 +109,7 @@ def test_a_full_disk_under_sqlite_is_one_line_and_keeps_what_was_stored(tmp_path
         study.set_user_attr("big", "x" * 200_000)
     assert caught.value.field == "storage" and "\n" not in str(caught.value)
     assert "the disk it is on is full (database or disk is full)" in str(caught.value)
+    assert isinstance(caught.value, StorageFull)  # a worker's trial is then no crash of its own
     assert "big" not in nntune.load_study("kept", url).user_attrs
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2
 

@@ -8,7 +8,8 @@ a trial past ``trial_timeout`` or a worker past ``memory_mb`` is killed and the 
 failed with the reason; a worker that dies mid-trial (a segfault, the OOM killer, kill -9)
 has its trial re-queued (up to ``max_retries`` times, then failed); every dead worker is
 replaced while there is work left. A worker killed with this process (kill -9 of the search)
-uses up no retry of its trial, and SIGTERM or SIGHUP end the search as Ctrl-C does. No more
+uses up no retry of its trial, and SIGTERM or SIGHUP end the search as Ctrl-C does; nor does
+a worker that cannot write because the storage's disk is full (the search ends with that line). No more
 workers start than the study has trials left to start. Each worker gets one GPU where there are GPUs
 (``CUDA_VISIBLE_DEVICES``) and a share of the CPU cores for torch's threads.
 
@@ -56,7 +57,7 @@ from nntune.executors._common import (
 from nntune.executors._running import INTERRUPTED, termination_as_interrupt
 from nntune.executors._memory import private_mb
 from nntune.executors._worker import Setup, worker_main
-from nntune.storage._base import StudyNotFoundError
+from nntune.storage._base import StorageFull, StudyNotFoundError
 from nntune.trial import TrialState
 
 if TYPE_CHECKING:
@@ -70,6 +71,10 @@ if TYPE_CHECKING:
 # otherwise.
 PRELOAD = ("torch", "torch._dynamo", "nntune.builtin", "nntune.runner", "nntune.executors._worker",
            "nntune.storage.sql", "sqlalchemy.dialects.sqlite", "sklearn.datasets")
+
+
+# Why a trial whose worker could not write to the storage went back to the queue.
+DISK_FULL = "its worker could not write to the storage: the disk it is on was full"
 
 
 # Device nodes of GPU drivers (NVIDIA, AMD): their presence is enough to keep the fork
@@ -293,6 +298,9 @@ class ProcessPool:
         elif kind == "deleted":  # nntune delete-study under the search: stop, with its line
             self.shutdown("the study was deleted")
             raise StudyNotFoundError(str(msg[1]))
+        elif kind == "full":  # every worker would meet it: stop, the trials' retries untouched
+            self.shutdown(DISK_FULL, counted=False)
+            raise StorageFull("storage", str(msg[1]))
 
     def police(self, slot: Slot) -> None:
         """Kill a worker whose trial ran past the timeout or whose memory passed the limit."""

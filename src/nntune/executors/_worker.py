@@ -5,7 +5,7 @@ Messages to the supervisor: ``("ready",)`` before each trial, ``("start", number
 trial is claimed, ``("end", number)`` once it is told (``("taken", number)`` when it was
 taken from this worker after it stalled past the heartbeat grace), ``("done", why)`` when the study has
 no more room, ``("error", text)`` when setting up failed, ``("deleted", text)`` when the study
-was deleted under it. Answers: ``("go",)``, ``("stop",)``.
+was deleted under it, ``("full", text)`` when the storage's disk is full. Answers: ``("go",)``, ``("stop",)``.
 The worker exits when its parent dies (it never outlives the ``nntune`` process).
 """
 
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from nntune.executors._common import WAIT_SECONDS, WorkerOptions, admission, budget_reached, worker_identity
 from nntune.executors._memory import PeakMemory
 from nntune.executors._running import Heartbeat, run_measured, termination_as_interrupt
-from nntune.storage._base import StudyNotFoundError
+from nntune.storage._base import StorageFull, StudyNotFoundError
 from nntune.train.stack_fork import parent_death_kills
 
 if TYPE_CHECKING:
@@ -115,6 +115,13 @@ def worker_main(setup_payload: bytes, conn: Connection, options: WorkerOptions, 
         # while it was still setting up: an end, not an error. A trial it had claimed still
         # names this process, so the next run queues it again at once.
         return
+    except StorageFull as err:
+        # No trial's fault: the supervisor queues the trial again using up none of its retries
+        # (which are for trials that crash their process) and ends the search with this line.
+        try:
+            conn.send(("full", err.problem))
+        except SUPERVISOR_GONE:
+            pass
     except StudyNotFoundError as err:
         # The study was deleted under the search (nntune delete-study): the supervisor meets
         # the same error and says so in one line; a traceback per worker would bury it.

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, Protocol, overload
 
-from nntune.exceptions import DuplicatedStudyError, TrialStateError
+from nntune.exceptions import ConfigError, DuplicatedStudyError, TrialStateError
 from nntune.space import Distribution
 from nntune.trial import FrozenTrial, TrialState, best_trial
 
@@ -24,6 +24,11 @@ class StudyNotFoundError(KeyError):
 
     def __str__(self) -> str:  # KeyError quotes its message; keep it one plain line
         return str(self.args[0]) if self.args else "study not found"
+
+
+class StorageFull(ConfigError):
+    """The storage cannot be written because its disk is full: a condition outside any trial,
+    which a worker that meets it reports as such, so that its trial is no crash of its own."""
 
 
 def missing_trial(study_id: int, number: int, *, study_exists: bool) -> KeyError:

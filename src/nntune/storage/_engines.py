@@ -162,11 +162,10 @@ def refusal(err: DBAPIError) -> str | None:
     line = text.splitlines()[0] if text else type(err).__name__
     if is_read_only(err):
         return f"cannot be written ({line}); nntune writes every trial there: give it a file or database it may write"
-    code = getattr(err.orig, "sqlstate", None) or getattr(err.orig, "pgcode", None)
-    if code == DISK_FULL or any(sign in text.lower() for sign in DISK_FULL_SIGNS):
+    if is_disk_full(err):
         return (f"cannot be written: the disk it is on is full ({line}); the change was not made, and what "
                 f"was stored before is kept: free some space and run again")
-    if code == INSUFFICIENT_PRIVILEGE:
+    if _code(err) == INSUFFICIENT_PRIVILEGE:
         return (f"refuses the URL's user ({line}); nntune needs SELECT, INSERT, UPDATE and DELETE on its "
                 f"tables, USAGE on their sequences, and CREATE on the schema for a new database")
     return None
@@ -176,6 +175,17 @@ def is_read_only(err: DBAPIError) -> bool:
     """Whether the database refused a write because it may only be read (a file, a mount, a
     server's read-only transaction)."""
     return any(sign in str(getattr(err, "orig", err)).lower() for sign in READ_ONLY_SIGNS)
+
+
+def is_disk_full(err: DBAPIError) -> bool:
+    """Whether the database refused a write because the disk under it is full."""
+    text = str(getattr(err, "orig", err)).lower()
+    return _code(err) == DISK_FULL or any(sign in text for sign in DISK_FULL_SIGNS)
+
+
+def _code(err: DBAPIError) -> str | None:
+    """PostgreSQL's SQLSTATE of the error (psycopg 3's name, psycopg2's), None from SQLite."""
+    return getattr(err.orig, "sqlstate", None) or getattr(err.orig, "pgcode", None)
 
 
 def is_connect_timeout(err: DBAPIError) -> bool:

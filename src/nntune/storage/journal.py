@@ -13,6 +13,7 @@ callable) is written as its result.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import functools
 import inspect
@@ -29,7 +30,7 @@ from typing import Any, BinaryIO
 from nntune._json import depth_checked
 from nntune.exceptions import ConfigError, TrialStateError
 from nntune.space import Distribution, dist_from_json
-from nntune.storage._base import OptunaStorageReads, utcnow
+from nntune.storage._base import OptunaStorageReads, StorageFull, utcnow
 from nntune.storage.memory import InMemoryStorage
 
 # The storage's changes; everything else it offers is a read.
@@ -43,6 +44,10 @@ READS = frozenset({
     "load_study", "list_studies", "study_summaries", "get_trial", "get_trials", "get_trials_since",
     "get_param_changes", "get_test_evaluations",
 })
+
+
+# A write that failed for want of room: no space left, a quota, a file size limit.
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 # A tagged value is a dict of one of these keys; a caller's own dict of that shape (a user
@@ -293,7 +298,8 @@ class JournalStorage(OptunaStorageReads):
             with suppress(OSError):  # and the part of its line that was written
                 handle.truncate(self._read)
             self._forget()
-            raise ConfigError("storage", f"cannot write the journal {self.path}: {err.strerror or err}") from None
+            refuse = StorageFull if err.errno in FULL_ERRNOS else ConfigError
+            raise refuse("storage", f"cannot write the journal {self.path}: {err.strerror or err}") from None
         self._read += len(line)
         return result
 

@@ -25,12 +25,12 @@ from sqlalchemy.exc import DBAPIError
 from nntune.exceptions import ConfigError
 from nntune.logging import get_logger
 from nntune.space import Distribution
-from nntune.storage._base import (OptunaStorageReads, ParamChange, TrialChanges, TrialStateError, check_claim,
-                                  missing_trial, study_gone, utcnow)
+from nntune.storage._base import (OptunaStorageReads, ParamChange, StorageFull, TrialChanges, TrialStateError,
+                                  check_claim, missing_trial, study_gone, utcnow)
 from nntune.storage import _sql_changes as _changes
 from nntune.storage import _sql_claims as _claims
 from nntune.storage._engines import (LOCK_NOTICE_AFTER, READ_ONLY, create_schema, is_connect_timeout,
-                                     is_in_memory_sqlite, is_lock_wait, is_read_only, is_transient, lock_wait_message,
+                                     is_disk_full, is_in_memory_sqlite, is_lock_wait, is_read_only, is_transient, lock_wait_message,
                                      make_engine, redact_url, refusal, release_interrupted_cursor, server_skew,
                                      sqlite_lock_file)
 from nntune.storage._lock_watch import LOCKS
@@ -123,7 +123,8 @@ class SQLStorage(StudyMethods, OptunaStorageReads):
                 except DBAPIError as err:
                     refused = refusal(err)
                     if refused is not None:  # bad input, not a crash: one line that names the storage
-                        raise ConfigError("storage", f"{redact_url(self.url)} {refused}") from err
+                        refuse = StorageFull if is_disk_full(err) else ConfigError
+                        raise refuse("storage", f"{redact_url(self.url)} {refused}") from err
                     if attempt == attempts - 1 or not is_transient(err) or (final is not None and final(err)):
                         raise
                     waited = time.monotonic() - start
