@@ -97,3 +97,32 @@ def test_set_overrides_and_bad_set(call_cli, tmp_path):
                               "--dry-run", "--storage", f"sqlite:///{tmp_path / 'x.db'}")
     assert code == 0, err
     assert "(-1, 32)" in out and "(-1, 16)" in out
+
+
+def test_the_cifar10_resnet50_header_commands_make_the_files_it_reads(tmp_path):
+    """The header's two commands, run in an empty folder as written (the archive beside
+    them; a small network's state dict for ImageNet's, which needs the internet), leave the
+    data and weights where the config looks for them."""
+    import re
+    import subprocess
+    import sys
+    import tarfile
+
+    import yaml
+
+    text = (EXAMPLES / "cifar10-resnet50.yaml").read_text()
+    header = "\n".join(line.removeprefix("#").strip() for line in text.splitlines() if line.startswith("#"))
+    unpack = re.search(r"^mkdir -p data && tar .*$", header, flags=re.M).group(0)
+    save = re.search(r'^mkdir -p weights && python -c ".*?"$', header, flags=re.M | re.S).group(0)
+    write_cifar(tmp_path / "src" / "cifar-10-batches-py", per_batch=2)
+    with tarfile.open(tmp_path / "cifar-10-python.tar.gz", "w:gz") as archive:
+        archive.add(tmp_path / "src" / "cifar-10-batches-py", arcname="cifar-10-batches-py")
+    save = save.replace("python -c", f"{sys.executable} -c").replace("import torch, torchvision;", "import torch;")
+    save = save.replace("torchvision.models.resnet50(\nweights='IMAGENET1K_V1')", "torch.nn.Linear(1, 1)")
+    assert "nn.Linear" in save and "torchvision" not in save
+    for command in (unpack, save):
+        done = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    config = yaml.safe_load(text)
+    assert (tmp_path / config["task"]["data"]["path"] / "data_batch_5").is_file()
+    assert (tmp_path / config["fixed"]["pretrained_weights"]).is_file()
