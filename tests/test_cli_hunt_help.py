@@ -70,3 +70,15 @@ def test_unwrapped_keeps_paragraphs_and_click_markers():
         "One sentence wrapped here.\n\nSecond paragraph."
     assert unwrapped("Lines:\n\n\b\nkeep\nthese") == "Lines:\n\n\b\nkeep\nthese"
     assert unwrapped("Shown\nhere.\n\f\nhidden\ntext") == "Shown here.\n\f\nhidden\ntext"
+
+
+@pytest.mark.parametrize("columns", ["200", "40"])
+def test_a_repeatable_option_shows_the_one_value_each_use_takes(call_cli, monkeypatch, columns):
+    """``--set <list[str]>`` read as one value written as a list; each --set takes one."""
+    monkeypatch.setenv("COLUMNS", columns)
+    for path, option, shown in ((("tune",), "--set", "<str>"), (("babysit",), "--set", "<str>"),
+                                (("trial", "fork"), "--set", "<str>"), (("show",), "--trial", "<int>")):
+        code, out, err = call_cli(*path, "--help")
+        assert code == 0, err
+        line = next(line for line in out.splitlines() if line.lstrip("│ ").startswith(f"{option} "))
+        assert shown in line and "list[" not in out, out

@@ -49,10 +49,21 @@ def unwrap_help(command: Any) -> None:
     for param in getattr(command, "params", ()):
         if getattr(param, "help", None):
             param.help = unwrapped(param.help)
+        if getattr(param, "multiple", False) and param.metavar is None:
+            param.metavar = one_value_shown(param)
     if hasattr(command, "rich_markup_mode") and not hasattr(command.format_help, "plain_when_narrow"):
         command.format_help = _plain_when_narrow(command, command.format_help)
     for sub in (getattr(command, "commands", None) or {}).values():
         unwrap_help(sub)
+
+
+def one_value_shown(option: Any) -> Optional[str]:
+    """The value a repeatable option takes at each use (``--set <str>``): typer shows its type
+    as the whole list (``--set <list[str]>``), which reads as one value written as a list."""
+    shown = getattr(option, "display_type", None)
+    label = shown(None) if shown is not None else None
+    one = re.fullmatch(r"<list\[(.+)\]>", label) if isinstance(label, str) else None
+    return f"<{one.group(1)}>" if one else None
 
 
 def terminal_columns() -> int:
