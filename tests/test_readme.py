@@ -240,3 +240,14 @@ def test_every_extra_the_readme_installs_is_one_nntune_has():
     extras = tomllib.loads((README.parent / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     named = set(re.findall(r"nntune\[(\w+)\]", README.read_text()))
     assert len(named) >= 8 and sorted(named - set(extras)) == []
+
+
+def test_the_quick_start_says_how_the_bare_nntune_of_the_page_is_found():
+    """The page writes `nntune show ...`; the set-up leaves the command in .venv/bin only, so
+    the quick start names the activation that puts it on the PATH, and ./dev runs it there."""
+    text = " ".join(README.read_text().split())
+    quick = text[text.index("## Quick start"):text.index("## Tuning from a config")]
+    dev = (README.parent / "dev").read_text()
+    assert "venv=.venv" in dev and 'python3 -m venv "$venv"' in dev
+    assert "`source .venv/bin/activate`" in quick and "`./dev nntune ...`" in quick
+    assert text.index("`source .venv/bin/activate`") < text.index("`nntune show")
