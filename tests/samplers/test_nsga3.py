@@ -18,8 +18,8 @@ from nntune.exceptions import ConfigError
 from nntune.runner import build_sampler, build_scheduler
 from nntune.samplers import (SAMPLERS, ConstrainedView, NSGAIIISampler, NSGAIISampler, ParetoView, RandomSampler,
                              is_feasible, make_sampler)
-from nntune.samplers._nsga3 import (_intercepts, associate, das_dennis, niche_counts, niche_select, normalize,
-                                    objective_directions, survivors)
+from nntune.samplers._nsga import objective_directions
+from nntune.samplers._nsga3 import _intercepts, associate, das_dennis, niche_counts, niche_select, normalize, survivors
 from nntune.trial import FrozenTrial, TrialState
 
 MIN3 = ["minimize"] * 3
@@ -306,7 +306,8 @@ def mean(kind: str, key: str, seeds: tuple[int, ...] = SEEDS) -> float:
 
 
 @pytest.mark.slow
-def test_nsga3_spreads_its_elite_over_every_reference_direction():
+def test_nsga3_spreads_its_elite_and_its_front_is_as_good_as_nsga2s_and_optunas():
+    # One test: both halves read the same cached runs, whichever process runs them.
     # NSGA-III's survivor selection serves the niches; crowding (NSGA-II) does not promise to.
     # The niches choose only within the front that does not fit whole (the fronts before it
     # join entire), so a seed whose earlier fronts crowd one region can leave a niche out.
@@ -314,11 +315,9 @@ def test_nsga3_spreads_its_elite_over_every_reference_direction():
     assert sum(run("nsga3", s)["elite_niches"] for s in SPREAD_SEEDS) >= \
         sum(run("nsga2", s)["elite_niches"] for s in SPREAD_SEEDS)
     assert mean("nsga3", "elite_igd", SPREAD_SEEDS) <= mean("nsga2", "elite_igd", SPREAD_SEEDS)
-
-
-@pytest.mark.slow
-def test_nsga3_front_is_as_good_as_nsga2s_and_optunas():
-    hv3 = mean("nsga3", "hv")
-    assert hv3 >= 0.95 * mean("nsga2", "hv") and hv3 >= 0.95 * mean("optuna3", "hv")
-    assert mean("nsga3", "igd") <= 1.1 * mean("optuna3", "igd")
+    # The fronts' hypervolumes vary by about 0.03 from seed to seed (seeds 0-9: NSGA-III
+    # 0.529-0.613, Optuna's NSGA-III 0.503-0.617), so three seeds could not tell a 5% gap.
+    hv3 = mean("nsga3", "hv", SPREAD_SEEDS)
+    assert hv3 >= 0.95 * mean("nsga2", "hv", SPREAD_SEEDS) and hv3 >= 0.95 * mean("optuna3", "hv", SPREAD_SEEDS)
+    assert mean("nsga3", "igd", SPREAD_SEEDS) <= 1.1 * mean("optuna3", "igd", SPREAD_SEEDS)
     assert hv3 >= 1.2 * mean("random", "hv")  # it does search

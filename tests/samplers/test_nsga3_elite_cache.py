@@ -13,7 +13,7 @@ import pytest
 
 import nntune
 from nntune.samplers import NSGAIIISampler, _constraints, _nsga
-from nntune.samplers._nsga3 import stored_trials
+from nntune.samplers._nsga import stored_trials
 from nntune.samplers._constraints import ConstrainedView
 from nntune.samplers._nsga import ParetoView
 from nntune.trial import FrozenTrial, TrialState

@@ -1,7 +1,7 @@
-"""NSGA-II's generations as Optuna's ``BaseGASampler`` keeps them.
+"""NSGA-II's and NSGA-III's generations as Optuna's ``BaseGASampler`` keeps them.
 
 A trial's generation is fixed when it is sampled and stored with it (``GENERATION_KEY``,
-Optuna's key): the latest generation among the complete trials that carry one, or the next
+Optuna's key; NSGA-III's are its own, :func:`keys_of`): the latest generation among the complete trials that carry one, or the next
 once that generation holds ``population_size`` complete trials. Failed, pruned, diverged
 and running trials count for nothing, so a generation is made up to its size however many
 of its trials fail, and a trial still running when the next generation starts stays in its
@@ -32,15 +32,23 @@ GENERATION_KEY = "NSGAIISampler:generation"
 PARENTS_KEY = "NSGAIISampler:parents"
 
 
-def stored_generation(system_attrs: dict[str, Any]) -> int | None:
-    """The generation stored with a trial, or None."""
-    value = system_attrs.get(GENERATION_KEY)
+def keys_of(sampler_name: str) -> tuple[str, str]:
+    """The system attributes a sampler class named ``sampler_name`` stores a trial's
+    generation and a generation's parents under: Optuna keys each GA sampler's generations
+    by its class name, so a study searched by NSGA-II and then NSGA-III starts NSGA-III's
+    generations afresh rather than reading NSGA-II's."""
+    return f"{sampler_name}:generation", f"{sampler_name}:parents"
+
+
+def stored_generation(system_attrs: dict[str, Any], key: str = GENERATION_KEY) -> int | None:
+    """The generation stored with a trial under ``key``, or None."""
+    value = system_attrs.get(key)
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def stored_parents(system_attrs: dict[str, Any]) -> tuple[int, ...] | None:
-    """The parents' numbers stored with the first trial of a generation, or None."""
-    value = system_attrs.get(PARENTS_KEY)
+def stored_parents(system_attrs: dict[str, Any], key: str = PARENTS_KEY) -> tuple[int, ...] | None:
+    """The parents' numbers stored with the first trial of a generation under ``key``, or None."""
+    value = system_attrs.get(key)
     if not isinstance(value, (list, tuple)) or not all(isinstance(n, int) for n in value):
         return None
     return tuple(value)
@@ -83,7 +91,8 @@ def assign_generations(trials: Sequence[tuple[int, bool, int | None]], size: int
     return out, asked_generation
 
 
-def store_for(number: int, asked: FrozenTrial | None, generation: int, parents: list[int] | None) -> None:
+def store_for(number: int, asked: FrozenTrial | None, generation: int, parents: list[int] | None,
+              keys: tuple[str, str] = (GENERATION_KEY, PARENTS_KEY)) -> None:
     """Store ``generation`` (and ``parents``) with trial ``number`` when it is the trial
     being sampled in this thread (noted by ``before_trial`` or Optuna's ``sample_relative``;
     ``asked``, the history's copy of it, running and not yet given a generation): a sampler
@@ -92,18 +101,19 @@ def store_for(number: int, asked: FrozenTrial | None, generation: int, parents: 
     if being is None or asked is None:
         return
     study, trial = being
-    if trial.number != number or asked.state != TrialState.RUNNING or GENERATION_KEY in asked.system_attrs \
+    generation_key, parents_key = keys
+    if trial.number != number or asked.state != TrialState.RUNNING or generation_key in asked.system_attrs \
             or asked.datetime_start != trial.datetime_start:  # the same trial, not one of another study
         return
     claim = trial.system_attrs.get(CLAIM)
     kw = {} if claim is None else {"claim": claim}
-    study.storage.set_trial_system_attr(study.id, number, GENERATION_KEY, generation, **kw)
-    asked.system_attrs[GENERATION_KEY] = generation
-    trial.system_attrs[GENERATION_KEY] = generation
+    study.storage.set_trial_system_attr(study.id, number, generation_key, generation, **kw)
+    asked.system_attrs[generation_key] = generation
+    trial.system_attrs[generation_key] = generation
     if parents is not None:
-        study.storage.set_trial_system_attr(study.id, number, PARENTS_KEY, list(parents), **kw)
-        asked.system_attrs[PARENTS_KEY] = list(parents)
-        trial.system_attrs[PARENTS_KEY] = list(parents)
+        study.storage.set_trial_system_attr(study.id, number, parents_key, list(parents), **kw)
+        asked.system_attrs[parents_key] = list(parents)
+        trial.system_attrs[parents_key] = list(parents)
 
 
-__all__ = ["GENERATION_KEY", "PARENTS_KEY", "assign_generations", "next_generation", "store_for", "stored_generation", "stored_parents"]
+__all__ = ["GENERATION_KEY", "PARENTS_KEY", "assign_generations", "keys_of", "next_generation", "store_for", "stored_generation", "stored_parents"]

@@ -19,7 +19,7 @@ from nntune.samplers._trial_memo import TrialMemo
 from nntune.samplers.nsgaii import (BaseCrossover, BaseMutation, check_crossover, check_mutation, child_by_crossover,
                                     mutated, numeric_columns)
 from nntune.space import Distribution, Space
-from nntune.trial import FrozenTrial, TrialState, constraint_values, constraints_met
+from nntune.trial import FrozenTrial, constraint_values, constraints_met
 
 
 def tournament(pool: Sequence[int], beats: Callable[[int, int], bool], rng: np.random.Generator) -> int:
@@ -58,8 +58,8 @@ class GenerationalSampler(OptunaMethods, abc.ABC):
     The parents are drawn by Optuna's binary tournament (:func:`tournament`: constrained
     domination between the two drawn, the second winning unless the first dominates), and
     with ``1 - crossover_prob`` a child is a copy of a member drawn at random, as Optuna's.
-    The elite is a function of the stored trials (NSGA-II stores each trial's generation
-    with it, :mod:`nntune.samplers._ga_generations`), so the same seed and history give the
+    The elite is a function of the stored trials (each trial's generation is stored with
+    it, :mod:`nntune.samplers._ga_generations`), so the same seed and history give the
     same suggestion in any process, a study resumed elsewhere included."""
 
     def __init__(self, *, population_size: int = 50, mutation: BaseMutation | None = None,
@@ -85,36 +85,24 @@ class GenerationalSampler(OptunaMethods, abc.ABC):
         self.seed = resolve_seed(seed)
         self.constraints_func = check_callable("constraints_func", constraints_func)  # the study stores them and ranks infeasible trials last
 
-    def generation_start(self, number: int) -> int:
-        """The number of the first trial of trial ``number``'s generation."""
-        return number // self.population_size * self.population_size
-
-    # Optuna's GA methods, on the number-range bookkeeping NSGA-III keeps: trial k is of
-    # generation k // population_size (NSGA-II overrides them with Optuna's stored generations), and a generation's parents are :meth:`elite`'s
-    # choice among the complete trials of the generations before it.
+    # Optuna's GA methods: a subclass says which generation a trial is of, which trials
+    # make a generation's population and which are its parents
+    # (:class:`~nntune.samplers._nsga2.OptunaGenerations`, Optuna's stored generations).
+    @abc.abstractmethod
     def get_trial_generation(self, study: Any, trial: FrozenTrial) -> int:
-        """The generation of ``trial``: its number // ``population_size``."""
-        return trial.number // self.population_size
+        """The generation of ``trial``."""
 
+    @abc.abstractmethod
     def get_population(self, study: Any, generation: int) -> list[FrozenTrial]:
         """The complete trials of ``generation``, in number order."""
-        first = generation * self.population_size
-        return [t for t in study.get_trials(deepcopy=False)
-                if t.state == TrialState.COMPLETE and first <= t.number < first + self.population_size]
 
+    @abc.abstractmethod
     def select_parent(self, study: Any, generation: int) -> list[FrozenTrial]:
-        """The parents ``generation``'s children are bred from (the study's trials, with
-        their own values): :meth:`elite` of the trials before it; none for generation 0."""
-        if generation <= 0:
-            return []
-        seen, direction = self._history(study)
-        chosen = self.elite(seen, generation * self.population_size, direction)[0]
-        by_number = {t.number: t for t in study.get_trials(deepcopy=False)}
-        return [by_number[t.number] for t in chosen]
+        """The parents ``generation``'s children are bred from; none for generation 0."""
 
     def get_parent_population(self, study: Any, generation: int) -> list[FrozenTrial]:
-        """:meth:`select_parent`: nothing is stored in the study, the elite is the history's
-        to rebuild (and the sampler's to keep while the history holds)."""
+        """:meth:`select_parent`: nothing is stored in the study, the parents are the stored
+        trials' to give back (the first trial of a generation stores their numbers)."""
         return self.select_parent(study, generation)
 
     @abc.abstractmethod

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from nntune.samplers._constraints import ConstraintsFunc, constraint_violation
-from nntune.samplers._ga_generations import assign_generations, store_for, stored_generation, stored_parents
+from nntune.samplers._ga_generations import (GENERATION_KEY, PARENTS_KEY, assign_generations, store_for,
+                                             stored_generation, stored_parents)
 from nntune.samplers._nsga import (GenerationalSampler, crowding_by_front, front_ids, in_reach, minimized_rows,
                                    objective_directions, stored_trials)
 from nntune.samplers._trial_memo import TrialMemo
@@ -30,23 +31,29 @@ from nntune.samplers.nsgaii import BaseCrossover, BaseMutation
 from nntune.space import Space
 from nntune.trial import FrozenTrial, TrialState, constraint_values, constraints_met
 
-# What NSGA-II reads of a trial: its number, its values when it is complete with no NaN
-# among them (else None: an infinite value is a value, as in Optuna), whether it is
-# feasible and how far from feasible (as Optuna reads them), whether it is complete (it then
-# counts toward its generation's size), its stored generation and stored parents.
+# What a generational sampler reads of a trial: its number, its values when it is complete
+# and they are usable (else None), whether it is feasible and how far from feasible (as
+# Optuna reads them), whether it is complete (it then counts toward its generation's size),
+# its stored generation and stored parents.
 Facts = tuple[int, "tuple[float, ...] | None", bool, float, bool, "int | None", "tuple[int, ...] | None"]
 
 
-def _facts(trial: FrozenTrial) -> Facts:
-    complete = trial.state == TrialState.COMPLETE
-    values = trial.values if complete else None
-    ok = values is not None and not any(math.isnan(v) for v in values)
-    constraints = constraint_values(trial.system_attrs).values()
-    return (trial.number, tuple(values) if ok else None, constraints_met(constraints),  # type: ignore[arg-type]
-            constraint_violation(constraints), complete, stored_generation(trial.system_attrs),
-            stored_parents(trial.system_attrs))
+def facts_reader(keys: tuple[str, str], usable: Callable[[float], bool]) -> Callable[[FrozenTrial], Facts]:
+    """The :data:`Facts` of a trial, its generation and parents read under ``keys``, its
+    values kept when each is ``usable``."""
+    def facts(trial: FrozenTrial) -> Facts:
+        complete = trial.state == TrialState.COMPLETE
+        values = trial.values if complete else None
+        ok = values is not None and all(map(usable, values))
+        constraints = constraint_values(trial.system_attrs).values()
+        return (trial.number, tuple(values) if ok else None, constraints_met(constraints),  # type: ignore[arg-type]
+                constraint_violation(constraints), complete, stored_generation(trial.system_attrs, keys[0]),
+                stored_parents(trial.system_attrs, keys[1]))
+    return facts
 
 
+# NSGA-II's: no NaN among the values (an infinite value is a value, as in Optuna).
+_facts = facts_reader((GENERATION_KEY, PARENTS_KEY), lambda v: not math.isnan(v))
 _FACTS: TrialMemo[Facts] = TrialMemo(_facts)
 
 
@@ -111,10 +118,22 @@ def crowding_sorted(layer: list[int], values: Sequence[Sequence[float]]) -> list
     return [layer[i] for i in order]
 
 
-class NSGAIISampler(GenerationalSampler):
-    """NSGA-II: each generation's elite is chosen once from the elite before it and the
-    complete trials of the generation before it (:func:`select`, Optuna's rule: Pareto
-    front, constrained domination, crowding); the rest is :class:`GenerationalSampler`."""
+class OptunaGenerations(GenerationalSampler):
+    """Optuna's GA generations (:mod:`~nntune.samplers._ga_generations`): each generation's
+    elite is chosen once, by :meth:`choose`, from the elite before it and the complete
+    trials of the generation before it, and stored with the generation's first trial; the
+    tournaments, crossover and mutation are :class:`GenerationalSampler`'s. A subclass
+    gives its survivor selection (:meth:`choose`), the keys its generations are stored
+    under and how its trials' facts are read."""
+
+    generation_keys: tuple[str, str] = (GENERATION_KEY, PARENTS_KEY)
+    trial_facts: TrialMemo[Facts] = _FACTS
+
+    def choose(self, candidates: list[Facts], directions: list[str], size: int, generation: int) -> list[int]:
+        """The indices of at most ``size`` of ``candidates`` (complete, in the order Optuna
+        hands them over) that make generation ``generation``'s parents: NSGA-II's
+        :func:`select`."""
+        return select(candidates, directions, size)[0]
 
     def __init__(self, *, population_size: int = 50, mutation: BaseMutation | None = None,
                  mutation_prob: float | None = None, crossover: BaseCrossover | None = None,
@@ -147,7 +166,7 @@ class NSGAIISampler(GenerationalSampler):
     def generation(self, history: Sequence[FrozenTrial], number: int) -> int:
         """Trial ``number``'s generation: the stored one, else the one it gets when sampled
         now (:func:`~nntune.samplers._ga_generations.assign_generations`)."""
-        facts = _FACTS.many(stored_trials(history))
+        facts = self.trial_facts.many(stored_trials(history))
         return assign_generations([(f[0], f[4], f[5]) for f in facts], self.population_size, number)[1]
 
     def elite(self, history: Sequence[FrozenTrial], number: int,
@@ -180,7 +199,7 @@ class NSGAIISampler(GenerationalSampler):
         directions = objective_directions(history, direction)
         m = len(directions)
         stored = list(stored_trials(history))  # read once: facts and trials are zipped
-        facts = _FACTS.many(stored)
+        facts = self.trial_facts.many(stored)
         key = (size, tuple(directions))
         if self._chosen_for != key:
             self._chosen, self._chosen_for, self._ranked, self._tally = {}, key, None, None
@@ -209,12 +228,13 @@ class NSGAIISampler(GenerationalSampler):
             candidates = populations.get(g - 1, []) + parents  # Optuna's population, then parent population
             kept = self._chosen.get(g)
             if kept is None or kept[0] != candidates:
-                picked, _ = select(candidates, directions, size)
+                picked = self.choose(candidates, directions, size, g)
                 kept = (candidates, sorted((candidates[i] for i in picked), key=lambda f: f[0]))
                 self._chosen[g] = kept
             parents = kept[1]
         if generation is None:
-            store_for(number, asked, target, None if target < 1 or target in records else [f[0] for f in parents])
+            store_for(number, asked, target, None if target < 1 or target in records else [f[0] for f in parents],
+                      self.generation_keys)
         return parents, {f[0]: stored[index(f[0])] for f in parents}
 
     def _count(self, facts: list[Facts], stored: list[FrozenTrial], number: int,
@@ -271,13 +291,13 @@ class NSGAIISampler(GenerationalSampler):
     # Optuna's GA methods on these generations.
     def get_trial_generation(self, study: Any, trial: FrozenTrial) -> int:
         """The generation stored with ``trial``, else the one it gets when sampled now."""
-        stored = stored_generation(trial.system_attrs)
+        stored = stored_generation(trial.system_attrs, self.generation_keys[0])
         return stored if stored is not None else self.generation(self._history(study)[0], trial.number)
 
     def get_population(self, study: Any, generation: int) -> list[FrozenTrial]:
         """The complete trials of ``generation``, in number order."""
         trials = list(study.get_trials(deepcopy=False))
-        generations, _ = assign_generations([(f[0], f[4], f[5]) for f in _FACTS.many(trials)],
+        generations, _ = assign_generations([(f[0], f[4], f[5]) for f in self.trial_facts.many(trials)],
                                             self.population_size, -1)
         return [t for t, g in zip(trials, generations) if g == generation and t.state == TrialState.COMPLETE]
 
@@ -289,8 +309,15 @@ class NSGAIISampler(GenerationalSampler):
         parents, trial_of = self.parents_of(seen, direction, generation=generation)
         return [trial_of[f[0]] for f in parents]
 
+
+
+class NSGAIISampler(OptunaGenerations):
+    """NSGA-II: each generation's elite is chosen once from the elite before it and the
+    complete trials of the generation before it (:func:`select`, Optuna's rule: Pareto
+    front, constrained domination, crowding); the rest is :class:`OptunaGenerations`'."""
+
     def __repr__(self) -> str:
         return f"NSGAIISampler(population_size={self.population_size}, seed={self.seed})"
 
 
-__all__ = ["NSGAIISampler", "crowding_sorted", "select"]
+__all__ = ["Facts", "NSGAIISampler", "OptunaGenerations", "crowding_sorted", "facts_reader", "select"]

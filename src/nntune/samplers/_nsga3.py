@@ -11,8 +11,10 @@ time for the reference lines with the fewest members so far. So the elite spread
 the whole front, one niche after another.
 
 The pure functions below are the survivor selection; :class:`NSGAIIISampler` feeds them
-the history and leaves tournaments, crossover and mutation to
-:class:`~nntune.samplers._nsga.GenerationalSampler`.
+each generation's candidates (Optuna's: the complete trials of the generation before and
+that generation's parents) and leaves generations, tournaments, crossover and mutation to
+:class:`~nntune.samplers._nsga2.OptunaGenerations`, which stores them under NSGA-III's own
+keys, as Optuna's ``NSGAIIISampler`` does.
 """
 
 from __future__ import annotations
@@ -25,12 +27,12 @@ import numpy as np
 
 from nntune.exceptions import ConfigError
 from nntune.samplers._base import trial_rng
-from nntune.samplers._constraints import ConstraintsFunc, is_feasible, violation
-from nntune.samplers._nsga import (GenerationalSampler, minimized_rows, nondominated_fronts, objective_directions,
-                                   stored_trials)
+from nntune.samplers._constraints import ConstraintsFunc
+from nntune.samplers._ga_generations import keys_of
+from nntune.samplers._nsga import minimized_rows, nondominated_fronts
+from nntune.samplers._nsga2 import Facts, OptunaGenerations, facts_reader
 from nntune.samplers._trial_memo import TrialMemo
 from nntune.samplers.nsgaii import BaseCrossover, BaseMutation
-from nntune.trial import FrozenTrial, TrialState
 
 _ASF_EPSILON = 1e-6  # the weight of the other objectives when looking for an axis's extreme point
 
@@ -159,18 +161,10 @@ def survivors(points: np.ndarray, size: int, reference_points: np.ndarray,
     return kept, ranks
 
 
-# What NSGA-III reads of a trial: its number, its values when it is complete with every
-# value finite (else None), whether it is feasible, and how far from feasible.
-Facts = tuple[int, "tuple[float, ...] | None", bool, float]
-
-
-def _facts(trial: FrozenTrial) -> Facts:
-    values = trial.values if trial.state == TrialState.COMPLETE else None
-    ok = values is not None and all(math.isfinite(v) for v in values)
-    return trial.number, tuple(values) if ok else None, is_feasible(trial), violation(trial)  # type: ignore[arg-type]
-
-
-_FACTS: TrialMemo[Facts] = TrialMemo(_facts)
+# NSGA-III's trial facts: its generations under its own keys, and only finite values,
+# since normalizing onto the hyperplane through the extreme points needs them.
+_KEYS = keys_of("NSGAIIISampler")
+_FACTS: TrialMemo[Facts] = TrialMemo(facts_reader(_KEYS, math.isfinite))
 
 
 def _reference_points(points: Any) -> np.ndarray | None:
@@ -184,7 +178,7 @@ def _reference_points(points: Any) -> np.ndarray | None:
     return refs.copy() if ok else None
 
 
-class NSGAIIISampler(GenerationalSampler):
+class NSGAIIISampler(OptunaGenerations):
     """NSGA-III: the elite of each generation is chosen by Pareto front and, in the front
     that does not fit whole, by reference directions (:func:`survivors`), so the trials
     spread over a front of three or more objectives. ``reference_points`` (rows of one
@@ -192,8 +186,12 @@ class NSGAIIISampler(GenerationalSampler):
     by default they are the Das-Dennis points with ``dividing_parameter`` divisions per
     axis. Each objective is read toward its own direction (a maximized one flipped) before
     it is normalized. Infeasible trials (``constraints_func``) join the elite only when there are too
-    few feasible ones, the least violating first. Tournaments, crossover and mutation are
-    :class:`~nntune.samplers._nsga.GenerationalSampler`'s, as for NSGA-II."""
+    few feasible ones, the least violating first. Generations (stored under
+    ``NSGAIIISampler:generation``, as Optuna's), tournaments, crossover and mutation are
+    :class:`~nntune.samplers._nsga2.OptunaGenerations`', as for NSGA-II."""
+
+    generation_keys = _KEYS
+    trial_facts = _FACTS
 
     def __init__(self, *, population_size: int = 50, mutation: BaseMutation | None = None,
                  mutation_prob: float | None = None, crossover: BaseCrossover | None = None,
@@ -215,7 +213,6 @@ class NSGAIIISampler(GenerationalSampler):
                                                   f"zero, got {shown[:80]}{'...' if len(shown) > 80 else ''}")
         self.reference_points = refs
         self.dividing_parameter = dividing_parameter
-        self._elite: tuple[tuple[Any, ...], list[Facts], list[int], list[float]] | None = None  # see elite
 
     def reference_for(self, n_objectives: int) -> np.ndarray:
         """The reference points for a study of ``n_objectives``."""
@@ -226,44 +223,18 @@ class NSGAIIISampler(GenerationalSampler):
                                                   f"but the study has {n_objectives} objectives")
         return self.reference_points
 
-    def elite(self, history: Sequence[FrozenTrial], number: int,
-              direction: str) -> tuple[list[FrozenTrial], list[float]]:
-        """The NSGA-III elite of the generations before trial ``number``'s, with each
-        member's front index as its rank (infeasible trials after every front).
-
-        Every trial of a generation has the same elite unless a trial of an earlier one
-        finished meanwhile: it is chosen once, and chosen again only when the candidates
-        (each one's number, values and feasibility: :func:`_facts`, of the trials as
-        stored: :func:`stored_trials`) differ from the last time's."""
-        start = self.generation_start(number)
-        directions = objective_directions(history, direction)
-        m = len(directions)
-        stored = list(stored_trials(history))  # read once: facts and trials are zipped
-        pool = [(f, t) for f, t in zip(_FACTS.many(stored), stored) if f[0] < start and f[1] is not None
-                and len(f[1]) == m]
-        refs = self.reference_for(m)
-        key = (start, tuple(directions), self.population_size, refs.shape, refs.tobytes())
-        facts = [f for f, _ in pool]
-        kept = self._elite
-        if kept is None or kept[0] != key or kept[1] != facts:
-            kept = self._elite = (key, facts, *self._choose(facts, directions, refs, start))
-        return [pool[i][1] for i in kept[2]], list(kept[3])
-
-    def _choose(self, facts: list[Facts], directions: list[str], refs: np.ndarray,
-                start: int) -> tuple[list[int], list[float]]:
-        """The elite among the candidates ``facts``: their indices and ranks."""
-        feasible = [i for i, f in enumerate(facts) if f[2]]
-        rng = trial_rng(self.seed, start, 11)  # one elite per generation, whoever asks
-        points = minimized_rows([facts[i][1] for i in feasible], directions)
-        kept, ranks = survivors(points, self.population_size, refs, rng) if feasible else ([], [])
-        elite, rank = [feasible[i] for i in kept], [float(r) for r in ranks]
-        if len(elite) < self.population_size:  # too few feasible: the least violating follow
-            worst = max(ranks, default=-1) + 1
-            infeasible = sorted((i for i, f in enumerate(facts) if not f[2]), key=lambda i: (facts[i][3], facts[i][0]))
-            for i in infeasible[:self.population_size - len(elite)]:
-                elite.append(i)
-                rank.append(worst + facts[i][3])
-        return elite, rank
+    def choose(self, candidates: list[Facts], directions: list[str], size: int, generation: int) -> list[int]:
+        """Generation ``generation``'s parents among ``candidates``: the feasible ones by
+        :func:`survivors` (its niching drawn once per generation, whoever asks), then the
+        least violating infeasible ones while there is room."""
+        feasible = [i for i, f in enumerate(candidates) if f[2]]
+        refs = self.reference_for(len(directions))
+        rng = trial_rng(self.seed, generation, 11)
+        points = minimized_rows([candidates[i][1] or () for i in feasible], directions)
+        kept, _ = survivors(points, size, refs, rng) if feasible else ([], [])
+        chosen = [feasible[i] for i in kept]
+        infeasible = sorted((i for i, f in enumerate(candidates) if not f[2]), key=lambda i: (candidates[i][3], candidates[i][0]))
+        return chosen + infeasible[:max(size - len(chosen), 0)]
 
     def __repr__(self) -> str:
         return f"NSGAIIISampler(population_size={self.population_size}, seed={self.seed})"
