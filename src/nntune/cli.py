@@ -20,7 +20,7 @@ from nntune._usage import click_exception_types, flags_take_no_value_in_help, us
 from nntune import cli_ask, cli_babysit, cli_lab, cli_model, cli_show, cli_studies, cli_study
 from nntune.cli_help import UnwrappedHelpGroup
 from nntune.cli_panda import trial_app
-from nntune.cli_signals import interrupted_line, terminations_as_ctrl_c
+from nntune.cli_signals import INTERRUPTED, interrupted_line, terminations_as_ctrl_c
 from nntune.cli_summary import print_summary
 from nntune.cli_text import (_objectives_text, _print_dry_run, dry_run_json, own_warnings_as_lines,
                              positive_class_name, print_test, unencodable_as_escapes)
@@ -268,8 +268,7 @@ def ensemble(
 _path_given = given_path  # a path the user gave; an empty one refused
 
 
-# The line a Ctrl-C ends with; ``tune`` says how its study was left.
-_interrupted = ["nntune: interrupted"]
+_interrupted = INTERRUPTED  # the line a Ctrl-C ends with (cli_signals: babysit sets it too)
 
 
 _command: list = []  # the app as click runs it, built on the first call of main()

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from nntune.cli_panda import assignments, babysit_run, end_hint
-from nntune.cli_signals import TERMINATING
+from nntune.cli_signals import INTERRUPTED, TERMINATING
 from nntune.config_overrides import _assign, _override
 from nntune.exceptions import ConfigError
 
@@ -93,10 +93,8 @@ def _run(study: Any, cfg: Any, number: int, json_out: bool) -> None:
     with signals_noted() as noted:
         babysit_run(study, cfg, number, json_out)
     if noted:
-        import nntune.cli
-
         t = study.storage.get_trial(study.id, number, with_metrics=False)
-        nntune.cli._interrupted[0] = interrupted_line(number, study.study_name, t.state.value,
+        INTERRUPTED[0] = interrupted_line(number, study.study_name, t.state.value,
                                                       end_hint(cfg, study, t))
         raise typer.Exit(130)
 

@@ -16,6 +16,11 @@ from collections.abc import Callable, Iterator
 from types import CodeType
 from typing import Any
 
+
+# The line a Ctrl-C ends a command with (printed by the CLI's entry point); ``tune`` and
+# ``babysit`` say here how their study was left.
+INTERRUPTED = ["nntune: interrupted"]
+
 INTERRUPT_AGAIN_S = 0.01
 TERMINATING = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
