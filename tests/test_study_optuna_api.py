@@ -131,9 +131,9 @@ def test_several_objectives():
     with pytest.raises(RuntimeError, match="best_trials"):
         study.best_trial
     assert list(study.trials_dataframe(attrs=("number", "value")).columns) == ["number", "values_0", "values_1"]
-    with pytest.warns(UserWarning, match="1 values for 2 directions"):
+    with pytest.warns(UserWarning, match="1 value for a study of 2 objectives"):
         bad = study.tell(study.ask(), values=[1.0])
-    assert bad.state == TrialState.FAILED and "1 values for 2 directions" in bad.error
+    assert bad.state == TrialState.FAILED and "1 value for a study of 2 objectives" in bad.error
     # A pruner is kept, as Optuna keeps it; asking it (should_prune) says pruning is undefined.
     assert isinstance(nntune.create_study(directions=["minimize", "minimize"], pruner=MedianPruner()).pruner,
                       MedianPruner)
@@ -248,7 +248,7 @@ def test_a_value_that_is_not_a_number_fails_the_trial_and_the_study_goes_on(capl
     assert study.trials[0].value is None and "not a number" in study.trials[0].error
 
     asked = study.ask()
-    with pytest.warns(UserWarning, match="2 values for 1 directions"):
+    with pytest.warns(UserWarning, match="2 values for a study of 1 objective"):
         told = study.tell(asked, [0.5, 0.25])
     assert told.state == TrialState.FAILED and told.value is None
     assert study.storage.get_trial(study.id, asked.number).state == TrialState.FAILED  # never left running
