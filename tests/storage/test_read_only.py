@@ -125,3 +125,19 @@ def test_a_full_disk_under_postgresql_is_a_refusal_too():
     err = OperationalError("INSERT ...", {}, Full('could not extend file "base/16384/16402": wrote only '
                                                   '4096 of 8192 bytes at block 10'))
     assert refusal(err).startswith("cannot be written: the disk it is on is full (could not extend file")
+
+
+def test_a_read_only_sqlite_file_not_in_wal_mode_is_read_as_it_is(tmp_path, call_cli):
+    import sqlite3
+    from contextlib import closing
+
+    url, path = _read_only_sqlite(tmp_path)
+    with closing(sqlite3.connect(path)) as conn:  # as an older nntune, or another program, left it
+        assert conn.execute("PRAGMA journal_mode=DELETE").fetchone() == ("delete",)
+    before = _digest(path)
+    study = nntune.load_study("kept", url)  # switching it to WAL is a write: it stays in its own mode
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2
+    study.storage.engine.dispose()
+    code, out, err = call_cli("studies", "--storage", url)
+    assert code == 0 and "kept" in out, err
+    assert _digest(path) == before and sorted(p.name for p in tmp_path.iterdir()) == ["ro.db"]

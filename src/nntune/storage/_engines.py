@@ -266,7 +266,7 @@ def _sqlite_engine(url: str, kwargs: dict[str, Any]) -> Engine:
         cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
         if not in_memory:
             if engine.get_execution_options().get(CHECKED, False):
-                cur.execute("PRAGMA journal_mode=WAL")
+                wal_where_writable(cur)
             cur.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode up to the last checkpoint
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
@@ -277,6 +277,19 @@ def _sqlite_engine(url: str, kwargs: dict[str, Any]) -> Engine:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def wal_where_writable(cursor: Any) -> None:
+    """Switch the file to WAL mode through ``cursor``, unless it may only be read here: the
+    switch is a write, and a file opened read-only (``mode=ro``, a file whose permissions
+    refuse writing) that is not in WAL mode already is read as it is, in its own mode."""
+    import sqlite3
+
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError as err:
+        if not any(sign in str(err).lower() for sign in READ_ONLY_SIGNS):
+            raise
 
 
 def create_schema(engine: Engine, meta: sa.MetaData,
