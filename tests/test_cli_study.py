@@ -184,6 +184,25 @@ def test_storage_upgrade_says_what_it_added_then_that_nothing_is_left(call_cli, 
     assert [t.value for t in nntune.load_study(study_name="s", storage=older_url).trials] == [1.0, 2.0]
 
 
+def test_storage_upgrade_says_when_it_rebuilt_an_older_files_studies_table(call_cli, tmp_path):
+    from contextlib import closing
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    nntune.create_study(study_name="s", storage=url).storage.engine.dispose()
+    with closing(sqlite3.connect(tmp_path / "old.db")) as conn:  # studies as nntune made it before AUTOINCREMENT
+        made = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'studies'").fetchone()[0]
+        conn.executescript("PRAGMA foreign_keys=OFF; BEGIN;"
+                           + made.replace("AUTOINCREMENT", "").replace("studies", "studies_old", 1)
+                           + "; INSERT INTO studies_old SELECT * FROM studies; DROP TABLE studies;"
+                             " ALTER TABLE studies_old RENAME TO studies; COMMIT;")
+    code, out, err = call_cli("storage", "upgrade", "--storage", url)
+    assert code == 0 and err == "", err
+    assert out == (f"{url} upgraded, now up to date: rebuilt table studies with AUTOINCREMENT, every row kept "
+                   f"(a deleted study's id is never given again)\n")
+    assert ok(call_cli, "storage", "upgrade", "--storage", url) == f"{url} is up to date; nothing to change\n"
+    assert nntune.get_all_study_names(url) == ["s"]
+
+
 def optuna_database(path: Path) -> None:
     optuna = pytest.importorskip("optuna")
     optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -154,10 +154,10 @@ def _sql_upgrade(url: str) -> str:
     and migrates older ones) and say what changed."""
     from nntune.storage import get_storage, redact_url
     from nntune.storage._recognize import foreign_problem, read_schema, what_it_is
-    from nntune.storage._schema import meta
+    from nntune.storage._schema import meta, reuses_study_ids
 
     shown = redact_url(url)
-    before = _schema_of(url)
+    before, reused = _schema_of(url)
     problem = foreign_problem(before, before.get("studies", (set(), set()))[0], shared=not url.startswith("sqlite"))
     if problem is not None:
         raise ConfigError("storage", f"{shown} {problem}")
@@ -167,6 +167,8 @@ def _sql_upgrade(url: str) -> str:
     store = get_storage(url)
     try:
         after = read_schema(store.engine)  # type: ignore[attr-defined]
+        with store.engine.connect() as conn:  # type: ignore[attr-defined]
+            still_reused = reuses_study_ids(conn)
     finally:
         store.engine.dispose()  # type: ignore[attr-defined]
     changes = [f"table {t}" for t in meta.tables if t in after and t not in before]
@@ -174,19 +176,25 @@ def _sql_upgrade(url: str) -> str:
         if table in before and table in after:
             changes += [f"column {table}.{c}" for c in sorted(after[table][0] - before[table][0])]
             changes += [f"index {i}" for i in sorted(after[table][1] - before[table][1])]
-    if not changes:
+    done = [f"added {', '.join(changes)}"] if changes else []
+    if reused and not still_reused:  # no column or index differs: the table's own definition did
+        done.append("rebuilt table studies with AUTOINCREMENT, every row kept (a deleted study's id is never "
+                    "given again)")
+    if not done:
         return f"{shown} is up to date; nothing to change"
-    return f"{shown} upgraded, now up to date: added {', '.join(changes)}"
+    return f"{shown} upgraded, now up to date: {'; '.join(done)}"
 
 
-def _schema_of(url: str) -> Schema:
-    """The tables of the database at ``url``, read without writing: an SQLite file that is
-    not there is an error, never a new empty database."""
+def _schema_of(url: str) -> tuple[Schema, bool]:
+    """The tables of the database at ``url``, and whether its ``studies`` table gives a
+    deleted study's id again (an older SQLite file, rebuilt when the storage opens it), read
+    without writing: an SQLite file that is not there is an error, never a new empty database."""
     import sqlalchemy as sa
 
     from nntune.storage import redact_url
     from nntune.storage._engines import make_engine
     from nntune.storage._recognize import read_schema
+    from nntune.storage._schema import reuses_study_ids
 
     if url.startswith("sqlite"):
         from pathlib import Path
@@ -209,7 +217,11 @@ def _schema_of(url: str) -> Schema:
         # a plain one for SQLite, whose storage engine would write WAL mode into the file.
         engine = sa.create_engine(url) if url.startswith("sqlite") else make_engine(url, {})
         try:
-            return read_schema(engine)
+            schema = read_schema(engine)
+            if "studies" not in schema:
+                return schema, False
+            with engine.connect() as conn:
+                return schema, reuses_study_ids(conn)
         finally:
             engine.dispose()
     except ConfigError:
