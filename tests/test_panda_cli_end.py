@@ -145,3 +145,27 @@ def test_the_end_lines_of_a_log_are_never_broken_at_80_columns(tmp_path, call_cl
     assert hint in lines and len(hint) > 80, out  # one line a user can paste
     assert any(line.startswith(f"trial 0 of study {study}: pruned (stopped by the user), ") and
                line.endswith(" after 2 epochs") for line in lines), out  # the stop is taken at the next boundary
+
+
+def test_the_end_counts_the_epochs_stored_when_a_ctrl_c_lands_before_an_epochs_view(tmp_path, call_cli, monkeypatch):
+    import json
+
+    import nntune.panda
+
+    train = nntune.panda.train_queued
+
+    def ctrl_c_before_epoch_2_is_shown(study, cfg, number, *, on_epoch=None, **kw):
+        def then_show(t, e, r):
+            if e == 2:  # reported and stored, its view not drawn yet
+                raise KeyboardInterrupt
+            on_epoch(t, e, r)
+        return train(study, cfg, number, on_epoch=then_show, **kw)
+
+    monkeypatch.setattr(nntune.panda, "train_queued", ctrl_c_before_epoch_2_is_shown)
+    code, out, err = call_cli("babysit", "--set", "epochs=4", "--set", "layers=1", "--set", "units=16",
+                              "--set", "task.train_size=0.3", "--set", f"search.checkpoint_dir={tmp_path / 'runs'}",
+                              "--study", "b", "--storage", f"sqlite:///{tmp_path / 'b.db'}", "--json")
+    assert code == 0, err
+    text = " ".join(err.split())
+    assert "pruned (stopped by the user)" in text and " after 2 epochs checkpoints kept: epochs 1, 2 in " in text
+    assert json.loads(out.strip().splitlines()[-1])["epochs"] == 2

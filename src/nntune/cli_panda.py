@@ -83,7 +83,9 @@ def babysit_run(study: Any, cfg: Any, number: int, json_out: bool) -> None:
     values = objective_values(cfg.task, t)
     shown = ", ".join(f"{'' if name in cfg.task.costs else 'validation '}{name} {_fmt(v) if v is not None else '-'}"
                       for name, v in values.items())  # a cost (params) is the model's, not the split's
-    n = len(records)
+    # The epochs stored, not those shown: a Ctrl-C between an epoch's report and its view left
+    # the count one short of the checkpoints the next line lists.
+    n = len(t.intermediate_values)
     # Study names, hints and errors are the user's and the trainer's words: printed as they are, not as markup.
     # Each on one line, however long (soft_wrap): a log cut at 80 columns broke the commands
     # these lines give in two, and a command broken over lines cannot be pasted.
@@ -103,7 +105,7 @@ def babysit_run(study: Any, cfg: Any, number: int, json_out: bool) -> None:
         # As nntune trials --format json: "values" by metric where the study has several objectives.
         result = {"values": values} if len(values) > 1 else {"value": t.value}
         print(_json.dumps({"study": study.study_name, "trial": t.number, "state": t.state.value, **result,
-                           "epochs": len(records)}), flush=True)
+                           "epochs": n}), flush=True)
 
 
 def objective_values(task: Any, trial: Any) -> dict[str, Any]:
