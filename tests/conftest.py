@@ -253,6 +253,9 @@ def own_module(tmp_path, monkeypatch):
     config's ``model: name:Builder`` finds it; forgotten again after the test (builders are
     cached by module name, and the next test's module of that name is another file)."""
     written: list[str] = []
+    # The working folder nntune adds to sys.path goes with the test too: left there, a later
+    # test's module of the same name is imported from this folder, which comes first.
+    monkeypatch.setattr(sys, "path", list(sys.path))
 
     def write(name: str, source: str) -> Path:
         (tmp_path / f"{name}.py").write_text(source)

@@ -49,6 +49,7 @@ NET = textwrap.dedent("""
 def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "mynets.py").write_text(NET)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the folder nntune adds goes with the test
     yield tmp_path
     sys.modules.pop("mynets", None)  # the next test's mynets is another file (builders are cached by folder)
 
