@@ -26,6 +26,7 @@ from nntune._studies import ParamKinds, StudyDirection, add_frozen_trials, same_
 from nntune._study_control import StudyControl
 from nntune._study_reads import StudyReads
 from nntune._study_runs import Callback, Objective, StudyRuns, _log  # noqa: F401  re-exported
+from nntune._study_storage import OptunaStudyStorage
 from nntune._trial import Trial
 from nntune.distributions import fixed_distributions as fixed_distributions_of
 from nntune._values import as_values, log_told, show_returned, tell_problem, told_badly, told_ending, told_number
@@ -69,7 +70,8 @@ class Study(StudyRuns, StudyReads, StudyControl):
         assert name is not None and storage is not None and not isinstance(storage, str) \
             and sampler is not None and scheduler is not None
         self.study_name = name
-        self.storage = storage
+        # Another study's ``_storage`` (load_study(storage=study._storage)): the storage under it.
+        self.storage = storage.storage if isinstance(storage, OptunaStudyStorage) else storage
         self.id = study_id
         self._directions = [StudyDirection(d) for d in (directions or [direction])]
         self._direction_names = [d.value for d in self._directions]  # plain strings, for samplers
@@ -88,6 +90,7 @@ class Study(StudyRuns, StudyReads, StudyControl):
         # Trials that may run at once in this process (every optimize's n_jobs, summed): above
         # one, each suggestion is stored at once, so the others' samplers see it (constant liar).
         self._parallel_jobs = 0
+        self._after_trial_of: int | None = None  # the trial whose sampler after_trial runs now
         self._kinds = ParamKinds()  # each parameter's first distribution in the study
 
     @property
@@ -100,10 +103,11 @@ class Study(StudyRuns, StudyReads, StudyControl):
         self.scheduler = value
 
     # Optuna's private names, which many scripts and libraries read (``study._storage.
-    # get_all_trials(study._study_id)``): the study's storage and its id there.
+    # get_all_trials(study._study_id)``): the study's storage, answering Optuna's signatures
+    # (a sampler's ``set_trial_system_attr(trial._trial_id, key, value)``), and its id there.
     @property
-    def _storage(self) -> Storage:
-        return self.storage
+    def _storage(self) -> OptunaStudyStorage:
+        return OptunaStudyStorage(self.storage, self.id, lambda: getattr(self, "_after_trial_of", None))
 
     @property
     def _study_id(self) -> int:
@@ -375,7 +379,13 @@ class Study(StudyRuns, StudyReads, StudyControl):
         after = getattr(self.sampler, "after_trial", None)
         if after is not None:
             with self.sampling_lock:
-                after(self, frozen, frozen.state, frozen.values)
+                # Optuna's sampler still writes to the trial here (its constraints through
+                # ``study._storage``), before Optuna counts it as finished.
+                self._after_trial_of = number
+                try:
+                    after(self, frozen, frozen.state, frozen.values)
+                finally:
+                    self._after_trial_of = None
         if _log.isEnabledFor(_logging.INFO) and not (warn_at is None and frozen.state == TrialState.FAILED):
             log_told(_log, self, frozen)
         return frozen

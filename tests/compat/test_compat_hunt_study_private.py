@@ -20,7 +20,7 @@ def test_study_storage_and_id_as_optunas(tmp_path, kind):
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
     study.enqueue_trial({"x": 0.5})
 
-    assert study._storage is storage
+    assert study._storage == optuna.load_study(study_name="second", storage=storage)._storage  # a view of it
     assert study._study_id == storage.get_study_id_from_name("second")
     assert storage.get_study_name_from_id(study._study_id) == "second"
     done = study._storage.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.COMPLETE,))
