@@ -91,7 +91,7 @@ def _run(study: Any, cfg: Any, number: int, json_out: bool) -> None:
     with a last line saying what was kept. The trial's objective takes the Ctrl-C itself, to
     end the trial as stopped by the user, so only the signal tells it from ``trial stop``."""
     with signals_noted() as noted:
-        babysit_run(study, cfg, number, json_out)
+        babysit_run(study, cfg, number, json_out, noted)
     if noted:
         t = study.storage.get_trial(study.id, number, with_metrics=False)
         INTERRUPTED[0] = interrupted_line(number, study.study_name, t.state.value,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import shlex
+from collections.abc import Sequence
 from typing import Any, Optional
 
 import typer
@@ -47,8 +48,9 @@ def assignments(items: list[str], field: str) -> dict[str, Any]:
     return out
 
 
-def babysit_run(study: Any, cfg: Any, number: int, json_out: bool) -> None:
-    """Train the study's queued trial here with the live view; Ctrl-C stops it cleanly."""
+def babysit_run(study: Any, cfg: Any, number: int, json_out: bool, interrupted: Sequence[int] = ()) -> None:
+    """Train the study's queued trial here with the live view; Ctrl-C stops it cleanly.
+    ``interrupted``: the signals the command noted meanwhile (filled while it trains)."""
     from rich.live import Live
 
     from nntune.control import params_at
@@ -101,7 +103,8 @@ def babysit_run(study: Any, cfg: Any, number: int, json_out: bool) -> None:
         out.print(hint, markup=False, soft_wrap=True)
     if t.error:
         out.print(f"error: {t.error}", markup=False, soft_wrap=True)
-    if json_out:
+    # As tune's: an interrupted command's stdout ends with no summary a script could take for its result.
+    if json_out and not interrupted:
         # As nntune trials --format json: "values" by metric where the study has several objectives.
         result = {"values": values} if len(values) > 1 else {"value": t.value}
         print(_json.dumps({"study": study.study_name, "trial": t.number, "state": t.state.value, **result,
