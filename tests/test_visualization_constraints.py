@@ -204,3 +204,49 @@ def test_a_parallel_plot_without_constraints_is_drawn_as_before():
     line = vis.plot_parallel_coordinate(constrained(nntune, constraints=False)).data[0].line
     assert line.colorscale[0][1] != GREY and line.cmin is None and line.reversescale is True
     assert mvis.plot_parallel_coordinate(constrained(nntune, constraints=False)).get_legend() is None
+
+
+def test_the_history_data_says_which_points_broke_the_constraints():
+    h = _data.history(constrained(nntune), None)
+    assert [n for n, ok in zip(h["number"], h["feasible"]) if not ok] == h["infeasible_number"] == BROKE
+
+
+def test_the_history_draws_infeasible_trials_only_in_a_grey_trace_as_optuna():
+    fig = vis.plot_optimization_history(constrained(nntune))
+    theirs = optuna.visualization.plot_optimization_history(constrained(optuna))
+    ours = {tr.name: tr for tr in fig.data}
+    for name in ("Objective Value", "Infeasible Trial"):
+        assert list(ours[name].x) == list(next(tr for tr in theirs.data if tr.name == name).x)
+    assert list(ours["Infeasible Trial"].x) == BROKE and ours["Infeasible Trial"].marker.color == GREY
+    assert ours["Infeasible Trial"].showlegend is False and fig.data[-1].name == "Infeasible Trial"
+
+
+def test_the_history_s_best_value_passes_infeasible_trials_by_as_optuna():
+    def told(lib: Any) -> Any:  # trial 1 has the best value of all, but breaks the constraint
+        study = lib.create_study()
+        for value, c in ((0.5, -1.0), (0.1, 1.0), (0.3, -1.0)):
+            trial = study.ask()
+            trial.set_constraint("c", c)
+            study.tell(trial, value)
+        return study
+    ours = next(tr for tr in vis.plot_optimization_history(told(nntune)).data if tr.name == "Best Value")
+    theirs = next(tr for tr in optuna.visualization.plot_optimization_history(told(optuna)).data
+                  if tr.name == "Best Value")
+    assert list(theirs.y) == [0.5, 0.5, 0.3] and list(ours.y) == [0.5, 0.3, 0.3]
+
+
+def test_the_matplotlib_history_draws_infeasible_trials_apart_in_grey():
+    ax = mvis.plot_optimization_history(constrained(nntune))
+    grey = next(c for c in ax.collections if c.get_gid() == "infeasible")
+    assert [int(x) for x, _ in grey.get_offsets()] == BROKE
+    assert matplotlib.colors.to_hex(grey.get_facecolor()[0]) == GREY
+    assert [int(x) for x, _ in next(c for c in ax.collections if c.get_gid() == "complete").get_offsets()] == [0, 2, 4]
+    assert "Infeasible Trial" not in ax.get_legend_handles_labels()[1]  # unlabelled, as Optuna's
+
+
+def test_a_history_without_constraints_is_drawn_as_before():
+    fig = vis.plot_optimization_history(constrained(nntune, constraints=False))
+    assert [(tr.name, len(tr.x)) for tr in fig.data] == [("Objective Value", 6), ("Best Value", 2)]
+    ax = mvis.plot_optimization_history(constrained(nntune, constraints=False))
+    assert [c.get_gid() for c in ax.collections] == ["complete"]
+    assert len(ax.collections[0].get_offsets()) == 6

@@ -131,10 +131,12 @@ def test_a_trial_that_broke_the_constraints_is_drawn_grey_and_unranked(browser_c
         assert [t[0] for t in traces] == ["trials", "Infeasible Trial"] and sorted(traces[1][1]) == broke
     numbers, ranks = page.evaluate("(t => [t.customdata, t.marker.color])(document.getElementById('rank-plot').data[0])")
     assert numbers[ranks.index(0)] == study.best_trial.number  # the best that met the constraint
-    # The history rings them, as the report does: they were plain points below the best line.
+    # The history draws them only in a grey trace of their own, as the report and
+    # plot_optimization_history do: they were points of the value trace, ringed in red.
     drawn(page, "history-plot")
-    history = page.evaluate("document.getElementById('history-plot').data.map(t => [t.name, t.x])")
-    assert history[-1][0] == "Infeasible Trial" and sorted(history[-1][1]) == broke
+    history = page.evaluate("document.getElementById('history-plot').data.map(t => [t.name, t.x, t.marker && t.marker.color])")
+    assert history[-1][0] == "Infeasible Trial" and sorted(history[-1][1]) == broke and history[-1][2] == "#cccccc"
+    assert history[0][0] == "complete" and not set(history[0][1]) & set(broke) and len(history[0][1]) == 10 - len(broke)
     assert not errors, errors
 
 

@@ -8,6 +8,7 @@ import re
 import nntune
 from nntune.report import render_html
 from nntune.report.data import build_report_data
+from nntune.report.figures import history_figure
 from nntune.show import ranked_rows, show_data
 
 
@@ -57,4 +58,7 @@ def test_the_history_marks_the_trials_its_best_line_passes_by(tmp_path):
     assert history["infeasible_number"] == [1, 2] and history["best_value"] == [0.5, 0.5]
     page = render_html(data)
     note = page.split('<section id="history">', 1)[1].split("</section>", 1)[0]
-    assert "2 trials ringed in red broke them" in note and "Infeasible Trial" in note  # named as Optuna names them
+    assert "the 2 grey dots are trials that broke them" in note and "Infeasible Trial" in note  # named as Optuna names them
+    # Drawn only in that grey trace, as Optuna's history draws them, not among the values too.
+    traces = {tr.name: list(tr.x) for tr in history_figure(history, "value").data}
+    assert traces["Infeasible Trial"] == [1, 2] and not {1, 2} & set(traces["value"])

@@ -98,20 +98,21 @@ def summary_data(rec: Any, storage_url: str, trials: Sequence[FrozenTrial], metr
 
 def history_data(trials: Sequence[FrozenTrial], direction: str) -> dict[str, Any]:
     """Every complete trial's value and every pruned trial's value where it stopped (each
-    thinned to MAX_POINTS for the scatter), the complete trials that broke the study's
-    constraints among them, and the best complete feasible value so far at each improvement
-    (a step line, exact)."""
+    thinned to MAX_POINTS for the scatter), whether each complete one met the study's
+    constraints (``feasible``), those that broke them again apart, and the best complete
+    feasible value so far at each improvement (a step line, exact)."""
     h = history(trials, direction)  # type: ignore[arg-type]
     steps = [(n, b) for i, (n, b) in enumerate(zip(h["number"], h["best"])) if i == 0 or b != h["best"][i - 1]]
     if h["number"]:
         steps.append((h["number"][-1], h["best"][-1]))
-    pts = thin(list(zip(h["number"], h["value"])), MAX_POINTS)
+    met = {t.number: is_feasible(t) for t in complete_trials(trials)}
+    pts = thin([(n, v, met[n]) for n, v in zip(h["number"], h["value"])], MAX_POINTS)
     pruned = thin([(t.number, float(t.value)) for t in trials if t.state == TrialState.PRUNED  # type: ignore[arg-type]
                    and t.value is not None and math.isfinite(t.value)], MAX_POINTS)
-    # Complete trials that broke a constraint: dots like the others, but the best line passes them by.
+    # Complete trials that broke a constraint: Optuna's history draws them in a grey trace of their own.
     broke = [t for t in complete_trials(trials) if not is_feasible(t)]
     infeasible = thin([(t.number, float(t.value)) for t in broke], MAX_POINTS)  # type: ignore[arg-type]
-    return {"number": [p[0] for p in pts], "value": [p[1] for p in pts],
+    return {"number": [p[0] for p in pts], "value": [p[1] for p in pts], "feasible": [p[2] for p in pts],
             "pruned_number": [p[0] for p in pruned], "pruned_value": [p[1] for p in pruned],
             "infeasible_number": [p[0] for p in infeasible], "infeasible_value": [p[1] for p in infeasible],
             "best_number": [s[0] for s in steps], "best_value": [s[1] for s in steps],

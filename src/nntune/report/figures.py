@@ -25,10 +25,12 @@ BEST_VALUE, TRIAL = "Best Value", "Trial"  # INFEASIBLE: _pair_figures', Optuna'
 
 
 def history_figure(h: Mapping[str, Any], metric: str) -> go.Figure:
-    """Each complete trial's value (named ``metric``) and the best so far ("Best Value"), the
-    trials that broke a constraint ringed ("Infeasible Trial"), as Optuna's legend names them."""
+    """Each complete trial's value that met the study's constraints (named ``metric``), the
+    best so far among them ("Best Value"), and those that broke a constraint apart in grey
+    ("Infeasible Trial", off the legend), as Optuna's history draws them."""
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=_arr(h["number"]), y=_arr(h["value"]), mode="markers", name=metric,
+    number, value = feasible_points(h)
+    fig.add_trace(go.Scatter(x=_arr(number), y=_arr(value), mode="markers", name=metric,
                              marker={"size": 5, "color": "rgba(31,119,180,0.5)"},
                              hovertemplate="trial %{x}<br>value %{y:.4g}<extra></extra>"))
     if h["pruned_number"]:
@@ -36,15 +38,22 @@ def history_figure(h: Mapping[str, Any], metric: str) -> go.Figure:
                                  name="stopped early (value where it stopped)",
                                  marker={"size": 5, "symbol": "x", "color": "rgba(120,120,120,0.5)"},
                                  hovertemplate="trial %{x} (pruned)<br>value %{y:.4g}<extra></extra>"))
-    if h.get("infeasible_number"):  # ringed: their value never counts as the best so far
-        fig.add_trace(go.Scatter(x=_arr(h["infeasible_number"]), y=_arr(h["infeasible_value"]), mode="markers",
-                                 name=INFEASIBLE,
-                                 marker={"size": 9, "symbol": "circle-open", "color": "#b00020"},
-                                 hovertemplate="trial %{x} (infeasible)<br>value %{y:.4g}<extra></extra>"))
     fig.add_trace(go.Scatter(x=h["best_number"], y=h["best_value"], mode="lines", name=BEST_VALUE,
                              line={"color": "#d62728", "width": 2, "shape": "hv"}))
+    if h.get("infeasible_number"):  # last, as Optuna draws them
+        fig.add_trace(go.Scatter(x=_arr(h["infeasible_number"]), y=_arr(h["infeasible_value"]), mode="markers",
+                                 name=INFEASIBLE, showlegend=False, marker={"size": 5, "color": INFEASIBLE_COLOR},
+                                 hovertemplate="trial %{x} (infeasible)<br>value %{y:.4g}<extra></extra>"))
     return _fig(fig, 380, xaxis_title=TRIAL, yaxis_title=f"validation {metric}",
                 xaxis_range=[-0.5, max(h["n_trials"], 2) - 0.5])
+
+
+def feasible_points(h: Mapping[str, Any]) -> tuple[list[int], list[float]]:
+    """The numbers and values of a :func:`~nntune.report.data.history_data`'s complete trials
+    that met the study's constraints: the others are no points of the value trace in Optuna's
+    history (all of them where ``feasible`` is missing)."""
+    met = h.get("feasible") or [True] * len(h["number"])
+    return ([n for n, ok in zip(h["number"], met) if ok], [v for v, ok in zip(h["value"], met) if ok])
 
 
 def histories_figure(curves: Sequence[Mapping[str, Any]], metric: str) -> go.Figure:

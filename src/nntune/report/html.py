@@ -92,10 +92,10 @@ def history_section(d: Mapping[str, Any]) -> str:
 
 
 def infeasible_note(h: Mapping[str, Any]) -> str:
-    """The history's complete trials that broke a constraint: ringed, and passed by the best line."""
+    """The history's complete trials that broke a constraint: grey, and passed by the best line."""
     n = len(h.get("infeasible_number") or ())
-    return (f" among those that meet the study's constraints ({counted(n, 'trial')} ringed in red "
-            f"broke them)") if n else ""
+    return (f" among those that meet the study's constraints (the {counted(n, 'grey dot')} "
+            f"{'is a trial' if n == 1 else 'are trials'} that broke them)") if n else ""
 
 
 def learning_curves_section(d: Mapping[str, Any]) -> str:

@@ -21,8 +21,9 @@ from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 
-from nntune.report.figures import (INFEASIBLE, INFEASIBLE_COLOR, PALETTE, TIMELINE_COLORS, TIMELINE_KINDS, pareto_kind,
-                                   pareto_label, slice_kind, timeline_kind, timeline_name)
+from nntune.report.figures import (INFEASIBLE, INFEASIBLE_COLOR, PALETTE, TIMELINE_COLORS, TIMELINE_KINDS,
+                                   feasible_points, pareto_kind, pareto_label, slice_kind, timeline_kind,
+                                   timeline_name)
 from nntune.visualization._mpl_columns import _arr, parallel_axes, rank_axes  # noqa: F401 (matplotlib.py: draw.*)
 
 COMPLETE, PRUNED, BEST, BAND = "#1f77b4", "#7f7f7f", "#d62728", "#bbbbbb"
@@ -34,15 +35,19 @@ def _legend(ax: Axes) -> None:
 
 
 def history_axes(h: Mapping[str, Any], target_name: str) -> Axes:
-    """Complete trials' values, pruned trials' last values (crosses) and the best so far (a step line)."""
+    """Complete trials' values, pruned trials' last values (crosses) and the best so far (a step
+    line); the complete trials that broke the study's constraints apart in grey, unlabelled,
+    as Optuna's history draws them."""
     _, ax = plt.subplots(tight_layout=True)
     ax.set(title="Optimization History Plot", xlabel="Trial", ylabel=target_name)
-    ax.scatter(h["number"], h["value"], s=18, color=COMPLETE, alpha=0.8, label=target_name, gid="complete")
+    ax.scatter(*feasible_points(h), s=18, color=COMPLETE, alpha=0.8, label=target_name, gid="complete")
     if h["pruned_number"]:
         ax.scatter(h["pruned_number"], h["pruned_value"], s=18, marker="x", color=PRUNED,
                    label="pruned (value where it stopped)", gid="pruned")
     if h["best_number"]:
         ax.step(h["best_number"], h["best_value"], where="post", color=BEST, lw=2, label="Best Value", gid="best")
+    if h.get("infeasible_number"):
+        ax.scatter(h["infeasible_number"], h["infeasible_value"], s=18, color=INFEASIBLE_COLOR, gid="infeasible")
     _legend(ax)
     return ax
 

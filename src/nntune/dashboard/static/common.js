@@ -7,6 +7,8 @@ const STATES = ["complete", "pruned", "failed", "diverged", "running", "waiting"
 const POLL_MS = 1000;
 const PLOT_CONFIG = { displaylogo: false, responsive: true };
 const COLORS = { complete: "#1f77b4", pruned: "#ef6c00", failed: "#b00020", diverged: "#6a1b9a", running: "#1565c0", waiting: "#757575" };
+// A trial that broke the study's constraints, in every plot: Optuna's grey, as the report draws it.
+const INFEASIBLE_COLOR = "#cccccc";
 
 // The latest request of each kind a page made (the table's, the selected trial's, a plot's): an
 // answer that comes back after a newer one of its kind was asked is stale (the network returns

@@ -94,7 +94,7 @@ function pairPoints(c) {
   const text = c.number.map((n, i) => `#${n}: ${fmt(c.value[i])}` + (feasible[i] ? "" : " (broke the constraints)"));
   const points = (idx, name, marker) => ({ x: idx.map((i) => c.x.values[i]), y: idx.map((i) => c.y.values[i]), text: idx.map((i) => text[i]),
     customdata: idx.map((i) => c.number[i]), mode: "markers", name, hoverinfo: "text", marker });
-  const grey = broke.length ? [points(broke, "Infeasible Trial", { size: 7, color: "#cccccc", line: { width: 1, color: "grey" } })] : [];
+  const grey = broke.length ? [points(broke, "Infeasible Trial", { size: 7, color: INFEASIBLE_COLOR, line: { width: 1, color: "grey" } })] : [];
   return { met, points, grey, layout: { height: 460, xaxis: pairAxis(c.x), yaxis: pairAxis(c.y) } };
 }
 

@@ -4,16 +4,17 @@
 function drawHistory(h, m, complete) {
   // Failed and running trials have no value to draw: empty axes would look like a plot gone wrong.
   if (h.n_complete || h.pruned_number.length) {
+    // Trials that broke the study's constraints are no points of the value trace: a grey trace
+    // of their own, drawn last, as plot_optimization_history and the report draw them (their
+    // value never counts for the Best Value line).
+    const met = h.feasible || h.number.map(() => true), keep = (xs) => xs.filter((_, i) => met[i]);
     return draw("history-plot", [
-      { x: h.number, y: h.value, mode: "markers", name: "complete", marker: { color: COLORS.complete, size: 6 } },
+      { x: keep(h.number), y: keep(h.value), mode: "markers", name: "complete", marker: { color: COLORS.complete, size: 6 } },
       { x: h.pruned_number, y: h.pruned_value, mode: "markers", name: "pruned", marker: { color: COLORS.pruned, symbol: "x", size: 6 } },
       // The best so far named as plot_optimization_history and the report name it.
       { x: h.best_number, y: h.best_value, mode: "lines", name: "Best Value", line: { shape: "hv", color: "#c62828" } },
-      // Trials that broke the study's constraints ringed, as the report rings them (and
-      // plot_optimization_history sets them apart): their value never counts as the best so
-      // far, and unmarked they looked like points the Best Value line forgot.
       ...(h.infeasible_number && h.infeasible_number.length ? [{ x: h.infeasible_number, y: h.infeasible_value, mode: "markers",
-        name: "Infeasible Trial", marker: { symbol: "circle-open", color: "#b00020", size: 9 } }] : [])],
+        name: "Infeasible Trial", marker: { color: INFEASIBLE_COLOR, size: 6 } }] : [])],
       { xaxis: trialAxis(h.n_trials), yaxis: { title: { text: m } } });
   }
   // Pruned trials that stopped before any report have no value either: "no pruned trial" would be untrue.
@@ -216,7 +217,7 @@ let paretoFront = null;
 // Each part named as plot_pareto_front and optuna-dashboard name it: the rest "Trial", or
 // "Feasible Trial" beside the infeasible ones.
 const PARETO_KINDS = { front: { name: "Best Trial", color: "#d62728" }, dominated: { name: "Trial", color: "rgba(120,120,120,0.5)" },
-  infeasible: { name: "Infeasible Trial", color: "#cccccc" } };
+  infeasible: { name: "Infeasible Trial", color: INFEASIBLE_COLOR } };
 
 function drawPareto(front) {
   $("#pareto-section").hidden = $("#pareto-link").hidden = !front;
