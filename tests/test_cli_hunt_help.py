@@ -82,3 +82,12 @@ def test_a_repeatable_option_shows_the_one_value_each_use_takes(call_cli, monkey
         assert code == 0, err
         line = next(line for line in out.splitlines() if line.lstrip("│ ").startswith(f"{option} "))
         assert shown in line and "list[" not in out, out
+
+
+def test_babysit_names_every_storage_its_storage_option_takes_as_tune_does():
+    def storage_help(name: str) -> str:
+        command = typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
+        return next(p.help for p in command.params if p.name == "storage")
+
+    assert storage_help("babysit") == storage_help("tune")
+    assert "journal:///" in storage_help("babysit") and "memory" in storage_help("babysit")

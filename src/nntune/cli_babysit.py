@@ -27,7 +27,8 @@ def babysit(
     set_: Optional[list[str]] = typer.Option(None, "--set", help="A hyperparameter (lr=3e-4) or any config "
                                              "value (task.train_size=0.1); repeatable."),
     study: Optional[str] = typer.Option(None, "--study", help="Study name (created when it does not exist)."),
-    storage: Optional[str] = typer.Option(None, "--storage", help="sqlite:///file.db or postgresql://..."),
+    storage: Optional[str] = typer.Option(None, "--storage", help="sqlite:///file.db, postgresql://..., "
+                                          "journal:///ABS/PATH.log (journal://REL.log), or memory."),
     resume: bool = typer.Option(False, "--resume", help="Continue --trial N from its last checkpoint."),
     trial: Optional[int] = typer.Option(None, "--trial", help="The trial to continue (with --resume)."),
     json_out: bool = typer.Option(False, "--json", help="End stdout with one JSON summary line."),
