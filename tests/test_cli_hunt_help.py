@@ -43,6 +43,7 @@ def test_each_description_is_one_line_on_a_wide_terminal(call_cli, monkeypatch, 
         wanted.append(_first_paragraph(command.help))
     for text in wanted:
         assert any(text in line for line in lines), f"broken over lines in `nntune {' '.join(path)} --help`: {text!r}"
+    assert "list[" not in out, out  # a repeated value (--set, trial set's NAME=VALUE...) shows the one each use takes
 
 
 @pytest.mark.parametrize("path, command", _COMMANDS, ids=[" ".join(p) or "nntune" for p, _ in _COMMANDS])
@@ -52,7 +53,7 @@ def test_a_narrow_terminal_cuts_nothing_short(call_cli, monkeypatch, path, comma
     monkeypatch.setenv("COLUMNS", "40")
     code, out, err = call_cli(*path, "--help")
     assert code == 0, err
-    assert "…" not in out, out
+    assert "…" not in out and "list[" not in out, out
     assert max(len(line) for line in out.splitlines() if not line.startswith("Usage:")) <= 40, out
     for param in command.params:
         for flag in getattr(param, "opts", ()):

@@ -51,6 +51,11 @@ def unwrap_help(command: Any) -> None:
             param.help = unwrapped(param.help)
         if getattr(param, "multiple", False) and param.metavar is None:
             param.metavar = one_value_shown(param)
+        elif getattr(param, "param_type_name", None) == "argument" and param.nargs == -1:
+            # An argument's metavar would rename it (changes... shown as <str>): its type alone changes.
+            one = one_value_shown(param)
+            if one is not None:
+                param.display_type = lambda ctx, one=one: one
     if hasattr(command, "rich_markup_mode") and not hasattr(command.format_help, "plain_when_narrow"):
         command.format_help = _plain_when_narrow(command, command.format_help)
     for sub in (getattr(command, "commands", None) or {}).values():
