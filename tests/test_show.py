@@ -329,3 +329,18 @@ def test_the_leaderboard_says_where_a_scheduler_left_each_trial_as_tune_s_does()
     render_show(data, console)
     board = console.export_text().split("\n\n")[0]
     assert "schedule" in board and "from #0 at epoch 4" in board and "bracket 1, rung 0 (epoch 1)" in board
+
+
+def test_the_front_has_a_test_column_for_each_objective_measured_on_a_split_not_for_a_cost():
+    from nntune._show_tables import front_table
+
+    front = {"names": ["accuracy", "params", "latency_ms"], "directions": ["maximize", "minimize", "minimize"],
+             "rows": [{"number": 3, "values": [0.91, 1210, 0.05], "params": {"lr": 0.01},
+                       "test": {"accuracy": 0.875, "params": 1210, "latency_ms": 0.06}}]}
+    table = front_table(front, "mo")
+    assert [c.header for c in table.columns] == ["trial", "accuracy", "params", "latency_ms", "test accuracy",
+                                                 "hyperparameters"]
+    console = Console(width=200, record=True)
+    console.print(table)
+    text = console.export_text()
+    assert "0.875" in text and "1210" in text

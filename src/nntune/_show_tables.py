@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from nntune._words import agreeing, counted
+from nntune.train.costs import COSTS
 
 
 def _fmt(value: Any) -> str:
@@ -113,9 +114,10 @@ def render_priorities(rows: list[Mapping[str, Any]], console: Console) -> None:
 
 
 def render_front(front: Mapping[str, Any], study: str, console: Console) -> None:
-    """The Pareto front: each trial's values, its test look (once per trial) and params;
-    a line instead while no trial is on it. Into a pipe or a file the console is widened
-    to the table, as for the leaderboard, and a cell too long still wraps, never cut."""
+    """The Pareto front: each trial's values, its test look (once per trial, of the objectives
+    measured on a split; a cost is the model's) and params; a line instead while no trial
+    is on it. Into a pipe or a file the console is widened to the table, as for the
+    leaderboard, and a cell too long still wraps, never cut."""
     names = [escape(n) for n in front["names"]]  # the user's names, never markup
     goal = ", ".join(f"{d} {n}" for n, d in zip(names, front["directions"]))
     if not front["rows"]:
@@ -137,12 +139,14 @@ def front_table(front: Mapping[str, Any], study: str) -> Table:
     table = Table(title=f"Pareto front of {escape(study)}: {counted(len(front['rows']), 'trial')} ("
                         + ", ".join(f"{d} {n}" for n, d in zip(names, front["directions"])) + ")",
                   title_justify="left")
-    for col in ("trial", *names, *[f"test {n}" for n in names]):
+    # A cost (params, latency_ms) is the model's, not a split's: its test look repeats the value beside it.
+    scored = [i for i, n in enumerate(front["names"]) if n not in COSTS]
+    for col in ("trial", *names, *[f"test {names[i]}" for i in scored]):
         table.add_column(col, justify="right")
     table.add_column("hyperparameters", overflow="fold")  # not "params": that is also an objective's name
     for r in front["rows"]:
         test = r.get("test") or {}
         table.add_row(str(r["number"]), *[_fmt(v) for v in r["values"]],
-                      *[_fmt(test[n]) if n in test else "-" for n in front["names"]],
+                      *[_fmt(test[n]) if n in test else "-" for n in (front["names"][i] for i in scored)],
                       Text(" ".join(f"{k}={_fmt(v)}" for k, v in r["params"].items())))
     return table
