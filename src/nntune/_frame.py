@@ -16,10 +16,11 @@ _NESTED = ("params", "distributions", "user_attrs", "system_attrs", "intermediat
 # System attributes that are storage bookkeeping, not the trial's: shown as values_0, ...
 # (the values) or not at all (the claim number that guards a running trial's writes).
 # nntune's own bookkeeping, not in Optuna's frame: the claim, the user attributes a queued
-# trial was enqueued with (kept for a re-queue; the trial's own user_attrs show them), and a
+# trial was enqueued with (kept for a re-queue; the trial's own user_attrs show them), the
+# distributions of an added waiting trial's parameters (its distributions show them), and a
 # failed trial's traceback (the trial's system_attrs keep it; a table after optimize(catch=...)
 # would otherwise gain a column of many-line cells that Optuna's has not).
-_HIDDEN_SYSTEM = ("values", "claim", "fixed_user_attrs", "traceback")
+_HIDDEN_SYSTEM = ("values", "claim", "fixed_user_attrs", "fixed_distributions", "traceback")
 
 
 def objective_values(t: FrozenTrial, n_objectives: int) -> list[float | None]:

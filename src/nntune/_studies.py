@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from nntune._files import MODEL_FILES_KEY
+from nntune._stored_value import as_stored
 from nntune._values import show_values
 from nntune._words import counted
 from nntune.exceptions import ConfigError
@@ -21,7 +22,7 @@ from nntune.samplers._constraints import is_feasible
 from nntune.storage import Storage, StudyNotFoundError, get_storage, redact_url
 from nntune.storage._base import ENQUEUED_USER_ATTRS
 from nntune.storage._memory_copies import _plain  # the storages' rule for what JSON keeps
-from nntune.space import Distribution
+from nntune.space import Distribution, dist_from_json
 from nntune.trial import FrozenTrial, TrialState, best_trial
 
 if TYPE_CHECKING:
@@ -215,6 +216,21 @@ def adding_problem(t: FrozenTrial, check_params: bool = True) -> str | None:
     return None
 
 
+# A waiting trial added with parameters and their distributions (``add_trial(create_trial(
+# state=WAITING, params=..., distributions=...))``) holds them from its start, as Optuna's
+# does; the distributions are kept beside its fixed_params under this key.
+HELD_DISTRIBUTIONS = "fixed_distributions"
+
+
+def held_params(system_attrs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Distribution]]:
+    """The parameters (in their stored form) and distributions a trial holds as it starts:
+    each one added with its distribution, not those only enqueued by value, which the
+    objective's suggest call checks as it asks."""
+    fixed = system_attrs.get("fixed_params", {})
+    dists = {k: dist_from_json(d) for k, d in system_attrs.get(HELD_DISTRIBUTIONS, {}).items() if k in fixed}
+    return {k: as_stored(d, fixed[k]) for k, d in dists.items()}, dists
+
+
 def add_frozen_trials(storage: Storage, study_id: int, trials: Sequence[FrozenTrial], *,
                       check_params: bool = True) -> None:
     """Store trials made elsewhere (``create_trial``, another study): parameters, steps,
@@ -232,6 +248,9 @@ def add_frozen_trials(storage: Storage, study_id: int, trials: Sequence[FrozenTr
         system = {k: v for k, v in t.system_attrs.items() if k != "values"}
         if state == TrialState.WAITING:
             queued = {**system, "fixed_params": {**system.get("fixed_params", {}), **t.params}}
+            if t.distributions:
+                queued[HELD_DISTRIBUTIONS] = {**system.get(HELD_DISTRIBUTIONS, {}),
+                                              **{k: d.to_json() for k, d in t.distributions.items()}}
             if t.user_attrs:  # kept as enqueue_trial keeps them: a re-queued trial gets them back
                 queued[ENQUEUED_USER_ATTRS] = {**system.get(ENQUEUED_USER_ATTRS, {}), **t.user_attrs}
             number = storage.create_trial(study_id, state=state, system_attrs=queued)

@@ -18,11 +18,12 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from nntune import logging as _logging
 from nntune._create_trial import added_values_problem, as_frozen_trial
-from nntune._studies import ParamKinds, StudyDirection, add_frozen_trials, same_params
+from nntune._studies import ParamKinds, StudyDirection, add_frozen_trials, held_params, same_params
 from nntune._study_control import StudyControl
 from nntune._study_reads import StudyReads
 from nntune._study_runs import Callback, Objective, StudyRuns, _log  # noqa: F401  re-exported
@@ -215,6 +216,8 @@ class Study(StudyRuns, StudyReads, StudyControl):
         trial = self.try_ask(None, space=space, heartbeat=heartbeat)
         assert trial is not None
         trial.eager = trial.eager or eager
+        if trial.eager:
+            trial._flush()  # the parameters it holds from its start, stored as ask returns it
         if isinstance(fixed_distributions, Mapping):
             for name, dist in fixed_distributions.items():
                 trial.suggest(name, dist)
@@ -252,8 +255,12 @@ class Study(StudyRuns, StudyReads, StudyControl):
         if "fixed_params" in claimed.system_attrs and not claimed.user_attrs:
             # An enqueued trial's user_attrs were stored with it; a claim returns none of them.
             claimed.user_attrs = self.storage.get_trial(self.id, claimed.number, with_metrics=False).user_attrs
+        held = held_params(claimed.system_attrs)
+        if held[0]:  # the sampler's hooks see them too, as Optuna's trial has them from its start
+            claimed = replace(claimed, params={**claimed.params, **held[0]},
+                              distributions={**claimed.distributions, **held[1]})
         if asked_like_optuna(self.sampler, "sample_relative"):  # a sampler written for Optuna
-            return self._ask_optuna_sampler(claimed, fixed)
+            return self._ask_optuna_sampler(claimed, fixed, held)
         space = space or self.space
         history = LazyHistory(self.storage, self.id)  # read only if the sampler looks
         before = getattr(self.sampler, "before_trial", None)  # a subclass's hook, as Optuna calls it
@@ -267,7 +274,8 @@ class Study(StudyRuns, StudyReads, StudyControl):
             seen, direction = self.sampler_view(history)
             relative = self.sampler.suggest(space, seen, number=claimed.number, direction=direction)
         trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative, relative_space=space,
-                      datetime_start=claimed.datetime_start, user_attrs=claimed.user_attrs)
+                      datetime_start=claimed.datetime_start, user_attrs=claimed.user_attrs,
+                      params=held[0], distributions=held[1])
         trial.eager, trial.claim = self._stores_each_suggestion(), claimed.system_attrs.get(CLAIM)
         return trial
 
@@ -278,7 +286,8 @@ class Study(StudyRuns, StudyReads, StudyControl):
         would otherwise take with it)."""
         return self._parallel_jobs > 1 or getattr(self.storage, "heartbeat_interval", None) is not None
 
-    def _ask_optuna_sampler(self, claimed: FrozenTrial, fixed: Mapping[str, Any]) -> Trial:
+    def _ask_optuna_sampler(self, claimed: FrozenTrial, fixed: Mapping[str, Any],
+                            held: tuple[dict[str, Any], dict[str, Distribution]]) -> Trial:
         sampler: Any = self.sampler
         with self.sampling_lock:
             sampler.before_trial(self, claimed)
@@ -286,7 +295,7 @@ class Study(StudyRuns, StudyReads, StudyControl):
             relative = dict(sampler.sample_relative(self, claimed, space) or {})
         trial = Trial(self, claimed.number, fixed_params=fixed, relative_params=relative,
                       relative_space=Space(space), datetime_start=claimed.datetime_start,
-                      user_attrs=claimed.user_attrs)
+                      user_attrs=claimed.user_attrs, params=held[0], distributions=held[1])
         trial.eager, trial.claim = self._stores_each_suggestion(), claimed.system_attrs.get(CLAIM)
         return trial
 

@@ -107,16 +107,19 @@ class Trial(Suggestions):
     def __init__(self, study: Study, number: int, *, fixed_params: Mapping[str, Any] | None = None,
                  relative_params: Mapping[str, Any] | None = None,
                  relative_space: Space | None = None, datetime_start: datetime | None = None,
-                 user_attrs: Mapping[str, Any] | None = None) -> None:
+                 user_attrs: Mapping[str, Any] | None = None, params: Mapping[str, Any] | None = None,
+                 distributions: Mapping[str, Distribution] | None = None) -> None:
         self.study = study
         self.number = number
         self.datetime_start = datetime_start  # when the study started it, as stored (Optuna's name)
         self._fixed = dict(fixed_params or {})
         self._relative = dict(relative_params or {})
         self._relative_space = relative_space
-        self._params: dict[str, Any] = {}
-        self._dists: dict[str, Distribution] = {}
-        self._unsaved: dict[str, None] = {}  # in the order suggested: params keep Optuna's order
+        # ``params`` and ``distributions``: those it holds from its start (a waiting trial added
+        # with them), as if suggested already; stored with the first suggestions.
+        self._params: dict[str, Any] = dict(params or {})
+        self._dists: dict[str, Distribution] = dict(distributions or {})
+        self._unsaved: dict[str, None] = dict.fromkeys(self._params)  # in the order suggested: Optuna's
         self._intermediate: dict[int, float] = {}
         # Those it was enqueued with (``enqueue_trial(..., user_attrs=)``), as Optuna's trial shows them.
         self._user_attrs: dict[str, Any] = dict(user_attrs or {})
