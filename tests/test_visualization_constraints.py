@@ -250,3 +250,45 @@ def test_a_history_without_constraints_is_drawn_as_before():
     ax = mvis.plot_optimization_history(constrained(nntune, constraints=False))
     assert [c.get_gid() for c in ax.collections] == ["complete"]
     assert len(ax.collections[0].get_offsets()) == 6
+
+
+def reported(lib: Any, constraints: bool = True) -> Any:
+    """Trials that report two steps each: 0 meets its constraint, 1 breaks it, 2 breaks it and
+    is pruned (none has a constraint without ``constraints``)."""
+    study = lib.create_study()
+    for number, c in enumerate((-1.0, 1.0, 1.0)):
+        trial = study.ask()
+        for step in range(2):
+            trial.report(number + step / 10, step)
+        if constraints:
+            trial.set_constraint("c", c)
+        study.tell(trial, number) if number < 2 else study.tell(trial, state=lib.trial.TrialState.PRUNED)
+    return study
+
+
+def test_the_intermediate_data_says_which_curves_broke_the_constraints():
+    assert [c["feasible"] for c in _data.intermediate(reported(nntune))["curves"]] == [True, False, False]
+
+
+def test_the_intermediate_values_grey_infeasible_curves_as_optuna():
+    fig = vis.plot_intermediate_values(reported(nntune))
+    theirs = optuna.visualization.plot_intermediate_values(reported(optuna))
+    assert [tr.marker.color for tr in theirs.data] == [None, "#CCCCCC", "#CCCCCC"]
+    grey = next(tr for tr in fig.data if tr.name == "Infeasible Trial")
+    assert grey.line.color == GREY and [x for x in grey.x if x == x] == [0, 1, 0, 1]  # both curves, pruned too
+    curves = [tr.name for tr in fig.data if tr.mode == "lines" and tr.name != "median of all trials"]
+    assert curves == ["Infeasible Trial", "other trials"]  # the pruned one grey, not "stopped early"
+
+
+def test_the_matplotlib_intermediate_values_grey_infeasible_curves():
+    ax = mvis.plot_intermediate_values(reported(nntune))
+    colors = {line.get_gid(): matplotlib.colors.to_hex(line.get_color()) for line in ax.lines if line.get_gid()}
+    assert colors["trial 0"] != GREY and colors["trial 1"] == colors["trial 2"] == GREY
+
+
+def test_intermediate_values_without_constraints_are_drawn_as_before():
+    fig = vis.plot_intermediate_values(reported(nntune, constraints=False))
+    assert [tr.name for tr in fig.data if tr.mode == "lines" and tr.name != "median of all trials"] == [
+        "other trials", "stopped early (pruned)"]
+    ax = mvis.plot_intermediate_values(reported(nntune, constraints=False))
+    assert GREY not in {matplotlib.colors.to_hex(line.get_color()) for line in ax.lines}

@@ -32,6 +32,14 @@ def conditional(trial: Any) -> float:
     return lr * trial.suggest_int("layers", 1, 4) + momentum + decay
 
 
+def bounded(trial: Any) -> float:
+    """x and a little y, each trial reporting two epochs (the study's constraint is on x)."""
+    x, y = trial.suggest_float("x", 0.0, 1.0), trial.suggest_float("y", 0.0, 0.1)
+    trial.report(x, 0)
+    trial.report(x + y, 1)
+    return x + y
+
+
 def broken(trial: Any) -> float:
     trial.suggest_float("x", 0.0, 1.0)
     raise RuntimeError("out of memory")
@@ -58,7 +66,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SQLStorag
     failed.optimize(broken, n_trials=1, catch=(RuntimeError,))
     sampler = nntune.samplers.TPESampler(seed=0, n_startup_trials=20, constraints_func=lambda t: [t.params["x"] - 0.5])
     con = nntune.create_study(study_name="constrained", storage=store.url, direction="maximize", sampler=sampler)
-    con.optimize(lambda t: t.suggest_float("x", 0.0, 1.0) + t.suggest_float("y", 0.0, 0.1), n_trials=10)
+    con.optimize(bounded, n_trials=10)
     bare = nntune.create_study(study_name="bare", storage=store.url)
     bare.optimize(lambda t: float(t.number), n_trials=3)
     with RunningServer(create_app(store)) as srv:
@@ -137,6 +145,13 @@ def test_a_trial_that_broke_the_constraints_is_drawn_grey_and_unranked(browser_c
     history = page.evaluate("document.getElementById('history-plot').data.map(t => [t.name, t.x, t.marker && t.marker.color])")
     assert history[-1][0] == "Infeasible Trial" and sorted(history[-1][1]) == broke and history[-1][2] == "#cccccc"
     assert history[0][0] == "complete" and not set(history[0][1]) & set(broke) and len(history[0][1]) == 10 - len(broke)
+    # Their curves grey too, as plot_intermediate_values and the report draw them.
+    drawn(page, "intermediate-plot")
+    curves = page.evaluate("document.getElementById('intermediate-plot').data.filter(t => t.mode === 'lines')"
+                           ".map(t => [t.name, t.line.color, [...new Set((t.text || []).filter(x => x))]])")
+    grey = {name: (color, text) for name, color, text in curves}["Infeasible Trial"]
+    assert grey == ("#cccccc", [f"#{n} complete" for n in broke])
+    assert not any(f"#{n} complete" in text for name, _, text in curves if name == "trials" for n in broke)
     assert not errors, errors
 
 

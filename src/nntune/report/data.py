@@ -152,7 +152,9 @@ def _num(v: Any) -> float | None:
 
 def intermediate_data(trials: Sequence[FrozenTrial], ranked: Sequence[FrozenTrial]) -> dict[str, Any]:
     """Up to MAX_CURVES curves (the best quarter of them by rank, the rest evenly spaced by
-    number, pruned trials marked) and the 10/50/90% quantiles per step over all trials."""
+    number, pruned trials marked, and whether each trial met the study's constraints:
+    ``feasible``, as Optuna's plot greys those that broke them) and the 10/50/90% quantiles
+    per step over all trials."""
     with_values = [t for t in trials if t.intermediate_values]
     best = [t.number for t in ranked[:MAX_CURVES // 4] if t.intermediate_values]
     taken = set(best)
@@ -163,7 +165,7 @@ def intermediate_data(trials: Sequence[FrozenTrial], ranked: Sequence[FrozenTria
         if t.number in chosen:
             steps = sorted(t.intermediate_values)
             curves.append({"number": t.number, "state": t.state.value, "steps": steps,
-                           "values": [t.intermediate_values[s] for s in steps]})
+                           "values": [t.intermediate_values[s] for s in steps], "feasible": is_feasible(t)})
     by_step: dict[int, list[float]] = {}
     for t in with_values:
         for s, v in t.intermediate_values.items():

@@ -144,6 +144,8 @@ def layers_figure(curve: Mapping[str, Any]) -> go.Figure:
 
 
 def intermediate_figure(data: Mapping[str, Any], metric: str) -> go.Figure:
+    """Every reported curve by :func:`curve_group` (a trial that broke the study's constraints
+    grey, as Optuna's), pruned ones marked where they stopped, over the 10-90% band per step."""
     fig = go.Figure()
     band, steps = data["band"], data["band_steps"]
     if steps:
@@ -153,9 +155,9 @@ def intermediate_figure(data: Mapping[str, Any], metric: str) -> go.Figure:
         fig.add_trace(go.Scatter(x=steps, y=band["q50"], mode="lines", name="median of all trials",
                                  line={"color": "#555", "width": 2, "dash": "dot"}))
     # One trace per group, curves separated by gaps: hundreds of curves stay one object each.
-    for group, name, color in (("complete", "other trials", COMPLETE_COLOR),
+    for group, name, color in ((INFEASIBLE, INFEASIBLE, INFEASIBLE_COLOR), ("complete", "other trials", COMPLETE_COLOR),
                                ("pruned", "stopped early (pruned)", PRUNED_COLOR)):
-        members = [c for c in data["curves"] if (c["state"] == "pruned") == (group == "pruned")]
+        members = [c for c in data["curves"] if curve_group(c) == group]
         if not members:
             continue
         xs: list[Any] = []
@@ -177,6 +179,15 @@ def intermediate_figure(data: Mapping[str, Any], metric: str) -> go.Figure:
                                  text=[f"trial {c['number']}" for c in ends]))
     _draw_predictions(fig, data.get("predictions", ()))
     return _fig(fig, 420, xaxis_title="epoch", yaxis_title=f"validation {metric}")
+
+
+def curve_group(curve: Mapping[str, Any]) -> str:
+    """Which trace an :func:`~nntune.report.data.intermediate_data` curve is drawn in: grey
+    (:data:`INFEASIBLE`) for a trial that broke the study's constraints, whatever its state, as
+    Optuna's plot greys it; else ``pruned`` or ``complete`` (failed and running ones too)."""
+    if curve.get("feasible") is False:
+        return INFEASIBLE
+    return "pruned" if curve["state"] == "pruned" else "complete"
 
 
 def _draw_predictions(fig: go.Figure, predictions: Sequence[Mapping[str, Any]]) -> None:

@@ -22,7 +22,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 
 from nntune.report.figures import (INFEASIBLE, INFEASIBLE_COLOR, PALETTE, TIMELINE_COLORS, TIMELINE_KINDS,
-                                   feasible_points, pareto_kind, pareto_label, slice_kind, timeline_kind,
+                                   curve_group, feasible_points, pareto_kind, pareto_label, slice_kind, timeline_kind,
                                    timeline_name)
 from nntune.visualization._mpl_columns import _arr, parallel_axes, rank_axes  # noqa: F401 (matplotlib.py: draw.*)
 
@@ -86,8 +86,9 @@ def history_band_axes(band: Mapping[str, Any], target_name: str) -> Axes:
 
 
 def intermediate_axes(data: Mapping[str, Any]) -> Axes:
-    """Every reported curve (pruned ones apart, a cross where they stopped), the 10-90% band
-    and median per step over all trials, and stored learning-curve predictions (dashed)."""
+    """Every reported curve (pruned ones apart, a cross where they stopped; a trial that broke
+    the study's constraints grey, as Optuna's), the 10-90% band and median per step over all
+    trials, and stored learning-curve predictions (dashed)."""
     _, ax = plt.subplots(tight_layout=True)
     ax.set(title="Intermediate Values Plot", xlabel="Step", ylabel="Intermediate Value")
     steps, band = data["band_steps"], data["band"]
@@ -96,10 +97,13 @@ def intermediate_axes(data: Mapping[str, Any]) -> Axes:
         ax.plot(steps, band["q50"], color="#555555", ls=":", lw=2, label="median of all trials")
     labelled: set[str] = set()
     for c in data["curves"]:
-        state = str(c["state"])  # a failed or running trial's curve is no complete one
-        label = "_nolegend_" if state in labelled else f"{state} trials"
-        labelled.add(state)
-        color = {"complete": COMPLETE, "pruned": PRUNED}.get(state, TIMELINE_COLORS.get(state, BAND))
+        # A failed or running trial's curve is no complete one; a trial that broke the study's
+        # constraints is grey whatever its state, as Optuna's plot draws it.
+        kind = INFEASIBLE if curve_group(c) == INFEASIBLE else str(c["state"])
+        label = "_nolegend_" if kind in labelled else (kind if kind == INFEASIBLE else f"{kind} trials")
+        labelled.add(kind)
+        color = {"complete": COMPLETE, "pruned": PRUNED, INFEASIBLE: INFEASIBLE_COLOR}.get(
+            kind, TIMELINE_COLORS.get(kind, BAND))
         ax.plot(c["steps"], _arr(c["values"]), lw=1, alpha=0.7, color=color, label=label, gid=f"trial {c['number']}")
     ends = [c for c in data["curves"] if c["state"] == "pruned" and c["steps"]]
     if ends:

@@ -79,17 +79,25 @@ function drawOverview(d) {
     // All curves of a kind in one trace, split by gaps: plotly's cost grows with the number of traces.
     const kind = (name, color) => ({ x: [], y: [], text: [], name, mode: "lines", hoverinfo: "x+y+text", line: { width: 1, color } });
     const ran = kind("trials", "rgba(31,119,180,.45)"), stopped = kind("stopped early", "rgba(239,108,0,.55)");
+    // A trial that broke the study's constraints grey whatever its state, as plot_intermediate_values
+    // and the report draw it.
+    const broke = kind("Infeasible Trial", INFEASIBLE_COLOR);
     const ends = { x: [], y: [], text: [], name: "stopped here", mode: "markers", hoverinfo: "x+y+text", marker: { symbol: "x", color: COLORS.pruned, size: 8 } };
     // A curve of one reported value has no line to draw: a dot instead.
-    const lone = { x: [], y: [], text: [], name: "one value", mode: "markers", hoverinfo: "x+y+text", showlegend: false, marker: { color: "rgba(31,119,180,.6)", size: 5 } };
+    const lone = { x: [], y: [], text: [], name: "one value", mode: "markers", hoverinfo: "x+y+text", showlegend: false, marker: { color: [], size: 5 } };
     for (const c of iv.curves) {
-      if (c.steps.length === 1 && c.state !== "pruned") { lone.x.push(c.steps[0]); lone.y.push(c.values[0]); lone.text.push(`#${c.number} ${c.state}`); }
-      const pruned = c.state === "pruned", t = pruned ? stopped : ran, label = `#${c.number} ${c.state}`;
+      const infeasible = c.feasible === false;
+      if (c.steps.length === 1 && c.state !== "pruned") {
+        lone.x.push(c.steps[0]); lone.y.push(c.values[0]); lone.text.push(`#${c.number} ${c.state}`);
+        lone.marker.color.push(infeasible ? INFEASIBLE_COLOR : "rgba(31,119,180,.6)");
+      }
+      const pruned = c.state === "pruned", t = infeasible ? broke : pruned ? stopped : ran, label = `#${c.number} ${c.state}`;
       for (let i = 0; i < c.steps.length; i++) { t.x.push(c.steps[i]); t.y.push(c.values[i]); t.text.push(label); }
       t.x.push(null); t.y.push(null); t.text.push("");
       if (pruned) { ends.x.push(c.steps[c.steps.length - 1]); ends.y.push(c.values[c.values.length - 1]); ends.text.push(`#${c.number} stopped early`); }
     }
-    traces.push(ran, stopped, ends, lone);
+    // The grey curves first, under the others; a trace without curves is no legend entry.
+    traces.push(...(broke.x.length ? [broke] : []), ran, stopped, ends, lone);
     const shown = iv.n_shown < iv.n_trials ? ` (${iv.n_shown} of ${counted(iv.n_trials, "trial")} drawn, the best among them; the band is over all)` : "";
     later("intermediate-plot", [iv, m], () => draw("intermediate-plot", traces, { title: { text: shown, font: { size: 11 } }, xaxis: { title: { text: "epoch" } }, yaxis: { title: { text: m } }, height: 360 }));
   } else emptyNote("intermediate-plot", "No intermediate values reported yet.");
