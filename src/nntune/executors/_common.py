@@ -3,13 +3,18 @@ process is gone (on this machine at once, elsewhere after a heartbeat grace peri
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import signal
 import socket
+import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nntune.storage._base import StorageFull
 from nntune.trial import FrozenTrial, TrialState
 
 if TYPE_CHECKING:
@@ -85,22 +90,85 @@ def recover_interrupted(study: Study, options: WorkerOptions, *,
     process on this machine at once, any other after ``stale_grace`` seconds of silence."""
     host = host or socket.gethostname()
     out: dict[int, TrialState] = {}
+    noted = unrecorded_trials(study)
+    still_noted: dict[str, dict[str, Any]] = {}  # their process is still ending
     for t in study.storage.get_trials(study.id, [TrialState.RUNNING]):
         identity = t.system_attrs.get("worker")
+        note = noted.get(str(t.number))
+        unwritten = note is not None and note.get("worker") == identity
         if isinstance(identity, dict) and is_gone(identity, host):
             # A worker dies with the search that started it (kill -9, the terminal closed, the
             # machine restarted): that ends no trial's chances, so it uses up no retry, however
-            # often the same command is killed and run again. A worker that died alone did.
+            # often the same command is killed and run again. A worker that died alone did;
+            # one that stopped because the storage's disk was full did not die at all.
             ended = supervisor_gone(identity, host)
-            reason = (f"the search process {identity['supervisor'].get('pid')} on {host} that ran it ended"
-                      if ended else f"its worker process {identity.get('pid')} on {host} died while it ran")
+            if note is not None and unwritten:
+                reason = str(note.get("reason"))
+            elif ended:
+                reason = f"the search process {identity['supervisor'].get('pid')} on {host} that ran it ended"
+            else:
+                reason = f"its worker process {identity.get('pid')} on {host} died while it ran"
             state = study.storage.recover_trial(study.id, t.number, reason, max_retries=options.max_retries,
-                                                counted=not ended)
+                                                counted=not (ended or unwritten))
             if state is not None:
                 out[t.number] = state
+        elif note is not None and unwritten:
+            still_noted[str(t.number)] = note
+    if noted:
+        _keep_unrecorded(study, still_noted)
     out.update(study.storage.recover_stale_trials(study.id, options.stale_grace,
                                                   max_retries=options.max_retries))
     return out
+
+
+def requeue_unwritten(study: Study, identity: Mapping[str, Any], reason: str) -> list[int]:
+    """Every trial process ``identity`` runs back to the queue, using up none of its retries,
+    ``reason`` recorded: the storage's disk is full, which is no trial's fault. Where the
+    storage cannot take even that, a note outside it (see :func:`unrecorded_trials`) lets the
+    next run do it. The numbers still marked running, to be queued by the next run."""
+    mine = [t.number for t in study.storage.get_trials(study.id, [TrialState.RUNNING], with_metrics=False)
+            if t.system_attrs.get("worker") == dict(identity)]
+    for i, number in enumerate(mine):
+        try:
+            study.storage.recover_trial(study.id, number, reason, counted=False)
+        except StorageFull:
+            left = mine[i:]
+            kept = _keep_unrecorded(study, {**unrecorded_trials(study), **{
+                str(n): {"worker": dict(identity), "reason": reason} for n in left}})
+            return left if kept else []  # no note either: the next run takes them for crashes
+    return []
+
+
+def unrecorded_trials(study: Study) -> dict[str, dict[str, Any]]:
+    """The trials a run left marked running because the storage could not be written when
+    it ended, by number: the process that ran each, and why it stopped. Nothing when none."""
+    try:
+        noted = json.loads(_unrecorded_note(study).read_text())
+    except (OSError, ValueError):
+        return {}
+    return noted if isinstance(noted, dict) else {}
+
+
+def _keep_unrecorded(study: Study, notes: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Write ``notes`` (see :func:`unrecorded_trials`), or remove the note when none is
+    left; False when it cannot be written."""
+    path = _unrecorded_note(study)
+    try:
+        if not notes:
+            path.unlink(missing_ok=True)
+            return True
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(notes))
+    except OSError:
+        return False
+    return True
+
+
+def _unrecorded_note(study: Study) -> Path:
+    """Where :func:`requeue_unwritten` notes what the storage could not take: outside the
+    storage's own folder, whose disk is the full one, and named by the storage and study."""
+    key = f"{getattr(study.storage, 'url', '')}\n{study.id}".encode()
+    return Path(tempfile.gettempdir()) / "nntune-unrecorded" / f"{hashlib.sha256(key).hexdigest()[:24]}.json"
 
 
 def running_elsewhere(trials: Iterable[FrozenTrial], host: str | None = None) -> list[FrozenTrial]:

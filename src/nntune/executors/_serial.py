@@ -3,7 +3,9 @@
 Like every executor it recovers trials that an earlier, crashed run left running (at the
 start, and now and then for trials that processes elsewhere abandoned),
 asks only while the study holds fewer than ``total`` trials (so several processes sharing
-the study never overshoot), and heartbeats while a trial runs.
+the study never overshoot), and heartbeats while a trial runs. A storage whose disk is full
+ends the search with its one line, the trial it ran queued again using up none of its
+retries (by the next run, where the storage could not take even that).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from nntune.executors._common import (
     WorkerOptions,
     dead_trials_requeued,
     recover_interrupted,
+    requeue_unwritten,
     WAIT_SECONDS,
     admission,
     worker_identity,
@@ -26,7 +29,9 @@ from nntune.executors._common import (
 )
 from nntune.executors._members import requeue_members
 from nntune.executors._memory import PeakMemory
+from nntune.executors._processes import DISK_FULL
 from nntune.executors._running import Heartbeat, run_measured, termination_as_interrupt
+from nntune.storage._base import StorageFull
 
 if TYPE_CHECKING:
     from nntune.study import Objective, Study
@@ -48,6 +53,12 @@ def run_serial(study: Study, objective: Objective, *, total: int, timeout: float
         # goes silent: every trial this process still runs goes back to the queue now.
         if caused_by_ctrl_c(err):
             requeue_members(study, identity)
+        elif isinstance(err, StorageFull):
+            # No trial's fault, as under worker processes: its trial goes back to the queue
+            # using up none of its retries, and the search ends with the storage's line.
+            left = requeue_unwritten(study, identity, DISK_FULL)
+            if left:
+                raise StorageFull(err.field, f"{err.problem}; {unrecorded_words(left)}") from None
         raise
 
 
@@ -86,3 +97,10 @@ def _search(study: Study, objective: Objective, total: int, timeout: float | Non
             for cb in callbacks:
                 cb(study, frozen)
 
+
+def unrecorded_words(numbers: Sequence[int]) -> str:
+    """What the line of a full disk adds when the storage could not take even the re-queue."""
+    one = len(numbers) == 1
+    return (f"trial{'' if one else 's'} {', '.join(map(str, numbers))} stay{'s' if one else ''} marked running "
+            f"there until the next run queues {'it' if one else 'them'} again, using up none of "
+            f"{'its' if one else 'their'} retries")
