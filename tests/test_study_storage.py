@@ -51,7 +51,8 @@ def mark_sampler(lib: ModuleType, seed: int) -> Any:
             return {"x": (draw + storage.get_best_trial(study._study_id).params["x"]) / 2}
 
         def sample_independent(self, study: Any, trial: Any, param_name: str, param_distribution: Any) -> Any:
-            raise AssertionError(f"{param_name} is in the relative space")
+            # The trial handed here has what before_trial stored (Optuna reads it from storage).
+            return 1 + int(trial.system_attrs[KEY] * param_distribution.high)
 
         def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
             # Optuna finishes the trial after this hook: the sampler may still write to it.
@@ -68,6 +69,7 @@ def first_step_pruner(lib: ModuleType) -> Any:
     class FirstStepPruner(lib.pruners.BasePruner):
         def prune(self, study: Any, trial: Any) -> bool:
             storage = study._storage
+            assert trial.system_attrs[KEY] == storage.get_trial(trial._trial_id).system_attrs[KEY]
             mine = storage.get_trial(trial._trial_id).intermediate_values
             done = storage.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.COMPLETE,))
             return bool(done) and mine[0] > max(t.intermediate_values[0] for t in done)
@@ -77,7 +79,7 @@ def first_step_pruner(lib: ModuleType) -> Any:
 
 def objective(lib: ModuleType) -> Any:
     def run(trial: Any) -> float:
-        x = trial.suggest_float("x", 0.0, 1.0)
+        x = trial.suggest_float("x", 0.0, 1.0) + trial.suggest_int("n", 1, 4) / 100
         for step in range(2):
             trial.report((x - 0.3) ** 2 + step, step)
             if trial.should_prune():
@@ -89,7 +91,7 @@ def objective(lib: ModuleType) -> Any:
 def _run(lib: ModuleType, storage: str | None) -> tuple[list[Any], Any]:
     study = lib.create_study(storage=storage, sampler=mark_sampler(lib, 3), pruner=first_step_pruner(lib))
     study.optimize(objective(lib), n_trials=8)
-    rows = [(t.number, t.state.name, round(t.params["x"], 12), t.system_attrs[KEY],
+    rows = [(t.number, t.state.name, round(t.params["x"], 12), t.params["n"], t.system_attrs[KEY],
              t.system_attrs["MarkSampler:state"], t.user_attrs) for t in study.trials]
     return rows, study._storage.get_study_system_attrs(study._study_id)["MarkSampler:seen"]
 

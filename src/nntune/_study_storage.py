@@ -19,7 +19,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 from enum import Enum
-from collections.abc import Container, Iterable
+from collections import UserDict
+from collections.abc import Callable, Container, Iterable, Mapping
 from typing import Any
 
 from nntune.exceptions import UpdateFinishedTrialError
@@ -43,6 +44,24 @@ def trial_address(own_study: int, trial_id: int) -> tuple[int, int]:
     if trial_id < OTHER_STUDY:
         return own_study, trial_id
     return trial_id // OTHER_STUDY - 1, trial_id % OTHER_STUDY
+
+
+class StoredSystemAttrs(UserDict[str, Any]):
+    """A running trial's system attributes, read from storage the first time they are looked
+    at: Optuna hands them to ``sample_independent`` and ``prune`` so, and what a sampler's
+    ``before_trial`` stored there is among them. A sampler that never looks costs no read."""
+
+    def __init__(self, read: Callable[[], Mapping[str, Any]]) -> None:
+        super().__init__()
+        self._read: Callable[[], Mapping[str, Any]] | None = read
+
+    def __getattribute__(self, key: str) -> Any:
+        if key == "data":
+            read = object.__getattribute__(self, "_read")
+            if read is not None:
+                self._read = None
+                object.__getattribute__(self, "data").update(read())
+        return super().__getattribute__(key)
 
 
 class OptunaStudyStorage:

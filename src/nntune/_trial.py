@@ -21,6 +21,7 @@ import numpy as np
 from nntune._json import refused_by_json
 from nntune._known_values import known_value
 from nntune._stored_value import as_stored
+from nntune._study_storage import StoredSystemAttrs
 from nntune.changes import STOP
 from nntune.exceptions import ConfigError, PruningUndefined, TrialStateError
 from nntune.samplers._optuna_methods import asked_like_optuna
@@ -197,7 +198,8 @@ class Trial(Suggestions):
         sampler: Any = self.study.sampler
         with self.study.sampling_lock:
             if asked_like_optuna(sampler, "sample_independent"):  # a sampler written for Optuna
-                return _a_choice(sampler, name, dist, sampler.sample_independent(self.study, self.frozen(), name, dist))
+                drawn = sampler.sample_independent(self.study, self.frozen(stored_attrs=True), name, dist)
+                return _a_choice(sampler, name, dist, drawn)
             if self._history is None:  # one bulk read per trial, and only if the sampler looks
                 self._history = LazyHistory(self.study.storage, self.study.id)
             seen, direction = self.study.sampler_view(self._history)
@@ -278,7 +280,7 @@ class Trial(Suggestions):
         # PBT at ready steps, so most epochs cost no read of the whole history.
         scheduler = self.study.scheduler
         if not hasattr(scheduler, "decide"):  # a pruner written for Optuna: prune(study, trial)
-            return bool(scheduler.prune(self.study, self.frozen()))
+            return bool(scheduler.prune(self.study, self.frozen(stored_attrs=True)))
         history = LazyHistory(self.study.storage, self.study.id)
         # Successive halving judges the rungs passed since it was last asked (every few
         # reports, or a late report of an earlier step, which passes none).
@@ -361,13 +363,21 @@ class Trial(Suggestions):
         """The trial's system attributes as stored now (its constraints among them)."""
         return dict(self.study.storage.get_trial(self.study.id, self.number, with_metrics=False).system_attrs)
 
-    def frozen(self) -> FrozenTrial:
+    def frozen(self, *, stored_attrs: bool = False) -> FrozenTrial:
         """This trial as plain data, as a scheduler sees it (a pruner written for Optuna may
-        time the trial from its ``datetime_start``)."""
+        time the trial from its ``datetime_start``). ``stored_attrs``: with every system
+        attribute stored so far, read if looked at, as Optuna hands the trial to a sampler's
+        ``sample_independent`` and a pruner's ``prune``."""
+        system_attrs: dict[str, Any] | StoredSystemAttrs = {} if self._elapsed is None else \
+            {"elapsed_s": list(self._elapsed)}
+        if stored_attrs:
+            study, number = self.study, self.number
+            system_attrs = StoredSystemAttrs(
+                lambda: study.storage.get_trial(study.id, number, with_metrics=False).system_attrs)
         return FrozenTrial(number=self.number, state=TrialState.RUNNING, params=dict(self._params),
                            distributions=dict(self._dists), intermediate_values=dict(self._intermediate),
                            user_attrs=dict(self._user_attrs), datetime_start=self.datetime_start,
-                           system_attrs={} if self._elapsed is None else {"elapsed_s": list(self._elapsed)})
+                           system_attrs=system_attrs)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
         return f"Trial(number={self.number}, params={self._params})"
