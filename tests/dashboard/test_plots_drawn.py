@@ -10,10 +10,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import numpy as np
 import pytest
 
 import nntune
 from nntune.dashboard import RunningServer, create_app
+from nntune.report.figures import _greyed_line
 from nntune.storage import SQLStorage
 
 from tests.dashboard.test_api import build_study
@@ -152,6 +154,28 @@ def test_a_trial_that_broke_the_constraints_is_drawn_grey_and_unranked(browser_c
     grey = {name: (color, text) for name, color, text in curves}["Infeasible Trial"]
     assert grey == ("#cccccc", [f"#{n} complete" for n in broke])
     assert not any(f"#{n} complete" in text for name, _, text in curves if name == "trials" for n in broke)
+    # The slices, the timeline and the parallel coordinates set them apart in that grey too, as
+    # plot_slice, plot_timeline and the report do: they were drawn as any complete trial.
+    drawn(page, "slice-x")
+    slices = page.evaluate("document.getElementById('slice-x').data.map(t => [t.name, t.text, t.marker.color])")
+    assert slices[-1] == ["Infeasible Trial", [f"#{n}" for n in broke], "#cccccc"]
+    assert not {f"#{n}" for n in broke} & {x for _, text, _ in slices[:-1] for x in text}
+    drawn(page, "timeline-plot")
+    bars = page.evaluate("document.getElementById('timeline-plot').data.filter(t => t.mode === 'lines')"
+                         ".map(t => [t.name, t.y.filter(y => y !== null), t.line.color])")
+    assert bars[0][0] == "infeasible" and sorted(set(bars[0][1])) == broke and bars[0][2] == "#cccccc"
+    drawn(page, "parallel-plot")
+    lines = page.evaluate("""(d => d[0].type === 'parcoords' ? {scale: d[0].line.colorscale[0][1],
+        grey: d[0].line.color.filter(c => c === d[0].line.cmin).length}
+      : {scale: d[0].line.color, grey: d[0].y.filter(y => y === null).length, name: d[0].name})
+      (document.getElementById('parallel-plot').data)""")
+    # With WebGL, parcoords' one colour scale gets the report's grey foot (figures._greyed_line).
+    values, met = [0.2, 0.9, 0.5], [True, False, True]
+    ours = page.evaluate(f"greyedLine({values}, {str(met).lower()}, 'maximize')")
+    report = _greyed_line(np.array(values), np.array(met), "maximize")
+    assert ours["color"] == pytest.approx(list(report["color"])) and ours["cmin"] == pytest.approx(report["cmin"])
+    assert ours["colorscale"] == [[pytest.approx(at), c] for at, c in report["colorscale"]]
+    assert lines["scale"] == "#cccccc" and lines["grey"] == len(broke) and lines.get("name", "Infeasible Trial") == "Infeasible Trial"
     assert not errors, errors
 
 
@@ -189,7 +213,9 @@ def test_a_beta_slice_is_drawn_by_decades_of_one_minus_beta(browser_context, ser
     page, errors = open_study(browser_context, url, "demo")
     drawn(page, "slice-beta1")
     plot = page.evaluate("(() => { const n = document.getElementById('slice-beta1'); return {x: n.data[0].x, "
-                         "type: n.layout.xaxis.type, range: n.layout.xaxis.range, title: n.layout.title.text}; })()")
+                         "type: n.layout.xaxis.type, range: n.layout.xaxis.range, title: n.layout.title.text, "
+                         "names: n.data.map(t => t.name)}; })()")
+    assert plot["names"] == ["complete", "pruned"]  # no grey trace in a study without constraints
     betas = {round(1 - t.params["beta1"], 9) for t in nntune.load_study("demo", store.url).trials
              if t.state.value == "complete"}
     # reversed: beta grows to the right

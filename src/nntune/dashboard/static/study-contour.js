@@ -8,10 +8,12 @@
 // two most important parameters, else the first two).
 let contourPair = null;
 // The report's rank colours (plotly's RdYlBu from Python: plotly.js has no scale of that name),
-// and the timeline's states in the colours of the page's state badges.
+// and the timeline's states in the colours of the page's state badges (a complete trial that
+// broke the study's constraints in the grey of every plot).
 const RDYLBU = ["rgb(165,0,38)", "rgb(215,48,39)", "rgb(244,109,67)", "rgb(253,174,97)", "rgb(254,224,144)", "rgb(255,255,191)",
   "rgb(224,243,248)", "rgb(171,217,233)", "rgb(116,173,209)", "rgb(69,117,180)", "rgb(49,54,149)"].map((c, i, all) => [i / (all.length - 1), c]);
-const STATE_COLORS = { complete: "#2e7d32", pruned: "#ef6c00", failed: "#b00020", diverged: "#6a1b9a", running: "#1565c0", waiting: "#78909c" };
+const INFEASIBLE_BAR = "infeasible";
+const STATE_COLORS = { [INFEASIBLE_BAR]: INFEASIBLE_COLOR, complete: "#2e7d32", pruned: "#ef6c00", failed: "#b00020", diverged: "#6a1b9a", running: "#1565c0", waiting: "#78909c" };
 
 async function refreshContour() {
   const q = [["study", S.study]];
@@ -135,16 +137,20 @@ function drawTimeline(tl) {
   const shortest = (last - first) / 200;
   const line = (s) => ({ x: [], y: [], text: [], name: s, legendgroup: s, hoverinfo: "x+text", line: { color: STATE_COLORS[s], width },
     marker: { color: STATE_COLORS[s], size: width + 2 } });
+  // A complete trial that broke the study's constraints is a kind of bar of its own, grey, before
+  // the complete ones, as plot_timeline and the report draw it (a pruned or failed one keeps its state).
+  const kinds = [INFEASIBLE_BAR, ...STATES];
+  const kindOf = (r) => (r.state === "complete" && r.feasible === false ? INFEASIBLE_BAR : r.state);
   // A running trial's bar may have no length yet (started at the edge): a dot at its ends shows it.
-  const traces = new Map(STATES.map((s) => [s, { ...line(s), mode: s === "running" ? "lines+markers" : "lines" }]));
-  const dots = new Map(STATES.map((s) => [s, { ...line(s), mode: "markers", showlegend: false }]));
+  const traces = new Map(kinds.map((s) => [s, { ...line(s), mode: s === "running" ? "lines+markers" : "lines" }]));
+  const dots = new Map(kinds.map((s) => [s, { ...line(s), mode: "markers", showlegend: false }]));
   tl.rows.forEach((r, i) => {
-    const t = traces.get(r.state);
+    const kind = kindOf(r), t = traces.get(kind);
     if (!t) return;
-    const label = `#${r.number} ${r.state}`;
+    const label = `#${r.number} ${r.state}` + (kind === INFEASIBLE_BAR ? " (broke the constraints)" : "");
     t.x.push(r.start, ends[i], null); t.y.push(r.number, r.number, null); t.text.push(label, label, "");
     if (r.state !== "running" && !(utcMs(ends[i]) - utcMs(r.start) > shortest)) {
-      const d = dots.get(r.state);
+      const d = dots.get(kind);
       d.x.push(r.start); d.y.push(r.number); d.text.push(label);
     }
   });

@@ -169,10 +169,13 @@ function drawParallelSection(d, m, direction) {
   if (pc.value.length >= 2 && pc.dimensions.length) {
     const dims = pc.dimensions.map(parallelDimension);
     dims.push({ label: axisLabel(m), values: pc.value });
-    later("parallel-plot", [pc, m, direction], () => drawParallel(dims, pc.value, direction));
+    later("parallel-plot", [pc, m, direction], () => drawParallel(dims, pc.value, direction, pc.feasible));
   } else emptyNote("parallel-plot", pc.value.length >= 2 ? "The complete trials have no parameter to draw."
     : `Two complete trials are needed.${infiniteNote(completeOf(d), pc.value.length)}`);
 }
+
+const SLICE_KINDS = { complete: { name: "complete", color: COLORS.complete }, pruned: { name: "pruned", color: COLORS.pruned },
+  infeasible: { name: "Infeasible Trial", color: INFEASIBLE_COLOR } };
 
 function drawSlices(d, m) {
   const box = $("#slices-plots");
@@ -185,15 +188,19 @@ function drawSlices(d, m) {
     box.replaceChildren(...want.map((id) => el("div", { id })));
   }
   for (const s of slices) {
-    // Two traces of one marker each (complete, pruned): per-point styles cost plotly far more.
-    const part = (pruned) => {
-      const t = { x: [], y: [], text: [], mode: "markers", name: pruned ? "pruned" : "complete", showlegend: false,
-        marker: { size: 6, color: pruned ? COLORS.pruned : COLORS.complete, symbol: pruned ? "x" : "circle" } };
+    // A trace of one marker per kind (complete, pruned, and apart in grey a complete trial that
+    // broke the study's constraints, as plot_slice and the report draw it): per-point styles
+    // cost plotly far more.
+    const kindOf = (i) => (s.pruned[i] ? "pruned" : s.feasible && !s.feasible[i] ? "infeasible" : "complete");
+    const part = (kind) => {
+      const t = { x: [], y: [], text: [], mode: "markers", name: SLICE_KINDS[kind].name, showlegend: false,
+        marker: { size: 6, color: SLICE_KINDS[kind].color, symbol: kind === "pruned" ? "x" : "circle" } };
       // A Beta b by decades of 1 - b, as it is searched (and as the report and the contour draw it).
-      s.x.forEach((x, i) => { if (s.pruned[i] === pruned) { t.x.push(s.beta ? 1 - x : x); t.y.push(s.value[i]); t.text.push(`#${s.number[i]}`); } });
+      s.x.forEach((x, i) => { if (kindOf(i) === kind) { t.x.push(s.beta ? 1 - x : x); t.y.push(s.value[i]); t.text.push(`#${s.number[i]}`); } });
       return t;
     };
-    later(`slice-${s.name}`, [s, m], () => draw(`slice-${s.name}`, [part(false), part(true)],
+    const grey = part("infeasible");
+    later(`slice-${s.name}`, [s, m], () => draw(`slice-${s.name}`, [part("complete"), part("pruned"), ...(grey.x.length ? [grey] : [])],
       { title: { text: s.beta ? `${paramLabel(s.name)} (axis: 1 - ${paramLabel(s.name)})` : paramLabel(s.name), font: { size: 13 } }, height: 270, xaxis: sliceAxis(s), yaxis: { title: { text: m } } }));
   }
   if (!slices.length) box.replaceChildren(el("p", { class: "empty" }, !d.slices.length ? "No parameters yet."
@@ -292,37 +299,58 @@ function parallelDimension(dim) {
 
 // Parcoords needs WebGL; where plotly finds none it can use (a remote desktop, a headless
 // browser) each trial is drawn as a polyline over the axes scaled to [0, 1], in five colour
-// bands of the objective.
+// bands of the objective. ``feasible`` (null for a study without constraint values) greys the
+// lines that broke the study's constraints, as the report greys them.
 let webglWorks = true;
 
-async function drawParallel(dims, value, direction) {
+async function drawParallel(dims, value, direction, feasible) {
   const id = "parallel-plot", node = document.getElementById(id);
   if (webglWorks) {
-    await draw(id, [{ type: "parcoords", dimensions: dims, line: { color: value, colorscale: "Viridis", showscale: true, reversescale: direction === "minimize" } }], { height: 380, margin: { l: 60, r: 60, t: 50, b: 30 } });
+    const line = { color: value, colorscale: "Viridis", showscale: true, reversescale: direction === "minimize" };
+    await draw(id, [{ type: "parcoords", dimensions: dims, line: feasible && feasible.includes(false) ? greyedLine(value, feasible, direction) : line }],
+      { height: 380, margin: { l: 60, r: 60, t: 50, b: 30 } });
     if (!node.querySelector(".no-webgl")) return;
     webglWorks = false;
     Plotly.purge(node);
     node.replaceChildren();
   }
-  await draw(id, parallelLines(dims, value, direction), { height: 380, showlegend: false, xaxis: { tickvals: dims.map((_, i) => i), ticktext: dims.map((d) => d.label), range: [-0.1, dims.length - 0.9], zeroline: false }, yaxis: { title: { text: "position in each axis' range" }, range: [-0.05, 1.05], zeroline: false } });
+  await draw(id, parallelLines(dims, value, direction, feasible), { height: 380, showlegend: false, xaxis: { tickvals: dims.map((_, i) => i), ticktext: dims.map((d) => d.label), range: [-0.1, dims.length - 0.9], zeroline: false }, yaxis: { title: { text: "position in each axis' range" }, range: [-0.05, 1.05], zeroline: false } });
 }
 
-function parallelLines(dims, value, direction) {
+// A parcoords line has one colour scale: the report's (figures._greyed_line), Viridis over the
+// feasible values, below it a foot of GREY_SHARE in grey where the infeasible lines are placed.
+const GREY_SHARE = 0.02;
+const VIRIDIS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725"];
+
+function greyedLine(value, feasible, direction) {
+  const shown = value.filter((v, i) => feasible[i] && Number.isFinite(v));
+  const lo = shown.length ? Math.min(...shown) : 0, top = shown.length ? Math.max(...shown) : 1, hi = top > lo ? top : lo + 1;
+  const floor = lo - ((hi - lo) * GREY_SHARE) / (1 - GREY_SHARE);
+  const ramp = direction === "minimize" ? [...VIRIDIS].reverse() : VIRIDIS;  // the best value the brightest
+  const colorscale = [[0, INFEASIBLE_COLOR], [GREY_SHARE, INFEASIBLE_COLOR], ...ramp.map((c, i) => [GREY_SHARE + ((1 - GREY_SHARE) * i) / (ramp.length - 1), c])];
+  return { color: value.map((v, i) => (feasible[i] ? v : floor)), colorscale, cmin: floor, cmax: hi, reversescale: false, showscale: true };
+}
+
+function parallelLines(dims, value, direction, feasible) {
   const scaled = dims.map((d) => {
     const vals = d.values.filter((v) => v !== null), lo = Math.min(...vals), hi = Math.max(...vals);
     return d.values.map((v) => (v === null ? null : hi > lo ? (v - lo) / (hi - lo) : 0.5));
   });
-  const lo = Math.min(...value), hi = Math.max(...value), bands = 5, better = direction === "maximize";
+  const met = (i) => !feasible || feasible[i];
+  const banded = value.filter((_, i) => met(i));
+  const lo = Math.min(...banded), hi = Math.max(...banded), bands = 5, better = direction === "maximize";
   const palette = ["#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"];
   const traces = palette.map((color) => ({ x: [], y: [], mode: "lines", line: { color, width: 1 }, hoverinfo: "skip" }));
+  // The grey lines first, under the coloured ones; drawn only where a line broke the constraints.
+  const grey = { x: [], y: [], mode: "lines", name: "Infeasible Trial", line: { color: INFEASIBLE_COLOR, width: 1 }, hoverinfo: "skip" };
   value.forEach((v, i) => {
     let b = hi > lo ? Math.min(bands - 1, Math.floor(((v - lo) / (hi - lo)) * bands)) : bands - 1;
     if (!better) b = bands - 1 - b;
-    const t = traces[b];
+    const t = met(i) ? traces[b] : grey;
     scaled.forEach((col, j) => { t.x.push(j); t.y.push(col[i]); });
     t.x.push(null); t.y.push(null);
   });
-  return traces;
+  return grey.x.length ? [grey, ...traces] : traces;
 }
 
 function drawLineage(lin) {
