@@ -2,9 +2,11 @@
 slice apart in grey ("Infeasible Trial"), and a study without constraints drawn as before."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import matplotlib
+import matplotlib.pyplot as plt
 import optuna
 import pytest
 
@@ -19,6 +21,13 @@ GREY = "#cccccc"
 # (x, kind) per trial; a trial with x > 0.6 breaks the constraint x - 0.6 <= 0.
 POINTS = [(0.1, "a"), (0.9, "b"), (0.3, "a"), (0.7, "b"), (0.5, "b"), (0.8, "a")]
 BROKE = [1, 3, 5]
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    """Each matplotlib figure closed after its test: pyplot keeps every one open otherwise."""
+    yield
+    plt.close("all")
 
 
 def constrained(lib: Any, constraints: bool = True) -> Any:
@@ -292,3 +301,25 @@ def test_intermediate_values_without_constraints_are_drawn_as_before():
         "other trials", "stopped early (pruned)"]
     ax = mvis.plot_intermediate_values(reported(nntune, constraints=False))
     assert GREY not in {matplotlib.colors.to_hex(line.get_color()) for line in ax.lines}
+
+
+def test_several_studies_histories_draw_infeasible_trials_only_in_grey_as_optuna():
+    fig = vis.plot_optimization_history([constrained(nntune), constrained(nntune, constraints=False)])
+    theirs = optuna.visualization.plot_optimization_history([constrained(optuna), constrained(optuna, constraints=False)])
+    def values(f: Any) -> list[list[int]]:  # each study's value trace, then its grey one
+        return [list(tr.x) for tr in f.data if tr.name.startswith("Objective Value") or tr.name == "Infeasible Trial"]
+    assert values(fig) == [v for v in values(theirs) if v] == [[0, 2, 4], BROKE, list(range(6))]
+    assert {tr.marker.color for tr in fig.data if tr.name == "Infeasible Trial"} == {GREY}
+    ax = mvis.plot_optimization_history([constrained(nntune), constrained(nntune, constraints=False)])
+    grey = [c for c in ax.collections if c.get_gid().endswith(" infeasible")]
+    assert len(grey) == 1 and [int(x) for x, _ in grey[0].get_offsets()] == BROKE
+
+
+def test_the_error_bars_average_the_feasible_values_only_as_optuna():
+    fig = vis.plot_optimization_history([constrained(nntune), reported(nntune, constraints=False)], error_bar=True)
+    theirs = optuna.visualization.plot_optimization_history(
+        [constrained(optuna), reported(optuna, constraints=False)], error_bar=True)
+    ours = next(tr for tr in fig.data if tr.name == "Objective Value")
+    mine = [(int(x), round(y, 9)) for x, y in zip(ours.x, ours.y) if y == y]
+    assert mine == [(int(x), round(y, 9)) for x, y in zip(theirs.data[0].x, theirs.data[0].y)]
+    assert mine[1] == (1, 1.0)  # trial 1 of the first run broke its constraint: the second run's value alone

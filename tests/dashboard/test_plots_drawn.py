@@ -175,6 +175,12 @@ def test_a_trial_that_broke_the_constraints_is_drawn_grey_and_unranked(browser_c
     report = _greyed_line(np.array(values), np.array(met), "maximize")
     assert ours["color"] == pytest.approx(list(report["color"])) and ours["cmin"] == pytest.approx(report["cmin"])
     assert ours["colorscale"] == [[pytest.approx(at), c] for at, c in report["colorscale"]]
+    # The comparison of studies draws them in a grey trace of their own as well.
+    page.goto(f"{url}/compare?study=constrained&study=low")
+    page.wait_for_function("() => (document.getElementById('compare-plot').data || []).length === 5", timeout=10000)
+    compared = page.evaluate("document.getElementById('compare-plot').data.map(t => [t.name, t.x, t.marker && t.marker.color])")
+    assert compared[2] == ["Infeasible Trial of constrained", broke, "#cccccc"]
+    assert not set(compared[0][1]) & set(broke) and compared[0][2] != "#cccccc"
     assert lines["scale"] == "#cccccc" and lines["grey"] == len(broke) and lines.get("name", "Infeasible Trial") == "Infeasible Trial"
     assert not errors, errors
 

@@ -58,17 +58,23 @@ def feasible_points(h: Mapping[str, Any]) -> tuple[list[int], list[float]]:
 
 def histories_figure(curves: Sequence[Mapping[str, Any]], metric: str) -> go.Figure:
     """Several studies' histories on one axis, a colour per study (``name``): each complete
-    trial's value ("<metric> of <study>") and the best so far ("Best Value of <study>"), as
-    Optuna names them."""
+    trial's value that met the study's constraints ("<metric> of <study>"), the best so far
+    among them ("Best Value of <study>"), and those that broke them in grey, off the legend,
+    as Optuna draws and names them."""
     fig = go.Figure()
     for i, h in enumerate(curves):
         color = PALETTE[i % len(PALETTE)]
-        fig.add_trace(go.Scatter(x=_arr(h["number"]), y=_arr(h["value"]), mode="markers",
+        number, value = feasible_points(h)
+        fig.add_trace(go.Scatter(x=_arr(number), y=_arr(value), mode="markers",
                                  name=f"{metric} of {h['name']}",
                                  legendgroup=h["name"], marker={"size": 5, "color": _fade(color, 0.5)}))
         fig.add_trace(go.Scatter(x=h["best_number"], y=h["best_value"], mode="lines",
                                  name=f"{BEST_VALUE} of {h['name']}",
                                  legendgroup=h["name"], line={"color": color, "width": 2, "shape": "hv"}))
+        if h.get("infeasible_number"):
+            fig.add_trace(go.Scatter(x=_arr(h["infeasible_number"]), y=_arr(h["infeasible_value"]), mode="markers",
+                                     name=INFEASIBLE, legendgroup=h["name"], showlegend=False,
+                                     marker={"size": 5, "color": INFEASIBLE_COLOR}))
     return _fig(fig, 380, xaxis_title=TRIAL, yaxis_title=metric)
 
 

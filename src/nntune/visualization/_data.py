@@ -102,22 +102,20 @@ def histories(studies: Any, target: Target | None) -> list[dict[str, Any]]:
 
 def history_band(runs: Sequence[Sequence[FrozenTrial]], direction: str | None) -> dict[str, Any]:
     """Several runs of one search (a study each) as a mean and standard deviation per trial
-    number: of the complete trials' values, and of the best value so far among those that
-    meet the constraints (a run counts from its first such trial; no ``direction``, as for a
-    ``target``: None throughout). ``{"number", "value_mean", "value_std", "best_mean",
-    "best_std", "n_runs"}``; a trial number no run completed has None."""
+    number, both over the complete trials that meet the constraints, as Optuna's error bars
+    are: of their values, and of the best value so far among them (a run counts from its
+    first such trial; no ``direction``, as for a ``target``: None throughout). ``{"number",
+    "value_mean", "value_std", "best_mean", "best_std", "n_runs"}``; a trial number no run
+    completed feasibly has None."""
     length = max((t.number + 1 for run in runs for t in run), default=0)
     values = np.full((len(runs), length), np.nan)
-    feasible = np.full((len(runs), length), np.nan)
     for i, run in enumerate(runs):
         for t in run:
-            if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value):
+            if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value) and is_feasible(t):
                 values[i, t.number] = float(t.value)
-                if is_feasible(t):
-                    feasible[i, t.number] = float(t.value)
     # fmax/fmin skip NaN: a run's best so far is NaN only before its first feasible complete trial.
-    bests = (np.full_like(feasible, np.nan) if direction is None else
-             (np.fmax if direction == "maximize" else np.fmin).accumulate(feasible, axis=1))
+    bests = (np.full_like(values, np.nan) if direction is None else
+             (np.fmax if direction == "maximize" else np.fmin).accumulate(values, axis=1))
 
     def stats(a: np.ndarray) -> tuple[list[float | None], list[float | None]]:
         with warnings.catch_warnings():  # a trial number no run completed: NaN, said as None

@@ -53,16 +53,20 @@ def history_axes(h: Mapping[str, Any], target_name: str) -> Axes:
 
 
 def histories_axes(curves: Sequence[Mapping[str, Any]], target_name: str) -> Axes:
-    """Several studies' histories on one axes, a colour per study: values and best so far."""
+    """Several studies' histories on one axes, a colour per study: values and best so far, the
+    trials that broke a study's constraints apart in grey, unlabelled, as Optuna's."""
     _, ax = plt.subplots(tight_layout=True)
     ax.set(title="Optimization History Plot", xlabel="Trial", ylabel=target_name)
     for i, h in enumerate(curves):
         color = PALETTE[i % len(PALETTE)]
-        ax.scatter(h["number"], h["value"], s=14, color=color, alpha=0.45, label=f"{target_name} of {h['name']}",
+        ax.scatter(*feasible_points(h), s=14, color=color, alpha=0.45, label=f"{target_name} of {h['name']}",
                    gid=f"{h['name']} trials")
         if h["best_number"]:
             ax.step(h["best_number"], h["best_value"], where="post", color=color, lw=2,
                     label=f"Best Value of {h['name']}", gid=f"{h['name']} best")
+        if h.get("infeasible_number"):
+            ax.scatter(h["infeasible_number"], h["infeasible_value"], s=14, color=INFEASIBLE_COLOR,
+                       gid=f"{h['name']} infeasible")
     _legend(ax)
     return ax
 

@@ -42,8 +42,13 @@ function comparePage() {
     const traces = [];
     d.studies.forEach((s, i) => {
       const color = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"][i % 8];
-      traces.push({ x: s.history.number, y: s.history.value, mode: "markers", name: `${s.name}${s.objective ? `: ${s.objective}` : ""} (${s.direction})`, marker: { color, size: 5, opacity: 0.5 } });
-      traces.push({ x: s.history.best_number, y: s.history.best_value, mode: "lines", name: `Best Value of ${s.name}`, line: { shape: "hv", color, width: 2 } });
+      // A trial that broke its study's constraints only in a grey trace, as plot_optimization_history
+      // draws several studies and the study page draws one.
+      const h = s.history, met = h.feasible || h.number.map(() => true), keep = (xs) => xs.filter((_, k) => met[k]);
+      traces.push({ x: keep(h.number), y: keep(h.value), mode: "markers", name: `${s.name}${s.objective ? `: ${s.objective}` : ""} (${s.direction})`, marker: { color, size: 5, opacity: 0.5 } });
+      traces.push({ x: h.best_number, y: h.best_value, mode: "lines", name: `Best Value of ${s.name}`, line: { shape: "hv", color, width: 2 } });
+      if (h.infeasible_number && h.infeasible_number.length) traces.push({ x: h.infeasible_number, y: h.infeasible_value, mode: "markers",
+        name: `Infeasible Trial of ${s.name}`, marker: { color: INFEASIBLE_COLOR, size: 5 } });
     });
     draw("compare-plot", traces, { height: 480, xaxis: trialAxis(Math.max(0, ...d.studies.map((st) => st.history.n_trials))), yaxis: { title: { text: "value" } } });
   });
