@@ -64,12 +64,18 @@ def _run(library: Any, sampler: Any, seed: int, n: int = 44) -> Any:
     return study
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_generations_and_parents_are_optunas_on_the_same_told_history(seed: int) -> None:
+def _run_optuna(make_sampler: Any, seed: int) -> Any:
+    """:func:`_run` under Optuna with the sampler ``make_sampler()`` builds, its logging and
+    experimental warnings (NSGA-III's, at construction) kept quiet."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         optuna.logging.set_verbosity(optuna.logging.ERROR)
-        theirs = _run(optuna, optuna.samplers.NSGAIISampler(population_size=SIZE, seed=seed), seed)
+        return _run(optuna, make_sampler(), seed)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_generations_and_parents_are_optunas_on_the_same_told_history(seed: int) -> None:
+    theirs = _run_optuna(lambda: optuna.samplers.NSGAIISampler(population_size=SIZE, seed=seed), seed)
     sampler = NSGAIISampler(population_size=SIZE, seed=seed)
     ours = _run(nntune, sampler, seed)
     want = [t.system_attrs["NSGAIISampler:generation"] for t in theirs.trials]

@@ -7,7 +7,6 @@ short and every trial of earlier generations was a candidate."""
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import pytest
@@ -16,7 +15,7 @@ import nntune
 from nntune.samplers import NSGAIIISampler
 from nntune.samplers._ga_generations import GENERATION_KEY, keys_of
 
-from tests.samplers.test_nsga2_generations import _run
+from tests.samplers.test_nsga2_generations import _run, _run_optuna
 
 optuna = pytest.importorskip("optuna")
 
@@ -26,10 +25,7 @@ KEY, PARENTS = keys_of("NSGAIIISampler")
 
 @pytest.mark.parametrize("seed", range(3))
 def test_generations_are_optunas_on_the_same_told_history(seed: int) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        optuna.logging.set_verbosity(optuna.logging.ERROR)
-        theirs = _run(optuna, optuna.samplers.NSGAIIISampler(population_size=SIZE, seed=seed), seed)
+    theirs = _run_optuna(lambda: optuna.samplers.NSGAIIISampler(population_size=SIZE, seed=seed), seed)
     sampler = NSGAIIISampler(population_size=SIZE, seed=seed)
     ours = _run(nntune, sampler, seed)
     want = [t.system_attrs[KEY] for t in theirs.trials]
