@@ -136,8 +136,9 @@ def test_the_contour_draws_infeasible_trials_apart_in_grey_over_the_same_surface
     assert fig.data[0].z == plain.data[0].z
 
 
-def test_the_matplotlib_contour_draws_infeasible_trials_grey():
-    ax = mvis.plot_contour(constrained(nntune))
+@pytest.mark.parametrize("plot", ["plot_contour", "plot_rank"])
+def test_the_matplotlib_contour_and_rank_draw_infeasible_trials_grey(plot):
+    ax = getattr(mvis, plot)(constrained(nntune))
     grey = next(c for c in ax.collections if c.get_gid() == "infeasible")
     assert len(grey.get_offsets()) == 3 and matplotlib.colors.to_hex(grey.get_facecolor()[0]) == GREY
     assert len(next(c for c in ax.collections if c.get_gid() == "trials").get_offsets()) == 3
@@ -163,13 +164,6 @@ def test_the_rank_plot_greys_infeasible_trials_as_optuna():
     assert [(tr.name, len(tr.dimensions[0].values)) for tr in fig.data] == [(None, 3), ("Infeasible Trial", 3)]
     assert fig.data[1].marker.color == GREY and their_greys == 3
     assert (fig.data[0].marker.cmin, fig.data[0].marker.cmax) == (0, 1)
-
-
-def test_the_matplotlib_rank_plot_greys_infeasible_trials():
-    ax = mvis.plot_rank(constrained(nntune))
-    grey = next(c for c in ax.collections if c.get_gid() == "infeasible")
-    assert len(grey.get_offsets()) == 3 and matplotlib.colors.to_hex(grey.get_facecolor()[0]) == GREY
-    assert len(next(c for c in ax.collections if c.get_gid() == "trials").get_offsets()) == 3
 
 
 def test_a_rank_plot_without_constraints_is_drawn_as_before():
